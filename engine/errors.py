@@ -1,0 +1,93 @@
+"""Errors as values: every problem found in a policy or a claim is a `Problem`.
+
+Loading collects all problems, then raises one `PolicyError` / `ClaimError`
+holding them, the way a compiler reports every error of a file at once.
+Modelled on jsonschema's ValidationError: a path, a message, what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+PathPart = str | int
+
+
+def format_path(path: Sequence[PathPart]) -> str:
+    """`('rules', 3, 'caps', 0, 'max')` -> `rules[3].caps[0].max`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as we can."""
+
+    message: str
+    path: tuple[PathPart, ...] = ()
+    file: str | None = None
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+    expected: str | None = None
+    code: str = "invalid"
+    severity: str = "error"
+
+    def location(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def __str__(self) -> str:
+        text = f"{self.location()}: {format_path(self.path)}: {self.message}"
+        if self.expected:
+            text += f"\n    expected {self.expected}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": format_path(self.path),
+            "message": self.message,
+            "expected": self.expected,
+        }
+
+
+@dataclass
+class EngineError(Exception):
+    """Base of the errors the engine raises on bad input."""
+
+    problems: list[Problem] = field(default_factory=list)
+    summary: str = "invalid input"
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, str(self))
+
+    def __str__(self) -> str:
+        lines = [f"{self.summary} ({len(self.problems)} problem(s))"]
+        lines += [str(p) for p in self.problems]
+        return "\n".join(lines)
+
+
+class PolicyError(EngineError):
+    """A policy file that cannot be loaded: syntax, schema or semantic problems."""
+
+
+class ClaimError(EngineError):
+    """A claim that cannot be evaluated: it does not fit the claim vocabulary."""
+
+
+class InputLimitError(EngineError):
+    """An input that exceeds a safety limit (size, depth, alias expansion)."""

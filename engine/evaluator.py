@@ -1,0 +1,494 @@
+"""Stage 4, evaluate: a claim and its history into a decision with a trace.
+
+Items are decided in the order given; each grant consumes the caps and
+limits it falls under before the next item is decided, and history consumes
+them first. Every ground for refusal is collected (not just the first), and
+the main reason is chosen by the policy's `refusal_order`.
+
+The hot path is dictionary look-ups and pre-compiled expression functions.
+Trace steps are cheap tuples holding references to the compiled policy
+objects; `decision.py` turns them into rich JSON only when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from .claims import Claim, Item
+from .decision import Decision, ItemDecision, Reason
+from .errors import ClaimError, Problem
+from .expressions import Facts, MissingFact
+from .history import Consumption, Grant, Usage
+from .model import (
+    AmountForm,
+    BandsAmount,
+    CompiledPolicy,
+    DocumentCheck,
+    DocumentNeed,
+    ExternalAmount,
+    FixedAmount,
+    LeastAmount,
+    PerUnitAmount,
+    RateAmount,
+    Rule,
+    TableAmount,
+    Test,
+    Text,
+)
+from .quantities import ROUNDING_MODES
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+class PendingAmount(Exception):
+    """The amount comes from outside (a panel) and is not known yet."""
+
+
+class _Context:
+    """Per-policy constants for the hot path, computed once."""
+
+    def __init__(self, policy: CompiledPolicy) -> None:
+        self.policy = policy
+        self.quantum = policy.quantum
+        self.mode = ROUNDING_MODES[policy.rounding]
+        self.rank = {c: i for i, c in enumerate(policy.refusal_order)}
+
+    def round(self, value: Decimal) -> Decimal:
+        return value.quantize(self.quantum, rounding=self.mode)
+
+
+_CONTEXTS: dict[int, _Context] = {}
+
+
+def _context(policy: CompiledPolicy) -> _Context:
+    ctx = _CONTEXTS.get(id(policy))
+    if ctx is None or ctx.policy is not policy:
+        ctx = _Context(policy)
+        _CONTEXTS[id(policy)] = ctx
+    return ctx
+
+
+def _compute(form: AmountForm, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
+    """The amount before caps. Rates are rounded per the policy (R8-style) before any cap."""
+    if isinstance(form, RateAmount):
+        base = form.of(I, A, C)
+        value = ctx.round(base * form.rate)
+        if steps is not None:
+            steps.append(("amount", form, base, value))
+        return value
+    if isinstance(form, FixedAmount):
+        if steps is not None:
+            steps.append(("amount", form, None, form.value))
+        return form.value
+    if isinstance(form, TableAmount):
+        key = form.by(I, A, C)
+        value = form.table[key]
+        if steps is not None:
+            steps.append(("amount", form, key, value))
+        return value
+    if isinstance(form, ExternalAmount):
+        try:
+            value = form.source(I, A, C)
+        except MissingFact:
+            raise PendingAmount() from None
+        if value is None:
+            raise PendingAmount()
+        if steps is not None:
+            steps.append(("amount", form, value, value))
+        return Decimal(value)
+    if isinstance(form, BandsAmount):
+        base = form.of(I, A, C)
+        chosen = None
+        for band in form.bands:
+            if base >= band.start:
+                chosen = band
+        if chosen is None:
+            value = ZERO
+        elif chosen.amount is not None:
+            value = chosen.amount
+        else:
+            value = ctx.round(base * (chosen.rate or ZERO))
+        if steps is not None:
+            steps.append(("amount", form, (base, chosen), value))
+        return value
+    if isinstance(form, PerUnitAmount):
+        count = form.count(I, A, C)
+        used = min(count, form.max_count) if form.max_count is not None else count
+        value = form.per_unit * Decimal(used)
+        if steps is not None:
+            steps.append(("amount", form, (count, used), value))
+        return value
+    assert isinstance(form, LeastAmount)
+    values = [_compute(p, ctx, I, A, C, steps) for p in form.parts]
+    value = min(values)
+    if steps is not None:
+        steps.append(("amount", form, tuple(values), value))
+    return value
+
+
+def _check(test: Test, I: Facts, A: Facts, C: Facts) -> tuple[bool | None, str | None]:
+    try:
+        return bool(test.expression.function(I, A, C)), None
+    except MissingFact as exc:
+        return None, exc.fact
+
+
+def _documents(needs: Sequence[DocumentNeed], have: Any, I: Facts, A: Facts, C: Facts) -> tuple[list[str], list[str], list[str]]:
+    """(required, missing, unknown facts) for a list of document needs."""
+    required, missing, unknown = [], [], []
+    for need in needs:
+        if need.when is not None:
+            try:
+                if not need.when.function(I, A, C):
+                    continue
+            except MissingFact as exc:
+                unknown.append(exc.fact)
+                continue
+        required.append(need.doc)
+        if need.doc not in have:
+            missing.append(need.doc)
+    return required, missing, unknown
+
+
+def _who_reason(rule: Rule, policy: CompiledPolicy) -> Reason:
+    kinds = [policy.applicant_kinds[k] for k in sorted(rule.kinds, key=list(policy.applicant_kinds).index)]
+    roles = [policy.applicant_roles[r] for r in sorted(rule.roles, key=list(policy.applicant_roles).index)]
+    zh = "本项仅限" + "、".join(k.zh for k in kinds) + "申请"
+    en = "only a " + ", ".join(k.en for k in kinds)
+    if roles:
+        zh += "（须为" + "或".join(r.zh for r in roles) + "）"
+        en += " acting as " + " or ".join(r.en for r in roles)
+    return Reason("scope", f"{rule.id}#who", rule.cites, Text(zh, en + " may claim this item"))
+
+
+def evaluate_claim(
+    policy: CompiledPolicy,
+    claim: Claim,
+    history: Iterable[Grant] = (),
+    *,
+    trace: bool = True,
+) -> Decision:
+    """Decide every item of `claim`. `history` adds to the grants the claim carries itself."""
+    ctx = _context(policy)
+    if not policy.covers(claim.funding_year):
+        lo, hi = policy.funding_years
+        raise ClaimError(
+            [
+                Problem(
+                    f"funding year {claim.funding_year} is outside {policy.id} {policy.version} (in force for funding years {lo}-{hi})",
+                    path=("funding_year",),
+                    expected=f"a funding year from {lo} to {hi}",
+                    code="not_in_force",
+                )
+            ],
+            "no policy version in force",
+        )
+    usage = Usage.of(claim.history)
+    for g in history:
+        usage.add(g)
+    A, C = claim.applicant, claim.claim_facts
+    kind = A["kind"]
+    roles = A.get("roles", frozenset())
+    empty = Facts("item")
+
+    # Applicant-level checks, once per claim.
+    standing_steps: list[Any] | None = [] if trace else None
+    applicant_reasons: list[Reason] = []
+    applicant_unknown: list[str] = []
+    for test in policy.applicant_checks:
+        if test.kinds is not None and kind not in test.kinds:
+            continue
+        ok, missing = _check(test, empty, A, C)
+        if standing_steps is not None:
+            standing_steps.append(("check", test, ok, missing))
+        if ok is False:
+            applicant_reasons.append(Reason(test.category, test.id, test.cites, test.says))
+        elif missing:
+            applicant_unknown.append(missing)
+    applicant_docs_missing: list[tuple[DocumentCheck, list[str]]] = []
+    claim_docs = C.get("documents", frozenset())
+    for dc in policy.applicant_document_checks:
+        if dc.kinds is not None and kind not in dc.kinds:
+            continue
+        required, missing_docs, unknown = _documents(dc.needs, claim_docs, empty, A, C)
+        applicant_unknown.extend(unknown)
+        if standing_steps is not None:
+            standing_steps.append(("documents", dc, tuple(required), tuple(missing_docs)))
+        if missing_docs:
+            applicant_docs_missing.append((dc, missing_docs))
+
+    # "Only the highest award for the same subject" looks across the application first.
+    losers = _highest_only_losers(policy, ctx, claim) if any(r.subject and r.subject.pays == "highest" for r in policy.rules) else set()
+
+    decisions: list[ItemDecision] = []
+    grants: list[Grant] = []
+    for item in claim.items:
+        rule = policy.rules_by_type[item.type]
+        d = _decide(
+            policy,
+            ctx,
+            rule,
+            item,
+            claim,
+            usage,
+            A,
+            C,
+            kind,
+            roles,
+            applicant_reasons,
+            applicant_unknown,
+            applicant_docs_missing,
+            item.id in losers,
+            trace,
+        )
+        decisions.append(d)
+        if d.grant is not None:
+            usage.add(d.grant)
+            grants.append(d.grant)
+    return Decision(policy, claim, tuple(decisions), tuple(grants), tuple(standing_steps or ()), tuple(applicant_reasons))
+
+
+def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) -> set[str]:
+    best: dict[tuple[str, tuple[Any, ...]], tuple[Decimal, str]] = {}
+    losers: set[str] = set()
+    for item in claim.items:
+        rule = policy.rules_by_type[item.type]
+        if rule.subject is None or rule.subject.pays != "highest" or rule.amount is None:
+            continue
+        try:
+            key = (rule.subject.group, tuple(e(item.facts, claim.applicant, claim.claim_facts) for e in rule.subject.key))
+            value = _compute(rule.amount, ctx, item.facts, claim.applicant, claim.claim_facts, None)
+        except (MissingFact, PendingAmount):
+            continue
+        current = best.get(key)
+        if current is None:
+            best[key] = (value, item.id)
+        elif value > current[0]:
+            losers.add(current[1])
+            best[key] = (value, item.id)
+        else:
+            losers.add(item.id)
+    return losers
+
+
+def _decide(
+    policy: CompiledPolicy,
+    ctx: _Context,
+    rule: Rule,
+    item: Item,
+    claim: Claim,
+    usage: Usage,
+    A: Facts,
+    C: Facts,
+    kind: str,
+    roles: Any,
+    applicant_reasons: list[Reason],
+    applicant_unknown: list[str],
+    applicant_docs_missing: list[tuple[DocumentCheck, list[str]]],
+    lost_to_higher: bool,
+    trace: bool,
+) -> ItemDecision:
+    I = item.facts
+    steps: list[Any] | None = [] if trace else None
+    reasons: list[Reason] = list(applicant_reasons)
+    unknown: list[str] = list(applicant_unknown)
+
+    if kind not in rule.kinds or (rule.roles and not (rule.roles & roles)):
+        reasons.append(_who_reason(rule, policy))
+        if steps is not None:
+            steps.append(("who", rule, False))
+    elif steps is not None:
+        steps.append(("who", rule, True))
+
+    for test in rule.item_checks + rule.when:
+        if test.kinds is not None and kind not in test.kinds:
+            continue
+        ok, missing = _check(test, I, A, C)
+        if steps is not None:
+            steps.append(("check", test, ok, missing))
+        if ok is False:
+            reasons.append(Reason(test.category, test.id, test.cites, test.says))
+        elif missing:
+            unknown.append(missing)
+
+    if rule.referral is not None:
+        return _finish(policy, ctx, rule, item, claim, reasons, unknown, [], ZERO, ZERO, False, True, (), steps)
+
+    pending = False
+    asked = ZERO
+    assert rule.amount is not None
+    try:
+        asked = _compute(rule.amount, ctx, I, A, C, steps)
+    except PendingAmount:
+        pending = True
+    except MissingFact as exc:
+        unknown.append(exc.fact)
+
+    consumes: list[Consumption] = []
+    subject = rule.subject
+    if subject is not None and not pending:
+        try:
+            skey = tuple(e(I, A, C) for e in subject.key)
+        except MissingFact as exc:
+            unknown.append(exc.fact)
+        else:
+            paid = usage.subjects.get((subject.group, skey), ZERO)
+            before = asked
+            if lost_to_higher or (subject.pays == "highest" and paid > 0):
+                asked = ZERO
+                reasons.append(
+                    Reason(
+                        "condition",
+                        f"{rule.id}#subject",
+                        rule.cites,
+                        Text(
+                            "同一对象已有更高或同等奖励，仅支持最高一项",
+                            "a higher or equal award for the same subject is paid; only the highest is supported",
+                        ),
+                    )
+                )
+            elif subject.pays == "difference":
+                asked = max(asked - paid, ZERO)
+                if asked == 0:
+                    reasons.append(
+                        Reason(
+                            "condition",
+                            f"{rule.id}#subject",
+                            rule.cites,
+                            Text(
+                                "同一对象已按同等或更高标准支持，无差额可补",
+                                "the same subject was already paid at an equal or higher level; no difference to pay",
+                            ),
+                        )
+                    )
+            if steps is not None:
+                steps.append(("subject", subject, skey, paid, before, asked))
+            consumes.append(Consumption("subject", subject.group, skey))
+
+    for limit in rule.limits:
+        try:
+            scope = limit.scope(I, A, C)
+            counts = tuple(e(I, A, C) for e in limit.counting) if limit.counting is not None else (claim.claim_id, item.id)
+        except MissingFact as exc:
+            unknown.append(exc.fact)
+            continue
+        used = usage.limits.get((limit.id, scope), ())
+        counted = counts in used
+        ok = counted or len(used) < limit.times
+        if steps is not None:
+            steps.append(("limit", limit, scope, len(used), counts, counted, ok))
+        if not ok:
+            reasons.append(Reason("limit", limit.id, limit.cites, limit.says))
+        consumes.append(Consumption("limit", limit.id, scope, counts=tuple(_plain(v) for v in counts)))
+
+    granted = asked
+    bitten = None
+    if not pending:
+        for cap in rule.caps:
+            try:
+                scope = cap.scope(I, A, C)
+            except MissingFact as exc:
+                unknown.append(exc.fact)
+                continue
+            used_before = usage.caps.get((cap.id, scope), ZERO) if cap.per is not None else ZERO
+            room = cap.ceiling - used_before
+            if room < 0:
+                room = ZERO
+            after = granted if granted <= room else room
+            if steps is not None:
+                steps.append(("cap", cap, scope, used_before, granted, after))
+            if after < granted and after == 0:
+                bitten = cap
+            granted = after
+            if cap.per is not None:
+                consumes.append(Consumption("cap", cap.id, scope))
+        if bitten is not None:  # cut to nothing by a cap: refused, and counts as no time (R21-style)
+            reasons.append(
+                Reason("cap", bitten.id, bitten.cites, Text("封顶额度已用尽：" + bitten.says.zh, "cap exhausted: " + bitten.says.en))
+            )
+        elif asked == 0 and not reasons and not unknown:
+            reasons.append(
+                Reason(
+                    "condition",
+                    f"{rule.id}#zero",
+                    rule.cites,
+                    Text("按规定计算的支持金额为零", "the amount computed under this clause is zero"),
+                )
+            )
+
+    missing_docs: list[str] = []
+    if rule.documents_required:
+        for _, docs in applicant_docs_missing:
+            missing_docs.extend(docs)
+        required, miss, unk = _documents(rule.documents, I.get("documents", frozenset()), I, A, C)
+        unknown.extend(unk)
+        if steps is not None and required:
+            steps.append(("documents", rule, tuple(required), tuple(miss)))
+        missing_docs.extend(miss)
+        for dc in rule.item_document_checks:
+            if dc.kinds is not None and kind not in dc.kinds:
+                continue
+            required, miss, unk = _documents(dc.needs, I.get("documents", frozenset()), I, A, C)
+            unknown.extend(unk)
+            if steps is not None:
+                steps.append(("documents", dc, tuple(required), tuple(miss)))
+            missing_docs.extend(miss)
+
+    return _finish(policy, ctx, rule, item, claim, reasons, unknown, missing_docs, asked, granted, pending, False, tuple(consumes), steps)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else str(value)
+
+
+def _finish(
+    policy: CompiledPolicy,
+    ctx: _Context,
+    rule: Rule,
+    item: Item,
+    claim: Claim,
+    reasons: list[Reason],
+    unknown: list[str],
+    missing_docs: list[str],
+    asked: Decimal,
+    granted: Decimal,
+    pending: bool,
+    referral: bool,
+    consumes: tuple[Consumption, ...],
+    steps: list[Any] | None,
+) -> ItemDecision:
+    grant = None
+    provisional = None
+    if reasons:
+        rank = ctx.rank
+        reasons.sort(key=lambda r: rank.get(r.category, len(rank)))
+        status, amount = "refused", ZERO
+    elif unknown:
+        status, amount = "incomplete", ZERO
+    elif referral:
+        status, amount = "referred", ZERO
+    elif pending:
+        status, amount = "pending_review", ZERO
+    elif missing_docs:
+        status, amount, provisional = "incomplete", ZERO, granted
+    else:
+        status = "reduced" if granted < asked else "granted"
+        amount = granted
+        filled = tuple(Consumption(c.kind, c.id, c.scope, amount=granted, counts=c.counts) if c.kind != "limit" else c for c in consumes)
+        grant = Grant(claim.claim_id, item.id, rule.id, claim.applicant_id, claim.funding_year, granted, filled)
+    return ItemDecision(
+        item=item,
+        rule=rule,
+        status=status,
+        amount=amount,
+        asked=asked,
+        provisional=provisional,
+        reasons=tuple(reasons),
+        missing_facts=tuple(dict.fromkeys(unknown)),
+        missing_documents=tuple(dict.fromkeys(missing_docs)),
+        steps=tuple(steps) if steps is not None else (),
+        grant=grant,
+    )

@@ -1,0 +1,340 @@
+"""Expressions over claim facts: checked against an allow-list, compiled once.
+
+A policy writes conditions and key expressions in simpleeval's language
+(`item.patent_kind == "invention"`, `year(item.date) == claim.funding_year`).
+At load we parse each one with Python's `ast`, check every node against the
+allow-list below, rewrite fact references `item.x` into dictionary look-ups,
+and compile the result into a plain function -- the way jinja2 compiles a
+template. Evaluation never walks a tree and never parses.
+
+simpleeval stays the reference for the language: `evaluate_with_simpleeval`
+runs the same expression through it (used interactively and in tests that
+check both agree).
+"""
+
+from __future__ import annotations
+
+import ast
+import calendar
+import datetime as _dt
+import difflib
+import itertools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from simpleeval import EvalWithCompoundTypes
+
+NAMESPACES = ("claim", "applicant", "item")
+
+MAX_SOURCE_CHARS = 2000
+MAX_NODES = 400
+MAX_STRING_LITERAL = 1000
+MAX_INT_LITERAL = 10**15
+
+
+class MissingFact(LookupError):
+    """An expression needed a fact the claim does not give: unknown, not false."""
+
+    def __init__(self, fact: str) -> None:
+        super().__init__(fact)
+        self.fact = fact
+
+
+class Facts(dict[str, Any]):
+    """A namespace of facts. A missing key raises `MissingFact` naming `namespace.key`."""
+
+    __slots__ = ("namespace",)
+
+    def __init__(self, namespace: str, values: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        super().__init__(values)
+        self.namespace = namespace
+
+    def __missing__(self, key: str) -> Any:
+        raise MissingFact(f"{self.namespace}.{key}")
+
+
+def _year(value: _dt.date) -> int:
+    return value.year
+
+
+def _add_years(value: _dt.date, years: int) -> _dt.date:
+    """Same calendar date `years` later; 29 February becomes 28 February."""
+    target = value.year + years
+    day = min(value.day, calendar.monthrange(target, value.month)[1])
+    return value.replace(year=target, day=day)
+
+
+def _first(values: list[Any] | tuple[Any, ...]) -> Any:
+    return values[0] if values else None
+
+
+def _count(values: list[Any] | tuple[Any, ...]) -> int:
+    return len(values)
+
+
+#: The functions a policy may call. Documented in docs/expressions.md.
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "year": _year,
+    "add_years": _add_years,
+    "first": _first,
+    "count": _count,
+    "len": _count,
+    "min": min,
+    "max": max,
+    "abs": abs,
+}
+
+FUNCTION_DOCS: dict[str, str] = {
+    "year": "year(date) -> the calendar year of a date",
+    "add_years": "add_years(date, n) -> the same calendar date n years later (29 Feb -> 28 Feb)",
+    "first": "first(list) -> the first element, or None for an empty list",
+    "count": "count(list) -> number of elements",
+    "len": "len(list) -> number of elements (same as count)",
+    "min": "min(a, b, ...) -> the least value",
+    "max": "max(a, b, ...) -> the greatest value",
+    "abs": "abs(x) -> absolute value",
+}
+
+_ALLOWED_NODES: tuple[type[ast.AST], ...] = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+    ast.IfExp,
+    ast.Call,
+    ast.Name,
+    ast.Attribute,
+    ast.Constant,
+    ast.Tuple,
+    ast.List,
+    ast.Load,
+)
+
+_NODE_WORDS = {
+    ast.Lambda: "lambda functions",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.Subscript: "indexing with [ ] (use first(...))",
+    ast.Pow: "the power operator **",
+    ast.FloorDiv: "the operator //",
+    ast.Mod: "the operator %",
+    ast.NamedExpr: "assignment :=",
+    ast.Dict: "dictionary literals",
+    ast.Set: "set literals",
+    ast.JoinedStr: "f-strings",
+    ast.Starred: "* unpacking",
+    ast.BitAnd: "bit operators",
+    ast.BitOr: "bit operators",
+    ast.BitXor: "bit operators",
+    ast.LShift: "bit operators",
+    ast.RShift: "bit operators",
+    ast.Invert: "bit operators",
+    ast.Await: "await",
+}
+
+
+class ExpressionError(ValueError):
+    """An expression outside the allowed language; `hint` says what is allowed."""
+
+    def __init__(self, message: str, hint: str | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.column = column
+
+
+#: Resolves a fact reference. Returns None if known, else a message (with a hint).
+FactResolver = Callable[[str, str], "tuple[str, str | None] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledExpression:
+    """An expression checked and compiled once. Call with the three fact namespaces."""
+
+    source: str
+    function: Callable[[Facts, Facts, Facts], Any]
+    facts: tuple[str, ...]  # "item.fee", ... in order of first use: the trace shows their values
+    compares: tuple[tuple[str, tuple[Any, ...]], ...]  # (fact, literal values) pairs, for enum checks
+
+    def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
+        return self.function(item, applicant, claim)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+class _Checker(ast.NodeTransformer):
+    def __init__(self, resolve: FactResolver) -> None:
+        self.resolve = resolve
+        self.facts: list[str] = []
+        self.constants: dict[str, Decimal] = {}
+        self.compares: list[tuple[str, tuple[Any, ...]]] = []
+        self.count = 0
+
+    def fail(self, node: ast.AST, message: str, hint: str | None = None) -> ExpressionError:
+        return ExpressionError(message, hint, getattr(node, "col_offset", None))
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self.fail(node, f"expression too complex (more than {MAX_NODES} parts)")
+        if not isinstance(node, _ALLOWED_NODES):
+            what = _NODE_WORDS.get(type(node), type(node).__name__)
+            raise self.fail(
+                node,
+                f"{what} not allowed in policy expressions",
+                "conditions use facts, literals, and/or/not, comparisons, + - * / and the documented functions",
+            )
+        return super().generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        self.count += 1
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            return node
+        if isinstance(value, str):
+            if len(value) > MAX_STRING_LITERAL:
+                raise self.fail(node, f"string literal longer than {MAX_STRING_LITERAL} characters")
+            return node
+        if isinstance(value, int):
+            if abs(value) > MAX_INT_LITERAL:
+                raise self.fail(node, f"number {value} is larger than {MAX_INT_LITERAL}")
+            return node
+        if isinstance(value, float):
+            # Exactness: 0.1 in an expression means Decimal('0.1'), never a binary float.
+            text = repr(value)
+            name = f"_K{len(self.constants)}"
+            self.constants[name] = Decimal(text)
+            return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+        raise self.fail(node, f"literal {value!r} not allowed")
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        self.count += 1
+        if node.id in NAMESPACES:
+            raise self.fail(node, f"`{node.id}` alone is not a fact", f"name a fact, e.g. {node.id}.<fact>")
+        if node.id.startswith("_"):
+            raise self.fail(node, f"name {node.id!r} not allowed")
+        raise self.fail(
+            node,
+            f"unknown name {node.id!r}",
+            "facts are written claim.<fact>, applicant.<fact> or item.<fact>; strings need quotes",
+        )
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.count += 1
+        if not isinstance(node.value, ast.Name) or node.value.id not in NAMESPACES:
+            raise self.fail(
+                node, "attribute access is only allowed on claim, applicant and item", "write claim.<fact>, applicant.<fact> or item.<fact>"
+            )
+        if node.attr.startswith("_"):
+            raise self.fail(node, f"name {node.attr!r} not allowed")
+        namespace, fact = node.value.id, node.attr
+        problem = self.resolve(namespace, fact)
+        if problem is not None:
+            raise self.fail(node, problem[0], problem[1])
+        full = f"{namespace}.{fact}"
+        if full not in self.facts:
+            self.facts.append(full)
+        target = {"item": "I", "applicant": "A", "claim": "C"}[namespace]
+        return ast.copy_location(ast.Subscript(value=ast.Name(id=target, ctx=ast.Load()), slice=ast.Constant(fact), ctx=ast.Load()), node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.count += 1
+        if not isinstance(node.func, ast.Name):
+            raise self.fail(node, "only the documented functions may be called", ", ".join(sorted(FUNCTIONS)))
+        if node.func.id not in FUNCTIONS:
+            close = suggest(node.func.id, FUNCTIONS)
+            hint = f"did you mean {close}()? " if close else ""
+            raise self.fail(node, f"unknown function {node.func.id}()", hint + "functions: " + ", ".join(sorted(FUNCTIONS)))
+        if node.keywords:
+            raise self.fail(node, "keyword arguments are not allowed")
+        node.args = [self.visit(arg) for arg in node.args]
+        node.func = ast.copy_location(ast.Name(id="_F_" + node.func.id, ctx=ast.Load()), node.func)
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        # Remember fact-vs-literal comparisons so the semantic check can test enum values.
+        sides = [node.left, *node.comparators]
+        for a, b in itertools.pairwise(sides):
+            for fact_side, lit_side in ((a, b), (b, a)):
+                if isinstance(fact_side, ast.Attribute) and isinstance(fact_side.value, ast.Name) and fact_side.value.id in NAMESPACES:
+                    literals = _literals(lit_side)
+                    if literals:
+                        self.compares.append((f"{fact_side.value.id}.{fact_side.attr}", literals))
+        return self.generic_visit(node)
+
+
+def _literals(node: ast.AST) -> tuple[Any, ...]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return (node.value,)
+    if isinstance(node, ast.Tuple | ast.List):
+        return tuple(e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return ()
+
+
+def compile_expression(source: str, resolve: FactResolver, filename: str = "<policy>") -> CompiledExpression:
+    """Check `source` against the allow-list and compile it. Raises ExpressionError."""
+    if not isinstance(source, str):
+        raise ExpressionError(f"expected an expression (text), got {type(source).__name__}")
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ExpressionError(f"expression longer than {MAX_SOURCE_CHARS} characters")
+    if not source.strip():
+        raise ExpressionError("empty expression")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"syntax error: {exc.msg}", "a single simpleeval expression", (exc.offset or 1) - 1) from None
+    checker = _Checker(resolve)
+    body = checker.visit(tree).body
+    lam = ast.Lambda(
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg("I"), ast.arg("A"), ast.arg("C")],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+        ),
+        body=body,
+    )
+    module = ast.fix_missing_locations(ast.Expression(body=lam))
+    code = compile(module, filename, "eval")
+    namespace: dict[str, Any] = {"__builtins__": {}}
+    namespace.update({"_F_" + k: v for k, v in FUNCTIONS.items()})
+    namespace.update(checker.constants)
+    function = eval(code, namespace)  # noqa: S307 -- code built only from allow-listed nodes above
+    return CompiledExpression(source.strip(), function, tuple(checker.facts), tuple(checker.compares))
+
+
+def evaluate_with_simpleeval(source: str, item: Mapping[str, Any], applicant: Mapping[str, Any], claim: Mapping[str, Any]) -> Any:
+    """Evaluate with simpleeval itself: the reference semantics, for interactive use and tests."""
+    evaluator = EvalWithCompoundTypes(
+        functions=dict(FUNCTIONS),
+        names={"item": dict(item), "applicant": dict(applicant), "claim": dict(claim)},
+    )
+    return evaluator.eval(source)

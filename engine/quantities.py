@@ -1,0 +1,82 @@
+"""Exact money and rates, written the way a clause writes them.
+
+Policies may write an amount as `300000`, `"300000"`, `300000.00`, `30万` or
+`30万元`, and a rate as `50%` or `0.5`. Everything becomes `Decimal`; a binary
+float never appears (the YAML loader already builds `Decimal` from the text).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+_AMOUNT = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>万元|万|元)?\s*$")
+_RATE = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<pct>%)?\s*$")
+TEN_THOUSAND = Decimal(10000)
+
+ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
+
+
+class QuantityError(ValueError):
+    """A value that is not an amount or a rate; the message says what was expected."""
+
+
+def parse_amount(value: object) -> Decimal:
+    """`30万` -> Decimal('300000'); `"1234.5"` -> Decimal('1234.5'). Never from a float."""
+    if isinstance(value, bool) or value is None:
+        raise QuantityError(f"{value!r} is not an amount")
+    if isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, str):
+        m = _AMOUNT.match(value)
+        if not m:
+            raise QuantityError(f"{value!r} is not an amount")
+        result = Decimal(m["num"])
+        if m["unit"] in ("万", "万元"):
+            result *= TEN_THOUSAND
+    else:
+        raise QuantityError(f"{value!r} is not an amount (a {type(value).__name__})")
+    if not result.is_finite() or result < 0:
+        raise QuantityError(f"{value!r} is not a non-negative finite amount")
+    return result
+
+
+def parse_rate(value: object) -> Decimal:
+    """`50%` -> Decimal('0.50'); `0.5` -> Decimal('0.5')."""
+    if isinstance(value, bool) or value is None:
+        raise QuantityError(f"{value!r} is not a rate")
+    if isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, str):
+        m = _RATE.match(value)
+        if not m:
+            raise QuantityError(f"{value!r} is not a rate")
+        result = Decimal(m["num"])
+        if m["pct"]:
+            result = result / 100
+    else:
+        raise QuantityError(f"{value!r} is not a rate (a {type(value).__name__})")
+    if not result.is_finite() or result < 0 or result > 1:
+        raise QuantityError(f"{value!r} is not a rate between 0 and 100%")
+    return result
+
+
+def to_decimal(value: object) -> Decimal:
+    """Decimal from a value already known to be exact (int or Decimal)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise QuantityError(f"{value!r} is not a number") from None
+
+
+def format_money(value: Decimal) -> str:
+    """`Decimal('40000')` -> `'40000.00'`: the canonical form in decisions."""
+    return str(value.quantize(Decimal("0.01")))

@@ -1,0 +1,264 @@
+"""Stage 1, load: YAML (or JSON) text into plain data plus a map of source positions.
+
+Why not `yaml.safe_load`: it silently keeps the last of two duplicate keys (a
+second `rate:` would change money), reads `no` as False and `2021-01-01` as a
+date, turns `0.1` into a binary float, and expands aliases without bound.
+Here we compose the node graph with PyYAML's safe composer and build the data
+ourselves, so each of those is decided on purpose:
+
+* duplicate mapping keys are an error;
+* only `true`/`false` are booleans; `yes`, `no`, `on`, `off` stay strings
+  (the schema then says "expected a boolean" where one was meant);
+* unquoted dates stay strings, checked later by the schema's `format: date`;
+* numbers with a fraction become `Decimal` from their exact text;
+* size, nesting depth and the number of constructed nodes are bounded, so an
+  alias bomb ("billion laughs") fails fast with a clear error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputLimitError, PathPart, PolicyError, Problem
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_NODES = 200_000
+
+Positions = dict[tuple[PathPart, ...], tuple[int, int]]
+
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_DECIMAL = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9_]+$|^[-+]?[0-9][0-9_]*\.$")
+_NULL = {"", "~", "null", "Null", "NULL"}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A loaded document: its data, where each value stands, and its bytes' identity."""
+
+    data: Any
+    positions: Positions
+    file: str
+    text: str
+
+    def where(self, path: tuple[PathPart, ...]) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the value at `path`, or of its nearest parent."""
+        probe = tuple(path)
+        while True:
+            if probe in self.positions:
+                return self.positions[probe]
+            if not probe:
+                return (None, None)
+            probe = probe[:-1]
+
+    def problem(self, path: tuple[PathPart, ...], message: str, **kw: Any) -> Problem:
+        line, col = self.where(path)
+        return Problem(message=message, path=tuple(path), file=self.file, line=line, column=col, **kw)
+
+
+def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
+    """Read a file as strict UTF-8, with a size bound and a clear error for either."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise PolicyError([Problem(f"cannot read file: {exc.strerror}", file=str(path), code="io")], "cannot read") from None
+    if len(raw) > max_bytes:
+        raise InputLimitError(
+            [Problem(f"file is {len(raw)} bytes, more than the limit of {max_bytes}", file=str(path), code="too_large")],
+            "input too large",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PolicyError(
+            [
+                Problem(
+                    f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+                    file=str(path),
+                    line=line,
+                    code="encoding",
+                    expected="a UTF-8 encoded text file (save the file as UTF-8)",
+                )
+            ],
+            "cannot decode",
+        ) from None
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: Positions = {}
+        self.nodes = 0
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, path: tuple[PathPart, ...], depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise InputLimitError(
+                [
+                    Problem(
+                        f"document expands to more than {MAX_NODES} values (alias expansion?)",
+                        path=path,
+                        file=self.file,
+                        line=node.start_mark.line + 1,
+                        column=node.start_mark.column + 1,
+                        code="too_many_nodes",
+                    )
+                ],
+                "input too large",
+            )
+        if depth > MAX_DEPTH:
+            raise InputLimitError(
+                [
+                    Problem(
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        path=path,
+                        file=self.file,
+                        line=node.start_mark.line + 1,
+                        column=node.start_mark.column + 1,
+                        code="too_deep",
+                    )
+                ],
+                "input too deep",
+            )
+        self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self._problem(key_node, path, "merge keys (<<) are not supported; write the fields out", "merge")
+                    continue
+                key = self.build(key_node, path + ("<key>",), depth + 1)
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    self._problem(key_node, path, f"mapping key {key!r} is not a string", "key_type")
+                    continue
+                skey = str(key)
+                if skey in out:
+                    first = self.positions.get(path + (skey,), (None, None))
+                    self._problem(
+                        key_node,
+                        path + (skey,),
+                        f"duplicate key {skey!r} (first at line {first[0]}); YAML would silently keep the last one",
+                        "duplicate_key",
+                    )
+                    continue
+                out[skey] = self.build(value_node, path + (skey,), depth + 1)
+            self.positions.pop(path + ("<key>",), None)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        text = node.value
+        if node.style is not None and node.style in "'\"|>":
+            return text  # quoted or block scalars are always strings
+        if node.tag not in (
+            "tag:yaml.org,2002:str",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:null",
+            "tag:yaml.org,2002:timestamp",
+        ):
+            return text
+        if text in _NULL:
+            return None
+        if text in ("true", "True", "TRUE"):
+            return True
+        if text in ("false", "False", "FALSE"):
+            return False
+        if _INT.match(text):
+            return int(text.replace("_", ""))
+        if _DECIMAL.match(text):
+            return Decimal(text.replace("_", ""))
+        return text
+
+    def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str) -> None:
+        self.problems.append(
+            Problem(
+                message,
+                path=path,
+                file=self.file,
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
+                code=code,
+            )
+        )
+
+
+def _walk_check(node: yaml.Node, depth: int, file: str) -> None:
+    """Reject deep nesting before building, iteratively (no recursion limit surprises)."""
+    stack: list[tuple[yaml.Node, int]] = [(node, 0)]
+    seen: set[int] = set()
+    while stack:
+        current, d = stack.pop()
+        if d > MAX_DEPTH:
+            raise InputLimitError(
+                [
+                    Problem(
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        file=file,
+                        line=current.start_mark.line + 1,
+                        column=current.start_mark.column + 1,
+                        code="too_deep",
+                    )
+                ],
+                "input too deep",
+            )
+        if id(current) in seen:
+            continue  # an alias: its expansion is bounded by MAX_NODES while building
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for k, v in current.value:
+                stack.append((k, d + 1))
+                stack.append((v, d + 1))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((c, d + 1) for c in current.value)
+
+
+def parse_yaml(text: str, file: str = "<string>") -> Source:
+    """Parse YAML text into a `Source`; raises PolicyError with positions on any problem."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise InputLimitError([Problem(f"document larger than {MAX_BYTES} bytes", file=file, code="too_large")], "input too large")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise PolicyError(
+            [
+                Problem(
+                    f"YAML syntax error: {exc.problem or exc.context}",
+                    file=file,
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                    code="syntax",
+                )
+            ],
+            "cannot parse",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError([Problem(f"YAML error: {exc}", file=file, code="syntax")], "cannot parse") from None
+    except RecursionError:
+        raise InputLimitError([Problem("nesting too deep to parse", file=file, code="too_deep")], "input too deep") from None
+    if node is None:
+        return Source(None, {(): (1, 1)}, file, text)
+    _walk_check(node, 0, file)
+    builder = _Builder(file)
+    data = builder.build(node, (), 0)
+    if builder.problems:
+        raise PolicyError(builder.problems, "cannot load")
+    return Source(data, builder.positions, file, text)
+
+
+def load_yaml_file(path: str | Path) -> Source:
+    return parse_yaml(read_text(path), str(path))

@@ -1,0 +1,102 @@
+"""Stage 2a, validate: the policy document against `schemas/policy.schema.json`.
+
+jsonschema reports where in the document a value is wrong; we turn each
+error into a `Problem` with the file, line and column of that value, and a
+sentence a policy officer can act on.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .errors import Problem
+from .source import Source
+
+SCHEMA_DIR_CANDIDATES = (
+    Path(__file__).resolve().parent.parent / "schemas",  # a source checkout
+    Path(__file__).resolve().parent / "schemas",  # an installed wheel (schemas copied into the package)
+)
+
+
+def schema_path(name: str) -> Path:
+    for directory in SCHEMA_DIR_CANDIDATES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"schema {name} not found in {', '.join(map(str, SCHEMA_DIR_CANDIDATES))}")
+
+
+@lru_cache(maxsize=8)
+def load_schema(name: str) -> dict[str, Any]:
+    try:
+        text = schema_path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = resources.files("engine").joinpath("schemas", name).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@lru_cache(maxsize=8)
+def validator_for(name: str) -> Draft202012Validator:
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _expected(error: ValidationError) -> str | None:
+    v = error.validator
+    if v == "required":
+        return None
+    if v == "type":
+        return f"a value of type {error.validator_value}"
+    if v == "enum":
+        return "one of: " + ", ".join(map(str, error.validator_value))
+    if v == "pattern":
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        return schema.get("description") or f"text matching {error.validator_value}"
+    if v == "additionalProperties":
+        props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        return "one of the fields: " + ", ".join(props) if props else None
+    if v in ("oneOf", "anyOf"):
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        titles = [str(s.get("title")) for s in error.validator_value if isinstance(s, dict) and s.get("title")]
+        if titles:
+            return "one of the forms: " + "; ".join(titles)
+        description = schema.get("description")
+        return str(description) if description else None
+    return None
+
+
+def _message(error: ValidationError) -> str:
+    v = error.validator
+    if v == "additionalProperties":
+        return str(error.message).replace("Additional properties are not allowed", "unknown field(s)")
+    if v in ("oneOf", "anyOf"):
+        best = jsonschema.exceptions.best_match(error.context or []) if error.context else None
+        inner = f" (closest: {best.message})" if best is not None else ""
+        return f"{_short(error.instance)} does not fit any allowed form{inner}"
+    return str(error.message)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> list[Problem]:
+    """Every schema violation in the document, located, in document order."""
+    validator = validator_for(schema_name)
+    problems = []
+    for error in validator.iter_errors(source.data):
+        path = tuple(error.absolute_path)
+        problems.append(source.problem(path, _message(error), expected=_expected(error), code=f"schema.{error.validator}"))
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+    return problems
