@@ -1,0 +1,130 @@
+"""Shared fixtures: the Pinggu policy (loaded once) and builders for valid claims.
+
+Builders fill in the boring facts (a standing, registered enterprise; documents
+present; not supported elsewhere) so that each test states only what it is
+about. Every expected amount in the tests is written out by hand from the
+measures and the readings, never copied from the engine's output.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY_PATH = ROOT / "policies" / "pinggu_2020.yaml"
+
+# Identifiers with valid check characters (GB 32100-2015 / GB 11643-1999).
+ENTERPRISE_ID = "91110117MA01ABCD1F"
+ENTERPRISE_2_ID = "91110117MA02XYHW3G"
+INSTITUTION_ID = "12110117400000001X"
+PLATFORM_ID = "91110117MA03PLAT5Q"
+ALLIANCE_ID = "91110117MA04ALLE66"
+AGENCY_ID = "91110117MA05AGEN75"
+OTHER_ORG_ID = "52110117MA06NNNN8H"
+PERSON_ID = "110117198503120026"
+
+ENTERPRISE_NAME = "北京平谷示例科技有限公司"
+
+# Documents each item type needs when the applicant is an organisation (R23).
+FULL_DOCS: dict[str, list[str]] = {
+    "invention_patent_grant": ["proof_of_right", "fee_receipts", "sealed_receipt_copies"],
+    "china_patent_award": ["proof_of_right"],
+    "beijing_invention_patent_award": ["proof_of_right"],
+    "pledge_loan_interest": ["proof_of_right", "fee_receipts", "sealed_receipt_copies"],
+    "patent_insurance": ["proof_of_right", "fee_receipts", "sealed_receipt_copies"],
+    "ip_securitisation": ["fee_receipts", "sealed_receipt_copies"],
+    "platform_transformation_service": ["fee_receipts", "sealed_receipt_copies"],
+    "self_transformation": [],
+    "alliance_operation": ["fee_receipts", "sealed_receipt_copies"],
+    "navigation_project": ["fee_receipts", "sealed_receipt_copies"],
+    "national_ip_title": ["proof_of_right"],
+    "beijing_ip_demonstration_unit": ["proof_of_right"],
+    "ip_management_certification": ["proof_of_right"],
+    "service_agency_performance": [],
+}
+
+# Minimal valid facts per item type (funding year 2021).
+DEFAULT_FACTS: dict[str, dict[str, Any]] = {
+    "invention_patent_grant": {"patent_id": "ZL202010000001.X", "patent_kind": "invention", "route": "domestic", "official_fees_paid": "8400.00"},
+    "china_patent_award": {"patent_id": "ZL201810000002.3", "level": "gold"},
+    "beijing_invention_patent_award": {"patent_id": "ZL201810000003.1", "level": "first"},
+    "pledge_loan_interest": {"loan_id": "LOAN-1", "lender_is_bank": True, "pledged_right": "patent", "annual_interest_paid": "100000.00"},
+    "patent_insurance": {"insurance_policy_id": "INS-1", "premium_paid": "20000.00"},
+    "ip_securitisation": {"financing_id": "ABS-1", "financing_costs": "400000.00"},
+    "platform_transformation_service": {"transformation_id": "TR-1", "technology_service_fee": "300000.00", "landed_in_district": True},
+    "self_transformation": {"transformation_id": "TR-SELF-1"},
+    "alliance_operation": {"alliance_id": "ALLY-1", "founding_date": "2020-05-01", "costs_from": "2021-01-01", "actual_costs": "100000.00"},
+    "navigation_project": {"project_id": "NAV-1", "project_kind": "navigation", "actual_costs": "60000.00"},
+    "national_ip_title": {"title": "demonstration"},
+    "beijing_ip_demonstration_unit": {},
+    "ip_management_certification": {"certificate_id": "CERT-1"},
+    "service_agency_performance": {"panel_amount": "80000.00"},
+}
+
+APPLICANTS: dict[str, dict[str, Any]] = {
+    "enterprise": {"id": ENTERPRISE_ID, "name": ENTERPRISE_NAME, "kind": "enterprise",
+                   "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
+    "public_institution": {"id": INSTITUTION_ID, "name": "平谷区示例研究院", "kind": "public_institution",
+                           "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
+    "other_organisation": {"id": OTHER_ORG_ID, "name": "平谷区示例协会", "kind": "other_organisation",
+                           "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
+    "natural_person": {"id": PERSON_ID, "name": "张三", "kind": "natural_person", "household_registered_in_district": True},
+    "platform": {"id": PLATFORM_ID, "name": "平谷知识产权运营平台有限公司", "kind": "enterprise", "roles": ["ip_operation_platform"],
+                 "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
+    "alliance": {"id": ALLIANCE_ID, "name": "平谷区知识产权联盟", "kind": "other_organisation", "roles": ["ip_alliance"],
+                 "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
+    "agency": {"id": AGENCY_ID, "name": "平谷知识产权代理事务所", "kind": "enterprise", "roles": ["ip_service_agency"],
+               "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
+}
+
+STANDING_DOC = {"enterprise": "business_licence", "public_institution": "institution_certificate",
+                "other_organisation": "organisation_certificate", "natural_person": "id_card"}
+
+
+def item(item_type: str, item_id: str | None = None, *, date: str = "2021-06-01", **facts: Any) -> dict[str, Any]:
+    """A valid item of `item_type` in funding year 2021 with all its documents; override any fact."""
+    out: dict[str, Any] = {"id": item_id or item_type, "type": item_type, "date": date,
+                           "documents": list(FULL_DOCS[item_type]), "supported_by_other_district_policy": False}
+    out.update(copy.deepcopy(DEFAULT_FACTS[item_type]))
+    out.update(facts)
+    return {k: v for k, v in out.items() if v is not ...}  # pass fact=... to drop a fact
+
+
+def claim(*items: dict[str, Any], applicant: str | dict[str, Any] = "enterprise", funding_year: int = 2021,
+          submission_date: str | None = None, history: list[dict[str, Any]] | None = None,
+          claim_id: str = "C-1", **applicant_facts: Any) -> dict[str, Any]:
+    """A valid claim by a standing applicant, with its proof of standing, for `items`."""
+    app = copy.deepcopy(APPLICANTS[applicant]) if isinstance(applicant, str) else copy.deepcopy(applicant)
+    app.update(applicant_facts)
+    app = {k: v for k, v in app.items() if v is not ...}
+    out: dict[str, Any] = {
+        "claim_id": claim_id,
+        "funding_year": funding_year,
+        "submission_date": submission_date or f"{funding_year + 1}-03-15",
+        "documents": [STANDING_DOC[app["kind"]]],
+        "applicant": app,
+        "items": list(items),
+    }
+    if history is not None:
+        out["history"] = history
+    return out
+
+
+@pytest.fixture(scope="session")
+def policy() -> engine.CompiledPolicy:
+    return engine.load_policy(POLICY_PATH)
+
+
+def decide(policy: engine.CompiledPolicy, data: dict[str, Any], history: Any = ()) -> dict[str, Any]:
+    """Evaluate and return the decision as its JSON dict (what every consumer sees)."""
+    return engine.evaluate(policy, data, history).to_dict()
+
+
+def by_item(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["item"]: d for d in decision["items"]}
