@@ -35,6 +35,9 @@ _MONEY_RE = re.compile(_MONEY_TEXT)
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RESERVED = ("claim_id", "applicant", "items", "history")
+_REQUIRED = re.compile(r"^'([^']+)' is a required property$")
+#: Never optional, even when matching on partial data: the claim cannot be read without them.
+STRUCTURAL = frozenset({"claim_id", "applicant", "items", "id", "type", "kind", "funding_year"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +264,11 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     for error in _validator(policy).iter_errors(data):
         path = tuple(error.absolute_path)
         message = error.message
+        if error.validator == "required":
+            missing = _REQUIRED.match(message)
+            if missing:  # name the missing field in the path: items[2].official_fees_paid
+                path = (*path, missing.group(1))
+                message = "missing: this fact is required"
         if error.validator == "additionalProperties":
             message = message.replace("Additional properties are not allowed", "unknown field(s)")
         expected = None
@@ -273,11 +281,18 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     return problems
 
 
-def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None) -> Claim:
-    """Validate and convert one claim. Raises ClaimError listing every problem with its path."""
+def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, partial: bool = False) -> Claim:
+    """Validate and convert one claim. Raises ClaimError listing every problem with its path.
+
+    With `partial=True` (matching an enterprise's known data, 免申即享-style) a missing
+    fact is not an error: it stays unknown, and every item that needs it comes out
+    `incomplete` naming it -- never a silent False or 0.
+    """
     if not isinstance(data, Mapping):
         raise ClaimError([Problem(f"a claim must be an object, not {type(data).__name__}", file=file, code="claim")], "invalid claim")
     problems = schema_problems(policy, data)
+    if partial:
+        problems = [p for p in problems if not (p.code == "claim.required" and p.path and p.path[-1] not in STRUCTURAL)]
     if problems:
         raise ClaimError([_with_file(p, file) for p in problems], "invalid claim")
     conv = _Converter(policy)

@@ -330,6 +330,7 @@ class _Compiler:
             rules_by_type=rules_by_type,
             notes=notes,
             round_budget=self.amount(budget["amount"], ("policy", "round_budget", "amount")) if budget else None,
+            documents_cites=self.citation(head.get("documents_cites"), ("policy", "documents_cites")) or None,
             templates=doc.get("templates", {}),
             data=doc,
             base_dir=str(Path(self.src.file).resolve().parent),

@@ -65,6 +65,7 @@ class ItemDecision:
     missing_documents: tuple[str, ...]
     steps: tuple[Any, ...]
     grant: Grant | None
+    documents_cites: str | None = None  # the policy's clause on documents, cited when some are missing
 
     @property
     def cites(self) -> tuple[str, ...]:
@@ -76,6 +77,8 @@ class ItemDecision:
         for step in self.steps:
             if step[0] == "cap" and step[5] < step[4] and step[1].cites not in out:
                 out.append(step[1].cites)
+        if self.missing_documents and self.documents_cites and self.documents_cites not in out:
+            out.append(self.documents_cites)
         return tuple(out)
 
 
@@ -223,8 +226,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "bites": after < asked,
         }
     if kind == "documents":
-        _, owner, required, missing = step
-        cites = owner.cites
+        _, owner, required, missing, cites = step
         ident = owner.id
         return {
             "step": "documents",

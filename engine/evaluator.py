@@ -216,7 +216,7 @@ def evaluate_claim(
         required, missing_docs, unknown = _documents(dc.needs, claim_docs, empty, A, C)
         applicant_unknown.extend(unknown)
         if standing_steps is not None:
-            standing_steps.append(("documents", dc, tuple(required), tuple(missing_docs)))
+            standing_steps.append(("documents", dc, tuple(required), tuple(missing_docs), dc.cites))
         if missing_docs:
             applicant_docs_missing.append((dc, missing_docs))
 
@@ -426,7 +426,7 @@ def _decide(
         required, miss, unk = _documents(rule.documents, I.get("documents", frozenset()), I, A, C)
         unknown.extend(unk)
         if steps is not None and required:
-            steps.append(("documents", rule, tuple(required), tuple(miss)))
+            steps.append(("documents", rule, tuple(required), tuple(miss), policy.documents_cites or rule.cites))
         missing_docs.extend(miss)
         for dc in rule.item_document_checks:
             if dc.kinds is not None and kind not in dc.kinds:
@@ -434,7 +434,7 @@ def _decide(
             required, miss, unk = _documents(dc.needs, I.get("documents", frozenset()), I, A, C)
             unknown.extend(unk)
             if steps is not None:
-                steps.append(("documents", dc, tuple(required), tuple(miss)))
+                steps.append(("documents", dc, tuple(required), tuple(miss), dc.cites))
             missing_docs.extend(miss)
 
     return _finish(policy, ctx, rule, item, claim, reasons, unknown, missing_docs, asked, granted, pending, False, tuple(consumes), steps)
@@ -491,4 +491,5 @@ def _finish(
         missing_documents=tuple(dict.fromkeys(missing_docs)),
         steps=tuple(steps) if steps is not None else (),
         grant=grant,
+        documents_cites=policy.documents_cites,
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import PathPart, Problem
+from .quantities import format_money
 
 Key = tuple[Any, ...]
 
@@ -31,7 +32,7 @@ class Consumption:
         if self.kind == "limit":
             out["counts"] = list(self.counts or ())
         else:
-            out["amount"] = str(self.amount)
+            out["amount"] = format_money(self.amount)
         return out
 
 
@@ -52,7 +53,7 @@ class Grant:
             "rule": self.rule,
             "applicant_id": self.applicant_id,
             "funding_year": self.funding_year,
-            "amount": str(self.amount),
+            "amount": format_money(self.amount),
             "consumes": [c.to_dict() for c in self.consumes],
         }
 

@@ -239,6 +239,7 @@ class CompiledPolicy:
     rules_by_type: dict[str, Rule]
     notes: tuple[Note, ...]
     round_budget: Decimal | None
+    documents_cites: str | None = None  # the clause that lists required documents
     templates: dict[str, dict[str, str]] = field(default_factory=dict)
     data: Any = None  # the validated document, for tools (lint, diff, coverage)
     base_dir: str = "."

@@ -1,0 +1,157 @@
+"""The public API, the CLI, the schemas and the decision's JSON form."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import POLICY_PATH, ROOT, by_item, claim, decide, item
+
+import engine
+from engine.expressions import evaluate_with_simpleeval
+
+EXAMPLE = ROOT / "examples" / "claim_enterprise_2021.json"
+
+
+def test_readme_three_lines() -> None:
+    """The README's API example, verbatim in spirit: load, evaluate, JSON."""
+    policy = engine.load_policy("policies/pinggu_2020.yaml" if Path("policies").exists() else POLICY_PATH)
+    decision = engine.evaluate(policy, json.loads(EXAMPLE.read_text(encoding="utf-8"), parse_float=__import__("decimal").Decimal))
+    out = json.loads(decision.to_json())
+    # 8,400.00 official fees × 50% = 4,200.00 (第五条第（一）项)
+    assert by_item(out)["p1"]["amount"] == "4200.00"
+
+
+def test_example_decision_values(policy: engine.CompiledPolicy) -> None:
+    """The shipped example, checked by hand against the measures."""
+    data = engine.loads_json(EXAMPLE.read_text(encoding="utf-8"))
+    d = by_item(decide(policy, data))
+    assert (d["p1"]["status"], d["p1"]["amount"]) == ("granted", "4200.00")  # 8,400 × 50%
+    assert (d["l1"]["status"], d["l1"]["amount"]) == ("granted", "250000.00")  # 500,000 × 50%
+    # 200,000 × 50% = 100,000 asked; 300,000 annual cap − 250,000 used = 50,000 left
+    assert (d["l2"]["status"], d["l2"]["amount"], d["l2"]["asked"]) == ("reduced", "50000.00", "100000.00")
+    assert (d["a1"]["status"], d["a1"]["amount"]) == ("granted", "400000.00")  # 中国专利奖银奖 40 万
+    assert (d["t1"]["status"], d["t1"]["amount"]) == ("granted", "100000.00")  # 国家知识产权优势企业 10 万
+    # premium 30,000 × 50% = 15,000 provisional; receipts missing -> incomplete (R23, R25)
+    assert (d["i1"]["status"], d["i1"]["amount"], d["i1"]["provisional_amount"]) == ("incomplete", "0.00", "15000.00")
+    assert d["i1"]["missing_documents"] == ["fee_receipts", "sealed_receipt_copies"]
+    assert "第十二条" in d["i1"]["cites"]
+
+
+def test_decision_is_valid_and_byte_identical(policy: engine.CompiledPolicy) -> None:
+    data = engine.loads_json(EXAMPLE.read_text(encoding="utf-8"))
+    first = engine.evaluate(policy, data).to_json()
+    second = engine.evaluate(engine.load_policy(POLICY_PATH), engine.loads_json(EXAMPLE.read_text(encoding="utf-8"))).to_json()
+    assert first == second
+    schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(json.loads(first))
+    expected_hash = "sha256:" + hashlib.sha256(POLICY_PATH.read_bytes()).hexdigest()
+    assert json.loads(first)["policy"] == {"id": "pinggu-ip-promotion", "version": "2020.1", "hash": expected_hash,
+                                            "funding_years": {"from": 2021, "to": 2023}}
+
+
+def test_grants_fed_back_as_history_consume_caps(policy: engine.CompiledPolicy) -> None:
+    """Grants to record, passed back as history, consume the same caps (design for the ledger)."""
+    first = decide(policy, claim(item("pledge_loan_interest", "l1", annual_interest_paid="500000.00")))
+    assert first["grants"][0]["amount"] == "250000.00"
+    again = decide(policy, claim(item("pledge_loan_interest", "l2", loan_id="LOAN-2", annual_interest_paid="200000.00"),
+                                 claim_id="C-2", history=first["grants"]))
+    # 300,000 − 250,000 = 50,000 left of the annual cap
+    assert (again["items"][0]["status"], again["items"][0]["amount"]) == ("reduced", "50000.00")
+
+
+def test_trace_off_same_results(policy: engine.CompiledPolicy) -> None:
+    data = engine.loads_json(EXAMPLE.read_text(encoding="utf-8"))
+    full = engine.evaluate(policy, data)
+    fast = engine.evaluate(policy, data, trace=False)
+    assert [(d.status, d.amount) for d in full.items] == [(d.status, d.amount) for d in fast.items]
+    assert all(d.steps == () for d in fast.items)
+
+
+def test_claim_schema_file_in_sync(policy: engine.CompiledPolicy) -> None:
+    """schemas/claim.schema.json is generated: `python -m engine schema policies/pinggu_2020.yaml`."""
+    on_disk = json.loads((ROOT / "schemas" / "claim.schema.json").read_text(encoding="utf-8"))
+    assert on_disk == json.loads(json.dumps(engine.claim_schema(policy), ensure_ascii=False))
+
+
+def test_vendored_measures_text_matches_shared() -> None:
+    shared = ROOT.parent / "shared" / "measures" / "pinggu_ip_measures.zh.txt"
+    if not shared.exists():
+        pytest.skip("../shared/measures is not beside this checkout; the vendored copy is checked by the policy loader only")
+    assert (ROOT / "policies" / "texts" / "pinggu_ip_measures.zh.txt").read_bytes() == shared.read_bytes()
+
+
+def test_missing_required_fact_is_an_error_naming_item_and_field(policy: engine.CompiledPolicy) -> None:
+    data = claim(item("invention_patent_grant", "p1", official_fees_paid=...))
+    with pytest.raises(engine.ClaimError) as err:
+        engine.evaluate(policy, data)
+    [problem] = err.value.problems
+    assert problem.path == ("items", 0, "official_fees_paid")
+    assert "required" in problem.message
+
+
+def test_unknown_is_not_false(policy: engine.CompiledPolicy) -> None:
+    """An applicant that does not state whether it operates in the district is not refused: incomplete, naming the fact."""
+    data = claim(item("national_ip_title", "t1"), actually_operating=...)
+    d = decide(policy, data)
+    assert d["items"][0]["status"] == "incomplete"
+    assert d["items"][0]["missing_facts"] == ["applicant.actually_operating"]
+    assert d["items"][0]["amount"] == "0.00"
+
+
+def test_partial_matching_names_needed_facts(policy: engine.CompiledPolicy) -> None:
+    """免申即享-style matching on known data: a missing item fact makes the item incomplete, naming it."""
+    data = claim(item("invention_patent_grant", "p1", official_fees_paid=...), item("national_ip_title", "t1"))
+    parsed = engine.parse_claim(policy, data, partial=True)
+    d = engine.evaluate(policy, parsed).to_dict()
+    assert by_item(d)["p1"]["status"] == "incomplete"
+    assert by_item(d)["p1"]["missing_facts"] == ["item.official_fees_paid"]
+    assert (by_item(d)["t1"]["status"], by_item(d)["t1"]["amount"]) == ("granted", "200000.00")
+
+
+def test_compiled_expressions_agree_with_simpleeval(policy: engine.CompiledPolicy) -> None:
+    """simpleeval is the reference semantics; the compiled functions must agree with it."""
+    data = claim(*(item(t) for t in sorted(policy.rules_by_type)))
+    parsed = engine.parse_claim(policy, data)
+    checked = 0
+    for it in parsed.items:
+        rule = policy.rules_by_type[it.type]
+        for test in rule.item_checks + rule.when:
+            compiled = test.expression(it.facts, parsed.applicant, parsed.claim_facts)
+            reference = evaluate_with_simpleeval(test.expression.source, it.facts, parsed.applicant, parsed.claim_facts)
+            assert compiled == reference, test.expression.source
+            checked += 1
+    assert checked >= 30
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def test_cli_validate_and_evaluate() -> None:
+    ok = _run("validate", "policies/pinggu_2020.yaml")
+    assert ok.returncode == 0, ok.stderr
+    assert "pinggu-ip-promotion" in ok.stdout
+    out = _run("evaluate", "--policy", "policies/pinggu_2020.yaml", "examples/claim_enterprise_2021.json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"] == "804200.00"  # 4,200 + 250,000 + 50,000 + 400,000 + 100,000
+
+
+def test_cli_bad_claim_exit_1_without_traceback(tmp_path: Path) -> None:
+    bad = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    bad["items"][0]["official_fees_paid"] = "1e3"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    out = _run("evaluate", "--policy", "policies/pinggu_2020.yaml", str(path))
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert "items[0].official_fees_paid" in out.stderr
+
+
+def test_cli_no_command_is_usage_error() -> None:
+    assert _run().returncode == 2
