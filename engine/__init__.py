@@ -1,6 +1,6 @@
 """A declarative policy-as-data engine for subsidy measures.
 
-    policy = engine.load_policy("policies/pinggu_2020.yaml")
+    policy = engine.load_policy("policies/<measures>.yaml")
     decision = engine.evaluate(policy, claim_dict)
     print(decision.to_json())
 

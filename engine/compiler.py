@@ -91,7 +91,7 @@ class _Compiler:
         try:
             return parse_amount(value)
         except QuantityError as exc:
-            self.error(path, f"{exc}", "a number of yuan (300000), or 万 notation (30万)", code="amount")
+            self.error(path, f"{exc}", "a number of yuan (120000), or 万 notation (12万)", code="amount")
             return Decimal(0)
 
     def rate(self, value: Any, path: Path_) -> Decimal:

@@ -1,7 +1,7 @@
 """Exact money and rates, written the way a clause writes them.
 
-Policies may write an amount as `300000`, `"300000"`, `300000.00`, `30万` or
-`30万元`, and a rate as `50%` or `0.5`. Everything becomes `Decimal`; a binary
+Policies may write an amount as `120000`, `"120000"`, `120000.00`, `12万` or
+`12万元`, and a rate as `50%` or `0.5`. Everything becomes `Decimal`; a binary
 float never appears (the YAML loader already builds `Decimal` from the text).
 """
 
@@ -22,7 +22,7 @@ class QuantityError(ValueError):
 
 
 def parse_amount(value: object) -> Decimal:
-    """`30万` -> Decimal('300000'); `"1234.5"` -> Decimal('1234.5'). Never from a float."""
+    """`12万` -> Decimal("120000"); `"1234.5"` -> Decimal('1234.5'). Never from a float."""
     if isinstance(value, bool) or value is None:
         raise QuantityError(f"{value!r} is not an amount")
     if isinstance(value, int):
