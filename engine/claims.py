@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,7 +34,14 @@ MAX_MONEY = Decimal("999999999999.99")
 _MONEY_TEXT = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
 _MONEY_RE = re.compile(_MONEY_TEXT)
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: C0/C1 control characters, line/paragraph separators and bidirectional overrides (which can make
+#: text display differently from what it is, e.g. in a reviewer's report).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: Bounds on the raw data before the schema sees it (the schema bounds each field; these bound the whole).
+MAX_CLAIM_DEPTH = 20
+MAX_CLAIM_VALUES = 200_000
+MAX_PLAIN_INT = 10**18
+MAX_MESSAGE = 240
 RESERVED = ("claim_id", "applicant", "items", "history")
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
 #: Never optional, even when matching on partial data: the claim cannot be read without them.
@@ -167,8 +175,60 @@ def _reject_constant(name: str) -> Any:
 
 
 def loads_json(text: str) -> Any:
-    """JSON with exact numbers: 12.34 becomes Decimal('12.34'); NaN and Infinity are rejected."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    """JSON with exact numbers: 12.34 becomes Decimal('12.34'); NaN and Infinity are rejected.
+
+    Every failure is a ValueError (json's own JSONDecodeError included), never a RecursionError.
+    """
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _raw_problems(data: Any) -> list[Problem]:
+    """What would trip the schema validator itself: deep nesting, huge size, non-JSON values, NaN."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, tuple[PathPart, ...]]] = [(data, ())]
+    count = 0
+    while stack and len(problems) < 50:
+        value, path = stack.pop()
+        count += 1
+        if count > MAX_CLAIM_VALUES:
+            return [Problem(f"claim has more than {MAX_CLAIM_VALUES} values", code="claim.too_large")]
+        if len(path) > MAX_CLAIM_DEPTH:
+            problems.append(Problem(f"nested deeper than {MAX_CLAIM_DEPTH} levels", path=path[:MAX_CLAIM_DEPTH], code="claim.too_deep"))
+            continue
+        if isinstance(value, Mapping):
+            for key, child in value.items():
+                if not isinstance(key, str):
+                    problems.append(Problem(f"field name {_clip(repr(key))} is not text", path=path, code="claim.key"))
+                    continue
+                stack.append((child, (*path, key)))
+        elif isinstance(value, list | tuple):
+            stack.extend((child, (*path, i)) for i, child in enumerate(value))
+        elif isinstance(value, bool) or value is None or isinstance(value, str):
+            pass
+        elif isinstance(value, int):
+            if abs(value) > MAX_PLAIN_INT:
+                problems.append(Problem("number too large", path=path, code="claim.range", expected=f"at most {MAX_PLAIN_INT}"))
+        elif isinstance(value, Decimal | float):
+            finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+            if not finite:
+                problems.append(Problem(f"{value} is not a finite number", path=path, code="claim.number", expected="a finite number"))
+        else:
+            problems.append(
+                Problem(
+                    f"a {type(value).__name__} is not claim data",
+                    path=path,
+                    code="claim.type",
+                    expected="text, a number, true/false, a list or an object",
+                )
+            )
+    return problems
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 class _Converter:
@@ -263,7 +323,7 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     problems = []
     for error in _validator(policy).iter_errors(data):
         path = tuple(error.absolute_path)
-        message = error.message
+        message = _clip(error.message)
         if error.validator == "required":
             missing = _REQUIRED.match(message)
             if missing:  # name the missing field in the path: items[2].official_fees_paid
@@ -290,12 +350,14 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     """
     if not isinstance(data, Mapping):
         raise ClaimError([Problem(f"a claim must be an object, not {type(data).__name__}", file=file, code="claim")], "invalid claim")
-    problems = schema_problems(policy, data)
+    problems = _raw_problems(data) or schema_problems(policy, data)
     if partial:
         problems = [p for p in problems if not (p.code == "claim.required" and p.path and p.path[-1] not in STRUCTURAL)]
     if problems:
         raise ClaimError([_with_file(p, file) for p in problems], "invalid claim")
     conv = _Converter(policy)
+    if _CONTROL.search(data["claim_id"]) or data["claim_id"] != data["claim_id"].strip():
+        conv.bad(("claim_id",), "contains control characters or surrounding spaces", "printable text")
     claim_facts = conv.facts("claim", policy.claim_facts, data, ())
     applicant = conv.facts("applicant", policy.applicant_facts, data["applicant"], ("applicant",))
     items = []

@@ -26,12 +26,15 @@ from typing import Any
 
 from simpleeval import EvalWithCompoundTypes
 
+from .errors import ClaimError, Problem
+
 NAMESPACES = ("claim", "applicant", "item")
 
 MAX_SOURCE_CHARS = 2000
 MAX_NODES = 400
 MAX_STRING_LITERAL = 1000
 MAX_INT_LITERAL = 10**15
+MAX_DEPTH = 50  # nesting of the syntax tree; deeper trees are refused before any recursive walk
 
 
 class MissingFact(LookupError):
@@ -62,6 +65,10 @@ def _year(value: _dt.date) -> int:
 def _add_years(value: _dt.date, years: int) -> _dt.date:
     """Same calendar date `years` later; 29 February becomes 28 February."""
     target = value.year + years
+    if target > _dt.MAXYEAR:
+        return _dt.date.max  # later than any real date: saturate instead of failing
+    if target < _dt.MINYEAR:
+        return _dt.date.min
     day = min(value.day, calendar.monthrange(target, value.month)[1])
     return value.replace(year=target, day=day)
 
@@ -72,6 +79,18 @@ def _first(values: list[Any] | tuple[Any, ...]) -> Any:
 
 def _count(values: list[Any] | tuple[Any, ...]) -> int:
     return len(values)
+
+
+def _mul(a: Any, b: Any) -> Any:
+    """`*` on numbers only: repeating a string or list (`"x" * 10**15`) would make evaluation unbounded."""
+    if not isinstance(a, int | Decimal) or not isinstance(b, int | Decimal):
+        raise TypeError(f"* multiplies numbers only, not {type(a).__name__} and {type(b).__name__}")
+    return a * b
+
+
+#: Errors an expression may raise at run time on unexpected data (None < 5, a date out of range, x / 0).
+#: They become a clean error naming the expression; MissingFact passes through (it means "unknown").
+_RUNTIME_ERRORS = (ArithmeticError, TypeError, ValueError, AttributeError, IndexError, RecursionError, MemoryError)
 
 
 #: The functions a policy may call. Documented in docs/expressions.md.
@@ -264,6 +283,17 @@ class _Checker(ast.NodeTransformer):
         target = {"item": "I", "applicant": "A", "claim": "C"}[namespace]
         return ast.copy_location(ast.Subscript(value=ast.Name(id=target, ctx=ast.Load()), slice=ast.Constant(fact), ctx=ast.Load()), node)
 
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        if isinstance(node.op, ast.Mult):
+            self.count += 1
+            for side in (node.left, node.right):
+                if isinstance(side, ast.List | ast.Tuple) or (isinstance(side, ast.Constant) and isinstance(side.value, str)):
+                    raise self.fail(node, "repeating text or a list with * is not allowed", "* multiplies numbers")
+            call = ast.Call(func=ast.Name(id="_F_mul", ctx=ast.Load()), args=[node.left, node.right], keywords=[])
+            call.args = [self.visit(arg) for arg in call.args]
+            return ast.copy_location(call, node)
+        return self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.count += 1
         if not isinstance(node.func, ast.Name):
@@ -310,9 +340,27 @@ def compile_expression(source: str, resolve: FactResolver, filename: str = "<pol
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"syntax error: {exc.msg}", "a single simpleeval expression", (exc.offset or 1) - 1) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None
+    _check_depth(tree)
     checker = _Checker(resolve)
     body = checker.visit(tree).body
-    lam = ast.Lambda(
+    # def _expr(I, A, C):
+    #     try: return <body>
+    #     except _RUNTIME_ERRORS as exc: raise _fail(exc) from None
+    # (a try costs nothing on the path that does not raise)
+    handler = ast.ExceptHandler(
+        type=ast.Name(id="_RUNTIME_ERRORS", ctx=ast.Load()),
+        name="_exc",
+        body=[
+            ast.Raise(
+                exc=ast.Call(func=ast.Name(id="_fail", ctx=ast.Load()), args=[ast.Name(id="_exc", ctx=ast.Load())], keywords=[]),
+                cause=ast.Constant(None),
+            )
+        ],
+    )
+    function_def = ast.FunctionDef(
+        name="_expr",
         args=ast.arguments(
             posonlyargs=[],
             args=[ast.arg("I"), ast.arg("A"), ast.arg("C")],
@@ -320,15 +368,57 @@ def compile_expression(source: str, resolve: FactResolver, filename: str = "<pol
             kw_defaults=[],
             defaults=[],
         ),
-        body=body,
+        body=[ast.Try(body=[ast.Return(value=body)], handlers=[handler], orelse=[], finalbody=[])],
+        decorator_list=[],
+        returns=None,
     )
-    module = ast.fix_missing_locations(ast.Expression(body=lam))
-    code = compile(module, filename, "eval")
+    module = ast.fix_missing_locations(ast.Module(body=[function_def], type_ignores=[]))
+    try:
+        code = compile(module, filename, "exec")
+    except (RecursionError, MemoryError, ValueError, SyntaxError) as exc:
+        raise ExpressionError(f"expression cannot be compiled: {exc}") from None
     namespace: dict[str, Any] = {"__builtins__": {}}
     namespace.update({"_F_" + k: v for k, v in FUNCTIONS.items()})
+    namespace["_F_mul"] = _mul
+    namespace["_RUNTIME_ERRORS"] = _RUNTIME_ERRORS
+    namespace["_fail"] = _runtime_failure(source.strip(), filename)
     namespace.update(checker.constants)
-    function = eval(code, namespace)  # noqa: S307 -- code built only from allow-listed nodes above
+    exec(code, namespace)  # noqa: S102 -- code built only from allow-listed nodes above
+    function = namespace["_expr"]
     return CompiledExpression(source.strip(), function, tuple(checker.facts), tuple(checker.compares))
+
+
+def _check_depth(tree: ast.AST) -> None:
+    """Refuse deeply nested trees iteratively, before any recursive walk or compile() could overflow."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(
+                f"expression nested deeper than {MAX_DEPTH} levels", "split it into simpler conditions", getattr(node, "col_offset", None)
+            )
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _runtime_failure(source: str, filename: str) -> Callable[[BaseException], ClaimError]:
+    file, _, line = filename.rpartition(":")
+    where_file, where_line = (file, int(line)) if file and line.isdigit() else (filename, None)
+
+    def fail(exc: BaseException) -> ClaimError:
+        return ClaimError(
+            [
+                Problem(
+                    f"cannot evaluate `{source}` on this claim's facts: {type(exc).__name__}: {exc}",
+                    file=where_file,
+                    line=where_line,
+                    code="evaluation",
+                    expected="facts of the types the policy declares (a policy expression may need a guard such as `x == None or ...`)",
+                )
+            ],
+            "cannot evaluate",
+        )
+
+    return fail
 
 
 def evaluate_with_simpleeval(source: str, item: Mapping[str, Any], applicant: Mapping[str, Any], claim: Mapping[str, Any]) -> Any:

@@ -137,7 +137,11 @@ def parse_grants(data: Any, path: tuple[PathPart, ...] = ()) -> tuple[tuple[Gran
             problems.append(Problem(f"{g['amount']!r} is not an amount", path=p + ("amount",), code="history"))
             continue
         consumes = []
-        for j, c in enumerate(g.get("consumes", [])):
+        raw_consumes = g.get("consumes", [])
+        if not isinstance(raw_consumes, list | tuple):
+            problems.append(Problem("consumes must be a list", path=p + ("consumes",), code="history"))
+            continue
+        for j, c in enumerate(raw_consumes):
             cp = p + ("consumes", j)
             kind = next((k for k in ("cap", "limit", "subject") if isinstance(c, Mapping) and k in c), None)
             scope = _scalar_key(c.get("scope")) if isinstance(c, Mapping) else None
@@ -152,8 +156,8 @@ def parse_grants(data: Any, path: tuple[PathPart, ...] = ()) -> tuple[tuple[Gran
                 consumes.append(Consumption("limit", str(c["limit"]), scope, counts=counts))
             else:
                 camount = _money(c.get("amount"))
-                if camount is None:
-                    problems.append(Problem("a cap consumption needs an amount", path=cp + ("amount",), code="history"))
+                if camount is None or camount < 0:
+                    problems.append(Problem("a cap consumption needs an amount of at least 0", path=cp + ("amount",), code="history"))
                     continue
                 consumes.append(Consumption(kind, str(c[kind]), scope, amount=camount))
         year = g["funding_year"]

@@ -34,7 +34,13 @@ MAX_NODES = 200_000
 Positions = dict[tuple[PathPart, ...], tuple[int, int]]
 
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
-_DECIMAL = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9_]+$|^[-+]?[0-9][0-9_]*\.$")
+_DECIMAL = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9][0-9_]*$|^[-+]?[0-9][0-9_]*\.$")
+#: Longer numbers are refused, not converted: int() of thousands of digits is slow or refused by Python.
+MAX_NUMBER_CHARS = 40
+#: Tags a plain YAML document resolves to by itself; any other explicit tag (`!!python/object`, `!!binary`, `!foo`) is refused.
+_PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge", "value", "yaml")
+)
 _NULL = {"", "~", "null", "Null", "NULL"}
 
 
@@ -130,6 +136,9 @@ class _Builder:
                 "input too deep",
             )
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _PLAIN_TAGS:
+            self._problem(node, path, f"YAML tag {node.tag!r} is not allowed; write plain values", "tag")
+            return None
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -156,7 +165,11 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
-        return self.scalar(node)
+        value = self.scalar(node)
+        if isinstance(value, int | Decimal) and not isinstance(value, bool) and len(node.value) > MAX_NUMBER_CHARS:
+            self._problem(node, path, f"number longer than {MAX_NUMBER_CHARS} characters", "too_long")
+            return None
+        return value
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         text = node.value
@@ -177,6 +190,8 @@ class _Builder:
             return True
         if text in ("false", "False", "FALSE"):
             return False
+        if len(text) > MAX_NUMBER_CHARS and (_INT.match(text) or _DECIMAL.match(text)):
+            return Decimal(0)  # refused by build(): never convert thousands of digits
         if _INT.match(text):
             return int(text.replace("_", ""))
         if _DECIMAL.match(text):
@@ -226,12 +241,46 @@ def _walk_check(node: yaml.Node, depth: int, file: str) -> None:
             stack.extend((c, d + 1) for c in current.value)
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark | None) -> None:
+        super().__init__()
+        self.mark = mark
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe composer, stopping as soon as nesting passes MAX_DEPTH (before reading on)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def parse_yaml(text: str, file: str = "<string>") -> Source:
     """Parse YAML text into a `Source`; raises PolicyError with positions on any problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise InputLimitError([Problem(f"document larger than {MAX_BYTES} bytes", file=file, code="too_large")], "input too large")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BoundedLoader)
+    except _TooDeep as exc:
+        raise InputLimitError(
+            [
+                Problem(
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    file=file,
+                    line=exc.mark.line + 1 if exc.mark else None,
+                    column=exc.mark.column + 1 if exc.mark else None,
+                    code="too_deep",
+                )
+            ],
+            "input too deep",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise PolicyError(
