@@ -237,8 +237,16 @@ class _Compiler:
         clauses = {key: Clause(key, c.get("article", key), c["text"], c["en"], c["computable"]) for key, c in doc["clauses"].items()}
         self.check_source_text(clauses)
 
-        shared_caps = {c["id"]: (c, ("shared_caps", i)) for i, c in enumerate(doc.get("shared_caps", []))}
-        shared_limits = {c["id"]: (c, ("shared_limits", i)) for i, c in enumerate(doc.get("shared_limits", []))}
+        shared_caps = {c["id"]: (c, ("shared_caps", i)) for i, c in enumerate(doc.get("shared_caps", [])) if "id" in c}
+        shared_limits = {c["id"]: (c, ("shared_limits", i)) for i, c in enumerate(doc.get("shared_limits", [])) if "id" in c}
+        for section in ("shared_caps", "shared_limits"):
+            for i, c in enumerate(doc.get(section, [])):
+                if "id" not in c:
+                    self.error(
+                        (section, i), f"an entry of {section} must define the cap or limit itself", "id, max/times and per", code="shared"
+                    )
+                else:
+                    self.unique_id(c["id"], (section, i, "id"), section[7:-1])
         self.compiled_caps: dict[str, Cap] = {}
         self.compiled_limits: dict[str, Limit] = {}
 
@@ -380,6 +388,13 @@ class _Compiler:
             out.append(DocumentNeed(code, when))
         return tuple(out)
 
+    def shared_scope(self, c: dict[str, Any], path: Path_, item_type: str) -> None:
+        """A shared cap or limit is compiled once; its scope must also make sense for every other item type using it."""
+        for field in ("per", "counting"):
+            if isinstance(c.get(field), list):
+                for k, e in enumerate(c[field]):
+                    self.expr(e, path + (field, k), [item_type])
+
     def cap(self, c: dict[str, Any], path: Path_, item_type: str, rule_cites: str, shared: dict[str, Any], used: set[str]) -> Cap | None:
         if "shared" in c:
             name = c["shared"]
@@ -389,6 +404,7 @@ class _Compiler:
             used.add(name)
             c, path = shared[name]
             if name in self.compiled_caps:
+                self.shared_scope(c, path, item_type)
                 return self.compiled_caps[name]
         else:
             self.unique_id(c["id"], path + ("id",), "cap")
@@ -431,6 +447,7 @@ class _Compiler:
             used.add(name)
             c, path = shared[name]
             if name in self.compiled_limits:
+                self.shared_scope(c, path, item_type)
                 return self.compiled_limits[name]
         else:
             self.unique_id(c["id"], path + ("id",), "limit")

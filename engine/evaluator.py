@@ -259,9 +259,11 @@ def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) ->
         if rule.subject is None or rule.subject.pays != "highest" or rule.amount is None:
             continue
         try:
-            key = (rule.subject.group, tuple(e(item.facts, claim.applicant, claim.claim_facts) for e in rule.subject.key))
+            key = (rule.subject.group, rule.subject.scope(item.facts, claim.applicant, claim.claim_facts))
             value = _compute(rule.amount, ctx, item.facts, claim.applicant, claim.claim_facts, None)
         except (MissingFact, PendingAmount):
+            continue
+        if _ineligible(rule, item, claim):  # a higher award that cannot be paid does not displace a lower one
             continue
         current = best.get(key)
         if current is None:
@@ -272,6 +274,20 @@ def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) ->
         else:
             losers.add(item.id)
     return losers
+
+
+def _ineligible(rule: Rule, item: Item, claim: Claim) -> bool:
+    """True if the applicant may not claim this rule, or one of the item's own checks is definitely false."""
+    A = claim.applicant
+    kind = A["kind"]
+    if kind not in rule.kinds or (rule.roles and not (rule.roles & A.get("roles", frozenset()))):
+        return True
+    for test in rule.item_checks + rule.when:
+        if test.kinds is not None and kind not in test.kinds:
+            continue
+        if _check(test, item.facts, A, claim.claim_facts)[0] is False:
+            return True
+    return False
 
 
 def _decide(
@@ -331,25 +347,27 @@ def _decide(
     subject = rule.subject
     if subject is not None and not pending:
         try:
-            skey = tuple(e(I, A, C) for e in subject.key)
+            skey = subject.scope(I, A, C)
         except MissingFact as exc:
             unknown.append(exc.fact)
         else:
             paid = usage.subjects.get((subject.group, skey), ZERO)
             before = asked
             if lost_to_higher or (subject.pays == "highest" and paid > 0):
-                asked = ZERO
-                reasons.append(
-                    Reason(
-                        "condition",
-                        f"{rule.id}#subject",
-                        rule.cites,
-                        Text(
-                            "同一对象已有更高或同等奖励，仅支持最高一项",
-                            "a higher or equal award for the same subject is paid; only the highest is supported",
-                        ),
+                # Without 补差 an earlier, lower award still closes the subject; say which case it is.
+                words = (
+                    Text(
+                        "同一对象已有更高或同等奖励，仅支持最高一项",
+                        "a higher or equal award for the same subject is paid; only the highest is supported",
+                    )
+                    if lost_to_higher or paid >= asked
+                    else Text(
+                        "同一对象此前已获奖励，不重复奖励（不补差）",
+                        "an award for the same subject was already paid; it is not awarded again (no top-up)",
                     )
                 )
+                asked = ZERO
+                reasons.append(Reason("condition", f"{rule.id}#subject", rule.cites, words))
             elif subject.pays == "difference":
                 asked = max(asked - paid, ZERO)
                 if asked == 0:

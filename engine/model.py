@@ -182,6 +182,10 @@ class Subject:
     key: tuple[CompiledExpression, ...]
     pays: str  # "highest" | "difference"
 
+    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
+        """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
+        return tuple(_key(e(item, applicant, claim)) for e in self.key)
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:

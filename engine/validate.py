@@ -8,6 +8,7 @@ sentence a policy officer can act on.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -91,12 +92,57 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+_DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
+
+#: Errors that mean "the value is another form altogether" when they concern the value itself.
+_STRUCTURAL = frozenset({"additionalProperties", "required", "type", "const", "enum"})
+
+
+def _closest(error: ValidationError) -> tuple[ValidationError, ValidationError | None]:
+    """For a oneOf/anyOf error: the innermost such error whose one fitting form failed, and that form's single error.
+
+    `{rate: 1.5, of: ...}` fits only the `rate × base` form, and fails it only because 1.5 > 1:
+    that is what to report, at `...amount.rate`, not "does not fit any allowed form".
+    """
+    branches: dict[Any, list[ValidationError]] = {}
+    for e in error.context or []:
+        branches.setdefault(e.relative_schema_path[0], []).append(e)
+    fitting = [errs for errs in branches.values() if not any(e.validator in _STRUCTURAL and not e.relative_path for e in errs)]
+    if len({tuple(e.message for e in errs) for errs in fitting}) == 1:  # e.g. -1 fails both `integer` and `number` the same way
+        fitting = fitting[:1]
+    if len(fitting) != 1 or len(fitting[0]) != 1:
+        return error, None
+    leaf = fitting[0][0]
+    if leaf.validator in ("oneOf", "anyOf"):
+        inner, inner_leaf = _closest(leaf)
+        return (inner, inner_leaf) if inner_leaf is not None else (leaf, None)
+    return error, leaf
+
+
+def _first_unknown_field(error: ValidationError) -> tuple[str, ...]:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if not isinstance(error.instance, dict) or schema.get("additionalProperties") is not False:
+        return ()
+    known = schema.get("properties", {})
+    extra = [k for k in error.instance if k not in known]
+    return (extra[0],) if len(extra) == 1 else ()
+
+
 def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> list[Problem]:
     """Every schema violation in the document, located, in document order."""
     validator = validator_for(schema_name)
     problems = []
     for error in validator.iter_errors(source.data):
         path = tuple(error.absolute_path)
-        problems.append(source.problem(path, _message(error), expected=_expected(error), code=f"schema.{error.validator}"))
+        if error.validator == "additionalProperties":
+            path += _first_unknown_field(error)  # point at the unknown field's own line, not its parent's
+        message, expected, code = _message(error), _expected(error), f"schema.{error.validator}"
+        if error.validator in ("oneOf", "anyOf"):
+            form, leaf = _closest(error)
+            if leaf is not None and leaf.validator != "pattern":  # a pattern's regex says less than the form's description
+                path, message, code = tuple(leaf.absolute_path), str(leaf.message), f"schema.{leaf.validator}"
+                expected = form.schema.get("description") if isinstance(form.schema, dict) else None
+        message = _DECIMAL_REPR.sub(r"\1", message)  # the loader's exact numbers, shown as written
+        problems.append(source.problem(path, message, expected=expected, code=code))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return problems

@@ -1,0 +1,580 @@
+"""One test per class of policy error: each names the file, line and column, the path and what is wrong.
+
+Each test starts from `TEMPLATE`, a minimal valid policy, breaks one thing by
+replacing one exact snippet of its text, and loads the result from a file. The
+expected line is the line of the broken text in that file (found by `line_of`,
+so the tests do not depend on the template's layout), and the expected message
+is written out.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+import engine
+from engine.errors import format_path
+from engine.model import FixedAmount, RateAmount, TableAmount
+from engine.source import parse_yaml
+
+TEMPLATE = textwrap.dedent(
+    """\
+    # a minimal valid policy: every test below breaks exactly one thing in it
+    policy:
+      id: tiny
+      version: "1"
+      title: {zh: 小办法, en: Tiny measures}
+      in_force:
+        funding_years: {from: 2024, to: 2025}
+      rounding: {quantum: "0.01", mode: half_up}
+    clauses:
+      第一条:
+        text: 发明专利按官方费用的 50% 给予支持，每年最高不超过 30 万元。
+        en: Invention patents get 50% of the official fees, at most CNY 300,000 a year.
+        computable: true
+      第二条:
+        text: 获奖专利按等级奖励。
+        en: Awarded patents are rewarded by level.
+        computable: true
+    applicant_kinds:
+      enterprise: {zh: 企业, en: enterprise}
+    applicant_roles:
+      agency: {zh: 服务机构, en: service agency}
+    documents:
+      receipts: {zh: 票据, en: receipts}
+    facts:
+      claim:
+        funding_year: {type: integer, zh: 申报年度, en: funding year}
+      applicant:
+        id: {type: identifier, zh: 代码, en: code}
+        kind: {type: enum, values_from: applicant_kinds, zh: 类型, en: kind}
+    item_facts:
+      id: {type: string, zh: 编号, en: id}
+      type: {type: item_type, zh: 类型, en: type}
+      date: {type: date, zh: 日期, en: date}
+    item_types:
+      patent:
+        zh: 专利
+        en: patent
+        facts:
+          patent_kind:
+            type: enum
+            zh: 专利类型
+            en: kind of patent
+            values:
+              invention: {zh: 发明, en: invention}
+              design: {zh: 外观设计, en: design}
+          official_fee: {type: money, zh: 官方费用, en: official fee}
+      award:
+        zh: 奖项
+        en: award
+        facts:
+          level:
+            type: enum
+            zh: 等级
+            en: level
+            values:
+              gold: {zh: 金奖, en: gold}
+              silver: {zh: 银奖, en: silver}
+    rules:
+      - id: patent-fees
+        cites: 第一条
+        item_type: patent
+        who: {kinds: [enterprise]}
+        when:
+          - test: item.patent_kind == "invention"
+            says: {zh: 仅限发明专利, en: invention patents only}
+        amount: {rate: 50%, of: item.official_fee}
+        caps:
+          - id: patent-annual-cap
+            max: 30万
+            per: [applicant.id, claim.funding_year]
+        limits:
+          - id: patent-once
+            times: 1
+            per: [item.id]
+        documents: [receipts]
+      - id: award
+        cites: 第二条
+        item_type: award
+        who: {kinds: [enterprise], roles: [agency]}
+        amount:
+          by: item.level
+          table: {gold: 20万, silver: 10万}
+    """
+)
+
+
+def line_of(text: str, snippet: str, nth: int = 1) -> int:
+    """1-based line of the nth occurrence of `snippet` in `text`."""
+    at = -1
+    for _ in range(nth):
+        at = text.index(snippet, at + 1)
+    return text.count("\n", 0, at) + 1
+
+
+def col_of(text: str, snippet: str, nth: int = 1) -> int:
+    at = -1
+    for _ in range(nth):
+        at = text.index(snippet, at + 1)
+    return at - text.rfind("\n", 0, at)
+
+
+def mutate(old: str, new: str, text: str = TEMPLATE) -> str:
+    assert text.count(old) == 1, f"snippet {old!r} must occur exactly once"
+    return text.replace(old, new)
+
+
+def write(tmp_path: Path, text: str, name: str = "policy.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> tuple[Path, list[engine.Problem]]:
+    path = write(tmp_path, text)
+    with pytest.raises(engine.PolicyError) as info:
+        engine.load_policy(path)
+    for p in info.value.problems:
+        assert p.file == str(path)
+    return path, info.value.problems
+
+
+def only_problem(tmp_path: Path, text: str) -> engine.Problem:
+    _, problems = problems_of(tmp_path, text)
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    return problems[0]
+
+
+def test_template_is_valid(tmp_path: Path) -> None:
+    policy = engine.load_policy(write(tmp_path, TEMPLATE))
+    assert (policy.id, len(policy.rules)) == ("tiny", 2)
+
+
+# --- stage 1: reading and parsing -------------------------------------------------------------------
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    text = mutate("table: {gold: 20万, silver: 10万}", "table: {gold: 20万, silver: 10万")
+    p = only_problem(tmp_path, text)
+    assert p.code == "syntax"
+    assert p.message.startswith("YAML syntax error: ")
+    assert p.line == line_of(text, "table: {gold") + 1  # the parser notices at the next line, where the flow mapping should have closed
+
+
+def test_yaml_syntax_error_bad_indentation(tmp_path: Path) -> None:
+    text = mutate("    computable: true\n  第二条:", "    computable: true\n   第二条:")
+    p = only_problem(tmp_path, text)
+    assert p.code == "syntax"
+    assert p.line == line_of(text, "   第二条:")
+    assert p.column is not None
+    assert "expected <block end>" in p.message or "mapping" in p.message
+
+
+def test_duplicate_key_is_an_error_at_the_duplicate(tmp_path: Path) -> None:
+    """PyYAML would silently keep the last `rate:`: here it is an error naming both lines."""
+    text = mutate("amount: {rate: 50%, of: item.official_fee}",
+                  "amount:\n      rate: 50%\n      of: item.official_fee\n      rate: 60%")
+    p = only_problem(tmp_path, text)
+    first = line_of(text, "rate: 50%")
+    assert (p.code, p.line, p.column) == ("duplicate_key", line_of(text, "rate: 60%"), col_of(text, "rate: 60%"))
+    assert format_path(p.path) == "rules[0].amount.rate"
+    assert p.message == f"duplicate key 'rate' (first at line {first}); YAML would silently keep the last one"
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(TEMPLATE.encode("gb18030"))
+    with pytest.raises(engine.PolicyError) as info:
+        engine.load_policy(path)
+    (p,) = info.value.problems
+    # 小 is D0 A1 in GB 18030 (a valid UTF-8 pair, Cyrillic С); 办 is B0 EC, and 0xb0 cannot start a UTF-8 character
+    offset = len(TEMPLATE[: TEMPLATE.index("小办法")].encode("gb18030")) + 2
+    assert (p.code, p.file, p.line) == ("encoding", str(path), line_of(TEMPLATE, "小办法"))
+    assert p.message == f"not valid UTF-8: byte 0xb0 at offset {offset}"
+    assert "UTF-8" in (p.expected or "")
+
+
+# --- stage 2: the schema -------------------------------------------------------------------------------
+
+
+def test_schema_unknown_field(tmp_path: Path) -> None:
+    text = mutate("    documents: [receipts]\n", "    documents: [receipts]\n    readingz: [R1]\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line) == ("schema.additionalProperties", line_of(text, "readingz"))
+    assert format_path(p.path) == "rules[0].readingz"
+    assert p.message == "unknown field(s) ('readingz' was unexpected)"
+    assert "readings" in (p.expected or "")  # the allowed fields are listed
+
+
+def test_schema_wrong_type(tmp_path: Path) -> None:
+    text = mutate("times: 1", 'times: "1"')
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, p.column) == ("schema.type", line_of(text, 'times: "1"'), col_of(text, 'times: "1"') + len("times: "))
+    assert format_path(p.path) == "rules[0].limits[0].times"
+    assert p.message == "'1' is not of type 'integer'"
+    assert p.expected == "a value of type integer"
+
+
+def test_schema_bad_amount(tmp_path: Path) -> None:
+    text = mutate("max: 30万", "max: 30万元x")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line) == ("schema.anyOf", line_of(text, "30万元x"))
+    assert format_path(p.path) == "rules[0].caps[0].max"
+    assert p.message.startswith("'30万元x' does not fit any allowed form")
+    assert "30万" in (p.expected or "")  # the description shows how amounts are written
+
+
+def test_schema_missing_required_field(tmp_path: Path) -> None:
+    text = mutate("    cites: 第二条\n", "")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line) == ("schema.required", line_of(text, "- id: award"))
+    assert format_path(p.path) == "rules[1]"
+    assert p.message == "'cites' is a required property"
+
+
+def test_schema_errors_are_all_reported_in_document_order(tmp_path: Path) -> None:
+    text = mutate("times: 1", 'times: "1"', mutate("max: 30万", "max: 30万元x"))
+    _, problems = problems_of(tmp_path, text)
+    assert [format_path(p.path) for p in problems] == ["rules[0].caps[0].max", "rules[0].limits[0].times"]
+    assert [p.line for p in problems] == sorted(p.line or 0 for p in problems)
+
+
+# --- stage 3: what a schema cannot check ---------------------------------------------------------------
+
+
+def test_unknown_fact_with_did_you_mean(tmp_path: Path) -> None:
+    text = mutate("of: item.official_fee}", "of: item.official_fees}")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line) == ("expression", line_of(text, "item.official_fees"))
+    assert format_path(p.path) == "rules[0].amount.of"
+    assert p.message == "unknown fact item.official_fees (for patent) in 'item.official_fees'"
+    assert (p.expected or "").startswith("did you mean item.official_fee? ")
+
+
+def test_unknown_applicant_fact(tmp_path: Path) -> None:
+    text = mutate("per: [applicant.id, claim.funding_year]", "per: [applicant.ids, claim.funding_year]")
+    p = only_problem(tmp_path, text)
+    assert (p.line, format_path(p.path)) == (line_of(text, "applicant.ids"), "rules[0].caps[0].per[0]")
+    assert p.message == "unknown fact applicant.ids in 'applicant.ids'"
+    assert (p.expected or "").startswith("did you mean applicant.id? ")
+
+
+def test_unknown_function(tmp_path: Path) -> None:
+    text = mutate('test: item.patent_kind == "invention"', "test: yeer(item.date) == claim.funding_year")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line) == ("expression", line_of(text, "yeer("))
+    assert format_path(p.path) == "rules[0].when[0].test"
+    assert p.message == "unknown function yeer() in 'yeer(item.date) == claim.funding_year'"
+    assert (p.expected or "").startswith("did you mean year()? functions: ")
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("(lambda: 1)()", "only the documented functions may be called"),
+        ("item.date.year == 2024", "attribute access is only allowed on claim, applicant and item"),
+        ("item.__class__", "name '__class__' not allowed"),
+        ('item.patent_kind[0] == "i"', "indexing with [ ] (use first(...)) not allowed in policy expressions"),
+        ("item.official_fee ** 2 > 100", "the power operator ** not allowed in policy expressions"),
+        ("[x for x in (1, 2)]", "comprehensions not allowed in policy expressions"),
+        ("__import__('os')", "unknown function __import__()"),
+        ("lambda: 1", "lambda functions not allowed in policy expressions"),
+    ],
+)
+def test_forbidden_syntax(tmp_path: Path, expression: str, message: str) -> None:
+    text = mutate('test: item.patent_kind == "invention"', f"test: {expression!r}")  # quoted for YAML by repr()
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("expression", line_of(text, "test: "), "rules[0].when[0].test")
+    assert p.message == f"{message} in {expression!r}"
+
+
+def test_duplicate_rule_id(tmp_path: Path) -> None:
+    text = mutate("- id: award", "- id: patent-fees")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line) == ("duplicate_id", line_of(text, "- id: patent-fees", nth=2))
+    assert format_path(p.path) == "rules[1].id"
+    assert p.message == f"duplicate rule id 'patent-fees' (already used at line {line_of(text, '- id: patent-fees')})"
+
+
+def test_duplicate_id_across_kinds(tmp_path: Path) -> None:
+    """Ids are unique across rules, checks, caps and limits (the ledger keys consumption by them)."""
+    text = mutate("- id: patent-once", "- id: patent-annual-cap")
+    p = only_problem(tmp_path, text)
+    assert (p.line, format_path(p.path)) == (line_of(text, "- id: patent-annual-cap", nth=2), "rules[0].limits[0].id")
+    assert p.message.startswith("duplicate limit id 'patent-annual-cap' (already used at line ")
+
+
+def test_citation_points_at_no_clause(tmp_path: Path) -> None:
+    text = mutate("cites: 第二条", "cites: 第三条")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("unknown_citation", line_of(text, "第三条"), "rules[1].cites")
+    assert p.message == "citation '第三条' points at no clause of the clause table"
+
+
+def test_unknown_item_type_in_a_rule(tmp_path: Path) -> None:
+    text = mutate("item_type: award", "item_type: awrd")
+    p = only_problem(tmp_path, text)  # and no second "award has no rule" error piled on top
+    assert (p.code, p.line, format_path(p.path)) == ("unknown_item_type", line_of(text, "awrd"), "rules[1].item_type")
+    assert p.message == "unknown item type 'awrd'"
+    assert (p.expected or "").startswith("did you mean 'award'? ")
+
+
+def test_item_type_with_no_rule(tmp_path: Path) -> None:
+    text = mutate("  award:\n    zh: 奖项", "  orphan:\n    zh: 孤儿\n    en: orphan\n    facts: {}\n  award:\n    zh: 奖项")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("no_rule", line_of(text, "zh: 孤儿"), "item_types.orphan")
+    assert p.message == "item type 'orphan' has no rule"
+
+
+def test_item_type_decided_by_two_rules(tmp_path: Path) -> None:
+    text = mutate("item_type: award", "item_type: patent")
+    _, problems = problems_of(tmp_path, text)
+    codes = {p.code: p for p in problems}
+    p = codes["duplicate_item_type"]
+    assert (p.line, format_path(p.path)) == (line_of(text, "item_type: patent", nth=2), "rules[1].item_type")
+    assert p.message == "item type 'patent' already decided by rule 'patent-fees'"
+
+
+def test_unknown_applicant_kind(tmp_path: Path) -> None:
+    text = mutate("who: {kinds: [enterprise], roles", "who: {kinds: [enterprize], roles")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, p.column) == ("unknown_applicant_kind", line_of(text, "enterprize"), col_of(text, "enterprize"))
+    assert format_path(p.path) == "rules[1].who.kinds[0]"
+    assert p.message == "unknown applicant kind 'enterprize'"
+    assert p.expected == "did you mean 'enterprise'? one of: enterprise"
+
+
+def test_unknown_applicant_role(tmp_path: Path) -> None:
+    text = mutate("roles: [agency]", "roles: [agncy]")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("unknown_applicant_role", line_of(text, "agncy"), "rules[1].who.roles[0]")
+    assert p.message == "unknown applicant role 'agncy'"
+    assert p.expected == "did you mean 'agency'? one of: agency"
+
+
+def test_unknown_document(tmp_path: Path) -> None:
+    text = mutate("documents: [receipts]", "documents: [reciepts]")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("unknown_document", line_of(text, "reciepts"), "rules[0].documents[0]")
+    assert p.message == "unknown document 'reciepts'"
+    assert p.expected == "did you mean 'receipts'? a key of `documents`"
+
+
+def test_enum_literal_that_is_not_a_value(tmp_path: Path) -> None:
+    text = mutate('item.patent_kind == "invention"', 'item.patent_kind == "invension"')
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("unknown_value", line_of(text, "invension"), "rules[0].when[0].test")
+    assert p.message == "item.patent_kind is never 'invension'"
+    assert p.expected == "did you mean 'invention'? values of item.patent_kind: invention, design"
+
+
+def test_enum_literal_in_a_tuple(tmp_path: Path) -> None:
+    text = mutate('item.patent_kind == "invention"', 'item.patent_kind in ("invention", "desing")')
+    p = only_problem(tmp_path, text)
+    assert p.message == "item.patent_kind is never 'desing'"
+
+
+def test_table_missing_a_level(tmp_path: Path) -> None:
+    text = mutate("table: {gold: 20万, silver: 10万}", "table: {gold: 20万}")
+    p = only_problem(tmp_path, text)
+    assert (p.line, format_path(p.path)) == (line_of(text, "table: {gold"), "rules[1].amount.table")
+    assert p.message == "table has no amount for silver"
+    assert p.expected == "an amount for every value of item.level"
+
+
+def test_table_with_a_level_that_does_not_exist(tmp_path: Path) -> None:
+    text = mutate("table: {gold: 20万, silver: 10万}", "table: {gold: 20万, silver: 10万, bronze: 5万}")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("unknown_value", "rules[1].amount.table.bronze")
+    assert p.message == "item.level is never 'bronze'"
+
+
+def test_cap_with_an_empty_scope(tmp_path: Path) -> None:
+    text = mutate("per: [applicant.id, claim.funding_year]", "per: []")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("cap_on_nothing", line_of(text, "per: []"), "rules[0].caps[0].per")
+    assert p.message == "a cap with an empty scope is a cap on nothing"
+
+
+def test_limit_with_an_empty_scope(tmp_path: Path) -> None:
+    text = mutate("per: [item.id]", "per: []")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("cap_on_nothing", "rules[0].limits[0].per")
+    assert p.message == "a limit with an empty scope is a limit on nothing"
+
+
+def test_shared_cap_used_by_no_rule(tmp_path: Path) -> None:
+    text = mutate("rules:\n", "shared_caps:\n  - id: lonely-cap\n    max: 10万\n    per: [applicant.id]\nrules:\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("cap_on_nothing", line_of(text, "- id: lonely-cap"), "shared_caps[0]")
+    assert p.message == "shared cap/limit 'lonely-cap' is used by no rule: a cap on nothing"
+
+
+def test_shared_cap_scope_is_checked_for_every_rule_using_it(tmp_path: Path) -> None:
+    """A shared cap keyed by a fact only one of its item types has: the other rule's use is an error."""
+    text = mutate("rules:\n", "shared_caps:\n  - id: both\n    max: 10万\n    per: [item.official_fee]\nrules:\n")
+    text = mutate("      table: {gold: 20万, silver: 10万}\n", "      table: {gold: 20万, silver: 10万}\n    caps: [{shared: both}]\n", text)
+    text = mutate("        per: [applicant.id, claim.funding_year]\n",
+                  "        per: [applicant.id, claim.funding_year]\n      - shared: both\n", text)
+    p = only_problem(tmp_path, text)
+    assert (p.line, format_path(p.path)) == (line_of(text, "per: [item.official_fee]"), "shared_caps[0].per[0]")
+    assert p.message == "unknown fact item.official_fee (for award) in 'item.official_fee'"
+
+
+def test_shared_cap_id_clashing_with_a_rule_cap(tmp_path: Path) -> None:
+    text = mutate("rules:\n", "shared_caps:\n  - id: patent-annual-cap\n    max: 10万\n    per: [applicant.id]\nrules:\n")
+    _, problems = problems_of(tmp_path, text)
+    dup = [p for p in problems if p.code == "duplicate_id"]
+    assert len(dup) == 1
+    assert (dup[0].line, format_path(dup[0].path)) == (line_of(text, "- id: patent-annual-cap", nth=2), "rules[0].caps[0].id")
+    assert dup[0].message == f"duplicate cap id 'patent-annual-cap' (already used at line {line_of(text, '- id: patent-annual-cap')})"
+
+
+def test_shared_cap_entry_that_only_refers(tmp_path: Path) -> None:
+    """`shared_caps: [{shared: x}]` fits the cap schema but defines nothing: an error, not a crash."""
+    text = mutate("rules:\n", "shared_caps:\n  - shared: patent-annual-cap\nrules:\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("shared", line_of(text, "- shared: patent-annual-cap"), "shared_caps[0]")
+    assert p.message == "an entry of shared_caps must define the cap or limit itself"
+
+
+def test_clause_text_not_verbatim_in_source_text(tmp_path: Path) -> None:
+    source = "小办法\n\n第一条 发明专利按官方费用的 50% 给予支持，每年最高不超过 30 万元。\n\n第二条 获奖专利按等级给予奖励。\n"
+    (tmp_path / "tiny.zh.txt").write_text(source, encoding="utf-8")
+    text = mutate("  rounding:", "  source_text: tiny.zh.txt\n  rounding:")
+    p = only_problem(tmp_path, text)  # 第二条 says 按等级奖励 in the table but 按等级给予奖励 in the text
+    assert (p.code, p.line, format_path(p.path)) == ("clause_text", line_of(text, "获奖专利按等级奖励"), "clauses.第二条.text")
+    assert p.message == "clause 第二条 text is not verbatim in tiny.zh.txt"
+
+
+def test_source_text_that_cannot_be_read(tmp_path: Path) -> None:
+    text = mutate("  rounding:", "  source_text: missing.txt\n  rounding:")
+    p = only_problem(tmp_path, text)
+    assert (p.line, format_path(p.path)) == (line_of(text, "missing.txt"), "policy.source_text")
+    assert p.message == "source text 'missing.txt' cannot be read"
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
+    text = mutate("cites: 第二条", "cites: 第三条", mutate("documents: [receipts]", "documents: [reciepts]"))
+    _, problems = problems_of(tmp_path, text)
+    assert [p.code for p in problems] == ["unknown_document", "unknown_citation"]
+
+
+# --- YAML 1.1 surprises, decided on purpose ------------------------------------------------------------
+
+
+def test_bare_no_is_not_a_boolean(tmp_path: Path) -> None:
+    """`computable: no` is the string 'no' (not False): the schema says a boolean was expected."""
+    text = mutate("    computable: true\n  第二条:", "    computable: no\n  第二条:")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("schema.type", line_of(text, "computable: no"), "clauses.第一条.computable")
+    assert p.message == "'no' is not of type 'boolean'"
+    assert p.expected == "a value of type boolean"
+
+
+@pytest.mark.parametrize("word", ["yes", "off", "on", "y", "n"])
+def test_other_yaml11_booleans_stay_text(word: str) -> None:
+    assert parse_yaml(f"flag: {word}").data == {"flag": word}
+    assert parse_yaml("flag: true\nother: false").data == {"flag": True, "other": False}
+
+
+def test_unquoted_date_where_a_string_is_meant_is_kept_as_text(tmp_path: Path) -> None:
+    text = mutate('version: "1"', "version: 2024-01-01")
+    policy = engine.load_policy(write(tmp_path, text))
+    assert policy.version == "2024-01-01"
+    assert parse_yaml("d: 2024-01-01").data["d"] == "2024-01-01"
+
+
+def test_fractions_are_exact_decimals(tmp_path: Path) -> None:
+    value = parse_yaml("x: 0.1\ny: 0.30").data
+    assert value == {"x": Decimal("0.1"), "y": Decimal("0.30")}
+    assert isinstance(value["x"], Decimal) and str(value["y"]) == "0.30"
+    text = mutate("rate: 50%", "rate: 0.1")
+    rule = engine.load_policy(write(tmp_path, text)).rules_by_type["patent"]
+    assert isinstance(rule.amount, RateAmount)
+    assert rule.amount.rate == Decimal("0.1") and isinstance(rule.amount.rate, Decimal)
+    assert rule.amount.rate * 3 == Decimal("0.3")  # a binary float 0.1 * 3 would not be
+
+
+@pytest.mark.parametrize(("written", "rate"), [("50%", "0.5"), ("0.5", "0.5"), ("12.5%", "0.125"), ("1", "1"), ('"50%"', "0.5")])
+def test_rates_however_written(tmp_path: Path, written: str, rate: str) -> None:
+    rule = engine.load_policy(write(tmp_path, mutate("rate: 50%", f"rate: {written}"))).rules_by_type["patent"]
+    assert isinstance(rule.amount, RateAmount)
+    assert rule.amount.rate == Decimal(rate)
+
+
+@pytest.mark.parametrize(
+    ("written", "amount"),
+    [("300000", "300000"), ('"300000"', "300000"), ("300000.00", "300000.00"), ("30万", "300000"), ("30万元", "300000"),
+     ("12.5万", "125000"), ("300000元", "300000"), ('" 30 万 "', "300000")],
+)
+def test_money_however_written(tmp_path: Path, written: str, amount: str) -> None:
+    text = mutate("amount: {rate: 50%, of: item.official_fee}", f"amount: {{fixed: {written}}}")
+    rule = engine.load_policy(write(tmp_path, text)).rules_by_type["patent"]
+    assert isinstance(rule.amount, FixedAmount)
+    assert rule.amount.value == Decimal(amount) and isinstance(rule.amount.value, Decimal)
+    cap = rule.caps[0]
+    assert cap.ceiling == Decimal("300000")  # `max: 30万`
+    award = engine.load_policy(write(tmp_path, text)).rules_by_type["award"]
+    assert isinstance(award.amount, TableAmount) and award.amount.table == {"gold": Decimal(200000), "silver": Decimal(100000)}
+
+
+@pytest.mark.parametrize(
+    ("written", "column", "path", "message", "expected"),
+    [
+        # passes the schema's pattern, refused when compiled
+        ("150%", 20, "rules[0].amount.rate", "'150%' is not a rate between 0 and 100%", "a rate such as 50% or 0.5"),
+        # a number above 1: the schema finds the one form it could be (rate × base) and says what is wrong in it
+        ("1.5", 20, "rules[0].amount.rate", "1.5 is greater than the maximum of 1", "A rate: 50% or 0.5. 比例：50% 或 0.5。"),
+    ],
+)
+def test_rate_out_of_range(tmp_path: Path, written: str, column: int, path: str, message: str, expected: str) -> None:
+    text = mutate("rate: 50%", f"rate: {written}")
+    p = only_problem(tmp_path, text)
+    assert (p.line, p.column, format_path(p.path)) == (line_of(text, f"rate: {written}"), column, path)
+    assert (p.message, p.expected) == (message, expected)
+
+
+def test_negative_amount_in_a_table_is_located_at_the_level(tmp_path: Path) -> None:
+    text = mutate("silver: 10万}", "silver: -1}")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, p.column) == ("schema.minimum", line_of(text, "silver: -1"), col_of(text, "-1"))
+    assert format_path(p.path) == "rules[1].amount.table.silver"
+    assert p.message == "-1 is less than the minimum of 0"
+    assert (p.expected or "").startswith("An exact amount of yuan")
+
+
+# --- the CLI --------------------------------------------------------------------------------------------
+
+
+def test_cli_validate_prints_file_line_column_and_exits_1(tmp_path: Path) -> None:
+    text = mutate('item.patent_kind == "invention"', 'item.patent_kind == "invension"')
+    path = write(tmp_path, text, "bad.yaml")
+    run = subprocess.run([sys.executable, "-m", "engine", "validate", str(path)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert run.returncode == 1
+    line, col = line_of(text, "invension"), col_of(text, "item.patent_kind ==")
+    assert f"{path}:{line}:{col}: rules[0].when[0].test: item.patent_kind is never 'invension'" in run.stderr
+    assert "expected did you mean 'invention'?" in run.stderr
+    assert run.stdout == ""
+
+
+def test_cli_validate_ok_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from engine.cli import main
+
+    good = write(tmp_path, TEMPLATE, "good.yaml")
+    assert main(["validate", str(good)]) == 0
+    assert "ok — tiny 1, 2 rules" in capsys.readouterr().out
+    bad = write(tmp_path, mutate("cites: 第二条", "cites: 第三条"), "bad.yaml")
+    assert main(["validate", "--json", str(bad)]) == 1
+    report = json.loads(capsys.readouterr().err)
+    (p,) = report["problems"]
+    assert (p["code"], p["file"], p["path"], p["line"]) == ("unknown_citation", str(bad), "rules[1].cites", line_of(TEMPLATE, "cites: 第二条"))
