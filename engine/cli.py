@@ -57,14 +57,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .versions import PolicySet  # several --policy files (or a folder): the version in force for the claim's funding year
+
+    paths = args.policy if isinstance(args.policy, list) else [args.policy]
+    versions = None
     try:
-        policy = load_policy(args.policy)
+        if len(paths) == 1 and not Path(paths[0]).is_dir():
+            policy = load_policy(paths[0])
+        else:
+            versions = PolicySet.load(paths)
+            policy = versions.versions[0]
     except EngineError as err:
         _print_error(err, args.json_errors)
         return EXIT_INVALID
     data, source = None, None
     try:
         data, source = read_document(args.claim)
+        if versions is not None:
+            policy = versions.for_data(data)
         claim = parse_claim(policy, data, file=args.claim)
         decision = evaluate_claim(policy, claim, trace=not args.no_trace)
     except EngineError as err:
@@ -103,7 +113,13 @@ def _configure_validate(p: argparse.ArgumentParser) -> None:
 
 
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    p.add_argument(
+        "--policy",
+        required=True,
+        action="append",
+        metavar="POLICY",
+        help="policy YAML file; repeat it (or give a folder) for several versions: the one in force for the claim's funding year decides",
+    )
     p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
     p.add_argument("--out", metavar="FILE", help="write the decision here instead of stdout")
     p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace (same statuses and amounts)")

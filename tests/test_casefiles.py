@@ -1,0 +1,87 @@
+"""The officers' YAML case suite (policies/tests/*.yaml) runs here, one pytest param per case."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import POLICY_PATH, ROOT
+
+from engine.casefile import Case, format_result, load_case_file, load_cases, run_case
+
+SUITE = ROOT / "policies" / "tests"
+CASES = load_cases([SUITE])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_pinggu_case(case: Case) -> None:
+    result = run_case(case)
+    assert result.passed, format_result(result)
+
+
+def test_suite_is_substantial() -> None:
+    assert len(CASES) >= 60
+    assert {Path(c.file).name for c in CASES} == {
+        "art5_creation.yaml",
+        "art6_utilisation.yaml",
+        "art7_art8_management_services.yaml",
+        "general_clauses.yaml",
+    }
+
+
+WRONG = """
+policy: {policy}
+applicants:
+  enterprise: {{id: 91110117MA01ABCD1F, name: 北京平谷示例科技有限公司, kind: enterprise, registered_in_district: true, actually_operating: true, pays_tax_in_district: true}}
+defaults:
+  claim: {{claim_id: C-1, funding_year: 2021, submission_date: "2022-03-15", documents: [business_licence], applicant: enterprise}}
+  item: {{date: "2021-06-01", supported_by_other_district_policy: false, documents: [proof_of_right, fee_receipts, sealed_receipt_copies]}}
+cases:
+  - name: an officer who forgot the annual cap
+    claim:
+      items:
+        - {{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "500000.00"}}
+        - {{id: l2, type: pledge_loan_interest, loan_id: B, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"}}
+    expect:
+      items:
+        l1: {{status: granted, amount: 25万}}
+        l2: {{status: granted, amount: 10万}}
+      total: 35万
+  - name: an officer who expected a refusal
+    claim:
+      items:
+        - {{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "500000.00"}}
+    expect:
+      items:
+        l1: {{status: refused, reason: pledge-loan-interest#when1}}
+"""
+
+
+def test_failure_shows_expected_got_and_the_cap_step(tmp_path: Path) -> None:
+    f = tmp_path / "wrong.yaml"
+    f.write_text(WRONG.format(policy=POLICY_PATH), encoding="utf-8")
+    first, second = (run_case(c) for c in load_case_file(f))
+    assert not first.passed
+    text = format_result(first)
+    assert "item l2: status   expected granted        got reduced" in text
+    assert "item l2: amount   expected 100000.00" in text and "got 50000.00" in text
+    assert "total: expected 350000.00, got 300000.00" in text
+    # The step where they part: the annual cap cut 100,000 to 50,000 (300,000 − 250,000 used).
+    assert (
+        "where they part: cap pledge-annual-cap (第六条第（一）项): ceiling 300000.00, used before 250000.00, asked 100000.00 → granted 50000.00"
+        in text
+    )
+    text2 = format_result(second)
+    assert "status   expected refused" in text2 and "no step refused it" in text2
+    assert "check pledge-loan-interest#when1" in text2
+
+
+def test_cli(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "engine", "test", "policies/tests/general_clauses.yaml"], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert ok.returncode == 0 and "passed, 0 failed" in ok.stdout
+    f = tmp_path / "wrong.yaml"
+    f.write_text(WRONG.format(policy=POLICY_PATH), encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "engine", "test", str(f)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert bad.returncode == 1 and "FAIL" in bad.stdout and "2 case(s): 0 passed, 2 failed" in bad.stdout

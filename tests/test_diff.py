@@ -1,0 +1,109 @@
+"""Revision diff in the officer's terms, and the impact of a revision on a round of claims."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from conftest import POLICY_PATH, ROOT, claim, item
+
+import engine
+from engine.diff import diff_policies, impact, read_claims
+
+TEXT = POLICY_PATH.read_text(encoding="utf-8")
+
+
+def variant(*edits: tuple[str, str]) -> engine.CompiledPolicy:
+    text = TEXT
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return engine.load_policy_text(text, str(POLICY_PATH))
+
+
+def changes_of(new: engine.CompiledPolicy, old: engine.CompiledPolicy) -> list[tuple[str, str, str, str | None, str | None]]:
+    return [(c.clause, c.kind, c.subject, c.old, c.new) for c in diff_policies(old, new)]
+
+
+def test_identical_versions_have_no_changes(policy: engine.CompiledPolicy) -> None:
+    assert diff_policies(policy, engine.load_policy(POLICY_PATH)) == []
+
+
+def test_rate_cap_limit_condition_and_kinds(policy: engine.CompiledPolicy) -> None:
+    new = variant(
+        ("amount: {rate: 50%, of: item.annual_interest_paid}", "amount: {rate: 60%, of: item.annual_interest_paid}"),
+        ("        max: 20万\n        per: [item.alliance_id]", "        max: 25万\n        per: [item.alliance_id]"),
+        ("        times: 3\n", "        times: 2\n"),
+        ("    when:\n      - test: item.lender_is_bank\n        says: {zh: 贷款须为银行贷款, en: the loan must come from a bank}\n", ""),
+        (
+            "    item_type: navigation_project\n    who: {kinds: [enterprise]}\n",
+            "    item_type: navigation_project\n    who: {kinds: [enterprise, public_institution]}\n"
+            "    when:\n      - test: item.actual_costs >= 10000\n        says: {zh: 项目费用不少于1万元, en: 'project costs of at least CNY 10,000'}\n",
+        ),
+        ("table: {gold: 50万, silver: 40万, excellence: 30万}", "table: {gold: 60万, silver: 40万, excellence: 30万}"),
+    )
+    got = changes_of(new, policy)
+    assert ("第五条第（二）项", "amount", "china-patent-award[gold]", "50万", "60万") in got
+    assert ("第六条第（一）项", "rate", "pledge-loan-interest", "50%", "60%") in got
+    assert ("第六条第（一）项", "condition.removed", "pledge-loan-interest", "item.lender_is_bank", None) in got
+    assert ("第六条第（一）项", "limit", "pledge-three-times", "3", "2") in got
+    assert ("第六条第（五）项", "cap", "alliance-total-cap", "20万", "25万") in got
+    assert ("第六条第（六）项", "condition.added", "navigation-project", None, "item.actual_costs >= 10000") in got
+    assert ("第六条第（六）项", "who.added", "navigation-project", None, "public_institution") in got
+    assert len(got) == 7
+    texts = [c.text for c in diff_policies(policy, new)]
+    assert "pledge-loan-interest: rate 50% → 60%" in texts
+    assert "alliance-total-cap" in " ".join(texts) and "20万 → 25万" in " ".join(texts)
+    # grouped in clause order: 第五条 before 第六条第（一）项 before 第六条第（五）项
+    clauses = [c[0] for c in got]
+    assert clauses == sorted(clauses, key=list(policy.clauses).index)
+
+
+def test_checks_and_fixed_amounts(policy: engine.CompiledPolicy) -> None:
+    new = variant(
+        ("test: not item.supported_by_other_district_policy", "test: item.supported_by_other_district_policy == False"),
+        ("    who: {kinds: [enterprise, public_institution]}\n    amount: {fixed: 5万}", "    who: {kinds: [enterprise, public_institution]}\n    amount: {fixed: 8万}"),
+    )
+    got = changes_of(new, policy)
+    assert ("第九条", "check.test", "no-double-benefit", "not item.supported_by_other_district_policy", "item.supported_by_other_district_policy == False") in got
+    assert ("第七条第（二）项", "amount", "beijing-ip-demonstration-unit", "5万", "8万") in got
+
+
+def test_impact_from_a_folder_of_claims(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    new = variant(
+        (
+            "        max: 30万\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业",
+            "        max: 50万\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业",
+        )
+    )
+    (tmp_path / "a.json").write_text((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"), encoding="utf-8")
+    b = claim(item("navigation_project", "n1", actual_costs="60000.00"), claim_id="C-NAV")
+    (tmp_path / "b.json").write_text(json.dumps(b, ensure_ascii=False), encoding="utf-8")
+    claims = read_claims(tmp_path)
+    assert len(claims) == 2
+    result = impact(policy, new, claims)
+    assert result.errors == [] and result.notes == []  # both 2021, inside both windows
+    (changed,) = result.changed
+    # l2: 100,000 asked; old cap left 300,000 − 250,000 = 50,000; new cap 500,000 leaves 250,000 -> paid in full
+    assert (changed.claim_id, changed.item_id, changed.old_status, changed.old_amount, changed.new_status, changed.new_amount) == (
+        "PG-2022-0001", "l2", "reduced", Decimal("50000.00"), "granted", Decimal("100000.00")
+    )
+    by_article = result.by_article()
+    # 第六条: old 250,000 + 50,000 + navigation 30,000; new 250,000 + 100,000 + 30,000
+    assert by_article["第六条"] == (Decimal("330000.00"), Decimal("380000.00"))
+    assert by_article["第五条"] == (Decimal("404200.00"), Decimal("404200.00"))  # 4,200 + 400,000
+    assert result.total_new - result.total_old == Decimal("50000.00")
+
+
+def test_cli_json(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "engine", "diff", "policies/pinggu_2020.yaml", "policies/pinggu_2020.yaml", "--claims", "examples/claim_enterprise_2021.json", "--json"],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["changes"] == [] and data["impact"]["changed"] == []
+    assert data["impact"]["total"] == {"old": "804200.00", "new": "804200.00", "delta": "0.00"}

@@ -1,0 +1,96 @@
+"""Versions by date: the version in force for a claim's funding year; gaps and overlaps reported (R7)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+from conftest import POLICY_PATH, ROOT, claim, item
+
+import engine
+from engine.versions import PolicySet
+
+DRAFT = ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"
+EXAMPLE = ROOT / "examples" / "claim_enterprise_2021.json"
+
+
+@pytest.fixture(scope="module")
+def versions() -> PolicySet:
+    return PolicySet.load([DRAFT, POLICY_PATH])
+
+
+def test_picks_the_version_in_force(versions: PolicySet) -> None:
+    assert [v.version for v in versions.versions] == ["2020.1", "2024.1-draft"]  # ordered by window
+    assert versions.for_year(2021).version == "2020.1"
+    assert versions.for_year(2023).version == "2020.1"
+    assert versions.for_year(2024).version == "2024.1-draft"
+    assert versions.for_year(2026).version == "2024.1-draft"
+    assert versions.report() == []  # 2021-2023 then 2024-2026: no gap, no overlap
+
+
+def test_year_no_version_covers_names_the_windows(versions: PolicySet) -> None:
+    with pytest.raises(engine.ClaimError) as exc:
+        versions.for_year(2027)
+    text = str(exc.value)
+    assert "funding year 2027" in text
+    assert "funding years 2021-2023" in text and "funding years 2024-2026" in text
+    assert exc.value.problems[0].code == "not_in_force"
+
+
+def test_evaluate_by_funding_year(versions: PolicySet) -> None:
+    # 2021 claim: decided by 2020.1 -- the pledge annual cap of 30万 reduces l2 to 300,000 − 250,000 = 50,000.
+    d = versions.evaluate(engine.loads_json(EXAMPLE.read_text(encoding="utf-8")))
+    assert d.policy.version == "2020.1"
+    assert str(d.total) == "804200.00"  # 4,200 + 250,000 + 50,000 + 400,000 + 100,000
+    # 2024 claim: decided by the draft -- cap 50万, so both loans are paid in full: 250,000 + 100,000.
+    data = claim(
+        item("pledge_loan_interest", "l1", date="2024-05-01", annual_interest_paid="500000.00"),
+        item("pledge_loan_interest", "l2", date="2024-06-01", loan_id="LOAN-2", annual_interest_paid="200000.00"),
+        funding_year=2024,
+    )
+    d = versions.evaluate(data)
+    assert d.policy.version == "2024.1-draft"
+    assert [(i.status, str(i.amount)) for i in d.items] == [("granted", "250000.00"), ("granted", "100000.00")]
+
+
+def test_gaps_and_overlaps_reported(policy: engine.CompiledPolicy) -> None:
+    a = policy
+    b = dataclasses.replace(policy, version="late", funding_years=(2026, 2028))
+    gap = PolicySet((a, b)).report()
+    assert [(p.code, p.severity) for p in gap] == [("versions.gap", "warning")]
+    assert "2024-2025" in gap[0].message
+
+    c = dataclasses.replace(policy, version="overlapping", funding_years=(2023, 2025))
+    both = PolicySet((a, c))
+    overlap = both.report()
+    assert [(p.code, p.severity) for p in overlap] == [("versions.overlap", "error")]
+    assert "funding years 2023" in overlap[0].message
+    with pytest.raises(engine.ClaimError) as exc:
+        both.for_year(2023)  # ambiguous: refused rather than decided by an arbitrary version
+    assert exc.value.problems[0].code == "versions.overlap"
+    assert both.for_year(2022).version == "2020.1" and both.for_year(2024).version == "overlapping"
+
+
+def test_versions_of_different_policies_cannot_mix(policy: engine.CompiledPolicy) -> None:
+    other = dataclasses.replace(policy, id="another-policy")
+    with pytest.raises(engine.PolicyError, match="different policies"):
+        PolicySet((policy, other))
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def test_cli_evaluate_with_several_versions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = _run("evaluate", "--policy", "policies/pinggu_2020.yaml", "--policy", str(DRAFT), "--no-trace", str(EXAMPLE))
+    assert out.returncode == 0, out.stderr
+    assert '"version": "2020.1"' in out.stdout and '"total": "804200.00"' in out.stdout
+    late = tmp_path / "late.json"
+    late.write_text(EXAMPLE.read_text(encoding="utf-8").replace('"funding_year": 2021', '"funding_year": 2027'), encoding="utf-8")
+    out = _run("evaluate", "--policy", "policies/pinggu_2020.yaml", "--policy", str(DRAFT), str(late))
+    assert out.returncode == 1
+    assert "2021-2023" in out.stderr and "2024-2026" in out.stderr
+    out = _run("versions", "policies/pinggu_2020.yaml", str(DRAFT.parent))
+    assert out.returncode == 0 and "2 version(s)" in out.stdout
