@@ -241,6 +241,47 @@ def _walk_check(node: yaml.Node, depth: int, file: str) -> None:
             stack.extend((c, d + 1) for c in current.value)
 
 
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Count the values the document expands to, before building any: an alias bomb fails in milliseconds.
+
+    Each distinct node is sized once (aliases share nodes), so this is linear in the text.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def fail(node: yaml.Node, message: str) -> InputLimitError:
+        return InputLimitError(
+            [Problem(message, file=file, line=node.start_mark.line + 1, column=node.start_mark.column + 1, code="too_many_nodes")],
+            "input too large",
+        )
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise fail(node, "an alias refers to itself: the document would expand without end")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+                if total > MAX_NODES:
+                    break
+        active.discard(key)
+        if total > MAX_NODES:
+            raise fail(node, f"document expands to more than {MAX_NODES} values (alias expansion?)")
+        sizes[key] = total
+        return total
+
+    size(root)  # recursion depth is bounded: composing stopped at MAX_DEPTH
+
+
 class _TooDeep(Exception):
     def __init__(self, mark: yaml.Mark | None) -> None:
         super().__init__()
@@ -302,6 +343,7 @@ def parse_yaml(text: str, file: str = "<string>") -> Source:
     if node is None:
         return Source(None, {(): (1, 1)}, file, text)
     _walk_check(node, 0, file)
+    _check_expansion(node, file)
     builder = _Builder(file)
     data = builder.build(node, (), 0)
     if builder.problems:

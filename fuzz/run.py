@@ -180,6 +180,25 @@ HOSTILE_SCALARS: list[Any] = [
     json.loads("[" * 25 + "1" + "]" * 25),  # nested 25 deep
 ] + HOSTILE_EXPRESSIONS[:20]
 
+
+
+def _yaml_can_produce(value: Any) -> bool:
+    """engine.source builds only str, int, bool, None, finite plain Decimals, lists and str-keyed dicts."""
+    if isinstance(value, float):
+        return False
+    if isinstance(value, Decimal):
+        return value.is_finite() and "E" not in str(value)
+    if isinstance(value, list):
+        return all(_yaml_can_produce(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _yaml_can_produce(v) for k, v in value.items())
+    return True
+
+
+#: The policy pipeline's input is YAML text: the data fuzzer uses only values the loader can produce
+#: (a first run fed Decimal('NaN') straight into the schema validator, which YAML text never can).
+YAML_SCALARS = [v for v in HOSTILE_SCALARS if _yaml_can_produce(v)]
+
 YAML_TOKENS = [
     "&a ",
     "*a",
@@ -377,7 +396,7 @@ class Fuzzer:
             path = rnd.choice(self.expression_paths)
             _get(data, path[:-1])[path[-1]] = rnd.choice([*HOSTILE_EXPRESSIONS, fragment])
         else:
-            data = mutate(base, rnd, [*HOSTILE_SCALARS, fragment], rnd.randint(1, 3))
+            data = mutate(base, rnd, [*YAML_SCALARS, fragment], rnd.randint(1, 3))
         src = Source(data, self.policy_source.positions, str(POLICY_PATH), self.policy_text)
         self.run_one("policy_data", lambda: _raise_problems(check_source(src)), lambda: data)
 

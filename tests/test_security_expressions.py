@@ -1,0 +1,200 @@
+"""Policy expressions: known sandbox escapes and denial-of-service patterns are refused at load time,
+with the line of the `test:` that holds them; what can only happen at run time is bounded and clean.
+
+The allow-list lives in engine/expressions.py; SECURITY.md argues why evaluation is bounded
+(no loops, at most MAX_NODES nodes, no sequence repetition, bounded fact sizes).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from regressions.support import TEST_LINE, load_tiny, tiny_claim
+
+import engine
+from engine import expressions
+from engine.expressions import MAX_DEPTH, MAX_NODES, MAX_SOURCE_CHARS, MAX_STRING_LITERAL
+
+# (expression, words the refusal must contain)
+REFUSED = [
+    # attribute escapes and dunders
+    ("item.__class__", "'__class__' not allowed"),
+    ("item.cost.__class__", "attribute access is only allowed"),
+    ("().__class__.__bases__[0].__subclasses__()", "only the documented functions may be called"),
+    ("item.__class__.__mro__[1].__subclasses__()", "only the documented functions may be called"),
+    ("year.__globals__", "attribute access is only allowed"),
+    ("add_years.__code__", "attribute access is only allowed"),
+    ("__builtins__", "not allowed"),
+    ("_F_year(item.date)", "unknown function _F_year()"),
+    ("I['cost']", "not allowed"),
+    ("item.note.upper()", "only the documented functions may be called"),
+    ("item.cost.real", "attribute access is only allowed"),
+    # dangerous calls
+    ("getattr(item, 'cost')", "unknown function getattr()"),
+    ("eval('1')", "unknown function eval()"),
+    ("exec('import os')", "unknown function exec()"),
+    ("open('/etc/passwd')", "unknown function open()"),
+    ("__import__('os').system('true')", "only the documented functions may be called"),
+    ("__import__('os')", "unknown function __import__()"),
+    ("compile('1', 'x', 'eval')", "unknown function compile()"),
+    ("globals()", "unknown function globals()"),
+    ("type(item)", "unknown function type()"),
+    # format-string tricks
+    ("'{0.__class__}'.format(item)", "only the documented functions may be called"),
+    ("'%s' % item.note", "the operator %"),
+    ("f'{item.note}'", "f-strings"),
+    ("f'{item.__class__}'", "f-strings"),
+    # functions, comprehensions, assignment, unpacking
+    ("lambda: 1", "lambda"),
+    ("[x for x in item.tags]", "comprehensions"),
+    ("{x for x in item.tags}", "comprehensions"),
+    ("{x: 1 for x in item.tags}", "comprehensions"),
+    ("any(x for x in item.tags)", "unknown function any()"),
+    ("(x := 1)", "assignment :="),
+    ("max(*item.tags)", "* unpacking"),
+    ("min(item.cost, default=0)", "keyword arguments"),
+    ("{'a': 1}", "dictionary literals"),
+    # subscripts
+    ("item.tags[0]", "indexing"),
+    ("item.note[0:1000000]", "indexing"),
+    # power, repetition, bit tricks
+    ("9**9**9", "power operator"),
+    ("item.count ** 99", "power operator"),
+    ("'x' * 999999999999999", "repeating text or a list"),
+    ("999999999999999 * 'x'", "repeating text or a list"),
+    ("[1] * 999999999999999", "repeating text or a list"),
+    ("(1, 2) * 999999999999999", "repeating text or a list"),
+    ("1 << 99999999", "bit operators"),
+    ("~item.count", "bit operators"),
+    ("item.count // 0", "the operator //"),
+    ("99999999999999999999999", "larger than"),
+    ("'" + "x" * (MAX_STRING_LITERAL + 1) + "'", "string literal longer"),
+    # deep nesting, size
+    ("not " * 300 + "True", f"nested deeper than {MAX_DEPTH}"),
+    ("-" * 1500 + "1", f"nested deeper than {MAX_DEPTH}"),
+    ("1+" * 600 + "1", f"nested deeper than {MAX_DEPTH}"),
+    ("(" * 250 + "1" + ")" * 250, "too many nested parentheses"),
+    ("min(" * 60 + "1" + ")" * 60, f"nested deeper than {MAX_DEPTH}"),
+    ("item.count in (" + "1," * 410 + "1)", f"more than {MAX_NODES} parts"),
+    ("item.count == 1 and " * 200 + "True", "is too long"),  # the policy schema bounds the text first
+    ("x" * (MAX_SOURCE_CHARS + 1), "is too long"),
+    # other literals and syntax
+    ("b'x'", "literal b'x' not allowed"),
+    ("1j", "not allowed"),
+    ("...", "not allowed"),
+    ("item", "`item` alone is not a fact"),
+    ("os", "unknown name 'os'"),
+    ("item.no_such_fact", "unknown fact item.no_such_fact"),
+    ("item.cost >", "syntax error"),
+    ("import os", "syntax error"),
+    ("1; 2", "syntax error"),
+    ("await item.cost", "not allowed"),
+    ("", "should be non-empty"),
+]
+
+
+@pytest.mark.parametrize(("expression", "words"), REFUSED, ids=[r[0][:40] for r in REFUSED])
+def test_hostile_expression_is_refused_at_load_with_its_line(expression: str, words: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(engine.PolicyError) as caught:
+        load_tiny(expression)
+    assert time.perf_counter() - started < 2.0
+    problems = [p for p in caught.value.problems if p.code in ("expression", "schema.maxLength", "schema.minLength")]
+    assert problems, caught.value
+    p = problems[0]
+    assert p.file == "tiny.yaml"
+    assert p.line == TEST_LINE, str(p)
+    assert p.path[-1] == "test"
+    assert words in p.message, str(p)
+
+
+def test_a_benign_expression_loads_and_decides() -> None:
+    policy = load_tiny("item.count >= 1 and item.note == None or item.cost > 50")
+    d = engine.evaluate(policy, tiny_claim(note="x")).to_dict()
+    assert (d["items"][0]["status"], d["items"][0]["amount"]) == ("granted", "50.00")  # 100.00 x 50%
+
+
+def test_expressions_run_without_builtins() -> None:
+    compiled = expressions.compile_expression("item.cost > 1", lambda ns, f: None)
+    assert compiled.function.__globals__["__builtins"[:12] + "__"] == {}
+    names = set(compiled.function.__code__.co_names)
+    assert names <= {"_F_mul", "_RUNTIME_ERRORS", "_fail"} | {f"_F_{k}" for k in expressions.FUNCTIONS}, names
+
+
+# --- run time: bounded and clean ---------------------------------------------------
+
+
+def test_string_repetition_by_a_fact_is_refused_at_run_time_without_building_it() -> None:
+    policy = load_tiny("item.note * item.count != ''")
+    started = time.perf_counter()
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, tiny_claim(note="x" * 500, count=999999999))
+    assert time.perf_counter() - started < 1.0
+    (p,) = caught.value.problems
+    assert p.code == "evaluation"
+    assert "* multiplies numbers only" in p.message
+    assert (p.file, p.line) == ("tiny.yaml", TEST_LINE)
+
+
+def test_numbers_still_multiply() -> None:
+    policy = load_tiny("item.cost * 2 > 150")
+    d = engine.evaluate(policy, tiny_claim()).to_dict()  # 100.00 * 2 = 200.00 > 150
+    assert d["items"][0]["status"] == "granted"
+
+
+def test_large_string_facts_concatenated_stay_fast() -> None:
+    # The largest fact (500 characters) concatenated as often as the node limit allows: bounded work.
+    expr = " + ".join(["item.note"] * 45) + " != ''"
+    policy = load_tiny(expr)
+    started = time.perf_counter()
+    d = engine.evaluate(policy, tiny_claim(note="字" * 500)).to_dict()
+    assert time.perf_counter() - started < 1.0
+    assert d["items"][0]["status"] == "granted"
+
+
+def test_string_facts_longer_than_the_limit_never_reach_an_expression() -> None:
+    policy = load_tiny("item.note != ''")
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, tiny_claim(note="x" * 100_000))
+    assert caught.value.problems[0].path == ("items", 0, "note")
+
+
+@pytest.mark.parametrize(
+    ("expression", "facts", "error"),
+    [
+        ("item.cost / (item.count - 1) > 0", {"count": 1}, "DivisionByZero"),
+        ("item.count / (item.count - 1) > 0", {"count": 1}, "ZeroDivisionError"),
+        ("item.ended < item.date", {}, "TypeError"),  # ended defaults to null: None < date
+        ("year(item.note) == 2021", {"note": "abc"}, "AttributeError"),
+        ("len(item.count) > 0", {"note": "x"}, "TypeError"),
+        ("abs(item.note) > 0", {"note": "x"}, "TypeError"),
+    ],
+)
+def test_runtime_type_errors_are_clean_claim_errors(expression: str, facts: dict[str, object], error: str) -> None:
+    policy = load_tiny(expression)
+    data = tiny_claim(**facts)
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, data)
+    (p,) = caught.value.problems
+    assert p.code == "evaluation"
+    assert error in p.message
+    assert expression in p.message
+
+
+def test_add_years_saturates_instead_of_overflowing() -> None:
+    import datetime as dt
+
+    assert expressions._add_years(dt.date(9999, 1, 1), 5) == dt.date.max
+    assert expressions._add_years(dt.date(2020, 2, 29), 1) == dt.date(2021, 2, 28)
+    policy = load_tiny("add_years(item.date, item.count) > item.date")
+    d = engine.evaluate(policy, tiny_claim(date="2021-05-01", count=999999999)).to_dict()
+    assert d["items"][0]["status"] == "granted"
+
+
+def test_simpleeval_reference_also_refuses_the_classic_escapes() -> None:
+    from simpleeval import FeatureNotAvailable, FunctionNotDefined, InvalidExpression
+
+    for expr in ("item.__class__", "().__class__.__bases__", "open('x')", "__import__('os')"):
+        with pytest.raises((FeatureNotAvailable, FunctionNotDefined, InvalidExpression, AttributeError, KeyError)):
+            expressions.evaluate_with_simpleeval(expr, {"a": 1}, {}, {})
