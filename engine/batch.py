@@ -1,0 +1,599 @@
+"""Batch runs: decide a whole round of applications, stream the results, optionally commit them to the ledger.
+
+    summary = run_batch(policy, "round.xlsx", "out/", ledger_url="sqlite:///ledger.sqlite", commit=True)
+
+Every application in the input yields exactly one decision (decisions.jsonl) or
+one error record naming its line or sheet and row and the field
+(errors.jsonl). Decisions are written as they are made; only aggregates are
+kept in memory. Without `commit` the round is decided against the ledger's
+history plus the earlier applications of the same input (a scratch ledger on
+disk), and nothing is recorded.
+
+A policy with a round budget: when the round's approved total exceeds it,
+every grant of the round is scaled by budget / total after all items are
+decided (largest remainder to the policy's quantum), recorded in the ledger,
+and shown in each decision (`scaling`).
+
+Outputs in the output directory: decisions.jsonl, errors.jsonl,
+summary_applications.csv, summary_items.csv, summary.xlsx (applications,
+items, budget and errors sheets), summary.json, and the reviewers' HTML
+reports when the renderer is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from .claims import parse_claim
+from .errors import EngineError
+from .ledger import AlreadyCommitted, Ledger, LedgerError, default_url
+from .model import CompiledPolicy
+from .quantities import format_money
+from .tabular import CsvOut, Record, XlsxOut, open_input
+
+ZERO = Decimal(0)
+STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
+
+
+# --- progress ----------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar with rate and ETA, on a terminal only."""
+
+    def __init__(self, stream: IO[str], enabled: bool, unit: str = "applications") -> None:
+        self.stream = stream
+        self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self.unit = unit
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int, fraction: float | None, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-9)
+        rate = done / elapsed
+        width = 30
+        if fraction is not None and fraction > 0:
+            fill = int(width * min(fraction, 1.0))
+            eta = elapsed * (1 - fraction) / fraction
+            bar = "#" * fill + "-" * (width - fill)
+            text = f"\r[{bar}] {fraction * 100:5.1f}% {done} {self.unit} {rate:,.0f}/s ETA {_clock(eta)} "
+        else:
+            text = f"\r{done} {self.unit} {rate:,.0f}/s {_clock(elapsed)} "
+        self.stream.write(text)
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+# --- summary -----------------------------------------------------------------------
+
+
+@dataclass
+class BudgetLine:
+    count: int = 0
+    total: Decimal = ZERO
+
+
+@dataclass
+class BatchSummary:
+    applications: int = 0
+    decided: int = 0
+    failed: int = 0
+    items: int = 0
+    committed: int = 0
+    already_committed: int = 0
+    replaced: int = 0
+    approved_total: Decimal = ZERO  # after any scaling
+    by_status: dict[str, BudgetLine] = field(default_factory=lambda: {s: BudgetLine() for s in STATUSES})
+    by_item: dict[tuple[str, str], dict[str, BudgetLine]] = field(default_factory=dict)  # (article, item type) -> status -> line
+    held_incomplete: Decimal = ZERO
+    held_pending: Decimal = ZERO  # at most: the ceilings of items awaiting review
+    scaling: dict[str, dict[str, str]] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)  # item type -> its rule's place in the policy
+    outputs: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add_item(self, article: str, item_type: str, status: str, amount: Decimal) -> None:
+        self.by_status[status].count += 1
+        self.by_status[status].total += amount
+        lines = self.by_item.setdefault((article, item_type), {s: BudgetLine() for s in STATUSES})
+        lines[status].count += 1
+        lines[status].total += amount
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "applications": self.applications,
+            "decided": self.decided,
+            "failed": self.failed,
+            "items": self.items,
+            "ledger": {"committed": self.committed, "already_committed": self.already_committed, "replaced": self.replaced},
+            "approved_total": format_money(self.approved_total),
+            "by_status": {s: {"count": v.count, "total": format_money(v.total)} for s, v in self.by_status.items()},
+            "by_item": [
+                {"article": a, "item_type": t, **{s: {"count": v.count, "total": format_money(v.total)} for s, v in lines.items()}}
+                for (a, t), lines in sorted(self.by_item.items())
+            ],
+            "held_back": {"incomplete": format_money(self.held_incomplete), "pending_review_at_most": format_money(self.held_pending)},
+            "scaling": self.scaling,
+            "outputs": self.outputs,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# --- the run -----------------------------------------------------------------------
+
+
+def _error_record(rec: Record, problems: list[dict[str, Any]], summary: str) -> dict[str, Any]:
+    return {"application": rec.number, "claim_id": rec.claim_id, "where": rec.where, "error": summary, "problems": problems}
+
+
+def _claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
+    out = []
+    for p in err.problems:
+        where, fieldname = rec.locate(p.path)
+        d: dict[str, Any] = {**where, "field": fieldname or None, "message": p.message}
+        if p.expected:
+            d["expected"] = p.expected
+        out.append(d)
+    return out
+
+
+def _fill_facts_on_record(policy: CompiledPolicy, data: dict[str, Any], ledger: Ledger | None) -> None:
+    """Facts the ledger holds about the applicant (e.g. a finding's date) fill the ones the application leaves empty."""
+    if ledger is None:
+        return
+    app = data.get("applicant")
+    if not isinstance(app, dict) or not isinstance(app.get("id"), str):
+        return
+    for fact, value in ledger.facts_on_record(app["id"]).items():
+        if fact in policy.applicant_facts and app.get(fact) is None:
+            app[fact] = value
+
+
+def run_batch(
+    policy: CompiledPolicy,
+    input_path: str | Path,
+    out_dir: str | Path,
+    *,
+    ledger_url: str | None = None,
+    commit: bool = False,
+    replace: bool = False,
+    round_label: str | None = None,
+    trace: bool = True,
+    quiet: bool = False,
+    stderr: IO[str] | None = None,
+    on_decided: Callable[[int], None] | None = None,
+) -> BatchSummary:
+    """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring."""
+    stderr = stderr if stderr is not None else sys.stderr
+    started = time.monotonic()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    url = ledger_url or default_url()
+    real: Ledger | None = None
+    if commit or ledger_url or _ledger_exists(url):
+        real = Ledger(url)
+    scratch_dir = tempfile.mkdtemp(prefix="policy-engine-batch-")
+    target = real if commit and real is not None else Ledger(f"sqlite:///{os.path.join(scratch_dir, 'scratch.sqlite')}")
+    base = None if target is real else real
+    reader = open_input(input_path, policy)
+    summary = BatchSummary(order={r.item_type: i for i, r in enumerate(policy.rules)})
+    progress = Progress(stderr, not quiet)
+    raw_path = out / "decisions.partial.jsonl"
+    rounds: set[str] = set()
+    try:
+        with open(raw_path, "w", encoding="utf-8") as dec_f, open(out / "errors.jsonl", "w", encoding="utf-8") as err_f:
+            for rec in reader:
+                summary.applications += 1
+                error = _decide_one(policy, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds)
+                if error is not None:
+                    summary.failed += 1
+                    err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
+                else:
+                    summary.decided += 1
+                if on_decided is not None:
+                    on_decided(summary.applications)
+                progress.update(summary.applications, reader.fraction())
+            progress.update(summary.applications, 1.0, force=True)
+        progress.finish()
+        scaled: dict[str, dict[str, str]] = {}
+        if policy.round_budget is not None:
+            cites = ((policy.data or {}).get("policy", {}).get("round_budget") or {}).get("cites")
+            for rnd in sorted(rounds):
+                record = target.scale_round(rnd, policy.round_budget, policy.quantum, policy)
+                if record is not None:
+                    if cites:
+                        record["cites"] = cites
+                    scaled[rnd] = record
+        summary.scaling = scaled
+        _final_pass(policy, out, raw_path, target, scaled, summary)
+    finally:
+        reader.close()
+        if target is not real:
+            target.close()
+        if real is not None:
+            real.close()
+        shutil.rmtree(scratch_dir, ignore_errors=True)
+    summary.seconds = time.monotonic() - started
+    (out / "summary.json").write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    summary.outputs["summary_json"] = str(out / "summary.json")
+    return summary
+
+
+def _ledger_exists(url: str) -> bool:
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        return Path(path).exists()
+    return "://" in url and not url.startswith("sqlite")
+
+
+def _decide_one(
+    policy: CompiledPolicy,
+    rec: Record,
+    target: Ledger,
+    base: Ledger | None,
+    real: Ledger | None,
+    replace: bool,
+    round_label: str | None,
+    trace: bool,
+    dec_f: IO[str],
+    summary: BatchSummary,
+    rounds: set[str],
+) -> dict[str, Any] | None:
+    if rec.data is None:
+        return _error_record(rec, rec.problems, "cannot read the application")
+    try:
+        _fill_facts_on_record(policy, rec.data, real)
+        claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+        result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace)
+    except EngineError as err:
+        return _error_record(rec, _claim_problems(rec, err), err.summary)
+    except AlreadyCommitted as err:
+        return _error_record(rec, [{**rec.where, "field": "claim_id", "message": str(err)}], "already committed")
+    except LedgerError as err:
+        return _error_record(rec, [{**rec.where, "field": None, "message": str(err)}], "ledger error")
+    except Exception as err:  # one bad application never sinks the batch
+        return _error_record(rec, [{**rec.where, "field": None, "message": f"{type(err).__name__}: {err}"}], "internal error")
+    if target is real:
+        if result.status == "committed":
+            summary.committed += 1
+        elif result.status == "replaced":
+            summary.replaced += 1
+        else:
+            summary.already_committed += 1
+    decision = result.decision
+    if target is not real:
+        decision["ledger"] = {"round": decision["ledger"]["round"], "status": "not_committed"}
+    rounds.add(decision["ledger"]["round"])
+    decision["input"] = rec.where
+    dec_f.write(json.dumps(decision, ensure_ascii=False) + "\n")
+    return None
+
+
+# --- scaling and the final pass ----------------------------------------------------
+
+SCALING_SAYS = {
+    "zh": "本轮核定支持总额超出资金预算，各项支持按预算与核定总额之比同比例核减",
+    "en": "the round's approved total exceeds its budget; every grant is scaled by budget / approved total",
+}
+
+
+def apply_scaling(decision: dict[str, Any], record: dict[str, str], amounts: dict[str, tuple[Decimal, Decimal]]) -> None:
+    """Show a round's scaling in one decision: each granted item's amount before and after, and the round's figures."""
+    total = ZERO
+    for item in decision["items"]:
+        if item["status"] in ("granted", "reduced") and item["item"] in amounts:
+            after, before = amounts[item["item"]]
+            entry = {"before": format_money(before), "after": format_money(after), "factor": record["factor"]}
+            item["scaling"] = entry
+            item["amount"] = format_money(after)
+            item.setdefault("steps", []).append(
+                {"step": "scaling", **({"cites": record["cites"]} if "cites" in record else {}), **entry, "says": SCALING_SAYS}
+            )
+            total += after
+        elif item["status"] in ("granted", "reduced"):
+            total += Decimal(item["amount"])
+    for g in decision.get("grants", []):
+        if g["item_id"] in amounts:
+            g["amount"] = format_money(amounts[g["item_id"]][0])
+            for c in g.get("consumes", []):
+                if "amount" in c:
+                    c["amount"] = g["amount"]
+    decision["total_before_scaling"] = decision["total"]
+    decision["total"] = format_money(total)
+    by_status = decision.get("totals_by_status", {})
+    for s in ("granted", "reduced"):
+        if s in by_status:
+            by_status[s] = format_money(sum((Decimal(i["amount"]) for i in decision["items"] if i["status"] == s), ZERO))
+    decision["scaling"] = {**record, "says": SCALING_SAYS}
+
+
+ITEM_COLUMNS = [
+    "claim_id",
+    "applicant_id",
+    "applicant_name",
+    "funding_year",
+    "item",
+    "type",
+    "type_zh",
+    "rule",
+    "article",
+    "cites",
+    "status",
+    "asked",
+    "amount",
+    "before_scaling",
+    "provisional_amount",
+    "main_reason_zh",
+    "main_reason_en",
+    "missing_facts",
+    "missing_documents",
+]
+APPLICATION_COLUMNS = [
+    "claim_id",
+    "applicant_id",
+    "applicant_name",
+    "funding_year",
+    "items",
+    *STATUSES,
+    "total",
+    "total_before_scaling",
+    "ledger",
+    "input",
+]
+BUDGET_COLUMNS = [
+    "article",
+    "item_type",
+    "type_zh",
+    "items",
+    "approved",
+    "approved_total",
+    "incomplete",
+    "held_incomplete",
+    "pending_review",
+    "held_pending_at_most",
+    "refused",
+    "referred",
+]
+
+
+def _where_text(where: dict[str, Any]) -> str:
+    if "sheet" in where:
+        return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
+    if "row" in where:
+        return f"{where.get('file')}:row {where['row']}"
+    return f"{where.get('file')}:{where.get('line')}"
+
+
+REPORT_LIMIT = 10_000  # the HTML report holds every application on one page: larger rounds skip it
+
+
+def write_html_report(policy: CompiledPolicy, out: Path, summary: BatchSummary) -> str | None:
+    """The reviewers' HTML report (engine.render), from decisions.jsonl and errors.jsonl; None when unavailable or too large."""
+    try:
+        from . import render
+    except ImportError:  # pragma: no cover - the renderer is part of the package
+        return None
+    if summary.applications > REPORT_LIMIT:
+        return None
+
+    def entries() -> Iterator[Any]:
+        with open(out / "decisions.jsonl", encoding="utf-8") as f:
+            for line in f:
+                yield json.loads(line)
+        with open(out / "errors.jsonl", encoding="utf-8") as f:
+            for line in f:
+                e = json.loads(line)
+                problems = [f"{_where_text(p)} {p.get('field') or ''}: {p.get('message')}" for p in e["problems"]]
+                source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + _where_text(e["where"])
+                yield render.ReportError(source, e["error"], problems)
+
+    path = out / "report.html"
+    render.write_report(policy, entries(), path)
+    return str(path)
+
+
+def _final_pass(
+    policy: CompiledPolicy, out: Path, raw_path: Path, target: Ledger, scaled: dict[str, dict[str, str]], summary: BatchSummary
+) -> None:
+    articles = {r.id: (policy.clauses[r.cites].article if r.cites in policy.clauses else r.cites) for r in policy.rules}
+    labels = {k: v.zh for k, v in policy.item_type_labels.items()}
+    items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
+    apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
+    xlsx = XlsxOut(out / "summary.xlsx")
+    xlsx.sheet("applications", APPLICATION_COLUMNS)
+    xlsx.sheet("items", ITEM_COLUMNS)
+    with open(raw_path, encoding="utf-8") as src, open(out / "decisions.jsonl", "w", encoding="utf-8") as dst:
+        for line in src:
+            d = json.loads(line)
+            record = scaled.get(d.get("ledger", {}).get("round", ""))
+            if record is not None:
+                apply_scaling(d, record, target.claim_grant_amounts(d["claim_id"]))
+            dst.write(json.dumps(d, ensure_ascii=False) + "\n")
+            A = d["applicant"]
+            counts = dict.fromkeys(STATUSES, 0)
+            for it in d["items"]:
+                summary.items += 1
+                status = it["status"]
+                counts[status] += 1
+                amount = Decimal(it["amount"])
+                held = ZERO
+                if status == "incomplete":
+                    held = Decimal(it.get("provisional_amount", "0"))
+                    summary.held_incomplete += held
+                elif status == "pending_review":
+                    ceilings = [Decimal(c["ceiling"]) for c in it.get("ceilings", [])]
+                    held = min(ceilings) if ceilings else ZERO
+                    summary.held_pending += held
+                if status in ("granted", "reduced"):
+                    summary.approved_total += amount
+                summary.add_item(articles.get(it["rule"], ""), it["type"], status, amount if status in ("granted", "reduced") else held)
+                main = it["reasons"][0]["says"] if it.get("reasons") else {}
+                row = [
+                    d["claim_id"],
+                    A.get("id"),
+                    A.get("name"),
+                    d.get("funding_year"),
+                    it["item"],
+                    it["type"],
+                    labels.get(it["type"]),
+                    it["rule"],
+                    articles.get(it["rule"]),
+                    " ".join(it.get("cites", [])),
+                    status,
+                    it.get("asked"),
+                    it["amount"],
+                    it.get("scaling", {}).get("before"),
+                    it.get("provisional_amount"),
+                    main.get("zh"),
+                    main.get("en"),
+                    "; ".join(it.get("missing_facts", [])),
+                    "; ".join(it.get("missing_documents", [])),
+                ]
+                items_csv.row(row)
+                xlsx.row("items", row)
+            app_row = [
+                d["claim_id"],
+                A.get("id"),
+                A.get("name"),
+                d.get("funding_year"),
+                len(d["items"]),
+                *[counts[s] for s in STATUSES],
+                d["total"],
+                d.get("total_before_scaling"),
+                d.get("ledger", {}).get("status"),
+                _where_text(d.get("input", {})),
+            ]
+            apps_csv.row(app_row)
+            xlsx.row("applications", app_row)
+    raw_path.unlink()
+    items_csv.close()
+    apps_csv.close()
+    xlsx.sheet("budget", BUDGET_COLUMNS)
+    for row in budget_rows(summary, labels):
+        xlsx.row("budget", row)
+    xlsx.sheet("errors", ["application", "claim_id", "where", "field", "message", "expected"])
+    with open(out / "errors.jsonl", encoding="utf-8") as ef:
+        for line in ef:
+            e = json.loads(line)
+            for p in e["problems"] or [{}]:
+                xlsx.row(
+                    "errors",
+                    [
+                        e["application"],
+                        e.get("claim_id"),
+                        _where_text(p or e["where"]),
+                        p.get("field"),
+                        p.get("message"),
+                        p.get("expected"),
+                    ],
+                )
+    xlsx.close()
+    summary.outputs.update(
+        decisions=str(out / "decisions.jsonl"),
+        errors=str(out / "errors.jsonl"),
+        summary_items_csv=str(out / "summary_items.csv"),
+        summary_applications_csv=str(out / "summary_applications.csv"),
+        summary_xlsx=str(out / "summary.xlsx"),
+    )
+    try:
+        report = write_html_report(policy, out, summary)
+    except Exception as exc:  # a report that cannot be drawn must not lose the decisions
+        summary.outputs["report_error"] = f"{type(exc).__name__}: {exc}"
+    else:
+        if report is not None:
+            summary.outputs["report"] = report
+
+
+def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
+    """The budget view: one row per article and item type, then the totals by status (第十三条-style fund-use plan)."""
+    rows: list[list[Any]] = []
+
+    def line(article: str, type_name: str, label: str, lines: dict[str, BudgetLine]) -> list[Any]:
+        approved = lines["granted"].count + lines["reduced"].count
+        return [
+            article,
+            type_name,
+            label,
+            sum(v.count for v in lines.values()),
+            approved,
+            format_money(lines["granted"].total + lines["reduced"].total),
+            lines["incomplete"].count,
+            format_money(lines["incomplete"].total),
+            lines["pending_review"].count,
+            format_money(lines["pending_review"].total),
+            lines["refused"].count,
+            lines["referred"].count,
+        ]
+
+    for (article, type_name), lines in sorted(summary.by_item.items(), key=lambda kv: (summary.order.get(kv[0][1], 1 << 30), kv[0])):
+        rows.append(line(article, type_name, labels.get(type_name, ""), lines))
+    rows.append(line("total", "", "合计", summary.by_status))
+    return rows
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * max(width - _width(text), 0)
+    return gap + text if right else text + gap
+
+
+def budget_table(summary: BatchSummary, policy: CompiledPolicy) -> str:
+    """The budget view as a terminal table."""
+    labels = {k: v.zh for k, v in policy.item_type_labels.items()}
+    head = [
+        "article",
+        "item type",
+        "items",
+        "approved",
+        "approved total",
+        "incomplete",
+        "held (incomplete)",
+        "pending",
+        "held (pending, at most)",
+        "refused",
+        "referred",
+    ]
+    body = []
+    for r in budget_rows(summary, labels):
+        body.append([str(r[0]), str(r[2] or r[1]), *[str(x) for x in r[3:]]])
+    widths = [max(_width(h), *(_width(b[i]) for b in body)) for i, h in enumerate(head)]
+    lines = ["  ".join(_pad(h, widths[i], i >= 2) for i, h in enumerate(head))]
+    lines.append("  ".join("-" * w for w in widths))
+    for n, b in enumerate(body):
+        if n == len(body) - 1:
+            lines.append("  ".join("-" * w for w in widths))
+        lines.append("  ".join(_pad(x, widths[i], i >= 2) for i, x in enumerate(b)))
+    out = "\n".join(lines) + "\n"
+    out += "by status: " + ", ".join(f"{s} {v.count} ({format_money(v.total)})" for s, v in summary.by_status.items()) + "\n"
+    for rnd, rec in summary.scaling.items():
+        out += f"round {rnd}: approved {rec['approved_total']} > budget {rec['budget']}: every grant scaled by {rec['factor']}\n"
+    return out

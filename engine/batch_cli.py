@@ -1,0 +1,165 @@
+"""CLI commands of the batch runner and the ledger (registered into engine.cli.COMMANDS on import).
+
+python -m engine batch --policy POLICY INPUT [--ledger URL] [--commit] [--replace] [--out DIR] [--quiet]
+python -m engine batch-template --policy POLICY OUT.xlsx [--from CLAIMS.jsonl]
+python -m engine ledger verify|grants|reverse|finding --policy POLICY [--ledger URL] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+
+from .batch import budget_table, run_batch
+from .cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
+from .errors import EngineError
+from .ledger import LEDGER_ENV, Ledger, LedgerError, default_url
+from .policy import load_policy
+from .tabular import InputError, open_input, write_claims_workbook
+
+
+def _configure_batch(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    p.add_argument("input", metavar="INPUT", help="applications: .jsonl, .json or .yaml list, .csv, or .xlsx (sheets applicants + items)")
+    p.add_argument("--ledger", metavar="URL", help=f"sqlite:///path or postgresql://... (default: ${LEDGER_ENV} or {default_url()})")
+    p.add_argument("--commit", action="store_true", help="record the grants in the ledger (default: decide only)")
+    p.add_argument(
+        "--replace", action="store_true", help="with --commit: an application whose claim id is committed with other content replaces it"
+    )
+    p.add_argument("--round", metavar="LABEL", help="round label for the budget (default: policy id / funding year)")
+    p.add_argument("--out", metavar="DIR", default="batch-out", help="output directory (default: batch-out)")
+    p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace from decisions.jsonl")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except EngineError as err:
+        _print_error(err)
+        return EXIT_INVALID
+    if args.replace and not args.commit:
+        print("--replace needs --commit", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        summary = run_batch(
+            policy,
+            args.input,
+            args.out,
+            ledger_url=args.ledger,
+            commit=args.commit,
+            replace=args.replace,
+            round_label=args.round,
+            trace=not args.no_trace,
+            quiet=args.quiet,
+        )
+    except (InputError, LedgerError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.quiet:
+        print(budget_table(summary, policy), end="")
+        ledger_note = (
+            f"; ledger: {summary.committed} committed, {summary.replaced} replaced, {summary.already_committed} already committed"
+            if args.commit
+            else "; nothing committed (use --commit)"
+        )
+        print(
+            f"{summary.applications} applications: {summary.decided} decided, {summary.failed} failed (see errors.jsonl); "
+            f"{summary.items} items; approved total {summary.approved_total}{ledger_note}; outputs in {args.out}/"
+        )
+    return EXIT_PARTIAL if summary.failed else EXIT_OK
+
+
+def _configure_template(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    p.add_argument("out", metavar="OUT.xlsx", help="workbook to write")
+    p.add_argument("--from", dest="source", metavar="INPUT", help="fill it with the applications of this input (.jsonl, .json, .yaml)")
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except EngineError as err:
+        _print_error(err)
+        return EXIT_INVALID
+    claims = []
+    if args.source:
+        reader = open_input(args.source, policy)
+        try:
+            claims = [r.data for r in reader if r.data is not None]
+        finally:
+            reader.close()
+    write_claims_workbook(policy, claims, args.out)
+    return EXIT_OK
+
+
+def _configure_ledger(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["verify", "grants", "reverse", "finding", "info"], help="what to do")
+    p.add_argument("--policy", metavar="POLICY", help="policy YAML file (verify)")
+    p.add_argument("--ledger", metavar="URL", help=f"ledger URL (default: ${LEDGER_ENV} or {default_url()})")
+    p.add_argument("--applicant", metavar="ID", help="grants/finding: the applicant")
+    p.add_argument("--claim", metavar="CLAIM_ID", help="reverse: the claim")
+    p.add_argument("--item", metavar="ITEM_ID", help="reverse: the item")
+    p.add_argument("--returned", metavar="YUAN", help="reverse: amount returned (default: the whole grant)")
+    p.add_argument("--fact", metavar="FACT", help="finding: the applicant fact recorded (e.g. the date of a finding)")
+    p.add_argument("--value", metavar="VALUE", help="finding: its value")
+    p.add_argument("--reason", metavar="TEXT", default="", help="reverse/finding: why")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="reverse: date of the decision to reclaim the funds")
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    try:
+        ledger = Ledger(args.ledger)
+    except LedgerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    with ledger:
+        if args.action == "info":
+            print(json.dumps({"url": ledger.url, "schema_version": ledger.schema_version(), **ledger.counts()}, indent=2))
+        elif args.action == "verify":
+            if not args.policy:
+                print("verify needs --policy", file=sys.stderr)
+                return EXIT_USAGE
+            problems = ledger.verify(load_policy(args.policy))
+            for p in problems:
+                print(p)
+            print(f"{len(problems)} violation(s)", file=sys.stderr)
+            return EXIT_INVALID if problems else EXIT_OK
+        elif args.action == "grants":
+            for g in ledger.grants(applicant_id=args.applicant, include_superseded=True):
+                print(json.dumps(g, ensure_ascii=False))
+        elif args.action == "reverse":
+            if not (args.claim and args.item and args.reason):
+                print("reverse needs --claim, --item and --reason", file=sys.stderr)
+                return EXIT_USAGE
+            try:
+                returned = Decimal(args.returned) if args.returned else None
+            except InvalidOperation:
+                print(f"--returned {args.returned!r} is not an amount", file=sys.stderr)
+                return EXIT_USAGE
+            try:
+                print(ledger.reverse(args.claim, args.item, reason=args.reason, returned=returned, decided_on=args.date))
+            except LedgerError as err:
+                print(f"error: {err}", file=sys.stderr)
+                return EXIT_INVALID
+        elif args.action == "finding":
+            if not (args.applicant and args.fact and args.value and args.reason):
+                print("finding needs --applicant, --fact, --value and --reason", file=sys.stderr)
+                return EXIT_USAGE
+            print(ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason))
+    return EXIT_OK
+
+
+COMMANDS["batch"] = (
+    "decide a round of applications (JSON Lines, JSON/YAML list, CSV, XLSX); optionally commit to the ledger",
+    _configure_batch,
+    cmd_batch,
+)
+COMMANDS["batch-template"] = (
+    "write the Excel workbook a batch reads (empty template, or filled from claims)",
+    _configure_template,
+    cmd_template,
+)
+COMMANDS["ledger"] = ("inspect and maintain the grants ledger: info, verify, grants, reverse, finding", _configure_ledger, cmd_ledger)

@@ -1,0 +1,753 @@
+"""The grants ledger: what was granted before, kept across years, safe under concurrency and crashes.
+
+A ledger is chosen by URL: ``sqlite:///path/to/file.sqlite`` (the default; the
+file is created on first use) or ``postgresql://user@host:port/db`` (a shared
+office; needs the ``postgres`` extra, psycopg 3).
+
+What it records
+  * commits: one per committed application (claim id, applicant, funding year,
+    round, policy id/version/hash, a hash of the application's content, time,
+    the decision as made -- compressed JSON -- and, for amended applications,
+    which earlier commit it replaces). Exactly one commit per claim id is
+    active; a replaced commit is kept and marked superseded.
+  * grants: one per granted item, in the `Grant` form the evaluator emits
+    (applicant, rule, funding year, amount, the cap/limit/subject keys it
+    consumed), plus claim and item ids, policy id and hash, time, round, the
+    amount before any round scaling, and a superseded flag. Nothing is deleted.
+  * grant_keys: an index of every scope key a grant consumed, so the history
+    of a claim is found by applicant id *and* by shared keys (an alliance, a
+    project, a patent may be claimed by several applicants).
+  * reversals: funds returned, each its own entry pointing at the grant.
+    A reversal frees nothing: the reversed grant still counts against every
+    cap and limit (the measures free nothing when funds are returned; see
+    docs/ledger-and-batch.md).
+  * findings: facts on record about an applicant (e.g. the date of a finding
+    that bars it from applying); `facts_on_record` gives them back so a batch
+    can fill them into applications that leave them empty.
+  * rounds: the round budget scaling applied to a round.
+
+Committing is one transaction under one lock (SQLite: ``BEGIN IMMEDIATE``;
+PostgreSQL: ``pg_advisory_xact_lock``): read history, evaluate, write grants.
+Two officers committing for the same applicant at the same moment are
+serialised, so they can never jointly exceed a cap or a limit.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from .claims import Claim, parse_claim
+from .decision import Decision
+from .evaluator import evaluate_claim
+from .expressions import MissingFact
+from .history import Consumption, Grant, Usage
+from .model import CompiledPolicy
+from .quantities import format_money
+
+SCHEMA_VERSION = 1
+DEFAULT_PATH = "policy-engine-ledger.sqlite"
+LEDGER_ENV = "POLICY_ENGINE_LEDGER"
+_LOCK_KEY = 0x504F4C4943590001  # pg_advisory_xact_lock key of every ledger commit (fits a signed bigint)
+
+
+def default_url() -> str:
+    """$POLICY_ENGINE_LEDGER, else an SQLite file in the current directory."""
+    return os.environ.get(LEDGER_ENV) or f"sqlite:///{DEFAULT_PATH}"
+
+
+class LedgerError(Exception):
+    """A ledger operation that cannot be done as asked (not a crash)."""
+
+
+class AlreadyCommitted(LedgerError):
+    """The claim id is committed with different content; commit it as a replacement."""
+
+
+# --- migrations: each a list of statements; {id} {blob} are per backend ----------------
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE commits (
+            seq {id},
+            claim_id TEXT NOT NULL,
+            applicant_id TEXT NOT NULL,
+            funding_year INTEGER NOT NULL,
+            round TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            policy_version TEXT NOT NULL,
+            policy_hash TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            committed_at TEXT NOT NULL,
+            total TEXT NOT NULL,
+            replaces BIGINT,
+            superseded_by BIGINT,
+            decision {blob} NOT NULL)""",
+        "CREATE UNIQUE INDEX commits_active_claim ON commits (claim_id) WHERE superseded_by IS NULL",
+        "CREATE INDEX commits_claim ON commits (claim_id)",
+        """CREATE TABLE grants (
+            id {id},
+            commit_seq BIGINT NOT NULL REFERENCES commits (seq),
+            position INTEGER NOT NULL,
+            claim_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            applicant_id TEXT NOT NULL,
+            funding_year INTEGER NOT NULL,
+            amount TEXT NOT NULL,
+            unscaled_amount TEXT NOT NULL,
+            consumes TEXT NOT NULL,
+            round TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            policy_hash TEXT NOT NULL,
+            committed_at TEXT NOT NULL,
+            superseded INTEGER NOT NULL DEFAULT 0,
+            scale_rem BIGINT)""",
+        "CREATE INDEX grants_applicant ON grants (applicant_id)",
+        "CREATE INDEX grants_claim ON grants (claim_id)",
+        "CREATE INDEX grants_round ON grants (round)",
+        "CREATE INDEX grants_commit ON grants (commit_seq)",
+        "CREATE TABLE grant_keys (grant_id BIGINT NOT NULL REFERENCES grants (id), key TEXT NOT NULL)",
+        "CREATE INDEX grant_keys_key ON grant_keys (key)",
+        """CREATE TABLE reversals (
+            id {id},
+            grant_id BIGINT NOT NULL REFERENCES grants (id),
+            claim_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            applicant_id TEXT NOT NULL,
+            returned TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            decided_on TEXT,
+            recorded_at TEXT NOT NULL)""",
+        """CREATE TABLE findings (
+            id {id},
+            applicant_id TEXT NOT NULL,
+            fact TEXT NOT NULL,
+            value TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            recorded_at TEXT NOT NULL)""",
+        "CREATE INDEX findings_applicant ON findings (applicant_id)",
+        """CREATE TABLE rounds (
+            round TEXT PRIMARY KEY,
+            policy_id TEXT NOT NULL,
+            policy_hash TEXT NOT NULL,
+            budget TEXT NOT NULL,
+            approved_total TEXT NOT NULL,
+            factor TEXT NOT NULL,
+            scaled_at TEXT NOT NULL)""",
+    ],
+}
+
+
+class _Backend(Protocol):
+    url: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def insert(self, sql: str, params: Sequence[Any], key: str) -> int: ...
+    def locked(self) -> Any: ...
+    def read(self) -> Any: ...
+    def blob(self, data: bytes) -> Any: ...
+    def has_table(self, name: str) -> bool: ...
+    def close(self) -> None: ...
+
+    types: ClassVar[dict[str, str]]
+
+
+class _Tx:
+    def __init__(self, begin: Callable[[], object], commit: Callable[[], object], rollback: Callable[[], object]) -> None:
+        self.begin, self.commit, self.rollback = begin, commit, rollback
+
+    def __enter__(self) -> None:
+        self.begin()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+
+class _SQLite:
+    types: ClassVar[dict[str, str]] = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "blob": "BLOB"}
+
+    def __init__(self, url: str, path: str) -> None:
+        self.url = url
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=120.0, check_same_thread=False)
+        self.conn.execute("PRAGMA busy_timeout = 120000")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+    def insert(self, sql: str, params: Sequence[Any], key: str) -> int:
+        cur = self.conn.execute(sql, tuple(params))
+        assert cur.lastrowid is not None
+        return int(cur.lastrowid)
+
+    def locked(self) -> _Tx:
+        return _Tx(lambda: self.conn.execute("BEGIN IMMEDIATE"), lambda: self.conn.execute("COMMIT"), self._rollback)
+
+    def read(self) -> _Tx:
+        return _Tx(lambda: self.conn.execute("BEGIN"), lambda: self.conn.execute("COMMIT"), self._rollback)
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def blob(self, data: bytes) -> Any:
+        return data
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Postgres:
+    types: ClassVar[dict[str, str]] = {"id": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA"}
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ModuleNotFoundError:  # pragma: no cover - depends on the installation
+            raise LedgerError("a postgresql:// ledger needs psycopg 3: pip install 'policy-engine[postgres]'") from None
+        self.url = url
+        self.conn = psycopg.connect(url, autocommit=True)
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.conn.cursor() as cur:
+            cur.execute(self._sql(sql), tuple(params))
+            return list(cur.fetchall())
+
+    def insert(self, sql: str, params: Sequence[Any], key: str) -> int:
+        with self.conn.cursor() as cur:
+            cur.execute(self._sql(sql) + f" RETURNING {key}", tuple(params))
+            row = cur.fetchone()
+            assert row is not None
+            return int(row[0])
+
+    def locked(self) -> _Tx:
+        def begin() -> None:
+            self.conn.execute("BEGIN")
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+
+        return _Tx(begin, lambda: self.conn.execute("COMMIT"), lambda: self.conn.execute("ROLLBACK"))
+
+    def read(self) -> _Tx:
+        return _Tx(
+            lambda: self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ"),
+            lambda: self.conn.execute("COMMIT"),
+            lambda: self.conn.execute("ROLLBACK"),
+        )
+
+    def blob(self, data: bytes) -> Any:
+        return data
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", (name,)))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _connect(url: str) -> _Backend:
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite://") :]
+        if path.startswith("/"):
+            path = path[1:]  # sqlite:///rel/path -> rel/path; sqlite:////abs/path -> /abs/path
+        if not path:
+            raise LedgerError(f"{url}: no file in the SQLite URL (sqlite:///path/to/ledger.sqlite)")
+        return _SQLite(url, path)
+    if url.startswith(("postgresql://", "postgres://")):
+        return _Postgres(url)
+    if "://" not in url:  # a bare path
+        return _SQLite(f"sqlite:///{url}", url)
+    raise LedgerError(f"{url}: unknown ledger URL (use sqlite:///path or postgresql://...)")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
+
+
+def key_text(kind: str, ident: str, scope: Sequence[Any]) -> str:
+    """The index form of one consumed scope key."""
+    return json.dumps([kind, ident, list(scope)], ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(claim: Claim) -> str:
+    text = json.dumps(claim.raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def round_of(policy: CompiledPolicy, claim: Claim) -> str:
+    """The default round of a claim: one per policy and funding year (第十一条-style yearly rounds are the usual)."""
+    return f"{policy.id}/{claim.funding_year}"
+
+
+def possible_keys(policy: CompiledPolicy, claim: Claim) -> set[str]:
+    """Every cap, limit and subject key any item of `claim` could consume (those with known facts)."""
+    keys: set[str] = set()
+    A, C = claim.applicant, claim.claim_facts
+    for item in claim.items:
+        rule = policy.rules_by_type.get(item.type)
+        if rule is None:
+            continue
+        I = item.facts
+        for cap in rule.caps:
+            if cap.per is None:
+                continue
+            try:
+                keys.add(key_text("cap", cap.id, cap.scope(I, A, C)))
+            except MissingFact:
+                pass
+        for limit in rule.limits:
+            try:
+                keys.add(key_text("limit", limit.id, limit.scope(I, A, C)))
+            except MissingFact:
+                pass
+        if rule.subject is not None:
+            try:
+                keys.add(key_text("subject", rule.subject.group, tuple(_plain(e(I, A, C)) for e in rule.subject.key)))
+            except MissingFact:
+                pass
+    return keys
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else str(value)
+
+
+def _consumes_json(g: Grant) -> str:
+    return json.dumps([c.to_dict() for c in g.consumes], ensure_ascii=False, separators=(",", ":"))
+
+
+def _grant_from_row(claim_id: str, item_id: str, rule: str, applicant_id: str, year: int, amount: str, consumes: str) -> Grant:
+    value = Decimal(amount)
+    out = []
+    for c in json.loads(consumes):
+        kind = next(k for k in ("cap", "limit", "subject") if k in c)
+        scope = tuple(c["scope"])
+        if kind == "limit":
+            out.append(Consumption("limit", c["limit"], scope, counts=tuple(c.get("counts", ()))))
+        else:  # caps and subjects consume what was granted -- after any round scaling
+            out.append(Consumption(kind, c[kind], scope, amount=value))
+    return Grant(claim_id, item_id, rule, applicant_id, int(year), value, tuple(out))
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What committing one application did."""
+
+    claim_id: str
+    status: str  # "committed" | "already_committed" | "replaced"
+    seq: int
+    decision: dict[str, Any]
+    grants: int
+
+
+_GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
+
+
+class Ledger:
+    """A grants ledger at a URL. Open with `Ledger(url)`; close with `close()` or use as a context manager."""
+
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        self.url = url or default_url()
+        self.db = _connect(self.url)
+        if create:
+            self.migrate()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        if not self.db.has_table("schema_version"):
+            return 0
+        rows = self.db.query("SELECT max(version) FROM schema_version")
+        return int(rows[0][0] or 0)
+
+    def migrate(self) -> int:
+        """Bring the schema up to date (each migration in the ledger's lock); returns the version."""
+        if self.schema_version() == SCHEMA_VERSION:
+            return SCHEMA_VERSION
+        with self.db.locked():
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+            current = int(self.db.query("SELECT coalesce(max(version), 0) FROM schema_version")[0][0])
+            if current > SCHEMA_VERSION:
+                raise LedgerError(f"{self.url}: ledger schema {current} is newer than this engine ({SCHEMA_VERSION}); upgrade the engine")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version]:
+                    self.db.execute(statement.format(**self.db.types))
+                self.db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, _now()))
+        return SCHEMA_VERSION
+
+    # --- reading ------------------------------------------------------------------------
+
+    def history_for(self, policy: CompiledPolicy, claim: Claim, *, before: int | None = None) -> list[Grant]:
+        """Every active grant that can matter for `claim`: the applicant's, and any sharing a scope key it could consume.
+
+        Grants of the claim itself are left out (a claim does not compete with itself), superseded
+        grants are left out, reversed grants stay in (a reversal frees nothing). `before`: only
+        grants committed before that commit sequence number.
+        """
+        keys = sorted(possible_keys(policy, claim))
+        sql = f"SELECT {_GRANT_COLS} FROM grants g WHERE g.superseded = 0 AND g.claim_id <> ? AND (g.applicant_id = ?"  # noqa: S608 - fixed columns
+        params: list[Any] = [claim.claim_id, claim.applicant_id]
+        if keys:
+            sql += f" OR g.id IN (SELECT grant_id FROM grant_keys WHERE key IN ({', '.join('?' * len(keys))}))"  # noqa: S608 - placeholders only
+            params.extend(keys)
+        sql += ")"
+        if before is not None:
+            sql += " AND g.commit_seq < ?"
+            params.append(before)
+        sql += " ORDER BY g.id"
+        return [_grant_from_row(*row) for row in self.db.query(sql, params)]
+
+    def active_commit(self, claim_id: str) -> tuple[int, str, bytes] | None:
+        rows = self.db.query("SELECT seq, content_hash, decision FROM commits WHERE claim_id = ? AND superseded_by IS NULL", (claim_id,))
+        return (int(rows[0][0]), str(rows[0][1]), bytes(rows[0][2])) if rows else None
+
+    def stored_decision(self, claim_id: str) -> dict[str, Any] | None:
+        """The decision as committed for `claim_id` (the active commit), or None."""
+        found = self.active_commit(claim_id)
+        return None if found is None else _unpack(found[2])
+
+    def grants(self, *, applicant_id: str | None = None, include_superseded: bool = False) -> Iterator[dict[str, Any]]:
+        """Grants as records (streamed): the `Grant` JSON form plus ledger columns."""
+        where = "1 = 1"
+        params: list[Any] = []
+        if applicant_id is not None:
+            where += " AND applicant_id = ?"
+            params.append(applicant_id)
+        if not include_superseded:
+            where += " AND superseded = 0"
+        cols = "commit_seq, claim_id, item_id, rule, applicant_id, funding_year, amount, unscaled_amount, consumes, round, policy_id, policy_hash, committed_at, superseded"
+        reversed_ids = {int(r[0]) for r in self.db.query("SELECT grant_id FROM reversals")}
+        for row in self._pages(cols, where, params):
+            (gid, seq, claim_id, item_id, rule, app, year, amount, unscaled, consumes, rnd, pid, phash, at, sup) = row
+            g = _grant_from_row(claim_id, item_id, rule, app, year, amount, consumes).to_dict()
+            g.update(
+                id=gid,
+                commit=int(seq),
+                unscaled_amount=unscaled,
+                round=rnd,
+                policy_id=pid,
+                policy_hash=phash,
+                committed_at=at,
+                superseded=bool(sup),
+                reversed=gid in reversed_ids,
+            )
+            yield g
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in ("commits", "grants", "reversals", "findings", "rounds"):
+            out[table] = int(self.db.query(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - fixed names
+        out["active_commits"] = int(self.db.query("SELECT count(*) FROM commits WHERE superseded_by IS NULL")[0][0])
+        out["active_grants"] = int(self.db.query("SELECT count(*) FROM grants WHERE superseded = 0")[0][0])
+        return out
+
+    def facts_on_record(self, applicant_id: str) -> dict[str, str]:
+        """Applicant facts recorded in the ledger (latest value per fact), e.g. the date of a finding that bars it."""
+        out: dict[str, str] = {}
+        for fact, value in self.db.query("SELECT fact, value FROM findings WHERE applicant_id = ? ORDER BY id", (applicant_id,)):
+            out[str(fact)] = str(value)
+        return out
+
+    # --- writing ------------------------------------------------------------------------
+
+    def commit(
+        self,
+        policy: CompiledPolicy,
+        claim: Claim | dict[str, Any],
+        *,
+        replace: bool = False,
+        round: str | None = None,
+        base: Ledger | None = None,
+        trace: bool = True,
+    ) -> CommitResult:
+        """Decide `claim` against the ledger's history and record its grants, in one locked transaction.
+
+        Committing the same application again changes nothing and returns the decision as committed.
+        An application with the same claim id but different content raises `AlreadyCommitted`
+        unless `replace` is set: then the earlier commit and its grants are kept, marked superseded.
+        `base`: a further ledger whose history also counts (a dry run commits into a scratch ledger
+        on top of the real one).
+        """
+        parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
+        digest = content_hash(parsed)
+        with self.db.locked():
+            existing = self.active_commit(parsed.claim_id)
+            if existing is not None:
+                seq, old_hash, blob = existing
+                if old_hash == digest:
+                    n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
+                    return CommitResult(parsed.claim_id, "already_committed", seq, _unpack(blob), n)
+                if not replace:
+                    raise AlreadyCommitted(
+                        f"claim {parsed.claim_id} is already committed with different content (commit {seq}); "
+                        "commit the amended application as a replacement (--replace)"
+                    )
+            if existing is not None:  # one active commit per claim id (a unique index): step the old one aside first
+                self.db.execute("UPDATE commits SET superseded_by = -1 WHERE seq = ?", (existing[0],))
+            history = self.history_for(policy, parsed)
+            if base is not None:
+                history = base.history_for(policy, parsed) + history
+            decision = evaluate_claim(policy, parsed, history, trace=trace)
+            data = decision.to_dict()
+            now = _now()
+            rnd = round or round_of(policy, parsed)
+            seq = self.db.insert(
+                "INSERT INTO commits (claim_id, applicant_id, funding_year, round, policy_id, policy_version, policy_hash,"
+                " content_hash, committed_at, total, replaces, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    parsed.claim_id,
+                    parsed.applicant_id,
+                    parsed.funding_year,
+                    rnd,
+                    policy.id,
+                    policy.version,
+                    policy.content_hash,
+                    digest,
+                    now,
+                    str(decision.total),
+                    None,
+                    self.db.blob(b""),
+                ),
+                "seq",
+            )
+            status = "committed"
+            if existing is not None:
+                self.db.execute("UPDATE commits SET superseded_by = ? WHERE seq = ?", (seq, existing[0]))
+                self.db.execute("UPDATE grants SET superseded = 1 WHERE commit_seq = ?", (existing[0],))
+                self.db.execute("UPDATE commits SET replaces = ? WHERE seq = ?", (existing[0], seq))
+                status = "replaced"
+            data["ledger"] = {"commit": seq, "round": rnd, "status": status, **({"replaces": existing[0]} if existing else {})}
+            self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(data)), seq))
+            self._write_grants(seq, decision, policy, rnd, now)
+            return CommitResult(parsed.claim_id, status, seq, data, len(decision.grants))
+
+    def _write_grants(self, seq: int, decision: Decision, policy: CompiledPolicy, rnd: str, now: str) -> None:
+        for position, g in enumerate(decision.grants):
+            gid = self.db.insert(
+                "INSERT INTO grants (commit_seq, position, claim_id, item_id, rule, applicant_id, funding_year, amount, unscaled_amount,"
+                " consumes, round, policy_id, policy_hash, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    position,
+                    g.claim_id,
+                    g.item_id,
+                    g.rule,
+                    g.applicant_id,
+                    g.funding_year,
+                    format_money(g.amount),
+                    format_money(g.amount),
+                    _consumes_json(g),
+                    rnd,
+                    policy.id,
+                    policy.content_hash,
+                    now,
+                ),
+                "id",
+            )
+            keys = {key_text(c.kind, c.id, c.scope) for c in g.consumes}
+            if keys:
+                self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in sorted(keys)])
+
+    def reverse(self, claim_id: str, item_id: str, *, reason: str, returned: Decimal | None = None, decided_on: str | None = None) -> int:
+        """Record that a grant's funds were (to be) returned. Its own entry; the grant keeps counting against caps and limits."""
+        with self.db.locked():
+            rows = self.db.query(
+                "SELECT id, applicant_id, amount FROM grants WHERE claim_id = ? AND item_id = ? AND superseded = 0", (claim_id, item_id)
+            )
+            if not rows:
+                raise LedgerError(f"no active grant for claim {claim_id} item {item_id}")
+            gid, applicant, amount = rows[0]
+            return self.db.insert(
+                "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    gid,
+                    claim_id,
+                    item_id,
+                    applicant,
+                    format_money(returned if returned is not None else Decimal(amount)),
+                    reason,
+                    decided_on,
+                    _now(),
+                ),
+                "id",
+            )
+
+    def record_finding(self, applicant_id: str, fact: str, value: str, *, reason: str) -> int:
+        """Record a fact about an applicant (e.g. the date of a finding that bars it for some years)."""
+        with self.db.locked():
+            return self.db.insert(
+                "INSERT INTO findings (applicant_id, fact, value, reason, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                (applicant_id, fact, value, reason, _now()),
+                "id",
+            )
+
+    def reversals(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at FROM reversals"
+        params: tuple[Any, ...] = ()
+        if applicant_id is not None:
+            sql += " WHERE applicant_id = ?"
+            params = (applicant_id,)
+        cols = ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at")
+        return [dict(zip(cols, r, strict=True)) for r in self.db.query(sql + " ORDER BY id", params)]
+
+    # --- round budget ------------------------------------------------------------------
+
+    def round_total(self, rnd: str) -> Decimal:
+        total = Decimal(0)
+        for (amount,) in self.db.query("SELECT unscaled_amount FROM grants WHERE round = ? AND superseded = 0", (rnd,)):
+            total += Decimal(amount)
+        return total
+
+    def scale_round(self, rnd: str, budget: Decimal, quantum: Decimal, policy: CompiledPolicy) -> dict[str, str] | None:
+        """Scale every active grant of round `rnd` so they total `budget`, when they exceed it.
+
+        Each grant gets its exact share (amount x budget / total) floored to the quantum; the quanta
+        left over go one each to the largest remainders, ties by commit order then item order.
+        The sum is then exactly the budget. Scaling always starts from the unscaled amounts, so
+        running it again gives the same result. Returns the round's scaling record, or None.
+        """
+        with self.db.locked():
+            where = "round = ? AND superseded = 0"
+            total_units = sum(int(Decimal(u) / quantum) for _, u in self._pages("unscaled_amount", where, (rnd,)))
+            budget_units = int((budget / quantum).to_integral_value(rounding=ROUND_FLOOR))
+            if total_units <= budget_units:
+                self.db.execute("UPDATE grants SET amount = unscaled_amount, scale_rem = NULL WHERE round = ?", (rnd,))
+                self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
+                return None
+            floored = 0
+            rows: list[tuple[str, int, int]] = []
+            for gid, unscaled in self._pages("unscaled_amount", where, (rnd,)):
+                base, rem = divmod(int(Decimal(unscaled) / quantum) * budget_units, total_units)
+                floored += base
+                rows.append((str(quantum * base), rem, gid))
+                if len(rows) >= 1000:
+                    self.db.executemany("UPDATE grants SET amount = ?, scale_rem = ? WHERE id = ?", rows)
+                    rows.clear()
+            self.db.executemany("UPDATE grants SET amount = ?, scale_rem = ? WHERE id = ?", rows)
+            left = budget_units - floored
+            if left:
+                winners = self.db.query(
+                    "SELECT id, amount FROM grants WHERE round = ? AND superseded = 0 ORDER BY scale_rem DESC, commit_seq, position LIMIT ?",
+                    (rnd, left),
+                )
+                self.db.executemany("UPDATE grants SET amount = ? WHERE id = ?", [(str(Decimal(a) + quantum), g) for g, a in winners])
+            total = quantum * total_units
+            record = {
+                "round": rnd,
+                "budget": format_money(budget),
+                "approved_total": format_money(total),
+                "factor": str((budget / total).quantize(Decimal("0.000001"))),
+                "method": "largest_remainder",
+                "quantum": str(quantum),
+            }
+            self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
+            self.db.execute(
+                "INSERT INTO rounds (round, policy_id, policy_hash, budget, approved_total, factor, scaled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (rnd, policy.id, policy.content_hash, record["budget"], record["approved_total"], record["factor"], _now()),
+            )
+            return record
+
+    def round_record(self, rnd: str) -> dict[str, str] | None:
+        rows = self.db.query("SELECT budget, approved_total, factor, scaled_at FROM rounds WHERE round = ?", (rnd,))
+        if not rows:
+            return None
+        budget, total, factor, at = rows[0]
+        return {"round": rnd, "budget": budget, "approved_total": total, "factor": factor, "scaled_at": at}
+
+    def claim_grant_amounts(self, claim_id: str) -> dict[str, tuple[Decimal, Decimal]]:
+        """item id -> (amount now, amount before scaling) for the active grants of `claim_id`."""
+        rows = self.db.query("SELECT item_id, amount, unscaled_amount FROM grants WHERE claim_id = ? AND superseded = 0", (claim_id,))
+        return {str(i): (Decimal(a), Decimal(u)) for i, a, u in rows}
+
+    def _pages(self, cols: str, where: str, params: Sequence[Any], page: int = 1000) -> Iterator[tuple[Any, ...]]:
+        """(id, *cols) of the grants matching `where`, by id, a page at a time: flat memory on any backend."""
+        last = -1
+        while True:
+            rows = self.db.query(f"SELECT id, {cols} FROM grants WHERE {where} AND id > ? ORDER BY id LIMIT {page}", (*params, last))  # noqa: S608
+            if not rows:
+                return
+            for row in rows:
+                yield (int(row[0]), *row[1:])
+            last = int(rows[-1][0])
+
+    # --- audit -------------------------------------------------------------------------
+
+    def verify(self, policy: CompiledPolicy) -> list[str]:
+        """Check every cap and limit of `policy` against the active grants; returns the violations found (none expected)."""
+        caps = {c.id: c.ceiling for r in policy.rules for c in r.caps if c.per is not None}
+        limits = {lim.id: lim.times for r in policy.rules for lim in r.limits}
+        usage = Usage()
+        for row in self._pages(_GRANT_COLS, "superseded = 0", ()):
+            usage.add(_grant_from_row(*row[1:]))
+        problems = []
+        for (cap_id, scope), used in sorted(usage.caps.items(), key=str):
+            if cap_id in caps and used > caps[cap_id]:
+                problems.append(f"cap {cap_id} {list(scope)}: {used} granted, ceiling {caps[cap_id]}")
+        for (limit_id, scope), counted in sorted(usage.limits.items(), key=str):
+            if limit_id in limits and len(counted) > limits[limit_id]:
+                problems.append(f"limit {limit_id} {list(scope)}: {len(counted)} times, at most {limits[limit_id]}")
+        dup = self.db.query(
+            "SELECT claim_id, item_id, count(*) FROM grants WHERE superseded = 0 GROUP BY claim_id, item_id HAVING count(*) > 1"
+        )
+        problems.extend(f"claim {c} item {i}: granted {n} times" for c, i, n in dup)
+        active = self.db.query("SELECT claim_id, count(*) FROM commits WHERE superseded_by IS NULL GROUP BY claim_id HAVING count(*) > 1")
+        problems.extend(f"claim {c}: {n} active commits" for c, n in active)
+        return problems
+
+
+def _pack(data: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def _unpack(blob: bytes) -> dict[str, Any]:
+    value = json.loads(zlib.decompress(blob).decode("utf-8"))
+    assert isinstance(value, dict)
+    return value

@@ -1,0 +1,344 @@
+"""Batch runs: every input format, one decision or one error per application, outputs, budget view, scaling.
+
+Expected figures are worked out by hand from the measures (see the comments); the example round is
+examples/round_2021.jsonl (the same applications as examples/round_2021.xlsx).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+from conftest import APPLICANTS, POLICY_PATH, ROOT, claim, item
+from test_ledger_support import BACKENDS, make_ledger_url, policy_with_budget
+
+from engine.batch import Progress, budget_table, run_batch
+from engine.ledger import Ledger
+from engine.tabular import safe_cell, write_claims_workbook
+
+EXAMPLE = ROOT / "examples" / "round_2021.jsonl"
+EXAMPLE_XLSX = ROOT / "examples" / "round_2021.xlsx"
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def items_by_key(out: Path) -> dict[tuple[str, str], dict]:
+    return {(d["claim_id"], i["item"]): i for d in lines(out / "decisions.jsonl") for i in d["items"]}
+
+
+def test_example_round_jsonl_every_application_accounted_for(policy, tmp_path):
+    s = run_batch(policy, EXAMPLE, tmp_path, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True)
+    decisions, errors = lines(tmp_path / "decisions.jsonl"), lines(tmp_path / "errors.jsonl")
+    assert s.applications == 7 == len(decisions) + len(errors)
+    assert (s.decided, s.failed, s.items) == (6, 1, 13)
+    [err] = errors
+    # line 6 of the file: the invention patent fees are written with three decimals
+    assert err["claim_id"] == "PG-2022-0006" and err["where"]["line"] == 6
+    assert err["problems"][0]["field"] == "items[0].official_fees_paid" and err["problems"][0]["line"] == 6
+    # Hand figures: PG-2022-0001 = 4,200 (50% of 8,400) + 250,000 (50% of 500,000) + 50,000 (second loan cut by the 30万 cap)
+    #   + 400,000 (silver) + 100,000 (advantage title); its insurance lacks receipts: incomplete, provisional 15,000.
+    # 0002: 60,000 + 25,000; 0003: 150,000 (alliance, 50% of 300,000); 0004: 3,000; 0007: 450,000 (50% of 900,000).
+    assert s.approved_total == Decimal("1492200.00")
+    assert s.held_incomplete == Decimal("45000.00")  # 15,000 insurance + 30,000 navigation (50% of 60,000), both incomplete
+    assert s.held_pending == Decimal("100000.00")  # the agency awaits its panel: at most 10万 (第八条)
+    assert s.by_status["reduced"].count == 1 and s.by_status["reduced"].total == Decimal("50000.00")
+    by = items_by_key(tmp_path)
+    assert by[("PG-2022-0001", "l2")]["status"] == "reduced"
+    assert json.loads((tmp_path / "summary.json").read_text())["failed"] == 1
+    with Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}") as ledger:
+        assert ledger.counts()["commits"] == 0  # not committed without --commit
+
+
+def test_budget_view_by_article_and_item(policy, tmp_path):
+    s = run_batch(policy, EXAMPLE, tmp_path, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True)
+    wb = openpyxl.load_workbook(tmp_path / "summary.xlsx", read_only=True)
+    assert wb.sheetnames == ["applications", "items", "budget", "errors"]
+    rows = list(wb["budget"].iter_rows(values_only=True))
+    head = rows[0]
+    table = {(r[0], r[1]): dict(zip(head, r)) for r in rows[1:]}
+    pledge = table[("第六条", "pledge_loan_interest")]
+    assert (pledge["items"], pledge["approved"], pledge["approved_total"]) == (3, 3, "360000.00")  # 300,000 + 60,000
+    insurance = table[("第六条", "patent_insurance")]
+    assert (insurance["approved_total"], insurance["incomplete"], insurance["held_incomplete"]) == ("25000.00", 1, "15000.00")
+    assert table[("第八条", "service_agency_performance")]["held_pending_at_most"] == "100000.00"
+    total = table[("total", None)]  # an empty cell reads back as None
+    assert (total["items"], total["approved"], total["approved_total"]) == (13, 10, "1492200.00")
+    assert len(list(wb["applications"].iter_rows())) == 1 + 6
+    assert len(list(wb["items"].iter_rows())) == 1 + 13
+    assert len(list(wb["errors"].iter_rows())) == 1 + 1
+    text = budget_table(s, policy)
+    assert "第六条" in text and "1492200.00" in text and "知识产权质押贷款贴息" in text
+    first_articles = [ln.split()[0] for ln in text.splitlines()[2:5]]
+    assert first_articles == ["第五条", "第五条", "第六条"]  # in the policy's order (第五条 before 第七条), not string order
+
+
+def test_xlsx_gives_the_same_decisions_and_names_sheet_and_row(policy, tmp_path):
+    run_batch(policy, EXAMPLE, tmp_path / "a", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    run_batch(policy, EXAMPLE_XLSX, tmp_path / "b", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    a, b = items_by_key(tmp_path / "a"), items_by_key(tmp_path / "b")
+    assert {k: (v["status"], v["amount"]) for k, v in a.items()} == {k: (v["status"], v["amount"]) for k, v in b.items()}
+    [err] = lines(tmp_path / "b" / "errors.jsonl")
+    p = err["problems"][0]
+    assert (p["sheet"], p["row"], p["field"]) == ("items", 15, "item.official_fees_paid")
+
+
+def test_template_workbook_documents_every_column(policy):
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_template.xlsx", read_only=True)
+    assert wb.sheetnames == ["applicants", "items", "columns"]
+    header = next(wb["applicants"].iter_rows(values_only=True))
+    assert header[:4] == ("claim_id", "claim.funding_year", "claim.submission_date", "claim.documents")
+    assert "applicant.fraud_finding_date" in header
+    items_header = next(wb["items"].iter_rows(values_only=True))
+    assert items_header[:3] == ("claim_id", "item.id", "item.type") and "item.official_fees_paid" in items_header
+    documented = {(r[0], r[1]) for r in wb["columns"].iter_rows(min_row=2, values_only=True)}
+    assert {("applicants", h) for h in header} | {("items", h) for h in items_header} == documented
+
+
+def _csv(tmp_path: Path, rows: list[dict]) -> Path:
+    cols = sorted({k for r in rows for k in r}, key=lambda k: (k != "claim_id", k))
+    path = tmp_path / "round.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, cols)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _row(claim_id, **cells):
+    base = {"claim_id": claim_id, "claim.funding_year": "2021", "claim.submission_date": "2022-03-15", "claim.documents": "business_licence",
+            "applicant.id": "91110117MA01ABCD1F", "applicant.name": "北京平谷示例科技有限公司", "applicant.kind": "enterprise",
+            "applicant.registered_in_district": "是", "applicant.actually_operating": "yes", "applicant.pays_tax_in_district": "true",
+            "item.date": "2021-06-01", "item.supported_by_other_district_policy": "否"}
+    base.update(cells)
+    return base
+
+
+def test_csv_rows_grouped_by_claim_with_row_numbers(policy, tmp_path):
+    docs = "proof_of_right; fee_receipts; sealed_receipt_copies"
+    rows = [
+        _row("C-1", **{"item.id": "l1", "item.type": "pledge_loan_interest", "item.loan_id": "L1", "item.lender_is_bank": "1",
+                       "item.pledged_right": "patent", "item.annual_interest_paid": "400000.00", "item.documents": docs}),
+        _row("C-2", **{"applicant.id": "91110117MA02XYHW3G", "item.id": "p1", "item.type": "invention_patent_grant", "item.patent_id": "ZL1",
+                       "item.patent_kind": "invention", "item.route": "domestic", "item.official_fees_paid": "abc", "item.documents": docs}),
+        _row("C-1", **{"item.id": "l2", "item.type": "pledge_loan_interest", "item.loan_id": "L2", "item.lender_is_bank": "1",
+                       "item.pledged_right": "trademark", "item.annual_interest_paid": "300000.00", "item.documents": docs}),
+        _row("C-3", **{"applicant.kind": "enterprise", "item.id": "t1", "item.type": "national_ip_title", "item.title": "advantage", "item.documents": "proof_of_right"}),
+        _row("C-3", **{"applicant.name": "别的名字", "item.id": "t2", "item.type": "national_ip_title", "item.title": "demonstration", "item.documents": "proof_of_right"}),
+    ]
+    s = run_batch(policy, _csv(tmp_path, rows), tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    assert (s.applications, s.decided, s.failed) == (3, 1, 2)
+    by = items_by_key(tmp_path / "out")
+    # C-1 rows 2 and 4 form one claim: 200,000 then 150,000 against the 30万 yearly cap -> 200,000 + 100,000
+    assert (by[("C-1", "l1")]["amount"], by[("C-1", "l2")]["amount"], by[("C-1", "l2")]["status"]) == ("200000.00", "100000.00", "reduced")
+    errs = {e["claim_id"]: e for e in lines(tmp_path / "out" / "errors.jsonl")}
+    p = errs["C-2"]["problems"][0]
+    assert (p["row"], p["field"]) == (3, "item.official_fees_paid")
+    p = errs["C-3"]["problems"][0]
+    assert (p["row"], p["field"]) == (6, "applicant.name") and "differs" in p["message"]
+
+
+def test_unknown_column_is_named_with_a_suggestion(policy, tmp_path):
+    from engine.tabular import InputError
+
+    path = _csv(tmp_path, [_row("C-1", **{"item.id": "x", "item.type": "national_ip_title", "item.titel": "advantage"})])
+    with pytest.raises(InputError, match=re.escape("did you mean 'item.title'")):
+        run_batch(policy, path, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+
+
+def test_json_and_yaml_lists(policy, tmp_path):
+    claims = [json.loads(x) for x in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    (tmp_path / "r.json").write_text(json.dumps(claims, ensure_ascii=False, indent=1), encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(claims, allow_unicode=True), encoding="utf-8")
+    for name in ("r.json", "r.yaml"):
+        s = run_batch(policy, tmp_path / name, tmp_path / name.replace(".", "_"), quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+        assert (s.applications, s.decided, s.failed, s.approved_total) == (7, 6, 1, Decimal("1492200.00")), name
+        [err] = lines(tmp_path / name.replace(".", "_") / "errors.jsonl")
+        assert err["where"]["element"] == 5 and err["where"]["line"] > 1
+
+
+def test_unreadable_lines_and_internal_errors_become_error_records(policy, tmp_path):
+    good = json.dumps(claim(item("national_ip_title", "t1"), claim_id="OK-1"))
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join([good, "{not json", "[1, 2]", "", good.replace("OK-1", "OK-2"),
+                               json.dumps(claim(item("national_ip_title", "t1"), claim_id="OLD", funding_year=2019))]) + "\n")
+    s = run_batch(policy, path, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    assert (s.applications, s.decided, s.failed) == (5, 2, 3)
+    errs = lines(tmp_path / "out" / "errors.jsonl")
+    assert [e["where"]["line"] for e in errs] == [2, 3, 6]
+    assert "outside" in errs[2]["problems"][0]["message"] and errs[2]["problems"][0]["field"] == "funding_year"
+    # OK-2 is the same applicant: the title was paid to OK-1 in this round (第七条 once): refused although nothing is committed
+    by = items_by_key(tmp_path / "out")
+    assert by[("OK-1", "t1")]["status"] == "granted" and by[("OK-2", "t1")]["status"] == "refused"
+
+
+def test_formula_injection_is_neutralised(policy, tmp_path):
+    evil = dict(APPLICANTS["enterprise"], name="=HYPERLINK(\"http://x\",\"y\")")
+    c = claim(item("national_ip_title", "t1"), applicant=evil, claim_id="+SUM(A1)")
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(c, ensure_ascii=False) + "\n")
+    run_batch(policy, path, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    with open(tmp_path / "out" / "summary_applications.csv", encoding="utf-8-sig") as f:
+        row = next(iter(csv.DictReader(f)))
+    assert row["claim_id"] == "'+SUM(A1)" and row["applicant_name"].startswith("'=HYPERLINK")
+    wb = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")
+    cells = [c.value for c in wb["applications"][2]]
+    assert cells[0] == "'+SUM(A1)" and cells[2].startswith("'=HYPERLINK")
+    assert all(c.data_type != "f" for r in wb["items"].iter_rows() for c in r)
+    assert safe_cell("-1") == "'-1" and safe_cell("@x") == "'@x" and safe_cell("ok") == "ok" and safe_cell(5) == 5
+
+
+def test_progress_bar_only_on_a_terminal():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        p = Progress(stream, True)
+        p.update(50, 0.5, force=True)
+        p.finish()
+    assert "50.0%" in tty.getvalue() and "ETA" in tty.getvalue() and "/s" in tty.getvalue()
+    assert pipe.getvalue() == ""
+    quiet = Tty()
+    Progress(quiet, False).update(1, 0.1, force=True)
+    assert quiet.getvalue() == ""
+
+
+def test_cli_exit_code_and_summary(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(EXAMPLE), "--out", str(tmp_path / "o"),
+                        "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 3, r.stderr
+    assert "7 applications: 6 decided, 1 failed" in r.stdout and "合计" in r.stdout
+    assert r.stderr == ""  # not a terminal: no progress bar
+    r = subprocess.run([sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(tmp_path / "none.jsonl")], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1 and "no such file" in r.stderr
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):
+    yield from make_ledger_url(request.param, tmp_path)
+
+
+def test_commit_then_rerun_is_idempotent(policy, tmp_path, url):
+    s1 = run_batch(policy, EXAMPLE, tmp_path / "1", ledger_url=url, commit=True, quiet=True)
+    s2 = run_batch(policy, EXAMPLE, tmp_path / "2", ledger_url=url, commit=True, quiet=True)
+    assert (s1.committed, s1.already_committed) == (6, 0) and (s2.committed, s2.already_committed) == (0, 6)
+    assert (tmp_path / "1" / "decisions.jsonl").read_text().replace("committed", "") != ""
+    a, b = items_by_key(tmp_path / "1"), items_by_key(tmp_path / "2")
+    assert {k: v["amount"] for k, v in a.items()} == {k: v["amount"] for k, v in b.items()}
+    with Ledger(url) as ledger:
+        assert ledger.counts()["grants"] == 10 and ledger.verify(policy) == []
+
+
+def test_findings_on_record_fill_the_application(policy, tmp_path, url):
+    # 第十四条 (R5, R24): a finding on 2021-06-30 bars an application submitted 2022-03-15.
+    with Ledger(url) as ledger:
+        ledger.record_finding("91110117MA01ABCD1F", "fraud_finding_date", "2021-06-30", reason="fraud found")
+    run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=url, quiet=True)
+    d = next(x for x in lines(tmp_path / "o" / "decisions.jsonl") if x["claim_id"] == "PG-2022-0001")
+    assert d["standing"]["result"] == "refused" and d["standing"]["reasons"][0]["check"] == "five-year-bar"
+    assert {i["status"] for i in d["items"]} == {"refused"}
+
+
+def test_round_budget_scales_every_grant(tmp_path, url):
+    # Budget 10万; three 北京市知识产权示范单位 awards of 5万 each (第七条（二）) = 15万 approved.
+    # Each gets 100,000 x 50,000 / 150,000 = 33,333.33 1/3; the one cent left goes to the first in order.
+    policy = policy_with_budget(tmp_path, "10万", "第十三条")
+    path = tmp_path / "in.jsonl"
+    ids = ["91110117MA01ABCD1F", "91110117MA02XYHW3G", "91110117MA03PLAT5Q"]
+    with open(path, "w") as f:
+        for n, aid in enumerate(ids, 1):
+            f.write(json.dumps(claim(item("beijing_ip_demonstration_unit", "u1"), applicant=dict(APPLICANTS["enterprise"], id=aid), claim_id=f"B-{n}")) + "\n")
+    s = run_batch(policy, path, tmp_path / "o", ledger_url=url, commit=True, quiet=True)
+    by = items_by_key(tmp_path / "o")
+    assert [by[(f"B-{n}", "u1")]["amount"] for n in (1, 2, 3)] == ["33333.34", "33333.33", "33333.33"]
+    first = by[("B-1", "u1")]
+    assert first["scaling"] == {"before": "50000.00", "after": "33333.34", "factor": "0.666667"}
+    assert first["steps"][-1]["step"] == "scaling" and first["steps"][-1]["cites"] == "第十三条"
+    d = lines(tmp_path / "o" / "decisions.jsonl")[0]
+    assert d["scaling"]["budget"] == "100000.00" and d["scaling"]["approved_total"] == "150000.00"
+    assert d["total"] == "33333.34" and d["total_before_scaling"] == "50000.00"
+    assert s.approved_total == Decimal("100000.00")
+    with Ledger(url) as ledger:
+        grants = list(ledger.grants())
+        assert [g["amount"] for g in grants] == ["33333.34", "33333.33", "33333.33"]
+        assert [g["unscaled_amount"] for g in grants] == ["50000.00"] * 3
+        assert ledger.round_record(f"{policy.id}/2021")["factor"] == "0.666667"
+    # Re-running the committed round changes nothing.
+    run_batch(policy, path, tmp_path / "o2", ledger_url=url, commit=True, quiet=True)
+    assert [items_by_key(tmp_path / "o2")[(f"B-{n}", "u1")]["amount"] for n in (1, 2, 3)] == ["33333.34", "33333.33", "33333.33"]
+
+
+def test_round_budget_on_the_example_round_sums_to_the_budget(tmp_path):
+    policy = policy_with_budget(tmp_path, "100万")
+    s = run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True)
+    assert s.approved_total == Decimal("1000000.00")  # exactly the budget
+    for it in items_by_key(tmp_path / "o").values():
+        if "scaling" in it:
+            exact = Decimal(it["scaling"]["before"]) * Decimal(1000000) / Decimal("1492200")
+            assert Decimal(0) <= Decimal(it["amount"]) - exact.quantize(Decimal("0.01"), rounding="ROUND_FLOOR") <= Decimal("0.01")
+    # 250,000 x 1,000,000 / 1,492,200 = 167,537.8635...: floor 167,537.86, plus a cent only if among the largest remainders
+    assert items_by_key(tmp_path / "o")[("PG-2022-0001", "l1")]["amount"] in ("167537.86", "167537.87")
+    assert s.by_status["incomplete"].total == Decimal("45000.00")  # held back amounts are not scaled
+
+
+def test_no_scaling_within_budget(tmp_path):
+    policy = policy_with_budget(tmp_path, "200万")
+    s = run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True)
+    assert s.scaling == {} and s.approved_total == Decimal("1492200.00")
+    assert not any("scaling" in i for i in items_by_key(tmp_path / "o").values())
+
+
+def test_workbook_writer_round_trip(policy, tmp_path):
+    claims = [claim(item("patent_insurance", "i1", premium_paid="12345.67", documents=["proof_of_right", "fee_receipts", "sealed_receipt_copies"]), claim_id="W-1")]
+    write_claims_workbook(policy, claims, tmp_path / "w.xlsx")
+    s = run_batch(policy, tmp_path / "w.xlsx", tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    assert s.decided == 1
+    assert items_by_key(tmp_path / "o")[("W-1", "i1")]["amount"] == "6172.84"  # 50% of 12,345.67 = 6,172.835, half up
+
+
+def test_html_report_written_when_the_renderer_exists(policy, tmp_path):
+    s = run_batch(policy, EXAMPLE, tmp_path, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True)
+    assert s.outputs["report"].endswith("report.html")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "PG-2022-0001" in html and "PG-2022-0006" in html  # decided and failed applications both listed
+
+
+def test_memory_stays_flat_as_the_input_grows(policy, tmp_path, monkeypatch):
+    import tracemalloc
+
+    import engine.batch as batch_mod
+    from engine.identifiers import uscc_check_char
+
+    monkeypatch.setattr(batch_mod, "REPORT_LIMIT", 0)  # the one-page HTML report is not a streaming output
+
+    def peak(n: int) -> int:
+        path = tmp_path / f"in{n}.jsonl"
+        with open(path, "w") as f:
+            for k in range(n):
+                first17 = f"91110117MA{k:07d}"  # one applicant each, with a valid GB 32100 check character
+                app = dict(APPLICANTS["enterprise"], id=first17 + uscc_check_char(first17))
+                f.write(json.dumps(claim(item("patent_insurance", "i1", premium_paid="1000.00"), item("navigation_project", "n1", project_id=f"P{k}"),
+                                         applicant=app, claim_id=f"M-{k}")) + "\n")
+        tracemalloc.start()
+        s = run_batch(policy, path, tmp_path / f"o{n}", ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}", quiet=True, trace=False)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert s.decided == n
+        return top
+
+    peak(5)  # warm caches (schema validator, templates) first
+    small, large = peak(20), peak(120)
+    print(f"peak traced memory: {small} bytes for 20 applications, {large} for 120")
+    assert large < small * 1.5, (small, large)  # 6x the applications, nowhere near 6x the memory

@@ -1,0 +1,178 @@
+"""The grants ledger: history across years, idempotent commits, replacements, reversals, findings, schema.
+
+Every test runs against a real SQLite file and a real PostgreSQL schema (skipped, saying why,
+when $POLICY_ENGINE_TEST_PG is unset). Amounts are worked out by hand from the measures.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from conftest import ALLIANCE_ID, APPLICANTS, ENTERPRISE_ID, claim, item
+from test_ledger_support import BACKENDS, make_ledger_url
+
+from engine.ledger import SCHEMA_VERSION, AlreadyCommitted, Ledger, LedgerError
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):
+    yield from make_ledger_url(request.param, tmp_path)
+
+
+def items_of(result):
+    return {d["item"]: d for d in result.decision["items"]}
+
+
+def test_schema_version_and_migrations_are_idempotent(url):
+    with Ledger(url) as ledger:
+        assert ledger.schema_version() == SCHEMA_VERSION == 1
+        assert ledger.migrate() == 1
+    with Ledger(url) as again:  # reopening applies nothing twice
+        assert again.schema_version() == 1
+        assert again.counts()["commits"] == 0
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with Ledger(url) as ledger:
+        ledger.db.execute("INSERT INTO schema_version (version, applied_at) VALUES (99, 'later')")
+    with pytest.raises(LedgerError, match="newer than this engine"):
+        Ledger(url)
+
+
+def test_default_url_is_an_sqlite_file_or_the_environment(monkeypatch):
+    from engine.ledger import default_url
+
+    monkeypatch.delenv("POLICY_ENGINE_LEDGER", raising=False)
+    assert default_url().startswith("sqlite:///") and default_url().endswith(".sqlite")
+    monkeypatch.setenv("POLICY_ENGINE_LEDGER", "postgresql://office/ledger")
+    assert default_url() == "postgresql://office/ledger"
+
+
+def test_history_across_years_insurance_two_years(policy, url):
+    # 第六条（二）: 50% of premiums, at most 2 years (R12). Premium 30,000 -> 15,000 a year; the third year is refused.
+    with Ledger(url) as ledger:
+        results = []
+        for year in (2021, 2022, 2023):
+            c = claim(item("patent_insurance", "i1", date=f"{year}-05-01", premium_paid="30000.00"), funding_year=year, claim_id=f"INS-{year}")
+            results.append(ledger.commit(policy, c))
+        assert [items_of(r)["i1"]["status"] for r in results] == ["granted", "granted", "refused"]
+        assert [items_of(r)["i1"]["amount"] for r in results] == ["15000.00", "15000.00", "0.00"]
+        assert items_of(results[2])["i1"]["reasons"][0]["check"] == "insurance-two-years"
+        assert ledger.verify(policy) == []
+
+
+def test_grant_record_carries_keys_policy_and_time(policy, url):
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("pledge_loan_interest", "l1", loan_id="LOAN-9", annual_interest_paid="100000.00"), claim_id="G-1"))
+        [g] = list(ledger.grants())
+    assert g["claim_id"] == "G-1" and g["item_id"] == "l1" and g["rule"] == "pledge-loan-interest"
+    assert g["applicant_id"] == ENTERPRISE_ID and g["funding_year"] == 2021 and g["amount"] == "50000.00"
+    assert g["policy_id"] == policy.id and g["policy_hash"] == policy.content_hash and g["committed_at"]
+    assert {"cap": "pledge-annual-cap", "scope": [ENTERPRISE_ID, 2021], "amount": "50000.00"} in g["consumes"]
+    assert {"limit": "pledge-three-times", "scope": [ENTERPRISE_ID], "counts": ["LOAN-9", 2021]} in g["consumes"]
+    assert g["superseded"] is False and g["reversed"] is False
+
+
+def test_same_application_twice_grants_once(policy, url):
+    c = claim(item("national_ip_title", "t1", title="demonstration"), claim_id="T-1")
+    with Ledger(url) as ledger:
+        first = ledger.commit(policy, c)
+        second = ledger.commit(policy, c)
+        assert (first.status, second.status) == ("committed", "already_committed")
+        assert second.decision["total"] == first.decision["total"] == "200000.00"  # 第七条（一）: 20万, once
+        assert ledger.counts()["grants"] == 1 and ledger.counts()["commits"] == 1
+
+
+def test_amended_application_needs_explicit_replacement_and_keeps_the_old(policy, url):
+    first = claim(item("patent_insurance", "i1", premium_paid="40000.00"), claim_id="A-1")
+    amended = claim(item("patent_insurance", "i1", premium_paid="60000.00"), claim_id="A-1")
+    with Ledger(url) as ledger:
+        assert items_of(ledger.commit(policy, first))["i1"]["amount"] == "20000.00"
+        with pytest.raises(AlreadyCommitted, match="replacement"):
+            ledger.commit(policy, amended)
+        r = ledger.commit(policy, amended, replace=True)
+        assert r.status == "replaced" and r.decision["ledger"]["replaces"] == 1
+        assert items_of(r)["i1"]["amount"] == "30000.00"  # 50% of 60,000; the replaced grant no longer counts
+        grants = list(ledger.grants(include_superseded=True))
+        assert [(g["amount"], g["superseded"]) for g in grants] == [("20000.00", True), ("30000.00", False)]
+        assert ledger.counts()["active_commits"] == 1 and ledger.counts()["commits"] == 2
+        assert ledger.stored_decision("A-1")["total"] == "30000.00"
+
+
+def test_history_found_by_shared_key_across_applicants(policy, url):
+    # 第六条（五）: at most 20万 per alliance, whoever applies for it (R15). Two applicants, one alliance.
+    other = dict(APPLICANTS["alliance"], id="91110117MA02XYHW3G", name="另一联盟运营单位")
+    with Ledger(url) as ledger:
+        a = ledger.commit(policy, claim(item("alliance_operation", "a1", alliance_id="ALLY-X", actual_costs="300000.00"), applicant="alliance", claim_id="AL-1"))
+        b_claim = claim(item("alliance_operation", "a1", alliance_id="ALLY-X", actual_costs="300000.00"), applicant=other, claim_id="AL-2")
+        from engine import parse_claim
+
+        history = ledger.history_for(policy, parse_claim(policy, b_claim))
+        assert [g.claim_id for g in history] == ["AL-1"]  # not the applicant's: found through the alliance key
+        b = ledger.commit(policy, b_claim)
+        assert items_of(a)["a1"]["amount"] == "150000.00"
+        assert items_of(b)["a1"]["status"] == "reduced" and items_of(b)["a1"]["amount"] == "50000.00"
+        assert ledger.verify(policy) == []
+    assert ALLIANCE_ID != other["id"]
+
+
+def test_history_for_leaves_out_unrelated_and_superseded(policy, url):
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("navigation_project", "n1", project_id="P-1"), claim_id="N-1"))
+        ledger.commit(policy, claim(item("navigation_project", "n1", project_id="P-2"), applicant=dict(APPLICANTS["enterprise"], id="91110117MA02XYHW3G"), claim_id="N-2"))
+        from engine import parse_claim
+
+        mine = parse_claim(policy, claim(item("navigation_project", "n9", project_id="P-9"), claim_id="N-3"))
+        assert [g.claim_id for g in ledger.history_for(policy, mine)] == ["N-1"]  # same applicant only; N-2 shares nothing
+        ledger.commit(policy, claim(item("navigation_project", "n1", project_id="P-1", actual_costs="20000.00"), claim_id="N-1"), replace=True)
+        hist = ledger.history_for(policy, mine)
+        assert [(g.claim_id, g.amount) for g in hist] == [("N-1", Decimal("10000.00"))]
+
+
+def test_reversal_is_its_own_entry_and_frees_nothing(policy, url):
+    # 第七条（三）: certification rewarded once (R17). Funds returned (第十四条) do not make it payable again.
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="C-2021"))
+        rid = ledger.reverse("C-2021", "c1", reason="funds reclaimed after a finding of fraud", decided_on="2022-09-01")
+        assert rid == 1
+        [rev] = ledger.reversals()
+        assert rev["returned"] == "50000.00" and rev["claim_id"] == "C-2021"
+        [g] = list(ledger.grants())
+        assert g["reversed"] is True and g["amount"] == "50000.00"  # the grant itself is untouched
+        later = ledger.commit(policy, claim(item("ip_management_certification", "c1", date="2022-05-01"), funding_year=2022, claim_id="C-2022"))
+        assert items_of(later)["c1"]["status"] == "refused"
+        assert items_of(later)["c1"]["reasons"][0]["check"] == "certification-once"
+        with pytest.raises(LedgerError):
+            ledger.reverse("C-2021", "nope", reason="x")
+
+
+def test_finding_is_recorded_for_the_applicant(policy, url):
+    with Ledger(url) as ledger:
+        ledger.record_finding(ENTERPRISE_ID, "fraud_finding_date", "2021-06-30", reason="fraud found")
+        assert ledger.facts_on_record(ENTERPRISE_ID) == {"fraud_finding_date": "2021-06-30"}
+        assert ledger.facts_on_record("91110117MA02XYHW3G") == {}
+
+
+def test_cap_state_is_read_from_the_ledger_not_the_claim(policy, url):
+    # 第六条（一）: 30万 per enterprise per year. 25万 committed, then a second loan asks 10万: 5万 left.
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("pledge_loan_interest", "l1", loan_id="L-A", annual_interest_paid="500000.00"), claim_id="P-1"))
+        r = ledger.commit(policy, claim(item("pledge_loan_interest", "l1", loan_id="L-B", annual_interest_paid="200000.00"), claim_id="P-2"))
+        cap = next(s for s in items_of(r)["l1"]["steps"] if s["step"] == "cap")
+        assert (cap["used_before"], cap["asked"], cap["granted"]) == ("250000.00", "100000.00", "50000.00")
+
+
+def test_verify_finds_a_planted_violation(policy, tmp_path):
+    url = f"sqlite:///{tmp_path / 'v.sqlite'}"
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("navigation_project", "n1", actual_costs="100000.00"), claim_id="V-1"))
+        assert ledger.verify(policy) == []
+        ledger.db.execute("UPDATE grants SET amount = '60000.00'")  # tamper: more than the 5万 project cap
+        assert ledger.verify(policy) == ["cap project-cap ['NAV-1']: 60000.00 granted, ceiling 50000"]
+
+
+def test_unknown_url_is_refused():
+    with pytest.raises(LedgerError, match="unknown ledger URL"):
+        Ledger("mysql://x")
