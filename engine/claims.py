@@ -36,7 +36,7 @@ _MONEY_RE = re.compile(_MONEY_TEXT)
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 #: C0/C1 control characters, line/paragraph separators and bidirectional overrides (which can make
 #: text display differently from what it is, e.g. in a reviewer's report).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 #: Bounds on the raw data before the schema sees it (the schema bounds each field; these bound the whole).
 MAX_CLAIM_DEPTH = 20
 MAX_CLAIM_VALUES = 200_000
@@ -228,7 +228,8 @@ def _raw_problems(data: Any) -> list[Problem]:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+    """Shorten a message that quotes an enormous value, keeping its end ("... is too long")."""
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 81] + " … " + text[-78:]
 
 
 class _Converter:
