@@ -1,0 +1,147 @@
+"""Commands `explain` (one claim, explained) and `report` (many claims, one HTML file for reviewers)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .claims import loads_json, parse_claim
+from .cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
+from .decision import Decision
+from .errors import EngineError
+from .evaluator import evaluate_claim
+from .inputs import locate, read_document
+from .model import CompiledPolicy
+from .policy import load_policy
+from .render import FORMATS, RenderError, ReportError, explain, languages, render_report
+
+CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except EngineError as err:
+        _print_error(err)
+        return EXIT_INVALID
+    source = None
+    try:
+        data, source = read_document(args.claim)
+        decision = evaluate_claim(policy, parse_claim(policy, data, file=args.claim))
+    except EngineError as err:
+        _print_error(locate(err, source, args.claim))
+        return EXIT_INVALID
+    try:
+        text = explain(policy, decision, lang=args.lang, fmt=args.format)
+    except RenderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    _write(text, args.out)
+    return EXIT_OK
+
+
+def _problem_lines(err: EngineError) -> list[str]:
+    return [str(p) for p in err.problems]
+
+
+def _decide(policy: CompiledPolicy, data: Any, label: str, source: Any = None) -> Decision | ReportError:
+    try:
+        return evaluate_claim(policy, parse_claim(policy, data, file=label))
+    except EngineError as err:
+        located = locate(err, source, label) if source is not None else err
+        return ReportError(label, err.summary, _problem_lines(located))
+
+
+def iter_claims(policy: CompiledPolicy, path: Path) -> Iterator[Decision | ReportError]:
+    """Decisions (or error records) for a folder of claim files, a JSON Lines file, or a file holding one claim or a list."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CLAIM_SUFFIXES)
+        for f in files:
+            try:
+                data, source = read_document(f)
+            except EngineError as err:
+                yield ReportError(f.name, err.summary, _problem_lines(err))
+                continue
+            yield _decide(policy, data, f.name, source)
+        return
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                label = f"{path.name}:{n}"
+                try:
+                    data = loads_json(line)
+                except ValueError as exc:
+                    yield ReportError(label, "not valid JSON", [f"{label}: {getattr(exc, 'msg', exc)}"])
+                    continue
+                yield _decide(policy, data, label)
+        return
+    try:
+        data, source = read_document(path)
+    except EngineError as err:
+        yield ReportError(path.name, err.summary, _problem_lines(err))
+        return
+    if isinstance(data, list):
+        for i, entry in enumerate(data, 1):
+            yield _decide(policy, entry, f"{path.name}[{i}]")
+    else:
+        yield _decide(policy, data, path.name, source)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except EngineError as err:
+        _print_error(err)
+        return EXIT_INVALID
+    path = Path(args.input)
+    if not path.exists():
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return EXIT_USAGE
+    entries = list(iter_claims(policy, path))
+    errors = sum(1 for e in entries if isinstance(e, ReportError))
+    try:
+        html = render_report(policy, entries, lang=args.lang, title=args.title)
+    except RenderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    Path(args.out).write_text(html, encoding="utf-8")
+    if not args.quiet:
+        print(f"{args.out}: {len(entries)} application(s), {errors} error record(s)", file=sys.stderr)
+    return EXIT_PARTIAL if errors else EXIT_OK
+
+
+def _configure_explain(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
+    p.add_argument("--lang", default="zh", choices=languages(), help="language of the explanation (default zh)")
+    p.add_argument(
+        "--format", default="text", choices=list(FORMATS), help="text (default), md, html (one self-contained page) or json (the trace)"
+    )
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+
+
+def _configure_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    p.add_argument(
+        "input", metavar="INPUT", help="a folder of claim files, a JSON Lines file of claims, or a file with one claim or a list"
+    )
+    p.add_argument("--out", required=True, metavar="FILE.html", help="the report to write (one self-contained HTML file)")
+    p.add_argument("--lang", default="zh", choices=languages(), help="language (default zh)")
+    p.add_argument("--title", help="title of the report")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no summary line")
+
+
+COMMANDS["explain"] = ("explain one claim's decision, citing every clause (text, md, html or json)", _configure_explain, cmd_explain)
+COMMANDS["report"] = ("one HTML report for reviewers over many claims; bad claims get an error row", _configure_report, cmd_report)

@@ -1,0 +1,474 @@
+"""Explanations: content per item and per application, amounts from the trace only, formats, languages, overrides, safety.
+
+Expected sentences are written out by hand from the measures (第六条第（一）项: 50% of the
+annual interest, at most 30 万元 per enterprise per year) -- not copied from the renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from conftest import ENTERPRISE_NAME, POLICY_PATH, ROOT, claim, item
+
+import engine
+import engine.render as render
+from engine.cli import main
+from engine.inputs import read_document
+from engine.render import RenderError, ReportError, explain, render_report, renderer
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN_CLAIMS = sorted(GOLDEN.glob("*.claim.json"))
+
+
+def _decision(policy: engine.CompiledPolicy, path: Path) -> engine.Decision:
+    data, _ = read_document(path)
+    return engine.evaluate(policy, data)
+
+
+@pytest.fixture(scope="module")
+def cap_bites(policy: engine.CompiledPolicy) -> engine.Decision:
+    """Two pledge loans of one enterprise in 2021: 500,000 and 200,000 interest; the 30 万 cap cuts the second."""
+    return engine.evaluate(
+        policy,
+        claim(
+            item("pledge_loan_interest", "l1", loan_id="LOAN-A", annual_interest_paid="500000.00"),
+            item("pledge_loan_interest", "l2", loan_id="LOAN-B", annual_interest_paid="200000.00"),
+        ),
+    )
+
+
+# --- what an explanation says -------------------------------------------------------------
+
+
+def test_chinese_text_cites_clause_shows_arithmetic_cap_and_why_not_more(policy: engine.CompiledPolicy, cap_bites: engine.Decision) -> None:
+    text = explain(policy, cap_bites)  # zh, text: the defaults
+    # the clause, by citation and verbatim text
+    assert "第六条第（一）项" in text
+    assert "每家企业每年享受贴息补助最高不超过 30 万元。" in text
+    # status in words and amount
+    assert "结论：核减后给予支持，50,000.00 元" in text
+    assert "结论：给予支持，250,000.00 元" in text
+    # arithmetic with the fact used: 500,000 × 50% = 250,000; 200,000 × 50% = 100,000
+    assert "申报年度内实际支付的贷款利息 500,000.00 元 × 50% = 250,000.00 元" in text
+    assert "申报年度内实际支付的贷款利息 200,000.00 元 × 50% = 100,000.00 元" in text
+    # the cap: ceiling in 万元 as the clause writes it, used before (by the earlier item), left, before -> after
+    assert (
+        "每家企业每年享受贴息补助最高不超过30万元：上限 30 万元，此前已用 250,000.00 元"
+        "（往年 0.00 元，本申请前序事项 250,000.00 元），剩余 50,000.00 元；本项 100,000.00 元 → 50,000.00 元"
+    ) in text
+    # the limit of three times: second loan is the second time
+    assert "上限 3 次，此前已计 1 次，本项计入后 2 次" in text
+    # why not more: which cap and by how much (100,000 - 50,000 = 50,000)
+    assert "本项按规定可得 100,000.00 元，核减 50,000.00 元。" in text
+    # per application: totals by status and by article, standing checks, policy version and window
+    assert "核定支持金额合计：300,000.00 元" in text
+    assert "核减后给予支持：1 项，50,000.00 元" in text
+    assert "第六条：2 项，核定 300,000.00 元" in text
+    assert "✓ 第四条第二款：单位须在平谷区依法登记注册，并实际经营、依法纳税" in text
+    assert "✓ 第十四条：" in text
+    assert "版本 2020.1" in text and "申报年度 2021—2023（第十七条）" in text
+    assert "按 2021 年初发布计" in text  # the publication-date assumption (R7)
+
+
+def test_english_text(policy: engine.CompiledPolicy, cap_bites: engine.Decision) -> None:
+    text = explain(policy, cap_bites, lang="en")
+    assert "Outcome: granted, reduced by a cap, CNY 50,000.00" in text
+    assert "loan interest paid in the funding year CNY 200,000.00 × 50% = CNY 100,000.00" in text
+    assert "ceiling CNY 300,000.00, used before CNY 250,000.00" in text
+    assert "this item would pay CNY 100,000.00, reduced by CNY 50,000.00." in text
+    # the English translation of the clause, and the authoritative original
+    assert "the interest subsidies enjoyed by each enterprise in each year shall not exceed CNY 300,000." in text
+    assert "Original: “（一）支持知识产权质押融资。" in text
+    assert "funding years 2021-2023 (第十七条)" in text
+
+
+def test_refusal_in_applicant_words_not_expressions(policy: engine.CompiledPolicy) -> None:
+    d = engine.evaluate(policy, claim(item("pledge_loan_interest", "c1", pledged_right="copyright", annual_interest_paid="60000.00")))
+    text = explain(policy, d)
+    assert "结论：不予支持" in text
+    assert "1) 第四条第一款：本办法所指知识产权仅包括专利、商标" in text
+    # why not more: the failed condition and the fact as claimed; 60,000 × 50% = 30,000 had it been met
+    assert "未满足「本办法所指知识产权仅包括专利、商标」（第四条第一款）；该条件满足时按规定可得 30,000.00 元。申报事实：质押的权利为著作权。" in text
+    for source in ("item.pledged_right", 'in ("patent"', "applicant.", " == ", "item."):
+        assert source not in text
+    assert "本办法所指的知识产权包括：专利、商标。" in text  # 第四条第一款 verbatim
+
+
+def test_cap_exhausted_refusal_says_so(policy: engine.CompiledPolicy) -> None:
+    d = engine.evaluate(
+        policy,
+        claim(
+            item("pledge_loan_interest", "l1", loan_id="A", annual_interest_paid="700000.00"),
+            item("pledge_loan_interest", "l2", loan_id="B", annual_interest_paid="100000.00"),
+        ),
+    )
+    text = explain(policy, d)
+    # 700,000 × 50% = 350,000 -> 300,000; then nothing left for 100,000 × 50% = 50,000
+    assert "本项按规定可得 350,000.00 元，核减 50,000.00 元。" in text
+    assert "的额度已用尽：上限 30 万元，此前已用 300,000.00 元；本项按规定可得 50,000.00 元，全部核减。" in text
+    # a refused item counts no time (R21): the limit line says what was counted, nothing "after"
+    assert "上限 3 次，此前已计 1 次\n" in text
+
+
+def test_incomplete_lists_missing_documents_and_provisional_amount(policy: engine.CompiledPolicy) -> None:
+    d = engine.evaluate(policy, claim(item("navigation_project", "n1", actual_costs="50000.00", documents=["fee_receipts"])))
+    text = explain(policy, d)
+    assert "结论：材料不全，暂缓核定，暂核 25,000.00 元" in text
+    assert "缺少材料：加盖公章的票据复印件（第十二条）" in text
+    assert "材料补齐后暂核金额：25,000.00 元（现不占用封顶额度与次数）" in text
+    assert "（三）相关费用票据的原件及复印件（企业、事业单位及其他组织须在票据复印件上加盖公章）" in text  # 第十二条 verbatim
+    en = explain(policy, d, lang="en")
+    assert "Documents missing: receipt copies bearing the organisation's official seal (第十二条)" in en
+    assert "Provisional amount once complete: CNY 25,000.00" in en
+
+
+def test_incomplete_for_a_missing_fact_names_it(policy: engine.CompiledPolicy) -> None:
+    data = claim(item("invention_patent_grant"), actually_operating=...)
+    d = engine.evaluate(policy, data)
+    text = explain(policy, d)
+    assert "缺少事实：是否在平谷区实际经营" in text
+
+
+def test_referral_says_where_to_go(policy: engine.CompiledPolicy) -> None:
+    d = engine.evaluate(policy, claim(item("self_transformation", "x1")))
+    text = explain(policy, d)
+    assert "结论：转介其他政策" in text
+    assert "本项不在本办法内核定金额，请按区科学技术和工业信息化局相关政策申请（第六条第（四）项第二款）。" in text
+    assert "支持政策按照区科学技术和工业信息化局相关政策执行。" in text  # verbatim
+    en = explain(policy, d, lang="en")
+    assert "apply under the policies of the District Science, Technology and Industry-Information Bureau (第六条第（四）项第二款)" in en
+
+
+def test_pending_review_shows_ceiling_and_what_the_panel_decides(policy: engine.CompiledPolicy) -> None:
+    d = engine.evaluate(policy, claim(item("service_agency_performance", "s1", panel_amount=...), applicant="agency"))
+    text = explain(policy, d)
+    assert "结论：待评审" in text
+    assert "本项金额由评审确定：由评审小组按工作业绩指标评审，择优确定支持金额" in text
+    assert "评审推荐金额不得超过 10 万元（第八条第二款：支持金额最高不超过10万元）" in text
+    assert "评审须决定：是否给予支持，以及在上限内的支持金额。" in text
+
+
+def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) -> None:
+    hist = [
+        {
+            "claim_id": "OLD",
+            "item_id": "s0",
+            "rule": "ip-securitisation",
+            "applicant_id": "91110117MA01ABCD1F",
+            "funding_year": 2021,
+            "amount": "400000.00",
+            "consumes": [{"cap": "securitisation-total-cap", "scope": ["91110117MA01ABCD1F"], "amount": "400000.00"}],
+        }
+    ]
+    d = engine.evaluate(
+        policy,
+        claim(
+            item("ip_securitisation", "s1", financing_id="A", financing_costs="60000.00", date="2022-02-01"),
+            item("ip_securitisation", "s2", financing_id="B", financing_costs="200000.00", date="2022-05-01"),
+            funding_year=2022,
+            history=hist,
+        ),
+    )
+    text = explain(policy, d)
+    # 50 万 total: 400,000 from 2021, then s1 30,000 (60,000 × 50%), then s2 asks 100,000 with 70,000 left
+    assert "此前已用 430,000.00 元（往年 400,000.00 元，本申请前序事项 30,000.00 元），剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元" in text
+
+
+def test_wan_only_where_the_clause_speaks_in_wan(policy: engine.CompiledPolicy) -> None:
+    r = renderer(policy, "zh")
+    assert r.money("300000.00", "第六条第（一）项") == "30 万元"
+    assert r.money("300000.00") == "300,000.00 元"
+    assert r.money("305000.00", "第六条第（一）项") == "305,000.00 元"  # not a whole number of 万
+    assert r.money("1234567.89") == "1,234,567.89 元"
+    assert r.money("0.00", "第六条第（一）项") == "0.00 元"
+    assert r.money("300000.00", "第十二条") == "300,000.00 元"  # clause without 万元
+    assert renderer(policy, "en").money("300000.00", "第六条第（一）项") == "CNY 300,000.00"
+    assert r.percent("0.5") == "50%" and r.percent("0.125") == "12.5%"
+
+
+# --- rendered from the trace only ---------------------------------------------------------------
+
+_AMOUNT = {
+    "zh": re.compile(r"(?<![0-9A-Za-z.])([0-9][0-9,]*(?:\.[0-9]+)?) ?(万元|元)"),
+    "en": re.compile(r"CNY ([0-9][0-9,]*(?:\.[0-9]+)?)"),
+}
+
+
+def _trace_amounts(value: Any, out: set[Decimal]) -> set[Decimal]:
+    if isinstance(value, dict):
+        for v in value.values():
+            _trace_amounts(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _trace_amounts(v, out)
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+\.[0-9]{2}", value):
+        out.add(Decimal(value))
+    return out
+
+
+def _shown_amounts(text: str, lang: str) -> list[Decimal]:
+    out = []
+    for m in _AMOUNT[lang].finditer(text):
+        n = Decimal(m.group(1).replace(",", ""))
+        out.append(n * 10000 if lang == "zh" and m.group(2) == "万元" else n)
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_amount_shown_is_in_the_trace(policy: engine.CompiledPolicy, lang: str, fmt: str) -> None:
+    quotes = sorted({t for c in policy.clauses.values() for t in (c.text, c.en)}, key=len, reverse=True)
+    checked = 0
+    for path in GOLDEN_CLAIMS:
+        d = _decision(policy, path).to_dict()
+        text = explain(policy, d, lang=lang, fmt=fmt)
+        for q in quotes:  # the measures' own words are quoted, not amounts the engine shows
+            text = text.replace(q, "")
+            text = text.replace(q.replace("\n", "<br>"), "")
+        trace = _trace_amounts(d, set())
+        shown = _shown_amounts(text, lang)
+        assert shown, path.name
+        missing = sorted({a for a in shown if a not in trace})
+        assert not missing, f"{path.name} {lang} {fmt}: amounts shown but not in the trace: {missing}"
+        checked += len(shown)
+    assert checked > 200
+
+
+def test_renders_the_json_dict_as_well_as_the_decision(policy: engine.CompiledPolicy, cap_bites: engine.Decision) -> None:
+    as_dict = json.loads(cap_bites.to_json())
+    assert explain(policy, as_dict, "zh", "md") == explain(policy, cap_bites, "zh", "md")
+    assert json.loads(explain(policy, cap_bites, fmt="json")) == as_dict
+
+
+def test_json_format_is_the_trace(policy: engine.CompiledPolicy, cap_bites: engine.Decision) -> None:
+    d = json.loads(explain(policy, cap_bites, fmt="json"))
+    cap = next(s for s in d["items"][1]["steps"] if s["step"] == "cap")
+    assert (cap["ceiling"], cap["used_before"], cap["asked"], cap["granted"], cap["reduced_by"]) == (
+        "300000.00",
+        "250000.00",
+        "100000.00",
+        "50000.00",
+        "50000.00",
+    )
+    assert d["totals_by_article"] == {"第六条": {"items": 2, "amount": "300000.00", "provisional": "0.00"}}
+
+
+# --- formats, languages, errors -----------------------------------------------------------------------
+
+
+def test_markdown(policy: engine.CompiledPolicy, cap_bites: engine.Decision) -> None:
+    md = explain(policy, cap_bites, fmt="md")
+    assert md.startswith("# 申报审查说明 · 平谷区知识产权促进办法\n")
+    assert "### 2. 事项 l2 · 知识产权质押贷款贴息" in md
+    assert "> **第六条第（一）项**" in md
+    assert "**结论：核减后给予支持，50,000.00 元**" in md
+
+
+def test_unknown_language_or_format_is_a_clear_error(policy: engine.CompiledPolicy, cap_bites: engine.Decision) -> None:
+    with pytest.raises(RenderError, match="no message catalogue for language 'fr'; available: en, zh"):
+        explain(policy, cap_bites, lang="fr")
+    with pytest.raises(RenderError, match="unknown format 'pdf'"):
+        explain(policy, cap_bites, fmt="pdf")
+
+
+def test_a_language_is_a_catalogue_and_templates_no_code(
+    policy: engine.CompiledPolicy, cap_bites: engine.Decision, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = tmp_path / "messages"
+    shutil.copytree(render.MESSAGE_DIR, messages)
+    de = (messages / "en.yaml").read_text(encoding="utf-8")
+    de = de.replace("title: Decision explained", "title: Bescheid erläutert").replace('money: "CNY {n}"', 'money: "{n} CNY"')
+    de = de.replace("  granted: granted\n", "  granted: bewilligt\n", 1)
+    (messages / "de.yaml").write_text(de, encoding="utf-8")
+    monkeypatch.setattr(render, "MESSAGE_DIR", messages)
+    render._catalogue.cache_clear()
+    try:
+        assert "de" in render.languages()
+        text = explain(policy, cap_bites, lang="de")
+        assert text.startswith("Bescheid erläutert · Pinggu District")
+        assert "Outcome: bewilligt, 250,000.00 CNY" in text
+    finally:
+        render._catalogue.cache_clear()
+        render._RENDERERS.pop(policy, None)
+
+
+def test_templates_are_compiled_once_per_policy_and_language(policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = renderer(policy, "zh")
+    assert renderer(policy, "zh") is r
+    decisions = [_decision(policy, p) for p in GOLDEN_CLAIMS]
+    for fmt in ("text", "md", "html"):  # first use compiles each template once
+        explain(policy, decisions[0], "zh", fmt)
+    render_report(policy, decisions[:1], "zh")
+    parses = []
+    original = jinja2.Environment._parse
+
+    def counting(self: jinja2.Environment, *args: Any, **kwargs: Any) -> Any:
+        parses.append(args[1] if len(args) > 1 else None)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", counting)
+    for d in decisions:
+        for fmt in ("text", "md", "html"):
+            explain(policy, d, "zh", fmt)
+    render_report(policy, decisions, "zh")
+    assert parses == [], f"templates parsed while rendering: {parses}"
+
+
+# --- a policy brings its own wording --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def overriding_policy(tmp_path_factory: pytest.TempPathFactory) -> engine.CompiledPolicy:
+    d = tmp_path_factory.mktemp("policy")
+    shutil.copytree(POLICY_PATH.parent / "texts", d / "texts")
+    text = POLICY_PATH.read_text(encoding="utf-8")
+    text += """
+templates:
+  zh:
+    status.refused: 不予资助
+    title: 平谷区知识产权资金审核意见
+  en:
+    explain.md.j2: "Officer's own Markdown for {{ d.claim_id }}: {{ d.total | money }}\\n"
+"""
+    path = d / "pinggu_custom.yaml"
+    path.write_text(text, encoding="utf-8")
+    return engine.load_policy(path)
+
+
+def test_policy_overrides_messages_and_templates(overriding_policy: engine.CompiledPolicy, policy: engine.CompiledPolicy) -> None:
+    data = claim(item("pledge_loan_interest", "c1", pledged_right="copyright"), claim_id="C-9")
+    d = engine.evaluate(overriding_policy, data)
+    zh = explain(overriding_policy, d)
+    assert zh.startswith("平谷区知识产权资金审核意见 · ")
+    assert "结论：不予资助" in zh
+    assert explain(overriding_policy, d, "en", "md") == "Officer's own Markdown for C-9: CNY 0.00\n"
+    assert explain(overriding_policy, d, "en").startswith("Decision explained")  # other templates: engine defaults
+    # the engine's own policy is untouched
+    assert "结论：不予支持" in explain(policy, engine.evaluate(policy, data))
+
+
+def test_a_bad_override_key_is_reported(tmp_path: Path) -> None:
+    shutil.copytree(POLICY_PATH.parent / "texts", tmp_path / "texts")
+    text = POLICY_PATH.read_text(encoding="utf-8") + "\ntemplates:\n  zh:\n    status.granted_typo: 给予\n"
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    p = engine.load_policy(tmp_path / "p.yaml")
+    with pytest.raises(RenderError, match=r"templates\.zh\.status\.granted_typo: no such message in the 'zh' catalogue"):
+        renderer(p, "zh")
+
+
+# --- HTML: safe, self-contained, printable, readable on a phone ------------------------------------------
+
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_html_escapes_text_from_the_claim(policy: engine.CompiledPolicy) -> None:
+    data = claim(
+        item("invention_patent_grant", "p<b>1</b>", right_holders=[EVIL]),
+        name=EVIL,
+        claim_id="C-<i>evil</i>",
+    )
+    d = engine.evaluate(policy, data)
+    html = explain(policy, d, fmt="html")
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>1</b>" not in html and "<i>evil" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "p&lt;b&gt;1&lt;/b&gt;" in html
+    report = render_report(policy, [d])
+    assert "<script>alert" not in report and "<img src=x" not in report
+    assert report.count("<script>") == 1  # only the report's own sorting/filtering script
+    # text shows the name as it is; Markdown makes it inert
+    assert EVIL in explain(policy, d)
+    md = explain(policy, d, fmt="md")
+    assert "<script>" not in md and r"\<script\>" in md
+
+
+def test_html_is_one_self_contained_printable_responsive_file(policy: engine.CompiledPolicy, cap_bites: engine.Decision) -> None:
+    html = explain(policy, cap_bites, fmt="html")
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "@media print" in html and "@page { size: A4;" in html and "@media (max-width: 600px)" in html
+    assert "overflow-x: auto" in html  # tables scroll on a phone instead of overflowing
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", html), "no external resources"
+    assert "<link" not in html and "<script" not in html
+    assert "每家企业每年享受贴息补助最高不超过 30 万元。" in html
+    assert '<td class="num">30 万元</td>' in html  # the cap's ceiling in the caps table
+
+
+# --- the reviewer's report ---------------------------------------------------------------------------------------
+
+
+def test_report_index_links_flags_and_error_rows(policy: engine.CompiledPolicy) -> None:
+    decisions = [_decision(policy, p) for p in GOLDEN_CLAIMS]
+    entries: list[Any] = [*decisions[:3], ReportError("bad.json", "invalid claim", ["bad.json: items[0].level: 'platinum' is not one of ..."]), *decisions[3:]]
+    html = render_report(policy, entries, "zh")
+    n = len(entries)
+    for i in range(1, n + 1):
+        assert f'href="#app-{i}"' in html and f'id="app-{i}"' in html
+    assert html.count('<tr data-n="') + html.count('<tr class="error" data-n="') == n
+    assert "bad.json" in html and "无法处理：bad.json" in html and "items[0].level" in html
+    assert 'data-flags="reduced"' in html  # 01: l2 reduced by the 30 万 cap
+    assert 'data-flags="standing refused"' in html  # 10: five-year bar
+    assert 'data-flags="error"' in html
+    assert '<input type="search" id="q"' in html and 'id="index-table"' in html
+    # totals: 01 is 4,200 + 250,000 + 50,000 + 100,000 + 50,000 = 454,200
+    assert '<td class="num" data-v="454200.00">454,200.00 元</td>' in html
+    assert f"共 {n} 份申请，其中 1 份无法读取" in html
+
+
+# --- CLI ---------------------------------------------------------------------------------------------------------------
+
+
+def test_cli_explain(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    claim_path = str(GOLDEN / "01-pledge-cap-bites.claim.json")
+    assert main(["explain", "--policy", str(POLICY_PATH), claim_path]) == 0
+    assert "核减后给予支持，50,000.00 元" in capsys.readouterr().out
+    out = tmp_path / "e.html"
+    assert main(["explain", "--policy", str(POLICY_PATH), claim_path, "--lang", "en", "--format", "html", "--out", str(out)]) == 0
+    assert "CNY 50,000.00" in out.read_text(encoding="utf-8")
+    assert main(["explain", "--policy", str(POLICY_PATH), claim_path, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == "454200.00"
+
+
+def test_cli_explain_bad_claim(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(claim(item("china_patent_award", level="platinum"))), encoding="utf-8")
+    assert main(["explain", "--policy", str(POLICY_PATH), str(bad)]) == 1
+    assert "items[0].level" in capsys.readouterr().err
+
+
+def test_cli_report_folder_with_a_bad_claim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "round"
+    folder.mkdir()
+    for p in GOLDEN_CLAIMS[:3]:
+        shutil.copy(p, folder / p.name)
+    (folder / "zz-broken.json").write_text("{ not json", encoding="utf-8")
+    (folder / "notes.txt").write_text("ignored", encoding="utf-8")
+    out = tmp_path / "report.html"
+    assert main(["report", "--policy", str(POLICY_PATH), str(folder), "--out", str(out)]) == 3  # partial: one error row
+    html = out.read_text(encoding="utf-8")
+    assert html.count('href="#app-') == 4 and "zz-broken.json" in html
+    assert "4 application(s), 1 error record(s)" in capsys.readouterr().err
+
+
+def test_cli_report_jsonl(tmp_path: Path) -> None:
+    lines = [json.dumps(claim(item("invention_patent_grant"), claim_id=f"J-{i}", name=f"{ENTERPRISE_NAME}{i}"), ensure_ascii=False) for i in range(3)]
+    lines.insert(1, '{"claim_id": "J-bad", "funding_year": 2021}')
+    lines.insert(2, "")
+    src = tmp_path / "round.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", "--policy", str(POLICY_PATH), str(src), "--out", str(out), "--lang", "en", "-q"]) == 3
+    html = out.read_text(encoding="utf-8")
+    assert "round.jsonl:2" in html and "Could not be processed: round.jsonl:2" in html
+    assert html.count("CNY 4,200.00") >= 3  # 8,400 × 50% for each good claim
+    assert main(["report", "--policy", str(POLICY_PATH), str(GOLDEN / "01-pledge-cap-bites.claim.json"), "--out", str(out), "-q"]) == 0
+
+
+def test_docs_exist() -> None:
+    assert (ROOT / "docs" / "explanations.md").is_file()
