@@ -222,7 +222,9 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "asked": format_money(asked),
             "granted": format_money(after),
             "used_after": format_money(used + after),
+            "remaining_before": format_money(max(cap.ceiling - used, Decimal(0))),
             "remaining_after": format_money(max(cap.ceiling - used - after, Decimal(0))),
+            "reduced_by": format_money(asked - after),
             "bites": after < asked,
         }
     if kind == "documents":
@@ -265,7 +267,7 @@ class Decision:
             out[d.status] += 1
         return out
 
-    def item_dict(self, d: ItemDecision) -> dict[str, Any]:
+    def item_dict(self, d: ItemDecision, in_application: dict[tuple[str, Any], Decimal] | None = None) -> dict[str, Any]:
         I, A, C = d.item.facts, self.claim.applicant, self.claim.claim_facts
         out: dict[str, Any] = {
             "item": d.item.id,
@@ -287,13 +289,44 @@ class Decision:
         if d.status == "referred" and d.rule.referral is not None:
             out["referred_to"] = d.rule.referral.to_dict()
         if d.status == "pending_review":
-            out["ceilings"] = [{"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling)} for c in d.rule.caps]
+            out["ceilings"] = [
+                {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()} for c in d.rule.caps
+            ]
+            if isinstance(d.rule.amount, ExternalAmount) and d.rule.amount.pending is not None:
+                out["panel_decides"] = d.rule.amount.pending.to_dict()
         out["steps"] = [step_to_dict(s, d.rule, I, A, C) for s in d.steps]
+        if in_application is not None:  # split each cap's earlier use: history vs earlier items of this application
+            for raw, step in zip(d.steps, out["steps"], strict=True):
+                if raw[0] == "cap" and raw[1].per is not None:
+                    mine = in_application.get((raw[1].id, raw[2]), Decimal(0))
+                    step["used_in_application"] = format_money(mine)
+                    step["used_by_history"] = format_money(raw[3] - mine)
+            if d.grant is not None:
+                for c in d.grant.consumes:
+                    if c.kind == "cap":
+                        in_application[(c.id, c.scope)] = in_application.get((c.id, c.scope), Decimal(0)) + c.amount
         return out
+
+    def totals_by_article(self) -> dict[str, dict[str, Any]]:
+        """Per article of the text (in the clause table's order): items, amount granted, provisional amount."""
+        clauses = self.policy.clauses
+        order = {c.article: i for i, c in reversed(list(enumerate(clauses.values())))}
+        acc: dict[str, list[Any]] = {}
+        for d in self.items:
+            clause = clauses.get(d.rule.cites)
+            entry = acc.setdefault(clause.article if clause is not None else d.rule.cites, [0, Decimal(0), Decimal(0)])
+            entry[0] += 1
+            entry[1] += d.amount
+            entry[2] += d.provisional or Decimal(0)
+        return {
+            a: {"items": n, "amount": format_money(amount), "provisional": format_money(prov)}
+            for a, (n, amount, prov) in sorted(acc.items(), key=lambda kv: order.get(kv[0], len(order)))
+        }
 
     def to_dict(self) -> dict[str, Any]:
         p = self.policy
         A, C = self.claim.applicant, self.claim.claim_facts
+        in_application: dict[tuple[str, Any], Decimal] = {}
         return {
             "format": DECISION_FORMAT,
             "policy": {
@@ -310,10 +343,11 @@ class Decision:
                 "reasons": [r.to_dict() for r in self.standing_reasons],
                 "steps": [step_to_dict(s, None, {}, A, C) for s in self.standing_steps],
             },
-            "items": [self.item_dict(d) for d in self.items],
+            "items": [self.item_dict(d, in_application) for d in self.items],
             "total": format_money(self.total),
             "totals_by_status": self.totals_by_status(),
             "counts_by_status": self.counts_by_status(),
+            "totals_by_article": self.totals_by_article(),
             "grants": [g.to_dict() for g in self.grants],
         }
 
