@@ -140,7 +140,7 @@ class Renderer:
         if overrides:
             loaders.append(DictLoader(overrides))
         loaders.append(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)]))
-        self.env = Environment(
+        self.env = _Environment(
             loader=_HtmlAliasLoader(ChoiceLoader(loaders)),
             autoescape=_autoescape,  # noqa: S701 -- on for every HTML template (by name), off for text and Markdown
             trim_blocks=True,
@@ -188,7 +188,7 @@ class Renderer:
         """The reader's words from a bilingual {zh, en} dict or Text."""
         if text is None:
             return ""
-        if isinstance(text, Mapping):
+        if type(text) is dict or isinstance(text, Mapping):
             return str(text.get(self.label_field) or text.get(self.label_fallback) or next(iter(text.values()), ""))
         return str(getattr(text, self.label_field, None) or getattr(text, self.label_fallback, ""))
 
@@ -324,6 +324,18 @@ class Renderer:
 
     def body_html(self, decision: Mapping[str, Any], anchor: str) -> Markup:
         return Markup(self.template(BODY_TEMPLATE).render(d=decision, anchor=anchor, in_report=True))  # noqa: S704 -- autoescaped template output
+
+
+class _Environment(Environment):
+    """Looks up `x.name` on a plain dict by key first: the decision is JSON data, not objects."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
 
 def _steps(item: Mapping[str, Any], *kinds: str) -> list[Mapping[str, Any]]:
