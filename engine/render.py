@@ -142,7 +142,7 @@ class Renderer:
         loaders.append(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)]))
         self.env = _Environment(
             loader=_HtmlAliasLoader(ChoiceLoader(loaders)),
-            autoescape=_autoescape,  # noqa: S701 -- on for every HTML template (by name), off for text and Markdown
+            autoescape=_autoescape,  # on for every HTML template (by name), off for text and Markdown
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
