@@ -157,11 +157,11 @@ def _who_reason(rule: Rule, policy: CompiledPolicy) -> Reason:
     kinds = [policy.applicant_kinds[k] for k in sorted(rule.kinds, key=list(policy.applicant_kinds).index)]
     roles = [policy.applicant_roles[r] for r in sorted(rule.roles, key=list(policy.applicant_roles).index)]
     zh = "本项仅限" + "、".join(k.zh for k in kinds) + "申请"
-    en = "only a " + ", ".join(k.en for k in kinds)
+    en = "this item may be claimed only by: " + ", ".join(k.en for k in kinds)
     if roles:
         zh += "（须为" + "或".join(r.zh for r in roles) + "）"
-        en += " acting as " + " or ".join(r.en for r in roles)
-    return Reason("scope", f"{rule.id}#who", rule.cites, Text(zh, en + " may claim this item"))
+        en += " (acting as " + " or ".join(r.en for r in roles) + ")"
+    return Reason("scope", f"{rule.id}#who", rule.cites, Text(zh, en))
 
 
 def evaluate_claim(

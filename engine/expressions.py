@@ -93,7 +93,7 @@ def _mul(a: Any, b: Any) -> Any:
 _RUNTIME_ERRORS = (ArithmeticError, TypeError, ValueError, AttributeError, IndexError, RecursionError, MemoryError)
 
 
-#: The functions a policy may call. Documented in docs/expressions.md.
+#: The functions a policy may call. Documented in docs/policy-language.md.
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "year": _year,
     "add_years": _add_years,
