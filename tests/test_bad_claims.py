@@ -3,7 +3,6 @@ never a silent coercion. Identification numbers are checked against their nation
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -315,3 +314,164 @@ def test_cli_one_bad_claim_in_a_real_process(tmp_path: Path) -> None:
     assert "items[0].annual_interest_paid" in result.stderr
     assert "exponent" in result.stderr
     assert result.stdout == ""
+
+
+# --- output safety: a claim's text is shown as text, never run --------------------------------------------
+
+HOSTILE_TEXT = {
+    "name": "<script>alert('name')</script>",
+    "claim_id": '"><img src=x onerror=alert(1)>',
+    "item_id": "<b onmouseover=alert(2)>i1</b>",
+    "loan_id": "</td><script>alert(3)</script>",
+}
+
+
+def _hostile_claim() -> dict[str, Any]:
+    return claim(
+        item(P, HOSTILE_TEXT["item_id"], loan_id=HOSTILE_TEXT["loan_id"]),
+        item("invention_patent_grant", "p1", right_holders=[HOSTILE_TEXT["name"], "<iframe src=//x>"]),
+        name=HOSTILE_TEXT["name"],
+        claim_id=HOSTILE_TEXT["claim_id"],
+    )
+
+
+def _assert_escaped(html: str) -> None:
+    for raw in ("<script>alert", "<img src=x", "<b onmouseover", "<iframe src", "</td><script>"):
+        assert raw not in html, raw
+    assert "&lt;script&gt;alert(" in html  # the name is shown, as text
+
+
+def test_html_explanation_escapes_claim_text(policy: engine.CompiledPolicy) -> None:
+    render = pytest.importorskip("engine.render", reason="engine/render.py (issue 3) not present")
+    decision = engine.evaluate(policy, _hostile_claim())
+    for lang in ("zh", "en"):
+        _assert_escaped(render.explain(policy, decision, lang, "html"))
+
+
+def test_html_report_escapes_claim_text(policy: engine.CompiledPolicy) -> None:
+    render = pytest.importorskip("engine.render", reason="engine/render.py (issue 3) not present")
+    decision = engine.evaluate(policy, _hostile_claim())
+    html = render.render_report(policy, [decision], "zh", title="<script>alert('title')</script>")
+    _assert_escaped(html)
+    assert "<script>alert('title')" not in html
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_safe_cell_neutralises_every_formula_start(start: str) -> None:
+    tabular = pytest.importorskip("engine.tabular", reason="engine/tabular.py (issue 4) not present")
+    assert tabular.safe_cell(start + "HYPERLINK(\"http://x\")") == "'" + start + 'HYPERLINK("http://x")'
+    assert tabular.safe_cell("平谷") == "平谷"
+    assert tabular.safe_cell(12) == 12
+
+
+def test_batch_csv_and_xlsx_exports_carry_no_formula(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    batch = pytest.importorskip("engine.batch", reason="engine/batch.py (issue 4) not present")
+    import csv
+
+    import openpyxl
+
+    formulas = ["=1+1", "+SUM(A1:A9)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","y")']
+    claims_ = [
+        claim(item(P, f, loan_id=f"L{k}"), name=f, claim_id=f"F{k}{f}") for k, f in enumerate(formulas)
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in claims_), encoding="utf-8")
+    batch.run_batch(policy, src, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    for name in ("summary_applications.csv", "summary_items.csv"):
+        with open(tmp_path / "out" / name, encoding="utf-8-sig", newline="") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "@")) and not (cell.startswith("-") and not _is_number(cell)), (name, cell)
+    wb = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                if isinstance(c.value, str):
+                    assert not c.value.startswith(("=", "+", "@")), (ws.title, c.value)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+# --- nothing lost: one decision or one error record per application ----------------------------------------
+
+def _mixed_round() -> list[Any]:
+    good = [claim(item(P, "l1", loan_id=f"L{k}"), claim_id=f"G-{k}") for k in range(4)]
+    bad = [
+        _set(AMOUNT, "1e3")(claim(item(P, "l1"), claim_id="B-1")),
+        _set(("items", 0, "date"), "2021-02-30")(claim(item(P, "l1"), claim_id="B-2")),
+        _set(("applicant", "id"), "91110117MA01ABCD1G")(claim(item(P, "l1"), claim_id="B-3")),
+        _set(("applicant", "name"), "甲\u202e乙")(claim(item(P, "l1"), claim_id="B-4")),
+        claim(item(P, "l1"), claim_id="B-5", funding_year=2030),
+    ]
+    return [good[0], bad[0], good[1], bad[1], bad[2], good[2], bad[3], bad[4], good[3]]
+
+
+def test_cli_every_application_gets_exactly_one_decision_or_one_error(tmp_path: Path) -> None:
+    round_ = _mixed_round()
+    files = []
+    for k, c in enumerate(round_):
+        f = tmp_path / f"{k:02d}.json"
+        f.write_text(json.dumps(c, ensure_ascii=False), encoding="utf-8")
+        files.append(str(f))
+    extra = {"broken.json": "{", "empty.json": "", "list.json": "[]"}
+    for name, text in extra.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        files.append(str(tmp_path / name))
+    script = (
+        "import sys, io, contextlib, json\n"
+        "from engine.cli import main\n"
+        "out = []\n"
+        "for f in sys.argv[2:]:\n"
+        "    o, e = io.StringIO(), io.StringIO()\n"
+        "    try:\n"
+        "        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):\n"
+        "            code = main(['evaluate', '--policy', sys.argv[1], f])\n"
+        "    except BaseException as exc:\n"
+        "        code = repr(exc)\n"
+        "    out.append({'file': f, 'code': code, 'stdout': o.getvalue(), 'stderr': e.getvalue()})\n"
+        "print(json.dumps(out))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, "policies/pinggu_2020.yaml", *files], capture_output=True, text=True,
+                            cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout)
+    assert len(runs) == len(files) == 12
+    decisions = errors = 0
+    for run in runs:
+        assert run["code"] in (0, 1), run
+        assert "Traceback" not in run["stderr"]
+        if run["code"] == 0:
+            decision = json.loads(run["stdout"])  # exactly one decision document
+            assert decision["format"] == "policy-engine/decision@1"
+            assert run["stderr"] == ""
+            decisions += 1
+        else:
+            assert run["stdout"] == "" and run["stderr"].strip()
+            errors += 1
+    assert (decisions, errors) == (4, 8)  # the 4 good claims; the 5 bad ones and the 3 broken files
+
+
+def test_batch_every_application_gets_exactly_one_decision_or_one_error(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    batch = pytest.importorskip("engine.batch", reason="engine/batch.py (issue 4) not present")
+    round_ = _mixed_round()
+    lines_ = [json.dumps(c, ensure_ascii=False) for c in round_]
+    lines_.insert(3, "{not json")
+    lines_.insert(6, json.dumps({"claim_id": "X-1"}))
+    lines_.insert(8, "[1, 2]")
+    src = tmp_path / "round.jsonl"
+    src.write_text("\n".join(lines_) + "\n", encoding="utf-8")
+    summary = batch.run_batch(policy, src, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    decided = [json.loads(x) for x in (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    failed = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert summary.applications == len(lines_) == 12
+    assert len(decided) + len(failed) == 12
+    assert (len(decided), len(failed)) == (4, 8)
+    assert sorted(d["claim_id"] for d in decided) == ["G-0", "G-1", "G-2", "G-3"]
+    assert (summary.decided, summary.failed) == (4, 8)
