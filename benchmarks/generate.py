@@ -413,7 +413,7 @@ class _Round:
             if t in types and rng.random() < 0.5:
                 used = rng.randrange(ceiling // 10, ceiling + 1)
                 grant(rule, year - 1 if cap != "agency-cap" else year, f"{used}.00", {"cap": cap, "scope": scope, "amount": f"{used}.00"})
-        for project in set(ctx["projects"]):
+        for project in dict.fromkeys(ctx["projects"]):  # in order: a set would follow the hash seed
             if rng.random() < 0.2:
                 used = rng.randrange(10000, 50001)
                 grant("navigation-project", year - 1, f"{used}.00", {"cap": "project-cap", "scope": [project], "amount": f"{used}.00"})

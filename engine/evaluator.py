@@ -12,7 +12,7 @@ objects; `decision.py` turns them into rich JSON only when asked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from .model import (
     TableAmount,
     Test,
     Text,
+    _key,
 )
 from .quantities import ROUNDING_MODES
 
@@ -55,9 +56,79 @@ class _Context:
         self.quantum = policy.quantum
         self.mode = ROUNDING_MODES[policy.rounding]
         self.rank = {c: i for i, c in enumerate(policy.refusal_order)}
+        self.highest = any(r.subject and r.subject.pays == "highest" for r in policy.rules)
+        self.plans = {r.id: _Plan(r, policy) for r in policy.rules}
 
     def round(self, value: Decimal) -> Decimal:
         return value.quantize(self.quantum, rounding=self.mode)
+
+
+def _scoper(functions: tuple[Callable[[Facts, Facts, Facts], Any], ...]) -> Callable[[Facts, Facts, Facts], tuple[Any, ...]]:
+    """A scope key function (like Cap.scope / Limit.scope: JSON-safe values), one per key length."""
+    if len(functions) == 1:
+        (f0,) = functions
+
+        def one(I: Facts, A: Facts, C: Facts) -> tuple[Any, ...]:
+            v = f0(I, A, C)
+            return (v if type(v) is str or type(v) is int else _key(v),)
+
+        return one
+    if len(functions) == 2:
+        f0, f1 = functions
+
+        def two(I: Facts, A: Facts, C: Facts) -> tuple[Any, ...]:
+            v, w = f0(I, A, C), f1(I, A, C)
+            return (v if type(v) is str or type(v) is int else _key(v), w if type(w) is str or type(w) is int else _key(w))
+
+        return two
+
+    def many(I: Facts, A: Facts, C: Facts) -> tuple[Any, ...]:
+        return tuple([_key(f(I, A, C)) for f in functions])
+
+    return many
+
+
+class _Plan:
+    """One rule prepared for the hot path: what does not depend on the claim, resolved once per policy.
+
+    Expression functions are taken out of their wrappers, scope keys get a function of their own,
+    the amount form its compute function, and every refusal reason a rule can give is built here
+    (reasons are immutable, so each decision can share them).
+    """
+
+    __slots__ = ("amount", "caps", "checks", "compute", "docs", "docs_cites", "kinds", "limits", "roles", "who_reason", "zero_reason")
+
+    def __init__(self, rule: Rule, policy: CompiledPolicy) -> None:
+        self.kinds = rule.kinds
+        self.roles = rule.roles
+        self.who_reason = _who_reason(rule, policy)
+        self.zero_reason = Reason(
+            "condition", f"{rule.id}#zero", rule.cites, Text("按规定计算的支持金额为零", "the amount computed under this clause is zero")
+        )
+        self.checks = tuple(
+            (t, t.expression.function, t.kinds, Reason(t.category, t.id, t.cites, t.says)) for t in rule.item_checks + rule.when
+        )
+        self.amount = rule.amount
+        self.compute = _COMPUTE[type(rule.amount)] if rule.amount is not None else None
+        self.limits = tuple(
+            (
+                limit,
+                _scoper(tuple(e.function for e in limit.per)),
+                None if limit.counting is None else tuple(e.function for e in limit.counting),
+                Reason("limit", limit.id, limit.cites, limit.says),
+            )
+            for limit in rule.limits
+        )
+        self.caps = tuple(
+            (
+                cap,
+                None if cap.per is None else _scoper(tuple(e.function for e in cap.per)),
+                Reason("cap", cap.id, cap.cites, Text("封顶额度已用尽：" + cap.says.zh, "cap exhausted: " + cap.says.en)),
+            )
+            for cap in rule.caps
+        )
+        self.docs = tuple((n.doc, None if n.when is None else n.when.function) for n in rule.documents)
+        self.docs_cites = policy.documents_cites or rule.cites
 
 
 _CONTEXTS: dict[int, _Context] = {}
@@ -71,62 +142,90 @@ def _context(policy: CompiledPolicy) -> _Context:
     return ctx
 
 
-def _compute(form: AmountForm, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
-    """The amount before caps. Rates are rounded per the policy (R8-style) before any cap."""
-    if isinstance(form, RateAmount):
-        base = form.of(I, A, C)
-        value = ctx.round(base * form.rate)
-        if steps is not None:
-            steps.append(("amount", form, base, value))
-        return value
-    if isinstance(form, FixedAmount):
-        if steps is not None:
-            steps.append(("amount", form, None, form.value))
-        return form.value
-    if isinstance(form, TableAmount):
-        key = form.by(I, A, C)
-        value = form.table[key]
-        if steps is not None:
-            steps.append(("amount", form, key, value))
-        return value
-    if isinstance(form, ExternalAmount):
-        try:
-            value = form.source(I, A, C)
-        except MissingFact:
-            raise PendingAmount() from None
-        if value is None:
-            raise PendingAmount()
-        if steps is not None:
-            steps.append(("amount", form, value, value))
-        return Decimal(value)
-    if isinstance(form, BandsAmount):
-        base = form.of(I, A, C)
-        chosen = None
-        for band in form.bands:
-            if base >= band.start:
-                chosen = band
-        if chosen is None:
-            value = ZERO
-        elif chosen.amount is not None:
-            value = chosen.amount
-        else:
-            value = ctx.round(base * (chosen.rate or ZERO))
-        if steps is not None:
-            steps.append(("amount", form, (base, chosen), value))
-        return value
-    if isinstance(form, PerUnitAmount):
-        count = form.count(I, A, C)
-        used = min(count, form.max_count) if form.max_count is not None else count
-        value = form.per_unit * Decimal(used)
-        if steps is not None:
-            steps.append(("amount", form, (count, used), value))
-        return value
-    assert isinstance(form, LeastAmount)
+def _rate(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
+    base = form.of.function(I, A, C)
+    value: Decimal = (base * form.rate).quantize(ctx.quantum, rounding=ctx.mode)
+    if steps is not None:
+        steps.append(("amount", form, base, value))
+    return value
+
+
+def _fixed(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
+    if steps is not None:
+        steps.append(("amount", form, None, form.value))
+    value: Decimal = form.value
+    return value
+
+
+def _table(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
+    key = form.by.function(I, A, C)
+    value: Decimal = form.table[key]
+    if steps is not None:
+        steps.append(("amount", form, key, value))
+    return value
+
+
+def _external(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
+    try:
+        value = form.source.function(I, A, C)
+    except MissingFact:
+        raise PendingAmount() from None
+    if value is None:
+        raise PendingAmount()
+    if steps is not None:
+        steps.append(("amount", form, value, value))
+    return Decimal(value)
+
+
+def _bands(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
+    base = form.of.function(I, A, C)
+    chosen = None
+    for band in form.bands:
+        if base >= band.start:
+            chosen = band
+    if chosen is None:
+        value = ZERO
+    elif chosen.amount is not None:
+        value = chosen.amount
+    else:
+        value = ctx.round(base * (chosen.rate or ZERO))
+    if steps is not None:
+        steps.append(("amount", form, (base, chosen), value))
+    return value
+
+
+def _per_unit(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
+    count = form.count.function(I, A, C)
+    used = min(count, form.max_count) if form.max_count is not None else count
+    value: Decimal = form.per_unit * Decimal(used)
+    if steps is not None:
+        steps.append(("amount", form, (count, used), value))
+    return value
+
+
+def _least(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
     values = [_compute(p, ctx, I, A, C, steps) for p in form.parts]
     value = min(values)
     if steps is not None:
         steps.append(("amount", form, tuple(values), value))
     return value
+
+
+#: Each amount form's compute function, chosen once per rule (no isinstance chain per item).
+_COMPUTE: dict[type, Callable[[Any, _Context, Facts, Facts, Facts, list[Any] | None], Decimal]] = {
+    RateAmount: _rate,
+    FixedAmount: _fixed,
+    TableAmount: _table,
+    ExternalAmount: _external,
+    BandsAmount: _bands,
+    PerUnitAmount: _per_unit,
+    LeastAmount: _least,
+}
+
+
+def _compute(form: AmountForm, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
+    """The amount before caps. Rates are rounded per the policy (R8-style) before any cap."""
+    return _COMPUTE[type(form)](form, ctx, I, A, C, steps)
 
 
 def _check(test: Test, I: Facts, A: Facts, C: Facts) -> tuple[bool | None, str | None]:
@@ -221,7 +320,7 @@ def evaluate_claim(
             applicant_docs_missing.append((dc, missing_docs))
 
     # "Only the highest award for the same subject" looks across the application first.
-    losers = _highest_only_losers(policy, ctx, claim) if any(r.subject and r.subject.pays == "highest" for r in policy.rules) else set()
+    losers = _highest_only_losers(policy, ctx, claim) if ctx.highest else set()
 
     decisions: list[ItemDecision] = []
     grants: list[Grant] = []
@@ -308,42 +407,50 @@ def _decide(
     trace: bool,
 ) -> ItemDecision:
     I = item.facts
+    plan = ctx.plans[rule.id]
     steps: list[Any] | None = [] if trace else None
     reasons: list[Reason] = list(applicant_reasons)
     unknown: list[str] = list(applicant_unknown)
 
-    if kind not in rule.kinds or (rule.roles and not (rule.roles & roles)):
-        reasons.append(_who_reason(rule, policy))
+    if kind not in plan.kinds or (plan.roles and not (plan.roles & roles)):
+        reasons.append(plan.who_reason)
         if steps is not None:
             steps.append(("who", rule, False))
     elif steps is not None:
         steps.append(("who", rule, True))
 
-    for test in rule.item_checks + rule.when:
-        if test.kinds is not None and kind not in test.kinds:
+    ok: bool | None
+    for test, function, kinds, failed in plan.checks:
+        if kinds is not None and kind not in kinds:
             continue
-        ok, missing = _check(test, I, A, C)
+        try:
+            ok = bool(function(I, A, C))
+        except MissingFact as exc:
+            if steps is not None:
+                steps.append(("check", test, None, exc.fact))
+            if exc.fact:
+                unknown.append(exc.fact)
+            continue
         if steps is not None:
-            steps.append(("check", test, ok, missing))
-        if ok is False:
-            reasons.append(Reason(test.category, test.id, test.cites, test.says))
-        elif missing:
-            unknown.append(missing)
+            steps.append(("check", test, ok, None))
+        if not ok:
+            reasons.append(failed)
 
     if rule.referral is not None:
         return _finish(policy, ctx, rule, item, claim, reasons, unknown, [], ZERO, ZERO, False, True, (), steps)
 
     pending = False
     asked = ZERO
-    assert rule.amount is not None
+    assert plan.compute is not None
     try:
-        asked = _compute(rule.amount, ctx, I, A, C, steps)
+        asked = plan.compute(plan.amount, ctx, I, A, C, steps)
     except PendingAmount:
         pending = True
     except MissingFact as exc:
         unknown.append(exc.fact)
 
-    consumes: list[Consumption] = []
+    # What a grant would consume, as plain tuples (kind, id, scope, counts); made into Consumptions only on a grant.
+    consumes: list[tuple[str, str, tuple[Any, ...], Any]] = []
     subject = rule.subject
     if subject is not None and not pending:
         try:
@@ -384,34 +491,39 @@ def _decide(
                     )
             if steps is not None:
                 steps.append(("subject", subject, skey, paid, before, asked))
-            consumes.append(Consumption("subject", subject.group, skey))
+            consumes.append(("subject", subject.group, skey, None))
 
-    for limit in rule.limits:
+    usage_limits = usage.limits
+    for limit, scoper, counting, failed in plan.limits:
         try:
-            scope = limit.scope(I, A, C)
-            counts = tuple(e(I, A, C) for e in limit.counting) if limit.counting is not None else (claim.claim_id, item.id)
+            scope = scoper(I, A, C)
+            counts = tuple([f(I, A, C) for f in counting]) if counting is not None else (claim.claim_id, item.id)
         except MissingFact as exc:
             unknown.append(exc.fact)
             continue
-        used = usage.limits.get((limit.id, scope), ())
+        used = usage_limits.get((limit.id, scope), ())
         counted = counts in used
         ok = counted or len(used) < limit.times
         if steps is not None:
             steps.append(("limit", limit, scope, len(used), counts, counted, ok))
         if not ok:
-            reasons.append(Reason("limit", limit.id, limit.cites, limit.says))
-        consumes.append(Consumption("limit", limit.id, scope, counts=tuple(_plain(v) for v in counts)))
+            reasons.append(failed)
+        consumes.append(("limit", limit.id, scope, counts))
 
     granted = asked
-    bitten = None
     if not pending:
-        for cap in rule.caps:
-            try:
-                scope = cap.scope(I, A, C)
-            except MissingFact as exc:
-                unknown.append(exc.fact)
-                continue
-            used_before = usage.caps.get((cap.id, scope), ZERO) if cap.per is not None else ZERO
+        bitten = None
+        usage_caps = usage.caps
+        for cap, scoper, exhausted in plan.caps:  # type: ignore[assignment]
+            if scoper is None:  # a ceiling on the single item
+                scope, used_before = (), ZERO
+            else:
+                try:
+                    scope = scoper(I, A, C)
+                except MissingFact as exc:
+                    unknown.append(exc.fact)
+                    continue
+                used_before = usage_caps.get((cap.id, scope), ZERO)
             room = cap.ceiling - used_before
             if room < 0:
                 room = ZERO
@@ -419,37 +531,40 @@ def _decide(
             if steps is not None:
                 steps.append(("cap", cap, scope, used_before, granted, after))
             if after < granted and after == 0:
-                bitten = cap
+                bitten = exhausted
             granted = after
-            if cap.per is not None:
-                consumes.append(Consumption("cap", cap.id, scope))
+            if scoper is not None:
+                consumes.append(("cap", cap.id, scope, None))
         if bitten is not None:  # cut to nothing by a cap: refused, and counts as no time (R21-style)
-            reasons.append(
-                Reason("cap", bitten.id, bitten.cites, Text("封顶额度已用尽：" + bitten.says.zh, "cap exhausted: " + bitten.says.en))
-            )
+            reasons.append(bitten)
         elif asked == 0 and not reasons and not unknown:
-            reasons.append(
-                Reason(
-                    "condition",
-                    f"{rule.id}#zero",
-                    rule.cites,
-                    Text("按规定计算的支持金额为零", "the amount computed under this clause is zero"),
-                )
-            )
+            reasons.append(plan.zero_reason)
 
     missing_docs: list[str] = []
     if rule.documents_required:
         for _, docs in applicant_docs_missing:
             missing_docs.extend(docs)
-        required, miss, unk = _documents(rule.documents, I.get("documents", frozenset()), I, A, C)
-        unknown.extend(unk)
+        have = I.get("documents", frozenset())
+        required: list[str] = []
+        miss: list[str] = []
+        for doc, when in plan.docs:
+            if when is not None:
+                try:
+                    if not when(I, A, C):
+                        continue
+                except MissingFact as exc:
+                    unknown.append(exc.fact)
+                    continue
+            required.append(doc)
+            if doc not in have:
+                miss.append(doc)
         if steps is not None and required:
-            steps.append(("documents", rule, tuple(required), tuple(miss), policy.documents_cites or rule.cites))
+            steps.append(("documents", rule, tuple(required), tuple(miss), plan.docs_cites))
         missing_docs.extend(miss)
         for dc in rule.item_document_checks:
             if dc.kinds is not None and kind not in dc.kinds:
                 continue
-            required, miss, unk = _documents(dc.needs, I.get("documents", frozenset()), I, A, C)
+            required, miss, unk = _documents(dc.needs, have, I, A, C)
             unknown.extend(unk)
             if steps is not None:
                 steps.append(("documents", dc, tuple(required), tuple(miss), dc.cites))
@@ -475,14 +590,15 @@ def _finish(
     granted: Decimal,
     pending: bool,
     referral: bool,
-    consumes: tuple[Consumption, ...],
+    consumes: tuple[tuple[str, str, tuple[Any, ...], Any], ...],
     steps: list[Any] | None,
 ) -> ItemDecision:
     grant = None
     provisional = None
     if reasons:
-        rank = ctx.rank
-        reasons.sort(key=lambda r: rank.get(r.category, len(rank)))
+        if len(reasons) > 1:
+            rank = ctx.rank
+            reasons.sort(key=lambda r: rank.get(r.category, len(rank)))
         status, amount = "refused", ZERO
     elif unknown:
         status, amount = "incomplete", ZERO
@@ -495,7 +611,12 @@ def _finish(
     else:
         status = "reduced" if granted < asked else "granted"
         amount = granted
-        filled = tuple(Consumption(c.kind, c.id, c.scope, amount=granted, counts=c.counts) if c.kind != "limit" else c for c in consumes)
+        filled = tuple(
+            Consumption(k, i, scope, counts=tuple([_plain(v) for v in counts]))
+            if k == "limit"
+            else Consumption(k, i, scope, amount=granted)
+            for k, i, scope, counts in consumes
+        )
         grant = Grant(claim.claim_id, item.id, rule.id, claim.applicant_id, claim.funding_year, granted, filled)
     return ItemDecision(
         item=item,
@@ -505,8 +626,8 @@ def _finish(
         asked=asked,
         provisional=provisional,
         reasons=tuple(reasons),
-        missing_facts=tuple(dict.fromkeys(unknown)),
-        missing_documents=tuple(dict.fromkeys(missing_docs)),
+        missing_facts=tuple(dict.fromkeys(unknown)) if unknown else (),
+        missing_documents=tuple(dict.fromkeys(missing_docs)) if missing_docs else (),
         steps=tuple(steps) if steps is not None else (),
         grant=grant,
         documents_cites=policy.documents_cites,
