@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import PathPart, Problem
 from .quantities import format_money
@@ -19,8 +19,7 @@ from .quantities import format_money
 Key = tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Consumption:
+class Consumption(NamedTuple):  # immutable; a named tuple is several times cheaper to build than a frozen dataclass
     kind: str  # "cap" | "limit" | "subject"
     id: str
     scope: Key
@@ -36,8 +35,7 @@ class Consumption:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
+class Grant(NamedTuple):  # immutable; a named tuple is several times cheaper to build than a frozen dataclass
     claim_id: str
     item_id: str
     rule: str
