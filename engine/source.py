@@ -303,12 +303,64 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _libyaml_loader() -> Any:
+    """libyaml's safe loader, if PyYAML has it and libyaml is recent enough to bound nesting itself (0.2.5+)."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    try:
+        from yaml import _yaml
+
+        return loader if loader is not None and tuple(_yaml.get_version()) >= (0, 2, 5) else None
+    except (ImportError, AttributeError):
+        return None
+
+
+_C_LOADER = _libyaml_loader()
+_SLOW = object()
+
+
+def _compose_fast(text: str) -> Any:
+    """Compose with libyaml (C, about 10x faster) when the document is an ordinary tree.
+
+    Anything out of the ordinary -- a syntax error, an alias, nesting past MAX_DEPTH -- returns
+    `_SLOW`, and the bounded pure-Python composer runs instead, so that errors and limits are
+    exactly its own. The nodes are the same (positions included); libyaml marks a plain scalar's
+    style '' where PyYAML says None, which is normalised here.
+    """
+    if _C_LOADER is None:
+        return _SLOW
+    try:
+        node = yaml.compose(text, Loader=_C_LOADER)
+    except Exception:  # any error: let the reference composer report it
+        return _SLOW
+    if node is None:
+        return None
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(node, 0)]
+    while stack:
+        n, depth = stack.pop()
+        if depth > MAX_DEPTH or id(n) in seen:  # too deep, or an alias (a node reached twice)
+            return _SLOW
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            if n.style == "":
+                n.style = None
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.append((k, depth + 1))
+                stack.append((v, depth + 1))
+        else:
+            stack.extend((child, depth + 1) for child in n.value)
+    return node
+
+
 def parse_yaml(text: str, file: str = "<string>") -> Source:
     """Parse YAML text into a `Source`; raises PolicyError with positions on any problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise InputLimitError([Problem(f"document larger than {MAX_BYTES} bytes", file=file, code="too_large")], "input too large")
     try:
-        node = yaml.compose(text, Loader=_BoundedLoader)
+        node = _compose_fast(text)
+        if node is _SLOW:
+            node = yaml.compose(text, Loader=_BoundedLoader)
     except _TooDeep as exc:
         raise InputLimitError(
             [

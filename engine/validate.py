@@ -47,9 +47,9 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=8)
 def validator_for(name: str) -> Draft202012Validator:
-    schema = load_schema(name)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    # The shipped schemas are checked against the 2020-12 meta-schema by the test suite
+    # (tests/test_no_reparse.py), not on every start: that check alone took most of a load.
+    return Draft202012Validator(load_schema(name), format_checker=jsonschema.FormatChecker())
 
 
 def _expected(error: ValidationError) -> str | None:

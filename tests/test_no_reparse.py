@@ -1,0 +1,103 @@
+"""Regression guard for issue 6: after a policy is loaded, deciding items parses nothing.
+
+Counted, not timed: every parser and compiler an evaluation could reach --
+Python's `ast.parse` and `compile`, the engine's own `compile_expression`,
+simpleeval, jinja2's template parser and compiler, and PyYAML -- is wrapped
+with a counter, then a few hundred items of every type are decided (with and
+without the trace), expanded to the JSON trace and, if the renderer is
+installed, explained in Chinese text. Every counter must stay at zero.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine
+from engine import expressions
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from generate import claims  # noqa: E402  (the benchmark's seeded round generator)
+
+
+def _counting(counter: Counter[str], name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        counter[name] += 1
+        return original(*args, **kwargs)
+
+    return wrapper
+
+
+def _explainer() -> Callable[..., str] | None:
+    try:
+        from engine import render
+    except ImportError:
+        return None
+    return getattr(render, "explain", None)
+
+
+def test_deciding_items_parses_no_expression_and_no_template(policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    raws = list(claims(600, seed=6))
+    parsed = [engine.parse_claim(policy, r) for r in raws]  # claim parsing is not evaluation: it runs before the counters
+    explain = _explainer()
+    types = {i.type for c in parsed for i in c.items}
+    assert types == set(policy.rules_by_type), "the round should hold every item type"
+    if explain is not None:  # templates are compiled once per policy and language: do that before counting
+        explain(policy, engine.evaluate_claim(policy, parsed[0]), "zh", "text")
+
+    counter: Counter[str] = Counter()
+    import jinja2
+    import simpleeval
+    import yaml
+
+    for owner, attr in [
+        (ast, "parse"),
+        (builtins, "compile"),
+        (expressions, "compile_expression"),
+        (simpleeval.SimpleEval, "parse"),
+        (simpleeval.SimpleEval, "eval"),
+        (jinja2.Environment, "parse"),
+        (jinja2.Environment, "_parse"),
+        (jinja2.Environment, "compile"),
+        (jinja2.Environment, "from_string"),
+        (yaml, "compose"),
+        (yaml, "load"),
+        (yaml, "safe_load"),
+        (yaml.composer.Composer, "compose_document"),
+    ]:
+        monkeypatch.setattr(owner, attr, _counting(counter, f"{getattr(owner, '__name__', owner)}.{attr}", getattr(owner, attr)))
+
+    items = 0
+    for c in parsed:
+        full = engine.evaluate_claim(policy, c)
+        lean = engine.evaluate_claim(policy, c, trace=False)
+        assert [d.status for d in full.items] == [d.status for d in lean.items]
+        full.to_dict()
+        if explain is not None:
+            explain(policy, full, "zh", "text")
+        items += len(c.items)
+    assert items == 600
+    assert sum(counter.values()) == 0, f"parsed or compiled during evaluation: {dict(counter)}"
+
+    # And the counters do count: a fresh load parses and compiles again.
+    engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
+    assert counter["ast.parse"] > 0 and counter["engine.expressions.compile_expression"] + counter["builtins.compile"] > 0
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "schemas").glob("*.schema.json")))
+def test_shipped_schemas_are_valid_json_schema(name: str) -> None:
+    """The meta-schema check moved here from `validate.validator_for` (it took most of a policy load)."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(json.loads((ROOT / "schemas" / name).read_text(encoding="utf-8")))
