@@ -58,6 +58,10 @@ class _Context:
         self.rank = {c: i for i, c in enumerate(policy.refusal_order)}
         self.highest = any(r.subject and r.subject.pays == "highest" for r in policy.rules)
         self.plans = {r.id: _Plan(r, policy) for r in policy.rules}
+        for rule in policy.rules:
+            plan = self.plans[rule.id]
+            lean, traced = _generate(rule, plan, policy, self, False), _generate(rule, plan, policy, self, True)
+            plan.fast = (lean, traced) if lean is not None and traced is not None else None
 
     def round(self, value: Decimal) -> Decimal:
         return value.quantize(self.quantum, rounding=self.mode)
@@ -96,7 +100,20 @@ class _Plan:
     (reasons are immutable, so each decision can share them).
     """
 
-    __slots__ = ("amount", "caps", "checks", "compute", "docs", "docs_cites", "kinds", "limits", "roles", "who_reason", "zero_reason")
+    __slots__ = (
+        "amount",
+        "caps",
+        "checks",
+        "compute",
+        "docs",
+        "docs_cites",
+        "fast",
+        "kinds",
+        "limits",
+        "roles",
+        "who_reason",
+        "zero_reason",
+    )
 
     def __init__(self, rule: Rule, policy: CompiledPolicy) -> None:
         self.kinds = rule.kinds
@@ -129,6 +146,7 @@ class _Plan:
         )
         self.docs = tuple((n.doc, None if n.when is None else n.when.function) for n in rule.documents)
         self.docs_cites = policy.documents_cites or rule.cites
+        self.fast: tuple[Callable[..., ItemDecision], Callable[..., ItemDecision]] | None = None  # (lean, traced), see _generate
 
 
 _CONTEXTS: dict[int, _Context] = {}
@@ -324,8 +342,17 @@ def evaluate_claim(
 
     decisions: list[ItemDecision] = []
     grants: list[Grant] = []
+    plans = ctx.plans
     for item in claim.items:
         rule = policy.rules_by_type[item.type]
+        fast = plans[rule.id].fast
+        if fast is not None and item.id not in losers:
+            d = fast[trace](item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing)
+            decisions.append(d)
+            if d.grant is not None:
+                usage.add(d.grant)
+                grants.append(d.grant)
+            continue
         d = _decide(
             policy,
             ctx,
@@ -632,3 +659,254 @@ def _finish(
         grant=grant,
         documents_cites=policy.documents_cites,
     )
+
+
+# --- rules compiled to Python functions ---------------------------------------------------------------
+#
+# Like jinja2 with templates: each rule becomes the source of one Python function, compiled once per
+# policy (one variant that records the trace, one that does not). The function does what `_decide` +
+# `_finish` do for that rule, with its checks, amount, limits, caps and documents unrolled and their
+# constants bound as names -- no loops over tuples, no isinstance chains, no per-item branching on
+# whether to trace. It only calls the expression functions that `expressions.py` compiled from
+# allow-listed syntax trees: nothing here evaluates policy text. Rules with a subject ("only the
+# highest award", "pay the difference") keep the generic path.
+
+
+def _uniq(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values)) if values else ()
+
+
+def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, trace: bool) -> Callable[..., ItemDecision] | None:
+    if rule.subject is not None or rule.referral is not None or rule.amount is None:
+        return None
+    ns: dict[str, Any] = {
+        "__builtins__": {"bool": bool, "len": len, "tuple": tuple, "list": list},
+        "MissingFact": MissingFact,
+        "PendingAmount": PendingAmount,
+        "ItemDecision": ItemDecision,
+        "Grant": Grant,
+        "Consumption": Consumption,
+        "ZERO": ZERO,
+        "_plain": _plain,
+        "_uniq": _uniq,
+        "_documents": _documents,
+        "RULE": rule,
+        "RULE_ID": rule.id,
+        "KINDS": plan.kinds,
+        "ROLES": plan.roles,
+        "WHO": plan.who_reason,
+        "ZERO_REASON": plan.zero_reason,
+        "DOCS_CITES": plan.docs_cites,
+        "POLICY_DOCS_CITES": policy.documents_cites,
+        "RANK": lambda r, rank=ctx.rank: rank.get(r.category, len(rank)),
+        "EMPTY": frozenset(),
+        "CTX": ctx,
+    }
+    lines = [
+        "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs_missing):",
+        "    reasons = list(app_reasons) if app_reasons else []",
+        "    unknown = list(app_unknown) if app_unknown else []",
+    ]
+    out = lines.append
+    if trace:
+        out("    steps = []")
+    # who may claim
+    cond = "kind not in KINDS" + (" or not (ROLES & roles)" if plan.roles else "")
+    out(f"    if {cond}:")
+    out("        reasons.append(WHO)")
+    if trace:
+        out("        steps.append(('who', RULE, False))")
+        out("    else:")
+        out("        steps.append(('who', RULE, True))")
+    # checks
+    for k, (test, function, kinds, failed) in enumerate(plan.checks):
+        ns[f"T{k}"], ns[f"F{k}"], ns[f"R{k}"], ns[f"K{k}"] = test, function, failed, kinds
+        pad = "    "
+        if kinds is not None:
+            out(f"    if kind in K{k}:")
+            pad = "        "
+        out(f"{pad}try:")
+        out(f"{pad}    ok = F{k}(I, A, C)")
+        out(f"{pad}except MissingFact as exc:")
+        if trace:
+            out(f"{pad}    steps.append(('check', T{k}, None, exc.fact))")
+        out(f"{pad}    if exc.fact:")
+        out(f"{pad}        unknown.append(exc.fact)")
+        out(f"{pad}else:")
+        if trace:
+            out(f"{pad}    steps.append(('check', T{k}, bool(ok), None))")
+        out(f"{pad}    if not ok:")
+        out(f"{pad}        reasons.append(R{k})")
+    # amount
+    form = rule.amount
+    ns["FORM"] = form
+    out("    pending = False")
+    out("    asked = ZERO")
+    out("    try:")
+    if isinstance(form, RateAmount):
+        ns["OF"], ns["RATE"], ns["Q"], ns["MODE"] = form.of.function, form.rate, ctx.quantum, ctx.mode
+        out("        base = OF(I, A, C)")
+        out("        asked = (base * RATE).quantize(Q, rounding=MODE)")
+        if trace:
+            out("        steps.append(('amount', FORM, base, asked))")
+    elif isinstance(form, FixedAmount):
+        ns["VALUE"] = form.value
+        out("        asked = VALUE")
+        if trace:
+            out("        steps.append(('amount', FORM, None, VALUE))")
+    elif isinstance(form, TableAmount):
+        ns["BY"], ns["TABLE"] = form.by.function, form.table
+        out("        key = BY(I, A, C)")
+        out("        asked = TABLE[key]")
+        if trace:
+            out("        steps.append(('amount', FORM, key, asked))")
+    else:
+        ns["COMPUTE"] = _COMPUTE[type(form)]
+        out(f"        asked = COMPUTE(FORM, CTX, I, A, C, {'steps' if trace else 'None'})")
+    out("    except PendingAmount:")
+    out("        pending = True")
+    out("    except MissingFact as exc:")
+    out("        unknown.append(exc.fact)")
+    # limits
+    grant_parts: list[str] = []
+    if plan.limits:
+        out("    limits_get = usage.limits.get")
+    for j, (limit, scoper, counting, failed) in enumerate(plan.limits):
+        ns[f"L{j}"], ns[f"LS{j}"], ns[f"LR{j}"], ns[f"LID{j}"], ns[f"LT{j}"] = limit, scoper, failed, limit.id, limit.times
+        out(f"    has_l{j} = False")
+        out("    try:")
+        out(f"        lscope{j} = LS{j}(I, A, C)")
+        if counting is None:
+            out(f"        counts{j} = (claim.claim_id, item.id)")
+        else:
+            names = []
+            for m, f in enumerate(counting):
+                ns[f"LC{j}_{m}"] = f
+                names.append(f"LC{j}_{m}(I, A, C)")
+            out(f"        counts{j} = ({', '.join(names)},)")
+        out("    except MissingFact as exc:")
+        out("        unknown.append(exc.fact)")
+        out("    else:")
+        out(f"        used = limits_get((LID{j}, lscope{j}), ())")
+        out(f"        counted = counts{j} in used")
+        out(f"        ok = counted or len(used) < LT{j}")
+        if trace:
+            out(f"        steps.append(('limit', L{j}, lscope{j}, len(used), counts{j}, counted, ok))")
+        out("        if not ok:")
+        out(f"            reasons.append(LR{j})")
+        out(f"        has_l{j} = True")
+        grant_parts.append(f"(Consumption('limit', LID{j}, lscope{j}, counts=tuple([_plain(v) for v in counts{j}])),) if has_l{j} else ()")
+    # caps
+    out("    granted = asked")
+    if plan.caps:
+        out("    if not pending:")
+        out("        bitten = None")
+        out("        caps_get = usage.caps.get")
+        for j, (cap, cap_scoper, exhausted) in enumerate(plan.caps):
+            ns[f"P{j}"], ns[f"PS{j}"], ns[f"PR{j}"], ns[f"PID{j}"], ns[f"PC{j}"] = cap, cap_scoper, exhausted, cap.id, cap.ceiling
+            out(f"        has_p{j} = False")
+            if cap_scoper is None:
+                out(f"        pscope{j} = ()")
+                out("        used_before = ZERO")
+            else:
+                out("        try:")
+                out(f"            pscope{j} = PS{j}(I, A, C)")
+                out("        except MissingFact as exc:")
+                out("            unknown.append(exc.fact)")
+                out(f"            pscope{j} = None")
+                out(f"        if pscope{j} is not None:")
+                out(f"            used_before = caps_get((PID{j}, pscope{j}), ZERO)")
+            pad = "        " if cap_scoper is None else "            "
+            if cap_scoper is None:
+                out("        if True:")
+                pad = "            "
+            out(f"{pad}room = PC{j} - used_before")
+            out(f"{pad}if room < 0:")
+            out(f"{pad}    room = ZERO")
+            out(f"{pad}after = granted if granted <= room else room")
+            if trace:
+                out(f"{pad}steps.append(('cap', P{j}, pscope{j}, used_before, granted, after))")
+            out(f"{pad}if after < granted and after == 0:")
+            out(f"{pad}    bitten = PR{j}")
+            out(f"{pad}granted = after")
+            if cap_scoper is not None:
+                out(f"{pad}has_p{j} = True")
+                grant_parts.append(f"(Consumption('cap', PID{j}, pscope{j}, amount=granted),) if has_p{j} else ()")
+        out("        if bitten is not None:")
+        out("            reasons.append(bitten)")
+        out("        elif asked == 0 and not reasons and not unknown:")
+        out("            reasons.append(ZERO_REASON)")
+    else:
+        out("    if not pending and asked == 0 and not reasons and not unknown:")
+        out("        reasons.append(ZERO_REASON)")
+    # documents
+    out("    missing_docs = []")
+    if rule.documents_required:
+        out("    for _, docs in app_docs_missing:")
+        out("        missing_docs.extend(docs)")
+        out("    have = I.get('documents', EMPTY)")
+        if plan.docs:
+            if trace:
+                out("    required = []")
+            out("    miss = []")
+            for m, (doc, when) in enumerate(plan.docs):
+                ns[f"D{m}"], ns[f"W{m}"] = doc, when
+                pad = "    "
+                if when is not None:
+                    out("    try:")
+                    out(f"        need = W{m}(I, A, C)")
+                    out("    except MissingFact as exc:")
+                    out("        unknown.append(exc.fact)")
+                    out("        need = False")
+                    out("    if need:")
+                    pad = "        "
+                if trace:
+                    out(f"{pad}required.append(D{m})")
+                out(f"{pad}if D{m} not in have:")
+                out(f"{pad}    miss.append(D{m})")
+            if trace:
+                out("    if required:")
+                out("        steps.append(('documents', RULE, tuple(required), tuple(miss), DOCS_CITES))")
+            out("    missing_docs.extend(miss)")
+        for m, dc in enumerate(rule.item_document_checks):
+            ns[f"DC{m}"] = dc
+            pad = "    "
+            if dc.kinds is not None:
+                out(f"    if kind in DC{m}.kinds:")
+                pad = "        "
+            out(f"{pad}required_, miss_, unk_ = _documents(DC{m}.needs, have, I, A, C)")
+            out(f"{pad}unknown.extend(unk_)")
+            if trace:
+                out(f"{pad}steps.append(('documents', DC{m}, tuple(required_), tuple(miss_), DC{m}.cites))")
+            out(f"{pad}missing_docs.extend(miss_)")
+    # finish
+    steps = "tuple(steps)" if trace else "()"
+    out("    if reasons:")
+    out("        if len(reasons) > 1:")
+    out("            reasons.sort(key=RANK)")
+    out(
+        f"        return ItemDecision(item, RULE, 'refused', ZERO, asked, None, tuple(reasons), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES)"
+    )
+    out("    if unknown:")
+    out(
+        f"        return ItemDecision(item, RULE, 'incomplete', ZERO, asked, None, (), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES)"
+    )
+    out("    if pending:")
+    out(
+        f"        return ItemDecision(item, RULE, 'pending_review', ZERO, asked, None, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES)"
+    )
+    out("    if missing_docs:")
+    out(
+        f"        return ItemDecision(item, RULE, 'incomplete', ZERO, asked, granted, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES)"
+    )
+    consumes = " + ".join(f"({part})" for part in grant_parts) if grant_parts else "()"
+    out(f"    grant = Grant(claim.claim_id, item.id, RULE_ID, claim.applicant_id, claim.funding_year, granted, {consumes})")
+    out(
+        f"    return ItemDecision(item, RULE, 'reduced' if granted < asked else 'granted', granted, asked, None, (), (), (), {steps}, grant, POLICY_DOCS_CITES)"
+    )
+    source = "\n".join(lines) + "\n"
+    code = compile(source, f"<rule {rule.id}{' traced' if trace else ''}>", "exec")
+    exec(code, ns)  # noqa: S102 -- generated from the compiled rule's structure; expressions are the allow-listed functions
+    decide: Callable[..., ItemDecision] = ns["decide"]
+    decide.source = source  # type: ignore[attr-defined]
+    return decide
