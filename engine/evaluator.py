@@ -346,11 +346,10 @@ def evaluate_claim(
     for item in claim.items:
         rule = policy.rules_by_type[item.type]
         fast = plans[rule.id].fast
-        if fast is not None and item.id not in losers:
+        if fast is not None and item.id not in losers:  # the rule's compiled function; it also adds its grant to `usage`
             d = fast[trace](item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing)
             decisions.append(d)
             if d.grant is not None:
-                usage.add(d.grant)
                 grants.append(d.grant)
             continue
         d = _decide(
@@ -680,12 +679,14 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
     if rule.subject is not None or rule.referral is not None or rule.amount is None:
         return None
     ns: dict[str, Any] = {
-        "__builtins__": {"bool": bool, "len": len, "tuple": tuple, "list": list},
+        "__builtins__": {"bool": bool, "len": len, "tuple": tuple, "list": list, "set": set},
         "MissingFact": MissingFact,
         "PendingAmount": PendingAmount,
-        "ItemDecision": ItemDecision,
-        "Grant": Grant,
-        "Consumption": Consumption,
+        "NEW": tuple.__new__,  # named tuples built directly, all fields given
+        "ID": ItemDecision,
+        "GR": Grant,
+        "CO": Consumption,
+        "NO_AMOUNT": Decimal(0),
         "ZERO": ZERO,
         "_plain": _plain,
         "_uniq": _uniq,
@@ -769,8 +770,11 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
     out("        unknown.append(exc.fact)")
     # limits
     grant_parts: list[str] = []
+    plain_counts: list[str] = []
+    usage_updates: list[str] = []  # what Usage.add would do with the grant, done here
     if plan.limits:
-        out("    limits_get = usage.limits.get")
+        out("    limits = usage.limits")
+        out("    limits_get = limits.get")
     for j, (limit, scoper, counting, failed) in enumerate(plan.limits):
         ns[f"L{j}"], ns[f"LS{j}"], ns[f"LR{j}"], ns[f"LID{j}"], ns[f"LT{j}"] = limit, scoper, failed, limit.id, limit.times
         out(f"    has_l{j} = False")
@@ -795,13 +799,16 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         out("        if not ok:")
         out(f"            reasons.append(LR{j})")
         out(f"        has_l{j} = True")
-        grant_parts.append(f"(Consumption('limit', LID{j}, lscope{j}, counts=tuple([_plain(v) for v in counts{j}])),) if has_l{j} else ()")
+        grant_parts.append(f"(NEW(CO, ('limit', LID{j}, lscope{j}, NO_AMOUNT, pc{j})),) if has_l{j} else ()")
+        plain_counts.append(f"    pc{j} = tuple([_plain(v) for v in counts{j}]) if has_l{j} else None")
+        usage_updates.append(f"    if has_l{j}:\n        limits.setdefault((LID{j}, lscope{j}), set()).add(pc{j})")
     # caps
     out("    granted = asked")
     if plan.caps:
         out("    if not pending:")
         out("        bitten = None")
-        out("        caps_get = usage.caps.get")
+        out("        caps = usage.caps")
+        out("        caps_get = caps.get")
         for j, (cap, cap_scoper, exhausted) in enumerate(plan.caps):
             ns[f"P{j}"], ns[f"PS{j}"], ns[f"PR{j}"], ns[f"PID{j}"], ns[f"PC{j}"] = cap, cap_scoper, exhausted, cap.id, cap.ceiling
             out(f"        has_p{j} = False")
@@ -831,7 +838,8 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
             out(f"{pad}granted = after")
             if cap_scoper is not None:
                 out(f"{pad}has_p{j} = True")
-                grant_parts.append(f"(Consumption('cap', PID{j}, pscope{j}, amount=granted),) if has_p{j} else ()")
+                grant_parts.append(f"(NEW(CO, ('cap', PID{j}, pscope{j}, granted, None)),) if has_p{j} else ()")
+                usage_updates.append(f"    if has_p{j}:\n        caps[(PID{j}, pscope{j})] = caps_get((PID{j}, pscope{j}), ZERO) + granted")
         out("        if bitten is not None:")
         out("            reasons.append(bitten)")
         out("        elif asked == 0 and not reasons and not unknown:")
@@ -885,24 +893,26 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
     out("        if len(reasons) > 1:")
     out("            reasons.sort(key=RANK)")
     out(
-        f"        return ItemDecision(item, RULE, 'refused', ZERO, asked, None, tuple(reasons), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES)"
+        f"        return NEW(ID, (item, RULE, 'refused', ZERO, asked, None, tuple(reasons), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
     )
     out("    if unknown:")
     out(
-        f"        return ItemDecision(item, RULE, 'incomplete', ZERO, asked, None, (), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES)"
+        f"        return NEW(ID, (item, RULE, 'incomplete', ZERO, asked, None, (), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
     )
     out("    if pending:")
     out(
-        f"        return ItemDecision(item, RULE, 'pending_review', ZERO, asked, None, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES)"
+        f"        return NEW(ID, (item, RULE, 'pending_review', ZERO, asked, None, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
     )
     out("    if missing_docs:")
     out(
-        f"        return ItemDecision(item, RULE, 'incomplete', ZERO, asked, granted, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES)"
+        f"        return NEW(ID, (item, RULE, 'incomplete', ZERO, asked, granted, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
     )
     consumes = " + ".join(f"({part})" for part in grant_parts) if grant_parts else "()"
-    out(f"    grant = Grant(claim.claim_id, item.id, RULE_ID, claim.applicant_id, claim.funding_year, granted, {consumes})")
+    lines.extend(plain_counts)
+    out(f"    grant = NEW(GR, (claim.claim_id, item.id, RULE_ID, claim.applicant_id, claim.funding_year, granted, {consumes}))")
+    lines.extend(usage_updates)
     out(
-        f"    return ItemDecision(item, RULE, 'reduced' if granted < asked else 'granted', granted, asked, None, (), (), (), {steps}, grant, POLICY_DOCS_CITES)"
+        f"    return NEW(ID, (item, RULE, 'reduced' if granted < asked else 'granted', granted, asked, None, (), (), (), {steps}, grant, POLICY_DOCS_CITES))"
     )
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<rule {rule.id}{' traced' if trace else ''}>", "exec")
