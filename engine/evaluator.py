@@ -160,6 +160,11 @@ def _context(policy: CompiledPolicy) -> _Context:
     return ctx
 
 
+def prepare(policy: CompiledPolicy) -> None:
+    """Compile the policy's rules into Python functions now (load does this), not on the first evaluation."""
+    _context(policy)
+
+
 def _rate(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
     base = form.of.function(I, A, C)
     value: Decimal = (base * form.rate).quantize(ctx.quantum, rounding=ctx.mode)

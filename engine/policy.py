@@ -42,4 +42,7 @@ def _finish(source: Source) -> CompiledPolicy:
     policy, problems = check_source(source)
     if problems or policy is None:
         raise PolicyError(problems, f"{source.file}: policy is not valid")
+    from .evaluator import prepare  # rules compiled to functions once, at load (issue 6)
+
+    prepare(policy)
     return policy

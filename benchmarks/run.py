@@ -1,0 +1,519 @@
+"""The engine against a hand-written baseline, on a generated round of the Pinggu measures.
+
+    python benchmarks/run.py --items 100000            # the figures of record (a few minutes)
+    python benchmarks/run.py --items 10000 --quick     # a smoke run (seconds)
+    python benchmarks/run.py --items 100000 --write-readme   # also refresh the table in benchmarks/README.md
+
+What it does, in order:
+
+1. loads, validates and compiles policies/pinggu_2020.yaml, each time in a
+   fresh subprocess (imports excluded), and reports the median in ms;
+2. generates the round (benchmarks/generate.py, seeded) and parses every claim
+   for the engine (`parse_claim`) and for the baseline (`baseline.prepare`),
+   outside the timed region (parsing is timed and reported separately);
+3. checks, on the whole round, that the engine with the full trace, the engine
+   with tracing off, and the baseline give the same status, amount and
+   provisional amount for every item (and trace on/off the same reasons,
+   grants and missing facts/documents); any difference stops the run with
+   exit code 2, before any timing;
+4. times the engine and the baseline interleaved (B A B A' ... over several
+   rounds, garbage collected before each pass, results not kept) and reports
+   median times and the median of the per-round ratios engine / baseline;
+5. decide + render the Chinese text explanation (engine.render.explain), items/s,
+   if the renderer is installed;
+6. one 10-item application: p50/p99 latency in microseconds, engine (with trace)
+   and baseline interleaved call by call;
+7. peak memory (peak RSS of a subprocess: VmHWM, or getrusage where /proc is
+   absent) of a streamed batch of 1,000,000 items against 10,000:
+   generate -> parse -> decide -> keep only totals.
+
+Ratios, not absolute times, are the figures of record: these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for p in (str(ROOT), str(HERE)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+import baseline  # noqa: E402
+import generate  # noqa: E402
+
+import engine  # noqa: E402
+from engine.evaluator import evaluate_claim  # noqa: E402
+
+POLICY = ROOT / "policies" / "pinggu_2020.yaml"
+README = HERE / "README.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+TARGETS = {
+    "trace": ("full trace, ratio to baseline", "<=", 5.0),
+    "notrace": ("tracing off, ratio to baseline", "<=", 2.5),
+    "latency": ("10-item application p50, ratio to baseline", "<=", 6.0),
+    "explain": ("decide + zh text explanation, items/s", ">=", 20000.0),
+    "load": ("load + validate + compile, ms", "<=", 150.0),
+    "memory": ("peak RSS 1,000,000 streamed items / 10,000", "<=", 1.5),
+}
+
+
+def say(*args: Any) -> None:
+    print(*args, flush=True)
+
+
+# --- 1. load ---------------------------------------------------------------------------------------
+
+_LOAD_CHILD = """
+import sys, time
+sys.path.insert(0, {root!r})
+import engine
+t = time.perf_counter()
+engine.load_policy({policy!r})
+print((time.perf_counter() - t) * 1000)
+"""
+
+
+def measure_load(runs: int) -> dict[str, Any]:
+    code = _LOAD_CHILD.format(root=str(ROOT), policy=str(POLICY))
+    cold = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+        cold.append(float(out.strip().splitlines()[-1]))
+    warm = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        engine.load_policy(POLICY)
+        warm.append((time.perf_counter() - t) * 1000)
+    return {"fresh_process_ms": statistics.median(cold), "fresh_process_all_ms": cold, "warm_ms": statistics.median(warm)}
+
+
+# --- 3. agreement --------------------------------------------------------------------------------------
+
+
+def check_agreement(policy: engine.CompiledPolicy, parsed: list[Any], prepared: list[Any]) -> Counter[str]:
+    """Engine (trace), engine (no trace) and baseline agree on every item, or the run stops here."""
+    coverage: Counter[str] = Counter()
+    bad = 0
+    for claim, prep in zip(parsed, prepared, strict=True):
+        full = evaluate_claim(policy, claim, trace=True)
+        lean = evaluate_claim(policy, claim, trace=False)
+        base = baseline.decide(prep)
+        if len(full.items) != len(base) or len(lean.items) != len(base):
+            raise SystemExit(f"DISAGREEMENT in {claim.claim_id}: item counts differ")
+        if full.grants != lean.grants:
+            bad += 1
+            say(f"DISAGREEMENT {claim.claim_id}: grants differ with tracing off")
+        for d, e, b in zip(full.items, lean.items, base, strict=True):
+            mine = (d.status, d.amount, d.provisional)
+            if mine != b:
+                bad += 1
+                if bad <= 20:
+                    say(
+                        f"DISAGREEMENT {claim.claim_id} {d.item.id} {d.item.type}: engine {mine} baseline {b}; reasons {[r.check for r in d.reasons]}"
+                    )
+            if (e.status, e.amount, e.asked, e.provisional, e.reasons, e.missing_facts, e.missing_documents, e.grant) != (
+                d.status,
+                d.amount,
+                d.asked,
+                d.provisional,
+                d.reasons,
+                d.missing_facts,
+                d.missing_documents,
+                d.grant,
+            ):
+                bad += 1
+                if bad <= 20:
+                    say(f"DISAGREEMENT {claim.claim_id} {d.item.id}: tracing off changes the result")
+            coverage["status:" + d.status] += 1
+            for r in d.reasons:
+                coverage["refused:" + r.check] += 1
+            for s in d.steps:
+                if s[0] == "cap" and s[5] < s[4]:
+                    coverage["cap bites:" + s[1].id] += 1
+            if d.missing_documents:
+                coverage["incomplete:documents"] += 1
+            if d.missing_facts:
+                coverage["incomplete:facts"] += 1
+    if bad:
+        say(f"\n{bad} disagreement(s): no timing is reported.")
+        raise SystemExit(2)
+    return coverage
+
+
+# --- 4. interleaved timing ------------------------------------------------------------------------------
+
+
+def _time(fn: Any, xs: list[Any]) -> float:
+    gc.collect()
+    t = time.perf_counter()
+    for x in xs:
+        fn(x)
+    return time.perf_counter() - t
+
+
+def timed_rounds(policy: engine.CompiledPolicy, parsed: list[Any], prepared: list[Any], rounds: int) -> dict[str, Any]:
+    def full(c: Any) -> Any:
+        return evaluate_claim(policy, c, trace=True)
+
+    def lean(c: Any) -> Any:
+        return evaluate_claim(policy, c, trace=False)
+
+    times: dict[str, list[float]] = {"baseline": [], "trace": [], "notrace": []}
+    ratios: dict[str, list[float]] = {"trace": [], "notrace": []}
+    for r in range(rounds):
+        order = ("trace", "notrace") if r % 2 == 0 else ("notrace", "trace")
+        for which in order:  # B A B A': each engine pass next to its own baseline pass
+            tb = _time(baseline.decide, prepared)
+            te = _time(full if which == "trace" else lean, parsed)
+            times["baseline"].append(tb)
+            times[which].append(te)
+            ratios[which].append(te / tb)
+        say(
+            f"  round {r + 1}/{rounds}: baseline {times['baseline'][-1]:.3f}s trace {times['trace'][-1]:.3f}s notrace {times['notrace'][-1]:.3f}s"
+        )
+    return {
+        "median_s": {k: statistics.median(v) for k, v in times.items()},
+        "ratio": {k: statistics.median(v) for k, v in ratios.items()},
+        "ratios": ratios,
+    }
+
+
+def time_to_dict(policy: engine.CompiledPolicy, parsed: list[Any], rounds: int) -> float:
+    """Informative: decide with the full trace and expand it to the JSON dict (to_dict), items/s."""
+    n = sum(len(c.items) for c in parsed)
+    best = []
+    for _ in range(rounds):
+        best.append(_time(lambda c: evaluate_claim(policy, c).to_dict(), parsed))
+    return n / statistics.median(best)
+
+
+# --- 5. explanation ---------------------------------------------------------------------------------------
+
+
+def time_explain(policy: engine.CompiledPolicy, parsed: list[Any], rounds: int) -> dict[str, Any] | None:
+    try:
+        from engine import render
+    except ImportError:
+        return None
+    explain = getattr(render, "explain", None)
+    if explain is None:
+        return None
+    n = sum(len(c.items) for c in parsed)
+    explain(policy, evaluate_claim(policy, parsed[0]), "zh", "text")  # templates compiled once, up front
+    ts = [_time(lambda c: explain(policy, evaluate_claim(policy, c), "zh", "text"), parsed) for _ in range(rounds)]
+    return {"items": n, "median_s": statistics.median(ts), "items_per_s": n / statistics.median(ts)}
+
+
+# --- 6. latency -------------------------------------------------------------------------------------------
+
+
+def latency(policy: engine.CompiledPolicy, calls: int) -> dict[str, Any]:
+    raw = generate.application(10, seed=7)
+    claim = engine.parse_claim(policy, raw)
+    prep = baseline.prepare(raw)
+    assert [(d.status, d.amount, d.provisional) for d in evaluate_claim(policy, claim).items] == baseline.decide(prep)
+    for _ in range(200):  # warm up
+        evaluate_claim(policy, claim)
+        baseline.decide(prep)
+    e, b, p = [], [], []
+    clock = time.perf_counter_ns
+    gc.collect()
+    for i in range(calls):
+        t0 = clock()
+        baseline.decide(prep)
+        t1 = clock()
+        evaluate_claim(policy, claim)
+        t2 = clock()
+        b.append((t1 - t0) / 1000)
+        e.append((t2 - t1) / 1000)
+        if i % 10 == 0:
+            t3 = clock()
+            engine.parse_claim(policy, raw)
+            p.append((clock() - t3) / 1000)
+
+    def q(xs: list[float], f: float) -> float:
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(f * len(xs)))]
+
+    return {
+        "engine_p50_us": q(e, 0.5),
+        "engine_p99_us": q(e, 0.99),
+        "baseline_p50_us": q(b, 0.5),
+        "baseline_p99_us": q(b, 0.99),
+        "ratio_p50": q(e, 0.5) / q(b, 0.5),
+        "ratio_p99": q(e, 0.99) / q(b, 0.99),
+        "parse_p50_us": q(p, 0.5),
+    }
+
+
+# --- 7. memory ----------------------------------------------------------------------------------------
+
+
+def memory_child(n_items: int) -> None:
+    """Stream a round: generate -> parse -> decide (full trace) -> keep totals only. Prints peak RSS in KiB."""
+    import resource
+
+    policy = engine.load_policy(POLICY)
+    counts: Counter[str] = Counter()
+    total = Decimal(0)
+    done = 0
+    t = time.perf_counter()
+    for raw in generate.claims(n_items):
+        d = evaluate_claim(policy, engine.parse_claim(policy, raw))
+        for it in d.items:
+            counts[it.status] += 1
+            total += it.amount
+        done += len(raw["items"])
+    elapsed = time.perf_counter() - t
+    peak = _peak_rss_kib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"items": done, "peak_rss_kib": peak, "seconds": elapsed, "total": str(total), "counts": counts}))
+
+
+def _peak_rss_kib() -> int | None:
+    """This process image's peak RSS (VmHWM). On Linux `getrusage(...).ru_maxrss` survives exec: a child
+    spawned by a large parent would report the parent's peak, so VmHWM is read where it exists."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def measure_memory(small: int, large: int) -> dict[str, Any]:
+    out = {}
+    for n in (small, large):
+        say(f"  streaming {n:,} items in a subprocess ...")
+        res = subprocess.run([sys.executable, __file__, "--memory-child", str(n)], check=True, capture_output=True, text=True)
+        out[n] = json.loads(res.stdout.strip().splitlines()[-1])
+        say(f"    peak RSS {out[n]['peak_rss_kib'] / 1024:.1f} MiB in {out[n]['seconds']:.0f}s")
+    return {
+        "small_items": small,
+        "large_items": large,
+        "small_peak_mib": out[small]["peak_rss_kib"] / 1024,
+        "large_peak_mib": out[large]["peak_rss_kib"] / 1024,
+        "ratio": out[large]["peak_rss_kib"] / out[small]["peak_rss_kib"],
+        "large_seconds": out[large]["seconds"],
+    }
+
+
+# --- report -----------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": dt.date.today().isoformat(),
+        "python": platform.python_version(),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "platform": platform.platform(),
+    }
+
+
+def verdict(key: str, value: float | None) -> str:
+    if value is None:
+        return "not measured"
+    _, op, limit = TARGETS[key]
+    ok = value <= limit if op == "<=" else value >= limit
+    return "met" if ok else "MISSED"
+
+
+def table(res: dict[str, Any]) -> str:
+    m = res["machine"]
+    t = res["timing"]
+    lat = res["latency"]
+    ex = res.get("explain")
+    mem = res.get("memory")
+    load = res["load"]
+    n = res["items"]
+    rows = [
+        (
+            "Decisions, full trace (default)",
+            f"{n / t['median_s']['trace']:,.0f} items/s",
+            f"**{t['ratio']['trace']:.2f}×**",
+            "≤ 5×",
+            verdict("trace", t["ratio"]["trace"]),
+        ),
+        (
+            "Decisions, tracing off",
+            f"{n / t['median_s']['notrace']:,.0f} items/s",
+            f"**{t['ratio']['notrace']:.2f}×**",
+            "≤ 2.5×",
+            verdict("notrace", t["ratio"]["notrace"]),
+        ),
+        ("Baseline (hand-written, Decimal)", f"{n / t['median_s']['baseline']:,.0f} items/s", "1×", "", ""),
+        (
+            "Decide + zh text explanation",
+            f"**{ex['items_per_s']:,.0f} items/s**" if ex else "not measured (engine.render.explain absent)",
+            "",
+            "≥ 20,000 items/s",
+            verdict("explain", ex["items_per_s"] if ex else None),
+        ),
+        (
+            "One 10-item application, p50 / p99",
+            f"{lat['engine_p50_us']:.0f} / {lat['engine_p99_us']:.0f} µs (baseline {lat['baseline_p50_us']:.0f} / {lat['baseline_p99_us']:.0f} µs)",
+            f"**{lat['ratio_p50']:.2f}×** / {lat['ratio_p99']:.2f}×",
+            "≤ 6×",
+            verdict("latency", lat["ratio_p50"]),
+        ),
+        (
+            "Load + validate + compile pinggu_2020.yaml",
+            f"**{load['fresh_process_ms']:.0f} ms** (fresh process; warm {load['warm_ms']:.0f} ms)",
+            "",
+            "≤ 150 ms",
+            verdict("load", load["fresh_process_ms"]),
+        ),
+        (
+            f"Peak RSS, {mem['large_items']:,} streamed items vs {mem['small_items']:,}" if mem else "Peak memory, streamed batch",
+            f"{mem['large_peak_mib']:.1f} MiB vs {mem['small_peak_mib']:.1f} MiB" if mem else "not measured (--no-memory)",
+            f"**{mem['ratio']:.2f}×**" if mem else "",
+            "≤ 1.5×",
+            verdict("memory", mem["ratio"] if mem else None),
+        ),
+        (
+            "Claim parsing (outside the timed region)",
+            f"{res['parse_items_per_s']:,.0f} items/s (10-item claim p50 {lat['parse_p50_us']:.0f} µs)",
+            "",
+            "",
+            "informative",
+        ),
+        ("Full trace expanded to JSON dict (to_dict)", f"{res['to_dict_items_per_s']:,.0f} items/s", "", "", "informative"),
+    ]
+    head = (
+        f"Measured {m['date']} · Python {m['python']} · {m['nproc']} CPUs ({m['cpu']}) · {m['platform']}\n"
+        f"Workload: {n:,} items in {res['claims']:,} applications (seed {res['seed']}), {res['rounds']} interleaved rounds, medians.\n\n"
+    )
+    lines = ["| Measure | Engine | Ratio to baseline | Target | |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return head + "\n".join(lines) + "\n"
+
+
+def write_readme(text: str) -> None:
+    body = README.read_text(encoding="utf-8")
+    start, end = body.index(BEGIN) + len(BEGIN), body.index(END)
+    README.write_text(body[:start] + "\n" + text + body[end:], encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Engine vs hand-written baseline on a generated Pinggu round.")
+    ap.add_argument("--items", type=int, default=100000, help="items in the timed round (default 100000)")
+    ap.add_argument("--seed", type=int, default=generate.SEED)
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    ap.add_argument("--latency-calls", type=int, default=5000)
+    ap.add_argument("--explain-items", type=int, default=20000, help="items rendered for the explanation figure")
+    ap.add_argument("--memory-items", type=int, default=1000000, help="the large streamed batch (default 1,000,000)")
+    ap.add_argument("--memory-small", type=int, default=10000)
+    ap.add_argument("--no-memory", action="store_true", help="skip the streamed-memory measurement")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 2 rounds, small latency/explain/memory runs")
+    ap.add_argument("--json", help="write the raw results here")
+    ap.add_argument("--write-readme", action="store_true", help="replace the results table in benchmarks/README.md")
+    ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return 0
+    if args.quick:
+        args.rounds, args.latency_calls, args.explain_items = 2, 1000, min(args.explain_items, 2000)
+        args.memory_items, args.memory_small = 50000, 5000
+
+    res: dict[str, Any] = {"machine": machine(), "items": args.items, "seed": args.seed, "rounds": args.rounds}
+    say(
+        f"policy-engine benchmark · {res['machine']['date']} · Python {res['machine']['python']} · {res['machine']['cpu']} × {res['machine']['nproc']}"
+    )
+
+    say("1. load + validate + compile (fresh subprocesses) ...")
+    res["load"] = measure_load(7 if not args.quick else 3)
+    say(f"   {res['load']['fresh_process_ms']:.0f} ms (warm {res['load']['warm_ms']:.0f} ms)")
+    policy = engine.load_policy(POLICY)
+
+    say(f"2. generating and parsing {args.items:,} items ...")
+    raws = list(generate.claims(args.items, args.seed))
+    t = time.perf_counter()
+    parsed = [engine.parse_claim(policy, r) for r in raws]
+    parse_s = time.perf_counter() - t
+    prepared = [baseline.prepare(r) for r in raws]
+    del raws
+    res["claims"] = len(parsed)
+    res["parse_items_per_s"] = args.items / parse_s
+    say(f"   {len(parsed):,} applications; parse_claim {res['parse_items_per_s']:,.0f} items/s")
+
+    say("3. agreement: engine (trace on, trace off) vs baseline on every item ...")
+    coverage = check_agreement(policy, parsed, prepared)
+    res["coverage"] = dict(sorted(coverage.items()))
+    say(f"   all {args.items:,} items agree. Paths exercised:")
+    for k, v in sorted(coverage.items()):
+        say(f"     {k:55s} {v:>8,}")
+
+    say(f"4. timing, {args.rounds} interleaved rounds ...")
+    res["timing"] = timed_rounds(policy, parsed, prepared, args.rounds)
+    res["to_dict_items_per_s"] = time_to_dict(policy, parsed[: max(1, len(parsed) // 5)], 1) if parsed else 0.0
+
+    say("5. decide + render the zh text explanation ...")
+    subset, k = [], 0
+    for c in parsed:
+        if k >= args.explain_items:
+            break
+        subset.append(c)
+        k += len(c.items)
+    res["explain"] = time_explain(policy, subset, 3 if not args.quick else 1)
+    say(f"   {res['explain']['items_per_s']:,.0f} items/s" if res["explain"] else "   not measured: engine.render.explain is absent")
+    del parsed, prepared
+    gc.collect()
+
+    say("6. one 10-item application, latency ...")
+    res["latency"] = latency(policy, args.latency_calls)
+
+    if not args.no_memory:
+        say("7. peak memory of a streamed batch ...")
+        res["memory"] = measure_memory(args.memory_small, args.memory_items)
+
+    text = table(res)
+    say("\n" + text)
+    misses = [
+        k
+        for k, v in (
+            ("trace", res["timing"]["ratio"]["trace"]),
+            ("notrace", res["timing"]["ratio"]["notrace"]),
+            ("latency", res["latency"]["ratio_p50"]),
+            ("explain", res["explain"]["items_per_s"] if res["explain"] else None),
+            ("load", res["load"]["fresh_process_ms"]),
+            ("memory", res["memory"]["ratio"] if res.get("memory") else None),
+        )
+        if verdict(k, v) == "MISSED"
+    ]
+    say("targets missed: " + ", ".join(misses) if misses else "every measured target met")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
+    if args.write_readme:
+        write_readme(text)
+        say(f"table written to {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
