@@ -261,8 +261,15 @@ class _Postgres:
 
     def locked(self) -> _Tx:
         def begin() -> None:
-            self.conn.execute("BEGIN")
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            # READ COMMITTED whatever the server's default_transaction_isolation: under REPEATABLE READ the
+            # snapshot would be taken by the lock statement itself, before it waits, and the commit that held
+            # the lock would stay invisible (a race past every cap); under SERIALIZABLE commits would fail.
+            self.conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            try:
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            except BaseException:  # e.g. lock_timeout: leave no aborted transaction behind on the connection
+                self.conn.execute("ROLLBACK")
+                raise
 
         return _Tx(begin, lambda: self.conn.execute("COMMIT"), lambda: self.conn.execute("ROLLBACK"))
 
@@ -379,6 +386,7 @@ class CommitResult:
 
 
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
+_INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
 
 class Ledger:
@@ -386,9 +394,19 @@ class Ledger:
 
     def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = url or default_url()
-        self.db = _connect(self.url)
+        self._db = _connect(self.url)
+        self._pid = os.getpid()
         if create:
             self.migrate()
+
+    @property
+    def db(self) -> _Backend:
+        """The connection of this process: a ledger used in a forked child opens its own (a shared one breaks both)."""
+        if self._pid != os.getpid():
+            _INHERITED.append(self._db)  # never used nor closed here: it belongs to the parent
+            self._db = _connect(self.url)
+            self._pid = os.getpid()
+        return self._db
 
     def __enter__(self) -> Ledger:
         return self
@@ -397,7 +415,8 @@ class Ledger:
         self.close()
 
     def close(self) -> None:
-        self.db.close()
+        if self._pid == os.getpid():
+            self._db.close()
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -596,7 +615,10 @@ class Ledger:
                 self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in sorted(keys)])
 
     def reverse(self, claim_id: str, item_id: str, *, reason: str, returned: Decimal | None = None, decided_on: str | None = None) -> int:
-        """Record that a grant's funds were (to be) returned. Its own entry; the grant keeps counting against caps and limits."""
+        """Record that a grant's funds were (to be) returned. Its own entry; the grant keeps counting against caps and limits.
+
+        `returned` (default: the amount granted) must be positive, and all the grant's reversals together at most its amount.
+        """
         with self.db.locked():
             rows = self.db.query(
                 "SELECT id, applicant_id, amount FROM grants WHERE claim_id = ? AND item_id = ? AND superseded = 0", (claim_id, item_id)
@@ -604,6 +626,12 @@ class Ledger:
             if not rows:
                 raise LedgerError(f"no active grant for claim {claim_id} item {item_id}")
             gid, applicant, amount = rows[0]
+            back = returned if returned is not None else Decimal(amount)
+            before = sum((Decimal(r) for (r,) in self.db.query("SELECT returned FROM reversals WHERE grant_id = ?", (gid,))), Decimal(0))
+            if not back.is_finite() or back <= 0 or before + back > Decimal(amount):
+                raise LedgerError(
+                    f"claim {claim_id} item {item_id}: {back} cannot be returned: {amount} granted, {format_money(before)} returned already"
+                )
             return self.db.insert(
                 "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -612,7 +640,7 @@ class Ledger:
                     claim_id,
                     item_id,
                     applicant,
-                    format_money(returned if returned is not None else Decimal(amount)),
+                    format_money(back),
                     reason,
                     decided_on,
                     _now(),

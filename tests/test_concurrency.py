@@ -3,20 +3,28 @@
 Each process commits claims by the same enterprise (pledge-loan subsidies against the 30万 yearly cap and
 the 3-times limit, patent insurance against the 10万 yearly cap, one shared navigation project against its
 5万 cap, one shared invention patent paid once) and claims by different alliance applicants for one shared
-alliance (20万 cap). All start together behind a barrier; afterwards every cap and limit is checked
-against the ledger. Runs against SQLite and PostgreSQL.
+alliance (20万 cap). All processes meet at a barrier before each of their commits, so every round of
+commits is a race; afterwards every cap and limit is checked against the ledger. Runs against SQLite
+and PostgreSQL.
+
+Negative control (`test_without_the_lock_the_same_race_is_caught`): the same scenario with the
+ledger's commit lock and transaction taken away must end with violations -- proof that the test
+can see a race, not just that none happened.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from conftest import AGENCY_ID, ALLIANCE_ID, APPLICANTS, ENTERPRISE_2_ID, OTHER_ORG_ID, PLATFORM_ID, POLICY_PATH, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
+import engine.ledger as ledger_module
 from engine.ledger import Ledger
 
 PROCESSES = 6
@@ -39,13 +47,17 @@ def conflicting_claim(worker: int, k: int) -> dict:
 
 def _worker(url: str, worker: int, barrier, results) -> None:
     policy = engine.load_policy(POLICY_PATH)
-    with Ledger(url) as ledger:
-        barrier.wait()
-        granted = 0
-        for k in range(CLAIMS_EACH):
-            r = ledger.commit(policy, conflicting_claim(worker, k))
-            granted += r.grants
-        results.put((worker, granted))
+    try:
+        with Ledger(url) as ledger:
+            granted = 0
+            for k in range(CLAIMS_EACH):
+                barrier.wait(60)  # every process commits its k-th claim at the same moment
+                r = ledger.commit(policy, conflicting_claim(worker, k))
+                granted += r.grants
+            results.put((worker, granted))
+    except BaseException:
+        barrier.abort()  # a failed worker must not leave the others waiting at the barrier
+        raise
 
 
 @pytest.fixture(params=BACKENDS)
@@ -53,7 +65,8 @@ def url(request, tmp_path):
     yield from make_ledger_url(request.param, tmp_path)
 
 
-def test_concurrent_commits_never_exceed_a_cap_or_limit(policy, url, capsys):
+def race(policy, url) -> dict[str, Any]:
+    """Run the scenario on a fresh ledger at `url`; what the ledger holds afterwards."""
     with Ledger(url):  # create the schema once, before the race
         pass
     ctx = mp.get_context("fork")
@@ -62,15 +75,21 @@ def test_concurrent_commits_never_exceed_a_cap_or_limit(policy, url, capsys):
     procs = [ctx.Process(target=_worker, args=(url, w, barrier, results)) for w in range(PROCESSES)]
     for p in procs:
         p.start()
+    deadline = time.monotonic() + 120
     for p in procs:
-        p.join(120)
+        p.join(max(deadline - time.monotonic(), 0.1))
+    for p in procs:
+        if p.exitcode is None:
+            p.kill()
     assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
     granted = sum(results.get(timeout=5)[1] for _ in procs)
-
     with Ledger(url) as ledger:
-        violations = ledger.verify(policy)
-        grants = list(ledger.grants())
-        counts = ledger.counts()
+        return {"granted": granted, "violations": ledger.verify(policy), "grants": list(ledger.grants()), "counts": ledger.counts()}
+
+
+def test_concurrent_commits_never_exceed_a_cap_or_limit(policy, url, capsys):
+    out = race(policy, url)
+    granted, violations, grants, counts = out["granted"], out["violations"], out["grants"], out["counts"]
     tried = PROCESSES * CLAIMS_EACH
     with capsys.disabled():
         print(f"\n[concurrency {url.split(':')[0]}] processes={PROCESSES} conflicting commits tried={tried} "
@@ -88,3 +107,34 @@ def test_concurrent_commits_never_exceed_a_cap_or_limit(policy, url, capsys):
     assert total("navigation-project") == Decimal("50000.00")  # 3万 + 2万 = the 5万 project cap
     assert total("invention-patent-fees") == Decimal("4200.00")  # the shared patent paid once: 50% of 8,400
     assert total("alliance-operation") == Decimal("200000.00")  # 10万 + 10万 = the alliance's 20万, across applicants
+
+
+def test_without_the_lock_the_same_race_is_caught(policy, url, tmp_path, monkeypatch, capsys):
+    # Take the commit lock and its transaction away (each statement commits on its own); the forked
+    # workers inherit the patch. SQLite's own locking then guards single statements only, and two
+    # commits read the same history before either writes. Up to 3 attempts, each on a fresh ledger:
+    # races are timing, and a quiet machine may let one attempt through (measured: 60 of 60 caught).
+    def unlocked(self: Any) -> Any:
+        return ledger_module._Tx(lambda: None, lambda: None, lambda: None)
+
+    monkeypatch.setattr(ledger_module._SQLite, "locked", unlocked)
+    monkeypatch.setattr(ledger_module._Postgres, "locked", unlocked)
+    found: list[str] = []
+    attempts = 0
+    while not found and attempts < 3:
+        attempts += 1
+        found = race(policy, url if attempts == 1 else _fresh(url, tmp_path, attempts))["violations"]
+    with capsys.disabled():
+        print(f"\n[concurrency {url.split(':')[0]}, lock OFF] processes={PROCESSES} conflicting commits tried={PROCESSES * CLAIMS_EACH} "
+              f"attempts={attempts} violations={len(found)}")
+    assert found, "with the lock taken away the scenario must exceed some cap or limit"
+
+
+def _fresh(url: str, tmp_path, n: int) -> str:
+    """Another empty ledger next to `url` (SQLite: a new file; PostgreSQL: the same schema emptied)."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / f'ledger-{n}.sqlite'}"
+    with Ledger(url) as ledger:
+        for table in ("grant_keys", "reversals", "grants", "commits", "findings", "rounds"):
+            ledger.db.execute(f"DELETE FROM {table}")
+    return url
