@@ -320,7 +320,7 @@ def content_hash(claim: Claim) -> str:
 
 
 def round_of(policy: CompiledPolicy, claim: Claim) -> str:
-    """The default round of a claim: one per policy and funding year (第十一条-style yearly rounds are the usual)."""
+    """The default round of a claim: one per policy and funding year (yearly application rounds are the usual)."""
     return f"{policy.id}/{claim.funding_year}"
 
 

@@ -1,6 +1,6 @@
 """Lint: what a schema cannot see in a policy that loads fine.
 
-    problems = lint_file("policies/pinggu_2020.yaml")   # [Problem(severity="error"|"warning"), ...]
+    problems = lint_file("policies/<measures>.yaml")   # [Problem(severity="error"|"warning"), ...]
 
 Each finding is a `Problem` with file, line and column (from the loader's
 source positions) and a code `lint.*`:
@@ -65,7 +65,7 @@ _CN_DIGITS = "零一二两三四五六七八九十"
 
 
 def wan(value: Decimal) -> str:
-    """Money the way a clause writes it: 300000 -> '30万', 4200.5 -> '4200.50元'."""
+    """Money the way a clause writes it: 120000 -> '12万', 4200.5 -> '4200.50元'."""
     if value and value % TEN_THOUSAND == 0:
         return f"{(value / TEN_THOUSAND).normalize():f}万"
     if value == value.to_integral_value():
@@ -85,7 +85,7 @@ _NUMBER = re.compile(r"([0-9]+(?:\.[0-9]+)?)(万元|万|元|%)?")
 
 @dataclass(frozen=True)
 class ClauseNumbers:
-    amounts: frozenset[Decimal]  # yuan: 30 万 -> 300000, and every plain number as itself
+    amounts: frozenset[Decimal]  # yuan: 12 万 -> 120000, and every plain number as itself
     rates: frozenset[Decimal]  # 50% -> 0.5
     counts: frozenset[int]  # plain integers and Chinese numerals 一..十
 

@@ -287,7 +287,7 @@ class Renderer:
     # --- filters -----------------------------------------------------------------
 
     def money(self, value: Any, cites: str | None = None) -> str:
-        """`"300000.00"` -> `300,000.00 元`; `30 万元` where the clause cited writes its amounts in 万元."""
+        """`"120000.00"` -> `120,000.00 元`; `12 万元` where the clause cited writes its amounts in 万元."""
         d = _to_decimal(value)
         if d is None:
             return "" if value is None else str(value)
