@@ -531,7 +531,7 @@ def _final_pass(
 
 
 def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
-    """The budget view: one row per article and item type, then the totals by status (第十三条-style fund-use plan)."""
+    """The budget view: one row per article and item type, then the totals by status (the fund-use plan of a round)."""
     rows: list[list[Any]] = []
 
     def line(article: str, type_name: str, label: str, lines: dict[str, BudgetLine]) -> list[Any]:

@@ -2,7 +2,7 @@
 
 A case file::
 
-    policy: ../pinggu_2020.yaml          # relative to this file (a CLI --policy overrides it)
+    policy: ../<measures>.yaml          # relative to this file (a CLI --policy overrides it)
     applicants:                           # named applicants, used as `applicant: enterprise`
       enterprise: {id: 91110117MA01ABCD1F, name: 示例公司, kind: enterprise, ...}
     defaults:
@@ -11,13 +11,13 @@ A case file::
       items: {pledge_loan_interest: {documents: [proof_of_right, fee_receipts, sealed_receipt_copies]}}
     cases:
       - name: 年度封顶 30 万，第二笔贷款被核减
-        clauses: [第六条第（一）项]
+        clauses: [<clause citation>]
         earlier: [ {claim...} ]           # decided first, in order; their grants become history
         history: [ {grant...} ]           # or grant records as the ledger stores them
         claim:
           applicant: enterprise           # or {like: enterprise, pays_tax_in_district: false}
           items:
-            - {id: l1, type: pledge_loan_interest, annual_interest_paid: "500000.00", ...}
+            - {id: l1, type: <item type>, <fact>: "120000.00", ...}
         expect:
           items:
             l1: {status: granted, amount: 25万}
@@ -25,7 +25,7 @@ A case file::
           # or: error: not_in_force       (the claim is an error with this code)
 
 A fact written `(absent)` is removed after merging the defaults (an unknown fact).
-Amounts may be written 300000, "300000.00" or 30万. Expected keys per item:
+Amounts may be written 120000, "120000.00" or 12万. Expected keys per item:
 `status`, `amount`, `asked`, `provisional`, `reason` (the main reason's check id),
 `reasons` (check ids that must all be among the grounds), `missing_documents`,
 `missing_facts`, `cites` (clauses that must all be cited).

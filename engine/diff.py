@@ -1,6 +1,6 @@
 """Revision diff in the officer's terms, and its impact on a round of applications.
 
-    changes = diff_policies(old, new)          # [Change("第六条第（一）项", "cap", "pledge-annual-cap", "30万", "50万"), ...]
+    changes = diff_policies(old, new)          # [Change("<clause>", "cap", "<cap-id>", "12万", "15万"), ...]
     result = impact(old, new, claims)           # per decision and per article, old vs new
 
 Not a line diff: clauses are compared by their citation, rules, checks, caps

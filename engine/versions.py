@@ -1,6 +1,6 @@
 """Versions by date: several files of the same measures, each in force for a window of funding years.
 
-    versions = PolicySet.load(["policies/pinggu_2020.yaml", "policies/revisions/next.yaml"])
+    versions = PolicySet.load(["policies/<measures>.yaml", "policies/revisions/<next>.yaml"])
     policy = versions.for_year(2022)          # the version in force for funding year 2022
     decision = versions.evaluate(claim_dict)  # picks by the claim's funding_year
 
