@@ -51,7 +51,12 @@ FULL_DOCS: dict[str, list[str]] = {
 
 # Minimal valid facts per item type (funding year 2021).
 DEFAULT_FACTS: dict[str, dict[str, Any]] = {
-    "invention_patent_grant": {"patent_id": "ZL202010000001.X", "patent_kind": "invention", "route": "domestic", "official_fees_paid": "8400.00"},
+    "invention_patent_grant": {
+        "patent_id": "ZL202010000001.X",
+        "patent_kind": "invention",
+        "route": "domestic",
+        "official_fees_paid": "8400.00",
+    },
     "china_patent_award": {"patent_id": "ZL201810000002.3", "level": "gold"},
     "beijing_invention_patent_award": {"patent_id": "ZL201810000003.1", "level": "first"},
     "pledge_loan_interest": {"loan_id": "LOAN-1", "lender_is_bank": True, "pledged_right": "patent", "annual_interest_paid": "100000.00"},
@@ -68,37 +73,91 @@ DEFAULT_FACTS: dict[str, dict[str, Any]] = {
 }
 
 APPLICANTS: dict[str, dict[str, Any]] = {
-    "enterprise": {"id": ENTERPRISE_ID, "name": ENTERPRISE_NAME, "kind": "enterprise",
-                   "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
-    "public_institution": {"id": INSTITUTION_ID, "name": "平谷区示例研究院", "kind": "public_institution",
-                           "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
-    "other_organisation": {"id": OTHER_ORG_ID, "name": "平谷区示例协会", "kind": "other_organisation",
-                           "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
+    "enterprise": {
+        "id": ENTERPRISE_ID,
+        "name": ENTERPRISE_NAME,
+        "kind": "enterprise",
+        "registered_in_district": True,
+        "actually_operating": True,
+        "pays_tax_in_district": True,
+    },
+    "public_institution": {
+        "id": INSTITUTION_ID,
+        "name": "平谷区示例研究院",
+        "kind": "public_institution",
+        "registered_in_district": True,
+        "actually_operating": True,
+        "pays_tax_in_district": True,
+    },
+    "other_organisation": {
+        "id": OTHER_ORG_ID,
+        "name": "平谷区示例协会",
+        "kind": "other_organisation",
+        "registered_in_district": True,
+        "actually_operating": True,
+        "pays_tax_in_district": True,
+    },
     "natural_person": {"id": PERSON_ID, "name": "张三", "kind": "natural_person", "household_registered_in_district": True},
-    "platform": {"id": PLATFORM_ID, "name": "平谷知识产权运营平台有限公司", "kind": "enterprise", "roles": ["ip_operation_platform"],
-                 "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
-    "alliance": {"id": ALLIANCE_ID, "name": "平谷区知识产权联盟", "kind": "other_organisation", "roles": ["ip_alliance"],
-                 "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
-    "agency": {"id": AGENCY_ID, "name": "平谷知识产权代理事务所", "kind": "enterprise", "roles": ["ip_service_agency"],
-               "registered_in_district": True, "actually_operating": True, "pays_tax_in_district": True},
+    "platform": {
+        "id": PLATFORM_ID,
+        "name": "平谷知识产权运营平台有限公司",
+        "kind": "enterprise",
+        "roles": ["ip_operation_platform"],
+        "registered_in_district": True,
+        "actually_operating": True,
+        "pays_tax_in_district": True,
+    },
+    "alliance": {
+        "id": ALLIANCE_ID,
+        "name": "平谷区知识产权联盟",
+        "kind": "other_organisation",
+        "roles": ["ip_alliance"],
+        "registered_in_district": True,
+        "actually_operating": True,
+        "pays_tax_in_district": True,
+    },
+    "agency": {
+        "id": AGENCY_ID,
+        "name": "平谷知识产权代理事务所",
+        "kind": "enterprise",
+        "roles": ["ip_service_agency"],
+        "registered_in_district": True,
+        "actually_operating": True,
+        "pays_tax_in_district": True,
+    },
 }
 
-STANDING_DOC = {"enterprise": "business_licence", "public_institution": "institution_certificate",
-                "other_organisation": "organisation_certificate", "natural_person": "id_card"}
+STANDING_DOC = {
+    "enterprise": "business_licence",
+    "public_institution": "institution_certificate",
+    "other_organisation": "organisation_certificate",
+    "natural_person": "id_card",
+}
 
 
 def item(item_type: str, item_id: str | None = None, *, date: str = "2021-06-01", **facts: Any) -> dict[str, Any]:
     """A valid item of `item_type` in funding year 2021 with all its documents; override any fact."""
-    out: dict[str, Any] = {"id": item_id or item_type, "type": item_type, "date": date,
-                           "documents": list(FULL_DOCS[item_type]), "supported_by_other_district_policy": False}
+    out: dict[str, Any] = {
+        "id": item_id or item_type,
+        "type": item_type,
+        "date": date,
+        "documents": list(FULL_DOCS[item_type]),
+        "supported_by_other_district_policy": False,
+    }
     out.update(copy.deepcopy(DEFAULT_FACTS[item_type]))
     out.update(facts)
     return {k: v for k, v in out.items() if v is not ...}  # pass fact=... to drop a fact
 
 
-def claim(*items: dict[str, Any], applicant: str | dict[str, Any] = "enterprise", funding_year: int = 2021,
-          submission_date: str | None = None, history: list[dict[str, Any]] | None = None,
-          claim_id: str = "C-1", **applicant_facts: Any) -> dict[str, Any]:
+def claim(
+    *items: dict[str, Any],
+    applicant: str | dict[str, Any] = "enterprise",
+    funding_year: int = 2021,
+    submission_date: str | None = None,
+    history: list[dict[str, Any]] | None = None,
+    claim_id: str = "C-1",
+    **applicant_facts: Any,
+) -> dict[str, Any]:
     """A valid claim by a standing applicant, with its proof of standing, for `items`."""
     app = copy.deepcopy(APPLICANTS[applicant]) if isinstance(applicant, str) else copy.deepcopy(applicant)
     app.update(applicant_facts)
@@ -114,6 +173,38 @@ def claim(*items: dict[str, Any], applicant: str | dict[str, Any] = "enterprise"
     if history is not None:
         out["history"] = history
     return out
+
+
+# --- history written by hand (grant records, as the ledger stores them) ---
+
+
+def history_grant(
+    rule: str,
+    amount: str,
+    *consumes: dict[str, Any],
+    year: int = 2021,
+    applicant_id: str = ENTERPRISE_ID,
+    claim_id: str = "H-1",
+    item_id: str = "h1",
+) -> dict[str, Any]:
+    """One earlier grant, written by hand in the JSON form Grant.to_dict() produces."""
+    return {
+        "claim_id": claim_id,
+        "item_id": item_id,
+        "rule": rule,
+        "applicant_id": applicant_id,
+        "funding_year": year,
+        "amount": amount,
+        "consumes": list(consumes),
+    }
+
+
+def cap_use(cap_id: str, scope: list[Any], amount: str) -> dict[str, Any]:
+    return {"cap": cap_id, "scope": scope, "amount": amount}
+
+
+def limit_use(limit_id: str, scope: list[Any], counts: list[Any]) -> dict[str, Any]:
+    return {"limit": limit_id, "scope": scope, "counts": counts}
 
 
 @pytest.fixture(scope="session")

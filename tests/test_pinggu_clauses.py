@@ -13,6 +13,7 @@ History is written by hand in the grant format of `Grant.to_dict()`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -22,9 +23,12 @@ from conftest import (
     ENTERPRISE_ID,
     PLATFORM_ID,
     by_item,
+    cap_use,
     claim,
     decide,
+    history_grant,
     item,
+    limit_use,
 )
 
 # Clause keys exactly as the policy's clause table spells them.
@@ -58,33 +62,9 @@ def assert_decision(d: dict[str, Any], status: str, amount: str, cites: list[str
         assert d["cites"] == cites
 
 
-def grant(
-    rule: str,
-    amount: str,
-    *consumes: dict[str, Any],
-    year: int = 2021,
-    applicant_id: str = ENTERPRISE_ID,
-    claim_id: str = "H-2021-1",
-    item_id: str = "h1",
-) -> dict[str, Any]:
-    """One earlier grant, in the JSON form Grant.to_dict() produces."""
-    return {
-        "claim_id": claim_id,
-        "item_id": item_id,
-        "rule": rule,
-        "applicant_id": applicant_id,
-        "funding_year": year,
-        "amount": amount,
-        "consumes": list(consumes),
-    }
-
-
-def cap(cap_id: str, scope: list[Any], amount: str) -> dict[str, Any]:
-    return {"cap": cap_id, "scope": scope, "amount": amount}
-
-
-def limit(limit_id: str, scope: list[Any], counts: list[Any]) -> dict[str, Any]:
-    return {"limit": limit_id, "scope": scope, "counts": counts}
+grant = functools.partial(history_grant, claim_id="H-2021-1")
+cap = cap_use
+limit = limit_use
 
 
 # --- 第五条（一） invention patents: 50% of official fees --------------------------------------------------

@@ -17,9 +17,12 @@ from conftest import (
     INSTITUTION_ID,
     PLATFORM_ID,
     by_item,
+    cap_use,
     claim,
     decide,
+    history_grant,
     item,
+    limit_use,
 )
 
 import engine
@@ -49,33 +52,9 @@ def status(d: dict[str, Any]) -> tuple[str, str]:
     return d["status"], d["amount"]
 
 
-def grant(
-    rule: str,
-    amount: str,
-    *consumes: dict[str, Any],
-    year: int = 2021,
-    applicant_id: str = ENTERPRISE_ID,
-    claim_id: str = "H-1",
-    item_id: str = "h1",
-) -> dict[str, Any]:
-    """One earlier grant, in the JSON form Grant.to_dict() produces."""
-    return {
-        "claim_id": claim_id,
-        "item_id": item_id,
-        "rule": rule,
-        "applicant_id": applicant_id,
-        "funding_year": year,
-        "amount": amount,
-        "consumes": list(consumes),
-    }
-
-
-def cap(cap_id: str, scope: list[Any], amount: str) -> dict[str, Any]:
-    return {"cap": cap_id, "scope": scope, "amount": amount}
-
-
-def limit(limit_id: str, scope: list[Any], counts: list[Any]) -> dict[str, Any]:
-    return {"limit": limit_id, "scope": scope, "counts": counts}
+grant = history_grant
+cap = cap_use
+limit = limit_use
 
 
 def pledge_grant(loan: str, year: int, amount: str, claim_id: str = "H-1") -> dict[str, Any]:
