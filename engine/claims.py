@@ -9,6 +9,7 @@ money to `Decimal` (at most two decimals, no exponent, no float), dates to
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -334,11 +335,22 @@ class _Converter:
             return None
         return value
 
+    def bounds(self, spec: FactSpec, value: int | Decimal, path: tuple[PathPart, ...]) -> None:
+        """The policy's declared `minimum` / `maximum` of an integer or money fact."""
+        low, high = spec.minimum, spec.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            shown = " and ".join(
+                s for s in (f"at least {low}" if low is not None else "", f"at most {high}" if high is not None else "") if s
+            )
+            self.bad(path, f"{value} is outside the range the policy declares for {spec.name}", f"a value {shown}")
+
     def facts(self, namespace: str, specs: Mapping[str, FactSpec], data: Mapping[str, Any], path: tuple[PathPart, ...]) -> Facts:
         out = Facts(namespace)
         for name, spec in specs.items():
             if name in data:
-                out[name] = self.value(spec, data[name], path + (name,))
+                out[name] = value = self.value(spec, data[name], path + (name,))
+                if (spec.minimum is not None or spec.maximum is not None) and isinstance(value, int | Decimal):
+                    self.bounds(spec, value, path + (name,))
             elif spec.has_default:
                 default = spec.default
                 out[name] = (
@@ -363,8 +375,14 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
             message = message.replace("Additional properties are not allowed", "unknown field(s)")
         expected = None
         if error.validator == "pattern" and isinstance(error.schema, dict):
+            # the regular expression means nothing to an officer; the field's description says what is wanted
+            message = f"{_clip(repr(error.instance))} is not in the expected form"
             expected = error.schema.get("description")
+        elif error.validator == "format" and error.validator_value == "date":
+            message = f"{_clip(repr(error.instance))} is not a real calendar date"
+            expected = "a date YYYY-MM-DD / 日期，格式 YYYY-MM-DD"
         elif error.validator == "enum":
+            message = f"{_clip(repr(error.instance))} is not one of the values this field takes"
             expected = "one of: " + ", ".join(map(str, error.validator_value))
         problems.append(Problem(message, path=path, expected=expected, code=f"claim.{error.validator}"))
     problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
@@ -384,7 +402,7 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     if partial:
         problems = [p for p in problems if not (p.code == "claim.required" and p.path and p.path[-1] not in STRUCTURAL)]
     if problems:
-        raise ClaimError([_with_file(p, file) for p in problems], "invalid claim")
+        raise ClaimError(_placed(problems, data, file), "invalid claim")
     conv = _Converter(policy)
     if _CONTROL.search(data["claim_id"]) or data["claim_id"] != data["claim_id"].strip():
         conv.bad(("claim_id",), "contains control characters or surrounding spaces", "printable text")
@@ -404,7 +422,7 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         history, history_problems = parse_grants(data["history"], ("history",))
         conv.problems.extend(history_problems)
     if conv.problems:
-        raise ClaimError([_with_file(p, file) for p in conv.problems], "invalid claim")
+        raise ClaimError(_placed(conv.problems, data, file), "invalid claim")
     funding_year = claim_facts.get("funding_year")
     return Claim(
         claim_id=data["claim_id"],
@@ -418,7 +436,15 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     )
 
 
-def _with_file(p: Problem, file: str | None) -> Problem:
-    if file is None:
-        return p
-    return Problem(p.message, p.path, file, p.line, p.column, p.expected, p.code, p.severity)
+def _placed(problems: list[Problem], data: Mapping[str, Any], file: str | None) -> list[Problem]:
+    """Add the file, and for a problem inside an item that item's own id (`items[3] (item l2)`)."""
+    items = data.get("items")
+    out = []
+    for p in problems:
+        item_id = p.item_id
+        if item_id is None and len(p.path) >= 2 and p.path[0] == "items" and isinstance(p.path[1], int) and isinstance(items, list):
+            raw = items[p.path[1]] if 0 <= p.path[1] < len(items) else None
+            if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
+                item_id = _clip(raw["id"])
+        out.append(dataclasses.replace(p, file=file or p.file, item_id=item_id))
+    return out

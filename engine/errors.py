@@ -37,6 +37,7 @@ class Problem:
     expected: str | None = None
     code: str = "invalid"
     severity: str = "error"
+    item_id: str | None = None  # a claim item's own id, so an officer finds it without counting
 
     def location(self) -> str:
         where = self.file or "<input>"
@@ -47,7 +48,8 @@ class Problem:
         return where
 
     def __str__(self) -> str:
-        text = f"{self.location()}: {format_path(self.path)}: {self.message}"
+        item = f" (item {self.item_id})" if self.item_id is not None else ""
+        text = f"{self.location()}: {format_path(self.path)}{item}: {self.message}"
         if self.expected:
             text += f"\n    expected {self.expected}"
         return text
@@ -62,6 +64,7 @@ class Problem:
             "path": format_path(self.path),
             "message": self.message,
             "expected": self.expected,
+            **({"item_id": self.item_id} if self.item_id is not None else {}),
         }
 
 

@@ -1,22 +1,41 @@
-"""Reading claim files: JSON (exact decimals) or YAML (with positions for error messages)."""
+"""Reading claim files: JSON (exact decimals) or YAML, each able to say where a value stands."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .claims import loads_json
-from .errors import ClaimError, EngineError, Problem
-from .source import Source, parse_yaml, read_text
+from .errors import ClaimError, EngineError, PathPart, Problem
+from .jsonpos import Positions, json_positions, locate_in
+from .source import parse_yaml, read_text
 
 
-def read_document(path: str | Path) -> tuple[Any, Source | None]:
-    """Data of a JSON or YAML file; for YAML also its source, to put line numbers on claim errors."""
+class Locator(Protocol):
+    def where(self, path: tuple[PathPart, ...]) -> tuple[int | None, int | None]: ...
+
+
+class JsonText:
+    """A JSON document's text; positions are worked out only if an error needs them."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._positions: Positions | None = None
+
+    def where(self, path: tuple[PathPart, ...]) -> tuple[int | None, int | None]:
+        if self._positions is None:
+            self._positions = json_positions(self.text)
+        return locate_in(self._positions, path)
+
+
+def read_document(path: str | Path) -> tuple[Any, Locator]:
+    """Data of a JSON or YAML file, and what can put line numbers on its claim errors."""
     text = read_text(path)
     name = str(path)
     if name.endswith(".json"):
         try:
-            return loads_json(text), None
+            return loads_json(text), JsonText(text)
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "colno", None)
@@ -26,10 +45,10 @@ def read_document(path: str | Path) -> tuple[Any, Source | None]:
     return source.data, source
 
 
-def locate(error: EngineError, source: Source | None, file: str) -> EngineError:
+def locate(error: EngineError, source: Locator | None, file: str) -> EngineError:
     """Add file, line and column to problems that only know their path."""
     located = []
     for p in error.problems:
         line, col = source.where(p.path) if source is not None else (p.line, p.column)
-        located.append(Problem(p.message, p.path, p.file or file, p.line or line, p.column or col, p.expected, p.code, p.severity))
+        located.append(dataclasses.replace(p, file=p.file or file, line=p.line or line, column=p.column or col))
     return type(error)(located, error.summary)

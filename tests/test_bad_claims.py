@@ -55,9 +55,16 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
     ("wrong type", "documents as text", _set(("items", 0, "documents"), "fee_receipts"), ("items", 0, "documents"), "array"),
     ("wrong type", "roles as text", _set(("applicant", "roles"), "ip_alliance"), ("applicant", "roles"), "array"),
     ("wrong type", "history as text", _set(("history",), "none"), ("history",), "array"),
-    ("wrong type", "history consumes -1", _set(("history",), [{"claim_id": "H", "item_id": "h", "rule": "r", "applicant_id": "a",
-                                                                "funding_year": 2021, "amount": "1", "consumes": -1}]),
-     ("history", 0, "consumes"), "must be a list"),
+    (
+        "wrong type",
+        "history consumes -1",
+        _set(
+            ("history",),
+            [{"claim_id": "H", "item_id": "h", "rule": "r", "applicant_id": "a", "funding_year": 2021, "amount": "1", "consumes": -1}],
+        ),
+        ("history", 0, "consumes"),
+        "must be a list",
+    ),
     ("wrong type", "a set as a value", _set(("items", 0, "documents"), {"fee_receipts"}), ("items", 0, "documents"), "is not claim data"),
     ("wrong type", "a non-text key", _set(("items", 0, 7), "x"), ("items", 0), "is not text"),
     # missing / unknown fields
@@ -76,54 +83,92 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
     ("unknown field", "dunder field", _set(("items", 0, "__class__"), "x"), ("items", 0), "unknown field"),
     # amounts
     ("amount", "negative number", _set(AMOUNT, -1), AMOUNT, "less than the minimum of 0"),
-    ("amount", "negative text", _set(AMOUNT, "-1.00"), AMOUNT, "does not match"),
+    ("amount", "negative text", _set(AMOUNT, "-1.00"), AMOUNT, "is not in the expected form"),
     ("amount", "float NaN", _set(AMOUNT, float("nan")), AMOUNT, "not a finite number"),
     ("amount", "Decimal NaN", _set(AMOUNT, Decimal("NaN")), AMOUNT, "not a finite number"),
     ("amount", "Decimal sNaN", _set(AMOUNT, Decimal("sNaN")), AMOUNT, "not a finite number"),
-    ("amount", "text NaN", _set(AMOUNT, "NaN"), AMOUNT, "does not match"),
+    ("amount", "text NaN", _set(AMOUNT, "NaN"), AMOUNT, "is not in the expected form"),
     ("amount", "float Infinity", _set(AMOUNT, float("inf")), AMOUNT, "not a finite number"),
     ("amount", "Decimal -Infinity", _set(AMOUNT, Decimal("-Infinity")), AMOUNT, "not a finite number"),
-    ("amount", "text Infinity", _set(AMOUNT, "Infinity"), AMOUNT, "does not match"),
+    ("amount", "text Infinity", _set(AMOUNT, "Infinity"), AMOUNT, "is not in the expected form"),
     ("amount", "absurd 10**15", _set(AMOUNT, 10**15), AMOUNT, "greater than the maximum"),
     ("amount", "absurd 10**400", _set(AMOUNT, 10**400), AMOUNT, "number too large"),
-    ("amount", "absurd text", _set(AMOUNT, "1" * 13), AMOUNT, "does not match"),
-    ("amount", "three decimals text", _set(AMOUNT, "1000.555"), AMOUNT, "does not match"),
+    ("amount", "absurd text", _set(AMOUNT, "1" * 13), AMOUNT, "is not in the expected form"),
+    ("amount", "three decimals text", _set(AMOUNT, "1000.555"), AMOUNT, "is not in the expected form"),
     ("amount", "three decimals number", _set(AMOUNT, Decimal("1000.555")), AMOUNT, "more than two decimals"),
-    ("amount", "text 1e3", _set(AMOUNT, "1e3"), AMOUNT, "does not match"),
+    ("amount", "text 1e3", _set(AMOUNT, "1e3"), AMOUNT, "is not in the expected form"),
     ("amount", "JSON number 1e3", _set(AMOUNT, Decimal("1E+3")), AMOUNT, "written with an exponent"),
     ("amount", "binary float 1000.0", _set(AMOUNT, 1000.0), AMOUNT, "is not an amount"),
     ("amount", "boolean", _set(AMOUNT, True), AMOUNT, "is not of type"),
     ("amount", "null", _set(AMOUNT, None), AMOUNT, "is not of type"),
-    ("amount", "万 notation", _set(AMOUNT, "30万"), AMOUNT, "does not match"),
-    ("amount", "thousands separator", _set(AMOUNT, "1,000.00"), AMOUNT, "does not match"),
-    ("amount", "full-width digits", _set(AMOUNT, "１０００"), AMOUNT, "does not match"),
-    ("amount", "leading zero", _set(AMOUNT, "01000"), AMOUNT, "does not match"),
-    ("amount", "surrounding spaces", _set(AMOUNT, " 1000"), AMOUNT, "does not match"),
-    ("amount", "history grant NaN", _set(("history",), [{"claim_id": "H", "item_id": "h", "rule": "r", "applicant_id": "a",
-                                                           "funding_year": 2021, "amount": "NaN"}]), ("history", 0, "amount"), "is not an amount"),
-    ("amount", "history negative cap use", _set(("history",), [{"claim_id": "H", "item_id": "h", "rule": "r", "applicant_id": "a",
-                                                                  "funding_year": 2021, "amount": "1", "consumes": [
-                                                                      {"cap": "pledge-annual-cap", "scope": ["x", 2021], "amount": "-300000"}]}]),
-     ("history", 0, "consumes", 0, "amount"), "at least 0"),
+    ("amount", "万 notation", _set(AMOUNT, "30万"), AMOUNT, "is not in the expected form"),
+    ("amount", "thousands separator", _set(AMOUNT, "1,000.00"), AMOUNT, "is not in the expected form"),
+    ("amount", "full-width digits", _set(AMOUNT, "１０００"), AMOUNT, "is not in the expected form"),
+    ("amount", "leading zero", _set(AMOUNT, "01000"), AMOUNT, "is not in the expected form"),
+    ("amount", "surrounding spaces", _set(AMOUNT, " 1000"), AMOUNT, "is not in the expected form"),
+    (
+        "amount",
+        "history grant NaN",
+        _set(("history",), [{"claim_id": "H", "item_id": "h", "rule": "r", "applicant_id": "a", "funding_year": 2021, "amount": "NaN"}]),
+        ("history", 0, "amount"),
+        "is not an amount",
+    ),
+    (
+        "amount",
+        "history negative cap use",
+        _set(
+            ("history",),
+            [
+                {
+                    "claim_id": "H",
+                    "item_id": "h",
+                    "rule": "r",
+                    "applicant_id": "a",
+                    "funding_year": 2021,
+                    "amount": "1",
+                    "consumes": [{"cap": "pledge-annual-cap", "scope": ["x", 2021], "amount": "-300000"}],
+                }
+            ],
+        ),
+        ("history", 0, "consumes", 0, "amount"),
+        "at least 0",
+    ),
     # dates
-    ("date", "30 February", _set(("items", 0, "date"), "2021-02-30"), ("items", 0, "date"), "is not a 'date'"),
-    ("date", "29 February 2021", _set(("submission_date",), "2021-02-29"), ("submission_date",), "is not a 'date'"),
-    ("date", "month 13", _set(("items", 0, "date"), "2021-13-01"), ("items", 0, "date"), "is not a 'date'"),
-    ("date", "year 0000", _set(("items", 0, "date"), "0000-01-01"), ("items", 0, "date"), "is not a 'date'"),
-    ("date", "no dashes", _set(("items", 0, "date"), "20210601"), ("items", 0, "date"), "does not match"),
-    ("date", "with a time", _set(("items", 0, "date"), "2021-06-01T00:00"), ("items", 0, "date"), "does not match"),
+    ("date", "30 February", _set(("items", 0, "date"), "2021-02-30"), ("items", 0, "date"), "is not a real calendar date"),
+    ("date", "29 February 2021", _set(("submission_date",), "2021-02-29"), ("submission_date",), "is not a real calendar date"),
+    ("date", "month 13", _set(("items", 0, "date"), "2021-13-01"), ("items", 0, "date"), "is not a real calendar date"),
+    ("date", "year 0000", _set(("items", 0, "date"), "0000-01-01"), ("items", 0, "date"), "is not a real calendar date"),
+    ("date", "no dashes", _set(("items", 0, "date"), "20210601"), ("items", 0, "date"), "is not in the expected form"),
+    ("date", "with a time", _set(("items", 0, "date"), "2021-06-01T00:00"), ("items", 0, "date"), "is not in the expected form"),
     ("date", "a number", _set(("items", 0, "date"), 20210601), ("items", 0, "date"), "is not of type 'string'"),
-    ("date", "full-width", _set(("items", 0, "date"), "２０２１-06-01"), ("items", 0, "date"), "does not match"),
+    ("date", "full-width", _set(("items", 0, "date"), "２０２１-06-01"), ("items", 0, "date"), "is not in the expected form"),
     ("date", "funding year outside the policy", _set(("funding_year",), 2030), ("funding_year",), "outside"),
     # vocabulary
-    ("vocabulary", "unknown item type", _set(("items", 0, "type"), "bogus"), ("items", 0, "type"), "is not one of"),
+    ("vocabulary", "unknown item type", _set(("items", 0, "type"), "bogus"), ("items", 0, "type"), "is not one of the values"),
     ("vocabulary", "item type a number", _set(("items", 0, "type"), 5), ("items", 0, "type"), "is not"),
-    ("vocabulary", "unknown pledged right", _set(("items", 0, "pledged_right"), "gold"), ("items", 0, "pledged_right"), "is not one of"),
-    ("vocabulary", "unknown applicant kind", _set(("applicant", "kind"), "robot"), ("applicant", "kind"), "is not one of"),
-    ("vocabulary", "unknown role", _set(("applicant", "roles"), ["king"]), ("applicant", "roles", 0), "is not one of"),
-    ("vocabulary", "unknown document", _set(("items", 0, "documents"), ["passport"]), ("items", 0, "documents", 0), "is not one of"),
-    ("vocabulary", "duplicate document", _set(("items", 0, "documents"), ["fee_receipts", "fee_receipts"]), ("items", 0, "documents"),
-     "non-unique"),
+    (
+        "vocabulary",
+        "unknown pledged right",
+        _set(("items", 0, "pledged_right"), "gold"),
+        ("items", 0, "pledged_right"),
+        "is not one of the values",
+    ),
+    ("vocabulary", "unknown applicant kind", _set(("applicant", "kind"), "robot"), ("applicant", "kind"), "is not one of the values"),
+    ("vocabulary", "unknown role", _set(("applicant", "roles"), ["king"]), ("applicant", "roles", 0), "is not one of the values"),
+    (
+        "vocabulary",
+        "unknown document",
+        _set(("items", 0, "documents"), ["passport"]),
+        ("items", 0, "documents", 0),
+        "is not one of the values",
+    ),
+    (
+        "vocabulary",
+        "duplicate document",
+        _set(("items", 0, "documents"), ["fee_receipts", "fee_receipts"]),
+        ("items", 0, "documents"),
+        "non-unique",
+    ),
     ("vocabulary", "duplicate item id", lambda d: claim(item(P, "a"), item(P, "a", loan_id="L2")), ("items", 1, "id"), "already used"),
     # strings
     ("string", "empty claim_id", _set(("claim_id",), ""), ("claim_id",), "non-empty"),
@@ -143,27 +188,63 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
     ("control", "bidi override in name", _set(("applicant", "name"), "甲\u202e乙"), ("applicant", "name"), "control characters"),
     ("control", "line separator in name", _set(("applicant", "name"), "甲\u2028乙"), ("applicant", "name"), "control characters"),
     ("control", "newline in claim_id", _set(("claim_id",), "C\n1"), ("claim_id",), "control characters"),
-    ("control", "tab in right holder", lambda d: claim(item("invention_patent_grant", right_holders=["甲\t"])),
-     ("items", 0, "right_holders", 0), "control characters"),
+    (
+        "control",
+        "tab in right holder",
+        lambda d: claim(item("invention_patent_grant", right_holders=["甲\t"])),
+        ("items", 0, "right_holders", 0),
+        "control characters",
+    ),
     # identification numbers
     ("identifier", "USCC wrong check char", _set(("applicant", "id"), "91110117MA01ABCD1G"), ("applicant", "id"), "check character"),
-    ("identifier", "USCC lower case", _set(("applicant", "id"), "91110117ma01abcd1f"), ("applicant", "id"), "does not match"),
-    ("identifier", "USCC 17 characters", _set(("applicant", "id"), "91110117MA01ABCD1"), ("applicant", "id"), "does not match"),
-    ("identifier", "USCC with I (not in the alphabet)", _set(("applicant", "id"), "91110117MI01ABCD1F"), ("applicant", "id"), "check character"),
+    ("identifier", "USCC lower case", _set(("applicant", "id"), "91110117ma01abcd1f"), ("applicant", "id"), "is not in the expected form"),
+    (
+        "identifier",
+        "USCC 17 characters",
+        _set(("applicant", "id"), "91110117MA01ABCD1"),
+        ("applicant", "id"),
+        "is not in the expected form",
+    ),
+    (
+        "identifier",
+        "USCC with I (not in the alphabet)",
+        _set(("applicant", "id"), "91110117MI01ABCD1F"),
+        ("applicant", "id"),
+        "check character",
+    ),
     ("identifier", "standard USCC corrupted", _set(("applicant", "id"), "91350100M000100Y44"), ("applicant", "id"), "check character"),
-    ("identifier", "resident ID wrong check digit", lambda d: claim(item("invention_patent_grant"), applicant="natural_person",
-                                                                     id="11010519491231002"  + "1"), ("applicant", "id"), "check character"),
-    ("identifier", "resident ID impossible birthday", lambda d: claim(item("invention_patent_grant"), applicant="natural_person",
-                                                                       id="110105194902300" + "01" + resident_id_check_char("11010519490230001")),
-     ("applicant", "id"), "check character"),
-    ("identifier", "resident ID lower-case x", lambda d: claim(item("invention_patent_grant"), applicant="natural_person", id="11010519491231002x"),
-     ("applicant", "id"), "does not match"),
+    (
+        "identifier",
+        "resident ID wrong check digit",
+        lambda d: claim(item("invention_patent_grant"), applicant="natural_person", id="11010519491231002" + "1"),
+        ("applicant", "id"),
+        "check character",
+    ),
+    (
+        "identifier",
+        "resident ID impossible birthday",
+        lambda d: claim(
+            item("invention_patent_grant"),
+            applicant="natural_person",
+            id="110105194902300" + "01" + resident_id_check_char("11010519490230001"),
+        ),
+        ("applicant", "id"),
+        "check character",
+    ),
+    (
+        "identifier",
+        "resident ID lower-case x",
+        lambda d: claim(item("invention_patent_grant"), applicant="natural_person", id="11010519491231002x"),
+        ("applicant", "id"),
+        "is not in the expected form",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("group", "label", "change", "path", "words"), CASES, ids=[f"{c[0]}: {c[1]}" for c in CASES])
-def test_bad_claim_gets_a_clean_error_with_its_path(policy: engine.CompiledPolicy, group: str, label: str, change: Any,
-                                                   path: tuple[Any, ...], words: str) -> None:
+def test_bad_claim_gets_a_clean_error_with_its_path(
+    policy: engine.CompiledPolicy, group: str, label: str, change: Any, path: tuple[Any, ...], words: str
+) -> None:
     data = change(_base())
     with pytest.raises(engine.ClaimError) as caught:
         engine.evaluate(policy, data)
@@ -216,6 +297,7 @@ def test_every_problem_is_reported_at_once(policy: engine.CompiledPolicy) -> Non
 
 # --- identification numbers -----------------------------------------------------------------------------
 
+
 def test_the_standards_own_examples_are_valid() -> None:
     assert is_valid_uscc("91350100M000100Y43")  # GB 32100-2015, appendix example
     assert uscc_check_char("91350100M000100Y4") == "3"
@@ -225,13 +307,16 @@ def test_the_standards_own_examples_are_valid() -> None:
 
 def test_every_single_character_corruption_of_the_examples_is_caught() -> None:
     uscc_alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    for code, alphabet, valid in (("91350100M000100Y43", uscc_alphabet, is_valid_uscc), ("11010519491231002X", "0123456789X", is_valid_resident_id)):
+    for code, alphabet, valid in (
+        ("91350100M000100Y43", uscc_alphabet, is_valid_uscc),
+        ("11010519491231002X", "0123456789X", is_valid_resident_id),
+    ):
         corrupted = 0
         for i in range(18):
             for ch in alphabet:
                 if ch == code[i]:
                     continue
-                bad = code[:i] + ch + code[i + 1:]
+                bad = code[:i] + ch + code[i + 1 :]
                 assert not valid(bad), bad
                 corrupted += 1
         assert corrupted > 150
@@ -258,8 +343,8 @@ BAD_FILES: dict[str, str] = {
     "deep.json": "[" * 50_000 + "]" * 50_000,
     "not-utf8.json": "",  # written as bytes below
     "bad-date.yaml": "claim_id: C\nfunding_year: 2021\napplicant: {id: X}\nitems: [{id: a, type: pledge_loan_interest, date: 2021-02-30}]\n",
-    "bomb.yaml": "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
-                                                          for p, c in zip("abcdefgh", "bcdefghi")),
+    "bomb.yaml": "a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+    + "".join(f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi")),
     "tag.yaml": "claim_id: !!python/object/apply:os.system ['true']\n",
     "list.json": "[1, 2, 3]",
     "control.json": json.dumps(_set(("applicant", "name"), "甲\u202e乙")(_base())),
@@ -291,8 +376,9 @@ def test_cli_bad_claims_exit_1_without_traceback(tmp_path: Path) -> None:
         "print(json.dumps(out))\n"
     )
     files = sorted(str(p) for p in tmp_path.iterdir())
-    result = subprocess.run([sys.executable, "-c", script, "policies/pinggu_2020.yaml", *files], capture_output=True, text=True,
-                            cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script, "policies/pinggu_2020.yaml", *files], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     runs = json.loads(result.stdout)
@@ -359,7 +445,7 @@ def test_html_report_escapes_claim_text(policy: engine.CompiledPolicy) -> None:
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_safe_cell_neutralises_every_formula_start(start: str) -> None:
     tabular = pytest.importorskip("engine.tabular", reason="engine/tabular.py (issue 4) not present")
-    assert tabular.safe_cell(start + "HYPERLINK(\"http://x\")") == "'" + start + 'HYPERLINK("http://x")'
+    assert tabular.safe_cell(start + 'HYPERLINK("http://x")') == "'" + start + 'HYPERLINK("http://x")'
     assert tabular.safe_cell("平谷") == "平谷"
     assert tabular.safe_cell(12) == 12
 
@@ -371,9 +457,7 @@ def test_batch_csv_and_xlsx_exports_carry_no_formula(policy: engine.CompiledPoli
     import openpyxl
 
     formulas = ["=1+1", "+SUM(A1:A9)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","y")']
-    claims_ = [
-        claim(item(P, f, loan_id=f"L{k}"), name=f, claim_id=f"F{k}{f}") for k, f in enumerate(formulas)
-    ]
+    claims_ = [claim(item(P, f, loan_id=f"L{k}"), name=f, claim_id=f"F{k}{f}") for k, f in enumerate(formulas)]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in claims_), encoding="utf-8")
     batch.run_batch(policy, src, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
@@ -400,6 +484,7 @@ def _is_number(text: str) -> bool:
 
 
 # --- nothing lost: one decision or one error record per application ----------------------------------------
+
 
 def _mixed_round() -> list[Any]:
     good = [claim(item(P, "l1", loan_id=f"L{k}"), claim_id=f"G-{k}") for k in range(4)]
@@ -438,8 +523,9 @@ def test_cli_every_application_gets_exactly_one_decision_or_one_error(tmp_path: 
         "    out.append({'file': f, 'code': code, 'stdout': o.getvalue(), 'stderr': e.getvalue()})\n"
         "print(json.dumps(out))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script, "policies/pinggu_2020.yaml", *files], capture_output=True, text=True,
-                            cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script, "policies/pinggu_2020.yaml", *files], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     runs = json.loads(result.stdout)
     assert len(runs) == len(files) == 12
@@ -475,3 +561,52 @@ def test_batch_every_application_gets_exactly_one_decision_or_one_error(policy: 
     assert (len(decided), len(failed)) == (4, 8)
     assert sorted(d["claim_id"] for d in decided) == ["G-0", "G-1", "G-2", "G-3"]
     assert (summary.decided, summary.failed) == (4, 8)
+
+
+# A claim written by hand in JSON: the error must say on which line and column the bad value stands
+# (counted here by hand from the text below) and which item it belongs to by the item's own id.
+_JSON_CLAIM = """{
+  "claim_id": "J-1",
+  "funding_year": 2021,
+  "submission_date": "2022-03-15",
+  "applicant": {"id": "91110117MA01ABCD1F", "name": "x", "kind": "enterprise"},
+  "items": [
+    {"id": "first", "type": "pledge_loan_interest"},
+    {
+      "id": "loan-b",
+      "type": "pledge_loan_interest",
+      "annual_interest_paid": "12.345"
+    }
+  ]
+}
+"""
+
+
+def test_json_claim_errors_name_line_column_and_item_id(tmp_path: Path) -> None:
+    path = tmp_path / "claim.json"
+    path.write_text(_JSON_CLAIM, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "engine", "evaluate", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    # line 11, the value "12.345" starts after 6 spaces + `"annual_interest_paid": ` (24 characters) -> column 31
+    assert f"{path}:11:31: items[1].annual_interest_paid (item loan-b): '12.345' is not in the expected form" in run.stderr
+    assert "yuan, at most two decimals" in run.stderr  # what was expected, not a regular expression
+    assert "^(0|" not in run.stderr
+    # a missing fact of the first item is placed at that item (line 7, column 5)
+    assert f"{path}:7:5: items[0].date (item first): missing: this fact is required" in run.stderr
+
+
+def test_json_positions_walk_what_json_accepted() -> None:
+    from engine.jsonpos import json_positions
+
+    text = '{"a": [1, {"b": "x\\"y"}],\n "c": -2.5e3, "d": null}'
+    pos = json_positions(text)
+    assert pos[()] == (1, 1)
+    assert pos[("a",)] == (1, 7)
+    assert pos[("a", 1, "b")] == (1, 17)
+    assert pos[("c",)] == (2, 7)
+    assert pos[("d",)] == (2, 20)
+    assert json_positions("{broken") == {}
