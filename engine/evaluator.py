@@ -12,6 +12,8 @@ objects; `decision.py` turns them into rich JSON only when asked.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -19,13 +21,12 @@ from typing import Any
 from .claims import Claim, Item
 from .decision import Decision, ItemDecision, Reason
 from .errors import ClaimError, Problem
-from .expressions import Facts, MissingFact
+from .expressions import RUNTIME_ERRORS, CompiledExpression, Facts, MissingFact, inline_source
 from .history import Consumption, Grant, Usage
 from .model import (
     AmountForm,
     BandsAmount,
     CompiledPolicy,
-    DocumentCheck,
     DocumentNeed,
     ExternalAmount,
     FixedAmount,
@@ -55,13 +56,19 @@ class _Context:
         self.policy = policy
         self.quantum = policy.quantum
         self.mode = ROUNDING_MODES[policy.rounding]
+        self.zero = ZERO.quantize(self.quantum)  # amounts in decisions are on the policy's quantum, zero included
         self.rank = {c: i for i, c in enumerate(policy.refusal_order)}
         self.highest = any(r.subject and r.subject.pays == "highest" for r in policy.rules)
-        self.plans = {r.id: _Plan(r, policy) for r in policy.rules}
+        self.plans = {r.id: _Plan(r, policy, self) for r in policy.rules}
         for rule in policy.rules:
             plan = self.plans[rule.id]
             lean, traced = _generate(rule, plan, policy, self, False), _generate(rule, plan, policy, self, True)
             plan.fast = (lean, traced) if lean is not None and traced is not None else None
+        #: item type -> (lean, traced) compiled decide functions (rules on the generic path are absent)
+        self.fast_by_type = {t: f for t, r in policy.rules_by_type.items() if (f := self.plans[r.id].fast) is not None}
+        self.applicant_checks = tuple(
+            (t, t.expression.function, t.kinds, Reason(t.category, t.id, t.cites, t.says)) for t in policy.applicant_checks
+        )
 
     def round(self, value: Decimal) -> Decimal:
         return value.quantize(self.quantum, rounding=self.mode)
@@ -115,7 +122,7 @@ class _Plan:
         "zero_reason",
     )
 
-    def __init__(self, rule: Rule, policy: CompiledPolicy) -> None:
+    def __init__(self, rule: Rule, policy: CompiledPolicy, ctx: _Context) -> None:
         self.kinds = rule.kinds
         self.roles = rule.roles
         self.who_reason = _who_reason(rule, policy)
@@ -125,7 +132,7 @@ class _Plan:
         self.checks = tuple(
             (t, t.expression.function, t.kinds, Reason(t.category, t.id, t.cites, t.says)) for t in rule.item_checks + rule.when
         )
-        self.amount = rule.amount
+        self.amount = None if rule.amount is None else _on_quantum(rule.amount, ctx)
         self.compute = _COMPUTE[type(rule.amount)] if rule.amount is not None else None
         self.limits = tuple(
             (
@@ -141,12 +148,31 @@ class _Plan:
                 cap,
                 None if cap.per is None else _scoper(tuple(e.function for e in cap.per)),
                 Reason("cap", cap.id, cap.cites, Text("封顶额度已用尽：" + cap.says.zh, "cap exhausted: " + cap.says.en)),
+                ctx.round(cap.ceiling),
             )
             for cap in rule.caps
         )
         self.docs = tuple((n.doc, None if n.when is None else n.when.function) for n in rule.documents)
         self.docs_cites = policy.documents_cites or rule.cites
         self.fast: tuple[Callable[..., ItemDecision], Callable[..., ItemDecision]] | None = None  # (lean, traced), see _generate
+
+
+def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:
+    """The amount form with its money constants on the policy's quantum (400000 -> 400000.00), so that every
+    amount a decision carries is: rates are rounded to it, sums and differences of such values stay on it."""
+    if isinstance(form, FixedAmount):
+        return dataclasses.replace(form, value=ctx.round(form.value))
+    if isinstance(form, TableAmount):
+        return dataclasses.replace(form, table={k: ctx.round(v) for k, v in form.table.items()})
+    if isinstance(form, PerUnitAmount):
+        return dataclasses.replace(form, per_unit=ctx.round(form.per_unit))
+    if isinstance(form, BandsAmount):
+        return dataclasses.replace(
+            form, bands=tuple(b if b.amount is None else dataclasses.replace(b, amount=ctx.round(b.amount)) for b in form.bands)
+        )
+    if isinstance(form, LeastAmount):
+        return dataclasses.replace(form, parts=tuple(_on_quantum(p, ctx) for p in form.parts))
+    return form
 
 
 _CONTEXTS: dict[int, _Context] = {}
@@ -197,7 +223,7 @@ def _external(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: lis
         raise PendingAmount()
     if steps is not None:
         steps.append(("amount", form, value, value))
-    return Decimal(value)
+    return Decimal(value).quantize(ctx.quantum, rounding=ctx.mode)
 
 
 def _bands(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
@@ -207,7 +233,7 @@ def _bands(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[A
         if base >= band.start:
             chosen = band
     if chosen is None:
-        value = ZERO
+        value = ctx.zero
     elif chosen.amount is not None:
         value = chosen.amount
     else:
@@ -320,17 +346,23 @@ def evaluate_claim(
     standing_steps: list[Any] | None = [] if trace else None
     applicant_reasons: list[Reason] = []
     applicant_unknown: list[str] = []
-    for test in policy.applicant_checks:
-        if test.kinds is not None and kind not in test.kinds:
+    ok: bool | None
+    for test, function, kinds, failed in ctx.applicant_checks:
+        if kinds is not None and kind not in kinds:
             continue
-        ok, missing = _check(test, empty, A, C)
+        try:
+            ok = bool(function(empty, A, C))
+        except MissingFact as exc:
+            if standing_steps is not None:
+                standing_steps.append(("check", test, None, exc.fact))
+            if exc.fact:
+                applicant_unknown.append(exc.fact)
+            continue
         if standing_steps is not None:
-            standing_steps.append(("check", test, ok, missing))
-        if ok is False:
-            applicant_reasons.append(Reason(test.category, test.id, test.cites, test.says))
-        elif missing:
-            applicant_unknown.append(missing)
-    applicant_docs_missing: list[tuple[DocumentCheck, list[str]]] = []
+            standing_steps.append(("check", test, ok, None))
+        if not ok:
+            applicant_reasons.append(failed)
+    applicant_docs_missing: list[str] = []  # every item that needs documents misses these too
     claim_docs = C.get("documents", frozenset())
     for dc in policy.applicant_document_checks:
         if dc.kinds is not None and kind not in dc.kinds:
@@ -339,24 +371,26 @@ def evaluate_claim(
         applicant_unknown.extend(unknown)
         if standing_steps is not None:
             standing_steps.append(("documents", dc, tuple(required), tuple(missing_docs), dc.cites))
-        if missing_docs:
-            applicant_docs_missing.append((dc, missing_docs))
+        applicant_docs_missing.extend(missing_docs)
 
     # "Only the highest award for the same subject" looks across the application first.
     losers = _highest_only_losers(policy, ctx, claim) if ctx.highest else set()
 
     decisions: list[ItemDecision] = []
     grants: list[Grant] = []
-    plans = ctx.plans
+    fast_by_type = ctx.fast_by_type
+    variant = 1 if trace else 0
     for item in claim.items:
-        rule = policy.rules_by_type[item.type]
-        fast = plans[rule.id].fast
-        if fast is not None and item.id not in losers:  # the rule's compiled function; it also adds its grant to `usage`
-            d = fast[trace](item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing)
+        fast = fast_by_type.get(item.type)
+        if fast is not None and (not losers or item.id not in losers):  # the rule's compiled function; it adds its grant to `usage`
+            d = fast[variant](
+                item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing
+            )
             decisions.append(d)
             if d.grant is not None:
                 grants.append(d.grant)
             continue
+        rule = policy.rules_by_type[item.type]
         d = _decide(
             policy,
             ctx,
@@ -390,7 +424,7 @@ def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) ->
             continue
         try:
             key = (rule.subject.group, rule.subject.scope(item.facts, claim.applicant, claim.claim_facts))
-            value = _compute(rule.amount, ctx, item.facts, claim.applicant, claim.claim_facts, None)
+            value = _compute(ctx.plans[rule.id].amount or rule.amount, ctx, item.facts, claim.applicant, claim.claim_facts, None)
         except (MissingFact, PendingAmount):
             continue
         if _ineligible(rule, item, claim):  # a higher award that cannot be paid does not displace a lower one
@@ -433,7 +467,7 @@ def _decide(
     roles: Any,
     applicant_reasons: list[Reason],
     applicant_unknown: list[str],
-    applicant_docs_missing: list[tuple[DocumentCheck, list[str]]],
+    applicant_docs_missing: list[str],
     lost_to_higher: bool,
     trace: bool,
 ) -> ItemDecision:
@@ -468,10 +502,10 @@ def _decide(
             reasons.append(failed)
 
     if rule.referral is not None:
-        return _finish(policy, ctx, rule, item, claim, reasons, unknown, [], ZERO, ZERO, False, True, (), steps)
+        return _finish(policy, ctx, rule, item, claim, reasons, unknown, [], ctx.zero, ctx.zero, False, True, (), steps)
 
     pending = False
-    asked = ZERO
+    asked = ctx.zero
     assert plan.compute is not None
     try:
         asked = plan.compute(plan.amount, ctx, I, A, C, steps)
@@ -504,10 +538,10 @@ def _decide(
                         "an award for the same subject was already paid; it is not awarded again (no top-up)",
                     )
                 )
-                asked = ZERO
+                asked = ctx.zero
                 reasons.append(Reason("condition", f"{rule.id}#subject", rule.cites, words))
             elif subject.pays == "difference":
-                asked = max(asked - paid, ZERO)
+                asked = max(asked - paid, ctx.zero)
                 if asked == 0:
                     reasons.append(
                         Reason(
@@ -545,7 +579,7 @@ def _decide(
     if not pending:
         bitten = None
         usage_caps = usage.caps
-        for cap, scoper, exhausted in plan.caps:  # type: ignore[assignment]
+        for cap, scoper, exhausted, ceiling in plan.caps:  # type: ignore[assignment]
             if scoper is None:  # a ceiling on the single item
                 scope, used_before = (), ZERO
             else:
@@ -555,9 +589,9 @@ def _decide(
                     unknown.append(exc.fact)
                     continue
                 used_before = usage_caps.get((cap.id, scope), ZERO)
-            room = cap.ceiling - used_before
+            room = ceiling - used_before
             if room < 0:
-                room = ZERO
+                room = ctx.zero
             after = granted if granted <= room else room
             if steps is not None:
                 steps.append(("cap", cap, scope, used_before, granted, after))
@@ -573,8 +607,7 @@ def _decide(
 
     missing_docs: list[str] = []
     if rule.documents_required:
-        for _, docs in applicant_docs_missing:
-            missing_docs.extend(docs)
+        missing_docs.extend(applicant_docs_missing)
         have = I.get("documents", frozenset())
         required: list[str] = []
         miss: list[str] = []
@@ -630,15 +663,15 @@ def _finish(
         if len(reasons) > 1:
             rank = ctx.rank
             reasons.sort(key=lambda r: rank.get(r.category, len(rank)))
-        status, amount = "refused", ZERO
+        status, amount = "refused", ctx.zero
     elif unknown:
-        status, amount = "incomplete", ZERO
+        status, amount = "incomplete", ctx.zero
     elif referral:
-        status, amount = "referred", ZERO
+        status, amount = "referred", ctx.zero
     elif pending:
-        status, amount = "pending_review", ZERO
+        status, amount = "pending_review", ctx.zero
     elif missing_docs:
-        status, amount, provisional = "incomplete", ZERO, granted
+        status, amount, provisional = "incomplete", ctx.zero, granted
     else:
         status = "reduced" if granted < asked else "granted"
         amount = granted
@@ -680,19 +713,26 @@ def _uniq(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values)) if values else ()
 
 
-def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, trace: bool) -> Callable[..., ItemDecision] | None:
+def _generate(
+    rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, trace: bool, inline: bool = True
+) -> Callable[..., ItemDecision] | None:
+    """The source of one rule's decide function, compiled. `inline`: expression bodies are written into the
+    function (from their checked syntax trees, `expressions.inline_source`) instead of called."""
     if rule.subject is not None or rule.referral is not None or rule.amount is None:
         return None
     ns: dict[str, Any] = {
-        "__builtins__": {"bool": bool, "len": len, "tuple": tuple, "list": list, "set": set},
+        "__builtins__": {"bool": bool, "len": len, "tuple": tuple, "list": list, "set": set, "type": type, "str": str, "int": int},
         "MissingFact": MissingFact,
         "PendingAmount": PendingAmount,
+        "RUNTIME_ERRORS": RUNTIME_ERRORS,
         "NEW": tuple.__new__,  # named tuples built directly, all fields given
         "ID": ItemDecision,
         "GR": Grant,
         "CO": Consumption,
         "NO_AMOUNT": Decimal(0),
         "ZERO": ZERO,
+        "QZERO": ctx.zero,
+        "_key": _key,
         "_plain": _plain,
         "_uniq": _uniq,
         "_documents": _documents,
@@ -708,8 +748,24 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         "EMPTY": frozenset(),
         "CTX": ctx,
     }
+    numbering = itertools.count()
+
+    def expr(expression: CompiledExpression) -> str:
+        """Code evaluating one expression: its checked body inlined, or a call to its compiled function."""
+        n = next(numbering)
+        got = inline_source(expression, f"_X{n}") if inline else None
+        if got is not None:
+            text, names = got
+            ns.update(names)
+            return text
+        ns[f"_E{n}"] = expression.function
+        return f"_E{n}(I, A, C)"
+
+    def plain(var: str) -> str:  # _plain / _key for str and int without a call
+        return f"({var} if type({var}) is str or type({var}) is int else {{}}({var}))"
+
     lines = [
-        "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs_missing):",
+        "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs):",
         "    reasons = list(app_reasons) if app_reasons else []",
         "    unknown = list(app_unknown) if app_unknown else []",
     ]
@@ -725,34 +781,39 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         out("    else:")
         out("        steps.append(('who', RULE, True))")
     # checks
-    for k, (test, function, kinds, failed) in enumerate(plan.checks):
-        ns[f"T{k}"], ns[f"F{k}"], ns[f"R{k}"], ns[f"K{k}"] = test, function, failed, kinds
+    for k, (test, _function, kinds, failed) in enumerate(plan.checks):
+        ns[f"T{k}"], ns[f"R{k}"], ns[f"K{k}"] = test, failed, kinds
+        code = expr(test.expression)
         pad = "    "
         if kinds is not None:
             out(f"    if kind in K{k}:")
             pad = "        "
         out(f"{pad}try:")
-        out(f"{pad}    ok = F{k}(I, A, C)")
+        if trace:
+            out(f"{pad}    ok = {code}")
+        else:
+            out(f"{pad}    if not {code}:")
+            out(f"{pad}        reasons.append(R{k})")
         out(f"{pad}except MissingFact as exc:")
         if trace:
             out(f"{pad}    steps.append(('check', T{k}, None, exc.fact))")
         out(f"{pad}    if exc.fact:")
         out(f"{pad}        unknown.append(exc.fact)")
-        out(f"{pad}else:")
         if trace:
+            out(f"{pad}else:")
             out(f"{pad}    steps.append(('check', T{k}, bool(ok), None))")
-        out(f"{pad}    if not ok:")
-        out(f"{pad}        reasons.append(R{k})")
+            out(f"{pad}    if not ok:")
+            out(f"{pad}        reasons.append(R{k})")
     # amount
-    form = rule.amount
+    form = plan.amount
     ns["FORM"] = form
     out("    pending = False")
-    out("    asked = ZERO")
+    out("    asked = QZERO")
     out("    try:")
     if isinstance(form, RateAmount):
-        ns["OF"], ns["RATE"], ns["Q"], ns["MODE"] = form.of.function, form.rate, ctx.quantum, ctx.mode
-        out("        base = OF(I, A, C)")
-        out("        asked = (base * RATE).quantize(Q, rounding=MODE)")
+        ns["RATE"], ns["Q"], ns["MODE"] = form.rate, ctx.quantum, ctx.mode
+        out(f"        base = {expr(form.of)}")
+        out("        asked = (base * RATE).quantize(Q, MODE)")
         if trace:
             out("        steps.append(('amount', FORM, base, asked))")
     elif isinstance(form, FixedAmount):
@@ -761,8 +822,8 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         if trace:
             out("        steps.append(('amount', FORM, None, VALUE))")
     elif isinstance(form, TableAmount):
-        ns["BY"], ns["TABLE"] = form.by.function, form.table
-        out("        key = BY(I, A, C)")
+        ns["TABLE"] = form.table
+        out(f"        key = {expr(form.by)}")
         out("        asked = TABLE[key]")
         if trace:
             out("        steps.append(('amount', FORM, key, asked))")
@@ -773,6 +834,15 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
     out("        pending = True")
     out("    except MissingFact as exc:")
     out("        unknown.append(exc.fact)")
+
+    def scope(target: str, expressions: tuple[CompiledExpression, ...], pad: str) -> None:
+        """`target = (key, ...)`: like Cap.scope / Limit.scope, JSON-safe values."""
+        names = []
+        for m, e in enumerate(expressions):
+            out(f"{pad}{target}_{m} = {expr(e)}")
+            names.append(plain(f"{target}_{m}").format("_key"))
+        out(f"{pad}{target} = ({', '.join(names)},)")
+
     # limits
     grant_parts: list[str] = []
     plain_counts: list[str] = []
@@ -780,19 +850,21 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
     if plan.limits:
         out("    limits = usage.limits")
         out("    limits_get = limits.get")
-    for j, (limit, scoper, counting, failed) in enumerate(plan.limits):
-        ns[f"L{j}"], ns[f"LS{j}"], ns[f"LR{j}"], ns[f"LID{j}"], ns[f"LT{j}"] = limit, scoper, failed, limit.id, limit.times
+    for j, (limit, _scoper, counting, failed) in enumerate(plan.limits):
+        ns[f"L{j}"], ns[f"LR{j}"], ns[f"LID{j}"], ns[f"LT{j}"] = limit, failed, limit.id, limit.times
         out(f"    has_l{j} = False")
         out("    try:")
-        out(f"        lscope{j} = LS{j}(I, A, C)")
+        scope(f"lscope{j}", limit.per, "        ")
         if counting is None:
             out(f"        counts{j} = (claim.claim_id, item.id)")
+            count_vars = [f"counts{j}[0]", f"counts{j}[1]"]
         else:
-            names = []
-            for m, f in enumerate(counting):
-                ns[f"LC{j}_{m}"] = f
-                names.append(f"LC{j}_{m}(I, A, C)")
-            out(f"        counts{j} = ({', '.join(names)},)")
+            count_vars = []
+            assert limit.counting is not None
+            for m, e in enumerate(limit.counting):
+                out(f"        lc{j}_{m} = {expr(e)}")
+                count_vars.append(f"lc{j}_{m}")
+            out(f"        counts{j} = ({', '.join(count_vars)},)")
         out("    except MissingFact as exc:")
         out("        unknown.append(exc.fact)")
         out("    else:")
@@ -805,7 +877,8 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         out(f"            reasons.append(LR{j})")
         out(f"        has_l{j} = True")
         grant_parts.append(f"(NEW(CO, ('limit', LID{j}, lscope{j}, NO_AMOUNT, pc{j})),) if has_l{j} else ()")
-        plain_counts.append(f"    pc{j} = tuple([_plain(v) for v in counts{j}]) if has_l{j} else None")
+        values = ", ".join(plain(v).format("_plain") for v in count_vars)
+        plain_counts.append(f"    pc{j} = ({values},) if has_l{j} else None")
         usage_updates.append(f"    if has_l{j}:\n        limits.setdefault((LID{j}, lscope{j}), set()).add(pc{j})")
     # caps
     out("    granted = asked")
@@ -814,15 +887,16 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         out("        bitten = None")
         out("        caps = usage.caps")
         out("        caps_get = caps.get")
-        for j, (cap, cap_scoper, exhausted) in enumerate(plan.caps):
-            ns[f"P{j}"], ns[f"PS{j}"], ns[f"PR{j}"], ns[f"PID{j}"], ns[f"PC{j}"] = cap, cap_scoper, exhausted, cap.id, cap.ceiling
+        for j, (cap, cap_scoper, exhausted, ceiling) in enumerate(plan.caps):
+            ns[f"P{j}"], ns[f"PR{j}"], ns[f"PID{j}"], ns[f"PC{j}"] = cap, exhausted, cap.id, ceiling
             out(f"        has_p{j} = False")
             if cap_scoper is None:
                 out(f"        pscope{j} = ()")
                 out("        used_before = ZERO")
             else:
+                assert cap.per is not None
                 out("        try:")
-                out(f"            pscope{j} = PS{j}(I, A, C)")
+                scope(f"pscope{j}", cap.per, "            ")
                 out("        except MissingFact as exc:")
                 out("            unknown.append(exc.fact)")
                 out(f"            pscope{j} = None")
@@ -834,7 +908,7 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
                 pad = "            "
             out(f"{pad}room = PC{j} - used_before")
             out(f"{pad}if room < 0:")
-            out(f"{pad}    room = ZERO")
+            out(f"{pad}    room = QZERO")
             out(f"{pad}after = granted if granted <= room else room")
             if trace:
                 out(f"{pad}steps.append(('cap', P{j}, pscope{j}, used_before, granted, after))")
@@ -853,21 +927,21 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         out("    if not pending and asked == 0 and not reasons and not unknown:")
         out("        reasons.append(ZERO_REASON)")
     # documents
-    out("    missing_docs = []")
     if rule.documents_required:
-        out("    for _, docs in app_docs_missing:")
-        out("        missing_docs.extend(docs)")
+        out("    missing_docs = list(app_docs) if app_docs else []")
         out("    have = I.get('documents', EMPTY)")
         if plan.docs:
             if trace:
                 out("    required = []")
-            out("    miss = []")
-            for m, (doc, when) in enumerate(plan.docs):
-                ns[f"D{m}"], ns[f"W{m}"] = doc, when
+                out("    miss = []")
+            for m, (doc, _when) in enumerate(plan.docs):
+                need = rule.documents[m]
+                assert need.doc == doc
+                ns[f"D{m}"] = doc
                 pad = "    "
-                if when is not None:
+                if need.when is not None:
                     out("    try:")
-                    out(f"        need = W{m}(I, A, C)")
+                    out(f"        need = {expr(need.when)}")
                     out("    except MissingFact as exc:")
                     out("        unknown.append(exc.fact)")
                     out("        need = False")
@@ -876,11 +950,11 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
                 if trace:
                     out(f"{pad}required.append(D{m})")
                 out(f"{pad}if D{m} not in have:")
-                out(f"{pad}    miss.append(D{m})")
+                out(f"{pad}    {'miss' if trace else 'missing_docs'}.append(D{m})")
             if trace:
                 out("    if required:")
                 out("        steps.append(('documents', RULE, tuple(required), tuple(miss), DOCS_CITES))")
-            out("    missing_docs.extend(miss)")
+                out("    missing_docs.extend(miss)")
         for m, dc in enumerate(rule.item_document_checks):
             ns[f"DC{m}"] = dc
             pad = "    "
@@ -892,25 +966,27 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
             if trace:
                 out(f"{pad}steps.append(('documents', DC{m}, tuple(required_), tuple(miss_), DC{m}.cites))")
             out(f"{pad}missing_docs.extend(miss_)")
+    else:
+        out("    missing_docs = ()")
     # finish
     steps = "tuple(steps)" if trace else "()"
     out("    if reasons:")
     out("        if len(reasons) > 1:")
     out("            reasons.sort(key=RANK)")
     out(
-        f"        return NEW(ID, (item, RULE, 'refused', ZERO, asked, None, tuple(reasons), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+        f"        return NEW(ID, (item, RULE, 'refused', QZERO, asked, None, tuple(reasons), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
     )
     out("    if unknown:")
     out(
-        f"        return NEW(ID, (item, RULE, 'incomplete', ZERO, asked, None, (), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+        f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, None, (), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
     )
     out("    if pending:")
     out(
-        f"        return NEW(ID, (item, RULE, 'pending_review', ZERO, asked, None, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+        f"        return NEW(ID, (item, RULE, 'pending_review', QZERO, asked, None, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
     )
     out("    if missing_docs:")
     out(
-        f"        return NEW(ID, (item, RULE, 'incomplete', ZERO, asked, granted, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+        f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, granted, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
     )
     consumes = " + ".join(f"({part})" for part in grant_parts) if grant_parts else "()"
     lines.extend(plain_counts)
@@ -919,9 +995,45 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
     out(
         f"    return NEW(ID, (item, RULE, 'reduced' if granted < asked else 'granted', granted, asked, None, (), (), (), {steps}, grant, POLICY_DOCS_CITES))"
     )
+    if inline:
+        # Inlined bodies have no runtime-error wrapper: on such an error (never on well-typed facts) the item is
+        # decided again by the generic path, whose expression functions raise the ClaimError naming the expression.
+        # Nothing above changes `usage` before the last lines, which evaluate no expression.
+        ns["SLOW"] = _fallback(policy, ctx, rule, trace)
+        body = ["    " + line for line in "\n".join(lines[1:]).split("\n")]
+        lines[1:] = [
+            "    try:",
+            *body,
+            "    except RUNTIME_ERRORS:",
+            "        return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)",
+        ]
     source = "\n".join(lines) + "\n"
-    code = compile(source, f"<rule {rule.id}{' traced' if trace else ''}>", "exec")
-    exec(code, ns)  # noqa: S102 -- generated from the compiled rule's structure; expressions are the allow-listed functions
+    compiled = compile(source, f"<rule {rule.id}{' traced' if trace else ''}>", "exec")
+    exec(compiled, ns)  # noqa: S102 -- generated from the compiled rule's structure; expressions are allow-listed bodies or functions
     decide: Callable[..., ItemDecision] = ns["decide"]
     decide.source = source  # type: ignore[attr-defined]
     return decide
+
+
+def _fallback(policy: CompiledPolicy, ctx: _Context, rule: Rule, trace: bool) -> Callable[..., ItemDecision]:
+    """The generic path with a compiled rule's signature (it adds its grant to `usage`, as compiled rules do)."""
+
+    def slow(
+        I: Facts,
+        A: Facts,
+        C: Facts,
+        kind: str,
+        roles: Any,
+        claim: Claim,
+        item: Item,
+        usage: Usage,
+        app_reasons: list[Reason],
+        app_unknown: list[str],
+        app_docs: list[str],
+    ) -> ItemDecision:
+        d = _decide(policy, ctx, rule, item, claim, usage, A, C, kind, roles, app_reasons, app_unknown, app_docs, False, trace)
+        if d.grant is not None:
+            usage.add(d.grant)
+        return d
+
+    return slow

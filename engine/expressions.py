@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import ast
 import calendar
+import copy
 import datetime as _dt
 import difflib
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -198,6 +199,9 @@ class CompiledExpression:
     function: Callable[[Facts, Facts, Facts], Any]
     facts: tuple[str, ...]  # "item.fee", ... in order of first use: the trace shows their values
     compares: tuple[tuple[str, tuple[Any, ...]], ...]  # (fact, literal values) pairs, for enum checks
+    #: The checked, rewritten syntax tree of the body and the Decimal constants it names: what `inline_source`
+    #: turns back into code for the evaluator's generated rule functions.
+    checked: tuple[ast.expr, tuple[tuple[str, Decimal], ...]] | None = field(default=None, compare=False, repr=False)
 
     def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
         return self.function(item, applicant, claim)
@@ -385,7 +389,41 @@ def compile_expression(source: str, resolve: FactResolver, filename: str = "<pol
     namespace.update(checker.constants)
     exec(code, namespace)  # noqa: S102 -- code built only from allow-listed nodes above
     function = namespace["_expr"]
-    return CompiledExpression(source.strip(), function, tuple(checker.facts), tuple(checker.compares))
+    return CompiledExpression(
+        source.strip(), function, tuple(checker.facts), tuple(checker.compares), (body, tuple(checker.constants.items()))
+    )
+
+
+def inline_source(expression: CompiledExpression, prefix: str) -> tuple[str, dict[str, Any]] | None:
+    """The expression's checked body as Python source, for code generated from a compiled policy.
+
+    The text is `ast.unparse` of the tree the allow-list checker accepted and rewrote (facts as
+    `I["x"]` / `A["x"]` / `C["x"]` look-ups, calls only to the documented functions as `_F_<name>`,
+    `*` as `_F_mul`, decimal literals as named Decimal constants), parenthesised; nothing else can
+    appear in it. Constants are renamed with `prefix` so that several bodies can share one namespace.
+    Returns (source, the names it needs), or None for an expression without a checked tree.
+
+    Inlined code has no runtime-error wrapper of its own: a generated function that inlines bodies
+    must catch `RUNTIME_ERRORS` and re-run the item through the expression functions, which turn the
+    error into a `ClaimError` naming the expression.
+    """
+    if expression.checked is None:
+        return None
+    body, constants = expression.checked
+    renamed = {name: f"{prefix}{name}" for name, _ in constants}
+    tree = copy.deepcopy(body)
+    if renamed:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in renamed:
+                node.id = renamed[node.id]
+    names: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()}
+    names["_F_mul"] = _mul
+    names.update({renamed[name]: value for name, value in constants})
+    return f"({ast.unparse(tree)})", names
+
+
+#: What an inlined expression body may raise on unexpected data (see `inline_source`).
+RUNTIME_ERRORS = _RUNTIME_ERRORS
 
 
 def _check_depth(tree: ast.AST) -> None:
