@@ -3,10 +3,12 @@
 For every clause of the text: the rules and checks that encode it, the cases
 whose decisions cite it, and its branches -- granted, reduced by each cap,
 refused when a cap is exhausted, refused by each condition, limit and
-cross-cutting check, incomplete, referred, pending review -- each with the
+cross-cutting check, only-the-highest / 补差 (subject) refusals and reductions,
+incomplete, referred, pending review -- each with the
 cases that reach it. Branches are read off the decision trace: a check or
 limit step with result false, a cap step that bites (to a smaller amount, or
-to nothing), a `who` step that fails, and the item's final status.
+to nothing), a `who` step that fails, a subject step that lowers the amount,
+and the item's final status.
 """
 
 from __future__ import annotations
@@ -175,6 +177,13 @@ def branches_of(policy: CompiledPolicy) -> list[Branch]:
             out.append(Branch(f"refused:{t.id}", t.cites, f"{r}: refused by condition {t.expression.source}"))
         for limit in rule.limits:
             out.append(Branch(f"refused:{limit.id}", limit.cites, f"{r}: refused by limit {limit.id} ({limit.times} times)"))
+        if rule.subject is not None:
+            s = rule.subject
+            if s.pays == "difference":
+                out.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
+                out.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, the same subject already paid as much"))
+            else:
+                out.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject"))
         for cap in rule.caps:
             out.append(Branch(f"reduced:{cap.id}", cap.cites, f"{r}: reduced by cap {cap.id}"))
             if cap.per is not None:
@@ -195,11 +204,11 @@ def hits(decision: dict[str, Any]) -> set[str]:
         if status in ("granted", "incomplete", "referred", "pending_review"):
             out.add(f"{item['rule']}:{status}")
         for s in item["steps"]:
-            out |= _step_hits(s)
+            out |= _step_hits(s, item["rule"])
     return out
 
 
-def _step_hits(s: dict[str, Any]) -> set[str]:
+def _step_hits(s: dict[str, Any], rule: str | None = None) -> set[str]:
     kind = s["step"]
     if kind == "check" and s["result"] is False:
         return {f"refused:{s['check']}"}
@@ -209,6 +218,8 @@ def _step_hits(s: dict[str, Any]) -> set[str]:
         return {f"refused:{s['limit']}"}
     if kind == "cap" and s["bites"]:
         return {f"reduced:{s['cap']}" if Decimal(s["granted"]) > 0 else f"exhausted:{s['cap']}"}
+    if kind == "subject" and Decimal(s["after"]) < Decimal(s["asked"]):
+        return {f"reduced:{rule}#subject" if Decimal(s["after"]) > 0 else f"refused:{rule}#subject"}
     if kind == "documents" and s["missing"]:
         return {f"incomplete:{s['check']}"}
     return set()
@@ -275,6 +286,8 @@ def coverage(policy: CompiledPolicy, results: Iterable[CaseResult]) -> CoverageR
         for limit in rule.limits:
             if limit.cites != rule.cites:
                 enc(limit.cites, f"limit {limit.id}")
+        if rule.subject is not None and rule.subject.cites != rule.cites:
+            enc(rule.subject.cites, f"subject of rule {rule.id}")
     table: list[ClauseCoverage] = []
     for key, clause in policy.clauses.items():
         table.append(

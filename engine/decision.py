@@ -77,7 +77,7 @@ class ItemDecision(NamedTuple):
             if r.cites not in out:
                 out.append(r.cites)
         for step in self.steps:
-            if step[0] == "cap" and step[5] < step[4] and step[1].cites not in out:
+            if step[0] in ("cap", "subject") and step[5] < step[4] and step[1].cites not in out:
                 out.append(step[1].cites)
         if self.missing_documents and self.documents_cites and self.documents_cites not in out:
             out.append(self.documents_cites)
@@ -186,6 +186,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
         assert isinstance(subject, Subject)
         return {
             "step": "subject",
+            "cites": subject.cites,
             "group": subject.group,
             "pays": subject.pays,
             "key": _json_value(key),

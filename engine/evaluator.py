@@ -539,7 +539,7 @@ def _decide(
                     )
                 )
                 asked = ctx.zero
-                reasons.append(Reason("condition", f"{rule.id}#subject", rule.cites, words))
+                reasons.append(Reason("condition", f"{rule.id}#subject", subject.cites, words))
             elif subject.pays == "difference":
                 asked = max(asked - paid, ctx.zero)
                 if asked == 0:
@@ -547,7 +547,7 @@ def _decide(
                         Reason(
                             "condition",
                             f"{rule.id}#subject",
-                            rule.cites,
+                            subject.cites,
                             Text(
                                 "同一对象已按同等或更高标准支持，无差额可补",
                                 "the same subject was already paid at an equal or higher level; no difference to pay",

@@ -26,9 +26,9 @@ import ast
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +287,62 @@ def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) 
     return out
 
 
-def _branch_unsat(branch: Branch, domains: dict[str, tuple[Any, ...]]) -> str | None:
+#: What a claim can give for a number-valued fact: (lowest, highest, in words). Money and integer facts
+#: are never negative (the claim schema says so); a policy may declare tighter `minimum` / `maximum`.
+Bounds = dict[str, tuple[Decimal | None, Decimal | None, str]]
+
+
+def fact_bounds(specs: dict[str, FactSpec]) -> Bounds:
+    out: Bounds = {}
+    for name, spec in specs.items():
+        if spec.type not in ("integer", "money"):
+            continue
+        low = spec.minimum if spec.minimum is not None else Decimal(0)
+        words = []
+        if spec.minimum is not None:
+            words.append(f"at least {_num(spec.minimum, spec.type)}")
+        if spec.maximum is not None:
+            words.append(f"at most {_num(spec.maximum, spec.type)}")
+        said = f"declared {' and '.join(words)}" if words else "never negative"
+        out[name] = (low, spec.maximum, said)
+    return out
+
+
+def _num(value: Decimal, kind: str) -> str:
+    return wan(value) if kind == "money" else f"{value.normalize():f}"
+
+
+def _fact_unsat(atoms: list[_Atom]) -> str | None:
+    """Why these comparisons of one fact (with no finite domain) can never all hold, or None."""
+    eqs = [a for a in atoms if a.op == "=="] + [a for a in atoms if a.op == "in" and isinstance(a.value, tuple)]
+    if eqs:
+        first = eqs[0]
+        candidates = (first.value,) if first.op == "==" else tuple(first.value)
+        if not any(all(_holds(a, v) is not False for a in atoms) for v in candidates):
+            return "cannot satisfy all of these"
+        return None
+    # Ordering only: intersect the interval.
+    lo: tuple[Any, bool] | None = None
+    hi: tuple[Any, bool] | None = None
+    for a in atoms:
+        if a.op in (">", ">=") and a.value is not None:
+            strict = a.op == ">"
+            if lo is None or _gt(a.value, lo[0]) or (a.value == lo[0] and strict):
+                lo = (a.value, strict)
+        elif a.op in ("<", "<=") and a.value is not None:
+            strict = a.op == "<"
+            if hi is None or _gt(hi[0], a.value) or (a.value == hi[0] and strict):
+                hi = (a.value, strict)
+    if lo is not None and hi is not None:
+        try:
+            if _gt(lo[0], hi[0]) or (lo[0] == hi[0] and (lo[1] or hi[1])):
+                return "satisfies both bounds"
+        except TypeError:
+            return None
+    return None
+
+
+def _branch_unsat(branch: Branch, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
     """A reason the conjunction can never hold, or None if it may."""
     if any(a == _OPAQUE for a in branch):
         return None
@@ -305,31 +360,15 @@ def _branch_unsat(branch: Branch, domains: dict[str, tuple[Any, ...]]) -> str | 
                 shown = ", ".join(repr(v) for v in values)
                 return f"{words}: no value of {fact} ({shown}) satisfies it"
             continue
-        eqs = [a for a in atoms if a.op == "=="] + [a for a in atoms if a.op == "in" and isinstance(a.value, tuple)]
-        if eqs:
-            first = eqs[0]
-            candidates = (first.value,) if first.op == "==" else tuple(first.value)
-            if not any(all(_holds(a, v) is not False for a in atoms) for v in candidates):
-                return f"{words}: {fact} cannot satisfy all of these"
-            continue
-        # Ordering only: intersect the interval.
-        lo: tuple[Any, bool] | None = None
-        hi: tuple[Any, bool] | None = None
-        for a in atoms:
-            if a.op in (">", ">=") and a.value is not None:
-                strict = a.op == ">"
-                if lo is None or _gt(a.value, lo[0]) or (a.value == lo[0] and strict):
-                    lo = (a.value, strict)
-            elif a.op in ("<", "<=") and a.value is not None:
-                strict = a.op == "<"
-                if hi is None or _gt(hi[0], a.value) or (a.value == hi[0] and strict):
-                    hi = (a.value, strict)
-        if lo is not None and hi is not None:
-            try:
-                if _gt(lo[0], hi[0]) or (lo[0] == hi[0] and (lo[1] or hi[1])):
-                    return f"{words}: no {fact} satisfies both bounds"
-            except TypeError:
-                continue
+        why = _fact_unsat(atoms)
+        if why is not None:
+            return f"{words}: {'no ' + fact if why.startswith('satisfies') else fact} {why}"
+        bound = (bounds or {}).get(fact)
+        if bound is not None:
+            low, high, said = bound
+            extra = ([_Atom(fact, ">=", low)] if low is not None else []) + ([_Atom(fact, "<=", high)] if high is not None else [])
+            if _fact_unsat(atoms + extra) is not None:
+                return f"{words}: {fact} is {said}"
     return None
 
 
@@ -340,12 +379,12 @@ def _gt(a: Any, b: Any) -> bool:
         return False
 
 
-def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]]) -> str | None:
-    """Why `expression` can never be true given finite fact domains, or None if it may be."""
+def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
+    """Why `expression` can never be true given finite fact domains and number bounds, or None if it may be."""
     branches = _dnf(ast.parse(expression.source, mode="eval").body)
     reasons = []
     for b in branches:
-        why = _branch_unsat(b, domains)
+        why = _branch_unsat(b, domains, bounds)
         if why is None:
             return None
         reasons.append(why)
@@ -394,49 +433,72 @@ def policy_expressions(policy: CompiledPolicy) -> Iterator[CompiledExpression]:
         yield from rule_expressions(rule)
 
 
-def max_payable(form: AmountForm | None) -> Decimal | None:
-    """The most one item could ever be paid before caps; None if unbounded (rates, panel amounts)."""
+def max_payable(
+    form: AmountForm | None, upper: Callable[[CompiledExpression], Decimal | None] | None = None, quantum: Decimal = Decimal("0.01")
+) -> Decimal | None:
+    """The most one item could ever be paid before caps; None if unbounded.
+
+    `upper(expression)` gives the most an expression can be (a fact's declared maximum), or None;
+    without it, rates and counts are unbounded. Rates are rounded up to `quantum`, so the bound
+    holds whatever the rounding mode.
+    """
+    up = upper or (lambda e: None)
     if isinstance(form, FixedAmount):
         return form.value
     if isinstance(form, TableAmount):
         return max(form.table.values(), default=Decimal(0))
+    if isinstance(form, RateAmount):
+        top = up(form.of)
+        return None if top is None else (form.rate * top).quantize(quantum, rounding=ROUND_CEILING)
     if isinstance(form, PerUnitAmount):
-        return form.per_unit * form.max_count if form.max_count is not None else None
+        counts = [c for c in (form.max_count, up(form.count)) if c is not None]
+        return form.per_unit * min(Decimal(c) for c in counts) if counts else None
     if isinstance(form, BandsAmount):
-        if form.bands and all(b.amount is not None for b in form.bands):
-            return max(b.amount for b in form.bands if b.amount is not None)
-        return None
+        top = up(form.of)
+        reachable = [b for b in form.bands if top is None or b.start <= top]
+        values: list[Decimal] = []
+        for b in reachable:
+            if b.amount is not None:
+                values.append(b.amount)
+            elif top is None:
+                return None
+            else:
+                values.append((top * (b.rate or Decimal(0))).quantize(quantum, rounding=ROUND_CEILING))
+        return max(values, default=Decimal(0))
     if isinstance(form, LeastAmount):
-        bounds = [b for b in (max_payable(p) for p in form.parts) if b is not None]
+        bounds = [b for b in (max_payable(p, upper, quantum) for p in form.parts) if b is not None]
         return min(bounds) if bounds else None
     return None
 
 
-def _amounts_of(form: AmountForm | None) -> Iterator[tuple[str, Decimal]]:
+def _amounts_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, Decimal, Path_]]:
+    """Each amount a clause should state, with what it is and where it is written (under `at`, the amount's path)."""
     if isinstance(form, FixedAmount):
-        yield "amount", form.value
+        yield "amount", form.value, (*at, "fixed")
     elif isinstance(form, TableAmount):
         for k, v in form.table.items():
-            yield f"amount for {k}", v
+            yield f"amount for {k}", v, (*at, "table", k)
     elif isinstance(form, PerUnitAmount):
-        yield "amount per unit", form.per_unit
+        yield "amount per unit", form.per_unit, (*at, "per_unit")
     elif isinstance(form, BandsAmount):
-        for b in form.bands:
+        for i, b in enumerate(form.bands):
             if b.amount is not None:
-                yield f"band amount from {wan(b.start)}", b.amount
+                yield f"band amount from {wan(b.start)}", b.amount, (*at, "bands", i, "amount")
     elif isinstance(form, LeastAmount):
-        for p in form.parts:
-            yield from _amounts_of(p)
+        for j, p in enumerate(form.parts):
+            yield from _amounts_of(p, (*at, "least", j))
 
 
-def _rates_of(form: AmountForm | None) -> Iterator[Decimal]:
+def _rates_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
+    """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate."""
     if isinstance(form, RateAmount):
-        yield form.rate
+        yield form.rate, (*at, "rate")
     elif isinstance(form, BandsAmount):
-        yield from (b.rate for b in form.bands if b.rate is not None)
+        yield from ((b.rate, (*at, "bands", i, "rate")) for i, b in enumerate(form.bands) if b.rate is not None)
     elif isinstance(form, LeastAmount):
-        for p in form.parts:
-            yield from _rates_of(p)
+        for j, p in enumerate(form.parts):
+            if not (isinstance(p, RateAmount) and p.rate == 1):
+                yield from _rates_of(p, (*at, "least", j))
 
 
 @dataclass
@@ -527,12 +589,12 @@ class _Linter:
             for k in all_kinds:
                 if test.kinds is not None and k not in test.kinds:
                     continue
-                if unsatisfiable(test.expression, self.domains(self.specs(None), [k])):
+                if unsatisfiable(test.expression, self.domains(self.specs(None), [k]), fact_bounds(self.specs(None))):
                     blocked[k].append(test.id)
         for test in p.applicant_checks:
             kinds = [k for k in all_kinds if test.kinds is None or k in test.kinds]
             if kinds and all(test.id in blocked[k] for k in kinds):
-                why = unsatisfiable(test.expression, self.domains(self.specs(None), kinds))
+                why = unsatisfiable(test.expression, self.domains(self.specs(None), kinds), fact_bounds(self.specs(None)))
                 self.add(
                     (*self.check_path[test.id], "test"),
                     f"check {test.id} can never pass: {why}; every application it applies to is refused",
@@ -559,11 +621,12 @@ class _Linter:
                     "warning",
                 )
             specs = self.specs(rule)
+            bounds = fact_bounds(specs)
             for test in rule.item_checks + rule.when:
                 kinds = [k for k in reach if test.kinds is None or k in test.kinds]
                 if not kinds:
                     continue
-                why = unsatisfiable(test.expression, self.domains(specs, kinds))
+                why = unsatisfiable(test.expression, self.domains(specs, kinds), bounds)
                 if why:
                     self.add(
                         self.test_path(rule, test),
@@ -598,11 +661,24 @@ class _Linter:
 
     def scope_bound(self, rule: Rule, cap: Cap) -> tuple[Decimal, str] | None:
         """The most the rule could ever pay within one scope of `cap`, with the reasoning; None if unbounded."""
-        each = max_payable(rule.amount)
+        specs = self.specs(rule)
+        used: list[str] = []
+
+        def upper(e: CompiledExpression) -> Decimal | None:
+            spec = specs.get(e.source)
+            if spec is None or spec.maximum is None:
+                return None
+            if e.source not in used:
+                used.append(e.source)
+            return spec.maximum
+
+        each = max_payable(rule.amount, upper, self.policy.quantum)
         if each is None:
             return None
+        why = "; ".join(f"{f} is declared at most {_num(specs[f].maximum or Decimal(0), specs[f].type)}" for f in used)
+        each_words = f"at most {wan(each)}" + (f" ({why})" if why else "")
         if cap.per is None:
-            return each, f"one item is paid at most {wan(each)}"
+            return each, f"one item is paid {each_words}"
         cap_keys = {e.source for e in cap.per}
         best: tuple[int, Limit] | None = None
         for limit in rule.limits:
@@ -611,7 +687,7 @@ class _Linter:
         if best is None:
             return None
         times, limit = best
-        return each * times, f"limit {limit.id} allows {times} item(s) per scope, each at most {wan(each)}"
+        return each * times, f"limit {limit.id} allows {times} item(s) per scope, each {each_words}"
 
     def clauses(self) -> None:
         p = self.policy
@@ -637,11 +713,13 @@ class _Linter:
                 cite(cap.cites, f"cap {cap.id}")
             for limit in rule.limits:
                 cite(limit.cites, f"limit {limit.id}")
+            if rule.subject is not None:
+                cite(rule.subject.cites, f"subject of rule {rule.id}")
         for key, clause in p.clauses.items():
             if clause.computable and key not in cited:
                 self.add(
                     ("clauses", key),
-                    f"clause {key} is marked computable but no rule, check, cap or limit cites it",
+                    f"clause {key} is marked computable but no rule, check, cap, limit or subject cites it",
                     "clause_unencoded",
                     "error",
                     "a rule or check citing it, or `computable: false`",
@@ -665,28 +743,43 @@ class _Linter:
             s = used_by_type.setdefault(rule.item_type, set())
             for e in rule_expressions(rule):
                 s.update(e.facts)
-        for name in p.claim_facts:
-            if f"claim.{name}" not in used_global:
-                self.add(("facts", "claim", name), f"fact claim.{name} is declared but no expression uses it", "fact_unused", "warning")
-        for name in p.applicant_facts:
-            if f"applicant.{name}" not in used_global:
-                self.add(
-                    ("facts", "applicant", name), f"fact applicant.{name} is declared but no expression uses it", "fact_unused", "warning"
-                )
-        common = set(p.data.get("item_facts", {}))
-        for name in common:
-            if f"item.{name}" not in used_global:
-                self.add(("item_facts", name), f"fact item.{name} is declared but no expression uses it", "fact_unused", "warning")
-        for type_name, spec in p.data.get("item_types", {}).items():
+        # (path in the document, the fact as expressions name it, who reads it, whether something reads it, its declaration)
+        declared: list[tuple[Path_, str, str, bool, dict[str, Any]]] = []
+        for ns in ("claim", "applicant"):
+            for name, spec in p.data["facts"][ns].items():
+                declared.append((("facts", ns, name), f"{ns}.{name}", "no expression", f"{ns}.{name}" in used_global, spec))
+        for name, spec in p.data.get("item_facts", {}).items():
+            declared.append((("item_facts", name), f"item.{name}", "no expression", f"item.{name}" in used_global, spec))
+        for type_name, tspec in p.data.get("item_types", {}).items():
             used = used_by_type.get(type_name, set())
-            for name in spec.get("facts", {}):
-                if f"item.{name}" not in used:
-                    self.add(
+            for name, spec in tspec.get("facts", {}).items():
+                declared.append(
+                    (
                         ("item_types", type_name, "facts", name),
-                        f"fact item.{name} of {type_name} is declared but no expression of its rule uses it (collected, decides nothing)",
-                        "fact_unused",
-                        "warning",
+                        f"item.{name} of {type_name}",
+                        "no expression of its rule",
+                        f"item.{name}" in used,
+                        spec,
                     )
+                )
+        for path, shown, reader, is_used, spec in declared:
+            record = spec.get("record_only", False)
+            if not is_used and not record:
+                self.add(
+                    path,
+                    f"fact {shown} is declared but {reader} uses it (collected, decides nothing)",
+                    "fact_unused",
+                    "warning",
+                    "`record_only: true` if it is collected for the record only, or remove it",
+                )
+            elif is_used and record and shown.split(" ")[0] not in ENGINE_FACTS:
+                self.add(
+                    (*path, "record_only"),
+                    f"fact {shown} is marked record_only but an expression reads it: it decides something",
+                    "record_only_used",
+                    "warning",
+                    "record_only: false (or drop the key)",
+                )
 
     def key_numbers(self) -> None:
         p = self.policy
@@ -696,19 +789,21 @@ class _Linter:
             nums = numbers.get(rule.cites)
             if nums is None:
                 continue
-            for r in _rates_of(rule.amount):
+            for r, at in _rates_of(rule.amount, (*rp, "amount")):
+                if r == 1 and not nums.rates:
+                    continue  # 100%: the cost itself ("按实际发生费用给予补贴"), in a clause that states no rate
                 if not nums.has_rate(r.normalize()):
                     self.add(
-                        (*rp, "amount"),
+                        at,
                         f"rule {rule.id} pays {percent(r)} but clause {rule.cites} says {_show_rates(nums)}",
                         "number_not_in_clause",
                         "error",
                         "the rate the clause states",
                     )
-            for what, v in _amounts_of(rule.amount):
+            for what, v, at in _amounts_of(rule.amount, (*rp, "amount")):
                 if not nums.has_amount(v.normalize()):
                     self.add(
-                        (*rp, "amount"),
+                        at,
                         f"rule {rule.id} pays {wan(v)} ({what}) but clause {rule.cites} says {_show_amounts(nums)}",
                         "number_not_in_clause",
                         "error",

@@ -64,3 +64,44 @@ def test_cli_threshold_and_html(tmp_path: Path) -> None:
     assert low.returncode == 1 and "coverage under 100%" in low.stderr
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and "第五条第（一）项" in html and "class='miss'" in html
+
+
+# --- subject rules (only the highest / 补差) on the fictional district ----------------------------
+
+FICTIONAL = ROOT / "tests" / "fixtures" / "fictional_district.yaml"
+FICTIONAL_CASES = ROOT / "tests" / "fixtures" / "fictional_cases.yaml"
+
+
+def test_subject_clause_and_branches_are_covered() -> None:
+    lakeside = engine.load_policy(FICTIONAL)
+    report = coverage(lakeside, run_cases(load_cases([FICTIONAL_CASES]), lakeside))
+    assert report.cases_failed == [] and report.cases_run == 4
+    clauses = {c.key: c for c in report.clauses}
+    # 第九条第二款 is encoded by nothing but the two rules' `subject:` and is exercised by the two highest-only cases
+    highest = clauses["第九条第二款"]
+    assert highest.encoded_by == ["subject of rule science-award", "subject of rule competition-award"]
+    assert len(highest.cases) == 2
+    assert {b.key: len(b.cases) for b in highest.branches} == {"refused:science-award#subject": 1, "refused:competition-award#subject": 1}
+    # 补差 (第十条, cited by the rule itself): the difference paid, and nothing left to pay
+    topup = {b.key: len(b.cases) for b in clauses["第十条"].branches}
+    assert topup["reduced:specialised-enterprise#subject"] == 1 and topup["refused:specialised-enterprise#subject"] == 1
+    assert "branch refused:science-award#subject (第九条第二款: science-award: refused, a higher award for the same subject)" not in report.missing()
+
+
+def test_subject_step_cites_its_clause() -> None:
+    lakeside = engine.load_policy(FICTIONAL)
+    applicant = {"id": "91110117MA01ABCD1F", "name": "湖畔示例科技有限公司", "kind": "enterprise",
+                 "registered_in_district": True, "pays_tax_in_district": True}
+    items = [{"id": "c1", "type": "competition_award", "date": "2024-06-01", "documents": ["proof"], "project_id": "P1", "prize": "first"},
+             {"id": "s1", "type": "science_award", "date": "2024-06-01", "documents": ["proof"], "project_id": "P1", "level": "national"}]
+    d = engine.evaluate(lakeside, {"claim_id": "L-1", "funding_year": 2024, "documents": ["business_licence"],
+                                   "applicant": applicant, "items": items}).to_dict()
+    by = {i["item"]: i for i in d["items"]}
+    (step,) = [s for s in by["c1"]["steps"] if s["step"] == "subject"]
+    # the competition prize (20万) loses to the national award (100万) of the same project: 第九条第二款
+    assert (step["cites"], step["asked"], step["after"]) == ("第九条第二款", "200000.00", "0.00")
+    assert [(r["check"], r["cites"]) for r in by["c1"]["reasons"]] == [("competition-award#subject", "第九条第二款")]
+    assert by["c1"]["cites"] == ["第九条第（二）项", "第九条第二款"]
+    (step,) = [s for s in by["s1"]["steps"] if s["step"] == "subject"]
+    assert (step["cites"], step["after"]) == ("第九条第二款", "1000000.00")
+    assert by["s1"]["cites"] == ["第九条第（一）项"]  # paid in full: the subject clause did not decide it

@@ -9,18 +9,24 @@ from pathlib import Path
 import pytest
 from conftest import POLICY_PATH, ROOT
 
-from engine.errors import Problem
+from engine.claims import parse_claim
+from engine.errors import ClaimError, Problem
 from engine.lint import clause_numbers, lint_file, lint_source
+from engine.policy import check_source
 from engine.source import parse_yaml
 
 TEXT = POLICY_PATH.read_text(encoding="utf-8")
+DRAFT_PATH = ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"
+FIXTURE_PATH = ROOT / "tests" / "fixtures" / "fictional_district.yaml"
+FIXTURE = FIXTURE_PATH.read_text(encoding="utf-8")
 
 
-def lint_variant(old: str, new: str) -> tuple[list[Problem], str]:
-    """Lint the Pinggu policy with one edit (located next to it, so its source text resolves)."""
-    assert TEXT.count(old) == 1, old
-    text = TEXT.replace(old, new)
-    return lint_source(parse_yaml(text, str(POLICY_PATH))), text
+def lint_variant(old: str, new: str, base: Path = POLICY_PATH) -> tuple[list[Problem], str]:
+    """Lint a policy (Pinggu by default) with one edit (located next to it, so its source text resolves)."""
+    original = base.read_text(encoding="utf-8")
+    assert original.count(old) == 1, old
+    text = original.replace(old, new)
+    return lint_source(parse_yaml(text, str(base))), text
 
 
 def line_of(text: str, needle: str) -> int:
@@ -31,14 +37,30 @@ def codes(problems: list[Problem]) -> list[tuple[str, str]]:
     return [(p.code, p.severity) for p in problems]
 
 
-def test_pinggu_has_no_errors_only_unused_record_keeping_facts() -> None:
-    problems = lint_file(POLICY_PATH)
-    assert [p for p in problems if p.severity == "error"] == []
-    unused = {p.path[1] + "." + p.path[3] for p in problems if p.code == "lint.fact_unused"}
-    # Facts collected for the record that no rule decides on (route: R9 pays both routes alike).
-    assert "invention_patent_grant.route" in unused
-    assert "navigation_project.project_kind" in unused
-    assert all(p.line is not None and p.file == str(POLICY_PATH) for p in problems)
+@pytest.mark.parametrize("path", [POLICY_PATH, DRAFT_PATH, FIXTURE_PATH], ids=["pinggu_2020", "pinggu_2024_draft", "fictional"])
+def test_shipped_policies_lint_clean(path: Path) -> None:
+    # Record-keeping facts (route: R9 pays both routes alike; ids of policies, products, projects,
+    # certificates) are marked `record_only: true`; the fictional district's subject rules cite 第九条第二款,
+    # and its "lesser of the cost and 5万" (rate 100% inside least) is not a rate the clause must state.
+    assert lint_file(path) == []
+
+
+def test_record_only_fact_left_unmarked_is_reported_with_its_line() -> None:
+    old = "      route:\n        type: enum\n        record_only: true\n"
+    problems, text = lint_variant(old, "      route:\n        type: enum\n")
+    (w,) = problems
+    assert (w.code, w.severity, w.path) == ("lint.fact_unused", "warning", ("item_types", "invention_patent_grant", "facts", "route"))
+    assert w.file == str(POLICY_PATH) and w.line == line_of(text, "      route:\n        type: enum\n") + 1
+    assert "record_only: true" in (w.expected or "")
+
+
+def test_record_only_fact_that_a_rule_reads_is_reported() -> None:
+    old = "      patent_kind:\n        type: enum\n        zh: 专利类型\n"
+    problems, text = lint_variant(old, "      patent_kind:\n        type: enum\n        record_only: true\n        zh: 专利类型\n")
+    (w,) = problems
+    assert (w.code, w.severity) == ("lint.record_only_used", "warning")
+    assert "item.patent_kind of invention_patent_grant is marked record_only but an expression reads it" in w.message
+    assert w.line == line_of(text, "        record_only: true\n        zh: 专利类型")
 
 
 def test_clause_numbers_normalise_spaces_and_wan() -> None:
@@ -54,6 +76,26 @@ def test_amount_not_in_the_cited_clause() -> None:
     errs = [p for p in problems if p.code == "lint.number_not_in_clause"]
     assert len(errs) == 1 and "pays 60万 (amount for gold)" in errs[0].message and "50万" in errs[0].message
     assert errs[0].severity == "error"
+    # file and line: the rule's amount (the line after `amount:`, where its table starts)
+    assert errs[0].file == str(POLICY_PATH) and errs[0].line == line_of(text, "table: {gold: 60万")
+
+
+def test_rate_of_100_percent_inside_least_is_the_cost_itself() -> None:
+    # 第六条 (fictional): "按实际发生费用给予补贴，每项补贴标准为 5 万元" = least(100% of the cost, 5万): no rate to state.
+    assert [p for p in lint_file(FIXTURE_PATH) if p.code == "lint.number_not_in_clause"] == []
+    # ...but a real rate inside least must be in the clause: 60% is not in 第六条
+    problems, text = lint_variant("        - {rate: 100%, of: item.actual_cost}\n", "        - {rate: 60%, of: item.actual_cost}\n", FIXTURE_PATH)
+    (err,) = problems
+    assert (err.code, err.severity) == ("lint.number_not_in_clause", "error")
+    assert "rule testing-certification pays 60% but clause 第六条 says no rate" in err.message
+    assert err.file == str(FIXTURE_PATH) and err.line == line_of(text, "rate: 60%")
+
+
+def test_rate_of_100_percent_where_the_clause_states_a_rate() -> None:
+    # 第六条第（二）项 says 50%: paying 100% of the premium is not "the cost itself" but a wrong rate.
+    problems, text = lint_variant("amount: {rate: 50%, of: item.premium_paid}", "amount: {rate: 100%, of: item.premium_paid}")
+    (err,) = [p for p in problems if p.code == "lint.number_not_in_clause"]
+    assert "pays 100% but clause 第六条第（二）项 says 50%" in err.message and err.line == line_of(text, "rate: 100%")
 
 
 def test_cap_and_rate_not_in_the_cited_clause() -> None:
@@ -72,7 +114,7 @@ def test_boolean_compared_with_a_string_never_applies() -> None:
     assert ("lint.type_mismatch", "error") in found and ("lint.never_applies", "error") in found
     never = next(p for p in problems if p.code == "lint.never_applies")
     assert "pledge-loan-interest can never apply" in never.message
-    assert never.line == line_of(text, 'item.lender_is_bank == "yes"')
+    assert never.file == str(POLICY_PATH) and never.line == line_of(text, 'item.lender_is_bank == "yes"')
 
 
 @pytest.mark.parametrize(
@@ -87,8 +129,10 @@ def test_boolean_compared_with_a_string_never_applies() -> None:
 def test_unsatisfiable_conditions(condition: str) -> None:
     old = "    item_type: navigation_project\n    who: {kinds: [enterprise]}\n"
     new = old + f"    when:\n      - test: {condition}\n        says: {{zh: 测试, en: test}}\n"
-    problems, _ = lint_variant(old, new)
-    assert ("lint.never_applies", "error") in codes(problems), problems
+    problems, text = lint_variant(old, new)
+    (never,) = [p for p in problems if p.code == "lint.never_applies"]
+    assert never.severity == "error" and "rule navigation-project can never apply" in never.message
+    assert never.file == str(POLICY_PATH) and never.line == line_of(text, f"test: {condition}")
 
 
 def test_satisfiable_condition_is_quiet() -> None:
@@ -104,11 +148,18 @@ def test_standing_check_excluding_every_kind_of_a_rule() -> None:
         "  - id: no-enterprises\n    cites: 第四条第二款\n    level: applicant\n    category: standing\n    who: [enterprise]\n"
         '    test: applicant.kind != "enterprise"\n    says: {zh: 测试, en: test}\n' + old
     )
-    problems, _ = lint_variant(old, new)
+    problems, text = lint_variant(old, new)
     never = [p for p in problems if p.code == "lint.never_applies"]
     # pledge, insurance, securitisation, navigation, national title, certification: enterprise-only rules
     assert {p.message.split()[1] for p in never if p.message.startswith("rule")} >= {"pledge-loan-interest", "patent-insurance", "navigation-project"}
     assert any(p.code == "lint.kind_unreachable" and "beijing-ip-demonstration-unit admits enterprise" in p.message for p in problems)
+    # each with file and line: the rule's `who: {kinds: ...}`, and the check's test
+    pledge = next(p for p in never if p.message.startswith("rule pledge-loan-interest can never apply"))
+    assert "every applicant kind it admits is refused by a standing check (enterprise by no-enterprises" in pledge.message
+    start = text.index("  - id: pledge-loan-interest")
+    assert pledge.file == str(POLICY_PATH) and pledge.line == text[: text.index("who:", start)].count("\n") + 1
+    check = next(p for p in never if p.message.startswith("check no-enterprises can never pass"))
+    assert check.line == line_of(text, 'test: applicant.kind != "enterprise"')
 
 
 def test_cap_that_can_never_bite() -> None:
@@ -127,6 +178,27 @@ def test_computable_clause_nobody_encodes() -> None:
     problems = lint_source(parse_yaml(text, str(POLICY_PATH)))
     (err,) = [p for p in problems if p.code == "lint.clause_unencoded"]
     assert err.path == ("clauses", "第三条") and err.severity == "error" and err.line == line_of(text, "  第三条:") + 1
+    assert err.file == str(POLICY_PATH)
+
+
+def test_clause_encoded_only_by_a_subject_rule() -> None:
+    # 第九条第二款 (only the highest award) is encoded by the `subject:` of two rules and by nothing else.
+    old = "    subject: {group: award-project, key: [item.project_id], pays: highest, cites: 第九条第二款}\n    documents: [proof]\n  - id: competition-award"
+    new = "    subject: {group: award-project, key: [item.project_id], pays: highest}\n    documents: [proof]\n  - id: competition-award"
+    problems, text = lint_variant(old, new, FIXTURE_PATH)
+    assert problems == []  # competition-award's subject still cites it
+    text2 = text.replace("pays: highest, cites: 第九条第二款}", "pays: highest}")
+    problems = lint_source(parse_yaml(text2, str(FIXTURE_PATH)))
+    (err,) = problems
+    assert (err.code, err.path, err.file) == ("lint.clause_unencoded", ("clauses", "第九条第二款"), str(FIXTURE_PATH))
+    assert err.line == line_of(text2, "  第九条第二款:") + 1
+
+
+def test_subject_citing_no_clause_is_a_load_error() -> None:
+    problems, text = lint_variant("pays: highest, cites: 第九条第二款}\n    documents: [proof]\n  - id: competition-award",
+                                  "pays: highest, cites: 第九条第三款}\n    documents: [proof]\n  - id: competition-award", FIXTURE_PATH)
+    (err,) = problems
+    assert err.code == "unknown_citation" and err.path == ("rules", 8, "subject", "cites") and "第九条第三款" in err.message
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -134,11 +206,152 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_exit_codes(tmp_path: Path) -> None:
-    ok = _run("lint", "policies/pinggu_2020.yaml")
-    assert ok.returncode == 0 and "0 error(s), 7 warning(s)" in ok.stdout
-    assert "policies/pinggu_2020.yaml:" in ok.stdout and ": warning: " in ok.stdout
-    assert _run("lint", "--strict", "policies/pinggu_2020.yaml").returncode == 1
+    ok = _run("lint", "policies/pinggu_2020.yaml", "tests/fixtures/fictional_district.yaml")
+    assert ok.returncode == 0 and ok.stdout == "2 file(s): 0 error(s), 0 warning(s)\n"
+    assert _run("lint", "--strict", "policies/pinggu_2020.yaml").returncode == 0
+    # a copy of the fictional policy (with its text) where one record-keeping fact is no longer marked: a warning
+    (tmp_path / "fictional_district.zh.txt").write_text((FIXTURE_PATH.parent / "fictional_district.zh.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    copy = tmp_path / "fictional_district.yaml"
+    copy.write_text(FIXTURE.replace("fair: {type: string, record_only: true,", "fair: {type: string,"), encoding="utf-8")
+    warn = _run("lint", str(copy))
+    line = line_of(FIXTURE, "      fair: {type: string")
+    assert warn.returncode == 0 and f"{copy}:{line}:13: warning: item_types.overseas_exhibition.facts.fair: " in warn.stdout
+    assert warn.stdout.endswith("1 file(s): 0 error(s), 1 warning(s)\n")
+    assert _run("lint", "--strict", str(copy)).returncode == 1
     bad = tmp_path.parent / (tmp_path.name + "_bad.yaml")  # next to nothing: source_text will not resolve -> load error
     bad.write_text(TEXT, encoding="utf-8")
     out = _run("lint", str(bad))
     assert out.returncode == 1 and ": error: " in out.stdout
+
+
+# --- declared fact bounds (minimum / maximum) in small inline policies ------------------------------
+
+MINI = """\
+policy:
+  id: mini
+  version: "1"
+  title: {zh: 小办法, en: mini measures}
+  in_force: {funding_years: {from: 2024, to: 2024}}
+  rounding: {quantum: "0.01", mode: half_up}
+clauses:
+  第一条: {text: "按费用的 50% 给予补贴，每个项目最高不超过 50 万元；每件补贴 1 万元。", en: "50% of the cost, at most CNY 500,000 per project; CNY 10,000 per piece.", computable: true}
+applicant_kinds:
+  enterprise: {zh: 企业, en: enterprise}
+facts:
+  claim:
+    funding_year: {type: integer, zh: 申报年度, en: funding year}
+  applicant:
+    id: {type: string, zh: 编号, en: id}
+    kind: {type: enum, values_from: applicant_kinds, zh: 类型, en: kind}
+item_facts:
+  id: {type: string, zh: 编号, en: id}
+  type: {type: item_type, zh: 类型, en: type}
+item_types:
+  project:
+    zh: 项目
+    en: project
+    facts:
+      cost: {type: money, COST_BOUNDS zh: 费用, en: cost}
+      pieces: {type: integer, PIECE_BOUNDS zh: 件数, en: pieces}
+rules:
+  - id: project
+    cites: 第一条
+    item_type: project
+    who: {kinds: [enterprise]}
+    when:
+      - test: WHEN
+        says: {zh: 条件, en: condition}
+    amount: AMOUNT
+    caps:
+      - {id: project-cap, max: 50万, per: item}
+"""
+
+
+def mini(cost: str = "", pieces: str = "", when: str = "item.pieces >= 1", amount: str = "{rate: 50%, of: item.cost}") -> str:
+    return (
+        MINI.replace("COST_BOUNDS ", cost + (", " if cost else ""))
+        .replace("PIECE_BOUNDS ", pieces + (", " if pieces else ""))
+        .replace("WHEN", when)
+        .replace("AMOUNT", amount)
+    )
+
+
+def lint_mini(text: str) -> list[Problem]:
+    return lint_source(parse_yaml(text, "mini.yaml"))
+
+
+def test_mini_policy_is_clean() -> None:
+    assert lint_mini(mini()) == []
+    assert lint_mini(mini(cost="maximum: 120万")) == []  # 50% of 120万 = 60万 > 50万: the cap can bite
+
+
+@pytest.mark.parametrize(
+    ("when", "why"),
+    [
+        ("item.pieces > 100", "item.pieces > 100: item.pieces is declared at least 10 and at most 50"),
+        ("item.pieces == 80", "item.pieces == 80: item.pieces is declared at least 10 and at most 50"),
+        ("item.pieces >= 12 and item.pieces in (60, 70)", "item.pieces >= 12 and item.pieces in (60, 70): item.pieces is declared at least 10 and at most 50"),
+        # no declaration: money is never negative
+        ("item.pieces >= 12 and item.cost < 0", "item.cost < 0: item.cost is never negative"),
+        ("item.pieces < 5", "item.pieces < 5: item.pieces is declared at least 10 and at most 50"),
+    ],
+)
+def test_condition_outside_the_declared_bounds_never_applies(when: str, why: str) -> None:
+    text = mini(pieces="minimum: 10, maximum: 50", when=when)
+    (err,) = lint_mini(text)
+    assert (err.code, err.severity, err.file) == ("lint.never_applies", "error", "mini.yaml")
+    assert f"rule project can never apply: condition {when!r} is never true ({why})" in err.message
+    assert err.line == line_of(text, f"test: {when}")
+
+
+@pytest.mark.parametrize("when", ["item.pieces > 40", "item.pieces == 50", "item.pieces > 100 or item.pieces == 1", "item.pieces > 0 and item.cost <= 0"])
+def test_condition_inside_the_declared_bounds_is_quiet(when: str) -> None:
+    assert lint_mini(mini(pieces="minimum: 1, maximum: 50", when=when)) == []
+
+
+def test_cap_above_what_the_declared_maximum_allows_never_bites() -> None:
+    # 50% of a cost declared at most 60万 is at most 30万: the 50万 ceiling can never bite
+    text = mini(cost="maximum: 60万")
+    (w,) = lint_mini(text)
+    assert (w.code, w.severity) == ("lint.cap_never_bites", "warning")
+    assert w.message == "cap project-cap (50万) can never bite: one item is paid at most 30万 (item.cost is declared at most 60万)"
+    assert w.line == line_of(text, "{id: project-cap, max: 50万")  # the cap's `max` value, on the cap's line
+    # rounding up: 50% of 999,999.99 is 499,999.995 -> at most 500,000.00 = the ceiling: still never bites
+    (w,) = lint_mini(mini(cost='maximum: "999999.99"'))
+    assert "one item is paid at most 50万" in w.message
+
+
+def test_cap_over_a_per_unit_count_with_a_declared_maximum() -> None:
+    # 1万 per piece, pieces declared at most 50: at most 50万 = the ceiling: never bites; at most 60 pieces: it can
+    per_piece = "{per_unit: 1万, count: item.pieces}"
+    (w,) = lint_mini(mini(cost="record_only: true", pieces="maximum: 50", amount=per_piece))
+    assert w.code == "lint.cap_never_bites" and "at most 50万 (item.pieces is declared at most 50)" in w.message
+    assert lint_mini(mini(cost="record_only: true", pieces="maximum: 60", amount=per_piece)) == []
+    assert lint_mini(mini(cost="record_only: true", amount=per_piece)) == []  # no declared maximum: unbounded
+
+
+def test_bounds_are_checked_when_the_policy_loads() -> None:
+    _, problems = check_source(parse_yaml(mini(cost="maximum: 60万, minimum: 70万"), "mini.yaml"))
+    assert [p.message for p in problems] == ["maximum 600000 is below minimum 700000"]
+    _, problems = check_source(parse_yaml(mini().replace("id: {type: string, zh: 编号, en: id}\n    kind", "id: {type: string, maximum: 3, zh: 编号, en: id}\n    kind"), "mini.yaml"))
+    assert [p.message for p in problems] == ["maximum only applies to integer and money facts, not string"]
+    _, problems = check_source(parse_yaml(mini(pieces="maximum: 2.5"), "mini.yaml"))
+    assert [p.message for p in problems] == ["maximum of an integer fact must be a whole number, not 2.5"]
+
+
+def test_claims_outside_the_declared_bounds_are_rejected() -> None:
+    policy, problems = check_source(parse_yaml(mini(cost="maximum: 60万", pieces="minimum: 1, maximum: 50"), "mini.yaml"))
+    assert policy is not None and problems == []
+
+    def claim(cost: str, pieces: int) -> dict[str, object]:
+        return {"claim_id": "m-1", "funding_year": 2024, "applicant": {"id": "a", "kind": "enterprise"},
+                "items": [{"id": "i", "type": "project", "cost": cost, "pieces": pieces}]}
+
+    parse_claim(policy, claim("600000.00", 50))  # at the bounds: fine
+    with pytest.raises(ClaimError) as exc:
+        parse_claim(policy, claim("600000.01", 0))
+    got = sorted((p.path, p.message) for p in exc.value.problems)
+    assert got == [
+        (("items", 0, "cost"), "600000.01 is outside the range the policy declares for cost"),
+        (("items", 0, "pieces"), "0 is outside the range the policy declares for pieces"),
+    ]
