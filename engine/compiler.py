@@ -133,6 +133,7 @@ class _Compiler:
             if ftype == "document_list":
                 values = tuple(self.doc.get("documents", {}))
             has_default = "default" in spec
+            bounds = self.fact_bounds(spec, path + (name,))
             out[name] = FactSpec(
                 name=name,
                 type=ftype,
@@ -142,8 +143,31 @@ class _Compiler:
                 default=spec.get("default"),
                 values=values,
                 format=spec.get("format"),
+                minimum=bounds[0],
+                maximum=bounds[1],
+                record_only=spec.get("record_only", False),
             )
         return out
+
+    def fact_bounds(self, spec: dict[str, Any], path: Path_) -> tuple[Decimal | None, Decimal | None]:
+        """Declared `minimum` / `maximum` of an integer or money fact."""
+        out: list[Decimal | None] = []
+        for key in ("minimum", "maximum"):
+            if key not in spec:
+                out.append(None)
+                continue
+            if spec["type"] not in ("integer", "money"):
+                self.error(path + (key,), f"{key} only applies to integer and money facts, not {spec['type']}", "no bound")
+                out.append(None)
+                continue
+            value = self.amount(spec[key], path + (key,))
+            if spec["type"] == "integer" and value != value.to_integral_value():
+                self.error(path + (key,), f"{key} of an integer fact must be a whole number, not {value}", "a whole number")
+            out.append(value)
+        low, high = out
+        if low is not None and high is not None and low > high:
+            self.error(path + ("maximum",), f"maximum {high} is below minimum {low}", f"a maximum of at least {low}")
+        return low, high
 
     def resolver(self, item_types: Iterable[str] | None, allow_item: bool = True) -> Any:
         """A fact resolver for expressions that see these item types (None: the common item facts)."""
@@ -570,8 +594,12 @@ class _Compiler:
         if "subject" in r:
             s = r["subject"]
             keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
+            self.note_refs(s, path + ("subject",))
+            subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
             if all(k is not None for k in keys):
-                subject = Subject(s["group"], tuple(k for k in keys if k is not None), s["pays"])
+                subject = Subject(
+                    s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ()))
+                )
         caps = [self.cap(c, path + ("caps", j), item_type, cites, shared_caps, used_shared) for j, c in enumerate(r.get("caps", []))]
         limits = [
             self.limit(c, path + ("limits", j), item_type, cites, shared_limits, used_shared) for j, c in enumerate(r.get("limits", []))

@@ -43,6 +43,9 @@ class FactSpec:
     default: Any
     values: tuple[str, ...] | None = None
     format: str | None = None
+    minimum: Decimal | None = None  # declared bounds of an integer or money fact (claims outside are rejected)
+    maximum: Decimal | None = None
+    record_only: bool = False  # collected for the record; no rule is meant to read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,8 @@ class Subject:
     group: str
     key: tuple[CompiledExpression, ...]
     pays: str  # "highest" | "difference"
+    cites: str = ""  # the clause saying so; the compiler fills in the rule's own when the policy gives none
+    readings: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
