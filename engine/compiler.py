@@ -19,6 +19,7 @@ from .model import (
     AmountForm,
     Band,
     BandsAmount,
+    BudgetRounding,
     Cap,
     Clause,
     CompiledPolicy,
@@ -48,6 +49,14 @@ DEFAULT_REFUSAL_ORDER = ("standing", "scope", "time", "double_benefit", "conditi
 
 def _text(d: dict[str, str] | None) -> Text | None:
     return Text(d["zh"], d["en"]) if d else None
+
+
+def _budget_rounding(budget: dict[str, Any], quantum: Decimal) -> BudgetRounding:
+    """A round budget's rounding; defaults: the policy's quantum, floor, largest remainder."""
+    r = budget.get("rounding") or {}
+    return BudgetRounding(
+        Decimal(r["quantum"]) if "quantum" in r else quantum, r.get("mode", "floor"), r.get("remainder", "largest_remainder")
+    )
 
 
 class _Compiler:
@@ -362,6 +371,7 @@ class _Compiler:
             rules_by_type=rules_by_type,
             notes=notes,
             round_budget=self.amount(budget["amount"], ("policy", "round_budget", "amount")) if budget else None,
+            round_budget_rounding=_budget_rounding(budget, quantum) if budget else None,
             documents_cites=self.citation(head.get("documents_cites"), ("policy", "documents_cites")) or None,
             templates=doc.get("templates", {}),
             data=doc,

@@ -219,6 +219,16 @@ class Note:
     text: Text
 
 
+@dataclass(frozen=True)
+class BudgetRounding:
+    """How grants scaled to a round budget are rounded: to `quantum` by `mode` (floor, half_up, half_even);
+    `remainder`: largest_remainder (the sum is brought to the budget) or unallocated (the sum stays at most the budget)."""
+
+    quantum: Decimal
+    mode: str = "floor"
+    remainder: str = "largest_remainder"
+
+
 @dataclass(frozen=True, eq=False)  # identity equality: hashable, and cheap to use as a cache key
 class CompiledPolicy:
     """A policy parsed, validated and compiled once; evaluate claims against it many times."""
@@ -248,6 +258,7 @@ class CompiledPolicy:
     rules_by_type: dict[str, Rule]
     notes: tuple[Note, ...]
     round_budget: Decimal | None
+    round_budget_rounding: BudgetRounding | None = None  # set whenever round_budget is
     documents_cites: str | None = None  # the clause that lists required documents
     templates: dict[str, dict[str, str]] = field(default_factory=dict)
     data: Any = None  # the validated document, for tools (lint, diff, coverage)

@@ -472,3 +472,84 @@ def test_cli_report_jsonl(tmp_path: Path) -> None:
 
 def test_docs_exist() -> None:
     assert (ROOT / "docs" / "explanations.md").is_file()
+
+
+# --- the fast text path (issue 6): same bytes as the templates, nothing compiled per item ------------------
+
+
+def _generated_round(policy: engine.CompiledPolicy, n: int, seed: int) -> list[engine.Decision]:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import claims  # the benchmark's seeded round: every item type, histories, every status
+
+    return [engine.evaluate_claim(policy, engine.parse_claim(policy, raw)) for raw in claims(n, seed=seed)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_fast_text_is_byte_identical_to_the_templates(policy: engine.CompiledPolicy, lang: str) -> None:
+    """`explain(policy, Decision, lang, "text")` renders from the trace tuples without jinja2; the templates
+    (explain.txt.j2 + _lines.j2, rendering the JSON dict) stay the reference: same text, byte for byte."""
+    r = renderer(policy, lang)
+    fast = r.text_explainer()
+    assert fast is not None
+    decisions = [_decision(policy, p) for p in GOLDEN_CLAIMS] + _generated_round(policy, 1500, seed=23)
+    statuses: set[str] = set()
+    for d in decisions:
+        want = r.explain(d.to_dict(), "text")
+        got = explain(policy, d, lang, "text")
+        assert got == want, f"{d.claim.claim_id}: the fast text path differs from explain.txt.j2"
+        statuses.update(i.status for i in d.items)
+    assert statuses == {"granted", "reduced", "refused", "incomplete", "referred", "pending_review"}
+
+
+def test_fast_text_honours_message_overrides_and_yields_to_template_overrides(
+    overriding_policy: engine.CompiledPolicy, tmp_path: Path
+) -> None:
+    data = claim(item("pledge_loan_interest", "c1", pledged_right="copyright"), claim_id="C-9")
+    d = engine.evaluate(overriding_policy, data)
+    r = renderer(overriding_policy, "zh")
+    assert r.text_explainer() is not None  # message overrides only: the fast path, with the policy's words
+    assert explain(overriding_policy, d) == r.explain(d.to_dict(), "text")
+    shutil.copytree(POLICY_PATH.parent / "texts", tmp_path / "texts")
+    own = POLICY_PATH.read_text(encoding="utf-8") + '\ntemplates:\n  zh:\n    explain.txt.j2: "Own text for {{ d.claim_id }}\\n"\n'
+    (tmp_path / "own.yaml").write_text(own, encoding="utf-8")
+    own_policy = engine.load_policy(tmp_path / "own.yaml")
+    assert renderer(own_policy, "zh").text_explainer() is None  # a policy's own text template wins
+    assert explain(own_policy, engine.evaluate(own_policy, data)) == "Own text for C-9\n"
+
+
+def test_rendering_text_compiles_format_strings_once_not_per_item(policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression guard (issue 6.6), counted not timed: rendering N explanations compiles no template and
+    turns catalogue messages into format strings a bounded number of times (per policy object), not per item."""
+    decisions = _generated_round(policy, 600, seed=6)
+    items = sum(len(d.items) for d in decisions)
+    render._RENDERERS.pop(policy, None)  # start from a fresh renderer: its compilation is counted too
+    counts = {"format_string": 0, "jinja": 0}
+    original = render._format_string
+
+    def counting(*args: Any, **kwargs: Any) -> str:
+        counts["format_string"] += 1
+        return original(*args, **kwargs)
+
+    def jinja_counting(name: str, orig: Any) -> Any:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            counts["jinja"] += 1
+            return orig(self, *args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(render, "_format_string", counting)
+    monkeypatch.setattr(jinja2.Environment, "_parse", jinja_counting("_parse", jinja2.Environment._parse))
+    monkeypatch.setattr(jinja2.Environment, "compile", jinja_counting("compile", jinja2.Environment.compile))
+    for d in decisions:
+        explain(policy, d, "zh", "text")
+    first = counts["format_string"]
+    # policy-bound: the catalogue once, plus one per cap, limit, rate form and item type met -- far below one per item
+    bound = 80 + 6 * 40 + 4 * 20 + 2 * len(policy.rules) + len(policy.item_type_labels)
+    assert 0 < first <= bound < items, (first, bound, items)
+    for d in decisions:  # the same round again: everything is compiled already
+        explain(policy, d, "zh", "text")
+    assert counts["format_string"] == first
+    assert counts["jinja"] == 0, "the text explanation of a Decision must not parse or compile templates"
+    render._RENDERERS.pop(policy, None)

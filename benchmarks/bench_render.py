@@ -1,0 +1,87 @@
+"""Focused micro-benchmark of the text explanation (issue 6): decide + render, items/s.
+
+    python benchmarks/bench_render.py                 # 20,000 items, zh text, 3 rounds, medians
+    python benchmarks/bench_render.py --items 5000 --lang en --jinja --profile
+
+Times exactly what `benchmarks/run.py` reports as "decide + zh text explanation":
+`engine.render.explain(policy, evaluate_claim(policy, claim), lang, "text")` over a
+generated round (claims parsed beforehand). `--jinja` times the reference path
+instead (the decision's JSON dict through explain.txt.j2), for comparison;
+`--profile` prints the top of a cProfile run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for p in (str(HERE.parent), str(HERE)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+import generate  # noqa: E402
+
+import engine  # noqa: E402
+from engine import render  # noqa: E402
+from engine.evaluator import evaluate_claim  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--items", type=int, default=20000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--lang", default="zh")
+    ap.add_argument("--jinja", action="store_true", help="time the jinja2 reference path (decision JSON through the templates)")
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    policy = engine.load_policy(HERE.parent / "policies" / "pinggu_2020.yaml")
+    parsed = [engine.parse_claim(policy, raw) for raw in generate.claims(args.items)]
+    n = sum(len(c.items) for c in parsed)
+    r = render.renderer(policy, args.lang)
+
+    if args.jinja:
+
+        def one(c: object) -> str:
+            return r.explain(evaluate_claim(policy, c).to_dict(), "text")  # type: ignore[arg-type]
+    else:
+
+        def one(c: object) -> str:
+            return render.explain(policy, evaluate_claim(policy, c), args.lang, "text")  # type: ignore[arg-type]
+
+    one(parsed[0])  # compile everything once, up front
+    times = []
+    for _ in range(args.rounds):
+        gc.collect()
+        t0 = time.perf_counter()
+        for c in parsed:
+            one(c)
+        times.append(time.perf_counter() - t0)
+    decide = []
+    for _ in range(args.rounds):
+        gc.collect()
+        t0 = time.perf_counter()
+        for c in parsed:
+            evaluate_claim(policy, c)
+        decide.append(time.perf_counter() - t0)
+    med, dmed = statistics.median(times), statistics.median(decide)
+    path = "jinja2 reference" if args.jinja else "explain()"
+    print(f"{n:,} items, {args.lang} text, {path}: {n / med:,.0f} items/s decide+render ({med / n * 1e6:.1f} µs/item)")
+    print(f"  decide alone: {n / dmed:,.0f} items/s ({dmed / n * 1e6:.1f} µs/item); render share {(med - dmed) / n * 1e6:.1f} µs/item")
+    if args.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        for c in parsed:
+            one(c)
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(15)
+
+
+if __name__ == "__main__":
+    main()
