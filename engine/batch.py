@@ -9,10 +9,22 @@ kept in memory. Without `commit` the round is decided against the ledger's
 history plus the earlier applications of the same input (a scratch ledger on
 disk), and nothing is recorded.
 
-A policy with a round budget: when the round's approved total exceeds it,
-every grant of the round is scaled by budget / total after all items are
-decided (largest remainder to the policy's quantum), recorded in the ledger,
-and shown in each decision (`scaling`).
+Several versions of a policy (an `engine.versions.PolicySet`): each
+application is decided by the version in force for its funding year; one no
+version covers gets an error record naming the windows that exist.
+
+Rounds. A round is the set of grants sharing a round label: `round_label` if
+given, else one per policy id and funding year (`<policy id>/<year>`, the
+yearly application round). A round's budget, and how its scaled grants are
+rounded, come from the version in force for the round's funding year; a
+labelled round spanning several funding years takes the version of its latest
+year (the scaling record names the version used).
+
+A round with a budget: when the round's approved total exceeds it, every
+grant of the round is scaled by budget / total after all items are decided
+(rounded to the policy's quantum by its mode; the remainder handed out by
+largest remainder, or left unallocated: see `Ledger.scale_round`), recorded in
+the ledger, and shown in each decision (`scaling`).
 
 Outputs in the output directory: decisions.jsonl, errors.jsonl,
 summary_applications.csv, summary_items.csv, summary.xlsx (applications,
@@ -41,6 +53,7 @@ from .ledger import AlreadyCommitted, Ledger, LedgerError, default_url
 from .model import CompiledPolicy
 from .quantities import format_money
 from .tabular import CsvOut, Record, XlsxOut, open_input
+from .versions import PolicySet
 
 ZERO = Decimal(0)
 STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -176,7 +189,7 @@ def _fill_facts_on_record(policy: CompiledPolicy, data: dict[str, Any], ledger: 
 
 
 def run_batch(
-    policy: CompiledPolicy,
+    policy: CompiledPolicy | PolicySet,
     input_path: str | Path,
     out_dir: str | Path,
     *,
@@ -189,7 +202,13 @@ def run_batch(
     stderr: IO[str] | None = None,
     on_decided: Callable[[int], None] | None = None,
 ) -> BatchSummary:
-    """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring."""
+    """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
+
+    `policy`: one policy, or several versions of it (each application decided by the version in force
+    for its funding year).
+    """
+    versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
+    newest = versions.newest
     stderr = stderr if stderr is not None else sys.stderr
     started = time.monotonic()
     out = Path(out_dir)
@@ -201,16 +220,20 @@ def run_batch(
     scratch_dir = tempfile.mkdtemp(prefix="policy-engine-batch-")
     target = real if commit and real is not None else Ledger(f"sqlite:///{os.path.join(scratch_dir, 'scratch.sqlite')}")
     base = None if target is real else real
-    reader = open_input(input_path, policy)
-    summary = BatchSummary(order={r.item_type: i for i, r in enumerate(policy.rules)})
+    reader = open_input(input_path, newest)  # tabular columns: the newest version's vocabulary
+    order: dict[str, int] = {}
+    for v in reversed(versions.versions):
+        for r in v.rules:
+            order.setdefault(r.item_type, len(order))
+    summary = BatchSummary(order=order)
     progress = Progress(stderr, not quiet)
     raw_path = out / "decisions.partial.jsonl"
-    rounds: set[str] = set()
+    rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     try:
         with open(raw_path, "w", encoding="utf-8") as dec_f, open(out / "errors.jsonl", "w", encoding="utf-8") as err_f:
             for rec in reader:
                 summary.applications += 1
-                error = _decide_one(policy, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds)
+                error = _decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds)
                 if error is not None:
                     summary.failed += 1
                     err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
@@ -222,16 +245,12 @@ def run_batch(
             progress.update(summary.applications, 1.0, force=True)
         progress.finish()
         scaled: dict[str, dict[str, str]] = {}
-        if policy.round_budget is not None:
-            cites = ((policy.data or {}).get("policy", {}).get("round_budget") or {}).get("cites")
-            for rnd in sorted(rounds):
-                record = target.scale_round(rnd, policy.round_budget, policy.quantum, policy)
-                if record is not None:
-                    if cites:
-                        record["cites"] = cites
-                    scaled[rnd] = record
+        for rnd in sorted(rounds):
+            record = scale_round(target, rnd, rounds[rnd])
+            if record is not None:
+                scaled[rnd] = record
         summary.scaling = scaled
-        _final_pass(policy, out, raw_path, target, scaled, summary)
+        _final_pass(versions, out, raw_path, target, scaled, summary)
     finally:
         reader.close()
         if target is not real:
@@ -245,6 +264,36 @@ def run_batch(
     return summary
 
 
+def round_policy(years: dict[int, CompiledPolicy]) -> CompiledPolicy:
+    """The version whose budget governs a round: the one in force for the round's (latest) funding year."""
+    return years[max(years)]
+
+
+def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> dict[str, str] | None:
+    """Scale round `rnd` by the budget of its version (see `round_policy`); the scaling record, or None."""
+    policy = round_policy(years)
+    if policy.round_budget is None:
+        return None
+    rounding = policy.round_budget_rounding
+    record = target.scale_round(
+        rnd,
+        policy.round_budget,
+        rounding.quantum if rounding else policy.quantum,
+        policy,
+        mode=rounding.mode if rounding else "floor",
+        remainder=rounding.remainder if rounding else "largest_remainder",
+    )
+    if record is None:
+        return None
+    cites = ((policy.data or {}).get("policy", {}).get("round_budget") or {}).get("cites")
+    if cites:
+        record["cites"] = cites
+    used = sorted({p.version for p in years.values()})
+    if len(used) > 1:
+        record["decided_by_versions"] = ", ".join(used)
+    return record
+
+
 def _ledger_exists(url: str) -> bool:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
@@ -253,7 +302,7 @@ def _ledger_exists(url: str) -> bool:
 
 
 def _decide_one(
-    policy: CompiledPolicy,
+    versions: PolicySet,
     rec: Record,
     target: Ledger,
     base: Ledger | None,
@@ -263,11 +312,12 @@ def _decide_one(
     trace: bool,
     dec_f: IO[str],
     summary: BatchSummary,
-    rounds: set[str],
+    rounds: dict[str, dict[int, CompiledPolicy]],
 ) -> dict[str, Any] | None:
     if rec.data is None:
         return _error_record(rec, rec.problems, "cannot read the application")
     try:
+        policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
         _fill_facts_on_record(policy, rec.data, real)
         claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
         result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace)
@@ -289,7 +339,7 @@ def _decide_one(
     decision = result.decision
     if target is not real:
         decision["ledger"] = {"round": decision["ledger"]["round"], "status": "not_committed"}
-    rounds.add(decision["ledger"]["round"])
+    rounds.setdefault(decision["ledger"]["round"], {})[claim.funding_year] = policy
     decision["input"] = rec.where
     dec_f.write(json.dumps(decision, ensure_ascii=False) + "\n")
     return None
@@ -393,7 +443,7 @@ def _where_text(where: dict[str, Any]) -> str:
 REPORT_LIMIT = 10_000  # the HTML report holds every application on one page: larger rounds skip it
 
 
-def write_html_report(policy: CompiledPolicy, out: Path, summary: BatchSummary) -> str | None:
+def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary) -> str | None:
     """The reviewers' HTML report (engine.render), from decisions.jsonl and errors.jsonl; None when unavailable or too large."""
     try:
         from . import render
@@ -414,15 +464,23 @@ def write_html_report(policy: CompiledPolicy, out: Path, summary: BatchSummary) 
                 yield render.ReportError(source, e["error"], problems)
 
     path = out / "report.html"
-    render.write_report(policy, entries(), path)
+    versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
+    many = len(versions.versions) > 1
+    render.write_report(versions.newest, entries(), path, policy_for=versions.for_decision if many else None)
     return str(path)
 
 
+def _articles(policy: CompiledPolicy) -> dict[str, str]:
+    return {r.id: (policy.clauses[r.cites].article if r.cites in policy.clauses else r.cites) for r in policy.rules}
+
+
 def _final_pass(
-    policy: CompiledPolicy, out: Path, raw_path: Path, target: Ledger, scaled: dict[str, dict[str, str]], summary: BatchSummary
+    versions: PolicySet, out: Path, raw_path: Path, target: Ledger, scaled: dict[str, dict[str, str]], summary: BatchSummary
 ) -> None:
-    articles = {r.id: (policy.clauses[r.cites].article if r.cites in policy.clauses else r.cites) for r in policy.rules}
-    labels = {k: v.zh for k, v in policy.item_type_labels.items()}
+    by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
+    labels: dict[str, str] = {}
+    for v in versions.versions:  # oldest first: the newest wording wins
+        labels.update({k: t.zh for k, t in v.item_type_labels.items()})
     items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
     apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
     xlsx = XlsxOut(out / "summary.xlsx")
@@ -431,6 +489,7 @@ def _final_pass(
     with open(raw_path, encoding="utf-8") as src, open(out / "decisions.jsonl", "w", encoding="utf-8") as dst:
         for line in src:
             d = json.loads(line)
+            articles = by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d))
             record = scaled.get(d.get("ledger", {}).get("round", ""))
             if record is not None:
                 apply_scaling(d, record, target.claim_grant_amounts(d["claim_id"]))
@@ -522,7 +581,7 @@ def _final_pass(
         summary_xlsx=str(out / "summary.xlsx"),
     )
     try:
-        report = write_html_report(policy, out, summary)
+        report = write_html_report(versions, out, summary)
     except Exception as exc:  # a report that cannot be drawn must not lose the decisions
         summary.outputs["report_error"] = f"{type(exc).__name__}: {exc}"
     else:
@@ -566,9 +625,11 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
-def budget_table(summary: BatchSummary, policy: CompiledPolicy) -> str:
+def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> str:
     """The budget view as a terminal table."""
-    labels = {k: v.zh for k, v in policy.item_type_labels.items()}
+    labels: dict[str, str] = {}
+    for v in policy.versions if isinstance(policy, PolicySet) else (policy,):  # oldest first: the newest wording wins
+        labels.update({k: t.zh for k, t in v.item_type_labels.items()})
     head = [
         "article",
         "item type",
@@ -595,5 +656,10 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy) -> str:
     out = "\n".join(lines) + "\n"
     out += "by status: " + ", ".join(f"{s} {v.count} ({format_money(v.total)})" for s, v in summary.by_status.items()) + "\n"
     for rnd, rec in summary.scaling.items():
-        out += f"round {rnd}: approved {rec['approved_total']} > budget {rec['budget']}: every grant scaled by {rec['factor']}\n"
+        out += (
+            f"round {rnd}: approved {rec['approved_total']} > budget {rec['budget']}: every grant scaled by {rec['factor']}"
+            f" ({rec['mode']} to {rec['quantum']}, {rec['method']}"
+            + (f", {rec['unallocated']} unallocated" if Decimal(rec["unallocated"]) else "")
+            + f"; version {rec['policy_version']})\n"
+        )
     return out

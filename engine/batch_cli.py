@@ -1,8 +1,11 @@
 """CLI commands of the batch runner and the ledger (registered into engine.cli.COMMANDS on import).
 
-python -m engine batch --policy POLICY INPUT [--ledger URL] [--commit] [--replace] [--out DIR] [--quiet]
+python -m engine batch --policy POLICY [--policy POLICY...] INPUT [--ledger URL] [--commit] [--replace] [--out DIR] [--quiet]
 python -m engine batch-template --policy POLICY OUT.xlsx [--from CLAIMS.jsonl]
 python -m engine ledger verify|grants|reverse|finding --policy POLICY [--ledger URL] ...
+
+`--policy` may be repeated or name a folder (engine.versions): each application is decided by the
+version in force for its funding year; a template is drawn for the newest version (and says so).
 """
 
 from __future__ import annotations
@@ -16,36 +19,49 @@ from .batch import budget_table, run_batch
 from .cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
 from .errors import EngineError
 from .ledger import LEDGER_ENV, Ledger, LedgerError, default_url
-from .policy import load_policy
 from .tabular import InputError, open_input, write_claims_workbook
+from .versions import PolicySet, add_policy_argument, load_versions, print_warnings
+
+
+def _versions(paths: list[str]) -> PolicySet | None:
+    try:
+        versions, warnings = load_versions(paths)
+    except EngineError as err:
+        _print_error(err)
+        return None
+    print_warnings(warnings)
+    return versions
 
 
 def _configure_batch(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    add_policy_argument(p)
     p.add_argument("input", metavar="INPUT", help="applications: .jsonl, .json or .yaml list, .csv, or .xlsx (sheets applicants + items)")
     p.add_argument("--ledger", metavar="URL", help=f"sqlite:///path or postgresql://... (default: ${LEDGER_ENV} or {default_url()})")
     p.add_argument("--commit", action="store_true", help="record the grants in the ledger (default: decide only)")
     p.add_argument(
         "--replace", action="store_true", help="with --commit: an application whose claim id is committed with other content replaces it"
     )
-    p.add_argument("--round", metavar="LABEL", help="round label for the budget (default: policy id / funding year)")
+    p.add_argument(
+        "--round",
+        metavar="LABEL",
+        help="round label for the budget (default: one round per policy id and funding year; a labelled round takes the budget "
+        "of the version in force for its latest funding year)",
+    )
     p.add_argument("--out", metavar="DIR", default="batch-out", help="output directory (default: batch-out)")
     p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace from decisions.jsonl")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    try:
-        policy = load_policy(args.policy)
-    except EngineError as err:
-        _print_error(err)
+    versions = _versions(args.policy)
+    if versions is None:
         return EXIT_INVALID
     if args.replace and not args.commit:
         print("--replace needs --commit", file=sys.stderr)
         return EXIT_USAGE
     try:
         summary = run_batch(
-            policy,
+            versions,
             args.input,
             args.out,
             ledger_url=args.ledger,
@@ -59,7 +75,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
     if not args.quiet:
-        print(budget_table(summary, policy), end="")
+        print(budget_table(summary, versions), end="")
         ledger_note = (
             f"; ledger: {summary.committed} committed, {summary.replaced} replaced, {summary.already_committed} already committed"
             if args.commit
@@ -73,17 +89,22 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _configure_template(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    add_policy_argument(p, help="policy YAML file; with several versions (repeated, or a folder) the template is for the newest")
     p.add_argument("out", metavar="OUT.xlsx", help="workbook to write")
     p.add_argument("--from", dest="source", metavar="INPUT", help="fill it with the applications of this input (.jsonl, .json, .yaml)")
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    try:
-        policy = load_policy(args.policy)
-    except EngineError as err:
-        _print_error(err)
+    versions = _versions(args.policy)
+    if versions is None:
         return EXIT_INVALID
+    policy = versions.newest
+    if len(versions.versions) > 1:
+        print(
+            f"template for the newest version: {policy.version} ({policy.file}), "
+            f"funding years {policy.funding_years[0]}-{policy.funding_years[1]}",
+            file=sys.stderr,
+        )
     claims = []
     if args.source:
         reader = open_input(args.source, policy)
@@ -97,7 +118,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def _configure_ledger(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["verify", "grants", "reverse", "finding", "info"], help="what to do")
-    p.add_argument("--policy", metavar="POLICY", help="policy YAML file (verify)")
+    add_policy_argument(
+        p, required=False, help="verify: policy YAML file; repeat it (or give a folder) for several versions: each grant is held to its own"
+    )
     p.add_argument("--ledger", metavar="URL", help=f"ledger URL (default: ${LEDGER_ENV} or {default_url()})")
     p.add_argument("--applicant", metavar="ID", help="grants/finding: the applicant")
     p.add_argument("--claim", metavar="CLAIM_ID", help="reverse: the claim")
@@ -122,7 +145,10 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             if not args.policy:
                 print("verify needs --policy", file=sys.stderr)
                 return EXIT_USAGE
-            problems = ledger.verify(load_policy(args.policy))
+            versions = _versions(args.policy)
+            if versions is None:
+                return EXIT_INVALID
+            problems = ledger.verify(versions.versions)
             for p in problems:
                 print(p)
             print(f"{len(problems)} violation(s)", file=sys.stderr)

@@ -57,24 +57,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .versions import PolicySet  # several --policy files (or a folder): the version in force for the claim's funding year
+    # several --policy files (or a folder): the version in force for the claim's funding year decides
+    from .versions import load_versions, print_warnings
 
-    paths = args.policy if isinstance(args.policy, list) else [args.policy]
-    versions = None
     try:
-        if len(paths) == 1 and not Path(paths[0]).is_dir():
-            policy = load_policy(paths[0])
-        else:
-            versions = PolicySet.load(paths)
-            policy = versions.versions[0]
+        versions, warnings = load_versions(args.policy)
     except EngineError as err:
         _print_error(err, args.json_errors)
         return EXIT_INVALID
+    print_warnings(warnings)
     data, source = None, None
     try:
         data, source = read_document(args.claim)
-        if versions is not None:
-            policy = versions.for_data(data)
+        policy = versions.pick(data)
         claim = parse_claim(policy, data, file=args.claim)
         decision = evaluate_claim(policy, claim, trace=not args.no_trace)
     except EngineError as err:
@@ -113,13 +108,9 @@ def _configure_validate(p: argparse.ArgumentParser) -> None:
 
 
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--policy",
-        required=True,
-        action="append",
-        metavar="POLICY",
-        help="policy YAML file; repeat it (or give a folder) for several versions: the one in force for the claim's funding year decides",
-    )
+    from .versions import add_policy_argument
+
+    add_policy_argument(p)
     p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
     p.add_argument("--out", metavar="FILE", help="write the decision here instead of stdout")
     p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace (same statuses and amounts)")

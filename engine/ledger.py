@@ -24,7 +24,9 @@ What it records
   * findings: facts on record about an applicant (e.g. the date of a finding
     that bars it from applying); `facts_on_record` gives them back so a batch
     can fill them into applications that leave them empty.
-  * rounds: the round budget scaling applied to a round.
+  * rounds: the round budget scaling applied to a round (budget, approved
+    total, factor, quantum, rounding mode, remainder method, allocated and
+    unallocated amounts, the policy version whose budget it was).
 
 Committing is one transaction under one lock (SQLite: ``BEGIN IMMEDIATE``;
 PostgreSQL: ``pg_advisory_xact_lock``): read history, evaluate, write grants.
@@ -42,7 +44,7 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -54,7 +56,7 @@ from .history import Consumption, Grant, Usage
 from .model import CompiledPolicy
 from .quantities import format_money
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
 LEDGER_ENV = "POLICY_ENGINE_LEDGER"
 _LOCK_KEY = 0x504F4C4943590001  # pg_advisory_xact_lock key of every ledger commit (fits a signed bigint)
@@ -144,6 +146,15 @@ MIGRATIONS: dict[int, list[str]] = {
             approved_total TEXT NOT NULL,
             factor TEXT NOT NULL,
             scaled_at TEXT NOT NULL)""",
+    ],
+    # 2: how a round's scaled grants were rounded (rounds scaled under schema 1 were floor + largest remainder)
+    2: [
+        "ALTER TABLE rounds ADD COLUMN quantum TEXT",
+        "ALTER TABLE rounds ADD COLUMN mode TEXT NOT NULL DEFAULT 'floor'",
+        "ALTER TABLE rounds ADD COLUMN remainder TEXT NOT NULL DEFAULT 'largest_remainder'",
+        "ALTER TABLE rounds ADD COLUMN allocated TEXT",
+        "ALTER TABLE rounds ADD COLUMN unallocated TEXT",
+        "ALTER TABLE rounds ADD COLUMN policy_version TEXT",
     ],
 }
 
@@ -674,61 +685,132 @@ class Ledger:
             total += Decimal(amount)
         return total
 
-    def scale_round(self, rnd: str, budget: Decimal, quantum: Decimal, policy: CompiledPolicy) -> dict[str, str] | None:
-        """Scale every active grant of round `rnd` so they total `budget`, when they exceed it.
+    def scale_round(
+        self,
+        rnd: str,
+        budget: Decimal,
+        quantum: Decimal,
+        policy: CompiledPolicy,
+        *,
+        mode: str = "floor",
+        remainder: str = "largest_remainder",
+    ) -> dict[str, str] | None:
+        """Scale every active grant of round `rnd` to `budget`, when their (unscaled) total exceeds it.
 
-        Each grant gets its exact share (amount x budget / total) floored to the quantum; the quanta
-        left over go one each to the largest remainders, ties by commit order then item order.
-        The sum is then exactly the budget. Scaling always starts from the unscaled amounts, so
-        running it again gives the same result. Returns the round's scaling record, or None.
+        Each grant's exact share, amount x budget / total, is rounded to `quantum` by `mode` (floor,
+        half_up, half_even). Then, with `remainder`:
+          * largest_remainder: the sum is brought to exactly the budget (floored to the quantum): one
+            quantum each is added to the grants with the largest remainders (exact share minus rounded
+            amount) or, when rounding overshot, taken from those with the smallest; ties by commit
+            order, then item position;
+          * unallocated: the sum is never more than the budget (an overshoot is taken back as above);
+            what is left is reported as `unallocated`.
+        Scaling always starts from the unscaled amounts, so running it again gives the same result.
+        Returns the round's scaling record, or None (within budget).
         """
+        if mode not in _SCALE_MODES:
+            raise LedgerError(f"unknown rounding mode {mode!r} for a round budget (use {', '.join(_SCALE_MODES)})")
+        if remainder not in ("largest_remainder", "unallocated"):
+            raise LedgerError(f"unknown remainder method {remainder!r} (use largest_remainder or unallocated)")
+        q_units = _cents(quantum, "the budget quantum")
+        budget_cents = _cents(budget, "the round budget")
+        if q_units <= 0:
+            raise LedgerError(f"the budget quantum must be positive, not {quantum}")
         with self.db.locked():
             where = "round = ? AND superseded = 0"
-            total_units = sum(int(Decimal(u) / quantum) for _, u in self._pages("unscaled_amount", where, (rnd,)))
-            budget_units = int((budget / quantum).to_integral_value(rounding=ROUND_FLOOR))
-            if total_units <= budget_units:
+            total_cents = sum(_cents(Decimal(u), "a grant") for _, u in self._pages("unscaled_amount", where, (rnd,)))
+            if total_cents <= budget_cents:
                 self.db.execute("UPDATE grants SET amount = unscaled_amount, scale_rem = NULL WHERE round = ?", (rnd,))
                 self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
                 return None
-            floored = 0
+            # In quanta, a grant's exact share is N / D with N = cents x budget cents and D = total cents x quantum cents.
+            denominator = total_cents * q_units
+            rounded = 0
             rows: list[tuple[str, int, int]] = []
             for gid, unscaled in self._pages("unscaled_amount", where, (rnd,)):
-                base, rem = divmod(int(Decimal(unscaled) / quantum) * budget_units, total_units)
-                floored += base
-                rows.append((str(quantum * base), rem, gid))
+                numerator = _cents(Decimal(unscaled), "a grant") * budget_cents
+                units = _round_units(numerator, denominator, mode)
+                rounded += units
+                rows.append((format_money(quantum * units), numerator - units * denominator, gid))  # scale_rem: exact - rounded, x D
                 if len(rows) >= 1000:
                     self.db.executemany("UPDATE grants SET amount = ?, scale_rem = ? WHERE id = ?", rows)
                     rows.clear()
             self.db.executemany("UPDATE grants SET amount = ?, scale_rem = ? WHERE id = ?", rows)
-            left = budget_units - floored
-            if left:
-                winners = self.db.query(
-                    "SELECT id, amount FROM grants WHERE round = ? AND superseded = 0 ORDER BY scale_rem DESC, commit_seq, position LIMIT ?",
-                    (rnd, left),
+            budget_units = budget_cents // q_units
+            step = budget_units - rounded
+            if remainder == "unallocated":
+                step = min(step, 0)
+            while step:  # one pass suffices (each grant's rounding is off by less than a quantum); the loop is a guard
+                order = "scale_rem DESC" if step > 0 else "scale_rem ASC"
+                chosen = self.db.query(
+                    f"SELECT id, amount FROM grants WHERE {where} ORDER BY {order}, commit_seq, position LIMIT ?",  # noqa: S608
+                    (rnd, abs(step)),
                 )
-                self.db.executemany("UPDATE grants SET amount = ? WHERE id = ?", [(str(Decimal(a) + quantum), g) for g, a in winners])
-            total = quantum * total_units
+                if not chosen:
+                    break
+                delta = quantum if step > 0 else -quantum
+                self.db.executemany("UPDATE grants SET amount = ? WHERE id = ?", [(format_money(Decimal(a) + delta), g) for g, a in chosen])
+                step -= len(chosen) if step > 0 else -len(chosen)
+            allocated = sum((Decimal(a) for _, a in self._pages("amount", where, (rnd,))), Decimal(0))
+            total = Decimal(total_cents).scaleb(-2)
             record = {
                 "round": rnd,
                 "budget": format_money(budget),
                 "approved_total": format_money(total),
                 "factor": str((budget / total).quantize(Decimal("0.000001"))),
-                "method": "largest_remainder",
+                "method": remainder,
+                "mode": mode,
                 "quantum": str(quantum),
+                "allocated": format_money(allocated),
+                "unallocated": format_money(budget - allocated),
+                "policy_version": policy.version,
             }
             self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
             self.db.execute(
-                "INSERT INTO rounds (round, policy_id, policy_hash, budget, approved_total, factor, scaled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (rnd, policy.id, policy.content_hash, record["budget"], record["approved_total"], record["factor"], _now()),
+                "INSERT INTO rounds (round, policy_id, policy_hash, budget, approved_total, factor, scaled_at,"
+                " quantum, mode, remainder, allocated, unallocated, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rnd,
+                    policy.id,
+                    policy.content_hash,
+                    record["budget"],
+                    record["approved_total"],
+                    record["factor"],
+                    _now(),
+                    record["quantum"],
+                    mode,
+                    remainder,
+                    record["allocated"],
+                    record["unallocated"],
+                    policy.version,
+                ),
             )
             return record
 
     def round_record(self, rnd: str) -> dict[str, str] | None:
-        rows = self.db.query("SELECT budget, approved_total, factor, scaled_at FROM rounds WHERE round = ?", (rnd,))
+        """The scaling recorded for round `rnd` (columns added in schema 2 are None for rounds scaled before)."""
+        rows = self.db.query(
+            "SELECT budget, approved_total, factor, scaled_at, quantum, mode, remainder, allocated, unallocated, policy_id,"
+            " policy_version, policy_hash FROM rounds WHERE round = ?",
+            (rnd,),
+        )
         if not rows:
             return None
-        budget, total, factor, at = rows[0]
-        return {"round": rnd, "budget": budget, "approved_total": total, "factor": factor, "scaled_at": at}
+        cols = (
+            "budget",
+            "approved_total",
+            "factor",
+            "scaled_at",
+            "quantum",
+            "mode",
+            "method",
+            "allocated",
+            "unallocated",
+            "policy_id",
+            "policy_version",
+            "policy_hash",
+        )
+        return {"round": rnd, **dict(zip(cols, rows[0], strict=True))}
 
     def claim_grant_amounts(self, claim_id: str) -> dict[str, tuple[Decimal, Decimal]]:
         """item id -> (amount now, amount before scaling) for the active grants of `claim_id`."""
@@ -748,20 +830,40 @@ class Ledger:
 
     # --- audit -------------------------------------------------------------------------
 
-    def verify(self, policy: CompiledPolicy) -> list[str]:
-        """Check every cap and limit of `policy` against the active grants; returns the violations found (none expected)."""
-        caps = {c.id: c.ceiling for r in policy.rules for c in r.caps if c.per is not None}
-        limits = {lim.id: lim.times for r in policy.rules for lim in r.limits}
+    def verify(self, policy: CompiledPolicy | Sequence[CompiledPolicy]) -> list[str]:
+        """Check every cap and limit against the active grants; returns the violations found (none expected).
+
+        With several versions of the policy, a cap or limit scope is held to the ceiling of the version
+        that made the latest grant in it (every commit kept the scope's total, history included, within
+        its own version's ceiling); grants of a version not given are held to the version covering their
+        funding year, else the newest given.
+        """
+        versions = [policy] if isinstance(policy, CompiledPolicy) else list(policy)
+        if not versions:
+            raise LedgerError("verify needs a policy")
+        by_hash = {v.content_hash: v for v in versions}
+        ceilings = {v.content_hash: {c.id: c.ceiling for r in v.rules for c in r.caps if c.per is not None} for v in versions}
+        times = {v.content_hash: {lim.id: lim.times for r in v.rules for lim in r.limits} for v in versions}
+        newest = max(versions, key=lambda v: v.funding_years)
         usage = Usage()
-        for row in self._pages(_GRANT_COLS, "superseded = 0", ()):
-            usage.add(_grant_from_row(*row[1:]))
+        last: dict[tuple[str, str, Any], str] = {}  # (kind, id, scope) -> the hash of the version of its latest grant
+        for row in self._pages(_GRANT_COLS + ", policy_hash", "superseded = 0", ()):
+            grant = _grant_from_row(*row[1:8])
+            usage.add(grant)
+            made_by = by_hash.get(row[8])
+            if made_by is None:
+                made_by = next((v for v in versions if v.covers(grant.funding_year)), newest)
+            for c in grant.consumes:
+                last[(c.kind, c.id, c.scope)] = made_by.content_hash
         problems = []
         for (cap_id, scope), used in sorted(usage.caps.items(), key=str):
-            if cap_id in caps and used > caps[cap_id]:
-                problems.append(f"cap {cap_id} {list(scope)}: {used} granted, ceiling {caps[cap_id]}")
+            ceiling = ceilings[last.get(("cap", cap_id, scope), newest.content_hash)].get(cap_id)
+            if ceiling is not None and used > ceiling:
+                problems.append(f"cap {cap_id} {list(scope)}: {used} granted, ceiling {ceiling}")
         for (limit_id, scope), counted in sorted(usage.limits.items(), key=str):
-            if limit_id in limits and len(counted) > limits[limit_id]:
-                problems.append(f"limit {limit_id} {list(scope)}: {len(counted)} times, at most {limits[limit_id]}")
+            most = times[last.get(("limit", limit_id, scope), newest.content_hash)].get(limit_id)
+            if most is not None and len(counted) > most:
+                problems.append(f"limit {limit_id} {list(scope)}: {len(counted)} times, at most {most}")
         dup = self.db.query(
             "SELECT claim_id, item_id, count(*) FROM grants WHERE superseded = 0 GROUP BY claim_id, item_id HAVING count(*) > 1"
         )
@@ -769,6 +871,27 @@ class Ledger:
         active = self.db.query("SELECT claim_id, count(*) FROM commits WHERE superseded_by IS NULL GROUP BY claim_id HAVING count(*) > 1")
         problems.extend(f"claim {c}: {n} active commits" for c, n in active)
         return problems
+
+
+_SCALE_MODES = ("floor", "half_up", "half_even")
+
+
+def _cents(value: Decimal, what: str) -> int:
+    """`value` in cents (money in the ledger is kept to the cent); LedgerError if it has a finer part."""
+    cents = value.scaleb(2)
+    if not cents.is_finite() or cents != cents.to_integral_value():
+        raise LedgerError(f"{what} {value} is not a whole number of cents")
+    return int(cents)
+
+
+def _round_units(numerator: int, denominator: int, mode: str) -> int:
+    """numerator / denominator (both positive) rounded to a whole number by `mode`."""
+    base, rem = divmod(numerator, denominator)
+    if mode == "half_up":
+        return base + (1 if 2 * rem >= denominator else 0)
+    if mode == "half_even":
+        return base + (1 if 2 * rem > denominator or (2 * rem == denominator and base % 2 == 1) else 0)
+    return base
 
 
 def _pack(data: dict[str, Any]) -> bytes:

@@ -1,4 +1,9 @@
-"""Commands `explain` (one claim, explained) and `report` (many claims, one HTML file for reviewers)."""
+"""Commands `explain` (one claim, explained) and `report` (many claims, one HTML file for reviewers).
+
+Both take `--policy` once, several times or as a folder (engine.versions): each claim is decided and
+explained by the version in force for its funding year; in a report, a claim no version covers gets
+an error row naming the windows that exist.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ from .errors import EngineError
 from .evaluator import evaluate_claim
 from .inputs import locate, read_document
 from .model import CompiledPolicy
-from .policy import load_policy
 from .render import FORMATS, RenderError, ReportError, explain, languages, render_report
+from .versions import PolicySet, add_policy_argument, load_versions, print_warnings
 
 CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -28,15 +33,24 @@ def _write(text: str, out: str | None) -> None:
         sys.stdout.write(text)
 
 
-def cmd_explain(args: argparse.Namespace) -> int:
+def _versions(args: argparse.Namespace) -> PolicySet | None:
     try:
-        policy = load_policy(args.policy)
+        versions, warnings = load_versions(args.policy)
     except EngineError as err:
         _print_error(err)
+        return None
+    print_warnings(warnings)
+    return versions
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    versions = _versions(args)
+    if versions is None:
         return EXIT_INVALID
     source = None
     try:
         data, source = read_document(args.claim)
+        policy = versions.pick(data)
         decision = evaluate_claim(policy, parse_claim(policy, data, file=args.claim))
     except EngineError as err:
         _print_error(locate(err, source, args.claim))
@@ -54,16 +68,21 @@ def _problem_lines(err: EngineError) -> list[str]:
     return [str(p) for p in err.problems]
 
 
-def _decide(policy: CompiledPolicy, data: Any, label: str, source: Any = None) -> Decision | ReportError:
+def _decide(versions: PolicySet, data: Any, label: str, source: Any = None) -> Decision | ReportError:
     try:
+        policy = versions.pick(data)
         return evaluate_claim(policy, parse_claim(policy, data, file=label))
     except EngineError as err:
         located = locate(err, source, label) if source is not None else err
         return ReportError(label, err.summary, _problem_lines(located))
 
 
-def iter_claims(policy: CompiledPolicy, path: Path) -> Iterator[Decision | ReportError]:
-    """Decisions (or error records) for a folder of claim files, a JSON Lines file, or a file holding one claim or a list."""
+def iter_claims(policy: CompiledPolicy | PolicySet, path: Path) -> Iterator[Decision | ReportError]:
+    """Decisions (or error records) for a folder of claim files, a JSON Lines file, or a file holding one claim or a list.
+
+    `policy`: one policy, or several versions (each claim decided by the version in force for its funding year).
+    """
+    versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CLAIM_SUFFIXES)
         for f in files:
@@ -72,7 +91,7 @@ def iter_claims(policy: CompiledPolicy, path: Path) -> Iterator[Decision | Repor
             except EngineError as err:
                 yield ReportError(f.name, err.summary, _problem_lines(err))
                 continue
-            yield _decide(policy, data, f.name, source)
+            yield _decide(versions, data, f.name, source)
         return
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         with path.open(encoding="utf-8", errors="replace") as fh:
@@ -85,7 +104,7 @@ def iter_claims(policy: CompiledPolicy, path: Path) -> Iterator[Decision | Repor
                 except ValueError as exc:
                     yield ReportError(label, "not valid JSON", [f"{label}: {getattr(exc, 'msg', exc)}"])
                     continue
-                yield _decide(policy, data, label)
+                yield _decide(versions, data, label)
         return
     try:
         data, source = read_document(path)
@@ -94,25 +113,24 @@ def iter_claims(policy: CompiledPolicy, path: Path) -> Iterator[Decision | Repor
         return
     if isinstance(data, list):
         for i, entry in enumerate(data, 1):
-            yield _decide(policy, entry, f"{path.name}[{i}]")
+            yield _decide(versions, entry, f"{path.name}[{i}]")
     else:
-        yield _decide(policy, data, path.name, source)
+        yield _decide(versions, data, path.name, source)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    try:
-        policy = load_policy(args.policy)
-    except EngineError as err:
-        _print_error(err)
+    versions = _versions(args)
+    if versions is None:
         return EXIT_INVALID
     path = Path(args.input)
     if not path.exists():
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return EXIT_USAGE
-    entries = list(iter_claims(policy, path))
+    entries = list(iter_claims(versions, path))
     errors = sum(1 for e in entries if isinstance(e, ReportError))
+    many = len(versions.versions) > 1
     try:
-        html = render_report(policy, entries, lang=args.lang, title=args.title)
+        html = render_report(versions.newest, entries, lang=args.lang, title=args.title, policy_for=versions.for_decision if many else None)
     except RenderError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -123,7 +141,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _configure_explain(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    add_policy_argument(p)
     p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
     p.add_argument("--lang", default="zh", choices=languages(), help="language of the explanation (default zh)")
     p.add_argument(
@@ -133,7 +151,7 @@ def _configure_explain(p: argparse.ArgumentParser) -> None:
 
 
 def _configure_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--policy", required=True, metavar="POLICY", help="policy YAML file")
+    add_policy_argument(p)
     p.add_argument(
         "input", metavar="INPUT", help="a folder of claim files, a JSON Lines file of claims, or a file with one claim or a list"
     )

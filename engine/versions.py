@@ -7,10 +7,16 @@
 A funding year no version covers is a `ClaimError` naming the windows that
 exist. Gaps between windows are reported as warnings, overlaps as errors: a
 year two versions claim is refused rather than decided by an arbitrary one.
+
+Every command that takes a policy (evaluate, explain, report, batch,
+batch-template) takes it the same way: `add_policy_argument` (a repeatable
+`--policy`, files or folders) and `load_versions` (overlaps refused at load,
+gaps returned as warnings); `PolicySet.pick` then gives each claim its version.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,12 +133,42 @@ class PolicySet:
 
     def evaluate(self, claim: Mapping[str, Any] | Claim, history: Iterable[Grant] = (), *, trace: bool = True) -> Decision:
         if isinstance(claim, Claim):
-            policy = self.for_year(claim.funding_year)
+            policy = self.versions[0] if len(self.versions) == 1 else self.for_year(claim.funding_year)
             parsed = claim
         else:
-            policy = self.for_data(claim)
+            policy = self.pick(claim)
             parsed = parse_claim(policy, claim)
         return evaluate_claim(policy, parsed, history, trace=trace)
+
+    def pick(self, data: Any) -> CompiledPolicy:
+        """The version deciding a claim given as plain data.
+
+        With a single version, that version decides every claim (its own in-force check names its
+        window for a year outside it, as before versions existed); with several, the one in force
+        for the claim's funding year (`for_data`: a ClaimError naming the windows when none is).
+        """
+        if len(self.versions) == 1:
+            return self.versions[0]
+        return self.for_data(data)
+
+    @property
+    def newest(self) -> CompiledPolicy:
+        """The version whose window starts last (templates and vocabularies default to it)."""
+        return self.versions[-1]
+
+    def by_hash(self, content_hash: Any) -> CompiledPolicy | None:
+        """The version with this content hash (a decision's `policy.hash`), or None."""
+        return next((p for p in self.versions if p.content_hash == content_hash), None)
+
+    def for_decision(self, decision: Mapping[str, Any]) -> CompiledPolicy:
+        """The version that made a decision (by its `policy.hash`; else by its funding year; else the newest)."""
+        info = decision.get("policy") or {}
+        found = self.by_hash(info.get("hash") if isinstance(info, Mapping) else None)
+        if found is not None:
+            return found
+        year = decision.get("funding_year")
+        covering = self.covering(year) if isinstance(year, int) and not isinstance(year, bool) else []
+        return covering[0] if len(covering) == 1 else self.newest
 
     def report(self) -> list[Problem]:
         """Gaps (warnings) and overlaps (errors) between consecutive windows."""
@@ -170,3 +206,38 @@ class PolicySet:
             if b.funding_years[1] > reach.funding_years[1]:
                 reach = b
         return out
+
+
+# --- one way for every command to take its policy versions ------------------------------
+
+POLICY_HELP = (
+    "policy YAML file; repeat it (or give a folder of *.yaml) for several versions of the same measures: "
+    "each claim is decided by the version in force for its funding year"
+)
+
+
+def add_policy_argument(parser: Any, *, required: bool = True, help: str = POLICY_HELP) -> None:
+    """`--policy` as every command takes it: repeatable, files or folders (an argparse parser)."""
+    parser.add_argument("--policy", required=required, action="append", metavar="POLICY", help=help)
+
+
+def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, list[Problem]]:
+    """Load the versions a command was given: one file, several, or folders (every *.yaml directly inside).
+
+    One behaviour for every command: an overlap between two windows is a `PolicyError` at load (a
+    year two versions claim has no answer); a gap is returned as a warning (a claim of a year in the
+    gap gets its own error naming the windows). Invalid files are a `PolicyError` listing every problem.
+    """
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    versions = PolicySet.load(items)
+    problems = versions.report()
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise PolicyError(errors, "policy versions overlap")
+    return versions, [p for p in problems if p.severity != "error"]
+
+
+def print_warnings(problems: Iterable[Problem]) -> None:
+    """Gaps between versions, on stderr (they do not stop a command)."""
+    for p in problems:
+        print(f"{p.severity}: {p.message}", file=sys.stderr)

@@ -21,6 +21,7 @@ import yaml
 from conftest import APPLICANTS, POLICY_PATH, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url, policy_with_budget
 
+import engine
 from engine.batch import Progress, budget_table, run_batch
 from engine.ledger import Ledger
 from engine.tabular import safe_cell, write_claims_workbook
@@ -342,3 +343,104 @@ def test_memory_stays_flat_as_the_input_grows(policy, tmp_path, monkeypatch):
     small, large = peak(20), peak(120)
     print(f"peak traced memory: {small} bytes for 20 applications, {large} for 120")
     assert large < small * 1.5, (small, large)  # 6x the applications, nowhere near 6x the memory
+
+
+# --- round budget rounding "as the policy says" (issue 4.9) ---------------------------------------------------
+#
+# Each case: patent insurance grants (第六条（二）: 50% of the premium, so a premium of 2x gives a grant of x),
+# one application each, committed in the order listed; the budget's `rounding:` as given. The figures are worked
+# out by hand below from the rule: exact share = grant x budget / approved total, rounded to the quantum by the
+# mode; then largest_remainder brings the sum to the budget (a quantum to each of the largest remainders, or
+# taken from the smallest when rounding overshot; ties by commit order), unallocated only takes back an overshoot.
+#
+# A. 100.00, 100.00, 100.00; budget 200.00 (quantum 0.01). Exact share 66.666...
+#    floor:   66.66 x 3 = 199.98; 2 cents left, remainders all 2/3 cent -> the first two: 66.67, 66.67, 66.66.
+#    half_up: 66.67 x 3 = 200.01; 1 cent over, remainders all -1/3 cent -> taken from the first: 66.66, 66.67, 66.67.
+#    half_even: as half_up (no exact half).
+#    floor + unallocated: 66.66 x 3 = 199.98, 0.02 unallocated.
+#    half_up + unallocated: 200.01 > 200.00, one cent taken back from the first: 66.66, 66.67, 66.67; 0.00 unallocated.
+# B. 100.00, 200.00, 300.00; budget 500.00. Exact 83.333..., 166.666..., 250.
+#    floor: 83.33 + 166.66 + 250.00 = 499.99; remainders 1/3, 2/3, 0 cent -> the second: 83.33, 166.67, 250.00.
+#    half_up: 83.33 + 166.67 + 250.00 = 500.00 exactly: nothing to adjust.
+#    floor + unallocated: 83.33, 166.66, 250.00; 0.01 unallocated.
+# C. quantum 1 yuan: 5.00, 15.00, 10.00; budget 15.00. Exact 2.5, 7.5, 5.
+#    floor: 2 + 7 + 5 = 14; remainders 0.5, 0.5, 0 -> tie, the first: 3, 7, 5.
+#    half_up: 3 + 8 + 5 = 16; 1 over, remainders -0.5, -0.5, 0 -> tie, the first gives back: 2, 8, 5.
+#    half_even: 2.5 -> 2, 7.5 -> 8 (to even): 2 + 8 + 5 = 15 exactly: 2, 8, 5.
+#    floor + unallocated: 2, 7, 5; 1.00 unallocated.
+ROUNDING_CASES = [
+    ("A-floor", ["100.00"] * 3, "200", None, ["66.67", "66.67", "66.66"], "0.00"),
+    ("A-half_up", ["100.00"] * 3, "200", "{mode: half_up}", ["66.66", "66.67", "66.67"], "0.00"),
+    ("A-half_even", ["100.00"] * 3, "200", "{mode: half_even}", ["66.66", "66.67", "66.67"], "0.00"),
+    ("A-floor-unallocated", ["100.00"] * 3, "200", "{remainder: unallocated}", ["66.66", "66.66", "66.66"], "0.02"),
+    ("A-half_up-unallocated", ["100.00"] * 3, "200", "{mode: half_up, remainder: unallocated}", ["66.66", "66.67", "66.67"], "0.00"),
+    ("B-floor", ["100.00", "200.00", "300.00"], "500", None, ["83.33", "166.67", "250.00"], "0.00"),
+    ("B-half_up", ["100.00", "200.00", "300.00"], "500", "{mode: half_up}", ["83.33", "166.67", "250.00"], "0.00"),
+    ("B-floor-unallocated", ["100.00", "200.00", "300.00"], "500", "{remainder: unallocated}", ["83.33", "166.66", "250.00"], "0.01"),
+    ("C-floor", ["5.00", "15.00", "10.00"], "15", "{quantum: '1'}", ["3.00", "7.00", "5.00"], "0.00"),
+    ("C-half_up", ["5.00", "15.00", "10.00"], "15", "{quantum: '1', mode: half_up}", ["2.00", "8.00", "5.00"], "0.00"),
+    ("C-half_even", ["5.00", "15.00", "10.00"], "15", "{quantum: '1', mode: half_even}", ["2.00", "8.00", "5.00"], "0.00"),
+    ("C-floor-unallocated", ["5.00", "15.00", "10.00"], "15", "{quantum: '1', remainder: unallocated}", ["2.00", "7.00", "5.00"], "1.00"),
+]
+ROUND_APPLICANTS = ["91110117MA01ABCD1F", "91110117MA02XYHW3G", "91110117MA03PLAT5Q"]
+
+
+def _insurance_round(tmp_path: Path, grants: list[str]) -> Path:
+    path = tmp_path / "in.jsonl"
+    with open(path, "w") as f:
+        for n, (aid, grant) in enumerate(zip(ROUND_APPLICANTS, grants, strict=True), 1):
+            premium = str(Decimal(grant) * 2)
+            app = dict(APPLICANTS["enterprise"], id=aid)
+            f.write(json.dumps(claim(item("patent_insurance", "i1", premium_paid=premium), applicant=app, claim_id=f"R-{n}")) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(("grants", "budget", "rounding", "expected", "unallocated"), [c[1:] for c in ROUNDING_CASES], ids=[c[0] for c in ROUNDING_CASES])
+def test_round_budget_rounding_as_the_policy_says(tmp_path, url, grants, budget, rounding, expected, unallocated):
+    policy = policy_with_budget(tmp_path, budget, "第十三条", rounding=rounding)
+    path = _insurance_round(tmp_path, grants)
+    s = run_batch(policy, path, tmp_path / "o", ledger_url=url, commit=True, quiet=True)
+    assert s.decided == 3
+    by = items_by_key(tmp_path / "o")
+    assert [by[(f"R-{n}", "i1")]["scaling"]["before"] for n in (1, 2, 3)] == grants
+    assert [by[(f"R-{n}", "i1")]["amount"] for n in (1, 2, 3)] == expected
+    mode = "floor" if not rounding or "mode" not in rounding else rounding.split("mode: ")[1].split(",")[0].rstrip("}")
+    method = "unallocated" if rounding and "unallocated" in rounding else "largest_remainder"
+    [record] = s.scaling.values()
+    assert (record["mode"], record["method"], record["unallocated"]) == (mode, method, unallocated)
+    assert Decimal(record["allocated"]) + Decimal(unallocated) == Decimal(budget)
+    assert record["quantum"] == ("1" if rounding and "quantum" in rounding else "0.01")
+    d = lines(tmp_path / "o" / "decisions.jsonl")[0]
+    assert (d["scaling"]["mode"], d["scaling"]["method"]) == (mode, method)
+    with Ledger(url) as ledger:
+        assert [g["amount"] for g in ledger.grants()] == expected
+        stored = ledger.round_record(f"{policy.id}/2021")
+        assert (stored["mode"], stored["method"], stored["unallocated"], stored["policy_version"]) == (mode, method, unallocated, "2020.1")
+    # Re-running the committed round gives the same amounts (scaling starts from the unscaled ones).
+    run_batch(policy, path, tmp_path / "o2", ledger_url=url, commit=True, quiet=True)
+    assert [items_by_key(tmp_path / "o2")[(f"R-{n}", "i1")]["amount"] for n in (1, 2, 3)] == expected
+
+
+def test_unknown_budget_rounding_is_a_policy_error(tmp_path):
+    with pytest.raises(engine.PolicyError) as exc:
+        policy_with_budget(tmp_path, "200", rounding="{mode: ceiling}")
+    assert "round_budget" in str(exc.value) and "mode" in str(exc.value)
+
+
+def test_rounds_scaled_under_schema_1_read_as_floor_and_largest_remainder(tmp_path, url, monkeypatch):
+    # A ledger created by the previous engine (schema 1) with a scaled round: migration 2 adds the rounding columns,
+    # and the round scaled before reads back as what schema 1 always did: floor + largest remainder.
+    import engine.ledger as ledger_mod
+
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 1)
+    with Ledger(url) as old:
+        assert old.schema_version() == 1
+        old.db.execute(
+            "INSERT INTO rounds (round, policy_id, policy_hash, budget, approved_total, factor, scaled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("p/2021", "p", "sha256:x", "100000.00", "150000.00", "0.666667", "2025-01-01T00:00:00+00:00"),
+        )
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 2)
+    with Ledger(url) as new:
+        assert new.schema_version() == 2
+        rec = new.round_record("p/2021")
+        assert (rec["mode"], rec["method"], rec["factor"], rec["quantum"], rec["unallocated"]) == ("floor", "largest_remainder", "0.666667", None, None)

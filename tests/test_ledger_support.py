@@ -48,15 +48,22 @@ def make_ledger_url(backend: str, tmp_path: Path) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def policy_with_budget(tmp_path: Path, amount: str, cites: str | None = None) -> engine.CompiledPolicy:
-    """A copy of the Pinggu policy with a round budget."""
+def policy_with_budget(
+    tmp_path: Path, amount: str, cites: str | None = None, *, rounding: str | None = None, source: Path | None = None
+) -> engine.CompiledPolicy:
+    """A copy of a Pinggu policy version (default policies/pinggu_2020.yaml) with a round budget.
+
+    `rounding`: the budget's `rounding:` mapping as YAML flow text, e.g. "{mode: half_up, remainder: unallocated}".
+    Copies land in tmp_path/policy/, each next to its own texts/ folder, so several versions can share it.
+    """
     folder = tmp_path / "policy"
     folder.mkdir(exist_ok=True)
-    src = ROOT / "policies" / "pinggu_2020.yaml"
+    src = source or ROOT / "policies" / "pinggu_2020.yaml"
     text = src.read_text(encoding="utf-8")
-    budget = f"  round_budget: {{amount: {amount}" + (f", cites: {cites}" if cites else "") + "}\n"
+    fields = [f"amount: {amount}"] + ([f"cites: {cites}"] if cites else []) + ([f"rounding: {rounding}"] if rounding else [])
+    budget = "  round_budget: {" + ", ".join(fields) + "}\n"
     assert "  currency: CNY\n" in text
     text = text.replace("  currency: CNY\n", "  currency: CNY\n" + budget, 1)
-    shutil.copytree(ROOT / "policies" / "texts", folder / "texts", dirs_exist_ok=True)
-    (folder / "pinggu_2020.yaml").write_text(text, encoding="utf-8")
-    return engine.load_policy(folder / "pinggu_2020.yaml")
+    shutil.copytree(src.parent / "texts", folder / "texts", dirs_exist_ok=True)
+    (folder / src.name).write_text(text, encoding="utf-8")
+    return engine.load_policy(folder / src.name)
