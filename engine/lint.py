@@ -8,16 +8,20 @@ source positions) and a code `lint.*`:
 * `lint.never_applies` (error): a rule no claim can reach -- every applicant
   kind it admits is refused by a standing check, or one of its conditions is
   unsatisfiable for the declared fact types (a boolean compared to a string,
-  an enum to a value outside it, `x == "a" and x == "b"`, `x > 5 and x < 3`);
+  an enum to a value outside it, `x == "a" and x == "b"`, `x > 5 and x < 3`)
+  or bounds (`x > 100` for a fact declared `maximum: 50`, `cost < 0` for money);
 * `lint.kind_unreachable` (warning): some admitted kinds can never pass;
 * `lint.type_mismatch` (error): a comparison that is never true by type;
 * `lint.cap_never_bites` (warning): a ceiling at or above all the rule could
-  ever pay within the cap's scope (fixed or table amounts under a once-only limit);
+  ever pay within the cap's scope (fixed, table, band and per-unit amounts, and
+  rates of a fact with a declared `maximum`; a scoped cap under a limit);
 * `lint.clause_unencoded` (error): a clause marked `computable: true` that no
-  rule, check, cap, limit or header cites; `lint.cites_non_computable` (warning);
-* `lint.fact_unused` (warning): a declared fact no expression reads;
+  rule, check, cap, limit, subject or header cites; `lint.cites_non_computable` (warning);
+* `lint.fact_unused` (warning): a declared fact no expression reads, unless it is
+  marked `record_only: true`; `lint.record_only_used` (warning): one so marked that is read;
 * `lint.number_not_in_clause` (error): a rule's rate, amount, ceiling or count
-  that the text of the clause it cites does not contain.
+  that the text of the clause it cites does not contain (100% inside `least` is
+  the cost itself, and 100% in a clause stating no rate is "the actual cost").
 """
 
 from __future__ import annotations
