@@ -94,3 +94,16 @@ def test_cli_evaluate_with_several_versions(tmp_path) -> None:  # type: ignore[n
     assert "2021-2023" in out.stderr and "2024-2026" in out.stderr
     out = _run("versions", "policies/pinggu_2020.yaml", str(DRAFT.parent))
     assert out.returncode == 0 and "2 version(s)" in out.stdout
+
+
+def test_pick_and_for_decision(versions: PolicySet, policy: engine.CompiledPolicy) -> None:
+    old, new = versions.versions
+    assert versions.newest is new
+    assert versions.pick({"funding_year": 2022}) is old and versions.pick({"funding_year": 2025}) is new
+    with pytest.raises(engine.ClaimError, match="funding years 2021-2023"):
+        versions.pick({"funding_year": 2020})
+    # One version decides every claim itself (its own in-force check names its window later).
+    assert PolicySet((policy,)).pick({"funding_year": 2030}) is policy
+    # A decision names the version that made it by hash; without one, its funding year decides.
+    assert versions.for_decision({"policy": {"hash": old.content_hash}, "funding_year": 2025}) is old
+    assert versions.for_decision({"funding_year": 2025}) is new
