@@ -225,7 +225,7 @@ def test_schema_wrong_type(tmp_path: Path) -> None:
 def test_schema_bad_amount(tmp_path: Path) -> None:
     text = mutate("max: 30万", "max: 30万元x")
     p = only_problem(tmp_path, text)
-    assert (p.code, p.line) == ("schema.anyOf", line_of(text, "30万元x"))
+    assert (p.code, p.line) == ("schema.oneOf", line_of(text, "30万元x"))
     assert format_path(p.path) == "rules[0].caps[0].max"
     assert p.message.startswith("'30万元x' does not fit any allowed form")
     assert "30万" in (p.expected or "")  # the description shows how amounts are written

@@ -91,6 +91,8 @@ ENUMS = {
     "#/$defs/fact/properties/format": {"uscc", "resident_id", "uscc_or_resident_id"},
     "#/$defs/check/properties/level": {"applicant", "item"},
     "#/$defs/rule/properties/subject/properties/pays": {"highest", "difference"},
+    "#/properties/policy/properties/round_budget/properties/rounding/properties/mode": {"floor", "half_up", "half_even"},
+    "#/properties/policy/properties/round_budget/properties/rounding/properties/remainder": {"largest_remainder", "unallocated"},
     "#/$defs/category": {"standing", "scope", "time", "double_benefit", "condition", "limit", "cap", "documents"},
 }  # fmt: skip
 
@@ -176,3 +178,17 @@ def test_policy_files_bind_the_schema_on_their_first_line(path: Path) -> None:
 @pytest.mark.parametrize("path", POLICY_FILES, ids=lambda p: p.name)
 def test_the_documented_schema_still_validates_the_policies(path: Path) -> None:
     assert schema_problems(load_yaml_file(path)) == []
+
+
+def test_amounts_are_one_of_two_disjoint_forms() -> None:
+    """`oneOf` number | text, not `anyOf`: the YAML language server then shows an amount field's
+    title once (with `anyOf` it repeats the title per branch: "Maximum || Maximum || Maximum")."""
+    from decimal import Decimal
+
+    amount = SCHEMA["$defs"]["amount_value"]
+    assert [branch["type"] for branch in amount["oneOf"]] == ["number", "string"]
+    validator = jsonschema.Draft202012Validator({"$ref": "#/$defs/amount_value", "$defs": SCHEMA["$defs"]})
+    for good in (300000, 0, Decimal("300000.00"), Decimal("12.5"), "300000", "30万", "30万元", "12.5万", "300000元"):
+        assert validator.is_valid(good), good
+    for bad in (-5, "30万元x", "-5", True, None):
+        assert not validator.is_valid(bad), bad
