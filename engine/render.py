@@ -166,6 +166,7 @@ class Renderer:
             kinds_in_order=lambda codes: [v for k, v in self.kinds.items() if k in codes],
             roles_in_order=lambda codes: [v for k, v in self.roles.items() if k in codes],
             steps=_steps,
+            item_cites=_item_cites,
             fact=self.fact_label,
             value=self.value_label,
             fact_value=self.fact_value,
@@ -356,6 +357,15 @@ class _Environment(Environment):
 def _steps(item: Mapping[str, Any], *kinds: str) -> list[Mapping[str, Any]]:
     """The trace steps of an item of the given kinds, in order (a selection, for the templates)."""
     return [s for s in item.get("steps", ()) if s["step"] in kinds]
+
+
+def _item_cites(item: Mapping[str, Any]) -> list[str]:
+    """The clauses that decided an item, then the clause a later step cites (a round budget's scaling), each once."""
+    cites = list(item.get("cites", ()))
+    for s in item.get("steps", ()):
+        if s["step"] == "scaling" and s.get("cites") and s["cites"] not in cites:
+            cites.append(s["cites"])
+    return cites
 
 
 def _autoescape(name: str | None) -> bool:
@@ -1029,6 +1039,8 @@ def _flags(d: Mapping[str, Any]) -> list[str]:
     counts = d.get("counts_by_status") or {}
     out = ["standing"] if (d.get("standing") or {}).get("result") == "refused" else []
     out += [s for s in FLAG_ORDER[1:] if counts.get(s)]
+    if d.get("scaling"):
+        out.append("scaled")
     return out
 
 

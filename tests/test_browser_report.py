@@ -75,6 +75,11 @@ def pages(policy: engine.CompiledPolicy, tmp_path_factory: pytest.TempPathFactor
     entries: list[object] = [*decisions, ReportError("broken.json", "not valid JSON", ["broken.json:1:3: Expecting property name"]), evil]
     report = out / "report.html"
     report.write_text(render_report(policy, entries, "zh"), encoding="utf-8")  # type: ignore[arg-type]
+    from test_render_golden import scaled_round_decisions  # a round scaled to its 30万 budget (figures worked there)
+
+    scaled_policy, *scaled = scaled_round_decisions(out / "scaled-round")
+    scaled_report = out / "scaled-report.html"
+    scaled_report.write_text(render_report(scaled_policy, scaled, "zh"), encoding="utf-8")  # type: ignore[arg-type]
     one = out / "explanation.html"
     one.write_text(explain(policy, decisions[0], "en", "html"), encoding="utf-8")
     ARTEFACTS.mkdir(exist_ok=True)
@@ -82,6 +87,7 @@ def pages(policy: engine.CompiledPolicy, tmp_path_factory: pytest.TempPathFactor
         "report_dom": ("--dump-dom", report.as_uri()),
         "report_sorted_dom": ("--dump-dom", report.as_uri() + "?flag=reduced&sort=total&dir=desc"),
         "explanation_dom": ("--dump-dom", one.as_uri()),
+        "scaled_dom": ("--dump-dom", scaled_report.as_uri() + "?flag=scaled"),
         "report_png": ("--window-size=1280,2200", f"--screenshot={ARTEFACTS / 'report.png'}", report.as_uri()),
         "phone_png": ("--window-size=390,1600", f"--screenshot={ARTEFACTS / 'explanation-phone.png'}", one.as_uri()),
         "pdf": ("--no-pdf-header-footer", f"--print-to-pdf={ARTEFACTS / 'explanation.pdf'}", one.as_uri()),
@@ -151,3 +157,18 @@ def test_screenshots_and_a4_print_are_saved(pages: dict[str, object]) -> None:
     # @page { size: A4 } -> 595 x 842 points
     boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([0-9.]+)\s+([0-9.]+)\s*\]", pdf)
     assert boxes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes), boxes[:3]
+
+
+def test_scaled_round_in_the_browser(pages: dict[str, object]) -> None:
+    """Issue 4.9: the report of a round scaled to its budget shows, per item, before × factor → after with 第十三条,
+    and per application the budget, approved total, factor and totals before/after; the `scaled` filter keeps both rows."""
+    dom = _dom(pages, "scaled_dom")
+    assert 'data-js="ready"' in dom
+    rows = re.findall(r'<tr data-n="(\d+)" data-flags="([^"]*)"( hidden="")?', dom)
+    assert [(n, hidden) for n, _, hidden in rows] == [("1", ""), ("2", "")]  # both scaled, neither hidden
+    assert "250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in dom
+    assert "50,000.00 元 × 0.857143 → 42,857.14 元（第十三条：" in dom
+    assert "资金预算 300,000.00 元，核定支持总额 350,000.00 元" in dom
+    assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in dom
+    assert "核减前 300,000.00 元" in dom  # in the index, under the total
+    assert "根据上一年度支持或奖励资金申报情况，提出资金使用计划" in dom  # 第十三条, verbatim

@@ -553,3 +553,85 @@ def test_rendering_text_compiles_format_strings_once_not_per_item(policy: engine
     assert counts["format_string"] == first
     assert counts["jinja"] == 0, "the text explanation of a Decision must not parse or compile templates"
     render._RENDERERS.pop(policy, None)
+
+
+# --- a round scaled to its budget (issue 4.9): every format and language shows the scaling ---------------------
+
+
+@pytest.fixture(scope="module")
+def scaled_round(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """[policy with a 30万 round budget citing 第十三条, S-1, S-2] as decided by the batch (see test_render_golden.py
+    for the figures worked by hand: factor 0.857143; l1 250,000.00 → 214,285.72; n1 50,000.00 → 42,857.14; u1 → 42,857.14)."""
+    from test_render_golden import scaled_round_decisions
+
+    return scaled_round_decisions(tmp_path_factory.mktemp("scaled"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_amount_shown_in_a_scaled_explanation_is_in_the_trace(scaled_round: list[Any], lang: str, fmt: str) -> None:
+    policy, s1, s2 = scaled_round
+    quotes = sorted({t for c in policy.clauses.values() for t in (c.text, c.en)}, key=len, reverse=True)
+    for d in (s1, s2):
+        text = explain(policy, d, lang=lang, fmt=fmt)
+        for q in quotes:
+            text = text.replace(q, "").replace(q.replace("\n", "<br>"), "")
+        trace = _trace_amounts(d, set())
+        shown = set(_shown_amounts(text, lang))
+        assert not sorted(a for a in shown if a not in trace), f"{d['claim_id']} {lang} {fmt}: amounts shown but not in the trace"
+    # the scaled figures are shown, and each is in the trace: before, after, the budget, the round's total
+    text = explain(policy, s1, lang=lang, fmt=fmt)
+    shown = set(_shown_amounts(text, lang))
+    for amount in ("250000.00", "214285.72", "50000.00", "42857.14", "300000.00", "350000.00", "257142.86"):
+        assert Decimal(amount) in shown, (lang, fmt, amount)
+    assert "0.857143" in text and "第十三条" in text
+
+
+def test_scaled_explanation_says_before_factor_after_and_cites_the_budget_clause(scaled_round: list[Any]) -> None:
+    policy, s1, _ = scaled_round
+    zh = explain(policy, s1, "zh", "text")
+    # per item: before × factor → after, with the clause; the clause's verbatim text in the item's clauses
+    assert "     250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in zh
+    assert "     50,000.00 元 × 0.857143 → 42,857.14 元（第十三条：" in zh
+    assert zh.count("「区市场监督管理局（区知识产权局）根据上一年度支持或奖励资金申报情况") == 2
+    # per decision: the round's budget, approved total, factor, and this application's total before and after
+    assert "资金预算 300,000.00 元，核定支持总额 350,000.00 元，超出预算；各项支持乘以系数 0.857143" in zh
+    assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in zh
+    assert "  核定支持金额合计：257,142.86 元\n" in zh
+    en = explain(policy, s1, "en", "md")
+    assert "CNY 250,000.00 × 0.857143 → CNY 214,285.72 (第十三条: " in en
+    assert "budget CNY 300,000.00, approved total CNY 350,000.00" in en
+
+
+def test_scaling_renders_unknown_extra_keys_harmlessly(scaled_round: list[Any]) -> None:
+    """Another field in the scaling record (a rounding mode, a remainder) is ignored, and an unknown method named."""
+    import copy
+
+    policy, s1, _ = scaled_round
+    d = copy.deepcopy(s1)
+    d["scaling"].update(mode="half_up", remainder={"units": 1, "to": ["l1"]}, method="prorata")
+    for it in d["items"]:
+        it["scaling"]["remainder_unit"] = "0.01"
+        for s in it["steps"]:
+            if s["step"] == "scaling":
+                s["remainder_unit"] = "0.01"
+    for lang in ("zh", "en"):
+        for fmt in ("text", "md", "html"):
+            assert "prorata" in explain(policy, d, lang, fmt)
+    no_cite = copy.deepcopy(s1)
+    del no_cite["scaling"]["cites"]
+    for it in no_cite["items"]:
+        for s in it["steps"]:
+            s.pop("cites", None) if s["step"] == "scaling" else None
+    zh = explain(policy, no_cite, "zh", "text")
+    assert "250,000.00 元 × 0.857143 → 214,285.72 元（本轮核定支持总额超出资金预算" in zh
+
+
+def test_report_shows_the_scaling(scaled_round: list[Any]) -> None:
+    policy, s1, s2 = scaled_round
+    html = render_report(policy, [s1, s2], "zh")
+    assert 'data-flags="reduced scaled"' in html and 'data-flags="scaled"' in html
+    assert '<td class="num" data-v="257142.86">257,142.86 元<br><span class="note">核减前 300,000.00 元</span></td>' in html
+    assert "250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in html
+    assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in html
+    assert "共 2 份申请，其中 0 份无法读取；核定支持金额合计 300,000.00 元。" in html  # the round sums to its budget

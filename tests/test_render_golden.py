@@ -69,3 +69,66 @@ def test_goldens_cover_every_status_and_every_paying_rule(policy: engine.Compile
     assert statuses == {"granted", "reduced", "refused", "incomplete", "referred", "pending_review"}
     assert paid_rules == {r.id for r in policy.rules}
     assert reduced_by_cap and history_used
+
+
+# --- a round scaled to its budget (issue 4.9) ---------------------------------------------------------------
+#
+# Input: golden/13-scaled-round.round.jsonl, two claims decided as one batch round on a copy of the Pinggu
+# policy with `round_budget: {amount: 30万, cites: 第十三条}`. Worked by hand from the measures:
+#   S-1 (北京平谷示例科技有限公司):
+#     l1 知识产权质押贷款贴息 (第六条第（一）项): interest 500,000.00 × 50% = 250,000.00, under the 30万 yearly cap;
+#     n1 专利导航 (第六条第（六）项): costs 120,000.00 × 50% = 60,000.00, cut to the 5万 per-project cap = 50,000.00 (reduced).
+#   S-2 (平谷智造新材料有限公司): u1 北京市知识产权示范单位 (第七条第（二）项): 50,000.00 once.
+#   Round approved total 250,000 + 50,000 + 50,000 = 350,000.00 > budget 300,000.00.
+#   Factor = 300,000 / 350,000 = 6/7 = 0.857142857… (shown 0.857143).
+#   Exact shares: l1 250,000 × 6/7 = 214,285.714285…; n1 and u1 50,000 × 6/7 = 42,857.142857… each.
+#   Floored to the cent: 214,285.71 + 42,857.14 + 42,857.14 = 299,999.99: one cent left, given to the largest
+#   remainder (l1: 0.43 of a cent, the others 0.29) -> l1 214,285.72.  Sum 214,285.72 + 42,857.14 + 42,857.14 = 300,000.00.
+#   S-1 total before scaling 300,000.00, after 214,285.72 + 42,857.14 = 257,142.86.
+# The golden files are S-1's explanation (zh, en), rendered from its line of decisions.jsonl.
+
+SCALED_ROUND = GOLDEN / "13-scaled-round.round.jsonl"
+SCALED_FIGURES = {"l1": ("250000.00", "214285.72"), "n1": ("50000.00", "42857.14")}
+
+
+def scaled_round_decisions(tmp_path: Path) -> list[dict[str, object]]:
+    """Run the round through the batch (SQLite ledger in tmp_path) and return decisions.jsonl."""
+    import json
+    import shutil
+
+    from engine.batch import run_batch
+
+    root = GOLDEN.parent.parent
+    folder = tmp_path / "policy"
+    shutil.copytree(root / "policies" / "texts", folder / "texts")
+    text = (root / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8")
+    assert "  currency: CNY\n" in text
+    text = text.replace("  currency: CNY\n", "  currency: CNY\n  round_budget: {amount: 30万, cites: 第十三条}\n", 1)
+    (folder / "pinggu_2020.yaml").write_text(text, encoding="utf-8")
+    policy = engine.load_policy(folder / "pinggu_2020.yaml")
+    run_batch(policy, SCALED_ROUND, tmp_path / "out", ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}", quiet=True)
+    lines = (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [policy, *(json.loads(line) for line in lines)]  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_golden_scaled_round(tmp_path: Path, lang: str) -> None:
+    policy, s1, s2 = scaled_round_decisions(tmp_path)
+    assert isinstance(s1, dict) and isinstance(s2, dict)
+    # the figures worked by hand above
+    assert s1["scaling"]["budget"] == "300000.00" and s1["scaling"]["approved_total"] == "350000.00"  # type: ignore[index]
+    assert s1["scaling"]["factor"] == "0.857143"  # type: ignore[index]
+    assert {i["item"]: (i["scaling"]["before"], i["scaling"]["after"]) for i in s1["items"]} == SCALED_FIGURES  # type: ignore[attr-defined]
+    assert (s1["total_before_scaling"], s1["total"]) == ("300000.00", "257142.86")
+    assert s2["total"] == "42857.14"
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")  # the batch's own reviewer report shows it too
+    assert "250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in report
+    golden = GOLDEN / f"13-scaled-round.{lang}.txt"
+    got = explain(policy, s1, lang=lang, fmt="text")  # type: ignore[arg-type]
+    if UPDATE:
+        golden.write_text(got, encoding="utf-8")
+        return
+    want = golden.read_text(encoding="utf-8")
+    if got != want:
+        diff = "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(), f"{golden.name} (reviewed)", "rendered now", lineterm=""))
+        pytest.fail(f"{golden.name} differs from the reviewed explanation:\n{diff}")
