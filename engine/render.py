@@ -36,7 +36,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from . import __version__
-from .decision import STATUSES, Decision, ItemDecision, _facts_used, _json_value
+from .decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, _facts_used, _json_value
 from .model import DocumentCheck, ExternalAmount
 from .quantities import format_money
 
@@ -1018,6 +1018,21 @@ def _as_dict(decision: Decision | Mapping[str, Any]) -> Mapping[str, Any]:
     return decision.to_dict() if isinstance(decision, Decision) else decision
 
 
+def recorded_decision(policy: CompiledPolicy, data: Any) -> Mapping[str, Any] | None:
+    """`data` if it is a decision already made (a line of a batch's decisions.jsonl, e.g. scaled to a round's
+    budget) under exactly `policy`; None if it is not a decision (a claim). A decision made under another policy
+    or another version of its text is refused: its explanation would quote the wrong clauses."""
+    if not isinstance(data, Mapping) or data.get("format") != DECISION_FORMAT:
+        return None
+    made: Mapping[str, Any] = data["policy"] if isinstance(data.get("policy"), Mapping) else {}
+    if made.get("id") != policy.id or made.get("hash") != policy.content_hash:
+        raise RenderError(
+            f"this decision was made under policy {made.get('id')!r} {made.get('version')!r} ({made.get('hash')}), "
+            f"not {policy.id!r} {policy.version!r} ({policy.content_hash}): explain it with the policy file it was made with"
+        )
+    return data
+
+
 def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang: str = "zh", fmt: str = "text") -> str:
     """One decision explained: `fmt` is text, md, html (one self-contained page) or json (the trace)."""
     if fmt not in FORMATS:
@@ -1111,6 +1126,7 @@ __all__: list[str] = [
     "ReportError",
     "explain",
     "languages",
+    "recorded_decision",
     "render_report",
     "renderer",
     "write_report",

@@ -15,12 +15,13 @@ from typing import Any
 
 from .claims import loads_json, parse_claim
 from .cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
-from .decision import Decision
+from .decision import DECISION_FORMAT, Decision
 from .errors import EngineError
 from .evaluator import evaluate_claim
 from .inputs import locate, read_document
 from .model import CompiledPolicy
 from .render import FORMATS, RenderError, ReportError, explain, languages, render_report
+from .render import recorded_decision as _recorded
 from .versions import PolicySet, add_policy_argument, load_versions, print_warnings
 
 CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
@@ -50,10 +51,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
     source = None
     try:
         data, source = read_document(args.claim)
-        policy = versions.pick(data)
-        decision = evaluate_claim(policy, parse_claim(policy, data, file=args.claim))
+        is_decision = isinstance(data, dict) and data.get("format") == DECISION_FORMAT  # one line of a batch's decisions.jsonl
+        policy = versions.for_decision(data) if is_decision else versions.pick(data)
+        recorded = _recorded(policy, data)  # shown as made (e.g. scaled to a round's budget); None for a claim
+        decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file=args.claim))
     except EngineError as err:
         _print_error(locate(err, source, args.claim))
+        return EXIT_INVALID
+    except RenderError as err:  # a decision made under another policy text than any given
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
     try:
         text = explain(policy, decision, lang=args.lang, fmt=args.format)
@@ -142,7 +148,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _configure_explain(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
+    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml), or one decision from a batch's decisions.jsonl")
     p.add_argument("--lang", default="zh", choices=languages(), help="language of the explanation (default zh)")
     p.add_argument(
         "--format", default="text", choices=list(FORMATS), help="text (default), md, html (one self-contained page) or json (the trace)"

@@ -635,3 +635,20 @@ def test_report_shows_the_scaling(scaled_round: list[Any]) -> None:
     assert "250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in html
     assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in html
     assert "共 2 份申请，其中 0 份无法读取；核定支持金额合计 300,000.00 元。" in html  # the round sums to its budget
+
+
+def test_cli_explains_a_decision_from_a_batch_as_made(
+    scaled_round: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`explain` given one line of decisions.jsonl renders it as decided (scaled), not re-decided from the claim."""
+    policy, s1, _ = scaled_round
+    path = tmp_path / "S-1.decision.json"
+    path.write_text(json.dumps(s1, ensure_ascii=False), encoding="utf-8")
+    assert main(["explain", "--policy", policy.file, str(path)]) == 0
+    assert capsys.readouterr().out == (GOLDEN / "13-scaled-round.zh.txt").read_text(encoding="utf-8")
+    assert main(["explain", "--policy", policy.file, str(path), "--lang", "en"]) == 0
+    assert capsys.readouterr().out == (GOLDEN / "13-scaled-round.en.txt").read_text(encoding="utf-8")
+    # made under the budget policy: the plain policy file (another text, another hash) refuses to explain it
+    assert main(["explain", "--policy", str(POLICY_PATH), str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "this decision was made under policy 'pinggu-ip-promotion'" in err and "explain it with the policy file it was made with" in err
