@@ -57,7 +57,7 @@ def resolve(pointer: str) -> Any:
 
 
 def test_the_walk_sees_every_property() -> None:
-    # A floor, not the exact count: other fields may be added. 136 on 2026-11-27.
+    # A floor, not the exact count: other fields may be added. 140 on 2026-11-27.
     assert len(PROPERTIES) >= 130
     assert "#/$defs/rule/properties/subject/properties/pays" in PROPERTIES
     assert "#/$defs/amount/oneOf/4/properties/bands/items/properties/from" in PROPERTIES
@@ -192,3 +192,34 @@ def test_amounts_are_one_of_two_disjoint_forms() -> None:
         assert validator.is_valid(good), good
     for bad in (-5, "30万元x", "-5", True, None):
         assert not validator.is_valid(bad), bad
+
+
+EDITOR_TOOLS = ROOT / "tools" / "editor"
+
+
+def test_a_real_yaml_language_server_completes_and_documents() -> None:
+    """tools/editor/check_language_server.py against yaml-language-server, when it is installed.
+
+    Not installed by .ci/run (npm is not a CI dependency): run `npm ci` in tools/editor once.
+    """
+    import importlib.util
+    import shutil
+
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed; the language-server check needs Node 18+")
+    if not (EDITOR_TOOLS / "node_modules" / "yaml-language-server").is_dir():
+        pytest.skip("yaml-language-server is not installed: run `npm ci` in tools/editor")
+    spec = importlib.util.spec_from_file_location("check_language_server", EDITOR_TOOLS / "check_language_server.py")
+    assert spec is not None and spec.loader is not None
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    out = check.run()
+    assert check.expectations(out) == []
+    # Hand-picked from the schema: what an officer sees hovering `max:` and completing `mode:`.
+    assert out["hover"]["max"]["hover"].startswith("#### Maximum / 最高金额\n")
+    assert "上限金额（元）" in out["hover"]["max"]["hover"]
+    assert [i["label"] for i in out["completion_mode_value"]["items"]] == ["half_up", "half_even", "down"]
+    assert {d["message"] for d in out["diagnostics_mistakes"]} == {
+        "Property capps is not allowed.",
+        'Value is not accepted. Valid values: "half_up", "half_even", "down".',
+    }

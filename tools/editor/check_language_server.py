@@ -69,7 +69,7 @@ class LanguageServer:
     """A minimal LSP client: JSON-RPC with Content-Length framing over a child's stdio."""
 
     def __init__(self, command: list[str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(  # noqa: S603 - our own node and server paths, no shell
             command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         self.next_id = 0
@@ -146,8 +146,8 @@ class LanguageServer:
             self.request("shutdown", {}, timeout=10)
             self.notify("exit", {})
             self.proc.wait(timeout=10)
-        except Exception:  # noqa: BLE001 - best effort; kill below
-            pass
+        except (OSError, RuntimeError, queue.Empty, subprocess.TimeoutExpired) as exc:
+            print(f"language server did not shut down cleanly ({exc!r}); killing it", file=sys.stderr)
         if self.proc.poll() is None:
             self.proc.kill()
 
@@ -210,9 +210,7 @@ def run() -> dict[str, Any]:
                     "workspace": {"configuration": True, "didChangeConfiguration": {"dynamicRegistration": False}},
                     "textDocument": {
                         "hover": {"contentFormat": ["markdown", "plaintext"]},
-                        "completion": {
-                            "completionItem": {"snippetSupport": True, "documentationFormat": ["markdown", "plaintext"]}
-                        },
+                        "completion": {"completionItem": {"snippetSupport": True, "documentationFormat": ["markdown", "plaintext"]}},
                         "publishDiagnostics": {"versionSupport": True},
                         "synchronization": {"didSave": False},
                     },
@@ -275,6 +273,7 @@ def run() -> dict[str, Any]:
                     "label": item["label"],
                     "detail": item.get("detail", ""),
                     "documentation": markup_text(item.get("documentation")),
+                    "insert": item.get("insertText") or (item.get("textEdit") or {}).get("newText", ""),
                 }
                 for item in items
             ]
@@ -301,8 +300,7 @@ def run() -> dict[str, Any]:
         edited[mode] = "    mode: half-up"
         variant = open_variant("mistakes", edited)
         out["diagnostics_mistakes"] = [
-            {"line": d["range"]["start"]["line"] + 1, "message": d["message"]}
-            for d in server.wait_diagnostics(variant, 1)
+            {"line": d["range"]["start"]["line"] + 1, "message": d["message"]} for d in server.wait_diagnostics(variant, 1)
         ]
     finally:
         server.close()
