@@ -652,3 +652,22 @@ def test_cli_explains_a_decision_from_a_batch_as_made(
     assert main(["explain", "--policy", str(POLICY_PATH), str(path)]) == 1
     err = capsys.readouterr().err
     assert "this decision was made under policy 'pinggu-ip-promotion'" in err and "explain it with the policy file it was made with" in err
+
+
+@pytest.mark.parametrize(
+    ("mode", "method", "zh_words"),
+    [
+        ("floor", "largest_remainder", "逐项按比例折算后向下舍至 0.01 元；舍去后余下的尾数按舍去部分从大到小每项补 0.01 元，合计恰为预算"),
+        ("half_up", "largest_remainder", "逐项按比例折算后四舍五入至 0.01 元；与预算的差额按余数大小逐项补足或扣减 0.01 元，合计恰为预算"),
+        ("half_even", "unallocated", "逐项按比例折算后按四舍六入五成双舍入至 0.01 元；尾差不再分配，合计不超过预算，未分配 0.00 元"),
+    ],
+)
+def test_scaling_names_the_rounding_mode_and_remainder_method(scaled_round: list[Any], mode: str, method: str, zh_words: str) -> None:
+    import copy
+
+    policy, s1, _ = scaled_round
+    d = copy.deepcopy(s1)
+    d["scaling"].update(mode=mode, method=method)
+    assert zh_words in explain(policy, d, "zh", "text")
+    en = explain(policy, d, "en", "text")
+    assert {"floor": "rounded down to CNY 0.01", "half_up": "rounded half up to CNY 0.01", "half_even": "rounded half to even to CNY 0.01"}[mode] in en
