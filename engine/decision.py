@@ -356,3 +356,29 @@ class Decision:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False) + "\n"
+
+
+def make_decision(
+    policy: CompiledPolicy,
+    claim: Claim,
+    items: tuple[ItemDecision, ...],
+    grants: tuple[Grant, ...],
+    standing_steps: tuple[Any, ...],
+    standing_reasons: tuple[Reason, ...],
+) -> Decision:
+    """`Decision(...)` for the evaluator's hot path: the same frozen object, its fields set in one go
+    instead of one `object.__setattr__` per field (half the cost)."""
+    d = object.__new__(Decision)
+    object.__setattr__(
+        d,
+        "__dict__",
+        {
+            "policy": policy,
+            "claim": claim,
+            "items": items,
+            "grants": grants,
+            "standing_steps": standing_steps,
+            "standing_reasons": standing_reasons,
+        },
+    )
+    return d

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from .claims import Claim, Item
-from .decision import Decision, ItemDecision, Reason
+from .decision import Decision, ItemDecision, Reason, make_decision
 from .errors import ClaimError, Problem
 from .expressions import RUNTIME_ERRORS, CompiledExpression, Facts, MissingFact, inline_source
 from .history import Consumption, Grant, Usage
@@ -42,6 +42,8 @@ from .model import (
 from .quantities import ROUNDING_MODES
 
 ZERO = Decimal(0)
+_NO_ITEM = Facts("item")  # the item namespace of applicant-level checks: empty, only read
+_NO_DOCS: frozenset[str] = frozenset()
 CENT = Decimal("0.01")
 
 
@@ -69,6 +71,7 @@ class _Context:
         self.applicant_checks = tuple(
             (t, t.expression.function, t.kinds, Reason(t.category, t.id, t.cites, t.says)) for t in policy.applicant_checks
         )
+        self.standing = (_generate_standing(policy, self, False), _generate_standing(policy, self, True))
 
     def round(self, value: Decimal) -> Decimal:
         return value.quantize(self.quantum, rounding=self.mode)
@@ -340,38 +343,10 @@ def evaluate_claim(
     A, C = claim.applicant, claim.claim_facts
     kind = A["kind"]
     roles = A.get("roles", frozenset())
-    empty = Facts("item")
-
-    # Applicant-level checks, once per claim.
-    standing_steps: list[Any] | None = [] if trace else None
-    applicant_reasons: list[Reason] = []
-    applicant_unknown: list[str] = []
-    ok: bool | None
-    for test, function, kinds, failed in ctx.applicant_checks:
-        if kinds is not None and kind not in kinds:
-            continue
-        try:
-            ok = bool(function(empty, A, C))
-        except MissingFact as exc:
-            if standing_steps is not None:
-                standing_steps.append(("check", test, None, exc.fact))
-            if exc.fact:
-                applicant_unknown.append(exc.fact)
-            continue
-        if standing_steps is not None:
-            standing_steps.append(("check", test, ok, None))
-        if not ok:
-            applicant_reasons.append(failed)
-    applicant_docs_missing: list[str] = []  # every item that needs documents misses these too
-    claim_docs = C.get("documents", frozenset())
-    for dc in policy.applicant_document_checks:
-        if dc.kinds is not None and kind not in dc.kinds:
-            continue
-        required, missing_docs, unknown = _documents(dc.needs, claim_docs, empty, A, C)
-        applicant_unknown.extend(unknown)
-        if standing_steps is not None:
-            standing_steps.append(("documents", dc, tuple(required), tuple(missing_docs), dc.cites))
-        applicant_docs_missing.extend(missing_docs)
+    # Applicant-level checks, once per claim (a compiled function per policy, like the rules).
+    applicant_reasons, applicant_unknown, applicant_docs_missing, standing_steps = ctx.standing[1 if trace else 0](
+        A, C, kind, C.get("documents", _NO_DOCS)
+    )
 
     # "Only the highest award for the same subject" looks across the application first.
     losers = _highest_only_losers(policy, ctx, claim) if ctx.highest else set()
@@ -412,7 +387,130 @@ def evaluate_claim(
         if d.grant is not None:
             usage.add(d.grant)
             grants.append(d.grant)
-    return Decision(policy, claim, tuple(decisions), tuple(grants), tuple(standing_steps or ()), tuple(applicant_reasons))
+    return make_decision(policy, claim, tuple(decisions), tuple(grants), tuple(standing_steps), tuple(applicant_reasons))
+
+
+_Standing = tuple[list[Reason], list[str], list[str], list[Any]]
+
+
+def _standing(ctx: _Context, A: Facts, C: Facts, kind: str, claim_docs: Any, trace: bool) -> _Standing:
+    """The applicant-level checks and documents, generically: (reasons, unknown facts, missing documents, steps)."""
+    steps: list[Any] = []
+    reasons: list[Reason] = []
+    unknown: list[str] = []
+    ok: bool | None
+    for test, function, kinds, failed in ctx.applicant_checks:
+        if kinds is not None and kind not in kinds:
+            continue
+        try:
+            ok = bool(function(_NO_ITEM, A, C))
+        except MissingFact as exc:
+            if trace:
+                steps.append(("check", test, None, exc.fact))
+            if exc.fact:
+                unknown.append(exc.fact)
+            continue
+        if trace:
+            steps.append(("check", test, ok, None))
+        if not ok:
+            reasons.append(failed)
+    docs_missing: list[str] = []  # every item that needs documents misses these too
+    for dc in ctx.policy.applicant_document_checks:
+        if dc.kinds is not None and kind not in dc.kinds:
+            continue
+        required, missing_docs, unk = _documents(dc.needs, claim_docs, _NO_ITEM, A, C)
+        unknown.extend(unk)
+        if trace:
+            steps.append(("documents", dc, tuple(required), tuple(missing_docs), dc.cites))
+        docs_missing.extend(missing_docs)
+    return reasons, unknown, docs_missing, steps
+
+
+def _generate_standing(policy: CompiledPolicy, ctx: _Context, trace: bool) -> Callable[[Facts, Facts, str, Any], _Standing]:
+    """`_standing` for this policy as one generated function, expression bodies inlined (see `_generate`)."""
+    ns: dict[str, Any] = {
+        "__builtins__": {"bool": bool, "tuple": tuple},
+        "MissingFact": MissingFact,
+        "RUNTIME_ERRORS": RUNTIME_ERRORS,
+        "NO_ITEM": _NO_ITEM,
+    }
+    numbering = itertools.count()
+    lines = [
+        "def standing(A, C, kind, claim_docs):",
+        "    I = NO_ITEM",
+        "    reasons = []",
+        "    unknown = []",
+        "    docs = []",
+        "    steps = []",
+    ]
+    out = lines.append
+    for k, (test, _function, kinds, failed) in enumerate(ctx.applicant_checks):
+        ns[f"T{k}"], ns[f"R{k}"], ns[f"K{k}"] = test, failed, kinds
+        code = _expression_code(test.expression, ns, next(numbering))
+        pad = "    "
+        if kinds is not None:
+            out(f"    if kind in K{k}:")
+            pad = "        "
+        out(f"{pad}try:")
+        out(f"{pad}    ok = {code}")
+        out(f"{pad}except MissingFact as exc:")
+        if trace:
+            out(f"{pad}    steps.append(('check', T{k}, None, exc.fact))")
+        out(f"{pad}    if exc.fact:")
+        out(f"{pad}        unknown.append(exc.fact)")
+        out(f"{pad}else:")
+        if trace:
+            out(f"{pad}    steps.append(('check', T{k}, bool(ok), None))")
+        out(f"{pad}    if not ok:")
+        out(f"{pad}        reasons.append(R{k})")
+    for k, dc in enumerate(policy.applicant_document_checks):
+        ns[f"DC{k}"] = dc
+        pad = "    "
+        if dc.kinds is not None:
+            ns[f"DK{k}"] = dc.kinds
+            out(f"    if kind in DK{k}:")
+            pad = "        "
+        out(f"{pad}required = []")
+        out(f"{pad}miss = []")
+        out(f"{pad}unk = []")
+        for m, need in enumerate(dc.needs):
+            ns[f"D{k}_{m}"] = need.doc
+            inner = pad
+            if need.when is not None:
+                out(f"{pad}try:")
+                out(f"{pad}    need = {_expression_code(need.when, ns, next(numbering))}")
+                out(f"{pad}except MissingFact as exc:")
+                out(f"{pad}    unk.append(exc.fact)")
+                out(f"{pad}    need = False")
+                out(f"{pad}if need:")
+                inner = pad + "    "
+            out(f"{inner}required.append(D{k}_{m})")
+            out(f"{inner}if D{k}_{m} not in claim_docs:")
+            out(f"{inner}    miss.append(D{k}_{m})")
+        out(f"{pad}unknown.extend(unk)")
+        if trace:
+            out(f"{pad}steps.append(('documents', DC{k}, tuple(required), tuple(miss), DC{k}.cites))")
+        out(f"{pad}docs.extend(miss)")
+    out("    return reasons, unknown, docs, steps")
+    ns["SLOW"] = lambda A, C, kind, claim_docs: _standing(ctx, A, C, kind, claim_docs, trace)
+    body = ["    " + line for line in lines[1:]]
+    lines[1:] = ["    try:", *body, "    except RUNTIME_ERRORS:", "        return SLOW(A, C, kind, claim_docs)"]
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<standing{' traced' if trace else ''}>", "exec"), ns)  # noqa: S102 -- as in _generate
+    standing: Callable[[Facts, Facts, str, Any], _Standing] = ns["standing"]
+    standing.source = source  # type: ignore[attr-defined]
+    return standing
+
+
+def _expression_code(expression: CompiledExpression, ns: dict[str, Any], n: int) -> str:
+    """Code evaluating one expression in generated code: its checked body inlined, or a call to its function."""
+    got = inline_source(expression, f"_X{n}")
+    if got is not None:
+        text, names = got
+        ns.update(names)
+        return text
+    ns[f"_E{n}"] = expression.function
+    return f"_E{n}(I, A, C)"
 
 
 def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) -> set[str]:
@@ -718,7 +816,7 @@ def _generate(
 ) -> Callable[..., ItemDecision] | None:
     """The source of one rule's decide function, compiled. `inline`: expression bodies are written into the
     function (from their checked syntax trees, `expressions.inline_source`) instead of called."""
-    if rule.subject is not None or rule.referral is not None or rule.amount is None:
+    if rule.subject is not None or (rule.amount is None and rule.referral is None):
         return None
     ns: dict[str, Any] = {
         "__builtins__": {"bool": bool, "len": len, "tuple": tuple, "list": list, "set": set, "type": type, "str": str, "int": int},
@@ -804,197 +902,212 @@ def _generate(
             out(f"{pad}    steps.append(('check', T{k}, bool(ok), None))")
             out(f"{pad}    if not ok:")
             out(f"{pad}        reasons.append(R{k})")
-    # amount
-    form = plan.amount
-    ns["FORM"] = form
-    out("    pending = False")
-    out("    asked = QZERO")
-    out("    try:")
-    if isinstance(form, RateAmount):
-        ns["RATE"], ns["Q"], ns["MODE"] = form.rate, ctx.quantum, ctx.mode
-        out(f"        base = {expr(form.of)}")
-        out("        asked = (base * RATE).quantize(Q, MODE)")
-        if trace:
-            out("        steps.append(('amount', FORM, base, asked))")
-    elif isinstance(form, FixedAmount):
-        ns["VALUE"] = form.value
-        out("        asked = VALUE")
-        if trace:
-            out("        steps.append(('amount', FORM, None, VALUE))")
-    elif isinstance(form, TableAmount):
-        ns["TABLE"] = form.table
-        out(f"        key = {expr(form.by)}")
-        out("        asked = TABLE[key]")
-        if trace:
-            out("        steps.append(('amount', FORM, key, asked))")
+    steps = "tuple(steps)" if trace else "()"
+    if rule.referral is not None:  # referred elsewhere: who and checks only, no amount
+        out("    if reasons:")
+        out("        if len(reasons) > 1:")
+        out("            reasons.sort(key=RANK)")
+        out(
+            f"        return NEW(ID, (item, RULE, 'refused', QZERO, QZERO, None, tuple(reasons), _uniq(unknown), (), {steps}, None, POLICY_DOCS_CITES))"
+        )
+        out("    if unknown:")
+        out(
+            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, QZERO, None, (), _uniq(unknown), (), {steps}, None, POLICY_DOCS_CITES))"
+        )
+        out(f"    return NEW(ID, (item, RULE, 'referred', QZERO, QZERO, None, (), (), (), {steps}, None, POLICY_DOCS_CITES))")
     else:
-        ns["COMPUTE"] = _COMPUTE[type(form)]
-        out(f"        asked = COMPUTE(FORM, CTX, I, A, C, {'steps' if trace else 'None'})")
-    out("    except PendingAmount:")
-    out("        pending = True")
-    out("    except MissingFact as exc:")
-    out("        unknown.append(exc.fact)")
-
-    def scope(target: str, expressions: tuple[CompiledExpression, ...], pad: str) -> None:
-        """`target = (key, ...)`: like Cap.scope / Limit.scope, JSON-safe values."""
-        names = []
-        for m, e in enumerate(expressions):
-            out(f"{pad}{target}_{m} = {expr(e)}")
-            names.append(plain(f"{target}_{m}").format("_key"))
-        out(f"{pad}{target} = ({', '.join(names)},)")
-
-    # limits
-    grant_parts: list[str] = []
-    plain_counts: list[str] = []
-    usage_updates: list[str] = []  # what Usage.add would do with the grant, done here
-    if plan.limits:
-        out("    limits = usage.limits")
-        out("    limits_get = limits.get")
-    for j, (limit, _scoper, counting, failed) in enumerate(plan.limits):
-        ns[f"L{j}"], ns[f"LR{j}"], ns[f"LID{j}"], ns[f"LT{j}"] = limit, failed, limit.id, limit.times
-        out(f"    has_l{j} = False")
+        # amount
+        form = plan.amount
+        ns["FORM"] = form
+        out("    pending = False")
+        out("    asked = QZERO")
         out("    try:")
-        scope(f"lscope{j}", limit.per, "        ")
-        if counting is None:
-            out(f"        counts{j} = (claim.claim_id, item.id)")
-            count_vars = [f"counts{j}[0]", f"counts{j}[1]"]
+        if isinstance(form, RateAmount):
+            ns["RATE"], ns["Q"], ns["MODE"] = form.rate, ctx.quantum, ctx.mode
+            out(f"        base = {expr(form.of)}")
+            out("        asked = (base * RATE).quantize(Q, MODE)")
+            if trace:
+                out("        steps.append(('amount', FORM, base, asked))")
+        elif isinstance(form, FixedAmount):
+            ns["VALUE"] = form.value
+            out("        asked = VALUE")
+            if trace:
+                out("        steps.append(('amount', FORM, None, VALUE))")
+        elif isinstance(form, TableAmount):
+            ns["TABLE"] = form.table
+            out(f"        key = {expr(form.by)}")
+            out("        asked = TABLE[key]")
+            if trace:
+                out("        steps.append(('amount', FORM, key, asked))")
         else:
-            count_vars = []
-            assert limit.counting is not None
-            for m, e in enumerate(limit.counting):
-                out(f"        lc{j}_{m} = {expr(e)}")
-                count_vars.append(f"lc{j}_{m}")
-            out(f"        counts{j} = ({', '.join(count_vars)},)")
+            ns["COMPUTE"] = _COMPUTE[type(form)]
+            out(f"        asked = COMPUTE(FORM, CTX, I, A, C, {'steps' if trace else 'None'})")
+        out("    except PendingAmount:")
+        out("        pending = True")
         out("    except MissingFact as exc:")
         out("        unknown.append(exc.fact)")
-        out("    else:")
-        out(f"        used = limits_get((LID{j}, lscope{j}), ())")
-        out(f"        counted = counts{j} in used")
-        out(f"        ok = counted or len(used) < LT{j}")
-        if trace:
-            out(f"        steps.append(('limit', L{j}, lscope{j}, len(used), counts{j}, counted, ok))")
-        out("        if not ok:")
-        out(f"            reasons.append(LR{j})")
-        out(f"        has_l{j} = True")
-        grant_parts.append(f"(NEW(CO, ('limit', LID{j}, lscope{j}, NO_AMOUNT, pc{j})),) if has_l{j} else ()")
-        values = ", ".join(plain(v).format("_plain") for v in count_vars)
-        plain_counts.append(f"    pc{j} = ({values},) if has_l{j} else None")
-        usage_updates.append(f"    if has_l{j}:\n        limits.setdefault((LID{j}, lscope{j}), set()).add(pc{j})")
-    # caps
-    out("    granted = asked")
-    if plan.caps:
-        out("    if not pending:")
-        out("        bitten = None")
-        out("        caps = usage.caps")
-        out("        caps_get = caps.get")
-        for j, (cap, cap_scoper, exhausted, ceiling) in enumerate(plan.caps):
-            ns[f"P{j}"], ns[f"PR{j}"], ns[f"PID{j}"], ns[f"PC{j}"] = cap, exhausted, cap.id, ceiling
-            out(f"        has_p{j} = False")
-            if cap_scoper is None:
-                out(f"        pscope{j} = ()")
-                out("        used_before = ZERO")
+
+        def scope(target: str, expressions: tuple[CompiledExpression, ...], pad: str) -> None:
+            """`target = (key, ...)`: like Cap.scope / Limit.scope, JSON-safe values."""
+            names = []
+            for m, e in enumerate(expressions):
+                out(f"{pad}{target}_{m} = {expr(e)}")
+                names.append(plain(f"{target}_{m}").format("_key"))
+            out(f"{pad}{target} = ({', '.join(names)},)")
+
+        # limits
+        grant_parts: list[str] = []
+        plain_counts: list[str] = []
+        usage_updates: list[str] = []  # what Usage.add would do with the grant, done here
+        if plan.limits:
+            out("    limits = usage.limits")
+            out("    limits_get = limits.get")
+        for j, (limit, _scoper, counting, failed) in enumerate(plan.limits):
+            ns[f"L{j}"], ns[f"LR{j}"], ns[f"LID{j}"], ns[f"LT{j}"] = limit, failed, limit.id, limit.times
+            out(f"    has_l{j} = False")
+            out("    try:")
+            scope(f"lscope{j}", limit.per, "        ")
+            if counting is None:
+                out(f"        counts{j} = (claim.claim_id, item.id)")
+                count_vars = [f"counts{j}[0]", f"counts{j}[1]"]
             else:
-                assert cap.per is not None
-                out("        try:")
-                scope(f"pscope{j}", cap.per, "            ")
-                out("        except MissingFact as exc:")
-                out("            unknown.append(exc.fact)")
-                out(f"            pscope{j} = None")
-                out(f"        if pscope{j} is not None:")
-                out(f"            used_before = caps_get((PID{j}, pscope{j}), ZERO)")
-            pad = "        " if cap_scoper is None else "            "
-            if cap_scoper is None:
-                out("        if True:")
-                pad = "            "
-            out(f"{pad}room = PC{j} - used_before")
-            out(f"{pad}if room < 0:")
-            out(f"{pad}    room = QZERO")
-            out(f"{pad}after = granted if granted <= room else room")
+                count_vars = []
+                assert limit.counting is not None
+                for m, e in enumerate(limit.counting):
+                    out(f"        lc{j}_{m} = {expr(e)}")
+                    count_vars.append(f"lc{j}_{m}")
+                out(f"        counts{j} = ({', '.join(count_vars)},)")
+            out("    except MissingFact as exc:")
+            out("        unknown.append(exc.fact)")
+            out("    else:")
+            out(f"        used = limits_get((LID{j}, lscope{j}), ())")
+            out(f"        counted = counts{j} in used")
+            out(f"        ok = counted or len(used) < LT{j}")
             if trace:
-                out(f"{pad}steps.append(('cap', P{j}, pscope{j}, used_before, granted, after))")
-            out(f"{pad}if after < granted and after == 0:")
-            out(f"{pad}    bitten = PR{j}")
-            out(f"{pad}granted = after")
-            if cap_scoper is not None:
-                out(f"{pad}has_p{j} = True")
-                grant_parts.append(f"(NEW(CO, ('cap', PID{j}, pscope{j}, granted, None)),) if has_p{j} else ()")
-                usage_updates.append(f"    if has_p{j}:\n        caps[(PID{j}, pscope{j})] = caps_get((PID{j}, pscope{j}), ZERO) + granted")
-        out("        if bitten is not None:")
-        out("            reasons.append(bitten)")
-        out("        elif asked == 0 and not reasons and not unknown:")
-        out("            reasons.append(ZERO_REASON)")
-    else:
-        out("    if not pending and asked == 0 and not reasons and not unknown:")
-        out("        reasons.append(ZERO_REASON)")
-    # documents
-    if rule.documents_required:
-        out("    missing_docs = list(app_docs) if app_docs else []")
-        out("    have = I.get('documents', EMPTY)")
-        if plan.docs:
-            if trace:
-                out("    required = []")
-                out("    miss = []")
-            for m, (doc, _when) in enumerate(plan.docs):
-                need = rule.documents[m]
-                assert need.doc == doc
-                ns[f"D{m}"] = doc
-                pad = "    "
-                if need.when is not None:
-                    out("    try:")
-                    out(f"        need = {expr(need.when)}")
-                    out("    except MissingFact as exc:")
-                    out("        unknown.append(exc.fact)")
-                    out("        need = False")
-                    out("    if need:")
-                    pad = "        "
+                out(f"        steps.append(('limit', L{j}, lscope{j}, len(used), counts{j}, counted, ok))")
+            out("        if not ok:")
+            out(f"            reasons.append(LR{j})")
+            out(f"        has_l{j} = True")
+            grant_parts.append(f"(NEW(CO, ('limit', LID{j}, lscope{j}, NO_AMOUNT, pc{j})),) if has_l{j} else ()")
+            values = ", ".join(plain(v).format("_plain") for v in count_vars)
+            plain_counts.append(f"    pc{j} = ({values},) if has_l{j} else None")
+            usage_updates.append(f"    if has_l{j}:\n        limits.setdefault((LID{j}, lscope{j}), set()).add(pc{j})")
+        # caps
+        out("    granted = asked")
+        if plan.caps:
+            out("    if not pending:")
+            out("        bitten = None")
+            out("        caps = usage.caps")
+            out("        caps_get = caps.get")
+            for j, (cap, cap_scoper, exhausted, ceiling) in enumerate(plan.caps):
+                ns[f"P{j}"], ns[f"PR{j}"], ns[f"PID{j}"], ns[f"PC{j}"] = cap, exhausted, cap.id, ceiling
+                out(f"        has_p{j} = False")
+                if cap_scoper is None:
+                    out(f"        pscope{j} = ()")
+                    out("        used_before = ZERO")
+                else:
+                    assert cap.per is not None
+                    out("        try:")
+                    scope(f"pscope{j}", cap.per, "            ")
+                    out("        except MissingFact as exc:")
+                    out("            unknown.append(exc.fact)")
+                    out(f"            pscope{j} = None")
+                    out(f"        if pscope{j} is not None:")
+                    out(f"            used_before = caps_get((PID{j}, pscope{j}), ZERO)")
+                pad = "        " if cap_scoper is None else "            "
+                if cap_scoper is None:
+                    out("        if True:")
+                    pad = "            "
+                out(f"{pad}room = PC{j} - used_before")
+                out(f"{pad}if room < 0:")
+                out(f"{pad}    room = QZERO")
+                out(f"{pad}after = granted if granted <= room else room")
                 if trace:
-                    out(f"{pad}required.append(D{m})")
-                out(f"{pad}if D{m} not in have:")
-                out(f"{pad}    {'miss' if trace else 'missing_docs'}.append(D{m})")
-            if trace:
-                out("    if required:")
-                out("        steps.append(('documents', RULE, tuple(required), tuple(miss), DOCS_CITES))")
-                out("    missing_docs.extend(miss)")
-        for m, dc in enumerate(rule.item_document_checks):
-            ns[f"DC{m}"] = dc
-            pad = "    "
-            if dc.kinds is not None:
-                out(f"    if kind in DC{m}.kinds:")
-                pad = "        "
-            out(f"{pad}required_, miss_, unk_ = _documents(DC{m}.needs, have, I, A, C)")
-            out(f"{pad}unknown.extend(unk_)")
-            if trace:
-                out(f"{pad}steps.append(('documents', DC{m}, tuple(required_), tuple(miss_), DC{m}.cites))")
-            out(f"{pad}missing_docs.extend(miss_)")
-    else:
-        out("    missing_docs = ()")
-    # finish
-    steps = "tuple(steps)" if trace else "()"
-    out("    if reasons:")
-    out("        if len(reasons) > 1:")
-    out("            reasons.sort(key=RANK)")
-    out(
-        f"        return NEW(ID, (item, RULE, 'refused', QZERO, asked, None, tuple(reasons), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
-    )
-    out("    if unknown:")
-    out(
-        f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, None, (), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
-    )
-    out("    if pending:")
-    out(
-        f"        return NEW(ID, (item, RULE, 'pending_review', QZERO, asked, None, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
-    )
-    out("    if missing_docs:")
-    out(
-        f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, granted, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
-    )
-    consumes = " + ".join(f"({part})" for part in grant_parts) if grant_parts else "()"
-    lines.extend(plain_counts)
-    out(f"    grant = NEW(GR, (claim.claim_id, item.id, RULE_ID, claim.applicant_id, claim.funding_year, granted, {consumes}))")
-    lines.extend(usage_updates)
-    out(
-        f"    return NEW(ID, (item, RULE, 'reduced' if granted < asked else 'granted', granted, asked, None, (), (), (), {steps}, grant, POLICY_DOCS_CITES))"
-    )
+                    out(f"{pad}steps.append(('cap', P{j}, pscope{j}, used_before, granted, after))")
+                out(f"{pad}if after < granted and after == 0:")
+                out(f"{pad}    bitten = PR{j}")
+                out(f"{pad}granted = after")
+                if cap_scoper is not None:
+                    out(f"{pad}has_p{j} = True")
+                    grant_parts.append(f"(NEW(CO, ('cap', PID{j}, pscope{j}, granted, None)),) if has_p{j} else ()")
+                    usage_updates.append(
+                        f"    if has_p{j}:\n        caps[(PID{j}, pscope{j})] = caps_get((PID{j}, pscope{j}), ZERO) + granted"
+                    )
+            out("        if bitten is not None:")
+            out("            reasons.append(bitten)")
+            out("        elif asked == 0 and not reasons and not unknown:")
+            out("            reasons.append(ZERO_REASON)")
+        else:
+            out("    if not pending and asked == 0 and not reasons and not unknown:")
+            out("        reasons.append(ZERO_REASON)")
+        # documents
+        if rule.documents_required:
+            out("    missing_docs = list(app_docs) if app_docs else []")
+            out("    have = I.get('documents', EMPTY)")
+            if plan.docs:
+                if trace:
+                    out("    required = []")
+                    out("    miss = []")
+                for m, (doc, _when) in enumerate(plan.docs):
+                    need = rule.documents[m]
+                    assert need.doc == doc
+                    ns[f"D{m}"] = doc
+                    pad = "    "
+                    if need.when is not None:
+                        out("    try:")
+                        out(f"        need = {expr(need.when)}")
+                        out("    except MissingFact as exc:")
+                        out("        unknown.append(exc.fact)")
+                        out("        need = False")
+                        out("    if need:")
+                        pad = "        "
+                    if trace:
+                        out(f"{pad}required.append(D{m})")
+                    out(f"{pad}if D{m} not in have:")
+                    out(f"{pad}    {'miss' if trace else 'missing_docs'}.append(D{m})")
+                if trace:
+                    out("    if required:")
+                    out("        steps.append(('documents', RULE, tuple(required), tuple(miss), DOCS_CITES))")
+                    out("    missing_docs.extend(miss)")
+            for m, dc in enumerate(rule.item_document_checks):
+                ns[f"DC{m}"] = dc
+                pad = "    "
+                if dc.kinds is not None:
+                    out(f"    if kind in DC{m}.kinds:")
+                    pad = "        "
+                out(f"{pad}required_, miss_, unk_ = _documents(DC{m}.needs, have, I, A, C)")
+                out(f"{pad}unknown.extend(unk_)")
+                if trace:
+                    out(f"{pad}steps.append(('documents', DC{m}, tuple(required_), tuple(miss_), DC{m}.cites))")
+                out(f"{pad}missing_docs.extend(miss_)")
+        else:
+            out("    missing_docs = ()")
+        # finish
+        out("    if reasons:")
+        out("        if len(reasons) > 1:")
+        out("            reasons.sort(key=RANK)")
+        out(
+            f"        return NEW(ID, (item, RULE, 'refused', QZERO, asked, None, tuple(reasons), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+        )
+        out("    if unknown:")
+        out(
+            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, None, (), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+        )
+        out("    if pending:")
+        out(
+            f"        return NEW(ID, (item, RULE, 'pending_review', QZERO, asked, None, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+        )
+        out("    if missing_docs:")
+        out(
+            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, granted, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+        )
+        consumes = " + ".join(f"({part})" for part in grant_parts) if grant_parts else "()"
+        lines.extend(plain_counts)
+        out(f"    grant = NEW(GR, (claim.claim_id, item.id, RULE_ID, claim.applicant_id, claim.funding_year, granted, {consumes}))")
+        lines.extend(usage_updates)
+        out(
+            f"    return NEW(ID, (item, RULE, 'reduced' if granted < asked else 'granted', granted, asked, None, (), (), (), {steps}, grant, POLICY_DOCS_CITES))"
+        )
     if inline:
         # Inlined bodies have no runtime-error wrapper: on such an error (never on well-typed facts) the item is
         # decided again by the generic path, whose expression functions raise the ClaimError naming the expression.

@@ -411,15 +411,42 @@ def inline_source(expression: CompiledExpression, prefix: str) -> tuple[str, dic
         return None
     body, constants = expression.checked
     renamed = {name: f"{prefix}{name}" for name, _ in constants}
-    tree = copy.deepcopy(body)
+    tree = _Direct().visit(copy.deepcopy(body))
     if renamed:
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and node.id in renamed:
                 node.id = renamed[node.id]
     names: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()}
     names["_F_mul"] = _mul
+    names["_B_len"] = len
     names.update({renamed[name]: value for name, value in constants})
     return f"({ast.unparse(tree)})", names
+
+
+class _Direct(ast.NodeTransformer):
+    """Calls of three documented functions written as what they do, for inlined bodies (same results, same
+    errors): `year(x)` -> `x.year`, `count(x)` / `len(x)` -> `len(x)`, and `first(f)` of a fact -> `f[0] if f else None`."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.func, ast.Name) or len(node.args) != 1:
+            return node
+        (arg,) = node.args
+        name = node.func.id
+        if name == "_F_year":
+            return ast.copy_location(ast.Attribute(value=arg, attr="year", ctx=ast.Load()), node)
+        if name in ("_F_count", "_F_len"):
+            return ast.copy_location(ast.Call(func=ast.Name(id="_B_len", ctx=ast.Load()), args=[arg], keywords=[]), node)
+        if (
+            name == "_F_first"
+            and isinstance(arg, ast.Subscript)
+            and isinstance(arg.value, ast.Name)
+            and isinstance(arg.slice, ast.Constant)
+        ):
+            # a fact look-up: evaluating it twice is a second dictionary read
+            element = ast.Subscript(value=copy.deepcopy(arg), slice=ast.Constant(0), ctx=ast.Load())
+            return ast.copy_location(ast.IfExp(test=arg, body=element, orelse=ast.Constant(None)), node)
+        return node
 
 
 #: What an inlined expression body may raise on unexpected data (see `inline_source`).

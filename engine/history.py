@@ -17,6 +17,7 @@ from .errors import PathPart, Problem
 from .quantities import format_money
 
 Key = tuple[Any, ...]
+_ZERO = Decimal(0)
 
 
 class Consumption(NamedTuple):  # immutable; a named tuple is several times cheaper to build than a frozen dataclass
@@ -65,21 +66,23 @@ class Usage:
     subjects: dict[tuple[str, Key], Decimal] = field(default_factory=dict)
 
     def add(self, grant: Grant) -> None:
-        for c in grant.consumes:
-            if c.kind == "cap":
-                k = (c.id, c.scope)
-                self.caps[k] = self.caps.get(k, Decimal(0)) + c.amount
-            elif c.kind == "limit":
-                self.limits.setdefault((c.id, c.scope), set()).add(c.counts or ())
+        for kind, ident, scope, amount, counts in grant.consumes:
+            if kind == "cap":
+                k = (ident, scope)
+                self.caps[k] = self.caps.get(k, _ZERO) + amount
+            elif kind == "limit":
+                self.limits.setdefault((ident, scope), set()).add(counts or ())
             else:
-                k = (c.id, c.scope)
-                self.subjects[k] = self.subjects.get(k, Decimal(0)) + c.amount
+                k = (ident, scope)
+                self.subjects[k] = self.subjects.get(k, _ZERO) + amount
 
     @classmethod
     def of(cls, grants: Iterable[Grant]) -> Usage:
         usage = cls()
-        for g in grants:
-            usage.add(g)
+        if grants:
+            add = usage.add
+            for g in grants:
+                add(g)
         return usage
 
 

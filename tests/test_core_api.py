@@ -155,3 +155,79 @@ def test_cli_bad_claim_exit_1_without_traceback(tmp_path: Path) -> None:
 
 def test_cli_no_command_is_usage_error() -> None:
     assert _run().returncode == 2
+
+
+# --- amounts on the quantum; compiled rules against the generic path (issue 6) ---
+
+
+def _exponents(decision: engine.Decision) -> set[int]:
+    values = [v for d in decision.items for v in (d.amount, d.asked, d.provisional) if v is not None]
+    values += [g.amount for g in decision.grants] + [c.amount for g in decision.grants for c in g.consumes if c.kind == "cap"]
+    return {v.as_tuple().exponent for v in values}
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_python_api_amounts_are_on_the_policy_quantum(policy: engine.CompiledPolicy, trace: bool) -> None:
+    """The API carries amounts as the JSON writes them: 40 万 is Decimal('400000.00'), not Decimal('400000')."""
+    d = engine.evaluate(policy, engine.loads_json(EXAMPLE.read_text(encoding="utf-8")), trace=trace)
+    items = {i.item.id: i for i in d.items}
+    assert str(items["a1"].amount) == "400000.00"  # 中国专利奖银奖 40 万 (第五条（二）): a fixed award
+    assert str(items["t1"].amount) == "100000.00"  # 国家知识产权优势企业 10 万 (第七条（一）): a table of fixed awards
+    assert str(items["p1"].amount) == "4200.00"  # 8,400.00 × 50 %
+    assert str(items["l2"].amount) == "50000.00"  # cut by the cap: 300,000 − 250,000
+    assert (str(items["i1"].amount), str(items["i1"].provisional)) == ("0.00", "15000.00")  # incomplete: nothing paid now
+    assert _exponents(d) == {-2}
+    # the panel's amount (第八条), written without decimals in the claim
+    panel = engine.evaluate(policy, claim(item("service_agency_performance", "s1", panel_amount="80000"), applicant="agency"), trace=trace)
+    assert str(panel.items[0].amount) == "80000.00"
+    assert _exponents(panel) == {-2}
+    # refused: zero on the quantum too
+    refused = engine.evaluate(policy, claim(item("ip_management_certification", "m1"), applicant="natural_person"), trace=trace)
+    assert (refused.items[0].status, str(refused.items[0].amount), str(refused.items[0].asked)) == ("refused", "0.00", "50000.00")
+
+
+def test_compiled_rules_decide_exactly_as_the_generic_path(policy: engine.CompiledPolicy) -> None:
+    """The generated rule and standing functions (expression bodies inlined) against the generic loops they replace:
+    byte-identical JSON traces, and with tracing off the same results down to each Decimal's exponent."""
+    from engine import evaluator
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import claims
+
+    ctx = evaluator._context(policy)
+    assert ctx.fast_by_type and ctx.standing
+    generic = evaluator._Context.__new__(evaluator._Context)
+    generic.__dict__.update(ctx.__dict__)
+    generic.fast_by_type = {}
+    generic.standing = tuple(
+        (lambda A, C, kind, docs, trace=trace: evaluator._standing(ctx, A, C, kind, docs, trace)) for trace in (False, True)
+    )
+
+    def lean(decision: engine.Decision) -> list[str]:
+        return [repr((d.status, d.amount, d.asked, d.provisional, d.reasons, d.missing_facts, d.missing_documents, d.grant)) for d in decision.items]
+
+    parsed = [engine.parse_claim(policy, raw) for raw in claims(1500, seed=66)]
+    compiled = [(engine.evaluate(policy, c).to_json(), lean(engine.evaluate(policy, c, trace=False))) for c in parsed]
+    evaluator._CONTEXTS[id(policy)] = generic
+    try:
+        for c, (json_text, lean_results) in zip(parsed, compiled, strict=True):
+            assert engine.evaluate(policy, c).to_json() == json_text, c.claim_id
+            assert lean(engine.evaluate(policy, c, trace=False)) == lean_results, c.claim_id
+    finally:
+        evaluator._CONTEXTS[id(policy)] = ctx
+    statuses = {json.loads(j)["items"][k]["status"] for j, _ in compiled for k in range(len(json.loads(j)["items"]))}
+    assert statuses == {"granted", "reduced", "refused", "incomplete", "referred", "pending_review"}
+
+
+def test_inlined_expressions_come_from_the_checked_tree(policy: engine.CompiledPolicy) -> None:
+    """The generated code holds no policy text: only the allow-list checker's rewritten trees (facts as I/A/C look-ups,
+    functions as _F_ names or what they do) -- and a runtime error still names the policy expression (see
+    test_security_expressions: the item is re-run through the expression functions)."""
+    from engine import evaluator
+
+    ctx = evaluator._context(policy)
+    source = ctx.plans["invention-patent-fees"].fast[0].source
+    assert "I['date'].year == C['funding_year']" in source  # year(item.date) == claim.funding_year
+    assert "(I['patent_kind'] == 'invention')" in source  # item.patent_kind == "invention"
+    assert "item.patent_kind" not in source and "applicant.kind" not in source
+    assert "except RUNTIME_ERRORS:" in source
