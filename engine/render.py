@@ -531,6 +531,11 @@ class TextExplainer:
         self.amount_fmts = {s: self.partial("amount_line", ("amount",), {"status": m["status"][s]}) for s in STATUSES}
         self.status_result = {s: str(m["status"][s]) for s in STATUSES}
         self.ok_lines: dict[int, str] = {}  # a check that held: its whole line
+        self.reason_lines: dict[tuple[str, Any], str] = {}
+        self.who_lines: dict[tuple[Any, ...], str] = {}
+        self.docs_lines: dict[tuple[Any, ...], str] = {}
+        self.standing_blocks: dict[tuple[Any, ...], str] = {}
+        self.failed_facts: dict[int, str] = {}  # per item: a failed check step's facts in words (shown twice)
         self.limit_lines: dict[tuple[Any, ...], str] = {}
         self.cap_lines: dict[tuple[Any, ...], str] = {}
         self.who_line: dict[tuple[str, Any, Any], str] = {}
@@ -632,7 +637,8 @@ class TextExplainer:
                 f"{self.marks.get(ok, self.marks[None])} {self.f_reason(cites=test.cites, says=self.r.label(test.says))}"
             )
         if ok is False and test.expression.facts:
-            line += self.paren(t=self.f_facts_given(facts=self.facts_of(test.expression.facts, t, I, A, C)))
+            facts = self.failed_facts[id(step)] = self.facts_of(test.expression.facts, t, I, A, C)
+            line += self.paren(t=self.f_facts_given(facts=facts))
         if missing:
             line += self.paren(t=self.f_missing_fact(fact=self.r.fact_label(missing, t)))
         return line
@@ -793,11 +799,7 @@ class TextExplainer:
                     line += self.sep + self.f_article_provisional(amount=money(prov))
                 out.append(f"    {line}\n")
         out.append(self.standing_head)
-        for step in decision.standing_steps:
-            if step[0] == "check":
-                out.append(f"  {self.check(step, None, {}, A, C)}\n")
-            elif step[0] == "documents":
-                out.append(f"  {self.documents(step, True)}\n")
+        out.append(self.standing(decision, A, C))
         out.append(self.standing_result[not decision.standing_reasons])
         out.append(self.items_head)
         in_application: dict[tuple[str, Any], Decimal] = {}
@@ -810,6 +812,8 @@ class TextExplainer:
 
     def item(self, out: list[str], n: int, d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
         money = self.money
+        if self.failed_facts:
+            self.failed_facts.clear()
         status = d.status
         rule = d.rule
         t = d.item.type
@@ -823,16 +827,22 @@ class TextExplainer:
             result = self.amount_fmts[status](amount=money(d.amount))
         else:
             result = self.status_result[status]
-        cites = d.cites
-        out.append(f"{n}. {heading(id=d.item.id)}\n{self.result_head}{result}\n{self.clauses(cites)}")
+        out.append(f"{n}. {heading(id=d.item.id)}\n{self.result_head}{result}\n")
+        at_clauses = len(out)
+        out.append("")  # the clauses, once the steps have said whether a cap bit
         steps = d.steps
         if not steps:
             out.append(self.no_trace)
         mark = len(out)
         paid = status in ("granted", "reduced")
         ok_lines = self.ok_lines
+        limit_lines = self.limit_lines
+        who_lines = self.who_lines
+        docs_lines = self.docs_lines
+        kind = A.get("kind")
         heads = self.group_heads
         group = -1
+        bit = False
         for s in steps:
             k = s[0]
             g = GROUP_OF[k]
@@ -840,14 +850,27 @@ class TextExplainer:
                 if g < group:  # steps out of the usual order: group them as the template does
                     del out[mark:]
                     self.grouped(out, d, A, C, in_application, paid)
+                    bit = True  # (take the clauses from `d.cites`)
                     break
                 out.append(heads[g])
                 group = g
             if k == "check":
                 line = ok_lines.get(id(s[1])) if s[2] is True else None
-                out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
+            elif k == "limit":
+                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
+            elif k == "cap":
+                bit = bit or s[5] < s[4]
+                line = self.cap(s, paid, in_application)
+            elif k == "who":
+                line = who_lines.get((id(s[1]), s[2], kind))
+            elif k == "documents":
+                line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
             else:
-                out.append(self.step_line(s, d, A, C, in_application, paid))
+                line = None
+            out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
+        # `d.cites` (the rule's clause, then each ground's, each biting cap's, the documents clause) only when it can differ
+        cites = d.cites if (bit or d.reasons or d.missing_documents) else (rule.cites,)
+        out[at_clauses] = self.clauses(cites)
         if d.grant is not None:
             for c in d.grant.consumes:
                 if c.kind == "cap":
@@ -856,7 +879,7 @@ class TextExplainer:
         if status == "refused":
             out.append(self.heads["reasons"])
             for i, reason in enumerate(d.reasons, 1):
-                out.append(f"{INDENT_LINE}{i}) {self.f_reason(cites=reason.cites, says=self.r.label(reason.says))}\n")
+                out.append(f"{INDENT_LINE}{i}) {self.reason(reason)}\n")
         elif status == "incomplete":
             out.append(self.heads["incomplete"])
             if d.missing_documents:
@@ -892,9 +915,11 @@ class TextExplainer:
                 line = self.limit_lines[key] = f"{INDENT_LINE}{self.limit(s, paid)}\n"
             return line
         if k == "documents":
-            return f"{INDENT_LINE}{self.documents(s, False)}\n"
+            line = self.docs_lines[(id(s[1]), s[2], s[3], s[4])] = f"{INDENT_LINE}{self.documents(s, False)}\n"
+            return line
         if k == "who":
-            return f"{INDENT_LINE}{self.who(s[1], s[2], A.get('kind'))}\n"
+            line = self.who_lines[(id(s[1]), s[2], A.get("kind"))] = f"{INDENT_LINE}{self.who(s[1], s[2], A.get('kind'))}\n"
+            return line
         if k == "amount":
             return f"{INDENT_LINE}{self.calc(s, d.rule, d.item.type)}\n"
         if k == "check":
@@ -951,6 +976,33 @@ class TextExplainer:
             line = fmts[3](used=used, after=used + 1)
         return f"{self.marks.get(ok, self.marks[None])} {line}"
 
+    def standing(self, decision: Decision, A: Any, C: Any) -> str:
+        """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
+        key = tuple((s[0], id(s[1]), s[2], s[3]) for s in decision.standing_steps)
+        block = self.standing_blocks.get(key)
+        if block is not None:
+            return block
+        lines = []
+        quotes_facts = False
+        for step in decision.standing_steps:
+            if step[0] == "check":
+                quotes_facts = quotes_facts or (step[2] is False and bool(step[1].expression.facts))
+                lines.append(f"  {self.check(step, None, {}, A, C)}\n")
+            elif step[0] == "documents":
+                lines.append(f"  {self.documents(step, True)}\n")
+        block = "".join(lines)
+        if not quotes_facts and len(self.standing_blocks) < MONEY_CACHE:
+            self.standing_blocks[key] = block
+        return block
+
+    def reason(self, reason: Any) -> str:
+        """A ground of refusal in words: `clause：what it requires` (kept per clause and words)."""
+        key = (reason.cites, reason.says)
+        line = self.reason_lines.get(key)
+        if line is None:
+            line = self.reason_lines[key] = self.f_reason(cites=reason.cites, says=self.r.label(reason.says))
+        return line
+
     def missing_documents(self, d: ItemDecision, cites: tuple[str, ...]) -> str:
         r = self.r
         ds = self.sep.join(r.docs.get(x, x) for x in d.missing_documents)
@@ -977,26 +1029,41 @@ class TextExplainer:
                     )
         elif d.reasons:
             r = d.reasons[0]
-            caps = [s for s in steps if s[0] == "cap" and s[1].id == r.check]
-            lims = [s for s in steps if s[0] == "limit" and s[1].id == r.check]
-            checks = [s for s in steps if s[0] == "check" and s[1].id == r.check]
-            if r.category == "cap" and caps:
-                _, cap, _, used, asked, _ = caps[0]
-                out.append(self.cap_fmt(cap)[5](used=money(used), asked=money(asked)))
-            elif r.category == "limit" and lims:
-                out.append(self.f_why_limit(says=label(r.says), times=lims[0][1].times, cites=r.cites))
+            check = r.check
+            cap_step = limit_step = check_step = last_cap = None
+            has_amount = False
+            for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
+                k = s[0]
+                if k == "cap":
+                    last_cap = s
+                    if cap_step is None and s[1].id == check:
+                        cap_step = s
+                elif k == "check":
+                    if check_step is None and s[1].id == check:
+                        check_step = s
+                elif k == "limit":
+                    if limit_step is None and s[1].id == check:
+                        limit_step = s
+                elif k == "amount":
+                    has_amount = True
+            category = r.category
+            if category == "cap" and cap_step is not None:
+                out.append(self.cap_fmt(cap_step[1])[5](used=money(cap_step[3]), asked=money(cap_step[4])))
+            elif category == "limit" and limit_step is not None:
+                out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
             else:
-                all_caps = [s for s in steps if s[0] == "cap"]
-                would = all_caps[-1][5] if all_caps else d.asked
-                if any(s[0] == "amount" for s in steps) and would.quantize(CENT) != 0:
+                would = last_cap[5] if last_cap is not None else d.asked
+                if has_amount and would.quantize(CENT) != 0:
                     out.append(self.f_why_refused_asked(says=label(r.says), cites=r.cites, asked=money(would)))
                 else:
                     out.append(self.f_why_refused(says=label(r.says), cites=r.cites))
-            if checks and checks[0][1].expression.facts:
-                out.append(self.f_why_facts(facts=self.facts_of(checks[0][1].expression.facts, d.item.type, I, A, C)))
+            if check_step is not None and check_step[1].expression.facts:
+                facts = self.failed_facts.get(id(check_step))
+                if facts is None:
+                    facts = self.facts_of(check_step[1].expression.facts, d.item.type, I, A, C)
+                out.append(self.f_why_facts(facts=facts))
             if len(d.reasons) > 1:
-                more = self.sep.join(self.f_reason(cites=x.cites, says=label(x.says)) for x in d.reasons[1:])
-                out.append(self.f_why_also(reasons=more))
+                out.append(self.f_why_also(reasons=self.sep.join(self.reason(x) for x in d.reasons[1:])))
         return self.sentence_sep.join(out)
 
 
