@@ -16,6 +16,7 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from types import CodeType
 from typing import Any
 
 from .claims import Claim, Item
@@ -496,15 +497,16 @@ def _generate_standing(policy: CompiledPolicy, ctx: _Context, trace: bool) -> Ca
     body = ["    " + line for line in lines[1:]]
     lines[1:] = ["    try:", *body, "    except RUNTIME_ERRORS:", "        return SLOW(A, C, kind, claim_docs)"]
     source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<standing{' traced' if trace else ''}>", "exec"), ns)  # noqa: S102 -- as in _generate
+    exec(_compiled(source, f"<standing{' traced' if trace else ''}>"), ns)  # noqa: S102 -- as in _generate
     standing: Callable[[Facts, Facts, str, Any], _Standing] = ns["standing"]
+    _named(standing, f"<standing{' traced' if trace else ''}>")
     standing.source = source  # type: ignore[attr-defined]
     return standing
 
 
 def _expression_code(expression: CompiledExpression, ns: dict[str, Any], n: int) -> str:
     """Code evaluating one expression in generated code: its checked body inlined, or a call to its function."""
-    got = inline_source(expression, f"_X{n}")
+    got = inline_source(expression)
     if got is not None:
         text, names = got
         ns.update(names)
@@ -851,7 +853,7 @@ def _generate(
     def expr(expression: CompiledExpression) -> str:
         """Code evaluating one expression: its checked body inlined, or a call to its compiled function."""
         n = next(numbering)
-        got = inline_source(expression, f"_X{n}") if inline else None
+        got = inline_source(expression) if inline else None
         if got is not None:
             text, names = got
             ns.update(names)
@@ -1121,11 +1123,31 @@ def _generate(
             "        return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)",
         ]
     source = "\n".join(lines) + "\n"
-    compiled = compile(source, f"<rule {rule.id}{' traced' if trace else ''}>", "exec")
-    exec(compiled, ns)  # noqa: S102 -- generated from the compiled rule's structure; expressions are allow-listed bodies or functions
+    filename = f"<rule {rule.id}{' traced' if trace else ''}>"
+    exec(_compiled(source, filename), ns)  # noqa: S102 -- generated from the compiled rule's structure; expressions are allow-listed bodies or functions
     decide: Callable[..., ItemDecision] = ns["decide"]
+    _named(decide, filename)
     decide.source = source  # type: ignore[attr-defined]
     return decide
+
+
+_CODE: dict[str, CodeType] = {}  # generated source -> its code: rules of the same shape, policies loaded again
+
+
+def _compiled(source: str, filename: str) -> CodeType:
+    """`compile(source)`, once per distinct source text in the process (compiling is most of a policy's load time)."""
+    code = _CODE.get(source)
+    if code is None:
+        if len(_CODE) > 2000:
+            _CODE.clear()
+        code = _CODE[source] = compile(source, filename, "exec")
+    return code
+
+
+def _named(function: Callable[..., Any], filename: str) -> None:
+    """A function from shared code reports its own rule in tracebacks."""
+    if function.__code__.co_filename != filename:
+        function.__code__ = function.__code__.replace(co_filename=filename)
 
 
 def _fallback(policy: CompiledPolicy, ctx: _Context, rule: Rule, trace: bool) -> Callable[..., ItemDecision]:

@@ -199,9 +199,9 @@ class CompiledExpression:
     function: Callable[[Facts, Facts, Facts], Any]
     facts: tuple[str, ...]  # "item.fee", ... in order of first use: the trace shows their values
     compares: tuple[tuple[str, tuple[Any, ...]], ...]  # (fact, literal values) pairs, for enum checks
-    #: The checked, rewritten syntax tree of the body and the Decimal constants it names: what `inline_source`
+    #: The checked, rewritten body as Python source and the Decimal constants it names: what `inline_source`
     #: turns back into code for the evaluator's generated rule functions.
-    checked: tuple[ast.expr, tuple[tuple[str, Decimal], ...]] | None = field(default=None, compare=False, repr=False)
+    checked: tuple[str, tuple[tuple[str, Decimal], ...]] | None = field(default=None, compare=False, repr=False)
 
     def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
         return self.function(item, applicant, claim)
@@ -252,7 +252,7 @@ class _Checker(ast.NodeTransformer):
         if isinstance(value, float):
             # Exactness: 0.1 in an expression means Decimal('0.1'), never a binary float.
             text = repr(value)
-            name = f"_K{len(self.constants)}"
+            name = f"_K{next(_CONSTANT_NUMBERS)}"  # unique in the process: inlined bodies share namespaces
             self.constants[name] = Decimal(text)
             return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
         raise self.fail(node, f"literal {value!r} not allowed")
@@ -389,19 +389,22 @@ def compile_expression(source: str, resolve: FactResolver, filename: str = "<pol
     namespace.update(checker.constants)
     exec(code, namespace)  # noqa: S102 -- code built only from allow-listed nodes above
     function = namespace["_expr"]
+    # The function is compiled; the same checked tree, with three documented functions written as what they do,
+    # becomes the text that generated rule code inlines (`inline_source`).
+    inline = f"({ast.unparse(_Direct().visit(body))})"
     return CompiledExpression(
-        source.strip(), function, tuple(checker.facts), tuple(checker.compares), (body, tuple(checker.constants.items()))
+        source.strip(), function, tuple(checker.facts), tuple(checker.compares), (inline, tuple(checker.constants.items()))
     )
 
 
-def inline_source(expression: CompiledExpression, prefix: str) -> tuple[str, dict[str, Any]] | None:
+def inline_source(expression: CompiledExpression) -> tuple[str, dict[str, Any]] | None:
     """The expression's checked body as Python source, for code generated from a compiled policy.
 
     The text is `ast.unparse` of the tree the allow-list checker accepted and rewrote (facts as
-    `I["x"]` / `A["x"]` / `C["x"]` look-ups, calls only to the documented functions as `_F_<name>`,
-    `*` as `_F_mul`, decimal literals as named Decimal constants), parenthesised; nothing else can
-    appear in it. Constants are renamed with `prefix` so that several bodies can share one namespace.
-    Returns (source, the names it needs), or None for an expression without a checked tree.
+    `I["x"]` / `A["x"]` / `C["x"]` look-ups, calls only to the documented functions as `_F_<name>`
+    -- `year`, `count`, `len` and `first` of a fact written as what they do --, `*` as `_F_mul`,
+    decimal literals as Decimal constants named uniquely in the process), parenthesised; nothing else
+    can appear in it. Returns (source, the names it needs), or None for an expression without one.
 
     Inlined code has no runtime-error wrapper of its own: a generated function that inlines bodies
     must catch `RUNTIME_ERRORS` and re-run the item through the expression functions, which turn the
@@ -409,18 +412,10 @@ def inline_source(expression: CompiledExpression, prefix: str) -> tuple[str, dic
     """
     if expression.checked is None:
         return None
-    body, constants = expression.checked
-    renamed = {name: f"{prefix}{name}" for name, _ in constants}
-    tree = _Direct().visit(copy.deepcopy(body))
-    if renamed:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id in renamed:
-                node.id = renamed[node.id]
-    names: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()}
-    names["_F_mul"] = _mul
-    names["_B_len"] = len
-    names.update({renamed[name]: value for name, value in constants})
-    return f"({ast.unparse(tree)})", names
+    text, constants = expression.checked
+    if not constants:
+        return text, _INLINE_NAMES
+    return text, {**_INLINE_NAMES, **dict(constants)}
 
 
 class _Direct(ast.NodeTransformer):
@@ -448,6 +443,9 @@ class _Direct(ast.NodeTransformer):
             return ast.copy_location(ast.IfExp(test=arg, body=element, orelse=ast.Constant(None)), node)
         return node
 
+
+_INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | {"_F_mul": _mul, "_B_len": len}
+_CONSTANT_NUMBERS = itertools.count()
 
 #: What an inlined expression body may raise on unexpected data (see `inline_source`).
 RUNTIME_ERRORS = _RUNTIME_ERRORS
