@@ -801,16 +801,15 @@ def _finish(
 # --- rules compiled to Python functions ---------------------------------------------------------------
 #
 # Like jinja2 with templates: each rule becomes the source of one Python function, compiled once per
-# policy (one variant that records the trace, one that does not). The function does what `_decide` +
-# `_finish` do for that rule, with its checks, amount, limits, caps and documents unrolled and their
-# constants bound as names -- no loops over tuples, no isinstance chains, no per-item branching on
-# whether to trace. It only calls the expression functions that `expressions.py` compiled from
-# allow-listed syntax trees: nothing here evaluates policy text. Rules with a subject ("only the
-# highest award", "pay the difference") keep the generic path.
-
-
-def _uniq(values: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values)) if values else ()
+# policy (one variant that records the trace, one that builds no trace at all). The function does what
+# `_decide` + `_finish` do for that rule, with its checks, amount, limits, caps and documents unrolled
+# and their constants bound as names -- no loops over tuples, no isinstance chains, no per-item
+# branching on whether to trace. Expression bodies are written into it as the text `expressions.py`
+# made from the allow-list checker's rewritten syntax tree (`inline_source`): nothing here evaluates
+# policy text, and no expression is parsed per item. A runtime error in an inlined body (never on facts
+# of the declared types) re-runs the item on the generic path, whose expression functions raise the
+# ClaimError naming the expression. Rules with a subject ("only the highest award", "pay the
+# difference") keep the generic path, which is also the reference the generated code is tested against.
 
 
 def _generate(
@@ -821,7 +820,17 @@ def _generate(
     if rule.subject is not None or (rule.amount is None and rule.referral is None):
         return None
     ns: dict[str, Any] = {
-        "__builtins__": {"bool": bool, "len": len, "tuple": tuple, "list": list, "set": set, "type": type, "str": str, "int": int},
+        "__builtins__": {
+            "bool": bool,
+            "len": len,
+            "tuple": tuple,
+            "list": list,
+            "set": set,
+            "type": type,
+            "dict": dict,
+            "str": str,
+            "int": int,
+        },
         "MissingFact": MissingFact,
         "PendingAmount": PendingAmount,
         "RUNTIME_ERRORS": RUNTIME_ERRORS,
@@ -834,7 +843,6 @@ def _generate(
         "QZERO": ctx.zero,
         "_key": _key,
         "_plain": _plain,
-        "_uniq": _uniq,
         "_documents": _documents,
         "RULE": rule,
         "RULE_ID": rule.id,
@@ -910,11 +918,11 @@ def _generate(
         out("        if len(reasons) > 1:")
         out("            reasons.sort(key=RANK)")
         out(
-            f"        return NEW(ID, (item, RULE, 'refused', QZERO, QZERO, None, tuple(reasons), _uniq(unknown), (), {steps}, None, POLICY_DOCS_CITES))"
+            f"        return NEW(ID, (item, RULE, 'refused', QZERO, QZERO, None, tuple(reasons), (tuple(dict.fromkeys(unknown)) if unknown else ()), (), {steps}, None, POLICY_DOCS_CITES))"
         )
         out("    if unknown:")
         out(
-            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, QZERO, None, (), _uniq(unknown), (), {steps}, None, POLICY_DOCS_CITES))"
+            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, QZERO, None, (), (tuple(dict.fromkeys(unknown)) if unknown else ()), (), {steps}, None, POLICY_DOCS_CITES))"
         )
         out(f"    return NEW(ID, (item, RULE, 'referred', QZERO, QZERO, None, (), (), (), {steps}, None, POLICY_DOCS_CITES))")
     else:
@@ -982,7 +990,8 @@ def _generate(
             out("    except MissingFact as exc:")
             out("        unknown.append(exc.fact)")
             out("    else:")
-            out(f"        used = limits_get((LID{j}, lscope{j}), ())")
+            out(f"        lkey{j} = (LID{j}, lscope{j})")
+            out(f"        used = limits_get(lkey{j}, ())")
             out(f"        counted = counts{j} in used")
             out(f"        ok = counted or len(used) < LT{j}")
             if trace:
@@ -993,7 +1002,7 @@ def _generate(
             grant_parts.append(f"(NEW(CO, ('limit', LID{j}, lscope{j}, NO_AMOUNT, pc{j})),) if has_l{j} else ()")
             values = ", ".join(plain(v).format("_plain") for v in count_vars)
             plain_counts.append(f"    pc{j} = ({values},) if has_l{j} else None")
-            usage_updates.append(f"    if has_l{j}:\n        limits.setdefault((LID{j}, lscope{j}), set()).add(pc{j})")
+            usage_updates.append(f"    if has_l{j}:\n        limits.setdefault(lkey{j}, set()).add(pc{j})")
         # caps
         out("    granted = asked")
         if plan.caps:
@@ -1015,7 +1024,8 @@ def _generate(
                     out("            unknown.append(exc.fact)")
                     out(f"            pscope{j} = None")
                     out(f"        if pscope{j} is not None:")
-                    out(f"            used_before = caps_get((PID{j}, pscope{j}), ZERO)")
+                    out(f"            pkey{j} = (PID{j}, pscope{j})")
+                    out(f"            used_before = caps_get(pkey{j}, ZERO)")
                 pad = "        " if cap_scoper is None else "            "
                 if cap_scoper is None:
                     out("        if True:")
@@ -1032,9 +1042,7 @@ def _generate(
                 if cap_scoper is not None:
                     out(f"{pad}has_p{j} = True")
                     grant_parts.append(f"(NEW(CO, ('cap', PID{j}, pscope{j}, granted, None)),) if has_p{j} else ()")
-                    usage_updates.append(
-                        f"    if has_p{j}:\n        caps[(PID{j}, pscope{j})] = caps_get((PID{j}, pscope{j}), ZERO) + granted"
-                    )
+                    usage_updates.append(f"    if has_p{j}:\n        caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted")
             out("        if bitten is not None:")
             out("            reasons.append(bitten)")
             out("        elif asked == 0 and not reasons and not unknown:")
@@ -1089,19 +1097,19 @@ def _generate(
         out("        if len(reasons) > 1:")
         out("            reasons.sort(key=RANK)")
         out(
-            f"        return NEW(ID, (item, RULE, 'refused', QZERO, asked, None, tuple(reasons), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+            f"        return NEW(ID, (item, RULE, 'refused', QZERO, asked, None, tuple(reasons), (tuple(dict.fromkeys(unknown)) if unknown else ()), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
         )
         out("    if unknown:")
         out(
-            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, None, (), _uniq(unknown), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, None, (), (tuple(dict.fromkeys(unknown)) if unknown else ()), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
         )
         out("    if pending:")
         out(
-            f"        return NEW(ID, (item, RULE, 'pending_review', QZERO, asked, None, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+            f"        return NEW(ID, (item, RULE, 'pending_review', QZERO, asked, None, (), (), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
         )
         out("    if missing_docs:")
         out(
-            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, granted, (), (), _uniq(missing_docs), {steps}, None, POLICY_DOCS_CITES))"
+            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, granted, (), (), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
         )
         consumes = " + ".join(f"({part})" for part in grant_parts) if grant_parts else "()"
         lines.extend(plain_counts)
