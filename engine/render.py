@@ -425,6 +425,14 @@ TEXT_TEMPLATES = ("explain.txt.j2", "_lines.j2")
 #: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
 GROUP_OF = {"who": 0, "check": 0, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "documents": 4}
 GROUP_HEADS = ("checks", "calculation", "limits", "caps", "documents")
+_ABSENT = object()  # a fact the claim does not give
+
+
+def _text_key(value: Any) -> Any:
+    """A fact value as a cache key for the words shown for it: a Decimal by its text (equal Decimals may print differently)."""
+    return str(value) if type(value) is Decimal else value
+
+
 MONEY_CACHE = 20000  # formatted amounts kept per renderer (bounded: a long batch sees many distinct amounts)
 
 
@@ -535,6 +543,9 @@ class TextExplainer:
         self.who_lines: dict[tuple[Any, ...], str] = {}
         self.docs_lines: dict[tuple[Any, ...], str] = {}
         self.standing_blocks: dict[tuple[Any, ...], str] = {}
+        self.facts_cache: dict[Any, str] = {}
+        self.fact_names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+        self.calc_lines: dict[Any, str] = {}
         self.failed_facts: dict[int, str] = {}  # per item: a failed check step's facts in words (shown twice)
         self.limit_lines: dict[tuple[Any, ...], str] = {}
         self.cap_lines: dict[tuple[Any, ...], str] = {}
@@ -622,9 +633,26 @@ class TextExplainer:
         return text
 
     def facts_of(self, facts: tuple[str, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
-        r = self.r
-        used = _facts_used(facts, I, A, C)
-        return self.sep.join(self.f_fact_value(fact=r.fact_label(n, t), value=r.fact_value(n, t, v)) for n, v in used.items())
+        """The facts a check used, in words (e.g. `贷款方为否`); kept per check and fact values."""
+        names = self.fact_names.get(facts)
+        if names is None:
+            names = self.fact_names[facts] = tuple((n.split(".", 1)[0], n.split(".", 1)[1]) for n in facts)
+        spaces = {"item": I, "applicant": A, "claim": C}
+        # Decimals by their text: 0.125 and 0.1250 are equal keys but are shown as given
+        key: tuple[Any, ...] | None = (facts, t, *(_text_key(dict.get(spaces[ns], name, _ABSENT)) for ns, name in names))
+        try:
+            text = self.facts_cache.get(key)
+        except TypeError:  # a list among the values: not kept
+            key, text = None, None
+        if text is None:
+            r = self.r
+            used = _facts_used(facts, I, A, C)
+            text = self.sep.join(self.f_fact_value(fact=r.fact_label(n, t), value=r.fact_value(n, t, v)) for n, v in used.items())
+            if key is not None:
+                if len(self.facts_cache) >= MONEY_CACHE:
+                    self.facts_cache.clear()
+                self.facts_cache[key] = text
+        return text
 
     # --- lines -----------------------------------------------------------------------------
 
@@ -668,13 +696,22 @@ class TextExplainer:
                 fmt = self.rate_fmts[(id(form), t)] = self.partial("calc_rate", ("base", "value"), fixed)
             return fmt(base=money(detail), value=money(value))
         cites = rule.cites
-        if kind == "fixed":
-            return self.f_calc_fixed(value=money(value, cites))
-        if kind == "table":
-            src = form.by.source
-            return self.f_calc_table(
-                by_label=r.fact_label(src, t), by_value=r.value_label(src, t, _json_value(detail)), value=money(value, cites)
-            )
+        if kind == "fixed" or kind == "table":  # few distinct lines: kept
+            key: tuple[Any, ...] | None = (id(form), t, _text_key(detail), value)
+            try:
+                line = self.calc_lines.get(key)
+            except TypeError:
+                line, key = None, None
+            if line is None:
+                if kind == "fixed":
+                    line = self.f_calc_fixed(value=money(value, cites))
+                else:
+                    src = form.by.source
+                    by_value = r.value_label(src, t, _json_value(detail))
+                    line = self.f_calc_table(by_label=r.fact_label(src, t), by_value=by_value, value=money(value, cites))
+                if key is not None and len(self.calc_lines) < MONEY_CACHE:
+                    self.calc_lines[key] = line
+            return line
         if kind == "external":
             return self.f_calc_external(source_label=r.fact_label(form.source.source, t), value=money(value))
         if kind == "bands":
