@@ -45,6 +45,7 @@ from .quantities import ROUNDING_MODES
 ZERO = Decimal(0)
 _NO_ITEM = Facts("item")  # the item namespace of applicant-level checks: empty, only read
 _NO_DOCS: frozenset[str] = frozenset()
+_NO_LOSERS: frozenset[str] = frozenset()
 CENT = Decimal("0.01")
 
 
@@ -69,6 +70,7 @@ class _Context:
             plan.fast = (lean, traced) if lean is not None and traced is not None else None
         #: item type -> (lean, traced) compiled decide functions (rules on the generic path are absent)
         self.fast_by_type = {t: f for t, r in policy.rules_by_type.items() if (f := self.plans[r.id].fast) is not None}
+        self.compiled_by_type = tuple({t: f[v] for t, f in self.fast_by_type.items()} for v in (0, 1))  # (lean, traced)
         self.applicant_checks = tuple(
             (t, t.expression.function, t.kinds, Reason(t.category, t.id, t.cites, t.says)) for t in policy.applicant_checks
         )
@@ -338,9 +340,12 @@ def evaluate_claim(
             ],
             "no policy version in force",
         )
-    usage = Usage.of(claim.history)
+    usage = Usage({}, {}, {})
+    add = usage.add
+    for g in claim.history:
+        add(g)
     for g in history:
-        usage.add(g)
+        add(g)
     A, C = claim.applicant, claim.claim_facts
     kind = A["kind"]
     roles = A.get("roles", frozenset())
@@ -350,18 +355,15 @@ def evaluate_claim(
     )
 
     # "Only the highest award for the same subject" looks across the application first.
-    losers = _highest_only_losers(policy, ctx, claim) if ctx.highest else set()
+    losers = _highest_only_losers(policy, ctx, claim) if ctx.highest else _NO_LOSERS
 
     decisions: list[ItemDecision] = []
     grants: list[Grant] = []
-    fast_by_type = ctx.fast_by_type
-    variant = 1 if trace else 0
+    compiled = ctx.compiled_by_type[1 if trace else 0]
     for item in claim.items:
-        fast = fast_by_type.get(item.type)
+        fast = compiled.get(item.type)
         if fast is not None and (not losers or item.id not in losers):  # the rule's compiled function; it adds its grant to `usage`
-            d = fast[variant](
-                item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing
-            )
+            d = fast(item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing)
             decisions.append(d)
             if d.grant is not None:
                 grants.append(d.grant)

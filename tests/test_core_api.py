@@ -199,6 +199,7 @@ def test_compiled_rules_decide_exactly_as_the_generic_path(policy: engine.Compil
     generic = evaluator._Context.__new__(evaluator._Context)
     generic.__dict__.update(ctx.__dict__)
     generic.fast_by_type = {}
+    generic.compiled_by_type = ({}, {})
     generic.standing = tuple(
         (lambda A, C, kind, docs, trace=trace: evaluator._standing(ctx, A, C, kind, docs, trace)) for trace in (False, True)
     )
