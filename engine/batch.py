@@ -178,14 +178,10 @@ def _claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
 
 def _fill_facts_on_record(policy: CompiledPolicy, data: dict[str, Any], ledger: Ledger | None) -> None:
     """Facts the ledger holds about the applicant (e.g. a finding's date) fill the ones the application leaves empty."""
-    if ledger is None:
-        return
-    app = data.get("applicant")
-    if not isinstance(app, dict) or not isinstance(app.get("id"), str):
-        return
-    for fact, value in ledger.facts_on_record(app["id"]).items():
-        if fact in policy.applicant_facts and app.get(fact) is None:
-            app[fact] = value
+    if ledger is not None:
+        filled = ledger.with_facts_on_record(policy, data)
+        if filled is not data:
+            data["applicant"] = filled["applicant"]
 
 
 def run_batch(

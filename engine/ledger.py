@@ -42,7 +42,7 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -525,6 +525,17 @@ class Ledger:
             out[str(fact)] = str(value)
         return out
 
+    def with_facts_on_record(self, policy: CompiledPolicy, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The application with the applicant facts on record (e.g. a finding's date) filling those it leaves empty.
+
+        What the applicant states is never overwritten; `data` itself is not changed.
+        """
+        app = data.get("applicant")
+        if not isinstance(app, Mapping) or not isinstance(app.get("id"), str):
+            return data
+        missing = {f: v for f, v in self.facts_on_record(app["id"]).items() if f in policy.applicant_facts and app.get(f) is None}
+        return {**data, "applicant": {**app, **missing}} if missing else data
+
     # --- writing ------------------------------------------------------------------------
 
     def commit(
@@ -546,8 +557,12 @@ class Ledger:
         on top of the real one).
         """
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
-        digest = content_hash(parsed)
+        digest = content_hash(parsed)  # of the application as submitted
         with self.db.locked():
+            # a finding on record (the five-year bar) counts whoever commits, not only batch runs
+            filled = self.with_facts_on_record(policy, parsed.raw)
+            if filled is not parsed.raw:
+                parsed = parse_claim(policy, filled)
             existing = self.active_commit(parsed.claim_id)
             if existing is not None:
                 seq, old_hash, blob = existing

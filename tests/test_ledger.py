@@ -55,7 +55,9 @@ def test_history_across_years_insurance_two_years(policy, url):
     with Ledger(url) as ledger:
         results = []
         for year in (2021, 2022, 2023):
-            c = claim(item("patent_insurance", "i1", date=f"{year}-05-01", premium_paid="30000.00"), funding_year=year, claim_id=f"INS-{year}")
+            c = claim(
+                item("patent_insurance", "i1", date=f"{year}-05-01", premium_paid="30000.00"), funding_year=year, claim_id=f"INS-{year}"
+            )
             results.append(ledger.commit(policy, c))
         assert [items_of(r)["i1"]["status"] for r in results] == ["granted", "granted", "refused"]
         assert [items_of(r)["i1"]["amount"] for r in results] == ["15000.00", "15000.00", "0.00"]
@@ -105,7 +107,10 @@ def test_history_found_by_shared_key_across_applicants(policy, url):
     # 第六条（五）: at most 20万 per alliance, whoever applies for it (R15). Two applicants, one alliance.
     other = dict(APPLICANTS["alliance"], id="91110117MA02XYHW3G", name="另一联盟运营单位")
     with Ledger(url) as ledger:
-        a = ledger.commit(policy, claim(item("alliance_operation", "a1", alliance_id="ALLY-X", actual_costs="300000.00"), applicant="alliance", claim_id="AL-1"))
+        a = ledger.commit(
+            policy,
+            claim(item("alliance_operation", "a1", alliance_id="ALLY-X", actual_costs="300000.00"), applicant="alliance", claim_id="AL-1"),
+        )
         b_claim = claim(item("alliance_operation", "a1", alliance_id="ALLY-X", actual_costs="300000.00"), applicant=other, claim_id="AL-2")
         from engine import parse_claim
 
@@ -121,12 +126,21 @@ def test_history_found_by_shared_key_across_applicants(policy, url):
 def test_history_for_leaves_out_unrelated_and_superseded(policy, url):
     with Ledger(url) as ledger:
         ledger.commit(policy, claim(item("navigation_project", "n1", project_id="P-1"), claim_id="N-1"))
-        ledger.commit(policy, claim(item("navigation_project", "n1", project_id="P-2"), applicant=dict(APPLICANTS["enterprise"], id="91110117MA02XYHW3G"), claim_id="N-2"))
+        ledger.commit(
+            policy,
+            claim(
+                item("navigation_project", "n1", project_id="P-2"),
+                applicant=dict(APPLICANTS["enterprise"], id="91110117MA02XYHW3G"),
+                claim_id="N-2",
+            ),
+        )
         from engine import parse_claim
 
         mine = parse_claim(policy, claim(item("navigation_project", "n9", project_id="P-9"), claim_id="N-3"))
         assert [g.claim_id for g in ledger.history_for(policy, mine)] == ["N-1"]  # same applicant only; N-2 shares nothing
-        ledger.commit(policy, claim(item("navigation_project", "n1", project_id="P-1", actual_costs="20000.00"), claim_id="N-1"), replace=True)
+        ledger.commit(
+            policy, claim(item("navigation_project", "n1", project_id="P-1", actual_costs="20000.00"), claim_id="N-1"), replace=True
+        )
         hist = ledger.history_for(policy, mine)
         assert [(g.claim_id, g.amount) for g in hist] == [("N-1", Decimal("10000.00"))]
 
@@ -141,7 +155,9 @@ def test_reversal_is_its_own_entry_and_frees_nothing(policy, url):
         assert rev["returned"] == "50000.00" and rev["claim_id"] == "C-2021"
         [g] = list(ledger.grants())
         assert g["reversed"] is True and g["amount"] == "50000.00"  # the grant itself is untouched
-        later = ledger.commit(policy, claim(item("ip_management_certification", "c1", date="2022-05-01"), funding_year=2022, claim_id="C-2022"))
+        later = ledger.commit(
+            policy, claim(item("ip_management_certification", "c1", date="2022-05-01"), funding_year=2022, claim_id="C-2022")
+        )
         assert items_of(later)["c1"]["status"] == "refused"
         assert items_of(later)["c1"]["reasons"][0]["check"] == "certification-once"
         with pytest.raises(LedgerError):
@@ -159,7 +175,9 @@ def test_cap_state_is_read_from_the_ledger_not_the_claim(policy, url):
     # 第六条（一）: 30万 per enterprise per year. 25万 committed, then a second loan asks 10万: 5万 left.
     with Ledger(url) as ledger:
         ledger.commit(policy, claim(item("pledge_loan_interest", "l1", loan_id="L-A", annual_interest_paid="500000.00"), claim_id="P-1"))
-        r = ledger.commit(policy, claim(item("pledge_loan_interest", "l1", loan_id="L-B", annual_interest_paid="200000.00"), claim_id="P-2"))
+        r = ledger.commit(
+            policy, claim(item("pledge_loan_interest", "l1", loan_id="L-B", annual_interest_paid="200000.00"), claim_id="P-2")
+        )
         cap = next(s for s in items_of(r)["l1"]["steps"] if s["step"] == "cap")
         assert (cap["used_before"], cap["asked"], cap["granted"]) == ("250000.00", "100000.00", "50000.00")
 
@@ -176,3 +194,21 @@ def test_verify_finds_a_planted_violation(policy, tmp_path):
 def test_unknown_url_is_refused():
     with pytest.raises(LedgerError, match="unknown ledger URL"):
         Ledger("mysql://x")
+
+
+def test_a_finding_on_record_bars_a_commit_made_directly(policy, url):
+    # 第十四条 (R5, R24): a finding dated 2021-06-30 bars applications submitted within five years;
+    # conftest's claim is submitted 2022-03-15, so Ledger.commit itself (not only a batch run) must refuse it.
+    with Ledger(url) as ledger:
+        ledger.record_finding(ENTERPRISE_ID, "fraud_finding_date", "2021-06-30", reason="fraud found")
+        result = ledger.commit(policy, claim(item("invention_patent_grant", "p1"), claim_id="F-1"))
+        assert result.decision["standing"]["result"] == "refused"
+        assert result.decision["standing"]["reasons"][0]["check"] == "five-year-bar"
+        assert {i["status"] for i in result.decision["items"]} == {"refused"}
+        assert result.grants == 0 and list(ledger.grants()) == []
+        # another applicant is not touched by the finding: fees 8,400 × 50% = 4,200.00
+        other = ledger.commit(
+            policy,
+            claim(item("invention_patent_grant", "p2", patent_id="ZL202010000002.X"), claim_id="F-2", applicant="public_institution"),
+        )
+        assert items_of(other)["p2"]["status"] == "granted" and items_of(other)["p2"]["amount"] == "4200.00"
