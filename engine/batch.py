@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -349,15 +349,28 @@ SCALING_SAYS = {
 }
 
 
-def apply_scaling(decision: dict[str, Any], record: dict[str, str], amounts: dict[str, tuple[Decimal, Decimal]]) -> None:
-    """Show a round's scaling in one decision: each granted item's amount before and after, and the round's figures."""
+def apply_scaling(
+    decision: dict[str, Any],
+    record: dict[str, str],
+    amounts: dict[str, tuple[Decimal, Decimal]],
+    articles: Mapping[str, str] | None = None,
+) -> None:
+    """Show a round's scaling in one decision: each granted item's amount before and after, and the round's figures.
+
+    `articles` (rule id -> article) lets the per-article totals follow the scaled amounts.
+    """
     total = ZERO
+    by_article = decision.get("totals_by_article") or {}
     for item in decision["items"]:
         if item["status"] in ("granted", "reduced") and item["item"] in amounts:
             after, before = amounts[item["item"]]
             entry = {"before": format_money(before), "after": format_money(after), "factor": record["factor"]}
             item["scaling"] = entry
             item["amount"] = format_money(after)
+            article = articles.get(item.get("rule", "")) if articles is not None else None
+            if article in by_article:
+                row = by_article[article]
+                row["amount"] = format_money(Decimal(row["amount"]) - before + after)
             item.setdefault("steps", []).append(
                 {"step": "scaling", **({"cites": record["cites"]} if "cites" in record else {}), **entry, "says": SCALING_SAYS}
             )
@@ -488,7 +501,7 @@ def _final_pass(
             articles = by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d))
             record = scaled.get(d.get("ledger", {}).get("round", ""))
             if record is not None:
-                apply_scaling(d, record, target.claim_grant_amounts(d["claim_id"]))
+                apply_scaling(d, record, target.claim_grant_amounts(d["claim_id"]), articles)
             dst.write(json.dumps(d, ensure_ascii=False) + "\n")
             A = d["applicant"]
             counts = dict.fromkeys(STATUSES, 0)
