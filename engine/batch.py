@@ -343,10 +343,12 @@ def _decide_one(
 
 # --- scaling and the final pass ----------------------------------------------------
 
-SCALING_SAYS = {
-    "zh": "本轮核定支持总额超出资金预算，各项支持按预算与核定总额之比同比例核减",
-    "en": "the round's approved total exceeds its budget; every grant is scaled by budget / approved total",
-}
+
+def scaling_says(policy: CompiledPolicy) -> dict[str, str]:
+    """The scaling step's sentence in every language of the catalogue (`scaling_says`), with the policy's own wording if it overrides it."""
+    from . import render
+
+    return {lang: str(render.Renderer(policy, lang).m["scaling_says"]) for lang in render.languages()}
 
 
 def apply_scaling(
@@ -354,11 +356,14 @@ def apply_scaling(
     record: dict[str, str],
     amounts: dict[str, tuple[Decimal, Decimal]],
     articles: Mapping[str, str] | None = None,
+    says: Mapping[str, str] | None = None,
 ) -> None:
     """Show a round's scaling in one decision: each granted item's amount before and after, and the round's figures.
 
-    `articles` (rule id -> article) lets the per-article totals follow the scaled amounts.
+    `articles` (rule id -> article) lets the per-article totals follow the scaled amounts;
+    `says` is the step's sentence by language (`scaling_says`).
     """
+    said = dict(says or {})
     total = ZERO
     by_article = decision.get("totals_by_article") or {}
     for item in decision["items"]:
@@ -372,7 +377,7 @@ def apply_scaling(
                 row = by_article[article]
                 row["amount"] = format_money(Decimal(row["amount"]) - before + after)
             item.setdefault("steps", []).append(
-                {"step": "scaling", **({"cites": record["cites"]} if "cites" in record else {}), **entry, "says": SCALING_SAYS}
+                {"step": "scaling", **({"cites": record["cites"]} if "cites" in record else {}), **entry, "says": said}
             )
             total += after
         elif item["status"] in ("granted", "reduced"):
@@ -389,7 +394,7 @@ def apply_scaling(
     for s in ("granted", "reduced"):
         if s in by_status:
             by_status[s] = format_money(sum((Decimal(i["amount"]) for i in decision["items"] if i["status"] == s), ZERO))
-    decision["scaling"] = {**record, "says": SCALING_SAYS}
+    decision["scaling"] = {**record, "says": said}
 
 
 ITEM_COLUMNS = [
@@ -487,6 +492,7 @@ def _final_pass(
     versions: PolicySet, out: Path, raw_path: Path, target: Ledger, scaled: dict[str, dict[str, str]], summary: BatchSummary
 ) -> None:
     by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
+    says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
     labels: dict[str, str] = {}
     for v in versions.versions:  # oldest first: the newest wording wins
         labels.update({k: t.zh for k, t in v.item_type_labels.items()})
@@ -501,7 +507,13 @@ def _final_pass(
             articles = by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d))
             record = scaled.get(d.get("ledger", {}).get("round", ""))
             if record is not None:
-                apply_scaling(d, record, target.claim_grant_amounts(d["claim_id"]), articles)
+                apply_scaling(
+                    d,
+                    record,
+                    target.claim_grant_amounts(d["claim_id"]),
+                    articles,
+                    says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
+                )
             dst.write(json.dumps(d, ensure_ascii=False) + "\n")
             A = d["applicant"]
             counts = dict.fromkeys(STATUSES, 0)
