@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import itertools
 import json
 import math
+import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -186,6 +188,395 @@ def _split_validators(policy: CompiledPolicy) -> tuple[Draft202012Validator, dic
     top = Draft202012Validator({**schema, "$defs": defs}, format_checker=checker)
     per_type = {t: Draft202012Validator({**schema["$defs"][f"item_{t}"], "$defs": defs}, format_checker=checker) for t in policy.item_facts}
     return top, per_type
+
+
+_Check = Callable[[Any], bool]
+#: Keywords that only annotate: they never make an instance invalid.
+_ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
+#: Keywords the fast checker evaluates. Any other keyword makes `_compile_fast` refuse.
+_FAST_KEYWORDS = _ANNOTATIONS | {
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "required",
+    "additionalProperties",
+    "pattern",
+    "format",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "anyOf",
+    "allOf",
+    "if",
+    "then",
+    "$ref",
+}
+_DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+
+class _Unsupported(Exception):
+    """The schema uses something the fast checker does not reproduce exactly: use jsonschema alone."""
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+def _is_number(x: Any) -> bool:
+    # jsonschema (draft 2020-12): a numbers.Number that is not a bool -- Decimal included
+    return isinstance(x, numbers.Number) and not isinstance(x, bool)
+
+
+def _is_integer(x: Any) -> bool:
+    # jsonschema (draft 2020-12): an int that is not a bool, or a float with no fractional part
+    return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer())
+
+
+_TYPE_CHECKS: dict[str, _Check] = {
+    "string": lambda x: isinstance(x, str),
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+    "number": _is_number,
+    "integer": _is_integer,
+}
+
+
+def _all_of(checks: list[_Check]) -> _Check:
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda x: first(x) and second(x)
+    if len(checks) == 3:
+        one, two, three = checks
+        return lambda x: one(x) and two(x) and three(x)
+    frozen = tuple(checks)
+
+    def every(x: Any) -> bool:
+        for c in frozen:
+            if not c(x):
+                return False
+        return True
+
+    return every
+
+
+class _FastCompiler:
+    """Compile a claim JSON Schema into plain functions answering only "valid or not".
+
+    Exactly as strict as `Draft202012Validator` with the default type checker for the keywords in
+    `_FAST_KEYWORDS` (with the restrictions checked below); anything else raises `_Unsupported`.
+    """
+
+    def __init__(self, root: Mapping[str, Any], format_checker: jsonschema.FormatChecker | None) -> None:
+        self.root = root
+        self.format_checker = format_checker
+        self.defs: Mapping[str, Any] = root.get("$defs", {})
+        self.compiled: dict[str, _Check | None] = {}
+
+    def ref(self, ref: Any) -> _Check:
+        prefix = "#/$defs/"
+        if not isinstance(ref, str) or not ref.startswith(prefix):
+            raise _Unsupported(f"$ref {ref!r}")
+        name = ref[len(prefix) :]
+        if not name or any(c in name for c in "/~%") or name not in self.defs:
+            raise _Unsupported(f"$ref {ref!r}")
+        if name not in self.compiled:
+            self.compiled[name] = None  # in progress: a recursive reference looks it up when called
+            self.compiled[name] = self.node(self.defs[name], top=False)
+        done = self.compiled[name]
+        if done is None:
+            compiled = self.compiled
+            return lambda x: compiled[name](x)  # type: ignore[misc]
+        return done
+
+    def node(self, schema: Any, *, top: bool = False) -> _Check:
+        if schema is True:
+            return _always
+        if schema is False:
+            return _never
+        if not isinstance(schema, dict):
+            raise _Unsupported(f"schema {schema!r}")
+        unknown = set(schema) - _FAST_KEYWORDS
+        if unknown:
+            raise _Unsupported(f"keywords {sorted(unknown)}")
+        if not top and ("$id" in schema or "$defs" in schema or "$schema" in schema):
+            raise _Unsupported("nested $id/$defs/$schema")
+        checks: list[_Check] = []
+        if "type" in schema:
+            checks.append(self.type(schema["type"]))
+        if "enum" in schema:
+            checks.append(self.enum(schema["enum"]))
+        if "const" in schema:
+            const = schema["const"]
+            if not isinstance(const, str):
+                raise _Unsupported("const that is not text")
+            checks.append(lambda x: x == const)
+        obj = self.object(schema)
+        if obj is not None:
+            checks.append(obj)
+        text = self.string(schema)
+        if text is not None:
+            checks.append(text)
+        number = self.number(schema)
+        if number is not None:
+            checks.append(number)
+        array = self.array(schema)
+        if array is not None:
+            checks.append(array)
+        if "format" in schema and self.format_checker is not None:
+            checker, fmt = self.format_checker, schema["format"]
+            checks.append(lambda x: checker.conforms(x, fmt))
+        if "$ref" in schema:
+            checks.append(self.ref(schema["$ref"]))
+        if "allOf" in schema:
+            parts = self.subschemas(schema["allOf"])
+            switch = self.switch(parts)
+            if switch is not None:
+                checks.append(switch)
+            else:
+                checks.extend(self.node(s) for s in parts)
+        if "anyOf" in schema:
+            options = tuple(self.node(s) for s in self.subschemas(schema["anyOf"]))
+            checks.append(lambda x: any(c(x) for c in options))
+        if "if" in schema:
+            cond = self.node(schema["if"])
+            then = self.node(schema["then"]) if "then" in schema else _always
+            checks.append(lambda x: then(x) if cond(x) else True)
+        return _all_of(checks)
+
+    def switch(self, parts: list[Any]) -> _Check | None:
+        """`allOf` of `{"if": {"properties": {K: {"const": C}}, "required": [K]}, "then": S}` (one per type) as a table look-up.
+
+        For an object with K, the `if` holds exactly when x[K] == C; without K no `if` holds; for a
+        non-object every `if` holds vacuously, so every `then` applies. None when the shape differs.
+        """
+        key: str | None = None
+        table: dict[str, _Check] = {}
+        for part in parts:
+            if not (isinstance(part, dict) and set(part) == {"if", "then"} and isinstance(part["if"], dict)):
+                return None
+            cond = part["if"]
+            props = cond.get("properties")
+            if set(cond) != {"properties", "required"} or not isinstance(props, dict) or len(props) != 1:
+                return None
+            ((name, sub),) = props.items()
+            if cond["required"] != [name] or not isinstance(sub, dict) or set(sub) != {"const"}:
+                return None
+            value = sub["const"]
+            if (key is not None and name != key) or not isinstance(value, str) or value in table:
+                return None
+            key = name
+            table[value] = self.node(part["then"])
+        if key is None:
+            return None
+        field = key
+        branches = tuple(table.items())
+
+        def check(x: Any) -> bool:
+            if not isinstance(x, dict):
+                return all(then(x) for _, then in branches)
+            if field not in x:
+                return True
+            value = x[field]
+            if type(value) is str:
+                then = table.get(value)
+                return then is None or then(x)
+            return all(then(x) for const, then in branches if value == const)
+
+        return check
+
+    @staticmethod
+    def subschemas(value: Any) -> list[Any]:
+        if not isinstance(value, list) or not value:
+            raise _Unsupported("allOf/anyOf that is not a non-empty list")
+        return value
+
+    @staticmethod
+    def type(value: Any) -> _Check:
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names or any(n not in _TYPE_CHECKS for n in names):
+            raise _Unsupported(f"type {value!r}")
+        if len(names) == 1:
+            return _TYPE_CHECKS[names[0]]
+        options = tuple(_TYPE_CHECKS[n] for n in names)
+        return lambda x: any(c(x) for c in options)
+
+    @staticmethod
+    def enum(values: Any) -> _Check:
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise _Unsupported("enum of values that are not all text")
+        known = frozenset(values)
+        listed = tuple(values)
+        # jsonschema's `equal(each, instance)` is `each == instance` when `each` is text
+        return lambda x: (x in known) if type(x) is str else any(v == x for v in listed)
+
+    def object(self, schema: Mapping[str, Any]) -> _Check | None:
+        if not any(k in schema for k in ("properties", "required", "additionalProperties")):
+            return None
+        props = schema.get("properties", {})
+        required = schema.get("required", [])
+        additional = schema.get("additionalProperties", True)
+        if not isinstance(props, dict) or not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise _Unsupported("properties/required")
+        checks = {name: self.node(sub) for name, sub in props.items()}
+        need = tuple(required)
+        closed = additional is False
+        extra = None if additional is True or closed else self.node(additional)
+
+        if not closed and extra is None:
+            # open object: only the named properties are looked at (an `if` that tests one field)
+            listed = tuple(checks.items())
+
+            def check_open(x: Any) -> bool:
+                if not isinstance(x, dict):
+                    return True
+                for name in need:
+                    if name not in x:
+                        return False
+                for name, c in listed:
+                    if name in x and not c(x[name]):
+                        return False
+                return True
+
+            return check_open
+
+        def check(x: Any) -> bool:
+            if not isinstance(x, dict):
+                return True
+            for name in need:
+                if name not in x:
+                    return False
+            for key, value in x.items():
+                c = checks.get(key)
+                if c is None:
+                    if closed or (extra is not None and not extra(value)):
+                        return False
+                elif not c(value):
+                    return False
+            return True
+
+        return check
+
+    def string(self, schema: Mapping[str, Any]) -> _Check | None:
+        low, high, pattern = schema.get("minLength"), schema.get("maxLength"), schema.get("pattern")
+        if low is None and high is None and pattern is None:
+            return None
+        for bound in (low, high):
+            if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+                raise _Unsupported("minLength/maxLength")
+        if pattern is not None and not isinstance(pattern, str):
+            raise _Unsupported("pattern")
+        search = re.compile(pattern).search if pattern is not None else None
+
+        def check(x: Any) -> bool:
+            if not isinstance(x, str):
+                return True
+            n = len(x)
+            if (low is not None and n < low) or (high is not None and n > high):
+                return False
+            return search is None or search(x) is not None
+
+        return check
+
+    def number(self, schema: Mapping[str, Any]) -> _Check | None:
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is None and high is None:
+            return None
+        for bound in (low, high):
+            if bound is not None and not _is_number(bound):
+                raise _Unsupported("minimum/maximum")
+
+        def check(x: Any) -> bool:
+            if not _is_number(x):
+                return True
+            return not ((low is not None and x < low) or (high is not None and x > high))
+
+        return check
+
+    def array(self, schema: Mapping[str, Any]) -> _Check | None:
+        if not any(k in schema for k in ("items", "minItems", "maxItems", "uniqueItems")):
+            return None
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        for bound in (low, high):
+            if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+                raise _Unsupported("minItems/maxItems")
+        each = self.node(schema["items"]) if "items" in schema else None
+        unique = schema.get("uniqueItems", False)
+        if not isinstance(unique, bool):
+            raise _Unsupported("uniqueItems")
+        if unique and not (isinstance(schema.get("items"), dict) and schema["items"].get("type") == "string"):
+            # uniqueness is only reproduced for lists of text (checked after the items, so all text)
+            raise _Unsupported("uniqueItems on items that are not all text")
+
+        def check(x: Any) -> bool:
+            if not isinstance(x, list):
+                return True
+            n = len(x)
+            if (low is not None and n < low) or (high is not None and n > high):
+                return False
+            if each is not None:
+                for value in x:
+                    if not each(value):
+                        return False
+            if unique and n > 1:
+                ordered = sorted(x)
+                for a, b in itertools.pairwise(ordered):
+                    if a == b:
+                        return False
+            return True
+
+        return check
+
+
+def _compile_fast(validator: Draft202012Validator) -> _Check | None:
+    """A plain-Python yes/no checker exactly as strict as `validator`, or None when it cannot promise that."""
+    schema = validator.schema
+    if type(validator) is not Draft202012Validator or validator.TYPE_CHECKER is not Draft202012Validator.TYPE_CHECKER:
+        return None
+    if not isinstance(schema, dict) or schema.get("$schema") != _DRAFT_2020_12:
+        return None
+    defs = schema.get("$defs", {})
+    if not isinstance(defs, dict):
+        return None
+    try:
+        return _FastCompiler(schema, validator.format_checker).node(schema, top=True)
+    except (_Unsupported, re.error):
+        return None
+
+
+@lru_cache(maxsize=32)
+def _fast_validator(policy: CompiledPolicy) -> _Check | None:
+    return _compile_fast(_validator(policy))
+
+
+def fast_schema_ok(policy: CompiledPolicy, data: Any) -> bool:
+    """True only when the claim schema accepts `data`; False means "ask jsonschema for the errors".
+
+    False also when the fast checker is unavailable for this policy or failed on the data: the
+    caller then runs jsonschema exactly as before, so an error message never comes from here.
+    """
+    check = _fast_validator(policy)
+    if check is None:
+        return False
+    try:
+        return bool(check(data))
+    except Exception:  # any surprise: let jsonschema decide
+        return False
 
 
 def _schema_errors(policy: CompiledPolicy, data: Any) -> list[tuple[tuple[PathPart, ...], Any]]:
@@ -398,7 +789,11 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     """
     if not isinstance(data, Mapping):
         raise ClaimError([Problem(f"a claim must be an object, not {type(data).__name__}", file=file, code="claim")], "invalid claim")
-    problems = _raw_problems(data) or schema_problems(policy, data)
+    # raw bounds first (they protect the validators), then "fast accept, slow explain": a claim the
+    # compiled checker accepts has no schema errors; otherwise jsonschema lists them as it always did
+    problems = _raw_problems(data)
+    if not problems and not fast_schema_ok(policy, data):
+        problems = schema_problems(policy, data)
     if partial:
         problems = [p for p in problems if not (p.code == "claim.required" and p.path and p.path[-1] not in STRUCTURAL)]
     if problems:
