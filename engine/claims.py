@@ -253,6 +253,22 @@ _TYPE_CHECKS: dict[str, _Check] = {
 }
 
 
+#: The kind of value whose keywords apply to an instance of a type (integers are numbers).
+_KIND = {"integer": "number"}
+_KIND_TESTS: dict[str, _Check] = {
+    "object": _TYPE_CHECKS["object"],
+    "string": _TYPE_CHECKS["string"],
+    "number": _is_number,
+    "array": _TYPE_CHECKS["array"],
+}
+
+
+def _guarded(kind: str, group: _Check) -> _Check:
+    """Keywords of one kind of value without a `type`: they hold vacuously for an instance of another kind."""
+    test = _KIND_TESTS[kind]
+    return lambda x: group(x) if test(x) else True
+
+
 def _all_of(checks: list[_Check]) -> _Check:
     if not checks:
         return _always
@@ -317,8 +333,12 @@ class _FastCompiler:
         if not top and ("$id" in schema or "$defs" in schema or "$schema" in schema):
             raise _Unsupported("nested $id/$defs/$schema")
         checks: list[_Check] = []
+        # the keywords of each kind of value, as checks that assume the instance is of that kind
+        groups = {"object": self.object(schema), "string": self.string(schema), "number": self.number(schema), "array": self.array(schema)}
         if "type" in schema:
-            checks.append(self.type(schema["type"]))
+            checks.append(self.typed(schema["type"], groups))
+        else:
+            checks.extend(_guarded(kind, group) for kind, group in groups.items() if group is not None)
         if "enum" in schema:
             checks.append(self.enum(schema["enum"]))
         if "const" in schema:
@@ -326,18 +346,6 @@ class _FastCompiler:
             if not isinstance(const, str):
                 raise _Unsupported("const that is not text")
             checks.append(lambda x: x == const)
-        obj = self.object(schema)
-        if obj is not None:
-            checks.append(obj)
-        text = self.string(schema)
-        if text is not None:
-            checks.append(text)
-        number = self.number(schema)
-        if number is not None:
-            checks.append(number)
-        array = self.array(schema)
-        if array is not None:
-            checks.append(array)
         if "format" in schema and self.format_checker is not None:
             checker, fmt = self.format_checker, schema["format"]
             checks.append(lambda x: checker.conforms(x, fmt))
@@ -407,14 +415,29 @@ class _FastCompiler:
         return value
 
     @staticmethod
-    def type(value: Any) -> _Check:
+    def typed(value: Any, groups: Mapping[str, _Check | None]) -> _Check:
+        """`type` fused with the keywords of the instance's kind.
+
+        The kinds (text, number, list, object) are disjoint, so an instance of a listed type meets the
+        keywords of its own kind and no other (those of other kinds do not apply to it).
+        """
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not names or any(n not in _TYPE_CHECKS for n in names):
             raise _Unsupported(f"type {value!r}")
-        if len(names) == 1:
-            return _TYPE_CHECKS[names[0]]
-        options = tuple(_TYPE_CHECKS[n] for n in names)
-        return lambda x: any(c(x) for c in options)
+        pairs = tuple((_TYPE_CHECKS[n], groups.get(_KIND.get(str(n), str(n))) or _always) for n in names)
+        if len(pairs) == 1:
+            ((is_type, group),) = pairs
+            if group is _always:
+                return is_type
+            return lambda x: is_type(x) and group(x)
+
+        def check(x: Any) -> bool:
+            for is_type, group in pairs:
+                if is_type(x):
+                    return group(x)
+            return False
+
+        return check
 
     @staticmethod
     def enum(values: Any) -> _Check:
@@ -443,8 +466,6 @@ class _FastCompiler:
             listed = tuple(checks.items())
 
             def check_open(x: Any) -> bool:
-                if not isinstance(x, dict):
-                    return True
                 for name in need:
                     if name not in x:
                         return False
@@ -456,8 +477,6 @@ class _FastCompiler:
             return check_open
 
         def check(x: Any) -> bool:
-            if not isinstance(x, dict):
-                return True
             for name in need:
                 if name not in x:
                     return False
@@ -484,8 +503,6 @@ class _FastCompiler:
         search = re.compile(pattern).search if pattern is not None else None
 
         def check(x: Any) -> bool:
-            if not isinstance(x, str):
-                return True
             n = len(x)
             if (low is not None and n < low) or (high is not None and n > high):
                 return False
@@ -502,8 +519,6 @@ class _FastCompiler:
                 raise _Unsupported("minimum/maximum")
 
         def check(x: Any) -> bool:
-            if not _is_number(x):
-                return True
             return not ((low is not None and x < low) or (high is not None and x > high))
 
         return check
@@ -524,8 +539,6 @@ class _FastCompiler:
             raise _Unsupported("uniqueItems on items that are not all text")
 
         def check(x: Any) -> bool:
-            if not isinstance(x, list):
-                return True
             n = len(x)
             if (low is not None and n < low) or (high is not None and n > high):
                 return False
@@ -605,6 +618,40 @@ def loads_json(text: str) -> Any:
         return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def _raw_clean(data: Any) -> bool:
+    """True only when `_raw_problems(data)` is empty: plain JSON values (exact types), within every bound.
+
+    Anything unusual (a tuple, a float, a Mapping that is not a dict, a str subclass) answers False,
+    and `_raw_problems` then looks at it as before: this walk only skips the paths of clean data.
+    """
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    count = 0
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_CLAIM_VALUES or depth > MAX_CLAIM_DEPTH:
+            return False
+        t = type(value)
+        if t is dict:
+            for key, child in value.items():
+                if type(key) is not str:
+                    return False
+                stack.append((child, depth + 1))
+        elif t is list:
+            stack.extend([(child, depth + 1) for child in value])
+        elif t is str or t is bool or value is None:
+            pass
+        elif t is int:
+            if abs(value) > MAX_PLAIN_INT:
+                return False
+        elif t is Decimal:
+            if not value.is_finite():
+                return False
+        else:
+            return False
+    return True
 
 
 def _raw_problems(data: Any) -> list[Problem]:
@@ -791,7 +838,7 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         raise ClaimError([Problem(f"a claim must be an object, not {type(data).__name__}", file=file, code="claim")], "invalid claim")
     # raw bounds first (they protect the validators), then "fast accept, slow explain": a claim the
     # compiled checker accepts has no schema errors; otherwise jsonschema lists them as it always did
-    problems = _raw_problems(data)
+    problems = [] if _raw_clean(data) else _raw_problems(data)
     if not problems and not fast_schema_ok(policy, data):
         problems = schema_problems(policy, data)
     if partial:

@@ -375,3 +375,76 @@ def test_agreement_on_systematic_mutations(
     total = counts[True] + counts[False]
     assert total > (10_000 if which == "pinggu" else 3000)
     assert counts[True] > total // 20 and counts[False] > total // 3, counts
+
+
+# --- the raw bounds: a quick walk for clean data, the full walk (with paths) for anything else --------
+
+
+class _OtherMapping(dict):  # type: ignore[type-arg]
+    pass
+
+
+class _Text(str):
+    pass
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+#: plain JSON types only (dict, list, str, int, bool, None, Decimal): the quick walk answers exactly
+RAW_EXACT: list[Any] = [
+    _nested(19),
+    _nested(20),
+    _nested(21),
+    {"a": _nested(19)},
+    {"a": _nested(20)},
+    ["x"] * (claims_mod.MAX_CLAIM_VALUES - 2),
+    ["x"] * (claims_mod.MAX_CLAIM_VALUES - 1),
+    ["x"] * claims_mod.MAX_CLAIM_VALUES,
+    10**18,
+    -(10**18),
+    10**18 + 1,
+    -(10**18) - 1,
+    Decimal("NaN"),
+    Decimal("Infinity"),
+    Decimal("-Infinity"),
+    Decimal("1E+30"),
+]
+#: anything else: the quick walk may pass it to the full walk, but never passes what the full walk refuses
+RAW_ODD: list[Any] = [
+    float("inf"),
+    float("nan"),
+    1.5,
+    (1, 2),
+    ((1,) * 10, [float("nan")]),
+    {1: "x"},
+    {("a",): "x"},
+    {_Text("a"): "x"},
+    _Text("a"),
+    _OtherMapping(a=1),
+    _OtherMapping(a=float("inf")),
+    {"a"},
+    b"x",
+    object(),
+]
+
+
+def test_the_quick_raw_walk_passes_only_what_the_full_walk_passes(pinggu: engine.CompiledPolicy) -> None:
+    """`_raw_clean(d)` is True exactly when `_raw_problems(d)` is empty, for plain JSON data; for anything
+    unusual it may say False (the full walk then decides), never True when the full walk finds a problem."""
+    corpus = _shipped_claims(PINGGU) + _generated(3000)
+    base = corpus[0]
+    for data in corpus:
+        assert claims_mod._raw_clean(data) is True
+        assert _raw_problems(data) == []
+    for value in RAW_EXACT + RAW_ODD:
+        big = isinstance(value, list) and len(value) > 1000  # the count bound: exact at the top level
+        for data in (value,) if big else (value, {**base, "zz": value}, {**base, "applicant": {**base["applicant"], "x": [value]}}):
+            clean, problems = claims_mod._raw_clean(data), _raw_problems(data)
+            assert not (clean and problems), repr(value)[:80]
+            if any(value is v for v in RAW_EXACT):
+                assert clean == (not problems), repr(value)[:80]
