@@ -161,8 +161,9 @@ def load_case_file(path: str | Path) -> list[Case]:
     cases = []
     for i, spec in enumerate(doc["cases"]):
         p: tuple[str | int, ...] = ("cases", i)
-        if not isinstance(spec, Mapping) or "claim" not in spec:
-            problems.append(source.problem(p, "a case needs `claim:` and `expect:`", code="case.shape"))
+        if not isinstance(spec, Mapping) or "claim" not in spec or not isinstance(spec.get("expect"), Mapping) or not spec["expect"]:
+            # a case that expects nothing would always pass: it proves nothing
+            problems.append(source.problem(p, "a case needs `claim:` and a non-empty `expect:`", code="case.shape"))
             continue
         unknown = set(spec) - {"name", "clauses", "claim", "earlier", "history", "expect", "note"}
         if unknown:
@@ -177,6 +178,11 @@ def load_case_file(path: str | Path) -> list[Case]:
                         p + ("expect", "items", item_id), f"unknown expectation(s) {', '.join(sorted(bad))}", expected=", ".join(ITEM_KEYS)
                     )
                 )
+            for key in ("amount", "asked", "provisional"):
+                if isinstance(exp, Mapping) and key in exp:
+                    _check_amount(exp[key], p + ("expect", "items", item_id, key), source, problems)
+        if "total" in spec["expect"]:
+            _check_amount(spec["expect"]["total"], p + ("expect", "total"), source, problems)
         claim = _build_claim(spec["claim"], doc, problems, source, p + ("claim",))
         earlier = []
         for j, e in enumerate(spec.get("earlier") or []):
@@ -239,6 +245,21 @@ def decide_case(case: Case, policy: CompiledPolicy) -> Decision:
         d = evaluate_claim(policy, parse_claim(policy, earlier, file=f"{case.file} (earlier claim)"), list(history), trace=False)
         history.extend(d.grants)
     return evaluate_claim(policy, parse_claim(policy, case.claim, file=case.file), history)
+
+
+def _check_amount(value: Any, path: tuple[str | int, ...], source: Any, problems: list[Problem]) -> None:
+    """An expected amount must be one the engine could pay: a number of yuan or 万 notation, on the cent."""
+    try:
+        amount = parse_amount(value)
+    except QuantityError as exc:
+        problems.append(
+            source.problem(path, f"expected amount {value!r}: {exc}", expected="yuan (120000) or 万 notation (12万)", code="case.amount")
+        )
+        return
+    if amount != amount.quantize(Decimal("0.01")):
+        problems.append(
+            source.problem(path, f"expected amount {value!r} is finer than a cent", expected="at most two decimals", code="case.amount")
+        )
 
 
 def _amount(value: Any) -> Decimal | None:

@@ -98,10 +98,22 @@ class _Compiler:
 
     def amount(self, value: Any, path: Path_) -> Decimal:
         try:
-            return parse_amount(value)
+            amount = parse_amount(value)
         except QuantityError as exc:
             self.error(path, f"{exc}", "a number of yuan (120000), or 万 notation (12万)", code="amount")
             return Decimal(0)
+        quantum = self.quantum()
+        if quantum is not None and amount % quantum != 0:
+            # a ceiling or budget finer than money is paid in could never be reached exactly (nor scaled to)
+            self.error(path, f"{value} is finer than the policy's rounding quantum {quantum}", f"a multiple of {quantum}", code="amount")
+        return amount
+
+    def quantum(self) -> Decimal | None:
+        try:
+            q = Decimal(str(self.doc["policy"]["rounding"]["quantum"]))
+        except (KeyError, TypeError, ArithmeticError):
+            return None  # the schema reports it
+        return q if q.is_finite() and q > 0 else None
 
     def rate(self, value: Any, path: Path_) -> Decimal:
         try:
@@ -341,10 +353,22 @@ class _Compiler:
                     code="cap_on_nothing",
                 )
 
+        budget = head.get("round_budget")
+        budget_amount = None
+        if budget:
+            budget_amount = self.amount(budget["amount"], ("policy", "round_budget", "amount"))
+            self.citation(budget.get("cites"), ("policy", "round_budget", "cites"))
+            b_quantum = (budget.get("rounding") or {}).get("quantum")
+            if b_quantum is not None and budget_amount % Decimal(str(b_quantum)) != 0:
+                self.error(
+                    ("policy", "round_budget", "amount"),
+                    f"the budget {budget['amount']} is not a whole number of the scaling quantum {b_quantum}",
+                    f"a multiple of {b_quantum}",
+                    code="amount",
+                )
         if self.problems:
             return None
         quantum = Decimal(head["rounding"]["quantum"])
-        budget = head.get("round_budget")
         return CompiledPolicy(
             id=head["id"],
             version=str(head["version"]),
@@ -370,7 +394,7 @@ class _Compiler:
             rules=tuple(rules),
             rules_by_type=rules_by_type,
             notes=notes,
-            round_budget=self.amount(budget["amount"], ("policy", "round_budget", "amount")) if budget else None,
+            round_budget=budget_amount,
             round_budget_rounding=_budget_rounding(budget, quantum) if budget else None,
             documents_cites=self.citation(head.get("documents_cites"), ("policy", "documents_cites")) or None,
             templates=doc.get("templates", {}),

@@ -10,6 +10,7 @@ import pytest
 from conftest import POLICY_PATH, ROOT
 
 from engine.casefile import Case, format_result, load_case_file, load_cases, run_case
+from engine.errors import format_path
 
 SUITE = ROOT / "policies" / "tests"
 CASES = load_cases([SUITE])
@@ -79,9 +80,35 @@ def test_failure_shows_expected_got_and_the_cap_step(tmp_path: Path) -> None:
 
 
 def test_cli(tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "engine", "test", "policies/tests/general_clauses.yaml"], capture_output=True, text=True, cwd=ROOT, check=False)
+    ok = subprocess.run(
+        [sys.executable, "-m", "engine", "test", "policies/tests/general_clauses.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert ok.returncode == 0 and "passed, 0 failed" in ok.stdout
     f = tmp_path / "wrong.yaml"
     f.write_text(WRONG.format(policy=POLICY_PATH), encoding="utf-8")
     bad = subprocess.run([sys.executable, "-m", "engine", "test", str(f)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert bad.returncode == 1 and "FAIL" in bad.stdout and "2 case(s): 0 passed, 2 failed" in bad.stdout
+
+
+def test_a_case_that_expects_nothing_or_a_malformed_amount_is_an_invalid_case_file(tmp_path: Path) -> None:
+    from engine.casefile import CaseFileError
+
+    text = WRONG.format(policy=POLICY_PATH)
+    text = text.replace("        l2: {status: granted, amount: 10万}\n", "        l2: {status: granted, amount: 1.234万x}\n")
+    text = text.replace(
+        "    expect:\n      items:\n        l1: {status: refused, reason: pledge-loan-interest#when1}\n",
+        "    note: no expectation at all\n",
+    )
+    f = tmp_path / "bad.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    messages = {format_path(p.path): p.message for p in caught.value.problems}
+    assert messages["cases[1]"] == "a case needs `claim:` and a non-empty `expect:`"  # it would always pass
+    assert messages["cases[0].expect.items.l2.amount"].startswith("expected amount '1.234万x'")
+    lines = {format_path(p.path): p.line for p in caught.value.problems}
+    assert lines["cases[0].expect.items.l2.amount"] == text[: text.index("1.234万x")].count("\n") + 1

@@ -179,8 +179,7 @@ def test_yaml_syntax_error_bad_indentation(tmp_path: Path) -> None:
 
 def test_duplicate_key_is_an_error_at_the_duplicate(tmp_path: Path) -> None:
     """PyYAML would silently keep the last `rate:`: here it is an error naming both lines."""
-    text = mutate("amount: {rate: 50%, of: item.official_fee}",
-                  "amount:\n      rate: 50%\n      of: item.official_fee\n      rate: 60%")
+    text = mutate("amount: {rate: 50%, of: item.official_fee}", "amount:\n      rate: 50%\n      of: item.official_fee\n      rate: 60%")
     p = only_problem(tmp_path, text)
     first = line_of(text, "rate: 50%")
     assert (p.code, p.line, p.column) == ("duplicate_key", line_of(text, "rate: 60%"), col_of(text, "rate: 60%"))
@@ -420,9 +419,12 @@ def test_shared_cap_used_by_no_rule(tmp_path: Path) -> None:
 def test_shared_cap_scope_is_checked_for_every_rule_using_it(tmp_path: Path) -> None:
     """A shared cap keyed by a fact only one of its item types has: the other rule's use is an error."""
     text = mutate("rules:\n", "shared_caps:\n  - id: both\n    max: 10万\n    per: [item.official_fee]\nrules:\n")
-    text = mutate("      table: {gold: 20万, silver: 10万}\n", "      table: {gold: 20万, silver: 10万}\n    caps: [{shared: both}]\n", text)
-    text = mutate("        per: [applicant.id, claim.funding_year]\n",
-                  "        per: [applicant.id, claim.funding_year]\n      - shared: both\n", text)
+    text = mutate(
+        "      table: {gold: 20万, silver: 10万}\n", "      table: {gold: 20万, silver: 10万}\n    caps: [{shared: both}]\n", text
+    )
+    text = mutate(
+        "        per: [applicant.id, claim.funding_year]\n", "        per: [applicant.id, claim.funding_year]\n      - shared: both\n", text
+    )
     p = only_problem(tmp_path, text)
     assert (p.line, format_path(p.path)) == (line_of(text, "per: [item.official_fee]"), "shared_caps[0].per[0]")
     assert p.message == "unknown fact item.official_fee (for award) in 'item.official_fee'"
@@ -512,8 +514,16 @@ def test_rates_however_written(tmp_path: Path, written: str, rate: str) -> None:
 
 @pytest.mark.parametrize(
     ("written", "amount"),
-    [("300000", "300000"), ('"300000"', "300000"), ("300000.00", "300000.00"), ("30万", "300000"), ("30万元", "300000"),
-     ("12.5万", "125000"), ("300000元", "300000"), ('" 30 万 "', "300000")],
+    [
+        ("300000", "300000"),
+        ('"300000"', "300000"),
+        ("300000.00", "300000.00"),
+        ("30万", "300000"),
+        ("30万元", "300000"),
+        ("12.5万", "125000"),
+        ("300000元", "300000"),
+        ('" 30 万 "', "300000"),
+    ],
 )
 def test_money_however_written(tmp_path: Path, written: str, amount: str) -> None:
     text = mutate("amount: {rate: 50%, of: item.official_fee}", f"amount: {{fixed: {written}}}")
@@ -577,4 +587,45 @@ def test_cli_validate_ok_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["validate", "--json", str(bad)]) == 1
     report = json.loads(capsys.readouterr().err)
     (p,) = report["problems"]
-    assert (p["code"], p["file"], p["path"], p["line"]) == ("unknown_citation", str(bad), "rules[1].cites", line_of(TEMPLATE, "cites: 第二条"))
+    assert (p["code"], p["file"], p["path"], p["line"]) == (
+        "unknown_citation",
+        str(bad),
+        "rules[1].cites",
+        line_of(TEMPLATE, "cites: 第二条"),
+    )
+
+
+# --- money finer than the policy's quantum, and the round budget ------------------------------------
+
+BUDGET_AT = '  rounding: {quantum: "0.01", mode: half_up}\n'
+
+
+def test_a_cap_finer_than_a_cent_is_refused_at_its_line(tmp_path: Path) -> None:
+    text = mutate("max: 30万", 'max: "300000.005"')
+    p = only_problem(tmp_path, text)
+    assert (p.line, p.code) == (line_of(text, '"300000.005"'), "amount")
+    assert "finer than the policy's rounding quantum 0.01" in p.message and p.expected == "a multiple of 0.01"
+
+
+def test_a_round_budget_finer_than_a_cent_is_refused_at_load_not_after_committing(tmp_path: Path) -> None:
+    text = mutate(BUDGET_AT, BUDGET_AT + '  round_budget: {amount: "100.005", cites: 第一条}\n')
+    p = only_problem(tmp_path, text)
+    assert (p.line, format_path(p.path)) == (line_of(text, "round_budget"), "policy.round_budget.amount")
+
+
+def test_a_round_budget_not_a_whole_number_of_its_scaling_quantum(tmp_path: Path) -> None:
+    text = mutate(BUDGET_AT, BUDGET_AT + '  round_budget: {amount: "100.50", cites: 第一条, rounding: {quantum: "1"}}\n')
+    p = only_problem(tmp_path, text)
+    assert "not a whole number of the scaling quantum 1" in p.message and format_path(p.path) == "policy.round_budget.amount"
+
+
+def test_a_round_budget_citing_no_clause_is_refused(tmp_path: Path) -> None:
+    text = mutate(BUDGET_AT, BUDGET_AT + "  round_budget: {amount: 100万, cites: 第九十条}\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("unknown_citation", "policy.round_budget.cites")
+    assert p.line == line_of(text, "round_budget")
+
+
+def test_a_valid_round_budget_loads(tmp_path: Path) -> None:
+    policy = engine.load_policy(write(tmp_path, mutate(BUDGET_AT, BUDGET_AT + "  round_budget: {amount: 100万, cites: 第一条}\n")))
+    assert policy.round_budget == Decimal("1000000")
