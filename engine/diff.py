@@ -20,11 +20,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from .claims import loads_json, parse_claim
-from .errors import ClaimError, EngineError, Problem
+from .batch import _claim_problems, _error_record
+from .claims import parse_claim
+from .errors import EngineError
 from .evaluator import evaluate_claim
+from .inputs import read_document
 from .lint import percent, wan
 from .model import (
     AmountForm,
@@ -42,7 +44,7 @@ from .model import (
     Test,
 )
 from .quantities import format_money
-from .source import read_text
+from .tabular import InputError, Record, open_input
 
 POLICY = "(policy)"
 ZERO = Decimal(0)
@@ -388,7 +390,7 @@ class ItemImpact:
 class Impact:
     items: list[ItemImpact] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # error records, as a batch writes them
     claims: int = 0
 
     @property
@@ -439,30 +441,52 @@ class Impact:
         }
 
 
-def read_claims(path: str | Path) -> list[tuple[str, Any]]:
-    """Claims of a round: a JSON Lines file, a JSON file (one claim or a list), or a folder of *.json files."""
+CLAIM_FORMATS = (
+    "JSON Lines (.jsonl), a JSON list or a single claim (.json), a YAML list (.yaml), CSV (.csv), "
+    "an Excel workbook (.xlsx, the batch template's sheets), or a folder of *.json files"
+)
+
+
+def read_claims(path: str | Path, *policies: CompiledPolicy) -> list[Record]:
+    """Claims of a round, read as a batch reads them (see `engine.tabular`): one `Record` per application,
+    with where it came from (line, or sheet and row) and any reading problems.
+
+    Formats: see CLAIM_FORMATS. CSV and XLSX columns are the policy's fact names: `policies` are tried in
+    order (the version in force first, then the revision) and the first whose vocabulary accepts the
+    columns reads the file. Raises `InputError` when the input as a whole cannot be read.
+    """
     p = Path(path)
-    out: list[tuple[str, Any]] = []
     if p.is_dir():
+        out: list[Record] = []
         for f in sorted(p.glob("*.json")):
-            out.extend(read_claims(f))
-        return out
-    text = read_text(p)
-    if p.suffix == ".jsonl":
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    out.append((f"{p}:{n}", loads_json(line)))
-                except ValueError as exc:
-                    raise ClaimError([Problem(f"not valid JSON: {exc}", file=str(p), line=n, code="syntax")], "cannot parse") from None
-        return out
-    try:
-        data = loads_json(text)
-    except ValueError as exc:
-        raise ClaimError([Problem(f"not valid JSON: {exc}", file=str(p), code="syntax")], "cannot parse") from None
-    if isinstance(data, list):
-        return [(f"{p}[{i}]", d) for i, d in enumerate(data)]
-    return [(str(p), data)]
+            out.extend(read_claims(f, *policies))
+        return [dataclasses.replace(r, number=n) for n, r in enumerate(out, 1)]
+    if p.suffix.lower() == ".json" and _starts_with_object(p):  # one claim, as `evaluate` takes it
+        data, _ = read_document(p)
+        return [Record(1, {"file": str(p)}, data)]
+    if p.suffix.lower() in (".csv", ".xlsx") and not policies:
+        raise InputError(f"{p}: reading CSV or XLSX needs a policy (its fact names are the columns)")
+    first: InputError | None = None
+    for policy in policies or (cast(CompiledPolicy, None),):  # JSON and YAML readers do not use the policy
+        try:
+            reader = open_input(p, policy)
+        except InputError as exc:
+            first = first or exc
+            continue
+        try:
+            return list(reader)
+        except InputError as exc:
+            first = first or exc
+        finally:
+            reader.close()
+    assert first is not None
+    raise first
+
+
+def _starts_with_object(p: Path) -> bool:
+    with p.open("rb") as f:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{")
 
 
 def _widen(policy: CompiledPolicy, years: Iterable[int]) -> CompiledPolicy:
@@ -478,12 +502,22 @@ def _article(policy: CompiledPolicy, cites: str) -> str:
     return clause.article if clause is not None else cites
 
 
-def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[tuple[str, Any]]) -> Impact:
-    """Re-decide each claim under both versions and compare, item by item."""
-    claims = list(claims)
-    result = Impact(claims=len(claims))
+def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[Record]) -> Impact:
+    """Re-decide each claim under both versions and compare, item by item.
+
+    A claim that cannot be read, or is invalid under either version, gets an error record as a batch
+    writes it (application number, claim id, where, and each problem with its line or row and field).
+    """
+    records = list(claims)
+    result = Impact(claims=len(records))
     years: list[int] = sorted(
-        {y for _, d in claims if isinstance(d, Mapping) for y in [d.get("funding_year")] if isinstance(y, int) and not isinstance(y, bool)}
+        {
+            y
+            for r in records
+            if isinstance(r.data, Mapping)
+            for y in [r.data.get("funding_year")]
+            if isinstance(y, int) and not isinstance(y, bool)
+        }
     )
     wide_old, wide_new = _widen(old, years), _widen(new, years)
     for label, pol in (("OLD", old), ("NEW", new)):
@@ -495,22 +529,29 @@ def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[tuple[str,
                 f"{', '.join(map(str, outside))} are decided as if it were in force (what-if)"
             )
     retired_types = set(old.item_facts) - set(new.item_facts)
-    for name, data in claims:
-        if not isinstance(data, Mapping):
-            result.errors.append(f"{name}: not a claim object")
+    for rec in records:
+        data = rec.data
+        if data is None:
+            result.errors.append(_error_record(rec, rec.problems, "cannot read the application"))
             continue
+        name = rec.where.get("file")
         try:
             d_old = evaluate_claim(wide_old, parse_claim(wide_old, data, file=name))
         except EngineError as err:
-            result.errors.append(f"{name}: invalid under OLD: " + "; ".join(p.message for p in err.problems[:3]))
+            result.errors.append({**_error_record(rec, _claim_problems(rec, err), err.summary), "under": "OLD"})
             continue
-        kept = [it for it in data.get("items", []) if not (isinstance(it, Mapping) and it.get("type") in retired_types)]
+        kept_at = [i for i, it in enumerate(data.get("items", [])) if not (isinstance(it, Mapping) and it.get("type") in retired_types)]
         new_by_item: dict[str, tuple[str, Decimal, str | None]] = {}
-        if kept:
+        if kept_at:
+            kept = dataclasses.replace(
+                rec,
+                data={**data, "items": [data["items"][i] for i in kept_at]},
+                item_where=[rec.item_where[i] for i in kept_at if i < len(rec.item_where)],
+            )
             try:
-                d_new = evaluate_claim(wide_new, parse_claim(wide_new, {**data, "items": kept}, file=name))
+                d_new = evaluate_claim(wide_new, parse_claim(wide_new, kept.data or {}, file=name))
             except EngineError as err:
-                result.errors.append(f"{name}: invalid under NEW: " + "; ".join(p.message for p in err.problems[:3]))
+                result.errors.append({**_error_record(kept, _claim_problems(kept, err), err.summary), "under": "NEW"})
                 d_new = None
             if d_new is not None:
                 for dn in d_new.items:
@@ -533,6 +574,30 @@ def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[tuple[str,
     return result
 
 
+def where_text(where: Mapping[str, Any]) -> str:
+    """`file:line`, or `file sheet S row R`: where an application or a field was read."""
+    out = str(where.get("file", ""))
+    if "sheet" in where:
+        return f"{out} sheet {where['sheet']} row {where.get('row')}"
+    if where.get("line") is not None:
+        return f"{out}:{where['line']}"
+    if where.get("element") is not None:
+        return f"{out}[{where['element']}]"
+    return out
+
+
+def error_lines(error: Mapping[str, Any]) -> list[str]:
+    """An impact error record in words: the application, then each problem with its place and field."""
+    under = f" under {error['under']}" if error.get("under") else ""
+    cid = f" {error['claim_id']}" if error.get("claim_id") else ""
+    lines = [f"{where_text(error['where'])}{cid}: not compared, {error['error']}{under}"]
+    for p in error.get("problems", []):
+        field_ = f"field {p['field']}: " if p.get("field") else ""
+        expected = f" (expected {p['expected']})" if p.get("expected") else ""
+        lines.append(f"  {where_text(p)}: {field_}{p['message']}{expected}")
+    return lines
+
+
 def format_changes(old: CompiledPolicy, new: CompiledPolicy, changes: list[Change]) -> str:
     lines = [f"{old.id}: {old.version} ({old.file}) → {new.version} ({new.file}) — {len(changes)} change(s)"]
     current = None
@@ -547,7 +612,9 @@ def format_changes(old: CompiledPolicy, new: CompiledPolicy, changes: list[Chang
 def format_impact(result: Impact) -> str:
     lines = [f"impact on {result.claims} claim(s):"]
     lines += [f"  note: {n}" for n in result.notes]
-    lines += [f"  error: {e}" for e in result.errors]
+    if result.errors:
+        lines.append(f"  {len(result.errors)} claim(s) could not be compared:")
+        lines += [f"    {line}" for e in result.errors for line in error_lines(e)]
     changed = result.changed
     lines.append(f"  {len(changed)} decision(s) change:" if changed else "  no decision changes")
     lines += [f"    {i.text()}" for i in changed]

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from .casefile import format_result as format_case
 from .casefile import load_cases, run_cases
-from .cli import COMMANDS, EXIT_INVALID, EXIT_OK, _print_error
+from .cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, _print_error
 from .coverage import coverage
-from .diff import diff_policies, format_changes, format_impact, impact, read_claims, to_json
+from .diff import CLAIM_FORMATS, diff_policies, format_changes, format_impact, impact, read_claims, to_json
 from .errors import EngineError
 from .lint import format_problem, lint_file
 from .policy import load_policy
+from .tabular import InputError
 from .versions import PolicySet
 
 
@@ -86,9 +87,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     try:
         old, new = load_policy(args.old), load_policy(args.new)
-        claims = read_claims(args.claims) if args.claims else None
+        claims = read_claims(args.claims, old, new) if args.claims else None
     except EngineError as err:
         _print_error(err)
+        return EXIT_INVALID
+    except InputError as err:
+        print(f"error: {err}\n(--claims reads {CLAIM_FORMATS})", file=sys.stderr)
         return EXIT_INVALID
     changes = diff_policies(old, new)
     result = impact(old, new, claims) if claims is not None else None
@@ -98,6 +102,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         sys.stdout.write(format_changes(old, new, changes))
         if result is not None:
             sys.stdout.write("\n" + format_impact(result))
+    if result is not None and result.errors:
+        print(f"{len(result.errors)} of {result.claims} claim(s) could not be compared (invalid or unreadable)", file=sys.stderr)
+        return EXIT_PARTIAL
     return EXIT_OK
 
 
@@ -139,7 +146,12 @@ def _configure_coverage(p: argparse.ArgumentParser) -> None:
 def _configure_diff(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", metavar="OLD", help="the policy in force")
     p.add_argument("new", metavar="NEW", help="the revision")
-    p.add_argument("--claims", metavar="FILE", help="a round of claims (JSON Lines, a JSON file, or a folder of *.json): show the impact")
+    p.add_argument(
+        "--claims",
+        metavar="FILE",
+        help=f"a round of applications, read as `batch` reads them: {CLAIM_FORMATS}; show the impact. "
+        "A claim that cannot be compared is reported with its line (or sheet and row) and field, and the exit code is 3",
+    )
     p.add_argument("--json", action="store_true", help="print changes and impact as JSON")
 
 

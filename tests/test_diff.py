@@ -8,6 +8,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
 from conftest import POLICY_PATH, ROOT, claim, item
 
 import engine
@@ -107,3 +108,58 @@ def test_cli_json(tmp_path: Path) -> None:
     data = json.loads(out.stdout)
     assert data["changes"] == [] and data["impact"]["changed"] == []
     assert data["impact"]["total"] == {"old": "804200.00", "new": "804200.00", "delta": "0.00"}
+
+
+# --- --claims reads what a batch reads; an invalid claim is named by line/row and field, exit 3 ---------------
+
+DIFF = [sys.executable, "-m", "engine", "diff", "policies/pinggu_2020.yaml", "policies/revisions/pinggu_2024_draft.yaml"]
+
+
+def run_diff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*DIFF, *args], capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def test_cli_claims_jsonl_names_line_and_field_and_exits_3() -> None:
+    # examples/round_2021.jsonl line 6 (PG-2022-0006) asks for official fees of 12.345: yuan have at most two decimals
+    out = run_diff("--claims", "examples/round_2021.jsonl", "--json")
+    assert out.returncode == 3, out.stderr
+    assert "1 of 7 claim(s) could not be compared" in out.stderr
+    (error,) = json.loads(out.stdout)["impact"]["errors"]
+    assert (error["claim_id"], error["where"], error["under"]) == ("PG-2022-0006", {"file": "examples/round_2021.jsonl", "line": 6}, "OLD")
+    (p,) = error["problems"]
+    assert (p["line"], p["field"]) == (6, "items[0].official_fees_paid") and "12.345" in p["message"]
+
+
+def test_cli_claims_xlsx_reads_the_batch_workbook() -> None:
+    # the same round as a workbook: PG-2022-0006 is row 8 of sheet applicants, its patent row 15 of sheet items
+    out = run_diff("--claims", "examples/round_2021.xlsx")
+    assert out.returncode == 3, out.stderr
+    assert "not valid UTF-8" not in out.stdout + out.stderr
+    assert "examples/round_2021.xlsx sheet applicants row 8 PG-2022-0006: not compared" in out.stdout
+    assert "examples/round_2021.xlsx sheet items row 15: field item.official_fees_paid: '12.345'" in out.stdout
+    # the workbook and the JSON Lines file hold the same round: the same impact, line for line
+    as_jsonl = run_diff("--claims", "examples/round_2021.jsonl")
+    assert out.stdout.split("decision(s) change:")[1] == as_jsonl.stdout.split("decision(s) change:")[1]
+    # the changes themselves: 第六条 pledge interest under the 50万 cap, insurance at 60%
+    assert "PG-2022-0001 l2 (pledge_loan_interest): reduced 50000.00 → granted 100000.00 (+50000.00)" in out.stdout
+
+
+def test_cli_claims_unknown_format_says_what_it_reads() -> None:
+    out = run_diff("--claims", "README.md")
+    assert out.returncode == 1
+    assert "unknown input format" in out.stderr
+    for fmt in ("JSON Lines (.jsonl)", "(.json)", "YAML list (.yaml)", "CSV (.csv)", "(.xlsx"):
+        assert fmt in out.stderr
+
+
+def test_read_claims_yaml_list_and_unreadable_record(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    good = claim(item("navigation_project", "n1", actual_costs="60000.00"), claim_id="C-NAV")
+    f = tmp_path / "round.yaml"
+    f.write_text(yaml.safe_dump([good, "not a claim"], allow_unicode=True), encoding="utf-8")
+    records = read_claims(f, policy)
+    assert [r.number for r in records] == [1, 2] and records[1].data is None
+    result = impact(policy, policy, records)
+    (error,) = result.errors
+    assert error["application"] == 2 and error["error"] == "cannot read the application"
+    # navigation project: 50% of 60,000 costs = 30,000, the same under both
+    assert [(i.item_id, i.old_amount, i.new_amount) for i in result.items] == [("n1", Decimal("30000.00"), Decimal("30000.00"))]
