@@ -16,11 +16,13 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from decimal import getcontext as _getcontext
+from decimal import setcontext as _setcontext
 from types import CodeType
 from typing import Any
 
 from .claims import Claim, Item
-from .decision import Decision, ItemDecision, Reason, make_decision
+from .decision import ENGINE_CONTEXT, Decision, ItemDecision, Reason, in_engine_context, make_decision
 from .errors import ClaimError, Problem
 from .expressions import RUNTIME_ERRORS, CompiledExpression, Facts, MissingFact, inline_source
 from .history import Consumption, Grant, Usage
@@ -192,6 +194,7 @@ def _context(policy: CompiledPolicy) -> _Context:
     return ctx
 
 
+@in_engine_context
 def prepare(policy: CompiledPolicy) -> None:
     """Compile the policy's rules into Python functions now (load does this), not on the first evaluation."""
     _context(policy)
@@ -325,7 +328,20 @@ def evaluate_claim(
     *,
     trace: bool = True,
 ) -> Decision:
-    """Decide every item of `claim`. `history` adds to the grants the claim carries itself."""
+    """Decide every item of `claim`. `history` adds to the grants the claim carries itself.
+
+    The arithmetic is the engine's own (`ENGINE_CONTEXT`), whatever decimal context the caller set."""
+    saved = _getcontext()
+    if saved is ENGINE_CONTEXT:
+        return _evaluate(policy, claim, history, trace)
+    _setcontext(ENGINE_CONTEXT)
+    try:
+        return _evaluate(policy, claim, history, trace)
+    finally:
+        _setcontext(saved)
+
+
+def _evaluate(policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], trace: bool) -> Decision:
     ctx = _context(policy)
     if not policy.covers(claim.funding_year):
         lo, hi = policy.funding_years

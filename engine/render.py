@@ -40,7 +40,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from . import __version__
-from .decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, _facts_used, _json_value
+from .decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, _facts_used, _json_value, in_engine_context
 from .model import DocumentCheck, ExternalAmount
 from .quantities import format_money
 
@@ -334,6 +334,7 @@ class Renderer:
             t = self.templates[name] = self.env.get_template(name)
         return t
 
+    @in_engine_context
     def explain(self, decision: Mapping[str, Any], fmt: str) -> str:
         name = FORMATS.get(fmt)
         if name is None:
@@ -342,6 +343,7 @@ class Renderer:
             raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
         return self.template(name).render(d=decision)
 
+    @in_engine_context
     def body_html(self, decision: Mapping[str, Any], anchor: str) -> Markup:
         return Markup(self.template(BODY_TEMPLATE).render(d=decision, anchor=anchor, in_report=True))  # noqa: S704 -- autoescaped template output
 
@@ -783,6 +785,7 @@ class TextExplainer:
 
     # --- the document ---------------------------------------------------------------------
 
+    @in_engine_context
     def render(self, decision: Decision) -> str:
         claim = decision.claim
         A, C = claim.applicant, claim.claim_facts
@@ -1141,6 +1144,7 @@ def recorded_decision(policy: CompiledPolicy, data: Any) -> Mapping[str, Any] | 
     return data
 
 
+@in_engine_context
 def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang: str = "zh", fmt: str = "text") -> str:
     """One decision explained: `fmt` is text, md, html (one self-contained page) or json (the trace)."""
     if fmt not in FORMATS:
@@ -1167,6 +1171,7 @@ def _flags(d: Mapping[str, Any]) -> list[str]:
     return out
 
 
+@in_engine_context
 def render_report(
     policy: CompiledPolicy,
     entries: Iterable[Decision | Mapping[str, Any] | ReportError],

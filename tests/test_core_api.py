@@ -232,3 +232,32 @@ def test_inlined_expressions_come_from_the_checked_tree(policy: engine.CompiledP
     assert "(I['patent_kind'] == 'invention')" in source  # item.patent_kind == "invention"
     assert "item.patent_kind" not in source and "applicant.kind" not in source
     assert "except RUNTIME_ERRORS:" in source
+
+
+@pytest.mark.parametrize("trace", [True, False])
+@pytest.mark.parametrize(("prec", "rounding"), [(4, "ROUND_DOWN"), (6, "ROUND_HALF_EVEN"), (3, "ROUND_CEILING")])
+def test_arithmetic_ignores_the_callers_decimal_context(policy: engine.CompiledPolicy, prec: int, rounding: str, trace: bool) -> None:
+    """The engine computes in its own decimal context. Hand: 123.77 × 50% = 61.885 -> 61.89 (R8: rounded half up
+    to the cent); a caller's prec=4 would round the product to 61.88 first, prec=6 would make 400,000.00 overflow
+    its quantize (InvalidOperation). The claim's total 61.89 + 8,400 × 50% = 4,261.89."""
+    import decimal
+
+    data = claim(item("invention_patent_grant", "p1", official_fees_paid="123.77"),
+                 item("invention_patent_grant", "p2", patent_id="ZL202010000002.X", official_fees_paid="8400.00"))
+    with decimal.localcontext() as hostile:
+        hostile.prec, hostile.rounding = prec, getattr(decimal, rounding)
+        hostile.traps[decimal.Inexact] = False
+        decision = engine.evaluate(policy, data, trace=trace)
+        assert (decision.items[0].status, str(decision.items[0].amount)) == ("granted", "61.89")
+        assert str(decision.items[1].amount) == "4200.00"
+        assert str(decision.total) == "4261.89"
+        out = decision.to_dict()
+        assert (by_item(out)["p1"]["amount"], out["total"]) == ("61.89", "4261.89")
+        assert out["totals_by_status"]["granted"] == "4261.89"
+        assert decimal.getcontext() is hostile and (hostile.prec, hostile.rounding) == (prec, getattr(decimal, rounding))
+        from engine import render
+
+        text = render.explain(policy, decision, "zh", "text")  # the text explanation quantizes to the cent too
+        assert "61.89" in text and "4,261.89" in text
+        assert decimal.getcontext() is hostile
+    assert decimal.getcontext().prec == 28  # restored
