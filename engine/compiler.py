@@ -400,6 +400,7 @@ class _Compiler:
             templates=doc.get("templates", {}),
             data=doc,
             base_dir=str(Path(self.src.file).resolve().parent),
+            funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
         )
 
     def note_refs(self, node: dict[str, Any], path: Path_) -> None:

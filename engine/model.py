@@ -263,6 +263,7 @@ class CompiledPolicy:
     templates: dict[str, dict[str, str]] = field(default_factory=dict)
     data: Any = None  # the validated document, for tools (lint, diff, coverage)
     base_dir: str = "."
+    funding_years_line: int | None = None  # where the window is written, for errors about versions
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]

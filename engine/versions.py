@@ -64,12 +64,13 @@ class PolicySet:
     def load(cls, paths: Iterable[str | Path]) -> PolicySet:
         """Load files; a directory stands for every *.yaml directly inside it."""
         files: list[Path] = []
+        seen: set[Path] = set()
         for raw in paths:
             path = Path(raw)
-            if path.is_dir():
-                files.extend(sorted(p for p in path.glob("*.yaml") if p.is_file()))
-            else:
-                files.append(path)
+            for f in sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else [path]:
+                if f.resolve() not in seen:  # a file given twice (or by its folder too) is one version
+                    seen.add(f.resolve())
+                    files.append(f)
         problems: list[Problem] = []
         loaded = []
         for f in files:
@@ -184,6 +185,8 @@ class PolicySet:
                         Problem(
                             f"versions overlap in funding years {years}: {window(a)} and {window(b)}",
                             file=b.file,
+                            line=b.funding_years_line,
+                            path=("policy", "in_force", "funding_years"),
                             code="versions.overlap",
                             severity="error",
                             expected="end the earlier window the year before the later one starts",
@@ -198,6 +201,8 @@ class PolicySet:
                     Problem(
                         f"no version covers funding years {years} (between {window(reach)} and {window(b)})",
                         file=b.file,
+                        line=b.funding_years_line,
+                        path=("policy", "in_force", "funding_years"),
                         code="versions.gap",
                         severity="warning",
                         expected="a version for those years, or confirm no measures applied then",
@@ -240,4 +245,4 @@ def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, 
 def print_warnings(problems: Iterable[Problem]) -> None:
     """Gaps between versions, on stderr (they do not stop a command)."""
     for p in problems:
-        print(f"{p.severity}: {p.message}", file=sys.stderr)
+        print(f"{p.severity}: {p.location()}: {p.message}", file=sys.stderr)

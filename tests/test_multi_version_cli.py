@@ -107,7 +107,9 @@ def draft_with_window(tmp_path: Path, first: int, last: int) -> Path:
     for f in (DRAFT.parent / "texts").iterdir():
         (tmp_path / "texts" / f.name).write_bytes(f.read_bytes())
     path = tmp_path / f"draft_{first}_{last}.yaml"
-    path.write_text(text.replace("funding_years: {from: 2024, to: 2026}", f"funding_years: {{from: {first}, to: {last}}}"), encoding="utf-8")
+    path.write_text(
+        text.replace("funding_years: {from: 2024, to: 2026}", f"funding_years: {{from: {first}, to: {last}}}"), encoding="utf-8"
+    )
     return path
 
 
@@ -115,15 +117,22 @@ def test_overlapping_versions_are_refused_at_load(tmp_path: Path) -> None:
     overlap = draft_with_window(tmp_path, 2023, 2026)  # 2023 claimed by both
     with pytest.raises(Exception, match="overlap"):
         load_versions([POLICY_PATH, overlap])
-    for command in (["batch", "examples/round_2021.jsonl", "--out", str(tmp_path / "o")], ["explain", "examples/claim_enterprise_2021.json"]):
+    for command in (
+        ["batch", "examples/round_2021.jsonl", "--out", str(tmp_path / "o")],
+        ["explain", "examples/claim_enterprise_2021.json"],
+    ):
         out = run(command[0], "--policy", str(POLICY_PATH), "--policy", str(overlap), *command[1:])
         assert out.returncode == 1 and "versions overlap in funding years 2023" in out.stderr
+        # located at the later version's window (line counted in that file)
+        line = overlap.read_text(encoding="utf-8").split("funding_years:")[0].count("\n") + 1
+        assert f"{overlap}:{line}" in out.stderr
 
 
 def test_a_gap_is_warned_and_its_claims_named(files: Path) -> None:
     gap = draft_with_window(files, 2025, 2026)  # nothing covers 2024
     out = run("explain", "--policy", str(POLICY_PATH), "--policy", str(gap), str(files / "V-2021.json"))
-    assert out.returncode == 0 and "warning: no version covers funding years 2024" in out.stderr
+    line = gap.read_text(encoding="utf-8").split("funding_years:")[0].count("\n") + 1
+    assert out.returncode == 0 and f"warning: {gap}:{line}: no version covers funding years 2024" in out.stderr
     out = run("explain", "--policy", str(POLICY_PATH), "--policy", str(gap), str(files / "V-2024.json"))
     assert out.returncode == 1 and "funding years 2021-2023" in out.stderr and "funding years 2025-2026" in out.stderr
 
@@ -182,7 +191,9 @@ def test_cli_batch_with_two_versions(files: Path) -> None:
 
 
 def versions_with_budgets(tmp_path: Path, old_budget: str, new_budget: str) -> PolicySet:
-    return PolicySet((policy_with_budget(tmp_path, old_budget, "第十三条"), policy_with_budget(tmp_path, new_budget, "第十三条", source=DRAFT)))
+    return PolicySet(
+        (policy_with_budget(tmp_path, old_budget, "第十三条"), policy_with_budget(tmp_path, new_budget, "第十三条", source=DRAFT))
+    )
 
 
 def test_each_round_takes_the_budget_of_its_version(files: Path, url: str) -> None:
@@ -212,12 +223,19 @@ def test_a_labelled_round_spanning_versions_takes_the_latest_years_budget(files:
     #   100,000 -> 60,514.37 (0.22); 6,000 -> 3,630.86 (0.23). Floored sum 399,999.98: the 2 cents go to
     #   the 5,000 (0.86) and the 50,000 (0.61): 3,025.72 and 30,257.19; sum 400,000.00.
     versions = versions_with_budgets(files, "20万", "40万")
-    s = run_batch(versions, files / "round.jsonl", files / "o", ledger_url=f"sqlite:///{files / 'l.sqlite'}", round_label="R-ALL", quiet=True)
+    s = run_batch(
+        versions, files / "round.jsonl", files / "o", ledger_url=f"sqlite:///{files / 'l.sqlite'}", round_label="R-ALL", quiet=True
+    )
     got = decisions(files / "o")
     assert [i["amount"] for i in got["V-2021"]["items"]] == ["151285.93", "30257.19", "3025.72"]
     assert [i["amount"] for i in got["V-2024"]["items"]] == ["151285.93", "60514.37", "3630.86"]
     rec = s.scaling["R-ALL"]
-    assert (rec["budget"], rec["factor"], rec["policy_version"], rec["decided_by_versions"]) == ("400000.00", "0.605144", "2024.1-draft", "2020.1, 2024.1-draft")
+    assert (rec["budget"], rec["factor"], rec["policy_version"], rec["decided_by_versions"]) == (
+        "400000.00",
+        "0.605144",
+        "2024.1-draft",
+        "2020.1, 2024.1-draft",
+    )
     assert s.approved_total == Decimal("400000.00")
 
 
@@ -229,3 +247,11 @@ def test_template_for_the_newest_version(tmp_path: Path) -> None:
     cells = " ".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None)
     # The draft retires 第七条第（三）项 (ip_management_certification); 2020.1 still has it.
     assert "patent_insurance" in cells and "ip_management_certification" not in cells
+
+
+def test_the_same_file_given_twice_is_one_version(tmp_path: Path) -> None:
+    # a file repeated, or named beside its own folder, is not an overlap with itself
+    versions, warnings = load_versions([POLICY_PATH, POLICY_PATH, POLICY_PATH.parent])
+    assert [v.version for v in versions.versions] == ["2020.1"] and warnings == []
+    out = run("explain", "--policy", str(POLICY_PATH), "--policy", str(POLICY_PATH), "examples/claim_enterprise_2021.json")
+    assert out.returncode == 0, out.stderr
