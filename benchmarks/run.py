@@ -506,7 +506,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         if verdict(k, v) == "MISSED"
     ]
-    say("targets missed: " + ", ".join(misses) if misses else "every measured target met")
+    if args.quick:  # too few items and rounds for figures of record: say so rather than pass or fail targets
+        say("smoke run (--quick): figures are indicative only; " + ("below target here: " + ", ".join(misses) if misses else "all within target"))
+    else:
+        say("targets missed: " + ", ".join(misses) if misses else "every measured target met")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
     if args.write_readme:
