@@ -2,7 +2,7 @@
 
 python -m engine lint POLICY... [--strict] [--json]
 python -m engine test PATH... [--policy POLICY] [-v]
-python -m engine coverage POLICY --tests PATH... [--format text|html] [--out FILE] [--min PERCENT]
+python -m engine coverage POLICY --tests PATH [--tests PATH...] [--format text|html] [--out FILE] [--min PERCENT]
 python -m engine diff OLD NEW [--claims FILE|DIR] [--json]
 python -m engine versions POLICY...|DIR
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .casefile import format_result as format_case
@@ -77,7 +77,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.min is not None:
-        need = Decimal(str(args.min)).normalize()
+        need = args.min.normalize()
         if report.clause_percent < need or report.branch_percent < need:
             print(f"coverage under {need:f}%: clauses {report.clause_percent}%, branches {report.branch_percent}%", file=sys.stderr)
             return EXIT_INVALID
@@ -135,12 +135,44 @@ def _configure_test(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
 
 
+def _percent(text: str) -> Decimal:
+    """A --min threshold: a number from 0 to 100."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage from 0 to 100")
+    return value
+
+
+COVERAGE_EXAMPLE = """example:
+  python -m engine coverage policies/pinggu_2020.yaml --tests policies/tests --min 100
+  python -m engine coverage --tests policies/tests --tests more/cases.yaml POLICY --format html --out cov.html
+
+"""
+
+
 def _configure_coverage(p: argparse.ArgumentParser) -> None:
+    p.epilog = COVERAGE_EXAMPLE + (p.epilog or "")
     p.add_argument("policy", metavar="POLICY", help="policy YAML file")
-    p.add_argument("--tests", nargs="+", required=True, metavar="PATH", help="case files or folders, decided under POLICY")
-    p.add_argument("--format", choices=("text", "html"), default="text")
+    p.add_argument(
+        "--tests",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="a case file (.yaml) or a folder of them, decided under POLICY; repeat --tests for several",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "html"),
+        default="text",
+        help="text: a table on the terminal (default); html: a standalone page (with --out, only the summary is printed)",
+    )
     p.add_argument("--out", metavar="FILE", help="write the report here; print only the summary")
-    p.add_argument("--min", type=float, metavar="PERCENT", help="exit 1 if clause or branch coverage is under PERCENT")
+    p.add_argument(
+        "--min", type=_percent, metavar="PERCENT", help="exit 1 if clause or branch coverage is under PERCENT (0 to 100, e.g. 100)"
+    )
 
 
 def _configure_diff(p: argparse.ArgumentParser) -> None:

@@ -105,3 +105,36 @@ def test_subject_step_cites_its_clause() -> None:
     (step,) = [s for s in by["s1"]["steps"] if s["step"] == "subject"]
     assert (step["cites"], step["after"]) == ("第九条第二款", "1000000.00")
     assert by["s1"]["cites"] == ["第九条第（一）项"]  # paid in full: the subject clause did not decide it
+
+
+# --- the command line: --tests takes one PATH (repeatable), POLICY may follow it; --min is a percentage ---------
+
+
+def test_cli_tests_before_policy() -> None:
+    # the order the usage line suggests: --tests PATH ... POLICY (used to fail: --tests swallowed the policy)
+    ok = _run("coverage", "--tests", "policies/tests", "policies/pinggu_2020.yaml", "--min", "100")
+    assert ok.returncode == 0, ok.stderr
+    assert "22/22 computable clauses exercised (100.0%)" in ok.stdout
+
+
+def test_cli_tests_repeatable_and_min_range(capsys: pytest.CaptureFixture[str]) -> None:
+    from decimal import Decimal
+
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["coverage", "--tests", "a.yaml", "--tests", "cases/", "P.yaml", "--min", "99.5"])
+    assert (args.policy, args.tests, args.min) == ("P.yaml", ["a.yaml", "cases/"], Decimal("99.5"))
+    assert parser.parse_args(["coverage", "P.yaml", "--tests", "t", "--min", "0"]).min == 0
+    assert parser.parse_args(["coverage", "P.yaml", "--tests", "t", "--min", "100"]).min == 100
+    for bad in ("101", "-1", "abc", "nan", "100.01"):
+        with pytest.raises(SystemExit) as exc:
+            parser.parse_args(["coverage", "P.yaml", "--tests", "t", "--min", bad])
+        assert exc.value.code == 2
+        assert "argument --min" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parser.parse_args(["coverage", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())  # wrapping depends on the terminal's width
+    assert "--tests PATH a case file" in help_text and "[PATH ...]" not in help_text
+    assert "html: a standalone page" in help_text  # --format has a help text
+    assert "coverage policies/pinggu_2020.yaml --tests policies/tests --min 100" in help_text  # an example
