@@ -685,7 +685,7 @@ def _decide(
             unknown.append(exc.fact)
             continue
         used = usage_limits.get((limit.id, scope), ())
-        counted = counts in used
+        counted = tuple([_plain(v) for v in counts]) in used  # usage holds counts as grants record them (_plain)
         ok = counted or len(used) < limit.times
         if steps is not None:
             steps.append(("limit", limit, scope, len(used), counts, counted, ok))
@@ -985,7 +985,6 @@ def _generate(
 
         # limits
         grant_parts: list[str] = []
-        plain_counts: list[str] = []
         usage_updates: list[str] = []  # what Usage.add would do with the grant, done here
         if plan.limits:
             out("    limits = usage.limits")
@@ -1010,7 +1009,9 @@ def _generate(
             out("    else:")
             out(f"        lkey{j} = (LID{j}, lscope{j})")
             out(f"        used = limits_get(lkey{j}, ())")
-            out(f"        counted = counts{j} in used")
+            values = ", ".join(plain(v).format("_plain") for v in count_vars)
+            out(f"        pc{j} = ({values},)")  # as grants record them, and as `usage` holds them
+            out(f"        counted = pc{j} in used")
             out(f"        ok = counted or len(used) < LT{j}")
             if trace:
                 out(f"        steps.append(('limit', L{j}, lscope{j}, len(used), counts{j}, counted, ok))")
@@ -1018,8 +1019,6 @@ def _generate(
             out(f"            reasons.append(LR{j})")
             out(f"        has_l{j} = True")
             grant_parts.append(f"(NEW(CO, ('limit', LID{j}, lscope{j}, NO_AMOUNT, pc{j})),) if has_l{j} else ()")
-            values = ", ".join(plain(v).format("_plain") for v in count_vars)
-            plain_counts.append(f"    pc{j} = ({values},) if has_l{j} else None")
             usage_updates.append(f"    if has_l{j}:\n        limits.setdefault(lkey{j}, set()).add(pc{j})")
         # caps
         out("    granted = asked")
@@ -1130,7 +1129,6 @@ def _generate(
             f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, granted, (), (), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
         )
         consumes = " + ".join(f"({part})" for part in grant_parts) if grant_parts else "()"
-        lines.extend(plain_counts)
         out(f"    grant = NEW(GR, (claim.claim_id, item.id, RULE_ID, claim.applicant_id, claim.funding_year, granted, {consumes}))")
         lines.extend(usage_updates)
         out(

@@ -261,3 +261,45 @@ def test_arithmetic_ignores_the_callers_decimal_context(policy: engine.CompiledP
         assert "61.89" in text and "4,261.89" in text
         assert decimal.getcontext() is hostile
     assert decimal.getcontext().prec == 28  # restored
+
+
+@pytest.mark.parametrize("path", ["compiled", "generic"])
+@pytest.mark.parametrize("trace", [True, False])
+def test_a_limit_counting_a_date_recognises_a_value_already_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, trace: bool
+) -> None:
+    """A limit whose one time is keyed by a date fact: grants record the key as text ("2021-06-01"), and the
+    evaluator must compare like with like. Policy copy: pledge-three-times counts [item.loan_id, item.date].
+    History (R11, R29): LOAN-1 on 2021-06-01, LOAN-2 on 2021-05-01, LOAN-3 on 2021-04-01 already counted, 3 of 3.
+    By hand: LOAN-1 on 2021-06-01 again is the same time, not a fourth -> granted 100,000 × 50% = 50,000.00;
+    LOAN-4 on 2021-06-01 would be a fourth time -> refused by pledge-three-times."""
+    import shutil
+
+    from engine import evaluator
+
+    shutil.copytree(POLICY_PATH.parent / "texts", tmp_path / "texts")
+    text = POLICY_PATH.read_text(encoding="utf-8")
+    old = "counting: [item.loan_id, claim.funding_year]"
+    assert text.count(old) == 1
+    (tmp_path / "pledge_by_date.yaml").write_text(text.replace(old, "counting: [item.loan_id, item.date]"), encoding="utf-8")
+    policy = engine.load_policy(tmp_path / "pledge_by_date.yaml")
+    if path == "generic":
+        monkeypatch.setattr(evaluator._context(policy), "compiled_by_type", ({}, {}))
+
+    from conftest import ENTERPRISE_ID, history_grant
+
+    def counted(n: int, loan: str, day: str) -> dict[str, object]:
+        return history_grant("pledge-loan-interest", "10000.00", {"limit": "pledge-three-times", "scope": [ENTERPRISE_ID], "counts": [loan, day]},
+                             claim_id=f"H-{n}", item_id=f"h{n}")
+
+    history = [counted(1, "LOAN-1", "2021-06-01"), counted(2, "LOAN-2", "2021-05-01"), counted(3, "LOAN-3", "2021-04-01")]
+    again = engine.evaluate(policy, claim(item("pledge_loan_interest", "l1", loan_id="LOAN-1", date="2021-06-01"), history=history), trace=trace)
+    assert (again.items[0].status, str(again.items[0].amount)) == ("granted", "50000.00")
+    assert again.items[0].grant is not None
+    assert [c.counts for c in again.items[0].grant.consumes if c.kind == "limit"] == [("LOAN-1", "2021-06-01")]
+    if trace:
+        (step,) = [s for s in again.to_dict()["items"][0]["steps"] if s["step"] == "limit"]
+        assert (step["used_before"], step["already_counted"], step["used_after"], step["result"]) == (3, True, 3, True)
+    fourth = engine.evaluate(policy, claim(item("pledge_loan_interest", "l4", loan_id="LOAN-4", date="2021-06-01"), history=history), trace=trace)
+    assert fourth.items[0].status == "refused"
+    assert [r.check for r in fourth.items[0].reasons] == ["pledge-three-times"]
