@@ -2,7 +2,9 @@
 
 python -m engine batch --policy POLICY [--policy POLICY...] INPUT [--ledger URL] [--commit] [--replace] [--out DIR] [--quiet]
 python -m engine batch-template --policy POLICY OUT.xlsx [--from CLAIMS.jsonl]
-python -m engine ledger verify|grants|reverse|finding --policy POLICY [--ledger URL] ...
+python -m engine ledger info|verify|grants|reverse|finding [--policy POLICY] [--ledger URL] ...
+
+info, verify and grants only read: a ledger that does not exist is an error (exit 1), never created.
 
 `--policy` may be repeated or name a folder (engine.versions): each application is decided by the
 version in force for its funding year; a template is drawn for the newest version (and says so).
@@ -18,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from .batch import budget_table, run_batch
 from .cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
 from .errors import EngineError
-from .ledger import LEDGER_ENV, Ledger, LedgerError, default_url
+from .ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from .tabular import InputError, open_input, write_claims_workbook
 from .versions import PolicySet, add_policy_argument, load_versions, print_warnings
 
@@ -71,6 +73,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
             trace=not args.no_trace,
             quiet=args.quiet,
         )
+    except LedgerUrlError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     except (InputError, LedgerError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
@@ -119,7 +124,10 @@ def cmd_template(args: argparse.Namespace) -> int:
 def _configure_ledger(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["verify", "grants", "reverse", "finding", "info"], help="what to do")
     add_policy_argument(
-        p, required=False, help="verify: policy YAML file; repeat it (or give a folder) for several versions: each grant is held to its own"
+        p,
+        required=False,
+        help="verify, finding (required): policy YAML file; repeat it (or give a folder) for several versions: verify holds each grant "
+        "to its own; finding checks the fact and its value against the applicant vocabulary; reverse: the money quantum (default 0.01)",
     )
     p.add_argument("--ledger", metavar="URL", help=f"ledger URL (default: ${LEDGER_ENV} or {default_url()})")
     p.add_argument("--applicant", metavar="ID", help="grants/finding: the applicant")
@@ -132,49 +140,86 @@ def _configure_ledger(p: argparse.ArgumentParser) -> None:
     p.add_argument("--date", metavar="YYYY-MM-DD", help="reverse: date of the decision to reclaim the funds")
 
 
-def cmd_ledger(args: argparse.Namespace) -> int:
+READ_ONLY = ("info", "verify", "grants")  # never create a ledger: a mistyped path is an error, not a new empty ledger
+
+
+def open_ledger(url: str | None, *, create: bool) -> Ledger | int:
+    """The ledger at `url`, or the exit code after a one-line error (unknown URL kind: usage error)."""
     try:
-        ledger = Ledger(args.ledger)
+        return Ledger(url, create=create)
+    except LedgerUrlError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     except LedgerError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    versions: PolicySet | None = None
+    if args.action in ("verify", "finding") and not args.policy:
+        print(f"{args.action} needs --policy", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "reverse" and not (args.claim and args.item and args.reason):
+        print("reverse needs --claim, --item and --reason", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "finding" and not (args.applicant and args.fact and args.value and args.reason):
+        print("finding needs --policy, --applicant, --fact, --value and --reason", file=sys.stderr)
+        return EXIT_USAGE
+    if args.policy:
+        versions = _versions(args.policy)
+        if versions is None:
+            return EXIT_INVALID
+    returned: Decimal | None = None
+    if args.action == "reverse":
+        quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
+        try:
+            returned = Decimal(args.returned) if args.returned else None
+        except InvalidOperation:
+            print(f"--returned {args.returned!r} is not an amount", file=sys.stderr)
+            return EXIT_USAGE
+        try:  # checked before the ledger is opened (or created)
+            check_reversal(returned, args.date, quantum)
+        except LedgerError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_INVALID
+    if args.action == "finding":
+        assert versions is not None
+        try:
+            check_finding(versions.versions, args.applicant, args.fact, args.value)
+        except LedgerError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_INVALID
+    ledger = open_ledger(args.ledger, create=args.action not in READ_ONLY)
+    if isinstance(ledger, int):
+        return ledger
     with ledger:
-        if args.action == "info":
-            print(json.dumps({"url": ledger.url, "schema_version": ledger.schema_version(), **ledger.counts()}, indent=2))
-        elif args.action == "verify":
-            if not args.policy:
-                print("verify needs --policy", file=sys.stderr)
-                return EXIT_USAGE
-            versions = _versions(args.policy)
-            if versions is None:
-                return EXIT_INVALID
-            problems = ledger.verify(versions.versions)
-            for p in problems:
-                print(p)
-            print(f"{len(problems)} violation(s)", file=sys.stderr)
-            return EXIT_INVALID if problems else EXIT_OK
-        elif args.action == "grants":
-            for g in ledger.grants(applicant_id=args.applicant, include_superseded=True):
-                print(json.dumps(g, ensure_ascii=False))
-        elif args.action == "reverse":
-            if not (args.claim and args.item and args.reason):
-                print("reverse needs --claim, --item and --reason", file=sys.stderr)
-                return EXIT_USAGE
-            try:
-                returned = Decimal(args.returned) if args.returned else None
-            except InvalidOperation:
-                print(f"--returned {args.returned!r} is not an amount", file=sys.stderr)
-                return EXIT_USAGE
-            try:
-                print(ledger.reverse(args.claim, args.item, reason=args.reason, returned=returned, decided_on=args.date))
-            except LedgerError as err:
-                print(f"error: {err}", file=sys.stderr)
-                return EXIT_INVALID
-        elif args.action == "finding":
-            if not (args.applicant and args.fact and args.value and args.reason):
-                print("finding needs --applicant, --fact, --value and --reason", file=sys.stderr)
-                return EXIT_USAGE
-            print(ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason))
+        try:
+            return _ledger_action(args, ledger, versions, returned)
+        except LedgerError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_INVALID
+
+
+def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet | None, returned: Decimal | None) -> int:
+    if args.action == "info":
+        print(json.dumps({"url": masked_url(ledger.url), "schema_version": ledger.schema_version(), **ledger.counts()}, indent=2))
+    elif args.action == "verify":
+        assert versions is not None
+        problems = ledger.verify(versions.versions)
+        for p in problems:
+            print(p)
+        print(f"{len(problems)} violation(s)", file=sys.stderr)
+        return EXIT_INVALID if problems else EXIT_OK
+    elif args.action == "grants":
+        for g in ledger.grants(applicant_id=args.applicant, include_superseded=True):
+            print(json.dumps(g, ensure_ascii=False))
+    elif args.action == "reverse":
+        quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
+        print(ledger.reverse(args.claim, args.item, reason=args.reason, returned=returned, decided_on=args.date, quantum=quantum))
+    elif args.action == "finding":
+        assert versions is not None
+        print(ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions))
     return EXIT_OK
 
 

@@ -37,9 +37,11 @@ serialised, so they can never jointly exceed a cap or a limit.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -47,13 +49,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
-from .claims import Claim, parse_claim
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .claims import Claim, _Converter, claim_schema, parse_claim
 from .decision import Decision
 from .evaluator import evaluate_claim
 from .expressions import MissingFact
 from .history import Consumption, Grant, Usage
-from .model import CompiledPolicy
+from .model import CompiledPolicy, FactSpec
 from .quantities import format_money
 
 SCHEMA_VERSION = 2
@@ -69,6 +74,14 @@ def default_url() -> str:
 
 class LedgerError(Exception):
     """A ledger operation that cannot be done as asked (not a crash)."""
+
+
+class LedgerUrlError(LedgerError):
+    """A ledger URL of a kind the engine does not know (a usage error, not a broken ledger)."""
+
+
+class LedgerMissing(LedgerError):
+    """A read-only use of a ledger that does not exist (a mistyped path must not create one)."""
 
 
 class AlreadyCommitted(LedgerError):
@@ -192,13 +205,21 @@ class _Tx:
 class _SQLite:
     types: ClassVar[dict[str, str]] = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "blob": "BLOB"}
 
-    def __init__(self, url: str, path: str) -> None:
+    def __init__(self, url: str, path: str, *, create: bool = True) -> None:
         self.url = url
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=120.0, check_same_thread=False)
+            if not create and not Path(path).is_file():
+                raise LedgerMissing(f"no ledger at {url}: {path} does not exist (nothing is created by a read-only command)")
+            if create:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=120.0, check_same_thread=False)
+            self.conn.execute("PRAGMA busy_timeout = 120000")
+        except sqlite3.Error as err:
+            raise LedgerError(f"cannot open the ledger {url}: {err}") from None
         self.conn.execute("PRAGMA busy_timeout = 120000")
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
+            self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
         self.conn.execute("PRAGMA foreign_keys = ON")
 
@@ -245,7 +266,11 @@ class _Postgres:
         except ModuleNotFoundError:  # pragma: no cover - depends on the installation
             raise LedgerError("a postgresql:// ledger needs psycopg 3: pip install 'policy-engine[postgres]'") from None
         self.url = url
-        self.conn = psycopg.connect(url, autocommit=True)
+        try:
+            self.conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as err:
+            reason = " ".join(str(err).split()) or type(err).__name__
+            raise LedgerError(f"cannot connect to the ledger {masked_url(url)}: {reason}") from None
 
     @staticmethod
     def _sql(sql: str) -> str:
@@ -301,19 +326,105 @@ class _Postgres:
         self.conn.close()
 
 
-def _connect(url: str) -> _Backend:
+def masked_url(url: str) -> str:
+    """`url` with any password replaced by ***, fit to print."""
+    url = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    if not password:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def _connect(url: str, *, create: bool = True) -> _Backend:
     if url.startswith("sqlite://"):
         path = url[len("sqlite://") :]
         if path.startswith("/"):
             path = path[1:]  # sqlite:///rel/path -> rel/path; sqlite:////abs/path -> /abs/path
         if not path:
             raise LedgerError(f"{url}: no file in the SQLite URL (sqlite:///path/to/ledger.sqlite)")
-        return _SQLite(url, path)
+        return _SQLite(url, path, create=create)
     if url.startswith(("postgresql://", "postgres://")):
         return _Postgres(url)
     if "://" not in url:  # a bare path
-        return _SQLite(f"sqlite:///{url}", url)
-    raise LedgerError(f"{url}: unknown ledger URL (use sqlite:///path or postgresql://...)")
+        return _SQLite(f"sqlite:///{url}", url, create=create)
+    raise LedgerUrlError(f"{masked_url(url)}: unknown ledger URL (use sqlite:///path or postgresql://...)")
+
+
+def check_reversal(returned: Decimal | None, decided_on: str | None, quantum: Decimal = Decimal("0.01")) -> None:
+    """A reversal's own checks: a positive amount, a whole number of `quantum` (never rounded); a real YYYY-MM-DD date."""
+    if returned is not None:
+        if not returned.is_finite() or returned <= 0:
+            raise LedgerError(f"the amount returned must be positive, not {returned}")
+        try:
+            whole = returned % quantum == 0 and returned <= MAX_RETURNED
+        except ArithmeticError:  # an absurd exponent
+            whole = False
+        if not whole:
+            raise LedgerError(
+                f"the amount returned {returned} is not a whole number of {quantum} (the policy's quantum; nothing is rounded) or is out of range"
+            )
+    if decided_on is not None:
+        try:
+            if not _DATE_RE.match(decided_on):
+                raise ValueError
+            _dt.date.fromisoformat(decided_on)
+        except ValueError:
+            raise LedgerError(f"the decision date {decided_on!r} is not a real date YYYY-MM-DD") from None
+
+
+MAX_RETURNED = Decimal("999999999999.99")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_FINDING_TYPES = ("date", "string", "identifier", "enum", "money")  # facts whose claim form is one text (a finding is stored as text)
+
+
+def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_id: str, fact: str, value: str) -> None:
+    """Refuse a finding the policy could not use: an applicant id not in the claims' form, a fact not in the
+    applicant vocabulary (with a did-you-mean), a fact not stated as one text, or a value not of the fact's type.
+
+    The checks are the claims' own (the applicant schema of `engine.claims` and its converter). With several
+    versions, the newest that knows the fact decides.
+    """
+    versions = [policy] if isinstance(policy, CompiledPolicy) else sorted(policy, key=lambda v: v.funding_years)
+    if not versions:
+        raise LedgerError("a finding needs a policy")
+    known = [v for v in reversed(versions) if fact in v.applicant_facts and fact != "id"]
+    if not known:
+        vocabulary = sorted({f for v in versions for f in v.applicant_facts if f != "id"})
+        close = difflib.get_close_matches(fact, vocabulary, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (applicant facts: {', '.join(vocabulary)})"
+        raise LedgerError(f"{fact!r} is not an applicant fact of the policy{hint}")
+    chosen = known[0]
+    spec = chosen.applicant_facts[fact]
+    if spec.type not in _FINDING_TYPES:
+        raise LedgerError(f"{fact} is a {spec.type} fact; a finding records a date, a text, an amount or one of a list of values")
+    problems = []
+    for name, given in (("id", applicant_id), (fact, value)):
+        id_spec = chosen.applicant_facts[name]
+        schema = claim_schema(chosen)["$defs"]["applicant"]["properties"][name]
+        if any(True for _ in Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(given)):
+            problems.append(_finding_problem(id_spec, name, given))
+            continue
+        conv = _Converter(chosen)
+        conv.value(id_spec, given, ("applicant", name))
+        problems.extend(f"applicant {name} {p.message}" + (f" (expected {p.expected})" if p.expected else "") for p in conv.problems)
+    if problems:
+        raise LedgerError("; ".join(problems))
+
+
+def _finding_problem(spec: FactSpec, name: str, given: str) -> str:
+    expected = {
+        "date": "a date YYYY-MM-DD that exists",
+        "money": "an amount of yuan: digits with at most two decimals",
+        "enum": "one of: " + ", ".join(spec.values or ()),
+        "identifier": f"{spec.label.en} ({spec.label.zh})",
+    }.get(spec.type, "printable text")
+    return f"applicant {name} {given!r} is not a valid {spec.type} (expected {expected})"
 
 
 def _now() -> str:
@@ -401,14 +512,23 @@ _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept refer
 
 
 class Ledger:
-    """A grants ledger at a URL. Open with `Ledger(url)`; close with `close()` or use as a context manager."""
+    """A grants ledger at a URL. Open with `Ledger(url)`; close with `close()` or use as a context manager.
+
+    `create=False` (read-only commands): a ledger that does not exist -- no SQLite file, or no ledger
+    tables on the server -- raises `LedgerMissing` instead of being created (an existing one of an
+    older schema is still brought up to date).
+    """
 
     def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = url or default_url()
-        self._db = _connect(self.url)
+        self._db = _connect(self.url, create=create)
         self._pid = os.getpid()
-        if create:
-            self.migrate()
+        if not create and self.schema_version() == 0:
+            self._db.close()
+            raise LedgerMissing(
+                f"no ledger at {masked_url(self.url)}: it holds no ledger tables (nothing is created by a read-only command)"
+            )
+        self.migrate()
 
     @property
     def db(self) -> _Backend:
@@ -640,11 +760,23 @@ class Ledger:
             if keys:
                 self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in sorted(keys)])
 
-    def reverse(self, claim_id: str, item_id: str, *, reason: str, returned: Decimal | None = None, decided_on: str | None = None) -> int:
+    def reverse(
+        self,
+        claim_id: str,
+        item_id: str,
+        *,
+        reason: str,
+        returned: Decimal | None = None,
+        decided_on: str | None = None,
+        quantum: Decimal = Decimal("0.01"),
+    ) -> int:
         """Record that a grant's funds were (to be) returned. Its own entry; the grant keeps counting against caps and limits.
 
-        `returned` (default: the amount granted) must be positive, and all the grant's reversals together at most its amount.
+        `returned` (default: the amount granted) must be positive, a whole number of `quantum` (the policy's
+        money quantum; never rounded), and all the grant's reversals together at most its amount.
+        `decided_on`: the date of the decision to reclaim, a real YYYY-MM-DD date.
         """
+        check_reversal(returned, decided_on, quantum)
         with self.db.locked():
             rows = self.db.query(
                 "SELECT id, applicant_id, amount FROM grants WHERE claim_id = ? AND item_id = ? AND superseded = 0", (claim_id, item_id)
@@ -674,8 +806,15 @@ class Ledger:
                 "id",
             )
 
-    def record_finding(self, applicant_id: str, fact: str, value: str, *, reason: str) -> int:
-        """Record a fact about an applicant (e.g. the date of a finding that bars it for some years)."""
+    def record_finding(
+        self, applicant_id: str, fact: str, value: str, *, reason: str, policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None
+    ) -> int:
+        """Record a fact about an applicant (e.g. the date of a finding that bars it for some years).
+
+        With `policy` (the CLI always gives it) the finding is checked first (`check_finding`).
+        """
+        if policy is not None:
+            check_finding(policy, applicant_id, fact, value)
         with self.db.locked():
             return self.db.insert(
                 "INSERT INTO findings (applicant_id, fact, value, reason, recorded_at) VALUES (?, ?, ?, ?, ?)",

@@ -1,0 +1,232 @@
+"""`python -m engine ledger ...` refuses what it cannot do as asked: a read-only command never creates a ledger,
+an unreachable server or an unknown URL is one line (no traceback), a finding and a reversal are checked before
+anything is recorded. Exit codes are the CLI's: 1 invalid, 2 usage (engine.cli.EXIT_INVALID / EXIT_USAGE).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import ENTERPRISE_ID, claim, item
+
+from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from engine.ledger import Ledger, LedgerError, LedgerMissing, LedgerUrlError, check_finding, check_reversal, masked_url
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = str(ROOT / "policies" / "pinggu_2020.yaml")
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def one_line_error(r: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+# --- 1. read-only commands never create a ledger -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "url"),
+    [
+        (("info",), "sqlite:///{tmp}/no/such/dir/x.sqlite"),
+        (("grants", "--applicant", ENTERPRISE_ID), "sqlite:///typo-ledger.sqlite"),
+        (("verify", "--policy", POLICY), "sqlite:///typo-ledger.sqlite"),
+        (("grants",), "typo.sqlite"),
+    ],
+)
+def test_read_only_commands_refuse_a_missing_ledger(tmp_path, args, url):
+    url = url.format(tmp=tmp_path)
+    r = run(tmp_path, "ledger", *args, "--ledger", url)
+    assert r.returncode == EXIT_INVALID
+    line = one_line_error(r)
+    assert line.startswith(f"error: no ledger at {url if '://' in url else 'sqlite:///' + url}: ")
+    assert r.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no directory, no file created
+
+
+def test_read_only_commands_work_on_an_existing_ledger(policy, tmp_path):
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="C-2021"))
+    r = run(tmp_path, "ledger", "info", "--ledger", url)
+    assert r.returncode == EXIT_OK and '"active_grants": 1' in r.stdout
+    r = run(tmp_path, "ledger", "verify", "--policy", POLICY, "--ledger", url)
+    assert r.returncode == EXIT_OK and r.stderr.strip() == "0 violation(s)"
+
+
+def test_an_empty_file_is_not_a_ledger_for_a_read_only_command(tmp_path):
+    (tmp_path / "empty.sqlite").write_bytes(b"")
+    with pytest.raises(LedgerMissing, match="holds no ledger tables"):
+        Ledger(f"sqlite:///{tmp_path}/empty.sqlite", create=False)
+    assert (tmp_path / "empty.sqlite").read_bytes() == b""
+
+
+def test_writing_commands_still_create_the_ledger(policy, tmp_path):
+    url = f"sqlite:///{tmp_path}/new/dir/ledger.sqlite"
+    r = run(
+        tmp_path,
+        "ledger",
+        "finding",
+        "--policy",
+        POLICY,
+        "--applicant",
+        ENTERPRISE_ID,
+        "--fact",
+        "fraud_finding_date",
+        "--value",
+        "2021-06-30",
+        "--reason",
+        "fraud found",
+        "--ledger",
+        url,
+    )
+    assert r.returncode == EXIT_OK, r.stderr
+    with Ledger(url, create=False) as ledger:
+        assert ledger.facts_on_record(ENTERPRISE_ID) == {"fraud_finding_date": "2021-06-30"}
+
+
+# --- 2. unreachable server, unknown URL ------------------------------------------------
+
+
+def test_unreachable_postgresql_is_one_line_with_the_password_masked(tmp_path):
+    pytest.importorskip("psycopg")
+    url = "postgresql://postgres:s3cret@127.0.0.1:1/nodb"  # port 1: nothing listens there
+    for args in (
+        ("ledger", "info", "--ledger", url),
+        ("batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--ledger", url),
+    ):
+        r = run(tmp_path, *args, *(["--out", str(tmp_path / "o")] if args[0] == "batch" else []))
+        assert r.returncode == EXIT_INVALID
+        line = one_line_error(r)
+        assert line.startswith("error: cannot connect to the ledger postgresql://postgres:***@127.0.0.1:1/nodb: ")
+        assert "s3cret" not in r.stderr and "refused" in line.lower()
+
+
+def test_unknown_url_scheme_is_a_usage_error(tmp_path):
+    for args in (("ledger", "info"), ("batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--out", "o")):
+        r = run(tmp_path, *args, "--ledger", "mysql://u:pw@db/x")
+        assert r.returncode == EXIT_USAGE
+        assert one_line_error(r) == "error: mysql://u:***@db/x: unknown ledger URL (use sqlite:///path or postgresql://...)"
+    with pytest.raises(LedgerUrlError):
+        Ledger("mysql://x")
+
+
+def test_masked_url():
+    assert masked_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert masked_url("postgresql://u@h/db?password=x&sslmode=require") == "postgresql://u@h/db?password=***&sslmode=require"
+    assert masked_url("sqlite:///a/b.sqlite") == "sqlite:///a/b.sqlite"
+
+
+# --- 3. findings are checked against the policy ------------------------------------------
+
+
+def finding(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run(tmp_path, "ledger", "finding", "--reason", "fraud found", "--ledger", f"sqlite:///{tmp_path}/l.sqlite", *extra)
+
+
+def test_finding_needs_a_policy(tmp_path):
+    r = finding(tmp_path, "--applicant", ENTERPRISE_ID, "--fact", "fraud_finding_date", "--value", "2021-06-30")
+    assert r.returncode == EXIT_USAGE and "finding needs --policy" in r.stderr
+    assert not (tmp_path / "l.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("applicant", "fact", "value", "message"),
+    [
+        (
+            ENTERPRISE_ID,
+            "fraud_finding_dat",
+            "2021-06-30",
+            "'fraud_finding_dat' is not an applicant fact of the policy; did you mean 'fraud_finding_date'?",
+        ),
+        (
+            ENTERPRISE_ID,
+            "fraud_finding_date",
+            "2021-13-01",
+            "applicant fraud_finding_date '2021-13-01' is not a valid date (expected a date YYYY-MM-DD that exists)",
+        ),
+        (
+            ENTERPRISE_ID,
+            "fraud_finding_date",
+            "2021-02-29",
+            "applicant fraud_finding_date '2021-02-29' is not a valid date",
+        ),  # 2021: no 29 Feb
+        (ENTERPRISE_ID, "fraud_finding_date", "30/06/2021", "is not a valid date"),
+        (ENTERPRISE_ID, "actually_operating", "true", "actually_operating is a boolean fact"),
+        (ENTERPRISE_ID, "id", "x", "'id' is not an applicant fact"),
+        ("not-an-id", "fraud_finding_date", "2021-06-30", "applicant id 'not-an-id' is not a valid identifier"),
+        (ENTERPRISE_ID[:-1] + ("0" if ENTERPRISE_ID[-1] != "0" else "1"), "fraud_finding_date", "2021-06-30", "fails its check character"),
+    ],
+)
+def test_a_bad_finding_is_refused(policy, applicant, fact, value, message):
+    with pytest.raises(LedgerError) as err:
+        check_finding(policy, applicant, fact, value)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(("fact", "value"), [("fraud_finding_dat", "2021-06-30"), ("fraud_finding_date", "2021-13-01")])
+def test_the_cli_refuses_a_bad_finding_and_records_nothing(tmp_path, fact, value):
+    r = finding(tmp_path, "--policy", POLICY, "--applicant", ENTERPRISE_ID, "--fact", fact, "--value", value)
+    assert r.returncode == EXIT_INVALID
+    assert one_line_error(r).startswith("error: ")
+    assert not (tmp_path / "l.sqlite").exists()  # checked before the ledger is even opened
+
+
+def test_check_finding_accepts_what_claims_accept(policy):
+    check_finding(policy, ENTERPRISE_ID, "fraud_finding_date", "2021-06-30")
+    with pytest.raises(LedgerError, match="did you mean 'kind'"):
+        check_finding(policy, ENTERPRISE_ID, "knd", "enterprise")
+    with pytest.raises(LedgerError, match="is not a valid enum"):
+        check_finding(policy, ENTERPRISE_ID, "kind", "martian")
+
+
+def test_record_finding_with_a_policy_checks_it(policy, tmp_path):
+    with Ledger(f"sqlite:///{tmp_path}/l.sqlite") as ledger:
+        with pytest.raises(LedgerError, match="not a valid date"):
+            ledger.record_finding(ENTERPRISE_ID, "fraud_finding_date", "2021-13-01", reason="x", policy=policy)
+        assert ledger.counts()["findings"] == 0
+
+
+# --- 4. reversals: no silent rounding, real dates -----------------------------------------
+
+
+def test_reversal_amount_and_date_are_checked(policy, tmp_path):
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="C-2021"))  # 第七条（三）: 5万
+    base = ("ledger", "reverse", "--claim", "C-2021", "--item", "c1", "--reason", "funds reclaimed", "--ledger", url)
+    for extra, message in [
+        (("--returned", "1.234"), "the amount returned 1.234 is not a whole number of 0.01"),
+        (("--returned", "1.234", "--policy", POLICY), "the amount returned 1.234 is not a whole number of 0.01"),
+        (("--returned", "0"), "must be positive"),
+        (("--returned", "-5"), "must be positive"),
+        (("--returned", "1e999999"), "is not a whole number"),
+        (("--date", "yesterday"), "the decision date 'yesterday' is not a real date YYYY-MM-DD"),
+        (("--date", "2022-13-45"), "the decision date '2022-13-45' is not a real date YYYY-MM-DD"),
+        (("--date", "2022-9-1"), "is not a real date"),
+    ]:
+        r = run(tmp_path, *base, *extra)
+        assert r.returncode == EXIT_INVALID, extra
+        assert message in one_line_error(r), extra
+    with Ledger(url) as ledger:
+        assert ledger.reversals() == []
+    r = run(tmp_path, *base, "--returned", "1234.50", "--date", "2022-09-01", "--policy", POLICY)
+    assert r.returncode == EXIT_OK, r.stderr
+    with Ledger(url) as ledger:
+        [rev] = ledger.reversals()
+        assert (rev["returned"], rev["decided_on"]) == ("1234.50", "2022-09-01")
+
+
+def test_check_reversal_with_a_coarser_quantum():
+    check_reversal(Decimal("100"), None, Decimal("1"))
+    with pytest.raises(LedgerError, match="not a whole number of 1"):
+        check_reversal(Decimal("100.50"), None, Decimal("1"))
