@@ -1,10 +1,8 @@
 """Command line: `python -m engine <command>` (also installed as `policy-engine`).
 
-Exit codes (documented in `--help` and the README):
-  0  success (decisions produced; every application decided)
-  1  invalid input: the policy or a claim has errors (all are printed)
-  2  usage error (unknown option, missing file argument)
-  3  partial: a batch where some applications got error records
+Exit codes: EXIT_CODES below is the one text of what each code means and which command
+returns it (the footer of `--help`, and the README's list); EXIT_WHEN gives each
+command's own footer.
 """
 
 from __future__ import annotations
@@ -24,9 +22,53 @@ from .policy import load_policy
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
-EPILOG = """exit codes: 0 success; 1 invalid policy or claim (every problem is printed
-with file:line:column, the field and what was expected); 2 usage error;
-3 a batch finished but some applications got error records."""
+EXIT_CODES = """exit codes:
+  0  success: everything asked was done (and every check passed)
+  1  invalid input or a failed check -- every problem is printed (file:line:column, field, expected):
+       a policy or a claim has errors (every command that reads one);
+       test: a case failed, or no case was found;  coverage: under --min;
+       lint: errors were found (with --strict: warnings too);  versions: overlapping versions;
+       ledger: verify found violations, or the ledger refused the action;
+       batch, diff --claims: the input as a whole cannot be read (unknown format, unknown columns)
+  2  usage error: unknown option, missing argument, an option that needs another
+  3  finished, but some inputs failed (each named with its line, or sheet and row, and field):
+       batch: some applications got error records (errors.jsonl);
+       report: some claims got an error row;  diff --claims: some claims could not be compared"""
+
+#: Each command's footer: (what exit code 1 means for it, what 3 means or None). Codes 0 and 2 are the same everywhere.
+EXIT_WHEN: dict[str, tuple[str, str | None]] = {
+    "validate": ("a policy has errors", None),
+    "evaluate": ("the policy or the claim has errors", None),
+    "schema": ("the policy has errors", None),
+    "explain": ("the policy or the claim has errors, or the decision was made under another policy text", None),
+    "report": ("a policy has errors", "some claims got an error row (the report is written)"),
+    "batch": (
+        "a policy has errors, the input as a whole cannot be read, or the ledger fails",
+        "the batch finished but some applications got error records (see errors.jsonl)",
+    ),
+    "batch-template": ("the policy or the input has errors", None),
+    "ledger": ("verify found violations, the ledger refused the action, or a policy has errors", None),
+    "lint": ("errors were found (with --strict: warnings too), or a policy cannot be read", None),
+    "test": ("a case failed, no case was found, or a case file or the policy has errors", None),
+    "coverage": ("clause or branch coverage is under --min, or the policy or a case file has errors", None),
+    "diff": (
+        "a policy has errors, or the --claims input as a whole cannot be read",
+        "some claims could not be compared (each named with line/row and field)",
+    ),
+    "versions": ("versions overlap, or a policy has errors", None),
+}
+
+
+def exit_epilog(command: str | None = None) -> str:
+    """The exit-code footer of `--help`: all codes for the program, a command's own otherwise."""
+    when = EXIT_WHEN.get(command) if command else None
+    if when is None:
+        return EXIT_CODES
+    one, three = when
+    lines = ["exit codes:", "  0  success", f"  1  {one}", "  2  usage error (unknown option, missing argument)"]
+    if three:
+        lines.append(f"  3  {three}")
+    return "\n".join(lines)
 
 
 def _print_error(err: EngineError, as_json: bool = False) -> None:
@@ -144,13 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policy-engine",
         description="Evaluate subsidy claims against a policy written as data, and explain every decision.",
-        epilog=EPILOG,
+        epilog=exit_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, configure, run) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name, help=help_text, description=help_text, epilog=exit_epilog(name), formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         configure(p)
         p.set_defaults(run=run)
     return parser
