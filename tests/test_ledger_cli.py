@@ -230,3 +230,22 @@ def test_check_reversal_with_a_coarser_quantum():
     check_reversal(Decimal("100"), None, Decimal("1"))
     with pytest.raises(LedgerError, match="not a whole number of 1"):
         check_reversal(Decimal("100.50"), None, Decimal("1"))
+
+
+def test_read_only_refuses_an_empty_postgresql_schema_and_creates_no_tables(tmp_path):
+    from test_ledger_support import make_ledger_url
+
+    gen = make_ledger_url("postgresql", tmp_path)  # skips, saying why, without $POLICY_ENGINE_TEST_PG
+    url = next(gen)
+    try:
+        r = run(tmp_path, "ledger", "info", "--ledger", url)
+        assert r.returncode == EXIT_INVALID
+        assert "holds no ledger tables" in one_line_error(r)
+        with pytest.raises(LedgerMissing):
+            Ledger(url, create=False)
+        with Ledger(url) as ledger:  # a writing use creates it; then reading works
+            assert ledger.counts()["grants"] == 0
+        with Ledger(url, create=False) as ledger:
+            assert ledger.schema_version() == 2
+    finally:
+        gen.close()
