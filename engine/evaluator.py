@@ -183,14 +183,19 @@ def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:
     return form
 
 
-_CONTEXTS: dict[int, _Context] = {}
+_SLOT = "_evaluator_context"  # where a policy keeps its _Context: on itself, so that both go together
 
 
 def _context(policy: CompiledPolicy) -> _Context:
-    ctx = _CONTEXTS.get(id(policy))
-    if ctx is None or ctx.policy is not policy:
+    """The policy's hot-path constants and compiled rules, made once and kept on the policy object.
+
+    Not in a module-level table: the context (its plans, its generated functions) refers to the policy, so a
+    table would keep every policy ever loaded alive. On the policy, the two form a cycle that the garbage
+    collector frees when the policy is no longer used."""
+    ctx: _Context | None = policy.__dict__.get(_SLOT)
+    if ctx is None or ctx.policy is not policy:  # (a copy of a policy object carries its original's context)
         ctx = _Context(policy)
-        _CONTEXTS[id(policy)] = ctx
+        object.__setattr__(policy, _SLOT, ctx)  # a frozen dataclass: its fields stay immutable, this is a cache
     return ctx
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -1111,17 +1110,39 @@ class TextExplainer:
         return self.sentence_sep.join(out)
 
 
-_RENDERERS: weakref.WeakKeyDictionary[CompiledPolicy, dict[str, Renderer]] = weakref.WeakKeyDictionary()
+class _OnPolicy:
+    """The renderers of each policy, kept on the policy object itself (a mapping's interface, by policy).
+
+    Not a module-level table: a renderer refers to its policy, so even a weak-keyed table would keep every
+    policy ever rendered alive. On the policy, the two form a cycle the garbage collector frees together."""
+
+    SLOT = "_renderers"
+
+    def get(self, policy: CompiledPolicy) -> dict[str, Renderer] | None:
+        found: dict[str, Renderer] | None = policy.__dict__.get(self.SLOT)
+        return found
+
+    def __setitem__(self, policy: CompiledPolicy, value: dict[str, Renderer]) -> None:
+        object.__setattr__(policy, self.SLOT, value)  # a frozen dataclass: its fields stay immutable, this is a cache
+
+    def pop(self, policy: CompiledPolicy, default: dict[str, Renderer] | None = None) -> dict[str, Renderer] | None:
+        found: dict[str, Renderer] | None = policy.__dict__.pop(self.SLOT, default)
+        return found
+
+
+_RENDERERS = _OnPolicy()
 
 
 def renderer(policy: CompiledPolicy, lang: str = "zh") -> Renderer:
     """The compiled renderer of `policy` in `lang`; built on first use, then reused."""
     per_policy = _RENDERERS.get(policy)
-    if per_policy is None:
-        per_policy = _RENDERERS[policy] = {}
-    r = per_policy.get(lang)
-    if r is None:
-        r = per_policy[lang] = Renderer(policy, lang)
+    r = None if per_policy is None else per_policy.get(lang)
+    if r is not None and r.policy is policy:
+        return r
+    if per_policy is None or r is not None:  # none yet, or a copy of a policy object carrying its original's
+        per_policy = {}
+        _RENDERERS[policy] = per_policy
+    r = per_policy[lang] = Renderer(policy, lang)
     return r
 
 

@@ -209,13 +209,13 @@ def test_compiled_rules_decide_exactly_as_the_generic_path(policy: engine.Compil
 
     parsed = [engine.parse_claim(policy, raw) for raw in claims(1500, seed=66)]
     compiled = [(engine.evaluate(policy, c).to_json(), lean(engine.evaluate(policy, c, trace=False))) for c in parsed]
-    evaluator._CONTEXTS[id(policy)] = generic
+    object.__setattr__(policy, evaluator._SLOT, generic)  # the policy keeps its context on itself
     try:
         for c, (json_text, lean_results) in zip(parsed, compiled, strict=True):
             assert engine.evaluate(policy, c).to_json() == json_text, c.claim_id
             assert lean(engine.evaluate(policy, c, trace=False)) == lean_results, c.claim_id
     finally:
-        evaluator._CONTEXTS[id(policy)] = ctx
+        object.__setattr__(policy, evaluator._SLOT, ctx)
     statuses = {json.loads(j)["items"][k]["status"] for j, _ in compiled for k in range(len(json.loads(j)["items"]))}
     assert statuses == {"granted", "reduced", "refused", "incomplete", "referred", "pending_review"}
 
@@ -303,3 +303,37 @@ def test_a_limit_counting_a_date_recognises_a_value_already_counted(
     fourth = engine.evaluate(policy, claim(item("pledge_loan_interest", "l4", loan_id="LOAN-4", date="2021-06-01"), history=history), trace=trace)
     assert fourth.items[0].status == "refused"
     assert [r.check for r in fourth.items[0].reasons] == ["pledge-three-times"]
+
+
+def test_a_policy_no_longer_used_is_freed_with_its_compiled_rules_and_renderers() -> None:
+    """The compiled rules (evaluator) and renderers (render) are cached per policy but do not keep it alive:
+    a service reloading its policy file does not grow without bound."""
+    import gc
+    import weakref
+
+    from engine import evaluator, render
+
+    def alive(cls: type) -> int:
+        return sum(1 for o in gc.get_objects() if type(o) is cls)
+
+    data = engine.loads_json(EXAMPLE.read_text(encoding="utf-8"))
+    gc.collect()
+    before = (alive(evaluator._Context), alive(render.Renderer))
+    refs = []
+    for _ in range(5):
+        policy = engine.load_policy(POLICY_PATH)
+        decision = engine.evaluate(policy, data)
+        assert by_item(decision.to_dict())["p1"]["amount"] == "4200.00"
+        assert "4,200.00" in render.explain(policy, decision, "zh", "text")
+        render.explain(policy, decision, "en", "md")
+        assert render.renderer(policy, "zh") is render.renderer(policy, "zh")  # still cached while in use
+        assert evaluator._context(policy) is evaluator._context(policy)
+        refs.append(weakref.ref(policy))
+        del policy, decision
+    from engine import claims
+
+    for bounded in (claims._validator, claims._split_validators, claims._fast_validator):  # claim parsing's own caches:
+        bounded.cache_clear()  # lru_cache(maxsize=32), bounded -- not what this test is about
+    gc.collect()
+    assert [r() for r in refs] == [None] * 5
+    assert (alive(evaluator._Context), alive(render.Renderer)) == before
