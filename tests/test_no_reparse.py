@@ -1,8 +1,9 @@
 """Regression guard for issue 6: after a policy is loaded, deciding items parses nothing.
 
 Counted, not timed: every parser and compiler an evaluation could reach --
-Python's `ast.parse` and `compile`, the engine's own `compile_expression`,
-simpleeval, jinja2's template parser and compiler, and PyYAML -- is wrapped
+Python's `ast.parse`, `compile`, `exec` and `eval`, the engine's own `compile_expression`,
+its rule code generators and per-policy context, simpleeval, jinja2's template parser
+and compiler, and PyYAML -- is wrapped
 with a counter, then a few hundred items of every type are decided (with and
 without the trace), expanded to the JSON trace and, if the renderer is
 installed, explained in Chinese text. Every counter must stay at zero.
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 
 import engine
-from engine import expressions
+from engine import evaluator, expressions
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -73,6 +74,14 @@ def test_deciding_items_parses_no_expression_and_no_template(policy: engine.Comp
         (yaml, "load"),
         (yaml, "safe_load"),
         (yaml.composer.Composer, "compose_document"),
+        # code generated per claim would not show above (generated sources are compiled once, then cached):
+        (builtins, "exec"),
+        (builtins, "eval"),
+        (evaluator, "_generate"),
+        (evaluator, "_generate_standing"),
+        (evaluator, "_compiled"),
+        (evaluator._Context, "__init__"),
+        (evaluator._Plan, "__init__"),
     ]:
         monkeypatch.setattr(owner, attr, _counting(counter, f"{getattr(owner, '__name__', owner)}.{attr}", getattr(owner, attr)))
 
@@ -88,9 +97,10 @@ def test_deciding_items_parses_no_expression_and_no_template(policy: engine.Comp
     assert items == 600
     assert sum(counter.values()) == 0, f"parsed or compiled during evaluation: {dict(counter)}"
 
-    # And the counters do count: a fresh load parses and compiles again.
+    # And the counters do count: a fresh load parses and compiles again, and generates its rules' code.
     engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
     assert counter["ast.parse"] > 0 and counter["engine.expressions.compile_expression"] + counter["builtins.compile"] > 0
+    assert counter["engine.evaluator._generate"] > 0 and counter["builtins.exec"] > 0 and counter["_Context.__init__"] == 1
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "schemas").glob("*.schema.json")))
