@@ -129,6 +129,7 @@ class BatchSummary:
     scaling: dict[str, dict[str, str]] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)  # item type -> its rule's place in the policy
     outputs: dict[str, str] = field(default_factory=dict)
+    report: str = "not drawn"  # the HTML report: "written", "not drawn (--no-report)", "skipped: <why>", "failed: <why>"
     seconds: float = 0.0
 
     def add_item(self, article: str, item_type: str, status: str, amount: Decimal) -> None:
@@ -154,6 +155,7 @@ class BatchSummary:
             "held_back": {"incomplete": format_money(self.held_incomplete), "pending_review_at_most": format_money(self.held_pending)},
             "scaling": self.scaling,
             "outputs": self.outputs,
+            "report": self.report,
             "seconds": round(self.seconds, 3),
         }
 
@@ -197,11 +199,14 @@ def run_batch(
     quiet: bool = False,
     stderr: IO[str] | None = None,
     on_decided: Callable[[int], None] | None = None,
+    report: bool = True,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
     `policy`: one policy, or several versions of it (each application decided by the version in force
-    for its funding year).
+    for its funding year). `report=False`: no HTML report. A report.html left in `out_dir` by an earlier
+    run is removed first, so the one there is always this run's; a round of more than `REPORT_LIMIT`
+    applications gets none, which `summary.report` (and summary.json) says, and stderr too.
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
@@ -209,6 +214,7 @@ def run_batch(
     started = time.monotonic()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     url = ledger_url or default_url()
     real: Ledger | None = None
     if commit or ledger_url or _ledger_exists(url):
@@ -246,7 +252,7 @@ def run_batch(
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
-        _final_pass(versions, out, raw_path, target, scaled, summary)
+        _final_pass(versions, out, raw_path, target, scaled, summary, report)
     finally:
         reader.close()
         if target is not real:
@@ -255,6 +261,8 @@ def run_batch(
             real.close()
         shutil.rmtree(scratch_dir, ignore_errors=True)
     summary.seconds = time.monotonic() - started
+    if summary.report.startswith("skipped") or summary.report.startswith("failed"):
+        print(f"report.html {summary.report}", file=stderr)
     (out / "summary.json").write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     summary.outputs["summary_json"] = str(out / "summary.json")
     return summary
@@ -454,7 +462,25 @@ def _where_text(where: dict[str, Any]) -> str:
     return f"{where.get('file')}:{where.get('line')}"
 
 
-REPORT_LIMIT = 10_000  # the HTML report holds every application on one page: larger rounds skip it
+REPORT_LIMIT = 10_000  # the HTML report holds every application on one page (and in memory): larger rounds skip it
+
+
+def _slim(d: dict[str, Any]) -> None:
+    """Cut a decision already drawn in the report down to what the report's index row shows (in place).
+
+    The renderer keeps every decision until the page is written; its explanation is drawn as soon as it
+    is read, and the index needs only the applicant, claim id, item count and totals.
+    """
+    app = d.get("applicant") or {}
+    kept = {
+        "applicant": {k: app.get(k) for k in ("id", "name", "kind")},
+        "claim_id": d.get("claim_id"),
+        "items": [None] * len(d.get("items") or ()),
+        "total": d.get("total"),
+        **({"total_before_scaling": d["total_before_scaling"]} if "total_before_scaling" in d else {}),
+    }
+    d.clear()
+    d.update(kept)
 
 
 def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary) -> str | None:
@@ -469,7 +495,9 @@ def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: Ba
     def entries() -> Iterator[Any]:
         with open(out / "decisions.jsonl", encoding="utf-8") as f:
             for line in f:
-                yield json.loads(line)
+                d = json.loads(line)
+                yield d  # drawn (its explanation rendered to a string) before the next one is asked for
+                _slim(d)
         with open(out / "errors.jsonl", encoding="utf-8") as f:
             for line in f:
                 e = json.loads(line)
@@ -489,7 +517,13 @@ def _articles(policy: CompiledPolicy) -> dict[str, str]:
 
 
 def _final_pass(
-    versions: PolicySet, out: Path, raw_path: Path, target: Ledger, scaled: dict[str, dict[str, str]], summary: BatchSummary
+    versions: PolicySet,
+    out: Path,
+    raw_path: Path,
+    target: Ledger,
+    scaled: dict[str, dict[str, str]],
+    summary: BatchSummary,
+    report: bool = True,
 ) -> None:
     by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
     says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
@@ -601,13 +635,27 @@ def _final_pass(
         summary_applications_csv=str(out / "summary_applications.csv"),
         summary_xlsx=str(out / "summary.xlsx"),
     )
+
+    if not report:
+        summary.report = "not drawn (--no-report)"
+        return
+    if summary.applications > REPORT_LIMIT:
+        summary.report = (
+            f"skipped: {summary.applications} applications, more than the report's limit of {REPORT_LIMIT} "
+            "(it holds every application on one page); read decisions.jsonl and summary.xlsx, or explain single decisions"
+        )
+        return
     try:
-        report = write_html_report(versions, out, summary)
+        drawn = write_html_report(versions, out, summary)
     except Exception as exc:  # a report that cannot be drawn must not lose the decisions
         summary.outputs["report_error"] = f"{type(exc).__name__}: {exc}"
+        summary.report = f"failed: {type(exc).__name__}: {exc}"
     else:
-        if report is not None:
-            summary.outputs["report"] = report
+        if drawn is not None:
+            summary.outputs["report"] = drawn
+            summary.report = "written"
+        else:  # pragma: no cover - the renderer is part of the package
+            summary.report = "skipped: the renderer is not installed"
 
 
 def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:

@@ -51,6 +51,11 @@ def _configure_batch(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", metavar="DIR", default="batch-out", help="output directory (default: batch-out)")
     p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace from decisions.jsonl")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="no HTML report (report.html holds every application in memory until written; rounds over 10,000 skip it anyway)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 
 
@@ -72,6 +77,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             round_label=args.round,
             trace=not args.no_trace,
             quiet=args.quiet,
+            report=not args.no_report,
         )
     except LedgerUrlError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -445,3 +445,50 @@ def test_rounds_scaled_under_schema_1_read_as_floor_and_largest_remainder(tmp_pa
         assert new.schema_version() == 2
         rec = new.round_record("p/2021")
         assert (rec["mode"], rec["method"], rec["factor"], rec["quantum"], rec["unallocated"]) == ("floor", "largest_remainder", "0.666667", None, None)
+
+
+# --- the HTML report: optional, bounded, never stale (issue 4 review) ------------------------------------------
+
+
+def test_no_report_and_a_stale_report_is_removed(policy, tmp_path):
+    ledger = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=ledger, quiet=True)
+    assert (tmp_path / "o" / "report.html").exists()
+    s = run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=ledger, quiet=True, report=False)
+    assert not (tmp_path / "o" / "report.html").exists()  # the earlier run's report is gone, not passed off as this run's
+    assert "report" not in s.outputs and s.report == "not drawn (--no-report)"
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["report"] == "not drawn (--no-report)"
+    r = subprocess.run([sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(EXAMPLE), "--out", str(tmp_path / "c"),
+                        "--ledger", ledger, "--no-report", "-q"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 3, r.stderr  # EXIT_PARTIAL: PG-2022-0006 fails (as in the tests above)
+    assert not (tmp_path / "c" / "report.html").exists() and (tmp_path / "c" / "summary.xlsx").exists()
+
+
+def test_a_report_skipped_for_size_says_so(policy, tmp_path, monkeypatch):
+    import engine.batch as batch_mod
+
+    ledger = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=ledger, quiet=True)
+    assert (tmp_path / "o" / "report.html").exists()
+    monkeypatch.setattr(batch_mod, "REPORT_LIMIT", 6)  # the example round has 7 applications
+    err = io.StringIO()
+    s = run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=ledger, quiet=True, stderr=err)
+    said = "skipped: 7 applications, more than the report's limit of 6"
+    assert s.report.startswith(said) and "report" not in s.outputs
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["report"].startswith(said)
+    assert err.getvalue().startswith("report.html " + said)
+    assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_the_slimmed_report_is_the_same_page(policy, tmp_path, monkeypatch):
+    # decisions are cut down to their index row once their explanation is drawn: the page must not change
+    import engine.batch as batch_mod
+
+    ledger = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    s = run_batch(policy, EXAMPLE, tmp_path / "a", ledger_url=ledger, quiet=True)
+    assert s.report == "written"
+    monkeypatch.setattr(batch_mod, "_slim", lambda d: None)
+    run_batch(policy, EXAMPLE, tmp_path / "b", ledger_url=ledger, quiet=True)
+    a, b = ((tmp_path / x / "report.html").read_text(encoding="utf-8") for x in "ab")
+    assert a == b
+    assert "北京平谷示例科技有限公司" in a and "1,492,200.00" in a.replace("¥", "")  # index rows keep names and totals
