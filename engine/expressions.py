@@ -35,6 +35,8 @@ MAX_SOURCE_CHARS = 2000
 MAX_NODES = 400
 MAX_STRING_LITERAL = 1000
 MAX_INT_LITERAL = 10**15
+MAX_DECIMAL_LITERAL = 40  # characters of a decimal literal's text (0.12345678901234567890 has 22)
+MAX_DECIMAL_PLACES = 30  # digits after the point a literal may carry (1e-400 is refused)
 MAX_DEPTH = 50  # nesting of the syntax tree; deeper trees are refused before any recursive walk
 
 
@@ -213,8 +215,9 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
 
 
 class _Checker(ast.NodeTransformer):
-    def __init__(self, resolve: FactResolver) -> None:
+    def __init__(self, resolve: FactResolver, source: str) -> None:
         self.resolve = resolve
+        self.source = source  # the parsed text: a decimal literal's value is taken from its own text
         self.facts: list[str] = []
         self.constants: dict[str, Decimal] = {}
         self.compares: list[tuple[str, tuple[Any, ...]]] = []
@@ -250,12 +253,33 @@ class _Checker(ast.NodeTransformer):
                 raise self.fail(node, f"number {value} is larger than {MAX_INT_LITERAL}")
             return node
         if isinstance(value, float):
-            # Exactness: 0.1 in an expression means Decimal('0.1'), never a binary float.
-            text = repr(value)
+            # Exactness: 0.1 in an expression means Decimal('0.1'), never a binary float -- and the value is read
+            # from the literal's own text, not from the float Python parsed (0.12345678901234567890 keeps its
+            # 20 places, 1e400 is not infinity).
             name = f"_K{next(_CONSTANT_NUMBERS)}"  # unique in the process: inlined bodies share namespaces
-            self.constants[name] = Decimal(text)
+            self.constants[name] = self.decimal_literal(node)
             return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
         raise self.fail(node, f"literal {value!r} not allowed")
+
+    def decimal_literal(self, node: ast.Constant) -> Decimal:
+        text = (ast.get_source_segment(self.source, node) or "").replace("_", "")
+        if len(text) > MAX_DECIMAL_LITERAL:
+            raise self.fail(node, f"number literal longer than {MAX_DECIMAL_LITERAL} characters")
+        try:
+            value = Decimal(text)
+        except ArithmeticError:
+            raise self.fail(node, f"number literal {text!r} is not a decimal number") from None
+        if not value.is_finite():
+            raise self.fail(node, f"number {text} is not a finite number")
+        if value.copy_abs() > MAX_INT_LITERAL:  # (copy_abs: exact, whatever the decimal context)
+            raise self.fail(node, f"number {text} is larger than {MAX_INT_LITERAL}")
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite
+        if exponent < -MAX_DECIMAL_PLACES:
+            raise self.fail(node, f"number {text} has more than {MAX_DECIMAL_PLACES} decimal places")
+        if exponent > 0:  # 1e5 means 100000, written out (a Decimal's exponent shows in what it makes)
+            value = Decimal(int(value))
+        return value
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         self.count += 1
@@ -340,14 +364,15 @@ def compile_expression(source: str, resolve: FactResolver, filename: str = "<pol
         raise ExpressionError(f"expression longer than {MAX_SOURCE_CHARS} characters")
     if not source.strip():
         raise ExpressionError("empty expression")
+    text = source.strip()
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"syntax error: {exc.msg}", "a single simpleeval expression", (exc.offset or 1) - 1) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None
     _check_depth(tree)
-    checker = _Checker(resolve)
+    checker = _Checker(resolve, text)
     body = checker.visit(tree).body
     # def _expr(I, A, C):
     #     try: return <body>

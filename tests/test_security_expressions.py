@@ -69,6 +69,11 @@ REFUSED = [
     ("~item.count", "bit operators"),
     ("item.count // 0", "the operator //"),
     ("99999999999999999999999", "larger than"),
+    ("item.cost < 1e400", "number 1e400 is larger than"),  # read as a float, it was infinity
+    ("item.cost < 1.5e16", "larger than"),
+    ("item.cost > 1e-400", "more than 30 decimal places"),
+    ("item.cost > 0." + "0" * 30 + "1", "more than 30 decimal places"),
+    ("item.cost > 1" + "0" * 40 + ".5", "number literal longer than 40 characters"),
     ("'" + "x" * (MAX_STRING_LITERAL + 1) + "'", "string literal longer"),
     # deep nesting, size
     ("not " * 300 + "True", f"nested deeper than {MAX_DEPTH}"),
@@ -113,6 +118,21 @@ def test_a_benign_expression_loads_and_decides() -> None:
     policy = load_tiny("item.count >= 1 and item.note == None or item.cost > 50")
     d = engine.evaluate(policy, tiny_claim(note="x")).to_dict()
     assert (d["items"][0]["status"], d["items"][0]["amount"]) == ("granted", "50.00")  # 100.00 x 50%
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_decimal_literals_keep_their_written_digits(trace: bool) -> None:
+    """A literal is read from its own text, never through a binary float: 0.12345678901234567890 (20 places) times
+    cost 100.00 is exactly 12.3456789012345678900000 (through a float it was 0.12345678901234568 -> 12.345678901234568)."""
+    exact = load_tiny("item.cost * 0.12345678901234567890 == 12.34567890123456789")
+    assert engine.evaluate(exact, tiny_claim(), trace=trace).items[0].status == "granted"
+    rounded = load_tiny("item.cost * 0.12345678901234567890 == 12.345678901234568")
+    assert engine.evaluate(rounded, tiny_claim(), trace=trace).items[0].status == "refused"
+    # written with underscores and exponents: 1_000.5 and 1.5e3 are 1000.5 and 1500 (cost 100.00 + 1400 = 1500)
+    assert engine.evaluate(load_tiny("item.cost + 900.5 == 1_000.5 and item.cost + 1400 == 1.5e3"), tiny_claim()).items[0].status == "granted"
+    compiled = expressions.compile_expression("item.cost * 0.12345678901234567890 > 1e5", lambda ns, f: None)
+    assert compiled.checked is not None
+    assert sorted(str(v) for _, v in compiled.checked[1]) == ["0.12345678901234567890", "100000"]
 
 
 def test_expressions_run_without_builtins() -> None:
