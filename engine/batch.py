@@ -454,6 +454,37 @@ BUDGET_COLUMNS = [
 ]
 
 
+MONEY_COLUMNS = (  # written as number cells in summary.xlsx
+    "asked",
+    "amount",
+    "before_scaling",
+    "provisional_amount",
+    "total",
+    "total_before_scaling",
+    "approved_total",
+    "held_incomplete",
+    "held_pending_at_most",
+)
+STATUS_TOTAL_IS = {  # what a status's total in the budget view is
+    "granted": "approved",
+    "reduced": "approved",
+    "refused": "",
+    "incomplete": "held back (provisional)",
+    "referred": "",
+    "pending_review": "held back (at most)",
+}
+
+
+def status_rows(summary: BatchSummary) -> list[list[Any]]:
+    """The totals by status, after the budget sheet's total row: a blank row, a heading row, then one row per status
+    (its item count under `items`, its total under `approved_total`: approved for granted and reduced, held back
+    for incomplete and pending review, nothing for refused and referred)."""
+    rows: list[list[Any]] = [[], ["status", "", "total is", "items", "", "total"]]
+    for s, v in summary.by_status.items():
+        rows.append([s, "", STATUS_TOTAL_IS.get(s, ""), v.count, None, format_money(v.total)])
+    return rows
+
+
 def _where_text(where: dict[str, Any]) -> str:
     if "sheet" in where:
         return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
@@ -533,8 +564,8 @@ def _final_pass(
     items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
     apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
     xlsx = XlsxOut(out / "summary.xlsx")
-    xlsx.sheet("applications", APPLICATION_COLUMNS)
-    xlsx.sheet("items", ITEM_COLUMNS)
+    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS)
+    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS)
     with open(raw_path, encoding="utf-8") as src, open(out / "decisions.jsonl", "w", encoding="utf-8") as dst:
         for line in src:
             d = json.loads(line)
@@ -608,8 +639,10 @@ def _final_pass(
     raw_path.unlink()
     items_csv.close()
     apps_csv.close()
-    xlsx.sheet("budget", BUDGET_COLUMNS)
+    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS)
     for row in budget_rows(summary, labels):
+        xlsx.row("budget", row)
+    for row in status_rows(summary):
         xlsx.row("budget", row)
     xlsx.sheet("errors", ["application", "claim_id", "where", "field", "message", "expected"])
     with open(out / "errors.jsonl", encoding="utf-8") as ef:

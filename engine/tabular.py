@@ -644,8 +644,18 @@ class CsvOut:
         self.f.close()
 
 
+_MONEY_CELL = re.compile(r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$")
+MONEY_FORMAT = "#,##0.00"
+
+
 class XlsxOut:
-    """A workbook written row by row (openpyxl write-only mode: rows go to disk, memory stays flat)."""
+    """A workbook written row by row (openpyxl write-only mode: rows go to disk, memory stays flat).
+
+    Columns named in `sheet(..., money=...)` hold amounts: a cell there that is an amount (a Decimal, or
+    the text of one, at most two decimals) is written as a number cell shown with two decimals, so a
+    spreadsheet can sum it. The number is the Decimal itself (openpyxl writes it with 16 significant
+    digits, exact for every amount of at most 13 integer digits and 2 decimals); anything else stays text.
+    """
 
     def __init__(self, path: str | Path) -> None:
         from openpyxl import Workbook
@@ -653,14 +663,30 @@ class XlsxOut:
         self.path = str(path)
         self.wb = Workbook(write_only=True)
         self.sheets: dict[str, Any] = {}
+        self.money: dict[str, frozenset[int]] = {}
 
-    def sheet(self, name: str, header: Sequence[str]) -> None:
+    def sheet(self, name: str, header: Sequence[str], money: Sequence[str] = ()) -> None:
         ws = self.wb.create_sheet(name)
         ws.append([safe_cell(h) for h in header])
         self.sheets[name] = ws
+        self.money[name] = frozenset(i for i, h in enumerate(header) if h in money)
 
     def row(self, sheet: str, values: Sequence[Any]) -> None:
-        self.sheets[sheet].append([None if v is None else safe_cell(v) for v in values])
+        money = self.money[sheet]
+        self.sheets[sheet].append(
+            [None if v is None else self._amount(sheet, v) if i in money else safe_cell(v) for i, v in enumerate(values)]
+        )
+
+    def _amount(self, sheet: str, value: Any) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+
+        if isinstance(value, str) and _MONEY_CELL.match(value):
+            value = Decimal(value)
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return safe_cell(value)
+        cell = WriteOnlyCell(self.sheets[sheet], value=value)
+        cell.number_format = MONEY_FORMAT
+        return cell
 
     def close(self) -> None:
         self.wb.save(self.path)

@@ -67,14 +67,14 @@ def test_budget_view_by_article_and_item(policy, tmp_path):
     assert wb.sheetnames == ["applications", "items", "budget", "errors"]
     rows = list(wb["budget"].iter_rows(values_only=True))
     head = rows[0]
-    table = {(r[0], r[1]): dict(zip(head, r)) for r in rows[1:]}
+    table = {(r[0], r[1]): dict(zip(head, r)) for r in rows[1:] if r}  # a blank row comes before the totals by status
     pledge = table[("第六条", "pledge_loan_interest")]
-    assert (pledge["items"], pledge["approved"], pledge["approved_total"]) == (3, 3, "360000.00")  # 300,000 + 60,000
+    assert (pledge["items"], pledge["approved"], pledge["approved_total"]) == (3, 3, 360000)  # 300,000 + 60,000 (a number cell)
     insurance = table[("第六条", "patent_insurance")]
-    assert (insurance["approved_total"], insurance["incomplete"], insurance["held_incomplete"]) == ("25000.00", 1, "15000.00")
-    assert table[("第八条", "service_agency_performance")]["held_pending_at_most"] == "100000.00"
+    assert (insurance["approved_total"], insurance["incomplete"], insurance["held_incomplete"]) == (25000, 1, 15000)
+    assert table[("第八条", "service_agency_performance")]["held_pending_at_most"] == 100000
     total = table[("total", None)]  # an empty cell reads back as None
-    assert (total["items"], total["approved"], total["approved_total"]) == (13, 10, "1492200.00")
+    assert (total["items"], total["approved"], total["approved_total"]) == (13, 10, 1492200)
     assert len(list(wb["applications"].iter_rows())) == 1 + 6
     assert len(list(wb["items"].iter_rows())) == 1 + 13
     assert len(list(wb["errors"].iter_rows())) == 1 + 1
@@ -492,3 +492,48 @@ def test_the_slimmed_report_is_the_same_page(policy, tmp_path, monkeypatch):
     a, b = ((tmp_path / x / "report.html").read_text(encoding="utf-8") for x in "ab")
     assert a == b
     assert "北京平谷示例科技有限公司" in a and "1,492,200.00" in a.replace("¥", "")  # index rows keep names and totals
+
+
+def test_summary_xlsx_amounts_are_numbers_and_the_budget_sheet_ends_with_the_totals_by_status(policy, tmp_path):
+    # Hand figures of examples/round_2021 (see test_example_round_jsonl_every_application_accounted_for): 13 items;
+    # approved 10 = 9 granted + 1 reduced (PG-2022-0001's second loan, cut to 50,000 by the 30万 cap), 1,492,200.00 in all,
+    # so granted 1,442,200.00; incomplete 2, held back 15,000 + 30,000 = 45,000.00; pending review 1 (the agency's
+    # 第八条 award, at most 100,000.00); none refused, none referred.
+    import zipfile
+
+    run_batch(policy, EXAMPLE, tmp_path, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True)
+    wb = openpyxl.load_workbook(tmp_path / "summary.xlsx")
+    rows = [tuple(c.value for c in r) for r in wb["budget"].iter_rows()]
+    total_at = next(i for i, r in enumerate(rows) if r[0] == "total")
+    after = [r[:6] for r in rows[total_at + 1 :]]
+    assert after == [
+        (None, None, None, None, None, None),
+        ("status", None, "total is", "items", None, "total"),
+        ("granted", None, "approved", 9, None, 1442200),
+        ("reduced", None, "approved", 1, None, 50000),
+        ("refused", None, None, 0, None, 0),
+        ("incomplete", None, "held back (provisional)", 2, None, 45000),
+        ("referred", None, None, 0, None, 0),
+        ("pending_review", None, "held back (at most)", 1, None, 100000),
+    ]
+    assert 9 + 1 + 0 + 2 + 0 + 1 == rows[total_at][3] == 13
+    budget = wb["budget"]
+    for r in budget.iter_rows(min_row=2):
+        for c in r:
+            if budget.cell(1, c.column).value in ("approved_total", "held_incomplete", "held_pending_at_most") and c.value not in (None, "total"):
+                assert c.data_type == "n" and c.number_format == "#,##0.00", (c.coordinate, c.value)
+    head = [c.value for c in wb["items"][1]]
+    amounts = {(r[0].value, r[4].value): r[head.index("amount")] for r in wb["items"].iter_rows(min_row=2)}
+    cell = amounts[("PG-2022-0001", "p1")]  # 50% of 8,400 official fees
+    assert (cell.data_type, cell.value, cell.number_format) == ("n", 4200, "#,##0.00")
+    assert amounts[("PG-2022-0001", "l2")].value == 50000
+    apps_head = [c.value for c in wb["applications"][1]]
+    app_totals = [r[apps_head.index("total")].value for r in wb["applications"].iter_rows(min_row=2)]
+    assert all(isinstance(v, int | float) for v in app_totals)
+    assert sum(Decimal(str(v)) for v in app_totals) == Decimal("1492200.00")  # what Excel's SUM gives
+    # the XML holds the decimal text itself: no binary fraction noise in any number cell
+    with zipfile.ZipFile(tmp_path / "summary.xlsx") as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    values = re.findall(r"<v>([^<]*)</v>", xml)
+    assert values and all(re.fullmatch(r"-?[0-9]+(\.[0-9]{1,2})?", v) for v in values), [v for v in values if "e" in v or len(v) > 16]
+    assert "<v>1492200</v>" in xml and "<v>1442200</v>" in xml
