@@ -626,32 +626,41 @@ def _raw_clean(data: Any) -> bool:
     Anything unusual (a tuple, a float, a Mapping that is not a dict, a str subclass) answers False,
     and `_raw_problems` then looks at it as before: this walk only skips the paths of clean data.
     """
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    count = 0
-    while stack:
-        value, depth = stack.pop()
-        count += 1
-        if count > MAX_CLAIM_VALUES or depth > MAX_CLAIM_DEPTH:
-            return False
-        t = type(value)
-        if t is dict:
-            for key, child in value.items():
+    count = 0  # every value, the root included, as `_raw_problems` counts them
+
+    def container(value: Any, depth: int) -> bool:
+        # `value` (a dict or list at `depth`) is fine; are its children, at depth + 1?
+        nonlocal count
+        if type(value) is dict:
+            for key in value:
                 if type(key) is not str:
                     return False
-                stack.append((child, depth + 1))
-        elif t is list:
-            stack.extend([(child, depth + 1) for child in value])
-        elif t is str or t is bool or value is None:
-            pass
-        elif t is int:
-            if abs(value) > MAX_PLAIN_INT:
-                return False
-        elif t is Decimal:
-            if not value.is_finite():
-                return False
+            children: Any = value.values()
         else:
+            children = value
+        if not children:
+            return True
+        count += len(children)
+        if count > MAX_CLAIM_VALUES or depth + 1 > MAX_CLAIM_DEPTH:
             return False
-    return True
+        for child in children:
+            t = type(child)
+            if t is str or t is bool or child is None:
+                continue
+            if t is dict or t is list:
+                if not container(child, depth + 1):
+                    return False
+            elif t is int:
+                if abs(child) > MAX_PLAIN_INT:
+                    return False
+            elif t is Decimal:
+                if not child.is_finite():
+                    return False
+            else:
+                return False
+        return True
+
+    return container([data], -1)  # the root as the one child of a list above it
 
 
 def _raw_problems(data: Any) -> list[Problem]:

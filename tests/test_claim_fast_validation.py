@@ -388,10 +388,10 @@ class _Text(str):
     pass
 
 
-def _nested(depth: int) -> Any:
-    value: Any = "x"
+def _nested(depth: int, leaf: Any = "x", dicts: bool = False) -> Any:
+    value: Any = leaf
     for _ in range(depth):
-        value = [value]
+        value = {"k": value} if dicts else [value]
     return value
 
 
@@ -400,6 +400,14 @@ RAW_EXACT: list[Any] = [
     _nested(19),
     _nested(20),
     _nested(21),
+    _nested(20, dicts=True),
+    _nested(21, dicts=True),
+    _nested(20, leaf=[]),
+    _nested(21, leaf=[]),
+    _nested(20, leaf={}, dicts=True),
+    _nested(21, leaf={}, dicts=True),
+    _nested(20, leaf=10**18 + 1),
+    _nested(20, leaf=Decimal("NaN"), dicts=True),
     {"a": _nested(19)},
     {"a": _nested(20)},
     ["x"] * (claims_mod.MAX_CLAIM_VALUES - 2),
