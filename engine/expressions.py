@@ -19,6 +19,7 @@ import calendar
 import copy
 import datetime as _dt
 import difflib
+import inspect
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -118,6 +119,32 @@ FUNCTION_DOCS: dict[str, str] = {
     "max": "max(a, b, ...) -> the greatest value",
     "abs": "abs(x) -> absolute value",
 }
+
+
+def _arity(function: Callable[..., Any]) -> tuple[int, int | None]:
+    """(least, most) positional arguments `function` takes; most is None for any number. Builtins without a
+    signature (min, max) take one or more."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except ValueError:
+        return 1, None
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    least = sum(1 for p in positional if p.default is p.empty)
+    most = None if any(p.kind is p.VAR_POSITIONAL for p in parameters) else len(positional)
+    return least, most
+
+
+#: How many arguments each function takes, derived once from the functions themselves (checked at load).
+ARITY: dict[str, tuple[int, int | None]] = {name: _arity(function) for name, function in FUNCTIONS.items()}
+
+
+def _arguments(least: int, most: int | None) -> str:
+    if most is None:
+        return f"{least} or more arguments"
+    if least == most:
+        return f"{least} argument{'s' if least != 1 else ''}"
+    return f"{least} to {most} arguments"
+
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,
@@ -332,6 +359,10 @@ class _Checker(ast.NodeTransformer):
             raise self.fail(node, f"unknown function {node.func.id}()", hint + "functions: " + ", ".join(sorted(FUNCTIONS)))
         if node.keywords:
             raise self.fail(node, "keyword arguments are not allowed")
+        least, most = ARITY[node.func.id]
+        given = len(node.args)  # (a * unpacking among them is refused as such below)
+        if (given < least or (most is not None and given > most)) and not any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(node, f"{node.func.id}() takes {_arguments(least, most)}, {given} given", FUNCTION_DOCS.get(node.func.id))
         node.args = [self.visit(arg) for arg in node.args]
         node.func = ast.copy_location(ast.Name(id="_F_" + node.func.id, ctx=ast.Load()), node.func)
         return node

@@ -84,6 +84,17 @@ REFUSED = [
     ("item.count in (" + "1," * 410 + "1)", f"more than {MAX_NODES} parts"),
     ("item.count == 1 and " * 200 + "True", "is too long"),  # the policy schema bounds the text first
     ("x" * (MAX_SOURCE_CHARS + 1), "is too long"),
+    # documented functions with the wrong number of arguments (refused at load, not on every claim)
+    ("year(item.date, 1) == 2021", "year() takes 1 argument, 2 given"),
+    ("year() == 2021", "year() takes 1 argument, 0 given"),
+    ("add_years(item.date) > item.date", "add_years() takes 2 arguments, 1 given"),
+    ("add_years(item.date, 1, 2) > item.date", "add_years() takes 2 arguments, 3 given"),
+    ("first(item.tags, 'x') == 'x'", "first() takes 1 argument, 2 given"),
+    ("count() > 0", "count() takes 1 argument, 0 given"),
+    ("len(item.tags, item.tags) > 0", "len() takes 1 argument, 2 given"),
+    ("abs(item.cost, 2) > 1", "abs() takes 1 argument, 2 given"),
+    ("max() > 1", "max() takes 1 or more arguments, 0 given"),
+    ("min() < 1", "min() takes 1 or more arguments, 0 given"),
     # other literals and syntax
     ("b'x'", "literal b'x' not allowed"),
     ("1j", "not allowed"),
@@ -112,6 +123,18 @@ def test_hostile_expression_is_refused_at_load_with_its_line(expression: str, wo
     assert p.line == TEST_LINE, str(p)
     assert p.path[-1] == "test"
     assert words in p.message, str(p)
+
+
+def test_a_wrong_argument_count_names_the_function_and_what_it_takes() -> None:
+    with pytest.raises(engine.PolicyError) as caught:
+        load_tiny("year(item.date, 1) == 2021")
+    (p,) = [p for p in caught.value.problems if p.code == "expression"]
+    assert (p.file, p.line) == ("tiny.yaml", TEST_LINE)
+    assert "year() takes 1 argument, 2 given" in p.message and "year(item.date, 1) == 2021" in p.message
+    assert p.expected == expressions.FUNCTION_DOCS["year"]  # year(date) -> the calendar year of a date
+    # the right counts load: min/max of several values, add_years of two
+    policy = load_tiny("year(item.date) == 2021 and add_years(item.date, 1) > item.date and max(item.cost, 1, 2) == min(item.cost, 200)")
+    assert engine.evaluate(policy, tiny_claim()).items[0].status == "granted"  # 2021; 2022-05-01 > 2021-05-01; 100.00 == 100.00
 
 
 def test_a_benign_expression_loads_and_decides() -> None:
