@@ -653,8 +653,8 @@ class XlsxOut:
 
     Columns named in `sheet(..., money=...)` hold amounts: a cell there that is an amount (a Decimal, or
     the text of one, at most two decimals) is written as a number cell shown with two decimals, so a
-    spreadsheet can sum it. The number is the Decimal itself (openpyxl writes it with 16 significant
-    digits, exact for every amount of at most 13 integer digits and 2 decimals); anything else stays text.
+    spreadsheet can sum it. The cell's XML holds the decimal text itself (`<v>1492200.00</v>`), never a
+    float's rendering of it; anything else stays text.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -684,7 +684,11 @@ class XlsxOut:
             value = Decimal(value)
         if not isinstance(value, Decimal) or not value.is_finite():
             return safe_cell(value)
-        cell = WriteOnlyCell(self.sheets[sheet], value=value)
+        cell = WriteOnlyCell(self.sheets[sheet])
+        # the decimal's own text in <v>: openpyxl would format a Decimal through a float with 16 significant
+        # digits, which is not exact (99999999999.99 -> 99999999999.99001); a text value of type "n" is written as is
+        cell._value = format(value, "f")
+        cell.data_type = "n"
         cell.number_format = MONEY_FORMAT
         return cell
 

@@ -536,4 +536,26 @@ def test_summary_xlsx_amounts_are_numbers_and_the_budget_sheet_ends_with_the_tot
         xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
     values = re.findall(r"<v>([^<]*)</v>", xml)
     assert values and all(re.fullmatch(r"-?[0-9]+(\.[0-9]{1,2})?", v) for v in values), [v for v in values if "e" in v or len(v) > 16]
-    assert "<v>1492200</v>" in xml and "<v>1442200</v>" in xml
+    assert "<v>1442200.00</v>" in xml and "<v>50000.00</v>" in xml and "<v>100000.00</v>" in xml
+
+
+def test_xlsx_amount_cells_hold_the_exact_decimal_text(tmp_path):
+    # a float with 16 significant digits would write 99999999999.99 as 99999999999.99001
+    import zipfile
+
+    from engine.tabular import XlsxOut
+
+    x = XlsxOut(tmp_path / "a.xlsx")
+    x.sheet("s", ["name", "amount"], money=["amount"])
+    amounts = ["99999999999.99", "999999999999.99", "0.07", "1234567.89", "0.00", "12"]
+    for a in amounts:
+        x.row("s", [f"={a}", a])  # the name column is text (and defused), the amount a number
+    x.row("s", ["decimal", Decimal("6172.84")])
+    x.row("s", ["not an amount", "n/a"])
+    x.close()
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    assert re.findall(r"<v>([^<]*)</v>", xml) == [*amounts, "6172.84"]
+    ws = openpyxl.load_workbook(tmp_path / "a.xlsx")["s"]
+    assert [c.value for c in ws["B"]][1:] == [99999999999.99, 999999999999.99, 0.07, 1234567.89, 0, 12, 6172.84, "n/a"]
+    assert ws["A2"].value == "'=99999999999.99" and ws["B2"].number_format == "#,##0.00"
