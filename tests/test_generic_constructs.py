@@ -27,6 +27,7 @@ import pytest
 from conftest import ENTERPRISE_2_ID, ENTERPRISE_ID, ROOT
 
 import engine
+from engine.casefile import load_cases
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "fictional_district.yaml"
 
@@ -467,3 +468,81 @@ def test_grants_record_every_consumption_in_a_replayable_form(lakeside: engine.C
     assert grants["e"]["consumes"] == [{"cap": CAP, "scope": [ENTERPRISE_ID, 2024], "amount": "50000.00"}]
     assert grants["t"]["consumes"] == [{"limit": LIMIT, "scope": [ENTERPRISE_ID, 2024], "counts": ["L-1", "t"]}]
     assert grants["s"]["consumes"] == [{"subject": "specialised-level", "scope": [ENTERPRISE_ID], "amount": "100000.00"}]
+
+
+# --- a seeded round of fictional claims, for the tests comparing two ways of deciding or explaining -----------
+#
+# (test_core_api: compiled rules vs the generic path; test_render: the fast text vs the templates.) Every item
+# type, facts on and around each band edge, count ceiling, lesser-of and cap, missing facts and documents,
+# the wrong year, an applicant without standing, another kind, and histories: the grants of the claim before.
+
+_POOLS: dict[str, dict[str, list[Any]]] = {
+    "rd_investment": {"rd_spending": ["0.00", "999999.99", "1000000.00", "3000000.00", "5000000.00", "9999999.99",
+                                      "10000000.00", "12345678.90", "20000000.00", "25000000.00"]},
+    "invention_patent_count": {"new_invention_patents": [0, 4, 5, 9, 10, 19, 20, 150]},
+    "pct_patent": {"patent_id": ["PCT/CN2023/1", "PCT/CN2023/2"], "countries": [0, 1, 2, 3, 7]},
+    "testing_certification": {"certificate_id": ["TC-1"], "actual_cost": ["0.00", "1000.00", "80000.00", "99999.99",
+                                                                          "150000.00", "400000.00", "1234567.89"]},
+    "overseas_exhibition": {"fair": ["Canton"], "booth_fee": ["0.00", "1234.56", "100000.00", "250000.00", "400000.00"]},
+    "overseas_trademark": {"trademark_id": ["TM-1"], "registration_fee": ["0.00", "3333.33", "60000.00", "300000.00"]},
+    "research_cooperation": {"project_id": ["R1", "R2", "R3", "R4"], "contract_paid": ["0.00", "500000.00", "1000000.00",
+                                                                                       "3000000.00", "9000000.00"]},
+    "achievement_transfer": {"project_id": ["T-1", "T-2"], "implemented_in_district": [True, False]},
+    "science_award": {"project_id": ["P1", "P2"], "level": ["national", "municipal", "district"]},
+    "competition_award": {"project_id": ["P1", "P2"], "prize": ["first", "second", "third"]},
+    "specialised_enterprise": {"level": ["district", "municipal", "national"]},
+}
+
+
+def generated_round(policy: engine.CompiledPolicy, n: int, seed: int) -> list[tuple[Any, tuple[Any, ...]]]:
+    """`n` parsed fictional claims with their histories (the grants of the claim before, half of the time)."""
+    import random
+
+    rng = random.Random(seed)
+    out: list[tuple[Any, tuple[Any, ...]]] = []
+    history: tuple[Any, ...] = ()
+    for k in range(n):
+        items = []
+        for m in range(rng.randint(1, 6)):
+            t = rng.choice(sorted(_POOLS))
+            facts = {name: rng.choice(pool) for name, pool in _POOLS[t].items()}
+            it = item(t, f"i{m}", date=rng.choice(["2024-06-01"] * 9 + ["2023-12-31"]), **facts)
+            if rng.random() < 0.15:
+                it["documents"] = rng.sample(DOCS[t], rng.randint(0, len(DOCS[t])))
+            if rng.random() < 0.08:
+                del it[rng.choice(sorted(_POOLS[t]))]  # unknown, not false: decided with partial=True
+            items.append(it)
+        applicant: dict[str, Any] = {"id": rng.choice([ENTERPRISE_ID, ENTERPRISE_ID, ENTERPRISE_2_ID])}
+        if rng.random() < 0.08:
+            applicant["registered_in_district"] = False
+        if rng.random() < 0.05:
+            applicant["kind"] = "research_institute"
+        data = claim(*items, claim_id=f"G-{k}", **applicant)
+        if rng.random() < 0.05:
+            data["documents"] = []
+        parsed = engine.parse_claim(policy, data, partial=True)
+        used = history if rng.random() < 0.5 else ()
+        out.append((parsed, used))
+        history = engine.evaluate_claim(policy, parsed, used, trace=False).grants + used
+    cases = load_cases([FIXTURE.parent / "fictional_cases.yaml"])
+    out.extend((engine.parse_claim(policy, copy.deepcopy(c.claim)), ()) for c in cases)
+    return out
+
+
+def test_the_generated_round_reaches_every_construct(lakeside: engine.CompiledPolicy) -> None:
+    """The round the comparison tests use holds every status, every amount form's branches and every cap and limit biting."""
+    statuses: set[str] = set()
+    reasons: set[str] = set()
+    forms: set[str] = set()
+    for c, history in generated_round(lakeside, 400, seed=7):
+        for d in engine.evaluate(lakeside, c, history).to_dict()["items"]:
+            statuses.add(d["status"])
+            reasons.update(r["check"] for r in d["reasons"])
+            forms.update(s["form"] for s in d["steps"] if s["step"] == "amount")
+            if d["status"] == "reduced":
+                reasons.update("reduced:" + s["cap"] for s in d["steps"] if s["step"] == "cap" and s["reduced_by"] != "0.00")
+    assert {"granted", "reduced", "refused", "incomplete"} <= statuses
+    assert {"bands", "per_unit", "least"} <= forms, forms
+    assert {LIMIT, "science-award#subject", "specialised-enterprise#subject", "registered-and-taxed",
+            "in-funding-year", "pct-patent-once"} <= reasons, reasons
+    assert {"reduced:rd-investment-ceiling", f"reduced:{CAP}", "reduced:cooperation-project-ceiling"} <= reasons, reasons

@@ -503,6 +503,25 @@ def test_fast_text_is_byte_identical_to_the_templates(policy: engine.CompiledPol
     assert statuses == {"granted", "reduced", "refused", "incomplete", "referred", "pending_review"}
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_fast_text_is_byte_identical_to_the_templates_for_the_fictional_district(lang: str) -> None:
+    """The same comparison on the fictional district's seeded round: bands, per-unit and lesser-of amounts,
+    single-item and shared caps, a shared limit, subjects (highest only, 补差) and histories."""
+    from test_generic_constructs import FIXTURE, generated_round
+
+    lakeside = engine.load_policy(FIXTURE)
+    r = renderer(lakeside, lang)
+    assert r.text_explainer() is not None
+    forms: set[str] = set()
+    for c, history in generated_round(lakeside, 400, seed=23):
+        d = engine.evaluate_claim(lakeside, c, history)
+        as_dict = d.to_dict()
+        assert explain(lakeside, d, lang, "text") == r.explain(as_dict, "text"), c.claim_id
+        forms.update(s["form"] for i in as_dict["items"] for s in i["steps"] if s["step"] in ("amount", "subject") and "form" in s)
+        forms.update(s["step"] for i in as_dict["items"] for s in i["steps"])
+    assert {"bands", "per_unit", "least", "subject", "cap", "limit", "documents"} <= forms, forms
+
+
 def test_fast_text_honours_message_overrides_and_yields_to_template_overrides(
     overriding_policy: engine.CompiledPolicy, tmp_path: Path
 ) -> None:
