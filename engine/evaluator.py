@@ -48,7 +48,6 @@ ZERO = Decimal(0)
 _NO_ITEM = Facts("item")  # the item namespace of applicant-level checks: empty, only read
 _NO_DOCS: frozenset[str] = frozenset()
 _NO_LOSERS: frozenset[str] = frozenset()
-CENT = Decimal("0.01")
 
 
 class PendingAmount(Exception):
@@ -835,11 +834,9 @@ def _finish(
 # difference") keep the generic path, which is also the reference the generated code is tested against.
 
 
-def _generate(
-    rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, trace: bool, inline: bool = True
-) -> Callable[..., ItemDecision] | None:
-    """The source of one rule's decide function, compiled. `inline`: expression bodies are written into the
-    function (from their checked syntax trees, `expressions.inline_source`) instead of called."""
+def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, trace: bool) -> Callable[..., ItemDecision] | None:
+    """The source of one rule's decide function, compiled. Expression bodies are written into the function
+    (from their checked syntax trees, `expressions.inline_source`) instead of called."""
     if rule.subject is not None or (rule.amount is None and rule.referral is None):
         return None
     ns: dict[str, Any] = {
@@ -882,15 +879,7 @@ def _generate(
     numbering = itertools.count()
 
     def expr(expression: CompiledExpression) -> str:
-        """Code evaluating one expression: its checked body inlined, or a call to its compiled function."""
-        n = next(numbering)
-        got = inline_source(expression) if inline else None
-        if got is not None:
-            text, names = got
-            ns.update(names)
-            return text
-        ns[f"_E{n}"] = expression.function
-        return f"_E{n}(I, A, C)"
+        return _expression_code(expression, ns, next(numbering))
 
     def plain(var: str) -> str:  # _plain / _key for str and int without a call
         return f"({var} if type({var}) is str or type({var}) is int else {{}}({var}))"
@@ -1139,18 +1128,17 @@ def _generate(
         out(
             f"    return NEW(ID, (item, RULE, 'reduced' if granted < asked else 'granted', granted, asked, None, (), (), (), {steps}, grant, POLICY_DOCS_CITES))"
         )
-    if inline:
-        # Inlined bodies have no runtime-error wrapper: on such an error (never on well-typed facts) the item is
-        # decided again by the generic path, whose expression functions raise the ClaimError naming the expression.
-        # Nothing above changes `usage` before the last lines, which evaluate no expression.
-        ns["SLOW"] = _fallback(policy, ctx, rule, trace)
-        body = ["    " + line for line in "\n".join(lines[1:]).split("\n")]
-        lines[1:] = [
-            "    try:",
-            *body,
-            "    except RUNTIME_ERRORS:",
-            "        return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)",
-        ]
+    # Inlined bodies have no runtime-error wrapper: on such an error (never on well-typed facts) the item is
+    # decided again by the generic path, whose expression functions raise the ClaimError naming the expression.
+    # Nothing above changes `usage` before the last lines, which evaluate no expression.
+    ns["SLOW"] = _fallback(policy, ctx, rule, trace)
+    body = ["    " + line for line in "\n".join(lines[1:]).split("\n")]
+    lines[1:] = [
+        "    try:",
+        *body,
+        "    except RUNTIME_ERRORS:",
+        "        return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)",
+    ]
     source = "\n".join(lines) + "\n"
     filename = f"<rule {rule.id}{' traced' if trace else ''}>"
     exec(_compiled(source, filename), ns)  # noqa: S102 -- generated from the compiled rule's structure; expressions are allow-listed bodies or functions
