@@ -186,8 +186,25 @@ def test_python_api_amounts_are_on_the_policy_quantum(policy: engine.CompiledPol
     assert (refused.items[0].status, str(refused.items[0].amount), str(refused.items[0].asked)) == ("refused", "0.00", "50000.00")
 
 
-@pytest.mark.parametrize("district", ["pinggu", "fictional"])
-def test_compiled_rules_decide_exactly_as_the_generic_path(policy: engine.CompiledPolicy, district: str) -> None:
+#: An item-level document check (neither shipped policy has one), for the fictional district's variant below.
+ITEM_DOCUMENT_CHECK = """\
+  - id: receipts-for-costs
+    cites: 第十一条
+    level: item
+    category: documents
+    who: [enterprise]
+    applies_to: [testing_certification, overseas_exhibition, research_cooperation]
+    documents:
+      - fee_receipts
+      - {doc: proof, when: year(item.date) == claim.funding_year}
+    says: {zh: 费用类事项须提交费用票据, en: cost items need their fee receipts}
+"""
+
+
+@pytest.mark.parametrize("district", ["pinggu", "fictional", "fictional+item-documents"])
+def test_compiled_rules_decide_exactly_as_the_generic_path(
+    policy: engine.CompiledPolicy, district: str, tmp_path: Path
+) -> None:
     """The generated rule and standing functions (expression bodies inlined) against the generic loops they replace:
     byte-identical JSON traces, and with tracing off the same results down to each Decimal's exponent. Both
     districts: the fictional one has value and count bands, per-unit and lesser-of amounts, single-item caps,
@@ -200,9 +217,17 @@ def test_compiled_rules_decide_exactly_as_the_generic_path(policy: engine.Compil
 
         rounds = [(engine.parse_claim(policy, raw), ()) for raw in claims(1500, seed=66)]
     else:
+        import shutil
+
         from test_generic_constructs import FIXTURE, generated_round
 
         policy = engine.load_policy(FIXTURE)
+        if district == "fictional+item-documents":
+            shutil.copy(FIXTURE.parent / "fictional_district.zh.txt", tmp_path)
+            text = FIXTURE.read_text(encoding="utf-8").replace("\nrules:\n", "\n" + ITEM_DOCUMENT_CHECK + "\nrules:\n", 1)
+            (tmp_path / "variant.yaml").write_text(text, encoding="utf-8")
+            policy = engine.load_policy(tmp_path / "variant.yaml")
+            assert policy.rules_by_type["testing_certification"].item_document_checks
         rounds = generated_round(policy, 600, seed=66)
     ctx = evaluator._context(policy)
     assert ctx.fast_by_type and ctx.standing
@@ -231,6 +256,9 @@ def test_compiled_rules_decide_exactly_as_the_generic_path(policy: engine.Compil
     else:
         assert statuses == {"granted", "reduced", "refused", "incomplete"}
         compiled_types = set(ctx.fast_by_type)
+        if district == "fictional+item-documents":  # the item-level check ran, and found receipts missing
+            steps = [s for j, _ in compiled for i in json.loads(j)["items"] for s in i["steps"] if s.get("check") == "receipts-for-costs"]
+            assert steps and any(s["missing"] for s in steps) and any(not s["missing"] for s in steps)
         assert {"rd_investment", "invention_patent_count", "pct_patent", "testing_certification", "research_cooperation"} <= compiled_types
 
 

@@ -503,13 +503,21 @@ def test_fast_text_is_byte_identical_to_the_templates(policy: engine.CompiledPol
     assert statuses == {"granted", "reduced", "refused", "incomplete", "referred", "pending_review"}
 
 
+@pytest.mark.parametrize("variant", ["shipped", "item-documents"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_fast_text_is_byte_identical_to_the_templates_for_the_fictional_district(lang: str) -> None:
+def test_fast_text_is_byte_identical_to_the_templates_for_the_fictional_district(lang: str, variant: str, tmp_path: Path) -> None:
     """The same comparison on the fictional district's seeded round: bands, per-unit and lesser-of amounts,
-    single-item and shared caps, a shared limit, subjects (highest only, 补差) and histories."""
+    single-item and shared caps, a shared limit, subjects (highest only, 补差) and histories; and a variant
+    with an item-level document check (test_core_api.ITEM_DOCUMENT_CHECK)."""
+    from test_core_api import ITEM_DOCUMENT_CHECK
     from test_generic_constructs import FIXTURE, generated_round
 
     lakeside = engine.load_policy(FIXTURE)
+    if variant == "item-documents":
+        shutil.copy(FIXTURE.parent / "fictional_district.zh.txt", tmp_path)
+        text = FIXTURE.read_text(encoding="utf-8").replace("\nrules:\n", "\n" + ITEM_DOCUMENT_CHECK + "\nrules:\n", 1)
+        (tmp_path / "variant.yaml").write_text(text, encoding="utf-8")
+        lakeside = engine.load_policy(tmp_path / "variant.yaml")
     r = renderer(lakeside, lang)
     assert r.text_explainer() is not None
     forms: set[str] = set()
