@@ -49,7 +49,7 @@ from typing import IO, Any
 
 from .claims import parse_claim
 from .errors import EngineError
-from .ledger import AlreadyCommitted, Ledger, LedgerError, default_url
+from .ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url
 from .model import CompiledPolicy
 from .quantities import format_money
 from .tabular import CsvOut, Record, XlsxOut, open_input
@@ -217,8 +217,11 @@ def run_batch(
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     url = ledger_url or default_url()
     real: Ledger | None = None
-    if commit or ledger_url or _ledger_exists(url):
+    if commit or _ledger_exists(url):
         real = Ledger(url)
+    elif ledger_url:
+        # deciding only against a ledger that is not there (a typo?): say so, decide without history, create nothing
+        print(f"warning: no ledger at {masked_url(url)}: deciding without any history (nothing is created)", file=stderr)
     scratch_dir = tempfile.mkdtemp(prefix="policy-engine-batch-")
     target = real if commit and real is not None else Ledger(f"sqlite:///{os.path.join(scratch_dir, 'scratch.sqlite')}")
     base = None if target is real else real

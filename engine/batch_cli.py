@@ -133,7 +133,7 @@ def _configure_ledger(p: argparse.ArgumentParser) -> None:
         p,
         required=False,
         help="verify, finding (required): policy YAML file; repeat it (or give a folder) for several versions: verify holds each grant "
-        "to its own; finding checks the fact and its value against the applicant vocabulary; reverse: the money quantum (default 0.01)",
+        "to the version that decided it (the one in force for its funding year); finding checks the fact and its value against the applicant vocabulary; reverse: the money quantum (default 0.01)",
     )
     p.add_argument("--ledger", metavar="URL", help=f"ledger URL (default: ${LEDGER_ENV} or {default_url()})")
     p.add_argument("--applicant", metavar="ID", help="grants/finding: the applicant")

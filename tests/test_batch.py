@@ -117,10 +117,20 @@ def _csv(tmp_path: Path, rows: list[dict]) -> Path:
 
 
 def _row(claim_id, **cells):
-    base = {"claim_id": claim_id, "claim.funding_year": "2021", "claim.submission_date": "2022-03-15", "claim.documents": "business_licence",
-            "applicant.id": "91110117MA01ABCD1F", "applicant.name": "北京平谷示例科技有限公司", "applicant.kind": "enterprise",
-            "applicant.registered_in_district": "是", "applicant.actually_operating": "yes", "applicant.pays_tax_in_district": "true",
-            "item.date": "2021-06-01", "item.supported_by_other_district_policy": "否"}
+    base = {
+        "claim_id": claim_id,
+        "claim.funding_year": "2021",
+        "claim.submission_date": "2022-03-15",
+        "claim.documents": "business_licence",
+        "applicant.id": "91110117MA01ABCD1F",
+        "applicant.name": "北京平谷示例科技有限公司",
+        "applicant.kind": "enterprise",
+        "applicant.registered_in_district": "是",
+        "applicant.actually_operating": "yes",
+        "applicant.pays_tax_in_district": "true",
+        "item.date": "2021-06-01",
+        "item.supported_by_other_district_policy": "否",
+    }
     base.update(cells)
     return base
 
@@ -128,14 +138,63 @@ def _row(claim_id, **cells):
 def test_csv_rows_grouped_by_claim_with_row_numbers(policy, tmp_path):
     docs = "proof_of_right; fee_receipts; sealed_receipt_copies"
     rows = [
-        _row("C-1", **{"item.id": "l1", "item.type": "pledge_loan_interest", "item.loan_id": "L1", "item.lender_is_bank": "1",
-                       "item.pledged_right": "patent", "item.annual_interest_paid": "400000.00", "item.documents": docs}),
-        _row("C-2", **{"applicant.id": "91110117MA02XYHW3G", "item.id": "p1", "item.type": "invention_patent_grant", "item.patent_id": "ZL1",
-                       "item.patent_kind": "invention", "item.route": "domestic", "item.official_fees_paid": "abc", "item.documents": docs}),
-        _row("C-1", **{"item.id": "l2", "item.type": "pledge_loan_interest", "item.loan_id": "L2", "item.lender_is_bank": "1",
-                       "item.pledged_right": "trademark", "item.annual_interest_paid": "300000.00", "item.documents": docs}),
-        _row("C-3", **{"applicant.kind": "enterprise", "item.id": "t1", "item.type": "national_ip_title", "item.title": "advantage", "item.documents": "proof_of_right"}),
-        _row("C-3", **{"applicant.name": "别的名字", "item.id": "t2", "item.type": "national_ip_title", "item.title": "demonstration", "item.documents": "proof_of_right"}),
+        _row(
+            "C-1",
+            **{
+                "item.id": "l1",
+                "item.type": "pledge_loan_interest",
+                "item.loan_id": "L1",
+                "item.lender_is_bank": "1",
+                "item.pledged_right": "patent",
+                "item.annual_interest_paid": "400000.00",
+                "item.documents": docs,
+            },
+        ),
+        _row(
+            "C-2",
+            **{
+                "applicant.id": "91110117MA02XYHW3G",
+                "item.id": "p1",
+                "item.type": "invention_patent_grant",
+                "item.patent_id": "ZL1",
+                "item.patent_kind": "invention",
+                "item.route": "domestic",
+                "item.official_fees_paid": "abc",
+                "item.documents": docs,
+            },
+        ),
+        _row(
+            "C-1",
+            **{
+                "item.id": "l2",
+                "item.type": "pledge_loan_interest",
+                "item.loan_id": "L2",
+                "item.lender_is_bank": "1",
+                "item.pledged_right": "trademark",
+                "item.annual_interest_paid": "300000.00",
+                "item.documents": docs,
+            },
+        ),
+        _row(
+            "C-3",
+            **{
+                "applicant.kind": "enterprise",
+                "item.id": "t1",
+                "item.type": "national_ip_title",
+                "item.title": "advantage",
+                "item.documents": "proof_of_right",
+            },
+        ),
+        _row(
+            "C-3",
+            **{
+                "applicant.name": "别的名字",
+                "item.id": "t2",
+                "item.type": "national_ip_title",
+                "item.title": "demonstration",
+                "item.documents": "proof_of_right",
+            },
+        ),
     ]
     s = run_batch(policy, _csv(tmp_path, rows), tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
     assert (s.applications, s.decided, s.failed) == (3, 1, 2)
@@ -162,7 +221,9 @@ def test_json_and_yaml_lists(policy, tmp_path):
     (tmp_path / "r.json").write_text(json.dumps(claims, ensure_ascii=False, indent=1), encoding="utf-8")
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(claims, allow_unicode=True), encoding="utf-8")
     for name in ("r.json", "r.yaml"):
-        s = run_batch(policy, tmp_path / name, tmp_path / name.replace(".", "_"), quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+        s = run_batch(
+            policy, tmp_path / name, tmp_path / name.replace(".", "_"), quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}"
+        )
         assert (s.applications, s.decided, s.failed, s.approved_total) == (7, 6, 1, Decimal("1492200.00")), name
         [err] = lines(tmp_path / name.replace(".", "_") / "errors.jsonl")
         assert err["where"]["element"] == 5 and err["where"]["line"] > 1
@@ -171,8 +232,19 @@ def test_json_and_yaml_lists(policy, tmp_path):
 def test_unreadable_lines_and_internal_errors_become_error_records(policy, tmp_path):
     good = json.dumps(claim(item("national_ip_title", "t1"), claim_id="OK-1"))
     path = tmp_path / "in.jsonl"
-    path.write_text("\n".join([good, "{not json", "[1, 2]", "", good.replace("OK-1", "OK-2"),
-                               json.dumps(claim(item("national_ip_title", "t1"), claim_id="OLD", funding_year=2019))]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                good,
+                "{not json",
+                "[1, 2]",
+                "",
+                good.replace("OK-1", "OK-2"),
+                json.dumps(claim(item("national_ip_title", "t1"), claim_id="OLD", funding_year=2019)),
+            ]
+        )
+        + "\n"
+    )
     s = run_batch(policy, path, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
     assert (s.applications, s.decided, s.failed) == (5, 2, 3)
     errs = lines(tmp_path / "out" / "errors.jsonl")
@@ -184,7 +256,7 @@ def test_unreadable_lines_and_internal_errors_become_error_records(policy, tmp_p
 
 
 def test_formula_injection_is_neutralised(policy, tmp_path):
-    evil = dict(APPLICANTS["enterprise"], name="=HYPERLINK(\"http://x\",\"y\")")
+    evil = dict(APPLICANTS["enterprise"], name='=HYPERLINK("http://x","y")')
     c = claim(item("national_ip_title", "t1"), applicant=evil, claim_id="+SUM(A1)")
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps(c, ensure_ascii=False) + "\n")
@@ -217,12 +289,34 @@ def test_progress_bar_only_on_a_terminal():
 
 
 def test_cli_exit_code_and_summary(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(EXAMPLE), "--out", str(tmp_path / "o"),
-                        "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}"], capture_output=True, text=True, cwd=ROOT)
+    Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}").close()  # an existing (empty) ledger: no warning about it
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "batch",
+            "--policy",
+            str(POLICY_PATH),
+            str(EXAMPLE),
+            "--out",
+            str(tmp_path / "o"),
+            "--ledger",
+            f"sqlite:///{tmp_path / 'l.sqlite'}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode == 3, r.stderr
     assert "7 applications: 6 decided, 1 failed" in r.stdout and "合计" in r.stdout
     assert r.stderr == ""  # not a terminal: no progress bar
-    r = subprocess.run([sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(tmp_path / "none.jsonl")], capture_output=True, text=True, cwd=tmp_path)
+    r = subprocess.run(
+        [sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(tmp_path / "none.jsonl")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert r.returncode == 1 and "no such file" in r.stderr
 
 
@@ -260,7 +354,12 @@ def test_round_budget_scales_every_grant(tmp_path, url):
     ids = ["91110117MA01ABCD1F", "91110117MA02XYHW3G", "91110117MA03PLAT5Q"]
     with open(path, "w") as f:
         for n, aid in enumerate(ids, 1):
-            f.write(json.dumps(claim(item("beijing_ip_demonstration_unit", "u1"), applicant=dict(APPLICANTS["enterprise"], id=aid), claim_id=f"B-{n}")) + "\n")
+            f.write(
+                json.dumps(
+                    claim(item("beijing_ip_demonstration_unit", "u1"), applicant=dict(APPLICANTS["enterprise"], id=aid), claim_id=f"B-{n}")
+                )
+                + "\n"
+            )
     s = run_batch(policy, path, tmp_path / "o", ledger_url=url, commit=True, quiet=True)
     by = items_by_key(tmp_path / "o")
     assert [by[(f"B-{n}", "u1")]["amount"] for n in (1, 2, 3)] == ["33333.34", "33333.33", "33333.33"]
@@ -305,7 +404,12 @@ def test_no_scaling_within_budget(tmp_path):
 
 
 def test_workbook_writer_round_trip(policy, tmp_path):
-    claims = [claim(item("patent_insurance", "i1", premium_paid="12345.67", documents=["proof_of_right", "fee_receipts", "sealed_receipt_copies"]), claim_id="W-1")]
+    claims = [
+        claim(
+            item("patent_insurance", "i1", premium_paid="12345.67", documents=["proof_of_right", "fee_receipts", "sealed_receipt_copies"]),
+            claim_id="W-1",
+        )
+    ]
     write_claims_workbook(policy, claims, tmp_path / "w.xlsx")
     s = run_batch(policy, tmp_path / "w.xlsx", tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
     assert s.decided == 1
@@ -333,8 +437,17 @@ def test_memory_stays_flat_as_the_input_grows(policy, tmp_path, monkeypatch):
             for k in range(n):
                 first17 = f"91110117MA{k:07d}"  # one applicant each, with a valid GB 32100 check character
                 app = dict(APPLICANTS["enterprise"], id=first17 + uscc_check_char(first17))
-                f.write(json.dumps(claim(item("patent_insurance", "i1", premium_paid="1000.00"), item("navigation_project", "n1", project_id=f"P{k}"),
-                                         applicant=app, claim_id=f"M-{k}")) + "\n")
+                f.write(
+                    json.dumps(
+                        claim(
+                            item("patent_insurance", "i1", premium_paid="1000.00"),
+                            item("navigation_project", "n1", project_id=f"P{k}"),
+                            applicant=app,
+                            claim_id=f"M-{k}",
+                        )
+                    )
+                    + "\n"
+                )
         tracemalloc.start()
         s = run_batch(policy, path, tmp_path / f"o{n}", ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}", quiet=True, trace=False)
         _, top = tracemalloc.get_traced_memory()
@@ -398,7 +511,9 @@ def _insurance_round(tmp_path: Path, grants: list[str]) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("grants", "budget", "rounding", "expected", "unallocated"), [c[1:] for c in ROUNDING_CASES], ids=[c[0] for c in ROUNDING_CASES])
+@pytest.mark.parametrize(
+    ("grants", "budget", "rounding", "expected", "unallocated"), [c[1:] for c in ROUNDING_CASES], ids=[c[0] for c in ROUNDING_CASES]
+)
 def test_round_budget_rounding_as_the_policy_says(tmp_path, url, grants, budget, rounding, expected, unallocated):
     policy = policy_with_budget(tmp_path, budget, "第十三条", rounding=rounding)
     path = _insurance_round(tmp_path, grants)
@@ -444,7 +559,13 @@ def test_rounds_scaled_under_schema_1_read_as_floor_and_largest_remainder(tmp_pa
     with Ledger(url) as new:
         assert new.schema_version() == 2
         rec = new.round_record("p/2021")
-        assert (rec["mode"], rec["method"], rec["factor"], rec["quantum"], rec["unallocated"]) == ("floor", "largest_remainder", "0.666667", None, None)
+        assert (rec["mode"], rec["method"], rec["factor"], rec["quantum"], rec["unallocated"]) == (
+            "floor",
+            "largest_remainder",
+            "0.666667",
+            None,
+            None,
+        )
 
 
 # --- the HTML report: optional, bounded, never stale (issue 4 review) ------------------------------------------
@@ -452,14 +573,33 @@ def test_rounds_scaled_under_schema_1_read_as_floor_and_largest_remainder(tmp_pa
 
 def test_no_report_and_a_stale_report_is_removed(policy, tmp_path):
     ledger = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    Ledger(ledger).close()  # an existing (empty) ledger: deciding against it says nothing about it
     run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=ledger, quiet=True)
     assert (tmp_path / "o" / "report.html").exists()
     s = run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=ledger, quiet=True, report=False)
     assert not (tmp_path / "o" / "report.html").exists()  # the earlier run's report is gone, not passed off as this run's
     assert "report" not in s.outputs and s.report == "not drawn (--no-report)"
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["report"] == "not drawn (--no-report)"
-    r = subprocess.run([sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(EXAMPLE), "--out", str(tmp_path / "c"),
-                        "--ledger", ledger, "--no-report", "-q"], capture_output=True, text=True, cwd=tmp_path)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "batch",
+            "--policy",
+            str(POLICY_PATH),
+            str(EXAMPLE),
+            "--out",
+            str(tmp_path / "c"),
+            "--ledger",
+            ledger,
+            "--no-report",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert r.returncode == 3, r.stderr  # EXIT_PARTIAL: PG-2022-0006 fails (as in the tests above)
     assert not (tmp_path / "c" / "report.html").exists() and (tmp_path / "c" / "summary.xlsx").exists()
 
@@ -468,6 +608,7 @@ def test_a_report_skipped_for_size_says_so(policy, tmp_path, monkeypatch):
     import engine.batch as batch_mod
 
     ledger = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    Ledger(ledger).close()  # an existing (empty) ledger: deciding against it says nothing about it
     run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=ledger, quiet=True)
     assert (tmp_path / "o" / "report.html").exists()
     monkeypatch.setattr(batch_mod, "REPORT_LIMIT", 6)  # the example round has 7 applications
@@ -520,7 +661,10 @@ def test_summary_xlsx_amounts_are_numbers_and_the_budget_sheet_ends_with_the_tot
     budget = wb["budget"]
     for r in budget.iter_rows(min_row=2):
         for c in r:
-            if budget.cell(1, c.column).value in ("approved_total", "held_incomplete", "held_pending_at_most") and c.value not in (None, "total"):
+            if budget.cell(1, c.column).value in ("approved_total", "held_incomplete", "held_pending_at_most") and c.value not in (
+                None,
+                "total",
+            ):
                 assert c.data_type == "n" and c.number_format == "#,##0.00", (c.coordinate, c.value)
     head = [c.value for c in wb["items"][1]]
     amounts = {(r[0].value, r[4].value): r[head.index("amount")] for r in wb["items"].iter_rows(min_row=2)}
@@ -559,3 +703,30 @@ def test_xlsx_amount_cells_hold_the_exact_decimal_text(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "a.xlsx")["s"]
     assert [c.value for c in ws["B"]][1:] == [99999999999.99, 999999999999.99, 0.07, 1234567.89, 0, 12, 6172.84, "n/a"]
     assert ws["A2"].value == "'=99999999999.99" and ws["B2"].number_format == "#,##0.00"
+
+
+def test_deciding_only_against_a_missing_ledger_warns_and_creates_nothing(tmp_path):
+    # a mistyped --ledger while deciding only must not pass silently for a ledger with no history
+    missing = tmp_path / "typo.sqlite"
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "batch",
+            "--policy",
+            str(POLICY_PATH),
+            str(EXAMPLE),
+            "--out",
+            str(tmp_path / "o"),
+            "--ledger",
+            f"sqlite:///{missing}",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 3 and "Traceback" not in out.stderr  # the example's deliberate bad row
+    assert f"warning: no ledger at sqlite:///{missing}: deciding without any history" in out.stderr
+    assert not missing.exists()
