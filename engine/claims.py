@@ -872,6 +872,17 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     if "history" in data:
         history, history_problems = parse_grants(data["history"], ("history",))
         conv.problems.extend(history_problems)
+        q = policy.quantum
+        for i, g in enumerate(history):  # money finer than the policy pays would leave caps with fractions of it
+            if g.amount % q:
+                conv.bad(("history", i, "amount"), f"{g.amount} is finer than the policy's rounding quantum {q}", f"a multiple of {q}")
+            for j, c in enumerate(g.consumes):
+                if c.amount % q:
+                    conv.bad(
+                        ("history", i, "consumes", j, "amount"),
+                        f"{c.amount} is finer than the policy's rounding quantum {q}",
+                        f"a multiple of {q}",
+                    )
     if conv.problems:
         raise ClaimError(_placed(conv.problems, data, file), "invalid claim")
     funding_year = claim_facts.get("funding_year")

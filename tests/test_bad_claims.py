@@ -14,6 +14,7 @@ import pytest
 from conftest import APPLICANTS, ROOT, claim, item
 
 import engine
+from engine.errors import format_path
 from engine.identifiers import is_valid_resident_id, is_valid_uscc, resident_id_check_char, uscc_check_char
 
 P = "pledge_loan_interest"
@@ -610,3 +611,22 @@ def test_json_positions_walk_what_json_accepted() -> None:
     assert pos[("c",)] == (2, 7)
     assert pos[("d",)] == (2, 20)
     assert json_positions("{broken") == {}
+
+
+def test_history_amounts_finer_than_the_policy_quantum_are_refused(policy: engine.CompiledPolicy) -> None:
+    # 299,990.005 used of the 30万 pledge cap would leave 9.995 yuan of room: an amount no grant can be
+    from conftest import cap_use, history_grant
+
+    data = _base()
+    data["history"] = [
+        history_grant(
+            "pledge-loan-interest",
+            "299990.005",
+            cap_use("pledge-annual-cap", [data["applicant"]["id"], 2021], "299990.005"),
+        )
+    ]
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, data)
+    where = {format_path(p.path): p.message for p in caught.value.problems}
+    assert where["history[0].amount"] == "299990.005 is finer than the policy's rounding quantum 0.01"
+    assert where["history[0].consumes[0].amount"] == "299990.005 is finer than the policy's rounding quantum 0.01"
