@@ -147,7 +147,7 @@ def _percent(text: str) -> Decimal:
 
 
 COVERAGE_EXAMPLE = """example:
-  python -m engine coverage policies/pinggu_2020.yaml --tests policies/tests --min 100
+  python -m engine coverage policies/<measures>.yaml --tests policies/tests --min 100
   python -m engine coverage --tests policies/tests --tests more/cases.yaml POLICY --format html --out cov.html
 
 """
