@@ -137,4 +137,4 @@ def test_cli_tests_repeatable_and_min_range(capsys: pytest.CaptureFixture[str]) 
     help_text = " ".join(capsys.readouterr().out.split())  # wrapping depends on the terminal's width
     assert "--tests PATH a case file" in help_text and "[PATH ...]" not in help_text
     assert "html: a standalone page" in help_text  # --format has a help text
-    assert "coverage policies/pinggu_2020.yaml --tests policies/tests --min 100" in help_text  # an example
+    assert "coverage policies/<measures>.yaml --tests policies/tests --min 100" in help_text  # an example
