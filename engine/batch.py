@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .claims import parse_claim
+from .decision import in_engine_context
 from .errors import EngineError
 from .ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url
 from .model import CompiledPolicy
@@ -186,6 +187,7 @@ def _fill_facts_on_record(policy: CompiledPolicy, data: dict[str, Any], ledger: 
             data["applicant"] = filled["applicant"]
 
 
+@in_engine_context  # sums and scaling in the engine's own decimal context, whatever the caller set
 def run_batch(
     policy: CompiledPolicy | PolicySet,
     input_path: str | Path,

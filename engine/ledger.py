@@ -54,7 +54,7 @@ from urllib.parse import urlsplit, urlunsplit
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .claims import Claim, _Converter, claim_schema, parse_claim
-from .decision import Decision
+from .decision import Decision, in_engine_context
 from .evaluator import evaluate_claim
 from .expressions import MissingFact
 from .history import Consumption, Grant, Usage
@@ -658,6 +658,7 @@ class Ledger:
 
     # --- writing ------------------------------------------------------------------------
 
+    @in_engine_context
     def commit(
         self,
         policy: CompiledPolicy,
@@ -760,6 +761,7 @@ class Ledger:
             if keys:
                 self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in sorted(keys)])
 
+    @in_engine_context
     def reverse(
         self,
         claim_id: str,
@@ -833,12 +835,14 @@ class Ledger:
 
     # --- round budget ------------------------------------------------------------------
 
+    @in_engine_context
     def round_total(self, rnd: str) -> Decimal:
         total = Decimal(0)
         for (amount,) in self.db.query("SELECT unscaled_amount FROM grants WHERE round = ? AND superseded = 0", (rnd,)):
             total += Decimal(amount)
         return total
 
+    @in_engine_context
     def scale_round(
         self,
         rnd: str,
@@ -984,6 +988,7 @@ class Ledger:
 
     # --- audit -------------------------------------------------------------------------
 
+    @in_engine_context
     def verify(self, policy: CompiledPolicy | Sequence[CompiledPolicy]) -> list[str]:
         """Check every cap and limit against the active grants; returns the violations found (none expected).
 

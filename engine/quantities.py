@@ -8,7 +8,7 @@ float never appears (the YAML loader already builds `Decimal` from the text).
 from __future__ import annotations
 
 import re
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 _AMOUNT = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>万元|万|元)?\s*$")
 _RATE = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<pct>%)?\s*$")
@@ -77,6 +77,11 @@ def to_decimal(value: object) -> Decimal:
         raise QuantityError(f"{value!r} is not a number") from None
 
 
+#: Formatting money never depends on the calling program's decimal context (its precision could not hold 1,492,200.00).
+_FORMAT_CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
+_CENT = Decimal("0.01")
+
+
 def format_money(value: Decimal) -> str:
     """`Decimal('40000')` -> `'40000.00'`: the canonical form in decisions."""
-    return str(value.quantize(Decimal("0.01")))
+    return str(value.quantize(_CENT, context=_FORMAT_CONTEXT))

@@ -730,3 +730,24 @@ def test_deciding_only_against_a_missing_ledger_warns_and_creates_nothing(tmp_pa
     assert out.returncode == 3 and "Traceback" not in out.stderr  # the example's deliberate bad row
     assert f"warning: no ledger at sqlite:///{missing}: deciding without any history" in out.stderr
     assert not missing.exists()
+
+
+def test_batch_and_ledger_money_ignore_the_callers_decimal_context(tmp_path):
+    # The example round approves 1,492,200.00 (see test_no_scaling_within_budget); under a budget of
+    # 100万 it is scaled to exactly 1,000,000.00 -- also when the calling program set prec=4, ROUND_DOWN,
+    # which would turn 1,492,200.00 into 1.492E+6 in its own sums.
+    import decimal
+
+    policy = policy_with_budget(tmp_path, "100万")
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    saved = decimal.getcontext()
+    decimal.setcontext(decimal.Context(prec=4, rounding=decimal.ROUND_DOWN))
+    try:
+        s = run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=url, commit=True, quiet=True)
+        with Ledger(url) as ledger:
+            amounts = [g["amount"] for g in ledger.grants()]
+        assert decimal.getcontext().prec == 4  # the caller's context is given back
+    finally:
+        decimal.setcontext(saved)
+    assert s.approved_total == Decimal("1000000.00")
+    assert sum(Decimal(a) for a in amounts) == Decimal("1000000.00")
