@@ -200,7 +200,7 @@ EDITOR_TOOLS = ROOT / "tools" / "editor"
 def test_a_real_yaml_language_server_completes_and_documents() -> None:
     """tools/editor/check_language_server.py against yaml-language-server, when it is installed.
 
-    Not installed by .ci/run (npm is not a CI dependency): run `npm ci` in tools/editor once.
+    .ci/start-editor.sh installs the server in CI (best effort); locally run `npm ci` in tools/editor once.
     """
     import importlib.util
     import shutil
