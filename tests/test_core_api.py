@@ -51,16 +51,24 @@ def test_decision_is_valid_and_byte_identical(policy: engine.CompiledPolicy) -> 
     schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(json.loads(first))
     expected_hash = "sha256:" + hashlib.sha256(POLICY_PATH.read_bytes()).hexdigest()
-    assert json.loads(first)["policy"] == {"id": "pinggu-ip-promotion", "version": "2020.1", "hash": expected_hash,
-                                            "funding_years": {"from": 2021, "to": 2023}}
+    assert json.loads(first)["policy"] == {
+        "id": "pinggu-ip-promotion",
+        "version": "2020.1",
+        "hash": expected_hash,
+        "funding_years": {"from": 2021, "to": 2023},
+    }
 
 
 def test_grants_fed_back_as_history_consume_caps(policy: engine.CompiledPolicy) -> None:
     """Grants to record, passed back as history, consume the same caps (design for the ledger)."""
     first = decide(policy, claim(item("pledge_loan_interest", "l1", annual_interest_paid="500000.00")))
     assert first["grants"][0]["amount"] == "250000.00"
-    again = decide(policy, claim(item("pledge_loan_interest", "l2", loan_id="LOAN-2", annual_interest_paid="200000.00"),
-                                 claim_id="C-2", history=first["grants"]))
+    again = decide(
+        policy,
+        claim(
+            item("pledge_loan_interest", "l2", loan_id="LOAN-2", annual_interest_paid="200000.00"), claim_id="C-2", history=first["grants"]
+        ),
+    )
     # 300,000 − 250,000 = 50,000 left of the annual cap
     assert (again["items"][0]["status"], again["items"][0]["amount"]) == ("reduced", "50000.00")
 
@@ -186,25 +194,8 @@ def test_python_api_amounts_are_on_the_policy_quantum(policy: engine.CompiledPol
     assert (refused.items[0].status, str(refused.items[0].amount), str(refused.items[0].asked)) == ("refused", "0.00", "50000.00")
 
 
-#: An item-level document check (neither shipped policy has one), for the fictional district's variant below.
-ITEM_DOCUMENT_CHECK = """\
-  - id: receipts-for-costs
-    cites: 第十一条
-    level: item
-    category: documents
-    who: [enterprise]
-    applies_to: [testing_certification, overseas_exhibition, research_cooperation]
-    documents:
-      - fee_receipts
-      - {doc: proof, when: year(item.date) == claim.funding_year}
-    says: {zh: 费用类事项须提交费用票据, en: cost items need their fee receipts}
-"""
-
-
 @pytest.mark.parametrize("district", ["pinggu", "fictional", "fictional+item-documents"])
-def test_compiled_rules_decide_exactly_as_the_generic_path(
-    policy: engine.CompiledPolicy, district: str, tmp_path: Path
-) -> None:
+def test_compiled_rules_decide_exactly_as_the_generic_path(policy: engine.CompiledPolicy, district: str, tmp_path: Path) -> None:
     """The generated rule and standing functions (expression bodies inlined) against the generic loops they replace:
     byte-identical JSON traces, and with tracing off the same results down to each Decimal's exponent. Both
     districts: the fictional one has value and count bands, per-unit and lesser-of amounts, single-item caps,
@@ -217,17 +208,9 @@ def test_compiled_rules_decide_exactly_as_the_generic_path(
 
         rounds = [(engine.parse_claim(policy, raw), ()) for raw in claims(1500, seed=66)]
     else:
-        import shutil
+        from test_generic_constructs import fictional_policy, generated_round
 
-        from test_generic_constructs import FIXTURE, generated_round
-
-        policy = engine.load_policy(FIXTURE)
-        if district == "fictional+item-documents":
-            shutil.copy(FIXTURE.parent / "fictional_district.zh.txt", tmp_path)
-            text = FIXTURE.read_text(encoding="utf-8").replace("\nrules:\n", "\n" + ITEM_DOCUMENT_CHECK + "\nrules:\n", 1)
-            (tmp_path / "variant.yaml").write_text(text, encoding="utf-8")
-            policy = engine.load_policy(tmp_path / "variant.yaml")
-            assert policy.rules_by_type["testing_certification"].item_document_checks
+        policy = fictional_policy(tmp_path, item_documents=district == "fictional+item-documents")
         rounds = generated_round(policy, 600, seed=66)
     ctx = evaluator._context(policy)
     assert ctx.fast_by_type and ctx.standing
@@ -240,7 +223,10 @@ def test_compiled_rules_decide_exactly_as_the_generic_path(
     )
 
     def lean(decision: engine.Decision) -> list[str]:
-        return [repr((d.status, d.amount, d.asked, d.provisional, d.reasons, d.missing_facts, d.missing_documents, d.grant)) for d in decision.items]
+        return [
+            repr((d.status, d.amount, d.asked, d.provisional, d.reasons, d.missing_facts, d.missing_documents, d.grant))
+            for d in decision.items
+        ]
 
     compiled = [(engine.evaluate(policy, c, h).to_json(), lean(engine.evaluate(policy, c, h, trace=False))) for c, h in rounds]
     object.__setattr__(policy, evaluator._SLOT, generic)  # the policy keeps its context on itself
@@ -284,8 +270,10 @@ def test_arithmetic_ignores_the_callers_decimal_context(policy: engine.CompiledP
     its quantize (InvalidOperation). The claim's total 61.89 + 8,400 × 50% = 4,261.89."""
     import decimal
 
-    data = claim(item("invention_patent_grant", "p1", official_fees_paid="123.77"),
-                 item("invention_patent_grant", "p2", patent_id="ZL202010000002.X", official_fees_paid="8400.00"))
+    data = claim(
+        item("invention_patent_grant", "p1", official_fees_paid="123.77"),
+        item("invention_patent_grant", "p2", patent_id="ZL202010000002.X", official_fees_paid="8400.00"),
+    )
     with decimal.localcontext() as hostile:
         hostile.prec, hostile.rounding = prec, getattr(decimal, rounding)
         hostile.traps[decimal.Inexact] = False
@@ -331,18 +319,27 @@ def test_a_limit_counting_a_date_recognises_a_value_already_counted(
     from conftest import ENTERPRISE_ID, history_grant
 
     def counted(n: int, loan: str, day: str) -> dict[str, object]:
-        return history_grant("pledge-loan-interest", "10000.00", {"limit": "pledge-three-times", "scope": [ENTERPRISE_ID], "counts": [loan, day]},
-                             claim_id=f"H-{n}", item_id=f"h{n}")
+        return history_grant(
+            "pledge-loan-interest",
+            "10000.00",
+            {"limit": "pledge-three-times", "scope": [ENTERPRISE_ID], "counts": [loan, day]},
+            claim_id=f"H-{n}",
+            item_id=f"h{n}",
+        )
 
     history = [counted(1, "LOAN-1", "2021-06-01"), counted(2, "LOAN-2", "2021-05-01"), counted(3, "LOAN-3", "2021-04-01")]
-    again = engine.evaluate(policy, claim(item("pledge_loan_interest", "l1", loan_id="LOAN-1", date="2021-06-01"), history=history), trace=trace)
+    again = engine.evaluate(
+        policy, claim(item("pledge_loan_interest", "l1", loan_id="LOAN-1", date="2021-06-01"), history=history), trace=trace
+    )
     assert (again.items[0].status, str(again.items[0].amount)) == ("granted", "50000.00")
     assert again.items[0].grant is not None
     assert [c.counts for c in again.items[0].grant.consumes if c.kind == "limit"] == [("LOAN-1", "2021-06-01")]
     if trace:
         (step,) = [s for s in again.to_dict()["items"][0]["steps"] if s["step"] == "limit"]
         assert (step["used_before"], step["already_counted"], step["used_after"], step["result"]) == (3, True, 3, True)
-    fourth = engine.evaluate(policy, claim(item("pledge_loan_interest", "l4", loan_id="LOAN-4", date="2021-06-01"), history=history), trace=trace)
+    fourth = engine.evaluate(
+        policy, claim(item("pledge_loan_interest", "l4", loan_id="LOAN-4", date="2021-06-01"), history=history), trace=trace
+    )
     assert fourth.items[0].status == "refused"
     assert [r.check for r in fourth.items[0].reasons] == ["pledge-three-times"]
 

@@ -18,6 +18,7 @@ Every expected amount is worked out by hand from the fictional clause text, in t
 from __future__ import annotations
 
 import copy
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,13 @@ DOCS: dict[str, list[str]] = {
     "specialised_enterprise": ["proof"],
 }
 
-APPLICANT = {"id": ENTERPRISE_ID, "name": "湖畔示例科技有限公司", "kind": "enterprise",
-             "registered_in_district": True, "pays_tax_in_district": True}
+APPLICANT = {
+    "id": ENTERPRISE_ID,
+    "name": "湖畔示例科技有限公司",
+    "kind": "enterprise",
+    "registered_in_district": True,
+    "pays_tax_in_district": True,
+}
 CAP = "international-market-annual-cap"
 LIMIT = "cooperation-three-projects-a-year"
 
@@ -60,10 +66,16 @@ def item(item_type: str, item_id: str | None = None, *, date: str = "2024-06-01"
     return {"id": item_id or item_type, "type": item_type, "date": date, "documents": list(DOCS[item_type]), **facts}
 
 
-def claim(*items: dict[str, Any], funding_year: int = 2024, claim_id: str = "L-1",
-          history: list[dict[str, Any]] | None = None, **applicant: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"claim_id": claim_id, "funding_year": funding_year, "documents": ["business_licence"],
-                           "applicant": {**copy.deepcopy(APPLICANT), **applicant}, "items": list(items)}
+def claim(
+    *items: dict[str, Any], funding_year: int = 2024, claim_id: str = "L-1", history: list[dict[str, Any]] | None = None, **applicant: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "claim_id": claim_id,
+        "funding_year": funding_year,
+        "documents": ["business_licence"],
+        "applicant": {**copy.deepcopy(APPLICANT), **applicant},
+        "items": list(items),
+    }
     if history is not None:
         out["history"] = history
     return out
@@ -78,11 +90,25 @@ def outcome(d: dict[str, Any]) -> tuple[str, str]:
     return d["status"], d["amount"]
 
 
-def grant(rule: str, amount: str, *consumes: dict[str, Any], funding_year: int = 2023, item_id: str = "old",
-          claim_id: str = "L-0", applicant_id: str = ENTERPRISE_ID) -> dict[str, Any]:
+def grant(
+    rule: str,
+    amount: str,
+    *consumes: dict[str, Any],
+    funding_year: int = 2023,
+    item_id: str = "old",
+    claim_id: str = "L-0",
+    applicant_id: str = ENTERPRISE_ID,
+) -> dict[str, Any]:
     """A ledger record in the JSON form the evaluator emits (`Decision.grants`)."""
-    return {"claim_id": claim_id, "item_id": item_id, "rule": rule, "applicant_id": applicant_id,
-            "funding_year": funding_year, "amount": amount, "consumes": list(consumes)}
+    return {
+        "claim_id": claim_id,
+        "item_id": item_id,
+        "rule": rule,
+        "applicant_id": applicant_id,
+        "funding_year": funding_year,
+        "amount": amount,
+        "consumes": list(consumes),
+    }
 
 
 def steps(d: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -116,9 +142,12 @@ def test_engine_source_names_nothing_of_either_district() -> None:
 def test_decision_validates_against_the_decision_schema(lakeside: engine.CompiledPolicy) -> None:
     import json
 
-    data = claim(item("rd_investment", "rd", rd_spending="12345678.90"), item("pct_patent", "pct", patent_id="PCT/CN2023/1", countries=3),
-                 item("testing_certification", "tc", certificate_id="TC-1", actual_cost="80000.00"),
-                 item("science_award", "s1", project_id="P1", level="district"))
+    data = claim(
+        item("rd_investment", "rd", rd_spending="12345678.90"),
+        item("pct_patent", "pct", patent_id="PCT/CN2023/1", countries=3),
+        item("testing_certification", "tc", certificate_id="TC-1", actual_cost="80000.00"),
+        item("science_award", "s1", project_id="P1", level="district"),
+    )
     out = json.loads(engine.evaluate(lakeside, data).to_json())
     schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(out)
@@ -205,15 +234,26 @@ def test_per_unit_trace_shows_the_count_ceiling(lakeside: engine.CompiledPolicy)
     d = decide(lakeside, claim(item("pct_patent", "p", patent_id="PCT/CN2023/000001", countries=5)))["p"]
     (amount,) = steps(d, "amount")
     assert (amount["form"], amount["per_unit"], amount["count"]["value"], amount["counted"], amount["max_count"]) == (
-        "per_unit", "100000.00", 5, 2, 2)
+        "per_unit",
+        "100000.00",
+        5,
+        2,
+        2,
+    )
     assert d["asked"] == "200000.00"  # the ceiling on the count is part of the amount, not a cap
 
 
 def test_per_unit_once_per_patent_with_history(lakeside: engine.CompiledPolicy) -> None:
     # 每件专利只奖励一次: the same patent rewarded last year is refused this year
     history = [grant("pct-patent", "100000.00", {"limit": "pct-patent-once", "scope": ["PCT/CN2023/000001"], "counts": ["L-0", "old"]})]
-    d = decide(lakeside, claim(item("pct_patent", "p", patent_id="PCT/CN2023/000001", countries=2),
-                               item("pct_patent", "q", patent_id="PCT/CN2023/000002", countries=2), history=history))
+    d = decide(
+        lakeside,
+        claim(
+            item("pct_patent", "p", patent_id="PCT/CN2023/000001", countries=2),
+            item("pct_patent", "q", patent_id="PCT/CN2023/000002", countries=2),
+            history=history,
+        ),
+    )
     assert outcome(d["p"]) == ("refused", "0.00")
     assert [r["check"] for r in d["p"]["reasons"]] == ["pct-patent-once"]
     assert outcome(d["q"]) == ("granted", "200000.00")
@@ -250,8 +290,13 @@ def test_least_trace_lists_both_candidates(lakeside: engine.CompiledPolicy) -> N
 
 def test_shared_cap_typical(lakeside: engine.CompiledPolicy) -> None:
     # 12万 booth fee × 50% = 6万; 10万 registration fees × 50% = 5万; 11万 < 20万
-    d = decide(lakeside, claim(item("overseas_exhibition", "e", fair="Hannover Messe", booth_fee="120000.00"),
-                               item("overseas_trademark", "t", trademark_id="EUTM-1", registration_fee="100000.00")))
+    d = decide(
+        lakeside,
+        claim(
+            item("overseas_exhibition", "e", fair="Hannover Messe", booth_fee="120000.00"),
+            item("overseas_trademark", "t", trademark_id="EUTM-1", registration_fee="100000.00"),
+        ),
+    )
     assert outcome(d["e"]) == ("granted", "60000.00")
     assert outcome(d["t"]) == ("granted", "50000.00")
 
@@ -259,14 +304,24 @@ def test_shared_cap_typical(lakeside: engine.CompiledPolicy) -> None:
 def test_shared_cap_bites_across_item_types(lakeside: engine.CompiledPolicy) -> None:
     # 30万 × 50% = 15万 (room 20万); then 20万 × 50% = 10万 asked, room 20万 − 15万 = 5万 -> reduced;
     # then a third item of either type: room 0 -> refused by the cap
-    d = decide(lakeside, claim(item("overseas_exhibition", "e", fair="Canton", booth_fee="300000.00"),
-                               item("overseas_trademark", "t", trademark_id="EUTM-1", registration_fee="200000.00"),
-                               item("overseas_exhibition", "e2", fair="CES", booth_fee="10000.00")))
+    d = decide(
+        lakeside,
+        claim(
+            item("overseas_exhibition", "e", fair="Canton", booth_fee="300000.00"),
+            item("overseas_trademark", "t", trademark_id="EUTM-1", registration_fee="200000.00"),
+            item("overseas_exhibition", "e2", fair="CES", booth_fee="10000.00"),
+        ),
+    )
     assert outcome(d["e"]) == ("granted", "150000.00")
     assert (d["t"]["status"], d["t"]["amount"], d["t"]["asked"]) == ("reduced", "50000.00", "100000.00")
     (cap,) = steps(d["t"], "cap")
     assert (cap["cap"], cap["cites"], cap["scope"], cap["used_before"], cap["granted"]) == (
-        CAP, "第七条第二款", [ENTERPRISE_ID, 2024], "150000.00", "50000.00")
+        CAP,
+        "第七条第二款",
+        [ENTERPRISE_ID, 2024],
+        "150000.00",
+        "50000.00",
+    )
     assert outcome(d["e2"]) == ("refused", "0.00")
     assert [(r["category"], r["check"], r["cites"]) for r in d["e2"]["reasons"]] == [("cap", CAP, "第七条第二款")]
     assert "第七条第二款" in d["t"]["cites"]
@@ -274,16 +329,22 @@ def test_shared_cap_bites_across_item_types(lakeside: engine.CompiledPolicy) -> 
 
 def test_shared_cap_order_follows_the_claim(lakeside: engine.CompiledPolicy) -> None:
     # trademark first: 10万 granted; then the fair's 15万 meets 10万 of room
-    d = decide(lakeside, claim(item("overseas_trademark", "t", trademark_id="EUTM-1", registration_fee="200000.00"),
-                               item("overseas_exhibition", "e", fair="Canton", booth_fee="300000.00")))
+    d = decide(
+        lakeside,
+        claim(
+            item("overseas_trademark", "t", trademark_id="EUTM-1", registration_fee="200000.00"),
+            item("overseas_exhibition", "e", fair="Canton", booth_fee="300000.00"),
+        ),
+    )
     assert outcome(d["t"]) == ("granted", "100000.00")
     assert outcome(d["e"]) == ("reduced", "100000.00")
 
 
 def test_shared_cap_with_history_is_per_applicant_per_year(lakeside: engine.CompiledPolicy) -> None:
     # 18万 already granted under the shared cap in 2024: 2万 left that year, the full 20万 in 2025
-    history = [grant("overseas-trademark", "180000.00", {"cap": CAP, "scope": [ENTERPRISE_ID, 2024], "amount": "180000.00"},
-                     funding_year=2024)]
+    history = [
+        grant("overseas-trademark", "180000.00", {"cap": CAP, "scope": [ENTERPRISE_ID, 2024], "amount": "180000.00"}, funding_year=2024)
+    ]
     fair = item("overseas_exhibition", "e", fair="Canton", booth_fee="100000.00")  # × 50% = 5万
     assert outcome(decide(lakeside, claim(fair, history=history))["e"]) == ("reduced", "20000.00")
     fair_2025 = item("overseas_exhibition", "e", date="2025-05-01", fair="Canton", booth_fee="100000.00")
@@ -298,10 +359,15 @@ def test_shared_cap_with_history_is_per_applicant_per_year(lakeside: engine.Comp
 
 def test_shared_limit_each_item_counts(lakeside: engine.CompiledPolicy) -> None:
     # 50万 × 20% = 10万; 200万 × 20% = 40万 -> 每个项目最高 30万; transfer 10万; the 4th project is refused
-    d = decide(lakeside, claim(item("research_cooperation", "r1", project_id="R-1", contract_paid="500000.00"),
-                               item("research_cooperation", "r2", project_id="R-2", contract_paid="2000000.00"),
-                               item("achievement_transfer", "t1", project_id="T-1", implemented_in_district=True),
-                               item("achievement_transfer", "t2", project_id="T-2", implemented_in_district=True)))
+    d = decide(
+        lakeside,
+        claim(
+            item("research_cooperation", "r1", project_id="R-1", contract_paid="500000.00"),
+            item("research_cooperation", "r2", project_id="R-2", contract_paid="2000000.00"),
+            item("achievement_transfer", "t1", project_id="T-1", implemented_in_district=True),
+            item("achievement_transfer", "t2", project_id="T-2", implemented_in_district=True),
+        ),
+    )
     assert outcome(d["r1"]) == ("granted", "100000.00")
     assert outcome(d["r2"]) == ("reduced", "300000.00")
     assert outcome(d["t1"]) == ("granted", "100000.00")
@@ -313,10 +379,15 @@ def test_shared_limit_each_item_counts(lakeside: engine.CompiledPolicy) -> None:
 
 def test_shared_limit_refused_items_do_not_count(lakeside: engine.CompiledPolicy) -> None:
     # t1 is refused (not put into production here), so r1, r2, r3 are the three supported projects
-    d = decide(lakeside, claim(item("research_cooperation", "r1", project_id="R-1", contract_paid="100000.00"),
-                               item("achievement_transfer", "t1", project_id="T-1", implemented_in_district=False),
-                               item("research_cooperation", "r2", project_id="R-2", contract_paid="100000.00"),
-                               item("research_cooperation", "r3", project_id="R-3", contract_paid="100000.00")))
+    d = decide(
+        lakeside,
+        claim(
+            item("research_cooperation", "r1", project_id="R-1", contract_paid="100000.00"),
+            item("achievement_transfer", "t1", project_id="T-1", implemented_in_district=False),
+            item("research_cooperation", "r2", project_id="R-2", contract_paid="100000.00"),
+            item("research_cooperation", "r3", project_id="R-3", contract_paid="100000.00"),
+        ),
+    )
     assert outcome(d["t1"]) == ("refused", "0.00")
     assert [outcome(d[i]) for i in ("r1", "r2", "r3")] == [("granted", "20000.00")] * 3  # 10万 × 20%
 
@@ -324,26 +395,45 @@ def test_shared_limit_refused_items_do_not_count(lakeside: engine.CompiledPolicy
 def test_shared_limit_with_history(lakeside: engine.CompiledPolicy) -> None:
     # two projects already supported in 2024 (one of each type): one more in 2024, three in 2025
     history = [
-        grant("research-cooperation", "20000.00", {"limit": LIMIT, "scope": [ENTERPRISE_ID, 2024], "counts": ["L-0", "a"]},
-              funding_year=2024, item_id="a"),
-        grant("achievement-transfer", "100000.00", {"limit": LIMIT, "scope": [ENTERPRISE_ID, 2024], "counts": ["L-0", "b"]},
-              funding_year=2024, item_id="b"),
+        grant(
+            "research-cooperation",
+            "20000.00",
+            {"limit": LIMIT, "scope": [ENTERPRISE_ID, 2024], "counts": ["L-0", "a"]},
+            funding_year=2024,
+            item_id="a",
+        ),
+        grant(
+            "achievement-transfer",
+            "100000.00",
+            {"limit": LIMIT, "scope": [ENTERPRISE_ID, 2024], "counts": ["L-0", "b"]},
+            funding_year=2024,
+            item_id="b",
+        ),
     ]
     items = [item("achievement_transfer", f"t{i}", project_id=f"T-{i}", implemented_in_district=True) for i in (1, 2)]
     d = decide(lakeside, claim(*items, history=history))
     assert [outcome(d["t1"]), outcome(d["t2"])] == [("granted", "100000.00"), ("refused", "0.00")]
-    items_2025 = [item("achievement_transfer", f"t{i}", date="2025-03-01", project_id=f"T-{i}", implemented_in_district=True) for i in (1, 2)]
+    items_2025 = [
+        item("achievement_transfer", f"t{i}", date="2025-03-01", project_id=f"T-{i}", implemented_in_district=True) for i in (1, 2)
+    ]
     d = decide(lakeside, claim(*items_2025, funding_year=2025, history=history))
     assert [outcome(d["t1"]), outcome(d["t2"])] == [("granted", "100000.00")] * 2
 
 
 def test_shared_limit_history_from_the_evaluators_own_grants(lakeside: engine.CompiledPolicy) -> None:
     """Grants emitted by one decision, fed back as history, count against the limit (one format all round)."""
-    first = engine.evaluate(lakeside, claim(*[item("achievement_transfer", f"t{i}", project_id=f"T-{i}", implemented_in_district=True)
-                                              for i in (1, 2, 3)], claim_id="L-A"))
+    first = engine.evaluate(
+        lakeside,
+        claim(
+            *[item("achievement_transfer", f"t{i}", project_id=f"T-{i}", implemented_in_district=True) for i in (1, 2, 3)], claim_id="L-A"
+        ),
+    )
     assert first.total == Decimal("300000.00")
-    later = decide(lakeside, claim(item("research_cooperation", "r", project_id="R-9", contract_paid="100000.00"), claim_id="L-B"),
-                   history=first.grants)
+    later = decide(
+        lakeside,
+        claim(item("research_cooperation", "r", project_id="R-9", contract_paid="100000.00"), claim_id="L-B"),
+        history=first.grants,
+    )
     assert outcome(later["r"]) == ("refused", "0.00")
 
 
@@ -353,9 +443,14 @@ def test_shared_limit_history_from_the_evaluators_own_grants(lakeside: engine.Co
 def test_highest_only_across_two_item_types(lakeside: engine.CompiledPolicy) -> None:
     # P1: national science award 100万 and a competition first prize 20万 -> only the 100万;
     # P2's district award is another project and is paid in full
-    d = decide(lakeside, claim(item("competition_award", "c1", project_id="P1", prize="first"),
-                               item("science_award", "s1", project_id="P1", level="national"),
-                               item("science_award", "s2", project_id="P2", level="district")))
+    d = decide(
+        lakeside,
+        claim(
+            item("competition_award", "c1", project_id="P1", prize="first"),
+            item("science_award", "s1", project_id="P1", level="national"),
+            item("science_award", "s2", project_id="P2", level="district"),
+        ),
+    )
     assert outcome(d["s1"]) == ("granted", "1000000.00")
     assert outcome(d["c1"]) == ("refused", "0.00")
     assert [r["check"] for r in d["c1"]["reasons"]] == ["competition-award#subject"]
@@ -364,16 +459,24 @@ def test_highest_only_across_two_item_types(lakeside: engine.CompiledPolicy) -> 
 
 def test_highest_only_the_lower_level_of_the_other_scheme_loses(lakeside: engine.CompiledPolicy) -> None:
     # district science award 10万 < competition first prize 20万 for the same project
-    d = decide(lakeside, claim(item("science_award", "s1", project_id="P1", level="district"),
-                               item("competition_award", "c1", project_id="P1", prize="first")))
+    d = decide(
+        lakeside,
+        claim(
+            item("science_award", "s1", project_id="P1", level="district"), item("competition_award", "c1", project_id="P1", prize="first")
+        ),
+    )
     assert outcome(d["s1"]) == ("refused", "0.00")
     assert outcome(d["c1"]) == ("granted", "200000.00")
 
 
 def test_highest_only_a_tie_pays_the_first_listed(lakeside: engine.CompiledPolicy) -> None:
     # district science award 10万 = competition second prize 10万: one of them, the first in the claim
-    d = decide(lakeside, claim(item("competition_award", "c1", project_id="P1", prize="second"),
-                               item("science_award", "s1", project_id="P1", level="district")))
+    d = decide(
+        lakeside,
+        claim(
+            item("competition_award", "c1", project_id="P1", prize="second"), item("science_award", "s1", project_id="P1", level="district")
+        ),
+    )
     assert outcome(d["c1"]) == ("granted", "100000.00")
     assert outcome(d["s1"]) == ("refused", "0.00")
 
@@ -381,8 +484,13 @@ def test_highest_only_a_tie_pays_the_first_listed(lakeside: engine.CompiledPolic
 def test_highest_only_an_ineligible_higher_award_does_not_block_the_lower(lakeside: engine.CompiledPolicy) -> None:
     # the national award dates from 2023, outside funding year 2024: refused on time; the competition prize of the
     # same project is then the highest award that can be paid, 20万
-    d = decide(lakeside, claim(item("science_award", "s1", date="2023-11-01", project_id="P1", level="national"),
-                               item("competition_award", "c1", project_id="P1", prize="first")))
+    d = decide(
+        lakeside,
+        claim(
+            item("science_award", "s1", date="2023-11-01", project_id="P1", level="national"),
+            item("competition_award", "c1", project_id="P1", prize="first"),
+        ),
+    )
     assert d["s1"]["status"] == "refused"
     assert [r["check"] for r in d["s1"]["reasons"]] == ["in-funding-year"]
     assert outcome(d["c1"]) == ("granted", "200000.00")
@@ -408,8 +516,13 @@ def test_highest_only_with_history_no_second_award(lakeside: engine.CompiledPoli
 
 
 def spec_grant(amount: str, funding_year: int = 2023, applicant_id: str = ENTERPRISE_ID) -> dict[str, Any]:
-    return grant("specialised-enterprise", amount, {"subject": "specialised-level", "scope": [applicant_id], "amount": amount},
-                 funding_year=funding_year, applicant_id=applicant_id)
+    return grant(
+        "specialised-enterprise",
+        amount,
+        {"subject": "specialised-level", "scope": [applicant_id], "amount": amount},
+        funding_year=funding_year,
+        applicant_id=applicant_id,
+    )
 
 
 def test_difference_without_history_pays_in_full(lakeside: engine.CompiledPolicy) -> None:
@@ -423,14 +536,19 @@ def test_difference_tops_up_an_earlier_lower_award(lakeside: engine.CompiledPoli
     assert outcome(d) == ("granted", "200000.00")
     (subject,) = steps(d, "subject")
     assert (subject["pays"], subject["paid_before"], subject["asked"], subject["after"]) == (
-        "difference", "100000.00", "300000.00", "200000.00")
+        "difference",
+        "100000.00",
+        "300000.00",
+        "200000.00",
+    )
 
 
 def test_difference_after_two_earlier_awards(lakeside: engine.CompiledPolicy) -> None:
     # 10万 (district, 2023) + 20万 (municipal top-up, 2024) = 30万 paid; national 50万 − 30万 = 20万
     history = [spec_grant("100000.00", 2023), spec_grant("200000.00", 2024)]
-    d = decide(lakeside, claim(item("specialised_enterprise", "s", date="2025-04-01", level="national"), funding_year=2025,
-                               history=history))["s"]
+    d = decide(
+        lakeside, claim(item("specialised_enterprise", "s", date="2025-04-01", level="national"), funding_year=2025, history=history)
+    )["s"]
     assert outcome(d) == ("granted", "200000.00")
 
 
@@ -444,8 +562,9 @@ def test_difference_nothing_for_an_equal_or_lower_level(lakeside: engine.Compile
 
 def test_difference_within_one_claim(lakeside: engine.CompiledPolicy) -> None:
     # in claim order: district 10万, then national 50万 − 10万 = 40万 (together the highest level's 50万)
-    d = decide(lakeside, claim(item("specialised_enterprise", "a", level="district"),
-                               item("specialised_enterprise", "b", level="national")))
+    d = decide(
+        lakeside, claim(item("specialised_enterprise", "a", level="district"), item("specialised_enterprise", "b", level="national"))
+    )
     assert [outcome(d["a"]), outcome(d["b"])] == [("granted", "100000.00"), ("granted", "400000.00")]
 
 
@@ -461,9 +580,11 @@ def test_difference_history_chained_from_decisions(lakeside: engine.CompiledPoli
 
 
 def test_grants_record_every_consumption_in_a_replayable_form(lakeside: engine.CompiledPolicy) -> None:
-    data = claim(item("overseas_exhibition", "e", fair="Canton", booth_fee="100000.00"),
-                 item("achievement_transfer", "t", project_id="T-1", implemented_in_district=True),
-                 item("specialised_enterprise", "s", level="district"))
+    data = claim(
+        item("overseas_exhibition", "e", fair="Canton", booth_fee="100000.00"),
+        item("achievement_transfer", "t", project_id="T-1", implemented_in_district=True),
+        item("specialised_enterprise", "s", level="district"),
+    )
     grants = {g["item_id"]: g for g in engine.evaluate(lakeside, data).to_dict()["grants"]}
     assert grants["e"]["consumes"] == [{"cap": CAP, "scope": [ENTERPRISE_ID, 2024], "amount": "50000.00"}]
     assert grants["t"]["consumes"] == [{"limit": LIMIT, "scope": [ENTERPRISE_ID, 2024], "counts": ["L-1", "t"]}]
@@ -477,21 +598,64 @@ def test_grants_record_every_consumption_in_a_replayable_form(lakeside: engine.C
 # the wrong year, an applicant without standing, another kind, and histories: the grants of the claim before.
 
 _POOLS: dict[str, dict[str, list[Any]]] = {
-    "rd_investment": {"rd_spending": ["0.00", "999999.99", "1000000.00", "3000000.00", "5000000.00", "9999999.99",
-                                      "10000000.00", "12345678.90", "20000000.00", "25000000.00"]},
+    "rd_investment": {
+        "rd_spending": [
+            "0.00",
+            "999999.99",
+            "1000000.00",
+            "3000000.00",
+            "5000000.00",
+            "9999999.99",
+            "10000000.00",
+            "12345678.90",
+            "20000000.00",
+            "25000000.00",
+        ]
+    },
     "invention_patent_count": {"new_invention_patents": [0, 4, 5, 9, 10, 19, 20, 150]},
     "pct_patent": {"patent_id": ["PCT/CN2023/1", "PCT/CN2023/2"], "countries": [0, 1, 2, 3, 7]},
-    "testing_certification": {"certificate_id": ["TC-1"], "actual_cost": ["0.00", "1000.00", "80000.00", "99999.99",
-                                                                          "150000.00", "400000.00", "1234567.89"]},
+    "testing_certification": {
+        "certificate_id": ["TC-1"],
+        "actual_cost": ["0.00", "1000.00", "80000.00", "99999.99", "150000.00", "400000.00", "1234567.89"],
+    },
     "overseas_exhibition": {"fair": ["Canton"], "booth_fee": ["0.00", "1234.56", "100000.00", "250000.00", "400000.00"]},
     "overseas_trademark": {"trademark_id": ["TM-1"], "registration_fee": ["0.00", "3333.33", "60000.00", "300000.00"]},
-    "research_cooperation": {"project_id": ["R1", "R2", "R3", "R4"], "contract_paid": ["0.00", "500000.00", "1000000.00",
-                                                                                       "3000000.00", "9000000.00"]},
+    "research_cooperation": {
+        "project_id": ["R1", "R2", "R3", "R4"],
+        "contract_paid": ["0.00", "500000.00", "1000000.00", "3000000.00", "9000000.00"],
+    },
     "achievement_transfer": {"project_id": ["T-1", "T-2"], "implemented_in_district": [True, False]},
     "science_award": {"project_id": ["P1", "P2"], "level": ["national", "municipal", "district"]},
     "competition_award": {"project_id": ["P1", "P2"], "prize": ["first", "second", "third"]},
     "specialised_enterprise": {"level": ["district", "municipal", "national"]},
 }
+
+
+#: An item-level document check (neither shipped policy has one), for the fictional district's variant below.
+ITEM_DOCUMENT_CHECK = """\
+  - id: receipts-for-costs
+    cites: 第十一条
+    level: item
+    category: documents
+    who: [enterprise]
+    applies_to: [testing_certification, overseas_exhibition, research_cooperation]
+    documents:
+      - fee_receipts
+      - {doc: proof, when: year(item.date) == claim.funding_year}
+    says: {zh: 费用类事项须提交费用票据, en: cost items need their fee receipts}
+"""
+
+
+def fictional_policy(tmp_path: Path, *, item_documents: bool = False) -> engine.CompiledPolicy:
+    """The fictional district, or (item_documents) its variant with an item-level document check."""
+    if not item_documents:
+        return engine.load_policy(FIXTURE)
+    shutil.copy(FIXTURE.parent / "fictional_district.zh.txt", tmp_path)
+    text = FIXTURE.read_text(encoding="utf-8").replace("\nrules:\n", "\n" + ITEM_DOCUMENT_CHECK + "\nrules:\n", 1)
+    (tmp_path / "variant.yaml").write_text(text, encoding="utf-8")
+    policy = engine.load_policy(tmp_path / "variant.yaml")
+    assert policy.rules_by_type["testing_certification"].item_document_checks
+    return policy
 
 
 def generated_round(policy: engine.CompiledPolicy, n: int, seed: int) -> list[tuple[Any, tuple[Any, ...]]]:
@@ -543,6 +707,12 @@ def test_the_generated_round_reaches_every_construct(lakeside: engine.CompiledPo
                 reasons.update("reduced:" + s["cap"] for s in d["steps"] if s["step"] == "cap" and s["reduced_by"] != "0.00")
     assert {"granted", "reduced", "refused", "incomplete"} <= statuses
     assert {"bands", "per_unit", "least"} <= forms, forms
-    assert {LIMIT, "science-award#subject", "specialised-enterprise#subject", "registered-and-taxed",
-            "in-funding-year", "pct-patent-once"} <= reasons, reasons
+    assert {
+        LIMIT,
+        "science-award#subject",
+        "specialised-enterprise#subject",
+        "registered-and-taxed",
+        "in-funding-year",
+        "pct-patent-once",
+    } <= reasons, reasons
     assert {"reduced:rd-investment-ceiling", f"reduced:{CAP}", "reduced:cooperation-project-ceiling"} <= reasons, reasons

@@ -95,7 +95,10 @@ def test_refusal_in_applicant_words_not_expressions(policy: engine.CompiledPolic
     assert "结论：不予支持" in text
     assert "1) 第四条第一款：本办法所指知识产权仅包括专利、商标" in text
     # why not more: the failed condition and the fact as claimed; 60,000 × 50% = 30,000 had it been met
-    assert "未满足「本办法所指知识产权仅包括专利、商标」（第四条第一款）；该条件满足时按规定可得 30,000.00 元。申报事实：质押的权利为著作权。" in text
+    assert (
+        "未满足「本办法所指知识产权仅包括专利、商标」（第四条第一款）；该条件满足时按规定可得 30,000.00 元。申报事实：质押的权利为著作权。"
+        in text
+    )
     for source in ("item.pledged_right", 'in ("patent"', "applicant.", " == ", "item."):
         assert source not in text
     assert "本办法所指的知识产权包括：专利、商标。" in text  # 第四条第一款 verbatim
@@ -178,7 +181,10 @@ def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) 
     )
     text = explain(policy, d)
     # 50 万 total: 400,000 from 2021, then s1 30,000 (60,000 × 50%), then s2 asks 100,000 with 70,000 left
-    assert "此前已用 430,000.00 元（往年 400,000.00 元，本申请前序事项 30,000.00 元），剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元" in text
+    assert (
+        "此前已用 430,000.00 元（往年 400,000.00 元，本申请前序事项 30,000.00 元），剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元"
+        in text
+    )
 
 
 def test_wan_only_where_the_clause_speaks_in_wan(policy: engine.CompiledPolicy) -> None:
@@ -405,7 +411,11 @@ def test_html_is_one_self_contained_printable_responsive_file(policy: engine.Com
 
 def test_report_index_links_flags_and_error_rows(policy: engine.CompiledPolicy) -> None:
     decisions = [_decision(policy, p) for p in GOLDEN_CLAIMS]
-    entries: list[Any] = [*decisions[:3], ReportError("bad.json", "invalid claim", ["bad.json: items[0].level: 'platinum' is not one of ..."]), *decisions[3:]]
+    entries: list[Any] = [
+        *decisions[:3],
+        ReportError("bad.json", "invalid claim", ["bad.json: items[0].level: 'platinum' is not one of ..."]),
+        *decisions[3:],
+    ]
     html = render_report(policy, entries, "zh")
     n = len(entries)
     for i in range(1, n + 1):
@@ -457,7 +467,10 @@ def test_cli_report_folder_with_a_bad_claim(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_cli_report_jsonl(tmp_path: Path) -> None:
-    lines = [json.dumps(claim(item("invention_patent_grant"), claim_id=f"J-{i}", name=f"{ENTERPRISE_NAME}{i}"), ensure_ascii=False) for i in range(3)]
+    lines = [
+        json.dumps(claim(item("invention_patent_grant"), claim_id=f"J-{i}", name=f"{ENTERPRISE_NAME}{i}"), ensure_ascii=False)
+        for i in range(3)
+    ]
     lines.insert(1, '{"claim_id": "J-bad", "funding_year": 2021}')
     lines.insert(2, "")
     src = tmp_path / "round.jsonl"
@@ -508,16 +521,10 @@ def test_fast_text_is_byte_identical_to_the_templates(policy: engine.CompiledPol
 def test_fast_text_is_byte_identical_to_the_templates_for_the_fictional_district(lang: str, variant: str, tmp_path: Path) -> None:
     """The same comparison on the fictional district's seeded round: bands, per-unit and lesser-of amounts,
     single-item and shared caps, a shared limit, subjects (highest only, 补差) and histories; and a variant
-    with an item-level document check (test_core_api.ITEM_DOCUMENT_CHECK)."""
-    from test_core_api import ITEM_DOCUMENT_CHECK
-    from test_generic_constructs import FIXTURE, generated_round
+    with an item-level document check (test_generic_constructs.ITEM_DOCUMENT_CHECK)."""
+    from test_generic_constructs import fictional_policy, generated_round
 
-    lakeside = engine.load_policy(FIXTURE)
-    if variant == "item-documents":
-        shutil.copy(FIXTURE.parent / "fictional_district.zh.txt", tmp_path)
-        text = FIXTURE.read_text(encoding="utf-8").replace("\nrules:\n", "\n" + ITEM_DOCUMENT_CHECK + "\nrules:\n", 1)
-        (tmp_path / "variant.yaml").write_text(text, encoding="utf-8")
-        lakeside = engine.load_policy(tmp_path / "variant.yaml")
+    lakeside = fictional_policy(tmp_path, item_documents=variant == "item-documents")
     r = renderer(lakeside, lang)
     assert r.text_explainer() is not None
     forms: set[str] = set()
@@ -664,9 +671,7 @@ def test_report_shows_the_scaling(scaled_round: list[Any]) -> None:
     assert "共 2 份申请，其中 0 份无法读取；核定支持金额合计 300,000.00 元。" in html  # the round sums to its budget
 
 
-def test_cli_explains_a_decision_from_a_batch_as_made(
-    scaled_round: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_explains_a_decision_from_a_batch_as_made(scaled_round: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`explain` given one line of decisions.jsonl renders it as decided (scaled), not re-decided from the claim."""
     policy, s1, _ = scaled_round
     path = tmp_path / "S-1.decision.json"
@@ -697,4 +702,6 @@ def test_scaling_names_the_rounding_mode_and_remainder_method(scaled_round: list
     d["scaling"].update(mode=mode, method=method)
     assert zh_words in explain(policy, d, "zh", "text")
     en = explain(policy, d, "en", "text")
-    assert {"floor": "rounded down to CNY 0.01", "half_up": "rounded half up to CNY 0.01", "half_even": "rounded half to even to CNY 0.01"}[mode] in en
+    assert {"floor": "rounded down to CNY 0.01", "half_up": "rounded half up to CNY 0.01", "half_even": "rounded half to even to CNY 0.01"}[
+        mode
+    ] in en
