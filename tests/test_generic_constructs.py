@@ -25,7 +25,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import ENTERPRISE_2_ID, ENTERPRISE_ID, ROOT
+from conftest import ENTERPRISE_2_ID, ENTERPRISE_ID, ROOT, history_grant
 
 import engine
 from engine.casefile import load_cases
@@ -99,16 +99,8 @@ def grant(
     claim_id: str = "L-0",
     applicant_id: str = ENTERPRISE_ID,
 ) -> dict[str, Any]:
-    """A ledger record in the JSON form the evaluator emits (`Decision.grants`)."""
-    return {
-        "claim_id": claim_id,
-        "item_id": item_id,
-        "rule": rule,
-        "applicant_id": applicant_id,
-        "funding_year": funding_year,
-        "amount": amount,
-        "consumes": list(consumes),
-    }
+    """conftest.history_grant with this district's defaults (an earlier grant of 2023)."""
+    return history_grant(rule, amount, *consumes, year=funding_year, applicant_id=applicant_id, claim_id=claim_id, item_id=item_id)
 
 
 def steps(d: dict[str, Any], kind: str) -> list[dict[str, Any]]:
