@@ -65,18 +65,6 @@ def parse_rate(value: object) -> Decimal:
     return result
 
 
-def to_decimal(value: object) -> Decimal:
-    """Decimal from a value already known to be exact (int or Decimal)."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise QuantityError(f"{value!r} is not a number") from None
-
-
 #: Formatting money never depends on the calling program's decimal context (its precision could not hold 1,492,200.00).
 _FORMAT_CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
 _CENT = Decimal("0.01")

@@ -485,7 +485,6 @@ class TextExplainer:
         self.f_facts_given = f("facts_given", "facts")
         self.f_fact_value = f("fact_value", "fact", "value")
         self.f_missing_fact = f("missing_fact", "fact")
-        self.f_calc_rate = f("calc_rate", "base_label", "base", "rate", "value")
         self.f_calc_fixed = f("calc_fixed", "value")
         self.f_calc_table = f("calc_table", "by_label", "by_value", "value")
         self.f_calc_external = f("calc_external", "source_label", "value")
