@@ -101,7 +101,12 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
     elif t == "date_list":
         s = {
             "type": "array",
-            "items": {"type": "string", "pattern": _DATE_TEXT, "format": "date"},
+            "items": {
+                "type": "string",
+                "pattern": _DATE_TEXT,
+                "format": "date",
+                "description": "a date YYYY-MM-DD / 日期，格式 YYYY-MM-DD",
+            },
             "uniqueItems": True,
             "maxItems": MAX_LIST,
         }
