@@ -56,10 +56,7 @@ def five_years_after(d: dt.date) -> dt.date:
 def prepare(raw: dict[str, Any]) -> dict[str, Any]:
     """JSON values to exact types: money to Decimal, dates to date, lists to tuples/sets."""
     a = dict(raw["applicant"])
-    if a.get("fraud_finding_date"):
-        a["fraud_finding_date"] = dt.date.fromisoformat(a["fraud_finding_date"])
-    else:
-        a["fraud_finding_date"] = None
+    a["fraud_finding_dates"] = tuple(dt.date.fromisoformat(d) for d in a.get("fraud_finding_dates", ()))
     a["roles"] = frozenset(a.get("roles", ()))
     items = []
     for it in raw["items"]:
@@ -146,8 +143,7 @@ def decide(c: dict[str, Any]) -> list[Result]:
             if not v:
                 standing_refused = True
                 break
-    ffd = a["fraud_finding_date"]
-    if ffd is not None and c["submitted"] <= five_years_after(ffd):  # 第十四条, R5, R24
+    if any(d <= c["submitted"] <= five_years_after(d) for d in a["fraud_finding_dates"]):  # 第十四条, R5, R24
         standing_refused = True
     if c["submitted"].year != year + 1:  # 第十一条, R6
         standing_refused = True

@@ -11,7 +11,8 @@ of the policy fires thousands of times in a round of 100,000 items:
 
 * standing refused (not registered / not operating / no tax / no hukou),
   standing unknown (fact not stated), the five-year fraud bar (inside, on the
-  fifth anniversary, the day after), submission in the wrong year;
+  fifth anniversary, the day after -- with a later finding made after the
+  submission, which does not bar it), submission in the wrong year;
 * item outside the funding year, double benefit (第九条), wrong applicant kind
   or role, not the first right holder, non-invention patent, non-bank lender,
   a pledged right other than a patent or trademark, a platform transformation
@@ -209,13 +210,13 @@ class _Round:
                 app["roles"] = []
         f = rng.random()
         if f < 0.006:  # found to have committed fraud within five years: barred
-            app["fraud_finding_date"] = (day_in(rng, year - 3)).isoformat()
+            app["fraud_finding_dates"] = [(day_in(rng, year - 3)).isoformat()]
         elif f < 0.009:  # fifth anniversary falls on the submission day: still barred (R24)
-            app["fraud_finding_date"] = "SUBMISSION-5Y"
-        elif f < 0.012:  # the bar ended the day before submission
-            app["fraud_finding_date"] = "SUBMISSION-5Y-1D"
+            app["fraud_finding_dates"] = ["SUBMISSION-5Y"]
+        elif f < 0.012:  # the bar ended the day before submission, and a later finding came after it: free
+            app["fraud_finding_dates"] = ["SUBMISSION-5Y-1D"]
         elif f < 0.02:
-            app["fraud_finding_date"] = (day_in(rng, year - 9)).isoformat()
+            app["fraud_finding_dates"] = [(day_in(rng, year - 9)).isoformat()]
         return app, profile
 
     # --- items --------------------------------------------------------------------------------
@@ -432,10 +433,12 @@ class _Round:
         year = rng.choice((2021, 2021, 2022, 2022, 2023))
         app, profile = self.applicant(year)
         submitted = day_in(rng, year + 1) if rng.random() < 0.97 else day_in(rng, year + rng.choice((0, 2)))
-        if app.get("fraud_finding_date") == "SUBMISSION-5Y":
-            app["fraud_finding_date"] = _minus_years(submitted, 5).isoformat()
-        elif app.get("fraud_finding_date") == "SUBMISSION-5Y-1D":
-            app["fraud_finding_date"] = _minus_years(submitted - dt.timedelta(days=1), 5).isoformat()
+        if app.get("fraud_finding_dates") == ["SUBMISSION-5Y"]:
+            app["fraud_finding_dates"] = [_minus_years(submitted, 5).isoformat()]
+        elif app.get("fraud_finding_dates") == ["SUBMISSION-5Y-1D"]:
+            # (no draw from rng: the stream of every other claim stays as it was)
+            later = submitted + dt.timedelta(days=30)  # a finding after the submission does not bar it (R24)
+            app["fraud_finding_dates"] = [_minus_years(submitted - dt.timedelta(days=1), 5).isoformat(), later.isoformat()]
         pool = PROFILE_TYPES[profile]
         special = profile in ("ip_operation_platform", "ip_alliance", "ip_service_agency")
         if special:  # half its items are what the role is for, the rest what any organisation of its kind claims

@@ -179,14 +179,6 @@ def _claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
     return out
 
 
-def _fill_facts_on_record(policy: CompiledPolicy, data: dict[str, Any], ledger: Ledger | None) -> None:
-    """Facts the ledger holds about the applicant (e.g. a finding's date) fill the ones the application leaves empty."""
-    if ledger is not None:
-        filled = ledger.with_facts_on_record(policy, data)
-        if filled is not data:
-            data["applicant"] = filled["applicant"]
-
-
 @in_engine_context  # sums and scaling in the engine's own decimal context, whatever the caller set
 def run_batch(
     policy: CompiledPolicy | PolicySet,
@@ -327,8 +319,9 @@ def _decide_one(
         return _error_record(rec, rec.problems, "cannot read the application")
     try:
         policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
-        _fill_facts_on_record(policy, rec.data, real)
         claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+        # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
+        # whether it is the target (committing) or the base under a scratch one (deciding only)
         result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace)
     except EngineError as err:
         return _error_record(rec, _claim_problems(rec, err), err.summary)

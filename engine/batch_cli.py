@@ -140,7 +140,9 @@ def _configure_ledger(p: argparse.ArgumentParser) -> None:
     p.add_argument("--claim", metavar="CLAIM_ID", help="reverse: the claim")
     p.add_argument("--item", metavar="ITEM_ID", help="reverse: the item")
     p.add_argument("--returned", metavar="YUAN", help="reverse: amount returned (default: the whole grant)")
-    p.add_argument("--fact", metavar="FACT", help="finding: the applicant fact recorded (e.g. the date of a finding)")
+    p.add_argument(
+        "--fact", metavar="FACT", help="finding: the applicant fact recorded (e.g. the date of a finding; a list fact gets one more value)"
+    )
     p.add_argument("--value", metavar="VALUE", help="finding: its value")
     p.add_argument("--reason", metavar="TEXT", default="", help="reverse/finding: why")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="reverse: date of the decision to reclaim the funds")

@@ -33,6 +33,7 @@ from .model import CompiledPolicy, FactSpec
 
 MAX_STRING = 500
 MAX_ITEMS = 1000
+MAX_LIST = 100  # elements of one list fact (what an expression may loop over is bounded by it)
 MAX_MONEY = Decimal("999999999999.99")
 _MONEY_TEXT = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
 _MONEY_RE = re.compile(_MONEY_TEXT)
@@ -94,9 +95,21 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
     elif t == "enum":
         s = {"type": "string", "enum": list(spec.values or ())}
     elif t in ("enum_list", "document_list"):
-        s = {"type": "array", "items": {"type": "string", "enum": list(spec.values or ())}, "uniqueItems": True, "maxItems": 100}
+        s = {"type": "array", "items": {"type": "string", "enum": list(spec.values or ())}, "uniqueItems": True, "maxItems": MAX_LIST}
     elif t == "string_list":
-        s = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": MAX_STRING}, "maxItems": 100}
+        s = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": MAX_STRING}, "maxItems": MAX_LIST}
+    elif t == "date_list":
+        s = {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "pattern": _DATE_TEXT,
+                "format": "date",
+                "description": "a date YYYY-MM-DD / 日期，格式 YYYY-MM-DD",
+            },
+            "uniqueItems": True,
+            "maxItems": MAX_LIST,
+        }
     elif t == "identifier":
         s = {"type": "string", "pattern": "^[0-9A-Z]{18}$"}
     elif t == "item_type":
@@ -747,6 +760,14 @@ class _Converter:
             return tuple(raw)
         if t in ("enum_list", "document_list"):
             return frozenset(raw)
+        if t == "date_list":
+            dates = []
+            for i, d in enumerate(raw):
+                try:
+                    dates.append(_dt.date.fromisoformat(d))
+                except (TypeError, ValueError):
+                    self.bad(path + (i,), f"{d!r} is not a real calendar date", "a date YYYY-MM-DD that exists")
+            return tuple(sorted(dates))  # distinct (the schema says so): a set of dates, shown oldest first
         return raw
 
     def money(self, raw: Any, path: tuple[PathPart, ...]) -> Decimal | None:
@@ -802,7 +823,7 @@ class _Converter:
                 default = spec.default
                 out[name] = (
                     frozenset(default)
-                    if isinstance(default, list) and spec.type != "string_list"
+                    if isinstance(default, list) and spec.type not in ("string_list", "date_list")
                     else (tuple(default) if isinstance(default, list) else default)
                 )
             # else: unknown -- absent from the namespace, so using it raises MissingFact

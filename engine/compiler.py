@@ -7,6 +7,7 @@ Every problem is collected with its position; nothing is compiled lazily.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .expressions import CompiledExpression, ExpressionError, compile_expression, suggest
+from .expressions import ARGUMENT_TYPES, FUNCTION_DOCS, NAMESPACES, CompiledExpression, ExpressionError, compile_expression, suggest
 from .model import (
+    RECORDABLE_LIST_TYPES,
+    RECORDABLE_TYPES,
     AmountForm,
     Band,
     BandsAmount,
@@ -154,6 +157,20 @@ class _Compiler:
             if ftype == "document_list":
                 values = tuple(self.doc.get("documents", {}))
             has_default = "default" in spec
+            if ftype == "date_list" and spec.get("default", []) not in ([], None):
+                # a default is not converted like a claim's value: only "none" can be written safely
+                self.error(path + (name, "default"), f"the default of date_list fact {name!r} can only be [] or null", "default: []")
+            on_record = spec.get("on_record", "fills")
+            if "on_record" in spec and path != ("facts", "applicant"):
+                self.error(
+                    path + (name, "on_record"), "on_record applies to applicant facts only (the ledger records facts about applicants)"
+                )
+            elif "on_record" in spec and ftype not in RECORDABLE_TYPES | RECORDABLE_LIST_TYPES:
+                self.error(
+                    path + (name, "on_record"),
+                    f"a ledger cannot hold a {ftype} fact on record",
+                    "a fact of type " + ", ".join(sorted(RECORDABLE_TYPES | RECORDABLE_LIST_TYPES)),
+                )
             bounds = self.fact_bounds(spec, path + (name,))
             out[name] = FactSpec(
                 name=name,
@@ -167,6 +184,7 @@ class _Compiler:
                 minimum=bounds[0],
                 maximum=bounds[1],
                 record_only=spec.get("record_only", False),
+                on_record=on_record,
             )
         return out
 
@@ -228,19 +246,39 @@ class _Compiler:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
             return None
         self.check_enum_literals(compiled, path, types)
+        if any(name in compiled.source for name in ARGUMENT_TYPES):
+            self.check_argument_types(compiled, path, types)
         return compiled
+
+    def fact_specs(self, namespace: str, name: str, item_types: list[str] | None) -> list[FactSpec]:
+        """The declarations a fact reference may mean (an item fact: one per item type the expression sees)."""
+        if namespace == "item":
+            tables = [self.item_facts.get(t, {}) for t in item_types] if item_types is not None else [self.common_item_facts]
+            return [t[name] for t in tables if name in t]
+        table = self.claim_facts if namespace == "claim" else self.applicant_facts
+        return [table[name]] if name in table else []
+
+    def check_argument_types(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
+        """A fact given straight to a function that declares its argument types (`ARGUMENT_TYPES`) has such a type."""
+        for node in ast.walk(ast.parse(compiled.source, mode="eval")):  # already checked: small and shallow
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ARGUMENT_TYPES):
+                continue
+            for arg, allowed in zip(node.args, ARGUMENT_TYPES[node.func.id], strict=False):
+                if not (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id in NAMESPACES):
+                    continue
+                for spec in self.fact_specs(arg.value.id, arg.attr, item_types):
+                    if spec.type not in allowed:
+                        self.error(
+                            path,
+                            f"{node.func.id}() needs a {' or '.join(sorted(allowed))} fact here; {arg.value.id}.{arg.attr} is a {spec.type}",
+                            FUNCTION_DOCS.get(node.func.id),
+                            code="expression",
+                        )
 
     def check_enum_literals(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
         for fact, literals in compiled.compares:
             namespace, name = fact.split(".", 1)
-            specs: list[FactSpec] = []
-            if namespace == "item":
-                tables = [self.item_facts.get(t, {}) for t in item_types] if item_types is not None else [self.common_item_facts]
-                specs = [t[name] for t in tables if name in t]
-            else:
-                table = self.claim_facts if namespace == "claim" else self.applicant_facts
-                specs = [table[name]] if name in table else []
-            for spec in specs:
+            for spec in self.fact_specs(namespace, name, item_types):
                 if spec.values is None:
                     continue
                 for literal in literals:

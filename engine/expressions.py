@@ -77,6 +77,20 @@ def _add_years(value: _dt.date, years: int) -> _dt.date:
     return value.replace(year=target, day=day)
 
 
+def _latest_on_or_before(dates: list[_dt.date] | tuple[_dt.date, ...], day: _dt.date) -> _dt.date | None:
+    """The most recent of `dates` on or before `day`, or None. One pass over a list a claim bounds (its
+    schema caps every list), so the cost is bounded; anything but a list of dates and a date is a TypeError."""
+    if not isinstance(dates, list | tuple) or not isinstance(day, _dt.date):
+        raise TypeError(f"latest_on_or_before takes a list of dates and a date, not {type(dates).__name__} and {type(day).__name__}")
+    latest = None
+    for d in dates:
+        if not isinstance(d, _dt.date):
+            raise TypeError(f"latest_on_or_before takes a list of dates, not of {type(d).__name__}")
+        if d <= day and (latest is None or d > latest):
+            latest = d
+    return latest
+
+
 def _first(values: list[Any] | tuple[Any, ...]) -> Any:
     return values[0] if values else None
 
@@ -101,6 +115,7 @@ _RUNTIME_ERRORS = (ArithmeticError, TypeError, ValueError, AttributeError, Index
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "year": _year,
     "add_years": _add_years,
+    "latest_on_or_before": _latest_on_or_before,
     "first": _first,
     "count": _count,
     "len": _count,
@@ -112,6 +127,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 FUNCTION_DOCS: dict[str, str] = {
     "year": "year(date) -> the calendar year of a date",
     "add_years": "add_years(date, n) -> the same calendar date n years later (29 Feb -> 28 Feb)",
+    "latest_on_or_before": "latest_on_or_before(dates, date) -> the most recent of a list of dates on or before date, or None",
     "first": "first(list) -> the first element, or None for an empty list",
     "count": "count(list) -> number of elements",
     "len": "len(list) -> number of elements (same as count)",
@@ -136,6 +152,12 @@ def _arity(function: Callable[..., Any]) -> tuple[int, int | None]:
 
 #: How many arguments each function takes, derived once from the functions themselves (checked at load).
 ARITY: dict[str, tuple[int, int | None]] = {name: _arity(function) for name, function in FUNCTIONS.items()}
+
+#: The fact types a function's arguments must have where an argument is a fact itself (checked at load, so
+#: `latest_on_or_before(applicant.some_date, ...)` -- a single date, not a list -- is a located load error).
+ARGUMENT_TYPES: dict[str, tuple[frozenset[str], ...]] = {
+    "latest_on_or_before": (frozenset({"date_list"}), frozenset({"date"})),
+}
 
 
 def _arguments(least: int, most: int | None) -> str:

@@ -22,8 +22,9 @@ What it records
     cap and limit (the measures free nothing when funds are returned; see
     docs/ledger-and-batch.md).
   * findings: facts on record about an applicant (e.g. the date of a finding
-    that bars it from applying); `facts_on_record` gives them back so a batch
-    can fill them into applications that leave them empty.
+    that bars it from applying); `facts_on_record` gives them back, and every
+    decision made against the ledger joins them to the application as the
+    policy declares (`on_record`: fill what it leaves empty, or always count).
   * rounds: the round budget scaling applied to a round (budget, approved
     total, factor, quantum, rounding mode, remainder method, allocated and
     unallocated amounts, the policy version whose budget it was).
@@ -53,12 +54,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from .claims import Claim, _Converter, claim_schema, parse_claim
+from .claims import MAX_LIST, Claim, _Converter, claim_schema, parse_claim
 from .decision import Decision, in_engine_context
 from .evaluator import evaluate_claim
 from .expressions import MissingFact
 from .history import Consumption, Grant, Usage
-from .model import CompiledPolicy, FactSpec
+from .model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec
 from .quantities import format_money
 
 SCHEMA_VERSION = 2
@@ -380,7 +381,7 @@ def check_reversal(returned: Decimal | None, decided_on: str | None, quantum: De
 
 MAX_RETURNED = Decimal("999999999999.99")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_FINDING_TYPES = ("date", "string", "identifier", "enum", "money")  # facts whose claim form is one text (a finding is stored as text)
+_ELEMENT_TYPE = {"date_list": "date", "string_list": "string", "enum_list": "enum"}  # a finding adds one element to a list fact
 
 
 def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_id: str, fact: str, value: str) -> None:
@@ -401,30 +402,34 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
         raise LedgerError(f"{fact!r} is not an applicant fact of the policy{hint}")
     chosen = known[0]
     spec = chosen.applicant_facts[fact]
-    if spec.type not in _FINDING_TYPES:
-        raise LedgerError(f"{fact} is a {spec.type} fact; a finding records a date, a text, an amount or one of a list of values")
+    if spec.type not in RECORDABLE_TYPES | RECORDABLE_LIST_TYPES:
+        raise LedgerError(
+            f"{fact} is a {spec.type} fact; a finding records a date, a text, an amount or one of a list of values (or one element of a list of those)"
+        )
     problems = []
     for name, given in (("id", applicant_id), (fact, value)):
         id_spec = chosen.applicant_facts[name]
         schema = claim_schema(chosen)["$defs"]["applicant"]["properties"][name]
-        if any(True for _ in Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(given)):
+        as_claimed: Any = [given] if id_spec.type in RECORDABLE_LIST_TYPES else given  # one element of a list fact
+        if any(True for _ in Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(as_claimed)):
             problems.append(_finding_problem(id_spec, name, given))
             continue
         conv = _Converter(chosen)
-        conv.value(id_spec, given, ("applicant", name))
+        conv.value(id_spec, as_claimed, ("applicant", name))
         problems.extend(f"applicant {name} {p.message}" + (f" (expected {p.expected})" if p.expected else "") for p in conv.problems)
     if problems:
         raise LedgerError("; ".join(problems))
 
 
 def _finding_problem(spec: FactSpec, name: str, given: str) -> str:
+    kind = _ELEMENT_TYPE.get(spec.type, spec.type)
     expected = {
         "date": "a date YYYY-MM-DD that exists",
         "money": "an amount of yuan: digits with at most two decimals",
         "enum": "one of: " + ", ".join(spec.values or ()),
         "identifier": f"{spec.label.en} ({spec.label.zh})",
-    }.get(spec.type, "printable text")
-    return f"applicant {name} {given!r} is not a valid {spec.type} (expected {expected})"
+    }.get(kind, "printable text")
+    return f"applicant {name} {given!r} is not a valid {kind} (expected {expected})"
 
 
 def _now() -> str:
@@ -638,23 +643,45 @@ class Ledger:
         out["active_grants"] = int(self.db.query("SELECT count(*) FROM grants WHERE superseded = 0")[0][0])
         return out
 
-    def facts_on_record(self, applicant_id: str) -> dict[str, str]:
-        """Applicant facts recorded in the ledger (latest value per fact), e.g. the date of a finding that bars it."""
-        out: dict[str, str] = {}
+    def facts_on_record(self, applicant_id: str) -> dict[str, list[str]]:
+        """Applicant facts recorded in the ledger (e.g. the dates of findings that bar it): every value recorded
+        for each fact, oldest first, each once. How they join an application is the policy's (`with_facts_on_record`)."""
+        out: dict[str, list[str]] = {}
         for fact, value in self.db.query("SELECT fact, value FROM findings WHERE applicant_id = ? ORDER BY id", (applicant_id,)):
-            out[str(fact)] = str(value)
+            values = out.setdefault(str(fact), [])
+            if str(value) not in values:
+                values.append(str(value))
         return out
 
     def with_facts_on_record(self, policy: CompiledPolicy, data: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The application with the applicant facts on record (e.g. a finding's date) filling those it leaves empty.
+        """The application with the applicant facts on record joined to it, as each fact's `on_record` says.
 
-        What the applicant states is never overwritten; `data` itself is not changed.
+        ``fills`` (the default): the latest value on record (every value, for a list fact) fills a fact the
+        application leaves empty; what the applicant states stands. ``authoritative``: what is on record always
+        counts and the application cannot displace it: a list fact is decided on the union of the values stated
+        and every value on record; a single-valued fact on the latest value on record, whatever is stated.
+        `data` itself is not changed; it is returned as is when nothing joins it.
         """
         app = data.get("applicant")
         if not isinstance(app, Mapping) or not isinstance(app.get("id"), str):
             return data
-        missing = {f: v for f, v in self.facts_on_record(app["id"]).items() if f in policy.applicant_facts and app.get(f) is None}
-        return {**data, "applicant": {**app, **missing}} if missing else data
+        joined: dict[str, Any] = {}
+        for fact, values in self.facts_on_record(app["id"]).items():
+            spec = policy.applicant_facts.get(fact)
+            if spec is None or fact == "id" or not values:
+                continue
+            stated = app.get(fact)
+            authoritative = spec.on_record == "authoritative"
+            if spec.type in RECORDABLE_LIST_TYPES:
+                if stated is None:
+                    joined[fact] = list(values)
+                elif authoritative and isinstance(stated, list):  # not a list: parse_claim reports the claim's error
+                    added = [v for v in values if v not in stated]
+                    if added:
+                        joined[fact] = [*stated, *added]
+            elif stated is None or (authoritative and stated != values[-1]):
+                joined[fact] = values[-1]
+        return {**data, "applicant": {**app, **joined}} if joined else data
 
     # --- writing ------------------------------------------------------------------------
 
@@ -680,8 +707,11 @@ class Ledger:
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
         digest = content_hash(parsed)  # of the application as submitted
         with self.db.locked():
-            # a finding on record (the five-year bar) counts whoever commits, not only batch runs
+            # facts on record (e.g. findings that bar an applicant) count whoever commits, not only batch runs;
+            # a dry run's scratch ledger holds none of its own: those of the ledger under it count
             filled = self.with_facts_on_record(policy, parsed.raw)
+            if base is not None:
+                filled = base.with_facts_on_record(policy, filled)
             if filled is not parsed.raw:
                 parsed = parse_claim(policy, filled)
             existing = self.active_commit(parsed.claim_id)
@@ -818,6 +848,10 @@ class Ledger:
         if policy is not None:
             check_finding(policy, applicant_id, fact, value)
         with self.db.locked():
+            held = self.facts_on_record(applicant_id).get(fact, [])
+            if len(held) >= MAX_LIST and value not in held:
+                # a list fact joins a claim whole; a claim's list holds at most MAX_LIST values
+                raise LedgerError(f"{applicant_id} already has {len(held)} values of {fact} on record (at most {MAX_LIST})")
             return self.db.insert(
                 "INSERT INTO findings (applicant_id, fact, value, reason, recorded_at) VALUES (?, ?, ?, ?, ?)",
                 (applicant_id, fact, value, reason, _now()),

@@ -33,6 +33,12 @@ class Clause:
     computable: bool
 
 
+#: Fact types a ledger can hold a value of on record (`ledger finding`): one text each, or lists of such texts
+#: (each recorded value is one element).
+RECORDABLE_TYPES = frozenset({"date", "string", "identifier", "enum", "money"})
+RECORDABLE_LIST_TYPES = frozenset({"date_list", "string_list", "enum_list"})
+
+
 @dataclass(frozen=True, slots=True)
 class FactSpec:
     name: str
@@ -46,6 +52,9 @@ class FactSpec:
     minimum: Decimal | None = None  # declared bounds of an integer or money fact (claims outside are rejected)
     maximum: Decimal | None = None
     record_only: bool = False  # collected for the record; no rule is meant to read it
+    #: how values a ledger holds about the applicant (`ledger finding`) join the claim's: "fills" (the latest
+    #: fills a fact the claim leaves empty) or "authoritative" (they always count, see Ledger.with_facts_on_record)
+    on_record: str = "fills"
 
 
 @dataclass(frozen=True, slots=True)

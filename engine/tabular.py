@@ -301,7 +301,13 @@ class Columns:
             value = value.strip()
         if value is None or value == "":
             return None, None
-        if t in ("enum_list", "document_list", "string_list"):
+        if t == "date_list" and isinstance(value, _dt.date):  # a spreadsheet date cell: a list of one date
+            if isinstance(value, _dt.datetime):
+                if value.time() != _dt.time():
+                    return None, f"{value} has a time of day; a date is expected"
+                value = value.date()
+            return [value.isoformat()], None
+        if t in ("enum_list", "document_list", "string_list", "date_list"):
             if isinstance(value, str):
                 parts = [p.strip() for p in LIST_SPLIT.split(value)]
                 return [p for p in parts if p], None
@@ -741,7 +747,7 @@ def write_claims_workbook(
         for i, n in enumerate(names, 1):
             letter = ws.cell(row=1, column=i).column_letter
             ws.column_dimensions[letter].width = max(14, min(40, len(n) + 4))
-            if n == "claim_id" or specs[n].type in ("money", "identifier", "string", "date"):
+            if n == "claim_id" or specs[n].type in ("money", "identifier", "string", "date", "date_list"):
                 ws.column_dimensions[letter].number_format = "@"
     ws_c.append(["sheet", "column", "type", "required", "values", "zh", "en"])
     for sheet, names in ((APPLICANTS_SHEET, app_cols), (ITEMS_SHEET, item_cols)):

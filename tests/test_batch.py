@@ -99,7 +99,7 @@ def test_template_workbook_documents_every_column(policy):
     assert wb.sheetnames == ["applicants", "items", "columns"]
     header = next(wb["applicants"].iter_rows(values_only=True))
     assert header[:4] == ("claim_id", "claim.funding_year", "claim.submission_date", "claim.documents")
-    assert "applicant.fraud_finding_date" in header
+    assert "applicant.fraud_finding_dates" in header
     items_header = next(wb["items"].iter_rows(values_only=True))
     assert items_header[:3] == ("claim_id", "item.id", "item.type") and "item.official_fees_paid" in items_header
     documented = {(r[0], r[1]) for r in wb["columns"].iter_rows(min_row=2, values_only=True)}
@@ -339,7 +339,7 @@ def test_commit_then_rerun_is_idempotent(policy, tmp_path, url):
 def test_findings_on_record_fill_the_application(policy, tmp_path, url):
     # 第十四条 (R5, R24): a finding on 2021-06-30 bars an application submitted 2022-03-15.
     with Ledger(url) as ledger:
-        ledger.record_finding("91110117MA01ABCD1F", "fraud_finding_date", "2021-06-30", reason="fraud found")
+        ledger.record_finding("91110117MA01ABCD1F", "fraud_finding_dates", "2021-06-30", reason="fraud found")
     run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=url, quiet=True)
     d = next(x for x in lines(tmp_path / "o" / "decisions.jsonl") if x["claim_id"] == "PG-2022-0001")
     assert d["standing"]["result"] == "refused" and d["standing"]["reasons"][0]["check"] == "five-year-bar"

@@ -166,8 +166,8 @@ def test_reversal_is_its_own_entry_and_frees_nothing(policy, url):
 
 def test_finding_is_recorded_for_the_applicant(policy, url):
     with Ledger(url) as ledger:
-        ledger.record_finding(ENTERPRISE_ID, "fraud_finding_date", "2021-06-30", reason="fraud found")
-        assert ledger.facts_on_record(ENTERPRISE_ID) == {"fraud_finding_date": "2021-06-30"}
+        ledger.record_finding(ENTERPRISE_ID, "fraud_finding_dates", "2021-06-30", reason="fraud found")
+        assert ledger.facts_on_record(ENTERPRISE_ID) == {"fraud_finding_dates": ["2021-06-30"]}
         assert ledger.facts_on_record("91110117MA02XYHW3G") == {}
 
 
@@ -200,7 +200,7 @@ def test_a_finding_on_record_bars_a_commit_made_directly(policy, url):
     # 第十四条 (R5, R24): a finding dated 2021-06-30 bars applications submitted within five years;
     # conftest's claim is submitted 2022-03-15, so Ledger.commit itself (not only a batch run) must refuse it.
     with Ledger(url) as ledger:
-        ledger.record_finding(ENTERPRISE_ID, "fraud_finding_date", "2021-06-30", reason="fraud found")
+        ledger.record_finding(ENTERPRISE_ID, "fraud_finding_dates", "2021-06-30", reason="fraud found")
         result = ledger.commit(policy, claim(item("invention_patent_grant", "p1"), claim_id="F-1"))
         assert result.decision["standing"]["result"] == "refused"
         assert result.decision["standing"]["reasons"][0]["check"] == "five-year-bar"

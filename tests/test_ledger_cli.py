@@ -81,7 +81,7 @@ def test_writing_commands_still_create_the_ledger(policy, tmp_path):
         "--applicant",
         ENTERPRISE_ID,
         "--fact",
-        "fraud_finding_date",
+        "fraud_finding_dates",
         "--value",
         "2021-06-30",
         "--reason",
@@ -91,7 +91,7 @@ def test_writing_commands_still_create_the_ledger(policy, tmp_path):
     )
     assert r.returncode == EXIT_OK, r.stderr
     with Ledger(url, create=False) as ledger:
-        assert ledger.facts_on_record(ENTERPRISE_ID) == {"fraud_finding_date": "2021-06-30"}
+        assert ledger.facts_on_record(ENTERPRISE_ID) == {"fraud_finding_dates": ["2021-06-30"]}
 
 
 # --- 2. unreachable server, unknown URL ------------------------------------------------
@@ -134,7 +134,7 @@ def finding(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_finding_needs_a_policy(tmp_path):
-    r = finding(tmp_path, "--applicant", ENTERPRISE_ID, "--fact", "fraud_finding_date", "--value", "2021-06-30")
+    r = finding(tmp_path, "--applicant", ENTERPRISE_ID, "--fact", "fraud_finding_dates", "--value", "2021-06-30")
     assert r.returncode == EXIT_USAGE and "finding needs --policy" in r.stderr
     assert not (tmp_path / "l.sqlite").exists()
 
@@ -146,25 +146,25 @@ def test_finding_needs_a_policy(tmp_path):
             ENTERPRISE_ID,
             "fraud_finding_dat",
             "2021-06-30",
-            "'fraud_finding_dat' is not an applicant fact of the policy; did you mean 'fraud_finding_date'?",
+            "'fraud_finding_dat' is not an applicant fact of the policy; did you mean 'fraud_finding_dates'?",
         ),
         (
             ENTERPRISE_ID,
-            "fraud_finding_date",
+            "fraud_finding_dates",
             "2021-13-01",
-            "applicant fraud_finding_date '2021-13-01' is not a valid date (expected a date YYYY-MM-DD that exists)",
+            "applicant fraud_finding_dates '2021-13-01' is not a valid date (expected a date YYYY-MM-DD that exists)",
         ),
         (
             ENTERPRISE_ID,
-            "fraud_finding_date",
+            "fraud_finding_dates",
             "2021-02-29",
-            "applicant fraud_finding_date '2021-02-29' is not a valid date",
+            "applicant fraud_finding_dates '2021-02-29' is not a valid date",
         ),  # 2021: no 29 Feb
-        (ENTERPRISE_ID, "fraud_finding_date", "30/06/2021", "is not a valid date"),
+        (ENTERPRISE_ID, "fraud_finding_dates", "30/06/2021", "is not a valid date"),
         (ENTERPRISE_ID, "actually_operating", "true", "actually_operating is a boolean fact"),
         (ENTERPRISE_ID, "id", "x", "'id' is not an applicant fact"),
-        ("not-an-id", "fraud_finding_date", "2021-06-30", "applicant id 'not-an-id' is not a valid identifier"),
-        (ENTERPRISE_ID[:-1] + ("0" if ENTERPRISE_ID[-1] != "0" else "1"), "fraud_finding_date", "2021-06-30", "fails its check character"),
+        ("not-an-id", "fraud_finding_dates", "2021-06-30", "applicant id 'not-an-id' is not a valid identifier"),
+        (ENTERPRISE_ID[:-1] + ("0" if ENTERPRISE_ID[-1] != "0" else "1"), "fraud_finding_dates", "2021-06-30", "fails its check character"),
     ],
 )
 def test_a_bad_finding_is_refused(policy, applicant, fact, value, message):
@@ -173,7 +173,7 @@ def test_a_bad_finding_is_refused(policy, applicant, fact, value, message):
     assert message in str(err.value)
 
 
-@pytest.mark.parametrize(("fact", "value"), [("fraud_finding_dat", "2021-06-30"), ("fraud_finding_date", "2021-13-01")])
+@pytest.mark.parametrize(("fact", "value"), [("fraud_finding_dat", "2021-06-30"), ("fraud_finding_dates", "2021-13-01")])
 def test_the_cli_refuses_a_bad_finding_and_records_nothing(tmp_path, fact, value):
     r = finding(tmp_path, "--policy", POLICY, "--applicant", ENTERPRISE_ID, "--fact", fact, "--value", value)
     assert r.returncode == EXIT_INVALID
@@ -182,7 +182,7 @@ def test_the_cli_refuses_a_bad_finding_and_records_nothing(tmp_path, fact, value
 
 
 def test_check_finding_accepts_what_claims_accept(policy):
-    check_finding(policy, ENTERPRISE_ID, "fraud_finding_date", "2021-06-30")
+    check_finding(policy, ENTERPRISE_ID, "fraud_finding_dates", "2021-06-30")
     with pytest.raises(LedgerError, match="did you mean 'kind'"):
         check_finding(policy, ENTERPRISE_ID, "knd", "enterprise")
     with pytest.raises(LedgerError, match="is not a valid enum"):
@@ -192,7 +192,7 @@ def test_check_finding_accepts_what_claims_accept(policy):
 def test_record_finding_with_a_policy_checks_it(policy, tmp_path):
     with Ledger(f"sqlite:///{tmp_path}/l.sqlite") as ledger:
         with pytest.raises(LedgerError, match="not a valid date"):
-            ledger.record_finding(ENTERPRISE_ID, "fraud_finding_date", "2021-13-01", reason="x", policy=policy)
+            ledger.record_finding(ENTERPRISE_ID, "fraud_finding_dates", "2021-13-01", reason="x", policy=policy)
         assert ledger.counts()["findings"] == 0
 
 

@@ -726,7 +726,7 @@ def test_a12_natural_person_needs_no_seal(policy: Any) -> None:
 
 def test_a14_fraud_finding_bars_for_five_years(policy: Any) -> None:
     """第十四条: 取消五年内申报支持或奖励资金的资格 — a finding of 2019-06-01 bars an application of 2022-03-15."""
-    d = decide(policy, claim(item("invention_patent_grant", "p1"), item("self_transformation", "s1"), fraud_finding_date="2019-06-01"))
+    d = decide(policy, claim(item("invention_patent_grant", "p1"), item("self_transformation", "s1"), fraud_finding_dates=["2019-06-01"]))
     assert d["standing"]["result"] == "refused"
     for it in d["items"]:
         assert (it["status"], it["amount"]) == ("refused", "0.00")
@@ -736,5 +736,5 @@ def test_a14_fraud_finding_bars_for_five_years(policy: Any) -> None:
 
 def test_a14_bar_over_after_five_years(policy: Any) -> None:
     """第十四条: a finding of 2016-06-01 no longer bars an application of 2022-03-15: fees 8,400 → 4,200.00."""
-    d = only(policy, item("invention_patent_grant"), fraud_finding_date="2016-06-01")
+    d = only(policy, item("invention_patent_grant"), fraud_finding_dates=["2016-06-01"])
     assert_decision(d, "granted", "4200.00", [A5_1])

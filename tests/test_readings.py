@@ -214,7 +214,7 @@ def test_r05_fraud_finding_refuses_every_item(policy: Any) -> None:
             item("pledge_loan_interest", "l1"),
             item("national_ip_title", "t1"),
             item("self_transformation", "s1"),
-            fraud_finding_date="2020-01-15",
+            fraud_finding_dates=["2020-01-15"],
         ),
     )
     assert [status(it) for it in d["items"]] == [("refused", "0.00")] * 4
@@ -791,10 +791,10 @@ def test_r23_incomplete_consumes_nothing(policy: Any) -> None:
 def test_r24_fifth_anniversary_still_barred(policy: Any) -> None:
     """R24: the bar runs to the same date five years later, inclusive: found 2017-03-15 → barred on 2022-03-15,
     free on 2022-03-16 (award 500,000.00)."""
-    barred = only(policy, item("china_patent_award"), fraud_finding_date="2017-03-15", submission_date="2022-03-15")
+    barred = only(policy, item("china_patent_award"), fraud_finding_dates=["2017-03-15"], submission_date="2022-03-15")
     assert status(barred) == ("refused", "0.00")
     assert checks(barred) == ["five-year-bar"]
-    free = only(policy, item("china_patent_award"), fraud_finding_date="2017-03-15", submission_date="2022-03-16")
+    free = only(policy, item("china_patent_award"), fraud_finding_dates=["2017-03-15"], submission_date="2022-03-16")
     assert status(free) == ("granted", "500000.00")
 
 
@@ -802,9 +802,9 @@ def test_r24_leap_day_finding_ends_on_28_february(policy: Any) -> None:
     """R24: a finding on 29 Feb 2016 ends on 28 Feb 2021 inclusive. (Submissions in 2021 belong to funding year
     2020, outside force (R7), so the claim says 2021 and is also refused as not made in Y+1; we look at whether
     the five-year bar is among the grounds, R26.)"""
-    on = only(policy, item("china_patent_award"), fraud_finding_date="2016-02-29", submission_date="2021-02-28")
+    on = only(policy, item("china_patent_award"), fraud_finding_dates=["2016-02-29"], submission_date="2021-02-28")
     assert checks(on) == ["five-year-bar", "applied-in-following-year"]
-    after = only(policy, item("china_patent_award"), fraud_finding_date="2016-02-29", submission_date="2021-03-01")
+    after = only(policy, item("china_patent_award"), fraud_finding_dates=["2016-02-29"], submission_date="2021-03-01")
     assert checks(after) == ["applied-in-following-year"]
 
 
@@ -815,7 +815,7 @@ def test_r24_leap_day_finding_in_force_years(policy: Any) -> None:
             policy,
             item("china_patent_award", date=f"{year}-06-01"),
             funding_year=year,
-            fraud_finding_date="2020-02-29",
+            fraud_finding_dates=["2020-02-29"],
             submission_date=submitted,
         )
         assert checks(d) == ["five-year-bar"]
@@ -941,7 +941,7 @@ def test_r28_referral_checks_standing_bar_and_year(policy: Any) -> None:
     """R28: 第六条(四)第二款 referrals still pass the applicant-standing, five-year-bar and funding-year checks."""
     cases = [
         ({"registered_in_district": False}, {}, "standing-organisation"),
-        ({"fraud_finding_date": "2019-01-01"}, {}, "five-year-bar"),
+        ({"fraud_finding_dates": ["2019-01-01"]}, {}, "five-year-bar"),
         ({}, {"date": "2020-06-01"}, "occurred-in-funding-year"),
         ({"submission_date": "2023-01-05"}, {}, "applied-in-following-year"),
     ]

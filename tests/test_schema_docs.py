@@ -85,8 +85,9 @@ ENUMS = {
     "#/properties/policy/properties/rounding/properties/quantum": {"1", "0.1", "0.01"},
     "#/$defs/fact/properties/type": {
         "string", "boolean", "integer", "money", "date", "enum", "enum_list",
-        "string_list", "document_list", "identifier", "item_type",
+        "string_list", "date_list", "document_list", "identifier", "item_type",
     },
+    "#/$defs/fact/properties/on_record": {"fills", "authoritative"},
     "#/$defs/fact/properties/values_from": {"applicant_kinds", "applicant_roles", "documents"},
     "#/$defs/fact/properties/format": {"uscc", "resident_id", "uscc_or_resident_id"},
     "#/$defs/check/properties/level": {"applicant", "item"},

@@ -88,8 +88,12 @@ def test_string_repetition_literal() -> None:  # was compiled, then MemoryError 
 
 
 def test_fraud_finding_in_year_9999(policy: engine.CompiledPolicy) -> None:  # was ValueError: year 10004 out of range (add_years)
-    d = engine.evaluate(policy, claim(item("invention_patent_grant"), fraud_finding_date="9999-01-01")).to_dict()
-    assert d["standing"]["result"] == "refused"  # the five-year bar never ends before 9999-12-31
+    d = engine.evaluate(policy, claim(item("invention_patent_grant"), fraud_finding_dates=["9999-01-01"])).to_dict()
+    # a finding made after the submission (2022-03-15) does not bar it (R24): fees 8,400 × 50% = 4,200.00
+    assert d["standing"]["result"] == "ok" and d["items"][0]["amount"] == "4200.00"
+    # the overflow itself: submitted on the finding's day, the bar runs to the end of time (add_years saturates)
+    late = claim(item("invention_patent_grant"), fraud_finding_dates=["9999-01-01"], submission_date="9999-01-01")
+    assert engine.evaluate(policy, late).to_dict()["standing"]["reasons"][0]["check"] == "five-year-bar"
 
 
 def test_runtime_type_error_in_an_expression() -> None:  # was TypeError out of evaluate()
