@@ -39,7 +39,7 @@ from .model import (
     Test,
     Text,
 )
-from .quantities import QuantityError, parse_amount, parse_rate
+from .quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, parse_amount, parse_rate
 from .source import Source
 
 Path_ = tuple[str | int, ...]
@@ -100,7 +100,7 @@ class _Compiler:
         try:
             amount = parse_amount(value)
         except QuantityError as exc:
-            self.error(path, f"{exc}", "a number of yuan (120000), or 万 notation (12万)", code="amount")
+            self.error(path, f"{exc}", f"a number of yuan (120000), or 万 notation (12万), at most {MAX_AMOUNT}", code="amount")
             return Decimal(0)
         quantum = self.quantum()
         if quantum is not None and amount % quantum != 0:
@@ -577,7 +577,15 @@ class _Compiler:
             return BandsAmount(of, tuple(bands)) if of else None
         if "per_unit" in a:
             count = self.expr(a["count"], path + ("count",), t)
-            return PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, a.get("max_count")) if count else None
+            max_count = a.get("max_count")
+            if max_count is not None and max_count > MAX_COUNT:  # it could never bind, and per_unit x it outgrows the decimal context
+                self.error(
+                    path + ("max_count",),
+                    f"max_count {max_count} is more than {MAX_COUNT}",
+                    f"a count of at most {MAX_COUNT}",
+                    code="amount",
+                )
+            return PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, max_count) if count else None
         parts = [self.amount_form(p, path + ("least", k), item_type) for k, p in enumerate(a["least"])]
         if any(p is None for p in parts):
             return None
