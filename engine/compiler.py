@@ -190,15 +190,28 @@ class _Compiler:
             self.error(path + ("maximum",), f"maximum {high} is below minimum {low}", f"a maximum of at least {low}")
         return low, high
 
+    def item_tables(self, item_types: Iterable[str] | None, allow_item: bool) -> list[tuple[str, dict[str, FactSpec]]]:
+        if not allow_item:
+            return []
+        if item_types is None:
+            return [("every item", self.common_item_facts)]
+        return [(t, self.item_facts.get(t, {})) for t in item_types]
+
+    def fact_types(self, item_types: Iterable[str] | None, allow_item: bool = True) -> Any:
+        """The declared types of a fact, for expressions that see these item types: what `*` may not repeat."""
+        item_tables = self.item_tables(item_types, allow_item)
+
+        def types(namespace: str, fact: str) -> tuple[str, ...]:
+            if namespace == "item":
+                return tuple(table[fact].type for _, table in item_tables if fact in table)
+            table = self.claim_facts if namespace == "claim" else self.applicant_facts
+            return (table[fact].type,) if fact in table else ()
+
+        return types
+
     def resolver(self, item_types: Iterable[str] | None, allow_item: bool = True) -> Any:
         """A fact resolver for expressions that see these item types (None: the common item facts)."""
-        item_tables: list[tuple[str, dict[str, FactSpec]]]
-        if not allow_item:
-            item_tables = []
-        elif item_types is None:
-            item_tables = [("every item", self.common_item_facts)]
-        else:
-            item_tables = [(t, self.item_facts.get(t, {})) for t in item_types]
+        item_tables = self.item_tables(item_types, allow_item)
 
         def resolve(namespace: str, fact: str) -> tuple[str, str | None] | None:
             if namespace == "item":
@@ -223,7 +236,9 @@ class _Compiler:
         types = list(item_types) if item_types is not None else None
         line, _ = self.src.where(path)
         try:
-            compiled = compile_expression(source, self.resolver(types, allow_item), f"{self.src.file}:{line}")
+            compiled = compile_expression(
+                source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item)
+            )
         except ExpressionError as exc:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
             return None
