@@ -528,6 +528,20 @@ def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES)
         ) from None
     except yaml.MarkedYAMLError as exc:
         raise PolicyError([_syntax_problem(exc, file, text)], "cannot parse") from None
+    except UnicodeEncodeError as exc:  # a lone surrogate (text given as str, not read from a file): libyaml needs UTF-8
+        raise PolicyError(
+            [
+                Problem(
+                    f"YAML error: character U+{ord(text[exc.start]):04X} (a lone surrogate) is not allowed in YAML text",
+                    file=file,
+                    line=text.count("\n", 0, exc.start) + 1,
+                    column=exc.start - text.rfind("\n", 0, exc.start),
+                    code="encoding",
+                    expected="text that can be written as UTF-8",
+                )
+            ],
+            "cannot parse",
+        ) from None
     except yaml.reader.ReaderError as exc:  # a control character: located (libyaml counts bytes, PyYAML characters)
         before = text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "replace") if _C_LOADER else text[: exc.position]
         what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)

@@ -404,12 +404,17 @@ def test_a_quote_closed_too_late_is_reported_where_it_opens(line: int, before: s
     assert "is its closing quote missing?" in p.message
 
 
-def test_a_control_character_is_located() -> None:
+@pytest.mark.parametrize(("char", "code"), [("\x00", "syntax"), ("\x9f", "syntax"), ("\ud800", "encoding")])
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_a_control_character_or_lone_surrogate_is_located(monkeypatch: pytest.MonkeyPatch, char: str, code: str, libyaml: bool) -> None:
+    if not libyaml:
+        monkeypatch.setattr(source, "_C_LOADER", None)
     with pytest.raises(engine.PolicyError) as caught:
-        parse_yaml("a: 平谷\nb: x\x00\n", "c.yaml")
+        parse_yaml(f"a: 平谷\nb: x{char}\n", "c.yaml")  # (libyaml counts bytes: 平谷 are 6 of them)
     (p,) = caught.value.problems
-    assert (p.code, p.line, p.column) == ("syntax", 2, 5)
-    assert "U+0000" in p.message
+    assert (p.file, p.line, p.column) == ("c.yaml", 2, 5)
+    assert p.code == (code if libyaml else "syntax")  # PyYAML's own reader refuses a surrogate as unprintable
+    assert f"U+{ord(char):04X}" in p.message
 
 
 @pytest.mark.parametrize(
