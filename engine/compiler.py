@@ -42,7 +42,7 @@ from .model import (
     Test,
     Text,
 )
-from .quantities import QuantityError, parse_amount, parse_rate
+from .quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, parse_amount, parse_rate
 from .source import Source
 
 Path_ = tuple[str | int, ...]
@@ -103,7 +103,7 @@ class _Compiler:
         try:
             amount = parse_amount(value)
         except QuantityError as exc:
-            self.error(path, f"{exc}", "a number of yuan (120000), or 万 notation (12万)", code="amount")
+            self.error(path, f"{exc}", f"a number of yuan (120000), or 万 notation (12万), at most {MAX_AMOUNT}", code="amount")
             return Decimal(0)
         quantum = self.quantum()
         if quantum is not None and amount % quantum != 0:
@@ -208,15 +208,28 @@ class _Compiler:
             self.error(path + ("maximum",), f"maximum {high} is below minimum {low}", f"a maximum of at least {low}")
         return low, high
 
+    def item_tables(self, item_types: Iterable[str] | None, allow_item: bool) -> list[tuple[str, dict[str, FactSpec]]]:
+        if not allow_item:
+            return []
+        if item_types is None:
+            return [("every item", self.common_item_facts)]
+        return [(t, self.item_facts.get(t, {})) for t in item_types]
+
+    def fact_types(self, item_types: Iterable[str] | None, allow_item: bool = True) -> Any:
+        """The declared types of a fact, for expressions that see these item types: what `*` may not repeat."""
+        item_tables = self.item_tables(item_types, allow_item)
+
+        def types(namespace: str, fact: str) -> tuple[str, ...]:
+            if namespace == "item":
+                return tuple(table[fact].type for _, table in item_tables if fact in table)
+            table = self.claim_facts if namespace == "claim" else self.applicant_facts
+            return (table[fact].type,) if fact in table else ()
+
+        return types
+
     def resolver(self, item_types: Iterable[str] | None, allow_item: bool = True) -> Any:
         """A fact resolver for expressions that see these item types (None: the common item facts)."""
-        item_tables: list[tuple[str, dict[str, FactSpec]]]
-        if not allow_item:
-            item_tables = []
-        elif item_types is None:
-            item_tables = [("every item", self.common_item_facts)]
-        else:
-            item_tables = [(t, self.item_facts.get(t, {})) for t in item_types]
+        item_tables = self.item_tables(item_types, allow_item)
 
         def resolve(namespace: str, fact: str) -> tuple[str, str | None] | None:
             if namespace == "item":
@@ -241,7 +254,9 @@ class _Compiler:
         types = list(item_types) if item_types is not None else None
         line, _ = self.src.where(path)
         try:
-            compiled = compile_expression(source, self.resolver(types, allow_item), f"{self.src.file}:{line}")
+            compiled = compile_expression(
+                source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item)
+            )
         except ExpressionError as exc:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
             return None
@@ -615,7 +630,15 @@ class _Compiler:
             return BandsAmount(of, tuple(bands)) if of else None
         if "per_unit" in a:
             count = self.expr(a["count"], path + ("count",), t)
-            return PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, a.get("max_count")) if count else None
+            max_count = a.get("max_count")
+            if max_count is not None and max_count > MAX_COUNT:  # it could never bind, and per_unit x it outgrows the decimal context
+                self.error(
+                    path + ("max_count",),
+                    f"max_count {max_count} is more than {MAX_COUNT}",
+                    f"a count of at most {MAX_COUNT}",
+                    code="amount",
+                )
+            return PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, max_count) if count else None
         parts = [self.amount_form(p, path + ("least", k), item_type) for k, p in enumerate(a["least"])]
         if any(p is None for p in parts):
             return None

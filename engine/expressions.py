@@ -240,6 +240,31 @@ class ExpressionError(ValueError):
 
 #: Resolves a fact reference. Returns None if known, else a message (with a hint).
 FactResolver = Callable[[str, str], "tuple[str, str | None] | None"]
+#: The declared types of a fact (several when item types declare it differently; none if unknown).
+FactTypes = Callable[[str, str], "Iterable[str]"]
+
+# What an expression can yield, for refusing `*` on text or lists at load (`("x" + "y") * 10**15`): a small
+# inference over the allow-listed nodes. UNKNOWN (a fact whose type was not given) is let through to the
+# run-time guard `_mul`; ANY (cannot tell) counts as possibly text or a list.
+NUM, TEXT, LIST, DATE, BOOL, NONE, ANY, UNKNOWN = "number", "text", "list", "date", "boolean", "None", "anything", "unknown"
+_REPEATABLE = frozenset({TEXT, LIST, ANY})
+_Kinds = tuple[frozenset[str], frozenset[str]]  # (what the value can be, what its elements can be if it is a list)
+_NOTHING: frozenset[str] = frozenset()
+
+#: What a fact of each declared type holds (and the elements of a list fact).
+TYPE_KINDS: dict[str, _Kinds] = {
+    "string": (frozenset({TEXT}), _NOTHING),
+    "enum": (frozenset({TEXT}), _NOTHING),
+    "identifier": (frozenset({TEXT}), _NOTHING),
+    "item_type": (frozenset({TEXT}), _NOTHING),
+    "integer": (frozenset({NUM}), _NOTHING),
+    "money": (frozenset({NUM}), _NOTHING),
+    "date": (frozenset({DATE}), _NOTHING),
+    "boolean": (frozenset({BOOL}), _NOTHING),
+    "enum_list": (frozenset({LIST}), frozenset({TEXT})),
+    "string_list": (frozenset({LIST}), frozenset({TEXT})),
+    "document_list": (frozenset({LIST}), frozenset({TEXT})),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,8 +289,9 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
 
 
 class _Checker(ast.NodeTransformer):
-    def __init__(self, resolve: FactResolver, source: str) -> None:
+    def __init__(self, resolve: FactResolver, source: str, fact_types: FactTypes | None = None) -> None:
         self.resolve = resolve
+        self.fact_types = fact_types
         self.source = source  # the parsed text: a decimal literal's value is taken from its own text
         self.facts: list[str] = []
         self.constants: dict[str, Decimal] = {}
@@ -364,12 +390,66 @@ class _Checker(ast.NodeTransformer):
         if isinstance(node.op, ast.Mult):
             self.count += 1
             for side in (node.left, node.right):
-                if isinstance(side, ast.List | ast.Tuple) or (isinstance(side, ast.Constant) and isinstance(side.value, str)):
-                    raise self.fail(node, "repeating text or a list with * is not allowed", "* multiplies numbers")
+                can = self.kinds(side)[0] & _REPEATABLE
+                if can:
+                    what = " or ".join(k for k in (TEXT, LIST, ANY) if k in can)
+                    raise self.fail(
+                        node, f"repeating text or a list with * is not allowed: `{ast.unparse(side)}` can be {what}", "* multiplies numbers"
+                    )
             call = ast.Call(func=ast.Name(id="_F_mul", ctx=ast.Load()), args=[node.left, node.right], keywords=[])
             call.args = [self.visit(arg) for arg in call.args]
             return ast.copy_location(call, node)
         return self.generic_visit(node)
+
+    def kinds(self, node: ast.AST) -> _Kinds:
+        """What `node` (not yet rewritten) can yield, and what its elements can be if it is a list.
+
+        Recursion is bounded: the tree was checked against MAX_DEPTH before any walk.
+        """
+        if isinstance(node, ast.Constant):
+            value = node.value
+            kind = (
+                BOOL if isinstance(value, bool) else NONE if value is None else TEXT if isinstance(value, str)
+                else NUM if isinstance(value, int | float) else ANY
+            )  # fmt: skip
+            return frozenset({kind}), _NOTHING
+        if isinstance(node, ast.List | ast.Tuple):
+            return frozenset({LIST}), frozenset().union(*(self.kinds(e)[0] for e in node.elts))
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in NAMESPACES:
+            declared = tuple(self.fact_types(node.value.id, node.attr)) if self.fact_types is not None else ()
+            if not declared:
+                return frozenset({UNKNOWN}), frozenset({UNKNOWN})
+            found = [TYPE_KINDS.get(t, (frozenset({ANY}), frozenset({ANY}))) for t in declared]
+            return frozenset().union(*(k for k, _ in found)), frozenset().union(*(e for _, e in found))
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Add):  # text + text is text, a list + a list a list
+                (left, left_elements), (right, right_elements) = self.kinds(node.left), self.kinds(node.right)
+                return left | right, left_elements | right_elements
+            return frozenset({NUM}), _NOTHING  # - and / never yield text; * of text is refused
+        if isinstance(node, ast.BoolOp):  # `a or b` yields a or b themselves
+            parts = [self.kinds(v) for v in node.values]
+            return frozenset().union(*(k for k, _ in parts)), frozenset().union(*(e for _, e in parts))
+        if isinstance(node, ast.IfExp):
+            (body, body_elements), (other, other_elements) = self.kinds(node.body), self.kinds(node.orelse)
+            return body | other, body_elements | other_elements
+        if isinstance(node, ast.UnaryOp):
+            return frozenset({BOOL if isinstance(node.op, ast.Not) else NUM}), _NOTHING
+        if isinstance(node, ast.Compare):
+            return frozenset({BOOL}), _NOTHING
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            name = node.func.id
+            if name in ("year", "count", "len", "abs"):
+                return frozenset({NUM}), _NOTHING
+            if name == "add_years":
+                return frozenset({DATE}), _NOTHING
+            if name in ("first", "min", "max") and len(node.args) == 1:  # an element of a list, or a character of text
+                kinds, elements = self.kinds(node.args[0])
+                out = (elements if LIST in kinds else _NOTHING) | (kinds & {TEXT, UNKNOWN, ANY})
+                return out or frozenset({NONE}), frozenset({ANY})
+            if name in ("min", "max"):  # one of the arguments
+                parts = [self.kinds(a) for a in node.args]
+                return frozenset().union(*(k for k, _ in parts)), frozenset().union(*(e for _, e in parts))
+        return frozenset({ANY}), frozenset({ANY})
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.count += 1
@@ -409,8 +489,14 @@ def _literals(node: ast.AST) -> tuple[Any, ...]:
     return ()
 
 
-def compile_expression(source: str, resolve: FactResolver, filename: str = "<policy>") -> CompiledExpression:
-    """Check `source` against the allow-list and compile it. Raises ExpressionError."""
+def compile_expression(
+    source: str, resolve: FactResolver, filename: str = "<policy>", fact_types: FactTypes | None = None
+) -> CompiledExpression:
+    """Check `source` against the allow-list and compile it. Raises ExpressionError.
+
+    `fact_types` gives each fact's declared types, so that `*` on a text or list fact is refused here; without
+    it such a `*` is left to the run-time guard (`* multiplies numbers only`).
+    """
     if not isinstance(source, str):
         raise ExpressionError(f"expected an expression (text), got {type(source).__name__}")
     if len(source) > MAX_SOURCE_CHARS:
@@ -425,7 +511,7 @@ def compile_expression(source: str, resolve: FactResolver, filename: str = "<pol
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None
     _check_depth(tree)
-    checker = _Checker(resolve, text)
+    checker = _Checker(resolve, text, fact_types)
     body = checker.visit(tree).body
     # def _expr(I, A, C):
     #     try: return <body>

@@ -55,7 +55,7 @@ from .model import (
     Test,
 )
 from .policy import check_source
-from .source import Source, load_yaml_file
+from .source import MAX_POLICY_NODES, Source, load_yaml_file
 
 Path_ = tuple[str | int, ...]
 
@@ -858,7 +858,7 @@ def lint_policy(policy: CompiledPolicy, source: Source) -> list[Problem]:
 
 def lint_file(path: str | Path) -> list[Problem]:
     try:
-        source = load_yaml_file(path)
+        source = load_yaml_file(path, max_nodes=MAX_POLICY_NODES)
     except EngineError as err:
         return list(err.problems)
     return lint_source(source)

@@ -7,7 +7,7 @@ from pathlib import Path
 from .compiler import compile_policy
 from .errors import PolicyError, Problem
 from .model import CompiledPolicy
-from .source import Source, load_yaml_file, parse_yaml
+from .source import MAX_POLICY_NODES, Source, load_yaml_file, parse_yaml
 from .validate import schema_problems
 
 
@@ -30,12 +30,12 @@ def check_source(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
 
 def load_policy(path: str | Path) -> CompiledPolicy:
     """Load, validate and compile a policy file. Raises PolicyError listing every problem found."""
-    return _finish(load_yaml_file(path))
+    return _finish(load_yaml_file(path, max_nodes=MAX_POLICY_NODES))
 
 
 def load_policy_text(text: str, file: str = "<string>") -> CompiledPolicy:
     """Like load_policy, for YAML text (relative paths resolve against the current directory)."""
-    return _finish(parse_yaml(text, file))
+    return _finish(parse_yaml(text, file, max_nodes=MAX_POLICY_NODES))
 
 
 def _finish(source: Source) -> CompiledPolicy:

@@ -14,11 +14,33 @@ _AMOUNT = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>万元|万|�
 _RATE = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<pct>%)?\s*$")
 TEN_THOUSAND = Decimal(10000)
 
+#: The largest amount a policy may write (a cap, an award, a budget, a band, a fact's bound): the largest amount a
+#: claim may state (claims.MAX_MONEY). A larger one could never bind, and its digits would outgrow the 28-digit
+#: decimal context (a 45-digit `…万` made `amount % quantum` raise decimal.InvalidOperation).
+MAX_AMOUNT = Decimal("999999999999.99")
+#: The largest `max_count` (a count of units): the largest integer a claim may state (999,999,999).
+MAX_COUNT = 999_999_999
+#: Characters of the number in an amount or rate written as text ("999999999999.99" has 15): longer is refused
+#: before any conversion, as the YAML loader refuses numbers longer than 40 characters.
+MAX_QUANTITY_CHARS = 40
+
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
 
 
 class QuantityError(ValueError):
     """A value that is not an amount or a rate; the message says what was expected."""
+
+
+def _shown(value: object) -> str:
+    """A value for a message, shortened: an absurd amount is not echoed back in full."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:50] + "…" + text[-5:]
+
+
+def _number(text: str, value: object, what: str) -> Decimal:
+    if len(text) > MAX_QUANTITY_CHARS:
+        raise QuantityError(f"{_shown(value)} is not {what}: its number has {len(text)} characters, more than {MAX_QUANTITY_CHARS}")
+    return Decimal(text)
 
 
 def parse_amount(value: object) -> Decimal:
@@ -32,14 +54,18 @@ def parse_amount(value: object) -> Decimal:
     elif isinstance(value, str):
         m = _AMOUNT.match(value)
         if not m:
-            raise QuantityError(f"{value!r} is not an amount")
-        result = Decimal(m["num"])
+            raise QuantityError(f"{_shown(value)} is not an amount")
+        result = _number(m["num"], value, "an amount")
         if m["unit"] in ("万", "万元"):
+            if result.copy_abs() > MAX_AMOUNT:  # (compared exactly, before multiplying at the context's precision)
+                raise QuantityError(f"{_shown(value)} is more than the largest amount, {MAX_AMOUNT}")
             result *= TEN_THOUSAND
     else:
-        raise QuantityError(f"{value!r} is not an amount (a {type(value).__name__})")
+        raise QuantityError(f"{_shown(value)} is not an amount (a {type(value).__name__})")
     if not result.is_finite() or result < 0:
-        raise QuantityError(f"{value!r} is not a non-negative finite amount")
+        raise QuantityError(f"{_shown(value)} is not a non-negative finite amount")
+    if result > MAX_AMOUNT:
+        raise QuantityError(f"{_shown(value)} is more than the largest amount, {MAX_AMOUNT}")
     return result
 
 
@@ -54,14 +80,16 @@ def parse_rate(value: object) -> Decimal:
     elif isinstance(value, str):
         m = _RATE.match(value)
         if not m:
-            raise QuantityError(f"{value!r} is not a rate")
-        result = Decimal(m["num"])
+            raise QuantityError(f"{_shown(value)} is not a rate")
+        result = _number(m["num"], value, "a rate")
         if m["pct"]:
+            if result > 100:  # (compared exactly, before dividing at the context's precision)
+                raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
             result = result / 100
     else:
-        raise QuantityError(f"{value!r} is not a rate (a {type(value).__name__})")
+        raise QuantityError(f"{_shown(value)} is not a rate (a {type(value).__name__})")
     if not result.is_finite() or result < 0 or result > 1:
-        raise QuantityError(f"{value!r} is not a rate between 0 and 100%")
+        raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
     return result
 
 

@@ -12,7 +12,12 @@ ourselves, so each of those is decided on purpose:
 * unquoted dates stay strings, checked later by the schema's `format: date`;
 * numbers with a fraction become `Decimal` from their exact text;
 * size, nesting depth and the number of constructed nodes are bounded, so an
-  alias bomb ("billion laughs") fails fast with a clear error.
+  alias bomb ("billion laughs") fails fast with a clear error;
+* the values a document *writes* are counted on libyaml's event stream before
+  any node is built, so a 2 MiB file of tiny values (`k1: 1` lines, a flow list
+  `[1,1,…]`) fails in milliseconds instead of being composed (seconds, hundreds of MB);
+* an integer or decimal with an underscore anywhere but between two digits
+  (`1_`, `1__0`, `1_.5_`) is an error, not a number.
 """
 
 from __future__ import annotations
@@ -30,11 +35,17 @@ from .errors import InputLimitError, PathPart, PolicyError, Problem
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
 MAX_NODES = 200_000
+#: Values a policy file may write before alias expansion (`parse_yaml(..., max_nodes=MAX_POLICY_NODES)`). The largest
+#: policy here writes about 2,300 (pinggu_2020.yaml, 47 kB); 50,000 leaves twenty times that, and a 2 MiB document of
+#: tiny values is refused after counting 50,000 events instead of being composed.
+MAX_POLICY_NODES = 50_000
 
 Positions = dict[tuple[PathPart, ...], tuple[int, int]]
 
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _DECIMAL = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9][0-9_]*$|^[-+]?[0-9][0-9_]*\.$")
+#: An underscore in a number stands between two digits, as in Python (1_000_000, 1_0.5_0); `1_`, `1__0`, `1_.5_` are errors.
+_STRAY_UNDERSCORE = re.compile(r"(?<![0-9])_|_(?![0-9])")
 #: Longer numbers are refused, not converted: int() of thousands of digits is slow or refused by Python.
 MAX_NUMBER_CHARS = 40
 #: Tags a plain YAML document resolves to by itself; any other explicit tag (`!!python/object`, `!!binary`, `!foo`) is refused.
@@ -42,6 +53,7 @@ _PLAIN_TAGS = frozenset(
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge", "value", "yaml")
 )
 _NULL = {"", "~", "null", "Null", "NULL"}
+_BAD_NUMBER = object()  # what `_Builder.scalar` returns for `1__0`: build() reports it
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +178,16 @@ class _Builder:
             return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         value = self.scalar(node)
+        if value is _BAD_NUMBER:
+            digits = node.value.replace("_", "")
+            self._problem(
+                node,
+                path,
+                f"{node.value!r} is not a number: an underscore may only stand between two digits",
+                "number_format",
+                f"{digits}, or single underscores between digits (1_000_000); quote it if it is text",
+            )
+            return None
         if isinstance(value, int | Decimal) and not isinstance(value, bool) and len(node.value) > MAX_NUMBER_CHARS:
             self._problem(node, path, f"number longer than {MAX_NUMBER_CHARS} characters", "too_long")
             return None
@@ -190,15 +212,16 @@ class _Builder:
             return True
         if text in ("false", "False", "FALSE"):
             return False
-        if len(text) > MAX_NUMBER_CHARS and (_INT.match(text) or _DECIMAL.match(text)):
+        is_int = _INT.match(text) is not None
+        if not is_int and _DECIMAL.match(text) is None:
+            return text
+        if len(text) > MAX_NUMBER_CHARS:
             return Decimal(0)  # refused by build(): never convert thousands of digits
-        if _INT.match(text):
-            return int(text.replace("_", ""))
-        if _DECIMAL.match(text):
-            return Decimal(text.replace("_", ""))
-        return text
+        if "_" in text and _STRAY_UNDERSCORE.search(text):
+            return _BAD_NUMBER  # refused by build(): PyYAML would read `1__0` as 10 and `1_.5_` as 1.5
+        return int(text.replace("_", "")) if is_int else Decimal(text.replace("_", ""))
 
-    def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str) -> None:
+    def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> None:
         self.problems.append(
             Problem(
                 message,
@@ -206,6 +229,7 @@ class _Builder:
                 file=self.file,
                 line=node.start_mark.line + 1,
                 column=node.start_mark.column + 1,
+                expected=expected,
                 code=code,
             )
         )
@@ -282,22 +306,40 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
     size(root)  # recursion depth is bounded: composing stopped at MAX_DEPTH
 
 
-class _TooDeep(Exception):
-    def __init__(self, mark: yaml.Mark | None) -> None:
-        super().__init__()
+class _Limit(Exception):
+    """A limit passed while parsing, before anything is built: `code` is too_deep or too_many_nodes."""
+
+    def __init__(self, code: str, message: str, mark: Any) -> None:  # a yaml.Mark (or libyaml's), or None
+        super().__init__(message)
+        self.code = code
+        self.message = message
         self.mark = mark
 
 
+def _too_deep(mark: Any) -> _Limit:
+    return _Limit("too_deep", f"nesting deeper than {MAX_DEPTH} levels", mark)
+
+
+def _too_many(max_nodes: int, mark: Any) -> _Limit:
+    return _Limit("too_many_nodes", f"document writes more than {max_nodes} values (keys, list entries, scalars)", mark)
+
+
 class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe composer, stopping as soon as nesting passes MAX_DEPTH (before reading on)."""
+    """PyYAML's pure-Python safe composer (used only without libyaml), stopping as soon as nesting passes
+    MAX_DEPTH or the document has written `max_nodes` values -- before reading on."""
 
     _depth = 0
+    _nodes = 0
+    max_nodes = MAX_NODES
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self._depth += 1
+        self._nodes += 1
         try:
             if self._depth > MAX_DEPTH + 1:
-                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+                raise _too_deep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            if self._nodes > self.max_nodes:
+                raise _too_many(self.max_nodes, self.peek_event().start_mark)  # type: ignore[no-untyped-call]
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -315,75 +357,203 @@ def _libyaml_loader() -> Any:
 
 
 _C_LOADER = _libyaml_loader()
-_SLOW = object()
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_LEAF = (yaml.ScalarEvent, yaml.AliasEvent)
 
 
-def _compose_fast(text: str) -> Any:
-    """Compose with libyaml (C, about 10x faster) when the document is an ordinary tree.
+def _scan_with_libyaml(text: str, max_nodes: int) -> None:
+    """Check a document with libyaml before composing it, building nothing.
 
-    Anything out of the ordinary -- a syntax error, an alias, nesting past MAX_DEPTH -- returns
-    `_SLOW`, and the bounded pure-Python composer runs instead, so that errors and limits are
-    exactly its own. The nodes are the same (positions included); libyaml marks a plain scalar's
-    style '' where PyYAML says None, which is normalised here.
+    libyaml first parses the whole text in C without making a Python object (`raw_parse`: about 0.1 s
+    for 2 MiB), so a syntax error anywhere -- an unclosed quote on the last line -- is found at once.
+    Then its event stream is walked only up to the first value past MAX_DEPTH or `max_nodes`: a
+    2 MiB flow list of a million `1`s stops after `max_nodes` events instead of being composed
+    (seconds and hundreds of MB of nodes).
     """
-    if _C_LOADER is None:
-        return _SLOW
+    raw = _C_LOADER(text)
     try:
-        node = yaml.compose(text, Loader=_C_LOADER)
-    except Exception:  # any error: let the reference composer report it
-        return _SLOW
+        raw.raw_parse()
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem != "exceeded maximum nesting depth":
+            raise
+        # libyaml's own bound (1000 levels): the walk below stops at MAX_DEPTH, where the nesting passes it
+    finally:
+        raw.dispose()
+    depth = nodes = 0
+    first_document: Any = None
+    event: Any
+    try:
+        for event in yaml.parse(text, Loader=_C_LOADER):
+            kind = type(event)
+            if kind in _CLOSE:
+                depth -= 1
+            elif kind in _LEAF or kind in _OPEN:
+                nodes += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(event.start_mark)
+                if nodes > max_nodes:
+                    raise _too_many(max_nodes, event.start_mark)
+                if kind in _OPEN:
+                    depth += 1
+            elif kind is yaml.DocumentStartEvent:
+                if first_document is not None:  # what compose() says, without composing the first document
+                    raise yaml.composer.ComposerError(
+                        "expected a single document in the stream", first_document, "but found another document", event.start_mark
+                    )
+                first_document = event.start_mark
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem != "exceeded maximum nesting depth":
+            raise
+        # In flow context ([[[[…) libyaml's scanner reads ahead past its 1000 levels before the parser hands
+        # over the event at level 41: the nesting is too deep all the same, reported where libyaml stopped.
+        raise _too_deep(exc.problem_mark or exc.context_mark) from None
+
+
+def _compose_libyaml(text: str) -> Any:
+    """Compose with libyaml (C, about 10x faster than PyYAML's own composer), once `_scan_with_libyaml`
+    has passed the text. The nodes are the same as PyYAML's (positions included); libyaml marks a plain
+    scalar's style '' where PyYAML says None, which is normalised here."""
+    node = yaml.compose(text, Loader=_C_LOADER)
     if node is None:
         return None
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, int]] = [(node, 0)]
+    stack: list[yaml.Node] = [node]
     while stack:
-        n, depth = stack.pop()
-        if depth > MAX_DEPTH or id(n) in seen:  # too deep, or an alias (a node reached twice)
-            return _SLOW
+        n = stack.pop()
+        if id(n) in seen:  # an alias: the node was normalised where its anchor stands
+            continue
         seen.add(id(n))
         if isinstance(n, yaml.ScalarNode):
             if n.style == "":
                 n.style = None
         elif isinstance(n, yaml.MappingNode):
             for k, v in n.value:
-                stack.append((k, depth + 1))
-                stack.append((v, depth + 1))
+                stack.append(k)
+                stack.append(v)
         else:
-            stack.extend((child, depth + 1) for child in n.value)
+            stack.extend(n.value)
     return node
 
 
-def parse_yaml(text: str, file: str = "<string>") -> Source:
-    """Parse YAML text into a `Source`; raises PolicyError with positions on any problem."""
+def _compose_python(text: str, max_nodes: int) -> Any:
+    loader = _BoundedLoader(text)
+    loader.max_nodes = max_nodes
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+#: A syntax error within this many characters of the start is checked for a quote closed too late (a token scan,
+#: about 0.1 s per 100,000 tokens in libyaml); past it, the error is reported where the parser found it.
+_QUOTE_HINT_CHARS = 256 * 1024
+
+
+def _quote_closed_late(text: str, mark: Any) -> Any:
+    """Where a quoted string opens that spans lines and closes on the line of the error at `mark`, or None.
+
+    `version: "2020.1` without its closing quote runs on to the next `"` in the file (say `quantum: "0.01"`,
+    18 lines down), and the parser stumbles there: the mistake is where the string opened.
+    """
+    if _C_LOADER is None or mark is None or mark.index > _QUOTE_HINT_CHARS:
+        return None
+    last = None
+    try:
+        for token in yaml.scan(text, Loader=_C_LOADER):
+            if token.start_mark.index > mark.index:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ("'", '"'):
+                last = token
+    except yaml.YAMLError:
+        pass  # the scanner's own error is past the parser's: what was scanned before it is enough
+    if last is not None and last.start_mark.line < last.end_mark.line == mark.line:
+        return last.start_mark
+    return None
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    opened = exc.context_mark
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.problem and exc.context and opened is not None:  # libyaml's problems are terse: say what was being read
+        message += f" ({exc.context} at line {opened.line + 1}, column {opened.column + 1})"
+    late = None if exc.context == "while scanning a quoted scalar" else _quote_closed_late(text, mark)
+    if exc.context == "while scanning a quoted scalar" and opened is not None and mark is not None and "unexpected" in (exc.problem or ""):
+        # The scanner only notices at the end of the file (or the next `---`): the mistake is where the quote opened.
+        message = f"YAML syntax error: a quoted string opened here is never closed ({exc.problem} at line {mark.line + 1})"
+        mark = opened
+    elif late is not None and mark is not None:
+        message = (
+            f"YAML syntax error: the quoted string opened here runs on to line {mark.line + 1}, where the parser "
+            f"stops ({exc.problem or exc.context}): is its closing quote missing?"
+        )
+        mark = late
+    return Problem(
+        message,
+        file=file,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+        code="syntax",
+    )
+
+
+def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES) -> Source:
+    """Parse YAML text into a `Source`; raises PolicyError with positions on any problem.
+
+    `max_nodes` bounds the values the text itself writes (a policy passes MAX_POLICY_NODES); MAX_NODES
+    bounds them after alias expansion. With libyaml, both the syntax and these limits are checked in C
+    speed before a node is built; without it, PyYAML's pure-Python composer stops at the same limits.
+    """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise InputLimitError([Problem(f"document larger than {MAX_BYTES} bytes", file=file, code="too_large")], "input too large")
     try:
-        node = _compose_fast(text)
-        if node is _SLOW:
-            node = yaml.compose(text, Loader=_BoundedLoader)
-    except _TooDeep as exc:
+        if _C_LOADER is not None:
+            _scan_with_libyaml(text, max_nodes)
+            node = _compose_libyaml(text)
+        else:
+            node = _compose_python(text, max_nodes)
+    except _Limit as exc:
         raise InputLimitError(
             [
                 Problem(
-                    f"nesting deeper than {MAX_DEPTH} levels",
+                    exc.message,
                     file=file,
                     line=exc.mark.line + 1 if exc.mark else None,
                     column=exc.mark.column + 1 if exc.mark else None,
-                    code="too_deep",
+                    code=exc.code,
                 )
             ],
-            "input too deep",
+            "input too deep" if exc.code == "too_deep" else "input too large",
         ) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        raise PolicyError([_syntax_problem(exc, file, text)], "cannot parse") from None
+    except UnicodeEncodeError as exc:  # a lone surrogate (text given as str, not read from a file): libyaml needs UTF-8
         raise PolicyError(
             [
                 Problem(
-                    f"YAML syntax error: {exc.problem or exc.context}",
+                    f"YAML error: character U+{ord(text[exc.start]):04X} (a lone surrogate) is not allowed in YAML text",
                     file=file,
-                    line=mark.line + 1 if mark else None,
-                    column=mark.column + 1 if mark else None,
+                    line=text.count("\n", 0, exc.start) + 1,
+                    column=exc.start - text.rfind("\n", 0, exc.start),
+                    code="encoding",
+                    expected="text that can be written as UTF-8",
+                )
+            ],
+            "cannot parse",
+        ) from None
+    except yaml.reader.ReaderError as exc:  # a control character: located (libyaml counts bytes, PyYAML characters)
+        before = text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "replace") if _C_LOADER else text[: exc.position]
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise PolicyError(
+            [
+                Problem(
+                    f"YAML error: character {what} is not allowed in YAML text",
+                    file=file,
+                    line=before.count("\n") + 1,
+                    column=len(before) - before.rfind("\n"),
                     code="syntax",
+                    expected="printable text (tabs and line breaks only as whitespace)",
                 )
             ],
             "cannot parse",
@@ -403,5 +573,5 @@ def parse_yaml(text: str, file: str = "<string>") -> Source:
     return Source(data, builder.positions, file, text)
 
 
-def load_yaml_file(path: str | Path) -> Source:
-    return parse_yaml(read_text(path), str(path))
+def load_yaml_file(path: str | Path, *, max_nodes: int = MAX_NODES) -> Source:
+    return parse_yaml(read_text(path), str(path), max_nodes=max_nodes)

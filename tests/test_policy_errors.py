@@ -561,6 +561,97 @@ def test_negative_amount_in_a_table_is_located_at_the_level(tmp_path: Path) -> N
     assert (p.expected or "").startswith("An exact amount of yuan")
 
 
+# Issue 11: absurd digit counts were decimal.InvalidOperation tracebacks (`amount % quantum` past 28 digits).
+FORTY_FIVE_DIGITS = "123456789012345678901234567890123456789012345"
+AMOUNT_HINT = "a number of yuan (120000), or 万 notation (12万), at most 999999999999.99"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "at", "path", "message"),
+    [
+        (
+            "max: 30万",
+            f'max: "{FORTY_FIVE_DIGITS}万"',
+            "max: ",
+            "rules[0].caps[0].max",
+            f"'{FORTY_FIVE_DIGITS}万' is not an amount: its number has 45 characters, more than 40",
+        ),
+        (
+            "max: 30万",
+            "max: 12345678901234567890123456789012345678",  # a 38-digit cap: a YAML integer within the loader's 40 characters
+            "max: ",
+            "rules[0].caps[0].max",
+            "12345678901234567890123456789012345678 is more than the largest amount, 999999999999.99",
+        ),
+        (
+            "max: 30万",
+            "max: 1000000000000",  # one yuan more than a claim may ever state
+            "max: ",
+            "rules[0].caps[0].max",
+            "1000000000000 is more than the largest amount, 999999999999.99",
+        ),
+        (
+            "gold: 20万",
+            "gold: 1234567890123456789012345678万",  # 28 digits: x 10000 no longer fits the decimal context
+            "gold: ",
+            "rules[1].amount.table.gold",
+            "'1234567890123456789012345678万' is more than the largest amount, 999999999999.99",
+        ),
+        (
+            "amount: {rate: 50%, of: item.official_fee}",
+            f'amount: {{fixed: "{FORTY_FIVE_DIGITS}.5"}}',
+            "fixed: ",
+            "rules[0].amount.fixed",
+            f"'{FORTY_FIVE_DIGITS}.5' is not an amount: its number has 47 characters, more than 40",
+        ),
+    ],
+    ids=["45-digit-wan", "38-digit-cap", "just-over", "28-digit-wan-in-table", "fixed"],
+)
+def test_an_absurd_amount_is_a_located_error_not_a_traceback(tmp_path: Path, old: str, new: str, at: str, path: str, message: str) -> None:
+    text = mutate(old, new)
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("amount", line_of(text, new), path)
+    assert (p.message, p.expected) == (message, AMOUNT_HINT)
+
+
+def test_the_largest_amount_loads(tmp_path: Path) -> None:
+    rule = engine.load_policy(write(tmp_path, mutate("max: 30万", "max: 999999999999.99"))).rules_by_type["patent"]
+    assert rule.caps[0].ceiling == Decimal("999999999999.99")
+
+
+def test_a_rate_of_fifty_digits_is_a_located_error(tmp_path: Path) -> None:
+    text = mutate("rate: 50%", 'rate: "0.' + "1" * 50 + '%"')  # loaded before, as a 52-digit Decimal
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("rate", line_of(text, "rate: "), "rules[0].amount.rate")
+    assert p.message == "'0." + "1" * 50 + "%' is not a rate: its number has 52 characters, more than 40"
+
+
+def test_a_max_count_no_claim_can_reach_is_a_located_error(tmp_path: Path) -> None:
+    text = mutate(
+        "      by: item.level\n      table: {gold: 20万, silver: 10万}\n",
+        '      per_unit: 1万\n      count: "1"\n      max_count: 100000000000000000000\n',
+    )
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line, format_path(p.path)) == ("amount", line_of(text, "max_count: "), "rules[1].amount.max_count")
+    assert (p.message, p.expected) == ("max_count 100000000000000000000 is more than 999999999", "a count of at most 999999999")
+
+
+def test_parse_amount_never_raises_a_decimal_error() -> None:
+    from engine.quantities import MAX_AMOUNT, QuantityError, parse_amount, parse_rate
+
+    for value in (FORTY_FIVE_DIGITS + "万", "9" * 5000, 10**38, Decimal("1e999999"), "1" * 28 + "万元"):
+        with pytest.raises(QuantityError):
+            parse_amount(value)
+    for value in ("1" * 5000 + "%", "0." + "5" * 5000, "1" * 60 + "%"):
+        with pytest.raises(QuantityError):
+            parse_rate(value)
+    assert parse_amount("99999999.9999万") == Decimal("999999999999")
+    with pytest.raises(QuantityError) as caught:
+        parse_amount("9" * 5000)
+    assert len(str(caught.value)) < 200  # not echoed back in full
+    assert parse_amount("99999999.999999万") == MAX_AMOUNT
+
+
 # --- the CLI --------------------------------------------------------------------------------------------
 
 

@@ -65,6 +65,23 @@ REFUSED = [
     ("999999999999999 * 'x'", "repeating text or a list"),
     ("[1] * 999999999999999", "repeating text or a list"),
     ("(1, 2) * 999999999999999", "repeating text or a list"),
+    # issue 11: anything that can yield text or a list is refused as a side of * at load, not per claim
+    ("('x' + 'y') * 999999999999999 == 'z'", "repeating text or a list with * is not allowed: `'x' + 'y'` can be text"),
+    ("item.note * item.count != ''", "`item.note` can be text"),  # a string fact, either side
+    ("item.count * item.note != ''", "`item.note` can be text"),
+    ("applicant.name * 999999999999999 == ''", "`applicant.name` can be text"),
+    ("item.type * 999999999999999 == ''", "`item.type` can be text"),  # an item_type fact
+    ("item.tags * 999999999999999 == []", "`item.tags` can be list"),  # a string_list fact
+    ("(item.tags + ['x']) * 999999999999999 == []", "`item.tags + ['x']` can be list"),
+    ("first(item.tags) * 999999999999999 == ''", "`first(item.tags)` can be text"),  # an element of a string list
+    ("max(item.tags) * 999999999999999 == ''", "`max(item.tags)` can be text"),
+    ("min('a', 'b') * 999999999999999 == ''", "`min('a', 'b')` can be text"),
+    ("first('abc') * 999999999999999 == ''", "`first('abc')` can be text"),
+    ("first([[1], 2]) * 999999999999999 == []", "`first([[1], 2])` can be list"),
+    ("(item.note or 0) * 999999999999999 == 0", "`item.note or 0` can be text"),  # `or` yields an operand
+    ("(item.count and 'x') * 999999999999999 == 0", "`item.count and 'x'` can be text"),
+    ("('x' if item.count > 1 else 1) * 999999999999999 == 0", "`'x' if item.count > 1 else 1` can be text"),
+    ("2 * (3 * ('ab' + item.note)) == ''", "`'ab' + item.note` can be text"),  # nested
     ("1 << 99999999", "bit operators"),
     ("~item.count", "bit operators"),
     ("item.count // 0", "the operator //"),
@@ -168,16 +185,44 @@ def test_expressions_run_without_builtins() -> None:
 # --- run time: bounded and clean ---------------------------------------------------
 
 
-def test_string_repetition_by_a_fact_is_refused_at_run_time_without_building_it() -> None:
-    policy = load_tiny("item.note * item.count != ''")
+def test_string_repetition_by_a_fact_is_refused_at_load() -> None:
+    """Issue 11: a text fact on a side of * is known from the declared fact types; before, this loaded and failed per claim."""
+    with pytest.raises(engine.PolicyError) as caught:
+        load_tiny("item.note * item.count != ''")
+    (p,) = [p for p in caught.value.problems if p.code == "expression"]
+    assert (p.file, p.line) == ("tiny.yaml", TEST_LINE)
+    assert p.expected == "* multiplies numbers"
+
+
+def test_without_fact_types_string_repetition_is_still_refused_at_run_time_without_building_it() -> None:
+    """Defence in depth: an expression compiled without the policy's fact types keeps the run-time guard."""
+    compiled = expressions.compile_expression("item.note * item.count != ''", lambda ns, f: None, "tiny.yaml:9")
     started = time.perf_counter()
     with pytest.raises(engine.ClaimError) as caught:
-        engine.evaluate(policy, tiny_claim(note="x" * 500, count=999999999))
+        compiled(expressions.Facts("item", {"note": "x" * 500, "count": 999999999}), expressions.Facts("applicant"), expressions.Facts("claim"))
     assert time.perf_counter() - started < 1.0
     (p,) = caught.value.problems
     assert p.code == "evaluation"
     assert "* multiplies numbers only" in p.message
-    assert (p.file, p.line) == ("tiny.yaml", TEST_LINE)
+    assert (p.file, p.line) == ("tiny.yaml", 9)
+
+
+@pytest.mark.parametrize(
+    ("expression", "facts", "status"),
+    [
+        ("item.cost * 2 > 150", {}, "granted"),  # 100.00 x 2 = 200.00
+        ("item.count * item.cost * 0.5 == 150", {"count": 3}, "granted"),  # 3 x 100.00 x 0.5
+        ("(item.cost + 1) * 2 == 202", {}, "granted"),
+        ("max(item.cost, 1) * abs(-2) == 200", {}, "granted"),
+        ("year(item.date) * 2 == 4042", {}, "granted"),  # 2021 x 2
+        ("count(item.tags) * 3 == 6", {"tags": ["a", "b"]}, "granted"),
+        ("(1 if item.count > 1 else 2) * 3 == 6", {}, "granted"),
+        ("first([4, 5]) * 2 == 8", {}, "granted"),
+        ("-item.count * 2 == -2", {}, "granted"),
+    ],
+)
+def test_numbers_still_multiply_whatever_their_form(expression: str, facts: dict[str, object], status: str) -> None:
+    assert engine.evaluate(load_tiny(expression), tiny_claim(**facts)).items[0].status == status
 
 
 def test_numbers_still_multiply() -> None:

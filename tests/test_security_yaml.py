@@ -237,3 +237,214 @@ def test_limits_are_documented_in_security_md() -> None:
         assert row is not None, f"{name} not in SECURITY.md"
         shown = f"{value:_}" if isinstance(value, int) else str(value)
         assert shown in row.replace(",", "_") or str(value) in row, (name, value, row)
+
+
+# --- issue 11, point 3: hostile 2 MiB policies fail fast and small; stray underscores; located syntax errors -------
+
+_HOSTILE_LIMIT = MAX_BYTES - 64
+
+
+def _fill(unit: str, head: str = "", tail: str = "") -> str:
+    """`head`, then `unit` (with {i} numbered) repeated up to just under MAX_BYTES, then `tail`."""
+    parts, size, i = [head], len(head) + len(tail), 0
+    while True:
+        piece = unit.format(i=i)
+        if size + len(piece.encode("utf-8")) > _HOSTILE_LIMIT:
+            break
+        parts.append(piece)
+        size += len(piece.encode("utf-8"))
+        i += 1
+    parts.append(tail)
+    return "".join(parts)
+
+
+def _hostile(shape: str) -> str:
+    return {
+        "many-keys": lambda: _fill("k{i}: 1\n"),
+        "flow-list": lambda: _fill("1,", head="a: [", tail="1]\n"),
+        "flow-map": lambda: _fill("k{i}: 1, ", head="{", tail="z: 1}\n"),
+        "block-list": lambda: _fill("- 1\n"),
+        "list-of-maps": lambda: _fill("- {{a: 1}}\n"),
+        "aliases": lambda: _fill("*a, ", head="a: &a x\nb: [", tail="*a]\n"),
+        "anchors": lambda: _fill("- &a{i} x\n"),
+        "documents": lambda: _fill("---\n"),
+        "unclosed-quote-at-end": lambda: _fill("k{i}: v\n", tail="end: 'unclosed\n"),
+        "comments-then-unclosed-quote": lambda: _fill("# a comment line\n", tail="end: 'unclosed\n"),
+        "long-quoted-scalar": lambda: "a: '" + "x" * (_HOSTILE_LIMIT - 10) + "'\n",
+    }[shape]()
+
+
+# Each runs in a fresh interpreter, so its peak RSS is its own (ru_maxrss of the child itself: RUSAGE_CHILDREN
+# of this test process would be the peak of every child it ever waited for).
+_MEASURE = """\
+import json, resource, sys, time
+import engine
+started = time.perf_counter()
+try:
+    engine.load_policy(sys.argv[1])
+    outcome = {"error": None}
+except engine.EngineError as exc:
+    p = exc.problems[0]
+    outcome = {"error": type(exc).__name__, "code": p.code, "line": p.line, "message": p.message}
+outcome["seconds"] = time.perf_counter() - started
+outcome["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(outcome))
+"""
+
+
+def _measure(tmp_path: Path, text: str) -> dict[str, object]:
+    import json
+    import subprocess
+    import sys
+
+    f = tmp_path / "hostile.yaml"
+    f.write_text(text, encoding="utf-8")
+    assert f.stat().st_size <= MAX_BYTES
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", _MEASURE, str(f)], capture_output=True, text=True, timeout=120, cwd=Path.cwd())
+    wall = time.perf_counter() - started
+    assert run.returncode == 0, run.stderr[-2000:]
+    outcome: dict[str, object] = json.loads(run.stdout)
+    outcome["wall"] = wall
+    return outcome
+
+
+@pytest.mark.parametrize(
+    ("shape", "error", "code"),
+    [
+        ("many-keys", "InputLimitError", "too_many_nodes"),
+        ("flow-list", "InputLimitError", "too_many_nodes"),
+        ("flow-map", "InputLimitError", "too_many_nodes"),
+        ("block-list", "InputLimitError", "too_many_nodes"),
+        ("list-of-maps", "InputLimitError", "too_many_nodes"),
+        ("aliases", "InputLimitError", "too_many_nodes"),
+        ("anchors", "InputLimitError", "too_many_nodes"),
+        ("documents", "PolicyError", "syntax"),
+        ("unclosed-quote-at-end", "PolicyError", "syntax"),
+        ("comments-then-unclosed-quote", "PolicyError", "syntax"),
+        ("long-quoted-scalar", "PolicyError", "schema.required"),
+    ],
+)
+def test_a_hostile_2mib_policy_fails_within_2s_and_200mb(tmp_path: Path, shape: str, error: str, code: str) -> None:
+    """Issue 11: before, these took 2-20 s and 170-460 MB (each was composed into nodes, the unclosed quote re-read
+    by the pure-Python parser). The issue asks for 2 s; the bound here is generous for a loaded machine and
+    includes starting Python and importing the engine (about 0.3 s). Figures measured: /work/wt-notes/yamlexpr.md."""
+    outcome = _measure(tmp_path, _hostile(shape))
+    assert (outcome["error"], outcome["code"]) == (error, code), outcome
+    assert isinstance(outcome["line"], int)
+    assert outcome["wall"] < 6.0, outcome  # type: ignore[operator]
+    assert outcome["rss_mb"] < 200, outcome  # type: ignore[operator]
+
+
+def test_the_written_values_of_a_policy_are_counted_before_composing() -> None:
+    from engine.source import MAX_POLICY_NODES
+
+    assert MAX_POLICY_NODES == 50_000
+    # a mapping of n keys writes 2n + 1 values (itself, each key, each value)
+    at_limit = "".join(f"k{i}: 1\n" for i in range((MAX_POLICY_NODES - 1) // 2))  # 49,999 values
+    assert len(parse_yaml(at_limit, max_nodes=MAX_POLICY_NODES).data) == (MAX_POLICY_NODES - 1) // 2
+    over = at_limit + "z: 1\n"  # 50,001
+    with pytest.raises(engine.InputLimitError) as caught:
+        parse_yaml(over, "p.yaml", max_nodes=MAX_POLICY_NODES)
+    (p,) = caught.value.problems
+    assert (p.code, p.file, p.line, p.column) == ("too_many_nodes", "p.yaml", 25_000, 4)  # the value of `z: 1`
+    assert f"more than {MAX_POLICY_NODES} values" in p.message
+    # other YAML documents (a claim in YAML) keep the larger MAX_NODES budget
+    assert len(parse_yaml(over).data) == 25_000
+
+
+def test_the_policy_loader_and_lint_use_the_policy_budget(tmp_path: Path) -> None:
+    from engine.lint import lint_file
+
+    f = tmp_path / "big.yaml"
+    f.write_text("".join(f"k{i}: 1\n" for i in range(30_000)), encoding="utf-8")  # 60,001 values, 0.3 MB
+    with pytest.raises(engine.InputLimitError):
+        engine.load_policy(f)
+    with pytest.raises(engine.InputLimitError):
+        engine.load_policy_text(f.read_text(encoding="utf-8"), "big.yaml")
+    assert [p.code for p in lint_file(f)] == ["too_many_nodes"]
+
+
+def test_without_libyaml_the_pure_python_composer_stops_at_the_same_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(source, "_C_LOADER", None)
+    text = "".join(f"k{i}: 1\n" for i in range(30_000))
+    with pytest.raises(engine.InputLimitError) as caught:
+        parse_yaml(text, "p.yaml", max_nodes=source.MAX_POLICY_NODES)
+    (p,) = caught.value.problems
+    assert (p.code, p.line) == ("too_many_nodes", 25_000)
+    with pytest.raises(engine.InputLimitError) as deep:
+        parse_yaml("[" * 100_000)
+    assert f"nesting deeper than {MAX_DEPTH} levels" in deep.value.problems[0].message
+
+
+@pytest.mark.parametrize("text", ["a: 'x\nb: 1\nc: 2\n", 'a: "x\nb: 1\nc: 2\n', "a: 'x\n---\nb: 1\n"])
+def test_an_unclosed_quote_is_reported_where_it_opens(text: str) -> None:
+    with pytest.raises(engine.PolicyError) as caught:
+        parse_yaml(text, "q.yaml")
+    (p,) = caught.value.problems
+    assert (p.code, p.file, p.line, p.column) == ("syntax", "q.yaml", 1, 4)
+    assert "a quoted string opened here is never closed" in p.message
+
+
+@pytest.mark.parametrize(
+    ("line", "before", "after", "stops"),
+    [
+        (7, '  version: "2020.1"\n', '  version: "2020.1\n', 25),  # runs on to `quantum: "0.01"`; was reported at 25
+        (6, "  id: pinggu-ip-promotion\n", "  id: 'pinggu-ip-promotion\n", 33),  # runs on to `Art. 8's`
+    ],
+)
+def test_a_quote_closed_too_late_is_reported_where_it_opens(line: int, before: str, after: str, stops: int) -> None:
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    assert text.splitlines(keepends=True)[line - 1] == before
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(text.replace(before, after, 1), "p.yaml")
+    (p,) = caught.value.problems
+    assert (p.code, p.line, p.column) == ("syntax", line, before.index(":") + 3)
+    assert f"the quoted string opened here runs on to line {stops}" in p.message
+    assert "is its closing quote missing?" in p.message
+
+
+@pytest.mark.parametrize(("char", "code"), [("\x00", "syntax"), ("\x9f", "syntax"), ("\ud800", "encoding")])
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_a_control_character_or_lone_surrogate_is_located(monkeypatch: pytest.MonkeyPatch, char: str, code: str, libyaml: bool) -> None:
+    if not libyaml:
+        monkeypatch.setattr(source, "_C_LOADER", None)
+    with pytest.raises(engine.PolicyError) as caught:
+        parse_yaml(f"a: 平谷\nb: x{char}\n", "c.yaml")  # (libyaml counts bytes: 平谷 are 6 of them)
+    (p,) = caught.value.problems
+    assert (p.file, p.line, p.column) == ("c.yaml", 2, 5)
+    assert p.code == (code if libyaml else "syntax")  # PyYAML's own reader refuses a surrogate as unprintable
+    assert f"U+{ord(char):04X}" in p.message
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [("1_", "1"), ("1__0", "10"), ("1_.5_", "1.5"), ("-1__0", "-10"), ("+1_", "+1"), (".5_", ".5"), ("1_000_", "1000"), ("1_.5", "1.5")],
+)
+def test_a_stray_underscore_makes_an_error_not_a_number(text: str, digits: str) -> None:
+    """PyYAML reads `1_` as 1 and `1__0` as 10; here an underscore only stands between two digits (as in Python)."""
+    with pytest.raises(engine.PolicyError) as caught:
+        parse_yaml(f"x: 1\nn: {text}\n", "u.yaml")
+    (p,) = caught.value.problems
+    assert (p.code, p.file, p.line, p.column, p.path) == ("number_format", "u.yaml", 2, 4, ("n",))
+    assert "an underscore may only stand between two digits" in p.message
+    assert p.expected is not None and p.expected.startswith(f"{digits}, or single underscores between digits")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1_000", 1000), ("1_000_000", 1_000_000), ("1_0.5_0", Decimal("10.50")), ("-2_0", -20), ("_1", "_1"), ("'1__0'", "1__0")],
+)
+def test_underscores_between_digits_still_make_numbers(text: str, value: object) -> None:
+    got = parse_yaml(f"n: {text}\n").data["n"]
+    assert got == value and type(got) is type(value)
+
+
+def test_a_stray_underscore_in_a_policy_is_a_located_load_error() -> None:
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    assert "    funding_years: {from: 2021, to: 2023}\n" in text
+    bad = text.replace("    funding_years: {from: 2021, to: 2023}\n", "    funding_years: {from: 2_021_, to: 2023}\n")
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(bad, "p.yaml")
+    (p,) = caught.value.problems
+    assert (p.code, p.line) == ("number_format", bad.splitlines().index("    funding_years: {from: 2_021_, to: 2023}") + 1)
