@@ -171,7 +171,6 @@ PROBLEMS: dict[str, tuple[Callable[[str], str | None], str]] = {
 }
 
 
-
 def _valid(problem: Callable[[str], str | None]) -> Callable[[str], bool]:
     return lambda code: problem(code) is None
 
