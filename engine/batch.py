@@ -288,7 +288,9 @@ def run_batch(
         print(f"report.html {summary.report}", file=stderr)
     for warning in summary.warnings:
         print(f"warning: {warning}", file=stderr)
-    (out / "summary.json").write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(
+        json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace"
+    )
     summary.outputs["summary_json"] = str(out / "summary.json")
     return summary
 

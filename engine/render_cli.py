@@ -22,6 +22,7 @@ from .inputs import locate, read_document
 from .model import CompiledPolicy
 from .render import FORMATS, RenderError, ReportError, explain, languages, render_report
 from .render import recorded_decision as _recorded
+from .tabular import write_text
 from .versions import PolicySet, add_policy_argument, load_versions, print_warnings
 
 CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
@@ -29,7 +30,7 @@ CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
 
 def _write(text: str, out: str | None) -> None:
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        write_text(out, text)  # its folder created; an OutputError (exit 2) if it cannot be written
     else:
         sys.stdout.write(text)
 
@@ -140,7 +141,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except RenderError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    Path(args.out).write_text(html, encoding="utf-8")
+    write_text(args.out, html)
     if not args.quiet:
         print(f"{args.out}: {len(entries)} application(s), {errors} error record(s)", file=sys.stderr)
     return EXIT_PARTIAL if errors else EXIT_OK

@@ -67,8 +67,11 @@ def output_dir(path: str | Path) -> Path:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"--out {path}: cannot create the folder ({exc.strerror or exc})") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise OutputError(f"--out {path}: the folder is not writable")
+    try:  # a real write, not os.access: root may "access" /proc, where no file can be made
+        with tempfile.TemporaryFile(dir=out, prefix=".policy-engine-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"--out {path}: cannot write in the folder ({exc.strerror or exc})") from None
     return out
 
 
@@ -968,10 +971,12 @@ def _list_text(value: Any) -> Any:
 
 def write_claims_workbook(
     policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
-) -> None:
+) -> str | None:
     """A batch workbook: `applicants` and `items` sheets (with a label row), plus a `columns` sheet documenting each column.
 
-    With no claims it is the empty template officers fill in.
+    With no claims it is the empty template officers fill in. Every cell goes through `safe_cell`; the warning
+    naming the cells it had to escape (a claim read raw, or a policy's label, holding control characters) is
+    returned, None if there were none.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -985,6 +990,12 @@ def write_claims_workbook(
     ws_i = wb.create_sheet(ITEMS_SHEET)
     ws_c = wb.create_sheet("columns")
     specs: dict[str, FactSpec] = {**cols.claim, **cols.applicant, **cols.item}
+    altered = _Altered()
+
+    def put(ws: Any, row: Sequence[Any], header: Sequence[str]) -> None:
+        cells = [str(v) if isinstance(v, Decimal) else v for v in row]
+        altered.note(cells, header, f"sheet {ws.title} row {ws.max_row + 1}")
+        ws.append([safe_cell(v) for v in cells])
 
     def label(name: str) -> str:
         if name == "claim_id":
@@ -993,8 +1004,8 @@ def write_claims_workbook(
         return f"{s.label.zh} / {s.label.en}"
 
     for ws, names in ((ws_a, app_cols), (ws_i, item_cols)):
-        ws.append(names)
-        ws.append([label(n) for n in names])
+        put(ws, names, names)
+        put(ws, [label(n) for n in names], names)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for cell in ws[2]:
@@ -1005,7 +1016,8 @@ def write_claims_workbook(
             ws.column_dimensions[letter].width = max(14, min(40, len(n) + 4))
             if n == "claim_id" or specs[n].type in ("money", "identifier", "string", "date"):
                 ws.column_dimensions[letter].number_format = "@"
-    ws_c.append(["sheet", "column", "type", "required", "values", "zh", "en"])
+    columns_header = ["sheet", "column", "type", "required", "values", "zh", "en"]
+    ws_c.append(columns_header)
     for sheet, names in ((APPLICANTS_SHEET, app_cols), (ITEMS_SHEET, item_cols)):
         for n in names:
             if n == "claim_id":
@@ -1027,7 +1039,8 @@ def write_claims_workbook(
             if n == "item.type":
                 values = "; ".join(sorted(policy.item_type_labels))
             note = "" if not types or len(types) == len(policy.item_facts) else " (" + ", ".join(types) + ")"
-            ws_c.append(
+            put(
+                ws_c,
                 [
                     sheet,
                     n,
@@ -1036,7 +1049,8 @@ def write_claims_workbook(
                     values,
                     s.label.zh,
                     s.label.en + note,
-                ]
+                ],
+                columns_header,
             )
     for c in claims:
         app = c.get("applicant", {})
@@ -1048,8 +1062,9 @@ def write_claims_workbook(
                 row.append(_list_text(app.get(n.split(".", 1)[1])))
             else:
                 row.append(_list_text(c.get(n.split(".", 1)[1])))
-        ws_a.append([safe_cell(str(v)) if isinstance(v, Decimal) else safe_cell(v) for v in row])
+        put(ws_a, row, app_cols)
         for it in c.get("items", []):
             irow = [c.get("claim_id")] + [_list_text(it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
-            ws_i.append([safe_cell(str(v)) if isinstance(v, Decimal) else safe_cell(v) for v in irow])
+            put(ws_i, irow, item_cols)
     wb.save(path)
+    return altered.says(str(path))
