@@ -41,7 +41,11 @@ EXIT_WHEN: dict[str, tuple[str, str | None]] = {
     "validate": ("a policy has errors", None),
     "evaluate": ("the policy or the claim has errors", None),
     "schema": ("the policy has errors", None),
-    "explain": ("the policy or the claim has errors, or the decision was made under another policy text", None),
+    "explain": (
+        "the policy or the claim has errors, a recorded decision is not in the form the engine writes, "
+        "or the decision was made under another policy text",
+        None,
+    ),
     "report": ("a policy has errors", "some claims got an error row (the report is written)"),
     "batch": (
         "a policy has errors, the input as a whole cannot be read, or the ledger fails",

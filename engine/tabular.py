@@ -615,14 +615,12 @@ class _BoundedLines:
 def _csv_problem(exc: Exception, lines: _BoundedLines, header: Sequence[str]) -> tuple[str | None, str]:
     """(the column, what is wrong) for a CSV row the csv module could not read."""
     if isinstance(exc, _LineTooLong):
-        return None, f"a line longer than {CSV_MAX_LINE:,} characters (the limit); the row is not read"
+        return None, f"a line longer than {CSV_MAX_LINE:,} characters (the limit)"
     limit = csv.field_size_limit()
     if "field larger than field limit" in str(exc):
         i = _long_field("".join(lines.record), limit)
-        column = (header[i] or f"column {i + 1}") if i is not None and i < len(header) else None
-        if column is None and i is not None:
-            column = f"column {i + 1}"
-        return column, f"a cell longer than {limit:,} characters (the limit); the row is not read"
+        column = None if i is None else header[i] if i < len(header) and header[i] else f"column {i + 1}"
+        return column, f"a cell longer than {limit:,} characters (the limit)"
     return None, f"not a readable CSV row ({exc})"
 
 
@@ -689,7 +687,7 @@ class CsvReader(_TabularReader):
                     # one row that cannot be read is that row's error record; the rows after it are read on
                     # (a quoted cell cut short may leave its remaining lines to be read as rows of their own)
                     column, message = _csv_problem(exc, lines, header)
-                    self.spool.add("row", f"{_BAD_ROW}{rowno}", rowno, {_BAD_ROW: [column, message]})
+                    self.spool.add("row", f"{_BAD_ROW}{rowno}", rowno, {_BAD_ROW: [column, message + "; the row is not read"]})
                     continue
                 if row is None:
                     break
