@@ -43,7 +43,14 @@ FALSE_WORDS = {"false", "no", "n", "0", "否", "×"}
 # 1.2 MB workbook whose parts expand to 12 MB at 9-10:1; examples/round_2021.xlsx expands 5:1.
 XLSX_MAX_PARTS = 1_000  # zip members (a workbook has about a dozen)
 XLSX_MAX_EXPANDED = 50 * 1024 * 1024  # bytes: all members together, and any one, uncompressed
-XLSX_MAX_RATIO = 100  # uncompressed : compressed, for a member over XLSX_RATIO_FROM (a zip bomb is ~1000:1)
+# openpyxl streams worksheets but holds every other part whole (the shared strings as a list of str, the
+# styles as objects): all of those together are held to a fifth of it. 10 MB of the tiniest shared strings
+# (450,000 of them) take about 8 s and 75 MB, 10 MB of styles 5 s and 120 MB; a real round's are a few
+# hundred kB. A worksheet is a part under xl/worksheets/ that [Content_Types].xml declares as one and as
+# nothing else (openpyxl finds the shared strings by their declared type, so they cannot pass for a sheet).
+XLSX_MAX_HELD = 10 * 1024 * 1024
+XLSX_MAX_CONTENT_TYPES = 1024 * 1024  # [Content_Types].xml, parsed to tell worksheets from the rest (real: ~1 kB)
+XLSX_MAX_RATIO = 100  # uncompressed : compressed, of a part and of the whole, over XLSX_RATIO_FROM (a zip bomb is ~1000:1)
 XLSX_RATIO_FROM = 1024 * 1024
 XLSX_MAX_ROWS = 100_000  # rows of a sheet (row numbers: a row 1,048,576 counts as that many)
 XLSX_MAX_COLUMNS = 256  # columns of a sheet's header row (the Pinggu items sheet has 32)
@@ -752,7 +759,7 @@ def check_workbook_size(path: str | Path) -> None:
         raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
     if len(parts) > XLSX_MAX_PARTS:
         raise InputError(f"{path}: {len(parts):,} parts in the workbook, more than the limit of {XLSX_MAX_PARTS:,}; not read")
-    total = 0
+    total = packed = 0
     for p in parts:
         if p.file_size > XLSX_MAX_EXPANDED:
             raise InputError(
@@ -764,8 +771,50 @@ def check_workbook_size(path: str | Path) -> None:
                 f"({p.compress_size:,} to {p.file_size:,} bytes), more than the limit of {XLSX_MAX_RATIO}:1; not read"
             )
         total += p.file_size
+        packed += p.compress_size
     if total > XLSX_MAX_EXPANDED:
         raise InputError(f"{path}: the workbook expands to {total:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read")
+    if total > XLSX_RATIO_FROM and total > XLSX_MAX_RATIO * max(packed, 1):  # many parts, each just under XLSX_RATIO_FROM
+        raise InputError(
+            f"{path}: the workbook expands {total // max(packed, 1):,} times ({packed:,} to {total:,} bytes), "
+            f"more than the limit of {XLSX_MAX_RATIO}:1; not read"
+        )
+    sheets = _worksheet_parts(path, parts)
+    held = sum(p.file_size for p in parts if p.filename not in sheets)
+    if held > XLSX_MAX_HELD:
+        raise InputError(
+            f"{path}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
+            f"more than the limit of {XLSX_MAX_HELD:,}; not read"
+        )
+
+
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[str]:
+    """The parts openpyxl streams: under xl/worksheets/, declared in [Content_Types].xml as a worksheet and as nothing else."""
+    from xml.etree import ElementTree
+
+    info = next((p for p in parts if p.filename == "[Content_Types].xml"), None)
+    if info is None:
+        return set()  # openpyxl refuses such a file itself
+    if info.file_size > XLSX_MAX_CONTENT_TYPES:
+        raise InputError(
+            f"{path}: part [Content_Types].xml expands to {info.file_size:,} bytes, more than the limit of {XLSX_MAX_CONTENT_TYPES:,}; not read"
+        )
+    try:
+        with zipfile.ZipFile(path) as z:
+            text = z.read(info)
+        if b"<!DOCTYPE" in text:  # no DTD, so no entity to expand (a content types part never has one)
+            raise ValueError("a DTD is not allowed")
+        root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
+    except (zipfile.BadZipFile, OSError, ElementTree.ParseError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ([Content_Types].xml: {exc})") from None
+    types: dict[str, set[str]] = {}
+    for node in root:
+        if node.tag.rsplit("}", 1)[-1] == "Override":
+            types.setdefault(str(node.get("PartName", "")).lstrip("/"), set()).add(str(node.get("ContentType")))
+    return {name for name, declared in types.items() if name.startswith("xl/worksheets/") and declared == {_WORKSHEET_TYPE}}
 
 
 class XlsxReader(_TabularReader):

@@ -101,6 +101,21 @@ def test_a_part_compressed_more_than_100_to_1_is_refused(tmp_path, policy, monke
     )
 
 
+def test_many_parts_each_under_1_mb_compressed_more_than_100_to_1_together_are_refused(tmp_path, policy, monkeypatch):
+    junk = {f"customXml/item{i}.xml": b"<a>" + b" " * (MB - 100) + b"</a>" for i in range(20)}
+    bomb = _rezip(tmp_path / "parts.xlsx", add=junk)
+    with zipfile.ZipFile(bomb) as z:
+        total = sum(i.file_size for i in z.infolist())
+        packed = sum(i.compress_size for i in z.infolist())
+    assert all(len(v) < MB for v in junk.values()) and total > 100 * packed
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb}: the workbook expands {total // packed:,} times ({packed:,} to {total:,} bytes), more than the limit of 100:1; not read"
+    )
+
+
 def test_parts_together_past_50_mb_are_refused(tmp_path, policy, monkeypatch):
     # six stored (uncompressed) parts of 9 MiB: each under every per-part limit, 54 MiB together
     junk = {f"xl/media/image{i}.bin": bytes(range(256)) * (9 * MB // 256) for i in range(6)}
@@ -120,6 +135,56 @@ def test_a_workbook_of_more_than_1000_parts_is_refused(tmp_path, policy, monkeyp
     with pytest.raises(InputError) as caught:
         engine.tabular.open_input(bomb, policy)
     assert str(caught.value) == f"{bomb}: 1,011 parts in the workbook, more than the limit of 1,000; not read"
+
+
+def _declare(name: str, content_type: str) -> bytes:
+    with zipfile.ZipFile(EXAMPLE_XLSX) as z:
+        types = z.read("[Content_Types].xml")
+    return types.replace(b"</Types>", f'<Override PartName="/{name}" ContentType="{content_type}"/></Types>'.encode())
+
+
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+@pytest.mark.parametrize("name", ["xl/sharedStrings.xml", "xl/worksheets/strings.xml"])
+def test_parts_read_whole_are_held_to_10_mb_wherever_they_are_put(tmp_path, policy, monkeypatch, name):
+    """openpyxl holds the shared strings (found by their declared type) whole: under xl/worksheets/ too."""
+    import random
+
+    blob = random.Random(11).randbytes(11 * MB)  # incompressible: no ratio limit is met
+    bomb = _rezip(
+        tmp_path / "held.xlsx", replace={"[Content_Types].xml": _declare(name, SHARED_STRINGS_TYPE)}, add={name: blob}, stored=True
+    )
+    with zipfile.ZipFile(bomb) as z:
+        held = sum(i.file_size for i in z.infolist() if not i.filename.startswith("xl/worksheets/sheet"))
+    assert held > 11 * MB
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
+        "more than the limit of 10,485,760; not read"
+    )
+
+
+def test_a_worksheet_may_be_larger_than_the_parts_read_whole(tmp_path):
+    import random
+
+    name = "xl/worksheets/sheet9.xml"
+    blob = random.Random(12).randbytes(11 * MB)
+    big = _rezip(tmp_path / "big.xlsx", replace={"[Content_Types].xml": _declare(name, WORKSHEET_TYPE)}, add={name: blob}, stored=True)
+    engine.tabular.check_workbook_size(big)  # streamed by openpyxl: only the 50 MB total holds it
+
+
+def test_a_content_types_part_with_a_dtd_is_refused(tmp_path, policy):
+    with zipfile.ZipFile(EXAMPLE_XLSX) as z:
+        types = z.read("[Content_Types].xml")
+    dtd = b'<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY a "aaaaaaaaaa">]>'
+    bomb = _rezip(tmp_path / "dtd.xlsx", replace={"[Content_Types].xml": dtd + types[types.index(b"<Types") :]})
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == f"{bomb}: not a readable .xlsx workbook ([Content_Types].xml: a DTD is not allowed)"
 
 
 # --- XLSX: bounded while read ------------------------------------------------------------------------------
