@@ -613,13 +613,16 @@ def test_a_control_character_in_the_input_file_name_is_escaped_in_the_summaries(
     assert [w.split(":")[0] for w in s.warnings] == ["summary_applications.csv", "summary.xlsx"]
 
 
-def test_a_policy_label_with_control_characters_is_escaped_in_every_export(tmp_path):
+def test_a_policy_label_with_control_characters_is_escaped_in_every_export(tmp_path, capsys):
     import shutil
 
     shutil.copytree(ROOT / "policies" / "texts", tmp_path / "texts")
     text = Path(POLICY).read_text(encoding="utf-8")
-    assert "    zh: 发明专利授权\n" in text
-    (tmp_path / "p.yaml").write_text(text.replace("    zh: 发明专利授权\n", '    zh: "发明专利\\0授权\\a"\n', 1), encoding="utf-8")
+    item_label = "    zh: 发明专利授权\n"
+    fact_label = "zh: 申报年度（支持所针对的上一年度）,"
+    assert item_label in text and fact_label in text
+    text = text.replace(item_label, '    zh: "发明专利\\0授权\\a"\n', 1).replace(fact_label, 'zh: "申报年度\\a",', 1)
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
     policy = engine.load_policy(tmp_path / "p.yaml")
     s = run_batch(policy, ROOT / "examples" / "round_2021.jsonl", tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
     with open(tmp_path / "out" / "summary_items.csv", encoding="utf-8-sig", newline="") as f:
@@ -628,10 +631,19 @@ def test_a_policy_label_with_control_characters_is_escaped_in_every_export(tmp_p
     wb = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")
     assert "发明专利\\x00授权\\x07" in [r[2] for r in wb["budget"].iter_rows(values_only=True)]
     assert {w.split(":")[0] for w in s.warnings} == {"summary_items.csv", "summary.xlsx"}
-    # the batch template draws the policy's labels too
+    # the batch template draws the facts' labels (row 2 of each sheet, and the columns sheet)
+    capsys.readouterr()
     assert main(["batch-template", "--policy", str(tmp_path / "p.yaml"), str(tmp_path / "t.xlsx")]) == 0
-    labels_row = next(openpyxl.load_workbook(tmp_path / "t.xlsx")["columns"].iter_rows(values_only=True))
-    assert labels_row[0] == "sheet"
+    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    labels_row = next(wb["applicants"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert labels_row[1] == "申报年度\\x07 / funding year: the year the supported events occurred"
+    assert ["applicants", "claim.funding_year", "integer", "yes", None, "申报年度\\x07"] == list(
+        next(r for r in wb["columns"].iter_rows(values_only=True) if r[1] == "claim.funding_year")[:6]
+    )
+    assert capsys.readouterr().err == (
+        f"warning: {tmp_path / 't.xlsx'}: 2 cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
+        "written escaped as \\xNN: sheet applicants row 2 column claim.funding_year, sheet columns row 3 column zh\n"
+    )
 
 
 def test_batch_template_from_raw_claims_with_control_characters(tmp_path, capsys):
