@@ -53,7 +53,7 @@ from .errors import EngineError
 from .ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url
 from .model import CompiledPolicy
 from .quantities import format_money
-from .tabular import CsvOut, Record, XlsxOut, open_input
+from .tabular import CsvOut, InputError, Record, XlsxOut, open_input, output_dir, storable
 from .versions import PolicySet
 
 ZERO = Decimal(0)
@@ -131,6 +131,7 @@ class BatchSummary:
     order: dict[str, int] = field(default_factory=dict)  # item type -> its rule's place in the policy
     outputs: dict[str, str] = field(default_factory=dict)
     report: str = "not drawn"  # the HTML report: "written", "not drawn (--no-report)", "skipped: <why>", "failed: <why>"
+    warnings: list[str] = field(default_factory=list)  # e.g. cells of the summaries written escaped
     seconds: float = 0.0
 
     def add_item(self, article: str, item_type: str, status: str, amount: Decimal) -> None:
@@ -157,6 +158,7 @@ class BatchSummary:
             "scaling": self.scaling,
             "outputs": self.outputs,
             "report": self.report,
+            "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
         }
 
@@ -206,20 +208,27 @@ def run_batch(
     newest = versions.newest
     stderr = stderr if stderr is not None else sys.stderr
     started = time.monotonic()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
+    try:
+        reader = open_input(input_path, newest)  # tabular columns: the newest version's vocabulary
+    except InputError as err:
+        _input_failed(out, input_path, err)
+        raise
     url = ledger_url or default_url()
     real: Ledger | None = None
     if commit or _ledger_exists(url):
-        real = Ledger(url)
+        try:
+            real = Ledger(url)
+        except BaseException:
+            reader.close()
+            raise
     elif ledger_url:
         # deciding only against a ledger that is not there (a typo?): say so, decide without history, create nothing
         print(f"warning: no ledger at {masked_url(url)}: deciding without any history (nothing is created)", file=stderr)
     scratch_dir = tempfile.mkdtemp(prefix="policy-engine-batch-")
     target = real if commit and real is not None else Ledger(f"sqlite:///{os.path.join(scratch_dir, 'scratch.sqlite')}")
     base = None if target is real else real
-    reader = open_input(input_path, newest)  # tabular columns: the newest version's vocabulary
     order: dict[str, int] = {}
     for v in reversed(versions.versions):
         for r in v.rules:
@@ -229,18 +238,27 @@ def run_batch(
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     try:
-        with open(raw_path, "w", encoding="utf-8") as dec_f, open(out / "errors.jsonl", "w", encoding="utf-8") as err_f:
-            for rec in reader:
-                summary.applications += 1
-                error = _decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds)
-                if error is not None:
-                    summary.failed += 1
-                    err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
-                else:
-                    summary.decided += 1
-                if on_decided is not None:
-                    on_decided(summary.applications)
-                progress.update(summary.applications, reader.fraction())
+        # backslashreplace: an error record quotes raw input, which may hold a lone surrogate no UTF-8 file can;
+        # inside a JSON string its escape (\ud800) reads back as the same text
+        with (
+            open(raw_path, "w", encoding="utf-8", errors="backslashreplace") as dec_f,
+            open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
+        ):
+            try:
+                for rec in reader:
+                    summary.applications += 1
+                    error = _decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds)
+                    if error is not None:
+                        summary.failed += 1
+                        err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
+                    else:
+                        summary.decided += 1
+                    if on_decided is not None:
+                        on_decided(summary.applications)
+                    progress.update(summary.applications, reader.fraction())
+            except InputError as err:  # the input breaks off (e.g. a JSON list cut short): said in errors.jsonl too
+                err_f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
+                raise
             progress.update(summary.applications, 1.0, force=True)
         progress.finish()
         scaled: dict[str, dict[str, str]] = {}
@@ -260,9 +278,43 @@ def run_batch(
     summary.seconds = time.monotonic() - started
     if summary.report.startswith("skipped") or summary.report.startswith("failed"):
         print(f"report.html {summary.report}", file=stderr)
-    (out / "summary.json").write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=stderr)
+    (out / "summary.json").write_text(
+        json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace"
+    )
     summary.outputs["summary_json"] = str(out / "summary.json")
     return summary
+
+
+#: What a run writes into its output folder (report.html aside): an input that cannot be read leaves none of an earlier run's.
+OUTPUT_FILES = (
+    "decisions.jsonl",
+    "decisions.partial.jsonl",
+    "summary_items.csv",
+    "summary_applications.csv",
+    "summary.xlsx",
+    "summary.json",
+)
+
+
+def _input_error_record(input_path: str | Path, err: InputError) -> dict[str, Any]:
+    where = {"file": str(input_path)}
+    return {
+        "application": None,
+        "claim_id": None,
+        "where": where,
+        "error": "cannot read the input",
+        "problems": [{**where, "field": None, "message": str(err)}],
+    }
+
+
+def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
+    """The input as a whole cannot be read: errors.jsonl holds that one record, and no earlier run's output is left."""
+    for name in OUTPUT_FILES:
+        (out / name).unlink(missing_ok=True)
+    with open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as f:
+        f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
 
 
 def round_policy(years: dict[int, CompiledPolicy]) -> CompiledPolicy:
@@ -530,9 +582,10 @@ def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: Ba
         with open(out / "errors.jsonl", encoding="utf-8") as f:
             for line in f:
                 e = json.loads(line)
-                problems = [f"{_where_text(p)} {p.get('field') or ''}: {p.get('message')}" for p in e["problems"]]
+                problems = [storable(f"{_where_text(p)} {p.get('field') or ''}: {p.get('message')}") for p in e["problems"]]
                 source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + _where_text(e["where"])
-                yield render.ReportError(source, e["error"], problems)
+                # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped
+                yield render.ReportError(storable(source), storable(e["error"]), problems)
 
     path = out / "report.html"
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
@@ -564,7 +617,10 @@ def _final_pass(
     xlsx = XlsxOut(out / "summary.xlsx")
     xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS)
     xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS)
-    with open(raw_path, encoding="utf-8") as src, open(out / "decisions.jsonl", "w", encoding="utf-8") as dst:
+    with (
+        open(raw_path, encoding="utf-8") as src,
+        open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") as dst,
+    ):
         for line in src:
             d = json.loads(line)
             articles = by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d))
@@ -659,6 +715,10 @@ def _final_pass(
                     ],
                 )
     xlsx.close()
+    for name, writer in (("summary_items.csv", items_csv), ("summary_applications.csv", apps_csv), ("summary.xlsx", xlsx)):
+        said = writer.altered.says(name)
+        if said is not None:
+            summary.warnings.append(said)
     summary.outputs.update(
         decisions=str(out / "decisions.jsonl"),
         errors=str(out / "errors.jsonl"),

@@ -21,7 +21,7 @@ from .batch import budget_table, run_batch
 from .cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
 from .errors import EngineError
 from .ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
-from .tabular import InputError, open_input, write_claims_workbook
+from .tabular import InputError, OutputError, open_input, output_file, write_claims_workbook
 from .versions import PolicySet, add_policy_argument, load_versions, print_warnings
 
 
@@ -85,6 +85,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except (InputError, LedgerError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     if not args.quiet:
         print(budget_table(summary, versions), end="")
         ledger_note = (
@@ -116,14 +119,28 @@ def cmd_template(args: argparse.Namespace) -> int:
             f"funding years {policy.funding_years[0]}-{policy.funding_years[1]}",
             file=sys.stderr,
         )
+    out = output_file(args.out)  # before the input is read: its folder created, or an OutputError (exit 2)
     claims = []
     if args.source:
-        reader = open_input(args.source, policy)
+        try:
+            reader = open_input(args.source, policy)
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_INVALID
         try:
             claims = [r.data for r in reader if r.data is not None]
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_INVALID
         finally:
             reader.close()
-    write_claims_workbook(policy, claims, args.out)
+    try:
+        altered = write_claims_workbook(policy, claims, out)
+    except OSError as exc:
+        print(f"error: {args.out}: cannot be written ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_USAGE
+    if altered:
+        print(f"warning: {altered}", file=sys.stderr)
     return EXIT_OK
 
 

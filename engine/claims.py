@@ -28,7 +28,7 @@ from jsonschema import Draft202012Validator
 from .errors import ClaimError, PathPart, Problem
 from .expressions import Facts
 from .history import Grant, parse_grants
-from .identifiers import FORMATS
+from .identifiers import PROBLEMS
 from .model import CompiledPolicy, FactSpec
 
 MAX_STRING = 500
@@ -748,10 +748,11 @@ class _Converter:
                 self.bad(path, "contains control characters", "printable text")
             if raw != raw.strip():
                 self.bad(path, "has leading or trailing spaces", "text without surrounding spaces")
-            if t == "identifier" and spec.format in FORMATS:
-                check, expected = FORMATS[spec.format]
-                if not check(raw):
-                    self.bad(path, f"{raw!r} fails its check character", expected)
+            if t == "identifier" and spec.format in PROBLEMS:
+                problem, expected = PROBLEMS[spec.format]
+                said = problem(raw)  # a wrong check character, or the part of the number that is implausible
+                if said is not None:
+                    self.bad(path, said, expected)
             return raw
         if t == "string_list":
             for i, s in enumerate(raw):

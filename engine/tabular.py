@@ -23,6 +23,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -37,9 +38,72 @@ LIST_SPLIT = re.compile(r"[;；\n]")
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "对", "√"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "×"}
 
+# Limits on what a spreadsheet may make the reader do, checked before anything is expanded (SECURITY.md).
+# For scale: a round of 20,000 items (about 2,000 applications) written by `batch-template` is a
+# 1.2 MB workbook whose parts expand to 12 MB at 9-10:1; examples/round_2021.xlsx expands 5:1.
+XLSX_MAX_PARTS = 1_000  # zip members (a workbook has about a dozen)
+XLSX_MAX_EXPANDED = 50 * 1024 * 1024  # bytes: all members together, and any one, uncompressed
+# openpyxl streams worksheets but holds every other part whole (the shared strings as a list of str, the
+# styles as objects): all of those together are held to a fifth of it. 10 MB of the tiniest shared strings
+# (450,000 of them) take about 8 s and 75 MB, 10 MB of styles 5 s and 120 MB; a real round's are a few
+# hundred kB. A worksheet is a part under xl/worksheets/ that [Content_Types].xml declares as one and as
+# nothing else (openpyxl finds the shared strings by their declared type, so they cannot pass for a sheet).
+XLSX_MAX_HELD = 10 * 1024 * 1024
+XLSX_MAX_CONTENT_TYPES = 1024 * 1024  # [Content_Types].xml, parsed to tell worksheets from the rest (real: ~1 kB)
+XLSX_MAX_RATIO = 100  # uncompressed : compressed, of a part and of the whole, over XLSX_RATIO_FROM (a zip bomb is ~1000:1)
+XLSX_RATIO_FROM = 1024 * 1024
+XLSX_MAX_ROWS = 100_000  # rows of a sheet (row numbers: a row 1,048,576 counts as that many)
+XLSX_MAX_COLUMNS = 256  # columns of a sheet's header row (the Pinggu items sheet has 32)
+CSV_MAX_LINE = 1024 * 1024  # characters of one physical line of a CSV file
+
 
 class InputError(Exception):
-    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns)."""
+    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit)."""
+
+
+class OutputError(Exception):
+    """An output path that cannot be created or written (a file where a folder should be, no permission)."""
+
+
+def output_dir(path: str | Path) -> Path:
+    """The folder `path`, created with its parents if missing; OutputError (not an OSError traceback) if it cannot be."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {path}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"--out {path}: cannot create the folder ({exc.strerror or exc})") from None
+    try:  # a real write, not os.access: root may "access" /proc, where no file can be made
+        with tempfile.TemporaryFile(dir=out, prefix=".policy-engine-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"--out {path}: cannot write in the folder ({exc.strerror or exc})") from None
+    return out
+
+
+def output_file(path: str | Path) -> Path:
+    """A file path to write: its folder is created with its parents if missing; OutputError if it cannot be written."""
+    out = Path(path)
+    if out.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    parent = out.parent
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"{path}: {parent} is not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the folder {parent} ({exc.strerror or exc})") from None
+    return out
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path`, creating its folder; OutputError if it cannot be written."""
+    out = output_file(path)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
 
 @dataclass
@@ -83,11 +147,57 @@ def _dotted(parts: Sequence[Any]) -> str:
 # --- formula injection -------------------------------------------------------------
 
 
+#: What a worksheet cannot store (XML 1.0 has no C0 controls but tab, LF and CR, nor U+FFFE/U+FFFF) and what
+#: no UTF-8 file can hold (lone surrogates). openpyxl raises IllegalCharacterError for the C0 ones (and writes
+#: the others into a workbook Excel then refuses); a NUL in a CSV file cuts the line short in many programs.
+UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def storable(text: str) -> str:
+    """`text` with each character a worksheet or a UTF-8 file cannot hold written as its escape (`\\x07`, `\\ud800`)."""
+    return UNSTORABLE.sub(_escape, text)
+
+
 def safe_cell(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; everything else is unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """A text cell made safe to write: characters a worksheet cannot store are escaped (`storable`), and a cell a
+    spreadsheet would run as a formula gets a leading apostrophe; everything else is unchanged."""
+    if isinstance(value, str):
+        value = storable(value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
     return value
+
+
+class _Altered:
+    """Counts the cells `safe_cell` had to escape, and names the first few (where, column)."""
+
+    SHOWN = 5
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[str] = []
+
+    def note(self, values: Sequence[Any], header: Sequence[str], where: str) -> None:
+        for i, v in enumerate(values):
+            if isinstance(v, str) and UNSTORABLE.search(v):
+                self.count += 1
+                if len(self.first) < self.SHOWN:
+                    self.first.append(f"{where} column {header[i] if i < len(header) else i + 1}")
+
+    def says(self, name: str) -> str | None:
+        """The warning for output `name`, or None if no cell was altered."""
+        if not self.count:
+            return None
+        more = f" and {self.count - len(self.first)} more" if self.count > len(self.first) else ""
+        return (
+            f"{name}: {self.count} cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
+            f"written escaped as \\xNN: {', '.join(self.first)}{more}"
+        )
 
 
 # --- readers -----------------------------------------------------------------------
@@ -484,6 +594,82 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+#: The spool key of a CSV row that could not be read: no claim id read from a cell starts with a newline (it is stripped).
+_BAD_ROW = "\n unreadable row "
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+class _BoundedLines:
+    """The lines of a text file, none longer than CSV_MAX_LINE characters (a longer one is skipped and raises
+    _LineTooLong), remembering the lines of the record being read so that an error can name its column."""
+
+    def __init__(self, f: IO[str]) -> None:
+        self.f = f
+        self.record: list[str] = []
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.f.readline(CSV_MAX_LINE + 1)
+        if not line:
+            raise StopIteration
+        if len(line) > CSV_MAX_LINE:
+            while line and not line.endswith("\n"):  # skip the rest of it without holding it
+                line = self.f.readline(CSV_MAX_LINE)
+            raise _LineTooLong
+        self.record.append(line)
+        return line
+
+
+def _csv_problem(exc: Exception, lines: _BoundedLines, header: Sequence[str]) -> tuple[str | None, str]:
+    """(the column, what is wrong) for a CSV row the csv module could not read."""
+    if isinstance(exc, _LineTooLong):
+        return None, f"a line longer than {CSV_MAX_LINE:,} characters (the limit)"
+    limit = csv.field_size_limit()
+    if "field larger than field limit" in str(exc):
+        i = _long_field("".join(lines.record), limit)
+        column = None if i is None else header[i] if i < len(header) and header[i] else f"column {i + 1}"
+        return column, f"a cell longer than {limit:,} characters (the limit)"
+    return None, f"not a readable CSV row ({exc})"
+
+
+def _long_field(text: str, limit: int) -> int | None:
+    """The 0-based index of the first field of a CSV record (excel dialect) longer than `limit` characters."""
+    field = 0
+    length = 0
+    quoted = False
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quoted:
+            if c == '"':
+                if text[i + 1 : i + 2] == '"':
+                    i += 1
+                else:
+                    quoted = False
+                    i += 1
+                    continue
+        elif c == '"' and length == 0:
+            quoted = True
+            i += 1
+            continue
+        elif c == ",":
+            field, length = field + 1, 0
+            i += 1
+            continue
+        elif c in "\r\n":
+            break
+        length += 1
+        if length > limit:
+            return field
+        i += 1
+    return None
+
+
 class CsvReader(_TabularReader):
     """One row per item; the claim and applicant columns repeat on each row of a claim (the first row's count)."""
 
@@ -493,14 +679,31 @@ class CsvReader(_TabularReader):
         allowed = list(dict.fromkeys(apps + items))
         self.orphans: list[tuple[int, str]] = []
         with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
+            lines = _BoundedLines(f)
+            reader = csv.reader(lines)
+            try:
+                header = next(reader, None)
+            except (csv.Error, _LineTooLong) as exc:
+                raise InputError(f"{path}: the header row cannot be read: {_csv_problem(exc, lines, [])[1]}") from None
             if header is None:
                 raise InputError(f"{path}: empty CSV file")
             header = [h.strip() for h in header]
             self.cols.check(header, allowed, str(path))
             key = header.index("claim_id")
-            for rowno, row in enumerate(reader, 2):
+            rowno = 1
+            while True:
+                rowno += 1
+                lines.record.clear()
+                try:
+                    row = next(reader, None)
+                except (csv.Error, _LineTooLong) as exc:
+                    # one row that cannot be read is that row's error record; the rows after it are read on
+                    # (a quoted cell cut short may leave its remaining lines to be read as rows of their own)
+                    column, message = _csv_problem(exc, lines, header)
+                    self.spool.add("row", f"{_BAD_ROW}{rowno}", rowno, {_BAD_ROW: [column, message + "; the row is not read"]})
+                    continue
+                if row is None:
+                    break
                 if not any(c.strip() for c in row):
                     continue
                 cid = row[key].strip() if key < len(row) else ""
@@ -517,6 +720,10 @@ class CsvReader(_TabularReader):
             rows = self.spool.rows("row", cid)
             first_row, first = rows[0]
             where = {"file": self.path, "row": first_row}
+            if cid.startswith(_BAD_ROW):
+                column, message = first[_BAD_ROW]
+                yield Record(n, where, None, [{"field": column, "message": message, **where}])
+                continue
             if not cid:
                 yield Record(n, where, None, [{"field": "claim_id", "message": f"{len(rows)} row(s) without a claim_id", **where}])
                 continue
@@ -545,6 +752,77 @@ APPLICANTS_SHEET = "applicants"
 ITEMS_SHEET = "items"
 
 
+def check_workbook_size(path: str | Path) -> None:
+    """Refuse a workbook whose parts would expand past the limits (XLSX_MAX_*), from its zip directory alone.
+
+    zipfile never reads a member past the size its directory declares (a lie fails its CRC), so the
+    declared sizes bound what openpyxl can expand.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    if len(parts) > XLSX_MAX_PARTS:
+        raise InputError(f"{path}: {len(parts):,} parts in the workbook, more than the limit of {XLSX_MAX_PARTS:,}; not read")
+    total = packed = 0
+    for p in parts:
+        if p.file_size > XLSX_MAX_EXPANDED:
+            raise InputError(
+                f"{path}: part {p.filename} expands to {p.file_size:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read"
+            )
+        if p.file_size > XLSX_RATIO_FROM and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
+            raise InputError(
+                f"{path}: part {p.filename} expands {p.file_size // max(p.compress_size, 1):,} times "
+                f"({p.compress_size:,} to {p.file_size:,} bytes), more than the limit of {XLSX_MAX_RATIO}:1; not read"
+            )
+        total += p.file_size
+        packed += p.compress_size
+    if total > XLSX_MAX_EXPANDED:
+        raise InputError(f"{path}: the workbook expands to {total:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read")
+    if total > XLSX_RATIO_FROM and total > XLSX_MAX_RATIO * max(packed, 1):  # many parts, each just under XLSX_RATIO_FROM
+        raise InputError(
+            f"{path}: the workbook expands {total // max(packed, 1):,} times ({packed:,} to {total:,} bytes), "
+            f"more than the limit of {XLSX_MAX_RATIO}:1; not read"
+        )
+    sheets = _worksheet_parts(path, parts)
+    held = sum(p.file_size for p in parts if p.filename not in sheets)
+    if held > XLSX_MAX_HELD:
+        raise InputError(
+            f"{path}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
+            f"more than the limit of {XLSX_MAX_HELD:,}; not read"
+        )
+
+
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[str]:
+    """The parts openpyxl streams: under xl/worksheets/, declared in [Content_Types].xml as a worksheet and as nothing else."""
+    from xml.etree import ElementTree
+
+    info = next((p for p in parts if p.filename == "[Content_Types].xml"), None)
+    if info is None:
+        return set()  # openpyxl refuses such a file itself
+    if info.file_size > XLSX_MAX_CONTENT_TYPES:
+        raise InputError(
+            f"{path}: part [Content_Types].xml expands to {info.file_size:,} bytes, more than the limit of {XLSX_MAX_CONTENT_TYPES:,}; not read"
+        )
+    try:
+        with zipfile.ZipFile(path) as z:
+            text = z.read(info)
+        if b"<!DOCTYPE" in text:  # no DTD, so no entity to expand (a content types part never has one)
+            raise ValueError("a DTD is not allowed")
+        root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
+    except (zipfile.BadZipFile, OSError, ElementTree.ParseError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ([Content_Types].xml: {exc})") from None
+    types: dict[str, set[str]] = {}
+    for node in root:
+        if node.tag.rsplit("}", 1)[-1] == "Override":
+            types.setdefault(str(node.get("PartName", "")).lstrip("/"), set()).add(str(node.get("ContentType")))
+    return {name for name, declared in types.items() if name.startswith("xl/worksheets/") and declared == {_WORKSHEET_TYPE}}
+
+
 class XlsxReader(_TabularReader):
     """A workbook with an `applicants` sheet (one row per application) and an `items` sheet (one row per item)."""
 
@@ -554,6 +832,7 @@ class XlsxReader(_TabularReader):
             from openpyxl import load_workbook
         except ModuleNotFoundError:  # pragma: no cover
             raise InputError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+        check_workbook_size(path)  # before anything is expanded
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
@@ -566,19 +845,12 @@ class XlsxReader(_TabularReader):
                     )
             apps, items = self.cols.header_sets()
             for sheet, allowed in ((APPLICANTS_SHEET, apps), (ITEMS_SHEET, items)):
-                rows = wb[sheet].iter_rows(values_only=True)
-                header_row = next(rows, None)
-                header = [_cell_text(h) for h in (header_row or ())]
-                self.cols.check(header, allowed, f"{path} sheet {sheet}")
-                key = header.index("claim_id")
-                for rowno, row in enumerate(rows, 2):
-                    if row is None or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
-                        continue
-                    cid = _cell_text(row[key] if key < len(row) else None)
-                    if cid.startswith("#"):
-                        continue
-                    cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
-                    self.spool.add(sheet, cid, rowno, cells)
+                try:
+                    self._read_sheet(wb[sheet], sheet, allowed)
+                except InputError:
+                    raise
+                except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
+                    raise InputError(f"{path} sheet {sheet}: not readable ({type(exc).__name__}: {exc})") from None
         finally:
             wb.close()
         self.spool.index()
@@ -589,6 +861,34 @@ class XlsxReader(_TabularReader):
                 (ITEMS_SHEET, APPLICANTS_SHEET),
             ).fetchone()[0]
         )
+
+    def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str]) -> None:
+        where = f"{self.path} sheet {sheet}"
+        # the size a sheet declares (<dimension ref="A1:XFD1048576">) is not trusted: read_only openpyxl would pad
+        # every row to its width and yield empty rows up to its height
+        ws.reset_dimensions()
+        header_row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        header = [_cell_text(h) for h in header_row]
+        while header and not header[-1]:
+            header.pop()
+        if len(header) > XLSX_MAX_COLUMNS:
+            raise InputError(f"{where}: {len(header):,} columns in the header row, more than the limit of {XLSX_MAX_COLUMNS:,}")
+        self.cols.check(header, allowed, where)
+        key = header.index("claim_id")
+        # cells beyond the header's last column are never read (they have no column name)
+        for rowno, row in enumerate(ws.iter_rows(min_row=2, max_col=len(header), values_only=True), 2):
+            if rowno > XLSX_MAX_ROWS:
+                raise InputError(
+                    f"{where}: rows beyond row {XLSX_MAX_ROWS:,} (the limit of rows read); split the round, "
+                    "or delete the empty or formatted rows below the data"
+                )
+            if row.count(None) == len(row) or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+                continue
+            cid = _cell_text(row[key] if key < len(row) else None)
+            if cid.startswith("#"):
+                continue
+            cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
+            self.spool.add(sheet, cid, rowno, cells)
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
@@ -641,9 +941,14 @@ class CsvOut:
     def __init__(self, path: str | Path, header: Sequence[str]) -> None:
         self.f = open(path, "w", encoding="utf-8-sig", newline="")  # closed in close()
         self.w = csv.writer(self.f)
+        self.header = list(header)
+        self.rows = 1
+        self.altered = _Altered()
         self.w.writerow([safe_cell(h) for h in header])
 
     def row(self, values: Sequence[Any]) -> None:
+        self.rows += 1
+        self.altered.note(values, self.header, f"row {self.rows}")
         self.w.writerow(["" if v is None else safe_cell(v) for v in values])
 
     def close(self) -> None:
@@ -670,15 +975,22 @@ class XlsxOut:
         self.wb = Workbook(write_only=True)
         self.sheets: dict[str, Any] = {}
         self.money: dict[str, frozenset[int]] = {}
+        self.headers: dict[str, list[str]] = {}
+        self.rows: dict[str, int] = {}
+        self.altered = _Altered()
 
     def sheet(self, name: str, header: Sequence[str], money: Sequence[str] = ()) -> None:
         ws = self.wb.create_sheet(name)
         ws.append([safe_cell(h) for h in header])
         self.sheets[name] = ws
         self.money[name] = frozenset(i for i, h in enumerate(header) if h in money)
+        self.headers[name] = list(header)
+        self.rows[name] = 1
 
     def row(self, sheet: str, values: Sequence[Any]) -> None:
         money = self.money[sheet]
+        self.rows[sheet] += 1
+        self.altered.note(values, self.headers[sheet], f"sheet {sheet} row {self.rows[sheet]}")
         self.sheets[sheet].append(
             [None if v is None else self._amount(sheet, v) if i in money else safe_cell(v) for i, v in enumerate(values)]
         )
@@ -712,10 +1024,12 @@ def _list_text(value: Any) -> Any:
 
 def write_claims_workbook(
     policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
-) -> None:
+) -> str | None:
     """A batch workbook: `applicants` and `items` sheets (with a label row), plus a `columns` sheet documenting each column.
 
-    With no claims it is the empty template officers fill in.
+    With no claims it is the empty template officers fill in. Every cell goes through `safe_cell`; the warning
+    naming the cells it had to escape (a claim read raw, or a policy's label, holding control characters) is
+    returned, None if there were none.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -729,6 +1043,12 @@ def write_claims_workbook(
     ws_i = wb.create_sheet(ITEMS_SHEET)
     ws_c = wb.create_sheet("columns")
     specs: dict[str, FactSpec] = {**cols.claim, **cols.applicant, **cols.item}
+    altered = _Altered()
+
+    def put(ws: Any, row: Sequence[Any], header: Sequence[str]) -> None:
+        cells = [str(v) if isinstance(v, Decimal) else v for v in row]
+        altered.note(cells, header, f"sheet {ws.title} row {ws.max_row + 1}")
+        ws.append([safe_cell(v) for v in cells])
 
     def label(name: str) -> str:
         if name == "claim_id":
@@ -737,8 +1057,8 @@ def write_claims_workbook(
         return f"{s.label.zh} / {s.label.en}"
 
     for ws, names in ((ws_a, app_cols), (ws_i, item_cols)):
-        ws.append(names)
-        ws.append([label(n) for n in names])
+        put(ws, names, names)
+        put(ws, [label(n) for n in names], names)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for cell in ws[2]:
@@ -749,7 +1069,8 @@ def write_claims_workbook(
             ws.column_dimensions[letter].width = max(14, min(40, len(n) + 4))
             if n == "claim_id" or specs[n].type in ("money", "identifier", "string", "date", "date_list"):
                 ws.column_dimensions[letter].number_format = "@"
-    ws_c.append(["sheet", "column", "type", "required", "values", "zh", "en"])
+    columns_header = ["sheet", "column", "type", "required", "values", "zh", "en"]
+    ws_c.append(columns_header)
     for sheet, names in ((APPLICANTS_SHEET, app_cols), (ITEMS_SHEET, item_cols)):
         for n in names:
             if n == "claim_id":
@@ -771,7 +1092,8 @@ def write_claims_workbook(
             if n == "item.type":
                 values = "; ".join(sorted(policy.item_type_labels))
             note = "" if not types or len(types) == len(policy.item_facts) else " (" + ", ".join(types) + ")"
-            ws_c.append(
+            put(
+                ws_c,
                 [
                     sheet,
                     n,
@@ -780,7 +1102,8 @@ def write_claims_workbook(
                     values,
                     s.label.zh,
                     s.label.en + note,
-                ]
+                ],
+                columns_header,
             )
     for c in claims:
         app = c.get("applicant", {})
@@ -792,8 +1115,9 @@ def write_claims_workbook(
                 row.append(_list_text(app.get(n.split(".", 1)[1])))
             else:
                 row.append(_list_text(c.get(n.split(".", 1)[1])))
-        ws_a.append([safe_cell(str(v)) if isinstance(v, Decimal) else safe_cell(v) for v in row])
+        put(ws_a, row, app_cols)
         for it in c.get("items", []):
             irow = [c.get("claim_id")] + [_list_text(it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
-            ws_i.append([safe_cell(str(v)) if isinstance(v, Decimal) else safe_cell(v) for v in irow])
+            put(ws_i, irow, item_cols)
     wb.save(path)
+    return altered.says(str(path))

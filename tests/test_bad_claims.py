@@ -230,7 +230,7 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
             id="110105194902300" + "01" + resident_id_check_char("11010519490230001"),
         ),
         ("applicant", "id"),
-        "check character",
+        "birth date (characters 7-14) '19490230' is not a real calendar date",
     ),
     (
         "identifier",

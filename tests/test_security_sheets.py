@@ -1,0 +1,761 @@
+"""Issue 11, points 6 and 7: spreadsheets are bounded, identifiers plausible, outputs never a traceback.
+
+Hostile workbooks are built here with zipfile from examples/round_2021.xlsx (two sheets, `applicants`
+as xl/worksheets/sheet1.xml and `items` as sheet2.xml), so no spreadsheet program is needed to make a bomb.
+Every expected message is written out by hand from the limits in engine.tabular and the standards'
+tables in engine.identifiers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from conftest import ROOT, claim, item
+
+import engine
+from engine.batch import run_batch
+from engine.cli import main
+from engine.identifiers import (
+    org_code_check_char,
+    resident_id_check_char,
+    resident_id_problem,
+    uscc_check_char,
+    uscc_problem,
+)
+from engine.tabular import InputError, safe_cell, storable
+
+POLICY = str(ROOT / "policies" / "pinggu_2020.yaml")
+EXAMPLE_XLSX = ROOT / "examples" / "round_2021.xlsx"
+APPLICANTS_XML = "xl/worksheets/sheet1.xml"
+ITEMS_XML = "xl/worksheets/sheet2.xml"
+MB = 1024 * 1024
+
+
+def _ledger(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+
+
+def _rezip(dst: Path, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None, stored: bool = False) -> Path:
+    """examples/round_2021.xlsx with some parts replaced or added (deflated at level 9, or stored)."""
+    replace = replace or {}
+    with zipfile.ZipFile(EXAMPLE_XLSX) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, replace.get(info.filename, zin.read(info.filename)))
+        for name, data in (add or {}).items():
+            zout.writestr(name, data, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+    return dst
+
+
+def _sheet(name: str) -> bytes:
+    with zipfile.ZipFile(EXAMPLE_XLSX) as z:
+        return z.read(name)
+
+
+def _no_workbook_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """openpyxl must not be asked to open the workbook at all (the limits hold before anything is expanded)."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("load_workbook was called: the workbook was expanded")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", refuse)
+
+
+# --- XLSX: refused by the zip directory, before expansion ------------------------------------------------
+
+
+def test_a_part_expanding_past_50_mb_is_refused_before_the_workbook_is_opened(tmp_path, policy, monkeypatch):
+    # 60 MiB of spaces inside the items sheet compress to about 60 kB: the 313 kB -> 644 MB kind of bomb
+    xml = _sheet(ITEMS_XML).replace(b"</worksheet>", b" " * (60 * MB) + b"</worksheet>")
+    bomb = _rezip(tmp_path / "bomb.xlsx", replace={ITEMS_XML: xml})
+    assert bomb.stat().st_size < 200_000
+    _no_workbook_opened(monkeypatch)
+    size = len(xml)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb}: part xl/worksheets/sheet2.xml expands to {size:,} bytes, more than the limit of 52,428,800; not read"
+    )
+
+
+def test_a_part_compressed_more_than_100_to_1_is_refused(tmp_path, policy, monkeypatch):
+    # 2 MiB of spaces: under the 50 MB limit, but a thousand times smaller compressed (real sheets: 5-10:1)
+    xml = _sheet(APPLICANTS_XML).replace(b"</worksheet>", b" " * (2 * MB) + b"</worksheet>")
+    bomb = _rezip(tmp_path / "ratio.xlsx", replace={APPLICANTS_XML: xml})
+    with zipfile.ZipFile(bomb) as z:
+        info = z.getinfo(APPLICANTS_XML)
+    assert info.file_size > 100 * info.compress_size
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb}: part xl/worksheets/sheet1.xml expands {info.file_size // info.compress_size:,} times "
+        f"({info.compress_size:,} to {info.file_size:,} bytes), more than the limit of 100:1; not read"
+    )
+
+
+def test_many_parts_each_under_1_mb_compressed_more_than_100_to_1_together_are_refused(tmp_path, policy, monkeypatch):
+    junk = {f"customXml/item{i}.xml": b"<a>" + b" " * (MB - 100) + b"</a>" for i in range(20)}
+    bomb = _rezip(tmp_path / "parts.xlsx", add=junk)
+    with zipfile.ZipFile(bomb) as z:
+        total = sum(i.file_size for i in z.infolist())
+        packed = sum(i.compress_size for i in z.infolist())
+    assert all(len(v) < MB for v in junk.values()) and total > 100 * packed
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb}: the workbook expands {total // packed:,} times ({packed:,} to {total:,} bytes), more than the limit of 100:1; not read"
+    )
+
+
+def test_parts_together_past_50_mb_are_refused(tmp_path, policy, monkeypatch):
+    # six stored (uncompressed) parts of 9 MiB: each under every per-part limit, 54 MiB together
+    junk = {f"xl/media/image{i}.bin": bytes(range(256)) * (9 * MB // 256) for i in range(6)}
+    bomb = _rezip(tmp_path / "many.xlsx", add=junk, stored=True)
+    with zipfile.ZipFile(bomb) as z:
+        total = sum(i.file_size for i in z.infolist())
+    assert total > 54 * MB
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == f"{bomb}: the workbook expands to {total:,} bytes, more than the limit of 52,428,800; not read"
+
+
+def test_a_workbook_of_more_than_1000_parts_is_refused(tmp_path, policy, monkeypatch):
+    bomb = _rezip(tmp_path / "parts.xlsx", add={f"customXml/item{i}.xml": b"<a/>" for i in range(1000)})
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == f"{bomb}: 1,011 parts in the workbook, more than the limit of 1,000; not read"
+
+
+def _declare(name: str, content_type: str) -> bytes:
+    with zipfile.ZipFile(EXAMPLE_XLSX) as z:
+        types = z.read("[Content_Types].xml")
+    return types.replace(b"</Types>", f'<Override PartName="/{name}" ContentType="{content_type}"/></Types>'.encode())
+
+
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+@pytest.mark.parametrize("name", ["xl/sharedStrings.xml", "xl/worksheets/strings.xml"])
+def test_parts_read_whole_are_held_to_10_mb_wherever_they_are_put(tmp_path, policy, monkeypatch, name):
+    """openpyxl holds the shared strings (found by their declared type) whole: under xl/worksheets/ too."""
+    import random
+
+    blob = random.Random(11).randbytes(11 * MB)  # incompressible: no ratio limit is met
+    bomb = _rezip(
+        tmp_path / "held.xlsx", replace={"[Content_Types].xml": _declare(name, SHARED_STRINGS_TYPE)}, add={name: blob}, stored=True
+    )
+    with zipfile.ZipFile(bomb) as z:
+        held = sum(i.file_size for i in z.infolist() if not i.filename.startswith("xl/worksheets/sheet"))
+    assert held > 11 * MB
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
+        "more than the limit of 10,485,760; not read"
+    )
+
+
+def test_a_worksheet_may_be_larger_than_the_parts_read_whole(tmp_path):
+    import random
+
+    name = "xl/worksheets/sheet9.xml"
+    blob = random.Random(12).randbytes(11 * MB)
+    big = _rezip(tmp_path / "big.xlsx", replace={"[Content_Types].xml": _declare(name, WORKSHEET_TYPE)}, add={name: blob}, stored=True)
+    engine.tabular.check_workbook_size(big)  # streamed by openpyxl: only the 50 MB total holds it
+
+
+def test_a_content_types_part_with_a_dtd_is_refused(tmp_path, policy):
+    with zipfile.ZipFile(EXAMPLE_XLSX) as z:
+        types = z.read("[Content_Types].xml")
+    dtd = b'<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY a "aaaaaaaaaa">]>'
+    bomb = _rezip(tmp_path / "dtd.xlsx", replace={"[Content_Types].xml": dtd + types[types.index(b"<Types") :]})
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == f"{bomb}: not a readable .xlsx workbook ([Content_Types].xml: a DTD is not allowed)"
+
+
+# --- XLSX: bounded while read ------------------------------------------------------------------------------
+
+
+def test_a_declared_dimension_of_the_whole_sheet_is_not_trusted(tmp_path, policy, monkeypatch):
+    """<dimension ref="A1:XFD1048576"/>: read_only openpyxl would pad every row to 16,384 cells and yield empty
+    rows up to row 1,048,576 (a billion-cell loop). The reader ignores it and decides the rows that are there."""
+    from openpyxl.worksheet import _read_only
+
+    apps = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', _sheet(APPLICANTS_XML))
+    items = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', _sheet(ITEMS_XML))
+    bomb = _rezip(tmp_path / "dim.xlsx", replace={APPLICANTS_XML: apps, ITEMS_XML: items})
+
+    real_cells = _read_only.ReadOnlyWorksheet._cells_by_row
+
+    def bounded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for n, row in enumerate(real_cells(self, *args, **kwargs)):
+            assert len(row) <= 1_000, f"a row padded to {len(row):,} cells"
+            assert n < 1_000, "empty rows yielded past the data"
+            yield row
+
+    monkeypatch.setattr(_read_only.ReadOnlyWorksheet, "_cells_by_row", bounded)
+    got = run_batch(policy, bomb, tmp_path / "dim", quiet=True, report=False, ledger_url=_ledger(tmp_path / "a"))
+    want = run_batch(policy, EXAMPLE_XLSX, tmp_path / "plain", quiet=True, report=False, ledger_url=_ledger(tmp_path / "b"))
+    assert (got.applications, got.decided, got.failed) == (want.applications, want.decided, want.failed) == (7, 6, 1)
+    totals = [(d["claim_id"], d["total"]) for d in _lines(tmp_path / "dim" / "decisions.jsonl")]
+    assert totals == [(d["claim_id"], d["total"]) for d in _lines(tmp_path / "plain" / "decisions.jsonl")]
+
+
+def test_rows_beyond_row_100000_are_refused(tmp_path, policy):
+    far = b'<row r="100001"><c r="A100001" t="inlineStr"><is><t>PG-2022-0001</t></is></c></row>'
+    items = _sheet(ITEMS_XML).replace(b"</sheetData>", far + b"</sheetData>")
+    bomb = _rezip(tmp_path / "far.xlsx", replace={ITEMS_XML: items})
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb} sheet items: rows beyond row 100,000 (the limit of rows read); split the round, "
+        "or delete the empty or formatted rows below the data"
+    )
+
+
+def test_a_header_row_wider_than_256_columns_is_refused(tmp_path, policy):
+    # column 300 (KN) repeats a known column name, so only the width is wrong
+    cell = b'<c r="KN1" t="inlineStr"><is><t>claim.funding_year</t></is></c></row>'
+    apps = _sheet(APPLICANTS_XML).replace(b"</row>", cell, 1)
+    bomb = _rezip(tmp_path / "wide.xlsx", replace={APPLICANTS_XML: apps})
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == f"{bomb} sheet applicants: 300 columns in the header row, more than the limit of 256"
+
+
+def test_a_damaged_sheet_is_an_input_error_not_a_traceback(tmp_path, policy):
+    xml = _sheet(ITEMS_XML)
+    cut = xml[: xml.index(b"<row r=") + 2000]  # its dimension is read when the workbook opens; the rows break off
+    bomb = _rezip(tmp_path / "cut.xlsx", replace={ITEMS_XML: cut})
+    with pytest.raises(InputError, match=re.escape(f"{bomb} sheet items: not readable (ParseError: ")):
+        engine.tabular.open_input(bomb, policy)
+
+
+def test_a_refused_workbook_is_exit_1_with_an_error_record_and_no_earlier_outputs(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["batch", "--policy", POLICY, str(EXAMPLE_XLSX), "--out", str(out), "-q", "--ledger", _ledger(tmp_path)]) == 3
+    assert (out / "decisions.jsonl").exists() and (out / "summary.xlsx").exists()
+    capsys.readouterr()
+    xml = _sheet(ITEMS_XML).replace(b"</worksheet>", b" " * (60 * MB) + b"</worksheet>")
+    bomb = _rezip(tmp_path / "bomb.xlsx", replace={ITEMS_XML: xml})
+    assert main(["batch", "--policy", POLICY, str(bomb), "--out", str(out), "-q", "--ledger", _ledger(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == f"error: {bomb}: part xl/worksheets/sheet2.xml expands to {len(xml):,} bytes, more than the limit of 52,428,800; not read\n"
+    )
+    records = _lines(out / "errors.jsonl")
+    assert records == [
+        {
+            "application": None,
+            "claim_id": None,
+            "where": {"file": str(bomb)},
+            "error": "cannot read the input",
+            "problems": [{"file": str(bomb), "field": None, "message": err[len("error: ") : -1]}],
+        }
+    ]
+    # the earlier run's decisions and summaries must not pass for this run's
+    assert not (out / "decisions.jsonl").exists() and not (out / "summary.xlsx").exists() and not (out / "summary.json").exists()
+
+
+# --- CSV -----------------------------------------------------------------------------------------------------
+
+
+def _row(claim_id: str, **cells: str) -> dict[str, str]:
+    base = {
+        "claim_id": claim_id,
+        "claim.funding_year": "2021",
+        "claim.submission_date": "2022-03-15",
+        "claim.documents": "business_licence",
+        "applicant.id": "91110117MA01ABCD1F",
+        "applicant.name": "北京平谷示例科技有限公司",
+        "applicant.kind": "enterprise",
+        "applicant.registered_in_district": "是",
+        "applicant.actually_operating": "yes",
+        "applicant.pays_tax_in_district": "true",
+        "item.id": "t1",
+        "item.type": "national_ip_title",
+        "item.title": "advantage",
+        "item.date": "2021-06-01",
+        "item.documents": "proof_of_right",
+        "item.supported_by_other_district_policy": "否",
+    }
+    base.update(cells)
+    return base
+
+
+def _csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_csv_cell_over_the_field_limit_is_that_rows_error_record(tmp_path, policy):
+    assert csv.field_size_limit() == 131_072
+    path = _csv(tmp_path / "r.csv", [_row("C-1"), _row("C-2", **{"applicant.name": "名" * 200_000}), _row("C-3")])
+    s = run_batch(policy, path, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert (s.applications, s.decided, s.failed) == (3, 2, 1)
+    assert [d["claim_id"] for d in _lines(tmp_path / "out" / "decisions.jsonl")] == ["C-1", "C-3"]
+    [record] = _lines(tmp_path / "out" / "errors.jsonl")
+    assert record["where"] == {"file": str(path), "row": 3}
+    assert record["problems"] == [
+        {
+            "file": str(path),
+            "row": 3,
+            "field": "applicant.name",
+            "message": "a cell longer than 131,072 characters (the limit); the row is not read",
+        }
+    ]
+
+
+def test_a_quoted_csv_cell_over_the_limit_names_its_column_across_lines(tmp_path, policy):
+    long_notes = "x\n" * 70_000  # a quoted cell spanning 70,000 lines, 140,000 characters
+    path = _csv(tmp_path / "r.csv", [_row("C-1", **{"item.title": long_notes}), _row("C-2")])
+    reader = engine.tabular.open_input(path, policy)
+    try:
+        first = next(iter(reader))
+    finally:
+        reader.close()
+    assert first.data is None
+    assert first.problems == [
+        {
+            "field": "item.title",
+            "message": "a cell longer than 131,072 characters (the limit); the row is not read",
+            "file": str(path),
+            "row": 2,
+        }
+    ]
+
+
+def test_a_csv_line_over_1_mib_is_that_rows_error_record(tmp_path, policy):
+    path = _csv(tmp_path / "r.csv", [_row("C-1"), _row("C-2"), _row("C-3")])
+    lines = path.read_bytes().split(b"\r\n")
+    lines[2] += b"," * (1024 * 1024 + 1)  # many short (empty) cells: no single cell over the field limit
+    path.write_bytes(b"\r\n".join(lines))
+    s = run_batch(policy, path, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert (s.applications, s.decided, s.failed) == (3, 2, 1)
+    [record] = _lines(tmp_path / "out" / "errors.jsonl")
+    assert record["problems"] == [
+        {"file": str(path), "row": 3, "field": None, "message": "a line longer than 1,048,576 characters (the limit); the row is not read"}
+    ]
+
+
+def test_a_csv_header_over_the_field_limit_is_an_input_error(tmp_path, policy, capsys):
+    path = tmp_path / "h.csv"
+    path.write_text("claim_id," + "h" * 140_000 + "\r\nC-1,x\r\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(path, policy)
+    assert str(caught.value) == f"{path}: the header row cannot be read: a cell longer than 131,072 characters (the limit)"
+    assert main(["batch", "--policy", POLICY, str(path), "--out", str(tmp_path / "o"), "-q"]) == 1
+    assert capsys.readouterr().err == f"error: {caught.value}\n"
+
+
+# --- identifiers -----------------------------------------------------------------------------------------------
+
+
+def _uscc(first17: str) -> str:
+    return first17 + uscc_check_char(first17)
+
+
+def _rid(first17: str) -> str:
+    return first17 + resident_id_check_char(first17)
+
+
+def test_the_all_zero_credit_code_has_a_valid_check_character_and_is_refused(policy):
+    assert uscc_check_char("0" * 17) == "0"  # weights times zero: the check character of nothing is 0
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, claim(item("national_ip_title"), id="0" * 18))
+    [p] = [p for p in caught.value.problems if p.path == ("applicant", "id")]
+    assert p.message == "the credit code's registration authority code (1st character) '0' is not one of 1, 2, 3, 4, 5, 6, 7, 8, 9, A, N, Y"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("91350100M000100Y44", "'91350100M000100Y44' fails its check character"),  # checked first: a typo is likeliest
+        (
+            _uscc("B1110117MA01ABCD1"),
+            "the credit code's registration authority code (1st character) 'B' is not one of 1, 2, 3, 4, 5, 6, 7, 8, 9, A, N, Y",
+        ),
+        (
+            _uscc("95110117MA01ABCD1"),
+            "the credit code's organisation category code (2nd character) '5' is not one of 1, 2, 3 (the categories of registration authority '9')",
+        ),
+        (
+            _uscc("Y2110117MA01ABCD1"),
+            "the credit code's organisation category code (2nd character) '2' is not one of 1 (the categories of registration authority 'Y')",
+        ),
+        (
+            _uscc("91000000MA01ABCD1"),
+            "the credit code's administrative division code (characters 3-8) '000000' is not one: it must be 6 digits beginning with a province code (GB/T 2260), or 100000",
+        ),
+        (
+            _uscc("9119A117MA01ABCD1"),
+            "the credit code's administrative division code (characters 3-8) '19A117' is not one: it must be 6 digits beginning with a province code (GB/T 2260), or 100000",
+        ),
+        (_uscc("11100000000013127"), None),  # a national-level registration: division 100000
+        (_uscc("N2110117MA01ABCD1"), None),  # 农业, village collective
+        ("91350100M000100Y43", None),  # the GB 32100-2015 example
+    ],
+)
+def test_credit_code_parts_come_from_the_standards_tables(code, message):
+    assert uscc_problem(code) == message
+
+
+def test_the_organisation_code_check_of_gb_11714(monkeypatch):
+    # the GB 32100 example's organisation code M000100Y4: M=22, Y=34;
+    # 22*3 + 0*7 + 0*9 + 0*10 + 1*5 + 0*8 + 0*4 + 34*2 = 139; 139 mod 11 = 7; 11 - 7 = 4
+    assert org_code_check_char("M000100Y") == "4"
+    # 1*3 + 2*7 + 3*9 + 4*10 + 5*5 + 6*8 + 7*4 + 8*2 = 201; 201 mod 11 = 3; 11 - 3 = 8
+    assert org_code_check_char("12345678") == "8"
+    # 0 -> 11 - 0 = 11 -> "0";  A=10: 10*3 = 30, 30 mod 11 = 8, 11 - 8 = 3
+    assert (org_code_check_char("00000000"), org_code_check_char("A0000000")) == ("0", "3")
+    monkeypatch.setattr(engine.identifiers, "CHECK_ORG_CODE", True)
+    assert uscc_problem("91350100M000100Y43") is None
+    bad = _uscc("91110117123456789")  # organisation code 123456789: its check character should be 8
+    assert uscc_problem(bad) == "the credit code's organisation code (characters 9-17) '123456789' fails its GB 11714 check character"
+    assert uscc_problem(_uscc("91110117123456788")) is None
+
+
+def test_a_resident_id_born_in_the_future_is_refused(policy):
+    code = _rid("11011720990101001")
+    assert resident_id_problem(code) == "the resident ID's birth date 2099-01-01 is in the future"
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, claim(item("invention_patent_grant"), applicant="natural_person", id=code))
+    [p] = [p for p in caught.value.problems if p.path == ("applicant", "id")]
+    assert p.message == "the resident ID's birth date 2099-01-01 is in the future"
+    # relative to the day it is read: born 2024-05-01 is fine on 2024-05-01, in the future the day before
+    tomorrow = _rid("11011720240501002")
+    assert resident_id_problem(tomorrow, today=dt.date(2024, 5, 1)) is None
+    assert resident_id_problem(tomorrow, today=dt.date(2024, 4, 30)) == "the resident ID's birth date 2024-05-01 is in the future"
+
+
+@pytest.mark.parametrize(
+    ("first17", "message"),
+    [
+        ("11011718991231001", "the resident ID's birth date 1899-12-31 is before 1900"),
+        ("11011719000101001", None),
+        ("00011719850312002", "the resident ID's address code (first two digits) '00' is not a province code (GB/T 2260)"),
+        ("99011719850312002", "the resident ID's address code (first two digits) '99' is not a province code (GB/T 2260)"),
+        ("19011719850312002", "the resident ID's address code (first two digits) '19' is not a province code (GB/T 2260)"),
+        ("81000019850312002", None),  # Hong Kong residents' residence permit
+        ("83000019850312002", None),  # Taiwan residents' residence permit
+        ("91115619850312002", None),  # foreign permanent residence ID (2023): 9, a province, a nationality code
+        ("11011719850231002", "the resident ID's birth date (characters 7-14) '19850231' is not a real calendar date"),
+    ],
+)
+def test_resident_id_birth_date_and_province(first17, message):
+    assert resident_id_problem(_rid(first17), today=dt.date(2024, 1, 1)) == message
+
+
+def test_the_shipped_identifiers_stay_valid():
+    from conftest import APPLICANTS
+
+    ids = {a["id"] for a in APPLICANTS.values()}
+    for line in (ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines():
+        ids.add(json.loads(line)["applicant"]["id"])
+    ids.add(json.loads((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))["applicant"]["id"])
+    for code in sorted(ids):
+        assert engine.identifiers.uscc_or_resident_id_problem(code) is None, code
+
+
+# --- output paths ------------------------------------------------------------------------------------------------
+
+
+def test_batch_out_into_missing_folders_creates_them(tmp_path, capsys):
+    out = tmp_path / "a" / "b" / "c"
+    assert (
+        main(["batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "--out", str(out), "--ledger", _ledger(tmp_path)])
+        == 3
+    )
+    assert (out / "summary.xlsx").exists()
+    assert f"outputs in {out}/" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["file", "under a file", "proc"])
+def test_batch_out_that_cannot_be_a_folder_is_a_message(tmp_path, capsys, where):
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    out = {"file": tmp_path / "f", "under a file": tmp_path / "f" / "sub", "proc": Path("/proc/no-such-process/out")}[where]
+    code = main(
+        ["batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "--out", str(out), "-q", "--ledger", _ledger(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert (
+        err
+        == {
+            "file": f"error: --out {out}: exists and is not a folder\n",
+            "under a file": f"error: --out {out}: cannot create the folder (Not a directory)\n",
+            "proc": f"error: --out {out}: cannot create the folder (No such file or directory)\n",
+        }[where]
+    )
+
+
+def test_batch_out_into_a_folder_nothing_can_be_written_in_is_a_message(tmp_path, capsys):
+    # /proc exists and is a folder (even root may "access" it), but no file can be made there
+    code = main(
+        ["batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "--out", "/proc", "-q", "--ledger", _ledger(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: --out /proc: cannot write in the folder (")
+
+
+def test_file_outputs_create_their_folder_or_say_why_not(tmp_path, capsys):
+    claim_file = str(ROOT / "examples" / "claim_enterprise_2021.json")
+    nested = tmp_path / "x" / "y" / "explained.txt"
+    assert main(["explain", "--policy", POLICY, claim_file, "--out", str(nested)]) == 0
+    assert nested.read_text(encoding="utf-8").startswith("申报审查说明")
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    capsys.readouterr()
+    cases = [
+        (
+            ["explain", "--policy", POLICY, claim_file, "--out", str(tmp_path / "f" / "e.txt")],
+            f"error: {tmp_path / 'f' / 'e.txt'}: {tmp_path / 'f'} is not a folder\n",
+        ),
+        (["explain", "--policy", POLICY, claim_file, "--out", str(tmp_path)], f"error: {tmp_path}: is a folder; give a file name\n"),
+        (
+            ["evaluate", "--policy", POLICY, claim_file, "--out", "/proc/e.json"],
+            "error: /proc/e.json: cannot be written (No such file or directory)\n",
+        ),
+        (
+            ["report", "--policy", POLICY, claim_file, "--out", "/proc/r.html", "-q"],
+            "error: /proc/r.html: cannot be written (No such file or directory)\n",
+        ),
+        (["batch-template", "--policy", POLICY, "/proc/t.xlsx"], "error: /proc/t.xlsx: cannot be written (No such file or directory)\n"),
+        (
+            ["schema", POLICY, "--out", str(tmp_path / "f" / "s.json")],
+            f"error: {tmp_path / 'f' / 's.json'}: {tmp_path / 'f'} is not a folder\n",
+        ),
+    ]
+    for argv, message in cases:
+        assert (main(argv), capsys.readouterr().err) == (2, message), argv
+
+
+# --- exports never crash (point 7) ------------------------------------------------------------------------------
+
+
+def test_safe_cell_escapes_what_a_worksheet_cannot_store():
+    assert safe_cell("Acme\x07 Ltd") == "Acme\\x07 Ltd"
+    assert safe_cell("a\x00b\x0b\x0c\x1f") == "a\\x00b\\x0b\\x0c\\x1f"
+    assert safe_cell("tab\tnew\nline\rok") == "tab\tnew\nline\rok"  # XML 1.0 keeps these three
+    assert safe_cell("\x07=HYPERLINK()") == "\\x07=HYPERLINK()"  # escaped first: no longer a formula
+    assert safe_cell("=SUM(A1)") == "'=SUM(A1)"
+    assert storable("x\ud800y\ufffe") == "x\\ud800y\\ufffe"
+    assert safe_cell(12) == 12 and safe_cell(None) is None
+
+
+def test_a_control_character_in_a_claim_id_reaches_every_output_escaped(tmp_path, capsys):
+    src = tmp_path / "round.jsonl"
+    src.write_text(
+        json.dumps({"claim_id": "BEL\u0007", "funding_year": 2021})
+        + "\n"
+        + json.dumps({"claim_id": "SUR\ud800", "funding_year": 2021})
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["batch", "--policy", POLICY, str(src), "--out", str(out), "-q", "--ledger", _ledger(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for name in (
+        "decisions.jsonl",
+        "errors.jsonl",
+        "summary_items.csv",
+        "summary_applications.csv",
+        "summary.xlsx",
+        "summary.json",
+        "report.html",
+    ):
+        assert (out / name).exists(), name
+    # errors.jsonl keeps the exact text (a lone surrogate as its JSON escape, which reads back the same)
+    assert [e["claim_id"] for e in _lines(out / "errors.jsonl")] == ["BEL\u0007", "SUR\ud800"]
+    ws = openpyxl.load_workbook(out / "summary.xlsx")["errors"]
+    ids = [row[1] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert set(ids) == {"BEL\\x07", "SUR\\ud800"}
+    warnings = json.loads((out / "summary.json").read_text(encoding="utf-8"))["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith(
+        f"summary.xlsx: {len(ids)} cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
+        "written escaped as \\xNN: sheet errors row 2 column claim_id"
+    )
+    assert f"warning: {warnings[0]}\n" in err
+
+
+def test_a_control_character_in_the_input_file_name_is_escaped_in_the_summaries(tmp_path):
+    src = tmp_path / "round\x1b.jsonl"
+    src.write_text((ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    s = run_batch(engine.load_policy(POLICY), src, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert s.decided == 6 and s.outputs["summary_xlsx"]
+    ws = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["applications"]
+    header = next(ws.iter_rows(max_row=1, values_only=True))
+    first = next(ws.iter_rows(min_row=2, max_row=2, values_only=True))
+    assert first[header.index("input")] == f"{tmp_path}/round\\x1b.jsonl:1"
+    with open(tmp_path / "out" / "summary_applications.csv", encoding="utf-8-sig", newline="") as f:
+        assert next(csv.DictReader(f))["input"] == f"{tmp_path}/round\\x1b.jsonl:1"
+    assert [w.split(":")[0] for w in s.warnings] == ["summary_applications.csv", "summary.xlsx"]
+
+
+def test_a_policy_label_with_control_characters_is_escaped_in_every_export(tmp_path, capsys):
+    import shutil
+
+    shutil.copytree(ROOT / "policies" / "texts", tmp_path / "texts")
+    text = Path(POLICY).read_text(encoding="utf-8")
+    item_label = "    zh: 发明专利授权\n"
+    fact_label = "zh: 申报年度（支持所针对的上一年度）,"
+    assert item_label in text and fact_label in text
+    text = text.replace(item_label, '    zh: "发明专利\\0授权\\a"\n', 1).replace(fact_label, 'zh: "申报年度\\a",', 1)
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    policy = engine.load_policy(tmp_path / "p.yaml")
+    s = run_batch(policy, ROOT / "examples" / "round_2021.jsonl", tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    with open(tmp_path / "out" / "summary_items.csv", encoding="utf-8-sig", newline="") as f:
+        labels = {r["type_zh"] for r in csv.DictReader(f) if r["type"] == "invention_patent_grant"}
+    assert labels == {"发明专利\\x00授权\\x07"}
+    wb = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")
+    assert "发明专利\\x00授权\\x07" in [r[2] for r in wb["budget"].iter_rows(values_only=True)]
+    assert {w.split(":")[0] for w in s.warnings} == {"summary_items.csv", "summary.xlsx"}
+    # the batch template draws the facts' labels (row 2 of each sheet, and the columns sheet)
+    capsys.readouterr()
+    assert main(["batch-template", "--policy", str(tmp_path / "p.yaml"), str(tmp_path / "t.xlsx")]) == 0
+    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    labels_row = next(wb["applicants"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert labels_row[1] == "申报年度\\x07 / funding year: the year the supported events occurred"
+    assert ["applicants", "claim.funding_year", "integer", "yes", None, "申报年度\\x07"] == list(
+        next(r for r in wb["columns"].iter_rows(values_only=True) if r[1] == "claim.funding_year")[:6]
+    )
+    assert capsys.readouterr().err == (
+        f"warning: {tmp_path / 't.xlsx'}: 2 cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
+        "written escaped as \\xNN: sheet applicants row 2 column claim.funding_year, sheet columns row 3 column zh\n"
+    )
+
+
+def test_batch_template_from_raw_claims_with_control_characters(tmp_path, capsys):
+    src = tmp_path / "c.jsonl"
+    data = claim(item("national_ip_title"), claim_id="C-1")
+    data["applicant"]["name"] = "北京\x07示例"
+    src.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["batch-template", "--policy", POLICY, str(tmp_path / "t.xlsx"), "--from", str(src)]) == 0
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["applicants"]
+    header = next(ws.iter_rows(max_row=1, values_only=True))
+    row = next(ws.iter_rows(min_row=3, max_row=3, values_only=True))
+    assert row[header.index("applicant.name")] == "北京\\x07示例"
+    assert capsys.readouterr().err == (
+        f"warning: {tmp_path / 't.xlsx'}: 1 cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
+        "written escaped as \\xNN: sheet applicants row 3 column applicant.name\n"
+    )
+
+
+# --- explain: a hand-edited decision ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """PG-2022-0001's line of a batch's decisions.jsonl (decided under policies/pinggu_2020.yaml)."""
+    tmp = tmp_path_factory.mktemp("recorded")
+    run_batch(
+        engine.load_policy(POLICY),
+        ROOT / "examples" / "round_2021.jsonl",
+        tmp / "out",
+        quiet=True,
+        report=False,
+        ledger_url=f"sqlite:///{tmp / 'l.sqlite'}",
+    )
+    first = _lines(tmp / "out" / "decisions.jsonl")[0]
+    assert first["claim_id"] == "PG-2022-0001" and first["items"][0]["rule"] == "invention-patent-fees"
+    return first
+
+
+def _edit(d: dict[str, Any], how: str) -> dict[str, Any]:
+    d = json.loads(json.dumps(d))
+    if how == "no items":
+        del d["items"]
+    elif how == "no applicant":
+        del d["applicant"]
+    elif how == "a step that is a number":
+        d["items"][0]["steps"][0] = 5
+    elif how == "steps a string":
+        d["items"][0]["steps"] = "abc"
+    elif how == "a bogus amount":
+        d["items"][0]["amount"] = "12abc"
+    elif how == "a bogus total":
+        d["total"] = "1e999999"
+    elif how == "an unknown rule":
+        d["items"][0]["rule"] = "no-such-rule"
+    elif how == "an item type not its rule's":
+        d["items"][0]["type"] = "patent_insurance"
+    elif how == "an unknown status":
+        d["items"][0]["status"] = "won"
+    elif how == "an extra key":
+        d["remarks"] = "edited by hand"
+    elif how == "an extra item key":
+        d["items"][0]["bonus"] = "1.00"
+    elif how == "a step's inner field of a wrong type":
+        who = next(s for s in d["items"][0]["steps"] if s["step"] == "who")
+        who["kinds"] = 5
+    return d
+
+
+EDITS = {
+    "no items": "(document): 'items' is a required property",
+    "no applicant": "(document): 'applicant' is a required property",
+    "a step that is a number": "items[0].steps[0]: 5 is not of type 'object'",
+    "steps a string": "items[0].steps: 'abc' is not of type 'array'",
+    "a bogus amount": "items[0].amount: '12abc' does not match '^-?[0-9]+\\\\.[0-9]{2}$'",
+    "a bogus total": "total: '1e999999' does not match '^-?[0-9]+\\\\.[0-9]{2}$'",
+    "an unknown rule": "items[0].rule: unknown rule 'no-such-rule': not a rule of policy 'pinggu-ip-promotion' '2020.1'",
+    "an item type not its rule's": "items[0].type: item type 'patent_insurance' is not the one rule 'invention-patent-fees' decides ('invention_patent_grant')",
+    "an unknown status": "items[0].status: 'won' is not one of ['granted', 'reduced', 'refused', 'incomplete', 'referred', 'pending_review']",
+    "an extra key": "remarks: unknown key 'remarks' in a recorded decision",
+    "an extra item key": "items[0].bonus: unknown key 'bonus' in a recorded decision",
+}
+
+
+@pytest.mark.parametrize("how", list(EDITS))
+@pytest.mark.parametrize("fmt", ["text", "html"])
+def test_a_hand_edited_decision_is_named_not_rendered(tmp_path, capsys, recorded, how, fmt):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(_edit(recorded, how), ensure_ascii=False), encoding="utf-8")
+    assert main(["explain", "--policy", POLICY, str(path), "--format", fmt]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    lines = captured.err.splitlines()
+    assert lines[0] == "not a decision as the engine records it (1 problem(s))"
+    assert lines[1].startswith(f"{path}:1:") and lines[1].endswith(": " + EDITS[how]), lines[1]
+
+
+def test_a_decision_edited_inside_a_step_is_a_message(tmp_path, capsys, recorded):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(_edit(recorded, "a step's inner field of a wrong type")), encoding="utf-8")
+    assert main(["explain", "--policy", POLICY, str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: this decision cannot be explained as recorded (TypeError: ")
+    assert "Traceback" not in err
+
+
+def test_the_unedited_and_a_truncated_decision(tmp_path, capsys, recorded):
+    path = tmp_path / "d.json"
+    text = json.dumps(recorded, ensure_ascii=False)
+    path.write_text(text, encoding="utf-8")
+    assert main(["explain", "--policy", POLICY, str(path)]) == 0
+    assert "PG-2022-0001" in capsys.readouterr().out
+    path.write_text(text[:300], encoding="utf-8")
+    assert main(["explain", "--policy", POLICY, str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cannot parse (1 problem(s))\n") and "not valid JSON" in err
