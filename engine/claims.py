@@ -132,7 +132,7 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
             "type": ["string", "number"],
             "pattern": _MONEY_TEXT,
             "minimum": 0,
-            "maximum": 999999999999.99,
+            "maximum": float(MAX_MONEY),  # the validators use the exact Decimal (_exact)
             "description": "yuan, at most two decimals / 元，最多两位小数",
         }
     elif t == "date":
@@ -214,9 +214,25 @@ def claim_schema(policy: CompiledPolicy) -> dict[str, Any]:
     }
 
 
+def _exact(schema: Any) -> Any:
+    """The claim schema the validators use: the published one, with the money maximum as the exact Decimal.
+
+    JSON can only publish 999999999999.99 as a binary float, which is a little less than the Decimal: the
+    JSON number 999999999999.99 (read as Decimal) would be "greater than the maximum of 999999999999.99".
+    """
+    if isinstance(schema, list):
+        return [_exact(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _exact(v) for k, v in schema.items()}
+    if out.get("pattern") == _MONEY_TEXT and "maximum" in out:
+        out["maximum"] = MAX_MONEY
+    return out
+
+
 @lru_cache(maxsize=32)
 def _validator(policy: CompiledPolicy) -> Draft202012Validator:
-    return Draft202012Validator(claim_schema(policy), format_checker=jsonschema.FormatChecker())
+    return Draft202012Validator(_exact(claim_schema(policy)), format_checker=jsonschema.FormatChecker())
 
 
 @lru_cache(maxsize=32)
@@ -227,7 +243,7 @@ def _split_validators(policy: CompiledPolicy) -> tuple[Draft202012Validator, dic
     jsonschema tries every branch on every item. When every item is an object naming a known type,
     exactly one branch applies, so validating the item against that branch alone gives the same errors.
     """
-    schema = claim_schema(policy)
+    schema = _exact(claim_schema(policy))
     checker = jsonschema.FormatChecker()
     defs = dict(schema["$defs"])
     defs["item"] = {k: v for k, v in defs["item"].items() if k != "allOf"}
@@ -715,13 +731,17 @@ _DECODER = json.JSONDecoder(parse_float=_json_float, parse_int=_json_int, parse_
 _PLAIN_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
+def _shown_key(key: str) -> str:
+    """A key as a path shows it: escaped (as repr escapes it) when it holds a control, bidi or surrogate character."""
+    return repr(key)[1:-1] if _SUSPECT.search(key) and text_problem(key) else key
+
+
 def _duplicate(text: str, start: int = 0) -> DuplicateKeyError:
     found = first_duplicate(text, start)
     if found is None:  # pragma: no cover - the walker reads keys exactly as json does
         return DuplicateKeyError(text, start, "", (), (0, 0))
     path, first, repeat = found
-    # a key holding a control, bidi or surrogate character is shown escaped, as the message shows it
-    shown = tuple(repr(p)[1:-1] if isinstance(p, str) and text_problem(p) else p for p in path)
+    shown = tuple(_shown_key(p) if isinstance(p, str) else p for p in path)
     return DuplicateKeyError(text, repeat, str(path[-1]), shown, first)
 
 
@@ -819,11 +839,9 @@ def _raw_problems(data: Any) -> list[Problem]:
                 if not isinstance(key, str):
                     problems.append(Problem(f"field name {_clip(repr(key))} is not text", path=path, code="claim.key"))
                     continue
-                wrong = text_problem(key)
-                if wrong:  # not descended into: its path would carry the character into every message
-                    problems.append(Problem(f"field name {_clip(repr(key))} {wrong}", path=path, code="claim.key", expected=TEXT_EXPECTED))
-                    continue
-                stack.append((child, (*path, key)))
+                # a key with a control, bidi or surrogate character goes into paths escaped, as messages show it
+                # (the key itself is refused by the schema as an unknown field, or with the history's ids)
+                stack.append((child, (*path, _shown_key(key))))
         elif isinstance(value, list | tuple):
             stack.extend((child, (*path, i)) for i, child in enumerate(value))
         elif isinstance(value, bool) or value is None or isinstance(value, str):
@@ -967,12 +985,13 @@ class _Converter:
         return out
 
 
-_EXPONENT_FORM = re.compile(r"^[-+]?[0-9]*\.?[0-9]+[eE][-+]?[0-9]+$")
+#: unambiguous (each digit can be matched one way only), so linear on a 100 000-digit text
+_EXPONENT_FORM = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 
 
 def _form_hint(value: Any) -> str:
     """Why a text fails its pattern, when the reason is one a reader may not see (white space, a sign, an exponent)."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > MAX_MESSAGE:  # an enormous text is refused for its length anyway
         return ""
     if value != value.strip():
         return ": it has white space or a line break before or after it"
