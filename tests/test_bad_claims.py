@@ -1151,3 +1151,10 @@ def test_quoted_values_are_shortened_to_240_characters(policy: engine.CompiledPo
     assert p.message.endswith(suffix)
     quoted = p.message[: -len(suffix)]
     assert len(quoted) == 240 and quoted.startswith("'111") and " … " in quoted
+
+
+def test_max_claim_values_200000(policy: engine.CompiledPolicy) -> None:
+    # the base claim holds 30-odd values; a list of 200 000 more in an unknown field crosses the bound
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, _set(("items", 0, "zz"), ["x"] * 200_000)(_base()))
+    assert [p.message for p in caught.value.problems] == ["claim has more than 200000 values"]
