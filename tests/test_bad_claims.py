@@ -1158,3 +1158,16 @@ def test_max_claim_values_200000(policy: engine.CompiledPolicy) -> None:
     with pytest.raises(engine.ClaimError) as caught:
         engine.parse_claim(policy, _set(("items", 0, "zz"), ["x"] * 200_000)(_base()))
     assert [p.message for p in caught.value.problems] == ["claim has more than 200000 values"]
+
+
+def test_batch_json_list_with_an_element_nested_too_deeply_is_a_clean_input_error(tmp_path: Path) -> None:
+    tabular = pytest.importorskip("engine.tabular", reason="engine/tabular.py (issue 4) not present")
+    src = tmp_path / "round.json"
+    src.write_text('[{"a": 1},\n' + "[" * 5000 + "]" * 5000 + "]", encoding="utf-8")
+    reader = tabular.JsonListReader(src)
+    records = []
+    with pytest.raises(tabular.InputError) as caught:  # was a RecursionError
+        records.extend(reader)
+    reader.close()
+    assert [r.data for r in records] == [{"a": 1}]
+    assert str(caught.value) == f"{src}:2: not valid JSON: JSON nested too deeply"
