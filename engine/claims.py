@@ -16,6 +16,7 @@ import json
 import math
 import numbers
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -29,18 +30,63 @@ from .errors import ClaimError, PathPart, Problem
 from .expressions import Facts
 from .history import Grant, parse_grants
 from .identifiers import PROBLEMS
+from .jsonpos import first_duplicate
 from .model import CompiledPolicy, FactSpec
 
 MAX_STRING = 500
 MAX_ITEMS = 1000
 MAX_LIST = 100  # elements of one list fact (what an expression may loop over is bounded by it)
 MAX_MONEY = Decimal("999999999999.99")
-_MONEY_TEXT = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
+#: `(?!\n)$` ends the text in both regex dialects: Python's `$` alone (jsonschema uses Python's `re`)
+#: also matches before a final newline, so "840000.00\n" would pass; ECMA-262 reads it as plain `$`.
+_END = r"(?!\n)$"
+_MONEY_TEXT = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?" + _END
 _MONEY_RE = re.compile(_MONEY_TEXT)
-_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-#: C0/C1 control characters, line/paragraph separators and bidirectional overrides (which can make
-#: text display differently from what it is, e.g. in a reviewer's report).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END
+_IDENTIFIER_TEXT = r"^[0-9A-Z]{18}" + _END
+#: Bidirectional controls: marks (LRM, RLM, ALM), embeddings and overrides, isolates. They make text
+#: display differently from what it is (e.g. in a reviewer's report).
+_BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Characters no text fact, id or name may hold: C0/C1 controls and DEL, line/paragraph separators,
+#: lone surrogates (not Unicode text: they pass json and then crash whatever encodes the decision), and
+#: every format character (Unicode category Cf: the bidi controls above, zero-width space/joiners,
+#: word joiner, BOM, soft hyphen, tag characters...): invisible, so two ids or names that look equal
+#: could differ, e.g. a loan counted once per loan id. tests/test_bad_claims.py checks the Cf list
+#: against the running Python's Unicode database.
+#: `_SUSPECT` is the fast test: those of the Basic Multilingual Plane, and any character beyond it
+#: (one range; a class listing the few astral format characters would be several times slower, and
+#: names may hold astral CJK characters); `_ASTRAL_FORMAT` then decides a suspect beyond the BMP.
+_SUSPECT = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U00010000-\U0010ffff]"
+)
+_ASTRAL_FORMAT = re.compile(
+    "[\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+TEXT_EXPECTED = "printable text: no control, bidirectional, invisible or unpaired surrogate characters"
+
+
+def text_problem(text: str) -> str | None:
+    """What is wrong with the characters of a claim's text (None if nothing), naming the first bad one."""
+    m = _SUSPECT.search(text)
+    while m is not None and m.group() > "\uffff" and not _ASTRAL_FORMAT.match(m.group()):
+        m = _SUSPECT.search(text, m.end())  # an ordinary character beyond the BMP (e.g. CJK extension B)
+    if m is None:
+        return None
+    ch = m.group()
+    code = f"U+{ord(ch):04X}"
+    name = unicodedata.name(ch, "")
+    where = f"{code}{' ' + name if name else ''} at character {m.start() + 1}"
+    if "\ud800" <= ch <= "\udfff":
+        return f"contains an unpaired surrogate ({where}): not valid Unicode text"
+    if ch in _BIDI:
+        return f"contains control characters ({where}, a bidirectional control)"
+    if unicodedata.category(ch) == "Cf":
+        return f"contains an invisible format character ({where})"
+    return f"contains control characters ({where})"
+
+
 #: Bounds on the raw data before the schema sees it (the schema bounds each field; these bound the whole).
 MAX_CLAIM_DEPTH = 20
 MAX_CLAIM_VALUES = 200_000
@@ -87,7 +133,7 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
             "type": ["string", "number"],
             "pattern": _MONEY_TEXT,
             "minimum": 0,
-            "maximum": 999999999999.99,
+            "maximum": float(MAX_MONEY),  # the validators use the exact Decimal (_exact)
             "description": "yuan, at most two decimals / 元，最多两位小数",
         }
     elif t == "date":
@@ -111,7 +157,7 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
             "maxItems": MAX_LIST,
         }
     elif t == "identifier":
-        s = {"type": "string", "pattern": "^[0-9A-Z]{18}$"}
+        s = {"type": "string", "pattern": _IDENTIFIER_TEXT}
     elif t == "item_type":
         s = {"type": "string", "enum": sorted(policy.item_type_labels)}
     else:  # pragma: no cover - the policy schema allows no other type
@@ -181,9 +227,25 @@ def claim_schema(policy: CompiledPolicy) -> dict[str, Any]:
     }
 
 
+def _exact(schema: Any) -> Any:
+    """The claim schema the validators use: the published one, with the money maximum as the exact Decimal.
+
+    JSON can only publish 999999999999.99 as a binary float, which is a little less than the Decimal: the
+    JSON number 999999999999.99 (read as Decimal) would be "greater than the maximum of 999999999999.99".
+    """
+    if isinstance(schema, list):
+        return [_exact(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _exact(v) for k, v in schema.items()}
+    if out.get("pattern") == _MONEY_TEXT and "maximum" in out:
+        out["maximum"] = MAX_MONEY
+    return out
+
+
 @lru_cache(maxsize=32)
 def _validator(policy: CompiledPolicy) -> Draft202012Validator:
-    return Draft202012Validator(claim_schema(policy), format_checker=jsonschema.FormatChecker())
+    return Draft202012Validator(_exact(claim_schema(policy)), format_checker=jsonschema.FormatChecker())
 
 
 @lru_cache(maxsize=32)
@@ -194,7 +256,7 @@ def _split_validators(policy: CompiledPolicy) -> tuple[Draft202012Validator, dic
     jsonschema tries every branch on every item. When every item is an object naming a known type,
     exactly one branch applies, so validating the item against that branch alone gives the same errors.
     """
-    schema = claim_schema(policy)
+    schema = _exact(claim_schema(policy))
     checker = jsonschema.FormatChecker()
     defs = dict(schema["$defs"])
     defs["item"] = {k: v for k, v in defs["item"].items() if k != "allOf"}
@@ -618,19 +680,115 @@ def _schema_errors(policy: CompiledPolicy, data: Any) -> list[tuple[tuple[PathPa
     return out
 
 
+class ExponentNumber(Decimal):
+    """A JSON number written with an exponent (`840000e-2`, `0.1E1`): its exact value, marked so that
+    `parse_claim` refuses it with its path -- as a Decimal, 840000e-2 is 8400.00 and the form is lost."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __copy__(self) -> ExponentNumber:
+        return self  # immutable; Decimal's own copy would build a plain-valued twin without `text`
+
+    def __deepcopy__(self, memo: Any) -> ExponentNumber:
+        return self
+
+
+class DuplicateKeyError(json.JSONDecodeError):
+    """A JSON object names a key twice (json would silently keep the last value). `lineno`/`colno` place
+    the repeat; `path` is the repeated key's path, `first` the line and column of its first occurrence."""
+
+    def __init__(self, text: str, pos: int, key: str, path: tuple[PathPart, ...], first: tuple[int, int]) -> None:
+        super().__init__(self.describe(key, *first), text, pos)
+        self.key = key
+        self.path = path
+        self.first = first
+        self.end: int | None = None  # raw_decode_json: the offset after the value
+
+    @staticmethod
+    def describe(key: str, line: int, column: int | None) -> str:
+        at = f"line {line}, column {column}" if column is not None else f"line {line}"
+        return f"duplicate key {key!r} (first at {at}); JSON would silently keep the last value"
+
+
+class _Repeated(Exception):
+    """Raised inside the decoder: some object repeats a key (located afterwards, off the fast path)."""
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+def _json_float(text: str) -> Decimal:
+    if "e" in text or "E" in text:
+        number = ExponentNumber(text)
+        number.text = text
+        return number
+    return Decimal(text)
+
+
+def _json_int(text: str) -> int | Decimal:
+    # -0 would read as 0; as Decimal('-0') it keeps its sign, so the claim walk refuses it with its path
+    return Decimal(text) if text == "-0" else int(text)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Repeated
+    return out
+
+
+#: One decoder for all claim JSON (a JSON text, each JSON Lines line, each element of a JSON list).
+_DECODER = json.JSONDecoder(parse_float=_json_float, parse_int=_json_int, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs)
+_PLAIN_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _shown_key(key: str) -> str:
+    """A key as a path shows it: escaped (as repr escapes it) when it holds a control, bidi or surrogate character."""
+    return repr(key)[1:-1] if _SUSPECT.search(key) and text_problem(key) else key
+
+
+def _duplicate(text: str, start: int = 0) -> DuplicateKeyError:
+    found = first_duplicate(text, start)
+    if found is None:  # pragma: no cover - the walker reads keys exactly as json does
+        return DuplicateKeyError(text, start, "", (), (0, 0))
+    path, first, repeat = found
+    shown = tuple(_shown_key(p) if isinstance(p, str) else p for p in path)
+    return DuplicateKeyError(text, repeat, str(path[-1]), shown, first)
+
+
 def loads_json(text: str) -> Any:
-    """JSON with exact numbers: 12.34 becomes Decimal('12.34'); NaN and Infinity are rejected.
+    """Claim JSON with exact numbers: 12.34 becomes Decimal('12.34'); NaN and Infinity are rejected; an
+    object repeating a key is a DuplicateKeyError placing the repeat; a number written with an exponent
+    is an ExponentNumber and -0 is Decimal('-0'), both refused by `parse_claim` with their path.
 
     Every failure is a ValueError (json's own JSONDecodeError included), never a RecursionError.
     """
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
+    except _Repeated:
+        raise _duplicate(text) from None
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def raw_decode_json(text: str, start: int = 0) -> tuple[Any, int]:
+    """One JSON value starting at `text[start]` under `loads_json`'s rules, and the offset after it.
+
+    A DuplicateKeyError carries `end`, the offset after the value, so a reader of many values can go on.
+    """
+    try:
+        return _DECODER.raw_decode(text, start)
+    except _Repeated:
+        error = _duplicate(text, start)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    try:
+        error.end = _PLAIN_DECODER.raw_decode(text, start)[1]
+    except RecursionError:  # pragma: no cover - the first decode went as deep
+        raise ValueError("JSON nested too deeply") from None
+    raise error
 
 
 def _raw_clean(data: Any) -> bool:
@@ -667,7 +825,7 @@ def _raw_clean(data: Any) -> bool:
                 if abs(child) > MAX_PLAIN_INT:
                     return False
             elif t is Decimal:
-                if not child.is_finite():
+                if not child.is_finite() or (not child and child.is_signed()):  # NaN, Infinity, -0
                     return False
             else:
                 return False
@@ -694,7 +852,9 @@ def _raw_problems(data: Any) -> list[Problem]:
                 if not isinstance(key, str):
                     problems.append(Problem(f"field name {_clip(repr(key))} is not text", path=path, code="claim.key"))
                     continue
-                stack.append((child, (*path, key)))
+                # a key with a control, bidi or surrogate character goes into paths escaped, as messages show it
+                # (the key itself is refused by the schema as an unknown field, or with the history's ids)
+                stack.append((child, (*path, _shown_key(key))))
         elif isinstance(value, list | tuple):
             stack.extend((child, (*path, i)) for i, child in enumerate(value))
         elif isinstance(value, bool) or value is None or isinstance(value, str):
@@ -702,10 +862,21 @@ def _raw_problems(data: Any) -> list[Problem]:
         elif isinstance(value, int):
             if abs(value) > MAX_PLAIN_INT:
                 problems.append(Problem("number too large", path=path, code="claim.range", expected=f"at most {MAX_PLAIN_INT}"))
+        elif isinstance(value, ExponentNumber):
+            problems.append(
+                Problem(
+                    f"{_clip(value.text)} is written with an exponent",
+                    path=path,
+                    code="claim.number",
+                    expected="a number in plain digits, e.g. 8400.00 (not 840000e-2)",
+                )
+            )
         elif isinstance(value, Decimal | float):
             finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
             if not finite:
                 problems.append(Problem(f"{value} is not a finite number", path=path, code="claim.number", expected="a finite number"))
+            elif value == 0 and math.copysign(1, value) < 0:
+                problems.append(Problem(f"{value} is a negative zero", path=path, code="claim.number", expected="0 without a sign"))
         else:
             problems.append(
                 Problem(
@@ -744,8 +915,9 @@ class _Converter:
                 self.bad(path, f"{raw!r} is not a real calendar date", "a date YYYY-MM-DD that exists")
                 return None
         if t in ("string", "identifier") and isinstance(raw, str):
-            if _CONTROL.search(raw):
-                self.bad(path, "contains control characters", "printable text")
+            wrong = _SUSPECT.search(raw) and text_problem(raw)  # the quick test first: this runs on every text fact
+            if wrong:
+                self.bad(path, wrong, TEXT_EXPECTED)
             if raw != raw.strip():
                 self.bad(path, "has leading or trailing spaces", "text without surrounding spaces")
             if t == "identifier" and spec.format in PROBLEMS:
@@ -756,8 +928,9 @@ class _Converter:
             return raw
         if t == "string_list":
             for i, s in enumerate(raw):
-                if _CONTROL.search(s):
-                    self.bad(path + (i,), "contains control characters", "printable text")
+                wrong = _SUSPECT.search(s) and text_problem(s)
+                if wrong:
+                    self.bad(path + (i,), wrong, TEXT_EXPECTED)
             return tuple(raw)
         if t in ("enum_list", "document_list"):
             return frozenset(raw)
@@ -769,6 +942,9 @@ class _Converter:
                 except (TypeError, ValueError):
                     self.bad(path + (i,), f"{d!r} is not a real calendar date", "a date YYYY-MM-DD that exists")
             return tuple(sorted(dates))  # distinct (the schema says so): a set of dates, shown oldest first
+        if t == "integer" and isinstance(raw, float):  # jsonschema counts 2021.0 as an integer
+            self.bad(path, f"{raw!r} is a binary floating-point number", "a whole number, e.g. 2021")
+            return None
         return raw
 
     def money(self, raw: Any, path: tuple[PathPart, ...]) -> Decimal | None:
@@ -831,6 +1007,23 @@ class _Converter:
         return out
 
 
+#: unambiguous (each digit can be matched one way only), so linear on a 100 000-digit text
+_EXPONENT_FORM = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
+def _form_hint(value: Any) -> str:
+    """Why a text fails its pattern, when the reason is one a reader may not see (white space, a sign, an exponent)."""
+    if not isinstance(value, str) or len(value) > MAX_MESSAGE:  # an enormous text is refused for its length anyway
+        return ""
+    if value != value.strip():
+        return ": it has white space or a line break before or after it"
+    if _EXPONENT_FORM.match(value):
+        return ": it is written with an exponent"
+    if value.startswith("-"):
+        return ": it has a minus sign"
+    return ""
+
+
 def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     problems = []
     for path, error in _schema_errors(policy, data):
@@ -845,7 +1038,7 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
         expected = None
         if error.validator == "pattern" and isinstance(error.schema, dict):
             # the regular expression means nothing to an officer; the field's description says what is wanted
-            message = f"{_clip(repr(error.instance))} is not in the expected form"
+            message = f"{_clip(repr(error.instance))} is not in the expected form{_form_hint(error.instance)}"
             expected = error.schema.get("description")
         elif error.validator == "format" and error.validator_value == "date":
             message = f"{_clip(repr(error.instance))} is not a real calendar date"
@@ -877,8 +1070,11 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     if problems:
         raise ClaimError(_placed(problems, data, file), "invalid claim")
     conv = _Converter(policy)
-    if _CONTROL.search(data["claim_id"]) or data["claim_id"] != data["claim_id"].strip():
-        conv.bad(("claim_id",), "contains control characters or surrounding spaces", "printable text")
+    wrong = text_problem(data["claim_id"])
+    if wrong:
+        conv.bad(("claim_id",), wrong, TEXT_EXPECTED)
+    elif data["claim_id"] != data["claim_id"].strip():
+        conv.bad(("claim_id",), "has leading or trailing spaces", "text without surrounding spaces")
     claim_facts = conv.facts("claim", policy.claim_facts, data, ())
     applicant = conv.facts("applicant", policy.applicant_facts, data["applicant"], ("applicant",))
     items = []
@@ -893,7 +1089,10 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     history: tuple[Grant, ...] = ()
     if "history" in data:
         history, history_problems = parse_grants(data["history"], ("history",))
+        # what parse_grants would coerce (str() of any id, Decimal(" 1e3 ")) is refused here first
+        said = {p.path for p in history_problems}
         conv.problems.extend(history_problems)
+        conv.problems.extend(p for p in _history_text_problems(data["history"]) if p.path not in said)
         q = policy.quantum
         for i, g in enumerate(history):  # money finer than the policy pays would leave caps with fractions of it
             if g.amount % q:
@@ -918,6 +1117,70 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         history=history,
         raw=data,
     )
+
+
+#: a history amount as text: plain digits (the policy's quantum then bounds the decimals)
+_PLAIN_AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]+)?" + _END)
+_GRANT_TEXT = ("claim_id", "item_id", "rule", "applicant_id")
+
+
+def _history_text_problems(history: Any) -> list[Problem]:
+    """A claim's inline history held to the claim's own rules: ids are text with no control, bidi or
+    invisible characters (also in keys and scope entries), amounts plain digits (no spaces, sign or exponent)."""
+    problems: list[Problem] = []
+
+    def bad(path: tuple[PathPart, ...], message: str, expected: str) -> None:
+        problems.append(Problem(message, path=path, expected=expected, code="history"))
+
+    def text(value: Any, path: tuple[PathPart, ...]) -> None:
+        if not isinstance(value, str):
+            bad(path, f"{_clip(repr(value))} is not text", "an id, as text")
+        else:
+            wrong = text_problem(value)
+            if wrong:
+                bad(path, wrong, TEXT_EXPECTED)
+
+    def amount(value: Any, path: tuple[PathPart, ...]) -> None:
+        if isinstance(value, str) and not _PLAIN_AMOUNT.match(value):
+            bad(path, f"{_clip(repr(value))} is not an amount", 'an amount of yuan in plain digits, e.g. "1234.50"')
+        elif isinstance(value, Decimal) and value.is_finite() and "E" in str(value):
+            bad(path, f"{value} is written with an exponent", "plain digits, e.g. 1000.00")
+
+    def keys(obj: Mapping[Any, Any], path: tuple[PathPart, ...]) -> None:
+        for key in obj:
+            wrong = text_problem(key) if isinstance(key, str) else None
+            if wrong:
+                bad(path, f"field name {_clip(repr(key))} {wrong}", TEXT_EXPECTED)
+
+    if not isinstance(history, list | tuple):
+        return problems
+    for i, grant in enumerate(history):
+        if not isinstance(grant, Mapping):
+            continue
+        p: tuple[PathPart, ...] = ("history", i)
+        keys(grant, p)
+        for name in _GRANT_TEXT:
+            if name in grant:
+                text(grant[name], (*p, name))
+        if "amount" in grant:
+            amount(grant["amount"], (*p, "amount"))
+        consumes = grant.get("consumes")
+        for j, use in enumerate(consumes if isinstance(consumes, list | tuple) else ()):
+            if not isinstance(use, Mapping):
+                continue
+            cp = (*p, "consumes", j)
+            keys(use, cp)
+            for kind in ("cap", "limit", "subject"):
+                if kind in use:
+                    text(use[kind], (*cp, kind))
+            if "amount" in use:
+                amount(use["amount"], (*cp, "amount"))
+            for part in ("scope", "counts"):
+                values = use.get(part)
+                for k, v in enumerate(values if isinstance(values, list | tuple) else ()):
+                    if isinstance(v, str):
+                        text(v, (*cp, part, k))
+    return problems
 
 
 def _placed(problems: list[Problem], data: Mapping[str, Any], file: str | None) -> list[Problem]:

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Protocol
 
-from .claims import loads_json
+from .claims import DuplicateKeyError, loads_json
 from .errors import ClaimError, EngineError, PathPart, Problem
 from .jsonpos import Positions, json_positions, locate_in
 from .source import parse_yaml, read_text
@@ -36,6 +36,11 @@ def read_document(path: str | Path) -> tuple[Any, Locator]:
     if name.endswith(".json"):
         try:
             return loads_json(text), JsonText(text)
+        except DuplicateKeyError as exc:
+            problem = Problem(
+                exc.msg, exc.path, name, exc.lineno, exc.colno, expected="each key once per object", code="claim.duplicate_key"
+            )
+            raise ClaimError([problem], "invalid claim") from None
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "colno", None)

@@ -28,6 +28,8 @@ class _Walker:
     def __init__(self, text: str) -> None:
         self.text = text
         self.positions: Positions = {}
+        #: (path of the key, offset of its first and of its repeated occurrence), in document order
+        self.duplicates: list[tuple[tuple[PathPart, ...], int, int]] = []
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def where(self, offset: int) -> tuple[int, int]:
@@ -53,9 +55,17 @@ class _Walker:
             i = self.skip(i + 1)
             if self.text[i : i + 1] == "}":
                 return i + 1
+            seen: dict[str, int] = {}
             while True:
                 i = self.skip(i)
+                if self.text[i : i + 1] != '"':
+                    raise ValueError(f"expected a key at offset {i}")
+                start = i
                 key, i = _scanstring(self.text, i + 1)
+                if key in seen:
+                    self.duplicates.append(((*path, key), seen[key], start))
+                else:
+                    seen[key] = start
                 i = self.skip(i)
                 i = self.value(i + 1, (*path, key))  # past the ':'
                 i = self.skip(i)
@@ -90,6 +100,23 @@ def json_positions(text: str) -> Positions:
     except (ValueError, IndexError, RecursionError):
         return {}
     return walker.positions
+
+
+def first_duplicate(text: str, start: int = 0) -> tuple[tuple[PathPart, ...], tuple[int, int], int] | None:
+    """The first key repeated within one object of the JSON value at `text[start:]`, in document order.
+
+    (its path, line and column of its first occurrence, offset of the repeat), or None. Keys compare as
+    `json` decodes them, so `"a"` and `"\\u0061"` are the same key.
+    """
+    walker = _Walker(text)
+    try:
+        walker.value(start, ())
+    except (ValueError, IndexError, RecursionError):
+        pass  # the value ends early (e.g. in a stream): what was walked still counts
+    if not walker.duplicates:
+        return None
+    path, first, repeat = min(walker.duplicates, key=lambda d: d[2])
+    return path, walker.where(first), repeat
 
 
 def locate_in(positions: Positions, path: tuple[PathPart, ...]) -> tuple[int | None, int | None]:

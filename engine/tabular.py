@@ -30,7 +30,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from .claims import loads_json
+from .claims import DuplicateKeyError, loads_json, raw_decode_json
+from .errors import format_path
 from .model import CompiledPolicy, FactSpec
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -261,6 +262,9 @@ class JsonLinesReader(_BytesProgress):
             where = {"file": self.path, "line": lineno}
             try:
                 data = loads_json(raw.decode("utf-8"))
+            except DuplicateKeyError as exc:
+                yield Record(n, where, None, [_duplicate_problem(exc, where)])
+                continue
             except (UnicodeDecodeError, ValueError) as exc:
                 yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {getattr(exc, 'msg', exc)}", **where}])
                 continue
@@ -270,13 +274,35 @@ class JsonLinesReader(_BytesProgress):
             yield Record(n, where, data)
 
 
+def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_known: bool = True) -> dict[str, Any]:
+    """A JSON object naming a key twice, as a reading problem: its field, file line and column.
+
+    `where["line"]` is the file line where the JSON text read starts; a column is given only where it
+    counts from a line start (`column_known` is False for a text starting mid-line).
+    """
+
+    def col(line: int, column: int) -> int | None:
+        return column if column_known or line > 1 else None
+
+    first_line, first_column = exc.first
+    at = {**where, "line": where["line"] + exc.lineno - 1}
+    column = col(exc.lineno, exc.colno)
+    if column is not None:
+        at["column"] = column
+    message = exc.describe(exc.key, where["line"] + first_line - 1, col(first_line, first_column))
+    return {**at, "field": format_path(exc.path) if exc.path else None, "message": message, "expected": "each key once per object"}
+
+
+#: only to find where a refused element of a JSON list ends
+_LENIENT = json.JSONDecoder()
+
+
 class JsonListReader(_BytesProgress):
     """A JSON array of claims, decoded one element at a time (the array is never held whole)."""
 
     CHUNK = 1 << 16
 
     def __iter__(self) -> Iterator[Record]:
-        decoder = json.JSONDecoder(parse_float=Decimal)
         buf = ""
         line = 1
         eof = False
@@ -319,9 +345,21 @@ class JsonListReader(_BytesProgress):
                 continue
             if buf[0] == "]":
                 break
+            refused: ValueError | None = None  # an element read whole but refused: reported, and the list goes on
             while True:
                 try:
-                    data, end = decoder.raw_decode(buf)
+                    try:
+                        data, end = raw_decode_json(buf)
+                    except DuplicateKeyError as exc:
+                        refused, data, end = exc, None, exc.end or len(buf)
+                    except json.JSONDecodeError:
+                        raise
+                    except ValueError as exc:  # NaN, Infinity, nested too deeply: find where the element ends
+                        try:
+                            end = _LENIENT.raw_decode(buf)[1]
+                        except RecursionError:
+                            raise InputError(f"{self.path}:{line}: not valid JSON: {exc}") from None
+                        refused, data = exc, None
                     if end == len(buf) and not eof and fill():  # a number could continue in the next chunk
                         continue
                     break
@@ -333,7 +371,11 @@ class JsonListReader(_BytesProgress):
             where = {"file": self.path, "line": line, "element": n - 1}
             line += buf.count("\n", 0, end)
             buf = buf[end:]
-            if isinstance(data, dict):
+            if isinstance(refused, DuplicateKeyError):
+                yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
+            elif refused is not None:
+                yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {refused}", **where}])
+            elif isinstance(data, dict):
                 yield Record(n, where, data)
             else:
                 yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import APPLICANTS, ROOT, claim, item
+from conftest import APPLICANTS, ENTERPRISE_ID, ROOT, claim, item
 
 import engine
 from engine.errors import format_path
@@ -630,3 +630,544 @@ def test_history_amounts_finer_than_the_policy_quantum_are_refused(policy: engin
     where = {format_path(p.path): p.message for p in caught.value.problems}
     assert where["history[0].amount"] == "299990.005 is finer than the policy's rounding quantum 0.01"
     assert where["history[0].consumes[0].amount"] == "299990.005 is finer than the policy's rounding quantum 0.01"
+
+
+# === issue 11 (claims): one group per kind of bad form, each refused with its exact path ===================
+#
+# Python values through the API (engine.evaluate), and JSON text (read_document, what the CLI reads) where
+# the problem is also placed at its line and column, counted by hand from _TEXT_LINES below.
+
+GRANT = {"claim_id": "H", "item_id": "h", "rule": "r", "applicant_id": "a", "funding_year": 2021, "amount": "1"}
+RIGHT_HOLDERS = ("items", 0, "right_holders", 0)
+
+
+def _grant(**changes: Any) -> Any:
+    return _set(("history",), [{**GRANT, **changes}])
+
+
+def _grant_use(amount: Any) -> Any:
+    return _grant(consumes=[{"cap": "pledge-annual-cap", "scope": ["x", 2021], "amount": amount}])
+
+
+def _holder(text: str) -> Any:
+    return lambda d: claim(item("invention_patent_grant", right_holders=[text]))
+
+
+def _key(path: tuple[Any, ...], key: str) -> Any:
+    def change(data: dict[str, Any]) -> dict[str, Any]:
+        target: Any = data
+        for part in path:
+            target = target[part]
+        target[key] = "x"
+        return data
+
+    return change
+
+
+# (label, change, the exact path of the first problem, words in its message)
+ApiCase = tuple[str, Any, tuple[Any, ...], str]
+
+NEGATIVE_ZERO: list[ApiCase] = [
+    ("Decimal -0.00 amount", _set(AMOUNT, Decimal("-0.00")), AMOUNT, "-0.00 is a negative zero"),
+    ("Decimal -0 amount", _set(AMOUNT, Decimal("-0")), AMOUNT, "-0 is a negative zero"),
+    ("float -0.0 amount", _set(AMOUNT, -0.0), AMOUNT, "-0.0 is a negative zero"),
+    ("Decimal -0 funding year", _set(("funding_year",), Decimal("-0")), ("funding_year",), "negative zero"),
+    ("Decimal -0.00 history amount", _grant(amount=Decimal("-0.00")), ("history", 0, "amount"), "negative zero"),
+    ("Decimal -0 in an unknown field", _set(("items", 0, "zz"), Decimal("-0")), ("items", 0, "zz"), "negative zero"),
+    # under a key holding a bidi override: the path shows the key escaped, never the raw character
+    ("Decimal -0 under a key with U+202E", _set(("applicant", "a\u202e"), Decimal("-0")), ("applicant", "a\\u202e"), "negative zero"),
+    ("text -0.00 amount", _set(AMOUNT, "-0.00"), AMOUNT, "it has a minus sign"),
+    ("text -0 amount", _set(AMOUNT, "-0"), AMOUNT, "it has a minus sign"),
+    ("text -0.00 history amount", _grant(amount="-0.00"), ("history", 0, "amount"), "is not an amount"),
+]
+
+EXPONENT: list[ApiCase] = [
+    ("text 0.1E1", _set(AMOUNT, "0.1E1"), AMOUNT, "it is written with an exponent"),
+    ("text 840000e-2", _set(AMOUNT, "840000e-2"), AMOUNT, "it is written with an exponent"),
+    ("text 8.4E+5", _set(AMOUNT, "8.4E+5"), AMOUNT, "it is written with an exponent"),
+    ("JSON 840000e-2", _set(AMOUNT, engine.loads_json("840000e-2")), AMOUNT, "840000e-2 is written with an exponent"),
+    ("JSON 0.1E1", _set(AMOUNT, engine.loads_json("0.1E1")), AMOUNT, "0.1E1 is written with an exponent"),
+    ("JSON 2.021e3 funding year", _set(("funding_year",), engine.loads_json("2.021e3")), ("funding_year",), "written with an exponent"),
+    ("history amount text 1e3", _grant(amount="1e3"), ("history", 0, "amount"), "is not an amount"),
+    ("history amount JSON 1e3", _grant(amount=engine.loads_json("1e3")), ("history", 0, "amount"), "written with an exponent"),
+    ("history cap use text 3e5", _grant_use("3e5"), ("history", 0, "consumes", 0, "amount"), "is not an amount"),
+    ("history cap use Decimal 3E+5", _grant_use(Decimal("3E+5")), ("history", 0, "consumes", 0, "amount"), "written with an exponent"),
+]
+
+WHITE_SPACE: list[ApiCase] = [
+    ("amount, trailing newline", _set(AMOUNT, "840000.00\n"), AMOUNT, "white space or a line break"),
+    ("amount, trailing CR LF", _set(AMOUNT, "840000.00\r\n"), AMOUNT, "white space or a line break"),
+    ("amount, trailing space", _set(AMOUNT, "840000.00 "), AMOUNT, "white space or a line break"),
+    ("amount, leading space", _set(AMOUNT, " 840000.00"), AMOUNT, "white space or a line break"),
+    ("amount, leading newline", _set(AMOUNT, "\n840000.00"), AMOUNT, "white space or a line break"),
+    ("amount, trailing tab", _set(AMOUNT, "840000.00\t"), AMOUNT, "white space or a line break"),
+    ("amount, ideographic space", _set(AMOUNT, "840000.00\u3000"), AMOUNT, "white space or a line break"),
+    ("date, trailing newline", _set(("items", 0, "date"), "2021-06-01\n"), ("items", 0, "date"), "white space or a line break"),
+    ("USCC, trailing newline", _set(("applicant", "id"), ENTERPRISE_ID + "\n"), ("applicant", "id"), "white space or a line break"),
+    ("history amount, trailing newline", _grant(amount="1000.00\n"), ("history", 0, "amount"), "is not an amount"),
+    ("history amount, leading space", _grant(amount=" 1000.00"), ("history", 0, "amount"), "is not an amount"),
+]
+
+SURROGATE: list[ApiCase] = [
+    ("applicant name", _set(("applicant", "name"), "北京\ud800"), ("applicant", "name"), "unpaired surrogate (U+D800 at character 3)"),
+    ("claim id", _set(("claim_id",), "\udfffC-1"), ("claim_id",), "unpaired surrogate (U+DFFF at character 1)"),
+    ("item id", _set(("items", 0, "id"), "l\udc001"), ("items", 0, "id"), "unpaired surrogate"),
+    ("loan id", _set(("items", 0, "loan_id"), "L\ud8001"), ("items", 0, "loan_id"), "unpaired surrogate"),
+    ("right holder", _holder("甲\ud800"), RIGHT_HOLDERS, "unpaired surrogate"),
+    ("document entry", _set(("items", 0, "documents"), ["fee\ud800"]), ("items", 0, "documents", 0), "is not one of the values"),
+    ("USCC", _set(("applicant", "id"), ENTERPRISE_ID[:-1] + "\ud800"), ("applicant", "id"), "is not in the expected form"),
+    ("key in the applicant", _key(("applicant",), "na\ud800me"), ("applicant",), "unknown field"),
+    ("history claim id", _grant(claim_id="H\ud800"), ("history", 0, "claim_id"), "unpaired surrogate"),
+    ("key in a history grant", _grant(**{"no\ud800te": "x"}), ("history", 0), "field name 'no\\ud800te' contains an unpaired surrogate"),
+]
+
+#: every bidirectional control: marks, embeddings and overrides, isolates
+BIDI_MARKS = ["\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+BIDI: list[ApiCase] = [
+    *(
+        (f"U+{ord(c):04X} in the name", _set(("applicant", "name"), f"甲{c}乙"), ("applicant", "name"), "a bidirectional control")
+        for c in BIDI_MARKS
+    ),
+    ("RLM in the claim id", _set(("claim_id",), "C-\u200f1"), ("claim_id",), "U+200F RIGHT-TO-LEFT MARK at character 3"),
+    ("LRM in the item id", _set(("items", 0, "id"), "\u200el1"), ("items", 0, "id"), "U+200E LEFT-TO-RIGHT MARK at character 1"),
+    ("ALM in the loan id", _set(("items", 0, "loan_id"), "L\u061c1"), ("items", 0, "loan_id"), "U+061C ARABIC LETTER MARK"),
+    ("RLM in a right holder", _holder("甲\u200f"), RIGHT_HOLDERS, "a bidirectional control"),
+    ("LRM in a history item id", _grant(item_id="h\u200e"), ("history", 0, "item_id"), "a bidirectional control"),
+    ("RLO in a history scope", _grant(consumes=[{"limit": "x", "scope": ["a\u202e"]}]), ("history", 0, "consumes", 0, "scope", 0), "bidi"),
+    ("LRM in a history key", _grant(**{"\u200eamount": "1"}), ("history", 0), "field name '\\u200eamount' contains control characters"),
+    ("paragraph separator in the name", _set(("applicant", "name"), "甲\u2029乙"), ("applicant", "name"), "U+2029 PARAGRAPH SEPARATOR"),
+]
+
+#: invisible format characters (Unicode category Cf): refused in ids, identifiers and every other text fact
+INVISIBLE: list[ApiCase] = [
+    ("zero-width space in the loan id", _set(("items", 0, "loan_id"), "LOAN\u200b-1"), ("items", 0, "loan_id"), "U+200B ZERO WIDTH SPACE"),
+    ("zero-width non-joiner in the item id", _set(("items", 0, "id"), "l\u200c1"), ("items", 0, "id"), "U+200C ZERO WIDTH NON-JOINER"),
+    ("zero-width joiner in the claim id", _set(("claim_id",), "C\u200d-1"), ("claim_id",), "U+200D ZERO WIDTH JOINER"),
+    ("BOM in the claim id", _set(("claim_id",), "\ufeffC-1"), ("claim_id",), "U+FEFF ZERO WIDTH NO-BREAK SPACE at character 1"),
+    ("word joiner in the name", _set(("applicant", "name"), "北京\u2060平谷"), ("applicant", "name"), "U+2060 WORD JOINER"),
+    ("soft hyphen in the name", _set(("applicant", "name"), "北京\u00ad平谷"), ("applicant", "name"), "U+00AD SOFT HYPHEN"),
+    ("tag character in a right holder", _holder("甲\U000e0041"), RIGHT_HOLDERS, "U+E0041 TAG LATIN CAPITAL LETTER A"),
+    (
+        "zero-width space in a patent id",
+        lambda d: claim(item("invention_patent_grant", patent_id="ZL2020\u200b1")),
+        ("items", 0, "patent_id"),
+        "invisible",
+    ),
+    ("zero-width space in the USCC", _set(("applicant", "id"), ENTERPRISE_ID[:17] + "\u200b"), ("applicant", "id"), "expected form"),
+    ("zero-width space in a history applicant id", _grant(applicant_id="a\u200b"), ("history", 0, "applicant_id"), "invisible"),
+]
+
+COERCED: list[ApiCase] = [
+    ("binary float funding year 2021.0", _set(("funding_year",), 2021.0), ("funding_year",), "2021.0 is a binary floating-point number"),
+    ("history claim id a number", _grant(claim_id=5), ("history", 0, "claim_id"), "5 is not text"),
+    ("history rule an object", _grant(rule={"r": 1}), ("history", 0, "rule"), "is not text"),
+    ("Decimal Infinity amount", _set(AMOUNT, Decimal("Infinity")), AMOUNT, "not a finite number"),
+    ("amount, trailing space only", _set(AMOUNT, "1000 "), AMOUNT, "white space or a line break"),
+]
+
+API_GROUPS: dict[str, list[ApiCase]] = {
+    "negative zero": NEGATIVE_ZERO,
+    "exponent": EXPONENT,
+    "white space": WHITE_SPACE,
+    "surrogate": SURROGATE,
+    "bidi": BIDI,
+    "invisible": INVISIBLE,
+    "coerced": COERCED,
+}
+#: every case above, as (group, label, change, path, words) -- test_claim_fast_validation.py checks both checkers agree on them
+API_CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [(g, *c) for g, cases in API_GROUPS.items() for c in cases]
+
+
+def _first_problem_at(policy: engine.CompiledPolicy, data: Any, path: tuple[Any, ...]) -> engine.errors.Problem:
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, data)
+    at = [p for p in caught.value.problems if tuple(p.path) == path]
+    assert at, f"no problem at {path}: {[str(p) for p in caught.value.problems]}"
+    for p in caught.value.problems:
+        assert p.message.encode("utf-8"), p  # every message can be written out (no lone surrogate in it)
+        assert format_path(p.path).encode("utf-8")
+    return at[0]
+
+
+def _api_params(group: str) -> Any:
+    return pytest.mark.parametrize(("label", "change", "path", "words"), API_GROUPS[group], ids=[c[0] for c in API_GROUPS[group]])
+
+
+@_api_params("negative zero")
+def test_negative_zero_is_refused(policy: engine.CompiledPolicy, label: str, change: Any, path: tuple[Any, ...], words: str) -> None:
+    assert words in _first_problem_at(policy, change(_base()), path).message
+
+
+@_api_params("exponent")
+def test_exponent_forms_are_refused(policy: engine.CompiledPolicy, label: str, change: Any, path: tuple[Any, ...], words: str) -> None:
+    assert words in _first_problem_at(policy, change(_base()), path).message
+
+
+@_api_params("white space")
+def test_white_space_around_amounts_dates_and_ids_is_refused(
+    policy: engine.CompiledPolicy, label: str, change: Any, path: tuple[Any, ...], words: str
+) -> None:
+    assert words in _first_problem_at(policy, change(_base()), path).message
+
+
+@_api_params("surrogate")
+def test_lone_surrogates_are_refused(policy: engine.CompiledPolicy, label: str, change: Any, path: tuple[Any, ...], words: str) -> None:
+    assert words in _first_problem_at(policy, change(_base()), path).message
+
+
+@_api_params("bidi")
+def test_bidi_controls_are_refused(policy: engine.CompiledPolicy, label: str, change: Any, path: tuple[Any, ...], words: str) -> None:
+    assert words in _first_problem_at(policy, change(_base()), path).message
+
+
+@_api_params("invisible")
+def test_invisible_format_characters_are_refused(
+    policy: engine.CompiledPolicy, label: str, change: Any, path: tuple[Any, ...], words: str
+) -> None:
+    assert words in _first_problem_at(policy, change(_base()), path).message
+
+
+@_api_params("coerced")
+def test_values_that_would_be_coerced_are_refused(
+    policy: engine.CompiledPolicy, label: str, change: Any, path: tuple[Any, ...], words: str
+) -> None:
+    assert words in _first_problem_at(policy, change(_base()), path).message
+
+
+def test_astral_characters_that_are_not_format_characters_stay_accepted(policy: engine.CompiledPolicy) -> None:
+    # a name may hold CJK Extension B characters (beyond the BMP): only format characters are refused
+    d = engine.evaluate(policy, _set(("applicant", "name"), "𠀀𪚥科技有限公司")(_base())).to_dict()
+    assert d["applicant"]["name"] == "𠀀𪚥科技有限公司"
+
+
+def test_the_refused_characters_are_every_format_character_of_this_python() -> None:
+    """The character classes in engine/claims.py list Unicode's Cf (format) characters by hand: none is missing."""
+    import unicodedata
+
+    from engine.claims import text_problem
+
+    missing = [
+        f"U+{c:04X}"
+        for c in range(0x110000)
+        if unicodedata.category(chr(c)) in ("Cf", "Cs", "Cc", "Zl", "Zp") and text_problem(chr(c)) is None
+    ]
+    assert missing == []
+    for ok in ("a", " ", "\u3000", "名", "\U00020000", "\U0001f600", "\ue000"):  # letters, spaces, astral CJK, emoji, private use
+        assert text_problem(ok) is None, repr(ok)
+
+
+# --- the same in JSON text: refused with the path, the line and the column ---------------------------------
+
+# A valid claim (the base claim of this file) written by hand, one value per line where a case changes it.
+_TEXT_LINES = [
+    "{",  # 1
+    '  "claim_id": "T-1",',  # 2: the value starts at column 15
+    '  "funding_year": 2021,',  # 3: column 19
+    '  "submission_date": "2022-03-15",',  # 4
+    '  "documents": ["business_licence"],',  # 5
+    '  "applicant": {',  # 6: the object starts at column 16
+    '    "id": "91110117MA01ABCD1F",',  # 7: column 11
+    '    "name": "北京平谷示例科技有限公司",',  # 8: column 13
+    '    "kind": "enterprise", "registered_in_district": true, "actually_operating": true, "pays_tax_in_district": true',  # 9
+    "  },",  # 10
+    '  "items": [{',  # 11
+    '    "id": "l1",',  # 12: column 11
+    '    "type": "pledge_loan_interest", "date": "2021-06-01", "lender_is_bank": true, "pledged_right": "patent",',  # 13
+    '    "documents": ["proof_of_right", "fee_receipts", "sealed_receipt_copies"],',  # 14: the first entry at column 19
+    '    "supported_by_other_district_policy": false,',  # 15
+    '    "loan_id": "LOAN-1",',  # 16: column 16
+    '    "annual_interest_paid": "100000.00"',  # 17: column 29
+    "  }]",  # 18
+    "}",  # 19
+]
+
+
+def _text(line: int, replacement: str) -> str:
+    lines = list(_TEXT_LINES)
+    lines[line - 1] = replacement
+    return "\n".join(lines) + "\n"
+
+
+def _read(tmp_path: Path, text: str, name: str = "claim.json") -> Any:
+    from engine.inputs import read_document
+
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    return read_document(f), f
+
+
+def test_the_text_claim_is_valid_as_written(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    (data, _), _f = _read(tmp_path, _text(2, '  "claim_id": "T-1",'))
+    assert data == {**_base(), "claim_id": "T-1"}
+    d = engine.evaluate(policy, data).to_dict()
+    assert d["items"][0]["amount"] == "50000.00"
+
+
+# (label, line replaced, its new text, path, (line, column), words): positions counted from _TEXT_LINES by hand
+TextCase = tuple[str, int, str, tuple[Any, ...], tuple[int, int], str]
+
+DUPLICATE_KEYS: list[TextCase] = [
+    (
+        "amount given twice",  # the second key starts after 4 + 22 + 2 + 11 + 2 characters
+        17,
+        '    "annual_interest_paid": "100000.00", "annual_interest_paid": "1.00"',
+        AMOUNT,
+        (17, 42),
+        "duplicate key 'annual_interest_paid' (first at line 17, column 5)",
+    ),
+    (
+        "claim id twice",
+        2,
+        '  "claim_id": "T-1", "claim_id": "T-2",',
+        ("claim_id",),
+        (2, 22),
+        "duplicate key 'claim_id' (first at line 2, column 3)",
+    ),
+    (
+        "name twice, on two lines",
+        8,
+        '    "name": "北京平谷示例科技有限公司",\n    "name": "另一家公司",',
+        ("applicant", "name"),
+        (9, 5),
+        "duplicate key 'name' (first at line 8, column 5)",
+    ),
+    (
+        "the same key spelled with an escape",
+        3,
+        '  "funding_year": 2021, "funding\\u005fyear": 2022,',
+        ("funding_year",),
+        (3, 25),
+        "duplicate key 'funding_year' (first at line 3, column 3)",
+    ),
+    (
+        "in a history grant",
+        18,
+        '  }], "history": [{"claim_id": "H", "claim_id": "H2"}]',
+        ("history", 0, "claim_id"),
+        (18, 37),
+        "duplicate key 'claim_id' (first at line 18, column 20)",
+    ),
+    (
+        "the earliest of two",  # the repeat starts after 4 + 9 + 2 + 3 + 2 characters
+        16,
+        '    "loan_id": "A", "loan_id": "B", "x": {"y": 1, "y": 2},',
+        ("items", 0, "loan_id"),
+        (16, 21),
+        "duplicate key 'loan_id' (first at line 16, column 5)",
+    ),
+]
+
+TEXT_VALUES: list[TextCase] = [
+    ("amount -0.00", 17, '    "annual_interest_paid": -0.00', AMOUNT, (17, 29), "-0.00 is a negative zero"),
+    ("amount -0", 17, '    "annual_interest_paid": -0', AMOUNT, (17, 29), "-0 is a negative zero"),
+    ("funding year -0", 3, '  "funding_year": -0,', ("funding_year",), (3, 19), "-0 is a negative zero"),
+    ("amount 0.1E1", 17, '    "annual_interest_paid": 0.1E1', AMOUNT, (17, 29), "0.1E1 is written with an exponent"),
+    ("amount 840000e-2", 17, '    "annual_interest_paid": 840000e-2', AMOUNT, (17, 29), "840000e-2 is written with an exponent"),
+    ("funding year 2.021e3", 3, '  "funding_year": 2.021e3,', ("funding_year",), (3, 19), "2.021e3 is written with an exponent"),
+    ("amount text with \\n", 17, '    "annual_interest_paid": "840000.00\\n"', AMOUNT, (17, 29), "white space or a line break"),
+    ("amount text with a space", 17, '    "annual_interest_paid": "840000.00 "', AMOUNT, (17, 29), "white space or a line break"),
+    ("amount text 0.1E1", 17, '    "annual_interest_paid": "0.1E1"', AMOUNT, (17, 29), "written with an exponent"),
+    (
+        "lone surrogate in the name",
+        8,
+        '    "name": "北京\\ud800",',
+        ("applicant", "name"),
+        (8, 13),
+        "unpaired surrogate (U+D800 at character 3)",
+    ),
+    ("RLM in the claim id", 2, '  "claim_id": "T\\u200f1",', ("claim_id",), (2, 15), "U+200F RIGHT-TO-LEFT MARK"),
+    ("zero-width space in the item id", 12, '    "id": "l\\u200b1",', ("items", 0, "id"), (12, 11), "U+200B ZERO WIDTH SPACE"),
+    ("BOM in the loan id", 16, '    "loan_id": "\\ufeffLOAN-1",', ("items", 0, "loan_id"), (16, 16), "U+FEFF"),
+    (
+        "surrogate key",
+        7,
+        '    "id": "91110117MA01ABCD1F", "\\udc00": 1,',
+        ("applicant",),
+        (6, 16),
+        "unknown field(s) ('\\udc00' was unexpected)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "line", "text", "path", "where", "words"), DUPLICATE_KEYS, ids=[c[0] for c in DUPLICATE_KEYS])
+def test_json_duplicate_keys_are_refused_with_line_and_column(
+    tmp_path: Path, label: str, line: int, text: str, path: tuple[Any, ...], where: tuple[int, int], words: str
+) -> None:
+    with pytest.raises(engine.ClaimError) as caught:
+        _read(tmp_path, _text(line, text))
+    (p,) = caught.value.problems
+    assert (tuple(p.path), (p.line, p.column), p.code) == (path, where, "claim.duplicate_key")
+    assert words in p.message and p.file and p.file.endswith("claim.json")
+    # engine.loads_json says the same, as a ValueError (a json.JSONDecodeError) with the position
+    with pytest.raises(ValueError) as raw:
+        engine.loads_json(_text(line, text))
+    assert (raw.value.lineno, raw.value.colno, raw.value.path) == (*where, path)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("label", "line", "text", "path", "where", "words"), TEXT_VALUES, ids=[c[0] for c in TEXT_VALUES])
+def test_json_text_bad_values_are_refused_with_line_and_column(
+    policy: engine.CompiledPolicy,
+    tmp_path: Path,
+    label: str,
+    line: int,
+    text: str,
+    path: tuple[Any, ...],
+    where: tuple[int, int],
+    words: str,
+) -> None:
+    from engine.inputs import locate
+
+    (data, source), f = _read(tmp_path, _text(line, text))
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, data, file=str(f))
+    located = locate(caught.value, source, str(f))
+    at = [p for p in located.problems if tuple(p.path) == path]
+    assert at, [str(p) for p in located.problems]
+    assert ((at[0].line, at[0].column), words in at[0].message) == (where, True), str(at[0])
+
+
+def test_yaml_claims_refuse_duplicate_keys_too(tmp_path: Path) -> None:
+    text = "claim_id: Y-1\nfunding_year: 2021\nfunding_year: 2022\n"
+    with pytest.raises(engine.EngineError) as caught:
+        _read(tmp_path, text, "claim.yaml")
+    (p,) = caught.value.problems
+    assert (p.line, p.column) == (3, 1)
+    assert "duplicate key 'funding_year' (first at line 2)" in p.message
+
+
+@pytest.mark.parametrize(
+    "text", ['{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}', "[" * 100_000], ids=["NaN", "Infinity", "-Infinity", "deep"]
+)
+def test_read_document_turns_what_loads_json_refuses_into_a_claim_error(tmp_path: Path, text: str) -> None:
+    with pytest.raises(engine.ClaimError) as caught:
+        _read(tmp_path, text)
+    (p,) = caught.value.problems
+    assert p.message.startswith("not valid JSON") and p.file and p.file.endswith("claim.json")
+
+
+def test_cli_evaluate_and_explain_refuse_a_duplicated_amount_and_a_lone_surrogate(tmp_path: Path) -> None:
+    dup = tmp_path / "dup.json"
+    dup.write_text(_text(17, DUPLICATE_KEYS[0][2]), encoding="utf-8")
+    sur = tmp_path / "sur.json"
+    sur.write_text(_text(8, '    "name": "北京\\ud800",'), encoding="utf-8")
+    for command in ("evaluate", "explain"):
+        run = _run_cli(command, "--policy", "policies/pinggu_2020.yaml", str(dup))
+        assert (run.returncode, run.stdout) == (1, ""), run.stderr
+        assert "Traceback" not in run.stderr
+        assert (
+            f"{dup}:17:42: items[0].annual_interest_paid: duplicate key 'annual_interest_paid' (first at line 17, column 5)" in run.stderr
+        )
+        run = _run_cli(command, "--policy", "policies/pinggu_2020.yaml", str(sur))
+        assert (run.returncode, run.stdout) == (1, ""), run.stderr
+        assert "Traceback" not in run.stderr
+        assert f"{sur}:8:13: applicant.name: contains an unpaired surrogate (U+D800 at character 3)" in run.stderr
+
+
+def test_batch_reports_a_duplicate_key_with_its_field_line_and_column(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    batch = pytest.importorskip("engine.batch", reason="engine/batch.py (issue 4) not present")
+    good = json.dumps(claim(item(P, "l1"), claim_id="G-1"), ensure_ascii=False)
+    twice = '{"claim_id": "D-1", "claim_id": "D-2"}'  # the repeat starts at column 21
+    src = tmp_path / "round.jsonl"
+    src.write_text(good + "\n" + twice + "\n" + good.replace("G-1", "G-2") + "\n", encoding="utf-8")
+    summary = batch.run_batch(policy, src, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    assert (summary.decided, summary.failed) == (2, 1)
+    (error,) = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    (p,) = error["problems"]
+    assert (p["field"], p["line"], p["column"]) == ("claim_id", 2, 21)
+    assert p["message"] == "duplicate key 'claim_id' (first at line 2, column 2); JSON would silently keep the last value"
+
+
+def test_batch_json_list_reports_a_duplicate_key_and_goes_on(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    batch = pytest.importorskip("engine.batch", reason="engine/batch.py (issue 4) not present")
+    good = [claim(item(P, "l1"), claim_id=f"G-{k}") for k in range(2)]
+    text = (
+        "[\n"
+        + json.dumps(good[0], ensure_ascii=False)
+        + ",\n{\n"
+        + '  "claim_id": "D-1",\n'  # line 4
+        + '  "items": [{"id": "a", "id": "b"}]\n'  # line 5: the first "id" after 13 characters, the repeat after 24
+        + "},\n"
+        + '{"a": NaN},\n'
+        + json.dumps(good[1], ensure_ascii=False)
+        + "\n]\n"
+    )
+    src = tmp_path / "round.json"
+    src.write_text(text, encoding="utf-8")
+    summary = batch.run_batch(policy, src, tmp_path / "out", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    assert (summary.decided, summary.failed) == (2, 2)
+    errors = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    (dup,) = errors[0]["problems"]
+    assert (dup["field"], dup["line"], dup["column"]) == ("items[0].id", 5, 25)
+    assert dup["message"].startswith("duplicate key 'id' (first at line 5, column 14)")
+    (nan,) = errors[1]["problems"]
+    assert nan["message"] == "not valid JSON: NaN is not a number"
+
+
+# --- the claim limits of SECURITY.md, at their boundaries ------------------------------------------------------
+
+
+def test_max_string_500_characters_accepted_501_refused(policy: engine.CompiledPolicy) -> None:
+    assert engine.parse_claim(policy, _set(("applicant", "name"), "名" * 500)(_base())).applicant["name"] == "名" * 500
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, _set(("applicant", "name"), "名" * 501)(_base()))
+    assert [(p.path, "is too long" in p.message) for p in caught.value.problems] == [(("applicant", "name"), True)]
+
+
+def test_max_items_1000_accepted_1001_refused(policy: engine.CompiledPolicy) -> None:
+    many = [item(P, f"i{k}", loan_id=f"L{k}") for k in range(1001)]
+    assert len(engine.parse_claim(policy, claim(*many[:1000])).items) == 1000
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, claim(*many))
+    assert [p.path for p in caught.value.problems] == [("items",)]
+
+
+@pytest.mark.parametrize(
+    ("amount", "exact"),
+    [
+        ("999999999999.99", "999999999999.99"),
+        (999999999999, "999999999999"),
+        (Decimal("999999999999.99"), "999999999999.99"),
+        (engine.loads_json("999999999999.99"), "999999999999.99"),
+    ],
+    ids=["text", "integer", "Decimal", "JSON number"],
+)
+def test_max_money_is_accepted(policy: engine.CompiledPolicy, amount: Any, exact: str) -> None:
+    # the Decimal and the JSON number too: the published schema's maximum is a binary float a little below 999999999999.99
+    assert engine.parse_claim(policy, _set(AMOUNT, amount)(_base())).items[0].facts["annual_interest_paid"] == Decimal(exact)
+
+
+@pytest.mark.parametrize("amount", ["1000000000000.00", 1000000000000, Decimal("1000000000000.00"), Decimal("999999999999.991")], ids=str)
+def test_one_fen_above_max_money_is_refused(policy: engine.CompiledPolicy, amount: Any) -> None:
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, _set(AMOUNT, amount)(_base()))
+    assert [p.path for p in caught.value.problems] == [AMOUNT]
+
+
+def test_quoted_values_are_shortened_to_240_characters(policy: engine.CompiledPolicy) -> None:
+    suffix = " is not in the expected form"
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, _set(AMOUNT, "1" * 100_000)(_base()))
+    (p,) = caught.value.problems
+    assert p.message.endswith(suffix)
+    quoted = p.message[: -len(suffix)]
+    assert len(quoted) == 240 and quoted.startswith("'111") and " … " in quoted
+
+
+def test_max_claim_values_200000(policy: engine.CompiledPolicy) -> None:
+    # the base claim holds 30-odd values; a list of 200 000 more in an unknown field crosses the bound
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, _set(("items", 0, "zz"), ["x"] * 200_000)(_base()))
+    assert [p.message for p in caught.value.problems] == ["claim has more than 200000 values"]
+
+
+def test_batch_json_list_with_an_element_nested_too_deeply_is_a_clean_input_error(tmp_path: Path) -> None:
+    tabular = pytest.importorskip("engine.tabular", reason="engine/tabular.py (issue 4) not present")
+    src = tmp_path / "round.json"
+    src.write_text('[{"a": 1},\n' + "[" * 5000 + "]" * 5000 + "]", encoding="utf-8")
+    reader = tabular.JsonListReader(src)
+    records = []
+    with pytest.raises(tabular.InputError) as caught:  # was a RecursionError
+        records.extend(reader)
+    reader.close()
+    assert [r.data for r in records] == [{"a": 1}]
+    assert str(caught.value) == f"{src}:2: not valid JSON: JSON nested too deeply"

@@ -30,8 +30,12 @@ from engine.claims import _compile_fast, _fast_validator, _raw_problems, _schema
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 from generate import claims as generated_claims
-from test_bad_claims import CASES as BAD_CASES
+from test_bad_claims import API_CASES
+from test_bad_claims import CASES as TABLE_CASES
 from test_bad_claims import _base as bad_base
+
+#: the table of test_bad_claims.py and its issue-11 groups (negative zero, exponents, white space, surrogates, bidi, invisible)
+BAD_CASES = TABLE_CASES + API_CASES
 
 PINGGU = ROOT / "policies" / "pinggu_2020.yaml"
 FICTIONAL = ROOT / "tests" / "fixtures" / "fictional_district.yaml"
@@ -91,6 +95,30 @@ HOSTILE: list[Any] = [
     [None],
     {"zz_unknown": 1},
     {"id": "q1", "type": "national_ip_title", "title": "advantage"},
+    # issue 11: forms refused after the schema (negative zero, exponent numbers, characters) or by its patterns
+    "-0.00",
+    "-0",
+    Decimal("-0.00"),
+    Decimal("-0"),
+    -0.0,
+    2021.0,
+    engine.loads_json("840000e-2"),  # an ExponentNumber: 8400.00 as a Decimal
+    engine.loads_json("2.021e3"),
+    "0.1E1",
+    "840000e-2",
+    "840000.00\n",
+    "840000.00 ",
+    " 840000.00",
+    "8400\n",
+    "2021-02-28\n",
+    "91110117MA01ABCD1F\n",
+    "x\ud800",
+    "\ud800",
+    "x\u200e",
+    "x\u200b",
+    "\ufeff",
+    ["proof_of_right\n"],
+    ["\ud800"],
 ]
 
 DELETE = object()
@@ -421,6 +449,11 @@ RAW_EXACT: list[Any] = [
     Decimal("Infinity"),
     Decimal("-Infinity"),
     Decimal("1E+30"),
+    Decimal("-0"),
+    Decimal("-0.00"),
+    Decimal("0.00"),
+    {"a\u202e": Decimal("-0")},
+    {"\ud800": "x"},
 ]
 #: anything else: the quick walk may pass it to the full walk, but never passes what the full walk refuses
 RAW_ODD: list[Any] = [
@@ -438,6 +471,9 @@ RAW_ODD: list[Any] = [
     {"a"},
     b"x",
     object(),
+    -0.0,
+    engine.loads_json("840000e-2"),
+    {"a": engine.loads_json("1e3")},
 ]
 
 
