@@ -54,7 +54,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from .claims import MAX_LIST, Claim, _Converter, claim_schema, parse_claim
+from .claims import MAX_LIST, Claim, _Converter, claim_schema, parse_claim, text_problem
 from .decision import Decision, in_engine_context
 from .evaluator import evaluate_claim
 from .expressions import MissingFact
@@ -663,8 +663,8 @@ class Ledger:
         `data` itself is not changed; it is returned as is when nothing joins it.
         """
         app = data.get("applicant")
-        if not isinstance(app, Mapping) or not isinstance(app.get("id"), str):
-            return data
+        if not isinstance(app, Mapping) or not isinstance(app.get("id"), str) or text_problem(app["id"]):
+            return data  # an id no claim may hold (e.g. a lone surrogate, which no database can store): parse_claim says why
         joined: dict[str, Any] = {}
         for fact, values in self.facts_on_record(app["id"]).items():
             spec = policy.applicant_facts.get(fact)

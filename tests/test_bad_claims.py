@@ -1171,3 +1171,28 @@ def test_batch_json_list_with_an_element_nested_too_deeply_is_a_clean_input_erro
     reader.close()
     assert [r.data for r in records] == [{"a": 1}]
     assert str(caught.value) == f"{src}:2: not valid JSON: JSON nested too deeply"
+
+
+def test_a_ledger_lookup_by_a_surrogate_applicant_id_leaves_the_refusal_to_the_claim_check(
+    policy: engine.CompiledPolicy, tmp_path: Path
+) -> None:
+    """Facts on record are looked up by applicant id; an id holding a lone surrogate (which no database can
+    store) must not turn into a UnicodeEncodeError there: the claim check names it, in a batch too."""
+    from engine.batch import run_batch
+    from engine.ledger import Ledger
+
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    bad = claim(item(P, "l1"), claim_id="S-1")
+    bad["applicant"]["id"] = "91110117MA01\ud800"
+    ledger = Ledger(url)
+    assert ledger.with_facts_on_record(policy, bad) is bad
+    with pytest.raises(engine.ClaimError):
+        ledger.commit(policy, bad)
+    ledger.close()
+    src = tmp_path / "round.jsonl"
+    src.write_text(json.dumps(bad) + "\n", encoding="utf-8")  # ensure_ascii: the surrogate travels as \ud800
+    summary = run_batch(policy, src, tmp_path / "out", quiet=True, ledger_url=url, commit=True)
+    assert (summary.decided, summary.failed) == (0, 1)
+    (error,) = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert "internal error" not in json.dumps(error), error
+    assert [p["field"] for p in error["problems"]] == ["applicant.id"]
