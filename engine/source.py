@@ -219,7 +219,11 @@ class _Builder:
             return Decimal(0)  # refused by build(): never convert thousands of digits
         if "_" in text and _STRAY_UNDERSCORE.search(text):
             return _BAD_NUMBER  # refused by build(): PyYAML would read `1__0` as 10 and `1_.5_` as 1.5
-        return int(text.replace("_", "")) if is_int else Decimal(text.replace("_", ""))
+        if is_int:
+            value = int(text.replace("_", ""))
+            # `-0` keeps its sign (as a decimal) so a claim's check can refuse it: int() would make it a plain 0
+            return Decimal(text.replace("_", "")) if value == 0 and text.startswith("-") else value
+        return Decimal(text.replace("_", ""))
 
     def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> None:
         self.problems.append(

@@ -1196,3 +1196,19 @@ def test_a_ledger_lookup_by_a_surrogate_applicant_id_leaves_the_refusal_to_the_c
     (error,) = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert "internal error" not in json.dumps(error), error
     assert [p["field"] for p in error["problems"]] == ["applicant.id"]
+
+
+@pytest.mark.parametrize("written", ["-0", "-0.00", "-0.0"])
+def test_yaml_negative_zero_keeps_its_sign_and_is_refused(policy: engine.CompiledPolicy, tmp_path: Path, written: str) -> None:
+    """YAML's `-0` is an integer to PyYAML, and int() drops the sign: the loader keeps it so the claim
+    check refuses it, as it refuses -0 in JSON."""
+    import yaml
+
+    data = claim(item(P, "l1"), claim_id="Z-1")
+    text = yaml.safe_dump(data, allow_unicode=True).replace("annual_interest_paid: '100000.00'", f"annual_interest_paid: {written}")
+    assert f"annual_interest_paid: {written}" in text
+    (raw, _), _ = _read(tmp_path, text, "claim.yaml")
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, raw)
+    assert [p.path for p in caught.value.problems] == [("items", 0, "annual_interest_paid")]
+    assert "negative zero" in caught.value.problems[0].message
