@@ -152,7 +152,6 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
-            extensions=["jinja2.ext.do"],
             cache_size=-1,
         )
         self._tables()
