@@ -754,6 +754,18 @@ def _filter_arguments(node: nodes.Filter, env: PolicyEnvironment) -> list[str]:
     return out
 
 
+def _refused_on_constant(env: PolicyEnvironment, node: nodes.Getattr) -> bool:
+    """`'...'.format`, `(1).to_bytes`: an attribute of a literal the sandbox would refuse."""
+    if not isinstance(node.node, nodes.Const):
+        return False
+    value = node.node.value
+    try:
+        attr = getattr(value, node.attr)
+    except AttributeError:
+        return False
+    return not env.is_safe_attribute(value, node.attr, attr)
+
+
 def check_template(source: str, name: str, templates: Iterable[str]) -> list[tuple[str, int | None]]:
     """Problems of a policy's template, each with its line in the template (None: the whole template).
 
@@ -776,6 +788,11 @@ def check_template(source: str, name: str, templates: Iterable[str]) -> list[tup
             line = getattr(node, "lineno", None)
             if isinstance(node, nodes.Getattr) and _private(node.attr):
                 problems.append((f"attribute {node.attr!r}: a template may not read a name starting with '_'", line))
+            elif isinstance(node, nodes.Getattr) and _refused_on_constant(env, node):
+                kind = type(_const(node.node)).__name__
+                problems.append((f"{kind}.{node.attr} is not available in a policy template (to put values into a text: fill)", line))
+            elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in ("format", "format_map"):
+                problems.append((f".{node.node.attr}() is not available in a policy template (to put values into a text: fill)", line))
             elif isinstance(node, nodes.Getitem) and _private(_const(node.arg)):
                 problems.append((f"item {_const(node.arg)!r}: a template may not read a name starting with '_'", line))
             elif isinstance(node, nodes.Filter | nodes.Test):
