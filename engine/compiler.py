@@ -449,7 +449,7 @@ class _Compiler:
         overrides: dict[str, dict[str, str]] = self.doc.get("templates") or {}
         if not overrides:
             return {}
-        from .templating import MAX_TEMPLATE_CHARS, check_template, engine_template_names, message_problems
+        from .templating import MAX_TEMPLATE_CHARS, MAX_TEMPLATES_CHARS, check_template, engine_template_names, message_problems
 
         out: dict[str, dict[str, str]] = {}
         for scope, entries in overrides.items():
@@ -468,6 +468,14 @@ class _Compiler:
                         self.error(path, f"template {key!r}: {exc.message}", "a path to a .j2 file in the policy's folder", code="template")
                         continue
                 out[scope][key] = value
+        total = sum(len(v) for entries in out.values() for k, v in entries.items() if k.endswith(".j2"))
+        if total > MAX_TEMPLATES_CHARS:  # compiling takes about a second per 50,000 characters: not checked one by one
+            self.error(
+                ("templates",),
+                f"the policy's templates add up to {total} characters, more than the limit of {MAX_TEMPLATES_CHARS} (MAX_TEMPLATES_CHARS)",
+                code="template",
+            )
+            return out
         engine = engine_template_names()
         for scope, entries in out.items():
             # what a template of this scope may include: the engine's, the policy's for every language, its own language's

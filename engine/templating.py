@@ -70,8 +70,12 @@ MAX_FORMAT_WIDTH = 1000
 MAX_SLICES = 10_000
 #: Macro (and recursive loop) calls nested inside one another.
 MAX_CALL_DEPTH = 50
-#: Characters of one template's source.
-MAX_TEMPLATE_CHARS = 500_000
+#: Characters of all the strings one render may build, as a multiple of its output limit (what the strings
+#: a template builds but does not print may add up to: `[x|center(10**6), x|center(10**6), ...]`).
+MAX_BUILT_FACTOR = 10
+#: Characters of one template's source, and of all the templates of a policy (compiling is about 1 s per 50,000).
+MAX_TEMPLATE_CHARS = 50_000
+MAX_TEMPLATES_CHARS = 200_000
 #: A message override (`templates: {zh: {status.refused: ...}}`): its length and `{placeholder}`s, so that the
 #: engine's own templates and the fast text path cannot be made to multiply a value either.
 MAX_MESSAGE_CHARS = 2000
@@ -152,6 +156,7 @@ class RenderBudget:
         self.deadline = time.monotonic() + seconds
         self.chars = chars
         self.used = 0
+        self.built = 0
         self.depth = 0
 
     def allow(self, seconds: float, chars: int) -> None:
@@ -184,11 +189,19 @@ def _string_limit() -> int:
 
 
 def check_string_size(n: int, what: str = "a string") -> None:
-    """Refuse to build a string of `n` characters past the output limit (before building it)."""
-    _tick()
-    limit = _string_limit()
+    """Refuse to build a string of `n` characters past the output limit (before building it), or past what
+    all the strings of this render may add up to (MAX_BUILT_FACTOR times the output limit)."""
+    budget = _BUDGET.get()
+    limit = MAX_OUTPUT_CHARS if budget is None else budget.chars
     if n > limit:
         raise LimitError(f"{what} of {n} characters would be longer than the limit of {limit} (MAX_OUTPUT_CHARS)")
+    if budget is not None:
+        budget.tick()
+        budget.built += n
+        if budget.built > MAX_BUILT_FACTOR * budget.chars:
+            raise LimitError(
+                f"the strings built by this render add up to more than {MAX_BUILT_FACTOR * budget.chars} characters (MAX_BUILT_FACTOR)"
+            )
 
 
 @contextmanager
@@ -345,7 +358,7 @@ def describe(exc: BaseException, name: str | None = None) -> str:
     if isinstance(exc, TemplateSyntaxError) and exc.lineno:
         where = (exc.filename or exc.name or name or "?", exc.lineno)
     if isinstance(exc, RecursionError):
-        what = "templates include or call one another without end (recursion)"
+        what = "nested too deeply: templates that include or call one another without end, or expressions nested too deeply"
     elif isinstance(exc, MemoryError):
         what = "out of memory"
     elif isinstance(exc, TemplateError | ArithmeticError):
@@ -474,14 +487,15 @@ class PolicyEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(__obj, LoopContext) and args:  # a recursive loop: its new iterable is guarded too
             args = (_GuardedIterable(args[0]), *args[1:])
         if budget is None:
-            return __context.call(__obj, *args, **kwargs)
+            return _checked_result(__context.call(__obj, *args, **kwargs))
         budget.depth += 1
         try:
             if budget.depth > MAX_CALL_DEPTH:
                 raise LimitError(f"macro calls nested deeper than {MAX_CALL_DEPTH} (MAX_CALL_DEPTH)")
-            return __context.call(__obj, *args, **kwargs)
+            result = __context.call(__obj, *args, **kwargs)
         finally:
             budget.depth -= 1
+        return result if isinstance(__obj, Macro | LoopContext | BlockReference) else _checked_result(result)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         _tick()
@@ -619,16 +633,20 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
                 pre(*(args[1:] if passes_arg else args), **kwargs)
             except TypeError:  # wrong arguments: the filter itself says so
                 pass
-        result = func(*args, **kwargs)
-        if isinstance(result, str):
-            check_string_size(len(result), f"the result of {name}()")
-        elif isinstance(result, list | tuple | dict):
-            _check_container(result)
-        elif inspect.isgenerator(result) or isinstance(result, Iterator):
-            return _guarded_items(result)
-        return _check_int(result)
+        return _checked_result(func(*args, **kwargs), name)
 
     return bounded
+
+
+def _checked_result(result: Any, name: str = "a call") -> Any:
+    """What a filter, method or engine function returned, sized like anything a template builds."""
+    if isinstance(result, str):
+        check_string_size(len(result), f"the result of {name}")
+    elif isinstance(result, list | tuple | dict):
+        _check_container(result)
+    elif inspect.isgenerator(result) or isinstance(result, Iterator):
+        return _guarded_items(result)
+    return _check_int(result)
 
 
 # --- where templates come from ---------------------------------------------------------------------------

@@ -283,6 +283,12 @@ BOUNDS = {
         "{% macro f() %}{% for i in 'x'|center(10000) %}{{ 'y'|center(1000) }}{% endfor %}{% endmacro %}{{ f()|length }}",
         "MAX_OUTPUT_CHARS",
     ),
+    "strings built, not printed": (
+        "{{ ([1] * 1000)|map('center', 1000000)|list|length }}",
+        r"add up to more than 50000000 characters \(MAX_BUILT_FACTOR\)",
+    ),
+    "long text iterated": ("{{ ('x'|center(4000000))|wordwrap(1) }}", "MAX_ITERATED_CHARS"),
+    "self extends": ("{% extends 'explain.txt.j2' %}", "nested too deeply"),
     "division by zero": ("{{ 1 / 0 }}", "line 1: division by zero"),
 }
 
@@ -337,6 +343,17 @@ def test_validate_refuses_what_it_can_see(tmp_path: Path) -> None:
         "template 'explain.txt.j2': line 2 of the template: unknown name 'range'; a template may use anchor, clause"
     )
     assert p.line == _line_of(path, "explain.txt.j2:")
+
+
+def test_templates_are_size_bounded_at_load(tmp_path: Path) -> None:
+    big = "x" * (templating.MAX_TEMPLATE_CHARS + 1)
+    [p] = _problems(_write(tmp_path, f"  all:\n    explain.txt.j2: {big}\n"))
+    assert p.message == "template 'explain.txt.j2': a template of 50001 characters is longer than the limit of 50000 (MAX_TEMPLATE_CHARS)"
+    each = "y" * 45_000
+    many = "".join(f"    t{i}.j2: {each}\n" for i in range(5))
+    [p] = _problems(_write(tmp_path, "  all:\n" + many, "q.yaml"))
+    assert p.message == "the policy's templates add up to 225000 characters, more than the limit of 200000 (MAX_TEMPLATES_CHARS)"
+    assert p.path == ("templates",)
 
 
 # --- message overrides are data, bounded -------------------------------------------------------------------
