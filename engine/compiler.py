@@ -43,7 +43,7 @@ from .model import (
     Text,
 )
 from .quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, parse_amount, parse_rate
-from .source import Source
+from .source import FileRefused, Source, read_beside
 
 Path_ = tuple[str | int, ...]
 
@@ -60,6 +60,14 @@ def _budget_rounding(budget: dict[str, Any], quantum: Decimal) -> BudgetRounding
     return BudgetRounding(
         Decimal(r["quantum"]) if "quantum" in r else quantum, r.get("mode", "floor"), r.get("remainder", "largest_remainder")
     )
+
+
+def _names_a_file(value: str) -> bool:
+    """A template override given as a file name (`bureau/explain.md.j2`) rather than as the template's text:
+    one line, no template syntax, ending in `.j2` -- or looking like a path (`/...`, `~...`, `./`, `../`), which
+    is then refused by the confinement rules instead of being shown as text."""
+    v = value.strip()
+    return "\n" not in v and "{" not in v and (v.endswith(".j2") or v.startswith(("/", "~", "./", "../")))
 
 
 class _Compiler:
@@ -334,6 +342,7 @@ class _Compiler:
 
         clauses = {key: Clause(key, c.get("article", key), c["text"], c["en"], c["computable"]) for key, c in doc["clauses"].items()}
         self.check_source_text(clauses)
+        templates = self.templates()
 
         shared_caps = {c["id"]: (c, ("shared_caps", i)) for i, c in enumerate(doc.get("shared_caps", [])) if "id" in c}
         shared_limits = {c["id"]: (c, ("shared_limits", i)) for i, c in enumerate(doc.get("shared_limits", [])) if "id" in c}
@@ -450,7 +459,7 @@ class _Compiler:
             round_budget=budget_amount,
             round_budget_rounding=_budget_rounding(budget, quantum) if budget else None,
             documents_cites=self.citation(head.get("documents_cites"), ("policy", "documents_cites")) or None,
-            templates=doc.get("templates", {}),
+            templates=templates,
             data=doc,
             base_dir=str(Path(self.src.file).resolve().parent),
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
@@ -461,15 +470,22 @@ class _Compiler:
             if ref not in self.note_ids:
                 self.error(path + ("notes", j), f"note {ref!r} is not among policy.notes", ", ".join(sorted(self.note_ids)) or "a note id")
 
+    def base_dir(self) -> Path:
+        return Path(self.src.file).resolve().parent
+
     def check_source_text(self, clauses: dict[str, Clause]) -> None:
         rel = self.doc["policy"].get("source_text")
         if not rel:
             return
-        path = Path(self.src.file).resolve().parent / rel
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
-            self.error(("policy", "source_text"), f"source text {rel!r} cannot be read", "a path relative to the policy file")
+            text = read_beside(self.base_dir(), rel)
+        except FileRefused as exc:
+            why = "" if exc.code == "io" else f": {exc.message}"  # a missing file: the message it always had
+            self.error(
+                ("policy", "source_text"),
+                f"source text {rel!r} cannot be read{why}",
+                "a path to a UTF-8 text file in the policy's folder, relative to the policy file",
+            )
             return
         for key, clause in clauses.items():
             if clause.text not in text:
@@ -479,6 +495,55 @@ class _Compiler:
                     "the exact words of the measures",
                     code="clause_text",
                 )
+
+    def templates(self) -> dict[str, dict[str, str]]:
+        """The `templates:` overrides, each `.j2` one as its text: a file it names read (confined to the
+        policy's folder) and every template compiled in the sandbox now, so that a bad one is a load error."""
+        overrides: dict[str, dict[str, str]] = self.doc.get("templates") or {}
+        if not overrides:
+            return {}
+        from .templating import MAX_TEMPLATE_CHARS, MAX_TEMPLATES_CHARS, check_template, engine_template_names, message_problems
+
+        out: dict[str, dict[str, str]] = {}
+        for scope, entries in overrides.items():
+            out[scope] = {}
+            for key, value in entries.items():
+                path = ("templates", scope, key)
+                if not key.endswith(".j2"):
+                    for message in message_problems(value):
+                        self.error(path, f"message {key!r}: {message}", code="template")
+                    out[scope][key] = value
+                    continue
+                if _names_a_file(value):  # a file in the policy's folder
+                    try:
+                        value = read_beside(self.base_dir(), value.strip(), max_bytes=MAX_TEMPLATE_CHARS * 4)
+                    except FileRefused as exc:
+                        self.error(path, f"template {key!r}: {exc.message}", "a path to a .j2 file in the policy's folder", code="template")
+                        continue
+                out[scope][key] = value
+        total = sum(len(v) for entries in out.values() for k, v in entries.items() if k.endswith(".j2"))
+        if total > MAX_TEMPLATES_CHARS:  # compiling takes about a second per 50,000 characters: not checked one by one
+            self.error(
+                ("templates",),
+                f"the policy's templates add up to {total} characters, more than the limit of {MAX_TEMPLATES_CHARS} (MAX_TEMPLATES_CHARS)",
+                code="template",
+            )
+            return out
+        engine = engine_template_names()
+        for scope, entries in out.items():
+            # what a template of this scope may include: the engine's, the policy's for every language, its own language's
+            known = engine | {k for k in out.get("all", {}) if k.endswith(".j2")} | {k for k in entries if k.endswith(".j2")}
+            for key, value in entries.items():
+                if key.endswith(".j2"):
+                    for message, line in check_template(value, key, known):
+                        where = f"line {line} of the template: " if line is not None else ""
+                        self.error(
+                            ("templates", scope, key),
+                            f"template {key!r}: {where}{message}",
+                            "a jinja2 template using the engine's names and filters (see docs/explanations.md)",
+                            code="template",
+                        )
+        return out
 
     def document_needs(self, needs: list[Any], path: Path_, item_types: Iterable[str] | None, allow_item: bool) -> tuple[DocumentNeed, ...]:
         out = []

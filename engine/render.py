@@ -18,8 +18,15 @@ Wording lives in data, not code:
   is adding a catalogue (and, if wanted, templates), no Python;
 * a policy's optional `templates:` mapping overrides both: under a language
   code (or `all`), a key ending in `.j2` replaces that template (its value is
-  the template text, or a path to a `.j2` file next to the policy), any other
-  key replaces a catalogue entry (dotted, e.g. `status.refused`).
+  the template text, or a path to a `.j2` file in the policy's folder, read and
+  checked when the policy loads), any other key replaces a catalogue entry
+  (dotted, e.g. `status.refused`).
+
+A policy is untrusted data: when it brings any template, every template of that
+policy renders in `engine.templating.PolicyEnvironment` (jinja2's immutable
+sandbox, stricter, with a time and size budget per render). The engine's own
+environment renders only the engine's own templates, which no policy text reaches
+(message overrides are data, put in by `fill`, never compiled).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -34,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from jinja2 import BaseLoader, ChoiceLoader, DictLoader, Environment, FileSystemLoader, Template, pass_eval_context
+from jinja2 import BaseLoader, Environment, FileSystemLoader, Template, TemplateError, pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
@@ -42,6 +50,20 @@ from . import __version__
 from .decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, _facts_used, _json_value, in_engine_context
 from .model import DocumentCheck, ExternalAmount
 from .quantities import format_money
+from .templating import (
+    MAX_OUTPUT_CHARS,
+    MAX_RENDER_SECONDS,
+    REPORT_CHARS_PER_ROW,
+    REPORT_SECONDS_PER_ROW,
+    PolicyEnvironment,
+    PolicyLoader,
+    RenderBudget,
+    RenderError,
+    check_string_size,
+    describe,
+    message_problems,
+    render_budget,
+)
 
 if TYPE_CHECKING:
     from .model import CompiledPolicy
@@ -57,10 +79,6 @@ HTML_ALIAS = "#html"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
-
-
-class RenderError(ValueError):
-    """A language, format or policy override the renderer cannot use; the message says what is expected."""
 
 
 def languages() -> tuple[str, ...]:
@@ -106,7 +124,8 @@ def _to_decimal(value: Any) -> Decimal | None:
         d = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-    return d if d.is_finite() else None
+    # no amount has a hundred digits: `1e999999` is shown as written, not expanded into a million zeros
+    return d if d.is_finite() and abs(d.adjusted()) <= 100 else None
 
 
 @dataclass
@@ -131,33 +150,42 @@ class Renderer:
         for scope in ("all", lang):
             for key, value in (policy.templates.get(scope) or {}).items():
                 if key.endswith(".j2"):
-                    overrides[key] = self._template_source(value)
+                    overrides[key] = value  # the template's text (a file it names was read, confined, when the policy loaded)
                 elif not _merge(messages, key, value, base):
                     problems.append(f"templates.{scope}.{key}: no such message in the {lang!r} catalogue")
+                else:
+                    problems += [f"templates.{scope}.{key}: {p}" for p in message_problems(value)]
         if problems:
             raise RenderError("; ".join(problems))
         self.m = messages
         meta = messages["meta"]
         self.meta = meta
-        self.label_field: str = meta.get("label", lang)
-        self.label_fallback: str = meta.get("label_fallback", "en")
-        loaders: list[Any] = []
-        if overrides:
-            loaders.append(DictLoader(overrides))
-        loaders.append(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)]))
-        self.env = _Environment(
-            loader=_HtmlAliasLoader(ChoiceLoader(loaders)),
-            autoescape=_autoescape,  # on for every HTML template (by name), off for text and Markdown
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-            extensions=["jinja2.ext.do"],
-            cache_size=-1,
-        )
+        # which label of a bilingual {zh, en} text to show: a field name, never an attribute chosen by a policy
+        self.label_field: str = _label_field(meta.get("label", lang))
+        self.label_fallback: str = _label_field(meta.get("label_fallback", "en"))
+        options: dict[str, Any] = {
+            "autoescape": _autoescape,  # on for every HTML template (by name), off for text and Markdown
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "keep_trailing_newline": True,
+            "auto_reload": False,
+            "cache_size": -1,
+        }
+        #: True when the policy brings a template: then every template of this renderer runs in the sandbox
+        self.sandboxed = bool(overrides)
+        self.env: Environment
+        if self.sandboxed:
+            self.env = PolicyEnvironment(loader=PolicyLoader(overrides, [TEMPLATE_DIR / lang, TEMPLATE_DIR]), **options)
+        else:
+            self.env = _Environment(loader=_HtmlAliasLoader(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)])), **options)
         self._tables()
-        self.env.filters.update(money=self.money, percent=self.percent, fill=_fill_filter, md=_md_escape)
-        self.env.globals.update(
+        filters: dict[str, Callable[..., Any]] = {
+            "money": self.money,
+            "percent": self.percent,
+            "fill": _bounded_fill_filter if self.sandboxed else _fill_filter,
+            "md": _md_escape,
+        }
+        engine_globals: dict[str, Any] = dict(
             m=messages,
             lang=lang,
             label=self.label,
@@ -176,6 +204,12 @@ class Renderer:
             policy=self.policy_info(),
             engine_version=__version__,
         )
+        if isinstance(self.env, PolicyEnvironment):
+            self.env.add_filters(filters)
+            self.env.add_globals(engine_globals)
+        else:
+            self.env.filters.update(filters)
+            self.env.globals.update(engine_globals)
         # Compiled on first use, then kept: jinja2's cache is unbounded here and never re-checks the files.
         self.templates: dict[str, Template] = {}
         # The fast text path reproduces the engine's own text templates: not when a policy or language brings its own.
@@ -191,15 +225,6 @@ class Renderer:
         if self._text is None:
             self._text = TextExplainer(self)
         return self._text
-
-    def _template_source(self, value: str) -> str:
-        if "\n" not in value and value.strip().endswith(".j2"):
-            path = Path(self.policy.base_dir) / value.strip()
-            try:
-                return path.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise RenderError(f"template override {value!r}: cannot read {path}: {exc.strerror}") from None
-        return value
 
     # --- label tables, built once ------------------------------------------------------
 
@@ -219,9 +244,10 @@ class Renderer:
         self.item_types = {k: self.label(t) for k, t in p.item_type_labels.items()}
         original = self.meta.get("clause_text", "original") == "original"
         show_original = bool(self.meta.get("show_original")) and not original
+        translation = self.meta.get("clause_text", "en")  # a Clause holds the original and `en` (no attribute lookup by name)
         self.clauses: dict[str, dict[str, Any]] = {}
         for cite, c in p.clauses.items():
-            text = c.text if original else (getattr(c, self.meta.get("clause_text", "en"), None) or c.text)
+            text = c.text if original else (c.en if translation == "en" else None) or c.text
             self.clauses[cite] = {
                 "citation": cite,
                 "article": c.article,
@@ -330,8 +356,17 @@ class Renderer:
     def template(self, name: str) -> Template:
         t = self.templates.get(name)
         if t is None:
-            t = self.templates[name] = self.env.get_template(name)
+            try:
+                t = self.templates[name] = self.env.get_template(name)
+            except (TemplateError, SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+                if not self.sandboxed:
+                    raise
+                raise RenderError(describe(exc, name)) from None  # a policy's template: checked at load, reported here too
         return t
+
+    def budget(self) -> AbstractContextManager[RenderBudget | None]:
+        """The budget of one render when this renderer runs policy templates (none for the engine's own)."""
+        return render_budget() if self.sandboxed else nullcontext()
 
     @in_engine_context
     def explain(self, decision: Mapping[str, Any], fmt: str) -> str:
@@ -400,6 +435,22 @@ def _fill_filter(ctx: EvalContext, text: str, **values: Any) -> str:
         safe = {k: str(escape(v)) for k, v in values.items()}
         return Markup(_fill(str(escape(text)), safe))  # noqa: S704
     return _fill(text, values)
+
+
+@pass_eval_context
+def _bounded_fill_filter(ctx: EvalContext, text: str, **values: Any) -> str:
+    """`fill` in a policy's templates: a text of many `{x}` each filled with a long value is refused before it is built."""
+    source = str(text)
+    size = len(source) + sum(len(str(values[m.group(1)])) for m in _PLACEHOLDER.finditer(source) if m.group(1) in values)
+    check_string_size(size * (6 if ctx.autoescape else 1), "a filled message")
+    return _fill_filter(ctx, text, **values)
+
+
+def _label_field(name: Any) -> str:
+    """A catalogue's `meta.label` (which field of a bilingual text to show): `zh`, `en` or another language code."""
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?", name):
+        raise RenderError(f"meta label {name!r}: expected a language code such as 'zh' or 'en'")
+    return name
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
@@ -1205,10 +1256,23 @@ def render_report(
     `policy_for`: the version that made each decision, when several versions of the policy decided the entries.
     """
     r = renderer(policy, lang)
+    with render_budget(MAX_RENDER_SECONDS, MAX_OUTPUT_CHARS) as budget:  # checked by policy templates only
+        return _report(r, entries, budget, lang, title, policy_for)
+
+
+def _report(
+    r: Renderer,
+    entries: Iterable[Decision | Mapping[str, Any] | ReportError],
+    budget: RenderBudget,
+    lang: str,
+    title: str | None,
+    policy_for: Callable[[Mapping[str, Any]], CompiledPolicy] | None,
+) -> str:
     rows: list[dict[str, Any]] = []
     total = Decimal(0)
     errors = 0
     for n, entry in enumerate(entries, 1):
+        budget.allow(REPORT_SECONDS_PER_ROW, REPORT_CHARS_PER_ROW)  # a report's budget grows with its applications
         anchor = f"app-{n}"
         if isinstance(entry, ReportError):
             errors += 1

@@ -22,7 +22,9 @@ ourselves, so each of those is decided on purpose:
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -80,18 +82,89 @@ class Source:
         return Problem(message=message, path=tuple(path), file=self.file, line=line, column=col, **kw)
 
 
-def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
-    """Read a file as strict UTF-8, with a size bound and a clear error for either."""
-    p = Path(path)
+class FileRefused(Exception):
+    """A file that is not read: missing, not a regular file, too large, or outside the policy's folder."""
+
+    def __init__(self, message: str, code: str = "io") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`.
+
+    A device (`/dev/zero`, `/dev/random`), a FIFO, a socket or a folder is refused from its `stat`
+    before it is opened (opening some devices acts, reading a FIFO waits for a writer), and again
+    from the opened file (non-blocking) in case it was swapped in between; a file is never read
+    past `max_bytes`.
+    """
     try:
-        raw = p.read_bytes()
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(f"not a regular file ({_kind(st.st_mode)}): only a text file is read", "not_a_file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise PolicyError([Problem(f"cannot read file: {exc.strerror}", file=str(path), code="io")], "cannot read") from None
-    if len(raw) > max_bytes:
-        raise InputLimitError(
-            [Problem(f"file is {len(raw)} bytes, more than the limit of {max_bytes}", file=str(path), code="too_large")],
-            "input too large",
-        )
+        raise FileRefused(f"cannot read file: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(f"not a regular file ({_kind(st.st_mode)}): only a text file is read", "not_a_file")
+        if st.st_size > max_bytes:
+            raise FileRefused(f"file is {st.st_size} bytes, more than the limit of {max_bytes}", "too_large")
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # grew since its stat
+        raise FileRefused(f"file is more than the limit of {max_bytes} bytes", "too_large")
+    return raw
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISFIFO, "a FIFO")):
+        if test(mode):
+            return name
+    return "a socket" if stat.S_ISSOCK(mode) else "a special file"
+
+
+def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
+    """Read a regular file as strict UTF-8, with a size bound and a clear error for either (devices and FIFOs refused)."""
+    try:
+        raw = _read_regular(Path(path), max_bytes)
+    except FileRefused as exc:
+        error = InputLimitError if exc.code == "too_large" else PolicyError
+        summary = "input too large" if exc.code == "too_large" else "cannot read"
+        raise error([Problem(exc.message, file=str(path), code=exc.code)], summary) from None
+    return _decode(raw, str(path))
+
+
+def read_beside(base_dir: str | Path, name: str, *, max_bytes: int = MAX_BYTES) -> str:
+    """A file a policy names (its `source_text`, a template), read only from inside the policy's own folder.
+
+    `name` is relative to `base_dir` (the policy file's folder): no absolute path, no `..`, no symbolic
+    link leading out of the folder; then a regular UTF-8 file of at most `max_bytes` (see `_read_regular`).
+    Raises `FileRefused` saying which rule the name breaks; the caller locates it in the policy.
+    """
+    if not isinstance(name, str) or not name.strip() or "\x00" in name:
+        raise FileRefused("expected a file name", "path")
+    rel = Path(name)
+    if rel.is_absolute() or name.startswith("~"):
+        raise FileRefused(f"{name!r} is an absolute path: name a file inside the policy's own folder, relative to it", "path")
+    if ".." in rel.parts:
+        raise FileRefused(f"{name!r} goes up with '..': name a file inside the policy's own folder", "path")
+    try:
+        base = Path(base_dir).resolve()
+        target = (base / rel).resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop
+        raise FileRefused(f"{name!r} cannot be resolved: {exc}", "path") from None
+    if not target.is_relative_to(base):
+        raise FileRefused(f"{name!r} leads outside the policy's folder (a symbolic link to {target}?)", "path")
+    raw = _read_regular(target, max_bytes)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"{name!r} is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}", "encoding") from None
+
+
+def _decode(raw: bytes, path: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -100,7 +173,7 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
             [
                 Problem(
                     f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
-                    file=str(path),
+                    file=path,
                     line=line,
                     code="encoding",
                     expected="a UTF-8 encoded text file (save the file as UTF-8)",

@@ -1,0 +1,569 @@
+"""Issue 11.1 and 11.3 (files): a policy's templates are untrusted data.
+
+A policy's `templates:` overrides render in `engine.templating.PolicyEnvironment` (jinja2's immutable
+sandbox, stricter), with every cost bounded; `validate` refuses a template that would reach Python
+internals, an unknown name, or a file; a file a policy names (a template, its `source_text`) is read
+only from inside the policy's folder and only if it is a regular file; a device or FIFO given as the
+policy itself is refused before it is read.
+
+Each probe is tried two ways where that makes sense: through `load_policy` / `validate` (refused with
+the policy file's line and column), and -- defence in depth -- rendered from a policy object whose
+templates were never validated (`_unchecked`), where it must end in a `RenderError`, never run, read
+or hang. "Bounded" is asserted with the issue's generous margin (< 10 s) on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import POLICY_PATH, ROOT, claim, item
+
+import engine
+from engine import templating
+from engine.cli import main
+from engine.errors import PolicyError
+from engine.render import RenderError, explain, render_report, renderer
+from engine.source import read_text
+
+SLOW = 10.0  # seconds: a probe that is not refused within this has hung
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def _folder(tmp_path: Path) -> Path:
+    d = tmp_path / "policy"
+    d.mkdir(exist_ok=True)
+    if not (d / "texts").exists():
+        shutil.copytree(POLICY_PATH.parent / "texts", d / "texts")
+    return d
+
+
+def _write(tmp_path: Path, templates: str, name: str = "p.yaml", base: str | None = None) -> Path:
+    """The Pinggu policy with a `templates:` section (YAML text, indented under `templates:`)."""
+    d = _folder(tmp_path)
+    path = d / name
+    path.write_text((base or POLICY_PATH.read_text(encoding="utf-8")) + "\ntemplates:\n" + templates, encoding="utf-8")
+    return path
+
+
+def _problems(path: Path) -> list[engine.Problem]:
+    with pytest.raises(PolicyError) as err:
+        engine.load_policy(path)
+    return err.value.problems
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return n
+    raise AssertionError(needle)
+
+
+@pytest.fixture(scope="module")
+def decision(policy: engine.CompiledPolicy) -> engine.Decision:
+    return engine.evaluate(policy, claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1"))
+
+
+def _unchecked(policy: engine.CompiledPolicy, source: str, name: str = "explain.txt.j2", **more: str) -> engine.CompiledPolicy:
+    """The policy with a template override that never went through `load_policy` (its checks bypassed)."""
+    return dataclasses.replace(policy, templates={"all": {name: source, **more}})
+
+
+def _render(policy: engine.CompiledPolicy, decision: engine.Decision, fmt: str = "text") -> str:
+    return explain(policy, decision, "zh", fmt)
+
+
+def _refused_at_render(
+    policy: engine.CompiledPolicy, decision: engine.Decision, source: str, match: str, name: str = "explain.txt.j2"
+) -> str:
+    unchecked = _unchecked(policy, source, name)
+    fmt = {"explain.txt.j2": "text", "explain.md.j2": "md", "explain.html.j2": "html"}[name]
+    start = time.monotonic()
+    with pytest.raises(RenderError, match=match) as err:
+        _render(unchecked, decision, fmt)
+    assert time.monotonic() - start < SLOW
+    assert str(err.value).startswith("policy template")
+    return str(err.value)
+
+
+# --- the issue's payload: never runs, refused by validate with its position -------------------------------
+
+PAYLOADS = {
+    "lipsum": "{{{{ lipsum.__globals__['os'].popen('touch {marker}').read() }}}}",
+    "cycler": "{{{{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }}}}",
+    "joiner": "{{{{ joiner.__init__.__globals__.os.popen('touch {marker}').read() }}}}",
+    "namespace": "{{{{ namespace.__init__.__globals__.os.popen('touch {marker}').read() }}}}",
+    "self": "{{{{ self.__init__.__globals__.__builtins__.__import__('os').popen('touch {marker}').read() }}}}",
+    "attr filter": "{{{{ (lipsum|attr('__globals__'))['os'].popen('touch {marker}').read() }}}}",
+    "string escapes": "{{{{ (lipsum|attr('\\x5f\\x5fglobals\\x5f\\x5f'))['os'].popen('touch {marker}').read() }}}}",
+    "engine function": "{{{{ label.__globals__['os'].popen('touch {marker}').read() }}}}",
+    "mro": "{{{{ ''.__class__.__mro__[1].__subclasses__() }}}}",
+    "format": "{{{{ '{{0.__class__.__mro__}}'.format(d) }}}}",
+}
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_the_issue_payload_is_refused_by_validate_and_lint_with_its_line(
+    tmp_path: Path, payload: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "pwned"
+    source = payload.format(marker=marker)
+    path = _write(tmp_path, "  all:\n    explain.txt.j2: " + json.dumps(source) + "\n")
+    line = _line_of(path, "explain.txt.j2:")
+    problems = _problems(path)
+    assert problems and all(p.path == ("templates", "all", "explain.txt.j2") and p.line == line for p in problems)
+    assert all(p.column == 21 for p in problems)  # the value's column
+    assert main(["validate", str(path)]) == 1
+    assert main(["lint", str(path)]) != 0
+    assert main(["explain", "--policy", str(path), str(ROOT / "examples" / "claim_enterprise_2021.json")]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:{line}:21: templates.all.explain.txt.j2: template 'explain.txt.j2': line 1 of the template" in err
+    assert "Traceback" not in err
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_the_issue_payload_does_not_run_even_unvalidated(
+    policy: engine.CompiledPolicy, decision: engine.Decision, tmp_path: Path, payload: str
+) -> None:
+    marker = tmp_path / "pwned"
+    # refused, or dead on arrival: jinja2's globals are gone, so `lipsum|attr(...)` is an undefined value's attribute
+    _refused_at_render(policy, decision, payload.format(marker=marker), r"is undefined|is not allowed|has no attribute '__globals__'")
+    assert not marker.exists()
+
+
+def test_the_payload_in_report_html_through_batch_is_a_load_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    marker = tmp_path / "pwned"
+    path = _write(tmp_path, f"  all:\n    report.html.j2: \"{{{{ cycler.__init__.__globals__.os.popen('touch {marker}') }}}}\"\n")
+    out = tmp_path / "out"
+    assert main(["batch", "--policy", str(path), str(ROOT / "examples" / "round_2021.jsonl"), "--out", str(out), "--quiet"]) == 1
+    assert "templates.all.report.html.j2" in capsys.readouterr().err
+    assert not marker.exists() and not out.exists()
+
+
+# --- Python internals, globals, mutation: refused at render too -----------------------------------------------
+
+INTERNALS = {
+    "str class": ("{{ ''.__class__ }}", "'__class__' of a 'str'"),
+    "attr filter": ("{{ ''|attr('__class__') }}", "'__class__' of a 'str'"),
+    "mro": ("{{ m.__class__.mro() }}", "'__class__' of a 'dict'"),
+    "subclasses": ("{{ ().__class__.__base__.__subclasses__() }}", "'__class__' of a 'tuple'"),
+    "func_globals": ("{{ kind.func_globals.os }}", "'function object' has no attribute 'func_globals'"),
+    "function globals": ("{{ kind.__globals__ }}", "'__globals__' of a 'function'"),
+    "bound method self": ("{{ label.__self__ }}", "'__self__' of a 'method'"),
+    "dict.get self": ("{{ clause.__self__ }}", "'__self__' of a 'builtin_function_or_method'"),
+    "template reference": ("{{ self._TemplateReference__context }}", "'_TemplateReference__context' of a 'TemplateReference'"),
+    "item access": ("{{ d['__class__'] }}", "'__class__' of a 'dict'"),
+    "map attribute": ("{{ d['items'] | map(attribute='__class__') | list }}", "'__class__' of a 'dict'"),
+    "gi_frame": ("{{ (d['items'] | map('string')).gi_frame }}", "'gi_frame' of a 'generator'"),
+    "str.format": ("{{ '{0}'.format(1) }}", "'format' of a 'str'"),
+    "str padding method": ("{{ 'x'.ljust(1000000000) }}", "'ljust' of a 'str'"),
+    "int method": ("{{ (1).to_bytes(8, 'big') }}", "'to_bytes' of a 'int'"),
+    "dict mutation": ("{{ m.status.clear() }}", "'clear' of a 'dict'"),
+    "list mutation": ("{{ d['items'].append(1) }}", "'append' of a 'list'"),
+    "own list mutation": ("{% set x = [1] %}{{ x.append(2) }}", "'append' of a 'list'"),
+}
+
+
+@pytest.mark.parametrize(("source", "match"), INTERNALS.values(), ids=INTERNALS.keys())
+def test_python_internals_and_mutation_are_refused_at_render(
+    policy: engine.CompiledPolicy, decision: engine.Decision, source: str, match: str
+) -> None:
+    _refused_at_render(policy, decision, source, match)
+
+
+def test_jinja2_default_globals_are_gone(policy: engine.CompiledPolicy, decision: engine.Decision) -> None:
+    for name in ("range", "lipsum", "cycler", "joiner", "namespace", "dict", "config", "request"):
+        _refused_at_render(policy, decision, f"{{{{ {name}() }}}}", f"'{name}' is undefined")
+    r = renderer(_unchecked(policy, "x"), "zh")
+    assert set(r.env.globals) == templating.GLOBAL_NAMES
+
+
+def test_the_engines_data_is_not_changed_by_a_template(policy: engine.CompiledPolicy, decision: engine.Decision) -> None:
+    catalogue_before = json.dumps(renderer(policy, "zh").m, ensure_ascii=False, sort_keys=True)
+    for source in ("{{ m.status.update({'granted': 'x'}) }}", "{{ m.status.pop('granted') }}", "{{ policy.cites.pop() }}"):
+        with pytest.raises(RenderError):
+            _render(_unchecked(policy, source), decision)
+    assert json.dumps(renderer(policy, "zh").m, ensure_ascii=False, sort_keys=True) == catalogue_before
+
+
+# --- templates reach only template names, never files ---------------------------------------------------------
+
+REACH = {
+    "include /etc/passwd": "{% include '/etc/passwd' %}",
+    "import ../../x": "{% import '../../x' as x %}",
+    "extends /etc/hosts": "{% extends '/etc/hosts' %}",
+    "from import": "{% from '/etc/passwd' import x %}",
+    "include list": "{% include ['/etc/passwd', '/etc/hosts'] %}",
+    "relative into the engine": "{% include 'templates/../../pyproject.toml' %}",
+}
+
+
+@pytest.mark.parametrize("source", REACH.values(), ids=REACH.keys())
+def test_include_import_extends_reach_no_file(
+    tmp_path: Path, policy: engine.CompiledPolicy, decision: engine.Decision, source: str
+) -> None:
+    path = _write(tmp_path, "  all:\n    explain.txt.j2: " + json.dumps(source) + "\n")
+    [p, *_] = _problems(path)
+    assert (
+        p.line == _line_of(path, "explain.txt.j2:")
+        and "policy template may use the engine's templates and its own overrides only" in p.message
+    )
+    message = _refused_at_render(policy, decision, source, "no template|none of the templates given were found")
+    assert "root:" not in message
+
+
+def test_a_template_name_must_be_a_constant(tmp_path: Path) -> None:
+    path = _write(tmp_path, '  all:\n    explain.txt.j2: "{% include d.claim_id %}"\n')
+    [p] = _problems(path)
+    assert "named by a quoted constant" in p.message
+
+
+def test_templates_include_engine_templates_and_their_own_overrides(
+    policy: engine.CompiledPolicy, decision: engine.Decision, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        "  all:\n"
+        '    mine.j2: "{% macro hello(x) %}Hello {{ x }}{% endmacro %}"\n'
+        "    explain.txt.j2: |\n"
+        "      {% import 'mine.j2' as mine %}{% import '_lines.j2' as L %}\n"
+        "      {{ mine.hello(d.claim_id) }}: {{ L.applicant(d) }}\n",
+    )
+    own = engine.load_policy(path)
+    text = _render(own, engine.evaluate(own, claim(item("pledge_loan_interest", "c1"), claim_id="T-2")))
+    assert text == "Hello T-2: 北京平谷示例科技有限公司（企业；91110117MA01ABCD1F）\n"  # applicant_line: {name}（{kind}；{id}）
+
+
+# --- bounded work: loops, sizes, recursion, time -----------------------------------------------------------------
+
+BOUNDS = {
+    "range 10**9": ("{% for i in range(10**9) %}{% endfor %}", "'range' is undefined"),
+    "string repetition": ("{{ 'x' * 10**10 }}", r"repeated string of 10000000000 characters .*MAX_OUTPUT_CHARS"),
+    "list repetition": ("{{ [1] * 10**9 }}", "MAX_CONTAINER_WEIGHT"),
+    "list repetition right": ("{{ 10**9 * [1, 2] }}", "MAX_CONTAINER_WEIGHT"),
+    "huge power": ("{{ 2 ** 100000 }}", "MAX_INT_BITS"),
+    "huge product": ("{{ (10 ** 300) * (10 ** 300) * (10 ** 300) * (10 ** 300) }}", "MAX_INT_BITS"),
+    "printf width": ("{{ '%0999999999d' % 1 }}", "format width"),
+    "format filter width": ("{{ '%999999999s'|format('x') }}", "format width"),
+    "format filter star": ("{{ '%*s'|format(1000000000, 'x') }}", "no '\\*'"),
+    "center": ("{{ 'x'|center(10**9) }}", "centred string"),
+    "center literal": ("{{ 'x'|center(1000000000) }}", "centred string"),
+    "indent": ("{% set w = 'x'|center(5000) %}{{ (w ~ '\\n')|center(4000)|replace(' ', '\\n')|indent(width=w) }}", "indented string"),
+    "replace": ("{% set s = 'x'|center(5000) %}{{ s|replace('', s) }}", "replaced string"),
+    "join": ("{% set l = 'x'|center(5000)|list %}{{ l|join(l|join) }}", "joined string"),
+    "batch": ("{{ [1]|batch(1000000000, 'x')|list }}", "MAX_SLICES"),
+    "slice": ("{{ [1]|slice(1000000000)|list }}", "MAX_SLICES"),
+    "tojson indent": ("{{ d|tojson(indent=100000) }}", "tojson"),
+    "sum of lists": ("{{ [[1], [2]]|sum(start=[]) }}", "sum\\(\\) adds numbers only"),
+    "concat doubling": ("{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f('xxxxxxxxxx') }}", "MAX_OUTPUT_CHARS"),
+    "plus doubling": ("{% macro f(s) %}{{ f(s + s) }}{% endmacro %}{{ f('xxxxxxxxxx') }}", "MAX_OUTPUT_CHARS"),
+    "aliased lists": (
+        "{% set a = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] %}{% set b = [a, a, a, a, a, a, a, a, a, a] %}{% set c = [b, b, b, b, b, b, b, b, b, b] %}"
+        "{% set e = [c, c, c, c, c, c, c, c, c, c] %}{% set f = [e, e, e, e, e, e, e, e, e, e] %}{% set g = [f, f, f, f, f, f, f, f, f, f] %}{{ g }}",
+        "MAX_CONTAINER_WEIGHT",
+    ),
+    "recursive macro": ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "MAX_CALL_DEPTH"),
+    "recursive loop": ("{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}", "MAX_CALL_DEPTH"),
+    "self include": ("{% include 'explain.txt.j2' %}", "without end"),
+    "output": (
+        "{% for i in 'x'|center(10000) %}{{ 'y'|center(1000) }}{% endfor %}",
+        r"output longer than 5000000 characters \(MAX_OUTPUT_CHARS\)",
+    ),
+    "macro output": (
+        "{% macro f() %}{% for i in 'x'|center(10000) %}{{ 'y'|center(1000) }}{% endfor %}{% endmacro %}{{ f()|length }}",
+        "MAX_OUTPUT_CHARS",
+    ),
+    "strings built, not printed": (
+        "{{ ([1] * 1000)|map('center', 1000000)|list|length }}",
+        r"add up to more than 50000000 characters \(MAX_BUILT_FACTOR\)",
+    ),
+    "long text iterated": ("{{ ('x'|center(4000000))|wordwrap(1) }}", "MAX_ITERATED_CHARS"),
+    "self extends": ("{% extends 'explain.txt.j2' %}", "nested too deeply"),
+    "division by zero": ("{{ 1 / 0 }}", "line 1: division by zero"),
+}
+
+
+@pytest.mark.parametrize(("source", "match"), BOUNDS.values(), ids=BOUNDS.keys())
+def test_every_cost_is_bounded_with_a_clean_error(
+    policy: engine.CompiledPolicy, decision: engine.Decision, source: str, match: str
+) -> None:
+    _refused_at_render(policy, decision, source, match)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for a in 'x'|center(99999) %}{% for b in 'x'|center(99999) %}{% endfor %}{% endfor %}",
+        "{% for a in 'x'|center(99999) %}{% for b in 'x'|center(99999) %}{{ b|length }}{% endfor %}{% endfor %}",
+        "{% for a in d|string %}{% for b in d|string %}{% for c in d|string %}{% endfor %}{% endfor %}{% endfor %}",
+    ],
+    ids=["empty nested loops", "nested loops with output", "three nested loops"],
+)
+def test_nested_loops_stop_at_the_time_budget(policy: engine.CompiledPolicy, decision: engine.Decision, source: str) -> None:
+    start = time.monotonic()
+    _refused_at_render(policy, decision, source, r"longer than its budget of 2 s \(MAX_RENDER_SECONDS\)")
+    assert templating.MAX_RENDER_SECONDS <= time.monotonic() - start < SLOW
+
+
+def test_validate_refuses_what_it_can_see(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "  all:\n"
+        "    explain.txt.j2: |\n"
+        "      {{ d.claim_id }}\n"
+        "      {% for i in range(10**9) %}{% endfor %}\n"
+        "      {{ d.total | pprint }}\n"
+        "    explain.md.j2: |\n"
+        "      ok\n"
+        "      {% for x in %}\n"
+        '    explain.html.j2: "{% do d.update({}) %}"\n',
+    )
+    by_key = {}
+    for p in _problems(path):
+        by_key.setdefault(p.path[-1], []).append(p.message)
+    txt, md, html = by_key["explain.txt.j2"], by_key["explain.md.j2"], by_key["explain.html.j2"]
+    assert txt == ["template 'explain.txt.j2': line 3 of the template: unknown filter 'pprint'"]
+    assert md == [
+        "template 'explain.md.j2': line 2 of the template: does not compile: Expected an expression, got 'end of statement block'"
+    ]
+    assert html == ["template 'explain.html.j2': line 1 of the template: does not compile: Encountered unknown tag 'do'."]
+    path = _write(tmp_path, "  all:\n    explain.txt.j2: |\n      {{ d.claim_id }}\n      {% for i in range(3) %}{% endfor %}\n", "q.yaml")
+    [p] = _problems(path)
+    assert p.message.startswith(
+        "template 'explain.txt.j2': line 2 of the template: unknown name 'range'; a template may use anchor, clause"
+    )
+    assert p.line == _line_of(path, "explain.txt.j2:")
+
+
+def test_templates_are_size_bounded_at_load(tmp_path: Path) -> None:
+    big = "x" * (templating.MAX_TEMPLATE_CHARS + 1)
+    [p] = _problems(_write(tmp_path, f"  all:\n    explain.txt.j2: {big}\n"))
+    assert p.message == "template 'explain.txt.j2': a template of 50001 characters is longer than the limit of 50000 (MAX_TEMPLATE_CHARS)"
+    each = "y" * 45_000
+    many = "".join(f"    t{i}.j2: {each}\n" for i in range(5))
+    [p] = _problems(_write(tmp_path, "  all:\n" + many, "q.yaml"))
+    assert p.message == "the policy's templates add up to 225000 characters, more than the limit of 200000 (MAX_TEMPLATES_CHARS)"
+    assert p.path == ("templates",)
+
+
+# --- message overrides are data, bounded -------------------------------------------------------------------
+
+
+def test_a_message_override_is_never_compiled(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    payload = f"{{{{ lipsum.__globals__['os'].popen('touch {marker}').read() }}}} {{0.__class__}} {{d.__class__}}"
+    path = _write(tmp_path, "  zh:\n    status.granted: " + json.dumps(payload) + "\n")
+    own = engine.load_policy(path)
+    d = engine.evaluate(own, claim(item("pledge_loan_interest", "c1"), claim_id="T-3"))
+    for fmt in ("text", "md", "html"):
+        out = explain(own, d, "zh", fmt)
+        shown = payload if fmt != "html" else payload.replace("'", "&#39;")
+        assert shown in out, fmt
+    assert "结论：" + payload in explain(own, d, "zh", "text")
+    assert not marker.exists()
+    assert renderer(own, "zh").sandboxed is False  # no template of its own: the engine's environment, fast text path
+    assert renderer(own, "zh").text_explainer() is not None
+
+
+def test_a_message_override_is_bounded(tmp_path: Path) -> None:
+    path = _write(tmp_path, "  zh:\n    why_facts: " + json.dumps("{facts}" * 21) + "\n    title: " + json.dumps("x" * 2001) + "\n")
+    messages = sorted(p.message for p in _problems(path))
+    assert messages == [
+        "message 'title': 2001 characters, more than the limit of 2000 (MAX_MESSAGE_CHARS)",
+        "message 'why_facts': 21 placeholders, more than the limit of 20 (MAX_MESSAGE_PLACEHOLDERS)",
+    ]
+
+
+def test_a_label_field_is_a_language_code_not_an_attribute(policy: engine.CompiledPolicy) -> None:
+    sneaky = dataclasses.replace(policy, templates={"en": {"meta.label": "__class__"}})
+    with pytest.raises(RenderError, match="meta label '__class__': expected a language code"):
+        renderer(sneaky, "en")
+
+
+# --- files a policy names: inside its folder, regular, bounded ------------------------------------------------
+
+
+def _fifo(path: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "match"),
+    [
+        ("/etc/passwd", None, "is an absolute path"),
+        ("/etc/passwd.j2", None, "is an absolute path"),
+        ("../../../etc/passwd", None, "goes up with '..'"),
+        ("texts/../../p.j2", None, "goes up with '..'"),
+        ("~/x.j2", None, "is an absolute path"),
+        ("/dev/zero", None, "is an absolute path"),
+        ("link.j2", lambda d: (d / "link.j2").symlink_to("/etc/passwd"), "leads outside the policy's folder"),
+        ("zero.j2", lambda d: (d / "zero.j2").symlink_to("/dev/zero"), "leads outside the policy's folder"),
+        ("fifo.j2", lambda d: _fifo(d / "fifo.j2"), r"not a regular file \(a FIFO\)"),
+        ("dir.j2", lambda d: (d / "dir.j2").mkdir(), r"not a regular file \(a folder\)"),
+        ("missing.j2", None, "cannot read file: No such file or directory"),
+    ],
+)
+def test_a_template_path_stays_in_the_policy_folder(tmp_path: Path, name: str, make: Any, match: str) -> None:
+    d = _folder(tmp_path)
+    if make is not None:
+        make(d)
+    path = _write(tmp_path, f"  all:\n    explain.txt.j2: {name}\n")
+    start = time.monotonic()
+    [p] = _problems(path)
+    assert time.monotonic() - start < SLOW
+    assert (p.path, p.line, p.column) == (("templates", "all", "explain.txt.j2"), _line_of(path, "explain.txt.j2:"), 21)
+    assert p.message.startswith("template 'explain.txt.j2': ")
+    assert re.search(match, p.message), p.message
+    assert "root:" not in p.message
+
+
+def test_a_template_file_in_the_policy_folder_is_read_at_load(tmp_path: Path) -> None:
+    d = _folder(tmp_path)
+    (d / "bureau").mkdir()
+    (d / "bureau" / "explain.txt.j2").write_text("Case {{ d.claim_id }}: {{ d.total | money }}\n", encoding="utf-8")
+    path = _write(tmp_path, "  all:\n    explain.txt.j2: bureau/explain.txt.j2\n")
+    own = engine.load_policy(path)
+    (d / "bureau" / "explain.txt.j2").write_text("{{ lipsum }}", encoding="utf-8")  # changed after loading: not read again
+    d1 = engine.evaluate(own, claim(item("pledge_loan_interest", "c1", annual_interest_paid="100000.00"), claim_id="T-4"))
+    assert _render(own, d1) == "Case T-4: 50,000.00 元\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "match"),
+    [
+        ("/dev/zero", None, "is an absolute path"),
+        ("../pinggu.txt", None, "goes up with '..'"),
+        ("outside.txt", lambda d: (d / "outside.txt").symlink_to("/etc/passwd"), "leads outside"),
+        ("zero.txt", lambda d: (d / "zero.txt").symlink_to("/dev/zero"), "leads outside"),
+        ("fifo.txt", lambda d: _fifo(d / "fifo.txt"), r"not a regular file \(a FIFO\)"),
+    ],
+)
+def test_source_text_stays_in_the_policy_folder(tmp_path: Path, name: str, make: Any, match: str) -> None:
+    d = _folder(tmp_path)
+    if make is not None:
+        make(d)
+    text = POLICY_PATH.read_text(encoding="utf-8")
+    original = "source_text: texts/pinggu_ip_measures.zh.txt"
+    assert original in text
+    path = d / "p.yaml"
+    path.write_text(text.replace(original, f"source_text: {name}"), encoding="utf-8")
+    start = time.monotonic()
+    [p] = _problems(path)
+    assert time.monotonic() - start < SLOW
+    assert p.path == ("policy", "source_text") and p.line == _line_of(path, "source_text:")
+    assert re.search(match, p.message), p.message
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom", "fifo", "folder"])
+def test_a_device_or_fifo_as_the_policy_file_is_refused_before_reading(
+    tmp_path: Path, special: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if special == "fifo":
+        target = str(_fifo(tmp_path / "policy.yaml"))
+    elif special == "folder":
+        target = str(tmp_path)
+    else:
+        if not Path(special).exists():
+            pytest.skip(f"no {special}")
+        target = special
+    start = time.monotonic()
+    with pytest.raises(PolicyError, match="not a regular file"):
+        engine.load_policy(target)
+    with pytest.raises(PolicyError, match="not a regular file"):
+        read_text(target)  # claims are read the same way
+    assert main(["validate", target]) == 1
+    assert "not a regular file" in capsys.readouterr().err
+    assert time.monotonic() - start < SLOW
+
+
+# --- batch: a policy's report template is bounded, the decisions survive ------------------------------------------
+
+
+def test_a_runaway_report_template_fails_the_report_not_the_batch(tmp_path: Path) -> None:
+    source = "{% for r in rows %}{% for a in 'x'|center(99999) %}{% for b in 'x'|center(99999) %}{% endfor %}{% endfor %}{% endfor %}"
+    path = _write(tmp_path, "  all:\n    report.html.j2: " + json.dumps(source) + "\n")
+    own = engine.load_policy(path)  # valid: only running it shows the cost
+    from engine.batch import run_batch
+
+    start = time.monotonic()
+    summary = run_batch(
+        own, ROOT / "examples" / "round_2021.jsonl", tmp_path / "out", ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True
+    )
+    assert time.monotonic() - start < 60
+    assert summary.report.startswith("failed: RenderError: policy template 'report.html.j2', line 1: rendering took longer than its budget")
+    assert (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").count("\n") == summary.decided > 0
+
+
+def test_a_report_budget_grows_with_its_applications(policy: engine.CompiledPolicy, decision: engine.Decision) -> None:
+    own = _unchecked(policy, "{{ rows|length }} rows\n", "report.html.j2")
+    assert render_report(own, [decision] * 3) == "3 rows\n"
+    runaway = _unchecked(policy, "{% for r in rows %}{{ 'y'|center(900000) }}{% endfor %}", "report.html.j2")
+    assert len(render_report(runaway, [decision] * 6)) == 6 * 900000  # 5 MB + 1 MB per application: within
+    with pytest.raises(RenderError, match="output longer than"):
+        render_report(
+            _unchecked(policy, "{% for r in rows %}{% for s in rows %}{{ 'y'|center(900000) }}{% endfor %}{% endfor %}", "report.html.j2"),
+            [decision] * 8,
+        )
+
+
+# --- benign templates still work; the engine's own, in the sandbox, give the same bytes ------------------------------
+
+
+def test_a_benign_override_renders(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "  all:\n"
+        "    explain.txt.j2: |\n"
+        "      {{ m.title }}: {{ d.claim_id }}\n"
+        "      {% for it in d['items'] %}{{ loop.index }}. {{ it.item }} {{ m.status[it.status] }} {{ it.amount | money }}"
+        "{{ ' (%s)' | format(it.cites | join(', ')) }}\n"
+        "      {% endfor %}{{ d.total | money }} {{ '0.5' | percent }} {{ d.applicant.name | upper }}\n",
+    )
+    own = engine.load_policy(path)
+    d = engine.evaluate(own, claim(item("pledge_loan_interest", "c1", annual_interest_paid="100000.00"), claim_id="T-5"))
+    text = _render(own, d)
+    assert text == "申报审查说明: T-5\n1. c1 给予支持 50,000.00 元 (第六条第（一）项)\n50,000.00 元 50% 北京平谷示例科技有限公司\n"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_engines_templates_give_the_same_bytes_in_the_sandbox(policy: engine.CompiledPolicy, tmp_path: Path, lang: str) -> None:
+    """A policy with any template of its own renders everything in the sandbox: the engine's templates too."""
+    path = _write(tmp_path, '  all:\n    unused.j2: "-"\n')
+    own = engine.load_policy(path)
+    assert renderer(own, lang).sandboxed and not renderer(policy, lang).sandboxed
+    golden = sorted((ROOT / "tests" / "golden").glob("*.claim.json"))
+    from engine.inputs import read_document
+
+    trusted, sandboxed = [], []
+    for g in golden:
+        data, _ = read_document(g)
+        trusted.append(engine.evaluate(policy, data).to_dict())
+        sandboxed.append(engine.evaluate(own, data).to_dict())
+    same = lambda text: text.replace(own.content_hash, policy.content_hash)  # noqa: E731
+    for a, b in zip(trusted, sandboxed, strict=True):
+        for fmt in ("text", "md", "html"):
+            assert same(explain(own, b, lang, fmt)) == explain(policy, a, lang, fmt), (a["claim_id"], fmt)
+    assert same(render_report(own, sandboxed, lang)) == render_report(policy, trusted, lang)
+
+
+def test_the_fast_text_path_is_kept_when_no_text_template_is_overridden(tmp_path: Path) -> None:
+    path = _write(tmp_path, '  all:\n    explain.md.j2: "{{ d.claim_id }}"\n')
+    own = engine.load_policy(path)
+    r = renderer(own, "zh")
+    assert r.sandboxed and r.text_explainer() is not None
+    d = engine.evaluate(own, claim(item("pledge_loan_interest", "c1"), claim_id="T-6"))
+    assert explain(own, d) == r.explain(d.to_dict(), "text")
+    assert explain(own, d, "zh", "md") == "T-6"
