@@ -38,14 +38,21 @@ text fragment that is spliced in. Targets:
                    from its JSON dict, plus the reviewer's report (render_report) for some; also
                    checks that the fast text path equals the template path, that the HTML forms
                    escape a hostile marker, and that the json form parses;
+* render_decision -- a decision as a batch's decisions.jsonl holds it, hand-edited (values replaced,
+                   deleted, wrapped), written as a .json file and given back as `explain` does:
+                   engine.inputs.read_document + engine.render.recorded_decision + explain;
 * templates     -- a small policy whose `templates:` overrides are generated hostile jinja2 text
                    (attribute chains of dunder names, filters, loops, includes and extends of
-                   paths, huge ranges, string repetition, recursion, broken syntax) or paths (in
-                   and out of the policy's folder, a symlink out of it), plus catalogue overrides;
-                   loaded with engine.load_policy_text from a scratch folder and rendered.
-                   Generated templates only READ Python internals: they never name anything that
-                   could write, delete, execute or open (checked by `_harmless`), so an engine
-                   without a sandbox cannot be made to do harm by this fuzzer.
+                   paths, recursion, broken syntax; a quarter of them also bombs: huge ranges,
+                   repetitions, paddings) or paths (in and out of the policy's folder, a symlink out
+                   of it, rarely one to /dev/zero), plus catalogue overrides; loaded with
+                   engine.load_policy_text from a scratch folder and rendered (text, md, html, and
+                   the report when its templates are overridden). A rendered output must not show
+                   a file from outside the policy's folder or Python internals (modules, frames,
+                   code objects, a globals dict, `<class 'object'>`). Generated templates only READ
+                   Python internals: they never name anything that could write, delete, execute or
+                   open (checked by `_harmless` before use), so an engine without a sandbox cannot be
+                   made to do harm by this fuzzer (only spend memory, up to --memory-mb).
 
 A *crash* is any exception that is not a clean error -- engine.EngineError, plus for the tabular
 targets engine.tabular.InputError (the input as a whole refused) and for the render targets
@@ -55,9 +62,13 @@ interrupts it in the main thread, so the run goes on). The process runs under an
 limit (--memory-mb, default 2048) so a memory bomb is a MemoryError crash, not a dead machine.
 
 Each crash is written to fuzz/crashes/ as JSON (target, error, input, traceback; for the tabular
-targets also the file itself) and counted once per distinct input. The summary gives, per target,
-the inputs tried, clean errors, accepted inputs, crashes and hangs. Exit status 1 if anything
-crashed. Keep each crash as a regression test in tests/regressions/test_found_crashes.py.
+targets also the file itself) and counted once per distinct input. The summary (stdout, and --json
+FILE) gives, per target, the inputs tried, wall minutes, clean errors, accepted inputs, crashes,
+hangs and the exception types of the crashes. Exit status 1 if anything crashed. Keep each crash as
+a regression test in tests/regressions/test_found_crashes.py.
+
+Reproduce one input: `python fuzz/run.py --replay fuzz/crashes/<target>-<digest>.json` runs it again
+(each example is `Fuzzer.<target>(random.Random(n), fragment)`; the crash file records n and fragment).
 """
 
 from __future__ import annotations
@@ -678,6 +689,7 @@ class Fuzzer:
         self.expression_paths = [
             p for p in _all_paths(self.policy_source.data) if p and p[-1] in ("test", "of", "by", "when", "external", "count")
         ]
+        self.current: tuple[int, str] = (0, "")  # the example being run (its seed and fragment), for --replay
         self.tmp = Path(tempfile.mkdtemp(prefix="policy-engine-fuzz-"))
         self._tabular_setup()
         self._free_text_setup()
@@ -730,7 +742,12 @@ class Fuzzer:
         stats.seen.add(digest)
         CRASH_DIR.mkdir(parents=True, exist_ok=True)
         (CRASH_DIR / f"{target}-{digest}.json").write_text(
-            json.dumps({"target": target, "error": error, "input": text, "traceback": tb}, ensure_ascii=False, indent=1), encoding="utf-8"
+            json.dumps(
+                {"target": target, "error": error, "replay": {"n": self.current[0], "fragment": self.current[1]}, "input": text, "traceback": tb},
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
         )
         if raw is not None:
             (CRASH_DIR / f"{target}-{digest}{suffix}").write_bytes(raw)
@@ -1157,11 +1174,10 @@ class Fuzzer:
         def go() -> None:
             policy = engine.load_policy_text(text, self.policy_file)
             decision = engine.evaluate(policy, self.tiny_claim())
-            outputs = []
-            for lang in LANGS:
-                outputs += [explain(policy, decision, lang, fmt) for fmt in ("text", "md", "html")]
-                if report or rnd.random() < 0.1:
-                    outputs.append(render_report(policy, [decision], lang))
+            lang = rnd.choice([s for s in overrides if s in LANGS] or LANGS)  # one language per input: compiling is the cost
+            outputs = [explain(policy, decision, lang, fmt) for fmt in ("text", "md", "html")]
+            if report or rnd.random() < 0.1:
+                outputs.append(render_report(policy, [decision], lang))
             for out in outputs:
                 for marker in LEAK_MARKERS:
                     if marker in out:
@@ -1231,6 +1247,28 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
+def replay(path: Path, slow: float, memory_mb: int) -> int:
+    """Run a recorded crash's input again (same target, seed and fragment); print its outcome; 1 if it still crashes."""
+    crash = json.loads(path.read_text(encoding="utf-8"))
+    target, n, fragment = crash["target"], crash["replay"]["n"], crash["replay"]["fragment"]
+    _limit_memory(memory_mb)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    fuzzer = Fuzzer(slow)
+    global CRASH_DIR
+    CRASH_DIR = fuzzer.tmp / "crashes"  # the replay's own record, not a second copy in fuzz/crashes
+    try:
+        fuzzer.current = (n, fragment)
+        getattr(fuzzer, METHOD.get(target, target))(random.Random(n), fragment)  # noqa: S311 -- reproducible, not crypto
+        stats = fuzzer.stats.get(target, Stats())
+        for record in sorted(CRASH_DIR.glob("*.json")) if CRASH_DIR.exists() else []:
+            print(json.loads(record.read_text(encoding="utf-8"))["traceback"] or record.name)
+        outcome = "crash" if stats.crashes else "clean error" if stats.clean_errors else "accepted" if stats.accepted else "skipped"
+        print(f"{target} n={n}: {outcome}")
+        return 1 if stats.crashes else 0
+    finally:
+        fuzzer.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     when = ap.add_mutually_exclusive_group()
@@ -1241,7 +1279,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slow", type=float, default=5.0, help="seconds after which one input is a hang (default 5)")
     ap.add_argument("--memory-mb", type=int, default=2048, help="address-space limit of this process in MB; 0: none (default 2048)")
     ap.add_argument("--json", metavar="FILE", help="also write the summary as JSON")
+    ap.add_argument("--replay", metavar="CRASH.json", help="run the one input a crash file records again, and show what it does")
     args = ap.parse_args(argv)
+    if args.replay:
+        return replay(Path(args.replay), args.slow, args.memory_mb)
     targets = list(dict.fromkeys(args.target or TARGETS))
     _limit_memory(args.memory_mb)
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -1277,6 +1318,7 @@ def main(argv: list[str] | None = None) -> int:
             def one(fragment: str, n: int) -> None:
                 if time.monotonic() >= deadline:
                     return
+                fuzzer.current = (n, fragment)
                 method(random.Random(n), fragment)  # noqa: B023, S311 -- called at once in this round; reproducible, not crypto
 
             round_started = time.monotonic()
