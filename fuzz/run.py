@@ -741,14 +741,12 @@ class Fuzzer:
             return
         stats.seen.add(digest)
         CRASH_DIR.mkdir(parents=True, exist_ok=True)
-        (CRASH_DIR / f"{target}-{digest}.json").write_text(
-            json.dumps(
-                {"target": target, "error": error, "replay": {"n": self.current[0], "fragment": self.current[1]}, "input": text, "traceback": tb},
-                ensure_ascii=False,
-                indent=1,
-            ),
-            encoding="utf-8",
-        )
+        doc = {"target": target, "error": error, "replay": {"n": self.current[0], "fragment": self.current[1]}, "input": text, "traceback": tb}
+        try:
+            body = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in the input: \u escapes keep the file valid UTF-8 and replayable
+            body = json.dumps(doc, indent=1).encode("ascii")
+        (CRASH_DIR / f"{target}-{digest}.json").write_bytes(body)
         if raw is not None:
             (CRASH_DIR / f"{target}-{digest}{suffix}").write_bytes(raw)
         print(f"CRASH {target}: {error[:200]}", file=sys.stderr, flush=True)
