@@ -89,6 +89,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1282,6 +1283,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.replay:
         return replay(Path(args.replay), args.slow, args.memory_mb)
     targets = list(dict.fromkeys(args.target or TARGETS))
+    warnings.filterwarnings("ignore", module="openpyxl")  # its notes on odd cells would bury the crash lines
     _limit_memory(args.memory_mb)
     signal.signal(signal.SIGALRM, _on_alarm)
     fuzzer = Fuzzer(args.slow)

@@ -191,6 +191,7 @@ _EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a step without its kind": lambda d: d["items"][0]["steps"][0].pop("step"),  # was KeyError: 'step'
     "an item that is a string": lambda d: d["items"].__setitem__(0, "x"),  # was AttributeError: 'str' object has no attribute 'get'
     "cites holding a list": lambda d: d["items"][0].__setitem__("cites", [["x"]]),  # was TypeError: unhashable type: 'list'
+    "a total of 401 digits": lambda d: d.__setitem__("total", 10**400),  # was decimal.InvalidOperation in Renderer.money
 }
 
 
