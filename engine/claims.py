@@ -1094,16 +1094,17 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         conv.problems.extend(history_problems)
         conv.problems.extend(p for p in _history_text_problems(data["history"]) if p.path not in said)
         q = policy.quantum
-        for i, g in enumerate(history):  # money finer than the policy pays would leave caps with fractions of it
-            if g.amount % q:
-                conv.bad(("history", i, "amount"), f"{g.amount} is finer than the policy's rounding quantum {q}", f"a multiple of {q}")
+
+        def history_amount(amount: Decimal, path: tuple[PathPart, ...]) -> None:
+            if amount > MAX_MONEY:  # before `%`: Decimal('1E+999999') % q is DivisionImpossible
+                conv.bad(path, f"{_clip(str(amount))} is greater than the maximum {MAX_MONEY}", f"an amount of at most {MAX_MONEY}")
+            elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
+                conv.bad(path, f"{amount} is finer than the policy's rounding quantum {q}", f"a multiple of {q}")
+
+        for i, g in enumerate(history):
+            history_amount(g.amount, ("history", i, "amount"))
             for j, c in enumerate(g.consumes):
-                if c.amount % q:
-                    conv.bad(
-                        ("history", i, "consumes", j, "amount"),
-                        f"{c.amount} is finer than the policy's rounding quantum {q}",
-                        f"a multiple of {q}",
-                    )
+                history_amount(c.amount, ("history", i, "consumes", j, "amount"))
     if conv.problems:
         raise ClaimError(_placed(conv.problems, data, file), "invalid claim")
     funding_year = claim_facts.get("funding_year")

@@ -48,6 +48,7 @@ from markupsafe import Markup, escape
 
 from . import __version__
 from .decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, _facts_used, _json_value, in_engine_context
+from .errors import ClaimError, Problem
 from .model import DocumentCheck, ExternalAmount
 from .quantities import format_money
 from .templating import (
@@ -1200,18 +1201,111 @@ def _as_dict(decision: Decision | Mapping[str, Any]) -> Mapping[str, Any]:
     return decision.to_dict() if isinstance(decision, Decision) else decision
 
 
-def recorded_decision(policy: CompiledPolicy, data: Any) -> Mapping[str, Any] | None:
+#: Keys a batch run adds to a decision (engine.batch) beyond those the decision schema lists.
+_BATCH_KEYS = {"": ("ledger", "input", "total_before_scaling"), "items": ("scaling", "panel_decides")}
+#: Step kinds a batch run adds (engine.batch.apply_scaling) that the decision schema's step list does not name.
+_BATCH_STEPS = ("scaling",)
+#: Where the decision schema lists every key: (path to the object(s), the schema's properties there).
+_CLOSED = (
+    ("", ()),
+    ("policy", ("properties", "policy")),
+    ("applicant", ("properties", "applicant")),
+    ("standing", ("properties", "standing")),
+)
+
+
+def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
+    """A decision given to `explain` has the form of schemas/decision.schema.json and no key it does not know (ClaimError).
+
+    Only the form: a decision is explained as recorded, so a value edited into another valid one is not seen here.
+    """
+    from .validate import expected_text, load_schema, validator_for
+
+    problems = []
+    for e in sorted(validator_for("decision.schema.json").iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        if e.validator == "enum" and list(e.absolute_path)[-1:] == ["step"] and e.instance in _BATCH_STEPS:
+            continue
+        problems.append(Problem(e.message, path=tuple(e.absolute_path), file=file, expected=expected_text(e), code="decision"))
+    if not problems:
+        schema = load_schema("decision.schema.json")
+
+        def unknown(obj: Any, props: Any, path: tuple[Any, ...], extra: tuple[str, ...] = ()) -> None:
+            if not isinstance(obj, dict) or not isinstance(props, dict):
+                return
+            for key in obj:
+                if key not in props and key not in extra:
+                    problems.append(
+                        Problem(
+                            f"unknown key {key!r} in a recorded decision",
+                            path=(*path, key),
+                            file=file,
+                            expected="one of the keys: " + ", ".join([*props, *extra]),
+                            code="decision",
+                        )
+                    )
+
+        for where, at in _CLOSED:
+            node: Any = schema
+            for part in at:
+                node = node.get(part, {})
+            unknown(data.get(where) if where else data, node.get("properties"), (where,) if where else (), _BATCH_KEYS.get(where, ()))
+        for i, item in enumerate(data.get("items") or ()):
+            unknown(item, schema["$defs"]["item"].get("properties"), ("items", i), _BATCH_KEYS["items"])
+    if problems:
+        raise ClaimError(problems, "not a decision as the engine records it")
+
+
+def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: str) -> None:
+    """Every item and grant of a recorded decision names a rule of `policy`, and the item type that rule decides."""
+    rules = {r.id: r for r in policy.rules}
+    problems = []
+    where = f"policy {policy.id!r} {policy.version!r}"
+    for i, item in enumerate(data.get("items") or ()):
+        rule = rules.get(item.get("rule"))
+        if rule is None:
+            problems.append(
+                Problem(f"unknown rule {item.get('rule')!r}: not a rule of {where}", path=("items", i, "rule"), file=file, code="decision")
+            )
+        elif item.get("type") != rule.item_type:
+            problems.append(
+                Problem(
+                    f"item type {item.get('type')!r} is not the one rule {rule.id!r} decides ({rule.item_type!r})",
+                    path=("items", i, "type"),
+                    file=file,
+                    code="decision",
+                )
+            )
+    for i, grant in enumerate(data.get("grants") or ()):
+        if grant.get("rule") not in rules:
+            problems.append(
+                Problem(
+                    f"unknown rule {grant.get('rule')!r}: not a rule of {where}", path=("grants", i, "rule"), file=file, code="decision"
+                )
+            )
+    if problems:
+        raise ClaimError(problems, "not a decision as the engine records it")
+
+
+class RecordedDecisionError(RenderError):
+    """A decision given as data (e.g. a hand-edited line of decisions.jsonl) that cannot be explained as recorded."""
+
+
+def recorded_decision(policy: CompiledPolicy, data: Any, file: str = "<decision>") -> Mapping[str, Any] | None:
     """`data` if it is a decision already made (a line of a batch's decisions.jsonl, e.g. scaled to a round's
-    budget) under exactly `policy`; None if it is not a decision (a claim). A decision made under another policy
-    or another version of its text is refused: its explanation would quote the wrong clauses."""
+    budget) under exactly `policy`; None if it is not a decision (a claim). A decision is data anyone can edit:
+    its form is checked against the decision schema and its rules against `policy` (ClaimError naming each
+    problem). A decision made under another policy or another version of its text is refused (RenderError):
+    its explanation would quote the wrong clauses."""
     if not isinstance(data, Mapping) or data.get("format") != DECISION_FORMAT:
         return None
+    check_recorded_form(data, file)
     made: Mapping[str, Any] = data["policy"] if isinstance(data.get("policy"), Mapping) else {}
     if made.get("id") != policy.id or made.get("hash") != policy.content_hash:
         raise RenderError(
             f"this decision was made under policy {made.get('id')!r} {made.get('version')!r} ({made.get('hash')}), "
             f"not {policy.id!r} {policy.version!r} ({policy.content_hash}): explain it with the policy file it was made with"
         )
+    check_recorded_rules(policy, data, file)
     return data
 
 
@@ -1227,7 +1321,19 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
     d = _as_dict(decision)
     if fmt == "json":
         return json.dumps(d, ensure_ascii=False, indent=2) + "\n"
-    return renderer(policy, lang).explain(d, fmt)
+    if isinstance(decision, Decision):
+        return renderer(policy, lang).explain(d, fmt)
+    try:
+        return renderer(policy, lang).explain(d, fmt)
+    except RenderError:
+        raise
+    except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError) as exc:
+        # a decision given as data and edited past what its schema says (a step's inner fields): named, not a
+        # traceback; the engine's own Decision objects are not caught here, so a bug in them still shows
+        raise RecordedDecisionError(
+            f"this decision cannot be explained as recorded ({type(exc).__name__}: {exc}); "
+            "explain the claim itself, or the decision line as the batch wrote it"
+        ) from exc
 
 
 FLAG_ORDER = ("standing", "reduced", "refused", "incomplete", "referred", "pending_review")

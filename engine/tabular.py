@@ -15,6 +15,7 @@ template's label row). Lists are written with ``;`` between values.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as _dt
 import difflib
@@ -712,6 +713,36 @@ def _long_field(text: str, limit: int) -> int | None:
     return None
 
 
+#: What Excel and WPS write for "CSV": UTF-8 (with a BOM for "CSV UTF-8"), UTF-16 for "Unicode text", and on a
+#: Chinese Windows the system code page, GBK, of which GB18030 is the superset. Tried in this order, strictly.
+_CSV_ENCODINGS = ("utf-8", "gb18030")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def csv_encoding(path: str | Path) -> str:
+    """The encoding a CSV file is written in: its byte-order mark, else the first of UTF-8 and GB18030 that decodes
+    every byte (UTF-8 text is rarely valid GB18030 and GBK text never valid UTF-8). InputError when neither does."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        for bom, name in _BOMS:
+            if head.startswith(bom):
+                return name
+        for name in _CSV_ENCODINGS:
+            f.seek(0)
+            decoder = codecs.getincrementaldecoder(name)("strict")
+            try:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return name
+    raise InputError(
+        f"{path}: the CSV file is neither UTF-8 nor GBK/GB18030 text, so its characters cannot be read; "
+        "save it from Excel as \"CSV UTF-8\" (or use the .xlsx workbook)"
+    )
+
+
 class CsvReader(_TabularReader):
     """One row per item; the claim and applicant columns repeat on each row of a claim (the first row's count)."""
 
@@ -720,7 +751,8 @@ class CsvReader(_TabularReader):
         apps, items = self.cols.header_sets()
         allowed = list(dict.fromkeys(apps + items))
         self.orphans: list[tuple[int, str]] = []
-        with open(path, encoding="utf-8-sig", newline="") as f:
+        encoding = csv_encoding(path)
+        with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as f:
             lines = _BoundedLines(f)
             reader = csv.reader(lines)
             try:

@@ -52,7 +52,7 @@ def validator_for(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name), format_checker=jsonschema.FormatChecker())
 
 
-def _expected(error: ValidationError) -> str | None:
+def expected_text(error: ValidationError) -> str | None:
     v = error.validator
     if v == "required":
         return None
@@ -136,7 +136,7 @@ def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> 
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             path += _first_unknown_field(error)  # point at the unknown field's own line, not its parent's
-        message, expected, code = _message(error), _expected(error), f"schema.{error.validator}"
+        message, expected, code = _message(error), expected_text(error), f"schema.{error.validator}"
         if error.validator in ("oneOf", "anyOf"):
             form, leaf = _closest(error)
             if leaf is not None and leaf.validator != "pattern":  # a pattern's regex says less than the form's description
