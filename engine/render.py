@@ -1327,7 +1327,7 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
         return renderer(policy, lang).explain(d, fmt)
     except RenderError:
         raise
-    except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError) as exc:
+    except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError, TemplateError) as exc:
         # a decision given as data and edited past what its schema says (a step's inner fields): named, not a
         # traceback; the engine's own Decision objects are not caught here, so a bug in them still shows
         raise RecordedDecisionError(

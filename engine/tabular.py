@@ -25,6 +25,7 @@ import re
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -724,22 +725,25 @@ def csv_encoding(path: str | Path) -> str:
     every byte (UTF-8 text is rarely valid GB18030 and GBK text never valid UTF-8). InputError when neither does."""
     with open(path, "rb") as f:
         head = f.read(4)
-        for bom, name in _BOMS:
-            if head.startswith(bom):
-                return name
-        for name in _CSV_ENCODINGS:
+        marked = [name for bom, name in _BOMS if head.startswith(bom)][:1]
+        for name in marked or _CSV_ENCODINGS:
             f.seek(0)
             decoder = codecs.getincrementaldecoder(name)("strict")
             try:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
+            except UnicodeDecodeError as exc:
+                if marked:  # the file says its encoding and then breaks it
+                    raise InputError(
+                        f"{path}: the CSV file starts with a {name} byte-order mark but is not {name} text ({exc.reason}); "
+                        'save it from Excel as "CSV UTF-8"'
+                    ) from None
                 continue
             return name
     raise InputError(
         f"{path}: the CSV file is neither UTF-8 nor GBK/GB18030 text, so its characters cannot be read; "
-        "save it from Excel as \"CSV UTF-8\" (or use the .xlsx workbook)"
+        'save it from Excel as "CSV UTF-8" (or use the .xlsx workbook)'
     )
 
 
@@ -888,7 +892,7 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
         if b"<!DOCTYPE" in text:  # no DTD, so no entity to expand (a content types part never has one)
             raise ValueError("a DTD is not allowed")
         root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
-    except (zipfile.BadZipFile, OSError, ElementTree.ParseError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:  # a damaged deflate stream: zlib.error
         raise InputError(f"{path}: not a readable .xlsx workbook ([Content_Types].xml: {exc})") from None
     types: dict[str, set[str]] = {}
     for node in root:

@@ -1117,7 +1117,7 @@ class Fuzzer:
         text = json.dumps(d, ensure_ascii=False)
         lang, fmt = rnd.choice(LANGS), rnd.choice(FORMATS)
         path = self.tmp / "decision.json"
-        path.write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")  # a lone surrogate as the bytes an editor might leave
 
         def go() -> None:  # as engine.render_cli.cmd_explain does with a decision
             from engine.inputs import read_document

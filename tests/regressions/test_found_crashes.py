@@ -215,6 +215,8 @@ _EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
     "an item that is a string": lambda d: d["items"].__setitem__(0, "x"),  # was AttributeError: 'str' object has no attribute 'get'
     "cites holding a list": lambda d: d["items"][0].__setitem__("cites", [["x"]]),  # was TypeError: unhashable type: 'list'
     "a total of 401 digits": lambda d: d.__setitem__("total", 10**400),  # was decimal.InvalidOperation in Renderer.money
+    # fuzz render_decision (seed 3): a check step without its `says` was jinja2's UndefinedError out of explain
+    "a check step without its words": lambda d: d["items"][0]["steps"][1].pop("says"),
 }
 
 
@@ -349,3 +351,35 @@ def test_xlsx_huge_dimension_is_refused_quickly(policy: engine.CompiledPolicy, t
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert isinstance(out, InputError) and path.name in str(out)
+
+
+def test_xlsx_with_a_damaged_deflate_stream_is_refused(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    # fuzz tabular_xlsx (seed 4): [Content_Types].xml whose compressed bytes were damaged raised zlib.error
+    # ("invalid literal/lengths set") out of the workbook size check
+    with zipfile.ZipFile(ROUND_XLSX) as z:
+        parts = [(i, z.read(i)) for i in z.infolist()]
+    out = tmp_path / "round.xlsx"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            z.writestr(info.filename, data)
+    raw = bytearray(out.read_bytes())
+    with zipfile.ZipFile(out) as z:
+        info = z.getinfo("[Content_Types].xml")
+    # the member's data starts after its 30-byte local header, name and extra field; flip bits in the middle of it
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for k in range(start + 5, start + 25):
+        raw[k] ^= 0xFF
+    out.write_bytes(bytes(raw))
+    refused = _read(out, policy)
+    assert isinstance(refused, InputError)
+    assert str(refused).startswith(f"{out}: not a readable .xlsx workbook")
+
+
+def test_csv_whose_byte_order_mark_lies_is_refused(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    # fuzz tabular_csv (seed 3): a UTF-16 byte-order mark followed by bytes that are not UTF-16 (here a lone
+    # surrogate) was UnicodeDecodeError out of CsvReader
+    path = tmp_path / "round.csv"
+    path.write_bytes(b"\xff\xfe" + "claim_id,item.id\nC-1,".encode("utf-16-le") + b"\x00\xd8" + "i1\n".encode("utf-16-le"))
+    refused = _read(path, policy)
+    assert isinstance(refused, InputError)
+    assert str(refused).startswith(f"{path}: the CSV file starts with a utf-16 byte-order mark but is not utf-16 text")
