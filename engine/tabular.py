@@ -892,7 +892,7 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
         if b"<!DOCTYPE" in text:  # no DTD, so no entity to expand (a content types part never has one)
             raise ValueError("a DTD is not allowed")
         root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:  # a damaged deflate stream: zlib.error
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:
         raise InputError(f"{path}: not a readable .xlsx workbook ([Content_Types].xml: {exc})") from None
     types: dict[str, set[str]] = {}
     for node in root:
