@@ -279,7 +279,8 @@ def test_limits_are_documented_in_security_md() -> None:
     tabled: set[tuple[str, str]] = set()
     for heading, lines in _sections(doc):
         for line in lines:
-            cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+            # a table row's cells (a `|` inside a cell is written `\|`, as GitHub's tables need)
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]] if line.startswith("|") else []
             for k, cell in enumerate(cells or [line]):
                 for token in re.findall(r"`([^`]+)`", cell):
                     m = _CONSTANT.match(token)
@@ -322,6 +323,20 @@ def test_the_tests_security_md_and_bad_inputs_cite_exist() -> None:
                     assert name in names, f"{doc}: {name} is not a test of {[str(f) for f in files]} (section {heading!r})"
                     cited += 1
     assert cited > 100, cited
+
+
+def test_the_tables_of_security_md_and_bad_inputs_are_well_formed() -> None:
+    """Every row of a table has as many cells as its header: a `|` inside a cell must be written `\\|`, or the
+    row's cells shift (and GitHub shows the promise in the wrong column)."""
+    for doc in (Path("SECURITY.md"), Path("docs/bad-inputs.md")):
+        width = None
+        for n, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.startswith("|"):
+                width = None
+                continue
+            cells = len(re.split(r"(?<!\\)\|", line.strip())) - 2
+            width = width or cells
+            assert cells == width, f"{doc}:{n}: {cells} cells, the table has {width}"
 
 
 # --- issue 11, point 3: hostile 2 MiB policies fail fast and small; stray underscores; located syntax errors -------
