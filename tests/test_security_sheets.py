@@ -187,6 +187,25 @@ def test_a_content_types_part_with_a_dtd_is_refused(tmp_path, policy):
     assert str(caught.value) == f"{bomb}: not a readable .xlsx workbook ([Content_Types].xml: a DTD is not allowed)"
 
 
+def test_a_content_types_part_over_1_mib_is_refused(tmp_path, policy, monkeypatch):
+    # XLSX_MAX_CONTENT_TYPES (SECURITY.md): the part parsed to tell worksheets apart is not parsed past 1 MiB.
+    # Random hex in a comment compresses about 2:1, so no ratio limit is met first.
+    import random
+
+    with zipfile.ZipFile(EXAMPLE_XLSX) as z:
+        types = z.read("[Content_Types].xml")
+    padding = b"<!--" + random.Random(13).randbytes(MB // 2).hex().encode() + b"-->"
+    padded = types.replace(b"</Types>", padding + b"</Types>")
+    assert len(padded) > MB
+    bomb = _rezip(tmp_path / "types.xlsx", replace={"[Content_Types].xml": padded})
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb}: part [Content_Types].xml expands to {len(padded):,} bytes, more than the limit of 1,048,576; not read"
+    )
+
+
 # --- XLSX: bounded while read ------------------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@ duplicate keys refused, non-UTF-8 refused -- each with a clear engine error, nev
 
 from __future__ import annotations
 
+import importlib
+import re
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -221,22 +223,120 @@ def test_syntax_problems_are_policy_errors_with_a_position(text: str) -> None:
     assert caught.value.problems[0].file == "x.yaml"
 
 
-def test_limits_are_documented_in_security_md() -> None:
-    from engine import claims, expressions
+# --- SECURITY.md and docs/bad-inputs.md say what the code does -------------------------------------------------
 
+_CONSTANT = re.compile(r"^(?:([a-z_]+)\.)?([A-Z][A-Z0-9]*_[A-Z0-9_]+)$")  # `MAX_NODES`, `expressions.MAX_NODES`
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+#: The modules whose limit constants (MAX_*, XLSX_*, CSV_*, REPORT_*) must all appear in a SECURITY.md table.
+_LIMIT_MODULES = ("source", "expressions", "claims", "quantities", "templating", "tabular")
+_LIMIT_NAME = re.compile(r"^(MAX|XLSX|CSV|REPORT)_[A-Z0-9_]+$")
+
+
+def _sections(doc: str) -> list[tuple[str, list[str]]]:
+    """(heading, lines) for each heading of `doc`, the text before the first one under heading ''."""
+    out: list[tuple[str, list[str]]] = [("", [])]
+    for line in doc.splitlines():
+        if line.startswith("#"):
+            out.append((line, []))
+        else:
+            out[-1][1].append(line)
+    return out
+
+
+def _resolve(name: str, qualifier: str | None, heading: str) -> tuple[str, object]:
+    """(module, value) of a constant SECURITY.md names: `module.NAME`, or NAME in the modules its heading names."""
+    modules = [qualifier] if qualifier else re.findall(r"`engine/(\w+)\.py`", heading)
+    found = [(m, getattr(mod, name)) for m in modules if hasattr(mod := importlib.import_module(f"engine.{m}"), name)]
+    assert found, f"SECURITY.md names `{name}` under {heading!r}, but no engine module of that heading has it"
+    assert len({repr(v) for _, v in found}) == 1, f"`{name}` under {heading!r} is ambiguous {found}: qualify it (`module.{name}`)"
+    return found[0]
+
+
+def _written(value: object) -> list[str]:
+    """The ways SECURITY.md may write a limit's value: 50000, 50,000, 50_000, 10¹⁵ (a power of ten), 2.0 or 2 (seconds)."""
+    if isinstance(value, bool):
+        return [str(value)]
+    if isinstance(value, int):
+        forms = [str(value), f"{value:,}", f"{value:_}"]
+        power = len(str(value)) - 1
+        if value == 10**power and power >= 3:
+            forms.append("10" + str(power).translate(_SUPERSCRIPT))
+        return forms
+    if isinstance(value, float) and value.is_integer():
+        return [str(value), str(int(value))]
+    return [str(value)]
+
+
+def _shows(cell: str, value: object) -> bool:
+    return any(re.search(r"(?<![\w.,])" + re.escape(form) + r"(?![\w]|[.,]\d)", cell) for form in _written(value))
+
+
+def test_limits_are_documented_in_security_md() -> None:
+    """Each constant named in the first column of a SECURITY.md table has its code value in the Value column, and
+    every limit constant of the engine's input-facing modules is in such a table. A constant named anywhere else
+    in the text must exist (in a module of its section's heading, or qualified as `module.NAME`)."""
     doc = Path("SECURITY.md").read_text(encoding="utf-8")
-    limits = {
-        "MAX_BYTES": MAX_BYTES, "MAX_DEPTH": MAX_DEPTH, "MAX_NODES": MAX_NODES, "MAX_NUMBER_CHARS": source.MAX_NUMBER_CHARS,
-        "MAX_SOURCE_CHARS": expressions.MAX_SOURCE_CHARS, "MAX_STRING_LITERAL": expressions.MAX_STRING_LITERAL,
-        "MAX_INT_LITERAL": expressions.MAX_INT_LITERAL, "expressions.MAX_NODES": expressions.MAX_NODES,
-        "expressions.MAX_DEPTH": expressions.MAX_DEPTH, "MAX_STRING": claims.MAX_STRING, "MAX_ITEMS": claims.MAX_ITEMS,
-        "MAX_MONEY": claims.MAX_MONEY, "MAX_CLAIM_DEPTH": claims.MAX_CLAIM_DEPTH, "MAX_CLAIM_VALUES": claims.MAX_CLAIM_VALUES,
-    }
-    for name, value in limits.items():
-        row = next((line for line in doc.splitlines() if line.startswith("|") and f"`{name}`" in line), None)
-        assert row is not None, f"{name} not in SECURITY.md"
-        shown = f"{value:_}" if isinstance(value, int) else str(value)
-        assert shown in row.replace(",", "_") or str(value) in row, (name, value, row)
+    tabled: set[tuple[str, str]] = set()
+    for heading, lines in _sections(doc):
+        for line in lines:
+            # a table row's cells (a `|` inside a cell is written `\|`, as GitHub's tables need)
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]] if line.startswith("|") else []
+            for k, cell in enumerate(cells or [line]):
+                for token in re.findall(r"`([^`]+)`", cell):
+                    m = _CONSTANT.match(token)
+                    if m is None:
+                        continue
+                    module, value = _resolve(m[2], m[1], heading)
+                    if cells and k == 0:  # a limit row: the Value column shows the value
+                        assert len(cells) >= 2 and _shows(cells[1], value), (token, value, cells[1] if len(cells) > 1 else line)
+                        tabled.add((module, m[2]))
+    for module in _LIMIT_MODULES:
+        for name in dir(importlib.import_module(f"engine.{module}")):
+            if _LIMIT_NAME.match(name):
+                assert (module, name) in tabled, f"engine/{module}.py's {name} is not in a SECURITY.md table"
+
+
+def _test_names(path: Path) -> set[str]:
+    import ast
+
+    return {n.name for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.FunctionDef)}
+
+
+def test_the_tests_security_md_and_bad_inputs_cite_exist() -> None:
+    """Every `tests/x.py::test_name[id]` in SECURITY.md and docs/bad-inputs.md names a test function of that file
+    (and, with an id, one written in that file's parameters). In docs/bad-inputs.md a bare `test_name` must be a test
+    of a file its section's heading names."""
+    cited = 0
+    for doc in (Path("SECURITY.md"), Path("docs/bad-inputs.md")):
+        text = doc.read_text(encoding="utf-8")
+        for file, name, param in re.findall(r"(tests/[\w/]+\.py)::(\w+)(?:\[([^\]]+)\])?", text):
+            assert Path(file).is_file(), f"{doc}: {file} does not exist"
+            assert name in _test_names(Path(file)), f"{doc}: {file} has no test {name}"
+            source_text = Path(file).read_text(encoding="utf-8")
+            assert not param or f'"{param}"' in source_text or f"'{param}'" in source_text, f"{doc}: {file}::{name} has no case {param!r}"
+            cited += 1
+        if doc.name == "bad-inputs.md":
+            for heading, lines in _sections(text):
+                files = [Path(f) for f in re.findall(r"`(tests/[\w/]+\.py)`", heading)]
+                names = set().union(*(_test_names(f) for f in files)) if files else set()
+                for name in re.findall(r"(?<![:\w])`(test_\w+)(?:\[[^\]]*\])?`", "\n".join(lines)):
+                    assert name in names, f"{doc}: {name} is not a test of {[str(f) for f in files]} (section {heading!r})"
+                    cited += 1
+    assert cited > 100, cited
+
+
+def test_the_tables_of_security_md_and_bad_inputs_are_well_formed() -> None:
+    """Every row of a table has as many cells as its header: a `|` inside a cell must be written `\\|`, or the
+    row's cells shift (and GitHub shows the promise in the wrong column)."""
+    for doc in (Path("SECURITY.md"), Path("docs/bad-inputs.md")):
+        width = None
+        for n, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.startswith("|"):
+                width = None
+                continue
+            cells = len(re.split(r"(?<!\\)\|", line.strip())) - 2
+            width = width or cells
+            assert cells == width, f"{doc}:{n}: {cells} cells, the table has {width}"
 
 
 # --- issue 11, point 3: hostile 2 MiB policies fail fast and small; stray underscores; located syntax errors -------
