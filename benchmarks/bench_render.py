@@ -4,7 +4,7 @@
     python benchmarks/bench_render.py --items 5000 --lang en --jinja --profile
 
 Times exactly what `benchmarks/run.py` reports as "decide + zh text explanation":
-`engine.render.explain(policy, evaluate_claim(policy, claim), lang, "text")` over a
+`engine.explaining.render.explain(policy, evaluate_claim(policy, claim), lang, "text")` over a
 generated round (claims parsed beforehand). `--jinja` times the reference path
 instead (the decision's JSON dict through explain.txt.j2), for comparison;
 `--profile` prints the top of a cProfile run.
@@ -29,8 +29,8 @@ for p in (str(HERE.parent), str(HERE)):
 import generate  # noqa: E402
 
 import engine  # noqa: E402
-from engine import render  # noqa: E402
-from engine.evaluator import evaluate_claim  # noqa: E402
+from engine.deciding.evaluator import evaluate_claim  # noqa: E402
+from engine.explaining import render  # noqa: E402
 
 
 def main() -> None:

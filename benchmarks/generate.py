@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from engine.identifiers import resident_id_check_char, uscc_check_char  # noqa: E402  (check characters only: a national standard)
+from engine.core.identifiers import resident_id_check_char, uscc_check_char  # noqa: E402  (check characters only: a national standard)
 
 SEED = 20211231
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"

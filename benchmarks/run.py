@@ -19,7 +19,7 @@ What it does, in order:
 4. times the engine and the baseline interleaved (B A B A' ... over several
    rounds, garbage collected before each pass, results not kept) and reports
    median times and the median of the per-round ratios engine / baseline;
-5. decide + render the Chinese text explanation (engine.render.explain), items/s,
+5. decide + render the Chinese text explanation (engine.explaining.render.explain), items/s,
    if the renderer is installed;
 6. one 10-item application: p50/p99 latency in microseconds, engine (with trace)
    and baseline interleaved call by call;
@@ -57,7 +57,7 @@ import baseline  # noqa: E402
 import generate  # noqa: E402
 
 import engine  # noqa: E402
-from engine.evaluator import evaluate_claim  # noqa: E402
+from engine.deciding.evaluator import evaluate_claim  # noqa: E402
 
 POLICY = ROOT / "policies" / "pinggu_2020.yaml"
 README = HERE / "README.md"
@@ -208,7 +208,7 @@ def time_to_dict(policy: engine.CompiledPolicy, parsed: list[Any], rounds: int) 
 
 def time_explain(policy: engine.CompiledPolicy, parsed: list[Any], rounds: int) -> dict[str, Any] | None:
     try:
-        from engine import render
+        from engine.explaining import render
     except ImportError:
         return None
     explain = getattr(render, "explain", None)
@@ -369,7 +369,7 @@ def table(res: dict[str, Any]) -> str:
         ("Baseline (hand-written, Decimal)", f"{n / t['median_s']['baseline']:,.0f} items/s", "1×", "", ""),
         (
             "Decide + zh text explanation",
-            f"**{ex['items_per_s']:,.0f} items/s**" if ex else "not measured (engine.render.explain absent)",
+            f"**{ex['items_per_s']:,.0f} items/s**" if ex else "not measured (engine.explaining.render.explain absent)",
             "",
             "≥ 20,000 items/s",
             verdict("explain", ex["items_per_s"] if ex else None),
@@ -481,7 +481,11 @@ def main(argv: list[str] | None = None) -> int:
         subset.append(c)
         k += len(c.items)
     res["explain"] = time_explain(policy, subset, 3 if not args.quick else 1)
-    say(f"   {res['explain']['items_per_s']:,.0f} items/s" if res["explain"] else "   not measured: engine.render.explain is absent")
+    say(
+        f"   {res['explain']['items_per_s']:,.0f} items/s"
+        if res["explain"]
+        else "   not measured: engine.explaining.render.explain is absent"
+    )
     del parsed, prepared
     gc.collect()
 
@@ -507,7 +511,10 @@ def main(argv: list[str] | None = None) -> int:
         if verdict(k, v) == "MISSED"
     ]
     if args.quick:  # too few items and rounds for figures of record: say so rather than pass or fail targets
-        say("smoke run (--quick): figures are indicative only; " + ("below target here: " + ", ".join(misses) if misses else "all within target"))
+        say(
+            "smoke run (--quick): figures are indicative only; "
+            + ("below target here: " + ", ".join(misses) if misses else "all within target")
+        )
     else:
         say("targets missed: " + ", ".join(misses) if misses else "every measured target met")
     if args.json:

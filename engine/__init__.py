@@ -3,27 +3,39 @@
     policy = engine.load_policy("policies/<measures>.yaml")
     decision = engine.evaluate(policy, claim_dict)
     print(decision.to_json())
+    print(engine.explain(policy, decision, lang="zh", fmt="text"))
 
-Stages, each a module with one job: `source` (YAML with positions) ->
-`validate` (JSON Schema) -> `compiler` (semantic checks, expressions into
-functions) -> `evaluator` (claim + history -> decision with trace) ->
-`render` (explanations). `claims` parses applications; `history` holds grants.
+This module is the one facade. The engine is a pipeline of layers, each a subpackage that imports only
+the layers before it (tests/test_layers.py checks it):
+
+    core        errors, exact quantities, identifiers, JSON positions, the version
+    language    policy text -> CompiledPolicy: source -> validate -> expressions -> compiler (model, load)
+    deciding    claim + history -> Decision with its trace: claims, history, evaluator, decision, versions
+    explaining  Decision -> words: catalogues, templates, the renderer, the sandbox for a policy's templates
+    records     many claims: inputs, tabular readers/writers, the grants ledger, batch runs
+    officer     tools for policy officers: test cases, lint, coverage, diff
+    cli         the command line (python -m engine ...), above everything
+
+See docs/architecture.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .claims import Claim, claim_schema, loads_json, parse_claim
-from .decision import Decision, ItemDecision, Reason
-from .errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
-from .evaluator import evaluate_claim
-from .history import Consumption, Grant
-from .model import CompiledPolicy
-from .policy import load_policy, load_policy_text
+from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
+from engine.core.version import __version__ as __version__
+from engine.deciding.claims import Claim, claim_schema, loads_json, parse_claim
+from engine.deciding.decision import Decision, ItemDecision, Reason
+from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.history import Consumption, Grant
+from engine.language.load import load_policy, load_policy_text
+from engine.language.model import CompiledPolicy
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from engine.deciding.versions import PolicySet, load_versions
+    from engine.explaining.render import explain, render_report
 
 __all__ = [
     "Claim",
@@ -36,16 +48,38 @@ __all__ = [
     "InputLimitError",
     "ItemDecision",
     "PolicyError",
+    "PolicySet",
     "Problem",
     "Reason",
     "claim_schema",
     "evaluate",
     "evaluate_claim",
+    "explain",
     "load_policy",
     "load_policy_text",
+    "load_versions",
     "loads_json",
     "parse_claim",
+    "render_report",
 ]
+
+#: Names the facade offers from outer layers, imported on first use: `import engine` stays light (no jinja2).
+_LAZY = {
+    "explain": "engine.explaining.render",
+    "render_report": "engine.explaining.render",
+    "PolicySet": "engine.deciding.versions",
+    "load_versions": "engine.deciding.versions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 
 def evaluate(

@@ -12,18 +12,18 @@ rounds of a few hundred examples with a fresh seed each, until the time is up. E
 seed for a `random.Random` that picks and combines mutations of real inputs, plus a hypothesis-made
 text fragment that is spliced in. Targets:
 
-* yaml_text     -- engine.source.parse_yaml on generated YAML-ish text, YAML with
+* yaml_text     -- engine.language.source.parse_yaml on generated YAML-ish text, YAML with
                    anchors/aliases/tags/merge keys, and mutated slices of the real policy file;
 * policy_text   -- engine.load_policy_text on the whole policy file with a few line-level
                    mutations (slow: the full pipeline);
-* policy_data   -- the schema + compiler (engine.policy.check_source) on the parsed policy with
+* policy_data   -- the schema + compiler (engine.language.load.check_source) on the parsed policy with
                    values replaced by hostile ones (bad amounts, hostile expressions, wrong types,
                    deleted keys);
 * claim_data    -- engine.parse_claim + evaluate + to_json on valid claims with values replaced
                    by hostile ones (NaN, 1e3, huge, control characters, bad identifiers, impossible
                    dates...);
 * claim_text    -- engine.loads_json + parse_claim on mutated JSON text;
-* tabular_csv   -- engine.tabular.open_input on CSV bytes: the example round as CSV with cells,
+* tabular_csv   -- engine.records.tabular.open_input on CSV bytes: the example round as CSV with cells,
                    rows and headers mutated (hostile values, formulas, quotes, NUL, cells over the
                    csv module's field limit, ragged rows, wrong or duplicate headers), written in
                    UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16, Big5 or Latin-1, and byte-level
@@ -34,13 +34,13 @@ text fragment that is spliced in. Targets:
                    or a bad index, bad style indexes, huge dimension and cell references, deleted
                    or duplicated rows, renamed sheets, missing parts, truncated zips);
 * render        -- valid (and mutated) claims decided, then explained in every format (text, md,
-                   html, json) in zh and en through engine.render.explain, from the Decision and
+                   html, json) in zh and en through engine.explaining.render.explain, from the Decision and
                    from its JSON dict, plus the reviewer's report (render_report) for some; also
                    checks that the fast text path equals the template path, that the HTML forms
                    escape a hostile marker, and that the json form parses;
 * render_decision -- a decision as a batch's decisions.jsonl holds it, hand-edited (values replaced,
                    deleted, wrapped), written as a .json file and given back as `explain` does:
-                   engine.inputs.read_document + engine.render.recorded_decision + explain;
+                   engine.records.inputs.read_document + engine.explaining.render.recorded_decision + explain;
 * templates     -- a small policy whose `templates:` overrides are generated hostile jinja2 text
                    (attribute chains of dunder names, filters, loops, includes and extends of
                    paths, recursion, broken syntax; a quarter of them also bombs: huge ranges,
@@ -55,8 +55,8 @@ text fragment that is spliced in. Targets:
                    made to do harm by this fuzzer (only spend memory, up to --memory-mb).
 
 A *crash* is any exception that is not a clean error -- engine.EngineError, plus for the tabular
-targets engine.tabular.InputError (the input as a whole refused) and for the render targets
-engine.render.RenderError (both are what the CLI prints as messages) -- or a broken property
+targets engine.records.tabular.InputError (the input as a whole refused) and for the render targets
+engine.explaining.render.RenderError (both are what the CLI prints as messages) -- or a broken property
 (render), or an input that takes longer than --slow seconds (a *hang*: an interval timer
 interrupts it in the main thread, so the run goes on). The process runs under an address-space
 limit (--memory-mb, default 2048) so a memory bomb is a MemoryError crash, not a dead machine.
@@ -107,11 +107,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import engine  # noqa: E402
-from engine.batch import _claim_problems  # noqa: E402
-from engine.policy import check_source  # noqa: E402
-from engine.render import RenderError, explain, render_report  # noqa: E402
-from engine.source import Source, parse_yaml  # noqa: E402
-from engine.tabular import InputError, open_input  # noqa: E402
+from engine.explaining.render import RenderError, explain, render_report  # noqa: E402
+from engine.language.load import check_source  # noqa: E402
+from engine.language.source import Source, parse_yaml  # noqa: E402
+from engine.records.batch import _claim_problems  # noqa: E402
+from engine.records.tabular import InputError, open_input  # noqa: E402
 
 POLICY_PATH = ROOT / "policies" / "pinggu_2020.yaml"
 CRASH_DIR = ROOT / "fuzz" / "crashes"
@@ -171,81 +171,83 @@ HOSTILE_EXPRESSIONS = [
     "item.patent_id == 'x' and applicant.kind == 'robot'",
 ]
 
-HOSTILE_SCALARS: list[Any] = [
-    None,
-    True,
-    False,
-    0,
-    -1,
-    1,
-    2021,
-    10**18,
-    10**19,
-    10**400,
-    -(10**30),
-    Decimal("NaN"),
-    Decimal("sNaN"),
-    Decimal("Infinity"),
-    Decimal("-Infinity"),
-    Decimal("1E+3"),
-    Decimal("1e999999"),
-    Decimal("-0"),
-    Decimal("0.001"),
-    Decimal("100.10"),
-    float("nan"),
-    float("inf"),
-    1e3,
-    0.1,
-    "",
-    " ",
-    "1e3",
-    "1E3",
-    "1000",
-    "1000.555",
-    "-5",
-    "30万",
-    "30万元",
-    "50%",
-    "-50%",
-    "150%",
-    "0x10",
-    ".inf",
-    "NaN",
-    "２０２１",
-    "2021-02-30",
-    "2021-13-01",
-    "0000-01-01",
-    "9999-12-31",
-    "2021-06-01T00:00:00",
-    "a\x00b",
-    "a\x1bb",
-    "a\u202eb",
-    "<script>alert(1)</script>",
-    "=HYPERLINK(\"http://x\")",
-    "x" * 600,
-    "x" * 20000,
-    "91350100M000100Y43",
-    "91350100M000100Y44",
-    "11010519491231002X",
-    "110105194912310021",
-    "91110117ma01abcd1f",
-    "第五条第（一）项",
-    "invention",
-    "gold",
-    "enterprise",
-    "proof_of_right",
-    [],
-    {},
-    [None],
-    ["x", "x"],
-    {"a": 1},
-    json.loads("[" * 25 + "1" + "]" * 25),  # nested 25 deep
-] + HOSTILE_EXPRESSIONS[:20]
-
+HOSTILE_SCALARS: list[Any] = (
+    [
+        None,
+        True,
+        False,
+        0,
+        -1,
+        1,
+        2021,
+        10**18,
+        10**19,
+        10**400,
+        -(10**30),
+        Decimal("NaN"),
+        Decimal("sNaN"),
+        Decimal("Infinity"),
+        Decimal("-Infinity"),
+        Decimal("1E+3"),
+        Decimal("1e999999"),
+        Decimal("-0"),
+        Decimal("0.001"),
+        Decimal("100.10"),
+        float("nan"),
+        float("inf"),
+        1e3,
+        0.1,
+        "",
+        " ",
+        "1e3",
+        "1E3",
+        "1000",
+        "1000.555",
+        "-5",
+        "30万",
+        "30万元",
+        "50%",
+        "-50%",
+        "150%",
+        "0x10",
+        ".inf",
+        "NaN",
+        "２０２１",
+        "2021-02-30",
+        "2021-13-01",
+        "0000-01-01",
+        "9999-12-31",
+        "2021-06-01T00:00:00",
+        "a\x00b",
+        "a\x1bb",
+        "a\u202eb",
+        "<script>alert(1)</script>",
+        '=HYPERLINK("http://x")',
+        "x" * 600,
+        "x" * 20000,
+        "91350100M000100Y43",
+        "91350100M000100Y44",
+        "11010519491231002X",
+        "110105194912310021",
+        "91110117ma01abcd1f",
+        "第五条第（一）项",
+        "invention",
+        "gold",
+        "enterprise",
+        "proof_of_right",
+        [],
+        {},
+        [None],
+        ["x", "x"],
+        {"a": 1},
+        json.loads("[" * 25 + "1" + "]" * 25),  # nested 25 deep
+    ]
+    + HOSTILE_EXPRESSIONS[:20]
+)
 
 
 def _yaml_can_produce(value: Any) -> bool:
-    """engine.source builds only str, int, bool, None, finite plain Decimals, lists and str-keyed dicts."""
+    """engine.language.source builds only str, int, bool, None, finite plain Decimals, lists and str-keyed dicts."""
     if isinstance(value, float):
         return False
     if isinstance(value, Decimal):
@@ -357,7 +359,7 @@ def mutate(data: Any, rnd: random.Random, pool: list[Any], n: int) -> Any:
 CELL_VALUES: list[str] = [
     *(str(v) for v in HOSTILE_SCALARS if not isinstance(v, list | dict)),
     "=1+1",
-    "=HYPERLINK(\"http://x\",\"y\")",
+    '=HYPERLINK("http://x","y")',
     "+cmd|' /C calc'!A0",
     "-2+3",
     "@SUM(A1:A9)",
@@ -398,10 +400,47 @@ CELL_VALUES: list[str] = [
     "万" * 70_000,
 ]
 
-NUMBER_TEXT = ["0", "-0", "1", "-1", "2021", "8400.5", "1e308", "1e309", "-1e309", "1E-400", "NaN", "nan", "INF", "-inf",
-               "99999999999999999999999999", "0x10", "", " 12 ", "1,5", "44348", "2958466", "-693594", "1.7976931348623157e+308"]
-DATE_TEXT = ["2021-06-01", "2021-06-01T00:00:00", "2021-06-01T13:45:00", "2021-02-30", "2021-13-01", "0001-01-01",
-             "9999-12-31T23:59:59", "10000-01-01", "-2021-01-01", "2021", "", "x", "2021-06-01T25:00:00", "2021-06-01Z"]
+NUMBER_TEXT = [
+    "0",
+    "-0",
+    "1",
+    "-1",
+    "2021",
+    "8400.5",
+    "1e308",
+    "1e309",
+    "-1e309",
+    "1E-400",
+    "NaN",
+    "nan",
+    "INF",
+    "-inf",
+    "99999999999999999999999999",
+    "0x10",
+    "",
+    " 12 ",
+    "1,5",
+    "44348",
+    "2958466",
+    "-693594",
+    "1.7976931348623157e+308",
+]
+DATE_TEXT = [
+    "2021-06-01",
+    "2021-06-01T00:00:00",
+    "2021-06-01T13:45:00",
+    "2021-02-30",
+    "2021-13-01",
+    "0001-01-01",
+    "9999-12-31T23:59:59",
+    "10000-01-01",
+    "-2021-01-01",
+    "2021",
+    "",
+    "x",
+    "2021-06-01T25:00:00",
+    "2021-06-01Z",
+]
 ENCODINGS = ["utf-8", "utf-8", "utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le", "big5", "latin-1"]
 
 #: Strings that stay valid claim text but are hostile to a renderer (markup, markdown, placeholders, bidi, width).
@@ -441,40 +480,191 @@ HTML_MARKER = "<b id=fz>"
 # --- hostile jinja2, built from a vocabulary that only reads -------------------------------
 #
 # Names a template can start from (the engine's globals, jinja2's own, the decision, undefined ones).
-TPL_NAMES = ["d", "m", "lang", "policy", "label", "clause", "kind", "fact", "value", "steps", "item_cites",
-             "engine_version", "lipsum", "cycler", "joiner", "namespace", "range", "dict", "self", "loop",
-             "caller", "varargs", "kwargs", "config", "request", "nope", "d.items", "d.applicant", "m.meta"]
+TPL_NAMES = [
+    "d",
+    "m",
+    "lang",
+    "policy",
+    "label",
+    "clause",
+    "kind",
+    "fact",
+    "value",
+    "steps",
+    "item_cites",
+    "engine_version",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "namespace",
+    "range",
+    "dict",
+    "self",
+    "loop",
+    "caller",
+    "varargs",
+    "kwargs",
+    "config",
+    "request",
+    "nope",
+    "d.items",
+    "d.applicant",
+    "m.meta",
+]
 #: Attributes read in a chain (never a method that writes, deletes, executes or opens).
-TPL_ATTRS = ["__class__", "__mro__", "__base__", "__bases__", "__subclasses__", "__globals__", "__init__", "__dict__",
-             "__builtins__", "__code__", "__closure__", "__func__", "__self__", "__module__", "__name__", "__qualname__",
-             "__doc__", "__wrapped__", "__loader__", "__spec__", "__len__", "__weakref__", "mro", "func_globals",
-             "gi_frame", "f_back", "f_globals", "f_locals", "tb_frame", "co_consts", "_TemplateReference__context",
-             "environment", "globals", "filters", "tests", "loader", "searchpath", "mapping", "parent", "vars",
-             "blocks", "items", "keys", "values", "upper", "meta", "rules", "applicant", "name", "total", "steps"]
+TPL_ATTRS = [
+    "__class__",
+    "__mro__",
+    "__base__",
+    "__bases__",
+    "__subclasses__",
+    "__globals__",
+    "__init__",
+    "__dict__",
+    "__builtins__",
+    "__code__",
+    "__closure__",
+    "__func__",
+    "__self__",
+    "__module__",
+    "__name__",
+    "__qualname__",
+    "__doc__",
+    "__wrapped__",
+    "__loader__",
+    "__spec__",
+    "__len__",
+    "__weakref__",
+    "mro",
+    "func_globals",
+    "gi_frame",
+    "f_back",
+    "f_globals",
+    "f_locals",
+    "tb_frame",
+    "co_consts",
+    "_TemplateReference__context",
+    "environment",
+    "globals",
+    "filters",
+    "tests",
+    "loader",
+    "searchpath",
+    "mapping",
+    "parent",
+    "vars",
+    "blocks",
+    "items",
+    "keys",
+    "values",
+    "upper",
+    "meta",
+    "rules",
+    "applicant",
+    "name",
+    "total",
+    "steps",
+]
 #: Of those, the ones a chain may call with no arguments (all side-effect free).
 TPL_SAFE_CALLS = {"__subclasses__", "mro", "keys", "values", "items", "upper", "__len__"}
 TPL_KEYS = ["'os'", "'sys'", "'__builtins__'", "'modules'", "'items'", "'meta'", "'rules'", "'applicant'", "0", "1", "-1", "99"]
 TPL_NUMBERS = ["0", "1", "-1", "7", "10**6", "10**9", "9**99", "2**64", "1e308", "1e309", "(10**9)", "0.5"]
 TPL_STRINGS = ["'x'", "''", "'{0.__class__}'", "'%s'", "'<script>'", "'\\x00'", "'名'", "'{{ 7*7 }}'", "'a,b'"]
 TPL_FILTERS = [
-    "e", "safe", "string", "list", "length", "first", "last", "sort", "reverse", "unique", "join", "join(', ')", "sum",
-    "min", "max", "int", "float", "round", "abs", "default('z')", "title", "trim", "striptags", "wordcount", "tojson",
-    "pprint", "dictsort", "items", "batch(3)", "batch(10**9)", "slice(10**6)", "center(10**9)", "indent(10**9)",
-    "truncate(10**9)", "wordwrap(1)", "replace('', 'xx')", "replace('x', 'xxxx')", "format(1, 2)", "urlize",
-    "xmlattr", "groupby('x')", "map('upper')", "map(attribute='__class__')", "map(attribute='__name__')",
-    "select", "reject('none')", "selectattr('__class__')", "attr('__class__')", "attr('__globals__')",
-    "attr('__subclasses__')", "attr('__init__')", "attr('__mro__')", "money", "percent", "fill(n=1)", "md",
-    "random", "filesizeformat", "capitalize", "count",
+    "e",
+    "safe",
+    "string",
+    "list",
+    "length",
+    "first",
+    "last",
+    "sort",
+    "reverse",
+    "unique",
+    "join",
+    "join(', ')",
+    "sum",
+    "min",
+    "max",
+    "int",
+    "float",
+    "round",
+    "abs",
+    "default('z')",
+    "title",
+    "trim",
+    "striptags",
+    "wordcount",
+    "tojson",
+    "pprint",
+    "dictsort",
+    "items",
+    "batch(3)",
+    "batch(10**9)",
+    "slice(10**6)",
+    "center(10**9)",
+    "indent(10**9)",
+    "truncate(10**9)",
+    "wordwrap(1)",
+    "replace('', 'xx')",
+    "replace('x', 'xxxx')",
+    "format(1, 2)",
+    "urlize",
+    "xmlattr",
+    "groupby('x')",
+    "map('upper')",
+    "map(attribute='__class__')",
+    "map(attribute='__name__')",
+    "select",
+    "reject('none')",
+    "selectattr('__class__')",
+    "attr('__class__')",
+    "attr('__globals__')",
+    "attr('__subclasses__')",
+    "attr('__init__')",
+    "attr('__mro__')",
+    "money",
+    "percent",
+    "fill(n=1)",
+    "md",
+    "random",
+    "filesizeformat",
+    "capitalize",
+    "count",
 ]
 #: Paths a template may name: in the policy's folder, out of it (relative, absolute), a symlink out of it.
-TPL_PATHS = ["ok.j2", "sub/ok.j2", "../outside.j2", "escape.j2", "../../../../../../etc/hostname", "/etc/hostname",
-             "/etc/passwd", "explain.txt.j2", "_lines.j2", "report.html.j2", "_explain_body.html.j2",
-             "_style.css.j2", "../README.md", "nope.j2", "", ".", "sub"]
+TPL_PATHS = [
+    "ok.j2",
+    "sub/ok.j2",
+    "../outside.j2",
+    "escape.j2",
+    "../../../../../../etc/hostname",
+    "/etc/hostname",
+    "/etc/passwd",
+    "explain.txt.j2",
+    "_lines.j2",
+    "report.html.j2",
+    "_explain_body.html.j2",
+    "_style.css.j2",
+    "../README.md",
+    "nope.j2",
+    "",
+    ".",
+    "sub",
+]
 #: What makes a template a bomb: a huge number (as a range, repetition, padding or size).
 _BIG = re.compile(r"10\*\*[6-9]|9\*\*99|2\*\*64")
 #: Template names a policy may override.
-TPL_TARGETS = ["explain.txt.j2", "explain.md.j2", "explain.html.j2", "_explain_body.html.j2", "report.html.j2",
-               "_lines.j2", "_style.css.j2", "extra.j2"]
+TPL_TARGETS = [
+    "explain.txt.j2",
+    "explain.md.j2",
+    "explain.html.j2",
+    "_explain_body.html.j2",
+    "report.html.j2",
+    "_lines.j2",
+    "_style.css.j2",
+    "extra.j2",
+]
 #: Words that name anything able to write, delete, execute, open or reach the environment: a generated
 #: template containing one is never used (the vocabulary above cannot produce them; this guards edits to it).
 _HARMFUL = re.compile(
@@ -534,8 +724,21 @@ class _TemplateGen:
         if op < 0.4:
             return r.choice(TPL_STRINGS)
         if op < 0.45 and self.bombs:
-            return r.choice(["'x' * 10**9", "'x' * 10**6", "[1] * 10**9", "[1, 2] * 10**7", "'x' * 9**99", "range(10**9)",
-                             "range(10**9) | list", "lipsum(10**6)", "lipsum(n=10**9)", "'%s' * 10**6 % ()", "'ab' ~ 'x' * 10**8"])
+            return r.choice(
+                [
+                    "'x' * 10**9",
+                    "'x' * 10**6",
+                    "[1] * 10**9",
+                    "[1, 2] * 10**7",
+                    "'x' * 9**99",
+                    "range(10**9)",
+                    "range(10**9) | list",
+                    "lipsum(10**6)",
+                    "lipsum(n=10**9)",
+                    "'%s' * 10**6 % ()",
+                    "'ab' ~ 'x' * 10**8",
+                ]
+            )
         if op < 0.6:
             return f"{self.expr(depth + 1)} | {self.pick(TPL_FILTERS)}"
         if op < 0.7:
@@ -545,16 +748,18 @@ class _TemplateGen:
         if op < 0.75:
             return f"({self.expr(depth + 1)}) ** 2"  # never a large exponent: a huge power is not interruptible
         if op < 0.82:
-            return r.choice([
-                f"range({self.pick(TPL_NUMBERS)})",
-                f"lipsum({self.pick(['1', '10**3', '10**6'])})",
-                f"cycler({self.expr(depth + 1)}, 1)",
-                "joiner()",
-                f"namespace(a={self.expr(depth + 1)})",
-                "dict(a=1)",
-                f"{r.choice(TPL_STRINGS)}.format({self.expr(depth + 1)})",
-                f"'%s' % ({self.expr(depth + 1)},)",
-            ])
+            return r.choice(
+                [
+                    f"range({self.pick(TPL_NUMBERS)})",
+                    f"lipsum({self.pick(['1', '10**3', '10**6'])})",
+                    f"cycler({self.expr(depth + 1)}, 1)",
+                    "joiner()",
+                    f"namespace(a={self.expr(depth + 1)})",
+                    "dict(a=1)",
+                    f"{r.choice(TPL_STRINGS)}.format({self.expr(depth + 1)})",
+                    f"'%s' % ({self.expr(depth + 1)},)",
+                ]
+            )
         if op < 0.9:
             return f"[{self.expr(depth + 1)}, {self.expr(depth + 1)}]" if r.random() < 0.5 else f"{{'a': {self.expr(depth + 1)}}}"
         return f"({self.expr(depth + 1)} if {self.expr(depth + 1)} else {self.expr(depth + 1)})"
@@ -575,13 +780,15 @@ class _TemplateGen:
             return "{% set x = " + e() + " %}{{ x }}"
         if op < 0.58:
             path = json.dumps(r.choice(TPL_PATHS))
-            return r.choice([
-                "{% include " + path + " %}",
-                "{% include [" + path + ", 'explain.txt.j2'] ignore missing %}",
-                "{% import " + path + " as z %}{{ z }}",
-                "{% from " + path + " import x %}",
-                "{% include " + e() + " %}",
-            ])
+            return r.choice(
+                [
+                    "{% include " + path + " %}",
+                    "{% include [" + path + ", 'explain.txt.j2'] ignore missing %}",
+                    "{% import " + path + " as z %}{{ z }}",
+                    "{% from " + path + " import x %}",
+                    "{% include " + e() + " %}",
+                ]
+            )
         if op < 0.61:
             return "{% extends " + json.dumps(r.choice(TPL_PATHS)) + " %}"
         if op < 0.64:
@@ -591,7 +798,13 @@ class _TemplateGen:
         if op < 0.67:
             return "{% for x in " + e() + " recursive %}{{ loop(x) }}{% endfor %}"
         if op < 0.7:
-            return "{% filter " + self.pick(["upper", "e", "center(10**9)", "indent(10**9)", "wordwrap(1)"]) + " %}" + self.body(depth) + "{% endfilter %}"
+            return (
+                "{% filter "
+                + self.pick(["upper", "e", "center(10**9)", "indent(10**9)", "wordwrap(1)"])
+                + " %}"
+                + self.body(depth)
+                + "{% endfilter %}"
+            )
         if op < 0.73:
             return "{% with y = " + e() + " %}" + self.body(depth) + "{% endwith %}"
         if op < 0.76:
@@ -604,9 +817,29 @@ class _TemplateGen:
             return "{% raw %}" + self.body(depth) + "{% endraw %}"
         if op < 0.88:
             return "{# " + self.text + " #}"
-        return r.choice(["{{", "}}", "{%", "%}", "{% endfor %}", "{% for %}", "{% if %}", "{{ }}", "{% break %}",
-                         "{% continue %}", "{{ x.. }}", "{{ 'unclosed }}", "{% set %}", "{% endblock %}", "{% trans %}x{% endtrans %}",
-                         "{%- -%}", "{{ (((( }}", "{{ " + "(" * 200 + "1" + ")" * 200 + " }}", "{{ " + "[" * 200 + "]" * 200 + " }}"])
+        return r.choice(
+            [
+                "{{",
+                "}}",
+                "{%",
+                "%}",
+                "{% endfor %}",
+                "{% for %}",
+                "{% if %}",
+                "{{ }}",
+                "{% break %}",
+                "{% continue %}",
+                "{{ x.. }}",
+                "{{ 'unclosed }}",
+                "{% set %}",
+                "{% endblock %}",
+                "{% trans %}x{% endtrans %}",
+                "{%- -%}",
+                "{{ (((( }}",
+                "{{ " + "(" * 200 + "1" + ")" * 200 + " }}",
+                "{{ " + "[" * 200 + "]" * 200 + " }}",
+            ]
+        )
 
     def body(self, depth: int) -> str:
         return "".join(self.stmt(depth + 1) for _ in range(self.rnd.randint(0, 3)))
@@ -614,12 +847,42 @@ class _TemplateGen:
     def template(self) -> str:
         return "".join(self.stmt() for _ in range(self.rnd.randint(1, 5)))
 
-MESSAGE_VALUES = ["{0.__class__}", "{n.__class__.__mro__}", "{n}", "{n!r}", "{n:>1000000000}", "{{n}}", "{", "}", "%s",
-                  "{{ 7*7 }}", "{% for x in range(10**9) %}{% endfor %}", "__class__", "__init__", "__globals__", "zh", "en",
-                  "original", "x" * 10000, "", "名", "<b id=fz>"]
+
+MESSAGE_VALUES = [
+    "{0.__class__}",
+    "{n.__class__.__mro__}",
+    "{n}",
+    "{n!r}",
+    "{n:>1000000000}",
+    "{{n}}",
+    "{",
+    "}",
+    "%s",
+    "{{ 7*7 }}",
+    "{% for x in range(10**9) %}{% endfor %}",
+    "__class__",
+    "__init__",
+    "__globals__",
+    "zh",
+    "en",
+    "original",
+    "x" * 10000,
+    "",
+    "名",
+    "<b id=fz>",
+]
 #: Text that must never show in a policy's rendered templates: a file outside the policy's folder, or Python internals.
-LEAK_MARKERS = ["OUTSIDE-THE-POLICY-FOLDER", "root:x:0:0", "<module '", "<frame ", "<code object", "<cell at ",
-                "'__builtins__':", "<class 'object'>", "<class 'type'>"]
+LEAK_MARKERS = [
+    "OUTSIDE-THE-POLICY-FOLDER",
+    "root:x:0:0",
+    "<module '",
+    "<frame ",
+    "<code object",
+    "<cell at ",
+    "'__builtins__':",
+    "<class 'object'>",
+    "<class 'type'>",
+]
 
 
 # --- the runner ----------------------------------------------------------------------------
@@ -736,13 +999,21 @@ class Fuzzer:
     def record(self, target: str, error: str, data: Any, tb: str, suffix: str = "") -> None:
         raw = data if isinstance(data, bytes) else None
         text = f"<{len(raw)} bytes: see the {suffix} file>" if raw is not None else _dump(data)
-        digest = hashlib.sha256(target.encode() + error.split(":")[0].encode() + (raw or text.encode("utf-8", "surrogatepass"))).hexdigest()[:16]
+        digest = hashlib.sha256(
+            target.encode() + error.split(":")[0].encode() + (raw or text.encode("utf-8", "surrogatepass"))
+        ).hexdigest()[:16]
         stats = self.stats[target]
         if digest in stats.seen:
             return
         stats.seen.add(digest)
         CRASH_DIR.mkdir(parents=True, exist_ok=True)
-        doc = {"target": target, "error": error, "replay": {"n": self.current[0], "fragment": self.current[1]}, "input": text, "traceback": tb}
+        doc = {
+            "target": target,
+            "error": error,
+            "replay": {"n": self.current[0], "fragment": self.current[1]},
+            "input": text,
+            "traceback": tb,
+        }
         try:
             body = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate in the input: \u escapes keep the file valid UTF-8 and replayable
@@ -842,7 +1113,12 @@ class Fuzzer:
             if op < 0.4 and i < len(chars):
                 del chars[i : i + rnd.randint(1, 8)]
             elif op < 0.8:
-                chars.insert(i, rnd.choice([fragment, "NaN", "Infinity", "-1", "1e3", "1.5e308", "9" * 400, "[" * 3000, '"\\u0000"', '"\\ud800"', "{}", "null"]))
+                chars.insert(
+                    i,
+                    rnd.choice(
+                        [fragment, "NaN", "Infinity", "-1", "1e3", "1.5e308", "9" * 400, "[" * 3000, '"\\u0000"', '"\\ud800"', "{}", "null"]
+                    ),
+                )
             else:
                 chars[i:i] = rnd.choice(["\x00", "\ufeff", "\\", '"'])
 
@@ -887,10 +1163,16 @@ class Fuzzer:
                 parts = [(i.filename, z.read(i)) for i in z.infolist()]
             # a date and a date-time style appended (indexes 4 and 5), for numeric cells read as dates
             parts = [
-                (n, b.replace(b'<cellXfs count="4">', b'<cellXfs count="6">').replace(
-                    b"</cellXfs>", b'<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-                    b'<xf numFmtId="22" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'))
-                if n == "xl/styles.xml" else (n, b)
+                (
+                    n,
+                    b.replace(b'<cellXfs count="4">', b'<cellXfs count="6">').replace(
+                        b"</cellXfs>",
+                        b'<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+                        b'<xf numFmtId="22" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>',
+                    ),
+                )
+                if n == "xl/styles.xml"
+                else (n, b)
                 for n, b in parts
             ]
             self.xlsx_bases.append(parts)
@@ -928,9 +1210,23 @@ class Fuzzer:
                 row += [""] * (i + 1 - len(row))
                 row[i] = self._cell(rnd, fragment)
             elif op < 0.55:
-                header[i] = rnd.choice(["", "claim_id", header[(i + 1) % len(header)], header[i].upper(), header[i] + " ",
-                                        " " + header[i], "item.nope", "applicant.__class__", "\ufeffclaim_id", "claim.", "item.",
-                                        fragment, self._cell(rnd, fragment)])
+                header[i] = rnd.choice(
+                    [
+                        "",
+                        "claim_id",
+                        header[(i + 1) % len(header)],
+                        header[i].upper(),
+                        header[i] + " ",
+                        " " + header[i],
+                        "item.nope",
+                        "applicant.__class__",
+                        "\ufeffclaim_id",
+                        "claim.",
+                        "item.",
+                        fragment,
+                        self._cell(rnd, fragment),
+                    ]
+                )
             elif op < 0.6:
                 del header[i]
             elif op < 0.7 and rows:
@@ -1017,7 +1313,9 @@ class Fuzzer:
             return xml[: m.end()] + m.group() + xml[m.end() :]
         if op < 0.94:
             filler = "".join(f'<row r="{k}"/>' for k in range(100, 100 + rnd.choice([10, 1000, 5000])))
-            return xml.replace("</sheetData>", filler + '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>Z</t></is></c></row></sheetData>')
+            return xml.replace(
+                "</sheetData>", filler + '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>Z</t></is></c></row></sheetData>'
+            )
         return xml[: m.start()] + f"<row>{_xml_text(fragment, rnd)}</row>" + xml[m.end() :]
 
     def tabular_xlsx(self, rnd: random.Random, fragment: str) -> None:
@@ -1030,7 +1328,9 @@ class Fuzzer:
             if op < 0.4:
                 wb = parts["xl/workbook.xml"].decode()
                 old = rnd.choice(['name="applicants"', 'name="items"'])
-                parts["xl/workbook.xml"] = wb.replace(old, f'name="{rnd.choice(["Applicants", "items", "applicants", "", "x" * 40])}"').encode()
+                parts["xl/workbook.xml"] = wb.replace(
+                    old, f'name="{rnd.choice(["Applicants", "items", "applicants", "", "x" * 40])}"'
+                ).encode()
             elif op < 0.7:
                 del parts[rnd.choice(list(parts))]
             else:
@@ -1094,7 +1394,7 @@ class Fuzzer:
                     if fmt == "json" and json.loads(out) != json.loads(decision.to_json()):
                         raise PropertyFailed(f"json ({lang}) is not the decision")
                 if report:
-                    from engine.render import ReportError
+                    from engine.explaining.render import ReportError
 
                     out = render_report(self.policy, [decision, ReportError("x.json", HTML_MARKER, [HTML_MARKER])], lang, title=HTML_MARKER)
                     if HTML_MARKER in out:
@@ -1119,9 +1419,9 @@ class Fuzzer:
         path = self.tmp / "decision.json"
         path.write_text(text, encoding="utf-8", errors="surrogatepass")  # a lone surrogate as the bytes an editor might leave
 
-        def go() -> None:  # as engine.render_cli.cmd_explain does with a decision
-            from engine.inputs import read_document
-            from engine.render import recorded_decision
+        def go() -> None:  # as engine.cli.explain.cmd_explain does with a decision
+            from engine.explaining.render import recorded_decision
+            from engine.records.inputs import read_document
 
             doc, _source = read_document(path)
             recorded = recorded_decision(self.policy, doc)
@@ -1229,11 +1529,31 @@ def _dump(data: Any) -> str:
     return repr(data)
 
 
-TARGETS = ("yaml_text", "policy_data", "claim_data", "claim_text", "policy_text", "tabular_csv", "tabular_xlsx", "render",
-           "render_decision", "templates")
+TARGETS = (
+    "yaml_text",
+    "policy_data",
+    "claim_data",
+    "claim_text",
+    "policy_text",
+    "tabular_csv",
+    "tabular_xlsx",
+    "render",
+    "render_decision",
+    "templates",
+)
 #: Share of the rounds in a --minutes (round-robin) run.
-WEIGHTS = {"yaml_text": 3, "policy_data": 2, "claim_data": 4, "claim_text": 2, "policy_text": 1, "tabular_csv": 2, "tabular_xlsx": 2,
-           "render": 2, "render_decision": 1, "templates": 2}
+WEIGHTS = {
+    "yaml_text": 3,
+    "policy_data": 2,
+    "claim_data": 4,
+    "claim_text": 2,
+    "policy_text": 1,
+    "tabular_csv": 2,
+    "tabular_xlsx": 2,
+    "render": 2,
+    "render_decision": 1,
+    "templates": 2,
+}
 #: Examples per hypothesis round (slow targets get short rounds so a deadline is kept).
 ROUND = {"policy_text": 60, "policy_data": 60, "tabular_xlsx": 60, "render": 60, "templates": 60}
 METHOD = {"policy_text": "policy_text_target"}

@@ -3,6 +3,7 @@ never a silent coercion. Identification numbers are checked against their nation
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -14,8 +15,8 @@ import pytest
 from conftest import APPLICANTS, ENTERPRISE_ID, ROOT, claim, item
 
 import engine
-from engine.errors import format_path
-from engine.identifiers import is_valid_resident_id, is_valid_uscc, resident_id_check_char, uscc_check_char
+from engine.core.errors import format_path
+from engine.core.identifiers import is_valid_resident_id, is_valid_uscc, resident_id_check_char, uscc_check_char
 
 P = "pledge_loan_interest"
 AMOUNT = ("items", 0, "annual_interest_paid")
@@ -429,14 +430,14 @@ def _assert_escaped(html: str) -> None:
 
 
 def test_html_explanation_escapes_claim_text(policy: engine.CompiledPolicy) -> None:
-    render = pytest.importorskip("engine.render", reason="engine/render.py (issue 3) not present")
+    render = importlib.import_module("engine.explaining.render")
     decision = engine.evaluate(policy, _hostile_claim())
     for lang in ("zh", "en"):
         _assert_escaped(render.explain(policy, decision, lang, "html"))
 
 
 def test_html_report_escapes_claim_text(policy: engine.CompiledPolicy) -> None:
-    render = pytest.importorskip("engine.render", reason="engine/render.py (issue 3) not present")
+    render = importlib.import_module("engine.explaining.render")
     decision = engine.evaluate(policy, _hostile_claim())
     html = render.render_report(policy, [decision], "zh", title="<script>alert('title')</script>")
     _assert_escaped(html)
@@ -445,14 +446,14 @@ def test_html_report_escapes_claim_text(policy: engine.CompiledPolicy) -> None:
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_safe_cell_neutralises_every_formula_start(start: str) -> None:
-    tabular = pytest.importorskip("engine.tabular", reason="engine/tabular.py (issue 4) not present")
+    tabular = importlib.import_module("engine.records.tabular")
     assert tabular.safe_cell(start + 'HYPERLINK("http://x")') == "'" + start + 'HYPERLINK("http://x")'
     assert tabular.safe_cell("平谷") == "平谷"
     assert tabular.safe_cell(12) == 12
 
 
 def test_batch_csv_and_xlsx_exports_carry_no_formula(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
-    batch = pytest.importorskip("engine.batch", reason="engine/batch.py (issue 4) not present")
+    batch = importlib.import_module("engine.records.batch")
     import csv
 
     import openpyxl
@@ -546,7 +547,7 @@ def test_cli_every_application_gets_exactly_one_decision_or_one_error(tmp_path: 
 
 
 def test_batch_every_application_gets_exactly_one_decision_or_one_error(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
-    batch = pytest.importorskip("engine.batch", reason="engine/batch.py (issue 4) not present")
+    batch = importlib.import_module("engine.records.batch")
     round_ = _mixed_round()
     lines_ = [json.dumps(c, ensure_ascii=False) for c in round_]
     lines_.insert(3, "{not json")
@@ -601,7 +602,7 @@ def test_json_claim_errors_name_line_column_and_item_id(tmp_path: Path) -> None:
 
 
 def test_json_positions_walk_what_json_accepted() -> None:
-    from engine.jsonpos import json_positions
+    from engine.core.jsonpos import json_positions
 
     text = '{"a": [1, {"b": "x\\"y"}],\n "c": -2.5e3, "d": null}'
     pos = json_positions(text)
@@ -778,7 +779,7 @@ API_GROUPS: dict[str, list[ApiCase]] = {
 API_CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [(g, *c) for g, cases in API_GROUPS.items() for c in cases]
 
 
-def _first_problem_at(policy: engine.CompiledPolicy, data: Any, path: tuple[Any, ...]) -> engine.errors.Problem:
+def _first_problem_at(policy: engine.CompiledPolicy, data: Any, path: tuple[Any, ...]) -> engine.core.errors.Problem:
     with pytest.raises(engine.ClaimError) as caught:
         engine.evaluate(policy, data)
     at = [p for p in caught.value.problems if tuple(p.path) == path]
@@ -841,10 +842,10 @@ def test_astral_characters_that_are_not_format_characters_stay_accepted(policy: 
 
 
 def test_the_refused_characters_are_every_format_character_of_this_python() -> None:
-    """The character classes in engine/claims.py list Unicode's Cf (format) characters by hand: none is missing."""
+    """The character classes in engine/deciding/claims.py list Unicode's Cf (format) characters by hand: none is missing."""
     import unicodedata
 
-    from engine.claims import text_problem
+    from engine.deciding.claims import text_problem
 
     missing = [
         f"U+{c:04X}"
@@ -889,7 +890,7 @@ def _text(line: int, replacement: str) -> str:
 
 
 def _read(tmp_path: Path, text: str, name: str = "claim.json") -> Any:
-    from engine.inputs import read_document
+    from engine.records.inputs import read_document
 
     f = tmp_path / name
     f.write_text(text, encoding="utf-8")
@@ -1015,7 +1016,7 @@ def test_json_text_bad_values_are_refused_with_line_and_column(
     where: tuple[int, int],
     words: str,
 ) -> None:
-    from engine.inputs import locate
+    from engine.records.inputs import locate
 
     (data, source), f = _read(tmp_path, _text(line, text))
     with pytest.raises(engine.ClaimError) as caught:
@@ -1064,7 +1065,7 @@ def test_cli_evaluate_and_explain_refuse_a_duplicated_amount_and_a_lone_surrogat
 
 
 def test_batch_reports_a_duplicate_key_with_its_field_line_and_column(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
-    batch = pytest.importorskip("engine.batch", reason="engine/batch.py (issue 4) not present")
+    batch = importlib.import_module("engine.records.batch")
     good = json.dumps(claim(item(P, "l1"), claim_id="G-1"), ensure_ascii=False)
     twice = '{"claim_id": "D-1", "claim_id": "D-2"}'  # the repeat starts at column 21
     src = tmp_path / "round.jsonl"
@@ -1078,7 +1079,7 @@ def test_batch_reports_a_duplicate_key_with_its_field_line_and_column(policy: en
 
 
 def test_batch_json_list_reports_a_duplicate_key_and_goes_on(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
-    batch = pytest.importorskip("engine.batch", reason="engine/batch.py (issue 4) not present")
+    batch = importlib.import_module("engine.records.batch")
     good = [claim(item(P, "l1"), claim_id=f"G-{k}") for k in range(2)]
     text = (
         "[\n"
@@ -1161,7 +1162,7 @@ def test_max_claim_values_200000(policy: engine.CompiledPolicy) -> None:
 
 
 def test_batch_json_list_with_an_element_nested_too_deeply_is_a_clean_input_error(tmp_path: Path) -> None:
-    tabular = pytest.importorskip("engine.tabular", reason="engine/tabular.py (issue 4) not present")
+    tabular = importlib.import_module("engine.records.tabular")
     src = tmp_path / "round.json"
     src.write_text('[{"a": 1},\n' + "[" * 5000 + "]" * 5000 + "]", encoding="utf-8")
     reader = tabular.JsonListReader(src)
@@ -1178,8 +1179,8 @@ def test_a_ledger_lookup_by_a_surrogate_applicant_id_leaves_the_refusal_to_the_c
 ) -> None:
     """Facts on record are looked up by applicant id; an id holding a lone surrogate (which no database can
     store) must not turn into a UnicodeEncodeError there: the claim check names it, in a batch too."""
-    from engine.batch import run_batch
-    from engine.ledger import Ledger
+    from engine.records.batch import run_batch
+    from engine.records.ledger import Ledger
 
     url = f"sqlite:///{tmp_path / 'l.sqlite'}"
     bad = claim(item(P, "l1"), claim_id="S-1")

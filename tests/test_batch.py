@@ -22,9 +22,9 @@ from conftest import APPLICANTS, POLICY_PATH, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url, policy_with_budget
 
 import engine
-from engine.batch import Progress, budget_table, run_batch
-from engine.ledger import Ledger
-from engine.tabular import safe_cell, write_claims_workbook
+from engine.records.batch import Progress, budget_table, run_batch
+from engine.records.ledger import Ledger
+from engine.records.tabular import safe_cell, write_claims_workbook
 
 EXAMPLE = ROOT / "examples" / "round_2021.jsonl"
 EXAMPLE_XLSX = ROOT / "examples" / "round_2021.xlsx"
@@ -209,7 +209,7 @@ def test_csv_rows_grouped_by_claim_with_row_numbers(policy, tmp_path):
 
 
 def test_unknown_column_is_named_with_a_suggestion(policy, tmp_path):
-    from engine.tabular import InputError
+    from engine.records.tabular import InputError
 
     path = _csv(tmp_path, [_row("C-1", **{"item.id": "x", "item.type": "national_ip_title", "item.titel": "advantage"})])
     with pytest.raises(InputError, match=re.escape("did you mean 'item.title'")):
@@ -366,7 +366,7 @@ def test_round_budget_scales_every_grant(tmp_path, url):
     first = by[("B-1", "u1")]
     assert first["scaling"] == {"before": "50000.00", "after": "33333.34", "factor": "0.666667"}
     assert first["steps"][-1]["step"] == "scaling" and first["steps"][-1]["cites"] == "第十三条"
-    # the step's sentence is catalogue wording (engine/messages/*.yaml, key scaling_says), not Python
+    # the step's sentence is catalogue wording (engine/explaining/messages/*.yaml, key scaling_says), not Python
     assert first["steps"][-1]["says"]["zh"] == "本轮核定支持总额超出资金预算，各项支持按预算与核定总额之比同比例核减"
     assert first["steps"][-1]["says"]["en"].startswith("the round's approved total exceeds its budget")
     d = lines(tmp_path / "o" / "decisions.jsonl")[0]
@@ -426,8 +426,8 @@ def test_html_report_written_when_the_renderer_exists(policy, tmp_path):
 def test_memory_stays_flat_as_the_input_grows(policy, tmp_path, monkeypatch):
     import tracemalloc
 
-    import engine.batch as batch_mod
-    from engine.identifiers import uscc_check_char
+    import engine.records.batch as batch_mod
+    from engine.core.identifiers import uscc_check_char
 
     monkeypatch.setattr(batch_mod, "REPORT_LIMIT", 0)  # the one-page HTML report is not a streaming output
 
@@ -546,7 +546,7 @@ def test_unknown_budget_rounding_is_a_policy_error(tmp_path):
 def test_rounds_scaled_under_schema_1_read_as_floor_and_largest_remainder(tmp_path, url, monkeypatch):
     # A ledger created by the previous engine (schema 1) with a scaled round: migration 2 adds the rounding columns,
     # and the round scaled before reads back as what schema 1 always did: floor + largest remainder.
-    import engine.ledger as ledger_mod
+    import engine.records.ledger as ledger_mod
 
     monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 1)
     with Ledger(url) as old:
@@ -605,7 +605,7 @@ def test_no_report_and_a_stale_report_is_removed(policy, tmp_path):
 
 
 def test_a_report_skipped_for_size_says_so(policy, tmp_path, monkeypatch):
-    import engine.batch as batch_mod
+    import engine.records.batch as batch_mod
 
     ledger = f"sqlite:///{tmp_path / 'l.sqlite'}"
     Ledger(ledger).close()  # an existing (empty) ledger: deciding against it says nothing about it
@@ -623,7 +623,7 @@ def test_a_report_skipped_for_size_says_so(policy, tmp_path, monkeypatch):
 
 def test_the_slimmed_report_is_the_same_page(policy, tmp_path, monkeypatch):
     # decisions are cut down to their index row once their explanation is drawn: the page must not change
-    import engine.batch as batch_mod
+    import engine.records.batch as batch_mod
 
     ledger = f"sqlite:///{tmp_path / 'l.sqlite'}"
     s = run_batch(policy, EXAMPLE, tmp_path / "a", ledger_url=ledger, quiet=True)
@@ -687,7 +687,7 @@ def test_xlsx_amount_cells_hold_the_exact_decimal_text(tmp_path):
     # a float with 16 significant digits would write 99999999999.99 as 99999999999.99001
     import zipfile
 
-    from engine.tabular import XlsxOut
+    from engine.records.tabular import XlsxOut
 
     x = XlsxOut(tmp_path / "a.xlsx")
     x.sheet("s", ["name", "amount"], money=["amount"])

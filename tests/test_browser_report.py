@@ -21,8 +21,8 @@ import pytest
 from conftest import claim, item
 
 import engine
-from engine.inputs import read_document
-from engine.render import ReportError, explain, render_report
+from engine.explaining.render import ReportError, explain, render_report
+from engine.records.inputs import read_document
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
@@ -71,7 +71,9 @@ def pages(policy: engine.CompiledPolicy, tmp_path_factory: pytest.TempPathFactor
     for path in sorted(GOLDEN.glob("*.claim.json")):
         data, _ = read_document(path)
         decisions.append(engine.evaluate(policy, data))
-    evil = engine.evaluate(policy, claim(item("invention_patent_grant"), claim_id="C-EVIL", name="<script>document.title='pwned'</script>恶意公司"))
+    evil = engine.evaluate(
+        policy, claim(item("invention_patent_grant"), claim_id="C-EVIL", name="<script>document.title='pwned'</script>恶意公司")
+    )
     entries: list[object] = [*decisions, ReportError("broken.json", "not valid JSON", ["broken.json:1:3: Expecting property name"]), evil]
     report = out / "report.html"
     report.write_text(render_report(policy, entries, "zh"), encoding="utf-8")  # type: ignore[arg-type]

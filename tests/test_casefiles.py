@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import POLICY_PATH, ROOT
 
-from engine.casefile import Case, format_result, load_case_file, load_cases, run_case
-from engine.errors import format_path
+from engine.core.errors import format_path
+from engine.officer.casefile import Case, format_result, load_case_file, load_cases, run_case
 
 SUITE = ROOT / "policies" / "tests"
 CASES = load_cases([SUITE])
@@ -95,7 +95,7 @@ def test_cli(tmp_path: Path) -> None:
 
 
 def test_a_case_that_expects_nothing_or_a_malformed_amount_is_an_invalid_case_file(tmp_path: Path) -> None:
-    from engine.casefile import CaseFileError
+    from engine.officer.casefile import CaseFileError
 
     text = WRONG.format(policy=POLICY_PATH)
     text = text.replace("        l2: {status: granted, amount: 10万}\n", "        l2: {status: granted, amount: 1.234万x}\n")

@@ -1,6 +1,6 @@
 """Fast accept, slow explain: the compiled claim checker says valid exactly when jsonschema finds no error.
 
-`engine.claims.fast_schema_ok` answers only yes/no; parse_claim runs jsonschema (as before) only when it
+`engine.deciding.claims.fast_schema_ok` answers only yes/no; parse_claim runs jsonschema (as before) only when it
 says no, so every error message still comes from jsonschema. The proof is agreement on a large, varied
 corpus: every claim the project ships or generates, every bad claim of test_bad_claims.py, and
 systematic mutations (each value replaced by hostile values, or deleted) under both the Pinggu policy
@@ -23,9 +23,9 @@ from conftest import ROOT
 from jsonschema import Draft202012Validator
 
 import engine
-from engine import claims as claims_mod
-from engine.casefile import load_cases
-from engine.claims import _compile_fast, _fast_validator, _raw_problems, _schema_errors, _validator, claim_schema, fast_schema_ok
+from engine.deciding import claims as claims_mod
+from engine.deciding.claims import _compile_fast, _fast_validator, _raw_problems, _schema_errors, _validator, claim_schema, fast_schema_ok
+from engine.officer.casefile import load_cases
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))

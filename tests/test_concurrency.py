@@ -24,8 +24,8 @@ from conftest import AGENCY_ID, ALLIANCE_ID, APPLICANTS, ENTERPRISE_2_ID, OTHER_
 from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
-import engine.ledger as ledger_module
-from engine.ledger import Ledger
+import engine.records.ledger as ledger_module
+from engine.records.ledger import Ledger
 
 PROCESSES = 6
 CLAIMS_EACH = 5
@@ -35,7 +35,9 @@ ALLIANCE_APPLICANTS = [ALLIANCE_ID, ENTERPRISE_2_ID, PLATFORM_ID, AGENCY_ID, OTH
 def conflicting_claim(worker: int, k: int) -> dict:
     if k % 2 == 1:  # an alliance claim: different applicants, one alliance
         app = dict(APPLICANTS["alliance"], id=ALLIANCE_APPLICANTS[(worker + k) % len(ALLIANCE_APPLICANTS)])
-        return claim(item("alliance_operation", "a1", alliance_id="ALLY-SHARED", actual_costs="200000.00"), applicant=app, claim_id=f"W{worker}-{k}")
+        return claim(
+            item("alliance_operation", "a1", alliance_id="ALLY-SHARED", actual_costs="200000.00"), applicant=app, claim_id=f"W{worker}-{k}"
+        )
     return claim(
         item("pledge_loan_interest", "l1", loan_id=f"LOAN-{worker}-{k}", annual_interest_paid="200000.00"),
         item("patent_insurance", "i1", premium_paid="100000.00"),
@@ -92,8 +94,10 @@ def test_concurrent_commits_never_exceed_a_cap_or_limit(policy, url, capsys):
     granted, violations, grants, counts = out["granted"], out["violations"], out["grants"], out["counts"]
     tried = PROCESSES * CLAIMS_EACH
     with capsys.disabled():
-        print(f"\n[concurrency {url.split(':')[0]}] processes={PROCESSES} conflicting commits tried={tried} "
-              f"items={sum(4 if k % 2 == 0 else 1 for k in range(CLAIMS_EACH)) * PROCESSES} grants={len(grants)} violations={len(violations)}")
+        print(
+            f"\n[concurrency {url.split(':')[0]}] processes={PROCESSES} conflicting commits tried={tried} "
+            f"items={sum(4 if k % 2 == 0 else 1 for k in range(CLAIMS_EACH)) * PROCESSES} grants={len(grants)} violations={len(violations)}"
+        )
     assert violations == []
     assert counts["active_commits"] == tried and granted == len(grants)
 
@@ -125,8 +129,10 @@ def test_without_the_lock_the_same_race_is_caught(policy, url, tmp_path, monkeyp
         attempts += 1
         found = race(policy, url if attempts == 1 else _fresh(url, tmp_path, attempts))["violations"]
     with capsys.disabled():
-        print(f"\n[concurrency {url.split(':')[0]}, lock OFF] processes={PROCESSES} conflicting commits tried={PROCESSES * CLAIMS_EACH} "
-              f"attempts={attempts} violations={len(found)}")
+        print(
+            f"\n[concurrency {url.split(':')[0]}, lock OFF] processes={PROCESSES} conflicting commits tried={PROCESSES * CLAIMS_EACH} "
+            f"attempts={attempts} violations={len(found)}"
+        )
     assert found, "with the lock taken away the scenario must exceed some cap or limit"
 
 

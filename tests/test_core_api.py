@@ -13,7 +13,7 @@ import pytest
 from conftest import POLICY_PATH, ROOT, by_item, claim, decide, item
 
 import engine
-from engine.expressions import evaluate_with_simpleeval
+from engine.language.expressions import evaluate_with_simpleeval
 
 EXAMPLE = ROOT / "examples" / "claim_enterprise_2021.json"
 
@@ -200,7 +200,7 @@ def test_compiled_rules_decide_exactly_as_the_generic_path(policy: engine.Compil
     byte-identical JSON traces, and with tracing off the same results down to each Decimal's exponent. Both
     districts: the fictional one has value and count bands, per-unit and lesser-of amounts, single-item caps,
     shared caps and limits and subjects (its seeded round: test_generic_constructs.generated_round)."""
-    from engine import evaluator
+    from engine.deciding import evaluator
 
     if district == "pinggu":
         sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -252,7 +252,7 @@ def test_inlined_expressions_come_from_the_checked_tree(policy: engine.CompiledP
     """The generated code holds no policy text: only the allow-list checker's rewritten trees (facts as I/A/C look-ups,
     functions as _F_ names or what they do) -- and a runtime error still names the policy expression (see
     test_security_expressions: the item is re-run through the expression functions)."""
-    from engine import evaluator
+    from engine.deciding import evaluator
 
     ctx = evaluator._context(policy)
     source = ctx.plans["invention-patent-fees"].fast[0].source
@@ -285,7 +285,7 @@ def test_arithmetic_ignores_the_callers_decimal_context(policy: engine.CompiledP
         assert (by_item(out)["p1"]["amount"], out["total"]) == ("61.89", "4261.89")
         assert out["totals_by_status"]["granted"] == "4261.89"
         assert decimal.getcontext() is hostile and (hostile.prec, hostile.rounding) == (prec, getattr(decimal, rounding))
-        from engine import render
+        from engine.explaining import render
 
         text = render.explain(policy, decision, "zh", "text")  # the text explanation quantizes to the cent too
         assert "61.89" in text and "4,261.89" in text
@@ -305,7 +305,7 @@ def test_a_limit_counting_a_date_recognises_a_value_already_counted(
     LOAN-4 on 2021-06-01 would be a fourth time -> refused by pledge-three-times."""
     import shutil
 
-    from engine import evaluator
+    from engine.deciding import evaluator
 
     shutil.copytree(POLICY_PATH.parent / "texts", tmp_path / "texts")
     text = POLICY_PATH.read_text(encoding="utf-8")
@@ -350,10 +350,11 @@ def test_a_policy_no_longer_used_is_freed_with_its_compiled_rules_and_renderers(
     import gc
     import weakref
 
-    from engine import evaluator, render
+    from engine.deciding import evaluator
+    from engine.explaining import render
 
     def alive() -> tuple[int, int]:
-        from engine import claims
+        from engine.deciding import claims
 
         for bounded in (claims._validator, claims._split_validators, claims._fast_validator):  # claim parsing's own
             bounded.cache_clear()  # caches: lru_cache(maxsize=32), bounded -- not what this test is about

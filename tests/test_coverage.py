@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT
 
 import engine
-from engine.casefile import load_cases, run_cases
-from engine.coverage import CoverageReport, branches_of, coverage
+from engine.officer.casefile import load_cases, run_cases
+from engine.officer.coverage import CoverageReport, branches_of, coverage
 
 SUITE = ROOT / "policies" / "tests"
 
@@ -33,7 +33,15 @@ def test_every_computable_clause_and_branch(report: CoverageReport) -> None:
 def test_branches_enumerated_from_the_policy(policy: engine.CompiledPolicy) -> None:
     keys = {b.key for b in branches_of(policy)}
     # every cap: reduced and exhausted; every limit and condition: refused
-    for cap in ("pledge-annual-cap", "insurance-annual-cap", "securitisation-total-cap", "platform-total-cap", "alliance-total-cap", "project-cap", "agency-cap"):
+    for cap in (
+        "pledge-annual-cap",
+        "insurance-annual-cap",
+        "securitisation-total-cap",
+        "platform-total-cap",
+        "alliance-total-cap",
+        "project-cap",
+        "agency-cap",
+    ):
         assert {f"reduced:{cap}", f"exhausted:{cap}"} <= keys
     for limit in ("invention-patent-once", "pledge-three-times", "insurance-two-years", "national-title-once", "certification-once"):
         assert f"refused:{limit}" in keys
@@ -60,7 +68,18 @@ def test_cli_threshold_and_html(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert "22/22 computable clauses exercised (100.0%)" in ok.stdout
     out = tmp_path / "cov.html"
-    low = _run("coverage", "policies/pinggu_2020.yaml", "--tests", "policies/tests/art5_creation.yaml", "--min", "100", "--format", "html", "--out", str(out))
+    low = _run(
+        "coverage",
+        "policies/pinggu_2020.yaml",
+        "--tests",
+        "policies/tests/art5_creation.yaml",
+        "--min",
+        "100",
+        "--format",
+        "html",
+        "--out",
+        str(out),
+    )
     assert low.returncode == 1 and "coverage under 100%" in low.stderr
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and "第五条第（一）项" in html and "class='miss'" in html
@@ -85,17 +104,28 @@ def test_subject_clause_and_branches_are_covered() -> None:
     # 补差 (第十条, cited by the rule itself): the difference paid, and nothing left to pay
     topup = {b.key: len(b.cases) for b in clauses["第十条"].branches}
     assert topup["reduced:specialised-enterprise#subject"] == 1 and topup["refused:specialised-enterprise#subject"] == 1
-    assert "branch refused:science-award#subject (第九条第二款: science-award: refused, a higher award for the same subject)" not in report.missing()
+    assert (
+        "branch refused:science-award#subject (第九条第二款: science-award: refused, a higher award for the same subject)"
+        not in report.missing()
+    )
 
 
 def test_subject_step_cites_its_clause() -> None:
     lakeside = engine.load_policy(FICTIONAL)
-    applicant = {"id": "91110117MA01ABCD1F", "name": "湖畔示例科技有限公司", "kind": "enterprise",
-                 "registered_in_district": True, "pays_tax_in_district": True}
-    items = [{"id": "c1", "type": "competition_award", "date": "2024-06-01", "documents": ["proof"], "project_id": "P1", "prize": "first"},
-             {"id": "s1", "type": "science_award", "date": "2024-06-01", "documents": ["proof"], "project_id": "P1", "level": "national"}]
-    d = engine.evaluate(lakeside, {"claim_id": "L-1", "funding_year": 2024, "documents": ["business_licence"],
-                                   "applicant": applicant, "items": items}).to_dict()
+    applicant = {
+        "id": "91110117MA01ABCD1F",
+        "name": "湖畔示例科技有限公司",
+        "kind": "enterprise",
+        "registered_in_district": True,
+        "pays_tax_in_district": True,
+    }
+    items = [
+        {"id": "c1", "type": "competition_award", "date": "2024-06-01", "documents": ["proof"], "project_id": "P1", "prize": "first"},
+        {"id": "s1", "type": "science_award", "date": "2024-06-01", "documents": ["proof"], "project_id": "P1", "level": "national"},
+    ]
+    d = engine.evaluate(
+        lakeside, {"claim_id": "L-1", "funding_year": 2024, "documents": ["business_licence"], "applicant": applicant, "items": items}
+    ).to_dict()
     by = {i["item"]: i for i in d["items"]}
     (step,) = [s for s in by["c1"]["steps"] if s["step"] == "subject"]
     # the competition prize (20万) loses to the national award (100万) of the same project: 第九条第二款

@@ -16,8 +16,8 @@ import pytest
 from conftest import APPLICANTS, ENTERPRISE_2_ID, ENTERPRISE_ID, PLATFORM_ID, POLICY_PATH, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
-from engine.batch import run_batch
-from engine.ledger import Ledger
+from engine.records.batch import run_batch
+from engine.records.ledger import Ledger
 
 CLAIMS = 300
 KILL_AFTER = 30
@@ -39,7 +39,21 @@ def write_round(path) -> None:
 
 
 def batch(url, src, out):
-    return [sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(src), "--ledger", url, "--commit", "--out", str(out), "-q"]
+    return [
+        sys.executable,
+        "-m",
+        "engine",
+        "batch",
+        "--policy",
+        str(POLICY_PATH),
+        str(src),
+        "--ledger",
+        url,
+        "--commit",
+        "--out",
+        str(out),
+        "-q",
+    ]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -85,8 +99,10 @@ def test_sigkill_half_way_then_rerun(policy, url, tmp_path, capsys):
         want = sorted((g["claim_id"], g["item_id"], g["amount"]) for g in ref.grants())
         counts = ledger.counts()
     with capsys.disabled():
-        print(f"\n[crash {url.split(':')[0]}] claims={CLAIMS} killed after {done} commits; rerun committed {CLAIMS - done}, "
-              f"grants={len(got)} (uninterrupted run: {len(want)}), violations={len(violations)}")
+        print(
+            f"\n[crash {url.split(':')[0]}] claims={CLAIMS} killed after {done} commits; rerun committed {CLAIMS - done}, "
+            f"grants={len(got)} (uninterrupted run: {len(want)}), violations={len(violations)}"
+        )
     assert violations == []
     assert counts["commits"] == counts["active_commits"] == CLAIMS
     assert got == want  # no double grant, nothing lost: the same grants as an uninterrupted run

@@ -12,7 +12,7 @@ import yaml
 from conftest import POLICY_PATH, ROOT, claim, item
 
 import engine
-from engine.diff import diff_policies, impact, read_claims
+from engine.officer.diff import diff_policies, impact, read_claims
 
 TEXT = POLICY_PATH.read_text(encoding="utf-8")
 
@@ -66,10 +66,19 @@ def test_rate_cap_limit_condition_and_kinds(policy: engine.CompiledPolicy) -> No
 def test_checks_and_fixed_amounts(policy: engine.CompiledPolicy) -> None:
     new = variant(
         ("test: not item.supported_by_other_district_policy", "test: item.supported_by_other_district_policy == False"),
-        ("    who: {kinds: [enterprise, public_institution]}\n    amount: {fixed: 5万}", "    who: {kinds: [enterprise, public_institution]}\n    amount: {fixed: 8万}"),
+        (
+            "    who: {kinds: [enterprise, public_institution]}\n    amount: {fixed: 5万}",
+            "    who: {kinds: [enterprise, public_institution]}\n    amount: {fixed: 8万}",
+        ),
     )
     got = changes_of(new, policy)
-    assert ("第九条", "check.test", "no-double-benefit", "not item.supported_by_other_district_policy", "item.supported_by_other_district_policy == False") in got
+    assert (
+        "第九条",
+        "check.test",
+        "no-double-benefit",
+        "not item.supported_by_other_district_policy",
+        "item.supported_by_other_district_policy == False",
+    ) in got
     assert ("第七条第（二）项", "amount", "beijing-ip-demonstration-unit", "5万", "8万") in got
 
 
@@ -90,7 +99,12 @@ def test_impact_from_a_folder_of_claims(policy: engine.CompiledPolicy, tmp_path:
     (changed,) = result.changed
     # l2: 100,000 asked; old cap left 300,000 − 250,000 = 50,000; new cap 500,000 leaves 250,000 -> paid in full
     assert (changed.claim_id, changed.item_id, changed.old_status, changed.old_amount, changed.new_status, changed.new_amount) == (
-        "PG-2022-0001", "l2", "reduced", Decimal("50000.00"), "granted", Decimal("100000.00")
+        "PG-2022-0001",
+        "l2",
+        "reduced",
+        Decimal("50000.00"),
+        "granted",
+        Decimal("100000.00"),
     )
     by_article = result.by_article()
     # 第六条: old 250,000 + 50,000 + navigation 30,000; new 250,000 + 100,000 + 30,000
@@ -101,8 +115,21 @@ def test_impact_from_a_folder_of_claims(policy: engine.CompiledPolicy, tmp_path:
 
 def test_cli_json(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "engine", "diff", "policies/pinggu_2020.yaml", "policies/pinggu_2020.yaml", "--claims", "examples/claim_enterprise_2021.json", "--json"],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "diff",
+            "policies/pinggu_2020.yaml",
+            "policies/pinggu_2020.yaml",
+            "--claims",
+            "examples/claim_enterprise_2021.json",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)

@@ -27,9 +27,11 @@ from conftest import APPLICANTS, ENTERPRISE_ID, POLICY_PATH, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
-from engine import evaluator, expressions, render
-from engine.expressions import Facts
-from engine.ledger import Ledger, LedgerError, check_finding
+from engine.deciding import evaluator
+from engine.explaining import render
+from engine.language import expressions
+from engine.language.expressions import Facts
+from engine.records.ledger import Ledger, LedgerError, check_finding
 
 DRAFT_PATH = ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"
 FACT = "fraud_finding_dates"
@@ -342,7 +344,7 @@ def test_a_spreadsheet_cell_lists_several_findings(policy: engine.CompiledPolicy
     """CSV: `applicant.fraud_finding_dates` holds "2010-01-10; 2019-06-01" (list cells split on ;) -> barred."""
     from test_batch import _csv, _row
 
-    from engine.batch import run_batch
+    from engine.records.batch import run_batch
 
     docs = "proof_of_right; fee_receipts; sealed_receipt_copies"
     row = _row("S-1", **{"applicant.fraud_finding_dates": "2010-01-10; 2019-06-01", "item.id": "p1", "item.type": "invention_patent_grant",

@@ -28,7 +28,7 @@ import pytest
 from conftest import ENTERPRISE_2_ID, ENTERPRISE_ID, ROOT, history_grant
 
 import engine
-from engine.casefile import load_cases
+from engine.officer.casefile import load_cases
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "fictional_district.yaml"
 
@@ -126,7 +126,7 @@ def test_fixture_is_a_complete_valid_policy(lakeside: engine.CompiledPolicy) -> 
 def test_engine_source_names_nothing_of_either_district() -> None:
     """Nothing of the fictional district was added to the engine to make these tests pass."""
     words = ("湖畔", "Lakeside", "lakeside", "专精特新", "specialised", "international-market", "award-project", "countries")
-    for path in (ROOT / "engine").glob("*.py"):
+    for path in (ROOT / "engine").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not [w for w in words if w in text], path
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import ALLIANCE_ID, APPLICANTS, ENTERPRISE_ID, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
-from engine.ledger import SCHEMA_VERSION, AlreadyCommitted, Ledger, LedgerError
+from engine.records.ledger import SCHEMA_VERSION, AlreadyCommitted, Ledger, LedgerError
 
 
 @pytest.fixture(params=BACKENDS)
@@ -42,7 +42,7 @@ def test_a_newer_schema_is_refused(tmp_path):
 
 
 def test_default_url_is_an_sqlite_file_or_the_environment(monkeypatch):
-    from engine.ledger import default_url
+    from engine.records.ledger import default_url
 
     monkeypatch.delenv("POLICY_ENGINE_LEDGER", raising=False)
     assert default_url().startswith("sqlite:///") and default_url().endswith(".sqlite")

@@ -14,7 +14,7 @@ import pytest
 from conftest import ENTERPRISE_ID, claim, item
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from engine.ledger import Ledger, LedgerError, LedgerMissing, LedgerUrlError, check_finding, check_reversal, masked_url
+from engine.records.ledger import Ledger, LedgerError, LedgerMissing, LedgerUrlError, check_finding, check_reversal, masked_url
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = str(ROOT / "policies" / "pinggu_2020.yaml")

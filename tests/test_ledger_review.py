@@ -1,4 +1,4 @@
-"""Regression tests from a review of engine/ledger.py: each pins a bug found and fixed, or a property checked.
+"""Regression tests from a review of engine/records/ledger.py: each pins a bug found and fixed, or a property checked.
 
 * PostgreSQL commits run READ COMMITTED whatever the server's default: under a REPEATABLE READ
   default the snapshot was taken by the lock statement before it waited, so the commit that held
@@ -26,10 +26,10 @@ import pytest
 from conftest import ENTERPRISE_2_ID, ENTERPRISE_ID, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
-from engine.claims import parse_claim
-from engine.errors import ClaimError
-from engine.evaluator import evaluate_claim
-from engine.ledger import _LOCK_KEY, Ledger, LedgerError, key_text, possible_keys
+from engine.core.errors import ClaimError
+from engine.deciding.claims import parse_claim
+from engine.deciding.evaluator import evaluate_claim
+from engine.records.ledger import _LOCK_KEY, Ledger, LedgerError, key_text, possible_keys
 
 
 @pytest.fixture(params=BACKENDS)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import POLICY_PATH, ROOT
 
-from engine.claims import parse_claim
-from engine.errors import ClaimError, Problem
-from engine.lint import clause_numbers, lint_file, lint_source
-from engine.policy import check_source
-from engine.source import parse_yaml
+from engine.core.errors import ClaimError, Problem
+from engine.deciding.claims import parse_claim
+from engine.language.load import check_source
+from engine.language.source import parse_yaml
+from engine.officer.lint import clause_numbers, lint_file, lint_source
 
 TEXT = POLICY_PATH.read_text(encoding="utf-8")
 DRAFT_PATH = ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"
@@ -72,7 +72,9 @@ def test_clause_numbers_normalise_spaces_and_wan() -> None:
 
 def test_amount_not_in_the_cited_clause() -> None:
     # 第五条第（二）项 says 金奖 50 万: a rule paying 60万 for gold is wrong.
-    problems, text = lint_variant("table: {gold: 50万, silver: 40万, excellence: 30万}", "table: {gold: 60万, silver: 40万, excellence: 30万}")
+    problems, text = lint_variant(
+        "table: {gold: 50万, silver: 40万, excellence: 30万}", "table: {gold: 60万, silver: 40万, excellence: 30万}"
+    )
     errs = [p for p in problems if p.code == "lint.number_not_in_clause"]
     assert len(errs) == 1 and "pays 60万 (amount for gold)" in errs[0].message and "50万" in errs[0].message
     assert errs[0].severity == "error"
@@ -84,7 +86,9 @@ def test_rate_of_100_percent_inside_least_is_the_cost_itself() -> None:
     # 第六条 (fictional): "按实际发生费用给予补贴，每项补贴标准为 5 万元" = least(100% of the cost, 5万): no rate to state.
     assert [p for p in lint_file(FIXTURE_PATH) if p.code == "lint.number_not_in_clause"] == []
     # ...but a real rate inside least must be in the clause: 60% is not in 第六条
-    problems, text = lint_variant("        - {rate: 100%, of: item.actual_cost}\n", "        - {rate: 60%, of: item.actual_cost}\n", FIXTURE_PATH)
+    problems, text = lint_variant(
+        "        - {rate: 100%, of: item.actual_cost}\n", "        - {rate: 60%, of: item.actual_cost}\n", FIXTURE_PATH
+    )
     (err,) = problems
     assert (err.code, err.severity) == ("lint.number_not_in_clause", "error")
     assert "rule testing-certification pays 60% but clause 第六条 says no rate" in err.message
@@ -99,7 +103,10 @@ def test_rate_of_100_percent_where_the_clause_states_a_rate() -> None:
 
 
 def test_cap_and_rate_not_in_the_cited_clause() -> None:
-    problems, text = lint_variant("        max: 30万\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业", "        max: 40万\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业")
+    problems, text = lint_variant(
+        "        max: 30万\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业",
+        "        max: 40万\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业",
+    )
     (err,) = [p for p in problems if p.code == "lint.number_not_in_clause"]
     assert "cap pledge-annual-cap is 40万 but clause 第六条第（一）项 says" in err.message and "30万" in err.message
     assert err.line == line_of(text, "max: 40万")
@@ -137,7 +144,9 @@ def test_unsatisfiable_conditions(condition: str) -> None:
 
 def test_satisfiable_condition_is_quiet() -> None:
     old = "    item_type: navigation_project\n    who: {kinds: [enterprise]}\n"
-    new = old + '    when:\n      - test: item.project_kind == "navigation" or item.actual_costs > 100\n        says: {zh: 测试, en: test}\n'
+    new = (
+        old + '    when:\n      - test: item.project_kind == "navigation" or item.actual_costs > 100\n        says: {zh: 测试, en: test}\n'
+    )
     problems, _ = lint_variant(old, new)
     assert [p for p in problems if p.severity == "error"] == []
 
@@ -151,7 +160,11 @@ def test_standing_check_excluding_every_kind_of_a_rule() -> None:
     problems, text = lint_variant(old, new)
     never = [p for p in problems if p.code == "lint.never_applies"]
     # pledge, insurance, securitisation, navigation, national title, certification: enterprise-only rules
-    assert {p.message.split()[1] for p in never if p.message.startswith("rule")} >= {"pledge-loan-interest", "patent-insurance", "navigation-project"}
+    assert {p.message.split()[1] for p in never if p.message.startswith("rule")} >= {
+        "pledge-loan-interest",
+        "patent-insurance",
+        "navigation-project",
+    }
     assert any(p.code == "lint.kind_unreachable" and "beijing-ip-demonstration-unit admits enterprise" in p.message for p in problems)
     # each with file and line: the rule's `who: {kinds: ...}`, and the check's test
     pledge = next(p for p in never if p.message.startswith("rule pledge-loan-interest can never apply"))
@@ -171,7 +184,9 @@ def test_cap_that_can_never_bite() -> None:
 
 
 def test_computable_clause_nobody_encodes() -> None:
-    old = '    text: "支持或奖励资金的管理与使用，应遵循国家有关法律法规和财务管理制度，遵循严格审核、科学评估、合理安排、择优扶持的原则。"\n'
+    old = (
+        '    text: "支持或奖励资金的管理与使用，应遵循国家有关法律法规和财务管理制度，遵循严格审核、科学评估、合理安排、择优扶持的原则。"\n'
+    )
     i = TEXT.index(old)
     j = TEXT.index("computable: false", i)
     text = TEXT[:j] + "computable: true" + TEXT[j + len("computable: false") :]
@@ -195,8 +210,11 @@ def test_clause_encoded_only_by_a_subject_rule() -> None:
 
 
 def test_subject_citing_no_clause_is_a_load_error() -> None:
-    problems, text = lint_variant("pays: highest, cites: 第九条第二款}\n    documents: [proof]\n  - id: competition-award",
-                                  "pays: highest, cites: 第九条第三款}\n    documents: [proof]\n  - id: competition-award", FIXTURE_PATH)
+    problems, text = lint_variant(
+        "pays: highest, cites: 第九条第二款}\n    documents: [proof]\n  - id: competition-award",
+        "pays: highest, cites: 第九条第三款}\n    documents: [proof]\n  - id: competition-award",
+        FIXTURE_PATH,
+    )
     (err,) = problems
     assert err.code == "unknown_citation" and err.path == ("rules", 8, "subject", "cites") and "第九条第三款" in err.message
 
@@ -210,7 +228,9 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert ok.returncode == 0 and ok.stdout == "2 file(s): 0 error(s), 0 warning(s)\n"
     assert _run("lint", "--strict", "policies/pinggu_2020.yaml").returncode == 0
     # a copy of the fictional policy (with its text) where one record-keeping fact is no longer marked: a warning
-    (tmp_path / "fictional_district.zh.txt").write_text((FIXTURE_PATH.parent / "fictional_district.zh.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "fictional_district.zh.txt").write_text(
+        (FIXTURE_PATH.parent / "fictional_district.zh.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     copy = tmp_path / "fictional_district.yaml"
     copy.write_text(FIXTURE.replace("fair: {type: string, record_only: true,", "fair: {type: string,"), encoding="utf-8")
     warn = _run("lint", str(copy))
@@ -290,7 +310,10 @@ def test_mini_policy_is_clean() -> None:
     [
         ("item.pieces > 100", "item.pieces > 100: item.pieces is declared at least 10 and at most 50"),
         ("item.pieces == 80", "item.pieces == 80: item.pieces is declared at least 10 and at most 50"),
-        ("item.pieces >= 12 and item.pieces in (60, 70)", "item.pieces >= 12 and item.pieces in (60, 70): item.pieces is declared at least 10 and at most 50"),
+        (
+            "item.pieces >= 12 and item.pieces in (60, 70)",
+            "item.pieces >= 12 and item.pieces in (60, 70): item.pieces is declared at least 10 and at most 50",
+        ),
         # no declaration: money is never negative
         ("item.pieces >= 12 and item.cost < 0", "item.cost < 0: item.cost is never negative"),
         ("item.pieces < 5", "item.pieces < 5: item.pieces is declared at least 10 and at most 50"),
@@ -304,7 +327,9 @@ def test_condition_outside_the_declared_bounds_never_applies(when: str, why: str
     assert err.line == line_of(text, f"test: {when}")
 
 
-@pytest.mark.parametrize("when", ["item.pieces > 40", "item.pieces == 50", "item.pieces > 100 or item.pieces == 1", "item.pieces > 0 and item.cost <= 0"])
+@pytest.mark.parametrize(
+    "when", ["item.pieces > 40", "item.pieces == 50", "item.pieces > 100 or item.pieces == 1", "item.pieces > 0 and item.cost <= 0"]
+)
 def test_condition_inside_the_declared_bounds_is_quiet(when: str) -> None:
     assert lint_mini(mini(pieces="minimum: 1, maximum: 50", when=when)) == []
 
@@ -333,7 +358,12 @@ def test_cap_over_a_per_unit_count_with_a_declared_maximum() -> None:
 def test_bounds_are_checked_when_the_policy_loads() -> None:
     _, problems = check_source(parse_yaml(mini(cost="maximum: 60万, minimum: 70万"), "mini.yaml"))
     assert [p.message for p in problems] == ["maximum 600000 is below minimum 700000"]
-    _, problems = check_source(parse_yaml(mini().replace("id: {type: string, zh: 编号, en: id}\n    kind", "id: {type: string, maximum: 3, zh: 编号, en: id}\n    kind"), "mini.yaml"))
+    _, problems = check_source(
+        parse_yaml(
+            mini().replace("id: {type: string, zh: 编号, en: id}\n    kind", "id: {type: string, maximum: 3, zh: 编号, en: id}\n    kind"),
+            "mini.yaml",
+        )
+    )
     assert [p.message for p in problems] == ["maximum only applies to integer and money facts, not string"]
     _, problems = check_source(parse_yaml(mini(pieces="maximum: 2.5"), "mini.yaml"))
     assert [p.message for p in problems] == ["maximum of an integer fact must be a whole number, not 2.5"]
@@ -344,8 +374,12 @@ def test_claims_outside_the_declared_bounds_are_rejected() -> None:
     assert policy is not None and problems == []
 
     def claim(cost: str, pieces: int) -> dict[str, object]:
-        return {"claim_id": "m-1", "funding_year": 2024, "applicant": {"id": "a", "kind": "enterprise"},
-                "items": [{"id": "i", "type": "project", "cost": cost, "pieces": pieces}]}
+        return {
+            "claim_id": "m-1",
+            "funding_year": 2024,
+            "applicant": {"id": "a", "kind": "enterprise"},
+            "items": [{"id": "i", "type": "project", "cost": cost, "pieces": pieces}],
+        }
 
     parse_claim(policy, claim("600000.00", 50))  # at the bounds: fine
     with pytest.raises(ClaimError) as exc:

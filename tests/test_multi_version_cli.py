@@ -26,9 +26,9 @@ import pytest
 from conftest import APPLICANTS, POLICY_PATH, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url, policy_with_budget
 
-from engine.batch import run_batch
-from engine.ledger import Ledger
-from engine.versions import PolicySet, load_versions
+from engine.deciding.versions import PolicySet, load_versions
+from engine.records.batch import run_batch
+from engine.records.ledger import Ledger
 
 DRAFT = ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"
 TWO = ["--policy", str(POLICY_PATH), "--policy", str(DRAFT)]

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 import engine
-from engine import evaluator, expressions
+from engine.deciding import evaluator
+from engine.language import expressions
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -40,7 +41,7 @@ def _counting(counter: Counter[str], name: str, original: Callable[..., Any]) ->
 
 def _explainer() -> Callable[..., str] | None:
     try:
-        from engine import render
+        from engine.explaining import render
     except ImportError:
         return None
     return getattr(render, "explain", None)
@@ -99,8 +100,8 @@ def test_deciding_items_parses_no_expression_and_no_template(policy: engine.Comp
 
     # And the counters do count: a fresh load parses and compiles again, and generates its rules' code.
     engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
-    assert counter["ast.parse"] > 0 and counter["engine.expressions.compile_expression"] + counter["builtins.compile"] > 0
-    assert counter["engine.evaluator._generate"] > 0 and counter["builtins.exec"] > 0 and counter["_Context.__init__"] == 1
+    assert counter["ast.parse"] > 0 and counter["engine.language.expressions.compile_expression"] + counter["builtins.compile"] > 0
+    assert counter["engine.deciding.evaluator._generate"] > 0 and counter["builtins.exec"] > 0 and counter["_Context.__init__"] == 1
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "schemas").glob("*.schema.json")))

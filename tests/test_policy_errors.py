@@ -19,9 +19,9 @@ import pytest
 from conftest import ROOT
 
 import engine
-from engine.errors import format_path
-from engine.model import FixedAmount, RateAmount, TableAmount
-from engine.source import parse_yaml
+from engine.core.errors import format_path
+from engine.language.model import FixedAmount, RateAmount, TableAmount
+from engine.language.source import parse_yaml
 
 TEMPLATE = textwrap.dedent(
     """\
@@ -637,7 +637,7 @@ def test_a_max_count_no_claim_can_reach_is_a_located_error(tmp_path: Path) -> No
 
 
 def test_parse_amount_never_raises_a_decimal_error() -> None:
-    from engine.quantities import MAX_AMOUNT, QuantityError, parse_amount, parse_rate
+    from engine.core.quantities import MAX_AMOUNT, QuantityError, parse_amount, parse_rate
 
     for value in (FORTY_FIVE_DIGITS + "万", "9" * 5000, 10**38, Decimal("1e999999"), "1" * 28 + "万元"):
         with pytest.raises(QuantityError):

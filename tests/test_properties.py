@@ -107,7 +107,9 @@ def claims(draw: st.DrawFn, year: int = 2021, claim_id: str = "C-1", applicant: 
 def claim_with_history(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A claim, and one or two earlier claims by the same applicant (same year or the year before)."""
     who = draw(st.sampled_from(list(APPLICANTS)))
-    earlier = [draw(claims(year=draw(st.sampled_from([2021, 2022])), claim_id=f"H-{i}", applicant=who)) for i in range(draw(st.integers(1, 2)))]
+    earlier = [
+        draw(claims(year=draw(st.sampled_from([2021, 2022])), claim_id=f"H-{i}", applicant=who)) for i in range(draw(st.integers(1, 2)))
+    ]
     return draw(claims(year=2022, claim_id="C-9", applicant=who)), earlier
 
 
@@ -221,16 +223,25 @@ def test_reordering_changes_only_items_that_share_a_scope(policy: engine.Compile
     used_before=st.sampled_from([Decimal(0), Decimal("100000.00"), Decimal("299999.99"), Decimal("300000.00")]),
     perm_seed=st.randoms(use_true_random=False),
 )
-def test_one_cap_scope_total_is_order_independent(policy: engine.CompiledPolicy, interests: list[str], used_before: Decimal,
-                                                  perm_seed: Any) -> None:
+def test_one_cap_scope_total_is_order_independent(
+    policy: engine.CompiledPolicy, interests: list[str], used_before: Decimal, perm_seed: Any
+) -> None:
     """Pledge loans (第六条第（一）项): 50% of interest, at most 30万 per enterprise per year; at most three loans
     so the three-times limit never refuses. Whatever the order, the total is min(sum of halves, 30万 - used)."""
     items = [item("pledge_loan_interest", f"l{k}", loan_id=f"L{k}", annual_interest_paid=v) for k, v in enumerate(interests)]
     history = []
     if used_before:
-        history = [{"claim_id": "H", "item_id": "h", "rule": "pledge-loan-interest", "applicant_id": APPLICANTS["enterprise"]["id"],
-                    "funding_year": 2021, "amount": str(used_before),
-                    "consumes": [{"cap": "pledge-annual-cap", "scope": [APPLICANTS["enterprise"]["id"], 2021], "amount": str(used_before)}]}]
+        history = [
+            {
+                "claim_id": "H",
+                "item_id": "h",
+                "rule": "pledge-loan-interest",
+                "applicant_id": APPLICANTS["enterprise"]["id"],
+                "funding_year": 2021,
+                "amount": str(used_before),
+                "consumes": [{"cap": "pledge-annual-cap", "scope": [APPLICANTS["enterprise"]["id"], 2021], "amount": str(used_before)}],
+            }
+        ]
     halves = sum((Decimal(v) * Decimal("0.5")).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") for v in interests)
     expected = min(halves, Decimal(300000) - used_before)
     shuffled = list(items)

@@ -18,10 +18,10 @@ import pytest
 from conftest import ENTERPRISE_NAME, POLICY_PATH, ROOT, claim, item
 
 import engine
-import engine.render as render
+import engine.explaining.render as render
 from engine.cli import main
-from engine.inputs import read_document
-from engine.render import RenderError, ReportError, explain, render_report, renderer
+from engine.explaining.render import RenderError, ReportError, explain, render_report, renderer
+from engine.records.inputs import read_document
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 GOLDEN_CLAIMS = sorted(GOLDEN.glob("*.claim.json"))

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.inputs import read_document
-from engine.render import explain
+from engine.explaining.render import explain
+from engine.records.inputs import read_document
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CLAIMS = sorted(GOLDEN.glob("*.claim.json"))
@@ -44,7 +44,9 @@ def test_golden(policy: engine.CompiledPolicy, claim_path: Path, lang: str) -> N
     assert golden.exists(), f"{golden.name} missing: run UPDATE_GOLDEN=1 pytest {Path(__file__).name} and review it"
     want = golden.read_text(encoding="utf-8")
     if got != want:
-        diff = "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(), f"{golden.name} (reviewed)", "rendered now", lineterm=""))
+        diff = "\n".join(
+            difflib.unified_diff(want.splitlines(), got.splitlines(), f"{golden.name} (reviewed)", "rendered now", lineterm="")
+        )
         pytest.fail(f"{golden.name} differs from the reviewed explanation:\n{diff}")
 
 
@@ -96,7 +98,7 @@ def scaled_round_decisions(tmp_path: Path) -> list[dict[str, object]]:
     import json
     import shutil
 
-    from engine.batch import run_batch
+    from engine.records.batch import run_batch
 
     root = GOLDEN.parent.parent
     folder = tmp_path / "policy"
@@ -130,5 +132,7 @@ def test_golden_scaled_round(tmp_path: Path, lang: str) -> None:
         return
     want = golden.read_text(encoding="utf-8")
     if got != want:
-        diff = "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(), f"{golden.name} (reviewed)", "rendered now", lineterm=""))
+        diff = "\n".join(
+            difflib.unified_diff(want.splitlines(), got.splitlines(), f"{golden.name} (reviewed)", "rendered now", lineterm="")
+        )
         pytest.fail(f"{golden.name} differs from the reviewed explanation:\n{diff}")

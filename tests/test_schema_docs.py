@@ -20,10 +20,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from engine.compiler import DEFAULT_REFUSAL_ORDER
-from engine.quantities import ROUNDING_MODES
-from engine.source import load_yaml_file
-from engine.validate import schema_problems
+from engine.core.quantities import ROUNDING_MODES
+from engine.language.compiler import DEFAULT_REFUSAL_ORDER
+from engine.language.source import load_yaml_file
+from engine.language.validate import schema_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = ROOT / "schemas" / "policy.schema.json"

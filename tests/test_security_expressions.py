@@ -1,7 +1,7 @@
 """Policy expressions: known sandbox escapes and denial-of-service patterns are refused at load time,
 with the line of the `test:` that holds them; what can only happen at run time is bounded and clean.
 
-The allow-list lives in engine/expressions.py; SECURITY.md argues why evaluation is bounded
+The allow-list lives in engine/language/expressions.py; SECURITY.md argues why evaluation is bounded
 (no loops, at most MAX_NODES nodes, no sequence repetition, bounded fact sizes).
 """
 
@@ -13,8 +13,8 @@ import pytest
 from regressions.support import TEST_LINE, load_tiny, tiny_claim
 
 import engine
-from engine import expressions
-from engine.expressions import MAX_DEPTH, MAX_NODES, MAX_SOURCE_CHARS, MAX_STRING_LITERAL
+from engine.language import expressions
+from engine.language.expressions import MAX_DEPTH, MAX_NODES, MAX_SOURCE_CHARS, MAX_STRING_LITERAL
 
 # (expression, words the refusal must contain)
 REFUSED = [
@@ -169,7 +169,9 @@ def test_decimal_literals_keep_their_written_digits(trace: bool) -> None:
     rounded = load_tiny("item.cost * 0.12345678901234567890 == 12.345678901234568")
     assert engine.evaluate(rounded, tiny_claim(), trace=trace).items[0].status == "refused"
     # written with underscores and exponents: 1_000.5 and 1.5e3 are 1000.5 and 1500 (cost 100.00 + 1400 = 1500)
-    assert engine.evaluate(load_tiny("item.cost + 900.5 == 1_000.5 and item.cost + 1400 == 1.5e3"), tiny_claim()).items[0].status == "granted"
+    assert (
+        engine.evaluate(load_tiny("item.cost + 900.5 == 1_000.5 and item.cost + 1400 == 1.5e3"), tiny_claim()).items[0].status == "granted"
+    )
     compiled = expressions.compile_expression("item.cost * 0.12345678901234567890 > 1e5", lambda ns, f: None)
     assert compiled.checked is not None
     assert sorted(str(v) for _, v in compiled.checked[1]) == ["0.12345678901234567890", "100000"]
@@ -199,7 +201,9 @@ def test_without_fact_types_string_repetition_is_still_refused_at_run_time_witho
     compiled = expressions.compile_expression("item.note * item.count != ''", lambda ns, f: None, "tiny.yaml:9")
     started = time.perf_counter()
     with pytest.raises(engine.ClaimError) as caught:
-        compiled(expressions.Facts("item", {"note": "x" * 500, "count": 999999999}), expressions.Facts("applicant"), expressions.Facts("claim"))
+        compiled(
+            expressions.Facts("item", {"note": "x" * 500, "count": 999999999}), expressions.Facts("applicant"), expressions.Facts("claim")
+        )
     assert time.perf_counter() - started < 1.0
     (p,) = caught.value.problems
     assert p.code == "evaluation"

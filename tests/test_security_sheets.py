@@ -2,8 +2,8 @@
 
 Hostile workbooks are built here with zipfile from examples/round_2021.xlsx (two sheets, `applicants`
 as xl/worksheets/sheet1.xml and `items` as sheet2.xml), so no spreadsheet program is needed to make a bomb.
-Every expected message is written out by hand from the limits in engine.tabular and the standards'
-tables in engine.identifiers.
+Every expected message is written out by hand from the limits in engine.records.tabular and the standards'
+tables in engine.core.identifiers.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ import pytest
 from conftest import ROOT, claim, item
 
 import engine
-from engine.batch import run_batch
 from engine.cli import main
-from engine.identifiers import (
+from engine.core.identifiers import (
     org_code_check_char,
     resident_id_check_char,
     resident_id_problem,
     uscc_check_char,
     uscc_problem,
 )
-from engine.tabular import InputError, safe_cell, storable
+from engine.records.batch import run_batch
+from engine.records.tabular import InputError, safe_cell, storable
 
 POLICY = str(ROOT / "policies" / "pinggu_2020.yaml")
 EXAMPLE_XLSX = ROOT / "examples" / "round_2021.xlsx"
@@ -79,7 +79,7 @@ def test_a_part_expanding_past_50_mb_is_refused_before_the_workbook_is_opened(tm
     _no_workbook_opened(monkeypatch)
     size = len(xml)
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == (
         f"{bomb}: part xl/worksheets/sheet2.xml expands to {size:,} bytes, more than the limit of 52,428,800; not read"
     )
@@ -94,7 +94,7 @@ def test_a_part_compressed_more_than_100_to_1_is_refused(tmp_path, policy, monke
     assert info.file_size > 100 * info.compress_size
     _no_workbook_opened(monkeypatch)
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == (
         f"{bomb}: part xl/worksheets/sheet1.xml expands {info.file_size // info.compress_size:,} times "
         f"({info.compress_size:,} to {info.file_size:,} bytes), more than the limit of 100:1; not read"
@@ -110,7 +110,7 @@ def test_many_parts_each_under_1_mb_compressed_more_than_100_to_1_together_are_r
     assert all(len(v) < MB for v in junk.values()) and total > 100 * packed
     _no_workbook_opened(monkeypatch)
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == (
         f"{bomb}: the workbook expands {total // packed:,} times ({packed:,} to {total:,} bytes), more than the limit of 100:1; not read"
     )
@@ -125,7 +125,7 @@ def test_parts_together_past_50_mb_are_refused(tmp_path, policy, monkeypatch):
     assert total > 54 * MB
     _no_workbook_opened(monkeypatch)
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == f"{bomb}: the workbook expands to {total:,} bytes, more than the limit of 52,428,800; not read"
 
 
@@ -133,7 +133,7 @@ def test_a_workbook_of_more_than_1000_parts_is_refused(tmp_path, policy, monkeyp
     bomb = _rezip(tmp_path / "parts.xlsx", add={f"customXml/item{i}.xml": b"<a/>" for i in range(1000)})
     _no_workbook_opened(monkeypatch)
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == f"{bomb}: 1,011 parts in the workbook, more than the limit of 1,000; not read"
 
 
@@ -161,7 +161,7 @@ def test_parts_read_whole_are_held_to_10_mb_wherever_they_are_put(tmp_path, poli
     assert held > 11 * MB
     _no_workbook_opened(monkeypatch)
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == (
         f"{bomb}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
         "more than the limit of 10,485,760; not read"
@@ -174,7 +174,7 @@ def test_a_worksheet_may_be_larger_than_the_parts_read_whole(tmp_path):
     name = "xl/worksheets/sheet9.xml"
     blob = random.Random(12).randbytes(11 * MB)
     big = _rezip(tmp_path / "big.xlsx", replace={"[Content_Types].xml": _declare(name, WORKSHEET_TYPE)}, add={name: blob}, stored=True)
-    engine.tabular.check_workbook_size(big)  # streamed by openpyxl: only the 50 MB total holds it
+    engine.records.tabular.check_workbook_size(big)  # streamed by openpyxl: only the 50 MB total holds it
 
 
 def test_a_content_types_part_with_a_dtd_is_refused(tmp_path, policy):
@@ -183,7 +183,7 @@ def test_a_content_types_part_with_a_dtd_is_refused(tmp_path, policy):
     dtd = b'<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY a "aaaaaaaaaa">]>'
     bomb = _rezip(tmp_path / "dtd.xlsx", replace={"[Content_Types].xml": dtd + types[types.index(b"<Types") :]})
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == f"{bomb}: not a readable .xlsx workbook ([Content_Types].xml: a DTD is not allowed)"
 
 
@@ -200,7 +200,7 @@ def test_a_content_types_part_over_1_mib_is_refused(tmp_path, policy, monkeypatc
     bomb = _rezip(tmp_path / "types.xlsx", replace={"[Content_Types].xml": padded})
     _no_workbook_opened(monkeypatch)
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == (
         f"{bomb}: part [Content_Types].xml expands to {len(padded):,} bytes, more than the limit of 1,048,576; not read"
     )
@@ -239,7 +239,7 @@ def test_rows_beyond_row_100000_are_refused(tmp_path, policy):
     items = _sheet(ITEMS_XML).replace(b"</sheetData>", far + b"</sheetData>")
     bomb = _rezip(tmp_path / "far.xlsx", replace={ITEMS_XML: items})
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == (
         f"{bomb} sheet items: rows beyond row 100,000 (the limit of rows read); split the round, "
         "or delete the empty or formatted rows below the data"
@@ -252,7 +252,7 @@ def test_a_header_row_wider_than_256_columns_is_refused(tmp_path, policy):
     apps = _sheet(APPLICANTS_XML).replace(b"</row>", cell, 1)
     bomb = _rezip(tmp_path / "wide.xlsx", replace={APPLICANTS_XML: apps})
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == f"{bomb} sheet applicants: 300 columns in the header row, more than the limit of 256"
 
 
@@ -261,7 +261,7 @@ def test_a_damaged_sheet_is_an_input_error_not_a_traceback(tmp_path, policy):
     cut = xml[: xml.index(b"<row r=") + 2000]  # its dimension is read when the workbook opens; the rows break off
     bomb = _rezip(tmp_path / "cut.xlsx", replace={ITEMS_XML: cut})
     with pytest.raises(InputError, match=re.escape(f"{bomb} sheet items: not readable (ParseError: ")):
-        engine.tabular.open_input(bomb, policy)
+        engine.records.tabular.open_input(bomb, policy)
 
 
 def test_a_refused_workbook_is_exit_1_with_an_error_record_and_no_earlier_outputs(tmp_path, capsys):
@@ -349,7 +349,7 @@ def test_a_csv_cell_over_the_field_limit_is_that_rows_error_record(tmp_path, pol
 def test_a_quoted_csv_cell_over_the_limit_names_its_column_across_lines(tmp_path, policy):
     long_notes = "x\n" * 70_000  # a quoted cell spanning 70,000 lines, 140,000 characters
     path = _csv(tmp_path / "r.csv", [_row("C-1", **{"item.title": long_notes}), _row("C-2")])
-    reader = engine.tabular.open_input(path, policy)
+    reader = engine.records.tabular.open_input(path, policy)
     try:
         first = next(iter(reader))
     finally:
@@ -382,7 +382,7 @@ def test_a_csv_header_over_the_field_limit_is_an_input_error(tmp_path, policy, c
     path = tmp_path / "h.csv"
     path.write_text("claim_id," + "h" * 140_000 + "\r\nC-1,x\r\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        engine.tabular.open_input(path, policy)
+        engine.records.tabular.open_input(path, policy)
     assert str(caught.value) == f"{path}: the header row cannot be read: a cell longer than 131,072 characters (the limit)"
     assert main(["batch", "--policy", POLICY, str(path), "--out", str(tmp_path / "o"), "-q"]) == 1
     assert capsys.readouterr().err == f"error: {caught.value}\n"
@@ -448,7 +448,7 @@ def test_the_organisation_code_check_of_gb_11714(monkeypatch):
     assert org_code_check_char("12345678") == "8"
     # 0 -> 11 - 0 = 11 -> "0";  A=10: 10*3 = 30, 30 mod 11 = 8, 11 - 8 = 3
     assert (org_code_check_char("00000000"), org_code_check_char("A0000000")) == ("0", "3")
-    monkeypatch.setattr(engine.identifiers, "CHECK_ORG_CODE", True)
+    monkeypatch.setattr(engine.core.identifiers, "CHECK_ORG_CODE", True)
     assert uscc_problem("91350100M000100Y43") is None
     bad = _uscc("91110117123456789")  # organisation code 123456789: its check character should be 8
     assert uscc_problem(bad) == "the credit code's organisation code (characters 9-17) '123456789' fails its GB 11714 check character"
@@ -494,7 +494,7 @@ def test_the_shipped_identifiers_stay_valid():
         ids.add(json.loads(line)["applicant"]["id"])
     ids.add(json.loads((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))["applicant"]["id"])
     for code in sorted(ids):
-        assert engine.identifiers.uscc_or_resident_id_problem(code) is None, code
+        assert engine.core.identifiers.uscc_or_resident_id_problem(code) is None, code
 
 
 # --- output paths ------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Issue 11.1 and 11.3 (files): a policy's templates are untrusted data.
 
-A policy's `templates:` overrides render in `engine.templating.PolicyEnvironment` (jinja2's immutable
+A policy's `templates:` overrides render in `engine.explaining.templating.PolicyEnvironment` (jinja2's immutable
 sandbox, stricter), with every cost bounded; `validate` refuses a template that would reach Python
 internals, an unknown name, or a file; a file a policy names (a template, its `source_text`) is read
 only from inside the policy's folder and only if it is a regular file; a device or FIFO given as the
@@ -27,11 +27,11 @@ import pytest
 from conftest import POLICY_PATH, ROOT, claim, item
 
 import engine
-from engine import templating
 from engine.cli import main
-from engine.errors import PolicyError
-from engine.render import RenderError, explain, render_report, renderer
-from engine.source import read_text
+from engine.core.errors import PolicyError
+from engine.explaining import templating
+from engine.explaining.render import RenderError, explain, render_report, renderer
+from engine.language.source import read_text
 
 SLOW = 10.0  # seconds: a probe that is not refused within this has hung
 
@@ -496,7 +496,7 @@ def test_a_runaway_report_template_fails_the_report_not_the_batch(tmp_path: Path
     source = "{% for r in rows %}{% for a in 'x'|center(99999) %}{% for b in 'x'|center(99999) %}{% endfor %}{% endfor %}{% endfor %}"
     path = _write(tmp_path, "  all:\n    report.html.j2: " + json.dumps(source) + "\n")
     own = engine.load_policy(path)  # valid: only running it shows the cost
-    from engine.batch import run_batch
+    from engine.records.batch import run_batch
 
     start = time.monotonic()
     summary = run_batch(
@@ -545,7 +545,7 @@ def test_the_engines_templates_give_the_same_bytes_in_the_sandbox(policy: engine
     own = engine.load_policy(path)
     assert renderer(own, lang).sandboxed and not renderer(policy, lang).sandboxed
     golden = sorted((ROOT / "tests" / "golden").glob("*.claim.json"))
-    from engine.inputs import read_document
+    from engine.records.inputs import read_document
 
     trusted, sandboxed = [], []
     for g in golden:

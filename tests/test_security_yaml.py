@@ -1,4 +1,4 @@
-"""YAML loading (engine/source.py): safe composition only, bounded size, depth and alias expansion,
+"""YAML loading (engine/language/source.py): safe composition only, bounded size, depth and alias expansion,
 duplicate keys refused, non-UTF-8 refused -- each with a clear engine error, never a traceback."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import source
-from engine.source import MAX_BYTES, MAX_DEPTH, MAX_NODES, parse_yaml, read_text
+from engine.language import source
+from engine.language.source import MAX_BYTES, MAX_DEPTH, MAX_NODES, parse_yaml, read_text
 
 
 def _billion_laughs(levels: int = 9, width: int = 9) -> str:
@@ -243,10 +243,16 @@ def _sections(doc: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _engine_module(leaf: str) -> object:
+    """The engine module named by its last part (`claims` is engine.deciding.claims): names are unique across layers."""
+    (path,) = [p for p in Path("engine").rglob(f"{leaf}.py")]
+    return importlib.import_module(".".join(path.with_suffix("").parts))
+
+
 def _resolve(name: str, qualifier: str | None, heading: str) -> tuple[str, object]:
     """(module, value) of a constant SECURITY.md names: `module.NAME`, or NAME in the modules its heading names."""
-    modules = [qualifier] if qualifier else re.findall(r"`engine/(\w+)\.py`", heading)
-    found = [(m, getattr(mod, name)) for m in modules if hasattr(mod := importlib.import_module(f"engine.{m}"), name)]
+    modules = [qualifier] if qualifier else re.findall(r"`engine/(?:\w+/)*(\w+)\.py`", heading)
+    found = [(m, getattr(mod, name)) for m in modules if hasattr(mod := _engine_module(m), name)]
     assert found, f"SECURITY.md names `{name}` under {heading!r}, but no engine module of that heading has it"
     assert len({repr(v) for _, v in found}) == 1, f"`{name}` under {heading!r} is ambiguous {found}: qualify it (`module.{name}`)"
     return found[0]
@@ -291,7 +297,7 @@ def test_limits_are_documented_in_security_md() -> None:
                         assert len(cells) >= 2 and _shows(cells[1], value), (token, value, cells[1] if len(cells) > 1 else line)
                         tabled.add((module, m[2]))
     for module in _LIMIT_MODULES:
-        for name in dir(importlib.import_module(f"engine.{module}")):
+        for name in dir(_engine_module(module)):
             if _LIMIT_NAME.match(name):
                 assert (module, name) in tabled, f"engine/{module}.py's {name} is not in a SECURITY.md table"
 
@@ -440,7 +446,7 @@ def test_a_hostile_2mib_policy_fails_within_2s_and_200mb(tmp_path: Path, shape: 
 
 
 def test_the_written_values_of_a_policy_are_counted_before_composing() -> None:
-    from engine.source import MAX_POLICY_NODES
+    from engine.language.source import MAX_POLICY_NODES
 
     assert MAX_POLICY_NODES == 50_000
     # a mapping of n keys writes 2n + 1 values (itself, each key, each value)
@@ -457,7 +463,7 @@ def test_the_written_values_of_a_policy_are_counted_before_composing() -> None:
 
 
 def test_the_policy_loader_and_lint_use_the_policy_budget(tmp_path: Path) -> None:
-    from engine.lint import lint_file
+    from engine.officer.lint import lint_file
 
     f = tmp_path / "big.yaml"
     f.write_text("".join(f"k{i}: 1\n" for i in range(30_000)), encoding="utf-8")  # 60,001 values, 0.3 MB

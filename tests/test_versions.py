@@ -10,7 +10,7 @@ import pytest
 from conftest import POLICY_PATH, ROOT, claim, item
 
 import engine
-from engine.versions import PolicySet
+from engine.deciding.versions import PolicySet
 
 DRAFT = ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"
 EXAMPLE = ROOT / "examples" / "claim_enterprise_2021.json"

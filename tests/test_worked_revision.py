@@ -15,11 +15,11 @@ import pytest
 from conftest import POLICY_PATH, ROOT
 
 import engine
-from engine.casefile import load_cases, run_cases
-from engine.coverage import coverage
-from engine.diff import diff_policies, impact, read_claims
-from engine.lint import lint_file
-from engine.versions import PolicySet
+from engine.deciding.versions import PolicySet
+from engine.officer.casefile import load_cases, run_cases
+from engine.officer.coverage import coverage
+from engine.officer.diff import diff_policies, impact, read_claims
+from engine.officer.lint import lint_file
 
 REV = ROOT / "policies" / "revisions"
 DRAFT = REV / "pinggu_2024_draft.yaml"
@@ -55,13 +55,19 @@ def test_step4_diff_in_the_officers_terms(policy: engine.CompiledPolicy, draft: 
     assert got == [
         ("(policy)", "version", "policy", "2020.1", "2024.1-draft"),
         (
-            "第六条第（一）项", "clause.text", "第六条第（一）项",
-            policy.clauses["第六条第（一）项"].text, draft.clauses["第六条第（一）项"].text,
+            "第六条第（一）项",
+            "clause.text",
+            "第六条第（一）项",
+            policy.clauses["第六条第（一）项"].text,
+            draft.clauses["第六条第（一）项"].text,
         ),
         ("第六条第（一）项", "cap", "pledge-annual-cap", "30万", "50万"),
         (
-            "第六条第（二）项", "clause.text", "第六条第（二）项",
-            policy.clauses["第六条第（二）项"].text, draft.clauses["第六条第（二）项"].text,
+            "第六条第（二）项",
+            "clause.text",
+            "第六条第（二）项",
+            policy.clauses["第六条第（二）项"].text,
+            draft.clauses["第六条第（二）项"].text,
         ),
         ("第六条第（二）项", "rate", "patent-insurance", "50%", "60%"),
         ("第七条第（三）项", "clause.removed", "第七条第（三）项", policy.clauses["第七条第（三）项"].text, None),
@@ -88,7 +94,10 @@ def test_step5_impact_on_a_small_round(policy: engine.CompiledPolicy, draft: eng
     ]
     assert result.by_article() == {
         "第五条": (Decimal("404200.00"), Decimal("404200.00")),  # 4,200 + 400,000
-        "第六条": (Decimal("500000.00"), Decimal("560000.00")),  # 250,000 + 50,000 + 50,000 + 150,000 -> 250,000 + 100,000 + 60,000 + 150,000
+        "第六条": (
+            Decimal("500000.00"),
+            Decimal("560000.00"),
+        ),  # 250,000 + 50,000 + 50,000 + 150,000 -> 250,000 + 100,000 + 60,000 + 150,000
         "第七条": (Decimal("150000.00"), Decimal("100000.00")),  # 100,000 + 50,000 -> 100,000
     }
     assert (result.total_old, result.total_new) == (Decimal("1054200.00"), Decimal("1064200.00"))
@@ -112,7 +121,13 @@ def test_the_guides_commands() -> None:
     assert test.returncode == 0 and "72 case(s): 72 passed, 0 failed" in test.stdout
     cov = _run("coverage", "policies/revisions/pinggu_2024_draft.yaml", "--tests", "policies/revisions/tests", "--min", "100")
     assert cov.returncode == 0 and "21/21 computable clauses exercised (100.0%); branches: 70/70 (100.0%)" in cov.stdout
-    diff = _run("diff", "policies/pinggu_2020.yaml", "policies/revisions/pinggu_2024_draft.yaml", "--claims", "policies/revisions/round_2021_sample.jsonl")
+    diff = _run(
+        "diff",
+        "policies/pinggu_2020.yaml",
+        "policies/revisions/pinggu_2024_draft.yaml",
+        "--claims",
+        "policies/revisions/round_2021_sample.jsonl",
+    )
     assert diff.returncode == 0
     for line in (
         "  - pledge-loan-interest: cap pledge-annual-cap (per applicant.id, claim.funding_year) 30万 → 50万",

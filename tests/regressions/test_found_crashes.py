@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import claim, item
 
 import engine
-from engine.expressions import compile_expression
-from engine.render import RenderError, explain, recorded_decision
-from engine.source import parse_yaml
-from engine.tabular import InputError, Record, open_input
+from engine.explaining.render import RenderError, explain, recorded_decision
+from engine.language.expressions import compile_expression
+from engine.language.source import parse_yaml
+from engine.records.tabular import InputError, Record, open_input
 
 from .support import load_tiny, tiny_claim
 

@@ -1,0 +1,227 @@
+"""Command line: `python -m engine <command>` (also installed as `policy-engine`).
+
+Exit codes: EXIT_CODES below is the one text of what each code means and which command
+returns it (the footer of `--help`, and the README's list); EXIT_WHEN gives each
+command's own footer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from engine.core.errors import EngineError
+from engine.core.version import __version__
+from engine.deciding.claims import claim_schema, parse_claim
+from engine.deciding.evaluator import evaluate_claim
+from engine.language.load import load_policy
+from engine.records.inputs import locate, read_document
+from engine.records.tabular import OutputError, write_text
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+EXIT_CODES = """exit codes:
+  0  success: everything asked was done (and every check passed)
+  1  invalid input or a failed check -- every problem is printed (file:line:column, field, expected):
+       a policy or a claim has errors (every command that reads one);
+       test: a case failed, or no case was found;  coverage: under --min;
+       lint: errors were found (with --strict: warnings too);  versions: overlapping versions;
+       ledger: verify found violations, or the ledger refused the action;
+       batch, diff --claims: the input as a whole cannot be read (unknown format, unknown columns)
+  2  usage error: unknown option, missing argument, an option that needs another,
+       an output path that cannot be written (a file where a folder should be, no permission)
+  3  finished, but some inputs failed (each named with its line, or sheet and row, and field):
+       batch: some applications got error records (errors.jsonl);
+       report: some claims got an error row;  diff --claims: some claims could not be compared"""
+
+#: Each command's footer: (what exit code 1 means for it, what 3 means or None). Codes 0 and 2 are the same everywhere.
+EXIT_WHEN: dict[str, tuple[str, str | None]] = {
+    "validate": ("a policy has errors", None),
+    "evaluate": ("the policy or the claim has errors", None),
+    "schema": ("the policy has errors", None),
+    "explain": (
+        "the policy or the claim has errors, a recorded decision is not in the form the engine writes, "
+        "or the decision was made under another policy text",
+        None,
+    ),
+    "report": ("a policy has errors", "some claims got an error row (the report is written)"),
+    "batch": (
+        "a policy has errors, the input as a whole cannot be read, or the ledger fails",
+        "the batch finished but some applications got error records (see errors.jsonl)",
+    ),
+    "batch-template": ("the policy or the input has errors", None),
+    "ledger": ("verify found violations, the ledger refused the action, or a policy has errors", None),
+    "lint": ("errors were found (with --strict: warnings too), or a policy cannot be read", None),
+    "test": ("a case failed, no case was found, or a case file or the policy has errors", None),
+    "coverage": ("clause or branch coverage is under --min, or the policy or a case file has errors", None),
+    "diff": (
+        "a policy has errors, or the --claims input as a whole cannot be read",
+        "some claims could not be compared (each named with line/row and field)",
+    ),
+    "versions": ("versions overlap, or a policy has errors", None),
+}
+
+
+def exit_epilog(command: str | None = None) -> str:
+    """The exit-code footer of `--help`: all codes for the program, a command's own otherwise."""
+    when = EXIT_WHEN.get(command) if command else None
+    if when is None:
+        return EXIT_CODES
+    one, three = when
+    lines = [
+        "exit codes:",
+        "  0  success",
+        f"  1  {one}",
+        "  2  usage error (unknown option, missing argument, an output path that cannot be written)",
+    ]
+    if three:
+        lines.append(f"  3  {three}")
+    return "\n".join(lines)
+
+
+def _print_error(err: EngineError, as_json: bool = False) -> None:
+    if as_json:
+        print(
+            json.dumps({"error": err.summary, "problems": [p.to_dict() for p in err.problems]}, ensure_ascii=False, indent=2),
+            file=sys.stderr,
+        )
+    else:
+        print(str(err), file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for path in args.policies:
+        try:
+            policy = load_policy(path)
+        except EngineError as err:
+            _print_error(err, args.json)
+            status = EXIT_INVALID
+            continue
+        if not args.quiet:
+            print(
+                f"{path}: ok — {policy.id} {policy.version}, {len(policy.rules)} rules, "
+                f"{len(policy.clauses)} clauses, funding years {policy.funding_years[0]}-{policy.funding_years[1]}, {policy.content_hash[:19]}"
+            )
+    return status
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    # several --policy files (or a folder): the version in force for the claim's funding year decides
+    from engine.deciding.versions import load_versions, print_warnings
+
+    try:
+        versions, warnings = load_versions(args.policy)
+    except EngineError as err:
+        _print_error(err, args.json_errors)
+        return EXIT_INVALID
+    print_warnings(warnings)
+    data, source = None, None
+    try:
+        data, source = read_document(args.claim)
+        policy = versions.pick(data)
+        claim = parse_claim(policy, data, file=args.claim)
+        decision = evaluate_claim(policy, claim, trace=not args.no_trace)
+    except EngineError as err:
+        _print_error(locate(err, source, args.claim), args.json_errors)
+        return EXIT_INVALID
+    text = decision.to_json()
+    if args.out:
+        write_text(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except EngineError as err:
+        _print_error(err)
+        return EXIT_INVALID
+    text = json.dumps(claim_schema(policy), ensure_ascii=False, indent=2) + "\n"
+    if args.out:
+        write_text(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+#: Further commands register here: name -> (help, configure(parser), run(args) -> exit code).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def _configure_validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("policies", nargs="+", metavar="POLICY", help="policy YAML file(s)")
+    p.add_argument("--json", action="store_true", help="print problems as JSON on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
+
+
+def _configure_evaluate(p: argparse.ArgumentParser) -> None:
+    from engine.deciding.versions import add_policy_argument
+
+    add_policy_argument(p)
+    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
+    p.add_argument("--out", metavar="FILE", help="write the decision here instead of stdout")
+    p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace (same statuses and amounts)")
+    p.add_argument("--json-errors", action="store_true", help="print problems as JSON on stderr")
+
+
+def _configure_schema(p: argparse.ArgumentParser) -> None:
+    p.add_argument("policy", metavar="POLICY", help="policy YAML file")
+    p.add_argument("--out", metavar="FILE", help="write the schema here instead of stdout")
+
+
+COMMANDS["validate"] = ("check a policy file: schema, references, expressions", _configure_validate, cmd_validate)
+COMMANDS["evaluate"] = ("decide one claim; the JSON decision goes to stdout", _configure_evaluate, cmd_evaluate)
+COMMANDS["schema"] = ("print the claim JSON Schema generated from a policy's vocabulary", _configure_schema, cmd_schema)
+
+
+def _load_extensions() -> None:
+    """Commands living in their own modules (explain, batch, lint, ...) register on import."""
+    import importlib
+
+    for name in ("engine.cli.explain", "engine.cli.batch", "engine.cli.officer"):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    _load_extensions()
+    parser = argparse.ArgumentParser(
+        prog="policy-engine",
+        description="Evaluate subsidy claims against a policy written as data, and explain every decision.",
+        epilog=exit_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, configure, run) in COMMANDS.items():
+        p = sub.add_parser(
+            name, help=help_text, description=help_text, epilog=exit_epilog(name), formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        configure(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OutputError as err:  # an --out (or OUT) path that cannot be created or written: a message, not a traceback
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return code

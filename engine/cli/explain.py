@@ -1,0 +1,186 @@
+"""Commands `explain` (one claim, explained) and `report` (many claims, one HTML file for reviewers).
+
+Both take `--policy` once, several times or as a folder (engine.deciding.versions): each claim is decided and
+explained by the version in force for its funding year; in a report, a claim no version covers gets
+an error row naming the windows that exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
+from engine.core.errors import EngineError
+from engine.deciding.claims import loads_json, parse_claim
+from engine.deciding.decision import DECISION_FORMAT, Decision
+from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.versions import PolicySet, add_policy_argument, load_versions, print_warnings
+from engine.explaining.render import (
+    FORMATS,
+    RecordedDecisionError,
+    RenderError,
+    ReportError,
+    check_recorded_form,
+    explain,
+    languages,
+    recorded_decision,
+    render_report,
+)
+from engine.language.model import CompiledPolicy
+from engine.records.inputs import locate, read_document
+from engine.records.tabular import write_text
+
+CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        write_text(out, text)  # its folder created; an OutputError (exit 2) if it cannot be written
+    else:
+        sys.stdout.write(text)
+
+
+def _versions(args: argparse.Namespace) -> PolicySet | None:
+    try:
+        versions, warnings = load_versions(args.policy)
+    except EngineError as err:
+        _print_error(err)
+        return None
+    print_warnings(warnings)
+    return versions
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    versions = _versions(args)
+    if versions is None:
+        return EXIT_INVALID
+    source = None
+    try:
+        data, source = read_document(args.claim)
+        is_decision = isinstance(data, dict) and data.get("format") == DECISION_FORMAT  # one line of a batch's decisions.jsonl
+        if is_decision:  # a file anyone can edit: its form is checked before anything reads it
+            check_recorded_form(data, args.claim)
+        policy = versions.for_decision(data) if is_decision else versions.pick(data)
+        recorded = recorded_decision(policy, data, args.claim)  # shown as made (e.g. scaled to a round's budget); None for a claim
+        decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file=args.claim))
+    except EngineError as err:
+        _print_error(locate(err, source, args.claim))
+        return EXIT_INVALID
+    except RenderError as err:  # a decision made under another policy text than any given
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        text = explain(policy, decision, lang=args.lang, fmt=args.format)
+    except RecordedDecisionError as err:  # edited past what its schema says (a step's inner fields)
+        print(f"error: {args.claim}: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except RenderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    _write(text, args.out)
+    return EXIT_OK
+
+
+def _problem_lines(err: EngineError) -> list[str]:
+    return [str(p) for p in err.problems]
+
+
+def _decide(versions: PolicySet, data: Any, label: str, source: Any = None) -> Decision | ReportError:
+    try:
+        policy = versions.pick(data)
+        return evaluate_claim(policy, parse_claim(policy, data, file=label))
+    except EngineError as err:
+        located = locate(err, source, label) if source is not None else err
+        return ReportError(label, err.summary, _problem_lines(located))
+
+
+def iter_claims(policy: CompiledPolicy | PolicySet, path: Path) -> Iterator[Decision | ReportError]:
+    """Decisions (or error records) for a folder of claim files, a JSON Lines file, or a file holding one claim or a list.
+
+    `policy`: one policy, or several versions (each claim decided by the version in force for its funding year).
+    """
+    versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CLAIM_SUFFIXES)
+        for f in files:
+            try:
+                data, source = read_document(f)
+            except EngineError as err:
+                yield ReportError(f.name, err.summary, _problem_lines(err))
+                continue
+            yield _decide(versions, data, f.name, source)
+        return
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                label = f"{path.name}:{n}"
+                try:
+                    data = loads_json(line)
+                except ValueError as exc:
+                    yield ReportError(label, "not valid JSON", [f"{label}: {getattr(exc, 'msg', exc)}"])
+                    continue
+                yield _decide(versions, data, label)
+        return
+    try:
+        data, source = read_document(path)
+    except EngineError as err:
+        yield ReportError(path.name, err.summary, _problem_lines(err))
+        return
+    if isinstance(data, list):
+        for i, entry in enumerate(data, 1):
+            yield _decide(versions, entry, f"{path.name}[{i}]")
+    else:
+        yield _decide(versions, data, path.name, source)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    versions = _versions(args)
+    if versions is None:
+        return EXIT_INVALID
+    path = Path(args.input)
+    if not path.exists():
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return EXIT_USAGE
+    entries = list(iter_claims(versions, path))
+    errors = sum(1 for e in entries if isinstance(e, ReportError))
+    many = len(versions.versions) > 1
+    try:
+        html = render_report(versions.newest, entries, lang=args.lang, title=args.title, policy_for=versions.for_decision if many else None)
+    except RenderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    write_text(args.out, html)
+    if not args.quiet:
+        print(f"{args.out}: {len(entries)} application(s), {errors} error record(s)", file=sys.stderr)
+    return EXIT_PARTIAL if errors else EXIT_OK
+
+
+def _configure_explain(p: argparse.ArgumentParser) -> None:
+    add_policy_argument(p)
+    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml), or one decision from a batch's decisions.jsonl")
+    p.add_argument("--lang", default="zh", choices=languages(), help="language of the explanation (default zh)")
+    p.add_argument(
+        "--format", default="text", choices=list(FORMATS), help="text (default), md, html (one self-contained page) or json (the trace)"
+    )
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+
+
+def _configure_report(p: argparse.ArgumentParser) -> None:
+    add_policy_argument(p)
+    p.add_argument(
+        "input", metavar="INPUT", help="a folder of claim files, a JSON Lines file of claims, or a file with one claim or a list"
+    )
+    p.add_argument("--out", required=True, metavar="FILE.html", help="the report to write (one self-contained HTML file)")
+    p.add_argument("--lang", default="zh", choices=languages(), help="language (default zh)")
+    p.add_argument("--title", help="title of the report")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no summary line")
+
+
+COMMANDS["explain"] = ("explain one claim's decision, citing every clause (text, md, html or json)", _configure_explain, cmd_explain)
+COMMANDS["report"] = ("one HTML report for reviewers over many claims; bad claims get an error row", _configure_report, cmd_report)

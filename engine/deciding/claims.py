@@ -1,0 +1,1198 @@
+"""Claims: one application, checked against the policy's claim vocabulary and made exact.
+
+A claim arrives as plain data (JSON, YAML, a spreadsheet row set). We first
+validate it against the claim JSON Schema generated from the policy's
+vocabulary (`claim_schema`), then convert every fact to its exact type:
+money to `Decimal` (at most two decimals, no exponent, no float), dates to
+`datetime.date`. Nothing is coerced silently: `"1e3"` is not 1000 yuan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import itertools
+import json
+import math
+import numbers
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from engine.core.errors import ClaimError, PathPart, Problem
+from engine.core.identifiers import PROBLEMS
+from engine.core.jsonpos import first_duplicate
+from engine.deciding.history import Grant, parse_grants
+from engine.language.expressions import Facts
+from engine.language.model import CompiledPolicy, FactSpec
+
+MAX_STRING = 500
+MAX_ITEMS = 1000
+MAX_LIST = 100  # elements of one list fact (what an expression may loop over is bounded by it)
+MAX_MONEY = Decimal("999999999999.99")
+#: `(?!\n)$` ends the text in both regex dialects: Python's `$` alone (jsonschema uses Python's `re`)
+#: also matches before a final newline, so "840000.00\n" would pass; ECMA-262 reads it as plain `$`.
+_END = r"(?!\n)$"
+_MONEY_TEXT = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?" + _END
+_MONEY_RE = re.compile(_MONEY_TEXT)
+_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END
+_IDENTIFIER_TEXT = r"^[0-9A-Z]{18}" + _END
+#: Bidirectional controls: marks (LRM, RLM, ALM), embeddings and overrides, isolates. They make text
+#: display differently from what it is (e.g. in a reviewer's report).
+_BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Characters no text fact, id or name may hold: C0/C1 controls and DEL, line/paragraph separators,
+#: lone surrogates (not Unicode text: they pass json and then crash whatever encodes the decision), and
+#: every format character (Unicode category Cf: the bidi controls above, zero-width space/joiners,
+#: word joiner, BOM, soft hyphen, tag characters...): invisible, so two ids or names that look equal
+#: could differ, e.g. a loan counted once per loan id. tests/test_bad_claims.py checks the Cf list
+#: against the running Python's Unicode database.
+#: `_SUSPECT` is the fast test: those of the Basic Multilingual Plane, and any character beyond it
+#: (one range; a class listing the few astral format characters would be several times slower, and
+#: names may hold astral CJK characters); `_ASTRAL_FORMAT` then decides a suspect beyond the BMP.
+_SUSPECT = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U00010000-\U0010ffff]"
+)
+_ASTRAL_FORMAT = re.compile(
+    "[\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+TEXT_EXPECTED = "printable text: no control, bidirectional, invisible or unpaired surrogate characters"
+
+
+def text_problem(text: str) -> str | None:
+    """What is wrong with the characters of a claim's text (None if nothing), naming the first bad one."""
+    m = _SUSPECT.search(text)
+    while m is not None and m.group() > "\uffff" and not _ASTRAL_FORMAT.match(m.group()):
+        m = _SUSPECT.search(text, m.end())  # an ordinary character beyond the BMP (e.g. CJK extension B)
+    if m is None:
+        return None
+    ch = m.group()
+    code = f"U+{ord(ch):04X}"
+    name = unicodedata.name(ch, "")
+    where = f"{code}{' ' + name if name else ''} at character {m.start() + 1}"
+    if "\ud800" <= ch <= "\udfff":
+        return f"contains an unpaired surrogate ({where}): not valid Unicode text"
+    if ch in _BIDI:
+        return f"contains control characters ({where}, a bidirectional control)"
+    if unicodedata.category(ch) == "Cf":
+        return f"contains an invisible format character ({where})"
+    return f"contains control characters ({where})"
+
+
+#: Bounds on the raw data before the schema sees it (the schema bounds each field; these bound the whole).
+MAX_CLAIM_DEPTH = 20
+MAX_CLAIM_VALUES = 200_000
+MAX_PLAIN_INT = 10**18
+MAX_MESSAGE = 240
+RESERVED = ("claim_id", "applicant", "items", "history")
+_REQUIRED = re.compile(r"^'([^']+)' is a required property$")
+#: Never optional, even when matching on partial data: the claim cannot be read without them.
+STRUCTURAL = frozenset({"claim_id", "applicant", "items", "id", "type", "kind", "funding_year"})
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    type: str
+    index: int
+    facts: Facts
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    claim_id: str
+    funding_year: int
+    applicant_id: str
+    claim_facts: Facts
+    applicant: Facts
+    items: tuple[Item, ...]
+    history: tuple[Grant, ...]
+    raw: Mapping[str, Any]
+
+
+def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
+    desc = f"{spec.label.zh} / {spec.label.en}"
+    t = spec.type
+    s: dict[str, Any]
+    if t == "string":
+        s = {"type": "string", "minLength": 1, "maxLength": MAX_STRING}
+    elif t == "boolean":
+        s = {"type": "boolean"}
+    elif t == "integer":
+        s = {"type": "integer", "minimum": 0, "maximum": 999999999}
+    elif t == "money":
+        s = {
+            "type": ["string", "number"],
+            "pattern": _MONEY_TEXT,
+            "minimum": 0,
+            "maximum": float(MAX_MONEY),  # the validators use the exact Decimal (_exact)
+            "description": "yuan, at most two decimals / 元，最多两位小数",
+        }
+    elif t == "date":
+        s = {"type": "string", "pattern": _DATE_TEXT, "format": "date"}
+    elif t == "enum":
+        s = {"type": "string", "enum": list(spec.values or ())}
+    elif t in ("enum_list", "document_list"):
+        s = {"type": "array", "items": {"type": "string", "enum": list(spec.values or ())}, "uniqueItems": True, "maxItems": MAX_LIST}
+    elif t == "string_list":
+        s = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": MAX_STRING}, "maxItems": MAX_LIST}
+    elif t == "date_list":
+        s = {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "pattern": _DATE_TEXT,
+                "format": "date",
+                "description": "a date YYYY-MM-DD / 日期，格式 YYYY-MM-DD",
+            },
+            "uniqueItems": True,
+            "maxItems": MAX_LIST,
+        }
+    elif t == "identifier":
+        s = {"type": "string", "pattern": _IDENTIFIER_TEXT}
+    elif t == "item_type":
+        s = {"type": "string", "enum": sorted(policy.item_type_labels)}
+    else:  # pragma: no cover - the policy schema allows no other type
+        raise ValueError(t)
+    if spec.has_default and spec.default is None:
+        s = {"anyOf": [s, {"type": "null"}]}
+    s["description"] = desc + (f" — {s['description']}" if "description" in s else "")
+    return s
+
+
+def _object(facts: Mapping[str, FactSpec], policy: CompiledPolicy, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    props = {name: _fact_schema(spec, policy) for name, spec in facts.items()}
+    if extra:
+        props.update(extra)
+    required = [name for name, spec in facts.items() if spec.required]
+    return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
+
+
+def claim_schema(policy: CompiledPolicy) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a claim under `policy`, with every fact documented in zh and en."""
+    defs: dict[str, Any] = {}
+    conditions = []
+    for type_name, facts in policy.item_facts.items():
+        label = policy.item_type_labels[type_name]
+        item = _object(facts, policy)
+        item["title"] = f"{label.zh} / {label.en}"
+        defs[f"item_{type_name}"] = item
+        conditions.append(
+            {"if": {"properties": {"type": {"const": type_name}}, "required": ["type"]}, "then": {"$ref": f"#/$defs/item_{type_name}"}}
+        )
+    top = _object(
+        policy.claim_facts,
+        policy,
+        {
+            "claim_id": {"type": "string", "minLength": 1, "maxLength": 100, "description": "申请编号 / application id"},
+            "applicant": {"$ref": "#/$defs/applicant"},
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_ITEMS,
+                "items": {"$ref": "#/$defs/item"},
+                "description": "申报事项，按申报顺序 / the items applied for, in order",
+            },
+            "history": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "以往已发放的支持（台账记录） / earlier grants (ledger records)",
+            },
+        },
+    )
+    top["required"] = ["claim_id", "applicant", "items", *top["required"]]
+    defs["applicant"] = _object(policy.applicant_facts, policy)
+    defs["item"] = {
+        "type": "object",
+        "required": ["id", "type"],
+        "properties": {"type": {"type": "string", "enum": sorted(policy.item_type_labels)}},
+        "allOf": conditions,
+    }
+    defs.update({k: v for k, v in list(defs.items())})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://example.invalid/policy-engine/claims/{policy.id}.schema.json",
+        "title": f"Claim under {policy.title.en} / {policy.title.zh} 申报材料",
+        "description": "One application: the applicant, the funding year, the documents and the items applied for. 一份申请：申请人、申报年度、材料及申报事项。",
+        **top,
+        "$defs": defs,
+    }
+
+
+def _exact(schema: Any) -> Any:
+    """The claim schema the validators use: the published one, with the money maximum as the exact Decimal.
+
+    JSON can only publish 999999999999.99 as a binary float, which is a little less than the Decimal: the
+    JSON number 999999999999.99 (read as Decimal) would be "greater than the maximum of 999999999999.99".
+    """
+    if isinstance(schema, list):
+        return [_exact(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _exact(v) for k, v in schema.items()}
+    if out.get("pattern") == _MONEY_TEXT and "maximum" in out:
+        out["maximum"] = MAX_MONEY
+    return out
+
+
+@lru_cache(maxsize=32)
+def _validator(policy: CompiledPolicy) -> Draft202012Validator:
+    return Draft202012Validator(_exact(claim_schema(policy)), format_checker=jsonschema.FormatChecker())
+
+
+@lru_cache(maxsize=32)
+def _split_validators(policy: CompiledPolicy) -> tuple[Draft202012Validator, dict[str, Draft202012Validator]]:
+    """The claim schema split for speed: the claim without the per-type item branches, and one validator per item type.
+
+    The full schema picks an item's facts with one `if type == X then ...` branch per item type, and
+    jsonschema tries every branch on every item. When every item is an object naming a known type,
+    exactly one branch applies, so validating the item against that branch alone gives the same errors.
+    """
+    schema = _exact(claim_schema(policy))
+    checker = jsonschema.FormatChecker()
+    defs = dict(schema["$defs"])
+    defs["item"] = {k: v for k, v in defs["item"].items() if k != "allOf"}
+    top = Draft202012Validator({**schema, "$defs": defs}, format_checker=checker)
+    per_type = {t: Draft202012Validator({**schema["$defs"][f"item_{t}"], "$defs": defs}, format_checker=checker) for t in policy.item_facts}
+    return top, per_type
+
+
+_Check = Callable[[Any], bool]
+#: Keywords that only annotate: they never make an instance invalid.
+_ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
+#: Keywords the fast checker evaluates. Any other keyword makes `_compile_fast` refuse.
+_FAST_KEYWORDS = _ANNOTATIONS | {
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "required",
+    "additionalProperties",
+    "pattern",
+    "format",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "anyOf",
+    "allOf",
+    "if",
+    "then",
+    "$ref",
+}
+_DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+
+class _Unsupported(Exception):
+    """The schema uses something the fast checker does not reproduce exactly: use jsonschema alone."""
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+def _is_number(x: Any) -> bool:
+    # jsonschema (draft 2020-12): a numbers.Number that is not a bool -- Decimal included
+    return isinstance(x, numbers.Number) and not isinstance(x, bool)
+
+
+def _is_integer(x: Any) -> bool:
+    # jsonschema (draft 2020-12): an int that is not a bool, or a float with no fractional part
+    return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer())
+
+
+_TYPE_CHECKS: dict[str, _Check] = {
+    "string": lambda x: isinstance(x, str),
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+    "number": _is_number,
+    "integer": _is_integer,
+}
+
+
+#: The kind of value whose keywords apply to an instance of a type (integers are numbers).
+_KIND = {"integer": "number"}
+_KIND_TESTS: dict[str, _Check] = {
+    "object": _TYPE_CHECKS["object"],
+    "string": _TYPE_CHECKS["string"],
+    "number": _is_number,
+    "array": _TYPE_CHECKS["array"],
+}
+
+
+def _guarded(kind: str, group: _Check) -> _Check:
+    """Keywords of one kind of value without a `type`: they hold vacuously for an instance of another kind."""
+    test = _KIND_TESTS[kind]
+    return lambda x: group(x) if test(x) else True
+
+
+def _all_of(checks: list[_Check]) -> _Check:
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda x: first(x) and second(x)
+    if len(checks) == 3:
+        one, two, three = checks
+        return lambda x: one(x) and two(x) and three(x)
+    frozen = tuple(checks)
+
+    def every(x: Any) -> bool:
+        for c in frozen:
+            if not c(x):
+                return False
+        return True
+
+    return every
+
+
+class _FastCompiler:
+    """Compile a claim JSON Schema into plain functions answering only "valid or not".
+
+    Exactly as strict as `Draft202012Validator` with the default type checker for the keywords in
+    `_FAST_KEYWORDS` (with the restrictions checked below); anything else raises `_Unsupported`.
+    """
+
+    def __init__(self, root: Mapping[str, Any], format_checker: jsonschema.FormatChecker | None) -> None:
+        self.root = root
+        self.format_checker = format_checker
+        self.defs: Mapping[str, Any] = root.get("$defs", {})
+        self.compiled: dict[str, _Check | None] = {}
+
+    def ref(self, ref: Any) -> _Check:
+        prefix = "#/$defs/"
+        if not isinstance(ref, str) or not ref.startswith(prefix):
+            raise _Unsupported(f"$ref {ref!r}")
+        name = ref[len(prefix) :]
+        if not name or any(c in name for c in "/~%") or name not in self.defs:
+            raise _Unsupported(f"$ref {ref!r}")
+        if name not in self.compiled:
+            self.compiled[name] = None  # in progress: a recursive reference looks it up when called
+            self.compiled[name] = self.node(self.defs[name], top=False)
+        done = self.compiled[name]
+        if done is None:
+            compiled = self.compiled
+            return lambda x: compiled[name](x)  # type: ignore[misc]
+        return done
+
+    def node(self, schema: Any, *, top: bool = False) -> _Check:
+        if schema is True:
+            return _always
+        if schema is False:
+            return _never
+        if not isinstance(schema, dict):
+            raise _Unsupported(f"schema {schema!r}")
+        unknown = set(schema) - _FAST_KEYWORDS
+        if unknown:
+            raise _Unsupported(f"keywords {sorted(unknown)}")
+        if not top and ("$id" in schema or "$defs" in schema or "$schema" in schema):
+            raise _Unsupported("nested $id/$defs/$schema")
+        checks: list[_Check] = []
+        # the keywords of each kind of value, as checks that assume the instance is of that kind
+        groups = {"object": self.object(schema), "string": self.string(schema), "number": self.number(schema), "array": self.array(schema)}
+        if "type" in schema:
+            checks.append(self.typed(schema["type"], groups))
+        else:
+            checks.extend(_guarded(kind, group) for kind, group in groups.items() if group is not None)
+        if "enum" in schema:
+            checks.append(self.enum(schema["enum"]))
+        if "const" in schema:
+            const = schema["const"]
+            if not isinstance(const, str):
+                raise _Unsupported("const that is not text")
+            checks.append(lambda x: x == const)
+        if "format" in schema and self.format_checker is not None:
+            checker, fmt = self.format_checker, schema["format"]
+            checks.append(lambda x: checker.conforms(x, fmt))
+        if "$ref" in schema:
+            checks.append(self.ref(schema["$ref"]))
+        if "allOf" in schema:
+            parts = self.subschemas(schema["allOf"])
+            switch = self.switch(parts)
+            if switch is not None:
+                checks.append(switch)
+            else:
+                checks.extend(self.node(s) for s in parts)
+        if "anyOf" in schema:
+            options = tuple(self.node(s) for s in self.subschemas(schema["anyOf"]))
+            checks.append(lambda x: any(c(x) for c in options))
+        if "if" in schema:
+            cond = self.node(schema["if"])
+            then = self.node(schema["then"]) if "then" in schema else _always
+            checks.append(lambda x: then(x) if cond(x) else True)
+        return _all_of(checks)
+
+    def switch(self, parts: list[Any]) -> _Check | None:
+        """`allOf` of `{"if": {"properties": {K: {"const": C}}, "required": [K]}, "then": S}` (one per type) as a table look-up.
+
+        For an object with K, the `if` holds exactly when x[K] == C; without K no `if` holds; for a
+        non-object every `if` holds vacuously, so every `then` applies. None when the shape differs.
+        """
+        key: str | None = None
+        table: dict[str, _Check] = {}
+        for part in parts:
+            if not (isinstance(part, dict) and set(part) == {"if", "then"} and isinstance(part["if"], dict)):
+                return None
+            cond = part["if"]
+            props = cond.get("properties")
+            if set(cond) != {"properties", "required"} or not isinstance(props, dict) or len(props) != 1:
+                return None
+            ((name, sub),) = props.items()
+            if cond["required"] != [name] or not isinstance(sub, dict) or set(sub) != {"const"}:
+                return None
+            value = sub["const"]
+            if (key is not None and name != key) or not isinstance(value, str) or value in table:
+                return None
+            key = name
+            table[value] = self.node(part["then"])
+        if key is None:
+            return None
+        field = key
+        branches = tuple(table.items())
+
+        def check(x: Any) -> bool:
+            if not isinstance(x, dict):
+                return all(then(x) for _, then in branches)
+            if field not in x:
+                return True
+            value = x[field]
+            if type(value) is str:
+                then = table.get(value)
+                return then is None or then(x)
+            return all(then(x) for const, then in branches if value == const)
+
+        return check
+
+    @staticmethod
+    def subschemas(value: Any) -> list[Any]:
+        if not isinstance(value, list) or not value:
+            raise _Unsupported("allOf/anyOf that is not a non-empty list")
+        return value
+
+    @staticmethod
+    def typed(value: Any, groups: Mapping[str, _Check | None]) -> _Check:
+        """`type` fused with the keywords of the instance's kind.
+
+        The kinds (text, number, list, object) are disjoint, so an instance of a listed type meets the
+        keywords of its own kind and no other (those of other kinds do not apply to it).
+        """
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names or any(n not in _TYPE_CHECKS for n in names):
+            raise _Unsupported(f"type {value!r}")
+        pairs = tuple((_TYPE_CHECKS[n], groups.get(_KIND.get(str(n), str(n))) or _always) for n in names)
+        if len(pairs) == 1:
+            ((is_type, group),) = pairs
+            if group is _always:
+                return is_type
+            return lambda x: is_type(x) and group(x)
+
+        def check(x: Any) -> bool:
+            for is_type, group in pairs:
+                if is_type(x):
+                    return group(x)
+            return False
+
+        return check
+
+    @staticmethod
+    def enum(values: Any) -> _Check:
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise _Unsupported("enum of values that are not all text")
+        known = frozenset(values)
+        listed = tuple(values)
+        # jsonschema's `equal(each, instance)` is `each == instance` when `each` is text
+        return lambda x: (x in known) if type(x) is str else any(v == x for v in listed)
+
+    def object(self, schema: Mapping[str, Any]) -> _Check | None:
+        if not any(k in schema for k in ("properties", "required", "additionalProperties")):
+            return None
+        props = schema.get("properties", {})
+        required = schema.get("required", [])
+        additional = schema.get("additionalProperties", True)
+        if not isinstance(props, dict) or not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise _Unsupported("properties/required")
+        checks = {name: self.node(sub) for name, sub in props.items()}
+        need = tuple(required)
+        closed = additional is False
+        extra = None if additional is True or closed else self.node(additional)
+
+        if not closed and extra is None:
+            # open object: only the named properties are looked at (an `if` that tests one field)
+            listed = tuple(checks.items())
+
+            def check_open(x: Any) -> bool:
+                for name in need:
+                    if name not in x:
+                        return False
+                for name, c in listed:
+                    if name in x and not c(x[name]):
+                        return False
+                return True
+
+            return check_open
+
+        def check(x: Any) -> bool:
+            for name in need:
+                if name not in x:
+                    return False
+            for key, value in x.items():
+                c = checks.get(key)
+                if c is None:
+                    if closed or (extra is not None and not extra(value)):
+                        return False
+                elif not c(value):
+                    return False
+            return True
+
+        return check
+
+    def string(self, schema: Mapping[str, Any]) -> _Check | None:
+        low, high, pattern = schema.get("minLength"), schema.get("maxLength"), schema.get("pattern")
+        if low is None and high is None and pattern is None:
+            return None
+        for bound in (low, high):
+            if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+                raise _Unsupported("minLength/maxLength")
+        if pattern is not None and not isinstance(pattern, str):
+            raise _Unsupported("pattern")
+        search = re.compile(pattern).search if pattern is not None else None
+
+        def check(x: Any) -> bool:
+            n = len(x)
+            if (low is not None and n < low) or (high is not None and n > high):
+                return False
+            return search is None or search(x) is not None
+
+        return check
+
+    def number(self, schema: Mapping[str, Any]) -> _Check | None:
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is None and high is None:
+            return None
+        for bound in (low, high):
+            if bound is not None and not _is_number(bound):
+                raise _Unsupported("minimum/maximum")
+
+        def check(x: Any) -> bool:
+            return not ((low is not None and x < low) or (high is not None and x > high))
+
+        return check
+
+    def array(self, schema: Mapping[str, Any]) -> _Check | None:
+        if not any(k in schema for k in ("items", "minItems", "maxItems", "uniqueItems")):
+            return None
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        for bound in (low, high):
+            if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+                raise _Unsupported("minItems/maxItems")
+        each = self.node(schema["items"]) if "items" in schema else None
+        unique = schema.get("uniqueItems", False)
+        if not isinstance(unique, bool):
+            raise _Unsupported("uniqueItems")
+        if unique and not (isinstance(schema.get("items"), dict) and schema["items"].get("type") == "string"):
+            # uniqueness is only reproduced for lists of text (checked after the items, so all text)
+            raise _Unsupported("uniqueItems on items that are not all text")
+
+        def check(x: Any) -> bool:
+            n = len(x)
+            if (low is not None and n < low) or (high is not None and n > high):
+                return False
+            if each is not None:
+                for value in x:
+                    if not each(value):
+                        return False
+            if unique and n > 1:
+                ordered = sorted(x)
+                for a, b in itertools.pairwise(ordered):
+                    if a == b:
+                        return False
+            return True
+
+        return check
+
+
+def _compile_fast(validator: Draft202012Validator) -> _Check | None:
+    """A plain-Python yes/no checker exactly as strict as `validator`, or None when it cannot promise that."""
+    schema = validator.schema
+    if type(validator) is not Draft202012Validator or validator.TYPE_CHECKER is not Draft202012Validator.TYPE_CHECKER:
+        return None
+    if not isinstance(schema, dict) or schema.get("$schema") != _DRAFT_2020_12:
+        return None
+    defs = schema.get("$defs", {})
+    if not isinstance(defs, dict):
+        return None
+    try:
+        return _FastCompiler(schema, validator.format_checker).node(schema, top=True)
+    except (_Unsupported, re.error):
+        return None
+
+
+@lru_cache(maxsize=32)
+def _fast_validator(policy: CompiledPolicy) -> _Check | None:
+    return _compile_fast(_validator(policy))
+
+
+def fast_schema_ok(policy: CompiledPolicy, data: Any) -> bool:
+    """True only when the claim schema accepts `data`; False means "ask jsonschema for the errors".
+
+    False also when the fast checker is unavailable for this policy or failed on the data: the
+    caller then runs jsonschema exactly as before, so an error message never comes from here.
+    """
+    check = _fast_validator(policy)
+    if check is None:
+        return False
+    try:
+        return bool(check(data))
+    except Exception:  # any surprise: let jsonschema decide
+        return False
+
+
+def _schema_errors(policy: CompiledPolicy, data: Any) -> list[tuple[tuple[PathPart, ...], Any]]:
+    top, per_type = _split_validators(policy)
+    items = data.get("items") if isinstance(data, Mapping) else None
+    if not isinstance(items, list) or not all(
+        isinstance(i, Mapping) and isinstance(i.get("type"), str) and i["type"] in per_type for i in items
+    ):
+        return [(tuple(e.absolute_path), e) for e in _validator(policy).iter_errors(data)]
+    out: list[tuple[tuple[PathPart, ...], Any]] = [(tuple(e.absolute_path), e) for e in top.iter_errors(data)]
+    for i, it in enumerate(items):
+        out.extend((("items", i, *e.absolute_path), e) for e in per_type[it["type"]].iter_errors(it))
+    return out
+
+
+class ExponentNumber(Decimal):
+    """A JSON number written with an exponent (`840000e-2`, `0.1E1`): its exact value, marked so that
+    `parse_claim` refuses it with its path -- as a Decimal, 840000e-2 is 8400.00 and the form is lost."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __copy__(self) -> ExponentNumber:
+        return self  # immutable; Decimal's own copy would build a plain-valued twin without `text`
+
+    def __deepcopy__(self, memo: Any) -> ExponentNumber:
+        return self
+
+
+class DuplicateKeyError(json.JSONDecodeError):
+    """A JSON object names a key twice (json would silently keep the last value). `lineno`/`colno` place
+    the repeat; `path` is the repeated key's path, `first` the line and column of its first occurrence."""
+
+    def __init__(self, text: str, pos: int, key: str, path: tuple[PathPart, ...], first: tuple[int, int]) -> None:
+        super().__init__(self.describe(key, *first), text, pos)
+        self.key = key
+        self.path = path
+        self.first = first
+        self.end: int | None = None  # raw_decode_json: the offset after the value
+
+    @staticmethod
+    def describe(key: str, line: int, column: int | None) -> str:
+        at = f"line {line}, column {column}" if column is not None else f"line {line}"
+        return f"duplicate key {key!r} (first at {at}); JSON would silently keep the last value"
+
+
+class _Repeated(Exception):
+    """Raised inside the decoder: some object repeats a key (located afterwards, off the fast path)."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _json_float(text: str) -> Decimal:
+    if "e" in text or "E" in text:
+        number = ExponentNumber(text)
+        number.text = text
+        return number
+    return Decimal(text)
+
+
+def _json_int(text: str) -> int | Decimal:
+    # -0 would read as 0; as Decimal('-0') it keeps its sign, so the claim walk refuses it with its path
+    return Decimal(text) if text == "-0" else int(text)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Repeated
+    return out
+
+
+#: One decoder for all claim JSON (a JSON text, each JSON Lines line, each element of a JSON list).
+_DECODER = json.JSONDecoder(parse_float=_json_float, parse_int=_json_int, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs)
+_PLAIN_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _shown_key(key: str) -> str:
+    """A key as a path shows it: escaped (as repr escapes it) when it holds a control, bidi or surrogate character."""
+    return repr(key)[1:-1] if _SUSPECT.search(key) and text_problem(key) else key
+
+
+def _duplicate(text: str, start: int = 0) -> DuplicateKeyError:
+    found = first_duplicate(text, start)
+    if found is None:  # pragma: no cover - the walker reads keys exactly as json does
+        return DuplicateKeyError(text, start, "", (), (0, 0))
+    path, first, repeat = found
+    shown = tuple(_shown_key(p) if isinstance(p, str) else p for p in path)
+    return DuplicateKeyError(text, repeat, str(path[-1]), shown, first)
+
+
+def loads_json(text: str) -> Any:
+    """Claim JSON with exact numbers: 12.34 becomes Decimal('12.34'); NaN and Infinity are rejected; an
+    object repeating a key is a DuplicateKeyError placing the repeat; a number written with an exponent
+    is an ExponentNumber and -0 is Decimal('-0'), both refused by `parse_claim` with their path.
+
+    Every failure is a ValueError (json's own JSONDecodeError included), never a RecursionError.
+    """
+    try:
+        return _DECODER.decode(text)
+    except _Repeated:
+        raise _duplicate(text) from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def raw_decode_json(text: str, start: int = 0) -> tuple[Any, int]:
+    """One JSON value starting at `text[start]` under `loads_json`'s rules, and the offset after it.
+
+    A DuplicateKeyError carries `end`, the offset after the value, so a reader of many values can go on.
+    """
+    try:
+        return _DECODER.raw_decode(text, start)
+    except _Repeated:
+        error = _duplicate(text, start)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    try:
+        error.end = _PLAIN_DECODER.raw_decode(text, start)[1]
+    except RecursionError:  # pragma: no cover - the first decode went as deep
+        raise ValueError("JSON nested too deeply") from None
+    raise error
+
+
+def _raw_clean(data: Any) -> bool:
+    """True only when `_raw_problems(data)` is empty: plain JSON values (exact types), within every bound.
+
+    Anything unusual (a tuple, a float, a Mapping that is not a dict, a str subclass) answers False,
+    and `_raw_problems` then looks at it as before: this walk only skips the paths of clean data.
+    """
+    count = 0  # every value, the root included, as `_raw_problems` counts them
+
+    def container(value: Any, depth: int) -> bool:
+        # `value` (a dict or list at `depth`) is fine; are its children, at depth + 1?
+        nonlocal count
+        if type(value) is dict:
+            for key in value:
+                if type(key) is not str:
+                    return False
+            children: Any = value.values()
+        else:
+            children = value
+        if not children:
+            return True
+        count += len(children)
+        if count > MAX_CLAIM_VALUES or depth + 1 > MAX_CLAIM_DEPTH:
+            return False
+        for child in children:
+            t = type(child)
+            if t is str or t is bool or child is None:
+                continue
+            if t is dict or t is list:
+                if not container(child, depth + 1):
+                    return False
+            elif t is int:
+                if abs(child) > MAX_PLAIN_INT:
+                    return False
+            elif t is Decimal:
+                if not child.is_finite() or (not child and child.is_signed()):  # NaN, Infinity, -0
+                    return False
+            else:
+                return False
+        return True
+
+    return container([data], -1)  # the root as the one child of a list above it
+
+
+def _raw_problems(data: Any) -> list[Problem]:
+    """What would trip the schema validator itself: deep nesting, huge size, non-JSON values, NaN."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, tuple[PathPart, ...]]] = [(data, ())]
+    count = 0
+    while stack and len(problems) < 50:
+        value, path = stack.pop()
+        count += 1
+        if count > MAX_CLAIM_VALUES:
+            return [Problem(f"claim has more than {MAX_CLAIM_VALUES} values", code="claim.too_large")]
+        if len(path) > MAX_CLAIM_DEPTH:
+            problems.append(Problem(f"nested deeper than {MAX_CLAIM_DEPTH} levels", path=path[:MAX_CLAIM_DEPTH], code="claim.too_deep"))
+            continue
+        if isinstance(value, Mapping):
+            for key, child in value.items():
+                if not isinstance(key, str):
+                    problems.append(Problem(f"field name {_clip(repr(key))} is not text", path=path, code="claim.key"))
+                    continue
+                # a key with a control, bidi or surrogate character goes into paths escaped, as messages show it
+                # (the key itself is refused by the schema as an unknown field, or with the history's ids)
+                stack.append((child, (*path, _shown_key(key))))
+        elif isinstance(value, list | tuple):
+            stack.extend((child, (*path, i)) for i, child in enumerate(value))
+        elif isinstance(value, bool) or value is None or isinstance(value, str):
+            pass
+        elif isinstance(value, int):
+            if abs(value) > MAX_PLAIN_INT:
+                problems.append(Problem("number too large", path=path, code="claim.range", expected=f"at most {MAX_PLAIN_INT}"))
+        elif isinstance(value, ExponentNumber):
+            problems.append(
+                Problem(
+                    f"{_clip(value.text)} is written with an exponent",
+                    path=path,
+                    code="claim.number",
+                    expected="a number in plain digits, e.g. 8400.00 (not 840000e-2)",
+                )
+            )
+        elif isinstance(value, Decimal | float):
+            finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+            if not finite:
+                problems.append(Problem(f"{value} is not a finite number", path=path, code="claim.number", expected="a finite number"))
+            elif value == 0 and math.copysign(1, value) < 0:
+                problems.append(Problem(f"{value} is a negative zero", path=path, code="claim.number", expected="0 without a sign"))
+        else:
+            problems.append(
+                Problem(
+                    f"a {type(value).__name__} is not claim data",
+                    path=path,
+                    code="claim.type",
+                    expected="text, a number, true/false, a list or an object",
+                )
+            )
+    return problems
+
+
+def _clip(text: str) -> str:
+    """Shorten a message that quotes an enormous value, keeping its end ("... is too long")."""
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 81] + " … " + text[-78:]
+
+
+class _Converter:
+    def __init__(self, policy: CompiledPolicy) -> None:
+        self.policy = policy
+        self.problems: list[Problem] = []
+
+    def bad(self, path: tuple[PathPart, ...], message: str, expected: str | None = None) -> None:
+        self.problems.append(Problem(message, path=path, expected=expected, code="claim"))
+
+    def value(self, spec: FactSpec, raw: Any, path: tuple[PathPart, ...]) -> Any:
+        t = spec.type
+        if raw is None:
+            return None
+        if t == "money":
+            return self.money(raw, path)
+        if t == "date":
+            try:
+                return _dt.date.fromisoformat(raw)
+            except (TypeError, ValueError):
+                self.bad(path, f"{raw!r} is not a real calendar date", "a date YYYY-MM-DD that exists")
+                return None
+        if t in ("string", "identifier") and isinstance(raw, str):
+            wrong = _SUSPECT.search(raw) and text_problem(raw)  # the quick test first: this runs on every text fact
+            if wrong:
+                self.bad(path, wrong, TEXT_EXPECTED)
+            if raw != raw.strip():
+                self.bad(path, "has leading or trailing spaces", "text without surrounding spaces")
+            if t == "identifier" and spec.format in PROBLEMS:
+                problem, expected = PROBLEMS[spec.format]
+                said = problem(raw)  # a wrong check character, or the part of the number that is implausible
+                if said is not None:
+                    self.bad(path, said, expected)
+            return raw
+        if t == "string_list":
+            for i, s in enumerate(raw):
+                wrong = _SUSPECT.search(s) and text_problem(s)
+                if wrong:
+                    self.bad(path + (i,), wrong, TEXT_EXPECTED)
+            return tuple(raw)
+        if t in ("enum_list", "document_list"):
+            return frozenset(raw)
+        if t == "date_list":
+            dates = []
+            for i, d in enumerate(raw):
+                try:
+                    dates.append(_dt.date.fromisoformat(d))
+                except (TypeError, ValueError):
+                    self.bad(path + (i,), f"{d!r} is not a real calendar date", "a date YYYY-MM-DD that exists")
+            return tuple(sorted(dates))  # distinct (the schema says so): a set of dates, shown oldest first
+        if t == "integer" and isinstance(raw, float):  # jsonschema counts 2021.0 as an integer
+            self.bad(path, f"{raw!r} is a binary floating-point number", "a whole number, e.g. 2021")
+            return None
+        return raw
+
+    def money(self, raw: Any, path: tuple[PathPart, ...]) -> Decimal | None:
+        if isinstance(raw, bool):
+            self.bad(path, f"{raw!r} is not an amount", "an amount of yuan")
+            return None
+        if isinstance(raw, int):
+            value = Decimal(raw)
+        elif isinstance(raw, Decimal):
+            if not raw.is_finite():
+                self.bad(path, f"{raw} is not a finite amount", "an amount of yuan")
+                return None
+            value = raw
+            text = str(raw)
+            if "E" in text or "e" in text:
+                self.bad(path, f"{text} is written with an exponent", "plain digits, e.g. 1000.00")
+                return None
+        elif isinstance(raw, str) and _MONEY_RE.match(raw):
+            try:
+                value = Decimal(raw)
+            except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+                self.bad(path, f"{raw!r} is not an amount", "an amount of yuan")
+                return None
+        else:
+            self.bad(path, f"{raw!r} is not an amount", 'an amount of yuan: digits with at most two decimals, e.g. "1234.50"')
+            return None
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            self.bad(path, f"{raw} has more than two decimals", "an amount in yuan and fen (at most two decimals)")
+            return None
+        if value < 0 or value > MAX_MONEY:
+            self.bad(path, f"{raw} is out of range", f"an amount between 0 and {MAX_MONEY}")
+            return None
+        return value
+
+    def bounds(self, spec: FactSpec, value: int | Decimal, path: tuple[PathPart, ...]) -> None:
+        """The policy's declared `minimum` / `maximum` of an integer or money fact."""
+        low, high = spec.minimum, spec.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            shown = " and ".join(
+                s for s in (f"at least {low}" if low is not None else "", f"at most {high}" if high is not None else "") if s
+            )
+            self.bad(path, f"{value} is outside the range the policy declares for {spec.name}", f"a value {shown}")
+
+    def facts(self, namespace: str, specs: Mapping[str, FactSpec], data: Mapping[str, Any], path: tuple[PathPart, ...]) -> Facts:
+        out = Facts(namespace)
+        for name, spec in specs.items():
+            if name in data:
+                out[name] = value = self.value(spec, data[name], path + (name,))
+                if (spec.minimum is not None or spec.maximum is not None) and isinstance(value, int | Decimal):
+                    self.bounds(spec, value, path + (name,))
+            elif spec.has_default:
+                default = spec.default
+                out[name] = (
+                    frozenset(default)
+                    if isinstance(default, list) and spec.type not in ("string_list", "date_list")
+                    else (tuple(default) if isinstance(default, list) else default)
+                )
+            # else: unknown -- absent from the namespace, so using it raises MissingFact
+        return out
+
+
+#: unambiguous (each digit can be matched one way only), so linear on a 100 000-digit text
+_EXPONENT_FORM = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
+def _form_hint(value: Any) -> str:
+    """Why a text fails its pattern, when the reason is one a reader may not see (white space, a sign, an exponent)."""
+    if not isinstance(value, str) or len(value) > MAX_MESSAGE:  # an enormous text is refused for its length anyway
+        return ""
+    if value != value.strip():
+        return ": it has white space or a line break before or after it"
+    if _EXPONENT_FORM.match(value):
+        return ": it is written with an exponent"
+    if value.startswith("-"):
+        return ": it has a minus sign"
+    return ""
+
+
+def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
+    problems = []
+    for path, error in _schema_errors(policy, data):
+        message = _clip(error.message)
+        if error.validator == "required":
+            missing = _REQUIRED.match(message)
+            if missing:  # name the missing field in the path: items[2].official_fees_paid
+                path = (*path, missing.group(1))
+                message = "missing: this fact is required"
+        if error.validator == "additionalProperties":
+            message = message.replace("Additional properties are not allowed", "unknown field(s)")
+        expected = None
+        if error.validator == "pattern" and isinstance(error.schema, dict):
+            # the regular expression means nothing to an officer; the field's description says what is wanted
+            message = f"{_clip(repr(error.instance))} is not in the expected form{_form_hint(error.instance)}"
+            expected = error.schema.get("description")
+        elif error.validator == "format" and error.validator_value == "date":
+            message = f"{_clip(repr(error.instance))} is not a real calendar date"
+            expected = "a date YYYY-MM-DD / 日期，格式 YYYY-MM-DD"
+        elif error.validator == "enum":
+            message = f"{_clip(repr(error.instance))} is not one of the values this field takes"
+            expected = "one of: " + ", ".join(map(str, error.validator_value))
+        problems.append(Problem(message, path=path, expected=expected, code=f"claim.{error.validator}"))
+    problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
+    return problems
+
+
+def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, partial: bool = False) -> Claim:
+    """Validate and convert one claim. Raises ClaimError listing every problem with its path.
+
+    With `partial=True` (matching an enterprise's known data, 免申即享-style) a missing
+    fact is not an error: it stays unknown, and every item that needs it comes out
+    `incomplete` naming it -- never a silent False or 0.
+    """
+    if not isinstance(data, Mapping):
+        raise ClaimError([Problem(f"a claim must be an object, not {type(data).__name__}", file=file, code="claim")], "invalid claim")
+    # raw bounds first (they protect the validators), then "fast accept, slow explain": a claim the
+    # compiled checker accepts has no schema errors; otherwise jsonschema lists them as it always did
+    problems = [] if _raw_clean(data) else _raw_problems(data)
+    if not problems and not fast_schema_ok(policy, data):
+        problems = schema_problems(policy, data)
+    if partial:
+        problems = [p for p in problems if not (p.code == "claim.required" and p.path and p.path[-1] not in STRUCTURAL)]
+    if problems:
+        raise ClaimError(_placed(problems, data, file), "invalid claim")
+    conv = _Converter(policy)
+    wrong = text_problem(data["claim_id"])
+    if wrong:
+        conv.bad(("claim_id",), wrong, TEXT_EXPECTED)
+    elif data["claim_id"] != data["claim_id"].strip():
+        conv.bad(("claim_id",), "has leading or trailing spaces", "text without surrounding spaces")
+    claim_facts = conv.facts("claim", policy.claim_facts, data, ())
+    applicant = conv.facts("applicant", policy.applicant_facts, data["applicant"], ("applicant",))
+    items = []
+    seen: dict[str, int] = {}
+    for i, raw_item in enumerate(data["items"]):
+        facts = conv.facts("item", policy.item_facts[raw_item["type"]], raw_item, ("items", i))
+        item_id = raw_item["id"]
+        if item_id in seen:
+            conv.bad(("items", i, "id"), f"item id {item_id!r} already used by items[{seen[item_id]}]", "ids unique within the claim")
+        seen[item_id] = i
+        items.append(Item(item_id, raw_item["type"], i, facts))
+    history: tuple[Grant, ...] = ()
+    if "history" in data:
+        history, history_problems = parse_grants(data["history"], ("history",))
+        # what parse_grants would coerce (str() of any id, Decimal(" 1e3 ")) is refused here first
+        said = {p.path for p in history_problems}
+        conv.problems.extend(history_problems)
+        conv.problems.extend(p for p in _history_text_problems(data["history"]) if p.path not in said)
+        q = policy.quantum
+
+        def history_amount(amount: Decimal, path: tuple[PathPart, ...]) -> None:
+            if amount > MAX_MONEY:  # before `%`: Decimal('1E+999999') % q is DivisionImpossible
+                conv.bad(path, f"{_clip(str(amount))} is greater than the maximum {MAX_MONEY}", f"an amount of at most {MAX_MONEY}")
+            elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
+                conv.bad(path, f"{amount} is finer than the policy's rounding quantum {q}", f"a multiple of {q}")
+
+        for i, g in enumerate(history):
+            history_amount(g.amount, ("history", i, "amount"))
+            for j, c in enumerate(g.consumes):
+                history_amount(c.amount, ("history", i, "consumes", j, "amount"))
+    if conv.problems:
+        raise ClaimError(_placed(conv.problems, data, file), "invalid claim")
+    funding_year = claim_facts.get("funding_year")
+    return Claim(
+        claim_id=data["claim_id"],
+        funding_year=funding_year if isinstance(funding_year, int) else 0,
+        applicant_id=applicant["id"],
+        claim_facts=claim_facts,
+        applicant=applicant,
+        items=tuple(items),
+        history=history,
+        raw=data,
+    )
+
+
+#: a history amount as text: plain digits (the policy's quantum then bounds the decimals)
+_PLAIN_AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]+)?" + _END)
+_GRANT_TEXT = ("claim_id", "item_id", "rule", "applicant_id")
+
+
+def _history_text_problems(history: Any) -> list[Problem]:
+    """A claim's inline history held to the claim's own rules: ids are text with no control, bidi or
+    invisible characters (also in keys and scope entries), amounts plain digits (no spaces, sign or exponent)."""
+    problems: list[Problem] = []
+
+    def bad(path: tuple[PathPart, ...], message: str, expected: str) -> None:
+        problems.append(Problem(message, path=path, expected=expected, code="history"))
+
+    def text(value: Any, path: tuple[PathPart, ...]) -> None:
+        if not isinstance(value, str):
+            bad(path, f"{_clip(repr(value))} is not text", "an id, as text")
+        else:
+            wrong = text_problem(value)
+            if wrong:
+                bad(path, wrong, TEXT_EXPECTED)
+
+    def amount(value: Any, path: tuple[PathPart, ...]) -> None:
+        if isinstance(value, str) and not _PLAIN_AMOUNT.match(value):
+            bad(path, f"{_clip(repr(value))} is not an amount", 'an amount of yuan in plain digits, e.g. "1234.50"')
+        elif isinstance(value, Decimal) and value.is_finite() and "E" in str(value):
+            bad(path, f"{value} is written with an exponent", "plain digits, e.g. 1000.00")
+
+    def keys(obj: Mapping[Any, Any], path: tuple[PathPart, ...]) -> None:
+        for key in obj:
+            wrong = text_problem(key) if isinstance(key, str) else None
+            if wrong:
+                bad(path, f"field name {_clip(repr(key))} {wrong}", TEXT_EXPECTED)
+
+    if not isinstance(history, list | tuple):
+        return problems
+    for i, grant in enumerate(history):
+        if not isinstance(grant, Mapping):
+            continue
+        p: tuple[PathPart, ...] = ("history", i)
+        keys(grant, p)
+        for name in _GRANT_TEXT:
+            if name in grant:
+                text(grant[name], (*p, name))
+        if "amount" in grant:
+            amount(grant["amount"], (*p, "amount"))
+        consumes = grant.get("consumes")
+        for j, use in enumerate(consumes if isinstance(consumes, list | tuple) else ()):
+            if not isinstance(use, Mapping):
+                continue
+            cp = (*p, "consumes", j)
+            keys(use, cp)
+            for kind in ("cap", "limit", "subject"):
+                if kind in use:
+                    text(use[kind], (*cp, kind))
+            if "amount" in use:
+                amount(use["amount"], (*cp, "amount"))
+            for part in ("scope", "counts"):
+                values = use.get(part)
+                for k, v in enumerate(values if isinstance(values, list | tuple) else ()):
+                    if isinstance(v, str):
+                        text(v, (*cp, part, k))
+    return problems
+
+
+def _placed(problems: list[Problem], data: Mapping[str, Any], file: str | None) -> list[Problem]:
+    """Add the file, and for a problem inside an item that item's own id (`items[3] (item l2)`)."""
+    items = data.get("items")
+    out = []
+    for p in problems:
+        item_id = p.item_id
+        if item_id is None and len(p.path) >= 2 and p.path[0] == "items" and isinstance(p.path[1], int) and isinstance(items, list):
+            raw = items[p.path[1]] if 0 <= p.path[1] < len(items) else None
+            if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
+                item_id = _clip(raw["id"])
+        out.append(dataclasses.replace(p, file=file or p.file, item_id=item_id))
+    return out

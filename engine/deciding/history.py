@@ -1,0 +1,169 @@
+"""Grants already made, and the running totals they imply.
+
+A `Grant` records what one granted item consumed: for each cap its scope key
+and amount, for each limit its scope key and what counted as one time. The
+evaluator emits grants in exactly this form, the ledger stores them, and a
+caller may pass them back with a claim as history -- one format all round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from engine.core.errors import PathPart, Problem
+from engine.core.quantities import format_money
+
+Key = tuple[Any, ...]
+_ZERO = Decimal(0)
+
+
+class Consumption(NamedTuple):  # immutable; a named tuple is several times cheaper to build than a frozen dataclass
+    kind: str  # "cap" | "limit" | "subject"
+    id: str
+    scope: Key
+    amount: Decimal = Decimal(0)  # caps and subjects
+    counts: Key | None = None  # limits: what counted as one time
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {self.kind: self.id, "scope": list(self.scope)}
+        if self.kind == "limit":
+            out["counts"] = list(self.counts or ())
+        else:
+            out["amount"] = format_money(self.amount)
+        return out
+
+
+class Grant(NamedTuple):  # immutable; a named tuple is several times cheaper to build than a frozen dataclass
+    claim_id: str
+    item_id: str
+    rule: str
+    applicant_id: str
+    funding_year: int
+    amount: Decimal
+    consumes: tuple[Consumption, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim_id": self.claim_id,
+            "item_id": self.item_id,
+            "rule": self.rule,
+            "applicant_id": self.applicant_id,
+            "funding_year": self.funding_year,
+            "amount": format_money(self.amount),
+            "consumes": [c.to_dict() for c in self.consumes],
+        }
+
+
+@dataclass(slots=True)
+class Usage:
+    """Running totals per scope: mutable, owned by one evaluation."""
+
+    caps: dict[tuple[str, Key], Decimal] = field(default_factory=dict)
+    limits: dict[tuple[str, Key], set[Key]] = field(default_factory=dict)
+    subjects: dict[tuple[str, Key], Decimal] = field(default_factory=dict)
+
+    def add(self, grant: Grant) -> None:
+        for kind, ident, scope, amount, counts in grant.consumes:
+            if kind == "cap":
+                k = (ident, scope)
+                self.caps[k] = self.caps.get(k, _ZERO) + amount
+            elif kind == "limit":
+                self.limits.setdefault((ident, scope), set()).add(counts or ())
+            else:
+                k = (ident, scope)
+                self.subjects[k] = self.subjects.get(k, _ZERO) + amount
+
+    @classmethod
+    def of(cls, grants: Iterable[Grant]) -> Usage:
+        usage = cls()
+        if grants:
+            add = usage.add
+            for g in grants:
+                add(g)
+        return usage
+
+
+def _money(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            d = Decimal(value)
+        except Exception:
+            return None
+        return d if d.is_finite() else None
+    return None
+
+
+def _scalar_key(values: Any) -> Key | None:
+    if not isinstance(values, list | tuple):
+        return None
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, str | int):
+            return None
+        out.append(v)
+    return tuple(out)
+
+
+def parse_grants(data: Any, path: tuple[PathPart, ...] = ()) -> tuple[tuple[Grant, ...], list[Problem]]:
+    """Grants from their JSON form; every problem named by its path."""
+    problems: list[Problem] = []
+    if not isinstance(data, list):
+        return (), [Problem("history must be a list of grants", path=path, code="history")]
+    grants = []
+    for i, g in enumerate(data):
+        p = path + (i,)
+        if not isinstance(g, Mapping):
+            problems.append(Problem("a grant must be an object", path=p, code="history"))
+            continue
+        missing = [k for k in ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount") if k not in g]
+        if missing:
+            problems.append(
+                Problem(
+                    f"grant lacks {', '.join(missing)}",
+                    path=p,
+                    code="history",
+                    expected="claim_id, item_id, rule, applicant_id, funding_year, amount, consumes",
+                )
+            )
+            continue
+        amount = _money(g["amount"])
+        if amount is None or amount < 0:
+            problems.append(Problem(f"{g['amount']!r} is not an amount", path=p + ("amount",), code="history"))
+            continue
+        consumes = []
+        raw_consumes = g.get("consumes", [])
+        if not isinstance(raw_consumes, list | tuple):
+            problems.append(Problem("consumes must be a list", path=p + ("consumes",), code="history"))
+            continue
+        for j, c in enumerate(raw_consumes):
+            cp = p + ("consumes", j)
+            kind = next((k for k in ("cap", "limit", "subject") if isinstance(c, Mapping) and k in c), None)
+            scope = _scalar_key(c.get("scope")) if isinstance(c, Mapping) else None
+            if kind is None or scope is None:
+                problems.append(Problem("a consumption needs cap/limit/subject and a scope list", path=cp, code="history"))
+                continue
+            if kind == "limit":
+                counts = _scalar_key(c.get("counts", []))
+                if counts is None:
+                    problems.append(Problem("counts must be a list of strings or numbers", path=cp + ("counts",), code="history"))
+                    continue
+                consumes.append(Consumption("limit", str(c["limit"]), scope, counts=counts))
+            else:
+                camount = _money(c.get("amount"))
+                if camount is None or camount < 0:
+                    problems.append(Problem("a cap consumption needs an amount of at least 0", path=cp + ("amount",), code="history"))
+                    continue
+                consumes.append(Consumption(kind, str(c[kind]), scope, amount=camount))
+        year = g["funding_year"]
+        if isinstance(year, bool) or not isinstance(year, int):
+            problems.append(Problem("funding_year must be a whole year", path=p + ("funding_year",), code="history"))
+            continue
+        grants.append(Grant(str(g["claim_id"]), str(g["item_id"]), str(g["rule"]), str(g["applicant_id"]), year, amount, tuple(consumes)))
+    return tuple(grants), problems

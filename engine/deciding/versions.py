@@ -1,0 +1,248 @@
+"""Versions by date: several files of the same measures, each in force for a window of funding years.
+
+    versions = PolicySet.load(["policies/<measures>.yaml", "policies/revisions/<next>.yaml"])
+    policy = versions.for_year(2022)          # the version in force for funding year 2022
+    decision = versions.evaluate(claim_dict)  # picks by the claim's funding_year
+
+A funding year no version covers is a `ClaimError` naming the windows that
+exist. Gaps between windows are reported as warnings, overlaps as errors: a
+year two versions claim is refused rather than decided by an arbitrary one.
+
+Every command that takes a policy (evaluate, explain, report, batch,
+batch-template) takes it the same way: `add_policy_argument` (a repeatable
+`--policy`, files or folders) and `load_versions` (overlaps refused at load,
+gaps returned as warnings); `PolicySet.pick` then gives each claim its version.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import ClaimError, PolicyError, Problem
+from engine.deciding.claims import Claim, parse_claim
+from engine.deciding.decision import Decision
+from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.history import Grant
+from engine.language.load import load_policy
+from engine.language.model import CompiledPolicy
+
+
+def window(policy: CompiledPolicy) -> str:
+    lo, hi = policy.funding_years
+    return f"{policy.version} ({policy.file}): funding years {lo}-{hi}"
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """Versions of one policy id, ordered by the start of their window."""
+
+    versions: tuple[CompiledPolicy, ...]
+
+    def __post_init__(self) -> None:
+        if not self.versions:
+            raise PolicyError([Problem("no policy version given", code="versions.empty")], "no policy versions")
+        ids = sorted({p.id for p in self.versions})
+        if len(ids) > 1:
+            raise PolicyError(
+                [
+                    Problem(
+                        f"versions of different policies cannot be combined: {', '.join(ids)}",
+                        code="versions.mixed_ids",
+                        expected="files sharing one policy.id",
+                    )
+                ],
+                "mixed policy ids",
+            )
+        ordered = tuple(sorted(self.versions, key=lambda p: (p.funding_years, p.version)))
+        object.__setattr__(self, "versions", ordered)
+
+    @classmethod
+    def load(cls, paths: Iterable[str | Path]) -> PolicySet:
+        """Load files; a directory stands for every *.yaml directly inside it."""
+        files: list[Path] = []
+        seen: set[Path] = set()
+        for raw in paths:
+            path = Path(raw)
+            for f in sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else [path]:
+                if f.resolve() not in seen:  # a file given twice (or by its folder too) is one version
+                    seen.add(f.resolve())
+                    files.append(f)
+        problems: list[Problem] = []
+        loaded = []
+        for f in files:
+            try:
+                loaded.append(load_policy(f))
+            except PolicyError as err:
+                problems.extend(err.problems)
+        if problems:
+            raise PolicyError(problems, "a policy version is not valid")
+        return cls(tuple(loaded))
+
+    @property
+    def id(self) -> str:
+        return self.versions[0].id
+
+    def windows(self) -> list[str]:
+        return [window(p) for p in self.versions]
+
+    def covering(self, funding_year: int) -> list[CompiledPolicy]:
+        return [p for p in self.versions if p.covers(funding_year)]
+
+    def for_year(self, funding_year: int) -> CompiledPolicy:
+        """The version in force for `funding_year`; ClaimError if none or several."""
+        found = self.covering(funding_year)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ClaimError(
+                [
+                    Problem(
+                        f"no version of {self.id} is in force for funding year {funding_year}; versions: " + "; ".join(self.windows()),
+                        path=("funding_year",),
+                        expected="a funding year inside one of these windows",
+                        code="not_in_force",
+                    )
+                ],
+                "no policy version in force",
+            )
+        raise ClaimError(
+            [
+                Problem(
+                    f"funding year {funding_year} is covered by {len(found)} versions of {self.id} (an overlap): "
+                    + "; ".join(window(p) for p in found),
+                    path=("funding_year",),
+                    expected="exactly one version in force per funding year: fix the windows",
+                    code="versions.overlap",
+                )
+            ],
+            "ambiguous policy version",
+        )
+
+    def for_data(self, data: Any) -> CompiledPolicy:
+        """The version for a claim given as plain data (its `funding_year`)."""
+        year = data.get("funding_year") if isinstance(data, Mapping) else None
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise ClaimError(
+                [Problem("the claim has no funding_year to choose a policy version by", path=("funding_year",), code="claim.required")],
+                "invalid claim",
+            )
+        return self.for_year(year)
+
+    def evaluate(self, claim: Mapping[str, Any] | Claim, history: Iterable[Grant] = (), *, trace: bool = True) -> Decision:
+        if isinstance(claim, Claim):
+            policy = self.versions[0] if len(self.versions) == 1 else self.for_year(claim.funding_year)
+            parsed = claim
+        else:
+            policy = self.pick(claim)
+            parsed = parse_claim(policy, claim)
+        return evaluate_claim(policy, parsed, history, trace=trace)
+
+    def pick(self, data: Any) -> CompiledPolicy:
+        """The version deciding a claim given as plain data.
+
+        With a single version, that version decides every claim (its own in-force check names its
+        window for a year outside it, as before versions existed); with several, the one in force
+        for the claim's funding year (`for_data`: a ClaimError naming the windows when none is).
+        """
+        if len(self.versions) == 1:
+            return self.versions[0]
+        return self.for_data(data)
+
+    @property
+    def newest(self) -> CompiledPolicy:
+        """The version whose window starts last (templates and vocabularies default to it)."""
+        return self.versions[-1]
+
+    def by_hash(self, content_hash: Any) -> CompiledPolicy | None:
+        """The version with this content hash (a decision's `policy.hash`), or None."""
+        return next((p for p in self.versions if p.content_hash == content_hash), None)
+
+    def for_decision(self, decision: Mapping[str, Any]) -> CompiledPolicy:
+        """The version that made a decision (by its `policy.hash`; else by its funding year; else the newest)."""
+        info = decision.get("policy") or {}
+        found = self.by_hash(info.get("hash") if isinstance(info, Mapping) else None)
+        if found is not None:
+            return found
+        year = decision.get("funding_year")
+        covering = self.covering(year) if isinstance(year, int) and not isinstance(year, bool) else []
+        return covering[0] if len(covering) == 1 else self.newest
+
+    def report(self) -> list[Problem]:
+        """Gaps (warnings) and overlaps (errors) between consecutive windows."""
+        out: list[Problem] = []
+        vs = self.versions
+        for i, a in enumerate(vs):
+            for b in vs[i + 1 :]:
+                lo = max(a.funding_years[0], b.funding_years[0])
+                hi = min(a.funding_years[1], b.funding_years[1])
+                if lo <= hi:
+                    years = f"{lo}" if lo == hi else f"{lo}-{hi}"
+                    out.append(
+                        Problem(
+                            f"versions overlap in funding years {years}: {window(a)} and {window(b)}",
+                            file=b.file,
+                            line=b.funding_years_line,
+                            path=("policy", "in_force", "funding_years"),
+                            code="versions.overlap",
+                            severity="error",
+                            expected="end the earlier window the year before the later one starts",
+                        )
+                    )
+        reach = vs[0]
+        for b in vs[1:]:
+            if b.funding_years[0] > reach.funding_years[1] + 1:
+                lo, hi = reach.funding_years[1] + 1, b.funding_years[0] - 1
+                years = f"{lo}" if lo == hi else f"{lo}-{hi}"
+                out.append(
+                    Problem(
+                        f"no version covers funding years {years} (between {window(reach)} and {window(b)})",
+                        file=b.file,
+                        line=b.funding_years_line,
+                        path=("policy", "in_force", "funding_years"),
+                        code="versions.gap",
+                        severity="warning",
+                        expected="a version for those years, or confirm no measures applied then",
+                    )
+                )
+            if b.funding_years[1] > reach.funding_years[1]:
+                reach = b
+        return out
+
+
+# --- one way for every command to take its policy versions ------------------------------
+
+POLICY_HELP = (
+    "policy YAML file; repeat it (or give a folder of *.yaml) for several versions of the same measures: "
+    "each claim is decided by the version in force for its funding year"
+)
+
+
+def add_policy_argument(parser: Any, *, required: bool = True, help: str = POLICY_HELP) -> None:
+    """`--policy` as every command takes it: repeatable, files or folders (an argparse parser)."""
+    parser.add_argument("--policy", required=required, action="append", metavar="POLICY", help=help)
+
+
+def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, list[Problem]]:
+    """Load the versions a command was given: one file, several, or folders (every *.yaml directly inside).
+
+    One behaviour for every command: an overlap between two windows is a `PolicyError` at load (a
+    year two versions claim has no answer); a gap is returned as a warning (a claim of a year in the
+    gap gets its own error naming the windows). Invalid files are a `PolicyError` listing every problem.
+    """
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    versions = PolicySet.load(items)
+    problems = versions.report()
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise PolicyError(errors, "policy versions overlap")
+    return versions, [p for p in problems if p.severity != "error"]
+
+
+def print_warnings(problems: Iterable[Problem]) -> None:
+    """Gaps between versions, on stderr (they do not stop a command)."""
+    for p in problems:
+        print(f"{p.severity}: {p.location()}: {p.message}", file=sys.stderr)

@@ -1,0 +1,6 @@
+"""Explaining: a `Decision` -> words a reviewer reads, in zh and en, citing clauses verbatim.
+
+Job: the message catalogues (`messages/`), templates (`templates/`), the renderer and its fast
+plain-text path (`render`), and the sandbox in which a policy's own templates run (`templating`).
+May import: engine.core, engine.language, engine.deciding.
+"""

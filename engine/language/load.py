@@ -1,0 +1,48 @@
+"""The load pipeline in one call: read -> parse (with positions) -> schema -> semantic checks -> compile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.core.errors import PolicyError, Problem
+from engine.language.compiler import compile_policy
+from engine.language.model import CompiledPolicy
+from engine.language.source import MAX_POLICY_NODES, Source, load_yaml_file, parse_yaml
+from engine.language.validate import schema_problems
+
+
+def check_source(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
+    """All problems of a parsed policy document, and the compiled policy if there are none."""
+    if not isinstance(source.data, dict):
+        return None, [
+            source.problem(
+                (),
+                "a policy file must be a mapping with policy:, clauses:, rules: ...",
+                expected="a YAML mapping at the top level",
+                code="schema.type",
+            )
+        ]
+    problems = schema_problems(source)
+    if problems:
+        return None, problems
+    return compile_policy(source)
+
+
+def load_policy(path: str | Path) -> CompiledPolicy:
+    """Load, validate and compile a policy file. Raises PolicyError listing every problem found."""
+    return _finish(load_yaml_file(path, max_nodes=MAX_POLICY_NODES))
+
+
+def load_policy_text(text: str, file: str = "<string>") -> CompiledPolicy:
+    """Like load_policy, for YAML text (relative paths resolve against the current directory)."""
+    return _finish(parse_yaml(text, file, max_nodes=MAX_POLICY_NODES))
+
+
+def _finish(source: Source) -> CompiledPolicy:
+    policy, problems = check_source(source)
+    if problems or policy is None:
+        raise PolicyError(problems, f"{source.file}: policy is not valid")
+    from engine.deciding.evaluator import prepare  # rules compiled to functions once, at load (issue 6)
+
+    prepare(policy)
+    return policy

@@ -1,0 +1,278 @@
+"""Plain immutable data passed between the stages: the compiled policy.
+
+The compiler builds these from a validated policy document; the evaluator
+only reads them. Nothing here knows any particular district's measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.language.expressions import CompiledExpression, Facts
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Words in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    citation: str
+    article: str
+    text: str
+    en: str
+    computable: bool
+
+
+#: Fact types a ledger can hold a value of on record (`ledger finding`): one text each, or lists of such texts
+#: (each recorded value is one element).
+RECORDABLE_TYPES = frozenset({"date", "string", "identifier", "enum", "money"})
+RECORDABLE_LIST_TYPES = frozenset({"date_list", "string_list", "enum_list"})
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    name: str
+    type: str
+    label: Text
+    required: bool
+    has_default: bool
+    default: Any
+    values: tuple[str, ...] | None = None
+    format: str | None = None
+    minimum: Decimal | None = None  # declared bounds of an integer or money fact (claims outside are rejected)
+    maximum: Decimal | None = None
+    record_only: bool = False  # collected for the record; no rule is meant to read it
+    #: how values a ledger holds about the applicant (`ledger finding`) join the claim's: "fills" (the latest
+    #: fills a fact the claim leaves empty) or "authoritative" (they always count, see Ledger.with_facts_on_record)
+    on_record: str = "fills"
+
+
+@dataclass(frozen=True, slots=True)
+class Test:
+    """A condition: passes when `expression` is true. `says` is what a failure means in words."""
+
+    id: str
+    cites: str
+    category: str
+    expression: CompiledExpression
+    says: Text
+    readings: tuple[str, ...] = ()
+    kinds: frozenset[str] | None = None  # applicant kinds it applies to; None: all
+    item_types: frozenset[str] | None = None  # for item-level checks; None: all
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentNeed:
+    doc: str
+    when: CompiledExpression | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentCheck:
+    id: str
+    cites: str
+    needs: tuple[DocumentNeed, ...]
+    says: Text
+    readings: tuple[str, ...] = ()
+    kinds: frozenset[str] | None = None
+    item_types: frozenset[str] | None = None
+    category: str = "documents"
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    id: str
+    ceiling: Decimal
+    per: tuple[CompiledExpression, ...] | None  # None: a ceiling on the single item
+    cites: str
+    says: Text
+    readings: tuple[str, ...] = ()
+
+    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
+        if self.per is None:
+            return ()
+        return tuple(_key(e(item, applicant, claim)) for e in self.per)
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    id: str
+    times: int
+    per: tuple[CompiledExpression, ...]
+    counting: tuple[CompiledExpression, ...] | None  # None: each granted item counts once
+    cites: str
+    says: Text
+    readings: tuple[str, ...] = ()
+
+    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
+        return tuple(_key(e(item, applicant, claim)) for e in self.per)
+
+
+def _key(value: Any) -> Any:
+    """Scope keys are JSON-safe scalars so the ledger can store and compare them."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# --- amounts: each form knows how to compute itself and describe the arithmetic ---
+
+
+@dataclass(frozen=True, slots=True)
+class RateAmount:
+    rate: Decimal
+    of: CompiledExpression
+    kind: str = "rate"
+
+
+@dataclass(frozen=True, slots=True)
+class FixedAmount:
+    value: Decimal
+    kind: str = "fixed"
+
+
+@dataclass(frozen=True, slots=True)
+class TableAmount:
+    by: CompiledExpression
+    table: dict[str, Decimal]
+    kind: str = "table"
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalAmount:
+    source: CompiledExpression
+    pending: Text | None
+    kind: str = "external"
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    start: Decimal
+    amount: Decimal | None
+    rate: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class BandsAmount:
+    of: CompiledExpression
+    bands: tuple[Band, ...]  # sorted by start
+    kind: str = "bands"
+
+
+@dataclass(frozen=True, slots=True)
+class PerUnitAmount:
+    per_unit: Decimal
+    count: CompiledExpression
+    max_count: int | None
+    kind: str = "per_unit"
+
+
+@dataclass(frozen=True, slots=True)
+class LeastAmount:
+    parts: tuple[AmountForm, ...]
+    kind: str = "least"
+
+
+AmountForm = RateAmount | FixedAmount | TableAmount | ExternalAmount | BandsAmount | PerUnitAmount | LeastAmount
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    group: str
+    key: tuple[CompiledExpression, ...]
+    pays: str  # "highest" | "difference"
+    cites: str = ""  # the clause saying so; the compiler fills in the rule's own when the policy gives none
+    readings: tuple[str, ...] = ()
+
+    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
+        """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
+        return tuple(_key(e(item, applicant, claim)) for e in self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    cites: str
+    item_type: str
+    kinds: frozenset[str]
+    roles: frozenset[str]
+    when: tuple[Test, ...]
+    amount: AmountForm | None
+    referral: Text | None
+    subject: Subject | None
+    caps: tuple[Cap, ...]
+    limits: tuple[Limit, ...]
+    documents: tuple[DocumentNeed, ...]
+    documents_required: bool
+    readings: tuple[str, ...]
+    # The cross-cutting item checks that apply to this rule's item type, resolved once at compile time.
+    item_checks: tuple[Test, ...] = ()
+    item_document_checks: tuple[DocumentCheck, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    id: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class BudgetRounding:
+    """How grants scaled to a round budget are rounded: to `quantum` by `mode` (floor, half_up, half_even);
+    `remainder`: largest_remainder (the sum is brought to the budget) or unallocated (the sum stays at most the budget)."""
+
+    quantum: Decimal
+    mode: str = "floor"
+    remainder: str = "largest_remainder"
+
+
+@dataclass(frozen=True, eq=False)  # identity equality: hashable, and cheap to use as a cache key
+class CompiledPolicy:
+    """A policy parsed, validated and compiled once; evaluate claims against it many times."""
+
+    id: str
+    version: str
+    title: Text
+    file: str
+    content_hash: str
+    funding_years: tuple[int, int]
+    in_force_cites: str | None
+    in_force_assumption: Text | None
+    quantum: Decimal
+    rounding: str
+    refusal_order: tuple[str, ...]
+    clauses: dict[str, Clause]
+    applicant_kinds: dict[str, Text]
+    applicant_roles: dict[str, Text]
+    documents: dict[str, Text]
+    claim_facts: dict[str, FactSpec]
+    applicant_facts: dict[str, FactSpec]
+    item_facts: dict[str, dict[str, FactSpec]]  # item type -> its facts (common ones included)
+    item_type_labels: dict[str, Text]
+    applicant_checks: tuple[Test, ...]
+    applicant_document_checks: tuple[DocumentCheck, ...]
+    rules: tuple[Rule, ...]
+    rules_by_type: dict[str, Rule]
+    notes: tuple[Note, ...]
+    round_budget: Decimal | None
+    round_budget_rounding: BudgetRounding | None = None  # set whenever round_budget is
+    documents_cites: str | None = None  # the clause that lists required documents
+    templates: dict[str, dict[str, str]] = field(default_factory=dict)
+    data: Any = None  # the validated document, for tools (lint, diff, coverage)
+    base_dir: str = "."
+    funding_years_line: int | None = None  # where the window is written, for errors about versions
+
+    def covers(self, funding_year: int) -> bool:
+        return self.funding_years[0] <= funding_year <= self.funding_years[1]

@@ -1,0 +1,654 @@
+"""Stage 1, load: YAML (or JSON) text into plain data plus a map of source positions.
+
+Why not `yaml.safe_load`: it silently keeps the last of two duplicate keys (a
+second `rate:` would change money), reads `no` as False and `2021-01-01` as a
+date, turns `0.1` into a binary float, and expands aliases without bound.
+Here we compose the node graph with PyYAML's safe composer and build the data
+ourselves, so each of those is decided on purpose:
+
+* duplicate mapping keys are an error;
+* only `true`/`false` are booleans; `yes`, `no`, `on`, `off` stay strings
+  (the schema then says "expected a boolean" where one was meant);
+* unquoted dates stay strings, checked later by the schema's `format: date`;
+* numbers with a fraction become `Decimal` from their exact text;
+* size, nesting depth and the number of constructed nodes are bounded, so an
+  alias bomb ("billion laughs") fails fast with a clear error;
+* the values a document *writes* are counted on libyaml's event stream before
+  any node is built, so a 2 MiB file of tiny values (`k1: 1` lines, a flow list
+  `[1,1,…]`) fails in milliseconds instead of being composed (seconds, hundreds of MB);
+* an integer or decimal with an underscore anywhere but between two digits
+  (`1_`, `1__0`, `1_.5_`) is an error, not a number.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.core.errors import InputLimitError, PathPart, PolicyError, Problem
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_NODES = 200_000
+#: Values a policy file may write before alias expansion (`parse_yaml(..., max_nodes=MAX_POLICY_NODES)`). The largest
+#: policy here writes about 2,300 (pinggu_2020.yaml, 47 kB); 50,000 leaves twenty times that, and a 2 MiB document of
+#: tiny values is refused after counting 50,000 events instead of being composed.
+MAX_POLICY_NODES = 50_000
+
+Positions = dict[tuple[PathPart, ...], tuple[int, int]]
+
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_DECIMAL = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9][0-9_]*$|^[-+]?[0-9][0-9_]*\.$")
+#: An underscore in a number stands between two digits, as in Python (1_000_000, 1_0.5_0); `1_`, `1__0`, `1_.5_` are errors.
+_STRAY_UNDERSCORE = re.compile(r"(?<![0-9])_|_(?![0-9])")
+#: Longer numbers are refused, not converted: int() of thousands of digits is slow or refused by Python.
+MAX_NUMBER_CHARS = 40
+#: Tags a plain YAML document resolves to by itself; any other explicit tag (`!!python/object`, `!!binary`, `!foo`) is refused.
+_PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge", "value", "yaml")
+)
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BAD_NUMBER = object()  # what `_Builder.scalar` returns for `1__0`: build() reports it
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A loaded document: its data, where each value stands, and its bytes' identity."""
+
+    data: Any
+    positions: Positions
+    file: str
+    text: str
+
+    def where(self, path: tuple[PathPart, ...]) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the value at `path`, or of its nearest parent."""
+        probe = tuple(path)
+        while True:
+            if probe in self.positions:
+                return self.positions[probe]
+            if not probe:
+                return (None, None)
+            probe = probe[:-1]
+
+    def problem(self, path: tuple[PathPart, ...], message: str, **kw: Any) -> Problem:
+        line, col = self.where(path)
+        return Problem(message=message, path=tuple(path), file=self.file, line=line, column=col, **kw)
+
+
+class FileRefused(Exception):
+    """A file that is not read: missing, not a regular file, too large, or outside the policy's folder."""
+
+    def __init__(self, message: str, code: str = "io") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`.
+
+    A device (`/dev/zero`, `/dev/random`), a FIFO, a socket or a folder is refused from its `stat`
+    before it is opened (opening some devices acts, reading a FIFO waits for a writer), and again
+    from the opened file (non-blocking) in case it was swapped in between; a file is never read
+    past `max_bytes`.
+    """
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(f"not a regular file ({_kind(st.st_mode)}): only a text file is read", "not_a_file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise FileRefused(f"cannot read file: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(f"not a regular file ({_kind(st.st_mode)}): only a text file is read", "not_a_file")
+        if st.st_size > max_bytes:
+            raise FileRefused(f"file is {st.st_size} bytes, more than the limit of {max_bytes}", "too_large")
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # grew since its stat
+        raise FileRefused(f"file is more than the limit of {max_bytes} bytes", "too_large")
+    return raw
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISFIFO, "a FIFO")):
+        if test(mode):
+            return name
+    return "a socket" if stat.S_ISSOCK(mode) else "a special file"
+
+
+def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
+    """Read a regular file as strict UTF-8, with a size bound and a clear error for either (devices and FIFOs refused)."""
+    try:
+        raw = _read_regular(Path(path), max_bytes)
+    except FileRefused as exc:
+        error = InputLimitError if exc.code == "too_large" else PolicyError
+        summary = "input too large" if exc.code == "too_large" else "cannot read"
+        raise error([Problem(exc.message, file=str(path), code=exc.code)], summary) from None
+    return _decode(raw, str(path))
+
+
+def read_beside(base_dir: str | Path, name: str, *, max_bytes: int = MAX_BYTES) -> str:
+    """A file a policy names (its `source_text`, a template), read only from inside the policy's own folder.
+
+    `name` is relative to `base_dir` (the policy file's folder): no absolute path, no `..`, no symbolic
+    link leading out of the folder; then a regular UTF-8 file of at most `max_bytes` (see `_read_regular`).
+    Raises `FileRefused` saying which rule the name breaks; the caller locates it in the policy.
+    """
+    if not isinstance(name, str) or not name.strip() or "\x00" in name:
+        raise FileRefused("expected a file name", "path")
+    rel = Path(name)
+    if rel.is_absolute() or name.startswith("~"):
+        raise FileRefused(f"{name!r} is an absolute path: name a file inside the policy's own folder, relative to it", "path")
+    if ".." in rel.parts:
+        raise FileRefused(f"{name!r} goes up with '..': name a file inside the policy's own folder", "path")
+    try:
+        base = Path(base_dir).resolve()
+        target = (base / rel).resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop
+        raise FileRefused(f"{name!r} cannot be resolved: {exc}", "path") from None
+    if not target.is_relative_to(base):
+        raise FileRefused(f"{name!r} leads outside the policy's folder (a symbolic link to {target}?)", "path")
+    raw = _read_regular(target, max_bytes)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"{name!r} is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}", "encoding") from None
+
+
+def _decode(raw: bytes, path: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PolicyError(
+            [
+                Problem(
+                    f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+                    file=path,
+                    line=line,
+                    code="encoding",
+                    expected="a UTF-8 encoded text file (save the file as UTF-8)",
+                )
+            ],
+            "cannot decode",
+        ) from None
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: Positions = {}
+        self.nodes = 0
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, path: tuple[PathPart, ...], depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise InputLimitError(
+                [
+                    Problem(
+                        f"document expands to more than {MAX_NODES} values (alias expansion?)",
+                        path=path,
+                        file=self.file,
+                        line=node.start_mark.line + 1,
+                        column=node.start_mark.column + 1,
+                        code="too_many_nodes",
+                    )
+                ],
+                "input too large",
+            )
+        if depth > MAX_DEPTH:
+            raise InputLimitError(
+                [
+                    Problem(
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        path=path,
+                        file=self.file,
+                        line=node.start_mark.line + 1,
+                        column=node.start_mark.column + 1,
+                        code="too_deep",
+                    )
+                ],
+                "input too deep",
+            )
+        self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _PLAIN_TAGS:
+            self._problem(node, path, f"YAML tag {node.tag!r} is not allowed; write plain values", "tag")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self._problem(key_node, path, "merge keys (<<) are not supported; write the fields out", "merge")
+                    continue
+                key = self.build(key_node, path + ("<key>",), depth + 1)
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    self._problem(key_node, path, f"mapping key {key!r} is not a string", "key_type")
+                    continue
+                skey = str(key)
+                if skey in out:
+                    first = self.positions.get(path + (skey,), (None, None))
+                    self._problem(
+                        key_node,
+                        path + (skey,),
+                        f"duplicate key {skey!r} (first at line {first[0]}); YAML would silently keep the last one",
+                        "duplicate_key",
+                    )
+                    continue
+                out[skey] = self.build(value_node, path + (skey,), depth + 1)
+            self.positions.pop(path + ("<key>",), None)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        value = self.scalar(node)
+        if value is _BAD_NUMBER:
+            digits = node.value.replace("_", "")
+            self._problem(
+                node,
+                path,
+                f"{node.value!r} is not a number: an underscore may only stand between two digits",
+                "number_format",
+                f"{digits}, or single underscores between digits (1_000_000); quote it if it is text",
+            )
+            return None
+        if isinstance(value, int | Decimal) and not isinstance(value, bool) and len(node.value) > MAX_NUMBER_CHARS:
+            self._problem(node, path, f"number longer than {MAX_NUMBER_CHARS} characters", "too_long")
+            return None
+        return value
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        text = node.value
+        if node.style is not None and node.style in "'\"|>":
+            return text  # quoted or block scalars are always strings
+        if node.tag not in (
+            "tag:yaml.org,2002:str",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:null",
+            "tag:yaml.org,2002:timestamp",
+        ):
+            return text
+        if text in _NULL:
+            return None
+        if text in ("true", "True", "TRUE"):
+            return True
+        if text in ("false", "False", "FALSE"):
+            return False
+        is_int = _INT.match(text) is not None
+        if not is_int and _DECIMAL.match(text) is None:
+            return text
+        if len(text) > MAX_NUMBER_CHARS:
+            return Decimal(0)  # refused by build(): never convert thousands of digits
+        if "_" in text and _STRAY_UNDERSCORE.search(text):
+            return _BAD_NUMBER  # refused by build(): PyYAML would read `1__0` as 10 and `1_.5_` as 1.5
+        if is_int:
+            value = int(text.replace("_", ""))
+            # `-0` keeps its sign (as a decimal) so a claim's check can refuse it: int() would make it a plain 0
+            return Decimal(text.replace("_", "")) if value == 0 and text.startswith("-") else value
+        return Decimal(text.replace("_", ""))
+
+    def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> None:
+        self.problems.append(
+            Problem(
+                message,
+                path=path,
+                file=self.file,
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
+                expected=expected,
+                code=code,
+            )
+        )
+
+
+def _walk_check(node: yaml.Node, depth: int, file: str) -> None:
+    """Reject deep nesting before building, iteratively (no recursion limit surprises)."""
+    stack: list[tuple[yaml.Node, int]] = [(node, 0)]
+    seen: set[int] = set()
+    while stack:
+        current, d = stack.pop()
+        if d > MAX_DEPTH:
+            raise InputLimitError(
+                [
+                    Problem(
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        file=file,
+                        line=current.start_mark.line + 1,
+                        column=current.start_mark.column + 1,
+                        code="too_deep",
+                    )
+                ],
+                "input too deep",
+            )
+        if id(current) in seen:
+            continue  # an alias: its expansion is bounded by MAX_NODES while building
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for k, v in current.value:
+                stack.append((k, d + 1))
+                stack.append((v, d + 1))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((c, d + 1) for c in current.value)
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Count the values the document expands to, before building any: an alias bomb fails in milliseconds.
+
+    Each distinct node is sized once (aliases share nodes), so this is linear in the text.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def fail(node: yaml.Node, message: str) -> InputLimitError:
+        return InputLimitError(
+            [Problem(message, file=file, line=node.start_mark.line + 1, column=node.start_mark.column + 1, code="too_many_nodes")],
+            "input too large",
+        )
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise fail(node, "an alias refers to itself: the document would expand without end")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+                if total > MAX_NODES:
+                    break
+        active.discard(key)
+        if total > MAX_NODES:
+            raise fail(node, f"document expands to more than {MAX_NODES} values (alias expansion?)")
+        sizes[key] = total
+        return total
+
+    size(root)  # recursion depth is bounded: composing stopped at MAX_DEPTH
+
+
+class _Limit(Exception):
+    """A limit passed while parsing, before anything is built: `code` is too_deep or too_many_nodes."""
+
+    def __init__(self, code: str, message: str, mark: Any) -> None:  # a yaml.Mark (or libyaml's), or None
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.mark = mark
+
+
+def _too_deep(mark: Any) -> _Limit:
+    return _Limit("too_deep", f"nesting deeper than {MAX_DEPTH} levels", mark)
+
+
+def _too_many(max_nodes: int, mark: Any) -> _Limit:
+    return _Limit("too_many_nodes", f"document writes more than {max_nodes} values (keys, list entries, scalars)", mark)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python safe composer (used only without libyaml), stopping as soon as nesting passes
+    MAX_DEPTH or the document has written `max_nodes` values -- before reading on."""
+
+    _depth = 0
+    _nodes = 0
+    max_nodes = MAX_NODES
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                raise _too_deep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            if self._nodes > self.max_nodes:
+                raise _too_many(self.max_nodes, self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _libyaml_loader() -> Any:
+    """libyaml's safe loader, if PyYAML has it and libyaml is recent enough to bound nesting itself (0.2.5+)."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    try:
+        from yaml import _yaml
+
+        return loader if loader is not None and tuple(_yaml.get_version()) >= (0, 2, 5) else None
+    except (ImportError, AttributeError):
+        return None
+
+
+_C_LOADER = _libyaml_loader()
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_LEAF = (yaml.ScalarEvent, yaml.AliasEvent)
+
+
+def _scan_with_libyaml(text: str, max_nodes: int) -> None:
+    """Check a document with libyaml before composing it, building nothing.
+
+    libyaml first parses the whole text in C without making a Python object (`raw_parse`: about 0.1 s
+    for 2 MiB), so a syntax error anywhere -- an unclosed quote on the last line -- is found at once.
+    Then its event stream is walked only up to the first value past MAX_DEPTH or `max_nodes`: a
+    2 MiB flow list of a million `1`s stops after `max_nodes` events instead of being composed
+    (seconds and hundreds of MB of nodes).
+    """
+    raw = _C_LOADER(text)
+    try:
+        raw.raw_parse()
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem != "exceeded maximum nesting depth":
+            raise
+        # libyaml's own bound (1000 levels): the walk below stops at MAX_DEPTH, where the nesting passes it
+    finally:
+        raw.dispose()
+    depth = nodes = 0
+    first_document: Any = None
+    event: Any
+    try:
+        for event in yaml.parse(text, Loader=_C_LOADER):
+            kind = type(event)
+            if kind in _CLOSE:
+                depth -= 1
+            elif kind in _LEAF or kind in _OPEN:
+                nodes += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(event.start_mark)
+                if nodes > max_nodes:
+                    raise _too_many(max_nodes, event.start_mark)
+                if kind in _OPEN:
+                    depth += 1
+            elif kind is yaml.DocumentStartEvent:
+                if first_document is not None:  # what compose() says, without composing the first document
+                    raise yaml.composer.ComposerError(
+                        "expected a single document in the stream", first_document, "but found another document", event.start_mark
+                    )
+                first_document = event.start_mark
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem != "exceeded maximum nesting depth":
+            raise
+        # In flow context ([[[[…) libyaml's scanner reads ahead past its 1000 levels before the parser hands
+        # over the event at level 41: the nesting is too deep all the same, reported where libyaml stopped.
+        raise _too_deep(exc.problem_mark or exc.context_mark) from None
+
+
+def _compose_libyaml(text: str) -> Any:
+    """Compose with libyaml (C, about 10x faster than PyYAML's own composer), once `_scan_with_libyaml`
+    has passed the text. The nodes are the same as PyYAML's (positions included); libyaml marks a plain
+    scalar's style '' where PyYAML says None, which is normalised here."""
+    node = yaml.compose(text, Loader=_C_LOADER)
+    if node is None:
+        return None
+    seen: set[int] = set()
+    stack: list[yaml.Node] = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:  # an alias: the node was normalised where its anchor stands
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            if n.style == "":
+                n.style = None
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.append(k)
+                stack.append(v)
+        else:
+            stack.extend(n.value)
+    return node
+
+
+def _compose_python(text: str, max_nodes: int) -> Any:
+    loader = _BoundedLoader(text)
+    loader.max_nodes = max_nodes
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+#: A syntax error within this many characters of the start is checked for a quote closed too late (a token scan,
+#: about 0.1 s per 100,000 tokens in libyaml); past it, the error is reported where the parser found it.
+_QUOTE_HINT_CHARS = 256 * 1024
+
+
+def _quote_closed_late(text: str, mark: Any) -> Any:
+    """Where a quoted string opens that spans lines and closes on the line of the error at `mark`, or None.
+
+    `version: "2020.1` without its closing quote runs on to the next `"` in the file (say `quantum: "0.01"`,
+    18 lines down), and the parser stumbles there: the mistake is where the string opened.
+    """
+    if _C_LOADER is None or mark is None or mark.index > _QUOTE_HINT_CHARS:
+        return None
+    last = None
+    try:
+        for token in yaml.scan(text, Loader=_C_LOADER):
+            if token.start_mark.index > mark.index:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ("'", '"'):
+                last = token
+    except yaml.YAMLError:
+        pass  # the scanner's own error is past the parser's: what was scanned before it is enough
+    if last is not None and last.start_mark.line < last.end_mark.line == mark.line:
+        return last.start_mark
+    return None
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    opened = exc.context_mark
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.problem and exc.context and opened is not None:  # libyaml's problems are terse: say what was being read
+        message += f" ({exc.context} at line {opened.line + 1}, column {opened.column + 1})"
+    late = None if exc.context == "while scanning a quoted scalar" else _quote_closed_late(text, mark)
+    if exc.context == "while scanning a quoted scalar" and opened is not None and mark is not None and "unexpected" in (exc.problem or ""):
+        # The scanner only notices at the end of the file (or the next `---`): the mistake is where the quote opened.
+        message = f"YAML syntax error: a quoted string opened here is never closed ({exc.problem} at line {mark.line + 1})"
+        mark = opened
+    elif late is not None and mark is not None:
+        message = (
+            f"YAML syntax error: the quoted string opened here runs on to line {mark.line + 1}, where the parser "
+            f"stops ({exc.problem or exc.context}): is its closing quote missing?"
+        )
+        mark = late
+    return Problem(
+        message,
+        file=file,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+        code="syntax",
+    )
+
+
+def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES) -> Source:
+    """Parse YAML text into a `Source`; raises PolicyError with positions on any problem.
+
+    `max_nodes` bounds the values the text itself writes (a policy passes MAX_POLICY_NODES); MAX_NODES
+    bounds them after alias expansion. With libyaml, both the syntax and these limits are checked in C
+    speed before a node is built; without it, PyYAML's pure-Python composer stops at the same limits.
+    """
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise InputLimitError([Problem(f"document larger than {MAX_BYTES} bytes", file=file, code="too_large")], "input too large")
+    try:
+        if _C_LOADER is not None:
+            _scan_with_libyaml(text, max_nodes)
+            node = _compose_libyaml(text)
+        else:
+            node = _compose_python(text, max_nodes)
+    except _Limit as exc:
+        raise InputLimitError(
+            [
+                Problem(
+                    exc.message,
+                    file=file,
+                    line=exc.mark.line + 1 if exc.mark else None,
+                    column=exc.mark.column + 1 if exc.mark else None,
+                    code=exc.code,
+                )
+            ],
+            "input too deep" if exc.code == "too_deep" else "input too large",
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        raise PolicyError([_syntax_problem(exc, file, text)], "cannot parse") from None
+    except UnicodeEncodeError as exc:  # a lone surrogate (text given as str, not read from a file): libyaml needs UTF-8
+        raise PolicyError(
+            [
+                Problem(
+                    f"YAML error: character U+{ord(text[exc.start]):04X} (a lone surrogate) is not allowed in YAML text",
+                    file=file,
+                    line=text.count("\n", 0, exc.start) + 1,
+                    column=exc.start - text.rfind("\n", 0, exc.start),
+                    code="encoding",
+                    expected="text that can be written as UTF-8",
+                )
+            ],
+            "cannot parse",
+        ) from None
+    except yaml.reader.ReaderError as exc:  # a control character: located (libyaml counts bytes, PyYAML characters)
+        before = text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "replace") if _C_LOADER else text[: exc.position]
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise PolicyError(
+            [
+                Problem(
+                    f"YAML error: character {what} is not allowed in YAML text",
+                    file=file,
+                    line=before.count("\n") + 1,
+                    column=len(before) - before.rfind("\n"),
+                    code="syntax",
+                    expected="printable text (tabs and line breaks only as whitespace)",
+                )
+            ],
+            "cannot parse",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError([Problem(f"YAML error: {exc}", file=file, code="syntax")], "cannot parse") from None
+    except RecursionError:
+        raise InputLimitError([Problem("nesting too deep to parse", file=file, code="too_deep")], "input too deep") from None
+    if node is None:
+        return Source(None, {(): (1, 1)}, file, text)
+    _walk_check(node, 0, file)
+    _check_expansion(node, file)
+    builder = _Builder(file)
+    data = builder.build(node, (), 0)
+    if builder.problems:
+        raise PolicyError(builder.problems, "cannot load")
+    return Source(data, builder.positions, file, text)
+
+
+def load_yaml_file(path: str | Path, *, max_nodes: int = MAX_NODES) -> Source:
+    return parse_yaml(read_text(path), str(path), max_nodes=max_nodes)

@@ -1,0 +1,430 @@
+"""Test cases written by officers, in YAML: a claim (plus history) and what the decision must say.
+
+A case file::
+
+    policy: ../<measures>.yaml          # relative to this file (a CLI --policy overrides it)
+    applicants:                           # named applicants, used as `applicant: enterprise`
+      enterprise: {id: 91110117MA01ABCD1F, name: 示例公司, kind: enterprise, ...}
+    defaults:
+      claim: {funding_year: 2021, submission_date: "2022-03-15", documents: [business_licence]}
+      item: {date: "2021-06-01", supported_by_other_district_policy: false}
+      items: {pledge_loan_interest: {documents: [proof_of_right, fee_receipts, sealed_receipt_copies]}}
+    cases:
+      - name: 年度封顶 30 万，第二笔贷款被核减
+        clauses: [<clause citation>]
+        earlier: [ {claim...} ]           # decided first, in order; their grants become history
+        history: [ {grant...} ]           # or grant records as the ledger stores them
+        claim:
+          applicant: enterprise           # or {like: enterprise, pays_tax_in_district: false}
+          items:
+            - {id: l1, type: <item type>, <fact>: "120000.00", ...}
+        expect:
+          items:
+            l1: {status: granted, amount: 25万}
+          total: 25万
+          # or: error: not_in_force       (the claim is an error with this code)
+
+A fact written `(absent)` is removed after merging the defaults (an unknown fact).
+Amounts may be written 120000, "120000.00" or 12万. Expected keys per item:
+`status`, `amount`, `asked`, `provisional`, `reason` (the main reason's check id),
+`reasons` (check ids that must all be among the grounds), `missing_documents`,
+`missing_facts`, `cites` (clauses that must all be cited).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import EngineError, Problem
+from engine.core.quantities import QuantityError, format_money, parse_amount
+from engine.deciding.claims import parse_claim
+from engine.deciding.decision import Decision
+from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.history import Grant, parse_grants
+from engine.language.load import load_policy
+from engine.language.model import CompiledPolicy
+from engine.language.source import Source, load_yaml_file
+
+ABSENT = "(absent)"
+ITEM_KEYS = ("status", "amount", "asked", "provisional", "reason", "reasons", "missing_documents", "missing_facts", "cites")
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    index: int
+    name: str
+    line: int | None
+    spec: Mapping[str, Any]
+    policy_path: Path | None
+    claim: dict[str, Any]
+    earlier: tuple[dict[str, Any], ...]
+
+    @property
+    def id(self) -> str:
+        return f"{Path(self.file).stem}::{self.index + 1}:{self.name}"
+
+    @property
+    def expect(self) -> Mapping[str, Any]:
+        exp = self.spec.get("expect", {})
+        return exp if isinstance(exp, Mapping) else {}
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    decision: Decision | None = None
+    error: EngineError | None = None
+    mismatches: list[str] = field(default_factory=list)
+    diagnosis: list[str] = field(default_factory=list)
+    policy: CompiledPolicy | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+class CaseFileError(EngineError):
+    """A case file that cannot be read: not YAML, or not a list of cases."""
+
+
+# --- loading -------------------------------------------------------------------
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, Mapping) and isinstance(over, Mapping):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(out[k], v) if k in out else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(over)
+
+
+def _strip_absent(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _strip_absent(v) for k, v in value.items() if v != ABSENT}
+    if isinstance(value, list):
+        return [_strip_absent(v) for v in value]
+    return value
+
+
+def _build_claim(raw: Any, doc: Mapping[str, Any], problems: list[Problem], source: Source, path: tuple[str | int, ...]) -> dict[str, Any]:
+    defaults = doc.get("defaults") or {}
+    applicants = doc.get("applicants") or {}
+    if not isinstance(raw, Mapping):
+        problems.append(source.problem(path, "a claim must be a mapping", code="case.claim"))
+        return {}
+    base = copy.deepcopy(defaults.get("claim") or {})
+    claim = dict(raw)
+    if "applicant" not in claim and "applicant" in base:
+        claim["applicant"] = base["applicant"]
+    app = claim.get("applicant")
+    if isinstance(app, str) or (isinstance(app, Mapping) and "like" in app):
+        name = app if isinstance(app, str) else app["like"]
+        if name not in applicants:
+            problems.append(
+                source.problem(path + ("applicant",), f"no applicant named {name!r}", expected=", ".join(applicants) or "an applicant")
+            )
+            claim["applicant"] = {}
+        else:
+            over = {} if isinstance(app, str) else {k: v for k, v in app.items() if k != "like"}
+            claim["applicant"] = _merge(applicants[name], over)
+        base.pop("applicant", None)
+    out = _merge(base, {k: v for k, v in claim.items() if k != "items"})
+    items = []
+    for it in claim.get("items", []) or []:
+        if not isinstance(it, Mapping):
+            items.append(it)
+            continue
+        per_type = (defaults.get("items") or {}).get(it.get("type"), {})
+        items.append(_merge(_merge(defaults.get("item") or {}, per_type), it))
+    out["items"] = items
+    result = _strip_absent(out)
+    assert isinstance(result, dict)
+    return result
+
+
+def load_case_file(path: str | Path) -> list[Case]:
+    source = load_yaml_file(path)
+    doc = source.data
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("cases"), list):
+        raise CaseFileError([source.problem((), "a case file needs `cases:`, a list of cases", code="case.file")], "not a case file")
+    problems: list[Problem] = []
+    policy_path = None
+    if isinstance(doc.get("policy"), str):
+        policy_path = (Path(path).parent / doc["policy"]).resolve()
+    cases = []
+    for i, spec in enumerate(doc["cases"]):
+        p: tuple[str | int, ...] = ("cases", i)
+        if not isinstance(spec, Mapping) or "claim" not in spec or not isinstance(spec.get("expect"), Mapping) or not spec["expect"]:
+            # a case that expects nothing would always pass: it proves nothing
+            problems.append(source.problem(p, "a case needs `claim:` and a non-empty `expect:`", code="case.shape"))
+            continue
+        unknown = set(spec) - {"name", "clauses", "claim", "earlier", "history", "expect", "note"}
+        if unknown:
+            problems.append(
+                source.problem(p, f"unknown key(s) {', '.join(sorted(unknown))}", expected="name, clauses, claim, earlier, history, expect")
+            )
+        for item_id, exp in ((spec.get("expect") or {}).get("items") or {}).items():
+            bad = set(exp or {}) - set(ITEM_KEYS)
+            if bad:
+                problems.append(
+                    source.problem(
+                        p + ("expect", "items", item_id), f"unknown expectation(s) {', '.join(sorted(bad))}", expected=", ".join(ITEM_KEYS)
+                    )
+                )
+            for key in ("amount", "asked", "provisional"):
+                if isinstance(exp, Mapping) and key in exp:
+                    _check_amount(exp[key], p + ("expect", "items", item_id, key), source, problems)
+        if "total" in spec["expect"]:
+            _check_amount(spec["expect"]["total"], p + ("expect", "total"), source, problems)
+        claim = _build_claim(spec["claim"], doc, problems, source, p + ("claim",))
+        earlier = []
+        for j, e in enumerate(spec.get("earlier") or []):
+            built = _build_claim(e, doc, problems, source, p + ("earlier", j))
+            if not (isinstance(e, Mapping) and "claim_id" in e):
+                built["claim_id"] = f"EARLIER-{j + 1}"  # distinct from the case's claim, so limits count it
+            earlier.append(built)
+        line, _ = source.where(p)
+        cases.append(Case(str(path), i, str(spec.get("name", f"case {i + 1}")), line, spec, policy_path, claim, tuple(earlier)))
+    if problems:
+        raise CaseFileError(problems, f"{path}: invalid case file")
+    return cases
+
+
+def case_files(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*.yaml") if f.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def load_cases(paths: Iterable[str | Path]) -> list[Case]:
+    cases: list[Case] = []
+    for f in case_files(paths):
+        cases.extend(load_case_file(f))
+    return cases
+
+
+# --- running -------------------------------------------------------------------
+
+_POLICIES: dict[Path, CompiledPolicy] = {}
+
+
+def _policy_for(case: Case, policy: CompiledPolicy | None) -> CompiledPolicy:
+    if policy is not None:
+        return policy
+    if case.policy_path is None:
+        raise CaseFileError([Problem("the case file names no `policy:` and none was given (--policy)", file=case.file, code="case.policy")])
+    cached = _POLICIES.get(case.policy_path)
+    if cached is None:
+        cached = _POLICIES[case.policy_path] = load_policy(case.policy_path)
+    return cached
+
+
+def decide_case(case: Case, policy: CompiledPolicy) -> Decision:
+    """Decide the earlier claims in order, then the case's claim after all their grants."""
+    history: list[Grant] = []
+    if "history" in case.spec:
+        grants, problems = parse_grants(case.spec["history"], ("history",))
+        if problems:
+            raise CaseFileError(
+                [Problem(p.message, p.path, case.file, case.line, None, p.expected, p.code) for p in problems], "bad history"
+            )
+        history.extend(grants)
+    for earlier in case.earlier:
+        d = evaluate_claim(policy, parse_claim(policy, earlier, file=f"{case.file} (earlier claim)"), list(history), trace=False)
+        history.extend(d.grants)
+    return evaluate_claim(policy, parse_claim(policy, case.claim, file=case.file), history)
+
+
+def _check_amount(value: Any, path: tuple[str | int, ...], source: Any, problems: list[Problem]) -> None:
+    """An expected amount must be one the engine could pay: a number of yuan or 万 notation, on the cent."""
+    try:
+        amount = parse_amount(value)
+    except QuantityError as exc:
+        problems.append(
+            source.problem(path, f"expected amount {value!r}: {exc}", expected="yuan (120000) or 万 notation (12万)", code="case.amount")
+        )
+        return
+    if amount != amount.quantize(Decimal("0.01")):
+        problems.append(
+            source.problem(path, f"expected amount {value!r} is finer than a cent", expected="at most two decimals", code="case.amount")
+        )
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return parse_amount(value)
+    except QuantityError:
+        return None
+
+
+def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
+    result = CaseResult(case)
+    try:
+        result.policy = pol = _policy_for(case, policy)
+    except EngineError as err:
+        result.error = err
+        result.mismatches.append(f"cannot load the policy: {err}")
+        return result
+    expect = case.expect
+    try:
+        decision = decide_case(case, pol)
+    except EngineError as err:
+        result.error = err
+        codes = [p.code for p in err.problems]
+        want = expect.get("error")
+        if want is None:
+            result.mismatches.append("expected a decision, got an error:\n      " + "\n      ".join(str(p) for p in err.problems))
+        elif want not in codes:
+            result.mismatches.append(f"error: expected {want}, got {', '.join(codes)}")
+        return result
+    result.decision = decision
+    if "error" in expect:
+        result.mismatches.append(f"error: expected {expect['error']}, got a decision (total {format_money(decision.total)})")
+        return result
+    out = decision.to_dict()
+    items = {d["item"]: d for d in out["items"]}
+    for item_id, exp in (expect.get("items") or {}).items():
+        got = items.get(str(item_id))
+        if got is None:
+            result.mismatches.append(f"item {item_id}: not in the claim (items: {', '.join(items)})")
+            continue
+        _compare_item(str(item_id), exp or {}, got, result)
+    if "total" in expect:
+        want_total = _amount(expect["total"])
+        if want_total is None or want_total != decision.total:
+            result.mismatches.append(f"total: expected {_show(expect['total'])}, got {format_money(decision.total)}")
+    return result
+
+
+def _show(value: Any) -> str:
+    d = _amount(value)
+    return format_money(d) if d is not None else repr(value)
+
+
+def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], result: CaseResult) -> None:
+    before = len(result.mismatches)
+    reasons = [r["check"] for r in got["reasons"]]
+    if "status" in exp and exp["status"] != got["status"]:
+        result.mismatches.append(f"item {item_id}: status   expected {exp['status']:<14} got {got['status']}")
+    for key, field_name in (("amount", "amount"), ("asked", "asked"), ("provisional", "provisional_amount")):
+        if key in exp:
+            want = _amount(exp[key])
+            have = got.get(field_name)
+            if want is None or have is None or Decimal(have) != want:
+                result.mismatches.append(f"item {item_id}: {key:<8} expected {_show(exp[key]):<14} got {have}")
+    if "reason" in exp and (not reasons or reasons[0] != exp["reason"]):
+        result.mismatches.append(f"item {item_id}: reason   expected {exp['reason']:<14} got {reasons[0] if reasons else '(none)'}")
+    for key, have_list in (
+        ("reasons", reasons),
+        ("missing_documents", got.get("missing_documents", [])),
+        ("missing_facts", got.get("missing_facts", [])),
+    ):
+        if key in exp:
+            want_list = list(exp[key] or [])
+            ok = set(want_list) <= set(have_list) if key == "reasons" else sorted(want_list) == sorted(have_list)
+            if not ok:
+                result.mismatches.append(f"item {item_id}: {key} expected {want_list}, got {have_list}")
+    if "cites" in exp:
+        missing = [c for c in exp["cites"] if c not in got["cites"]]
+        if missing:
+            result.mismatches.append(f"item {item_id}: cites    expected also {missing}, got {got['cites']}")
+    if len(result.mismatches) > before:
+        result.diagnosis.extend(f"item {item_id}: {line}" for line in where_they_part(exp, got))
+
+
+def _describe(step: dict[str, Any]) -> str:
+    kind = step["step"]
+    if kind == "amount":
+        if step.get("form") == "rate":
+            return f"amount ({step.get('cites', '')}): {step['rate']} × {step['base']['expression']} = {step['base']['value']} → {step['value']}"
+        if step.get("form") == "table":
+            return f"amount ({step.get('cites', '')}): table by {step['by']['expression']} = {step['by']['value']!r} → {step['value']}"
+        return f"amount ({step.get('cites', '')}): {step.get('form')} → {step['value']}"
+    if kind == "cap":
+        return (
+            f"cap {step['cap']} ({step['cites']}): ceiling {step['ceiling']}, used before {step['used_before']}, "
+            f"asked {step['asked']} → granted {step['granted']}"
+        )
+    if kind == "limit":
+        return f"limit {step['limit']} ({step['cites']}): {step['used_before']} of {step['times']} used before, counts {step['counts']} → {'ok' if step['result'] else 'refused'}"
+    if kind == "check":
+        facts = ", ".join(f"{k}={v!r}" for k, v in step["facts"].items())
+        res = {True: "true", False: "false", None: f"unknown ({step.get('missing_fact')})"}[step["result"]]
+        return f"check {step['check']} ({step['cites']}): {step['test']} [{facts}] → {res}"
+    if kind == "who":
+        return f"who ({step['cites']}): kinds {step['kinds']} roles {step['roles']}; applicant {step['applicant_kind']} {step['applicant_roles']} → {step['result']}"
+    if kind == "documents":
+        return f"documents {step['check']} ({step['cites']}): required {step['required']}, missing {step['missing']}"
+    return f"{kind}: {step}"
+
+
+def where_they_part(exp: Mapping[str, Any], got: dict[str, Any]) -> list[str]:
+    """The trace step(s) where the decision leaves the officer's expectation."""
+    steps = got.get("steps", [])
+    lines: list[str] = []
+    want_status = exp.get("status")
+    if want_status is not None and want_status != got["status"]:
+        if got["status"] == "refused":
+            for s in steps:
+                if s.get("result") is False or (s["step"] == "cap" and Decimal(s["granted"]) == 0 and Decimal(s["asked"]) > 0):
+                    lines.append("refused at " + _describe(s))
+        elif want_status == "refused":
+            lines.append("no step refused it; the steps that passed:")
+            lines.extend("  " + _describe(s) for s in steps if s["step"] in ("check", "limit", "cap", "who"))
+        elif got["status"] == "incomplete":
+            lines.append(f"incomplete: missing documents {got.get('missing_documents', [])}, missing facts {got.get('missing_facts', [])}")
+        elif want_status == "incomplete":
+            lines.extend(_describe(s) for s in steps if s["step"] == "documents")
+    want = _amount(exp.get("amount")) if "amount" in exp else None
+    if want is not None and Decimal(got["amount"]) != want and got["status"] in ("granted", "reduced"):
+        running: Decimal | None = None
+        parted = None
+        for s in steps:
+            after = None
+            if s["step"] == "amount":
+                after = Decimal(s["value"])
+            elif s["step"] == "cap":
+                after = Decimal(s["granted"])
+            if after is None:
+                continue
+            if running == want and after != want:
+                parted = s
+                break
+            running = after
+        if parted is not None:
+            lines.append(f"where they part: {_describe(parted)} (expected {format_money(want)} to stand)")
+        else:
+            first = next((s for s in steps if s["step"] == "amount"), None)
+            if first is not None:
+                lines.append(f"where they part: {_describe(first)} (expected {format_money(want)})")
+            lines.extend("  then " + _describe(s) for s in steps if s["step"] == "cap" and s["bites"])
+    return lines
+
+
+def format_result(result: CaseResult, verbose: bool = False) -> str:
+    c = result.case
+    where = f"{c.file}:{c.line}" if c.line else c.file
+    if result.passed:
+        return f"PASS {where} {c.name}"
+    lines = [f"FAIL {where} {c.name}"]
+    lines += ["  " + m for m in result.mismatches]
+    lines += ["  " + d for d in result.diagnosis]
+    return "\n".join(lines)
+
+
+def run_cases(cases: Iterable[Case], policy: CompiledPolicy | None = None) -> list[CaseResult]:
+    return [run_case(c, policy) for c in cases]

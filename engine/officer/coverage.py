@@ -1,0 +1,303 @@
+"""Clause coverage: which clauses the officers' test cases exercise, and which branches of each.
+
+For every clause of the text: the rules and checks that encode it, the cases
+whose decisions cite it, and its branches -- granted, reduced by each cap,
+refused when a cap is exhausted, refused by each condition, limit and
+cross-cutting check, only-the-highest / 补差 (subject) refusals and reductions,
+incomplete, referred, pending review -- each with the
+cases that reach it. Branches are read off the decision trace: a check or
+limit step with result false, a cap step that bites (to a smaller amount, or
+to nothing), a `who` step that fails, a subject step that lowers the amount,
+and the item's final status.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.language.model import CompiledPolicy
+from engine.officer.casefile import CaseResult
+
+
+@dataclass
+class Branch:
+    key: str
+    clause: str
+    label: str
+    cases: list[str] = field(default_factory=list)
+
+    @property
+    def hit(self) -> bool:
+        return bool(self.cases)
+
+
+@dataclass
+class ClauseCoverage:
+    key: str
+    text: str
+    computable: bool
+    encoded_by: list[str] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)
+
+    @property
+    def exercised(self) -> bool:
+        return bool(self.cases)
+
+
+@dataclass
+class CoverageReport:
+    policy: CompiledPolicy
+    clauses: list[ClauseCoverage]
+    branches: list[Branch]
+    cases_run: int
+    cases_failed: list[str]
+
+    @property
+    def computable(self) -> list[ClauseCoverage]:
+        return [c for c in self.clauses if c.computable]
+
+    @property
+    def clause_percent(self) -> Decimal:
+        comp = self.computable
+        return _pct(sum(1 for c in comp if c.exercised), len(comp))
+
+    @property
+    def branch_percent(self) -> Decimal:
+        return _pct(sum(1 for b in self.branches if b.hit), len(self.branches))
+
+    def missing(self) -> list[str]:
+        out = [f"clause {c.key}" for c in self.computable if not c.exercised]
+        out += [f"branch {b.key} ({b.clause}: {b.label})" for b in self.branches if not b.hit]
+        return out
+
+    def summary(self) -> str:
+        comp = self.computable
+        return (
+            f"clauses: {sum(1 for c in comp if c.exercised)}/{len(comp)} computable clauses exercised ({self.clause_percent}%); "
+            f"branches: {sum(1 for b in self.branches if b.hit)}/{len(self.branches)} ({self.branch_percent}%); "
+            f"{self.cases_run} case(s) run, {len(self.cases_failed)} failing (not counted)"
+        )
+
+    def to_text(self) -> str:
+        lines = [f"coverage of {self.policy.id} {self.policy.version} ({self.policy.file})", ""]
+        for c in self.clauses:
+            if not c.computable and not c.encoded_by:
+                continue
+            mark = "✓" if c.exercised else ("✗" if c.computable else "·")
+            lines.append(f"{mark} {c.key}{'' if c.computable else ' (not computable)'}")
+            lines.append(f"    encoded by: {', '.join(c.encoded_by) or '(nothing)'}")
+            lines.append(
+                f"    cases: {len(c.cases)}" + (f" — {', '.join(c.cases[:3])}{' …' if len(c.cases) > 3 else ''}" if c.cases else "")
+            )
+            for b in c.branches:
+                first = f"  ← {b.cases[0]}" + (f" (+{len(b.cases) - 1})" if len(b.cases) > 1 else "") if b.cases else ""
+                lines.append(f"    {'✓' if b.hit else '✗'} {b.label}{first}")
+        lines += ["", self.summary()]
+        missing = self.missing()
+        if missing:
+            lines += ["not covered:"] + [f"  - {m}" for m in missing]
+        return "\n".join(lines) + "\n"
+
+    def to_html(self) -> str:
+        e = html.escape
+        rows = []
+        for c in self.clauses:
+            if not c.computable and not c.encoded_by:
+                continue
+            cls = "ok" if c.exercised else ("miss" if c.computable else "ref")
+            branches = "".join(
+                f"<li class='{'ok' if b.hit else 'miss'}'>{e(b.label)} <small>{e(', '.join(b.cases[:3]))}"
+                f"{' …' if len(b.cases) > 3 else ''}</small></li>"
+                for b in c.branches
+            )
+            rows.append(
+                f"<tr class='{cls}'><td><b>{e(c.key)}</b><br><small>{e(c.text[:120])}</small></td>"
+                f"<td>{e(', '.join(c.encoded_by))}</td><td>{len(c.cases)}</td><td><ul>{branches}</ul></td></tr>"
+            )
+        missing = "".join(f"<li>{e(m)}</li>" for m in self.missing())
+        return (
+            "<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
+            f"<title>Coverage {e(self.policy.id)} {e(self.policy.version)}</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
+            "vertical-align:top}tr.ok td:first-child{border-left:6px solid #2a2}tr.miss td:first-child{border-left:6px solid #c22}"
+            "tr.ref{color:#888}li.ok{color:#161}li.miss{color:#a11;font-weight:bold}ul{margin:0;padding-left:1.2em}</style></head><body>"
+            f"<h1>条款覆盖 / Clause coverage: {e(self.policy.title.zh)} {e(self.policy.version)}</h1>"
+            f"<p>{e(self.summary())}</p>"
+            "<table><tr><th>条款 / clause</th><th>规则与审查 / encoded by</th><th>用例 / cases</th><th>分支 / branches</th></tr>"
+            + "".join(rows)
+            + "</table>"
+            + (f"<h2>未覆盖 / not covered</h2><ul>{missing}</ul>" if missing else "")
+            + "</body></html>\n"
+        )
+
+
+def _pct(n: int, d: int) -> Decimal:
+    if d == 0:
+        return Decimal("100.0")
+    return (Decimal(100) * n / d).quantize(Decimal("0.1"))
+
+
+def branches_of(policy: CompiledPolicy) -> list[Branch]:
+    """Every branch the policy can take, keyed the way `hits` names them."""
+    out: list[Branch] = []
+    all_kinds = set(policy.applicant_kinds)
+    if policy.in_force_cites:
+        out.append(Branch("error:not_in_force", policy.in_force_cites, "funding year outside the window: an error"))
+    for t in policy.applicant_checks:
+        out.append(Branch(f"refused:{t.id}", t.cites, f"refused by check {t.id}"))
+    for dc in policy.applicant_document_checks:
+        out.append(Branch(f"incomplete:{dc.id}", dc.cites, f"incomplete: documents of {dc.id} missing"))
+    seen_checks: set[str] = set()
+    for rule in policy.rules:
+        for t in rule.item_checks:
+            if t.id not in seen_checks:
+                seen_checks.add(t.id)
+                out.append(Branch(f"refused:{t.id}", t.cites, f"refused by check {t.id}"))
+        for dc in rule.item_document_checks:
+            if dc.id not in seen_checks:
+                seen_checks.add(dc.id)
+                out.append(Branch(f"incomplete:{dc.id}", dc.cites, f"incomplete: documents of {dc.id} missing"))
+    for rule in policy.rules:
+        r = rule.id
+        if rule.referral is not None:
+            out.append(Branch(f"{r}:referred", rule.cites, f"{r}: referred"))
+        else:
+            out.append(Branch(f"{r}:granted", rule.cites, f"{r}: granted in full"))
+            if rule.amount is not None and rule.amount.kind == "external":
+                out.append(Branch(f"{r}:pending_review", rule.cites, f"{r}: pending review"))
+            out.append(Branch(f"{r}:incomplete", rule.cites, f"{r}: incomplete"))
+        if rule.kinds != all_kinds or rule.roles:
+            out.append(Branch(f"refused:{r}#who", rule.cites, f"{r}: refused, applicant kind or role"))
+        for t in rule.when:
+            out.append(Branch(f"refused:{t.id}", t.cites, f"{r}: refused by condition {t.expression.source}"))
+        for limit in rule.limits:
+            out.append(Branch(f"refused:{limit.id}", limit.cites, f"{r}: refused by limit {limit.id} ({limit.times} times)"))
+        if rule.subject is not None:
+            s = rule.subject
+            if s.pays == "difference":
+                out.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
+                out.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, the same subject already paid as much"))
+            else:
+                out.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject"))
+        for cap in rule.caps:
+            out.append(Branch(f"reduced:{cap.id}", cap.cites, f"{r}: reduced by cap {cap.id}"))
+            if cap.per is not None:
+                out.append(Branch(f"exhausted:{cap.id}", cap.cites, f"{r}: refused, cap {cap.id} exhausted"))
+    unique: dict[str, Branch] = {}
+    for b in out:
+        unique.setdefault(b.key, b)
+    return list(unique.values())
+
+
+def hits(decision: dict[str, Any]) -> set[str]:
+    """Branch keys a decision (its JSON dict) reaches, read off its trace."""
+    out: set[str] = set()
+    for s in decision.get("standing", {}).get("steps", []):
+        out |= _step_hits(s)
+    for item in decision["items"]:
+        status = item["status"]
+        if status in ("granted", "incomplete", "referred", "pending_review"):
+            out.add(f"{item['rule']}:{status}")
+        for s in item["steps"]:
+            out |= _step_hits(s, item["rule"])
+    return out
+
+
+def _step_hits(s: dict[str, Any], rule: str | None = None) -> set[str]:
+    kind = s["step"]
+    if kind == "check" and s["result"] is False:
+        return {f"refused:{s['check']}"}
+    if kind == "who" and s["result"] is False:
+        return {f"refused:{s['rule']}#who"}
+    if kind == "limit" and s["result"] is False:
+        return {f"refused:{s['limit']}"}
+    if kind == "cap" and s["bites"]:
+        return {f"reduced:{s['cap']}" if Decimal(s["granted"]) > 0 else f"exhausted:{s['cap']}"}
+    if kind == "subject" and Decimal(s["after"]) < Decimal(s["asked"]):
+        return {f"reduced:{rule}#subject" if Decimal(s["after"]) > 0 else f"refused:{rule}#subject"}
+    if kind == "documents" and s["missing"]:
+        return {f"incomplete:{s['check']}"}
+    return set()
+
+
+def cited(decision: dict[str, Any]) -> set[str]:
+    out = {r["cites"] for r in decision.get("standing", {}).get("reasons", [])}
+    for item in decision["items"]:
+        out.update(item["cites"])
+    return out
+
+
+def coverage(policy: CompiledPolicy, results: Iterable[CaseResult]) -> CoverageReport:
+    branches = branches_of(policy)
+    by_key = {b.key: b for b in branches}
+    clause_cases: dict[str, list[str]] = {}
+    run = 0
+    failed: list[str] = []
+    for res in results:
+        run += 1
+        if not res.passed:
+            failed.append(res.case.id)
+            continue
+        name = res.case.id
+        keys: set[str] = set()
+        clauses: set[str] = set()
+        if res.decision is not None:
+            d = res.decision.to_dict()
+            keys = hits(d)
+            clauses = cited(d)
+        elif res.error is not None:
+            codes = {p.code for p in res.error.problems}
+            if "not_in_force" in codes:
+                keys.add("error:not_in_force")
+                if policy.in_force_cites:
+                    clauses.add(policy.in_force_cites)
+        for k in keys:
+            if k in by_key and name not in by_key[k].cases:
+                by_key[k].cases.append(name)
+        for c in clauses:
+            clause_cases.setdefault(c, []).append(name)
+    encoded: dict[str, list[str]] = {}
+
+    def enc(key: str | None, what: str) -> None:
+        if key and what not in encoded.setdefault(key, []):
+            encoded[key].append(what)
+
+    enc(policy.in_force_cites, "policy.in_force")
+    enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
+    for t in policy.applicant_checks:
+        enc(t.cites, f"check {t.id}")
+    for dc in policy.applicant_document_checks:
+        enc(dc.cites, f"check {dc.id}")
+    for rule in policy.rules:
+        enc(rule.cites, f"rule {rule.id}")
+        for t in rule.item_checks:
+            enc(t.cites, f"check {t.id}")
+        for t in rule.when:
+            if t.cites != rule.cites:
+                enc(t.cites, f"condition {t.id}")
+        for cap in rule.caps:
+            if cap.cites != rule.cites:
+                enc(cap.cites, f"cap {cap.id}")
+        for limit in rule.limits:
+            if limit.cites != rule.cites:
+                enc(limit.cites, f"limit {limit.id}")
+        if rule.subject is not None and rule.subject.cites != rule.cites:
+            enc(rule.subject.cites, f"subject of rule {rule.id}")
+    table: list[ClauseCoverage] = []
+    for key, clause in policy.clauses.items():
+        table.append(
+            ClauseCoverage(
+                key,
+                clause.text,
+                clause.computable,
+                encoded.get(key, []),
+                clause_cases.get(key, []),
+                [b for b in branches if b.clause == key],
+            )
+        )
+    return CoverageReport(policy, table, branches, run, failed)

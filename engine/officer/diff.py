@@ -1,0 +1,638 @@
+"""Revision diff in the officer's terms, and its impact on a round of applications.
+
+    changes = diff_policies(old, new)          # [Change("<clause>", "cap", "<cap-id>", "12万", "15万"), ...]
+    result = impact(old, new, claims)           # per decision and per article, old vs new
+
+Not a line diff: clauses are compared by their citation, rules, checks, caps
+and limits by their ids, amounts as exact numbers (rate 50% -> 60%, cap 30万
+-> 50万), conditions by their expressions. The impact re-decides each claim
+under both versions; a claim outside a version's window is decided as if that
+version were in force (a what-if: what this round would get under the new text),
+and the report says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+from engine.core.errors import EngineError
+from engine.core.quantities import format_money
+from engine.deciding.claims import parse_claim
+from engine.deciding.evaluator import evaluate_claim
+from engine.language.model import (
+    AmountForm,
+    BandsAmount,
+    Cap,
+    CompiledPolicy,
+    ExternalAmount,
+    FixedAmount,
+    LeastAmount,
+    Limit,
+    PerUnitAmount,
+    RateAmount,
+    Rule,
+    TableAmount,
+    Test,
+)
+from engine.officer.lint import percent, wan
+from engine.records.batch import _claim_problems, _error_record
+from engine.records.inputs import read_document
+from engine.records.tabular import InputError, Record, open_input
+
+POLICY = "(policy)"
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Change:
+    clause: str  # the citation the change belongs to, or "(policy)"
+    kind: str  # e.g. rate, cap, condition.added, rule.retired, clause.text
+    subject: str  # the rule, check, cap, limit, clause or fact concerned
+    old: str | None
+    new: str | None
+    text: str  # the change in words
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
+    """The changed parts of two texts, with a little context: ('…不超过 30 万元', '…不超过 50 万元')."""
+    sm = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    a_parts, b_parts = [], []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        lo_a, lo_b = max(0, i1 - context), max(0, j1 - context)
+        a_parts.append(("…" if lo_a else "") + old[lo_a : i2 + context] + ("…" if i2 + context < len(old) else ""))
+        b_parts.append(("…" if lo_b else "") + new[lo_b : j2 + context] + ("…" if j2 + context < len(new) else ""))
+    return " ".join(a_parts), " ".join(b_parts)
+
+
+def describe_amount(form: AmountForm | None) -> str:
+    if form is None:
+        return "no amount"
+    if isinstance(form, RateAmount):
+        return f"{percent(form.rate)} of {form.of.source}"
+    if isinstance(form, FixedAmount):
+        return wan(form.value)
+    if isinstance(form, TableAmount):
+        return f"by {form.by.source}: " + ", ".join(f"{k} {wan(v)}" for k, v in form.table.items())
+    if isinstance(form, ExternalAmount):
+        return f"external amount {form.source.source}"
+    if isinstance(form, BandsAmount):
+        return f"bands of {form.of.source}: " + ", ".join(
+            f"from {wan(b.start)} {wan(b.amount) if b.amount is not None else percent(b.rate or ZERO)}" for b in form.bands
+        )
+    if isinstance(form, PerUnitAmount):
+        return f"{wan(form.per_unit)} × {form.count.source}" + (f" (at most {form.max_count})" if form.max_count else "")
+    assert isinstance(form, LeastAmount)
+    return "the least of: " + "; ".join(describe_amount(p) for p in form.parts)
+
+
+def _scope(per: tuple[Any, ...] | None) -> str:
+    return "per item" if per is None else "per " + ", ".join(e.source for e in per)
+
+
+class _Differ:
+    def __init__(self, old: CompiledPolicy, new: CompiledPolicy) -> None:
+        self.old, self.new = old, new
+        self.changes: list[Change] = []
+
+    def add(self, clause: str, kind: str, subject: str, old: str | None, new: str | None, text: str) -> None:
+        self.changes.append(Change(clause, kind, subject, old, new, text))
+
+    def run(self) -> list[Change]:
+        o, n = self.old, self.new
+        if o.id != n.id:
+            self.add(POLICY, "policy.id", "policy", o.id, n.id, f"policy id {o.id} → {n.id} (not versions of one policy)")
+        if o.version != n.version:
+            self.add(POLICY, "version", "policy", o.version, n.version, f"version {o.version} → {n.version}")
+        if o.funding_years != n.funding_years:
+            ow, nw = "–".join(map(str, o.funding_years)), "–".join(map(str, n.funding_years))
+            self.add(n.in_force_cites or POLICY, "window", "policy.in_force", ow, nw, f"in force for funding years {ow} → {nw}")
+        self.clauses()
+        self.vocabulary()
+        self.checks()
+        self.rules()
+        return self.changes
+
+    def clauses(self) -> None:
+        o, n = self.old.clauses, self.new.clauses
+        for key in o.keys() - n.keys():
+            self.add(key, "clause.removed", key, o[key].text, None, f"clause {key} removed from the text")
+        for key in n:
+            if key not in o:
+                self.add(key, "clause.added", key, None, n[key].text, f"clause {key} added: {n[key].text}")
+                continue
+            if o[key].text != n[key].text:
+                a, b = _snip(o[key].text, n[key].text)
+                self.add(key, "clause.text", key, o[key].text, n[key].text, f"text changed: “{a}” → “{b}”")
+            if o[key].computable != n[key].computable:
+                self.add(
+                    key,
+                    "clause.computable",
+                    key,
+                    str(o[key].computable),
+                    str(n[key].computable),
+                    f"computable {o[key].computable} → {n[key].computable}",
+                )
+
+    def vocabulary(self) -> None:
+        o, n = self.old, self.new
+        for t in sorted(o.item_facts.keys() - n.item_facts.keys()):
+            self.add(self._clause_of_type(o, t), "item_type.removed", t, t, None, f"item type {t} ({o.item_type_labels[t].zh}) removed")
+        for t in sorted(n.item_facts.keys() - o.item_facts.keys()):
+            self.add(self._clause_of_type(n, t), "item_type.added", t, None, t, f"item type {t} ({n.item_type_labels[t].zh}) added")
+        for t in sorted(o.item_facts.keys() & n.item_facts.keys()):
+            of, nf = o.item_facts[t], n.item_facts[t]
+            clause = self._clause_of_type(n, t)
+            for f in sorted(of.keys() - nf.keys()):
+                self.add(clause, "fact.removed", f"{t}.{f}", f, None, f"fact item.{f} of {t} removed")
+            for f in sorted(nf.keys() - of.keys()):
+                req = "required" if nf[f].required else "optional"
+                self.add(clause, "fact.added", f"{t}.{f}", None, f, f"fact item.{f} of {t} added ({nf[f].type}, {req}): {nf[f].label.zh}")
+            for f in sorted(of.keys() & nf.keys()):
+                if (of[f].type, of[f].values, of[f].required) != (nf[f].type, nf[f].values, nf[f].required):
+                    self.add(
+                        clause,
+                        "fact.changed",
+                        f"{t}.{f}",
+                        of[f].type,
+                        nf[f].type,
+                        f"fact item.{f} of {t} changed (type, values or required)",
+                    )
+
+    @staticmethod
+    def _clause_of_type(p: CompiledPolicy, item_type: str) -> str:
+        rule = p.rules_by_type.get(item_type)
+        return rule.cites if rule is not None else POLICY
+
+    def checks(self) -> None:
+        def table(p: CompiledPolicy) -> dict[str, tuple[str, str, Any, Any]]:
+            out: dict[str, tuple[str, str, Any, Any]] = {}
+            for t in p.applicant_checks:
+                out[t.id] = (t.cites, t.expression.source, t.kinds, None)
+            for dc in p.applicant_document_checks:
+                out[dc.id] = (dc.cites, ", ".join(x.doc for x in dc.needs), dc.kinds, None)
+            for rule in p.rules:
+                for t in rule.item_checks:
+                    out[t.id] = (t.cites, t.expression.source, t.kinds, t.item_types)
+                for dc in rule.item_document_checks:
+                    out[dc.id] = (dc.cites, ", ".join(x.doc for x in dc.needs), dc.kinds, dc.item_types)
+            return out
+
+        o, n = table(self.old), table(self.new)
+        for cid in sorted(o.keys() - n.keys()):
+            self.add(o[cid][0], "check.removed", cid, o[cid][1], None, f"check {cid} removed ({o[cid][1]})")
+        for cid in sorted(n.keys() - o.keys()):
+            self.add(n[cid][0], "check.added", cid, None, n[cid][1], f"check {cid} added: {n[cid][1]}")
+        for cid in sorted(o.keys() & n.keys()):
+            (oc, ot, ok, oa), (nc, nt, nk, na) = o[cid], n[cid]
+            if ot != nt:
+                self.add(nc, "check.test", cid, ot, nt, f"check {cid}: {ot} → {nt}")
+            if oc != nc:
+                self.add(nc, "check.cites", cid, oc, nc, f"check {cid} now cites {nc} (was {oc})")
+            if ok != nk:
+                self.add(nc, "check.who", cid, _set(ok), _set(nk), f"check {cid} applies to kinds {_set(ok)} → {_set(nk)}")
+            if oa != na:
+                self.add(nc, "check.applies_to", cid, _set(oa), _set(na), f"check {cid} applies to item types {_set(oa)} → {_set(na)}")
+
+    def rules(self) -> None:
+        o = {r.id: r for r in self.old.rules}
+        n = {r.id: r for r in self.new.rules}
+        for rid in [r for r in o if r not in n]:
+            r = o[rid]
+            self.add(
+                r.cites,
+                "rule.retired",
+                rid,
+                describe_amount(r.amount),
+                None,
+                f"rule {rid} retired (was: {describe_amount(r.amount)}, item type {r.item_type})",
+            )
+        for rid in [r for r in n if r not in o]:
+            r = n[rid]
+            caps = "; ".join(f"cap {c.id} {wan(c.ceiling)} {_scope(c.per)}" for c in r.caps)
+            self.add(
+                r.cites,
+                "rule.added",
+                rid,
+                None,
+                describe_amount(r.amount),
+                f"rule {rid} added for {r.item_type}: pays {describe_amount(r.amount)}" + (f"; {caps}" if caps else ""),
+            )
+        for rid in [r for r in n if r in o]:
+            self.rule(o[rid], n[rid])
+
+    def rule(self, a: Rule, b: Rule) -> None:
+        c, rid = b.cites, b.id
+        if a.cites != b.cites:
+            self.add(c, "rule.cites", rid, a.cites, b.cites, f"rule {rid} now cites {b.cites} (was {a.cites})")
+        if a.item_type != b.item_type:
+            self.add(c, "rule.item_type", rid, a.item_type, b.item_type, f"rule {rid} decides {b.item_type} (was {a.item_type})")
+        for k in sorted(b.kinds - a.kinds):
+            self.add(c, "who.added", rid, None, k, f"{rid}: applicants of kind {k} now admitted")
+        for k in sorted(a.kinds - b.kinds):
+            self.add(c, "who.removed", rid, k, None, f"{rid}: applicants of kind {k} no longer admitted")
+        if a.roles != b.roles:
+            self.add(c, "who.roles", rid, _set(a.roles), _set(b.roles), f"{rid}: required roles {_set(a.roles)} → {_set(b.roles)}")
+        self.conditions(rid, c, a.when, b.when)
+        self.amount(rid, c, a.amount, b.amount)
+        if (a.referral is None) != (b.referral is None):
+            self.add(
+                c,
+                "referral",
+                rid,
+                str(a.referral is not None),
+                str(b.referral is not None),
+                f"{rid}: referral {'added' if b.referral else 'removed'}",
+            )
+        self.caps(rid, a.caps, b.caps)
+        self.limits(rid, a.limits, b.limits)
+        ad, bd = {d.doc for d in a.documents}, {d.doc for d in b.documents}
+        for d in sorted(bd - ad):
+            self.add(c, "documents.added", rid, None, d, f"{rid}: document {d} now required")
+        for d in sorted(ad - bd):
+            self.add(c, "documents.removed", rid, d, None, f"{rid}: document {d} no longer required")
+        if a.documents_required != b.documents_required:
+            self.add(
+                c,
+                "documents.required",
+                rid,
+                str(a.documents_required),
+                str(b.documents_required),
+                f"{rid}: documents checked {a.documents_required} → {b.documents_required}",
+            )
+
+    def conditions(self, rid: str, clause: str, a: tuple[Test, ...], b: tuple[Test, ...]) -> None:
+        sa = {t.expression.source: t for t in a}
+        sb = {t.expression.source: t for t in b}
+        for src in sa.keys() - sb.keys():
+            self.add(clause, "condition.removed", rid, src, None, f"{rid}: condition removed: {src} ({sa[src].says.zh})")
+        for src in sb.keys() - sa.keys():
+            self.add(clause, "condition.added", rid, None, src, f"{rid}: condition added: {src} ({sb[src].says.zh})")
+
+    def amount(self, rid: str, clause: str, a: AmountForm | None, b: AmountForm | None) -> None:
+        if isinstance(a, RateAmount) and isinstance(b, RateAmount):
+            if a.rate != b.rate:
+                self.add(clause, "rate", rid, percent(a.rate), percent(b.rate), f"{rid}: rate {percent(a.rate)} → {percent(b.rate)}")
+            if a.of.source != b.of.source:
+                self.add(clause, "rate.base", rid, a.of.source, b.of.source, f"{rid}: rate applied to {a.of.source} → {b.of.source}")
+        elif isinstance(a, FixedAmount) and isinstance(b, FixedAmount):
+            if a.value != b.value:
+                self.add(clause, "amount", rid, wan(a.value), wan(b.value), f"{rid}: amount {wan(a.value)} → {wan(b.value)}")
+        elif isinstance(a, TableAmount) and isinstance(b, TableAmount):
+            for k in a.table.keys() | b.table.keys():
+                va, vb = a.table.get(k), b.table.get(k)
+                if va != vb:
+                    sa = wan(va) if va is not None else "none"
+                    sb = wan(vb) if vb is not None else "none"
+                    self.add(clause, "amount", f"{rid}[{k}]", sa, sb, f"{rid}: amount for {k} {sa} → {sb}")
+        elif describe_amount(a) != describe_amount(b):
+            self.add(
+                clause,
+                "amount.form",
+                rid,
+                describe_amount(a),
+                describe_amount(b),
+                f"{rid}: amount {describe_amount(a)} → {describe_amount(b)}",
+            )
+
+    def caps(self, rid: str, a: tuple[Cap, ...], b: tuple[Cap, ...]) -> None:
+        ca, cb = {c.id: c for c in a}, {c.id: c for c in b}
+        for cid in ca.keys() - cb.keys():
+            c = ca[cid]
+            self.add(c.cites, "cap.removed", cid, wan(c.ceiling), None, f"{rid}: cap {cid} ({wan(c.ceiling)} {_scope(c.per)}) removed")
+        for cid in cb.keys() - ca.keys():
+            c = cb[cid]
+            self.add(c.cites, "cap.added", cid, None, wan(c.ceiling), f"{rid}: cap {cid} added: {wan(c.ceiling)} {_scope(c.per)}")
+        for cid in ca.keys() & cb.keys():
+            x, y = ca[cid], cb[cid]
+            if x.ceiling != y.ceiling:
+                self.add(
+                    y.cites,
+                    "cap",
+                    cid,
+                    wan(x.ceiling),
+                    wan(y.ceiling),
+                    f"{rid}: cap {cid} ({_scope(y.per)}) {wan(x.ceiling)} → {wan(y.ceiling)}",
+                )
+            if _scope(x.per) != _scope(y.per):
+                self.add(y.cites, "cap.scope", cid, _scope(x.per), _scope(y.per), f"{rid}: cap {cid} {_scope(x.per)} → {_scope(y.per)}")
+
+    def limits(self, rid: str, a: tuple[Limit, ...], b: tuple[Limit, ...]) -> None:
+        la, lb = {x.id: x for x in a}, {x.id: x for x in b}
+        for lid in la.keys() - lb.keys():
+            x = la[lid]
+            self.add(x.cites, "limit.removed", lid, str(x.times), None, f"{rid}: limit {lid} ({x.times} times) removed")
+        for lid in lb.keys() - la.keys():
+            x = lb[lid]
+            self.add(x.cites, "limit.added", lid, None, str(x.times), f"{rid}: limit {lid} added: {x.times} times {_scope(x.per)}")
+        for lid in la.keys() & lb.keys():
+            x, y = la[lid], lb[lid]
+            if x.times != y.times:
+                self.add(y.cites, "limit", lid, str(x.times), str(y.times), f"{rid}: limit {lid} {x.times} times → {y.times} times")
+            if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
+                self.add(y.cites, "limit.scope", lid, _scope(x.per), _scope(y.per), f"{rid}: limit {lid} scope or counting changed")
+
+
+def _set(values: Any) -> str:
+    return "all" if values is None else ("[" + ", ".join(sorted(values)) + "]")
+
+
+def diff_policies(old: CompiledPolicy, new: CompiledPolicy) -> list[Change]:
+    """Every change from `old` to `new`, in the officer's terms, grouped in clause order."""
+    changes = _Differ(old, new).run()
+    order = {k: i for i, k in enumerate([*old.clauses, *[k for k in new.clauses if k not in old.clauses]])}
+    return sorted(changes, key=lambda ch: -1 if ch.clause == POLICY else order.get(ch.clause, len(order)))
+
+
+# --- impact on a round -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemImpact:
+    claim_id: str
+    item_id: str
+    item_type: str
+    article_old: str | None
+    article_new: str | None
+    old_status: str
+    old_amount: Decimal
+    new_status: str
+    new_amount: Decimal
+
+    @property
+    def delta(self) -> Decimal:
+        return self.new_amount - self.old_amount
+
+    @property
+    def changed(self) -> bool:
+        return self.old_status != self.new_status or self.old_amount != self.new_amount
+
+    def text(self) -> str:
+        sign = "+" if self.delta >= 0 else "−"
+        return (
+            f"{self.claim_id} {self.item_id} ({self.item_type}): {self.old_status} {format_money(self.old_amount)} → "
+            f"{self.new_status} {format_money(self.new_amount)} ({sign}{format_money(abs(self.delta))})"
+        )
+
+
+@dataclass
+class Impact:
+    items: list[ItemImpact] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # error records, as a batch writes them
+    claims: int = 0
+
+    @property
+    def changed(self) -> list[ItemImpact]:
+        return [i for i in self.items if i.changed]
+
+    def by_article(self) -> dict[str, tuple[Decimal, Decimal]]:
+        out: dict[str, list[Decimal]] = {}
+        for i in self.items:
+            if i.article_old:
+                out.setdefault(i.article_old, [ZERO, ZERO])[0] += i.old_amount
+            if i.article_new:
+                out.setdefault(i.article_new, [ZERO, ZERO])[1] += i.new_amount
+        return {k: (v[0], v[1]) for k, v in out.items()}
+
+    @property
+    def total_old(self) -> Decimal:
+        return sum((i.old_amount for i in self.items), ZERO)
+
+    @property
+    def total_new(self) -> Decimal:
+        return sum((i.new_amount for i in self.items), ZERO)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claims": self.claims,
+            "notes": self.notes,
+            "errors": self.errors,
+            "changed": [
+                {
+                    "claim_id": i.claim_id,
+                    "item": i.item_id,
+                    "type": i.item_type,
+                    "old": {"status": i.old_status, "amount": format_money(i.old_amount)},
+                    "new": {"status": i.new_status, "amount": format_money(i.new_amount)},
+                    "delta": format_money(i.delta),
+                }
+                for i in self.changed
+            ],
+            "by_article": {
+                k: {"old": format_money(a), "new": format_money(b), "delta": format_money(b - a)} for k, (a, b) in self.by_article().items()
+            },
+            "total": {
+                "old": format_money(self.total_old),
+                "new": format_money(self.total_new),
+                "delta": format_money(self.total_new - self.total_old),
+            },
+        }
+
+
+CLAIM_FORMATS = (
+    "JSON Lines (.jsonl), a JSON list or a single claim (.json), a YAML list (.yaml), CSV (.csv), "
+    "an Excel workbook (.xlsx, the batch template's sheets), or a folder of *.json files"
+)
+
+
+def read_claims(path: str | Path, *policies: CompiledPolicy) -> list[Record]:
+    """Claims of a round, read as a batch reads them (see `engine.records.tabular`): one `Record` per application,
+    with where it came from (line, or sheet and row) and any reading problems.
+
+    Formats: see CLAIM_FORMATS. CSV and XLSX columns are the policy's fact names: `policies` are tried in
+    order (the version in force first, then the revision) and the first whose vocabulary accepts the
+    columns reads the file. Raises `InputError` when the input as a whole cannot be read.
+    """
+    p = Path(path)
+    if p.is_dir():
+        out: list[Record] = []
+        for f in sorted(p.glob("*.json")):
+            out.extend(read_claims(f, *policies))
+        return [dataclasses.replace(r, number=n) for n, r in enumerate(out, 1)]
+    if p.suffix.lower() == ".json" and _starts_with_object(p):  # one claim, as `evaluate` takes it
+        data, _ = read_document(p)
+        return [Record(1, {"file": str(p)}, data)]
+    if p.suffix.lower() in (".csv", ".xlsx") and not policies:
+        raise InputError(f"{p}: reading CSV or XLSX needs a policy (its fact names are the columns)")
+    first: InputError | None = None
+    for policy in policies or (cast(CompiledPolicy, None),):  # JSON and YAML readers do not use the policy
+        try:
+            reader = open_input(p, policy)
+        except InputError as exc:
+            first = first or exc
+            continue
+        try:
+            return list(reader)
+        except InputError as exc:
+            first = first or exc
+        finally:
+            reader.close()
+    assert first is not None
+    raise first
+
+
+def _starts_with_object(p: Path) -> bool:
+    with p.open("rb") as f:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{")
+
+
+def _widen(policy: CompiledPolicy, years: Iterable[int]) -> CompiledPolicy:
+    ys = list(years)
+    lo, hi = policy.funding_years
+    if not ys or all(lo <= y <= hi for y in ys):
+        return policy
+    return dataclasses.replace(policy, funding_years=(min(lo, *ys), max(hi, *ys)))
+
+
+def _article(policy: CompiledPolicy, cites: str) -> str:
+    clause = policy.clauses.get(cites)
+    return clause.article if clause is not None else cites
+
+
+def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[Record]) -> Impact:
+    """Re-decide each claim under both versions and compare, item by item.
+
+    A claim that cannot be read, or is invalid under either version, gets an error record as a batch
+    writes it (application number, claim id, where, and each problem with its line or row and field).
+    """
+    records = list(claims)
+    result = Impact(claims=len(records))
+    years: list[int] = sorted(
+        {
+            y
+            for r in records
+            if isinstance(r.data, Mapping)
+            for y in [r.data.get("funding_year")]
+            if isinstance(y, int) and not isinstance(y, bool)
+        }
+    )
+    wide_old, wide_new = _widen(old, years), _widen(new, years)
+    for label, pol in (("OLD", old), ("NEW", new)):
+        outside = [y for y in years if not pol.covers(y)]
+        if outside:
+            lo, hi = pol.funding_years
+            result.notes.append(
+                f"{label} {pol.version} is in force for funding years {lo}–{hi}; claims of funding year(s) "
+                f"{', '.join(map(str, outside))} are decided as if it were in force (what-if)"
+            )
+    retired_types = set(old.item_facts) - set(new.item_facts)
+    for rec in records:
+        data = rec.data
+        if data is None:
+            result.errors.append(_error_record(rec, rec.problems, "cannot read the application"))
+            continue
+        name = rec.where.get("file")
+        try:
+            d_old = evaluate_claim(wide_old, parse_claim(wide_old, data, file=name))
+        except EngineError as err:
+            result.errors.append({**_error_record(rec, _claim_problems(rec, err), err.summary), "under": "OLD"})
+            continue
+        kept_at = [i for i, it in enumerate(data.get("items", [])) if not (isinstance(it, Mapping) and it.get("type") in retired_types)]
+        new_by_item: dict[str, tuple[str, Decimal, str | None]] = {}
+        if kept_at:
+            kept = dataclasses.replace(
+                rec,
+                data={**data, "items": [data["items"][i] for i in kept_at]},
+                item_where=[rec.item_where[i] for i in kept_at if i < len(rec.item_where)],
+            )
+            try:
+                d_new = evaluate_claim(wide_new, parse_claim(wide_new, kept.data or {}, file=name))
+            except EngineError as err:
+                result.errors.append({**_error_record(kept, _claim_problems(kept, err), err.summary), "under": "NEW"})
+                d_new = None
+            if d_new is not None:
+                for dn in d_new.items:
+                    new_by_item[dn.item.id] = (dn.status, dn.amount, _article(new, dn.rule.cites))
+        for do in d_old.items:
+            status, amount, article = new_by_item.get(do.item.id, ("retired" if do.item.type in retired_types else "error", ZERO, None))
+            result.items.append(
+                ItemImpact(
+                    d_old.claim.claim_id,
+                    do.item.id,
+                    do.item.type,
+                    _article(old, do.rule.cites),
+                    article,
+                    do.status,
+                    do.amount,
+                    status,
+                    amount,
+                )
+            )
+    return result
+
+
+def where_text(where: Mapping[str, Any]) -> str:
+    """`file:line`, or `file sheet S row R`: where an application or a field was read."""
+    out = str(where.get("file", ""))
+    if "sheet" in where:
+        return f"{out} sheet {where['sheet']} row {where.get('row')}"
+    if where.get("line") is not None:
+        return f"{out}:{where['line']}"
+    if where.get("element") is not None:
+        return f"{out}[{where['element']}]"
+    return out
+
+
+def error_lines(error: Mapping[str, Any]) -> list[str]:
+    """An impact error record in words: the application, then each problem with its place and field."""
+    under = f" under {error['under']}" if error.get("under") else ""
+    cid = f" {error['claim_id']}" if error.get("claim_id") else ""
+    lines = [f"{where_text(error['where'])}{cid}: not compared, {error['error']}{under}"]
+    for p in error.get("problems", []):
+        field_ = f"field {p['field']}: " if p.get("field") else ""
+        expected = f" (expected {p['expected']})" if p.get("expected") else ""
+        lines.append(f"  {where_text(p)}: {field_}{p['message']}{expected}")
+    return lines
+
+
+def format_changes(old: CompiledPolicy, new: CompiledPolicy, changes: list[Change]) -> str:
+    lines = [f"{old.id}: {old.version} ({old.file}) → {new.version} ({new.file}) — {len(changes)} change(s)"]
+    current = None
+    for ch in changes:
+        if ch.clause != current:
+            current = ch.clause
+            lines.append(current)
+        lines.append(f"  - {ch.text}")
+    return "\n".join(lines) + "\n"
+
+
+def format_impact(result: Impact) -> str:
+    lines = [f"impact on {result.claims} claim(s):"]
+    lines += [f"  note: {n}" for n in result.notes]
+    if result.errors:
+        lines.append(f"  {len(result.errors)} claim(s) could not be compared:")
+        lines += [f"    {line}" for e in result.errors for line in error_lines(e)]
+    changed = result.changed
+    lines.append(f"  {len(changed)} decision(s) change:" if changed else "  no decision changes")
+    lines += [f"    {i.text()}" for i in changed]
+    lines.append("  budget by article (granted and reduced amounts):")
+    for art, (a, b) in result.by_article().items():
+        lines.append(f"    {art}: {format_money(a)} → {format_money(b)} ({_signed(b - a)})")
+    lines.append(
+        f"  total: {format_money(result.total_old)} → {format_money(result.total_new)} ({_signed(result.total_new - result.total_old)})"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _signed(d: Decimal) -> str:
+    return ("+" if d >= 0 else "−") + format_money(abs(d))
+
+
+def to_json(changes: list[Change], result: Impact | None) -> str:
+    out: dict[str, Any] = {"changes": [c.to_dict() for c in changes]}
+    if result is not None:
+        out["impact"] = result.to_dict()
+    return json.dumps(out, ensure_ascii=False, indent=2) + "\n"

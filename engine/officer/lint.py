@@ -1,0 +1,874 @@
+"""Lint: what a schema cannot see in a policy that loads fine.
+
+    problems = lint_file("policies/<measures>.yaml")   # [Problem(severity="error"|"warning"), ...]
+
+Each finding is a `Problem` with file, line and column (from the loader's
+source positions) and a code `lint.*`:
+
+* `lint.never_applies` (error): a rule no claim can reach -- every applicant
+  kind it admits is refused by a standing check, or one of its conditions is
+  unsatisfiable for the declared fact types (a boolean compared to a string,
+  an enum to a value outside it, `x == "a" and x == "b"`, `x > 5 and x < 3`)
+  or bounds (`x > 100` for a fact declared `maximum: 50`, `cost < 0` for money);
+* `lint.kind_unreachable` (warning): some admitted kinds can never pass;
+* `lint.type_mismatch` (error): a comparison that is never true by type;
+* `lint.cap_never_bites` (warning): a ceiling at or above all the rule could
+  ever pay within the cap's scope (fixed, table, band and per-unit amounts, and
+  rates of a fact with a declared `maximum`; a scoped cap under a limit);
+* `lint.clause_unencoded` (error): a clause marked `computable: true` that no
+  rule, check, cap, limit, subject or header cites; `lint.cites_non_computable` (warning);
+* `lint.fact_unused` (warning): a declared fact no expression reads, unless it is
+  marked `record_only: true`; `lint.record_only_used` (warning): one so marked that is read;
+* `lint.number_not_in_clause` (error): a rule's rate, amount, ceiling or count
+  that the text of the clause it cites does not contain (100% inside `least` is
+  the cost itself, and 100% in a clause stating no rate is "the actual cost").
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import EngineError, Problem
+from engine.language.expressions import CompiledExpression
+from engine.language.load import check_source
+from engine.language.model import (
+    AmountForm,
+    BandsAmount,
+    Cap,
+    CompiledPolicy,
+    ExternalAmount,
+    FactSpec,
+    FixedAmount,
+    LeastAmount,
+    Limit,
+    PerUnitAmount,
+    RateAmount,
+    Rule,
+    TableAmount,
+    Test,
+)
+from engine.language.source import MAX_POLICY_NODES, Source, load_yaml_file
+
+Path_ = tuple[str | int, ...]
+
+#: Facts the engine itself reads (not through an expression): never reported unused.
+ENGINE_FACTS = frozenset(
+    {"claim.funding_year", "claim.documents", "applicant.id", "applicant.kind", "applicant.roles", "item.id", "item.type", "item.documents"}
+)
+
+TEN_THOUSAND = Decimal(10000)
+_CN_DIGITS = "零一二两三四五六七八九十"
+
+
+def wan(value: Decimal) -> str:
+    """Money the way a clause writes it: 120000 -> '12万', 4200.5 -> '4200.50元'."""
+    if value and value % TEN_THOUSAND == 0:
+        return f"{(value / TEN_THOUSAND).normalize():f}万"
+    if value == value.to_integral_value():
+        return f"{value.to_integral_value():f}元"
+    return f"{value.quantize(Decimal('0.01'))}元"
+
+
+def percent(rate: Decimal) -> str:
+    """0.5 -> '50%'."""
+    return f"{(rate * 100).normalize():f}%"
+
+
+# --- numbers in a clause's text ------------------------------------------------
+
+_NUMBER = re.compile(r"([0-9]+(?:\.[0-9]+)?)(万元|万|元|%)?")
+
+
+@dataclass(frozen=True)
+class ClauseNumbers:
+    amounts: frozenset[Decimal]  # yuan: 12 万 -> 120000, and every plain number as itself
+    rates: frozenset[Decimal]  # 50% -> 0.5
+    counts: frozenset[int]  # plain integers and Chinese numerals 一..十
+
+    def has_amount(self, value: Decimal) -> bool:
+        return value in self.amounts
+
+    def has_rate(self, value: Decimal) -> bool:
+        return value in self.rates
+
+    def has_count(self, value: int) -> bool:
+        return value in self.counts
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width digits and ％ become ASCII) and no whitespace at all."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def clause_numbers(text: str) -> ClauseNumbers:
+    flat = normalise(text)
+    amounts: set[Decimal] = set()
+    rates: set[Decimal] = set()
+    counts: set[int] = set()
+    for m in _NUMBER.finditer(flat):
+        try:
+            n = Decimal(m.group(1))
+        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+            continue
+        unit = m.group(2)
+        if unit == "%":
+            rates.add((n / 100).normalize())
+            continue
+        if unit in ("万", "万元"):
+            amounts.add((n * TEN_THOUSAND).normalize())
+        else:
+            amounts.add(n.normalize())
+        if n == n.to_integral_value():
+            counts.add(int(n))
+    for ch in flat:
+        pos = _CN_DIGITS.find(ch)
+        if pos >= 0:
+            counts.add({0: 0, 1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6, 8: 7, 9: 8, 10: 9, 11: 10}[pos])
+    return ClauseNumbers(frozenset(amounts), frozenset(rates), frozenset(counts))
+
+
+# --- satisfiability of conditions over declared fact types -----------------------
+
+
+@dataclass(frozen=True)
+class _Atom:
+    fact: str
+    op: str  # == != < <= > >= in notin
+    value: Any  # a literal, or a tuple of literals for in / notin
+
+    def text(self) -> str:
+        sym = {"in": "in", "notin": "not in"}.get(self.op, self.op)
+        return f"{self.fact} {sym} {self.value!r}"
+
+
+_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in", ast.NotIn: "notin"}
+_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<", "in": "notin", "notin": "in"}
+_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_MAX_BRANCHES = 256
+_OPAQUE = "opaque"
+
+
+def _fact_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("claim", "applicant", "item"):
+        return f"{node.value.id}.{node.attr}"
+    return None
+
+
+def _literal(node: ast.AST) -> tuple[bool, Any]:
+    if isinstance(node, ast.Constant):
+        return True, node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        v = node.operand.value
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return True, -v
+    if isinstance(node, ast.Tuple | ast.List):
+        values = []
+        for e in node.elts:
+            ok, v = _literal(e)
+            if not ok:
+                return False, None
+            values.append(v)
+        return True, tuple(values)
+    return False, None
+
+
+def _exact(value: Any) -> Any:
+    return Decimal(repr(value)) if isinstance(value, float) else value
+
+
+# A branch is a list of atoms (a conjunction), or None for "cannot say" (treated as satisfiable).
+Branch = list[_Atom | str]
+
+
+def _dnf(node: ast.AST, negate: bool = False) -> list[Branch]:
+    if isinstance(node, ast.BoolOp):
+        conj = isinstance(node.op, ast.And) != negate
+        parts = [_dnf(v, negate) for v in node.values]
+        if conj:
+            out: list[Branch] = [[]]
+            for p in parts:
+                out = [a + b for a, b in itertools.product(out, p)]
+                if len(out) > _MAX_BRANCHES:
+                    return [[_OPAQUE]]
+            return out
+        return [b for p in parts for b in p]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return _dnf(node.operand, not negate)
+    fact = _fact_name(node)
+    if fact is not None:
+        return [[_Atom(fact, "==", not negate)]]
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return [[]] if node.value != negate else [["false"]]
+    if isinstance(node, ast.Compare):
+        atoms: Branch = []
+        sides = [node.left, *node.comparators]
+        for (a, b), op in zip(itertools.pairwise(sides), node.ops, strict=True):
+            sym = _OPS.get(type(op))
+            fa, fb = _fact_name(a), _fact_name(b)
+            okb, vb = _literal(b)
+            oka, va = _literal(a)
+            if sym is None:
+                atoms.append(_OPAQUE)
+            elif fa is not None and okb:
+                atoms.append(_Atom(fa, sym, _exact_all(vb)))
+            elif fb is not None and oka and sym in _FLIP:
+                atoms.append(_Atom(fb, _FLIP[sym], _exact(va)))
+            else:
+                atoms.append(_OPAQUE)
+        if negate:
+            if len(atoms) != 1 or not isinstance(atoms[0], _Atom):
+                return [[_OPAQUE]]
+            a0 = atoms[0]
+            return [[_Atom(a0.fact, _NEGATE[a0.op], a0.value)]]
+        return [atoms]
+    return [[_OPAQUE]]
+
+
+def _exact_all(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_exact(v) for v in value)
+    return _exact(value)
+
+
+def _holds(atom: _Atom, value: Any) -> bool | None:
+    """Whether `value` satisfies the atom; None if they cannot be compared (different types)."""
+    op, lit = atom.op, atom.value
+    try:
+        if op == "==":
+            return bool(value == lit)
+        if op == "!=":
+            return bool(value != lit)
+        if op == "in":
+            return value in lit if isinstance(lit, tuple) else None
+        if op == "notin":
+            return value not in lit if isinstance(lit, tuple) else None
+        if value is None or lit is None:
+            return None
+        return bool({"<": value < lit, "<=": value <= lit, ">": value > lit, ">=": value >= lit}[op])
+    except TypeError:
+        return None
+
+
+_KIND_OF_LITERAL = {bool: "boolean", str: "text", int: "number", Decimal: "number", type(None): "null"}
+_FACT_LITERALS = {
+    "boolean": {"boolean", "null"},
+    "money": {"number", "null"},
+    "integer": {"number", "null"},
+    "date": {"null"},
+    "string": {"text", "null"},
+    "identifier": {"text", "null"},
+    "enum": {"text", "null"},
+    "item_type": {"text", "null"},
+}
+
+
+def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) -> list[str]:
+    """Comparisons of a fact with a literal of another type: never true (== / in) or an error at run time."""
+    out = []
+    for branch in _dnf(ast.parse(expression.source, mode="eval").body):
+        for atom in branch:
+            if not isinstance(atom, _Atom) or atom.fact not in specs:
+                continue
+            spec = specs[atom.fact]
+            allowed = _FACT_LITERALS.get(spec.type)
+            if allowed is None:
+                continue
+            literals = atom.value if isinstance(atom.value, tuple) else (atom.value,)
+            for lit in literals:
+                kind = _KIND_OF_LITERAL.get(type(lit), type(lit).__name__)
+                if kind not in allowed:
+                    msg = f"{atom.fact} is a {spec.type} fact; comparing it with {lit!r} ({kind}) is never true"
+                    if msg not in out:
+                        out.append(msg)
+    return out
+
+
+#: What a claim can give for a number-valued fact: (lowest, highest, in words). Money and integer facts
+#: are never negative (the claim schema says so); a policy may declare tighter `minimum` / `maximum`.
+Bounds = dict[str, tuple[Decimal | None, Decimal | None, str]]
+
+
+def fact_bounds(specs: dict[str, FactSpec]) -> Bounds:
+    out: Bounds = {}
+    for name, spec in specs.items():
+        if spec.type not in ("integer", "money"):
+            continue
+        low = spec.minimum if spec.minimum is not None else Decimal(0)
+        words = []
+        if spec.minimum is not None:
+            words.append(f"at least {_num(spec.minimum, spec.type)}")
+        if spec.maximum is not None:
+            words.append(f"at most {_num(spec.maximum, spec.type)}")
+        said = f"declared {' and '.join(words)}" if words else "never negative"
+        out[name] = (low, spec.maximum, said)
+    return out
+
+
+def _num(value: Decimal, kind: str) -> str:
+    return wan(value) if kind == "money" else f"{value.normalize():f}"
+
+
+def _fact_unsat(atoms: list[_Atom]) -> str | None:
+    """Why these comparisons of one fact (with no finite domain) can never all hold, or None."""
+    eqs = [a for a in atoms if a.op == "=="] + [a for a in atoms if a.op == "in" and isinstance(a.value, tuple)]
+    if eqs:
+        first = eqs[0]
+        candidates = (first.value,) if first.op == "==" else tuple(first.value)
+        if not any(all(_holds(a, v) is not False for a in atoms) for v in candidates):
+            return "cannot satisfy all of these"
+        return None
+    # Ordering only: intersect the interval.
+    lo: tuple[Any, bool] | None = None
+    hi: tuple[Any, bool] | None = None
+    for a in atoms:
+        if a.op in (">", ">=") and a.value is not None:
+            strict = a.op == ">"
+            if lo is None or _gt(a.value, lo[0]) or (a.value == lo[0] and strict):
+                lo = (a.value, strict)
+        elif a.op in ("<", "<=") and a.value is not None:
+            strict = a.op == "<"
+            if hi is None or _gt(hi[0], a.value) or (a.value == hi[0] and strict):
+                hi = (a.value, strict)
+    if lo is not None and hi is not None:
+        try:
+            if _gt(lo[0], hi[0]) or (lo[0] == hi[0] and (lo[1] or hi[1])):
+                return "satisfies both bounds"
+        except TypeError:
+            return None
+    return None
+
+
+def _branch_unsat(branch: Branch, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
+    """A reason the conjunction can never hold, or None if it may."""
+    if any(a == _OPAQUE for a in branch):
+        return None
+    if "false" in branch:
+        return "it is the constant False"
+    by_fact: dict[str, list[_Atom]] = {}
+    for a in branch:
+        if isinstance(a, _Atom):
+            by_fact.setdefault(a.fact, []).append(a)
+    for fact, atoms in by_fact.items():
+        words = " and ".join(a.text() for a in atoms)
+        if fact in domains:
+            values = domains[fact]
+            if not any(all(_holds(a, v) is True for a in atoms) for v in values):
+                shown = ", ".join(repr(v) for v in values)
+                return f"{words}: no value of {fact} ({shown}) satisfies it"
+            continue
+        why = _fact_unsat(atoms)
+        if why is not None:
+            return f"{words}: {'no ' + fact if why.startswith('satisfies') else fact} {why}"
+        bound = (bounds or {}).get(fact)
+        if bound is not None:
+            low, high, said = bound
+            extra = ([_Atom(fact, ">=", low)] if low is not None else []) + ([_Atom(fact, "<=", high)] if high is not None else [])
+            if _fact_unsat(atoms + extra) is not None:
+                return f"{words}: {fact} is {said}"
+    return None
+
+
+def _gt(a: Any, b: Any) -> bool:
+    try:
+        return bool(a > b)
+    except TypeError:
+        return False
+
+
+def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
+    """Why `expression` can never be true given finite fact domains and number bounds, or None if it may be."""
+    branches = _dnf(ast.parse(expression.source, mode="eval").body)
+    reasons = []
+    for b in branches:
+        why = _branch_unsat(b, domains, bounds)
+        if why is None:
+            return None
+        reasons.append(why)
+    return "; or ".join(dict.fromkeys(reasons)) if reasons else None
+
+
+# --- walking the compiled policy ---------------------------------------------------
+
+
+def amount_expressions(form: AmountForm | None) -> Iterator[CompiledExpression]:
+    if isinstance(form, RateAmount | BandsAmount):
+        yield form.of
+    elif isinstance(form, TableAmount):
+        yield form.by
+    elif isinstance(form, ExternalAmount):
+        yield form.source
+    elif isinstance(form, PerUnitAmount):
+        yield form.count
+    elif isinstance(form, LeastAmount):
+        for p in form.parts:
+            yield from amount_expressions(p)
+
+
+def rule_expressions(rule: Rule) -> Iterator[CompiledExpression]:
+    for t in rule.item_checks + rule.when:
+        yield t.expression
+    for dc in rule.item_document_checks:
+        yield from (n.when for n in dc.needs if n.when is not None)
+    yield from (n.when for n in rule.documents if n.when is not None)
+    yield from amount_expressions(rule.amount)
+    for cap in rule.caps:
+        yield from cap.per or ()
+    for limit in rule.limits:
+        yield from limit.per
+        yield from limit.counting or ()
+    if rule.subject is not None:
+        yield from rule.subject.key
+
+
+def policy_expressions(policy: CompiledPolicy) -> Iterator[CompiledExpression]:
+    for t in policy.applicant_checks:
+        yield t.expression
+    for dc in policy.applicant_document_checks:
+        yield from (n.when for n in dc.needs if n.when is not None)
+    for rule in policy.rules:
+        yield from rule_expressions(rule)
+
+
+def max_payable(
+    form: AmountForm | None, upper: Callable[[CompiledExpression], Decimal | None] | None = None, quantum: Decimal = Decimal("0.01")
+) -> Decimal | None:
+    """The most one item could ever be paid before caps; None if unbounded.
+
+    `upper(expression)` gives the most an expression can be (a fact's declared maximum), or None;
+    without it, rates and counts are unbounded. Rates are rounded up to `quantum`, so the bound
+    holds whatever the rounding mode.
+    """
+    up = upper or (lambda e: None)
+    if isinstance(form, FixedAmount):
+        return form.value
+    if isinstance(form, TableAmount):
+        return max(form.table.values(), default=Decimal(0))
+    if isinstance(form, RateAmount):
+        top = up(form.of)
+        return None if top is None else (form.rate * top).quantize(quantum, rounding=ROUND_CEILING)
+    if isinstance(form, PerUnitAmount):
+        counts = [c for c in (form.max_count, up(form.count)) if c is not None]
+        return form.per_unit * min(Decimal(c) for c in counts) if counts else None
+    if isinstance(form, BandsAmount):
+        top = up(form.of)
+        reachable = [b for b in form.bands if top is None or b.start <= top]
+        values: list[Decimal] = []
+        for b in reachable:
+            if b.amount is not None:
+                values.append(b.amount)
+            elif top is None:
+                return None
+            else:
+                values.append((top * (b.rate or Decimal(0))).quantize(quantum, rounding=ROUND_CEILING))
+        return max(values, default=Decimal(0))
+    if isinstance(form, LeastAmount):
+        bounds = [b for b in (max_payable(p, upper, quantum) for p in form.parts) if b is not None]
+        return min(bounds) if bounds else None
+    return None
+
+
+def _amounts_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, Decimal, Path_]]:
+    """Each amount a clause should state, with what it is and where it is written (under `at`, the amount's path)."""
+    if isinstance(form, FixedAmount):
+        yield "amount", form.value, (*at, "fixed")
+    elif isinstance(form, TableAmount):
+        for k, v in form.table.items():
+            yield f"amount for {k}", v, (*at, "table", k)
+    elif isinstance(form, PerUnitAmount):
+        yield "amount per unit", form.per_unit, (*at, "per_unit")
+    elif isinstance(form, BandsAmount):
+        for i, b in enumerate(form.bands):
+            if b.amount is not None:
+                yield f"band amount from {wan(b.start)}", b.amount, (*at, "bands", i, "amount")
+    elif isinstance(form, LeastAmount):
+        for j, p in enumerate(form.parts):
+            yield from _amounts_of(p, (*at, "least", j))
+
+
+def _rates_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
+    """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate."""
+    if isinstance(form, RateAmount):
+        yield form.rate, (*at, "rate")
+    elif isinstance(form, BandsAmount):
+        yield from ((b.rate, (*at, "bands", i, "rate")) for i, b in enumerate(form.bands) if b.rate is not None)
+    elif isinstance(form, LeastAmount):
+        for j, p in enumerate(form.parts):
+            if not (isinstance(p, RateAmount) and p.rate == 1):
+                yield from _rates_of(p, (*at, "least", j))
+
+
+@dataclass
+class _Linter:
+    policy: CompiledPolicy
+    source: Source
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, path: Path_, message: str, code: str, severity: str, expected: str | None = None) -> None:
+        line, col = self.source.where(path)
+        self.problems.append(Problem(message, tuple(path), self.source.file, line, col, expected, f"lint.{code}", severity))
+
+    # paths in the document, by id
+    def paths(self) -> None:
+        doc = self.policy.data
+        self.rule_path: dict[str, Path_] = {r["id"]: ("rules", i) for i, r in enumerate(doc.get("rules", []))}
+        self.check_path: dict[str, Path_] = {c["id"]: ("checks", i) for i, c in enumerate(doc.get("checks", []))}
+        self.cap_path: dict[str, Path_] = {}
+        self.limit_path: dict[str, Path_] = {}
+        for key, what in (("shared_caps", self.cap_path), ("shared_limits", self.limit_path)):
+            for i, c in enumerate(doc.get(key, [])):
+                what[c["id"]] = (key, i)
+        for i, r in enumerate(doc.get("rules", [])):
+            for j, c in enumerate(r.get("caps", [])):
+                if "id" in c:
+                    self.cap_path[c["id"]] = ("rules", i, "caps", j)
+            for j, c in enumerate(r.get("limits", [])):
+                if "id" in c:
+                    self.limit_path[c["id"]] = ("rules", i, "limits", j)
+
+    def test_path(self, rule: Rule, test: Test) -> Path_:
+        if "#when" in test.id:
+            j = int(test.id.rsplit("#when", 1)[1]) - 1
+            return (*self.rule_path[rule.id], "when", j, "test")
+        return (*self.check_path.get(test.id, ()), "test")
+
+    def specs(self, rule: Rule | None) -> dict[str, FactSpec]:
+        out = {f"claim.{k}": v for k, v in self.policy.claim_facts.items()}
+        out.update({f"applicant.{k}": v for k, v in self.policy.applicant_facts.items()})
+        if rule is not None:
+            out.update({f"item.{k}": v for k, v in self.policy.item_facts.get(rule.item_type, {}).items()})
+        return out
+
+    def domains(self, specs: dict[str, FactSpec], kinds: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+        out: dict[str, tuple[Any, ...]] = {}
+        for name, spec in specs.items():
+            if spec.type == "boolean":
+                out[name] = (True, False)
+            elif spec.type in ("enum", "item_type") and spec.values is not None:
+                out[name] = tuple(spec.values)
+        out["applicant.kind"] = tuple(sorted(kinds))
+        return out
+
+    # --- the checks ---------------------------------------------------------
+
+    def run(self) -> list[Problem]:
+        self.paths()
+        self.type_checks()
+        self.reachability()
+        self.caps()
+        self.clauses()
+        self.unused_facts()
+        self.key_numbers()
+        return sorted(self.problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
+
+    def type_checks(self) -> None:
+        seen: set[tuple[Path_, str]] = set()
+        for test in self.policy.applicant_checks:
+            for msg in type_mismatches(test.expression, self.specs(None)):
+                self._once(seen, (*self.check_path[test.id], "test"), msg)
+        for rule in self.policy.rules:
+            specs = self.specs(rule)
+            for test in rule.item_checks + rule.when:
+                for msg in type_mismatches(test.expression, specs):
+                    self._once(seen, self.test_path(rule, test), msg)
+
+    def _once(self, seen: set[tuple[Path_, str]], path: Path_, msg: str) -> None:
+        if (path, msg) not in seen:
+            seen.add((path, msg))
+            self.add(path, msg, "type_mismatch", "error", "a literal of the fact's type (true/false, a number, one of its values)")
+
+    def reachability(self) -> None:
+        p = self.policy
+        all_kinds = list(p.applicant_kinds)
+        # Standing checks that no applicant of a kind can pass.
+        blocked: dict[str, list[str]] = {k: [] for k in all_kinds}
+        for test in p.applicant_checks:
+            for k in all_kinds:
+                if test.kinds is not None and k not in test.kinds:
+                    continue
+                if unsatisfiable(test.expression, self.domains(self.specs(None), [k]), fact_bounds(self.specs(None))):
+                    blocked[k].append(test.id)
+        for test in p.applicant_checks:
+            kinds = [k for k in all_kinds if test.kinds is None or k in test.kinds]
+            if kinds and all(test.id in blocked[k] for k in kinds):
+                why = unsatisfiable(test.expression, self.domains(self.specs(None), kinds), fact_bounds(self.specs(None)))
+                self.add(
+                    (*self.check_path[test.id], "test"),
+                    f"check {test.id} can never pass: {why}; every application it applies to is refused",
+                    "never_applies",
+                    "error",
+                )
+        for rule in p.rules:
+            rp = self.rule_path[rule.id]
+            reach = [k for k in all_kinds if k in rule.kinds and not blocked[k]]
+            if not reach:
+                detail = "; ".join(f"{k} by {', '.join(blocked[k])}" for k in sorted(rule.kinds))
+                self.add(
+                    (*rp, "who", "kinds"),
+                    f"rule {rule.id} can never apply: every applicant kind it admits is refused by a standing check ({detail})",
+                    "never_applies",
+                    "error",
+                )
+                continue
+            for k in sorted(rule.kinds - set(reach)):
+                self.add(
+                    (*rp, "who", "kinds"),
+                    f"rule {rule.id} admits {k}, but a {k} is always refused by {', '.join(blocked[k])}",
+                    "kind_unreachable",
+                    "warning",
+                )
+            specs = self.specs(rule)
+            bounds = fact_bounds(specs)
+            for test in rule.item_checks + rule.when:
+                kinds = [k for k in reach if test.kinds is None or k in test.kinds]
+                if not kinds:
+                    continue
+                why = unsatisfiable(test.expression, self.domains(specs, kinds), bounds)
+                if why:
+                    self.add(
+                        self.test_path(rule, test),
+                        f"rule {rule.id} can never apply: condition {test.expression.source!r} is never true ({why})",
+                        "never_applies",
+                        "error",
+                        "a condition some claim can meet",
+                    )
+
+    def caps(self) -> None:
+        users: dict[str, list[Rule]] = {}
+        for rule in self.policy.rules:
+            for cap in rule.caps:
+                users.setdefault(cap.id, []).append(rule)
+        for rule in self.policy.rules:
+            for cap in rule.caps:
+                path = self.cap_path.get(cap.id, self.rule_path[rule.id])
+                if cap.ceiling == 0:
+                    self.add((*path, "max"), f"cap {cap.id} is 0: every item under it is refused", "cap_zero", "error", "a ceiling above 0")
+                    continue
+                if len(users[cap.id]) > 1:
+                    continue
+                bound = self.scope_bound(rule, cap)
+                if bound is not None and cap.ceiling >= bound[0]:
+                    self.add(
+                        (*path, "max"),
+                        f"cap {cap.id} ({wan(cap.ceiling)}) can never bite: {bound[1]}",
+                        "cap_never_bites",
+                        "warning",
+                        f"a ceiling below {wan(bound[0])}, or remove the cap",
+                    )
+
+    def scope_bound(self, rule: Rule, cap: Cap) -> tuple[Decimal, str] | None:
+        """The most the rule could ever pay within one scope of `cap`, with the reasoning; None if unbounded."""
+        specs = self.specs(rule)
+        used: list[str] = []
+
+        def upper(e: CompiledExpression) -> Decimal | None:
+            spec = specs.get(e.source)
+            if spec is None or spec.maximum is None:
+                return None
+            if e.source not in used:
+                used.append(e.source)
+            return spec.maximum
+
+        each = max_payable(rule.amount, upper, self.policy.quantum)
+        if each is None:
+            return None
+        why = "; ".join(f"{f} is declared at most {_num(specs[f].maximum or Decimal(0), specs[f].type)}" for f in used)
+        each_words = f"at most {wan(each)}" + (f" ({why})" if why else "")
+        if cap.per is None:
+            return each, f"one item is paid {each_words}"
+        cap_keys = {e.source for e in cap.per}
+        best: tuple[int, Limit] | None = None
+        for limit in rule.limits:
+            if limit.counting is None and {e.source for e in limit.per} <= cap_keys and (best is None or limit.times < best[0]):
+                best = (limit.times, limit)
+        if best is None:
+            return None
+        times, limit = best
+        return each * times, f"limit {limit.id} allows {times} item(s) per scope, each {each_words}"
+
+    def clauses(self) -> None:
+        p = self.policy
+        cited: dict[str, list[str]] = {}
+
+        def cite(key: str | None, by: str) -> None:
+            if key:
+                cited.setdefault(key, []).append(by)
+
+        cite(p.in_force_cites, "policy.in_force")
+        cite(getattr(p, "documents_cites", None), "policy.documents_cites")
+        for t in p.applicant_checks:
+            cite(t.cites, f"check {t.id}")
+        for dc in p.applicant_document_checks:
+            cite(dc.cites, f"check {dc.id}")
+        for rule in p.rules:
+            cite(rule.cites, f"rule {rule.id}")
+            for t in rule.item_checks + rule.when:
+                cite(t.cites, f"check {t.id}")
+            for dc in rule.item_document_checks:
+                cite(dc.cites, f"check {dc.id}")
+            for cap in rule.caps:
+                cite(cap.cites, f"cap {cap.id}")
+            for limit in rule.limits:
+                cite(limit.cites, f"limit {limit.id}")
+            if rule.subject is not None:
+                cite(rule.subject.cites, f"subject of rule {rule.id}")
+        for key, clause in p.clauses.items():
+            if clause.computable and key not in cited:
+                self.add(
+                    ("clauses", key),
+                    f"clause {key} is marked computable but no rule, check, cap, limit or subject cites it",
+                    "clause_unencoded",
+                    "error",
+                    "a rule or check citing it, or `computable: false`",
+                )
+            elif not clause.computable and key in cited:
+                self.add(
+                    ("clauses", key, "computable"),
+                    f"clause {key} is marked computable: false but is cited by {', '.join(sorted(set(cited[key])))}",
+                    "cites_non_computable",
+                    "warning",
+                    "computable: true",
+                )
+
+    def unused_facts(self) -> None:
+        p = self.policy
+        used_global: set[str] = set(ENGINE_FACTS)
+        for e in policy_expressions(p):
+            used_global.update(e.facts)
+        used_by_type: dict[str, set[str]] = {}
+        for rule in p.rules:
+            s = used_by_type.setdefault(rule.item_type, set())
+            for e in rule_expressions(rule):
+                s.update(e.facts)
+        # (path in the document, the fact as expressions name it, who reads it, whether something reads it, its declaration)
+        declared: list[tuple[Path_, str, str, bool, dict[str, Any]]] = []
+        for ns in ("claim", "applicant"):
+            for name, spec in p.data["facts"][ns].items():
+                declared.append((("facts", ns, name), f"{ns}.{name}", "no expression", f"{ns}.{name}" in used_global, spec))
+        for name, spec in p.data.get("item_facts", {}).items():
+            declared.append((("item_facts", name), f"item.{name}", "no expression", f"item.{name}" in used_global, spec))
+        for type_name, tspec in p.data.get("item_types", {}).items():
+            used = used_by_type.get(type_name, set())
+            for name, spec in tspec.get("facts", {}).items():
+                declared.append(
+                    (
+                        ("item_types", type_name, "facts", name),
+                        f"item.{name} of {type_name}",
+                        "no expression of its rule",
+                        f"item.{name}" in used,
+                        spec,
+                    )
+                )
+        for path, shown, reader, is_used, spec in declared:
+            record = spec.get("record_only", False)
+            if not is_used and not record:
+                self.add(
+                    path,
+                    f"fact {shown} is declared but {reader} uses it (collected, decides nothing)",
+                    "fact_unused",
+                    "warning",
+                    "`record_only: true` if it is collected for the record only, or remove it",
+                )
+            elif is_used and record and shown.split(" ")[0] not in ENGINE_FACTS:
+                self.add(
+                    (*path, "record_only"),
+                    f"fact {shown} is marked record_only but an expression reads it: it decides something",
+                    "record_only_used",
+                    "warning",
+                    "record_only: false (or drop the key)",
+                )
+
+    def key_numbers(self) -> None:
+        p = self.policy
+        numbers = {k: clause_numbers(c.text) for k, c in p.clauses.items()}
+        for rule in p.rules:
+            rp = self.rule_path[rule.id]
+            nums = numbers.get(rule.cites)
+            if nums is None:
+                continue
+            for r, at in _rates_of(rule.amount, (*rp, "amount")):
+                if r == 1 and not nums.rates:
+                    continue  # 100%: the cost itself ("按实际发生费用给予补贴"), in a clause that states no rate
+                if not nums.has_rate(r.normalize()):
+                    self.add(
+                        at,
+                        f"rule {rule.id} pays {percent(r)} but clause {rule.cites} says {_show_rates(nums)}",
+                        "number_not_in_clause",
+                        "error",
+                        "the rate the clause states",
+                    )
+            for what, v, at in _amounts_of(rule.amount, (*rp, "amount")):
+                if not nums.has_amount(v.normalize()):
+                    self.add(
+                        at,
+                        f"rule {rule.id} pays {wan(v)} ({what}) but clause {rule.cites} says {_show_amounts(nums)}",
+                        "number_not_in_clause",
+                        "error",
+                        "an amount the clause states",
+                    )
+            for cap in rule.caps:
+                cn = numbers.get(cap.cites)
+                if cn is not None and not cn.has_amount(cap.ceiling.normalize()):
+                    self.add(
+                        (*self.cap_path.get(cap.id, rp), "max"),
+                        f"cap {cap.id} is {wan(cap.ceiling)} but clause {cap.cites} says {_show_amounts(cn)}",
+                        "number_not_in_clause",
+                        "error",
+                        "the ceiling the clause states",
+                    )
+            for limit in rule.limits:
+                ln = numbers.get(limit.cites)
+                if limit.times > 1 and ln is not None and not ln.has_count(limit.times):
+                    self.add(
+                        (*self.limit_path.get(limit.id, rp), "times"),
+                        f"limit {limit.id} allows {limit.times} times but clause {limit.cites} mentions no {limit.times}",
+                        "number_not_in_clause",
+                        "error",
+                        "the count the clause states",
+                    )
+
+
+def _show_amounts(n: ClauseNumbers) -> str:
+    big = sorted(v for v in n.amounts if v >= 100)
+    return ", ".join(wan(v) for v in big) if big else "no amount"
+
+
+def _show_rates(n: ClauseNumbers) -> str:
+    return ", ".join(percent(r) for r in sorted(n.rates)) or "no rate"
+
+
+def lint_source(source: Source) -> list[Problem]:
+    """Load problems (as errors) if the policy does not compile; else the lint findings."""
+    policy, problems = check_source(source)
+    if problems or policy is None:
+        return problems
+    return lint_policy(policy, source)
+
+
+def lint_policy(policy: CompiledPolicy, source: Source) -> list[Problem]:
+    return _Linter(policy, source).run()
+
+
+def lint_file(path: str | Path) -> list[Problem]:
+    try:
+        source = load_yaml_file(path, max_nodes=MAX_POLICY_NODES)
+    except EngineError as err:
+        return list(err.problems)
+    return lint_source(source)
+
+
+def format_problem(p: Problem) -> str:
+    """`file:line:col: warning: path: message` (compiler style, one line plus the hint)."""
+    from engine.core.errors import format_path
+
+    text = f"{p.location()}: {p.severity}: {format_path(p.path)}: {p.message} [{p.code}]"
+    if p.expected:
+        text += f"\n    expected {p.expected}"
+    return text

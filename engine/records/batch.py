@@ -1,0 +1,825 @@
+"""Batch runs: decide a whole round of applications, stream the results, optionally commit them to the ledger.
+
+    summary = run_batch(policy, "round.xlsx", "out/", ledger_url="sqlite:///ledger.sqlite", commit=True)
+
+Every application in the input yields exactly one decision (decisions.jsonl) or
+one error record naming its line or sheet and row and the field
+(errors.jsonl). Decisions are written as they are made; only aggregates are
+kept in memory. Without `commit` the round is decided against the ledger's
+history plus the earlier applications of the same input (a scratch ledger on
+disk), and nothing is recorded.
+
+Several versions of a policy (an `engine.deciding.versions.PolicySet`): each
+application is decided by the version in force for its funding year; one no
+version covers gets an error record naming the windows that exist.
+
+Rounds. A round is the set of grants sharing a round label: `round_label` if
+given, else one per policy id and funding year (`<policy id>/<year>`, the
+yearly application round). A round's budget, and how its scaled grants are
+rounded, come from the version in force for the round's funding year; a
+labelled round spanning several funding years takes the version of its latest
+year (the scaling record names the version used).
+
+A round with a budget: when the round's approved total exceeds it, every
+grant of the round is scaled by budget / total after all items are decided
+(rounded to the policy's quantum by its mode; the remainder handed out by
+largest remainder, or left unallocated: see `Ledger.scale_round`), recorded in
+the ledger, and shown in each decision (`scaling`).
+
+Outputs in the output directory: decisions.jsonl, errors.jsonl,
+summary_applications.csv, summary_items.csv, summary.xlsx (applications,
+items, budget and errors sheets), summary.json, and the reviewers' HTML
+reports when the renderer is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from engine.core.errors import EngineError
+from engine.core.quantities import format_money
+from engine.deciding.claims import parse_claim
+from engine.deciding.decision import in_engine_context
+from engine.deciding.versions import PolicySet
+from engine.language.model import CompiledPolicy
+from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url
+from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, open_input, output_dir, storable
+
+ZERO = Decimal(0)
+STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
+
+
+# --- progress ----------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar with rate and ETA, on a terminal only."""
+
+    def __init__(self, stream: IO[str], enabled: bool, unit: str = "applications") -> None:
+        self.stream = stream
+        self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self.unit = unit
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int, fraction: float | None, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-9)
+        rate = done / elapsed
+        width = 30
+        if fraction is not None and fraction > 0:
+            fill = int(width * min(fraction, 1.0))
+            eta = elapsed * (1 - fraction) / fraction
+            bar = "#" * fill + "-" * (width - fill)
+            text = f"\r[{bar}] {fraction * 100:5.1f}% {done} {self.unit} {rate:,.0f}/s ETA {_clock(eta)} "
+        else:
+            text = f"\r{done} {self.unit} {rate:,.0f}/s {_clock(elapsed)} "
+        self.stream.write(text)
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+# --- summary -----------------------------------------------------------------------
+
+
+@dataclass
+class BudgetLine:
+    count: int = 0
+    total: Decimal = ZERO
+
+
+@dataclass
+class BatchSummary:
+    applications: int = 0
+    decided: int = 0
+    failed: int = 0
+    items: int = 0
+    committed: int = 0
+    already_committed: int = 0
+    replaced: int = 0
+    approved_total: Decimal = ZERO  # after any scaling
+    by_status: dict[str, BudgetLine] = field(default_factory=lambda: {s: BudgetLine() for s in STATUSES})
+    by_item: dict[tuple[str, str], dict[str, BudgetLine]] = field(default_factory=dict)  # (article, item type) -> status -> line
+    held_incomplete: Decimal = ZERO
+    held_pending: Decimal = ZERO  # at most: the ceilings of items awaiting review
+    scaling: dict[str, dict[str, str]] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)  # item type -> its rule's place in the policy
+    outputs: dict[str, str] = field(default_factory=dict)
+    report: str = "not drawn"  # the HTML report: "written", "not drawn (--no-report)", "skipped: <why>", "failed: <why>"
+    warnings: list[str] = field(default_factory=list)  # e.g. cells of the summaries written escaped
+    seconds: float = 0.0
+
+    def add_item(self, article: str, item_type: str, status: str, amount: Decimal) -> None:
+        self.by_status[status].count += 1
+        self.by_status[status].total += amount
+        lines = self.by_item.setdefault((article, item_type), {s: BudgetLine() for s in STATUSES})
+        lines[status].count += 1
+        lines[status].total += amount
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "applications": self.applications,
+            "decided": self.decided,
+            "failed": self.failed,
+            "items": self.items,
+            "ledger": {"committed": self.committed, "already_committed": self.already_committed, "replaced": self.replaced},
+            "approved_total": format_money(self.approved_total),
+            "by_status": {s: {"count": v.count, "total": format_money(v.total)} for s, v in self.by_status.items()},
+            "by_item": [
+                {"article": a, "item_type": t, **{s: {"count": v.count, "total": format_money(v.total)} for s, v in lines.items()}}
+                for (a, t), lines in sorted(self.by_item.items())
+            ],
+            "held_back": {"incomplete": format_money(self.held_incomplete), "pending_review_at_most": format_money(self.held_pending)},
+            "scaling": self.scaling,
+            "outputs": self.outputs,
+            "report": self.report,
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# --- the run -----------------------------------------------------------------------
+
+
+def _error_record(rec: Record, problems: list[dict[str, Any]], summary: str) -> dict[str, Any]:
+    return {"application": rec.number, "claim_id": rec.claim_id, "where": rec.where, "error": summary, "problems": problems}
+
+
+def _claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
+    out = []
+    for p in err.problems:
+        where, fieldname = rec.locate(p.path)
+        d: dict[str, Any] = {**where, "field": fieldname or None, "message": p.message}
+        if p.expected:
+            d["expected"] = p.expected
+        out.append(d)
+    return out
+
+
+@in_engine_context  # sums and scaling in the engine's own decimal context, whatever the caller set
+def run_batch(
+    policy: CompiledPolicy | PolicySet,
+    input_path: str | Path,
+    out_dir: str | Path,
+    *,
+    ledger_url: str | None = None,
+    commit: bool = False,
+    replace: bool = False,
+    round_label: str | None = None,
+    trace: bool = True,
+    quiet: bool = False,
+    stderr: IO[str] | None = None,
+    on_decided: Callable[[int], None] | None = None,
+    report: bool = True,
+) -> BatchSummary:
+    """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
+
+    `policy`: one policy, or several versions of it (each application decided by the version in force
+    for its funding year). `report=False`: no HTML report. A report.html left in `out_dir` by an earlier
+    run is removed first, so the one there is always this run's; a round of more than `REPORT_LIMIT`
+    applications gets none, which `summary.report` (and summary.json) says, and stderr too.
+    """
+    versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
+    newest = versions.newest
+    stderr = stderr if stderr is not None else sys.stderr
+    started = time.monotonic()
+    out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
+    (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
+    try:
+        reader = open_input(input_path, newest)  # tabular columns: the newest version's vocabulary
+    except InputError as err:
+        _input_failed(out, input_path, err)
+        raise
+    url = ledger_url or default_url()
+    real: Ledger | None = None
+    if commit or _ledger_exists(url):
+        try:
+            real = Ledger(url)
+        except BaseException:
+            reader.close()
+            raise
+    elif ledger_url:
+        # deciding only against a ledger that is not there (a typo?): say so, decide without history, create nothing
+        print(f"warning: no ledger at {masked_url(url)}: deciding without any history (nothing is created)", file=stderr)
+    scratch_dir = tempfile.mkdtemp(prefix="policy-engine-batch-")
+    target = real if commit and real is not None else Ledger(f"sqlite:///{os.path.join(scratch_dir, 'scratch.sqlite')}")
+    base = None if target is real else real
+    order: dict[str, int] = {}
+    for v in reversed(versions.versions):
+        for r in v.rules:
+            order.setdefault(r.item_type, len(order))
+    summary = BatchSummary(order=order)
+    progress = Progress(stderr, not quiet)
+    raw_path = out / "decisions.partial.jsonl"
+    rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
+    try:
+        # backslashreplace: an error record quotes raw input, which may hold a lone surrogate no UTF-8 file can;
+        # inside a JSON string its escape (\ud800) reads back as the same text
+        with (
+            open(raw_path, "w", encoding="utf-8", errors="backslashreplace") as dec_f,
+            open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
+        ):
+            try:
+                for rec in reader:
+                    summary.applications += 1
+                    error = _decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds)
+                    if error is not None:
+                        summary.failed += 1
+                        err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
+                    else:
+                        summary.decided += 1
+                    if on_decided is not None:
+                        on_decided(summary.applications)
+                    progress.update(summary.applications, reader.fraction())
+            except InputError as err:  # the input breaks off (e.g. a JSON list cut short): said in errors.jsonl too
+                err_f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
+                raise
+            progress.update(summary.applications, 1.0, force=True)
+        progress.finish()
+        scaled: dict[str, dict[str, str]] = {}
+        for rnd in sorted(rounds):
+            record = scale_round(target, rnd, rounds[rnd])
+            if record is not None:
+                scaled[rnd] = record
+        summary.scaling = scaled
+        _final_pass(versions, out, raw_path, target, scaled, summary, report)
+    finally:
+        reader.close()
+        if target is not real:
+            target.close()
+        if real is not None:
+            real.close()
+        shutil.rmtree(scratch_dir, ignore_errors=True)
+    summary.seconds = time.monotonic() - started
+    if summary.report.startswith("skipped") or summary.report.startswith("failed"):
+        print(f"report.html {summary.report}", file=stderr)
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=stderr)
+    (out / "summary.json").write_text(
+        json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace"
+    )
+    summary.outputs["summary_json"] = str(out / "summary.json")
+    return summary
+
+
+#: What a run writes into its output folder (report.html aside): an input that cannot be read leaves none of an earlier run's.
+OUTPUT_FILES = (
+    "decisions.jsonl",
+    "decisions.partial.jsonl",
+    "summary_items.csv",
+    "summary_applications.csv",
+    "summary.xlsx",
+    "summary.json",
+)
+
+
+def _input_error_record(input_path: str | Path, err: InputError) -> dict[str, Any]:
+    where = {"file": str(input_path)}
+    return {
+        "application": None,
+        "claim_id": None,
+        "where": where,
+        "error": "cannot read the input",
+        "problems": [{**where, "field": None, "message": str(err)}],
+    }
+
+
+def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
+    """The input as a whole cannot be read: errors.jsonl holds that one record, and no earlier run's output is left."""
+    for name in OUTPUT_FILES:
+        (out / name).unlink(missing_ok=True)
+    with open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as f:
+        f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
+
+
+def round_policy(years: dict[int, CompiledPolicy]) -> CompiledPolicy:
+    """The version whose budget governs a round: the one in force for the round's (latest) funding year."""
+    return years[max(years)]
+
+
+def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> dict[str, str] | None:
+    """Scale round `rnd` by the budget of its version (see `round_policy`); the scaling record, or None."""
+    policy = round_policy(years)
+    if policy.round_budget is None:
+        return None
+    rounding = policy.round_budget_rounding
+    record = target.scale_round(
+        rnd,
+        policy.round_budget,
+        rounding.quantum if rounding else policy.quantum,
+        policy,
+        mode=rounding.mode if rounding else "floor",
+        remainder=rounding.remainder if rounding else "largest_remainder",
+    )
+    if record is None:
+        return None
+    cites = ((policy.data or {}).get("policy", {}).get("round_budget") or {}).get("cites")
+    if cites:
+        record["cites"] = cites
+    used = sorted({p.version for p in years.values()})
+    if len(used) > 1:
+        record["decided_by_versions"] = ", ".join(used)
+    return record
+
+
+def _ledger_exists(url: str) -> bool:
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        return Path(path).exists()
+    return "://" in url and not url.startswith("sqlite")
+
+
+def _decide_one(
+    versions: PolicySet,
+    rec: Record,
+    target: Ledger,
+    base: Ledger | None,
+    real: Ledger | None,
+    replace: bool,
+    round_label: str | None,
+    trace: bool,
+    dec_f: IO[str],
+    summary: BatchSummary,
+    rounds: dict[str, dict[int, CompiledPolicy]],
+) -> dict[str, Any] | None:
+    if rec.data is None:
+        return _error_record(rec, rec.problems, "cannot read the application")
+    try:
+        policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
+        claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+        # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
+        # whether it is the target (committing) or the base under a scratch one (deciding only)
+        result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace)
+    except EngineError as err:
+        return _error_record(rec, _claim_problems(rec, err), err.summary)
+    except AlreadyCommitted as err:
+        return _error_record(rec, [{**rec.where, "field": "claim_id", "message": str(err)}], "already committed")
+    except LedgerError as err:
+        return _error_record(rec, [{**rec.where, "field": None, "message": str(err)}], "ledger error")
+    except Exception as err:  # one bad application never sinks the batch
+        return _error_record(rec, [{**rec.where, "field": None, "message": f"{type(err).__name__}: {err}"}], "internal error")
+    if target is real:
+        if result.status == "committed":
+            summary.committed += 1
+        elif result.status == "replaced":
+            summary.replaced += 1
+        else:
+            summary.already_committed += 1
+    decision = result.decision
+    if target is not real:
+        decision["ledger"] = {"round": decision["ledger"]["round"], "status": "not_committed"}
+    rounds.setdefault(decision["ledger"]["round"], {})[claim.funding_year] = policy
+    decision["input"] = rec.where
+    dec_f.write(json.dumps(decision, ensure_ascii=False) + "\n")
+    return None
+
+
+# --- scaling and the final pass ----------------------------------------------------
+
+
+def scaling_says(policy: CompiledPolicy) -> dict[str, str]:
+    """The scaling step's sentence in every language of the catalogue (`scaling_says`), with the policy's own wording if it overrides it."""
+    from engine.explaining import render
+
+    return {lang: str(render.Renderer(policy, lang).m["scaling_says"]) for lang in render.languages()}
+
+
+def apply_scaling(
+    decision: dict[str, Any],
+    record: dict[str, str],
+    amounts: dict[str, tuple[Decimal, Decimal]],
+    articles: Mapping[str, str] | None = None,
+    says: Mapping[str, str] | None = None,
+) -> None:
+    """Show a round's scaling in one decision: each granted item's amount before and after, and the round's figures.
+
+    `articles` (rule id -> article) lets the per-article totals follow the scaled amounts;
+    `says` is the step's sentence by language (`scaling_says`).
+    """
+    said = dict(says or {})
+    total = ZERO
+    by_article = decision.get("totals_by_article") or {}
+    for item in decision["items"]:
+        if item["status"] in ("granted", "reduced") and item["item"] in amounts:
+            after, before = amounts[item["item"]]
+            entry = {"before": format_money(before), "after": format_money(after), "factor": record["factor"]}
+            item["scaling"] = entry
+            item["amount"] = format_money(after)
+            article = articles.get(item.get("rule", "")) if articles is not None else None
+            if article in by_article:
+                row = by_article[article]
+                row["amount"] = format_money(Decimal(row["amount"]) - before + after)
+            item.setdefault("steps", []).append(
+                {"step": "scaling", **({"cites": record["cites"]} if "cites" in record else {}), **entry, "says": said}
+            )
+            total += after
+        elif item["status"] in ("granted", "reduced"):
+            total += Decimal(item["amount"])
+    for g in decision.get("grants", []):
+        if g["item_id"] in amounts:
+            g["amount"] = format_money(amounts[g["item_id"]][0])
+            for c in g.get("consumes", []):
+                if "amount" in c:
+                    c["amount"] = g["amount"]
+    decision["total_before_scaling"] = decision["total"]
+    decision["total"] = format_money(total)
+    by_status = decision.get("totals_by_status", {})
+    for s in ("granted", "reduced"):
+        if s in by_status:
+            by_status[s] = format_money(sum((Decimal(i["amount"]) for i in decision["items"] if i["status"] == s), ZERO))
+    decision["scaling"] = {**record, "says": said}
+
+
+ITEM_COLUMNS = [
+    "claim_id",
+    "applicant_id",
+    "applicant_name",
+    "funding_year",
+    "item",
+    "type",
+    "type_zh",
+    "rule",
+    "article",
+    "cites",
+    "status",
+    "asked",
+    "amount",
+    "before_scaling",
+    "provisional_amount",
+    "main_reason_zh",
+    "main_reason_en",
+    "missing_facts",
+    "missing_documents",
+]
+APPLICATION_COLUMNS = [
+    "claim_id",
+    "applicant_id",
+    "applicant_name",
+    "funding_year",
+    "items",
+    *STATUSES,
+    "total",
+    "total_before_scaling",
+    "ledger",
+    "input",
+]
+BUDGET_COLUMNS = [
+    "article",
+    "item_type",
+    "type_zh",
+    "items",
+    "approved",
+    "approved_total",
+    "incomplete",
+    "held_incomplete",
+    "pending_review",
+    "held_pending_at_most",
+    "refused",
+    "referred",
+]
+
+
+MONEY_COLUMNS = (  # written as number cells in summary.xlsx
+    "asked",
+    "amount",
+    "before_scaling",
+    "provisional_amount",
+    "total",
+    "total_before_scaling",
+    "approved_total",
+    "held_incomplete",
+    "held_pending_at_most",
+)
+STATUS_TOTAL_IS = {  # what a status's total in the budget view is
+    "granted": "approved",
+    "reduced": "approved",
+    "refused": "",
+    "incomplete": "held back (provisional)",
+    "referred": "",
+    "pending_review": "held back (at most)",
+}
+
+
+def status_rows(summary: BatchSummary) -> list[list[Any]]:
+    """The totals by status, after the budget sheet's total row: a blank row, a heading row, then one row per status
+    (its item count under `items`, its total under `approved_total`: approved for granted and reduced, held back
+    for incomplete and pending review, nothing for refused and referred)."""
+    rows: list[list[Any]] = [[], ["status", "", "total is", "items", "", "total"]]
+    for s, v in summary.by_status.items():
+        rows.append([s, "", STATUS_TOTAL_IS.get(s, ""), v.count, None, format_money(v.total)])
+    return rows
+
+
+def _where_text(where: dict[str, Any]) -> str:
+    if "sheet" in where:
+        return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
+    if "row" in where:
+        return f"{where.get('file')}:row {where['row']}"
+    return f"{where.get('file')}:{where.get('line')}"
+
+
+REPORT_LIMIT = 10_000  # the HTML report holds every application on one page (and in memory): larger rounds skip it
+
+
+def _slim(d: dict[str, Any]) -> None:
+    """Cut a decision already drawn in the report down to what the report's index row shows (in place).
+
+    The renderer keeps every decision until the page is written; its explanation is drawn as soon as it
+    is read, and the index needs only the applicant, claim id, item count and totals.
+    """
+    app = d.get("applicant") or {}
+    kept = {
+        "applicant": {k: app.get(k) for k in ("id", "name", "kind")},
+        "claim_id": d.get("claim_id"),
+        "items": [None] * len(d.get("items") or ()),
+        "total": d.get("total"),
+        **({"total_before_scaling": d["total_before_scaling"]} if "total_before_scaling" in d else {}),
+    }
+    d.clear()
+    d.update(kept)
+
+
+def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary) -> str | None:
+    """The reviewers' HTML report (engine.explaining.render), from decisions.jsonl and errors.jsonl; None when unavailable or too large."""
+    try:
+        from engine.explaining import render
+    except ImportError:  # pragma: no cover - the renderer is part of the package
+        return None
+    if summary.applications > REPORT_LIMIT:
+        return None
+
+    def entries() -> Iterator[Any]:
+        with open(out / "decisions.jsonl", encoding="utf-8") as f:
+            for line in f:
+                d = json.loads(line)
+                yield d  # drawn (its explanation rendered to a string) before the next one is asked for
+                _slim(d)
+        with open(out / "errors.jsonl", encoding="utf-8") as f:
+            for line in f:
+                e = json.loads(line)
+                problems = [storable(f"{_where_text(p)} {p.get('field') or ''}: {p.get('message')}") for p in e["problems"]]
+                source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + _where_text(e["where"])
+                # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped
+                yield render.ReportError(storable(source), storable(e["error"]), problems)
+
+    path = out / "report.html"
+    versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
+    many = len(versions.versions) > 1
+    render.write_report(versions.newest, entries(), path, policy_for=versions.for_decision if many else None)
+    return str(path)
+
+
+def _articles(policy: CompiledPolicy) -> dict[str, str]:
+    return {r.id: (policy.clauses[r.cites].article if r.cites in policy.clauses else r.cites) for r in policy.rules}
+
+
+def _final_pass(
+    versions: PolicySet,
+    out: Path,
+    raw_path: Path,
+    target: Ledger,
+    scaled: dict[str, dict[str, str]],
+    summary: BatchSummary,
+    report: bool = True,
+) -> None:
+    by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
+    says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
+    labels: dict[str, str] = {}
+    for v in versions.versions:  # oldest first: the newest wording wins
+        labels.update({k: t.zh for k, t in v.item_type_labels.items()})
+    items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
+    apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
+    xlsx = XlsxOut(out / "summary.xlsx")
+    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS)
+    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS)
+    with (
+        open(raw_path, encoding="utf-8") as src,
+        open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") as dst,
+    ):
+        for line in src:
+            d = json.loads(line)
+            articles = by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d))
+            record = scaled.get(d.get("ledger", {}).get("round", ""))
+            if record is not None:
+                apply_scaling(
+                    d,
+                    record,
+                    target.claim_grant_amounts(d["claim_id"]),
+                    articles,
+                    says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
+                )
+            dst.write(json.dumps(d, ensure_ascii=False) + "\n")
+            A = d["applicant"]
+            counts = dict.fromkeys(STATUSES, 0)
+            for it in d["items"]:
+                summary.items += 1
+                status = it["status"]
+                counts[status] += 1
+                amount = Decimal(it["amount"])
+                held = ZERO
+                if status == "incomplete":
+                    held = Decimal(it.get("provisional_amount", "0"))
+                    summary.held_incomplete += held
+                elif status == "pending_review":
+                    ceilings = [Decimal(c["ceiling"]) for c in it.get("ceilings", [])]
+                    held = min(ceilings) if ceilings else ZERO
+                    summary.held_pending += held
+                if status in ("granted", "reduced"):
+                    summary.approved_total += amount
+                summary.add_item(articles.get(it["rule"], ""), it["type"], status, amount if status in ("granted", "reduced") else held)
+                main = it["reasons"][0]["says"] if it.get("reasons") else {}
+                row = [
+                    d["claim_id"],
+                    A.get("id"),
+                    A.get("name"),
+                    d.get("funding_year"),
+                    it["item"],
+                    it["type"],
+                    labels.get(it["type"]),
+                    it["rule"],
+                    articles.get(it["rule"]),
+                    " ".join(it.get("cites", [])),
+                    status,
+                    it.get("asked"),
+                    it["amount"],
+                    it.get("scaling", {}).get("before"),
+                    it.get("provisional_amount"),
+                    main.get("zh"),
+                    main.get("en"),
+                    "; ".join(it.get("missing_facts", [])),
+                    "; ".join(it.get("missing_documents", [])),
+                ]
+                items_csv.row(row)
+                xlsx.row("items", row)
+            app_row = [
+                d["claim_id"],
+                A.get("id"),
+                A.get("name"),
+                d.get("funding_year"),
+                len(d["items"]),
+                *[counts[s] for s in STATUSES],
+                d["total"],
+                d.get("total_before_scaling"),
+                d.get("ledger", {}).get("status"),
+                _where_text(d.get("input", {})),
+            ]
+            apps_csv.row(app_row)
+            xlsx.row("applications", app_row)
+    raw_path.unlink()
+    items_csv.close()
+    apps_csv.close()
+    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS)
+    for row in budget_rows(summary, labels):
+        xlsx.row("budget", row)
+    for row in status_rows(summary):
+        xlsx.row("budget", row)
+    xlsx.sheet("errors", ["application", "claim_id", "where", "field", "message", "expected"])
+    with open(out / "errors.jsonl", encoding="utf-8") as ef:
+        for line in ef:
+            e = json.loads(line)
+            for p in e["problems"] or [{}]:
+                xlsx.row(
+                    "errors",
+                    [
+                        e["application"],
+                        e.get("claim_id"),
+                        _where_text(p or e["where"]),
+                        p.get("field"),
+                        p.get("message"),
+                        p.get("expected"),
+                    ],
+                )
+    xlsx.close()
+    for name, writer in (("summary_items.csv", items_csv), ("summary_applications.csv", apps_csv), ("summary.xlsx", xlsx)):
+        said = writer.altered.says(name)
+        if said is not None:
+            summary.warnings.append(said)
+    summary.outputs.update(
+        decisions=str(out / "decisions.jsonl"),
+        errors=str(out / "errors.jsonl"),
+        summary_items_csv=str(out / "summary_items.csv"),
+        summary_applications_csv=str(out / "summary_applications.csv"),
+        summary_xlsx=str(out / "summary.xlsx"),
+    )
+
+    if not report:
+        summary.report = "not drawn (--no-report)"
+        return
+    if summary.applications > REPORT_LIMIT:
+        summary.report = (
+            f"skipped: {summary.applications} applications, more than the report's limit of {REPORT_LIMIT} "
+            "(it holds every application on one page); read decisions.jsonl and summary.xlsx, or explain single decisions"
+        )
+        return
+    try:
+        drawn = write_html_report(versions, out, summary)
+    except Exception as exc:  # a report that cannot be drawn must not lose the decisions
+        summary.outputs["report_error"] = f"{type(exc).__name__}: {exc}"
+        summary.report = f"failed: {type(exc).__name__}: {exc}"
+    else:
+        if drawn is not None:
+            summary.outputs["report"] = drawn
+            summary.report = "written"
+        else:  # pragma: no cover - the renderer is part of the package
+            summary.report = "skipped: the renderer is not installed"
+
+
+def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
+    """The budget view: one row per article and item type, then the totals by status (the fund-use plan of a round)."""
+    rows: list[list[Any]] = []
+
+    def line(article: str, type_name: str, label: str, lines: dict[str, BudgetLine]) -> list[Any]:
+        approved = lines["granted"].count + lines["reduced"].count
+        return [
+            article,
+            type_name,
+            label,
+            sum(v.count for v in lines.values()),
+            approved,
+            format_money(lines["granted"].total + lines["reduced"].total),
+            lines["incomplete"].count,
+            format_money(lines["incomplete"].total),
+            lines["pending_review"].count,
+            format_money(lines["pending_review"].total),
+            lines["refused"].count,
+            lines["referred"].count,
+        ]
+
+    for (article, type_name), lines in sorted(summary.by_item.items(), key=lambda kv: (summary.order.get(kv[0][1], 1 << 30), kv[0])):
+        rows.append(line(article, type_name, labels.get(type_name, ""), lines))
+    rows.append(line("total", "", "合计", summary.by_status))
+    return rows
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * max(width - _width(text), 0)
+    return gap + text if right else text + gap
+
+
+def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> str:
+    """The budget view as a terminal table."""
+    labels: dict[str, str] = {}
+    for v in policy.versions if isinstance(policy, PolicySet) else (policy,):  # oldest first: the newest wording wins
+        labels.update({k: t.zh for k, t in v.item_type_labels.items()})
+    head = [
+        "article",
+        "item type",
+        "items",
+        "approved",
+        "approved total",
+        "incomplete",
+        "held (incomplete)",
+        "pending",
+        "held (pending, at most)",
+        "refused",
+        "referred",
+    ]
+    body = []
+    for r in budget_rows(summary, labels):
+        body.append([str(r[0]), str(r[2] or r[1]), *[str(x) for x in r[3:]]])
+    widths = [max(_width(h), *(_width(b[i]) for b in body)) for i, h in enumerate(head)]
+    lines = ["  ".join(_pad(h, widths[i], i >= 2) for i, h in enumerate(head))]
+    lines.append("  ".join("-" * w for w in widths))
+    for n, b in enumerate(body):
+        if n == len(body) - 1:
+            lines.append("  ".join("-" * w for w in widths))
+        lines.append("  ".join(_pad(x, widths[i], i >= 2) for i, x in enumerate(b)))
+    out = "\n".join(lines) + "\n"
+    out += "by status: " + ", ".join(f"{s} {v.count} ({format_money(v.total)})" for s, v in summary.by_status.items()) + "\n"
+    for rnd, rec in summary.scaling.items():
+        out += (
+            f"round {rnd}: approved {rec['approved_total']} > budget {rec['budget']}: every grant scaled by {rec['factor']}"
+            f" ({rec['mode']} to {rec['quantum']}, {rec['method']}"
+            + (f", {rec['unallocated']} unallocated" if Decimal(rec["unallocated"]) else "")
+            + f"; version {rec['policy_version']})\n"
+        )
+    return out

@@ -1,0 +1,1097 @@
+"""The grants ledger: what was granted before, kept across years, safe under concurrency and crashes.
+
+A ledger is chosen by URL: ``sqlite:///path/to/file.sqlite`` (the default; the
+file is created on first use) or ``postgresql://user@host:port/db`` (a shared
+office; needs the ``postgres`` extra, psycopg 3).
+
+What it records
+  * commits: one per committed application (claim id, applicant, funding year,
+    round, policy id/version/hash, a hash of the application's content, time,
+    the decision as made -- compressed JSON -- and, for amended applications,
+    which earlier commit it replaces). Exactly one commit per claim id is
+    active; a replaced commit is kept and marked superseded.
+  * grants: one per granted item, in the `Grant` form the evaluator emits
+    (applicant, rule, funding year, amount, the cap/limit/subject keys it
+    consumed), plus claim and item ids, policy id and hash, time, round, the
+    amount before any round scaling, and a superseded flag. Nothing is deleted.
+  * grant_keys: an index of every scope key a grant consumed, so the history
+    of a claim is found by applicant id *and* by shared keys (an alliance, a
+    project, a patent may be claimed by several applicants).
+  * reversals: funds returned, each its own entry pointing at the grant.
+    A reversal frees nothing: the reversed grant still counts against every
+    cap and limit (the measures free nothing when funds are returned; see
+    docs/ledger-and-batch.md).
+  * findings: facts on record about an applicant (e.g. the date of a finding
+    that bars it from applying); `facts_on_record` gives them back, and every
+    decision made against the ledger joins them to the application as the
+    policy declares (`on_record`: fill what it leaves empty, or always count).
+  * rounds: the round budget scaling applied to a round (budget, approved
+    total, factor, quantum, rounding mode, remainder method, allocated and
+    unallocated amounts, the policy version whose budget it was).
+
+Committing is one transaction under one lock (SQLite: ``BEGIN IMMEDIATE``;
+PostgreSQL: ``pg_advisory_xact_lock``): read history, evaluate, write grants.
+Two officers committing for the same applicant at the same moment are
+serialised, so they can never jointly exceed a cap or a limit.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from engine.core.quantities import format_money
+from engine.deciding.claims import MAX_LIST, Claim, _Converter, claim_schema, parse_claim, text_problem
+from engine.deciding.decision import Decision, in_engine_context
+from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.history import Consumption, Grant, Usage
+from engine.language.expressions import MissingFact
+from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec
+
+SCHEMA_VERSION = 2
+DEFAULT_PATH = "policy-engine-ledger.sqlite"
+LEDGER_ENV = "POLICY_ENGINE_LEDGER"
+_LOCK_KEY = 0x504F4C4943590001  # pg_advisory_xact_lock key of every ledger commit (fits a signed bigint)
+
+
+def default_url() -> str:
+    """$POLICY_ENGINE_LEDGER, else an SQLite file in the current directory."""
+    return os.environ.get(LEDGER_ENV) or f"sqlite:///{DEFAULT_PATH}"
+
+
+class LedgerError(Exception):
+    """A ledger operation that cannot be done as asked (not a crash)."""
+
+
+class LedgerUrlError(LedgerError):
+    """A ledger URL of a kind the engine does not know (a usage error, not a broken ledger)."""
+
+
+class LedgerMissing(LedgerError):
+    """A read-only use of a ledger that does not exist (a mistyped path must not create one)."""
+
+
+class AlreadyCommitted(LedgerError):
+    """The claim id is committed with different content; commit it as a replacement."""
+
+
+# --- migrations: each a list of statements; {id} {blob} are per backend ----------------
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE commits (
+            seq {id},
+            claim_id TEXT NOT NULL,
+            applicant_id TEXT NOT NULL,
+            funding_year INTEGER NOT NULL,
+            round TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            policy_version TEXT NOT NULL,
+            policy_hash TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            committed_at TEXT NOT NULL,
+            total TEXT NOT NULL,
+            replaces BIGINT,
+            superseded_by BIGINT,
+            decision {blob} NOT NULL)""",
+        "CREATE UNIQUE INDEX commits_active_claim ON commits (claim_id) WHERE superseded_by IS NULL",
+        "CREATE INDEX commits_claim ON commits (claim_id)",
+        """CREATE TABLE grants (
+            id {id},
+            commit_seq BIGINT NOT NULL REFERENCES commits (seq),
+            position INTEGER NOT NULL,
+            claim_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            applicant_id TEXT NOT NULL,
+            funding_year INTEGER NOT NULL,
+            amount TEXT NOT NULL,
+            unscaled_amount TEXT NOT NULL,
+            consumes TEXT NOT NULL,
+            round TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            policy_hash TEXT NOT NULL,
+            committed_at TEXT NOT NULL,
+            superseded INTEGER NOT NULL DEFAULT 0,
+            scale_rem BIGINT)""",
+        "CREATE INDEX grants_applicant ON grants (applicant_id)",
+        "CREATE INDEX grants_claim ON grants (claim_id)",
+        "CREATE INDEX grants_round ON grants (round)",
+        "CREATE INDEX grants_commit ON grants (commit_seq)",
+        "CREATE TABLE grant_keys (grant_id BIGINT NOT NULL REFERENCES grants (id), key TEXT NOT NULL)",
+        "CREATE INDEX grant_keys_key ON grant_keys (key)",
+        """CREATE TABLE reversals (
+            id {id},
+            grant_id BIGINT NOT NULL REFERENCES grants (id),
+            claim_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            applicant_id TEXT NOT NULL,
+            returned TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            decided_on TEXT,
+            recorded_at TEXT NOT NULL)""",
+        """CREATE TABLE findings (
+            id {id},
+            applicant_id TEXT NOT NULL,
+            fact TEXT NOT NULL,
+            value TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            recorded_at TEXT NOT NULL)""",
+        "CREATE INDEX findings_applicant ON findings (applicant_id)",
+        """CREATE TABLE rounds (
+            round TEXT PRIMARY KEY,
+            policy_id TEXT NOT NULL,
+            policy_hash TEXT NOT NULL,
+            budget TEXT NOT NULL,
+            approved_total TEXT NOT NULL,
+            factor TEXT NOT NULL,
+            scaled_at TEXT NOT NULL)""",
+    ],
+    # 2: how a round's scaled grants were rounded (rounds scaled under schema 1 were floor + largest remainder)
+    2: [
+        "ALTER TABLE rounds ADD COLUMN quantum TEXT",
+        "ALTER TABLE rounds ADD COLUMN mode TEXT NOT NULL DEFAULT 'floor'",
+        "ALTER TABLE rounds ADD COLUMN remainder TEXT NOT NULL DEFAULT 'largest_remainder'",
+        "ALTER TABLE rounds ADD COLUMN allocated TEXT",
+        "ALTER TABLE rounds ADD COLUMN unallocated TEXT",
+        "ALTER TABLE rounds ADD COLUMN policy_version TEXT",
+    ],
+}
+
+
+class _Backend(Protocol):
+    url: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def insert(self, sql: str, params: Sequence[Any], key: str) -> int: ...
+    def locked(self) -> Any: ...
+    def read(self) -> Any: ...
+    def blob(self, data: bytes) -> Any: ...
+    def has_table(self, name: str) -> bool: ...
+    def close(self) -> None: ...
+
+    types: ClassVar[dict[str, str]]
+
+
+class _Tx:
+    def __init__(self, begin: Callable[[], object], commit: Callable[[], object], rollback: Callable[[], object]) -> None:
+        self.begin, self.commit, self.rollback = begin, commit, rollback
+
+    def __enter__(self) -> None:
+        self.begin()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+
+class _SQLite:
+    types: ClassVar[dict[str, str]] = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "blob": "BLOB"}
+
+    def __init__(self, url: str, path: str, *, create: bool = True) -> None:
+        self.url = url
+        if path != ":memory:":
+            if not create and not Path(path).is_file():
+                raise LedgerMissing(f"no ledger at {url}: {path} does not exist (nothing is created by a read-only command)")
+            if create:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=120.0, check_same_thread=False)
+            self.conn.execute("PRAGMA busy_timeout = 120000")
+        except sqlite3.Error as err:
+            raise LedgerError(f"cannot open the ledger {url}: {err}") from None
+        self.conn.execute("PRAGMA busy_timeout = 120000")
+        if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
+            self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+    def insert(self, sql: str, params: Sequence[Any], key: str) -> int:
+        cur = self.conn.execute(sql, tuple(params))
+        assert cur.lastrowid is not None
+        return int(cur.lastrowid)
+
+    def locked(self) -> _Tx:
+        return _Tx(lambda: self.conn.execute("BEGIN IMMEDIATE"), lambda: self.conn.execute("COMMIT"), self._rollback)
+
+    def read(self) -> _Tx:
+        return _Tx(lambda: self.conn.execute("BEGIN"), lambda: self.conn.execute("COMMIT"), self._rollback)
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def blob(self, data: bytes) -> Any:
+        return data
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Postgres:
+    types: ClassVar[dict[str, str]] = {"id": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA"}
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ModuleNotFoundError:  # pragma: no cover - depends on the installation
+            raise LedgerError("a postgresql:// ledger needs psycopg 3: pip install 'policy-engine[postgres]'") from None
+        self.url = url
+        try:
+            self.conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as err:
+            reason = " ".join(str(err).split()) or type(err).__name__
+            raise LedgerError(f"cannot connect to the ledger {masked_url(url)}: {reason}") from None
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.conn.cursor() as cur:
+            cur.execute(self._sql(sql), tuple(params))
+            return list(cur.fetchall())
+
+    def insert(self, sql: str, params: Sequence[Any], key: str) -> int:
+        with self.conn.cursor() as cur:
+            cur.execute(self._sql(sql) + f" RETURNING {key}", tuple(params))
+            row = cur.fetchone()
+            assert row is not None
+            return int(row[0])
+
+    def locked(self) -> _Tx:
+        def begin() -> None:
+            # READ COMMITTED whatever the server's default_transaction_isolation: under REPEATABLE READ the
+            # snapshot would be taken by the lock statement itself, before it waits, and the commit that held
+            # the lock would stay invisible (a race past every cap); under SERIALIZABLE commits would fail.
+            self.conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            try:
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            except BaseException:  # e.g. lock_timeout: leave no aborted transaction behind on the connection
+                self.conn.execute("ROLLBACK")
+                raise
+
+        return _Tx(begin, lambda: self.conn.execute("COMMIT"), lambda: self.conn.execute("ROLLBACK"))
+
+    def read(self) -> _Tx:
+        return _Tx(
+            lambda: self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ"),
+            lambda: self.conn.execute("COMMIT"),
+            lambda: self.conn.execute("ROLLBACK"),
+        )
+
+    def blob(self, data: bytes) -> Any:
+        return data
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", (name,)))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def masked_url(url: str) -> str:
+    """`url` with any password replaced by ***, fit to print."""
+    url = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    if not password:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def _connect(url: str, *, create: bool = True) -> _Backend:
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite://") :]
+        if path.startswith("/"):
+            path = path[1:]  # sqlite:///rel/path -> rel/path; sqlite:////abs/path -> /abs/path
+        if not path:
+            raise LedgerError(f"{url}: no file in the SQLite URL (sqlite:///path/to/ledger.sqlite)")
+        return _SQLite(url, path, create=create)
+    if url.startswith(("postgresql://", "postgres://")):
+        return _Postgres(url)
+    if "://" not in url:  # a bare path
+        return _SQLite(f"sqlite:///{url}", url, create=create)
+    raise LedgerUrlError(f"{masked_url(url)}: unknown ledger URL (use sqlite:///path or postgresql://...)")
+
+
+def check_reversal(returned: Decimal | None, decided_on: str | None, quantum: Decimal = Decimal("0.01")) -> None:
+    """A reversal's own checks: a positive amount, a whole number of `quantum` (never rounded); a real YYYY-MM-DD date."""
+    if returned is not None:
+        if not returned.is_finite() or returned <= 0:
+            raise LedgerError(f"the amount returned must be positive, not {returned}")
+        try:
+            whole = returned % quantum == 0 and returned <= MAX_RETURNED
+        except ArithmeticError:  # an absurd exponent
+            whole = False
+        if not whole:
+            raise LedgerError(
+                f"the amount returned {returned} is not a whole number of {quantum} (the policy's quantum; nothing is rounded) or is out of range"
+            )
+    if decided_on is not None:
+        try:
+            if not _DATE_RE.match(decided_on):
+                raise ValueError
+            _dt.date.fromisoformat(decided_on)
+        except ValueError:
+            raise LedgerError(f"the decision date {decided_on!r} is not a real date YYYY-MM-DD") from None
+
+
+MAX_RETURNED = Decimal("999999999999.99")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_ELEMENT_TYPE = {"date_list": "date", "string_list": "string", "enum_list": "enum"}  # a finding adds one element to a list fact
+
+
+def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_id: str, fact: str, value: str) -> None:
+    """Refuse a finding the policy could not use: an applicant id not in the claims' form, a fact not in the
+    applicant vocabulary (with a did-you-mean), a fact not stated as one text, or a value not of the fact's type.
+
+    The checks are the claims' own (the applicant schema of `engine.deciding.claims` and its converter). With several
+    versions, the newest that knows the fact decides.
+    """
+    versions = [policy] if isinstance(policy, CompiledPolicy) else sorted(policy, key=lambda v: v.funding_years)
+    if not versions:
+        raise LedgerError("a finding needs a policy")
+    known = [v for v in reversed(versions) if fact in v.applicant_facts and fact != "id"]
+    if not known:
+        vocabulary = sorted({f for v in versions for f in v.applicant_facts if f != "id"})
+        close = difflib.get_close_matches(fact, vocabulary, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (applicant facts: {', '.join(vocabulary)})"
+        raise LedgerError(f"{fact!r} is not an applicant fact of the policy{hint}")
+    chosen = known[0]
+    spec = chosen.applicant_facts[fact]
+    if spec.type not in RECORDABLE_TYPES | RECORDABLE_LIST_TYPES:
+        raise LedgerError(
+            f"{fact} is a {spec.type} fact; a finding records a date, a text, an amount or one of a list of values (or one element of a list of those)"
+        )
+    problems = []
+    for name, given in (("id", applicant_id), (fact, value)):
+        id_spec = chosen.applicant_facts[name]
+        schema = claim_schema(chosen)["$defs"]["applicant"]["properties"][name]
+        as_claimed: Any = [given] if id_spec.type in RECORDABLE_LIST_TYPES else given  # one element of a list fact
+        if any(True for _ in Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(as_claimed)):
+            problems.append(_finding_problem(id_spec, name, given))
+            continue
+        conv = _Converter(chosen)
+        conv.value(id_spec, as_claimed, ("applicant", name))
+        problems.extend(f"applicant {name} {p.message}" + (f" (expected {p.expected})" if p.expected else "") for p in conv.problems)
+    if problems:
+        raise LedgerError("; ".join(problems))
+
+
+def _finding_problem(spec: FactSpec, name: str, given: str) -> str:
+    kind = _ELEMENT_TYPE.get(spec.type, spec.type)
+    expected = {
+        "date": "a date YYYY-MM-DD that exists",
+        "money": "an amount of yuan: digits with at most two decimals",
+        "enum": "one of: " + ", ".join(spec.values or ()),
+        "identifier": f"{spec.label.en} ({spec.label.zh})",
+    }.get(kind, "printable text")
+    return f"applicant {name} {given!r} is not a valid {kind} (expected {expected})"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
+
+
+def key_text(kind: str, ident: str, scope: Sequence[Any]) -> str:
+    """The index form of one consumed scope key."""
+    return json.dumps([kind, ident, list(scope)], ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(claim: Claim) -> str:
+    text = json.dumps(claim.raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def round_of(policy: CompiledPolicy, claim: Claim) -> str:
+    """The default round of a claim: one per policy and funding year (yearly application rounds are the usual)."""
+    return f"{policy.id}/{claim.funding_year}"
+
+
+def possible_keys(policy: CompiledPolicy, claim: Claim) -> set[str]:
+    """Every cap, limit and subject key any item of `claim` could consume (those with known facts)."""
+    keys: set[str] = set()
+    A, C = claim.applicant, claim.claim_facts
+    for item in claim.items:
+        rule = policy.rules_by_type.get(item.type)
+        if rule is None:
+            continue
+        I = item.facts
+        for cap in rule.caps:
+            if cap.per is None:
+                continue
+            try:
+                keys.add(key_text("cap", cap.id, cap.scope(I, A, C)))
+            except MissingFact:
+                pass
+        for limit in rule.limits:
+            try:
+                keys.add(key_text("limit", limit.id, limit.scope(I, A, C)))
+            except MissingFact:
+                pass
+        if rule.subject is not None:
+            try:
+                keys.add(key_text("subject", rule.subject.group, tuple(_plain(e(I, A, C)) for e in rule.subject.key)))
+            except MissingFact:
+                pass
+    return keys
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else str(value)
+
+
+def _consumes_json(g: Grant) -> str:
+    return json.dumps([c.to_dict() for c in g.consumes], ensure_ascii=False, separators=(",", ":"))
+
+
+def _grant_from_row(claim_id: str, item_id: str, rule: str, applicant_id: str, year: int, amount: str, consumes: str) -> Grant:
+    value = Decimal(amount)
+    out = []
+    for c in json.loads(consumes):
+        kind = next(k for k in ("cap", "limit", "subject") if k in c)
+        scope = tuple(c["scope"])
+        if kind == "limit":
+            out.append(Consumption("limit", c["limit"], scope, counts=tuple(c.get("counts", ()))))
+        else:  # caps and subjects consume what was granted -- after any round scaling
+            out.append(Consumption(kind, c[kind], scope, amount=value))
+    return Grant(claim_id, item_id, rule, applicant_id, int(year), value, tuple(out))
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What committing one application did."""
+
+    claim_id: str
+    status: str  # "committed" | "already_committed" | "replaced"
+    seq: int
+    decision: dict[str, Any]
+    grants: int
+
+
+_GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
+_INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
+
+
+class Ledger:
+    """A grants ledger at a URL. Open with `Ledger(url)`; close with `close()` or use as a context manager.
+
+    `create=False` (read-only commands): a ledger that does not exist -- no SQLite file, or no ledger
+    tables on the server -- raises `LedgerMissing` instead of being created (an existing one of an
+    older schema is still brought up to date).
+    """
+
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        self.url = url or default_url()
+        self._db = _connect(self.url, create=create)
+        self._pid = os.getpid()
+        if not create and self.schema_version() == 0:
+            self._db.close()
+            raise LedgerMissing(
+                f"no ledger at {masked_url(self.url)}: it holds no ledger tables (nothing is created by a read-only command)"
+            )
+        self.migrate()
+
+    @property
+    def db(self) -> _Backend:
+        """The connection of this process: a ledger used in a forked child opens its own (a shared one breaks both)."""
+        if self._pid != os.getpid():
+            _INHERITED.append(self._db)  # never used nor closed here: it belongs to the parent
+            self._db = _connect(self.url)
+            self._pid = os.getpid()
+        return self._db
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pid == os.getpid():
+            self._db.close()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        if not self.db.has_table("schema_version"):
+            return 0
+        rows = self.db.query("SELECT max(version) FROM schema_version")
+        return int(rows[0][0] or 0)
+
+    def migrate(self) -> int:
+        """Bring the schema up to date (each migration in the ledger's lock); returns the version."""
+        if self.schema_version() == SCHEMA_VERSION:
+            return SCHEMA_VERSION
+        with self.db.locked():
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+            current = int(self.db.query("SELECT coalesce(max(version), 0) FROM schema_version")[0][0])
+            if current > SCHEMA_VERSION:
+                raise LedgerError(f"{self.url}: ledger schema {current} is newer than this engine ({SCHEMA_VERSION}); upgrade the engine")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version]:
+                    self.db.execute(statement.format(**self.db.types))
+                self.db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, _now()))
+        return SCHEMA_VERSION
+
+    # --- reading ------------------------------------------------------------------------
+
+    def history_for(self, policy: CompiledPolicy, claim: Claim, *, before: int | None = None) -> list[Grant]:
+        """Every active grant that can matter for `claim`: the applicant's, and any sharing a scope key it could consume.
+
+        Grants of the claim itself are left out (a claim does not compete with itself), superseded
+        grants are left out, reversed grants stay in (a reversal frees nothing). `before`: only
+        grants committed before that commit sequence number.
+        """
+        keys = sorted(possible_keys(policy, claim))
+        sql = f"SELECT {_GRANT_COLS} FROM grants g WHERE g.superseded = 0 AND g.claim_id <> ? AND (g.applicant_id = ?"  # noqa: S608 - fixed columns
+        params: list[Any] = [claim.claim_id, claim.applicant_id]
+        if keys:
+            sql += f" OR g.id IN (SELECT grant_id FROM grant_keys WHERE key IN ({', '.join('?' * len(keys))}))"  # noqa: S608 - placeholders only
+            params.extend(keys)
+        sql += ")"
+        if before is not None:
+            sql += " AND g.commit_seq < ?"
+            params.append(before)
+        sql += " ORDER BY g.id"
+        return [_grant_from_row(*row) for row in self.db.query(sql, params)]
+
+    def active_commit(self, claim_id: str) -> tuple[int, str, bytes] | None:
+        rows = self.db.query("SELECT seq, content_hash, decision FROM commits WHERE claim_id = ? AND superseded_by IS NULL", (claim_id,))
+        return (int(rows[0][0]), str(rows[0][1]), bytes(rows[0][2])) if rows else None
+
+    def stored_decision(self, claim_id: str) -> dict[str, Any] | None:
+        """The decision as committed for `claim_id` (the active commit), or None."""
+        found = self.active_commit(claim_id)
+        return None if found is None else _unpack(found[2])
+
+    def grants(self, *, applicant_id: str | None = None, include_superseded: bool = False) -> Iterator[dict[str, Any]]:
+        """Grants as records (streamed): the `Grant` JSON form plus ledger columns."""
+        where = "1 = 1"
+        params: list[Any] = []
+        if applicant_id is not None:
+            where += " AND applicant_id = ?"
+            params.append(applicant_id)
+        if not include_superseded:
+            where += " AND superseded = 0"
+        cols = "commit_seq, claim_id, item_id, rule, applicant_id, funding_year, amount, unscaled_amount, consumes, round, policy_id, policy_hash, committed_at, superseded"
+        reversed_ids = {int(r[0]) for r in self.db.query("SELECT grant_id FROM reversals")}
+        for row in self._pages(cols, where, params):
+            (gid, seq, claim_id, item_id, rule, app, year, amount, unscaled, consumes, rnd, pid, phash, at, sup) = row
+            g = _grant_from_row(claim_id, item_id, rule, app, year, amount, consumes).to_dict()
+            g.update(
+                id=gid,
+                commit=int(seq),
+                unscaled_amount=unscaled,
+                round=rnd,
+                policy_id=pid,
+                policy_hash=phash,
+                committed_at=at,
+                superseded=bool(sup),
+                reversed=gid in reversed_ids,
+            )
+            yield g
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in ("commits", "grants", "reversals", "findings", "rounds"):
+            out[table] = int(self.db.query(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - fixed names
+        out["active_commits"] = int(self.db.query("SELECT count(*) FROM commits WHERE superseded_by IS NULL")[0][0])
+        out["active_grants"] = int(self.db.query("SELECT count(*) FROM grants WHERE superseded = 0")[0][0])
+        return out
+
+    def facts_on_record(self, applicant_id: str) -> dict[str, list[str]]:
+        """Applicant facts recorded in the ledger (e.g. the dates of findings that bar it): every value recorded
+        for each fact, oldest first, each once. How they join an application is the policy's (`with_facts_on_record`)."""
+        out: dict[str, list[str]] = {}
+        for fact, value in self.db.query("SELECT fact, value FROM findings WHERE applicant_id = ? ORDER BY id", (applicant_id,)):
+            values = out.setdefault(str(fact), [])
+            if str(value) not in values:
+                values.append(str(value))
+        return out
+
+    def with_facts_on_record(self, policy: CompiledPolicy, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The application with the applicant facts on record joined to it, as each fact's `on_record` says.
+
+        ``fills`` (the default): the latest value on record (every value, for a list fact) fills a fact the
+        application leaves empty; what the applicant states stands. ``authoritative``: what is on record always
+        counts and the application cannot displace it: a list fact is decided on the union of the values stated
+        and every value on record; a single-valued fact on the latest value on record, whatever is stated.
+        `data` itself is not changed; it is returned as is when nothing joins it.
+        """
+        app = data.get("applicant")
+        if not isinstance(app, Mapping) or not isinstance(app.get("id"), str) or text_problem(app["id"]):
+            return data  # an id no claim may hold (e.g. a lone surrogate, which no database can store): parse_claim says why
+        joined: dict[str, Any] = {}
+        for fact, values in self.facts_on_record(app["id"]).items():
+            spec = policy.applicant_facts.get(fact)
+            if spec is None or fact == "id" or not values:
+                continue
+            stated = app.get(fact)
+            authoritative = spec.on_record == "authoritative"
+            if spec.type in RECORDABLE_LIST_TYPES:
+                if stated is None:
+                    joined[fact] = list(values)
+                elif authoritative and isinstance(stated, list):  # not a list: parse_claim reports the claim's error
+                    added = [v for v in values if v not in stated]
+                    if added:
+                        joined[fact] = [*stated, *added]
+            elif stated is None or (authoritative and stated != values[-1]):
+                joined[fact] = values[-1]
+        return {**data, "applicant": {**app, **joined}} if joined else data
+
+    # --- writing ------------------------------------------------------------------------
+
+    @in_engine_context
+    def commit(
+        self,
+        policy: CompiledPolicy,
+        claim: Claim | dict[str, Any],
+        *,
+        replace: bool = False,
+        round: str | None = None,
+        base: Ledger | None = None,
+        trace: bool = True,
+    ) -> CommitResult:
+        """Decide `claim` against the ledger's history and record its grants, in one locked transaction.
+
+        Committing the same application again changes nothing and returns the decision as committed.
+        An application with the same claim id but different content raises `AlreadyCommitted`
+        unless `replace` is set: then the earlier commit and its grants are kept, marked superseded.
+        `base`: a further ledger whose history also counts (a dry run commits into a scratch ledger
+        on top of the real one).
+        """
+        parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
+        digest = content_hash(parsed)  # of the application as submitted
+        with self.db.locked():
+            # facts on record (e.g. findings that bar an applicant) count whoever commits, not only batch runs;
+            # a dry run's scratch ledger holds none of its own: those of the ledger under it count
+            filled = self.with_facts_on_record(policy, parsed.raw)
+            if base is not None:
+                filled = base.with_facts_on_record(policy, filled)
+            if filled is not parsed.raw:
+                parsed = parse_claim(policy, filled)
+            existing = self.active_commit(parsed.claim_id)
+            if existing is not None:
+                seq, old_hash, blob = existing
+                if old_hash == digest:
+                    n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
+                    return CommitResult(parsed.claim_id, "already_committed", seq, _unpack(blob), n)
+                if not replace:
+                    raise AlreadyCommitted(
+                        f"claim {parsed.claim_id} is already committed with different content (commit {seq}); "
+                        "commit the amended application as a replacement (--replace)"
+                    )
+            if existing is not None:  # one active commit per claim id (a unique index): step the old one aside first
+                self.db.execute("UPDATE commits SET superseded_by = -1 WHERE seq = ?", (existing[0],))
+            history = self.history_for(policy, parsed)
+            if base is not None:
+                history = base.history_for(policy, parsed) + history
+            decision = evaluate_claim(policy, parsed, history, trace=trace)
+            data = decision.to_dict()
+            now = _now()
+            rnd = round or round_of(policy, parsed)
+            seq = self.db.insert(
+                "INSERT INTO commits (claim_id, applicant_id, funding_year, round, policy_id, policy_version, policy_hash,"
+                " content_hash, committed_at, total, replaces, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    parsed.claim_id,
+                    parsed.applicant_id,
+                    parsed.funding_year,
+                    rnd,
+                    policy.id,
+                    policy.version,
+                    policy.content_hash,
+                    digest,
+                    now,
+                    str(decision.total),
+                    None,
+                    self.db.blob(b""),
+                ),
+                "seq",
+            )
+            status = "committed"
+            if existing is not None:
+                self.db.execute("UPDATE commits SET superseded_by = ? WHERE seq = ?", (seq, existing[0]))
+                self.db.execute("UPDATE grants SET superseded = 1 WHERE commit_seq = ?", (existing[0],))
+                self.db.execute("UPDATE commits SET replaces = ? WHERE seq = ?", (existing[0], seq))
+                status = "replaced"
+            data["ledger"] = {"commit": seq, "round": rnd, "status": status, **({"replaces": existing[0]} if existing else {})}
+            self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(data)), seq))
+            self._write_grants(seq, decision, policy, rnd, now)
+            return CommitResult(parsed.claim_id, status, seq, data, len(decision.grants))
+
+    def _write_grants(self, seq: int, decision: Decision, policy: CompiledPolicy, rnd: str, now: str) -> None:
+        for position, g in enumerate(decision.grants):
+            gid = self.db.insert(
+                "INSERT INTO grants (commit_seq, position, claim_id, item_id, rule, applicant_id, funding_year, amount, unscaled_amount,"
+                " consumes, round, policy_id, policy_hash, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    position,
+                    g.claim_id,
+                    g.item_id,
+                    g.rule,
+                    g.applicant_id,
+                    g.funding_year,
+                    format_money(g.amount),
+                    format_money(g.amount),
+                    _consumes_json(g),
+                    rnd,
+                    policy.id,
+                    policy.content_hash,
+                    now,
+                ),
+                "id",
+            )
+            keys = {key_text(c.kind, c.id, c.scope) for c in g.consumes}
+            if keys:
+                self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in sorted(keys)])
+
+    @in_engine_context
+    def reverse(
+        self,
+        claim_id: str,
+        item_id: str,
+        *,
+        reason: str,
+        returned: Decimal | None = None,
+        decided_on: str | None = None,
+        quantum: Decimal = Decimal("0.01"),
+    ) -> int:
+        """Record that a grant's funds were (to be) returned. Its own entry; the grant keeps counting against caps and limits.
+
+        `returned` (default: the amount granted) must be positive, a whole number of `quantum` (the policy's
+        money quantum; never rounded), and all the grant's reversals together at most its amount.
+        `decided_on`: the date of the decision to reclaim, a real YYYY-MM-DD date.
+        """
+        check_reversal(returned, decided_on, quantum)
+        with self.db.locked():
+            rows = self.db.query(
+                "SELECT id, applicant_id, amount FROM grants WHERE claim_id = ? AND item_id = ? AND superseded = 0", (claim_id, item_id)
+            )
+            if not rows:
+                raise LedgerError(f"no active grant for claim {claim_id} item {item_id}")
+            gid, applicant, amount = rows[0]
+            back = returned if returned is not None else Decimal(amount)
+            before = sum((Decimal(r) for (r,) in self.db.query("SELECT returned FROM reversals WHERE grant_id = ?", (gid,))), Decimal(0))
+            if not back.is_finite() or back <= 0 or before + back > Decimal(amount):
+                raise LedgerError(
+                    f"claim {claim_id} item {item_id}: {back} cannot be returned: {amount} granted, {format_money(before)} returned already"
+                )
+            return self.db.insert(
+                "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    gid,
+                    claim_id,
+                    item_id,
+                    applicant,
+                    format_money(back),
+                    reason,
+                    decided_on,
+                    _now(),
+                ),
+                "id",
+            )
+
+    def record_finding(
+        self, applicant_id: str, fact: str, value: str, *, reason: str, policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None
+    ) -> int:
+        """Record a fact about an applicant (e.g. the date of a finding that bars it for some years).
+
+        With `policy` (the CLI always gives it) the finding is checked first (`check_finding`).
+        """
+        if policy is not None:
+            check_finding(policy, applicant_id, fact, value)
+        with self.db.locked():
+            held = self.facts_on_record(applicant_id).get(fact, [])
+            if len(held) >= MAX_LIST and value not in held:
+                # a list fact joins a claim whole; a claim's list holds at most MAX_LIST values
+                raise LedgerError(f"{applicant_id} already has {len(held)} values of {fact} on record (at most {MAX_LIST})")
+            return self.db.insert(
+                "INSERT INTO findings (applicant_id, fact, value, reason, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                (applicant_id, fact, value, reason, _now()),
+                "id",
+            )
+
+    def reversals(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at FROM reversals"
+        params: tuple[Any, ...] = ()
+        if applicant_id is not None:
+            sql += " WHERE applicant_id = ?"
+            params = (applicant_id,)
+        cols = ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at")
+        return [dict(zip(cols, r, strict=True)) for r in self.db.query(sql + " ORDER BY id", params)]
+
+    # --- round budget ------------------------------------------------------------------
+
+    @in_engine_context
+    def round_total(self, rnd: str) -> Decimal:
+        total = Decimal(0)
+        for (amount,) in self.db.query("SELECT unscaled_amount FROM grants WHERE round = ? AND superseded = 0", (rnd,)):
+            total += Decimal(amount)
+        return total
+
+    @in_engine_context
+    def scale_round(
+        self,
+        rnd: str,
+        budget: Decimal,
+        quantum: Decimal,
+        policy: CompiledPolicy,
+        *,
+        mode: str = "floor",
+        remainder: str = "largest_remainder",
+    ) -> dict[str, str] | None:
+        """Scale every active grant of round `rnd` to `budget`, when their (unscaled) total exceeds it.
+
+        Each grant's exact share, amount x budget / total, is rounded to `quantum` by `mode` (floor,
+        half_up, half_even). Then, with `remainder`:
+          * largest_remainder: the sum is brought to exactly the budget (floored to the quantum): one
+            quantum each is added to the grants with the largest remainders (exact share minus rounded
+            amount) or, when rounding overshot, taken from those with the smallest; ties by commit
+            order, then item position;
+          * unallocated: the sum is never more than the budget (an overshoot is taken back as above);
+            what is left is reported as `unallocated`.
+        Scaling always starts from the unscaled amounts, so running it again gives the same result.
+        Returns the round's scaling record, or None (within budget).
+        """
+        if mode not in _SCALE_MODES:
+            raise LedgerError(f"unknown rounding mode {mode!r} for a round budget (use {', '.join(_SCALE_MODES)})")
+        if remainder not in ("largest_remainder", "unallocated"):
+            raise LedgerError(f"unknown remainder method {remainder!r} (use largest_remainder or unallocated)")
+        q_units = _cents(quantum, "the budget quantum")
+        budget_cents = _cents(budget, "the round budget")
+        if q_units <= 0:
+            raise LedgerError(f"the budget quantum must be positive, not {quantum}")
+        with self.db.locked():
+            where = "round = ? AND superseded = 0"
+            total_cents = sum(_cents(Decimal(u), "a grant") for _, u in self._pages("unscaled_amount", where, (rnd,)))
+            if total_cents <= budget_cents:
+                self.db.execute("UPDATE grants SET amount = unscaled_amount, scale_rem = NULL WHERE round = ?", (rnd,))
+                self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
+                return None
+            # In quanta, a grant's exact share is N / D with N = cents x budget cents and D = total cents x quantum cents.
+            denominator = total_cents * q_units
+            rounded = 0
+            rows: list[tuple[str, int, int]] = []
+            for gid, unscaled in self._pages("unscaled_amount", where, (rnd,)):
+                numerator = _cents(Decimal(unscaled), "a grant") * budget_cents
+                units = _round_units(numerator, denominator, mode)
+                rounded += units
+                rows.append((format_money(quantum * units), numerator - units * denominator, gid))  # scale_rem: exact - rounded, x D
+                if len(rows) >= 1000:
+                    self.db.executemany("UPDATE grants SET amount = ?, scale_rem = ? WHERE id = ?", rows)
+                    rows.clear()
+            self.db.executemany("UPDATE grants SET amount = ?, scale_rem = ? WHERE id = ?", rows)
+            budget_units = budget_cents // q_units
+            step = budget_units - rounded
+            if remainder == "unallocated":
+                step = min(step, 0)
+            while step:  # one pass suffices (each grant's rounding is off by less than a quantum); the loop is a guard
+                order = "scale_rem DESC" if step > 0 else "scale_rem ASC"
+                chosen = self.db.query(
+                    f"SELECT id, amount FROM grants WHERE {where} ORDER BY {order}, commit_seq, position LIMIT ?",  # noqa: S608
+                    (rnd, abs(step)),
+                )
+                if not chosen:
+                    break
+                delta = quantum if step > 0 else -quantum
+                self.db.executemany("UPDATE grants SET amount = ? WHERE id = ?", [(format_money(Decimal(a) + delta), g) for g, a in chosen])
+                step -= len(chosen) if step > 0 else -len(chosen)
+            allocated = sum((Decimal(a) for _, a in self._pages("amount", where, (rnd,))), Decimal(0))
+            total = Decimal(total_cents).scaleb(-2)
+            record = {
+                "round": rnd,
+                "budget": format_money(budget),
+                "approved_total": format_money(total),
+                "factor": str((budget / total).quantize(Decimal("0.000001"))),
+                "method": remainder,
+                "mode": mode,
+                "quantum": str(quantum),
+                "allocated": format_money(allocated),
+                "unallocated": format_money(budget - allocated),
+                "policy_version": policy.version,
+            }
+            self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
+            self.db.execute(
+                "INSERT INTO rounds (round, policy_id, policy_hash, budget, approved_total, factor, scaled_at,"
+                " quantum, mode, remainder, allocated, unallocated, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rnd,
+                    policy.id,
+                    policy.content_hash,
+                    record["budget"],
+                    record["approved_total"],
+                    record["factor"],
+                    _now(),
+                    record["quantum"],
+                    mode,
+                    remainder,
+                    record["allocated"],
+                    record["unallocated"],
+                    policy.version,
+                ),
+            )
+            return record
+
+    def round_record(self, rnd: str) -> dict[str, str] | None:
+        """The scaling recorded for round `rnd` (columns added in schema 2 are None for rounds scaled before)."""
+        rows = self.db.query(
+            "SELECT budget, approved_total, factor, scaled_at, quantum, mode, remainder, allocated, unallocated, policy_id,"
+            " policy_version, policy_hash FROM rounds WHERE round = ?",
+            (rnd,),
+        )
+        if not rows:
+            return None
+        cols = (
+            "budget",
+            "approved_total",
+            "factor",
+            "scaled_at",
+            "quantum",
+            "mode",
+            "method",
+            "allocated",
+            "unallocated",
+            "policy_id",
+            "policy_version",
+            "policy_hash",
+        )
+        return {"round": rnd, **dict(zip(cols, rows[0], strict=True))}
+
+    def claim_grant_amounts(self, claim_id: str) -> dict[str, tuple[Decimal, Decimal]]:
+        """item id -> (amount now, amount before scaling) for the active grants of `claim_id`."""
+        rows = self.db.query("SELECT item_id, amount, unscaled_amount FROM grants WHERE claim_id = ? AND superseded = 0", (claim_id,))
+        return {str(i): (Decimal(a), Decimal(u)) for i, a, u in rows}
+
+    def _pages(self, cols: str, where: str, params: Sequence[Any], page: int = 1000) -> Iterator[tuple[Any, ...]]:
+        """(id, *cols) of the grants matching `where`, by id, a page at a time: flat memory on any backend."""
+        last = -1
+        while True:
+            rows = self.db.query(f"SELECT id, {cols} FROM grants WHERE {where} AND id > ? ORDER BY id LIMIT {page}", (*params, last))  # noqa: S608
+            if not rows:
+                return
+            for row in rows:
+                yield (int(row[0]), *row[1:])
+            last = int(rows[-1][0])
+
+    # --- audit -------------------------------------------------------------------------
+
+    @in_engine_context
+    def verify(self, policy: CompiledPolicy | Sequence[CompiledPolicy]) -> list[str]:
+        """Check every cap and limit against the active grants; returns the violations found (none expected).
+
+        With several versions of the policy, a cap or limit scope is held to the ceiling of the version
+        that made the latest grant in it (every commit kept the scope's total, history included, within
+        its own version's ceiling); grants of a version not given are held to the version covering their
+        funding year, else the newest given.
+        """
+        versions = [policy] if isinstance(policy, CompiledPolicy) else list(policy)
+        if not versions:
+            raise LedgerError("verify needs a policy")
+        by_hash = {v.content_hash: v for v in versions}
+        ceilings = {v.content_hash: {c.id: c.ceiling for r in v.rules for c in r.caps if c.per is not None} for v in versions}
+        times = {v.content_hash: {lim.id: lim.times for r in v.rules for lim in r.limits} for v in versions}
+        newest = max(versions, key=lambda v: v.funding_years)
+        usage = Usage()
+        last: dict[tuple[str, str, Any], str] = {}  # (kind, id, scope) -> the hash of the version of its latest grant
+        for row in self._pages(_GRANT_COLS + ", policy_hash", "superseded = 0", ()):
+            grant = _grant_from_row(*row[1:8])
+            usage.add(grant)
+            made_by = by_hash.get(row[8])
+            if made_by is None:
+                made_by = next((v for v in versions if v.covers(grant.funding_year)), newest)
+            for c in grant.consumes:
+                last[(c.kind, c.id, c.scope)] = made_by.content_hash
+        problems = []
+        for (cap_id, scope), used in sorted(usage.caps.items(), key=str):
+            ceiling = ceilings[last.get(("cap", cap_id, scope), newest.content_hash)].get(cap_id)
+            if ceiling is not None and used > ceiling:
+                problems.append(f"cap {cap_id} {list(scope)}: {used} granted, ceiling {ceiling}")
+        for (limit_id, scope), counted in sorted(usage.limits.items(), key=str):
+            most = times[last.get(("limit", limit_id, scope), newest.content_hash)].get(limit_id)
+            if most is not None and len(counted) > most:
+                problems.append(f"limit {limit_id} {list(scope)}: {len(counted)} times, at most {most}")
+        dup = self.db.query(
+            "SELECT claim_id, item_id, count(*) FROM grants WHERE superseded = 0 GROUP BY claim_id, item_id HAVING count(*) > 1"
+        )
+        problems.extend(f"claim {c} item {i}: granted {n} times" for c, i, n in dup)
+        active = self.db.query("SELECT claim_id, count(*) FROM commits WHERE superseded_by IS NULL GROUP BY claim_id HAVING count(*) > 1")
+        problems.extend(f"claim {c}: {n} active commits" for c, n in active)
+        return problems
+
+
+_SCALE_MODES = ("floor", "half_up", "half_even")
+
+
+def _cents(value: Decimal, what: str) -> int:
+    """`value` in cents (money in the ledger is kept to the cent); LedgerError if it has a finer part."""
+    cents = value.scaleb(2)
+    if not cents.is_finite() or cents != cents.to_integral_value():
+        raise LedgerError(f"{what} {value} is not a whole number of cents")
+    return int(cents)
+
+
+def _round_units(numerator: int, denominator: int, mode: str) -> int:
+    """numerator / denominator (both positive) rounded to a whole number by `mode`."""
+    base, rem = divmod(numerator, denominator)
+    if mode == "half_up":
+        return base + (1 if 2 * rem >= denominator else 0)
+    if mode == "half_even":
+        return base + (1 if 2 * rem > denominator or (2 * rem == denominator and base % 2 == 1) else 0)
+    return base
+
+
+def _pack(data: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def _unpack(blob: bytes) -> dict[str, Any]:
+    value = json.loads(zlib.decompress(blob).decode("utf-8"))
+    assert isinstance(value, dict)
+    return value

@@ -1,0 +1,1201 @@
+"""Batch inputs and tabular outputs: JSON Lines, JSON/YAML lists, CSV, Excel workbooks.
+
+Every reader yields one `Record` per application in input order, with where it
+came from (line, or sheet and row) so that an error can name it. Readers stream:
+JSON Lines and JSON lists are decoded element by element; CSV and XLSX rows are
+spooled into a temporary SQLite file and grouped by claim id from there, so
+memory stays flat however large the input. (A YAML list is loaded whole.)
+
+Columns of CSV files and workbooks use the policy's own fact names with their
+namespace, exactly as the policy's expressions do: ``claim_id``,
+``claim.<fact>``, ``applicant.<fact>``, ``item.id``, ``item.type``,
+``item.<fact>``. A row whose ``claim_id`` begins with ``#`` is a comment (the
+template's label row). Lists are written with ``;`` between values.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as _dt
+import difflib
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from engine.core.errors import format_path
+from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
+from engine.language.model import CompiledPolicy, FactSpec
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+LIST_SPLIT = re.compile(r"[;；\n]")
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "对", "√"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "×"}
+
+# Limits on what a spreadsheet may make the reader do, checked before anything is expanded (SECURITY.md).
+# For scale: a round of 20,000 items (about 2,000 applications) written by `batch-template` is a
+# 1.2 MB workbook whose parts expand to 12 MB at 9-10:1; examples/round_2021.xlsx expands 5:1.
+XLSX_MAX_PARTS = 1_000  # zip members (a workbook has about a dozen)
+XLSX_MAX_EXPANDED = 50 * 1024 * 1024  # bytes: all members together, and any one, uncompressed
+# openpyxl streams worksheets but holds every other part whole (the shared strings as a list of str, the
+# styles as objects): all of those together are held to a fifth of it. 10 MB of the tiniest shared strings
+# (450,000 of them) take about 8 s and 75 MB, 10 MB of styles 5 s and 120 MB; a real round's are a few
+# hundred kB. A worksheet is a part under xl/worksheets/ that [Content_Types].xml declares as one and as
+# nothing else (openpyxl finds the shared strings by their declared type, so they cannot pass for a sheet).
+XLSX_MAX_HELD = 10 * 1024 * 1024
+XLSX_MAX_CONTENT_TYPES = 1024 * 1024  # [Content_Types].xml, parsed to tell worksheets from the rest (real: ~1 kB)
+XLSX_MAX_RATIO = 100  # uncompressed : compressed, of a part and of the whole, over XLSX_RATIO_FROM (a zip bomb is ~1000:1)
+XLSX_RATIO_FROM = 1024 * 1024
+XLSX_MAX_ROWS = 100_000  # rows of a sheet (row numbers: a row 1,048,576 counts as that many)
+XLSX_MAX_COLUMNS = 256  # columns of a sheet's header row (the Pinggu items sheet has 32)
+CSV_MAX_LINE = 1024 * 1024  # characters of one physical line of a CSV file
+
+
+class InputError(Exception):
+    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit)."""
+
+
+class OutputError(Exception):
+    """An output path that cannot be created or written (a file where a folder should be, no permission)."""
+
+
+def output_dir(path: str | Path) -> Path:
+    """The folder `path`, created with its parents if missing; OutputError (not an OSError traceback) if it cannot be."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {path}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"--out {path}: cannot create the folder ({exc.strerror or exc})") from None
+    try:  # a real write, not os.access: root may "access" /proc, where no file can be made
+        with tempfile.TemporaryFile(dir=out, prefix=".policy-engine-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"--out {path}: cannot write in the folder ({exc.strerror or exc})") from None
+    return out
+
+
+def output_file(path: str | Path) -> Path:
+    """A file path to write: its folder is created with its parents if missing; OutputError if it cannot be written."""
+    out = Path(path)
+    if out.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    parent = out.parent
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"{path}: {parent} is not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the folder {parent} ({exc.strerror or exc})") from None
+    return out
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path`, creating its folder; OutputError if it cannot be written."""
+    out = output_file(path)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+
+
+@dataclass
+class Record:
+    """One application as read: its data (None if unreadable), where it came from, and reading problems."""
+
+    number: int
+    where: dict[str, Any]
+    data: dict[str, Any] | None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    item_where: list[dict[str, Any]] = field(default_factory=list)
+    key: str | None = None  # the claim id as read, when the data could not be built
+
+    @property
+    def claim_id(self) -> str | None:
+        if isinstance(self.data, Mapping):
+            cid = self.data.get("claim_id")
+            return cid if isinstance(cid, str) else None
+        return self.key
+
+    def locate(self, path: Sequence[Any]) -> tuple[dict[str, Any], str]:
+        """Where a claim path points (line, or sheet and row) and the field's name as the input spells it."""
+        parts = list(path)
+        if self.item_where and len(parts) >= 2 and parts[0] == "items" and isinstance(parts[1], int) and parts[1] < len(self.item_where):
+            rest = parts[2:]
+            return self.item_where[parts[1]], "item." + ".".join(map(str, rest)) if rest else "item"
+        if "sheet" in self.where or self.item_where:
+            if parts and parts[0] == "applicant":
+                return self.where, "applicant." + ".".join(map(str, parts[1:]))
+            return self.where, ".".join(map(str, parts)) if parts else ""
+        return self.where, _dotted(parts)
+
+
+def _dotted(parts: Sequence[Any]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+# --- formula injection -------------------------------------------------------------
+
+
+#: What a worksheet cannot store (XML 1.0 has no C0 controls but tab, LF and CR, nor U+FFFE/U+FFFF) and what
+#: no UTF-8 file can hold (lone surrogates). openpyxl raises IllegalCharacterError for the C0 ones (and writes
+#: the others into a workbook Excel then refuses); a NUL in a CSV file cuts the line short in many programs.
+UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def storable(text: str) -> str:
+    """`text` with each character a worksheet or a UTF-8 file cannot hold written as its escape (`\\x07`, `\\ud800`)."""
+    return UNSTORABLE.sub(_escape, text)
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell made safe to write: characters a worksheet cannot store are escaped (`storable`), and a cell a
+    spreadsheet would run as a formula gets a leading apostrophe; everything else is unchanged."""
+    if isinstance(value, str):
+        value = storable(value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
+    return value
+
+
+class _Altered:
+    """Counts the cells `safe_cell` had to escape, and names the first few (where, column)."""
+
+    SHOWN = 5
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[str] = []
+
+    def note(self, values: Sequence[Any], header: Sequence[str], where: str) -> None:
+        for i, v in enumerate(values):
+            if isinstance(v, str) and UNSTORABLE.search(v):
+                self.count += 1
+                if len(self.first) < self.SHOWN:
+                    self.first.append(f"{where} column {header[i] if i < len(header) else i + 1}")
+
+    def says(self, name: str) -> str | None:
+        """The warning for output `name`, or None if no cell was altered."""
+        if not self.count:
+            return None
+        more = f" and {self.count - len(self.first)} more" if self.count > len(self.first) else ""
+        return (
+            f"{name}: {self.count} cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
+            f"written escaped as \\xNN: {', '.join(self.first)}{more}"
+        )
+
+
+# --- readers -----------------------------------------------------------------------
+
+
+class Reader:
+    """Iterate records; `fraction()` estimates progress (0..1) when it can."""
+
+    total: int | None = None
+
+    def __iter__(self) -> Iterator[Record]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def fraction(self) -> float | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def open_input(path: str | Path, policy: CompiledPolicy) -> Reader:
+    name = str(path).lower()
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file")
+    if name.endswith((".jsonl", ".ndjson")):
+        return JsonLinesReader(path)
+    if name.endswith(".json"):
+        return JsonListReader(path)
+    if name.endswith((".yaml", ".yml")):
+        return YamlListReader(path)
+    if name.endswith(".csv"):
+        return CsvReader(path, policy)
+    if name.endswith(".xlsx"):
+        return XlsxReader(path, policy)
+    raise InputError(f"{path}: unknown input format (use .jsonl, .json, .yaml, .csv or .xlsx)")
+
+
+class _BytesProgress(Reader):
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.size = max(os.path.getsize(path), 1)
+        self.f: IO[bytes] = open(path, "rb")  # closed in close()
+
+    def fraction(self) -> float | None:
+        try:
+            return min(self.f.tell() / self.size, 1.0)
+        except ValueError:
+            return 1.0
+
+    def close(self) -> None:
+        self.f.close()
+
+
+class JsonLinesReader(_BytesProgress):
+    def __iter__(self) -> Iterator[Record]:
+        n = 0
+        for lineno, raw in enumerate(self.f, 1):
+            if not raw.strip():
+                continue
+            n += 1
+            where = {"file": self.path, "line": lineno}
+            try:
+                data = loads_json(raw.decode("utf-8"))
+            except DuplicateKeyError as exc:
+                yield Record(n, where, None, [_duplicate_problem(exc, where)])
+                continue
+            except (UnicodeDecodeError, ValueError) as exc:
+                yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {getattr(exc, 'msg', exc)}", **where}])
+                continue
+            if not isinstance(data, dict):
+                yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])
+                continue
+            yield Record(n, where, data)
+
+
+def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_known: bool = True) -> dict[str, Any]:
+    """A JSON object naming a key twice, as a reading problem: its field, file line and column.
+
+    `where["line"]` is the file line where the JSON text read starts; a column is given only where it
+    counts from a line start (`column_known` is False for a text starting mid-line).
+    """
+
+    def col(line: int, column: int) -> int | None:
+        return column if column_known or line > 1 else None
+
+    first_line, first_column = exc.first
+    at = {**where, "line": where["line"] + exc.lineno - 1}
+    column = col(exc.lineno, exc.colno)
+    if column is not None:
+        at["column"] = column
+    message = exc.describe(exc.key, where["line"] + first_line - 1, col(first_line, first_column))
+    return {**at, "field": format_path(exc.path) if exc.path else None, "message": message, "expected": "each key once per object"}
+
+
+#: only to find where a refused element of a JSON list ends
+_LENIENT = json.JSONDecoder()
+
+
+class JsonListReader(_BytesProgress):
+    """A JSON array of claims, decoded one element at a time (the array is never held whole)."""
+
+    CHUNK = 1 << 16
+
+    def __iter__(self) -> Iterator[Record]:
+        buf = ""
+        line = 1
+        eof = False
+        started = False
+        n = 0
+
+        def fill() -> bool:
+            nonlocal buf, eof
+            if eof:
+                return False
+            chunk = self.f.read(self.CHUNK)
+            if not chunk:
+                eof = True
+                return False
+            buf += chunk.decode("utf-8", errors="replace")
+            return True
+
+        def skip_space() -> None:
+            nonlocal buf, line
+            i = 0
+            while i < len(buf) and buf[i] in " \t\r\n":
+                i += 1
+            line += buf.count("\n", 0, i)
+            buf = buf[i:]
+
+        while True:
+            skip_space()
+            while not buf and fill():
+                skip_space()
+            if not buf:
+                break
+            if not started:
+                if buf[0] != "[":
+                    raise InputError(f"{self.path}:{line}: a JSON input must be a list of claims [ {{...}}, ... ] (or use .jsonl)")
+                buf = buf[1:]
+                started = True
+                continue
+            if buf[0] == ",":
+                buf = buf[1:]
+                continue
+            if buf[0] == "]":
+                break
+            refused: ValueError | None = None  # an element read whole but refused: reported, and the list goes on
+            while True:
+                try:
+                    try:
+                        data, end = raw_decode_json(buf)
+                    except DuplicateKeyError as exc:
+                        refused, data, end = exc, None, exc.end or len(buf)
+                    except json.JSONDecodeError:
+                        raise
+                    except ValueError as exc:  # NaN, Infinity, nested too deeply: find where the element ends
+                        try:
+                            end = _LENIENT.raw_decode(buf)[1]
+                        except RecursionError:
+                            raise InputError(f"{self.path}:{line}: not valid JSON: {exc}") from None
+                        refused, data = exc, None
+                    if end == len(buf) and not eof and fill():  # a number could continue in the next chunk
+                        continue
+                    break
+                except json.JSONDecodeError as exc:
+                    if fill():
+                        continue
+                    raise InputError(f"{self.path}:{line + exc.lineno - 1}: not valid JSON: {exc.msg}") from None
+            n += 1
+            where = {"file": self.path, "line": line, "element": n - 1}
+            line += buf.count("\n", 0, end)
+            buf = buf[end:]
+            if isinstance(refused, DuplicateKeyError):
+                yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
+            elif refused is not None:
+                yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {refused}", **where}])
+            elif isinstance(data, dict):
+                yield Record(n, where, data)
+            else:
+                yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])
+
+
+class YamlListReader(Reader):
+    """A YAML list of claims (loaded whole, with line numbers for every field)."""
+
+    def __init__(self, path: str | Path) -> None:
+        from engine.language.source import load_yaml_file
+
+        self.path = str(path)
+        self.source = load_yaml_file(path)
+        data = self.source.data
+        if not isinstance(data, list):
+            raise InputError(f"{path}: a YAML input must be a list of claims")
+        self.data: list[Any] = data
+        self.total = len(data)
+        self.done = 0
+
+    def fraction(self) -> float | None:
+        return self.done / max(self.total or 1, 1)
+
+    def __iter__(self) -> Iterator[Record]:
+        for i, data in enumerate(self.data):
+            self.done = i + 1
+            line, _ = self.source.where((i,))
+            where = {"file": self.path, "line": line, "element": i}
+            if isinstance(data, dict):
+                rec = Record(i + 1, where, data)
+                rec.item_where = []
+                yield rec
+            else:
+                yield Record(i + 1, where, None, [{"field": None, "message": "a claim must be a mapping", **where}])
+
+    def close(self) -> None:
+        self.data = []
+
+
+# --- tabular (CSV, XLSX) -----------------------------------------------------------
+
+
+class Columns:
+    """The columns a policy's vocabulary allows, and how to turn a cell into a claim value."""
+
+    def __init__(self, policy: CompiledPolicy) -> None:
+        self.policy = policy
+        self.claim = {f"claim.{k}": v for k, v in policy.claim_facts.items()}
+        self.applicant = {f"applicant.{k}": v for k, v in policy.applicant_facts.items()}
+        item: dict[str, FactSpec] = {}
+        for facts in policy.item_facts.values():
+            for k, v in facts.items():
+                item.setdefault(f"item.{k}", v)
+        self.item = item
+
+    def header_sets(self) -> tuple[list[str], list[str]]:
+        """(applicants sheet columns, items sheet columns) in template order."""
+        return ["claim_id", *self.claim, *self.applicant], ["claim_id", *self.item]
+
+    def check(self, header: Sequence[str], allowed: Sequence[str], where: str) -> None:
+        unknown = [h for h in header if h and h not in allowed]
+        if unknown:
+            hints = []
+            for h in unknown:
+                close = difflib.get_close_matches(h, allowed, n=1)
+                hints.append(f"{h!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise InputError(f"{where}: unknown column(s) {', '.join(hints)}; columns are: {', '.join(allowed)}")
+        if "claim_id" not in header:
+            raise InputError(f"{where}: no claim_id column")
+
+    def convert(self, spec: FactSpec, value: Any) -> tuple[Any, str | None]:
+        """A cell as a claim value (JSON-like), or an error message."""
+        t = spec.type
+        if isinstance(value, str) and t not in ("string", "identifier", "string_list"):
+            value = value.strip()
+        if value is None or value == "":
+            return None, None
+        if t == "date_list" and isinstance(value, _dt.date):  # a spreadsheet date cell: a list of one date
+            if isinstance(value, _dt.datetime):
+                if value.time() != _dt.time():
+                    return None, f"{value} has a time of day; a date is expected"
+                value = value.date()
+            return [value.isoformat()], None
+        if t in ("enum_list", "document_list", "string_list", "date_list"):
+            if isinstance(value, str):
+                parts = [p.strip() for p in LIST_SPLIT.split(value)]
+                return [p for p in parts if p], None
+            return [str(value)], None
+        if t == "boolean":
+            if isinstance(value, bool):
+                return value, None
+            if isinstance(value, int | float) and value in (0, 1):
+                return bool(value), None
+            word = str(value).strip().lower()
+            if word in TRUE_WORDS:
+                return True, None
+            if word in FALSE_WORDS:
+                return False, None
+            return None, f"{value!r} is not yes/no (true/false, 是/否)"
+        if t == "integer":
+            if isinstance(value, bool):
+                return None, f"{value!r} is not a whole number"
+            if isinstance(value, int):
+                return value, None
+            if isinstance(value, float) and value.is_integer():
+                return int(value), None
+            if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+                return int(value), None
+            return None, f"{value!r} is not a whole number"
+        if t == "money":
+            if isinstance(value, bool):
+                return None, f"{value!r} is not an amount"
+            if isinstance(value, int):
+                return str(value), None
+            if isinstance(value, float):  # a numeric spreadsheet cell: its shortest decimal form, never binary arithmetic
+                try:
+                    return str(Decimal(repr(value))), None
+                except InvalidOperation:
+                    return None, f"{value!r} is not an amount"
+            return str(value), None
+        if t == "date":
+            if isinstance(value, _dt.datetime):
+                if value.time() != _dt.time():
+                    return None, f"{value} has a time of day; a date is expected"
+                return value.date().isoformat(), None
+            if isinstance(value, _dt.date):
+                return value.isoformat(), None
+            return str(value), None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value), None
+
+
+class _Spool:
+    """Rows on disk, grouped by claim id in order of first appearance."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="policy-engine-rows-", suffix=".sqlite")
+        os.close(fd)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("CREATE TABLE rows (seq INTEGER PRIMARY KEY, kind TEXT, claim_id TEXT, rowno INTEGER, cells TEXT)")
+        self.seq = 0
+
+    def add(self, kind: str, claim_id: str, rowno: int, cells: Mapping[str, Any]) -> None:
+        self.seq += 1
+        self.db.execute("INSERT INTO rows VALUES (?, ?, ?, ?, ?)", (self.seq, kind, claim_id, rowno, json.dumps(cells, default=_cell_json)))
+
+    def index(self) -> None:
+        self.db.execute("CREATE INDEX rows_claim ON rows (kind, claim_id, seq)")
+        self.db.commit()
+
+    def claims(self, kind: str) -> Iterator[str]:
+        cur = self.db.execute("SELECT claim_id FROM rows WHERE kind = ? GROUP BY claim_id ORDER BY min(seq)", (kind,))
+        for (cid,) in cur:
+            yield cid
+
+    def count(self, kind: str) -> int:
+        return int(self.db.execute("SELECT count(DISTINCT claim_id) FROM rows WHERE kind = ?", (kind,)).fetchone()[0])
+
+    def rows(self, kind: str, claim_id: str) -> list[tuple[int, dict[str, Any]]]:
+        cur = self.db.execute("SELECT rowno, cells FROM rows WHERE kind = ? AND claim_id = ? ORDER BY seq", (kind, claim_id))
+        return [(r, _cells_from_json(c)) for r, c in cur]
+
+    def close(self) -> None:
+        self.db.close()
+        try:
+            os.remove(self.path)
+        except OSError:  # pragma: no cover
+            pass
+
+
+def _cell_json(value: Any) -> Any:
+    if isinstance(value, _dt.datetime | _dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, float):  # pragma: no cover - json handles floats itself
+        return value
+    return str(value)
+
+
+def _cells_from_json(text: str) -> dict[str, Any]:
+    def hook(d: dict[str, Any]) -> Any:
+        if set(d) == {"$date"}:
+            v = d["$date"]
+            return _dt.datetime.fromisoformat(v) if "T" in v else _dt.date.fromisoformat(v)
+        if set(d) == {"$decimal"}:
+            return Decimal(d["$decimal"])
+        return d
+
+    out = json.loads(text, object_hook=hook)
+    assert isinstance(out, dict)
+    return out
+
+
+class _TabularReader(Reader):
+    def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
+        self.path = str(path)
+        self.cols = Columns(policy)
+        self.spool = _Spool()
+        self.done = 0
+
+    def fraction(self) -> float | None:
+        return self.done / max(self.total or 1, 1)
+
+    def close(self) -> None:
+        self.spool.close()
+
+    def _build(
+        self, n: int, claim_id: str, head: tuple[dict[str, Any], dict[str, Any]], items: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> Record:
+        """head: (cells, where) of the application row; items: (cells, where) of each item row."""
+        cells, where = head
+        problems: list[dict[str, Any]] = []
+        data: dict[str, Any] = {"claim_id": claim_id}
+        applicant: dict[str, Any] = {}
+        for name, value in cells.items():
+            spec = self.cols.claim.get(name) or self.cols.applicant.get(name)
+            if spec is None:
+                continue
+            v, err = self.cols.convert(spec, value)
+            if err:
+                problems.append({"field": name, "message": err, **where})
+            elif v is not None:
+                if name.startswith("applicant."):
+                    applicant[name.split(".", 1)[1]] = v
+                else:
+                    data[name.split(".", 1)[1]] = v
+        data["applicant"] = applicant
+        out_items = []
+        item_where = []
+        for icells, iwhere in items:
+            item: dict[str, Any] = {}
+            for name, value in icells.items():
+                spec = self.cols.item.get(name)
+                if spec is None:
+                    continue
+                v, err = self.cols.convert(spec, value)
+                if err:
+                    problems.append({"field": name, "message": err, **iwhere})
+                elif v is not None:
+                    item[name.split(".", 1)[1]] = v
+            out_items.append(item)
+            item_where.append(iwhere)
+        data["items"] = out_items
+        if not items:
+            problems.append({"field": "items", "message": f"no item rows for claim {claim_id}", **where})
+        return Record(n, where, None if problems else data, problems, item_where, claim_id)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+#: The spool key of a CSV row that could not be read: no claim id read from a cell starts with a newline (it is stripped).
+_BAD_ROW = "\n unreadable row "
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+class _BoundedLines:
+    """The lines of a text file, none longer than CSV_MAX_LINE characters (a longer one is skipped and raises
+    _LineTooLong), remembering the lines of the record being read so that an error can name its column."""
+
+    def __init__(self, f: IO[str]) -> None:
+        self.f = f
+        self.record: list[str] = []
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.f.readline(CSV_MAX_LINE + 1)
+        if not line:
+            raise StopIteration
+        if len(line) > CSV_MAX_LINE:
+            while line and not line.endswith("\n"):  # skip the rest of it without holding it
+                line = self.f.readline(CSV_MAX_LINE)
+            raise _LineTooLong
+        self.record.append(line)
+        return line
+
+
+def _csv_problem(exc: Exception, lines: _BoundedLines, header: Sequence[str]) -> tuple[str | None, str]:
+    """(the column, what is wrong) for a CSV row the csv module could not read."""
+    if isinstance(exc, _LineTooLong):
+        return None, f"a line longer than {CSV_MAX_LINE:,} characters (the limit)"
+    limit = csv.field_size_limit()
+    if "field larger than field limit" in str(exc):
+        i = _long_field("".join(lines.record), limit)
+        column = None if i is None else header[i] if i < len(header) and header[i] else f"column {i + 1}"
+        return column, f"a cell longer than {limit:,} characters (the limit)"
+    return None, f"not a readable CSV row ({exc})"
+
+
+def _long_field(text: str, limit: int) -> int | None:
+    """The 0-based index of the first field of a CSV record (excel dialect) longer than `limit` characters."""
+    field = 0
+    length = 0
+    quoted = False
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quoted:
+            if c == '"':
+                if text[i + 1 : i + 2] == '"':
+                    i += 1
+                else:
+                    quoted = False
+                    i += 1
+                    continue
+        elif c == '"' and length == 0:
+            quoted = True
+            i += 1
+            continue
+        elif c == ",":
+            field, length = field + 1, 0
+            i += 1
+            continue
+        elif c in "\r\n":
+            break
+        length += 1
+        if length > limit:
+            return field
+        i += 1
+    return None
+
+
+#: What Excel and WPS write for "CSV": UTF-8 (with a BOM for "CSV UTF-8"), UTF-16 for "Unicode text", and on a
+#: Chinese Windows the system code page, GBK, of which GB18030 is the superset. Tried in this order, strictly.
+_CSV_ENCODINGS = ("utf-8", "gb18030")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def csv_encoding(path: str | Path) -> str:
+    """The encoding a CSV file is written in: its byte-order mark, else the first of UTF-8 and GB18030 that decodes
+    every byte (UTF-8 text is rarely valid GB18030 and GBK text never valid UTF-8). InputError when neither does."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        marked = [name for bom, name in _BOMS if head.startswith(bom)][:1]
+        for name in marked or _CSV_ENCODINGS:
+            f.seek(0)
+            decoder = codecs.getincrementaldecoder(name)("strict")
+            try:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                if marked:  # the file says its encoding and then breaks it
+                    raise InputError(
+                        f"{path}: the CSV file starts with a {name} byte-order mark but is not {name} text ({exc.reason}); "
+                        'save it from Excel as "CSV UTF-8"'
+                    ) from None
+                continue
+            return name
+    raise InputError(
+        f"{path}: the CSV file is neither UTF-8 nor GBK/GB18030 text, so its characters cannot be read; "
+        'save it from Excel as "CSV UTF-8" (or use the .xlsx workbook)'
+    )
+
+
+class CsvReader(_TabularReader):
+    """One row per item; the claim and applicant columns repeat on each row of a claim (the first row's count)."""
+
+    def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
+        super().__init__(path, policy)
+        apps, items = self.cols.header_sets()
+        allowed = list(dict.fromkeys(apps + items))
+        self.orphans: list[tuple[int, str]] = []
+        encoding = csv_encoding(path)
+        with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as f:
+            lines = _BoundedLines(f)
+            reader = csv.reader(lines)
+            try:
+                header = next(reader, None)
+            except (csv.Error, _LineTooLong) as exc:
+                raise InputError(f"{path}: the header row cannot be read: {_csv_problem(exc, lines, [])[1]}") from None
+            if header is None:
+                raise InputError(f"{path}: empty CSV file")
+            header = [h.strip() for h in header]
+            self.cols.check(header, allowed, str(path))
+            key = header.index("claim_id")
+            rowno = 1
+            while True:
+                rowno += 1
+                lines.record.clear()
+                try:
+                    row = next(reader, None)
+                except (csv.Error, _LineTooLong) as exc:
+                    # one row that cannot be read is that row's error record; the rows after it are read on
+                    # (a quoted cell cut short may leave its remaining lines to be read as rows of their own)
+                    column, message = _csv_problem(exc, lines, header)
+                    self.spool.add("row", f"{_BAD_ROW}{rowno}", rowno, {_BAD_ROW: [column, message + "; the row is not read"]})
+                    continue
+                if row is None:
+                    break
+                if not any(c.strip() for c in row):
+                    continue
+                cid = row[key].strip() if key < len(row) else ""
+                if cid.startswith("#"):
+                    continue
+                cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h and h != "claim_id"}
+                self.spool.add("row", cid, rowno, cells)
+        self.spool.index()
+        self.total = self.spool.count("row")
+
+    def __iter__(self) -> Iterator[Record]:
+        for n, cid in enumerate(self.spool.claims("row"), 1):
+            self.done = n
+            rows = self.spool.rows("row", cid)
+            first_row, first = rows[0]
+            where = {"file": self.path, "row": first_row}
+            if cid.startswith(_BAD_ROW):
+                column, message = first[_BAD_ROW]
+                yield Record(n, where, None, [{"field": column, "message": message, **where}])
+                continue
+            if not cid:
+                yield Record(n, where, None, [{"field": "claim_id", "message": f"{len(rows)} row(s) without a claim_id", **where}])
+                continue
+            head = {k: v for k, v in first.items() if k in self.cols.claim or k in self.cols.applicant}
+            conflicts = []
+            for rowno, cells in rows[1:]:
+                for k, v in cells.items():
+                    if k in head and str(v).strip() and str(v).strip() != str(head[k]).strip():
+                        conflicts.append(
+                            {
+                                "field": k,
+                                "message": f"{v!r} differs from {head[k]!r} on row {first_row} of the same claim",
+                                "file": self.path,
+                                "row": rowno,
+                            }
+                        )
+            items = [({k: v for k, v in cells.items() if k in self.cols.item}, {"file": self.path, "row": rowno}) for rowno, cells in rows]
+            rec = self._build(n, cid, (head, where), items)
+            if conflicts:
+                rec.problems.extend(conflicts)
+                rec.data = None
+            yield rec
+
+
+APPLICANTS_SHEET = "applicants"
+ITEMS_SHEET = "items"
+
+
+def check_workbook_size(path: str | Path) -> None:
+    """Refuse a workbook whose parts would expand past the limits (XLSX_MAX_*), from its zip directory alone.
+
+    zipfile never reads a member past the size its directory declares (a lie fails its CRC), so the
+    declared sizes bound what openpyxl can expand.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    if len(parts) > XLSX_MAX_PARTS:
+        raise InputError(f"{path}: {len(parts):,} parts in the workbook, more than the limit of {XLSX_MAX_PARTS:,}; not read")
+    total = packed = 0
+    for p in parts:
+        if p.file_size > XLSX_MAX_EXPANDED:
+            raise InputError(
+                f"{path}: part {p.filename} expands to {p.file_size:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read"
+            )
+        if p.file_size > XLSX_RATIO_FROM and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
+            raise InputError(
+                f"{path}: part {p.filename} expands {p.file_size // max(p.compress_size, 1):,} times "
+                f"({p.compress_size:,} to {p.file_size:,} bytes), more than the limit of {XLSX_MAX_RATIO}:1; not read"
+            )
+        total += p.file_size
+        packed += p.compress_size
+    if total > XLSX_MAX_EXPANDED:
+        raise InputError(f"{path}: the workbook expands to {total:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read")
+    if total > XLSX_RATIO_FROM and total > XLSX_MAX_RATIO * max(packed, 1):  # many parts, each just under XLSX_RATIO_FROM
+        raise InputError(
+            f"{path}: the workbook expands {total // max(packed, 1):,} times ({packed:,} to {total:,} bytes), "
+            f"more than the limit of {XLSX_MAX_RATIO}:1; not read"
+        )
+    sheets = _worksheet_parts(path, parts)
+    held = sum(p.file_size for p in parts if p.filename not in sheets)
+    if held > XLSX_MAX_HELD:
+        raise InputError(
+            f"{path}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
+            f"more than the limit of {XLSX_MAX_HELD:,}; not read"
+        )
+
+
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[str]:
+    """The parts openpyxl streams: under xl/worksheets/, declared in [Content_Types].xml as a worksheet and as nothing else."""
+    from xml.etree import ElementTree
+
+    info = next((p for p in parts if p.filename == "[Content_Types].xml"), None)
+    if info is None:
+        return set()  # openpyxl refuses such a file itself
+    if info.file_size > XLSX_MAX_CONTENT_TYPES:
+        raise InputError(
+            f"{path}: part [Content_Types].xml expands to {info.file_size:,} bytes, more than the limit of {XLSX_MAX_CONTENT_TYPES:,}; not read"
+        )
+    try:
+        with zipfile.ZipFile(path) as z:
+            text = z.read(info)
+        if b"<!DOCTYPE" in text:  # no DTD, so no entity to expand (a content types part never has one)
+            raise ValueError("a DTD is not allowed")
+        root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ([Content_Types].xml: {exc})") from None
+    types: dict[str, set[str]] = {}
+    for node in root:
+        if node.tag.rsplit("}", 1)[-1] == "Override":
+            types.setdefault(str(node.get("PartName", "")).lstrip("/"), set()).add(str(node.get("ContentType")))
+    return {name for name, declared in types.items() if name.startswith("xl/worksheets/") and declared == {_WORKSHEET_TYPE}}
+
+
+class XlsxReader(_TabularReader):
+    """A workbook with an `applicants` sheet (one row per application) and an `items` sheet (one row per item)."""
+
+    def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
+        super().__init__(path, policy)
+        try:
+            from openpyxl import load_workbook
+        except ModuleNotFoundError:  # pragma: no cover
+            raise InputError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+        check_workbook_size(path)  # before anything is expanded
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        try:
+            for sheet in (APPLICANTS_SHEET, ITEMS_SHEET):
+                if sheet not in wb.sheetnames:
+                    raise InputError(
+                        f"{path}: no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)}); see examples/round_template.xlsx"
+                    )
+            apps, items = self.cols.header_sets()
+            for sheet, allowed in ((APPLICANTS_SHEET, apps), (ITEMS_SHEET, items)):
+                try:
+                    self._read_sheet(wb[sheet], sheet, allowed)
+                except InputError:
+                    raise
+                except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
+                    raise InputError(f"{path} sheet {sheet}: not readable ({type(exc).__name__}: {exc})") from None
+        finally:
+            wb.close()
+        self.spool.index()
+        self.total = self.spool.count(APPLICANTS_SHEET)
+        self.total += int(
+            self.spool.db.execute(
+                "SELECT count(DISTINCT claim_id) FROM rows i WHERE kind = ? AND NOT EXISTS (SELECT 1 FROM rows a WHERE a.kind = ? AND a.claim_id = i.claim_id)",
+                (ITEMS_SHEET, APPLICANTS_SHEET),
+            ).fetchone()[0]
+        )
+
+    def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str]) -> None:
+        where = f"{self.path} sheet {sheet}"
+        # the size a sheet declares (<dimension ref="A1:XFD1048576">) is not trusted: read_only openpyxl would pad
+        # every row to its width and yield empty rows up to its height
+        ws.reset_dimensions()
+        header_row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        header = [_cell_text(h) for h in header_row]
+        while header and not header[-1]:
+            header.pop()
+        if len(header) > XLSX_MAX_COLUMNS:
+            raise InputError(f"{where}: {len(header):,} columns in the header row, more than the limit of {XLSX_MAX_COLUMNS:,}")
+        self.cols.check(header, allowed, where)
+        key = header.index("claim_id")
+        # cells beyond the header's last column are never read (they have no column name)
+        for rowno, row in enumerate(ws.iter_rows(min_row=2, max_col=len(header), values_only=True), 2):
+            if rowno > XLSX_MAX_ROWS:
+                raise InputError(
+                    f"{where}: rows beyond row {XLSX_MAX_ROWS:,} (the limit of rows read); split the round, "
+                    "or delete the empty or formatted rows below the data"
+                )
+            if row.count(None) == len(row) or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+                continue
+            cid = _cell_text(row[key] if key < len(row) else None)
+            if cid.startswith("#"):
+                continue
+            cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
+            self.spool.add(sheet, cid, rowno, cells)
+
+    def __iter__(self) -> Iterator[Record]:
+        n = 0
+        for cid in self.spool.claims(APPLICANTS_SHEET):
+            n += 1
+            self.done = n
+            heads = self.spool.rows(APPLICANTS_SHEET, cid)
+            first_row, head = heads[0]
+            where = {"file": self.path, "sheet": APPLICANTS_SHEET, "row": first_row}
+            if not cid:
+                yield Record(
+                    n, where, None, [{"field": "claim_id", "message": f"{len(heads)} applicant row(s) without a claim_id", **where}]
+                )
+                continue
+            items = [(cells, {"file": self.path, "sheet": ITEMS_SHEET, "row": r}) for r, cells in self.spool.rows(ITEMS_SHEET, cid)]
+            rec = self._build(n, cid, (head, where), items)
+            if len(heads) > 1:
+                rec.problems.append(
+                    {
+                        "field": "claim_id",
+                        "message": f"claim id {cid!r} appears on {len(heads)} applicant rows: {', '.join(str(r) for r, _ in heads)}",
+                        **where,
+                    }
+                )
+                rec.data = None
+            yield rec
+        orphans = self.spool.db.execute(
+            "SELECT claim_id, min(rowno), count(*) FROM rows i WHERE kind = ? AND NOT EXISTS"
+            " (SELECT 1 FROM rows a WHERE a.kind = ? AND a.claim_id = i.claim_id) GROUP BY claim_id ORDER BY min(seq)",
+            (ITEMS_SHEET, APPLICANTS_SHEET),
+        ).fetchall()
+        for cid, row, count in orphans:
+            n += 1
+            self.done = n
+            where = {"file": self.path, "sheet": ITEMS_SHEET, "row": row}
+            message = (
+                f"{count} item row(s) of claim {cid!r} have no row in the applicants sheet"
+                if cid
+                else f"{count} item row(s) without a claim_id"
+            )
+            yield Record(n, where, None, [{"field": "claim_id", "message": message, **where}], key=cid or None)
+
+
+# --- writers -----------------------------------------------------------------------
+
+
+class CsvOut:
+    """A CSV file (UTF-8 with BOM, which Excel needs for Chinese) whose text cells cannot run as formulas."""
+
+    def __init__(self, path: str | Path, header: Sequence[str]) -> None:
+        self.f = open(path, "w", encoding="utf-8-sig", newline="")  # closed in close()
+        self.w = csv.writer(self.f)
+        self.header = list(header)
+        self.rows = 1
+        self.altered = _Altered()
+        self.w.writerow([safe_cell(h) for h in header])
+
+    def row(self, values: Sequence[Any]) -> None:
+        self.rows += 1
+        self.altered.note(values, self.header, f"row {self.rows}")
+        self.w.writerow(["" if v is None else safe_cell(v) for v in values])
+
+    def close(self) -> None:
+        self.f.close()
+
+
+_MONEY_CELL = re.compile(r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$")
+MONEY_FORMAT = "#,##0.00"
+
+
+class XlsxOut:
+    """A workbook written row by row (openpyxl write-only mode: rows go to disk, memory stays flat).
+
+    Columns named in `sheet(..., money=...)` hold amounts: a cell there that is an amount (a Decimal, or
+    the text of one, at most two decimals) is written as a number cell shown with two decimals, so a
+    spreadsheet can sum it. The cell's XML holds the decimal text itself (`<v>1492200.00</v>`), never a
+    float's rendering of it; anything else stays text.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        from openpyxl import Workbook
+
+        self.path = str(path)
+        self.wb = Workbook(write_only=True)
+        self.sheets: dict[str, Any] = {}
+        self.money: dict[str, frozenset[int]] = {}
+        self.headers: dict[str, list[str]] = {}
+        self.rows: dict[str, int] = {}
+        self.altered = _Altered()
+
+    def sheet(self, name: str, header: Sequence[str], money: Sequence[str] = ()) -> None:
+        ws = self.wb.create_sheet(name)
+        ws.append([safe_cell(h) for h in header])
+        self.sheets[name] = ws
+        self.money[name] = frozenset(i for i, h in enumerate(header) if h in money)
+        self.headers[name] = list(header)
+        self.rows[name] = 1
+
+    def row(self, sheet: str, values: Sequence[Any]) -> None:
+        money = self.money[sheet]
+        self.rows[sheet] += 1
+        self.altered.note(values, self.headers[sheet], f"sheet {sheet} row {self.rows[sheet]}")
+        self.sheets[sheet].append(
+            [None if v is None else self._amount(sheet, v) if i in money else safe_cell(v) for i, v in enumerate(values)]
+        )
+
+    def _amount(self, sheet: str, value: Any) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+
+        if isinstance(value, str) and _MONEY_CELL.match(value):
+            value = Decimal(value)
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return safe_cell(value)
+        cell = WriteOnlyCell(self.sheets[sheet])
+        # the decimal's own text in <v>: openpyxl would format a Decimal through a float with 16 significant
+        # digits, which is not exact (99999999999.99 -> 99999999999.99001); a text value of type "n" is written as is
+        cell._value = format(value, "f")
+        cell.data_type = "n"
+        cell.number_format = MONEY_FORMAT
+        return cell
+
+    def close(self) -> None:
+        self.wb.save(self.path)
+
+
+def _list_text(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def write_claims_workbook(
+    policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
+) -> str | None:
+    """A batch workbook: `applicants` and `items` sheets (with a label row), plus a `columns` sheet documenting each column.
+
+    With no claims it is the empty template officers fill in. Every cell goes through `safe_cell`; the warning
+    naming the cells it had to escape (a claim read raw, or a policy's label, holding control characters) is
+    returned, None if there were none.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    cols = Columns(policy)
+    app_cols, item_cols = cols.header_sets()
+    wb = Workbook()
+    ws_a = wb.active
+    assert ws_a is not None
+    ws_a.title = APPLICANTS_SHEET
+    ws_i = wb.create_sheet(ITEMS_SHEET)
+    ws_c = wb.create_sheet("columns")
+    specs: dict[str, FactSpec] = {**cols.claim, **cols.applicant, **cols.item}
+    altered = _Altered()
+
+    def put(ws: Any, row: Sequence[Any], header: Sequence[str]) -> None:
+        cells = [str(v) if isinstance(v, Decimal) else v for v in row]
+        altered.note(cells, header, f"sheet {ws.title} row {ws.max_row + 1}")
+        ws.append([safe_cell(v) for v in cells])
+
+    def label(name: str) -> str:
+        if name == "claim_id":
+            return "# 申请编号 / application id"
+        s = specs[name]
+        return f"{s.label.zh} / {s.label.en}"
+
+    for ws, names in ((ws_a, app_cols), (ws_i, item_cols)):
+        put(ws, names, names)
+        put(ws, [label(n) for n in names], names)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for cell in ws[2]:
+            cell.font = Font(italic=True, color="666666")
+        ws.freeze_panes = "B3"
+        for i, n in enumerate(names, 1):
+            letter = ws.cell(row=1, column=i).column_letter
+            ws.column_dimensions[letter].width = max(14, min(40, len(n) + 4))
+            if n == "claim_id" or specs[n].type in ("money", "identifier", "string", "date", "date_list"):
+                ws.column_dimensions[letter].number_format = "@"
+    columns_header = ["sheet", "column", "type", "required", "values", "zh", "en"]
+    ws_c.append(columns_header)
+    for sheet, names in ((APPLICANTS_SHEET, app_cols), (ITEMS_SHEET, item_cols)):
+        for n in names:
+            if n == "claim_id":
+                ws_c.append(
+                    [
+                        sheet,
+                        n,
+                        "string",
+                        "yes",
+                        "",
+                        "申请编号（同一申请的各行相同）",
+                        "application id (the same on every row of one application)",
+                    ]
+                )
+                continue
+            s = specs[n]
+            types = [t for t, facts in policy.item_facts.items() if n.split(".", 1)[1] in facts] if sheet == ITEMS_SHEET else []
+            values = "; ".join(s.values or ())
+            if n == "item.type":
+                values = "; ".join(sorted(policy.item_type_labels))
+            note = "" if not types or len(types) == len(policy.item_facts) else " (" + ", ".join(types) + ")"
+            put(
+                ws_c,
+                [
+                    sheet,
+                    n,
+                    s.type + ("; list: a;b" if s.type.endswith("_list") else ""),
+                    "yes" if s.required else "no",
+                    values,
+                    s.label.zh,
+                    s.label.en + note,
+                ],
+                columns_header,
+            )
+    for c in claims:
+        app = c.get("applicant", {})
+        row: list[Any] = []
+        for n in app_cols:
+            if n == "claim_id":
+                row.append(c.get("claim_id"))
+            elif n.startswith("applicant."):
+                row.append(_list_text(app.get(n.split(".", 1)[1])))
+            else:
+                row.append(_list_text(c.get(n.split(".", 1)[1])))
+        put(ws_a, row, app_cols)
+        for it in c.get("items", []):
+            irow = [c.get("claim_id")] + [_list_text(it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
+            put(ws_i, irow, item_cols)
+    wb.save(path)
+    return altered.says(str(path))
