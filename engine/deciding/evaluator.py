@@ -204,6 +204,17 @@ def prepare(policy: CompiledPolicy) -> None:
     _context(policy)
 
 
+@in_engine_context
+def generated_sources(policy: CompiledPolicy, *, trace: bool = True) -> tuple[str, dict[str, str | None]]:
+    """The Python source the policy is decided by, for a reader: (the applicant-level standing function,
+    {rule id: its decide function, or None for a rule decided on the generic path}). `trace`: the variant
+    that records the trace (the default of `evaluate`), or the lean one."""
+    ctx = _context(policy)
+    variant = 1 if trace else 0
+    rules = {r.id: None if (fast := ctx.plans[r.id].fast) is None else fast[variant].source for r in policy.rules}  # type: ignore[attr-defined]
+    return ctx.standing[variant].source, rules  # type: ignore[attr-defined]
+
+
 def _rate(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
     base = form.of.function(I, A, C)
     value: Decimal = (base * form.rate).quantize(ctx.quantum, rounding=ctx.mode)
