@@ -178,6 +178,7 @@ class RuleWriter(CodeWriter):
             self.visit_referral()
             return
         self.visit_amount()
+        self.visit_subject()
         if self.plan.limits:
             self.writeline("limits = usage.limits")
             self.writeline("limits_get = limits.get")
@@ -307,7 +308,40 @@ class RuleWriter(CodeWriter):
         self.bind("COMPUTE", self.plan.compute)
         self.writeline(f"asked = COMPUTE(FORM, CTX, I, A, C, {'steps' if self.trace else 'None'})")
 
-    # --- limits and caps ---
+    # --- subjects, limits and caps ---
+
+    def visit_subject(self) -> None:
+        """One award per subject: "highest" pays nothing once the subject was paid, "difference" the rest.
+        (The items that lose to a higher award in the same claim are decided on the generic path.)"""
+        subject = self.rule.subject
+        if subject is None:
+            return
+        self.bind("SUBJECT", subject), self.bind("SGROUP", subject.group)
+        self.writeline("has_s = False")
+        with self.block("if not pending:"):
+            with self.block("try:"):
+                self.scope_key("sscope", subject.key)
+            with self.block("except MissingFact as exc:"):
+                self.writeline("unknown.append(exc.fact)")
+            with self.block("else:"):
+                self.writeline("skey = (SGROUP, sscope)")
+                self.writeline("paid = usage.subjects.get(skey, ZERO)")
+                if self.trace:
+                    self.writeline("before = asked")
+                if subject.pays == "highest":
+                    # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
+                    with self.block("if paid > 0:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[0] if paid >= asked else SUBJECT_REASONS[1])")
+                        self.writeline("asked = QZERO")
+                elif subject.pays == "difference":
+                    self.writeline("asked = max(asked - paid, QZERO)")
+                    with self.block("if asked == 0:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[2])")
+                self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
+                self.writeline("has_s = True")
+        consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
+        self.consumes.append(f"({consumption},) if has_s else ()")
+        self.usage_updates.append(("has_s", "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
 
     def scope_key(self, target: str, expressions: tuple[CompiledExpression, ...]) -> None:
         """`target = (key, ...)`: like Cap.scope / Limit.scope, JSON-safe values."""

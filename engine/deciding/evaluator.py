@@ -125,6 +125,7 @@ class _Plan:
         "kinds",
         "limits",
         "roles",
+        "subject_reasons",
         "who_reason",
         "zero_reason",
     )
@@ -161,7 +162,32 @@ class _Plan:
         )
         self.docs = tuple((n.doc, None if n.when is None else n.when.function) for n in rule.documents)
         self.docs_cites = policy.documents_cites or rule.cites
+        self.subject_reasons: tuple[Reason, Reason, Reason] | None = None if rule.subject is None else _subject_reasons(rule)
         self.fast: tuple[Callable[..., ItemDecision], Callable[..., ItemDecision]] | None = None  # (lean, traced), see _generate
+
+
+def _subject_reasons(rule: Rule) -> tuple[Reason, Reason, Reason]:
+    """A subject rule's refusals: (a higher or equal award is paid, an earlier award is not topped up, no difference left)."""
+    assert rule.subject is not None
+    cites = rule.subject.cites
+
+    def reason(zh: str, en: str) -> Reason:
+        return Reason("condition", f"{rule.id}#subject", cites, Text(zh, en))
+
+    return (
+        reason(
+            "同一对象已有更高或同等奖励，仅支持最高一项",
+            "a higher or equal award for the same subject is paid; only the highest is supported",
+        ),
+        reason(
+            "同一对象此前已获奖励，不重复奖励（不补差）",
+            "an award for the same subject was already paid; it is not awarded again (no top-up)",
+        ),
+        reason(
+            "同一对象已按同等或更高标准支持，无差额可补",
+            "the same subject was already paid at an equal or higher level; no difference to pay",
+        ),
+    )
 
 
 def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:
@@ -587,35 +613,16 @@ def _decide(
         else:
             paid = usage.subjects.get((subject.group, skey), ZERO)
             before = asked
+            assert plan.subject_reasons is not None
+            higher, no_topup, no_difference = plan.subject_reasons
             if lost_to_higher or (subject.pays == "highest" and paid > 0):
                 # Without 补差 an earlier, lower award still closes the subject; say which case it is.
-                words = (
-                    Text(
-                        "同一对象已有更高或同等奖励，仅支持最高一项",
-                        "a higher or equal award for the same subject is paid; only the highest is supported",
-                    )
-                    if lost_to_higher or paid >= asked
-                    else Text(
-                        "同一对象此前已获奖励，不重复奖励（不补差）",
-                        "an award for the same subject was already paid; it is not awarded again (no top-up)",
-                    )
-                )
+                reasons.append(higher if lost_to_higher or paid >= asked else no_topup)
                 asked = ctx.zero
-                reasons.append(Reason("condition", f"{rule.id}#subject", subject.cites, words))
             elif subject.pays == "difference":
                 asked = max(asked - paid, ctx.zero)
                 if asked == 0:
-                    reasons.append(
-                        Reason(
-                            "condition",
-                            f"{rule.id}#subject",
-                            subject.cites,
-                            Text(
-                                "同一对象已按同等或更高标准支持，无差额可补",
-                                "the same subject was already paid at an equal or higher level; no difference to pay",
-                            ),
-                        )
-                    )
+                    reasons.append(no_difference)
             if steps is not None:
                 steps.append(("subject", subject, skey, paid, before, asked))
             consumes.append(("subject", subject.group, skey, None))
@@ -770,15 +777,15 @@ def _finish(
 # made from the allow-list checker's rewritten syntax tree (`inline_source`): nothing here evaluates
 # policy text, and no expression is parsed per item. A runtime error in an inlined body (never on facts
 # of the declared types) re-runs the item on the generic path, whose expression functions raise the
-# ClaimError naming the expression. Rules with a subject ("only the highest award", "pay the
-# difference") keep the generic path, which is also the reference the generated code is tested against.
+# ClaimError naming the expression. The items a "highest only" rule's subject gives to a higher award
+# keep the generic path, which is also the reference the generated code is tested against.
 # The source is written by `codegen.RuleWriter` (one method per construct); here it is compiled and bound.
 
 
 def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, trace: bool) -> Callable[..., ItemDecision] | None:
     """One rule's decide function: its source written by `RuleWriter` in the namespace built here, compiled.
     Expression bodies are written into the function (from their checked syntax trees) instead of called."""
-    if rule.subject is not None or (rule.amount is None and rule.referral is None):
+    if rule.amount is None and rule.referral is None:
         return None
     ns: dict[str, Any] = {
         "__builtins__": {
@@ -791,6 +798,7 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
             "dict": dict,
             "str": str,
             "int": int,
+            "max": max,
         },
         "MissingFact": MissingFact,
         "PendingAmount": PendingAmount,
@@ -810,6 +818,7 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         "KINDS": plan.kinds,
         "ROLES": plan.roles,
         "WHO": plan.who_reason,
+        "SUBJECT_REASONS": plan.subject_reasons,
         "ZERO_REASON": plan.zero_reason,
         "DOCS_CITES": plan.docs_cites,
         "POLICY_DOCS_CITES": policy.documents_cites,
