@@ -61,6 +61,7 @@ EXIT_WHEN: dict[str, tuple[str, str | None]] = {
         "some claims could not be compared (each named with line/row and field)",
     ),
     "versions": ("versions overlap, or a policy has errors", None),
+    "compile": ("the policy has errors, or --rule names no rule of it", None),
 }
 
 
@@ -149,6 +150,38 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compile(args: argparse.Namespace) -> int:
+    # the generated Python each rule is decided by, for an officer or a reviewer who wants to read it
+    from engine.deciding.evaluator import generated_sources
+
+    try:
+        policy = load_policy(args.policy)
+    except EngineError as err:
+        _print_error(err)
+        return EXIT_INVALID
+    standing, sources = generated_sources(policy, trace=not args.lean)
+    if args.rule and args.rule not in sources:
+        print(f"error: {policy.id} {policy.version} has no rule {args.rule!r}; its rules: {', '.join(sources)}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.show:
+        generic = [rid for rid, src in sources.items() if src is None]
+        print(
+            f"{args.policy}: ok — {len(sources) - len(generic)} of {len(sources)} rules compiled to Python functions"
+            + (f"; on the generic path: {', '.join(generic)}" if generic else "")
+        )
+        return EXIT_OK
+    variant = "lean (no trace)" if args.lean else "traced"
+    chunks = [] if args.rule else [f"# applicant standing: checks and documents of the applicant — {variant}\n{standing}"]
+    for rule in policy.rules:
+        if args.rule and rule.id != args.rule:
+            continue
+        source = sources[rule.id]
+        head = f"# rule {rule.id} ({rule.cites}) — {variant}"
+        chunks.append(f"{head}\n{source}" if source is not None else f"{head}\n# decided on the generic path (evaluator._decide)\n")
+    sys.stdout.write("\n".join(chunks))
+    return EXIT_OK
+
+
 #: Further commands register here: name -> (help, configure(parser), run(args) -> exit code).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
 
@@ -174,9 +207,17 @@ def _configure_schema(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE", help="write the schema here instead of stdout")
 
 
+def _configure_compile(p: argparse.ArgumentParser) -> None:
+    p.add_argument("policy", metavar="POLICY", help="policy YAML file")
+    p.add_argument("--show", action="store_true", help="print the generated source of each rule, with a header naming it and its clause")
+    p.add_argument("--rule", metavar="ID", help="only this rule")
+    p.add_argument("--lean", action="store_true", help="the variant that records no trace (`evaluate --no-trace`)")
+
+
 COMMANDS["validate"] = ("check a policy file: schema, references, expressions", _configure_validate, cmd_validate)
 COMMANDS["evaluate"] = ("decide one claim; the JSON decision goes to stdout", _configure_evaluate, cmd_evaluate)
 COMMANDS["schema"] = ("print the claim JSON Schema generated from a policy's vocabulary", _configure_schema, cmd_schema)
+COMMANDS["compile"] = ("compile a policy's rules to Python; --show prints the generated source", _configure_compile, cmd_compile)
 
 
 def _load_extensions() -> None:

@@ -13,7 +13,6 @@ objects; `decision.py` turns them into rich JSON only when asked.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from decimal import getcontext as _getcontext
@@ -24,9 +23,10 @@ from typing import Any
 from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import ROUNDING_MODES
 from engine.deciding.claims import Claim, Item
+from engine.deciding.codegen import RuleWriter, StandingWriter
 from engine.deciding.decision import ENGINE_CONTEXT, Decision, ItemDecision, Reason, in_engine_context, make_decision
 from engine.deciding.history import Consumption, Grant, Usage
-from engine.language.expressions import RUNTIME_ERRORS, CompiledExpression, Facts, MissingFact, inline_source
+from engine.language.expressions import RUNTIME_ERRORS, Facts, MissingFact
 from engine.language.model import (
     AmountForm,
     BandsAmount,
@@ -125,6 +125,7 @@ class _Plan:
         "kinds",
         "limits",
         "roles",
+        "subject_reasons",
         "who_reason",
         "zero_reason",
     )
@@ -161,7 +162,32 @@ class _Plan:
         )
         self.docs = tuple((n.doc, None if n.when is None else n.when.function) for n in rule.documents)
         self.docs_cites = policy.documents_cites or rule.cites
+        self.subject_reasons: tuple[Reason, Reason, Reason] | None = None if rule.subject is None else _subject_reasons(rule)
         self.fast: tuple[Callable[..., ItemDecision], Callable[..., ItemDecision]] | None = None  # (lean, traced), see _generate
+
+
+def _subject_reasons(rule: Rule) -> tuple[Reason, Reason, Reason]:
+    """A subject rule's refusals: (a higher or equal award is paid, an earlier award is not topped up, no difference left)."""
+    assert rule.subject is not None
+    cites = rule.subject.cites
+
+    def reason(zh: str, en: str) -> Reason:
+        return Reason("condition", f"{rule.id}#subject", cites, Text(zh, en))
+
+    return (
+        reason(
+            "同一对象已有更高或同等奖励，仅支持最高一项",
+            "a higher or equal award for the same subject is paid; only the highest is supported",
+        ),
+        reason(
+            "同一对象此前已获奖励，不重复奖励（不补差）",
+            "an award for the same subject was already paid; it is not awarded again (no top-up)",
+        ),
+        reason(
+            "同一对象已按同等或更高标准支持，无差额可补",
+            "the same subject was already paid at an equal or higher level; no difference to pay",
+        ),
+    )
 
 
 def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:
@@ -202,6 +228,17 @@ def _context(policy: CompiledPolicy) -> _Context:
 def prepare(policy: CompiledPolicy) -> None:
     """Compile the policy's rules into Python functions now (load does this), not on the first evaluation."""
     _context(policy)
+
+
+@in_engine_context
+def generated_sources(policy: CompiledPolicy, *, trace: bool = True) -> tuple[str, dict[str, str | None]]:
+    """The Python source the policy is decided by, for a reader: (the applicant-level standing function,
+    {rule id: its decide function, or None for a rule decided on the generic path}). `trace`: the variant
+    that records the trace (the default of `evaluate`), or the lean one."""
+    ctx = _context(policy)
+    variant = 1 if trace else 0
+    rules = {r.id: None if (fast := ctx.plans[r.id].fast) is None else fast[variant].source for r in policy.rules}  # type: ignore[attr-defined]
+    return ctx.standing[variant].source, rules  # type: ignore[attr-defined]
 
 
 def _rate(form: Any, ctx: _Context, I: Facts, A: Facts, C: Facts, steps: list[Any] | None) -> Decimal:
@@ -457,84 +494,13 @@ def _generate_standing(policy: CompiledPolicy, ctx: _Context, trace: bool) -> Ca
         "RUNTIME_ERRORS": RUNTIME_ERRORS,
         "NO_ITEM": _NO_ITEM,
     }
-    numbering = itertools.count()
-    lines = [
-        "def standing(A, C, kind, claim_docs):",
-        "    I = NO_ITEM",
-        "    reasons = []",
-        "    unknown = []",
-        "    docs = []",
-        "    steps = []",
-    ]
-    out = lines.append
-    for k, (test, _function, kinds, failed) in enumerate(ctx.applicant_checks):
-        ns[f"T{k}"], ns[f"R{k}"], ns[f"K{k}"] = test, failed, kinds
-        code = _expression_code(test.expression, ns, next(numbering))
-        pad = "    "
-        if kinds is not None:
-            out(f"    if kind in K{k}:")
-            pad = "        "
-        out(f"{pad}try:")
-        out(f"{pad}    ok = {code}")
-        out(f"{pad}except MissingFact as exc:")
-        if trace:
-            out(f"{pad}    steps.append(('check', T{k}, None, exc.fact))")
-        out(f"{pad}    if exc.fact:")
-        out(f"{pad}        unknown.append(exc.fact)")
-        out(f"{pad}else:")
-        if trace:
-            out(f"{pad}    steps.append(('check', T{k}, bool(ok), None))")
-        out(f"{pad}    if not ok:")
-        out(f"{pad}        reasons.append(R{k})")
-    for k, dc in enumerate(policy.applicant_document_checks):
-        ns[f"DC{k}"] = dc
-        pad = "    "
-        if dc.kinds is not None:
-            ns[f"DK{k}"] = dc.kinds
-            out(f"    if kind in DK{k}:")
-            pad = "        "
-        out(f"{pad}required = []")
-        out(f"{pad}miss = []")
-        out(f"{pad}unk = []")
-        for m, need in enumerate(dc.needs):
-            ns[f"D{k}_{m}"] = need.doc
-            inner = pad
-            if need.when is not None:
-                out(f"{pad}try:")
-                out(f"{pad}    need = {_expression_code(need.when, ns, next(numbering))}")
-                out(f"{pad}except MissingFact as exc:")
-                out(f"{pad}    unk.append(exc.fact)")
-                out(f"{pad}    need = False")
-                out(f"{pad}if need:")
-                inner = pad + "    "
-            out(f"{inner}required.append(D{k}_{m})")
-            out(f"{inner}if D{k}_{m} not in claim_docs:")
-            out(f"{inner}    miss.append(D{k}_{m})")
-        out(f"{pad}unknown.extend(unk)")
-        if trace:
-            out(f"{pad}steps.append(('documents', DC{k}, tuple(required), tuple(miss), DC{k}.cites))")
-        out(f"{pad}docs.extend(miss)")
-    out("    return reasons, unknown, docs, steps")
+    source = StandingWriter(policy, ctx.applicant_checks, ns, trace=trace).write()
     ns["SLOW"] = lambda A, C, kind, claim_docs: _standing(ctx, A, C, kind, claim_docs, trace)
-    body = ["    " + line for line in lines[1:]]
-    lines[1:] = ["    try:", *body, "    except RUNTIME_ERRORS:", "        return SLOW(A, C, kind, claim_docs)"]
-    source = "\n".join(lines) + "\n"
     exec(_compiled(source, f"<standing{' traced' if trace else ''}>"), ns)  # noqa: S102 -- as in _generate
     standing: Callable[[Facts, Facts, str, Any], _Standing] = ns["standing"]
     _named(standing, f"<standing{' traced' if trace else ''}>")
     standing.source = source  # type: ignore[attr-defined]
     return standing
-
-
-def _expression_code(expression: CompiledExpression, ns: dict[str, Any], n: int) -> str:
-    """Code evaluating one expression in generated code: its checked body inlined, or a call to its function."""
-    got = inline_source(expression)
-    if got is not None:
-        text, names = got
-        ns.update(names)
-        return text
-    ns[f"_E{n}"] = expression.function
-    return f"_E{n}(I, A, C)"
 
 
 def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) -> set[str]:
@@ -647,35 +613,16 @@ def _decide(
         else:
             paid = usage.subjects.get((subject.group, skey), ZERO)
             before = asked
+            assert plan.subject_reasons is not None
+            higher, no_topup, no_difference = plan.subject_reasons
             if lost_to_higher or (subject.pays == "highest" and paid > 0):
                 # Without 补差 an earlier, lower award still closes the subject; say which case it is.
-                words = (
-                    Text(
-                        "同一对象已有更高或同等奖励，仅支持最高一项",
-                        "a higher or equal award for the same subject is paid; only the highest is supported",
-                    )
-                    if lost_to_higher or paid >= asked
-                    else Text(
-                        "同一对象此前已获奖励，不重复奖励（不补差）",
-                        "an award for the same subject was already paid; it is not awarded again (no top-up)",
-                    )
-                )
+                reasons.append(higher if lost_to_higher or paid >= asked else no_topup)
                 asked = ctx.zero
-                reasons.append(Reason("condition", f"{rule.id}#subject", subject.cites, words))
             elif subject.pays == "difference":
                 asked = max(asked - paid, ctx.zero)
                 if asked == 0:
-                    reasons.append(
-                        Reason(
-                            "condition",
-                            f"{rule.id}#subject",
-                            subject.cites,
-                            Text(
-                                "同一对象已按同等或更高标准支持，无差额可补",
-                                "the same subject was already paid at an equal or higher level; no difference to pay",
-                            ),
-                        )
-                    )
+                    reasons.append(no_difference)
             if steps is not None:
                 steps.append(("subject", subject, skey, paid, before, asked))
             consumes.append(("subject", subject.group, skey, None))
@@ -830,14 +777,15 @@ def _finish(
 # made from the allow-list checker's rewritten syntax tree (`inline_source`): nothing here evaluates
 # policy text, and no expression is parsed per item. A runtime error in an inlined body (never on facts
 # of the declared types) re-runs the item on the generic path, whose expression functions raise the
-# ClaimError naming the expression. Rules with a subject ("only the highest award", "pay the
-# difference") keep the generic path, which is also the reference the generated code is tested against.
+# ClaimError naming the expression. The items a "highest only" rule's subject gives to a higher award
+# keep the generic path, which is also the reference the generated code is tested against.
+# The source is written by `codegen.RuleWriter` (one method per construct); here it is compiled and bound.
 
 
 def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, trace: bool) -> Callable[..., ItemDecision] | None:
-    """The source of one rule's decide function, compiled. Expression bodies are written into the function
-    (from their checked syntax trees, `expressions.inline_source`) instead of called."""
-    if rule.subject is not None or (rule.amount is None and rule.referral is None):
+    """One rule's decide function: its source written by `RuleWriter` in the namespace built here, compiled.
+    Expression bodies are written into the function (from their checked syntax trees) instead of called."""
+    if rule.amount is None and rule.referral is None:
         return None
     ns: dict[str, Any] = {
         "__builtins__": {
@@ -850,6 +798,7 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
             "dict": dict,
             "str": str,
             "int": int,
+            "max": max,
         },
         "MissingFact": MissingFact,
         "PendingAmount": PendingAmount,
@@ -869,6 +818,7 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         "KINDS": plan.kinds,
         "ROLES": plan.roles,
         "WHO": plan.who_reason,
+        "SUBJECT_REASONS": plan.subject_reasons,
         "ZERO_REASON": plan.zero_reason,
         "DOCS_CITES": plan.docs_cites,
         "POLICY_DOCS_CITES": policy.documents_cites,
@@ -876,270 +826,9 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         "EMPTY": frozenset(),
         "CTX": ctx,
     }
-    numbering = itertools.count()
-
-    def expr(expression: CompiledExpression) -> str:
-        return _expression_code(expression, ns, next(numbering))
-
-    def plain(var: str) -> str:  # _plain / _key for str and int without a call
-        return f"({var} if type({var}) is str or type({var}) is int else {{}}({var}))"
-
-    lines = [
-        "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs):",
-        "    reasons = list(app_reasons) if app_reasons else []",
-        "    unknown = list(app_unknown) if app_unknown else []",
-    ]
-    out = lines.append
-    if trace:
-        out("    steps = []")
-    # who may claim
-    cond = "kind not in KINDS" + (" or not (ROLES & roles)" if plan.roles else "")
-    out(f"    if {cond}:")
-    out("        reasons.append(WHO)")
-    if trace:
-        out("        steps.append(('who', RULE, False))")
-        out("    else:")
-        out("        steps.append(('who', RULE, True))")
-    # checks
-    for k, (test, _function, kinds, failed) in enumerate(plan.checks):
-        ns[f"T{k}"], ns[f"R{k}"], ns[f"K{k}"] = test, failed, kinds
-        code = expr(test.expression)
-        pad = "    "
-        if kinds is not None:
-            out(f"    if kind in K{k}:")
-            pad = "        "
-        out(f"{pad}try:")
-        if trace:
-            out(f"{pad}    ok = {code}")
-        else:
-            out(f"{pad}    if not {code}:")
-            out(f"{pad}        reasons.append(R{k})")
-        out(f"{pad}except MissingFact as exc:")
-        if trace:
-            out(f"{pad}    steps.append(('check', T{k}, None, exc.fact))")
-        out(f"{pad}    if exc.fact:")
-        out(f"{pad}        unknown.append(exc.fact)")
-        if trace:
-            out(f"{pad}else:")
-            out(f"{pad}    steps.append(('check', T{k}, bool(ok), None))")
-            out(f"{pad}    if not ok:")
-            out(f"{pad}        reasons.append(R{k})")
-    steps = "tuple(steps)" if trace else "()"
-    if rule.referral is not None:  # referred elsewhere: who and checks only, no amount
-        out("    if reasons:")
-        out("        if len(reasons) > 1:")
-        out("            reasons.sort(key=RANK)")
-        out(
-            f"        return NEW(ID, (item, RULE, 'refused', QZERO, QZERO, None, tuple(reasons), (tuple(dict.fromkeys(unknown)) if unknown else ()), (), {steps}, None, POLICY_DOCS_CITES))"
-        )
-        out("    if unknown:")
-        out(
-            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, QZERO, None, (), (tuple(dict.fromkeys(unknown)) if unknown else ()), (), {steps}, None, POLICY_DOCS_CITES))"
-        )
-        out(f"    return NEW(ID, (item, RULE, 'referred', QZERO, QZERO, None, (), (), (), {steps}, None, POLICY_DOCS_CITES))")
-    else:
-        # amount
-        form = plan.amount
-        ns["FORM"] = form
-        out("    pending = False")
-        out("    asked = QZERO")
-        out("    try:")
-        if isinstance(form, RateAmount):
-            ns["RATE"], ns["Q"], ns["MODE"] = form.rate, ctx.quantum, ctx.mode
-            out(f"        base = {expr(form.of)}")
-            out("        asked = (base * RATE).quantize(Q, MODE)")
-            if trace:
-                out("        steps.append(('amount', FORM, base, asked))")
-        elif isinstance(form, FixedAmount):
-            ns["VALUE"] = form.value
-            out("        asked = VALUE")
-            if trace:
-                out("        steps.append(('amount', FORM, None, VALUE))")
-        elif isinstance(form, TableAmount):
-            ns["TABLE"] = form.table
-            out(f"        key = {expr(form.by)}")
-            out("        asked = TABLE[key]")
-            if trace:
-                out("        steps.append(('amount', FORM, key, asked))")
-        else:
-            ns["COMPUTE"] = _COMPUTE[type(form)]
-            out(f"        asked = COMPUTE(FORM, CTX, I, A, C, {'steps' if trace else 'None'})")
-        out("    except PendingAmount:")
-        out("        pending = True")
-        out("    except MissingFact as exc:")
-        out("        unknown.append(exc.fact)")
-
-        def scope(target: str, expressions: tuple[CompiledExpression, ...], pad: str) -> None:
-            """`target = (key, ...)`: like Cap.scope / Limit.scope, JSON-safe values."""
-            names = []
-            for m, e in enumerate(expressions):
-                out(f"{pad}{target}_{m} = {expr(e)}")
-                names.append(plain(f"{target}_{m}").format("_key"))
-            out(f"{pad}{target} = ({', '.join(names)},)")
-
-        # limits
-        grant_parts: list[str] = []
-        usage_updates: list[str] = []  # what Usage.add would do with the grant, done here
-        if plan.limits:
-            out("    limits = usage.limits")
-            out("    limits_get = limits.get")
-        for j, (limit, _scoper, counting, failed) in enumerate(plan.limits):
-            ns[f"L{j}"], ns[f"LR{j}"], ns[f"LID{j}"], ns[f"LT{j}"] = limit, failed, limit.id, limit.times
-            out(f"    has_l{j} = False")
-            out("    try:")
-            scope(f"lscope{j}", limit.per, "        ")
-            if counting is None:
-                out(f"        counts{j} = (claim.claim_id, item.id)")
-                count_vars = [f"counts{j}[0]", f"counts{j}[1]"]
-            else:
-                count_vars = []
-                assert limit.counting is not None
-                for m, e in enumerate(limit.counting):
-                    out(f"        lc{j}_{m} = {expr(e)}")
-                    count_vars.append(f"lc{j}_{m}")
-                out(f"        counts{j} = ({', '.join(count_vars)},)")
-            out("    except MissingFact as exc:")
-            out("        unknown.append(exc.fact)")
-            out("    else:")
-            out(f"        lkey{j} = (LID{j}, lscope{j})")
-            out(f"        used = limits_get(lkey{j}, ())")
-            values = ", ".join(plain(v).format("_plain") for v in count_vars)
-            out(f"        pc{j} = ({values},)")  # as grants record them, and as `usage` holds them
-            out(f"        counted = pc{j} in used")
-            out(f"        ok = counted or len(used) < LT{j}")
-            if trace:
-                out(f"        steps.append(('limit', L{j}, lscope{j}, len(used), counts{j}, counted, ok))")
-            out("        if not ok:")
-            out(f"            reasons.append(LR{j})")
-            out(f"        has_l{j} = True")
-            grant_parts.append(f"(NEW(CO, ('limit', LID{j}, lscope{j}, NO_AMOUNT, pc{j})),) if has_l{j} else ()")
-            usage_updates.append(f"    if has_l{j}:\n        limits.setdefault(lkey{j}, set()).add(pc{j})")
-        # caps
-        out("    granted = asked")
-        if plan.caps:
-            out("    if not pending:")
-            out("        bitten = None")
-            out("        caps = usage.caps")
-            out("        caps_get = caps.get")
-            for j, (cap, cap_scoper, exhausted, ceiling) in enumerate(plan.caps):
-                ns[f"P{j}"], ns[f"PR{j}"], ns[f"PID{j}"], ns[f"PC{j}"] = cap, exhausted, cap.id, ceiling
-                out(f"        has_p{j} = False")
-                if cap_scoper is None:
-                    out(f"        pscope{j} = ()")
-                    out("        used_before = ZERO")
-                else:
-                    assert cap.per is not None
-                    out("        try:")
-                    scope(f"pscope{j}", cap.per, "            ")
-                    out("        except MissingFact as exc:")
-                    out("            unknown.append(exc.fact)")
-                    out(f"            pscope{j} = None")
-                    out(f"        if pscope{j} is not None:")
-                    out(f"            pkey{j} = (PID{j}, pscope{j})")
-                    out(f"            used_before = caps_get(pkey{j}, ZERO)")
-                pad = "        " if cap_scoper is None else "            "
-                if cap_scoper is None:
-                    out("        if True:")
-                    pad = "            "
-                out(f"{pad}room = PC{j} - used_before")
-                out(f"{pad}if room < 0:")
-                out(f"{pad}    room = QZERO")
-                out(f"{pad}after = granted if granted <= room else room")
-                if trace:
-                    out(f"{pad}steps.append(('cap', P{j}, pscope{j}, used_before, granted, after))")
-                out(f"{pad}if after < granted and after == 0:")
-                out(f"{pad}    bitten = PR{j}")
-                out(f"{pad}granted = after")
-                if cap_scoper is not None:
-                    out(f"{pad}has_p{j} = True")
-                    grant_parts.append(f"(NEW(CO, ('cap', PID{j}, pscope{j}, granted, None)),) if has_p{j} else ()")
-                    usage_updates.append(f"    if has_p{j}:\n        caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted")
-            out("        if bitten is not None:")
-            out("            reasons.append(bitten)")
-            out("        elif asked == 0 and not reasons and not unknown:")
-            out("            reasons.append(ZERO_REASON)")
-        else:
-            out("    if not pending and asked == 0 and not reasons and not unknown:")
-            out("        reasons.append(ZERO_REASON)")
-        # documents
-        if rule.documents_required:
-            out("    missing_docs = list(app_docs) if app_docs else []")
-            out("    have = I.get('documents', EMPTY)")
-            if plan.docs:
-                if trace:
-                    out("    required = []")
-                    out("    miss = []")
-                for m, (doc, _when) in enumerate(plan.docs):
-                    need = rule.documents[m]
-                    assert need.doc == doc
-                    ns[f"D{m}"] = doc
-                    pad = "    "
-                    if need.when is not None:
-                        out("    try:")
-                        out(f"        need = {expr(need.when)}")
-                        out("    except MissingFact as exc:")
-                        out("        unknown.append(exc.fact)")
-                        out("        need = False")
-                        out("    if need:")
-                        pad = "        "
-                    if trace:
-                        out(f"{pad}required.append(D{m})")
-                    out(f"{pad}if D{m} not in have:")
-                    out(f"{pad}    {'miss' if trace else 'missing_docs'}.append(D{m})")
-                if trace:
-                    out("    if required:")
-                    out("        steps.append(('documents', RULE, tuple(required), tuple(miss), DOCS_CITES))")
-                    out("    missing_docs.extend(miss)")
-            for m, dc in enumerate(rule.item_document_checks):
-                ns[f"DC{m}"] = dc
-                pad = "    "
-                if dc.kinds is not None:
-                    out(f"    if kind in DC{m}.kinds:")
-                    pad = "        "
-                out(f"{pad}required_, miss_, unk_ = _documents(DC{m}.needs, have, I, A, C)")
-                out(f"{pad}unknown.extend(unk_)")
-                if trace:
-                    out(f"{pad}steps.append(('documents', DC{m}, tuple(required_), tuple(miss_), DC{m}.cites))")
-                out(f"{pad}missing_docs.extend(miss_)")
-        else:
-            out("    missing_docs = ()")
-        # finish
-        out("    if reasons:")
-        out("        if len(reasons) > 1:")
-        out("            reasons.sort(key=RANK)")
-        out(
-            f"        return NEW(ID, (item, RULE, 'refused', QZERO, asked, None, tuple(reasons), (tuple(dict.fromkeys(unknown)) if unknown else ()), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
-        )
-        out("    if unknown:")
-        out(
-            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, None, (), (tuple(dict.fromkeys(unknown)) if unknown else ()), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
-        )
-        out("    if pending:")
-        out(
-            f"        return NEW(ID, (item, RULE, 'pending_review', QZERO, asked, None, (), (), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
-        )
-        out("    if missing_docs:")
-        out(
-            f"        return NEW(ID, (item, RULE, 'incomplete', QZERO, asked, granted, (), (), (tuple(dict.fromkeys(missing_docs)) if missing_docs else ()), {steps}, None, POLICY_DOCS_CITES))"
-        )
-        consumes = " + ".join(f"({part})" for part in grant_parts) if grant_parts else "()"
-        out(f"    grant = NEW(GR, (claim.claim_id, item.id, RULE_ID, claim.applicant_id, claim.funding_year, granted, {consumes}))")
-        lines.extend(usage_updates)
-        out(
-            f"    return NEW(ID, (item, RULE, 'reduced' if granted < asked else 'granted', granted, asked, None, (), (), (), {steps}, grant, POLICY_DOCS_CITES))"
-        )
-    # Inlined bodies have no runtime-error wrapper: on such an error (never on well-typed facts) the item is
-    # decided again by the generic path, whose expression functions raise the ClaimError naming the expression.
-    # Nothing above changes `usage` before the last lines, which evaluate no expression.
+    source = RuleWriter(rule, plan, ctx.quantum, ctx.mode, ns, trace=trace).write()
+    # On a runtime error in an inlined body the item is decided again by the generic path (see RuleWriter.write).
     ns["SLOW"] = _fallback(policy, ctx, rule, trace)
-    body = ["    " + line for line in "\n".join(lines[1:]).split("\n")]
-    lines[1:] = [
-        "    try:",
-        *body,
-        "    except RUNTIME_ERRORS:",
-        "        return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)",
-    ]
-    source = "\n".join(lines) + "\n"
     filename = f"<rule {rule.id}{' traced' if trace else ''}>"
     exec(_compiled(source, filename), ns)  # noqa: S102 -- generated from the compiled rule's structure; expressions are allow-listed bodies or functions
     decide: Callable[..., ItemDecision] = ns["decide"]

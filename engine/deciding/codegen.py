@@ -1,0 +1,603 @@
+"""The source of a policy's generated decide functions, written the way jinja2's compiler writes a template.
+
+`CodeWriter` holds the lines, the indentation and the namespace the source runs in; `RuleWriter` writes one
+rule's `decide(...)` with one method per construct (who may apply, each check, each amount form, limits,
+caps, documents, the result), and `StandingWriter` the applicant-level checks and documents. The writers
+only write text: `evaluator` compiles it (once per distinct text) and runs it.
+
+Decisions, grants and consumptions are written by field name (`build`); the text holds them as positional
+`NEW(ID, (...))` -- `tuple.__new__`, the cheapest construction -- in the order of the class's `_fields`, so
+naming costs nothing at run time and a missing or unknown field fails when the code is written.
+
+Nothing written here evaluates policy text: expression bodies are the allow-list checker's rewritten trees
+(`expressions.inline_source`), or calls to the expression's function when it has no body to inline.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from engine.deciding.decision import ItemDecision
+from engine.deciding.history import Consumption, Grant
+from engine.language.expressions import CompiledExpression, inline_source
+from engine.language.model import CompiledPolicy, DocumentCheck, FixedAmount, RateAmount, Rule, TableAmount
+
+#: The name each built tuple class has in generated code (the evaluator puts them in the namespace).
+TUPLE_NAMES: dict[type, str] = {ItemDecision: "ID", Grant: "GR", Consumption: "CO"}
+
+_UNKNOWN = "(tuple(dict.fromkeys(unknown)) if unknown else ())"  # missing facts, each once, in order
+_MISSING_DOCS = "(tuple(dict.fromkeys(missing_docs)) if missing_docs else ())"
+
+
+class _Block:
+    """`with writer.block(head):` -- one level in for the lines written inside. A class, not a
+    contextlib generator: a policy's code opens tens of thousands of blocks at load time."""
+
+    __slots__ = ("writer",)
+
+    def __init__(self, writer: CodeWriter) -> None:
+        self.writer = writer
+
+    def __enter__(self) -> None:
+        self.writer.indent()
+
+    def __exit__(self, *exc: object) -> None:
+        self.writer.outdent()
+
+
+class _Level:
+    """`with writer.block_if(None):` -- the lines stay at this level."""
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+_SAME_LEVEL = _Level()
+
+
+class CodeWriter:
+    """Python source a line at a time, with indentation, and the namespace of names it refers to."""
+
+    def __init__(self, ns: dict[str, Any]) -> None:
+        self.ns = ns
+        self.lines: list[str] = []
+        self.pad = ""  # the current indentation
+        self._numbering = itertools.count()
+        self._block = _Block(self)
+
+    def writeline(self, text: str) -> None:
+        self.lines.append(self.pad + text)
+
+    def indent(self) -> None:
+        self.pad += "    "
+
+    def outdent(self) -> None:
+        self.pad = self.pad[:-4]
+
+    def block(self, head: str) -> _Block:
+        """`head` ("if ...:", "try:", "else:"); the lines written inside the `with` are one level in."""
+        self.writeline(head)
+        return self._block
+
+    def block_if(self, head: str | None) -> _Block | _Level:
+        """A block when there is a condition, the lines at this level when there is none."""
+        if head is None:
+            return _SAME_LEVEL
+        self.writeline(head)
+        return self._block
+
+    def bind(self, name: str, value: Any) -> str:
+        """`value` in the namespace as `name` (a constant of the policy the code refers to)."""
+        self.ns[name] = value
+        return name
+
+    def temporary(self, prefix: str) -> str:
+        """A fresh name, unique in this source."""
+        return f"{prefix}{next(self._numbering)}"
+
+    def expr(self, expression: CompiledExpression) -> str:
+        """Code evaluating one expression: its checked body inlined, or a call to its function."""
+        got = inline_source(expression)
+        name = self.temporary("_E")  # numbered either way, so that names do not depend on what inlines
+        if got is not None:
+            text, names = got
+            self.ns.update(names)
+            return text
+        self.bind(name, expression.function)
+        return f"{name}(I, A, C)"
+
+    def build(self, cls: type, /, **fields: str) -> str:
+        """A named tuple of class `cls` from code for each of its fields, as the positional `NEW(...)`;
+        every field must be given, and only fields of `cls`."""
+        names: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+        if len(fields) != len(names) or not all(f in fields for f in names):
+            unknown, missing = sorted(set(fields) - set(names)), [f for f in names if f not in fields]
+            raise TypeError(f"{cls.__name__}: unknown fields {unknown}, missing fields {missing}")
+        return f"NEW({TUPLE_NAMES[cls]}, ({', '.join([fields[f] for f in names])}))"
+
+    def source(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def plain(var: str, fallback: str) -> str:
+    """`var` as a key or count is recorded (str and int as they are, others through `fallback`), without a call."""
+    return f"({var} if type({var}) is str or type({var}) is int else {fallback}({var}))"
+
+
+class RuleWriter(CodeWriter):
+    """One rule's decide function: `decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown,
+    app_docs)`, the lean variant (no trace) or the traced one. What it does for the rule is what the
+    evaluator's generic `_decide` + `_finish` do; it adds its grant to `usage` itself.
+
+    `plan` is the evaluator's per-rule plan (checks with their reasons, the amount on the quantum, limits, caps,
+    documents); `ns` the namespace with the runtime names (NEW, ID, MissingFact, QZERO, RULE, ...)."""
+
+    SIGNATURE = "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs):"
+    FALLBACK = "return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)"
+
+    def __init__(self, rule: Rule, plan: Any, quantum: Any, mode: str, ns: dict[str, Any], *, trace: bool) -> None:
+        super().__init__(ns)
+        self.rule, self.plan, self.quantum, self.mode, self.trace = rule, plan, quantum, mode, trace
+        self.steps = "tuple(steps)" if trace else "()"  # the decision's steps field
+        self.consumes: list[str] = []  # what a grant consumes: code of tuples of Consumptions, one per cap/limit
+        self.usage_updates: list[tuple[str, str]] = []  # (condition, statement): what Usage.add would do, done here
+
+    def write(self) -> str:
+        """The whole source. Inlined bodies have no runtime-error wrapper: on such an error (never on facts of
+        the declared types) the item is decided by SLOW, whose expression functions raise the ClaimError naming
+        the expression. Nothing changes `usage` before the last lines, which evaluate no expression."""
+        with self.block(self.SIGNATURE):
+            with self.block("try:"):
+                self.visit_rule()
+            with self.block("except RUNTIME_ERRORS:"):
+                self.writeline(self.FALLBACK)
+        return self.source()
+
+    def step(self, *values: str) -> None:
+        """A trace step (a tuple literal); nothing in the lean variant."""
+        if self.trace:
+            self.writeline(f"steps.append(({', '.join(values)}))")
+
+    def decision(self, **fields: str) -> str:
+        """An ItemDecision of this rule's item."""
+        return self.build(ItemDecision, item="item", rule="RULE", steps=self.steps, documents_cites="POLICY_DOCS_CITES", **fields)
+
+    def visit_rule(self) -> None:
+        self.writeline("reasons = list(app_reasons) if app_reasons else []")
+        self.writeline("unknown = list(app_unknown) if app_unknown else []")
+        if self.trace:
+            self.writeline("steps = []")
+        self.visit_who()
+        for k, check in enumerate(self.plan.checks):
+            self.visit_check(k, *check)
+        if self.rule.referral is not None:  # referred elsewhere: who and checks only, no amount
+            self.visit_referral()
+            return
+        self.visit_amount()
+        self.visit_subject()
+        if self.plan.limits:
+            self.writeline("limits = usage.limits")
+            self.writeline("limits_get = limits.get")
+        for j, limit in enumerate(self.plan.limits):
+            self.visit_limit(j, *limit)
+        self.writeline("granted = asked")
+        self.visit_caps()
+        self.visit_documents()
+        self.visit_finish()
+
+    def visit_who(self) -> None:
+        cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
+        with self.block(f"if {cond}:"):
+            self.writeline("reasons.append(WHO)")
+            self.step("'who'", "RULE", "False")
+        if self.trace:
+            with self.block("else:"):
+                self.step("'who'", "RULE", "True")
+
+    def visit_check(self, k: int, test: Any, function: Any, kinds: frozenset[str] | None, failed: Any) -> None:
+        """An item check: false adds its reason, a missing fact makes the item incomplete."""
+        self.bind(f"T{k}", test), self.bind(f"R{k}", failed), self.bind(f"K{k}", kinds)
+        code = self.expr(test.expression)
+        with self.block_if(None if kinds is None else f"if kind in K{k}:"):
+            with self.block("try:"):
+                if self.trace:
+                    self.writeline(f"ok = {code}")
+                else:
+                    with self.block(f"if not {code}:"):
+                        self.writeline(f"reasons.append(R{k})")
+            with self.block("except MissingFact as exc:"):
+                self.step("'check'", f"T{k}", "None", "exc.fact")
+                with self.block("if exc.fact:"):
+                    self.writeline("unknown.append(exc.fact)")
+            if self.trace:
+                with self.block("else:"):
+                    self.step("'check'", f"T{k}", "bool(ok)", "None")
+                    with self.block("if not ok:"):
+                        self.writeline(f"reasons.append(R{k})")
+
+    def visit_referral(self) -> None:
+        self.visit_refused_or_incomplete(asked="QZERO", missing_documents="()")
+        self.writeline(
+            "return "
+            + self.decision(
+                status="'referred'",
+                amount="QZERO",
+                asked="QZERO",
+                provisional="None",
+                reasons="()",
+                missing_facts="()",
+                missing_documents="()",
+                grant="None",
+            )
+        )
+
+    def visit_refused_or_incomplete(self, asked: str, missing_documents: str) -> None:
+        """The first two outcomes: refused when there is a reason (the main one first), incomplete on a missing fact."""
+        with self.block("if reasons:"):
+            with self.block("if len(reasons) > 1:"):
+                self.writeline("reasons.sort(key=RANK)")
+            refused = self.decision(
+                status="'refused'",
+                amount="QZERO",
+                asked=asked,
+                provisional="None",
+                reasons="tuple(reasons)",
+                missing_facts=_UNKNOWN,
+                missing_documents=missing_documents,
+                grant="None",
+            )
+            self.writeline(f"return {refused}")
+        with self.block("if unknown:"):
+            incomplete = self.decision(
+                status="'incomplete'",
+                amount="QZERO",
+                asked=asked,
+                provisional="None",
+                reasons="()",
+                missing_facts=_UNKNOWN,
+                missing_documents=missing_documents,
+                grant="None",
+            )
+            self.writeline(f"return {incomplete}")
+
+    # --- the amount ---
+
+    def visit_amount(self) -> None:
+        """`asked`, before caps; `pending` when it comes from outside and is not known yet."""
+        form = self.plan.amount
+        self.bind("FORM", form)
+        self.writeline("pending = False")
+        self.writeline("asked = QZERO")
+        with self.block("try:"):
+            if isinstance(form, RateAmount):
+                self.amount_rate(form)
+            elif isinstance(form, FixedAmount):
+                self.amount_fixed(form)
+            elif isinstance(form, TableAmount):
+                self.amount_table(form)
+            else:
+                self.amount_computed()
+        with self.block("except PendingAmount:"):
+            self.writeline("pending = True")
+        with self.block("except MissingFact as exc:"):
+            self.writeline("unknown.append(exc.fact)")
+
+    def amount_rate(self, form: RateAmount) -> None:
+        self.bind("RATE", form.rate), self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+        self.writeline(f"base = {self.expr(form.of)}")
+        self.writeline("asked = (base * RATE).quantize(Q, MODE)")
+        self.step("'amount'", "FORM", "base", "asked")
+
+    def amount_fixed(self, form: FixedAmount) -> None:
+        self.bind("VALUE", form.value)
+        self.writeline("asked = VALUE")
+        self.step("'amount'", "FORM", "None", "VALUE")
+
+    def amount_table(self, form: TableAmount) -> None:
+        self.bind("TABLE", form.table)
+        self.writeline(f"key = {self.expr(form.by)}")
+        self.writeline("asked = TABLE[key]")
+        self.step("'amount'", "FORM", "key", "asked")
+
+    def amount_computed(self) -> None:
+        """Bands, per unit, the least of several, from outside: the evaluator's compute function for the form."""
+        self.bind("COMPUTE", self.plan.compute)
+        self.writeline(f"asked = COMPUTE(FORM, CTX, I, A, C, {'steps' if self.trace else 'None'})")
+
+    # --- subjects, limits and caps ---
+
+    def visit_subject(self) -> None:
+        """One award per subject: "highest" pays nothing once the subject was paid, "difference" the rest.
+        (The items that lose to a higher award in the same claim are decided on the generic path.)"""
+        subject = self.rule.subject
+        if subject is None:
+            return
+        self.bind("SUBJECT", subject), self.bind("SGROUP", subject.group)
+        self.writeline("has_s = False")
+        with self.block("if not pending:"):
+            with self.block("try:"):
+                self.scope_key("sscope", subject.key)
+            with self.block("except MissingFact as exc:"):
+                self.writeline("unknown.append(exc.fact)")
+            with self.block("else:"):
+                self.writeline("skey = (SGROUP, sscope)")
+                self.writeline("paid = usage.subjects.get(skey, ZERO)")
+                if self.trace:
+                    self.writeline("before = asked")
+                if subject.pays == "highest":
+                    # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
+                    with self.block("if paid > 0:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[0] if paid >= asked else SUBJECT_REASONS[1])")
+                        self.writeline("asked = QZERO")
+                elif subject.pays == "difference":
+                    self.writeline("asked = max(asked - paid, QZERO)")
+                    with self.block("if asked == 0:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[2])")
+                self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
+                self.writeline("has_s = True")
+        consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
+        self.consumes.append(f"({consumption},) if has_s else ()")
+        self.usage_updates.append(("has_s", "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
+
+    def scope_key(self, target: str, expressions: tuple[CompiledExpression, ...]) -> None:
+        """`target = (key, ...)`: like Cap.scope / Limit.scope, JSON-safe values."""
+        names = []
+        for m, e in enumerate(expressions):
+            self.writeline(f"{target}_{m} = {self.expr(e)}")
+            names.append(plain(f"{target}_{m}", "_key"))
+        self.writeline(f"{target} = ({', '.join(names)},)")
+
+    def visit_limit(self, j: int, limit: Any, scoper: Any, counting: Any, failed: Any) -> None:
+        """At most `times` per scope: an item already counted (same counts) is not a new time."""
+        self.bind(f"L{j}", limit), self.bind(f"LR{j}", failed), self.bind(f"LID{j}", limit.id), self.bind(f"LT{j}", limit.times)
+        self.writeline(f"has_l{j} = False")
+        with self.block("try:"):
+            self.scope_key(f"lscope{j}", limit.per)
+            if counting is None:
+                self.writeline(f"counts{j} = (claim.claim_id, item.id)")
+                count_vars = [f"counts{j}[0]", f"counts{j}[1]"]
+            else:
+                count_vars = []
+                for m, e in enumerate(limit.counting):
+                    self.writeline(f"lc{j}_{m} = {self.expr(e)}")
+                    count_vars.append(f"lc{j}_{m}")
+                self.writeline(f"counts{j} = ({', '.join(count_vars)},)")
+        with self.block("except MissingFact as exc:"):
+            self.writeline("unknown.append(exc.fact)")
+        with self.block("else:"):
+            self.writeline(f"lkey{j} = (LID{j}, lscope{j})")
+            self.writeline(f"used = limits_get(lkey{j}, ())")
+            # the counts as grants record them, and as `usage` holds them
+            self.writeline(f"pc{j} = ({', '.join(plain(v, '_plain') for v in count_vars)},)")
+            self.writeline(f"counted = pc{j} in used")
+            self.writeline(f"ok = counted or len(used) < LT{j}")
+            self.step("'limit'", f"L{j}", f"lscope{j}", "len(used)", f"counts{j}", "counted", "ok")
+            with self.block("if not ok:"):
+                self.writeline(f"reasons.append(LR{j})")
+            self.writeline(f"has_l{j} = True")
+        consumption = self.build(Consumption, kind="'limit'", id=f"LID{j}", scope=f"lscope{j}", amount="NO_AMOUNT", counts=f"pc{j}")
+        self.consumes.append(f"({consumption},) if has_l{j} else ()")
+        self.usage_updates.append((f"has_l{j}", f"limits.setdefault(lkey{j}, set()).add(pc{j})"))
+
+    def visit_caps(self) -> None:
+        """Each cap cuts `granted` to the room left in its scope; one that cuts it to nothing refuses the item."""
+        if not self.plan.caps:
+            with self.block("if not pending and asked == 0 and not reasons and not unknown:"):
+                self.writeline("reasons.append(ZERO_REASON)")
+            return
+        with self.block("if not pending:"):
+            self.writeline("bitten = None")
+            self.writeline("caps = usage.caps")
+            self.writeline("caps_get = caps.get")
+            for j, cap in enumerate(self.plan.caps):
+                self.visit_cap(j, *cap)
+            with self.block("if bitten is not None:"):
+                self.writeline("reasons.append(bitten)")
+            with self.block("elif asked == 0 and not reasons and not unknown:"):
+                self.writeline("reasons.append(ZERO_REASON)")
+
+    def visit_cap(self, j: int, cap: Any, scoper: Any, exhausted: Any, ceiling: Any) -> None:
+        self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id), self.bind(f"PC{j}", ceiling)
+        self.writeline(f"has_p{j} = False")
+        if scoper is None:  # a ceiling on the single item: nothing used before, nothing recorded
+            self.writeline(f"pscope{j} = ()")
+            self.writeline("used_before = ZERO")
+            with self.block("if True:"):
+                self.cap_room(j)
+            return
+        with self.block("try:"):
+            self.scope_key(f"pscope{j}", cap.per)
+        with self.block("except MissingFact as exc:"):
+            self.writeline("unknown.append(exc.fact)")
+            self.writeline(f"pscope{j} = None")
+        with self.block(f"if pscope{j} is not None:"):
+            self.writeline(f"pkey{j} = (PID{j}, pscope{j})")
+            self.writeline(f"used_before = caps_get(pkey{j}, ZERO)")
+            self.cap_room(j)
+            self.writeline(f"has_p{j} = True")
+        consumption = self.build(Consumption, kind="'cap'", id=f"PID{j}", scope=f"pscope{j}", amount="granted", counts="None")
+        self.consumes.append(f"({consumption},) if has_p{j} else ()")
+        self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
+
+    def cap_room(self, j: int) -> None:
+        self.writeline(f"room = PC{j} - used_before")
+        with self.block("if room < 0:"):
+            self.writeline("room = QZERO")
+        self.writeline("after = granted if granted <= room else room")
+        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after")
+        with self.block("if after < granted and after == 0:"):
+            self.writeline(f"bitten = PR{j}")
+        self.writeline("granted = after")
+
+    # --- documents ---
+
+    def visit_documents(self) -> None:
+        """`missing_docs`: the applicant's missing documents, the rule's own, and the item document checks'."""
+        if not self.rule.documents_required:
+            self.writeline("missing_docs = ()")
+            return
+        self.writeline("missing_docs = list(app_docs) if app_docs else []")
+        self.writeline("have = I.get('documents', EMPTY)")
+        if self.plan.docs:
+            if self.trace:
+                self.writeline("required = []")
+                self.writeline("miss = []")
+            for m, (doc, _when) in enumerate(self.plan.docs):
+                need = self.rule.documents[m]
+                assert need.doc == doc
+                self.visit_document_need(m, doc, need.when)
+            if self.trace:
+                with self.block("if required:"):
+                    self.step("'documents'", "RULE", "tuple(required)", "tuple(miss)", "DOCS_CITES")
+                self.writeline("missing_docs.extend(miss)")
+        for m, dc in enumerate(self.rule.item_document_checks):
+            self.visit_document_check(m, dc)
+
+    def visit_document_need(self, m: int, doc: str, when: CompiledExpression | None) -> None:
+        self.bind(f"D{m}", doc)
+        if when is not None:
+            with self.block("try:"):
+                self.writeline(f"need = {self.expr(when)}")
+            with self.block("except MissingFact as exc:"):
+                self.writeline("unknown.append(exc.fact)")
+                self.writeline("need = False")
+        with self.block_if(None if when is None else "if need:"):
+            if self.trace:
+                self.writeline(f"required.append(D{m})")
+            with self.block(f"if D{m} not in have:"):
+                self.writeline(f"{'miss' if self.trace else 'missing_docs'}.append(D{m})")
+
+    def visit_document_check(self, m: int, dc: DocumentCheck) -> None:
+        """A policy-wide item document check, through the evaluator's `_documents`."""
+        self.bind(f"DC{m}", dc)
+        with self.block_if(None if dc.kinds is None else f"if kind in DC{m}.kinds:"):
+            self.writeline(f"required_, miss_, unk_ = _documents(DC{m}.needs, have, I, A, C)")
+            self.writeline("unknown.extend(unk_)")
+            self.step("'documents'", f"DC{m}", "tuple(required_)", "tuple(miss_)", f"DC{m}.cites")
+            self.writeline("missing_docs.extend(miss_)")
+
+    # --- the result ---
+
+    def visit_finish(self) -> None:
+        """The outcomes in order: refused, incomplete (facts), pending review, incomplete (documents), granted."""
+        self.visit_refused_or_incomplete(asked="asked", missing_documents=_MISSING_DOCS)
+        with self.block("if pending:"):
+            pending = self.decision(
+                status="'pending_review'",
+                amount="QZERO",
+                asked="asked",
+                provisional="None",
+                reasons="()",
+                missing_facts="()",
+                missing_documents=_MISSING_DOCS,
+                grant="None",
+            )
+            self.writeline(f"return {pending}")
+        with self.block("if missing_docs:"):
+            provisional = self.decision(
+                status="'incomplete'",
+                amount="QZERO",
+                asked="asked",
+                provisional="granted",
+                reasons="()",
+                missing_facts="()",
+                missing_documents=_MISSING_DOCS,
+                grant="None",
+            )
+            self.writeline(f"return {provisional}")
+        consumes = " + ".join(f"({part})" for part in self.consumes) if self.consumes else "()"
+        grant = self.build(
+            Grant,
+            claim_id="claim.claim_id",
+            item_id="item.id",
+            rule="RULE_ID",
+            applicant_id="claim.applicant_id",
+            funding_year="claim.funding_year",
+            amount="granted",
+            consumes=consumes,
+        )
+        self.writeline(f"grant = {grant}")
+        for condition, statement in self.usage_updates:
+            with self.block(f"if {condition}:"):
+                self.writeline(statement)
+        granted = self.decision(
+            status="'reduced' if granted < asked else 'granted'",
+            amount="granted",
+            asked="asked",
+            provisional="None",
+            reasons="()",
+            missing_facts="()",
+            missing_documents="()",
+            grant="grant",
+        )
+        self.writeline(f"return {granted}")
+
+
+class StandingWriter(CodeWriter):
+    """The applicant-level checks and documents of a policy, once per claim: `standing(A, C, kind, claim_docs)`
+    -> (reasons, unknown facts, missing documents, steps), as the evaluator's generic `_standing`."""
+
+    def __init__(self, policy: CompiledPolicy, checks: tuple[Any, ...], ns: dict[str, Any], *, trace: bool) -> None:
+        super().__init__(ns)
+        self.policy, self.checks, self.trace = policy, checks, trace
+
+    def write(self) -> str:
+        with self.block("def standing(A, C, kind, claim_docs):"):
+            with self.block("try:"):
+                self.writeline("I = NO_ITEM")
+                for name in ("reasons", "unknown", "docs", "steps"):
+                    self.writeline(f"{name} = []")
+                for k, check in enumerate(self.checks):
+                    self.visit_check(k, *check)
+                for k, dc in enumerate(self.policy.applicant_document_checks):
+                    self.visit_document_check(k, dc)
+                self.writeline("return reasons, unknown, docs, steps")
+            with self.block("except RUNTIME_ERRORS:"):
+                self.writeline("return SLOW(A, C, kind, claim_docs)")
+        return self.source()
+
+    def step(self, *values: str) -> None:
+        if self.trace:
+            self.writeline(f"steps.append(({', '.join(values)}))")
+
+    def visit_check(self, k: int, test: Any, function: Any, kinds: frozenset[str] | None, failed: Any) -> None:
+        self.bind(f"T{k}", test), self.bind(f"R{k}", failed), self.bind(f"K{k}", kinds)
+        code = self.expr(test.expression)
+        with self.block_if(None if kinds is None else f"if kind in K{k}:"):
+            with self.block("try:"):
+                self.writeline(f"ok = {code}")
+            with self.block("except MissingFact as exc:"):
+                self.step("'check'", f"T{k}", "None", "exc.fact")
+                with self.block("if exc.fact:"):
+                    self.writeline("unknown.append(exc.fact)")
+            with self.block("else:"):
+                self.step("'check'", f"T{k}", "bool(ok)", "None")
+                with self.block("if not ok:"):
+                    self.writeline(f"reasons.append(R{k})")
+
+    def visit_document_check(self, k: int, dc: DocumentCheck) -> None:
+        self.bind(f"DC{k}", dc)
+        if dc.kinds is not None:
+            self.bind(f"DK{k}", dc.kinds)
+        with self.block_if(None if dc.kinds is None else f"if kind in DK{k}:"):
+            for name in ("required", "miss", "unk"):
+                self.writeline(f"{name} = []")
+            for m, need in enumerate(dc.needs):
+                doc = self.bind(f"D{k}_{m}", need.doc)
+                if need.when is not None:
+                    with self.block("try:"):
+                        self.writeline(f"need = {self.expr(need.when)}")
+                    with self.block("except MissingFact as exc:"):
+                        self.writeline("unk.append(exc.fact)")
+                        self.writeline("need = False")
+                with self.block_if(None if need.when is None else "if need:"):
+                    self.writeline(f"required.append({doc})")
+                    with self.block(f"if {doc} not in claim_docs:"):
+                        self.writeline(f"miss.append({doc})")
+            self.writeline("unknown.extend(unk)")
+            self.step("'documents'", f"DC{k}", "tuple(required)", "tuple(miss)", f"DC{k}.cites")
+            self.writeline("docs.extend(miss)")
