@@ -60,7 +60,7 @@ from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
 from engine.language.expressions import MissingFact
-from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec
+from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
 SCHEMA_VERSION = 2
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
@@ -474,14 +474,10 @@ def possible_keys(policy: CompiledPolicy, claim: Claim) -> set[str]:
                 pass
         if rule.subject is not None:
             try:
-                keys.add(key_text("subject", rule.subject.group, tuple(_plain(e(I, A, C)) for e in rule.subject.key)))
+                keys.add(key_text("subject", rule.subject.group, tuple(scope_key(e(I, A, C)) for e in rule.subject.key)))
             except MissingFact:
                 pass
     return keys
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | int) and not isinstance(value, bool) else str(value)
 
 
 def _consumes_json(g: Grant) -> str:
