@@ -55,7 +55,7 @@ from urllib.parse import urlsplit, urlunsplit
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.core.quantities import format_money
-from engine.deciding.claims import MAX_LIST, Claim, _Converter, claim_schema, parse_claim, text_problem
+from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
@@ -414,7 +414,7 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
         if any(True for _ in Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(as_claimed)):
             problems.append(_finding_problem(id_spec, name, given))
             continue
-        conv = _Converter(chosen)
+        conv = FactConverter(chosen)
         conv.value(id_spec, as_claimed, ("applicant", name))
         problems.extend(f"applicant {name} {p.message}" + (f" (expected {p.expected})" if p.expected else "") for p in conv.problems)
     if problems:
