@@ -17,7 +17,7 @@ from engine.core.errors import EngineError
 from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import evaluate_claim
-from engine.deciding.load import load_policy
+from engine.deciding.ready import load_policy
 from engine.records.inputs import locate, read_document
 from engine.records.tabular import OutputError, write_text
 

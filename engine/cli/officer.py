@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL
 from engine.cli.common import print_error
 from engine.core.errors import EngineError
-from engine.deciding.load import load_policy
+from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
 from engine.officer.casefile import format_result as format_case
 from engine.officer.casefile import load_cases, run_cases

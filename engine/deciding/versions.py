@@ -25,7 +25,7 @@ from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant
-from engine.deciding.load import load_policy
+from engine.deciding.ready import load_policy
 from engine.language.model import CompiledPolicy
 
 

@@ -1,6 +1,6 @@
 """The load pipeline in one call: read -> parse (with positions) -> schema -> semantic checks -> compile.
 
-The deciding layer's `engine.deciding.load.load_policy` (the facade's `engine.load_policy`) runs it and
+The deciding layer's `engine.deciding.ready.load_policy` (the facade's `engine.load_policy`) runs it and
 then compiles the rules to Python functions; a policy from here gets them on its first evaluation.
 """
 
