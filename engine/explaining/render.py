@@ -23,7 +23,7 @@ Wording lives in data, not code:
   (dotted, e.g. `status.refused`).
 
 A policy is untrusted data: when it brings any template, every template of that
-policy renders in `engine.explaining.templating.PolicyEnvironment` (jinja2's immutable
+policy renders in `engine.language.templating.PolicyEnvironment` (jinja2's immutable
 sandbox, stricter, with a time and size budget per render). The engine's own
 environment renders only the engine's own templates, which no policy text reaches
 (message overrides are data, put in by `fill`, never compiled).
@@ -50,7 +50,8 @@ from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import format_money
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
-from engine.explaining.templating import (
+from engine.language.model import DocumentCheck, ExternalAmount
+from engine.language.templating import (
     MAX_OUTPUT_CHARS,
     MAX_RENDER_SECONDS,
     REPORT_CHARS_PER_ROW,
@@ -64,7 +65,6 @@ from engine.explaining.templating import (
     message_problems,
     render_budget,
 )
-from engine.language.model import DocumentCheck, ExternalAmount
 
 if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
