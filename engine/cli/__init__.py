@@ -1,5 +1,9 @@
 """Command line: `python -m engine <command>` (also installed as `policy-engine`).
 
+Job: parse arguments, run the command (`validate`, `evaluate`, `schema` here; `explain`, `batch`,
+`officer` add theirs), print errors and choose the exit code; what commands share is in `common`.
+May import: engine.core, engine.language, engine.deciding, engine.explaining, engine.records, engine.officer.
+
 Exit codes: EXIT_CODES below is the one text of what each code means and which command
 returns it (the footer of `--help`, and the README's list); EXIT_WHEN gives each
 command's own footer.
