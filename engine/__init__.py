@@ -30,7 +30,7 @@ from engine.deciding.claims import Claim, claim_schema, loads_json, parse_claim
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant
-from engine.language.load import load_policy, load_policy_text
+from engine.deciding.ready import load_policy, load_policy_text
 from engine.language.model import CompiledPolicy
 
 if TYPE_CHECKING:

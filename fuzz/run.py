@@ -110,7 +110,7 @@ import engine  # noqa: E402
 from engine.explaining.render import RenderError, explain, render_report  # noqa: E402
 from engine.language.load import check_source  # noqa: E402
 from engine.language.source import Source, parse_yaml  # noqa: E402
-from engine.records.batch import _claim_problems  # noqa: E402
+from engine.records.batch import claim_problems  # noqa: E402
 from engine.records.tabular import InputError, open_input  # noqa: E402
 
 POLICY_PATH = ROOT / "policies" / "pinggu_2020.yaml"
@@ -1190,7 +1190,7 @@ class Fuzzer:
                     parsed = engine.parse_claim(self.policy, rec.data, file=str(path))
                     engine.evaluate_claim(self.policy, parsed).to_json()
                 except engine.EngineError as err:
-                    _claim_problems(rec, err)
+                    claim_problems(rec, err)
         finally:
             reader.close()
 

@@ -1,6 +1,6 @@
 """Issue 11.1 and 11.3 (files): a policy's templates are untrusted data.
 
-A policy's `templates:` overrides render in `engine.explaining.templating.PolicyEnvironment` (jinja2's immutable
+A policy's `templates:` overrides render in `engine.language.templating.PolicyEnvironment` (jinja2's immutable
 sandbox, stricter), with every cost bounded; `validate` refuses a template that would reach Python
 internals, an unknown name, or a file; a file a policy names (a template, its `source_text`) is read
 only from inside the policy's folder and only if it is a regular file; a device or FIFO given as the
@@ -29,7 +29,7 @@ from conftest import POLICY_PATH, ROOT, claim, item
 import engine
 from engine.cli import main
 from engine.core.errors import PolicyError
-from engine.explaining import templating
+from engine.language import templating
 from engine.explaining.render import RenderError, explain, render_report, renderer
 from engine.language.source import read_text
 

@@ -1,5 +1,9 @@
 """Command line: `python -m engine <command>` (also installed as `policy-engine`).
 
+Job: parse arguments, run the command (`validate`, `evaluate`, `schema` here; `explain`, `batch`,
+`officer` add theirs), print errors and choose the exit code; what commands share is in `common`.
+May import: engine.core, engine.language, engine.deciding, engine.explaining, engine.records, engine.officer.
+
 Exit codes: EXIT_CODES below is the one text of what each code means and which command
 returns it (the footer of `--help`, and the README's list); EXIT_WHEN gives each
 command's own footer.
@@ -12,11 +16,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from engine.cli.common import add_policy_argument, policy_versions, print_error
 from engine.core.errors import EngineError
 from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import evaluate_claim
-from engine.language.load import load_policy
+from engine.deciding.ready import load_policy
 from engine.records.inputs import locate, read_document
 from engine.records.tabular import OutputError, write_text
 
@@ -82,23 +87,13 @@ def exit_epilog(command: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _print_error(err: EngineError, as_json: bool = False) -> None:
-    if as_json:
-        print(
-            json.dumps({"error": err.summary, "problems": [p.to_dict() for p in err.problems]}, ensure_ascii=False, indent=2),
-            file=sys.stderr,
-        )
-    else:
-        print(str(err), file=sys.stderr)
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.policies:
         try:
             policy = load_policy(path)
         except EngineError as err:
-            _print_error(err, args.json)
+            print_error(err, args.json)
             status = EXIT_INVALID
             continue
         if not args.quiet:
@@ -111,14 +106,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     # several --policy files (or a folder): the version in force for the claim's funding year decides
-    from engine.deciding.versions import load_versions, print_warnings
-
-    try:
-        versions, warnings = load_versions(args.policy)
-    except EngineError as err:
-        _print_error(err, args.json_errors)
+    versions = policy_versions(args.policy, args.json_errors)
+    if versions is None:
         return EXIT_INVALID
-    print_warnings(warnings)
     data, source = None, None
     try:
         data, source = read_document(args.claim)
@@ -126,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         claim = parse_claim(policy, data, file=args.claim)
         decision = evaluate_claim(policy, claim, trace=not args.no_trace)
     except EngineError as err:
-        _print_error(locate(err, source, args.claim), args.json_errors)
+        print_error(locate(err, source, args.claim), args.json_errors)
         return EXIT_INVALID
     text = decision.to_json()
     if args.out:
@@ -140,7 +130,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(args.policy)
     except EngineError as err:
-        _print_error(err)
+        print_error(err)
         return EXIT_INVALID
     text = json.dumps(claim_schema(policy), ensure_ascii=False, indent=2) + "\n"
     if args.out:
@@ -193,8 +183,6 @@ def _configure_validate(p: argparse.ArgumentParser) -> None:
 
 
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
-    from engine.deciding.versions import add_policy_argument
-
     add_policy_argument(p)
     p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
     p.add_argument("--out", metavar="FILE", help="write the decision here instead of stdout")

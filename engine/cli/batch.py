@@ -17,22 +17,12 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 
-from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
-from engine.core.errors import EngineError
-from engine.deciding.versions import PolicySet, add_policy_argument, load_versions, print_warnings
+from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from engine.cli.common import add_policy_argument, policy_versions
+from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from engine.records.tabular import InputError, OutputError, open_input, output_file, write_claims_workbook
-
-
-def _versions(paths: list[str]) -> PolicySet | None:
-    try:
-        versions, warnings = load_versions(paths)
-    except EngineError as err:
-        _print_error(err)
-        return None
-    print_warnings(warnings)
-    return versions
 
 
 def _configure_batch(p: argparse.ArgumentParser) -> None:
@@ -60,7 +50,7 @@ def _configure_batch(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    versions = _versions(args.policy)
+    versions = policy_versions(args.policy)
     if versions is None:
         return EXIT_INVALID
     if args.replace and not args.commit:
@@ -109,7 +99,7 @@ def _configure_template(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    versions = _versions(args.policy)
+    versions = policy_versions(args.policy)
     if versions is None:
         return EXIT_INVALID
     policy = versions.newest
@@ -192,7 +182,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         print("finding needs --policy, --applicant, --fact, --value and --reason", file=sys.stderr)
         return EXIT_USAGE
     if args.policy:
-        versions = _versions(args.policy)
+        versions = policy_versions(args.policy)
         if versions is None:
             return EXIT_INVALID
     returned: Decimal | None = None

@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, _print_error
+from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from engine.cli.common import add_policy_argument, policy_versions, print_error
 from engine.core.errors import EngineError
 from engine.deciding.claims import loads_json, parse_claim
 from engine.deciding.decision import DECISION_FORMAT, Decision
 from engine.deciding.evaluator import evaluate_claim
-from engine.deciding.versions import PolicySet, add_policy_argument, load_versions, print_warnings
+from engine.deciding.versions import PolicySet
 from engine.explaining.render import (
     FORMATS,
     RecordedDecisionError,
@@ -44,18 +45,8 @@ def _write(text: str, out: str | None) -> None:
         sys.stdout.write(text)
 
 
-def _versions(args: argparse.Namespace) -> PolicySet | None:
-    try:
-        versions, warnings = load_versions(args.policy)
-    except EngineError as err:
-        _print_error(err)
-        return None
-    print_warnings(warnings)
-    return versions
-
-
 def cmd_explain(args: argparse.Namespace) -> int:
-    versions = _versions(args)
+    versions = policy_versions(args.policy)
     if versions is None:
         return EXIT_INVALID
     source = None
@@ -68,7 +59,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         recorded = recorded_decision(policy, data, args.claim)  # shown as made (e.g. scaled to a round's budget); None for a claim
         decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file=args.claim))
     except EngineError as err:
-        _print_error(locate(err, source, args.claim))
+        print_error(locate(err, source, args.claim))
         return EXIT_INVALID
     except RenderError as err:  # a decision made under another policy text than any given
         print(f"error: {err}", file=sys.stderr)
@@ -140,7 +131,7 @@ def iter_claims(policy: CompiledPolicy | PolicySet, path: Path) -> Iterator[Deci
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    versions = _versions(args)
+    versions = policy_versions(args.policy)
     if versions is None:
         return EXIT_INVALID
     path = Path(args.input)

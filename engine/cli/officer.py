@@ -14,10 +14,11 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 
-from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, _print_error
+from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL
+from engine.cli.common import print_error
 from engine.core.errors import EngineError
+from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
-from engine.language.load import load_policy
 from engine.officer.casefile import format_result as format_case
 from engine.officer.casefile import load_cases, run_cases
 from engine.officer.coverage import coverage
@@ -50,7 +51,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy) if args.policy else None
         cases = load_cases(args.paths)
     except EngineError as err:
-        _print_error(err)
+        print_error(err)
         return EXIT_INVALID
     results = run_cases(cases, policy)
     failed = [r for r in results if not r.passed]
@@ -66,7 +67,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy)
         cases = load_cases(args.tests)
     except EngineError as err:
-        _print_error(err)
+        print_error(err)
         return EXIT_INVALID
     report = coverage(policy, run_cases(cases, policy))
     text = report.to_html() if args.format == "html" else report.to_text()
@@ -88,7 +89,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         old, new = load_policy(args.old), load_policy(args.new)
         claims = read_claims(args.claims, old, new) if args.claims else None
     except EngineError as err:
-        _print_error(err)
+        print_error(err)
         return EXIT_INVALID
     except InputError as err:
         print(f"error: {err}\n(--claims reads {CLAIM_FORMATS})", file=sys.stderr)
@@ -111,7 +112,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     try:
         versions = PolicySet.load(args.policies)
     except EngineError as err:
-        _print_error(err)
+        print_error(err)
         return EXIT_INVALID
     print(f"{versions.id}: {len(versions.versions)} version(s)")
     for w in versions.windows():

@@ -894,7 +894,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 81] + " … " + text[-78:]
 
 
-class _Converter:
+class FactConverter:
+    """Claimed values -> exact Python values by their fact's type (money as Decimal, dates as date, ...).
+    Nothing is coerced silently: what does not convert is a Problem in `problems`, at its claim path."""
+
     def __init__(self, policy: CompiledPolicy) -> None:
         self.policy = policy
         self.problems: list[Problem] = []
@@ -1069,7 +1072,7 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         problems = [p for p in problems if not (p.code == "claim.required" and p.path and p.path[-1] not in STRUCTURAL)]
     if problems:
         raise ClaimError(_placed(problems, data, file), "invalid claim")
-    conv = _Converter(policy)
+    conv = FactConverter(policy)
     wrong = text_problem(data["claim_id"])
     if wrong:
         conv.bad(("claim_id",), wrong, TEXT_EXPECTED)

@@ -127,25 +127,28 @@ class ItemDecision(NamedTuple):
         return tuple(out)
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A value of the trace as the decision JSON writes it: a Decimal of whole cents as money text, sets sorted,
+    dates in ISO form."""
     if isinstance(value, Decimal):
         return format_money(value) if value == value.quantize(Decimal("0.01")) else str(value)
     if isinstance(value, frozenset | set):
         return sorted(value)
     if isinstance(value, tuple | list):
-        return [_json_value(v) for v in value]
+        return [json_value(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
 
 
-def _facts_used(facts: tuple[str, ...], item: Any, applicant: Any, claim: Any) -> dict[str, Any]:
+def facts_used(facts: tuple[str, ...], item: Any, applicant: Any, claim: Any) -> dict[str, Any]:
+    """The facts an expression read, by full name (`item.cost`), with their values as JSON writes them."""
     out = {}
     spaces = {"item": item, "applicant": applicant, "claim": claim}
     for full in facts:
         ns, name = full.split(".", 1)
         space = spaces[ns]
-        out[full] = _json_value(dict.get(space, name)) if name in space else None
+        out[full] = json_value(dict.get(space, name)) if name in space else None
     return out
 
 
@@ -155,21 +158,21 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
     if isinstance(form, RateAmount):
         out.update(
             rate=str(form.rate),
-            base={"expression": form.of.source, "value": _json_value(detail)},
-            facts=_facts_used(form.of.facts, I, A, C),
+            base={"expression": form.of.source, "value": json_value(detail)},
+            facts=facts_used(form.of.facts, I, A, C),
         )
     elif isinstance(form, FixedAmount):
         pass
     elif isinstance(form, TableAmount):
         out.update(
-            by={"expression": form.by.source, "value": _json_value(detail)}, table={k: format_money(v) for k, v in form.table.items()}
+            by={"expression": form.by.source, "value": json_value(detail)}, table={k: format_money(v) for k, v in form.table.items()}
         )
     elif isinstance(form, ExternalAmount):
-        out.update(source={"expression": form.source.source, "value": _json_value(detail)})
+        out.update(source={"expression": form.source.source, "value": json_value(detail)})
     elif isinstance(form, BandsAmount):
         base, band = detail
         out.update(
-            base={"expression": form.of.source, "value": _json_value(base)},
+            base={"expression": form.of.source, "value": json_value(base)},
             band=None
             if band is None
             else {
@@ -202,7 +205,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "category": test.category,
             "cites": test.cites,
             "test": test.expression.source,
-            "facts": _facts_used(test.expression.facts, I, A, C),
+            "facts": facts_used(test.expression.facts, I, A, C),
             "result": ok,
             "missing_fact": missing,
             "says": test.says.to_dict(),
@@ -232,7 +235,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "cites": subject.cites,
             "group": subject.group,
             "pays": subject.pays,
-            "key": _json_value(key),
+            "key": json_value(key),
             "paid_before": format_money(paid),
             "asked": format_money(before),
             "after": format_money(after),
@@ -245,10 +248,10 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "limit": limit.id,
             "cites": limit.cites,
             "says": limit.says.to_dict(),
-            "scope": _json_value(scope),
+            "scope": json_value(scope),
             "times": limit.times,
             "used_before": used,
-            "counts": _json_value(counts),
+            "counts": json_value(counts),
             "already_counted": counted,
             "used_after": used if (counted or not ok) else used + 1,
             "result": ok,
@@ -262,7 +265,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "cap": cap.id,
             "cites": cap.cites,
             "says": cap.says.to_dict(),
-            "scope": _json_value(scope) if scoped else "item",
+            "scope": json_value(scope) if scoped else "item",
             "ceiling": format_money(cap.ceiling),
             "used_before": format_money(used),
             "asked": format_money(asked),

@@ -41,7 +41,7 @@ from engine.language.model import (
     TableAmount,
     Test,
     Text,
-    _key,
+    scope_key,
 )
 
 ZERO = Decimal(0)
@@ -88,7 +88,7 @@ def _scoper(functions: tuple[Callable[[Facts, Facts, Facts], Any], ...]) -> Call
 
         def one(I: Facts, A: Facts, C: Facts) -> tuple[Any, ...]:
             v = f0(I, A, C)
-            return (v if type(v) is str or type(v) is int else _key(v),)
+            return (v if type(v) is str or type(v) is int else scope_key(v),)
 
         return one
     if len(functions) == 2:
@@ -96,12 +96,12 @@ def _scoper(functions: tuple[Callable[[Facts, Facts, Facts], Any], ...]) -> Call
 
         def two(I: Facts, A: Facts, C: Facts) -> tuple[Any, ...]:
             v, w = f0(I, A, C), f1(I, A, C)
-            return (v if type(v) is str or type(v) is int else _key(v), w if type(w) is str or type(w) is int else _key(w))
+            return (v if type(v) is str or type(v) is int else scope_key(v), w if type(w) is str or type(w) is int else scope_key(w))
 
         return two
 
     def many(I: Facts, A: Facts, C: Facts) -> tuple[Any, ...]:
-        return tuple([_key(f(I, A, C)) for f in functions])
+        return tuple([scope_key(f(I, A, C)) for f in functions])
 
     return many
 
@@ -636,7 +636,7 @@ def _decide(
             unknown.append(exc.fact)
             continue
         used = usage_limits.get((limit.id, scope), ())
-        counted = tuple([_plain(v) for v in counts]) in used  # usage holds counts as grants record them (_plain)
+        counted = tuple([scope_key(v) for v in counts]) in used  # usage holds counts as grants record them (scope_key)
         ok = counted or len(used) < limit.times
         if steps is not None:
             steps.append(("limit", limit, scope, len(used), counts, counted, ok))
@@ -706,10 +706,6 @@ def _decide(
     return _finish(policy, ctx, rule, item, claim, reasons, unknown, missing_docs, asked, granted, pending, False, tuple(consumes), steps)
 
 
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | int) and not isinstance(value, bool) else str(value)
-
-
 def _finish(
     policy: CompiledPolicy,
     ctx: _Context,
@@ -745,7 +741,7 @@ def _finish(
         status = "reduced" if granted < asked else "granted"
         amount = granted
         filled = tuple(
-            Consumption(k, i, scope, counts=tuple([_plain(v) for v in counts]))
+            Consumption(k, i, scope, counts=tuple([scope_key(v) for v in counts]))
             if k == "limit"
             else Consumption(k, i, scope, amount=granted)
             for k, i, scope, counts in consumes
@@ -810,8 +806,8 @@ def _generate(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Context, tr
         "NO_AMOUNT": Decimal(0),
         "ZERO": ZERO,
         "QZERO": ctx.zero,
-        "_key": _key,
-        "_plain": _plain,
+        "_key": scope_key,  # the names the generated code calls (scope keys, limit counts): one function
+        "_plain": scope_key,
         "_documents": _documents,
         "RULE": rule,
         "RULE_ID": rule.id,

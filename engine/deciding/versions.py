@@ -8,15 +8,13 @@ A funding year no version covers is a `ClaimError` naming the windows that
 exist. Gaps between windows are reported as warnings, overlaps as errors: a
 year two versions claim is refused rather than decided by an arbitrary one.
 
-Every command that takes a policy (evaluate, explain, report, batch,
-batch-template) takes it the same way: `add_policy_argument` (a repeatable
-`--policy`, files or folders) and `load_versions` (overlaps refused at load,
-gaps returned as warnings); `PolicySet.pick` then gives each claim its version.
+Every command that takes a policy takes its versions through `load_versions` (overlaps
+refused at load, gaps returned as warnings; the command line's side of it is
+engine.cli.common); `PolicySet.pick` then gives each claim its version.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,7 @@ from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant
-from engine.language.load import load_policy
+from engine.deciding.ready import load_policy
 from engine.language.model import CompiledPolicy
 
 
@@ -213,19 +211,6 @@ class PolicySet:
         return out
 
 
-# --- one way for every command to take its policy versions ------------------------------
-
-POLICY_HELP = (
-    "policy YAML file; repeat it (or give a folder of *.yaml) for several versions of the same measures: "
-    "each claim is decided by the version in force for its funding year"
-)
-
-
-def add_policy_argument(parser: Any, *, required: bool = True, help: str = POLICY_HELP) -> None:
-    """`--policy` as every command takes it: repeatable, files or folders (an argparse parser)."""
-    parser.add_argument("--policy", required=required, action="append", metavar="POLICY", help=help)
-
-
 def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, list[Problem]]:
     """Load the versions a command was given: one file, several, or folders (every *.yaml directly inside).
 
@@ -240,9 +225,3 @@ def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, 
     if errors:
         raise PolicyError(errors, "policy versions overlap")
     return versions, [p for p in problems if p.severity != "error"]
-
-
-def print_warnings(problems: Iterable[Problem]) -> None:
-    """Gaps between versions, on stderr (they do not stop a command)."""
-    for p in problems:
-        print(f"{p.severity}: {p.location()}: {p.message}", file=sys.stderr)

@@ -23,7 +23,7 @@ Wording lives in data, not code:
   (dotted, e.g. `status.refused`).
 
 A policy is untrusted data: when it brings any template, every template of that
-policy renders in `engine.explaining.templating.PolicyEnvironment` (jinja2's immutable
+policy renders in `engine.language.templating.PolicyEnvironment` (jinja2's immutable
 sandbox, stricter, with a time and size budget per render). The engine's own
 environment renders only the engine's own templates, which no policy text reaches
 (message overrides are data, put in by `fill`, never compiled).
@@ -49,8 +49,9 @@ from markupsafe import Markup, escape
 from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import format_money
 from engine.core.version import __version__
-from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, _facts_used, _json_value, in_engine_context
-from engine.explaining.templating import (
+from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
+from engine.language.model import DocumentCheck, ExternalAmount
+from engine.language.templating import (
     MAX_OUTPUT_CHARS,
     MAX_RENDER_SECONDS,
     REPORT_CHARS_PER_ROW,
@@ -64,7 +65,6 @@ from engine.explaining.templating import (
     message_problems,
     render_budget,
 )
-from engine.language.model import DocumentCheck, ExternalAmount
 
 if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
@@ -676,7 +676,7 @@ class TextExplainer:
     def money(self, v: Any, cites: str | None = None) -> str:
         """`Renderer.money` for a Decimal of the trace, with the strings of amounts seen before kept."""
         if type(v) is not Decimal:
-            return self.r.money(_json_value(v), cites)
+            return self.r.money(json_value(v), cites)
         if not v:  # not cached: 0 and -0 are equal keys but print differently
             return self.money_fmt(n=f"{v.quantize(CENT):,}")
         if cites is not None and cites in self.wan_cites and v % TEN_THOUSAND == 0:
@@ -702,7 +702,7 @@ class TextExplainer:
             key, text = None, None
         if text is None:
             r = self.r
-            used = _facts_used(facts, I, A, C)
+            used = facts_used(facts, I, A, C)
             text = self.sep.join(self.f_fact_value(fact=r.fact_label(n, t), value=r.fact_value(n, t, v)) for n, v in used.items())
             if key is not None:
                 if len(self.facts_cache) >= MONEY_CACHE:
@@ -763,7 +763,7 @@ class TextExplainer:
                     line = self.f_calc_fixed(value=money(value, cites))
                 else:
                     src = form.by.source
-                    by_value = r.value_label(src, t, _json_value(detail))
+                    by_value = r.value_label(src, t, json_value(detail))
                     line = self.f_calc_table(by_label=r.fact_label(src, t), by_value=by_value, value=money(value, cites))
                 if key is not None and len(self.calc_lines) < MONEY_CACHE:
                     self.calc_lines[key] = line

@@ -510,7 +510,7 @@ class _Compiler:
         overrides: dict[str, dict[str, str]] = self.doc.get("templates") or {}
         if not overrides:
             return {}
-        from engine.explaining.templating import (
+        from engine.language.templating import (
             MAX_TEMPLATE_CHARS,
             MAX_TEMPLATES_CHARS,
             check_template,

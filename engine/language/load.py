@@ -1,4 +1,8 @@
-"""The load pipeline in one call: read -> parse (with positions) -> schema -> semantic checks -> compile."""
+"""The load pipeline in one call: read -> parse (with positions) -> schema -> semantic checks -> compile.
+
+The deciding layer's `engine.deciding.ready.load_policy` (the facade's `engine.load_policy`) runs it and
+then compiles the rules to Python functions; a policy from here gets them on its first evaluation.
+"""
 
 from __future__ import annotations
 
@@ -28,13 +32,13 @@ def check_source(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
     return compile_policy(source)
 
 
-def load_policy(path: str | Path) -> CompiledPolicy:
-    """Load, validate and compile a policy file. Raises PolicyError listing every problem found."""
+def compile_policy_file(path: str | Path) -> CompiledPolicy:
+    """Read, validate and compile a policy file. Raises PolicyError listing every problem found."""
     return _finish(load_yaml_file(path, max_nodes=MAX_POLICY_NODES))
 
 
-def load_policy_text(text: str, file: str = "<string>") -> CompiledPolicy:
-    """Like load_policy, for YAML text (relative paths resolve against the current directory)."""
+def compile_policy_text(text: str, file: str = "<string>") -> CompiledPolicy:
+    """Like compile_policy_file, for YAML text (relative paths resolve against the current directory)."""
     return _finish(parse_yaml(text, file, max_nodes=MAX_POLICY_NODES))
 
 
@@ -42,7 +46,4 @@ def _finish(source: Source) -> CompiledPolicy:
     policy, problems = check_source(source)
     if problems or policy is None:
         raise PolicyError(problems, f"{source.file}: policy is not valid")
-    from engine.deciding.evaluator import prepare  # rules compiled to functions once, at load (issue 6)
-
-    prepare(policy)
     return policy

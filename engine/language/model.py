@@ -101,7 +101,7 @@ class Cap:
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         if self.per is None:
             return ()
-        return tuple(_key(e(item, applicant, claim)) for e in self.per)
+        return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +115,15 @@ class Limit:
     readings: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
-        return tuple(_key(e(item, applicant, claim)) for e in self.per)
+        return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
 
 
-def _key(value: Any) -> Any:
-    """Scope keys are JSON-safe scalars so the ledger can store and compare them."""
+def scope_key(value: Any) -> Any:
+    """A fact value as scope keys, subject keys and limit counts hold it: a JSON-safe scalar, so the ledger
+    can store and compare it. str and int stay as they are; anything else (a date, a Decimal, a bool) is its
+    str(), which for a date is its ISO form."""
     if isinstance(value, str | int) and not isinstance(value, bool):
         return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
     return str(value)
 
 
@@ -198,7 +198,7 @@ class Subject:
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
-        return tuple(_key(e(item, applicant, claim)) for e in self.key)
+        return tuple(scope_key(e(item, applicant, claim)) for e in self.key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant, parse_grants
-from engine.language.load import load_policy
+from engine.deciding.ready import load_policy
 from engine.language.model import CompiledPolicy
 from engine.language.source import Source, load_yaml_file
 

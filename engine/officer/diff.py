@@ -42,7 +42,7 @@ from engine.language.model import (
     Test,
 )
 from engine.officer.lint import percent, wan
-from engine.records.batch import _claim_problems, _error_record
+from engine.records.batch import claim_problems, error_record
 from engine.records.inputs import read_document
 from engine.records.tabular import InputError, Record, open_input
 
@@ -532,13 +532,13 @@ def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[Record]) -
     for rec in records:
         data = rec.data
         if data is None:
-            result.errors.append(_error_record(rec, rec.problems, "cannot read the application"))
+            result.errors.append(error_record(rec, rec.problems, "cannot read the application"))
             continue
         name = rec.where.get("file")
         try:
             d_old = evaluate_claim(wide_old, parse_claim(wide_old, data, file=name))
         except EngineError as err:
-            result.errors.append({**_error_record(rec, _claim_problems(rec, err), err.summary), "under": "OLD"})
+            result.errors.append({**error_record(rec, claim_problems(rec, err), err.summary), "under": "OLD"})
             continue
         kept_at = [i for i, it in enumerate(data.get("items", [])) if not (isinstance(it, Mapping) and it.get("type") in retired_types)]
         new_by_item: dict[str, tuple[str, Decimal, str | None]] = {}
@@ -551,7 +551,7 @@ def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[Record]) -
             try:
                 d_new = evaluate_claim(wide_new, parse_claim(wide_new, kept.data or {}, file=name))
             except EngineError as err:
-                result.errors.append({**_error_record(kept, _claim_problems(kept, err), err.summary), "under": "NEW"})
+                result.errors.append({**error_record(kept, claim_problems(kept, err), err.summary), "under": "NEW"})
                 d_new = None
             if d_new is not None:
                 for dn in d_new.items:

@@ -166,11 +166,13 @@ class BatchSummary:
 # --- the run -----------------------------------------------------------------------
 
 
-def _error_record(rec: Record, problems: list[dict[str, Any]], summary: str) -> dict[str, Any]:
+def error_record(rec: Record, problems: list[dict[str, Any]], summary: str) -> dict[str, Any]:
+    """The errors.jsonl record of an application that got no decision (batch runs and diff's impact)."""
     return {"application": rec.number, "claim_id": rec.claim_id, "where": rec.where, "error": summary, "problems": problems}
 
 
-def _claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
+def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
+    """A claim's problems, each placed where its input has it (line, or sheet and row) and named as the input spells it."""
     out = []
     for p in err.problems:
         where, fieldname = rec.locate(p.path)
@@ -368,7 +370,7 @@ def _decide_one(
     rounds: dict[str, dict[int, CompiledPolicy]],
 ) -> dict[str, Any] | None:
     if rec.data is None:
-        return _error_record(rec, rec.problems, "cannot read the application")
+        return error_record(rec, rec.problems, "cannot read the application")
     try:
         policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
         claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
@@ -376,13 +378,13 @@ def _decide_one(
         # whether it is the target (committing) or the base under a scratch one (deciding only)
         result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace)
     except EngineError as err:
-        return _error_record(rec, _claim_problems(rec, err), err.summary)
+        return error_record(rec, claim_problems(rec, err), err.summary)
     except AlreadyCommitted as err:
-        return _error_record(rec, [{**rec.where, "field": "claim_id", "message": str(err)}], "already committed")
+        return error_record(rec, [{**rec.where, "field": "claim_id", "message": str(err)}], "already committed")
     except LedgerError as err:
-        return _error_record(rec, [{**rec.where, "field": None, "message": str(err)}], "ledger error")
+        return error_record(rec, [{**rec.where, "field": None, "message": str(err)}], "ledger error")
     except Exception as err:  # one bad application never sinks the batch
-        return _error_record(rec, [{**rec.where, "field": None, "message": f"{type(err).__name__}: {err}"}], "internal error")
+        return error_record(rec, [{**rec.where, "field": None, "message": f"{type(err).__name__}: {err}"}], "internal error")
     if target is real:
         if result.status == "committed":
             summary.committed += 1

@@ -55,12 +55,12 @@ from urllib.parse import urlsplit, urlunsplit
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.core.quantities import format_money
-from engine.deciding.claims import MAX_LIST, Claim, _Converter, claim_schema, parse_claim, text_problem
+from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
 from engine.language.expressions import MissingFact
-from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec
+from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
 SCHEMA_VERSION = 2
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
@@ -414,7 +414,7 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
         if any(True for _ in Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(as_claimed)):
             problems.append(_finding_problem(id_spec, name, given))
             continue
-        conv = _Converter(chosen)
+        conv = FactConverter(chosen)
         conv.value(id_spec, as_claimed, ("applicant", name))
         problems.extend(f"applicant {name} {p.message}" + (f" (expected {p.expected})" if p.expected else "") for p in conv.problems)
     if problems:
@@ -474,14 +474,10 @@ def possible_keys(policy: CompiledPolicy, claim: Claim) -> set[str]:
                 pass
         if rule.subject is not None:
             try:
-                keys.add(key_text("subject", rule.subject.group, tuple(_plain(e(I, A, C)) for e in rule.subject.key)))
+                keys.add(key_text("subject", rule.subject.group, tuple(scope_key(e(I, A, C)) for e in rule.subject.key)))
             except MissingFact:
                 pass
     return keys
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | int) and not isinstance(value, bool) else str(value)
 
 
 def _consumes_json(g: Grant) -> str:

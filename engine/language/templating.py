@@ -80,7 +80,7 @@ MAX_TEMPLATES_CHARS = 200_000
 #: engine's own templates and the fast text path cannot be made to multiply a value either.
 MAX_MESSAGE_CHARS = 2000
 MAX_MESSAGE_PLACEHOLDERS = 20
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "explaining" / "templates"  # the engine's own, which overrides may include
 
 #: The names every template may use: the engine's globals (render.Renderer) and the variables it renders with.
 GLOBAL_NAMES = frozenset(

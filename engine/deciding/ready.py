@@ -1,0 +1,25 @@
+"""A policy ready to decide: the policy language's load pipeline, then its rules compiled to Python
+functions at once (issue 6), so that no claim pays for that. `engine.load_policy` is this one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.deciding.evaluator import prepare
+from engine.language.load import compile_policy_file, compile_policy_text
+from engine.language.model import CompiledPolicy
+
+
+def load_policy(path: str | Path) -> CompiledPolicy:
+    """Load, validate and compile a policy file, its rules ready to decide. Raises PolicyError listing every
+    problem found."""
+    policy = compile_policy_file(path)
+    prepare(policy)
+    return policy
+
+
+def load_policy_text(text: str, file: str = "<string>") -> CompiledPolicy:
+    """Like load_policy, for YAML text (relative paths resolve against the current directory)."""
+    policy = compile_policy_text(text, file)
+    prepare(policy)
+    return policy
