@@ -147,7 +147,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(args.policy)
     except EngineError as err:
-        _print_error(err)
+        print_error(err)
         return EXIT_INVALID
     standing, sources = generated_sources(policy, trace=not args.lean)
     if args.rule and args.rule not in sources:
