@@ -22,10 +22,9 @@ are visited once per rule using them (lint judges each use with the rule's own f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.language.model import (
     AmountForm,
@@ -44,8 +43,7 @@ from engine.language.model import (
 Path_ = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
+class Site(NamedTuple):  # a NamedTuple: a walk makes one per part visited, and these are cheaper to make
     """Where a visited part sits."""
 
     rule: Rule | None  # the rule being walked; None at the policy level (header, clauses, applicant checks)
@@ -108,79 +106,72 @@ def _users(rules: Iterable[Rule]) -> dict[int, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+_Calls = dict[str, list[Callable[..., None]]]
+
+
+def _calls(visitors: tuple[PolicyVisitor, ...]) -> _Calls:
+    """Each visitor's methods by name, leaving out the ones it does not override: most visitors want few parts."""
+    names = [n for n in vars(PolicyVisitor) if n.startswith(("visit_", "enter_", "leave_"))]
+    return {n: [getattr(v, n) for v in visitors if getattr(type(v), n) is not getattr(PolicyVisitor, n)] for n in names}
+
+
 def walk(policy: CompiledPolicy, *visitors: PolicyVisitor) -> None:
     """Visit every part of `policy` in the order above, calling each visitor in turn at each part."""
     paths = _Paths(policy)
     users = _users(policy.rules)
+    calls = _calls(visitors)
     top = Site(None, ())
-    for v in visitors:
-        v.visit_policy(policy, top)
-    for key, clause in policy.clauses.items():
-        at = Site(None, ("clauses", key))
-        for v in visitors:
-            v.visit_clause(key, clause, at)
+    for f in calls["visit_policy"]:
+        f(policy, top)
+    if calls["visit_clause"]:
+        for key, clause in policy.clauses.items():
+            at = Site(None, ("clauses", key))
+            for f in calls["visit_clause"]:
+                f(key, clause, at)
     if policy.round_budget is not None:
         at = Site(None, ("policy", "round_budget"))
-        for v in visitors:
-            v.visit_round_budget(policy.round_budget, policy.round_budget_rounding, at)
+        for f in calls["visit_round_budget"]:
+            f(policy.round_budget, policy.round_budget_rounding, at)
     for test in policy.applicant_checks:
         at = Site(None, paths.check(test.id))
-        for v in visitors:
-            v.visit_check(test, at)
+        for f in calls["visit_check"]:
+            f(test, at)
     for dc in policy.applicant_document_checks:
         at = Site(None, paths.check(dc.id))
-        for v in visitors:
-            v.visit_document_check(dc, at)
+        for f in calls["visit_document_check"]:
+            f(dc, at)
     seen: set[int] = set()
     for i, rule in enumerate(policy.rules):
-        _walk_rule(rule, paths.rule(rule, i), paths, users, seen, visitors)
-    for v in visitors:
-        v.leave_policy(policy)
+        _walk_rule(rule, paths.rule(rule, i), paths, users, seen, calls)
+    for f in calls["leave_policy"]:
+        f(policy)
 
 
-def _walk_rule(
-    rule: Rule, rp: Path_, paths: _Paths, users: dict[int, tuple[str, ...]], seen: set[int], visitors: tuple[PolicyVisitor, ...]
-) -> None:
+def _walk_rule(rule: Rule, rp: Path_, paths: _Paths, users: dict[int, tuple[str, ...]], seen: set[int], calls: _Calls) -> None:
     def shared(part: object, path: Path_) -> Site:
         first = id(part) not in seen
         seen.add(id(part))
         return Site(rule, path, users.get(id(part), (rule.id,)), first)
 
+    def each(name: str, parts: Iterable[Any], site: Callable[[int, Any], Site]) -> None:
+        fs = calls[name]
+        for j, part in enumerate(parts):
+            at = site(j, part)  # also when no visitor listens: `seen` must mark a shared part's first use
+            for f in fs:
+                f(part, at)
+
     at = Site(rule, rp)
-    for v in visitors:
-        v.enter_rule(rule, at)
-    for test in rule.item_checks:
-        at = shared(test, paths.check(test.id))
-        for v in visitors:
-            v.visit_check(test, at)
-    for dc in rule.item_document_checks:
-        at = shared(dc, paths.check(dc.id))
-        for v in visitors:
-            v.visit_document_check(dc, at)
-    for j, test in enumerate(rule.when):
-        at = Site(rule, (*rp, "when", j))
-        for v in visitors:
-            v.visit_condition(test, at)
+    for f in calls["enter_rule"]:
+        f(rule, at)
+    each("visit_check", rule.item_checks, lambda j, t: shared(t, paths.check(t.id)))
+    each("visit_document_check", rule.item_document_checks, lambda j, dc: shared(dc, paths.check(dc.id)))
+    each("visit_condition", rule.when, lambda j, t: Site(rule, (*rp, "when", j)))
     if rule.amount is not None:
-        at = Site(rule, (*rp, "amount"))
-        for v in visitors:
-            v.visit_amount(rule.amount, at)
+        each("visit_amount", (rule.amount,), lambda j, a: Site(rule, (*rp, "amount")))
     if rule.subject is not None:
-        at = Site(rule, (*rp, "subject"))
-        for v in visitors:
-            v.visit_subject(rule.subject, at)
-    for cap in rule.caps:
-        at = shared(cap, paths.caps.get(cap.id, rp))
-        for v in visitors:
-            v.visit_cap(cap, at)
-    for limit in rule.limits:
-        at = shared(limit, paths.limits.get(limit.id, rp))
-        for v in visitors:
-            v.visit_limit(limit, at)
-    for k, need in enumerate(rule.documents):
-        at = Site(rule, (*rp, "documents", k))
-        for v in visitors:
-            v.visit_document_need(need, at)
-    at = Site(rule, rp)
-    for v in visitors:
-        v.leave_rule(rule, at)
+        each("visit_subject", (rule.subject,), lambda j, s: Site(rule, (*rp, "subject")))
+    each("visit_cap", rule.caps, lambda j, c: shared(c, paths.caps.get(c.id, rp)))
+    each("visit_limit", rule.limits, lambda j, x: shared(x, paths.limits.get(x.id, rp)))
+    each("visit_document_need", rule.documents, lambda j, n: Site(rule, (*rp, "documents", j)))
+    for f in calls["leave_rule"]:
+        f(rule, at)
