@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.language.model import CompiledPolicy
+from engine.language.model import Cap, CompiledPolicy, DocumentCheck, Limit, Rule, Subject, Test
+from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.casefile import CaseResult
 
 
@@ -142,28 +143,30 @@ def _pct(n: int, d: int) -> Decimal:
     return (Decimal(100) * n / d).quantize(Decimal("0.1"))
 
 
-def branches_of(policy: CompiledPolicy) -> list[Branch]:
-    """Every branch the policy can take, keyed the way `hits` names them."""
-    out: list[Branch] = []
-    all_kinds = set(policy.applicant_kinds)
-    if policy.in_force_cites:
-        out.append(Branch("error:not_in_force", policy.in_force_cites, "funding year outside the window: an error"))
-    for t in policy.applicant_checks:
-        out.append(Branch(f"refused:{t.id}", t.cites, f"refused by check {t.id}"))
-    for dc in policy.applicant_document_checks:
-        out.append(Branch(f"incomplete:{dc.id}", dc.cites, f"incomplete: documents of {dc.id} missing"))
-    seen_checks: set[str] = set()
-    for rule in policy.rules:
-        for t in rule.item_checks:
-            if t.id not in seen_checks:
-                seen_checks.add(t.id)
-                out.append(Branch(f"refused:{t.id}", t.cites, f"refused by check {t.id}"))
-        for dc in rule.item_document_checks:
-            if dc.id not in seen_checks:
-                seen_checks.add(dc.id)
-                out.append(Branch(f"incomplete:{dc.id}", dc.cites, f"incomplete: documents of {dc.id} missing"))
-    for rule in policy.rules:
-        r = rule.id
+class _Branches(PolicyVisitor):
+    """Every branch, in the order the report lists them: the header's, the checks' (each once), then each rule's."""
+
+    def __init__(self) -> None:
+        self.head: list[Branch] = []
+        self.checks: list[Branch] = []
+        self.rules: list[Branch] = []
+        self.later: list[Branch] = []  # a rule's subject and caps come after its limits
+
+    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+        self.all_kinds = set(policy.applicant_kinds)
+        if policy.in_force_cites:
+            self.head.append(Branch("error:not_in_force", policy.in_force_cites, "funding year outside the window: an error"))
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        if at.first:
+            self.checks.append(Branch(f"refused:{test.id}", test.cites, f"refused by check {test.id}"))
+
+    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+        if at.first:
+            self.checks.append(Branch(f"incomplete:{check.id}", check.cites, f"incomplete: documents of {check.id} missing"))
+
+    def enter_rule(self, rule: Rule, at: Site) -> None:
+        r, out = rule.id, self.rules
         if rule.referral is not None:
             out.append(Branch(f"{r}:referred", rule.cites, f"{r}: referred"))
         else:
@@ -171,27 +174,101 @@ def branches_of(policy: CompiledPolicy) -> list[Branch]:
             if rule.amount is not None and rule.amount.kind == "external":
                 out.append(Branch(f"{r}:pending_review", rule.cites, f"{r}: pending review"))
             out.append(Branch(f"{r}:incomplete", rule.cites, f"{r}: incomplete"))
-        if rule.kinds != all_kinds or rule.roles:
+        if rule.kinds != self.all_kinds or rule.roles:
             out.append(Branch(f"refused:{r}#who", rule.cites, f"{r}: refused, applicant kind or role"))
-        for t in rule.when:
-            out.append(Branch(f"refused:{t.id}", t.cites, f"{r}: refused by condition {t.expression.source}"))
-        for limit in rule.limits:
-            out.append(Branch(f"refused:{limit.id}", limit.cites, f"{r}: refused by limit {limit.id} ({limit.times} times)"))
-        if rule.subject is not None:
-            s = rule.subject
-            if s.pays == "difference":
-                out.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
-                out.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, the same subject already paid as much"))
-            else:
-                out.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject"))
-        for cap in rule.caps:
-            out.append(Branch(f"reduced:{cap.id}", cap.cites, f"{r}: reduced by cap {cap.id}"))
-            if cap.per is not None:
-                out.append(Branch(f"exhausted:{cap.id}", cap.cites, f"{r}: refused, cap {cap.id} exhausted"))
-    unique: dict[str, Branch] = {}
-    for b in out:
-        unique.setdefault(b.key, b)
-    return list(unique.values())
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        assert at.rule is not None
+        r = at.rule.id
+        self.rules.append(Branch(f"refused:{test.id}", test.cites, f"{r}: refused by condition {test.expression.source}"))
+
+    def visit_limit(self, limit: Limit, at: Site) -> None:
+        assert at.rule is not None
+        r = at.rule.id
+        self.rules.append(Branch(f"refused:{limit.id}", limit.cites, f"{r}: refused by limit {limit.id} ({limit.times} times)"))
+
+    def visit_subject(self, subject: Subject, at: Site) -> None:
+        assert at.rule is not None
+        r, s = at.rule.id, subject
+        if s.pays == "difference":
+            self.later.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
+            self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, the same subject already paid as much"))
+        else:
+            self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject"))
+
+    def visit_cap(self, cap: Cap, at: Site) -> None:
+        assert at.rule is not None
+        r = at.rule.id
+        self.later.append(Branch(f"reduced:{cap.id}", cap.cites, f"{r}: reduced by cap {cap.id}"))
+        if cap.per is not None:
+            self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, f"{r}: refused, cap {cap.id} exhausted"))
+
+    def leave_rule(self, rule: Rule, at: Site) -> None:
+        self.rules += self.later
+        self.later = []
+
+    def result(self) -> list[Branch]:
+        unique: dict[str, Branch] = {}
+        for b in self.head + self.checks + self.rules:
+            unique.setdefault(b.key, b)  # a shared cap's branches belong to the first rule using it
+        return list(unique.values())
+
+
+class _Encoded(PolicyVisitor):
+    """What encodes each clause, in the order the report lists it (a rule's subject after its caps and limits)."""
+
+    def __init__(self) -> None:
+        self.encoded: dict[str, list[str]] = {}
+        self.later: list[tuple[str, str]] = []
+
+    def enc(self, key: str | None, what: str) -> None:
+        if key and what not in self.encoded.setdefault(key, []):
+            self.encoded[key].append(what)
+
+    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+        self.enc(policy.in_force_cites, "policy.in_force")
+        self.enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        self.enc(test.cites, f"check {test.id}")
+
+    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+        if at.rule is None:  # item-level document checks are not listed (as before)
+            self.enc(check.cites, f"check {check.id}")
+
+    def enter_rule(self, rule: Rule, at: Site) -> None:
+        self.enc(rule.cites, f"rule {rule.id}")
+
+    # A rule's own parts are listed only when they cite another clause than the rule.
+    def own(self, rule: Rule | None, cites: str, what: str) -> None:
+        assert rule is not None
+        if cites != rule.cites:
+            self.enc(cites, what)
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        self.own(at.rule, test.cites, f"condition {test.id}")
+
+    def visit_cap(self, cap: Cap, at: Site) -> None:
+        self.own(at.rule, cap.cites, f"cap {cap.id}")
+
+    def visit_limit(self, limit: Limit, at: Site) -> None:
+        self.own(at.rule, limit.cites, f"limit {limit.id}")
+
+    def visit_subject(self, subject: Subject, at: Site) -> None:
+        assert at.rule is not None
+        self.later.append((subject.cites, f"subject of rule {at.rule.id}"))
+
+    def leave_rule(self, rule: Rule, at: Site) -> None:
+        for cites, what in self.later:
+            self.own(rule, cites, what)
+        self.later = []
+
+
+def branches_of(policy: CompiledPolicy) -> list[Branch]:
+    """Every branch the policy can take, keyed the way `hits` names them."""
+    branches = _Branches()
+    walk(policy, branches)
+    return branches.result()
 
 
 def hits(decision: dict[str, Any]) -> set[str]:
@@ -233,7 +310,9 @@ def cited(decision: dict[str, Any]) -> set[str]:
 
 
 def coverage(policy: CompiledPolicy, results: Iterable[CaseResult]) -> CoverageReport:
-    branches = branches_of(policy)
+    walked, encoded_by = _Branches(), _Encoded()
+    walk(policy, walked, encoded_by)
+    branches = walked.result()
     by_key = {b.key: b for b in branches}
     clause_cases: dict[str, list[str]] = {}
     run = 0
@@ -261,33 +340,7 @@ def coverage(policy: CompiledPolicy, results: Iterable[CaseResult]) -> CoverageR
                 by_key[k].cases.append(name)
         for c in clauses:
             clause_cases.setdefault(c, []).append(name)
-    encoded: dict[str, list[str]] = {}
-
-    def enc(key: str | None, what: str) -> None:
-        if key and what not in encoded.setdefault(key, []):
-            encoded[key].append(what)
-
-    enc(policy.in_force_cites, "policy.in_force")
-    enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
-    for t in policy.applicant_checks:
-        enc(t.cites, f"check {t.id}")
-    for dc in policy.applicant_document_checks:
-        enc(dc.cites, f"check {dc.id}")
-    for rule in policy.rules:
-        enc(rule.cites, f"rule {rule.id}")
-        for t in rule.item_checks:
-            enc(t.cites, f"check {t.id}")
-        for t in rule.when:
-            if t.cites != rule.cites:
-                enc(t.cites, f"condition {t.id}")
-        for cap in rule.caps:
-            if cap.cites != rule.cites:
-                enc(cap.cites, f"cap {cap.id}")
-        for limit in rule.limits:
-            if limit.cites != rule.cites:
-                enc(limit.cites, f"limit {limit.id}")
-        if rule.subject is not None and rule.subject.cites != rule.cites:
-            enc(rule.subject.cites, f"subject of rule {rule.id}")
+    encoded = encoded_by.encoded
     table: list[ClauseCoverage] = []
     for key, clause in policy.clauses.items():
         table.append(

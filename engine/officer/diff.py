@@ -31,6 +31,8 @@ from engine.language.model import (
     BandsAmount,
     Cap,
     CompiledPolicy,
+    DocumentCheck,
+    DocumentNeed,
     ExternalAmount,
     FixedAmount,
     LeastAmount,
@@ -41,6 +43,7 @@ from engine.language.model import (
     TableAmount,
     Test,
 )
+from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
 from engine.records.batch import claim_problems, error_record
 from engine.records.inputs import read_document
@@ -101,9 +104,51 @@ def _scope(per: tuple[Any, ...] | None) -> str:
     return "per item" if per is None else "per " + ", ".join(e.source for e in per)
 
 
+@dataclass
+class _RuleParts:
+    rule: Rule
+    conditions: list[Test] = field(default_factory=list)
+    caps: list[Cap] = field(default_factory=list)
+    limits: list[Limit] = field(default_factory=list)
+    documents: list[DocumentNeed] = field(default_factory=list)
+
+
+class _Index(PolicyVisitor):
+    """What a diff compares, gathered in one walk: the checks by id (cites, test or documents, kinds, item
+    types), and each rule by id with its conditions, caps, limits and document needs."""
+
+    def __init__(self, policy: CompiledPolicy) -> None:
+        self.checks: dict[str, tuple[str, str, Any, Any]] = {}
+        self.rules: dict[str, _RuleParts] = {}
+        walk(policy, self)
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        self.checks[test.id] = (test.cites, test.expression.source, test.kinds, None if at.rule is None else test.item_types)
+
+    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+        needs = ", ".join(x.doc for x in check.needs)
+        self.checks[check.id] = (check.cites, needs, check.kinds, None if at.rule is None else check.item_types)
+
+    def enter_rule(self, rule: Rule, at: Site) -> None:
+        self.rules[rule.id] = self.parts = _RuleParts(rule)
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        self.parts.conditions.append(test)
+
+    def visit_cap(self, cap: Cap, at: Site) -> None:
+        self.parts.caps.append(cap)
+
+    def visit_limit(self, limit: Limit, at: Site) -> None:
+        self.parts.limits.append(limit)
+
+    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+        self.parts.documents.append(need)
+
+
 class _Differ:
     def __init__(self, old: CompiledPolicy, new: CompiledPolicy) -> None:
         self.old, self.new = old, new
+        self.old_index, self.new_index = _Index(old), _Index(new)
         self.changes: list[Change] = []
 
     def add(self, clause: str, kind: str, subject: str, old: str | None, new: str | None, text: str) -> None:
@@ -176,20 +221,7 @@ class _Differ:
         return rule.cites if rule is not None else POLICY
 
     def checks(self) -> None:
-        def table(p: CompiledPolicy) -> dict[str, tuple[str, str, Any, Any]]:
-            out: dict[str, tuple[str, str, Any, Any]] = {}
-            for t in p.applicant_checks:
-                out[t.id] = (t.cites, t.expression.source, t.kinds, None)
-            for dc in p.applicant_document_checks:
-                out[dc.id] = (dc.cites, ", ".join(x.doc for x in dc.needs), dc.kinds, None)
-            for rule in p.rules:
-                for t in rule.item_checks:
-                    out[t.id] = (t.cites, t.expression.source, t.kinds, t.item_types)
-                for dc in rule.item_document_checks:
-                    out[dc.id] = (dc.cites, ", ".join(x.doc for x in dc.needs), dc.kinds, dc.item_types)
-            return out
-
-        o, n = table(self.old), table(self.new)
+        o, n = self.old_index.checks, self.new_index.checks
         for cid in sorted(o.keys() - n.keys()):
             self.add(o[cid][0], "check.removed", cid, o[cid][1], None, f"check {cid} removed ({o[cid][1]})")
         for cid in sorted(n.keys() - o.keys()):
@@ -206,10 +238,9 @@ class _Differ:
                 self.add(nc, "check.applies_to", cid, _set(oa), _set(na), f"check {cid} applies to item types {_set(oa)} → {_set(na)}")
 
     def rules(self) -> None:
-        o = {r.id: r for r in self.old.rules}
-        n = {r.id: r for r in self.new.rules}
+        o, n = self.old_index.rules, self.new_index.rules
         for rid in [r for r in o if r not in n]:
-            r = o[rid]
+            r = o[rid].rule
             self.add(
                 r.cites,
                 "rule.retired",
@@ -219,8 +250,8 @@ class _Differ:
                 f"rule {rid} retired (was: {describe_amount(r.amount)}, item type {r.item_type})",
             )
         for rid in [r for r in n if r not in o]:
-            r = n[rid]
-            caps = "; ".join(f"cap {c.id} {wan(c.ceiling)} {_scope(c.per)}" for c in r.caps)
+            r = n[rid].rule
+            caps = "; ".join(f"cap {c.id} {wan(c.ceiling)} {_scope(c.per)}" for c in n[rid].caps)
             self.add(
                 r.cites,
                 "rule.added",
@@ -232,7 +263,8 @@ class _Differ:
         for rid in [r for r in n if r in o]:
             self.rule(o[rid], n[rid])
 
-    def rule(self, a: Rule, b: Rule) -> None:
+    def rule(self, pa: _RuleParts, pb: _RuleParts) -> None:
+        a, b = pa.rule, pb.rule
         c, rid = b.cites, b.id
         if a.cites != b.cites:
             self.add(c, "rule.cites", rid, a.cites, b.cites, f"rule {rid} now cites {b.cites} (was {a.cites})")
@@ -244,7 +276,7 @@ class _Differ:
             self.add(c, "who.removed", rid, k, None, f"{rid}: applicants of kind {k} no longer admitted")
         if a.roles != b.roles:
             self.add(c, "who.roles", rid, _set(a.roles), _set(b.roles), f"{rid}: required roles {_set(a.roles)} → {_set(b.roles)}")
-        self.conditions(rid, c, a.when, b.when)
+        self.conditions(rid, c, pa.conditions, pb.conditions)
         self.amount(rid, c, a.amount, b.amount)
         if (a.referral is None) != (b.referral is None):
             self.add(
@@ -255,9 +287,9 @@ class _Differ:
                 str(b.referral is not None),
                 f"{rid}: referral {'added' if b.referral else 'removed'}",
             )
-        self.caps(rid, a.caps, b.caps)
-        self.limits(rid, a.limits, b.limits)
-        ad, bd = {d.doc for d in a.documents}, {d.doc for d in b.documents}
+        self.caps(rid, pa.caps, pb.caps)
+        self.limits(rid, pa.limits, pb.limits)
+        ad, bd = {d.doc for d in pa.documents}, {d.doc for d in pb.documents}
         for d in sorted(bd - ad):
             self.add(c, "documents.added", rid, None, d, f"{rid}: document {d} now required")
         for d in sorted(ad - bd):
@@ -272,7 +304,7 @@ class _Differ:
                 f"{rid}: documents checked {a.documents_required} → {b.documents_required}",
             )
 
-    def conditions(self, rid: str, clause: str, a: tuple[Test, ...], b: tuple[Test, ...]) -> None:
+    def conditions(self, rid: str, clause: str, a: list[Test], b: list[Test]) -> None:
         sa = {t.expression.source: t for t in a}
         sb = {t.expression.source: t for t in b}
         for src in sa.keys() - sb.keys():
@@ -306,7 +338,7 @@ class _Differ:
                 f"{rid}: amount {describe_amount(a)} → {describe_amount(b)}",
             )
 
-    def caps(self, rid: str, a: tuple[Cap, ...], b: tuple[Cap, ...]) -> None:
+    def caps(self, rid: str, a: list[Cap], b: list[Cap]) -> None:
         ca, cb = {c.id: c for c in a}, {c.id: c for c in b}
         for cid in ca.keys() - cb.keys():
             c = ca[cid]
@@ -328,7 +360,7 @@ class _Differ:
             if _scope(x.per) != _scope(y.per):
                 self.add(y.cites, "cap.scope", cid, _scope(x.per), _scope(y.per), f"{rid}: cap {cid} {_scope(x.per)} → {_scope(y.per)}")
 
-    def limits(self, rid: str, a: tuple[Limit, ...], b: tuple[Limit, ...]) -> None:
+    def limits(self, rid: str, a: list[Limit], b: list[Limit]) -> None:
         la, lb = {x.id: x for x in a}, {x.id: x for x in b}
         for lid in la.keys() - lb.keys():
             x = la[lid]

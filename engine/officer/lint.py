@@ -31,7 +31,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,10 @@ from engine.language.model import (
     AmountForm,
     BandsAmount,
     Cap,
+    Clause,
     CompiledPolicy,
+    DocumentCheck,
+    DocumentNeed,
     ExternalAmount,
     FactSpec,
     FixedAmount,
@@ -52,10 +55,12 @@ from engine.language.model import (
     PerUnitAmount,
     RateAmount,
     Rule,
+    Subject,
     TableAmount,
     Test,
 )
 from engine.language.source import MAX_POLICY_NODES, Source, load_yaml_file
+from engine.language.walk import PolicyVisitor, Site, walk
 
 Path_ = tuple[str | int, ...]
 
@@ -412,31 +417,6 @@ def amount_expressions(form: AmountForm | None) -> Iterator[CompiledExpression]:
             yield from amount_expressions(p)
 
 
-def rule_expressions(rule: Rule) -> Iterator[CompiledExpression]:
-    for t in rule.item_checks + rule.when:
-        yield t.expression
-    for dc in rule.item_document_checks:
-        yield from (n.when for n in dc.needs if n.when is not None)
-    yield from (n.when for n in rule.documents if n.when is not None)
-    yield from amount_expressions(rule.amount)
-    for cap in rule.caps:
-        yield from cap.per or ()
-    for limit in rule.limits:
-        yield from limit.per
-        yield from limit.counting or ()
-    if rule.subject is not None:
-        yield from rule.subject.key
-
-
-def policy_expressions(policy: CompiledPolicy) -> Iterator[CompiledExpression]:
-    for t in policy.applicant_checks:
-        yield t.expression
-    for dc in policy.applicant_document_checks:
-        yield from (n.when for n in dc.needs if n.when is not None)
-    for rule in policy.rules:
-        yield from rule_expressions(rule)
-
-
 def max_payable(
     form: AmountForm | None, upper: Callable[[CompiledExpression], Decimal | None] | None = None, quantum: Decimal = Decimal("0.01")
 ) -> Decimal | None:
@@ -505,46 +485,27 @@ def _rates_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal
                 yield from _rates_of(p, (*at, "least", j))
 
 
-@dataclass
 class _Linter:
-    policy: CompiledPolicy
-    source: Source
-    problems: list[Problem] = field(default_factory=list)
+    """What the lint passes share: the policy, its source (for positions), fact specs and domains."""
 
-    def add(self, path: Path_, message: str, code: str, severity: str, expected: str | None = None) -> None:
+    def __init__(self, policy: CompiledPolicy, source: Source) -> None:
+        self.policy, self.source = policy, source
+        self._specs: dict[str | None, dict[str, FactSpec]] = {}
+
+    def problem(self, path: Path_, message: str, code: str, severity: str, expected: str | None = None) -> Problem:
         line, col = self.source.where(path)
-        self.problems.append(Problem(message, tuple(path), self.source.file, line, col, expected, f"lint.{code}", severity))
-
-    # paths in the document, by id
-    def paths(self) -> None:
-        doc = self.policy.data
-        self.rule_path: dict[str, Path_] = {r["id"]: ("rules", i) for i, r in enumerate(doc.get("rules", []))}
-        self.check_path: dict[str, Path_] = {c["id"]: ("checks", i) for i, c in enumerate(doc.get("checks", []))}
-        self.cap_path: dict[str, Path_] = {}
-        self.limit_path: dict[str, Path_] = {}
-        for key, what in (("shared_caps", self.cap_path), ("shared_limits", self.limit_path)):
-            for i, c in enumerate(doc.get(key, [])):
-                what[c["id"]] = (key, i)
-        for i, r in enumerate(doc.get("rules", [])):
-            for j, c in enumerate(r.get("caps", [])):
-                if "id" in c:
-                    self.cap_path[c["id"]] = ("rules", i, "caps", j)
-            for j, c in enumerate(r.get("limits", [])):
-                if "id" in c:
-                    self.limit_path[c["id"]] = ("rules", i, "limits", j)
-
-    def test_path(self, rule: Rule, test: Test) -> Path_:
-        if "#when" in test.id:
-            j = int(test.id.rsplit("#when", 1)[1]) - 1
-            return (*self.rule_path[rule.id], "when", j, "test")
-        return (*self.check_path.get(test.id, ()), "test")
+        return Problem(message, tuple(path), self.source.file, line, col, expected, f"lint.{code}", severity)
 
     def specs(self, rule: Rule | None) -> dict[str, FactSpec]:
-        out = {f"claim.{k}": v for k, v in self.policy.claim_facts.items()}
-        out.update({f"applicant.{k}": v for k, v in self.policy.applicant_facts.items()})
-        if rule is not None:
-            out.update({f"item.{k}": v for k, v in self.policy.item_facts.get(rule.item_type, {}).items()})
-        return out
+        """The facts an expression of `rule` (None: of an applicant-level check) can read, by their full name."""
+        key = None if rule is None else rule.item_type
+        if key not in self._specs:
+            out = {f"claim.{k}": v for k, v in self.policy.claim_facts.items()}
+            out.update({f"applicant.{k}": v for k, v in self.policy.applicant_facts.items()})
+            if key is not None:
+                out.update({f"item.{k}": v for k, v in self.policy.item_facts.get(key, {}).items()})
+            self._specs[key] = out
+        return self._specs[key]
 
     def domains(self, specs: dict[str, FactSpec], kinds: Iterable[str]) -> dict[str, tuple[Any, ...]]:
         out: dict[str, tuple[Any, ...]] = {}
@@ -556,112 +517,12 @@ class _Linter:
         out["applicant.kind"] = tuple(sorted(kinds))
         return out
 
-    # --- the checks ---------------------------------------------------------
-
     def run(self) -> list[Problem]:
-        self.paths()
-        self.type_checks()
-        self.reachability()
-        self.caps()
-        self.clauses()
-        self.unused_facts()
-        self.key_numbers()
-        return sorted(self.problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
-
-    def type_checks(self) -> None:
-        seen: set[tuple[Path_, str]] = set()
-        for test in self.policy.applicant_checks:
-            for msg in type_mismatches(test.expression, self.specs(None)):
-                self._once(seen, (*self.check_path[test.id], "test"), msg)
-        for rule in self.policy.rules:
-            specs = self.specs(rule)
-            for test in rule.item_checks + rule.when:
-                for msg in type_mismatches(test.expression, specs):
-                    self._once(seen, self.test_path(rule, test), msg)
-
-    def _once(self, seen: set[tuple[Path_, str]], path: Path_, msg: str) -> None:
-        if (path, msg) not in seen:
-            seen.add((path, msg))
-            self.add(path, msg, "type_mismatch", "error", "a literal of the fact's type (true/false, a number, one of its values)")
-
-    def reachability(self) -> None:
-        p = self.policy
-        all_kinds = list(p.applicant_kinds)
-        # Standing checks that no applicant of a kind can pass.
-        blocked: dict[str, list[str]] = {k: [] for k in all_kinds}
-        for test in p.applicant_checks:
-            for k in all_kinds:
-                if test.kinds is not None and k not in test.kinds:
-                    continue
-                if unsatisfiable(test.expression, self.domains(self.specs(None), [k]), fact_bounds(self.specs(None))):
-                    blocked[k].append(test.id)
-        for test in p.applicant_checks:
-            kinds = [k for k in all_kinds if test.kinds is None or k in test.kinds]
-            if kinds and all(test.id in blocked[k] for k in kinds):
-                why = unsatisfiable(test.expression, self.domains(self.specs(None), kinds), fact_bounds(self.specs(None)))
-                self.add(
-                    (*self.check_path[test.id], "test"),
-                    f"check {test.id} can never pass: {why}; every application it applies to is refused",
-                    "never_applies",
-                    "error",
-                )
-        for rule in p.rules:
-            rp = self.rule_path[rule.id]
-            reach = [k for k in all_kinds if k in rule.kinds and not blocked[k]]
-            if not reach:
-                detail = "; ".join(f"{k} by {', '.join(blocked[k])}" for k in sorted(rule.kinds))
-                self.add(
-                    (*rp, "who", "kinds"),
-                    f"rule {rule.id} can never apply: every applicant kind it admits is refused by a standing check ({detail})",
-                    "never_applies",
-                    "error",
-                )
-                continue
-            for k in sorted(rule.kinds - set(reach)):
-                self.add(
-                    (*rp, "who", "kinds"),
-                    f"rule {rule.id} admits {k}, but a {k} is always refused by {', '.join(blocked[k])}",
-                    "kind_unreachable",
-                    "warning",
-                )
-            specs = self.specs(rule)
-            bounds = fact_bounds(specs)
-            for test in rule.item_checks + rule.when:
-                kinds = [k for k in reach if test.kinds is None or k in test.kinds]
-                if not kinds:
-                    continue
-                why = unsatisfiable(test.expression, self.domains(specs, kinds), bounds)
-                if why:
-                    self.add(
-                        self.test_path(rule, test),
-                        f"rule {rule.id} can never apply: condition {test.expression.source!r} is never true ({why})",
-                        "never_applies",
-                        "error",
-                        "a condition some claim can meet",
-                    )
-
-    def caps(self) -> None:
-        users: dict[str, list[Rule]] = {}
-        for rule in self.policy.rules:
-            for cap in rule.caps:
-                users.setdefault(cap.id, []).append(rule)
-        for rule in self.policy.rules:
-            for cap in rule.caps:
-                path = self.cap_path.get(cap.id, self.rule_path[rule.id])
-                if cap.ceiling == 0:
-                    self.add((*path, "max"), f"cap {cap.id} is 0: every item under it is refused", "cap_zero", "error", "a ceiling above 0")
-                    continue
-                if len(users[cap.id]) > 1:
-                    continue
-                bound = self.scope_bound(rule, cap)
-                if bound is not None and cap.ceiling >= bound[0]:
-                    self.add(
-                        (*path, "max"),
-                        f"cap {cap.id} ({wan(cap.ceiling)}) can never bite: {bound[1]}",
-                        "cap_never_bites",
-                        "warning",
-                        f"a ceiling below {wan(bound[0])}, or remove the cap",
-                    )
+        # One walk; each pass keeps its own findings, joined in this order so that equal positions sort as before.
+        passes: list[_Pass] = [_TypeChecks(self), _Reachability(self), _Caps(self), _Clauses(self), _UnusedFacts(self), _KeyNumbers(self)]
+        walk(self.policy, *passes)
+        problems = [p for lint_pass in passes for p in lint_pass.problems]
+        return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
 
     def scope_bound(self, rule: Rule, cap: Cap) -> tuple[Decimal, str] | None:
         """The most the rule could ever pay within one scope of `cap`, with the reasoning; None if unbounded."""
@@ -693,33 +554,175 @@ class _Linter:
         times, limit = best
         return each * times, f"limit {limit.id} allows {times} item(s) per scope, each {each_words}"
 
-    def clauses(self) -> None:
-        p = self.policy
-        cited: dict[str, list[str]] = {}
 
-        def cite(key: str | None, by: str) -> None:
-            if key:
-                cited.setdefault(key, []).append(by)
+class _Pass(PolicyVisitor):
+    """One kind of finding, gathered over the walk."""
 
-        cite(p.in_force_cites, "policy.in_force")
-        cite(getattr(p, "documents_cites", None), "policy.documents_cites")
-        for t in p.applicant_checks:
-            cite(t.cites, f"check {t.id}")
-        for dc in p.applicant_document_checks:
-            cite(dc.cites, f"check {dc.id}")
-        for rule in p.rules:
-            cite(rule.cites, f"rule {rule.id}")
-            for t in rule.item_checks + rule.when:
-                cite(t.cites, f"check {t.id}")
-            for dc in rule.item_document_checks:
-                cite(dc.cites, f"check {dc.id}")
-            for cap in rule.caps:
-                cite(cap.cites, f"cap {cap.id}")
-            for limit in rule.limits:
-                cite(limit.cites, f"limit {limit.id}")
-            if rule.subject is not None:
-                cite(rule.subject.cites, f"subject of rule {rule.id}")
-        for key, clause in p.clauses.items():
+    def __init__(self, lint: _Linter) -> None:
+        self.lint = lint
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path_, message: str, code: str, severity: str, expected: str | None = None) -> None:
+        self.problems.append(self.lint.problem(path, message, code, severity, expected))
+
+
+class _TypeChecks(_Pass):
+    """`lint.type_mismatch`: each test against the facts of the rule it is applied to."""
+
+    def __init__(self, lint: _Linter) -> None:
+        super().__init__(lint)
+        self.seen: set[tuple[Path_, str]] = set()
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        self.check(test, at)
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        self.check(test, at)
+
+    def check(self, test: Test, at: Site) -> None:
+        path = (*at.path, "test")
+        for msg in type_mismatches(test.expression, self.lint.specs(at.rule)):
+            if (path, msg) not in self.seen:  # an item check applied to several rules may say the same twice
+                self.seen.add((path, msg))
+                self.add(path, msg, "type_mismatch", "error", "a literal of the fact's type (true/false, a number, one of its values)")
+
+
+class _Reachability(_Pass):
+    """`lint.never_applies` and `lint.kind_unreachable`: standing checks first (they block kinds), then each rule."""
+
+    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+        self.all_kinds = list(policy.applicant_kinds)
+        # Standing checks that no applicant of a kind can pass.
+        self.blocked: dict[str, list[str]] = {k: [] for k in self.all_kinds}
+        self.reach: list[str] = []
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        if at.rule is not None:
+            self.condition(test, at)
+            return
+        specs = self.lint.specs(None)
+        for k in self.all_kinds:
+            if test.kinds is not None and k not in test.kinds:
+                continue
+            if unsatisfiable(test.expression, self.lint.domains(specs, [k]), fact_bounds(specs)):
+                self.blocked[k].append(test.id)
+        kinds = [k for k in self.all_kinds if test.kinds is None or k in test.kinds]
+        if kinds and all(test.id in self.blocked[k] for k in kinds):
+            why = unsatisfiable(test.expression, self.lint.domains(specs, kinds), fact_bounds(specs))
+            self.add(
+                (*at.path, "test"),
+                f"check {test.id} can never pass: {why}; every application it applies to is refused",
+                "never_applies",
+                "error",
+            )
+
+    def enter_rule(self, rule: Rule, at: Site) -> None:
+        blocked = self.blocked
+        # With no kind left, `condition` finds no kind to judge a test for: the rule is reported once, here.
+        self.reach = [k for k in self.all_kinds if k in rule.kinds and not blocked[k]]
+        self.specs = self.lint.specs(rule)
+        self.bounds = fact_bounds(self.specs)
+        if not self.reach:
+            detail = "; ".join(f"{k} by {', '.join(blocked[k])}" for k in sorted(rule.kinds))
+            self.add(
+                (*at.path, "who", "kinds"),
+                f"rule {rule.id} can never apply: every applicant kind it admits is refused by a standing check ({detail})",
+                "never_applies",
+                "error",
+            )
+            return
+        for k in sorted(rule.kinds - set(self.reach)):
+            self.add(
+                (*at.path, "who", "kinds"),
+                f"rule {rule.id} admits {k}, but a {k} is always refused by {', '.join(blocked[k])}",
+                "kind_unreachable",
+                "warning",
+            )
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        self.condition(test, at)
+
+    def condition(self, test: Test, at: Site) -> None:
+        assert at.rule is not None
+        kinds = [k for k in self.reach if test.kinds is None or k in test.kinds]
+        if not kinds:
+            return
+        why = unsatisfiable(test.expression, self.lint.domains(self.specs, kinds), self.bounds)
+        if why:
+            self.add(
+                (*at.path, "test"),
+                f"rule {at.rule.id} can never apply: condition {test.expression.source!r} is never true ({why})",
+                "never_applies",
+                "error",
+                "a condition some claim can meet",
+            )
+
+
+class _Caps(_Pass):
+    """`lint.cap_zero` and `lint.cap_never_bites` (judged only for a cap one rule uses)."""
+
+    def visit_cap(self, cap: Cap, at: Site) -> None:
+        assert at.rule is not None
+        if cap.ceiling == 0:
+            self.add((*at.path, "max"), f"cap {cap.id} is 0: every item under it is refused", "cap_zero", "error", "a ceiling above 0")
+            return
+        if len(at.users) > 1:
+            return
+        bound = self.lint.scope_bound(at.rule, cap)
+        if bound is not None and cap.ceiling >= bound[0]:
+            self.add(
+                (*at.path, "max"),
+                f"cap {cap.id} ({wan(cap.ceiling)}) can never bite: {bound[1]}",
+                "cap_never_bites",
+                "warning",
+                f"a ceiling below {wan(bound[0])}, or remove the cap",
+            )
+
+
+class _Clauses(_Pass):
+    """`lint.clause_unencoded` and `lint.cites_non_computable`: every citation, then each clause."""
+
+    def __init__(self, lint: _Linter) -> None:
+        super().__init__(lint)
+        self.cited: dict[str, list[str]] = {}
+        self.clauses: list[tuple[str, Clause]] = []
+
+    def cite(self, key: str | None, by: str) -> None:
+        if key:
+            self.cited.setdefault(key, []).append(by)
+
+    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+        self.cite(policy.in_force_cites, "policy.in_force")
+        self.cite(getattr(policy, "documents_cites", None), "policy.documents_cites")
+
+    def visit_clause(self, key: str, clause: Clause, at: Site) -> None:
+        self.clauses.append((key, clause))
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        self.cite(test.cites, f"check {test.id}")
+
+    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+        self.cite(check.cites, f"check {check.id}")
+
+    def enter_rule(self, rule: Rule, at: Site) -> None:
+        self.cite(rule.cites, f"rule {rule.id}")
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        self.cite(test.cites, f"check {test.id}")
+
+    def visit_cap(self, cap: Cap, at: Site) -> None:
+        self.cite(cap.cites, f"cap {cap.id}")
+
+    def visit_limit(self, limit: Limit, at: Site) -> None:
+        self.cite(limit.cites, f"limit {limit.id}")
+
+    def visit_subject(self, subject: Subject, at: Site) -> None:
+        assert at.rule is not None
+        self.cite(subject.cites, f"subject of rule {at.rule.id}")
+
+    def leave_policy(self, policy: CompiledPolicy) -> None:
+        cited = self.cited
+        for key, clause in self.clauses:
             if clause.computable and key not in cited:
                 self.add(
                     ("clauses", key),
@@ -737,25 +740,59 @@ class _Linter:
                     "computable: true",
                 )
 
-    def unused_facts(self) -> None:
-        p = self.policy
-        used_global: set[str] = set(ENGINE_FACTS)
-        for e in policy_expressions(p):
-            used_global.update(e.facts)
-        used_by_type: dict[str, set[str]] = {}
-        for rule in p.rules:
-            s = used_by_type.setdefault(rule.item_type, set())
-            for e in rule_expressions(rule):
-                s.update(e.facts)
+
+class _UnusedFacts(_Pass):
+    """`lint.fact_unused` and `lint.record_only_used`: the facts every expression reads, then each declaration."""
+
+    def __init__(self, lint: _Linter) -> None:
+        super().__init__(lint)
+        self.used_global: set[str] = set(ENGINE_FACTS)
+        self.used_by_type: dict[str, set[str]] = {}  # an item type's own facts count only when its rule reads them
+
+    def use(self, at: Site, expressions: Iterable[CompiledExpression | None]) -> None:
+        for e in expressions:
+            if e is None:
+                continue
+            self.used_global.update(e.facts)
+            if at.rule is not None:
+                self.used_by_type.setdefault(at.rule.item_type, set()).update(e.facts)
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        self.use(at, [test.expression])
+
+    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+        self.use(at, (n.when for n in check.needs))
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        self.use(at, [test.expression])
+
+    def visit_amount(self, form: AmountForm, at: Site) -> None:
+        self.use(at, amount_expressions(form))
+
+    def visit_subject(self, subject: Subject, at: Site) -> None:
+        self.use(at, subject.key)
+
+    def visit_cap(self, cap: Cap, at: Site) -> None:
+        self.use(at, cap.per or ())
+
+    def visit_limit(self, limit: Limit, at: Site) -> None:
+        self.use(at, (*limit.per, *(limit.counting or ())))
+
+    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+        self.use(at, [need.when])
+
+    def leave_policy(self, policy: CompiledPolicy) -> None:
+        # The declarations are read off the document: the compiled tables merge common item facts into each type.
+        data = policy.data
         # (path in the document, the fact as expressions name it, who reads it, whether something reads it, its declaration)
         declared: list[tuple[Path_, str, str, bool, dict[str, Any]]] = []
         for ns in ("claim", "applicant"):
-            for name, spec in p.data["facts"][ns].items():
-                declared.append((("facts", ns, name), f"{ns}.{name}", "no expression", f"{ns}.{name}" in used_global, spec))
-        for name, spec in p.data.get("item_facts", {}).items():
-            declared.append((("item_facts", name), f"item.{name}", "no expression", f"item.{name}" in used_global, spec))
-        for type_name, tspec in p.data.get("item_types", {}).items():
-            used = used_by_type.get(type_name, set())
+            for name, spec in data["facts"][ns].items():
+                declared.append((("facts", ns, name), f"{ns}.{name}", "no expression", f"{ns}.{name}" in self.used_global, spec))
+        for name, spec in data.get("item_facts", {}).items():
+            declared.append((("item_facts", name), f"item.{name}", "no expression", f"item.{name}" in self.used_global, spec))
+        for type_name, tspec in data.get("item_types", {}).items():
+            used = self.used_by_type.get(type_name, set())
             for name, spec in tspec.get("facts", {}).items():
                 declared.append(
                     (
@@ -785,54 +822,67 @@ class _Linter:
                     "record_only: false (or drop the key)",
                 )
 
-    def key_numbers(self) -> None:
-        p = self.policy
-        numbers = {k: clause_numbers(c.text) for k, c in p.clauses.items()}
-        for rule in p.rules:
-            rp = self.rule_path[rule.id]
-            nums = numbers.get(rule.cites)
-            if nums is None:
-                continue
-            for r, at in _rates_of(rule.amount, (*rp, "amount")):
-                if r == 1 and not nums.rates:
-                    continue  # 100%: the cost itself ("按实际发生费用给予补贴"), in a clause that states no rate
-                if not nums.has_rate(r.normalize()):
-                    self.add(
-                        at,
-                        f"rule {rule.id} pays {percent(r)} but clause {rule.cites} says {_show_rates(nums)}",
-                        "number_not_in_clause",
-                        "error",
-                        "the rate the clause states",
-                    )
-            for what, v, at in _amounts_of(rule.amount, (*rp, "amount")):
-                if not nums.has_amount(v.normalize()):
-                    self.add(
-                        at,
-                        f"rule {rule.id} pays {wan(v)} ({what}) but clause {rule.cites} says {_show_amounts(nums)}",
-                        "number_not_in_clause",
-                        "error",
-                        "an amount the clause states",
-                    )
-            for cap in rule.caps:
-                cn = numbers.get(cap.cites)
-                if cn is not None and not cn.has_amount(cap.ceiling.normalize()):
-                    self.add(
-                        (*self.cap_path.get(cap.id, rp), "max"),
-                        f"cap {cap.id} is {wan(cap.ceiling)} but clause {cap.cites} says {_show_amounts(cn)}",
-                        "number_not_in_clause",
-                        "error",
-                        "the ceiling the clause states",
-                    )
-            for limit in rule.limits:
-                ln = numbers.get(limit.cites)
-                if limit.times > 1 and ln is not None and not ln.has_count(limit.times):
-                    self.add(
-                        (*self.limit_path.get(limit.id, rp), "times"),
-                        f"limit {limit.id} allows {limit.times} times but clause {limit.cites} mentions no {limit.times}",
-                        "number_not_in_clause",
-                        "error",
-                        "the count the clause states",
-                    )
+
+class _KeyNumbers(_Pass):
+    """`lint.number_not_in_clause`: a rule's rates and amounts, its caps' ceilings and its limits' counts."""
+
+    def __init__(self, lint: _Linter) -> None:
+        super().__init__(lint)
+        self.numbers: dict[str, ClauseNumbers] = {}
+        self.nums: ClauseNumbers | None = None  # the numbers of the rule's clause; None: a rule not judged
+
+    def visit_clause(self, key: str, clause: Clause, at: Site) -> None:
+        self.numbers[key] = clause_numbers(clause.text)
+
+    def enter_rule(self, rule: Rule, at: Site) -> None:
+        self.nums = self.numbers.get(rule.cites)
+
+    def visit_amount(self, form: AmountForm, at: Site) -> None:
+        nums, rule = self.nums, at.rule
+        if nums is None or rule is None:
+            return
+        for r, path in _rates_of(form, at.path):
+            if r == 1 and not nums.rates:
+                continue  # 100%: the cost itself ("按实际发生费用给予补贴"), in a clause that states no rate
+            if not nums.has_rate(r.normalize()):
+                self.add(
+                    path,
+                    f"rule {rule.id} pays {percent(r)} but clause {rule.cites} says {_show_rates(nums)}",
+                    "number_not_in_clause",
+                    "error",
+                    "the rate the clause states",
+                )
+        for what, v, path in _amounts_of(form, at.path):
+            if not nums.has_amount(v.normalize()):
+                self.add(
+                    path,
+                    f"rule {rule.id} pays {wan(v)} ({what}) but clause {rule.cites} says {_show_amounts(nums)}",
+                    "number_not_in_clause",
+                    "error",
+                    "an amount the clause states",
+                )
+
+    def visit_cap(self, cap: Cap, at: Site) -> None:
+        cn = self.numbers.get(cap.cites)
+        if self.nums is not None and cn is not None and not cn.has_amount(cap.ceiling.normalize()):
+            self.add(
+                (*at.path, "max"),
+                f"cap {cap.id} is {wan(cap.ceiling)} but clause {cap.cites} says {_show_amounts(cn)}",
+                "number_not_in_clause",
+                "error",
+                "the ceiling the clause states",
+            )
+
+    def visit_limit(self, limit: Limit, at: Site) -> None:
+        ln = self.numbers.get(limit.cites)
+        if self.nums is not None and limit.times > 1 and ln is not None and not ln.has_count(limit.times):
+            self.add(
+                (*at.path, "times"),
+                f"limit {limit.id} allows {limit.times} times but clause {limit.cites} mentions no {limit.times}",
+                "number_not_in_clause",
+                "error",
+                "the count the clause states",
+            )
 
 
 def _show_amounts(n: ClauseNumbers) -> str:
