@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from engine.language.load import load_policy
+from engine.deciding.ready import load_policy
 from engine.language.model import Cap, Clause, CompiledPolicy, DocumentCheck, Limit, Rule, Subject
 from engine.language.model import Test as ModelTest  # not `Test`: pytest would try to collect it
 from engine.language.walk import PolicyVisitor, Site, walk
