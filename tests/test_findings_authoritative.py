@@ -64,30 +64,21 @@ def patent(year: int = 2021, **kw: Any) -> dict[str, Any]:
     return item("invention_patent_grant", "p1", date=f"{year}-06-01", **kw)
 
 
-def generic(policy: engine.CompiledPolicy) -> Any:
-    """The policy's evaluation context with the generated (inlined) rule and standing functions replaced by the
-    generic loops they stand for (as tests/test_core_api.py compares them)."""
-    ctx = evaluator._context(policy)
-    assert ctx.standing and ctx.fast_by_type
-    slow = evaluator._Context.__new__(evaluator._Context)
-    slow.__dict__.update(ctx.__dict__)
-    slow.fast_by_type = {}
-    slow.compiled_by_type = ({}, {})
-    slow.standing = tuple(
-        (lambda A, C, kind, docs, trace=trace: evaluator._standing(ctx, A, C, kind, docs, trace)) for trace in (False, True)
-    )
-    return slow
+def called(policy: engine.CompiledPolicy) -> Any:
+    """The policy's evaluation context with every generated function calling the expression functions instead of
+    holding their inlined bodies (the variant an inlined function hands an item to on a runtime error)."""
+    return evaluator._Context(policy, inline=False)
 
 
-@pytest.fixture(params=["compiled", "generic"])
+@pytest.fixture(params=["inlined", "called"])
 def on_path(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Decide on the generated code (expression bodies inlined) or on the generic path."""
+    """Decide on the generated code with expression bodies inlined, or on its called variant."""
     swapped: list[tuple[engine.CompiledPolicy, Any]] = []
 
     def decide(policy: engine.CompiledPolicy, data: dict[str, Any]) -> dict[str, Any]:
-        if request.param == "generic" and all(p is not policy for p, _ in swapped):
+        if request.param == "called" and all(p is not policy for p, _ in swapped):
             swapped.append((policy, evaluator._context(policy)))
-            object.__setattr__(policy, evaluator._SLOT, generic(policy))
+            object.__setattr__(policy, evaluator._SLOT, called(policy))
         return engine.evaluate(policy, data).to_dict()
 
     try:
@@ -152,7 +143,7 @@ def test_the_policy_bar_is_any_finding_within_its_five_years(policy: engine.Comp
         assert passes is (not barred), (findings, submitted)
 
 
-# --- the reading through whole decisions (no ledger), on the compiled and the generic path -----------------
+# --- the reading through whole decisions (no ledger), on the inlined and the called variant -----------------
 
 
 def test_a_finding_made_after_the_submission_does_not_bar_it(policy: engine.CompiledPolicy, on_path: Any) -> None:

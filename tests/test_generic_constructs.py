@@ -585,8 +585,8 @@ def test_grants_record_every_consumption_in_a_replayable_form(lakeside: engine.C
 
 # --- a seeded round of fictional claims, for the tests comparing two ways of deciding or explaining -----------
 #
-# (test_core_api: compiled rules vs the generic path; test_render: the fast text vs the templates.) Every item
-# type, facts on and around each band edge, count ceiling, lesser-of and cap, missing facts and documents,
+# (test_core_api: generated rules vs recorded decisions, and inlined vs called; test_render: the fast text vs the
+# templates.) Every item type, facts on and around each band edge, count ceiling, lesser-of and cap, missing facts and documents,
 # the wrong year, an applicant without standing, another kind, and histories: the grants of the claim before.
 
 _POOLS: dict[str, dict[str, list[Any]]] = {

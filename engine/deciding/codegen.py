@@ -16,12 +16,25 @@ Nothing written here evaluates policy text: expression bodies are the allow-list
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 from typing import Any
 
 from engine.deciding.decision import ItemDecision
 from engine.deciding.history import Consumption, Grant
 from engine.language.expressions import CompiledExpression, inline_source
-from engine.language.model import CompiledPolicy, DocumentCheck, FixedAmount, RateAmount, Rule, TableAmount
+from engine.language.model import (
+    AmountForm,
+    BandsAmount,
+    CompiledPolicy,
+    DocumentCheck,
+    ExternalAmount,
+    FixedAmount,
+    LeastAmount,
+    PerUnitAmount,
+    RateAmount,
+    Rule,
+    TableAmount,
+)
 
 #: The name each built tuple class has in generated code (the evaluator puts them in the namespace).
 TUPLE_NAMES: dict[type, str] = {ItemDecision: "ID", Grant: "GR", Consumption: "CO"}
@@ -62,8 +75,9 @@ _SAME_LEVEL = _Level()
 class CodeWriter:
     """Python source a line at a time, with indentation, and the namespace of names it refers to."""
 
-    def __init__(self, ns: dict[str, Any]) -> None:
+    def __init__(self, ns: dict[str, Any], *, inline: bool = True) -> None:
         self.ns = ns
+        self.inline = inline  # expression bodies written in (the fast variant), or their functions called
         self.lines: list[str] = []
         self.pad = ""  # the current indentation
         self._numbering = itertools.count()
@@ -100,8 +114,9 @@ class CodeWriter:
         return f"{prefix}{next(self._numbering)}"
 
     def expr(self, expression: CompiledExpression) -> str:
-        """Code evaluating one expression: its checked body inlined, or a call to its function."""
-        got = inline_source(expression)
+        """Code evaluating one expression: its checked body inlined, or a call to its function (always in the
+        called variant, whose functions raise the ClaimError that names the expression on a runtime error)."""
+        got = inline_source(expression) if self.inline else None
         name = self.temporary("_E")  # numbered either way, so that names do not depend on what inlines
         if got is not None:
             text, names = got
@@ -122,6 +137,64 @@ class CodeWriter:
     def source(self) -> str:
         return "\n".join(self.lines) + "\n"
 
+    def guarded(self, signature: str, fallback: str) -> _Guard:
+        """`with writer.guarded(signature, fallback):` -- the function's body. In the inlined variant it runs
+        inside `try: ... except RUNTIME_ERRORS: <fallback>`: an inlined body has no error wrapper of its own,
+        so on such an error (never on facts of the declared types) the called variant decides instead, and
+        its expression functions raise the ClaimError naming the expression. The called variant has no guard."""
+        return _Guard(self, signature, fallback)
+
+    def document_check(self, k: str, dc: DocumentCheck, have: str, unknown: str, out: str, *, trace: bool) -> None:
+        """A document check (applicant or item level): its needs against the documents in `have`; facts it
+        cannot decide go to `unknown`, missing documents to `out`, and the trace gets one step."""
+        self.bind(f"DC{k}", dc)
+        if dc.kinds is not None:
+            self.bind(f"DK{k}", dc.kinds)
+        miss = f"miss{k}" if trace else out
+        with self.block_if(None if dc.kinds is None else f"if kind in DK{k}:"):
+            if trace:
+                self.writeline(f"required{k} = []")
+                self.writeline(f"miss{k} = []")
+            for m, need in enumerate(dc.needs):
+                doc = self.bind(f"D{k}_{m}", need.doc)
+                if need.when is not None:
+                    with self.block("try:"):
+                        self.writeline(f"need = {self.expr(need.when)}")
+                    with self.block("except MissingFact as exc:"):
+                        self.writeline(f"{unknown}.append(exc.fact)")
+                        self.writeline("need = False")
+                with self.block_if(None if need.when is None else "if need:"):
+                    if trace:
+                        self.writeline(f"required{k}.append({doc})")
+                    with self.block(f"if {doc} not in {have}:"):
+                        self.writeline(f"{miss}.append({doc})")
+            if trace:
+                self.writeline(f"steps.append(('documents', DC{k}, tuple(required{k}), tuple(miss{k}), DC{k}.cites))")
+                self.writeline(f"{out}.extend(miss{k})")
+
+
+class _Guard:
+    __slots__ = ("fallback", "signature", "writer")
+
+    def __init__(self, writer: CodeWriter, signature: str, fallback: str) -> None:
+        self.writer, self.signature, self.fallback = writer, signature, fallback
+
+    def __enter__(self) -> None:
+        w = self.writer
+        w.writeline(self.signature)
+        w.indent()
+        if w.inline:
+            w.writeline("try:")
+            w.indent()
+
+    def __exit__(self, *exc: object) -> None:
+        w = self.writer
+        if w.inline:
+            w.outdent()
+            with w.block("except RUNTIME_ERRORS:"):
+                w.writeline(self.fallback)
+        w.outdent()
+
 
 def plain(var: str, fallback: str) -> str:
     """`var` as a key or count is recorded (str and int as they are, others through `fallback`), without a call."""
@@ -130,31 +203,29 @@ def plain(var: str, fallback: str) -> str:
 
 class RuleWriter(CodeWriter):
     """One rule's decide function: `decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown,
-    app_docs)`, the lean variant (no trace) or the traced one. What it does for the rule is what the
-    evaluator's generic `_decide` + `_finish` do; it adds its grant to `usage` itself.
+    app_docs, lost=False)`, the lean variant (no trace) or the traced one, with expression bodies inlined or
+    (`inline=False`) their functions called. Every item is decided by such a function; it adds its grant to
+    `usage` itself. `lost`: the item loses to a higher award for the same subject in this claim (see ProbeWriter).
 
     `plan` is the evaluator's per-rule plan (checks with their reasons, the amount on the quantum, limits, caps,
     documents); `ns` the namespace with the runtime names (NEW, ID, MissingFact, QZERO, RULE, ...)."""
 
-    SIGNATURE = "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs):"
-    FALLBACK = "return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)"
+    SIGNATURE = "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost=False):"
+    FALLBACK = "return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)"
 
-    def __init__(self, rule: Rule, plan: Any, quantum: Any, mode: str, ns: dict[str, Any], *, trace: bool) -> None:
-        super().__init__(ns)
+    def __init__(self, rule: Rule, plan: Any, quantum: Any, mode: str, ns: dict[str, Any], *, trace: bool, inline: bool = True) -> None:
+        super().__init__(ns, inline=inline)
         self.rule, self.plan, self.quantum, self.mode, self.trace = rule, plan, quantum, mode, trace
         self.steps = "tuple(steps)" if trace else "()"  # the decision's steps field
         self.consumes: list[str] = []  # what a grant consumes: code of tuples of Consumptions, one per cap/limit
         self.usage_updates: list[tuple[str, str]] = []  # (condition, statement): what Usage.add would do, done here
+        self._forms = itertools.count(1)  # suffixes of the parts of a "least of" amount
 
     def write(self) -> str:
-        """The whole source. Inlined bodies have no runtime-error wrapper: on such an error (never on facts of
-        the declared types) the item is decided by SLOW, whose expression functions raise the ClaimError naming
-        the expression. Nothing changes `usage` before the last lines, which evaluate no expression."""
-        with self.block(self.SIGNATURE):
-            with self.block("try:"):
-                self.visit_rule()
-            with self.block("except RUNTIME_ERRORS:"):
-                self.writeline(self.FALLBACK)
+        """The whole source. Nothing changes `usage` before the last lines, which evaluate no expression, so the
+        called variant can decide an item again after a runtime error in the inlined one (see `guarded`)."""
+        with self.guarded(self.SIGNATURE, self.FALLBACK):
+            self.visit_rule()
         return self.source()
 
     def step(self, *values: str) -> None:
@@ -268,51 +339,110 @@ class RuleWriter(CodeWriter):
 
     def visit_amount(self) -> None:
         """`asked`, before caps; `pending` when it comes from outside and is not known yet."""
-        form = self.plan.amount
-        self.bind("FORM", form)
         self.writeline("pending = False")
         self.writeline("asked = QZERO")
         with self.block("try:"):
-            if isinstance(form, RateAmount):
-                self.amount_rate(form)
-            elif isinstance(form, FixedAmount):
-                self.amount_fixed(form)
-            elif isinstance(form, TableAmount):
-                self.amount_table(form)
-            else:
-                self.amount_computed()
+            self.amount(self.plan.amount, "asked", "")
         with self.block("except PendingAmount:"):
             self.writeline("pending = True")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
 
-    def amount_rate(self, form: RateAmount) -> None:
-        self.bind("RATE", form.rate), self.bind("Q", self.quantum), self.bind("MODE", self.mode)
-        self.writeline(f"base = {self.expr(form.of)}")
-        self.writeline("asked = (base * RATE).quantize(Q, MODE)")
-        self.step("'amount'", "FORM", "base", "asked")
+    def amount(self, form: AmountForm, target: str, s: str) -> None:
+        """`target = ` the amount of `form` (its constants bound with the suffix `s`), and its trace step. Money
+        is on the quantum: rates are rounded to it (R8-style) before any cap; the constants are on it already."""
+        self.bind(f"FORM{s}", form)
+        if isinstance(form, RateAmount):
+            self.amount_rate(form, target, s)
+        elif isinstance(form, FixedAmount):
+            self.amount_fixed(form, target, s)
+        elif isinstance(form, TableAmount):
+            self.amount_table(form, target, s)
+        elif isinstance(form, ExternalAmount):
+            self.amount_external(form, target, s)
+        elif isinstance(form, BandsAmount):
+            self.amount_bands(form, target, s)
+        elif isinstance(form, PerUnitAmount):
+            self.amount_per_unit(form, target, s)
+        else:
+            self.amount_least(form, target, s)
 
-    def amount_fixed(self, form: FixedAmount) -> None:
-        self.bind("VALUE", form.value)
-        self.writeline("asked = VALUE")
-        self.step("'amount'", "FORM", "None", "VALUE")
+    def amount_rate(self, form: RateAmount, target: str, s: str) -> None:
+        self.bind(f"RATE{s}", form.rate), self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+        self.writeline(f"base{s} = {self.expr(form.of)}")
+        self.writeline(f"{target} = (base{s} * RATE{s}).quantize(Q, MODE)")
+        self.step("'amount'", f"FORM{s}", f"base{s}", target)
 
-    def amount_table(self, form: TableAmount) -> None:
-        self.bind("TABLE", form.table)
-        self.writeline(f"key = {self.expr(form.by)}")
-        self.writeline("asked = TABLE[key]")
-        self.step("'amount'", "FORM", "key", "asked")
+    def amount_fixed(self, form: FixedAmount, target: str, s: str) -> None:
+        self.bind(f"VALUE{s}", form.value)
+        self.writeline(f"{target} = VALUE{s}")
+        self.step("'amount'", f"FORM{s}", "None", f"VALUE{s}")
 
-    def amount_computed(self) -> None:
-        """Bands, per unit, the least of several, from outside: the evaluator's compute function for the form."""
-        self.bind("COMPUTE", self.plan.compute)
-        self.writeline(f"asked = COMPUTE(FORM, CTX, I, A, C, {'steps' if self.trace else 'None'})")
+    def amount_table(self, form: TableAmount, target: str, s: str) -> None:
+        self.bind(f"TABLE{s}", form.table)
+        self.writeline(f"key{s} = {self.expr(form.by)}")
+        self.writeline(f"{target} = TABLE{s}[key{s}]")
+        self.step("'amount'", f"FORM{s}", f"key{s}", target)
+
+    def amount_external(self, form: ExternalAmount, target: str, s: str) -> None:
+        """Decided by a panel: pending while the fact is missing or null."""
+        self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+        with self.block("try:"):
+            self.writeline(f"ext{s} = {self.expr(form.source)}")
+        with self.block("except MissingFact:"):
+            self.writeline("raise PendingAmount() from None")
+        with self.block(f"if ext{s} is None:"):
+            self.writeline("raise PendingAmount()")
+        self.step("'amount'", f"FORM{s}", f"ext{s}", f"ext{s}")
+        self.writeline(f"{target} = DECIMAL(ext{s}).quantize(Q, MODE)")
+
+    def amount_bands(self, form: BandsAmount, target: str, s: str) -> None:
+        """The last band (in the order written) whose start the base reaches: its amount, or the base times its rate."""
+        self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+        self.writeline(f"base{s} = {self.expr(form.of)}")
+        head = "if"
+        for n in reversed(range(len(form.bands))):
+            band = form.bands[n]
+            self.bind(f"BS{s}_{n}", band.start), self.bind(f"B{s}_{n}", band)
+            with self.block(f"{head} base{s} >= BS{s}_{n}:"):
+                self.writeline(f"chosen{s} = B{s}_{n}")
+                if band.amount is not None:
+                    self.writeline(f"{target} = {self.bind(f'BA{s}_{n}', band.amount)}")
+                else:
+                    rate = self.bind(f"BR{s}_{n}", band.rate or Decimal(0))
+                    self.writeline(f"{target} = (base{s} * {rate}).quantize(Q, MODE)")
+            head = "elif"
+        with self.block_if("else:" if form.bands else None):
+            self.writeline(f"chosen{s} = None")
+            self.writeline(f"{target} = QZERO")
+        self.step("'amount'", f"FORM{s}", f"(base{s}, chosen{s})", target)
+
+    def amount_per_unit(self, form: PerUnitAmount, target: str, s: str) -> None:
+        """A sum per unit times the count, the count up to its ceiling."""
+        self.bind(f"PER{s}", form.per_unit)
+        self.writeline(f"count{s} = {self.expr(form.count)}")
+        if form.max_count is not None:
+            self.writeline(f"used{s} = min(count{s}, {self.bind(f'MAXC{s}', form.max_count)})")
+        else:
+            self.writeline(f"used{s} = count{s}")
+        self.writeline(f"{target} = PER{s} * DECIMAL(used{s})")
+        self.step("'amount'", f"FORM{s}", f"(count{s}, used{s})", target)
+
+    def amount_least(self, form: LeastAmount, target: str, s: str) -> None:
+        """The least of several amounts, each computed (and traced) in turn."""
+        parts = []
+        for part in form.parts:
+            ps = f"_{next(self._forms)}"
+            self.amount(part, f"v{ps}", ps)
+            parts.append(f"v{ps}")
+        self.writeline(f"{target} = min({', '.join(parts)})")
+        self.step("'amount'", f"FORM{s}", f"({', '.join(parts)},)", target)
 
     # --- subjects, limits and caps ---
 
     def visit_subject(self) -> None:
-        """One award per subject: "highest" pays nothing once the subject was paid, "difference" the rest.
-        (The items that lose to a higher award in the same claim are decided on the generic path.)"""
+        """One award per subject: "highest" pays nothing once the subject was paid or when the item loses to a
+        higher award in the same claim (`lost`), "difference" the rest."""
         subject = self.rule.subject
         if subject is None:
             return
@@ -330,8 +460,8 @@ class RuleWriter(CodeWriter):
                     self.writeline("before = asked")
                 if subject.pays == "highest":
                     # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
-                    with self.block("if paid > 0:"):
-                        self.writeline("reasons.append(SUBJECT_REASONS[0] if paid >= asked else SUBJECT_REASONS[1])")
+                    with self.block("if lost or paid > 0:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
                         self.writeline("asked = QZERO")
                 elif subject.pays == "difference":
                     self.writeline("asked = max(asked - paid, QZERO)")
@@ -351,13 +481,13 @@ class RuleWriter(CodeWriter):
             names.append(plain(f"{target}_{m}", "_key"))
         self.writeline(f"{target} = ({', '.join(names)},)")
 
-    def visit_limit(self, j: int, limit: Any, scoper: Any, counting: Any, failed: Any) -> None:
+    def visit_limit(self, j: int, limit: Any, failed: Any) -> None:
         """At most `times` per scope: an item already counted (same counts) is not a new time."""
         self.bind(f"L{j}", limit), self.bind(f"LR{j}", failed), self.bind(f"LID{j}", limit.id), self.bind(f"LT{j}", limit.times)
         self.writeline(f"has_l{j} = False")
         with self.block("try:"):
             self.scope_key(f"lscope{j}", limit.per)
-            if counting is None:
+            if limit.counting is None:
                 self.writeline(f"counts{j} = (claim.claim_id, item.id)")
                 count_vars = [f"counts{j}[0]", f"counts{j}[1]"]
             else:
@@ -400,10 +530,10 @@ class RuleWriter(CodeWriter):
             with self.block("elif asked == 0 and not reasons and not unknown:"):
                 self.writeline("reasons.append(ZERO_REASON)")
 
-    def visit_cap(self, j: int, cap: Any, scoper: Any, exhausted: Any, ceiling: Any) -> None:
+    def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
         self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id), self.bind(f"PC{j}", ceiling)
         self.writeline(f"has_p{j} = False")
-        if scoper is None:  # a ceiling on the single item: nothing used before, nothing recorded
+        if cap.per is None:  # a ceiling on the single item: nothing used before, nothing recorded
             self.writeline(f"pscope{j} = ()")
             self.writeline("used_before = ZERO")
             with self.block("if True:"):
@@ -472,13 +602,8 @@ class RuleWriter(CodeWriter):
                 self.writeline(f"{'miss' if self.trace else 'missing_docs'}.append(D{m})")
 
     def visit_document_check(self, m: int, dc: DocumentCheck) -> None:
-        """A policy-wide item document check, through the evaluator's `_documents`."""
-        self.bind(f"DC{m}", dc)
-        with self.block_if(None if dc.kinds is None else f"if kind in DC{m}.kinds:"):
-            self.writeline(f"required_, miss_, unk_ = _documents(DC{m}.needs, have, I, A, C)")
-            self.writeline("unknown.extend(unk_)")
-            self.step("'documents'", f"DC{m}", "tuple(required_)", "tuple(miss_)", f"DC{m}.cites")
-            self.writeline("missing_docs.extend(miss_)")
+        """A policy-wide item document check, on the item's documents."""
+        self.document_check(f"_{m}", dc, "have", "unknown", "missing_docs", trace=self.trace)
 
     # --- the result ---
 
@@ -539,25 +664,22 @@ class RuleWriter(CodeWriter):
 
 class StandingWriter(CodeWriter):
     """The applicant-level checks and documents of a policy, once per claim: `standing(A, C, kind, claim_docs)`
-    -> (reasons, unknown facts, missing documents, steps), as the evaluator's generic `_standing`."""
+    -> (reasons, unknown facts, missing documents, steps)."""
 
-    def __init__(self, policy: CompiledPolicy, checks: tuple[Any, ...], ns: dict[str, Any], *, trace: bool) -> None:
-        super().__init__(ns)
+    def __init__(self, policy: CompiledPolicy, checks: tuple[Any, ...], ns: dict[str, Any], *, trace: bool, inline: bool = True) -> None:
+        super().__init__(ns, inline=inline)
         self.policy, self.checks, self.trace = policy, checks, trace
 
     def write(self) -> str:
-        with self.block("def standing(A, C, kind, claim_docs):"):
-            with self.block("try:"):
-                self.writeline("I = NO_ITEM")
-                for name in ("reasons", "unknown", "docs", "steps"):
-                    self.writeline(f"{name} = []")
-                for k, check in enumerate(self.checks):
-                    self.visit_check(k, *check)
-                for k, dc in enumerate(self.policy.applicant_document_checks):
-                    self.visit_document_check(k, dc)
-                self.writeline("return reasons, unknown, docs, steps")
-            with self.block("except RUNTIME_ERRORS:"):
-                self.writeline("return SLOW(A, C, kind, claim_docs)")
+        with self.guarded("def standing(A, C, kind, claim_docs):", "return SLOW(A, C, kind, claim_docs)"):
+            self.writeline("I = NO_ITEM")
+            for name in ("reasons", "unknown", "docs", "steps"):
+                self.writeline(f"{name} = []")
+            for k, check in enumerate(self.checks):
+                self.visit_check(k, *check)
+            for k, dc in enumerate(self.policy.applicant_document_checks):
+                self.document_check(str(k), dc, "claim_docs", "unknown", "docs", trace=self.trace)
+            self.writeline("return reasons, unknown, docs, steps")
         return self.source()
 
     def step(self, *values: str) -> None:
@@ -579,25 +701,39 @@ class StandingWriter(CodeWriter):
                 with self.block("if not ok:"):
                     self.writeline(f"reasons.append(R{k})")
 
-    def visit_document_check(self, k: int, dc: DocumentCheck) -> None:
-        self.bind(f"DC{k}", dc)
-        if dc.kinds is not None:
-            self.bind(f"DK{k}", dc.kinds)
-        with self.block_if(None if dc.kinds is None else f"if kind in DK{k}:"):
-            for name in ("required", "miss", "unk"):
-                self.writeline(f"{name} = []")
-            for m, need in enumerate(dc.needs):
-                doc = self.bind(f"D{k}_{m}", need.doc)
-                if need.when is not None:
-                    with self.block("try:"):
-                        self.writeline(f"need = {self.expr(need.when)}")
-                    with self.block("except MissingFact as exc:"):
-                        self.writeline("unk.append(exc.fact)")
-                        self.writeline("need = False")
-                with self.block_if(None if need.when is None else "if need:"):
-                    self.writeline(f"required.append({doc})")
-                    with self.block(f"if {doc} not in claim_docs:"):
-                        self.writeline(f"miss.append({doc})")
-            self.writeline("unknown.extend(unk)")
-            self.step("'documents'", f"DC{k}", "tuple(required)", "tuple(miss)", f"DC{k}.cites")
-            self.writeline("docs.extend(miss)")
+
+class ProbeWriter(RuleWriter):
+    """A "highest only" rule's probe, for the look across the claim before any item is decided:
+    `probe(I, A, C, kind, roles)` -> ((subject group, subject key), amount before caps), or None when the item
+    does not compete -- a fact it needs is missing, its amount is pending, or it cannot be paid anyway (the
+    applicant may not claim it, or one of its own checks is false: such a higher award does not displace a
+    lower one). No trace, nothing recorded."""
+
+    SIGNATURE = "def probe(I, A, C, kind, roles):"
+    FALLBACK = "return SLOW(I, A, C, kind, roles)"
+
+    def __init__(self, rule: Rule, plan: Any, quantum: Any, mode: str, ns: dict[str, Any], *, inline: bool = True) -> None:
+        super().__init__(rule, plan, quantum, mode, ns, trace=False, inline=inline)
+
+    def visit_rule(self) -> None:
+        subject = self.rule.subject
+        assert subject is not None and self.plan.amount is not None
+        self.bind("SGROUP", subject.group)
+        with self.block("try:"):
+            self.scope_key("sscope", subject.key)
+            self.amount(self.plan.amount, "asked", "")
+        with self.block("except (MissingFact, PendingAmount):"):
+            self.writeline("return None")
+        cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
+        with self.block(f"if {cond}:"):
+            self.writeline("return None")
+        for k, (test, _function, kinds, _failed) in enumerate(self.plan.checks):
+            self.bind(f"K{k}", kinds)
+            code = self.expr(test.expression)
+            with self.block_if(None if kinds is None else f"if kind in K{k}:"):
+                with self.block("try:"):
+                    with self.block(f"if not {code}:"):
+                        self.writeline("return None")
+                with self.block("except MissingFact:"):
+                    self.writeline("pass")
+        self.writeline("return (SGROUP, sscope), asked")
