@@ -154,20 +154,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
         print(f"error: {policy.id} {policy.version} has no rule {args.rule!r}; its rules: {', '.join(sources)}", file=sys.stderr)
         return EXIT_INVALID
     if not args.show:
-        generic = [rid for rid, src in sources.items() if src is None]
-        print(
-            f"{args.policy}: ok — {len(sources) - len(generic)} of {len(sources)} rules compiled to Python functions"
-            + (f"; on the generic path: {', '.join(generic)}" if generic else "")
-        )
+        print(f"{args.policy}: ok — {len(sources)} of {len(sources)} rules compiled to Python functions")
         return EXIT_OK
     variant = "lean (no trace)" if args.lean else "traced"
     chunks = [] if args.rule else [f"# applicant standing: checks and documents of the applicant — {variant}\n{standing}"]
     for rule in policy.rules:
         if args.rule and rule.id != args.rule:
             continue
-        source = sources[rule.id]
-        head = f"# rule {rule.id} ({rule.cites}) — {variant}"
-        chunks.append(f"{head}\n{source}" if source is not None else f"{head}\n# decided on the generic path (evaluator._decide)\n")
+        chunks.append(f"# rule {rule.id} ({rule.cites}) — {variant}\n{sources[rule.id]}")
     sys.stdout.write("\n".join(chunks))
     return EXIT_OK
 

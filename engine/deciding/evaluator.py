@@ -199,13 +199,13 @@ def prepare(policy: CompiledPolicy) -> None:
 
 
 @in_engine_context
-def generated_sources(policy: CompiledPolicy, *, trace: bool = True) -> tuple[str, dict[str, str | None]]:
+def generated_sources(policy: CompiledPolicy, *, trace: bool = True) -> tuple[str, dict[str, str]]:
     """The Python source the policy is decided by, for a reader: (the applicant-level standing function,
     {rule id: its decide function}). `trace`: the variant that records the trace (the default of `evaluate`),
     or the lean one."""
     ctx = _context(policy)
     variant = 1 if trace else 0
-    rules: dict[str, str | None] = {r.id: ctx.plans[r.id].fast[variant].source for r in policy.rules}  # type: ignore[attr-defined]
+    rules: dict[str, str] = {r.id: ctx.plans[r.id].fast[variant].source for r in policy.rules}  # type: ignore[attr-defined]
     return ctx.standing[variant].source, rules  # type: ignore[attr-defined]
 
 
