@@ -1099,6 +1099,8 @@ def _list_text(value: Any) -> Any:
     return value
 
 
+# long because: the three sheets (applicants, items, columns) are written in one pass over the claims, sharing
+# the column lists and the workbook.
 def write_claims_workbook(
     policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
 ) -> str | None:
