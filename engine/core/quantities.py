@@ -43,25 +43,29 @@ def _number(text: str, value: object, what: str) -> Decimal:
     return Decimal(text)
 
 
+def _quantity(value: object, pattern: re.Pattern[str], what: str) -> tuple[Decimal, re.Match[str] | None]:
+    """The number in `value` (an int, a Decimal, or text matching `pattern`) and, for text, its match."""
+    if isinstance(value, bool) or value is None:
+        raise QuantityError(f"{value!r} is not {what}")
+    if isinstance(value, int):
+        return Decimal(value), None
+    if isinstance(value, Decimal):
+        return value, None
+    if isinstance(value, str):
+        m = pattern.match(value)
+        if not m:
+            raise QuantityError(f"{_shown(value)} is not {what}")
+        return _number(m["num"], value, what), m
+    raise QuantityError(f"{_shown(value)} is not {what} (a {type(value).__name__})")
+
+
 def parse_amount(value: object) -> Decimal:
     """`12万` -> Decimal("120000"); `"1234.5"` -> Decimal('1234.5'). Never from a float."""
-    if isinstance(value, bool) or value is None:
-        raise QuantityError(f"{value!r} is not an amount")
-    if isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, str):
-        m = _AMOUNT.match(value)
-        if not m:
-            raise QuantityError(f"{_shown(value)} is not an amount")
-        result = _number(m["num"], value, "an amount")
-        if m["unit"] in ("万", "万元"):
-            if result.copy_abs() > MAX_AMOUNT:  # (compared exactly, before multiplying at the context's precision)
-                raise QuantityError(f"{_shown(value)} is more than the largest amount, {MAX_AMOUNT}")
-            result *= TEN_THOUSAND
-    else:
-        raise QuantityError(f"{_shown(value)} is not an amount (a {type(value).__name__})")
+    result, m = _quantity(value, _AMOUNT, "an amount")
+    if m is not None and m["unit"] in ("万", "万元"):
+        if result.copy_abs() > MAX_AMOUNT:  # (compared exactly, before multiplying at the context's precision)
+            raise QuantityError(f"{_shown(value)} is more than the largest amount, {MAX_AMOUNT}")
+        result *= TEN_THOUSAND
     if not result.is_finite() or result < 0:
         raise QuantityError(f"{_shown(value)} is not a non-negative finite amount")
     if result > MAX_AMOUNT:
@@ -71,23 +75,11 @@ def parse_amount(value: object) -> Decimal:
 
 def parse_rate(value: object) -> Decimal:
     """`50%` -> Decimal('0.50'); `0.5` -> Decimal('0.5')."""
-    if isinstance(value, bool) or value is None:
-        raise QuantityError(f"{value!r} is not a rate")
-    if isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, str):
-        m = _RATE.match(value)
-        if not m:
-            raise QuantityError(f"{_shown(value)} is not a rate")
-        result = _number(m["num"], value, "a rate")
-        if m["pct"]:
-            if result > 100:  # (compared exactly, before dividing at the context's precision)
-                raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
-            result = result / 100
-    else:
-        raise QuantityError(f"{_shown(value)} is not a rate (a {type(value).__name__})")
+    result, m = _quantity(value, _RATE, "a rate")
+    if m is not None and m["pct"]:
+        if result > 100:  # (compared exactly, before dividing at the context's precision)
+            raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
+        result = result / 100
     if not result.is_finite() or result < 0 or result > 1:
         raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
     return result

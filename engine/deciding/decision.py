@@ -194,6 +194,8 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
     return out
 
 
+# long because: one flat branch per trace step kind, each a dict literal to read beside its step layout; one if-chain
+# and no call per step, as it serialises every step of every decision.
 def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: Any) -> dict[str, Any]:
     kind = step[0]
     if kind == "check":

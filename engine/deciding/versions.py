@@ -178,37 +178,34 @@ class PolicySet:
                 lo = max(a.funding_years[0], b.funding_years[0])
                 hi = min(a.funding_years[1], b.funding_years[1])
                 if lo <= hi:
-                    years = f"{lo}" if lo == hi else f"{lo}-{hi}"
-                    out.append(
-                        Problem(
-                            f"versions overlap in funding years {years}: {window(a)} and {window(b)}",
-                            file=b.file,
-                            line=b.funding_years_line,
-                            path=("policy", "in_force", "funding_years"),
-                            code="versions.overlap",
-                            severity="error",
-                            expected="end the earlier window the year before the later one starts",
-                        )
-                    )
+                    what = f"versions overlap in funding years {_years(lo, hi)}: {window(a)} and {window(b)}"
+                    out.append(_window_problem(b, what, "overlap", "error", "end the earlier window the year before the later one starts"))
         reach = vs[0]
         for b in vs[1:]:
             if b.funding_years[0] > reach.funding_years[1] + 1:
                 lo, hi = reach.funding_years[1] + 1, b.funding_years[0] - 1
-                years = f"{lo}" if lo == hi else f"{lo}-{hi}"
-                out.append(
-                    Problem(
-                        f"no version covers funding years {years} (between {window(reach)} and {window(b)})",
-                        file=b.file,
-                        line=b.funding_years_line,
-                        path=("policy", "in_force", "funding_years"),
-                        code="versions.gap",
-                        severity="warning",
-                        expected="a version for those years, or confirm no measures applied then",
-                    )
-                )
+                what = f"no version covers funding years {_years(lo, hi)} (between {window(reach)} and {window(b)})"
+                out.append(_window_problem(b, what, "gap", "warning", "a version for those years, or confirm no measures applied then"))
             if b.funding_years[1] > reach.funding_years[1]:
                 reach = b
         return out
+
+
+def _years(lo: int, hi: int) -> str:
+    return f"{lo}" if lo == hi else f"{lo}-{hi}"
+
+
+def _window_problem(version: CompiledPolicy, message: str, code: str, severity: str, expected: str) -> Problem:
+    """A problem between two versions' windows, pointing at the later version's `funding_years`."""
+    return Problem(
+        message,
+        file=version.file,
+        line=version.funding_years_line,
+        path=("policy", "in_force", "funding_years"),
+        code=f"versions.{code}",
+        severity=severity,
+        expected=expected,
+    )
 
 
 def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, list[Problem]]:

@@ -325,21 +325,7 @@ class _Compiler:
     def compile(self) -> CompiledPolicy | None:
         doc = self.doc
         head = doc["policy"]
-        self.claim_facts = self.fact_table(doc["facts"]["claim"], ("facts", "claim"))
-        self.applicant_facts = self.fact_table(doc["facts"]["applicant"], ("facts", "applicant"))
-        self.common_item_facts = self.fact_table(doc["item_facts"], ("item_facts",))
-        self.item_facts: dict[str, dict[str, FactSpec]] = {}
-        for type_name, spec in doc["item_types"].items():
-            own = self.fact_table(spec["facts"], ("item_types", type_name, "facts"))
-            for clash in set(own) & set(self.common_item_facts):
-                self.error(("item_types", type_name, "facts", clash), f"fact {clash!r} is already a fact of every item", "a new name")
-            self.item_facts[type_name] = {**self.common_item_facts, **own}
-        for required in ("id", "type"):
-            if required not in self.common_item_facts:
-                self.error(("item_facts",), f"item_facts must define {required!r}", f"an `{required}` fact")
-        for required in ("id", "kind"):
-            if required not in self.applicant_facts:
-                self.error(("facts", "applicant"), f"applicant facts must define {required!r}", f"an `{required}` fact")
+        self.vocabulary(doc)
 
         fy = head["in_force"]["funding_years"]
         if fy["from"] > fy["to"]:
@@ -365,77 +351,12 @@ class _Compiler:
         self.compiled_caps: dict[str, Cap] = {}
         self.compiled_limits: dict[str, Limit] = {}
 
-        applicant_checks: list[Test] = []
-        applicant_doc_checks: list[DocumentCheck] = []
-        item_checks: list[Test] = []
-        item_doc_checks: list[DocumentCheck] = []
-        for i, check in enumerate(doc.get("checks", [])):
-            path: Path_ = ("checks", i)
-            self.unique_id(check["id"], path + ("id",), "check")
-            cites = self.citation(check["cites"], path + ("cites",))
-            kinds = self.codes(check["who"], doc["applicant_kinds"], path + ("who",), "applicant kind") if "who" in check else None
-            level = check["level"]
-            types = None
-            if "applies_to" in check:
-                if level == "applicant":
-                    self.error(path + ("applies_to",), "applies_to makes no sense on an applicant-level check", "level: item")
-                types = self.codes(check["applies_to"], doc["item_types"], path + ("applies_to",), "item type")
-            says = Text(check["says"]["zh"], check["says"]["en"])
-            readings = tuple(check.get("readings", ()))
-            self.note_refs(check, path)
-            if "test" in check:
-                e = self.expr(check["test"], path + ("test",), sorted(types) if types is not None else None, allow_item=level == "item")
-                if e is None:
-                    continue
-                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types)
-                (applicant_checks if level == "applicant" else item_checks).append(test)
-            else:
-                needs = self.document_needs(check["documents"], path + ("documents",), types, level == "item")
-                dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"])
-                (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
+        applicant_checks, applicant_doc_checks, item_checks, item_doc_checks = self.checks(doc)
 
-        rules: list[Rule] = []
-        rules_by_type: dict[str, Rule] = {}
-        used_shared: set[str] = set()
-        for i, r in enumerate(doc["rules"]):
-            rule = self.rule(r, ("rules", i), shared_caps, shared_limits, used_shared, item_checks, item_doc_checks)
-            if rule is None:
-                continue
-            if rule.item_type in rules_by_type:
-                self.error(
-                    ("rules", i, "item_type"),
-                    f"item type {rule.item_type!r} already decided by rule {rules_by_type[rule.item_type].id!r}",
-                    "exactly one rule per item type",
-                    code="duplicate_item_type",
-                )
-                continue
-            rules.append(rule)
-            rules_by_type[rule.item_type] = rule
-        for type_name in doc["item_types"]:
-            if type_name not in rules_by_type and not any(p.path[:1] == ("rules",) for p in self.problems):
-                self.error(("item_types", type_name), f"item type {type_name!r} has no rule", "a rule with this item_type", code="no_rule")
-        for name, (_, path) in {**shared_caps, **shared_limits}.items():
-            if name not in used_shared:
-                self.error(
-                    path,
-                    f"shared cap/limit {name!r} is used by no rule: a cap on nothing",
-                    "a rule listing {shared: " + name + "}",
-                    code="cap_on_nothing",
-                )
+        rules, rules_by_type = self.rules(doc, shared_caps, shared_limits, item_checks, item_doc_checks)
 
         budget = head.get("round_budget")
-        budget_amount = None
-        if budget:
-            budget_amount = self.amount(budget["amount"], ("policy", "round_budget", "amount"))
-            self.citation(budget.get("cites"), ("policy", "round_budget", "cites"))
-            b_quantum = (budget.get("rounding") or {}).get("quantum")
-            if b_quantum is not None and budget_amount % Decimal(str(b_quantum)) != 0:
-                self.error(
-                    ("policy", "round_budget", "amount"),
-                    f"the budget {budget['amount']} is not a whole number of the scaling quantum {b_quantum}",
-                    f"a multiple of {b_quantum}",
-                    code="amount",
-                )
+        budget_amount = self.budget(budget) if budget else None
         if self.problems:
             return None
         quantum = Decimal(head["rounding"]["quantum"])
@@ -472,6 +393,109 @@ class _Compiler:
             base_dir=str(Path(self.src.file).resolve().parent),
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
         )
+
+    def vocabulary(self, doc: dict[str, Any]) -> None:
+        """The fact tables: claim, applicant, every item's and each item type's own."""
+        self.claim_facts = self.fact_table(doc["facts"]["claim"], ("facts", "claim"))
+        self.applicant_facts = self.fact_table(doc["facts"]["applicant"], ("facts", "applicant"))
+        self.common_item_facts = self.fact_table(doc["item_facts"], ("item_facts",))
+        self.item_facts: dict[str, dict[str, FactSpec]] = {}
+        for type_name, spec in doc["item_types"].items():
+            own = self.fact_table(spec["facts"], ("item_types", type_name, "facts"))
+            for clash in set(own) & set(self.common_item_facts):
+                self.error(("item_types", type_name, "facts", clash), f"fact {clash!r} is already a fact of every item", "a new name")
+            self.item_facts[type_name] = {**self.common_item_facts, **own}
+        for required in ("id", "type"):
+            if required not in self.common_item_facts:
+                self.error(("item_facts",), f"item_facts must define {required!r}", f"an `{required}` fact")
+        for required in ("id", "kind"):
+            if required not in self.applicant_facts:
+                self.error(("facts", "applicant"), f"applicant facts must define {required!r}", f"an `{required}` fact")
+
+    def checks(self, doc: dict[str, Any]) -> tuple[list[Test], list[DocumentCheck], list[Test], list[DocumentCheck]]:
+        """The cross-cutting checks: applicant checks, applicant document checks, item checks, item document checks."""
+        applicant_checks: list[Test] = []
+        applicant_doc_checks: list[DocumentCheck] = []
+        item_checks: list[Test] = []
+        item_doc_checks: list[DocumentCheck] = []
+        for i, check in enumerate(doc.get("checks", [])):
+            path: Path_ = ("checks", i)
+            self.unique_id(check["id"], path + ("id",), "check")
+            cites = self.citation(check["cites"], path + ("cites",))
+            kinds = self.codes(check["who"], doc["applicant_kinds"], path + ("who",), "applicant kind") if "who" in check else None
+            level = check["level"]
+            types = None
+            if "applies_to" in check:
+                if level == "applicant":
+                    self.error(path + ("applies_to",), "applies_to makes no sense on an applicant-level check", "level: item")
+                types = self.codes(check["applies_to"], doc["item_types"], path + ("applies_to",), "item type")
+            says = Text(check["says"]["zh"], check["says"]["en"])
+            readings = tuple(check.get("readings", ()))
+            self.note_refs(check, path)
+            if "test" in check:
+                e = self.expr(check["test"], path + ("test",), sorted(types) if types is not None else None, allow_item=level == "item")
+                if e is None:
+                    continue
+                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types)
+                (applicant_checks if level == "applicant" else item_checks).append(test)
+            else:
+                needs = self.document_needs(check["documents"], path + ("documents",), types, level == "item")
+                dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"])
+                (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
+        return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
+
+    def rules(
+        self,
+        doc: dict[str, Any],
+        shared_caps: dict[str, Any],
+        shared_limits: dict[str, Any],
+        item_checks: list[Test],
+        item_doc_checks: list[DocumentCheck],
+    ) -> tuple[list[Rule], dict[str, Rule]]:
+        """The rules, one per item type; an item type with no rule and a shared cap or limit no rule uses are errors."""
+        rules: list[Rule] = []
+        rules_by_type: dict[str, Rule] = {}
+        used_shared: set[str] = set()
+        for i, r in enumerate(doc["rules"]):
+            rule = self.rule(r, ("rules", i), shared_caps, shared_limits, used_shared, item_checks, item_doc_checks)
+            if rule is None:
+                continue
+            if rule.item_type in rules_by_type:
+                self.error(
+                    ("rules", i, "item_type"),
+                    f"item type {rule.item_type!r} already decided by rule {rules_by_type[rule.item_type].id!r}",
+                    "exactly one rule per item type",
+                    code="duplicate_item_type",
+                )
+                continue
+            rules.append(rule)
+            rules_by_type[rule.item_type] = rule
+        for type_name in doc["item_types"]:
+            if type_name not in rules_by_type and not any(p.path[:1] == ("rules",) for p in self.problems):
+                self.error(("item_types", type_name), f"item type {type_name!r} has no rule", "a rule with this item_type", code="no_rule")
+        for name, (_, path) in {**shared_caps, **shared_limits}.items():
+            if name not in used_shared:
+                self.error(
+                    path,
+                    f"shared cap/limit {name!r} is used by no rule: a cap on nothing",
+                    "a rule listing {shared: " + name + "}",
+                    code="cap_on_nothing",
+                )
+        return rules, rules_by_type
+
+    def budget(self, budget: dict[str, Any]) -> Decimal:
+        """The round budget, a whole number of its scaling quantum."""
+        budget_amount = self.amount(budget["amount"], ("policy", "round_budget", "amount"))
+        self.citation(budget.get("cites"), ("policy", "round_budget", "cites"))
+        b_quantum = (budget.get("rounding") or {}).get("quantum")
+        if b_quantum is not None and budget_amount % Decimal(str(b_quantum)) != 0:
+            self.error(
+                ("policy", "round_budget", "amount"),
+                f"the budget {budget['amount']} is not a whole number of the scaling quantum {b_quantum}",
+                f"a multiple of {b_quantum}",
+                code="amount",
+            )
+        return budget_amount
 
     def note_refs(self, node: dict[str, Any], path: Path_) -> None:
         for j, ref in enumerate(node.get("notes", [])):

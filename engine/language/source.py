@@ -193,33 +193,10 @@ class _Builder:
     def build(self, node: yaml.Node, path: tuple[PathPart, ...], depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise InputLimitError(
-                [
-                    Problem(
-                        f"document expands to more than {MAX_NODES} values (alias expansion?)",
-                        path=path,
-                        file=self.file,
-                        line=node.start_mark.line + 1,
-                        column=node.start_mark.column + 1,
-                        code="too_many_nodes",
-                    )
-                ],
-                "input too large",
-            )
+            message = f"document expands to more than {MAX_NODES} values (alias expansion?)"
+            raise InputLimitError([self._at(node, path, message, "too_many_nodes")], "input too large")
         if depth > MAX_DEPTH:
-            raise InputLimitError(
-                [
-                    Problem(
-                        f"nesting deeper than {MAX_DEPTH} levels",
-                        path=path,
-                        file=self.file,
-                        line=node.start_mark.line + 1,
-                        column=node.start_mark.column + 1,
-                        code="too_deep",
-                    )
-                ],
-                "input too deep",
-            )
+            raise InputLimitError([self._at(node, path, f"nesting deeper than {MAX_DEPTH} levels", "too_deep")], "input too deep")
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.tag not in _PLAIN_TAGS:
             self._problem(node, path, f"YAML tag {node.tag!r} is not allowed; write plain values", "tag")
@@ -298,18 +275,20 @@ class _Builder:
             return Decimal(text.replace("_", "")) if value == 0 and text.startswith("-") else value
         return Decimal(text.replace("_", ""))
 
-    def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> None:
-        self.problems.append(
-            Problem(
-                message,
-                path=path,
-                file=self.file,
-                line=node.start_mark.line + 1,
-                column=node.start_mark.column + 1,
-                expected=expected,
-                code=code,
-            )
+    def _at(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> Problem:
+        """A problem pointing at `node` (line and column counted from 1)."""
+        return Problem(
+            message,
+            path=path,
+            file=self.file,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+            expected=expected,
+            code=code,
         )
+
+    def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> None:
+        self.problems.append(self._at(node, path, message, code, expected))
 
 
 def _walk_check(node: yaml.Node, depth: int, file: str) -> None:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from engine.core.errors import EngineError
 from engine.core.quantities import format_money
@@ -64,6 +64,9 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+_Part = TypeVar("_Part", Cap, Limit)  # a rule's constructs matched by id between two versions
 
 
 def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
@@ -338,42 +341,49 @@ class _Differ:
                 f"{rid}: amount {describe_amount(a)} → {describe_amount(b)}",
             )
 
+    def by_id(
+        self,
+        rid: str,
+        kind: str,
+        a: list[_Part],
+        b: list[_Part],
+        value: Callable[[_Part], str],
+        removed: Callable[[_Part], str],
+        added: Callable[[_Part], str],
+    ) -> Iterator[tuple[_Part, _Part]]:
+        """A rule's caps or limits matched by id: the removed and the added ones are reported here (`removed` and
+        `added` say the end of the line), the ones on both sides are yielded as (old, new) to be compared."""
+        pa, pb = {x.id: x for x in a}, {x.id: x for x in b}
+        for xid in pa.keys() - pb.keys():
+            x = pa[xid]
+            self.add(x.cites, f"{kind}.removed", xid, value(x), None, f"{rid}: {kind} {xid} {removed(x)}")
+        for xid in pb.keys() - pa.keys():
+            x = pb[xid]
+            self.add(x.cites, f"{kind}.added", xid, None, value(x), f"{rid}: {kind} {xid} {added(x)}")
+        for xid in pa.keys() & pb.keys():
+            yield pa[xid], pb[xid]
+
     def caps(self, rid: str, a: list[Cap], b: list[Cap]) -> None:
-        ca, cb = {c.id: c for c in a}, {c.id: c for c in b}
-        for cid in ca.keys() - cb.keys():
-            c = ca[cid]
-            self.add(c.cites, "cap.removed", cid, wan(c.ceiling), None, f"{rid}: cap {cid} ({wan(c.ceiling)} {_scope(c.per)}) removed")
-        for cid in cb.keys() - ca.keys():
-            c = cb[cid]
-            self.add(c.cites, "cap.added", cid, None, wan(c.ceiling), f"{rid}: cap {cid} added: {wan(c.ceiling)} {_scope(c.per)}")
-        for cid in ca.keys() & cb.keys():
-            x, y = ca[cid], cb[cid]
+        def ceiling(c: Cap) -> str:
+            return wan(c.ceiling)
+
+        removed, added = (lambda c: f"({ceiling(c)} {_scope(c.per)}) removed"), (lambda c: f"added: {ceiling(c)} {_scope(c.per)}")
+        for x, y in self.by_id(rid, "cap", a, b, ceiling, removed, added):
             if x.ceiling != y.ceiling:
-                self.add(
-                    y.cites,
-                    "cap",
-                    cid,
-                    wan(x.ceiling),
-                    wan(y.ceiling),
-                    f"{rid}: cap {cid} ({_scope(y.per)}) {wan(x.ceiling)} → {wan(y.ceiling)}",
-                )
+                self.add(y.cites, "cap", x.id, ceiling(x), ceiling(y), f"{rid}: cap {x.id} ({_scope(y.per)}) {ceiling(x)} → {ceiling(y)}")
             if _scope(x.per) != _scope(y.per):
-                self.add(y.cites, "cap.scope", cid, _scope(x.per), _scope(y.per), f"{rid}: cap {cid} {_scope(x.per)} → {_scope(y.per)}")
+                self.add(y.cites, "cap.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: cap {x.id} {_scope(x.per)} → {_scope(y.per)}")
 
     def limits(self, rid: str, a: list[Limit], b: list[Limit]) -> None:
-        la, lb = {x.id: x for x in a}, {x.id: x for x in b}
-        for lid in la.keys() - lb.keys():
-            x = la[lid]
-            self.add(x.cites, "limit.removed", lid, str(x.times), None, f"{rid}: limit {lid} ({x.times} times) removed")
-        for lid in lb.keys() - la.keys():
-            x = lb[lid]
-            self.add(x.cites, "limit.added", lid, None, str(x.times), f"{rid}: limit {lid} added: {x.times} times {_scope(x.per)}")
-        for lid in la.keys() & lb.keys():
-            x, y = la[lid], lb[lid]
+        def times(x: Limit) -> str:
+            return str(x.times)
+
+        removed, added = (lambda x: f"({x.times} times) removed"), (lambda x: f"added: {x.times} times {_scope(x.per)}")
+        for x, y in self.by_id(rid, "limit", a, b, times, removed, added):
             if x.times != y.times:
-                self.add(y.cites, "limit", lid, str(x.times), str(y.times), f"{rid}: limit {lid} {x.times} times → {y.times} times")
+                self.add(y.cites, "limit", x.id, times(x), times(y), f"{rid}: limit {x.id} {x.times} times → {y.times} times")
             if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
-                self.add(y.cites, "limit.scope", lid, _scope(x.per), _scope(y.per), f"{rid}: limit {lid} scope or counting changed")
+                self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: limit {x.id} scope or counting changed")
 
 
 def _set(values: Any) -> str:

@@ -184,6 +184,8 @@ def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
 
 
 @in_engine_context  # sums and scaling in the engine's own decimal context, whatever the caller set
+# long because: one run in order (versions, inputs, ledger and scratch ledger, the decide loop, scaling, outputs) whose
+# locals each later step uses; the loop and the final pass are already their own functions.
 def run_batch(
     policy: CompiledPolicy | PolicySet,
     input_path: str | Path,
@@ -600,6 +602,8 @@ def _articles(policy: CompiledPolicy) -> dict[str, str]:
     return {r.id: (policy.clauses[r.cites].article if r.cites in policy.clauses else r.cites) for r in policy.rules}
 
 
+# long because: one streaming pass over the raw decisions writes the CSV, XLSX and JSONL outputs together, then
+# the budget, status and error sheets and the report; its writers and totals are shared by every step.
 def _final_pass(
     versions: PolicySet,
     out: Path,

@@ -872,6 +872,8 @@ class Ledger:
             total += Decimal(amount)
         return total
 
+    # long because: collect the round, allocate the budget by units, record the scaled grants, all in one
+    # transaction whose rows and totals each step uses.
     @in_engine_context
     def scale_round(
         self,

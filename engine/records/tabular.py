@@ -71,12 +71,7 @@ class OutputError(Exception):
 def output_dir(path: str | Path) -> Path:
     """The folder `path`, created with its parents if missing; OutputError (not an OSError traceback) if it cannot be."""
     out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {path}: exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"--out {path}: cannot create the folder ({exc.strerror or exc})") from None
+    _make_folder(out, f"--out {path}: exists and is not a folder", f"--out {path}: cannot create the folder")
     try:  # a real write, not os.access: root may "access" /proc, where no file can be made
         with tempfile.TemporaryFile(dir=out, prefix=".policy-engine-probe-"):
             pass
@@ -90,14 +85,18 @@ def output_file(path: str | Path) -> Path:
     out = Path(path)
     if out.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")
-    parent = out.parent
-    if parent.exists() and not parent.is_dir():
-        raise OutputError(f"{path}: {parent} is not a folder")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot create the folder {parent} ({exc.strerror or exc})") from None
+    _make_folder(out.parent, f"{path}: {out.parent} is not a folder", f"{path}: cannot create the folder {out.parent}")
     return out
+
+
+def _make_folder(folder: Path, not_a_folder: str, cannot: str) -> None:
+    """`folder` created with its parents if missing; OutputError with the caller's words if it cannot be."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(not_a_folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{cannot} ({exc.strerror or exc})") from None
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -1100,6 +1099,8 @@ def _list_text(value: Any) -> Any:
     return value
 
 
+# long because: the three sheets (applicants, items, columns) are written in one pass over the claims, sharing
+# the column lists and the workbook.
 def write_claims_workbook(
     policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
 ) -> str | None:
