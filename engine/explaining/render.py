@@ -513,6 +513,9 @@ def _format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] |
 class TextExplainer:
     """The plain-text explanation of one policy in one language, rendered from a `Decision`'s trace tuples."""
 
+    # long because: every claim-independent piece of the text (format strings, clause quotes, rule headings) is
+    # built here once per policy and language, in the order the explanation uses them; issue 12 replaces this
+    # with the one explanation model
     def __init__(self, r: Renderer) -> None:
         from jinja2.filters import do_indent
 
@@ -904,6 +907,8 @@ class TextExplainer:
         out.append(self.footer)
         return "".join(out)
 
+    # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
+    # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
     def item(self, out: list[str], n: int, d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
         money = self.money
         if self.failed_facts:
