@@ -1130,7 +1130,7 @@ class Fuzzer:
             try:
                 go()
             except ValueError as exc:  # json's own syntax errors: the CLI turns these into ClaimError
-                if type(exc).__name__ == "JSONDecodeError" or str(exc).startswith(("NaN is", "Infinity is", "-Infinity is", "JSON nested")):
+                if isinstance(exc, json.JSONDecodeError) or str(exc).startswith(("NaN is", "Infinity is", "-Infinity is", "JSON nested")):
                     raise engine.ClaimError([engine.Problem(str(exc))], "cannot parse") from None
                 raise
 
