@@ -728,8 +728,10 @@ def _json_float(text: str) -> Decimal:
 
 
 def _json_int(text: str) -> int | Decimal:
-    # -0 would read as 0; as Decimal('-0') it keeps its sign, so the claim walk refuses it with its path
-    return Decimal(text) if text == "-0" else int(text)
+    # -0 would read as 0; as Decimal('-0') it keeps its sign, so the claim walk refuses it with its path.
+    # Past 40 digits int() costs time and past 4300 Python refuses it outright: as a Decimal the number stays
+    # exact and the claim check refuses it with its path (no claim number has more than 19 digits).
+    return Decimal(text) if text == "-0" or len(text) > 40 else int(text)
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

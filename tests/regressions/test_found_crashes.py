@@ -383,3 +383,14 @@ def test_csv_whose_byte_order_mark_lies_is_refused(policy: engine.CompiledPolicy
     refused = _read(path, policy)
     assert isinstance(refused, InputError)
     assert str(refused).startswith(f"{path}: the CSV file starts with a utf-16 byte-order mark but is not utf-16 text")
+
+
+def test_json_integer_past_pythons_digit_limit(policy: engine.CompiledPolicy) -> None:
+    # fuzz claim_text (seed 1104): a 5000-digit JSON integer made loads_json raise Python's "Exceeds the limit
+    # (4300 digits) for integer string conversion"; it is now read exactly and refused with its path
+    text = json.dumps(claim(item(P))).replace('"funding_year": 2021', '"funding_year": 2' + "0" * 5000)
+    data = engine.loads_json(text)
+    assert data["funding_year"] == Decimal("2e5000")
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, data)
+    assert {p.path for p in caught.value.problems} == {("funding_year",)}
