@@ -38,7 +38,7 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
 MAX_NODES = 200_000
 #: Values a policy file may write before alias expansion (`parse_yaml(..., max_nodes=MAX_POLICY_NODES)`). The largest
-#: policy here writes about 2,300 (pinggu_2020.yaml, 47 kB); 50,000 leaves twenty times that, and a 2 MiB document of
+#: policy shipped in policies/ writes about 2,300 (47 kB); 50,000 leaves twenty times that, and a 2 MiB document of
 #: tiny values is refused after counting 50,000 events instead of being composed.
 MAX_POLICY_NODES = 50_000
 
