@@ -107,7 +107,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import engine  # noqa: E402
-from engine.explaining.render import RenderError, explain, render_report  # noqa: E402
+from engine.explaining.render import MESSAGE_DIR, RenderError, explain, render_report  # noqa: E402
 from engine.language.load import check_source  # noqa: E402
 from engine.language.source import Source, parse_yaml  # noqa: E402
 from engine.records.batch import claim_problems  # noqa: E402
@@ -1443,7 +1443,7 @@ class Fuzzer:
         (folder / "escape.j2").symlink_to(self.tmp / "outside.j2")
         (folder / "zero.j2").symlink_to("/dev/zero")  # a device: must be refused before reading (memory-limited here)
         self.policy_file = str(folder / "policy.yaml")
-        self.message_keys = [k for k, v in _flatten(yaml.safe_load((ROOT / "engine" / "messages" / "en.yaml").read_text("utf-8")))]
+        self.message_keys = [k for k, v in _flatten(yaml.safe_load((MESSAGE_DIR / "en.yaml").read_text("utf-8")))]
 
     def templates(self, rnd: random.Random, fragment: str) -> None:
         overrides: dict[str, dict[str, str]] = {}

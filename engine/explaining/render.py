@@ -1324,11 +1324,11 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
         if fast is not None:
             return fast.render(decision)
     d = _as_dict(decision)
-    if fmt == "json":
-        return json.dumps(d, ensure_ascii=False, indent=2) + "\n"
     if isinstance(decision, Decision):
-        return renderer(policy, lang).explain(d, fmt)
+        return json.dumps(d, ensure_ascii=False, indent=2) + "\n" if fmt == "json" else renderer(policy, lang).explain(d, fmt)
     try:
+        if fmt == "json":  # as recorded; a number edited in (read as a Decimal) is not JSON the engine writes
+            return json.dumps(d, ensure_ascii=False, indent=2) + "\n"
         return renderer(policy, lang).explain(d, fmt)
     except RenderError:
         raise

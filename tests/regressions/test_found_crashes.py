@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import claim, item
 
 import engine
-from engine.explaining.render import RenderError, explain, recorded_decision
+from engine.explaining.render import RecordedDecisionError, RenderError, explain, recorded_decision
 from engine.language.expressions import compile_expression
 from engine.language.source import parse_yaml
 from engine.records.tabular import InputError, Record, open_input
@@ -394,3 +394,12 @@ def test_json_integer_past_pythons_digit_limit(policy: engine.CompiledPolicy) ->
     with pytest.raises(engine.ClaimError) as caught:
         engine.evaluate(policy, data)
     assert {p.path for p in caught.value.problems} == {("funding_year",)}
+
+
+def test_hand_edited_decision_with_a_number_as_json(policy: engine.CompiledPolicy) -> None:
+    # fuzz render_decision (seed 9): a number edited into a recorded decision is read as a Decimal, and
+    # `explain --format json` raised TypeError (Decimal is not JSON serializable) out of json.dumps
+    d = engine.loads_json(engine.evaluate(policy, claim(item(P))).to_json())
+    d["items"][0]["steps"][0]["note"] = Decimal("1.5")
+    with pytest.raises(RecordedDecisionError):
+        explain(policy, recorded_decision(policy, d), "en", "json")
