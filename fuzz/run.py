@@ -1122,17 +1122,12 @@ class Fuzzer:
             else:
                 chars[i:i] = rnd.choice(["\x00", "\ufeff", "\\", '"'])
 
-        def go() -> None:
-            data = engine.loads_json("".join(chars))
-            engine.evaluate(self.policy, data).to_json()
-
         def guarded() -> None:
             try:
-                go()
-            except ValueError as exc:  # json's own syntax errors: the CLI turns these into ClaimError
-                if isinstance(exc, json.JSONDecodeError) or str(exc).startswith(("NaN is", "Infinity is", "-Infinity is", "JSON nested")):
-                    raise engine.ClaimError([engine.Problem(str(exc))], "cannot parse") from None
-                raise
+                data = engine.loads_json("".join(chars))
+            except ValueError as exc:  # loads_json's documented failure (json's syntax errors included): the CLI's ClaimError
+                raise engine.ClaimError([engine.Problem(str(exc))], "cannot parse") from None
+            engine.evaluate(self.policy, data).to_json()
 
         self.run_one("claim_text", guarded, lambda: "".join(chars))
 

@@ -721,7 +721,10 @@ def _reject_constant(name: str) -> Any:
 
 def _json_float(text: str) -> Decimal:
     if "e" in text or "E" in text:
-        number = ExponentNumber(text)
+        try:
+            number = ExponentNumber(text)
+        except InvalidOperation:  # an exponent past what decimal can hold (1e399999...): a ValueError, as loads_json says
+            raise ValueError(f"{text[:40]}{'…' if len(text) > 40 else ''} is a number out of range") from None
         number.text = text
         return number
     return Decimal(text)

@@ -403,3 +403,16 @@ def test_hand_edited_decision_with_a_number_as_json(policy: engine.CompiledPolic
     d["items"][0]["steps"][0]["note"] = Decimal("1.5")
     with pytest.raises(RecordedDecisionError):
         explain(policy, recorded_decision(policy, d), "en", "json")
+
+
+def test_json_number_with_an_exponent_decimal_cannot_hold(tmp_path: Path) -> None:
+    # fuzz claim_text (seed 1203): `1e399…9` (a 400-digit exponent) was decimal.InvalidOperation out of loads_json
+    text = '{"claim_id": "C-1", "applicant": 1e' + "9" * 400 + "}"
+    with pytest.raises(ValueError, match=r"^1e9{38}… is a number out of range$"):
+        engine.loads_json(text)
+    from engine.records.inputs import read_document
+
+    path = tmp_path / "claim.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(engine.ClaimError):
+        read_document(path)
