@@ -114,20 +114,16 @@ def test_runtime_type_error_in_an_expression() -> None:  # was TypeError out of 
 # --- claims --------------------------------------------------------------------------------------
 
 
+def _grant(amount: object, consumes: object, applicant_id: str = "91110117MA01ABCD1F", **ids: str) -> dict[str, object]:
+    """One earlier grant of the pledge-loan rule in a claim's inline history (funding year 2021)."""
+    return {"claim_id": "H", "item_id": "h", **ids, "rule": "pledge-loan-interest", "applicant_id": applicant_id,
+            "funding_year": 2021, "amount": amount, "consumes": consumes}  # fmt: skip
+
+
 def test_history_consumes_not_a_list(policy: engine.CompiledPolicy) -> None:
     # fuzz claim_data (run 0): 'consumes': -1 was TypeError: 'int' object is not iterable (history.parse_grants)
     data = claim(item("national_ip_title", "i0"), applicant="public_institution")
-    data["history"] = [
-        {
-            "claim_id": "H-1",
-            "item_id": "h1",
-            "rule": "pledge-loan-interest",
-            "applicant_id": "12110117400000001X",
-            "funding_year": 2021,
-            "amount": "250000.00",
-            "consumes": -1,
-        }
-    ]
+    data["history"] = [_grant("250000.00", -1, applicant_id="12110117400000001X", claim_id="H-1", item_id="h1")]
     with pytest.raises(engine.ClaimError) as caught:
         engine.evaluate(policy, data)
     assert caught.value.problems[0].path == ("history", 0, "consumes")
@@ -135,17 +131,7 @@ def test_history_consumes_not_a_list(policy: engine.CompiledPolicy) -> None:
 
 def test_history_negative_cap_consumption(policy: engine.CompiledPolicy) -> None:  # was accepted: it freed cap room
     data = claim(item(P))
-    data["history"] = [
-        {
-            "claim_id": "H",
-            "item_id": "h",
-            "rule": "pledge-loan-interest",
-            "applicant_id": "91110117MA01ABCD1F",
-            "funding_year": 2021,
-            "amount": "1",
-            "consumes": [{"cap": "pledge-annual-cap", "scope": ["91110117MA01ABCD1F", 2021], "amount": "-9999999"}],
-        }
-    ]
+    data["history"] = [_grant("1", [{"cap": "pledge-annual-cap", "scope": ["91110117MA01ABCD1F", 2021], "amount": "-9999999"}])]
     with pytest.raises(engine.ClaimError):
         engine.evaluate(policy, data)
 
@@ -155,17 +141,7 @@ def test_history_amount_in_exponent_form(policy: engine.CompiledPolicy, amount: 
     # fuzz claim_data (seed 5): Decimal('1E+999999') as a grant's amount was decimal.InvalidOperation (DivisionImpossible)
     # out of parse_claim (`g.amount % q`); the JSON string "1E+999999" did the same
     data = claim(item(P))
-    data["history"] = [
-        {
-            "claim_id": "H",
-            "item_id": "h",
-            "rule": "pledge-loan-interest",
-            "applicant_id": "91110117MA01ABCD1F",
-            "funding_year": 2021,
-            "amount": amount,
-            "consumes": [],
-        }
-    ]
+    data["history"] = [_grant(amount, [])]
     with pytest.raises(engine.ClaimError) as caught:
         engine.evaluate(policy, data)
     assert caught.value.problems[0].path == ("history", 0, "amount")
