@@ -248,6 +248,7 @@ class RuleWriter(CodeWriter):
         if self.rule.referral is not None:  # referred elsewhere: who and checks only, no amount
             self.visit_referral()
             return
+        self.visit_parameters()
         self.visit_amount()
         self.visit_subject()
         if self.plan.limits:
@@ -337,6 +338,21 @@ class RuleWriter(CodeWriter):
 
     # --- the amount ---
 
+    def visit_parameters(self) -> None:
+        """The trace's record of each dated-parameter look-up of the rule: (parameter use, the date asked, the value in
+        force then or None before the first). Only in the traced variant; a date that cannot be computed (a fact
+        missing) records nothing -- the expression that needs it makes the item incomplete."""
+        if not self.trace:
+            return
+        for k, use in enumerate(self.rule.param_uses):
+            self.bind(f"PU{k}", use)
+            with self.block("try:"):
+                self.writeline(f"pday{k} = {self.expr(use.date)}")
+            with self.block("except MissingFact:"):
+                self.writeline("pass")
+            with self.block("else:"):
+                self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
+
     def visit_amount(self) -> None:
         """`asked`, before caps; `pending` when it comes from outside and is not known yet."""
         self.writeline("pending = False")
@@ -347,6 +363,8 @@ class RuleWriter(CodeWriter):
             self.writeline("pending = True")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
+        with self.block("except NoTableValue as exc:"):
+            self.writeline("reasons.append(exc.reason)")
 
     def amount(self, form: AmountForm, target: str, s: str) -> None:
         """`target = ` the amount of `form` (its constants bound with the suffix `s`), and its trace step. Money
@@ -368,10 +386,28 @@ class RuleWriter(CodeWriter):
             self.amount_least(form, target, s)
 
     def amount_rate(self, form: RateAmount, target: str, s: str) -> None:
-        self.bind(f"RATE{s}", form.rate), self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+        """The base times the rate, rounded; a rate chosen by a scalar is looked up first (its step's detail is then
+        (base, key, rate) instead of the base)."""
+        self.bind("Q", self.quantum), self.bind("MODE", self.mode)
         self.writeline(f"base{s} = {self.expr(form.of)}")
-        self.writeline(f"{target} = (base{s} * RATE{s}).quantize(Q, MODE)")
-        self.step("'amount'", f"FORM{s}", f"base{s}", target)
+        if form.rate_table is None:
+            self.bind(f"RATE{s}", form.rate)
+            self.writeline(f"{target} = (base{s} * RATE{s}).quantize(Q, MODE)")
+            self.step("'amount'", f"FORM{s}", f"base{s}", target)
+            return
+        self.lookup(form.rate_table, f"rate{s}", f"rkey{s}", f"R{s}")
+        self.writeline(f"{target} = (base{s} * rate{s}).quantize(Q, MODE)")
+        self.step("'amount'", f"FORM{s}", f"(base{s}, rkey{s}, rate{s})", target)
+
+    def lookup(self, form: TableAmount, value: str, key: str, s: str) -> None:
+        """`value = ` the table's entry for `key = <by>` (through `table_key`), its `otherwise` when it lists none, or
+        the refusal `NoTableValue` naming the key when there is no `otherwise` -- never a KeyError."""
+        self.bind(f"TABLE{s}", form.table), self.bind(f"OTHER{s}", form.otherwise)
+        self.writeline(f"{key} = {self.expr(form.by)}")
+        self.writeline(f"got{s} = TABLE{s}.get(TKEY({key}), OTHER{s})")
+        with self.block(f"if got{s} is None:"):
+            self.writeline(f"raise NOVALUE({key})")
+        self.writeline(f"{value} = got{s}")
 
     def amount_fixed(self, form: FixedAmount, target: str, s: str) -> None:
         self.bind(f"VALUE{s}", form.value)
@@ -379,9 +415,7 @@ class RuleWriter(CodeWriter):
         self.step("'amount'", f"FORM{s}", "None", f"VALUE{s}")
 
     def amount_table(self, form: TableAmount, target: str, s: str) -> None:
-        self.bind(f"TABLE{s}", form.table)
-        self.writeline(f"key{s} = {self.expr(form.by)}")
-        self.writeline(f"{target} = TABLE{s}[key{s}]")
+        self.lookup(form, target, f"key{s}", s)
         self.step("'amount'", f"FORM{s}", f"key{s}", target)
 
     def amount_external(self, form: ExternalAmount, target: str, s: str) -> None:
@@ -531,12 +565,17 @@ class RuleWriter(CodeWriter):
                 self.writeline("reasons.append(ZERO_REASON)")
 
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
-        self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id), self.bind(f"PC{j}", ceiling)
+        self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id)
         self.writeline(f"has_p{j} = False")
+        if cap.computed is None:
+            self.writeline(f"ceil{j} = {self.bind(f'PC{j}', ceiling)}")
+            self.writeline(f"how{j} = None")
+        else:
+            self.ceiling(j, ceiling)
         if cap.per is None:  # a ceiling on the single item: nothing used before, nothing recorded
             self.writeline(f"pscope{j} = ()")
             self.writeline("used_before = ZERO")
-            with self.block("if True:"):
+            with self.block(f"if ceil{j} is not None:"):
                 self.cap_room(j)
             return
         with self.block("try:"):
@@ -544,7 +583,7 @@ class RuleWriter(CodeWriter):
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
             self.writeline(f"pscope{j} = None")
-        with self.block(f"if pscope{j} is not None:"):
+        with self.block(f"if pscope{j} is not None and ceil{j} is not None:"):
             self.writeline(f"pkey{j} = (PID{j}, pscope{j})")
             self.writeline(f"used_before = caps_get(pkey{j}, ZERO)")
             self.cap_room(j)
@@ -553,12 +592,38 @@ class RuleWriter(CodeWriter):
         self.consumes.append(f"({consumption},) if has_p{j} else ()")
         self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
 
+    def ceiling(self, j: int, form: Any) -> None:
+        """`ceil{j}` = a computed ceiling (money on the quantum) and `how{j}` how it was obtained (the base; or
+        (base, key, rate) for a rate by a scalar; or the key of a table); None when a fact is missing (the item is
+        incomplete) or a table has no entry (refused)."""
+        self.bind("Q", self.quantum), self.bind("MODE", self.mode), self.bind(f"CF{j}", form)
+        with self.block("try:"):
+            if isinstance(form, TableAmount):
+                self.lookup(form, f"ceil{j}", f"how{j}", f"_c{j}")
+            else:
+                self.writeline(f"cbase{j} = {self.expr(form.of)}")
+                if form.rate_table is None:
+                    self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * {self.bind(f'CR{j}', form.rate)}).quantize(Q, MODE)")
+                    self.writeline(f"how{j} = cbase{j}")
+                else:
+                    self.lookup(form.rate_table, f"crate{j}", f"ckey{j}", f"_c{j}")
+                    self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * crate{j}).quantize(Q, MODE)")
+                    self.writeline(f"how{j} = (cbase{j}, ckey{j}, crate{j})")
+            with self.block(f"if ceil{j} < 0:"):
+                self.writeline(f"ceil{j} = QZERO")
+        with self.block("except MissingFact as exc:"):
+            self.writeline("unknown.append(exc.fact)")
+            self.writeline(f"ceil{j} = how{j} = None")
+        with self.block("except NoTableValue as exc:"):
+            self.writeline("reasons.append(exc.reason)")
+            self.writeline(f"ceil{j} = how{j} = None")
+
     def cap_room(self, j: int) -> None:
-        self.writeline(f"room = PC{j} - used_before")
+        self.writeline(f"room = ceil{j} - used_before")
         with self.block("if room < 0:"):
             self.writeline("room = QZERO")
         self.writeline("after = granted if granted <= room else room")
-        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after")
+        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", f"ceil{j}", f"how{j}")
         with self.block("if after < granted and after == 0:"):
             self.writeline(f"bitten = PR{j}")
         self.writeline("granted = after")
@@ -722,7 +787,7 @@ class ProbeWriter(RuleWriter):
         with self.block("try:"):
             self.scope_key("sscope", subject.key)
             self.amount(self.plan.amount, "asked", "")
-        with self.block("except (MissingFact, PendingAmount):"):
+        with self.block("except (MissingFact, PendingAmount, NoTableValue):"):
             self.writeline("return None")
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
         with self.block(f"if {cond}:"):

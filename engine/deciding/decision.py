@@ -152,27 +152,57 @@ def facts_used(facts: tuple[str, ...], item: Any, applicant: Any, claim: Any) ->
     return out
 
 
+def _rate_detail(form: RateAmount, detail: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:
+    """A rate form's base and rate as a step shows them (an amount's or a computed ceiling's): the detail is the base,
+    or (base, key, rate) for a rate chosen by a scalar."""
+    out: dict[str, Any] = {}
+    if form.rate_table is not None:
+        base, key, rate = detail
+        out["rate"] = str(rate)
+        out["rate_by"] = {"expression": form.rate_table.by.source, "value": json_value(key)}
+        if form.rate_table.base is not None:
+            out["rate_by"]["label"] = form.rate_table.base.to_dict()
+    else:
+        base = detail
+        out["rate"] = str(form.rate)
+    out["base"] = {"expression": form.of.source, "value": json_value(base)}
+    if form.base is not None:
+        out["base"]["label"] = form.base.to_dict()
+    out["facts"] = facts_used(form.of.facts, I, A, C)
+    return out
+
+
+def _ceiling_detail(form: Any, how: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:
+    """How a computed ceiling was obtained (`max: {of:}` / `{rate:, of:}` / `{by:, table:}`)."""
+    if isinstance(form, TableAmount):
+        out: dict[str, Any] = {"form": "table", "by": {"expression": form.by.source, "value": json_value(how)}}
+        if form.base is not None:
+            out["by"]["label"] = form.base.to_dict()
+        return out
+    return {"form": "rate", **_rate_detail(form, how, I, A, C)}
+
+
 def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any]:
     _, form, detail, value = step
     out: dict[str, Any] = {"step": "amount", "form": form.kind, "value": format_money(value)}
     if isinstance(form, RateAmount):
-        out.update(
-            rate=str(form.rate),
-            base={"expression": form.of.source, "value": json_value(detail)},
-            facts=facts_used(form.of.facts, I, A, C),
-        )
+        out.update(_rate_detail(form, detail, I, A, C))
     elif isinstance(form, FixedAmount):
         pass
     elif isinstance(form, TableAmount):
         out.update(
             by={"expression": form.by.source, "value": json_value(detail)}, table={k: format_money(v) for k, v in form.table.items()}
         )
+        if form.otherwise is not None:
+            out["otherwise"] = format_money(form.otherwise)
+        if form.base is not None:
+            out["by"]["label"] = form.base.to_dict()
     elif isinstance(form, ExternalAmount):
         out.update(source={"expression": form.source.source, "value": json_value(detail)})
     elif isinstance(form, BandsAmount):
         base, band = detail
         out.update(
-            base={"expression": form.of.source, "value": json_value(base)},
+            base={"expression": form.of.source, "value": json_value(base), **({"label": form.base.to_dict()} if form.base else {})},
             band=None
             if band is None
             else {
@@ -189,6 +219,10 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
             counted=used,
             max_count=form.max_count,
         )
+        if form.base is not None:
+            out["count"]["label"] = form.base.to_dict()
+        if form.unit is not None:
+            out["unit"] = form.unit.to_dict()
     elif isinstance(form, LeastAmount):
         out.update(candidates=[format_money(v) for v in detail])
     return out
@@ -259,24 +293,42 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "result": ok,
         }
     if kind == "cap":
-        _, cap, scope, used, asked, after = step
+        _, cap, scope, used, asked, after, ceiling, how = step
         assert isinstance(cap, Cap)
         scoped = cap.per is not None
-        return {
+        out = {
             "step": "cap",
             "cap": cap.id,
             "cites": cap.cites,
             "says": cap.says.to_dict(),
             "scope": json_value(scope) if scoped else "item",
-            "ceiling": format_money(cap.ceiling),
+            "ceiling": format_money(ceiling),
             "used_before": format_money(used),
             "asked": format_money(asked),
             "granted": format_money(after),
             "used_after": format_money(used + after),
-            "remaining_before": format_money(max(cap.ceiling - used, Decimal(0))),
-            "remaining_after": format_money(max(cap.ceiling - used - after, Decimal(0))),
+            "remaining_before": format_money(max(ceiling - used, Decimal(0))),
+            "remaining_after": format_money(max(ceiling - used - after, Decimal(0))),
             "reduced_by": format_money(asked - after),
             "bites": after < asked,
+        }
+        if cap.computed is not None:
+            out["ceiling_from"] = _ceiling_detail(cap.computed, how, I, A, C)
+        return out
+    if kind == "parameter":
+        _, use, day, entry = step
+        return {
+            "step": "parameter",
+            "parameter": use.parameter.name,
+            "label": use.parameter.label.to_dict(),
+            "type": use.parameter.type,
+            "date_expression": use.date.source,
+            "date": json_value(day),
+            "value": None if entry is None else str(entry.value),
+            "shown": None if entry is None else entry.shown,
+            "first_from": use.parameter.values[0].start.isoformat() if use.parameter.values else None,
+            "in_force_from": None if entry is None else entry.start.isoformat(),
+            "source": None if entry is None else entry.source.to_dict(),
         }
     if kind == "documents":
         _, owner, required, missing, cites = step
@@ -344,7 +396,9 @@ class Decision:
             out["referred_to"] = d.rule.referral.to_dict()
         if d.status == "pending_review":
             out["ceilings"] = [
-                {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()} for c in d.rule.caps
+                {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
+                for c in d.rule.caps
+                if c.computed is None  # a computed ceiling depends on facts the panel's amount does not change: shown in the cap step
             ]
             if isinstance(d.rule.amount, ExternalAmount) and d.rule.amount.pending is not None:
                 out["panel_decides"] = d.rule.amount.pending.to_dict()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from datetime import date
 from decimal import Decimal
 from decimal import getcontext as _getcontext
 from decimal import setcontext as _setcontext
@@ -33,11 +34,14 @@ from engine.language.model import (
     CompiledPolicy,
     FixedAmount,
     LeastAmount,
+    Parameter,
+    ParameterValue,
     PerUnitAmount,
     Rule,
     TableAmount,
     Text,
     scope_key,
+    table_key,
 )
 
 ZERO = Decimal(0)
@@ -48,6 +52,33 @@ _NO_LOSERS: frozenset[str] = frozenset()
 
 class PendingAmount(Exception):
     """The amount comes from outside (a panel) and is not known yet."""
+
+
+class NoTableValue(Exception):
+    """A table (of amounts, rates or ceilings) has no entry and no `otherwise` for the value its `by` gave: the item
+    is refused with this reason (never a KeyError)."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.says.en)
+        self.reason = reason
+
+
+def _parameter_at(parameter: Parameter, day: Any) -> ParameterValue | None:
+    """The value of `parameter` in force on `day` for the trace (None before the first, or for no date)."""
+    return parameter.at(day) if isinstance(day, date) else None
+
+
+def _no_table_value(rule: Rule) -> Callable[[Any], NoTableValue]:
+    """The generated code's `NOVALUE(key)`: the refusal of an item whose table value is missing, naming the value."""
+
+    def no_value(key: Any) -> NoTableValue:
+        shown = table_key(key)
+        if len(shown) > 60:
+            shown = shown[:50] + "…"
+        text = Text(f"按规定的对应表中没有“{shown}”对应的数值", f"the table has no amount for {shown}")
+        return NoTableValue(Reason("condition", f"{rule.id}#table", rule.cites, text))
+
+    return no_value
 
 
 class _Context:
@@ -124,7 +155,7 @@ class _Plan:
             (
                 cap,
                 Reason("cap", cap.id, cap.cites, Text("封顶额度已用尽：" + cap.says.zh, "cap exhausted: " + cap.says.en)),
-                ctx.round(cap.ceiling),
+                ctx.round(cap.ceiling) if cap.computed is None else _on_quantum(cap.computed, ctx),
             )
             for cap in rule.caps
         )
@@ -164,7 +195,8 @@ def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:
     if isinstance(form, FixedAmount):
         return dataclasses.replace(form, value=ctx.round(form.value))
     if isinstance(form, TableAmount):
-        return dataclasses.replace(form, table={k: ctx.round(v) for k, v in form.table.items()})
+        otherwise = None if form.otherwise is None else ctx.round(form.otherwise)
+        return dataclasses.replace(form, table={k: ctx.round(v) for k, v in form.table.items()}, otherwise=otherwise)
     if isinstance(form, PerUnitAmount):
         return dataclasses.replace(form, per_unit=ctx.round(form.per_unit))
     if isinstance(form, BandsAmount):
@@ -339,6 +371,8 @@ def _namespace(ctx: _Context, builtins: dict[str, Any]) -> dict[str, Any]:
         "__builtins__": builtins,
         "MissingFact": MissingFact,
         "PendingAmount": PendingAmount,
+        "NoTableValue": NoTableValue,
+        "TKEY": table_key,
         "RUNTIME_ERRORS": RUNTIME_ERRORS,
         "QZERO": ctx.zero,
         "ZERO": ZERO,
@@ -379,6 +413,8 @@ def _rule_namespace(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Conte
             "WHO": plan.who_reason,
             "SUBJECT_REASONS": plan.subject_reasons,
             "ZERO_REASON": plan.zero_reason,
+            "NOVALUE": _no_table_value(rule),
+            "PLOOK": _parameter_at,
             "DOCS_CITES": plan.docs_cites,
             "POLICY_DOCS_CITES": policy.documents_cites,
             "RANK": lambda r, rank=ctx.rank: rank.get(r.category, len(rank)),

@@ -50,7 +50,7 @@ from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import format_money
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
-from engine.language.model import DocumentCheck, ExternalAmount
+from engine.language.model import DocumentCheck, ExternalAmount, TableAmount
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
     MAX_RENDER_SECONDS,
@@ -288,10 +288,19 @@ class Renderer:
         return {str(k): self.label(v) for k, v in values.items() if isinstance(v, Mapping)}
 
     def fact_label(self, name: str, item_type: str | None = None) -> str:
-        """`item.annual_interest_paid` -> the policy's words for that fact."""
+        """`item.annual_interest_paid` -> the policy's words for that fact; `param.<name>@<date>` (a dated parameter
+        with no value on that date) -> the parameter's words and the date."""
         ns, _, short = name.partition(".")
+        if ns == "param":
+            pname, _, day = short.partition("@")
+            parameter = self.policy.parameters.get(pname)
+            label = self.label(parameter.label) if parameter is not None else pname
+            return _fill(str(self.m["param_missing"]), {"label": label, "date": day})
         if ns == "item":
-            return self.facts.get(("item", item_type, short)) or self.facts.get(("item", None, short)) or name
+            found = self.facts.get(("item", item_type, short)) or self.facts.get(("item", None, short))
+            if found is None and item_type is None:  # (a computed ceiling's words: the first item type declaring it)
+                found = next((v for (n, _t, f), v in self.facts.items() if n == "item" and f == short), None)
+            return found or name
         return self.facts.get((ns, None, short), name)
 
     def value_label(self, name: str, item_type: str | None, value: Any) -> str:
@@ -480,7 +489,7 @@ RULE_DOUBLE = "=" * 72
 RULE_SINGLE = "-" * 72
 TEXT_TEMPLATES = ("explain.txt.j2", "_lines.j2")
 #: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
-GROUP_OF = {"who": 0, "check": 0, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "documents": 4}
+GROUP_OF = {"who": 0, "check": 0, "parameter": 1, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "documents": 4}
 GROUP_HEADS = ("checks", "calculation", "limits", "caps", "documents")
 _ABSENT = object()  # a fact the claim does not give
 
@@ -548,6 +557,13 @@ class TextExplainer:
         self.f_calc_per_unit = f("calc_per_unit", "per_unit", "counted", "value", "count_label", "count", "max")
         self.f_calc_per_unit_max = f("calc_per_unit_max", "max_count")
         self.f_calc_least = f("calc_least", "candidates", "value")
+        self.f_calc_rate_by = f("calc_rate_by", "base_label", "base", "rate", "by_label", "by_value", "value")
+        self.f_calc_per_unit_in = f("calc_per_unit_in", "unit", "per_unit", "counted", "value", "count_label", "count", "max")
+        self.f_ceiling_rate = f("ceiling_rate", "base_label", "base", "rate")
+        self.f_ceiling_of = f("ceiling_of", "base_label")
+        self.f_ceiling_table = f("ceiling_table", "by_label", "by_value")
+        self.f_param_line = f("param_line", "label", "date", "value", "start", "source")
+        self.f_param_gap = f("param_gap", "label", "date", "first")
         self.f_calc_subject = f("calc_subject", "paid", "asked", "after")
         self.f_cap_split = f("cap_split", "history", "earlier")
         self.f_why_limit = f("why_limit", "says", "times", "cites")
@@ -591,7 +607,7 @@ class TextExplainer:
         self.cites_cache: dict[tuple[str, ...], str] = {}
         self.check_line: dict[tuple[int, Any], str] = {}
         # keyed by id(): the policy's own objects (tests, caps, limits, rules), alive as long as this renderer's policy
-        self.cap_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
+        self.cap_fmts: dict[Any, tuple[Callable[..., str], ...]] = {}
         self.limit_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
         self.rate_fmts: dict[tuple[int, str], Callable[..., str]] = {}
         self.heading_fmts: dict[str, Callable[..., str]] = {}
@@ -654,16 +670,58 @@ class TextExplainer:
         """Catalogue message `key` with the claim-independent values `fixed` put in once; `names` filled per item."""
         return _format_string(str(self.r.m[key]), names, fixed).format
 
-    def cap_fmt(self, cap: Any) -> tuple[Callable[..., str], ...]:
-        """Per cap: its lines (paid, single item, not paid) and "why not more" sentences, its words and ceiling put in."""
-        fmts = self.cap_fmts.get(id(cap))
+    def cap_fmt(self, cap: Any, ceiling: Any = None, how: Any = None) -> tuple[Callable[..., str], ...]:
+        """Per cap (and, for a computed ceiling, per ceiling): its lines (paid, single item, not paid) and "why not
+        more" sentences, its words and ceiling put in -- a computed ceiling with how it was obtained."""
+        key = id(cap) if cap.computed is None else (id(cap), ceiling, _text_key(how))
+        fmts = self.cap_fmts.get(key)
         if fmts is None:
-            fixed = {"says": self.r.label(cap.says), "ceiling": self.money(cap.ceiling, cap.cites), "cites": cap.cites}
+            shown = self.money(cap.ceiling if cap.computed is None else ceiling, cap.cites)
+            if cap.computed is not None:
+                shown += self.paren(t=self.ceiling_how(cap.computed, how))
+            fixed = {"says": self.r.label(cap.says), "ceiling": shown, "cites": cap.cites}
             line = ("used", "left", "asked", "granted", "cut")
-            fmts = self.cap_fmts[id(cap)] = tuple(
+            fmts = tuple(
                 self.partial(k, line, fixed) for k in ("cap_line", "cap_item", "cap_check", "why_cap", "why_cap_fresh", "why_cap_exhausted")
             )
+            if len(self.cap_fmts) >= MONEY_CACHE:
+                self.cap_fmts.clear()
+            self.cap_fmts[key] = fmts
         return fmts
+
+    def ceiling_how(self, form: Any, how: Any) -> str:
+        """How a computed ceiling was obtained, in words (never the raw expression)."""
+        r = self.r
+        if isinstance(form, TableAmount):
+            label = r.label(form.base) if form.base is not None else r.fact_label(form.by.source)
+            return self.f_ceiling_table(by_label=label, by_value=r.value_label(form.by.source, None, json_value(how)))
+        base, rate = (how[0], how[2]) if form.rate_table is not None else (how, form.rate)
+        label = self.base_label(form, None)
+        if form.rate_table is None and rate == 1:
+            return self.f_ceiling_of(base_label=label)
+        return self.f_ceiling_rate(base_label=label, base=self.money(base), rate=r.percent(str(rate)))
+
+    def base_label(self, form: Any, t: str | None, source: str | None = None, computed: str = "base_computed") -> str:
+        """What a form's base (or count) is: its `base:` words, the fact's words for a single fact, else "the base"
+        -- never the raw expression (the template's `base_label`)."""
+        if form.base is not None:
+            return self.r.label(form.base)
+        src = form.of.source if source is None else source
+        label = self.r.fact_label(src, t)
+        return label if label != src else str(self.r.m[computed])
+
+    def param_line(self, s: tuple[Any, ...]) -> str:
+        """A dated parameter's look-up: its value, the date asked, since when the value is in force, its source."""
+        _, use, day, entry = s
+        r = self.r
+        p = use.parameter
+        label = r.label(p.label)
+        shown_day = day.isoformat() if hasattr(day, "isoformat") else str(day)
+        if entry is None:
+            first = p.values[0].start.isoformat() if p.values else ""
+            return self.f_param_gap(label=label, date=shown_day, first=first)
+        value = self.money(entry.value) if p.type == "money" else entry.shown
+        return self.f_param_line(label=label, date=shown_day, value=value, start=entry.start.isoformat(), source=r.label(entry.source))
 
     def limit_fmt(self, lim: Any) -> tuple[Callable[..., str], ...]:
         fmts = self.limit_fmts.get(id(lim))
@@ -748,10 +806,21 @@ class TextExplainer:
         money = self.money
         kind = form.kind
         if kind == "rate":
+            if form.rate_table is not None:  # a rate chosen by a scalar: the rate and what chose it
+                base, rkey, rate = detail
+                by = form.rate_table.by.source
+                by_label = r.label(form.rate_table.base) if form.rate_table.base is not None else r.fact_label(by, t)
+                return self.f_calc_rate_by(
+                    base_label=self.base_label(form, t),
+                    base=money(base),
+                    rate=r.percent(str(rate)),
+                    by_label=by_label,
+                    by_value=r.value_label(by, t, json_value(rkey)),
+                    value=money(value),
+                )
             fmt = self.rate_fmts.get((id(form), t))
             if fmt is None:
-                src = form.of.source
-                fixed = {"base_label": r.fact_label(src, t) if src in form.of.facts else src, "rate": r.percent(str(form.rate))}
+                fixed = {"base_label": self.base_label(form, t), "rate": r.percent(str(form.rate))}
                 fmt = self.rate_fmts[(id(form), t)] = self.partial("calc_rate", ("base", "value"), fixed)
             return fmt(base=money(detail), value=money(value))
         cites = rule.cites
@@ -767,7 +836,8 @@ class TextExplainer:
                 else:
                     src = form.by.source
                     by_value = r.value_label(src, t, json_value(detail))
-                    line = self.f_calc_table(by_label=r.fact_label(src, t), by_value=by_value, value=money(value, cites))
+                    by_label = r.label(form.base) if form.base is not None else r.fact_label(src, t)
+                    line = self.f_calc_table(by_label=by_label, by_value=by_value, value=money(value, cites))
                 if key is not None and len(self.calc_lines) < MONEY_CACHE:
                     self.calc_lines[key] = line
             return line
@@ -776,9 +846,9 @@ class TextExplainer:
         if kind == "bands":
             base, band = detail
             if band is None:
-                return self.f_calc_bands_none(base_label=r.fact_label(form.of.source, t), base=money(base), value=money(value))
+                return self.f_calc_bands_none(base_label=self.base_label(form, t), base=money(base), value=money(value))
             return self.f_calc_bands(
-                base_label=r.fact_label(form.of.source, t),
+                base_label=self.base_label(form, t),
                 base=money(base),
                 band=money(band.amount, cites) if band.amount is not None else r.percent(str(band.rate)),
                 value=money(value),
@@ -786,14 +856,18 @@ class TextExplainer:
             )
         if kind == "per_unit":
             count, used = detail
-            return self.f_calc_per_unit(
-                per_unit=money(form.per_unit, cites),
-                counted=used,
-                value=money(value),
-                count_label=r.fact_label(form.count.source, t),
-                count=count,
-                max=self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
-            )
+            src = form.count.source
+            fields = {
+                "per_unit": money(form.per_unit, cites),
+                "counted": used,
+                "value": money(value),
+                "count_label": self.base_label(form, t, src, "count_computed"),
+                "count": count,
+                "max": self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
+            }
+            if form.unit is not None:
+                return self.f_calc_per_unit_in(unit=r.label(form.unit), **fields)
+            return self.f_calc_per_unit(**fields)
         if kind == "least":
             return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
         return ""
@@ -1021,6 +1095,8 @@ class TextExplainer:
             return line
         if k == "amount":
             return f"{INDENT_LINE}{self.calc(s, d.rule, d.item.type)}\n"
+        if k == "parameter":
+            return f"{INDENT_LINE}{self.param_line(s)}\n"
         if k == "check":
             line = self.check(s, d.item.type, d.item.facts, A, C)
             if s[2] is True and not s[3]:
@@ -1037,16 +1113,16 @@ class TextExplainer:
                 out.extend(lines)
 
     def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> str:
-        _, cap, scope, used, asked, after = s
+        _, cap, scope, used, asked, after, ceiling, how = s
         split = paid and cap.per is not None and used.quantize(CENT) != 0
         mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
-        key = (id(cap), used, asked, after, paid, mine)
+        key = (id(cap), used, asked, after, paid, mine, ceiling, _text_key(how))
         line = self.cap_lines.get(key)
         if line is not None:
             return line
         money = self.money
-        fmts = self.cap_fmt(cap)
-        left = cap.ceiling - used
+        fmts = self.cap_fmt(cap, ceiling, how)
+        left = ceiling - used
         left_text = money(left if left > 0 else Decimal(0))
         if not paid:
             text = fmts[2](used=money(used), left=left_text, asked=money(asked), granted=money(after))
@@ -1119,9 +1195,9 @@ class TextExplainer:
         if d.status == "reduced":
             for s in steps:
                 if s[0] == "cap" and s[5] < s[4]:
-                    _, cap, _, used, asked, after = s
-                    left = cap.ceiling - used
-                    fmts = self.cap_fmt(cap)
+                    _, cap, _, used, asked, after, ceiling, how = s
+                    left = ceiling - used
+                    fmts = self.cap_fmt(cap, ceiling, how)
                     fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
                     out.append(
                         fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
@@ -1147,7 +1223,7 @@ class TextExplainer:
                     has_amount = True
             category = r.category
             if category == "cap" and cap_step is not None:
-                out.append(self.cap_fmt(cap_step[1])[5](used=money(cap_step[3]), asked=money(cap_step[4])))
+                out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[5](used=money(cap_step[3]), asked=money(cap_step[4])))
             elif category == "limit" and limit_step is not None:
                 out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
             else:

@@ -8,9 +8,10 @@ Every problem is collected with its position; nothing is compiled lazily.
 from __future__ import annotations
 
 import ast
+import datetime as _dt
 import hashlib
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ from engine.language.model import (
     LeastAmount,
     Limit,
     Note,
+    Parameter,
+    ParameterValue,
+    ParamUse,
     PerUnitAmount,
     RateAmount,
     Rule,
@@ -50,6 +54,7 @@ from engine.language.model import (
     TableAmount,
     Test,
     Text,
+    table_key,
 )
 from engine.language.source import FileRefused, Source, read_beside
 
@@ -84,6 +89,10 @@ class _Compiler:
         self.doc: dict[str, Any] = source.data
         self.problems: list[Problem] = []
         self.ids: dict[str, Path_] = {}
+        self.parameters: dict[str, Parameter] = {}
+        #: where expressions being compiled put their `param(...)` uses (a rule's, while it compiles), or None
+        self.param_sink: list[ParamUse] | None = None
+        self.check_uses: dict[str, tuple[ParamUse, ...]] = {}  # item check id -> its parameter uses
 
     # --- helpers -------------------------------------------------------------
 
@@ -271,11 +280,17 @@ class _Compiler:
         line, _ = self.src.where(path)
         try:
             compiled = compile_expression(
-                source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item)
+                source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item), self.parameters
             )
         except ExpressionError as exc:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
             return None
+        for name, day in compiled.params:  # each look-up, for the trace: its date as an expression of its own
+            when = self.expr(day, path, types, allow_item)
+            if when is not None and self.param_sink is not None:
+                use = ParamUse(self.parameters[name], when)
+                if not any(u.parameter.name == name and u.date.source == when.source for u in self.param_sink):
+                    self.param_sink.append(use)
         self.check_enum_literals(compiled, path, types)
         if any(name in compiled.source for name in ARGUMENT_TYPES):
             self.check_argument_types(compiled, path, types)
@@ -326,6 +341,7 @@ class _Compiler:
         doc = self.doc
         head = doc["policy"]
         self.vocabulary(doc)
+        self.parameters = self.parameter_table(doc.get("parameters") or {})
 
         fy = head["in_force"]["funding_years"]
         if fy["from"] > fy["to"]:
@@ -392,6 +408,7 @@ class _Compiler:
             data=doc,
             base_dir=str(Path(self.src.file).resolve().parent),
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
+            parameters=self.parameters,
         )
 
     def vocabulary(self, doc: dict[str, Any]) -> None:
@@ -411,6 +428,63 @@ class _Compiler:
         for required in ("id", "kind"):
             if required not in self.applicant_facts:
                 self.error(("facts", "applicant"), f"applicant facts must define {required!r}", f"an `{required}` fact")
+
+    def parameter_table(self, table: dict[str, Any]) -> dict[str, Parameter]:
+        """The dated parameters: values typed by the parameter's type, dates valid and strictly ascending."""
+        out = {}
+        for name, spec in table.items():
+            path: Path_ = ("parameters", name)
+            values: list[ParameterValue] = []
+            for k, v in enumerate(spec["values"]):
+                vp = path + ("values", k)
+                try:
+                    start = _dt.date.fromisoformat(str(v["from"]))
+                except ValueError:
+                    self.error(vp + ("from",), f"{v['from']!r} is not a date", "YYYY-MM-DD, e.g. 2022-01-20", code="parameter")
+                    continue
+                if values and start <= values[-1].start:
+                    self.error(
+                        vp + ("from",),
+                        f"{start} is not after the previous value's date {values[-1].start}",
+                        "values in ascending order of from, one per date",
+                        code="parameter",
+                    )
+                    continue
+                value = self.parameter_value(spec["type"], v["value"], vp + ("value",))
+                if value is not None:
+                    values.append(ParameterValue(start, value, Text(v["source"]["zh"], v["source"]["en"]), str(v["value"]).strip()))
+            unit = _text(spec.get("unit"))
+            if unit is not None and spec["type"] != "count":
+                self.error(path + ("unit",), "unit applies to a count parameter only", "no unit", code="parameter")
+            out[name] = Parameter(name, Text(spec["zh"], spec["en"]), spec["type"], tuple(values), unit)
+        return out
+
+    def parameter_value(self, ptype: str, value: Any, path: Path_) -> Decimal | int | None:
+        """One value of a parameter of type `ptype`: money as an amount (万 allowed), a percent written `3.70%` (its
+        fraction), a decimal, a whole count (not negative) or integer.
+
+        (A small parse of its own until the typed facts of LANG2 section 1 land: they should share it.)"""
+        text = str(value).strip()
+        if ptype == "money":
+            return self.amount(value, path)
+        if ptype == "percent":
+            if not (isinstance(value, str) and text.endswith("%")):
+                self.error(path, f"{text} is not a percentage", f"write it with %: {text}%", code="parameter")
+                return None
+            text = text[:-1].strip()
+        try:
+            number = Decimal(text)
+        except (InvalidOperation, ValueError):
+            self.error(path, f"{text} is not a number", f"a {ptype} value", code="parameter")
+            return None
+        if ptype == "percent":
+            return number / 100
+        if ptype == "decimal":
+            return number
+        if number != number.to_integral_value() or (ptype == "count" and number < 0):
+            self.error(path, f"{text} is not a whole number{' of at least 0' if ptype == 'count' else ''}", f"a {ptype}", code="parameter")
+            return None
+        return int(number)
 
     def checks(self, doc: dict[str, Any]) -> tuple[list[Test], list[DocumentCheck], list[Test], list[DocumentCheck]]:
         """The cross-cutting checks: applicant checks, applicant document checks, item checks, item document checks."""
@@ -433,7 +507,9 @@ class _Compiler:
             readings = tuple(check.get("readings", ()))
             self.note_refs(check, path)
             if "test" in check:
+                self.param_sink = []
                 e = self.expr(check["test"], path + ("test",), sorted(types) if types is not None else None, allow_item=level == "item")
+                self.check_uses[check["id"]], self.param_sink = tuple(self.param_sink), None
                 if e is None:
                     continue
                 test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types)
@@ -604,11 +680,48 @@ class _Compiler:
         return tuple(out)
 
     def shared_scope(self, c: dict[str, Any], path: Path_, item_type: str) -> None:
-        """A shared cap or limit is compiled once; its scope must also make sense for every other item type using it."""
+        """A shared cap or limit is compiled once; its scope (and a computed ceiling) must also make sense for every
+        other item type using it (compiled again here, its parameter uses go to this rule's trace too)."""
         for field in ("per", "counting"):
             if isinstance(c.get(field), list):
                 for k, e in enumerate(c[field]):
                     self.expr(e, path + (field, k), [item_type])
+        if isinstance(c.get("max"), dict):
+            self.computed_ceiling(c["max"], path + ("max",), item_type)
+
+    def computed_ceiling(self, m: dict[str, Any], path: Path_, item_type: str) -> RateAmount | TableAmount | None:
+        """`max: {of: EXPR}` (rate 1), `{rate: R, of: EXPR}` or `{by: EXPR, table: {...}, otherwise: ...}`."""
+        if "table" in m:
+            return self.keyed(m, path, item_type, "amount")
+        of = self.expr(m["of"], path + ("of",), [item_type])
+        base = _text(m.get("base"))
+        if isinstance(m.get("rate"), dict):
+            rates = self.keyed(m["rate"], path + ("rate",), item_type, "rate")
+            return RateAmount(Decimal(0), of, base=base, rate_table=rates) if of and rates else None
+        rate = self.rate(m["rate"], path + ("rate",)) if "rate" in m else Decimal(1)
+        return RateAmount(rate, of, base=base) if of else None
+
+    def scope_label(self, per: Any, item_type: str, what: str, times: int = 0) -> Text:
+        """The words of a cap or limit that has no `says`, from its scope: never empty (单项封顶 / cap per item,
+        按申请人、申报年度累计封顶 / cap per applicant and funding year, 按…限2次 / at most 2 times per …)."""
+        if per == "item":
+            return Text("单项封顶", "cap per item")
+        zh, en = [], []
+        for e in per if isinstance(per, list) else []:
+            facts = [f for f in self.expr_facts(e) if "." in f]
+            labels = [s.label for f in facts for s in self.fact_specs(f.split(".", 1)[0], f.split(".", 1)[1], [item_type])[:1]]
+            zh.append("/".join(x.zh for x in labels) or "范围")
+            en.append("/".join(x.en for x in labels) or "scope")
+        if what == "cap":
+            return Text("按" + "、".join(zh) + "累计封顶", "cap per " + ", ".join(en))
+        return Text("按" + "、".join(zh) + f"限{times}次", f"at most {times} time{'s' if times != 1 else ''} per " + ", ".join(en))
+
+    def expr_facts(self, source: Any) -> tuple[str, ...]:
+        """The facts an expression names (for labels; the expression is compiled, and checked, elsewhere)."""
+        try:
+            return compile_expression(source, lambda _n, _f: None, parameters=self.parameters).facts
+        except ExpressionError:
+            return ()
 
     def cap(self, c: dict[str, Any], path: Path_, item_type: str, rule_cites: str, shared: dict[str, Any], used: set[str]) -> Cap | None:
         if "shared" in c:
@@ -640,13 +753,19 @@ class _Compiler:
             if any(e is None for e in compiled):
                 return None
             per = tuple(e for e in compiled if e is not None)
+        computed = self.computed_ceiling(c["max"], path + ("max",), item_type) if isinstance(c["max"], dict) else None
+        if isinstance(c["max"], dict) and computed is None:
+            return None
+        says = _text(c.get("says"))
         cap = Cap(
             id=c["id"],
-            ceiling=self.amount(c["max"], path + ("max",)),
+            ceiling=Decimal(0) if computed is not None else self.amount(c["max"], path + ("max",)),
             per=per,
             cites=self.citation(c.get("cites"), path + ("cites",)) or rule_cites,
-            says=_text(c.get("says")) or Text("", ""),
+            says=says or self.scope_label(c["per"], item_type, "cap"),
             readings=tuple(c.get("readings", ())),
+            computed=computed,
+            generated_says=says is None,
         )
         self.compiled_caps[cap.id] = cap
         return cap
@@ -682,7 +801,7 @@ class _Compiler:
             per=tuple(e for e in per if e is not None),
             counting=tuple(e for e in counting if e is not None) or None,
             cites=self.citation(c.get("cites"), path + ("cites",)) or rule_cites,
-            says=_text(c.get("says")) or Text("", ""),
+            says=_text(c.get("says")) or self.scope_label(c["per"], item_type, "limit", c["times"]),
             readings=tuple(c.get("readings", ())),
         )
         self.compiled_limits[limit.id] = limit
@@ -690,28 +809,17 @@ class _Compiler:
 
     def amount_form(self, a: dict[str, Any], path: Path_, item_type: str) -> AmountForm | None:
         t = [item_type]
+        base = _text(a.get("base"))
         if "rate" in a:
             of = self.expr(a["of"], path + ("of",), t)
-            return RateAmount(self.rate(a["rate"], path + ("rate",)), of) if of else None
+            if isinstance(a["rate"], dict):  # a rate chosen by a scalar: {by:, table:, otherwise:}
+                rates = self.keyed(a["rate"], path + ("rate",), item_type, "rate")
+                return RateAmount(Decimal(0), of, base=base, rate_table=rates) if of and rates else None
+            return RateAmount(self.rate(a["rate"], path + ("rate",)), of, base=base) if of else None
         if "fixed" in a:
             return FixedAmount(self.amount(a["fixed"], path + ("fixed",)))
         if "table" in a:
-            by = self.expr(a["by"], path + ("by",), t)
-            table = {str(k): self.amount(v, path + ("table", k)) for k, v in a["table"].items()}
-            if by is not None and len(by.facts) == 1 and by.source == by.facts[0]:
-                spec = self.item_facts.get(item_type, {}).get(by.facts[0].split(".", 1)[1])
-                if spec is not None and spec.values is not None:
-                    missing = [v for v in spec.values if v not in table]
-                    extra = [k for k in table if k not in spec.values]
-                    if missing:
-                        self.error(
-                            path + ("table",), f"table has no amount for {', '.join(missing)}", f"an amount for every value of {by.source}"
-                        )
-                    for k in extra:
-                        self.error(
-                            path + ("table", k), f"{by.source} is never {k!r}", f"values: {', '.join(spec.values)}", code="unknown_value"
-                        )
-            return TableAmount(by, table) if by else None
+            return self.keyed(a, path, item_type, "amount")
         if "external" in a:
             src = self.expr(a["external"], path + ("external",), t)
             return ExternalAmount(src, _text(a.get("pending"))) if src else None
@@ -730,7 +838,7 @@ class _Compiler:
             starts = [b.start for b in bands]
             if starts != sorted(starts) or len(set(starts)) != len(starts):
                 self.error(path + ("bands",), "bands must be in increasing order of `from`", "from: 0, then larger starts")
-            return BandsAmount(of, tuple(bands)) if of else None
+            return BandsAmount(of, tuple(bands), base=base) if of else None
         if "per_unit" in a:
             count = self.expr(a["count"], path + ("count",), t)
             max_count = a.get("max_count")
@@ -741,12 +849,92 @@ class _Compiler:
                     f"a count of at most {MAX_COUNT}",
                     code="amount",
                 )
-            return PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, max_count) if count else None
+            unit = _text(a.get("unit"))
+            return (
+                PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, max_count, base=base, unit=unit) if count else None
+            )
         parts = [self.amount_form(p, path + ("least", k), item_type) for k, p in enumerate(a["least"])]
         if any(p is None for p in parts):
             return None
         return LeastAmount(tuple(p for p in parts if p is not None))
 
+    def keyed(self, a: dict[str, Any], path: Path_, item_type: str, values: str) -> TableAmount | None:
+        """`{by: EXPR, table: {key: value}, otherwise: value}`: the keys checked against what `by` yields (a fact's
+        enum values, true/false for a yes/no fact, whole numbers for an integer one), held as `table_key` text;
+        `values` says what the entries are ("amount" or "rate"). An enum or yes/no table covers every value or
+        gives `otherwise`; an integer or text one without `otherwise` refuses a value it does not list."""
+        by = self.expr(a["by"], path + ("by",), [item_type])
+        parse = self.amount if values == "amount" else self.rate
+        spec = None
+        if by is not None and len(by.facts) == 1 and by.source == by.facts[0]:
+            namespace, name = by.facts[0].split(".", 1)
+            specs = self.fact_specs(namespace, name, [item_type])
+            spec = specs[0] if specs else None
+        ftype = spec.type if spec is not None else None
+        table: dict[str, Decimal] = {}
+        for k, v in a["table"].items():
+            key = self.table_entry_key(k, ftype, spec, by, path + ("table", k))
+            if key is not None:
+                if key in table:
+                    self.error(
+                        path + ("table", k), f"key {k!r} is the same key as another entry ({key})", "one entry per value", code="table_key"
+                    )
+                table[key] = parse(v, path + ("table", k))
+        otherwise = parse(a["otherwise"], path + ("otherwise",)) if "otherwise" in a else None
+        expected = ("true", "false") if ftype == "boolean" else (spec.values if spec is not None and spec.values is not None else None)
+        if by is not None and expected is not None and otherwise is None:
+            missing = [v for v in expected if v not in table]
+            if missing:
+                self.error(
+                    path + ("table",),
+                    f"table has no {values} for {', '.join(missing)}",
+                    f"{'an amount' if values == 'amount' else 'a rate'} for every value of {by.source}",
+                    code="table_key",
+                )
+        return TableAmount(by, table, otherwise=otherwise, base=_text(a.get("base"))) if by else None
+
+    def table_entry_key(self, key: str, ftype: str | None, spec: FactSpec | None, by: Any, path: Path_) -> str | None:
+        """A table key as `table_key` text, or None (with the error) when it is not a value `by` can take."""
+        if by is None:
+            return key
+        if ftype == "boolean":
+            if key not in ("true", "false"):
+                self.error(path, f"{by.source} is yes/no; key {key!r} is not true/false", "true: or false: (unquoted)", code="table_key")
+                return None
+            return key
+        if ftype in ("integer", "count"):
+            try:
+                number = Decimal(key.strip())
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite() or number != number.to_integral_value():
+                self.error(path, f"{by.source} is a whole number; key {key!r} is not one", "a whole number such as 3", code="table_key")
+                return None
+            return str(int(number))
+        if spec is not None and spec.values is not None and key not in spec.values:
+            close = suggest(key, spec.values)
+            self.error(
+                path,
+                f"{by.source} is never {key!r}",
+                (f"did you mean {close!r}? " if close else "") + f"values: {', '.join(spec.values)}",
+                code="unknown_value",
+            )
+            return None
+        if ftype in ("money", "decimal", "percent"):
+            try:
+                return table_key(Decimal(key.strip()))
+            except InvalidOperation:
+                self.error(path, f"{by.source} is a number; key {key!r} is not one", "a number such as 30000", code="table_key")
+                return None
+        if ftype is not None and ftype not in ("enum", "string", "identifier", "item_type"):
+            self.error(
+                path, f"a table cannot be keyed by {by.source}, a {ftype} fact", "a yes/no, enum, integer or text fact", code="table_key"
+            )
+            return None
+        return key
+
+    # long because: one rule's parts compiled in the order written (who, checks, amount, subject, caps, limits,
+    # documents) and the parameter look-ups they make collected on the way; split, each part would pass them around
     def rule(
         self,
         r: dict[str, Any],
@@ -770,6 +958,7 @@ class _Compiler:
             )
             return None
         self.note_refs(r, path)
+        self.param_sink = []
         kinds = self.codes(r["who"]["kinds"], self.doc["applicant_kinds"], path + ("who", "kinds"), "applicant kind")
         roles = self.codes(r["who"].get("roles", []), self.doc.get("applicant_roles", {}), path + ("who", "roles"), "applicant role")
         tests = []
@@ -806,6 +995,8 @@ class _Compiler:
         docs = self.document_needs(r.get("documents", []), path + ("documents",), [item_type], True)
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
+        uses = [u for c in applicable for u in self.check_uses.get(c.id, ())] + self.param_sink
+        self.param_sink = None
         return Rule(
             id=r["id"],
             cites=cites,
@@ -823,6 +1014,7 @@ class _Compiler:
             readings=tuple(r.get("readings", ())),
             item_checks=applicable,
             item_document_checks=applicable_docs,
+            param_uses=tuple({(u.parameter.name, u.date.source): u for u in uses}.values()),
         )
 
 

@@ -91,6 +91,23 @@ def _latest_on_or_before(dates: list[_dt.date] | tuple[_dt.date, ...], day: _dt.
     return latest
 
 
+def _param(parameter: Any, day: Any) -> Any:
+    """`param("name", date)`: the value of a dated parameter in force on `day`. A day before its first value is a
+    gap of the policy: MissingFact `param.<name>@<day>`, so the item is incomplete naming both, never a crash."""
+    if not isinstance(day, _dt.date):
+        raise TypeError(f"param() needs a date, not {type(day).__name__}")
+    value = parameter.at(day)
+    if value is None:
+        raise MissingFact(f"param.{parameter.name}@{day.isoformat()}")
+    return value.value
+
+
+#: The name of the dated-parameter function (handled by the checker, not in FUNCTIONS: its first argument names
+#: a parameter of the policy, checked at load).
+PARAM_FUNCTION = "param"
+PARAM_DOC = 'param("name", date) -> the value of the dated parameter `name` in force on date (see `parameters:`)'
+
+
 def _first(values: list[Any] | tuple[Any, ...]) -> Any:
     return values[0] if values else None
 
@@ -275,9 +292,11 @@ class CompiledExpression:
     function: Callable[[Facts, Facts, Facts], Any]
     facts: tuple[str, ...]  # "item.fee", ... in order of first use: the trace shows their values
     compares: tuple[tuple[str, tuple[Any, ...]], ...]  # (fact, literal values) pairs, for enum checks
-    #: The checked, rewritten body as Python source and the Decimal constants it names: what `inline_source`
-    #: turns back into code for the evaluator's generated rule functions.
-    checked: tuple[str, tuple[tuple[str, Decimal], ...]] | None = field(default=None, compare=False, repr=False)
+    #: The checked, rewritten body as Python source and the constants it names (Decimals, parameters): what
+    #: `inline_source` turns back into code for the evaluator's generated rule functions.
+    checked: tuple[str, tuple[tuple[str, Any], ...]] | None = field(default=None, compare=False, repr=False)
+    #: each `param("name", date)` it makes: (parameter name, the date argument's source), in order
+    params: tuple[tuple[str, str], ...] = ()
 
     def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
         return self.function(item, applicant, claim)
@@ -289,12 +308,16 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
 
 
 class _Checker(ast.NodeTransformer):
-    def __init__(self, resolve: FactResolver, source: str, fact_types: FactTypes | None = None) -> None:
+    def __init__(
+        self, resolve: FactResolver, source: str, fact_types: FactTypes | None = None, parameters: Mapping[str, Any] | None = None
+    ) -> None:
         self.resolve = resolve
         self.fact_types = fact_types
+        self.parameters = parameters or {}
+        self.params: list[tuple[str, str]] = []
         self.source = source  # the parsed text: a decimal literal's value is taken from its own text
         self.facts: list[str] = []
-        self.constants: dict[str, Decimal] = {}
+        self.constants: dict[str, Any] = {}
         self.compares: list[tuple[str, tuple[Any, ...]]] = []
         self.count = 0
 
@@ -438,7 +461,7 @@ class _Checker(ast.NodeTransformer):
             return frozenset({BOOL}), _NOTHING
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             name = node.func.id
-            if name in ("year", "count", "len", "abs"):
+            if name in ("year", "count", "len", "abs", PARAM_FUNCTION):
                 return frozenset({NUM}), _NOTHING
             if name == "add_years":
                 return frozenset({DATE}), _NOTHING
@@ -455,6 +478,8 @@ class _Checker(ast.NodeTransformer):
         self.count += 1
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, "only the documented functions may be called", ", ".join(sorted(FUNCTIONS)))
+        if node.func.id == PARAM_FUNCTION:
+            return self.visit_param(node)
         if node.func.id not in FUNCTIONS:
             close = suggest(node.func.id, FUNCTIONS)
             hint = f"did you mean {close}()? " if close else ""
@@ -468,6 +493,29 @@ class _Checker(ast.NodeTransformer):
         node.args = [self.visit(arg) for arg in node.args]
         node.func = ast.copy_location(ast.Name(id="_F_" + node.func.id, ctx=ast.Load()), node.func)
         return node
+
+    def visit_param(self, node: ast.Call) -> ast.AST:
+        """`param("name", date)` -> `_F_param(<the parameter>, date)`; the name must be a string literal naming a
+        parameter of the policy (did-you-mean otherwise)."""
+        if node.keywords or len(node.args) != 2:
+            raise self.fail(node, f"param() takes 2 arguments, {len(node.args)} given", PARAM_DOC)
+        name_node, day = node.args
+        if not (isinstance(name_node, ast.Constant) and isinstance(name_node.value, str)):
+            raise self.fail(node, "the first argument of param() must be a parameter's name in quotes", PARAM_DOC)
+        name = name_node.value
+        if name not in self.parameters:
+            close = suggest(name, self.parameters)
+            hint = f"did you mean {close!r}? " if close else ""
+            known = ", ".join(sorted(self.parameters)) or "none (add a `parameters:` section)"
+            raise self.fail(node, f"unknown parameter {name!r}", hint + f"parameters of this policy: {known}")
+        self.params.append((name, ast.get_source_segment(self.source, day) or ast.unparse(day)))
+        constant = f"_K{next(_CONSTANT_NUMBERS)}"
+        self.constants[constant] = self.parameters[name]
+        self.count += 1
+        call = ast.Call(
+            func=ast.Name(id="_F_param", ctx=ast.Load()), args=[ast.Name(id=constant, ctx=ast.Load()), self.visit(day)], keywords=[]
+        )
+        return ast.copy_location(call, node)
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         # Remember fact-vs-literal comparisons so the semantic check can test enum values.
@@ -490,7 +538,11 @@ def _literals(node: ast.AST) -> tuple[Any, ...]:
 
 
 def compile_expression(
-    source: str, resolve: FactResolver, filename: str = "<policy>", fact_types: FactTypes | None = None
+    source: str,
+    resolve: FactResolver,
+    filename: str = "<policy>",
+    fact_types: FactTypes | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> CompiledExpression:
     """Check `source` against the allow-list and compile it. Raises ExpressionError.
 
@@ -511,7 +563,7 @@ def compile_expression(
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None
     _check_depth(tree)
-    checker = _Checker(resolve, text, fact_types)
+    checker = _Checker(resolve, text, fact_types, parameters)
     body = checker.visit(tree).body
     # def _expr(I, A, C):
     #     try: return <body>
@@ -548,6 +600,7 @@ def compile_expression(
     namespace: dict[str, Any] = {"__builtins__": {}}
     namespace.update({"_F_" + k: v for k, v in FUNCTIONS.items()})
     namespace["_F_mul"] = _mul
+    namespace["_F_param"] = _param
     namespace["_RUNTIME_ERRORS"] = _RUNTIME_ERRORS
     namespace["_fail"] = _runtime_failure(source.strip(), filename)
     namespace.update(checker.constants)
@@ -557,7 +610,12 @@ def compile_expression(
     # becomes the text that generated rule code inlines (`inline_source`).
     inline = f"({ast.unparse(_Direct().visit(body))})"
     return CompiledExpression(
-        source.strip(), function, tuple(checker.facts), tuple(checker.compares), (inline, tuple(checker.constants.items()))
+        source.strip(),
+        function,
+        tuple(checker.facts),
+        tuple(checker.compares),
+        (inline, tuple(checker.constants.items())),
+        tuple(checker.params),
     )
 
 
@@ -608,7 +666,7 @@ class _Direct(ast.NodeTransformer):
         return node
 
 
-_INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | {"_F_mul": _mul, "_B_len": len}
+_INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | {"_F_mul": _mul, "_B_len": len, "_F_param": _param}
 _CONSTANT_NUMBERS = itertools.count()
 
 #: What an inlined expression body may raise on unexpected data (see `inline_source`).

@@ -6,7 +6,9 @@ only reads them. Nothing here knows any particular district's measures.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -92,11 +94,16 @@ class DocumentCheck:
 @dataclass(frozen=True, slots=True)
 class Cap:
     id: str
-    ceiling: Decimal
+    ceiling: Decimal  # the constant ceiling; for a computed one (see `computed`) 0, never read
     per: tuple[CompiledExpression, ...] | None  # None: a ceiling on the single item
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
+    #: a ceiling computed for each item from its facts (`max: {of:}`, `{rate:, of:}`, `{by:, table:}`): a
+    #: RateAmount (rate 1 for a bare `of`) or a TableAmount; None for a constant ceiling
+    computed: RateAmount | TableAmount | None = None
+    #: `says` was not written: the label was generated from the ceiling and the scope (never empty)
+    generated_says: bool = False
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         if self.per is None:
@@ -132,9 +139,12 @@ def scope_key(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class RateAmount:
-    rate: Decimal
+    rate: Decimal  # the constant rate; with `rate_table`, 0 (never read)
     of: CompiledExpression
     kind: str = "rate"
+    base: Text | None = None  # what `of` computes, in words (`base:`)
+    #: a rate chosen by a scalar (`rate: {by:, table:}`): the rate of the entry (values are rates, not money)
+    rate_table: TableAmount | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +156,23 @@ class FixedAmount:
 @dataclass(frozen=True, slots=True)
 class TableAmount:
     by: CompiledExpression
-    table: dict[str, Decimal]
+    table: dict[str, Decimal]  # keys checked at load against what `by` yields, held as `table_key` text
     kind: str = "table"
+    otherwise: Decimal | None = None  # the value for a key the table does not list; None: such an item is refused
+    base: Text | None = None  # what `by` is, in words (`base:`)
+
+
+def table_key(value: Any) -> str:
+    """A value as a table key, the way the policy writes keys: true/false, 7 (an integral number, 7.00 too),
+    0.5, or the text itself. Tables hold their keys in this form and look values up through it, so a yes/no,
+    integer or text `by` finds its entry whatever Python type carries the value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
+    return value if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +194,7 @@ class BandsAmount:
     of: CompiledExpression
     bands: tuple[Band, ...]  # sorted by start
     kind: str = "bands"
+    base: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +203,8 @@ class PerUnitAmount:
     count: CompiledExpression
     max_count: int | None
     kind: str = "per_unit"
+    base: Text | None = None  # what `count` counts, in words
+    unit: Text | None = None  # the unit word (件, 个国家); None: 项 / item
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +248,42 @@ class Rule:
     # The cross-cutting item checks that apply to this rule's item type, resolved once at compile time.
     item_checks: tuple[Test, ...] = ()
     item_document_checks: tuple[DocumentCheck, ...] = ()
+    #: every dated-parameter look-up in the rule's expressions (its checks, amount, caps, documents), each once
+    param_uses: tuple[ParamUse, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterValue:
+    start: date  # in force from this day until the next value's
+    value: Decimal | int
+    source: Text
+    shown: str = ""  # the value as the policy writes it (3.70%), for explanations
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A dated parameter (`parameters:`): a named value that changes on dates, each value with its source."""
+
+    name: str
+    label: Text
+    type: str  # money | percent | decimal | count | integer
+    values: tuple[ParameterValue, ...]  # ascending start
+    unit: Text | None = None
+
+    def at(self, day: date) -> ParameterValue | None:
+        """The value in force on `day`, or None before the first (a gap of the policy)."""
+        starts = [v.start for v in self.values]
+        k = bisect_right(starts, day)
+        return self.values[k - 1] if k else None
+
+
+@dataclass(frozen=True, slots=True)
+class ParamUse:
+    """A `param("name", date)` in one of a rule's expressions: the trace records its look-up (the date computed
+    by `date`, the value in force then, its start and its source)."""
+
+    parameter: Parameter
+    date: CompiledExpression
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +337,7 @@ class CompiledPolicy:
     data: Any = None  # the validated document, for tools (lint, diff, coverage)
     base_dir: str = "."
     funding_years_line: int | None = None  # where the window is written, for errors about versions
+    parameters: dict[str, Parameter] = field(default_factory=dict)
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]

@@ -208,10 +208,12 @@ class _Builder:
                     self._problem(key_node, path, "merge keys (<<) are not supported; write the fields out", "merge")
                     continue
                 key = self.build(key_node, path + ("<key>",), depth + 1)
-                if not isinstance(key, str | int) or isinstance(key, bool):
+                if not isinstance(key, str | int):
                     self._problem(key_node, path, f"mapping key {key!r} is not a string", "key_type")
                     continue
-                skey = str(key)
+                # a key `true:` / `false:` (a table keyed by a yes/no fact) is held as its YAML text; the compiler
+                # types table keys by what the table is keyed by
+                skey = ("true" if key else "false") if isinstance(key, bool) else str(key)
                 if skey in out:
                     first = self.positions.get(path + (skey,), (None, None))
                     self._problem(
