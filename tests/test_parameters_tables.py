@@ -138,7 +138,7 @@ def test_a_yes_no_table_key_of_another_type_is_a_located_load_error() -> None:
     text = QUOTED_BOOLEAN_TABLE.replace('{"true": 1000, "false": 500}', "{yes: 1000, false: 500}")
     error = load_error(text)
     p = problem_at(error, text, "key 'yes' is not true/false")
-    assert p.line == text.splitlines().index('    amount: {by: item.high_value, table: {yes: 1000, false: 500}}') + 1
+    assert p.line == text.splitlines().index("    amount: {by: item.high_value, table: {yes: 1000, false: 500}}") + 1
     assert "item.high_value is yes/no" in p.message
 
 
@@ -167,7 +167,10 @@ def test_a_value_the_table_does_not_list_refuses_the_item_never_a_crash(brookhil
 
 
 def test_a_text_table_pays_otherwise_for_an_unlisted_value(brookhill: engine.CompiledPolicy) -> None:
-    got = items(brookhill, claim({"id": "f1", "type": "trade_fair", "fair_kind": "overseas"}, {"id": "f2", "type": "trade_fair", "fair_kind": "online"}))
+    got = items(
+        brookhill,
+        claim({"id": "f1", "type": "trade_fair", "fair_kind": "overseas"}, {"id": "f2", "type": "trade_fair", "fair_kind": "online"}),
+    )
     assert got["f1"]["amount"] == "30000.00"  # 境外展会 3万
     assert got["f2"]["amount"] == "5000.00"  # 其他展会 5000
 
@@ -191,7 +194,9 @@ def test_a_rate_chosen_by_a_yes_no_fact(brookhill: engine.CompiledPolicy) -> Non
         ("2022-08-22", "7300.00", "3.65%", "2022-08-22"),  # the first day of 3.65%: 1,000,000 × 3.65% × 20% = 7,300.00
     ],
 )
-def test_a_dated_parameter_is_looked_up_by_the_items_date(brookhill: engine.CompiledPolicy, day: str, amount: str, rate: str, since: str) -> None:
+def test_a_dated_parameter_is_looked_up_by_the_items_date(
+    brookhill: engine.CompiledPolicy, day: str, amount: str, rate: str, since: str
+) -> None:
     got = items(brookhill, claim(loan(day=day)))["loan"]
     assert (got["status"], got["amount"]) == ("granted", amount)
     (lookup,) = [s for s in got["steps"] if s["step"] == "parameter"]
@@ -225,7 +230,7 @@ def test_the_explanation_shows_value_date_and_source(brookhill: engine.CompiledP
     [
         ('param("lpr_1y", item.loan_date)', 'param("lpr_1", item.loan_date)', "unknown parameter 'lpr_1'"),
         ('param("lpr_1y", item.loan_date)', "param(item.loan_date)", "param() takes 2 arguments, 1 given"),
-        ("{from: \"2022-08-22\", value: 3.65%", "{from: \"2022-01-01\", value: 3.65%", "is not after the previous value's date 2022-01-20"),
+        ('{from: "2022-08-22", value: 3.65%', '{from: "2022-01-01", value: 3.65%', "is not after the previous value's date 2022-01-20"),
         ("value: 3.70%", "value: 3.70", "3.70 is not a percentage"),
     ],
 )
@@ -315,7 +320,11 @@ def _round(policy: engine.CompiledPolicy) -> list[engine.Decision]:
     ]
     claims = [
         claim(loan(), insurance(), {"id": "m", "type": "model_enterprise", "level": 7}, local_tax="100000"),
-        claim(loan(day="2019-01-01"), {"id": "tm", "type": "overseas_trademark", "countries": 3}, {"id": "f", "type": "trade_fair", "fair_kind": "x"}),
+        claim(
+            loan(day="2019-01-01"),
+            {"id": "tm", "type": "overseas_trademark", "countries": 3},
+            {"id": "f", "type": "trade_fair", "fair_kind": "x"},
+        ),
         claim(insurance(high_value=False, premium="400000"), loan(day="2022-08-22"), local_tax="100000", history=history),
     ]
     return [engine.evaluate(policy, c) for c in claims]
@@ -339,4 +348,63 @@ def test_decisions_validate_and_no_trace_is_the_same_decision(brookhill: engine.
         lean = engine.evaluate_claim(brookhill, d.claim, trace=False).to_dict()
         for a, b in zip(data["items"], lean["items"], strict=True):
             # (`cites` without the trace is issue 13 point 13, another helper's)
-            assert {k: v for k, v in a.items() if k not in ("steps", "cites")} == {k: v for k, v in b.items() if k not in ("steps", "cites")}
+            assert {k: v for k, v in a.items() if k not in ("steps", "cites")} == {
+                k: v for k, v in b.items() if k not in ("steps", "cites")
+            }
+
+
+# --- officer tools: the walk has sites for parameters and computed ceilings ---------------------------------
+
+
+def test_the_walk_visits_parameters_and_computed_ceilings(brookhill: engine.CompiledPolicy) -> None:
+    from engine.language.walk import PolicyVisitor, walk
+
+    seen: list[tuple[str, Any]] = []
+
+    class Seen(PolicyVisitor):
+        def visit_parameter(self, parameter: Any, at: Any) -> None:
+            seen.append(("parameter", at.path))
+
+        def visit_ceiling(self, form: Any, cap: Any, at: Any) -> None:
+            seen.append((cap.id, at.path))
+
+    walk(brookhill, Seen())
+    assert seen[0] == ("parameter", ("parameters", "lpr_1y"))
+    assert ("insurance-annual-cap", ("rules", 1, "caps", 0, "max")) in seen
+    assert ("tax-contribution-cap", ("shared_caps", 0, "max")) in seen
+
+
+def test_lint_reads_tables_ceilings_and_parameters() -> None:
+    from engine.language.source import parse_yaml
+    from engine.officer.lint import lint_file, lint_source
+
+    assert lint_file(FIXTURE) == []  # no cap_zero for a computed ceiling, every fact read (rate tables, ceilings)
+    text = variant("max: {rate: 50%, of: applicant.local_tax", "max: {rate: 40%, of: applicant.local_tax")
+    (p,) = lint_source(parse_yaml(text, str(FIXTURE)))
+    assert p.code == "lint.number_not_in_clause" and "takes 40%" in p.message
+    assert p.line == next(n for n, t in enumerate(text.splitlines(), 1) if "rate: 40%" in t)
+
+
+def test_diff_reports_parameter_changes() -> None:
+    from engine.officer.diff import diff_policies
+
+    old = engine.load_policy(FIXTURE)
+    added = '\n      - {from: "2022-09-20", value: 3.65%, source: {zh: 公告, en: notice}}'
+    text = variant("value: 3.70%, source", "value: 3.75%, source").replace(
+        "CFETS announcement of 22 Aug 2022}}", "CFETS announcement of 22 Aug 2022}}" + added
+    )
+    new = engine.load_policy_text(text, str(FIXTURE))
+    changes = [c for c in diff_policies(old, new) if c.kind.startswith("parameter")]
+    assert [(c.subject, c.old, c.new) for c in changes] == [("lpr_1y", "3.70%", "3.75%"), ("lpr_1y", None, "3.65%")]
+    assert changes[0].text == "parameter lpr_1y from 2022-01-20: 3.70% → 3.75%"
+
+
+def test_coverage_counts_a_table_refusal_only_where_one_can_happen(brookhill: engine.CompiledPolicy) -> None:
+    from engine.officer.coverage import branches_of, hits
+
+    keys = {b.key for b in branches_of(brookhill)}
+    assert "refused:model-enterprise#table" in keys  # an integer table without otherwise
+    assert "refused:ip-insurance#table" not in keys  # yes/no tables covering true and false
+    assert "refused:trade-fair#table" not in keys  # a text table with otherwise
+    decision = engine.evaluate(brookhill, claim({"id": "m", "type": "model_enterprise", "level": 7})).to_dict()
+    assert "refused:model-enterprise#table" in hits(decision)

@@ -891,7 +891,8 @@ class _Compiler:
                     f"{'an amount' if values == 'amount' else 'a rate'} for every value of {by.source}",
                     code="table_key",
                 )
-        return TableAmount(by, table, otherwise=otherwise, base=_text(a.get("base"))) if by else None
+        complete = otherwise is not None or expected is not None  # (an uncovered yes/no or enum table is a load error above)
+        return TableAmount(by, table, otherwise=otherwise, base=_text(a.get("base")), complete=complete) if by else None
 
     def table_entry_key(self, key: str, ftype: str | None, spec: FactSpec | None, by: Any, path: Path_) -> str | None:
         """A table key as `table_key` text, or None (with the error) when it is not a value `by` can take."""

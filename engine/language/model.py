@@ -160,6 +160,9 @@ class TableAmount:
     kind: str = "table"
     otherwise: Decimal | None = None  # the value for a key the table does not list; None: such an item is refused
     base: Text | None = None  # what `by` is, in words (`base:`)
+    #: every value `by` can take has an entry (a yes/no or enum fact covered, or `otherwise`): no item is ever
+    #: refused for want of an entry (coverage counts that branch only when this is False)
+    complete: bool = False
 
 
 def table_key(value: Any) -> str:

@@ -10,10 +10,10 @@ Lint, coverage and diff each used to loop over rules, checks, caps and limits th
 construct of the language is added here once (one `visit_*` with a default that does nothing), and
 no tool breaks.
 
-Order (the order the tools print in): the policy header, the clauses, the round budget, the
-applicant-level checks, the applicant-level document checks, then each rule: `enter_rule`, the
+Order (the order the tools print in): the policy header, the clauses, the dated parameters, the round
+budget, the applicant-level checks, the applicant-level document checks, then each rule: `enter_rule`, the
 item-level checks and document checks that apply to it, its conditions (`when`), its amount, its
-subject, its caps, its limits, its document needs, `leave_rule`; and `leave_policy` last.
+subject, its caps (a computed ceiling right after its cap, `visit_ceiling`), its limits, its document needs, `leave_rule`; and `leave_policy` last.
 
 Parts a rule shares -- an item-level check applying to several item types, a shared cap or limit --
 are visited once per rule using them (lint judges each use with the rule's own facts), with
@@ -35,8 +35,11 @@ from engine.language.model import (
     DocumentCheck,
     DocumentNeed,
     Limit,
+    Parameter,
+    RateAmount,
     Rule,
     Subject,
+    TableAmount,
     Test,
 )
 
@@ -57,6 +60,7 @@ class PolicyVisitor:
 
     def visit_policy(self, policy: CompiledPolicy, at: Site) -> None: ...
     def visit_clause(self, key: str, clause: Clause, at: Site) -> None: ...
+    def visit_parameter(self, parameter: Parameter, at: Site) -> None: ...  # a dated parameter (`parameters:`)
     def visit_round_budget(self, amount: Decimal, rounding: BudgetRounding | None, at: Site) -> None: ...
     #: a check of the policy's `checks:` (`at.rule` None: applicant level, once; else: item level, once per rule it applies to)
     def visit_check(self, test: Test, at: Site) -> None: ...
@@ -66,6 +70,8 @@ class PolicyVisitor:
     def visit_amount(self, form: AmountForm, at: Site) -> None: ...  # the rule's amount (a `least` holds its parts)
     def visit_subject(self, subject: Subject, at: Site) -> None: ...
     def visit_cap(self, cap: Cap, at: Site) -> None: ...
+    #: a cap's computed ceiling (`max: {of:}`, `{rate:, of:}`, `{by:, table:}`), after the cap, at its `max`
+    def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None: ...
     def visit_limit(self, limit: Limit, at: Site) -> None: ...
     def visit_document_need(self, need: DocumentNeed, at: Site) -> None: ...  # documents the rule requires
     def leave_rule(self, rule: Rule, at: Site) -> None: ...
@@ -128,6 +134,11 @@ def walk(policy: CompiledPolicy, *visitors: PolicyVisitor) -> None:
             at = Site(None, ("clauses", key))
             for f in calls["visit_clause"]:
                 f(key, clause, at)
+    if calls["visit_parameter"]:
+        for name, parameter in policy.parameters.items():
+            at = Site(None, ("parameters", name))
+            for f in calls["visit_parameter"]:
+                f(parameter, at)
     if policy.round_budget is not None:
         at = Site(None, ("policy", "round_budget"))
         for f in calls["visit_round_budget"]:
@@ -170,7 +181,14 @@ def _walk_rule(rule: Rule, rp: Path_, paths: _Paths, users: dict[int, tuple[str,
         each("visit_amount", (rule.amount,), lambda j, a: Site(rule, (*rp, "amount")))
     if rule.subject is not None:
         each("visit_subject", (rule.subject,), lambda j, s: Site(rule, (*rp, "subject")))
-    each("visit_cap", rule.caps, lambda j, c: shared(c, paths.caps.get(c.id, rp)))
+    for cap in rule.caps:
+        at = shared(cap, paths.caps.get(cap.id, rp))
+        for f in calls["visit_cap"]:
+            f(cap, at)
+        if cap.computed is not None:
+            ceiling_at = at._replace(path=(*at.path, "max"))
+            for f in calls["visit_ceiling"]:
+                f(cap.computed, cap, ceiling_at)
     each("visit_limit", rule.limits, lambda j, x: shared(x, paths.limits.get(x.id, rp)))
     each("visit_document_need", rule.documents, lambda j, n: Site(rule, (*rp, "documents", j)))
     for f in calls["leave_rule"]:

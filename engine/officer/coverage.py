@@ -19,7 +19,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.language.model import Cap, CompiledPolicy, DocumentCheck, Limit, Rule, Subject, Test
+from engine.language.model import (
+    AmountForm,
+    Cap,
+    CompiledPolicy,
+    DocumentCheck,
+    LeastAmount,
+    Limit,
+    RateAmount,
+    Rule,
+    Subject,
+    TableAmount,
+    Test,
+)
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.casefile import CaseResult
 
@@ -182,6 +194,18 @@ class _Branches(PolicyVisitor):
         r = at.rule.id
         self.rules.append(Branch(f"refused:{test.id}", test.cites, f"{r}: refused by condition {test.expression.source}"))
 
+    def visit_amount(self, form: AmountForm, at: Site) -> None:
+        assert at.rule is not None
+        if any(not t.complete for t in _tables(form)):
+            r = at.rule.id
+            self.rules.append(Branch(f"refused:{r}#table", at.rule.cites, f"{r}: refused, a value its table has no entry for"))
+
+    def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None:
+        assert at.rule is not None
+        if any(not t.complete for t in _tables(form)):
+            r = at.rule.id
+            self.rules.append(Branch(f"refused:{r}#table", at.rule.cites, f"{r}: refused, a value its table has no entry for"))
+
     def visit_limit(self, limit: Limit, at: Site) -> None:
         assert at.rule is not None
         r = at.rule.id
@@ -264,6 +288,17 @@ class _Encoded(PolicyVisitor):
         self.later = []
 
 
+def _tables(form: AmountForm | None) -> list[TableAmount]:
+    """The tables an amount form (or a computed ceiling) looks values up in: its own, a rate table, a `least`'s parts'."""
+    if isinstance(form, TableAmount):
+        return [form]
+    if isinstance(form, RateAmount):
+        return [] if form.rate_table is None else [form.rate_table]
+    if isinstance(form, LeastAmount):
+        return [t for p in form.parts for t in _tables(p)]
+    return []
+
+
 def branches_of(policy: CompiledPolicy) -> list[Branch]:
     """Every branch the policy can take, keyed the way `hits` names them."""
     branches = _Branches()
@@ -282,6 +317,7 @@ def hits(decision: dict[str, Any]) -> set[str]:
             out.add(f"{item['rule']}:{status}")
         for s in item["steps"]:
             out |= _step_hits(s, item["rule"])
+        out.update(f"refused:{r['check']}" for r in item.get("reasons", ()) if r.get("check", "").endswith("#table"))
     return out
 
 

@@ -37,6 +37,7 @@ from engine.language.model import (
     FixedAmount,
     LeastAmount,
     Limit,
+    Parameter,
     PerUnitAmount,
     RateAmount,
     Rule,
@@ -85,12 +86,22 @@ def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
 def describe_amount(form: AmountForm | None) -> str:
     if form is None:
         return "no amount"
+    if isinstance(form, RateAmount) and form.rate_table is not None:
+        t = form.rate_table
+        rates = ", ".join(
+            [
+                *(f"{k} {percent(v)}" for k, v in t.table.items()),
+                *([f"otherwise {percent(t.otherwise)}"] if t.otherwise is not None else []),
+            ]
+        )
+        return f"by {t.by.source}: {rates} of {form.of.source}"
     if isinstance(form, RateAmount):
         return f"{percent(form.rate)} of {form.of.source}"
     if isinstance(form, FixedAmount):
         return wan(form.value)
     if isinstance(form, TableAmount):
-        return f"by {form.by.source}: " + ", ".join(f"{k} {wan(v)}" for k, v in form.table.items())
+        otherwise = [f"otherwise {wan(form.otherwise)}"] if form.otherwise is not None else []
+        return f"by {form.by.source}: " + ", ".join([*(f"{k} {wan(v)}" for k, v in form.table.items()), *otherwise])
     if isinstance(form, ExternalAmount):
         return f"external amount {form.source.source}"
     if isinstance(form, BandsAmount):
@@ -123,7 +134,11 @@ class _Index(PolicyVisitor):
     def __init__(self, policy: CompiledPolicy) -> None:
         self.checks: dict[str, tuple[str, str, Any, Any]] = {}
         self.rules: dict[str, _RuleParts] = {}
+        self.parameters: dict[str, Parameter] = {}
         walk(policy, self)
+
+    def visit_parameter(self, parameter: Parameter, at: Site) -> None:
+        self.parameters[parameter.name] = parameter
 
     def visit_check(self, test: Test, at: Site) -> None:
         self.checks[test.id] = (test.cites, test.expression.source, test.kinds, None if at.rule is None else test.item_types)
@@ -167,6 +182,7 @@ class _Differ:
             ow, nw = "–".join(map(str, o.funding_years)), "–".join(map(str, n.funding_years))
             self.add(n.in_force_cites or POLICY, "window", "policy.in_force", ow, nw, f"in force for funding years {ow} → {nw}")
         self.clauses()
+        self.parameters()
         self.vocabulary()
         self.checks()
         self.rules()
@@ -192,6 +208,37 @@ class _Differ:
                     str(n[key].computable),
                     f"computable {o[key].computable} → {n[key].computable}",
                 )
+
+    def parameters(self) -> None:
+        """Dated parameters by name; their values by the date they are in force from (value, source)."""
+        o, n = self.old_index.parameters, self.new_index.parameters
+        for name in sorted(o.keys() - n.keys()):
+            self.add(POLICY, "parameter.removed", name, o[name].label.zh, None, f"parameter {name} ({o[name].label.zh}) removed")
+        for name in sorted(n.keys() - o.keys()):
+            p = n[name]
+            self.add(POLICY, "parameter.added", name, None, p.label.zh, f"parameter {name} ({p.label.zh}) added, {len(p.values)} value(s)")
+        for name in sorted(o.keys() & n.keys()):
+            a, b = {v.start: v for v in o[name].values}, {v.start: v for v in n[name].values}
+            if o[name].type != n[name].type:
+                self.add(
+                    POLICY, "parameter.type", name, o[name].type, n[name].type, f"parameter {name}: type {o[name].type} → {n[name].type}"
+                )
+            for day in sorted(a.keys() | b.keys()):
+                va, vb = a.get(day), b.get(day)
+                old, new = (None if va is None else va.shown), (None if vb is None else vb.shown)
+                if va is None:
+                    self.add(
+                        POLICY,
+                        "parameter.value",
+                        name,
+                        None,
+                        new,
+                        f"parameter {name}: {new} from {day} added ({vb.source.zh if vb else ''})",
+                    )
+                elif vb is None:
+                    self.add(POLICY, "parameter.value", name, old, None, f"parameter {name}: the value {old} from {day} removed")
+                elif va.value != vb.value or va.source != vb.source:
+                    self.add(POLICY, "parameter.value", name, old, new, f"parameter {name} from {day}: {old} → {new}")
 
     def vocabulary(self) -> None:
         o, n = self.old, self.new
@@ -365,11 +412,11 @@ class _Differ:
 
     def caps(self, rid: str, a: list[Cap], b: list[Cap]) -> None:
         def ceiling(c: Cap) -> str:
-            return wan(c.ceiling)
+            return wan(c.ceiling) if c.computed is None else "computed: " + describe_amount(c.computed)
 
         removed, added = (lambda c: f"({ceiling(c)} {_scope(c.per)}) removed"), (lambda c: f"added: {ceiling(c)} {_scope(c.per)}")
         for x, y in self.by_id(rid, "cap", a, b, ceiling, removed, added):
-            if x.ceiling != y.ceiling:
+            if ceiling(x) != ceiling(y):
                 self.add(y.cites, "cap", x.id, ceiling(x), ceiling(y), f"{rid}: cap {x.id} ({_scope(y.per)}) {ceiling(x)} → {ceiling(y)}")
             if _scope(x.per) != _scope(y.per):
                 self.add(y.cites, "cap.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: cap {x.id} {_scope(x.per)} → {_scope(y.per)}")

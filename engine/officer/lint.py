@@ -406,6 +406,8 @@ def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, 
 def amount_expressions(form: AmountForm | None) -> Iterator[CompiledExpression]:
     if isinstance(form, RateAmount | BandsAmount):
         yield form.of
+        if isinstance(form, RateAmount) and form.rate_table is not None:
+            yield form.rate_table.by
     elif isinstance(form, TableAmount):
         yield form.by
     elif isinstance(form, ExternalAmount):
@@ -430,10 +432,11 @@ def max_payable(
     if isinstance(form, FixedAmount):
         return form.value
     if isinstance(form, TableAmount):
-        return max(form.table.values(), default=Decimal(0))
+        return max((*form.table.values(), *([] if form.otherwise is None else [form.otherwise])), default=Decimal(0))
     if isinstance(form, RateAmount):
         top = up(form.of)
-        return None if top is None else (form.rate * top).quantize(quantum, rounding=ROUND_CEILING)
+        rate = form.rate if form.rate_table is None else max_payable(form.rate_table)  # the highest rate of a rate table
+        return None if top is None or rate is None else (rate * top).quantize(quantum, rounding=ROUND_CEILING)
     if isinstance(form, PerUnitAmount):
         counts = [c for c in (form.max_count, up(form.count)) if c is not None]
         return form.per_unit * min(Decimal(c) for c in counts) if counts else None
@@ -462,6 +465,8 @@ def _amounts_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, 
     elif isinstance(form, TableAmount):
         for k, v in form.table.items():
             yield f"amount for {k}", v, (*at, "table", k)
+        if form.otherwise is not None:
+            yield "amount otherwise", form.otherwise, (*at, "otherwise")
     elif isinstance(form, PerUnitAmount):
         yield "amount per unit", form.per_unit, (*at, "per_unit")
     elif isinstance(form, BandsAmount):
@@ -475,7 +480,11 @@ def _amounts_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, 
 
 def _rates_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
     """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate."""
-    if isinstance(form, RateAmount):
+    if isinstance(form, RateAmount) and form.rate_table is not None:  # a rate by a scalar: each rate of its table
+        yield from ((v, (*at, "rate", "table", k)) for k, v in form.rate_table.table.items())
+        if form.rate_table.otherwise is not None:
+            yield form.rate_table.otherwise, (*at, "rate", "otherwise")
+    elif isinstance(form, RateAmount):
         yield form.rate, (*at, "rate")
     elif isinstance(form, BandsAmount):
         yield from ((b.rate, (*at, "bands", i, "rate")) for i, b in enumerate(form.bands) if b.rate is not None)
@@ -663,6 +672,8 @@ class _Caps(_Pass):
 
     def visit_cap(self, cap: Cap, at: Site) -> None:
         assert at.rule is not None
+        if cap.computed is not None:  # a ceiling computed from facts: no constant to judge
+            return
         if cap.ceiling == 0:
             self.add((*at.path, "max"), f"cap {cap.id} is 0: every item under it is refused", "cap_zero", "error", "a ceiling above 0")
             return
@@ -775,6 +786,9 @@ class _UnusedFacts(_Pass):
     def visit_cap(self, cap: Cap, at: Site) -> None:
         self.use(at, cap.per or ())
 
+    def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None:
+        self.use(at, amount_expressions(form))
+
     def visit_limit(self, limit: Limit, at: Site) -> None:
         self.use(at, (*limit.per, *(limit.counting or ())))
 
@@ -862,8 +876,34 @@ class _KeyNumbers(_Pass):
                     "an amount the clause states",
                 )
 
+    def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None:
+        """A computed ceiling's rates (100% of a bare `of:` is the base itself) and table amounts, in its cap's clause."""
+        cn = self.numbers.get(cap.cites)
+        if self.nums is None or cn is None or not at.first:  # a shared cap's ceiling is judged once
+            return
+        for r, path in _rates_of(form, at.path):
+            if r != 1 and not cn.has_rate(r.normalize()):
+                self.add(
+                    path,
+                    f"cap {cap.id} takes {percent(r)} but clause {cap.cites} says {_show_rates(cn)}",
+                    "number_not_in_clause",
+                    "error",
+                    "the rate the clause states",
+                )
+        for what, v, path in _amounts_of(form, at.path):
+            if not cn.has_amount(v.normalize()):
+                self.add(
+                    path,
+                    f"cap {cap.id} is {wan(v)} ({what}) but clause {cap.cites} says {_show_amounts(cn)}",
+                    "number_not_in_clause",
+                    "error",
+                    "the ceiling the clause states",
+                )
+
     def visit_cap(self, cap: Cap, at: Site) -> None:
         cn = self.numbers.get(cap.cites)
+        if cap.computed is not None:
+            return  # see visit_ceiling
         if self.nums is not None and cn is not None and not cn.has_amount(cap.ceiling.normalize()):
             self.add(
                 (*at.path, "max"),
