@@ -1033,7 +1033,10 @@ class Ledger:
         if not versions:
             raise LedgerError("verify needs a policy")
         by_hash = {v.content_hash: v for v in versions}
-        ceilings = {v.content_hash: {c.id: c.ceiling for r in v.rules for c in r.caps if c.per is not None} for v in versions}
+        # (a computed ceiling depends on each item's facts: not checked here, each grant was held to its own)
+        ceilings = {
+            v.content_hash: {c.id: c.ceiling for r in v.rules for c in r.caps if c.per is not None and c.computed is None} for v in versions
+        }
         times = {v.content_hash: {lim.id: lim.times for r in v.rules for lim in r.limits} for v in versions}
         newest = max(versions, key=lambda v: v.funding_years)
         usage = Usage()
