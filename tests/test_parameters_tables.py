@@ -408,3 +408,14 @@ def test_coverage_counts_a_table_refusal_only_where_one_can_happen(brookhill: en
     assert "refused:trade-fair#table" not in keys  # a text table with otherwise
     decision = engine.evaluate(brookhill, claim({"id": "m", "type": "model_enterprise", "level": 7})).to_dict()
     assert "refused:model-enterprise#table" in hits(decision)
+
+
+def test_the_called_variant_decides_the_same() -> None:
+    """The generated functions with expression bodies inlined and the variant calling the expression functions
+    (what an inlined function hands an item to on a runtime error) agree on look-ups, tables and ceilings."""
+    from engine.deciding import evaluator
+
+    inlined = [d.to_json() for d in _round(engine.load_policy(FIXTURE))]
+    policy = engine.load_policy(FIXTURE)
+    object.__setattr__(policy, "_evaluator_context", evaluator._Context(policy, inline=False))
+    assert [d.to_json() for d in _round(policy)] == inlined

@@ -849,7 +849,7 @@ class _Compiler:
                     f"a count of at most {MAX_COUNT}",
                     code="amount",
                 )
-            unit = _text(a.get("unit"))
+            unit = _text(a.get("unit")) or self.count_unit(count, item_type)
             return (
                 PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, max_count, base=base, unit=unit) if count else None
             )
@@ -857,6 +857,18 @@ class _Compiler:
         if any(p is None for p in parts):
             return None
         return LeastAmount(tuple(p for p in parts if p is not None))
+
+    def count_unit(self, count: CompiledExpression | None, item_type: str) -> Text | None:
+        """The unit word of a per-unit amount's count when it is a single fact that declares one (a `count` fact
+        of LANG2 section 1, whose spec carries `unit` as Text); None: 项 / item."""
+        if count is None or len(count.facts) != 1 or count.source != count.facts[0]:
+            return None
+        namespace, name = count.facts[0].split(".", 1)
+        for spec in self.fact_specs(namespace, name, [item_type]):
+            unit = getattr(spec, "unit", None)
+            if isinstance(unit, Text):
+                return unit
+        return None
 
     def keyed(self, a: dict[str, Any], path: Path_, item_type: str, values: str) -> TableAmount | None:
         """`{by: EXPR, table: {key: value}, otherwise: value}`: the keys checked against what `by` yields (a fact's

@@ -295,7 +295,7 @@ class CompiledExpression:
     #: The checked, rewritten body as Python source and the constants it names (Decimals, parameters): what
     #: `inline_source` turns back into code for the evaluator's generated rule functions.
     checked: tuple[str, tuple[tuple[str, Any], ...]] | None = field(default=None, compare=False, repr=False)
-    #: each `param("name", date)` it makes: (parameter name, the date argument's source), in order
+    #: each `param("name", date)` it makes, outermost ones only: (parameter name, the date argument's source)
     params: tuple[tuple[str, str], ...] = ()
 
     def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
@@ -315,6 +315,7 @@ class _Checker(ast.NodeTransformer):
         self.fact_types = fact_types
         self.parameters = parameters or {}
         self.params: list[tuple[str, str]] = []
+        self.in_param = 0  # inside a param()'s date: a look-up there is recorded when that date is compiled
         self.source = source  # the parsed text: a decimal literal's value is taken from its own text
         self.facts: list[str] = []
         self.constants: dict[str, Any] = {}
@@ -508,12 +509,16 @@ class _Checker(ast.NodeTransformer):
             hint = f"did you mean {close!r}? " if close else ""
             known = ", ".join(sorted(self.parameters)) or "none (add a `parameters:` section)"
             raise self.fail(node, f"unknown parameter {name!r}", hint + f"parameters of this policy: {known}")
-        self.params.append((name, ast.get_source_segment(self.source, day) or ast.unparse(day)))
+        if not self.in_param:  # (only the outermost: each date compiled for the trace records its own, so linear)
+            self.params.append((name, ast.get_source_segment(self.source, day) or ast.unparse(day)))
         constant = f"_K{next(_CONSTANT_NUMBERS)}"
         self.constants[constant] = self.parameters[name]
         self.count += 1
+        self.in_param += 1
+        checked_day = self.visit(day)
+        self.in_param -= 1
         call = ast.Call(
-            func=ast.Name(id="_F_param", ctx=ast.Load()), args=[ast.Name(id=constant, ctx=ast.Load()), self.visit(day)], keywords=[]
+            func=ast.Name(id="_F_param", ctx=ast.Load()), args=[ast.Name(id=constant, ctx=ast.Load()), checked_day], keywords=[]
         )
         return ast.copy_location(call, node)
 
