@@ -199,8 +199,9 @@ def test_a_dated_parameter_is_looked_up_by_the_items_date(
 ) -> None:
     got = items(brookhill, claim(loan(day=day)))["loan"]
     assert (got["status"], got["amount"]) == ("granted", amount)
-    (lookup,) = [s for s in got["steps"] if s["step"] == "parameter"]
-    assert lookup["parameter"] == "lpr_1y"
+    lookups = {s["parameter"]: s for s in got["steps"] if s["step"] == "parameter"}
+    assert set(lookups) == {"min_loan", "lpr_1y"}  # the condition's look-up and the amount's, each recorded
+    lookup = lookups["lpr_1y"]
     assert (lookup["date"], lookup["shown"], lookup["in_force_from"]) == (day, rate, since)
     assert lookup["source"]["zh"].startswith("全国银行间同业拆借中心公告")
 
@@ -208,7 +209,7 @@ def test_a_dated_parameter_is_looked_up_by_the_items_date(
 def test_a_date_before_the_first_value_makes_the_item_incomplete_naming_parameter_and_date(brookhill: engine.CompiledPolicy) -> None:
     got = items(brookhill, claim(loan(day="2019-01-01")))["loan"]
     assert got["status"] == "incomplete"
-    assert got["missing_facts"] == ["param.lpr_1y@2019-01-01"]
+    assert got["missing_facts"] == ["param.min_loan@2019-01-01", "param.lpr_1y@2019-01-01"]  # the condition's, the amount's
     zh = explain(brookhill, engine.evaluate(brookhill, claim(loan(day="2019-01-01"))), "zh", "text")
     assert "一年期贷款市场报价利率（LPR）：2019-01-01 无有效取值（首个取值自 2021-12-20 起）" in zh
     assert "一年期贷款市场报价利率（LPR）在 2019-01-01 的取值（本办法未载明）" in zh
@@ -241,6 +242,16 @@ def test_parameter_mistakes_are_located_load_errors(old: str, new: str, needle: 
     assert p.line == line
     if "unknown parameter" in needle:
         assert "did you mean 'lpr_1y'" in (p.expected or "")
+
+
+def test_a_money_parameter_in_a_condition(brookhill: engine.CompiledPolicy) -> None:
+    """The smallest loan is 10万 from 2021-01-01 and 50万 from 2022-07-01: a loan of 300,000 made on 2022-06-30
+    passes (300,000 >= 100,000: 300,000 × 3.70% × 20% = 2,220.00); made on 2022-07-01 it is refused."""
+    got = items(brookhill, claim(loan("before", "300000", "2022-06-30"), loan("after", "300000", "2022-07-01")))
+    assert (got["before"]["status"], got["before"]["amount"]) == ("granted", "2220.00")
+    assert got["after"]["status"] == "refused" and got["after"]["reasons"][0]["check"] == "pledge-loan#when1"
+    zh = explain(brookhill, engine.evaluate(brookhill, claim(loan("after", "300000", "2022-07-01"))), "zh", "text")
+    assert "贴息贷款最低金额（2022-07-01）：500,000.00 元（自 2022-07-01 起；来源：县金融办通知（2022年第3号））" in zh
 
 
 # --- point 5: computed caps -----------------------------------------------------------------------------------
@@ -301,6 +312,14 @@ def test_per_unit_amounts_name_their_unit_and_caps_without_says_get_a_label(broo
     assert "按统一社会信用代码累计封顶：上限 20 万元" in zh
     assert "cap per unified social credit code: ceiling CNY 200,000.00" in en
     assert "\n     ：" not in zh and "\n     : " not in en
+
+
+def test_a_limit_without_says_gets_a_label(brookhill: engine.CompiledPolicy) -> None:
+    fairs = [{"id": f"f{n}", "type": "trade_fair", "fair_kind": "domestic"} for n in (1, 2, 3)]
+    decision = engine.evaluate(brookhill, claim(*fairs))
+    assert [i.status for i in decision.items] == ["granted", "granted", "refused"]  # at most 2 a year
+    assert decision.items[2].reasons[0].says.zh == "按统一社会信用代码、申报年度限2次"
+    assert "at most 2 times per unified social credit code, funding year" in explain(brookhill, decision, "en", "text")
 
 
 # --- one trace, every writer ---------------------------------------------------------------------------------

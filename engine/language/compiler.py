@@ -901,7 +901,7 @@ class _Compiler:
                     path + ("table",),
                     f"table has no {values} for {', '.join(missing)}",
                     f"{'an amount' if values == 'amount' else 'a rate'} for every value of {by.source}",
-                    code="table_key",
+                    code="semantic",  # (the code it always had)
                 )
         complete = otherwise is not None or expected is not None  # (an uncovered yes/no or enum table is a load error above)
         return TableAmount(by, table, otherwise=otherwise, base=_text(a.get("base")), complete=complete) if by else None
