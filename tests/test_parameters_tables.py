@@ -438,3 +438,16 @@ def test_the_called_variant_decides_the_same() -> None:
     policy = engine.load_policy(FIXTURE)
     object.__setattr__(policy, "_evaluator_context", evaluator._Context(policy, inline=False))
     assert [d.to_json() for d in _round(policy)] == inlined
+
+
+def test_a_ceiling_that_is_a_fact_itself() -> None:
+    """`max: {of: applicant.local_tax}`: local tax 40,000 is the year's ceiling; the loan's 7,400 fits, the
+    insurance's 35,000 is cut to 40,000 - 7,400 = 32,600.00."""
+    text = variant("max: {rate: 50%, of: applicant.local_tax,", "max: {of: applicant.local_tax,")
+    policy = engine.load_policy_text(text, str(FIXTURE))
+    decision = engine.evaluate(policy, claim(loan(), insurance(), local_tax="40000"))
+    assert [(i.status, str(i.amount)) for i in decision.items] == [("granted", "7400.00"), ("reduced", "32600.00")]
+    assert "上限 40,000.00 元（即当年地方税收贡献）" in explain(policy, decision, "zh", "text")
+    assert "ceiling CNY 40,000.00 (= local tax contribution of the year)" in explain(policy, decision, "en", "text")
+    r = renderer(policy, "zh")
+    assert explain(policy, decision, "zh", "text") == r.explain(decision.to_dict(), "text")
