@@ -451,3 +451,37 @@ def test_a_ceiling_that_is_a_fact_itself() -> None:
     assert "ceiling CNY 40,000.00 (= local tax contribution of the year)" in explain(policy, decision, "en", "text")
     r = renderer(policy, "zh")
     assert explain(policy, decision, "zh", "text") == r.explain(decision.to_dict(), "text")
+
+
+def test_an_applicant_check_looks_a_parameter_up_and_the_standing_shows_it() -> None:
+    """An applicant-level check: local tax at least the threshold in force on the application date (10万 from
+    2021-01-01, 50万 from 2022-07-01). Local tax 200,000 on 2022-06-30 passes; on 2022-07-01 it is refused."""
+    text = variant(
+        "    funding_year: {type: integer, zh: 申报年度, en: funding year}\n",
+        "    funding_year: {type: integer, zh: 申报年度, en: funding year}\n"
+        "    application_date: {type: date, zh: 申请日期, en: date of application}\n",
+    ).replace(
+        "shared_caps:\n",
+        "checks:\n"
+        "  - id: tax-threshold\n"
+        "    cites: 第四条\n"
+        "    level: applicant\n"
+        "    category: standing\n"
+        '    test: applicant.local_tax >= param("min_loan", claim.application_date)\n'
+        "    says: {zh: 地方税收贡献须达到规定金额, en: the local tax contribution must reach the threshold}\n\n"
+        "shared_caps:\n",
+        1,
+    )
+    policy = engine.load_policy_text(text, str(FIXTURE))
+    for day, status in (("2022-06-30", "granted"), ("2022-07-01", "refused")):
+        data = claim(loan(), local_tax="200000")
+        data["application_date"] = day
+        decision = engine.evaluate(policy, data)
+        assert decision.items[0].status == status, day
+        steps = decision.to_dict()["standing"]["steps"]
+        (lookup,) = [s for s in steps if s["step"] == "parameter"]
+        assert (lookup["parameter"], lookup["date"]) == ("min_loan", day)
+        zh = explain(policy, decision, "zh", "text")
+        standing = zh.split("\n3. ")[0]  # the applicant's standing section, before the items
+        assert f"贴息贷款最低金额（{day}）：" in standing
+        assert zh == renderer(policy, "zh").explain(decision.to_dict(), "text")

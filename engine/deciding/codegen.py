@@ -742,6 +742,15 @@ class StandingWriter(CodeWriter):
                 self.writeline(f"{name} = []")
             for k, check in enumerate(self.checks):
                 self.visit_check(k, *check)
+            if self.trace:  # the applicant checks' dated-parameter look-ups, as an item's (RuleWriter.visit_parameters)
+                for k, use in enumerate(self.policy.applicant_param_uses):
+                    self.bind(f"PU{k}", use)
+                    with self.block("try:"):
+                        self.writeline(f"pday{k} = {self.expr(use.date)}")
+                    with self.block("except MissingFact:"):
+                        self.writeline("pass")
+                    with self.block("else:"):
+                        self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
             for k, dc in enumerate(self.policy.applicant_document_checks):
                 self.document_check(str(k), dc, "claim_docs", "unknown", "docs", trace=self.trace)
             self.writeline("return reasons, unknown, docs, steps")

@@ -468,6 +468,7 @@ def _generate_standing(
     """The applicant-level checks and documents of the policy as one generated function (see `StandingWriter`)."""
     ns = _namespace(ctx, {"bool": bool, "tuple": tuple})
     ns["NO_ITEM"] = _NO_ITEM
+    ns["PLOOK"] = _parameter_at
     source = StandingWriter(policy, ctx.applicant_checks, ns, trace=trace, inline=inline).write()
     called = (lambda: _generate_standing(policy, ctx, trace, False)) if inline else None
     filename = f"<standing{'' if inline else ' called'}{' traced' if trace else ''}>"

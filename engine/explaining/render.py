@@ -1165,6 +1165,8 @@ class TextExplainer:
                 lines.append(f"  {self.check(step, None, {}, A, C)}\n")
             elif step[0] == "documents":
                 lines.append(f"  {self.documents(step, True)}\n")
+            elif step[0] == "parameter":
+                lines.append(f"  {self.param_line(step)}\n")
         block = "".join(lines)
         if not quotes_facts and len(self.standing_blocks) < MONEY_CACHE:
             self.standing_blocks[key] = block

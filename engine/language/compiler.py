@@ -409,6 +409,9 @@ class _Compiler:
             base_dir=str(Path(self.src.file).resolve().parent),
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
             parameters=self.parameters,
+            applicant_param_uses=tuple(
+                {(u.parameter.name, u.date.source): u for t in applicant_checks for u in self.check_uses.get(t.id, ())}.values()
+            ),
         )
 
     def vocabulary(self, doc: dict[str, Any]) -> None:

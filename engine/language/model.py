@@ -341,6 +341,8 @@ class CompiledPolicy:
     base_dir: str = "."
     funding_years_line: int | None = None  # where the window is written, for errors about versions
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    #: the dated-parameter look-ups of the applicant-level checks, each once (traced in the standing steps)
+    applicant_param_uses: tuple[ParamUse, ...] = ()
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]
