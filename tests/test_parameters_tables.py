@@ -485,3 +485,15 @@ def test_an_applicant_check_looks_a_parameter_up_and_the_standing_shows_it() -> 
         standing = zh.split("\n3. ")[0]  # the applicant's standing section, before the items
         assert f"贴息贷款最低金额（{day}）：" in standing
         assert zh == renderer(policy, "zh").explain(decision.to_dict(), "text")
+
+
+def test_a_ceiling_of_100_percent_is_the_base_itself_in_both_writers() -> None:
+    """`rate: 100%` is the fraction 1, the same as a bare `of:`: both writers say the ceiling is the base."""
+    text = variant("max: {rate: 50%, of: applicant.local_tax,", "max: {rate: 100%, of: applicant.local_tax,").replace(
+        "不超过其当年地方税收贡献的50%", "不超过其当年地方税收贡献的100%"
+    )
+    policy = engine.load_policy_text(text, str(FIXTURE))
+    decision = engine.evaluate(policy, claim(loan(), local_tax="40000"))
+    zh = explain(policy, decision, "zh", "text")
+    assert "上限 40,000.00 元（即当年地方税收贡献）" in zh
+    assert zh == renderer(policy, "zh").explain(decision.to_dict(), "text")

@@ -697,7 +697,7 @@ class TextExplainer:
             return self.f_ceiling_table(by_label=label, by_value=r.value_label(form.by.source, None, json_value(how)))
         base, rate = (how[0], how[2]) if form.rate_table is not None else (how, form.rate)
         label = self.base_label(form, None)
-        if form.rate_table is None and rate == 1:
+        if form.rate_table is None and str(rate) == "1":  # a bare `of:` (or 100%): the base itself, as the template
             return self.f_ceiling_of(base_label=label)
         return self.f_ceiling_rate(base_label=label, base=self.money(base), rate=r.percent(str(rate)))
 
