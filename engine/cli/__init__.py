@@ -20,7 +20,7 @@ from engine.cli.common import add_policy_argument, policy_versions, print_error
 from engine.core.errors import EngineError
 from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
-from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
 from engine.records.inputs import locate, read_document
 from engine.records.tabular import OutputError, write_text
@@ -142,28 +142,40 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     # the generated Python each rule is decided by, for an officer or a reviewer who wants to read it
-    from engine.deciding.evaluator import generated_sources
-
     try:
         policy = load_policy(args.policy)
     except EngineError as err:
         print_error(err)
         return EXIT_INVALID
-    standing, sources = generated_sources(policy, trace=not args.lean)
-    if args.rule and args.rule not in sources:
-        print(f"error: {policy.id} {policy.version} has no rule {args.rule!r}; its rules: {', '.join(sources)}", file=sys.stderr)
+    rules = [r.id for r in policy.rules]
+    if args.rule and args.rule not in rules:
+        print(f"error: {policy.id} {policy.version} has no rule {args.rule!r}; its rules: {', '.join(rules)}", file=sys.stderr)
         return EXIT_INVALID
     if not args.show:
-        print(f"{args.policy}: ok — {len(sources)} of {len(sources)} rules compiled to Python functions")
+        print(f"{args.policy}: ok — {len(rules)} of {len(rules)} rules compiled to Python functions")
         return EXIT_OK
-    variant = "lean (no trace)" if args.lean else "traced"
-    chunks = [] if args.rule else [f"# applicant standing: checks and documents of the applicant — {variant}\n{standing}"]
-    for rule in policy.rules:
-        if args.rule and rule.id != args.rule:
+    chunks = []
+    for g in generated_sources(policy, trace=not args.lean):
+        if args.rule and (g.rule is None or g.rule.id != args.rule):
             continue
-        chunks.append(f"# rule {rule.id} ({rule.cites}) — {variant}\n{sources[rule.id]}")
+        chunks.append(f"{_compile_header(g)}\n{g.source}")
     sys.stdout.write("\n".join(chunks))
     return EXIT_OK
+
+
+_FUNCTIONS = {
+    "standing": "applicant standing: checks and documents of the applicant",
+    "decide": "rule {id} ({cites})",
+    "probe": "probe of rule {id} ({cites}): its amount for the look across the claim (only the highest award is paid)",
+}
+
+
+def _compile_header(g: GeneratedSource) -> str:
+    """`# <function>[, called variant (...)] — <traced | lean (no trace)>`: the line above each printed function."""
+    what = _FUNCTIONS[g.function].format(id=g.rule.id if g.rule else "", cites=g.rule.cites if g.rule else "")
+    if g.called:
+        what += ", called variant (expression functions called; it runs instead of the inlined one after a runtime error)"
+    return f"# {what} — {'traced' if g.traced else 'lean (no trace)'}"
 
 
 #: Further commands register here: name -> (help, configure(parser), run(args) -> exit code).
@@ -191,7 +203,12 @@ def _configure_schema(p: argparse.ArgumentParser) -> None:
 
 def _configure_compile(p: argparse.ArgumentParser) -> None:
     p.add_argument("policy", metavar="POLICY", help="policy YAML file")
-    p.add_argument("--show", action="store_true", help="print the generated source of each rule, with a header naming it and its clause")
+    p.add_argument(
+        "--show",
+        action="store_true",
+        help="print the generated source: the applicant standing function, each rule's decide function and each "
+        '"highest only" probe, each with its called variant, under a header naming it and its clause',
+    )
     p.add_argument("--rule", metavar="ID", help="only this rule")
     p.add_argument("--lean", action="store_true", help="the variant that records no trace (`evaluate --no-trace`)")
 

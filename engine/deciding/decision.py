@@ -111,17 +111,21 @@ class ItemDecision(NamedTuple):
     steps: tuple[Any, ...]
     grant: Grant | None
     documents_cites: str | None = None  # the policy's clause on documents, cited when some are missing
+    #: the clauses of the subject rule and the caps that cut the amount, in the order they did: recorded with or
+    #: without the trace, so that a decision without its trace cites the same clauses
+    cut_by: tuple[str, ...] = ()
 
     @property
     def cites(self) -> tuple[str, ...]:
-        """The clauses that decided this item: the rule's own, then each ground's, in order."""
+        """The clauses that decided this item: the rule's own, then each ground's, each cutting subject's and
+        cap's, then the documents clause, in order."""
         out = [self.rule.cites]
         for r in self.reasons:
             if r.cites not in out:
                 out.append(r.cites)
-        for step in self.steps:
-            if step[0] in ("cap", "subject") and step[5] < step[4] and step[1].cites not in out:
-                out.append(step[1].cites)
+        for cites in self.cut_by:
+            if cites not in out:
+                out.append(cites)
         if self.missing_documents and self.documents_cites and self.documents_cites not in out:
             out.append(self.documents_cites)
         return tuple(out)
