@@ -44,8 +44,8 @@ from engine.language.model import (
     Limit,
     Note,
     PerUnitAmount,
-    Reading,
     RateAmount,
+    Reading,
     Rule,
     Subject,
     TableAmount,
@@ -517,7 +517,9 @@ class _Compiler:
         for i, r in enumerate(doc.get("readings", [])):
             if r["id"] in seen:
                 line, _ = self.src.where(seen[r["id"]])
-                self.error(("readings", i, "id"), f"duplicate reading id {r['id']!r} (already used at line {line})", "ids unique among readings")
+                self.error(
+                    ("readings", i, "id"), f"duplicate reading id {r['id']!r} (already used at line {line})", "ids unique among readings"
+                )
                 continue
             seen[r["id"]] = ("readings", i, "id")
             out.append(Reading(r["id"], Text(r["zh"], r["en"])))
@@ -542,7 +544,9 @@ class _Compiler:
                     path + (j,),
                     f"reading {ref!r} is not among the policy's readings",
                     (f"did you mean {close!r}? " if close else "")
-                    + ("an id of the top-level `readings`" if known else "a top-level `readings:` list giving each reading's id, zh and en"),
+                    + (
+                        "an id of the top-level `readings`" if known else "a top-level `readings:` list giving each reading's id, zh and en"
+                    ),
                     code="unknown_reading",
                 )
 
@@ -844,7 +848,12 @@ class _Compiler:
             subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
             if all(k is not None for k in keys):
                 subject = Subject(
-                    s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ())), subject_notes
+                    s["group"],
+                    tuple(k for k in keys if k is not None),
+                    s["pays"],
+                    subject_cites,
+                    tuple(s.get("readings", ())),
+                    subject_notes,
                 )
         caps = [self.cap(c, path + ("caps", j), item_type, cites, shared_caps, used_shared) for j, c in enumerate(r.get("caps", []))]
         limits = [
