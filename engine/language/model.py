@@ -69,6 +69,7 @@ class Test:
     readings: tuple[str, ...] = ()
     kinds: frozenset[str] | None = None  # applicant kinds it applies to; None: all
     item_types: frozenset[str] | None = None  # for item-level checks; None: all
+    notes: tuple[str, ...] = ()  # ids of policy notes behind it
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class DocumentCheck:
     kinds: frozenset[str] | None = None
     item_types: frozenset[str] | None = None
     category: str = "documents"
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class Cap:
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         if self.per is None:
@@ -113,6 +116,7 @@ class Limit:
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
@@ -195,6 +199,7 @@ class Subject:
     pays: str  # "highest" | "difference"
     cites: str = ""  # the clause saying so; the compiler fills in the rule's own when the policy gives none
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
@@ -220,12 +225,19 @@ class Rule:
     # The cross-cutting item checks that apply to this rule's item type, resolved once at compile time.
     item_checks: tuple[Test, ...] = ()
     item_document_checks: tuple[DocumentCheck, ...] = ()
+    notes: tuple[str, ...] = ()  # ids of policy notes behind the rule as a whole
 
 
 @dataclass(frozen=True, slots=True)
 class Note:
+    """A note (a choice made where text and readings are silent) or a reading (口径): its id and its words."""
+
     id: str
     text: Text
+
+
+#: A reading of the measures the bureau adopted (top-level `readings:`): the same shape as a note.
+Reading = Note
 
 
 @dataclass(frozen=True)
@@ -273,6 +285,7 @@ class CompiledPolicy:
     data: Any = None  # the validated document, for tools (lint, diff, coverage)
     base_dir: str = "."
     funding_years_line: int | None = None  # where the window is written, for errors about versions
+    readings: tuple[Reading, ...] = ()  # the policy's readings (口径), in file order
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]
