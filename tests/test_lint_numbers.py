@@ -89,6 +89,13 @@ def test_years_dates_and_ordinals_are_not_quantities() -> None:
     assert n.amounts == frozenset() and n.counts == frozenset() and n.rates == frozenset()
 
 
+def test_a_year_is_kept_apart_for_conditions() -> None:
+    # not an amount nor a count, but `year(item.date) >= 2018` compares with what the clause says
+    n = clause_numbers("自2018年起，2021-03-05 前登记的")
+    assert n.years == {2018, 2021} and n.amounts == frozenset()
+    assert n.has_number(Decimal(2018)) and not n.has_amount(Decimal(2018))
+
+
 def test_a_year_needs_its_nian() -> None:
     # "2018元" is money (a 19xx/20xx number is a year only when 年 follows it); "3年" is a duration, a count
     n = clause_numbers("奖励2018元，3年内有效")
@@ -99,6 +106,12 @@ def test_rates_in_figures_and_in_words() -> None:
     n = clause_numbers("按 50% 给予补贴，贷款利率上浮百分之四十，手续费千分之五，贴息比例百分之 4.35")
     # 50 / 100, 40 / 100, 5 / 1000, 4.35 / 100
     assert n.rates == {Decimal("0.5"), Decimal("0.4"), Decimal("0.005"), Decimal("0.0435")}
+
+
+def test_a_rate_plus_one_is_the_rate_added() -> None:
+    # "上浮 40%": a condition `item.rate <= item.lpr * 1.4` multiplies by 1 + 40%
+    n = clause_numbers("不超过同期贷款市场报价利率上浮 40%")
+    assert n.has_number(Decimal("1.4")) and n.has_number(Decimal("0.4")) and not n.has_number(Decimal("1.5"))
 
 
 def test_counts_in_chinese_numerals() -> None:

@@ -16,14 +16,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from engine.cli.common import add_policy_argument, policy_versions, print_error
+from engine.cli.common import add_policy_argument, one_policy, policy_versions, print_error, write_output
 from engine.core.errors import EngineError
 from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
 from engine.records.inputs import locate, read_document
-from engine.records.tabular import OutputError, write_text
+from engine.records.tabular import OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -118,34 +118,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except EngineError as err:
         print_error(locate(err, source, args.claim), args.json_errors)
         return EXIT_INVALID
-    text = decision.to_json()
-    if args.out:
-        write_text(args.out, text)
-    else:
-        sys.stdout.write(text)
+    write_output(decision.to_json(), args.out)
     return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    try:
-        policy = load_policy(args.policy)
-    except EngineError as err:
-        print_error(err)
+    policy = one_policy(args.policy)
+    if policy is None:
         return EXIT_INVALID
-    text = json.dumps(claim_schema(policy), ensure_ascii=False, indent=2) + "\n"
-    if args.out:
-        write_text(args.out, text)
-    else:
-        sys.stdout.write(text)
+    write_output(json.dumps(claim_schema(policy), ensure_ascii=False, indent=2) + "\n", args.out)
     return EXIT_OK
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
     # the generated Python each rule is decided by, for an officer or a reviewer who wants to read it
-    try:
-        policy = load_policy(args.policy)
-    except EngineError as err:
-        print_error(err)
+    policy = one_policy(args.policy)
+    if policy is None:
         return EXIT_INVALID
     rules = [r.id for r in policy.rules]
     if args.rule and args.rule not in rules:
@@ -178,16 +166,32 @@ def _compile_header(g: GeneratedSource) -> str:
     return f"# {what} — {'traced' if g.traced else 'lean (no trace)'}"
 
 
-#: Further commands register here: name -> (help, configure(parser), run(args) -> exit code).
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+Configure = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+
+#: Every command, in the order of `--help`: name -> (help, configure(parser), run(args) -> exit code).
+COMMANDS: dict[str, tuple[str, Configure, Run]] = {}
 
 
+def command(name: str, help_text: str, run: Run) -> Callable[[Configure], Configure]:
+    """`@command(name, help, run)` over the function that adds a command's arguments: registers the command in
+    COMMANDS (modules with further commands do so when `_load_extensions` imports them)."""
+
+    def register(configure: Configure) -> Configure:
+        COMMANDS[name] = (help_text, configure, run)
+        return configure
+
+    return register
+
+
+@command("validate", "check a policy file: schema, references, expressions", cmd_validate)
 def _configure_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("policies", nargs="+", metavar="POLICY", help="policy YAML file(s)")
     p.add_argument("--json", action="store_true", help="print problems as JSON on stderr")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
 
 
+@command("evaluate", "decide one claim; the JSON decision goes to stdout", cmd_evaluate)
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
     p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
@@ -196,11 +200,13 @@ def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json-errors", action="store_true", help="print problems as JSON on stderr")
 
 
+@command("schema", "print the claim JSON Schema generated from a policy's vocabulary", cmd_schema)
 def _configure_schema(p: argparse.ArgumentParser) -> None:
     p.add_argument("policy", metavar="POLICY", help="policy YAML file")
     p.add_argument("--out", metavar="FILE", help="write the schema here instead of stdout")
 
 
+@command("compile", "compile a policy's rules to Python; --show prints the generated source", cmd_compile)
 def _configure_compile(p: argparse.ArgumentParser) -> None:
     p.add_argument("policy", metavar="POLICY", help="policy YAML file")
     p.add_argument(
@@ -211,12 +217,6 @@ def _configure_compile(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--rule", metavar="ID", help="only this rule")
     p.add_argument("--lean", action="store_true", help="the variant that records no trace (`evaluate --no-trace`)")
-
-
-COMMANDS["validate"] = ("check a policy file: schema, references, expressions", _configure_validate, cmd_validate)
-COMMANDS["evaluate"] = ("decide one claim; the JSON decision goes to stdout", _configure_evaluate, cmd_evaluate)
-COMMANDS["schema"] = ("print the claim JSON Schema generated from a policy's vocabulary", _configure_schema, cmd_schema)
-COMMANDS["compile"] = ("compile a policy's rules to Python; --show prints the generated source", _configure_compile, cmd_compile)
 
 
 def _load_extensions() -> None:

@@ -119,12 +119,15 @@ _NOT_QUANTITIES = re.compile(
     rf"|第\(?(?:[0-9]+|[{_CN}]+)\)?|\((?:[0-9]{{1,2}}|[{_CN}]+)\)"
 )
 
+_YEAR = re.compile(r"((?:19|20)[0-9]{2})(?:年|-[0-9]{1,2}-[0-9]{1,2})")
+
 
 @dataclass(frozen=True)
 class ClauseNumbers:
     amounts: frozenset[Decimal]  # yuan: 12 万 -> 120000, 3,000 -> 3000, 叁仟 -> 3000, and every plain number as itself
     rates: frozenset[Decimal]  # 50% -> 0.5, 百分之五十 -> 0.5
     counts: frozenset[int]  # whole numbers, Arabic or Chinese (3件, 三次, 十二个月)
+    years: frozenset[int] = frozenset()  # 2018年, 2019-12-31: not quantities, but a condition may compare a year
 
     def has_amount(self, value: Decimal) -> bool:
         return value in self.amounts
@@ -136,9 +139,11 @@ class ClauseNumbers:
         return value in self.counts
 
     def has_number(self, value: Decimal) -> bool:
-        """Any quantity the clause states: an amount, a count, or a rate (0.5 as 50%)."""
+        """Any quantity the clause states: an amount, a count, a year, or a rate (0.5 as 50%; 1.4 as "plus 40%")."""
         v = value.normalize()
-        return v in self.amounts or v in self.rates or (v == v.to_integral_value() and int(v) in self.counts)
+        if v in self.amounts or v in self.rates or (v > 1 and (v - 1).normalize() in self.rates):
+            return True
+        return v == v.to_integral_value() and (int(v) in self.counts or int(v) in self.years)
 
 
 def normalise(text: str) -> str:
@@ -173,7 +178,9 @@ def _decimal(text: str) -> Decimal:
 
 def clause_numbers(text: str) -> ClauseNumbers:
     """Every quantity a clause's text states, whatever its form; years, dates and ordinals are not quantities."""
-    flat = _NOT_QUANTITIES.sub("|", normalise(text))
+    flat = normalise(text)
+    years = {int(m.group(1)) for m in _YEAR.finditer(flat)}
+    flat = _NOT_QUANTITIES.sub("|", flat)
     amounts: set[Decimal] = set()
     rates: set[Decimal] = set()
     counts: set[int] = set()
@@ -205,7 +212,7 @@ def clause_numbers(text: str) -> ClauseNumbers:
         value = chinese_number(m.group())
         if value is not None:
             quantity(Decimal(value))
-    return ClauseNumbers(frozenset(amounts), frozenset(rates), frozenset(counts))
+    return ClauseNumbers(frozenset(amounts), frozenset(rates), frozenset(counts), frozenset(years))
 
 
 _STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
