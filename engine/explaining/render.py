@@ -180,6 +180,7 @@ class Renderer:
         else:
             self.env = _Environment(loader=_HtmlAliasLoader(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)])), **options)
         self._tables()
+        self._shapers()
         filters: dict[str, Callable[..., Any]] = {
             "money": self.money,
             "percent": self.percent,
@@ -204,6 +205,7 @@ class Renderer:
             fact_value=self.fact_value,
             policy=self.policy_info(),
             engine_version=__version__,
+            shaping=self.item_shaping,
         )
         if isinstance(self.env, PolicyEnvironment):
             self.env.add_filters(filters)
@@ -276,6 +278,64 @@ class Renderer:
                 labels = self._value_labels(fspec, doc)
                 if labels:
                     self.values[(None, f"{section}.{name}")] = labels
+
+    def _shapers(self) -> None:
+        """What each decision-maker of the policy rests on: its id (a rule, check, condition `rule#whenN`, cap,
+        limit, subject `rule#subject`, who `rule#who`) -> the ids of its readings and notes; and each reading's and
+        note's words in the reader's language, in the policy's order."""
+        p = self.policy
+        self.reading_words = {r.id: self.label(r.text) for r in p.readings}
+        self.note_words = {n.id: self.label(n.text) for n in p.notes}
+        self.shapers: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        owners: list[Any] = [*p.applicant_checks, *p.applicant_document_checks]
+        for rule in p.rules:
+            self.shapers[rule.id] = self.shapers[f"{rule.id}#who"] = (rule.readings, rule.notes)
+            if rule.subject is not None:
+                self.shapers[f"{rule.id}#subject"] = (rule.subject.readings, rule.subject.notes)
+            owners += [*rule.item_checks, *rule.item_document_checks, *rule.when, *rule.caps, *rule.limits]
+        for o in owners:
+            self.shapers[o.id] = (o.readings, o.notes)
+        self.shaping_cache: dict[tuple[str, ...], dict[str, list[dict[str, str]]]] = {}
+
+    def shaping(self, ids: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
+        """The readings and notes behind the decision-makers `ids` (unknown ids add nothing): each once, in the
+        policy's order, as {"id", "text"} in the reader's language."""
+        out = self.shaping_cache.get(ids)
+        if out is None:
+            readings: set[str] = set()
+            notes: set[str] = set()
+            for i in ids:
+                r, n = self.shapers.get(i, ((), ()))
+                readings.update(r)
+                notes.update(n)
+            out = {
+                "readings": [{"id": k, "text": v} for k, v in self.reading_words.items() if k in readings],
+                "notes": [{"id": k, "text": v} for k, v in self.note_words.items() if k in notes],
+            }
+            if len(self.shaping_cache) < 10000:  # bounded: one entry per distinct set of decision-makers
+                self.shaping_cache[ids] = out
+        return out
+
+    def item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
+        """For a decision's item (its JSON form): the readings and notes of its rule and of every check, condition,
+        limit, cap, subject and document check in its trace or among its reasons, and of the caps whose ceilings a
+        pending review shows."""
+        ids: list[str] = []
+        if isinstance(item, Mapping):
+            rule = item.get("rule")
+            if isinstance(rule, str):
+                ids.append(rule)
+            for s in item.get("steps") or ():
+                if isinstance(s, Mapping):
+                    kind = s.get("step")
+                    key = s.get(kind) if kind in ("check", "limit", "cap") else s.get("check") if kind == "documents" else None
+                    if kind == "subject" and isinstance(rule, str):
+                        key = f"{rule}#subject"
+                    if isinstance(key, str):
+                        ids.append(key)
+            ids += [r["check"] for r in item.get("reasons") or () if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
+            ids += [x["cap"] for x in item.get("ceilings") or () if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
+        return self.shaping(tuple(dict.fromkeys(ids)))
 
     def _value_labels(self, fspec: Any, doc: Mapping[str, Any]) -> dict[str, str]:
         if not isinstance(fspec, Mapping):
@@ -627,9 +687,22 @@ class TextExplainer:
         self.who_line: dict[tuple[str, Any, Any], str] = {}
         self.docs_cache: dict[tuple[Any, ...], str] = {}
         self.rule_tail: dict[str, tuple[str, str]] = {}
+        self.shaping_blocks: dict[tuple[str, ...], str] = {}
+        self.f_reading_line = f("reading_line", "id", "words")
         self.heads = {
             k: f"{INDENT_ITEM}{m[k]}{h}\n"
-            for k in ("checks", "calculation", "limits", "caps", "documents", "reasons", "incomplete", "pending")
+            for k in (
+                "checks",
+                "calculation",
+                "limits",
+                "caps",
+                "documents",
+                "reasons",
+                "incomplete",
+                "pending",
+                "readings",
+                "notes_applied",
+            )
         }
         self.group_heads = tuple(self.heads[k] for k in GROUP_HEADS)
         self.result_head = f"{INDENT_ITEM}{m['result']}{c}"
@@ -896,19 +969,51 @@ class TextExplainer:
         return block
 
     def tail(self, rule: Any) -> tuple[str, str]:
-        """Per rule: the pending-review block and the readings line."""
+        """Per rule: the pending-review block, and the readings-and-notes block of an item shaped by the rule alone."""
         out = self.rule_tail.get(rule.id)
         if out is None:
             r = self.r
             pending = self.heads["pending"]
             if isinstance(rule.amount, ExternalAmount) and rule.amount.pending is not None:
                 pending += f"{INDENT_LINE}{self.f_pending_line(what=r.label(rule.amount.pending))}\n"
-            for cap in rule.caps:
+            for cap in (c for c in rule.caps if c.computed is None):  # (as the decision's `ceilings`)
                 pending += f"{INDENT_LINE}{self.f_pending_ceiling(ceiling=self.r.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=r.label(cap.says))}\n"
             pending += self.pending_decide
-            readings = f"{INDENT_ITEM}{r.m['readings']}{self.c}{self.sep.join(rule.readings)}\n" if rule.readings else ""
-            out = self.rule_tail[rule.id] = (pending, readings)
+            out = self.rule_tail[rule.id] = (pending, self.shaping_block((rule.id,)))
         return out
+
+    def shaping_block(self, ids: tuple[str, ...]) -> str:
+        """The readings and notes behind the decision-makers `ids`, each with its words (Renderer.shaping)."""
+        block = self.shaping_blocks.get(ids)
+        if block is None:
+            from jinja2.filters import do_indent
+
+            sh = self.r.shaping(ids)
+            block = ""
+            for key, head in (("readings", "readings"), ("notes", "notes_applied")):
+                if sh[key]:
+                    block += self.heads[head] + "".join(
+                        f"{INDENT_LINE}{do_indent(self.f_reading_line(id=x['id'], words=x['text']), 7)}\n" for x in sh[key]
+                    )
+            if len(self.shaping_blocks) < 10000:  # bounded: one entry per distinct set of decision-makers
+                self.shaping_blocks[ids] = block
+        return block
+
+    def item_shapers(self, d: ItemDecision) -> tuple[str, ...]:
+        """The ids of the decision-makers of an item (as Renderer.item_shaping reads them from its JSON form): its rule,
+        each check, condition, limit, cap, subject and document check of its trace, each reason's."""
+        rule = d.rule.id
+        ids = [rule]
+        for s in d.steps:
+            k = s[0]
+            if k in ("check", "limit", "cap", "documents"):
+                ids.append(s[1].id)
+            elif k == "subject":
+                ids.append(f"{rule}#subject")
+        ids += [r.check for r in d.reasons]
+        if d.status == "pending_review":  # its ceilings are shown
+            ids += [c.id for c in d.rule.caps if c.computed is None]
+        return tuple(dict.fromkeys(ids))
 
     # --- the document ---------------------------------------------------------------------
 
@@ -1069,9 +1174,7 @@ class TextExplainer:
             out.append(self.tail(rule)[0])
         if status in ("reduced", "refused"):
             out.append(f"{self.why_head}{self.why(d, I, A, C)}\n")
-        readings = self.tail(rule)[1]
-        if readings:
-            out.append(readings)
+        out.append(self.shaping_block(self.item_shapers(d)) if d.steps or d.reasons or status == "pending_review" else self.tail(rule)[1])
         out.append("\n")
 
     def step_line(

@@ -49,6 +49,7 @@ from engine.language.model import (
     ParamUse,
     PerUnitAmount,
     RateAmount,
+    Reading,
     Rule,
     Subject,
     TableAmount,
@@ -349,6 +350,7 @@ class _Compiler:
         in_force_cites = self.citation(head["in_force"].get("cites"), ("policy", "in_force", "cites"))
         notes = tuple(Note(n["id"], Text(n["zh"], n["en"])) for n in head.get("notes", []))
         self.note_ids = {n.id for n in notes}
+        readings = self.readings(doc)
 
         clauses = {key: Clause(key, c.get("article", key), c["text"], c["en"], c["computable"]) for key, c in doc["clauses"].items()}
         self.check_source_text(clauses)
@@ -408,6 +410,7 @@ class _Compiler:
             data=doc,
             base_dir=str(Path(self.src.file).resolve().parent),
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
+            readings=readings,
             parameters=self.parameters,
             applicant_param_uses=tuple(
                 {(u.parameter.name, u.date.source): u for t in applicant_checks for u in self.check_uses.get(t.id, ())}.values()
@@ -508,18 +511,18 @@ class _Compiler:
                 types = self.codes(check["applies_to"], doc["item_types"], path + ("applies_to",), "item type")
             says = Text(check["says"]["zh"], check["says"]["en"])
             readings = tuple(check.get("readings", ()))
-            self.note_refs(check, path)
+            notes = self.note_refs(check, path)
             if "test" in check:
                 self.param_sink = []
                 e = self.expr(check["test"], path + ("test",), sorted(types) if types is not None else None, allow_item=level == "item")
                 self.check_uses[check["id"]], self.param_sink = tuple(self.param_sink), None
                 if e is None:
                     continue
-                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types)
+                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes)
                 (applicant_checks if level == "applicant" else item_checks).append(test)
             else:
                 needs = self.document_needs(check["documents"], path + ("documents",), types, level == "item")
-                dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"])
+                dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"], notes)
                 (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
         return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
 
@@ -576,10 +579,55 @@ class _Compiler:
             )
         return budget_amount
 
-    def note_refs(self, node: dict[str, Any], path: Path_) -> None:
-        for j, ref in enumerate(node.get("notes", [])):
+    def note_refs(self, node: dict[str, Any], path: Path_) -> tuple[str, ...]:
+        """The note ids `node` lists (each must be among policy.notes)."""
+        refs = node.get("notes", [])
+        for j, ref in enumerate(refs):
             if ref not in self.note_ids:
                 self.error(path + ("notes", j), f"note {ref!r} is not among policy.notes", ", ".join(sorted(self.note_ids)) or "a note id")
+        return tuple(refs)
+
+    def readings(self, doc: dict[str, Any]) -> tuple[Reading, ...]:
+        """The top-level readings (ids unique), and every `readings: [...]` list anywhere in the file checked
+        against them: one pass over the document's values (at most the loader's 50,000), so a section added
+        later is checked without knowing it."""
+        out: list[Reading] = []
+        seen: dict[str, Path_] = {}
+        for i, r in enumerate(doc.get("readings", [])):
+            if r["id"] in seen:
+                line, _ = self.src.where(seen[r["id"]])
+                self.error(
+                    ("readings", i, "id"), f"duplicate reading id {r['id']!r} (already used at line {line})", "ids unique among readings"
+                )
+                continue
+            seen[r["id"]] = ("readings", i, "id")
+            out.append(Reading(r["id"], Text(r["zh"], r["en"])))
+        stack: list[tuple[Any, Path_]] = [(v, (k,)) for k, v in doc.items() if k != "readings"]
+        while stack:
+            node, path = stack.pop()
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k == "readings" and isinstance(v, list):
+                        self.reading_refs(v, path + (k,), seen)
+                    else:
+                        stack.append((v, path + (k,)))
+            elif isinstance(node, list):
+                stack.extend((v, path + (j,)) for j, v in enumerate(node))
+        return tuple(out)
+
+    def reading_refs(self, refs: list[Any], path: Path_, known: dict[str, Path_]) -> None:
+        for j, ref in enumerate(refs):
+            if isinstance(ref, str) and ref not in known:
+                close = suggest(ref, known)
+                self.error(
+                    path + (j,),
+                    f"reading {ref!r} is not among the policy's readings",
+                    (f"did you mean {close!r}? " if close else "")
+                    + (
+                        "an id of the top-level `readings`" if known else "a top-level `readings:` list giving each reading's id, zh and en"
+                    ),
+                    code="unknown_reading",
+                )
 
     def base_dir(self) -> Path:
         return Path(self.src.file).resolve().parent
@@ -739,7 +787,7 @@ class _Compiler:
                 return self.compiled_caps[name]
         else:
             self.unique_id(c["id"], path + ("id",), "cap")
-        self.note_refs(c, path)
+        notes = self.note_refs(c, path)
         per: tuple[CompiledExpression, ...] | None
         if c["per"] == "item":
             per = None
@@ -767,6 +815,7 @@ class _Compiler:
             cites=self.citation(c.get("cites"), path + ("cites",)) or rule_cites,
             says=says or self.scope_label(c["per"], item_type, "cap"),
             readings=tuple(c.get("readings", ())),
+            notes=notes,
             computed=computed,
             generated_says=says is None,
         )
@@ -788,7 +837,7 @@ class _Compiler:
                 return self.compiled_limits[name]
         else:
             self.unique_id(c["id"], path + ("id",), "limit")
-        self.note_refs(c, path)
+        notes = self.note_refs(c, path)
         if not c["per"]:
             self.error(
                 path + ("per",), "a limit with an empty scope is a limit on nothing", "per: [applicant.id, ...]", code="cap_on_nothing"
@@ -806,6 +855,7 @@ class _Compiler:
             cites=self.citation(c.get("cites"), path + ("cites",)) or rule_cites,
             says=_text(c.get("says")) or self.scope_label(c["per"], item_type, "limit", c["times"]),
             readings=tuple(c.get("readings", ())),
+            notes=notes,
         )
         self.compiled_limits[limit.id] = limit
         return limit
@@ -973,14 +1023,14 @@ class _Compiler:
                 code="unknown_item_type",
             )
             return None
-        self.note_refs(r, path)
+        rule_notes = self.note_refs(r, path)
         self.param_sink = []
         kinds = self.codes(r["who"]["kinds"], self.doc["applicant_kinds"], path + ("who", "kinds"), "applicant kind")
         roles = self.codes(r["who"].get("roles", []), self.doc.get("applicant_roles", {}), path + ("who", "roles"), "applicant role")
         tests = []
         for j, w in enumerate(r.get("when", [])):
             wp = path + ("when", j)
-            self.note_refs(w, wp)
+            when_notes = self.note_refs(w, wp)
             e = self.expr(w["test"], wp + ("test",), [item_type])
             if e is not None:
                 tests.append(
@@ -991,6 +1041,7 @@ class _Compiler:
                         e,
                         Text(w["says"]["zh"], w["says"]["en"]),
                         tuple(w.get("readings", ())),
+                        notes=when_notes,
                     )
                 )
         amount = self.amount_form(r["amount"], path + ("amount",), item_type) if "amount" in r else None
@@ -998,11 +1049,16 @@ class _Compiler:
         if "subject" in r:
             s = r["subject"]
             keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
-            self.note_refs(s, path + ("subject",))
+            subject_notes = self.note_refs(s, path + ("subject",))
             subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
             if all(k is not None for k in keys):
                 subject = Subject(
-                    s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ()))
+                    s["group"],
+                    tuple(k for k in keys if k is not None),
+                    s["pays"],
+                    subject_cites,
+                    tuple(s.get("readings", ())),
+                    subject_notes,
                 )
         caps = [self.cap(c, path + ("caps", j), item_type, cites, shared_caps, used_shared) for j, c in enumerate(r.get("caps", []))]
         limits = [
@@ -1030,6 +1086,7 @@ class _Compiler:
             readings=tuple(r.get("readings", ())),
             item_checks=applicable,
             item_document_checks=applicable_docs,
+            notes=rule_notes,
             param_uses=tuple({(u.parameter.name, u.date.source): u for u in uses}.values()),
         )
 

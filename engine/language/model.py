@@ -71,6 +71,7 @@ class Test:
     readings: tuple[str, ...] = ()
     kinds: frozenset[str] | None = None  # applicant kinds it applies to; None: all
     item_types: frozenset[str] | None = None  # for item-level checks; None: all
+    notes: tuple[str, ...] = ()  # ids of policy notes behind it
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class DocumentCheck:
     kinds: frozenset[str] | None = None
     item_types: frozenset[str] | None = None
     category: str = "documents"
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ class Cap:
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     #: a ceiling computed for each item from its facts (`max: {of:}`, `{rate:, of:}`, `{by:, table:}`): a
     #: RateAmount (rate 1 for a bare `of`) or a TableAmount; None for a constant ceiling
     computed: RateAmount | TableAmount | None = None
@@ -120,6 +123,7 @@ class Limit:
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
@@ -226,6 +230,7 @@ class Subject:
     pays: str  # "highest" | "difference"
     cites: str = ""  # the clause saying so; the compiler fills in the rule's own when the policy gives none
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
@@ -251,6 +256,7 @@ class Rule:
     # The cross-cutting item checks that apply to this rule's item type, resolved once at compile time.
     item_checks: tuple[Test, ...] = ()
     item_document_checks: tuple[DocumentCheck, ...] = ()
+    notes: tuple[str, ...] = ()  # ids of policy notes behind the rule as a whole
     #: every dated-parameter look-up in the rule's expressions (its checks, amount, caps, documents), each once
     param_uses: tuple[ParamUse, ...] = ()
 
@@ -291,8 +297,14 @@ class ParamUse:
 
 @dataclass(frozen=True, slots=True)
 class Note:
+    """A note (a choice made where text and readings are silent) or a reading (口径): its id and its words."""
+
     id: str
     text: Text
+
+
+#: A reading of the measures the bureau adopted (top-level `readings:`): the same shape as a note.
+Reading = Note
 
 
 @dataclass(frozen=True)
@@ -340,6 +352,7 @@ class CompiledPolicy:
     data: Any = None  # the validated document, for tools (lint, diff, coverage)
     base_dir: str = "."
     funding_years_line: int | None = None  # where the window is written, for errors about versions
+    readings: tuple[Reading, ...] = ()  # the policy's readings (口径), in file order
     parameters: dict[str, Parameter] = field(default_factory=dict)
     #: the dated-parameter look-ups of the applicant-level checks, each once (traced in the standing steps)
     applicant_param_uses: tuple[ParamUse, ...] = ()

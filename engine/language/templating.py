@@ -102,6 +102,7 @@ GLOBAL_NAMES = frozenset(
         "fact_value",
         "policy",
         "engine_version",
+        "shaping",
     }
 )
 RENDER_VARIABLES = frozenset({"d", "anchor", "in_report", "rows", "title", "count", "errors", "grand_total"})
