@@ -7,7 +7,6 @@ Every problem is collected with its position; nothing is compiled lazily.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
@@ -17,9 +16,6 @@ from typing import Any
 from engine.core.errors import Problem
 from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, parse_amount, parse_rate
 from engine.language.expressions import (
-    ARGUMENT_TYPES,
-    FUNCTION_DOCS,
-    NAMESPACES,
     CompiledExpression,
     ExpressionError,
     compile_expression,
@@ -277,8 +273,6 @@ class _Compiler:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
             return None
         self.check_enum_literals(compiled, path, types)
-        if any(name in compiled.source for name in ARGUMENT_TYPES):
-            self.check_argument_types(compiled, path, types)
         return compiled
 
     def fact_specs(self, namespace: str, name: str, item_types: list[str] | None) -> list[FactSpec]:
@@ -288,23 +282,6 @@ class _Compiler:
             return [t[name] for t in tables if name in t]
         table = self.claim_facts if namespace == "claim" else self.applicant_facts
         return [table[name]] if name in table else []
-
-    def check_argument_types(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
-        """A fact given straight to a function that declares its argument types (`ARGUMENT_TYPES`) has such a type."""
-        for node in ast.walk(ast.parse(compiled.source, mode="eval")):  # already checked: small and shallow
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ARGUMENT_TYPES):
-                continue
-            for arg, allowed in zip(node.args, ARGUMENT_TYPES[node.func.id], strict=False):
-                if not (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id in NAMESPACES):
-                    continue
-                for spec in self.fact_specs(arg.value.id, arg.attr, item_types):
-                    if spec.type not in allowed:
-                        self.error(
-                            path,
-                            f"{node.func.id}() needs a {' or '.join(sorted(allowed))} fact here; {arg.value.id}.{arg.attr} is a {spec.type}",
-                            FUNCTION_DOCS.get(node.func.id),
-                            code="expression",
-                        )
 
     def check_enum_literals(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
         for fact, literals in compiled.compares:

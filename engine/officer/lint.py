@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import EngineError, Problem
-from engine.language.expressions import CompiledExpression
+from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
 from engine.language.model import (
     AmountForm,
@@ -267,7 +267,10 @@ _FACT_LITERALS = {
     "boolean": {"boolean", "null"},
     "money": {"number", "null"},
     "integer": {"number", "null"},
-    "date": {"null"},
+    "count": {"number", "null"},
+    "decimal": {"number", "null"},
+    "percent": {"number", "null"},
+    "date": {"null", "text"},  # a quoted "YYYY-MM-DD" is read as a date at load (any other text is a load error)
     "string": {"text", "null"},
     "identifier": {"text", "null"},
     "enum": {"text", "null"},
@@ -278,7 +281,7 @@ _FACT_LITERALS = {
 def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) -> list[str]:
     """Comparisons of a fact with a literal of another type: never true (== / in) or an error at run time."""
     out = []
-    for branch in _dnf(ast.parse(expression.source, mode="eval").body):
+    for branch in _dnf(parse_expression(expression.source).body):
         for atom in branch:
             if not isinstance(atom, _Atom) or atom.fact not in specs:
                 continue
@@ -390,7 +393,7 @@ def _gt(a: Any, b: Any) -> bool:
 
 def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
     """Why `expression` can never be true given finite fact domains and number bounds, or None if it may be."""
-    branches = _dnf(ast.parse(expression.source, mode="eval").body)
+    branches = _dnf(parse_expression(expression.source).body)
     reasons = []
     for b in branches:
         why = _branch_unsat(b, domains, bounds)
