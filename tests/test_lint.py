@@ -364,7 +364,7 @@ def test_bounds_are_checked_when_the_policy_loads() -> None:
             "mini.yaml",
         )
     )
-    assert [p.message for p in problems] == ["maximum only applies to integer and money facts, not string"]
+    assert [p.message for p in problems] == ["maximum only applies to integer, count, decimal, money and percent facts, not string"]
     _, problems = check_source(parse_yaml(mini(pieces="maximum: 2.5"), "mini.yaml"))
     assert [p.message for p in problems] == ["maximum of an integer fact must be a whole number, not 2.5"]
 

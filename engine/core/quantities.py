@@ -85,6 +85,12 @@ def parse_rate(value: object) -> Decimal:
     return result
 
 
+def decimal_places(value: Decimal) -> int:
+    """How many decimals `value` is written with: 4.35 -> 2, 0.6500 -> 4, 12 -> 0 (and 0 for a non-finite value)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 #: Formatting money never depends on the calling program's decimal context (its precision could not hold 1,492,200.00).
 _FORMAT_CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
 _CENT = Decimal("0.01")

@@ -800,6 +800,9 @@ class _Checker(ast.NodeTransformer):
             raise self.fail(node, f"{name}() takes {_arguments(least, most)}, {given} given", FUNCTION_DOCS.get(name))
         if name == "date":
             return self.date_literal(node)
+        for i, (arg, wanted) in enumerate(zip(node.args, ARGUMENT_KINDS.get(name, ()), strict=False)):
+            if wanted is _DATE_ARG and isinstance(arg, ast.Constant) and isinstance(arg.value, str):  # "2019-12-31" as a date
+                node.args[i] = self.as_date(arg, f"{name}() takes a date here")
         self.check_arguments(node, name)
         node.args = [self.visit(arg) for arg in node.args]
         node.func = ast.copy_location(ast.Name(id="_F_" + name, ctx=ast.Load()), node.func)
@@ -873,21 +876,21 @@ class _Checker(ast.NodeTransformer):
                 if _coarse(self.kinds(date_side)[0]) - {NONE} != {DATE}:
                     continue
                 if isinstance(op, ast.In | ast.NotIn) and j == i + 1 and isinstance(text_side, ast.Tuple | ast.List):
-                    text_side.elts = [self.as_date(e, date_side) for e in text_side.elts]
+                    said = f"`{ast.unparse(date_side)}` is a date"
+                    text_side.elts = [self.as_date(e, said) for e in text_side.elts]
                     self.memo.pop(id(text_side), None)
                 elif isinstance(text_side, ast.Constant) and isinstance(text_side.value, str):
-                    sides[j] = self.as_date(text_side, date_side)
+                    sides[j] = self.as_date(text_side, f"`{ast.unparse(date_side)}` is a date")
         node.left, node.comparators = sides[0], sides[1:]
 
-    def as_date(self, node: ast.expr, date_side: ast.AST) -> ast.expr:
+    def as_date(self, node: ast.expr, why: str) -> ast.expr:
+        """A quoted text where a date goes, read as that date; `why` says why a date goes there."""
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             return node
         value = parse_date_literal(node.value)
         if value is None:
             raise self.fail(
-                node,
-                f"`{ast.unparse(date_side)}` is a date, so {node.value!r} must be a date written YYYY-MM-DD that exists",
-                'e.g. "2019-12-31" or date("2019-12-31")',
+                node, f"{why}, so {node.value!r} must be a date written YYYY-MM-DD that exists", 'e.g. "2019-12-31" or date("2019-12-31")'
             )
         return self.constant(node, value, frozenset({DATE}))
 
