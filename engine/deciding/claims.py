@@ -1109,7 +1109,7 @@ class FactConverter:
 
 
 def quantity_text(spec: FactSpec, value: int | Decimal) -> str:
-    """A value of a count, decimal or percent fact in a claim message (English): 3 countries, 0.6500, 4.35%."""
+    """A value of a count, decimal or percent fact in a claim message (English): 3 items, 0.6500, 4.35%."""
     if spec.type == "percent":
         return f"{Decimal(value).scaleb(2).normalize():f}%"
     if spec.type == "count":

@@ -234,18 +234,18 @@ class _Compiler:
                 )
                 out.append(None)
                 continue
-            out.append(self.bound(spec[key], ftype, spec.get("places", DEFAULT_PLACES), path + (key,)))
+            out.append(self.bound(spec[key], key, ftype, spec.get("places", DEFAULT_PLACES), path + (key,)))
         low, high = out
         if low is not None and high is not None and low > high:
             self.error(path + ("maximum",), f"maximum {high} is below minimum {low}", f"a maximum of at least {low}")
         return low, high
 
-    def bound(self, raw: Any, ftype: str, places: int, path: Path_) -> Decimal | None:
+    def bound(self, raw: Any, key: str, ftype: str, places: int, path: Path_) -> Decimal | None:
         written_percent = isinstance(raw, str) and raw.strip().endswith("%")
         if ftype == "percent" or written_percent:
             if ftype != "percent" or not written_percent:
                 wanted = "a percentage such as 5%" if ftype == "percent" else "a number without %"
-                self.error(path, f"the bound of a {ftype} fact is written {wanted}, not {raw}", wanted, code="bound")
+                self.error(path, f"{key} of a {ftype} fact is written as {wanted}, not {raw}", wanted, code="bound")
                 return None
             number = Decimal(raw.strip()[:-1].strip())  # (the schema's pattern: digits, a point, digits)
             if decimal_places(number) > places:
@@ -257,7 +257,7 @@ class _Compiler:
         if ftype in ("integer", "count") and value != value.to_integral_value():
             self.error(
                 path,
-                f"the bound of {'an integer' if ftype == 'integer' else 'a count'} fact must be a whole number, not {value}",
+                f"{key} of {'an integer' if ftype == 'integer' else 'a count'} fact must be a whole number, not {value}",
                 "a whole number",
             )
         if ftype == "decimal" and decimal_places(value) > places:
