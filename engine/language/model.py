@@ -56,7 +56,7 @@ class FactSpec:
     #: fills a fact the claim leaves empty) or "authoritative" (they always count, see Ledger.with_facts_on_record)
     on_record: str = "fills"
     places: int | None = None  # decimal and percent facts: the most decimals a claim may give and an explanation shows
-    unit: Text | None = None  # count facts: the unit word shown after the number (3 件, 3 countries)
+    unit: Text | None = None  # count facts: the unit word shown after the number (3 件, 3 items)
 
 
 @dataclass(frozen=True, slots=True)
