@@ -243,7 +243,9 @@ def test_the_policy_decides_with_dates_percentages_and_counts() -> None:
 
 
 def test_the_reference_evaluator_reads_percent_and_date_literals() -> None:
-    assert evaluate_with_simpleeval('item.r <= 4.35% and item.d <= date("2019-12-31")', {"r": Decimal("0.04"), "d": dt.date(2019, 1, 1)}, {}, {})
+    assert evaluate_with_simpleeval(
+        'item.r <= 4.35% and item.d <= date("2019-12-31")', {"r": Decimal("0.04"), "d": dt.date(2019, 1, 1)}, {}, {}
+    )
 
 
 # --- claims -------------------------------------------------------------------------------------------------
@@ -279,11 +281,23 @@ def test_a_percentage_without_its_sign_is_refused_with_the_fix(fact: str, value:
 @pytest.mark.parametrize(
     ("item", "message", "expected"),
     [
-        (loan(secured_share="0.65432"), "0.65432 has 5 decimals; share secured takes at most 4", "a number with at most 4 decimals, e.g. 0.6500"),
-        (loan(loan_rate="5.405%"), "5.405% has 3 decimals; annual loan rate takes at most 2", "a percentage with at most 2 decimals, e.g. 4.35%"),
+        (
+            loan(secured_share="0.65432"),
+            "0.65432 has 5 decimals; share secured takes at most 4",
+            "a number with at most 4 decimals, e.g. 0.6500",
+        ),
+        (
+            loan(loan_rate="5.405%"),
+            "5.405% has 3 decimals; annual loan rate takes at most 2",
+            "a percentage with at most 2 decimals, e.g. 4.35%",
+        ),
         (loan(secured_share=Decimal("1.5")), "1.5 is above the maximum 1 the policy declares for share secured", "at most 1"),
         (loan(loan_rate="25%"), "25% is above the maximum 20% the policy declares for annual loan rate", "at most 20%"),
-        (grant(countries=51), "51 countries is above the maximum 50 countries the policy declares for countries of grant", "at most 50 countries"),
+        (
+            grant(countries=51),
+            "51 countries is above the maximum 50 countries the policy declares for countries of grant",
+            "at most 50 countries",
+        ),
     ],
 )
 def test_decimal_percent_and_count_claims_are_checked_in_the_officers_terms(item: dict[str, Any], message: str, expected: str) -> None:
