@@ -30,6 +30,7 @@ policy:
   rounding: {quantum: "0.01", mode: half_up}
 clauses:
   第一条: {text: 贷款利率不超过4.35%的，按已付利息的50%给予贴息。, en: interest subsidy at 50% when the rate is at most 4.35%, computable: true}
+  第三条: {text: 每件资助3000元。, en: 3000 yuan per filing, computable: true}
   第二条: {text: 按授权国家数分档奖励，10个国家以上奖励2万元，30个国家以上奖励5万元。, en: reward by countries of grant, computable: true}
 applicant_kinds:
   enterprise: {zh: 企业, en: enterprise}
@@ -58,6 +59,11 @@ item_types:
       countries: {type: count, unit: {zh: 个国家, en: countries}, maximum: 50, zh: 授权国家数, en: countries of grant}
       grant_date: {type: date, zh: 授权日, en: date of grant}
       applied: {type: date, zh: 申请日, en: date of application}
+  filing:
+    zh: 专利申请资助
+    en: filing support
+    facts:
+      pieces: {type: count, unit: {zh: 件, en: filings}, zh: 申请件数, en: filings}
 rules:
   - id: loan-subsidy
     cites: 第一条
@@ -84,6 +90,12 @@ rules:
       bands:
         - {from: 10, amount: 2万}
         - {from: 30, amount: 5万}
+    documents_required: false
+  - id: filing-support
+    cites: 第三条
+    item_type: filing
+    who: {kinds: [enterprise]}
+    amount: {per_unit: 3000, count: item.pieces}
     documents_required: false
 """
 
@@ -364,6 +376,14 @@ def test_each_type_is_shown_in_its_own_form_in_zh_and_en(fmt: str) -> None:
     # a band whose base is a count: "35 个国家，适用 30 个国家 以上档次", never "35.00 元 ... 30.00 元"
     assert "授权国家数 35 个国家，适用 30 个国家 以上档次" in zh and "35.00 元" not in zh
     assert "countries of grant 35 countries, band from 30 countries" in en
+
+
+@pytest.mark.parametrize("fmt", ["text", "md"])
+def test_a_count_of_units_is_shown_with_its_unit(fmt: str) -> None:
+    item = {"id": "F1", "type": "filing", "pieces": 3}  # 3 x 3,000 = 9,000
+    zh, en = explained("zh", fmt, item), explained("en", fmt, item)
+    assert "× 3 = 9,000.00 元（申请件数 3 件）" in zh, zh
+    assert "× 3 = CNY 9,000.00 (filings 3 filings)" in en, en
 
 
 def test_a_decimal_and_a_date_are_shown_in_their_own_form() -> None:

@@ -370,7 +370,9 @@ class Renderer:
         """The value of an amount form's base (`of`, `count`) or a band's start, in the base's own form: a count
         as "35 件", money as money (what a base of unknown type is shown as)."""
         ftype, spec = self.base_types.get((item_type or "", expression), (None, None))
-        return self.quantity(ftype if ftype in QUANTITY_TYPES else "money", value, spec, cites)
+        if ftype not in QUANTITY_TYPES:  # a base whose type cannot be told: a count of units as it is, else money
+            ftype = "integer" if isinstance(value, int) and not isinstance(value, bool) else "money"
+        return self.quantity(ftype, value, spec, cites)
 
     def policy_info(self) -> dict[str, Any]:
         p = self.policy
@@ -847,7 +849,7 @@ class TextExplainer:
                 counted=used,
                 value=money(value),
                 count_label=r.fact_label(form.count.source, t),
-                count=count,
+                count=r.base_value(form.count.source, t, count),
                 max=self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
             )
         if kind == "least":

@@ -921,7 +921,8 @@ def compile_expression(
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"syntax error: {exc.msg}", "a single simpleeval expression", (exc.offset or 1) - 1) from None
+        hint = "a percentage is written with % right after the number: 4.35%" if "%" in text else "a single simpleeval expression"
+        raise ExpressionError(f"syntax error: {exc.msg}", hint, (exc.offset or 1) - 1) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None
     _check_depth(tree)

@@ -307,7 +307,7 @@ Bounds = dict[str, tuple[Decimal | None, Decimal | None, str]]
 def fact_bounds(specs: dict[str, FactSpec]) -> Bounds:
     out: Bounds = {}
     for name, spec in specs.items():
-        if spec.type not in ("integer", "money"):
+        if spec.type not in ("integer", "count", "decimal", "money"):
             continue
         low = spec.minimum if spec.minimum is not None else Decimal(0)
         words = []
