@@ -317,6 +317,12 @@ def test_decimal_percent_and_count_claims_are_checked_in_the_officers_terms(item
     assert said == message and fix == expected
 
 
+def test_a_binary_float_is_not_a_decimal_fact() -> None:
+    # a Python caller's 0.65 is the binary float 0.65000000000000002220...: refused, never rounded silently
+    ((path, said, _),) = problems_of(claim(loan(secured_share=0.65)))
+    assert path == ("items", 0, "secured_share") and said == "0.65 is a binary floating-point number"
+
+
 def test_below_the_minimum_is_said_in_the_facts_form() -> None:
     text = TYPED_POLICY.replace("places: 4, minimum: 0,", "places: 4, minimum: 0.25,")
     with pytest.raises(engine.ClaimError) as caught:

@@ -1028,6 +1028,9 @@ class FactConverter:
         """A decimal fact: a JSON number or a text "0.6500", at most `places` decimals, exact."""
         places = spec.places if spec.places is not None else 2
         expected = f"a number with at most {places} decimals, e.g. {Decimal(65).scaleb(-2):.{places}f}"
+        if isinstance(raw, float):  # (a caller's Python float: JSON and YAML numbers arrive as Decimal)
+            self.bad(path, f"{raw!r} is a binary floating-point number", f'an exact number, e.g. "{raw}" as text')
+            return None
         if isinstance(raw, bool) or not isinstance(raw, int | Decimal | str):
             self.bad(path, f"{_clip(repr(raw))} is not a number", expected)
             return None
