@@ -340,6 +340,16 @@ def test_the_claim_schema_describes_each_type() -> None:
     assert countries["type"] == "integer" and countries["minimum"] == 0 and "countries" in countries["description"]
 
 
+def test_parse_percent_is_exact_and_wants_its_sign() -> None:
+    from engine.core.quantities import QuantityError, parse_percent
+
+    assert parse_percent("4.35%") == Decimal("0.0435") and str(parse_percent("3.70%")) == "0.0370"  # 3.70 / 100
+    assert parse_percent("120%") == Decimal("1.2")  # more than 100% is a percentage too
+    for bad in ("4.35", Decimal("4.35"), "-1%", "4,35%"):
+        with pytest.raises(QuantityError):
+            parse_percent(bad)
+
+
 @pytest.mark.parametrize(
     ("replace", "words"),
     [

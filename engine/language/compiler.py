@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem
-from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, decimal_places, parse_amount, parse_rate
+from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, decimal_places, parse_amount, parse_percent, parse_rate
 from engine.language.expressions import (
     CompiledExpression,
     ExpressionError,
@@ -247,10 +247,14 @@ class _Compiler:
                 wanted = "a percentage such as 5%" if ftype == "percent" else "a number without %"
                 self.error(path, f"{key} of a {ftype} fact is written as {wanted}, not {raw}", wanted, code="bound")
                 return None
-            number = Decimal(raw.strip()[:-1].strip())  # (the schema's pattern: digits, a point, digits)
-            if decimal_places(number) > places:
+            try:
+                fraction = parse_percent(raw)
+            except QuantityError as exc:
+                self.error(path, f"{exc}", "a percentage such as 5%", code="bound")
+                return None
+            if decimal_places(fraction) > places + 2:  # 4.355% is 0.04355: the percentage's places + 2
                 self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a percentage with at most {places} decimals")
-            return number.scaleb(-2)
+            return fraction
         value = self.amount(raw, path) if ftype == "money" else self.plain_number(raw, path)
         if value is None:
             return None
