@@ -171,6 +171,25 @@ def test_date_functions_and_percent_literals(source: str, expected: Any) -> None
     assert run(source) == expected
 
 
+@pytest.mark.parametrize(
+    ("source", "static"),
+    [
+        ("item.fee * 50%", "money"),  # money times a rate stays money
+        ("item.fee + item.fee", "money"),
+        ("item.fee / item.fee", "number"),  # a ratio of two amounts is no amount
+        ("item.n + 1", "integer"),
+        ("item.rate * 100", "number"),  # 4.35% * 100 = 4.35: no longer a percentage
+        ('days_between(item.d, "2021-01-01")', "integer"),
+        ("add_months(item.d, 6)", "date"),
+        ("item.d <= item.e", "boolean"),
+        ("item.kind", "text"),
+    ],
+)
+def test_every_expression_has_a_static_type(source: str, static: str) -> None:
+    types = lambda ns, f: (TYPES[f],) if f in TYPES else ()  # noqa: E731
+    assert compile_expression(source, lambda ns, f: None, "x.yaml:3", types).type == static
+
+
 def test_a_quoted_date_compared_with_a_date_fact_is_that_date() -> None:
     # Failed before: `item.d <= "2019-12-31"` loaded, then raised TypeError (date <= str) on every claim.
     assert run('item.d <= "2019-12-31"', d=dt.date(2019, 12, 31)) is True

@@ -484,11 +484,13 @@ def _flavour(op: ast.operator, left: str, right: str) -> str:
             return NUM if left == MONEY else left
         if MONEY in (left, right):
             return MONEY
+        if PERCENT in (left, right):  # a rate times a number is no longer that rate (4.35% * 100 is 4.35)
+            return NUM
         return right if left in _NEUTRAL else left if right in _NEUTRAL else NUM
     # division
     if left == MONEY and right != MONEY:
         return MONEY
-    return left if left in (DECIMAL, PERCENT, NUM) and right in _NEUTRAL else NUM
+    return left if left in (DECIMAL, NUM) and right in _NEUTRAL else NUM
 
 
 def arithmetic_kinds(op: ast.operator, left: frozenset[str], right: frozenset[str]) -> tuple[frozenset[str], str | None, str | None]:
