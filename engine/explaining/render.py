@@ -331,7 +331,7 @@ class Renderer:
             rule = item.get("rule")
             if isinstance(rule, str):
                 ids.append(rule)
-            for s in item.get("steps") or ():
+            for s in _list(item.get("steps")):
                 if isinstance(s, Mapping):
                     kind = s.get("step")
                     key = s.get(kind) if kind in ("check", "limit", "cap") else s.get("check") if kind == "documents" else None
@@ -339,8 +339,8 @@ class Renderer:
                         key = f"{rule}#subject"
                     if isinstance(key, str):
                         ids.append(key)
-            ids += [r["check"] for r in item.get("reasons") or () if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
-            ids += [x["cap"] for x in item.get("ceilings") or () if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
+            ids += [r["check"] for r in _list(item.get("reasons")) if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
+            ids += [x["cap"] for x in _list(item.get("ceilings")) if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
         return self.shaping(tuple(dict.fromkeys(ids)))
 
     def _value_labels(self, fspec: Any, doc: Mapping[str, Any]) -> dict[str, str]:
@@ -510,6 +510,11 @@ class _Environment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+
+def _list(value: Any) -> list[Any]:
+    """A list of a recorded decision, or nothing when a hand edit made it something else."""
+    return value if isinstance(value, list) else []
 
 
 def _steps(item: Mapping[str, Any], *kinds: str) -> list[Mapping[str, Any]]:

@@ -834,6 +834,16 @@ class _Compiler:
             return None
         return LeastAmount(tuple(p for p in parts if p is not None))
 
+    def condition(self, rule_id: str, j: int, w: dict[str, Any], wp: Path_, cites: str, item_type: str) -> Test | None:
+        """The rule's `when` entry `j`, as a test `<rule>#when<j+1>` (citing the rule's clause unless it names its own)."""
+        notes = self.note_refs(w, wp)
+        e = self.expr(w["test"], wp + ("test",), [item_type])
+        if e is None:
+            return None
+        cites = self.citation(w.get("cites"), wp + ("cites",)) or cites
+        says = Text(w["says"]["zh"], w["says"]["en"])
+        return Test(f"{rule_id}#when{j + 1}", cites, w.get("category", "condition"), e, says, tuple(w.get("readings", ())), notes=notes)
+
     def rule(
         self,
         r: dict[str, Any],
@@ -859,23 +869,8 @@ class _Compiler:
         rule_notes = self.note_refs(r, path)
         kinds = self.codes(r["who"]["kinds"], self.doc["applicant_kinds"], path + ("who", "kinds"), "applicant kind")
         roles = self.codes(r["who"].get("roles", []), self.doc.get("applicant_roles", {}), path + ("who", "roles"), "applicant role")
-        tests = []
-        for j, w in enumerate(r.get("when", [])):
-            wp = path + ("when", j)
-            when_notes = self.note_refs(w, wp)
-            e = self.expr(w["test"], wp + ("test",), [item_type])
-            if e is not None:
-                tests.append(
-                    Test(
-                        f"{r['id']}#when{j + 1}",
-                        self.citation(w.get("cites"), wp + ("cites",)) or cites,
-                        w.get("category", "condition"),
-                        e,
-                        Text(w["says"]["zh"], w["says"]["en"]),
-                        tuple(w.get("readings", ())),
-                        notes=when_notes,
-                    )
-                )
+        when = [self.condition(r["id"], j, w, path + ("when", j), cites, item_type) for j, w in enumerate(r.get("when", []))]
+        tests = [t for t in when if t is not None]
         amount = self.amount_form(r["amount"], path + ("amount",), item_type) if "amount" in r else None
         subject = None
         if "subject" in r:
