@@ -50,7 +50,7 @@ from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import format_money
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
-from engine.language.model import DocumentCheck, ExternalAmount, TableAmount
+from engine.language.model import DocumentCheck, ExternalAmount, FactSpec, TableAmount
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
     MAX_RENDER_SECONDS,
@@ -80,6 +80,8 @@ HTML_ALIAS = "#html"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
+#: Fact types shown as numbers in their own form (`Renderer.quantity`).
+QUANTITY_TYPES = frozenset({"money", "percent", "decimal", "count", "integer"})
 
 
 def languages() -> tuple[str, ...]:
@@ -203,6 +205,7 @@ class Renderer:
             fact=self.fact_label,
             value=self.value_label,
             fact_value=self.fact_value,
+            base_value=self.base_value,
             policy=self.policy_info(),
             engine_version=__version__,
             shaping=self.item_shaping,
@@ -259,12 +262,15 @@ class Renderer:
             }
         self.facts: dict[tuple[str, str | None, str], str] = {}
         self.fact_types: dict[tuple[str, str | None, str], str] = {}
+        self.fact_specs: dict[tuple[str, str | None, str], FactSpec] = {}
         for ns, t, specs in [("claim", None, p.claim_facts), ("applicant", None, p.applicant_facts)] + [
             ("item", t, specs) for t, specs in p.item_facts.items()
         ]:
             for name, spec in specs.items():
                 self.facts[(ns, t, name)] = self.label(spec.label)
                 self.fact_types[(ns, t, name)] = spec.type
+                self.fact_specs[(ns, t, name)] = spec
+        self.base_types = self._base_types()
         # enum value labels, from the policy document itself
         self.values: dict[tuple[str | None, str], dict[str, str]] = {}
         doc = p.data if isinstance(p.data, Mapping) else {}
@@ -325,7 +331,7 @@ class Renderer:
             rule = item.get("rule")
             if isinstance(rule, str):
                 ids.append(rule)
-            for s in item.get("steps") or ():
+            for s in _list(item.get("steps")):
                 if isinstance(s, Mapping):
                     kind = s.get("step")
                     key = s.get(kind) if kind in ("check", "limit", "cap") else s.get("check") if kind == "documents" else None
@@ -333,8 +339,8 @@ class Renderer:
                         key = f"{rule}#subject"
                     if isinstance(key, str):
                         ids.append(key)
-            ids += [r["check"] for r in item.get("reasons") or () if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
-            ids += [x["cap"] for x in item.get("ceilings") or () if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
+            ids += [r["check"] for r in _list(item.get("reasons")) if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
+            ids += [x["cap"] for x in _list(item.get("ceilings")) if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
         return self.shaping(tuple(dict.fromkeys(ids)))
 
     def _value_labels(self, fspec: Any, doc: Mapping[str, Any]) -> dict[str, str]:
@@ -373,18 +379,69 @@ class Renderer:
         return "" if value is None else str(value)
 
     def fact_value(self, name: str, item_type: str | None, value: Any) -> str:
-        """A fact's value in the reader's words: money formatted, codes by their labels, yes/no."""
+        """A fact's value in the reader's words: each number in its own form (`quantity`), codes by their labels, yes/no."""
         if value is None:
             return str(self.m["fact_absent"])
         ns, _, short = name.partition(".")
-        ftype = self.fact_types.get((ns, item_type if ns == "item" else None, short))
-        if ftype == "money":
-            return self.money(value)
+        key = (ns, item_type if ns == "item" else None, short)
+        ftype = self.fact_types.get(key)
+        if ftype in QUANTITY_TYPES:
+            return self.quantity(ftype, value, self.fact_specs.get(key))
         if isinstance(value, list):
             if ftype == "document_list":
                 return str(self.meta["list_sep"]).join(self.docs.get(v, str(v)) for v in value)
             return str(self.meta["list_sep"]).join(self.value_label(name, item_type, v) for v in value)
         return self.value_label(name, item_type, value)
+
+    def quantity(self, ftype: str | None, value: Any, spec: FactSpec | None = None, cites: str | None = None) -> str:
+        """A number in its own form, by its type: money "1,234.50 元" (万元 where the clause cited writes 万元),
+        percent "4.35%" (the fraction 0.0435 shown with the fact's places), count "3 件" / "3 items" (the
+        fact's unit), decimal "0.6500" (its places), integer and plain numbers as they are."""
+        d = _to_decimal(value)
+        if d is None or ftype not in QUANTITY_TYPES:
+            return "" if value is None else str(value)
+        if ftype == "money":
+            return self.money(d, cites)
+        places = spec.places if spec is not None else None
+        if ftype == "percent":
+            n = d.scaleb(2)
+            shown = n.quantize(Decimal(1).scaleb(-places)) if places is not None else n.normalize()
+            return _fill(self.meta["percent"], {"n": f"{shown:f}"})
+        if ftype == "decimal":
+            return f"{d.quantize(Decimal(1).scaleb(-places)) if places is not None else d:f}"
+        whole = d.to_integral_value() if d == d.to_integral_value() else d  # a band's start is recorded as 30.00
+        if ftype == "count" and spec is not None and spec.unit is not None:
+            return _fill(self.meta["count"], {"n": f"{whole:f}", "unit": self.label(spec.unit)})
+        return f"{whole:f}"
+
+    def _base_types(self) -> dict[tuple[str, str], tuple[str | None, FactSpec | None]]:
+        """(item type, expression) -> its type and, when it is one fact, that fact's declaration: for each base
+        an amount form computes from (`of`, `count`), so that `base_value` shows it in its own form."""
+        out: dict[tuple[str, str], tuple[str | None, FactSpec | None]] = {}
+        for rule in self.policy.rules:
+            forms = [rule.amount]
+            while forms:
+                form = forms.pop()
+                if form is None:
+                    continue
+                forms.extend(getattr(form, "parts", ()))
+                for expression in (getattr(form, "of", None), getattr(form, "count", None)):
+                    if expression is None:
+                        continue
+                    spec = None
+                    if expression.facts == (expression.source,):
+                        ns, _, short = expression.source.partition(".")
+                        spec = self.fact_specs.get((ns, rule.item_type if ns == "item" else None, short))
+                    out[(rule.item_type, expression.source)] = (spec.type if spec is not None else expression.type, spec)
+        return out
+
+    def base_value(self, expression: str, item_type: str | None, value: Any, cites: str | None = None) -> str:
+        """The value of an amount form's base (`of`, `count`) or a band's start, in the base's own form: a count
+        as "35 件", money as money (what a base of unknown type is shown as)."""
+        ftype, spec = self.base_types.get((item_type or "", expression), (None, None))
+        if ftype not in QUANTITY_TYPES:  # a base whose type cannot be told: a count of units as it is, else money
+            ftype = "integer" if isinstance(value, int) and not isinstance(value, bool) else "money"
+        return self.quantity(ftype, value, spec, cites)
 
     def policy_info(self) -> dict[str, Any]:
         p = self.policy
@@ -462,6 +519,11 @@ class _Environment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+
+def _list(value: Any) -> list[Any]:
+    """A list of a recorded decision, or nothing when a hand edit made it something else."""
+    return value if isinstance(value, list) else []
 
 
 def _steps(item: Mapping[str, Any], *kinds: str) -> list[Mapping[str, Any]]:
@@ -918,14 +980,15 @@ class TextExplainer:
             return self.f_calc_external(source_label=r.fact_label(form.source.source, t), value=money(value))
         if kind == "bands":
             base, band = detail
+            src = form.of.source
             if band is None:
-                return self.f_calc_bands_none(base_label=self.base_label(form, t), base=money(base), value=money(value))
+                return self.f_calc_bands_none(base_label=self.base_label(form, t), base=r.base_value(src, t, base), value=money(value))
             return self.f_calc_bands(
                 base_label=self.base_label(form, t),
-                base=money(base),
+                base=r.base_value(src, t, base),
                 band=money(band.amount, cites) if band.amount is not None else r.percent(str(band.rate)),
                 value=money(value),
-                **{"from": money(band.start, cites)},
+                **{"from": r.base_value(src, t, band.start, cites)},
             )
         if kind == "per_unit":
             count, used = detail
@@ -935,7 +998,7 @@ class TextExplainer:
                 "counted": used,
                 "value": money(value),
                 "count_label": self.base_label(form, t, src, "count_computed"),
-                "count": count,
+                "count": r.base_value(src, t, count),
                 "max": self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
             }
             if form.unit is not None:

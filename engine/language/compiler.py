@@ -7,7 +7,6 @@ Every problem is collected with its position; nothing is compiled lazily.
 
 from __future__ import annotations
 
-import ast
 import datetime as _dt
 import hashlib
 from collections.abc import Iterable
@@ -16,11 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem
-from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, parse_amount, parse_rate
+from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, decimal_places, parse_amount, parse_percent, parse_rate
 from engine.language.expressions import (
-    ARGUMENT_TYPES,
-    FUNCTION_DOCS,
-    NAMESPACES,
     CompiledExpression,
     ExpressionError,
     compile_expression,
@@ -60,6 +56,11 @@ from engine.language.model import (
 from engine.language.source import FileRefused, Source, read_beside
 
 Path_ = tuple[str | int, ...]
+
+#: Fact types that may declare `minimum` / `maximum`, and those that declare `places`.
+BOUNDED_TYPES = frozenset({"integer", "count", "decimal", "money", "percent"})
+NUMBER_PLACES_TYPES = frozenset({"decimal", "percent"})
+DEFAULT_PLACES = 2
 
 DEFAULT_REFUSAL_ORDER = ("standing", "scope", "time", "double_benefit", "condition", "limit", "cap", "documents")
 
@@ -197,6 +198,7 @@ class _Compiler:
                     f"a ledger cannot hold a {ftype} fact on record",
                     "a fact of type " + ", ".join(sorted(RECORDABLE_TYPES | RECORDABLE_LIST_TYPES)),
                 )
+            places, unit = self.number_form(spec, path + (name,))
             bounds = self.fact_bounds(spec, path + (name,))
             out[name] = FactSpec(
                 name=name,
@@ -211,28 +213,82 @@ class _Compiler:
                 maximum=bounds[1],
                 record_only=spec.get("record_only", False),
                 on_record=on_record,
+                places=places,
+                unit=unit,
             )
         return out
 
+    def number_form(self, spec: dict[str, Any], path: Path_) -> tuple[int | None, Text | None]:
+        """A decimal or percent fact's `places` (default 2) and a count fact's `unit` (required)."""
+        ftype = spec["type"]
+        if "places" in spec and ftype not in NUMBER_PLACES_TYPES:
+            self.error(path + ("places",), f"places applies to decimal and percent facts, not {ftype}", "no places")
+        if "unit" in spec and ftype != "count":
+            self.error(path + ("unit",), f"unit applies to count facts, not {ftype}", "no unit (or type: count)")
+        if ftype == "count" and "unit" not in spec:
+            self.error(path, "a count fact needs its unit word", "unit: {zh: 件, en: items}", code="count_unit")
+        places = spec.get("places", DEFAULT_PLACES) if ftype in NUMBER_PLACES_TYPES else None
+        return places, _text(spec.get("unit")) if ftype == "count" else None
+
     def fact_bounds(self, spec: dict[str, Any], path: Path_) -> tuple[Decimal | None, Decimal | None]:
-        """Declared `minimum` / `maximum` of an integer or money fact."""
+        """Declared `minimum` / `maximum` of a number fact (a percent's written 5%, kept as the fraction 0.05)."""
         out: list[Decimal | None] = []
+        ftype = spec["type"]
         for key in ("minimum", "maximum"):
             if key not in spec:
                 out.append(None)
                 continue
-            if spec["type"] not in ("integer", "money"):
-                self.error(path + (key,), f"{key} only applies to integer and money facts, not {spec['type']}", "no bound")
+            if ftype not in BOUNDED_TYPES:
+                self.error(
+                    path + (key,), f"{key} only applies to integer, count, decimal, money and percent facts, not {ftype}", "no bound"
+                )
                 out.append(None)
                 continue
-            value = self.amount(spec[key], path + (key,))
-            if spec["type"] == "integer" and value != value.to_integral_value():
-                self.error(path + (key,), f"{key} of an integer fact must be a whole number, not {value}", "a whole number")
-            out.append(value)
+            out.append(self.bound(spec[key], key, ftype, spec.get("places", DEFAULT_PLACES), path + (key,)))
         low, high = out
         if low is not None and high is not None and low > high:
             self.error(path + ("maximum",), f"maximum {high} is below minimum {low}", f"a maximum of at least {low}")
         return low, high
+
+    def bound(self, raw: Any, key: str, ftype: str, places: int, path: Path_) -> Decimal | None:
+        written_percent = isinstance(raw, str) and raw.strip().endswith("%")
+        if ftype == "percent" or written_percent:
+            if ftype != "percent" or not written_percent:
+                wanted = "a percentage such as 5%" if ftype == "percent" else "a number without %"
+                self.error(path, f"{key} of a {ftype} fact is written as {wanted}, not {raw}", wanted, code="bound")
+                return None
+            try:
+                fraction = parse_percent(raw)
+            except QuantityError as exc:
+                self.error(path, f"{exc}", "a percentage such as 5%", code="bound")
+                return None
+            if decimal_places(fraction) > places + 2:  # 4.355% is 0.04355: the percentage's places + 2
+                self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a percentage with at most {places} decimals")
+            return fraction
+        value = self.amount(raw, path) if ftype == "money" else self.plain_number(raw, path)
+        if value is None:
+            return None
+        if ftype in ("integer", "count") and value != value.to_integral_value():
+            self.error(
+                path,
+                f"{key} of {'an integer' if ftype == 'integer' else 'a count'} fact must be a whole number, not {value}",
+                "a whole number",
+            )
+        if ftype == "decimal" and decimal_places(value) > places:
+            self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a number with at most {places} decimals")
+        return value
+
+    def plain_number(self, raw: Any, path: Path_) -> Decimal | None:
+        """A bound written as a number (no 万: 万 means yuan); at most MAX_AMOUNT."""
+        try:
+            value = parse_amount(raw)
+        except QuantityError as exc:
+            self.error(path, f"{exc}", f"a number of at most {MAX_AMOUNT}", code="bound")
+            return None
+        if isinstance(raw, str) and ("万" in raw or "元" in raw):
+            self.error(path, f"{raw} is written as money; this fact is not money", "a plain number", code="bound")
+            return None
+        return value
 
     def item_tables(self, item_types: Iterable[str] | None, allow_item: bool) -> list[tuple[str, dict[str, FactSpec]]]:
         if not allow_item:
@@ -293,8 +349,6 @@ class _Compiler:
                 if not any(u.parameter.name == name and u.date.source == when.source for u in self.param_sink):
                     self.param_sink.append(use)
         self.check_enum_literals(compiled, path, types)
-        if any(name in compiled.source for name in ARGUMENT_TYPES):
-            self.check_argument_types(compiled, path, types)
         return compiled
 
     def fact_specs(self, namespace: str, name: str, item_types: list[str] | None) -> list[FactSpec]:
@@ -304,23 +358,6 @@ class _Compiler:
             return [t[name] for t in tables if name in t]
         table = self.claim_facts if namespace == "claim" else self.applicant_facts
         return [table[name]] if name in table else []
-
-    def check_argument_types(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
-        """A fact given straight to a function that declares its argument types (`ARGUMENT_TYPES`) has such a type."""
-        for node in ast.walk(ast.parse(compiled.source, mode="eval")):  # already checked: small and shallow
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ARGUMENT_TYPES):
-                continue
-            for arg, allowed in zip(node.args, ARGUMENT_TYPES[node.func.id], strict=False):
-                if not (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id in NAMESPACES):
-                    continue
-                for spec in self.fact_specs(arg.value.id, arg.attr, item_types):
-                    if spec.type not in allowed:
-                        self.error(
-                            path,
-                            f"{node.func.id}() needs a {' or '.join(sorted(allowed))} fact here; {arg.value.id}.{arg.attr} is a {spec.type}",
-                            FUNCTION_DOCS.get(node.func.id),
-                            code="expression",
-                        )
 
     def check_enum_literals(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
         for fact, literals in compiled.compares:
@@ -467,24 +504,21 @@ class _Compiler:
 
     def parameter_value(self, ptype: str, value: Any, path: Path_) -> Decimal | int | None:
         """One value of a parameter of type `ptype`: money as an amount (万 allowed), a percent written `3.70%` (its
-        fraction), a decimal, a whole count (not negative) or integer.
-
-        (A small parse of its own until the typed facts of LANG2 section 1 land: they should share it.)"""
+        exact fraction, `parse_percent` as percent facts), a decimal, a whole count (not negative) or integer."""
         text = str(value).strip()
         if ptype == "money":
             return self.amount(value, path)
         if ptype == "percent":
-            if not (isinstance(value, str) and text.endswith("%")):
-                self.error(path, f"{text} is not a percentage", f"write it with %: {text}%", code="parameter")
+            try:
+                return parse_percent(value)
+            except QuantityError:
+                self.error(path, f"{text} is not a percentage", f"write it with %: {text.rstrip('%')}%", code="parameter")
                 return None
-            text = text[:-1].strip()
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
             self.error(path, f"{text} is not a number", f"a {ptype} value", code="parameter")
             return None
-        if ptype == "percent":
-            return number / 100
         if ptype == "decimal":
             return number
         if number != number.to_integral_value() or (ptype == "count" and number < 0):
@@ -999,6 +1033,16 @@ class _Compiler:
             return None
         return key
 
+    def condition(self, rule_id: str, j: int, w: dict[str, Any], wp: Path_, cites: str, item_type: str) -> Test | None:
+        """The rule's `when` entry `j`, as a test `<rule>#when<j+1>` (citing the rule's clause unless it names its own)."""
+        notes = self.note_refs(w, wp)
+        e = self.expr(w["test"], wp + ("test",), [item_type])
+        if e is None:
+            return None
+        cites = self.citation(w.get("cites"), wp + ("cites",)) or cites
+        says = Text(w["says"]["zh"], w["says"]["en"])
+        return Test(f"{rule_id}#when{j + 1}", cites, w.get("category", "condition"), e, says, tuple(w.get("readings", ())), notes=notes)
+
     # long because: one rule's parts compiled in the order written (who, checks, amount, subject, caps, limits,
     # documents) and the parameter look-ups they make collected on the way; split, each part would pass them around
     def rule(
@@ -1027,23 +1071,8 @@ class _Compiler:
         self.param_sink = []
         kinds = self.codes(r["who"]["kinds"], self.doc["applicant_kinds"], path + ("who", "kinds"), "applicant kind")
         roles = self.codes(r["who"].get("roles", []), self.doc.get("applicant_roles", {}), path + ("who", "roles"), "applicant role")
-        tests = []
-        for j, w in enumerate(r.get("when", [])):
-            wp = path + ("when", j)
-            when_notes = self.note_refs(w, wp)
-            e = self.expr(w["test"], wp + ("test",), [item_type])
-            if e is not None:
-                tests.append(
-                    Test(
-                        f"{r['id']}#when{j + 1}",
-                        self.citation(w.get("cites"), wp + ("cites",)) or cites,
-                        w.get("category", "condition"),
-                        e,
-                        Text(w["says"]["zh"], w["says"]["en"]),
-                        tuple(w.get("readings", ())),
-                        notes=when_notes,
-                    )
-                )
+        when = [self.condition(r["id"], j, w, path + ("when", j), cites, item_type) for j, w in enumerate(r.get("when", []))]
+        tests = [t for t in when if t is not None]
         amount = self.amount_form(r["amount"], path + ("amount",), item_type) if "amount" in r else None
         subject = None
         if "subject" in r:

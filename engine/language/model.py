@@ -51,12 +51,14 @@ class FactSpec:
     default: Any
     values: tuple[str, ...] | None = None
     format: str | None = None
-    minimum: Decimal | None = None  # declared bounds of an integer or money fact (claims outside are rejected)
+    minimum: Decimal | None = None  # declared bounds of a number fact (claims outside are rejected); a percent's as its fraction
     maximum: Decimal | None = None
     record_only: bool = False  # collected for the record; no rule is meant to read it
     #: how values a ledger holds about the applicant (`ledger finding`) join the claim's: "fills" (the latest
     #: fills a fact the claim leaves empty) or "authoritative" (they always count, see Ledger.with_facts_on_record)
     on_record: str = "fills"
+    places: int | None = None  # decimal and percent facts: the most decimals a claim may give and an explanation shows
+    unit: Text | None = None  # count facts: the unit word shown after the number (3 件, 3 items)
 
 
 @dataclass(frozen=True, slots=True)

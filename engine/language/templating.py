@@ -100,6 +100,7 @@ GLOBAL_NAMES = frozenset(
         "fact",
         "value",
         "fact_value",
+        "base_value",
         "policy",
         "engine_version",
         "shaping",

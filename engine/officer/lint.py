@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import EngineError, Problem, format_path
-from engine.language.expressions import CompiledExpression
+from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
 from engine.language.model import (
     AmountForm,
@@ -357,7 +357,10 @@ _FACT_LITERALS = {
     "boolean": {"boolean", "null"},
     "money": {"number", "null"},
     "integer": {"number", "null"},
-    "date": {"null"},
+    "count": {"number", "null"},
+    "decimal": {"number", "null"},
+    "percent": {"number", "null"},
+    "date": {"null", "text"},  # a quoted "YYYY-MM-DD" is read as a date at load (any other text is a load error)
     "string": {"text", "null"},
     "identifier": {"text", "null"},
     "enum": {"text", "null"},
@@ -368,7 +371,7 @@ _FACT_LITERALS = {
 def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) -> list[str]:
     """Comparisons of a fact with a literal of another type: never true (== / in) or an error at run time."""
     out = []
-    for branch in _dnf(ast.parse(expression.source, mode="eval").body):
+    for branch in _dnf(parse_expression(expression.source).body):
         for atom in branch:
             if not isinstance(atom, _Atom) or atom.fact not in specs:
                 continue
@@ -394,7 +397,7 @@ Bounds = dict[str, tuple[Decimal | None, Decimal | None, str]]
 def fact_bounds(specs: dict[str, FactSpec]) -> Bounds:
     out: Bounds = {}
     for name, spec in specs.items():
-        if spec.type not in ("integer", "money"):
+        if spec.type not in ("integer", "count", "decimal", "money"):
             continue
         low = spec.minimum if spec.minimum is not None else Decimal(0)
         words = []
@@ -480,7 +483,7 @@ def _gt(a: Any, b: Any) -> bool:
 
 def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
     """Why `expression` can never be true given finite fact domains and number bounds, or None if it may be."""
-    branches = _dnf(ast.parse(expression.source, mode="eval").body)
+    branches = _dnf(parse_expression(expression.source).body)
     reasons = []
     for b in branches:
         why = _branch_unsat(b, domains, bounds)
