@@ -494,3 +494,35 @@ def test_a_ceiling_of_100_percent_is_the_base_itself_in_both_writers() -> None:
     zh = explain(policy, decision, "zh", "text")
     assert "上限 40,000.00 元（即当年地方税收贡献）" in zh
     assert zh == renderer(policy, "zh").explain(decision.to_dict(), "text")
+
+
+@pytest.mark.parametrize(
+    ("actual", "amount"),
+    [
+        ("3.50%", "7000.00"),  # 3.50% < LPR 3.65% (from 2022-08-22): 1,000,000 × 3.50% = 35,000.00, × 20% = 7,000.00
+        ("4.35%", "7300.00"),  # the LPR is lower: 1,000,000 × 3.65% = 36,500.00, × 20% = 7,300.00
+    ],
+)
+def test_ot03_the_lower_of_the_actual_rate_and_the_lpr(brookhill: engine.CompiledPolicy, actual: str, amount: str) -> None:
+    item = {"id": "a", "type": "pledge_loan_actual", "loan_amount": "1000000", "actual_rate": actual, "lpr_date": "2022-12-20"}
+    got = items(brookhill, claim(item))["a"]
+    assert (got["status"], got["amount"]) == ("granted", amount)
+    (lookup,) = [s for s in got["steps"] if s["step"] == "parameter"]
+    assert (lookup["date"], lookup["shown"]) == ("2022-12-20", "3.65%")
+
+
+def test_param_needs_a_date_and_has_its_parameters_type() -> None:
+    text = variant('param("lpr_1y", item.loan_date)', 'param("lpr_1y", item.loan_amount)')
+    p = problem_at(load_error(text), text, "param() needs a date here")
+    assert p.line == next(n for n, t in enumerate(text.splitlines(), 1) if 'param("lpr_1y", item.loan_amount)' in t)
+    from engine.language.expressions import compile_expression
+
+    policy = engine.load_policy(FIXTURE)
+    e = compile_expression(
+        'param("lpr_1y", item.d)', lambda _n, _f: None, fact_types=lambda _n, _f: ("date",), parameters=policy.parameters
+    )
+    assert e.type == "percent"
+    m = compile_expression(
+        'param("min_loan", item.d)', lambda _n, _f: None, fact_types=lambda _n, _f: ("date",), parameters=policy.parameters
+    )
+    assert m.type == "money"
