@@ -237,6 +237,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "cites": subject.cites,
             "group": subject.group,
             "pays": subject.pays,
+            **({"later": subject.later} if subject.later != "nothing" else {}),
             "key": json_value(key),
             "paid_before": format_money(paid),
             "asked": format_money(before),
@@ -277,6 +278,18 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
             "remaining_after": format_money(max(cap.ceiling - used - after, Decimal(0))),
             "reduced_by": format_money(asked - after),
             "bites": after < asked,
+        }
+    if kind == "selection":
+        _, sel, verdict = step  # verdict: an engine.deciding.selection.Verdict, None outside a round
+        return {
+            "step": "selection",
+            "selection": sel.id,
+            "cites": sel.cites,
+            "says": sel.says.to_dict(),
+            "first": sel.first,
+            "budget": None if sel.budget is None else format_money(sel.budget),
+            "in_round": verdict is not None,
+            **({"rank": verdict.rank, "of": verdict.of, "selected": verdict.selected, "why": verdict.why} if verdict is not None else {}),
         }
     if kind == "documents":
         _, owner, required, missing, cites = step

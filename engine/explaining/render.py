@@ -480,8 +480,8 @@ RULE_DOUBLE = "=" * 72
 RULE_SINGLE = "-" * 72
 TEXT_TEMPLATES = ("explain.txt.j2", "_lines.j2")
 #: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
-GROUP_OF = {"who": 0, "check": 0, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "documents": 4}
-GROUP_HEADS = ("checks", "calculation", "limits", "caps", "documents")
+GROUP_OF = {"who": 0, "check": 0, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "selection": 4, "documents": 5}
+GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "documents")
 _ABSENT = object()  # a fact the claim does not give
 
 
@@ -549,6 +549,9 @@ class TextExplainer:
         self.f_calc_per_unit_max = f("calc_per_unit_max", "max_count")
         self.f_calc_least = f("calc_least", "candidates", "value")
         self.f_calc_subject = f("calc_subject", "paid", "asked", "after")
+        self.f_selection_pending = f("selection_pending", "says", "cites")
+        self.f_selection_in = f("selection_in", "says", "cites", "rank", "of")
+        self.f_selection_out = f("selection_out", "says", "cites", "rank", "of")
         self.f_cap_split = f("cap_split", "history", "earlier")
         self.f_why_limit = f("why_limit", "says", "times", "cites")
         self.f_why_refused = f("why_refused", "says", "cites")
@@ -613,7 +616,7 @@ class TextExplainer:
         self.rule_tail: dict[str, tuple[str, str]] = {}
         self.heads = {
             k: f"{INDENT_ITEM}{m[k]}{h}\n"
-            for k in ("checks", "calculation", "limits", "caps", "documents", "reasons", "incomplete", "pending")
+            for k in ("checks", "calculation", "limits", "caps", "selection", "documents", "reasons", "incomplete", "pending")
         }
         self.group_heads = tuple(self.heads[k] for k in GROUP_HEADS)
         self.result_head = f"{INDENT_ITEM}{m['result']}{c}"
@@ -1026,6 +1029,8 @@ class TextExplainer:
             if s[2] is True and not s[3]:
                 self.ok_lines[id(s[1])] = f"{INDENT_LINE}{line}\n"
             return f"{INDENT_LINE}{line}\n"
+        if k == "selection":
+            return f"{INDENT_LINE}{self.selection(s)}\n"
         return f"{INDENT_LINE}{self.f_calc_subject(paid=self.money(s[3]), asked=self.money(s[4]), after=self.money(s[5]))}\n"
 
     def grouped(self, out: list[str], d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> None:
@@ -1061,6 +1066,15 @@ class TextExplainer:
             self.cap_lines.clear()
         line = self.cap_lines[key] = f"{INDENT_LINE}{text}\n"
         return line
+
+    def selection(self, s: tuple[Any, ...]) -> str:
+        """A round selection step: the item's rank in its round, or that it takes part in one (see _lines.j2)."""
+        _, sel, verdict = s
+        says = self.r.label(sel.says)
+        if verdict is None:
+            return str(self.f_selection_pending(says=says, cites=sel.cites))
+        words = self.f_selection_in if verdict.selected else self.f_selection_out
+        return f"{self.marks[verdict.selected]} {words(says=says, cites=sel.cites, rank=verdict.rank, of=verdict.of)}"
 
     def limit(self, s: tuple[Any, ...], paid: bool) -> str:
         _, lim, _, used, _, counted, ok = s

@@ -18,6 +18,7 @@ from engine.core.errors import Problem
 from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, parse_amount, parse_rate
 from engine.language.expressions import (
     ARGUMENT_TYPES,
+    COMPUTED_NAMES,
     FUNCTION_DOCS,
     NAMESPACES,
     CompiledExpression,
@@ -43,9 +44,11 @@ from engine.language.model import (
     LeastAmount,
     Limit,
     Note,
+    OrderKey,
     PerUnitAmount,
     RateAmount,
     Rule,
+    Selection,
     Subject,
     TableAmount,
     Test,
@@ -266,12 +269,15 @@ class _Compiler:
 
         return resolve
 
-    def expr(self, source: Any, path: Path_, item_types: Iterable[str] | None, allow_item: bool = True) -> CompiledExpression | None:
+    def expr(
+        self, source: Any, path: Path_, item_types: Iterable[str] | None, allow_item: bool = True, names: Iterable[str] = ()
+    ) -> CompiledExpression | None:
+        """`names`: the computed names (`amount`) the expression may use besides facts."""
         types = list(item_types) if item_types is not None else None
         line, _ = self.src.where(path)
         try:
             compiled = compile_expression(
-                source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item)
+                source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item), names
             )
         except ExpressionError as exc:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
@@ -599,7 +605,8 @@ class _Compiler:
                 continue
             when = None
             if isinstance(need, dict) and "when" in need:
-                when = self.expr(need["when"], path + (j, "when"), types, allow_item)
+                # an item's document may depend on its computed amount; the applicant's documents have none
+                when = self.expr(need["when"], path + (j, "when"), types, allow_item, COMPUTED_NAMES if allow_item else ())
             out.append(DocumentNeed(code, when))
         return tuple(out)
 
@@ -776,7 +783,7 @@ class _Compiler:
         for j, w in enumerate(r.get("when", [])):
             wp = path + ("when", j)
             self.note_refs(w, wp)
-            e = self.expr(w["test"], wp + ("test",), [item_type])
+            e = self.expr(w["test"], wp + ("test",), [item_type], names=COMPUTED_NAMES)
             if e is not None:
                 tests.append(
                     Test(
@@ -789,21 +796,13 @@ class _Compiler:
                     )
                 )
         amount = self.amount_form(r["amount"], path + ("amount",), item_type) if "amount" in r else None
-        subject = None
-        if "subject" in r:
-            s = r["subject"]
-            keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
-            self.note_refs(s, path + ("subject",))
-            subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
-            if all(k is not None for k in keys):
-                subject = Subject(
-                    s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ()))
-                )
+        subject = self.subject(r, path, item_type, cites)
         caps = [self.cap(c, path + ("caps", j), item_type, cites, shared_caps, used_shared) for j, c in enumerate(r.get("caps", []))]
         limits = [
             self.limit(c, path + ("limits", j), item_type, cites, shared_limits, used_shared) for j, c in enumerate(r.get("limits", []))
         ]
         docs = self.document_needs(r.get("documents", []), path + ("documents",), [item_type], True)
+        self.amount_used(r, tests, docs, path)
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
         return Rule(
@@ -823,7 +822,67 @@ class _Compiler:
             readings=tuple(r.get("readings", ())),
             item_checks=applicable,
             item_document_checks=applicable_docs,
+            selection=self.selection(r, path, item_type, cites),
         )
+
+    def subject(self, r: dict[str, Any], path: Path_, item_type: str, cites: str) -> Subject | None:
+        """A rule's subject (only the highest / 补差); `later` only with pays: highest."""
+        if "subject" not in r:
+            return None
+        subject = None
+        s = r["subject"]
+        keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
+        self.note_refs(s, path + ("subject",))
+        subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
+        later = s.get("later", "nothing")
+        if "later" in s and s["pays"] != "highest":
+            self.error(
+                path + ("subject", "later"),
+                f"later: {later} applies to pays: highest (pays: {s['pays']} already pays the difference)",
+                "pays: highest, later: difference -- or pays: difference alone",
+            )
+        if all(k is not None for k in keys):
+            subject = Subject(
+                s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ())), later
+            )
+        return subject
+
+    def selection(self, r: dict[str, Any], path: Path_, item_type: str, rule_cites: str) -> Selection | None:
+        """A rule's round selection: its scope and ranking keys compiled; `first` or `budget` (or both) given."""
+        if "selection" not in r:
+            return None
+        s, sp = r["selection"], path + ("selection",)
+        self.note_refs(s, sp)
+        if "amount" not in r:
+            self.error(sp, "a selection ranks the items a rule pays; this rule computes no amount", "a rule with `amount:`")
+        if "first" not in s and "budget" not in s:
+            self.error(sp, "a selection needs `first` (how many), `budget` (how much), or both", "first: 120, or budget: 500万")
+        per = [self.expr(e, sp + ("per", k), [item_type]) for k, e in enumerate(s.get("per", []))]
+        order = [self.expr(o["by"], sp + ("order", k, "by"), [item_type]) for k, o in enumerate(s["order"])]
+        budget = self.amount(s["budget"], sp + ("budget",)) if "budget" in s else None
+        cites = self.citation(s.get("cites"), sp + ("cites",)) or rule_cites
+        if any(e is None for e in per + order):
+            return None
+        return Selection(
+            id=f"{r['id']}#selection",
+            per=tuple(e for e in per if e is not None),
+            order=tuple(OrderKey(e, bool(o.get("descending", False))) for e, o in zip(order, s["order"], strict=True) if e is not None),
+            first=s.get("first"),
+            budget=budget,
+            cites=cites,
+            says=Text(s["says"]["zh"], s["says"]["en"]),
+            readings=tuple(s.get("readings", ())),
+        )
+
+    def amount_used(self, r: dict[str, Any], tests: list[Test], docs: tuple[DocumentNeed, ...], path: Path_) -> None:
+        """`amount` in a rule's `when` tests or document conditions needs an amount to read."""
+        if "amount" in r:
+            return
+        for j, t in enumerate(tests):
+            if t.expression.computed:
+                self.error(path + ("when", j, "test"), "`amount` is used, but this rule computes no amount", "a rule with `amount:`")
+        if any(n.when is not None and n.when.computed for n in docs):
+            self.error(path + ("documents",), "`amount` is used, but this rule computes no amount", "a rule with `amount:`")
 
 
 def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:

@@ -32,6 +32,12 @@ from engine.core.errors import ClaimError, Problem
 
 NAMESPACES = ("claim", "applicant", "item")
 
+#: Names an expression may use where the policy language allows them, for values the engine computes while
+#: deciding an item (not facts): name -> what it is. `amount`: the item's amount after subject, limits and caps,
+#: in a rule's `when` tests and in item-level document conditions (issue 13, point 8).
+COMPUTED_NAMES: dict[str, str] = {"amount": "money"}
+COMPUTED_WHERE = {"amount": "the item's amount after subject, limits and caps; usable in a rule's `when` tests and document conditions"}
+
 MAX_SOURCE_CHARS = 2000
 MAX_NODES = 400
 MAX_STRING_LITERAL = 1000
@@ -278,6 +284,9 @@ class CompiledExpression:
     #: The checked, rewritten body as Python source and the Decimal constants it names: what `inline_source`
     #: turns back into code for the evaluator's generated rule functions.
     checked: tuple[str, tuple[tuple[str, Decimal], ...]] | None = field(default=None, compare=False, repr=False)
+    #: computed names it uses (COMPUTED_NAMES): the function takes each as a further argument, in this order,
+    #: and an inlined body reads each as the local variable `_V_<name>`
+    computed: tuple[str, ...] = ()
 
     def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
         return self.function(item, applicant, claim)
@@ -289,8 +298,10 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
 
 
 class _Checker(ast.NodeTransformer):
-    def __init__(self, resolve: FactResolver, source: str, fact_types: FactTypes | None = None) -> None:
+    def __init__(self, resolve: FactResolver, source: str, fact_types: FactTypes | None = None, names: Iterable[str] = ()) -> None:
         self.resolve = resolve
+        self.names = frozenset(names)  # computed names (COMPUTED_NAMES) allowed here
+        self.computed: list[str] = []  # those used, in order of first use
         self.fact_types = fact_types
         self.source = source  # the parsed text: a decimal literal's value is taken from its own text
         self.facts: list[str] = []
@@ -362,6 +373,12 @@ class _Checker(ast.NodeTransformer):
             raise self.fail(node, f"`{node.id}` alone is not a fact", f"name a fact, e.g. {node.id}.<fact>")
         if node.id.startswith("_"):
             raise self.fail(node, f"name {node.id!r} not allowed")
+        if node.id in self.names:
+            if node.id not in self.computed:
+                self.computed.append(node.id)
+            return ast.copy_location(ast.Name(id="_V_" + node.id, ctx=ast.Load()), node)
+        if node.id in COMPUTED_NAMES:
+            raise self.fail(node, f"`{node.id}` cannot be used here", COMPUTED_WHERE[node.id])
         raise self.fail(
             node,
             f"unknown name {node.id!r}",
@@ -415,6 +432,8 @@ class _Checker(ast.NodeTransformer):
             return frozenset({kind}), _NOTHING
         if isinstance(node, ast.List | ast.Tuple):
             return frozenset({LIST}), frozenset().union(*(self.kinds(e)[0] for e in node.elts))
+        if isinstance(node, ast.Name) and node.id in COMPUTED_NAMES:
+            return frozenset({NUM}), _NOTHING
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in NAMESPACES:
             declared = tuple(self.fact_types(node.value.id, node.attr)) if self.fact_types is not None else ()
             if not declared:
@@ -490,12 +509,13 @@ def _literals(node: ast.AST) -> tuple[Any, ...]:
 
 
 def compile_expression(
-    source: str, resolve: FactResolver, filename: str = "<policy>", fact_types: FactTypes | None = None
+    source: str, resolve: FactResolver, filename: str = "<policy>", fact_types: FactTypes | None = None, names: Iterable[str] = ()
 ) -> CompiledExpression:
     """Check `source` against the allow-list and compile it. Raises ExpressionError.
 
     `fact_types` gives each fact's declared types, so that `*` on a text or list fact is refused here; without
-    it such a `*` is left to the run-time guard (`* multiplies numbers only`).
+    it such a `*` is left to the run-time guard (`* multiplies numbers only`). `names`: the computed names
+    (COMPUTED_NAMES) this expression may use.
     """
     if not isinstance(source, str):
         raise ExpressionError(f"expected an expression (text), got {type(source).__name__}")
@@ -511,7 +531,7 @@ def compile_expression(
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None
     _check_depth(tree)
-    checker = _Checker(resolve, text, fact_types)
+    checker = _Checker(resolve, text, fact_types, names)
     body = checker.visit(tree).body
     # def _expr(I, A, C):
     #     try: return <body>
@@ -531,10 +551,10 @@ def compile_expression(
         name="_expr",
         args=ast.arguments(
             posonlyargs=[],
-            args=[ast.arg("I"), ast.arg("A"), ast.arg("C")],
+            args=[ast.arg("I"), ast.arg("A"), ast.arg("C"), *(ast.arg("_V_" + n) for n in checker.computed)],
             kwonlyargs=[],
             kw_defaults=[],
-            defaults=[],
+            defaults=[ast.Constant(None) for _ in checker.computed],
         ),
         body=[ast.Try(body=[ast.Return(value=body)], handlers=[handler], orelse=[], finalbody=[])],
         decorator_list=[],
@@ -557,7 +577,12 @@ def compile_expression(
     # becomes the text that generated rule code inlines (`inline_source`).
     inline = f"({ast.unparse(_Direct().visit(body))})"
     return CompiledExpression(
-        source.strip(), function, tuple(checker.facts), tuple(checker.compares), (inline, tuple(checker.constants.items()))
+        source.strip(),
+        function,
+        tuple(checker.facts),
+        tuple(checker.compares),
+        (inline, tuple(checker.constants.items())),
+        tuple(checker.computed),
     )
 
 

@@ -36,6 +36,7 @@ from engine.language.model import (
     DocumentNeed,
     Limit,
     Rule,
+    Selection,
     Subject,
     Test,
 )
@@ -65,6 +66,7 @@ class PolicyVisitor:
     def visit_condition(self, test: Test, at: Site) -> None: ...  # one of the rule's `when`
     def visit_amount(self, form: AmountForm, at: Site) -> None: ...  # the rule's amount (a `least` holds its parts)
     def visit_subject(self, subject: Subject, at: Site) -> None: ...
+    def visit_selection(self, selection: Selection, at: Site) -> None: ...  # the rule's round selection
     def visit_cap(self, cap: Cap, at: Site) -> None: ...
     def visit_limit(self, limit: Limit, at: Site) -> None: ...
     def visit_document_need(self, need: DocumentNeed, at: Site) -> None: ...  # documents the rule requires
@@ -170,6 +172,8 @@ def _walk_rule(rule: Rule, rp: Path_, paths: _Paths, users: dict[int, tuple[str,
         each("visit_amount", (rule.amount,), lambda j, a: Site(rule, (*rp, "amount")))
     if rule.subject is not None:
         each("visit_subject", (rule.subject,), lambda j, s: Site(rule, (*rp, "subject")))
+    if rule.selection is not None:
+        each("visit_selection", (rule.selection,), lambda j, s: Site(rule, (*rp, "selection")))
     each("visit_cap", rule.caps, lambda j, c: shared(c, paths.caps.get(c.id, rp)))
     each("visit_limit", rule.limits, lambda j, x: shared(x, paths.limits.get(x.id, rp)))
     each("visit_document_need", rule.documents, lambda j, n: Site(rule, (*rp, "documents", j)))

@@ -691,6 +691,7 @@ class Ledger:
         round: str | None = None,
         base: Ledger | None = None,
         trace: bool = True,
+        selection: Mapping[str, Any] | None = None,
     ) -> CommitResult:
         """Decide `claim` against the ledger's history and record its grants, in one locked transaction.
 
@@ -698,7 +699,8 @@ class Ledger:
         An application with the same claim id but different content raises `AlreadyCommitted`
         unless `replace` is set: then the earlier commit and its grants are kept, marked superseded.
         `base`: a further ledger whose history also counts (a dry run commits into a scratch ledger
-        on top of the real one).
+        on top of the real one). `selection`: the claim's items' verdicts in their round's selection
+        (item id -> `engine.deciding.selection.Verdict`; see `engine.records.batch`): an item left out is refused.
         """
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
         digest = content_hash(parsed)  # of the application as submitted
@@ -726,7 +728,7 @@ class Ledger:
             history = self.history_for(policy, parsed)
             if base is not None:
                 history = base.history_for(policy, parsed) + history
-            decision = evaluate_claim(policy, parsed, history, trace=trace)
+            decision = evaluate_claim(policy, parsed, history, trace=trace, selection=selection)
             data = decision.to_dict()
             now = _now()
             rnd = round or round_of(policy, parsed)
