@@ -11,6 +11,7 @@ import copy
 import io
 import itertools
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -353,3 +354,19 @@ def test_copy_of_round_claims_is_not_changed(hexi: engine.CompiledPolicy, tmp_pa
     before = copy.deepcopy(ROUND)
     run_round(hexi, ROUND, tmp_path)
     assert before == ROUND
+
+
+def test_ledger_commit_round_selects_then_scales(hexi: engine.CompiledPolicy, url: str) -> None:
+    """`Ledger.commit_round`: the same five claims; R5, R2, R3 selected (3 x 10万 = 30万). With a round budget of
+    15万 the round is scaled by 15/30 = 0.5: each grant 5万 (exact)."""
+    import dataclasses
+
+    from engine.language.model import BudgetRounding
+
+    budgeted = dataclasses.replace(hexi, round_budget=Decimal("150000"), round_budget_rounding=BudgetRounding(Decimal("0.01")))
+    with Ledger(url) as ledger:
+        results = ledger.commit_round(budgeted, ROUND)
+        assert [r.decision["items"][0]["status"] for r in results] == ["refused", "granted", "granted", "refused", "granted"]
+        assert {g["claim_id"]: g["amount"] for g in ledger.grants()} == {"R2": "50000.00", "R3": "50000.00", "R5": "50000.00"}
+        record = ledger.round_record("hexi-rounds/2025")
+        assert record is not None and record["factor"] == "0.500000"

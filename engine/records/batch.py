@@ -49,12 +49,12 @@ from typing import IO, Any
 
 from engine.core.errors import EngineError
 from engine.core.quantities import format_money
-from engine.deciding.claims import parse_claim
+from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import in_engine_context
-from engine.deciding.selection import RoundSelection, Verdict
+from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url
+from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url, rank_round
 from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, open_input, output_dir, storable
 
 ZERO = Decimal(0)
@@ -242,7 +242,7 @@ def run_batch(
     verdicts: dict[str, dict[str, Verdict]] = {}
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
-            verdicts = rank_round(versions, input_path, real, round_label, scratch_dir)
+            verdicts = rank_round_of_input(versions, input_path, real, round_label)
         except BaseException:
             reader.close()
             if real is not None:
@@ -362,34 +362,27 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
     return record
 
 
-def rank_round(
-    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None, scratch_dir: str
+def rank_round_of_input(
+    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None
 ) -> dict[str, dict[str, Verdict]]:
-    """The verdicts of the rules' round selections (engine.deciding.selection): every application of the input
-    decided on its own, in input order, into a scratch ledger over the real one (as a run that only decides
-    would), and the eligible items ranked. An application that cannot be decided takes no place; the run that
-    follows reports it. Claim ids that repeat keep the first application's place."""
-    ranking = RoundSelection()
-    scratch = Ledger(f"sqlite:///{os.path.join(scratch_dir, 'ranking.sqlite')}")
-    reader = open_input(input_path, versions.newest)
-    try:
-        for rec in reader:
-            if rec.data is None:
-                continue
-            try:
-                policy = versions.pick(rec.data)
-                claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
-                result = scratch.commit(policy, claim, round=round_label, base=real, trace=False)
-            except (EngineError, LedgerError):
-                continue
-            if result.status != "committed":
-                continue
-            items = {i["item"]: (i["status"], Decimal(i["amount"])) for i in result.decision["items"]}
-            ranking.add(policy, claim, items, result.decision["ledger"]["round"])
-    finally:
-        reader.close()
-        scratch.close()
-    return ranking.verdicts()
+    """The verdicts of the rules' round selections for the applications of the input, in input order
+    (`engine.records.ledger.rank_round`); applications that cannot be read or decided take no place."""
+
+    def claims() -> Iterator[tuple[CompiledPolicy, Claim]]:
+        reader = open_input(input_path, versions.newest)
+        try:
+            for rec in reader:
+                if rec.data is None:
+                    continue
+                try:
+                    policy = versions.pick(rec.data)
+                    yield policy, parse_claim(policy, rec.data, file=rec.where.get("file"))
+                except EngineError:
+                    continue
+        finally:
+            reader.close()
+
+    return rank_round(claims(), real, round_label)
 
 
 def _ledger_exists(url: str) -> bool:

@@ -44,6 +44,7 @@ import json
 import os
 import re
 import sqlite3
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,11 +55,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from engine.core.errors import EngineError
 from engine.core.quantities import format_money
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
+from engine.deciding.selection import RoundSelection, Verdict
 from engine.language.expressions import MissingFact
 from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
@@ -865,6 +868,30 @@ class Ledger:
         cols = ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at")
         return [dict(zip(cols, r, strict=True)) for r in self.db.query(sql + " ORDER BY id", params)]
 
+    # --- rounds: selection and budget ------------------------------------------------------
+
+    def commit_round(
+        self, policy: CompiledPolicy, claims: Sequence[Claim | dict[str, Any]], *, round: str | None = None, replace: bool = False
+    ) -> list[CommitResult]:
+        """Commit a whole round, in order, as `batch --commit` does: the rules' round selections ranked first
+        (`rank_round`), each claim committed with its items' verdicts, then the round scaled to the policy's
+        round budget if it has one. Returns each claim's result (decisions carry no scaling; see `round_record`)."""
+        parsed = [c if isinstance(c, Claim) else parse_claim(policy, c) for c in claims]
+        verdicts = rank_round(((policy, c) for c in parsed), self, round) if any(r.selection for r in policy.rules) else {}
+        results = [self.commit(policy, c, round=round, replace=replace, selection=verdicts.get(c.claim_id)) for c in parsed]
+        if policy.round_budget is not None and parsed:
+            rounding = policy.round_budget_rounding
+            for rnd in dict.fromkeys(round or round_of(policy, c) for c in parsed):
+                self.scale_round(
+                    rnd,
+                    policy.round_budget,
+                    rounding.quantum if rounding else policy.quantum,
+                    policy,
+                    mode=rounding.mode if rounding else "floor",
+                    remainder=rounding.remainder if rounding else "largest_remainder",
+                )
+        return results
+
     # --- round budget ------------------------------------------------------------------
 
     @in_engine_context
@@ -1067,6 +1094,30 @@ class Ledger:
 
 
 _SCALE_MODES = ("floor", "half_up", "half_even")
+
+
+def rank_round(
+    claims: Iterable[tuple[CompiledPolicy, Claim]], base: Ledger | None, round_label: str | None
+) -> dict[str, dict[str, Verdict]]:
+    """The verdicts of the rules' round selections (engine.deciding.selection) for a round of claims, in round
+    order: each decided on its own into a scratch ledger over `base` (as a run that only decides would: earlier
+    claims of the round are history to later ones), its eligible items ranked. A claim that cannot be decided
+    takes no place (committing it reports why); a repeated claim id keeps its first place."""
+    ranking = RoundSelection()
+    with (
+        tempfile.TemporaryDirectory(prefix="policy-engine-ranking-") as tmp,
+        Ledger(f"sqlite:///{Path(tmp) / 'ranking.sqlite'}") as scratch,
+    ):
+        for policy, claim in claims:
+            try:
+                result = scratch.commit(policy, claim, round=round_label, base=base, trace=False)
+            except (EngineError, LedgerError):
+                continue
+            if result.status != "committed":
+                continue
+            items = {i["item"]: (i["status"], Decimal(i["amount"])) for i in result.decision["items"]}
+            ranking.add(policy, claim, items, result.decision["ledger"]["round"])
+    return ranking.verdicts()
 
 
 def _cents(value: Decimal, what: str) -> int:
