@@ -316,7 +316,7 @@ def test_the_case_file_passes(hexi: engine.CompiledPolicy) -> None:
     """The officers' cases, round cases included (first N, top N within a budget, pro-rata budget)."""
     results = [run_case(c) for c in load_case_file(FIXTURES / "subjects_rounds.cases.yaml")]
     assert [r.mismatches for r in results if not r.passed] == []
-    assert len(results) == 7
+    assert len(results) == 8
 
 
 def test_a_round_case_that_expects_other_winners_fails(tmp_path: Path) -> None:
@@ -370,3 +370,17 @@ def test_ledger_commit_round_selects_then_scales(hexi: engine.CompiledPolicy, ur
         assert {g["claim_id"]: g["amount"] for g in ledger.grants()} == {"R2": "50000.00", "R3": "50000.00", "R5": "50000.00"}
         record = ledger.round_record("hexi-rounds/2025")
         assert record is not None and record["factor"] == "0.500000"
+
+
+def test_diff_reports_subject_and_selection_changes(hexi: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """A revision that drops 补差 and cuts the places from 3 to 2: two changes, under 第三条 and 第一条."""
+    from engine.officer.diff import diff_policies
+
+    text = POLICY.read_text(encoding="utf-8")
+    text = text.replace("      first: 3\n", "      first: 2\n").replace("pays: highest, later: difference", "pays: highest")
+    (tmp_path / "v2.yaml").write_text(text, encoding="utf-8")
+    changes = {c.kind: c for c in diff_policies(hexi, engine.load_policy(tmp_path / "v2.yaml"))}
+    assert set(changes) == {"subject", "selection"}
+    assert changes["selection"].clause == "第一条" and changes["selection"].old.startswith("first 3;")
+    assert changes["selection"].new.startswith("first 2;")
+    assert changes["subject"].clause == "第三条" and changes["subject"].new == "only the highest per model-level (applicant.id)"
