@@ -310,6 +310,14 @@ def test_fast_text_is_byte_identical_to_the_templates_for_selections(hexi: engin
     for c in parsed:
         for d in (engine.evaluate_claim(hexi, c), engine.evaluate_claim(hexi, c, selection=verdicts[c.claim_id])):
             assert explain(hexi, d, lang, "text") == r.explain(d.to_dict(), "text"), c.claim_id
+    # conditions on the amount come after the caps in the trace: both paths group them with the other conditions
+    for data in (
+        claim(rd("x", "3500000", credit_grade="A", documents=["proof", "credit_report"]), rd("y", "3500000")),
+        claim(rd("b", "4000000", credit_grade="B", documents=["proof", "credit_report"])),
+        claim(rd("u", "4000000")),
+    ):
+        d = engine.evaluate(hexi, data)
+        assert explain(hexi, d, lang, "text") == r.explain(d.to_dict(), "text")
 
 
 def test_the_case_file_passes(hexi: engine.CompiledPolicy) -> None:
@@ -384,3 +392,14 @@ def test_diff_reports_subject_and_selection_changes(hexi: engine.CompiledPolicy,
     assert changes["selection"].clause == "第一条" and changes["selection"].old.startswith("first 3;")
     assert changes["selection"].new.startswith("first 2;")
     assert changes["subject"].clause == "第三条" and changes["subject"].new == "only the highest per model-level (applicant.id)"
+
+
+def test_a_selection_without_words_gets_them_from_its_places_and_budget(tmp_path: Path) -> None:
+    text = POLICY.read_text(encoding="utf-8")
+    says = [line for line in text.splitlines() if line.startswith("      says: {zh: 授权量排名前2位")]
+    assert len(says) == 1
+    (tmp_path / "p.yaml").write_text(text.replace(says[0] + "\n", ""), encoding="utf-8")
+    policy = engine.load_policy(tmp_path / "p.yaml")
+    sel = policy.rules_by_type["patent_leader"].selection
+    assert sel is not None
+    assert (sel.says.zh, sel.says.en) == ("按排序取前2名，按名次在 300000.00 元额度内依次安排", "the first 2 by rank, in rank order within 300000.00")

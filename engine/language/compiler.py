@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem
-from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, parse_amount, parse_rate
+from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, format_money, parse_amount, parse_rate
 from engine.language.expressions import (
     ARGUMENT_TYPES,
     COMPUTED_NAMES,
@@ -71,6 +71,18 @@ def _budget_rounding(budget: dict[str, Any], quantum: Decimal) -> BudgetRounding
     return BudgetRounding(
         Decimal(r["quantum"]) if "quantum" in r else quantum, r.get("mode", "floor"), r.get("remainder", "largest_remainder")
     )
+
+
+def _selection_label(first: int | None, budget: Decimal | None) -> Text:
+    """A selection's words when the policy gives none: its places and its budget."""
+    zh, en = [], []
+    if first is not None:
+        zh.append(f"按排序取前{first}名")
+        en.append(f"the first {first} by rank")
+    if budget is not None:
+        zh.append(f"按名次在 {format_money(budget)} 元额度内依次安排")
+        en.append(f"in rank order within {format_money(budget)}")
+    return Text("，".join(zh) or "本轮择优排序", ", ".join(en) or "round selection")
 
 
 def _names_a_file(value: str) -> bool:
@@ -870,7 +882,7 @@ class _Compiler:
             first=s.get("first"),
             budget=budget,
             cites=cites,
-            says=Text(s["says"]["zh"], s["says"]["en"]),
+            says=_text(s.get("says")) or _selection_label(s.get("first"), budget),
             readings=tuple(s.get("readings", ())),
         )
 
