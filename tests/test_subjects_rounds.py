@@ -402,4 +402,23 @@ def test_a_selection_without_words_gets_them_from_its_places_and_budget(tmp_path
     policy = engine.load_policy(tmp_path / "p.yaml")
     sel = policy.rules_by_type["patent_leader"].selection
     assert sel is not None
-    assert (sel.says.zh, sel.says.en) == ("按排序取前2名，按名次在 300000.00 元额度内依次安排", "the first 2 by rank, in rank order within 300000.00")
+    assert (sel.says.zh, sel.says.en) == (
+        "按排序取前2名，按名次在 300000.00 元额度内依次安排",
+        "the first 2 by rank, in rank order within 300000.00",
+    )
+
+
+def test_plain_highest_only_ties_go_to_the_lowest_item_id_too() -> None:
+    """The fictional Lakeside measures (第九条第二款, only the highest award per project): two municipal science
+    awards (50万 each) for one project tie; listed b then a, the lowest id a is paid 50万 and b refused -- listed
+    a then b, the same. (Before, the item listed first won, so the result depended on the order.)"""
+    from test_generic_constructs import FIXTURE
+    from test_generic_constructs import claim as lakeside_claim
+    from test_generic_constructs import item as lakeside_item
+
+    lakeside = engine.load_policy(FIXTURE)
+    a = lakeside_item("science_award", "a", project_id="PRJ-1", level="municipal")
+    b = lakeside_item("science_award", "b", project_id="PRJ-1", level="municipal")
+    for order in ((b, a), (a, b)):
+        got = {i["item"]: (i["status"], i["amount"]) for i in engine.evaluate(lakeside, lakeside_claim(*order)).to_dict()["items"]}
+        assert got == {"a": ("granted", "500000.00"), "b": ("refused", "0.00")}
