@@ -27,6 +27,7 @@ from engine.language.expressions import (
     suggest,
 )
 from engine.language.model import (
+    MAX_ORDER_KEYS,
     RECORDABLE_LIST_TYPES,
     RECORDABLE_TYPES,
     AmountForm,
@@ -867,6 +868,8 @@ class _Compiler:
         self.note_refs(s, sp)
         if "amount" not in r:
             self.error(sp, "a selection ranks the items a rule pays; this rule computes no amount", "a rule with `amount:`")
+        if len(s["order"]) > MAX_ORDER_KEYS:  # (the schema says so too)
+            self.error(sp + ("order",), f"at most {MAX_ORDER_KEYS} ranking keys", f"{MAX_ORDER_KEYS} keys or fewer")
         if "first" not in s and "budget" not in s:
             self.error(sp, "a selection needs `first` (how many), `budget` (how much), or both", "first: 120, or budget: 500万")
         per = [self.expr(e, sp + ("per", k), [item_type]) for k, e in enumerate(s.get("per", []))]
