@@ -422,3 +422,22 @@ def test_plain_highest_only_ties_go_to_the_lowest_item_id_too() -> None:
     for order in ((b, a), (a, b)):
         got = {i["item"]: (i["status"], i["amount"]) for i in engine.evaluate(lakeside, lakeside_claim(*order)).to_dict()["items"]}
         assert got == {"a": ("granted", "500000.00"), "b": ("refused", "0.00")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_item_not_ranked_takes_no_place_afterwards(hexi: engine.CompiledPolicy, lang: str) -> None:
+    """In a round's deciding pass an item of a selection rule that was not ranked (not eligible in the ranking
+    pass) is refused if it would now be paid -- it cannot take a place after the ranking -- and stays as it is
+    otherwise (here: incomplete for its missing proof, provisional 10万)."""
+    from engine.deciding.selection import claim_verdicts
+
+    data = claim(
+        {"id": "paid", "type": "certification", "first_certificate_date": "2025-03-01", "accepted_date": "2025-03-02"},
+        {"id": "nodoc", "type": "certification", "first_certificate_date": "2025-03-01", "accepted_date": "2025-03-02", "documents": []},
+    )
+    c = engine.parse_claim(hexi, data)
+    d = engine.evaluate_claim(hexi, c, selection=claim_verdicts(hexi, c, {}))  # a round in which neither was ranked
+    items = {i["item"]: i for i in d.to_dict()["items"]}
+    assert items["paid"]["status"] == "refused" and items["paid"]["reasons"][0]["says"]["zh"].startswith("本轮未参加排序")
+    assert (items["nodoc"]["status"], items["nodoc"]["provisional_amount"]) == ("incomplete", "100000.00")
+    assert explain(hexi, d, lang, "text") == renderer(hexi, lang).explain(d.to_dict(), "text")

@@ -267,8 +267,8 @@ class RuleWriter(CodeWriter):
         self.writeline("granted = asked")
         self.visit_caps()
         self.visit_computed_amount(after_amount)
-        self.visit_selection()
         self.visit_documents()
+        self.visit_selection()
         self.visit_finish()
 
     def visit_computed_amount(self, after_amount: list[tuple[int, Any]]) -> None:
@@ -291,9 +291,14 @@ class RuleWriter(CodeWriter):
             return
         self.bind("SELECTION", selection)
         with self.block("if sel is not None:"):
-            with self.block("if sel.why:"):
+            with self.block("if sel.why != 'unranked':"):
+                with self.block("if sel.why:"):
+                    self.writeline("reasons.append(sel.reason)")
+                self.step("'selection'", "SELECTION", "sel")
+            # an item with no place refuses only what would be paid: refused or incomplete already, it stays so
+            with self.block("elif not (reasons or unknown or pending or missing_docs):"):
                 self.writeline("reasons.append(sel.reason)")
-            self.step("'selection'", "SELECTION", "sel")
+                self.step("'selection'", "SELECTION", "sel")
         if self.trace:
             with self.block("elif not reasons:"):
                 self.step("'selection'", "SELECTION", "None")

@@ -31,7 +31,8 @@ from engine.language.model import CompiledPolicy, Selection, Text
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """An item's place in its round's selection: rank `rank` of `of` ranked in its scope; `why` it was not
-    selected ("first": beyond the N places, "budget": the budget was spent before it; "" when selected)."""
+    selected ("first": beyond the N places, "budget": the budget was spent before it, "unranked": it was not
+    eligible when the round was ranked, so it has no place -- rank and of are 0; "" when selected)."""
 
     selection: Selection
     rank: int
@@ -99,6 +100,24 @@ class RoundSelection:
             for c, verdict in rank(sel, candidates):
                 out.setdefault(c.claim_id, {})[c.item_id] = verdict
         return out
+
+
+def claim_verdicts(policy: CompiledPolicy, claim: Claim, verdicts: Mapping[str, Mapping[str, Verdict]]) -> dict[str, Verdict]:
+    """A claim's items' verdicts in its round: those ranked, and "unranked" for every other item of a selection
+    rule (one that was not eligible when the round was ranked cannot take a place afterwards: refused if it would
+    be paid now, e.g. because a cap an unselected item had used is free again)."""
+    out = dict(verdicts.get(claim.claim_id, {}))
+    for item in claim.items:
+        rule = policy.rules_by_type.get(item.type)
+        if rule is not None and rule.selection is not None and item.id not in out:
+            out[item.id] = _unranked(rule.selection)
+    return out
+
+
+def _unranked(sel: Selection) -> Verdict:
+    zh = f"本轮未参加排序：本轮排序时本项尚不符合支持条件（{sel.says.zh}）"
+    en = f"not ranked in this round: the item was not eligible when the round was ranked ({sel.says.en})"
+    return Verdict(sel, 0, 0, "unranked", Reason("limit", sel.id, sel.cites, Text(zh, en)))
 
 
 def rank(sel: Selection, candidates: list[_Candidate]) -> list[tuple[_Candidate, Verdict]]:

@@ -552,6 +552,7 @@ class TextExplainer:
         self.f_selection_pending = f("selection_pending", "says", "cites")
         self.f_selection_in = f("selection_in", "says", "cites", "rank", "of")
         self.f_selection_out = f("selection_out", "says", "cites", "rank", "of")
+        self.f_selection_unranked = f("selection_unranked", "says", "cites")
         self.f_cap_split = f("cap_split", "history", "earlier")
         self.f_why_limit = f("why_limit", "says", "times", "cites")
         self.f_why_refused = f("why_refused", "says", "cites")
@@ -1073,6 +1074,8 @@ class TextExplainer:
         says = self.r.label(sel.says)
         if verdict is None:
             return str(self.f_selection_pending(says=says, cites=sel.cites))
+        if verdict.why == "unranked":
+            return f"{self.marks[False]} {self.f_selection_unranked(says=says, cites=sel.cites)}"
         words = self.f_selection_in if verdict.selected else self.f_selection_out
         return f"{self.marks[verdict.selected]} {words(says=says, cites=sel.cites, rank=verdict.rank, of=verdict.of)}"
 

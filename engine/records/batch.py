@@ -51,7 +51,7 @@ from engine.core.errors import EngineError
 from engine.core.quantities import format_money
 from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import in_engine_context
-from engine.deciding.selection import Verdict
+from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url, rank_round
@@ -239,7 +239,7 @@ def run_batch(
         for r in v.rules:
             order.setdefault(r.item_type, len(order))
     summary = BatchSummary(order=order)
-    verdicts: dict[str, dict[str, Verdict]] = {}
+    verdicts: dict[str, dict[str, Verdict]] | None = None  # None: no rule has a round selection
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
             verdicts = rank_round_of_input(versions, input_path, real, round_label)
@@ -413,7 +413,7 @@ def _decide_one(
         claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
         # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
         # whether it is the target (committing) or the base under a scratch one (deciding only)
-        selection = verdicts.get(claim.claim_id) if verdicts else None
+        selection = claim_verdicts(policy, claim, verdicts) if verdicts is not None else None
         result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection)
     except EngineError as err:
         return error_record(rec, claim_problems(rec, err), err.summary)

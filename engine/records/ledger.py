@@ -61,7 +61,7 @@ from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema,
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
-from engine.deciding.selection import RoundSelection, Verdict
+from engine.deciding.selection import RoundSelection, Verdict, claim_verdicts
 from engine.language.expressions import MissingFact
 from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
@@ -877,8 +877,12 @@ class Ledger:
         (`rank_round`), each claim committed with its items' verdicts, then the round scaled to the policy's
         round budget if it has one. Returns each claim's result (decisions carry no scaling; see `round_record`)."""
         parsed = [c if isinstance(c, Claim) else parse_claim(policy, c) for c in claims]
-        verdicts = rank_round(((policy, c) for c in parsed), self, round) if any(r.selection for r in policy.rules) else {}
-        results = [self.commit(policy, c, round=round, replace=replace, selection=verdicts.get(c.claim_id)) for c in parsed]
+        ranked = any(r.selection for r in policy.rules)
+        verdicts = rank_round(((policy, c) for c in parsed), self, round) if ranked else {}
+        results = [
+            self.commit(policy, c, round=round, replace=replace, selection=claim_verdicts(policy, c, verdicts) if ranked else None)
+            for c in parsed
+        ]
         if policy.round_budget is not None and parsed:
             rounding = policy.round_budget_rounding
             for rnd in dict.fromkeys(round or round_of(policy, c) for c in parsed):
