@@ -246,6 +246,11 @@ def test_an_unselected_item_is_refused_naming_the_selection_and_its_rank(hexi: e
     )
     text = renderer(hexi, "zh").explain(decisions["R1"], "text")
     assert "本轮择优排序：" in text and "✗ 每年奖励不超过3家，按初次发证日期先后排序（第一条）：本轮排第 4 名（共 5 项），未入选" in text
+    # why not more: 10万 had it been selected (第一条: 每家奖励10万元)
+    assert (
+        "为何不是更多：本轮未入选「每年奖励不超过3家，按初次发证日期先后排序」（第一条）：本项排第 4 名（共 5 项）；入选时按规定可得 100,000.00 元。"
+        in text
+    )
     text = renderer(hexi, "en").explain(decisions["R5"], "text")
     assert "✓ at most 3 a year, earliest first certificate first (第一条): ranks 1 of 5 in the round: selected" in text
 

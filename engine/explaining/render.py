@@ -555,6 +555,7 @@ class TextExplainer:
         self.f_selection_unranked = f("selection_unranked", "says", "cites")
         self.f_cap_split = f("cap_split", "history", "earlier")
         self.f_why_limit = f("why_limit", "says", "times", "cites")
+        self.f_why_selection = f("why_selection", "says", "cites", "rank", "of", "asked")
         self.f_why_refused = f("why_refused", "says", "cites")
         self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
         self.f_why_facts = f("why_facts", "facts")
@@ -1146,7 +1147,7 @@ class TextExplainer:
         elif d.reasons:
             r = d.reasons[0]
             check = r.check
-            cap_step = limit_step = check_step = last_cap = None
+            cap_step = limit_step = check_step = last_cap = sel_step = None
             has_amount = False
             for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
                 k = s[0]
@@ -1162,11 +1163,19 @@ class TextExplainer:
                         limit_step = s
                 elif k == "amount":
                     has_amount = True
+                elif k == "selection":
+                    if s[2] is not None and s[2].why in ("first", "budget") and s[1].id == check:
+                        sel_step = s
             category = r.category
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1])[5](used=money(cap_step[3]), asked=money(cap_step[4])))
             elif category == "limit" and limit_step is not None:
                 out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
+            elif category == "limit" and sel_step is not None:
+                would = last_cap[5] if last_cap is not None else d.asked
+                verdict = sel_step[2]
+                says = label(sel_step[1].says)
+                out.append(self.f_why_selection(says=says, cites=r.cites, rank=verdict.rank, of=verdict.of, asked=money(would)))
             else:
                 would = last_cap[5] if last_cap is not None else d.asked
                 if has_amount and would.quantize(CENT) != 0:
