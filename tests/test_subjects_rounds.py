@@ -251,6 +251,7 @@ def test_an_unselected_item_is_refused_naming_the_selection_and_its_rank(hexi: e
         "为何不是更多：本轮未入选「每年奖励不超过3家，按初次发证日期先后排序」（第一条）：本项排第 4 名（共 5 项）；入选时按规定可得 100,000.00 元。"
         in text
     )
+    assert "名额按申报年度计算，初次发证日期以证书记载为准。" in text  # the selection's reading H1, in words
     text = renderer(hexi, "en").explain(decisions["R5"], "text")
     assert "✓ at most 3 a year, earliest first certificate first (第一条): ranks 1 of 5 in the round: selected" in text
 

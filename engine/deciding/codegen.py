@@ -222,6 +222,7 @@ class RuleWriter(CodeWriter):
         self.steps = "tuple(steps)" if trace else "()"  # the decision's steps field
         self.consumes: list[str] = []  # what a grant consumes: code of tuples of Consumptions, one per cap/limit
         self.usage_updates: list[tuple[str, str]] = []  # (condition, statement): what Usage.add would do, done here
+        self.cut_by = "()"  # the decision's cut_by field: `cut` once the amount can be cut (by a subject or a cap)
         self._forms = itertools.count(1)  # suffixes of the parts of a "least of" amount
 
     def write(self) -> str:
@@ -238,7 +239,9 @@ class RuleWriter(CodeWriter):
 
     def decision(self, **fields: str) -> str:
         """An ItemDecision of this rule's item."""
-        return self.build(ItemDecision, item="item", rule="RULE", steps=self.steps, documents_cites="POLICY_DOCS_CITES", **fields)
+        return self.build(
+            ItemDecision, item="item", rule="RULE", steps=self.steps, documents_cites="POLICY_DOCS_CITES", cut_by=self.cut_by, **fields
+        )
 
     def visit_rule(self) -> None:
         self.writeline("reasons = list(app_reasons) if app_reasons else []")
@@ -257,6 +260,9 @@ class RuleWriter(CodeWriter):
             return
         if self.reads_amount():
             self.writeline("n_unknown = len(unknown)")
+        if self.rule.subject is not None or self.plan.caps:
+            self.writeline("cut = ()")  # the clauses that cut the amount, traced or not (ItemDecision.cut_by)
+            self.cut_by = "cut"
         self.visit_amount()
         self.visit_subject()
         if self.plan.limits:
@@ -505,8 +511,7 @@ class RuleWriter(CodeWriter):
             with self.block("else:"):
                 self.writeline("skey = (SGROUP, sscope)")
                 self.writeline("paid = usage.subjects.get(skey, ZERO)")
-                if self.trace:
-                    self.writeline("before = asked")
+                self.writeline("before = asked")
                 if subject.pays == "highest" and subject.later == "difference":
                     # Only the application's highest item competes; history is topped up (补差) by it.
                     with self.block("if lost:"):
@@ -526,6 +531,8 @@ class RuleWriter(CodeWriter):
                     with self.block("if asked == 0:"):
                         self.writeline("reasons.append(SUBJECT_REASONS[2])")
                 self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
+                with self.block("if asked < before:"):
+                    self.writeline("cut += (SUBJECT.cites,)")
                 self.writeline("has_s = True")
         consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
         self.consumes.append(f"({consumption},) if has_s else ()")
@@ -617,8 +624,10 @@ class RuleWriter(CodeWriter):
             self.writeline("room = QZERO")
         self.writeline("after = granted if granted <= room else room")
         self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after")
-        with self.block("if after < granted and after == 0:"):
-            self.writeline(f"bitten = PR{j}")
+        with self.block("if after < granted:"):
+            self.writeline(f"cut += (P{j}.cites,)")
+            with self.block("if after == 0:"):
+                self.writeline(f"bitten = PR{j}")
         self.writeline("granted = after")
 
     # --- documents ---

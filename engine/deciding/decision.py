@@ -111,17 +111,21 @@ class ItemDecision(NamedTuple):
     steps: tuple[Any, ...]
     grant: Grant | None
     documents_cites: str | None = None  # the policy's clause on documents, cited when some are missing
+    #: the clauses of the subject rule and the caps that cut the amount, in the order they did: recorded with or
+    #: without the trace, so that a decision without its trace cites the same clauses
+    cut_by: tuple[str, ...] = ()
 
     @property
     def cites(self) -> tuple[str, ...]:
-        """The clauses that decided this item: the rule's own, then each ground's, in order."""
+        """The clauses that decided this item: the rule's own, then each ground's, each cutting subject's and
+        cap's, then the documents clause, in order."""
         out = [self.rule.cites]
         for r in self.reasons:
             if r.cites not in out:
                 out.append(r.cites)
-        for step in self.steps:
-            if step[0] in ("cap", "subject") and step[5] < step[4] and step[1].cites not in out:
-                out.append(step[1].cites)
+        for cites in self.cut_by:
+            if cites not in out:
+                out.append(cites)
         if self.missing_documents and self.documents_cites and self.documents_cites not in out:
             out.append(self.documents_cites)
         return tuple(out)
@@ -194,36 +198,41 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
     return out
 
 
-# long because: one flat branch per trace step kind, each a dict literal to read beside its step layout; one if-chain
-# and no call per step, as it serialises every step of every decision.
+_ZERO = Decimal(0)
+
+
+def _identified(kind: str, part: Cap | Limit) -> dict[str, Any]:
+    """The first fields of a step recording a cap or a limit: the kind, the part's id under the kind's name, its clause
+    and its label (the same four for both)."""
+    return {"step": kind, kind: part.id, "cites": part.cites, "says": part.says.to_dict()}
+
+
+def _selection_step(sel: Any, verdict: Any) -> dict[str, Any]:
+    """A round selection step; `verdict` an engine.deciding.selection.Verdict, None outside a round."""
+    out: dict[str, Any] = {"step": "selection", "selection": sel.id, "cites": sel.cites, "says": sel.says.to_dict()}
+    out["first"], out["budget"] = sel.first, None if sel.budget is None else format_money(sel.budget)
+    out["in_round"] = verdict is not None
+    if verdict is not None:
+        out["rank"], out["of"], out["selected"], out["why"] = verdict.rank, verdict.of, verdict.selected, verdict.why
+    return out
+
+
 def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: Any) -> dict[str, Any]:
+    """One trace step (the evaluator's tuple, see codegen) as the decision JSON writes it: one branch per kind, the
+    keys in the order the decision format has them."""
     kind = step[0]
     if kind == "check":
         _, test, ok, missing = step
         assert isinstance(test, Test)
-        return {
-            "step": "check",
-            "check": test.id,
-            "category": test.category,
-            "cites": test.cites,
-            "test": test.expression.source,
-            "facts": facts_used(test.expression.facts, I, A, C),
-            "result": ok,
-            "missing_fact": missing,
-            "says": test.says.to_dict(),
-        }
+        out = {"step": kind, "check": test.id, "category": test.category, "cites": test.cites, "test": test.expression.source}
+        out["facts"] = facts_used(test.expression.facts, I, A, C)
+        out["result"], out["missing_fact"], out["says"] = ok, missing, test.says.to_dict()
+        return out
     if kind == "who":
         _, r, ok = step
-        return {
-            "step": "who",
-            "rule": r.id,
-            "cites": r.cites,
-            "kinds": sorted(r.kinds),
-            "roles": sorted(r.roles),
-            "applicant_kind": A.get("kind"),
-            "applicant_roles": sorted(A.get("roles", ())),
-            "result": ok,
-        }
+        out = {"step": kind, "rule": r.id, "cites": r.cites, "kinds": sorted(r.kinds), "roles": sorted(r.roles)}
+        out["applicant_kind"], out["applicant_roles"], out["result"] = A.get("kind"), sorted(A.get("roles", ())), ok
+        return out
     if kind == "amount":
         d = _amount_step(step, I, A, C)
         if rule is not None:
@@ -232,78 +241,47 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
     if kind == "subject":
         _, subject, key, paid, before, after = step
         assert isinstance(subject, Subject)
-        return {
-            "step": "subject",
-            "cites": subject.cites,
-            "group": subject.group,
-            "pays": subject.pays,
-            **({"later": subject.later} if subject.later != "nothing" else {}),
-            "key": json_value(key),
-            "paid_before": format_money(paid),
-            "asked": format_money(before),
-            "after": format_money(after),
-        }
+        out = {"step": kind, "cites": subject.cites, "group": subject.group, "pays": subject.pays}
+        if subject.later != "nothing":
+            out["later"] = subject.later
+        out["key"] = json_value(key)
+        out["paid_before"], out["asked"], out["after"] = format_money(paid), format_money(before), format_money(after)
+        return out
     if kind == "limit":
         _, limit, scope, used, counts, counted, ok = step
         assert isinstance(limit, Limit)
-        return {
-            "step": "limit",
-            "limit": limit.id,
-            "cites": limit.cites,
-            "says": limit.says.to_dict(),
-            "scope": json_value(scope),
-            "times": limit.times,
-            "used_before": used,
-            "counts": json_value(counts),
-            "already_counted": counted,
-            "used_after": used if (counted or not ok) else used + 1,
-            "result": ok,
-        }
+        out = _identified(kind, limit)
+        out["scope"], out["times"], out["used_before"] = json_value(scope), limit.times, used
+        out["counts"], out["already_counted"] = json_value(counts), counted
+        out["used_after"], out["result"] = used if (counted or not ok) else used + 1, ok
+        return out
     if kind == "cap":
         _, cap, scope, used, asked, after = step
         assert isinstance(cap, Cap)
-        scoped = cap.per is not None
-        return {
-            "step": "cap",
-            "cap": cap.id,
-            "cites": cap.cites,
-            "says": cap.says.to_dict(),
-            "scope": json_value(scope) if scoped else "item",
-            "ceiling": format_money(cap.ceiling),
-            "used_before": format_money(used),
-            "asked": format_money(asked),
-            "granted": format_money(after),
-            "used_after": format_money(used + after),
-            "remaining_before": format_money(max(cap.ceiling - used, Decimal(0))),
-            "remaining_after": format_money(max(cap.ceiling - used - after, Decimal(0))),
-            "reduced_by": format_money(asked - after),
-            "bites": after < asked,
-        }
+        out = _identified(kind, cap)
+        out["scope"] = json_value(scope) if cap.per is not None else "item"
+        _cap_use(out, cap.ceiling, used, asked, after)
+        return out
     if kind == "selection":
-        _, sel, verdict = step  # verdict: an engine.deciding.selection.Verdict, None outside a round
-        return {
-            "step": "selection",
-            "selection": sel.id,
-            "cites": sel.cites,
-            "says": sel.says.to_dict(),
-            "first": sel.first,
-            "budget": None if sel.budget is None else format_money(sel.budget),
-            "in_round": verdict is not None,
-            **({"rank": verdict.rank, "of": verdict.of, "selected": verdict.selected, "why": verdict.why} if verdict is not None else {}),
-        }
+        return _selection_step(step[1], step[2])
     if kind == "documents":
         _, owner, required, missing, cites = step
-        ident = owner.id
-        return {
-            "step": "documents",
-            "check": ident,
-            "cites": cites,
-            "required": list(required),
-            "missing": list(missing),
-            "result": not missing,
-            **({"says": owner.says.to_dict()} if isinstance(owner, DocumentCheck) else {}),
-        }
+        out = {"step": kind, "check": owner.id, "cites": cites, "required": list(required), "missing": list(missing)}
+        out["result"] = not missing
+        if isinstance(owner, DocumentCheck):
+            out["says"] = owner.says.to_dict()
+        return out
     raise ValueError(f"unknown step {kind}")  # pragma: no cover
+
+
+def _cap_use(out: dict[str, Any], ceiling: Decimal, used: Decimal, asked: Decimal, after: Decimal) -> None:
+    """What a cap step says of its ceiling, into `out`: the use before and after this item, the room before and after
+    it, and the cut."""
+    out["ceiling"], out["used_before"], out["asked"] = format_money(ceiling), format_money(used), format_money(asked)
+    out["granted"], out["used_after"] = format_money(after), format_money(used + after)
+    out["remaining_before"] = format_money(max(ceiling - used, _ZERO))
+    out["remaining_after"] = format_money(max(ceiling - used - after, _ZERO))
+    out["reduced_by"], out["bites"] = format_money(asked - after), after < asked
 
 
 @dataclass(frozen=True)

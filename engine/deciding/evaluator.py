@@ -18,7 +18,7 @@ from decimal import Decimal
 from decimal import getcontext as _getcontext
 from decimal import setcontext as _setcontext
 from types import CodeType
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import ROUNDING_MODES
@@ -198,15 +198,41 @@ def prepare(policy: CompiledPolicy) -> None:
     _context(policy)
 
 
+class GeneratedSource(NamedTuple):
+    """One generated function's source, for a reader: `function` is "standing" (the applicant-level checks and
+    documents), "decide" (a rule's) or "probe" (a "highest only" rule's look across the claim, see
+    codegen.ProbeWriter); `rule` is None for the standing function; `called` marks the called variant (expression
+    functions called instead of their bodies written in) that an inlined function hands its arguments to on a
+    runtime error; `traced`: whether it records the trace (a probe never does)."""
+
+    function: str
+    rule: Rule | None
+    called: bool
+    traced: bool
+    source: str
+
+
 @in_engine_context
-def generated_sources(policy: CompiledPolicy, *, trace: bool = True) -> tuple[str, dict[str, str]]:
-    """The Python source the policy is decided by, for a reader: (the applicant-level standing function,
-    {rule id: its decide function}). `trace`: the variant that records the trace (the default of `evaluate`),
-    or the lean one."""
+def generated_sources(policy: CompiledPolicy, *, trace: bool = True) -> tuple[GeneratedSource, ...]:
+    """The Python source the policy is decided by, for a reader, in order: the applicant-level standing function,
+    then per rule its decide function, and its probe when it has one; each inlined variant followed by its called
+    variant. `trace`: the variant that records the trace (the default of `evaluate`), or the lean one."""
     ctx = _context(policy)
     variant = 1 if trace else 0
-    rules: dict[str, str] = {r.id: ctx.plans[r.id].fast[variant].source for r in policy.rules}  # type: ignore[attr-defined]
-    return ctx.standing[variant].source, rules  # type: ignore[attr-defined]
+    out = [
+        GeneratedSource("standing", None, False, trace, ctx.standing[variant].source),  # type: ignore[attr-defined]
+        GeneratedSource("standing", None, True, trace, _generate_standing(policy, ctx, trace, False).source),  # type: ignore[attr-defined]
+    ]
+    probes = {policy.rules_by_type[t].id: probe for t, probe in ctx.probes.items()}
+    for rule in policy.rules:
+        plan = ctx.plans[rule.id]
+        out.append(GeneratedSource("decide", rule, False, trace, plan.fast[variant].source))  # type: ignore[attr-defined]
+        out.append(GeneratedSource("decide", rule, True, trace, _generate(rule, plan, policy, ctx, trace, False).source))  # type: ignore[attr-defined]
+        probe = probes.get(rule.id)
+        if probe is not None:
+            out.append(GeneratedSource("probe", rule, False, False, probe.source))  # type: ignore[attr-defined]
+            out.append(GeneratedSource("probe", rule, True, False, _generate_probe(rule, plan, ctx, False).source))  # type: ignore[attr-defined]
+    return tuple(out)
 
 
 def _who_reason(rule: Rule, policy: CompiledPolicy) -> Reason:

@@ -50,7 +50,7 @@ from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import format_money
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
-from engine.language.model import DocumentCheck, ExternalAmount
+from engine.language.model import DocumentCheck, ExternalAmount, FactSpec
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
     MAX_RENDER_SECONDS,
@@ -80,6 +80,8 @@ HTML_ALIAS = "#html"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
+#: Fact types shown as numbers in their own form (`Renderer.quantity`).
+QUANTITY_TYPES = frozenset({"money", "percent", "decimal", "count", "integer"})
 
 
 def languages() -> tuple[str, ...]:
@@ -180,6 +182,7 @@ class Renderer:
         else:
             self.env = _Environment(loader=_HtmlAliasLoader(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)])), **options)
         self._tables()
+        self._shapers()
         filters: dict[str, Callable[..., Any]] = {
             "money": self.money,
             "percent": self.percent,
@@ -202,8 +205,10 @@ class Renderer:
             fact=self.fact_label,
             value=self.value_label,
             fact_value=self.fact_value,
+            base_value=self.base_value,
             policy=self.policy_info(),
             engine_version=__version__,
+            shaping=self.item_shaping,
         )
         if isinstance(self.env, PolicyEnvironment):
             self.env.add_filters(filters)
@@ -257,12 +262,15 @@ class Renderer:
             }
         self.facts: dict[tuple[str, str | None, str], str] = {}
         self.fact_types: dict[tuple[str, str | None, str], str] = {}
+        self.fact_specs: dict[tuple[str, str | None, str], FactSpec] = {}
         for ns, t, specs in [("claim", None, p.claim_facts), ("applicant", None, p.applicant_facts)] + [
             ("item", t, specs) for t, specs in p.item_facts.items()
         ]:
             for name, spec in specs.items():
                 self.facts[(ns, t, name)] = self.label(spec.label)
                 self.fact_types[(ns, t, name)] = spec.type
+                self.fact_specs[(ns, t, name)] = spec
+        self.base_types = self._base_types()
         # enum value labels, from the policy document itself
         self.values: dict[tuple[str | None, str], dict[str, str]] = {}
         doc = p.data if isinstance(p.data, Mapping) else {}
@@ -276,6 +284,66 @@ class Renderer:
                 labels = self._value_labels(fspec, doc)
                 if labels:
                     self.values[(None, f"{section}.{name}")] = labels
+
+    def _shapers(self) -> None:
+        """What each decision-maker of the policy rests on: its id (a rule, check, condition `rule#whenN`, cap,
+        limit, subject `rule#subject`, who `rule#who`) -> the ids of its readings and notes; and each reading's and
+        note's words in the reader's language, in the policy's order."""
+        p = self.policy
+        self.reading_words = {r.id: self.label(r.text) for r in p.readings}
+        self.note_words = {n.id: self.label(n.text) for n in p.notes}
+        self.shapers: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        owners: list[Any] = [*p.applicant_checks, *p.applicant_document_checks]
+        for rule in p.rules:
+            self.shapers[rule.id] = self.shapers[f"{rule.id}#who"] = (rule.readings, rule.notes)
+            if rule.subject is not None:
+                self.shapers[f"{rule.id}#subject"] = (rule.subject.readings, rule.subject.notes)
+            if rule.selection is not None:
+                self.shapers[rule.selection.id] = (rule.selection.readings, rule.selection.notes)
+            owners += [*rule.item_checks, *rule.item_document_checks, *rule.when, *rule.caps, *rule.limits]
+        for o in owners:
+            self.shapers[o.id] = (o.readings, o.notes)
+        self.shaping_cache: dict[tuple[str, ...], dict[str, list[dict[str, str]]]] = {}
+
+    def shaping(self, ids: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
+        """The readings and notes behind the decision-makers `ids` (unknown ids add nothing): each once, in the
+        policy's order, as {"id", "text"} in the reader's language."""
+        out = self.shaping_cache.get(ids)
+        if out is None:
+            readings: set[str] = set()
+            notes: set[str] = set()
+            for i in ids:
+                r, n = self.shapers.get(i, ((), ()))
+                readings.update(r)
+                notes.update(n)
+            out = {
+                "readings": [{"id": k, "text": v} for k, v in self.reading_words.items() if k in readings],
+                "notes": [{"id": k, "text": v} for k, v in self.note_words.items() if k in notes],
+            }
+            if len(self.shaping_cache) < 10000:  # bounded: one entry per distinct set of decision-makers
+                self.shaping_cache[ids] = out
+        return out
+
+    def item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
+        """For a decision's item (its JSON form): the readings and notes of its rule and of every check, condition,
+        limit, cap, subject and document check in its trace or among its reasons, and of the caps whose ceilings a
+        pending review shows."""
+        ids: list[str] = []
+        if isinstance(item, Mapping):
+            rule = item.get("rule")
+            if isinstance(rule, str):
+                ids.append(rule)
+            for s in _list(item.get("steps")):
+                if isinstance(s, Mapping):
+                    kind = s.get("step")
+                    key = s.get(kind) if kind in ("check", "limit", "cap", "selection") else s.get("check") if kind == "documents" else None
+                    if kind == "subject" and isinstance(rule, str):
+                        key = f"{rule}#subject"
+                    if isinstance(key, str):
+                        ids.append(key)
+            ids += [r["check"] for r in _list(item.get("reasons")) if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
+            ids += [x["cap"] for x in _list(item.get("ceilings")) if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
+        return self.shaping(tuple(dict.fromkeys(ids)))
 
     def _value_labels(self, fspec: Any, doc: Mapping[str, Any]) -> dict[str, str]:
         if not isinstance(fspec, Mapping):
@@ -304,18 +372,69 @@ class Renderer:
         return "" if value is None else str(value)
 
     def fact_value(self, name: str, item_type: str | None, value: Any) -> str:
-        """A fact's value in the reader's words: money formatted, codes by their labels, yes/no."""
+        """A fact's value in the reader's words: each number in its own form (`quantity`), codes by their labels, yes/no."""
         if value is None:
             return str(self.m["fact_absent"])
         ns, _, short = name.partition(".")
-        ftype = self.fact_types.get((ns, item_type if ns == "item" else None, short))
-        if ftype == "money":
-            return self.money(value)
+        key = (ns, item_type if ns == "item" else None, short)
+        ftype = self.fact_types.get(key)
+        if ftype in QUANTITY_TYPES:
+            return self.quantity(ftype, value, self.fact_specs.get(key))
         if isinstance(value, list):
             if ftype == "document_list":
                 return str(self.meta["list_sep"]).join(self.docs.get(v, str(v)) for v in value)
             return str(self.meta["list_sep"]).join(self.value_label(name, item_type, v) for v in value)
         return self.value_label(name, item_type, value)
+
+    def quantity(self, ftype: str | None, value: Any, spec: FactSpec | None = None, cites: str | None = None) -> str:
+        """A number in its own form, by its type: money "1,234.50 元" (万元 where the clause cited writes 万元),
+        percent "4.35%" (the fraction 0.0435 shown with the fact's places), count "3 件" / "3 items" (the
+        fact's unit), decimal "0.6500" (its places), integer and plain numbers as they are."""
+        d = _to_decimal(value)
+        if d is None or ftype not in QUANTITY_TYPES:
+            return "" if value is None else str(value)
+        if ftype == "money":
+            return self.money(d, cites)
+        places = spec.places if spec is not None else None
+        if ftype == "percent":
+            n = d.scaleb(2)
+            shown = n.quantize(Decimal(1).scaleb(-places)) if places is not None else n.normalize()
+            return _fill(self.meta["percent"], {"n": f"{shown:f}"})
+        if ftype == "decimal":
+            return f"{d.quantize(Decimal(1).scaleb(-places)) if places is not None else d:f}"
+        whole = d.to_integral_value() if d == d.to_integral_value() else d  # a band's start is recorded as 30.00
+        if ftype == "count" and spec is not None and spec.unit is not None:
+            return _fill(self.meta["count"], {"n": f"{whole:f}", "unit": self.label(spec.unit)})
+        return f"{whole:f}"
+
+    def _base_types(self) -> dict[tuple[str, str], tuple[str | None, FactSpec | None]]:
+        """(item type, expression) -> its type and, when it is one fact, that fact's declaration: for each base
+        an amount form computes from (`of`, `count`), so that `base_value` shows it in its own form."""
+        out: dict[tuple[str, str], tuple[str | None, FactSpec | None]] = {}
+        for rule in self.policy.rules:
+            forms = [rule.amount]
+            while forms:
+                form = forms.pop()
+                if form is None:
+                    continue
+                forms.extend(getattr(form, "parts", ()))
+                for expression in (getattr(form, "of", None), getattr(form, "count", None)):
+                    if expression is None:
+                        continue
+                    spec = None
+                    if expression.facts == (expression.source,):
+                        ns, _, short = expression.source.partition(".")
+                        spec = self.fact_specs.get((ns, rule.item_type if ns == "item" else None, short))
+                    out[(rule.item_type, expression.source)] = (spec.type if spec is not None else expression.type, spec)
+        return out
+
+    def base_value(self, expression: str, item_type: str | None, value: Any, cites: str | None = None) -> str:
+        """The value of an amount form's base (`of`, `count`) or a band's start, in the base's own form: a count
+        as "35 件", money as money (what a base of unknown type is shown as)."""
+        ftype, spec = self.base_types.get((item_type or "", expression), (None, None))
+        if ftype not in QUANTITY_TYPES:  # a base whose type cannot be told: a count of units as it is, else money
+            ftype = "integer" if isinstance(value, int) and not isinstance(value, bool) else "money"
+        return self.quantity(ftype, value, spec, cites)
 
     def policy_info(self) -> dict[str, Any]:
         p = self.policy
@@ -393,6 +512,11 @@ class _Environment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+
+def _list(value: Any) -> list[Any]:
+    """A list of a recorded decision, or nothing when a hand edit made it something else."""
+    return value if isinstance(value, list) else []
 
 
 def _steps(item: Mapping[str, Any], *kinds: str) -> list[Mapping[str, Any]]:
@@ -616,9 +740,23 @@ class TextExplainer:
         self.who_line: dict[tuple[str, Any, Any], str] = {}
         self.docs_cache: dict[tuple[Any, ...], str] = {}
         self.rule_tail: dict[str, tuple[str, str]] = {}
+        self.shaping_blocks: dict[tuple[str, ...], str] = {}
+        self.f_reading_line = f("reading_line", "id", "words")
         self.heads = {
             k: f"{INDENT_ITEM}{m[k]}{h}\n"
-            for k in ("checks", "calculation", "limits", "caps", "selection", "documents", "reasons", "incomplete", "pending")
+            for k in (
+                "checks",
+                "calculation",
+                "limits",
+                "caps",
+                "selection",
+                "documents",
+                "reasons",
+                "incomplete",
+                "pending",
+                "readings",
+                "notes_applied",
+            )
         }
         self.group_heads = tuple(self.heads[k] for k in GROUP_HEADS)
         self.result_head = f"{INDENT_ITEM}{m['result']}{c}"
@@ -780,14 +918,15 @@ class TextExplainer:
             return self.f_calc_external(source_label=r.fact_label(form.source.source, t), value=money(value))
         if kind == "bands":
             base, band = detail
+            src = form.of.source
             if band is None:
-                return self.f_calc_bands_none(base_label=r.fact_label(form.of.source, t), base=money(base), value=money(value))
+                return self.f_calc_bands_none(base_label=r.fact_label(src, t), base=r.base_value(src, t, base), value=money(value))
             return self.f_calc_bands(
-                base_label=r.fact_label(form.of.source, t),
-                base=money(base),
+                base_label=r.fact_label(src, t),
+                base=r.base_value(src, t, base),
                 band=money(band.amount, cites) if band.amount is not None else r.percent(str(band.rate)),
                 value=money(value),
-                **{"from": money(band.start, cites)},
+                **{"from": r.base_value(src, t, band.start, cites)},
             )
         if kind == "per_unit":
             count, used = detail
@@ -796,7 +935,7 @@ class TextExplainer:
                 counted=used,
                 value=money(value),
                 count_label=r.fact_label(form.count.source, t),
-                count=count,
+                count=r.base_value(form.count.source, t, count),
                 max=self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
             )
         if kind == "least":
@@ -827,7 +966,7 @@ class TextExplainer:
         return block
 
     def tail(self, rule: Any) -> tuple[str, str]:
-        """Per rule: the pending-review block and the readings line."""
+        """Per rule: the pending-review block, and the readings-and-notes block of an item shaped by the rule alone."""
         out = self.rule_tail.get(rule.id)
         if out is None:
             r = self.r
@@ -837,9 +976,41 @@ class TextExplainer:
             for cap in rule.caps:
                 pending += f"{INDENT_LINE}{self.f_pending_ceiling(ceiling=self.r.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=r.label(cap.says))}\n"
             pending += self.pending_decide
-            readings = f"{INDENT_ITEM}{r.m['readings']}{self.c}{self.sep.join(rule.readings)}\n" if rule.readings else ""
-            out = self.rule_tail[rule.id] = (pending, readings)
+            out = self.rule_tail[rule.id] = (pending, self.shaping_block((rule.id,)))
         return out
+
+    def shaping_block(self, ids: tuple[str, ...]) -> str:
+        """The readings and notes behind the decision-makers `ids`, each with its words (Renderer.shaping)."""
+        block = self.shaping_blocks.get(ids)
+        if block is None:
+            from jinja2.filters import do_indent
+
+            sh = self.r.shaping(ids)
+            block = ""
+            for key, head in (("readings", "readings"), ("notes", "notes_applied")):
+                if sh[key]:
+                    block += self.heads[head] + "".join(
+                        f"{INDENT_LINE}{do_indent(self.f_reading_line(id=x['id'], words=x['text']), 7)}\n" for x in sh[key]
+                    )
+            if len(self.shaping_blocks) < 10000:  # bounded: one entry per distinct set of decision-makers
+                self.shaping_blocks[ids] = block
+        return block
+
+    def item_shapers(self, d: ItemDecision) -> tuple[str, ...]:
+        """The ids of the decision-makers of an item (as Renderer.item_shaping reads them from its JSON form): its rule,
+        each check, condition, limit, cap, subject and document check of its trace, each reason's."""
+        rule = d.rule.id
+        ids = [rule]
+        for s in d.steps:
+            k = s[0]
+            if k in ("check", "limit", "cap", "documents", "selection"):
+                ids.append(s[1].id)
+            elif k == "subject":
+                ids.append(f"{rule}#subject")
+        ids += [r.check for r in d.reasons]
+        if d.status == "pending_review":  # its ceilings are shown
+            ids += [c.id for c in d.rule.caps]
+        return tuple(dict.fromkeys(ids))
 
     # --- the document ---------------------------------------------------------------------
 
@@ -1000,9 +1171,7 @@ class TextExplainer:
             out.append(self.tail(rule)[0])
         if status in ("reduced", "refused"):
             out.append(f"{self.why_head}{self.why(d, I, A, C)}\n")
-        readings = self.tail(rule)[1]
-        if readings:
-            out.append(readings)
+        out.append(self.shaping_block(self.item_shapers(d)) if d.steps or d.reasons or status == "pending_review" else self.tail(rule)[1])
         out.append("\n")
 
     def step_line(

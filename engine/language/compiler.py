@@ -7,7 +7,6 @@ Every problem is collected with its position; nothing is compiled lazily.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
@@ -15,12 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem
-from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, format_money, parse_amount, parse_rate
+from engine.core.quantities import (
+    MAX_AMOUNT,
+    MAX_COUNT,
+    QuantityError,
+    decimal_places,
+    format_money,
+    parse_amount,
+    parse_percent,
+    parse_rate,
+)
 from engine.language.expressions import (
-    ARGUMENT_TYPES,
     COMPUTED_NAMES,
-    FUNCTION_DOCS,
-    NAMESPACES,
     CompiledExpression,
     ExpressionError,
     compile_expression,
@@ -48,6 +53,7 @@ from engine.language.model import (
     OrderKey,
     PerUnitAmount,
     RateAmount,
+    Reading,
     Rule,
     Selection,
     Subject,
@@ -58,6 +64,11 @@ from engine.language.model import (
 from engine.language.source import FileRefused, Source, read_beside
 
 Path_ = tuple[str | int, ...]
+
+#: Fact types that may declare `minimum` / `maximum`, and those that declare `places`.
+BOUNDED_TYPES = frozenset({"integer", "count", "decimal", "money", "percent"})
+NUMBER_PLACES_TYPES = frozenset({"decimal", "percent"})
+DEFAULT_PLACES = 2
 
 DEFAULT_REFUSAL_ORDER = ("standing", "scope", "time", "double_benefit", "condition", "limit", "cap", "documents")
 
@@ -203,6 +214,7 @@ class _Compiler:
                     f"a ledger cannot hold a {ftype} fact on record",
                     "a fact of type " + ", ".join(sorted(RECORDABLE_TYPES | RECORDABLE_LIST_TYPES)),
                 )
+            places, unit = self.number_form(spec, path + (name,))
             bounds = self.fact_bounds(spec, path + (name,))
             out[name] = FactSpec(
                 name=name,
@@ -217,28 +229,82 @@ class _Compiler:
                 maximum=bounds[1],
                 record_only=spec.get("record_only", False),
                 on_record=on_record,
+                places=places,
+                unit=unit,
             )
         return out
 
+    def number_form(self, spec: dict[str, Any], path: Path_) -> tuple[int | None, Text | None]:
+        """A decimal or percent fact's `places` (default 2) and a count fact's `unit` (required)."""
+        ftype = spec["type"]
+        if "places" in spec and ftype not in NUMBER_PLACES_TYPES:
+            self.error(path + ("places",), f"places applies to decimal and percent facts, not {ftype}", "no places")
+        if "unit" in spec and ftype != "count":
+            self.error(path + ("unit",), f"unit applies to count facts, not {ftype}", "no unit (or type: count)")
+        if ftype == "count" and "unit" not in spec:
+            self.error(path, "a count fact needs its unit word", "unit: {zh: 件, en: items}", code="count_unit")
+        places = spec.get("places", DEFAULT_PLACES) if ftype in NUMBER_PLACES_TYPES else None
+        return places, _text(spec.get("unit")) if ftype == "count" else None
+
     def fact_bounds(self, spec: dict[str, Any], path: Path_) -> tuple[Decimal | None, Decimal | None]:
-        """Declared `minimum` / `maximum` of an integer or money fact."""
+        """Declared `minimum` / `maximum` of a number fact (a percent's written 5%, kept as the fraction 0.05)."""
         out: list[Decimal | None] = []
+        ftype = spec["type"]
         for key in ("minimum", "maximum"):
             if key not in spec:
                 out.append(None)
                 continue
-            if spec["type"] not in ("integer", "money"):
-                self.error(path + (key,), f"{key} only applies to integer and money facts, not {spec['type']}", "no bound")
+            if ftype not in BOUNDED_TYPES:
+                self.error(
+                    path + (key,), f"{key} only applies to integer, count, decimal, money and percent facts, not {ftype}", "no bound"
+                )
                 out.append(None)
                 continue
-            value = self.amount(spec[key], path + (key,))
-            if spec["type"] == "integer" and value != value.to_integral_value():
-                self.error(path + (key,), f"{key} of an integer fact must be a whole number, not {value}", "a whole number")
-            out.append(value)
+            out.append(self.bound(spec[key], key, ftype, spec.get("places", DEFAULT_PLACES), path + (key,)))
         low, high = out
         if low is not None and high is not None and low > high:
             self.error(path + ("maximum",), f"maximum {high} is below minimum {low}", f"a maximum of at least {low}")
         return low, high
+
+    def bound(self, raw: Any, key: str, ftype: str, places: int, path: Path_) -> Decimal | None:
+        written_percent = isinstance(raw, str) and raw.strip().endswith("%")
+        if ftype == "percent" or written_percent:
+            if ftype != "percent" or not written_percent:
+                wanted = "a percentage such as 5%" if ftype == "percent" else "a number without %"
+                self.error(path, f"{key} of a {ftype} fact is written as {wanted}, not {raw}", wanted, code="bound")
+                return None
+            try:
+                fraction = parse_percent(raw)
+            except QuantityError as exc:
+                self.error(path, f"{exc}", "a percentage such as 5%", code="bound")
+                return None
+            if decimal_places(fraction) > places + 2:  # 4.355% is 0.04355: the percentage's places + 2
+                self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a percentage with at most {places} decimals")
+            return fraction
+        value = self.amount(raw, path) if ftype == "money" else self.plain_number(raw, path)
+        if value is None:
+            return None
+        if ftype in ("integer", "count") and value != value.to_integral_value():
+            self.error(
+                path,
+                f"{key} of {'an integer' if ftype == 'integer' else 'a count'} fact must be a whole number, not {value}",
+                "a whole number",
+            )
+        if ftype == "decimal" and decimal_places(value) > places:
+            self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a number with at most {places} decimals")
+        return value
+
+    def plain_number(self, raw: Any, path: Path_) -> Decimal | None:
+        """A bound written as a number (no 万: 万 means yuan); at most MAX_AMOUNT."""
+        try:
+            value = parse_amount(raw)
+        except QuantityError as exc:
+            self.error(path, f"{exc}", f"a number of at most {MAX_AMOUNT}", code="bound")
+            return None
+        if isinstance(raw, str) and ("万" in raw or "元" in raw):
+            self.error(path, f"{raw} is written as money; this fact is not money", "a plain number", code="bound")
+            return None
+        return value
 
     def item_tables(self, item_types: Iterable[str] | None, allow_item: bool) -> list[tuple[str, dict[str, FactSpec]]]:
         if not allow_item:
@@ -296,8 +362,6 @@ class _Compiler:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
             return None
         self.check_enum_literals(compiled, path, types)
-        if any(name in compiled.source for name in ARGUMENT_TYPES):
-            self.check_argument_types(compiled, path, types)
         return compiled
 
     def fact_specs(self, namespace: str, name: str, item_types: list[str] | None) -> list[FactSpec]:
@@ -307,23 +371,6 @@ class _Compiler:
             return [t[name] for t in tables if name in t]
         table = self.claim_facts if namespace == "claim" else self.applicant_facts
         return [table[name]] if name in table else []
-
-    def check_argument_types(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
-        """A fact given straight to a function that declares its argument types (`ARGUMENT_TYPES`) has such a type."""
-        for node in ast.walk(ast.parse(compiled.source, mode="eval")):  # already checked: small and shallow
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ARGUMENT_TYPES):
-                continue
-            for arg, allowed in zip(node.args, ARGUMENT_TYPES[node.func.id], strict=False):
-                if not (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id in NAMESPACES):
-                    continue
-                for spec in self.fact_specs(arg.value.id, arg.attr, item_types):
-                    if spec.type not in allowed:
-                        self.error(
-                            path,
-                            f"{node.func.id}() needs a {' or '.join(sorted(allowed))} fact here; {arg.value.id}.{arg.attr} is a {spec.type}",
-                            FUNCTION_DOCS.get(node.func.id),
-                            code="expression",
-                        )
 
     def check_enum_literals(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
         for fact, literals in compiled.compares:
@@ -352,6 +399,7 @@ class _Compiler:
         in_force_cites = self.citation(head["in_force"].get("cites"), ("policy", "in_force", "cites"))
         notes = tuple(Note(n["id"], Text(n["zh"], n["en"])) for n in head.get("notes", []))
         self.note_ids = {n.id for n in notes}
+        readings = self.readings(doc)
 
         clauses = {key: Clause(key, c.get("article", key), c["text"], c["en"], c["computable"]) for key, c in doc["clauses"].items()}
         self.check_source_text(clauses)
@@ -411,6 +459,7 @@ class _Compiler:
             data=doc,
             base_dir=str(Path(self.src.file).resolve().parent),
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
+            readings=readings,
         )
 
     def vocabulary(self, doc: dict[str, Any]) -> None:
@@ -450,16 +499,16 @@ class _Compiler:
                 types = self.codes(check["applies_to"], doc["item_types"], path + ("applies_to",), "item type")
             says = Text(check["says"]["zh"], check["says"]["en"])
             readings = tuple(check.get("readings", ()))
-            self.note_refs(check, path)
+            notes = self.note_refs(check, path)
             if "test" in check:
                 e = self.expr(check["test"], path + ("test",), sorted(types) if types is not None else None, allow_item=level == "item")
                 if e is None:
                     continue
-                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types)
+                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes)
                 (applicant_checks if level == "applicant" else item_checks).append(test)
             else:
                 needs = self.document_needs(check["documents"], path + ("documents",), types, level == "item")
-                dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"])
+                dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"], notes)
                 (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
         return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
 
@@ -516,10 +565,55 @@ class _Compiler:
             )
         return budget_amount
 
-    def note_refs(self, node: dict[str, Any], path: Path_) -> None:
-        for j, ref in enumerate(node.get("notes", [])):
+    def note_refs(self, node: dict[str, Any], path: Path_) -> tuple[str, ...]:
+        """The note ids `node` lists (each must be among policy.notes)."""
+        refs = node.get("notes", [])
+        for j, ref in enumerate(refs):
             if ref not in self.note_ids:
                 self.error(path + ("notes", j), f"note {ref!r} is not among policy.notes", ", ".join(sorted(self.note_ids)) or "a note id")
+        return tuple(refs)
+
+    def readings(self, doc: dict[str, Any]) -> tuple[Reading, ...]:
+        """The top-level readings (ids unique), and every `readings: [...]` list anywhere in the file checked
+        against them: one pass over the document's values (at most the loader's 50,000), so a section added
+        later is checked without knowing it."""
+        out: list[Reading] = []
+        seen: dict[str, Path_] = {}
+        for i, r in enumerate(doc.get("readings", [])):
+            if r["id"] in seen:
+                line, _ = self.src.where(seen[r["id"]])
+                self.error(
+                    ("readings", i, "id"), f"duplicate reading id {r['id']!r} (already used at line {line})", "ids unique among readings"
+                )
+                continue
+            seen[r["id"]] = ("readings", i, "id")
+            out.append(Reading(r["id"], Text(r["zh"], r["en"])))
+        stack: list[tuple[Any, Path_]] = [(v, (k,)) for k, v in doc.items() if k != "readings"]
+        while stack:
+            node, path = stack.pop()
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k == "readings" and isinstance(v, list):
+                        self.reading_refs(v, path + (k,), seen)
+                    else:
+                        stack.append((v, path + (k,)))
+            elif isinstance(node, list):
+                stack.extend((v, path + (j,)) for j, v in enumerate(node))
+        return tuple(out)
+
+    def reading_refs(self, refs: list[Any], path: Path_, known: dict[str, Path_]) -> None:
+        for j, ref in enumerate(refs):
+            if isinstance(ref, str) and ref not in known:
+                close = suggest(ref, known)
+                self.error(
+                    path + (j,),
+                    f"reading {ref!r} is not among the policy's readings",
+                    (f"did you mean {close!r}? " if close else "")
+                    + (
+                        "an id of the top-level `readings`" if known else "a top-level `readings:` list giving each reading's id, zh and en"
+                    ),
+                    code="unknown_reading",
+                )
 
     def base_dir(self) -> Path:
         return Path(self.src.file).resolve().parent
@@ -643,7 +737,7 @@ class _Compiler:
                 return self.compiled_caps[name]
         else:
             self.unique_id(c["id"], path + ("id",), "cap")
-        self.note_refs(c, path)
+        notes = self.note_refs(c, path)
         per: tuple[CompiledExpression, ...] | None
         if c["per"] == "item":
             per = None
@@ -667,6 +761,7 @@ class _Compiler:
             cites=self.citation(c.get("cites"), path + ("cites",)) or rule_cites,
             says=_text(c.get("says")) or Text("", ""),
             readings=tuple(c.get("readings", ())),
+            notes=notes,
         )
         self.compiled_caps[cap.id] = cap
         return cap
@@ -686,7 +781,7 @@ class _Compiler:
                 return self.compiled_limits[name]
         else:
             self.unique_id(c["id"], path + ("id",), "limit")
-        self.note_refs(c, path)
+        notes = self.note_refs(c, path)
         if not c["per"]:
             self.error(
                 path + ("per",), "a limit with an empty scope is a limit on nothing", "per: [applicant.id, ...]", code="cap_on_nothing"
@@ -704,6 +799,7 @@ class _Compiler:
             cites=self.citation(c.get("cites"), path + ("cites",)) or rule_cites,
             says=_text(c.get("says")) or Text("", ""),
             readings=tuple(c.get("readings", ())),
+            notes=notes,
         )
         self.compiled_limits[limit.id] = limit
         return limit
@@ -767,6 +863,16 @@ class _Compiler:
             return None
         return LeastAmount(tuple(p for p in parts if p is not None))
 
+    def condition(self, rule_id: str, j: int, w: dict[str, Any], wp: Path_, cites: str, item_type: str) -> Test | None:
+        """The rule's `when` entry `j`, as a test `<rule>#when<j+1>` (citing the rule's clause unless it names its own)."""
+        notes = self.note_refs(w, wp)
+        e = self.expr(w["test"], wp + ("test",), [item_type], names=COMPUTED_NAMES)
+        if e is None:
+            return None
+        cites = self.citation(w.get("cites"), wp + ("cites",)) or cites
+        says = Text(w["says"]["zh"], w["says"]["en"])
+        return Test(f"{rule_id}#when{j + 1}", cites, w.get("category", "condition"), e, says, tuple(w.get("readings", ())), notes=notes)
+
     def rule(
         self,
         r: dict[str, Any],
@@ -789,25 +895,11 @@ class _Compiler:
                 code="unknown_item_type",
             )
             return None
-        self.note_refs(r, path)
+        rule_notes = self.note_refs(r, path)
         kinds = self.codes(r["who"]["kinds"], self.doc["applicant_kinds"], path + ("who", "kinds"), "applicant kind")
         roles = self.codes(r["who"].get("roles", []), self.doc.get("applicant_roles", {}), path + ("who", "roles"), "applicant role")
-        tests = []
-        for j, w in enumerate(r.get("when", [])):
-            wp = path + ("when", j)
-            self.note_refs(w, wp)
-            e = self.expr(w["test"], wp + ("test",), [item_type], names=COMPUTED_NAMES)
-            if e is not None:
-                tests.append(
-                    Test(
-                        f"{r['id']}#when{j + 1}",
-                        self.citation(w.get("cites"), wp + ("cites",)) or cites,
-                        w.get("category", "condition"),
-                        e,
-                        Text(w["says"]["zh"], w["says"]["en"]),
-                        tuple(w.get("readings", ())),
-                    )
-                )
+        when = [self.condition(r["id"], j, w, path + ("when", j), cites, item_type) for j, w in enumerate(r.get("when", []))]
+        tests = [t for t in when if t is not None]
         amount = self.amount_form(r["amount"], path + ("amount",), item_type) if "amount" in r else None
         subject = self.subject(r, path, item_type, cites)
         caps = [self.cap(c, path + ("caps", j), item_type, cites, shared_caps, used_shared) for j, c in enumerate(r.get("caps", []))]
@@ -835,6 +927,7 @@ class _Compiler:
             readings=tuple(r.get("readings", ())),
             item_checks=applicable,
             item_document_checks=applicable_docs,
+            notes=rule_notes,
             selection=self.selection(r, path, item_type, cites),
         )
 
@@ -845,7 +938,7 @@ class _Compiler:
         subject = None
         s = r["subject"]
         keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
-        self.note_refs(s, path + ("subject",))
+        notes = self.note_refs(s, path + ("subject",))
         subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
         later = s.get("later", "nothing")
         if "later" in s and s["pays"] != "highest":
@@ -856,7 +949,7 @@ class _Compiler:
             )
         if all(k is not None for k in keys):
             subject = Subject(
-                s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ())), later
+                s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ())), notes, later
             )
         return subject
 
@@ -865,7 +958,7 @@ class _Compiler:
         if "selection" not in r:
             return None
         s, sp = r["selection"], path + ("selection",)
-        self.note_refs(s, sp)
+        notes = self.note_refs(s, sp)
         if "amount" not in r:
             self.error(sp, "a selection ranks the items a rule pays; this rule computes no amount", "a rule with `amount:`")
         if len(s["order"]) > MAX_ORDER_KEYS:  # (the schema says so too)
@@ -887,6 +980,7 @@ class _Compiler:
             cites=cites,
             says=_text(s.get("says")) or _selection_label(s.get("first"), budget),
             readings=tuple(s.get("readings", ())),
+            notes=notes,
         )
 
     def amount_used(self, r: dict[str, Any], tests: list[Test], docs: tuple[DocumentNeed, ...], path: Path_) -> None:

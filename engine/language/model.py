@@ -49,12 +49,14 @@ class FactSpec:
     default: Any
     values: tuple[str, ...] | None = None
     format: str | None = None
-    minimum: Decimal | None = None  # declared bounds of an integer or money fact (claims outside are rejected)
+    minimum: Decimal | None = None  # declared bounds of a number fact (claims outside are rejected); a percent's as its fraction
     maximum: Decimal | None = None
     record_only: bool = False  # collected for the record; no rule is meant to read it
     #: how values a ledger holds about the applicant (`ledger finding`) join the claim's: "fills" (the latest
     #: fills a fact the claim leaves empty) or "authoritative" (they always count, see Ledger.with_facts_on_record)
     on_record: str = "fills"
+    places: int | None = None  # decimal and percent facts: the most decimals a claim may give and an explanation shows
+    unit: Text | None = None  # count facts: the unit word shown after the number (3 件, 3 items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class Test:
     readings: tuple[str, ...] = ()
     kinds: frozenset[str] | None = None  # applicant kinds it applies to; None: all
     item_types: frozenset[str] | None = None  # for item-level checks; None: all
+    notes: tuple[str, ...] = ()  # ids of policy notes behind it
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,7 @@ class DocumentCheck:
     kinds: frozenset[str] | None = None
     item_types: frozenset[str] | None = None
     category: str = "documents"
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ class Cap:
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         if self.per is None:
@@ -113,6 +118,7 @@ class Limit:
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
@@ -195,6 +201,7 @@ class Subject:
     pays: str  # "highest" | "difference"
     cites: str = ""  # the clause saying so; the compiler fills in the rule's own when the policy gives none
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     #: with pays "highest": what history already paid for the subject means -- "nothing" (no second award) or
     #: "difference" (补差: the application's highest item is paid its amount less what history paid)
     later: str = "nothing"
@@ -229,6 +236,7 @@ class Selection:
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
@@ -253,13 +261,20 @@ class Rule:
     # The cross-cutting item checks that apply to this rule's item type, resolved once at compile time.
     item_checks: tuple[Test, ...] = ()
     item_document_checks: tuple[DocumentCheck, ...] = ()
+    notes: tuple[str, ...] = ()  # ids of policy notes behind the rule as a whole
     selection: Selection | None = None  # round selection (first N, top N, within a budget)
 
 
 @dataclass(frozen=True, slots=True)
 class Note:
+    """A note (a choice made where text and readings are silent) or a reading (口径): its id and its words."""
+
     id: str
     text: Text
+
+
+#: A reading of the measures the bureau adopted (top-level `readings:`): the same shape as a note.
+Reading = Note
 
 
 @dataclass(frozen=True)
@@ -307,6 +322,7 @@ class CompiledPolicy:
     data: Any = None  # the validated document, for tools (lint, diff, coverage)
     base_dir: str = "."
     funding_years_line: int | None = None  # where the window is written, for errors about versions
+    readings: tuple[Reading, ...] = ()  # the policy's readings (口径), in file order
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]

@@ -10,7 +10,9 @@ Lint, coverage and diff each used to loop over rules, checks, caps and limits th
 construct of the language is added here once (one `visit_*` with a default that does nothing), and
 no tool breaks.
 
-Order (the order the tools print in): the policy header, the clauses, the round budget, the
+Order (the order the tools print in): the policy header, each top-level section of the document as
+written (`visit_section`: a tool can compare or count a section the walk does not model, such as a
+section added to the language later), the clauses, the round budget, the
 applicant-level checks, the applicant-level document checks, then each rule: `enter_rule`, the
 item-level checks and document checks that apply to it, its conditions (`when`), its amount, its
 subject, its caps, its limits, its document needs, `leave_rule`; and `leave_policy` last.
@@ -57,6 +59,8 @@ class PolicyVisitor:
     """Override what you need; every method does nothing by default."""
 
     def visit_policy(self, policy: CompiledPolicy, at: Site) -> None: ...
+    #: a top-level section of the policy document (`policy`, `clauses`, `readings`, ...) with its validated data
+    def visit_section(self, name: str, data: Any, at: Site) -> None: ...
     def visit_clause(self, key: str, clause: Clause, at: Site) -> None: ...
     def visit_round_budget(self, amount: Decimal, rounding: BudgetRounding | None, at: Site) -> None: ...
     #: a check of the policy's `checks:` (`at.rule` None: applicant level, once; else: item level, once per rule it applies to)
@@ -125,6 +129,11 @@ def walk(policy: CompiledPolicy, *visitors: PolicyVisitor) -> None:
     top = Site(None, ())
     for f in calls["visit_policy"]:
         f(policy, top)
+    if calls["visit_section"] and isinstance(policy.data, dict):
+        for name, data in policy.data.items():
+            at = Site(None, (name,))
+            for f in calls["visit_section"]:
+                f(name, data, at)
     if calls["visit_clause"]:
         for key, clause in policy.clauses.items():
             at = Site(None, ("clauses", key))

@@ -13,13 +13,27 @@ and the item's final status.
 
 from __future__ import annotations
 
+import dataclasses
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.language.model import Cap, CompiledPolicy, DocumentCheck, Limit, Rule, Selection, Subject, Test
+from engine.language.expressions import CompiledExpression
+from engine.language.model import (
+    AmountForm,
+    Cap,
+    CompiledPolicy,
+    DocumentCheck,
+    DocumentNeed,
+    ExternalAmount,
+    Limit,
+    Rule,
+    Selection,
+    Subject,
+    Test,
+)
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.casefile import CaseResult
 
@@ -143,52 +157,115 @@ def _pct(n: int, d: int) -> Decimal:
     return (Decimal(100) * n / d).quantize(Decimal("0.1"))
 
 
+def _expressions(part: object) -> Iterator[CompiledExpression]:
+    """Every expression a part of a rule holds (a test, an amount form and the forms inside it, a cap's scope ...),
+    found by its fields, so a field a new construct adds is seen too; an external amount's source is left out (a
+    missing one makes the item pending review, not incomplete). Bounded by the part's size."""
+    if isinstance(part, CompiledExpression):
+        yield part
+    elif isinstance(part, tuple | list):
+        for x in part:
+            yield from _expressions(x)
+    elif dataclasses.is_dataclass(part) and not isinstance(part, type | ExternalAmount):
+        for f in dataclasses.fields(part):
+            yield from _expressions(getattr(part, f.name))
+
+
 class _Branches(PolicyVisitor):
-    """Every branch, in the order the report lists them: the header's, the checks' (each once), then each rule's."""
+    """Every branch, in the order the report lists them: the header's, the checks' (each once), then each rule's.
+
+    A rule's `incomplete` branch is listed only when it can happen: some fact its item's decision reads may be left
+    out of a claim (`required: false` without a default), or it asks for documents (its own, an item document
+    check's, or the applicant's, unless `documents_required: false`)."""
 
     def __init__(self) -> None:
         self.head: list[Branch] = []
         self.checks: list[Branch] = []
         self.rules: list[Branch] = []
         self.later: list[Branch] = []  # a rule's subject and caps come after its limits
+        self.applicant_unknowable = False  # an applicant-level check reads a fact a claim may leave out
+        self.applicant_documents = False  # an applicant-level document check exists
+        self.incomplete_possible = False  # for the rule being walked
+        self.incomplete_at: int | None = None  # where its incomplete branch goes in `rules`
 
     def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+        self.policy = policy
         self.all_kinds = set(policy.applicant_kinds)
         if policy.in_force_cites:
             self.head.append(Branch("error:not_in_force", policy.in_force_cites, "funding year outside the window: an error"))
 
+    def unknowable(self, part: object, rule: Rule | None) -> bool:
+        """Whether an expression of `part` reads a fact a claim may leave out (unknown, not false)."""
+        p = self.policy
+        for e in _expressions(part):
+            for full in e.facts:
+                ns, _, name = full.partition(".")
+                table = (
+                    p.item_facts.get(rule.item_type, {})
+                    if ns == "item" and rule is not None
+                    else p.applicant_facts
+                    if ns == "applicant"
+                    else p.claim_facts
+                )
+                spec = table.get(name)
+                if spec is not None and not spec.required and not spec.has_default:
+                    return True
+        return False
+
+    def note(self, part: object, at: Site, documents: bool = False) -> None:
+        """Mark what `part` (visited at `at`) adds to whether an item can be incomplete."""
+        if at.rule is None:
+            self.applicant_unknowable = self.applicant_unknowable or self.unknowable(part, None)
+            self.applicant_documents = self.applicant_documents or documents
+        elif not self.incomplete_possible:
+            rule = at.rule
+            self.incomplete_possible = (documents and rule.documents_required) or self.unknowable(part, rule)
+
     def visit_check(self, test: Test, at: Site) -> None:
+        self.note(test, at)
         if at.first:
             self.checks.append(Branch(f"refused:{test.id}", test.cites, f"refused by check {test.id}"))
 
     def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+        self.note(check, at, documents=True)
         if at.first:
             self.checks.append(Branch(f"incomplete:{check.id}", check.cites, f"incomplete: documents of {check.id} missing"))
 
     def enter_rule(self, rule: Rule, at: Site) -> None:
         r, out = rule.id, self.rules
+        self.incomplete_possible = self.applicant_unknowable or (self.applicant_documents and rule.documents_required)
+        self.incomplete_at = None
         if rule.referral is not None:
             out.append(Branch(f"{r}:referred", rule.cites, f"{r}: referred"))
         else:
             out.append(Branch(f"{r}:granted", rule.cites, f"{r}: granted in full"))
             if rule.amount is not None and rule.amount.kind == "external":
                 out.append(Branch(f"{r}:pending_review", rule.cites, f"{r}: pending review"))
-            out.append(Branch(f"{r}:incomplete", rule.cites, f"{r}: incomplete"))
+            self.incomplete_at = len(out)  # listed here if leave_rule finds it can happen
         if rule.kinds != self.all_kinds or rule.roles:
             out.append(Branch(f"refused:{r}#who", rule.cites, f"{r}: refused, applicant kind or role"))
 
+    def visit_amount(self, form: AmountForm, at: Site) -> None:
+        self.note(form, at)
+
+    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+        self.note(need, at, documents=True)
+
     def visit_condition(self, test: Test, at: Site) -> None:
         assert at.rule is not None
+        self.note(test, at)
         r = at.rule.id
         self.rules.append(Branch(f"refused:{test.id}", test.cites, f"{r}: refused by condition {test.expression.source}"))
 
     def visit_limit(self, limit: Limit, at: Site) -> None:
         assert at.rule is not None
+        self.note(limit, at)
         r = at.rule.id
         self.rules.append(Branch(f"refused:{limit.id}", limit.cites, f"{r}: refused by limit {limit.id} ({limit.times} times)"))
 
     def visit_subject(self, subject: Subject, at: Site) -> None:
         assert at.rule is not None
+        self.note(subject, at)
         r, s = at.rule.id, subject
         if s.pays == "highest" and s.later == "difference":
             self.later.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
@@ -206,12 +283,15 @@ class _Branches(PolicyVisitor):
 
     def visit_cap(self, cap: Cap, at: Site) -> None:
         assert at.rule is not None
+        self.note(cap, at)
         r = at.rule.id
         self.later.append(Branch(f"reduced:{cap.id}", cap.cites, f"{r}: reduced by cap {cap.id}"))
         if cap.per is not None:
             self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, f"{r}: refused, cap {cap.id} exhausted"))
 
     def leave_rule(self, rule: Rule, at: Site) -> None:
+        if self.incomplete_at is not None and self.incomplete_possible:
+            self.rules.insert(self.incomplete_at, Branch(f"{rule.id}:incomplete", rule.cites, f"{rule.id}: incomplete"))
         self.rules += self.later
         self.later = []
 

@@ -44,6 +44,7 @@ from engine.language.model import (
     Subject,
     TableAmount,
     Test,
+    Text,
 )
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
@@ -118,33 +119,69 @@ class _RuleParts:
     documents: list[DocumentNeed] = field(default_factory=list)
 
 
+#: Top-level sections the diff compares construct by construct; any other section (one added to the language
+#: later, such as `parameters`) is compared entry by entry, generically.
+_MODELLED = frozenset({"policy", "clauses", "item_facts", "item_types", "checks", "rules", "shared_caps", "shared_limits", "readings"})
+#: Header fields compared on their own (the rest of `policy:` generically); `in_force.funding_years` is the window.
+_HEADER = frozenset({"id", "version", "title", "notes"})
+
+
 class _Index(PolicyVisitor):
     """What a diff compares, gathered in one walk: the checks by id (cites, test or documents, kinds, item
-    types), and each rule by id with its conditions, caps, limits and document needs."""
+    types), each rule by id with its conditions, caps, limits and document needs; the readings and notes each
+    part rests on, with the clause of the first part citing each reading or note; and the document's other
+    sections as written."""
 
     def __init__(self, policy: CompiledPolicy) -> None:
         self.checks: dict[str, tuple[str, str, Any, Any]] = {}
         self.rules: dict[str, _RuleParts] = {}
+        self.shaped: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # part id -> (clause, readings, notes)
+        self.clause_of: dict[str, str] = {}  # reading or note id -> the clause of the first part citing it
+        self.sections: dict[str, Any] = {}
         walk(policy, self)
+
+    def visit_section(self, name: str, data: Any, at: Site) -> None:
+        if name == "policy" and isinstance(data, dict):  # field by field; in_force's own fields one by one
+            data = {k: v for k, v in data.items() if k not in _HEADER and k != "in_force"} | {
+                f"in_force.{k}": v for k, v in (data.get("in_force") or {}).items() if k != "funding_years"
+            }
+        if name not in _MODELLED or name == "policy":
+            self.sections[name] = data
+
+    def shapes(self, what: str, cites: str, readings: tuple[str, ...], notes: tuple[str, ...]) -> None:
+        if what not in self.shaped:
+            self.shaped[what] = (cites, readings, notes)
+        for ref in (*readings, *notes):
+            self.clause_of.setdefault(ref, cites)
 
     def visit_check(self, test: Test, at: Site) -> None:
         self.checks[test.id] = (test.cites, test.expression.source, test.kinds, None if at.rule is None else test.item_types)
+        self.shapes(f"check {test.id}", test.cites, test.readings, test.notes)
 
     def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
         needs = ", ".join(x.doc for x in check.needs)
         self.checks[check.id] = (check.cites, needs, check.kinds, None if at.rule is None else check.item_types)
+        self.shapes(f"check {check.id}", check.cites, check.readings, check.notes)
 
     def enter_rule(self, rule: Rule, at: Site) -> None:
         self.rules[rule.id] = self.parts = _RuleParts(rule)
+        self.shapes(f"rule {rule.id}", rule.cites, rule.readings, rule.notes)
 
     def visit_condition(self, test: Test, at: Site) -> None:
         self.parts.conditions.append(test)
+        self.shapes(f"condition {test.id}", test.cites, test.readings, test.notes)
+
+    def visit_subject(self, subject: Subject, at: Site) -> None:
+        assert at.rule is not None
+        self.shapes(f"subject of rule {at.rule.id}", subject.cites, subject.readings, subject.notes)
 
     def visit_cap(self, cap: Cap, at: Site) -> None:
         self.parts.caps.append(cap)
+        self.shapes(f"cap {cap.id}", cap.cites, cap.readings, cap.notes)
 
     def visit_limit(self, limit: Limit, at: Site) -> None:
         self.parts.limits.append(limit)
+        self.shapes(f"limit {limit.id}", limit.cites, limit.readings, limit.notes)
 
     def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
         self.parts.documents.append(need)
@@ -165,6 +202,10 @@ class _Differ:
             self.add(POLICY, "policy.id", "policy", o.id, n.id, f"policy id {o.id} → {n.id} (not versions of one policy)")
         if o.version != n.version:
             self.add(POLICY, "version", "policy", o.version, n.version, f"version {o.version} → {n.version}")
+        for lang in ("zh", "en"):
+            a, b = getattr(o.title, lang), getattr(n.title, lang)
+            if a != b:
+                self.add(POLICY, "title", f"policy.title.{lang}", a, b, f"title ({lang}): “{a}” → “{b}”")
         if o.funding_years != n.funding_years:
             ow, nw = "–".join(map(str, o.funding_years)), "–".join(map(str, n.funding_years))
             self.add(n.in_force_cites or POLICY, "window", "policy.in_force", ow, nw, f"in force for funding years {ow} → {nw}")
@@ -172,7 +213,65 @@ class _Differ:
         self.vocabulary()
         self.checks()
         self.rules()
+        self.texts("reading", {r.id: r.text for r in o.readings}, {r.id: r.text for r in n.readings})
+        self.texts("note", {x.id: x.text for x in o.notes}, {x.id: x.text for x in n.notes})
+        self.shaped()
+        self.sections()
         return self.changes
+
+    def texts(self, kind: str, a: dict[str, Text], b: dict[str, Text]) -> None:
+        """Readings or notes by id: removed, added, their words changed; under the clause of the first part citing
+        them (in the new version, else the old), or the policy."""
+        where = {**self.old_index.clause_of, **self.new_index.clause_of}
+        for i in [x for x in a if x not in b]:
+            self.add(where.get(i, POLICY), f"{kind}.removed", i, a[i].zh, None, f"{kind} {i} removed: {a[i].zh}")
+        for i in [x for x in b if x not in a]:
+            self.add(where.get(i, POLICY), f"{kind}.added", i, None, b[i].zh, f"{kind} {i} added: {b[i].zh}")
+        for i in [x for x in b if x in a]:
+            for lang in ("zh", "en"):
+                x, y = getattr(a[i], lang), getattr(b[i], lang)
+                if x != y:
+                    s, t = _snip(x, y)
+                    self.add(where.get(i, POLICY), f"{kind}.text", f"{i}.{lang}", x, y, f"{kind} {i} ({lang}) changed: “{s}” → “{t}”")
+
+    def shaped(self) -> None:
+        """The readings and notes each rule, check, condition, subject, cap and limit rests on, where both versions have it."""
+        o, n = self.old_index.shaped, self.new_index.shaped
+        for what in [w for w in n if w in o]:
+            (_, ra, na), (cites, rb, nb) = o[what], n[what]
+            for kind, x, y in (("readings", ra, rb), ("notes", na, nb)):
+                if x != y:
+                    a, b = ", ".join(x) or "none", ", ".join(y) or "none"
+                    self.add(cites, kind, what, a, b, f"{what}: {kind} {a} → {b}")
+
+    def sections(self) -> None:
+        """Every other top-level section (and the rest of the header), entry by entry: an entry added, removed or
+        changed, with its value as written. A section added to the language later is diffed here unchanged."""
+        o, n = self.old_index.sections, self.new_index.sections
+        for name in [*o, *[k for k in n if k not in o]]:
+            a, b = o.get(name), n.get(name)
+            if a == b:
+                continue
+            if isinstance(a, dict | type(None)) and isinstance(b, dict | type(None)) and (a or b):
+                a, b = a or {}, b or {}
+                keys = [*a, *[k for k in b if k not in a]]
+            else:
+                a, b, keys = {"": a}, {"": b}, [""]
+            for k in keys:
+                x, y = a.get(k), b.get(k)
+                if x == y:
+                    continue
+                subject = f"{name}.{k}" if k != "" else name
+                cites = (y if isinstance(y, dict) else x if isinstance(x, dict) else {}).get("cites")
+                clause = cites if isinstance(cites, str) and cites in self.new.clauses else POLICY
+                if subject.startswith("policy.in_force.") and self.new.in_force_cites:  # the validity's own clause
+                    clause = self.new.in_force_cites
+                if x is None:
+                    self.add(clause, f"{name}.added", subject, None, _shown(y), f"{subject} added: {_shown(y)}")
+                elif y is None:
+                    self.add(clause, f"{name}.removed", subject, _shown(x), None, f"{subject} removed (was {_shown(x)})")
+                else:
+                    self.add(clause, f"{name}.changed", subject, _shown(x), _shown(y), f"{subject}: {_shown(x)} → {_shown(y)}")
 
     def clauses(self) -> None:
         o, n = self.old.clauses, self.new.clauses
@@ -416,6 +515,12 @@ def _selection_words(s: Selection | None) -> str:
     if s.per:
         parts.append(_scope(s.per))
     return "; ".join(p for p in parts if p)
+
+
+def _shown(value: Any, limit: int = 300) -> str:
+    """A value of the policy document as a diff line shows it: compact JSON, at most `limit` characters."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _set(values: Any) -> str:

@@ -15,13 +15,23 @@ source positions) and a code `lint.*`:
 * `lint.cap_never_bites` (warning): a ceiling at or above all the rule could
   ever pay within the cap's scope (fixed, table, band and per-unit amounts, and
   rates of a fact with a declared `maximum`; a scoped cap under a limit);
-* `lint.clause_unencoded` (error): a clause marked `computable: true` that no
-  rule, check, cap, limit, subject or header cites; `lint.cites_non_computable` (warning);
+* `lint.clause_unencoded` (error): a clause marked `computable: true` that nothing
+  cites (a rule, check, cap, limit, subject, the header, the round budget, or any
+  other `cites:` of the document); `lint.cites_non_computable` (warning);
 * `lint.fact_unused` (warning): a declared fact no expression reads, unless it is
   marked `record_only: true`; `lint.record_only_used` (warning): one so marked that is read;
 * `lint.number_not_in_clause` (error): a rule's rate, amount, ceiling or count
   that the text of the clause it cites does not contain (100% inside `least` is
   the cost itself, and 100% in a clause stating no rate is "the actual cost").
+  A clause's numbers are read in every form a measure writes them: 3,000 and
+  300,000 (an ASCII comma between digit groups; a full-width ，ends a phrase),
+  3千 / 30万 / 5百万, Chinese numerals (三千, 叁仟, 五十万, 十二), rates as 50% or
+  百分之五十; years and dates (2018年, 2019年12月31日, 2021-03-05) and ordinals
+  (第三条, 第（一）项, （二）) are not quantities;
+* `lint.threshold_not_in_clause` (warning): a number inside an expression
+  (`item.pieces > 100`, `add_months(d, 6)`, a document's `amount >= 300000`; not
+  0 or 1), a band's start or a per-unit count's ceiling that neither the clause
+  cited there nor the rule's clause states.
 """
 
 from __future__ import annotations
@@ -32,12 +42,12 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.core.errors import EngineError, Problem
-from engine.language.expressions import CompiledExpression
+from engine.core.errors import EngineError, Problem, format_path
+from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
 from engine.language.model import (
     AmountForm,
@@ -71,7 +81,6 @@ ENGINE_FACTS = frozenset(
 )
 
 TEN_THOUSAND = Decimal(10000)
-_CN_DIGITS = "零一二两三四五六七八九十"
 
 
 def wan(value: Decimal) -> str:
@@ -90,14 +99,36 @@ def percent(rate: Decimal) -> str:
 
 # --- numbers in a clause's text ------------------------------------------------
 
-_NUMBER = re.compile(r"([0-9]+(?:\.[0-9]+)?)(万元|万|元|%)?")
+#: Chinese numerals, common and financial (大写) forms: digits, the units within a section, the section units.
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "贰": 2, "三": 3, "叁": 3, "四": 4, "肆": 4, "五": 5, "伍": 5}
+_CN_DIGITS.update({"六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9})
+_CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_CN_SECTIONS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
+_CN = "".join((*_CN_DIGITS, *_CN_UNITS, *_CN_SECTIONS))
+#: An Arabic number: with thousands separators (3,000 / 300,000.50) or without.
+_ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
+_ARABIC_MULTIPLIERS = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
+#: A number, its multipliers (3千, 30万, 5百万) and its unit: % or ‰ make it a rate.
+_NUMBER = re.compile(rf"({_ARABIC})([百千万亿]*)([%‰]?)")
+_CN_RUN = re.compile(f"[{_CN}]+")
+#: 百分之五十, 千分之3: rates written in words.
+_CN_RATE = re.compile(rf"([百千])分之({_ARABIC}|[{_CN}]+)")
+#: Not quantities: years and dates (2018年, 2019年12月31日, 二〇一八年, 2019-12-31), and ordinals (第三条, 第（一）项,
+#: 第2款, and the enumeration marks （一） (1) of a list).
+_NOT_QUANTITIES = re.compile(
+    r"(?:19|20)[0-9]{2}年(?:[0-9]{1,2}月(?:[0-9]{1,2}日)?)?|[〇零一二三四五六七八九]{4}年|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    rf"|第\(?(?:[0-9]+|[{_CN}]+)\)?|\((?:[0-9]{{1,2}}|[{_CN}]+)\)"
+)
+
+_YEAR = re.compile(r"((?:19|20)[0-9]{2})(?:年|-[0-9]{1,2}-[0-9]{1,2})")
 
 
 @dataclass(frozen=True)
 class ClauseNumbers:
-    amounts: frozenset[Decimal]  # yuan: 12 万 -> 120000, and every plain number as itself
-    rates: frozenset[Decimal]  # 50% -> 0.5
-    counts: frozenset[int]  # plain integers and Chinese numerals 一..十
+    amounts: frozenset[Decimal]  # yuan: 12 万 -> 120000, 3,000 -> 3000, 叁仟 -> 3000, and every plain number as itself
+    rates: frozenset[Decimal]  # 50% -> 0.5, 百分之五十 -> 0.5
+    counts: frozenset[int]  # whole numbers, Arabic or Chinese (3件, 三次, 十二个月)
+    years: frozenset[int] = frozenset()  # 2018年, 2019-12-31: not quantities, but a condition may compare a year
 
     def has_amount(self, value: Decimal) -> bool:
         return value in self.amounts
@@ -108,37 +139,96 @@ class ClauseNumbers:
     def has_count(self, value: int) -> bool:
         return value in self.counts
 
+    def has_number(self, value: Decimal) -> bool:
+        """Any quantity the clause states: an amount, a count, a year, or a rate (0.5 as 50%; 1.4 as "plus 40%")."""
+        v = value.normalize()
+        if v in self.amounts or v in self.rates or (v > 1 and (v - 1).normalize() in self.rates):
+            return True
+        return v == v.to_integral_value() and (int(v) in self.counts or int(v) in self.years)
+
 
 def normalise(text: str) -> str:
-    """NFKC (full-width digits and ％ become ASCII) and no whitespace at all."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """NFKC (full-width digits and ％ become ASCII) and no whitespace at all. A full-width comma stays a comma of
+    the sentence (、), so that only an ASCII comma between digit groups is a thousands separator (3,000)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text.replace("，", "、")))
+
+
+def chinese_number(text: str) -> int | None:
+    """The value of a run of Chinese numerals (三千 3000, 五十万 500000, 叁仟 3000, 一百二十 120, 十二 12, 两 2), or
+    None when it holds no digit (千 alone, 万一 is read as 1)."""
+    total = section = digit = 0
+    seen = False
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit, seen = _CN_DIGITS[ch], True
+        elif ch in _CN_UNITS:
+            unit = _CN_UNITS[ch]
+            if digit == 0 and unit == 10:
+                digit, seen = 1, True  # 十二: 12
+            section += digit * unit
+            digit = 0
+        else:
+            total = (total + section + digit) * _CN_SECTIONS[ch]
+            section = digit = 0
+    return total + section + digit if seen else None
+
+
+def _decimal(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
 
 
 def clause_numbers(text: str) -> ClauseNumbers:
+    """Every quantity a clause's text states, whatever its form; years, dates and ordinals are not quantities."""
     flat = normalise(text)
+    years = {int(m.group(1)) for m in _YEAR.finditer(flat)}
+    flat = _NOT_QUANTITIES.sub("|", flat)
     amounts: set[Decimal] = set()
     rates: set[Decimal] = set()
     counts: set[int] = set()
-    for m in _NUMBER.finditer(flat):
-        try:
-            n = Decimal(m.group(1))
-        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-            continue
-        unit = m.group(2)
-        if unit == "%":
-            rates.add((n / 100).normalize())
-            continue
-        if unit in ("万", "万元"):
-            amounts.add((n * TEN_THOUSAND).normalize())
-        else:
-            amounts.add(n.normalize())
+
+    def quantity(n: Decimal) -> None:
+        amounts.add(n.normalize())
         if n == n.to_integral_value():
             counts.add(int(n))
-    for ch in flat:
-        pos = _CN_DIGITS.find(ch)
-        if pos >= 0:
-            counts.add({0: 0, 1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6, 8: 7, 9: 8, 10: 9, 11: 10}[pos])
-    return ClauseNumbers(frozenset(amounts), frozenset(rates), frozenset(counts))
+
+    def words_rate(m: re.Match[str]) -> str:
+        figure = m.group(2)
+        value = chinese_number(figure) if figure[0] in _CN else _decimal(figure)
+        if value is not None:
+            rates.add((Decimal(value) / (100 if m.group(1) == "百" else 1000)).normalize())
+        return "|"
+
+    def arabic(m: re.Match[str]) -> str:
+        n = _decimal(m.group(1))
+        for ch in m.group(2):
+            n *= _ARABIC_MULTIPLIERS[ch]
+        if m.group(3):
+            rates.add((n / (100 if m.group(3) == "%" else 1000)).normalize())
+        else:
+            quantity(n)
+        return "|"
+
+    flat = _NUMBER.sub(arabic, _CN_RATE.sub(words_rate, flat))
+    for m in _CN_RUN.finditer(flat):
+        value = chinese_number(m.group())
+        if value is not None:
+            quantity(Decimal(value))
+    return ClauseNumbers(frozenset(amounts), frozenset(rates), frozenset(counts), frozenset(years))
+
+
+_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+_EXPRESSION_NUMBER = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)(%?)")
+
+
+def expression_numbers(source: str) -> list[tuple[Decimal, str]]:
+    """The number literals of an expression, with their text (0 and 1 left out: `> 0`, `funding_year - 1`, `>= 1`
+    are not quantities a clause states); a percent literal (4.35%) as its fraction. Text in quotes is not read."""
+    out = []
+    for m in _EXPRESSION_NUMBER.finditer(_STRING.sub('""', source)):
+        value = Decimal(m.group(1)) / (100 if m.group(2) else 1)
+        if value not in (0, 1):
+            out.append((value, m.group()))
+    return out
 
 
 # --- satisfiability of conditions over declared fact types -----------------------
@@ -268,7 +358,10 @@ _FACT_LITERALS = {
     "boolean": {"boolean", "null"},
     "money": {"number", "null"},
     "integer": {"number", "null"},
-    "date": {"null"},
+    "count": {"number", "null"},
+    "decimal": {"number", "null"},
+    "percent": {"number", "null"},
+    "date": {"null", "text"},  # a quoted "YYYY-MM-DD" is read as a date at load (any other text is a load error)
     "string": {"text", "null"},
     "identifier": {"text", "null"},
     "enum": {"text", "null"},
@@ -279,7 +372,7 @@ _FACT_LITERALS = {
 def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) -> list[str]:
     """Comparisons of a fact with a literal of another type: never true (== / in) or an error at run time."""
     out = []
-    for branch in _dnf(ast.parse(expression.source, mode="eval").body):
+    for branch in _dnf(parse_expression(expression.source).body):
         for atom in branch:
             if not isinstance(atom, _Atom) or atom.fact not in specs:
                 continue
@@ -305,7 +398,7 @@ Bounds = dict[str, tuple[Decimal | None, Decimal | None, str]]
 def fact_bounds(specs: dict[str, FactSpec]) -> Bounds:
     out: Bounds = {}
     for name, spec in specs.items():
-        if spec.type not in ("integer", "money"):
+        if spec.type not in ("integer", "count", "decimal", "money"):
             continue
         low = spec.minimum if spec.minimum is not None else Decimal(0)
         words = []
@@ -391,7 +484,7 @@ def _gt(a: Any, b: Any) -> bool:
 
 def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
     """Why `expression` can never be true given finite fact domains and number bounds, or None if it may be."""
-    branches = _dnf(ast.parse(expression.source, mode="eval").body)
+    branches = _dnf(parse_expression(expression.source).body)
     reasons = []
     for b in branches:
         why = _branch_unsat(b, domains, bounds)
@@ -726,11 +819,15 @@ class _Clauses(_Pass):
 
     def leave_policy(self, policy: CompiledPolicy) -> None:
         cited = self.cited
+        for key, path in citations(policy.data):  # and every other place: a round budget's, any construct's `cites:`
+            if key not in cited:
+                self.cite(key, format_path(path[:-1]))
         for key, clause in self.clauses:
             if clause.computable and key not in cited:
                 self.add(
                     ("clauses", key),
-                    f"clause {key} is marked computable but no rule, check, cap, limit or subject cites it",
+                    f"clause {key} is marked computable but nothing cites it (no rule, check, cap, limit, subject, "
+                    "round budget or other `cites:`)",
                     "clause_unencoded",
                     "error",
                     "a rule or check citing it, or `computable: false`",
@@ -743,6 +840,22 @@ class _Clauses(_Pass):
                     "warning",
                     "computable: true",
                 )
+
+
+def citations(data: Any) -> Iterator[tuple[str, Path_]]:
+    """Every clause the policy document cites, with where: each `cites:` or `*_cites:` text, at any depth (the
+    document is bounded by the loader, MAX_POLICY_NODES; walked with a stack, not recursion)."""
+    stack: list[tuple[Any, Path_]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, str) and isinstance(k, str) and (k == "cites" or k.endswith("_cites")):
+                    yield v, (*path, k)
+                elif isinstance(v, dict | list):
+                    stack.append((v, (*path, k)))
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node) if isinstance(v, dict | list))
 
 
 class _UnusedFacts(_Pass):
@@ -846,6 +959,8 @@ class _KeyNumbers(_Pass):
 
     def visit_amount(self, form: AmountForm, at: Site) -> None:
         nums, rule = self.nums, at.rule
+        if rule is not None:
+            self.amount_thresholds(rule, form, at.path)
         if nums is None or rule is None:
             return
         for r, path in _rates_of(form, at.path):
@@ -869,9 +984,72 @@ class _KeyNumbers(_Pass):
                     "an amount the clause states",
                 )
 
+    # numbers inside expressions, band starts and count ceilings: `lint.threshold_not_in_clause` (a warning)
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        if at.first:
+            self.thresholds((*at.path, "test"), f"check {test.id}", test.expression, (test.cites,))
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        assert at.rule is not None
+        self.thresholds((*at.path, "test"), f"rule {at.rule.id}", test.expression, (test.cites, at.rule.cites))
+
+    def visit_subject(self, subject: Subject, at: Site) -> None:
+        assert at.rule is not None
+        for e in subject.key:
+            self.thresholds(at.path, f"rule {at.rule.id}", e, (subject.cites, at.rule.cites))
+
+    def visit_limit(self, limit: Limit, at: Site) -> None:
+        self.limit_count(limit, at)
+        if at.first:
+            for e in (*limit.per, *(limit.counting or ())):
+                self.thresholds(at.path, f"limit {limit.id}", e, (limit.cites,))
+
+    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+        assert at.rule is not None
+        if need.when is not None:
+            cites = (self.lint.policy.documents_cites, at.rule.cites)
+            self.thresholds((*at.path, "when"), f"rule {at.rule.id}", need.when, cites)
+
+    def amount_thresholds(self, rule: Rule, form: AmountForm, path: Path_) -> None:
+        """The expressions of an amount, its bands' starts and its count's ceiling, against the rule's clause."""
+        for e in amount_expressions(form):
+            self.thresholds(path, f"rule {rule.id}", e, (rule.cites,))
+        if isinstance(form, BandsAmount):
+            for i, band in enumerate(form.bands):
+                if band.start not in (0, 1):
+                    self.threshold(
+                        (*path, "bands", i, "from"), f"rule {rule.id}", band.start, f"band from {wan(band.start)}", (rule.cites,)
+                    )
+        elif isinstance(form, PerUnitAmount) and form.max_count is not None and form.max_count > 1:
+            shown = f"count at most {form.max_count}"
+            self.threshold((*path, "max_count"), f"rule {rule.id}", Decimal(form.max_count), shown, (rule.cites,))
+        elif isinstance(form, LeastAmount):
+            for j, part in enumerate(form.parts):
+                self.amount_thresholds(rule, part, (*path, "least", j))
+
+    def thresholds(self, path: Path_, who: str, expression: CompiledExpression, cites: tuple[str | None, ...]) -> None:
+        for value, text in expression_numbers(expression.source):
+            self.threshold(path, who, value, f"{text} in `{expression.source}`", cites)
+
+    def threshold(self, path: Path_, who: str, value: Decimal, shown: str, cites: tuple[str | None, ...]) -> None:
+        """`value` must be a quantity one of the clauses `cites` states (those the policy does not have are not judged)."""
+        known = [c for c in dict.fromkeys(cites) if c and c in self.numbers]
+        if known and not any(self.numbers[c].has_number(value) for c in known):
+            self.add(
+                path,
+                f"{who} uses {shown} but clause {' or '.join(known)} states no such number",
+                "threshold_not_in_clause",
+                "warning",
+                "the number as the clause states it (or a clause or reading that states it, cited here)",
+            )
+
     def visit_cap(self, cap: Cap, at: Site) -> None:
+        if at.first:
+            for e in cap.per or ():
+                self.thresholds(at.path, f"cap {cap.id}", e, (cap.cites,))
         cn = self.numbers.get(cap.cites)
-        if self.nums is not None and cn is not None and not cn.has_amount(cap.ceiling.normalize()):
+        if at.first and self.nums is not None and cn is not None and not cn.has_amount(cap.ceiling.normalize()):
             self.add(
                 (*at.path, "max"),
                 f"cap {cap.id} is {wan(cap.ceiling)} but clause {cap.cites} says {_show_amounts(cn)}",
@@ -880,9 +1058,9 @@ class _KeyNumbers(_Pass):
                 "the ceiling the clause states",
             )
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def limit_count(self, limit: Limit, at: Site) -> None:
         ln = self.numbers.get(limit.cites)
-        if self.nums is not None and limit.times > 1 and ln is not None and not ln.has_count(limit.times):
+        if at.first and self.nums is not None and limit.times > 1 and ln is not None and not ln.has_count(limit.times):
             self.add(
                 (*at.path, "times"),
                 f"limit {limit.id} allows {limit.times} times but clause {limit.cites} mentions no {limit.times}",
@@ -923,8 +1101,6 @@ def lint_file(path: str | Path) -> list[Problem]:
 
 def format_problem(p: Problem) -> str:
     """`file:line:col: warning: path: message` (compiler style, one line plus the hint)."""
-    from engine.core.errors import format_path
-
     text = f"{p.location()}: {p.severity}: {format_path(p.path)}: {p.message} [{p.code}]"
     if p.expected:
         text += f"\n    expected {p.expected}"
