@@ -123,7 +123,7 @@ class CodeWriter:
             self.ns.update(names)
             return text
         self.bind(name, expression.function)
-        return f"{name}(I, A, C)"
+        return f"{name}(I, A, C{''.join(', _V_' + n for n in expression.computed)})"
 
     def build(self, cls: type, /, **fields: str) -> str:
         """A named tuple of class `cls` from code for each of its fields, as the positional `NEW(...)`;
@@ -159,7 +159,9 @@ class CodeWriter:
                 doc = self.bind(f"D{k}_{m}", need.doc)
                 if need.when is not None:
                     with self.block("try:"):
-                        self.writeline(f"need = {self.expr(need.when)}")
+                        # a condition on the computed amount is asked only when the amount is known (see RuleWriter)
+                        guard = "amount_known and " if need.when.computed else ""
+                        self.writeline(f"need = {guard}{self.expr(need.when)}")
                     with self.block("except MissingFact as exc:"):
                         self.writeline(f"{unknown}.append(exc.fact)")
                         self.writeline("need = False")
@@ -203,15 +205,16 @@ def plain(var: str, fallback: str) -> str:
 
 class RuleWriter(CodeWriter):
     """One rule's decide function: `decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown,
-    app_docs, lost=False)`, the lean variant (no trace) or the traced one, with expression bodies inlined or
+    app_docs, lost=False, sel=None)`, the lean variant (no trace) or the traced one, with expression bodies inlined or
     (`inline=False`) their functions called. Every item is decided by such a function; it adds its grant to
-    `usage` itself. `lost`: the item loses to a higher award for the same subject in this claim (see ProbeWriter).
+    `usage` itself. `lost`: the item loses to a higher award for the same subject in this claim (see ProbeWriter);
+    `sel`: the item's verdict in its round's selection (engine.deciding.selection), None outside a round.
 
     `plan` is the evaluator's per-rule plan (checks with their reasons, the amount on the quantum, limits, caps,
     documents); `ns` the namespace with the runtime names (NEW, ID, MissingFact, QZERO, RULE, ...)."""
 
-    SIGNATURE = "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost=False):"
-    FALLBACK = "return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)"
+    SIGNATURE = "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost=False, sel=None):"
+    FALLBACK = "return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, sel)"
 
     def __init__(self, rule: Rule, plan: Any, quantum: Any, mode: str, ns: dict[str, Any], *, trace: bool, inline: bool = True) -> None:
         super().__init__(ns, inline=inline)
@@ -246,12 +249,18 @@ class RuleWriter(CodeWriter):
         if self.trace:
             self.writeline("steps = []")
         self.visit_who()
+        after_amount = []  # `when` tests on the computed amount: decided after subject, limits and caps
         for k, check in enumerate(self.plan.checks):
-            self.visit_check(k, *check)
+            if check[0].expression.computed:
+                after_amount.append((k, check))
+            else:
+                self.visit_check(k, *check)
         if self.rule.referral is not None:  # referred elsewhere: who and checks only, no amount
             self.visit_referral()
             return
         self.visit_parameters()
+        if self.reads_amount():
+            self.writeline("n_unknown = len(unknown)")
         if self.rule.subject is not None or self.plan.caps:
             self.writeline("cut = ()")  # the clauses that cut the amount, traced or not (ItemDecision.cut_by)
             self.cut_by = "cut"
@@ -264,8 +273,48 @@ class RuleWriter(CodeWriter):
             self.visit_limit(j, *limit)
         self.writeline("granted = asked")
         self.visit_caps()
+        self.visit_computed_amount(after_amount)
         self.visit_documents()
+        self.visit_selection()
         self.visit_finish()
+
+    def visit_computed_amount(self, after_amount: list[tuple[int, Any]]) -> None:
+        """`amount` for the conditions that read it: the amount after subject, limits and caps, known when it is
+        not pending and no fact it needs is missing; the `when` tests on it are decided here, when it is known."""
+        if not self.reads_amount():
+            return
+        self.writeline("_V_amount = granted")
+        self.writeline("amount_known = not pending and len(unknown) == n_unknown")
+        if after_amount:
+            with self.block("if amount_known:"):
+                for k, check in after_amount:
+                    self.visit_check(k, *check)
+
+    def visit_selection(self) -> None:
+        """A round selection: an item its round did not select is refused; outside a round (one claim decided on
+        its own) the trace says the item is subject to the selection."""
+        selection = self.rule.selection
+        if selection is None:
+            return
+        self.bind("SELECTION", selection)
+        with self.block("if sel is not None:"):
+            with self.block("if sel.why != 'unranked':"):
+                with self.block("if sel.why:"):
+                    self.writeline("reasons.append(sel.reason)")
+                self.step("'selection'", "SELECTION", "sel")
+            # an item with no place refuses only what would be paid: refused or incomplete already, it stays so
+            with self.block("elif not (reasons or unknown or pending or missing_docs):"):
+                self.writeline("reasons.append(sel.reason)")
+                self.step("'selection'", "SELECTION", "sel")
+        if self.trace:
+            with self.block("elif not reasons:"):
+                self.step("'selection'", "SELECTION", "None")
+
+    def reads_amount(self) -> bool:
+        """Whether a `when` test or a document condition of this rule reads the computed `amount`."""
+        rule = self.rule
+        needs = [*rule.documents, *(n for dc in rule.item_document_checks for n in dc.needs)]
+        return any(t.expression.computed for t in rule.when) or any(n.when is not None and n.when.computed for n in needs)
 
     def visit_who(self) -> None:
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
@@ -497,7 +546,16 @@ class RuleWriter(CodeWriter):
                 self.writeline("skey = (SGROUP, sscope)")
                 self.writeline("paid = usage.subjects.get(skey, ZERO)")
                 self.writeline("before = asked")
-                if subject.pays == "highest":
+                if subject.pays == "highest" and subject.later == "difference":
+                    # Only the application's highest item competes; history is topped up (补差) by it.
+                    with self.block("if lost:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[0])")
+                        self.writeline("asked = QZERO")
+                    with self.block("else:"):
+                        self.writeline("asked = max(asked - paid, QZERO)")
+                        with self.block("if asked == 0:"):
+                            self.writeline("reasons.append(SUBJECT_REASONS[2])")
+                elif subject.pays == "highest":
                     # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
                     with self.block("if lost or paid > 0:"):
                         self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
@@ -665,7 +723,8 @@ class RuleWriter(CodeWriter):
         self.bind(f"D{m}", doc)
         if when is not None:
             with self.block("try:"):
-                self.writeline(f"need = {self.expr(when)}")
+                guard = "amount_known and " if when.computed else ""  # (see visit_computed_amount)
+                self.writeline(f"need = {guard}{self.expr(when)}")
             with self.block("except MissingFact as exc:"):
                 self.writeline("unknown.append(exc.fact)")
                 self.writeline("need = False")
@@ -811,6 +870,8 @@ class ProbeWriter(RuleWriter):
         with self.block(f"if {cond}:"):
             self.writeline("return None")
         for k, (test, _function, kinds, _failed) in enumerate(self.plan.checks):
+            if test.expression.computed:  # on the amount after subject and caps: not known before the look across
+                continue
             self.bind(f"K{k}", kinds)
             code = self.expr(test.expression)
             with self.block_if(None if kinds is None else f"if kind in K{k}:"):

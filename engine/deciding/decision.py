@@ -241,6 +241,16 @@ def _identified(kind: str, part: Cap | Limit) -> dict[str, Any]:
     return {"step": kind, kind: part.id, "cites": part.cites, "says": part.says.to_dict()}
 
 
+def _selection_step(sel: Any, verdict: Any) -> dict[str, Any]:
+    """A round selection step; `verdict` an engine.deciding.selection.Verdict, None outside a round."""
+    out: dict[str, Any] = {"step": "selection", "selection": sel.id, "cites": sel.cites, "says": sel.says.to_dict()}
+    out["first"], out["budget"] = sel.first, None if sel.budget is None else format_money(sel.budget)
+    out["in_round"] = verdict is not None
+    if verdict is not None:
+        out["rank"], out["of"], out["selected"], out["why"] = verdict.rank, verdict.of, verdict.selected, verdict.why
+    return out
+
+
 def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: Any) -> dict[str, Any]:
     """One trace step (the evaluator's tuple, see codegen) as the decision JSON writes it: one branch per kind, the
     keys in the order the decision format has them."""
@@ -265,7 +275,10 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
     if kind == "subject":
         _, subject, key, paid, before, after = step
         assert isinstance(subject, Subject)
-        out = {"step": kind, "cites": subject.cites, "group": subject.group, "pays": subject.pays, "key": json_value(key)}
+        out = {"step": kind, "cites": subject.cites, "group": subject.group, "pays": subject.pays}
+        if subject.later != "nothing":
+            out["later"] = subject.later
+        out["key"] = json_value(key)
         out["paid_before"], out["asked"], out["after"] = format_money(paid), format_money(before), format_money(after)
         return out
     if kind == "limit":
@@ -296,6 +309,8 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
         out["in_force_from"] = None if entry is None else entry.start.isoformat()
         out["source"] = None if entry is None else entry.source.to_dict()
         return out
+    if kind == "selection":
+        return _selection_step(step[1], step[2])
     if kind == "documents":
         _, owner, required, missing, cites = step
         out = {"step": kind, "check": owner.id, "cites": cites, "required": list(required), "missing": list(missing)}

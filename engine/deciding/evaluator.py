@@ -13,7 +13,7 @@ objects; `decision.py` turns them into rich JSON only when asked.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from decimal import getcontext as _getcontext
@@ -284,21 +284,26 @@ def evaluate_claim(
     history: Iterable[Grant] = (),
     *,
     trace: bool = True,
+    selection: Mapping[str, Any] | None = None,
 ) -> Decision:
-    """Decide every item of `claim`. `history` adds to the grants the claim carries itself.
+    """Decide every item of `claim`. `history` adds to the grants the claim carries itself. `selection`: item id
+    -> its `engine.deciding.selection.Verdict` when the claim is decided as part of a round (an item its round's
+    selection leaves out is refused).
 
     The arithmetic is the engine's own (`ENGINE_CONTEXT`), whatever decimal context the caller set."""
     saved = _getcontext()
     if saved is ENGINE_CONTEXT:
-        return _evaluate(policy, claim, history, trace)
+        return _evaluate(policy, claim, history, trace, selection)
     _setcontext(ENGINE_CONTEXT)
     try:
-        return _evaluate(policy, claim, history, trace)
+        return _evaluate(policy, claim, history, trace, selection)
     finally:
         _setcontext(saved)
 
 
-def _evaluate(policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], trace: bool) -> Decision:
+def _evaluate(
+    policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], trace: bool, selection: Mapping[str, Any] | None = None
+) -> Decision:
     ctx = _context(policy)
     if not policy.covers(claim.funding_year):
         lo, hi = policy.funding_years
@@ -335,7 +340,23 @@ def _evaluate(policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], tr
     compiled = ctx.compiled_by_type[1 if trace else 0]
     for item in claim.items:
         decide = compiled[item.type]  # the rule's generated function; it adds its grant to `usage`
-        if losers and item.id in losers:
+        if selection and item.id in selection:
+            d = decide(
+                item.facts,
+                A,
+                C,
+                kind,
+                roles,
+                claim,
+                item,
+                usage,
+                applicant_reasons,
+                applicant_unknown,
+                applicant_docs_missing,
+                bool(losers) and item.id in losers,
+                selection[item.id],
+            )
+        elif losers and item.id in losers:
             d = decide(
                 item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing, True
             )
@@ -352,7 +373,7 @@ _Standing = tuple[list[Reason], list[str], list[str], list[Any]]
 
 def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) -> set[str]:
     """The items of "highest only" rules that lose to a higher award for the same subject in this claim
-    (a tie: the first listed wins). Items that cannot be paid anyway do not compete (see ProbeWriter)."""
+    (a tie: the lowest item id wins, so the result does not depend on the order items are listed in). Items that cannot be paid anyway do not compete (see ProbeWriter)."""
     best: dict[tuple[str, tuple[Any, ...]], tuple[Decimal, str]] = {}
     losers: set[str] = set()
     probes = ctx.probes
@@ -370,7 +391,7 @@ def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) ->
         current = best.get(key)
         if current is None:
             best[key] = (value, item.id)
-        elif value > current[0]:
+        elif value > current[0] or (value == current[0] and item.id < current[1]):
             losers.add(current[1])
             best[key] = (value, item.id)
         else:

@@ -298,6 +298,8 @@ class Renderer:
             self.shapers[rule.id] = self.shapers[f"{rule.id}#who"] = (rule.readings, rule.notes)
             if rule.subject is not None:
                 self.shapers[f"{rule.id}#subject"] = (rule.subject.readings, rule.subject.notes)
+            if rule.selection is not None:
+                self.shapers[rule.selection.id] = (rule.selection.readings, rule.selection.notes)
             owners += [*rule.item_checks, *rule.item_document_checks, *rule.when, *rule.caps, *rule.limits]
         for o in owners:
             self.shapers[o.id] = (o.readings, o.notes)
@@ -334,7 +336,7 @@ class Renderer:
             for s in _list(item.get("steps")):
                 if isinstance(s, Mapping):
                     kind = s.get("step")
-                    key = s.get(kind) if kind in ("check", "limit", "cap") else s.get("check") if kind == "documents" else None
+                    key = s.get(kind) if kind in ("check", "limit", "cap", "selection") else s.get("check") if kind == "documents" else None
                     if kind == "subject" and isinstance(rule, str):
                         key = f"{rule}#subject"
                     if isinstance(key, str):
@@ -611,8 +613,8 @@ RULE_DOUBLE = "=" * 72
 RULE_SINGLE = "-" * 72
 TEXT_TEMPLATES = ("explain.txt.j2", "_lines.j2")
 #: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
-GROUP_OF = {"who": 0, "check": 0, "parameter": 1, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "documents": 4}
-GROUP_HEADS = ("checks", "calculation", "limits", "caps", "documents")
+GROUP_OF = {"who": 0, "check": 0, "parameter": 1, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "selection": 4, "documents": 5}
+GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "documents")
 _ABSENT = object()  # a fact the claim does not give
 
 
@@ -687,8 +689,13 @@ class TextExplainer:
         self.f_param_line = f("param_line", "label", "date", "value", "start", "source")
         self.f_param_gap = f("param_gap", "label", "date", "first")
         self.f_calc_subject = f("calc_subject", "paid", "asked", "after")
+        self.f_selection_pending = f("selection_pending", "says", "cites")
+        self.f_selection_in = f("selection_in", "says", "cites", "rank", "of")
+        self.f_selection_out = f("selection_out", "says", "cites", "rank", "of")
+        self.f_selection_unranked = f("selection_unranked", "says", "cites")
         self.f_cap_split = f("cap_split", "history", "earlier")
         self.f_why_limit = f("why_limit", "says", "times", "cites")
+        self.f_why_selection = f("why_selection", "says", "cites", "rank", "of", "asked")
         self.f_why_refused = f("why_refused", "says", "cites")
         self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
         self.f_why_facts = f("why_facts", "facts")
@@ -758,6 +765,7 @@ class TextExplainer:
                 "calculation",
                 "limits",
                 "caps",
+                "selection",
                 "documents",
                 "reasons",
                 "incomplete",
@@ -1069,7 +1077,7 @@ class TextExplainer:
         ids = [rule]
         for s in d.steps:
             k = s[0]
-            if k in ("check", "limit", "cap", "documents"):
+            if k in ("check", "limit", "cap", "documents", "selection"):
                 ids.append(s[1].id)
             elif k == "subject":
                 ids.append(f"{rule}#subject")
@@ -1268,6 +1276,8 @@ class TextExplainer:
             if s[2] is True and not s[3]:
                 self.ok_lines[id(s[1])] = f"{INDENT_LINE}{line}\n"
             return f"{INDENT_LINE}{line}\n"
+        if k == "selection":
+            return f"{INDENT_LINE}{self.selection(s)}\n"
         return f"{INDENT_LINE}{self.f_calc_subject(paid=self.money(s[3]), asked=self.money(s[4]), after=self.money(s[5]))}\n"
 
     def grouped(self, out: list[str], d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> None:
@@ -1303,6 +1313,17 @@ class TextExplainer:
             self.cap_lines.clear()
         line = self.cap_lines[key] = f"{INDENT_LINE}{text}\n"
         return line
+
+    def selection(self, s: tuple[Any, ...]) -> str:
+        """A round selection step: the item's rank in its round, or that it takes part in one (see _lines.j2)."""
+        _, sel, verdict = s
+        says = self.r.label(sel.says)
+        if verdict is None:
+            return str(self.f_selection_pending(says=says, cites=sel.cites))
+        if verdict.why == "unranked":
+            return f"{self.marks[False]} {self.f_selection_unranked(says=says, cites=sel.cites)}"
+        words = self.f_selection_in if verdict.selected else self.f_selection_out
+        return f"{self.marks[verdict.selected]} {words(says=says, cites=sel.cites, rank=verdict.rank, of=verdict.of)}"
 
     def limit(self, s: tuple[Any, ...], paid: bool) -> str:
         _, lim, _, used, _, counted, ok = s
@@ -1373,7 +1394,7 @@ class TextExplainer:
         elif d.reasons:
             r = d.reasons[0]
             check = r.check
-            cap_step = limit_step = check_step = last_cap = None
+            cap_step = limit_step = check_step = last_cap = sel_step = None
             has_amount = False
             for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
                 k = s[0]
@@ -1389,11 +1410,19 @@ class TextExplainer:
                         limit_step = s
                 elif k == "amount":
                     has_amount = True
+                elif k == "selection":
+                    if s[2] is not None and s[2].why in ("first", "budget") and s[1].id == check:
+                        sel_step = s
             category = r.category
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[5](used=money(cap_step[3]), asked=money(cap_step[4])))
             elif category == "limit" and limit_step is not None:
                 out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
+            elif category == "limit" and sel_step is not None:
+                would = last_cap[5] if last_cap is not None else d.asked
+                verdict = sel_step[2]
+                says = label(sel_step[1].says)
+                out.append(self.f_why_selection(says=says, cites=r.cites, rank=verdict.rank, of=verdict.of, asked=money(would)))
             else:
                 would = last_cap[5] if last_cap is not None else d.asked
                 if has_amount and would.quantize(CENT) != 0:

@@ -15,14 +15,25 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem
-from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, decimal_places, parse_amount, parse_percent, parse_rate
+from engine.core.quantities import (
+    MAX_AMOUNT,
+    MAX_COUNT,
+    QuantityError,
+    decimal_places,
+    format_money,
+    parse_amount,
+    parse_percent,
+    parse_rate,
+)
 from engine.language.expressions import (
+    COMPUTED_NAMES,
     CompiledExpression,
     ExpressionError,
     compile_expression,
     suggest,
 )
 from engine.language.model import (
+    MAX_ORDER_KEYS,
     RECORDABLE_LIST_TYPES,
     RECORDABLE_TYPES,
     AmountForm,
@@ -40,6 +51,7 @@ from engine.language.model import (
     LeastAmount,
     Limit,
     Note,
+    OrderKey,
     Parameter,
     ParameterValue,
     ParamUse,
@@ -47,6 +59,7 @@ from engine.language.model import (
     RateAmount,
     Reading,
     Rule,
+    Selection,
     Subject,
     TableAmount,
     Test,
@@ -75,6 +88,18 @@ def _budget_rounding(budget: dict[str, Any], quantum: Decimal) -> BudgetRounding
     return BudgetRounding(
         Decimal(r["quantum"]) if "quantum" in r else quantum, r.get("mode", "floor"), r.get("remainder", "largest_remainder")
     )
+
+
+def _selection_label(first: int | None, budget: Decimal | None) -> Text:
+    """A selection's words when the policy gives none: its places and its budget."""
+    zh, en = [], []
+    if first is not None:
+        zh.append(f"按排序取前{first}名")
+        en.append(f"the first {first} by rank")
+    if budget is not None:
+        zh.append(f"按名次在 {format_money(budget)} 元额度内依次安排")
+        en.append(f"in rank order within {format_money(budget)}")
+    return Text("，".join(zh) or "本轮择优排序", ", ".join(en) or "round selection")
 
 
 def _names_a_file(value: str) -> bool:
@@ -332,12 +357,20 @@ class _Compiler:
 
         return resolve
 
-    def expr(self, source: Any, path: Path_, item_types: Iterable[str] | None, allow_item: bool = True) -> CompiledExpression | None:
+    def expr(
+        self, source: Any, path: Path_, item_types: Iterable[str] | None, allow_item: bool = True, names: Iterable[str] = ()
+    ) -> CompiledExpression | None:
+        """`names`: the computed names (`amount`) the expression may use besides facts."""
         types = list(item_types) if item_types is not None else None
         line, _ = self.src.where(path)
         try:
             compiled = compile_expression(
-                source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item), self.parameters
+                source,
+                self.resolver(types, allow_item),
+                f"{self.src.file}:{line}",
+                self.fact_types(types, allow_item),
+                names,
+                self.parameters,
             )
         except ExpressionError as exc:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
@@ -760,7 +793,8 @@ class _Compiler:
                 continue
             when = None
             if isinstance(need, dict) and "when" in need:
-                when = self.expr(need["when"], path + (j, "when"), types, allow_item)
+                # an item's document may depend on its computed amount; the applicant's documents have none
+                when = self.expr(need["when"], path + (j, "when"), types, allow_item, COMPUTED_NAMES if allow_item else ())
             out.append(DocumentNeed(code, when))
         return tuple(out)
 
@@ -1036,7 +1070,7 @@ class _Compiler:
     def condition(self, rule_id: str, j: int, w: dict[str, Any], wp: Path_, cites: str, item_type: str) -> Test | None:
         """The rule's `when` entry `j`, as a test `<rule>#when<j+1>` (citing the rule's clause unless it names its own)."""
         notes = self.note_refs(w, wp)
-        e = self.expr(w["test"], wp + ("test",), [item_type])
+        e = self.expr(w["test"], wp + ("test",), [item_type], names=COMPUTED_NAMES)
         if e is None:
             return None
         cites = self.citation(w.get("cites"), wp + ("cites",)) or cites
@@ -1074,26 +1108,13 @@ class _Compiler:
         when = [self.condition(r["id"], j, w, path + ("when", j), cites, item_type) for j, w in enumerate(r.get("when", []))]
         tests = [t for t in when if t is not None]
         amount = self.amount_form(r["amount"], path + ("amount",), item_type) if "amount" in r else None
-        subject = None
-        if "subject" in r:
-            s = r["subject"]
-            keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
-            subject_notes = self.note_refs(s, path + ("subject",))
-            subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
-            if all(k is not None for k in keys):
-                subject = Subject(
-                    s["group"],
-                    tuple(k for k in keys if k is not None),
-                    s["pays"],
-                    subject_cites,
-                    tuple(s.get("readings", ())),
-                    subject_notes,
-                )
+        subject = self.subject(r, path, item_type, cites)
         caps = [self.cap(c, path + ("caps", j), item_type, cites, shared_caps, used_shared) for j, c in enumerate(r.get("caps", []))]
         limits = [
             self.limit(c, path + ("limits", j), item_type, cites, shared_limits, used_shared) for j, c in enumerate(r.get("limits", []))
         ]
         docs = self.document_needs(r.get("documents", []), path + ("documents",), [item_type], True)
+        self.amount_used(r, tests, docs, path)
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
         uses = [u for c in applicable for u in self.check_uses.get(c.id, ())] + self.param_sink
@@ -1116,8 +1137,71 @@ class _Compiler:
             item_checks=applicable,
             item_document_checks=applicable_docs,
             notes=rule_notes,
+            selection=self.selection(r, path, item_type, cites),
             param_uses=tuple({(u.parameter.name, u.date.source): u for u in uses}.values()),
         )
+
+    def subject(self, r: dict[str, Any], path: Path_, item_type: str, cites: str) -> Subject | None:
+        """A rule's subject (only the highest / 补差); `later` only with pays: highest."""
+        if "subject" not in r:
+            return None
+        subject = None
+        s = r["subject"]
+        keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
+        notes = self.note_refs(s, path + ("subject",))
+        subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
+        later = s.get("later", "nothing")
+        if "later" in s and s["pays"] != "highest":
+            self.error(
+                path + ("subject", "later"),
+                f"later: {later} applies to pays: highest (pays: {s['pays']} already pays the difference)",
+                "pays: highest, later: difference -- or pays: difference alone",
+            )
+        if all(k is not None for k in keys):
+            subject = Subject(
+                s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ())), notes, later
+            )
+        return subject
+
+    def selection(self, r: dict[str, Any], path: Path_, item_type: str, rule_cites: str) -> Selection | None:
+        """A rule's round selection: its scope and ranking keys compiled; `first` or `budget` (or both) given."""
+        if "selection" not in r:
+            return None
+        s, sp = r["selection"], path + ("selection",)
+        notes = self.note_refs(s, sp)
+        if "amount" not in r:
+            self.error(sp, "a selection ranks the items a rule pays; this rule computes no amount", "a rule with `amount:`")
+        if len(s["order"]) > MAX_ORDER_KEYS:  # (the schema says so too)
+            self.error(sp + ("order",), f"at most {MAX_ORDER_KEYS} ranking keys", f"{MAX_ORDER_KEYS} keys or fewer")
+        if "first" not in s and "budget" not in s:
+            self.error(sp, "a selection needs `first` (how many), `budget` (how much), or both", "first: 120, or budget: 500万")
+        per = [self.expr(e, sp + ("per", k), [item_type]) for k, e in enumerate(s.get("per", []))]
+        order = [self.expr(o["by"], sp + ("order", k, "by"), [item_type]) for k, o in enumerate(s["order"])]
+        budget = self.amount(s["budget"], sp + ("budget",)) if "budget" in s else None
+        cites = self.citation(s.get("cites"), sp + ("cites",)) or rule_cites
+        if any(e is None for e in per + order):
+            return None
+        return Selection(
+            id=f"{r['id']}#selection",
+            per=tuple(e for e in per if e is not None),
+            order=tuple(OrderKey(e, bool(o.get("descending", False))) for e, o in zip(order, s["order"], strict=True) if e is not None),
+            first=s.get("first"),
+            budget=budget,
+            cites=cites,
+            says=_text(s.get("says")) or _selection_label(s.get("first"), budget),
+            readings=tuple(s.get("readings", ())),
+            notes=notes,
+        )
+
+    def amount_used(self, r: dict[str, Any], tests: list[Test], docs: tuple[DocumentNeed, ...], path: Path_) -> None:
+        """`amount` in a rule's `when` tests or document conditions needs an amount to read."""
+        if "amount" in r:
+            return
+        for j, t in enumerate(tests):
+            if t.expression.computed:
+                self.error(path + ("when", j, "test"), "`amount` is used, but this rule computes no amount", "a rule with `amount:`")
+        if any(n.when is not None and n.when.computed for n in docs):
+            self.error(path + ("documents",), "`amount` is used, but this rule computes no amount", "a rule with `amount:`")
 
 
 def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:

@@ -35,6 +35,12 @@ from engine.core.errors import ClaimError, Problem
 
 NAMESPACES = ("claim", "applicant", "item")
 
+#: Names an expression may use where the policy language allows them, for values the engine computes while
+#: deciding an item (not facts): name -> what it is. `amount`: the item's amount after subject, limits and caps,
+#: in a rule's `when` tests and in item-level document conditions (issue 13, point 8).
+COMPUTED_NAMES: dict[str, str] = {"amount": "money"}
+COMPUTED_WHERE = {"amount": "the item's amount after subject, limits and caps; usable in a rule's `when` tests and document conditions"}
+
 MAX_SOURCE_CHARS = 2000
 MAX_NODES = 400
 MAX_STRING_LITERAL = 1000
@@ -582,6 +588,9 @@ class CompiledExpression:
     checked: tuple[str, tuple[tuple[str, Any], ...]] | None = field(default=None, compare=False, repr=False)
     #: The expression's static type (`static_type`): "money", "count", "date", ...; None when it cannot be told.
     type: str | None = field(default=None, compare=False)
+    #: computed names it uses (COMPUTED_NAMES): the function takes each as a further argument, in this order,
+    #: and an inlined body reads each as the local variable `_V_<name>`
+    computed: tuple[str, ...] = ()
     #: each `param("name", date)` it makes, outermost ones only: (parameter name, the date argument's source)
     params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
@@ -601,9 +610,12 @@ class _Checker(ast.NodeTransformer):
         source: str,
         fact_types: FactTypes | None = None,
         percents: frozenset[tuple[int, int]] = frozenset(),
+        names: Iterable[str] = (),
         parameters: Mapping[str, Any] | None = None,
     ) -> None:
         self.resolve = resolve
+        self.names = frozenset(names)  # computed names (COMPUTED_NAMES) allowed here
+        self.computed: list[str] = []  # those used, in order of first use
         self.fact_types = fact_types
         self.parameters = parameters or {}  # the policy's dated parameters, by name (`param("name", date)`)
         self.params: list[tuple[str, str]] = []
@@ -692,6 +704,12 @@ class _Checker(ast.NodeTransformer):
             raise self.fail(node, f"`{node.id}` alone is not a fact", f"name a fact, e.g. {node.id}.<fact>")
         if node.id.startswith("_"):
             raise self.fail(node, f"name {node.id!r} not allowed")
+        if node.id in self.names:
+            if node.id not in self.computed:
+                self.computed.append(node.id)
+            return ast.copy_location(ast.Name(id="_V_" + node.id, ctx=ast.Load()), node)
+        if node.id in COMPUTED_NAMES:
+            raise self.fail(node, f"`{node.id}` cannot be used here", COMPUTED_WHERE[node.id])
         raise self.fail(
             node,
             f"unknown name {node.id!r}",
@@ -974,12 +992,14 @@ def compile_expression(
     resolve: FactResolver,
     filename: str = "<policy>",
     fact_types: FactTypes | None = None,
+    names: Iterable[str] = (),
     parameters: Mapping[str, Any] | None = None,
 ) -> CompiledExpression:
     """Check `source` against the allow-list and compile it. Raises ExpressionError.
 
     `fact_types` gives each fact's declared types, so that `*` on a text or list fact is refused here; without
-    it such a `*` is left to the run-time guard (`* multiplies numbers only`).
+    it such a `*` is left to the run-time guard (`* multiplies numbers only`). `names`: the computed names
+    (COMPUTED_NAMES) this expression may use.
     """
     if not isinstance(source, str):
         raise ExpressionError(f"expected an expression (text), got {type(source).__name__}")
@@ -996,7 +1016,7 @@ def compile_expression(
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None
     _check_depth(tree)
-    checker = _Checker(resolve, text, fact_types, percents, parameters)
+    checker = _Checker(resolve, text, fact_types, percents, names, parameters)
     static = static_type(checker.kinds(tree.body)[0])
     body = checker.visit(tree).body
     # def _expr(I, A, C):
@@ -1017,10 +1037,10 @@ def compile_expression(
         name="_expr",
         args=ast.arguments(
             posonlyargs=[],
-            args=[ast.arg("I"), ast.arg("A"), ast.arg("C")],
+            args=[ast.arg("I"), ast.arg("A"), ast.arg("C"), *(ast.arg("_V_" + n) for n in checker.computed)],
             kwonlyargs=[],
             kw_defaults=[],
-            defaults=[],
+            defaults=[ast.Constant(None) for _ in checker.computed],
         ),
         body=[ast.Try(body=[ast.Return(value=body)], handlers=[handler], orelse=[], finalbody=[])],
         decorator_list=[],
@@ -1050,6 +1070,7 @@ def compile_expression(
         tuple(checker.compares),
         (inline, tuple(checker.constants.items())),
         static,
+        tuple(checker.computed),
         tuple(checker.params),
     )
 

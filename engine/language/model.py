@@ -233,10 +233,44 @@ class Subject:
     cites: str = ""  # the clause saying so; the compiler fills in the rule's own when the policy gives none
     readings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: with pays "highest": what history already paid for the subject means -- "nothing" (no second award) or
+    #: "difference" (补差: the application's highest item is paid its amount less what history paid)
+    later: str = "nothing"
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
         return tuple(scope_key(e(item, applicant, claim)) for e in self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    """One ranking key of a selection: an expression, ascending unless `descending`."""
+
+    by: CompiledExpression
+    descending: bool = False
+
+
+#: At most this many ranking keys in a selection (the schema says so too).
+MAX_ORDER_KEYS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Round selection: of a round's eligible items of the rule, ranked by `order` within each `per` scope, only
+    the first `first` and/or, in rank order, those whose amounts fit `budget` are paid (see engine.deciding.selection)."""
+
+    id: str  # "<rule id>#selection": the refusal's check id
+    per: tuple[CompiledExpression, ...]
+    order: tuple[OrderKey, ...]
+    first: int | None
+    budget: Decimal | None
+    cites: str
+    says: Text
+    readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
+        return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +293,7 @@ class Rule:
     item_checks: tuple[Test, ...] = ()
     item_document_checks: tuple[DocumentCheck, ...] = ()
     notes: tuple[str, ...] = ()  # ids of policy notes behind the rule as a whole
+    selection: Selection | None = None  # round selection (first N, top N, within a budget)
     #: every dated-parameter look-up in the rule's expressions (its checks, amount, caps, documents), each once
     param_uses: tuple[ParamUse, ...] = ()
 

@@ -40,6 +40,7 @@ from engine.language.model import (
     Parameter,
     RateAmount,
     Rule,
+    Selection,
     Subject,
     TableAmount,
     Test,
@@ -73,6 +74,7 @@ class PolicyVisitor:
     def visit_condition(self, test: Test, at: Site) -> None: ...  # one of the rule's `when`
     def visit_amount(self, form: AmountForm, at: Site) -> None: ...  # the rule's amount (a `least` holds its parts)
     def visit_subject(self, subject: Subject, at: Site) -> None: ...
+    def visit_selection(self, selection: Selection, at: Site) -> None: ...  # the rule's round selection
     def visit_cap(self, cap: Cap, at: Site) -> None: ...
     #: a cap's computed ceiling (`max: {of:}`, `{rate:, of:}`, `{by:, table:}`), after the cap, at its `max`
     def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None: ...
@@ -190,6 +192,8 @@ def _walk_rule(rule: Rule, rp: Path_, paths: _Paths, users: dict[int, tuple[str,
         each("visit_amount", (rule.amount,), lambda j, a: Site(rule, (*rp, "amount")))
     if rule.subject is not None:
         each("visit_subject", (rule.subject,), lambda j, s: Site(rule, (*rp, "subject")))
+    if rule.selection is not None:
+        each("visit_selection", (rule.selection,), lambda j, s: Site(rule, (*rp, "selection")))
     for cap in rule.caps:
         at = shared(cap, paths.caps.get(cap.id, rp))
         for f in calls["visit_cap"]:

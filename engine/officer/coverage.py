@@ -32,6 +32,7 @@ from engine.language.model import (
     Limit,
     RateAmount,
     Rule,
+    Selection,
     Subject,
     TableAmount,
     Test,
@@ -281,11 +282,19 @@ class _Branches(PolicyVisitor):
         assert at.rule is not None
         self.note(subject, at)
         r, s = at.rule.id, subject
-        if s.pays == "difference":
+        if s.pays == "highest" and s.later == "difference":
+            self.later.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
+            self.later.append(
+                Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject, or no difference left")
+            )
+        elif s.pays == "difference":
             self.later.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
             self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, the same subject already paid as much"))
         else:
             self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject"))
+
+    def visit_selection(self, selection: Selection, at: Site) -> None:
+        self.later.append(Branch(f"refused:{selection.id}", selection.cites, f"{selection.id}: not selected in its round"))
 
     def visit_cap(self, cap: Cap, at: Site) -> None:
         assert at.rule is not None
@@ -405,6 +414,8 @@ def _step_hits(s: dict[str, Any], rule: str | None = None) -> set[str]:
         return {f"reduced:{rule}#subject" if Decimal(s["after"]) > 0 else f"refused:{rule}#subject"}
     if kind == "documents" and s["missing"]:
         return {f"incomplete:{s['check']}"}
+    if kind == "selection" and s.get("selected") is False:
+        return {f"refused:{s['selection']}"}
     return set()
 
 
@@ -435,7 +446,10 @@ def coverage(policy: CompiledPolicy, results: Iterable[CaseResult]) -> CoverageR
             d = res.decision.to_dict()
             keys = hits(d)
             clauses = cited(d)
-        elif res.error is not None:
+        for rd in res.round_decisions:  # a round case: each claim of the round
+            keys |= hits(rd)
+            clauses |= cited(rd)
+        if res.error is not None:
             codes = {p.code for p in res.error.problems}
             if "not_in_force" in codes:
                 keys.add("error:not_in_force")

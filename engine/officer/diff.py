@@ -41,6 +41,7 @@ from engine.language.model import (
     PerUnitAmount,
     RateAmount,
     Rule,
+    Selection,
     Subject,
     TableAmount,
     Test,
@@ -441,6 +442,7 @@ class _Differ:
             )
         self.caps(rid, pa.caps, pb.caps)
         self.limits(rid, pa.limits, pb.limits)
+        self.subject_and_selection(rid, a, b)
         ad, bd = {d.doc for d in pa.documents}, {d.doc for d in pb.documents}
         for d in sorted(bd - ad):
             self.add(c, "documents.added", rid, None, d, f"{rid}: document {d} now required")
@@ -533,6 +535,35 @@ class _Differ:
                 self.add(y.cites, "limit", x.id, times(x), times(y), f"{rid}: limit {x.id} {x.times} times → {y.times} times")
             if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
                 self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: limit {x.id} scope or counting changed")
+
+    def subject_and_selection(self, rid: str, a: Rule, b: Rule) -> None:
+        """Only the highest / 补差 and the round selection, each in words; a change of either is one change."""
+        said = (_subject_words(a.subject), _subject_words(b.subject))
+        if said[0] != said[1]:
+            subject = b.subject or a.subject
+            cites = subject.cites if subject is not None else b.cites
+            self.add(cites, "subject", rid, said[0], said[1], f"{rid}: same subject: {said[0]} → {said[1]}")
+        said = (_selection_words(a.selection), _selection_words(b.selection))
+        if said[0] != said[1]:
+            sel = b.selection or a.selection
+            self.add(sel.cites if sel else b.cites, "selection", rid, said[0], said[1], f"{rid}: round selection: {said[0]} → {said[1]}")
+
+
+def _subject_words(s: Subject | None) -> str:
+    if s is None:
+        return "none"
+    later = ", the difference to earlier awards" if s.later == "difference" else ""
+    return f"{'only the highest' if s.pays == 'highest' else 'only the difference'}{later} per {s.group} ({', '.join(k.source for k in s.key)})"
+
+
+def _selection_words(s: Selection | None) -> str:
+    if s is None:
+        return "none"
+    parts = [f"first {s.first}" if s.first is not None else "", f"within {wan(s.budget)}" if s.budget is not None else ""]
+    parts.append("by " + ", ".join(k.by.source + (" (descending)" if k.descending else "") for k in s.order))
+    if s.per:
+        parts.append(_scope(s.per))
+    return "; ".join(p for p in parts if p)
 
 
 def _shown(value: Any, limit: int = 300) -> str:

@@ -65,6 +65,7 @@ from engine.language.model import (
     PerUnitAmount,
     RateAmount,
     Rule,
+    Selection,
     Subject,
     TableAmount,
     Test,
@@ -824,6 +825,9 @@ class _Clauses(_Pass):
         assert at.rule is not None
         self.cite(subject.cites, f"subject of rule {at.rule.id}")
 
+    def visit_selection(self, selection: Selection, at: Site) -> None:
+        self.cite(selection.cites, f"selection {selection.id}")
+
     def leave_policy(self, policy: CompiledPolicy) -> None:
         cited = self.cited
         for key, path in citations(policy.data):  # and every other place: a round budget's, any construct's `cites:`
@@ -895,6 +899,9 @@ class _UnusedFacts(_Pass):
 
     def visit_subject(self, subject: Subject, at: Site) -> None:
         self.use(at, subject.key)
+
+    def visit_selection(self, selection: Selection, at: Site) -> None:
+        self.use(at, (*selection.per, *(k.by for k in selection.order)))
 
     def visit_cap(self, cap: Cap, at: Site) -> None:
         self.use(at, cap.per or ())

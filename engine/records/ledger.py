@@ -44,6 +44,7 @@ import json
 import os
 import re
 import sqlite3
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,11 +55,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from engine.core.errors import EngineError
 from engine.core.quantities import format_money
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
+from engine.deciding.selection import RoundSelection, Verdict, claim_verdicts
 from engine.language.expressions import MissingFact
 from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
@@ -691,6 +694,7 @@ class Ledger:
         round: str | None = None,
         base: Ledger | None = None,
         trace: bool = True,
+        selection: Mapping[str, Any] | None = None,
     ) -> CommitResult:
         """Decide `claim` against the ledger's history and record its grants, in one locked transaction.
 
@@ -698,7 +702,8 @@ class Ledger:
         An application with the same claim id but different content raises `AlreadyCommitted`
         unless `replace` is set: then the earlier commit and its grants are kept, marked superseded.
         `base`: a further ledger whose history also counts (a dry run commits into a scratch ledger
-        on top of the real one).
+        on top of the real one). `selection`: the claim's items' verdicts in their round's selection
+        (item id -> `engine.deciding.selection.Verdict`; see `engine.records.batch`): an item left out is refused.
         """
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
         digest = content_hash(parsed)  # of the application as submitted
@@ -726,7 +731,7 @@ class Ledger:
             history = self.history_for(policy, parsed)
             if base is not None:
                 history = base.history_for(policy, parsed) + history
-            decision = evaluate_claim(policy, parsed, history, trace=trace)
+            decision = evaluate_claim(policy, parsed, history, trace=trace, selection=selection)
             data = decision.to_dict()
             now = _now()
             rnd = round or round_of(policy, parsed)
@@ -862,6 +867,34 @@ class Ledger:
             params = (applicant_id,)
         cols = ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at")
         return [dict(zip(cols, r, strict=True)) for r in self.db.query(sql + " ORDER BY id", params)]
+
+    # --- rounds: selection and budget ------------------------------------------------------
+
+    def commit_round(
+        self, policy: CompiledPolicy, claims: Sequence[Claim | dict[str, Any]], *, round: str | None = None, replace: bool = False
+    ) -> list[CommitResult]:
+        """Commit a whole round, in order, as `batch --commit` does: the rules' round selections ranked first
+        (`rank_round`), each claim committed with its items' verdicts, then the round scaled to the policy's
+        round budget if it has one. Returns each claim's result (decisions carry no scaling; see `round_record`)."""
+        parsed = [c if isinstance(c, Claim) else parse_claim(policy, c) for c in claims]
+        ranked = any(r.selection for r in policy.rules)
+        verdicts = rank_round(((policy, c) for c in parsed), self, round) if ranked else {}
+        results = [
+            self.commit(policy, c, round=round, replace=replace, selection=claim_verdicts(policy, c, verdicts) if ranked else None)
+            for c in parsed
+        ]
+        if policy.round_budget is not None and parsed:
+            rounding = policy.round_budget_rounding
+            for rnd in dict.fromkeys(round or round_of(policy, c) for c in parsed):
+                self.scale_round(
+                    rnd,
+                    policy.round_budget,
+                    rounding.quantum if rounding else policy.quantum,
+                    policy,
+                    mode=rounding.mode if rounding else "floor",
+                    remainder=rounding.remainder if rounding else "largest_remainder",
+                )
+        return results
 
     # --- round budget ------------------------------------------------------------------
 
@@ -1068,6 +1101,30 @@ class Ledger:
 
 
 _SCALE_MODES = ("floor", "half_up", "half_even")
+
+
+def rank_round(
+    claims: Iterable[tuple[CompiledPolicy, Claim]], base: Ledger | None, round_label: str | None
+) -> dict[str, dict[str, Verdict]]:
+    """The verdicts of the rules' round selections (engine.deciding.selection) for a round of claims, in round
+    order: each decided on its own into a scratch ledger over `base` (as a run that only decides would: earlier
+    claims of the round are history to later ones), its eligible items ranked. A claim that cannot be decided
+    takes no place (committing it reports why); a repeated claim id keeps its first place."""
+    ranking = RoundSelection()
+    with (
+        tempfile.TemporaryDirectory(prefix="policy-engine-ranking-") as tmp,
+        Ledger(f"sqlite:///{Path(tmp) / 'ranking.sqlite'}") as scratch,
+    ):
+        for policy, claim in claims:
+            try:
+                result = scratch.commit(policy, claim, round=round_label, base=base, trace=False)
+            except (EngineError, LedgerError):
+                continue
+            if result.status != "committed":
+                continue
+            items = {i["item"]: (i["status"], Decimal(i["amount"])) for i in result.decision["items"]}
+            ranking.add(policy, claim, items, result.decision["ledger"]["round"])
+    return ranking.verdicts()
 
 
 def _cents(value: Decimal, what: str) -> int:
