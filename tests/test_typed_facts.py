@@ -500,3 +500,14 @@ def test_csv_percent_and_count_columns(tmp_path: Path) -> None:
     (rec,) = records(CsvReader(path, typed_policy()))
     assert not rec.problems and rec.data["items"][0]["loan_rate"] == "4.35%" and rec.data["items"][1]["countries"] == 3
     assert parse_claim(typed_policy(), rec.data).items[0].facts["loan_rate"] == Decimal("0.0435")
+
+
+def test_max_decimal_bounds_a_decimal_fact_without_a_declared_maximum() -> None:
+    # claims.MAX_DECIMAL = 10**15: 999999999999999.9999 (15 nines before the point) is accepted, 10**15 refused
+    unbounded = typed_policy(TYPED_POLICY.replace("places: 4, minimum: 0, maximum: 1,", "places: 4,"))
+    ok = parse_claim(unbounded, claim(loan(secured_share="999999999999999.9999")))
+    assert ok.items[0].facts["secured_share"] == Decimal("999999999999999.9999")
+    with pytest.raises(engine.ClaimError) as caught:
+        parse_claim(unbounded, claim(loan(secured_share=Decimal("1000000000000000"))))  # a JSON number (text has a pattern)
+    ((problem),) = caught.value.problems
+    assert problem.path == ("items", 0, "secured_share") and problem.message == "1000000000000000 is out of range"
