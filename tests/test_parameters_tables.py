@@ -526,3 +526,14 @@ def test_param_needs_a_date_and_has_its_parameters_type() -> None:
         'param("min_loan", item.d)', lambda _n, _f: None, fact_types=lambda _n, _f: ("date",), parameters=policy.parameters
     )
     assert m.type == "money"
+
+
+def test_a_per_unit_amount_takes_its_unit_from_the_count_fact(brookhill: engine.CompiledPolicy) -> None:
+    """第八条: 2万 per country; 3 countries of grant: 20,000 × 3 = 60,000.00. The count fact says 个国家."""
+    decision = engine.evaluate(brookhill, claim({"id": "p", "type": "overseas_patent", "grant_countries": 3}))
+    assert str(decision.items[0].amount) == "60000.00"
+    zh, en = explain(brookhill, decision, "zh", "text"), explain(brookhill, decision, "en", "text")
+    assert "每个国家 2 万元 × 3 = 60,000.00 元" in zh and "每项" not in zh
+    assert "CNY 20,000.00 per unit × 3 = CNY 60,000.00" in en
+    assert zh == renderer(brookhill, "zh").explain(decision.to_dict(), "text")
+    assert en == renderer(brookhill, "en").explain(decision.to_dict(), "text")

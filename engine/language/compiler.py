@@ -988,7 +988,8 @@ class _Compiler:
         for spec in self.fact_specs(namespace, name, [item_type]):
             unit = getattr(spec, "unit", None)
             if isinstance(unit, Text):
-                return unit
+                # the Chinese unit word reads after 每; in English a count's unit is a plural ("3 pieces"), so "per unit"
+                return Text(unit.zh, "unit")
         return None
 
     def keyed(self, a: dict[str, Any], path: Path_, item_type: str, values: str) -> TableAmount | None:

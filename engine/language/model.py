@@ -213,7 +213,7 @@ class PerUnitAmount:
     max_count: int | None
     kind: str = "per_unit"
     base: Text | None = None  # what `count` counts, in words
-    unit: Text | None = None  # the unit word (件, 个国家); None: 项 / item
+    unit: Text | None = None  # the unit word (件, 次); None: 项 / item
 
 
 @dataclass(frozen=True, slots=True)
