@@ -237,10 +237,33 @@ class RuleWriter(CodeWriter):
         if self.trace:
             self.writeline(f"steps.append(({', '.join(values)}))")
 
-    def decision(self, **fields: str) -> str:
-        """An ItemDecision of this rule's item."""
+    def decision(
+        self,
+        status: str,
+        asked: str,
+        amount: str = "QZERO",
+        provisional: str = "None",
+        reasons: str = "()",
+        missing_facts: str = "()",
+        missing_documents: str = "()",
+        grant: str = "None",
+    ) -> str:
+        """An ItemDecision of this rule's item; the arguments are Python source, an outcome names only what it sets."""
         return self.build(
-            ItemDecision, item="item", rule="RULE", steps=self.steps, documents_cites="POLICY_DOCS_CITES", cut_by=self.cut_by, **fields
+            ItemDecision,
+            item="item",
+            rule="RULE",
+            steps=self.steps,
+            documents_cites="POLICY_DOCS_CITES",
+            cut_by=self.cut_by,
+            status=status,
+            amount=amount,
+            asked=asked,
+            provisional=provisional,
+            reasons=reasons,
+            missing_facts=missing_facts,
+            missing_documents=missing_documents,
+            grant=grant,
         )
 
     def visit_rule(self) -> None:
@@ -348,19 +371,7 @@ class RuleWriter(CodeWriter):
 
     def visit_referral(self) -> None:
         self.visit_refused_or_incomplete(asked="QZERO", missing_documents="()")
-        self.writeline(
-            "return "
-            + self.decision(
-                status="'referred'",
-                amount="QZERO",
-                asked="QZERO",
-                provisional="None",
-                reasons="()",
-                missing_facts="()",
-                missing_documents="()",
-                grant="None",
-            )
-        )
+        self.writeline("return " + self.decision(status="'referred'", asked="QZERO"))
 
     def visit_refused_or_incomplete(self, asked: str, missing_documents: str) -> None:
         """The first two outcomes: refused when there is a reason (the main one first), incomplete on a missing fact."""
@@ -368,27 +379,11 @@ class RuleWriter(CodeWriter):
             with self.block("if len(reasons) > 1:"):
                 self.writeline("reasons.sort(key=RANK)")
             refused = self.decision(
-                status="'refused'",
-                amount="QZERO",
-                asked=asked,
-                provisional="None",
-                reasons="tuple(reasons)",
-                missing_facts=_UNKNOWN,
-                missing_documents=missing_documents,
-                grant="None",
+                status="'refused'", asked=asked, reasons="tuple(reasons)", missing_facts=_UNKNOWN, missing_documents=missing_documents
             )
             self.writeline(f"return {refused}")
         with self.block("if unknown:"):
-            incomplete = self.decision(
-                status="'incomplete'",
-                amount="QZERO",
-                asked=asked,
-                provisional="None",
-                reasons="()",
-                missing_facts=_UNKNOWN,
-                missing_documents=missing_documents,
-                grant="None",
-            )
+            incomplete = self.decision(status="'incomplete'", asked=asked, missing_facts=_UNKNOWN, missing_documents=missing_documents)
             self.writeline(f"return {incomplete}")
 
     # --- the amount ---
@@ -744,28 +739,10 @@ class RuleWriter(CodeWriter):
         """The outcomes in order: refused, incomplete (facts), pending review, incomplete (documents), granted."""
         self.visit_refused_or_incomplete(asked="asked", missing_documents=_MISSING_DOCS)
         with self.block("if pending:"):
-            pending = self.decision(
-                status="'pending_review'",
-                amount="QZERO",
-                asked="asked",
-                provisional="None",
-                reasons="()",
-                missing_facts="()",
-                missing_documents=_MISSING_DOCS,
-                grant="None",
-            )
+            pending = self.decision(status="'pending_review'", asked="asked", missing_documents=_MISSING_DOCS)
             self.writeline(f"return {pending}")
         with self.block("if missing_docs:"):
-            provisional = self.decision(
-                status="'incomplete'",
-                amount="QZERO",
-                asked="asked",
-                provisional="granted",
-                reasons="()",
-                missing_facts="()",
-                missing_documents=_MISSING_DOCS,
-                grant="None",
-            )
+            provisional = self.decision(status="'incomplete'", asked="asked", provisional="granted", missing_documents=_MISSING_DOCS)
             self.writeline(f"return {provisional}")
         consumes = " + ".join(f"({part})" for part in self.consumes) if self.consumes else "()"
         grant = self.build(
@@ -782,16 +759,7 @@ class RuleWriter(CodeWriter):
         for condition, statement in self.usage_updates:
             with self.block(f"if {condition}:"):
                 self.writeline(statement)
-        granted = self.decision(
-            status="'reduced' if granted < asked else 'granted'",
-            amount="granted",
-            asked="asked",
-            provisional="None",
-            reasons="()",
-            missing_facts="()",
-            missing_documents="()",
-            grant="grant",
-        )
+        granted = self.decision(status="'reduced' if granted < asked else 'granted'", amount="granted", asked="asked", grant="grant")
         self.writeline(f"return {granted}")
 
 
