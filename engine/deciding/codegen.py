@@ -16,6 +16,7 @@ Nothing written here evaluates policy text: expression bodies are the allow-list
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -112,6 +113,20 @@ class CodeWriter:
     def temporary(self, prefix: str) -> str:
         """A fresh name, unique in this source."""
         return f"{prefix}{next(self._numbering)}"
+
+    def step(self, *values: str) -> None:
+        raise NotImplementedError  # each writer records its trace steps in its own shape
+
+    def parameter_steps(self, uses: Iterable[Any]) -> None:
+        """A trace step per dated-parameter look-up: (use, the date asked, the value in force then or None)."""
+        for k, use in enumerate(uses):
+            self.bind(f"PU{k}", use)
+            with self.block("try:"):
+                self.writeline(f"pday{k} = {self.expr(use.date)}")
+            with self.block("except MissingFact:"):
+                self.writeline("pass")
+            with self.block("else:"):
+                self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
 
     def expr(self, expression: CompiledExpression) -> str:
         """Code evaluating one expression: its checked body inlined, or a call to its function (always in the
@@ -392,16 +407,8 @@ class RuleWriter(CodeWriter):
         """The trace's record of each dated-parameter look-up of the rule: (parameter use, the date asked, the value in
         force then or None before the first). Only in the traced variant; a date that cannot be computed (a fact
         missing) records nothing -- the expression that needs it makes the item incomplete."""
-        if not self.trace:
-            return
-        for k, use in enumerate(self.rule.param_uses):
-            self.bind(f"PU{k}", use)
-            with self.block("try:"):
-                self.writeline(f"pday{k} = {self.expr(use.date)}")
-            with self.block("except MissingFact:"):
-                self.writeline("pass")
-            with self.block("else:"):
-                self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
+        if self.trace:
+            self.parameter_steps(self.rule.param_uses)
 
     def visit_amount(self) -> None:
         """`asked`, before caps; `pending` when it comes from outside and is not known yet."""
@@ -779,14 +786,7 @@ class StandingWriter(CodeWriter):
             for k, check in enumerate(self.checks):
                 self.visit_check(k, *check)
             if self.trace:  # the applicant checks' dated-parameter look-ups, as an item's (RuleWriter.visit_parameters)
-                for k, use in enumerate(self.policy.applicant_param_uses):
-                    self.bind(f"PU{k}", use)
-                    with self.block("try:"):
-                        self.writeline(f"pday{k} = {self.expr(use.date)}")
-                    with self.block("except MissingFact:"):
-                        self.writeline("pass")
-                    with self.block("else:"):
-                        self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
+                self.parameter_steps(self.policy.applicant_param_uses)
             for k, dc in enumerate(self.policy.applicant_document_checks):
                 self.document_check(str(k), dc, "claim_docs", "unknown", "docs", trace=self.trace)
             self.writeline("return reasons, unknown, docs, steps")
