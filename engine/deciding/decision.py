@@ -19,22 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from engine.core.quantities import format_money
 from engine.deciding.history import Grant
-from engine.language.model import (
-    BandsAmount,
-    Cap,
-    DocumentCheck,
-    ExternalAmount,
-    FixedAmount,
-    LeastAmount,
-    Limit,
-    PerUnitAmount,
-    RateAmount,
-    Rule,
-    Subject,
-    TableAmount,
-    Test,
-    Text,
-)
+from engine.language import model
 
 if TYPE_CHECKING:
     from engine.deciding.claims import Claim, Item
@@ -89,7 +74,7 @@ class Reason:
     category: str
     check: str
     cites: str
-    says: Text
+    says: model.Text
 
     def to_dict(self) -> dict[str, Any]:
         return {"category": self.category, "check": self.check, "cites": self.cites, "says": self.says.to_dict()}
@@ -100,7 +85,7 @@ class ItemDecision(NamedTuple):
     (a frozen dataclass costs several times more to construct)."""
 
     item: Item
-    rule: Rule
+    rule: model.Rule
     status: str
     amount: Decimal
     asked: Decimal
@@ -156,7 +141,7 @@ def facts_used(facts: tuple[str, ...], item: Any, applicant: Any, claim: Any) ->
     return out
 
 
-def _rate_detail(form: RateAmount, detail: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:
+def _rate_detail(form: model.RateAmount, detail: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:
     """A rate form's base and rate as a step shows them (an amount's or a computed ceiling's): the detail is the base,
     or (base, key, rate) for a rate chosen by a scalar."""
     out: dict[str, Any] = {}
@@ -178,7 +163,7 @@ def _rate_detail(form: RateAmount, detail: Any, I: Any, A: Any, C: Any) -> dict[
 
 def _ceiling_detail(form: Any, how: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:
     """How a computed ceiling was obtained (`max: {of:}` / `{rate:, of:}` / `{by:, table:}`)."""
-    if isinstance(form, TableAmount):
+    if isinstance(form, model.TableAmount):
         out: dict[str, Any] = {"form": "table", "by": {"expression": form.by.source, "value": json_value(how)}}
         if form.base is not None:
             out["by"]["label"] = form.base.to_dict()
@@ -189,11 +174,11 @@ def _ceiling_detail(form: Any, how: Any, I: Any, A: Any, C: Any) -> dict[str, An
 def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any]:
     _, form, detail, value = step
     out: dict[str, Any] = {"step": "amount", "form": form.kind, "value": format_money(value)}
-    if isinstance(form, RateAmount):
+    if isinstance(form, model.RateAmount):
         out.update(_rate_detail(form, detail, I, A, C))
-    elif isinstance(form, FixedAmount):
+    elif isinstance(form, model.FixedAmount):
         pass
-    elif isinstance(form, TableAmount):
+    elif isinstance(form, model.TableAmount):
         out.update(
             by={"expression": form.by.source, "value": json_value(detail)}, table={k: format_money(v) for k, v in form.table.items()}
         )
@@ -201,9 +186,9 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
             out["otherwise"] = format_money(form.otherwise)
         if form.base is not None:
             out["by"]["label"] = form.base.to_dict()
-    elif isinstance(form, ExternalAmount):
+    elif isinstance(form, model.ExternalAmount):
         out.update(source={"expression": form.source.source, "value": json_value(detail)})
-    elif isinstance(form, BandsAmount):
+    elif isinstance(form, model.BandsAmount):
         base, band = detail
         out.update(
             base={"expression": form.of.source, "value": json_value(base), **({"label": form.base.to_dict()} if form.base else {})},
@@ -215,7 +200,7 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
                 "rate": None if band.rate is None else str(band.rate),
             },
         )
-    elif isinstance(form, PerUnitAmount):
+    elif isinstance(form, model.PerUnitAmount):
         count, used = detail
         out.update(
             per_unit=format_money(form.per_unit),
@@ -227,7 +212,7 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
             out["count"]["label"] = form.base.to_dict()
         if form.unit is not None:
             out["unit"] = form.unit.to_dict()
-    elif isinstance(form, LeastAmount):
+    elif isinstance(form, model.LeastAmount):
         out.update(candidates=[format_money(v) for v in detail])
     return out
 
@@ -235,7 +220,7 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
 _ZERO = Decimal(0)
 
 
-def _identified(kind: str, part: Cap | Limit) -> dict[str, Any]:
+def _identified(kind: str, part: model.Cap | model.Limit) -> dict[str, Any]:
     """The first fields of a step recording a cap or a limit: the kind, the part's id under the kind's name, its clause
     and its label (the same four for both)."""
     return {"step": kind, kind: part.id, "cites": part.cites, "says": part.says.to_dict()}
@@ -251,13 +236,13 @@ def _selection_step(sel: Any, verdict: Any) -> dict[str, Any]:
     return out
 
 
-def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: Any) -> dict[str, Any]:
+def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: Any) -> dict[str, Any]:
     """One trace step (the evaluator's tuple, see codegen) as the decision JSON writes it: one branch per kind, the
     keys in the order the decision format has them."""
     kind = step[0]
     if kind == "check":
         _, test, ok, missing = step
-        assert isinstance(test, Test)
+        assert isinstance(test, model.Test)
         out = {"step": kind, "check": test.id, "category": test.category, "cites": test.cites, "test": test.expression.source}
         out["facts"] = facts_used(test.expression.facts, I, A, C)
         out["result"], out["missing_fact"], out["says"] = ok, missing, test.says.to_dict()
@@ -274,7 +259,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
         return d
     if kind == "subject":
         _, subject, key, paid, before, after = step
-        assert isinstance(subject, Subject)
+        assert isinstance(subject, model.Subject)
         out = {"step": kind, "cites": subject.cites, "group": subject.group, "pays": subject.pays}
         if subject.later != "nothing":
             out["later"] = subject.later
@@ -283,7 +268,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
         return out
     if kind == "limit":
         _, limit, scope, used, counts, counted, ok = step
-        assert isinstance(limit, Limit)
+        assert isinstance(limit, model.Limit)
         out = _identified(kind, limit)
         out["scope"], out["times"], out["used_before"] = json_value(scope), limit.times, used
         out["counts"], out["already_counted"] = json_value(counts), counted
@@ -291,7 +276,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
         return out
     if kind == "cap":
         _, cap, scope, used, asked, after, ceiling, how = step
-        assert isinstance(cap, Cap)
+        assert isinstance(cap, model.Cap)
         out = _identified(kind, cap)
         out["scope"] = json_value(scope) if cap.per is not None else "item"
         _cap_use(out, ceiling, used, asked, after)
@@ -315,7 +300,7 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
         _, owner, required, missing, cites = step
         out = {"step": kind, "check": owner.id, "cites": cites, "required": list(required), "missing": list(missing)}
         out["result"] = not missing
-        if isinstance(owner, DocumentCheck):
+        if isinstance(owner, model.DocumentCheck):
             out["says"] = owner.says.to_dict()
         return out
     raise ValueError(f"unknown step {kind}")  # pragma: no cover
@@ -386,7 +371,7 @@ class Decision:
                 for c in d.rule.caps
                 if c.computed is None  # a computed ceiling depends on facts the panel's amount does not change: shown in the cap step
             ]
-            if isinstance(d.rule.amount, ExternalAmount) and d.rule.amount.pending is not None:
+            if isinstance(d.rule.amount, model.ExternalAmount) and d.rule.amount.pending is not None:
                 out["panel_decides"] = d.rule.amount.pending.to_dict()
         out["steps"] = [step_to_dict(s, d.rule, I, A, C) for s in d.steps]
         if in_application is not None:  # split each cap's earlier use: history vs earlier items of this application

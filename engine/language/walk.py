@@ -28,23 +28,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine.language.model import (
-    AmountForm,
-    BudgetRounding,
-    Cap,
-    Clause,
-    CompiledPolicy,
-    DocumentCheck,
-    DocumentNeed,
-    Limit,
-    Parameter,
-    RateAmount,
-    Rule,
-    Selection,
-    Subject,
-    TableAmount,
-    Test,
-)
+from engine.language import model
 
 Path_ = tuple[str | int, ...]
 
@@ -52,7 +36,7 @@ Path_ = tuple[str | int, ...]
 class Site(NamedTuple):  # a NamedTuple: a walk makes one per part visited, and these are cheaper to make
     """Where a visited part sits."""
 
-    rule: Rule | None  # the rule being walked; None at the policy level (header, clauses, applicant checks)
+    rule: model.Rule | None  # the rule being walked; None at the policy level (header, clauses, applicant checks)
     path: Path_  # where it is written in the policy document, for positions: ("rules", 3, "caps", 0)
     users: tuple[str, ...] = ()  # checks, caps, limits: the ids of the rules using it, one per use
     first: bool = True  # False when a shared part is met again under another rule
@@ -61,33 +45,33 @@ class Site(NamedTuple):  # a NamedTuple: a walk makes one per part visited, and 
 class PolicyVisitor:
     """Override what you need; every method does nothing by default."""
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None: ...
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None: ...
     #: a top-level section of the policy document (`policy`, `clauses`, `readings`, ...) with its validated data
     def visit_section(self, name: str, data: Any, at: Site) -> None: ...
-    def visit_clause(self, key: str, clause: Clause, at: Site) -> None: ...
-    def visit_parameter(self, parameter: Parameter, at: Site) -> None: ...  # a dated parameter (`parameters:`)
-    def visit_round_budget(self, amount: Decimal, rounding: BudgetRounding | None, at: Site) -> None: ...
+    def visit_clause(self, key: str, clause: model.Clause, at: Site) -> None: ...
+    def visit_parameter(self, parameter: model.Parameter, at: Site) -> None: ...  # a dated parameter (`parameters:`)
+    def visit_round_budget(self, amount: Decimal, rounding: model.BudgetRounding | None, at: Site) -> None: ...
     #: a check of the policy's `checks:` (`at.rule` None: applicant level, once; else: item level, once per rule it applies to)
-    def visit_check(self, test: Test, at: Site) -> None: ...
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None: ...
-    def enter_rule(self, rule: Rule, at: Site) -> None: ...
-    def visit_condition(self, test: Test, at: Site) -> None: ...  # one of the rule's `when`
-    def visit_amount(self, form: AmountForm, at: Site) -> None: ...  # the rule's amount (a `least` holds its parts)
-    def visit_subject(self, subject: Subject, at: Site) -> None: ...
-    def visit_selection(self, selection: Selection, at: Site) -> None: ...  # the rule's round selection
-    def visit_cap(self, cap: Cap, at: Site) -> None: ...
+    def visit_check(self, test: model.Test, at: Site) -> None: ...
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None: ...
+    def enter_rule(self, rule: model.Rule, at: Site) -> None: ...
+    def visit_condition(self, test: model.Test, at: Site) -> None: ...  # one of the rule's `when`
+    def visit_amount(self, form: model.AmountForm, at: Site) -> None: ...  # the rule's amount (a `least` holds its parts)
+    def visit_subject(self, subject: model.Subject, at: Site) -> None: ...
+    def visit_selection(self, selection: model.Selection, at: Site) -> None: ...  # the rule's round selection
+    def visit_cap(self, cap: model.Cap, at: Site) -> None: ...
     #: a cap's computed ceiling (`max: {of:}`, `{rate:, of:}`, `{by:, table:}`), after the cap, at its `max`
-    def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None: ...
-    def visit_limit(self, limit: Limit, at: Site) -> None: ...
-    def visit_document_need(self, need: DocumentNeed, at: Site) -> None: ...  # documents the rule requires
-    def leave_rule(self, rule: Rule, at: Site) -> None: ...
-    def leave_policy(self, policy: CompiledPolicy) -> None: ...
+    def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None: ...
+    def visit_limit(self, limit: model.Limit, at: Site) -> None: ...
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None: ...  # documents the rule requires
+    def leave_rule(self, rule: model.Rule, at: Site) -> None: ...
+    def leave_policy(self, policy: model.CompiledPolicy) -> None: ...
 
 
 class _Paths:
     """Where each part is written, read off the validated document (the model does not keep positions)."""
 
-    def __init__(self, policy: CompiledPolicy) -> None:
+    def __init__(self, policy: model.CompiledPolicy) -> None:
         doc: Any = policy.data if isinstance(policy.data, dict) else {}
         self.rules: dict[str, Path_] = {r["id"]: ("rules", i) for i, r in enumerate(doc.get("rules", []))}
         self.checks: dict[str, Path_] = {c["id"]: ("checks", i) for i, c in enumerate(doc.get("checks", []))}
@@ -102,14 +86,14 @@ class _Paths:
                     if "id" in c:
                         paths[c["id"]] = ("rules", i, part, j)
 
-    def rule(self, rule: Rule, index: int) -> Path_:
+    def rule(self, rule: model.Rule, index: int) -> Path_:
         return self.rules.get(rule.id, ("rules", index))
 
     def check(self, check_id: str) -> Path_:
         return self.checks.get(check_id, ())
 
 
-def _users(rules: Iterable[Rule]) -> dict[int, tuple[str, ...]]:
+def _users(rules: Iterable[model.Rule]) -> dict[int, tuple[str, ...]]:
     """The rules using each shared part (keyed by the part's identity: a shared part is one object)."""
     out: dict[int, list[str]] = {}
     for rule in rules:
@@ -127,7 +111,7 @@ def _calls(visitors: tuple[PolicyVisitor, ...]) -> _Calls:
     return {n: [getattr(v, n) for v in visitors if getattr(type(v), n) is not getattr(PolicyVisitor, n)] for n in names}
 
 
-def walk(policy: CompiledPolicy, *visitors: PolicyVisitor) -> None:
+def walk(policy: model.CompiledPolicy, *visitors: PolicyVisitor) -> None:
     """Visit every part of `policy` in the order above, calling each visitor in turn at each part."""
     paths = _Paths(policy)
     users = _users(policy.rules)
@@ -169,7 +153,7 @@ def walk(policy: CompiledPolicy, *visitors: PolicyVisitor) -> None:
         f(policy)
 
 
-def _walk_rule(rule: Rule, rp: Path_, paths: _Paths, users: dict[int, tuple[str, ...]], seen: set[int], calls: _Calls) -> None:
+def _walk_rule(rule: model.Rule, rp: Path_, paths: _Paths, users: dict[int, tuple[str, ...]], seen: set[int], calls: _Calls) -> None:
     def shared(part: object, path: Path_) -> Site:
         first = id(part) not in seen
         seen.add(id(part))

@@ -20,23 +20,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine.language import model
 from engine.language.expressions import CompiledExpression
-from engine.language.model import (
-    AmountForm,
-    Cap,
-    CompiledPolicy,
-    DocumentCheck,
-    DocumentNeed,
-    ExternalAmount,
-    LeastAmount,
-    Limit,
-    RateAmount,
-    Rule,
-    Selection,
-    Subject,
-    TableAmount,
-    Test,
-)
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.casefile import CaseResult
 
@@ -69,7 +54,7 @@ class ClauseCoverage:
 
 @dataclass
 class CoverageReport:
-    policy: CompiledPolicy
+    policy: model.CompiledPolicy
     clauses: list[ClauseCoverage]
     branches: list[Branch]
     cases_run: int
@@ -169,7 +154,7 @@ def _expressions(part: object) -> Iterator[CompiledExpression]:
     elif isinstance(part, tuple | list):
         for x in part:
             yield from _expressions(x)
-    elif dataclasses.is_dataclass(part) and not isinstance(part, type | ExternalAmount):
+    elif dataclasses.is_dataclass(part) and not isinstance(part, type | model.ExternalAmount):
         for f in dataclasses.fields(part):
             yield from _expressions(getattr(part, f.name))
 
@@ -191,13 +176,13 @@ class _Branches(PolicyVisitor):
         self.incomplete_possible = False  # for the rule being walked
         self.incomplete_at: int | None = None  # where its incomplete branch goes in `rules`
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.policy = policy
         self.all_kinds = set(policy.applicant_kinds)
         if policy.in_force_cites:
             self.head.append(Branch("error:not_in_force", policy.in_force_cites, "funding year outside the window: an error"))
 
-    def unknowable(self, part: object, rule: Rule | None) -> bool:
+    def unknowable(self, part: object, rule: model.Rule | None) -> bool:
         """Whether an expression of `part` reads a fact a claim may leave out (unknown, not false)."""
         p = self.policy
         for e in _expressions(part):
@@ -226,17 +211,17 @@ class _Branches(PolicyVisitor):
             rule = at.rule
             self.incomplete_possible = (documents and rule.documents_required) or self.unknowable(part, rule)
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.note(test, at)
         if at.first:
             self.checks.append(Branch(f"refused:{test.id}", test.cites, f"refused by check {test.id}"))
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         self.note(check, at, documents=True)
         if at.first:
             self.checks.append(Branch(f"incomplete:{check.id}", check.cites, f"incomplete: documents of {check.id} missing"))
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         r, out = rule.id, self.rules
         self.incomplete_possible = self.applicant_unknowable or (self.applicant_documents and rule.documents_required)
         self.incomplete_at = None
@@ -250,35 +235,35 @@ class _Branches(PolicyVisitor):
         if rule.kinds != self.all_kinds or rule.roles:
             out.append(Branch(f"refused:{r}#who", rule.cites, f"{r}: refused, applicant kind or role"))
 
-    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.note(need, at, documents=True)
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         assert at.rule is not None
         self.note(test, at)
         r = at.rule.id
         self.rules.append(Branch(f"refused:{test.id}", test.cites, f"{r}: refused by condition {test.expression.source}"))
 
-    def visit_amount(self, form: AmountForm, at: Site) -> None:
+    def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         assert at.rule is not None
         self.note(form, at)
         if any(not t.complete for t in _tables(form)):
             r = at.rule.id
             self.rules.append(Branch(f"refused:{r}#table", at.rule.cites, f"{r}: refused, a value its table has no entry for"))
 
-    def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None:
+    def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
         if any(not t.complete for t in _tables(form)):
             r = at.rule.id
             self.rules.append(Branch(f"refused:{r}#table", at.rule.cites, f"{r}: refused, a value its table has no entry for"))
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         assert at.rule is not None
         self.note(limit, at)
         r = at.rule.id
         self.rules.append(Branch(f"refused:{limit.id}", limit.cites, f"{r}: refused by limit {limit.id} ({limit.times} times)"))
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         self.note(subject, at)
         r, s = at.rule.id, subject
@@ -293,10 +278,10 @@ class _Branches(PolicyVisitor):
         else:
             self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject"))
 
-    def visit_selection(self, selection: Selection, at: Site) -> None:
+    def visit_selection(self, selection: model.Selection, at: Site) -> None:
         self.later.append(Branch(f"refused:{selection.id}", selection.cites, f"{selection.id}: not selected in its round"))
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
         self.note(cap, at)
         r = at.rule.id
@@ -304,7 +289,7 @@ class _Branches(PolicyVisitor):
         if cap.per is not None:
             self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, f"{r}: refused, cap {cap.id} exhausted"))
 
-    def leave_rule(self, rule: Rule, at: Site) -> None:
+    def leave_rule(self, rule: model.Rule, at: Site) -> None:
         if self.incomplete_at is not None and self.incomplete_possible:
             self.rules.insert(self.incomplete_at, Branch(f"{rule.id}:incomplete", rule.cites, f"{rule.id}: incomplete"))
         self.rules += self.later
@@ -328,57 +313,57 @@ class _Encoded(PolicyVisitor):
         if key and what not in self.encoded.setdefault(key, []):
             self.encoded[key].append(what)
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.enc(policy.in_force_cites, "policy.in_force")
         self.enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.enc(test.cites, f"check {test.id}")
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         if at.rule is None:  # item-level document checks are not listed (as before)
             self.enc(check.cites, f"check {check.id}")
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.enc(rule.cites, f"rule {rule.id}")
 
     # A rule's own parts are listed only when they cite another clause than the rule.
-    def own(self, rule: Rule | None, cites: str, what: str) -> None:
+    def own(self, rule: model.Rule | None, cites: str, what: str) -> None:
         assert rule is not None
         if cites != rule.cites:
             self.enc(cites, what)
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.own(at.rule, test.cites, f"condition {test.id}")
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.own(at.rule, cap.cites, f"cap {cap.id}")
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.own(at.rule, limit.cites, f"limit {limit.id}")
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         self.later.append((subject.cites, f"subject of rule {at.rule.id}"))
 
-    def leave_rule(self, rule: Rule, at: Site) -> None:
+    def leave_rule(self, rule: model.Rule, at: Site) -> None:
         for cites, what in self.later:
             self.own(rule, cites, what)
         self.later = []
 
 
-def _tables(form: AmountForm | None) -> list[TableAmount]:
+def _tables(form: model.AmountForm | None) -> list[model.TableAmount]:
     """The tables an amount form (or a computed ceiling) looks values up in: its own, a rate table, a `least`'s parts'."""
-    if isinstance(form, TableAmount):
+    if isinstance(form, model.TableAmount):
         return [form]
-    if isinstance(form, RateAmount):
+    if isinstance(form, model.RateAmount):
         return [] if form.rate_table is None else [form.rate_table]
-    if isinstance(form, LeastAmount):
+    if isinstance(form, model.LeastAmount):
         return [t for p in form.parts for t in _tables(p)]
     return []
 
 
-def branches_of(policy: CompiledPolicy) -> list[Branch]:
+def branches_of(policy: model.CompiledPolicy) -> list[Branch]:
     """Every branch the policy can take, keyed the way `hits` names them."""
     branches = _Branches()
     walk(policy, branches)
@@ -426,7 +411,7 @@ def cited(decision: dict[str, Any]) -> set[str]:
     return out
 
 
-def coverage(policy: CompiledPolicy, results: Iterable[CaseResult]) -> CoverageReport:
+def coverage(policy: model.CompiledPolicy, results: Iterable[CaseResult]) -> CoverageReport:
     walked, encoded_by = _Branches(), _Encoded()
     walk(policy, walked, encoded_by)
     branches = walked.result()

@@ -26,27 +26,7 @@ from engine.core.errors import EngineError
 from engine.core.quantities import format_money
 from engine.deciding.claims import parse_claim
 from engine.deciding.evaluator import evaluate_claim
-from engine.language.model import (
-    AmountForm,
-    BandsAmount,
-    Cap,
-    CompiledPolicy,
-    DocumentCheck,
-    DocumentNeed,
-    ExternalAmount,
-    FixedAmount,
-    LeastAmount,
-    Limit,
-    Parameter,
-    PerUnitAmount,
-    RateAmount,
-    Rule,
-    Selection,
-    Subject,
-    TableAmount,
-    Test,
-    Text,
-)
+from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
 from engine.records.batch import claim_problems, error_record
@@ -70,7 +50,7 @@ class Change:
         return dataclasses.asdict(self)
 
 
-_Part = TypeVar("_Part", Cap, Limit)  # a rule's constructs matched by id between two versions
+_Part = TypeVar("_Part", model.Cap, model.Limit)  # a rule's constructs matched by id between two versions
 
 
 def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
@@ -86,10 +66,10 @@ def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
     return " ".join(a_parts), " ".join(b_parts)
 
 
-def describe_amount(form: AmountForm | None) -> str:
+def describe_amount(form: model.AmountForm | None) -> str:
     if form is None:
         return "no amount"
-    if isinstance(form, RateAmount) and form.rate_table is not None:
+    if isinstance(form, model.RateAmount) and form.rate_table is not None:
         t = form.rate_table
         rates = ", ".join(
             [
@@ -98,22 +78,22 @@ def describe_amount(form: AmountForm | None) -> str:
             ]
         )
         return f"by {t.by.source}: {rates} of {form.of.source}"
-    if isinstance(form, RateAmount):
+    if isinstance(form, model.RateAmount):
         return f"{percent(form.rate)} of {form.of.source}"
-    if isinstance(form, FixedAmount):
+    if isinstance(form, model.FixedAmount):
         return wan(form.value)
-    if isinstance(form, TableAmount):
+    if isinstance(form, model.TableAmount):
         otherwise = [f"otherwise {wan(form.otherwise)}"] if form.otherwise is not None else []
         return f"by {form.by.source}: " + ", ".join([*(f"{k} {wan(v)}" for k, v in form.table.items()), *otherwise])
-    if isinstance(form, ExternalAmount):
+    if isinstance(form, model.ExternalAmount):
         return f"external amount {form.source.source}"
-    if isinstance(form, BandsAmount):
+    if isinstance(form, model.BandsAmount):
         return f"bands of {form.of.source}: " + ", ".join(
             f"from {wan(b.start)} {wan(b.amount) if b.amount is not None else percent(b.rate or ZERO)}" for b in form.bands
         )
-    if isinstance(form, PerUnitAmount):
+    if isinstance(form, model.PerUnitAmount):
         return f"{wan(form.per_unit)} × {form.count.source}" + (f" (at most {form.max_count})" if form.max_count else "")
-    assert isinstance(form, LeastAmount)
+    assert isinstance(form, model.LeastAmount)
     return "the least of: " + "; ".join(describe_amount(p) for p in form.parts)
 
 
@@ -123,11 +103,11 @@ def _scope(per: tuple[Any, ...] | None) -> str:
 
 @dataclass
 class _RuleParts:
-    rule: Rule
-    conditions: list[Test] = field(default_factory=list)
-    caps: list[Cap] = field(default_factory=list)
-    limits: list[Limit] = field(default_factory=list)
-    documents: list[DocumentNeed] = field(default_factory=list)
+    rule: model.Rule
+    conditions: list[model.Test] = field(default_factory=list)
+    caps: list[model.Cap] = field(default_factory=list)
+    limits: list[model.Limit] = field(default_factory=list)
+    documents: list[model.DocumentNeed] = field(default_factory=list)
 
 
 #: Top-level sections the diff compares construct by construct; any other section (one added to the language
@@ -145,16 +125,16 @@ class _Index(PolicyVisitor):
     part rests on, with the clause of the first part citing each reading or note; and the document's other
     sections as written."""
 
-    def __init__(self, policy: CompiledPolicy) -> None:
+    def __init__(self, policy: model.CompiledPolicy) -> None:
         self.checks: dict[str, tuple[str, str, Any, Any]] = {}
         self.rules: dict[str, _RuleParts] = {}
         self.shaped: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # part id -> (clause, readings, notes)
         self.clause_of: dict[str, str] = {}  # reading or note id -> the clause of the first part citing it
         self.sections: dict[str, Any] = {}
-        self.parameters: dict[str, Parameter] = {}
+        self.parameters: dict[str, model.Parameter] = {}
         walk(policy, self)
 
-    def visit_parameter(self, parameter: Parameter, at: Site) -> None:
+    def visit_parameter(self, parameter: model.Parameter, at: Site) -> None:
         self.parameters[parameter.name] = parameter
 
     def visit_section(self, name: str, data: Any, at: Site) -> None:
@@ -171,41 +151,41 @@ class _Index(PolicyVisitor):
         for ref in (*readings, *notes):
             self.clause_of.setdefault(ref, cites)
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.checks[test.id] = (test.cites, test.expression.source, test.kinds, None if at.rule is None else test.item_types)
         self.shapes(f"check {test.id}", test.cites, test.readings, test.notes)
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         needs = ", ".join(x.doc for x in check.needs)
         self.checks[check.id] = (check.cites, needs, check.kinds, None if at.rule is None else check.item_types)
         self.shapes(f"check {check.id}", check.cites, check.readings, check.notes)
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.rules[rule.id] = self.parts = _RuleParts(rule)
         self.shapes(f"rule {rule.id}", rule.cites, rule.readings, rule.notes)
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.parts.conditions.append(test)
         self.shapes(f"condition {test.id}", test.cites, test.readings, test.notes)
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         self.shapes(f"subject of rule {at.rule.id}", subject.cites, subject.readings, subject.notes)
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.parts.caps.append(cap)
         self.shapes(f"cap {cap.id}", cap.cites, cap.readings, cap.notes)
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.parts.limits.append(limit)
         self.shapes(f"limit {limit.id}", limit.cites, limit.readings, limit.notes)
 
-    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.parts.documents.append(need)
 
 
 class _Differ:
-    def __init__(self, old: CompiledPolicy, new: CompiledPolicy) -> None:
+    def __init__(self, old: model.CompiledPolicy, new: model.CompiledPolicy) -> None:
         self.old, self.new = old, new
         self.old_index, self.new_index = _Index(old), _Index(new)
         self.changes: list[Change] = []
@@ -237,7 +217,7 @@ class _Differ:
         self.sections()
         return self.changes
 
-    def texts(self, kind: str, a: dict[str, Text], b: dict[str, Text]) -> None:
+    def texts(self, kind: str, a: dict[str, model.Text], b: dict[str, model.Text]) -> None:
         """Readings or notes by id: removed, added, their words changed; under the clause of the first part citing
         them (in the new version, else the old), or the policy."""
         where = {**self.old_index.clause_of, **self.new_index.clause_of}
@@ -369,7 +349,7 @@ class _Differ:
                     )
 
     @staticmethod
-    def _clause_of_type(p: CompiledPolicy, item_type: str) -> str:
+    def _clause_of_type(p: model.CompiledPolicy, item_type: str) -> str:
         rule = p.rules_by_type.get(item_type)
         return rule.cites if rule is not None else POLICY
 
@@ -458,7 +438,7 @@ class _Differ:
                 f"{rid}: documents checked {a.documents_required} → {b.documents_required}",
             )
 
-    def conditions(self, rid: str, clause: str, a: list[Test], b: list[Test]) -> None:
+    def conditions(self, rid: str, clause: str, a: list[model.Test], b: list[model.Test]) -> None:
         sa = {t.expression.source: t for t in a}
         sb = {t.expression.source: t for t in b}
         for src in sa.keys() - sb.keys():
@@ -466,16 +446,16 @@ class _Differ:
         for src in sb.keys() - sa.keys():
             self.add(clause, "condition.added", rid, None, src, f"{rid}: condition added: {src} ({sb[src].says.zh})")
 
-    def amount(self, rid: str, clause: str, a: AmountForm | None, b: AmountForm | None) -> None:
-        if isinstance(a, RateAmount) and isinstance(b, RateAmount):
+    def amount(self, rid: str, clause: str, a: model.AmountForm | None, b: model.AmountForm | None) -> None:
+        if isinstance(a, model.RateAmount) and isinstance(b, model.RateAmount):
             if a.rate != b.rate:
                 self.add(clause, "rate", rid, percent(a.rate), percent(b.rate), f"{rid}: rate {percent(a.rate)} → {percent(b.rate)}")
             if a.of.source != b.of.source:
                 self.add(clause, "rate.base", rid, a.of.source, b.of.source, f"{rid}: rate applied to {a.of.source} → {b.of.source}")
-        elif isinstance(a, FixedAmount) and isinstance(b, FixedAmount):
+        elif isinstance(a, model.FixedAmount) and isinstance(b, model.FixedAmount):
             if a.value != b.value:
                 self.add(clause, "amount", rid, wan(a.value), wan(b.value), f"{rid}: amount {wan(a.value)} → {wan(b.value)}")
-        elif isinstance(a, TableAmount) and isinstance(b, TableAmount):
+        elif isinstance(a, model.TableAmount) and isinstance(b, model.TableAmount):
             for k in a.table.keys() | b.table.keys():
                 va, vb = a.table.get(k), b.table.get(k)
                 if va != vb:
@@ -514,8 +494,8 @@ class _Differ:
         for xid in pa.keys() & pb.keys():
             yield pa[xid], pb[xid]
 
-    def caps(self, rid: str, a: list[Cap], b: list[Cap]) -> None:
-        def ceiling(c: Cap) -> str:
+    def caps(self, rid: str, a: list[model.Cap], b: list[model.Cap]) -> None:
+        def ceiling(c: model.Cap) -> str:
             return wan(c.ceiling) if c.computed is None else "computed: " + describe_amount(c.computed)
 
         removed, added = (lambda c: f"({ceiling(c)} {_scope(c.per)}) removed"), (lambda c: f"added: {ceiling(c)} {_scope(c.per)}")
@@ -525,8 +505,8 @@ class _Differ:
             if _scope(x.per) != _scope(y.per):
                 self.add(y.cites, "cap.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: cap {x.id} {_scope(x.per)} → {_scope(y.per)}")
 
-    def limits(self, rid: str, a: list[Limit], b: list[Limit]) -> None:
-        def times(x: Limit) -> str:
+    def limits(self, rid: str, a: list[model.Limit], b: list[model.Limit]) -> None:
+        def times(x: model.Limit) -> str:
             return str(x.times)
 
         removed, added = (lambda x: f"({x.times} times) removed"), (lambda x: f"added: {x.times} times {_scope(x.per)}")
@@ -536,7 +516,7 @@ class _Differ:
             if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
                 self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: limit {x.id} scope or counting changed")
 
-    def subject_and_selection(self, rid: str, a: Rule, b: Rule) -> None:
+    def subject_and_selection(self, rid: str, a: model.Rule, b: model.Rule) -> None:
         """Only the highest / 补差 and the round selection, each in words; a change of either is one change."""
         said = (_subject_words(a.subject), _subject_words(b.subject))
         if said[0] != said[1]:
@@ -549,14 +529,14 @@ class _Differ:
             self.add(sel.cites if sel else b.cites, "selection", rid, said[0], said[1], f"{rid}: round selection: {said[0]} → {said[1]}")
 
 
-def _subject_words(s: Subject | None) -> str:
+def _subject_words(s: model.Subject | None) -> str:
     if s is None:
         return "none"
     later = ", the difference to earlier awards" if s.later == "difference" else ""
     return f"{'only the highest' if s.pays == 'highest' else 'only the difference'}{later} per {s.group} ({', '.join(k.source for k in s.key)})"
 
 
-def _selection_words(s: Selection | None) -> str:
+def _selection_words(s: model.Selection | None) -> str:
     if s is None:
         return "none"
     parts = [f"first {s.first}" if s.first is not None else "", f"within {wan(s.budget)}" if s.budget is not None else ""]
@@ -576,7 +556,7 @@ def _set(values: Any) -> str:
     return "all" if values is None else ("[" + ", ".join(sorted(values)) + "]")
 
 
-def diff_policies(old: CompiledPolicy, new: CompiledPolicy) -> list[Change]:
+def diff_policies(old: model.CompiledPolicy, new: model.CompiledPolicy) -> list[Change]:
     """Every change from `old` to `new`, in the officer's terms, grouped in clause order."""
     changes = _Differ(old, new).run()
     order = {k: i for i, k in enumerate([*old.clauses, *[k for k in new.clauses if k not in old.clauses]])}
@@ -675,7 +655,7 @@ CLAIM_FORMATS = (
 )
 
 
-def read_claims(path: str | Path, *policies: CompiledPolicy) -> list[Record]:
+def read_claims(path: str | Path, *policies: model.CompiledPolicy) -> list[Record]:
     """Claims of a round, read as a batch reads them (see `engine.records.tabular`): one `Record` per application,
     with where it came from (line, or sheet and row) and any reading problems.
 
@@ -695,7 +675,7 @@ def read_claims(path: str | Path, *policies: CompiledPolicy) -> list[Record]:
     if p.suffix.lower() in (".csv", ".xlsx") and not policies:
         raise InputError(f"{p}: reading CSV or XLSX needs a policy (its fact names are the columns)")
     first: InputError | None = None
-    for policy in policies or (cast(CompiledPolicy, None),):  # JSON and YAML readers do not use the policy
+    for policy in policies or (cast(model.CompiledPolicy, None),):  # JSON and YAML readers do not use the policy
         try:
             reader = open_input(p, policy)
         except InputError as exc:
@@ -717,7 +697,7 @@ def _starts_with_object(p: Path) -> bool:
     return head.startswith(b"{")
 
 
-def _widen(policy: CompiledPolicy, years: Iterable[int]) -> CompiledPolicy:
+def _widen(policy: model.CompiledPolicy, years: Iterable[int]) -> model.CompiledPolicy:
     ys = list(years)
     lo, hi = policy.funding_years
     if not ys or all(lo <= y <= hi for y in ys):
@@ -725,12 +705,12 @@ def _widen(policy: CompiledPolicy, years: Iterable[int]) -> CompiledPolicy:
     return dataclasses.replace(policy, funding_years=(min(lo, *ys), max(hi, *ys)))
 
 
-def _article(policy: CompiledPolicy, cites: str) -> str:
+def _article(policy: model.CompiledPolicy, cites: str) -> str:
     clause = policy.clauses.get(cites)
     return clause.article if clause is not None else cites
 
 
-def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[Record]) -> Impact:
+def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterable[Record]) -> Impact:
     """Re-decide each claim under both versions and compare, item by item.
 
     A claim that cannot be read, or is invalid under either version, gets an error record as a batch
@@ -826,7 +806,7 @@ def error_lines(error: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def format_changes(old: CompiledPolicy, new: CompiledPolicy, changes: list[Change]) -> str:
+def format_changes(old: model.CompiledPolicy, new: model.CompiledPolicy, changes: list[Change]) -> str:
     lines = [f"{old.id}: {old.version} ({old.file}) → {new.version} ({new.file}) — {len(changes)} change(s)"]
     current = None
     for ch in changes:

@@ -47,29 +47,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import EngineError, Problem, format_path
+from engine.language import model
 from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
-from engine.language.model import (
-    AmountForm,
-    BandsAmount,
-    Cap,
-    Clause,
-    CompiledPolicy,
-    DocumentCheck,
-    DocumentNeed,
-    ExternalAmount,
-    FactSpec,
-    FixedAmount,
-    LeastAmount,
-    Limit,
-    PerUnitAmount,
-    RateAmount,
-    Rule,
-    Selection,
-    Subject,
-    TableAmount,
-    Test,
-)
 from engine.language.source import MAX_POLICY_NODES, Source, load_yaml_file
 from engine.language.walk import PolicyVisitor, Site, walk
 
@@ -369,7 +349,7 @@ _FACT_LITERALS = {
 }
 
 
-def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) -> list[str]:
+def type_mismatches(expression: CompiledExpression, specs: dict[str, model.FactSpec]) -> list[str]:
     """Comparisons of a fact with a literal of another type: never true (== / in) or an error at run time."""
     out = []
     for branch in _dnf(parse_expression(expression.source).body):
@@ -395,7 +375,7 @@ def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) 
 Bounds = dict[str, tuple[Decimal | None, Decimal | None, str]]
 
 
-def fact_bounds(specs: dict[str, FactSpec]) -> Bounds:
+def fact_bounds(specs: dict[str, model.FactSpec]) -> Bounds:
     out: Bounds = {}
     for name, spec in specs.items():
         if spec.type not in ("integer", "count", "decimal", "money"):
@@ -497,24 +477,24 @@ def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, 
 # --- walking the compiled policy ---------------------------------------------------
 
 
-def amount_expressions(form: AmountForm | None) -> Iterator[CompiledExpression]:
-    if isinstance(form, RateAmount | BandsAmount):
+def amount_expressions(form: model.AmountForm | None) -> Iterator[CompiledExpression]:
+    if isinstance(form, model.RateAmount | model.BandsAmount):
         yield form.of
-        if isinstance(form, RateAmount) and form.rate_table is not None:
+        if isinstance(form, model.RateAmount) and form.rate_table is not None:
             yield form.rate_table.by
-    elif isinstance(form, TableAmount):
+    elif isinstance(form, model.TableAmount):
         yield form.by
-    elif isinstance(form, ExternalAmount):
+    elif isinstance(form, model.ExternalAmount):
         yield form.source
-    elif isinstance(form, PerUnitAmount):
+    elif isinstance(form, model.PerUnitAmount):
         yield form.count
-    elif isinstance(form, LeastAmount):
+    elif isinstance(form, model.LeastAmount):
         for p in form.parts:
             yield from amount_expressions(p)
 
 
 def max_payable(
-    form: AmountForm | None, upper: Callable[[CompiledExpression], Decimal | None] | None = None, quantum: Decimal = Decimal("0.01")
+    form: model.AmountForm | None, upper: Callable[[CompiledExpression], Decimal | None] | None = None, quantum: Decimal = Decimal("0.01")
 ) -> Decimal | None:
     """The most one item could ever be paid before caps; None if unbounded.
 
@@ -523,18 +503,18 @@ def max_payable(
     holds whatever the rounding mode.
     """
     up = upper or (lambda e: None)
-    if isinstance(form, FixedAmount):
+    if isinstance(form, model.FixedAmount):
         return form.value
-    if isinstance(form, TableAmount):
+    if isinstance(form, model.TableAmount):
         return max((*form.table.values(), *([] if form.otherwise is None else [form.otherwise])), default=Decimal(0))
-    if isinstance(form, RateAmount):
+    if isinstance(form, model.RateAmount):
         top = up(form.of)
         rate = form.rate if form.rate_table is None else max_payable(form.rate_table)  # the highest rate of a rate table
         return None if top is None or rate is None else (rate * top).quantize(quantum, rounding=ROUND_CEILING)
-    if isinstance(form, PerUnitAmount):
+    if isinstance(form, model.PerUnitAmount):
         counts = [c for c in (form.max_count, up(form.count)) if c is not None]
         return form.per_unit * min(Decimal(c) for c in counts) if counts else None
-    if isinstance(form, BandsAmount):
+    if isinstance(form, model.BandsAmount):
         top = up(form.of)
         reachable = [b for b in form.bands if top is None or b.start <= top]
         values: list[Decimal] = []
@@ -546,60 +526,60 @@ def max_payable(
             else:
                 values.append((top * (b.rate or Decimal(0))).quantize(quantum, rounding=ROUND_CEILING))
         return max(values, default=Decimal(0))
-    if isinstance(form, LeastAmount):
+    if isinstance(form, model.LeastAmount):
         bounds = [b for b in (max_payable(p, upper, quantum) for p in form.parts) if b is not None]
         return min(bounds) if bounds else None
     return None
 
 
-def _amounts_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, Decimal, Path_]]:
+def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, Decimal, Path_]]:
     """Each amount a clause should state, with what it is and where it is written (under `at`, the amount's path)."""
-    if isinstance(form, FixedAmount):
+    if isinstance(form, model.FixedAmount):
         yield "amount", form.value, (*at, "fixed")
-    elif isinstance(form, TableAmount):
+    elif isinstance(form, model.TableAmount):
         for k, v in form.table.items():
             yield f"amount for {k}", v, (*at, "table", k)
         if form.otherwise is not None:
             yield "amount otherwise", form.otherwise, (*at, "otherwise")
-    elif isinstance(form, PerUnitAmount):
+    elif isinstance(form, model.PerUnitAmount):
         yield "amount per unit", form.per_unit, (*at, "per_unit")
-    elif isinstance(form, BandsAmount):
+    elif isinstance(form, model.BandsAmount):
         for i, b in enumerate(form.bands):
             if b.amount is not None:
                 yield f"band amount from {wan(b.start)}", b.amount, (*at, "bands", i, "amount")
-    elif isinstance(form, LeastAmount):
+    elif isinstance(form, model.LeastAmount):
         for j, p in enumerate(form.parts):
             yield from _amounts_of(p, (*at, "least", j))
 
 
-def _rates_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
+def _rates_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
     """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate."""
-    if isinstance(form, RateAmount) and form.rate_table is not None:  # a rate by a scalar: each rate of its table
+    if isinstance(form, model.RateAmount) and form.rate_table is not None:  # a rate by a scalar: each rate of its table
         yield from ((v, (*at, "rate", "table", k)) for k, v in form.rate_table.table.items())
         if form.rate_table.otherwise is not None:
             yield form.rate_table.otherwise, (*at, "rate", "otherwise")
-    elif isinstance(form, RateAmount):
+    elif isinstance(form, model.RateAmount):
         yield form.rate, (*at, "rate")
-    elif isinstance(form, BandsAmount):
+    elif isinstance(form, model.BandsAmount):
         yield from ((b.rate, (*at, "bands", i, "rate")) for i, b in enumerate(form.bands) if b.rate is not None)
-    elif isinstance(form, LeastAmount):
+    elif isinstance(form, model.LeastAmount):
         for j, p in enumerate(form.parts):
-            if not (isinstance(p, RateAmount) and p.rate == 1):
+            if not (isinstance(p, model.RateAmount) and p.rate == 1):
                 yield from _rates_of(p, (*at, "least", j))
 
 
 class _Linter:
     """What the lint passes share: the policy, its source (for positions), fact specs and domains."""
 
-    def __init__(self, policy: CompiledPolicy, source: Source) -> None:
+    def __init__(self, policy: model.CompiledPolicy, source: Source) -> None:
         self.policy, self.source = policy, source
-        self._specs: dict[str | None, dict[str, FactSpec]] = {}
+        self._specs: dict[str | None, dict[str, model.FactSpec]] = {}
 
     def problem(self, path: Path_, message: str, code: str, severity: str, expected: str | None = None) -> Problem:
         line, col = self.source.where(path)
         return Problem(message, tuple(path), self.source.file, line, col, expected, f"lint.{code}", severity)
 
-    def specs(self, rule: Rule | None) -> dict[str, FactSpec]:
+    def specs(self, rule: model.Rule | None) -> dict[str, model.FactSpec]:
         """The facts an expression of `rule` (None: of an applicant-level check) can read, by their full name."""
         key = None if rule is None else rule.item_type
         if key not in self._specs:
@@ -610,7 +590,7 @@ class _Linter:
             self._specs[key] = out
         return self._specs[key]
 
-    def domains(self, specs: dict[str, FactSpec], kinds: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+    def domains(self, specs: dict[str, model.FactSpec], kinds: Iterable[str]) -> dict[str, tuple[Any, ...]]:
         out: dict[str, tuple[Any, ...]] = {}
         for name, spec in specs.items():
             if spec.type == "boolean":
@@ -627,7 +607,7 @@ class _Linter:
         problems = [p for lint_pass in passes for p in lint_pass.problems]
         return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
 
-    def scope_bound(self, rule: Rule, cap: Cap) -> tuple[Decimal, str] | None:
+    def scope_bound(self, rule: model.Rule, cap: model.Cap) -> tuple[Decimal, str] | None:
         """The most the rule could ever pay within one scope of `cap`, with the reasoning; None if unbounded."""
         specs = self.specs(rule)
         used: list[str] = []
@@ -648,7 +628,7 @@ class _Linter:
         if cap.per is None:
             return each, f"one item is paid {each_words}"
         cap_keys = {e.source for e in cap.per}
-        best: tuple[int, Limit] | None = None
+        best: tuple[int, model.Limit] | None = None
         for limit in rule.limits:
             if limit.counting is None and {e.source for e in limit.per} <= cap_keys and (best is None or limit.times < best[0]):
                 best = (limit.times, limit)
@@ -676,13 +656,13 @@ class _TypeChecks(_Pass):
         super().__init__(lint)
         self.seen: set[tuple[Path_, str]] = set()
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.check(test, at)
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.check(test, at)
 
-    def check(self, test: Test, at: Site) -> None:
+    def check(self, test: model.Test, at: Site) -> None:
         path = (*at.path, "test")
         for msg in type_mismatches(test.expression, self.lint.specs(at.rule)):
             if (path, msg) not in self.seen:  # an item check applied to several rules may say the same twice
@@ -693,13 +673,13 @@ class _TypeChecks(_Pass):
 class _Reachability(_Pass):
     """`lint.never_applies` and `lint.kind_unreachable`: standing checks first (they block kinds), then each rule."""
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.all_kinds = list(policy.applicant_kinds)
         # Standing checks that no applicant of a kind can pass.
         self.blocked: dict[str, list[str]] = {k: [] for k in self.all_kinds}
         self.reach: list[str] = []
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         if at.rule is not None:
             self.condition(test, at)
             return
@@ -719,7 +699,7 @@ class _Reachability(_Pass):
                 "error",
             )
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         blocked = self.blocked
         # With no kind left, `condition` finds no kind to judge a test for: the rule is reported once, here.
         self.reach = [k for k in self.all_kinds if k in rule.kinds and not blocked[k]]
@@ -742,10 +722,10 @@ class _Reachability(_Pass):
                 "warning",
             )
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.condition(test, at)
 
-    def condition(self, test: Test, at: Site) -> None:
+    def condition(self, test: model.Test, at: Site) -> None:
         assert at.rule is not None
         kinds = [k for k in self.reach if test.kinds is None or k in test.kinds]
         if not kinds:
@@ -764,7 +744,7 @@ class _Reachability(_Pass):
 class _Caps(_Pass):
     """`lint.cap_zero` and `lint.cap_never_bites` (judged only for a cap one rule uses)."""
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
         if cap.computed is not None:  # a ceiling computed from facts: no constant to judge
             return
@@ -790,45 +770,45 @@ class _Clauses(_Pass):
     def __init__(self, lint: _Linter) -> None:
         super().__init__(lint)
         self.cited: dict[str, list[str]] = {}
-        self.clauses: list[tuple[str, Clause]] = []
+        self.clauses: list[tuple[str, model.Clause]] = []
 
     def cite(self, key: str | None, by: str) -> None:
         if key:
             self.cited.setdefault(key, []).append(by)
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.cite(policy.in_force_cites, "policy.in_force")
         self.cite(getattr(policy, "documents_cites", None), "policy.documents_cites")
 
-    def visit_clause(self, key: str, clause: Clause, at: Site) -> None:
+    def visit_clause(self, key: str, clause: model.Clause, at: Site) -> None:
         self.clauses.append((key, clause))
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.cite(test.cites, f"check {test.id}")
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         self.cite(check.cites, f"check {check.id}")
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.cite(rule.cites, f"rule {rule.id}")
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.cite(test.cites, f"check {test.id}")
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.cite(cap.cites, f"cap {cap.id}")
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.cite(limit.cites, f"limit {limit.id}")
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         self.cite(subject.cites, f"subject of rule {at.rule.id}")
 
-    def visit_selection(self, selection: Selection, at: Site) -> None:
+    def visit_selection(self, selection: model.Selection, at: Site) -> None:
         self.cite(selection.cites, f"selection {selection.id}")
 
-    def leave_policy(self, policy: CompiledPolicy) -> None:
+    def leave_policy(self, policy: model.CompiledPolicy) -> None:
         cited = self.cited
         for key, path in citations(policy.data):  # and every other place: a round budget's, any construct's `cites:`
             if key not in cited:
@@ -885,37 +865,37 @@ class _UnusedFacts(_Pass):
             if at.rule is not None:
                 self.used_by_type.setdefault(at.rule.item_type, set()).update(e.facts)
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.use(at, [test.expression])
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         self.use(at, (n.when for n in check.needs))
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.use(at, [test.expression])
 
-    def visit_amount(self, form: AmountForm, at: Site) -> None:
+    def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         self.use(at, amount_expressions(form))
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         self.use(at, subject.key)
 
-    def visit_selection(self, selection: Selection, at: Site) -> None:
+    def visit_selection(self, selection: model.Selection, at: Site) -> None:
         self.use(at, (*selection.per, *(k.by for k in selection.order)))
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.use(at, cap.per or ())
 
-    def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None:
+    def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
         self.use(at, amount_expressions(form))
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.use(at, (*limit.per, *(limit.counting or ())))
 
-    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.use(at, [need.when])
 
-    def leave_policy(self, policy: CompiledPolicy) -> None:
+    def leave_policy(self, policy: model.CompiledPolicy) -> None:
         # The declarations are read off the document: the compiled tables merge common item facts into each type.
         data = policy.data
         # (path in the document, the fact as expressions name it, who reads it, whether something reads it, its declaration)
@@ -965,13 +945,13 @@ class _KeyNumbers(_Pass):
         self.numbers: dict[str, ClauseNumbers] = {}
         self.nums: ClauseNumbers | None = None  # the numbers of the rule's clause; None: a rule not judged
 
-    def visit_clause(self, key: str, clause: Clause, at: Site) -> None:
+    def visit_clause(self, key: str, clause: model.Clause, at: Site) -> None:
         self.numbers[key] = clause_numbers(clause.text)
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.nums = self.numbers.get(rule.cites)
 
-    def visit_amount(self, form: AmountForm, at: Site) -> None:
+    def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         nums, rule = self.nums, at.rule
         if rule is not None:
             self.amount_thresholds(rule, form, at.path)
@@ -998,7 +978,7 @@ class _KeyNumbers(_Pass):
                     "an amount the clause states",
                 )
 
-    def visit_ceiling(self, form: RateAmount | TableAmount, cap: Cap, at: Site) -> None:
+    def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
         """A computed ceiling's rates (100% of a bare `of:` is the base itself) and table amounts, in its cap's clause."""
         cn = self.numbers.get(cap.cites)
         if self.nums is None or cn is None or not at.first:  # a shared cap's ceiling is judged once
@@ -1026,45 +1006,45 @@ class _KeyNumbers(_Pass):
 
     # numbers inside expressions, band starts and count ceilings: `lint.threshold_not_in_clause` (a warning)
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         if at.first:
             self.thresholds((*at.path, "test"), f"check {test.id}", test.expression, (test.cites,))
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         assert at.rule is not None
         self.thresholds((*at.path, "test"), f"rule {at.rule.id}", test.expression, (test.cites, at.rule.cites))
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         for e in subject.key:
             self.thresholds(at.path, f"rule {at.rule.id}", e, (subject.cites, at.rule.cites))
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.limit_count(limit, at)
         if at.first:
             for e in (*limit.per, *(limit.counting or ())):
                 self.thresholds(at.path, f"limit {limit.id}", e, (limit.cites,))
 
-    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         assert at.rule is not None
         if need.when is not None:
             cites = (self.lint.policy.documents_cites, at.rule.cites)
             self.thresholds((*at.path, "when"), f"rule {at.rule.id}", need.when, cites)
 
-    def amount_thresholds(self, rule: Rule, form: AmountForm, path: Path_) -> None:
+    def amount_thresholds(self, rule: model.Rule, form: model.AmountForm, path: Path_) -> None:
         """The expressions of an amount, its bands' starts and its count's ceiling, against the rule's clause."""
         for e in amount_expressions(form):
             self.thresholds(path, f"rule {rule.id}", e, (rule.cites,))
-        if isinstance(form, BandsAmount):
+        if isinstance(form, model.BandsAmount):
             for i, band in enumerate(form.bands):
                 if band.start not in (0, 1):
                     self.threshold(
                         (*path, "bands", i, "from"), f"rule {rule.id}", band.start, f"band from {wan(band.start)}", (rule.cites,)
                     )
-        elif isinstance(form, PerUnitAmount) and form.max_count is not None and form.max_count > 1:
+        elif isinstance(form, model.PerUnitAmount) and form.max_count is not None and form.max_count > 1:
             shown = f"count at most {form.max_count}"
             self.threshold((*path, "max_count"), f"rule {rule.id}", Decimal(form.max_count), shown, (rule.cites,))
-        elif isinstance(form, LeastAmount):
+        elif isinstance(form, model.LeastAmount):
             for j, part in enumerate(form.parts):
                 self.amount_thresholds(rule, part, (*path, "least", j))
 
@@ -1084,7 +1064,7 @@ class _KeyNumbers(_Pass):
                 "the number as the clause states it (or a clause or reading that states it, cited here)",
             )
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         if at.first:
             for e in cap.per or ():
                 self.thresholds(at.path, f"cap {cap.id}", e, (cap.cites,))
@@ -1100,7 +1080,7 @@ class _KeyNumbers(_Pass):
                 "the ceiling the clause states",
             )
 
-    def limit_count(self, limit: Limit, at: Site) -> None:
+    def limit_count(self, limit: model.Limit, at: Site) -> None:
         ln = self.numbers.get(limit.cites)
         if at.first and self.nums is not None and limit.times > 1 and ln is not None and not ln.has_count(limit.times):
             self.add(
@@ -1129,7 +1109,7 @@ def lint_source(source: Source) -> list[Problem]:
     return lint_policy(policy, source)
 
 
-def lint_policy(policy: CompiledPolicy, source: Source) -> list[Problem]:
+def lint_policy(policy: model.CompiledPolicy, source: Source) -> list[Problem]:
     return _Linter(policy, source).run()
 
 
