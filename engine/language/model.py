@@ -95,8 +95,20 @@ class DocumentCheck:
     notes: tuple[str, ...] = ()
 
 
+class Scoped:
+    """A construct that keys running totals by a scope: the values of its `per` expressions, JSON-safe."""
+
+    __slots__ = ()
+    per: tuple[CompiledExpression, ...] | None
+
+    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
+        if self.per is None:  # a cap on the single item
+            return ()
+        return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
+
+
 @dataclass(frozen=True, slots=True)
-class Cap:
+class Cap(Scoped):
     id: str
     ceiling: Decimal  # the constant ceiling; for a computed one (see `computed`) 0, never read
     per: tuple[CompiledExpression, ...] | None  # None: a ceiling on the single item
@@ -110,14 +122,9 @@ class Cap:
     #: `says` was not written: the label was generated from the ceiling and the scope (never empty)
     generated_says: bool = False
 
-    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
-        if self.per is None:
-            return ()
-        return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
-
 
 @dataclass(frozen=True, slots=True)
-class Limit:
+class Limit(Scoped):
     id: str
     times: int
     per: tuple[CompiledExpression, ...]
@@ -126,9 +133,6 @@ class Limit:
     says: Text
     readings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-
-    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
-        return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
 
 
 def scope_key(value: Any) -> Any:
@@ -255,7 +259,7 @@ MAX_ORDER_KEYS = 10
 
 
 @dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(Scoped):
     """Round selection: of a round's eligible items of the rule, ranked by `order` within each `per` scope, only
     the first `first` and/or, in rank order, those whose amounts fit `budget` are paid (see engine.deciding.selection)."""
 
@@ -268,9 +272,6 @@ class Selection:
     says: Text
     readings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-
-    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
-        return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,15 +342,7 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
     policy = round_policy(years)
     if policy.round_budget is None:
         return None
-    rounding = policy.round_budget_rounding
-    record = target.scale_round(
-        rnd,
-        policy.round_budget,
-        rounding.quantum if rounding else policy.quantum,
-        policy,
-        mode=rounding.mode if rounding else "floor",
-        remainder=rounding.remainder if rounding else "largest_remainder",
-    )
+    record = target.scale_round_by_policy(rnd, policy)
     if record is None:
         return None
     cites = ((policy.data or {}).get("policy", {}).get("round_budget") or {}).get("cites")

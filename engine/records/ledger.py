@@ -884,16 +884,8 @@ class Ledger:
             for c in parsed
         ]
         if policy.round_budget is not None and parsed:
-            rounding = policy.round_budget_rounding
             for rnd in dict.fromkeys(round or round_of(policy, c) for c in parsed):
-                self.scale_round(
-                    rnd,
-                    policy.round_budget,
-                    rounding.quantum if rounding else policy.quantum,
-                    policy,
-                    mode=rounding.mode if rounding else "floor",
-                    remainder=rounding.remainder if rounding else "largest_remainder",
-                )
+                self.scale_round_by_policy(rnd, policy)
         return results
 
     # --- round budget ------------------------------------------------------------------
@@ -908,6 +900,21 @@ class Ledger:
     # long because: collect the round, allocate the budget by units, record the scaled grants, all in one
     # transaction whose rows and totals each step uses.
     @in_engine_context
+    def scale_round_by_policy(self, rnd: str, policy: CompiledPolicy) -> dict[str, str] | None:
+        """`scale_round` to the policy's round budget, rounded as its `round_budget.rounding` says (defaults:
+        the policy's quantum, floor, largest remainder). The policy must have a round budget."""
+        if policy.round_budget is None:
+            raise ValueError(f"policy {policy.id} {policy.version} has no round budget")
+        rounding = policy.round_budget_rounding
+        return self.scale_round(
+            rnd,
+            policy.round_budget,
+            rounding.quantum if rounding else policy.quantum,
+            policy,
+            mode=rounding.mode if rounding else "floor",
+            remainder=rounding.remainder if rounding else "largest_remainder",
+        )
+
     def scale_round(
         self,
         rnd: str,
