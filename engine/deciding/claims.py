@@ -126,6 +126,11 @@ class Claim:
     raw: Mapping[str, Any]
 
 
+def _written_number(pattern: str, description: str, **bounds: float) -> dict[str, Any]:
+    """A non-negative number a claim may write as text (exact) or as a JSON number."""
+    return {"type": ["string", "number"], "pattern": pattern, "minimum": 0, **bounds, "description": description}
+
+
 def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
     desc = f"{spec.label.zh} / {spec.label.en}"
     t = spec.type
@@ -145,12 +150,7 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
             "description": f"a whole number of {unit.en} / {unit.zh}数（整数）",
         }
     elif t == "decimal":
-        s = {
-            "type": ["string", "number"],
-            "pattern": _DECIMAL_TEXT,
-            "minimum": 0,
-            "description": f"a number with at most {spec.places} decimals / 数字，最多{spec.places}位小数",
-        }
+        s = _written_number(_DECIMAL_TEXT, f"a number with at most {spec.places} decimals / 数字，最多{spec.places}位小数")
     elif t == "percent":
         s = {
             "type": "string",
@@ -158,13 +158,8 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
             "description": f'a percentage written "4.35%", at most {spec.places} decimals / 百分比，写作 "4.35%"，最多{spec.places}位小数',
         }
     elif t == "money":
-        s = {
-            "type": ["string", "number"],
-            "pattern": _MONEY_TEXT,
-            "minimum": 0,
-            "maximum": float(MAX_MONEY),  # the validators use the exact Decimal (_exact)
-            "description": "yuan, at most two decimals / 元，最多两位小数",
-        }
+        # the validators use the exact Decimal (_exact); the schema can only publish a float maximum
+        s = _written_number(_MONEY_TEXT, "yuan, at most two decimals / 元，最多两位小数", maximum=float(MAX_MONEY))
     elif t == "date":
         s = {"type": "string", "pattern": _DATE_TEXT, "format": "date"}
     elif t == "enum":
