@@ -62,7 +62,7 @@ from engine.deciding.history import Consumption, Grant, Usage
 from engine.language.expressions import MissingFact
 from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
 LEDGER_ENV = "POLICY_ENGINE_LEDGER"
 _LOCK_KEY = 0x504F4C4943590001  # pg_advisory_xact_lock key of every ledger commit (fits a signed bigint)
@@ -169,6 +169,19 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE rounds ADD COLUMN allocated TEXT",
         "ALTER TABLE rounds ADD COLUMN unallocated TEXT",
         "ALTER TABLE rounds ADD COLUMN policy_version TEXT",
+    ],
+    # 3: who changed the ledger through the web service, when, and what (every write, refused ones too)
+    3: [
+        """CREATE TABLE audit (
+            id {id},
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            roles TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL)""",
+        "CREATE INDEX audit_actor ON audit (actor)",
     ],
 }
 
@@ -633,7 +646,7 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         out = {}
-        for table in ("commits", "grants", "reversals", "findings", "rounds"):
+        for table in ("commits", "grants", "reversals", "findings", "rounds", "audit"):
             out[table] = int(self.db.query(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - fixed names
         out["active_commits"] = int(self.db.query("SELECT count(*) FROM commits WHERE superseded_by IS NULL")[0][0])
         out["active_grants"] = int(self.db.query("SELECT count(*) FROM grants WHERE superseded = 0")[0][0])
@@ -1019,6 +1032,39 @@ class Ledger:
             last = int(rows[-1][0])
 
     # --- audit -------------------------------------------------------------------------
+
+    def record_audit(self, actor: str, roles: Sequence[str], action: str, target: str, outcome: str, detail: Mapping[str, Any]) -> int:
+        """One audit entry: who (`actor`, with the `roles` it acted in) did `action` on `target`, with what `outcome`
+        (e.g. committed, refused: ...), and `detail` (JSON: what was asked). Its own transaction, in the ledger's lock."""
+        with self.db.locked():
+            return self.db.insert(
+                "INSERT INTO audit (at, actor, roles, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now(),
+                    actor,
+                    ",".join(roles),
+                    action,
+                    target,
+                    outcome,
+                    json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+                ),
+                "id",
+            )
+
+    def audit_log(self, *, actor: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """The latest audit entries (newest last), of one actor or all."""
+        sql = "SELECT id, at, actor, roles, action, target, outcome, detail FROM audit"
+        params: list[Any] = []
+        if actor is not None:
+            sql += " WHERE actor = ?"
+            params.append(actor)
+        rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, int(limit)))
+        cols = ("id", "at", "actor", "roles", "action", "target", "outcome", "detail")
+        out = [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
+        for entry in out:
+            entry["roles"] = [r for r in str(entry["roles"]).split(",") if r]
+            entry["detail"] = json.loads(entry["detail"])
+        return out
 
     @in_engine_context
     def verify(self, policy: CompiledPolicy | Sequence[CompiledPolicy]) -> list[str]:
