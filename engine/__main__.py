@@ -1,3 +1,3 @@
-from engine.cli import main
+from engine.service.command import main
 
 raise SystemExit(main())
