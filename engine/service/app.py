@@ -51,6 +51,7 @@ from engine.service.openapi import docs_page, openapi_document
 from engine.service.problems import MEDIA, detail, pick_lang, problem_body
 
 T = TypeVar("T")
+CPU_THREADS = 2
 TEXT_MEDIA = {"text": "text/plain", "md": "text/markdown", "html": "text/html", "json": "application/json"}
 #: An explanation page runs its own inline script and style and loads nothing.
 HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -86,6 +87,9 @@ class Service:
         self._ledger: Ledger | None = None
         self.ledger_lock = threading.Lock()  # one connection per worker; the ledger's own lock orders the workers
         self.jobs = rounds.Jobs(config)
+        #: Threads deciding at once in this worker. Deciding is CPU work under the GIL: more threads only take
+        #: turns (and starve the event loop); more throughput comes from more worker processes.
+        self.cpu = anyio.CapacityLimiter(CPU_THREADS)
 
     # --- policies -------------------------------------------------------------------------
 
@@ -224,8 +228,8 @@ async def bounded(svc: Service, request: Request, work: Callable[[], T]) -> T:
     """`work` in a worker thread, answered 503 if it takes longer than the time bound (the thread is abandoned)."""
     limit = svc.config.limits.timeout_seconds
     try:
-        with anyio.fail_after(limit):
-            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        with anyio.fail_after(limit):  # the wait for a thread counts too
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True, limiter=svc.cpu)
     except TimeoutError:
         raise Refusal("timeout", detail("timeout", lang_of(request), limit=limit)) from None
 
