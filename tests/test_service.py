@@ -451,6 +451,18 @@ def test_a_round_runs_as_a_job_with_progress_and_files(server: Server) -> None:
     assert len(errors) == 1
     assert server.call("GET", f"/rounds/{job}/files/../../etc/passwd").status == 404
     assert server.call("POST", "/rounds?commit=true", b"{}\n").status == 401
+    assert server.call("POST", "/rounds?commit=true", b"{}\n", token=READER_TOKEN).status == 403
+    committed = server.call("POST", "/rounds?commit=true&round=R-2021", ("\n".join(lines[:1]) + "\n").encode("utf-8"), token=OFFICER_TOKEN)
+    job = committed.json()["id"]
+    deadline = time.monotonic() + 120
+    while server.call("GET", f"/rounds/{job}").json()["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    state = server.call("GET", f"/rounds/{job}").json()
+    assert state["summary"]["ledger"]["committed"] == 1 and state["by"] == "王科员"
+    log = server.call("GET", "/ledger/audit", token=OFFICER_TOKEN).json()
+    assert [(e["actor"], e["action"], e["target"], e["outcome"]) for e in log if e["action"] == "round"] == [
+        ("王科员", "round", job, "committed")
+    ]
 
 
 # --- 6. an explanation served by the service, in headless Chromium -----------------------------------------------
@@ -498,6 +510,7 @@ def test_concurrent_conflicting_commits_over_http_never_exceed_a_cap_or_limit(tm
 
         assert sum(Decimal(total) for _, total in results) == Decimal("300000.00")
         assert sorted(total for _, total in results).count("100000.00") == 3
+        reload_every_worker(srv)
     finally:
         srv.stop()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -511,3 +524,30 @@ def test_concurrent_conflicting_commits_over_http_never_exceed_a_cap_or_limit(tm
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "0 violation(s)" in verify.stderr
+
+
+def reload_every_worker(srv: Server) -> None:
+    """With several workers: a bad folder is refused and every worker keeps serving; a good one reaches every worker."""
+    old = srv.call("GET", "/ready").json()["fingerprint"]
+    bad = srv.folder / "zz_broken.yaml"
+    bad.write_text("policy: [\n", encoding="utf-8")
+    refused = srv.call("POST", "/admin/reload", token=OFFICER_TOKEN)
+    assert refused.status == 422 and refused.json()["problems"][0]["file"].endswith("zz_broken.yaml")
+    bad.unlink()
+    # a third version, 2027-2029: the 2024 draft with its window moved on
+    draft = (srv.folder / "pinggu_2024_draft.yaml").read_text(encoding="utf-8")
+    later = draft.replace('version: "2024.1-draft"', 'version: "2027.1"').replace(
+        "funding_years: {from: 2024, to: 2026}", "funding_years: {from: 2027, to: 2029}"
+    )
+    assert later != draft
+    (srv.folder / "pinggu_2027.yaml").write_text(later, encoding="utf-8")
+    done = srv.call("POST", "/admin/reload", token=OFFICER_TOKEN)
+    assert done.status == 200 and done.json()["fingerprint"] != old and done.json()["workers"] == 2
+    new = done.json()["fingerprint"]
+    deadline, streak = time.monotonic() + 90, 0
+    while streak < 20 and time.monotonic() < deadline:  # 20 answers in a row from the new set: every worker replaced
+        answer = srv.call("GET", "/ready")
+        streak = streak + 1 if answer.status == 200 and answer.json()["fingerprint"] == new else 0
+        time.sleep(0.05)
+    assert streak >= 20, srv.output()
+    assert srv.call("POST", "/evaluate", pledge_claim("Y-2027", "800000.00", year=2027)).json()["policy"]["version"] == "2027.1"

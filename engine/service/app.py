@@ -266,7 +266,14 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
 
     async def ready(request: Request) -> Response:
         cat = svc.catalogue
-        info: dict[str, Any] = {"status": "ready", "policies": len(cat.sets), "generation": cat.generation, "loaded_at": cat.loaded_at}
+        info: dict[str, Any] = {
+            "status": "ready",
+            "policies": len(cat.sets),
+            "generation": cat.generation,
+            "fingerprint": cat.fingerprint,
+            "loaded_at": cat.loaded_at,
+            "worker": os.getpid(),
+        }
         if svc.config.ledger_url is not None:
 
             def probe() -> int:
@@ -293,7 +300,9 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
     async def policies(request: Request) -> Response:
         svc.may_read(request)
         cat = svc.catalogue
-        return JSONResponse({"generation": cat.generation, "loaded_at": cat.loaded_at, "policies": cat.listing()})
+        return JSONResponse(
+            {"generation": cat.generation, "fingerprint": cat.fingerprint, "loaded_at": cat.loaded_at, "policies": cat.listing()}
+        )
 
     def version_of(request: Request) -> Any:
         svc.may_read(request)
@@ -364,7 +373,8 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         await anyio.to_thread.run_sync(svc.audit, who, "reload", svc.config.policies, "reloaded", {"generation": cat.generation})
         if svc.config.workers > 1:  # every worker: uvicorn's supervisor replaces them one by one, each validating at start
             os.kill(os.getppid(), signal.SIGHUP)
-        return JSONResponse({"status": "reloaded", "generation": cat.generation, "loaded_at": cat.loaded_at, "policies": cat.listing()})
+        body = {"status": "reloaded", "generation": cat.generation, "fingerprint": cat.fingerprint, "loaded_at": cat.loaded_at}
+        return JSONResponse({**body, "workers": svc.config.workers, "policies": cat.listing()})
 
     routes_list = [
         Route("/health", health),

@@ -8,6 +8,7 @@ then replaces the reference, in one assignment: a request sees the old set or th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,12 @@ class Catalogue:
 
     def all_versions(self) -> list[CompiledPolicy]:
         return [p for pid in sorted(self.sets) for p in self.sets[pid].versions]
+
+    @property
+    def fingerprint(self) -> str:
+        """The set served, the same in every worker that loaded the same files: a hash of the versions' content hashes."""
+        joined = "\n".join(sorted(p.content_hash for p in self.all_versions()))
+        return "sha256:" + hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
     def listing(self) -> list[dict[str, Any]]:
         return [
