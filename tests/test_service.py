@@ -551,3 +551,49 @@ def reload_every_worker(srv: Server) -> None:
         time.sleep(0.05)
     assert streak >= 20, srv.output()
     assert srv.call("POST", "/evaluate", pledge_claim("Y-2027", "800000.00", year=2027)).json()["policy"]["version"] == "2027.1"
+
+
+def test_reads_can_be_token_protected(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(f"tokens:\n  {READER_TOKEN}: {{name: portal, roles: [reader]}}\n", encoding="utf-8")
+    srv = Server(tmp_path, "--reads", "token", "--token-file", str(tokens))
+    try:
+        assert srv.call("GET", "/policies").status == 401
+        assert srv.call("POST", "/evaluate", pledge_claim("P-1", "200000.00")).status == 401
+        assert srv.call("GET", "/policies", token=READER_TOKEN).status == 200
+        assert (
+            srv.call("POST", "/evaluate", pledge_claim("P-1", "200000.00"), token=READER_TOKEN).json()["items"][0]["amount"] == "100000.00"
+        )
+        assert srv.call("GET", "/health").status == 200 and srv.call("GET", "/ready").status == 200  # for the load balancer
+        assert srv.call("POST", "/admin/reload", token=READER_TOKEN).status == 403
+    finally:
+        srv.stop()
+
+
+def test_a_bad_token_file_stops_the_start_with_its_problems(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(
+        "tokens:\n  short: {name: x, roles: [officer]}\n  long-enough-token-1234: {name: y, roles: [admin]}\n", encoding="utf-8"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "serve",
+            "--policies",
+            str(policy_folder(tmp_path)),
+            "--token-file",
+            str(tokens),
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "a token must be text of at least 16 characters" in done.stderr and "roles must be a list of officer, reader" in done.stderr
