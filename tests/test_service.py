@@ -597,3 +597,23 @@ def test_a_bad_token_file_stops_the_start_with_its_problems(tmp_path: Path) -> N
     )
     assert done.returncode == 1
     assert "a token must be text of at least 16 characters" in done.stderr and "roles must be a list of officer, reader" in done.stderr
+
+
+def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path: Path) -> None:
+    srv = Server(tmp_path, "--body-timeout", "1")
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as slow:
+            slow.sendall(
+                b'POST /evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"claim_id": '
+            )
+            assert srv.call("GET", "/health").status == 200  # answered while the slow body is still owed
+            answer = b""  # the rest of the body never comes; read the whole answer
+            while b"slow-body" not in answer:
+                chunk = slow.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+            answer = answer.decode("utf-8")
+        assert answer.startswith("HTTP/1.1 408") and "urn:policy-engine:problem:slow-body" in answer
+    finally:
+        srv.stop()

@@ -176,24 +176,29 @@ def flag(request: Request, name: str, default: bool) -> bool:
     raise Refusal("invalid-request", detail("bad_param", lang_of(request), name=name, value=value, expected="true | false"))
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(svc: Service, request: Request, limit: int) -> bytes:
     """The body, refused (413) as soon as it is known to be over `limit` bytes: by Content-Length or while reading."""
     lang = lang_of(request)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise Refusal("too-large", detail("body_limit", lang, limit=limit))
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Refusal("too-large", detail("body_limit", lang, limit=limit))
-        chunks.append(chunk)
+    seconds = svc.config.limits.body_seconds
+    try:
+        with anyio.fail_after(seconds):  # a body sent slowly (or never finished) holds nothing for long
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Refusal("too-large", detail("body_limit", lang, limit=limit))
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Refusal("slow-body", detail("slow_body", lang, limit=seconds)) from None
     return b"".join(chunks)
 
 
 async def read_json(request: Request, svc: Service) -> tuple[Any, JsonText]:
     """The body as JSON with exact numbers, and what places its problems at a line and column."""
-    raw = await read_body(request, svc.config.limits.max_body_bytes)
+    raw = await read_body(svc, request, svc.config.limits.max_body_bytes)
     lang = lang_of(request)
     try:
         text = raw.decode("utf-8")

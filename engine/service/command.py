@@ -29,6 +29,9 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-body", type=int, default=2_000_000, metavar="BYTES", help="largest request body (default 2000000)")
     p.add_argument("--max-items", type=int, default=200, metavar="N", help="most items per claim (default 200)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="longest time for one request's work (default 10)")
+    p.add_argument(
+        "--body-timeout", type=float, default=30.0, metavar="SECONDS", help="longest time to receive a request body (default 30)"
+    )
     p.add_argument("--jobs-dir", metavar="DIR", help="where rounds write their files (default: a folder in the temp dir)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
@@ -42,10 +45,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as err:
         print(f"serve needs the service extra ({err.name} is missing): pip install 'policy-engine[service]'", file=sys.stderr)
         return EXIT_USAGE
-    if args.workers < 1 or args.max_body < 1 or args.max_items < 1 or args.timeout <= 0:
-        print("--workers, --max-body, --max-items and --timeout must be positive", file=sys.stderr)
+    if args.workers < 1 or args.max_body < 1 or args.max_items < 1 or args.timeout <= 0 or args.body_timeout <= 0:
+        print("--workers, --max-body, --max-items, --timeout and --body-timeout must be positive", file=sys.stderr)
         return EXIT_USAGE
-    limits = Limits(max_body_bytes=args.max_body, max_items=args.max_items, timeout_seconds=args.timeout)
+    limits = Limits(max_body_bytes=args.max_body, max_items=args.max_items, timeout_seconds=args.timeout, body_seconds=args.body_timeout)
     config = Config(
         policies=os.path.abspath(args.policies),
         ledger_url=args.ledger,

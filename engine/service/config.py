@@ -29,6 +29,7 @@ class Limits:
     max_round_bytes: int = 50_000_000  # a round (POST /rounds)
     max_items: int = 200  # items per claim (the claim schema's own bound is 1000)
     timeout_seconds: float = 10.0  # evaluate, explain, ledger writes
+    body_seconds: float = 30.0  # receiving a request body
     max_jobs: int = 4  # rounds running at once in one worker
 
 

@@ -110,7 +110,7 @@ def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:
             raise refusal("busy", f"at most {svc.config.limits.max_jobs} rounds at once")
         if commit and svc.config.ledger_url is None:
             raise refusal("no-ledger", "start the service with --ledger to commit a round")
-        body = await read_body(request, svc.config.limits.max_round_bytes)
+        body = await read_body(svc, request, svc.config.limits.max_round_bytes)
         try:
             job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, request.query_params.get("round"), who)
         except EngineError as err:
