@@ -617,3 +617,34 @@ def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path:
         assert answer.startswith("HTTP/1.1 408") and "urn:policy-engine:problem:slow-body" in answer
     finally:
         srv.stop()
+
+
+def test_a_write_and_its_audit_entry_are_kept_or_lost_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.records.ledger import Audit, Ledger
+
+    policy = engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
+    who = Audit("王科员", ("officer",), "commit", "A-1", {"claim_id": "A-1"})
+    with Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+        done = ledger.commit(policy, pledge_claim("A-1", "200000.00"), audit=who)
+        [entry] = ledger.audit_log()
+        # 50% of 200,000 = 100,000, one grant
+        assert (entry["actor"], entry["action"], entry["target"], entry["outcome"]) == ("王科员", "commit", "A-1", "committed")
+        assert entry["detail"] == {
+            "claim_id": "A-1",
+            "seq": done.seq,
+            "grants": 1,
+            "total": "100000.00",
+            "round": "pinggu-ip-promotion/2021",
+        }
+
+        def broken(*args: Any, **kwargs: Any) -> int:
+            raise RuntimeError("the disk is full")
+
+        monkeypatch.setattr(Ledger, "_insert_audit", broken)  # the audit entry cannot be written: neither is the commit
+        with pytest.raises(RuntimeError):
+            ledger.commit(
+                policy, pledge_claim("A-2", "200000.00", loan="LOAN-A2"), audit=Audit("王科员", ("officer",), "commit", "A-2", {})
+            )
+        with pytest.raises(RuntimeError):
+            ledger.reverse("A-1", "l1", reason="x", audit=Audit("王科员", ("officer",), "reverse", "A-1/l1", {}))
+        assert ledger.counts()["commits"] == 1 and ledger.counts()["reversals"] == 0 and ledger.stored_decision("A-2") is None

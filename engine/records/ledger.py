@@ -521,6 +521,18 @@ class CommitResult:
     grants: int
 
 
+@dataclass(frozen=True)
+class Audit:
+    """Who asks for a write (and what), to be recorded in the write's own transaction: the write and its audit
+    entry are kept or lost together. The outcome and what the write did are added when it is done."""
+
+    actor: str
+    roles: tuple[str, ...]
+    action: str
+    target: str
+    detail: Mapping[str, Any]
+
+
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
 _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
@@ -704,6 +716,7 @@ class Ledger:
         round: str | None = None,
         base: Ledger | None = None,
         trace: bool = True,
+        audit: Audit | None = None,
     ) -> CommitResult:
         """Decide `claim` against the ledger's history and record its grants, in one locked transaction.
 
@@ -711,7 +724,7 @@ class Ledger:
         An application with the same claim id but different content raises `AlreadyCommitted`
         unless `replace` is set: then the earlier commit and its grants are kept, marked superseded.
         `base`: a further ledger whose history also counts (a dry run commits into a scratch ledger
-        on top of the real one).
+        on top of the real one). `audit`: recorded in the same transaction, with the outcome.
         """
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
         digest = content_hash(parsed)  # of the application as submitted
@@ -728,6 +741,7 @@ class Ledger:
                 seq, old_hash, blob = existing
                 if old_hash == digest:
                     n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
+                    self._audit(audit, "already_committed", {"seq": seq})
                     return CommitResult(parsed.claim_id, "already_committed", seq, _unpack(blob), n)
                 if not replace:
                     raise AlreadyCommitted(
@@ -771,6 +785,7 @@ class Ledger:
             data["ledger"] = {"commit": seq, "round": rnd, "status": status, **({"replaces": existing[0]} if existing else {})}
             self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(data)), seq))
             self._write_grants(seq, decision, policy, rnd, now)
+            self._audit(audit, status, {"seq": seq, "grants": len(decision.grants), "total": str(decision.total), "round": rnd})
             return CommitResult(parsed.claim_id, status, seq, data, len(decision.grants))
 
     def _write_grants(self, seq: int, decision: Decision, policy: CompiledPolicy, rnd: str, now: str) -> None:
@@ -810,6 +825,7 @@ class Ledger:
         returned: Decimal | None = None,
         decided_on: str | None = None,
         quantum: Decimal = Decimal("0.01"),
+        audit: Audit | None = None,
     ) -> int:
         """Record that a grant's funds were (to be) returned. Its own entry; the grant keeps counting against caps and limits.
 
@@ -831,7 +847,7 @@ class Ledger:
                 raise LedgerError(
                     f"claim {claim_id} item {item_id}: {back} cannot be returned: {amount} granted, {format_money(before)} returned already"
                 )
-            return self.db.insert(
+            rid = self.db.insert(
                 "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -846,9 +862,18 @@ class Ledger:
                 ),
                 "id",
             )
+            self._audit(audit, "recorded", {"reversal": rid, "returned": format_money(back)})
+            return rid
 
     def record_finding(
-        self, applicant_id: str, fact: str, value: str, *, reason: str, policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None
+        self,
+        applicant_id: str,
+        fact: str,
+        value: str,
+        *,
+        reason: str,
+        policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None,
+        audit: Audit | None = None,
     ) -> int:
         """Record a fact about an applicant (e.g. the date of a finding that bars it for some years).
 
@@ -861,11 +886,13 @@ class Ledger:
             if len(held) >= MAX_LIST and value not in held:
                 # a list fact joins a claim whole; a claim's list holds at most MAX_LIST values
                 raise LedgerError(f"{applicant_id} already has {len(held)} values of {fact} on record (at most {MAX_LIST})")
-            return self.db.insert(
+            fid = self.db.insert(
                 "INSERT INTO findings (applicant_id, fact, value, reason, recorded_at) VALUES (?, ?, ?, ?, ?)",
                 (applicant_id, fact, value, reason, _now()),
                 "id",
             )
+            self._audit(audit, "recorded", {"finding": fid})
+            return fid
 
     def reversals(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT id, grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at FROM reversals"
@@ -1033,23 +1060,24 @@ class Ledger:
 
     # --- audit -------------------------------------------------------------------------
 
+    def _audit(self, audit: Audit | None, outcome: str, done: Mapping[str, Any]) -> None:
+        """The audit entry of a write, inside the write's transaction (the caller holds the lock)."""
+        if audit is not None:
+            self._insert_audit(audit.actor, audit.roles, audit.action, audit.target, outcome, {**audit.detail, **done})
+
+    def _insert_audit(self, actor: str, roles: Sequence[str], action: str, target: str, outcome: str, detail: Mapping[str, Any]) -> int:
+        return self.db.insert(
+            "INSERT INTO audit (at, actor, roles, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (_now(), actor, ",".join(roles), action, target, outcome, json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)),
+            "id",
+        )
+
     def record_audit(self, actor: str, roles: Sequence[str], action: str, target: str, outcome: str, detail: Mapping[str, Any]) -> int:
-        """One audit entry: who (`actor`, with the `roles` it acted in) did `action` on `target`, with what `outcome`
-        (e.g. committed, refused: ...), and `detail` (JSON: what was asked). Its own transaction, in the ledger's lock."""
+        """One audit entry on its own (a refused write, a reload): who (`actor`, with the `roles` it acted in) did `action`
+        on `target`, with what `outcome`, and `detail` (JSON: what was asked). Its own transaction, in the ledger's lock.
+        A write done through `commit`, `reverse` or `record_finding` with `audit=` is audited in the write's transaction."""
         with self.db.locked():
-            return self.db.insert(
-                "INSERT INTO audit (at, actor, roles, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    _now(),
-                    actor,
-                    ",".join(roles),
-                    action,
-                    target,
-                    outcome,
-                    json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
-                ),
-                "id",
-            )
+            return self._insert_audit(actor, roles, action, target, outcome, detail)
 
     def audit_log(self, *, actor: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """The latest audit entries (newest last), of one actor or all."""

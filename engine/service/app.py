@@ -42,7 +42,7 @@ from engine.explaining.render import (
     recorded_decision,
 )
 from engine.records.inputs import JsonText, locate
-from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, check_finding, check_reversal
+from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, check_finding, check_reversal
 from engine.service import rounds
 from engine.service.catalogue import Catalogue, clauses, load_catalogue
 from engine.service.config import OFFICER, Config, Principal, Tokens
@@ -435,7 +435,9 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                 ledger = svc.ledger(lang)
                 try:
                     policy = pset.pick(data)
-                    result = ledger.commit(policy, data, replace=replace, round=rnd)
+                    result = ledger.commit(
+                        policy, data, replace=replace, round=rnd, audit=Audit(who.name, who.roles, "commit", target, asked)
+                    )
                 except EngineError as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, "refused: invalid claim", asked)
                     raise claim_refusal(err, where) from None
@@ -445,8 +447,6 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, f"refused: {err}", asked)
                     raise Refusal("ledger-refused", str(err)) from None
-                outcome = {**asked, "seq": result.seq, "grants": result.grants, "total": result.decision.get("total")}
-                ledger.record_audit(who.name, who.roles, "commit", target, result.status, outcome)
                 return {
                     "claim_id": result.claim_id,
                     "status": result.status,
@@ -500,11 +500,11 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                         returned=returned,
                         decided_on=asked.get("decided_on"),
                         quantum=quantum,
+                        audit=Audit(who.name, who.roles, "reverse", target, asked),
                     )
                 except (LedgerError, InvalidOperation) as err:
                     ledger.record_audit(who.name, who.roles, "reverse", target, f"refused: {err}", asked)
                     raise Refusal("ledger-refused", str(err) or "returned is not an amount") from None
-                ledger.record_audit(who.name, who.roles, "reverse", target, "recorded", {**asked, "reversal": rid})
                 return {"reversal": rid, "claim_id": asked["claim_id"], "item_id": asked["item_id"]}
 
         return JSONResponse(await bounded(svc, request, work))
@@ -525,12 +525,16 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                 try:
                     check_finding(versions, asked["applicant_id"], asked["fact"], asked["value"])
                     fid = ledger.record_finding(
-                        asked["applicant_id"], asked["fact"], asked["value"], reason=asked["reason"], policy=versions
+                        asked["applicant_id"],
+                        asked["fact"],
+                        asked["value"],
+                        reason=asked["reason"],
+                        policy=versions,
+                        audit=Audit(who.name, who.roles, "finding", asked["applicant_id"], asked),
                     )
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "finding", asked["applicant_id"], f"refused: {err}", asked)
                     raise Refusal("ledger-refused", str(err)) from None
-                ledger.record_audit(who.name, who.roles, "finding", asked["applicant_id"], "recorded", {**asked, "finding": fid})
                 return {"finding": fid, **asked}
 
         return JSONResponse(await bounded(svc, request, work))
