@@ -648,3 +648,19 @@ def test_a_write_and_its_audit_entry_are_kept_or_lost_together(tmp_path: Path, m
         with pytest.raises(RuntimeError):
             ledger.reverse("A-1", "l1", reason="x", audit=Audit("王科员", ("officer",), "reverse", "A-1/l1", {}))
         assert ledger.counts()["commits"] == 1 and ledger.counts()["reversals"] == 0 and ledger.stored_decision("A-2") is None
+
+
+def test_evaluate_against_the_ledgers_history_commits_nothing(server: Server) -> None:
+    applicant = "91110117MA04ALLE66"
+    first = pledge_claim("H-1", "400000.00", loan="LOAN-H1")
+    first["applicant"]["id"] = applicant
+    assert server.call("POST", "/ledger/commit", first, token=OFFICER_TOKEN).json()["decision"]["total"] == "200000.00"  # 50% of 400,000
+    second = pledge_claim("H-2", "400000.00", loan="LOAN-H2")
+    second["applicant"]["id"] = applicant
+    alone = server.call("POST", "/evaluate", second).json()
+    after = server.call("POST", "/evaluate?history=ledger", second).json()
+    # alone: 200,000; after the 200,000 already granted in 2021, 100,000 of the 300,000 yearly cap is left
+    assert (alone["items"][0]["amount"], after["items"][0]["amount"]) == ("200000.00", "100000.00")
+    assert after["items"][0]["status"] == "reduced"
+    assert len(server.call("GET", f"/ledger/applicants/{applicant}").json()["grants"]) == 1  # nothing committed
+    assert server.call("POST", "/evaluate?history=yes", second).status == 400

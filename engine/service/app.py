@@ -328,6 +328,14 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
     async def evaluate(request: Request) -> Response:
         svc.may_read(request)
         trace = flag(request, "trace", True)
+        with_history = request.query_params.get("history", "none") == "ledger"
+        if request.query_params.get("history", "none") not in ("none", "ledger"):
+            raise Refusal(
+                "invalid-request",
+                detail("bad_param", lang_of(request), name="history", value=request.query_params["history"], expected="none | ledger"),
+            )
+        if with_history and svc.config.ledger_url is None:
+            raise Refusal("no-ledger", detail("no_ledger", lang_of(request)))
         data, where = await read_json(request, svc)
         try:
             pset = svc.catalogue.policy_set(request.query_params.get("policy"))
@@ -337,7 +345,13 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         def work() -> str:
             try:
                 policy = pset.pick(data)
-                return evaluate_claim(policy, parse_claim(policy, data, file="request"), trace=trace).to_json()
+                if not with_history:
+                    return evaluate_claim(policy, parse_claim(policy, data, file="request"), trace=trace).to_json()
+                with svc.ledger_lock:  # as a batch run decides without committing: facts on record joined, history counted
+                    ledger = svc.ledger(lang_of(request))
+                    claim = parse_claim(policy, ledger.with_facts_on_record(policy, data), file="request")
+                    history = ledger.history_for(policy, claim)
+                return evaluate_claim(policy, claim, history, trace=trace).to_json()
             except EngineError as err:
                 raise claim_refusal(err, where) from None
 

@@ -298,6 +298,12 @@ def openapi_document(catalogue: Catalogue) -> dict[str, Any]:  # long because: t
                 "parameters": [
                     POLICY,
                     {"name": "trace", "in": "query", "schema": {"type": "boolean"}, "description": "include the trace (default true)"},
+                    {
+                        "name": "history",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["none", "ledger"]},
+                        "description": "ledger: decide after the grants and facts the ledger holds, without committing (default none)",
+                    },
                     LANG,
                 ],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": claim_any}}},
