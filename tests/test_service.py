@@ -308,9 +308,12 @@ def test_concurrent_good_and_bad_requests_each_get_their_own_answer(server: Serv
 def test_metrics_count_requests_by_route_and_status_with_a_latency_histogram(server: Server) -> None:
     server.call("GET", "/policies")
     server.call("GET", "/no-such-route")
+    wrong = server.call("GET", "/evaluate")
+    assert wrong.status == 405 and wrong.headers["content-type"] == "application/problem+json"
     text = server.call("GET", "/metrics").text
     assert "# TYPE policy_engine_requests_total counter" in text
     assert 'route="/policies",status="200"}' in text and 'route="(unknown)",status="404"}' in text
+    assert 'method="GET",route="/evaluate",status="405"}' in text
     assert "# TYPE policy_engine_request_duration_seconds histogram" in text
     assert 'route="/policies",le="+Inf"}' in text
 

@@ -90,6 +90,7 @@ class Service:
         #: Threads deciding at once in this worker. Deciding is CPU work under the GIL: more threads only take
         #: turns (and starve the event loop); more throughput comes from more worker processes.
         self.cpu = anyio.CapacityLimiter(CPU_THREADS)
+        self.ledger_threads = anyio.CapacityLimiter(CPU_THREADS)
 
     # --- policies -------------------------------------------------------------------------
 
@@ -229,12 +230,14 @@ def located(problem: Problem, where: JsonText) -> Problem:
     return locate(PolicyError([problem]), where, "request").problems[0]
 
 
-async def bounded(svc: Service, request: Request, work: Callable[[], T]) -> T:
-    """`work` in a worker thread, answered 503 if it takes longer than the time bound (the thread is abandoned)."""
+async def bounded(svc: Service, request: Request, work: Callable[[], T], *, ledger: bool = False) -> T:
+    """`work` in a worker thread, answered 503 if it takes longer than the time bound (the thread is abandoned).
+    `ledger`: work that uses the ledger connection, on threads of its own (one waiting for the ledger never
+    holds up a decision that needs none)."""
     limit = svc.config.limits.timeout_seconds
     try:
         with anyio.fail_after(limit):  # the wait for a thread counts too
-            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True, limiter=svc.cpu)
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True, limiter=svc.ledger_threads if ledger else svc.cpu)
     except TimeoutError:
         raise Refusal("timeout", detail("timeout", lang_of(request), limit=limit)) from None
 
@@ -286,7 +289,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
                     return svc.ledger("en").schema_version()
 
             try:
-                info["ledger_schema"] = await bounded(svc, request, probe)
+                info["ledger_schema"] = await bounded(svc, request, probe, ledger=True)
             except LedgerError as err:
                 raise Refusal("not-ready", str(err)) from None
         return JSONResponse(info)
@@ -355,7 +358,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
             except EngineError as err:
                 raise claim_refusal(err, where) from None
 
-        return Response(await bounded(svc, request, work), media_type="application/json")
+        return Response(await bounded(svc, request, work, ledger=with_history), media_type="application/json")
 
     async def explain_claim(request: Request) -> Response:
         svc.may_read(request)
@@ -429,7 +432,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     **usage_of(cat, grants),
                 }
 
-        return JSONResponse(await bounded(svc, request, work))
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
 
     async def commit(request: Request) -> Response:
         who = svc.may_write(request)
@@ -469,7 +472,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     "decision": result.decision,
                 }
 
-        return JSONResponse(await bounded(svc, request, work))
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
 
     def fields(data: Any, required: tuple[str, ...], optional: tuple[str, ...], lang: str) -> dict[str, str]:
         if not isinstance(data, dict):
@@ -521,7 +524,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     raise Refusal("ledger-refused", str(err) or "returned is not an amount") from None
                 return {"reversal": rid, "claim_id": asked["claim_id"], "item_id": asked["item_id"]}
 
-        return JSONResponse(await bounded(svc, request, work))
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
 
     async def finding(request: Request) -> Response:
         who = svc.may_write(request)
@@ -551,7 +554,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     raise Refusal("ledger-refused", str(err)) from None
                 return {"finding": fid, **asked}
 
-        return JSONResponse(await bounded(svc, request, work))
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
 
     async def claim_explanation(request: Request) -> Response:
         """A committed decision, as committed, explained (a page an officer can open in a browser)."""
@@ -570,7 +573,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                 raise Refusal("not-found", f"{claim_id}: decided under a policy version no longer served")
             return explain(policy, stored, lang=lang, fmt=fmt)
 
-        return explanation_response(await bounded(svc, request, work), fmt, lang)
+        return explanation_response(await bounded(svc, request, work, ledger=True), fmt, lang)
 
     async def audit(request: Request) -> Response:
         svc.may_write(request)
@@ -580,7 +583,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             with svc.ledger_lock:
                 return svc.ledger(lang).audit_log(actor=request.query_params.get("actor"))
 
-        return JSONResponse(await bounded(svc, request, work))
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
 
     return [
         Route("/ledger/applicants/{applicant_id}", applicant),
