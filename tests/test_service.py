@@ -554,6 +554,16 @@ def reload_every_worker(srv: Server) -> None:
         time.sleep(0.05)
     assert streak >= 20, srv.output()
     assert srv.call("POST", "/evaluate", pledge_claim("Y-2027", "800000.00", year=2027)).json()["policy"]["version"] == "2027.1"
+    # SIGHUP to the supervisor with a bad folder: the replacement worker cannot load it, the serving ones stay
+    bad.write_text("policy: [\n", encoding="utf-8")
+    srv.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        answer = srv.call("GET", "/ready")
+        assert answer.status == 200 and answer.json()["fingerprint"] == new
+        time.sleep(0.2)
+    assert srv.proc.poll() is None
+    bad.unlink()
 
 
 def test_reads_can_be_token_protected(tmp_path: Path) -> None:
