@@ -1,8 +1,8 @@
 """Command line: `python -m engine <command>` (also installed as `policy-engine`).
 
 Job: parse arguments, run the command (`validate`, `evaluate`, `schema` here; `explain`, `batch`,
-`officer` add theirs), print errors and choose the exit code; what commands share is in `common`.
-May import: engine.core, engine.language, engine.deciding, engine.explaining, engine.records, engine.officer.
+`officer`, `serve` add theirs), print errors and choose the exit code; what commands share is in `common`.
+May import: engine.core, engine.language, engine.deciding, engine.explaining, engine.records, engine.officer, engine.service.
 
 Exit codes: EXIT_CODES below is the one text of what each code means and which command
 returns it (the footer of `--help`, and the README's list); EXIT_WHEN gives each
@@ -223,7 +223,7 @@ def _load_extensions() -> None:
     """Commands living in their own modules (explain, batch, lint, ...) register on import."""
     import importlib
 
-    for name in ("engine.cli.explain", "engine.cli.batch", "engine.cli.officer"):
+    for name in ("engine.cli.explain", "engine.cli.batch", "engine.cli.officer", "engine.cli.serve"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
