@@ -553,11 +553,15 @@ def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple
 
 
 def _rates_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
-    """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate."""
+    """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate.
+    In a rate table, 0% is "nothing" and 100% beside another rate is "the standard itself" ("个人按上述标准的50%":
+    enterprises 100%, individuals 50%): neither is a rate the clause must state."""
     if isinstance(form, model.RateAmount) and form.rate_table is not None:  # a rate by a scalar: each rate of its table
-        yield from ((v, (*at, "rate", "table", k)) for k, v in form.rate_table.table.items())
+        entries = [(v, (*at, "rate", "table", k)) for k, v in form.rate_table.table.items()]
         if form.rate_table.otherwise is not None:
-            yield form.rate_table.otherwise, (*at, "rate", "otherwise")
+            entries.append((form.rate_table.otherwise, (*at, "rate", "otherwise")))
+        partial = any(v not in (0, 1) for v, _ in entries)
+        yield from ((v, p) for v, p in entries if v != 0 and not (v == 1 and partial))
     elif isinstance(form, model.RateAmount):
         yield form.rate, (*at, "rate")
     elif isinstance(form, model.BandsAmount):
