@@ -720,3 +720,15 @@ def test_a_round_budget_citing_no_clause_is_refused(tmp_path: Path) -> None:
 def test_a_valid_round_budget_loads(tmp_path: Path) -> None:
     policy = engine.load_policy(write(tmp_path, mutate(BUDGET_AT, BUDGET_AT + "  round_budget: {amount: 100万, cites: 第一条}\n")))
     assert policy.round_budget == Decimal("1000000")
+
+
+def test_schema_list_where_a_mapping_is_expected_says_how_to_write_it(tmp_path: Path) -> None:
+    # An officer writing an enum's values as a list (as in most YAML), found by the red-team pass: the message
+    # was only "expected a value of type object"; it now says a mapping and how an enum's values are written.
+    old = "        values:\n          gold: {zh: 金奖, en: gold}\n          silver: {zh: 银奖, en: silver}\n"
+    text = mutate(old, "        values: [gold, silver]\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line) == ("schema.type", line_of(text, "values: [gold, silver]"))
+    assert format_path(p.path) == "item_types.award.facts.level.values"
+    assert p.message == "['gold', 'silver'] is not of type 'object'"
+    assert p.expected == "a mapping, not a list: each entry on its own line as `key: value` (an enum's values as `code: {zh: …, en: …}`)"

@@ -57,6 +57,9 @@ def expected_text(error: ValidationError) -> str | None:
     if v == "required":
         return None
     if v == "type":
+        if error.validator_value == "object" and isinstance(error.instance, list):
+            # `values: [patent, trademark]` where the codes need their labels
+            return "a mapping, not a list: each entry on its own line as `key: value` (an enum's values as `code: {zh: …, en: …}`)"
         return f"a value of type {error.validator_value}"
     if v == "enum":
         return "one of: " + ", ".join(map(str, error.validator_value))
