@@ -732,3 +732,42 @@ def test_schema_list_where_a_mapping_is_expected_says_how_to_write_it(tmp_path: 
     assert format_path(p.path) == "item_types.award.facts.level.values"
     assert p.message == "['gold', 'silver'] is not of type 'object'"
     assert p.expected == "a mapping, not a list: each entry on its own line as `key: value` (an enum's values as `code: {zh: …, en: …}`)"
+
+
+# A table keyed by an EXPRESSION (found by the red-team pass): before, its keys were not checked at all, so a
+# misspelt key or a missing yes/no value loaded and then refused items at evaluation ("the table has no amount").
+AWARD_BY = "      by: item.level\n      table: {gold: 20万, silver: 10万}\n"
+
+
+def test_table_by_a_yes_no_expression_must_cover_true_and_false(tmp_path: Path) -> None:
+    text = mutate(AWARD_BY, '      by: item.level == "gold"\n      table: {true: 20万}\n')
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("semantic", "rules[1].amount.table")
+    assert p.message == "table has no amount for false"
+    text = mutate(AWARD_BY, '      by: item.level == "gold"\n      table: {yes: 20万, false: 10万}\n')
+    _, problems = problems_of(tmp_path, text)  # 'yes' refused, so `true` is not covered either
+    assert sorted(p.message for p in problems if p.code == "semantic") == ["table has no amount for true"]
+    (p,) = [p for p in problems if p.code == "table_key"]
+    assert (format_path(p.path), p.line) == ("rules[1].amount.table.yes", line_of(text, "yes: 20万"))
+    assert p.message == "item.level == \"gold\" is yes/no; key 'yes' is not true/false"
+
+
+def test_table_by_quoted_literals_checks_its_keys_against_them(tmp_path: Path) -> None:
+    # "'big' if item.level == 'gold' else 'small'" can only give 'big' or 'small': a key 'smal' is a typo
+    by = "      by: \"'big' if item.level == 'gold' else 'small'\"\n"
+    text = mutate(AWARD_BY, by + "      table: {big: 20万, smal: 10万}\n")
+    _, problems = problems_of(tmp_path, text)
+    assert [(p.code, format_path(p.path)) for p in problems] == [
+        ("unknown_value", "rules[1].amount.table.smal"),
+        ("semantic", "rules[1].amount.table"),
+    ] or [(p.code, format_path(p.path)) for p in problems] == [
+        ("semantic", "rules[1].amount.table"),
+        ("unknown_value", "rules[1].amount.table.smal"),
+    ]
+    typo = next(p for p in problems if p.code == "unknown_value")
+    assert typo.message == "'big' if item.level == 'gold' else 'small' never gives 'smal'"
+    assert typo.expected == "did you mean 'small'? it gives: big, small"
+    assert next(p for p in problems if p.code == "semantic").message == "table has no amount for small"
+    # covering both loads; `otherwise` covers the rest
+    engine.load_policy(write(tmp_path, mutate(AWARD_BY, by + "      table: {big: 20万, small: 10万}\n")))
+    engine.load_policy(write(tmp_path, mutate(AWARD_BY, by + "      table: {big: 20万}\n      otherwise: 10万\n")))

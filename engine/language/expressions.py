@@ -598,6 +598,28 @@ class CompiledExpression:
         return self.function(item, applicant, claim)
 
 
+def literal_outcomes(source: str) -> tuple[str, ...] | None:
+    """The texts an expression made only of quoted literals and `a if c else b` can give, in order of first
+    appearance (`'x' if c else 'y'` gives ('x', 'y')); None for any other expression. Called on an expression
+    already checked (so within its size bounds)."""
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    out: list[str] = []
+
+    def leaves(node: ast.expr) -> bool:
+        if isinstance(node, ast.IfExp):
+            return leaves(node.body) and leaves(node.orelse)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value not in out:
+                out.append(node.value)
+            return True
+        return False
+
+    return tuple(out) if leaves(tree.body) else None
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return close[0] if close else None
