@@ -771,3 +771,13 @@ def test_table_by_quoted_literals_checks_its_keys_against_them(tmp_path: Path) -
     # covering both loads; `otherwise` covers the rest
     engine.load_policy(write(tmp_path, mutate(AWARD_BY, by + "      table: {big: 20万, small: 10万}\n")))
     engine.load_policy(write(tmp_path, mutate(AWARD_BY, by + "      table: {big: 20万}\n      otherwise: 10万\n")))
+
+
+@pytest.mark.parametrize(("written", "yuan"), [("20万", "200000"), ("12.5万元", "125000"), ("3000元", "3000"), ("3千", "3000")])
+def test_a_chinese_amount_in_an_expression_says_to_write_the_number(tmp_path: Path, written: str, yuan: str) -> None:
+    # found by the red-team pass: `amount >= 20万` was "syntax error: invalid syntax", expected "a single simpleeval expression"
+    text = mutate("    documents: [receipts]\n", f"    documents: [{{doc: receipts, when: amount >= {written}}}]\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("expression", "rules[0].documents[0].when")
+    assert p.message.startswith("syntax error: ")
+    assert p.expected == f"an expression has no 万, 千, 亿 or 元: write the number of yuan ({written} as {yuan})"

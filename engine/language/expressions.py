@@ -598,6 +598,16 @@ class CompiledExpression:
         return self.function(item, applicant, claim)
 
 
+_CHINESE_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([万千亿])元?|元)")
+_CHINESE_UNITS = {"万": 10**4, "千": 10**3, "亿": 10**8}
+
+
+def _yuan(m: re.Match[str]) -> str:
+    """`20万` -> "200000", `12.5万元` -> "125000", `3000元` -> "3000": the number of yuan a written amount means."""
+    value = Decimal(m.group(1)) * _CHINESE_UNITS.get(m.group(2) or "", 1)
+    return f"{value.normalize():f}"
+
+
 def literal_outcomes(source: str) -> tuple[str, ...] | None:
     """The texts an expression made only of quoted literals and `a if c else b` can give, in order of first
     appearance (`'x' if c else 'y'` gives ('x', 'y')); None for any other expression. Called on an expression
@@ -1034,6 +1044,9 @@ def compile_expression(
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         hint = "a percentage is written with % right after the number: 4.35%" if "%" in text else "a single simpleeval expression"
+        unit = _CHINESE_AMOUNT.search(text)
+        if unit is not None:  # `amount >= 20万`: the amounts of a policy's fields are not in its expressions
+            hint = f"an expression has no 万, 千, 亿 or 元: write the number of yuan ({unit.group(0)} as {_yuan(unit)})"
         raise ExpressionError(f"syntax error: {exc.msg}", hint, (exc.offset or 1) - 1) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None

@@ -271,7 +271,8 @@ class _Builder:
                 commas = "the comma" if len(names) == 1 else "the commas"
                 text = ", ".join([value_node.value, *names])
                 after = f"{keys} because of {commas} after `{key_node.value}: {value_node.value}`"
-                if value_node.value.isdigit() and all(len(n) == 3 and n.isdigit() for n in names):  # {max: 3,000}
+                # {max: 3,000}, and inside an expression: {doc: x, when: amount >= 200,000}
+                if _ENDS_IN_NUMBER.search(value_node.value) and all(len(n) == 3 and n.isdigit() for n in names):
                     message = f"{after}; a number is written without thousands separators"
                     fix = f"{key_node.value}: {value_node.value}{''.join(names)}"
                 else:
@@ -333,6 +334,10 @@ class _Builder:
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+#: a text ending in a number of one to three digits (not part of a name or a decimal): "3", "amount >= 200"
+_ENDS_IN_NUMBER = re.compile(r"(?<![\w.])\d{1,3}$")
 
 
 def _stray(key: yaml.Node, value: yaml.Node) -> bool:
