@@ -781,3 +781,13 @@ def test_a_chinese_amount_in_an_expression_says_to_write_the_number(tmp_path: Pa
     assert (p.code, format_path(p.path)) == ("expression", "rules[0].documents[0].when")
     assert p.message.startswith("syntax error: ")
     assert p.expected == f"an expression has no 万, 千, 亿 or 元: write the number of yuan ({written} as {yuan})"
+
+
+def test_a_rate_written_as_an_expression_is_reported_at_the_rate(tmp_path: Path) -> None:
+    # found by the red-team pass: `rate: "param('r', item.date)"` was reported at the amount as
+    # "does not fit any allowed form (closest: Additional properties are not allowed ('of', 'rate' were unexpected))"
+    text = mutate("amount: {rate: 50%, of: item.official_fee}", "amount: {rate: \"param('r', item.date)\", of: item.official_fee}")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path), p.line) == ("schema.oneOf", "rules[0].amount.rate", line_of(text, 'rate: "param'))
+    assert p.message == "\"param('r', item.date)\" does not fit any allowed form"
+    assert p.expected is not None and p.expected.startswith("A rate: 50% or 0.5")
