@@ -94,3 +94,13 @@ def test_a_thousands_separator_inside_an_expression() -> None:
         "`000` became a separate key because of the comma after `when: amount >= 200`; a number is written without thousands separators"
     )
     assert p.expected == "when: amount >= 200000"
+
+
+def test_a_number_with_a_separator_in_prose_is_text_to_quote() -> None:
+    # "CNY 200,000" in an English `says` is prose: quote it (only a bare number or one after an operator of an
+    # expression is read as a thousands separator)
+    with pytest.raises(engine.PolicyError) as err:
+        parse_yaml("says: {zh: 二十万元以上, en: from CNY 200,000}\n", "f.yaml")
+    (p,) = err.value.problems
+    assert p.message == "`000` became a separate key because of the comma after `en: from CNY 200`; quote the text"
+    assert p.expected == 'en: "from CNY 200,000"'
