@@ -95,6 +95,15 @@ def _clamped(year: int, month: int, day: int) -> _dt.date:
     return _dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
+def _date_of(year: Any, month: Any, day: Any) -> _dt.date:
+    """The date year-month-day ("上年10月1日": date_of(claim.funding_year - 1, 10, 1)); a day past the month's end is
+    its last day (date_of(y, 2, 31) is the end of February); a month outside 1-12 is a ValueError (a clean error)."""
+    y, m, d = _whole(year, "date_of"), _whole(month, "date_of"), _whole(day, "date_of")
+    if not 1 <= m <= 12 or d < 1:
+        raise ValueError(f"date_of({y}, {m}, {d}): the month must be 1-12 and the day at least 1")
+    return _clamped(y, m, d)
+
+
 def _whole(n: Any, function: str) -> int:
     """A whole number of days, months or years (an int, or a Decimal without a fraction); else a TypeError."""
     if isinstance(n, bool) or not isinstance(n, int | Decimal) or n != int(n):
@@ -245,6 +254,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "quarter": _quarter,
     "half_year": _half_year,
     "date": _date,
+    "date_of": _date_of,
     "add_years": _add_years,
     "add_months": _add_months,
     "add_days": _add_days,
@@ -266,6 +276,7 @@ FUNCTION_DOCS: dict[str, str] = {
     "quarter": "quarter(date) -> the quarter of the year of a date, 1-4",
     "half_year": "half_year(date) -> the half of the year of a date: 1 (January-June) or 2",
     "date": 'date("2019-12-31") -> that date (written YYYY-MM-DD; checked when the policy loads)',
+    "date_of": "date_of(year, month, day) -> that date (a day past the month's end is its last day: date_of(2025, 2, 31) is 2025-02-28)",
     "add_years": "add_years(date, n) -> the same calendar date n years later (29 Feb -> 28 Feb)",
     "add_months": "add_months(date, n) -> the same day n months later, at most the month's last (2021-01-31 + 1 -> 2021-02-28)",
     "add_days": "add_days(date, n) -> the date n days later (earlier when n is negative)",
@@ -428,6 +439,7 @@ RESULT_KINDS: dict[str, frozenset[str]] = {
     "count": frozenset({INTEGER}),
     "len": frozenset({INTEGER}),
     "date": frozenset({DATE}),
+    "date_of": frozenset({DATE}),
     "add_years": frozenset({DATE}),
     "add_months": frozenset({DATE}),
     "add_days": frozenset({DATE}),
@@ -444,6 +456,7 @@ ARGUMENT_KINDS: dict[str, tuple[tuple[frozenset[str], frozenset[str] | None, str
     "day": (_DATE_ARG,),
     "quarter": (_DATE_ARG,),
     "half_year": (_DATE_ARG,),
+    "date_of": (_WHOLE_ARG, _WHOLE_ARG, _WHOLE_ARG),
     "add_years": (_DATE_ARG, _WHOLE_ARG),
     "add_months": (_DATE_ARG, _WHOLE_ARG),
     "add_days": (_DATE_ARG, _WHOLE_ARG),

@@ -202,11 +202,15 @@ _STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
 _EXPRESSION_NUMBER = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)(%?)")
 
 
+#: the month and day of `date_of(year, month, day)`: a date the clause states as a date (上年10月1日), not quantities
+_DATE_OF_MONTH_DAY = re.compile(r"(date_of\((?:[^()]|\([^()]*\))*?),\s*\d{1,2}\s*,\s*\d{1,2}\s*\)")
+
+
 def expression_numbers(source: str) -> list[tuple[Decimal, str]]:
     """The number literals of an expression, with their text (0 and 1 left out: `> 0`, `funding_year - 1`, `>= 1`
     are not quantities a clause states); a percent literal (4.35%) as its fraction. Text in quotes is not read."""
     out = []
-    for m in _EXPRESSION_NUMBER.finditer(_STRING.sub('""', source)):
+    for m in _EXPRESSION_NUMBER.finditer(_DATE_OF_MONTH_DAY.sub(r"\1)", _STRING.sub('""', source))):
         value = Decimal(m.group(1)) / (100 if m.group(2) else 1)
         if value not in (0, 1):
             out.append((value, m.group()))
