@@ -83,3 +83,24 @@ def test_a_thousands_separator_in_a_flow_mapping() -> None:
 )
 def test_what_is_not_a_stray_key(text: str) -> None:
     parse_yaml(text)
+
+
+def test_a_thousands_separator_inside_an_expression() -> None:
+    # found by the red-team pass: `when: amount >= 200,000` was told to quote "amount >= 200, 000" (a syntax error)
+    with pytest.raises(engine.PolicyError) as err:
+        parse_yaml("documents: [{doc: report, when: amount >= 200,000}]\n", "f.yaml")
+    (p,) = err.value.problems
+    assert p.message == (
+        "`000` became a separate key because of the comma after `when: amount >= 200`; a number is written without thousands separators"
+    )
+    assert p.expected == "when: amount >= 200000"
+
+
+def test_a_number_with_a_separator_in_prose_is_text_to_quote() -> None:
+    # "CNY 200,000" in an English `says` is prose: quote it (only a bare number or one after an operator of an
+    # expression is read as a thousands separator)
+    with pytest.raises(engine.PolicyError) as err:
+        parse_yaml("says: {zh: 二十万元以上, en: from CNY 200,000}\n", "f.yaml")
+    (p,) = err.value.problems
+    assert p.message == "`000` became a separate key because of the comma after `en: from CNY 200`; quote the text"
+    assert p.expected == 'en: "from CNY 200,000"'

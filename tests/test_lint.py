@@ -391,3 +391,50 @@ def test_claims_outside_the_declared_bounds_are_rejected() -> None:
         (("items", 0, "cost"), "600000.01 is outside the range the policy declares for cost"),
         (("items", 0, "pieces"), "0 is outside the range the policy declares for pieces"),
     ]
+
+
+RT1_PATH = ROOT / "tests" / "fixtures" / "localities" / "RT1.yaml"
+RT1_RATE = "rate: {by: applicant.kind, table: {enterprise: 100%, individual: 50%}}"
+
+
+def test_rate_table_full_standard_and_nothing_are_not_rates_the_clause_must_state() -> None:
+    # RT1 第三条 (constructed): "每件资助3,000元……个人申请的，按上述标准的50%资助": enterprises get the standard
+    # itself (100%), individuals 50%. 100% beside another rate, and 0% ("nothing", an `otherwise` that an enum
+    # table needs), are not rates to look for in the text; before, lint reported "pays 100% but clause 第三条 says 50%".
+    problems, _ = lint_variant(RT1_RATE, RT1_RATE, RT1_PATH)
+    assert [p for p in problems if p.severity == "error"] == []
+    problems, _ = lint_variant(RT1_RATE, "rate: {by: applicant.kind, table: {enterprise: 100%, individual: 50%}, otherwise: 0%}", RT1_PATH)
+    assert [p for p in problems if p.severity == "error"] == []
+
+
+def test_rate_table_rate_not_in_clause_is_still_reported() -> None:
+    # 40% is not the text's 50%: reported, and only it (100% beside it stays "the standard itself").
+    problems, text = lint_variant(RT1_RATE, "rate: {by: applicant.kind, table: {enterprise: 100%, individual: 40%}}", RT1_PATH)
+    errs = [p for p in problems if p.code == "lint.number_not_in_clause"]
+    assert len(errs) == 1 and "pays 40% but clause 第三条 says 50%" in errs[0].message
+    assert errs[0].path[-1] == "individual" and errs[0].line == line_of(text, "individual: 40%")
+    # A table of 100% alone is the base itself too only when the clause states no rate: here it states 50%.
+    problems, _ = lint_variant(RT1_RATE, "rate: {by: applicant.kind, table: {enterprise: 100%, individual: 100%}}", RT1_PATH)
+    assert any("pays 100% but clause 第三条 says 50%" in p.message for p in problems)
+
+
+RT4_PATH = ROOT / "tests" / "fixtures" / "localities" / "RT4.yaml"
+
+
+def test_selection_count_not_in_clause_is_an_error() -> None:
+    # RT4 第四条 (constructed): "每年立项不超过5个": a selection of the first 6 was not reported before.
+    problems, text = lint_variant("      first: 5\n", "      first: 6\n", RT4_PATH)
+    (err,) = [p for p in problems if p.severity == "error"]
+    assert err.code == "lint.number_not_in_clause" and err.path == ("rules", 1, "selection", "first")
+    assert "takes the first 6 but clause 第四条 mentions no 6" in err.message and err.line == line_of(text, "first: 6")
+
+
+def test_selection_budget_not_in_clause_is_a_warning() -> None:
+    # 第四条 says 120万 a year; RT4 counts the 60% advances against 72万 (note RT4-N1), a number the clause does not
+    # state: a warning (round budgets are often set outside the text), not an error.
+    problems = lint_file(RT4_PATH)
+    assert not [p for p in problems if p.severity == "error"]
+    (w,) = [p for p in problems if p.path == ("rules", 1, "selection", "budget")]
+    assert w.code == "lint.threshold_not_in_clause" and w.severity == "warning" and "a budget of 72万" in w.message
+    problems, _ = lint_variant("      budget: 72万\n", "      budget: 120万\n", RT4_PATH)
+    assert not [p for p in problems if p.path == ("rules", 1, "selection", "budget")]

@@ -720,3 +720,74 @@ def test_a_round_budget_citing_no_clause_is_refused(tmp_path: Path) -> None:
 def test_a_valid_round_budget_loads(tmp_path: Path) -> None:
     policy = engine.load_policy(write(tmp_path, mutate(BUDGET_AT, BUDGET_AT + "  round_budget: {amount: 100万, cites: 第一条}\n")))
     assert policy.round_budget == Decimal("1000000")
+
+
+def test_schema_list_where_a_mapping_is_expected_says_how_to_write_it(tmp_path: Path) -> None:
+    # An officer writing an enum's values as a list (as in most YAML), found by the red-team pass: the message
+    # was only "expected a value of type object"; it now says a mapping and how an enum's values are written.
+    old = "        values:\n          gold: {zh: 金奖, en: gold}\n          silver: {zh: 银奖, en: silver}\n"
+    text = mutate(old, "        values: [gold, silver]\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, p.line) == ("schema.type", line_of(text, "values: [gold, silver]"))
+    assert format_path(p.path) == "item_types.award.facts.level.values"
+    assert p.message == "['gold', 'silver'] is not of type 'object'"
+    assert p.expected == "a mapping, not a list: each entry on its own line as `key: value` (an enum's values as `code: {zh: …, en: …}`)"
+
+
+# A table keyed by an EXPRESSION (found by the red-team pass): before, its keys were not checked at all, so a
+# misspelt key or a missing yes/no value loaded and then refused items at evaluation ("the table has no amount").
+AWARD_BY = "      by: item.level\n      table: {gold: 20万, silver: 10万}\n"
+
+
+def test_table_by_a_yes_no_expression_must_cover_true_and_false(tmp_path: Path) -> None:
+    text = mutate(AWARD_BY, '      by: item.level == "gold"\n      table: {true: 20万}\n')
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("semantic", "rules[1].amount.table")
+    assert p.message == "table has no amount for false"
+    text = mutate(AWARD_BY, '      by: item.level == "gold"\n      table: {yes: 20万, false: 10万}\n')
+    _, problems = problems_of(tmp_path, text)  # 'yes' refused, so `true` is not covered either
+    assert sorted(p.message for p in problems if p.code == "semantic") == ["table has no amount for true"]
+    (p,) = [p for p in problems if p.code == "table_key"]
+    assert (format_path(p.path), p.line) == ("rules[1].amount.table.yes", line_of(text, "yes: 20万"))
+    assert p.message == "item.level == \"gold\" is yes/no; key 'yes' is not true/false"
+
+
+def test_table_by_quoted_literals_checks_its_keys_against_them(tmp_path: Path) -> None:
+    # "'big' if item.level == 'gold' else 'small'" can only give 'big' or 'small': a key 'smal' is a typo
+    by = "      by: \"'big' if item.level == 'gold' else 'small'\"\n"
+    text = mutate(AWARD_BY, by + "      table: {big: 20万, smal: 10万}\n")
+    _, problems = problems_of(tmp_path, text)
+    assert [(p.code, format_path(p.path)) for p in problems] == [
+        ("unknown_value", "rules[1].amount.table.smal"),
+        ("semantic", "rules[1].amount.table"),
+    ] or [(p.code, format_path(p.path)) for p in problems] == [
+        ("semantic", "rules[1].amount.table"),
+        ("unknown_value", "rules[1].amount.table.smal"),
+    ]
+    typo = next(p for p in problems if p.code == "unknown_value")
+    assert typo.message == "'big' if item.level == 'gold' else 'small' never gives 'smal'"
+    assert typo.expected == "did you mean 'small'? it gives: big, small"
+    assert next(p for p in problems if p.code == "semantic").message == "table has no amount for small"
+    # covering both loads; `otherwise` covers the rest
+    engine.load_policy(write(tmp_path, mutate(AWARD_BY, by + "      table: {big: 20万, small: 10万}\n")))
+    engine.load_policy(write(tmp_path, mutate(AWARD_BY, by + "      table: {big: 20万}\n      otherwise: 10万\n")))
+
+
+@pytest.mark.parametrize(("written", "yuan"), [("20万", "200000"), ("12.5万元", "125000"), ("3000元", "3000"), ("3千", "3000")])
+def test_a_chinese_amount_in_an_expression_says_to_write_the_number(tmp_path: Path, written: str, yuan: str) -> None:
+    # found by the red-team pass: `amount >= 20万` was "syntax error: invalid syntax", expected "a single simpleeval expression"
+    text = mutate("    documents: [receipts]\n", f"    documents: [{{doc: receipts, when: amount >= {written}}}]\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("expression", "rules[0].documents[0].when")
+    assert p.message.startswith("syntax error: ")
+    assert p.expected == f"an expression has no 万, 千, 亿 or 元: write the number of yuan ({written} as {yuan})"
+
+
+def test_a_rate_written_as_an_expression_is_reported_at_the_rate(tmp_path: Path) -> None:
+    # found by the red-team pass: `rate: "param('r', item.date)"` was reported at the amount as
+    # "does not fit any allowed form (closest: Additional properties are not allowed ('of', 'rate' were unexpected))"
+    text = mutate("amount: {rate: 50%, of: item.official_fee}", "amount: {rate: \"param('r', item.date)\", of: item.official_fee}")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path), p.line) == ("schema.oneOf", "rules[0].amount.rate", line_of(text, 'rate: "param'))
+    assert p.message == "\"param('r', item.date)\" does not fit any allowed form"
+    assert p.expected is not None and p.expected.startswith("A rate: 50% or 0.5")

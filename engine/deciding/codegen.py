@@ -422,6 +422,9 @@ class RuleWriter(CodeWriter):
             self.writeline("unknown.append(exc.fact)")
         with self.block("except NoTableValue as exc:"):
             self.writeline("reasons.append(exc.reason)")
+        with self.block("if asked < 0:"):  # the trace keeps the negative computation; nothing is paid or used
+            self.writeline("asked = QZERO")
+            self.writeline("reasons.append(NEGATIVE_REASON)")
 
     def amount(self, form: AmountForm, target: str, s: str) -> None:
         """`target = ` the amount of `form` (its constants bound with the suffix `s`), and its trace step. Money
@@ -833,6 +836,8 @@ class ProbeWriter(RuleWriter):
             self.scope_key("sscope", subject.key)
             self.amount(self.plan.amount, "asked", "")
         with self.block("except (MissingFact, PendingAmount, NoTableValue):"):
+            self.writeline("return None")
+        with self.block("if asked < 0:"):  # refused anyway (below zero): it does not compete
             self.writeline("return None")
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
         with self.block(f"if {cond}:"):

@@ -133,6 +133,7 @@ class _Plan:
         "fast",
         "kinds",
         "limits",
+        "negative_reason",
         "roles",
         "subject_reasons",
         "who_reason",
@@ -145,6 +146,13 @@ class _Plan:
         self.who_reason = _who_reason(rule, policy)
         self.zero_reason = Reason(
             "condition", f"{rule.id}#zero", rule.cites, Text("按规定计算的支持金额为零", "the amount computed under this clause is zero")
+        )
+        # a base that comes out below zero ("按差额补足" when more was paid elsewhere) pays nothing, never a negative sum
+        self.negative_reason = Reason(
+            "condition",
+            f"{rule.id}#zero",
+            rule.cites,
+            Text("按规定计算的支持金额不足零，不予支持", "the amount computed under this clause is below zero: nothing is paid"),
         )
         self.checks = tuple(
             (t, t.expression.function, t.kinds, Reason(t.category, t.id, t.cites, t.says)) for t in rule.item_checks + rule.when
@@ -460,6 +468,7 @@ def _rule_namespace(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Conte
             "WHO": plan.who_reason,
             "SUBJECT_REASONS": plan.subject_reasons,
             "ZERO_REASON": plan.zero_reason,
+            "NEGATIVE_REASON": plan.negative_reason,
             "NOVALUE": _no_table_value(rule),
             "PLOOK": _parameter_at,
             "DOCS_CITES": plan.docs_cites,

@@ -30,6 +30,7 @@ from engine.language.expressions import (
     CompiledExpression,
     ExpressionError,
     compile_expression,
+    literal_outcomes,
     suggest,
 )
 from engine.language.model import (
@@ -1005,9 +1006,15 @@ class _Compiler:
             specs = self.fact_specs(namespace, name, [item_type])
             spec = specs[0] if specs else None
         ftype = spec.type if spec is not None else None
+        outcomes: tuple[str, ...] | None = None  # the texts a `by` of quoted literals can give ('a' if c else 'b')
+        if spec is None and by is not None:
+            if by.type in ("boolean", "integer", "count"):  # an expression: keyed like a fact of its static type
+                ftype = by.type
+            else:
+                outcomes = literal_outcomes(by.source)
         table: dict[str, Decimal] = {}
         for k, v in a["table"].items():
-            key = self.table_entry_key(k, ftype, spec, by, path + ("table", k))
+            key = self.table_entry_key(k, ftype, spec, by, path + ("table", k), outcomes)
             if key is not None:
                 if key in table:
                     self.error(
@@ -1015,7 +1022,7 @@ class _Compiler:
                     )
                 table[key] = parse(v, path + ("table", k))
         otherwise = parse(a["otherwise"], path + ("otherwise",)) if "otherwise" in a else None
-        expected = ("true", "false") if ftype == "boolean" else (spec.values if spec is not None and spec.values is not None else None)
+        expected = ("true", "false") if ftype == "boolean" else (spec.values if spec is not None and spec.values is not None else outcomes)
         if by is not None and expected is not None and otherwise is None:
             missing = [v for v in expected if v not in table]
             if missing:
@@ -1028,10 +1035,21 @@ class _Compiler:
         complete = otherwise is not None or expected is not None  # (an uncovered yes/no or enum table is a load error above)
         return TableAmount(by, table, otherwise=otherwise, base=_text(a.get("base")), complete=complete) if by else None
 
-    def table_entry_key(self, key: str, ftype: str | None, spec: FactSpec | None, by: Any, path: Path_) -> str | None:
+    def table_entry_key(
+        self, key: str, ftype: str | None, spec: FactSpec | None, by: Any, path: Path_, outcomes: tuple[str, ...] | None = None
+    ) -> str | None:
         """A table key as `table_key` text, or None (with the error) when it is not a value `by` can take."""
         if by is None:
             return key
+        if outcomes is not None and key not in outcomes:
+            close = suggest(key, outcomes)
+            self.error(
+                path,
+                f"{by.source} never gives {key!r}",
+                (f"did you mean {close!r}? " if close else "") + f"it gives: {', '.join(outcomes)}",
+                code="unknown_value",
+            )
+            return None
         if ftype == "boolean":
             if key not in ("true", "false"):
                 self.error(path, f"{by.source} is yes/no; key {key!r} is not true/false", "true: or false: (unquoted)", code="table_key")

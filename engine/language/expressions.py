@@ -95,6 +95,15 @@ def _clamped(year: int, month: int, day: int) -> _dt.date:
     return _dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
+def _date_of(year: Any, month: Any, day: Any) -> _dt.date:
+    """The date year-month-day ("上年10月1日": date_of(claim.funding_year - 1, 10, 1)); a day past the month's end is
+    its last day (date_of(y, 2, 31) is the end of February); a month outside 1-12 is a ValueError (a clean error)."""
+    y, m, d = _whole(year, "date_of"), _whole(month, "date_of"), _whole(day, "date_of")
+    if not 1 <= m <= 12 or d < 1:
+        raise ValueError(f"date_of({y}, {m}, {d}): the month must be 1-12 and the day at least 1")
+    return _clamped(y, m, d)
+
+
 def _whole(n: Any, function: str) -> int:
     """A whole number of days, months or years (an int, or a Decimal without a fraction); else a TypeError."""
     if isinstance(n, bool) or not isinstance(n, int | Decimal) or n != int(n):
@@ -245,6 +254,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "quarter": _quarter,
     "half_year": _half_year,
     "date": _date,
+    "date_of": _date_of,
     "add_years": _add_years,
     "add_months": _add_months,
     "add_days": _add_days,
@@ -266,6 +276,7 @@ FUNCTION_DOCS: dict[str, str] = {
     "quarter": "quarter(date) -> the quarter of the year of a date, 1-4",
     "half_year": "half_year(date) -> the half of the year of a date: 1 (January-June) or 2",
     "date": 'date("2019-12-31") -> that date (written YYYY-MM-DD; checked when the policy loads)',
+    "date_of": "date_of(year, month, day) -> that date (a day past the month's end is its last day: date_of(2025, 2, 31) is 2025-02-28)",
     "add_years": "add_years(date, n) -> the same calendar date n years later (29 Feb -> 28 Feb)",
     "add_months": "add_months(date, n) -> the same day n months later, at most the month's last (2021-01-31 + 1 -> 2021-02-28)",
     "add_days": "add_days(date, n) -> the date n days later (earlier when n is negative)",
@@ -428,6 +439,7 @@ RESULT_KINDS: dict[str, frozenset[str]] = {
     "count": frozenset({INTEGER}),
     "len": frozenset({INTEGER}),
     "date": frozenset({DATE}),
+    "date_of": frozenset({DATE}),
     "add_years": frozenset({DATE}),
     "add_months": frozenset({DATE}),
     "add_days": frozenset({DATE}),
@@ -444,6 +456,7 @@ ARGUMENT_KINDS: dict[str, tuple[tuple[frozenset[str], frozenset[str] | None, str
     "day": (_DATE_ARG,),
     "quarter": (_DATE_ARG,),
     "half_year": (_DATE_ARG,),
+    "date_of": (_WHOLE_ARG, _WHOLE_ARG, _WHOLE_ARG),
     "add_years": (_DATE_ARG, _WHOLE_ARG),
     "add_months": (_DATE_ARG, _WHOLE_ARG),
     "add_days": (_DATE_ARG, _WHOLE_ARG),
@@ -596,6 +609,38 @@ class CompiledExpression:
 
     def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
         return self.function(item, applicant, claim)
+
+
+_CHINESE_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([万千亿])元?|元)")
+_CHINESE_UNITS = {"万": 10**4, "千": 10**3, "亿": 10**8}
+
+
+def _yuan(m: re.Match[str]) -> str:
+    """`20万` -> "200000", `12.5万元` -> "125000", `3000元` -> "3000": the number of yuan a written amount means."""
+    value = Decimal(m.group(1)) * _CHINESE_UNITS.get(m.group(2) or "", 1)
+    return f"{value.normalize():f}"
+
+
+def literal_outcomes(source: str) -> tuple[str, ...] | None:
+    """The texts an expression made only of quoted literals and `a if c else b` can give, in order of first
+    appearance (`'x' if c else 'y'` gives ('x', 'y')); None for any other expression. Called on an expression
+    already checked (so within its size bounds)."""
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    out: list[str] = []
+
+    def leaves(node: ast.expr) -> bool:
+        if isinstance(node, ast.IfExp):
+            return leaves(node.body) and leaves(node.orelse)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value not in out:
+                out.append(node.value)
+            return True
+        return False
+
+    return tuple(out) if leaves(tree.body) else None
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
@@ -1012,6 +1057,9 @@ def compile_expression(
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         hint = "a percentage is written with % right after the number: 4.35%" if "%" in text else "a single simpleeval expression"
+        unit = _CHINESE_AMOUNT.search(text)
+        if unit is not None:  # `amount >= 20万`: the amounts of a policy's fields are not in its expressions
+            hint = f"an expression has no 万, 千, 亿 or 元: write the number of yuan ({unit.group(0)} as {_yuan(unit)})"
         raise ExpressionError(f"syntax error: {exc.msg}", hint, (exc.offset or 1) - 1) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None

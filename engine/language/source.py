@@ -269,9 +269,12 @@ class _Builder:
                 shown = ", ".join(f"`{n}`" for n in names)
                 keys = f"{shown} became a separate key" if len(names) == 1 else f"{shown} became separate keys"
                 commas = "the comma" if len(names) == 1 else "the commas"
-                text = ", ".join([value_node.value, *names])
+                text = value_node.value
+                for n in names:  # "CNY 200,000" keeps its comma as written; "a, b" its space
+                    text += ("," if text[-1:].isdigit() and len(n) == 3 and n.isdigit() else ", ") + n
                 after = f"{keys} because of {commas} after `{key_node.value}: {value_node.value}`"
-                if value_node.value.isdigit() and all(len(n) == 3 and n.isdigit() for n in names):  # {max: 3,000}
+                # {max: 3,000}, and inside an expression: {doc: x, when: amount >= 200,000}
+                if _ENDS_IN_NUMBER.search(value_node.value) and all(len(n) == 3 and n.isdigit() for n in names):
                     message = f"{after}; a number is written without thousands separators"
                     fix = f"{key_node.value}: {value_node.value}{''.join(names)}"
                 else:
@@ -333,6 +336,11 @@ class _Builder:
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+#: a number of one to three digits, alone or after an operator of an expression: "3", "amount >= 200" (not prose:
+#: "CNY 200" before ",000" is text to quote)
+_ENDS_IN_NUMBER = re.compile(r"(?:^|[<>=+\-*/(]\s*)\d{1,3}$")
 
 
 def _stray(key: yaml.Node, value: yaml.Node) -> bool:

@@ -57,6 +57,9 @@ def expected_text(error: ValidationError) -> str | None:
     if v == "required":
         return None
     if v == "type":
+        if error.validator_value == "object" and isinstance(error.instance, list):
+            # `values: [patent, trademark]` where the codes need their labels
+            return "a mapping, not a list: each entry on its own line as `key: value` (an enum's values as `code: {zh: …, en: …}`)"
         return f"a value of type {error.validator_value}"
     if v == "enum":
         return "one of: " + ", ".join(map(str, error.validator_value))
@@ -142,6 +145,11 @@ def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> 
             if leaf is not None and leaf.validator != "pattern":  # a pattern's regex says less than the form's description
                 path, message, code = tuple(leaf.absolute_path), str(leaf.message), f"schema.{leaf.validator}"
                 expected = form.schema.get("description") if isinstance(form.schema, dict) else None
+            elif leaf is not None and form is not error:
+                # the one fitting form fails only in a field whose own forms all fail (`rate: "param(...)"`): name
+                # that field and its forms, not the other forms of the whole ("'of', 'rate' were unexpected")
+                path, code = tuple(form.absolute_path), f"schema.{form.validator}"
+                message, expected = f"{_short(form.instance)} does not fit any allowed form", expected_text(form)
         message = _DECIMAL_REPR.sub(r"\1", message)  # the loader's exact numbers, shown as written
         problems.append(source.problem(path, message, expected=expected, code=code))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))

@@ -20,9 +20,11 @@ source positions) and a code `lint.*`:
   other `cites:` of the document); `lint.cites_non_computable` (warning);
 * `lint.fact_unused` (warning): a declared fact no expression reads, unless it is
   marked `record_only: true`; `lint.record_only_used` (warning): one so marked that is read;
-* `lint.number_not_in_clause` (error): a rule's rate, amount, ceiling or count
-  that the text of the clause it cites does not contain (100% inside `least` is
-  the cost itself, and 100% in a clause stating no rate is "the actual cost").
+* `lint.number_not_in_clause` (error): a rule's rate, amount, ceiling or count, or
+  a selection's first N, that the text of the clause it cites does not contain
+  (100% inside `least` is the cost itself, and 100% in a clause stating no rate is
+  "the actual cost"; in a rate table 0% is nothing and 100% beside another rate the
+  standard itself: "按上述标准的50%").
   A clause's numbers are read in every form a measure writes them: 3,000 and
   300,000 (an ASCII comma between digit groups; a full-width ，ends a phrase),
   3千 / 30万 / 5百万, Chinese numerals (三千, 叁仟, 五十万, 十二), rates as 50% or
@@ -30,8 +32,8 @@ source positions) and a code `lint.*`:
   (第三条, 第（一）项, （二）) are not quantities;
 * `lint.threshold_not_in_clause` (warning): a number inside an expression
   (`item.pieces > 100`, `add_months(d, 6)`, a document's `amount >= 300000`; not
-  0 or 1), a band's start or a per-unit count's ceiling that neither the clause
-  cited there nor the rule's clause states.
+  0 or 1), a band's start, a per-unit count's ceiling or a selection's budget that
+  neither the clause cited there nor the rule's clause states.
 """
 
 from __future__ import annotations
@@ -200,11 +202,15 @@ _STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
 _EXPRESSION_NUMBER = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)(%?)")
 
 
+#: the month and day of `date_of(year, month, day)`: a date the clause states as a date (上年10月1日), not quantities
+_DATE_OF_MONTH_DAY = re.compile(r"(date_of\((?:[^()]|\([^()]*\))*?),\s*\d{1,2}\s*,\s*\d{1,2}\s*\)")
+
+
 def expression_numbers(source: str) -> list[tuple[Decimal, str]]:
     """The number literals of an expression, with their text (0 and 1 left out: `> 0`, `funding_year - 1`, `>= 1`
     are not quantities a clause states); a percent literal (4.35%) as its fraction. Text in quotes is not read."""
     out = []
-    for m in _EXPRESSION_NUMBER.finditer(_STRING.sub('""', source)):
+    for m in _EXPRESSION_NUMBER.finditer(_DATE_OF_MONTH_DAY.sub(r"\1)", _STRING.sub('""', source))):
         value = Decimal(m.group(1)) / (100 if m.group(2) else 1)
         if value not in (0, 1):
             out.append((value, m.group()))
@@ -553,11 +559,15 @@ def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple
 
 
 def _rates_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
-    """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate."""
+    """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate.
+    In a rate table, 0% is "nothing" and 100% beside another rate is "the standard itself" ("个人按上述标准的50%":
+    enterprises 100%, individuals 50%): neither is a rate the clause must state."""
     if isinstance(form, model.RateAmount) and form.rate_table is not None:  # a rate by a scalar: each rate of its table
-        yield from ((v, (*at, "rate", "table", k)) for k, v in form.rate_table.table.items())
+        entries = [(v, (*at, "rate", "table", k)) for k, v in form.rate_table.table.items()]
         if form.rate_table.otherwise is not None:
-            yield form.rate_table.otherwise, (*at, "rate", "otherwise")
+            entries.append((form.rate_table.otherwise, (*at, "rate", "otherwise")))
+        partial = any(v not in (0, 1) for v, _ in entries)
+        yield from ((v, p) for v, p in entries if v != 0 and not (v == 1 and partial))
     elif isinstance(form, model.RateAmount):
         yield form.rate, (*at, "rate")
     elif isinstance(form, model.BandsAmount):
@@ -1079,6 +1089,24 @@ class _KeyNumbers(_Pass):
                 "error",
                 "the ceiling the clause states",
             )
+
+    def visit_selection(self, selection: model.Selection, at: Site) -> None:
+        """A selection's `first` is a count its clause states (an error, like a limit's times); its `budget` an amount
+        (a warning: a round's budget is often set each year outside the measures' text)."""
+        sn = self.numbers.get(selection.cites)
+        if sn is None or self.nums is None:
+            return
+        if selection.first is not None and selection.first > 1 and not sn.has_count(selection.first):
+            self.add(
+                (*at.path, "first"),
+                f"selection {selection.id} takes the first {selection.first} but clause {selection.cites} mentions no {selection.first}",
+                "number_not_in_clause",
+                "error",
+                "the count the clause states",
+            )
+        if selection.budget is not None and not sn.has_amount(selection.budget.normalize()):
+            shown = f"a budget of {wan(selection.budget)}"
+            self.threshold((*at.path, "budget"), f"selection {selection.id}", selection.budget, shown, (selection.cites,))
 
     def limit_count(self, limit: model.Limit, at: Site) -> None:
         ln = self.numbers.get(limit.cites)
