@@ -107,11 +107,8 @@ class _Facts:
         self.parts = tuple((_s(full) + ": ", spaces[full.split(".", 1)[0]], full.split(".", 1)[1]) for full in seen)
 
     def write(self, spaces: tuple[Any, Any, Any]) -> str:
-        out = []
-        for key, i, name in self.parts:
-            space = spaces[i]
-            out.append(key + (_jv(dict.get(space, name)) if name in space else "null"))
-        return "{" + ", ".join(out) + "}"
+        # an absent fact and a None value are both null (json_value(None) is None)
+        return "{" + ", ".join([key + _jv(dict.get(spaces[i], name)) for key, i, name in self.parts]) + "}"
 
 
 class _Fragments:
@@ -157,6 +154,12 @@ def _who_frag(r: model.Rule) -> _Fragments:
     return _Fragments(r, head + ', "roles": ' + _strings(sorted(r.roles)) + ', "applicant_kind": ')
 
 
+def _documents_frag(owner: Any) -> _Fragments:
+    """A documents step's head up to its clause, and its tail (the says text of a document check)."""
+    tail = ', "says": ' + _text(owner.says) + "}" if isinstance(owner, model.DocumentCheck) else "}"
+    return _Fragments(owner, '{"step": "documents", "check": ' + _s(owner.id) + ', "cites": ', tail)
+
+
 def _identified_frag(kind: str) -> Callable[[Any], _Fragments]:
     def make(part: Any) -> _Fragments:
         head = '{"step": "' + kind + '", "' + kind + '": ' + _s(part.id) + ', "cites": ' + _s(part.cites)
@@ -189,7 +192,7 @@ def _amount_frag(form: Any) -> _Fragments:
 
 
 _CHECKS, _WHO, _CAPS, _LIMITS = _Cache(_check_frag), _Cache(_who_frag), _Cache(_identified_frag("cap")), _Cache(_identified_frag("limit"))
-_AMOUNTS = _Cache(_amount_frag)
+_AMOUNTS, _DOCUMENTS = _Cache(_amount_frag), _Cache(_documents_frag)
 #: a check's result (True, False, or None when a fact is missing) and the key after it
 _RESULT = {
     True: ', "result": true, "missing_fact": ',
@@ -247,11 +250,9 @@ def _step(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: Any
         return _WHO(step[1]).a + who + ', "result": ' + _raw(step[2]) + "}"
     if kind == "documents":
         _, owner, required, missing, cites = step
-        out = '{"step": "documents", "check": ' + _s(owner.id) + ', "cites": ' + _raw(cites) + ', "required": ' + _strings(required)
-        out += ', "missing": ' + _strings(missing) + ', "result": ' + _bool(not missing)
-        if isinstance(owner, model.DocumentCheck):
-            out += ', "says": ' + _text(owner.says)
-        return out + "}"
+        f = _DOCUMENTS(owner)
+        out = f.a + _raw(cites) + ', "required": ' + _strings(required) + ', "missing": '
+        return out + (_strings(missing) + ', "result": false' if missing else '[], "result": true') + f.b
     if kind == "limit":
         _, limit, scope, used, counts, counted, ok = step
         out = _LIMITS(limit).a + ', "scope": ' + _jv(scope) + ', "times": ' + _raw(limit.times)
