@@ -433,6 +433,12 @@ class Decision:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
+        """The decision's JSON text: `json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)` and a newline.
+        Compact (`indent=None`) it is written straight from the trace (`engine.deciding.jsontext`), the same text."""
+        if indent is None:
+            from engine.deciding.jsontext import decision_json  # it imports this module
+
+            return decision_json(self) + "\n"
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False) + "\n"
 
 

@@ -100,6 +100,30 @@ class Progress:
             self.stream.flush()
 
 
+class Steps:
+    """The output steps after deciding, said on `stream` one line each (`writing summary.xlsx ... 1.2 s`): the step
+    as it starts, its time when the next one starts or `done()` is called. Like the progress bar they follow: on a
+    terminal only, and not when `enabled` is false (--quiet)."""
+
+    def __init__(self, stream: IO[str], enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self.started: float | None = None
+
+    def start(self, text: str) -> None:
+        self.done()
+        if self.enabled:
+            self.stream.write(text + " ...")
+            self.stream.flush()
+            self.started = time.monotonic()
+
+    def done(self) -> None:
+        if self.started is not None:
+            self.stream.write(f" {time.monotonic() - self.started:.1f} s\n")
+            self.stream.flush()
+            self.started = None
+
+
 def _clock(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
@@ -250,6 +274,7 @@ def run_batch(
             shutil.rmtree(scratch_dir, ignore_errors=True)
             raise
     progress = Progress(stderr, not quiet)
+    steps = Steps(stderr, not quiet)  # after the progress bar: each output step says what it is doing
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     try:
@@ -278,12 +303,15 @@ def run_batch(
         progress.finish()
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
+            if round_policy(rounds[rnd]).round_budget is not None:
+                steps.start(f"round {rnd}: checking the approved total against the budget")
             record = scale_round(target, rnd, rounds[rnd])
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
-        _final_pass(versions, out, raw_path, target, scaled, summary, report)
+        _final_pass(versions, out, raw_path, target, scaled, summary, report, steps)
     finally:
+        steps.done()
         reader.close()
         if target is not real:
             target.close()
@@ -640,7 +668,10 @@ def _final_pass(
     scaled: dict[str, dict[str, str]],
     summary: BatchSummary,
     report: bool = True,
+    steps: Steps | None = None,
 ) -> None:
+    steps = steps if steps is not None else Steps(sys.stderr, False)
+    steps.start(f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({summary.decided} decisions)")
     by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
     says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
     labels: dict[str, str] = {}
@@ -667,7 +698,9 @@ def _final_pass(
                     articles,
                     says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
                 )
-            dst.write(json.dumps(d, ensure_ascii=False) + "\n")
+            # unscaled, the line is already the decision's JSON text (json.dumps of json.loads of json.dumps' text
+            # is that text): written as read
+            dst.write(line if record is None else json.dumps(d, ensure_ascii=False) + "\n")
             A = d["applicant"]
             counts = dict.fromkeys(STATUSES, 0)
             for it in d["items"]:
@@ -727,6 +760,7 @@ def _final_pass(
     raw_path.unlink()
     items_csv.close()
     apps_csv.close()
+    steps.start("writing summary.xlsx: the budget and errors sheets, saving the workbook")
     xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS)
     for row in budget_rows(summary, labels):
         xlsx.row("budget", row)
@@ -770,6 +804,7 @@ def _final_pass(
             "(it holds every application on one page); read decisions.jsonl and summary.xlsx, or explain single decisions"
         )
         return
+    steps.start(f"drawing report.html ({summary.applications} applications)")
     try:
         drawn = write_html_report(versions, out, summary)
     except Exception as exc:  # a report that cannot be drawn must not lose the decisions
