@@ -18,6 +18,7 @@ import pytest
 from conftest import ENTERPRISE_NAME, POLICY_PATH, ROOT, claim, item
 
 import engine
+import engine.explaining.catalogue as catalogue
 import engine.explaining.render as render
 from engine.cli import main
 from engine.explaining.render import RenderError, ReportError, explain, render_report, renderer
@@ -288,20 +289,20 @@ def test_a_language_is_a_catalogue_and_templates_no_code(
     policy: engine.CompiledPolicy, cap_bites: engine.Decision, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     messages = tmp_path / "messages"
-    shutil.copytree(render.MESSAGE_DIR, messages)
+    shutil.copytree(catalogue.MESSAGE_DIR, messages)
     de = (messages / "en.yaml").read_text(encoding="utf-8")
     de = de.replace("title: Decision explained", "title: Bescheid erläutert").replace('money: "CNY {n}"', 'money: "{n} CNY"')
     de = de.replace("  granted: granted\n", "  granted: bewilligt\n", 1)
     (messages / "de.yaml").write_text(de, encoding="utf-8")
-    monkeypatch.setattr(render, "MESSAGE_DIR", messages)
-    render._catalogue.cache_clear()
+    monkeypatch.setattr(catalogue, "MESSAGE_DIR", messages)
+    catalogue.base_catalogue.cache_clear()
     try:
-        assert "de" in render.languages()
+        assert "de" in catalogue.languages()
         text = explain(policy, cap_bites, lang="de")
         assert text.startswith("Bescheid erläutert · Pinggu District")
         assert "Outcome: bewilligt, 250,000.00 CNY" in text
     finally:
-        render._catalogue.cache_clear()
+        catalogue.base_catalogue.cache_clear()
         render._RENDERERS.pop(policy, None)
 
 

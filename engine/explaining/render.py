@@ -36,12 +36,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from functools import cache
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from jinja2 import BaseLoader, Environment, FileSystemLoader, Template, TemplateError, pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
@@ -50,6 +48,11 @@ from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import format_money
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
+from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
+from engine.explaining.catalogue import Catalogue, languages
+from engine.explaining.catalogue import fill as _fill
+from engine.explaining.catalogue import format_string as _format_string
+from engine.explaining.labels import CENT, MONEY_CACHE, Labels, to_decimal
 from engine.language.model import DocumentCheck, ExternalAmount
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
@@ -62,7 +65,6 @@ from engine.language.templating import (
     RenderError,
     check_string_size,
     describe,
-    message_problems,
     render_budget,
 )
 
@@ -77,56 +79,10 @@ FORMATS: dict[str, str | None] = {"text": "explain.txt.j2", "md": "explain.md.j2
 BODY_TEMPLATE = "_explain_body.html.j2"
 REPORT_TEMPLATE = "report.html.j2"
 HTML_ALIAS = "#html"
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-TEN_THOUSAND = Decimal(10000)
-CENT = Decimal("0.01")
-
-
-def languages() -> tuple[str, ...]:
-    """The languages with a message catalogue, e.g. ('en', 'zh')."""
-    return tuple(sorted(p.stem for p in MESSAGE_DIR.glob("*.yaml")))
-
-
-@cache
-def _catalogue(lang: str) -> dict[str, Any]:
-    path = MESSAGE_DIR / f"{lang}.yaml"
-    if not path.is_file():
-        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not isinstance(data.get("meta"), dict):
-        raise RenderError(f"{path}: a catalogue is a mapping with a `meta:` section")
-    return data
-
-
-def _fill(text: str, values: Mapping[str, Any]) -> str:
-    """Replace `{name}` by values[name]; only plain names, never attribute access (policy wording is data)."""
-    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
-
-
-def _merge(base: dict[str, Any], key: str, value: str, known: dict[str, Any]) -> bool:
-    parts = key.split(".")
-    node, ref = base, known
-    for p in parts[:-1]:
-        if not isinstance(ref.get(p), dict):
-            return False
-        ref = ref[p]
-        node[p] = dict(node[p]) if node.get(p) is ref else node[p]
-        node = node[p]
-    if parts[-1] not in ref or isinstance(ref[parts[-1]], dict):
-        return False
-    node[parts[-1]] = value
-    return True
 
 
 def _to_decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    # no amount has a hundred digits: `1e999999` is shown as written, not expanded into a million zeros
-    return d if d.is_finite() and abs(d.adjusted()) <= 100 else None
+    return to_decimal(value)
 
 
 @dataclass
@@ -144,26 +100,16 @@ class Renderer:
     def __init__(self, policy: CompiledPolicy, lang: str) -> None:
         self.policy = policy
         self.lang = lang
-        base = _catalogue(lang)
-        messages: dict[str, Any] = dict(base)
-        overrides: dict[str, str] = {}
-        problems: list[str] = []
-        for scope in ("all", lang):
-            for key, value in (policy.templates.get(scope) or {}).items():
-                if key.endswith(".j2"):
-                    overrides[key] = value  # the template's text (a file it names was read, confined, when the policy loaded)
-                elif not _merge(messages, key, value, base):
-                    problems.append(f"templates.{scope}.{key}: no such message in the {lang!r} catalogue")
-                else:
-                    problems += [f"templates.{scope}.{key}: {p}" for p in message_problems(value)]
-        if problems:
-            raise RenderError("; ".join(problems))
-        self.m = messages
-        meta = messages["meta"]
-        self.meta = meta
-        # which label of a bilingual {zh, en} text to show: a field name, never an attribute chosen by a policy
-        self.label_field: str = _label_field(meta.get("label", lang))
-        self.label_fallback: str = _label_field(meta.get("label_fallback", "en"))
+        self.catalogue = Catalogue(policy, lang)
+        overrides = self.catalogue.templates
+        messages = self.m = self.catalogue.m
+        self.meta = self.catalogue.meta
+        self.labels = labels = Labels(policy, self.catalogue)
+        self.label = labels.label
+        self.kinds, self.roles, self.docs, self.item_types = labels.kinds, labels.roles, labels.docs, labels.item_types
+        self.clauses = labels.clauses
+        self.fact_label, self.value_label, self.fact_value = labels.fact_label, labels.value_label, labels.fact_value
+        self.money, self.percent, self.policy_info = labels.money, labels.percent, labels.policy_info
         options: dict[str, Any] = {
             "autoescape": _autoescape,  # on for every HTML template (by name), off for text and Markdown
             "trim_blocks": True,
@@ -179,7 +125,6 @@ class Renderer:
             self.env = PolicyEnvironment(loader=PolicyLoader(overrides, [TEMPLATE_DIR / lang, TEMPLATE_DIR]), **options)
         else:
             self.env = _Environment(loader=_HtmlAliasLoader(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)])), **options)
-        self._tables()
         filters: dict[str, Callable[..., Any]] = {
             "money": self.money,
             "percent": self.percent,
@@ -226,131 +171,6 @@ class Renderer:
         if self._text is None:
             self._text = TextExplainer(self)
         return self._text
-
-    # --- label tables, built once ------------------------------------------------------
-
-    def label(self, text: Any) -> str:
-        """The reader's words from a bilingual {zh, en} dict or Text."""
-        if text is None:
-            return ""
-        if type(text) is dict or isinstance(text, Mapping):
-            return str(text.get(self.label_field) or text.get(self.label_fallback) or next(iter(text.values()), ""))
-        return str(getattr(text, self.label_field, None) or getattr(text, self.label_fallback, ""))
-
-    def _tables(self) -> None:
-        p = self.policy
-        self.kinds = {k: self.label(t) for k, t in p.applicant_kinds.items()}
-        self.roles = {k: self.label(t) for k, t in p.applicant_roles.items()}
-        self.docs = {k: self.label(t) for k, t in p.documents.items()}
-        self.item_types = {k: self.label(t) for k, t in p.item_type_labels.items()}
-        original = self.meta.get("clause_text", "original") == "original"
-        show_original = bool(self.meta.get("show_original")) and not original
-        translation = self.meta.get("clause_text", "en")  # a Clause holds the original and `en` (no attribute lookup by name)
-        self.clauses: dict[str, dict[str, Any]] = {}
-        for cite, c in p.clauses.items():
-            text = c.text if original else (c.en if translation == "en" else None) or c.text
-            self.clauses[cite] = {
-                "citation": cite,
-                "article": c.article,
-                "text": text,
-                "original": c.text if show_original and text != c.text else None,
-            }
-        self.facts: dict[tuple[str, str | None, str], str] = {}
-        self.fact_types: dict[tuple[str, str | None, str], str] = {}
-        for ns, t, specs in [("claim", None, p.claim_facts), ("applicant", None, p.applicant_facts)] + [
-            ("item", t, specs) for t, specs in p.item_facts.items()
-        ]:
-            for name, spec in specs.items():
-                self.facts[(ns, t, name)] = self.label(spec.label)
-                self.fact_types[(ns, t, name)] = spec.type
-        # enum value labels, from the policy document itself
-        self.values: dict[tuple[str | None, str], dict[str, str]] = {}
-        doc = p.data if isinstance(p.data, Mapping) else {}
-        for t, spec in (doc.get("item_types") or {}).items():
-            for name, fspec in ((spec or {}).get("facts") or {}).items():
-                labels = self._value_labels(fspec, doc)
-                if labels:
-                    self.values[(t, name)] = labels
-        for section in ("applicant", "claim"):
-            for name, fspec in ((doc.get("facts") or {}).get(section) or {}).items():
-                labels = self._value_labels(fspec, doc)
-                if labels:
-                    self.values[(None, f"{section}.{name}")] = labels
-
-    def _value_labels(self, fspec: Any, doc: Mapping[str, Any]) -> dict[str, str]:
-        if not isinstance(fspec, Mapping):
-            return {}
-        values = fspec.get("values")
-        if values is None and fspec.get("values_from"):
-            values = doc.get(fspec["values_from"])
-        if not isinstance(values, Mapping):
-            return {}
-        return {str(k): self.label(v) for k, v in values.items() if isinstance(v, Mapping)}
-
-    def fact_label(self, name: str, item_type: str | None = None) -> str:
-        """`item.annual_interest_paid` -> the policy's words for that fact."""
-        ns, _, short = name.partition(".")
-        if ns == "item":
-            return self.facts.get(("item", item_type, short)) or self.facts.get(("item", None, short)) or name
-        return self.facts.get((ns, None, short), name)
-
-    def value_label(self, name: str, item_type: str | None, value: Any) -> str:
-        if isinstance(value, bool):
-            return str(self.meta["yes_word"] if value else self.meta["no_word"])
-        ns, _, short = name.partition(".")
-        table = self.values.get((item_type, short)) if ns == "item" else self.values.get((None, name))
-        if table and str(value) in table:
-            return table[str(value)]
-        return "" if value is None else str(value)
-
-    def fact_value(self, name: str, item_type: str | None, value: Any) -> str:
-        """A fact's value in the reader's words: money formatted, codes by their labels, yes/no."""
-        if value is None:
-            return str(self.m["fact_absent"])
-        ns, _, short = name.partition(".")
-        ftype = self.fact_types.get((ns, item_type if ns == "item" else None, short))
-        if ftype == "money":
-            return self.money(value)
-        if isinstance(value, list):
-            if ftype == "document_list":
-                return str(self.meta["list_sep"]).join(self.docs.get(v, str(v)) for v in value)
-            return str(self.meta["list_sep"]).join(self.value_label(name, item_type, v) for v in value)
-        return self.value_label(name, item_type, value)
-
-    def policy_info(self) -> dict[str, Any]:
-        p = self.policy
-        return {
-            "id": p.id,
-            "version": p.version,
-            "title": self.label(p.title),
-            "hash": p.content_hash,
-            "from": p.funding_years[0],
-            "to": p.funding_years[1],
-            "cites": p.in_force_cites,
-            "assumption": self.label(p.in_force_assumption) if p.in_force_assumption else None,
-        }
-
-    # --- filters -----------------------------------------------------------------
-
-    def money(self, value: Any, cites: str | None = None) -> str:
-        """`"120000.00"` -> `120,000.00 元`; `12 万元` where the clause cited writes its amounts in 万元."""
-        d = _to_decimal(value)
-        if d is None:
-            return "" if value is None else str(value)
-        wan_unit = self.meta.get("wan_unit")
-        if wan_unit and cites and d and d % TEN_THOUSAND == 0:
-            clause = self.policy.clauses.get(cites)
-            if clause is not None and wan_unit in clause.text:
-                return _fill(self.meta["wan"], {"n": f"{d / TEN_THOUSAND:,.0f}"})
-        return _fill(self.meta["money"], {"n": f"{d.quantize(CENT):,}"})
-
-    def percent(self, value: Any) -> str:
-        """`"0.5"` -> `50%`."""
-        d = _to_decimal(value)
-        if d is None:
-            return str(value)
-        n = (d * 100).normalize()
-        return _fill(self.meta["percent"], {"n": f"{n:f}"})
 
     # --- rendering -----------------------------------------------------------------
 
@@ -447,13 +267,6 @@ def _bounded_fill_filter(ctx: EvalContext, text: str, **values: Any) -> str:
     return _fill_filter(ctx, text, **values)
 
 
-def _label_field(name: Any) -> str:
-    """A catalogue's `meta.label` (which field of a bilingual text to show): `zh`, `en` or another language code."""
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?", name):
-        raise RenderError(f"meta label {name!r}: expected a language code such as 'zh' or 'en'")
-    return name
-
-
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 
 
@@ -490,26 +303,6 @@ def _text_key(value: Any) -> Any:
     return str(value) if type(value) is Decimal else value
 
 
-MONEY_CACHE = 20000  # formatted amounts kept per renderer (bounded: a long batch sees many distinct amounts)
-
-
-def _format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | None = None) -> str:
-    """A catalogue message as a `str.format` string: `{name}` for the placeholders in `names`, the
-    values of `fixed` already put in (as `_fill` would), every other brace literal."""
-    out: list[str] = []
-    pos = 0
-    for mt in _PLACEHOLDER.finditer(text):
-        out.append(text[pos : mt.start()].replace("{", "{{").replace("}", "}}"))
-        name = mt.group(1)
-        if fixed is not None and name in fixed:
-            out.append(str(fixed[name]).replace("{", "{{").replace("}", "}}"))
-        else:
-            out.append("{" + name + "}" if name in names else "{{" + name + "}}")
-        pos = mt.end()
-    out.append(text[pos:].replace("{", "{{").replace("}", "}}"))
-    return "".join(out)
-
-
 class TextExplainer:
     """The plain-text explanation of one policy in one language, rendered from a `Decision`'s trace tuples."""
 
@@ -522,11 +315,7 @@ class TextExplainer:
         self.r = r
         m = r.m
         meta = r.meta
-        self.money_fmt = _format_string(meta["money"], ("n",)).format
-        self.wan_fmt = _format_string(meta["wan"], ("n",)).format
-        wan_unit = meta.get("wan_unit")
-        self.wan_cites = frozenset(c for c, cl in r.policy.clauses.items() if wan_unit and wan_unit in cl.text)
-        self.money_cache: dict[Decimal, str] = {}
+        self.money = r.labels.money
         self.sep = str(meta["list_sep"])
         self.paren = _format_string(meta["paren"], ("t",)).format
         c, h = m["meta"]["colon"], m["meta"]["head_colon"]
@@ -675,21 +464,6 @@ class TextExplainer:
         return fmts
 
     # --- values -------------------------------------------------------------------------
-
-    def money(self, v: Any, cites: str | None = None) -> str:
-        """`Renderer.money` for a Decimal of the trace, with the strings of amounts seen before kept."""
-        if type(v) is not Decimal:
-            return self.r.money(json_value(v), cites)
-        if not v:  # not cached: 0 and -0 are equal keys but print differently
-            return self.money_fmt(n=f"{v.quantize(CENT):,}")
-        if cites is not None and cites in self.wan_cites and v % TEN_THOUSAND == 0:
-            return self.wan_fmt(n=f"{v / TEN_THOUSAND:,.0f}")
-        text = self.money_cache.get(v)
-        if text is None:
-            if len(self.money_cache) >= MONEY_CACHE:
-                self.money_cache.clear()
-            text = self.money_cache[v] = self.money_fmt(n=f"{v.quantize(CENT):,}")
-        return text
 
     def facts_of(self, facts: tuple[str, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
         """The facts a check used, in words (e.g. `贷款方为否`); kept per check and fact values."""
