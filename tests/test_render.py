@@ -561,7 +561,7 @@ def test_rendering_text_compiles_format_strings_once_not_per_item(policy: engine
     items = sum(len(d.items) for d in decisions)
     render._RENDERERS.pop(policy, None)  # start from a fresh renderer: its compilation is counted too
     counts = {"format_string": 0, "jinja": 0}
-    original = render._format_string
+    original = catalogue.format_string
 
     def counting(*args: Any, **kwargs: Any) -> str:
         counts["format_string"] += 1
@@ -574,7 +574,7 @@ def test_rendering_text_compiles_format_strings_once_not_per_item(policy: engine
 
         return wrapper
 
-    monkeypatch.setattr(render, "_format_string", counting)
+    monkeypatch.setattr(catalogue, "format_string", counting)
     monkeypatch.setattr(jinja2.Environment, "_parse", jinja_counting("_parse", jinja2.Environment._parse))
     monkeypatch.setattr(jinja2.Environment, "compile", jinja_counting("compile", jinja2.Environment.compile))
     for d in decisions:

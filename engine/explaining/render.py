@@ -45,15 +45,15 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.errors import ClaimError, Problem
-from engine.core.quantities import format_money
 from engine.core.version import __version__
-from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
+from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
+from engine.explaining.catalogue import MESSAGE_DIR, Catalogue, languages
 from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
-from engine.explaining.catalogue import Catalogue, languages
 from engine.explaining.catalogue import fill as _fill
-from engine.explaining.catalogue import format_string as _format_string
-from engine.explaining.labels import CENT, MONEY_CACHE, Labels, to_decimal
-from engine.language.model import DocumentCheck, ExternalAmount
+from engine.explaining.explainer import Explainer
+from engine.explaining.labels import CENT, Labels, to_decimal
+from engine.explaining.model import Explanation, ModelWriter
+from engine.explaining.textwriter import TextWriter
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
     MAX_RENDER_SECONDS,
@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-MESSAGE_DIR = Path(__file__).resolve().parent / "messages"
+
 
 #: format -> template; `json` is the decision itself.
 FORMATS: dict[str, str | None] = {"text": "explain.txt.j2", "md": "explain.md.j2", "html": "explain.html.j2", "json": None}
@@ -162,15 +162,23 @@ class Renderer:
         self.text_own_templates = any(n in overrides for n in TEXT_TEMPLATES) or any(
             (TEMPLATE_DIR / lang / n).exists() for n in TEXT_TEMPLATES
         )
-        self._text: TextExplainer | None = None
+        self._text: Explainer | None = None
+        self._model: Explainer | None = None
 
-    def text_explainer(self) -> TextExplainer | None:
-        """The fast plain-text renderer (built on first use), or None when the text templates are overridden."""
+    def text_explainer(self) -> Explainer | None:
+        """The plain-text explainer (`Explainer` + `TextWriter`, built on first use), or None when the policy or
+        language brings its own text templates."""
         if self.text_own_templates:
             return None
         if self._text is None:
-            self._text = TextExplainer(self)
+            self._text = Explainer(self.policy, self.catalogue, self.labels, TextWriter(self.catalogue))
         return self._text
+
+    def model_explainer(self) -> Explainer:
+        """The explainer that builds the format-neutral `Explanation` (`Explainer` + `ModelWriter`), built on first use."""
+        if self._model is None:
+            self._model = Explainer(self.policy, self.catalogue, self.labels, ModelWriter(self.lang))
+        return self._model
 
     # --- rendering -----------------------------------------------------------------
 
@@ -275,669 +283,8 @@ def _md_escape(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
 
 
-# --- the text explanation, fast path ------------------------------------------------------
-#
-# `explain.txt.j2` + `_lines.j2` are the reference for the plain-text explanation. Rendering
-# them costs ~17 jinja2 macro calls per item and the decision's full JSON expansion; a round
-# of 100,000 items took ~50 s. `TextExplainer` produces the same bytes (a test compares the
-# two on the golden claims and on generated rounds) straight from the decision's trace tuples:
-# every sentence is a catalogue message compiled once into a `str.format` string, and every
-# claim-independent piece (clause quotes, check lines, rule headings, document lists) is built
-# once per policy and language and then looked up. Used for `Decision` objects when the policy
-# overrides no template; a decision given as JSON (e.g. one scaled by a round budget) and any
-# policy with its own templates go through jinja2 as before.
-
-INDENT_ITEM = "   "
-INDENT_LINE = "     "
-RULE_DOUBLE = "=" * 72
-RULE_SINGLE = "-" * 72
+#: the engine's text templates: a policy (or a language folder) that brings one of these renders text through jinja2
 TEXT_TEMPLATES = ("explain.txt.j2", "_lines.j2")
-#: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
-GROUP_OF = {"who": 0, "check": 0, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "documents": 4}
-GROUP_HEADS = ("checks", "calculation", "limits", "caps", "documents")
-_ABSENT = object()  # a fact the claim does not give
-
-
-def _text_key(value: Any) -> Any:
-    """A fact value as a cache key for the words shown for it: a Decimal by its text (equal Decimals may print differently)."""
-    return str(value) if type(value) is Decimal else value
-
-
-class TextExplainer:
-    """The plain-text explanation of one policy in one language, rendered from a `Decision`'s trace tuples."""
-
-    # long because: every claim-independent piece of the text (format strings, clause quotes, rule headings) is
-    # built here once per policy and language, in the order the explanation uses them; issue 12 replaces this
-    # with the one explanation model
-    def __init__(self, r: Renderer) -> None:
-        from jinja2.filters import do_indent
-
-        self.r = r
-        m = r.m
-        meta = r.meta
-        self.money = r.labels.money
-        self.sep = str(meta["list_sep"])
-        self.paren = _format_string(meta["paren"], ("t",)).format
-        c, h = m["meta"]["colon"], m["meta"]["head_colon"]
-        self.c, self.h = c, h
-
-        def f(key: str, *names: str) -> Callable[..., str]:
-            return _format_string(str(m[key]), names).format
-
-        self.f_provisional_of = f("provisional_of", "amount")
-        self.f_reason = f("reason_line", "cites", "says")
-        self.f_facts_given = f("facts_given", "facts")
-        self.f_fact_value = f("fact_value", "fact", "value")
-        self.f_missing_fact = f("missing_fact", "fact")
-        self.f_calc_fixed = f("calc_fixed", "value")
-        self.f_calc_table = f("calc_table", "by_label", "by_value", "value")
-        self.f_calc_external = f("calc_external", "source_label", "value")
-        self.f_calc_bands = f("calc_bands", "base_label", "base", "from", "band", "value")
-        self.f_calc_bands_none = f("calc_bands_none", "base_label", "base", "value")
-        self.f_calc_per_unit = f("calc_per_unit", "per_unit", "counted", "value", "count_label", "count", "max")
-        self.f_calc_per_unit_max = f("calc_per_unit_max", "max_count")
-        self.f_calc_least = f("calc_least", "candidates", "value")
-        self.f_calc_subject = f("calc_subject", "paid", "asked", "after")
-        self.f_cap_split = f("cap_split", "history", "earlier")
-        self.f_why_limit = f("why_limit", "says", "times", "cites")
-        self.f_why_refused = f("why_refused", "says", "cites")
-        self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
-        self.f_why_facts = f("why_facts", "facts")
-        self.f_why_also = f("why_also", "reasons")
-        self.f_docs_line = f("docs_line", "docs", "cites")
-        self.f_doc_ok = f("doc_ok", "doc")
-        self.f_doc_missing = f("doc_missing", "doc")
-        self.f_missing_documents = f("missing_documents", "docs", "cites")
-        self.f_missing_facts = f("missing_facts", "facts")
-        self.f_provisional = f("provisional", "amount")
-        self.f_referred_line = f("referred_line", "to", "cites")
-        self.f_pending_line = f("pending_line", "what")
-        self.f_pending_ceiling = f("pending_ceiling", "ceiling", "cites", "says")
-        self.f_who = f("who_ok", "kind", "kinds")
-        self.f_who_roles = f("who_roles", "roles")
-        self.f_status_line = f("status_line", "status", "n", "amount")
-        self.f_status_line_count = f("status_line_count", "status", "n")
-        self.f_count_items = f("count_items", "n")
-        self.f_article_line = f("article_line", "article", "n", "amount")
-        self.f_article_provisional = f("article_provisional", "amount")
-        self.f_applicant = f("applicant_line", "name", "kind", "id")
-        self.f_year = f("funding_year_value", "year")
-        self.marks = {True: str(m["check_ok"]), False: str(m["check_fail"]), None: str(m["check_unknown"])}
-        self.status = m["status"]
-        self.sentence_sep = str(m["sentence_sep"])
-
-        # claim-independent text, once
-        quote = _format_string(meta["quote"], ("t",)).format
-        self.clause_block: dict[str, str] = {}
-        for cite in r.policy.clauses:
-            cl = r.clauses[cite]
-            block = f"{INDENT_LINE}{cite}\n       {do_indent(quote(t=cl['text']), 7)}\n"
-            if cl["original"]:
-                block += f"       {m['original']}{c}{do_indent(quote(t=cl['original']), 7)}\n"
-            self.clause_block[cite] = block
-        note = m.get("translation_note")
-        self.clauses_head = f"{INDENT_ITEM}{m['clauses']}{h}" + (f" {note}" if note else "") + "\n"
-        self.cites_cache: dict[tuple[str, ...], str] = {}
-        self.check_line: dict[tuple[int, Any], str] = {}
-        # keyed by id(): the policy's own objects (tests, caps, limits, rules), alive as long as this renderer's policy
-        self.cap_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
-        self.limit_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
-        self.rate_fmts: dict[tuple[int, str], Callable[..., str]] = {}
-        self.heading_fmts: dict[str, Callable[..., str]] = {}
-        self.amount_fmts = {s: self.partial("amount_line", ("amount",), {"status": m["status"][s]}) for s in STATUSES}
-        self.status_result = {s: str(m["status"][s]) for s in STATUSES}
-        self.ok_lines: dict[int, str] = {}  # a check that held: its whole line
-        self.reason_lines: dict[tuple[str, Any], str] = {}
-        self.who_lines: dict[tuple[Any, ...], str] = {}
-        self.docs_lines: dict[tuple[Any, ...], str] = {}
-        self.standing_blocks: dict[tuple[Any, ...], str] = {}
-        self.facts_cache: dict[Any, str] = {}
-        self.fact_names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
-        self.calc_lines: dict[Any, str] = {}
-        self.failed_facts: dict[int, str] = {}  # per item: a failed check step's facts in words (shown twice)
-        self.limit_lines: dict[tuple[Any, ...], str] = {}
-        self.cap_lines: dict[tuple[Any, ...], str] = {}
-        self.who_line: dict[tuple[str, Any, Any], str] = {}
-        self.docs_cache: dict[tuple[Any, ...], str] = {}
-        self.rule_tail: dict[str, tuple[str, str]] = {}
-        self.heads = {
-            k: f"{INDENT_ITEM}{m[k]}{h}\n"
-            for k in ("checks", "calculation", "limits", "caps", "documents", "reasons", "incomplete", "pending")
-        }
-        self.group_heads = tuple(self.heads[k] for k in GROUP_HEADS)
-        self.result_head = f"{INDENT_ITEM}{m['result']}{c}"
-        self.why_head = f"{INDENT_ITEM}{m['why_not_more']}{c}"
-        self.referred_head = f"{INDENT_ITEM}{m['referred']}{c}"
-        self.no_trace = f"{INDENT_ITEM}{m['no_trace']}\n"
-        self.pending_decide = f"{INDENT_LINE}{m['pending_decide']}\n"
-        self.item_types = r.item_types
-        self.kinds = r.kinds
-        info = r.policy_info()
-        p = r.policy
-        validity = (
-            _fill(m["validity_line"], {"from": info["from"], "to": info["to"], "cites": info["cites"]})
-            if info["cites"]
-            else _fill(m["validity_line_nocite"], {"from": info["from"], "to": info["to"]})
-        )
-        self.title_block = f"{m['title']} · {info['title']}\n{RULE_DOUBLE}\n{m['claim_id']}{c}"
-        self.applicant_head = f"{m['applicant']}{c}"
-        self.year_head = f"{m['funding_year']}{c}"
-        self.policy_block = (
-            f"{m['policy']}{c}{_fill(m['policy_line'], {'title': info['title'], 'id': p.id, 'version': p.version})}\n"
-            f"{m['validity']}{c}{validity}\n"
-            + (f"{m['assumption']}{c}{info['assumption']}\n" if info["assumption"] else "")
-            + f"{m['policy_hash']}{c}{p.content_hash}\n\n"
-            f"{m['section_summary']}\n{RULE_SINGLE}\n  {m['total_granted']}{c}"
-        )
-        self.by_status_head = f"  {m['by_status']}{h}\n"
-        self.by_article_head = f"  {m['by_article']}{h}\n"
-        self.standing_head = f"\n{m['section_standing']}\n{RULE_SINGLE}\n"
-        self.standing_result = {True: f"  {m['standing_ok']}\n", False: f"  {m['standing_refused']}\n"}
-        self.items_head = f"\n{m['section_items']}\n{RULE_SINGLE}\n"
-        self.no_items = f"  {m['no_items']}\n\n"
-        self.footer = _fill(m["generated_by"], {"engine": f"policy-engine {__version__}", "policy": f"{p.id} {p.version}"}) + "\n"
-        self.article_of = {cite: cl.article for cite, cl in p.clauses.items()}
-        self.article_order = {cl.article: i for i, cl in reversed(list(enumerate(p.clauses.values())))}
-
-    def partial(self, key: str, names: tuple[str, ...], fixed: Mapping[str, Any]) -> Callable[..., str]:
-        """Catalogue message `key` with the claim-independent values `fixed` put in once; `names` filled per item."""
-        return _format_string(str(self.r.m[key]), names, fixed).format
-
-    def cap_fmt(self, cap: Any) -> tuple[Callable[..., str], ...]:
-        """Per cap: its lines (paid, single item, not paid) and "why not more" sentences, its words and ceiling put in."""
-        fmts = self.cap_fmts.get(id(cap))
-        if fmts is None:
-            fixed = {"says": self.r.label(cap.says), "ceiling": self.money(cap.ceiling, cap.cites), "cites": cap.cites}
-            line = ("used", "left", "asked", "granted", "cut")
-            fmts = self.cap_fmts[id(cap)] = tuple(
-                self.partial(k, line, fixed) for k in ("cap_line", "cap_item", "cap_check", "why_cap", "why_cap_fresh", "why_cap_exhausted")
-            )
-        return fmts
-
-    def limit_fmt(self, lim: Any) -> tuple[Callable[..., str], ...]:
-        fmts = self.limit_fmts.get(id(lim))
-        if fmts is None:
-            fixed = {"says": self.r.label(lim.says), "times": lim.times}
-            fmts = self.limit_fmts[id(lim)] = tuple(
-                self.partial(k, ("used", "after"), fixed) for k in ("limit_check", "limit_same", "limit_full", "limit_line")
-            )
-        return fmts
-
-    # --- values -------------------------------------------------------------------------
-
-    def facts_of(self, facts: tuple[str, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
-        """The facts a check used, in words (e.g. `贷款方为否`); kept per check and fact values."""
-        names = self.fact_names.get(facts)
-        if names is None:
-            names = self.fact_names[facts] = tuple((n.split(".", 1)[0], n.split(".", 1)[1]) for n in facts)
-        spaces = {"item": I, "applicant": A, "claim": C}
-        # Decimals by their text: 0.125 and 0.1250 are equal keys but are shown as given
-        key: tuple[Any, ...] | None = (facts, t, *(_text_key(dict.get(spaces[ns], name, _ABSENT)) for ns, name in names))
-        try:
-            text = self.facts_cache.get(key)
-        except TypeError:  # a list among the values: not kept
-            key, text = None, None
-        if text is None:
-            r = self.r
-            used = facts_used(facts, I, A, C)
-            text = self.sep.join(self.f_fact_value(fact=r.fact_label(n, t), value=r.fact_value(n, t, v)) for n, v in used.items())
-            if key is not None:
-                if len(self.facts_cache) >= MONEY_CACHE:
-                    self.facts_cache.clear()
-                self.facts_cache[key] = text
-        return text
-
-    # --- lines -----------------------------------------------------------------------------
-
-    def check(self, step: tuple[Any, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
-        _, test, ok, missing = step
-        key = (id(test), ok)
-        line = self.check_line.get(key)
-        if line is None:
-            line = self.check_line[key] = (
-                f"{self.marks.get(ok, self.marks[None])} {self.f_reason(cites=test.cites, says=self.r.label(test.says))}"
-            )
-        if ok is False and test.expression.facts:
-            facts = self.failed_facts[id(step)] = self.facts_of(test.expression.facts, t, I, A, C)
-            line += self.paren(t=self.f_facts_given(facts=facts))
-        if missing:
-            line += self.paren(t=self.f_missing_fact(fact=self.r.fact_label(missing, t)))
-        return line
-
-    def who(self, rule: Any, ok: Any, kind: Any) -> str:
-        key = (rule.id, ok, kind)
-        line = self.who_line.get(key)
-        if line is None:
-            r = self.r
-            kinds = self.sep.join(v for k, v in r.kinds.items() if k in rule.kinds)
-            roles = [v for k, v in r.roles.items() if k in rule.roles]
-            if roles:
-                kinds += self.f_who_roles(roles=self.sep.join(roles))
-            line = self.who_line[key] = f"{self.marks.get(ok, self.marks[None])} {self.f_who(kind=r.kinds.get(kind, kind), kinds=kinds)}"
-        return line
-
-    def calc(self, step: tuple[Any, ...], rule: Any, t: str) -> str:
-        _, form, detail, value = step
-        r = self.r
-        money = self.money
-        kind = form.kind
-        if kind == "rate":
-            fmt = self.rate_fmts.get((id(form), t))
-            if fmt is None:
-                src = form.of.source
-                fixed = {"base_label": r.fact_label(src, t) if src in form.of.facts else src, "rate": r.percent(str(form.rate))}
-                fmt = self.rate_fmts[(id(form), t)] = self.partial("calc_rate", ("base", "value"), fixed)
-            return fmt(base=money(detail), value=money(value))
-        cites = rule.cites
-        if kind == "fixed" or kind == "table":  # few distinct lines: kept
-            key: tuple[Any, ...] | None = (id(form), t, _text_key(detail), value)
-            try:
-                line = self.calc_lines.get(key)
-            except TypeError:
-                line, key = None, None
-            if line is None:
-                if kind == "fixed":
-                    line = self.f_calc_fixed(value=money(value, cites))
-                else:
-                    src = form.by.source
-                    by_value = r.value_label(src, t, json_value(detail))
-                    line = self.f_calc_table(by_label=r.fact_label(src, t), by_value=by_value, value=money(value, cites))
-                if key is not None and len(self.calc_lines) < MONEY_CACHE:
-                    self.calc_lines[key] = line
-            return line
-        if kind == "external":
-            return self.f_calc_external(source_label=r.fact_label(form.source.source, t), value=money(value))
-        if kind == "bands":
-            base, band = detail
-            if band is None:
-                return self.f_calc_bands_none(base_label=r.fact_label(form.of.source, t), base=money(base), value=money(value))
-            return self.f_calc_bands(
-                base_label=r.fact_label(form.of.source, t),
-                base=money(base),
-                band=money(band.amount, cites) if band.amount is not None else r.percent(str(band.rate)),
-                value=money(value),
-                **{"from": money(band.start, cites)},
-            )
-        if kind == "per_unit":
-            count, used = detail
-            return self.f_calc_per_unit(
-                per_unit=money(form.per_unit, cites),
-                counted=used,
-                value=money(value),
-                count_label=r.fact_label(form.count.source, t),
-                count=count,
-                max=self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
-            )
-        if kind == "least":
-            return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
-        return ""
-
-    def documents(self, step: tuple[Any, ...], standing: bool) -> str:
-        _, owner, required, missing, cites = step
-        key = (id(owner), tuple(required), tuple(missing), cites, standing)
-        line = self.docs_cache.get(key)
-        if line is None:
-            r = self.r
-            ds = self.sep.join((self.f_doc_missing if d in missing else self.f_doc_ok)(doc=r.docs.get(d, d)) for d in required)
-            if standing:
-                says = r.label(owner.says) if isinstance(owner, DocumentCheck) else r.m["documents"]
-                line = f"{self.marks[not missing]} {self.f_reason(cites=cites, says=says)}{self.paren(t=ds)}"
-            else:
-                line = self.f_docs_line(docs=ds, cites=cites)
-            self.docs_cache[key] = line
-        return line
-
-    def clauses(self, cites: tuple[str, ...]) -> str:
-        block = self.cites_cache.get(cites)
-        if block is None:
-            block = self.cites_cache[cites] = self.clauses_head + "".join(
-                self.clause_block.get(cite, f"{INDENT_LINE}{cite}\n") for cite in cites
-            )
-        return block
-
-    def tail(self, rule: Any) -> tuple[str, str]:
-        """Per rule: the pending-review block and the readings line."""
-        out = self.rule_tail.get(rule.id)
-        if out is None:
-            r = self.r
-            pending = self.heads["pending"]
-            if isinstance(rule.amount, ExternalAmount) and rule.amount.pending is not None:
-                pending += f"{INDENT_LINE}{self.f_pending_line(what=r.label(rule.amount.pending))}\n"
-            for cap in rule.caps:
-                pending += f"{INDENT_LINE}{self.f_pending_ceiling(ceiling=self.r.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=r.label(cap.says))}\n"
-            pending += self.pending_decide
-            readings = f"{INDENT_ITEM}{r.m['readings']}{self.c}{self.sep.join(rule.readings)}\n" if rule.readings else ""
-            out = self.rule_tail[rule.id] = (pending, readings)
-        return out
-
-    # --- the document ---------------------------------------------------------------------
-
-    @in_engine_context
-    def render(self, decision: Decision) -> str:
-        claim = decision.claim
-        A, C = claim.applicant, claim.claim_facts
-        money = self.money
-        out: list[str] = [
-            self.title_block,
-            f"{claim.claim_id}\n",
-            self.applicant_head,
-            self.f_applicant(name=A.get("name") or "", kind=self.kinds.get(A["kind"], A["kind"]), id=A["id"]),
-            "\n",
-            self.year_head,
-            self.f_year(year=claim.funding_year),
-            "\n",
-            self.policy_block,
-        ]
-        items = decision.items
-        counts = dict.fromkeys(STATUSES, 0)
-        totals = dict.fromkeys(STATUSES, Decimal(0))
-        articles: dict[str, list[Any]] = {}
-        total = Decimal(0)
-        for d in items:
-            s = d.status
-            counts[s] += 1
-            totals[s] += d.amount if s in ("granted", "reduced") else (d.provisional or Decimal(0))
-            total += d.amount
-            a = self.article_of.get(d.rule.cites, d.rule.cites)
-            entry = articles.get(a)
-            if entry is None:
-                entry = articles[a] = [0, Decimal(0), Decimal(0)]
-            entry[0] += 1
-            entry[1] += d.amount
-            entry[2] += d.provisional or Decimal(0)
-        out.append(money(total.quantize(CENT)))
-        out.append("\n")
-        out.append(self.by_status_head)
-        for s in STATUSES:
-            n = counts[s]
-            if not n:
-                continue
-            word = self.status[s]
-            ns = self.f_count_items(n=n)
-            if s in ("granted", "reduced"):
-                line = self.f_status_line(status=word, n=ns, amount=money(totals[s]))
-            elif s == "incomplete" and totals[s].quantize(CENT) != 0:
-                line = self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=money(totals[s])))
-            else:
-                line = self.f_status_line_count(status=word, n=ns)
-            out.append(f"    {line}\n")
-        if articles:
-            out.append(self.by_article_head)
-            order = self.article_order
-            for a, (n, amount, prov) in sorted(articles.items(), key=lambda kv: order.get(kv[0], len(order))):
-                line = self.f_article_line(article=a, n=n, amount=money(amount))
-                if prov.quantize(CENT) != 0:
-                    line += self.sep + self.f_article_provisional(amount=money(prov))
-                out.append(f"    {line}\n")
-        out.append(self.standing_head)
-        out.append(self.standing(decision, A, C))
-        out.append(self.standing_result[not decision.standing_reasons])
-        out.append(self.items_head)
-        in_application: dict[tuple[str, Any], Decimal] = {}
-        for n, d in enumerate(items, 1):
-            self.item(out, n, d, A, C, in_application)
-        if not items:
-            out.append(self.no_items)
-        out.append(self.footer)
-        return "".join(out)
-
-    # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
-    # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
-    def item(self, out: list[str], n: int, d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
-        money = self.money
-        if self.failed_facts:
-            self.failed_facts.clear()
-        status = d.status
-        rule = d.rule
-        t = d.item.type
-        I = d.item.facts
-        heading = self.heading_fmts.get(t)
-        if heading is None:
-            heading = self.heading_fmts[t] = self.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
-        if status == "incomplete" and d.provisional is not None:
-            result = self.amount_fmts[status](amount=self.f_provisional_of(amount=money(d.provisional)))
-        elif status in ("granted", "reduced"):
-            result = self.amount_fmts[status](amount=money(d.amount))
-        else:
-            result = self.status_result[status]
-        out.append(f"{n}. {heading(id=d.item.id)}\n{self.result_head}{result}\n")
-        at_clauses = len(out)
-        out.append("")  # the clauses, once the steps have said whether a cap bit
-        steps = d.steps
-        if not steps:
-            out.append(self.no_trace)
-        mark = len(out)
-        paid = status in ("granted", "reduced")
-        ok_lines = self.ok_lines
-        limit_lines = self.limit_lines
-        who_lines = self.who_lines
-        docs_lines = self.docs_lines
-        kind = A.get("kind")
-        heads = self.group_heads
-        group = -1
-        bit = False
-        for s in steps:
-            k = s[0]
-            g = GROUP_OF[k]
-            if g != group:
-                if g < group:  # steps out of the usual order: group them as the template does
-                    del out[mark:]
-                    self.grouped(out, d, A, C, in_application, paid)
-                    bit = True  # (take the clauses from `d.cites`)
-                    break
-                out.append(heads[g])
-                group = g
-            if k == "check":
-                line = ok_lines.get(id(s[1])) if s[2] is True else None
-            elif k == "limit":
-                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
-            elif k == "cap":
-                bit = bit or s[5] < s[4]
-                line = self.cap(s, paid, in_application)
-            elif k == "who":
-                line = who_lines.get((id(s[1]), s[2], kind))
-            elif k == "documents":
-                line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
-            else:
-                line = None
-            out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
-        # `d.cites` (the rule's clause, then each ground's, each biting cap's, the documents clause) only when it can differ
-        cites = d.cites if (bit or d.reasons or d.missing_documents) else (rule.cites,)
-        out[at_clauses] = self.clauses(cites)
-        if d.grant is not None:
-            for c in d.grant.consumes:
-                if c.kind == "cap":
-                    key = (c.id, c.scope)
-                    in_application[key] = in_application.get(key, Decimal(0)) + c.amount
-        if status == "refused":
-            out.append(self.heads["reasons"])
-            for i, reason in enumerate(d.reasons, 1):
-                out.append(f"{INDENT_LINE}{i}) {self.reason(reason)}\n")
-        elif status == "incomplete":
-            out.append(self.heads["incomplete"])
-            if d.missing_documents:
-                out.append(f"{INDENT_LINE}{self.missing_documents(d, cites)}\n")
-            if d.missing_facts:
-                fs = self.sep.join(self.r.fact_label(x, t) for x in d.missing_facts)
-                out.append(f"{INDENT_LINE}{self.f_missing_facts(facts=fs)}\n")
-            if d.provisional is not None:
-                out.append(f"{INDENT_LINE}{self.f_provisional(amount=money(d.provisional))}\n")
-        elif status == "referred":
-            to = self.r.label(rule.referral) if rule.referral is not None else ""
-            out.append(f"{self.referred_head}{self.f_referred_line(to=to, cites=cites[0])}\n")
-        elif status == "pending_review":
-            out.append(self.tail(rule)[0])
-        if status in ("reduced", "refused"):
-            out.append(f"{self.why_head}{self.why(d, I, A, C)}\n")
-        readings = self.tail(rule)[1]
-        if readings:
-            out.append(readings)
-        out.append("\n")
-
-    def step_line(
-        self, s: tuple[Any, ...], d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool
-    ) -> str:
-        """One trace step of an item as its indented line."""
-        k = s[0]
-        if k == "cap":
-            return self.cap(s, paid, in_application)
-        if k == "limit":
-            key = (id(s[1]), s[3], s[5], s[6], paid)
-            line = self.limit_lines.get(key)
-            if line is None:
-                line = self.limit_lines[key] = f"{INDENT_LINE}{self.limit(s, paid)}\n"
-            return line
-        if k == "documents":
-            line = self.docs_lines[(id(s[1]), s[2], s[3], s[4])] = f"{INDENT_LINE}{self.documents(s, False)}\n"
-            return line
-        if k == "who":
-            line = self.who_lines[(id(s[1]), s[2], A.get("kind"))] = f"{INDENT_LINE}{self.who(s[1], s[2], A.get('kind'))}\n"
-            return line
-        if k == "amount":
-            return f"{INDENT_LINE}{self.calc(s, d.rule, d.item.type)}\n"
-        if k == "check":
-            line = self.check(s, d.item.type, d.item.facts, A, C)
-            if s[2] is True and not s[3]:
-                self.ok_lines[id(s[1])] = f"{INDENT_LINE}{line}\n"
-            return f"{INDENT_LINE}{line}\n"
-        return f"{INDENT_LINE}{self.f_calc_subject(paid=self.money(s[3]), asked=self.money(s[4]), after=self.money(s[5]))}\n"
-
-    def grouped(self, out: list[str], d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> None:
-        """The step lines grouped by kind, whatever the order of the steps (the template's way)."""
-        for g, head in enumerate(self.group_heads):
-            lines = [self.step_line(s, d, A, C, in_application, paid) for s in d.steps if GROUP_OF[s[0]] == g]
-            if lines:
-                out.append(head)
-                out.extend(lines)
-
-    def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> str:
-        _, cap, scope, used, asked, after = s
-        split = paid and cap.per is not None and used.quantize(CENT) != 0
-        mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
-        key = (id(cap), used, asked, after, paid, mine)
-        line = self.cap_lines.get(key)
-        if line is not None:
-            return line
-        money = self.money
-        fmts = self.cap_fmt(cap)
-        left = cap.ceiling - used
-        left_text = money(left if left > 0 else Decimal(0))
-        if not paid:
-            text = fmts[2](used=money(used), left=left_text, asked=money(asked), granted=money(after))
-        elif cap.per is None:
-            text = fmts[1](asked=money(asked), granted=money(after))
-        else:
-            u = money(used)
-            if mine is not None:
-                u += self.f_cap_split(history=money(used - mine), earlier=money(mine))
-            text = fmts[0](used=u, left=left_text, asked=money(asked), granted=money(after))
-        if len(self.cap_lines) >= MONEY_CACHE:
-            self.cap_lines.clear()
-        line = self.cap_lines[key] = f"{INDENT_LINE}{text}\n"
-        return line
-
-    def limit(self, s: tuple[Any, ...], paid: bool) -> str:
-        _, lim, _, used, _, counted, ok = s
-        fmts = self.limit_fmt(lim)
-        if not paid and ok:
-            line = fmts[0](used=used)
-        elif counted:
-            line = fmts[1](used=used)
-        elif not ok:
-            line = fmts[2](used=used)
-        else:
-            line = fmts[3](used=used, after=used + 1)
-        return f"{self.marks.get(ok, self.marks[None])} {line}"
-
-    def standing(self, decision: Decision, A: Any, C: Any) -> str:
-        """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
-        key = tuple((s[0], id(s[1]), s[2], s[3]) for s in decision.standing_steps)
-        block = self.standing_blocks.get(key)
-        if block is not None:
-            return block
-        lines = []
-        quotes_facts = False
-        for step in decision.standing_steps:
-            if step[0] == "check":
-                quotes_facts = quotes_facts or (step[2] is False and bool(step[1].expression.facts))
-                lines.append(f"  {self.check(step, None, {}, A, C)}\n")
-            elif step[0] == "documents":
-                lines.append(f"  {self.documents(step, True)}\n")
-        block = "".join(lines)
-        if not quotes_facts and len(self.standing_blocks) < MONEY_CACHE:
-            self.standing_blocks[key] = block
-        return block
-
-    def reason(self, reason: Any) -> str:
-        """A ground of refusal in words: `clause：what it requires` (kept per clause and words)."""
-        key = (reason.cites, reason.says)
-        line = self.reason_lines.get(key)
-        if line is None:
-            line = self.reason_lines[key] = self.f_reason(cites=reason.cites, says=self.r.label(reason.says))
-        return line
-
-    def missing_documents(self, d: ItemDecision, cites: tuple[str, ...]) -> str:
-        r = self.r
-        ds = self.sep.join(r.docs.get(x, x) for x in d.missing_documents)
-        cs: list[str] = []
-        for s in d.steps:
-            if s[0] == "documents" and s[3] and s[4] not in cs:
-                cs.append(s[4])
-        return self.f_missing_documents(docs=ds, cites=self.sep.join(cs) if cs else cites[-1])
-
-    def why(self, d: ItemDecision, I: Any, A: Any, C: Any) -> str:
-        money = self.money
-        label = self.r.label
-        out: list[str] = []
-        steps = d.steps
-        if d.status == "reduced":
-            for s in steps:
-                if s[0] == "cap" and s[5] < s[4]:
-                    _, cap, _, used, asked, after = s
-                    left = cap.ceiling - used
-                    fmts = self.cap_fmt(cap)
-                    fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
-                    out.append(
-                        fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
-                    )
-        elif d.reasons:
-            r = d.reasons[0]
-            check = r.check
-            cap_step = limit_step = check_step = last_cap = None
-            has_amount = False
-            for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
-                k = s[0]
-                if k == "cap":
-                    last_cap = s
-                    if cap_step is None and s[1].id == check:
-                        cap_step = s
-                elif k == "check":
-                    if check_step is None and s[1].id == check:
-                        check_step = s
-                elif k == "limit":
-                    if limit_step is None and s[1].id == check:
-                        limit_step = s
-                elif k == "amount":
-                    has_amount = True
-            category = r.category
-            if category == "cap" and cap_step is not None:
-                out.append(self.cap_fmt(cap_step[1])[5](used=money(cap_step[3]), asked=money(cap_step[4])))
-            elif category == "limit" and limit_step is not None:
-                out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
-            else:
-                would = last_cap[5] if last_cap is not None else d.asked
-                if has_amount and would.quantize(CENT) != 0:
-                    out.append(self.f_why_refused_asked(says=label(r.says), cites=r.cites, asked=money(would)))
-                else:
-                    out.append(self.f_why_refused(says=label(r.says), cites=r.cites))
-            if check_step is not None and check_step[1].expression.facts:
-                facts = self.failed_facts.get(id(check_step))
-                if facts is None:
-                    facts = self.facts_of(check_step[1].expression.facts, d.item.type, I, A, C)
-                out.append(self.f_why_facts(facts=facts))
-            if len(d.reasons) > 1:
-                out.append(self.f_why_also(reasons=self.sep.join(self.reason(x) for x in d.reasons[1:])))
-        return self.sentence_sep.join(out)
 
 
 class _OnPolicy:
@@ -1096,7 +443,8 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
     if fmt == "text" and isinstance(decision, Decision):
         fast = renderer(policy, lang).text_explainer()
         if fast is not None:
-            return fast.render(decision)
+            text: str = fast.render(decision)
+            return text
     d = _as_dict(decision)
     if isinstance(decision, Decision):
         return json.dumps(d, ensure_ascii=False, indent=2) + "\n" if fmt == "json" else renderer(policy, lang).explain(d, fmt)
@@ -1113,6 +461,14 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
             f"this decision cannot be explained as recorded ({type(exc).__name__}: {exc}); "
             "explain the claim itself, or the decision line as the batch wrote it"
         ) from exc
+
+
+@in_engine_context
+def explanation(policy: CompiledPolicy, decision: Decision, lang: str = "zh") -> Explanation:
+    """The decision explained in `lang` and in no format: the `Explanation` model (engine/explaining/model.py)
+    that templates, JSON front doors and tests read. Same words as every format (one builder, `Explainer`)."""
+    model: Explanation = renderer(policy, lang).model_explainer().render(decision)
+    return model
 
 
 FLAG_ORDER = ("standing", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -1203,10 +559,12 @@ def write_report(
 
 __all__: list[str] = [
     "FORMATS",
+    "MESSAGE_DIR",
     "RenderError",
     "Renderer",
     "ReportError",
     "explain",
+    "explanation",
     "languages",
     "recorded_decision",
     "render_report",

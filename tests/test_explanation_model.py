@@ -1,0 +1,91 @@
+"""The one explanation model (issue 12, point 2): one builder (`Explainer`) walks a decision's trace once; the
+`TextWriter` spells the pieces as the plain text, the `ModelWriter` keeps them as the format-neutral
+`Explanation` (sections, lines with their marks, cap rows with every figure, clauses quoted, reasons).
+
+The model must carry every word of the text: the plain text written as a template over the model
+(tests/fixtures/explanation_model.txt.j2) gives the text explanation byte for byte.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+
+import engine
+from engine.explaining.catalogue import fill
+from engine.explaining.model import NOMARK, CapRow, Explanation, Line
+from engine.explaining.render import explain, explanation, renderer
+from engine.records.inputs import read_document
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def _decision(policy: engine.CompiledPolicy, name: str) -> engine.Decision:
+    data, _ = read_document(GOLDEN / f"{name}.claim.json")
+    return engine.evaluate(policy, data)
+
+
+def _model_as_text(policy: engine.CompiledPolicy, x: Explanation, lang: str) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(ROOT / "tests" / "fixtures")), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
+    env.filters["fill"] = lambda text, **values: fill(text, values)
+    return env.get_template("explanation_model.txt.j2").render(x=x, m=renderer(policy, lang).m)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_model_carries_every_word_of_the_text(policy: engine.CompiledPolicy, lang: str) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import claims  # the benchmark's seeded round: every item type, histories, every status
+
+    decisions = [_decision(policy, p.name.removesuffix(".claim.json")) for p in sorted(GOLDEN.glob("*.claim.json"))]
+    decisions += [engine.evaluate_claim(policy, engine.parse_claim(policy, raw)) for raw in claims(1500, seed=23)]
+    statuses = set()
+    for d in decisions:
+        x = explanation(policy, d, lang)
+        assert _model_as_text(policy, x, lang) == explain(policy, d, lang, "text"), d.claim.claim_id
+        statuses.update(i.status for i in x.items)
+    assert statuses == {"granted", "reduced", "refused", "incomplete", "referred", "pending_review"}
+
+
+def test_the_model_of_a_cap_that_bites(policy: engine.CompiledPolicy) -> None:
+    """golden 01, item 3 (l2, 知识产权质押贷款贴息, 第六条第（一）项), worked by hand:
+    l1 before it was granted 500,000.00 × 50% = 250,000.00 under the yearly cap of 30 万元 per enterprise;
+    l2 asks 200,000.00 × 50% = 100,000.00; room left 300,000.00 − 250,000.00 = 50,000.00, so it is cut to
+    50,000.00 (reduced by 100,000.00 − 50,000.00 = 50,000.00); the 250,000.00 used is all this application's
+    (history 0.00). Total of the claim: 4,200 + 250,000 + 50,000 + 100,000 + 50,000 = 454,200.00."""
+    x = explanation(policy, _decision(policy, "01-pledge-cap-bites"), "zh")
+    assert x.lang == "zh" and x.total == "454,200.00 元"
+    assert [f.key for f in x.fields] == ["claim_id", "applicant", "funding_year", "policy", "validity", "assumption", "policy_hash"]
+    assert x.fields[0].value == "G-01"
+    item = x.items[2]
+    assert (item.n, item.id, item.status, item.result) == (3, "l2", "reduced", "核减后给予支持，50,000.00 元")
+    assert [q.cite for q in item.clauses] == ["第六条第（一）项"]
+    sections = {s.key: s for s in item.sections}
+    assert list(sections) == ["checks", "calculation", "limits", "caps", "documents"]
+    assert all(isinstance(line, Line) and line.mark is True for line in sections["checks"].lines)
+    [calc] = sections["calculation"].lines
+    assert isinstance(calc, Line) and calc.mark == NOMARK and calc.key == "amount"
+    assert "200,000.00 元 × 50% = 100,000.00 元" in calc.text
+    [row] = sections["caps"].lines
+    assert isinstance(row, CapRow)
+    assert (row.cites, row.ceiling, row.per_item) == ("第六条第（一）项", "30 万元", False)
+    assert (row.used, row.left, row.asked, row.granted) == ("250,000.00 元", "50,000.00 元", "100,000.00 元", "50,000.00 元")
+    assert row.split == "（往年 0.00 元，本申请前序事项 250,000.00 元）"
+    assert item.why is not None and "核减 50,000.00 元" in item.why
+    assert item.readings == "R2、R3、R11、R21、R29"
+    assert x.standing_ok and x.standing[-1].key == "documents" and x.standing[-1].mark is True
+
+
+def test_the_model_of_a_refusal_numbers_its_grounds(policy: engine.CompiledPolicy) -> None:
+    x = explanation(policy, _decision(policy, "03-refusals"), "en")
+    refused = [i for i in x.items if i.status == "refused"]
+    assert refused
+    for i in refused:
+        [reasons] = [s for s in i.sections if s.key == "reasons"]
+        assert reasons.lines and all(isinstance(r, Line) and r.mark is False and r.key == "reason" for r in reasons.lines)
+        assert i.why
