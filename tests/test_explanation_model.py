@@ -89,3 +89,30 @@ def test_the_model_of_a_refusal_numbers_its_grounds(policy: engine.CompiledPolic
         [reasons] = [s for s in i.sections if s.key == "reasons"]
         assert reasons.lines and all(isinstance(r, Line) and r.mark is False and r.key == "reason" for r in reasons.lines)
         assert i.why
+
+
+def test_a_policy_may_no_longer_replace_lines_j2_and_is_told_what_to_do(tmp_path: Path) -> None:
+    """_lines.j2 was the sentence macros of the old text template; the sentences are now catalogue messages
+    spelled by the one builder, so an override of _lines.j2 is a load error naming the way out."""
+    import shutil
+
+    from engine.core.errors import PolicyError
+
+    shutil.copytree(ROOT / "policies" / "texts", tmp_path / "texts")
+    text = (ROOT / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "p.yaml"
+    path.write_text(text + '\ntemplates:\n  zh:\n    _lines.j2: "{% macro calc(s, t) %}x{% endmacro %}"\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as err:
+        engine.load_policy(path)
+    [p] = [p for p in err.value.problems if p.path == ("templates", "zh", "_lines.j2")]
+    assert "overriding its catalogue message" in p.message and "my_lines.j2" in p.message
+    # the way out: the macros under another name, imported by the policy's own text template
+    path.write_text(
+        text + "\ntemplates:\n  zh:\n"
+        '    my_lines.j2: "{% macro hello(x) %}Hello {{ x }}{% endmacro %}"\n'
+        "    explain.txt.j2: \"{% import 'my_lines.j2' as L %}{{ L.hello(d.claim_id) }}\"\n",
+        encoding="utf-8",
+    )
+    own = engine.load_policy(path)
+    data, _ = read_document(GOLDEN / "01-pledge-cap-bites.claim.json")
+    assert explain(own, engine.evaluate(own, data), "zh", "text") == "Hello G-01"

@@ -16,7 +16,7 @@ One method per construct: `render` (the document: header, summary, standing, ite
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,16 +26,22 @@ from engine.deciding.decision import STATUSES, Decision, ItemDecision, facts_use
 from engine.explaining.catalogue import Catalogue, fill
 from engine.explaining.labels import CENT, MONEY_CACHE, Labels
 from engine.explaining.model import NOMARK, Line, Quote
-from engine.language.model import DocumentCheck, ExternalAmount
+from engine.explaining.recorded import Recorded, RecordedDecision, RecordedItem
+from engine.language.model import DocumentCheck
 
 if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
 
 #: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
-GROUP_OF = {"who": 0, "check": 0, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "documents": 4}
-GROUP_HEADS = ("checks", "calculation", "limits", "caps", "documents")
-#: the line key of each trace step kind (`Line.key`)
+GROUP_OF = {"who": 0, "check": 0, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "scaling": 4, "documents": 5}
+GROUP_HEADS = ("checks", "calculation", "limits", "caps", "scaling", "documents")
 _ABSENT = object()  # a fact the claim does not give
+AnyItem = ItemDecision | RecordedItem
+
+
+def _given(record: Mapping[str, Any], key: str) -> Any:
+    """A value of a record as a message shows it: nothing when the record does not have it."""
+    return record[key] if key in record else ""
 
 
 def _text_key(value: Any) -> Any:
@@ -125,9 +131,10 @@ class Explainer:
         self.cap_lines: dict[tuple[Any, ...], Any] = {}
         self.who_line: dict[tuple[str, Any, Any], str] = {}
         self.docs_cache: dict[tuple[Any, ...], str] = {}
-        self.rule_tail: dict[str, tuple[Any, Any]] = {}
+        self.rule_tail: dict[Any, tuple[Any, Any]] = {}
         self.heads = {
-            k: w.head(k, str(m[k])) for k in ("checks", "calculation", "limits", "caps", "documents", "reasons", "incomplete", "pending")
+            k: w.head(k, str(m[k]))
+            for k in ("checks", "calculation", "limits", "caps", "scaling", "documents", "reasons", "incomplete", "pending")
         }
         self.group_heads = tuple(self.heads[k] for k in GROUP_HEADS)
         self.no_trace = w.no_trace(str(m["no_trace"]))
@@ -158,6 +165,7 @@ class Explainer:
         self.total_label = str(m["total_granted"])
         self.by_status_head = w.subhead("by_status", str(m["by_status"]))
         self.by_article_head = w.subhead("by_article", str(m["by_article"]))
+        self.scaling_head = w.subhead("scaling", str(m["scaling"]))
         self.standing_head = w.part("standing", str(m["section_standing"]))
         self.standing_result = {
             True: w.standing_result(True, str(m["standing_ok"])),
@@ -168,6 +176,15 @@ class Explainer:
         self.footer = w.footer(fill(m["generated_by"], {"engine": f"policy-engine {__version__}", "policy": f"{p.id} {p.version}"}))
         self.article_of = {cite: cl.article for cite, cl in p.clauses.items()}
         self.article_order = {cl.article: i for i, cl in reversed(list(enumerate(p.clauses.values())))}
+
+    def forget(self) -> None:
+        """Drop every kept piece: a recorded decision's objects live for one explanation, and their ids are reused."""
+        for cache in (
+            self.cites_cache, self.check_line, self.cap_fmts, self.cap_words, self.limit_fmts, self.rate_fmts, self.ok_lines,
+            self.reason_lines, self.who_lines, self.docs_lines, self.standing_blocks, self.facts_cache, self.calc_lines,
+            self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail,
+        ):  # fmt: skip
+            cache.clear()
 
     def cap_fmt(self, cap: Any) -> tuple[Callable[..., str], ...]:
         """Per cap: its lines (paid, single item, not paid) and "why not more" sentences, its words and ceiling put in."""
@@ -298,7 +315,8 @@ class Explainer:
             lab = self.lab
             ds = self.sep.join((self.f_doc_missing if d in missing else self.f_doc_ok)(doc=lab.docs.get(d, d)) for d in required)
             if standing:
-                says = lab.label(owner.says) if isinstance(owner, DocumentCheck) else self.cat.m["documents"]
+                own = isinstance(owner, DocumentCheck) or (type(owner) is Recorded and owner.says is not None)
+                says = lab.label(owner.says) if own else self.cat.m["documents"]
                 line = f"{self.marks[not missing]} {self.f_reason(cites=cites, says=says)}{self.paren(t=ds)}"
             else:
                 line = self.f_docs_line(docs=ds, cites=cites)
@@ -317,13 +335,15 @@ class Explainer:
 
     def tail(self, rule: Any) -> tuple[Any, Any]:
         """Per rule: the pending-review block and the readings piece (None without readings)."""
-        out = self.rule_tail.get(rule.id)
+        key = id(rule) if type(rule) is Recorded else rule.id  # a recorded item states its own pending block
+        out = self.rule_tail.get(key)
         if out is None:
             lab = self.lab
             w = self.w
             pending = [self.heads["pending"]]
-            if isinstance(rule.amount, ExternalAmount) and rule.amount.pending is not None:
-                pending.append(w.line(self.f_pending_line(what=lab.label(rule.amount.pending)), NOMARK, "pending_line"))
+            what = getattr(rule.amount, "pending", None)  # an amount the panel decides says what it decides
+            if what is not None:
+                pending.append(w.line(self.f_pending_line(what=lab.label(what)), NOMARK, "pending_line"))
             for cap in rule.caps:
                 text = self.f_pending_ceiling(
                     ceiling=lab.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=lab.label(cap.says)
@@ -331,20 +351,23 @@ class Explainer:
                 pending.append(w.line(text, NOMARK, "pending_ceiling"))
             pending.append(self.pending_decide)
             readings = w.tail("readings", self.sep.join(rule.readings)) if rule.readings else None
-            out = self.rule_tail[rule.id] = (w.block(pending), readings)
+            out = self.rule_tail[key] = (w.block(pending), readings)
         return out
 
     # --- the document ---------------------------------------------------------------------
 
     @in_engine_context
-    def render(self, decision: Decision) -> Any:
+    def render(self, decision: Decision | RecordedDecision) -> Any:
         """The decision's explanation: the writer's `finish` of its pieces (text for TextWriter, an Explanation for ModelWriter)."""
         claim = decision.claim
         A, C = claim.applicant, claim.claim_facts
         w = self.w
+        recorded = type(decision) is RecordedDecision
+        if recorded:
+            self.forget()
         out: list[Any] = [
             self.title_block,
-            w.field("claim_id", self.claim_field, claim.claim_id),
+            w.field("claim_id", self.claim_field, str(claim.claim_id) if recorded else claim.claim_id),
             w.field(
                 "applicant",
                 self.applicant_field,
@@ -353,8 +376,11 @@ class Explainer:
             w.field("funding_year", self.year_field, self.f_year(year=claim.funding_year)),
             self.policy_block,
         ]
-        items = decision.items
-        self.summary(out, items)
+        items: tuple[AnyItem, ...] = decision.items
+        if isinstance(decision, RecordedDecision):
+            self.summary_recorded(out, decision.record)
+        else:
+            self.summary(out, decision.items)
         out.append(self.standing_head)
         out.append(self.standing(decision, A, C))
         out.append(self.standing_result[not decision.standing_reasons])
@@ -413,7 +439,7 @@ class Explainer:
 
     # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
     # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
-    def item(self, out: list[Any], n: int, d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
+    def item(self, out: list[Any], n: int, d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
         money = self.money
         w = self.w
         if self.failed_facts:
@@ -473,8 +499,12 @@ class Explainer:
                 line = None
             out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
         # `d.cites` (the rule's clause, then each ground's, each biting cap's, the documents clause) only when it can differ
-        cites = d.cites if (bit or d.reasons or d.missing_documents) else (rule.cites,)
-        out[at_clauses] = self.clauses(cites)
+        if type(d) is RecordedItem:
+            cites = d.cites
+            out[at_clauses] = self.clauses(d.quoted)
+        else:
+            cites = d.cites if (bit or d.reasons or d.missing_documents) else (rule.cites,)
+            out[at_clauses] = self.clauses(cites)
         if d.grant is not None:
             for c in d.grant.consumes:
                 if c.kind == "cap":
@@ -498,7 +528,9 @@ class Explainer:
             out.append(w.tail("referred", self.f_referred_line(to=to, cites=cites[0])))
         elif status == "pending_review":
             out.append(self.tail(rule)[0])
-        if status in ("reduced", "refused"):
+        if type(d) is RecordedItem and "scaling" in d.record:
+            out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
+        elif status in ("reduced", "refused"):
             out.append(w.tail("why", self.why(d, I, A, C)))
         readings = self.tail(rule)[1]
         if readings is not None:
@@ -507,9 +539,7 @@ class Explainer:
 
     # long because: one branch per trace step kind, each writing its line and keeping it when it does not
     # depend on the claim's figures
-    def step_line(
-        self, s: tuple[Any, ...], d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool
-    ) -> Any:
+    def step_line(self, s: tuple[Any, ...], d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> Any:
         """One trace step of an item as its line piece."""
         k = s[0]
         w = self.w
@@ -535,9 +565,11 @@ class Explainer:
                 self.ok_lines[id(s[1])] = piece
             return piece
         money = self.money
+        if k == "scaling":
+            return w.line(self.scaling_step(s[1]), NOMARK, "scaling")
         return w.line(self.f_calc_subject(paid=money(s[3]), asked=money(s[4]), after=money(s[5])), NOMARK, "subject")
 
-    def amount(self, s: tuple[Any, ...], d: ItemDecision) -> Any:
+    def amount(self, s: tuple[Any, ...], d: AnyItem) -> Any:
         """The calculation line; a fixed or table amount has few distinct lines, kept."""
         form = s[1]
         if form.kind != "fixed" and form.kind != "table":
@@ -553,7 +585,7 @@ class Explainer:
                 self.calc_lines[key] = line
         return line
 
-    def grouped(self, out: list[Any], d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> None:
+    def grouped(self, out: list[Any], d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> None:
         """The step lines grouped by kind, whatever the order of the steps."""
         for g, head in enumerate(self.group_heads):
             lines = [self.step_line(s, d, A, C, in_application, paid) for s in d.steps if GROUP_OF[s[0]] == g]
@@ -562,9 +594,12 @@ class Explainer:
                 out.extend(lines)
 
     def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> Any:
-        _, cap, scope, used, asked, after = s
+        cap, scope, used, asked, after = s[1:6]
         split = paid and cap.per is not None and used.quantize(CENT) != 0
-        mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
+        if len(s) > 6:  # a recorded decision: its own split between history and earlier items (when it has one)
+            mine = s[6] if split else None
+        else:
+            mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
         key = (id(cap), used, asked, after, paid, mine)
         line = self.cap_lines.get(key)
         if line is not None:
@@ -603,7 +638,7 @@ class Explainer:
             line = fmts[3](used=used, after=used + 1)
         return f"{self.marks.get(ok, self.marks[None])} {line}"
 
-    def standing(self, decision: Decision, A: Any, C: Any) -> Any:
+    def standing(self, decision: Decision | RecordedDecision, A: Any, C: Any) -> Any:
         """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
         key = tuple((s[0], id(s[1]), s[2], s[3]) for s in decision.standing_steps)
         block = self.standing_blocks.get(key)
@@ -626,12 +661,15 @@ class Explainer:
     def reason(self, reason: Any) -> str:
         """A ground of refusal in words: `clause：what it requires` (kept per clause and words)."""
         key = (reason.cites, reason.says)
-        line = self.reason_lines.get(key)
+        try:
+            line = self.reason_lines.get(key)
+        except TypeError:  # a recorded decision's words are a dict
+            return self.f_reason(cites=reason.cites, says=self.lab.label(reason.says))
         if line is None:
             line = self.reason_lines[key] = self.f_reason(cites=reason.cites, says=self.lab.label(reason.says))
         return line
 
-    def missing_documents(self, d: ItemDecision, cites: tuple[str, ...]) -> str:
+    def missing_documents(self, d: AnyItem, cites: tuple[str, ...]) -> str:
         ds = self.sep.join(self.lab.docs.get(x, x) for x in d.missing_documents)
         cs: list[str] = []
         for s in d.steps:
@@ -639,7 +677,7 @@ class Explainer:
                 cs.append(s[4])
         return self.f_missing_documents(docs=ds, cites=self.sep.join(cs) if cs else cites[-1])
 
-    def why(self, d: ItemDecision, I: Any, A: Any, C: Any) -> str:
+    def why(self, d: AnyItem, I: Any, A: Any, C: Any) -> str:
         money = self.money
         label = self.lab.label
         out: list[str] = []
@@ -647,7 +685,7 @@ class Explainer:
         if d.status == "reduced":
             for s in steps:
                 if s[0] == "cap" and s[5] < s[4]:
-                    _, cap, _, used, asked, after = s
+                    cap, _, used, asked, after = s[1:6]
                     left = cap.ceiling - used
                     fmts = self.cap_fmt(cap)
                     fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
@@ -691,4 +729,98 @@ class Explainer:
                 out.append(self.f_why_facts(facts=facts))
             if len(d.reasons) > 1:
                 out.append(self.f_why_also(reasons=self.sep.join(self.reason(x) for x in d.reasons[1:])))
+        return self.sentence_sep.join(out)
+
+    # --- what only a recorded decision has: the figures the batch wrote, a round's scaling ------------------
+
+    def summary_recorded(self, out: list[Any], d: Mapping[str, Any]) -> None:
+        """The summary of a recorded decision, from its own figures (a round's scaling changed them)."""
+        money = self.money
+        w = self.w
+        m = self.cat.m
+        out.append(w.total(self.total_label, money(d["total"])))
+        if "scaling" in d:
+            sc = d["scaling"]
+            out.append(self.scaling_head)
+            out.append(w.summary_line(self.scaling_round(sc), "scaling_round"))
+            out.append(w.summary_line(self.scaling_method(sc), "scaling_method"))
+            total = fill(m["scaling_total"], {"before": money(d.get("total_before_scaling")), "after": money(d["total"])})
+            out.append(w.summary_line(total, "scaling_total"))
+        out.append(self.by_status_head)
+        totals = d["totals_by_status"]
+        for s, n in d["counts_by_status"].items():
+            if not n:
+                continue
+            word = self.status[s]
+            ns = self.f_count_items(n=n)
+            if s in ("granted", "reduced"):
+                line = self.f_status_line(status=word, n=ns, amount=money(totals[s]))
+            elif s == "incomplete" and totals[s] != "0.00":
+                line = self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=money(totals[s])))
+            else:
+                line = self.f_status_line_count(status=word, n=ns)
+            out.append(w.summary_line(line, s))
+        if d.get("totals_by_article"):
+            out.append(self.by_article_head)
+            for a, v in d["totals_by_article"].items():
+                line = self.f_article_line(article=a, n=v["items"], amount=money(v["amount"]))
+                if v["provisional"] != "0.00":
+                    line += self.sep + self.f_article_provisional(amount=money(v["provisional"]))
+                out.append(w.summary_line(line, "article"))
+
+    def scaling_round(self, sc: Mapping[str, Any]) -> str:
+        """The round: its budget, the total approved, the factor, the clause on the budget."""
+        money = self.money
+        key = "scaling_round" if sc.get("cites") else "scaling_round_nocite"
+        values = {
+            "round": _given(sc, "round"),
+            "budget": money(sc.get("budget")),
+            "approved": money(sc.get("approved_total")),
+            "factor": _given(sc, "factor"),
+            "cites": sc.get("cites") or "",
+        }
+        return fill(self.cat.m[key], values)
+
+    def scaling_method(self, sc: Mapping[str, Any]) -> str:
+        """The rounding mode and the remainder method of the record (floor and largest_remainder when not given)."""
+        m = self.cat.m
+        methods, modes = m["scaling_method"], m["scaling_mode"]
+        mode = sc.get("mode") or "floor"
+        method = sc.get("method") or "largest_remainder"
+        rounded = f"{method}_rounded"
+        key = rounded if mode != "floor" and rounded in methods else method
+        quantum = self.money(sc.get("quantum"))
+        if key in methods:
+            unallocated = self.money(sc["unallocated"]) if "unallocated" in sc else ""
+            return fill(methods[key], {"quantum": quantum, "mode": modes[mode] if mode in modes else mode, "unallocated": unallocated})
+        return fill(m["scaling_method_other"], {"method": sc.get("method") or "", "quantum": quantum})
+
+    def scaling_step(self, s: Mapping[str, Any]) -> str:
+        """An item's scaling: before × factor → after, citing the budget clause."""
+        money = self.money
+        key = "scaling_line" if s.get("cites") else "scaling_line_nocite"
+        values = {
+            "before": money(s.get("before")),
+            "factor": _given(s, "factor"),
+            "after": money(s.get("after")),
+            "cites": s.get("cites") or "",
+            "says": self.lab.label(s["says"]) if "says" in s else "",
+        }
+        return fill(self.cat.m[key], values)
+
+    def why_scaled(self, d: RecordedItem, head: str) -> str:
+        """ "Why not more" of a scaled item: its own grounds, then each scaling."""
+        money = self.money
+        out = [head] if head else []
+        for s in d.steps:
+            if s[0] == "scaling":
+                st = s[1]
+                key = "why_scaled" if st.get("cites") else "why_scaled_nocite"
+                values = {
+                    "cites": st.get("cites") or "",
+                    "factor": _given(st, "factor"),
+                    "before": money(st.get("before")),
+                    "after": money(st.get("after")),
+                }
+                out.append(fill(self.cat.m[key], values))
         return self.sentence_sep.join(out)

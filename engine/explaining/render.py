@@ -53,6 +53,7 @@ from engine.explaining.catalogue import fill as _fill
 from engine.explaining.explainer import Explainer
 from engine.explaining.labels import CENT, Labels, to_decimal
 from engine.explaining.model import Explanation, ModelWriter
+from engine.explaining.recorded import from_record
 from engine.explaining.textwriter import TextWriter
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
@@ -159,9 +160,7 @@ class Renderer:
         # Compiled on first use, then kept: jinja2's cache is unbounded here and never re-checks the files.
         self.templates: dict[str, Template] = {}
         # The fast text path reproduces the engine's own text templates: not when a policy or language brings its own.
-        self.text_own_templates = any(n in overrides for n in TEXT_TEMPLATES) or any(
-            (TEMPLATE_DIR / lang / n).exists() for n in TEXT_TEMPLATES
-        )
+        self.text_own_templates = TEXT_TEMPLATE in overrides or (TEMPLATE_DIR / lang / TEXT_TEMPLATE).exists()
         self._text: Explainer | None = None
         self._model: Explainer | None = None
 
@@ -173,6 +172,16 @@ class Renderer:
         if self._text is None:
             self._text = Explainer(self.policy, self.catalogue, self.labels, TextWriter(self.catalogue))
         return self._text
+
+    def record_explainer(self, model: bool = False) -> Explainer:
+        """The explainer of decisions given as data (`engine.explaining.recorded.from_record`): its own instance,
+        as it forgets its kept pieces before each decision (their objects live for one explanation)."""
+        key = "_record_model" if model else "_record_text"
+        found: Explainer | None = self.__dict__.get(key)
+        if found is None:
+            writer = ModelWriter(self.lang) if model else TextWriter(self.catalogue)
+            found = self.__dict__[key] = Explainer(self.policy, self.catalogue, self.labels, writer)
+        return found
 
     def model_explainer(self) -> Explainer:
         """The explainer that builds the format-neutral `Explanation` (`Explainer` + `ModelWriter`), built on first use."""
@@ -204,6 +213,9 @@ class Renderer:
             if fmt == "json":
                 return json.dumps(decision, ensure_ascii=False, indent=2) + "\n"
             raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        if fmt == "text" and not self.text_own_templates:  # the engine's plain text: the one builder
+            text: str = self.record_explainer().render(from_record(decision))
+            return text
         return self.template(name).render(d=decision)
 
     @in_engine_context
@@ -283,8 +295,8 @@ def _md_escape(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
 
 
-#: the engine's text templates: a policy (or a language folder) that brings one of these renders text through jinja2
-TEXT_TEMPLATES = ("explain.txt.j2", "_lines.j2")
+#: a policy's (or a language folder's) own plain-text template: the text is then rendered by it, through jinja2
+TEXT_TEMPLATE = "explain.txt.j2"
 
 
 class _OnPolicy:
@@ -443,8 +455,8 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
     if fmt == "text" and isinstance(decision, Decision):
         fast = renderer(policy, lang).text_explainer()
         if fast is not None:
-            text: str = fast.render(decision)
-            return text
+            made: str = fast.render(decision)
+            return made
     d = _as_dict(decision)
     if isinstance(decision, Decision):
         return json.dumps(d, ensure_ascii=False, indent=2) + "\n" if fmt == "json" else renderer(policy, lang).explain(d, fmt)
