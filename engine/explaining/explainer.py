@@ -366,6 +366,7 @@ class Explainer:
         if recorded:
             self.forget()
         out: list[Any] = [
+            w.who(str(claim.claim_id), str(A["id"]), A.get("name")),
             self.title_block,
             w.field("claim_id", self.claim_field, str(claim.claim_id) if recorded else claim.claim_id),
             w.field(
@@ -595,8 +596,9 @@ class Explainer:
 
     def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> Any:
         cap, scope, used, asked, after = s[1:6]
-        split = paid and cap.per is not None and used.quantize(CENT) != 0
-        if len(s) > 6:  # a recorded decision: its own split between history and earlier items (when it has one)
+        # a shared cap already used: how much of it by history, how much by earlier items of this application
+        split = cap.per is not None and used.quantize(CENT) != 0
+        if len(s) > 6:  # a recorded decision: its own split (when it has one)
             mine = s[6] if split else None
         else:
             mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
@@ -609,14 +611,12 @@ class Explainer:
         left = cap.ceiling - used
         left_text = money(left if left > 0 else Decimal(0))
         u = money(used)
-        split_text = ""
+        split_text = "" if mine is None else self.f_cap_split(history=money(used - mine), earlier=money(mine))
         if not paid:
             text = fmts[2](used=u, left=left_text, asked=money(asked), granted=money(after))
         elif cap.per is None:
             text = fmts[1](asked=money(asked), granted=money(after))
         else:
-            if mine is not None:
-                split_text = self.f_cap_split(history=money(used - mine), earlier=money(mine))
             text = fmts[0](used=u + split_text, left=left_text, asked=money(asked), granted=money(after))
         if len(self.cap_lines) >= MONEY_CACHE:
             self.cap_lines.clear()

@@ -93,6 +93,9 @@ class Field(NamedTuple):
 
 class Explanation(NamedTuple):
     lang: str
+    claim_id: str
+    applicant_id: str
+    applicant_name: str | None
     title: str  # the catalogue's title word
     policy_title: str
     fields: tuple[Field, ...]  # claim id, applicant, funding year, policy, validity, (assumption), hash
@@ -108,6 +111,12 @@ class Explanation(NamedTuple):
 
 
 # --- the stream the builder hands to ModelWriter, folded by `ModelWriter.finish` ---------------------------
+
+
+class _Who(NamedTuple):
+    claim_id: str
+    applicant_id: str
+    applicant_name: str | None
 
 
 class _Title(NamedTuple):
@@ -167,6 +176,9 @@ class ModelWriter:
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
+
+    def who(self, claim_id: str, applicant_id: str, applicant_name: str | None) -> Any:
+        return _Who(claim_id, applicant_id, applicant_name)
 
     def title(self, title: str, policy_title: str) -> Any:
         return _Title(title, policy_title)
@@ -283,6 +295,8 @@ class ModelWriter:
                     doc[p.key] = p.text
             elif kind is Field:
                 doc["fields"].append(p)
+            elif kind is _Who:
+                doc.update(p._asdict())
             elif kind is _Title:
                 doc["title"], doc["policy_title"] = p.title, p.policy_title
             elif kind is _Total:
@@ -292,6 +306,9 @@ class ModelWriter:
         close()
         return Explanation(
             lang=self.lang,
+            claim_id=doc["claim_id"],
+            applicant_id=doc["applicant_id"],
+            applicant_name=doc["applicant_name"],
             title=doc["title"],
             policy_title=doc["policy_title"],
             fields=tuple(doc["fields"]),

@@ -40,7 +40,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import BaseLoader, Environment, FileSystemLoader, Template, TemplateError, pass_eval_context
+from jinja2 import Environment, FileSystemLoader, Template, TemplateError, pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
@@ -79,7 +79,6 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 FORMATS: dict[str, str | None] = {"text": "explain.txt.j2", "md": "explain.md.j2", "html": "explain.html.j2", "json": None}
 BODY_TEMPLATE = "_explain_body.html.j2"
 REPORT_TEMPLATE = "report.html.j2"
-HTML_ALIAS = "#html"
 
 
 def _to_decimal(value: Any) -> Decimal | None:
@@ -125,7 +124,7 @@ class Renderer:
         if self.sandboxed:
             self.env = PolicyEnvironment(loader=PolicyLoader(overrides, [TEMPLATE_DIR / lang, TEMPLATE_DIR]), **options)
         else:
-            self.env = _Environment(loader=_HtmlAliasLoader(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)])), **options)
+            self.env = _Environment(loader=FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)]), **options)
         filters: dict[str, Callable[..., Any]] = {
             "money": self.money,
             "percent": self.percent,
@@ -161,6 +160,8 @@ class Renderer:
         self.templates: dict[str, Template] = {}
         # The fast text path reproduces the engine's own text templates: not when a policy or language brings its own.
         self.text_own_templates = TEXT_TEMPLATE in overrides or (TEMPLATE_DIR / lang / TEXT_TEMPLATE).exists()
+        #: a template other than the engine's may run (the policy's, or a language's own): it gets `d` too
+        self.own_templates = bool(overrides) or (TEMPLATE_DIR / lang).is_dir()
         self._text: Explainer | None = None
         self._model: Explainer | None = None
 
@@ -206,21 +207,46 @@ class Renderer:
         """The budget of one render when this renderer runs policy templates (none for the engine's own)."""
         return render_budget() if self.sandboxed else nullcontext()
 
+    def model(self, decision: Decision | Mapping[str, Any]) -> Explanation:
+        """The `Explanation` of a decision, or of a decision given as data (its JSON, as recorded)."""
+        x: Explanation
+        if isinstance(decision, Decision):
+            x = self.model_explainer().render(decision)
+        else:
+            x = self.record_explainer(model=True).render(from_record(decision))
+        return x
+
+    def decision_data(self, decision: Decision | Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """`d` of a template: the decision's JSON, made only where a template other than the engine's may read it."""
+        if not isinstance(decision, Decision):
+            return decision
+        return decision.to_dict() if self.own_templates else None
+
     @in_engine_context
-    def explain(self, decision: Mapping[str, Any], fmt: str) -> str:
+    def explain(self, decision: Decision | Mapping[str, Any], fmt: str) -> str:
+        """`fmt` of one decision: text from the one builder (or the policy's own text template); md and html
+        from their templates over the model `x` (a policy's own templates also get `d`, the decision's JSON)."""
         name = FORMATS.get(fmt)
         if name is None:
             if fmt == "json":
-                return json.dumps(decision, ensure_ascii=False, indent=2) + "\n"
+                data = decision.to_dict() if isinstance(decision, Decision) else decision
+                return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
             raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
         if fmt == "text" and not self.text_own_templates:  # the engine's plain text: the one builder
-            text: str = self.record_explainer().render(from_record(decision))
+            text: str
+            if isinstance(decision, Decision):
+                fast = self.text_explainer()
+                assert fast is not None  # no text template of the policy's own (checked above)
+                text = fast.render(decision)
+            else:
+                text = self.record_explainer().render(from_record(decision))
             return text
-        return self.template(name).render(d=decision)
+        return self.template(name).render(d=self.decision_data(decision), x=self.model(decision))
 
     @in_engine_context
-    def body_html(self, decision: Mapping[str, Any], anchor: str) -> Markup:
-        return Markup(self.template(BODY_TEMPLATE).render(d=decision, anchor=anchor, in_report=True))  # noqa: S704 -- autoescaped template output
+    def body_html(self, decision: Decision | Mapping[str, Any], anchor: str) -> Markup:
+        page = self.template(BODY_TEMPLATE).render(d=self.decision_data(decision), x=self.model(decision), anchor=anchor, in_report=True)
+        return Markup(page)  # noqa: S704 -- autoescaped template output
 
 
 class _Environment(Environment):
@@ -250,24 +276,7 @@ def _item_cites(item: Mapping[str, Any]) -> list[str]:
 
 
 def _autoescape(name: str | None) -> bool:
-    return name is not None and name.endswith((".html.j2", ".html", HTML_ALIAS))
-
-
-class _HtmlAliasLoader(BaseLoader):
-    """`_lines.j2#html` is `_lines.j2` compiled with autoescaping, for HTML templates to import.
-
-    A macro returns its output marked safe when called from an HTML template, so
-    shared macros must escape what they interpolate -- in HTML only, not in text.
-    """
-
-    def __init__(self, inner: BaseLoader) -> None:
-        self.inner = inner
-
-    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
-        return self.inner.get_source(environment, template.removesuffix(HTML_ALIAS))
-
-    def list_templates(self) -> list[str]:
-        return self.inner.list_templates()
+    return name is not None and name.endswith((".html.j2", ".html"))
 
 
 @pass_eval_context
@@ -457,9 +466,9 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
         if fast is not None:
             made: str = fast.render(decision)
             return made
-    d = _as_dict(decision)
     if isinstance(decision, Decision):
-        return json.dumps(d, ensure_ascii=False, indent=2) + "\n" if fmt == "json" else renderer(policy, lang).explain(d, fmt)
+        return renderer(policy, lang).explain(decision, fmt)
+    d = decision
     try:
         if fmt == "json":  # as recorded; a number edited in (read as a Decimal) is not JSON the engine writes
             return json.dumps(d, ensure_ascii=False, indent=2) + "\n"
@@ -542,7 +551,7 @@ def _report(
                 "d": d,
                 "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
                 "flags": _flags(d),
-                "body": (renderer(policy_for(d), lang) if policy_for else r).body_html(d, anchor),
+                "body": (renderer(policy_for(d), lang) if policy_for else r).body_html(entry, anchor),
             }
         )
     return r.template(REPORT_TEMPLATE).render(

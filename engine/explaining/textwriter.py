@@ -39,6 +39,9 @@ class TextWriter:
             k: f"{INDENT_ITEM}{m[w]}{self.c}" for k, w in (("referred", "referred"), ("why", "why_not_more"), ("readings", "readings"))
         }
 
+    def who(self, claim_id: str, applicant_id: str, applicant_name: str | None) -> str:
+        return ""  # the text shows them in its fields
+
     def title(self, title: str, policy_title: str) -> str:
         return f"{title} · {policy_title}\n{RULE_DOUBLE}\n"
 
