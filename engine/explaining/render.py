@@ -1,17 +1,18 @@
 """Stage 5, render: explanations of decisions, for applicants and reviewers.
 
-Input is a decision's JSON dict (`Decision.to_dict()`) plus the policy's
-clause table and labels; jinja2 templates phrase it. Templates do no
-arithmetic and decide nothing: every amount they show is a value of the
-trace, passed through a formatting filter (`money`, `percent`). The plain
-text of a `Decision` object takes a faster road to the same bytes
-(`TextExplainer`: the trace tuples, catalogue messages compiled once into
-format strings, claim-independent text built once per policy and language);
-the templates remain the reference, and a test holds the two equal.
+A decision (a `Decision`, or its JSON as recorded) is explained once by the one builder,
+`engine.explaining.explainer.Explainer`, and written by a writer: `TextWriter` for the plain text,
+`ModelWriter` for the format-neutral `Explanation` (engine/explaining/model.py), which the Markdown and
+HTML templates write (structure only: every sentence is already words). Nothing here does arithmetic or
+decides: every amount shown is a value of the trace, formatted by `engine.explaining.labels.Labels`.
+This module holds the `Renderer` of a policy and language (catalogue, labels, explainers, the jinja2
+environment of the templates), `explain`, `explanation`, the checks of a recorded decision and the
+reviewer's report.
 
 Wording lives in data, not code:
 
-* templates in `engine/explaining/templates/` (per language in `engine/explaining/templates/<lang>/`
+* the plain text's layout in `engine/explaining/textwriter.py`; the Markdown and HTML layout in
+  templates in `engine/explaining/templates/` (per language in `engine/explaining/templates/<lang>/`
   when a language needs its own structure), compiled once per policy and
   language and reused for every decision;
 * message catalogues in `engine/explaining/messages/<lang>.yaml` -- adding a language
