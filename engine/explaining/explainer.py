@@ -496,6 +496,8 @@ class Explainer:
                 line = who_lines.get((id(s[1]), s[2], kind))
             elif k == "documents":
                 line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
+            elif k == "amount":
+                line = self.amount(s, d)
             else:
                 line = None
             out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
