@@ -116,3 +116,11 @@ def test_a_policy_may_no_longer_replace_lines_j2_and_is_told_what_to_do(tmp_path
     own = engine.load_policy(path)
     data, _ = read_document(GOLDEN / "01-pledge-cap-bites.claim.json")
     assert explain(own, engine.evaluate(own, data), "zh", "text") == "Hello G-01"
+
+
+def test_a_decision_and_its_record_have_the_same_model(policy: engine.CompiledPolicy) -> None:
+    """The facade gives the model (engine.explanation) of a Decision and of its JSON as recorded: equal."""
+    for path in sorted(GOLDEN.glob("*.claim.json")):
+        d = _decision(policy, path.name.removesuffix(".claim.json"))
+        for lang in ("zh", "en"):
+            assert engine.explanation(policy, d, lang) == engine.explanation(policy, d.to_dict(), lang), (path.name, lang)

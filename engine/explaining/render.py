@@ -486,11 +486,17 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
 
 
 @in_engine_context
-def explanation(policy: CompiledPolicy, decision: Decision, lang: str = "zh") -> Explanation:
+def explanation(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang: str = "zh") -> Explanation:
     """The decision explained in `lang` and in no format: the `Explanation` model (engine/explaining/model.py)
-    that templates, JSON front doors and tests read. Same words as every format (one builder, `Explainer`)."""
-    model: Explanation = renderer(policy, lang).model_explainer().render(decision)
-    return model
+    that templates, JSON front doors and tests read. Same words as every format (one builder, `Explainer`).
+    A decision given as data (its JSON, as recorded) is explained as recorded (check it first with
+    `recorded_decision`)."""
+    if not isinstance(decision, Decision):
+        try:
+            return renderer(policy, lang).model(decision)
+        except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError) as exc:
+            raise RecordedDecisionError(f"this decision cannot be explained as recorded ({type(exc).__name__}: {exc})") from exc
+    return renderer(policy, lang).model(decision)
 
 
 FLAG_ORDER = ("standing", "reduced", "refused", "incomplete", "referred", "pending_review")
