@@ -165,6 +165,7 @@ class Renderer:
         self.own_templates = bool(overrides) or (TEMPLATE_DIR / lang).is_dir()
         self._text: Explainer | None = None
         self._model: Explainer | None = None
+        self._record: dict[bool, Explainer] = {}  # of decisions given as data: text (False), model (True)
 
     def text_explainer(self) -> Explainer | None:
         """The plain-text explainer (`Explainer` + `TextWriter`, built on first use), or None when the policy or
@@ -178,11 +179,10 @@ class Renderer:
     def record_explainer(self, model: bool = False) -> Explainer:
         """The explainer of decisions given as data (`engine.explaining.recorded.from_record`): its own instance,
         as it forgets its kept pieces before each decision (their objects live for one explanation)."""
-        key = "_record_model" if model else "_record_text"
-        found: Explainer | None = self.__dict__.get(key)
+        found = self._record.get(model)
         if found is None:
             writer = ModelWriter(self.lang) if model else TextWriter(self.catalogue)
-            found = self.__dict__[key] = Explainer(self.policy, self.catalogue, self.labels, writer)
+            found = self._record[model] = Explainer(self.policy, self.catalogue, self.labels, writer)
         return found
 
     def model_explainer(self) -> Explainer:
