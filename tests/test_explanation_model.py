@@ -124,3 +124,28 @@ def test_a_decision_and_its_record_have_the_same_model(policy: engine.CompiledPo
         d = _decision(policy, path.name.removesuffix(".claim.json"))
         for lang in ("zh", "en"):
             assert engine.explanation(policy, d, lang) == engine.explanation(policy, d.to_dict(), lang), (path.name, lang)
+
+
+def test_a_note_under_an_item_has_a_home_in_every_format(policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slot for lines under an item (a reading's text, a round-selection note): `writer.note(text, key)`
+    before the item ends lands in `ItemExplanation.notes` and in the text, Markdown and HTML."""
+    from engine.explaining import render
+    from engine.explaining.explainer import Explainer
+
+    original = Explainer.item
+
+    def item_with_a_note(self: Explainer, out: list[object], *args: object) -> None:
+        original(self, out, *args)  # type: ignore[arg-type]
+        out.insert(len(out) - 1, self.w.note("R3: <a reading's words>", "reading"))  # before the item's end
+
+    monkeypatch.setattr(Explainer, "item", item_with_a_note)
+    render._RENDERERS.pop(policy, None)
+    try:
+        d = _decision(policy, "06-agency-pending-review")
+        x = explanation(policy, d, "en")
+        assert all(i.notes == (Line("R3: <a reading's words>", NOMARK, "reading"),) for i in x.items)
+        assert "\n     R3: <a reading's words>\n\n" in explain(policy, d, "en", "text")
+        assert "\n- R3: \\<a reading's words\\>\n" in explain(policy, d, "en", "md")
+        assert '<p class="note">R3: &lt;a reading&#39;s words&gt;</p></article>' in explain(policy, d, "en", "html")
+    finally:
+        render._RENDERERS.pop(policy, None)
