@@ -149,3 +149,17 @@ def test_a_note_under_an_item_has_a_home_in_every_format(policy: engine.Compiled
         assert '<p class="note">R3: &lt;a reading&#39;s words&gt;</p></article>' in explain(policy, d, "en", "html")
     finally:
         render._RENDERERS.pop(policy, None)
+
+
+def test_the_model_as_json_data(policy: engine.CompiledPolicy) -> None:
+    """For a JSON front door: named tuples become objects by field name; every leaf is text, a number, a bool or null."""
+    import json
+
+    from engine.explaining.model import to_data
+
+    data = to_data(explanation(policy, _decision(policy, "01-pledge-cap-bites"), "zh"))
+    again = json.loads(json.dumps(data, ensure_ascii=False))
+    assert again == data
+    caps = next(s for s in data["items"][2]["sections"] if s["key"] == "caps")
+    assert caps["lines"][0]["granted"] == "50,000.00 元" and caps["lines"][0]["line"]["key"] == "cap"  # l2: cut to 50,000.00
+    assert data["fields"][0] == {"key": "claim_id", "label": "申请编号", "value": "G-01"}

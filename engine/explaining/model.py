@@ -324,6 +324,15 @@ class ModelWriter:
         )
 
 
+def to_data(value: Any) -> Any:
+    """The model as plain JSON data (named tuples as objects by field name), e.g. for a JSON front door."""
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return {k: to_data(v) for k, v in zip(value._fields, value, strict=True)}
+    if isinstance(value, tuple | list):
+        return [to_data(v) for v in value]
+    return value
+
+
 def _flat(pieces: Iterable[Any]) -> Iterable[Any]:
     for p in pieces:
         if type(p) is _Block:
