@@ -205,14 +205,16 @@ def decide(c: dict[str, Any]) -> list[Result]:
             asked = half_of(it["premium_paid"])
             cap_id, cap_max, cap_scope = "insurance-annual-cap", Decimal(100000), (aid, year)
             limit_id, limit_times, limit_scope, counts = "insurance-two-years", 2, (aid,), (year,)
-        elif t == "ip_securitisation":  # 第六条（三）, R13
-            if kind != "enterprise":
+        elif t == "ip_securitisation":  # 第六条（三）, R3, R13
+            if kind != "enterprise" or it["underlying_right"] not in ("patent", "trademark"):
                 refused = True
             asked = half_of(it["financing_costs"])
             cap_id, cap_max, cap_scope = "securitisation-total-cap", Decimal(500000), (aid,)
             docs = ()
-        elif t == "platform_transformation_service":  # 第六条（四）第一款, R14
+        elif t == "platform_transformation_service":  # 第六条（四）第一款, R3, R14
             if kind not in ORGS or "ip_operation_platform" not in roles or not it["landed_in_district"]:
+                refused = True
+            if it["underlying_right"] not in ("patent", "trademark"):
                 refused = True
             asked = half_of(it["technology_service_fee"])
             cap_id, cap_max, cap_scope = "platform-total-cap", Decimal(1000000), (aid,)

@@ -152,6 +152,13 @@ class _Round:
         self.serial = 0
         self.patents: list[str] = []
 
+    def right(self, n: int) -> str:
+        """The right a securitisation or platform transformation rests on (第四条第一款, R3): mostly a patent, every
+        third a trademark, one in twenty a copyright (refused). Not drawn from the generator, so adding this fact
+        left every other generated value as it was."""
+        k = self.serial + n
+        return "copyright" if k % 20 == 0 else "trademark" if k % 3 == 0 else "patent"
+
     def patent(self, year: int) -> str:
         rng = self.rng
         if self.patents and rng.random() < 0.04:  # a patent someone else already claimed (N5: once per patent, whoever claims)
@@ -281,12 +288,13 @@ class _Round:
         elif t == "patent_insurance":
             it.update(insurance_policy_id=f"INS-{self.serial}-{n}", premium_paid=money(rng, 2000, 150000))
         elif t == "ip_securitisation":
-            it.update(financing_id=f"ABS-{self.serial}-{n}", financing_costs=money(rng, 50000, 900000))
+            it.update(financing_id=f"ABS-{self.serial}-{n}", financing_costs=money(rng, 50000, 900000), underlying_right=self.right(n))
         elif t == "platform_transformation_service":
             it.update(
                 transformation_id=f"TR-{self.serial}-{n}",
                 technology_service_fee=money(rng, 20000, 900000),
                 landed_in_district=rng.random() < 0.93,
+                underlying_right=self.right(n),
             )
         elif t == "self_transformation":
             it.update(transformation_id=f"TRS-{self.serial}-{n}")

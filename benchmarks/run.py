@@ -25,7 +25,14 @@ What it does, in order:
    and baseline interleaved call by call;
 7. peak memory (peak RSS of a subprocess: VmHWM, or getrusage where /proc is
    absent) of a streamed batch of 1,000,000 items against 10,000:
-   generate -> parse -> decide -> keep only totals.
+   generate -> parse -> decide -> keep only totals;
+8. end to end, what a user runs (JSON text in, JSON text out), one core, the
+   baseline doing the same JSON reading and writing in the same run:
+   (a) claim intake, JSON text of one application -> validated claim, items/s;
+   (b) decision -> canonical JSON text with the full trace, items/s;
+   (c) a JSON Lines round -> decisions JSON Lines, ratio to the baseline;
+   (d) one 10-item application, JSON text in -> decision JSON text out, p50/p99.
+   Outputs go to memory (io.StringIO), so the figures are the engine's, not the disk's.
 
 Ratios, not absolute times, are the figures of record: these machines are noisy.
 """
@@ -35,6 +42,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import io
 import json
 import os
 import platform
@@ -70,6 +78,11 @@ TARGETS = {
     "explain": ("decide + zh text explanation, items/s", ">=", 20000.0),
     "load": ("load + validate + compile, ms", "<=", 150.0),
     "memory": ("peak RSS 1,000,000 streamed items / 10,000", "<=", 1.5),
+    # issue 14: the user's path, end to end
+    "e2e_intake": ("claim intake, JSON text -> validated claim, items/s", ">=", 200000.0),
+    "e2e_json": ("decision -> JSON text with the full trace, items/s", ">=", 100000.0),
+    "e2e_round": ("JSON Lines round -> decisions JSON Lines, ratio to baseline", "<=", 4.0),
+    "e2e_p50": ("one 10-item application, JSON in -> JSON out, p50 us", "<=", 80.0),
 }
 
 
@@ -262,6 +275,95 @@ def latency(policy: engine.CompiledPolicy, calls: int) -> dict[str, Any]:
     }
 
 
+# --- 8. end to end ---------------------------------------------------------------------------------------
+
+
+def engine_line(policy: engine.CompiledPolicy, line: str) -> str:
+    """The user's path for one application: JSON text -> validated claim -> decision -> JSON text."""
+    claim = engine.parse_claim(policy, engine.loads_json(line))
+    return evaluate_claim(policy, claim).to_json(indent=None)
+
+
+def baseline_line(line: str) -> str:
+    """The same path by hand: json.loads, exact types, decide, json.dumps of statuses and amounts."""
+    raw = json.loads(line)
+    results = baseline.decide(baseline.prepare(raw))
+    items = [
+        {"id": it["id"], "status": s, "amount": str(a), "provisional_amount": None if p is None else str(p)}
+        for it, (s, a, p) in zip(raw["items"], results, strict=True)
+    ]
+    return json.dumps({"claim_id": raw.get("claim_id"), "items": items}, ensure_ascii=False) + "\n"
+
+
+def _check_lines_agree(policy: engine.CompiledPolicy, lines: list[str]) -> None:
+    """Both JSON outputs say the same statuses and amounts before anything is timed."""
+    for line in lines:
+        mine = json.loads(engine_line(policy, line))
+        theirs = json.loads(baseline_line(line))
+        got = [(i["status"], Decimal(i["amount"])) for i in mine["items"]]
+        want = [(i["status"], Decimal(i["amount"])) for i in theirs["items"]]
+        if got != want:
+            raise SystemExit(f"end-to-end outputs disagree on {line[:120]}...: {got} != {want}")
+
+
+def end_to_end(policy: engine.CompiledPolicy, lines: list[str], rounds: int, calls: int) -> dict[str, Any]:
+    n = sum(len(json.loads(x)["items"]) for x in lines)
+    _check_lines_agree(policy, lines[: min(len(lines), 2000)])
+
+    def engine_round(xs: list[str]) -> None:
+        out = io.StringIO()
+        for x in xs:
+            out.write(engine_line(policy, x))
+
+    def baseline_round(xs: list[str]) -> None:
+        out = io.StringIO()
+        for x in xs:
+            out.write(baseline_line(x))
+
+    ratios, te, tb = [], [], []
+    for _ in range(rounds):  # interleaved, like step 4
+        tb.append(_time(baseline_round, [lines]))
+        te.append(_time(engine_round, [lines]))
+        ratios.append(te[-1] / tb[-1])
+    intake = [_time(lambda x: engine.parse_claim(policy, engine.loads_json(x)), lines) for _ in range(rounds)]
+    decisions = [evaluate_claim(policy, engine.parse_claim(policy, engine.loads_json(x))) for x in lines]
+    to_json = [_time(lambda d: d.to_json(indent=None), decisions) for _ in range(rounds)]
+    del decisions
+
+    one = json.dumps(generate.application(10, seed=7), ensure_ascii=False)
+    for _ in range(200):  # warm up
+        engine_line(policy, one)
+        baseline_line(one)
+    e, b = [], []
+    clock = time.perf_counter_ns
+    gc.collect()
+    for _ in range(calls):
+        t0 = clock()
+        baseline_line(one)
+        t1 = clock()
+        engine_line(policy, one)
+        t2 = clock()
+        b.append((t1 - t0) / 1000)
+        e.append((t2 - t1) / 1000)
+
+    def q(xs: list[float], f: float) -> float:
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(f * len(xs)))]
+
+    return {
+        "items": n,
+        "intake_items_per_s": n / statistics.median(intake),
+        "to_json_items_per_s": n / statistics.median(to_json),
+        "round_engine_items_per_s": n / statistics.median(te),
+        "round_baseline_items_per_s": n / statistics.median(tb),
+        "round_ratio": statistics.median(ratios),
+        "engine_p50_us": q(e, 0.5),
+        "engine_p99_us": q(e, 0.99),
+        "baseline_p50_us": q(b, 0.5),
+        "baseline_p99_us": q(b, 0.99),
+    }
+
+
 # --- 7. memory ----------------------------------------------------------------------------------------
 
 
@@ -404,6 +506,38 @@ def table(res: dict[str, Any]) -> str:
         ),
         ("Full trace expanded to JSON dict (to_dict)", f"{res['to_dict_items_per_s']:,.0f} items/s", "", "", "informative"),
     ]
+    e2e = res.get("end_to_end")
+    if e2e:
+        rows += [
+            (
+                "End to end: claim intake, JSON text → validated claim",
+                f"{e2e['intake_items_per_s']:,.0f} items/s",
+                "",
+                "≥ 200,000 items/s",
+                verdict("e2e_intake", e2e["intake_items_per_s"]),
+            ),
+            (
+                "End to end: decision → JSON text, full trace",
+                f"{e2e['to_json_items_per_s']:,.0f} items/s",
+                "",
+                "≥ 100,000 items/s",
+                verdict("e2e_json", e2e["to_json_items_per_s"]),
+            ),
+            (
+                "End to end: JSON Lines round → decisions JSON Lines, one core",
+                f"{e2e['round_engine_items_per_s']:,.0f} items/s (baseline {e2e['round_baseline_items_per_s']:,.0f})",
+                f"**{e2e['round_ratio']:.2f}×**",
+                "≤ 4×",
+                verdict("e2e_round", e2e["round_ratio"]),
+            ),
+            (
+                "End to end: one 10-item application, JSON in → JSON out, p50 / p99",
+                f"{e2e['engine_p50_us']:.0f} / {e2e['engine_p99_us']:.0f} µs (baseline {e2e['baseline_p50_us']:.0f} / {e2e['baseline_p99_us']:.0f} µs)",
+                f"{e2e['engine_p50_us'] / e2e['baseline_p50_us']:.2f}×",
+                "p50 ≤ 80 µs",
+                verdict("e2e_p50", e2e["engine_p50_us"]),
+            ),
+        ]
     head = (
         f"Measured {m['date']} · Python {m['python']} · {m['nproc']} CPUs ({m['cpu']}) · {m['platform']}\n"
         f"Workload: {n:,} items in {res['claims']:,} applications (seed {res['seed']}), {res['rounds']} interleaved rounds, medians.\n\n"
@@ -428,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--explain-items", type=int, default=20000, help="items rendered for the explanation figure")
     ap.add_argument("--memory-items", type=int, default=1000000, help="the large streamed batch (default 1,000,000)")
     ap.add_argument("--memory-small", type=int, default=10000)
+    ap.add_argument("--e2e-items", type=int, default=50000, help="items in the end-to-end round (default 50000)")
     ap.add_argument("--no-memory", action="store_true", help="skip the streamed-memory measurement")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 rounds, small latency/explain/memory runs")
     ap.add_argument("--json", help="write the raw results here")
@@ -496,6 +631,16 @@ def main(argv: list[str] | None = None) -> int:
         say("7. peak memory of a streamed batch ...")
         res["memory"] = measure_memory(args.memory_small, args.memory_items)
 
+    say("8. end to end: JSON text in, JSON text out ...")
+    lines = [json.dumps(r, ensure_ascii=False) for r in generate.claims(min(args.items, args.e2e_items), args.seed)]
+    res["end_to_end"] = end_to_end(policy, lines, args.rounds, args.latency_calls)
+    del lines
+    e2e = res["end_to_end"]
+    say(
+        f"   intake {e2e['intake_items_per_s']:,.0f} items/s; to_json {e2e['to_json_items_per_s']:,.0f} items/s; "
+        f"round {e2e['round_ratio']:.2f}x baseline; one application p50 {e2e['engine_p50_us']:.0f} us"
+    )
+
     text = table(res)
     say("\n" + text)
     misses = [
@@ -507,6 +652,10 @@ def main(argv: list[str] | None = None) -> int:
             ("explain", res["explain"]["items_per_s"] if res["explain"] else None),
             ("load", res["load"]["fresh_process_ms"]),
             ("memory", res["memory"]["ratio"] if res.get("memory") else None),
+            ("e2e_intake", res["end_to_end"]["intake_items_per_s"]),
+            ("e2e_json", res["end_to_end"]["to_json_items_per_s"]),
+            ("e2e_round", res["end_to_end"]["round_ratio"]),
+            ("e2e_p50", res["end_to_end"]["engine_p50_us"]),
         )
         if verdict(k, v) == "MISSED"
     ]

@@ -108,7 +108,7 @@ def test_a_case_that_expects_nothing_or_a_malformed_amount_is_an_invalid_case_fi
     with pytest.raises(CaseFileError) as caught:
         load_case_file(f)
     messages = {format_path(p.path): p.message for p in caught.value.problems}
-    assert messages["cases[1]"] == "a case needs `claim:` and a non-empty `expect:`"  # it would always pass
+    assert messages["cases[1]"] == "a case needs `claim:` (or `round:`) and a non-empty `expect:`"  # it would always pass
     assert messages["cases[0].expect.items.l2.amount"].startswith("expected amount '1.234万x'")
     lines = {format_path(p.path): p.line for p in caught.value.problems}
     assert lines["cases[0].expect.items.l2.amount"] == text[: text.index("1.234万x")].count("\n") + 1

@@ -141,6 +141,6 @@ def _fresh(url: str, tmp_path, n: int) -> str:
     if url.startswith("sqlite"):
         return f"sqlite:///{tmp_path / f'ledger-{n}.sqlite'}"
     with Ledger(url) as ledger:
-        for table in ("grant_keys", "reversals", "grants", "commits", "findings", "rounds"):
+        for table in ("grant_keys", "reversals", "grants", "commits", "findings", "rounds", "audit"):
             ledger.db.execute(f"DELETE FROM {table}")
     return url

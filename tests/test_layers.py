@@ -13,7 +13,7 @@ from pathlib import Path
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 
 #: Lowest first. A module of a layer may import modules of its own layer and of the layers before it.
-LAYERS = ("core", "language", "deciding", "explaining", "records", "officer", "cli")
+LAYERS = ("core", "language", "deciding", "explaining", "records", "officer", "service", "cli")
 TOP = len(LAYERS)  # engine/__init__.py (the facade) and engine/__main__.py stand above every layer
 
 

@@ -84,7 +84,7 @@ ENUMS = {
     "#/properties/policy/properties/rounding/properties/mode": {"half_up", "half_even", "down"},
     "#/properties/policy/properties/rounding/properties/quantum": {"1", "0.1", "0.01"},
     "#/$defs/fact/properties/type": {
-        "string", "boolean", "integer", "money", "date", "enum", "enum_list",
+        "string", "boolean", "integer", "money", "decimal", "percent", "count", "date", "enum", "enum_list",
         "string_list", "date_list", "document_list", "identifier", "item_type",
     },
     "#/$defs/fact/properties/on_record": {"fills", "authoritative"},

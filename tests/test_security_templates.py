@@ -344,7 +344,7 @@ def test_validate_refuses_what_it_can_see(tmp_path: Path) -> None:
     path = _write(tmp_path, "  all:\n    explain.txt.j2: |\n      {{ d.claim_id }}\n      {% for i in range(3) %}{% endfor %}\n", "q.yaml")
     [p] = _problems(path)
     assert p.message.startswith(
-        "template 'explain.txt.j2': line 2 of the template: unknown name 'range'; a template may use anchor, clause"
+        "template 'explain.txt.j2': line 2 of the template: unknown name 'range'; a template may use anchor, base_value, clause"
     )
     assert p.line == _line_of(path, "explain.txt.j2:")
 

@@ -262,6 +262,8 @@ def _written(value: object) -> list[str]:
     """The ways SECURITY.md may write a limit's value: 50000, 50,000, 50_000, 10¹⁵ (a power of ten), 2.0 or 2 (seconds)."""
     if isinstance(value, bool):
         return [str(value)]
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        value = int(value)  # MAX_DECIMAL = Decimal(10) ** 15 is written like an integer limit
     if isinstance(value, int):
         forms = [str(value), f"{value:,}", f"{value:_}"]
         power = len(str(value)) - 1

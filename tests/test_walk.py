@@ -30,8 +30,9 @@ PINGGU = {
     "applicant check": (4, 4),  # standing-organisation, standing-natural-person, five-year-bar, applied-in-following-year
     "applicant document check": (1, 1),  # proof-of-standing
     # occurred-in-funding-year and no-double-benefit apply to all 14 rules, first-right-holder to 3 item
-    # types, patents-and-trademarks-only to 1: 14 + 14 + 3 + 1 = 32 visits
-    "item check": (4, 32),
+    # types, patents-and-trademarks-only to 1, underlying-right-patents-and-trademarks-only to 2 (securitisation,
+    # platform transformation): 14 + 14 + 3 + 1 + 2 = 34 visits
+    "item check": (5, 34),
     "item document check": (0, 0),
     "condition": (4, 4),  # `when` entries of invention-patent-fees, pledge-loan-interest, platform-..., alliance-operation
     "subject": (0, 0),

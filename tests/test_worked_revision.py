@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from decimal import Decimal
+from unittest.mock import ANY
 
 import pytest
 from conftest import POLICY_PATH, ROOT
@@ -52,8 +53,22 @@ def test_step3_coverage_is_complete(draft: engine.CompiledPolicy) -> None:
 
 def test_step4_diff_in_the_officers_terms(policy: engine.CompiledPolicy, draft: engine.CompiledPolicy) -> None:
     got = [(c.clause, c.kind, c.subject, c.old, c.new) for c in diff_policies(policy, draft)]
+    old_r, new_r = {r.id: r.text for r in policy.readings}, {r.id: r.text for r in draft.readings}
+
+    def reading(clause: str, rid: str) -> list[tuple[str, str, str, str | None, str | None]]:
+        # the draft rewrites R11 (500,000), R12 (60%) and R17 (no GB/T 29490 certification) with their clauses;
+        # each is reported under the clause of the first part citing it
+        return [(clause, "reading.text", f"{rid}.{lang}", getattr(old_r[rid], lang), getattr(new_r[rid], lang)) for lang in ("zh", "en")]
+
     assert got == [
         ("(policy)", "version", "policy", "2020.1", "2024.1-draft"),
+        (
+            "(policy)",
+            "policy.changed",
+            "policy.source_text",
+            '"texts/pinggu_ip_measures.zh.txt"',
+            '"texts/pinggu_ip_measures_2024_draft.zh.txt"',
+        ),
         (
             "第六条第（一）项",
             "clause.text",
@@ -62,6 +77,7 @@ def test_step4_diff_in_the_officers_terms(policy: engine.CompiledPolicy, draft: 
             draft.clauses["第六条第（一）项"].text,
         ),
         ("第六条第（一）项", "cap", "pledge-annual-cap", "30万", "50万"),
+        *reading("第六条第（一）项", "R11"),
         (
             "第六条第（二）项",
             "clause.text",
@@ -70,10 +86,13 @@ def test_step4_diff_in_the_officers_terms(policy: engine.CompiledPolicy, draft: 
             draft.clauses["第六条第（二）项"].text,
         ),
         ("第六条第（二）项", "rate", "patent-insurance", "50%", "60%"),
+        *reading("第六条第（二）项", "R12"),
+        *reading("第七条第（一）项", "R17"),
         ("第七条第（三）项", "clause.removed", "第七条第（三）项", policy.clauses["第七条第（三）项"].text, None),
         ("第七条第（三）项", "item_type.removed", "ip_management_certification", "ip_management_certification", None),
         ("第七条第（三）项", "rule.retired", "ip-management-certification", "5万", None),
         ("第十七条", "window", "policy.in_force", "2021–2023", "2024–2026"),
+        ("第十七条", "policy.changed", "policy.in_force.assumption", ANY, ANY),  # the header's other fields, generically
     ]
     texts = {c.subject: c.text for c in diff_policies(policy, draft)}
     assert texts["第六条第（一）项"] == "text changed: “…补助最高不超过 30 万元。” → “…补助最高不超过 50 万元。”"
@@ -118,9 +137,9 @@ def test_the_guides_commands() -> None:
     lint = _run("lint", "policies/revisions/pinggu_2024_draft.yaml")
     assert lint.returncode == 0 and "0 error(s)" in lint.stdout
     test = _run("test", "policies/revisions/tests")
-    assert test.returncode == 0 and "72 case(s): 72 passed, 0 failed" in test.stdout
+    assert test.returncode == 0 and "74 case(s): 74 passed, 0 failed" in test.stdout
     cov = _run("coverage", "policies/revisions/pinggu_2024_draft.yaml", "--tests", "policies/revisions/tests", "--min", "100")
-    assert cov.returncode == 0 and "21/21 computable clauses exercised (100.0%); branches: 70/70 (100.0%)" in cov.stdout
+    assert cov.returncode == 0 and "21/21 computable clauses exercised (100.0%); branches: 71/71 (100.0%)" in cov.stdout
     diff = _run(
         "diff",
         "policies/pinggu_2020.yaml",

@@ -1,8 +1,8 @@
 """Command line: `python -m engine <command>` (also installed as `policy-engine`).
 
 Job: parse arguments, run the command (`validate`, `evaluate`, `schema` here; `explain`, `batch`,
-`officer` add theirs), print errors and choose the exit code; what commands share is in `common`.
-May import: engine.core, engine.language, engine.deciding, engine.explaining, engine.records, engine.officer.
+`officer`, `serve` add theirs), print errors and choose the exit code; what commands share is in `common`.
+May import: engine.core, engine.language, engine.deciding, engine.explaining, engine.records, engine.officer, engine.service.
 
 Exit codes: EXIT_CODES below is the one text of what each code means and which command
 returns it (the footer of `--help`, and the README's list); EXIT_WHEN gives each
@@ -16,14 +16,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from engine.cli.common import add_policy_argument, policy_versions, print_error
+from engine.cli.common import add_policy_argument, one_policy, policy_versions, print_error, write_output
 from engine.core.errors import EngineError
 from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
-from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
 from engine.records.inputs import locate, read_document
-from engine.records.tabular import OutputError, write_text
+from engine.records.tabular import OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -118,64 +118,80 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except EngineError as err:
         print_error(locate(err, source, args.claim), args.json_errors)
         return EXIT_INVALID
-    text = decision.to_json()
-    if args.out:
-        write_text(args.out, text)
-    else:
-        sys.stdout.write(text)
+    write_output(decision.to_json(), args.out)
     return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    try:
-        policy = load_policy(args.policy)
-    except EngineError as err:
-        print_error(err)
+    policy = one_policy(args.policy)
+    if policy is None:
         return EXIT_INVALID
-    text = json.dumps(claim_schema(policy), ensure_ascii=False, indent=2) + "\n"
-    if args.out:
-        write_text(args.out, text)
-    else:
-        sys.stdout.write(text)
+    write_output(json.dumps(claim_schema(policy), ensure_ascii=False, indent=2) + "\n", args.out)
     return EXIT_OK
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
     # the generated Python each rule is decided by, for an officer or a reviewer who wants to read it
-    from engine.deciding.evaluator import generated_sources
-
-    try:
-        policy = load_policy(args.policy)
-    except EngineError as err:
-        print_error(err)
+    policy = one_policy(args.policy)
+    if policy is None:
         return EXIT_INVALID
-    standing, sources = generated_sources(policy, trace=not args.lean)
-    if args.rule and args.rule not in sources:
-        print(f"error: {policy.id} {policy.version} has no rule {args.rule!r}; its rules: {', '.join(sources)}", file=sys.stderr)
+    rules = [r.id for r in policy.rules]
+    if args.rule and args.rule not in rules:
+        print(f"error: {policy.id} {policy.version} has no rule {args.rule!r}; its rules: {', '.join(rules)}", file=sys.stderr)
         return EXIT_INVALID
     if not args.show:
-        print(f"{args.policy}: ok — {len(sources)} of {len(sources)} rules compiled to Python functions")
+        print(f"{args.policy}: ok — {len(rules)} of {len(rules)} rules compiled to Python functions")
         return EXIT_OK
-    variant = "lean (no trace)" if args.lean else "traced"
-    chunks = [] if args.rule else [f"# applicant standing: checks and documents of the applicant — {variant}\n{standing}"]
-    for rule in policy.rules:
-        if args.rule and rule.id != args.rule:
+    chunks = []
+    for g in generated_sources(policy, trace=not args.lean):
+        if args.rule and (g.rule is None or g.rule.id != args.rule):
             continue
-        chunks.append(f"# rule {rule.id} ({rule.cites}) — {variant}\n{sources[rule.id]}")
+        chunks.append(f"{_compile_header(g)}\n{g.source}")
     sys.stdout.write("\n".join(chunks))
     return EXIT_OK
 
 
-#: Further commands register here: name -> (help, configure(parser), run(args) -> exit code).
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+_FUNCTIONS = {
+    "standing": "applicant standing: checks and documents of the applicant",
+    "decide": "rule {id} ({cites})",
+    "probe": "probe of rule {id} ({cites}): its amount for the look across the claim (only the highest award is paid)",
+}
 
 
+def _compile_header(g: GeneratedSource) -> str:
+    """`# <function>[, called variant (...)] — <traced | lean (no trace)>`: the line above each printed function."""
+    what = _FUNCTIONS[g.function].format(id=g.rule.id if g.rule else "", cites=g.rule.cites if g.rule else "")
+    if g.called:
+        what += ", called variant (expression functions called; it runs instead of the inlined one after a runtime error)"
+    return f"# {what} — {'traced' if g.traced else 'lean (no trace)'}"
+
+
+Configure = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+
+#: Every command, in the order of `--help`: name -> (help, configure(parser), run(args) -> exit code).
+COMMANDS: dict[str, tuple[str, Configure, Run]] = {}
+
+
+def command(name: str, help_text: str, run: Run) -> Callable[[Configure], Configure]:
+    """`@command(name, help, run)` over the function that adds a command's arguments: registers the command in
+    COMMANDS (modules with further commands do so when `_load_extensions` imports them)."""
+
+    def register(configure: Configure) -> Configure:
+        COMMANDS[name] = (help_text, configure, run)
+        return configure
+
+    return register
+
+
+@command("validate", "check a policy file: schema, references, expressions", cmd_validate)
 def _configure_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("policies", nargs="+", metavar="POLICY", help="policy YAML file(s)")
     p.add_argument("--json", action="store_true", help="print problems as JSON on stderr")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
 
 
+@command("evaluate", "decide one claim; the JSON decision goes to stdout", cmd_evaluate)
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
     p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
@@ -184,29 +200,30 @@ def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json-errors", action="store_true", help="print problems as JSON on stderr")
 
 
+@command("schema", "print the claim JSON Schema generated from a policy's vocabulary", cmd_schema)
 def _configure_schema(p: argparse.ArgumentParser) -> None:
     p.add_argument("policy", metavar="POLICY", help="policy YAML file")
     p.add_argument("--out", metavar="FILE", help="write the schema here instead of stdout")
 
 
+@command("compile", "compile a policy's rules to Python; --show prints the generated source", cmd_compile)
 def _configure_compile(p: argparse.ArgumentParser) -> None:
     p.add_argument("policy", metavar="POLICY", help="policy YAML file")
-    p.add_argument("--show", action="store_true", help="print the generated source of each rule, with a header naming it and its clause")
+    p.add_argument(
+        "--show",
+        action="store_true",
+        help="print the generated source: the applicant standing function, each rule's decide function and each "
+        '"highest only" probe, each with its called variant, under a header naming it and its clause',
+    )
     p.add_argument("--rule", metavar="ID", help="only this rule")
     p.add_argument("--lean", action="store_true", help="the variant that records no trace (`evaluate --no-trace`)")
-
-
-COMMANDS["validate"] = ("check a policy file: schema, references, expressions", _configure_validate, cmd_validate)
-COMMANDS["evaluate"] = ("decide one claim; the JSON decision goes to stdout", _configure_evaluate, cmd_evaluate)
-COMMANDS["schema"] = ("print the claim JSON Schema generated from a policy's vocabulary", _configure_schema, cmd_schema)
-COMMANDS["compile"] = ("compile a policy's rules to Python; --show prints the generated source", _configure_compile, cmd_compile)
 
 
 def _load_extensions() -> None:
     """Commands living in their own modules (explain, batch, lint, ...) register on import."""
     import importlib
 
-    for name in ("engine.cli.explain", "engine.cli.batch", "engine.cli.officer"):
+    for name in ("engine.cli.explain", "engine.cli.batch", "engine.cli.officer", "engine.cli.serve"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

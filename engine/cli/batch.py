@@ -17,36 +17,12 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 
-from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
 from engine.cli.common import add_policy_argument, policy_versions
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from engine.records.tabular import InputError, OutputError, open_input, output_file, write_claims_workbook
-
-
-def _configure_batch(p: argparse.ArgumentParser) -> None:
-    add_policy_argument(p)
-    p.add_argument("input", metavar="INPUT", help="applications: .jsonl, .json or .yaml list, .csv, or .xlsx (sheets applicants + items)")
-    p.add_argument("--ledger", metavar="URL", help=f"sqlite:///path or postgresql://... (default: ${LEDGER_ENV} or {default_url()})")
-    p.add_argument("--commit", action="store_true", help="record the grants in the ledger (default: decide only)")
-    p.add_argument(
-        "--replace", action="store_true", help="with --commit: an application whose claim id is committed with other content replaces it"
-    )
-    p.add_argument(
-        "--round",
-        metavar="LABEL",
-        help="round label for the budget (default: one round per policy id and funding year; a labelled round takes the budget "
-        "of the version in force for its latest funding year)",
-    )
-    p.add_argument("--out", metavar="DIR", default="batch-out", help="output directory (default: batch-out)")
-    p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace from decisions.jsonl")
-    p.add_argument(
-        "--no-report",
-        action="store_true",
-        help="no HTML report (report.html holds every application in memory until written; rounds over 10,000 skip it anyway)",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -92,10 +68,29 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if summary.failed else EXIT_OK
 
 
-def _configure_template(p: argparse.ArgumentParser) -> None:
-    add_policy_argument(p, help="policy YAML file; with several versions (repeated, or a folder) the template is for the newest")
-    p.add_argument("out", metavar="OUT.xlsx", help="workbook to write")
-    p.add_argument("--from", dest="source", metavar="INPUT", help="fill it with the applications of this input (.jsonl, .json, .yaml)")
+@command("batch", "decide a round of applications (JSON Lines, JSON/YAML list, CSV, XLSX); optionally commit to the ledger", cmd_batch)
+def _configure_batch(p: argparse.ArgumentParser) -> None:
+    add_policy_argument(p)
+    p.add_argument("input", metavar="INPUT", help="applications: .jsonl, .json or .yaml list, .csv, or .xlsx (sheets applicants + items)")
+    p.add_argument("--ledger", metavar="URL", help=f"sqlite:///path or postgresql://... (default: ${LEDGER_ENV} or {default_url()})")
+    p.add_argument("--commit", action="store_true", help="record the grants in the ledger (default: decide only)")
+    p.add_argument(
+        "--replace", action="store_true", help="with --commit: an application whose claim id is committed with other content replaces it"
+    )
+    p.add_argument(
+        "--round",
+        metavar="LABEL",
+        help="round label for the budget (default: one round per policy id and funding year; a labelled round takes the budget "
+        "of the version in force for its latest funding year)",
+    )
+    p.add_argument("--out", metavar="DIR", default="batch-out", help="output directory (default: batch-out)")
+    p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace from decisions.jsonl")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="no HTML report (report.html holds every application in memory until written; rounds over 10,000 skip it anyway)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -134,25 +129,11 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _configure_ledger(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["verify", "grants", "reverse", "finding", "info"], help="what to do")
-    add_policy_argument(
-        p,
-        required=False,
-        help="verify, finding (required): policy YAML file; repeat it (or give a folder) for several versions: verify holds each grant "
-        "to the version that decided it (the one in force for its funding year); finding checks the fact and its value against the applicant vocabulary; reverse: the money quantum (default 0.01)",
-    )
-    p.add_argument("--ledger", metavar="URL", help=f"ledger URL (default: ${LEDGER_ENV} or {default_url()})")
-    p.add_argument("--applicant", metavar="ID", help="grants/finding: the applicant")
-    p.add_argument("--claim", metavar="CLAIM_ID", help="reverse: the claim")
-    p.add_argument("--item", metavar="ITEM_ID", help="reverse: the item")
-    p.add_argument("--returned", metavar="YUAN", help="reverse: amount returned (default: the whole grant)")
-    p.add_argument(
-        "--fact", metavar="FACT", help="finding: the applicant fact recorded (e.g. the date of a finding; a list fact gets one more value)"
-    )
-    p.add_argument("--value", metavar="VALUE", help="finding: its value")
-    p.add_argument("--reason", metavar="TEXT", default="", help="reverse/finding: why")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="reverse: date of the decision to reclaim the funds")
+@command("batch-template", "write the Excel workbook a batch reads (empty template, or filled from claims)", cmd_template)
+def _configure_template(p: argparse.ArgumentParser) -> None:
+    add_policy_argument(p, help="policy YAML file; with several versions (repeated, or a folder) the template is for the newest")
+    p.add_argument("out", metavar="OUT.xlsx", help="workbook to write")
+    p.add_argument("--from", dest="source", metavar="INPUT", help="fill it with the applications of this input (.jsonl, .json, .yaml)")
 
 
 READ_ONLY = ("info", "verify", "grants")  # never create a ledger: a mistyped path is an error, not a new empty ledger
@@ -238,14 +219,23 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
     return EXIT_OK
 
 
-COMMANDS["batch"] = (
-    "decide a round of applications (JSON Lines, JSON/YAML list, CSV, XLSX); optionally commit to the ledger",
-    _configure_batch,
-    cmd_batch,
-)
-COMMANDS["batch-template"] = (
-    "write the Excel workbook a batch reads (empty template, or filled from claims)",
-    _configure_template,
-    cmd_template,
-)
-COMMANDS["ledger"] = ("inspect and maintain the grants ledger: info, verify, grants, reverse, finding", _configure_ledger, cmd_ledger)
+@command("ledger", "inspect and maintain the grants ledger: info, verify, grants, reverse, finding", cmd_ledger)
+def _configure_ledger(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["verify", "grants", "reverse", "finding", "info"], help="what to do")
+    add_policy_argument(
+        p,
+        required=False,
+        help="verify, finding (required): policy YAML file; repeat it (or give a folder) for several versions: verify holds each grant "
+        "to the version that decided it (the one in force for its funding year); finding checks the fact and its value against the applicant vocabulary; reverse: the money quantum (default 0.01)",
+    )
+    p.add_argument("--ledger", metavar="URL", help=f"ledger URL (default: ${LEDGER_ENV} or {default_url()})")
+    p.add_argument("--applicant", metavar="ID", help="grants/finding: the applicant")
+    p.add_argument("--claim", metavar="CLAIM_ID", help="reverse: the claim")
+    p.add_argument("--item", metavar="ITEM_ID", help="reverse: the item")
+    p.add_argument("--returned", metavar="YUAN", help="reverse: amount returned (default: the whole grant)")
+    p.add_argument(
+        "--fact", metavar="FACT", help="finding: the applicant fact recorded (e.g. the date of a finding; a list fact gets one more value)"
+    )
+    p.add_argument("--value", metavar="VALUE", help="finding: its value")
+    p.add_argument("--reason", metavar="TEXT", default="", help="reverse/finding: why")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="reverse: date of the decision to reclaim the funds")

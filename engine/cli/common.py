@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.core.errors import EngineError, Problem
+from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet, load_versions
+from engine.language.model import CompiledPolicy
+from engine.records.tabular import write_text
 
 POLICY_HELP = (
     "policy YAML file; repeat it (or give a folder of *.yaml) for several versions of the same measures: "
@@ -30,6 +33,15 @@ def print_error(err: EngineError, as_json: bool = False) -> None:
         )
     else:
         print(str(err), file=sys.stderr)
+
+
+def write_output(text: str, out: str | None) -> None:
+    """A command's output: to the file `out` when given (its folder created; an OutputError, exit 2, when it cannot be
+    written), else to stdout."""
+    if out:
+        write_text(out, text)
+    else:
+        sys.stdout.write(text)
 
 
 def add_policy_argument(parser: Any, *, required: bool = True, help: str = POLICY_HELP) -> None:
@@ -52,3 +64,12 @@ def policy_versions(paths: list[str], as_json: bool = False) -> PolicySet | None
         return None
     print_warnings(warnings)
     return versions
+
+
+def one_policy(path: str) -> CompiledPolicy | None:
+    """The one policy a command was given (no versions); None (the error printed) when it does not load."""
+    try:
+        return load_policy(path)
+    except EngineError as err:
+        print_error(err)
+        return None

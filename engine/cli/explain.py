@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from engine.cli.common import add_policy_argument, policy_versions, print_error
+from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
+from engine.cli.common import add_policy_argument, policy_versions, print_error, write_output
 from engine.core.errors import EngineError
 from engine.deciding.claims import loads_json, parse_claim
 from engine.deciding.decision import DECISION_FORMAT, Decision
@@ -36,13 +36,6 @@ from engine.records.inputs import locate, read_document
 from engine.records.tabular import write_text
 
 CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
-
-
-def _write(text: str, out: str | None) -> None:
-    if out:
-        write_text(out, text)  # its folder created; an OutputError (exit 2) if it cannot be written
-    else:
-        sys.stdout.write(text)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -72,7 +65,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     except RenderError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    _write(text, args.out)
+    write_output(text, args.out)
     return EXIT_OK
 
 
@@ -152,6 +145,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
+@command("explain", "explain one claim's decision, citing every clause (text, md, html or json)", cmd_explain)
 def _configure_explain(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
     p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml), or one decision from a batch's decisions.jsonl")
@@ -162,6 +156,7 @@ def _configure_explain(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
 
 
+@command("report", "one HTML report for reviewers over many claims; bad claims get an error row", cmd_report)
 def _configure_report(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
     p.add_argument(
@@ -171,7 +166,3 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", default="zh", choices=languages(), help="language (default zh)")
     p.add_argument("--title", help="title of the report")
     p.add_argument("-q", "--quiet", action="store_true", help="print no summary line")
-
-
-COMMANDS["explain"] = ("explain one claim's decision, citing every clause (text, md, html or json)", _configure_explain, cmd_explain)
-COMMANDS["report"] = ("one HTML report for reviewers over many claims; bad claims get an error row", _configure_report, cmd_report)

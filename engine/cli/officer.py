@@ -14,8 +14,8 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 
-from engine.cli import COMMANDS, EXIT_INVALID, EXIT_OK, EXIT_PARTIAL
-from engine.cli.common import print_error
+from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
+from engine.cli.common import print_error, write_output
 from engine.core.errors import EngineError
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
@@ -24,7 +24,7 @@ from engine.officer.casefile import load_cases, run_cases
 from engine.officer.coverage import coverage
 from engine.officer.diff import CLAIM_FORMATS, diff_policies, format_changes, format_impact, impact, read_claims, to_json
 from engine.officer.lint import format_problem, lint_file
-from engine.records.tabular import InputError, write_text
+from engine.records.tabular import InputError
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -71,11 +71,9 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     report = coverage(policy, run_cases(cases, policy))
     text = report.to_html() if args.format == "html" else report.to_text()
+    write_output(text, args.out)
     if args.out:
-        write_text(args.out, text)  # its folder created; an OutputError (exit 2) if it cannot be written
         print(report.summary())
-    else:
-        sys.stdout.write(text)
     if args.min is not None:
         need = args.min.normalize()
         if report.clause_percent < need or report.branch_percent < need:
@@ -123,12 +121,14 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return EXIT_INVALID if any(p.severity == "error" for p in problems) else EXIT_OK
 
 
+@command("lint", "find what a schema cannot see: unreachable rules, idle caps, unencoded clauses, numbers not in the text", cmd_lint)
 def _configure_lint(p: argparse.ArgumentParser) -> None:
     p.add_argument("policies", nargs="+", metavar="POLICY", help="policy YAML file(s)")
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
+@command("test", "run officers' YAML test cases; a failure shows expected vs got and the trace step where they part", cmd_test)
 def _configure_test(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="case files (.yaml) or folders of them")
     p.add_argument("--policy", metavar="POLICY", help="decide every case under this policy (default: each file's `policy:`)")
@@ -153,6 +153,7 @@ COVERAGE_EXAMPLE = """example:
 """
 
 
+@command("coverage", "clause and branch coverage of a policy by YAML test cases", cmd_coverage)
 def _configure_coverage(p: argparse.ArgumentParser) -> None:
     p.epilog = COVERAGE_EXAMPLE + (p.epilog or "")
     p.add_argument("policy", metavar="POLICY", help="policy YAML file")
@@ -175,6 +176,7 @@ def _configure_coverage(p: argparse.ArgumentParser) -> None:
     )
 
 
+@command("diff", "changes between two versions in the officer's terms; with --claims, the impact on a round", cmd_diff)
 def _configure_diff(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", metavar="OLD", help="the policy in force")
     p.add_argument("new", metavar="NEW", help="the revision")
@@ -187,20 +189,6 @@ def _configure_diff(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print changes and impact as JSON")
 
 
+@command("versions", "list the versions of a policy by funding year; report gaps and overlaps", cmd_versions)
 def _configure_versions(p: argparse.ArgumentParser) -> None:
     p.add_argument("policies", nargs="+", metavar="POLICY", help="versions of one policy (files, or folders of *.yaml)")
-
-
-COMMANDS["lint"] = (
-    "find what a schema cannot see: unreachable rules, idle caps, unencoded clauses, numbers not in the text",
-    _configure_lint,
-    cmd_lint,
-)
-COMMANDS["test"] = (
-    "run officers' YAML test cases; a failure shows expected vs got and the trace step where they part",
-    _configure_test,
-    cmd_test,
-)
-COMMANDS["coverage"] = ("clause and branch coverage of a policy by YAML test cases", _configure_coverage, cmd_coverage)
-COMMANDS["diff"] = ("changes between two versions in the officer's terms; with --claims, the impact on a round", _configure_diff, cmd_diff)
-COMMANDS["versions"] = ("list the versions of a policy by funding year; report gaps and overlaps", _configure_versions, cmd_versions)

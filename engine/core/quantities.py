@@ -85,6 +85,27 @@ def parse_rate(value: object) -> Decimal:
     return result
 
 
+_PERCENT = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*%\s*$")
+
+
+def parse_percent(value: object) -> Decimal:
+    """A percentage written with its sign, as the exact fraction: `"4.35%"` -> Decimal('0.0435') (4.35 / 100).
+    Unlike `parse_rate` it may exceed 100% (a growth of 120%), and a bare number is refused: 4.35 could be 4.35%
+    or 435%."""
+    if not isinstance(value, str):
+        raise QuantityError(f"{_shown(value)} is not a percentage written with % (e.g. 4.35%)")
+    m = _PERCENT.match(value)
+    if not m:
+        raise QuantityError(f"{_shown(value)} is not a percentage written with % (e.g. 4.35%)")
+    return _number(m["num"], value, "a percentage").scaleb(-2)
+
+
+def decimal_places(value: Decimal) -> int:
+    """How many decimals `value` is written with: 4.35 -> 2, 0.6500 -> 4, 12 -> 0 (and 0 for a non-finite value)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 #: Formatting money never depends on the calling program's decimal context (its precision could not hold 1,492,200.00).
 _FORMAT_CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
 _CENT = Decimal("0.01")

@@ -29,9 +29,10 @@ from jsonschema import Draft202012Validator
 from engine.core.errors import ClaimError, PathPart, Problem
 from engine.core.identifiers import PROBLEMS
 from engine.core.jsonpos import first_duplicate
+from engine.core.quantities import decimal_places
 from engine.deciding.history import Grant, parse_grants
 from engine.language.expressions import Facts
-from engine.language.model import CompiledPolicy, FactSpec
+from engine.language.model import CompiledPolicy, FactSpec, Text
 
 MAX_STRING = 500
 MAX_ITEMS = 1000
@@ -43,6 +44,13 @@ _END = r"(?!\n)$"
 _MONEY_TEXT = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?" + _END
 _MONEY_RE = re.compile(_MONEY_TEXT)
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END
+#: A decimal fact as text ("0.6500"), a percent fact ("4.35%"): any number of decimals here, so that too many is
+#: said in the officer's terms (FactConverter) rather than as a pattern.
+_DECIMAL_TEXT = r"^(0|[1-9][0-9]{0,14})(\.[0-9]+)?" + _END
+_DECIMAL_RE = re.compile(_DECIMAL_TEXT)
+_PERCENT_TEXT = r"^(0|[1-9][0-9]{0,5})(\.[0-9]+)?%" + _END
+_PERCENT_RE = re.compile(_PERCENT_TEXT)
+MAX_DECIMAL = Decimal(10) ** 15  # a decimal fact is less than this (15 digits before the point)
 _IDENTIFIER_TEXT = r"^[0-9A-Z]{18}" + _END
 #: Bidirectional controls: marks (LRM, RLM, ALM), embeddings and overrides, isolates. They make text
 #: display differently from what it is (e.g. in a reviewer's report).
@@ -118,6 +126,11 @@ class Claim:
     raw: Mapping[str, Any]
 
 
+def _written_number(pattern: str, description: str, **bounds: float) -> dict[str, Any]:
+    """A non-negative number a claim may write as text (exact) or as a JSON number."""
+    return {"type": ["string", "number"], "pattern": pattern, "minimum": 0, **bounds, "description": description}
+
+
 def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
     desc = f"{spec.label.zh} / {spec.label.en}"
     t = spec.type
@@ -128,14 +141,25 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
         s = {"type": "boolean"}
     elif t == "integer":
         s = {"type": "integer", "minimum": 0, "maximum": 999999999}
-    elif t == "money":
+    elif t == "count":
+        unit = spec.unit or _NO_UNIT
         s = {
-            "type": ["string", "number"],
-            "pattern": _MONEY_TEXT,
+            "type": "integer",
             "minimum": 0,
-            "maximum": float(MAX_MONEY),  # the validators use the exact Decimal (_exact)
-            "description": "yuan, at most two decimals / 元，最多两位小数",
+            "maximum": 999999999,
+            "description": f"a whole number of {unit.en} / {unit.zh}数（整数）",
         }
+    elif t == "decimal":
+        s = _written_number(_DECIMAL_TEXT, f"a number with at most {spec.places} decimals / 数字，最多{spec.places}位小数")
+    elif t == "percent":
+        s = {
+            "type": "string",
+            "pattern": _PERCENT_TEXT,
+            "description": f'a percentage written "4.35%", at most {spec.places} decimals / 百分比，写作 "4.35%"，最多{spec.places}位小数',
+        }
+    elif t == "money":
+        # the validators use the exact Decimal (_exact); the schema can only publish a float maximum
+        s = _written_number(_MONEY_TEXT, "yuan, at most two decimals / 元，最多两位小数", maximum=float(MAX_MONEY))
     elif t == "date":
         s = {"type": "string", "pattern": _DATE_TEXT, "format": "date"}
     elif t == "enum":
@@ -166,6 +190,9 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
         s = {"anyOf": [s, {"type": "null"}]}
     s["description"] = desc + (f" — {s['description']}" if "description" in s else "")
     return s
+
+
+_NO_UNIT = Text("单位", "units")
 
 
 def _object(facts: Mapping[str, FactSpec], policy: CompiledPolicy, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -916,6 +943,10 @@ class FactConverter:
             return None
         if t == "money":
             return self.money(raw, path)
+        if t == "decimal":
+            return self.decimal(spec, raw, path)
+        if t == "percent":
+            return self.percent(spec, raw, path)
         if t == "date":
             try:
                 return _dt.date.fromisoformat(raw)
@@ -950,7 +981,7 @@ class FactConverter:
                 except (TypeError, ValueError):
                     self.bad(path + (i,), f"{d!r} is not a real calendar date", "a date YYYY-MM-DD that exists")
             return tuple(sorted(dates))  # distinct (the schema says so): a set of dates, shown oldest first
-        if t == "integer" and isinstance(raw, float):  # jsonschema counts 2021.0 as an integer
+        if t in ("integer", "count") and isinstance(raw, float):  # jsonschema counts 2021.0 as an integer
             self.bad(path, f"{raw!r} is a binary floating-point number", "a whole number, e.g. 2021")
             return None
         return raw
@@ -988,9 +1019,69 @@ class FactConverter:
             return None
         return value
 
+    def decimal(self, spec: FactSpec, raw: Any, path: tuple[PathPart, ...]) -> Decimal | None:
+        """A decimal fact: a JSON number or a text "0.6500", at most `places` decimals, exact."""
+        places = spec.places if spec.places is not None else 2
+        expected = f"a number with at most {places} decimals, e.g. {Decimal(65).scaleb(-2):.{places}f}"
+        if isinstance(raw, float):  # (a caller's Python float: JSON and YAML numbers arrive as Decimal)
+            self.bad(path, f"{raw!r} is a binary floating-point number", f'an exact number, e.g. "{raw}" as text')
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, int | Decimal | str):
+            self.bad(path, f"{_clip(repr(raw))} is not a number", expected)
+            return None
+        if isinstance(raw, str):
+            if not _DECIMAL_RE.match(raw):  # (the schema already says so; a caller may skip it)
+                self.bad(path, f"{_clip(repr(raw))} is not a number", expected)
+                return None
+            value = Decimal(raw)
+        else:
+            value = Decimal(raw)
+            if not value.is_finite() or "E" in str(value).upper():
+                self.bad(path, f"{_clip(str(raw))} is written with an exponent", "plain digits, e.g. 0.65")
+                return None
+        if value < 0 or value >= MAX_DECIMAL:
+            self.bad(path, f"{_clip(str(raw))} is out of range", f"a number from 0 to less than {MAX_DECIMAL:f}")
+            return None
+        if decimal_places(value) > places:
+            self.bad(path, f"{raw} has {decimal_places(value)} decimals; {spec.label.en} takes at most {places}", expected)
+            return None
+        return value
+
+    def percent(self, spec: FactSpec, raw: Any, path: tuple[PathPart, ...]) -> Decimal | None:
+        """A percent fact: a text "4.35%" (the schema refuses a bare number with the fix); the value is the fraction."""
+        places = spec.places if spec.places is not None else 2
+        if not isinstance(raw, str) or not _PERCENT_RE.match(raw):
+            self.bad(path, f"{_clip(repr(raw))} is not a percentage", percent_fix(raw))
+            return None
+        number = Decimal(raw[:-1])
+        if decimal_places(number) > places:
+            self.bad(
+                path,
+                f"{raw} has {decimal_places(number)} decimals; {spec.label.en} takes at most {places}",
+                f"a percentage with at most {places} decimals, e.g. {Decimal(435).scaleb(-2):.{places}f}%",
+            )
+            return None
+        return number.scaleb(-2)
+
     def bounds(self, spec: FactSpec, value: int | Decimal, path: tuple[PathPart, ...]) -> None:
-        """The policy's declared `minimum` / `maximum` of an integer or money fact."""
+        """The policy's declared `minimum` / `maximum` of a number fact."""
         low, high = spec.minimum, spec.maximum
+        if spec.type in ("decimal", "percent", "count"):  # said in the fact's own form
+            if low is not None and value < low:
+                shown = quantity_text(spec, low)
+                self.bad(
+                    path,
+                    f"{quantity_text(spec, value)} is below the minimum {shown} the policy declares for {spec.label.en}",
+                    f"at least {shown}",
+                )
+            elif high is not None and value > high:
+                shown = quantity_text(spec, high)
+                self.bad(
+                    path,
+                    f"{quantity_text(spec, value)} is above the maximum {shown} the policy declares for {spec.label.en}",
+                    f"at most {shown}",
+                )
+            return
         if (low is not None and value < low) or (high is not None and value > high):
             shown = " and ".join(
                 s for s in (f"at least {low}" if low is not None else "", f"at most {high}" if high is not None else "") if s
@@ -1013,6 +1104,32 @@ class FactConverter:
                 )
             # else: unknown -- absent from the namespace, so using it raises MissingFact
         return out
+
+
+def quantity_text(spec: FactSpec, value: int | Decimal) -> str:
+    """A value of a count, decimal or percent fact in a claim message (English): 3 items, 0.6500, 4.35%."""
+    if spec.type == "percent":
+        return f"{Decimal(value).scaleb(2).normalize():f}%"
+    if spec.type == "count":
+        return f"{value} {(spec.unit or _NO_UNIT).en}"
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
+
+
+def percent_fix(raw: Any) -> str:
+    """How to write a percentage the claim gave another way: 4.35 -> write it as "4.35%"."""
+    if isinstance(raw, bool) or not isinstance(raw, int | Decimal | str):
+        return 'a percentage written as text, e.g. "4.35%"'
+    text = raw.strip() if isinstance(raw, str) else f"{raw}"
+    try:
+        number = Decimal(text.rstrip("%").strip())
+    except ArithmeticError:
+        return 'a percentage written as text, e.g. "4.35%"'
+    if not number.is_finite() or number < 0 or len(text) > 40:
+        return 'a percentage written as text, e.g. "4.35%"'
+    fix = f'write it as "{number:f}%"'
+    if 0 < number < 1 and not isinstance(raw, str):  # perhaps the fraction: 0.0435 for 4.35%
+        fix += f' (or "{number.scaleb(2).normalize():f}%" if {number:f} is the fraction)'
+    return fix
 
 
 #: unambiguous (each digit can be matched one way only), so linear on a 100 000-digit text
@@ -1044,10 +1161,17 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
         if error.validator == "additionalProperties":
             message = message.replace("Additional properties are not allowed", "unknown field(s)")
         expected = None
-        if error.validator == "pattern" and isinstance(error.schema, dict):
+        if error.validator == "pattern" and isinstance(error.schema, dict) and error.schema.get("pattern") != _PERCENT_TEXT:
             # the regular expression means nothing to an officer; the field's description says what is wanted
             message = f"{_clip(repr(error.instance))} is not in the expected form{_form_hint(error.instance)}"
             expected = error.schema.get("description")
+        elif isinstance(error.schema, dict) and error.schema.get("pattern") == _PERCENT_TEXT and error.validator in ("type", "pattern"):
+            given = error.instance
+            if isinstance(given, int | Decimal) and not isinstance(given, bool):
+                message = f"{_clip(str(given))} is a bare number, not a percentage"
+            else:
+                message = f"{_clip(repr(given))} is not a percentage written with %"
+            expected = percent_fix(error.instance)
         elif error.validator == "format" and error.validator_value == "date":
             message = f"{_clip(repr(error.instance))} is not a real calendar date"
             expected = "a date YYYY-MM-DD / 日期，格式 YYYY-MM-DD"

@@ -16,6 +16,7 @@ Nothing written here evaluates policy text: expression bodies are the allow-list
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -113,6 +114,20 @@ class CodeWriter:
         """A fresh name, unique in this source."""
         return f"{prefix}{next(self._numbering)}"
 
+    def step(self, *values: str) -> None:
+        raise NotImplementedError  # each writer records its trace steps in its own shape
+
+    def parameter_steps(self, uses: Iterable[Any]) -> None:
+        """A trace step per dated-parameter look-up: (use, the date asked, the value in force then or None)."""
+        for k, use in enumerate(uses):
+            self.bind(f"PU{k}", use)
+            with self.block("try:"):
+                self.writeline(f"pday{k} = {self.expr(use.date)}")
+            with self.block("except MissingFact:"):
+                self.writeline("pass")
+            with self.block("else:"):
+                self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
+
     def expr(self, expression: CompiledExpression) -> str:
         """Code evaluating one expression: its checked body inlined, or a call to its function (always in the
         called variant, whose functions raise the ClaimError that names the expression on a runtime error)."""
@@ -123,7 +138,7 @@ class CodeWriter:
             self.ns.update(names)
             return text
         self.bind(name, expression.function)
-        return f"{name}(I, A, C)"
+        return f"{name}(I, A, C{''.join(', _V_' + n for n in expression.computed)})"
 
     def build(self, cls: type, /, **fields: str) -> str:
         """A named tuple of class `cls` from code for each of its fields, as the positional `NEW(...)`;
@@ -159,7 +174,9 @@ class CodeWriter:
                 doc = self.bind(f"D{k}_{m}", need.doc)
                 if need.when is not None:
                     with self.block("try:"):
-                        self.writeline(f"need = {self.expr(need.when)}")
+                        # a condition on the computed amount is asked only when the amount is known (see RuleWriter)
+                        guard = "amount_known and " if need.when.computed else ""
+                        self.writeline(f"need = {guard}{self.expr(need.when)}")
                     with self.block("except MissingFact as exc:"):
                         self.writeline(f"{unknown}.append(exc.fact)")
                         self.writeline("need = False")
@@ -203,15 +220,16 @@ def plain(var: str, fallback: str) -> str:
 
 class RuleWriter(CodeWriter):
     """One rule's decide function: `decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown,
-    app_docs, lost=False)`, the lean variant (no trace) or the traced one, with expression bodies inlined or
+    app_docs, lost=False, sel=None)`, the lean variant (no trace) or the traced one, with expression bodies inlined or
     (`inline=False`) their functions called. Every item is decided by such a function; it adds its grant to
-    `usage` itself. `lost`: the item loses to a higher award for the same subject in this claim (see ProbeWriter).
+    `usage` itself. `lost`: the item loses to a higher award for the same subject in this claim (see ProbeWriter);
+    `sel`: the item's verdict in its round's selection (engine.deciding.selection), None outside a round.
 
     `plan` is the evaluator's per-rule plan (checks with their reasons, the amount on the quantum, limits, caps,
     documents); `ns` the namespace with the runtime names (NEW, ID, MissingFact, QZERO, RULE, ...)."""
 
-    SIGNATURE = "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost=False):"
-    FALLBACK = "return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)"
+    SIGNATURE = "def decide(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost=False, sel=None):"
+    FALLBACK = "return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, sel)"
 
     def __init__(self, rule: Rule, plan: Any, quantum: Any, mode: str, ns: dict[str, Any], *, trace: bool, inline: bool = True) -> None:
         super().__init__(ns, inline=inline)
@@ -219,6 +237,7 @@ class RuleWriter(CodeWriter):
         self.steps = "tuple(steps)" if trace else "()"  # the decision's steps field
         self.consumes: list[str] = []  # what a grant consumes: code of tuples of Consumptions, one per cap/limit
         self.usage_updates: list[tuple[str, str]] = []  # (condition, statement): what Usage.add would do, done here
+        self.cut_by = "()"  # the decision's cut_by field: `cut` once the amount can be cut (by a subject or a cap)
         self._forms = itertools.count(1)  # suffixes of the parts of a "least of" amount
 
     def write(self) -> str:
@@ -233,9 +252,34 @@ class RuleWriter(CodeWriter):
         if self.trace:
             self.writeline(f"steps.append(({', '.join(values)}))")
 
-    def decision(self, **fields: str) -> str:
-        """An ItemDecision of this rule's item."""
-        return self.build(ItemDecision, item="item", rule="RULE", steps=self.steps, documents_cites="POLICY_DOCS_CITES", **fields)
+    def decision(
+        self,
+        status: str,
+        asked: str,
+        amount: str = "QZERO",
+        provisional: str = "None",
+        reasons: str = "()",
+        missing_facts: str = "()",
+        missing_documents: str = "()",
+        grant: str = "None",
+    ) -> str:
+        """An ItemDecision of this rule's item; the arguments are Python source, an outcome names only what it sets."""
+        return self.build(
+            ItemDecision,
+            item="item",
+            rule="RULE",
+            steps=self.steps,
+            documents_cites="POLICY_DOCS_CITES",
+            cut_by=self.cut_by,
+            status=status,
+            amount=amount,
+            asked=asked,
+            provisional=provisional,
+            reasons=reasons,
+            missing_facts=missing_facts,
+            missing_documents=missing_documents,
+            grant=grant,
+        )
 
     def visit_rule(self) -> None:
         self.writeline("reasons = list(app_reasons) if app_reasons else []")
@@ -243,11 +287,21 @@ class RuleWriter(CodeWriter):
         if self.trace:
             self.writeline("steps = []")
         self.visit_who()
+        after_amount = []  # `when` tests on the computed amount: decided after subject, limits and caps
         for k, check in enumerate(self.plan.checks):
-            self.visit_check(k, *check)
+            if check[0].expression.computed:
+                after_amount.append((k, check))
+            else:
+                self.visit_check(k, *check)
         if self.rule.referral is not None:  # referred elsewhere: who and checks only, no amount
             self.visit_referral()
             return
+        self.visit_parameters()
+        if self.reads_amount():
+            self.writeline("n_unknown = len(unknown)")
+        if self.rule.subject is not None or self.plan.caps:
+            self.writeline("cut = ()")  # the clauses that cut the amount, traced or not (ItemDecision.cut_by)
+            self.cut_by = "cut"
         self.visit_amount()
         self.visit_subject()
         if self.plan.limits:
@@ -257,8 +311,48 @@ class RuleWriter(CodeWriter):
             self.visit_limit(j, *limit)
         self.writeline("granted = asked")
         self.visit_caps()
+        self.visit_computed_amount(after_amount)
         self.visit_documents()
+        self.visit_selection()
         self.visit_finish()
+
+    def visit_computed_amount(self, after_amount: list[tuple[int, Any]]) -> None:
+        """`amount` for the conditions that read it: the amount after subject, limits and caps, known when it is
+        not pending and no fact it needs is missing; the `when` tests on it are decided here, when it is known."""
+        if not self.reads_amount():
+            return
+        self.writeline("_V_amount = granted")
+        self.writeline("amount_known = not pending and len(unknown) == n_unknown")
+        if after_amount:
+            with self.block("if amount_known:"):
+                for k, check in after_amount:
+                    self.visit_check(k, *check)
+
+    def visit_selection(self) -> None:
+        """A round selection: an item its round did not select is refused; outside a round (one claim decided on
+        its own) the trace says the item is subject to the selection."""
+        selection = self.rule.selection
+        if selection is None:
+            return
+        self.bind("SELECTION", selection)
+        with self.block("if sel is not None:"):
+            with self.block("if sel.why != 'unranked':"):
+                with self.block("if sel.why:"):
+                    self.writeline("reasons.append(sel.reason)")
+                self.step("'selection'", "SELECTION", "sel")
+            # an item with no place refuses only what would be paid: refused or incomplete already, it stays so
+            with self.block("elif not (reasons or unknown or pending or missing_docs):"):
+                self.writeline("reasons.append(sel.reason)")
+                self.step("'selection'", "SELECTION", "sel")
+        if self.trace:
+            with self.block("elif not reasons:"):
+                self.step("'selection'", "SELECTION", "None")
+
+    def reads_amount(self) -> bool:
+        """Whether a `when` test or a document condition of this rule reads the computed `amount`."""
+        rule = self.rule
+        needs = [*rule.documents, *(n for dc in rule.item_document_checks for n in dc.needs)]
+        return any(t.expression.computed for t in rule.when) or any(n.when is not None and n.when.computed for n in needs)
 
     def visit_who(self) -> None:
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
@@ -292,19 +386,7 @@ class RuleWriter(CodeWriter):
 
     def visit_referral(self) -> None:
         self.visit_refused_or_incomplete(asked="QZERO", missing_documents="()")
-        self.writeline(
-            "return "
-            + self.decision(
-                status="'referred'",
-                amount="QZERO",
-                asked="QZERO",
-                provisional="None",
-                reasons="()",
-                missing_facts="()",
-                missing_documents="()",
-                grant="None",
-            )
-        )
+        self.writeline("return " + self.decision(status="'referred'", asked="QZERO"))
 
     def visit_refused_or_incomplete(self, asked: str, missing_documents: str) -> None:
         """The first two outcomes: refused when there is a reason (the main one first), incomplete on a missing fact."""
@@ -312,30 +394,21 @@ class RuleWriter(CodeWriter):
             with self.block("if len(reasons) > 1:"):
                 self.writeline("reasons.sort(key=RANK)")
             refused = self.decision(
-                status="'refused'",
-                amount="QZERO",
-                asked=asked,
-                provisional="None",
-                reasons="tuple(reasons)",
-                missing_facts=_UNKNOWN,
-                missing_documents=missing_documents,
-                grant="None",
+                status="'refused'", asked=asked, reasons="tuple(reasons)", missing_facts=_UNKNOWN, missing_documents=missing_documents
             )
             self.writeline(f"return {refused}")
         with self.block("if unknown:"):
-            incomplete = self.decision(
-                status="'incomplete'",
-                amount="QZERO",
-                asked=asked,
-                provisional="None",
-                reasons="()",
-                missing_facts=_UNKNOWN,
-                missing_documents=missing_documents,
-                grant="None",
-            )
+            incomplete = self.decision(status="'incomplete'", asked=asked, missing_facts=_UNKNOWN, missing_documents=missing_documents)
             self.writeline(f"return {incomplete}")
 
     # --- the amount ---
+
+    def visit_parameters(self) -> None:
+        """The trace's record of each dated-parameter look-up of the rule: (parameter use, the date asked, the value in
+        force then or None before the first). Only in the traced variant; a date that cannot be computed (a fact
+        missing) records nothing -- the expression that needs it makes the item incomplete."""
+        if self.trace:
+            self.parameter_steps(self.rule.param_uses)
 
     def visit_amount(self) -> None:
         """`asked`, before caps; `pending` when it comes from outside and is not known yet."""
@@ -347,6 +420,8 @@ class RuleWriter(CodeWriter):
             self.writeline("pending = True")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
+        with self.block("except NoTableValue as exc:"):
+            self.writeline("reasons.append(exc.reason)")
 
     def amount(self, form: AmountForm, target: str, s: str) -> None:
         """`target = ` the amount of `form` (its constants bound with the suffix `s`), and its trace step. Money
@@ -368,10 +443,28 @@ class RuleWriter(CodeWriter):
             self.amount_least(form, target, s)
 
     def amount_rate(self, form: RateAmount, target: str, s: str) -> None:
-        self.bind(f"RATE{s}", form.rate), self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+        """The base times the rate, rounded; a rate chosen by a scalar is looked up first (its step's detail is then
+        (base, key, rate) instead of the base)."""
+        self.bind("Q", self.quantum), self.bind("MODE", self.mode)
         self.writeline(f"base{s} = {self.expr(form.of)}")
-        self.writeline(f"{target} = (base{s} * RATE{s}).quantize(Q, MODE)")
-        self.step("'amount'", f"FORM{s}", f"base{s}", target)
+        if form.rate_table is None:
+            self.bind(f"RATE{s}", form.rate)
+            self.writeline(f"{target} = (base{s} * RATE{s}).quantize(Q, MODE)")
+            self.step("'amount'", f"FORM{s}", f"base{s}", target)
+            return
+        self.lookup(form.rate_table, f"rate{s}", f"rkey{s}", f"R{s}")
+        self.writeline(f"{target} = (base{s} * rate{s}).quantize(Q, MODE)")
+        self.step("'amount'", f"FORM{s}", f"(base{s}, rkey{s}, rate{s})", target)
+
+    def lookup(self, form: TableAmount, value: str, key: str, s: str) -> None:
+        """`value = ` the table's entry for `key = <by>` (through `table_key`), its `otherwise` when it lists none, or
+        the refusal `NoTableValue` naming the key when there is no `otherwise` -- never a KeyError."""
+        self.bind(f"TABLE{s}", form.table), self.bind(f"OTHER{s}", form.otherwise)
+        self.writeline(f"{key} = {self.expr(form.by)}")
+        self.writeline(f"got{s} = TABLE{s}.get(TKEY({key}), OTHER{s})")
+        with self.block(f"if got{s} is None:"):
+            self.writeline(f"raise NOVALUE({key})")
+        self.writeline(f"{value} = got{s}")
 
     def amount_fixed(self, form: FixedAmount, target: str, s: str) -> None:
         self.bind(f"VALUE{s}", form.value)
@@ -379,9 +472,7 @@ class RuleWriter(CodeWriter):
         self.step("'amount'", f"FORM{s}", "None", f"VALUE{s}")
 
     def amount_table(self, form: TableAmount, target: str, s: str) -> None:
-        self.bind(f"TABLE{s}", form.table)
-        self.writeline(f"key{s} = {self.expr(form.by)}")
-        self.writeline(f"{target} = TABLE{s}[key{s}]")
+        self.lookup(form, target, f"key{s}", s)
         self.step("'amount'", f"FORM{s}", f"key{s}", target)
 
     def amount_external(self, form: ExternalAmount, target: str, s: str) -> None:
@@ -456,9 +547,17 @@ class RuleWriter(CodeWriter):
             with self.block("else:"):
                 self.writeline("skey = (SGROUP, sscope)")
                 self.writeline("paid = usage.subjects.get(skey, ZERO)")
-                if self.trace:
-                    self.writeline("before = asked")
-                if subject.pays == "highest":
+                self.writeline("before = asked")
+                if subject.pays == "highest" and subject.later == "difference":
+                    # Only the application's highest item competes; history is topped up (补差) by it.
+                    with self.block("if lost:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[0])")
+                        self.writeline("asked = QZERO")
+                    with self.block("else:"):
+                        self.writeline("asked = max(asked - paid, QZERO)")
+                        with self.block("if asked == 0:"):
+                            self.writeline("reasons.append(SUBJECT_REASONS[2])")
+                elif subject.pays == "highest":
                     # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
                     with self.block("if lost or paid > 0:"):
                         self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
@@ -468,6 +567,8 @@ class RuleWriter(CodeWriter):
                     with self.block("if asked == 0:"):
                         self.writeline("reasons.append(SUBJECT_REASONS[2])")
                 self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
+                with self.block("if asked < before:"):
+                    self.writeline("cut += (SUBJECT.cites,)")
                 self.writeline("has_s = True")
         consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
         self.consumes.append(f"({consumption},) if has_s else ()")
@@ -531,12 +632,17 @@ class RuleWriter(CodeWriter):
                 self.writeline("reasons.append(ZERO_REASON)")
 
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
-        self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id), self.bind(f"PC{j}", ceiling)
+        self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id)
         self.writeline(f"has_p{j} = False")
+        if cap.computed is None:
+            self.writeline(f"ceil{j} = {self.bind(f'PC{j}', ceiling)}")
+            self.writeline(f"how{j} = None")
+        else:
+            self.ceiling(j, ceiling)
         if cap.per is None:  # a ceiling on the single item: nothing used before, nothing recorded
             self.writeline(f"pscope{j} = ()")
             self.writeline("used_before = ZERO")
-            with self.block("if True:"):
+            with self.block(f"if ceil{j} is not None:"):
                 self.cap_room(j)
             return
         with self.block("try:"):
@@ -544,7 +650,7 @@ class RuleWriter(CodeWriter):
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
             self.writeline(f"pscope{j} = None")
-        with self.block(f"if pscope{j} is not None:"):
+        with self.block(f"if pscope{j} is not None and ceil{j} is not None:"):
             self.writeline(f"pkey{j} = (PID{j}, pscope{j})")
             self.writeline(f"used_before = caps_get(pkey{j}, ZERO)")
             self.cap_room(j)
@@ -553,14 +659,42 @@ class RuleWriter(CodeWriter):
         self.consumes.append(f"({consumption},) if has_p{j} else ()")
         self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
 
+    def ceiling(self, j: int, form: Any) -> None:
+        """`ceil{j}` = a computed ceiling (money on the quantum) and `how{j}` how it was obtained (the base; or
+        (base, key, rate) for a rate by a scalar; or the key of a table); None when a fact is missing (the item is
+        incomplete) or a table has no entry (refused)."""
+        self.bind("Q", self.quantum), self.bind("MODE", self.mode), self.bind(f"CF{j}", form)
+        with self.block("try:"):
+            if isinstance(form, TableAmount):
+                self.lookup(form, f"ceil{j}", f"how{j}", f"_c{j}")
+            else:
+                self.writeline(f"cbase{j} = {self.expr(form.of)}")
+                if form.rate_table is None:
+                    self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * {self.bind(f'CR{j}', form.rate)}).quantize(Q, MODE)")
+                    self.writeline(f"how{j} = cbase{j}")
+                else:
+                    self.lookup(form.rate_table, f"crate{j}", f"ckey{j}", f"_c{j}")
+                    self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * crate{j}).quantize(Q, MODE)")
+                    self.writeline(f"how{j} = (cbase{j}, ckey{j}, crate{j})")
+            with self.block(f"if ceil{j} < 0:"):
+                self.writeline(f"ceil{j} = QZERO")
+        with self.block("except MissingFact as exc:"):
+            self.writeline("unknown.append(exc.fact)")
+            self.writeline(f"ceil{j} = how{j} = None")
+        with self.block("except NoTableValue as exc:"):
+            self.writeline("reasons.append(exc.reason)")
+            self.writeline(f"ceil{j} = how{j} = None")
+
     def cap_room(self, j: int) -> None:
-        self.writeline(f"room = PC{j} - used_before")
+        self.writeline(f"room = ceil{j} - used_before")
         with self.block("if room < 0:"):
             self.writeline("room = QZERO")
         self.writeline("after = granted if granted <= room else room")
-        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after")
-        with self.block("if after < granted and after == 0:"):
-            self.writeline(f"bitten = PR{j}")
+        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", f"ceil{j}", f"how{j}")
+        with self.block("if after < granted:"):
+            self.writeline(f"cut += (P{j}.cites,)")
+            with self.block("if after == 0:"):
+                self.writeline(f"bitten = PR{j}")
         self.writeline("granted = after")
 
     # --- documents ---
@@ -591,7 +725,8 @@ class RuleWriter(CodeWriter):
         self.bind(f"D{m}", doc)
         if when is not None:
             with self.block("try:"):
-                self.writeline(f"need = {self.expr(when)}")
+                guard = "amount_known and " if when.computed else ""  # (see visit_computed_amount)
+                self.writeline(f"need = {guard}{self.expr(when)}")
             with self.block("except MissingFact as exc:"):
                 self.writeline("unknown.append(exc.fact)")
                 self.writeline("need = False")
@@ -611,28 +746,10 @@ class RuleWriter(CodeWriter):
         """The outcomes in order: refused, incomplete (facts), pending review, incomplete (documents), granted."""
         self.visit_refused_or_incomplete(asked="asked", missing_documents=_MISSING_DOCS)
         with self.block("if pending:"):
-            pending = self.decision(
-                status="'pending_review'",
-                amount="QZERO",
-                asked="asked",
-                provisional="None",
-                reasons="()",
-                missing_facts="()",
-                missing_documents=_MISSING_DOCS,
-                grant="None",
-            )
+            pending = self.decision(status="'pending_review'", asked="asked", missing_documents=_MISSING_DOCS)
             self.writeline(f"return {pending}")
         with self.block("if missing_docs:"):
-            provisional = self.decision(
-                status="'incomplete'",
-                amount="QZERO",
-                asked="asked",
-                provisional="granted",
-                reasons="()",
-                missing_facts="()",
-                missing_documents=_MISSING_DOCS,
-                grant="None",
-            )
+            provisional = self.decision(status="'incomplete'", asked="asked", provisional="granted", missing_documents=_MISSING_DOCS)
             self.writeline(f"return {provisional}")
         consumes = " + ".join(f"({part})" for part in self.consumes) if self.consumes else "()"
         grant = self.build(
@@ -649,16 +766,7 @@ class RuleWriter(CodeWriter):
         for condition, statement in self.usage_updates:
             with self.block(f"if {condition}:"):
                 self.writeline(statement)
-        granted = self.decision(
-            status="'reduced' if granted < asked else 'granted'",
-            amount="granted",
-            asked="asked",
-            provisional="None",
-            reasons="()",
-            missing_facts="()",
-            missing_documents="()",
-            grant="grant",
-        )
+        granted = self.decision(status="'reduced' if granted < asked else 'granted'", amount="granted", asked="asked", grant="grant")
         self.writeline(f"return {granted}")
 
 
@@ -677,6 +785,8 @@ class StandingWriter(CodeWriter):
                 self.writeline(f"{name} = []")
             for k, check in enumerate(self.checks):
                 self.visit_check(k, *check)
+            if self.trace:  # the applicant checks' dated-parameter look-ups, as an item's (RuleWriter.visit_parameters)
+                self.parameter_steps(self.policy.applicant_param_uses)
             for k, dc in enumerate(self.policy.applicant_document_checks):
                 self.document_check(str(k), dc, "claim_docs", "unknown", "docs", trace=self.trace)
             self.writeline("return reasons, unknown, docs, steps")
@@ -722,12 +832,14 @@ class ProbeWriter(RuleWriter):
         with self.block("try:"):
             self.scope_key("sscope", subject.key)
             self.amount(self.plan.amount, "asked", "")
-        with self.block("except (MissingFact, PendingAmount):"):
+        with self.block("except (MissingFact, PendingAmount, NoTableValue):"):
             self.writeline("return None")
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
         with self.block(f"if {cond}:"):
             self.writeline("return None")
         for k, (test, _function, kinds, _failed) in enumerate(self.plan.checks):
+            if test.expression.computed:  # on the amount after subject and caps: not known before the look across
+                continue
             self.bind(f"K{k}", kinds)
             code = self.expr(test.expression)
             with self.block_if(None if kinds is None else f"if kind in K{k}:"):

@@ -19,22 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from engine.core.quantities import format_money
 from engine.deciding.history import Grant
-from engine.language.model import (
-    BandsAmount,
-    Cap,
-    DocumentCheck,
-    ExternalAmount,
-    FixedAmount,
-    LeastAmount,
-    Limit,
-    PerUnitAmount,
-    RateAmount,
-    Rule,
-    Subject,
-    TableAmount,
-    Test,
-    Text,
-)
+from engine.language import model
 
 if TYPE_CHECKING:
     from engine.deciding.claims import Claim, Item
@@ -89,7 +74,7 @@ class Reason:
     category: str
     check: str
     cites: str
-    says: Text
+    says: model.Text
 
     def to_dict(self) -> dict[str, Any]:
         return {"category": self.category, "check": self.check, "cites": self.cites, "says": self.says.to_dict()}
@@ -100,7 +85,7 @@ class ItemDecision(NamedTuple):
     (a frozen dataclass costs several times more to construct)."""
 
     item: Item
-    rule: Rule
+    rule: model.Rule
     status: str
     amount: Decimal
     asked: Decimal
@@ -111,17 +96,21 @@ class ItemDecision(NamedTuple):
     steps: tuple[Any, ...]
     grant: Grant | None
     documents_cites: str | None = None  # the policy's clause on documents, cited when some are missing
+    #: the clauses of the subject rule and the caps that cut the amount, in the order they did: recorded with or
+    #: without the trace, so that a decision without its trace cites the same clauses
+    cut_by: tuple[str, ...] = ()
 
     @property
     def cites(self) -> tuple[str, ...]:
-        """The clauses that decided this item: the rule's own, then each ground's, in order."""
+        """The clauses that decided this item: the rule's own, then each ground's, each cutting subject's and
+        cap's, then the documents clause, in order."""
         out = [self.rule.cites]
         for r in self.reasons:
             if r.cites not in out:
                 out.append(r.cites)
-        for step in self.steps:
-            if step[0] in ("cap", "subject") and step[5] < step[4] and step[1].cites not in out:
-                out.append(step[1].cites)
+        for cites in self.cut_by:
+            if cites not in out:
+                out.append(cites)
         if self.missing_documents and self.documents_cites and self.documents_cites not in out:
             out.append(self.documents_cites)
         return tuple(out)
@@ -152,27 +141,57 @@ def facts_used(facts: tuple[str, ...], item: Any, applicant: Any, claim: Any) ->
     return out
 
 
+def _rate_detail(form: model.RateAmount, detail: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:
+    """A rate form's base and rate as a step shows them (an amount's or a computed ceiling's): the detail is the base,
+    or (base, key, rate) for a rate chosen by a scalar."""
+    out: dict[str, Any] = {}
+    if form.rate_table is not None:
+        base, key, rate = detail
+        out["rate"] = str(rate)
+        out["rate_by"] = {"expression": form.rate_table.by.source, "value": json_value(key)}
+        if form.rate_table.base is not None:
+            out["rate_by"]["label"] = form.rate_table.base.to_dict()
+    else:
+        base = detail
+        out["rate"] = str(form.rate)
+    out["base"] = {"expression": form.of.source, "value": json_value(base)}
+    if form.base is not None:
+        out["base"]["label"] = form.base.to_dict()
+    out["facts"] = facts_used(form.of.facts, I, A, C)
+    return out
+
+
+def _ceiling_detail(form: Any, how: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:
+    """How a computed ceiling was obtained (`max: {of:}` / `{rate:, of:}` / `{by:, table:}`)."""
+    if isinstance(form, model.TableAmount):
+        out: dict[str, Any] = {"form": "table", "by": {"expression": form.by.source, "value": json_value(how)}}
+        if form.base is not None:
+            out["by"]["label"] = form.base.to_dict()
+        return out
+    return {"form": "rate", **_rate_detail(form, how, I, A, C)}
+
+
 def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any]:
     _, form, detail, value = step
     out: dict[str, Any] = {"step": "amount", "form": form.kind, "value": format_money(value)}
-    if isinstance(form, RateAmount):
-        out.update(
-            rate=str(form.rate),
-            base={"expression": form.of.source, "value": json_value(detail)},
-            facts=facts_used(form.of.facts, I, A, C),
-        )
-    elif isinstance(form, FixedAmount):
+    if isinstance(form, model.RateAmount):
+        out.update(_rate_detail(form, detail, I, A, C))
+    elif isinstance(form, model.FixedAmount):
         pass
-    elif isinstance(form, TableAmount):
+    elif isinstance(form, model.TableAmount):
         out.update(
             by={"expression": form.by.source, "value": json_value(detail)}, table={k: format_money(v) for k, v in form.table.items()}
         )
-    elif isinstance(form, ExternalAmount):
+        if form.otherwise is not None:
+            out["otherwise"] = format_money(form.otherwise)
+        if form.base is not None:
+            out["by"]["label"] = form.base.to_dict()
+    elif isinstance(form, model.ExternalAmount):
         out.update(source={"expression": form.source.source, "value": json_value(detail)})
-    elif isinstance(form, BandsAmount):
+    elif isinstance(form, model.BandsAmount):
         base, band = detail
         out.update(
-            base={"expression": form.of.source, "value": json_value(base)},
+            base={"expression": form.of.source, "value": json_value(base), **({"label": form.base.to_dict()} if form.base else {})},
             band=None
             if band is None
             else {
@@ -181,7 +200,7 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
                 "rate": None if band.rate is None else str(band.rate),
             },
         )
-    elif isinstance(form, PerUnitAmount):
+    elif isinstance(form, model.PerUnitAmount):
         count, used = detail
         out.update(
             per_unit=format_money(form.per_unit),
@@ -189,41 +208,50 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
             counted=used,
             max_count=form.max_count,
         )
-    elif isinstance(form, LeastAmount):
+        if form.base is not None:
+            out["count"]["label"] = form.base.to_dict()
+        if form.unit is not None:
+            out["unit"] = form.unit.to_dict()
+    elif isinstance(form, model.LeastAmount):
         out.update(candidates=[format_money(v) for v in detail])
     return out
 
 
-# long because: one flat branch per trace step kind, each a dict literal to read beside its step layout; one if-chain
-# and no call per step, as it serialises every step of every decision.
-def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: Any) -> dict[str, Any]:
+_ZERO = Decimal(0)
+
+
+def _identified(kind: str, part: model.Cap | model.Limit) -> dict[str, Any]:
+    """The first fields of a step recording a cap or a limit: the kind, the part's id under the kind's name, its clause
+    and its label (the same four for both)."""
+    return {"step": kind, kind: part.id, "cites": part.cites, "says": part.says.to_dict()}
+
+
+def _selection_step(sel: Any, verdict: Any) -> dict[str, Any]:
+    """A round selection step; `verdict` an engine.deciding.selection.Verdict, None outside a round."""
+    out: dict[str, Any] = {"step": "selection", "selection": sel.id, "cites": sel.cites, "says": sel.says.to_dict()}
+    out["first"], out["budget"] = sel.first, None if sel.budget is None else format_money(sel.budget)
+    out["in_round"] = verdict is not None
+    if verdict is not None:
+        out["rank"], out["of"], out["selected"], out["why"] = verdict.rank, verdict.of, verdict.selected, verdict.why
+    return out
+
+
+def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: Any) -> dict[str, Any]:
+    """One trace step (the evaluator's tuple, see codegen) as the decision JSON writes it: one branch per kind, the
+    keys in the order the decision format has them."""
     kind = step[0]
     if kind == "check":
         _, test, ok, missing = step
-        assert isinstance(test, Test)
-        return {
-            "step": "check",
-            "check": test.id,
-            "category": test.category,
-            "cites": test.cites,
-            "test": test.expression.source,
-            "facts": facts_used(test.expression.facts, I, A, C),
-            "result": ok,
-            "missing_fact": missing,
-            "says": test.says.to_dict(),
-        }
+        assert isinstance(test, model.Test)
+        out = {"step": kind, "check": test.id, "category": test.category, "cites": test.cites, "test": test.expression.source}
+        out["facts"] = facts_used(test.expression.facts, I, A, C)
+        out["result"], out["missing_fact"], out["says"] = ok, missing, test.says.to_dict()
+        return out
     if kind == "who":
         _, r, ok = step
-        return {
-            "step": "who",
-            "rule": r.id,
-            "cites": r.cites,
-            "kinds": sorted(r.kinds),
-            "roles": sorted(r.roles),
-            "applicant_kind": A.get("kind"),
-            "applicant_roles": sorted(A.get("roles", ())),
-            "result": ok,
-        }
+        out = {"step": kind, "rule": r.id, "cites": r.cites, "kinds": sorted(r.kinds), "roles": sorted(r.roles)}
+        out["applicant_kind"], out["applicant_roles"], out["result"] = A.get("kind"), sorted(A.get("roles", ())), ok
+        return out
     if kind == "amount":
         d = _amount_step(step, I, A, C)
         if rule is not None:
@@ -231,66 +259,61 @@ def step_to_dict(step: tuple[Any, ...], rule: Rule | None, I: Any, A: Any, C: An
         return d
     if kind == "subject":
         _, subject, key, paid, before, after = step
-        assert isinstance(subject, Subject)
-        return {
-            "step": "subject",
-            "cites": subject.cites,
-            "group": subject.group,
-            "pays": subject.pays,
-            "key": json_value(key),
-            "paid_before": format_money(paid),
-            "asked": format_money(before),
-            "after": format_money(after),
-        }
+        assert isinstance(subject, model.Subject)
+        out = {"step": kind, "cites": subject.cites, "group": subject.group, "pays": subject.pays}
+        if subject.later != "nothing":
+            out["later"] = subject.later
+        out["key"] = json_value(key)
+        out["paid_before"], out["asked"], out["after"] = format_money(paid), format_money(before), format_money(after)
+        return out
     if kind == "limit":
         _, limit, scope, used, counts, counted, ok = step
-        assert isinstance(limit, Limit)
-        return {
-            "step": "limit",
-            "limit": limit.id,
-            "cites": limit.cites,
-            "says": limit.says.to_dict(),
-            "scope": json_value(scope),
-            "times": limit.times,
-            "used_before": used,
-            "counts": json_value(counts),
-            "already_counted": counted,
-            "used_after": used if (counted or not ok) else used + 1,
-            "result": ok,
-        }
+        assert isinstance(limit, model.Limit)
+        out = _identified(kind, limit)
+        out["scope"], out["times"], out["used_before"] = json_value(scope), limit.times, used
+        out["counts"], out["already_counted"] = json_value(counts), counted
+        out["used_after"], out["result"] = used if (counted or not ok) else used + 1, ok
+        return out
     if kind == "cap":
-        _, cap, scope, used, asked, after = step
-        assert isinstance(cap, Cap)
-        scoped = cap.per is not None
-        return {
-            "step": "cap",
-            "cap": cap.id,
-            "cites": cap.cites,
-            "says": cap.says.to_dict(),
-            "scope": json_value(scope) if scoped else "item",
-            "ceiling": format_money(cap.ceiling),
-            "used_before": format_money(used),
-            "asked": format_money(asked),
-            "granted": format_money(after),
-            "used_after": format_money(used + after),
-            "remaining_before": format_money(max(cap.ceiling - used, Decimal(0))),
-            "remaining_after": format_money(max(cap.ceiling - used - after, Decimal(0))),
-            "reduced_by": format_money(asked - after),
-            "bites": after < asked,
-        }
+        _, cap, scope, used, asked, after, ceiling, how = step
+        assert isinstance(cap, model.Cap)
+        out = _identified(kind, cap)
+        out["scope"] = json_value(scope) if cap.per is not None else "item"
+        _cap_use(out, ceiling, used, asked, after)
+        if cap.computed is not None:
+            out["ceiling_from"] = _ceiling_detail(cap.computed, how, I, A, C)
+        return out
+    if kind == "parameter":
+        _, use, day, entry = step
+        parameter = use.parameter
+        out = {"step": kind, "parameter": parameter.name, "label": parameter.label.to_dict(), "type": parameter.type}
+        out["date_expression"], out["date"] = use.date.source, json_value(day)
+        out["value"] = None if entry is None else str(entry.value)
+        out["shown"] = None if entry is None else entry.shown
+        out["first_from"] = parameter.values[0].start.isoformat() if parameter.values else None
+        out["in_force_from"] = None if entry is None else entry.start.isoformat()
+        out["source"] = None if entry is None else entry.source.to_dict()
+        return out
+    if kind == "selection":
+        return _selection_step(step[1], step[2])
     if kind == "documents":
         _, owner, required, missing, cites = step
-        ident = owner.id
-        return {
-            "step": "documents",
-            "check": ident,
-            "cites": cites,
-            "required": list(required),
-            "missing": list(missing),
-            "result": not missing,
-            **({"says": owner.says.to_dict()} if isinstance(owner, DocumentCheck) else {}),
-        }
+        out = {"step": kind, "check": owner.id, "cites": cites, "required": list(required), "missing": list(missing)}
+        out["result"] = not missing
+        if isinstance(owner, model.DocumentCheck):
+            out["says"] = owner.says.to_dict()
+        return out
     raise ValueError(f"unknown step {kind}")  # pragma: no cover
+
+
+def _cap_use(out: dict[str, Any], ceiling: Decimal, used: Decimal, asked: Decimal, after: Decimal) -> None:
+    """What a cap step says of its ceiling, into `out`: the use before and after this item, the room before and after
+    it, and the cut."""
+    out["ceiling"], out["used_before"], out["asked"] = format_money(ceiling), format_money(used), format_money(asked)
+    out["granted"], out["used_after"] = format_money(after), format_money(used + after)
+    out["remaining_before"] = format_money(max(ceiling - used, _ZERO))
+    out["remaining_after"] = format_money(max(ceiling - used - after, _ZERO))
+    out["reduced_by"], out["bites"] = format_money(asked - after), after < asked
 
 
 @dataclass(frozen=True)
@@ -344,9 +367,11 @@ class Decision:
             out["referred_to"] = d.rule.referral.to_dict()
         if d.status == "pending_review":
             out["ceilings"] = [
-                {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()} for c in d.rule.caps
+                {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
+                for c in d.rule.caps
+                if c.computed is None  # a computed ceiling depends on facts the panel's amount does not change: shown in the cap step
             ]
-            if isinstance(d.rule.amount, ExternalAmount) and d.rule.amount.pending is not None:
+            if isinstance(d.rule.amount, model.ExternalAmount) and d.rule.amount.pending is not None:
                 out["panel_decides"] = d.rule.amount.pending.to_dict()
         out["steps"] = [step_to_dict(s, d.rule, I, A, C) for s in d.steps]
         if in_application is not None:  # split each cap's earlier use: history vs earlier items of this application

@@ -13,12 +13,13 @@ objects; `decision.py` turns them into rich JSON only when asked.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 from decimal import getcontext as _getcontext
 from decimal import setcontext as _setcontext
 from types import CodeType
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.core.errors import ClaimError, Problem
 from engine.core.quantities import ROUNDING_MODES
@@ -33,11 +34,14 @@ from engine.language.model import (
     CompiledPolicy,
     FixedAmount,
     LeastAmount,
+    Parameter,
+    ParameterValue,
     PerUnitAmount,
     Rule,
     TableAmount,
     Text,
     scope_key,
+    table_key,
 )
 
 ZERO = Decimal(0)
@@ -48,6 +52,33 @@ _NO_LOSERS: frozenset[str] = frozenset()
 
 class PendingAmount(Exception):
     """The amount comes from outside (a panel) and is not known yet."""
+
+
+class NoTableValue(Exception):
+    """A table (of amounts, rates or ceilings) has no entry and no `otherwise` for the value its `by` gave: the item
+    is refused with this reason (never a KeyError)."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.says.en)
+        self.reason = reason
+
+
+def _parameter_at(parameter: Parameter, day: Any) -> ParameterValue | None:
+    """The value of `parameter` in force on `day` for the trace (None before the first, or for no date)."""
+    return parameter.at(day) if isinstance(day, date) else None
+
+
+def _no_table_value(rule: Rule) -> Callable[[Any], NoTableValue]:
+    """The generated code's `NOVALUE(key)`: the refusal of an item whose table value is missing, naming the value."""
+
+    def no_value(key: Any) -> NoTableValue:
+        shown = table_key(key)
+        if len(shown) > 60:
+            shown = shown[:50] + "…"
+        text = Text(f"按规定的对应表中没有“{shown}”对应的数值", f"the table has no amount for {shown}")
+        return NoTableValue(Reason("condition", f"{rule.id}#table", rule.cites, text))
+
+    return no_value
 
 
 class _Context:
@@ -124,7 +155,7 @@ class _Plan:
             (
                 cap,
                 Reason("cap", cap.id, cap.cites, Text("封顶额度已用尽：" + cap.says.zh, "cap exhausted: " + cap.says.en)),
-                ctx.round(cap.ceiling),
+                ctx.round(cap.ceiling) if cap.computed is None else _on_quantum(cap.computed, ctx),
             )
             for cap in rule.caps
         )
@@ -164,7 +195,8 @@ def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:
     if isinstance(form, FixedAmount):
         return dataclasses.replace(form, value=ctx.round(form.value))
     if isinstance(form, TableAmount):
-        return dataclasses.replace(form, table={k: ctx.round(v) for k, v in form.table.items()})
+        otherwise = None if form.otherwise is None else ctx.round(form.otherwise)
+        return dataclasses.replace(form, table={k: ctx.round(v) for k, v in form.table.items()}, otherwise=otherwise)
     if isinstance(form, PerUnitAmount):
         return dataclasses.replace(form, per_unit=ctx.round(form.per_unit))
     if isinstance(form, BandsAmount):
@@ -198,15 +230,41 @@ def prepare(policy: CompiledPolicy) -> None:
     _context(policy)
 
 
+class GeneratedSource(NamedTuple):
+    """One generated function's source, for a reader: `function` is "standing" (the applicant-level checks and
+    documents), "decide" (a rule's) or "probe" (a "highest only" rule's look across the claim, see
+    codegen.ProbeWriter); `rule` is None for the standing function; `called` marks the called variant (expression
+    functions called instead of their bodies written in) that an inlined function hands its arguments to on a
+    runtime error; `traced`: whether it records the trace (a probe never does)."""
+
+    function: str
+    rule: Rule | None
+    called: bool
+    traced: bool
+    source: str
+
+
 @in_engine_context
-def generated_sources(policy: CompiledPolicy, *, trace: bool = True) -> tuple[str, dict[str, str]]:
-    """The Python source the policy is decided by, for a reader: (the applicant-level standing function,
-    {rule id: its decide function}). `trace`: the variant that records the trace (the default of `evaluate`),
-    or the lean one."""
+def generated_sources(policy: CompiledPolicy, *, trace: bool = True) -> tuple[GeneratedSource, ...]:
+    """The Python source the policy is decided by, for a reader, in order: the applicant-level standing function,
+    then per rule its decide function, and its probe when it has one; each inlined variant followed by its called
+    variant. `trace`: the variant that records the trace (the default of `evaluate`), or the lean one."""
     ctx = _context(policy)
     variant = 1 if trace else 0
-    rules: dict[str, str] = {r.id: ctx.plans[r.id].fast[variant].source for r in policy.rules}  # type: ignore[attr-defined]
-    return ctx.standing[variant].source, rules  # type: ignore[attr-defined]
+    out = [
+        GeneratedSource("standing", None, False, trace, ctx.standing[variant].source),  # type: ignore[attr-defined]
+        GeneratedSource("standing", None, True, trace, _generate_standing(policy, ctx, trace, False).source),  # type: ignore[attr-defined]
+    ]
+    probes = {policy.rules_by_type[t].id: probe for t, probe in ctx.probes.items()}
+    for rule in policy.rules:
+        plan = ctx.plans[rule.id]
+        out.append(GeneratedSource("decide", rule, False, trace, plan.fast[variant].source))  # type: ignore[attr-defined]
+        out.append(GeneratedSource("decide", rule, True, trace, _generate(rule, plan, policy, ctx, trace, False).source))  # type: ignore[attr-defined]
+        probe = probes.get(rule.id)
+        if probe is not None:
+            out.append(GeneratedSource("probe", rule, False, False, probe.source))  # type: ignore[attr-defined]
+            out.append(GeneratedSource("probe", rule, True, False, _generate_probe(rule, plan, ctx, False).source))  # type: ignore[attr-defined]
+    return tuple(out)
 
 
 def _who_reason(rule: Rule, policy: CompiledPolicy) -> Reason:
@@ -226,21 +284,26 @@ def evaluate_claim(
     history: Iterable[Grant] = (),
     *,
     trace: bool = True,
+    selection: Mapping[str, Any] | None = None,
 ) -> Decision:
-    """Decide every item of `claim`. `history` adds to the grants the claim carries itself.
+    """Decide every item of `claim`. `history` adds to the grants the claim carries itself. `selection`: item id
+    -> its `engine.deciding.selection.Verdict` when the claim is decided as part of a round (an item its round's
+    selection leaves out is refused).
 
     The arithmetic is the engine's own (`ENGINE_CONTEXT`), whatever decimal context the caller set."""
     saved = _getcontext()
     if saved is ENGINE_CONTEXT:
-        return _evaluate(policy, claim, history, trace)
+        return _evaluate(policy, claim, history, trace, selection)
     _setcontext(ENGINE_CONTEXT)
     try:
-        return _evaluate(policy, claim, history, trace)
+        return _evaluate(policy, claim, history, trace, selection)
     finally:
         _setcontext(saved)
 
 
-def _evaluate(policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], trace: bool) -> Decision:
+def _evaluate(
+    policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], trace: bool, selection: Mapping[str, Any] | None = None
+) -> Decision:
     ctx = _context(policy)
     if not policy.covers(claim.funding_year):
         lo, hi = policy.funding_years
@@ -277,7 +340,23 @@ def _evaluate(policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], tr
     compiled = ctx.compiled_by_type[1 if trace else 0]
     for item in claim.items:
         decide = compiled[item.type]  # the rule's generated function; it adds its grant to `usage`
-        if losers and item.id in losers:
+        if selection and item.id in selection:
+            d = decide(
+                item.facts,
+                A,
+                C,
+                kind,
+                roles,
+                claim,
+                item,
+                usage,
+                applicant_reasons,
+                applicant_unknown,
+                applicant_docs_missing,
+                bool(losers) and item.id in losers,
+                selection[item.id],
+            )
+        elif losers and item.id in losers:
             d = decide(
                 item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing, True
             )
@@ -294,7 +373,7 @@ _Standing = tuple[list[Reason], list[str], list[str], list[Any]]
 
 def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) -> set[str]:
     """The items of "highest only" rules that lose to a higher award for the same subject in this claim
-    (a tie: the first listed wins). Items that cannot be paid anyway do not compete (see ProbeWriter)."""
+    (a tie: the lowest item id wins, so the result does not depend on the order items are listed in). Items that cannot be paid anyway do not compete (see ProbeWriter)."""
     best: dict[tuple[str, tuple[Any, ...]], tuple[Decimal, str]] = {}
     losers: set[str] = set()
     probes = ctx.probes
@@ -312,7 +391,7 @@ def _highest_only_losers(policy: CompiledPolicy, ctx: _Context, claim: Claim) ->
         current = best.get(key)
         if current is None:
             best[key] = (value, item.id)
-        elif value > current[0]:
+        elif value > current[0] or (value == current[0] and item.id < current[1]):
             losers.add(current[1])
             best[key] = (value, item.id)
         else:
@@ -339,6 +418,8 @@ def _namespace(ctx: _Context, builtins: dict[str, Any]) -> dict[str, Any]:
         "__builtins__": builtins,
         "MissingFact": MissingFact,
         "PendingAmount": PendingAmount,
+        "NoTableValue": NoTableValue,
+        "TKEY": table_key,
         "RUNTIME_ERRORS": RUNTIME_ERRORS,
         "QZERO": ctx.zero,
         "ZERO": ZERO,
@@ -379,6 +460,8 @@ def _rule_namespace(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Conte
             "WHO": plan.who_reason,
             "SUBJECT_REASONS": plan.subject_reasons,
             "ZERO_REASON": plan.zero_reason,
+            "NOVALUE": _no_table_value(rule),
+            "PLOOK": _parameter_at,
             "DOCS_CITES": plan.docs_cites,
             "POLICY_DOCS_CITES": policy.documents_cites,
             "RANK": lambda r, rank=ctx.rank: rank.get(r.category, len(rank)),
@@ -432,6 +515,7 @@ def _generate_standing(
     """The applicant-level checks and documents of the policy as one generated function (see `StandingWriter`)."""
     ns = _namespace(ctx, {"bool": bool, "tuple": tuple})
     ns["NO_ITEM"] = _NO_ITEM
+    ns["PLOOK"] = _parameter_at
     source = StandingWriter(policy, ctx.applicant_checks, ns, trace=trace, inline=inline).write()
     called = (lambda: _generate_standing(policy, ctx, trace, False)) if inline else None
     filename = f"<standing{'' if inline else ' called'}{' traced' if trace else ''}>"

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
 
 #: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
-GROUP_OF = {"who": 0, "check": 0, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "scaling": 4, "documents": 5}
-GROUP_HEADS = ("checks", "calculation", "limits", "caps", "scaling", "documents")
+GROUP_OF = {"who": 0, "check": 0, "parameter": 1, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "selection": 4, "scaling": 5, "documents": 6}
+GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents")
+SHAPING_CACHE = 10000  # readings-and-notes blocks kept: one per distinct set of decision-makers (bounded)
 _ABSENT = object()  # a fact the claim does not give
 AnyItem = ItemDecision | RecordedItem
 
@@ -42,6 +43,11 @@ AnyItem = ItemDecision | RecordedItem
 def _given(record: Mapping[str, Any], key: str) -> Any:
     """A value of a record as a message shows it: nothing when the record does not have it."""
     return record[key] if key in record else ""
+
+
+def _iso(day: Any) -> str:
+    """A date as its ISO text (a recorded decision has it as text already)."""
+    return day.isoformat() if hasattr(day, "isoformat") else str(day)
 
 
 def _text_key(value: Any) -> Any:
@@ -79,6 +85,19 @@ class Explainer:
         self.f_calc_per_unit_max = f("calc_per_unit_max", "max_count")
         self.f_calc_least = f("calc_least", "candidates", "value")
         self.f_calc_subject = f("calc_subject", "paid", "asked", "after")
+        self.f_calc_rate_by = f("calc_rate_by", "base_label", "base", "rate", "by_label", "by_value", "value")
+        self.f_calc_per_unit_in = f("calc_per_unit_in", "unit", "per_unit", "counted", "value", "count_label", "count", "max")
+        self.f_ceiling_rate = f("ceiling_rate", "base_label", "base", "rate")
+        self.f_ceiling_of = f("ceiling_of", "base_label")
+        self.f_ceiling_table = f("ceiling_table", "by_label", "by_value")
+        self.f_param_line = f("param_line", "label", "date", "value", "start", "source")
+        self.f_param_gap = f("param_gap", "label", "date", "first")
+        self.f_selection_pending = f("selection_pending", "says", "cites")
+        self.f_selection_in = f("selection_in", "says", "cites", "rank", "of")
+        self.f_selection_out = f("selection_out", "says", "cites", "rank", "of")
+        self.f_selection_unranked = f("selection_unranked", "says", "cites")
+        self.f_why_selection = f("why_selection", "says", "cites", "rank", "of", "asked")
+        self.f_reading_line = f("reading_line", "id", "words")
         self.f_cap_split = f("cap_split", "history", "earlier")
         self.f_why_limit = f("why_limit", "says", "times", "cites")
         self.f_why_refused = f("why_refused", "says", "cites")
@@ -111,8 +130,7 @@ class Explainer:
         self.cites_cache: dict[tuple[str, ...], Any] = {}
         self.check_line: dict[tuple[int, Any], str] = {}
         # keyed by id(): the policy's own objects (tests, caps, limits, rules), alive as long as this explainer's policy
-        self.cap_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
-        self.cap_words: dict[int, tuple[str, str]] = {}
+        self.cap_fmts: dict[Any, tuple[tuple[Callable[..., str], ...], tuple[str, str]]] = {}
         self.limit_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
         self.rate_fmts: dict[tuple[int, str], Callable[..., str]] = {}
         self.heading_fmts: dict[str, Callable[..., str]] = {}
@@ -132,10 +150,12 @@ class Explainer:
         self.who_line: dict[tuple[str, Any, Any], str] = {}
         self.docs_cache: dict[tuple[Any, ...], str] = {}
         self.rule_tail: dict[Any, tuple[Any, Any]] = {}
+        self.shaping_blocks: dict[tuple[str, ...], Any] = {}
         self.heads = {
             k: w.head(k, str(m[k]))
-            for k in ("checks", "calculation", "limits", "caps", "scaling", "documents", "reasons", "incomplete", "pending")
+            for k in ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents", "reasons", "incomplete", "pending")
         }
+        self.shaping_heads = {k: w.shaped_head(k, str(m[k])) for k in ("readings", "notes_applied")}
         self.group_heads = tuple(self.heads[k] for k in GROUP_HEADS)
         self.no_trace = w.no_trace(str(m["no_trace"]))
         self.pending_decide = w.line(str(m["pending_decide"]), NOMARK, "pending_decide")
@@ -180,24 +200,80 @@ class Explainer:
     def forget(self) -> None:
         """Drop every kept piece: a recorded decision's objects live for one explanation, and their ids are reused."""
         for cache in (
-            self.cites_cache, self.check_line, self.cap_fmts, self.cap_words, self.limit_fmts, self.rate_fmts, self.ok_lines,
+            self.cites_cache, self.check_line, self.cap_fmts, self.shaping_blocks, self.limit_fmts, self.rate_fmts, self.ok_lines,
             self.reason_lines, self.who_lines, self.docs_lines, self.standing_blocks, self.facts_cache, self.calc_lines,
             self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail,
         ):  # fmt: skip
             cache.clear()
 
-    def cap_fmt(self, cap: Any) -> tuple[Callable[..., str], ...]:
-        """Per cap: its lines (paid, single item, not paid) and "why not more" sentences, its words and ceiling put in."""
-        fmts = self.cap_fmts.get(id(cap))
-        if fmts is None:
-            words = self.cap_words[id(cap)] = (self.lab.label(cap.says), self.money(cap.ceiling, cap.cites))
-            fixed = {"says": words[0], "ceiling": words[1], "cites": cap.cites}
+    def cap_fmt(self, cap: Any, ceiling: Any, how: Any) -> tuple[tuple[Callable[..., str], ...], tuple[str, str]]:
+        """Per cap (and, for a computed ceiling, per ceiling): its lines (paid, single item, not paid) and "why not
+        more" sentences, its words and ceiling put in -- a computed ceiling with how it was obtained; and the
+        (words, ceiling) shown in its table row."""
+        key = id(cap) if cap.computed is None else (id(cap), ceiling, _text_key(how) if not isinstance(how, tuple) else how)
+        found = self.cap_fmts.get(key)
+        if found is None:
+            shown = self.money(cap.ceiling if cap.computed is None else ceiling, cap.cites)
+            if cap.computed is not None:
+                shown += self.paren(t=self.ceiling_how(cap.computed, how))
+            words = (self.lab.label(cap.says), shown)
+            fixed = {"says": words[0], "ceiling": shown, "cites": cap.cites}
             line = ("used", "left", "asked", "granted", "cut")
-            fmts = self.cap_fmts[id(cap)] = tuple(
+            fmts = tuple(
                 self.cat.partial(k, line, fixed)
                 for k in ("cap_line", "cap_item", "cap_check", "why_cap", "why_cap_fresh", "why_cap_exhausted")
             )
-        return fmts
+            if len(self.cap_fmts) >= MONEY_CACHE:
+                self.cap_fmts.clear()
+            found = self.cap_fmts[key] = (fmts, words)
+        return found
+
+    def ceiling_how(self, form: Any, how: Any) -> str:
+        """How a computed ceiling was obtained, in words (never the raw expression)."""
+        lab = self.lab
+        if form.kind == "table":
+            label = lab.label(form.base) if form.base is not None else lab.fact_label(form.by.source)
+            return self.f_ceiling_table(by_label=label, by_value=lab.value_label(form.by.source, None, json_value(how)))
+        base, rate = (how[0], how[2]) if form.rate_table is not None else (how, form.rate)
+        label = self.base_label(form, None)
+        if form.rate_table is None and str(rate) == "1":  # a bare `of:` (or 100%): the base itself
+            return self.f_ceiling_of(base_label=label)
+        return self.f_ceiling_rate(base_label=label, base=self.money(base), rate=lab.percent(str(rate)))
+
+    def base_label(self, form: Any, t: str | None, source: str | None = None, computed: str = "base_computed") -> str:
+        """What a form's base (or count) is: its `base:` words, the fact's words for a single fact, else "the base"
+        -- never the raw expression."""
+        if form.base is not None:
+            return self.lab.label(form.base)
+        src = form.of.source if source is None else source
+        label = self.lab.fact_label(src, t)
+        return label if label != src else str(self.cat.m[computed])
+
+    def param_line(self, s: tuple[Any, ...]) -> str:
+        """A dated parameter's look-up: its value, the date asked, since when the value is in force, its source."""
+        _, use, day, entry = s
+        lab = self.lab
+        p = use.parameter
+        label = lab.label(p.label)
+        shown_day = _iso(day)
+        if entry is None:
+            first = _iso(p.values[0].start) if p.values else ""
+            return self.f_param_gap(label=label, date=shown_day, first=first)
+        value = self.money(entry.value) if p.type == "money" else entry.shown
+        return self.f_param_line(label=label, date=shown_day, value=value, start=_iso(entry.start), source=lab.label(entry.source))
+
+    def selection(self, s: tuple[Any, ...]) -> Any:
+        """A round selection step: the item's rank in its round, or that it takes part in one."""
+        _, sel, verdict = s
+        says = self.lab.label(sel.says)
+        w = self.w
+        if verdict is None:
+            return w.line(self.f_selection_pending(says=says, cites=sel.cites), NOMARK, "selection")
+        if verdict.why == "unranked":
+            return w.line(f"{self.marks[False]} {self.f_selection_unranked(says=says, cites=sel.cites)}", False, "selection")
+        words = self.f_selection_in if verdict.selected else self.f_selection_out
+        text = f"{self.marks[bool(verdict.selected)]} {words(says=says, cites=sel.cites, rank=verdict.rank, of=verdict.of)}"
+        return w.line(text, bool(verdict.selected), "selection")
 
     def limit_fmt(self, lim: Any) -> tuple[Callable[..., str], ...]:
         fmts = self.limit_fmts.get(id(lim))
@@ -267,10 +343,21 @@ class Explainer:
         money = self.money
         kind = form.kind
         if kind == "rate":
+            if form.rate_table is not None:  # a rate chosen by a scalar: the rate and what chose it
+                base, rkey, rate = detail
+                by = form.rate_table.by.source
+                by_label = lab.label(form.rate_table.base) if form.rate_table.base is not None else lab.fact_label(by, t)
+                return self.f_calc_rate_by(
+                    base_label=self.base_label(form, t),
+                    base=money(base),
+                    rate=lab.percent(str(rate)),
+                    by_label=by_label,
+                    by_value=lab.value_label(by, t, json_value(rkey)),
+                    value=money(value),
+                )
             fmt = self.rate_fmts.get((id(form), t))
             if fmt is None:
-                src = form.of.source
-                fixed = {"base_label": lab.fact_label(src, t) if src in form.of.facts else src, "rate": lab.percent(str(form.rate))}
+                fixed = {"base_label": self.base_label(form, t), "rate": lab.percent(str(form.rate))}
                 fmt = self.rate_fmts[(id(form), t)] = self.cat.partial("calc_rate", ("base", "value"), fixed)
             return fmt(base=money(detail), value=money(value))
         cites = rule.cites
@@ -279,30 +366,36 @@ class Explainer:
                 return self.f_calc_fixed(value=money(value, cites))
             src = form.by.source
             by_value = lab.value_label(src, t, json_value(detail))
-            return self.f_calc_table(by_label=lab.fact_label(src, t), by_value=by_value, value=money(value, cites))
+            by_label = lab.label(form.base) if form.base is not None else lab.fact_label(src, t)
+            return self.f_calc_table(by_label=by_label, by_value=by_value, value=money(value, cites))
         if kind == "external":
             return self.f_calc_external(source_label=lab.fact_label(form.source.source, t), value=money(value))
         if kind == "bands":
             base, band = detail
+            src = form.of.source
             if band is None:
-                return self.f_calc_bands_none(base_label=lab.fact_label(form.of.source, t), base=money(base), value=money(value))
+                return self.f_calc_bands_none(base_label=self.base_label(form, t), base=lab.base_value(src, t, base), value=money(value))
             return self.f_calc_bands(
-                base_label=lab.fact_label(form.of.source, t),
-                base=money(base),
+                base_label=self.base_label(form, t),
+                base=lab.base_value(src, t, base),
                 band=money(band.amount, cites) if band.amount is not None else lab.percent(str(band.rate)),
                 value=money(value),
-                **{"from": money(band.start, cites)},
+                **{"from": lab.base_value(src, t, band.start, cites)},
             )
         if kind == "per_unit":
             count, used = detail
-            return self.f_calc_per_unit(
-                per_unit=money(form.per_unit, cites),
-                counted=used,
-                value=money(value),
-                count_label=lab.fact_label(form.count.source, t),
-                count=count,
-                max=self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
-            )
+            src = form.count.source
+            fields = {
+                "per_unit": money(form.per_unit, cites),
+                "counted": used,
+                "value": money(value),
+                "count_label": self.base_label(form, t, src, "count_computed"),
+                "count": lab.base_value(src, t, count),
+                "max": self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
+            }
+            if form.unit is not None:
+                return self.f_calc_per_unit_in(unit=lab.label(form.unit), **fields)
+            return self.f_calc_per_unit(**fields)
         if kind == "least":
             return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
         return ""
@@ -344,15 +437,46 @@ class Explainer:
             what = getattr(rule.amount, "pending", None)  # an amount the panel decides says what it decides
             if what is not None:
                 pending.append(w.line(self.f_pending_line(what=lab.label(what)), NOMARK, "pending_line"))
-            for cap in rule.caps:
+            for cap in (c for c in rule.caps if c.computed is None):  # (as the decision's `ceilings`)
                 text = self.f_pending_ceiling(
                     ceiling=lab.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=lab.label(cap.says)
                 )
                 pending.append(w.line(text, NOMARK, "pending_ceiling"))
             pending.append(self.pending_decide)
-            readings = w.tail("readings", self.sep.join(rule.readings)) if rule.readings else None
-            out = self.rule_tail[key] = (w.block(pending), readings)
+            out = self.rule_tail[key] = (w.block(pending), self.shaping_block((rule.id,)))
         return out
+
+    def shaping_block(self, ids: tuple[str, ...]) -> Any:
+        """The readings and notes behind the decision-makers `ids`, each with its words (Labels.shaping); None
+        when there are none."""
+        block = self.shaping_blocks.get(ids)
+        if block is None:
+            w = self.w
+            pieces: list[Any] = []
+            for key, found in zip(("readings", "notes_applied"), self.lab.shaping(ids), strict=True):
+                if found:
+                    pieces.append(self.shaping_heads[key])
+                    pieces.extend(w.reading(self.f_reading_line(id=i, words=words), key) for i, words in found)
+            block = w.block(pieces) if pieces else None
+            if len(self.shaping_blocks) < SHAPING_CACHE:
+                self.shaping_blocks[ids] = block
+        return block
+
+    def item_shapers(self, d: AnyItem) -> tuple[str, ...]:
+        """The ids of the decision-makers of an item: its rule, each check, condition, limit, cap, selection,
+        subject and document check of its trace, each reason's, and the caps whose ceilings a pending review shows."""
+        rule = d.rule.id
+        ids = [rule]
+        for s in d.steps:
+            k = s[0]
+            if k in ("check", "limit", "cap", "documents", "selection"):
+                ids.append(s[1].id)
+            elif k == "subject":
+                ids.append(f"{rule}#subject")
+        ids += [r.check for r in d.reasons]
+        if d.status == "pending_review":  # its ceilings are shown
+            ids += [c.id for c in d.rule.caps if c.computed is None]
+        return tuple(dict.fromkeys(ids))
 
     # --- the document ---------------------------------------------------------------------
 
@@ -535,9 +659,9 @@ class Explainer:
             out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
         elif status in ("reduced", "refused"):
             out.append(w.tail("why", self.why(d, I, A, C)))
-        readings = self.tail(rule)[1]
-        if readings is not None:
-            out.append(readings)
+        shaped = self.shaping_block(self.item_shapers(d)) if steps or d.reasons or status == "pending_review" else self.tail(rule)[1]
+        if shaped is not None:
+            out.append(shaped)
         out.append(self.item_end)
 
     # long because: one branch per trace step kind, each writing its line and keeping it when it does not
@@ -568,6 +692,10 @@ class Explainer:
                 self.ok_lines[id(s[1])] = piece
             return piece
         money = self.money
+        if k == "parameter":
+            return w.line(self.param_line(s), NOMARK, "parameter")
+        if k == "selection":
+            return self.selection(s)
         if k == "scaling":
             return w.line(self.scaling_step(s[1]), NOMARK, "scaling")
         return w.line(self.f_calc_subject(paid=money(s[3]), asked=money(s[4]), after=money(s[5])), NOMARK, "subject")
@@ -597,20 +725,20 @@ class Explainer:
                 out.extend(lines)
 
     def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> Any:
-        cap, scope, used, asked, after = s[1:6]
+        cap, scope, used, asked, after, ceiling, how = s[1:8]
         # a shared cap already used: how much of it by history, how much by earlier items of this application
         split = cap.per is not None and used.quantize(CENT) != 0
-        if len(s) > 6:  # a recorded decision: its own split (when it has one)
-            mine = s[6] if split else None
+        if len(s) > 8:  # a recorded decision: its own split (when it has one)
+            mine = s[8] if split else None
         else:
             mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
-        key = (id(cap), used, asked, after, paid, mine)
+        key = (id(cap), used, asked, after, paid, mine, ceiling, how if isinstance(how, tuple) else _text_key(how))
         line = self.cap_lines.get(key)
         if line is not None:
             return line
         money = self.money
-        fmts = self.cap_fmt(cap)
-        left = cap.ceiling - used
+        fmts, (says, shown) = self.cap_fmt(cap, ceiling, how)
+        left = ceiling - used
         left_text = money(left if left > 0 else Decimal(0))
         u = money(used)
         split_text = "" if mine is None else self.f_cap_split(history=money(used - mine), earlier=money(mine))
@@ -622,8 +750,7 @@ class Explainer:
             text = fmts[0](used=u + split_text, left=left_text, asked=money(asked), granted=money(after))
         if len(self.cap_lines) >= MONEY_CACHE:
             self.cap_lines.clear()
-        says, ceiling = self.cap_words[id(cap)]
-        row = (says, cap.cites, ceiling, cap.per is None, u, split_text, left_text, money(asked), money(after))
+        row = (says, cap.cites, shown, cap.per is None, u, split_text, left_text, money(asked), money(after))
         line = self.cap_lines[key] = self.w.cap(Line(text, NOMARK, "cap"), row)
         return line
 
@@ -642,7 +769,7 @@ class Explainer:
 
     def standing(self, decision: Decision | RecordedDecision, A: Any, C: Any) -> Any:
         """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
-        key = tuple((s[0], id(s[1]), s[2], s[3]) for s in decision.standing_steps)
+        key = tuple((s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps)
         block = self.standing_blocks.get(key)
         if block is not None:
             return block
@@ -655,6 +782,8 @@ class Explainer:
                 lines.append(w.standing_line(self.check(step, None, {}, A, C), step[2], "check"))
             elif step[0] == "documents":
                 lines.append(w.standing_line(self.documents(step, True), not step[3], "documents"))
+            elif step[0] == "parameter":
+                lines.append(w.standing_line(self.param_line(step), NOMARK, "parameter"))
         block = w.block(lines)
         if not quotes_facts and len(self.standing_blocks) < MONEY_CACHE:
             self.standing_blocks[key] = block
@@ -687,9 +816,9 @@ class Explainer:
         if d.status == "reduced":
             for s in steps:
                 if s[0] == "cap" and s[5] < s[4]:
-                    cap, _, used, asked, after = s[1:6]
-                    left = cap.ceiling - used
-                    fmts = self.cap_fmt(cap)
+                    cap, _, used, asked, after, ceiling, how = s[1:8]
+                    left = ceiling - used
+                    fmts = self.cap_fmt(cap, ceiling, how)[0]
                     fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
                     out.append(
                         fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
@@ -697,7 +826,7 @@ class Explainer:
         elif d.reasons:
             r = d.reasons[0]
             check = r.check
-            cap_step = limit_step = check_step = last_cap = None
+            cap_step = limit_step = check_step = last_cap = sel_step = None
             has_amount = False
             for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
                 k = s[0]
@@ -713,11 +842,19 @@ class Explainer:
                         limit_step = s
                 elif k == "amount":
                     has_amount = True
+                elif k == "selection":
+                    if s[2] is not None and s[2].why in ("first", "budget") and s[1].id == check:
+                        sel_step = s
             category = r.category
             if category == "cap" and cap_step is not None:
-                out.append(self.cap_fmt(cap_step[1])[5](used=money(cap_step[3]), asked=money(cap_step[4])))
+                out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
             elif category == "limit" and limit_step is not None:
                 out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
+            elif category == "limit" and sel_step is not None:
+                would = last_cap[5] if last_cap is not None else d.asked
+                verdict = sel_step[2]
+                says = label(sel_step[1].says)
+                out.append(self.f_why_selection(says=says, cites=r.cites, rank=verdict.rank, of=verdict.of, asked=money(would)))
             else:
                 would = last_cap[5] if last_cap is not None else d.asked
                 if has_amount and would.quantize(CENT) != 0:

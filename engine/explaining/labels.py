@@ -18,10 +18,12 @@ from engine.explaining.catalogue import Catalogue, fill
 from engine.language.templating import RenderError
 
 if TYPE_CHECKING:
-    from engine.language.model import CompiledPolicy
+    from engine.language.model import CompiledPolicy, FactSpec
 
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
+#: Fact types shown as numbers in their own form (`Labels.quantity`).
+QUANTITY_TYPES = frozenset({"money", "percent", "decimal", "count", "integer"})
 MONEY_CACHE = 20000  # formatted amounts kept per policy and language (bounded: a long batch sees many distinct amounts)
 
 
@@ -60,6 +62,7 @@ class Labels:
         self.wan_cites = frozenset(c for c, cl in policy.clauses.items() if wan_unit and wan_unit in cl.text)
         self.money_cache: dict[Decimal, str] = {}
         self._tables()
+        self._shapers()
 
     def label(self, text: Any) -> str:
         """The reader's words from a bilingual {zh, en} dict or Text."""
@@ -89,12 +92,15 @@ class Labels:
             }
         self.facts: dict[tuple[str, str | None, str], str] = {}
         self.fact_types: dict[tuple[str, str | None, str], str] = {}
+        self.fact_specs: dict[tuple[str, str | None, str], FactSpec] = {}
         for ns, t, specs in [("claim", None, p.claim_facts), ("applicant", None, p.applicant_facts)] + [
             ("item", t, specs) for t, specs in p.item_facts.items()
         ]:
             for name, spec in specs.items():
                 self.facts[(ns, t, name)] = self.label(spec.label)
                 self.fact_types[(ns, t, name)] = spec.type
+                self.fact_specs[(ns, t, name)] = spec
+        self.base_types = self._base_types()
         # enum value labels, from the policy document itself
         self.values: dict[tuple[str | None, str], dict[str, str]] = {}
         doc = p.data if isinstance(p.data, Mapping) else {}
@@ -109,6 +115,89 @@ class Labels:
                 if labels:
                     self.values[(None, f"{section}.{name}")] = labels
 
+    def _shapers(self) -> None:
+        """What each decision-maker of the policy rests on: its id (a rule, check, condition `rule#whenN`, cap,
+        limit, subject `rule#subject`, who `rule#who`, selection) -> the ids of its readings and notes; and each
+        reading's and note's words in the reader's language, in the policy's order."""
+        p = self.policy
+        self.reading_words = {r.id: self.label(r.text) for r in p.readings}
+        self.note_words = {n.id: self.label(n.text) for n in p.notes}
+        self.shapers: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        owners: list[Any] = [*p.applicant_checks, *p.applicant_document_checks]
+        for rule in p.rules:
+            self.shapers[rule.id] = self.shapers[f"{rule.id}#who"] = (rule.readings, rule.notes)
+            if rule.subject is not None:
+                self.shapers[f"{rule.id}#subject"] = (rule.subject.readings, rule.subject.notes)
+            if rule.selection is not None:
+                self.shapers[rule.selection.id] = (rule.selection.readings, rule.selection.notes)
+            owners += [*rule.item_checks, *rule.item_document_checks, *rule.when, *rule.caps, *rule.limits]
+        for o in owners:
+            self.shapers[o.id] = (o.readings, o.notes)
+
+    def shaping(self, ids: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+        """The readings and notes behind the decision-makers `ids` (unknown ids add nothing): each once, in the
+        policy's order, as (id, words in the reader's language)."""
+        readings: set[str] = set()
+        notes: set[str] = set()
+        for i in ids:
+            r, n = self.shapers.get(i, ((), ()))
+            readings.update(r)
+            notes.update(n)
+        return (
+            tuple((k, v) for k, v in self.reading_words.items() if k in readings),
+            tuple((k, v) for k, v in self.note_words.items() if k in notes),
+        )
+
+    def _base_types(self) -> dict[tuple[str, str], tuple[str | None, FactSpec | None]]:
+        """(item type, expression) -> its type and, when it is one fact, that fact's declaration: for each base
+        an amount form computes from (`of`, `count`), so that `base_value` shows it in its own form."""
+        out: dict[tuple[str, str], tuple[str | None, FactSpec | None]] = {}
+        for rule in self.policy.rules:
+            forms = [rule.amount]
+            while forms:
+                form = forms.pop()
+                if form is None:
+                    continue
+                forms.extend(getattr(form, "parts", ()))
+                for expression in (getattr(form, "of", None), getattr(form, "count", None)):
+                    if expression is None:
+                        continue
+                    spec = None
+                    if expression.facts == (expression.source,):
+                        ns, _, short = expression.source.partition(".")
+                        spec = self.fact_specs.get((ns, rule.item_type if ns == "item" else None, short))
+                    out[(rule.item_type, expression.source)] = (spec.type if spec is not None else expression.type, spec)
+        return out
+
+    def base_value(self, expression: str, item_type: str | None, value: Any, cites: str | None = None) -> str:
+        """The value of an amount form's base (`of`, `count`) or a band's start, in the base's own form: a count
+        as "35 件", money as money (what a base of unknown type is shown as)."""
+        ftype, spec = self.base_types.get((item_type or "", expression), (None, None))
+        if ftype not in QUANTITY_TYPES:  # a base whose type cannot be told: a count of units as it is, else money
+            ftype = "integer" if isinstance(value, int) and not isinstance(value, bool) else "money"
+        return self.quantity(ftype, value, spec, cites)
+
+    def quantity(self, ftype: str | None, value: Any, spec: FactSpec | None = None, cites: str | None = None) -> str:
+        """A number in its own form, by its type: money "1,234.50 元" (万元 where the clause cited writes 万元),
+        percent "4.35%" (the fraction 0.0435 shown with the fact's places), count "3 件" / "3 items" (the
+        fact's unit), decimal "0.6500" (its places), integer and plain numbers as they are."""
+        d = to_decimal(value)
+        if d is None or ftype not in QUANTITY_TYPES:
+            return "" if value is None else str(value)
+        if ftype == "money":
+            return self.money(d, cites)
+        places = spec.places if spec is not None else None
+        if ftype == "percent":
+            n = d.scaleb(2)
+            shown = n.quantize(Decimal(1).scaleb(-places)) if places is not None else n.normalize()
+            return fill(self.meta["percent"], {"n": f"{shown:f}"})
+        if ftype == "decimal":
+            return f"{d.quantize(Decimal(1).scaleb(-places)) if places is not None else d:f}"
+        whole = d.to_integral_value() if d == d.to_integral_value() else d  # a band's start is recorded as 30.00
+        if ftype == "count" and spec is not None and spec.unit is not None:
+            return fill(self.meta["count"], {"n": f"{whole:f}", "unit": self.label(spec.unit)})
+        return f"{whole:f}"
+
     def _value_labels(self, fspec: Any, doc: Mapping[str, Any]) -> dict[str, str]:
         if not isinstance(fspec, Mapping):
             return {}
@@ -120,10 +209,19 @@ class Labels:
         return {str(k): self.label(v) for k, v in values.items() if isinstance(v, Mapping)}
 
     def fact_label(self, name: str, item_type: str | None = None) -> str:
-        """`item.annual_interest_paid` -> the policy's words for that fact."""
+        """`item.annual_interest_paid` -> the policy's words for that fact; `param.<name>@<date>` (a dated parameter
+        with no value on that date) -> the parameter's words and the date."""
         ns, _, short = name.partition(".")
+        if ns == "param":
+            pname, _, day = short.partition("@")
+            parameter = self.policy.parameters.get(pname)
+            label = self.label(parameter.label) if parameter is not None else pname
+            return fill(str(self.catalogue.m["param_missing"]), {"label": label, "date": day})
         if ns == "item":
-            return self.facts.get(("item", item_type, short)) or self.facts.get(("item", None, short)) or name
+            found = self.facts.get(("item", item_type, short)) or self.facts.get(("item", None, short))
+            if found is None and item_type is None:  # (a computed ceiling's words: the first item type declaring it)
+                found = next((v for (n, _t, f), v in self.facts.items() if n == "item" and f == short), None)
+            return found or name
         return self.facts.get((ns, None, short), name)
 
     def value_label(self, name: str, item_type: str | None, value: Any) -> str:
@@ -136,13 +234,14 @@ class Labels:
         return "" if value is None else str(value)
 
     def fact_value(self, name: str, item_type: str | None, value: Any) -> str:
-        """A fact's value in the reader's words: money formatted, codes by their labels, yes/no."""
+        """A fact's value in the reader's words: each number in its own form (`quantity`), codes by their labels, yes/no."""
         if value is None:
             return str(self.catalogue.m["fact_absent"])
         ns, _, short = name.partition(".")
-        ftype = self.fact_types.get((ns, item_type if ns == "item" else None, short))
-        if ftype == "money":
-            return self.money(value)
+        key = (ns, item_type if ns == "item" else None, short)
+        ftype = self.fact_types.get(key)
+        if ftype in QUANTITY_TYPES:
+            return self.quantity(ftype, value, self.fact_specs.get(key))
         if isinstance(value, list):
             if ftype == "document_list":
                 return str(self.meta["list_sep"]).join(self.docs.get(v, str(v)) for v in value)

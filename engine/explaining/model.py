@@ -81,7 +81,8 @@ class ItemExplanation(NamedTuple):
     sections: tuple[Section, ...]
     referred: str | None
     why: str | None
-    readings: str | None
+    #: the readings (口径) and notes that shaped the item: `readings` and `notes_applied` sections of "id：words" lines
+    shaped: tuple[Section, ...]
     notes: tuple[Line, ...]
 
 
@@ -125,7 +126,8 @@ class _Title(NamedTuple):
 
 
 class _Head(NamedTuple):
-    level: int  # 0: a part of the document (summary, standing, items), 1: a summary group, 2: an item's group
+    level: int  # 0: a part of the document (summary, standing, items), 1: a summary group, 2: an item's group,
+    # 3: the readings or notes that shaped an item (after its "why not more")
     key: str
     text: str
 
@@ -154,7 +156,7 @@ class _Clauses(NamedTuple):
 
 
 class _Tail(NamedTuple):
-    key: str  # referred, why, readings
+    key: str  # referred, why
     text: str
 
 
@@ -228,6 +230,12 @@ class ModelWriter:
     def tail(self, key: str, text: str) -> Any:
         return _Tail(key, text)
 
+    def shaped_head(self, key: str, head: str) -> Any:
+        return _Head(3, key, head)
+
+    def reading(self, text: str, key: str = "") -> Any:
+        return Line(text, NOMARK, key)
+
     def note(self, text: str, key: str = "") -> Any:
         return _Note(Line(text, NOMARK, key))
 
@@ -254,6 +262,7 @@ class ModelWriter:
             nonlocal item
             if item is not None:
                 item["sections"] = tuple(Section(k, h, tuple(ls)) for k, h, ls in item["sections"])
+                item["shaped"] = tuple(Section(k, h, tuple(ls)) for k, h, ls in item["shaped"])
                 item["notes"] = tuple(item["notes"])
                 doc["items"].append(ItemExplanation(**item))
                 item = None
@@ -267,14 +276,17 @@ class ModelWriter:
                     lines.append(p)
             elif kind is _Item:
                 close()
-                item = dict(p._asdict(), clauses=(), no_trace=None, sections=[], referred=None, why=None, readings=None, notes=[])
+                item = dict(p._asdict(), clauses=(), no_trace=None, sections=[], referred=None, why=None, shaped=[], notes=[])
                 lines = None
             elif kind is _Head:
                 if p.level == 0:
                     part, lines = p.key, None
                 else:
                     lines = []
-                    (item["sections"] if p.level == 2 and item is not None else doc["summary"]).append((p.key, p.text, lines))
+                    if item is not None and p.level >= 2:
+                        item["sections" if p.level == 2 else "shaped"].append((p.key, p.text, lines))
+                    else:
+                        doc["summary"].append((p.key, p.text, lines))
             elif kind is _Clauses:
                 assert item is not None
                 item["clauses"] = p.quotes

@@ -68,16 +68,15 @@ def _form(s: Mapping[str, Any]) -> tuple[Any, Any]:
     form = Recorded(kind=kind)
     detail: Any = None
     if kind == "rate":
-        form.of, form.rate = Recorded(source=s["base"]["expression"], facts=tuple(s.get("facts") or ())), s["rate"]
-        detail = s["base"]["value"]
+        form, detail = _rate(s)
     elif kind == "table":
-        form.by = Recorded(source=s["by"]["expression"])
+        form.by, form.base = Recorded(source=s["by"]["expression"]), s["by"].get("label")
         detail = s["by"]["value"]
     elif kind == "external":
         form.source = Recorded(source=s["source"]["expression"])
         detail = s["source"]["value"]
     elif kind == "bands":
-        form.of = Recorded(source=s["base"]["expression"])
+        form.of, form.base = Recorded(source=s["base"]["expression"]), s["base"].get("label")
         band = s.get("band")
         detail = (
             s["base"]["value"],
@@ -85,10 +84,48 @@ def _form(s: Mapping[str, Any]) -> tuple[Any, Any]:
         )
     elif kind == "per_unit":
         form.per_unit, form.count, form.max_count = s["per_unit"], Recorded(source=s["count"]["expression"]), s.get("max_count")
+        form.base, form.unit = s["count"].get("label"), s.get("unit")
         detail = (s["count"]["value"], s["counted"])
     elif kind == "least":
         detail = s["candidates"]
     return form, detail
+
+
+def _rate(s: Mapping[str, Any]) -> tuple[Any, Any]:
+    """A rate form as recorded (an amount's or a computed ceiling's) and its detail: the base, or (base, key, rate)
+    for a rate chosen by a scalar."""
+    base = s["base"]
+    form = Recorded(kind="rate", of=Recorded(source=base["expression"]), rate=s["rate"], base=base.get("label"), rate_table=None)
+    by = s.get("rate_by")
+    if by is None:
+        return form, base["value"]
+    form.rate_table = Recorded(by=Recorded(source=by["expression"]), base=by.get("label"))
+    return form, (base["value"], by["value"], s["rate"])
+
+
+def _ceiling(c: Mapping[str, Any] | None) -> tuple[Any, Any]:
+    """How a computed ceiling was obtained (a cap step's `ceiling_from`), as the trace holds it: (form, how)."""
+    if c is None:
+        return None, None
+    if c["form"] == "table":
+        by = c["by"]
+        return Recorded(kind="table", by=Recorded(source=by["expression"]), base=by.get("label")), by["value"]
+    return _rate(c)
+
+
+def _parameter(s: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A dated parameter's look-up as recorded: its words, type, the date asked and the value then in force."""
+    first = s.get("first_from")
+    parameter = Recorded(label=s["label"], type=s["type"], values=() if first is None else (Recorded(start=first),))
+    entry = None if s["value"] is None else Recorded(value=s["value"], shown=s["shown"], start=s["in_force_from"], source=s["source"])
+    return ("parameter", Recorded(parameter=parameter), s["date"], entry)
+
+
+def _selection(s: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A round selection step as recorded: the item's rank in its round, or None outside one."""
+    sel = Recorded(id=s["selection"], cites=s["cites"], says=s["says"])
+    verdict = Recorded(rank=s["rank"], of=s["of"], selected=s["selected"], why=s["why"]) if s["in_round"] else None
+    return ("selection", sel, verdict)
 
 
 # long because: one flat branch per recorded step kind, each building the trace tuple the builder reads
@@ -108,11 +145,17 @@ def _step(s: Mapping[str, Any]) -> tuple[Any, ...]:
         lim = Recorded(id=s["limit"], cites=s["cites"], says=s["says"], times=s["times"])
         return ("limit", lim, s.get("scope"), s["used_before"], s.get("counts"), s["already_counted"], s["result"])
     if kind == "cap":
+        computed, how = _ceiling(s.get("ceiling_from"))
+        ceiling = _money(s["ceiling"])
         cap = Recorded(
-            id=s["cap"], cites=s["cites"], says=s["says"], ceiling=_money(s["ceiling"]), per=None if s["scope"] == "item" else s["scope"]
+            id=s["cap"], cites=s["cites"], says=s["says"], ceiling=ceiling, per=None if s["scope"] == "item" else s["scope"], computed=computed
         )
         mine = _money(s["used_in_application"]) if "used_in_application" in s else None
-        return ("cap", cap, s["scope"], _money(s["used_before"]), _money(s["asked"]), _money(s["granted"]), mine)
+        return ("cap", cap, s["scope"], _money(s["used_before"]), _money(s["asked"]), _money(s["granted"]), ceiling, how, mine)
+    if kind == "parameter":
+        return _parameter(s)
+    if kind == "selection":
+        return _selection(s)
     if kind == "documents":
         owner = Recorded(id=s["check"], says=s.get("says"))
         return ("documents", owner, tuple(s["required"]), tuple(s["missing"]), s["cites"])
@@ -145,7 +188,10 @@ def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any]) -> Reco
         readings=tuple(data.get("readings") or ()),
         referral=data.get("referred_to"),
         amount=Recorded(pending=pending),
-        caps=tuple(Recorded(cites=c["cites"], ceiling=_money(c["ceiling"]), says=c["says"]) for c in data.get("ceilings") or ()),
+        caps=tuple(
+            Recorded(id=c.get("cap"), cites=c["cites"], ceiling=_money(c["ceiling"]), says=c["says"], computed=None)
+            for c in data.get("ceilings") or ()
+        ),
     )
     provisional = data.get("provisional_amount")
     return RecordedItem(

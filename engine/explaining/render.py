@@ -148,8 +148,10 @@ class Renderer:
             fact=self.fact_label,
             value=self.value_label,
             fact_value=self.fact_value,
+            base_value=self.labels.base_value,
             policy=self.policy_info(),
             engine_version=__version__,
+            shaping=self._item_shaping,
         )
         if isinstance(self.env, PolicyEnvironment):
             self.env.add_filters(filters)
@@ -166,6 +168,28 @@ class Renderer:
         self._text: Explainer | None = None
         self._model: Explainer | None = None
         self._record: dict[bool, Explainer] = {}  # of decisions given as data: text (False), model (True)
+
+    def _item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
+        """For a policy template written against `d`: the readings and notes of a decision's item (its JSON form) --
+        of its rule and of every check, condition, limit, cap, selection, subject and document check in its trace
+        or among its reasons, and of the caps whose ceilings a pending review shows -- as {"id", "text"}."""
+        ids: list[str] = []
+        if isinstance(item, Mapping):
+            rule = item.get("rule")
+            if isinstance(rule, str):
+                ids.append(rule)
+            for s in _list(item.get("steps")):
+                if isinstance(s, Mapping):
+                    kind = s.get("step")
+                    key = s.get(kind) if kind in ("check", "limit", "cap", "selection") else s.get("check") if kind == "documents" else None
+                    if kind == "subject" and isinstance(rule, str):
+                        key = f"{rule}#subject"
+                    if isinstance(key, str):
+                        ids.append(key)
+            ids += [r["check"] for r in _list(item.get("reasons")) if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
+            ids += [x["cap"] for x in _list(item.get("ceilings")) if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
+        readings, notes = self.labels.shaping(tuple(dict.fromkeys(ids)))
+        return {"readings": [{"id": k, "text": v} for k, v in readings], "notes": [{"id": k, "text": v} for k, v in notes]}
 
     def text_explainer(self) -> Explainer | None:
         """The plain-text explainer (`Explainer` + `TextWriter`, built on first use), or None when the policy or
@@ -262,6 +286,11 @@ class _Environment(Environment):
         return super().getattr(obj, attribute)
 
 
+def _list(value: Any) -> list[Any]:
+    """A list of a recorded decision, or nothing when a hand edit made it something else."""
+    return value if isinstance(value, list) else []
+
+
 def _steps(item: Mapping[str, Any], *kinds: str) -> list[Mapping[str, Any]]:
     """The trace steps of an item of the given kinds, in order (a selection, for the templates)."""
     return [s for s in item.get("steps", ()) if s["step"] in kinds]
@@ -298,6 +327,11 @@ def _bounded_fill_filter(ctx: EvalContext, text: str, **values: Any) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
+
+
+def _list(value: Any) -> list[Any]:
+    """A list of a recorded decision, or nothing when a hand edit made it something else."""
+    return value if isinstance(value, list) else []
 
 
 def _md_escape(value: Any) -> str:

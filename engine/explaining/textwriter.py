@@ -36,7 +36,7 @@ class TextWriter:
         self.clauses_head = f"{INDENT_ITEM}{m['clauses']}{self.h}" + (f" {note}" if note else "") + "\n"
         self.result_head = f"{INDENT_ITEM}{m['result']}{self.c}"
         self.tails = {
-            k: f"{INDENT_ITEM}{m[w]}{self.c}" for k, w in (("referred", "referred"), ("why", "why_not_more"), ("readings", "readings"))
+            k: f"{INDENT_ITEM}{m[w]}{self.c}" for k, w in (("referred", "referred"), ("why", "why_not_more"))
         }
 
     def who(self, claim_id: str, applicant_id: str, applicant_name: str | None) -> str:
@@ -96,6 +96,12 @@ class TextWriter:
 
     def tail(self, key: str, text: str) -> str:
         return f"{self.tails[key]}{text}\n"
+
+    def shaped_head(self, key: str, head: str) -> str:
+        return f"{INDENT_ITEM}{head}{self.h}\n"
+
+    def reading(self, text: str, key: str = "") -> str:
+        return f"{INDENT_LINE}{do_indent(text, 7)}\n"
 
     def note(self, text: str, key: str = "") -> str:
         return f"{INDENT_LINE}{text}\n"

@@ -7,25 +7,33 @@ Every problem is collected with its position; nothing is compiled lazily.
 
 from __future__ import annotations
 
-import ast
+import datetime as _dt
 import hashlib
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem
-from engine.core.quantities import MAX_AMOUNT, MAX_COUNT, QuantityError, parse_amount, parse_rate
+from engine.core.quantities import (
+    MAX_AMOUNT,
+    MAX_COUNT,
+    QuantityError,
+    decimal_places,
+    format_money,
+    parse_amount,
+    parse_percent,
+    parse_rate,
+)
 from engine.language.expressions import (
-    ARGUMENT_TYPES,
-    FUNCTION_DOCS,
-    NAMESPACES,
+    COMPUTED_NAMES,
     CompiledExpression,
     ExpressionError,
     compile_expression,
     suggest,
 )
 from engine.language.model import (
+    MAX_ORDER_KEYS,
     RECORDABLE_LIST_TYPES,
     RECORDABLE_TYPES,
     AmountForm,
@@ -43,17 +51,29 @@ from engine.language.model import (
     LeastAmount,
     Limit,
     Note,
+    OrderKey,
+    Parameter,
+    ParameterValue,
+    ParamUse,
     PerUnitAmount,
     RateAmount,
+    Reading,
     Rule,
+    Selection,
     Subject,
     TableAmount,
     Test,
     Text,
+    table_key,
 )
 from engine.language.source import FileRefused, Source, read_beside
 
 Path_ = tuple[str | int, ...]
+
+#: Fact types that may declare `minimum` / `maximum`, and those that declare `places`.
+BOUNDED_TYPES = frozenset({"integer", "count", "decimal", "money", "percent"})
+NUMBER_PLACES_TYPES = frozenset({"decimal", "percent"})
+DEFAULT_PLACES = 2
 
 DEFAULT_REFUSAL_ORDER = ("standing", "scope", "time", "double_benefit", "condition", "limit", "cap", "documents")
 
@@ -74,6 +94,18 @@ def _budget_rounding(budget: dict[str, Any], quantum: Decimal) -> BudgetRounding
 RETIRED_TEMPLATE = "_lines.j2"
 
 
+def _selection_label(first: int | None, budget: Decimal | None) -> Text:
+    """A selection's words when the policy gives none: its places and its budget."""
+    zh, en = [], []
+    if first is not None:
+        zh.append(f"按排序取前{first}名")
+        en.append(f"the first {first} by rank")
+    if budget is not None:
+        zh.append(f"按名次在 {format_money(budget)} 元额度内依次安排")
+        en.append(f"in rank order within {format_money(budget)}")
+    return Text("，".join(zh) or "本轮择优排序", ", ".join(en) or "round selection")
+
+
 def _names_a_file(value: str) -> bool:
     """A template override given as a file name (`bureau/explain.md.j2`) rather than as the template's text:
     one line, no template syntax, ending in `.j2` -- or looking like a path (`/...`, `~...`, `./`, `../`), which
@@ -88,6 +120,10 @@ class _Compiler:
         self.doc: dict[str, Any] = source.data
         self.problems: list[Problem] = []
         self.ids: dict[str, Path_] = {}
+        self.parameters: dict[str, Parameter] = {}
+        #: where expressions being compiled put their `param(...)` uses (a rule's, while it compiles), or None
+        self.param_sink: list[ParamUse] | None = None
+        self.check_uses: dict[str, tuple[ParamUse, ...]] = {}  # item check id -> its parameter uses
 
     # --- helpers -------------------------------------------------------------
 
@@ -191,6 +227,7 @@ class _Compiler:
                     f"a ledger cannot hold a {ftype} fact on record",
                     "a fact of type " + ", ".join(sorted(RECORDABLE_TYPES | RECORDABLE_LIST_TYPES)),
                 )
+            places, unit = self.number_form(spec, path + (name,))
             bounds = self.fact_bounds(spec, path + (name,))
             out[name] = FactSpec(
                 name=name,
@@ -205,28 +242,82 @@ class _Compiler:
                 maximum=bounds[1],
                 record_only=spec.get("record_only", False),
                 on_record=on_record,
+                places=places,
+                unit=unit,
             )
         return out
 
+    def number_form(self, spec: dict[str, Any], path: Path_) -> tuple[int | None, Text | None]:
+        """A decimal or percent fact's `places` (default 2) and a count fact's `unit` (required)."""
+        ftype = spec["type"]
+        if "places" in spec and ftype not in NUMBER_PLACES_TYPES:
+            self.error(path + ("places",), f"places applies to decimal and percent facts, not {ftype}", "no places")
+        if "unit" in spec and ftype != "count":
+            self.error(path + ("unit",), f"unit applies to count facts, not {ftype}", "no unit (or type: count)")
+        if ftype == "count" and "unit" not in spec:
+            self.error(path, "a count fact needs its unit word", "unit: {zh: 件, en: items}", code="count_unit")
+        places = spec.get("places", DEFAULT_PLACES) if ftype in NUMBER_PLACES_TYPES else None
+        return places, _text(spec.get("unit")) if ftype == "count" else None
+
     def fact_bounds(self, spec: dict[str, Any], path: Path_) -> tuple[Decimal | None, Decimal | None]:
-        """Declared `minimum` / `maximum` of an integer or money fact."""
+        """Declared `minimum` / `maximum` of a number fact (a percent's written 5%, kept as the fraction 0.05)."""
         out: list[Decimal | None] = []
+        ftype = spec["type"]
         for key in ("minimum", "maximum"):
             if key not in spec:
                 out.append(None)
                 continue
-            if spec["type"] not in ("integer", "money"):
-                self.error(path + (key,), f"{key} only applies to integer and money facts, not {spec['type']}", "no bound")
+            if ftype not in BOUNDED_TYPES:
+                self.error(
+                    path + (key,), f"{key} only applies to integer, count, decimal, money and percent facts, not {ftype}", "no bound"
+                )
                 out.append(None)
                 continue
-            value = self.amount(spec[key], path + (key,))
-            if spec["type"] == "integer" and value != value.to_integral_value():
-                self.error(path + (key,), f"{key} of an integer fact must be a whole number, not {value}", "a whole number")
-            out.append(value)
+            out.append(self.bound(spec[key], key, ftype, spec.get("places", DEFAULT_PLACES), path + (key,)))
         low, high = out
         if low is not None and high is not None and low > high:
             self.error(path + ("maximum",), f"maximum {high} is below minimum {low}", f"a maximum of at least {low}")
         return low, high
+
+    def bound(self, raw: Any, key: str, ftype: str, places: int, path: Path_) -> Decimal | None:
+        written_percent = isinstance(raw, str) and raw.strip().endswith("%")
+        if ftype == "percent" or written_percent:
+            if ftype != "percent" or not written_percent:
+                wanted = "a percentage such as 5%" if ftype == "percent" else "a number without %"
+                self.error(path, f"{key} of a {ftype} fact is written as {wanted}, not {raw}", wanted, code="bound")
+                return None
+            try:
+                fraction = parse_percent(raw)
+            except QuantityError as exc:
+                self.error(path, f"{exc}", "a percentage such as 5%", code="bound")
+                return None
+            if decimal_places(fraction) > places + 2:  # 4.355% is 0.04355: the percentage's places + 2
+                self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a percentage with at most {places} decimals")
+            return fraction
+        value = self.amount(raw, path) if ftype == "money" else self.plain_number(raw, path)
+        if value is None:
+            return None
+        if ftype in ("integer", "count") and value != value.to_integral_value():
+            self.error(
+                path,
+                f"{key} of {'an integer' if ftype == 'integer' else 'a count'} fact must be a whole number, not {value}",
+                "a whole number",
+            )
+        if ftype == "decimal" and decimal_places(value) > places:
+            self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a number with at most {places} decimals")
+        return value
+
+    def plain_number(self, raw: Any, path: Path_) -> Decimal | None:
+        """A bound written as a number (no 万: 万 means yuan); at most MAX_AMOUNT."""
+        try:
+            value = parse_amount(raw)
+        except QuantityError as exc:
+            self.error(path, f"{exc}", f"a number of at most {MAX_AMOUNT}", code="bound")
+            return None
+        if isinstance(raw, str) and ("万" in raw or "元" in raw):
+            self.error(path, f"{raw} is written as money; this fact is not money", "a plain number", code="bound")
+            return None
+        return value
 
     def item_tables(self, item_types: Iterable[str] | None, allow_item: bool) -> list[tuple[str, dict[str, FactSpec]]]:
         if not allow_item:
@@ -270,19 +361,31 @@ class _Compiler:
 
         return resolve
 
-    def expr(self, source: Any, path: Path_, item_types: Iterable[str] | None, allow_item: bool = True) -> CompiledExpression | None:
+    def expr(
+        self, source: Any, path: Path_, item_types: Iterable[str] | None, allow_item: bool = True, names: Iterable[str] = ()
+    ) -> CompiledExpression | None:
+        """`names`: the computed names (`amount`) the expression may use besides facts."""
         types = list(item_types) if item_types is not None else None
         line, _ = self.src.where(path)
         try:
             compiled = compile_expression(
-                source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item)
+                source,
+                self.resolver(types, allow_item),
+                f"{self.src.file}:{line}",
+                self.fact_types(types, allow_item),
+                names,
+                self.parameters,
             )
         except ExpressionError as exc:
             self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
             return None
+        for name, day in compiled.params:  # each look-up, for the trace: its date as an expression of its own
+            when = self.expr(day, path, types, allow_item)
+            if when is not None and self.param_sink is not None:
+                use = ParamUse(self.parameters[name], when)
+                if not any(u.parameter.name == name and u.date.source == when.source for u in self.param_sink):
+                    self.param_sink.append(use)
         self.check_enum_literals(compiled, path, types)
-        if any(name in compiled.source for name in ARGUMENT_TYPES):
-            self.check_argument_types(compiled, path, types)
         return compiled
 
     def fact_specs(self, namespace: str, name: str, item_types: list[str] | None) -> list[FactSpec]:
@@ -292,23 +395,6 @@ class _Compiler:
             return [t[name] for t in tables if name in t]
         table = self.claim_facts if namespace == "claim" else self.applicant_facts
         return [table[name]] if name in table else []
-
-    def check_argument_types(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
-        """A fact given straight to a function that declares its argument types (`ARGUMENT_TYPES`) has such a type."""
-        for node in ast.walk(ast.parse(compiled.source, mode="eval")):  # already checked: small and shallow
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ARGUMENT_TYPES):
-                continue
-            for arg, allowed in zip(node.args, ARGUMENT_TYPES[node.func.id], strict=False):
-                if not (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id in NAMESPACES):
-                    continue
-                for spec in self.fact_specs(arg.value.id, arg.attr, item_types):
-                    if spec.type not in allowed:
-                        self.error(
-                            path,
-                            f"{node.func.id}() needs a {' or '.join(sorted(allowed))} fact here; {arg.value.id}.{arg.attr} is a {spec.type}",
-                            FUNCTION_DOCS.get(node.func.id),
-                            code="expression",
-                        )
 
     def check_enum_literals(self, compiled: CompiledExpression, path: Path_, item_types: list[str] | None) -> None:
         for fact, literals in compiled.compares:
@@ -330,6 +416,7 @@ class _Compiler:
         doc = self.doc
         head = doc["policy"]
         self.vocabulary(doc)
+        self.parameters = self.parameter_table(doc.get("parameters") or {})
 
         fy = head["in_force"]["funding_years"]
         if fy["from"] > fy["to"]:
@@ -337,6 +424,7 @@ class _Compiler:
         in_force_cites = self.citation(head["in_force"].get("cites"), ("policy", "in_force", "cites"))
         notes = tuple(Note(n["id"], Text(n["zh"], n["en"])) for n in head.get("notes", []))
         self.note_ids = {n.id for n in notes}
+        readings = self.readings(doc)
 
         clauses = {key: Clause(key, c.get("article", key), c["text"], c["en"], c["computable"]) for key, c in doc["clauses"].items()}
         self.check_source_text(clauses)
@@ -396,6 +484,11 @@ class _Compiler:
             data=doc,
             base_dir=str(Path(self.src.file).resolve().parent),
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
+            readings=readings,
+            parameters=self.parameters,
+            applicant_param_uses=tuple(
+                {(u.parameter.name, u.date.source): u for t in applicant_checks for u in self.check_uses.get(t.id, ())}.values()
+            ),
         )
 
     def vocabulary(self, doc: dict[str, Any]) -> None:
@@ -416,6 +509,60 @@ class _Compiler:
             if required not in self.applicant_facts:
                 self.error(("facts", "applicant"), f"applicant facts must define {required!r}", f"an `{required}` fact")
 
+    def parameter_table(self, table: dict[str, Any]) -> dict[str, Parameter]:
+        """The dated parameters: values typed by the parameter's type, dates valid and strictly ascending."""
+        out = {}
+        for name, spec in table.items():
+            path: Path_ = ("parameters", name)
+            values: list[ParameterValue] = []
+            for k, v in enumerate(spec["values"]):
+                vp = path + ("values", k)
+                try:
+                    start = _dt.date.fromisoformat(str(v["from"]))
+                except ValueError:
+                    self.error(vp + ("from",), f"{v['from']!r} is not a date", "YYYY-MM-DD, e.g. 2022-01-20", code="parameter")
+                    continue
+                if values and start <= values[-1].start:
+                    self.error(
+                        vp + ("from",),
+                        f"{start} is not after the previous value's date {values[-1].start}",
+                        "values in ascending order of from, one per date",
+                        code="parameter",
+                    )
+                    continue
+                value = self.parameter_value(spec["type"], v["value"], vp + ("value",))
+                if value is not None:
+                    values.append(ParameterValue(start, value, Text(v["source"]["zh"], v["source"]["en"]), str(v["value"]).strip()))
+            unit = _text(spec.get("unit"))
+            if unit is not None and spec["type"] != "count":
+                self.error(path + ("unit",), "unit applies to a count parameter only", "no unit", code="parameter")
+            out[name] = Parameter(name, Text(spec["zh"], spec["en"]), spec["type"], tuple(values), unit)
+        return out
+
+    def parameter_value(self, ptype: str, value: Any, path: Path_) -> Decimal | int | None:
+        """One value of a parameter of type `ptype`: money as an amount (万 allowed), a percent written `3.70%` (its
+        exact fraction, `parse_percent` as percent facts), a decimal, a whole count (not negative) or integer."""
+        text = str(value).strip()
+        if ptype == "money":
+            return self.amount(value, path)
+        if ptype == "percent":
+            try:
+                return parse_percent(value)
+            except QuantityError:
+                self.error(path, f"{text} is not a percentage", f"write it with %: {text.rstrip('%')}%", code="parameter")
+                return None
+        try:
+            number = Decimal(text)
+        except (InvalidOperation, ValueError):
+            self.error(path, f"{text} is not a number", f"a {ptype} value", code="parameter")
+            return None
+        if ptype == "decimal":
+            return number
+        if number != number.to_integral_value() or (ptype == "count" and number < 0):
+            self.error(path, f"{text} is not a whole number{' of at least 0' if ptype == 'count' else ''}", f"a {ptype}", code="parameter")
+            return None
+        return int(number)
+
     def checks(self, doc: dict[str, Any]) -> tuple[list[Test], list[DocumentCheck], list[Test], list[DocumentCheck]]:
         """The cross-cutting checks: applicant checks, applicant document checks, item checks, item document checks."""
         applicant_checks: list[Test] = []
@@ -435,16 +582,18 @@ class _Compiler:
                 types = self.codes(check["applies_to"], doc["item_types"], path + ("applies_to",), "item type")
             says = Text(check["says"]["zh"], check["says"]["en"])
             readings = tuple(check.get("readings", ()))
-            self.note_refs(check, path)
+            notes = self.note_refs(check, path)
             if "test" in check:
+                self.param_sink = []
                 e = self.expr(check["test"], path + ("test",), sorted(types) if types is not None else None, allow_item=level == "item")
+                self.check_uses[check["id"]], self.param_sink = tuple(self.param_sink), None
                 if e is None:
                     continue
-                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types)
+                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes)
                 (applicant_checks if level == "applicant" else item_checks).append(test)
             else:
                 needs = self.document_needs(check["documents"], path + ("documents",), types, level == "item")
-                dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"])
+                dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"], notes)
                 (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
         return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
 
@@ -501,10 +650,55 @@ class _Compiler:
             )
         return budget_amount
 
-    def note_refs(self, node: dict[str, Any], path: Path_) -> None:
-        for j, ref in enumerate(node.get("notes", [])):
+    def note_refs(self, node: dict[str, Any], path: Path_) -> tuple[str, ...]:
+        """The note ids `node` lists (each must be among policy.notes)."""
+        refs = node.get("notes", [])
+        for j, ref in enumerate(refs):
             if ref not in self.note_ids:
                 self.error(path + ("notes", j), f"note {ref!r} is not among policy.notes", ", ".join(sorted(self.note_ids)) or "a note id")
+        return tuple(refs)
+
+    def readings(self, doc: dict[str, Any]) -> tuple[Reading, ...]:
+        """The top-level readings (ids unique), and every `readings: [...]` list anywhere in the file checked
+        against them: one pass over the document's values (at most the loader's 50,000), so a section added
+        later is checked without knowing it."""
+        out: list[Reading] = []
+        seen: dict[str, Path_] = {}
+        for i, r in enumerate(doc.get("readings", [])):
+            if r["id"] in seen:
+                line, _ = self.src.where(seen[r["id"]])
+                self.error(
+                    ("readings", i, "id"), f"duplicate reading id {r['id']!r} (already used at line {line})", "ids unique among readings"
+                )
+                continue
+            seen[r["id"]] = ("readings", i, "id")
+            out.append(Reading(r["id"], Text(r["zh"], r["en"])))
+        stack: list[tuple[Any, Path_]] = [(v, (k,)) for k, v in doc.items() if k != "readings"]
+        while stack:
+            node, path = stack.pop()
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k == "readings" and isinstance(v, list):
+                        self.reading_refs(v, path + (k,), seen)
+                    else:
+                        stack.append((v, path + (k,)))
+            elif isinstance(node, list):
+                stack.extend((v, path + (j,)) for j, v in enumerate(node))
+        return tuple(out)
+
+    def reading_refs(self, refs: list[Any], path: Path_, known: dict[str, Path_]) -> None:
+        for j, ref in enumerate(refs):
+            if isinstance(ref, str) and ref not in known:
+                close = suggest(ref, known)
+                self.error(
+                    path + (j,),
+                    f"reading {ref!r} is not among the policy's readings",
+                    (f"did you mean {close!r}? " if close else "")
+                    + (
+                        "an id of the top-level `readings`" if known else "a top-level `readings:` list giving each reading's id, zh and en"
+                    ),
+                    code="unknown_reading",
+                )
 
     def base_dir(self) -> Path:
         return Path(self.src.file).resolve().parent
@@ -614,16 +808,54 @@ class _Compiler:
                 continue
             when = None
             if isinstance(need, dict) and "when" in need:
-                when = self.expr(need["when"], path + (j, "when"), types, allow_item)
+                # an item's document may depend on its computed amount; the applicant's documents have none
+                when = self.expr(need["when"], path + (j, "when"), types, allow_item, COMPUTED_NAMES if allow_item else ())
             out.append(DocumentNeed(code, when))
         return tuple(out)
 
     def shared_scope(self, c: dict[str, Any], path: Path_, item_type: str) -> None:
-        """A shared cap or limit is compiled once; its scope must also make sense for every other item type using it."""
+        """A shared cap or limit is compiled once; its scope (and a computed ceiling) must also make sense for every
+        other item type using it (compiled again here, its parameter uses go to this rule's trace too)."""
         for field in ("per", "counting"):
             if isinstance(c.get(field), list):
                 for k, e in enumerate(c[field]):
                     self.expr(e, path + (field, k), [item_type])
+        if isinstance(c.get("max"), dict):
+            self.computed_ceiling(c["max"], path + ("max",), item_type)
+
+    def computed_ceiling(self, m: dict[str, Any], path: Path_, item_type: str) -> RateAmount | TableAmount | None:
+        """`max: {of: EXPR}` (rate 1), `{rate: R, of: EXPR}` or `{by: EXPR, table: {...}, otherwise: ...}`."""
+        if "table" in m:
+            return self.keyed(m, path, item_type, "amount")
+        of = self.expr(m["of"], path + ("of",), [item_type])
+        base = _text(m.get("base"))
+        if isinstance(m.get("rate"), dict):
+            rates = self.keyed(m["rate"], path + ("rate",), item_type, "rate")
+            return RateAmount(Decimal(0), of, base=base, rate_table=rates) if of and rates else None
+        rate = self.rate(m["rate"], path + ("rate",)) if "rate" in m else Decimal(1)
+        return RateAmount(rate, of, base=base) if of else None
+
+    def scope_label(self, per: Any, item_type: str, what: str, times: int = 0) -> Text:
+        """The words of a cap or limit that has no `says`, from its scope: never empty (单项封顶 / cap per item,
+        按申请人、申报年度累计封顶 / cap per applicant and funding year, 按…限2次 / at most 2 times per …)."""
+        if per == "item":
+            return Text("单项封顶", "cap per item")
+        zh, en = [], []
+        for e in per if isinstance(per, list) else []:
+            facts = [f for f in self.expr_facts(e) if "." in f]
+            labels = [s.label for f in facts for s in self.fact_specs(f.split(".", 1)[0], f.split(".", 1)[1], [item_type])[:1]]
+            zh.append("/".join(x.zh for x in labels) or "范围")
+            en.append("/".join(x.en for x in labels) or "scope")
+        if what == "cap":
+            return Text("按" + "、".join(zh) + "累计封顶", "cap per " + ", ".join(en))
+        return Text("按" + "、".join(zh) + f"限{times}次", f"at most {times} time{'s' if times != 1 else ''} per " + ", ".join(en))
+
+    def expr_facts(self, source: Any) -> tuple[str, ...]:
+        """The facts an expression names (for labels; the expression is compiled, and checked, elsewhere)."""
+        try:
+            return compile_expression(source, lambda _n, _f: None, parameters=self.parameters).facts
+        except ExpressionError:
+            return ()
 
     def cap(self, c: dict[str, Any], path: Path_, item_type: str, rule_cites: str, shared: dict[str, Any], used: set[str]) -> Cap | None:
         if "shared" in c:
@@ -638,7 +870,7 @@ class _Compiler:
                 return self.compiled_caps[name]
         else:
             self.unique_id(c["id"], path + ("id",), "cap")
-        self.note_refs(c, path)
+        notes = self.note_refs(c, path)
         per: tuple[CompiledExpression, ...] | None
         if c["per"] == "item":
             per = None
@@ -655,13 +887,20 @@ class _Compiler:
             if any(e is None for e in compiled):
                 return None
             per = tuple(e for e in compiled if e is not None)
+        computed = self.computed_ceiling(c["max"], path + ("max",), item_type) if isinstance(c["max"], dict) else None
+        if isinstance(c["max"], dict) and computed is None:
+            return None
+        says = _text(c.get("says"))
         cap = Cap(
             id=c["id"],
-            ceiling=self.amount(c["max"], path + ("max",)),
+            ceiling=Decimal(0) if computed is not None else self.amount(c["max"], path + ("max",)),
             per=per,
             cites=self.citation(c.get("cites"), path + ("cites",)) or rule_cites,
-            says=_text(c.get("says")) or Text("", ""),
+            says=says or self.scope_label(c["per"], item_type, "cap"),
             readings=tuple(c.get("readings", ())),
+            notes=notes,
+            computed=computed,
+            generated_says=says is None,
         )
         self.compiled_caps[cap.id] = cap
         return cap
@@ -681,7 +920,7 @@ class _Compiler:
                 return self.compiled_limits[name]
         else:
             self.unique_id(c["id"], path + ("id",), "limit")
-        self.note_refs(c, path)
+        notes = self.note_refs(c, path)
         if not c["per"]:
             self.error(
                 path + ("per",), "a limit with an empty scope is a limit on nothing", "per: [applicant.id, ...]", code="cap_on_nothing"
@@ -697,36 +936,26 @@ class _Compiler:
             per=tuple(e for e in per if e is not None),
             counting=tuple(e for e in counting if e is not None) or None,
             cites=self.citation(c.get("cites"), path + ("cites",)) or rule_cites,
-            says=_text(c.get("says")) or Text("", ""),
+            says=_text(c.get("says")) or self.scope_label(c["per"], item_type, "limit", c["times"]),
             readings=tuple(c.get("readings", ())),
+            notes=notes,
         )
         self.compiled_limits[limit.id] = limit
         return limit
 
     def amount_form(self, a: dict[str, Any], path: Path_, item_type: str) -> AmountForm | None:
         t = [item_type]
+        base = _text(a.get("base"))
         if "rate" in a:
             of = self.expr(a["of"], path + ("of",), t)
-            return RateAmount(self.rate(a["rate"], path + ("rate",)), of) if of else None
+            if isinstance(a["rate"], dict):  # a rate chosen by a scalar: {by:, table:, otherwise:}
+                rates = self.keyed(a["rate"], path + ("rate",), item_type, "rate")
+                return RateAmount(Decimal(0), of, base=base, rate_table=rates) if of and rates else None
+            return RateAmount(self.rate(a["rate"], path + ("rate",)), of, base=base) if of else None
         if "fixed" in a:
             return FixedAmount(self.amount(a["fixed"], path + ("fixed",)))
         if "table" in a:
-            by = self.expr(a["by"], path + ("by",), t)
-            table = {str(k): self.amount(v, path + ("table", k)) for k, v in a["table"].items()}
-            if by is not None and len(by.facts) == 1 and by.source == by.facts[0]:
-                spec = self.item_facts.get(item_type, {}).get(by.facts[0].split(".", 1)[1])
-                if spec is not None and spec.values is not None:
-                    missing = [v for v in spec.values if v not in table]
-                    extra = [k for k in table if k not in spec.values]
-                    if missing:
-                        self.error(
-                            path + ("table",), f"table has no amount for {', '.join(missing)}", f"an amount for every value of {by.source}"
-                        )
-                    for k in extra:
-                        self.error(
-                            path + ("table", k), f"{by.source} is never {k!r}", f"values: {', '.join(spec.values)}", code="unknown_value"
-                        )
-            return TableAmount(by, table) if by else None
+            return self.keyed(a, path, item_type, "amount")
         if "external" in a:
             src = self.expr(a["external"], path + ("external",), t)
             return ExternalAmount(src, _text(a.get("pending"))) if src else None
@@ -745,7 +974,7 @@ class _Compiler:
             starts = [b.start for b in bands]
             if starts != sorted(starts) or len(set(starts)) != len(starts):
                 self.error(path + ("bands",), "bands must be in increasing order of `from`", "from: 0, then larger starts")
-            return BandsAmount(of, tuple(bands)) if of else None
+            return BandsAmount(of, tuple(bands), base=base) if of else None
         if "per_unit" in a:
             count = self.expr(a["count"], path + ("count",), t)
             max_count = a.get("max_count")
@@ -756,12 +985,116 @@ class _Compiler:
                     f"a count of at most {MAX_COUNT}",
                     code="amount",
                 )
-            return PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, max_count) if count else None
+            unit = _text(a.get("unit")) or self.count_unit(count, item_type)
+            return (
+                PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, max_count, base=base, unit=unit) if count else None
+            )
         parts = [self.amount_form(p, path + ("least", k), item_type) for k, p in enumerate(a["least"])]
         if any(p is None for p in parts):
             return None
         return LeastAmount(tuple(p for p in parts if p is not None))
 
+    def count_unit(self, count: CompiledExpression | None, item_type: str) -> Text | None:
+        """The unit word of a per-unit amount's count when it is a single fact that declares one (a `count` fact
+        of LANG2 section 1, whose spec carries `unit` as Text); None: 项 / item."""
+        if count is None or len(count.facts) != 1 or count.source != count.facts[0]:
+            return None
+        namespace, name = count.facts[0].split(".", 1)
+        for spec in self.fact_specs(namespace, name, [item_type]):
+            unit = getattr(spec, "unit", None)
+            if isinstance(unit, Text):
+                # the Chinese unit word reads after 每; in English a count's unit is a plural ("3 pieces"), so "per unit"
+                return Text(unit.zh, "unit")
+        return None
+
+    def keyed(self, a: dict[str, Any], path: Path_, item_type: str, values: str) -> TableAmount | None:
+        """`{by: EXPR, table: {key: value}, otherwise: value}`: the keys checked against what `by` yields (a fact's
+        enum values, true/false for a yes/no fact, whole numbers for an integer one), held as `table_key` text;
+        `values` says what the entries are ("amount" or "rate"). An enum or yes/no table covers every value or
+        gives `otherwise`; an integer or text one without `otherwise` refuses a value it does not list."""
+        by = self.expr(a["by"], path + ("by",), [item_type])
+        parse = self.amount if values == "amount" else self.rate
+        spec = None
+        if by is not None and len(by.facts) == 1 and by.source == by.facts[0]:
+            namespace, name = by.facts[0].split(".", 1)
+            specs = self.fact_specs(namespace, name, [item_type])
+            spec = specs[0] if specs else None
+        ftype = spec.type if spec is not None else None
+        table: dict[str, Decimal] = {}
+        for k, v in a["table"].items():
+            key = self.table_entry_key(k, ftype, spec, by, path + ("table", k))
+            if key is not None:
+                if key in table:
+                    self.error(
+                        path + ("table", k), f"key {k!r} is the same key as another entry ({key})", "one entry per value", code="table_key"
+                    )
+                table[key] = parse(v, path + ("table", k))
+        otherwise = parse(a["otherwise"], path + ("otherwise",)) if "otherwise" in a else None
+        expected = ("true", "false") if ftype == "boolean" else (spec.values if spec is not None and spec.values is not None else None)
+        if by is not None and expected is not None and otherwise is None:
+            missing = [v for v in expected if v not in table]
+            if missing:
+                self.error(
+                    path + ("table",),
+                    f"table has no {values} for {', '.join(missing)}",
+                    f"{'an amount' if values == 'amount' else 'a rate'} for every value of {by.source}",
+                    code="semantic",  # (the code it always had)
+                )
+        complete = otherwise is not None or expected is not None  # (an uncovered yes/no or enum table is a load error above)
+        return TableAmount(by, table, otherwise=otherwise, base=_text(a.get("base")), complete=complete) if by else None
+
+    def table_entry_key(self, key: str, ftype: str | None, spec: FactSpec | None, by: Any, path: Path_) -> str | None:
+        """A table key as `table_key` text, or None (with the error) when it is not a value `by` can take."""
+        if by is None:
+            return key
+        if ftype == "boolean":
+            if key not in ("true", "false"):
+                self.error(path, f"{by.source} is yes/no; key {key!r} is not true/false", "true: or false: (unquoted)", code="table_key")
+                return None
+            return key
+        if ftype in ("integer", "count"):
+            try:
+                number = Decimal(key.strip())
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite() or number != number.to_integral_value():
+                self.error(path, f"{by.source} is a whole number; key {key!r} is not one", "a whole number such as 3", code="table_key")
+                return None
+            return str(int(number))
+        if spec is not None and spec.values is not None and key not in spec.values:
+            close = suggest(key, spec.values)
+            self.error(
+                path,
+                f"{by.source} is never {key!r}",
+                (f"did you mean {close!r}? " if close else "") + f"values: {', '.join(spec.values)}",
+                code="unknown_value",
+            )
+            return None
+        if ftype in ("money", "decimal", "percent"):
+            try:
+                return table_key(Decimal(key.strip()))
+            except InvalidOperation:
+                self.error(path, f"{by.source} is a number; key {key!r} is not one", "a number such as 30000", code="table_key")
+                return None
+        if ftype is not None and ftype not in ("enum", "string", "identifier", "item_type"):
+            self.error(
+                path, f"a table cannot be keyed by {by.source}, a {ftype} fact", "a yes/no, enum, integer or text fact", code="table_key"
+            )
+            return None
+        return key
+
+    def condition(self, rule_id: str, j: int, w: dict[str, Any], wp: Path_, cites: str, item_type: str) -> Test | None:
+        """The rule's `when` entry `j`, as a test `<rule>#when<j+1>` (citing the rule's clause unless it names its own)."""
+        notes = self.note_refs(w, wp)
+        e = self.expr(w["test"], wp + ("test",), [item_type], names=COMPUTED_NAMES)
+        if e is None:
+            return None
+        cites = self.citation(w.get("cites"), wp + ("cites",)) or cites
+        says = Text(w["says"]["zh"], w["says"]["en"])
+        return Test(f"{rule_id}#when{j + 1}", cites, w.get("category", "condition"), e, says, tuple(w.get("readings", ())), notes=notes)
+
+    # long because: one rule's parts compiled in the order written (who, checks, amount, subject, caps, limits,
+    # documents) and the parameter look-ups they make collected on the way; split, each part would pass them around
     def rule(
         self,
         r: dict[str, Any],
@@ -784,43 +1117,24 @@ class _Compiler:
                 code="unknown_item_type",
             )
             return None
-        self.note_refs(r, path)
+        rule_notes = self.note_refs(r, path)
+        self.param_sink = []
         kinds = self.codes(r["who"]["kinds"], self.doc["applicant_kinds"], path + ("who", "kinds"), "applicant kind")
         roles = self.codes(r["who"].get("roles", []), self.doc.get("applicant_roles", {}), path + ("who", "roles"), "applicant role")
-        tests = []
-        for j, w in enumerate(r.get("when", [])):
-            wp = path + ("when", j)
-            self.note_refs(w, wp)
-            e = self.expr(w["test"], wp + ("test",), [item_type])
-            if e is not None:
-                tests.append(
-                    Test(
-                        f"{r['id']}#when{j + 1}",
-                        self.citation(w.get("cites"), wp + ("cites",)) or cites,
-                        w.get("category", "condition"),
-                        e,
-                        Text(w["says"]["zh"], w["says"]["en"]),
-                        tuple(w.get("readings", ())),
-                    )
-                )
+        when = [self.condition(r["id"], j, w, path + ("when", j), cites, item_type) for j, w in enumerate(r.get("when", []))]
+        tests = [t for t in when if t is not None]
         amount = self.amount_form(r["amount"], path + ("amount",), item_type) if "amount" in r else None
-        subject = None
-        if "subject" in r:
-            s = r["subject"]
-            keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
-            self.note_refs(s, path + ("subject",))
-            subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
-            if all(k is not None for k in keys):
-                subject = Subject(
-                    s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ()))
-                )
+        subject = self.subject(r, path, item_type, cites)
         caps = [self.cap(c, path + ("caps", j), item_type, cites, shared_caps, used_shared) for j, c in enumerate(r.get("caps", []))]
         limits = [
             self.limit(c, path + ("limits", j), item_type, cites, shared_limits, used_shared) for j, c in enumerate(r.get("limits", []))
         ]
         docs = self.document_needs(r.get("documents", []), path + ("documents",), [item_type], True)
+        self.amount_used(r, tests, docs, path)
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
+        uses = [u for c in applicable for u in self.check_uses.get(c.id, ())] + self.param_sink
+        self.param_sink = None
         return Rule(
             id=r["id"],
             cites=cites,
@@ -838,7 +1152,72 @@ class _Compiler:
             readings=tuple(r.get("readings", ())),
             item_checks=applicable,
             item_document_checks=applicable_docs,
+            notes=rule_notes,
+            selection=self.selection(r, path, item_type, cites),
+            param_uses=tuple({(u.parameter.name, u.date.source): u for u in uses}.values()),
         )
+
+    def subject(self, r: dict[str, Any], path: Path_, item_type: str, cites: str) -> Subject | None:
+        """A rule's subject (only the highest / 补差); `later` only with pays: highest."""
+        if "subject" not in r:
+            return None
+        subject = None
+        s = r["subject"]
+        keys = [self.expr(e, path + ("subject", "key", k), [item_type]) for k, e in enumerate(s["key"])]
+        notes = self.note_refs(s, path + ("subject",))
+        subject_cites = self.citation(s.get("cites"), path + ("subject", "cites")) or cites
+        later = s.get("later", "nothing")
+        if "later" in s and s["pays"] != "highest":
+            self.error(
+                path + ("subject", "later"),
+                f"later: {later} applies to pays: highest (pays: {s['pays']} already pays the difference)",
+                "pays: highest, later: difference -- or pays: difference alone",
+            )
+        if all(k is not None for k in keys):
+            subject = Subject(
+                s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ())), notes, later
+            )
+        return subject
+
+    def selection(self, r: dict[str, Any], path: Path_, item_type: str, rule_cites: str) -> Selection | None:
+        """A rule's round selection: its scope and ranking keys compiled; `first` or `budget` (or both) given."""
+        if "selection" not in r:
+            return None
+        s, sp = r["selection"], path + ("selection",)
+        notes = self.note_refs(s, sp)
+        if "amount" not in r:
+            self.error(sp, "a selection ranks the items a rule pays; this rule computes no amount", "a rule with `amount:`")
+        if len(s["order"]) > MAX_ORDER_KEYS:  # (the schema says so too)
+            self.error(sp + ("order",), f"at most {MAX_ORDER_KEYS} ranking keys", f"{MAX_ORDER_KEYS} keys or fewer")
+        if "first" not in s and "budget" not in s:
+            self.error(sp, "a selection needs `first` (how many), `budget` (how much), or both", "first: 120, or budget: 500万")
+        per = [self.expr(e, sp + ("per", k), [item_type]) for k, e in enumerate(s.get("per", []))]
+        order = [self.expr(o["by"], sp + ("order", k, "by"), [item_type]) for k, o in enumerate(s["order"])]
+        budget = self.amount(s["budget"], sp + ("budget",)) if "budget" in s else None
+        cites = self.citation(s.get("cites"), sp + ("cites",)) or rule_cites
+        if any(e is None for e in per + order):
+            return None
+        return Selection(
+            id=f"{r['id']}#selection",
+            per=tuple(e for e in per if e is not None),
+            order=tuple(OrderKey(e, bool(o.get("descending", False))) for e, o in zip(order, s["order"], strict=True) if e is not None),
+            first=s.get("first"),
+            budget=budget,
+            cites=cites,
+            says=_text(s.get("says")) or _selection_label(s.get("first"), budget),
+            readings=tuple(s.get("readings", ())),
+            notes=notes,
+        )
+
+    def amount_used(self, r: dict[str, Any], tests: list[Test], docs: tuple[DocumentNeed, ...], path: Path_) -> None:
+        """`amount` in a rule's `when` tests or document conditions needs an amount to read."""
+        if "amount" in r:
+            return
+        for j, t in enumerate(tests):
+            if t.expression.computed:
+                self.error(path + ("when", j, "test"), "`amount` is used, but this rule computes no amount", "a rule with `amount:`")
+        if any(n.when is not None and n.when.computed for n in docs):
+            self.error(path + ("documents",), "`amount` is used, but this rule computes no amount", "a rule with `amount:`")
 
 
 def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:

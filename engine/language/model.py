@@ -6,7 +6,9 @@ only reads them. Nothing here knows any particular district's measures.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -49,12 +51,14 @@ class FactSpec:
     default: Any
     values: tuple[str, ...] | None = None
     format: str | None = None
-    minimum: Decimal | None = None  # declared bounds of an integer or money fact (claims outside are rejected)
+    minimum: Decimal | None = None  # declared bounds of a number fact (claims outside are rejected); a percent's as its fraction
     maximum: Decimal | None = None
     record_only: bool = False  # collected for the record; no rule is meant to read it
     #: how values a ledger holds about the applicant (`ledger finding`) join the claim's: "fills" (the latest
     #: fills a fact the claim leaves empty) or "authoritative" (they always count, see Ledger.with_facts_on_record)
     on_record: str = "fills"
+    places: int | None = None  # decimal and percent facts: the most decimals a claim may give and an explanation shows
+    unit: Text | None = None  # count facts: the unit word shown after the number (3 件, 3 items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class Test:
     readings: tuple[str, ...] = ()
     kinds: frozenset[str] | None = None  # applicant kinds it applies to; None: all
     item_types: frozenset[str] | None = None  # for item-level checks; None: all
+    notes: tuple[str, ...] = ()  # ids of policy notes behind it
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,25 +92,39 @@ class DocumentCheck:
     kinds: frozenset[str] | None = None
     item_types: frozenset[str] | None = None
     category: str = "documents"
+    notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Cap:
-    id: str
-    ceiling: Decimal
-    per: tuple[CompiledExpression, ...] | None  # None: a ceiling on the single item
-    cites: str
-    says: Text
-    readings: tuple[str, ...] = ()
+class Scoped:
+    """A construct that keys running totals by a scope: the values of its `per` expressions, JSON-safe."""
+
+    __slots__ = ()
+    per: tuple[CompiledExpression, ...] | None
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
-        if self.per is None:
+        if self.per is None:  # a cap on the single item
             return ()
         return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
 
 
 @dataclass(frozen=True, slots=True)
-class Limit:
+class Cap(Scoped):
+    id: str
+    ceiling: Decimal  # the constant ceiling; for a computed one (see `computed`) 0, never read
+    per: tuple[CompiledExpression, ...] | None  # None: a ceiling on the single item
+    cites: str
+    says: Text
+    readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: a ceiling computed for each item from its facts (`max: {of:}`, `{rate:, of:}`, `{by:, table:}`): a
+    #: RateAmount (rate 1 for a bare `of`) or a TableAmount; None for a constant ceiling
+    computed: RateAmount | TableAmount | None = None
+    #: `says` was not written: the label was generated from the ceiling and the scope (never empty)
+    generated_says: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Limit(Scoped):
     id: str
     times: int
     per: tuple[CompiledExpression, ...]
@@ -113,9 +132,7 @@ class Limit:
     cites: str
     says: Text
     readings: tuple[str, ...] = ()
-
-    def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
-        return tuple(scope_key(e(item, applicant, claim)) for e in self.per)
+    notes: tuple[str, ...] = ()
 
 
 def scope_key(value: Any) -> Any:
@@ -132,9 +149,12 @@ def scope_key(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class RateAmount:
-    rate: Decimal
+    rate: Decimal  # the constant rate; with `rate_table`, 0 (never read)
     of: CompiledExpression
     kind: str = "rate"
+    base: Text | None = None  # what `of` computes, in words (`base:`)
+    #: a rate chosen by a scalar (`rate: {by:, table:}`): the rate of the entry (values are rates, not money)
+    rate_table: TableAmount | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +166,26 @@ class FixedAmount:
 @dataclass(frozen=True, slots=True)
 class TableAmount:
     by: CompiledExpression
-    table: dict[str, Decimal]
+    table: dict[str, Decimal]  # keys checked at load against what `by` yields, held as `table_key` text
     kind: str = "table"
+    otherwise: Decimal | None = None  # the value for a key the table does not list; None: such an item is refused
+    base: Text | None = None  # what `by` is, in words (`base:`)
+    #: every value `by` can take has an entry (a yes/no or enum fact covered, or `otherwise`): no item is ever
+    #: refused for want of an entry (coverage counts that branch only when this is False)
+    complete: bool = False
+
+
+def table_key(value: Any) -> str:
+    """A value as a table key, the way the policy writes keys: true/false, 7 (an integral number, 7.00 too),
+    0.5, or the text itself. Tables hold their keys in this form and look values up through it, so a yes/no,
+    integer or text `by` finds its entry whatever Python type carries the value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
+    return value if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +207,7 @@ class BandsAmount:
     of: CompiledExpression
     bands: tuple[Band, ...]  # sorted by start
     kind: str = "bands"
+    base: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +216,8 @@ class PerUnitAmount:
     count: CompiledExpression
     max_count: int | None
     kind: str = "per_unit"
+    base: Text | None = None  # what `count` counts, in words
+    unit: Text | None = None  # the unit word (件, 次); None: 项 / item
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +236,42 @@ class Subject:
     pays: str  # "highest" | "difference"
     cites: str = ""  # the clause saying so; the compiler fills in the rule's own when the policy gives none
     readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: with pays "highest": what history already paid for the subject means -- "nothing" (no second award) or
+    #: "difference" (补差: the application's highest item is paid its amount less what history paid)
+    later: str = "nothing"
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
         return tuple(scope_key(e(item, applicant, claim)) for e in self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    """One ranking key of a selection: an expression, ascending unless `descending`."""
+
+    by: CompiledExpression
+    descending: bool = False
+
+
+#: At most this many ranking keys in a selection (the schema says so too).
+MAX_ORDER_KEYS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Selection(Scoped):
+    """Round selection: of a round's eligible items of the rule, ranked by `order` within each `per` scope, only
+    the first `first` and/or, in rank order, those whose amounts fit `budget` are paid (see engine.deciding.selection)."""
+
+    id: str  # "<rule id>#selection": the refusal's check id
+    per: tuple[CompiledExpression, ...]
+    order: tuple[OrderKey, ...]
+    first: int | None
+    budget: Decimal | None
+    cites: str
+    says: Text
+    readings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,12 +293,56 @@ class Rule:
     # The cross-cutting item checks that apply to this rule's item type, resolved once at compile time.
     item_checks: tuple[Test, ...] = ()
     item_document_checks: tuple[DocumentCheck, ...] = ()
+    notes: tuple[str, ...] = ()  # ids of policy notes behind the rule as a whole
+    selection: Selection | None = None  # round selection (first N, top N, within a budget)
+    #: every dated-parameter look-up in the rule's expressions (its checks, amount, caps, documents), each once
+    param_uses: tuple[ParamUse, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterValue:
+    start: date  # in force from this day until the next value's
+    value: Decimal | int
+    source: Text
+    shown: str = ""  # the value as the policy writes it (3.70%), for explanations
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A dated parameter (`parameters:`): a named value that changes on dates, each value with its source."""
+
+    name: str
+    label: Text
+    type: str  # money | percent | decimal | count | integer
+    values: tuple[ParameterValue, ...]  # ascending start
+    unit: Text | None = None
+
+    def at(self, day: date) -> ParameterValue | None:
+        """The value in force on `day`, or None before the first (a gap of the policy)."""
+        starts = [v.start for v in self.values]
+        k = bisect_right(starts, day)
+        return self.values[k - 1] if k else None
+
+
+@dataclass(frozen=True, slots=True)
+class ParamUse:
+    """A `param("name", date)` in one of a rule's expressions: the trace records its look-up (the date computed
+    by `date`, the value in force then, its start and its source)."""
+
+    parameter: Parameter
+    date: CompiledExpression
 
 
 @dataclass(frozen=True, slots=True)
 class Note:
+    """A note (a choice made where text and readings are silent) or a reading (口径): its id and its words."""
+
     id: str
     text: Text
+
+
+#: A reading of the measures the bureau adopted (top-level `readings:`): the same shape as a note.
+Reading = Note
 
 
 @dataclass(frozen=True)
@@ -273,6 +390,10 @@ class CompiledPolicy:
     data: Any = None  # the validated document, for tools (lint, diff, coverage)
     base_dir: str = "."
     funding_years_line: int | None = None  # where the window is written, for errors about versions
+    readings: tuple[Reading, ...] = ()  # the policy's readings (口径), in file order
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    #: the dated-parameter look-ups of the applicant-level checks, each once (traced in the standing steps)
+    applicant_param_uses: tuple[ParamUse, ...] = ()
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]

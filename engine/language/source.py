@@ -22,6 +22,7 @@ ourselves, so each of those is decided on purpose:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -203,15 +204,20 @@ class _Builder:
             return None
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
+            strays = self._comma_strays(node, path) if node.flow_style else ()
+            for n, (key_node, value_node) in enumerate(node.value):
+                if n in strays:
+                    continue
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     self._problem(key_node, path, "merge keys (<<) are not supported; write the fields out", "merge")
                     continue
                 key = self.build(key_node, path + ("<key>",), depth + 1)
-                if not isinstance(key, str | int) or isinstance(key, bool):
+                if not isinstance(key, str | int):
                     self._problem(key_node, path, f"mapping key {key!r} is not a string", "key_type")
                     continue
-                skey = str(key)
+                # a key `true:` / `false:` (a table keyed by a yes/no fact) is held as its YAML text; the compiler
+                # types table keys by what the table is keyed by
+                skey = ("true" if key else "false") if isinstance(key, bool) else str(key)
                 if skey in out:
                     first = self.positions.get(path + (skey,), (None, None))
                     self._problem(
@@ -242,6 +248,41 @@ class _Builder:
             self._problem(node, path, f"number longer than {MAX_NUMBER_CHARS} characters", "too_long")
             return None
         return value
+
+    def _comma_strays(self, node: yaml.MappingNode, path: tuple[PathPart, ...]) -> set[int]:
+        """In a flow mapping an unquoted comma ends the text: `{en: a, b}` is `en: a` and a key `b` with no value.
+        Each run of such keys after a plain text is one problem, at its first key, with the text quoted as the fix;
+        the indexes of those keys are returned (left out of the data). One pass over the mapping's pairs."""
+        pairs, i = node.value, 1
+        out: set[int] = set()
+        while i < len(pairs):
+            if not _stray(*pairs[i]):
+                i += 1
+                continue
+            j = i
+            while j < len(pairs) and _stray(*pairs[j]):
+                j += 1
+            key_node, value_node = pairs[i - 1]
+            if isinstance(key_node, yaml.ScalarNode) and isinstance(value_node, yaml.ScalarNode) and value_node.style is None:
+                out.update(range(i, j))
+                names = [str(pairs[k][0].value) for k in range(i, j)]
+                shown = ", ".join(f"`{n}`" for n in names)
+                keys = f"{shown} became a separate key" if len(names) == 1 else f"{shown} became separate keys"
+                commas = "the comma" if len(names) == 1 else "the commas"
+                text = ", ".join([value_node.value, *names])
+                after = f"{keys} because of {commas} after `{key_node.value}: {value_node.value}`"
+                if value_node.value.isdigit() and all(len(n) == 3 and n.isdigit() for n in names):  # {max: 3,000}
+                    message = f"{after}; a number is written without thousands separators"
+                    fix = f"{key_node.value}: {value_node.value}{''.join(names)}"
+                else:
+                    message = f"{after}; quote the text"
+                    fix = f"{key_node.value}: {json.dumps(text, ensure_ascii=False)}"
+                    if _CJK.search(text):
+                        fix += f" (or the Chinese comma: {key_node.value}: {'，'.join([value_node.value, *names])})"
+                where = path + (names[0],)
+                self._problem(pairs[i][0], where, message, "flow_comma", fix)
+            i = j
+        return out
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         text = node.value
@@ -289,6 +330,22 @@ class _Builder:
 
     def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> None:
         self.problems.append(self._at(node, path, message, code, expected))
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _stray(key: yaml.Node, value: yaml.Node) -> bool:
+    """A plain key with no colon after it in a flow mapping (`b` in `{en: a, b}`): its value is the empty null
+    that starts where the key ends (after `b: ` the value would start after the colon)."""
+    return (
+        isinstance(key, yaml.ScalarNode)
+        and key.style is None
+        and isinstance(value, yaml.ScalarNode)
+        and value.tag == "tag:yaml.org,2002:null"
+        and value.value == ""
+        and (value.start_mark.line, value.start_mark.column) == (key.end_mark.line, key.end_mark.column)
+    )
 
 
 def _walk_check(node: yaml.Node, depth: int, file: str) -> None:

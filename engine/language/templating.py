@@ -100,8 +100,10 @@ GLOBAL_NAMES = frozenset(
         "fact",
         "value",
         "fact_value",
+        "base_value",
         "policy",
         "engine_version",
+        "shaping",
     }
 )
 RENDER_VARIABLES = frozenset({"d", "x", "anchor", "in_report", "rows", "title", "count", "errors", "grand_total"})

@@ -24,6 +24,20 @@ A case file::
           total: 25万
           # or: error: not_in_force       (the claim is an error with this code)
 
+A round (several claims decided together as `batch` decides them: round selections ranked, then
+the round budget's pro-rata scaling) is a case with `round:` instead of `claim:`::
+
+      - name: 每年不超过3家
+        round:
+          budget: 25万                     # optional: the round's budget (else the policy's round_budget)
+          claims:                          # in round order; each a claim as above, with its claim_id
+            - {claim_id: R1, applicant: a, items: [...]}
+            - {claim_id: R2, applicant: b, items: [...]}
+        expect:
+          claims:
+            R1: {items: {c1: {status: granted, amount: 10万}}, total: 10万}
+          total: 20万                      # of the whole round
+
 A fact written `(absent)` is removed after merging the defaults (an unknown fact).
 Amounts may be written 120000, "120000.00" or 12万. Expected keys per item:
 `status`, `amount`, `asked`, `provisional`, `reason` (the main reason's check id),
@@ -34,6 +48,10 @@ Amounts may be written 120000, "120000.00" or 12万. Expected keys per item:
 from __future__ import annotations
 
 import copy
+import dataclasses
+import io
+import json
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,8 +65,9 @@ from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant, parse_grants
 from engine.deciding.ready import load_policy
-from engine.language.model import CompiledPolicy
+from engine.language.model import BudgetRounding, CompiledPolicy
 from engine.language.source import Source, load_yaml_file
+from engine.records.batch import run_batch
 
 ABSENT = "(absent)"
 ITEM_KEYS = ("status", "amount", "asked", "provisional", "reason", "reasons", "missing_documents", "missing_facts", "cites")
@@ -64,6 +83,8 @@ class Case:
     policy_path: Path | None
     claim: dict[str, Any]
     earlier: tuple[dict[str, Any], ...]
+    round: tuple[dict[str, Any], ...] = ()  # the claims of a round case, in round order
+    budget: Decimal | None = None  # a round case's budget
 
     @property
     def id(self) -> str:
@@ -83,6 +104,7 @@ class CaseResult:
     mismatches: list[str] = field(default_factory=list)
     diagnosis: list[str] = field(default_factory=list)
     policy: CompiledPolicy | None = None
+    round_decisions: list[dict[str, Any]] = field(default_factory=list)  # a round case's decisions, as decisions.jsonl holds them
 
     @property
     def passed(self) -> bool:
@@ -161,15 +183,25 @@ def load_case_file(path: str | Path) -> list[Case]:
     cases = []
     for i, spec in enumerate(doc["cases"]):
         p: tuple[str | int, ...] = ("cases", i)
-        if not isinstance(spec, Mapping) or "claim" not in spec or not isinstance(spec.get("expect"), Mapping) or not spec["expect"]:
+        if (
+            not isinstance(spec, Mapping)
+            or ("claim" in spec) == ("round" in spec)
+            or not isinstance(spec.get("expect"), Mapping)
+            or not spec["expect"]
+        ):
             # a case that expects nothing would always pass: it proves nothing
-            problems.append(source.problem(p, "a case needs `claim:` and a non-empty `expect:`", code="case.shape"))
+            problems.append(source.problem(p, "a case needs `claim:` (or `round:`) and a non-empty `expect:`", code="case.shape"))
             continue
-        unknown = set(spec) - {"name", "clauses", "claim", "earlier", "history", "expect", "note"}
+        unknown = set(spec) - {"name", "clauses", "claim", "round", "earlier", "history", "expect", "note"}
         if unknown:
             problems.append(
-                source.problem(p, f"unknown key(s) {', '.join(sorted(unknown))}", expected="name, clauses, claim, earlier, history, expect")
+                source.problem(
+                    p, f"unknown key(s) {', '.join(sorted(unknown))}", expected="name, clauses, claim or round, earlier, history, expect"
+                )
             )
+        if "round" in spec:
+            cases.append(_round_case(path, i, spec, doc, source, problems, policy_path))
+            continue
         for item_id, exp in ((spec.get("expect") or {}).get("items") or {}).items():
             bad = set(exp or {}) - set(ITEM_KEYS)
             if bad:
@@ -195,6 +227,66 @@ def load_case_file(path: str | Path) -> list[Case]:
     if problems:
         raise CaseFileError(problems, f"{path}: invalid case file")
     return cases
+
+
+def _expected_items(items: Any, path: tuple[str | int, ...], source: Source, problems: list[Problem]) -> None:
+    for item_id, exp in (items or {}).items():
+        bad = set(exp or {}) - set(ITEM_KEYS)
+        if bad:
+            problems.append(
+                source.problem(path + (item_id,), f"unknown expectation(s) {', '.join(sorted(bad))}", expected=", ".join(ITEM_KEYS))
+            )
+        for key in ("amount", "asked", "provisional"):
+            if isinstance(exp, Mapping) and key in exp:
+                _check_amount(exp[key], path + (item_id, key), source, problems)
+
+
+def _round_case(
+    path: str | Path,
+    i: int,
+    spec: Mapping[str, Any],
+    doc: Mapping[str, Any],
+    source: Source,
+    problems: list[Problem],
+    policy_path: Path | None,
+) -> Case:
+    """A `round:` case: its claims (defaults merged, each with its claim id), budget and expectations checked."""
+    p: tuple[str | int, ...] = ("cases", i)
+    rnd = spec["round"]
+    claims: list[dict[str, Any]] = []
+    budget = None
+    if not isinstance(rnd, Mapping) or not isinstance(rnd.get("claims"), list) or not rnd["claims"]:
+        problems.append(source.problem(p + ("round",), "a round needs `claims:`, a list of claims", code="case.shape"))
+    else:
+        extra = set(rnd) - {"claims", "budget"}
+        if extra:
+            problems.append(source.problem(p + ("round",), f"unknown key(s) {', '.join(sorted(extra))}", expected="claims, budget"))
+        for j, raw in enumerate(rnd["claims"]):
+            built = _build_claim(raw, doc, problems, source, p + ("round", "claims", j))
+            if "claim_id" not in built:
+                problems.append(source.problem(p + ("round", "claims", j), "each claim of a round needs its claim_id", code="case.shape"))
+            claims.append(built)
+        if "budget" in rnd:
+            _check_amount(rnd["budget"], p + ("round", "budget"), source, problems)
+            budget = _amount(rnd["budget"])
+    for key in ("earlier", "history"):
+        if key in spec:
+            problems.append(source.problem(p + (key,), f"a round case takes no `{key}:`", expected="round: {claims, budget}"))
+    expect = spec["expect"]
+    for claim_id, exp in (expect.get("claims") or {}).items():
+        if not isinstance(exp, Mapping) or set(exp) - {"items", "total"}:
+            problems.append(source.problem(p + ("expect", "claims", claim_id), "expected per claim: items, total", code="case.shape"))
+            continue
+        _expected_items(exp.get("items"), p + ("expect", "claims", claim_id, "items"), source, problems)
+        if "total" in exp:
+            _check_amount(exp["total"], p + ("expect", "claims", claim_id, "total"), source, problems)
+    if set(expect) - {"claims", "total"}:
+        problems.append(source.problem(p + ("expect",), "a round case expects `claims:` and/or `total:`", code="case.shape"))
+    if "total" in expect:
+        _check_amount(expect["total"], p + ("expect", "total"), source, problems)
+    line, _ = source.where(p)
+    name = str(spec.get("name", f"case {i + 1}"))
+    return Case(str(path), i, name, line, spec, policy_path, {}, (), tuple(claims), budget)
 
 
 def case_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -271,6 +363,62 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
+def decide_round(case: Case, policy: CompiledPolicy) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A round case's claims decided as `batch` decides a round (engine.records.batch.run_batch: selections
+    ranked, then the budget's pro-rata scaling), with no ledger: (decisions as decisions.jsonl holds them,
+    error records)."""
+    if case.budget is not None:  # the case's budget stands for the policy's round budget
+        rounding = policy.round_budget_rounding or BudgetRounding(policy.quantum)
+        policy = dataclasses.replace(policy, round_budget=case.budget, round_budget_rounding=rounding)
+    with tempfile.TemporaryDirectory(prefix="policy-engine-round-case-") as tmp:
+        claims = Path(tmp) / "round.jsonl"
+        with open(claims, "w", encoding="utf-8") as f:
+            for c in case.round:
+                f.write(json.dumps(c, ensure_ascii=False, default=str) + "\n")
+        out = Path(tmp) / "out"
+        run_batch(
+            policy,
+            claims,
+            out,
+            ledger_url=f"sqlite:///{Path(tmp) / 'no-ledger.sqlite'}",  # none there: no history, nothing created
+            report=False,
+            quiet=True,
+            stderr=io.StringIO(),
+        )
+        decisions = [json.loads(line) for line in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+        errors = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    return decisions, errors
+
+
+def _run_round(case: Case, policy: CompiledPolicy, result: CaseResult) -> CaseResult:
+    decisions, errors = decide_round(case, policy)
+    result.round_decisions = decisions
+    for e in errors:
+        result.mismatches.append(f"claim {e.get('claim_id')}: {e.get('error')}: " + "; ".join(str(p.get("message")) for p in e["problems"]))
+    by_claim = {d["claim_id"]: d for d in decisions}
+    for claim_id, exp in (case.expect.get("claims") or {}).items():
+        d = by_claim.get(str(claim_id))
+        if d is None:
+            result.mismatches.append(f"claim {claim_id}: no decision (claims: {', '.join(by_claim)})")
+            continue
+        items = {i["item"]: i for i in d["items"]}
+        for item_id, want in (exp.get("items") or {}).items():
+            got = items.get(str(item_id))
+            if got is None:
+                result.mismatches.append(f"claim {claim_id} item {item_id}: not in the claim (items: {', '.join(items)})")
+                continue
+            before = len(result.mismatches)
+            _compare_item(str(item_id), want or {}, got, result)
+            result.mismatches[before:] = [f"claim {claim_id} {m}" for m in result.mismatches[before:]]
+        if "total" in exp and _amount(exp["total"]) != Decimal(d["total"]):
+            result.mismatches.append(f"claim {claim_id}: total expected {_show(exp['total'])}, got {d['total']}")
+    if "total" in case.expect:
+        total = sum((Decimal(d["total"]) for d in decisions), Decimal(0))
+        if _amount(case.expect["total"]) != total:
+            result.mismatches.append(f"round total: expected {_show(case.expect['total'])}, got {format_money(total)}")
+    return result
+
+
 def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
     result = CaseResult(case)
     try:
@@ -279,6 +427,8 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         result.error = err
         result.mismatches.append(f"cannot load the policy: {err}")
         return result
+    if case.round:
+        return _run_round(case, pol, result)
     expect = case.expect
     try:
         decision = decide_case(case, pol)

@@ -13,13 +13,15 @@ and the item's final status.
 
 from __future__ import annotations
 
+import dataclasses
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.language.model import Cap, CompiledPolicy, DocumentCheck, Limit, Rule, Subject, Test
+from engine.language import model
+from engine.language.expressions import CompiledExpression
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.casefile import CaseResult
 
@@ -52,7 +54,7 @@ class ClauseCoverage:
 
 @dataclass
 class CoverageReport:
-    policy: CompiledPolicy
+    policy: model.CompiledPolicy
     clauses: list[ClauseCoverage]
     branches: list[Branch]
     cases_run: int
@@ -143,67 +145,153 @@ def _pct(n: int, d: int) -> Decimal:
     return (Decimal(100) * n / d).quantize(Decimal("0.1"))
 
 
+def _expressions(part: object) -> Iterator[CompiledExpression]:
+    """Every expression a part of a rule holds (a test, an amount form and the forms inside it, a cap's scope ...),
+    found by its fields, so a field a new construct adds is seen too; an external amount's source is left out (a
+    missing one makes the item pending review, not incomplete). Bounded by the part's size."""
+    if isinstance(part, CompiledExpression):
+        yield part
+    elif isinstance(part, tuple | list):
+        for x in part:
+            yield from _expressions(x)
+    elif dataclasses.is_dataclass(part) and not isinstance(part, type | model.ExternalAmount):
+        for f in dataclasses.fields(part):
+            yield from _expressions(getattr(part, f.name))
+
+
 class _Branches(PolicyVisitor):
-    """Every branch, in the order the report lists them: the header's, the checks' (each once), then each rule's."""
+    """Every branch, in the order the report lists them: the header's, the checks' (each once), then each rule's.
+
+    A rule's `incomplete` branch is listed only when it can happen: some fact its item's decision reads may be left
+    out of a claim (`required: false` without a default), or it asks for documents (its own, an item document
+    check's, or the applicant's, unless `documents_required: false`)."""
 
     def __init__(self) -> None:
         self.head: list[Branch] = []
         self.checks: list[Branch] = []
         self.rules: list[Branch] = []
         self.later: list[Branch] = []  # a rule's subject and caps come after its limits
+        self.applicant_unknowable = False  # an applicant-level check reads a fact a claim may leave out
+        self.applicant_documents = False  # an applicant-level document check exists
+        self.incomplete_possible = False  # for the rule being walked
+        self.incomplete_at: int | None = None  # where its incomplete branch goes in `rules`
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
+        self.policy = policy
         self.all_kinds = set(policy.applicant_kinds)
         if policy.in_force_cites:
             self.head.append(Branch("error:not_in_force", policy.in_force_cites, "funding year outside the window: an error"))
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def unknowable(self, part: object, rule: model.Rule | None) -> bool:
+        """Whether an expression of `part` reads a fact a claim may leave out (unknown, not false)."""
+        p = self.policy
+        for e in _expressions(part):
+            if e.params:  # a dated parameter has no value before its first date: the item is then incomplete
+                return True
+            for full in e.facts:
+                ns, _, name = full.partition(".")
+                table = (
+                    p.item_facts.get(rule.item_type, {})
+                    if ns == "item" and rule is not None
+                    else p.applicant_facts
+                    if ns == "applicant"
+                    else p.claim_facts
+                )
+                spec = table.get(name)
+                if spec is not None and not spec.required and not spec.has_default:
+                    return True
+        return False
+
+    def note(self, part: object, at: Site, documents: bool = False) -> None:
+        """Mark what `part` (visited at `at`) adds to whether an item can be incomplete."""
+        if at.rule is None:
+            self.applicant_unknowable = self.applicant_unknowable or self.unknowable(part, None)
+            self.applicant_documents = self.applicant_documents or documents
+        elif not self.incomplete_possible:
+            rule = at.rule
+            self.incomplete_possible = (documents and rule.documents_required) or self.unknowable(part, rule)
+
+    def visit_check(self, test: model.Test, at: Site) -> None:
+        self.note(test, at)
         if at.first:
             self.checks.append(Branch(f"refused:{test.id}", test.cites, f"refused by check {test.id}"))
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
+        self.note(check, at, documents=True)
         if at.first:
             self.checks.append(Branch(f"incomplete:{check.id}", check.cites, f"incomplete: documents of {check.id} missing"))
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         r, out = rule.id, self.rules
+        self.incomplete_possible = self.applicant_unknowable or (self.applicant_documents and rule.documents_required)
+        self.incomplete_at = None
         if rule.referral is not None:
             out.append(Branch(f"{r}:referred", rule.cites, f"{r}: referred"))
         else:
             out.append(Branch(f"{r}:granted", rule.cites, f"{r}: granted in full"))
             if rule.amount is not None and rule.amount.kind == "external":
                 out.append(Branch(f"{r}:pending_review", rule.cites, f"{r}: pending review"))
-            out.append(Branch(f"{r}:incomplete", rule.cites, f"{r}: incomplete"))
+            self.incomplete_at = len(out)  # listed here if leave_rule finds it can happen
         if rule.kinds != self.all_kinds or rule.roles:
             out.append(Branch(f"refused:{r}#who", rule.cites, f"{r}: refused, applicant kind or role"))
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
+        self.note(need, at, documents=True)
+
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         assert at.rule is not None
+        self.note(test, at)
         r = at.rule.id
         self.rules.append(Branch(f"refused:{test.id}", test.cites, f"{r}: refused by condition {test.expression.source}"))
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         assert at.rule is not None
+        self.note(form, at)
+        if any(not t.complete for t in _tables(form)):
+            r = at.rule.id
+            self.rules.append(Branch(f"refused:{r}#table", at.rule.cites, f"{r}: refused, a value its table has no entry for"))
+
+    def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
+        assert at.rule is not None
+        if any(not t.complete for t in _tables(form)):
+            r = at.rule.id
+            self.rules.append(Branch(f"refused:{r}#table", at.rule.cites, f"{r}: refused, a value its table has no entry for"))
+
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
+        assert at.rule is not None
+        self.note(limit, at)
         r = at.rule.id
         self.rules.append(Branch(f"refused:{limit.id}", limit.cites, f"{r}: refused by limit {limit.id} ({limit.times} times)"))
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
+        self.note(subject, at)
         r, s = at.rule.id, subject
-        if s.pays == "difference":
+        if s.pays == "highest" and s.later == "difference":
+            self.later.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
+            self.later.append(
+                Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject, or no difference left")
+            )
+        elif s.pays == "difference":
             self.later.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
             self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, the same subject already paid as much"))
         else:
             self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject"))
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_selection(self, selection: model.Selection, at: Site) -> None:
+        self.later.append(Branch(f"refused:{selection.id}", selection.cites, f"{selection.id}: not selected in its round"))
+
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
+        self.note(cap, at)
         r = at.rule.id
         self.later.append(Branch(f"reduced:{cap.id}", cap.cites, f"{r}: reduced by cap {cap.id}"))
         if cap.per is not None:
             self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, f"{r}: refused, cap {cap.id} exhausted"))
 
-    def leave_rule(self, rule: Rule, at: Site) -> None:
+    def leave_rule(self, rule: model.Rule, at: Site) -> None:
+        if self.incomplete_at is not None and self.incomplete_possible:
+            self.rules.insert(self.incomplete_at, Branch(f"{rule.id}:incomplete", rule.cites, f"{rule.id}: incomplete"))
         self.rules += self.later
         self.later = []
 
@@ -225,46 +313,57 @@ class _Encoded(PolicyVisitor):
         if key and what not in self.encoded.setdefault(key, []):
             self.encoded[key].append(what)
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.enc(policy.in_force_cites, "policy.in_force")
         self.enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.enc(test.cites, f"check {test.id}")
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         if at.rule is None:  # item-level document checks are not listed (as before)
             self.enc(check.cites, f"check {check.id}")
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.enc(rule.cites, f"rule {rule.id}")
 
     # A rule's own parts are listed only when they cite another clause than the rule.
-    def own(self, rule: Rule | None, cites: str, what: str) -> None:
+    def own(self, rule: model.Rule | None, cites: str, what: str) -> None:
         assert rule is not None
         if cites != rule.cites:
             self.enc(cites, what)
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.own(at.rule, test.cites, f"condition {test.id}")
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.own(at.rule, cap.cites, f"cap {cap.id}")
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.own(at.rule, limit.cites, f"limit {limit.id}")
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         self.later.append((subject.cites, f"subject of rule {at.rule.id}"))
 
-    def leave_rule(self, rule: Rule, at: Site) -> None:
+    def leave_rule(self, rule: model.Rule, at: Site) -> None:
         for cites, what in self.later:
             self.own(rule, cites, what)
         self.later = []
 
 
-def branches_of(policy: CompiledPolicy) -> list[Branch]:
+def _tables(form: model.AmountForm | None) -> list[model.TableAmount]:
+    """The tables an amount form (or a computed ceiling) looks values up in: its own, a rate table, a `least`'s parts'."""
+    if isinstance(form, model.TableAmount):
+        return [form]
+    if isinstance(form, model.RateAmount):
+        return [] if form.rate_table is None else [form.rate_table]
+    if isinstance(form, model.LeastAmount):
+        return [t for p in form.parts for t in _tables(p)]
+    return []
+
+
+def branches_of(policy: model.CompiledPolicy) -> list[Branch]:
     """Every branch the policy can take, keyed the way `hits` names them."""
     branches = _Branches()
     walk(policy, branches)
@@ -282,6 +381,7 @@ def hits(decision: dict[str, Any]) -> set[str]:
             out.add(f"{item['rule']}:{status}")
         for s in item["steps"]:
             out |= _step_hits(s, item["rule"])
+        out.update(f"refused:{r['check']}" for r in item.get("reasons", ()) if r.get("check", "").endswith("#table"))
     return out
 
 
@@ -299,6 +399,8 @@ def _step_hits(s: dict[str, Any], rule: str | None = None) -> set[str]:
         return {f"reduced:{rule}#subject" if Decimal(s["after"]) > 0 else f"refused:{rule}#subject"}
     if kind == "documents" and s["missing"]:
         return {f"incomplete:{s['check']}"}
+    if kind == "selection" and s.get("selected") is False:
+        return {f"refused:{s['selection']}"}
     return set()
 
 
@@ -309,7 +411,7 @@ def cited(decision: dict[str, Any]) -> set[str]:
     return out
 
 
-def coverage(policy: CompiledPolicy, results: Iterable[CaseResult]) -> CoverageReport:
+def coverage(policy: model.CompiledPolicy, results: Iterable[CaseResult]) -> CoverageReport:
     walked, encoded_by = _Branches(), _Encoded()
     walk(policy, walked, encoded_by)
     branches = walked.result()
@@ -329,7 +431,10 @@ def coverage(policy: CompiledPolicy, results: Iterable[CaseResult]) -> CoverageR
             d = res.decision.to_dict()
             keys = hits(d)
             clauses = cited(d)
-        elif res.error is not None:
+        for rd in res.round_decisions:  # a round case: each claim of the round
+            keys |= hits(rd)
+            clauses |= cited(rd)
+        if res.error is not None:
             codes = {p.code for p in res.error.problems}
             if "not_in_force" in codes:
                 keys.add("error:not_in_force")

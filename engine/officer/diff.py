@@ -26,23 +26,7 @@ from engine.core.errors import EngineError
 from engine.core.quantities import format_money
 from engine.deciding.claims import parse_claim
 from engine.deciding.evaluator import evaluate_claim
-from engine.language.model import (
-    AmountForm,
-    BandsAmount,
-    Cap,
-    CompiledPolicy,
-    DocumentCheck,
-    DocumentNeed,
-    ExternalAmount,
-    FixedAmount,
-    LeastAmount,
-    Limit,
-    PerUnitAmount,
-    RateAmount,
-    Rule,
-    TableAmount,
-    Test,
-)
+from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
 from engine.records.batch import claim_problems, error_record
@@ -66,7 +50,7 @@ class Change:
         return dataclasses.asdict(self)
 
 
-_Part = TypeVar("_Part", Cap, Limit)  # a rule's constructs matched by id between two versions
+_Part = TypeVar("_Part", model.Cap, model.Limit)  # a rule's constructs matched by id between two versions
 
 
 def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
@@ -82,24 +66,34 @@ def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
     return " ".join(a_parts), " ".join(b_parts)
 
 
-def describe_amount(form: AmountForm | None) -> str:
+def describe_amount(form: model.AmountForm | None) -> str:
     if form is None:
         return "no amount"
-    if isinstance(form, RateAmount):
+    if isinstance(form, model.RateAmount) and form.rate_table is not None:
+        t = form.rate_table
+        rates = ", ".join(
+            [
+                *(f"{k} {percent(v)}" for k, v in t.table.items()),
+                *([f"otherwise {percent(t.otherwise)}"] if t.otherwise is not None else []),
+            ]
+        )
+        return f"by {t.by.source}: {rates} of {form.of.source}"
+    if isinstance(form, model.RateAmount):
         return f"{percent(form.rate)} of {form.of.source}"
-    if isinstance(form, FixedAmount):
+    if isinstance(form, model.FixedAmount):
         return wan(form.value)
-    if isinstance(form, TableAmount):
-        return f"by {form.by.source}: " + ", ".join(f"{k} {wan(v)}" for k, v in form.table.items())
-    if isinstance(form, ExternalAmount):
+    if isinstance(form, model.TableAmount):
+        otherwise = [f"otherwise {wan(form.otherwise)}"] if form.otherwise is not None else []
+        return f"by {form.by.source}: " + ", ".join([*(f"{k} {wan(v)}" for k, v in form.table.items()), *otherwise])
+    if isinstance(form, model.ExternalAmount):
         return f"external amount {form.source.source}"
-    if isinstance(form, BandsAmount):
+    if isinstance(form, model.BandsAmount):
         return f"bands of {form.of.source}: " + ", ".join(
             f"from {wan(b.start)} {wan(b.amount) if b.amount is not None else percent(b.rate or ZERO)}" for b in form.bands
         )
-    if isinstance(form, PerUnitAmount):
+    if isinstance(form, model.PerUnitAmount):
         return f"{wan(form.per_unit)} × {form.count.source}" + (f" (at most {form.max_count})" if form.max_count else "")
-    assert isinstance(form, LeastAmount)
+    assert isinstance(form, model.LeastAmount)
     return "the least of: " + "; ".join(describe_amount(p) for p in form.parts)
 
 
@@ -109,47 +103,89 @@ def _scope(per: tuple[Any, ...] | None) -> str:
 
 @dataclass
 class _RuleParts:
-    rule: Rule
-    conditions: list[Test] = field(default_factory=list)
-    caps: list[Cap] = field(default_factory=list)
-    limits: list[Limit] = field(default_factory=list)
-    documents: list[DocumentNeed] = field(default_factory=list)
+    rule: model.Rule
+    conditions: list[model.Test] = field(default_factory=list)
+    caps: list[model.Cap] = field(default_factory=list)
+    limits: list[model.Limit] = field(default_factory=list)
+    documents: list[model.DocumentNeed] = field(default_factory=list)
+
+
+#: Top-level sections the diff compares construct by construct; any other section (one added to the language
+#: later, such as `parameters`) is compared entry by entry, generically.
+_MODELLED = frozenset(
+    {"policy", "clauses", "item_facts", "item_types", "checks", "rules", "shared_caps", "shared_limits", "readings", "parameters"}
+)
+#: Header fields compared on their own (the rest of `policy:` generically); `in_force.funding_years` is the window.
+_HEADER = frozenset({"id", "version", "title", "notes"})
 
 
 class _Index(PolicyVisitor):
     """What a diff compares, gathered in one walk: the checks by id (cites, test or documents, kinds, item
-    types), and each rule by id with its conditions, caps, limits and document needs."""
+    types), each rule by id with its conditions, caps, limits and document needs; the readings and notes each
+    part rests on, with the clause of the first part citing each reading or note; and the document's other
+    sections as written."""
 
-    def __init__(self, policy: CompiledPolicy) -> None:
+    def __init__(self, policy: model.CompiledPolicy) -> None:
         self.checks: dict[str, tuple[str, str, Any, Any]] = {}
         self.rules: dict[str, _RuleParts] = {}
+        self.shaped: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # part id -> (clause, readings, notes)
+        self.clause_of: dict[str, str] = {}  # reading or note id -> the clause of the first part citing it
+        self.sections: dict[str, Any] = {}
+        self.parameters: dict[str, model.Parameter] = {}
         walk(policy, self)
 
-    def visit_check(self, test: Test, at: Site) -> None:
-        self.checks[test.id] = (test.cites, test.expression.source, test.kinds, None if at.rule is None else test.item_types)
+    def visit_parameter(self, parameter: model.Parameter, at: Site) -> None:
+        self.parameters[parameter.name] = parameter
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_section(self, name: str, data: Any, at: Site) -> None:
+        if name == "policy" and isinstance(data, dict):  # field by field; in_force's own fields one by one
+            data = {k: v for k, v in data.items() if k not in _HEADER and k != "in_force"} | {
+                f"in_force.{k}": v for k, v in (data.get("in_force") or {}).items() if k != "funding_years"
+            }
+        if name not in _MODELLED or name == "policy":
+            self.sections[name] = data
+
+    def shapes(self, what: str, cites: str, readings: tuple[str, ...], notes: tuple[str, ...]) -> None:
+        if what not in self.shaped:
+            self.shaped[what] = (cites, readings, notes)
+        for ref in (*readings, *notes):
+            self.clause_of.setdefault(ref, cites)
+
+    def visit_check(self, test: model.Test, at: Site) -> None:
+        self.checks[test.id] = (test.cites, test.expression.source, test.kinds, None if at.rule is None else test.item_types)
+        self.shapes(f"check {test.id}", test.cites, test.readings, test.notes)
+
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         needs = ", ".join(x.doc for x in check.needs)
         self.checks[check.id] = (check.cites, needs, check.kinds, None if at.rule is None else check.item_types)
+        self.shapes(f"check {check.id}", check.cites, check.readings, check.notes)
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.rules[rule.id] = self.parts = _RuleParts(rule)
+        self.shapes(f"rule {rule.id}", rule.cites, rule.readings, rule.notes)
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.parts.conditions.append(test)
+        self.shapes(f"condition {test.id}", test.cites, test.readings, test.notes)
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
+        assert at.rule is not None
+        self.shapes(f"subject of rule {at.rule.id}", subject.cites, subject.readings, subject.notes)
+
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.parts.caps.append(cap)
+        self.shapes(f"cap {cap.id}", cap.cites, cap.readings, cap.notes)
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.parts.limits.append(limit)
+        self.shapes(f"limit {limit.id}", limit.cites, limit.readings, limit.notes)
 
-    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.parts.documents.append(need)
 
 
 class _Differ:
-    def __init__(self, old: CompiledPolicy, new: CompiledPolicy) -> None:
+    def __init__(self, old: model.CompiledPolicy, new: model.CompiledPolicy) -> None:
         self.old, self.new = old, new
         self.old_index, self.new_index = _Index(old), _Index(new)
         self.changes: list[Change] = []
@@ -163,14 +199,77 @@ class _Differ:
             self.add(POLICY, "policy.id", "policy", o.id, n.id, f"policy id {o.id} → {n.id} (not versions of one policy)")
         if o.version != n.version:
             self.add(POLICY, "version", "policy", o.version, n.version, f"version {o.version} → {n.version}")
+        for lang in ("zh", "en"):
+            a, b = getattr(o.title, lang), getattr(n.title, lang)
+            if a != b:
+                self.add(POLICY, "title", f"policy.title.{lang}", a, b, f"title ({lang}): “{a}” → “{b}”")
         if o.funding_years != n.funding_years:
             ow, nw = "–".join(map(str, o.funding_years)), "–".join(map(str, n.funding_years))
             self.add(n.in_force_cites or POLICY, "window", "policy.in_force", ow, nw, f"in force for funding years {ow} → {nw}")
         self.clauses()
+        self.parameters()
         self.vocabulary()
         self.checks()
         self.rules()
+        self.texts("reading", {r.id: r.text for r in o.readings}, {r.id: r.text for r in n.readings})
+        self.texts("note", {x.id: x.text for x in o.notes}, {x.id: x.text for x in n.notes})
+        self.shaped()
+        self.sections()
         return self.changes
+
+    def texts(self, kind: str, a: dict[str, model.Text], b: dict[str, model.Text]) -> None:
+        """Readings or notes by id: removed, added, their words changed; under the clause of the first part citing
+        them (in the new version, else the old), or the policy."""
+        where = {**self.old_index.clause_of, **self.new_index.clause_of}
+        for i in [x for x in a if x not in b]:
+            self.add(where.get(i, POLICY), f"{kind}.removed", i, a[i].zh, None, f"{kind} {i} removed: {a[i].zh}")
+        for i in [x for x in b if x not in a]:
+            self.add(where.get(i, POLICY), f"{kind}.added", i, None, b[i].zh, f"{kind} {i} added: {b[i].zh}")
+        for i in [x for x in b if x in a]:
+            for lang in ("zh", "en"):
+                x, y = getattr(a[i], lang), getattr(b[i], lang)
+                if x != y:
+                    s, t = _snip(x, y)
+                    self.add(where.get(i, POLICY), f"{kind}.text", f"{i}.{lang}", x, y, f"{kind} {i} ({lang}) changed: “{s}” → “{t}”")
+
+    def shaped(self) -> None:
+        """The readings and notes each rule, check, condition, subject, cap and limit rests on, where both versions have it."""
+        o, n = self.old_index.shaped, self.new_index.shaped
+        for what in [w for w in n if w in o]:
+            (_, ra, na), (cites, rb, nb) = o[what], n[what]
+            for kind, x, y in (("readings", ra, rb), ("notes", na, nb)):
+                if x != y:
+                    a, b = ", ".join(x) or "none", ", ".join(y) or "none"
+                    self.add(cites, kind, what, a, b, f"{what}: {kind} {a} → {b}")
+
+    def sections(self) -> None:
+        """Every other top-level section (and the rest of the header), entry by entry: an entry added, removed or
+        changed, with its value as written. A section added to the language later is diffed here unchanged."""
+        o, n = self.old_index.sections, self.new_index.sections
+        for name in [*o, *[k for k in n if k not in o]]:
+            a, b = o.get(name), n.get(name)
+            if a == b:
+                continue
+            if isinstance(a, dict | type(None)) and isinstance(b, dict | type(None)) and (a or b):
+                a, b = a or {}, b or {}
+                keys = [*a, *[k for k in b if k not in a]]
+            else:
+                a, b, keys = {"": a}, {"": b}, [""]
+            for k in keys:
+                x, y = a.get(k), b.get(k)
+                if x == y:
+                    continue
+                subject = f"{name}.{k}" if k != "" else name
+                cites = (y if isinstance(y, dict) else x if isinstance(x, dict) else {}).get("cites")
+                clause = cites if isinstance(cites, str) and cites in self.new.clauses else POLICY
+                if subject.startswith("policy.in_force.") and self.new.in_force_cites:  # the validity's own clause
+                    clause = self.new.in_force_cites
+                if x is None:
+                    self.add(clause, f"{name}.added", subject, None, _shown(y), f"{subject} added: {_shown(y)}")
+                elif y is None:
+                    self.add(clause, f"{name}.removed", subject, _shown(x), None, f"{subject} removed (was {_shown(x)})")
+                else:
+                    self.add(clause, f"{name}.changed", subject, _shown(x), _shown(y), f"{subject}: {_shown(x)} → {_shown(y)}")
 
     def clauses(self) -> None:
         o, n = self.old.clauses, self.new.clauses
@@ -192,6 +291,37 @@ class _Differ:
                     str(n[key].computable),
                     f"computable {o[key].computable} → {n[key].computable}",
                 )
+
+    def parameters(self) -> None:
+        """Dated parameters by name; their values by the date they are in force from (value, source)."""
+        o, n = self.old_index.parameters, self.new_index.parameters
+        for name in sorted(o.keys() - n.keys()):
+            self.add(POLICY, "parameter.removed", name, o[name].label.zh, None, f"parameter {name} ({o[name].label.zh}) removed")
+        for name in sorted(n.keys() - o.keys()):
+            p = n[name]
+            self.add(POLICY, "parameter.added", name, None, p.label.zh, f"parameter {name} ({p.label.zh}) added, {len(p.values)} value(s)")
+        for name in sorted(o.keys() & n.keys()):
+            a, b = {v.start: v for v in o[name].values}, {v.start: v for v in n[name].values}
+            if o[name].type != n[name].type:
+                self.add(
+                    POLICY, "parameter.type", name, o[name].type, n[name].type, f"parameter {name}: type {o[name].type} → {n[name].type}"
+                )
+            for day in sorted(a.keys() | b.keys()):
+                va, vb = a.get(day), b.get(day)
+                old, new = (None if va is None else va.shown), (None if vb is None else vb.shown)
+                if va is None:
+                    self.add(
+                        POLICY,
+                        "parameter.value",
+                        name,
+                        None,
+                        new,
+                        f"parameter {name}: {new} from {day} added ({vb.source.zh if vb else ''})",
+                    )
+                elif vb is None:
+                    self.add(POLICY, "parameter.value", name, old, None, f"parameter {name}: the value {old} from {day} removed")
+                elif va.value != vb.value or va.source != vb.source:
+                    self.add(POLICY, "parameter.value", name, old, new, f"parameter {name} from {day}: {old} → {new}")
 
     def vocabulary(self) -> None:
         o, n = self.old, self.new
@@ -219,7 +349,7 @@ class _Differ:
                     )
 
     @staticmethod
-    def _clause_of_type(p: CompiledPolicy, item_type: str) -> str:
+    def _clause_of_type(p: model.CompiledPolicy, item_type: str) -> str:
         rule = p.rules_by_type.get(item_type)
         return rule.cites if rule is not None else POLICY
 
@@ -292,6 +422,7 @@ class _Differ:
             )
         self.caps(rid, pa.caps, pb.caps)
         self.limits(rid, pa.limits, pb.limits)
+        self.subject_and_selection(rid, a, b)
         ad, bd = {d.doc for d in pa.documents}, {d.doc for d in pb.documents}
         for d in sorted(bd - ad):
             self.add(c, "documents.added", rid, None, d, f"{rid}: document {d} now required")
@@ -307,7 +438,7 @@ class _Differ:
                 f"{rid}: documents checked {a.documents_required} → {b.documents_required}",
             )
 
-    def conditions(self, rid: str, clause: str, a: list[Test], b: list[Test]) -> None:
+    def conditions(self, rid: str, clause: str, a: list[model.Test], b: list[model.Test]) -> None:
         sa = {t.expression.source: t for t in a}
         sb = {t.expression.source: t for t in b}
         for src in sa.keys() - sb.keys():
@@ -315,16 +446,16 @@ class _Differ:
         for src in sb.keys() - sa.keys():
             self.add(clause, "condition.added", rid, None, src, f"{rid}: condition added: {src} ({sb[src].says.zh})")
 
-    def amount(self, rid: str, clause: str, a: AmountForm | None, b: AmountForm | None) -> None:
-        if isinstance(a, RateAmount) and isinstance(b, RateAmount):
+    def amount(self, rid: str, clause: str, a: model.AmountForm | None, b: model.AmountForm | None) -> None:
+        if isinstance(a, model.RateAmount) and isinstance(b, model.RateAmount):
             if a.rate != b.rate:
                 self.add(clause, "rate", rid, percent(a.rate), percent(b.rate), f"{rid}: rate {percent(a.rate)} → {percent(b.rate)}")
             if a.of.source != b.of.source:
                 self.add(clause, "rate.base", rid, a.of.source, b.of.source, f"{rid}: rate applied to {a.of.source} → {b.of.source}")
-        elif isinstance(a, FixedAmount) and isinstance(b, FixedAmount):
+        elif isinstance(a, model.FixedAmount) and isinstance(b, model.FixedAmount):
             if a.value != b.value:
                 self.add(clause, "amount", rid, wan(a.value), wan(b.value), f"{rid}: amount {wan(a.value)} → {wan(b.value)}")
-        elif isinstance(a, TableAmount) and isinstance(b, TableAmount):
+        elif isinstance(a, model.TableAmount) and isinstance(b, model.TableAmount):
             for k in a.table.keys() | b.table.keys():
                 va, vb = a.table.get(k), b.table.get(k)
                 if va != vb:
@@ -363,19 +494,19 @@ class _Differ:
         for xid in pa.keys() & pb.keys():
             yield pa[xid], pb[xid]
 
-    def caps(self, rid: str, a: list[Cap], b: list[Cap]) -> None:
-        def ceiling(c: Cap) -> str:
-            return wan(c.ceiling)
+    def caps(self, rid: str, a: list[model.Cap], b: list[model.Cap]) -> None:
+        def ceiling(c: model.Cap) -> str:
+            return wan(c.ceiling) if c.computed is None else "computed: " + describe_amount(c.computed)
 
         removed, added = (lambda c: f"({ceiling(c)} {_scope(c.per)}) removed"), (lambda c: f"added: {ceiling(c)} {_scope(c.per)}")
         for x, y in self.by_id(rid, "cap", a, b, ceiling, removed, added):
-            if x.ceiling != y.ceiling:
+            if ceiling(x) != ceiling(y):
                 self.add(y.cites, "cap", x.id, ceiling(x), ceiling(y), f"{rid}: cap {x.id} ({_scope(y.per)}) {ceiling(x)} → {ceiling(y)}")
             if _scope(x.per) != _scope(y.per):
                 self.add(y.cites, "cap.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: cap {x.id} {_scope(x.per)} → {_scope(y.per)}")
 
-    def limits(self, rid: str, a: list[Limit], b: list[Limit]) -> None:
-        def times(x: Limit) -> str:
+    def limits(self, rid: str, a: list[model.Limit], b: list[model.Limit]) -> None:
+        def times(x: model.Limit) -> str:
             return str(x.times)
 
         removed, added = (lambda x: f"({x.times} times) removed"), (lambda x: f"added: {x.times} times {_scope(x.per)}")
@@ -385,12 +516,47 @@ class _Differ:
             if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
                 self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: limit {x.id} scope or counting changed")
 
+    def subject_and_selection(self, rid: str, a: model.Rule, b: model.Rule) -> None:
+        """Only the highest / 补差 and the round selection, each in words; a change of either is one change."""
+        said = (_subject_words(a.subject), _subject_words(b.subject))
+        if said[0] != said[1]:
+            subject = b.subject or a.subject
+            cites = subject.cites if subject is not None else b.cites
+            self.add(cites, "subject", rid, said[0], said[1], f"{rid}: same subject: {said[0]} → {said[1]}")
+        said = (_selection_words(a.selection), _selection_words(b.selection))
+        if said[0] != said[1]:
+            sel = b.selection or a.selection
+            self.add(sel.cites if sel else b.cites, "selection", rid, said[0], said[1], f"{rid}: round selection: {said[0]} → {said[1]}")
+
+
+def _subject_words(s: model.Subject | None) -> str:
+    if s is None:
+        return "none"
+    later = ", the difference to earlier awards" if s.later == "difference" else ""
+    return f"{'only the highest' if s.pays == 'highest' else 'only the difference'}{later} per {s.group} ({', '.join(k.source for k in s.key)})"
+
+
+def _selection_words(s: model.Selection | None) -> str:
+    if s is None:
+        return "none"
+    parts = [f"first {s.first}" if s.first is not None else "", f"within {wan(s.budget)}" if s.budget is not None else ""]
+    parts.append("by " + ", ".join(k.by.source + (" (descending)" if k.descending else "") for k in s.order))
+    if s.per:
+        parts.append(_scope(s.per))
+    return "; ".join(p for p in parts if p)
+
+
+def _shown(value: Any, limit: int = 300) -> str:
+    """A value of the policy document as a diff line shows it: compact JSON, at most `limit` characters."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 def _set(values: Any) -> str:
     return "all" if values is None else ("[" + ", ".join(sorted(values)) + "]")
 
 
-def diff_policies(old: CompiledPolicy, new: CompiledPolicy) -> list[Change]:
+def diff_policies(old: model.CompiledPolicy, new: model.CompiledPolicy) -> list[Change]:
     """Every change from `old` to `new`, in the officer's terms, grouped in clause order."""
     changes = _Differ(old, new).run()
     order = {k: i for i, k in enumerate([*old.clauses, *[k for k in new.clauses if k not in old.clauses]])}
@@ -489,7 +655,7 @@ CLAIM_FORMATS = (
 )
 
 
-def read_claims(path: str | Path, *policies: CompiledPolicy) -> list[Record]:
+def read_claims(path: str | Path, *policies: model.CompiledPolicy) -> list[Record]:
     """Claims of a round, read as a batch reads them (see `engine.records.tabular`): one `Record` per application,
     with where it came from (line, or sheet and row) and any reading problems.
 
@@ -509,7 +675,7 @@ def read_claims(path: str | Path, *policies: CompiledPolicy) -> list[Record]:
     if p.suffix.lower() in (".csv", ".xlsx") and not policies:
         raise InputError(f"{p}: reading CSV or XLSX needs a policy (its fact names are the columns)")
     first: InputError | None = None
-    for policy in policies or (cast(CompiledPolicy, None),):  # JSON and YAML readers do not use the policy
+    for policy in policies or (cast(model.CompiledPolicy, None),):  # JSON and YAML readers do not use the policy
         try:
             reader = open_input(p, policy)
         except InputError as exc:
@@ -531,7 +697,7 @@ def _starts_with_object(p: Path) -> bool:
     return head.startswith(b"{")
 
 
-def _widen(policy: CompiledPolicy, years: Iterable[int]) -> CompiledPolicy:
+def _widen(policy: model.CompiledPolicy, years: Iterable[int]) -> model.CompiledPolicy:
     ys = list(years)
     lo, hi = policy.funding_years
     if not ys or all(lo <= y <= hi for y in ys):
@@ -539,12 +705,12 @@ def _widen(policy: CompiledPolicy, years: Iterable[int]) -> CompiledPolicy:
     return dataclasses.replace(policy, funding_years=(min(lo, *ys), max(hi, *ys)))
 
 
-def _article(policy: CompiledPolicy, cites: str) -> str:
+def _article(policy: model.CompiledPolicy, cites: str) -> str:
     clause = policy.clauses.get(cites)
     return clause.article if clause is not None else cites
 
 
-def impact(old: CompiledPolicy, new: CompiledPolicy, claims: Iterable[Record]) -> Impact:
+def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterable[Record]) -> Impact:
     """Re-decide each claim under both versions and compare, item by item.
 
     A claim that cannot be read, or is invalid under either version, gets an error record as a batch
@@ -640,7 +806,7 @@ def error_lines(error: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def format_changes(old: CompiledPolicy, new: CompiledPolicy, changes: list[Change]) -> str:
+def format_changes(old: model.CompiledPolicy, new: model.CompiledPolicy, changes: list[Change]) -> str:
     lines = [f"{old.id}: {old.version} ({old.file}) → {new.version} ({new.file}) — {len(changes)} change(s)"]
     current = None
     for ch in changes:

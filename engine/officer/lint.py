@@ -15,13 +15,23 @@ source positions) and a code `lint.*`:
 * `lint.cap_never_bites` (warning): a ceiling at or above all the rule could
   ever pay within the cap's scope (fixed, table, band and per-unit amounts, and
   rates of a fact with a declared `maximum`; a scoped cap under a limit);
-* `lint.clause_unencoded` (error): a clause marked `computable: true` that no
-  rule, check, cap, limit, subject or header cites; `lint.cites_non_computable` (warning);
+* `lint.clause_unencoded` (error): a clause marked `computable: true` that nothing
+  cites (a rule, check, cap, limit, subject, the header, the round budget, or any
+  other `cites:` of the document); `lint.cites_non_computable` (warning);
 * `lint.fact_unused` (warning): a declared fact no expression reads, unless it is
   marked `record_only: true`; `lint.record_only_used` (warning): one so marked that is read;
 * `lint.number_not_in_clause` (error): a rule's rate, amount, ceiling or count
   that the text of the clause it cites does not contain (100% inside `least` is
   the cost itself, and 100% in a clause stating no rate is "the actual cost").
+  A clause's numbers are read in every form a measure writes them: 3,000 and
+  300,000 (an ASCII comma between digit groups; a full-width ，ends a phrase),
+  3千 / 30万 / 5百万, Chinese numerals (三千, 叁仟, 五十万, 十二), rates as 50% or
+  百分之五十; years and dates (2018年, 2019年12月31日, 2021-03-05) and ordinals
+  (第三条, 第（一）项, （二）) are not quantities;
+* `lint.threshold_not_in_clause` (warning): a number inside an expression
+  (`item.pieces > 100`, `add_months(d, 6)`, a document's `amount >= 300000`; not
+  0 or 1), a band's start or a per-unit count's ceiling that neither the clause
+  cited there nor the rule's clause states.
 """
 
 from __future__ import annotations
@@ -32,33 +42,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.core.errors import EngineError, Problem
-from engine.language.expressions import CompiledExpression
+from engine.core.errors import EngineError, Problem, format_path
+from engine.language import model
+from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
-from engine.language.model import (
-    AmountForm,
-    BandsAmount,
-    Cap,
-    Clause,
-    CompiledPolicy,
-    DocumentCheck,
-    DocumentNeed,
-    ExternalAmount,
-    FactSpec,
-    FixedAmount,
-    LeastAmount,
-    Limit,
-    PerUnitAmount,
-    RateAmount,
-    Rule,
-    Subject,
-    TableAmount,
-    Test,
-)
 from engine.language.source import MAX_POLICY_NODES, Source, load_yaml_file
 from engine.language.walk import PolicyVisitor, Site, walk
 
@@ -70,7 +61,6 @@ ENGINE_FACTS = frozenset(
 )
 
 TEN_THOUSAND = Decimal(10000)
-_CN_DIGITS = "零一二两三四五六七八九十"
 
 
 def wan(value: Decimal) -> str:
@@ -89,14 +79,36 @@ def percent(rate: Decimal) -> str:
 
 # --- numbers in a clause's text ------------------------------------------------
 
-_NUMBER = re.compile(r"([0-9]+(?:\.[0-9]+)?)(万元|万|元|%)?")
+#: Chinese numerals, common and financial (大写) forms: digits, the units within a section, the section units.
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "贰": 2, "三": 3, "叁": 3, "四": 4, "肆": 4, "五": 5, "伍": 5}
+_CN_DIGITS.update({"六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9})
+_CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_CN_SECTIONS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
+_CN = "".join((*_CN_DIGITS, *_CN_UNITS, *_CN_SECTIONS))
+#: An Arabic number: with thousands separators (3,000 / 300,000.50) or without.
+_ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
+_ARABIC_MULTIPLIERS = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
+#: A number, its multipliers (3千, 30万, 5百万) and its unit: % or ‰ make it a rate.
+_NUMBER = re.compile(rf"({_ARABIC})([百千万亿]*)([%‰]?)")
+_CN_RUN = re.compile(f"[{_CN}]+")
+#: 百分之五十, 千分之3: rates written in words.
+_CN_RATE = re.compile(rf"([百千])分之({_ARABIC}|[{_CN}]+)")
+#: Not quantities: years and dates (2018年, 2019年12月31日, 二〇一八年, 2019-12-31), and ordinals (第三条, 第（一）项,
+#: 第2款, and the enumeration marks （一） (1) of a list).
+_NOT_QUANTITIES = re.compile(
+    r"(?:19|20)[0-9]{2}年(?:[0-9]{1,2}月(?:[0-9]{1,2}日)?)?|[〇零一二三四五六七八九]{4}年|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    rf"|第\(?(?:[0-9]+|[{_CN}]+)\)?|\((?:[0-9]{{1,2}}|[{_CN}]+)\)"
+)
+
+_YEAR = re.compile(r"((?:19|20)[0-9]{2})(?:年|-[0-9]{1,2}-[0-9]{1,2})")
 
 
 @dataclass(frozen=True)
 class ClauseNumbers:
-    amounts: frozenset[Decimal]  # yuan: 12 万 -> 120000, and every plain number as itself
-    rates: frozenset[Decimal]  # 50% -> 0.5
-    counts: frozenset[int]  # plain integers and Chinese numerals 一..十
+    amounts: frozenset[Decimal]  # yuan: 12 万 -> 120000, 3,000 -> 3000, 叁仟 -> 3000, and every plain number as itself
+    rates: frozenset[Decimal]  # 50% -> 0.5, 百分之五十 -> 0.5
+    counts: frozenset[int]  # whole numbers, Arabic or Chinese (3件, 三次, 十二个月)
+    years: frozenset[int] = frozenset()  # 2018年, 2019-12-31: not quantities, but a condition may compare a year
 
     def has_amount(self, value: Decimal) -> bool:
         return value in self.amounts
@@ -107,37 +119,96 @@ class ClauseNumbers:
     def has_count(self, value: int) -> bool:
         return value in self.counts
 
+    def has_number(self, value: Decimal) -> bool:
+        """Any quantity the clause states: an amount, a count, a year, or a rate (0.5 as 50%; 1.4 as "plus 40%")."""
+        v = value.normalize()
+        if v in self.amounts or v in self.rates or (v > 1 and (v - 1).normalize() in self.rates):
+            return True
+        return v == v.to_integral_value() and (int(v) in self.counts or int(v) in self.years)
+
 
 def normalise(text: str) -> str:
-    """NFKC (full-width digits and ％ become ASCII) and no whitespace at all."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """NFKC (full-width digits and ％ become ASCII) and no whitespace at all. A full-width comma stays a comma of
+    the sentence (、), so that only an ASCII comma between digit groups is a thousands separator (3,000)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text.replace("，", "、")))
+
+
+def chinese_number(text: str) -> int | None:
+    """The value of a run of Chinese numerals (三千 3000, 五十万 500000, 叁仟 3000, 一百二十 120, 十二 12, 两 2), or
+    None when it holds no digit (千 alone, 万一 is read as 1)."""
+    total = section = digit = 0
+    seen = False
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit, seen = _CN_DIGITS[ch], True
+        elif ch in _CN_UNITS:
+            unit = _CN_UNITS[ch]
+            if digit == 0 and unit == 10:
+                digit, seen = 1, True  # 十二: 12
+            section += digit * unit
+            digit = 0
+        else:
+            total = (total + section + digit) * _CN_SECTIONS[ch]
+            section = digit = 0
+    return total + section + digit if seen else None
+
+
+def _decimal(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
 
 
 def clause_numbers(text: str) -> ClauseNumbers:
+    """Every quantity a clause's text states, whatever its form; years, dates and ordinals are not quantities."""
     flat = normalise(text)
+    years = {int(m.group(1)) for m in _YEAR.finditer(flat)}
+    flat = _NOT_QUANTITIES.sub("|", flat)
     amounts: set[Decimal] = set()
     rates: set[Decimal] = set()
     counts: set[int] = set()
-    for m in _NUMBER.finditer(flat):
-        try:
-            n = Decimal(m.group(1))
-        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-            continue
-        unit = m.group(2)
-        if unit == "%":
-            rates.add((n / 100).normalize())
-            continue
-        if unit in ("万", "万元"):
-            amounts.add((n * TEN_THOUSAND).normalize())
-        else:
-            amounts.add(n.normalize())
+
+    def quantity(n: Decimal) -> None:
+        amounts.add(n.normalize())
         if n == n.to_integral_value():
             counts.add(int(n))
-    for ch in flat:
-        pos = _CN_DIGITS.find(ch)
-        if pos >= 0:
-            counts.add({0: 0, 1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6, 8: 7, 9: 8, 10: 9, 11: 10}[pos])
-    return ClauseNumbers(frozenset(amounts), frozenset(rates), frozenset(counts))
+
+    def words_rate(m: re.Match[str]) -> str:
+        figure = m.group(2)
+        value = chinese_number(figure) if figure[0] in _CN else _decimal(figure)
+        if value is not None:
+            rates.add((Decimal(value) / (100 if m.group(1) == "百" else 1000)).normalize())
+        return "|"
+
+    def arabic(m: re.Match[str]) -> str:
+        n = _decimal(m.group(1))
+        for ch in m.group(2):
+            n *= _ARABIC_MULTIPLIERS[ch]
+        if m.group(3):
+            rates.add((n / (100 if m.group(3) == "%" else 1000)).normalize())
+        else:
+            quantity(n)
+        return "|"
+
+    flat = _NUMBER.sub(arabic, _CN_RATE.sub(words_rate, flat))
+    for m in _CN_RUN.finditer(flat):
+        value = chinese_number(m.group())
+        if value is not None:
+            quantity(Decimal(value))
+    return ClauseNumbers(frozenset(amounts), frozenset(rates), frozenset(counts), frozenset(years))
+
+
+_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+_EXPRESSION_NUMBER = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)(%?)")
+
+
+def expression_numbers(source: str) -> list[tuple[Decimal, str]]:
+    """The number literals of an expression, with their text (0 and 1 left out: `> 0`, `funding_year - 1`, `>= 1`
+    are not quantities a clause states); a percent literal (4.35%) as its fraction. Text in quotes is not read."""
+    out = []
+    for m in _EXPRESSION_NUMBER.finditer(_STRING.sub('""', source)):
+        value = Decimal(m.group(1)) / (100 if m.group(2) else 1)
+        if value not in (0, 1):
+            out.append((value, m.group()))
+    return out
 
 
 # --- satisfiability of conditions over declared fact types -----------------------
@@ -267,7 +338,10 @@ _FACT_LITERALS = {
     "boolean": {"boolean", "null"},
     "money": {"number", "null"},
     "integer": {"number", "null"},
-    "date": {"null"},
+    "count": {"number", "null"},
+    "decimal": {"number", "null"},
+    "percent": {"number", "null"},
+    "date": {"null", "text"},  # a quoted "YYYY-MM-DD" is read as a date at load (any other text is a load error)
     "string": {"text", "null"},
     "identifier": {"text", "null"},
     "enum": {"text", "null"},
@@ -275,10 +349,10 @@ _FACT_LITERALS = {
 }
 
 
-def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) -> list[str]:
+def type_mismatches(expression: CompiledExpression, specs: dict[str, model.FactSpec]) -> list[str]:
     """Comparisons of a fact with a literal of another type: never true (== / in) or an error at run time."""
     out = []
-    for branch in _dnf(ast.parse(expression.source, mode="eval").body):
+    for branch in _dnf(parse_expression(expression.source).body):
         for atom in branch:
             if not isinstance(atom, _Atom) or atom.fact not in specs:
                 continue
@@ -301,10 +375,10 @@ def type_mismatches(expression: CompiledExpression, specs: dict[str, FactSpec]) 
 Bounds = dict[str, tuple[Decimal | None, Decimal | None, str]]
 
 
-def fact_bounds(specs: dict[str, FactSpec]) -> Bounds:
+def fact_bounds(specs: dict[str, model.FactSpec]) -> Bounds:
     out: Bounds = {}
     for name, spec in specs.items():
-        if spec.type not in ("integer", "money"):
+        if spec.type not in ("integer", "count", "decimal", "money"):
             continue
         low = spec.minimum if spec.minimum is not None else Decimal(0)
         words = []
@@ -390,7 +464,7 @@ def _gt(a: Any, b: Any) -> bool:
 
 def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
     """Why `expression` can never be true given finite fact domains and number bounds, or None if it may be."""
-    branches = _dnf(ast.parse(expression.source, mode="eval").body)
+    branches = _dnf(parse_expression(expression.source).body)
     reasons = []
     for b in branches:
         why = _branch_unsat(b, domains, bounds)
@@ -403,22 +477,24 @@ def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, 
 # --- walking the compiled policy ---------------------------------------------------
 
 
-def amount_expressions(form: AmountForm | None) -> Iterator[CompiledExpression]:
-    if isinstance(form, RateAmount | BandsAmount):
+def amount_expressions(form: model.AmountForm | None) -> Iterator[CompiledExpression]:
+    if isinstance(form, model.RateAmount | model.BandsAmount):
         yield form.of
-    elif isinstance(form, TableAmount):
+        if isinstance(form, model.RateAmount) and form.rate_table is not None:
+            yield form.rate_table.by
+    elif isinstance(form, model.TableAmount):
         yield form.by
-    elif isinstance(form, ExternalAmount):
+    elif isinstance(form, model.ExternalAmount):
         yield form.source
-    elif isinstance(form, PerUnitAmount):
+    elif isinstance(form, model.PerUnitAmount):
         yield form.count
-    elif isinstance(form, LeastAmount):
+    elif isinstance(form, model.LeastAmount):
         for p in form.parts:
             yield from amount_expressions(p)
 
 
 def max_payable(
-    form: AmountForm | None, upper: Callable[[CompiledExpression], Decimal | None] | None = None, quantum: Decimal = Decimal("0.01")
+    form: model.AmountForm | None, upper: Callable[[CompiledExpression], Decimal | None] | None = None, quantum: Decimal = Decimal("0.01")
 ) -> Decimal | None:
     """The most one item could ever be paid before caps; None if unbounded.
 
@@ -427,17 +503,18 @@ def max_payable(
     holds whatever the rounding mode.
     """
     up = upper or (lambda e: None)
-    if isinstance(form, FixedAmount):
+    if isinstance(form, model.FixedAmount):
         return form.value
-    if isinstance(form, TableAmount):
-        return max(form.table.values(), default=Decimal(0))
-    if isinstance(form, RateAmount):
+    if isinstance(form, model.TableAmount):
+        return max((*form.table.values(), *([] if form.otherwise is None else [form.otherwise])), default=Decimal(0))
+    if isinstance(form, model.RateAmount):
         top = up(form.of)
-        return None if top is None else (form.rate * top).quantize(quantum, rounding=ROUND_CEILING)
-    if isinstance(form, PerUnitAmount):
+        rate = form.rate if form.rate_table is None else max_payable(form.rate_table)  # the highest rate of a rate table
+        return None if top is None or rate is None else (rate * top).quantize(quantum, rounding=ROUND_CEILING)
+    if isinstance(form, model.PerUnitAmount):
         counts = [c for c in (form.max_count, up(form.count)) if c is not None]
         return form.per_unit * min(Decimal(c) for c in counts) if counts else None
-    if isinstance(form, BandsAmount):
+    if isinstance(form, model.BandsAmount):
         top = up(form.of)
         reachable = [b for b in form.bands if top is None or b.start <= top]
         values: list[Decimal] = []
@@ -449,54 +526,60 @@ def max_payable(
             else:
                 values.append((top * (b.rate or Decimal(0))).quantize(quantum, rounding=ROUND_CEILING))
         return max(values, default=Decimal(0))
-    if isinstance(form, LeastAmount):
+    if isinstance(form, model.LeastAmount):
         bounds = [b for b in (max_payable(p, upper, quantum) for p in form.parts) if b is not None]
         return min(bounds) if bounds else None
     return None
 
 
-def _amounts_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, Decimal, Path_]]:
+def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, Decimal, Path_]]:
     """Each amount a clause should state, with what it is and where it is written (under `at`, the amount's path)."""
-    if isinstance(form, FixedAmount):
+    if isinstance(form, model.FixedAmount):
         yield "amount", form.value, (*at, "fixed")
-    elif isinstance(form, TableAmount):
+    elif isinstance(form, model.TableAmount):
         for k, v in form.table.items():
             yield f"amount for {k}", v, (*at, "table", k)
-    elif isinstance(form, PerUnitAmount):
+        if form.otherwise is not None:
+            yield "amount otherwise", form.otherwise, (*at, "otherwise")
+    elif isinstance(form, model.PerUnitAmount):
         yield "amount per unit", form.per_unit, (*at, "per_unit")
-    elif isinstance(form, BandsAmount):
+    elif isinstance(form, model.BandsAmount):
         for i, b in enumerate(form.bands):
             if b.amount is not None:
                 yield f"band amount from {wan(b.start)}", b.amount, (*at, "bands", i, "amount")
-    elif isinstance(form, LeastAmount):
+    elif isinstance(form, model.LeastAmount):
         for j, p in enumerate(form.parts):
             yield from _amounts_of(p, (*at, "least", j))
 
 
-def _rates_of(form: AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
+def _rates_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Decimal, Path_]]:
     """The rates a clause should state. 100% inside `least` is the cost itself ("the lesser of the cost and 5万"), not a rate."""
-    if isinstance(form, RateAmount):
+    if isinstance(form, model.RateAmount) and form.rate_table is not None:  # a rate by a scalar: each rate of its table
+        yield from ((v, (*at, "rate", "table", k)) for k, v in form.rate_table.table.items())
+        if form.rate_table.otherwise is not None:
+            yield form.rate_table.otherwise, (*at, "rate", "otherwise")
+    elif isinstance(form, model.RateAmount):
         yield form.rate, (*at, "rate")
-    elif isinstance(form, BandsAmount):
+    elif isinstance(form, model.BandsAmount):
         yield from ((b.rate, (*at, "bands", i, "rate")) for i, b in enumerate(form.bands) if b.rate is not None)
-    elif isinstance(form, LeastAmount):
+    elif isinstance(form, model.LeastAmount):
         for j, p in enumerate(form.parts):
-            if not (isinstance(p, RateAmount) and p.rate == 1):
+            if not (isinstance(p, model.RateAmount) and p.rate == 1):
                 yield from _rates_of(p, (*at, "least", j))
 
 
 class _Linter:
     """What the lint passes share: the policy, its source (for positions), fact specs and domains."""
 
-    def __init__(self, policy: CompiledPolicy, source: Source) -> None:
+    def __init__(self, policy: model.CompiledPolicy, source: Source) -> None:
         self.policy, self.source = policy, source
-        self._specs: dict[str | None, dict[str, FactSpec]] = {}
+        self._specs: dict[str | None, dict[str, model.FactSpec]] = {}
 
     def problem(self, path: Path_, message: str, code: str, severity: str, expected: str | None = None) -> Problem:
         line, col = self.source.where(path)
         return Problem(message, tuple(path), self.source.file, line, col, expected, f"lint.{code}", severity)
 
-    def specs(self, rule: Rule | None) -> dict[str, FactSpec]:
+    def specs(self, rule: model.Rule | None) -> dict[str, model.FactSpec]:
         """The facts an expression of `rule` (None: of an applicant-level check) can read, by their full name."""
         key = None if rule is None else rule.item_type
         if key not in self._specs:
@@ -507,7 +590,7 @@ class _Linter:
             self._specs[key] = out
         return self._specs[key]
 
-    def domains(self, specs: dict[str, FactSpec], kinds: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+    def domains(self, specs: dict[str, model.FactSpec], kinds: Iterable[str]) -> dict[str, tuple[Any, ...]]:
         out: dict[str, tuple[Any, ...]] = {}
         for name, spec in specs.items():
             if spec.type == "boolean":
@@ -524,7 +607,7 @@ class _Linter:
         problems = [p for lint_pass in passes for p in lint_pass.problems]
         return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
 
-    def scope_bound(self, rule: Rule, cap: Cap) -> tuple[Decimal, str] | None:
+    def scope_bound(self, rule: model.Rule, cap: model.Cap) -> tuple[Decimal, str] | None:
         """The most the rule could ever pay within one scope of `cap`, with the reasoning; None if unbounded."""
         specs = self.specs(rule)
         used: list[str] = []
@@ -545,7 +628,7 @@ class _Linter:
         if cap.per is None:
             return each, f"one item is paid {each_words}"
         cap_keys = {e.source for e in cap.per}
-        best: tuple[int, Limit] | None = None
+        best: tuple[int, model.Limit] | None = None
         for limit in rule.limits:
             if limit.counting is None and {e.source for e in limit.per} <= cap_keys and (best is None or limit.times < best[0]):
                 best = (limit.times, limit)
@@ -573,13 +656,13 @@ class _TypeChecks(_Pass):
         super().__init__(lint)
         self.seen: set[tuple[Path_, str]] = set()
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.check(test, at)
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.check(test, at)
 
-    def check(self, test: Test, at: Site) -> None:
+    def check(self, test: model.Test, at: Site) -> None:
         path = (*at.path, "test")
         for msg in type_mismatches(test.expression, self.lint.specs(at.rule)):
             if (path, msg) not in self.seen:  # an item check applied to several rules may say the same twice
@@ -590,13 +673,13 @@ class _TypeChecks(_Pass):
 class _Reachability(_Pass):
     """`lint.never_applies` and `lint.kind_unreachable`: standing checks first (they block kinds), then each rule."""
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.all_kinds = list(policy.applicant_kinds)
         # Standing checks that no applicant of a kind can pass.
         self.blocked: dict[str, list[str]] = {k: [] for k in self.all_kinds}
         self.reach: list[str] = []
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         if at.rule is not None:
             self.condition(test, at)
             return
@@ -616,7 +699,7 @@ class _Reachability(_Pass):
                 "error",
             )
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         blocked = self.blocked
         # With no kind left, `condition` finds no kind to judge a test for: the rule is reported once, here.
         self.reach = [k for k in self.all_kinds if k in rule.kinds and not blocked[k]]
@@ -639,10 +722,10 @@ class _Reachability(_Pass):
                 "warning",
             )
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.condition(test, at)
 
-    def condition(self, test: Test, at: Site) -> None:
+    def condition(self, test: model.Test, at: Site) -> None:
         assert at.rule is not None
         kinds = [k for k in self.reach if test.kinds is None or k in test.kinds]
         if not kinds:
@@ -661,8 +744,10 @@ class _Reachability(_Pass):
 class _Caps(_Pass):
     """`lint.cap_zero` and `lint.cap_never_bites` (judged only for a cap one rule uses)."""
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
+        if cap.computed is not None:  # a ceiling computed from facts: no constant to judge
+            return
         if cap.ceiling == 0:
             self.add((*at.path, "max"), f"cap {cap.id} is 0: every item under it is refused", "cap_zero", "error", "a ceiling above 0")
             return
@@ -685,48 +770,55 @@ class _Clauses(_Pass):
     def __init__(self, lint: _Linter) -> None:
         super().__init__(lint)
         self.cited: dict[str, list[str]] = {}
-        self.clauses: list[tuple[str, Clause]] = []
+        self.clauses: list[tuple[str, model.Clause]] = []
 
     def cite(self, key: str | None, by: str) -> None:
         if key:
             self.cited.setdefault(key, []).append(by)
 
-    def visit_policy(self, policy: CompiledPolicy, at: Site) -> None:
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.cite(policy.in_force_cites, "policy.in_force")
         self.cite(getattr(policy, "documents_cites", None), "policy.documents_cites")
 
-    def visit_clause(self, key: str, clause: Clause, at: Site) -> None:
+    def visit_clause(self, key: str, clause: model.Clause, at: Site) -> None:
         self.clauses.append((key, clause))
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.cite(test.cites, f"check {test.id}")
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         self.cite(check.cites, f"check {check.id}")
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.cite(rule.cites, f"rule {rule.id}")
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.cite(test.cites, f"check {test.id}")
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.cite(cap.cites, f"cap {cap.id}")
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.cite(limit.cites, f"limit {limit.id}")
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         self.cite(subject.cites, f"subject of rule {at.rule.id}")
 
-    def leave_policy(self, policy: CompiledPolicy) -> None:
+    def visit_selection(self, selection: model.Selection, at: Site) -> None:
+        self.cite(selection.cites, f"selection {selection.id}")
+
+    def leave_policy(self, policy: model.CompiledPolicy) -> None:
         cited = self.cited
+        for key, path in citations(policy.data):  # and every other place: a round budget's, any construct's `cites:`
+            if key not in cited:
+                self.cite(key, format_path(path[:-1]))
         for key, clause in self.clauses:
             if clause.computable and key not in cited:
                 self.add(
                     ("clauses", key),
-                    f"clause {key} is marked computable but no rule, check, cap, limit or subject cites it",
+                    f"clause {key} is marked computable but nothing cites it (no rule, check, cap, limit, subject, "
+                    "round budget or other `cites:`)",
                     "clause_unencoded",
                     "error",
                     "a rule or check citing it, or `computable: false`",
@@ -739,6 +831,22 @@ class _Clauses(_Pass):
                     "warning",
                     "computable: true",
                 )
+
+
+def citations(data: Any) -> Iterator[tuple[str, Path_]]:
+    """Every clause the policy document cites, with where: each `cites:` or `*_cites:` text, at any depth (the
+    document is bounded by the loader, MAX_POLICY_NODES; walked with a stack, not recursion)."""
+    stack: list[tuple[Any, Path_]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, str) and isinstance(k, str) and (k == "cites" or k.endswith("_cites")):
+                    yield v, (*path, k)
+                elif isinstance(v, dict | list):
+                    stack.append((v, (*path, k)))
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node) if isinstance(v, dict | list))
 
 
 class _UnusedFacts(_Pass):
@@ -757,31 +865,37 @@ class _UnusedFacts(_Pass):
             if at.rule is not None:
                 self.used_by_type.setdefault(at.rule.item_type, set()).update(e.facts)
 
-    def visit_check(self, test: Test, at: Site) -> None:
+    def visit_check(self, test: model.Test, at: Site) -> None:
         self.use(at, [test.expression])
 
-    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+    def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         self.use(at, (n.when for n in check.needs))
 
-    def visit_condition(self, test: Test, at: Site) -> None:
+    def visit_condition(self, test: model.Test, at: Site) -> None:
         self.use(at, [test.expression])
 
-    def visit_amount(self, form: AmountForm, at: Site) -> None:
+    def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         self.use(at, amount_expressions(form))
 
-    def visit_subject(self, subject: Subject, at: Site) -> None:
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
         self.use(at, subject.key)
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_selection(self, selection: model.Selection, at: Site) -> None:
+        self.use(at, (*selection.per, *(k.by for k in selection.order)))
+
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.use(at, cap.per or ())
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
+        self.use(at, amount_expressions(form))
+
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.use(at, (*limit.per, *(limit.counting or ())))
 
-    def visit_document_need(self, need: DocumentNeed, at: Site) -> None:
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.use(at, [need.when])
 
-    def leave_policy(self, policy: CompiledPolicy) -> None:
+    def leave_policy(self, policy: model.CompiledPolicy) -> None:
         # The declarations are read off the document: the compiled tables merge common item facts into each type.
         data = policy.data
         # (path in the document, the fact as expressions name it, who reads it, whether something reads it, its declaration)
@@ -831,14 +945,16 @@ class _KeyNumbers(_Pass):
         self.numbers: dict[str, ClauseNumbers] = {}
         self.nums: ClauseNumbers | None = None  # the numbers of the rule's clause; None: a rule not judged
 
-    def visit_clause(self, key: str, clause: Clause, at: Site) -> None:
+    def visit_clause(self, key: str, clause: model.Clause, at: Site) -> None:
         self.numbers[key] = clause_numbers(clause.text)
 
-    def enter_rule(self, rule: Rule, at: Site) -> None:
+    def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.nums = self.numbers.get(rule.cites)
 
-    def visit_amount(self, form: AmountForm, at: Site) -> None:
+    def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         nums, rule = self.nums, at.rule
+        if rule is not None:
+            self.amount_thresholds(rule, form, at.path)
         if nums is None or rule is None:
             return
         for r, path in _rates_of(form, at.path):
@@ -862,9 +978,100 @@ class _KeyNumbers(_Pass):
                     "an amount the clause states",
                 )
 
-    def visit_cap(self, cap: Cap, at: Site) -> None:
+    def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
+        """A computed ceiling's rates (100% of a bare `of:` is the base itself) and table amounts, in its cap's clause."""
         cn = self.numbers.get(cap.cites)
-        if self.nums is not None and cn is not None and not cn.has_amount(cap.ceiling.normalize()):
+        if self.nums is None or cn is None or not at.first:  # a shared cap's ceiling is judged once
+            return
+        for e in amount_expressions(form):
+            self.thresholds(at.path, f"cap {cap.id}", e, (cap.cites,))
+        for r, path in _rates_of(form, at.path):
+            if r != 1 and not cn.has_rate(r.normalize()):
+                self.add(
+                    path,
+                    f"cap {cap.id} takes {percent(r)} but clause {cap.cites} says {_show_rates(cn)}",
+                    "number_not_in_clause",
+                    "error",
+                    "the rate the clause states",
+                )
+        for what, v, path in _amounts_of(form, at.path):
+            if not cn.has_amount(v.normalize()):
+                self.add(
+                    path,
+                    f"cap {cap.id} is {wan(v)} ({what}) but clause {cap.cites} says {_show_amounts(cn)}",
+                    "number_not_in_clause",
+                    "error",
+                    "the ceiling the clause states",
+                )
+
+    # numbers inside expressions, band starts and count ceilings: `lint.threshold_not_in_clause` (a warning)
+
+    def visit_check(self, test: model.Test, at: Site) -> None:
+        if at.first:
+            self.thresholds((*at.path, "test"), f"check {test.id}", test.expression, (test.cites,))
+
+    def visit_condition(self, test: model.Test, at: Site) -> None:
+        assert at.rule is not None
+        self.thresholds((*at.path, "test"), f"rule {at.rule.id}", test.expression, (test.cites, at.rule.cites))
+
+    def visit_subject(self, subject: model.Subject, at: Site) -> None:
+        assert at.rule is not None
+        for e in subject.key:
+            self.thresholds(at.path, f"rule {at.rule.id}", e, (subject.cites, at.rule.cites))
+
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
+        self.limit_count(limit, at)
+        if at.first:
+            for e in (*limit.per, *(limit.counting or ())):
+                self.thresholds(at.path, f"limit {limit.id}", e, (limit.cites,))
+
+    def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
+        assert at.rule is not None
+        if need.when is not None:
+            cites = (self.lint.policy.documents_cites, at.rule.cites)
+            self.thresholds((*at.path, "when"), f"rule {at.rule.id}", need.when, cites)
+
+    def amount_thresholds(self, rule: model.Rule, form: model.AmountForm, path: Path_) -> None:
+        """The expressions of an amount, its bands' starts and its count's ceiling, against the rule's clause."""
+        for e in amount_expressions(form):
+            self.thresholds(path, f"rule {rule.id}", e, (rule.cites,))
+        if isinstance(form, model.BandsAmount):
+            for i, band in enumerate(form.bands):
+                if band.start not in (0, 1):
+                    self.threshold(
+                        (*path, "bands", i, "from"), f"rule {rule.id}", band.start, f"band from {wan(band.start)}", (rule.cites,)
+                    )
+        elif isinstance(form, model.PerUnitAmount) and form.max_count is not None and form.max_count > 1:
+            shown = f"count at most {form.max_count}"
+            self.threshold((*path, "max_count"), f"rule {rule.id}", Decimal(form.max_count), shown, (rule.cites,))
+        elif isinstance(form, model.LeastAmount):
+            for j, part in enumerate(form.parts):
+                self.amount_thresholds(rule, part, (*path, "least", j))
+
+    def thresholds(self, path: Path_, who: str, expression: CompiledExpression, cites: tuple[str | None, ...]) -> None:
+        for value, text in expression_numbers(expression.source):
+            self.threshold(path, who, value, f"{text} in `{expression.source}`", cites)
+
+    def threshold(self, path: Path_, who: str, value: Decimal, shown: str, cites: tuple[str | None, ...]) -> None:
+        """`value` must be a quantity one of the clauses `cites` states (those the policy does not have are not judged)."""
+        known = [c for c in dict.fromkeys(cites) if c and c in self.numbers]
+        if known and not any(self.numbers[c].has_number(value) for c in known):
+            self.add(
+                path,
+                f"{who} uses {shown} but clause {' or '.join(known)} states no such number",
+                "threshold_not_in_clause",
+                "warning",
+                "the number as the clause states it (or a clause or reading that states it, cited here)",
+            )
+
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
+        if at.first:
+            for e in cap.per or ():
+                self.thresholds(at.path, f"cap {cap.id}", e, (cap.cites,))
+        cn = self.numbers.get(cap.cites)
+        if cap.computed is not None:
+            return  # see visit_ceiling
+        if at.first and self.nums is not None and cn is not None and not cn.has_amount(cap.ceiling.normalize()):
             self.add(
                 (*at.path, "max"),
                 f"cap {cap.id} is {wan(cap.ceiling)} but clause {cap.cites} says {_show_amounts(cn)}",
@@ -873,9 +1080,9 @@ class _KeyNumbers(_Pass):
                 "the ceiling the clause states",
             )
 
-    def visit_limit(self, limit: Limit, at: Site) -> None:
+    def limit_count(self, limit: model.Limit, at: Site) -> None:
         ln = self.numbers.get(limit.cites)
-        if self.nums is not None and limit.times > 1 and ln is not None and not ln.has_count(limit.times):
+        if at.first and self.nums is not None and limit.times > 1 and ln is not None and not ln.has_count(limit.times):
             self.add(
                 (*at.path, "times"),
                 f"limit {limit.id} allows {limit.times} times but clause {limit.cites} mentions no {limit.times}",
@@ -902,7 +1109,7 @@ def lint_source(source: Source) -> list[Problem]:
     return lint_policy(policy, source)
 
 
-def lint_policy(policy: CompiledPolicy, source: Source) -> list[Problem]:
+def lint_policy(policy: model.CompiledPolicy, source: Source) -> list[Problem]:
     return _Linter(policy, source).run()
 
 
@@ -916,8 +1123,6 @@ def lint_file(path: str | Path) -> list[Problem]:
 
 def format_problem(p: Problem) -> str:
     """`file:line:col: warning: path: message` (compiler style, one line plus the hint)."""
-    from engine.core.errors import format_path
-
     text = f"{p.location()}: {p.severity}: {format_path(p.path)}: {p.message} [{p.code}]"
     if p.expected:
         text += f"\n    expected {p.expected}"

@@ -49,11 +49,12 @@ from typing import IO, Any
 
 from engine.core.errors import EngineError
 from engine.core.quantities import format_money
-from engine.deciding.claims import parse_claim
+from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import in_engine_context
+from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url
+from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url, rank_round
 from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, open_input, output_dir, storable
 
 ZERO = Decimal(0)
@@ -238,6 +239,16 @@ def run_batch(
         for r in v.rules:
             order.setdefault(r.item_type, len(order))
     summary = BatchSummary(order=order)
+    verdicts: dict[str, dict[str, Verdict]] | None = None  # None: no rule has a round selection
+    if any(r.selection is not None for v in versions.versions for r in v.rules):
+        try:
+            verdicts = rank_round_of_input(versions, input_path, real, round_label)
+        except BaseException:
+            reader.close()
+            if real is not None:
+                real.close()
+            shutil.rmtree(scratch_dir, ignore_errors=True)
+            raise
     progress = Progress(stderr, not quiet)
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
@@ -251,7 +262,7 @@ def run_batch(
             try:
                 for rec in reader:
                     summary.applications += 1
-                    error = _decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds)
+                    error = _decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts)
                     if error is not None:
                         summary.failed += 1
                         err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
@@ -331,15 +342,7 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
     policy = round_policy(years)
     if policy.round_budget is None:
         return None
-    rounding = policy.round_budget_rounding
-    record = target.scale_round(
-        rnd,
-        policy.round_budget,
-        rounding.quantum if rounding else policy.quantum,
-        policy,
-        mode=rounding.mode if rounding else "floor",
-        remainder=rounding.remainder if rounding else "largest_remainder",
-    )
+    record = target.scale_round_by_policy(rnd, policy)
     if record is None:
         return None
     cites = ((policy.data or {}).get("policy", {}).get("round_budget") or {}).get("cites")
@@ -349,6 +352,29 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
     if len(used) > 1:
         record["decided_by_versions"] = ", ".join(used)
     return record
+
+
+def rank_round_of_input(
+    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None
+) -> dict[str, dict[str, Verdict]]:
+    """The verdicts of the rules' round selections for the applications of the input, in input order
+    (`engine.records.ledger.rank_round`); applications that cannot be read or decided take no place."""
+
+    def claims() -> Iterator[tuple[CompiledPolicy, Claim]]:
+        reader = open_input(input_path, versions.newest)
+        try:
+            for rec in reader:
+                if rec.data is None:
+                    continue
+                try:
+                    policy = versions.pick(rec.data)
+                    yield policy, parse_claim(policy, rec.data, file=rec.where.get("file"))
+                except EngineError:
+                    continue
+        finally:
+            reader.close()
+
+    return rank_round(claims(), real, round_label)
 
 
 def _ledger_exists(url: str) -> bool:
@@ -370,6 +396,7 @@ def _decide_one(
     dec_f: IO[str],
     summary: BatchSummary,
     rounds: dict[str, dict[int, CompiledPolicy]],
+    verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
 ) -> dict[str, Any] | None:
     if rec.data is None:
         return error_record(rec, rec.problems, "cannot read the application")
@@ -378,7 +405,8 @@ def _decide_one(
         claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
         # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
         # whether it is the target (committing) or the base under a scratch one (deciding only)
-        result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace)
+        selection = claim_verdicts(policy, claim, verdicts) if verdicts is not None else None
+        result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection)
     except EngineError as err:
         return error_record(rec, claim_problems(rec, err), err.summary)
     except AlreadyCommitted as err:

@@ -44,6 +44,7 @@ import json
 import os
 import re
 import sqlite3
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,15 +55,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from engine.core.errors import EngineError
 from engine.core.quantities import format_money
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
+from engine.deciding.selection import RoundSelection, Verdict, claim_verdicts
 from engine.language.expressions import MissingFact
 from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
 LEDGER_ENV = "POLICY_ENGINE_LEDGER"
 _LOCK_KEY = 0x504F4C4943590001  # pg_advisory_xact_lock key of every ledger commit (fits a signed bigint)
@@ -169,6 +172,19 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE rounds ADD COLUMN allocated TEXT",
         "ALTER TABLE rounds ADD COLUMN unallocated TEXT",
         "ALTER TABLE rounds ADD COLUMN policy_version TEXT",
+    ],
+    # 3: who changed the ledger through the web service, when, and what (every write, refused ones too)
+    3: [
+        """CREATE TABLE audit (
+            id {id},
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            roles TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL)""",
+        "CREATE INDEX audit_actor ON audit (actor)",
     ],
 }
 
@@ -508,6 +524,18 @@ class CommitResult:
     grants: int
 
 
+@dataclass(frozen=True)
+class Audit:
+    """Who asks for a write (and what), to be recorded in the write's own transaction: the write and its audit
+    entry are kept or lost together. The outcome and what the write did are added when it is done."""
+
+    actor: str
+    roles: tuple[str, ...]
+    action: str
+    target: str
+    detail: Mapping[str, Any]
+
+
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
 _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
@@ -633,7 +661,7 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         out = {}
-        for table in ("commits", "grants", "reversals", "findings", "rounds"):
+        for table in ("commits", "grants", "reversals", "findings", "rounds", "audit"):
             out[table] = int(self.db.query(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - fixed names
         out["active_commits"] = int(self.db.query("SELECT count(*) FROM commits WHERE superseded_by IS NULL")[0][0])
         out["active_grants"] = int(self.db.query("SELECT count(*) FROM grants WHERE superseded = 0")[0][0])
@@ -691,6 +719,8 @@ class Ledger:
         round: str | None = None,
         base: Ledger | None = None,
         trace: bool = True,
+        selection: Mapping[str, Any] | None = None,
+        audit: Audit | None = None,
     ) -> CommitResult:
         """Decide `claim` against the ledger's history and record its grants, in one locked transaction.
 
@@ -698,7 +728,9 @@ class Ledger:
         An application with the same claim id but different content raises `AlreadyCommitted`
         unless `replace` is set: then the earlier commit and its grants are kept, marked superseded.
         `base`: a further ledger whose history also counts (a dry run commits into a scratch ledger
-        on top of the real one).
+        on top of the real one). `selection`: the claim's items' verdicts in their round's selection
+        (item id -> `engine.deciding.selection.Verdict`; see `engine.records.batch`): an item left out is refused.
+        `audit`: recorded in the same transaction, with the outcome.
         """
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
         digest = content_hash(parsed)  # of the application as submitted
@@ -715,6 +747,7 @@ class Ledger:
                 seq, old_hash, blob = existing
                 if old_hash == digest:
                     n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
+                    self._audit(audit, "already_committed", {"seq": seq})
                     return CommitResult(parsed.claim_id, "already_committed", seq, _unpack(blob), n)
                 if not replace:
                     raise AlreadyCommitted(
@@ -726,7 +759,7 @@ class Ledger:
             history = self.history_for(policy, parsed)
             if base is not None:
                 history = base.history_for(policy, parsed) + history
-            decision = evaluate_claim(policy, parsed, history, trace=trace)
+            decision = evaluate_claim(policy, parsed, history, trace=trace, selection=selection)
             data = decision.to_dict()
             now = _now()
             rnd = round or round_of(policy, parsed)
@@ -758,6 +791,7 @@ class Ledger:
             data["ledger"] = {"commit": seq, "round": rnd, "status": status, **({"replaces": existing[0]} if existing else {})}
             self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(data)), seq))
             self._write_grants(seq, decision, policy, rnd, now)
+            self._audit(audit, status, {"seq": seq, "grants": len(decision.grants), "total": str(decision.total), "round": rnd})
             return CommitResult(parsed.claim_id, status, seq, data, len(decision.grants))
 
     def _write_grants(self, seq: int, decision: Decision, policy: CompiledPolicy, rnd: str, now: str) -> None:
@@ -797,6 +831,7 @@ class Ledger:
         returned: Decimal | None = None,
         decided_on: str | None = None,
         quantum: Decimal = Decimal("0.01"),
+        audit: Audit | None = None,
     ) -> int:
         """Record that a grant's funds were (to be) returned. Its own entry; the grant keeps counting against caps and limits.
 
@@ -818,7 +853,7 @@ class Ledger:
                 raise LedgerError(
                     f"claim {claim_id} item {item_id}: {back} cannot be returned: {amount} granted, {format_money(before)} returned already"
                 )
-            return self.db.insert(
+            rid = self.db.insert(
                 "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -833,9 +868,18 @@ class Ledger:
                 ),
                 "id",
             )
+            self._audit(audit, "recorded", {"reversal": rid, "returned": format_money(back)})
+            return rid
 
     def record_finding(
-        self, applicant_id: str, fact: str, value: str, *, reason: str, policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None
+        self,
+        applicant_id: str,
+        fact: str,
+        value: str,
+        *,
+        reason: str,
+        policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None,
+        audit: Audit | None = None,
     ) -> int:
         """Record a fact about an applicant (e.g. the date of a finding that bars it for some years).
 
@@ -848,11 +892,13 @@ class Ledger:
             if len(held) >= MAX_LIST and value not in held:
                 # a list fact joins a claim whole; a claim's list holds at most MAX_LIST values
                 raise LedgerError(f"{applicant_id} already has {len(held)} values of {fact} on record (at most {MAX_LIST})")
-            return self.db.insert(
+            fid = self.db.insert(
                 "INSERT INTO findings (applicant_id, fact, value, reason, recorded_at) VALUES (?, ?, ?, ?, ?)",
                 (applicant_id, fact, value, reason, _now()),
                 "id",
             )
+            self._audit(audit, "recorded", {"finding": fid})
+            return fid
 
     def reversals(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT id, grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at FROM reversals"
@@ -862,6 +908,26 @@ class Ledger:
             params = (applicant_id,)
         cols = ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at")
         return [dict(zip(cols, r, strict=True)) for r in self.db.query(sql + " ORDER BY id", params)]
+
+    # --- rounds: selection and budget ------------------------------------------------------
+
+    def commit_round(
+        self, policy: CompiledPolicy, claims: Sequence[Claim | dict[str, Any]], *, round: str | None = None, replace: bool = False
+    ) -> list[CommitResult]:
+        """Commit a whole round, in order, as `batch --commit` does: the rules' round selections ranked first
+        (`rank_round`), each claim committed with its items' verdicts, then the round scaled to the policy's
+        round budget if it has one. Returns each claim's result (decisions carry no scaling; see `round_record`)."""
+        parsed = [c if isinstance(c, Claim) else parse_claim(policy, c) for c in claims]
+        ranked = any(r.selection for r in policy.rules)
+        verdicts = rank_round(((policy, c) for c in parsed), self, round) if ranked else {}
+        results = [
+            self.commit(policy, c, round=round, replace=replace, selection=claim_verdicts(policy, c, verdicts) if ranked else None)
+            for c in parsed
+        ]
+        if policy.round_budget is not None and parsed:
+            for rnd in dict.fromkeys(round or round_of(policy, c) for c in parsed):
+                self.scale_round_by_policy(rnd, policy)
+        return results
 
     # --- round budget ------------------------------------------------------------------
 
@@ -875,6 +941,21 @@ class Ledger:
     # long because: collect the round, allocate the budget by units, record the scaled grants, all in one
     # transaction whose rows and totals each step uses.
     @in_engine_context
+    def scale_round_by_policy(self, rnd: str, policy: CompiledPolicy) -> dict[str, str] | None:
+        """`scale_round` to the policy's round budget, rounded as its `round_budget.rounding` says (defaults:
+        the policy's quantum, floor, largest remainder). The policy must have a round budget."""
+        if policy.round_budget is None:
+            raise ValueError(f"policy {policy.id} {policy.version} has no round budget")
+        rounding = policy.round_budget_rounding
+        return self.scale_round(
+            rnd,
+            policy.round_budget,
+            rounding.quantum if rounding else policy.quantum,
+            policy,
+            mode=rounding.mode if rounding else "floor",
+            remainder=rounding.remainder if rounding else "largest_remainder",
+        )
+
     def scale_round(
         self,
         rnd: str,
@@ -1020,6 +1101,40 @@ class Ledger:
 
     # --- audit -------------------------------------------------------------------------
 
+    def _audit(self, audit: Audit | None, outcome: str, done: Mapping[str, Any]) -> None:
+        """The audit entry of a write, inside the write's transaction (the caller holds the lock)."""
+        if audit is not None:
+            self._insert_audit(audit.actor, audit.roles, audit.action, audit.target, outcome, {**audit.detail, **done})
+
+    def _insert_audit(self, actor: str, roles: Sequence[str], action: str, target: str, outcome: str, detail: Mapping[str, Any]) -> int:
+        return self.db.insert(
+            "INSERT INTO audit (at, actor, roles, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (_now(), actor, ",".join(roles), action, target, outcome, json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)),
+            "id",
+        )
+
+    def record_audit(self, actor: str, roles: Sequence[str], action: str, target: str, outcome: str, detail: Mapping[str, Any]) -> int:
+        """One audit entry on its own (a refused write, a reload): who (`actor`, with the `roles` it acted in) did `action`
+        on `target`, with what `outcome`, and `detail` (JSON: what was asked). Its own transaction, in the ledger's lock.
+        A write done through `commit`, `reverse` or `record_finding` with `audit=` is audited in the write's transaction."""
+        with self.db.locked():
+            return self._insert_audit(actor, roles, action, target, outcome, detail)
+
+    def audit_log(self, *, actor: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """The latest audit entries (newest last), of one actor or all."""
+        sql = "SELECT id, at, actor, roles, action, target, outcome, detail FROM audit"
+        params: list[Any] = []
+        if actor is not None:
+            sql += " WHERE actor = ?"
+            params.append(actor)
+        rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, int(limit)))
+        cols = ("id", "at", "actor", "roles", "action", "target", "outcome", "detail")
+        out = [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
+        for entry in out:
+            entry["roles"] = [r for r in str(entry["roles"]).split(",") if r]
+            entry["detail"] = json.loads(entry["detail"])
+        return out
+
     @in_engine_context
     def verify(self, policy: CompiledPolicy | Sequence[CompiledPolicy]) -> list[str]:
         """Check every cap and limit against the active grants; returns the violations found (none expected).
@@ -1033,7 +1148,10 @@ class Ledger:
         if not versions:
             raise LedgerError("verify needs a policy")
         by_hash = {v.content_hash: v for v in versions}
-        ceilings = {v.content_hash: {c.id: c.ceiling for r in v.rules for c in r.caps if c.per is not None} for v in versions}
+        # (a computed ceiling depends on each item's facts: not checked here, each grant was held to its own)
+        ceilings = {
+            v.content_hash: {c.id: c.ceiling for r in v.rules for c in r.caps if c.per is not None and c.computed is None} for v in versions
+        }
         times = {v.content_hash: {lim.id: lim.times for r in v.rules for lim in r.limits} for v in versions}
         newest = max(versions, key=lambda v: v.funding_years)
         usage = Usage()
@@ -1065,6 +1183,30 @@ class Ledger:
 
 
 _SCALE_MODES = ("floor", "half_up", "half_even")
+
+
+def rank_round(
+    claims: Iterable[tuple[CompiledPolicy, Claim]], base: Ledger | None, round_label: str | None
+) -> dict[str, dict[str, Verdict]]:
+    """The verdicts of the rules' round selections (engine.deciding.selection) for a round of claims, in round
+    order: each decided on its own into a scratch ledger over `base` (as a run that only decides would: earlier
+    claims of the round are history to later ones), its eligible items ranked. A claim that cannot be decided
+    takes no place (committing it reports why); a repeated claim id keeps its first place."""
+    ranking = RoundSelection()
+    with (
+        tempfile.TemporaryDirectory(prefix="policy-engine-ranking-") as tmp,
+        Ledger(f"sqlite:///{Path(tmp) / 'ranking.sqlite'}") as scratch,
+    ):
+        for policy, claim in claims:
+            try:
+                result = scratch.commit(policy, claim, round=round_label, base=base, trace=False)
+            except (EngineError, LedgerError):
+                continue
+            if result.status != "committed":
+                continue
+            items = {i["item"]: (i["status"], Decimal(i["amount"])) for i in result.decision["items"]}
+            ranking.add(policy, claim, items, result.decision["ledger"]["round"])
+    return ranking.verdicts()
 
 
 def _cents(value: Decimal, what: str) -> int:

@@ -20,6 +20,7 @@ import csv
 import datetime as _dt
 import difflib
 import json
+import math
 import os
 import re
 import sqlite3
@@ -34,7 +35,7 @@ from typing import IO, Any
 
 from engine.core.errors import format_path
 from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
-from engine.language.model import CompiledPolicy, FactSpec
+from engine.language.model import CompiledPolicy, FactSpec, Text
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LIST_SPLIT = re.compile(r"[;；\n]")
@@ -476,7 +477,11 @@ class Columns:
             if word in FALSE_WORDS:
                 return False, None
             return None, f"{value!r} is not yes/no (true/false, 是/否)"
-        if t == "integer":
+        if t == "percent":
+            return _percent_value(value)
+        if t == "decimal" and isinstance(value, float):  # a numeric cell (a 65%-formatted one is 0.65): its shortest decimal form
+            return (str(Decimal(repr(float(value)))), None) if math.isfinite(value) else (None, f"{value!r} is not a number")
+        if t in ("integer", "count"):
             if isinstance(value, bool):
                 return None, f"{value!r} is not a whole number"
             if isinstance(value, int):
@@ -508,6 +513,39 @@ class Columns:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value), None
+
+
+_NO_SPEC = FactSpec("", "string", Text("", ""), False, False, None)
+
+
+class _PercentCell(float):
+    """A numeric spreadsheet cell formatted as a percentage (Excel keeps 4.35% as 0.0435 with a "0.00%" format)."""
+
+
+def _percent_cell(cell: Any) -> Any:
+    """A cell of a percent column: a number formatted as a percentage kept as such (`{"$percent": ...}` in the
+    spool), anything else as its value."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in str(getattr(cell, "number_format", "") or ""):
+        return {"$percent": repr(float(value))}
+    return value
+
+
+def _percent_value(value: Any) -> tuple[Any, str | None]:
+    """A percent column's cell as the claim writes it ("4.35%"): a text "4.35%", or a number formatted as a
+    percentage in Excel (0.0435 -> "4.35%"). A bare number is refused with the fix: it could be 4.35% or 0.0435%."""
+    if isinstance(value, _PercentCell):
+        if not math.isfinite(value):
+            return None, f"{value!r} is not a percentage"
+        return f"{(Decimal(repr(float(value))) * 100).normalize():f}%", None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            return text.replace(" ", ""), None
+        return None, f'{value!r} has no % sign: write the percentage as "{text}%" (or format the cell as a percentage)'
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return None, f'{value!r} is a bare number: write the percentage as text such as "4.35%", or format the cell as a percentage'
+    return None, f"{value!r} is not a percentage"
 
 
 class _Spool:
@@ -567,6 +605,8 @@ def _cells_from_json(text: str) -> dict[str, Any]:
             return _dt.datetime.fromisoformat(v) if "T" in v else _dt.date.fromisoformat(v)
         if set(d) == {"$decimal"}:
             return Decimal(d["$decimal"])
+        if set(d) == {"$percent"}:
+            return _PercentCell(d["$percent"])
         return d
 
     out = json.loads(text, object_hook=hook)
@@ -952,8 +992,16 @@ class XlsxReader(_TabularReader):
             raise InputError(f"{where}: {len(header):,} columns in the header row, more than the limit of {XLSX_MAX_COLUMNS:,}")
         self.cols.check(header, allowed, where)
         key = header.index("claim_id")
+        # a percent column's cells are read with their number format (a 4.35% cell holds 0.0435); other sheets as values
+        percent = {
+            i
+            for i, h in enumerate(header)
+            if (self.cols.item.get(h) or self.cols.claim.get(h) or self.cols.applicant.get(h) or _NO_SPEC).type == "percent"
+        }
         # cells beyond the header's last column are never read (they have no column name)
-        for rowno, row in enumerate(ws.iter_rows(min_row=2, max_col=len(header), values_only=True), 2):
+        for rowno, row in enumerate(ws.iter_rows(min_row=2, max_col=len(header), values_only=not percent), 2):
+            if percent:
+                row = tuple(_percent_cell(c) if i in percent else getattr(c, "value", None) for i, c in enumerate(row))
             if rowno > XLSX_MAX_ROWS:
                 raise InputError(
                     f"{where}: rows beyond row {XLSX_MAX_ROWS:,} (the limit of rows read); split the round, "

@@ -1,0 +1,697 @@
+"""The ASGI application: routes, authorisation, bounds, problem+json, metrics, reload.
+
+`create_app(config)` builds it; `app_from_env()` is the factory uvicorn calls in each worker process
+(the configuration travels in $POLICY_ENGINE_SERVICE_CONFIG). Work that takes CPU (deciding, explaining)
+or a ledger connection runs in a worker thread under the request time bound, so the event loop always
+answers health checks and one slow or bad request never holds up another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from engine.core.errors import EngineError, PolicyError, Problem
+from engine.core.quantities import format_money
+from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim
+from engine.deciding.decision import DECISION_FORMAT
+from engine.deciding.evaluator import evaluate_claim
+from engine.explaining.render import (
+    FORMATS,
+    RecordedDecisionError,
+    RenderError,
+    check_recorded_form,
+    explain,
+    recorded_decision,
+)
+from engine.records.inputs import JsonText, locate
+from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, check_finding, check_reversal
+from engine.service import rounds
+from engine.service.catalogue import Catalogue, clauses, load_catalogue
+from engine.service.config import OFFICER, Config, Principal, Tokens
+from engine.service.metrics import Metrics
+from engine.service.openapi import docs_page, openapi_document
+from engine.service.problems import MEDIA, detail, pick_lang, problem_body
+
+T = TypeVar("T")
+CPU_THREADS = 2
+TEXT_MEDIA = {"text": "text/plain", "md": "text/markdown", "html": "text/html", "json": "application/json"}
+#: An explanation page runs its own inline script and style and loads nothing.
+HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+class Refusal(Exception):
+    """A request answered with a problem (RFC 9457)."""
+
+    def __init__(self, kind: str, detail_text: str | None = None, problems: list[Problem] | None = None, **extra: Any) -> None:
+        super().__init__(kind)
+        self.kind, self.detail, self.problems, self.extra = kind, detail_text, problems or [], extra
+
+
+def problem_response(request: Request, refusal: Refusal) -> Response:
+    lang = pick_lang(request.query_params, request.headers.get("accept-language"))
+    status, body = problem_body(refusal.kind, lang, refusal.detail, refusal.problems, request.url.path, **refusal.extra)
+    headers = {"content-language": lang}
+    if status == 401:
+        headers["www-authenticate"] = 'Bearer realm="policy-engine"'
+    return Response(body, status, headers, media_type=MEDIA)
+
+
+class Service:
+    """One worker's state: the catalogue in force (one reference, swapped whole), tokens, the ledger, metrics."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.tokens = Tokens.load(config.token_file)
+        self.metrics = Metrics()
+        self.catalogue: Catalogue = load_catalogue(config.policies)
+        self._openapi: tuple[int, bytes, str] | None = None
+        self._reload_lock = threading.Lock()
+        self._ledger: Ledger | None = None
+        self.ledger_lock = threading.Lock()  # one connection per worker; the ledger's own lock orders the workers
+        self.jobs = rounds.Jobs(config)
+        #: Threads deciding at once in this worker. Deciding is CPU work under the GIL: more threads only take
+        #: turns (and starve the event loop); more throughput comes from more worker processes.
+        self.cpu = anyio.CapacityLimiter(CPU_THREADS)
+        self.ledger_threads = anyio.CapacityLimiter(CPU_THREADS)
+
+    # --- policies -------------------------------------------------------------------------
+
+    def reload(self) -> PolicyError | None:
+        """Load the folder again; the new catalogue replaces the old only if all of it is valid. The error otherwise."""
+        with self._reload_lock:
+            try:
+                new = load_catalogue(self.config.policies, self.catalogue.generation + 1)
+            except PolicyError as err:
+                self.metrics.reloads["refused"] += 1
+                return err
+            self.catalogue = new  # one assignment: a request holds the old catalogue or the new one
+            self.metrics.reloads["ok"] += 1
+            return None
+
+    def openapi(self) -> tuple[bytes, str]:
+        cat = self.catalogue
+        if self._openapi is None or self._openapi[0] != cat.generation:
+            doc = openapi_document(cat)
+            self._openapi = (cat.generation, json.dumps(doc, ensure_ascii=False).encode("utf-8"), docs_page(doc))
+        return self._openapi[1], self._openapi[2]
+
+    # --- who -------------------------------------------------------------------------------
+
+    def principal(self, request: Request, lang: str) -> Principal | None:
+        header = request.headers.get("authorization", "")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        who = self.tokens.who(token.strip()) if scheme.lower() == "bearer" else None
+        if who is None:
+            raise Refusal("unauthorized", detail("bad_token", lang))
+        return who
+
+    def may_read(self, request: Request) -> Principal | None:
+        lang = lang_of(request)
+        who = self.principal(request, lang)
+        if self.config.reads == "token" and who is None:
+            raise Refusal("unauthorized", detail("no_token", lang))
+        return who
+
+    def may_write(self, request: Request) -> Principal:
+        lang = lang_of(request)
+        who = self.principal(request, lang)
+        if who is None:
+            raise Refusal("unauthorized", detail("no_token", lang))
+        if OFFICER not in who.roles:
+            raise Refusal("forbidden", detail("needs_role", lang, role=OFFICER))
+        return who
+
+    # --- ledger ----------------------------------------------------------------------------
+
+    def ledger(self, lang: str) -> Ledger:
+        """This worker's ledger connection (opened on first use; call with `ledger_lock` held)."""
+        if self.config.ledger_url is None:
+            raise Refusal("no-ledger", detail("no_ledger", lang))
+        if self._ledger is None:
+            self._ledger = Ledger(self.config.ledger_url)
+        return self._ledger
+
+    def audit(self, who: Principal, action: str, target: str, outcome: str, what: dict[str, Any]) -> None:
+        if self.config.ledger_url is None:
+            return
+        with self.ledger_lock:
+            self.ledger("en").record_audit(who.name, who.roles, action, target, outcome, what)
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+
+
+def lang_of(request: Request) -> str:
+    return pick_lang(request.query_params, request.headers.get("accept-language"))
+
+
+def flag(request: Request, name: str, default: bool) -> bool:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise Refusal("invalid-request", detail("bad_param", lang_of(request), name=name, value=value, expected="true | false"))
+
+
+async def read_body(svc: Service, request: Request, limit: int) -> bytes:
+    """The body, refused (413) as soon as it is known to be over `limit` bytes: by Content-Length or while reading."""
+    lang = lang_of(request)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refusal("too-large", detail("body_limit", lang, limit=limit))
+    chunks, size = [], 0
+    seconds = svc.config.limits.body_seconds
+    try:
+        with anyio.fail_after(seconds):  # a body sent slowly (or never finished) holds nothing for long
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Refusal("too-large", detail("body_limit", lang, limit=limit))
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Refusal("slow-body", detail("slow_body", lang, limit=seconds)) from None
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, svc: Service) -> tuple[Any, JsonText]:
+    """The body as JSON with exact numbers, and what places its problems at a line and column."""
+    raw = await read_body(svc, request, svc.config.limits.max_body_bytes)
+    lang = lang_of(request)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise Refusal("invalid-json", f"not UTF-8 at byte {err.start}") from None
+    try:
+        data = loads_json(text)
+    except DuplicateKeyError as exc:
+        problem = Problem(
+            exc.msg, exc.path, "request", exc.lineno, exc.colno, expected="each key once per object", code="claim.duplicate_key"
+        )
+        raise Refusal("invalid-claim", problem.message, [problem]) from None
+    except ValueError as exc:
+        line, col, msg = getattr(exc, "lineno", None), getattr(exc, "colno", None), getattr(exc, "msg", str(exc))
+        problem = Problem(f"not valid JSON: {msg}", file="request", line=line, column=col, code="syntax")
+        raise Refusal("invalid-json", detail("not_json", lang, line=line, column=col, message=msg), [problem]) from None
+    items = data.get("items") if isinstance(data, dict) else None
+    if isinstance(items, list) and len(items) > svc.config.limits.max_items:
+        limit = svc.config.limits.max_items
+        problem = Problem(
+            f"{len(items)} items; at most {limit}", ("items",), "request", code="service.items", expected=f"at most {limit} items"
+        )
+        raise Refusal("too-many-items", detail("items_limit", lang, limit=limit, count=len(items)), [located(problem, JsonText(text))])
+    return data, JsonText(text)
+
+
+def located(problem: Problem, where: JsonText) -> Problem:
+    return locate(PolicyError([problem]), where, "request").problems[0]
+
+
+async def bounded(svc: Service, request: Request, work: Callable[[], T], *, ledger: bool = False) -> T:
+    """`work` in a worker thread, answered 503 if it takes longer than the time bound (the thread is abandoned).
+    `ledger`: work that uses the ledger connection, on threads of its own (one waiting for the ledger never
+    holds up a decision that needs none)."""
+    limit = svc.config.limits.timeout_seconds
+    try:
+        with anyio.fail_after(limit):  # the wait for a thread counts too
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True, limiter=svc.ledger_threads if ledger else svc.cpu)
+    except TimeoutError:
+        raise Refusal("timeout", detail("timeout", lang_of(request), limit=limit)) from None
+
+
+def explain_options(request: Request) -> tuple[str, str]:
+    """(lang, format) of an explanation: `?lang=` (else Accept-Language, else zh) and `?format=` (default text)."""
+    fmt = request.query_params.get("format", "text")
+    lang = request.query_params.get("lang") or lang_of(request)
+    if fmt not in FORMATS:
+        raise Refusal("invalid-request", detail("bad_param", lang_of(request), name="format", value=fmt, expected=" | ".join(FORMATS)))
+    if lang not in ("zh", "en"):
+        raise Refusal("invalid-request", detail("bad_param", lang_of(request), name="lang", value=lang, expected="zh | en"))
+    return lang, fmt
+
+
+def explanation_response(text: str, fmt: str, lang: str) -> Response:
+    headers = {"content-language": lang}
+    if fmt == "html":
+        headers["content-security-policy"] = HTML_CSP
+    return Response(text, headers=headers, media_type=TEXT_MEDIA[fmt])
+
+
+def claim_refusal(err: EngineError, where: JsonText | None) -> Refusal:
+    located_err = locate(err, where, "request")
+    return Refusal("invalid-claim", err.summary, located_err.problems)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a small closure over the service
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> Response:
+        cat = svc.catalogue
+        info: dict[str, Any] = {
+            "status": "ready",
+            "policies": len(cat.sets),
+            "generation": cat.generation,
+            "fingerprint": cat.fingerprint,
+            "loaded_at": cat.loaded_at,
+            "worker": os.getpid(),
+        }
+        if svc.config.ledger_url is not None:
+
+            def probe() -> int:
+                with svc.ledger_lock:
+                    return svc.ledger("en").schema_version()
+
+            try:
+                info["ledger_schema"] = await bounded(svc, request, probe, ledger=True)
+            except LedgerError as err:
+                raise Refusal("not-ready", str(err)) from None
+        return JSONResponse(info)
+
+    async def metrics(request: Request) -> Response:
+        cat = svc.catalogue
+        text = svc.metrics.render(len(cat.sets), len(cat.all_versions()))
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def openapi(request: Request) -> Response:
+        return Response(svc.openapi()[0], media_type="application/json")
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(svc.openapi()[1], headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+    async def policies(request: Request) -> Response:
+        svc.may_read(request)
+        cat = svc.catalogue
+        return JSONResponse(
+            {"generation": cat.generation, "fingerprint": cat.fingerprint, "loaded_at": cat.loaded_at, "policies": cat.listing()}
+        )
+
+    def version_of(request: Request) -> Any:
+        svc.may_read(request)
+        pid, version = request.path_params["policy_id"], request.path_params["version"]
+        policy = svc.catalogue.version(pid, version)
+        if policy is None:
+            raise Refusal("not-found", f"{pid} {version}")
+        return policy
+
+    async def policy_clauses(request: Request) -> Response:
+        return JSONResponse(clauses(version_of(request)))
+
+    async def policy_schema(request: Request) -> Response:
+        from engine.deciding.claims import claim_schema
+
+        return JSONResponse(claim_schema(version_of(request)))
+
+    async def evaluate(request: Request) -> Response:
+        svc.may_read(request)
+        trace = flag(request, "trace", True)
+        with_history = request.query_params.get("history", "none") == "ledger"
+        if request.query_params.get("history", "none") not in ("none", "ledger"):
+            raise Refusal(
+                "invalid-request",
+                detail("bad_param", lang_of(request), name="history", value=request.query_params["history"], expected="none | ledger"),
+            )
+        if with_history and svc.config.ledger_url is None:
+            raise Refusal("no-ledger", detail("no_ledger", lang_of(request)))
+        data, where = await read_json(request, svc)
+        try:
+            pset = svc.catalogue.policy_set(request.query_params.get("policy"))
+        except EngineError as err:
+            raise claim_refusal(err, None) from None
+
+        def work() -> str:
+            try:
+                policy = pset.pick(data)
+                if not with_history:
+                    return evaluate_claim(policy, parse_claim(policy, data, file="request"), trace=trace).to_json()
+                with svc.ledger_lock:  # as a batch run decides without committing: facts on record joined, history counted
+                    ledger = svc.ledger(lang_of(request))
+                    claim = parse_claim(policy, ledger.with_facts_on_record(policy, data), file="request")
+                    history = ledger.history_for(policy, claim)
+                return evaluate_claim(policy, claim, history, trace=trace).to_json()
+            except EngineError as err:
+                raise claim_refusal(err, where) from None
+
+        return Response(await bounded(svc, request, work, ledger=with_history), media_type="application/json")
+
+    async def explain_claim(request: Request) -> Response:
+        svc.may_read(request)
+        lang, fmt = explain_options(request)
+        data, where = await read_json(request, svc)
+        try:
+            pset = svc.catalogue.policy_set(request.query_params.get("policy"))
+        except EngineError as err:
+            raise claim_refusal(err, None) from None
+
+        def work() -> str:
+            try:
+                is_decision = isinstance(data, dict) and data.get("format") == DECISION_FORMAT
+                if is_decision:
+                    check_recorded_form(data, "request")
+                policy = pset.for_decision(data) if is_decision else pset.pick(data)
+                recorded = recorded_decision(policy, data, "request")
+                decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file="request"))
+                return explain(policy, decision, lang=lang, fmt=fmt)
+            except EngineError as err:
+                raise claim_refusal(err, where) from None
+            except (RecordedDecisionError, RenderError) as err:
+                raise Refusal("invalid-claim", str(err)) from None
+
+        return explanation_response(await bounded(svc, request, work), fmt, lang)
+
+    async def reload(request: Request) -> Response:
+        who = svc.may_write(request)
+        err = await anyio.to_thread.run_sync(svc.reload)
+        if err is not None:
+            await anyio.to_thread.run_sync(svc.audit, who, "reload", svc.config.policies, "refused", {"problems": len(err.problems)})
+            raise Refusal("invalid-policies", err.summary, err.problems, generation=svc.catalogue.generation)
+        cat = svc.catalogue
+        await anyio.to_thread.run_sync(svc.audit, who, "reload", svc.config.policies, "reloaded", {"generation": cat.generation})
+        if svc.config.workers > 1:  # every worker: uvicorn's supervisor replaces them one by one, each validating at start
+            os.kill(os.getppid(), signal.SIGHUP)
+        body = {"status": "reloaded", "generation": cat.generation, "fingerprint": cat.fingerprint, "loaded_at": cat.loaded_at}
+        return JSONResponse({**body, "workers": svc.config.workers, "policies": cat.listing()})
+
+    routes_list = [
+        Route("/health", health),
+        Route("/ready", ready),
+        Route("/metrics", metrics),
+        Route("/openapi.json", openapi),
+        Route("/docs", docs),
+        Route("/policies", policies),
+        Route("/policies/{policy_id}/{version}/clauses", policy_clauses),
+        Route("/policies/{policy_id}/{version}/schema", policy_schema),
+        Route("/evaluate", evaluate, methods=["POST"]),
+        Route("/explain", explain_claim, methods=["POST"]),
+        Route("/admin/reload", reload, methods=["POST"]),
+    ]
+    return routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body)
+
+
+def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger endpoint is a small closure over the service
+    async def applicant(request: Request) -> Response:
+        svc.may_read(request)
+        lang, aid = lang_of(request), request.path_params["applicant_id"]
+        cat = svc.catalogue
+
+        def work() -> dict[str, Any]:
+            with svc.ledger_lock:
+                ledger = svc.ledger(lang)
+                grants = list(ledger.grants(applicant_id=aid))
+                return {
+                    "applicant_id": aid,
+                    "grants": grants,
+                    "reversals": ledger.reversals(aid),
+                    "facts_on_record": ledger.facts_on_record(aid),
+                    **usage_of(cat, grants),
+                }
+
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
+
+    async def commit(request: Request) -> Response:
+        who = svc.may_write(request)
+        replace = flag(request, "replace", False)
+        rnd = request.query_params.get("round")
+        data, where = await read_json(request, svc)
+        lang = lang_of(request)
+        try:
+            pset = svc.catalogue.policy_set(request.query_params.get("policy"))
+        except EngineError as err:
+            raise claim_refusal(err, None) from None
+        target = str(data.get("claim_id")) if isinstance(data, dict) else "?"
+
+        def work() -> dict[str, Any]:
+            asked = {"replace": replace, "round": rnd, "claim_id": target}
+            with svc.ledger_lock:
+                ledger = svc.ledger(lang)
+                try:
+                    policy = pset.pick(data)
+                    result = ledger.commit(
+                        policy, data, replace=replace, round=rnd, audit=Audit(who.name, who.roles, "commit", target, asked)
+                    )
+                except EngineError as err:
+                    ledger.record_audit(who.name, who.roles, "commit", target, "refused: invalid claim", asked)
+                    raise claim_refusal(err, where) from None
+                except AlreadyCommitted as err:
+                    ledger.record_audit(who.name, who.roles, "commit", target, "refused: already committed", asked)
+                    raise Refusal("already-committed", str(err)) from None
+                except LedgerError as err:
+                    ledger.record_audit(who.name, who.roles, "commit", target, f"refused: {err}", asked)
+                    raise Refusal("ledger-refused", str(err)) from None
+                return {
+                    "claim_id": result.claim_id,
+                    "status": result.status,
+                    "seq": result.seq,
+                    "grants": result.grants,
+                    "decision": result.decision,
+                }
+
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
+
+    def fields(data: Any, required: tuple[str, ...], optional: tuple[str, ...], lang: str) -> dict[str, str]:
+        if not isinstance(data, dict):
+            raise Refusal(
+                "invalid-request", "expected a JSON object", [Problem("expected a JSON object", file="request", code="service.body")]
+            )
+        problems = [
+            Problem(f"{k} is required (text)", (k,), "request", code="service.body") for k in required if not isinstance(data.get(k), str)
+        ]
+        problems += [
+            Problem(f"unknown field {k}", (k,), "request", code="service.body", expected=", ".join(required + optional))
+            for k in data
+            if k not in required + optional
+        ]
+        problems += [
+            Problem(f"{k} must be text", (k,), "request", code="service.body")
+            for k in optional
+            if k in data and not isinstance(data[k], str)
+        ]
+        if problems:
+            raise Refusal("invalid-request", problems[0].message, problems)
+        return {k: data[k] for k in required + optional if k in data}
+
+    async def reverse(request: Request) -> Response:
+        who = svc.may_write(request)
+        lang = lang_of(request)
+        data, _ = await read_json(request, svc)
+        asked = fields(data, ("claim_id", "item_id", "reason"), ("returned", "decided_on"), lang)
+        quantum = min(p.quantum for p in svc.catalogue.all_versions())
+        target = f"{asked['claim_id']}/{asked['item_id']}"
+
+        def work() -> dict[str, Any]:
+            with svc.ledger_lock:
+                ledger = svc.ledger(lang)
+                try:
+                    returned = Decimal(asked["returned"]) if "returned" in asked else None
+                    check_reversal(returned, asked.get("decided_on"), quantum)
+                    rid = ledger.reverse(
+                        asked["claim_id"],
+                        asked["item_id"],
+                        reason=asked["reason"],
+                        returned=returned,
+                        decided_on=asked.get("decided_on"),
+                        quantum=quantum,
+                        audit=Audit(who.name, who.roles, "reverse", target, asked),
+                    )
+                except (LedgerError, InvalidOperation) as err:
+                    ledger.record_audit(who.name, who.roles, "reverse", target, f"refused: {err}", asked)
+                    raise Refusal("ledger-refused", str(err) or "returned is not an amount") from None
+                return {"reversal": rid, "claim_id": asked["claim_id"], "item_id": asked["item_id"]}
+
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
+
+    async def finding(request: Request) -> Response:
+        who = svc.may_write(request)
+        lang = lang_of(request)
+        data, _ = await read_json(request, svc)
+        asked = fields(data, ("applicant_id", "fact", "value", "reason"), (), lang)
+        try:
+            versions = svc.catalogue.policy_set(request.query_params.get("policy")).versions
+        except EngineError as err:
+            raise claim_refusal(err, None) from None
+
+        def work() -> dict[str, Any]:
+            with svc.ledger_lock:
+                ledger = svc.ledger(lang)
+                try:
+                    check_finding(versions, asked["applicant_id"], asked["fact"], asked["value"])
+                    fid = ledger.record_finding(
+                        asked["applicant_id"],
+                        asked["fact"],
+                        asked["value"],
+                        reason=asked["reason"],
+                        policy=versions,
+                        audit=Audit(who.name, who.roles, "finding", asked["applicant_id"], asked),
+                    )
+                except LedgerError as err:
+                    ledger.record_audit(who.name, who.roles, "finding", asked["applicant_id"], f"refused: {err}", asked)
+                    raise Refusal("ledger-refused", str(err)) from None
+                return {"finding": fid, **asked}
+
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
+
+    async def claim_explanation(request: Request) -> Response:
+        """A committed decision, as committed, explained (a page an officer can open in a browser)."""
+        svc.may_read(request)
+        lang, fmt = explain_options(request)
+        claim_id = request.path_params["claim_id"]
+        cat = svc.catalogue
+
+        def work() -> str:
+            with svc.ledger_lock:
+                stored = svc.ledger(lang).stored_decision(claim_id)
+            if stored is None:
+                raise Refusal("not-found", claim_id)
+            policy = cat.policy_set(stored.get("policy", {}).get("id")).by_hash(stored.get("policy", {}).get("hash"))
+            if policy is None:
+                raise Refusal("not-found", f"{claim_id}: decided under a policy version no longer served")
+            return explain(policy, stored, lang=lang, fmt=fmt)
+
+        return explanation_response(await bounded(svc, request, work, ledger=True), fmt, lang)
+
+    async def audit(request: Request) -> Response:
+        svc.may_write(request)
+        lang = lang_of(request)
+
+        def work() -> list[dict[str, Any]]:
+            with svc.ledger_lock:
+                return svc.ledger(lang).audit_log(actor=request.query_params.get("actor"))
+
+        return JSONResponse(await bounded(svc, request, work, ledger=True))
+
+    return [
+        Route("/ledger/applicants/{applicant_id}", applicant),
+        Route("/ledger/commit", commit, methods=["POST"]),
+        Route("/ledger/reverse", reverse, methods=["POST"]),
+        Route("/ledger/findings", finding, methods=["POST"]),
+        Route("/ledger/audit", audit),
+        Route("/ledger/claims/{claim_id}/explanation", claim_explanation),
+    ]
+
+
+def usage_of(cat: Catalogue, grants: list[dict[str, Any]]) -> dict[str, Any]:
+    """Caps and limits an applicant's active grants used, each with its ceiling under the version that granted it."""
+    versions = {p.content_hash: p for p in cat.all_versions()}
+    caps: dict[tuple[str, str], dict[str, Any]] = {}
+    limits: dict[tuple[str, str], dict[str, Any]] = {}
+    for g in grants:
+        made_by = versions.get(g.get("policy_hash", ""))
+        ceilings = {c.id: c.ceiling for r in made_by.rules for c in r.caps} if made_by else {}
+        times = {lim.id: lim.times for r in made_by.rules for lim in r.limits} if made_by else {}
+        for c in g["consumes"]:
+            scope = json.dumps(c["scope"], ensure_ascii=False)
+            if "cap" in c:
+                entry = caps.setdefault((c["cap"], scope), {"cap": c["cap"], "scope": c["scope"], "used": Decimal(0), "ceiling": None})
+                entry["used"] += Decimal(c["amount"])
+                if ceilings.get(c["cap"]) is not None:
+                    entry["ceiling"] = format_money(ceilings[c["cap"]])
+            elif "limit" in c:
+                entry = limits.setdefault((c["limit"], scope), {"limit": c["limit"], "scope": c["scope"], "counted": [], "at_most": None})
+                if c["counts"] not in entry["counted"]:
+                    entry["counted"].append(c["counts"])
+                entry["at_most"] = times.get(c["limit"], entry["at_most"])
+    cap_list = [{**v, "used": f"{v['used']:.2f}"} for v in caps.values()]
+    limit_list = [{**v, "times": len(v["counted"])} for v in limits.values()]
+    return {"caps_used": cap_list, "limits_used": limit_list}
+
+
+class Observe:
+    """ASGI middleware: metrics by route template and status; any refusal or crash becomes problem+json."""
+
+    def __init__(self, app: ASGIApp, svc: Service, table: list[Route]) -> None:
+        self.app, self.svc, self.table = app, svc, table
+
+    def route_of(self, scope: Scope) -> str:
+        for route in self.table:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                return route.path
+        return "(unknown)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.svc.metrics.observe(scope["method"], self.route_of(scope), status[0], time.perf_counter() - started)
+
+
+def create_app(config: Config) -> Starlette:
+    svc = Service(config)
+    table = routes(svc)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refusal)
+        return problem_response(request, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        lang = lang_of(request)
+        if exc.status_code == 404:
+            return problem_response(request, Refusal("not-found", detail("no_route", lang, path=request.url.path)))
+        if exc.status_code == 405:
+            return problem_response(request, Refusal("method-not-allowed", request.method))
+        return problem_response(request, Refusal("invalid-request", str(exc.detail)))
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        return problem_response(request, Refusal("internal", type(exc).__name__))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        try:  # SIGHUP: reload this worker (several workers: uvicorn's supervisor replaces them, each loading anew)
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, svc.reload))
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            pass
+        yield
+        svc.close()
+
+    app = Starlette(
+        routes=table,
+        exception_handlers={Refusal: refused, HTTPException: http_error, Exception: crashed},
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+    app.add_middleware(Observe, svc=svc, table=table)
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The factory each uvicorn worker calls (`uvicorn --factory engine.service.app:app_from_env`)."""
+    return create_app(Config.from_env())
