@@ -77,7 +77,13 @@ def test_the_model_of_a_cap_that_bites(policy: engine.CompiledPolicy) -> None:
     assert (row.used, row.left, row.asked, row.granted) == ("250,000.00 元", "50,000.00 元", "100,000.00 元", "50,000.00 元")
     assert row.split == "（往年 0.00 元，本申请前序事项 250,000.00 元）"
     assert item.why is not None and "核减 50,000.00 元" in item.why
-    assert item.readings == "R2、R3、R11、R21、R29"
+    # the readings that shaped the item, each with its words (tests/golden/01-pledge-cap-bites.zh.txt, reviewed): of the
+    # rule (R2, R11), of the checks held (R3 第四条第一款, R6 the funding year, R19 第九条), of the cap (R21), of the
+    # limit (R29) -- in the policy's order; no notes
+    [readings] = item.shaped
+    assert (readings.key, readings.head) == ("readings", "适用读法")
+    assert [line.text.partition("：")[0] for line in readings.lines] == ["R2", "R3", "R6", "R11", "R19", "R21", "R29"]
+    assert readings.lines[1].text == "R3：仅专利和商标计入（第四条第一款）。以其他任何权利（著作权、软件著作权、植物新品种权等）为基础的事项不在本办法范围之内。"
     assert x.standing_ok and x.standing[-1].key == "documents" and x.standing[-1].mark is True
 
 
