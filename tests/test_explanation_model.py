@@ -169,3 +169,59 @@ def test_the_model_as_json_data(policy: engine.CompiledPolicy) -> None:
     caps = next(s for s in data["items"][2]["sections"] if s["key"] == "caps")
     assert caps["lines"][0]["granted"] == "50,000.00 元" and caps["lines"][0]["line"]["key"] == "cap"  # l2: cut to 50,000.00
     assert data["fields"][0] == {"key": "claim_id", "label": "申请编号", "value": "G-01"}
+
+
+def _model_keys(x: Explanation) -> set[str]:
+    """What the model's lines say (their keys), the shaped sections' keys, and "computed_ceiling" for a cap row
+    whose ceiling says how it was obtained."""
+    keys = {line.key for line in x.standing}
+    for i in x.items:
+        keys.update(s.key for s in i.shaped)
+        for s in i.sections:
+            for line in s.lines:
+                keys.add(line.line.key if isinstance(line, CapRow) else line.key)
+                if isinstance(line, CapRow) and line.ceiling.endswith(("）", ")")):
+                    keys.add("computed_ceiling")
+    return keys
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_model_carries_every_word_of_the_merged_lines(lang: str) -> None:
+    """The lines the four branches merged into main added to the old text path -- dated parameters, computed
+    ceilings, rates chosen by a fact, counts with their units, round selections (alone, selected, not selected),
+    the readings' and notes' words -- are pieces of the one model: the plain text written over the model equals
+    the text, for the fixtures' decisions and for their records (the case files' round decisions as batch wrote
+    them)."""
+    from test_parameters_tables import FIXTURE as BROOKHILL
+    from test_parameters_tables import _round
+    from test_subjects_rounds import POLICY as HEXI
+    from test_subjects_rounds import ROUND
+
+    from engine.deciding.selection import RoundSelection
+    from engine.officer.casefile import decide_case, decide_round, load_case_file
+
+    brookhill, hexi = engine.load_policy(BROOKHILL), engine.load_policy(HEXI)
+    cases: list[tuple[engine.CompiledPolicy, object]] = [(brookhill, d) for d in _round(brookhill)]
+    ranking = RoundSelection()
+    parsed = [engine.parse_claim(hexi, c) for c in ROUND]
+    for c in parsed:
+        alone = engine.evaluate_claim(hexi, c)
+        cases.append((hexi, alone))
+        ranking.add(hexi, c, {i.item.id: (i.status, i.amount) for i in alone.items}, "r")
+    verdicts = ranking.verdicts()
+    cases += [(hexi, engine.evaluate_claim(hexi, c, selection=verdicts[c.claim_id])) for c in parsed]
+    for path in sorted((ROOT / "tests" / "fixtures" / "localities").glob("*.cases.yaml")):
+        for case in load_case_file(path):
+            policy = engine.load_policy(case.policy_path)
+            if case.round:
+                cases += [(policy, d) for d in decide_round(case, policy)[0]]
+            elif "error" not in case.expect:
+                cases.append((policy, decide_case(case, policy)))
+    keys: set[str] = set()
+    for policy, d in cases:
+        x = explanation(policy, d, lang)
+        assert _model_as_text(policy, x, lang) == explain(policy, d, lang, "text")
+        if isinstance(d, engine.Decision):
+            assert explanation(policy, d.to_dict(), lang) == x  # and its record: the same model
+        keys |= _model_keys(x)
+    assert {"parameter", "selection", "readings", "notes_applied", "computed_ceiling"} <= keys
