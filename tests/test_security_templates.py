@@ -29,8 +29,8 @@ from conftest import POLICY_PATH, ROOT, claim, item
 import engine
 from engine.cli import main
 from engine.core.errors import PolicyError
-from engine.language import templating
 from engine.explaining.render import RenderError, explain, render_report, renderer
+from engine.language import templating
 from engine.language.source import read_text
 
 SLOW = 10.0  # seconds: a probe that is not refused within this has hung

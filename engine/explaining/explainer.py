@@ -33,7 +33,18 @@ if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
 
 #: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
-GROUP_OF = {"who": 0, "check": 0, "parameter": 1, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "selection": 4, "scaling": 5, "documents": 6}
+GROUP_OF = {
+    "who": 0,
+    "check": 0,
+    "parameter": 1,
+    "amount": 1,
+    "subject": 1,
+    "limit": 2,
+    "cap": 3,
+    "selection": 4,
+    "scaling": 5,
+    "documents": 6,
+}
 GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents")
 SHAPING_CACHE = 10000  # readings-and-notes blocks kept: one per distinct set of decision-makers (bounded)
 _ABSENT = object()  # a fact the claim does not give

@@ -148,7 +148,12 @@ def _step(s: Mapping[str, Any]) -> tuple[Any, ...]:
         computed, how = _ceiling(s.get("ceiling_from"))
         ceiling = _money(s["ceiling"])
         cap = Recorded(
-            id=s["cap"], cites=s["cites"], says=s["says"], ceiling=ceiling, per=None if s["scope"] == "item" else s["scope"], computed=computed
+            id=s["cap"],
+            cites=s["cites"],
+            says=s["says"],
+            ceiling=ceiling,
+            per=None if s["scope"] == "item" else s["scope"],
+            computed=computed,
         )
         mine = _money(s["used_in_application"]) if "used_in_application" in s else None
         return ("cap", cap, s["scope"], _money(s["used_before"]), _money(s["asked"]), _money(s["granted"]), ceiling, how, mine)

@@ -329,11 +329,6 @@ def _bounded_fill_filter(ctx: EvalContext, text: str, **values: Any) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 
 
-def _list(value: Any) -> list[Any]:
-    """A list of a recorded decision, or nothing when a hand edit made it something else."""
-    return value if isinstance(value, list) else []
-
-
 def _md_escape(value: Any) -> str:
     """Text from a claim, made inert in Markdown (and in HTML produced from it)."""
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))

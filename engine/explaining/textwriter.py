@@ -35,9 +35,7 @@ class TextWriter:
         note = m.get("translation_note")
         self.clauses_head = f"{INDENT_ITEM}{m['clauses']}{self.h}" + (f" {note}" if note else "") + "\n"
         self.result_head = f"{INDENT_ITEM}{m['result']}{self.c}"
-        self.tails = {
-            k: f"{INDENT_ITEM}{m[w]}{self.c}" for k, w in (("referred", "referred"), ("why", "why_not_more"))
-        }
+        self.tails = {k: f"{INDENT_ITEM}{m[w]}{self.c}" for k, w in (("referred", "referred"), ("why", "why_not_more"))}
 
     def who(self, claim_id: str, applicant_id: str, applicant_name: str | None) -> str:
         return ""  # the text shows them in its fields
