@@ -1,12 +1,14 @@
-"""Focused micro-benchmark of the text explanation (issue 6): decide + render, items/s.
+"""Focused micro-benchmark of the explanations (issues 6 and 12): decide + explain, items/s.
 
     python benchmarks/bench_render.py                 # 20,000 items, zh text, 3 rounds, medians
-    python benchmarks/bench_render.py --items 5000 --lang en --jinja --profile
+    python benchmarks/bench_render.py --items 5000 --lang en --format html --profile
+    python benchmarks/bench_render.py --format md --record
 
 Times exactly what `benchmarks/run.py` reports as "decide + zh text explanation":
-`engine.explaining.render.explain(policy, evaluate_claim(policy, claim), lang, "text")` over a
-generated round (claims parsed beforehand). `--jinja` times the reference path
-instead (the decision's JSON dict through explain.txt.j2), for comparison;
+`engine.explaining.render.explain(policy, evaluate_claim(policy, claim), lang, fmt)` over a
+generated round (claims parsed beforehand). `--format md|html` times the Markdown or HTML page
+instead of the plain text; `--record` explains the decision's JSON (as a batch's decisions.jsonl
+holds it, `Decision.to_dict()` included in the time) instead of the `Decision`;
 `--profile` prints the top of a cProfile run.
 """
 
@@ -38,22 +40,23 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=20000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--lang", default="zh")
-    ap.add_argument("--jinja", action="store_true", help="time the jinja2 reference path (decision JSON through the templates)")
+    ap.add_argument("--format", default="text", choices=("text", "md", "html"), help="the explanation's format (default text)")
+    ap.add_argument("--record", action="store_true", help="explain the decision's JSON (a recorded decision) instead of the Decision")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
     policy = engine.load_policy(HERE.parent / "policies" / "pinggu_2020.yaml")
     parsed = [engine.parse_claim(policy, raw) for raw in generate.claims(args.items)]
     n = sum(len(c.items) for c in parsed)
-    r = render.renderer(policy, args.lang)
+    fmt = args.format
 
-    if args.jinja:
+    if args.record:
 
         def one(c: object) -> str:
-            return r.explain(evaluate_claim(policy, c).to_dict(), "text")  # type: ignore[arg-type]
+            return render.explain(policy, evaluate_claim(policy, c).to_dict(), args.lang, fmt)  # type: ignore[arg-type]
     else:
 
         def one(c: object) -> str:
-            return render.explain(policy, evaluate_claim(policy, c), args.lang, "text")  # type: ignore[arg-type]
+            return render.explain(policy, evaluate_claim(policy, c), args.lang, fmt)  # type: ignore[arg-type]
 
     one(parsed[0])  # compile everything once, up front
     times = []
@@ -71,8 +74,8 @@ def main() -> None:
             evaluate_claim(policy, c)
         decide.append(time.perf_counter() - t0)
     med, dmed = statistics.median(times), statistics.median(decide)
-    path = "jinja2 reference" if args.jinja else "explain()"
-    print(f"{n:,} items, {args.lang} text, {path}: {n / med:,.0f} items/s decide+render ({med / n * 1e6:.1f} µs/item)")
+    path = "explain(decision's JSON)" if args.record else "explain()"
+    print(f"{n:,} items, {args.lang} {fmt}, {path}: {n / med:,.0f} items/s decide+render ({med / n * 1e6:.1f} µs/item)")
     print(f"  decide alone: {n / dmed:,.0f} items/s ({dmed / n * 1e6:.1f} µs/item); render share {(med - dmed) / n * 1e6:.1f} µs/item")
     if args.profile:
         prof = cProfile.Profile()

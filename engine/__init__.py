@@ -4,6 +4,7 @@
     decision = engine.evaluate(policy, claim_dict)
     print(decision.to_json())
     print(engine.explain(policy, decision, lang="zh", fmt="text"))
+    model = engine.explanation(policy, decision, lang="en")  # the same explanation, in no format
 
 This module is the one facade. The engine is a pipeline of layers, each a subpackage that imports only
 the layers before it (tests/test_layers.py checks it):
@@ -11,7 +12,8 @@ the layers before it (tests/test_layers.py checks it):
     core        errors, exact quantities, identifiers, JSON positions, the version
     language    policy text -> CompiledPolicy: source -> validate -> expressions -> compiler (model, load)
     deciding    claim + history -> Decision with its trace: claims, history, evaluator, decision, versions
-    explaining  Decision -> words: catalogues, templates, the renderer, the sandbox for a policy's templates
+    explaining  Decision -> words: catalogue and labels, the one explanation builder and its writers (text,
+                the model that the Markdown/HTML templates write), the renderer and the report
     records     many claims: inputs, tabular readers/writers, the grants ledger, batch runs
     officer     tools for policy officers: test cases, lint, coverage, diff
     cli         the command line (python -m engine ...), above everything
@@ -35,7 +37,7 @@ from engine.language.model import CompiledPolicy
 
 if TYPE_CHECKING:
     from engine.deciding.versions import PolicySet, load_versions
-    from engine.explaining.render import explain, render_report
+    from engine.explaining.render import explain, explanation, render_report
 
 __all__ = [
     "Claim",
@@ -55,6 +57,7 @@ __all__ = [
     "evaluate",
     "evaluate_claim",
     "explain",
+    "explanation",
     "load_policy",
     "load_policy_text",
     "load_versions",
@@ -66,6 +69,7 @@ __all__ = [
 #: Names the facade offers from outer layers, imported on first use: `import engine` stays light (no jinja2).
 _LAZY = {
     "explain": "engine.explaining.render",
+    "explanation": "engine.explaining.render",
     "render_report": "engine.explaining.render",
     "PolicySet": "engine.deciding.versions",
     "load_versions": "engine.deciding.versions",

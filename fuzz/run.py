@@ -642,10 +642,11 @@ TPL_PATHS = [
     "/etc/hostname",
     "/etc/passwd",
     "explain.txt.j2",
-    "_lines.j2",
+    "explain.md.j2",
     "report.html.j2",
     "_explain_body.html.j2",
     "_style.css.j2",
+    "_report.js.j2",
     "../README.md",
     "nope.j2",
     "",
@@ -661,8 +662,9 @@ TPL_TARGETS = [
     "explain.html.j2",
     "_explain_body.html.j2",
     "report.html.j2",
-    "_lines.j2",
     "_style.css.j2",
+    "_report.js.j2",
+    "my_lines.j2",  # a policy's own macros (the engine's `_lines.j2` is retired: overriding it is a load error)
     "extra.j2",
 ]
 #: Words that name anything able to write, delete, execute, open or reach the environment: a generated

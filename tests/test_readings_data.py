@@ -156,7 +156,7 @@ def test_a_standing_refusal_shows_the_readings_of_the_standing_check(policy: eng
     assert "N6: Art. 14 findings on record in the ledger are authoritative" in en
 
 
-def test_recorded_decisions_and_the_fast_text_show_the_same_readings(policy: engine.CompiledPolicy) -> None:
+def test_a_decision_and_its_record_show_the_same_readings(policy: engine.CompiledPolicy) -> None:
     d = engine.evaluate(policy, claim(item("ip_securitisation", "s1", underlying_right="software_copyright")))
     assert explain(policy, d, "en", "text") == explain(policy, d.to_dict(), "en", "text")
 

@@ -1,7 +1,10 @@
 """Golden explanations: reviewed Chinese and English text for varied claims.
 
 Each `tests/golden/NAME.claim.json` has `NAME.zh.txt` and `NAME.en.txt`, read by
-hand against the measures before they were committed (see docs/explanations.md).
+hand against the measures before they were committed (see docs/explanations.md),
+and the same explanation as Markdown and HTML (`NAME.{zh,en}.{md,html}`: the same
+words, committed with issue 12 as the templates of before wrote them, so that
+the model's templates are held to those bytes).
 After an intended wording change, regenerate with `UPDATE_GOLDEN=1 pytest
 tests/test_render_golden.py` and review the diff line by line.
 """
@@ -23,21 +26,22 @@ CLAIMS = sorted(GOLDEN.glob("*.claim.json"))
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
-def _render(policy: engine.CompiledPolicy, path: Path, lang: str) -> str:
+def _render(policy: engine.CompiledPolicy, path: Path, lang: str, fmt: str = "text") -> str:
     data, _ = read_document(path)
-    return explain(policy, engine.evaluate(policy, data), lang=lang, fmt="text")
+    return explain(policy, engine.evaluate(policy, data), lang=lang, fmt=fmt)
 
 
 def test_there_are_at_least_ten_golden_claims() -> None:
     assert len(CLAIMS) >= 10
 
 
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("claim_path", CLAIMS, ids=[p.name.removesuffix(".claim.json") for p in CLAIMS])
-def test_golden(policy: engine.CompiledPolicy, claim_path: Path, lang: str) -> None:
+def test_golden(policy: engine.CompiledPolicy, claim_path: Path, lang: str, fmt: str) -> None:
     name = claim_path.name.removesuffix(".claim.json")
-    golden = GOLDEN / f"{name}.{lang}.txt"
-    got = _render(policy, claim_path, lang)
+    golden = GOLDEN / f"{name}.{lang}.{'txt' if fmt == 'text' else fmt}"
+    got = _render(policy, claim_path, lang, fmt)
     if UPDATE:
         golden.write_text(got, encoding="utf-8")
         return

@@ -29,8 +29,8 @@ from conftest import POLICY_PATH, ROOT, claim, item
 import engine
 from engine.cli import main
 from engine.core.errors import PolicyError
-from engine.language import templating
 from engine.explaining.render import RenderError, explain, render_report, renderer
+from engine.language import templating
 from engine.language.source import read_text
 
 SLOW = 10.0  # seconds: a probe that is not refused within this has hung
@@ -236,12 +236,16 @@ def test_templates_include_engine_templates_and_their_own_overrides(
         "  all:\n"
         '    mine.j2: "{% macro hello(x) %}Hello {{ x }}{% endmacro %}"\n'
         "    explain.txt.j2: |\n"
-        "      {% import 'mine.j2' as mine %}{% import '_lines.j2' as L %}\n"
-        "      {{ mine.hello(d.claim_id) }}: {{ L.applicant(d) }}\n",
+        "      {% import 'mine.j2' as mine %}\n"
+        "      {{ mine.hello(d.claim_id) }}: {{ x.fields[1].value }}\n"
+        "    explain.md.j2: \"{% include '_explain_body.html.j2' %}\"\n",
     )
     own = engine.load_policy(path)
-    text = _render(own, engine.evaluate(own, claim(item("pledge_loan_interest", "c1"), claim_id="T-2")))
+    decided = engine.evaluate(own, claim(item("pledge_loan_interest", "c1"), claim_id="T-2"))
+    text = _render(own, decided)
+    # the explanation model `x` beside the decision's JSON `d` (issue 12); _lines.j2 is gone, its sentences are in `x`
     assert text == "Hello T-2: 北京平谷示例科技有限公司（企业；91110117MA01ABCD1F）\n"  # applicant_line: {name}（{kind}；{id}）
+    assert explain(own, decided, "zh", "md").startswith('<section class="explanation" id="explanation">\n<header>\n<h1>')
 
 
 # --- bounded work: loops, sizes, recursion, time -----------------------------------------------------------------

@@ -304,8 +304,11 @@ def test_one_claim_alone_says_the_item_is_subject_to_the_selection(hexi: engine.
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_fast_text_is_byte_identical_to_the_templates_for_selections(hexi: engine.CompiledPolicy, lang: str) -> None:
-    """The selection lines of TextExplainer and of explain.txt.j2 agree: one claim alone, selected, not selected."""
+def test_a_decision_and_its_record_explain_the_selections_identically(hexi: engine.CompiledPolicy, lang: str) -> None:
+    """The selection lines of a decision and of its record (engine.explaining.recorded, the same builder) agree: one
+    claim alone, selected, not selected. (Before the port onto the one explanation model this held the fast text equal
+    to explain.txt.j2; tests/test_explanation_model.py::test_the_model_carries_every_word_of_the_merged_lines holds the
+    model to the text.)"""
     ranking = RoundSelection()
     parsed = [engine.parse_claim(hexi, c) for c in ROUND]
     for c in parsed:

@@ -1,17 +1,18 @@
 """Stage 5, render: explanations of decisions, for applicants and reviewers.
 
-Input is a decision's JSON dict (`Decision.to_dict()`) plus the policy's
-clause table and labels; jinja2 templates phrase it. Templates do no
-arithmetic and decide nothing: every amount they show is a value of the
-trace, passed through a formatting filter (`money`, `percent`). The plain
-text of a `Decision` object takes a faster road to the same bytes
-(`TextExplainer`: the trace tuples, catalogue messages compiled once into
-format strings, claim-independent text built once per policy and language);
-the templates remain the reference, and a test holds the two equal.
+A decision (a `Decision`, or its JSON as recorded) is explained once by the one builder,
+`engine.explaining.explainer.Explainer`, and written by a writer: `TextWriter` for the plain text,
+`ModelWriter` for the format-neutral `Explanation` (engine/explaining/model.py), which the Markdown and
+HTML templates write (structure only: every sentence is already words). Nothing here does arithmetic or
+decides: every amount shown is a value of the trace, formatted by `engine.explaining.labels.Labels`.
+This module holds the `Renderer` of a policy and language (catalogue, labels, explainers, the jinja2
+environment of the templates), `explain`, `explanation`, the checks of a recorded decision and the
+reviewer's report.
 
 Wording lives in data, not code:
 
-* templates in `engine/explaining/templates/` (per language in `engine/explaining/templates/<lang>/`
+* the plain text's layout in `engine/explaining/textwriter.py`; the Markdown and HTML layout in
+  templates in `engine/explaining/templates/` (per language in `engine/explaining/templates/<lang>/`
   when a language needs its own structure), compiled once per policy and
   language and reused for every decision;
 * message catalogues in `engine/explaining/messages/<lang>.yaml` -- adding a language
@@ -36,21 +37,25 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from functools import cache
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-from jinja2 import BaseLoader, Environment, FileSystemLoader, Template, TemplateError, pass_eval_context
+from jinja2 import Environment, FileSystemLoader, Template, TemplateError, pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.errors import ClaimError, Problem
-from engine.core.quantities import format_money
 from engine.core.version import __version__
-from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
-from engine.language.model import DocumentCheck, ExternalAmount, FactSpec, TableAmount
+from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
+from engine.explaining.catalogue import MESSAGE_DIR, Catalogue, languages
+from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
+from engine.explaining.catalogue import fill as _fill
+from engine.explaining.explainer import Explainer
+from engine.explaining.labels import CENT, Labels, to_decimal
+from engine.explaining.model import Explanation, ModelWriter
+from engine.explaining.recorded import from_record
+from engine.explaining.textwriter import TextWriter
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
     MAX_RENDER_SECONDS,
@@ -62,7 +67,6 @@ from engine.language.templating import (
     RenderError,
     check_string_size,
     describe,
-    message_problems,
     render_budget,
 )
 
@@ -70,65 +74,16 @@ if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-MESSAGE_DIR = Path(__file__).resolve().parent / "messages"
+
 
 #: format -> template; `json` is the decision itself.
 FORMATS: dict[str, str | None] = {"text": "explain.txt.j2", "md": "explain.md.j2", "html": "explain.html.j2", "json": None}
 BODY_TEMPLATE = "_explain_body.html.j2"
 REPORT_TEMPLATE = "report.html.j2"
-HTML_ALIAS = "#html"
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-TEN_THOUSAND = Decimal(10000)
-CENT = Decimal("0.01")
-#: Fact types shown as numbers in their own form (`Renderer.quantity`).
-QUANTITY_TYPES = frozenset({"money", "percent", "decimal", "count", "integer"})
-
-
-def languages() -> tuple[str, ...]:
-    """The languages with a message catalogue, e.g. ('en', 'zh')."""
-    return tuple(sorted(p.stem for p in MESSAGE_DIR.glob("*.yaml")))
-
-
-@cache
-def _catalogue(lang: str) -> dict[str, Any]:
-    path = MESSAGE_DIR / f"{lang}.yaml"
-    if not path.is_file():
-        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not isinstance(data.get("meta"), dict):
-        raise RenderError(f"{path}: a catalogue is a mapping with a `meta:` section")
-    return data
-
-
-def _fill(text: str, values: Mapping[str, Any]) -> str:
-    """Replace `{name}` by values[name]; only plain names, never attribute access (policy wording is data)."""
-    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
-
-
-def _merge(base: dict[str, Any], key: str, value: str, known: dict[str, Any]) -> bool:
-    parts = key.split(".")
-    node, ref = base, known
-    for p in parts[:-1]:
-        if not isinstance(ref.get(p), dict):
-            return False
-        ref = ref[p]
-        node[p] = dict(node[p]) if node.get(p) is ref else node[p]
-        node = node[p]
-    if parts[-1] not in ref or isinstance(ref[parts[-1]], dict):
-        return False
-    node[parts[-1]] = value
-    return True
 
 
 def _to_decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    # no amount has a hundred digits: `1e999999` is shown as written, not expanded into a million zeros
-    return d if d.is_finite() and abs(d.adjusted()) <= 100 else None
+    return to_decimal(value)
 
 
 @dataclass
@@ -146,26 +101,16 @@ class Renderer:
     def __init__(self, policy: CompiledPolicy, lang: str) -> None:
         self.policy = policy
         self.lang = lang
-        base = _catalogue(lang)
-        messages: dict[str, Any] = dict(base)
-        overrides: dict[str, str] = {}
-        problems: list[str] = []
-        for scope in ("all", lang):
-            for key, value in (policy.templates.get(scope) or {}).items():
-                if key.endswith(".j2"):
-                    overrides[key] = value  # the template's text (a file it names was read, confined, when the policy loaded)
-                elif not _merge(messages, key, value, base):
-                    problems.append(f"templates.{scope}.{key}: no such message in the {lang!r} catalogue")
-                else:
-                    problems += [f"templates.{scope}.{key}: {p}" for p in message_problems(value)]
-        if problems:
-            raise RenderError("; ".join(problems))
-        self.m = messages
-        meta = messages["meta"]
-        self.meta = meta
-        # which label of a bilingual {zh, en} text to show: a field name, never an attribute chosen by a policy
-        self.label_field: str = _label_field(meta.get("label", lang))
-        self.label_fallback: str = _label_field(meta.get("label_fallback", "en"))
+        self.catalogue = Catalogue(policy, lang)
+        overrides = self.catalogue.templates
+        messages = self.m = self.catalogue.m
+        self.meta = self.catalogue.meta
+        self.labels = labels = Labels(policy, self.catalogue)
+        self.label = labels.label
+        self.kinds, self.roles, self.docs, self.item_types = labels.kinds, labels.roles, labels.docs, labels.item_types
+        self.clauses = labels.clauses
+        self.fact_label, self.value_label, self.fact_value = labels.fact_label, labels.value_label, labels.fact_value
+        self.money, self.percent, self.policy_info = labels.money, labels.percent, labels.policy_info
         options: dict[str, Any] = {
             "autoescape": _autoescape,  # on for every HTML template (by name), off for text and Markdown
             "trim_blocks": True,
@@ -180,9 +125,7 @@ class Renderer:
         if self.sandboxed:
             self.env = PolicyEnvironment(loader=PolicyLoader(overrides, [TEMPLATE_DIR / lang, TEMPLATE_DIR]), **options)
         else:
-            self.env = _Environment(loader=_HtmlAliasLoader(FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)])), **options)
-        self._tables()
-        self._shapers()
+            self.env = _Environment(loader=FileSystemLoader([str(TEMPLATE_DIR / lang), str(TEMPLATE_DIR)]), **options)
         filters: dict[str, Callable[..., Any]] = {
             "money": self.money,
             "percent": self.percent,
@@ -205,10 +148,10 @@ class Renderer:
             fact=self.fact_label,
             value=self.value_label,
             fact_value=self.fact_value,
-            base_value=self.base_value,
+            base_value=self.labels.base_value,
             policy=self.policy_info(),
             engine_version=__version__,
-            shaping=self.item_shaping,
+            shaping=self._item_shaping,
         )
         if isinstance(self.env, PolicyEnvironment):
             self.env.add_filters(filters)
@@ -219,115 +162,17 @@ class Renderer:
         # Compiled on first use, then kept: jinja2's cache is unbounded here and never re-checks the files.
         self.templates: dict[str, Template] = {}
         # The fast text path reproduces the engine's own text templates: not when a policy or language brings its own.
-        self.text_own_templates = any(n in overrides for n in TEXT_TEMPLATES) or any(
-            (TEMPLATE_DIR / lang / n).exists() for n in TEXT_TEMPLATES
-        )
-        self._text: TextExplainer | None = None
+        self.text_own_templates = TEXT_TEMPLATE in overrides or (TEMPLATE_DIR / lang / TEXT_TEMPLATE).exists()
+        #: a template other than the engine's may run (the policy's, or a language's own): it gets `d` too
+        self.own_templates = bool(overrides) or (TEMPLATE_DIR / lang).is_dir()
+        self._text: Explainer | None = None
+        self._model: Explainer | None = None
+        self._record: dict[bool, Explainer] = {}  # of decisions given as data: text (False), model (True)
 
-    def text_explainer(self) -> TextExplainer | None:
-        """The fast plain-text renderer (built on first use), or None when the text templates are overridden."""
-        if self.text_own_templates:
-            return None
-        if self._text is None:
-            self._text = TextExplainer(self)
-        return self._text
-
-    # --- label tables, built once ------------------------------------------------------
-
-    def label(self, text: Any) -> str:
-        """The reader's words from a bilingual {zh, en} dict or Text."""
-        if text is None:
-            return ""
-        if type(text) is dict or isinstance(text, Mapping):
-            return str(text.get(self.label_field) or text.get(self.label_fallback) or next(iter(text.values()), ""))
-        return str(getattr(text, self.label_field, None) or getattr(text, self.label_fallback, ""))
-
-    def _tables(self) -> None:
-        p = self.policy
-        self.kinds = {k: self.label(t) for k, t in p.applicant_kinds.items()}
-        self.roles = {k: self.label(t) for k, t in p.applicant_roles.items()}
-        self.docs = {k: self.label(t) for k, t in p.documents.items()}
-        self.item_types = {k: self.label(t) for k, t in p.item_type_labels.items()}
-        original = self.meta.get("clause_text", "original") == "original"
-        show_original = bool(self.meta.get("show_original")) and not original
-        translation = self.meta.get("clause_text", "en")  # a Clause holds the original and `en` (no attribute lookup by name)
-        self.clauses: dict[str, dict[str, Any]] = {}
-        for cite, c in p.clauses.items():
-            text = c.text if original else (c.en if translation == "en" else None) or c.text
-            self.clauses[cite] = {
-                "citation": cite,
-                "article": c.article,
-                "text": text,
-                "original": c.text if show_original and text != c.text else None,
-            }
-        self.facts: dict[tuple[str, str | None, str], str] = {}
-        self.fact_types: dict[tuple[str, str | None, str], str] = {}
-        self.fact_specs: dict[tuple[str, str | None, str], FactSpec] = {}
-        for ns, t, specs in [("claim", None, p.claim_facts), ("applicant", None, p.applicant_facts)] + [
-            ("item", t, specs) for t, specs in p.item_facts.items()
-        ]:
-            for name, spec in specs.items():
-                self.facts[(ns, t, name)] = self.label(spec.label)
-                self.fact_types[(ns, t, name)] = spec.type
-                self.fact_specs[(ns, t, name)] = spec
-        self.base_types = self._base_types()
-        # enum value labels, from the policy document itself
-        self.values: dict[tuple[str | None, str], dict[str, str]] = {}
-        doc = p.data if isinstance(p.data, Mapping) else {}
-        for t, spec in (doc.get("item_types") or {}).items():
-            for name, fspec in ((spec or {}).get("facts") or {}).items():
-                labels = self._value_labels(fspec, doc)
-                if labels:
-                    self.values[(t, name)] = labels
-        for section in ("applicant", "claim"):
-            for name, fspec in ((doc.get("facts") or {}).get(section) or {}).items():
-                labels = self._value_labels(fspec, doc)
-                if labels:
-                    self.values[(None, f"{section}.{name}")] = labels
-
-    def _shapers(self) -> None:
-        """What each decision-maker of the policy rests on: its id (a rule, check, condition `rule#whenN`, cap,
-        limit, subject `rule#subject`, who `rule#who`) -> the ids of its readings and notes; and each reading's and
-        note's words in the reader's language, in the policy's order."""
-        p = self.policy
-        self.reading_words = {r.id: self.label(r.text) for r in p.readings}
-        self.note_words = {n.id: self.label(n.text) for n in p.notes}
-        self.shapers: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        owners: list[Any] = [*p.applicant_checks, *p.applicant_document_checks]
-        for rule in p.rules:
-            self.shapers[rule.id] = self.shapers[f"{rule.id}#who"] = (rule.readings, rule.notes)
-            if rule.subject is not None:
-                self.shapers[f"{rule.id}#subject"] = (rule.subject.readings, rule.subject.notes)
-            if rule.selection is not None:
-                self.shapers[rule.selection.id] = (rule.selection.readings, rule.selection.notes)
-            owners += [*rule.item_checks, *rule.item_document_checks, *rule.when, *rule.caps, *rule.limits]
-        for o in owners:
-            self.shapers[o.id] = (o.readings, o.notes)
-        self.shaping_cache: dict[tuple[str, ...], dict[str, list[dict[str, str]]]] = {}
-
-    def shaping(self, ids: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
-        """The readings and notes behind the decision-makers `ids` (unknown ids add nothing): each once, in the
-        policy's order, as {"id", "text"} in the reader's language."""
-        out = self.shaping_cache.get(ids)
-        if out is None:
-            readings: set[str] = set()
-            notes: set[str] = set()
-            for i in ids:
-                r, n = self.shapers.get(i, ((), ()))
-                readings.update(r)
-                notes.update(n)
-            out = {
-                "readings": [{"id": k, "text": v} for k, v in self.reading_words.items() if k in readings],
-                "notes": [{"id": k, "text": v} for k, v in self.note_words.items() if k in notes],
-            }
-            if len(self.shaping_cache) < 10000:  # bounded: one entry per distinct set of decision-makers
-                self.shaping_cache[ids] = out
-        return out
-
-    def item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
-        """For a decision's item (its JSON form): the readings and notes of its rule and of every check, condition,
-        limit, cap, subject and document check in its trace or among its reasons, and of the caps whose ceilings a
-        pending review shows."""
+    def _item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
+        """For a policy template written against `d`: the readings and notes of a decision's item (its JSON form) --
+        of its rule and of every check, condition, limit, cap, selection, subject and document check in its trace
+        or among its reasons, and of the caps whose ceilings a pending review shows -- as {"id", "text"}."""
         ids: list[str] = []
         if isinstance(item, Mapping):
             rule = item.get("rule")
@@ -343,142 +188,32 @@ class Renderer:
                         ids.append(key)
             ids += [r["check"] for r in _list(item.get("reasons")) if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
             ids += [x["cap"] for x in _list(item.get("ceilings")) if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
-        return self.shaping(tuple(dict.fromkeys(ids)))
+        readings, notes = self.labels.shaping(tuple(dict.fromkeys(ids)))
+        return {"readings": [{"id": k, "text": v} for k, v in readings], "notes": [{"id": k, "text": v} for k, v in notes]}
 
-    def _value_labels(self, fspec: Any, doc: Mapping[str, Any]) -> dict[str, str]:
-        if not isinstance(fspec, Mapping):
-            return {}
-        values = fspec.get("values")
-        if values is None and fspec.get("values_from"):
-            values = doc.get(fspec["values_from"])
-        if not isinstance(values, Mapping):
-            return {}
-        return {str(k): self.label(v) for k, v in values.items() if isinstance(v, Mapping)}
+    def text_explainer(self) -> Explainer | None:
+        """The plain-text explainer (`Explainer` + `TextWriter`, built on first use), or None when the policy or
+        language brings its own text templates."""
+        if self.text_own_templates:
+            return None
+        if self._text is None:
+            self._text = Explainer(self.policy, self.catalogue, self.labels, TextWriter(self.catalogue))
+        return self._text
 
-    def fact_label(self, name: str, item_type: str | None = None) -> str:
-        """`item.annual_interest_paid` -> the policy's words for that fact; `param.<name>@<date>` (a dated parameter
-        with no value on that date) -> the parameter's words and the date."""
-        ns, _, short = name.partition(".")
-        if ns == "param":
-            pname, _, day = short.partition("@")
-            parameter = self.policy.parameters.get(pname)
-            label = self.label(parameter.label) if parameter is not None else pname
-            return _fill(str(self.m["param_missing"]), {"label": label, "date": day})
-        if ns == "item":
-            found = self.facts.get(("item", item_type, short)) or self.facts.get(("item", None, short))
-            if found is None and item_type is None:  # (a computed ceiling's words: the first item type declaring it)
-                found = next((v for (n, _t, f), v in self.facts.items() if n == "item" and f == short), None)
-            return found or name
-        return self.facts.get((ns, None, short), name)
+    def record_explainer(self, model: bool = False) -> Explainer:
+        """The explainer of decisions given as data (`engine.explaining.recorded.from_record`): its own instance,
+        as it forgets its kept pieces before each decision (their objects live for one explanation)."""
+        found = self._record.get(model)
+        if found is None:
+            writer = ModelWriter(self.lang) if model else TextWriter(self.catalogue)
+            found = self._record[model] = Explainer(self.policy, self.catalogue, self.labels, writer)
+        return found
 
-    def value_label(self, name: str, item_type: str | None, value: Any) -> str:
-        if isinstance(value, bool):
-            return str(self.meta["yes_word"] if value else self.meta["no_word"])
-        ns, _, short = name.partition(".")
-        table = self.values.get((item_type, short)) if ns == "item" else self.values.get((None, name))
-        if table and str(value) in table:
-            return table[str(value)]
-        return "" if value is None else str(value)
-
-    def fact_value(self, name: str, item_type: str | None, value: Any) -> str:
-        """A fact's value in the reader's words: each number in its own form (`quantity`), codes by their labels, yes/no."""
-        if value is None:
-            return str(self.m["fact_absent"])
-        ns, _, short = name.partition(".")
-        key = (ns, item_type if ns == "item" else None, short)
-        ftype = self.fact_types.get(key)
-        if ftype in QUANTITY_TYPES:
-            return self.quantity(ftype, value, self.fact_specs.get(key))
-        if isinstance(value, list):
-            if ftype == "document_list":
-                return str(self.meta["list_sep"]).join(self.docs.get(v, str(v)) for v in value)
-            return str(self.meta["list_sep"]).join(self.value_label(name, item_type, v) for v in value)
-        return self.value_label(name, item_type, value)
-
-    def quantity(self, ftype: str | None, value: Any, spec: FactSpec | None = None, cites: str | None = None) -> str:
-        """A number in its own form, by its type: money "1,234.50 元" (万元 where the clause cited writes 万元),
-        percent "4.35%" (the fraction 0.0435 shown with the fact's places), count "3 件" / "3 items" (the
-        fact's unit), decimal "0.6500" (its places), integer and plain numbers as they are."""
-        d = _to_decimal(value)
-        if d is None or ftype not in QUANTITY_TYPES:
-            return "" if value is None else str(value)
-        if ftype == "money":
-            return self.money(d, cites)
-        places = spec.places if spec is not None else None
-        if ftype == "percent":
-            n = d.scaleb(2)
-            shown = n.quantize(Decimal(1).scaleb(-places)) if places is not None else n.normalize()
-            return _fill(self.meta["percent"], {"n": f"{shown:f}"})
-        if ftype == "decimal":
-            return f"{d.quantize(Decimal(1).scaleb(-places)) if places is not None else d:f}"
-        whole = d.to_integral_value() if d == d.to_integral_value() else d  # a band's start is recorded as 30.00
-        if ftype == "count" and spec is not None and spec.unit is not None:
-            return _fill(self.meta["count"], {"n": f"{whole:f}", "unit": self.label(spec.unit)})
-        return f"{whole:f}"
-
-    def _base_types(self) -> dict[tuple[str, str], tuple[str | None, FactSpec | None]]:
-        """(item type, expression) -> its type and, when it is one fact, that fact's declaration: for each base
-        an amount form computes from (`of`, `count`), so that `base_value` shows it in its own form."""
-        out: dict[tuple[str, str], tuple[str | None, FactSpec | None]] = {}
-        for rule in self.policy.rules:
-            forms = [rule.amount]
-            while forms:
-                form = forms.pop()
-                if form is None:
-                    continue
-                forms.extend(getattr(form, "parts", ()))
-                for expression in (getattr(form, "of", None), getattr(form, "count", None)):
-                    if expression is None:
-                        continue
-                    spec = None
-                    if expression.facts == (expression.source,):
-                        ns, _, short = expression.source.partition(".")
-                        spec = self.fact_specs.get((ns, rule.item_type if ns == "item" else None, short))
-                    out[(rule.item_type, expression.source)] = (spec.type if spec is not None else expression.type, spec)
-        return out
-
-    def base_value(self, expression: str, item_type: str | None, value: Any, cites: str | None = None) -> str:
-        """The value of an amount form's base (`of`, `count`) or a band's start, in the base's own form: a count
-        as "35 件", money as money (what a base of unknown type is shown as)."""
-        ftype, spec = self.base_types.get((item_type or "", expression), (None, None))
-        if ftype not in QUANTITY_TYPES:  # a base whose type cannot be told: a count of units as it is, else money
-            ftype = "integer" if isinstance(value, int) and not isinstance(value, bool) else "money"
-        return self.quantity(ftype, value, spec, cites)
-
-    def policy_info(self) -> dict[str, Any]:
-        p = self.policy
-        return {
-            "id": p.id,
-            "version": p.version,
-            "title": self.label(p.title),
-            "hash": p.content_hash,
-            "from": p.funding_years[0],
-            "to": p.funding_years[1],
-            "cites": p.in_force_cites,
-            "assumption": self.label(p.in_force_assumption) if p.in_force_assumption else None,
-        }
-
-    # --- filters -----------------------------------------------------------------
-
-    def money(self, value: Any, cites: str | None = None) -> str:
-        """`"120000.00"` -> `120,000.00 元`; `12 万元` where the clause cited writes its amounts in 万元."""
-        d = _to_decimal(value)
-        if d is None:
-            return "" if value is None else str(value)
-        wan_unit = self.meta.get("wan_unit")
-        if wan_unit and cites and d and d % TEN_THOUSAND == 0:
-            clause = self.policy.clauses.get(cites)
-            if clause is not None and wan_unit in clause.text:
-                return _fill(self.meta["wan"], {"n": f"{d / TEN_THOUSAND:,.0f}"})
-        return _fill(self.meta["money"], {"n": f"{d.quantize(CENT):,}"})
-
-    def percent(self, value: Any) -> str:
-        """`"0.5"` -> `50%`."""
-        d = _to_decimal(value)
-        if d is None:
-            return str(value)
-        n = (d * 100).normalize()
-        return _fill(self.meta["percent"], {"n": f"{n:f}"})
+    def model_explainer(self) -> Explainer:
+        """The explainer that builds the format-neutral `Explanation` (`Explainer` + `ModelWriter`), built on first use."""
+        if self._model is None:
+            self._model = Explainer(self.policy, self.catalogue, self.labels, ModelWriter(self.lang))
+        return self._model
 
     # --- rendering -----------------------------------------------------------------
 
@@ -497,18 +232,46 @@ class Renderer:
         """The budget of one render when this renderer runs policy templates (none for the engine's own)."""
         return render_budget() if self.sandboxed else nullcontext()
 
+    def model(self, decision: Decision | Mapping[str, Any]) -> Explanation:
+        """The `Explanation` of a decision, or of a decision given as data (its JSON, as recorded)."""
+        x: Explanation
+        if isinstance(decision, Decision):
+            x = self.model_explainer().render(decision)
+        else:
+            x = self.record_explainer(model=True).render(from_record(decision))
+        return x
+
+    def decision_data(self, decision: Decision | Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """`d` of a template: the decision's JSON, made only where a template other than the engine's may read it."""
+        if not isinstance(decision, Decision):
+            return decision
+        return decision.to_dict() if self.own_templates else None
+
     @in_engine_context
-    def explain(self, decision: Mapping[str, Any], fmt: str) -> str:
+    def explain(self, decision: Decision | Mapping[str, Any], fmt: str) -> str:
+        """`fmt` of one decision: text from the one builder (or the policy's own text template); md and html
+        from their templates over the model `x` (a policy's own templates also get `d`, the decision's JSON)."""
         name = FORMATS.get(fmt)
         if name is None:
             if fmt == "json":
-                return json.dumps(decision, ensure_ascii=False, indent=2) + "\n"
+                data = decision.to_dict() if isinstance(decision, Decision) else decision
+                return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
             raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-        return self.template(name).render(d=decision)
+        if fmt == "text" and not self.text_own_templates:  # the engine's plain text: the one builder
+            text: str
+            if isinstance(decision, Decision):
+                fast = self.text_explainer()
+                assert fast is not None  # no text template of the policy's own (checked above)
+                text = fast.render(decision)
+            else:
+                text = self.record_explainer().render(from_record(decision))
+            return text
+        return self.template(name).render(d=self.decision_data(decision), x=self.model(decision))
 
     @in_engine_context
-    def body_html(self, decision: Mapping[str, Any], anchor: str) -> Markup:
-        return Markup(self.template(BODY_TEMPLATE).render(d=decision, anchor=anchor, in_report=True))  # noqa: S704 -- autoescaped template output
+    def body_html(self, decision: Decision | Mapping[str, Any], anchor: str) -> Markup:
+        page = self.template(BODY_TEMPLATE).render(d=self.decision_data(decision), x=self.model(decision), anchor=anchor, in_report=True)
+        return Markup(page)  # noqa: S704 -- autoescaped template output
 
 
 class _Environment(Environment):
@@ -543,24 +306,7 @@ def _item_cites(item: Mapping[str, Any]) -> list[str]:
 
 
 def _autoescape(name: str | None) -> bool:
-    return name is not None and name.endswith((".html.j2", ".html", HTML_ALIAS))
-
-
-class _HtmlAliasLoader(BaseLoader):
-    """`_lines.j2#html` is `_lines.j2` compiled with autoescaping, for HTML templates to import.
-
-    A macro returns its output marked safe when called from an HTML template, so
-    shared macros must escape what they interpolate -- in HTML only, not in text.
-    """
-
-    def __init__(self, inner: BaseLoader) -> None:
-        self.inner = inner
-
-    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
-        return self.inner.get_source(environment, template.removesuffix(HTML_ALIAS))
-
-    def list_templates(self) -> list[str]:
-        return self.inner.list_templates()
+    return name is not None and name.endswith((".html.j2", ".html"))
 
 
 @pass_eval_context
@@ -580,13 +326,6 @@ def _bounded_fill_filter(ctx: EvalContext, text: str, **values: Any) -> str:
     return _fill_filter(ctx, text, **values)
 
 
-def _label_field(name: Any) -> str:
-    """A catalogue's `meta.label` (which field of a bilingual text to show): `zh`, `en` or another language code."""
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?", name):
-        raise RenderError(f"meta label {name!r}: expected a language code such as 'zh' or 'en'")
-    return name
-
-
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 
 
@@ -595,848 +334,8 @@ def _md_escape(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
 
 
-# --- the text explanation, fast path ------------------------------------------------------
-#
-# `explain.txt.j2` + `_lines.j2` are the reference for the plain-text explanation. Rendering
-# them costs ~17 jinja2 macro calls per item and the decision's full JSON expansion; a round
-# of 100,000 items took ~50 s. `TextExplainer` produces the same bytes (a test compares the
-# two on the golden claims and on generated rounds) straight from the decision's trace tuples:
-# every sentence is a catalogue message compiled once into a `str.format` string, and every
-# claim-independent piece (clause quotes, check lines, rule headings, document lists) is built
-# once per policy and language and then looked up. Used for `Decision` objects when the policy
-# overrides no template; a decision given as JSON (e.g. one scaled by a round budget) and any
-# policy with its own templates go through jinja2 as before.
-
-INDENT_ITEM = "   "
-INDENT_LINE = "     "
-RULE_DOUBLE = "=" * 72
-RULE_SINGLE = "-" * 72
-TEXT_TEMPLATES = ("explain.txt.j2", "_lines.j2")
-#: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
-GROUP_OF = {"who": 0, "check": 0, "parameter": 1, "amount": 1, "subject": 1, "limit": 2, "cap": 3, "selection": 4, "documents": 5}
-GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "documents")
-_ABSENT = object()  # a fact the claim does not give
-
-
-def _text_key(value: Any) -> Any:
-    """A fact value as a cache key for the words shown for it: a Decimal by its text (equal Decimals may print differently)."""
-    return str(value) if type(value) is Decimal else value
-
-
-MONEY_CACHE = 20000  # formatted amounts kept per renderer (bounded: a long batch sees many distinct amounts)
-
-
-def _format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | None = None) -> str:
-    """A catalogue message as a `str.format` string: `{name}` for the placeholders in `names`, the
-    values of `fixed` already put in (as `_fill` would), every other brace literal."""
-    out: list[str] = []
-    pos = 0
-    for mt in _PLACEHOLDER.finditer(text):
-        out.append(text[pos : mt.start()].replace("{", "{{").replace("}", "}}"))
-        name = mt.group(1)
-        if fixed is not None and name in fixed:
-            out.append(str(fixed[name]).replace("{", "{{").replace("}", "}}"))
-        else:
-            out.append("{" + name + "}" if name in names else "{{" + name + "}}")
-        pos = mt.end()
-    out.append(text[pos:].replace("{", "{{").replace("}", "}}"))
-    return "".join(out)
-
-
-class TextExplainer:
-    """The plain-text explanation of one policy in one language, rendered from a `Decision`'s trace tuples."""
-
-    # long because: every claim-independent piece of the text (format strings, clause quotes, rule headings) is
-    # built here once per policy and language, in the order the explanation uses them; issue 12 replaces this
-    # with the one explanation model
-    def __init__(self, r: Renderer) -> None:
-        from jinja2.filters import do_indent
-
-        self.r = r
-        m = r.m
-        meta = r.meta
-        self.money_fmt = _format_string(meta["money"], ("n",)).format
-        self.wan_fmt = _format_string(meta["wan"], ("n",)).format
-        wan_unit = meta.get("wan_unit")
-        self.wan_cites = frozenset(c for c, cl in r.policy.clauses.items() if wan_unit and wan_unit in cl.text)
-        self.money_cache: dict[Decimal, str] = {}
-        self.sep = str(meta["list_sep"])
-        self.paren = _format_string(meta["paren"], ("t",)).format
-        c, h = m["meta"]["colon"], m["meta"]["head_colon"]
-        self.c, self.h = c, h
-
-        def f(key: str, *names: str) -> Callable[..., str]:
-            return _format_string(str(m[key]), names).format
-
-        self.f_provisional_of = f("provisional_of", "amount")
-        self.f_reason = f("reason_line", "cites", "says")
-        self.f_facts_given = f("facts_given", "facts")
-        self.f_fact_value = f("fact_value", "fact", "value")
-        self.f_missing_fact = f("missing_fact", "fact")
-        self.f_calc_fixed = f("calc_fixed", "value")
-        self.f_calc_table = f("calc_table", "by_label", "by_value", "value")
-        self.f_calc_external = f("calc_external", "source_label", "value")
-        self.f_calc_bands = f("calc_bands", "base_label", "base", "from", "band", "value")
-        self.f_calc_bands_none = f("calc_bands_none", "base_label", "base", "value")
-        self.f_calc_per_unit = f("calc_per_unit", "per_unit", "counted", "value", "count_label", "count", "max")
-        self.f_calc_per_unit_max = f("calc_per_unit_max", "max_count")
-        self.f_calc_least = f("calc_least", "candidates", "value")
-        self.f_calc_rate_by = f("calc_rate_by", "base_label", "base", "rate", "by_label", "by_value", "value")
-        self.f_calc_per_unit_in = f("calc_per_unit_in", "unit", "per_unit", "counted", "value", "count_label", "count", "max")
-        self.f_ceiling_rate = f("ceiling_rate", "base_label", "base", "rate")
-        self.f_ceiling_of = f("ceiling_of", "base_label")
-        self.f_ceiling_table = f("ceiling_table", "by_label", "by_value")
-        self.f_param_line = f("param_line", "label", "date", "value", "start", "source")
-        self.f_param_gap = f("param_gap", "label", "date", "first")
-        self.f_calc_subject = f("calc_subject", "paid", "asked", "after")
-        self.f_selection_pending = f("selection_pending", "says", "cites")
-        self.f_selection_in = f("selection_in", "says", "cites", "rank", "of")
-        self.f_selection_out = f("selection_out", "says", "cites", "rank", "of")
-        self.f_selection_unranked = f("selection_unranked", "says", "cites")
-        self.f_cap_split = f("cap_split", "history", "earlier")
-        self.f_why_limit = f("why_limit", "says", "times", "cites")
-        self.f_why_selection = f("why_selection", "says", "cites", "rank", "of", "asked")
-        self.f_why_refused = f("why_refused", "says", "cites")
-        self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
-        self.f_why_facts = f("why_facts", "facts")
-        self.f_why_also = f("why_also", "reasons")
-        self.f_docs_line = f("docs_line", "docs", "cites")
-        self.f_doc_ok = f("doc_ok", "doc")
-        self.f_doc_missing = f("doc_missing", "doc")
-        self.f_missing_documents = f("missing_documents", "docs", "cites")
-        self.f_missing_facts = f("missing_facts", "facts")
-        self.f_provisional = f("provisional", "amount")
-        self.f_referred_line = f("referred_line", "to", "cites")
-        self.f_pending_line = f("pending_line", "what")
-        self.f_pending_ceiling = f("pending_ceiling", "ceiling", "cites", "says")
-        self.f_who = f("who_ok", "kind", "kinds")
-        self.f_who_roles = f("who_roles", "roles")
-        self.f_status_line = f("status_line", "status", "n", "amount")
-        self.f_status_line_count = f("status_line_count", "status", "n")
-        self.f_count_items = f("count_items", "n")
-        self.f_article_line = f("article_line", "article", "n", "amount")
-        self.f_article_provisional = f("article_provisional", "amount")
-        self.f_applicant = f("applicant_line", "name", "kind", "id")
-        self.f_year = f("funding_year_value", "year")
-        self.marks = {True: str(m["check_ok"]), False: str(m["check_fail"]), None: str(m["check_unknown"])}
-        self.status = m["status"]
-        self.sentence_sep = str(m["sentence_sep"])
-
-        # claim-independent text, once
-        quote = _format_string(meta["quote"], ("t",)).format
-        self.clause_block: dict[str, str] = {}
-        for cite in r.policy.clauses:
-            cl = r.clauses[cite]
-            block = f"{INDENT_LINE}{cite}\n       {do_indent(quote(t=cl['text']), 7)}\n"
-            if cl["original"]:
-                block += f"       {m['original']}{c}{do_indent(quote(t=cl['original']), 7)}\n"
-            self.clause_block[cite] = block
-        note = m.get("translation_note")
-        self.clauses_head = f"{INDENT_ITEM}{m['clauses']}{h}" + (f" {note}" if note else "") + "\n"
-        self.cites_cache: dict[tuple[str, ...], str] = {}
-        self.check_line: dict[tuple[int, Any], str] = {}
-        # keyed by id(): the policy's own objects (tests, caps, limits, rules), alive as long as this renderer's policy
-        self.cap_fmts: dict[Any, tuple[Callable[..., str], ...]] = {}
-        self.limit_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
-        self.rate_fmts: dict[tuple[int, str], Callable[..., str]] = {}
-        self.heading_fmts: dict[str, Callable[..., str]] = {}
-        self.amount_fmts = {s: self.partial("amount_line", ("amount",), {"status": m["status"][s]}) for s in STATUSES}
-        self.status_result = {s: str(m["status"][s]) for s in STATUSES}
-        self.ok_lines: dict[int, str] = {}  # a check that held: its whole line
-        self.reason_lines: dict[tuple[str, Any], str] = {}
-        self.who_lines: dict[tuple[Any, ...], str] = {}
-        self.docs_lines: dict[tuple[Any, ...], str] = {}
-        self.standing_blocks: dict[tuple[Any, ...], str] = {}
-        self.facts_cache: dict[Any, str] = {}
-        self.fact_names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
-        self.calc_lines: dict[Any, str] = {}
-        self.failed_facts: dict[int, str] = {}  # per item: a failed check step's facts in words (shown twice)
-        self.limit_lines: dict[tuple[Any, ...], str] = {}
-        self.cap_lines: dict[tuple[Any, ...], str] = {}
-        self.who_line: dict[tuple[str, Any, Any], str] = {}
-        self.docs_cache: dict[tuple[Any, ...], str] = {}
-        self.rule_tail: dict[str, tuple[str, str]] = {}
-        self.shaping_blocks: dict[tuple[str, ...], str] = {}
-        self.f_reading_line = f("reading_line", "id", "words")
-        self.heads = {
-            k: f"{INDENT_ITEM}{m[k]}{h}\n"
-            for k in (
-                "checks",
-                "calculation",
-                "limits",
-                "caps",
-                "selection",
-                "documents",
-                "reasons",
-                "incomplete",
-                "pending",
-                "readings",
-                "notes_applied",
-            )
-        }
-        self.group_heads = tuple(self.heads[k] for k in GROUP_HEADS)
-        self.result_head = f"{INDENT_ITEM}{m['result']}{c}"
-        self.why_head = f"{INDENT_ITEM}{m['why_not_more']}{c}"
-        self.referred_head = f"{INDENT_ITEM}{m['referred']}{c}"
-        self.no_trace = f"{INDENT_ITEM}{m['no_trace']}\n"
-        self.pending_decide = f"{INDENT_LINE}{m['pending_decide']}\n"
-        self.item_types = r.item_types
-        self.kinds = r.kinds
-        info = r.policy_info()
-        p = r.policy
-        validity = (
-            _fill(m["validity_line"], {"from": info["from"], "to": info["to"], "cites": info["cites"]})
-            if info["cites"]
-            else _fill(m["validity_line_nocite"], {"from": info["from"], "to": info["to"]})
-        )
-        self.title_block = f"{m['title']} · {info['title']}\n{RULE_DOUBLE}\n{m['claim_id']}{c}"
-        self.applicant_head = f"{m['applicant']}{c}"
-        self.year_head = f"{m['funding_year']}{c}"
-        self.policy_block = (
-            f"{m['policy']}{c}{_fill(m['policy_line'], {'title': info['title'], 'id': p.id, 'version': p.version})}\n"
-            f"{m['validity']}{c}{validity}\n"
-            + (f"{m['assumption']}{c}{info['assumption']}\n" if info["assumption"] else "")
-            + f"{m['policy_hash']}{c}{p.content_hash}\n\n"
-            f"{m['section_summary']}\n{RULE_SINGLE}\n  {m['total_granted']}{c}"
-        )
-        self.by_status_head = f"  {m['by_status']}{h}\n"
-        self.by_article_head = f"  {m['by_article']}{h}\n"
-        self.standing_head = f"\n{m['section_standing']}\n{RULE_SINGLE}\n"
-        self.standing_result = {True: f"  {m['standing_ok']}\n", False: f"  {m['standing_refused']}\n"}
-        self.items_head = f"\n{m['section_items']}\n{RULE_SINGLE}\n"
-        self.no_items = f"  {m['no_items']}\n\n"
-        self.footer = _fill(m["generated_by"], {"engine": f"policy-engine {__version__}", "policy": f"{p.id} {p.version}"}) + "\n"
-        self.article_of = {cite: cl.article for cite, cl in p.clauses.items()}
-        self.article_order = {cl.article: i for i, cl in reversed(list(enumerate(p.clauses.values())))}
-
-    def partial(self, key: str, names: tuple[str, ...], fixed: Mapping[str, Any]) -> Callable[..., str]:
-        """Catalogue message `key` with the claim-independent values `fixed` put in once; `names` filled per item."""
-        return _format_string(str(self.r.m[key]), names, fixed).format
-
-    def cap_fmt(self, cap: Any, ceiling: Any = None, how: Any = None) -> tuple[Callable[..., str], ...]:
-        """Per cap (and, for a computed ceiling, per ceiling): its lines (paid, single item, not paid) and "why not
-        more" sentences, its words and ceiling put in -- a computed ceiling with how it was obtained."""
-        key = id(cap) if cap.computed is None else (id(cap), ceiling, _text_key(how))
-        fmts = self.cap_fmts.get(key)
-        if fmts is None:
-            shown = self.money(cap.ceiling if cap.computed is None else ceiling, cap.cites)
-            if cap.computed is not None:
-                shown += self.paren(t=self.ceiling_how(cap.computed, how))
-            fixed = {"says": self.r.label(cap.says), "ceiling": shown, "cites": cap.cites}
-            line = ("used", "left", "asked", "granted", "cut")
-            fmts = tuple(
-                self.partial(k, line, fixed) for k in ("cap_line", "cap_item", "cap_check", "why_cap", "why_cap_fresh", "why_cap_exhausted")
-            )
-            if len(self.cap_fmts) >= MONEY_CACHE:
-                self.cap_fmts.clear()
-            self.cap_fmts[key] = fmts
-        return fmts
-
-    def ceiling_how(self, form: Any, how: Any) -> str:
-        """How a computed ceiling was obtained, in words (never the raw expression)."""
-        r = self.r
-        if isinstance(form, TableAmount):
-            label = r.label(form.base) if form.base is not None else r.fact_label(form.by.source)
-            return self.f_ceiling_table(by_label=label, by_value=r.value_label(form.by.source, None, json_value(how)))
-        base, rate = (how[0], how[2]) if form.rate_table is not None else (how, form.rate)
-        label = self.base_label(form, None)
-        if form.rate_table is None and str(rate) == "1":  # a bare `of:` (or 100%): the base itself, as the template
-            return self.f_ceiling_of(base_label=label)
-        return self.f_ceiling_rate(base_label=label, base=self.money(base), rate=r.percent(str(rate)))
-
-    def base_label(self, form: Any, t: str | None, source: str | None = None, computed: str = "base_computed") -> str:
-        """What a form's base (or count) is: its `base:` words, the fact's words for a single fact, else "the base"
-        -- never the raw expression (the template's `base_label`)."""
-        if form.base is not None:
-            return self.r.label(form.base)
-        src = form.of.source if source is None else source
-        label = self.r.fact_label(src, t)
-        return label if label != src else str(self.r.m[computed])
-
-    def param_line(self, s: tuple[Any, ...]) -> str:
-        """A dated parameter's look-up: its value, the date asked, since when the value is in force, its source."""
-        _, use, day, entry = s
-        r = self.r
-        p = use.parameter
-        label = r.label(p.label)
-        shown_day = day.isoformat() if hasattr(day, "isoformat") else str(day)
-        if entry is None:
-            first = p.values[0].start.isoformat() if p.values else ""
-            return self.f_param_gap(label=label, date=shown_day, first=first)
-        value = self.money(entry.value) if p.type == "money" else entry.shown
-        return self.f_param_line(label=label, date=shown_day, value=value, start=entry.start.isoformat(), source=r.label(entry.source))
-
-    def limit_fmt(self, lim: Any) -> tuple[Callable[..., str], ...]:
-        fmts = self.limit_fmts.get(id(lim))
-        if fmts is None:
-            fixed = {"says": self.r.label(lim.says), "times": lim.times}
-            fmts = self.limit_fmts[id(lim)] = tuple(
-                self.partial(k, ("used", "after"), fixed) for k in ("limit_check", "limit_same", "limit_full", "limit_line")
-            )
-        return fmts
-
-    # --- values -------------------------------------------------------------------------
-
-    def money(self, v: Any, cites: str | None = None) -> str:
-        """`Renderer.money` for a Decimal of the trace, with the strings of amounts seen before kept."""
-        if type(v) is not Decimal:
-            return self.r.money(json_value(v), cites)
-        if not v:  # not cached: 0 and -0 are equal keys but print differently
-            return self.money_fmt(n=f"{v.quantize(CENT):,}")
-        if cites is not None and cites in self.wan_cites and v % TEN_THOUSAND == 0:
-            return self.wan_fmt(n=f"{v / TEN_THOUSAND:,.0f}")
-        text = self.money_cache.get(v)
-        if text is None:
-            if len(self.money_cache) >= MONEY_CACHE:
-                self.money_cache.clear()
-            text = self.money_cache[v] = self.money_fmt(n=f"{v.quantize(CENT):,}")
-        return text
-
-    def facts_of(self, facts: tuple[str, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
-        """The facts a check used, in words (e.g. `贷款方为否`); kept per check and fact values."""
-        names = self.fact_names.get(facts)
-        if names is None:
-            names = self.fact_names[facts] = tuple((n.split(".", 1)[0], n.split(".", 1)[1]) for n in facts)
-        spaces = {"item": I, "applicant": A, "claim": C}
-        # Decimals by their text: 0.125 and 0.1250 are equal keys but are shown as given
-        key: tuple[Any, ...] | None = (facts, t, *(_text_key(dict.get(spaces[ns], name, _ABSENT)) for ns, name in names))
-        try:
-            text = self.facts_cache.get(key)
-        except TypeError:  # a list among the values: not kept
-            key, text = None, None
-        if text is None:
-            r = self.r
-            used = facts_used(facts, I, A, C)
-            text = self.sep.join(self.f_fact_value(fact=r.fact_label(n, t), value=r.fact_value(n, t, v)) for n, v in used.items())
-            if key is not None:
-                if len(self.facts_cache) >= MONEY_CACHE:
-                    self.facts_cache.clear()
-                self.facts_cache[key] = text
-        return text
-
-    # --- lines -----------------------------------------------------------------------------
-
-    def check(self, step: tuple[Any, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
-        _, test, ok, missing = step
-        key = (id(test), ok)
-        line = self.check_line.get(key)
-        if line is None:
-            line = self.check_line[key] = (
-                f"{self.marks.get(ok, self.marks[None])} {self.f_reason(cites=test.cites, says=self.r.label(test.says))}"
-            )
-        if ok is False and test.expression.facts:
-            facts = self.failed_facts[id(step)] = self.facts_of(test.expression.facts, t, I, A, C)
-            line += self.paren(t=self.f_facts_given(facts=facts))
-        if missing:
-            line += self.paren(t=self.f_missing_fact(fact=self.r.fact_label(missing, t)))
-        return line
-
-    def who(self, rule: Any, ok: Any, kind: Any) -> str:
-        key = (rule.id, ok, kind)
-        line = self.who_line.get(key)
-        if line is None:
-            r = self.r
-            kinds = self.sep.join(v for k, v in r.kinds.items() if k in rule.kinds)
-            roles = [v for k, v in r.roles.items() if k in rule.roles]
-            if roles:
-                kinds += self.f_who_roles(roles=self.sep.join(roles))
-            line = self.who_line[key] = f"{self.marks.get(ok, self.marks[None])} {self.f_who(kind=r.kinds.get(kind, kind), kinds=kinds)}"
-        return line
-
-    def calc(self, step: tuple[Any, ...], rule: Any, t: str) -> str:
-        _, form, detail, value = step
-        r = self.r
-        money = self.money
-        kind = form.kind
-        if kind == "rate":
-            if form.rate_table is not None:  # a rate chosen by a scalar: the rate and what chose it
-                base, rkey, rate = detail
-                by = form.rate_table.by.source
-                by_label = r.label(form.rate_table.base) if form.rate_table.base is not None else r.fact_label(by, t)
-                return self.f_calc_rate_by(
-                    base_label=self.base_label(form, t),
-                    base=money(base),
-                    rate=r.percent(str(rate)),
-                    by_label=by_label,
-                    by_value=r.value_label(by, t, json_value(rkey)),
-                    value=money(value),
-                )
-            fmt = self.rate_fmts.get((id(form), t))
-            if fmt is None:
-                fixed = {"base_label": self.base_label(form, t), "rate": r.percent(str(form.rate))}
-                fmt = self.rate_fmts[(id(form), t)] = self.partial("calc_rate", ("base", "value"), fixed)
-            return fmt(base=money(detail), value=money(value))
-        cites = rule.cites
-        if kind == "fixed" or kind == "table":  # few distinct lines: kept
-            key: tuple[Any, ...] | None = (id(form), t, _text_key(detail), value)
-            try:
-                line = self.calc_lines.get(key)
-            except TypeError:
-                line, key = None, None
-            if line is None:
-                if kind == "fixed":
-                    line = self.f_calc_fixed(value=money(value, cites))
-                else:
-                    src = form.by.source
-                    by_value = r.value_label(src, t, json_value(detail))
-                    by_label = r.label(form.base) if form.base is not None else r.fact_label(src, t)
-                    line = self.f_calc_table(by_label=by_label, by_value=by_value, value=money(value, cites))
-                if key is not None and len(self.calc_lines) < MONEY_CACHE:
-                    self.calc_lines[key] = line
-            return line
-        if kind == "external":
-            return self.f_calc_external(source_label=r.fact_label(form.source.source, t), value=money(value))
-        if kind == "bands":
-            base, band = detail
-            src = form.of.source
-            if band is None:
-                return self.f_calc_bands_none(base_label=self.base_label(form, t), base=r.base_value(src, t, base), value=money(value))
-            return self.f_calc_bands(
-                base_label=self.base_label(form, t),
-                base=r.base_value(src, t, base),
-                band=money(band.amount, cites) if band.amount is not None else r.percent(str(band.rate)),
-                value=money(value),
-                **{"from": r.base_value(src, t, band.start, cites)},
-            )
-        if kind == "per_unit":
-            count, used = detail
-            src = form.count.source
-            fields = {
-                "per_unit": money(form.per_unit, cites),
-                "counted": used,
-                "value": money(value),
-                "count_label": self.base_label(form, t, src, "count_computed"),
-                "count": r.base_value(src, t, count),
-                "max": self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
-            }
-            if form.unit is not None:
-                return self.f_calc_per_unit_in(unit=r.label(form.unit), **fields)
-            return self.f_calc_per_unit(**fields)
-        if kind == "least":
-            return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
-        return ""
-
-    def documents(self, step: tuple[Any, ...], standing: bool) -> str:
-        _, owner, required, missing, cites = step
-        key = (id(owner), tuple(required), tuple(missing), cites, standing)
-        line = self.docs_cache.get(key)
-        if line is None:
-            r = self.r
-            ds = self.sep.join((self.f_doc_missing if d in missing else self.f_doc_ok)(doc=r.docs.get(d, d)) for d in required)
-            if standing:
-                says = r.label(owner.says) if isinstance(owner, DocumentCheck) else r.m["documents"]
-                line = f"{self.marks[not missing]} {self.f_reason(cites=cites, says=says)}{self.paren(t=ds)}"
-            else:
-                line = self.f_docs_line(docs=ds, cites=cites)
-            self.docs_cache[key] = line
-        return line
-
-    def clauses(self, cites: tuple[str, ...]) -> str:
-        block = self.cites_cache.get(cites)
-        if block is None:
-            block = self.cites_cache[cites] = self.clauses_head + "".join(
-                self.clause_block.get(cite, f"{INDENT_LINE}{cite}\n") for cite in cites
-            )
-        return block
-
-    def tail(self, rule: Any) -> tuple[str, str]:
-        """Per rule: the pending-review block, and the readings-and-notes block of an item shaped by the rule alone."""
-        out = self.rule_tail.get(rule.id)
-        if out is None:
-            r = self.r
-            pending = self.heads["pending"]
-            if isinstance(rule.amount, ExternalAmount) and rule.amount.pending is not None:
-                pending += f"{INDENT_LINE}{self.f_pending_line(what=r.label(rule.amount.pending))}\n"
-            for cap in (c for c in rule.caps if c.computed is None):  # (as the decision's `ceilings`)
-                pending += f"{INDENT_LINE}{self.f_pending_ceiling(ceiling=self.r.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=r.label(cap.says))}\n"
-            pending += self.pending_decide
-            out = self.rule_tail[rule.id] = (pending, self.shaping_block((rule.id,)))
-        return out
-
-    def shaping_block(self, ids: tuple[str, ...]) -> str:
-        """The readings and notes behind the decision-makers `ids`, each with its words (Renderer.shaping)."""
-        block = self.shaping_blocks.get(ids)
-        if block is None:
-            from jinja2.filters import do_indent
-
-            sh = self.r.shaping(ids)
-            block = ""
-            for key, head in (("readings", "readings"), ("notes", "notes_applied")):
-                if sh[key]:
-                    block += self.heads[head] + "".join(
-                        f"{INDENT_LINE}{do_indent(self.f_reading_line(id=x['id'], words=x['text']), 7)}\n" for x in sh[key]
-                    )
-            if len(self.shaping_blocks) < 10000:  # bounded: one entry per distinct set of decision-makers
-                self.shaping_blocks[ids] = block
-        return block
-
-    def item_shapers(self, d: ItemDecision) -> tuple[str, ...]:
-        """The ids of the decision-makers of an item (as Renderer.item_shaping reads them from its JSON form): its rule,
-        each check, condition, limit, cap, subject and document check of its trace, each reason's."""
-        rule = d.rule.id
-        ids = [rule]
-        for s in d.steps:
-            k = s[0]
-            if k in ("check", "limit", "cap", "documents", "selection"):
-                ids.append(s[1].id)
-            elif k == "subject":
-                ids.append(f"{rule}#subject")
-        ids += [r.check for r in d.reasons]
-        if d.status == "pending_review":  # its ceilings are shown
-            ids += [c.id for c in d.rule.caps if c.computed is None]
-        return tuple(dict.fromkeys(ids))
-
-    # --- the document ---------------------------------------------------------------------
-
-    @in_engine_context
-    def render(self, decision: Decision) -> str:
-        claim = decision.claim
-        A, C = claim.applicant, claim.claim_facts
-        money = self.money
-        out: list[str] = [
-            self.title_block,
-            f"{claim.claim_id}\n",
-            self.applicant_head,
-            self.f_applicant(name=A.get("name") or "", kind=self.kinds.get(A["kind"], A["kind"]), id=A["id"]),
-            "\n",
-            self.year_head,
-            self.f_year(year=claim.funding_year),
-            "\n",
-            self.policy_block,
-        ]
-        items = decision.items
-        counts = dict.fromkeys(STATUSES, 0)
-        totals = dict.fromkeys(STATUSES, Decimal(0))
-        articles: dict[str, list[Any]] = {}
-        total = Decimal(0)
-        for d in items:
-            s = d.status
-            counts[s] += 1
-            totals[s] += d.amount if s in ("granted", "reduced") else (d.provisional or Decimal(0))
-            total += d.amount
-            a = self.article_of.get(d.rule.cites, d.rule.cites)
-            entry = articles.get(a)
-            if entry is None:
-                entry = articles[a] = [0, Decimal(0), Decimal(0)]
-            entry[0] += 1
-            entry[1] += d.amount
-            entry[2] += d.provisional or Decimal(0)
-        out.append(money(total.quantize(CENT)))
-        out.append("\n")
-        out.append(self.by_status_head)
-        for s in STATUSES:
-            n = counts[s]
-            if not n:
-                continue
-            word = self.status[s]
-            ns = self.f_count_items(n=n)
-            if s in ("granted", "reduced"):
-                line = self.f_status_line(status=word, n=ns, amount=money(totals[s]))
-            elif s == "incomplete" and totals[s].quantize(CENT) != 0:
-                line = self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=money(totals[s])))
-            else:
-                line = self.f_status_line_count(status=word, n=ns)
-            out.append(f"    {line}\n")
-        if articles:
-            out.append(self.by_article_head)
-            order = self.article_order
-            for a, (n, amount, prov) in sorted(articles.items(), key=lambda kv: order.get(kv[0], len(order))):
-                line = self.f_article_line(article=a, n=n, amount=money(amount))
-                if prov.quantize(CENT) != 0:
-                    line += self.sep + self.f_article_provisional(amount=money(prov))
-                out.append(f"    {line}\n")
-        out.append(self.standing_head)
-        out.append(self.standing(decision, A, C))
-        out.append(self.standing_result[not decision.standing_reasons])
-        out.append(self.items_head)
-        in_application: dict[tuple[str, Any], Decimal] = {}
-        for n, d in enumerate(items, 1):
-            self.item(out, n, d, A, C, in_application)
-        if not items:
-            out.append(self.no_items)
-        out.append(self.footer)
-        return "".join(out)
-
-    # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
-    # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
-    def item(self, out: list[str], n: int, d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
-        money = self.money
-        if self.failed_facts:
-            self.failed_facts.clear()
-        status = d.status
-        rule = d.rule
-        t = d.item.type
-        I = d.item.facts
-        heading = self.heading_fmts.get(t)
-        if heading is None:
-            heading = self.heading_fmts[t] = self.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
-        if status == "incomplete" and d.provisional is not None:
-            result = self.amount_fmts[status](amount=self.f_provisional_of(amount=money(d.provisional)))
-        elif status in ("granted", "reduced"):
-            result = self.amount_fmts[status](amount=money(d.amount))
-        else:
-            result = self.status_result[status]
-        out.append(f"{n}. {heading(id=d.item.id)}\n{self.result_head}{result}\n")
-        at_clauses = len(out)
-        out.append("")  # the clauses, once the steps have said whether a cap bit
-        steps = d.steps
-        if not steps:
-            out.append(self.no_trace)
-        mark = len(out)
-        paid = status in ("granted", "reduced")
-        ok_lines = self.ok_lines
-        limit_lines = self.limit_lines
-        who_lines = self.who_lines
-        docs_lines = self.docs_lines
-        kind = A.get("kind")
-        heads = self.group_heads
-        group = -1
-        bit = False
-        for s in steps:
-            k = s[0]
-            g = GROUP_OF[k]
-            if g != group:
-                if g < group:  # steps out of the usual order: group them as the template does
-                    del out[mark:]
-                    self.grouped(out, d, A, C, in_application, paid)
-                    bit = True  # (take the clauses from `d.cites`)
-                    break
-                out.append(heads[g])
-                group = g
-            if k == "check":
-                line = ok_lines.get(id(s[1])) if s[2] is True else None
-            elif k == "limit":
-                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
-            elif k == "cap":
-                bit = bit or s[5] < s[4]
-                line = self.cap(s, paid, in_application)
-            elif k == "who":
-                line = who_lines.get((id(s[1]), s[2], kind))
-            elif k == "documents":
-                line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
-            else:
-                line = None
-            out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
-        # `d.cites` (the rule's clause, then each ground's, each biting cap's, the documents clause) only when it can differ
-        cites = d.cites if (bit or d.reasons or d.missing_documents) else (rule.cites,)
-        out[at_clauses] = self.clauses(cites)
-        if d.grant is not None:
-            for c in d.grant.consumes:
-                if c.kind == "cap":
-                    key = (c.id, c.scope)
-                    in_application[key] = in_application.get(key, Decimal(0)) + c.amount
-        if status == "refused":
-            out.append(self.heads["reasons"])
-            for i, reason in enumerate(d.reasons, 1):
-                out.append(f"{INDENT_LINE}{i}) {self.reason(reason)}\n")
-        elif status == "incomplete":
-            out.append(self.heads["incomplete"])
-            if d.missing_documents:
-                out.append(f"{INDENT_LINE}{self.missing_documents(d, cites)}\n")
-            if d.missing_facts:
-                fs = self.sep.join(self.r.fact_label(x, t) for x in d.missing_facts)
-                out.append(f"{INDENT_LINE}{self.f_missing_facts(facts=fs)}\n")
-            if d.provisional is not None:
-                out.append(f"{INDENT_LINE}{self.f_provisional(amount=money(d.provisional))}\n")
-        elif status == "referred":
-            to = self.r.label(rule.referral) if rule.referral is not None else ""
-            out.append(f"{self.referred_head}{self.f_referred_line(to=to, cites=cites[0])}\n")
-        elif status == "pending_review":
-            out.append(self.tail(rule)[0])
-        if status in ("reduced", "refused"):
-            out.append(f"{self.why_head}{self.why(d, I, A, C)}\n")
-        out.append(self.shaping_block(self.item_shapers(d)) if d.steps or d.reasons or status == "pending_review" else self.tail(rule)[1])
-        out.append("\n")
-
-    def step_line(
-        self, s: tuple[Any, ...], d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool
-    ) -> str:
-        """One trace step of an item as its indented line."""
-        k = s[0]
-        if k == "cap":
-            return self.cap(s, paid, in_application)
-        if k == "limit":
-            key = (id(s[1]), s[3], s[5], s[6], paid)
-            line = self.limit_lines.get(key)
-            if line is None:
-                line = self.limit_lines[key] = f"{INDENT_LINE}{self.limit(s, paid)}\n"
-            return line
-        if k == "documents":
-            line = self.docs_lines[(id(s[1]), s[2], s[3], s[4])] = f"{INDENT_LINE}{self.documents(s, False)}\n"
-            return line
-        if k == "who":
-            line = self.who_lines[(id(s[1]), s[2], A.get("kind"))] = f"{INDENT_LINE}{self.who(s[1], s[2], A.get('kind'))}\n"
-            return line
-        if k == "amount":
-            return f"{INDENT_LINE}{self.calc(s, d.rule, d.item.type)}\n"
-        if k == "parameter":
-            return f"{INDENT_LINE}{self.param_line(s)}\n"
-        if k == "check":
-            line = self.check(s, d.item.type, d.item.facts, A, C)
-            if s[2] is True and not s[3]:
-                self.ok_lines[id(s[1])] = f"{INDENT_LINE}{line}\n"
-            return f"{INDENT_LINE}{line}\n"
-        if k == "selection":
-            return f"{INDENT_LINE}{self.selection(s)}\n"
-        return f"{INDENT_LINE}{self.f_calc_subject(paid=self.money(s[3]), asked=self.money(s[4]), after=self.money(s[5]))}\n"
-
-    def grouped(self, out: list[str], d: ItemDecision, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> None:
-        """The step lines grouped by kind, whatever the order of the steps (the template's way)."""
-        for g, head in enumerate(self.group_heads):
-            lines = [self.step_line(s, d, A, C, in_application, paid) for s in d.steps if GROUP_OF[s[0]] == g]
-            if lines:
-                out.append(head)
-                out.extend(lines)
-
-    def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> str:
-        _, cap, scope, used, asked, after, ceiling, how = s
-        split = paid and cap.per is not None and used.quantize(CENT) != 0
-        mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
-        key = (id(cap), used, asked, after, paid, mine, ceiling, _text_key(how))
-        line = self.cap_lines.get(key)
-        if line is not None:
-            return line
-        money = self.money
-        fmts = self.cap_fmt(cap, ceiling, how)
-        left = ceiling - used
-        left_text = money(left if left > 0 else Decimal(0))
-        if not paid:
-            text = fmts[2](used=money(used), left=left_text, asked=money(asked), granted=money(after))
-        elif cap.per is None:
-            text = fmts[1](asked=money(asked), granted=money(after))
-        else:
-            u = money(used)
-            if mine is not None:
-                u += self.f_cap_split(history=money(used - mine), earlier=money(mine))
-            text = fmts[0](used=u, left=left_text, asked=money(asked), granted=money(after))
-        if len(self.cap_lines) >= MONEY_CACHE:
-            self.cap_lines.clear()
-        line = self.cap_lines[key] = f"{INDENT_LINE}{text}\n"
-        return line
-
-    def selection(self, s: tuple[Any, ...]) -> str:
-        """A round selection step: the item's rank in its round, or that it takes part in one (see _lines.j2)."""
-        _, sel, verdict = s
-        says = self.r.label(sel.says)
-        if verdict is None:
-            return str(self.f_selection_pending(says=says, cites=sel.cites))
-        if verdict.why == "unranked":
-            return f"{self.marks[False]} {self.f_selection_unranked(says=says, cites=sel.cites)}"
-        words = self.f_selection_in if verdict.selected else self.f_selection_out
-        return f"{self.marks[verdict.selected]} {words(says=says, cites=sel.cites, rank=verdict.rank, of=verdict.of)}"
-
-    def limit(self, s: tuple[Any, ...], paid: bool) -> str:
-        _, lim, _, used, _, counted, ok = s
-        fmts = self.limit_fmt(lim)
-        if not paid and ok:
-            line = fmts[0](used=used)
-        elif counted:
-            line = fmts[1](used=used)
-        elif not ok:
-            line = fmts[2](used=used)
-        else:
-            line = fmts[3](used=used, after=used + 1)
-        return f"{self.marks.get(ok, self.marks[None])} {line}"
-
-    def standing(self, decision: Decision, A: Any, C: Any) -> str:
-        """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
-        key = tuple((s[0], id(s[1]), s[2], s[3]) for s in decision.standing_steps)
-        block = self.standing_blocks.get(key)
-        if block is not None:
-            return block
-        lines = []
-        quotes_facts = False
-        for step in decision.standing_steps:
-            if step[0] == "check":
-                quotes_facts = quotes_facts or (step[2] is False and bool(step[1].expression.facts))
-                lines.append(f"  {self.check(step, None, {}, A, C)}\n")
-            elif step[0] == "documents":
-                lines.append(f"  {self.documents(step, True)}\n")
-            elif step[0] == "parameter":
-                lines.append(f"  {self.param_line(step)}\n")
-        block = "".join(lines)
-        if not quotes_facts and len(self.standing_blocks) < MONEY_CACHE:
-            self.standing_blocks[key] = block
-        return block
-
-    def reason(self, reason: Any) -> str:
-        """A ground of refusal in words: `clause：what it requires` (kept per clause and words)."""
-        key = (reason.cites, reason.says)
-        line = self.reason_lines.get(key)
-        if line is None:
-            line = self.reason_lines[key] = self.f_reason(cites=reason.cites, says=self.r.label(reason.says))
-        return line
-
-    def missing_documents(self, d: ItemDecision, cites: tuple[str, ...]) -> str:
-        r = self.r
-        ds = self.sep.join(r.docs.get(x, x) for x in d.missing_documents)
-        cs: list[str] = []
-        for s in d.steps:
-            if s[0] == "documents" and s[3] and s[4] not in cs:
-                cs.append(s[4])
-        return self.f_missing_documents(docs=ds, cites=self.sep.join(cs) if cs else cites[-1])
-
-    def why(self, d: ItemDecision, I: Any, A: Any, C: Any) -> str:
-        money = self.money
-        label = self.r.label
-        out: list[str] = []
-        steps = d.steps
-        if d.status == "reduced":
-            for s in steps:
-                if s[0] == "cap" and s[5] < s[4]:
-                    _, cap, _, used, asked, after, ceiling, how = s
-                    left = ceiling - used
-                    fmts = self.cap_fmt(cap, ceiling, how)
-                    fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
-                    out.append(
-                        fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
-                    )
-        elif d.reasons:
-            r = d.reasons[0]
-            check = r.check
-            cap_step = limit_step = check_step = last_cap = sel_step = None
-            has_amount = False
-            for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
-                k = s[0]
-                if k == "cap":
-                    last_cap = s
-                    if cap_step is None and s[1].id == check:
-                        cap_step = s
-                elif k == "check":
-                    if check_step is None and s[1].id == check:
-                        check_step = s
-                elif k == "limit":
-                    if limit_step is None and s[1].id == check:
-                        limit_step = s
-                elif k == "amount":
-                    has_amount = True
-                elif k == "selection":
-                    if s[2] is not None and s[2].why in ("first", "budget") and s[1].id == check:
-                        sel_step = s
-            category = r.category
-            if category == "cap" and cap_step is not None:
-                out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[5](used=money(cap_step[3]), asked=money(cap_step[4])))
-            elif category == "limit" and limit_step is not None:
-                out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
-            elif category == "limit" and sel_step is not None:
-                would = last_cap[5] if last_cap is not None else d.asked
-                verdict = sel_step[2]
-                says = label(sel_step[1].says)
-                out.append(self.f_why_selection(says=says, cites=r.cites, rank=verdict.rank, of=verdict.of, asked=money(would)))
-            else:
-                would = last_cap[5] if last_cap is not None else d.asked
-                if has_amount and would.quantize(CENT) != 0:
-                    out.append(self.f_why_refused_asked(says=label(r.says), cites=r.cites, asked=money(would)))
-                else:
-                    out.append(self.f_why_refused(says=label(r.says), cites=r.cites))
-            if check_step is not None and check_step[1].expression.facts:
-                facts = self.failed_facts.get(id(check_step))
-                if facts is None:
-                    facts = self.facts_of(check_step[1].expression.facts, d.item.type, I, A, C)
-                out.append(self.f_why_facts(facts=facts))
-            if len(d.reasons) > 1:
-                out.append(self.f_why_also(reasons=self.sep.join(self.reason(x) for x in d.reasons[1:])))
-        return self.sentence_sep.join(out)
+#: a policy's (or a language folder's) own plain-text template: the text is then rendered by it, through jinja2
+TEXT_TEMPLATE = "explain.txt.j2"
 
 
 class _OnPolicy:
@@ -1595,10 +494,11 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
     if fmt == "text" and isinstance(decision, Decision):
         fast = renderer(policy, lang).text_explainer()
         if fast is not None:
-            return fast.render(decision)
-    d = _as_dict(decision)
+            made: str = fast.render(decision)
+            return made
     if isinstance(decision, Decision):
-        return json.dumps(d, ensure_ascii=False, indent=2) + "\n" if fmt == "json" else renderer(policy, lang).explain(d, fmt)
+        return renderer(policy, lang).explain(decision, fmt)
+    d = decision
     try:
         if fmt == "json":  # as recorded; a number edited in (read as a Decimal) is not JSON the engine writes
             return json.dumps(d, ensure_ascii=False, indent=2) + "\n"
@@ -1612,6 +512,20 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
             f"this decision cannot be explained as recorded ({type(exc).__name__}: {exc}); "
             "explain the claim itself, or the decision line as the batch wrote it"
         ) from exc
+
+
+@in_engine_context
+def explanation(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang: str = "zh") -> Explanation:
+    """The decision explained in `lang` and in no format: the `Explanation` model (engine/explaining/model.py)
+    that templates, JSON front doors and tests read. Same words as every format (one builder, `Explainer`).
+    A decision given as data (its JSON, as recorded) is explained as recorded (check it first with
+    `recorded_decision`)."""
+    if not isinstance(decision, Decision):
+        try:
+            return renderer(policy, lang).model(decision)
+        except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError) as exc:
+            raise RecordedDecisionError(f"this decision cannot be explained as recorded ({type(exc).__name__}: {exc})") from exc
+    return renderer(policy, lang).model(decision)
 
 
 FLAG_ORDER = ("standing", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -1673,7 +587,7 @@ def _report(
                 "d": d,
                 "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
                 "flags": _flags(d),
-                "body": (renderer(policy_for(d), lang) if policy_for else r).body_html(d, anchor),
+                "body": (renderer(policy_for(d), lang) if policy_for else r).body_html(entry, anchor),
             }
         )
     return r.template(REPORT_TEMPLATE).render(
@@ -1702,10 +616,12 @@ def write_report(
 
 __all__: list[str] = [
     "FORMATS",
+    "MESSAGE_DIR",
     "RenderError",
     "Renderer",
     "ReportError",
     "explain",
+    "explanation",
     "languages",
     "recorded_decision",
     "render_report",

@@ -91,6 +91,10 @@ def _budget_rounding(budget: dict[str, Any], quantum: Decimal) -> BudgetRounding
     )
 
 
+#: a template name a policy may no longer replace (docs/explanations.md, "Policy templates")
+RETIRED_TEMPLATE = "_lines.j2"
+
+
 def _selection_label(first: int | None, budget: Decimal | None) -> Text:
     """A selection's words when the policy gives none: its places and its budget."""
     zh, en = [], []
@@ -742,6 +746,17 @@ class _Compiler:
             out[scope] = {}
             for key, value in entries.items():
                 path = ("templates", scope, key)
+                if key == RETIRED_TEMPLATE:
+                    self.error(
+                        path,
+                        f"template {key!r}: the engine's explanations no longer take their sentences from {key!r} (one "
+                        "explanation builder, issue 12): change a sentence by overriding its catalogue message (e.g. "
+                        "`calc_rate: ...`), or keep your macros in a template of your own under another name (e.g. "
+                        "`my_lines.j2`) and import that from your own explain.txt.j2 / explain.md.j2",
+                        "a catalogue message key, or a template name other than _lines.j2",
+                        code="template",
+                    )
+                    continue
                 if not key.endswith(".j2"):
                     for message in message_problems(value):
                         self.error(path, f"message {key!r}: {message}", code="template")

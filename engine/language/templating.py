@@ -106,7 +106,7 @@ GLOBAL_NAMES = frozenset(
         "shaping",
     }
 )
-RENDER_VARIABLES = frozenset({"d", "anchor", "in_report", "rows", "title", "count", "errors", "grand_total"})
+RENDER_VARIABLES = frozenset({"d", "x", "anchor", "in_report", "rows", "title", "count", "errors", "grand_total"})
 ENGINE_FILTERS = frozenset({"money", "percent", "fill", "md"})
 HTML_ALIAS = "#html"
 

@@ -709,6 +709,8 @@ class Ledger:
 
     # --- writing ------------------------------------------------------------------------
 
+    # long because: one locked transaction -- facts on record, the same-content check, replace, the decision, its
+    # grants and the audit entry -- kept in one body so that nothing runs between the lock and the write
     @in_engine_context
     def commit(
         self,
@@ -956,6 +958,8 @@ class Ledger:
             remainder=rounding.remainder if rounding else "largest_remainder",
         )
 
+    # long because: the rounding of each share and the two remainder methods, read against each other, in the one
+    # transaction that rewrites the round's grants and its scaling record (most of the length is its docstring)
     def scale_round(
         self,
         rnd: str,

@@ -1,0 +1,122 @@
+"""The message catalogue of one language, with a policy's message overrides: every word an explanation uses.
+
+`engine/explaining/messages/<lang>.yaml` holds the sentences (`{placeholders}` filled per decision), headings,
+status words and the `meta` section (label field, money/percent formats, list separator, colons, quotes).
+A policy's `templates:` mapping may replace any message (a dotted key such as `status.refused`, under a
+language code or `all`); a key ending in `.j2` is a template override, kept apart for the renderer.
+`Catalogue.compile` turns a message into a `str.format` string once, so that filling it per item is one call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from engine.language.templating import RenderError, message_problems
+
+if TYPE_CHECKING:
+    from engine.language.model import CompiledPolicy
+
+MESSAGE_DIR = Path(__file__).resolve().parent / "messages"
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def languages() -> tuple[str, ...]:
+    """The languages with a message catalogue, e.g. ('en', 'zh')."""
+    return tuple(sorted(p.stem for p in MESSAGE_DIR.glob("*.yaml")))
+
+
+@cache
+def base_catalogue(lang: str) -> dict[str, Any]:
+    """The engine's own catalogue of `lang`, read once per process."""
+    path = MESSAGE_DIR / f"{lang}.yaml"
+    if not path.is_file():
+        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("meta"), dict):
+        raise RenderError(f"{path}: a catalogue is a mapping with a `meta:` section")
+    return data
+
+
+def fill(text: str, values: Mapping[str, Any]) -> str:
+    """Replace `{name}` by values[name]; only plain names, never attribute access (policy wording is data)."""
+    return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
+
+
+def format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | None = None) -> str:
+    """A catalogue message as a `str.format` string: `{name}` for the placeholders in `names`, the
+    values of `fixed` already put in (as `fill` would), every other brace literal."""
+    out: list[str] = []
+    pos = 0
+    for mt in PLACEHOLDER.finditer(text):
+        out.append(text[pos : mt.start()].replace("{", "{{").replace("}", "}}"))
+        name = mt.group(1)
+        if fixed is not None and name in fixed:
+            out.append(str(fixed[name]).replace("{", "{{").replace("}", "}}"))
+        else:
+            out.append("{" + name + "}" if name in names else "{{" + name + "}}")
+        pos = mt.end()
+    out.append(text[pos:].replace("{", "{{").replace("}", "}}"))
+    return "".join(out)
+
+
+def _merge(base: dict[str, Any], key: str, value: str, known: dict[str, Any]) -> bool:
+    parts = key.split(".")
+    node, ref = base, known
+    for p in parts[:-1]:
+        if not isinstance(ref.get(p), dict):
+            return False
+        ref = ref[p]
+        node[p] = dict(node[p]) if node.get(p) is ref else node[p]
+        node = node[p]
+    if parts[-1] not in ref or isinstance(ref[parts[-1]], dict):
+        return False
+    node[parts[-1]] = value
+    return True
+
+
+class Catalogue:
+    """The messages of one language with one policy's overrides merged in (RenderError naming each bad key)."""
+
+    def __init__(self, policy: CompiledPolicy, lang: str) -> None:
+        self.lang = lang
+        base = base_catalogue(lang)
+        messages: dict[str, Any] = dict(base)
+        #: the policy's template overrides (`*.j2` keys): name -> template text
+        self.templates: dict[str, str] = {}
+        problems: list[str] = []
+        for scope in ("all", lang):
+            for key, value in (policy.templates.get(scope) or {}).items():
+                if key.endswith(".j2"):
+                    self.templates[key] = value  # the template's text (a file it names was read, confined, when the policy loaded)
+                elif not _merge(messages, key, value, base):
+                    problems.append(f"templates.{scope}.{key}: no such message in the {lang!r} catalogue")
+                else:
+                    problems += [f"templates.{scope}.{key}: {p}" for p in message_problems(value)]
+        if problems:
+            raise RenderError("; ".join(problems))
+        self.m = messages
+        self.meta: dict[str, Any] = messages["meta"]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.m[key]
+
+    def text(self, key: str) -> str:
+        return str(self.m[key])
+
+    def compile(self, key: str, *names: str) -> Callable[..., str]:
+        """Message `key` as a bound `str.format`: `{name}` filled per call for each of `names`."""
+        return format_string(str(self.m[key]), names).format
+
+    def partial(self, key: str, names: tuple[str, ...], fixed: Mapping[str, Any]) -> Callable[..., str]:
+        """Message `key` with the claim-independent values `fixed` put in once; `names` filled per call."""
+        return format_string(str(self.m[key]), names, fixed).format
+
+    def compile_text(self, text: str, *names: str) -> Callable[..., str]:
+        """A message text (e.g. of `meta`) as a bound `str.format`."""
+        return format_string(text, names).format

@@ -1,0 +1,976 @@
+"""The one explanation builder: a `Decision`'s trace, walked once, into the pieces of its explanation.
+
+`Explainer(policy, catalogue, labels, writer)` turns a decision into words: every sentence is a catalogue
+message (`Catalogue.compile`: a `str.format` string made once), every value goes through the one formatter
+(`Labels.money`, `percent`, `fact_value`, `fact_label`), and the writer spells each piece for its format:
+`TextWriter` (engine/explaining/textwriter.py) as the plain text, `ModelWriter` (engine/explaining/model.py) as
+the format-neutral `Explanation` the templates and front doors read. The writer is bound when the
+Explainer is built, so the pieces that do not depend on the claim (clause quotes, check lines that held,
+section heads, rule headings, document lists, a rule's pending block) are written once and kept: on the
+text's hot path an item is mostly dictionary look-ups and appends.
+
+One method per construct: `render` (the document: header, summary, standing, items, footer), `item`,
+`check`, `who`, `calc` (the amount forms), `subject`, `limit`, `cap`, `documents`, `reason`,
+`missing_documents`, `why`, `tail` (a rule's pending block and readings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from engine.core.quantities import format_money
+from engine.core.version import __version__
+from engine.deciding.decision import STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
+from engine.explaining.catalogue import Catalogue, fill
+from engine.explaining.labels import CENT, MONEY_CACHE, Labels
+from engine.explaining.model import NOMARK, Line, Quote
+from engine.explaining.recorded import Recorded, RecordedDecision, RecordedItem
+from engine.language.model import DocumentCheck
+
+if TYPE_CHECKING:
+    from engine.language.model import CompiledPolicy
+
+#: trace step kind -> its group in the explanation (conditions, amount, limits, caps, documents), in order
+GROUP_OF = {
+    "who": 0,
+    "check": 0,
+    "parameter": 1,
+    "amount": 1,
+    "subject": 1,
+    "limit": 2,
+    "cap": 3,
+    "selection": 4,
+    "scaling": 5,
+    "documents": 6,
+}
+GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents")
+SHAPING_CACHE = 10000  # readings-and-notes blocks kept: one per distinct set of decision-makers (bounded)
+_ABSENT = object()  # a fact the claim does not give
+AnyItem = ItemDecision | RecordedItem
+
+
+def _given(record: Mapping[str, Any], key: str) -> Any:
+    """A value of a record as a message shows it: nothing when the record does not have it."""
+    return record[key] if key in record else ""
+
+
+def _iso(day: Any) -> str:
+    """A date as its ISO text (a recorded decision has it as text already)."""
+    return day.isoformat() if hasattr(day, "isoformat") else str(day)
+
+
+def _text_key(value: Any) -> Any:
+    """A fact value as a cache key for the words shown for it: a Decimal by its text (equal Decimals may print differently)."""
+    return str(value) if type(value) is Decimal else value
+
+
+class Explainer:
+    """The explanation of one policy in one language, built from a `Decision`'s trace tuples for one writer."""
+
+    # long because: every claim-independent piece (format strings, heads, the title and policy block) is built
+    # here once per policy, language and writer, in the order the explanation uses them
+    def __init__(self, policy: CompiledPolicy, catalogue: Catalogue, labels: Labels, writer: Any) -> None:
+        self.policy = policy
+        self.cat = catalogue
+        self.lab = labels
+        self.w = w = writer
+        m = catalogue.m
+        meta = catalogue.meta
+        self.money = labels.money
+        self.sep = str(meta["list_sep"])
+        self.paren = catalogue.compile_text(meta["paren"], "t")
+        f = catalogue.compile
+        self.f_provisional_of = f("provisional_of", "amount")
+        self.f_reason = f("reason_line", "cites", "says")
+        self.f_facts_given = f("facts_given", "facts")
+        self.f_fact_value = f("fact_value", "fact", "value")
+        self.f_missing_fact = f("missing_fact", "fact")
+        self.f_calc_fixed = f("calc_fixed", "value")
+        self.f_calc_table = f("calc_table", "by_label", "by_value", "value")
+        self.f_calc_external = f("calc_external", "source_label", "value")
+        self.f_calc_bands = f("calc_bands", "base_label", "base", "from", "band", "value")
+        self.f_calc_bands_none = f("calc_bands_none", "base_label", "base", "value")
+        self.f_calc_per_unit = f("calc_per_unit", "per_unit", "counted", "value", "count_label", "count", "max")
+        self.f_calc_per_unit_max = f("calc_per_unit_max", "max_count")
+        self.f_calc_least = f("calc_least", "candidates", "value")
+        self.f_calc_subject = f("calc_subject", "paid", "asked", "after")
+        self.f_calc_rate_by = f("calc_rate_by", "base_label", "base", "rate", "by_label", "by_value", "value")
+        self.f_calc_per_unit_in = f("calc_per_unit_in", "unit", "per_unit", "counted", "value", "count_label", "count", "max")
+        self.f_ceiling_rate = f("ceiling_rate", "base_label", "base", "rate")
+        self.f_ceiling_of = f("ceiling_of", "base_label")
+        self.f_ceiling_table = f("ceiling_table", "by_label", "by_value")
+        self.f_param_line = f("param_line", "label", "date", "value", "start", "source")
+        self.f_param_gap = f("param_gap", "label", "date", "first")
+        self.f_selection_pending = f("selection_pending", "says", "cites")
+        self.f_selection_in = f("selection_in", "says", "cites", "rank", "of")
+        self.f_selection_out = f("selection_out", "says", "cites", "rank", "of")
+        self.f_selection_unranked = f("selection_unranked", "says", "cites")
+        self.f_why_selection = f("why_selection", "says", "cites", "rank", "of", "asked")
+        self.f_reading_line = f("reading_line", "id", "words")
+        self.f_cap_split = f("cap_split", "history", "earlier")
+        self.f_why_limit = f("why_limit", "says", "times", "cites")
+        self.f_why_refused = f("why_refused", "says", "cites")
+        self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
+        self.f_why_facts = f("why_facts", "facts")
+        self.f_why_also = f("why_also", "reasons")
+        self.f_docs_line = f("docs_line", "docs", "cites")
+        self.f_doc_ok = f("doc_ok", "doc")
+        self.f_doc_missing = f("doc_missing", "doc")
+        self.f_missing_documents = f("missing_documents", "docs", "cites")
+        self.f_missing_facts = f("missing_facts", "facts")
+        self.f_provisional = f("provisional", "amount")
+        self.f_referred_line = f("referred_line", "to", "cites")
+        self.f_pending_line = f("pending_line", "what")
+        self.f_pending_ceiling = f("pending_ceiling", "ceiling", "cites", "says")
+        self.f_who = f("who_ok", "kind", "kinds")
+        self.f_who_roles = f("who_roles", "roles")
+        self.f_status_line = f("status_line", "status", "n", "amount")
+        self.f_status_line_count = f("status_line_count", "status", "n")
+        self.f_count_items = f("count_items", "n")
+        self.f_article_line = f("article_line", "article", "n", "amount")
+        self.f_article_provisional = f("article_provisional", "amount")
+        self.f_applicant = f("applicant_line", "name", "kind", "id")
+        self.f_year = f("funding_year_value", "year")
+        self.marks = {True: str(m["check_ok"]), False: str(m["check_fail"]), None: str(m["check_unknown"])}
+        self.status = m["status"]
+        self.sentence_sep = str(m["sentence_sep"])
+
+        # claim-independent pieces, once
+        self.cites_cache: dict[tuple[str, ...], Any] = {}
+        self.check_line: dict[tuple[int, Any], str] = {}
+        # keyed by id(): the policy's own objects (tests, caps, limits, rules), alive as long as this explainer's policy
+        self.cap_fmts: dict[Any, tuple[tuple[Callable[..., str], ...], tuple[str, str]]] = {}
+        self.limit_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
+        self.rate_fmts: dict[tuple[int, str], Callable[..., str]] = {}
+        self.heading_fmts: dict[str, Callable[..., str]] = {}
+        self.amount_fmts = {s: catalogue.partial("amount_line", ("amount",), {"status": m["status"][s]}) for s in STATUSES}
+        self.status_result = {s: str(m["status"][s]) for s in STATUSES}
+        self.ok_lines: dict[int, Any] = {}  # a check that held: its whole line
+        self.reason_lines: dict[tuple[str, Any], str] = {}
+        self.who_lines: dict[tuple[Any, ...], Any] = {}
+        self.docs_lines: dict[tuple[Any, ...], Any] = {}
+        self.standing_blocks: dict[tuple[Any, ...], Any] = {}
+        self.facts_cache: dict[Any, str] = {}
+        self.fact_names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+        self.calc_lines: dict[Any, Any] = {}
+        self.failed_facts: dict[int, str] = {}  # per item: a failed check step's facts in words (shown twice)
+        self.limit_lines: dict[tuple[Any, ...], Any] = {}
+        self.cap_lines: dict[tuple[Any, ...], Any] = {}
+        self.who_line: dict[tuple[str, Any, Any], str] = {}
+        self.docs_cache: dict[tuple[Any, ...], str] = {}
+        self.rule_tail: dict[Any, tuple[Any, Any]] = {}
+        self.shaping_blocks: dict[tuple[str, ...], Any] = {}
+        self.heads = {
+            k: w.head(k, str(m[k]))
+            for k in ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents", "reasons", "incomplete", "pending")
+        }
+        self.shaping_heads = {k: w.shaped_head(k, str(m[k])) for k in ("readings", "notes_applied")}
+        self.group_heads = tuple(self.heads[k] for k in GROUP_HEADS)
+        self.no_trace = w.no_trace(str(m["no_trace"]))
+        self.pending_decide = w.line(str(m["pending_decide"]), NOMARK, "pending_decide")
+        self.item_end = w.item_end()
+        self.item_types = labels.item_types
+        self.kinds = labels.kinds
+        info = labels.policy_info()
+        p = policy
+        validity = (
+            fill(m["validity_line"], {"from": info["from"], "to": info["to"], "cites": info["cites"]})
+            if info["cites"]
+            else fill(m["validity_line_nocite"], {"from": info["from"], "to": info["to"]})
+        )
+        self.title_block = w.title(str(m["title"]), info["title"])
+        self.claim_field = str(m["claim_id"])
+        self.applicant_field = str(m["applicant"])
+        self.year_field = str(m["funding_year"])
+        policy_fields = [
+            w.field("policy", str(m["policy"]), fill(m["policy_line"], {"title": info["title"], "id": p.id, "version": p.version})),
+            w.field("validity", str(m["validity"]), validity),
+        ]
+        if info["assumption"]:
+            policy_fields.append(w.field("assumption", str(m["assumption"]), info["assumption"]))
+        policy_fields.append(w.field("policy_hash", str(m["policy_hash"]), p.content_hash))
+        policy_fields.append(w.part("summary", str(m["section_summary"])))
+        self.policy_block = w.block(policy_fields)
+        self.total_label = str(m["total_granted"])
+        self.by_status_head = w.subhead("by_status", str(m["by_status"]))
+        self.by_article_head = w.subhead("by_article", str(m["by_article"]))
+        self.scaling_head = w.subhead("scaling", str(m["scaling"]))
+        self.standing_head = w.part("standing", str(m["section_standing"]))
+        self.standing_result = {
+            True: w.standing_result(True, str(m["standing_ok"])),
+            False: w.standing_result(False, str(m["standing_refused"])),
+        }
+        self.items_head = w.part("items", str(m["section_items"]))
+        self.no_items = w.no_items(str(m["no_items"]))
+        self.footer = w.footer(fill(m["generated_by"], {"engine": f"policy-engine {__version__}", "policy": f"{p.id} {p.version}"}))
+        self.article_of = {cite: cl.article for cite, cl in p.clauses.items()}
+        self.article_order = {cl.article: i for i, cl in reversed(list(enumerate(p.clauses.values())))}
+
+    def forget(self) -> None:
+        """Drop every kept piece: a recorded decision's objects live for one explanation, and their ids are reused."""
+        for cache in (
+            self.cites_cache, self.check_line, self.cap_fmts, self.shaping_blocks, self.limit_fmts, self.rate_fmts, self.ok_lines,
+            self.reason_lines, self.who_lines, self.docs_lines, self.standing_blocks, self.facts_cache, self.calc_lines,
+            self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail,
+        ):  # fmt: skip
+            cache.clear()
+
+    def cap_fmt(self, cap: Any, ceiling: Any, how: Any) -> tuple[tuple[Callable[..., str], ...], tuple[str, str]]:
+        """Per cap (and, for a computed ceiling, per ceiling): its lines (paid, single item, not paid) and "why not
+        more" sentences, its words and ceiling put in -- a computed ceiling with how it was obtained; and the
+        (words, ceiling) shown in its table row."""
+        key = id(cap) if cap.computed is None else (id(cap), ceiling, _text_key(how) if not isinstance(how, tuple) else how)
+        found = self.cap_fmts.get(key)
+        if found is None:
+            shown = self.money(cap.ceiling if cap.computed is None else ceiling, cap.cites)
+            if cap.computed is not None:
+                shown += self.paren(t=self.ceiling_how(cap.computed, how))
+            words = (self.lab.label(cap.says), shown)
+            fixed = {"says": words[0], "ceiling": shown, "cites": cap.cites}
+            line = ("used", "left", "asked", "granted", "cut")
+            fmts = tuple(
+                self.cat.partial(k, line, fixed)
+                for k in ("cap_line", "cap_item", "cap_check", "why_cap", "why_cap_fresh", "why_cap_exhausted")
+            )
+            if len(self.cap_fmts) >= MONEY_CACHE:
+                self.cap_fmts.clear()
+            found = self.cap_fmts[key] = (fmts, words)
+        return found
+
+    def ceiling_how(self, form: Any, how: Any) -> str:
+        """How a computed ceiling was obtained, in words (never the raw expression)."""
+        lab = self.lab
+        if form.kind == "table":
+            label = lab.label(form.base) if form.base is not None else lab.fact_label(form.by.source)
+            return self.f_ceiling_table(by_label=label, by_value=lab.value_label(form.by.source, None, json_value(how)))
+        base, rate = (how[0], how[2]) if form.rate_table is not None else (how, form.rate)
+        label = self.base_label(form, None)
+        if form.rate_table is None and str(rate) == "1":  # a bare `of:` (or 100%): the base itself
+            return self.f_ceiling_of(base_label=label)
+        return self.f_ceiling_rate(base_label=label, base=self.money(base), rate=lab.percent(str(rate)))
+
+    def base_label(self, form: Any, t: str | None, source: str | None = None, computed: str = "base_computed") -> str:
+        """What a form's base (or count) is: its `base:` words, the fact's words for a single fact, else "the base"
+        -- never the raw expression."""
+        if form.base is not None:
+            return self.lab.label(form.base)
+        src = form.of.source if source is None else source
+        label = self.lab.fact_label(src, t)
+        return label if label != src else str(self.cat.m[computed])
+
+    def param_line(self, s: tuple[Any, ...]) -> str:
+        """A dated parameter's look-up: its value, the date asked, since when the value is in force, its source."""
+        _, use, day, entry = s
+        lab = self.lab
+        p = use.parameter
+        label = lab.label(p.label)
+        shown_day = _iso(day)
+        if entry is None:
+            first = _iso(p.values[0].start) if p.values else ""
+            return self.f_param_gap(label=label, date=shown_day, first=first)
+        value = self.money(entry.value) if p.type == "money" else entry.shown
+        return self.f_param_line(label=label, date=shown_day, value=value, start=_iso(entry.start), source=lab.label(entry.source))
+
+    def selection(self, s: tuple[Any, ...]) -> Any:
+        """A round selection step: the item's rank in its round, or that it takes part in one."""
+        _, sel, verdict = s
+        says = self.lab.label(sel.says)
+        w = self.w
+        if verdict is None:
+            return w.line(self.f_selection_pending(says=says, cites=sel.cites), NOMARK, "selection")
+        if verdict.why == "unranked":
+            return w.line(f"{self.marks[False]} {self.f_selection_unranked(says=says, cites=sel.cites)}", False, "selection")
+        words = self.f_selection_in if verdict.selected else self.f_selection_out
+        text = f"{self.marks[bool(verdict.selected)]} {words(says=says, cites=sel.cites, rank=verdict.rank, of=verdict.of)}"
+        return w.line(text, bool(verdict.selected), "selection")
+
+    def limit_fmt(self, lim: Any) -> tuple[Callable[..., str], ...]:
+        fmts = self.limit_fmts.get(id(lim))
+        if fmts is None:
+            fixed = {"says": self.lab.label(lim.says), "times": lim.times}
+            fmts = self.limit_fmts[id(lim)] = tuple(
+                self.cat.partial(k, ("used", "after"), fixed) for k in ("limit_check", "limit_same", "limit_full", "limit_line")
+            )
+        return fmts
+
+    # --- values -------------------------------------------------------------------------
+
+    def facts_of(self, facts: tuple[str, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
+        """The facts a check used, in words (e.g. `贷款方为否`); kept per check and fact values."""
+        names = self.fact_names.get(facts)
+        if names is None:
+            names = self.fact_names[facts] = tuple((n.split(".", 1)[0], n.split(".", 1)[1]) for n in facts)
+        spaces = {"item": I, "applicant": A, "claim": C}
+        # Decimals by their text: 0.125 and 0.1250 are equal keys but are shown as given
+        key: tuple[Any, ...] | None = (facts, t, *(_text_key(dict.get(spaces[ns], name, _ABSENT)) for ns, name in names))
+        try:
+            text = self.facts_cache.get(key)
+        except TypeError:  # a list among the values: not kept
+            key, text = None, None
+        if text is None:
+            lab = self.lab
+            used = facts_used(facts, I, A, C)
+            text = self.sep.join(self.f_fact_value(fact=lab.fact_label(n, t), value=lab.fact_value(n, t, v)) for n, v in used.items())
+            if key is not None:
+                if len(self.facts_cache) >= MONEY_CACHE:
+                    self.facts_cache.clear()
+                self.facts_cache[key] = text
+        return text
+
+    # --- sentences -------------------------------------------------------------------------
+
+    def check(self, step: tuple[Any, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
+        _, test, ok, missing = step
+        key = (id(test), ok)
+        line = self.check_line.get(key)
+        if line is None:
+            line = self.check_line[key] = (
+                f"{self.marks.get(ok, self.marks[None])} {self.f_reason(cites=test.cites, says=self.lab.label(test.says))}"
+            )
+        if ok is False and test.expression.facts:
+            facts = self.failed_facts[id(step)] = self.facts_of(test.expression.facts, t, I, A, C)
+            line += self.paren(t=self.f_facts_given(facts=facts))
+        if missing:
+            line += self.paren(t=self.f_missing_fact(fact=self.lab.fact_label(missing, t)))
+        return line
+
+    def who(self, rule: Any, ok: Any, kind: Any) -> str:
+        key = (rule.id, ok, kind)
+        line = self.who_line.get(key)
+        if line is None:
+            lab = self.lab
+            kinds = self.sep.join(v for k, v in lab.kinds.items() if k in rule.kinds)
+            roles = [v for k, v in lab.roles.items() if k in rule.roles]
+            if roles:
+                kinds += self.f_who_roles(roles=self.sep.join(roles))
+            line = self.who_line[key] = f"{self.marks.get(ok, self.marks[None])} {self.f_who(kind=lab.kinds.get(kind, kind), kinds=kinds)}"
+        return line
+
+    def calc(self, step: tuple[Any, ...], rule: Any, t: str) -> str:
+        _, form, detail, value = step
+        lab = self.lab
+        money = self.money
+        kind = form.kind
+        if kind == "rate":
+            if form.rate_table is not None:  # a rate chosen by a scalar: the rate and what chose it
+                base, rkey, rate = detail
+                by = form.rate_table.by.source
+                by_label = lab.label(form.rate_table.base) if form.rate_table.base is not None else lab.fact_label(by, t)
+                return self.f_calc_rate_by(
+                    base_label=self.base_label(form, t),
+                    base=money(base),
+                    rate=lab.percent(str(rate)),
+                    by_label=by_label,
+                    by_value=lab.value_label(by, t, json_value(rkey)),
+                    value=money(value),
+                )
+            fmt = self.rate_fmts.get((id(form), t))
+            if fmt is None:
+                fixed = {"base_label": self.base_label(form, t), "rate": lab.percent(str(form.rate))}
+                fmt = self.rate_fmts[(id(form), t)] = self.cat.partial("calc_rate", ("base", "value"), fixed)
+            return fmt(base=money(detail), value=money(value))
+        cites = rule.cites
+        if kind == "fixed" or kind == "table":
+            if kind == "fixed":
+                return self.f_calc_fixed(value=money(value, cites))
+            src = form.by.source
+            by_value = lab.value_label(src, t, json_value(detail))
+            by_label = lab.label(form.base) if form.base is not None else lab.fact_label(src, t)
+            return self.f_calc_table(by_label=by_label, by_value=by_value, value=money(value, cites))
+        if kind == "external":
+            return self.f_calc_external(source_label=lab.fact_label(form.source.source, t), value=money(value))
+        if kind == "bands":
+            base, band = detail
+            src = form.of.source
+            if band is None:
+                return self.f_calc_bands_none(base_label=self.base_label(form, t), base=lab.base_value(src, t, base), value=money(value))
+            return self.f_calc_bands(
+                base_label=self.base_label(form, t),
+                base=lab.base_value(src, t, base),
+                band=money(band.amount, cites) if band.amount is not None else lab.percent(str(band.rate)),
+                value=money(value),
+                **{"from": lab.base_value(src, t, band.start, cites)},
+            )
+        if kind == "per_unit":
+            count, used = detail
+            src = form.count.source
+            fields = {
+                "per_unit": money(form.per_unit, cites),
+                "counted": used,
+                "value": money(value),
+                "count_label": self.base_label(form, t, src, "count_computed"),
+                "count": lab.base_value(src, t, count),
+                "max": self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
+            }
+            if form.unit is not None:
+                return self.f_calc_per_unit_in(unit=lab.label(form.unit), **fields)
+            return self.f_calc_per_unit(**fields)
+        if kind == "least":
+            return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
+        return ""
+
+    def documents(self, step: tuple[Any, ...], standing: bool) -> str:
+        _, owner, required, missing, cites = step
+        key = (id(owner), tuple(required), tuple(missing), cites, standing)
+        line = self.docs_cache.get(key)
+        if line is None:
+            lab = self.lab
+            ds = self.sep.join((self.f_doc_missing if d in missing else self.f_doc_ok)(doc=lab.docs.get(d, d)) for d in required)
+            if standing:
+                own = isinstance(owner, DocumentCheck) or (type(owner) is Recorded and owner.says is not None)
+                says = lab.label(owner.says) if own else self.cat.m["documents"]
+                line = f"{self.marks[not missing]} {self.f_reason(cites=cites, says=says)}{self.paren(t=ds)}"
+            else:
+                line = self.f_docs_line(docs=ds, cites=cites)
+            self.docs_cache[key] = line
+        return line
+
+    def clauses(self, cites: tuple[str, ...]) -> Any:
+        block = self.cites_cache.get(cites)
+        if block is None:
+            quotes = []
+            for cite in cites:
+                cl = self.lab.clauses.get(cite)
+                quotes.append(Quote(cite, cl["text"], cl["original"]) if cl is not None else Quote(cite, None, None))
+            block = self.cites_cache[cites] = self.w.clauses(tuple(quotes))
+        return block
+
+    def tail(self, rule: Any) -> tuple[Any, Any]:
+        """Per rule: the pending-review block and the readings piece (None without readings)."""
+        key = id(rule) if type(rule) is Recorded else rule.id  # a recorded item states its own pending block
+        out = self.rule_tail.get(key)
+        if out is None:
+            lab = self.lab
+            w = self.w
+            pending = [self.heads["pending"]]
+            what = getattr(rule.amount, "pending", None)  # an amount the panel decides says what it decides
+            if what is not None:
+                pending.append(w.line(self.f_pending_line(what=lab.label(what)), NOMARK, "pending_line"))
+            for cap in (c for c in rule.caps if c.computed is None):  # (as the decision's `ceilings`)
+                text = self.f_pending_ceiling(
+                    ceiling=lab.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=lab.label(cap.says)
+                )
+                pending.append(w.line(text, NOMARK, "pending_ceiling"))
+            pending.append(self.pending_decide)
+            out = self.rule_tail[key] = (w.block(pending), self.shaping_block((rule.id,)))
+        return out
+
+    def shaping_block(self, ids: tuple[str, ...]) -> Any:
+        """The readings and notes behind the decision-makers `ids`, each with its words (Labels.shaping); None
+        when there are none."""
+        block = self.shaping_blocks.get(ids)
+        if block is None:
+            w = self.w
+            pieces: list[Any] = []
+            for key, found in zip(("readings", "notes_applied"), self.lab.shaping(ids), strict=True):
+                if found:
+                    pieces.append(self.shaping_heads[key])
+                    pieces.extend(w.reading(self.f_reading_line(id=i, words=words), key) for i, words in found)
+            block = w.block(pieces) if pieces else None
+            if len(self.shaping_blocks) < SHAPING_CACHE:
+                self.shaping_blocks[ids] = block
+        return block
+
+    def item_shapers(self, d: AnyItem) -> tuple[str, ...]:
+        """The ids of the decision-makers of an item: its rule, each check, condition, limit, cap, selection,
+        subject and document check of its trace, each reason's, and the caps whose ceilings a pending review shows."""
+        rule = d.rule.id
+        ids = [rule]
+        for s in d.steps:
+            k = s[0]
+            if k in ("check", "limit", "cap", "documents", "selection"):
+                ids.append(s[1].id)
+            elif k == "subject":
+                ids.append(f"{rule}#subject")
+        ids += [r.check for r in d.reasons]
+        if d.status == "pending_review":  # its ceilings are shown
+            ids += [c.id for c in d.rule.caps if c.computed is None]
+        return tuple(dict.fromkeys(ids))
+
+    # --- the document ---------------------------------------------------------------------
+
+    @in_engine_context
+    def render(self, decision: Decision | RecordedDecision) -> Any:
+        """The decision's explanation: the writer's `finish` of its pieces (text for TextWriter, an Explanation for ModelWriter)."""
+        claim = decision.claim
+        A, C = claim.applicant, claim.claim_facts
+        w = self.w
+        recorded = type(decision) is RecordedDecision
+        if recorded:
+            self.forget()
+        out: list[Any] = [
+            w.who(str(claim.claim_id), str(A["id"]), A.get("name")),
+            self.title_block,
+            w.field("claim_id", self.claim_field, str(claim.claim_id) if recorded else claim.claim_id),
+            w.field(
+                "applicant",
+                self.applicant_field,
+                self.f_applicant(name=A.get("name") or "", kind=self.kinds.get(A["kind"], A["kind"]), id=A["id"]),
+            ),
+            w.field("funding_year", self.year_field, self.f_year(year=claim.funding_year)),
+            self.policy_block,
+        ]
+        items: tuple[AnyItem, ...] = decision.items
+        if isinstance(decision, RecordedDecision):
+            self.summary_recorded(out, decision.record)
+        else:
+            self.summary(out, decision.items)
+        out.append(self.standing_head)
+        out.append(self.standing(decision, A, C))
+        out.append(self.standing_result[not decision.standing_reasons])
+        out.append(self.items_head)
+        in_application: dict[tuple[str, Any], Decimal] = {}
+        for n, d in enumerate(items, 1):
+            self.item(out, n, d, A, C, in_application)
+        if not items:
+            out.append(self.no_items)
+        out.append(self.footer)
+        return w.finish(out)
+
+    def summary(self, out: list[Any], items: tuple[ItemDecision, ...]) -> None:
+        """The total, the count and amount per status, and per article of the text."""
+        money = self.money
+        w = self.w
+        counts = dict.fromkeys(STATUSES, 0)
+        totals = dict.fromkeys(STATUSES, Decimal(0))
+        articles: dict[str, list[Any]] = {}
+        total = Decimal(0)
+        for d in items:
+            s = d.status
+            counts[s] += 1
+            totals[s] += d.amount if s in ("granted", "reduced") else (d.provisional or Decimal(0))
+            total += d.amount
+            a = self.article_of.get(d.rule.cites, d.rule.cites)
+            entry = articles.get(a)
+            if entry is None:
+                entry = articles[a] = [0, Decimal(0), Decimal(0)]
+            entry[0] += 1
+            entry[1] += d.amount
+            entry[2] += d.provisional or Decimal(0)
+        out.append(w.total(self.total_label, money(total.quantize(CENT))))
+        out.append(self.by_status_head)
+        for s in STATUSES:
+            n = counts[s]
+            if not n:
+                continue
+            word = self.status[s]
+            ns = self.f_count_items(n=n)
+            if s in ("granted", "reduced"):
+                line = self.f_status_line(status=word, n=ns, amount=money(totals[s]))
+            elif s == "incomplete" and totals[s].quantize(CENT) != 0:
+                line = self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=money(totals[s])))
+            else:
+                line = self.f_status_line_count(status=word, n=ns)
+            out.append(w.summary_line(line, s))
+        if articles:
+            out.append(self.by_article_head)
+            order = self.article_order
+            for a, (n, amount, prov) in sorted(articles.items(), key=lambda kv: order.get(kv[0], len(order))):
+                line = self.f_article_line(article=a, n=n, amount=money(amount))
+                if prov.quantize(CENT) != 0:
+                    line += self.sep + self.f_article_provisional(amount=money(prov))
+                out.append(w.summary_line(line, "article"))
+
+    # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
+    # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
+    def item(self, out: list[Any], n: int, d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
+        money = self.money
+        w = self.w
+        if self.failed_facts:
+            self.failed_facts.clear()
+        status = d.status
+        rule = d.rule
+        t = d.item.type
+        I = d.item.facts
+        heading = self.heading_fmts.get(t)
+        if heading is None:
+            heading = self.heading_fmts[t] = self.cat.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
+        if status == "incomplete" and d.provisional is not None:
+            result = self.amount_fmts[status](amount=self.f_provisional_of(amount=money(d.provisional)))
+        elif status in ("granted", "reduced"):
+            result = self.amount_fmts[status](amount=money(d.amount))
+        else:
+            result = self.status_result[status]
+        out.append(w.item(n, d.item.id, t, heading(id=d.item.id), status, result))
+        at_clauses = len(out)
+        out.append("")  # the clauses, once the steps have said whether a cap bit
+        steps = d.steps
+        if not steps:
+            out.append(self.no_trace)
+        mark = len(out)
+        paid = status in ("granted", "reduced")
+        ok_lines = self.ok_lines
+        limit_lines = self.limit_lines
+        who_lines = self.who_lines
+        docs_lines = self.docs_lines
+        kind = A.get("kind")
+        heads = self.group_heads
+        group = -1
+        bit = False
+        for s in steps:
+            k = s[0]
+            g = GROUP_OF[k]
+            if g != group:
+                if g < group:  # steps out of the usual order: grouped by kind
+                    del out[mark:]
+                    self.grouped(out, d, A, C, in_application, paid)
+                    bit = True  # (take the clauses from `d.cites`)
+                    break
+                out.append(heads[g])
+                group = g
+            if k == "check":
+                line = ok_lines.get(id(s[1])) if s[2] is True else None
+            elif k == "limit":
+                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
+            elif k == "cap":
+                bit = bit or s[5] < s[4]
+                line = self.cap(s, paid, in_application)
+            elif k == "who":
+                line = who_lines.get((id(s[1]), s[2], kind))
+            elif k == "documents":
+                line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
+            elif k == "amount":
+                line = self.amount(s, d)
+            else:
+                line = None
+            out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
+        # `d.cites` (the rule's clause, then each ground's, each biting cap's, the documents clause) only when it can differ
+        if type(d) is RecordedItem:
+            cites = d.cites
+            out[at_clauses] = self.clauses(d.quoted)
+        else:
+            cites = d.cites if (bit or d.reasons or d.missing_documents) else (rule.cites,)
+            out[at_clauses] = self.clauses(cites)
+        if d.grant is not None:
+            for c in d.grant.consumes:
+                if c.kind == "cap":
+                    key = (c.id, c.scope)
+                    in_application[key] = in_application.get(key, Decimal(0)) + c.amount
+        if status == "refused":
+            out.append(self.heads["reasons"])
+            for i, reason in enumerate(d.reasons, 1):
+                out.append(w.numbered(i, self.reason(reason)))
+        elif status == "incomplete":
+            out.append(self.heads["incomplete"])
+            if d.missing_documents:
+                out.append(w.line(self.missing_documents(d, cites), False, "missing_documents"))
+            if d.missing_facts:
+                fs = self.sep.join(self.lab.fact_label(x, t) for x in d.missing_facts)
+                out.append(w.line(self.f_missing_facts(facts=fs), False, "missing_facts"))
+            if d.provisional is not None:
+                out.append(w.line(self.f_provisional(amount=money(d.provisional)), NOMARK, "provisional"))
+        elif status == "referred":
+            to = self.lab.label(rule.referral) if rule.referral is not None else ""
+            out.append(w.tail("referred", self.f_referred_line(to=to, cites=cites[0])))
+        elif status == "pending_review":
+            out.append(self.tail(rule)[0])
+        if type(d) is RecordedItem and "scaling" in d.record:
+            out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
+        elif status in ("reduced", "refused"):
+            out.append(w.tail("why", self.why(d, I, A, C)))
+        shaped = self.shaping_block(self.item_shapers(d)) if steps or d.reasons or status == "pending_review" else self.tail(rule)[1]
+        if shaped is not None:
+            out.append(shaped)
+        out.append(self.item_end)
+
+    # long because: one branch per trace step kind, each writing its line and keeping it when it does not
+    # depend on the claim's figures
+    def step_line(self, s: tuple[Any, ...], d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> Any:
+        """One trace step of an item as its line piece."""
+        k = s[0]
+        w = self.w
+        if k == "cap":
+            return self.cap(s, paid, in_application)
+        if k == "limit":
+            key = (id(s[1]), s[3], s[5], s[6], paid)
+            line = self.limit_lines.get(key)
+            if line is None:
+                line = self.limit_lines[key] = w.line(self.limit(s, paid), s[6], "limit")
+            return line
+        if k == "documents":
+            line = self.docs_lines[(id(s[1]), s[2], s[3], s[4])] = w.line(self.documents(s, False), not s[3], "documents")
+            return line
+        if k == "who":
+            line = self.who_lines[(id(s[1]), s[2], A.get("kind"))] = w.line(self.who(s[1], s[2], A.get("kind")), s[2], "who")
+            return line
+        if k == "amount":
+            return self.amount(s, d)
+        if k == "check":
+            piece = w.line(self.check(s, d.item.type, d.item.facts, A, C), s[2], "check")
+            if s[2] is True and not s[3]:
+                self.ok_lines[id(s[1])] = piece
+            return piece
+        money = self.money
+        if k == "parameter":
+            return w.line(self.param_line(s), NOMARK, "parameter")
+        if k == "selection":
+            return self.selection(s)
+        if k == "scaling":
+            return w.line(self.scaling_step(s[1]), NOMARK, "scaling")
+        return w.line(self.f_calc_subject(paid=money(s[3]), asked=money(s[4]), after=money(s[5])), NOMARK, "subject")
+
+    def amount(self, s: tuple[Any, ...], d: AnyItem) -> Any:
+        """The calculation line; a fixed or table amount has few distinct lines, kept."""
+        form = s[1]
+        if form.kind != "fixed" and form.kind != "table":
+            return self.w.line(self.calc(s, d.rule, d.item.type), NOMARK, "amount")
+        key: tuple[Any, ...] | None = (id(form), d.item.type, _text_key(s[2]), s[3])
+        try:
+            line = self.calc_lines.get(key)
+        except TypeError:
+            line, key = None, None
+        if line is None:
+            line = self.w.line(self.calc(s, d.rule, d.item.type), NOMARK, "amount")
+            if key is not None and len(self.calc_lines) < MONEY_CACHE:
+                self.calc_lines[key] = line
+        return line
+
+    def grouped(self, out: list[Any], d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> None:
+        """The step lines grouped by kind, whatever the order of the steps."""
+        for g, head in enumerate(self.group_heads):
+            lines = [self.step_line(s, d, A, C, in_application, paid) for s in d.steps if GROUP_OF[s[0]] == g]
+            if lines:
+                out.append(head)
+                out.extend(lines)
+
+    def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> Any:
+        cap, scope, used, asked, after, ceiling, how = s[1:8]
+        # a shared cap already used: how much of it by history, how much by earlier items of this application
+        split = cap.per is not None and used.quantize(CENT) != 0
+        if len(s) > 8:  # a recorded decision: its own split (when it has one)
+            mine = s[8] if split else None
+        else:
+            mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
+        key = (id(cap), used, asked, after, paid, mine, ceiling, how if isinstance(how, tuple) else _text_key(how))
+        line = self.cap_lines.get(key)
+        if line is not None:
+            return line
+        money = self.money
+        fmts, (says, shown) = self.cap_fmt(cap, ceiling, how)
+        left = ceiling - used
+        left_text = money(left if left > 0 else Decimal(0))
+        u = money(used)
+        split_text = "" if mine is None else self.f_cap_split(history=money(used - mine), earlier=money(mine))
+        if not paid:
+            text = fmts[2](used=u, left=left_text, asked=money(asked), granted=money(after))
+        elif cap.per is None:
+            text = fmts[1](asked=money(asked), granted=money(after))
+        else:
+            text = fmts[0](used=u + split_text, left=left_text, asked=money(asked), granted=money(after))
+        if len(self.cap_lines) >= MONEY_CACHE:
+            self.cap_lines.clear()
+        row = (says, cap.cites, shown, cap.per is None, u, split_text, left_text, money(asked), money(after))
+        line = self.cap_lines[key] = self.w.cap(Line(text, NOMARK, "cap"), row)
+        return line
+
+    def limit(self, s: tuple[Any, ...], paid: bool) -> str:
+        _, lim, _, used, _, counted, ok = s
+        fmts = self.limit_fmt(lim)
+        if not paid and ok:
+            line = fmts[0](used=used)
+        elif counted:
+            line = fmts[1](used=used)
+        elif not ok:
+            line = fmts[2](used=used)
+        else:
+            line = fmts[3](used=used, after=used + 1)
+        return f"{self.marks.get(ok, self.marks[None])} {line}"
+
+    def standing(self, decision: Decision | RecordedDecision, A: Any, C: Any) -> Any:
+        """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
+        key = tuple((s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps)
+        block = self.standing_blocks.get(key)
+        if block is not None:
+            return block
+        lines = []
+        quotes_facts = False
+        w = self.w
+        for step in decision.standing_steps:
+            if step[0] == "check":
+                quotes_facts = quotes_facts or (step[2] is False and bool(step[1].expression.facts))
+                lines.append(w.standing_line(self.check(step, None, {}, A, C), step[2], "check"))
+            elif step[0] == "documents":
+                lines.append(w.standing_line(self.documents(step, True), not step[3], "documents"))
+            elif step[0] == "parameter":
+                lines.append(w.standing_line(self.param_line(step), NOMARK, "parameter"))
+        block = w.block(lines)
+        if not quotes_facts and len(self.standing_blocks) < MONEY_CACHE:
+            self.standing_blocks[key] = block
+        return block
+
+    def reason(self, reason: Any) -> str:
+        """A ground of refusal in words: `clause：what it requires` (kept per clause and words)."""
+        key = (reason.cites, reason.says)
+        try:
+            line = self.reason_lines.get(key)
+        except TypeError:  # a recorded decision's words are a dict
+            return self.f_reason(cites=reason.cites, says=self.lab.label(reason.says))
+        if line is None:
+            line = self.reason_lines[key] = self.f_reason(cites=reason.cites, says=self.lab.label(reason.says))
+        return line
+
+    def missing_documents(self, d: AnyItem, cites: tuple[str, ...]) -> str:
+        ds = self.sep.join(self.lab.docs.get(x, x) for x in d.missing_documents)
+        cs: list[str] = []
+        for s in d.steps:
+            if s[0] == "documents" and s[3] and s[4] not in cs:
+                cs.append(s[4])
+        return self.f_missing_documents(docs=ds, cites=self.sep.join(cs) if cs else cites[-1])
+
+    def why(self, d: AnyItem, I: Any, A: Any, C: Any) -> str:
+        money = self.money
+        label = self.lab.label
+        out: list[str] = []
+        steps = d.steps
+        if d.status == "reduced":
+            for s in steps:
+                if s[0] == "cap" and s[5] < s[4]:
+                    cap, _, used, asked, after, ceiling, how = s[1:8]
+                    left = ceiling - used
+                    fmts = self.cap_fmt(cap, ceiling, how)[0]
+                    fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
+                    out.append(
+                        fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
+                    )
+        elif d.reasons:
+            r = d.reasons[0]
+            check = r.check
+            cap_step = limit_step = check_step = last_cap = sel_step = None
+            has_amount = False
+            for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
+                k = s[0]
+                if k == "cap":
+                    last_cap = s
+                    if cap_step is None and s[1].id == check:
+                        cap_step = s
+                elif k == "check":
+                    if check_step is None and s[1].id == check:
+                        check_step = s
+                elif k == "limit":
+                    if limit_step is None and s[1].id == check:
+                        limit_step = s
+                elif k == "amount":
+                    has_amount = True
+                elif k == "selection":
+                    if s[2] is not None and s[2].why in ("first", "budget") and s[1].id == check:
+                        sel_step = s
+            category = r.category
+            if category == "cap" and cap_step is not None:
+                out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
+            elif category == "limit" and limit_step is not None:
+                out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
+            elif category == "limit" and sel_step is not None:
+                would = last_cap[5] if last_cap is not None else d.asked
+                verdict = sel_step[2]
+                says = label(sel_step[1].says)
+                out.append(self.f_why_selection(says=says, cites=r.cites, rank=verdict.rank, of=verdict.of, asked=money(would)))
+            else:
+                would = last_cap[5] if last_cap is not None else d.asked
+                if has_amount and would.quantize(CENT) != 0:
+                    out.append(self.f_why_refused_asked(says=label(r.says), cites=r.cites, asked=money(would)))
+                else:
+                    out.append(self.f_why_refused(says=label(r.says), cites=r.cites))
+            if check_step is not None and check_step[1].expression.facts:
+                facts = self.failed_facts.get(id(check_step))
+                if facts is None:
+                    facts = self.facts_of(check_step[1].expression.facts, d.item.type, I, A, C)
+                out.append(self.f_why_facts(facts=facts))
+            if len(d.reasons) > 1:
+                out.append(self.f_why_also(reasons=self.sep.join(self.reason(x) for x in d.reasons[1:])))
+        return self.sentence_sep.join(out)
+
+    # --- what only a recorded decision has: the figures the batch wrote, a round's scaling ------------------
+
+    def summary_recorded(self, out: list[Any], d: Mapping[str, Any]) -> None:
+        """The summary of a recorded decision, from its own figures (a round's scaling changed them)."""
+        money = self.money
+        w = self.w
+        m = self.cat.m
+        out.append(w.total(self.total_label, money(d["total"])))
+        if "scaling" in d:
+            sc = d["scaling"]
+            out.append(self.scaling_head)
+            out.append(w.summary_line(self.scaling_round(sc), "scaling_round"))
+            out.append(w.summary_line(self.scaling_method(sc), "scaling_method"))
+            total = fill(m["scaling_total"], {"before": money(d.get("total_before_scaling")), "after": money(d["total"])})
+            out.append(w.summary_line(total, "scaling_total"))
+        out.append(self.by_status_head)
+        totals = d["totals_by_status"]
+        for s, n in d["counts_by_status"].items():
+            if not n:
+                continue
+            word = self.status[s]
+            ns = self.f_count_items(n=n)
+            if s in ("granted", "reduced"):
+                line = self.f_status_line(status=word, n=ns, amount=money(totals[s]))
+            elif s == "incomplete" and totals[s] != "0.00":
+                line = self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=money(totals[s])))
+            else:
+                line = self.f_status_line_count(status=word, n=ns)
+            out.append(w.summary_line(line, s))
+        if d.get("totals_by_article"):
+            out.append(self.by_article_head)
+            for a, v in d["totals_by_article"].items():
+                line = self.f_article_line(article=a, n=v["items"], amount=money(v["amount"]))
+                if v["provisional"] != "0.00":
+                    line += self.sep + self.f_article_provisional(amount=money(v["provisional"]))
+                out.append(w.summary_line(line, "article"))
+
+    def scaling_round(self, sc: Mapping[str, Any]) -> str:
+        """The round: its budget, the total approved, the factor, the clause on the budget."""
+        money = self.money
+        key = "scaling_round" if sc.get("cites") else "scaling_round_nocite"
+        values = {
+            "round": _given(sc, "round"),
+            "budget": money(sc.get("budget")),
+            "approved": money(sc.get("approved_total")),
+            "factor": _given(sc, "factor"),
+            "cites": sc.get("cites") or "",
+        }
+        return fill(self.cat.m[key], values)
+
+    def scaling_method(self, sc: Mapping[str, Any]) -> str:
+        """The rounding mode and the remainder method of the record (floor and largest_remainder when not given)."""
+        m = self.cat.m
+        methods, modes = m["scaling_method"], m["scaling_mode"]
+        mode = sc.get("mode") or "floor"
+        method = sc.get("method") or "largest_remainder"
+        rounded = f"{method}_rounded"
+        key = rounded if mode != "floor" and rounded in methods else method
+        quantum = self.money(sc.get("quantum"))
+        if key in methods:
+            unallocated = self.money(sc["unallocated"]) if "unallocated" in sc else ""
+            return fill(methods[key], {"quantum": quantum, "mode": modes[mode] if mode in modes else mode, "unallocated": unallocated})
+        return fill(m["scaling_method_other"], {"method": sc.get("method") or "", "quantum": quantum})
+
+    def scaling_step(self, s: Mapping[str, Any]) -> str:
+        """An item's scaling: before × factor → after, citing the budget clause."""
+        money = self.money
+        key = "scaling_line" if s.get("cites") else "scaling_line_nocite"
+        values = {
+            "before": money(s.get("before")),
+            "factor": _given(s, "factor"),
+            "after": money(s.get("after")),
+            "cites": s.get("cites") or "",
+            "says": self.lab.label(s["says"]) if "says" in s else "",
+        }
+        return fill(self.cat.m[key], values)
+
+    def why_scaled(self, d: RecordedItem, head: str) -> str:
+        """ "Why not more" of a scaled item: its own grounds, then each scaling."""
+        money = self.money
+        out = [head] if head else []
+        for s in d.steps:
+            if s[0] == "scaling":
+                st = s[1]
+                key = "why_scaled" if st.get("cites") else "why_scaled_nocite"
+                values = {
+                    "cites": st.get("cites") or "",
+                    "factor": _given(st, "factor"),
+                    "before": money(st.get("before")),
+                    "after": money(st.get("after")),
+                }
+                out.append(fill(self.cat.m[key], values))
+        return self.sentence_sep.join(out)
