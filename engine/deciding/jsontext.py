@@ -39,41 +39,38 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _decimal(v: Decimal) -> str:
+    return '"' + (format_money(v) if v == v.quantize(_CENT) else str(v)) + '"'
+
+
+#: JSON text of the scalar types, by exact type (bool is not int here): one table for both writers below
+_RAW_SCALARS: dict[type, Callable[[Any], str]] = {
+    str: _s,
+    int: int.__repr__,
+    bool: lambda v: "true" if v else "false",
+    type(None): lambda v: "null",
+}
+_TRACE_SCALARS: dict[type, Callable[[Any], str]] = {
+    **_RAW_SCALARS,
+    Decimal: _decimal,
+    date: lambda v: '"' + v.isoformat() + '"',
+}
+
+
 def _raw(v: Any) -> str:
     """`json.dumps(v)` for a value written as it is (no `json_value` conversion), fast for the scalar types."""
-    t = type(v)
-    if t is str:
-        return _s(v)
-    if t is int:
-        return int.__repr__(v)
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    return _dumps(v)
+    write = _RAW_SCALARS.get(type(v))
+    return write(v) if write is not None else _dumps(v)
 
 
 def _jv(v: Any) -> str:
     """`json.dumps(json_value(v))`: the trace's value as the decision writes it."""
     t = type(v)
-    if t is str:
-        return _s(v)
-    if t is Decimal:
-        return '"' + (format_money(v) if v == v.quantize(_CENT) else str(v)) + '"'
-    if t is int:
-        return int.__repr__(v)
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
+    write = _TRACE_SCALARS.get(t)
+    if write is not None:
+        return write(v)
     if t is tuple or t is list:
         return "[" + ", ".join([_jv(x) for x in v]) + "]"
-    if t is date:
-        return '"' + str(v.isoformat()) + '"'
     return _dumps(dec.json_value(v))
 
 
