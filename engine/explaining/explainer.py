@@ -636,12 +636,13 @@ class Explainer:
             else:
                 line = None
             out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
-        # `d.cites` (the rule's clause, then each ground's, each biting cap's, the documents clause) only when it can differ
+        # `d.cites` (the rule's clause, then each ground's, each cutting cap's and subject's, the documents clause)
+        # only when it can differ
         if type(d) is RecordedItem:
             cites = d.cites
             out[at_clauses] = self.clauses(d.quoted)
         else:
-            cites = d.cites if (bit or d.reasons or d.missing_documents) else (rule.cites,)
+            cites = d.cites if (bit or d.reasons or d.missing_documents or d.cut_by) else (rule.cites,)
             out[at_clauses] = self.clauses(cites)
         if d.grant is not None:
             for c in d.grant.consumes:

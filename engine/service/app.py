@@ -328,6 +328,15 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
 
         return JSONResponse(claim_schema(version_of(request)))
 
+    async def read_claim_request(request: Request) -> tuple[Any, Any, Any]:
+        """The request's JSON body, where its values are (lines and columns), and the policy set it asks for."""
+        data, where = await read_json(request, svc)
+        try:
+            pset = svc.catalogue.policy_set(request.query_params.get("policy"))
+        except EngineError as err:
+            raise claim_refusal(err, None) from None
+        return data, where, pset
+
     async def evaluate(request: Request) -> Response:
         svc.may_read(request)
         trace = flag(request, "trace", True)
@@ -339,11 +348,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
             )
         if with_history and svc.config.ledger_url is None:
             raise Refusal("no-ledger", detail("no_ledger", lang_of(request)))
-        data, where = await read_json(request, svc)
-        try:
-            pset = svc.catalogue.policy_set(request.query_params.get("policy"))
-        except EngineError as err:
-            raise claim_refusal(err, None) from None
+        data, where, pset = await read_claim_request(request)
 
         def work() -> str:
             try:
@@ -363,11 +368,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
     async def explain_claim(request: Request) -> Response:
         svc.may_read(request)
         lang, fmt = explain_options(request)
-        data, where = await read_json(request, svc)
-        try:
-            pset = svc.catalogue.policy_set(request.query_params.get("policy"))
-        except EngineError as err:
-            raise claim_refusal(err, None) from None
+        data, where, pset = await read_claim_request(request)
 
         def work() -> str:
             try:

@@ -56,6 +56,13 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _explanation(text: dict[str, Any], *formats: str) -> dict[str, Any]:
+    """An explanation response: text in each of `formats`, or the format-neutral model as JSON."""
+    content: dict[str, Any] = {f: {"schema": text} for f in formats}
+    content["application/json"] = {"schema": {"type": "object"}}
+    return {"description": "the explanation", "content": content}
+
+
 LANG = {
     "name": "lang",
     "in": "query",
@@ -194,17 +201,7 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["text", "md", "html", "json"]}},
                     LANG,
                 ],
-                "responses": {
-                    "200": {
-                        "description": "the explanation",
-                        "content": {
-                            "text/plain": {"schema": text},
-                            "text/html": {"schema": text},
-                            "application/json": {"schema": {"type": "object"}},
-                        },
-                    },
-                    **_problems("not-found", "no-ledger"),
-                },
+                "responses": {"200": _explanation(text, "text/plain", "text/html"), **_problems("not-found", "no-ledger")},
             }
         },
         "/ledger/audit": {
@@ -324,15 +321,7 @@ def openapi_document(catalogue: Catalogue) -> dict[str, Any]:  # long because: t
                 ],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"anyOf": [claim_any, _ref("Decision")]}}}},
                 "responses": {
-                    "200": {
-                        "description": "the explanation",
-                        "content": {
-                            "text/plain": {"schema": text},
-                            "text/markdown": {"schema": text},
-                            "text/html": {"schema": text},
-                            "application/json": {"schema": {"type": "object"}},
-                        },
-                    },
+                    "200": _explanation(text, "text/plain", "text/markdown", "text/html"),
                     **_problems("invalid-json", "invalid-claim", "too-large", "too-many-items", "timeout", "unauthorized"),
                 },
             }
