@@ -638,7 +638,7 @@ class Explainer:
             out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
         # `d.cites` (the rule's clause, then each ground's, each cutting cap's and subject's, the documents clause)
         # only when it can differ
-        if type(d) is RecordedItem:
+        if isinstance(d, RecordedItem):
             cites = d.cites
             out[at_clauses] = self.clauses(d.quoted)
         else:
