@@ -552,18 +552,8 @@ class Explainer:
         out.append(w.total(self.total_label, money(total.quantize(CENT))))
         out.append(self.by_status_head)
         for s in STATUSES:
-            n = counts[s]
-            if not n:
-                continue
-            word = self.status[s]
-            ns = self.f_count_items(n=n)
-            if s in ("granted", "reduced"):
-                line = self.f_status_line(status=word, n=ns, amount=money(totals[s]))
-            elif s == "incomplete" and totals[s].quantize(CENT) != 0:
-                line = self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=money(totals[s])))
-            else:
-                line = self.f_status_line_count(status=word, n=ns)
-            out.append(w.summary_line(line, s))
+            if counts[s]:
+                out.append(w.summary_line(self.status_line(s, counts[s], totals[s], totals[s].quantize(CENT) != 0), s))
         if articles:
             out.append(self.by_article_head)
             order = self.article_order
@@ -572,6 +562,16 @@ class Explainer:
                 if prov.quantize(CENT) != 0:
                     line += self.sep + self.f_article_provisional(amount=money(prov))
                 out.append(w.summary_line(line, "article"))
+
+    def status_line(self, status: str, n: int, total: Any, provisional: bool) -> str:
+        """The summary's line for the items of one status: how many, and their amount (granted, reduced) or
+        provisional amount (incomplete, when there is one). `total` is a Decimal, or money text from a record."""
+        word, ns = self.status[status], self.f_count_items(n=n)
+        if status in ("granted", "reduced"):
+            return str(self.f_status_line(status=word, n=ns, amount=self.money(total)))
+        if status == "incomplete" and provisional:
+            return str(self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=self.money(total))))
+        return str(self.f_status_line_count(status=word, n=ns))
 
     # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
     # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
@@ -900,17 +900,8 @@ class Explainer:
         out.append(self.by_status_head)
         totals = d["totals_by_status"]
         for s, n in d["counts_by_status"].items():
-            if not n:
-                continue
-            word = self.status[s]
-            ns = self.f_count_items(n=n)
-            if s in ("granted", "reduced"):
-                line = self.f_status_line(status=word, n=ns, amount=money(totals[s]))
-            elif s == "incomplete" and totals[s] != "0.00":
-                line = self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=money(totals[s])))
-            else:
-                line = self.f_status_line_count(status=word, n=ns)
-            out.append(w.summary_line(line, s))
+            if n:
+                out.append(w.summary_line(self.status_line(s, n, totals[s], totals[s] != "0.00"), s))
         if d.get("totals_by_article"):
             out.append(self.by_article_head)
             for a, v in d["totals_by_article"].items():
