@@ -511,6 +511,16 @@ class CommitResult:
     grants: int
 
 
+@dataclass(frozen=True)
+class DecidedCommit:
+    """One committed application as rows (`Ledger.export_commit`): the commit's columns (claim id, applicant,
+    funding year, round, policy id, version and hash, content hash, total) and each grant's columns with the
+    scope keys it consumed. Picklable: batch workers hand these to the run's ledger."""
+
+    commit: tuple[Any, ...]
+    grants: tuple[tuple[tuple[Any, ...], tuple[str, ...]], ...]
+
+
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
 _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
@@ -791,6 +801,59 @@ class Ledger:
             keys = {key_text(c.kind, c.id, c.scope) for c in g.consumes}
             if keys:
                 self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in sorted(keys)])
+
+    # --- applications decided elsewhere (batch workers) ---------------------------------
+
+    def export_commit(self, seq: int) -> DecidedCommit:
+        """Commit `seq` and its grants as rows another ledger can take (`import_commit`): how a batch worker hands
+        an application it decided in its own scratch ledger to the run's ledger (engine.records.workers)."""
+        rows = self.db.query(
+            "SELECT claim_id, applicant_id, funding_year, round, policy_id, policy_version, policy_hash, content_hash, total"
+            " FROM commits WHERE seq = ?",
+            (seq,),
+        )
+        keys: dict[int, list[str]] = {}
+        for gid, key in self.db.query(
+            "SELECT grant_id, key FROM grant_keys WHERE grant_id IN (SELECT id FROM grants WHERE commit_seq = ?) ORDER BY grant_id, key",
+            (seq,),
+        ):
+            keys.setdefault(int(gid), []).append(str(key))
+        grants = self.db.query(
+            f"SELECT id, position, {_GRANT_COLS}, unscaled_amount, round, policy_id, policy_hash FROM grants"  # noqa: S608 - fixed columns
+            " WHERE commit_seq = ? ORDER BY position",
+            (seq,),
+        )
+        return DecidedCommit(tuple(rows[0]), tuple((tuple(row[1:]), tuple(keys.get(int(row[0]), ()))) for row in grants))
+
+    def import_commit(self, decided: DecidedCommit, decision: dict[str, Any] | None = None) -> int:
+        """Write an application decided elsewhere (`export_commit`) as a new commit of this ledger; its sequence number.
+
+        Nothing is evaluated: the caller holds this ledger's lock (`db.locked()`) and guarantees that the
+        history the application was decided against is this ledger's (engine.records.workers: the whole import
+        runs under one lock taken before the workers read). `decision`: the decision as made; its `ledger` is set
+        to this commit (in place) and it is stored, as `commit` stores it.
+        """
+        claim_id, applicant_id, year, rnd, policy_id, version, policy_hash, digest, total = decided.commit
+        now = _now()
+        seq = self.db.insert(
+            "INSERT INTO commits (claim_id, applicant_id, funding_year, round, policy_id, policy_version, policy_hash,"
+            " content_hash, committed_at, total, replaces, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (claim_id, applicant_id, year, rnd, policy_id, version, policy_hash, digest, now, total, None, self.db.blob(b"")),
+            "seq",
+        )
+        if decision is not None:
+            decision["ledger"] = {"commit": seq, "round": rnd, "status": "committed"}
+            self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(decision)), seq))
+        for row, keys in decided.grants:
+            gid = self.db.insert(
+                "INSERT INTO grants (commit_seq, position, claim_id, item_id, rule, applicant_id, funding_year, amount, consumes,"
+                " unscaled_amount, round, policy_id, policy_hash, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, *row, now),
+                "id",
+            )
+            if keys:
+                self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in keys])
+        return seq
 
     @in_engine_context
     def reverse(
