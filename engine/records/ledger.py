@@ -960,8 +960,6 @@ class Ledger:
             total += Decimal(amount)
         return total
 
-    # long because: collect the round, allocate the budget by units, record the scaled grants, all in one
-    # transaction whose rows and totals each step uses.
     @in_engine_context
     def scale_round_by_policy(self, rnd: str, policy: CompiledPolicy) -> dict[str, str] | None:
         """`scale_round` to the policy's round budget, rounded as its `round_budget.rounding` says (defaults:
@@ -978,6 +976,8 @@ class Ledger:
             remainder=rounding.remainder if rounding else "largest_remainder",
         )
 
+    # long because: collect the round, allocate the budget by units, record the scaled grants, all in one
+    # transaction whose rows and totals each step uses.
     def scale_round(
         self,
         rnd: str,
