@@ -3,7 +3,8 @@
     PYTHONPATH=. python benchmarks/bench_batch.py --items 20000 --workers 2 --repeat 3
 
 A round of `--items` items (benchmarks/generate.py) is decided as `batch` does it (deciding only, a
-scratch ledger over an SQLite ledger holding an earlier round committed as history), once with one
+scratch ledger over an SQLite ledger holding an earlier round committed as history; with `--commit`,
+committed into a copy of that ledger), once with one
 worker and once with N, `--repeat` times, alternating so that a shared machine's load falls on both
 alike. The figure is the deciding loop: from the start of `run_batch` to the last application decided
 (reading, the ranking pass if any, the workers' steps and the merge; the outputs written after it are
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--policy", default=str(ROOT / "policies" / "pinggu_2020.yaml"))
+    ap.add_argument("--commit", action="store_true", help="commit the round (each run into its own copy of the history ledger)")
     args = ap.parse_args(argv)
     policy = load_policy(args.policy)
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
@@ -76,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.repeat):
             for w in (1, args.workers) if n % 2 == 0 else (args.workers, 1):
                 out = folder / f"out-{w}"
+                run_url = url
+                if args.commit:  # each run commits into its own copy of the ledger holding the history
+                    copy = folder / f"ledger-{n}-{w}.sqlite"
+                    shutil.copyfile(folder / "ledger.sqlite", copy)
+                    run_url = f"sqlite:///{copy}"
                 last = [0.0, 0.0]
                 outcomes.clear()
                 start, start_cpu = time.perf_counter(), time.process_time()
@@ -83,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                     policy,
                     round_path,
                     out,
-                    ledger_url=url,
+                    ledger_url=run_url,
+                    commit=args.commit,
                     quiet=True,
                     report=False,
                     workers=w,

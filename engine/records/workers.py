@@ -52,6 +52,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -215,7 +216,10 @@ def _decide(k: int) -> tuple[str, float]:
                     rows = None
                     if job.rows:
                         rows = scratch.export_commit(int(scratch.db.query("SELECT max(seq) FROM commits")[0][0]))
-                    entry = (i, line.getvalue(), rnd, year, version, rows)
+                    text, stored = line.getvalue(), None
+                    if job.commit:
+                        text, stored = _as_committed(text)
+                    entry = (i, text, rnd, year, version, rows, stored)
                 pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
                 with job.done.get_lock():
                     job.done.value += 1
@@ -223,6 +227,29 @@ def _decide(k: int) -> tuple[str, float]:
         reader.close()
         scratch.close()
     return path, time.process_time() - cpu
+
+
+#: Where a committed decision's commit number goes, until the parent knows it: a JSON string no decision holds
+#: elsewhere (the parent replaces the last occurrence, in the `ledger` the decision ends with).
+SEQ_MARK = json.dumps("\u0000commit number\u0000")
+
+
+def _as_committed(line: str) -> tuple[str, str]:
+    """A decision line of the worker's scratch ledger as the run's ledger will commit it: the decisions.jsonl line and
+    the stored form (compact JSON, no `input`), each with `SEQ_MARK` for the commit number (the parent's merge then
+    only puts the number in and compresses: the JSON work stays on the workers)."""
+    d = json.loads(line)
+    where = d.pop("input")
+    d["ledger"] = {"commit": json.loads(SEQ_MARK), "round": d["ledger"]["round"], "status": "committed"}
+    stored = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+    d["input"] = where
+    return json.dumps(d, ensure_ascii=False) + "\n", stored
+
+
+def numbered(text: str, seq: int) -> str:
+    """`text` with its last `SEQ_MARK` replaced by the commit number."""
+    head, _mark, tail = text.rpartition(SEQ_MARK)
+    return head + str(seq) + tail
 
 
 def _entries(path: str) -> Iterator[tuple[Any, ...]]:
@@ -347,15 +374,12 @@ def _merge(
                 summary.failed += 1
                 err_f.write(entry[1])
             else:
-                _i, line, rnd, year, version, decided = entry
+                _i, line, rnd, year, version, decided, stored = entry
                 if decided is None:
                     pass
-                elif job.commit:
-                    decision = json.loads(line)
-                    where = decision.pop("input")
-                    target.import_commit(decided, decision)
-                    decision["input"] = where
-                    line = json.dumps(decision, ensure_ascii=False) + "\n"
+                elif stored is not None:  # committing: the number of the new commit goes into both forms
+                    seq = target.import_commit(decided, partial(numbered, stored))
+                    line = numbered(line, seq)
                     summary.committed += 1
                 else:
                     target.import_commit(decided)
