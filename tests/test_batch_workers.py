@@ -111,7 +111,10 @@ def test_generated_round_committed_on_2_workers_is_the_same_ledger(policy: engin
         _history_ledger(policy, url)
         got = run(policy, src, tmp_path / f"w{n}", n, ledger_url=url, commit=True)
         assert FALLBACK not in got[2]
-        results.append((got[0], got[1], grants(url)))
+        with Ledger(url) as ledger:  # the decisions as stored read back the same (the re-run of a committed round returns them)
+            stored = {d["claim_id"]: ledger.stored_decision(d["claim_id"]) for d in map(json.loads, got[0].splitlines())}
+        assert all(s is not None and s["ledger"]["status"] == "committed" for s in stored.values())
+        results.append((got[0], got[1], grants(url), stored))
     assert b'"status": "committed"' in results[0][0]
     assert results[1] == results[0] and results[2] == results[0]
     # run again on 2 workers: every application is already committed, so the round goes to one process,

@@ -533,6 +533,10 @@ class Ledger:
     older schema is still brought up to date).
     """
 
+    #: whether commits store the decision as made (every ledger does; a batch worker's private scratch ledger,
+    #: whose decisions are never read back from it, does not: engine.records.workers)
+    store_decisions = True
+
     def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = url or default_url()
         self._db = _connect(self.url, create=create)
@@ -771,7 +775,8 @@ class Ledger:
                 self.db.execute("UPDATE commits SET replaces = ? WHERE seq = ?", (existing[0], seq))
                 status = "replaced"
             data["ledger"] = {"commit": seq, "round": rnd, "status": status, **({"replaces": existing[0]} if existing else {})}
-            self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(data)), seq))
+            if self.store_decisions:
+                self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(data)), seq))
             self._write_grants(seq, decision, policy, rnd, now)
             return CommitResult(parsed.claim_id, status, seq, data, len(decision.grants))
 

@@ -184,6 +184,7 @@ def _decide(k: int) -> tuple[str, float]:
     assert job is not None
     path = os.path.join(job.folder, f"worker-{k}.pickle")
     scratch = Ledger(f"sqlite:///{os.path.join(job.folder, f'worker-{k}.sqlite')}")
+    scratch.store_decisions = False  # nothing reads them back: no claim id is decided twice in a parallel run
     reader = open_input(job.input_path, job.versions.newest)
     summary = BatchSummary()
     try:
@@ -236,14 +237,18 @@ SEQ_MARK = json.dumps("\u0000commit number\u0000")
 
 def _as_committed(line: str) -> tuple[str, str]:
     """A decision line of the worker's scratch ledger as the run's ledger will commit it: the decisions.jsonl line and
-    the stored form (compact JSON, no `input`), each with `SEQ_MARK` for the commit number (the parent's merge then
-    only puts the number in and compresses: the JSON work stays on the workers)."""
-    d = json.loads(line)
-    where = d.pop("input")
-    d["ledger"] = {"commit": json.loads(SEQ_MARK), "round": d["ledger"]["round"], "status": "committed"}
-    stored = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
-    d["input"] = where
-    return json.dumps(d, ensure_ascii=False) + "\n", stored
+    the stored form (the decision without `input`), each with `SEQ_MARK` for the commit number, so the parent's merge
+    only puts the number in and compresses.
+
+    A decision line ends with its `ledger` and then its `input` (`decide_one` sets them last); an unescaped
+    `"ledger": ` cannot occur inside a JSON string, so the last one is that key. Only that tail is parsed and
+    rewritten. The stored form keeps the line's spacing (`commit` stores compact JSON): it reads back as the
+    same decision."""
+    head, key, tail = line.rpartition('"ledger": ')
+    end = json.loads("{" + key + tail)  # {"ledger": {...}, "input": {...}}
+    ledger = {"commit": json.loads(SEQ_MARK), "round": end["ledger"]["round"], "status": "committed"}
+    text = json.dumps(ledger, ensure_ascii=False)
+    return head + key + text + ", " + json.dumps({"input": end["input"]}, ensure_ascii=False)[1:] + "\n", head + key + text + "}"
 
 
 def numbered(text: str, seq: int) -> str:
