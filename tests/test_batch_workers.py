@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,7 +29,7 @@ from test_subjects_rounds import LEFT_OUT, ROUND, SELECTED, ranks
 import engine
 from engine.records.batch import run_batch
 from engine.records.ledger import Ledger
-from engine.records.workers import groups
+from engine.records.workers import SEQ_MARK, Stored, groups, numbered
 
 sys.path.insert(0, str(ROOT))
 from benchmarks.generate import claims as generated
@@ -77,6 +78,15 @@ def test_applications_sharing_a_key_are_one_group_on_one_worker() -> None:
     assert groups([["a"], ["b"], ["a", "c"], ["c"], ["d"]], 2) == ([0, 1, 0, 0, 1], 3)
     # an application with no keys (one that cannot be read) is a group of its own
     assert groups([[], [], ["x"]], 3) == ([0, 1, 2], 1)
+
+
+def test_a_decision_compressed_up_to_its_commit_number_is_one_zlib_stream() -> None:
+    """The worker deflates the stored decision up to the mark; the parent adds the number and the rest: what it
+    stores decompresses (plain zlib.decompress, as the ledger reads it) to the text with the number in place."""
+    text = '{"reasons": "不符合条件 ' + "天 " * 20000 + '", "ledger": {"commit": ' + SEQ_MARK + ', "round": "第1轮", "status": "committed"}}'
+    for seq in (1, 42, 10**12):
+        stored = Stored.of(text).packed(seq)
+        assert zlib.decompress(stored).decode("utf-8") == text.replace(SEQ_MARK, str(seq)) == numbered(text, seq)
 
 
 # --- a generated round with history, against an SQLite ledger --------------------------------------------------

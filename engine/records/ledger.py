@@ -830,13 +830,13 @@ class Ledger:
         )
         return DecidedCommit(tuple(rows[0]), tuple((tuple(row[1:]), tuple(keys.get(int(row[0]), ()))) for row in grants))
 
-    def import_commit(self, decided: DecidedCommit, decision: Callable[[int], str] | None = None) -> int:
+    def import_commit(self, decided: DecidedCommit, decision: Callable[[int], bytes] | None = None) -> int:
         """Write an application decided elsewhere (`export_commit`) as a new commit of this ledger; its sequence number.
 
         Nothing is evaluated: the caller holds this ledger's lock (`db.locked()`) and guarantees that the
         history the application was decided against is this ledger's (engine.records.workers: the whole import
         runs under one lock taken before the workers read). `decision`: given the new commit's number, the
-        decision as `commit` stores it (compact JSON text, its `ledger` naming that commit).
+        decision as `commit` stores it (zlib-compressed JSON, its `ledger` naming that commit; `_unpack` reads it).
         """
         claim_id, applicant_id, year, rnd, policy_id, version, policy_hash, digest, total = decided.commit
         now = _now()
@@ -847,8 +847,7 @@ class Ledger:
             "seq",
         )
         if decision is not None:
-            packed = zlib.compress(decision(seq).encode("utf-8"), 6)  # as _pack does
-            self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(packed), seq))
+            self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(decision(seq)), seq))
         for row, keys in decided.grants:
             gid = self.db.insert(
                 "INSERT INTO grants (commit_seq, position, claim_id, item_id, rule, applicant_id, funding_year, amount, consumes,"

@@ -47,12 +47,13 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import struct
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -219,7 +220,8 @@ def _decide(k: int) -> tuple[str, float]:
                         rows = scratch.export_commit(int(scratch.db.query("SELECT max(seq) FROM commits")[0][0]))
                     text, stored = line.getvalue(), None
                     if job.commit:
-                        text, stored = _as_committed(text)
+                        text, form = _as_committed(text)
+                        stored = Stored.of(form)
                     entry = (i, text, rnd, year, version, rows, stored)
                 pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
                 with job.done.get_lock():
@@ -255,6 +257,37 @@ def numbered(text: str, seq: int) -> str:
     """`text` with its last `SEQ_MARK` replaced by the commit number."""
     head, _mark, tail = text.rpartition(SEQ_MARK)
     return head + str(seq) + tail
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A decision's stored form, compressed on the worker up to its commit number (which only the parent knows).
+
+    zlib's format is a header, raw deflate blocks and the Adler-32 of the text. The worker deflates the text
+    before `SEQ_MARK` and ends with a full flush (byte-aligned, no reference reaches back past it); the
+    parent deflates the number and the rest as the following blocks and combines the checksums. The result
+    is one ordinary zlib stream (`zlib.decompress` reads it), the compression work mostly on the worker."""
+
+    head: bytes  # raw deflate of the text before the mark, fully flushed
+    adler: int  # Adler-32 of that text
+    tail: str  # the text after the mark
+
+    @classmethod
+    def of(cls, text: str) -> Stored:
+        before, _mark, after = text.rpartition(SEQ_MARK)
+        raw = before.encode("utf-8")
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return cls(deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH), zlib.adler32(raw), after)
+
+    def packed(self, seq: int) -> bytes:
+        raw = (str(seq) + self.tail).encode("utf-8")
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        body = deflate.compress(raw) + deflate.flush()
+        return ZLIB_HEADER + self.head + body + struct.pack(">I", zlib.adler32(raw, self.adler))
+
+
+#: the two bytes that open a zlib stream of deflate with a 32 KiB window at the default level (as `zlib.compress(.., 6)`)
+ZLIB_HEADER = b"\x78\x9c"
 
 
 def _entries(path: str) -> Iterator[tuple[Any, ...]]:
@@ -383,7 +416,7 @@ def _merge(
                 if decided is None:
                     pass
                 elif stored is not None:  # committing: the number of the new commit goes into both forms
-                    seq = target.import_commit(decided, partial(numbered, stored))
+                    seq = target.import_commit(decided, stored.packed)
                     line = numbered(line, seq)
                     summary.committed += 1
                 else:
