@@ -106,8 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{w} workers: the round was decided on one process", file=sys.stderr)
                         return 1
                     o = outcomes[0]
-                    # before the pool: reading the policy's round, the ranking pass; the steps: parent + busiest worker
-                    cpu[w].append(last[1] - start_cpu - sum(v for k, v in o.cpu.items() if k in ("groups", "merge")) + sum(o.cpu.values()))
+                    cpu[w].append(last[1] - start_cpu + sum(o.busiest.values()))  # the parent's, and the busiest worker's
                     steps = ", ".join(f"{k} {o.seconds[k]:.2f} s wall / {o.cpu[k]:.2f} s cpu" for k in o.seconds)
                     print(f"    steps: {steps}; largest group {o.largest_group} of {o.applications} applications", file=sys.stderr)
                 decided = (out / "decisions.jsonl").read_bytes()

@@ -311,6 +311,7 @@ class Outcome:
     applications: int
     seconds: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
+    busiest: dict[str, float] = field(default_factory=dict)  # the busiest worker's CPU seconds in each parallel step
 
 
 # long because: the three steps in order, each waiting on the pool, with the lock of a committing run held
@@ -339,11 +340,14 @@ def decide_round(
     clock = [time.perf_counter(), time.process_time()]
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    busiest: dict[str, float] = {}
 
     def lap(name: str, workers_cpu: list[float] | None = None) -> None:
         now, mine = time.perf_counter(), time.process_time()
         seconds[name] = now - clock[0]
-        cpu[name] = mine - clock[1] + (max(workers_cpu) if workers_cpu else 0.0)
+        if workers_cpu:
+            busiest[name] = max(workers_cpu)
+        cpu[name] = mine - clock[1] + busiest.get(name, 0.0)
         clock[:] = [now, mine]
 
     try:
@@ -384,7 +388,7 @@ def decide_round(
         _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided)
         lap("merge")
         failed = False
-        return Outcome(largest, total, seconds, cpu)
+        return Outcome(largest, total, seconds, cpu, busiest)
     finally:
         _JOB = None
         if lock is not None:
