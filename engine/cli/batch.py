@@ -23,6 +23,7 @@ from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from engine.records.tabular import InputError, OutputError, open_input, output_file, write_claims_workbook
+from engine.records.workers import MAX_WORKERS
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -31,6 +32,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.replace and not args.commit:
         print("--replace needs --commit", file=sys.stderr)
+        return EXIT_USAGE
+    if not 1 <= args.workers <= MAX_WORKERS:
+        print(f"--workers must be between 1 and {MAX_WORKERS}", file=sys.stderr)
         return EXIT_USAGE
     try:
         summary = run_batch(
@@ -44,6 +48,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             trace=not args.no_trace,
             quiet=args.quiet,
             report=not args.no_report,
+            workers=args.workers,
         )
     except LedgerUrlError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -89,6 +94,13 @@ def _configure_batch(p: argparse.ArgumentParser) -> None:
         "--no-report",
         action="store_true",
         help="no HTML report (report.html holds every application in memory until written; rounds over 10,000 skip it anyway)",
+    )
+    p.add_argument(
+        "--workers",
+        metavar="N",
+        type=int,
+        default=1,
+        help=f"decide on N processes (1-{MAX_WORKERS}; default 1): the same decisions, in the same order, as one",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 

@@ -225,8 +225,12 @@ def run_batch(
     stderr: IO[str] | None = None,
     on_decided: Callable[[int], None] | None = None,
     report: bool = True,
+    workers: int = 1,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
+
+    `workers`: decide on that many processes (engine.records.workers): the same decisions in the same order,
+    and the same commits, as one process; some rounds are still decided on one (the module says which).
 
     `policy`: one policy, or several versions of it (each application decided by the version in force
     for its funding year). `report=False`: no HTML report. A report.html left in `out_dir` by an earlier
@@ -285,9 +289,13 @@ def run_batch(
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
             try:
-                for rec in reader:
+                parallel = workers > 1 and _decide_on_workers(
+                    workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
+                    dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet,
+                )  # fmt: skip
+                for rec in () if parallel else reader:
                     summary.applications += 1
-                    error = _decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts)
+                    error = decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts)
                     if error is not None:
                         summary.failed += 1
                         err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
@@ -405,6 +413,43 @@ def rank_round_of_input(
     return rank_round(claims(), real, round_label)
 
 
+def _decide_on_workers(
+    workers: int,
+    versions: PolicySet,
+    input_path: str | Path,
+    real: Ledger | None,
+    target: Ledger,
+    commit: bool,
+    replace: bool,
+    round_label: str | None,
+    trace: bool,
+    verdicts: Mapping[str, Mapping[str, Verdict]] | None,
+    dec_f: IO[str],
+    err_f: IO[str],
+    summary: BatchSummary,
+    rounds: dict[str, dict[int, CompiledPolicy]],
+    progress: Progress,
+    on_decided: Callable[[int], None] | None,
+    stderr: IO[str],
+    quiet: bool,
+) -> bool:
+    """The deciding loop on `workers` processes (engine.records.workers); False when the round must be decided
+    on one process instead (said on stderr unless quiet; nothing has been written then)."""
+    from engine.records import workers as parallel
+
+    folder = parallel.new_folder()
+    job = parallel.Job(versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder)
+    try:
+        parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided)
+    except parallel.Fallback as why:
+        if not quiet:
+            print(f"note: --workers {workers}: deciding on one process: {why}", file=stderr)
+        return False
+    finally:
+        parallel.cleanup(folder)
+    return True
+
+
 def _ledger_exists(url: str) -> bool:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
@@ -412,7 +457,7 @@ def _ledger_exists(url: str) -> bool:
     return "://" in url and not url.startswith("sqlite")
 
 
-def _decide_one(
+def decide_one(
     versions: PolicySet,
     rec: Record,
     target: Ledger,

@@ -536,6 +536,16 @@ class Audit:
     detail: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class DecidedCommit:
+    """One committed application as rows (`Ledger.export_commit`): the commit's columns (claim id, applicant,
+    funding year, round, policy id, version and hash, content hash, total) and each grant's columns with the
+    scope keys it consumed. Picklable: batch workers hand these to the run's ledger."""
+
+    commit: tuple[Any, ...]
+    grants: tuple[tuple[tuple[Any, ...], tuple[str, ...]], ...]
+
+
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
 _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
@@ -547,6 +557,10 @@ class Ledger:
     tables on the server -- raises `LedgerMissing` instead of being created (an existing one of an
     older schema is still brought up to date).
     """
+
+    #: whether commits store the decision as made (every ledger does; a batch worker's private scratch ledger,
+    #: whose decisions are never read back from it, does not: engine.records.workers)
+    store_decisions = True
 
     def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = url or default_url()
@@ -791,7 +805,8 @@ class Ledger:
                 self.db.execute("UPDATE commits SET replaces = ? WHERE seq = ?", (existing[0], seq))
                 status = "replaced"
             data["ledger"] = {"commit": seq, "round": rnd, "status": status, **({"replaces": existing[0]} if existing else {})}
-            self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(data)), seq))
+            if self.store_decisions:
+                self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(_pack(data)), seq))
             self._write_grants(seq, decision, policy, rnd, now)
             self._audit(audit, status, {"seq": seq, "grants": len(decision.grants), "total": str(decision.total), "round": rnd})
             return CommitResult(parsed.claim_id, status, seq, data, len(decision.grants))
@@ -822,6 +837,58 @@ class Ledger:
             keys = {key_text(c.kind, c.id, c.scope) for c in g.consumes}
             if keys:
                 self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in sorted(keys)])
+
+    # --- applications decided elsewhere (batch workers) ---------------------------------
+
+    def export_commit(self, seq: int) -> DecidedCommit:
+        """Commit `seq` and its grants as rows another ledger can take (`import_commit`): how a batch worker hands
+        an application it decided in its own scratch ledger to the run's ledger (engine.records.workers)."""
+        rows = self.db.query(
+            "SELECT claim_id, applicant_id, funding_year, round, policy_id, policy_version, policy_hash, content_hash, total"
+            " FROM commits WHERE seq = ?",
+            (seq,),
+        )
+        keys: dict[int, list[str]] = {}
+        for gid, key in self.db.query(
+            "SELECT grant_id, key FROM grant_keys WHERE grant_id IN (SELECT id FROM grants WHERE commit_seq = ?) ORDER BY grant_id, key",
+            (seq,),
+        ):
+            keys.setdefault(int(gid), []).append(str(key))
+        grants = self.db.query(
+            f"SELECT id, position, {_GRANT_COLS}, unscaled_amount, round, policy_id, policy_hash FROM grants"  # noqa: S608 - fixed columns
+            " WHERE commit_seq = ? ORDER BY position",
+            (seq,),
+        )
+        return DecidedCommit(tuple(rows[0]), tuple((tuple(row[1:]), tuple(keys.get(int(row[0]), ()))) for row in grants))
+
+    def import_commit(self, decided: DecidedCommit, decision: Callable[[int], bytes] | None = None) -> int:
+        """Write an application decided elsewhere (`export_commit`) as a new commit of this ledger; its sequence number.
+
+        Nothing is evaluated: the caller holds this ledger's lock (`db.locked()`) and guarantees that the
+        history the application was decided against is this ledger's (engine.records.workers: the whole import
+        runs under one lock taken before the workers read). `decision`: given the new commit's number, the
+        decision as `commit` stores it (zlib-compressed JSON, its `ledger` naming that commit; `_unpack` reads it).
+        """
+        claim_id, applicant_id, year, rnd, policy_id, version, policy_hash, digest, total = decided.commit
+        now = _now()
+        seq = self.db.insert(
+            "INSERT INTO commits (claim_id, applicant_id, funding_year, round, policy_id, policy_version, policy_hash,"
+            " content_hash, committed_at, total, replaces, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (claim_id, applicant_id, year, rnd, policy_id, version, policy_hash, digest, now, total, None, self.db.blob(b"")),
+            "seq",
+        )
+        if decision is not None:
+            self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(decision(seq)), seq))
+        for row, keys in decided.grants:
+            gid = self.db.insert(
+                "INSERT INTO grants (commit_seq, position, claim_id, item_id, rule, applicant_id, funding_year, amount, consumes,"
+                " unscaled_amount, round, policy_id, policy_hash, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, *row, now),
+                "id",
+            )
+            if keys:
+                self.db.executemany("INSERT INTO grant_keys (grant_id, key) VALUES (?, ?)", [(gid, k) for k in keys])
+        return seq
 
     @in_engine_context
     def reverse(
@@ -940,8 +1007,6 @@ class Ledger:
             total += Decimal(amount)
         return total
 
-    # long because: collect the round, allocate the budget by units, record the scaled grants, all in one
-    # transaction whose rows and totals each step uses.
     @in_engine_context
     def scale_round_by_policy(self, rnd: str, policy: CompiledPolicy) -> dict[str, str] | None:
         """`scale_round` to the policy's round budget, rounded as its `round_budget.rounding` says (defaults:

@@ -1,0 +1,443 @@
+"""Deciding a batch round on several processes (`batch --workers N`), with the same decisions in the same order.
+
+What makes a round parallel. A decision depends on the round's other applications only through the
+history the ledger hands it (`Ledger.history_for`): the grants of the same applicant and the grants that
+consumed a cap, limit or subject key that an item of the claim could consume (`possible_keys`). Two
+applications that share no applicant and no such key cannot see each other's grants, whatever order
+they are decided in. So the round is cut into *connected groups*: applications joined, transitively, by a
+shared applicant id, claim id or scope key (a cap per alliance or per project id joins the applicants
+that share the alliance or project). A group is never split: all its applications go to one worker,
+which decides them in input order, exactly as one process would. Groups are spread over the workers,
+largest first, to the least loaded.
+
+The run, in three steps:
+
+1. *Keys* (N processes): each worker reads the input and, for every N-th application, parses the claim
+   (with the facts on record joined, as committing does) and lists its applicant id, claim id and
+   possible scope keys.
+2. *Groups* (the parent): union-find over the keys; each application's group goes to a worker.
+3. *Deciding* (N processes): each worker decides its applications in input order into its own scratch
+   ledger over the real one (as a run that only decides does), and writes, per application, the
+   decision line or error record and the commit's rows (`Ledger.export_commit`) to its own file.
+   The parent merges the files in input order: it writes decisions.jsonl and errors.jsonl, and writes
+   every commit into the run's ledger (`Ledger.import_commit`) in input order -- the scratch ledger of
+   a run that only decides, or the real ledger with `--commit` -- so commit numbers, the round's
+   scaling and its tie-breaks (commit order) are those of one worker.
+
+With `--commit` the parent holds the real ledger's lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL
+`pg_advisory_xact_lock`) from before the workers read until the last commit is written: no other commit
+can come between what the workers read and what is written, so the round is one serialisable
+transaction (a run killed part way commits nothing; run it again). Readers are not blocked (SQLite WAL,
+PostgreSQL MVCC); other writers wait for the round.
+
+One process decides the whole round (the ordinary loop) when a group structure cannot be trusted or
+would not pay: `--workers 1`; no `fork` on this platform; fewer than two applications; a claim id
+appearing twice in the input (a replacement within one run); with `--commit`, an application of the
+input already committed (a run started again: the ordinary path skips or replaces it); an input that
+breaks off part way. The round selection's ranking pass (`rank_round_of_input`) runs before, on one
+process; its verdicts are inherited by the workers.
+"""
+
+from __future__ import annotations
+
+import heapq
+import io
+import json
+import multiprocessing
+import os
+import pickle
+import shutil
+import struct
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from engine.core.errors import EngineError
+from engine.deciding.claims import parse_claim
+from engine.deciding.selection import Verdict
+from engine.deciding.versions import PolicySet
+from engine.language.model import CompiledPolicy
+from engine.records.batch import BatchSummary, Progress, decide_one
+from engine.records.ledger import Ledger, possible_keys
+from engine.records.tabular import InputError, open_input
+
+#: At most this many worker processes (a usage error above it): a bound on what one command line can start.
+MAX_WORKERS = 64
+
+
+@dataclass
+class Job:
+    """What the forked workers inherit: the round's inputs and, for step 3, each application's worker."""
+
+    versions: PolicySet
+    input_path: str | Path
+    real: Ledger | None
+    commit: bool
+    replace: bool
+    round_label: str | None
+    trace: bool
+    verdicts: Mapping[str, Mapping[str, Verdict]] | None
+    workers: int
+    folder: str
+    assigned: list[int] = field(default_factory=list)  # application index -> worker
+    #: whether the run's ledger needs each commit's rows: when committing, or when a round may be scaled to a budget
+    #: (scaling reads the round's grants); a run that only decides a round with no budget needs none
+    rows: bool = True
+    done: Any = None  # a shared counter of applications decided (multiprocessing.Value)
+
+
+_JOB: Job | None = None  # set in the parent before the pool forks; read by the workers
+
+
+def fork_available() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class Fallback(Exception):
+    """The round is decided on one process; the message says why."""
+
+
+# --- step 1: keys ------------------------------------------------------------------------------
+
+
+def _keys(k: int) -> tuple[list[list[str]], bool, float]:
+    """Worker `k`: the dependency keys of every N-th application (index = position in the list times N plus k),
+    whether one of them is already committed in the real ledger, and the CPU seconds it took."""
+    cpu = time.process_time()
+    job = _JOB
+    assert job is not None
+    reader = open_input(job.input_path, job.versions.newest)
+    out: list[list[str]] = []
+    committed = False
+    try:
+        for i, rec in enumerate(reader):
+            if i % job.workers != k:
+                continue
+            keys: list[str] = []
+            if rec.data is not None:
+                try:
+                    policy = job.versions.pick(rec.data)
+                    claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+                    if job.real is not None:  # as committing does: the facts on record join the claim first
+                        filled = job.real.with_facts_on_record(policy, claim.raw)
+                        if filled is not claim.raw:
+                            claim = parse_claim(policy, filled)
+                        if job.commit and job.real.active_commit(claim.claim_id) is not None:
+                            committed = True
+                    keys = [f"applicant {claim.applicant_id}", f"claim {claim.claim_id}", *sorted(possible_keys(policy, claim))]
+                except EngineError:
+                    keys = []  # an error record: its own group
+            if rec.claim_id is not None:
+                keys.append(f"claim {rec.claim_id}")
+            out.append(keys)
+    finally:
+        reader.close()
+    return out, committed, time.process_time() - cpu
+
+
+def groups(keys: list[list[str]], workers: int) -> tuple[list[int], int]:
+    """Each application's worker, and the size of the largest group. Applications sharing a key are one group
+    (union-find); groups go largest first (then by first application) to the least loaded worker (then the lowest)."""
+    parent = list(range(len(keys)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, ks in enumerate(keys):
+        for key in ks:
+            j = owner.setdefault(key, i)
+            if j != i:
+                a, b = find(i), find(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    members: dict[int, list[int]] = {}
+    for i in range(len(keys)):
+        members.setdefault(find(i), []).append(i)
+    load = [0] * workers
+    assigned = [0] * len(keys)
+    for root, group in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        w = min(range(workers), key=lambda n: (load[n], n))
+        load[w] += len(group)
+        for i in group:
+            assigned[i] = w
+        del root
+    return assigned, max((len(g) for g in members.values()), default=0)
+
+
+# --- step 3: deciding ----------------------------------------------------------------------------
+
+
+def _decide(k: int) -> tuple[str, float]:
+    """Worker `k`: decide its applications in input order into its own scratch ledger over the real one; write
+    (index, error line) or (index, decision line, round, funding year, version, rows) records to a file; its path
+    and the CPU seconds it took."""
+    cpu = time.process_time()
+    job = _JOB
+    assert job is not None
+    path = os.path.join(job.folder, f"worker-{k}.pickle")
+    scratch = Ledger(f"sqlite:///{os.path.join(job.folder, f'worker-{k}.sqlite')}")
+    scratch.store_decisions = False  # nothing reads them back: no claim id is decided twice in a parallel run
+    reader = open_input(job.input_path, job.versions.newest)
+    summary = BatchSummary()
+    try:
+        with open(path, "wb") as f:
+            for i, rec in enumerate(reader):
+                if job.assigned[i] != k:
+                    continue
+                line = io.StringIO()
+                rounds: dict[str, dict[int, CompiledPolicy]] = {}
+                error = decide_one(
+                    job.versions,
+                    rec,
+                    scratch,
+                    job.real,
+                    job.real,
+                    job.replace,
+                    job.round_label,
+                    job.trace,
+                    line,
+                    summary,
+                    rounds,
+                    job.verdicts,
+                )
+                if error is not None:
+                    entry: tuple[Any, ...] = (i, json.dumps(error, ensure_ascii=False, default=str) + "\n")
+                else:
+                    ((rnd, years),) = rounds.items()
+                    ((year, policy),) = years.items()
+                    version = next(n for n, v in enumerate(job.versions.versions) if v is policy)
+                    rows = None
+                    if job.rows:
+                        rows = scratch.export_commit(int(scratch.db.query("SELECT max(seq) FROM commits")[0][0]))
+                    text, stored = line.getvalue(), None
+                    if job.commit:
+                        text, form = _as_committed(text)
+                        stored = Stored.of(form)
+                    entry = (i, text, rnd, year, version, rows, stored)
+                pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
+                with job.done.get_lock():
+                    job.done.value += 1
+    finally:
+        reader.close()
+        scratch.close()
+    return path, time.process_time() - cpu
+
+
+#: Where a committed decision's commit number goes, until the parent knows it: a JSON string no decision holds
+#: elsewhere (the parent replaces the last occurrence, in the `ledger` the decision ends with).
+SEQ_MARK = json.dumps("\u0000commit number\u0000")
+
+
+def _as_committed(line: str) -> tuple[str, str]:
+    """A decision line of the worker's scratch ledger as the run's ledger will commit it: the decisions.jsonl line and
+    the stored form (the decision without `input`), each with `SEQ_MARK` for the commit number, so the parent's merge
+    only puts the number in and compresses.
+
+    A decision line ends with its `ledger` and then its `input` (`decide_one` sets them last); an unescaped
+    `"ledger": ` cannot occur inside a JSON string, so the last one is that key. Only that tail is parsed and
+    rewritten. The stored form keeps the line's spacing (`commit` stores compact JSON): it reads back as the
+    same decision."""
+    head, key, tail = line.rpartition('"ledger": ')
+    end = json.loads("{" + key + tail)  # {"ledger": {...}, "input": {...}}
+    ledger = {"commit": json.loads(SEQ_MARK), "round": end["ledger"]["round"], "status": "committed"}
+    text = json.dumps(ledger, ensure_ascii=False)
+    return head + key + text + ", " + json.dumps({"input": end["input"]}, ensure_ascii=False)[1:] + "\n", head + key + text + "}"
+
+
+def numbered(text: str, seq: int) -> str:
+    """`text` with its last `SEQ_MARK` replaced by the commit number."""
+    head, _mark, tail = text.rpartition(SEQ_MARK)
+    return head + str(seq) + tail
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A decision's stored form, compressed on the worker up to its commit number (which only the parent knows).
+
+    zlib's format is a header, raw deflate blocks and the Adler-32 of the text. The worker deflates the text
+    before `SEQ_MARK` and ends with a full flush (byte-aligned, no reference reaches back past it); the
+    parent deflates the number and the rest as the following blocks and combines the checksums. The result
+    is one ordinary zlib stream (`zlib.decompress` reads it), the compression work mostly on the worker."""
+
+    head: bytes  # raw deflate of the text before the mark, fully flushed
+    adler: int  # Adler-32 of that text
+    tail: str  # the text after the mark
+
+    @classmethod
+    def of(cls, text: str) -> Stored:
+        before, _mark, after = text.rpartition(SEQ_MARK)
+        raw = before.encode("utf-8")
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return cls(deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH), zlib.adler32(raw), after)
+
+    def packed(self, seq: int) -> bytes:
+        raw = (str(seq) + self.tail).encode("utf-8")
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        body = deflate.compress(raw) + deflate.flush()
+        return ZLIB_HEADER + self.head + body + struct.pack(">I", zlib.adler32(raw, self.adler))
+
+
+#: the two bytes that open a zlib stream of deflate with a 32 KiB window at the default level (as `zlib.compress(.., 6)`)
+ZLIB_HEADER = b"\x78\x9c"
+
+
+def _entries(path: str) -> Iterator[tuple[Any, ...]]:
+    with open(path, "rb") as f:
+        while True:
+            try:
+                yield pickle.load(f)  # noqa: S301 - our own workers' file, in our own temporary folder
+            except EOFError:
+                return
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What the parallel run did: the largest group's size (in applications), each step's seconds (wall clock),
+    and each step's CPU seconds on its critical path (the busiest worker's; the parent's for its own steps)."""
+
+    largest_group: int
+    applications: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    busiest: dict[str, float] = field(default_factory=dict)  # the busiest worker's CPU seconds in each parallel step
+
+
+# long because: the three steps in order, each waiting on the pool, with the lock of a committing run held
+# across them; the merge at the end writes in input order what the steps produced.
+def decide_round(
+    job: Job,
+    target: Ledger,
+    dec_f: IO[str],
+    err_f: IO[str],
+    summary: BatchSummary,
+    rounds: dict[str, dict[int, CompiledPolicy]],
+    progress: Progress,
+    on_decided: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Decide the round of `job` on `job.workers` processes; write decisions and errors in input order and every
+    commit into `target` (the real ledger with `job.commit`). Raises `Fallback` (nothing written, nothing
+    committed) when the round must be decided on one process."""
+    global _JOB
+    if job.workers < 2 or not fork_available():
+        raise Fallback("one process" if job.workers < 2 else "no fork() on this platform")
+    ctx = multiprocessing.get_context("fork")
+    lock = target.db.locked() if job.commit else None
+    if lock is not None:
+        lock.__enter__()  # held until every commit of the round is written (see the module docstring)
+    failed = True
+    clock = [time.perf_counter(), time.process_time()]
+    seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    busiest: dict[str, float] = {}
+
+    def lap(name: str, workers_cpu: list[float] | None = None) -> None:
+        now, mine = time.perf_counter(), time.process_time()
+        seconds[name] = now - clock[0]
+        if workers_cpu:
+            busiest[name] = max(workers_cpu)
+        cpu[name] = mine - clock[1] + busiest.get(name, 0.0)
+        clock[:] = [now, mine]
+
+    try:
+        _JOB = job
+        try:
+            with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
+                parts = [f.result() for f in [pool.submit(_keys, k) for k in range(job.workers)]]
+        except InputError as err:
+            raise Fallback(f"the input breaks off ({err})") from None
+        lap("keys", [p[2] for p in parts])
+        total = sum(len(p[0]) for p in parts)
+        keys: list[list[str]] = [[] for _ in range(total)]
+        for k, (part, _committed, _cpu) in enumerate(parts):
+            for n, ks in enumerate(part):
+                keys[n * job.workers + k] = ks
+        if total < 2:
+            raise Fallback("fewer than two applications")
+        if any(committed for _part, committed, _cpu in parts):
+            raise Fallback("applications of the input are already committed (the ordinary path skips or replaces them)")
+        claim_ids = [next((key for key in ks if key.startswith("claim ")), None) for ks in keys]
+        named = [c for c in claim_ids if c is not None]
+        if len(set(named)) != len(named):
+            raise Fallback("a claim id appears more than once in the input")
+        job.assigned, largest = groups(keys, job.workers)
+        job.rows = job.commit or any(v.round_budget is not None for v in job.versions.versions)
+        job.done = ctx.Value("q", 0)
+        lap("groups")
+        with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
+            futures: list[Future[tuple[str, float]]] = [pool.submit(_decide, k) for k in range(job.workers)]
+            pending: set[Future[tuple[str, float]]] = set(futures)
+            while pending:
+                _finished, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+                if any(f.exception() is not None for f in _finished):
+                    break
+                progress.update(job.done.value, job.done.value / total)
+            done = [f.result() for f in futures]
+        lap("deciding", [c for _p, c in done])
+        _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided)
+        lap("merge")
+        failed = False
+        return Outcome(largest, total, seconds, cpu, busiest)
+    finally:
+        _JOB = None
+        if lock is not None:
+            lock.__exit__(*((Fallback, None, None) if failed else (None, None, None)))
+
+
+def _merge(
+    job: Job,
+    paths: list[str],
+    target: Ledger,
+    dec_f: IO[str],
+    err_f: IO[str],
+    summary: BatchSummary,
+    rounds: dict[str, dict[int, CompiledPolicy]],
+    on_decided: Callable[[int], None] | None,
+) -> None:
+    """The workers' files merged in input order: decisions and errors written, commits written into `target`."""
+    scratch = None if job.commit else target.db.locked()  # the run's own scratch ledger: one transaction
+    if scratch is not None:
+        scratch.__enter__()
+    try:
+        for entry in heapq.merge(*(_entries(p) for p in paths), key=lambda e: int(e[0])):
+            summary.applications += 1
+            if len(entry) == 2:
+                summary.failed += 1
+                err_f.write(entry[1])
+            else:
+                _i, line, rnd, year, version, decided, stored = entry
+                if decided is None:
+                    pass
+                elif stored is not None:  # committing: the number of the new commit goes into both forms
+                    seq = target.import_commit(decided, stored.packed)
+                    line = numbered(line, seq)
+                    summary.committed += 1
+                else:
+                    target.import_commit(decided)
+                dec_f.write(line)
+                rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
+                summary.decided += 1
+            if on_decided is not None:
+                on_decided(summary.applications)
+    finally:
+        if scratch is not None:
+            scratch.__exit__(None, None, None)
+
+
+def cleanup(folder: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def new_folder() -> str:
+    return tempfile.mkdtemp(prefix="policy-engine-workers-")
