@@ -56,6 +56,12 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _body(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """A required JSON request body: an object of exactly these properties."""
+    schema = {"type": "object", "required": required, "additionalProperties": False, "properties": properties}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _explanation(text: dict[str, Any], *formats: str) -> dict[str, Any]:
     """An explanation response: text in each of `formats`, or the format-neutral model as JSON."""
     content: dict[str, Any] = {f: {"schema": text} for f in formats}
@@ -142,25 +148,16 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 "summary": "Record funds returned for one granted item (officer)",
                 "operationId": "ledgerReverse",
                 "security": WRITE,
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["claim_id", "item_id", "reason"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "claim_id": text,
-                                    "item_id": text,
-                                    "reason": text,
-                                    "returned": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"},
-                                    "decided_on": {"type": "string", "format": "date"},
-                                },
-                            }
-                        }
+                "requestBody": _body(
+                    ["claim_id", "item_id", "reason"],
+                    {
+                        "claim_id": text,
+                        "item_id": text,
+                        "reason": text,
+                        "returned": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"},
+                        "decided_on": {"type": "string", "format": "date"},
                     },
-                },
+                ),
                 "responses": {
                     "200": _json({"type": "object"}, "the reversal's id"),
                     **_problems("ledger-refused", "unauthorized", "forbidden"),
@@ -173,19 +170,9 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 "operationId": "ledgerFinding",
                 "security": WRITE,
                 "parameters": [POLICY],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["applicant_id", "fact", "value", "reason"],
-                                "additionalProperties": False,
-                                "properties": {"applicant_id": text, "fact": text, "value": text, "reason": text},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _body(
+                    ["applicant_id", "fact", "value", "reason"], {"applicant_id": text, "fact": text, "value": text, "reason": text}
+                ),
                 "responses": {
                     "200": _json({"type": "object"}, "the finding's id"),
                     **_problems("ledger-refused", "unauthorized", "forbidden"),
