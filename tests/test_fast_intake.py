@@ -263,7 +263,12 @@ def _texts() -> list[tuple[str, str, bool]]:
         ("a list", "[" + a + "]", False),
         ("deep", "[" * 100_000, False),
         ("tab inside a text", a.replace('"name": "', '"name": "\t', 1), False),
-        ("astral CJK in the name", a.replace('"name": "', '"name": "\U00020000', 1), False),
+        ("astral CJK in the name", a.replace('"name": "', '"name": "\U00020000', 1), True),  # accepted by both
+        ("astral format character in the name", a.replace('"name": "', '"name": "\U000e0041', 1), False),
+        ("ideographic space before the name", a.replace('"name": "', '"name": "\u3000', 1), False),
+        ("ideographic space inside the name", a.replace('"name": "', '"name": "x\u3000', 1), True),  # accepted by both
+        ("-0 after a long run of white space", a.replace('"funding_year": 2021', '"funding_year":' + " " * 60 + "-0"), False),
+        ("-0 in a list", a[:-1] + ', "history": [' + json.dumps(_grant()).replace('["A", 2020]', '["A", -0]') + "]}", False),
         ("funding year 2021.0", a.replace('"funding_year": 2021', '"funding_year": 2021.0'), False),
         ("history with a grant", a[:-1] + ', "history": [' + json.dumps(_grant()) + "]}", True),
         ("history amount finer than the quantum", a[:-1] + ', "history": [' + json.dumps(_grant(amount="1.001")) + "]}", False),
@@ -315,6 +320,14 @@ def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, .
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _leaf_paths(v, (*path, i))
+
+
+def test_every_character_text_problem_refuses_fails_the_quick_printable_test() -> None:
+    # _clean_text lets a text through on str.isprintable() alone: it must be False for each refused character
+    refused = [c for c in map(chr, range(0x110000)) if claims_mod._SUSPECT.match(c) and claims_mod.text_problem(c) is not None]
+    assert len(refused) > 2000  # (controls, format characters, 2,048 surrogates, separators)
+    assert [f"U+{ord(c):04X}" for c in refused if c.isprintable()] == []
+    assert not claims_mod._clean_text('{"a": "\\u200b"}')  # an escape: the decoded text is not the written one
 
 
 # --- without msgspec ----------------------------------------------------------------------------------

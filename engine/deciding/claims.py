@@ -1368,8 +1368,16 @@ _TRIMMED = r"^\S(?:[\s\S]*\S)?\Z"
 
 
 def _clean_text(text: str) -> bool:
-    """True when no text in the JSON `text` can hold a control, bidi, invisible or surrogate character."""
-    return _SUSPECT_ANYWHERE.search(text) is None
+    """True when no text in the JSON `text` can hold a control, bidi, invisible or surrogate character.
+
+    `str.isprintable` (C, one pass) is False for every character `text_problem` refuses (controls, format
+    characters, surrogates, line and paragraph separators: tests/test_fast_intake.py checks every code
+    point) and for a few harmless ones (spaces other than " ", unassigned code points); only then, or for
+    white space between values, does the slower scan decide.
+    """
+    if "\\" in text:
+        return False
+    return text.isprintable() or _SUSPECT_ANYWHERE.search(text) is None
 
 
 def _unique(value: list[str]) -> list[str]:
@@ -1478,8 +1486,20 @@ def _default(spec: FactSpec) -> Any:
     return default
 
 
-#: `-0` as a JSON number (conservative: also inside a text, which then only takes today's path)
-_MINUS_ZERO = re.compile(r"[:,\[]\s*-0(?![0-9.eE])")
+#: `-0` as a JSON number: "-0" not followed by a digit, point or exponent (found by its literal start), after
+#: `:`, `,` or `[` (conservative: also inside a text, which then only takes today's path)
+_MINUS_ZERO = re.compile(r"-0(?![0-9.eE])")
+_VALUE_START = (":", ",", "[")
+
+
+def _minus_zero(text: str) -> bool:
+    for m in _MINUS_ZERO.finditer(text):
+        before = text[max(0, m.start() - 40) : m.start()].rstrip()
+        if not before or before[-1] in _VALUE_START:
+            return True  # (after 40 characters of white space: yes, rather than look further)
+    return False
+
+
 #: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter) for the facts
 #: whose value changes type, then (fact, value) for the facts with a default the claim may leave out.
 _Plan = tuple[tuple[tuple[str, Callable[[Any], Any]], ...], tuple[tuple[str, Any], ...]]
@@ -1523,7 +1543,7 @@ class _Intake:
         keys = len(raw) + len(raw["applicant"]) + sum(map(len, raw["items"]))
         for grant in raw.get("history", ()):
             keys += len(grant) + sum(map(len, grant.get("consumes", ())))
-        if text.count(":") != keys or _MINUS_ZERO.search(text) is not None:
+        if text.count(":") != keys or _minus_zero(text):
             return None
         return self.claim(s, raw)
 
