@@ -1367,6 +1367,17 @@ _SUSPECT_ANYWHERE = re.compile(_SUSPECT.pattern.replace("\x00-\x1f", "\x00-\x08\
 _TRIMMED = r"^\S(?:[\s\S]*\S)?\Z"
 
 
+#: In a printable JSON text (its only white space is " ") with no backslash, every `"` opens or closes a text:
+#: a text starting with a space shows `" `, one ending with a space ` "` then `,` `:` `}` `]` (or a space).
+#: Without any of these no text has surrounding white space, and the decoder need not test each one.
+_EDGE_SPACES = ('" ', ' ",', ' ":', ' "}', ' "]')
+
+
+def _no_edge_spaces(text: str) -> bool:
+    """For a text that passed `_clean_text` and is printable: True when no text in it starts or ends with a space."""
+    return not any(edge in text for edge in _EDGE_SPACES)
+
+
 def _clean_text(text: str) -> bool:
     """True when no text in the JSON `text` can hold a control, bidi, invisible or surrogate character.
 
@@ -1436,7 +1447,7 @@ def _converter(spec: FactSpec) -> Callable[[Any], Any] | None:
     return bounded
 
 
-def _fast_type(spec: FactSpec, policy: CompiledPolicy) -> Any:
+def _fast_type(spec: FactSpec, policy: CompiledPolicy, trim: bool = True) -> Any:
     """The msgspec type of a fact: exactly as strict as its schema (`_fact_schema`) or stricter, never laxer."""
     meta = msgspec.Meta
     text = Annotated[str, meta(min_length=1, max_length=MAX_STRING)]
@@ -1451,7 +1462,7 @@ def _fast_type(spec: FactSpec, policy: CompiledPolicy) -> Any:
         return Literal[tuple(values)]
 
     kinds: dict[str, Any] = {
-        "string": Annotated[str, meta(min_length=1, max_length=MAX_STRING, pattern=_TRIMMED)],
+        "string": Annotated[str, meta(min_length=1, max_length=MAX_STRING, pattern=_TRIMMED)] if trim else text,
         "boolean": bool,
         "integer": Annotated[int, meta(ge=0, le=999999999)],
         "count": Annotated[int, meta(ge=0, le=999999999)],
@@ -1511,6 +1522,7 @@ class _Intake:
 
     typ: Any  # the claim's msgspec Struct type
     decoder: Any  # msgspec.json.Decoder for it
+    untrimmed: Any  # the same without the "no surrounding white space" patterns (see `_no_edge_spaces`)
     claim_plan: _Plan
     applicant_plan: _Plan
     item_plans: Mapping[str, _Plan]
@@ -1533,7 +1545,7 @@ class _Intake:
         if not _clean_text(text):
             return None
         try:
-            s = self.decoder.decode(text)
+            s = (self.untrimmed if text.isprintable() and _no_edge_spaces(text) else self.decoder).decode(text)
         except (msgspec.MsgspecError, ValueError, TypeError, RecursionError, UnicodeError):
             return None
         # the claim's data as `loads_json` reads it (a field the claim leaves out is UNSET, and left out here)
@@ -1606,13 +1618,18 @@ class _Intake:
 
 
 def _struct(
-    name: str, specs: Mapping[str, FactSpec], policy: CompiledPolicy, lead: list[tuple[Any, ...]] | None = None, **config: Any
+    name: str,
+    specs: Mapping[str, FactSpec],
+    policy: CompiledPolicy,
+    lead: list[tuple[Any, ...]] | None = None,
+    trim: bool = True,
+    **config: Any,
 ) -> tuple[Any, _Plan]:
     """A closed msgspec Struct for one object of the vocabulary (after the `lead` fields), and its fact plan."""
     fields = list(lead or [])
     converted, defaults = [], []
     for i, (fact, spec) in enumerate(specs.items()):
-        typ = _fast_type(spec, policy)
+        typ = _fast_type(spec, policy, trim)
         fields.append((f"f{i}", typ) if spec.required else (f"f{i}", typ, msgspec.UNSET))
         conv = _converter(spec)
         if conv is not None:
@@ -1648,35 +1665,46 @@ def _history_types() -> Any:
     return msgspec.defstruct("Grant", fields, forbid_unknown_fields=True, frozen=True)
 
 
+def _claim_type(policy: CompiledPolicy, trim: bool) -> tuple[Any, _Plan, _Plan, dict[str, _Plan]] | None:
+    """The claim's msgspec Struct and the fact plans of the claim, its applicant and each item type."""
+    if any(name in RESERVED for name in policy.claim_facts):
+        return None
+    applicant, applicant_plan = _struct("Applicant", policy.applicant_facts, policy, trim=trim)
+    kinds = []
+    item_plans = {}
+    for n, (kind, specs) in enumerate(policy.item_facts.items()):
+        if specs.get("type") is None or specs["type"].type != "item_type" or "id" not in specs or specs["id"].type != "string":
+            return None
+        others = {k: v for k, v in specs.items() if k != "type"}
+        typ, plan = _struct(f"Item{n}", others, policy, trim=trim, tag_field="type", tag=kind)
+        kinds.append(typ)
+        item_plans[kind] = plan
+    one_item: Any = Union[tuple(kinds)]  # noqa: UP007 - the union of the item Structs, tagged by `type`
+    items: Any = Annotated[list[one_item], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
+    reserved = [
+        ("claim_id", Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_TRIMMED if trim else None)]),
+        ("applicant", applicant),
+        ("items", items),
+        ("history", list[_history_types()], msgspec.UNSET),  # type: ignore[misc]
+    ]
+    claim, claim_plan = _struct("Claim", policy.claim_facts, policy, reserved, trim=trim)
+    return claim, claim_plan, applicant_plan, item_plans
+
+
 @lru_cache(maxsize=32)
 def _intake(policy: CompiledPolicy) -> _Intake | None:
     """The fast intake of `policy`, or None (no msgspec, or a vocabulary it cannot hold exactly)."""
     if msgspec is None:
         return None
     try:
-        if any(name in RESERVED for name in policy.claim_facts):
-            return None
-        applicant, applicant_plan = _struct("Applicant", policy.applicant_facts, policy)
-        kinds = []
-        item_plans = {}
-        for n, (kind, specs) in enumerate(policy.item_facts.items()):
-            if specs.get("type") is None or specs["type"].type != "item_type" or "id" not in specs or specs["id"].type != "string":
-                return None
-            typ, plan = _struct(f"Item{n}", {k: v for k, v in specs.items() if k != "type"}, policy, tag_field="type", tag=kind)
-            kinds.append(typ)
-            item_plans[kind] = plan
-        one_item: Any = Union[tuple(kinds)]  # noqa: UP007 - the union of the item Structs, tagged by `type`
-        items: Any = Annotated[list[one_item], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
-        reserved = [
-            ("claim_id", Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_TRIMMED)]),
-            ("applicant", applicant),
-            ("items", items),
-            ("history", list[_history_types()], msgspec.UNSET),  # type: ignore[misc]
-        ]
-        claim, claim_plan = _struct("Claim", policy.claim_facts, policy, reserved)
-        return _Intake(claim, msgspec.json.Decoder(claim), claim_plan, applicant_plan, item_plans, policy.quantum)
+        strict, loose = _claim_type(policy, trim=True), _claim_type(policy, trim=False)
     except (_Decline, TypeError, ValueError):
         return None
+    if strict is None or loose is None:
+        return None
+    claim, claim_plan, applicant_plan, item_plans = strict
+    untrimmed = msgspec.json.Decoder(loose[0])
+    return _Intake(claim, msgspec.json.Decoder(claim), untrimmed, claim_plan, applicant_plan, item_plans, policy.quantum)
 
 
 def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
