@@ -319,7 +319,7 @@ def _grant(**changes: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("label", "text", "fast"), _edge_texts(), ids=[t[0] for t in _edge_texts()])
 def test_texts_with_spaces_at_their_edges_get_todays_answer(pinggu: engine.CompiledPolicy, label: str, text: str, fast: bool) -> None:
-    # the quick test (_no_edge_spaces) or the decoder's own patterns catch every one that today's path refuses
+    # `_trimmed` (text facts, the claim id) catches every one that today's path refuses
     assert check_text(pinggu, text) is fast
 
 
