@@ -280,7 +280,7 @@ def latency(policy: engine.CompiledPolicy, calls: int) -> dict[str, Any]:
 
 def engine_line(policy: engine.CompiledPolicy, line: str) -> str:
     """The user's path for one application: JSON text -> validated claim -> decision -> JSON text."""
-    claim = engine.parse_claim(policy, engine.loads_json(line))
+    claim = engine.parse_claim_json(policy, line)
     return evaluate_claim(policy, claim).to_json(indent=None)
 
 
@@ -325,8 +325,8 @@ def end_to_end(policy: engine.CompiledPolicy, lines: list[str], rounds: int, cal
         tb.append(_time(baseline_round, [lines]))
         te.append(_time(engine_round, [lines]))
         ratios.append(te[-1] / tb[-1])
-    intake = [_time(lambda x: engine.parse_claim(policy, engine.loads_json(x)), lines) for _ in range(rounds)]
-    decisions = [evaluate_claim(policy, engine.parse_claim(policy, engine.loads_json(x))) for x in lines]
+    intake = [_time(lambda x: engine.parse_claim_json(policy, x), lines) for _ in range(rounds)]
+    decisions = [evaluate_claim(policy, engine.parse_claim_json(policy, x)) for x in lines]
     to_json, via_dict = [], []
     for _ in range(rounds):  # interleaved: the text written from the trace, and json.dumps of to_dict (the same text)
         to_json.append(_time(lambda d: d.to_json(indent=None), decisions))

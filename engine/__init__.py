@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
 from engine.core.version import __version__ as __version__
-from engine.deciding.claims import Claim, claim_schema, loads_json, parse_claim
+from engine.deciding.claims import Claim, claim_schema, loads_json, parse_claim, parse_claim_json
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant
@@ -63,6 +63,7 @@ __all__ = [
     "load_versions",
     "loads_json",
     "parse_claim",
+    "parse_claim_json",
     "render_report",
 ]
 

@@ -372,7 +372,7 @@ def test_a_policy_no_longer_used_is_freed_with_its_compiled_rules_and_renderers(
     def alive() -> tuple[int, int]:
         from engine.deciding import claims
 
-        for bounded in (claims._validator, claims._split_validators, claims._fast_validator):  # claim parsing's own
+        for bounded in (claims._validator, claims._split_validators, claims._fast_validator, claims._intake):  # claim parsing's own
             bounded.cache_clear()  # caches: lru_cache(maxsize=32), bounded -- not what this test is about
         gc.collect()
         objects = gc.get_objects()

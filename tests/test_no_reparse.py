@@ -104,6 +104,49 @@ def test_deciding_items_parses_no_expression_and_no_template(policy: engine.Comp
     assert counter["engine.deciding.evaluator._generate"] > 0 and counter["builtins.exec"] > 0 and counter["_Context.__init__"] == 1
 
 
+def test_claim_intake_builds_nothing_per_claim(policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: JSON text -> claim builds its msgspec types, regular expressions and validators once per policy.
+
+    Counted after a first claim: no type is built (msgspec.defstruct, a Decoder), no pattern compiled, no
+    jsonschema validator made or run (a valid claim never reaches it), nothing parsed or compiled by Python.
+    """
+    import json
+    import re
+
+    import jsonschema
+    import msgspec
+
+    from engine.deciding import claims as claims_mod
+
+    texts = [json.dumps(r, ensure_ascii=False) for r in claims(600, seed=6)]
+    engine.parse_claim_json(policy, texts[0])  # the policy's intake is built here, once
+    counter: Counter[str] = Counter()
+    for owner, attr in [
+        (msgspec, "defstruct"),
+        (msgspec.json, "Decoder"),
+        (re, "compile"),
+        (jsonschema, "Draft202012Validator"),
+        (jsonschema.Draft202012Validator, "iter_errors"),
+        (claims_mod, "_struct"),
+        (claims_mod, "schema_problems"),
+        (claims_mod, "FactConverter"),
+        (ast, "parse"),
+        (builtins, "compile"),
+        (builtins, "exec"),
+        (builtins, "eval"),
+    ]:
+        monkeypatch.setattr(owner, attr, _counting(counter, f"{getattr(owner, '__name__', owner)}.{attr}", getattr(owner, attr)))
+    items = sum(len(engine.parse_claim_json(policy, t).items) for t in texts)
+    assert items == 600
+    assert sum(counter.values()) == 0, f"built or parsed per claim: {dict(counter)}"
+    # and the counters count: a claim the fast path defers goes through jsonschema's explanation
+    with pytest.raises(engine.ClaimError):
+        engine.parse_claim_json(
+            policy, texts[0].replace('"funding_year": ', '"funding_year": "', 1).replace(', "submission_date"', '", "submission_date"', 1)
+        )
+    assert counter["engine.deciding.claims.schema_problems"] == 1
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "schemas").glob("*.schema.json")))
 def test_shipped_schemas_are_valid_json_schema(name: str) -> None:
     """The meta-schema check moved here from `validate.validator_for` (it took most of a policy load)."""

@@ -21,16 +21,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any, Literal, Union
 
 import jsonschema
 from jsonschema import Draft202012Validator
 
 from engine.core.errors import ClaimError, PathPart, Problem
-from engine.core.identifiers import PROBLEMS
+from engine.core.identifiers import FORMATS, PROBLEMS
 from engine.core.jsonpos import first_duplicate
 from engine.core.quantities import decimal_places
-from engine.deciding.history import Grant, parse_grants
+from engine.deciding.history import Consumption, Grant, parse_grants
 from engine.language.expressions import Facts
 from engine.language.model import CompiledPolicy, FactSpec, Text
 
@@ -1190,6 +1190,11 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     fact is not an error: it stays unknown, and every item that needs it comes out
     `incomplete` naming it -- never a silent False or 0.
     """
+    if not partial and type(data) is dict:
+        fast = _intake(policy)
+        claim = fast.from_data(data) if fast is not None else None
+        if claim is not None:
+            return claim
     if not isinstance(data, Mapping):
         raise ClaimError([Problem(f"a claim must be an object, not {type(data).__name__}", file=file, code="claim")], "invalid claim")
     # raw bounds first (they protect the validators), then "fast accept, slow explain": a claim the
@@ -1328,3 +1333,382 @@ def _placed(problems: list[Problem], data: Mapping[str, Any], file: str | None) 
                 item_id = _clip(raw["id"])
         out.append(dataclasses.replace(p, file=file or p.file, item_id=item_id))
     return out
+
+
+# --- Fast intake: the claim vocabulary as msgspec types (C), today's checks only to explain a rejection ------------
+#
+# `_Intake` holds, per policy, msgspec Struct types built from the claim vocabulary (types, enums, required
+# facts, lengths, list sizes, patterns: checked in C) and per-fact converters for what msgspec cannot say
+# (text characters, check characters, real dates, exact Decimals, declared bounds, unique lists, the
+# history's amounts). It only ever *accepts*: any doubt (a msgspec error, a converter's refusal, a
+# possible duplicate key or -0) answers None, and the caller runs today's path, which accepts or
+# explains exactly as before. tests/test_fast_intake.py holds the two paths to the same answers.
+
+try:  # an optional speed-up: without msgspec every claim takes today's path
+    import msgspec
+except ImportError:  # pragma: no cover - msgspec is a declared dependency
+    msgspec = None  # type: ignore[assignment]
+
+
+class _Decline(Exception):
+    """The fast path does not vouch for this value: let today's path decide (and explain)."""
+
+
+def _decline() -> Any:
+    raise _Decline
+
+
+#: The fast path's test of a whole claim's text: no backslash (so every decoded text is a piece of the JSON
+#: text as written) and no suspect character anywhere (even a harmless one beyond the BMP, which then takes
+#: today's path). Tab, line feed and carriage return may stand between values: inside a text they are not
+#: JSON, and msgspec refuses them there (tests/test_fast_intake.py).
+_SUSPECT_ANYWHERE = re.compile(_SUSPECT.pattern.replace("\x00-\x1f", "\x00-\x08\x0b\x0c\x0e-\x1f").replace("[", "[\\\\", 1))
+
+
+def _trimmed(value: str) -> str:
+    """A text fact (or the claim id) with nothing before or after it that `str.strip` would remove.
+
+    (`str.strip` gives back the very same object when there is nothing to remove: one C call. A pattern in
+    the decoder cost ~20 us per claim, Python calling `re` once per text.)
+    """
+    if value.strip() is not value:
+        raise _Decline
+    return value
+
+
+def _clean_text(text: str) -> bool:
+    """True when no text in the JSON `text` can hold a control, bidi, invisible or surrogate character.
+
+    `str.isprintable` (C, one pass) is False for every character `text_problem` refuses (controls, format
+    characters, surrogates, line and paragraph separators: tests/test_fast_intake.py checks every code
+    point) and for a few harmless ones (spaces other than " ", unassigned code points); only then, or for
+    white space between values, does the slower scan decide.
+    """
+    if "\\" in text:
+        return False
+    return text.isprintable() or _SUSPECT_ANYWHERE.search(text) is None
+
+
+def _unique(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise _Decline
+    return value
+
+
+def _dates(value: list[str]) -> tuple[_dt.date, ...]:
+    return tuple(sorted(_dt.date.fromisoformat(d) for d in _unique(value)))  # ValueError: declined
+
+
+def _converter(spec: FactSpec) -> Callable[[Any], Any] | None:
+    """What turns the decoded value of `spec` into the fact today's path makes (None: it already is)."""
+    t = spec.type
+    conv: Callable[[Any], Any] | None
+    if t == "identifier" and spec.format in FORMATS:
+        # a pure function of the text (a resident ID's birth date no later than today: a cached yes stays
+        # right, a cached no only sends the claim to today's path); one applicant's claims share the id
+        valid = lru_cache(maxsize=4096)(FORMATS[spec.format][0])
+
+        def conv(v: str) -> str:
+            return v if valid(v) else _decline()
+
+    elif t == "date":
+        conv = _dt.date.fromisoformat  # (the decoder has read it as a real date already)
+    elif t == "money":
+        conv = Decimal  # the pattern (text) or the bounds (number) hold it to 0..MAX_MONEY with two decimals
+    elif t in ("decimal", "percent"):
+        places = spec.places if spec.places is not None else 2
+
+        def conv(v: str | int) -> Decimal:
+            number = Decimal(v[:-1] if t == "percent" else v)  # type: ignore[index]
+            if decimal_places(number) > places or number >= MAX_DECIMAL:
+                raise _Decline
+            return number.scaleb(-2) if t == "percent" else number
+
+    elif t in ("enum_list", "document_list"):
+        conv = lambda v: frozenset(_unique(v))  # noqa: E731
+    elif t == "string_list":
+        conv = tuple
+    elif t == "date_list":
+        conv = _dates
+    elif t == "string":
+        conv = _trimmed
+    else:  # boolean, integer, count, enum, item_type: the value is the fact
+        conv = None
+    if spec.minimum is None and spec.maximum is None:
+        return conv
+    low, high, inner = spec.minimum, spec.maximum, conv
+
+    def bounded(v: Any) -> Any:
+        value: Any = v if inner is None else inner(v)
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise _Decline
+        return value
+
+    return bounded
+
+
+def _fast_type(spec: FactSpec, policy: CompiledPolicy) -> Any:
+    """The msgspec type of a fact: exactly as strict as its schema (`_fact_schema`) or stricter, never laxer."""
+    meta = msgspec.Meta
+    text = Annotated[str, meta(min_length=1, max_length=MAX_STRING)]
+    t = spec.type
+
+    def pattern(p: str) -> Any:
+        return Annotated[str, meta(pattern=p)]
+
+    def one_of(values: Any) -> Any:
+        if not values:
+            raise _Decline  # an empty enum: no value is valid, today's path says so
+        return Literal[tuple(values)]
+
+    kinds: dict[str, Any] = {
+        "string": text,  # (surrounding white space: `_trimmed`)
+        "boolean": bool,
+        "integer": Annotated[int, meta(ge=0, le=999999999)],
+        "count": Annotated[int, meta(ge=0, le=999999999)],
+        "decimal": Union[pattern(_DECIMAL_TEXT), Annotated[int, meta(ge=0, lt=10**15)]],  # noqa: UP007
+        "percent": pattern(_PERCENT_TEXT),
+        "money": Union[pattern(_MONEY_TEXT), Annotated[int, meta(ge=0, le=999999999999)]],  # noqa: UP007
+        "date": _dt.date,  # RFC 3339 full-date: YYYY-MM-DD, a real date (stricter than today's path or as strict)
+        "identifier": pattern(_IDENTIFIER_TEXT),  # (18 of [0-9A-Z]: plain text)
+    }
+    if t in kinds:
+        typ = kinds[t]
+    elif t == "enum":
+        typ = one_of(spec.values)
+    elif t == "item_type":
+        typ = one_of(sorted(policy.item_type_labels))
+    elif t in ("enum_list", "document_list"):
+        typ = Annotated[list[one_of(spec.values)], meta(max_length=MAX_LIST)]  # type: ignore[misc]
+    elif t == "string_list":
+        typ = Annotated[list[text], meta(max_length=MAX_LIST)]
+    elif t == "date_list":
+        typ = Annotated[list[_dt.date], meta(max_length=MAX_LIST)]
+    else:
+        raise _Decline
+    return typ | None if spec.has_default and spec.default is None else typ
+
+
+def _default(spec: FactSpec) -> Any:
+    """The value today's path gives a fact the claim leaves out (FactConverter.facts)."""
+    default = spec.default
+    if isinstance(default, list):
+        return tuple(default) if spec.type in ("string_list", "date_list") else frozenset(default)
+    return default
+
+
+#: `-0` as a JSON number: "-0" not followed by a digit, point or exponent (found by its literal start), after
+#: `:`, `,` or `[` (conservative: also inside a text, which then only takes today's path)
+_MINUS_ZERO = re.compile(r"-0(?![0-9.eE])")
+_VALUE_START = (":", ",", "[")
+
+
+def _minus_zero(text: str) -> bool:
+    for m in _MINUS_ZERO.finditer(text):
+        before = text[max(0, m.start() - 40) : m.start()].rstrip()
+        if not before or before[-1] in _VALUE_START:
+            return True  # (after 40 characters of white space: yes, rather than look further)
+    return False
+
+
+#: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter) for the facts
+#: whose value changes type, then (fact, value) for the facts with a default the claim may leave out.
+_Plan = tuple[tuple[tuple[str, Callable[[Any], Any]], ...], tuple[tuple[str, Any], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Intake:
+    """The compiled intake of one policy (see the section comment above)."""
+
+    typ: Any  # the claim's msgspec Struct type
+    decoder: Any  # msgspec.json.Decoder for it
+    claim_plan: _Plan
+    applicant_plan: _Plan
+    item_plans: Mapping[str, _Plan]
+    quantum: Decimal
+
+    def from_data(self, data: Any) -> Claim | None:
+        """A claim from decoded data (a dict), or None to defer to today's path."""
+        if not _raw_clean(data):  # plain JSON values only (msgspec.convert would also take a tuple, a date...)
+            return None
+        try:
+            if not _clean_text(msgspec.json.encode(data).decode()):
+                return None
+            s = msgspec.convert(data, self.typ, strict=True)
+        except (msgspec.MsgspecError, ValueError, TypeError, RecursionError, UnicodeError):
+            return None
+        return self.claim(s, data)
+
+    def from_text(self, text: str) -> Claim | None:
+        """A claim from its JSON text, or None to defer to today's path (which then accepts or explains)."""
+        if not _clean_text(text):
+            return None
+        try:
+            s = self.decoder.decode(text)
+        except (msgspec.MsgspecError, ValueError, TypeError, RecursionError, UnicodeError):
+            return None
+        # the claim's data as `loads_json` reads it (a field the claim leaves out is UNSET, and left out here)
+        raw = msgspec.to_builtins(s)
+        # msgspec keeps the last of two equal keys and reads -0 as 0; today's reader refuses both. Every key
+        # is followed by one ':' (others are inside text), so as many ':' as keys read means none repeats.
+        keys = len(raw) + len(raw["applicant"]) + sum(map(len, raw["items"]))
+        for grant in raw.get("history", ()):
+            keys += len(grant) + sum(map(len, grant.get("consumes", ())))
+        if text.count(":") != keys or _minus_zero(text):
+            return None
+        return self.claim(s, raw)
+
+    @staticmethod
+    def facts(namespace: str, plan: _Plan, raw: dict[str, Any]) -> Facts:
+        out = Facts(namespace, raw)  # checked: every key a fact, every value of its fact's type
+        converted, defaults = plan
+        for name, conv in converted:
+            v = raw.get(name)
+            if v is not None:
+                out[name] = conv(v)
+        for name, default in defaults:
+            if name not in raw:
+                out[name] = default
+        return out
+
+    def claim(self, s: Any, raw: dict[str, Any]) -> Claim | None:
+        """The claim from the raw data its Struct `s` vouches for, or None to defer."""
+        try:
+            _trimmed(raw["claim_id"])
+            facts = self.facts
+            claim_facts = facts("claim", self.claim_plan, {k: v for k, v in raw.items() if k not in RESERVED})
+            applicant = facts("applicant", self.applicant_plan, raw["applicant"])
+            plans = self.item_plans
+            items = tuple(Item(it["id"], it["type"], i, facts("item", plans[it["type"]], it)) for i, it in enumerate(raw["items"]))
+            if len({it.id for it in items}) != len(items):
+                return None
+            history = self.history(s.history) if s.history is not msgspec.UNSET else ()
+        except (_Decline, ValueError, TypeError, ArithmeticError):
+            return None
+        year = claim_facts.get("funding_year")
+        return Claim(raw["claim_id"], year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
+
+    def amount(self, raw: str | int) -> Decimal:
+        value = Decimal(raw)
+        if value > MAX_MONEY or value % self.quantum:
+            raise _Decline
+        return value
+
+    def history(self, grants: list[Any]) -> tuple[Grant, ...]:
+        out = []
+        for g in grants:
+            consumes = []
+            for c in () if g.consumes is msgspec.UNSET else g.consumes:
+                named = [(k, v) for k, v in (("cap", c.cap), ("limit", c.limit), ("subject", c.subject)) if v is not msgspec.UNSET]
+                if len(named) != 1:
+                    raise _Decline
+                ((kind, ident),) = named
+                scope = tuple(c.scope)
+                if kind == "limit":
+                    if c.amount is not msgspec.UNSET:
+                        raise _Decline
+                    counts = () if c.counts is msgspec.UNSET else tuple(c.counts)
+                    consumes.append(Consumption("limit", ident, scope, counts=counts))
+                else:
+                    if c.amount is msgspec.UNSET or c.counts is not msgspec.UNSET:
+                        raise _Decline
+                    consumes.append(Consumption(kind, ident, scope, amount=self.amount(c.amount)))
+            out.append(Grant(g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, self.amount(g.amount), tuple(consumes)))
+        return tuple(out)
+
+
+def _struct(
+    name: str, specs: Mapping[str, FactSpec], policy: CompiledPolicy, lead: list[tuple[Any, ...]] | None = None, **config: Any
+) -> tuple[Any, _Plan]:
+    """A closed msgspec Struct for one object of the vocabulary (after the `lead` fields), and its fact plan."""
+    fields = list(lead or [])
+    converted, defaults = [], []
+    for i, (fact, spec) in enumerate(specs.items()):
+        typ = _fast_type(spec, policy)
+        fields.append((f"f{i}", typ) if spec.required else (f"f{i}", typ, msgspec.UNSET))
+        conv = _converter(spec)
+        if conv is not None:
+            converted.append((fact, conv))
+        if spec.has_default:
+            defaults.append((fact, _default(spec)))
+    rename = {f[0]: f[0] for f in lead or []} | {f"f{i}": fact for i, fact in enumerate(specs)}
+    typ = msgspec.defstruct(name, fields, rename=rename, forbid_unknown_fields=True, frozen=True, kw_only=True, **config)
+    return typ, (tuple(converted), tuple(defaults))
+
+
+def _history_types() -> Any:
+    number = Annotated[int, msgspec.Meta(ge=-MAX_PLAIN_INT, le=MAX_PLAIN_INT)]
+    amount = Union[Annotated[str, msgspec.Meta(pattern=_PLAIN_AMOUNT.pattern)], Annotated[int, msgspec.Meta(ge=0, le=999999999999)]]  # noqa: UP007
+    text = str  # (its characters: `_clean_text`)
+    key = list[Union[text, number]]  # type: ignore[valid-type]  # noqa: UP007
+    unset = msgspec.UNSET
+    use = msgspec.defstruct(
+        "Consumption",
+        [
+            ("scope", key),
+            ("cap", text, unset),
+            ("limit", text, unset),
+            ("subject", text, unset),
+            ("amount", amount, unset),
+            ("counts", key, unset),
+        ],
+        forbid_unknown_fields=True,
+        frozen=True,
+    )
+    fields: list[tuple[Any, ...]] = [(n, text) for n in ("claim_id", "item_id", "rule", "applicant_id")]
+    fields += [("funding_year", number), ("amount", amount), ("consumes", list[use], msgspec.UNSET)]  # type: ignore[valid-type]
+    return msgspec.defstruct("Grant", fields, forbid_unknown_fields=True, frozen=True)
+
+
+def _claim_type(policy: CompiledPolicy) -> tuple[Any, _Plan, _Plan, dict[str, _Plan]] | None:
+    """The claim's msgspec Struct and the fact plans of the claim, its applicant and each item type."""
+    if any(name in RESERVED for name in policy.claim_facts):
+        return None
+    applicant, applicant_plan = _struct("Applicant", policy.applicant_facts, policy)
+    kinds = []
+    item_plans = {}
+    for n, (kind, specs) in enumerate(policy.item_facts.items()):
+        if specs.get("type") is None or specs["type"].type != "item_type" or "id" not in specs or specs["id"].type != "string":
+            return None
+        others = {k: v for k, v in specs.items() if k != "type"}
+        typ, plan = _struct(f"Item{n}", others, policy, tag_field="type", tag=kind)
+        kinds.append(typ)
+        item_plans[kind] = plan
+    one_item: Any = Union[tuple(kinds)]  # noqa: UP007 - the union of the item Structs, tagged by `type`
+    items: Any = Annotated[list[one_item], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
+    reserved = [
+        ("claim_id", Annotated[str, msgspec.Meta(min_length=1, max_length=100)]),  # (white space: `_trimmed`)
+        ("applicant", applicant),
+        ("items", items),
+        ("history", list[_history_types()], msgspec.UNSET),  # type: ignore[misc]
+    ]
+    claim, claim_plan = _struct("Claim", policy.claim_facts, policy, reserved)
+    return claim, claim_plan, applicant_plan, item_plans
+
+
+@lru_cache(maxsize=32)
+def _intake(policy: CompiledPolicy) -> _Intake | None:
+    """The fast intake of `policy`, or None (no msgspec, or a vocabulary it cannot hold exactly)."""
+    if msgspec is None:
+        return None
+    try:
+        built = _claim_type(policy)
+    except (_Decline, TypeError, ValueError):
+        return None
+    if built is None:
+        return None
+    claim, claim_plan, applicant_plan, item_plans = built
+    return _Intake(claim, msgspec.json.Decoder(claim), claim_plan, applicant_plan, item_plans, policy.quantum)
+
+
+def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
+    """`parse_claim(policy, loads_json(text))`, the same claim or the same errors, decoded in one step when it can be.
+
+    Raises what `loads_json` raises for text that is not claim JSON, and ClaimError as `parse_claim` does.
+    """
+    fast = _intake(policy)
+    if fast is not None:
+        claim = fast.from_text(text)
+        if claim is not None:
+            return claim
+    return parse_claim(policy, loads_json(text), file=file)

@@ -1,0 +1,386 @@
+"""Fast claim intake (msgspec, issue 14 points 2a and 3): it only ever accepts, and only what today's path accepts.
+
+`engine.parse_claim_json(policy, text)` and `parse_claim(policy, data)` first try the policy's compiled
+intake (`claims._intake`: msgspec types built from the claim vocabulary, then exact conversion). It answers
+a Claim or None; on None today's path (jsonschema + FactConverter) runs and accepts or explains exactly as
+before. The danger is a fast path accepting what today's path refuses, or accepting with other values. So
+every claim below is put to both, and:
+
+* when the fast path accepts, today's path accepts too, with equal facts of the same types (Decimal exact);
+* `parse_claim_json` gives today's answer: the same Claim, or the same problems (path, message, expected).
+
+The corpus: the bad-claims table and groups of test_bad_claims.py, the typed-fact claims of
+test_typed_facts.py with hostile values in each fact, the claims of every fixture *.cases.yaml and the
+policy's own cases, generated claims with systematic mutations, and JSON texts with what only a text can
+hold (repeated keys, -0, exponents, escapes, white space between values).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+from hypothesis import given
+from hypothesis import strategies as st
+
+import engine
+from engine.deciding import claims as claims_mod
+from engine.deciding.claims import ExponentNumber, parse_claim, parse_claim_json
+from engine.officer.casefile import load_cases
+
+sys.path.insert(0, str(ROOT / "tests"))
+from test_bad_claims import API_CASES
+from test_bad_claims import CASES as TABLE_CASES
+from test_bad_claims import _base as bad_base
+from test_claim_fast_validation import HOSTILE, _generated, _mutations, _shipped_claims
+from test_properties import SETTINGS
+from test_properties import claims as claim_strategy
+from test_typed_facts import claim as typed_claim
+from test_typed_facts import grant as typed_grant
+from test_typed_facts import loan as typed_loan
+from test_typed_facts import typed_policy
+
+PINGGU = ROOT / "policies" / "pinggu_2020.yaml"
+FICTIONAL = ROOT / "tests" / "fixtures" / "fictional_district.yaml"
+
+
+@pytest.fixture(scope="module")
+def pinggu() -> engine.CompiledPolicy:
+    return engine.load_policy(PINGGU)
+
+
+# --- the two paths ----------------------------------------------------------------------------------
+
+
+def _slow(fn: Callable[[], Any]) -> Any:
+    """Run `fn` with the fast intake switched off: today's path alone."""
+    saved = claims_mod._intake
+    claims_mod._intake = lambda policy: None  # type: ignore[assignment]
+    try:
+        return fn()
+    finally:
+        claims_mod._intake = saved
+
+
+def _outcome(fn: Callable[[], engine.Claim]) -> tuple[str, Any]:
+    try:
+        return "claim", _claim_view(fn())
+    except engine.ClaimError as e:
+        return "claim error", [(p.path, p.message, p.expected, p.code, p.item_id, p.file) for p in e.problems]
+    except ValueError as e:  # loads_json: not claim JSON
+        return "value error", (type(e).__name__, str(e))
+
+
+def _typed(value: Any) -> Any:
+    """A value with its exact type and form: Decimal('1.50') is not Decimal('1.5') nor 1.5."""
+    if isinstance(value, dict):
+        return ("dict", sorted((k, _typed(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple | frozenset):
+        parts = [_typed(v) for v in value]
+        return (type(value).__name__, sorted(parts, key=repr) if isinstance(value, frozenset) else parts)
+    if isinstance(value, Decimal):
+        return ("Decimal", str(value), type(value).__name__)
+    return (type(value).__name__, value)
+
+
+def _claim_view(c: engine.Claim) -> Any:
+    return (
+        c.claim_id,
+        c.funding_year,
+        c.applicant_id,
+        _typed(c.claim_facts),
+        c.claim_facts.namespace,
+        _typed(c.applicant),
+        c.applicant.namespace,
+        [(i.id, i.type, i.index, _typed(i.facts), i.facts.namespace) for i in c.items],
+        [_typed(tuple(g)) for g in c.history],
+        _typed(c.raw),
+    )
+
+
+def _json(value: Any) -> str | None:
+    """The JSON text of decoded claim data (a Decimal as the number it is), or None if it has no JSON form."""
+    if isinstance(value, ExponentNumber):
+        return value.text
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else None
+    if isinstance(value, int | str):
+        try:
+            return json.dumps(value, ensure_ascii=False).encode("utf-8") and json.dumps(value, ensure_ascii=False)
+        except UnicodeEncodeError:  # a lone surrogate: written as its \\u escape, as JSON allows
+            return json.dumps(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and abs(value) != float("inf") else None
+    if isinstance(value, list):
+        parts = [_json(v) for v in value]
+        return None if None in parts else "[" + ", ".join(parts) + "]"  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        pairs = [(_json(k) if isinstance(k, str) else None, _json(v)) for k, v in value.items()]
+        if any(k is None or v is None for k, v in pairs):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    return None
+
+
+def check(policy: engine.CompiledPolicy, data: Any) -> str:
+    """Both paths on `data` (decoded) and on its JSON text; returns what the fast path did ("fast"/"deferred")."""
+    fast = claims_mod._intake(policy)
+    assert fast is not None
+    did = "deferred"
+    if type(data) is dict:
+        quick = fast.from_data(copy.deepcopy(data))
+        if quick is not None:
+            did = "fast"
+            assert _slow(lambda: _outcome(lambda: parse_claim(policy, copy.deepcopy(data)))) == ("claim", _claim_view(quick)), data
+        assert _outcome(lambda: parse_claim(policy, copy.deepcopy(data))) == _slow(
+            lambda: _outcome(lambda: parse_claim(policy, copy.deepcopy(data)))
+        )
+    text = _json(data)
+    if text is not None:
+        check_text(policy, text)
+    return did
+
+
+def check_text(policy: engine.CompiledPolicy, text: str) -> bool:
+    """Both paths on a JSON text; True when the fast path accepted it."""
+    fast = claims_mod._intake(policy)
+    assert fast is not None
+    today = _slow(lambda: _outcome(lambda: parse_claim(policy, engine.loads_json(text))))
+    quick = fast.from_text(text)
+    if quick is not None:
+        assert today == ("claim", _claim_view(quick)), text
+    assert _outcome(lambda: parse_claim_json(policy, text)) == today, text
+    return quick is not None
+
+
+# --- the corpus ---------------------------------------------------------------------------------------
+
+
+def test_the_fast_intake_compiles_for_the_shipped_policies(pinggu: engine.CompiledPolicy) -> None:
+    assert claims_mod._intake(pinggu) is not None
+    assert claims_mod._intake(engine.load_policy(FICTIONAL)) is not None
+    assert claims_mod._intake(typed_policy()) is not None
+
+
+def test_valid_claims_take_the_fast_path(pinggu: engine.CompiledPolicy) -> None:
+    # the point of it: an ordinary claim never reaches jsonschema (if it did, the figure would not move)
+    claims = _generated(300)
+    assert all(check(pinggu, c) == "fast" for c in claims)
+
+
+@pytest.mark.parametrize(
+    ("group", "label", "change", "path", "words"), TABLE_CASES + API_CASES, ids=lambda x: x if isinstance(x, str) else ""
+)
+def test_every_bad_claim_of_the_corpus_gets_todays_answer(
+    pinggu: engine.CompiledPolicy, group: str, label: str, change: Any, path: tuple[Any, ...], words: str
+) -> None:
+    # (a few are refused only when decided, e.g. a funding year outside the policy: both paths accept those)
+    check(pinggu, change(bad_base()))
+
+
+def test_the_fixture_and_policy_cases_get_todays_answer() -> None:
+    n = 0
+    for path in sorted((ROOT / "tests" / "fixtures").rglob("*.cases.yaml")) + [ROOT / "policies" / "tests"]:
+        for case in load_cases([path]):
+            if case.policy_path is None:
+                continue
+            policy = engine.load_policy(case.policy_path)
+            for data in (case.claim, *case.earlier, *case.round):
+                check(policy, copy.deepcopy(data))
+                n += 1
+    assert n > 100  # (the fixtures hold a few hundred claims)
+
+
+def _typed_variants() -> Iterator[dict[str, Any]]:
+    base = [typed_loan(), typed_grant()]
+    yield typed_claim(*base)
+    for i, facts in enumerate(base):
+        for name in facts:
+            for value in [*HOSTILE, "4.35%", "4.355%", "25%", "0.6500", "0.65432", 35, 51, "2021-02-29", "2024-02-29", ["2021-01-01"] * 2]:
+                items = copy.deepcopy(base)
+                items[i][name] = value
+                yield typed_claim(*items)
+            items = copy.deepcopy(base)
+            del items[i][name]
+            yield typed_claim(*items)
+
+
+def test_typed_facts_with_hostile_values_get_todays_answer() -> None:
+    policy = typed_policy()
+    done = [check(policy, data) for data in _typed_variants()]
+    assert "fast" in done and "deferred" in done
+
+
+@pytest.mark.parametrize("which", ["pinggu", "fictional"])
+def test_mutations_of_shipped_and_generated_claims_get_todays_answer(which: str) -> None:
+    path = PINGGU if which == "pinggu" else FICTIONAL
+    policy = engine.load_policy(path)
+    claims = _shipped_claims(path) + (_generated(40) if which == "pinggu" else [])
+    for c in claims:
+        check(policy, c)
+    for _path, _value, data in _mutations(claims, budget=3000, seed=14):
+        check(policy, data)
+
+
+# --- what only a JSON text can hold -------------------------------------------------------------------
+
+GOOD = json.dumps(bad_base(), ensure_ascii=False)
+
+
+def _texts() -> list[tuple[str, str, bool]]:
+    """(label, text, whether the fast path may take it)."""
+    a = GOOD
+    return [
+        ("as written", a, True),
+        ("pretty-printed with tabs and CR LF", json.dumps(bad_base(), ensure_ascii=False, indent="\t").replace("\n", "\r\n"), True),
+        ("repeated top-level key", a[:-1] + ', "claim_id": "C-2"}', False),
+        ("repeated key in the applicant", a.replace('"applicant": {', '"applicant": {"name": "x", ', 1), False),
+        (
+            "repeated key in an item",
+            a.replace('"type": "pledge_loan_interest"', '"type": "pledge_loan_interest", "type": "pledge_loan_interest"'),
+            False,
+        ),
+        ("-0 funding year", a.replace('"funding_year": 2021', '"funding_year": -0'), False),
+        ("-0 amount", a.replace('"annual_interest_paid": "', '"annual_interest_paid": -0, "x": "'), False),
+        ("exponent amount", a.replace('"annual_interest_paid": "', '"annual_interest_paid": 1e3, "x": "'), False),
+        ("JSON number amount 1000.00", a.replace('"annual_interest_paid": "', '"annual_interest_paid": 1000.00, "x": "'), False),
+        ("escaped character in the name", a.replace('"name": "', '"name": "\\u5317', 1), False),
+        ("escaped control in the name", a.replace('"name": "', '"name": "\\u0000', 1), False),
+        ("escaped bidi in the claim id", a.replace('"claim_id": "', '"claim_id": "\\u202e', 1), False),
+        ("escaped lone surrogate", a.replace('"name": "', '"name": "\\ud800', 1), False),
+        ("a colon inside a text", a.replace('"name": "', '"name": "a: b', 1), False),
+        ("NaN", a.replace('"funding_year": 2021', '"funding_year": NaN'), False),
+        ("not JSON", a[:-1], False),
+        ("a list", "[" + a + "]", False),
+        ("deep", "[" * 100_000, False),
+        ("tab inside a text", a.replace('"name": "', '"name": "\t', 1), False),
+        ("astral CJK in the name", a.replace('"name": "', '"name": "\U00020000', 1), True),  # accepted by both
+        ("astral format character in the name", a.replace('"name": "', '"name": "\U000e0041', 1), False),
+        ("ideographic space before the name", a.replace('"name": "', '"name": "\u3000', 1), False),
+        ("ideographic space inside the name", a.replace('"name": "', '"name": "x\u3000', 1), True),  # accepted by both
+        ("-0 after a long run of white space", a.replace('"funding_year": 2021', '"funding_year":' + " " * 60 + "-0"), False),
+        ("-0 in a list", a[:-1] + ', "history": [' + json.dumps(_grant()).replace('["A", 2020]', '["A", -0]') + "]}", False),
+        ("funding year 2021.0", a.replace('"funding_year": 2021', '"funding_year": 2021.0'), False),
+        ("history with a grant", a[:-1] + ', "history": [' + json.dumps(_grant()) + "]}", True),
+        ("history amount finer than the quantum", a[:-1] + ', "history": [' + json.dumps(_grant(amount="1.001")) + "]}", False),
+        (
+            "history -0 year",
+            a[:-1] + ', "history": [' + json.dumps(_grant()).replace('"funding_year": 2020', '"funding_year": -0') + "]}",
+            False,
+        ),
+        ("history extra key", a[:-1] + ', "history": [' + json.dumps(_grant(note="x")) + "]}", False),
+    ]
+
+
+def _edged(where: str, value: Any, last: bool = False) -> str:
+    """The base claim as JSON with the applicant's or the first item's `where` set to `value` (placed last: `"}`)."""
+    data = bad_base()
+    obj = data["applicant"] if where in data["applicant"] else data["items"][0]
+    obj.pop(where, None)
+    if last:
+        obj[where] = value
+    else:
+        rest = dict(obj)
+        obj.clear()
+        obj.update({where: value, **rest})
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _edge_texts() -> list[tuple[str, str, bool]]:
+    name = bad_base()["applicant"]["name"]
+    return [
+        ("name with a trailing space, last in its object", _edged("name", name + " ", last=True), False),
+        ("name with a trailing space, first in its object", _edged("name", name + " "), False),
+        ("name with a leading space", _edged("name", " " + name), False),
+        ("name with a trailing ideographic space", _edged("name", name + "\u3000", last=True), False),
+        ("name with a trailing NBSP", _edged("name", name + "\u00a0"), False),
+        ("name with a space inside", _edged("name", "北京 平谷", last=True), True),
+        ("item id with a trailing space", _edged("id", "l1 "), False),
+        ("a text that is one space", _edged("name", " "), False),
+        ("a text ending in space-quote-comma inside", _edged("name", 'a ", b', last=True), False),
+        ("compact separators", json.dumps(bad_base(), ensure_ascii=False, separators=(",", ":")), True),
+    ]
+
+
+def _grant(**changes: Any) -> dict[str, Any]:
+    g = {"claim_id": "H-1", "item_id": "h1", "rule": "pledge-loan-interest", "applicant_id": "A", "funding_year": 2020, "amount": "1000.00"}
+    g["consumes"] = [{"cap": "c", "scope": ["A", 2020], "amount": "1000.00"}, {"limit": "l", "scope": ["A"], "counts": [2020]}]
+    return {**g, **changes}
+
+
+@pytest.mark.parametrize(("label", "text", "fast"), _edge_texts(), ids=[t[0] for t in _edge_texts()])
+def test_texts_with_spaces_at_their_edges_get_todays_answer(pinggu: engine.CompiledPolicy, label: str, text: str, fast: bool) -> None:
+    # `_trimmed` (text facts, the claim id) catches every one that today's path refuses
+    assert check_text(pinggu, text) is fast
+
+
+@pytest.mark.parametrize(("label", "text", "fast"), _texts(), ids=[t[0] for t in _texts()])
+def test_json_texts_get_todays_answer(pinggu: engine.CompiledPolicy, label: str, text: str, fast: bool) -> None:
+    assert check_text(pinggu, text) is fast
+
+
+@SETTINGS
+@given(data=claim_strategy(), mutation=st.tuples(st.integers(0, 10**6), st.sampled_from(range(len(HOSTILE) + 1))))
+def test_random_valid_and_mutated_claims_get_todays_answer(data: dict[str, Any], mutation: tuple[int, int]) -> None:
+    policy = engine.load_policy(PINGGU)
+    check(policy, data)
+    paths = list(_leaf_paths(data))
+    at, which = mutation
+    path = paths[at % len(paths)]
+    changed = copy.deepcopy(data)
+    target = changed
+    for part in path[:-1]:
+        target = target[part]
+    if which == len(HOSTILE):
+        del target[path[-1]]
+    else:
+        target[path[-1]] = copy.deepcopy(HOSTILE[which])
+    check(policy, changed)
+
+
+def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if path:
+        yield path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaf_paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaf_paths(v, (*path, i))
+
+
+def test_every_character_text_problem_refuses_fails_the_quick_printable_test() -> None:
+    # _clean_text lets a text through on str.isprintable() alone: it must be False for each refused character
+    refused = [c for c in map(chr, range(0x110000)) if claims_mod._SUSPECT.match(c) and claims_mod.text_problem(c) is not None]
+    assert len(refused) > 2000  # (controls, format characters, 2,048 surrogates, separators)
+    assert [f"U+{ord(c):04X}" for c in refused if c.isprintable()] == []
+    assert not claims_mod._clean_text('{"a": "\\u200b"}')  # an escape: the decoded text is not the written one
+
+
+# --- without msgspec ----------------------------------------------------------------------------------
+
+
+def test_without_msgspec_every_claim_takes_todays_path(pinggu: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(claims_mod, "msgspec", None)
+    claims_mod._intake.cache_clear()
+    try:
+        assert claims_mod._intake(pinggu) is None
+        assert _claim_view(parse_claim_json(pinggu, GOOD)) == _slow(lambda: _claim_view(parse_claim(pinggu, engine.loads_json(GOOD))))
+        with pytest.raises(engine.ClaimError):
+            parse_claim_json(pinggu, GOOD.replace('"funding_year": 2021', '"funding_year": "2021"'))
+    finally:
+        claims_mod._intake.cache_clear()
+
+
+def test_parse_claim_json_is_part_of_the_api() -> None:
+    assert engine.parse_claim_json is parse_claim_json
+    assert Path(claims_mod.__file__).name == "claims.py"
