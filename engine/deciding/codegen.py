@@ -585,10 +585,33 @@ class RuleWriter(CodeWriter):
             names.append(plain(f"{target}_{m}", "_key"))
         self.writeline(f"{target} = ({', '.join(names)},)")
 
+    def applies(self, name: str, part: Any) -> str | None:
+        """`name` = whether a cap or limit with `who:` / `when:` applies to this item (None: it always does). A
+        condition whose fact is missing makes the item incomplete; the part is then skipped."""
+        if part.kinds is None and part.applies_when is None:
+            return None
+        self.writeline(f"{name} = {'kind in ' + self.bind(name.upper(), part.kinds) if part.kinds is not None else 'True'}")
+        if part.applies_when is not None:
+            with self.block_if(f"if {name}:" if part.kinds is not None else None):
+                with self.block("try:"):
+                    self.writeline(f"{name} = bool({self.expr(part.applies_when)})")
+                with self.block("except MissingFact as exc:"):
+                    self.writeline("unknown.append(exc.fact)")
+                    self.writeline(f"{name} = False")
+        return f"if {name}:"
+
     def visit_limit(self, j: int, limit: Any, failed: Any) -> None:
         """At most `times` per scope: an item already counted (same counts) is not a new time."""
         self.bind(f"L{j}", limit), self.bind(f"LR{j}", failed), self.bind(f"LID{j}", limit.id), self.bind(f"LT{j}", limit.times)
         self.writeline(f"has_l{j} = False")
+        with self.block_if(self.applies(f"ap_l{j}", limit)):
+            self.limit_body(j, limit)
+        consumption = self.build(Consumption, kind="'limit'", id=f"LID{j}", scope=f"lscope{j}", amount="NO_AMOUNT", counts=f"pc{j}")
+        self.consumes.append(f"({consumption},) if has_l{j} else ()")
+        self.usage_updates.append((f"has_l{j}", f"limits.setdefault(lkey{j}, set()).add(pc{j})"))
+
+    def limit_body(self, j: int, limit: Any) -> None:
+        """The limit's scope and counts, and its verdict."""
         with self.block("try:"):
             self.scope_key(f"lscope{j}", limit.per)
             if limit.counting is None:
@@ -613,9 +636,6 @@ class RuleWriter(CodeWriter):
             with self.block("if not ok:"):
                 self.writeline(f"reasons.append(LR{j})")
             self.writeline(f"has_l{j} = True")
-        consumption = self.build(Consumption, kind="'limit'", id=f"LID{j}", scope=f"lscope{j}", amount="NO_AMOUNT", counts=f"pc{j}")
-        self.consumes.append(f"({consumption},) if has_l{j} else ()")
-        self.usage_updates.append((f"has_l{j}", f"limits.setdefault(lkey{j}, set()).add(pc{j})"))
 
     def visit_caps(self) -> None:
         """Each cap cuts `granted` to the room left in its scope; one that cuts it to nothing refuses the item."""
@@ -637,6 +657,15 @@ class RuleWriter(CodeWriter):
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
         self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id)
         self.writeline(f"has_p{j} = False")
+        with self.block_if(self.applies(f"ap_p{j}", cap)):
+            self.cap_body(j, cap, ceiling)
+        if cap.per is not None:
+            consumption = self.build(Consumption, kind="'cap'", id=f"PID{j}", scope=f"pscope{j}", amount="granted", counts="None")
+            self.consumes.append(f"({consumption},) if has_p{j} else ()")
+            self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
+
+    def cap_body(self, j: int, cap: Any, ceiling: Any) -> None:
+        """The cap's ceiling, the room left in its scope, and the cut."""
         if cap.computed is None:
             self.writeline(f"ceil{j} = {self.bind(f'PC{j}', ceiling)}")
             self.writeline(f"how{j} = None")
@@ -658,9 +687,6 @@ class RuleWriter(CodeWriter):
             self.writeline(f"used_before = caps_get(pkey{j}, ZERO)")
             self.cap_room(j)
             self.writeline(f"has_p{j} = True")
-        consumption = self.build(Consumption, kind="'cap'", id=f"PID{j}", scope=f"pscope{j}", amount="granted", counts="None")
-        self.consumes.append(f"({consumption},) if has_p{j} else ()")
-        self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
 
     def ceiling(self, j: int, form: Any) -> None:
         """`ceil{j}` = a computed ceiling (money on the quantum) and `how{j}` how it was obtained (the base; or

@@ -369,7 +369,9 @@ class Decision:
             out["ceilings"] = [
                 {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
                 for c in d.rule.caps
-                if c.computed is None  # a computed ceiling depends on facts the panel's amount does not change: shown in the cap step
+                # a computed ceiling depends on facts the panel's amount does not change: shown in the cap step; a cap
+                # with `who:` / `when:` may not apply to the item: not stated as its ceiling
+                if c.computed is None and not c.restricted
             ]
             if isinstance(d.rule.amount, model.ExternalAmount) and d.rule.amount.pending is not None:
                 out["panel_decides"] = d.rule.amount.pending.to_dict()

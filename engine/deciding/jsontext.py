@@ -291,7 +291,7 @@ def _item(d: ItemDecision, C: Any, A: Any, who: str, inapp: dict[tuple[str, Any]
         ceilings = [
             {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
             for c in rule.caps
-            if c.computed is None
+            if c.computed is None and not c.restricted
         ]
         out += [', "ceilings": ', _dumps(ceilings)]
         if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:

@@ -448,7 +448,7 @@ class Explainer:
             what = getattr(rule.amount, "pending", None)  # an amount the panel decides says what it decides
             if what is not None:
                 pending.append(w.line(self.f_pending_line(what=lab.label(what)), NOMARK, "pending_line"))
-            for cap in (c for c in rule.caps if c.computed is None):  # (as the decision's `ceilings`)
+            for cap in (c for c in rule.caps if c.computed is None and not c.restricted):  # (as the decision's `ceilings`)
                 text = self.f_pending_ceiling(
                     ceiling=lab.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=lab.label(cap.says)
                 )
@@ -486,7 +486,7 @@ class Explainer:
                 ids.append(f"{rule}#subject")
         ids += [r.check for r in d.reasons]
         if d.status == "pending_review":  # its ceilings are shown
-            ids += [c.id for c in d.rule.caps if c.computed is None]
+            ids += [c.id for c in d.rule.caps if c.computed is None and not c.restricted]
         return tuple(dict.fromkeys(ids))
 
     # --- the document ---------------------------------------------------------------------

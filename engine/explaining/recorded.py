@@ -194,7 +194,7 @@ def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any]) -> Reco
         referral=data.get("referred_to"),
         amount=Recorded(pending=pending),
         caps=tuple(
-            Recorded(id=c.get("cap"), cites=c["cites"], ceiling=_money(c["ceiling"]), says=c["says"], computed=None)
+            Recorded(id=c.get("cap"), cites=c["cites"], ceiling=_money(c["ceiling"]), says=c["says"], computed=None, restricted=False)
             for c in data.get("ceilings") or ()
         ),
     )

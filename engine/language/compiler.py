@@ -823,6 +823,31 @@ class _Compiler:
                     self.expr(e, path + (field, k), [item_type])
         if isinstance(c.get("max"), dict):
             self.computed_ceiling(c["max"], path + ("max",), item_type)
+        if "when" in c:
+            self.applicability({"when": c["when"]}, path, item_type)
+
+    def applicability(
+        self, c: dict[str, Any], path: Path_, item_type: str
+    ) -> tuple[frozenset[str] | None, CompiledExpression | None, bool]:
+        """A cap's or limit's `who:` (applicant kinds) and `when:` (a yes/no expression), each None when absent;
+        the last value is False when either is in error (reported here)."""
+        kinds = None
+        if "who" in c:
+            if not c["who"]:
+                self.error(
+                    path + ("who",), "an empty `who` applies to nobody", "who: [an applicant kind, ...] or no who", code="cap_on_nothing"
+                )
+                return None, None, False
+            kinds = self.codes(c["who"], self.doc["applicant_kinds"], path + ("who",), "applicant kind")
+        cond = None
+        if "when" in c:
+            cond = self.expr(c["when"], path + ("when",), [item_type])
+            if cond is None:
+                return kinds, None, False
+            if cond.type not in (None, "boolean"):
+                self.error(path + ("when",), f"`when` must be yes/no; {cond.source!r} is a {cond.type}", "a comparison or a yes/no fact")
+                return kinds, None, False
+        return kinds, cond, True
 
     def computed_ceiling(self, m: dict[str, Any], path: Path_, item_type: str) -> RateAmount | TableAmount | None:
         """`max: {of: EXPR}` (rate 1), `{rate: R, of: EXPR}` or `{by: EXPR, table: {...}, otherwise: ...}`."""
@@ -891,6 +916,9 @@ class _Compiler:
         computed = self.computed_ceiling(c["max"], path + ("max",), item_type) if isinstance(c["max"], dict) else None
         if isinstance(c["max"], dict) and computed is None:
             return None
+        kinds, applies_when, ok = self.applicability(c, path, item_type)
+        if not ok:
+            return None
         says = _text(c.get("says"))
         cap = Cap(
             id=c["id"],
@@ -902,6 +930,8 @@ class _Compiler:
             notes=notes,
             computed=computed,
             generated_says=says is None,
+            kinds=kinds,
+            applies_when=applies_when,
         )
         self.compiled_caps[cap.id] = cap
         return cap
@@ -929,7 +959,8 @@ class _Compiler:
             return None
         per = [self.expr(e, path + ("per", k), [item_type]) for k, e in enumerate(c["per"])]
         counting = [self.expr(e, path + ("counting", k), [item_type]) for k, e in enumerate(c.get("counting", []))]
-        if any(e is None for e in per + counting):
+        kinds, applies_when, ok = self.applicability(c, path, item_type)
+        if any(e is None for e in per + counting) or not ok:
             return None
         limit = Limit(
             id=c["id"],
@@ -940,6 +971,8 @@ class _Compiler:
             says=_text(c.get("says")) or self.scope_label(c["per"], item_type, "limit", c["times"]),
             readings=tuple(c.get("readings", ())),
             notes=notes,
+            kinds=kinds,
+            applies_when=applies_when,
         )
         self.compiled_limits[limit.id] = limit
         return limit
@@ -1149,6 +1182,14 @@ class _Compiler:
         ]
         docs = self.document_needs(r.get("documents", []), path + ("documents",), [item_type], True)
         self.amount_used(r, tests, docs, path)
+        for part, parts in (("caps", caps), ("limits", limits)):
+            for j, c in enumerate(parts):
+                if c is not None and c.kinds is not None and kinds and c.kinds.isdisjoint(kinds):
+                    self.error(
+                        path + (part, j),
+                        f"{part[:-1]} {c.id} applies to {', '.join(sorted(c.kinds))}, none of whom this rule pays",
+                        f"who: a kind among {', '.join(sorted(kinds))}, or leave the {part[:-1]} out of this rule",
+                    )
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
         uses = [u for c in applicable for u in self.check_uses.get(c.id, ())] + self.param_sink

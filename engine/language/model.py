@@ -121,6 +121,15 @@ class Cap(Scoped):
     computed: RateAmount | TableAmount | None = None
     #: `says` was not written: the label was generated from the ceiling and the scope (never empty)
     generated_says: bool = False
+    #: `who:` -- the applicant kinds the cap applies to (None: every kind); for others it is skipped
+    kinds: frozenset[str] | None = None
+    #: `when:` -- a yes/no expression; when false the cap is skipped (not consumed, not shown, its facts not needed)
+    applies_when: CompiledExpression | None = None
+
+    @property
+    def restricted(self) -> bool:
+        """It applies only to some kinds or under a condition (`who:` / `when:`)."""
+        return self.kinds is not None or self.applies_when is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +142,10 @@ class Limit(Scoped):
     says: Text
     readings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: `who:` -- the applicant kinds the limit applies to (None: every kind); for others it is skipped
+    kinds: frozenset[str] | None = None
+    #: `when:` -- a yes/no expression; when false the limit is skipped (the item is not counted)
+    applies_when: CompiledExpression | None = None
 
 
 def scope_key(value: Any) -> Any:

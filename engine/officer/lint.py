@@ -672,9 +672,19 @@ class _TypeChecks(_Pass):
     def visit_condition(self, test: model.Test, at: Site) -> None:
         self.check(test, at)
 
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
+        if cap.applies_when is not None:  # `when:` of a cap or limit (G9)
+            self.check_expression(cap.applies_when, (*at.path, "when"), at)
+
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
+        if limit.applies_when is not None:
+            self.check_expression(limit.applies_when, (*at.path, "when"), at)
+
     def check(self, test: model.Test, at: Site) -> None:
-        path = (*at.path, "test")
-        for msg in type_mismatches(test.expression, self.lint.specs(at.rule)):
+        self.check_expression(test.expression, (*at.path, "test"), at)
+
+    def check_expression(self, expression: CompiledExpression, path: Path_, at: Site) -> None:
+        for msg in type_mismatches(expression, self.lint.specs(at.rule)):
             if (path, msg) not in self.seen:  # an item check applied to several rules may say the same twice
                 self.seen.add((path, msg))
                 self.add(path, msg, "type_mismatch", "error", "a literal of the fact's type (true/false, a number, one of its values)")
@@ -894,13 +904,13 @@ class _UnusedFacts(_Pass):
         self.use(at, (*selection.per, *(k.by for k in selection.order)))
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
-        self.use(at, cap.per or ())
+        self.use(at, (*(cap.per or ()), cap.applies_when))
 
     def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
         self.use(at, amount_expressions(form))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
-        self.use(at, (*limit.per, *(limit.counting or ())))
+        self.use(at, (*limit.per, *(limit.counting or ()), limit.applies_when))
 
     def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.use(at, [need.when])
@@ -1034,6 +1044,8 @@ class _KeyNumbers(_Pass):
         if at.first:
             for e in (*limit.per, *(limit.counting or ())):
                 self.thresholds(at.path, f"limit {limit.id}", e, (limit.cites,))
+            if limit.applies_when is not None:
+                self.thresholds((*at.path, "when"), f"limit {limit.id}", limit.applies_when, (limit.cites,))
 
     def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         assert at.rule is not None
@@ -1078,6 +1090,8 @@ class _KeyNumbers(_Pass):
         if at.first:
             for e in cap.per or ():
                 self.thresholds(at.path, f"cap {cap.id}", e, (cap.cites,))
+            if cap.applies_when is not None:
+                self.thresholds((*at.path, "when"), f"cap {cap.id}", cap.applies_when, (cap.cites,))
         cn = self.numbers.get(cap.cites)
         if cap.computed is not None:
             return  # see visit_ceiling

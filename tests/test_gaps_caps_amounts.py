@@ -1,0 +1,178 @@
+"""Gaps G9, G5 of the red team's notes: caps and limits restricted by `who:` / `when:` (G9).
+
+The policy below is written for these tests (a fictional 小湾区 clause); every amount is worked out by hand
+from its clause text in the comments."""
+
+from __future__ import annotations
+
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine
+
+G9_POLICY = textwrap.dedent(
+    """\
+    policy:
+      id: g9
+      version: "1"
+      title: {zh: 小湾区转让奖励办法（测试用）, en: Little Bay transfer awards (test)}
+      in_force:
+        funding_years: {from: 2024, to: 2025}
+      rounding: {quantum: "0.01", mode: half_up}
+    clauses:
+      第一条:
+        text: 第一条 对企业和高等学校转让发明专利的，按成交额的10%给予奖励；成交额100万元以上的，每项最高8万元。企业每年获得奖励不超过其上年度地方税收贡献，每年不超过2项。
+        en: "Art. 1: 10% of the price to enterprises and universities; at most CNY 80,000 an item for prices of CNY 1,000,000 or more; an enterprise gets at most its local tax contribution and 2 items a year."
+        computable: true
+    applicant_kinds:
+      enterprise: {zh: 企业, en: enterprise}
+      university: {zh: 高等学校, en: university}
+    facts:
+      claim:
+        funding_year: {type: integer, zh: 申报年度, en: funding year}
+        local_tax: {type: money, required: false, zh: 上年度地方税收贡献, en: local tax contribution}
+      applicant:
+        id: {type: identifier, zh: 代码, en: code}
+        kind: {type: enum, values_from: applicant_kinds, zh: 类型, en: kind}
+    item_facts:
+      id: {type: string, zh: 编号, en: id}
+      type: {type: item_type, zh: 类型, en: type}
+      date: {type: date, zh: 日期, en: date}
+    item_types:
+      transfer:
+        zh: 转让发明专利
+        en: invention patent transferred
+        facts:
+          price: {type: money, zh: 成交额, en: price}
+    shared_caps:
+      - id: local-tax-cap
+        who: [enterprise]
+        max: {of: claim.local_tax, base: {zh: 上年度地方税收贡献, en: local tax contribution}}
+        per: [applicant.id, claim.funding_year]
+        says: {zh: 企业每年不超过上年度地方税收贡献, en: "an enterprise's year at most its local tax contribution"}
+    shared_limits:
+      - id: two-a-year
+        who: [enterprise]
+        times: 2
+        per: [applicant.id, claim.funding_year]
+        says: {zh: 企业每年不超过2项, en: at most 2 items a year for an enterprise}
+    rules:
+      - id: transfer
+        cites: 第一条
+        item_type: transfer
+        who: {kinds: [enterprise, university]}
+        amount: {rate: 10%, of: item.price}
+        caps:
+          - {id: big-contract, when: item.price >= 1000000, max: 8万, per: item, says: {zh: 成交额100万元以上的每项最高8万元, en: "at most CNY 80,000 an item of CNY 1,000,000 or more"}}
+          - {shared: local-tax-cap}
+        limits: [{shared: two-a-year}]
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def g9(tmp_path_factory: pytest.TempPathFactory) -> engine.CompiledPolicy:
+    path = tmp_path_factory.mktemp("g9") / "g9.yaml"
+    path.write_text(G9_POLICY, encoding="utf-8")
+    return engine.load_policy(path)
+
+
+def _claim(kind: str, prices: list[int], **claim_facts: Any) -> dict[str, Any]:
+    return {
+        "claim_id": "C-1",
+        "funding_year": 2024,
+        **claim_facts,
+        "applicant": {"id": "91110000000000001X", "kind": kind},
+        "items": [{"id": f"t{k + 1}", "type": "transfer", "date": "2024-03-01", "price": p} for k, p in enumerate(prices)],
+    }
+
+
+def _items(policy: engine.CompiledPolicy, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["item"]: d for d in engine.evaluate(policy, data).to_dict()["items"]}
+
+
+def _step_ids(d: dict[str, Any], kind: str) -> list[str]:
+    return [s.get(kind) for s in d["steps"] if s["step"] == kind]
+
+
+def test_g9_university_skips_the_enterprise_cap_and_limit(g9: engine.CompiledPolicy) -> None:
+    # A university states no local tax: the enterprise-only cap does not apply, so nothing is missing.
+    # t1: 10% x 300,000 = 30,000; t2: 10% x 500,000 = 50,000; t3: 10% x 1,200,000 = 120,000, cut by the
+    # 100万-and-over cap (its `when` holds) to 80,000. Three items: the enterprise-only limit (2) is skipped.
+    items = _items(g9, _claim("university", [300000, 500000, 1200000]))
+    assert {k: (d["status"], Decimal(d["amount"])) for k, d in items.items()} == {
+        "t1": ("granted", Decimal("30000")),
+        "t2": ("granted", Decimal("50000")),
+        "t3": ("reduced", Decimal("80000")),
+    }
+    for d in items.values():
+        assert "local-tax-cap" not in _step_ids(d, "cap") and _step_ids(d, "limit") == []
+    # the when-cap is no step where its condition is false (300,000 < 1,000,000)
+    assert _step_ids(items["t1"], "cap") == []
+    assert _step_ids(items["t3"], "cap") == ["big-contract"]
+
+
+def test_g9_enterprise_is_capped_and_limited(g9: engine.CompiledPolicy) -> None:
+    # Local tax 60,000. t1: 30,000 (room 60,000 -> 30,000 left); t2: 50,000 cut to the 30,000 left (reduced);
+    # t3: the third item of the year: refused by the 2-a-year limit, and the cap has no room left either
+    # (30,000 + 30,000 = 60,000 used).
+    items = _items(g9, _claim("enterprise", [300000, 500000, 200000], local_tax="60000"))
+    assert (items["t1"]["status"], Decimal(items["t1"]["amount"])) == ("granted", Decimal("30000"))
+    assert (items["t2"]["status"], Decimal(items["t2"]["amount"])) == ("reduced", Decimal("30000"))
+    assert items["t3"]["status"] == "refused"
+    assert [r["check"] for r in items["t3"]["reasons"]] == ["two-a-year", "local-tax-cap"]
+
+
+def test_g9_enterprise_without_the_ceiling_fact_is_incomplete(g9: engine.CompiledPolicy) -> None:
+    # For an enterprise the cap applies: its ceiling fact is needed.
+    items = _items(g9, _claim("enterprise", [300000]))
+    assert items["t1"]["status"] == "incomplete"
+    assert items["t1"]["missing_facts"] == ["claim.local_tax"]
+
+
+def test_g9_explanation_names_no_skipped_cap(g9: engine.CompiledPolicy) -> None:
+    # a university's item: the enterprise-only cap is neither a step nor a line; an enterprise's names it
+    decision = engine.evaluate(g9, _claim("university", [300000]))
+    for lang, words in (("zh", "企业每年不超过上年度地方税收贡献"), ("en", "an enterprise's year at most")):
+        assert words not in engine.explain(g9, decision, lang=lang, fmt="text")
+        other = engine.evaluate(g9, _claim("enterprise", [300000, 500000], local_tax="60000"))
+        assert words in engine.explain(g9, other, lang=lang, fmt="text")
+
+
+@pytest.mark.parametrize(
+    ("snippet", "replacement", "message", "at"),
+    [
+        ("who: [enterprise]\n    max:", "who: [enterprize]\n    max:", "unknown applicant kind 'enterprize'", "who: [enterprize]"),
+        ("when: item.price >= 1000000", "when: item.price", "`when` must be yes/no", "when: item.price"),
+        ("when: item.price >= 1000000", "when: item.pricee >= 1", "pricee", "when: item.pricee"),
+        # the rule pays universities only: an enterprise-only cap in it could never apply
+        (
+            "who: {kinds: [enterprise, university]}",
+            "who: {kinds: [university]}",
+            "cap local-tax-cap applies to enterprise",
+            "{shared: local-tax-cap}",
+        ),
+    ],
+)
+def test_g9_compile_errors_are_located(tmp_path: Path, snippet: str, replacement: str, message: str, at: str) -> None:
+    assert snippet in G9_POLICY
+    text = G9_POLICY.replace(snippet, replacement, 1)
+    line = text[: text.index(at)].count("\n") + 1
+    path = tmp_path / "g9.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(engine.PolicyError) as err:
+        engine.load_policy(path)
+    assert message in str(err.value)
+    assert f"g9.yaml:{line}" in str(err.value)
+
+
+def test_g9_lean_code_decides_the_same(g9: engine.CompiledPolicy) -> None:
+    # the lean variant (no trace) has its own generated code: same statuses and amounts as the traced one
+    for data in (_claim("university", [300000, 500000, 1200000]), _claim("enterprise", [300000, 500000, 200000], local_tax="60000")):
+        traced = [(d.status, d.amount) for d in engine.evaluate(g9, data).items]
+        lean = [(d.status, d.amount) for d in engine.evaluate(g9, data, trace=False).items]
+        assert traced == lean
