@@ -176,3 +176,161 @@ def test_g9_lean_code_decides_the_same(g9: engine.CompiledPolicy) -> None:
         traced = [(d.status, d.amount) for d in engine.evaluate(g9, data).items]
         lean = [(d.status, d.amount) for d in engine.evaluate(g9, data, trace=False).items]
         assert traced == lean
+
+
+# --- G5: two-dimensional amounts: `of: {by:, table:}` (and a computed cap's `max: {of: {by:, table:}}`) ---
+
+G5_POLICY = textwrap.dedent(
+    """\
+    policy:
+      id: g5
+      version: "1"
+      title: {zh: 小湾区标准资助办法（测试用）, en: Little Bay standards awards (test)}
+      in_force:
+        funding_years: {from: 2024, to: 2025}
+      rounding: {quantum: "0.01", mode: half_up}
+    clauses:
+      第一条:
+        text: 第一条 主导制定国际标准、国家标准、行业标准、地方标准的，分别给予50万元、30万元、20万元、10万元资助；参与制定的，按50%给予资助。小型企业每年合计不超过60万元，其他企业每年合计不超过100万元。
+        en: "Art. 1: CNY 500,000 / 300,000 / 200,000 / 100,000 for leading an international / national / industry / local standard; 50% for a participant; a year at most CNY 600,000 for a small enterprise, CNY 1,000,000 for others."
+        computable: true
+    applicant_kinds:
+      enterprise: {zh: 企业, en: enterprise}
+    facts:
+      claim:
+        funding_year: {type: integer, zh: 申报年度, en: funding year}
+      applicant:
+        id: {type: identifier, zh: 代码, en: code}
+        kind: {type: enum, values_from: applicant_kinds, zh: 类型, en: kind}
+        small: {type: boolean, zh: 是否小型企业, en: small enterprise}
+    item_facts:
+      id: {type: string, zh: 编号, en: id}
+      type: {type: item_type, zh: 类型, en: type}
+      date: {type: date, record_only: true, zh: 日期, en: date}
+    item_types:
+      standard:
+        zh: 制定标准
+        en: standard drafted
+        facts:
+          level:
+            type: enum
+            zh: 标准级别
+            en: level of the standard
+            values:
+              international: {zh: 国际标准, en: international standard}
+              national: {zh: 国家标准, en: national standard}
+              industry: {zh: 行业标准, en: industry standard}
+              local: {zh: 地方标准, en: local standard}
+          role:
+            type: enum
+            zh: 参与角色
+            en: role
+            values:
+              lead: {zh: 主导制定, en: lead drafter}
+              participant: {zh: 参与制定, en: participant}
+    rules:
+      - id: standard
+        cites: 第一条
+        item_type: standard
+        who: {kinds: [enterprise]}
+        amount:
+          rate: {by: item.role, table: {lead: 100%, participant: 50%}}
+          of: {by: item.level, table: {international: 50万, national: 30万, industry: 20万, local: 10万}}
+        caps:
+          - id: yearly
+            max: {of: {by: applicant.small, table: {true: 60万, false: 100万}}}
+            per: [applicant.id, claim.funding_year]
+            says: {zh: 每年合计封顶, en: yearly ceiling}
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def g5(tmp_path_factory: pytest.TempPathFactory) -> engine.CompiledPolicy:
+    path = tmp_path_factory.mktemp("g5") / "g5.yaml"
+    path.write_text(G5_POLICY, encoding="utf-8")
+    return engine.load_policy(path)
+
+
+def _standards(small: bool, *items: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "claim_id": "S-1",
+        "funding_year": 2024,
+        "applicant": {"id": "91110000000000002X", "kind": "enterprise", "small": small},
+        "items": [
+            {"id": f"s{k + 1}", "type": "standard", "date": "2024-03-01", "level": level, "role": role}
+            for k, (level, role) in enumerate(items)
+        ],
+    }
+
+
+STANDARDS = (("international", "lead"), ("national", "participant"), ("local", "participant"))
+
+
+def test_g5_amount_by_level_times_rate_by_role(g5: engine.CompiledPolicy) -> None:
+    # not small (ceiling 100万 by the table): s1 500,000 × 100% = 500,000; s2 300,000 × 50% = 150,000;
+    # s3 100,000 × 50% = 50,000; 700,000 in all, under 1,000,000
+    items = _items(g5, _standards(False, *STANDARDS))
+    assert {k: (d["status"], Decimal(d["amount"])) for k, d in items.items()} == {
+        "s1": ("granted", Decimal("500000")),
+        "s2": ("granted", Decimal("150000")),
+        "s3": ("granted", Decimal("50000")),
+    }
+    step = next(s for s in items["s2"]["steps"] if s["step"] == "amount")
+    assert step["base"]["value"] == "300000.00" or Decimal(step["base"]["value"]) == Decimal("300000")
+    assert step["base_by"]["expression"] == "item.level" and step["base_by"]["value"] == "national"
+    assert step["rate_by"]["value"] == "participant" and Decimal(step["rate"]) == Decimal("0.5")
+
+
+def test_g5_computed_ceiling_from_a_table(g5: engine.CompiledPolicy) -> None:
+    # small (ceiling 60万): s1 500,000 (100,000 left); s2 150,000 cut to 100,000 (reduced); s3 50,000: nothing
+    # left, refused (cap exhausted)
+    items = _items(g5, _standards(True, *STANDARDS))
+    assert (items["s1"]["status"], Decimal(items["s1"]["amount"])) == ("granted", Decimal("500000"))
+    assert (items["s2"]["status"], Decimal(items["s2"]["amount"])) == ("reduced", Decimal("100000"))
+    assert items["s3"]["status"] == "refused"
+    assert [r["check"] for r in items["s3"]["reasons"]] == ["yearly"]
+
+
+def test_g5_explanation_names_the_keys(g5: engine.CompiledPolicy) -> None:
+    decision = engine.evaluate(g5, _standards(False, ("national", "participant")))
+    zh = engine.explain(g5, decision, lang="zh", fmt="text")
+    en = engine.explain(g5, decision, lang="en", fmt="text")
+    # 300,000 (national) × 50% (participant) = 150,000
+    assert "300,000.00 元（标准级别：国家标准）× 50%（参与角色：参与制定） = 150,000.00" in zh
+    assert "300,000.00 (level of the standard: national standard) × 50% (role: participant) = CNY 150,000.00" in en
+    # the ceiling from a yes/no table names the key that chose it
+    assert "上限 100 万元（是否小型企业：否）" in zh
+    assert "item.level" not in zh and "item.level" not in en
+
+
+def test_g5_lean_code_and_record_agree(g5: engine.CompiledPolicy, g9: engine.CompiledPolicy) -> None:
+    data = _standards(True, *STANDARDS)
+    decision = engine.evaluate(g5, data)
+    traced = [(d.status, d.amount) for d in decision.items]
+    assert traced == [(d.status, d.amount) for d in engine.evaluate(g5, data, trace=False).items]
+    # a decision and its record (its JSON) give the same explanation model, in both languages
+    others = [(g9, engine.evaluate(g9, _claim("enterprise", [300000, 1200000], local_tax="60000")))]
+    for policy, d in [(g5, decision), (g5, engine.evaluate(g5, _standards(False, *STANDARDS))), *others]:
+        for lang in ("zh", "en"):
+            assert engine.explanation(policy, d, lang) == engine.explanation(policy, d.to_dict(), lang)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "replacement", "message"),
+    [
+        ("international: 50万, national", "internationl: 50万, national", "internationl"),
+        ("national: 30万, industry: 20万, local: 10万}", "national: 30万, industry: 20万}", "table has no amount for local"),
+        ("table: {true: 60万, false: 100万}", "table: {yes: 60万, false: 100万}", "not true/false"),
+    ],
+)
+def test_g5_table_errors_are_located(tmp_path: Path, snippet: str, replacement: str, message: str) -> None:
+    assert snippet in G5_POLICY
+    text = G5_POLICY.replace(snippet, replacement, 1)
+    line = text[: text.index(replacement)].count("\n") + 1
+    path = tmp_path / "g5.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(engine.PolicyError) as err:
+        engine.load_policy(path)
+    assert message in str(err.value)
+    assert f"g5.yaml:{line}" in str(err.value)

@@ -449,6 +449,16 @@ class RuleWriter(CodeWriter):
         """The base times the rate, rounded; a rate chosen by a scalar is looked up first (its step's detail is then
         (base, key, rate) instead of the base)."""
         self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+        if form.of_table is not None:  # two dimensions: the base from an amount table, then the rate (see RateAmount)
+            self.lookup(form.of_table, f"base{s}", f"okey{s}", f"O{s}")
+            if form.rate_table is None:
+                self.writeline(f"rate{s} = {self.bind(f'RATE{s}', form.rate)}")
+                self.writeline(f"rkey{s} = None")
+            else:
+                self.lookup(form.rate_table, f"rate{s}", f"rkey{s}", f"R{s}")
+            self.writeline(f"{target} = (base{s} * rate{s}).quantize(Q, MODE)")
+            self.step("'amount'", f"FORM{s}", f"(base{s}, rkey{s}, rate{s}, okey{s})", target)
+            return
         self.writeline(f"base{s} = {self.expr(form.of)}")
         if form.rate_table is None:
             self.bind(f"RATE{s}", form.rate)
@@ -696,6 +706,15 @@ class RuleWriter(CodeWriter):
         with self.block("try:"):
             if isinstance(form, TableAmount):
                 self.lookup(form, f"ceil{j}", f"how{j}", f"_c{j}")
+            elif form.of_table is not None:  # the base from an amount table: how = (base, rate key, rate, base key)
+                self.lookup(form.of_table, f"cbase{j}", f"cokey{j}", f"_co{j}")
+                if form.rate_table is None:
+                    self.writeline(f"crate{j} = {self.bind(f'CR{j}', form.rate)}")
+                    self.writeline(f"ckey{j} = None")
+                else:
+                    self.lookup(form.rate_table, f"crate{j}", f"ckey{j}", f"_c{j}")
+                self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * crate{j}).quantize(Q, MODE)")
+                self.writeline(f"how{j} = (cbase{j}, ckey{j}, crate{j}, cokey{j})")
             else:
                 self.writeline(f"cbase{j} = {self.expr(form.of)}")
                 if form.rate_table is None:

@@ -145,7 +145,15 @@ def _rate_detail(form: model.RateAmount, detail: Any, I: Any, A: Any, C: Any) ->
     """A rate form's base and rate as a step shows them (an amount's or a computed ceiling's): the detail is the base,
     or (base, key, rate) for a rate chosen by a scalar."""
     out: dict[str, Any] = {}
-    if form.rate_table is not None:
+    okey = None
+    if form.of_table is not None:  # (base, rate key or None, rate, base key)
+        base, key, rate, okey = detail
+        out["rate"] = str(rate)
+        if form.rate_table is not None:
+            out["rate_by"] = {"expression": form.rate_table.by.source, "value": json_value(key)}
+            if form.rate_table.base is not None:
+                out["rate_by"]["label"] = form.rate_table.base.to_dict()
+    elif form.rate_table is not None:
         base, key, rate = detail
         out["rate"] = str(rate)
         out["rate_by"] = {"expression": form.rate_table.by.source, "value": json_value(key)}
@@ -157,6 +165,10 @@ def _rate_detail(form: model.RateAmount, detail: Any, I: Any, A: Any, C: Any) ->
     out["base"] = {"expression": form.of.source, "value": json_value(base)}
     if form.base is not None:
         out["base"]["label"] = form.base.to_dict()
+    if form.of_table is not None:  # the base came from an amount table: the key that chose it
+        out["base_by"] = {"expression": form.of_table.by.source, "value": json_value(okey)}
+        if form.of_table.base is not None:
+            out["base_by"]["label"] = form.of_table.base.to_dict()
     out["facts"] = facts_used(form.of.facts, I, A, C)
     return out
 

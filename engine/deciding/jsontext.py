@@ -204,7 +204,9 @@ def _amount(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: A
     head = '{"step": "amount", "form": ' + _s(form.kind) + ', "value": ' + _money(value)
     if t is model.FixedAmount:
         body = ""
-    elif (t is model.RateAmount and form.rate_table is None) or t is model.TableAmount or t is model.ExternalAmount:
+    elif (
+        (t is model.RateAmount and form.rate_table is None and form.of_table is None) or t is model.TableAmount or t is model.ExternalAmount
+    ):
         f = _AMOUNTS(form)
         body = f.a + _jv(detail) + f.b + (', "facts": ' + f.facts.write((I, A, C)) if f.facts is not None else "") + f.c
     else:  # the rarer forms: the dict and json.dumps (the same text)

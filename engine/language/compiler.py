@@ -853,13 +853,22 @@ class _Compiler:
         """`max: {of: EXPR}` (rate 1), `{rate: R, of: EXPR}` or `{by: EXPR, table: {...}, otherwise: ...}`."""
         if "table" in m:
             return self.keyed(m, path, item_type, "amount")
-        of = self.expr(m["of"], path + ("of",), [item_type])
-        base = _text(m.get("base"))
-        if isinstance(m.get("rate"), dict):
-            rates = self.keyed(m["rate"], path + ("rate",), item_type, "rate")
-            return RateAmount(Decimal(0), of, base=base, rate_table=rates) if of and rates else None
-        rate = self.rate(m["rate"], path + ("rate",)) if "rate" in m else Decimal(1)
-        return RateAmount(rate, of, base=base) if of else None
+        return self.rate_form(m, path, item_type, _text(m.get("base")), Decimal(1))
+
+    def rate_form(self, a: dict[str, Any], path: Path_, item_type: str, base: Text | None, default: Decimal) -> RateAmount | None:
+        """`{rate: R, of: B}` (an amount or a computed ceiling; no `rate`: `default`): R a rate or a rate table
+        `{by:, table:}`, B an expression or an amount table `{by:, table:}` (two-dimensional amounts, G5)."""
+        of_table = None
+        if isinstance(a["of"], dict):  # the base chosen by a scalar: {by:, table:, otherwise:} of amounts
+            of_table = self.keyed(a["of"], path + ("of",), item_type, "amount")
+            of = of_table.by if of_table is not None else None
+        else:
+            of = self.expr(a["of"], path + ("of",), [item_type])
+        if isinstance(a.get("rate"), dict):  # a rate chosen by a scalar: {by:, table:, otherwise:}
+            rates = self.keyed(a["rate"], path + ("rate",), item_type, "rate")
+            return RateAmount(Decimal(0), of, base=base, rate_table=rates, of_table=of_table) if of and rates else None
+        rate = self.rate(a["rate"], path + ("rate",)) if "rate" in a else default
+        return RateAmount(rate, of, base=base, of_table=of_table) if of else None
 
     def scope_label(self, per: Any, item_type: str, what: str, times: int = 0) -> Text:
         """The words of a cap or limit that has no `says`, from its scope: never empty (单项封顶 / cap per item,
@@ -981,11 +990,7 @@ class _Compiler:
         t = [item_type]
         base = _text(a.get("base"))
         if "rate" in a:
-            of = self.expr(a["of"], path + ("of",), t)
-            if isinstance(a["rate"], dict):  # a rate chosen by a scalar: {by:, table:, otherwise:}
-                rates = self.keyed(a["rate"], path + ("rate",), item_type, "rate")
-                return RateAmount(Decimal(0), of, base=base, rate_table=rates) if of and rates else None
-            return RateAmount(self.rate(a["rate"], path + ("rate",)), of, base=base) if of else None
+            return self.rate_form(a, path, item_type, base, Decimal(1))
         if "fixed" in a:
             return FixedAmount(self.amount(a["fixed"], path + ("fixed",)))
         if "table" in a:

@@ -168,6 +168,9 @@ class RateAmount:
     base: Text | None = None  # what `of` computes, in words (`base:`)
     #: a rate chosen by a scalar (`rate: {by:, table:}`): the rate of the entry (values are rates, not money)
     rate_table: TableAmount | None = None
+    #: a base chosen by a scalar (`of: {by:, table:}`, amounts): then `of` is the table's `by`, and the step's detail
+    #: is (base, rate key or None, rate, base key)
+    of_table: TableAmount | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,15 @@ def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
     return " ".join(a_parts), " ".join(b_parts)
 
 
+def _of(form: model.RateAmount) -> str:
+    """A rate form's base: its expression, or its amount table (G5)."""
+    t = form.of_table
+    if t is None:
+        return form.of.source
+    otherwise = [f"otherwise {wan(t.otherwise)}"] if t.otherwise is not None else []
+    return f"(by {t.by.source}: " + ", ".join([*(f"{k} {wan(v)}" for k, v in t.table.items()), *otherwise]) + ")"
+
+
 def describe_amount(form: model.AmountForm | None) -> str:
     if form is None:
         return "no amount"
@@ -77,9 +86,9 @@ def describe_amount(form: model.AmountForm | None) -> str:
                 *([f"otherwise {percent(t.otherwise)}"] if t.otherwise is not None else []),
             ]
         )
-        return f"by {t.by.source}: {rates} of {form.of.source}"
+        return f"by {t.by.source}: {rates} of {_of(form)}"
     if isinstance(form, model.RateAmount):
-        return f"{percent(form.rate)} of {form.of.source}"
+        return f"{percent(form.rate)} of {_of(form)}"
     if isinstance(form, model.FixedAmount):
         return wan(form.value)
     if isinstance(form, model.TableAmount):

@@ -514,7 +514,7 @@ def max_payable(
     if isinstance(form, model.TableAmount):
         return max((*form.table.values(), *([] if form.otherwise is None else [form.otherwise])), default=Decimal(0))
     if isinstance(form, model.RateAmount):
-        top = up(form.of)
+        top = up(form.of) if form.of_table is None else max_payable(form.of_table)  # the largest base of an amount table
         rate = form.rate if form.rate_table is None else max_payable(form.rate_table)  # the highest rate of a rate table
         return None if top is None or rate is None else (rate * top).quantize(quantum, rounding=ROUND_CEILING)
     if isinstance(form, model.PerUnitAmount):
@@ -547,6 +547,11 @@ def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple
             yield f"amount for {k}", v, (*at, "table", k)
         if form.otherwise is not None:
             yield "amount otherwise", form.otherwise, (*at, "otherwise")
+    elif isinstance(form, model.RateAmount) and form.of_table is not None:  # a base by a scalar (G5): each amount
+        for k, v in form.of_table.table.items():
+            yield f"base amount for {k}", v, (*at, "of", "table", k)
+        if form.of_table.otherwise is not None:
+            yield "base amount otherwise", form.of_table.otherwise, (*at, "of", "otherwise")
     elif isinstance(form, model.PerUnitAmount):
         yield "amount per unit", form.per_unit, (*at, "per_unit")
     elif isinstance(form, model.BandsAmount):
