@@ -334,3 +334,54 @@ def test_g5_table_errors_are_located(tmp_path: Path, snippet: str, replacement: 
         engine.load_policy(path)
     assert message in str(err.value)
     assert f"g5.yaml:{line}" in str(err.value)
+
+
+# --- G7: `subject: {requires_earlier: true}`: the balance presupposes the advance (RT4's navigation balance) ---
+
+RT4 = Path(__file__).resolve().parent / "fixtures" / "localities" / "RT4.yaml"
+
+
+def _balance_claim(claim_id: str, project: str, *items: dict[str, Any], year: int = 2025) -> dict[str, Any]:
+    return {
+        "claim_id": claim_id,
+        "funding_year": year,
+        "applicant": {"id": "91000000MART400001", "name": "北岸示例", "kind": "enterprise", "in_district": True},
+        "items": list(items),
+    }
+
+
+BALANCE = {
+    "id": "b1",
+    "type": "navigation_balance",
+    "date": "2025-12-01",
+    "project_id": "DH-9",
+    "project_budget": "400000.00",
+    "approved_date": "2024-06-01",
+    "accepted": True,
+}
+ADVANCE = {
+    "id": "n1",
+    "type": "navigation_advance",
+    "date": "2024-06-01",
+    "project_id": "DH-9",
+    "project_budget": "400000.00",
+    "score": "80.0",
+}
+
+
+def test_g7_balance_without_an_advance_is_refused() -> None:
+    rt4 = engine.load_policy(RT4)
+    # no advance paid for DH-9: the balance (50% × min(400,000, 600,000) = 200,000 less nothing paid) is refused
+    decision = engine.evaluate(rt4, _balance_claim("B-1", "DH-9", BALANCE))
+    (b1,) = decision.to_dict()["items"]
+    assert (b1["status"], Decimal(b1["amount"])) == ("refused", Decimal("0"))
+    (reason,) = b1["reasons"]
+    assert reason["check"] == "navigation-balance#subject" and reason["cites"] == "第四条" and reason["category"] == "condition"
+    zh = engine.explain(rt4, decision, lang="zh", fmt="text")
+    en = engine.explain(rt4, decision, lang="en", fmt="text")
+    assert "同一对象此前未获支持：本项以此前的支持为前提" in zh
+    assert "the balance presupposes the advance" in en
+    # with the advance (60% × 200,000 = 120,000) earlier in the same claim: the balance is 200,000 - 120,000 = 80,000
+    items = {d["item"]: d for d in engine.evaluate(rt4, _balance_claim("B-2", "DH-9", ADVANCE, BALANCE)).to_dict()["items"]}
+    assert Decimal(items["n1"]["amount"]) == Decimal("120000")
+    assert (items["b1"]["status"], Decimal(items["b1"]["amount"])) == ("granted", Decimal("80000"))

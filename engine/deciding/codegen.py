@@ -561,24 +561,12 @@ class RuleWriter(CodeWriter):
                 self.writeline("skey = (SGROUP, sscope)")
                 self.writeline("paid = usage.subjects.get(skey, ZERO)")
                 self.writeline("before = asked")
-                if subject.pays == "highest" and subject.later == "difference":
-                    # Only the application's highest item competes; history is topped up (补差) by it.
-                    with self.block("if lost:"):
-                        self.writeline("reasons.append(SUBJECT_REASONS[0])")
+                if subject.requires_earlier:  # the balance presupposes the advance: nothing paid before, nothing now
+                    with self.block("if paid == 0:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[3])")
                         self.writeline("asked = QZERO")
-                    with self.block("else:"):
-                        self.writeline("asked = max(asked - paid, QZERO)")
-                        with self.block("if asked == 0:"):
-                            self.writeline("reasons.append(SUBJECT_REASONS[2])")
-                elif subject.pays == "highest":
-                    # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
-                    with self.block("if lost or paid > 0:"):
-                        self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
-                        self.writeline("asked = QZERO")
-                elif subject.pays == "difference":
-                    self.writeline("asked = max(asked - paid, QZERO)")
-                    with self.block("if asked == 0:"):
-                        self.writeline("reasons.append(SUBJECT_REASONS[2])")
+                with self.block_if("else:" if subject.requires_earlier else None):
+                    self.subject_pays(subject)
                 self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
                 with self.block("if asked < before:"):
                     self.writeline("cut += (SUBJECT.cites,)")
@@ -586,6 +574,27 @@ class RuleWriter(CodeWriter):
         consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
         self.consumes.append(f"({consumption},) if has_s else ()")
         self.usage_updates.append(("has_s", "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
+
+    def subject_pays(self, subject: Any) -> None:
+        """`asked` after what was paid for the subject (`paid`): only the highest, or the difference (补差)."""
+        if subject.pays == "highest" and subject.later == "difference":
+            # Only the application's highest item competes; history is topped up (补差) by it.
+            with self.block("if lost:"):
+                self.writeline("reasons.append(SUBJECT_REASONS[0])")
+                self.writeline("asked = QZERO")
+            with self.block("else:"):
+                self.writeline("asked = max(asked - paid, QZERO)")
+                with self.block("if asked == 0:"):
+                    self.writeline("reasons.append(SUBJECT_REASONS[2])")
+        elif subject.pays == "highest":
+            # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
+            with self.block("if lost or paid > 0:"):
+                self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
+                self.writeline("asked = QZERO")
+        elif subject.pays == "difference":
+            self.writeline("asked = max(asked - paid, QZERO)")
+            with self.block("if asked == 0:"):
+                self.writeline("reasons.append(SUBJECT_REASONS[2])")
 
     def scope_key(self, target: str, expressions: tuple[CompiledExpression, ...]) -> None:
         """`target = (key, ...)`: like Cap.scope / Limit.scope, JSON-safe values."""

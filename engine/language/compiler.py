@@ -1239,7 +1239,14 @@ class _Compiler:
             )
         if all(k is not None for k in keys):
             subject = Subject(
-                s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ())), notes, later
+                s["group"],
+                tuple(k for k in keys if k is not None),
+                s["pays"],
+                subject_cites,
+                tuple(s.get("readings", ())),
+                notes,
+                later,
+                s.get("requires_earlier", False),
             )
         return subject
 

@@ -256,6 +256,9 @@ class Subject:
     #: with pays "highest": what history already paid for the subject means -- "nothing" (no second award) or
     #: "difference" (补差: the application's highest item is paid its amount less what history paid)
     later: str = "nothing"
+    #: `requires_earlier: true`: an item is refused when nothing was paid for its subject before it (history or
+    #: earlier items of the claim) -- "the balance presupposes the advance"
+    requires_earlier: bool = False
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""
