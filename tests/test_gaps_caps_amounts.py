@@ -385,3 +385,22 @@ def test_g7_balance_without_an_advance_is_refused() -> None:
     items = {d["item"]: d for d in engine.evaluate(rt4, _balance_claim("B-2", "DH-9", ADVANCE, BALANCE)).to_dict()["items"]}
     assert Decimal(items["n1"]["amount"]) == Decimal("120000")
     assert (items["b1"]["status"], Decimal(items["b1"]["amount"])) == ("granted", Decimal("80000"))
+
+
+def test_diff_reports_who_when_of_table_and_requires_earlier(tmp_path: Path) -> None:
+    from engine.officer.diff import diff_policies
+
+    def load(name: str, text: str) -> engine.CompiledPolicy:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return engine.load_policy(path)
+
+    assert "    who: [enterprise]\n    max:" in G9_POLICY
+    old = load("old.yaml", G9_POLICY.replace("    who: [enterprise]\n    max:", "    max:", 1))
+    new = load("new.yaml", G9_POLICY)
+    assert [(c.kind, c.subject, c.old, c.new) for c in diff_policies(old, new)] == [
+        ("cap.applies", "local-tax-cap", "always", "for enterprise")
+    ]
+    old5 = load("old5.yaml", G5_POLICY.replace("national: 30万, industry", "national: 25万, industry", 1))
+    (change,) = diff_policies(old5, load("new5.yaml", G5_POLICY))
+    assert change.kind == "rate.base" and "national 25万" in (change.old or "") and "national 30万" in (change.new or "")
