@@ -449,6 +449,16 @@ class RuleWriter(CodeWriter):
         """The base times the rate, rounded; a rate chosen by a scalar is looked up first (its step's detail is then
         (base, key, rate) instead of the base)."""
         self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+        if form.of_table is not None:  # two dimensions: the base from an amount table, then the rate (see RateAmount)
+            self.lookup(form.of_table, f"base{s}", f"okey{s}", f"O{s}")
+            if form.rate_table is None:
+                self.writeline(f"rate{s} = {self.bind(f'RATE{s}', form.rate)}")
+                self.writeline(f"rkey{s} = None")
+            else:
+                self.lookup(form.rate_table, f"rate{s}", f"rkey{s}", f"R{s}")
+            self.writeline(f"{target} = (base{s} * rate{s}).quantize(Q, MODE)")
+            self.step("'amount'", f"FORM{s}", f"(base{s}, rkey{s}, rate{s}, okey{s})", target)
+            return
         self.writeline(f"base{s} = {self.expr(form.of)}")
         if form.rate_table is None:
             self.bind(f"RATE{s}", form.rate)
@@ -551,24 +561,12 @@ class RuleWriter(CodeWriter):
                 self.writeline("skey = (SGROUP, sscope)")
                 self.writeline("paid = usage.subjects.get(skey, ZERO)")
                 self.writeline("before = asked")
-                if subject.pays == "highest" and subject.later == "difference":
-                    # Only the application's highest item competes; history is topped up (补差) by it.
-                    with self.block("if lost:"):
-                        self.writeline("reasons.append(SUBJECT_REASONS[0])")
+                if subject.requires_earlier:  # the balance presupposes the advance: nothing paid before, nothing now
+                    with self.block("if paid == 0:"):
+                        self.writeline("reasons.append(SUBJECT_REASONS[3])")
                         self.writeline("asked = QZERO")
-                    with self.block("else:"):
-                        self.writeline("asked = max(asked - paid, QZERO)")
-                        with self.block("if asked == 0:"):
-                            self.writeline("reasons.append(SUBJECT_REASONS[2])")
-                elif subject.pays == "highest":
-                    # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
-                    with self.block("if lost or paid > 0:"):
-                        self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
-                        self.writeline("asked = QZERO")
-                elif subject.pays == "difference":
-                    self.writeline("asked = max(asked - paid, QZERO)")
-                    with self.block("if asked == 0:"):
-                        self.writeline("reasons.append(SUBJECT_REASONS[2])")
+                with self.block_if("else:" if subject.requires_earlier else None):
+                    self.subject_pays(subject)
                 self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
                 with self.block("if asked < before:"):
                     self.writeline("cut += (SUBJECT.cites,)")
@@ -576,6 +574,27 @@ class RuleWriter(CodeWriter):
         consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
         self.consumes.append(f"({consumption},) if has_s else ()")
         self.usage_updates.append(("has_s", "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
+
+    def subject_pays(self, subject: Any) -> None:
+        """`asked` after what was paid for the subject (`paid`): only the highest, or the difference (补差)."""
+        if subject.pays == "highest" and subject.later == "difference":
+            # Only the application's highest item competes; history is topped up (补差) by it.
+            with self.block("if lost:"):
+                self.writeline("reasons.append(SUBJECT_REASONS[0])")
+                self.writeline("asked = QZERO")
+            with self.block("else:"):
+                self.writeline("asked = max(asked - paid, QZERO)")
+                with self.block("if asked == 0:"):
+                    self.writeline("reasons.append(SUBJECT_REASONS[2])")
+        elif subject.pays == "highest":
+            # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
+            with self.block("if lost or paid > 0:"):
+                self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
+                self.writeline("asked = QZERO")
+        elif subject.pays == "difference":
+            self.writeline("asked = max(asked - paid, QZERO)")
+            with self.block("if asked == 0:"):
+                self.writeline("reasons.append(SUBJECT_REASONS[2])")
 
     def scope_key(self, target: str, expressions: tuple[CompiledExpression, ...]) -> None:
         """`target = (key, ...)`: like Cap.scope / Limit.scope, JSON-safe values."""
@@ -585,10 +604,33 @@ class RuleWriter(CodeWriter):
             names.append(plain(f"{target}_{m}", "_key"))
         self.writeline(f"{target} = ({', '.join(names)},)")
 
+    def applies(self, name: str, part: Any) -> str | None:
+        """`name` = whether a cap or limit with `who:` / `when:` applies to this item (None: it always does). A
+        condition whose fact is missing makes the item incomplete; the part is then skipped."""
+        if part.kinds is None and part.applies_when is None:
+            return None
+        self.writeline(f"{name} = {'kind in ' + self.bind(name.upper(), part.kinds) if part.kinds is not None else 'True'}")
+        if part.applies_when is not None:
+            with self.block_if(f"if {name}:" if part.kinds is not None else None):
+                with self.block("try:"):
+                    self.writeline(f"{name} = bool({self.expr(part.applies_when)})")
+                with self.block("except MissingFact as exc:"):
+                    self.writeline("unknown.append(exc.fact)")
+                    self.writeline(f"{name} = False")
+        return f"if {name}:"
+
     def visit_limit(self, j: int, limit: Any, failed: Any) -> None:
         """At most `times` per scope: an item already counted (same counts) is not a new time."""
         self.bind(f"L{j}", limit), self.bind(f"LR{j}", failed), self.bind(f"LID{j}", limit.id), self.bind(f"LT{j}", limit.times)
         self.writeline(f"has_l{j} = False")
+        with self.block_if(self.applies(f"ap_l{j}", limit)):
+            self.limit_body(j, limit)
+        consumption = self.build(Consumption, kind="'limit'", id=f"LID{j}", scope=f"lscope{j}", amount="NO_AMOUNT", counts=f"pc{j}")
+        self.consumes.append(f"({consumption},) if has_l{j} else ()")
+        self.usage_updates.append((f"has_l{j}", f"limits.setdefault(lkey{j}, set()).add(pc{j})"))
+
+    def limit_body(self, j: int, limit: Any) -> None:
+        """The limit's scope and counts, and its verdict."""
         with self.block("try:"):
             self.scope_key(f"lscope{j}", limit.per)
             if limit.counting is None:
@@ -613,9 +655,6 @@ class RuleWriter(CodeWriter):
             with self.block("if not ok:"):
                 self.writeline(f"reasons.append(LR{j})")
             self.writeline(f"has_l{j} = True")
-        consumption = self.build(Consumption, kind="'limit'", id=f"LID{j}", scope=f"lscope{j}", amount="NO_AMOUNT", counts=f"pc{j}")
-        self.consumes.append(f"({consumption},) if has_l{j} else ()")
-        self.usage_updates.append((f"has_l{j}", f"limits.setdefault(lkey{j}, set()).add(pc{j})"))
 
     def visit_caps(self) -> None:
         """Each cap cuts `granted` to the room left in its scope; one that cuts it to nothing refuses the item."""
@@ -637,6 +676,15 @@ class RuleWriter(CodeWriter):
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
         self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id)
         self.writeline(f"has_p{j} = False")
+        with self.block_if(self.applies(f"ap_p{j}", cap)):
+            self.cap_body(j, cap, ceiling)
+        if cap.per is not None:
+            consumption = self.build(Consumption, kind="'cap'", id=f"PID{j}", scope=f"pscope{j}", amount="granted", counts="None")
+            self.consumes.append(f"({consumption},) if has_p{j} else ()")
+            self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
+
+    def cap_body(self, j: int, cap: Any, ceiling: Any) -> None:
+        """The cap's ceiling, the room left in its scope, and the cut."""
         if cap.computed is None:
             self.writeline(f"ceil{j} = {self.bind(f'PC{j}', ceiling)}")
             self.writeline(f"how{j} = None")
@@ -658,9 +706,6 @@ class RuleWriter(CodeWriter):
             self.writeline(f"used_before = caps_get(pkey{j}, ZERO)")
             self.cap_room(j)
             self.writeline(f"has_p{j} = True")
-        consumption = self.build(Consumption, kind="'cap'", id=f"PID{j}", scope=f"pscope{j}", amount="granted", counts="None")
-        self.consumes.append(f"({consumption},) if has_p{j} else ()")
-        self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
 
     def ceiling(self, j: int, form: Any) -> None:
         """`ceil{j}` = a computed ceiling (money on the quantum) and `how{j}` how it was obtained (the base; or
@@ -670,6 +715,15 @@ class RuleWriter(CodeWriter):
         with self.block("try:"):
             if isinstance(form, TableAmount):
                 self.lookup(form, f"ceil{j}", f"how{j}", f"_c{j}")
+            elif form.of_table is not None:  # the base from an amount table: how = (base, rate key, rate, base key)
+                self.lookup(form.of_table, f"cbase{j}", f"cokey{j}", f"_co{j}")
+                if form.rate_table is None:
+                    self.writeline(f"crate{j} = {self.bind(f'CR{j}', form.rate)}")
+                    self.writeline(f"ckey{j} = None")
+                else:
+                    self.lookup(form.rate_table, f"crate{j}", f"ckey{j}", f"_c{j}")
+                self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * crate{j}).quantize(Q, MODE)")
+                self.writeline(f"how{j} = (cbase{j}, ckey{j}, crate{j}, cokey{j})")
             else:
                 self.writeline(f"cbase{j} = {self.expr(form.of)}")
                 if form.rate_table is None:

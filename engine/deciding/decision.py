@@ -145,7 +145,15 @@ def _rate_detail(form: model.RateAmount, detail: Any, I: Any, A: Any, C: Any) ->
     """A rate form's base and rate as a step shows them (an amount's or a computed ceiling's): the detail is the base,
     or (base, key, rate) for a rate chosen by a scalar."""
     out: dict[str, Any] = {}
-    if form.rate_table is not None:
+    okey = None
+    if form.of_table is not None:  # (base, rate key or None, rate, base key)
+        base, key, rate, okey = detail
+        out["rate"] = str(rate)
+        if form.rate_table is not None:
+            out["rate_by"] = {"expression": form.rate_table.by.source, "value": json_value(key)}
+            if form.rate_table.base is not None:
+                out["rate_by"]["label"] = form.rate_table.base.to_dict()
+    elif form.rate_table is not None:
         base, key, rate = detail
         out["rate"] = str(rate)
         out["rate_by"] = {"expression": form.rate_table.by.source, "value": json_value(key)}
@@ -157,6 +165,10 @@ def _rate_detail(form: model.RateAmount, detail: Any, I: Any, A: Any, C: Any) ->
     out["base"] = {"expression": form.of.source, "value": json_value(base)}
     if form.base is not None:
         out["base"]["label"] = form.base.to_dict()
+    if form.of_table is not None:  # the base came from an amount table: the key that chose it
+        out["base_by"] = {"expression": form.of_table.by.source, "value": json_value(okey)}
+        if form.of_table.base is not None:
+            out["base_by"]["label"] = form.of_table.base.to_dict()
     out["facts"] = facts_used(form.of.facts, I, A, C)
     return out
 
@@ -369,7 +381,9 @@ class Decision:
             out["ceilings"] = [
                 {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
                 for c in d.rule.caps
-                if c.computed is None  # a computed ceiling depends on facts the panel's amount does not change: shown in the cap step
+                # a computed ceiling depends on facts the panel's amount does not change: shown in the cap step; a cap
+                # with `who:` / `when:` may not apply to the item: not stated as its ceiling
+                if c.computed is None and not c.restricted
             ]
             if isinstance(d.rule.amount, model.ExternalAmount) and d.rule.amount.pending is not None:
                 out["panel_decides"] = d.rule.amount.pending.to_dict()

@@ -169,12 +169,13 @@ class _Plan:
         )
         self.docs = tuple((n.doc, None if n.when is None else n.when.function) for n in rule.documents)
         self.docs_cites = policy.documents_cites or rule.cites
-        self.subject_reasons: tuple[Reason, Reason, Reason] | None = None if rule.subject is None else _subject_reasons(rule)
+        self.subject_reasons: tuple[Reason, Reason, Reason, Reason] | None = None if rule.subject is None else _subject_reasons(rule)
         self.fast: tuple[Callable[..., ItemDecision], Callable[..., ItemDecision]]  # (lean, traced): set by _Context, see _generate
 
 
-def _subject_reasons(rule: Rule) -> tuple[Reason, Reason, Reason]:
-    """A subject rule's refusals: (a higher or equal award is paid, an earlier award is not topped up, no difference left)."""
+def _subject_reasons(rule: Rule) -> tuple[Reason, Reason, Reason, Reason]:
+    """A subject rule's refusals: (a higher or equal award is paid, an earlier award is not topped up, no difference
+    left, nothing was paid before for the subject though `requires_earlier`)."""
     assert rule.subject is not None
     cites = rule.subject.cites
 
@@ -193,6 +194,10 @@ def _subject_reasons(rule: Rule) -> tuple[Reason, Reason, Reason]:
         reason(
             "同一对象已按同等或更高标准支持，无差额可补",
             "the same subject was already paid at an equal or higher level; no difference to pay",
+        ),
+        reason(
+            "同一对象此前未获支持：本项以此前的支持为前提（如先拨付首期、后拨付余款），不予支持",
+            "nothing was paid for the same subject before: this item presupposes an earlier payment (the balance presupposes the advance)",
         ),
     )
 

@@ -204,7 +204,9 @@ def _amount(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: A
     head = '{"step": "amount", "form": ' + _s(form.kind) + ', "value": ' + _money(value)
     if t is model.FixedAmount:
         body = ""
-    elif (t is model.RateAmount and form.rate_table is None) or t is model.TableAmount or t is model.ExternalAmount:
+    elif (
+        (t is model.RateAmount and form.rate_table is None and form.of_table is None) or t is model.TableAmount or t is model.ExternalAmount
+    ):
         f = _AMOUNTS(form)
         body = f.a + _jv(detail) + f.b + (', "facts": ' + f.facts.write((I, A, C)) if f.facts is not None else "") + f.c
     else:  # the rarer forms: the dict and json.dumps (the same text)
@@ -291,7 +293,7 @@ def _item(d: ItemDecision, C: Any, A: Any, who: str, inapp: dict[tuple[str, Any]
         ceilings = [
             {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
             for c in rule.caps
-            if c.computed is None
+            if c.computed is None and not c.restricted
         ]
         out += [', "ceilings": ', _dumps(ceilings)]
         if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:

@@ -99,6 +99,9 @@ class Explainer:
         self.f_calc_rate_by = f("calc_rate_by", "base_label", "base", "rate", "by_label", "by_value", "value")
         self.f_calc_per_unit_in = f("calc_per_unit_in", "unit", "per_unit", "counted", "value", "count_label", "count", "max")
         self.f_ceiling_rate = f("ceiling_rate", "base_label", "base", "rate")
+        self.f_calc_rate_of_by = f("calc_rate_of_by", "base_label", "base", "base_by_label", "base_by_value", "rate", "rate_by", "value")
+        self.f_calc_rate_of_by_rate = f("calc_rate_of_by_rate", "by_label", "by_value")
+        self.f_ceiling_rate_of_by = f("ceiling_rate_of_by", "base_label", "base", "base_by_label", "base_by_value", "rate")
         self.f_ceiling_of = f("ceiling_of", "base_label")
         self.f_ceiling_table = f("ceiling_table", "by_label", "by_value")
         self.f_param_line = f("param_line", "label", "date", "value", "start", "source")
@@ -245,17 +248,53 @@ class Explainer:
         if form.kind == "table":
             label = lab.label(form.base) if form.base is not None else lab.fact_label(form.by.source)
             return self.f_ceiling_table(by_label=label, by_value=lab.value_label(form.by.source, None, json_value(how)))
-        base, rate = (how[0], how[2]) if form.rate_table is not None else (how, form.rate)
         label = self.base_label(form, None)
+        if getattr(form, "of_table", None) is not None:  # the base from an amount table: what chose it
+            base, _key, rate, okey = how
+            by_label, by_value = self.table_key_words(form.of_table, None, okey)
+            if form.rate_table is None and str(rate) == "1":  # the table's entry itself: what chose it
+                return self.f_ceiling_table(by_label=by_label, by_value=by_value)
+            return self.f_ceiling_rate_of_by(
+                base_label=label, base=self.money(base), base_by_label=by_label, base_by_value=by_value, rate=lab.percent(str(rate))
+            )
+        base, rate = (how[0], how[2]) if form.rate_table is not None else (how, form.rate)
         if form.rate_table is None and str(rate) == "1":  # a bare `of:` (or 100%): the base itself
             return self.f_ceiling_of(base_label=label)
         return self.f_ceiling_rate(base_label=label, base=self.money(base), rate=lab.percent(str(rate)))
+
+    def table_key_words(self, table: Any, t: str | None, key: Any) -> tuple[str, str]:
+        """What chose a table's entry, in words: its `base:` label (else the fact's) and the key's value label."""
+        lab = self.lab
+        by = table.by.source
+        by_label = lab.label(table.base) if table.base is not None else lab.fact_label(by, t)
+        return by_label, lab.value_label(by, t, json_value(key))
+
+    def calc_rate_of_by(self, form: Any, detail: Any, value: Any, t: str) -> str:
+        """A two-dimensional amount (G5): the base from an amount table, the key that chose it, the rate (and, for a
+        rate table, what chose the rate)."""
+        base, rkey, rate, okey = detail
+        base_by_label, base_by_value = self.table_key_words(form.of_table, t, okey)
+        rate_by = ""
+        if form.rate_table is not None:
+            by_label, by_value = self.table_key_words(form.rate_table, t, rkey)
+            rate_by = self.f_calc_rate_of_by_rate(by_label=by_label, by_value=by_value)
+        return self.f_calc_rate_of_by(
+            base_label=self.base_label(form, t),
+            base=self.money(base),
+            base_by_label=base_by_label,
+            base_by_value=base_by_value,
+            rate=self.lab.percent(str(rate)),
+            rate_by=rate_by,
+            value=self.money(value),
+        )
 
     def base_label(self, form: Any, t: str | None, source: str | None = None, computed: str = "base_computed") -> str:
         """What a form's base (or count) is: its `base:` words, the fact's words for a single fact, else "the base"
         -- never the raw expression."""
         if form.base is not None:
             return self.lab.label(form.base)
+        if source is None and getattr(form, "of_table", None) is not None:  # the base is a table's entry, not `by`
+            return str(self.cat.m[computed])
         src = form.of.source if source is None else source
         label = self.lab.fact_label(src, t)
         return label if label != src else str(self.cat.m[computed])
@@ -354,6 +393,8 @@ class Explainer:
         money = self.money
         kind = form.kind
         if kind == "rate":
+            if getattr(form, "of_table", None) is not None:
+                return self.calc_rate_of_by(form, detail, value, t)
             if form.rate_table is not None:  # a rate chosen by a scalar: the rate and what chose it
                 base, rkey, rate = detail
                 by = form.rate_table.by.source
@@ -448,7 +489,7 @@ class Explainer:
             what = getattr(rule.amount, "pending", None)  # an amount the panel decides says what it decides
             if what is not None:
                 pending.append(w.line(self.f_pending_line(what=lab.label(what)), NOMARK, "pending_line"))
-            for cap in (c for c in rule.caps if c.computed is None):  # (as the decision's `ceilings`)
+            for cap in (c for c in rule.caps if c.computed is None and not c.restricted):  # (as the decision's `ceilings`)
                 text = self.f_pending_ceiling(
                     ceiling=lab.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=lab.label(cap.says)
                 )
@@ -486,7 +527,7 @@ class Explainer:
                 ids.append(f"{rule}#subject")
         ids += [r.check for r in d.reasons]
         if d.status == "pending_review":  # its ceilings are shown
-            ids += [c.id for c in d.rule.caps if c.computed is None]
+            ids += [c.id for c in d.rule.caps if c.computed is None and not c.restricted]
         return tuple(dict.fromkeys(ids))
 
     # --- the document ---------------------------------------------------------------------

@@ -95,8 +95,16 @@ def _rate(s: Mapping[str, Any]) -> tuple[Any, Any]:
     """A rate form as recorded (an amount's or a computed ceiling's) and its detail: the base, or (base, key, rate)
     for a rate chosen by a scalar."""
     base = s["base"]
-    form = Recorded(kind="rate", of=Recorded(source=base["expression"]), rate=s["rate"], base=base.get("label"), rate_table=None)
+    form = Recorded(
+        kind="rate", of=Recorded(source=base["expression"]), rate=s["rate"], base=base.get("label"), rate_table=None, of_table=None
+    )
     by = s.get("rate_by")
+    base_by = s.get("base_by")
+    if base_by is not None:  # the base from an amount table (G5): (base, rate key or None, rate, base key)
+        form.of_table = Recorded(by=Recorded(source=base_by["expression"]), base=base_by.get("label"))
+        if by is not None:
+            form.rate_table = Recorded(by=Recorded(source=by["expression"]), base=by.get("label"))
+        return form, (base["value"], None if by is None else by["value"], s["rate"], base_by["value"])
     if by is None:
         return form, base["value"]
     form.rate_table = Recorded(by=Recorded(source=by["expression"]), base=by.get("label"))
@@ -194,7 +202,7 @@ def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any]) -> Reco
         referral=data.get("referred_to"),
         amount=Recorded(pending=pending),
         caps=tuple(
-            Recorded(id=c.get("cap"), cites=c["cites"], ceiling=_money(c["ceiling"]), says=c["says"], computed=None)
+            Recorded(id=c.get("cap"), cites=c["cites"], ceiling=_money(c["ceiling"]), says=c["says"], computed=None, restricted=False)
             for c in data.get("ceilings") or ()
         ),
     )

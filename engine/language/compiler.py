@@ -823,18 +823,52 @@ class _Compiler:
                     self.expr(e, path + (field, k), [item_type])
         if isinstance(c.get("max"), dict):
             self.computed_ceiling(c["max"], path + ("max",), item_type)
+        if "when" in c:
+            self.applicability({"when": c["when"]}, path, item_type)
+
+    def applicability(
+        self, c: dict[str, Any], path: Path_, item_type: str
+    ) -> tuple[frozenset[str] | None, CompiledExpression | None, bool]:
+        """A cap's or limit's `who:` (applicant kinds) and `when:` (a yes/no expression), each None when absent;
+        the last value is False when either is in error (reported here)."""
+        kinds = None
+        if "who" in c:
+            if not c["who"]:
+                self.error(
+                    path + ("who",), "an empty `who` applies to nobody", "who: [an applicant kind, ...] or no who", code="cap_on_nothing"
+                )
+                return None, None, False
+            kinds = self.codes(c["who"], self.doc["applicant_kinds"], path + ("who",), "applicant kind")
+        cond = None
+        if "when" in c:
+            cond = self.expr(c["when"], path + ("when",), [item_type])
+            if cond is None:
+                return kinds, None, False
+            if cond.type not in (None, "boolean"):
+                self.error(path + ("when",), f"`when` must be yes/no; {cond.source!r} is a {cond.type}", "a comparison or a yes/no fact")
+                return kinds, None, False
+        return kinds, cond, True
 
     def computed_ceiling(self, m: dict[str, Any], path: Path_, item_type: str) -> RateAmount | TableAmount | None:
         """`max: {of: EXPR}` (rate 1), `{rate: R, of: EXPR}` or `{by: EXPR, table: {...}, otherwise: ...}`."""
         if "table" in m:
             return self.keyed(m, path, item_type, "amount")
-        of = self.expr(m["of"], path + ("of",), [item_type])
-        base = _text(m.get("base"))
-        if isinstance(m.get("rate"), dict):
-            rates = self.keyed(m["rate"], path + ("rate",), item_type, "rate")
-            return RateAmount(Decimal(0), of, base=base, rate_table=rates) if of and rates else None
-        rate = self.rate(m["rate"], path + ("rate",)) if "rate" in m else Decimal(1)
-        return RateAmount(rate, of, base=base) if of else None
+        return self.rate_form(m, path, item_type, _text(m.get("base")), Decimal(1))
+
+    def rate_form(self, a: dict[str, Any], path: Path_, item_type: str, base: Text | None, default: Decimal) -> RateAmount | None:
+        """`{rate: R, of: B}` (an amount or a computed ceiling; no `rate`: `default`): R a rate or a rate table
+        `{by:, table:}`, B an expression or an amount table `{by:, table:}` (two-dimensional amounts, G5)."""
+        of_table = None
+        if isinstance(a["of"], dict):  # the base chosen by a scalar: {by:, table:, otherwise:} of amounts
+            of_table = self.keyed(a["of"], path + ("of",), item_type, "amount")
+            of = of_table.by if of_table is not None else None
+        else:
+            of = self.expr(a["of"], path + ("of",), [item_type])
+        if isinstance(a.get("rate"), dict):  # a rate chosen by a scalar: {by:, table:, otherwise:}
+            rates = self.keyed(a["rate"], path + ("rate",), item_type, "rate")
+            return RateAmount(Decimal(0), of, base=base, rate_table=rates, of_table=of_table) if of and rates else None
+        rate = self.rate(a["rate"], path + ("rate",)) if "rate" in a else default
+        return RateAmount(rate, of, base=base, of_table=of_table) if of else None
 
     def scope_label(self, per: Any, item_type: str, what: str, times: int = 0) -> Text:
         """The words of a cap or limit that has no `says`, from its scope: never empty (单项封顶 / cap per item,
@@ -891,6 +925,9 @@ class _Compiler:
         computed = self.computed_ceiling(c["max"], path + ("max",), item_type) if isinstance(c["max"], dict) else None
         if isinstance(c["max"], dict) and computed is None:
             return None
+        kinds, applies_when, ok = self.applicability(c, path, item_type)
+        if not ok:
+            return None
         says = _text(c.get("says"))
         cap = Cap(
             id=c["id"],
@@ -902,6 +939,8 @@ class _Compiler:
             notes=notes,
             computed=computed,
             generated_says=says is None,
+            kinds=kinds,
+            applies_when=applies_when,
         )
         self.compiled_caps[cap.id] = cap
         return cap
@@ -929,7 +968,8 @@ class _Compiler:
             return None
         per = [self.expr(e, path + ("per", k), [item_type]) for k, e in enumerate(c["per"])]
         counting = [self.expr(e, path + ("counting", k), [item_type]) for k, e in enumerate(c.get("counting", []))]
-        if any(e is None for e in per + counting):
+        kinds, applies_when, ok = self.applicability(c, path, item_type)
+        if any(e is None for e in per + counting) or not ok:
             return None
         limit = Limit(
             id=c["id"],
@@ -940,6 +980,8 @@ class _Compiler:
             says=_text(c.get("says")) or self.scope_label(c["per"], item_type, "limit", c["times"]),
             readings=tuple(c.get("readings", ())),
             notes=notes,
+            kinds=kinds,
+            applies_when=applies_when,
         )
         self.compiled_limits[limit.id] = limit
         return limit
@@ -948,11 +990,7 @@ class _Compiler:
         t = [item_type]
         base = _text(a.get("base"))
         if "rate" in a:
-            of = self.expr(a["of"], path + ("of",), t)
-            if isinstance(a["rate"], dict):  # a rate chosen by a scalar: {by:, table:, otherwise:}
-                rates = self.keyed(a["rate"], path + ("rate",), item_type, "rate")
-                return RateAmount(Decimal(0), of, base=base, rate_table=rates) if of and rates else None
-            return RateAmount(self.rate(a["rate"], path + ("rate",)), of, base=base) if of else None
+            return self.rate_form(a, path, item_type, base, Decimal(1))
         if "fixed" in a:
             return FixedAmount(self.amount(a["fixed"], path + ("fixed",)))
         if "table" in a:
@@ -1149,6 +1187,14 @@ class _Compiler:
         ]
         docs = self.document_needs(r.get("documents", []), path + ("documents",), [item_type], True)
         self.amount_used(r, tests, docs, path)
+        for part, parts in (("caps", caps), ("limits", limits)):
+            for j, c in enumerate(parts):
+                if c is not None and c.kinds is not None and kinds and c.kinds.isdisjoint(kinds):
+                    self.error(
+                        path + (part, j),
+                        f"{part[:-1]} {c.id} applies to {', '.join(sorted(c.kinds))}, none of whom this rule pays",
+                        f"who: a kind among {', '.join(sorted(kinds))}, or leave the {part[:-1]} out of this rule",
+                    )
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
         uses = [u for c in applicable for u in self.check_uses.get(c.id, ())] + self.param_sink
@@ -1193,7 +1239,14 @@ class _Compiler:
             )
         if all(k is not None for k in keys):
             subject = Subject(
-                s["group"], tuple(k for k in keys if k is not None), s["pays"], subject_cites, tuple(s.get("readings", ())), notes, later
+                s["group"],
+                tuple(k for k in keys if k is not None),
+                s["pays"],
+                subject_cites,
+                tuple(s.get("readings", ())),
+                notes,
+                later,
+                s.get("requires_earlier", False),
             )
         return subject
 

@@ -121,6 +121,15 @@ class Cap(Scoped):
     computed: RateAmount | TableAmount | None = None
     #: `says` was not written: the label was generated from the ceiling and the scope (never empty)
     generated_says: bool = False
+    #: `who:` -- the applicant kinds the cap applies to (None: every kind); for others it is skipped
+    kinds: frozenset[str] | None = None
+    #: `when:` -- a yes/no expression; when false the cap is skipped (not consumed, not shown, its facts not needed)
+    applies_when: CompiledExpression | None = None
+
+    @property
+    def restricted(self) -> bool:
+        """It applies only to some kinds or under a condition (`who:` / `when:`)."""
+        return self.kinds is not None or self.applies_when is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +142,10 @@ class Limit(Scoped):
     says: Text
     readings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: `who:` -- the applicant kinds the limit applies to (None: every kind); for others it is skipped
+    kinds: frozenset[str] | None = None
+    #: `when:` -- a yes/no expression; when false the limit is skipped (the item is not counted)
+    applies_when: CompiledExpression | None = None
 
 
 def scope_key(value: Any) -> Any:
@@ -155,6 +168,9 @@ class RateAmount:
     base: Text | None = None  # what `of` computes, in words (`base:`)
     #: a rate chosen by a scalar (`rate: {by:, table:}`): the rate of the entry (values are rates, not money)
     rate_table: TableAmount | None = None
+    #: a base chosen by a scalar (`of: {by:, table:}`, amounts): then `of` is the table's `by`, and the step's detail
+    #: is (base, rate key or None, rate, base key)
+    of_table: TableAmount | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +256,9 @@ class Subject:
     #: with pays "highest": what history already paid for the subject means -- "nothing" (no second award) or
     #: "difference" (补差: the application's highest item is paid its amount less what history paid)
     later: str = "nothing"
+    #: `requires_earlier: true`: an item is refused when nothing was paid for its subject before it (history or
+    #: earlier items of the claim) -- "the balance presupposes the advance"
+    requires_earlier: bool = False
 
     def scope(self, item: Facts, applicant: Facts, claim: Facts) -> tuple[Any, ...]:
         """The subject's key, JSON-safe like a cap's scope, so grants replayed as history match it."""

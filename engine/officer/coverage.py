@@ -357,7 +357,7 @@ def _tables(form: model.AmountForm | None) -> list[model.TableAmount]:
     if isinstance(form, model.TableAmount):
         return [form]
     if isinstance(form, model.RateAmount):
-        return [] if form.rate_table is None else [form.rate_table]
+        return [t for t in (form.of_table, form.rate_table) if t is not None]
     if isinstance(form, model.LeastAmount):
         return [t for p in form.parts for t in _tables(p)]
     return []

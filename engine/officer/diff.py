@@ -66,6 +66,15 @@ def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
     return " ".join(a_parts), " ".join(b_parts)
 
 
+def _of(form: model.RateAmount) -> str:
+    """A rate form's base: its expression, or its amount table (G5)."""
+    t = form.of_table
+    if t is None:
+        return form.of.source
+    otherwise = [f"otherwise {wan(t.otherwise)}"] if t.otherwise is not None else []
+    return f"(by {t.by.source}: " + ", ".join([*(f"{k} {wan(v)}" for k, v in t.table.items()), *otherwise]) + ")"
+
+
 def describe_amount(form: model.AmountForm | None) -> str:
     if form is None:
         return "no amount"
@@ -77,9 +86,9 @@ def describe_amount(form: model.AmountForm | None) -> str:
                 *([f"otherwise {percent(t.otherwise)}"] if t.otherwise is not None else []),
             ]
         )
-        return f"by {t.by.source}: {rates} of {form.of.source}"
+        return f"by {t.by.source}: {rates} of {_of(form)}"
     if isinstance(form, model.RateAmount):
-        return f"{percent(form.rate)} of {form.of.source}"
+        return f"{percent(form.rate)} of {_of(form)}"
     if isinstance(form, model.FixedAmount):
         return wan(form.value)
     if isinstance(form, model.TableAmount):
@@ -450,8 +459,8 @@ class _Differ:
         if isinstance(a, model.RateAmount) and isinstance(b, model.RateAmount):
             if a.rate != b.rate:
                 self.add(clause, "rate", rid, percent(a.rate), percent(b.rate), f"{rid}: rate {percent(a.rate)} → {percent(b.rate)}")
-            if a.of.source != b.of.source:
-                self.add(clause, "rate.base", rid, a.of.source, b.of.source, f"{rid}: rate applied to {a.of.source} → {b.of.source}")
+            if _of(a) != _of(b):
+                self.add(clause, "rate.base", rid, _of(a), _of(b), f"{rid}: rate applied to {_of(a)} → {_of(b)}")
         elif isinstance(a, model.FixedAmount) and isinstance(b, model.FixedAmount):
             if a.value != b.value:
                 self.add(clause, "amount", rid, wan(a.value), wan(b.value), f"{rid}: amount {wan(a.value)} → {wan(b.value)}")
@@ -504,6 +513,8 @@ class _Differ:
                 self.add(y.cites, "cap", x.id, ceiling(x), ceiling(y), f"{rid}: cap {x.id} ({_scope(y.per)}) {ceiling(x)} → {ceiling(y)}")
             if _scope(x.per) != _scope(y.per):
                 self.add(y.cites, "cap.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: cap {x.id} {_scope(x.per)} → {_scope(y.per)}")
+            if _applies(x) != _applies(y):
+                self.add(y.cites, "cap.applies", x.id, _applies(x), _applies(y), f"{rid}: cap {x.id} applies {_applies(x)} → {_applies(y)}")
 
     def limits(self, rid: str, a: list[model.Limit], b: list[model.Limit]) -> None:
         def times(x: model.Limit) -> str:
@@ -515,6 +526,10 @@ class _Differ:
                 self.add(y.cites, "limit", x.id, times(x), times(y), f"{rid}: limit {x.id} {x.times} times → {y.times} times")
             if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
                 self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: limit {x.id} scope or counting changed")
+            if _applies(x) != _applies(y):
+                self.add(
+                    y.cites, "limit.applies", x.id, _applies(x), _applies(y), f"{rid}: limit {x.id} applies {_applies(x)} → {_applies(y)}"
+                )
 
     def subject_and_selection(self, rid: str, a: model.Rule, b: model.Rule) -> None:
         """Only the highest / 补差 and the round selection, each in words; a change of either is one change."""
@@ -533,7 +548,15 @@ def _subject_words(s: model.Subject | None) -> str:
     if s is None:
         return "none"
     later = ", the difference to earlier awards" if s.later == "difference" else ""
-    return f"{'only the highest' if s.pays == 'highest' else 'only the difference'}{later} per {s.group} ({', '.join(k.source for k in s.key)})"
+    earlier = ", only after an earlier payment" if s.requires_earlier else ""
+    pays = "only the highest" if s.pays == "highest" else "only the difference"
+    return f"{pays}{later}{earlier} per {s.group} ({', '.join(k.source for k in s.key)})"
+
+
+def _applies(x: model.Cap | model.Limit) -> str:
+    """Whom and when a cap or limit applies to (`who:` / `when:`), in words."""
+    parts = [f"for {', '.join(sorted(x.kinds))}" if x.kinds is not None else "", f"when {x.applies_when.source}" if x.applies_when else ""]
+    return " ".join(p for p in parts if p) or "always"
 
 
 def _selection_words(s: model.Selection | None) -> str:

@@ -514,7 +514,7 @@ def max_payable(
     if isinstance(form, model.TableAmount):
         return max((*form.table.values(), *([] if form.otherwise is None else [form.otherwise])), default=Decimal(0))
     if isinstance(form, model.RateAmount):
-        top = up(form.of)
+        top = up(form.of) if form.of_table is None else max_payable(form.of_table)  # the largest base of an amount table
         rate = form.rate if form.rate_table is None else max_payable(form.rate_table)  # the highest rate of a rate table
         return None if top is None or rate is None else (rate * top).quantize(quantum, rounding=ROUND_CEILING)
     if isinstance(form, model.PerUnitAmount):
@@ -547,6 +547,11 @@ def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple
             yield f"amount for {k}", v, (*at, "table", k)
         if form.otherwise is not None:
             yield "amount otherwise", form.otherwise, (*at, "otherwise")
+    elif isinstance(form, model.RateAmount) and form.of_table is not None:  # a base by a scalar (G5): each amount
+        for k, v in form.of_table.table.items():
+            yield f"base amount for {k}", v, (*at, "of", "table", k)
+        if form.of_table.otherwise is not None:
+            yield "base amount otherwise", form.of_table.otherwise, (*at, "of", "otherwise")
     elif isinstance(form, model.PerUnitAmount):
         yield "amount per unit", form.per_unit, (*at, "per_unit")
     elif isinstance(form, model.BandsAmount):
@@ -672,9 +677,19 @@ class _TypeChecks(_Pass):
     def visit_condition(self, test: model.Test, at: Site) -> None:
         self.check(test, at)
 
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
+        if cap.applies_when is not None:  # `when:` of a cap or limit (G9)
+            self.check_expression(cap.applies_when, (*at.path, "when"), at)
+
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
+        if limit.applies_when is not None:
+            self.check_expression(limit.applies_when, (*at.path, "when"), at)
+
     def check(self, test: model.Test, at: Site) -> None:
-        path = (*at.path, "test")
-        for msg in type_mismatches(test.expression, self.lint.specs(at.rule)):
+        self.check_expression(test.expression, (*at.path, "test"), at)
+
+    def check_expression(self, expression: CompiledExpression, path: Path_, at: Site) -> None:
+        for msg in type_mismatches(expression, self.lint.specs(at.rule)):
             if (path, msg) not in self.seen:  # an item check applied to several rules may say the same twice
                 self.seen.add((path, msg))
                 self.add(path, msg, "type_mismatch", "error", "a literal of the fact's type (true/false, a number, one of its values)")
@@ -894,13 +909,13 @@ class _UnusedFacts(_Pass):
         self.use(at, (*selection.per, *(k.by for k in selection.order)))
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
-        self.use(at, cap.per or ())
+        self.use(at, (*(cap.per or ()), cap.applies_when))
 
     def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
         self.use(at, amount_expressions(form))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
-        self.use(at, (*limit.per, *(limit.counting or ())))
+        self.use(at, (*limit.per, *(limit.counting or ()), limit.applies_when))
 
     def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.use(at, [need.when])
@@ -1034,6 +1049,8 @@ class _KeyNumbers(_Pass):
         if at.first:
             for e in (*limit.per, *(limit.counting or ())):
                 self.thresholds(at.path, f"limit {limit.id}", e, (limit.cites,))
+            if limit.applies_when is not None:
+                self.thresholds((*at.path, "when"), f"limit {limit.id}", limit.applies_when, (limit.cites,))
 
     def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         assert at.rule is not None
@@ -1078,6 +1095,8 @@ class _KeyNumbers(_Pass):
         if at.first:
             for e in cap.per or ():
                 self.thresholds(at.path, f"cap {cap.id}", e, (cap.cites,))
+            if cap.applies_when is not None:
+                self.thresholds((*at.path, "when"), f"cap {cap.id}", cap.applies_when, (cap.cites,))
         cn = self.numbers.get(cap.cites)
         if cap.computed is not None:
             return  # see visit_ceiling
