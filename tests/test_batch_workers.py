@@ -52,7 +52,10 @@ def run(policy: Any, src: Path, out: Path, workers: int, **kw: Any) -> tuple[byt
 def grants(url: str) -> list[tuple[Any, ...]]:
     """The ledger's grants in commit order, without the times they were written."""
     with Ledger(url) as ledger:
-        return [(g["commit"], g["claim_id"], g["item_id"], g["amount"], g["unscaled_amount"], json.dumps(g["consumes"])) for g in ledger.grants()]
+        return [
+            (g["commit"], g["claim_id"], g["item_id"], g["amount"], g["unscaled_amount"], json.dumps(g["consumes"]))
+            for g in ledger.grants()
+        ]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -83,7 +86,9 @@ def test_applications_sharing_a_key_are_one_group_on_one_worker() -> None:
 def test_a_decision_compressed_up_to_its_commit_number_is_one_zlib_stream() -> None:
     """The worker deflates the stored decision up to the mark; the parent adds the number and the rest: what it
     stores decompresses (plain zlib.decompress, as the ledger reads it) to the text with the number in place."""
-    text = '{"reasons": "不符合条件 ' + "天 " * 20000 + '", "ledger": {"commit": ' + SEQ_MARK + ', "round": "第1轮", "status": "committed"}}'
+    text = (
+        '{"reasons": "不符合条件 ' + "天 " * 20000 + '", "ledger": {"commit": ' + SEQ_MARK + ', "round": "第1轮", "status": "committed"}}'
+    )
     for seq in (1, 42, 10**12):
         stored = Stored.of(text).packed(seq)
         assert zlib.decompress(stored).decode("utf-8") == text.replace(SEQ_MARK, str(seq)) == numbered(text, seq)

@@ -202,8 +202,7 @@ REFERENCE = ROOT / "tests" / "golden" / "decisions-reference.txt"
 
 def _lean(decision: engine.Decision) -> list[str]:
     return [
-        repr((d.status, d.amount, d.asked, d.provisional, d.reasons, d.missing_facts, d.missing_documents, d.grant))
-        for d in decision.items
+        repr((d.status, d.amount, d.asked, d.provisional, d.reasons, d.missing_facts, d.missing_documents, d.grant)) for d in decision.items
     ]
 
 
@@ -216,7 +215,9 @@ def _digests(policy: engine.CompiledPolicy, rounds: list[tuple[engine.Claim, tup
 
 
 @pytest.mark.parametrize("district", ["pinggu", "fictional", "fictional+item-documents"])
-def test_generated_rules_decide_as_recorded_and_as_their_called_variant(policy: engine.CompiledPolicy, district: str, tmp_path: Path) -> None:
+def test_generated_rules_decide_as_recorded_and_as_their_called_variant(
+    policy: engine.CompiledPolicy, district: str, tmp_path: Path
+) -> None:
     """The generated rule, probe and standing functions against the reference decisions (REFERENCE): byte-identical
     JSON traces, and with tracing off the same results down to each Decimal's exponent. Then the inlined variant
     (expression bodies written in) against the called one (the compiled expression functions called, as

@@ -83,7 +83,10 @@ def test_the_model_of_a_cap_that_bites(policy: engine.CompiledPolicy) -> None:
     [readings] = item.shaped
     assert (readings.key, readings.head) == ("readings", "适用读法")
     assert [line.text.partition("：")[0] for line in readings.lines] == ["R2", "R3", "R6", "R11", "R19", "R21", "R29"]
-    assert readings.lines[1].text == "R3：仅专利和商标计入（第四条第一款）。以其他任何权利（著作权、软件著作权、植物新品种权等）为基础的事项不在本办法范围之内。"
+    assert (
+        readings.lines[1].text
+        == "R3：仅专利和商标计入（第四条第一款）。以其他任何权利（著作权、软件著作权、植物新品种权等）为基础的事项不在本办法范围之内。"
+    )
     assert x.standing_ok and x.standing[-1].key == "documents" and x.standing[-1].mark is True
 
 

@@ -26,7 +26,9 @@ def items_of(result):
 
 def test_schema_version_and_migrations_are_idempotent(url):
     with Ledger(url) as ledger:
-        assert ledger.schema_version() == SCHEMA_VERSION == 3  # 2: rounding of scaled round budgets (tests/test_batch.py); 3: the audit table (tests/test_service.py)
+        assert (
+            ledger.schema_version() == SCHEMA_VERSION == 3
+        )  # 2: rounding of scaled round budgets (tests/test_batch.py); 3: the audit table (tests/test_service.py)
         assert ledger.migrate() == 3
     with Ledger(url) as again:  # reopening applies nothing twice
         assert again.schema_version() == 3

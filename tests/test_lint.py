@@ -178,7 +178,7 @@ def test_standing_check_excluding_every_kind_of_a_rule() -> None:
 def test_cap_that_can_never_bite() -> None:
     old = "    amount: {fixed: 5万}\n    limits:\n      - id: beijing-demonstration-once\n"
     new = "    amount: {fixed: 5万}\n    caps:\n      - {id: unit-cap, max: 5万, per: [applicant.id]}\n    limits:\n      - id: beijing-demonstration-once\n"
-    problems, text = lint_variant(old, new)
+    problems, _text = lint_variant(old, new)
     (w,) = [p for p in problems if p.code == "lint.cap_never_bites"]
     assert w.severity == "warning" and "unit-cap (5万) can never bite" in w.message and "beijing-demonstration-once allows 1" in w.message
 
@@ -210,7 +210,7 @@ def test_clause_encoded_only_by_a_subject_rule() -> None:
 
 
 def test_subject_citing_no_clause_is_a_load_error() -> None:
-    problems, text = lint_variant(
+    problems, _text = lint_variant(
         "pays: highest, cites: 第九条第二款}\n    documents: [proof]\n  - id: competition-award",
         "pays: highest, cites: 第九条第三款}\n    documents: [proof]\n  - id: competition-award",
         FIXTURE_PATH,
