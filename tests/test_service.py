@@ -7,6 +7,7 @@ the 2024 draft (2024-2026; 第六条（一）项 annual cap 30万 -> 50万).
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -549,7 +550,14 @@ def reload_every_worker(srv: Server) -> None:
     new = done.json()["fingerprint"]
     deadline, streak = time.monotonic() + 90, 0
     while streak < 20 and time.monotonic() < deadline:  # 20 answers in a row from the new set: every worker replaced
-        answer = srv.call("GET", "/ready")
+        try:
+            answer = srv.call("GET", "/ready")
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            # uvicorn replaces workers one at a time; a worker shutting down may drop a connection it had just
+            # accepted (a client or proxy retries an idempotent GET). What must never happen is an answer from a
+            # half-loaded set, which the fingerprint check below would see.
+            streak = 0
+            continue
         streak = streak + 1 if answer.status == 200 and answer.json()["fingerprint"] == new else 0
         time.sleep(0.05)
     assert streak >= 20, srv.output()
