@@ -27,12 +27,12 @@ source positions) and a code `lint.*`:
   standard itself: "按上述标准的50%").
   A clause's numbers are read in every form a measure writes them: 3,000 and
   300,000 (an ASCII comma between digit groups; a full-width ，ends a phrase),
-  3千 / 30万 / 5百万, Chinese numerals (三千, 叁仟, 五十万, 十二), rates as 50% or
-  百分之五十; years and dates (2018年, 2019年12月31日, 2021-03-05) and ordinals
-  (第三条, 第（一）项, （二）) are not quantities;
+  N千 / N万 / N百万, Chinese numerals (digits with 十/百/千/万, also in their capital
+  forms), rates as N% or 百分之N; years and dates (a year followed by 年, a full
+  date) and ordinals (第N条, 第（N）项, an enumeration mark （N）) are not quantities;
 * `lint.threshold_not_in_clause` (warning): a number inside an expression
-  (`item.pieces > 100`, `add_months(d, 6)`, a document's `amount >= 300000`; not
-  0 or 1), a band's start, a per-unit count's ceiling or a selection's budget that
+  (a threshold compared with a fact, a number of months added to a date, an amount
+  a document depends on; not 0 or 1), a band's start, a per-unit count's ceiling or a selection's budget that
   neither the clause cited there nor the rule's clause states.
 """
 
@@ -95,8 +95,8 @@ _NUMBER = re.compile(rf"({_ARABIC})([百千万亿]*)([%‰]?)")
 _CN_RUN = re.compile(f"[{_CN}]+")
 #: 百分之五十, 千分之3: rates written in words.
 _CN_RATE = re.compile(rf"([百千])分之({_ARABIC}|[{_CN}]+)")
-#: Not quantities: years and dates (2018年, 2019年12月31日, 二〇一八年, 2019-12-31), and ordinals (第三条, 第（一）项,
-#: 第2款, and the enumeration marks （一） (1) of a list).
+#: Not quantities: years and dates (a year followed by 年 in digits or in 〇一二…, a full date), and ordinals
+#: (第N条, 第（N）项, 第N款, and the enumeration marks （N） (N) of a list).
 _NOT_QUANTITIES = re.compile(
     r"(?:19|20)[0-9]{2}年(?:[0-9]{1,2}月(?:[0-9]{1,2}日)?)?|[〇零一二三四五六七八九]{4}年|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
     rf"|第\(?(?:[0-9]+|[{_CN}]+)\)?|\((?:[0-9]{{1,2}}|[{_CN}]+)\)"
@@ -136,8 +136,8 @@ def normalise(text: str) -> str:
 
 
 def chinese_number(text: str) -> int | None:
-    """The value of a run of Chinese numerals (三千 3000, 五十万 500000, 叁仟 3000, 一百二十 120, 十二 12, 两 2), or
-    None when it holds no digit (千 alone, 万一 is read as 1)."""
+    """The value of a run of Chinese numerals (digits 一…九 or their capital forms with the units 十, 百, 千, 万, 亿;
+    两 is 2), or None when it holds no digit (a unit alone)."""
     total = section = digit = 0
     seen = False
     for ch in text:
