@@ -445,17 +445,23 @@ class RuleWriter(CodeWriter):
         else:
             self.amount_least(form, target, s)
 
+    def base_and_rate_tables(self, form: RateAmount, base: tuple[str, str, str], rate: tuple[str, str, str], const: str) -> None:
+        """A two-dimensional amount (`of:` a table): the base looked up into base[0] (its key into base[1]), then the
+        rate, from its own table or the constant bound as `const` (key None). Amounts and computed ceilings share it."""
+        assert form.of_table is not None
+        self.lookup(form.of_table, *base)
+        if form.rate_table is None:
+            self.writeline(f"{rate[0]} = {self.bind(const, form.rate)}")
+            self.writeline(f"{rate[1]} = None")
+        else:
+            self.lookup(form.rate_table, *rate)
+
     def amount_rate(self, form: RateAmount, target: str, s: str) -> None:
         """The base times the rate, rounded; a rate chosen by a scalar is looked up first (its step's detail is then
         (base, key, rate) instead of the base)."""
         self.bind("Q", self.quantum), self.bind("MODE", self.mode)
         if form.of_table is not None:  # two dimensions: the base from an amount table, then the rate (see RateAmount)
-            self.lookup(form.of_table, f"base{s}", f"okey{s}", f"O{s}")
-            if form.rate_table is None:
-                self.writeline(f"rate{s} = {self.bind(f'RATE{s}', form.rate)}")
-                self.writeline(f"rkey{s} = None")
-            else:
-                self.lookup(form.rate_table, f"rate{s}", f"rkey{s}", f"R{s}")
+            self.base_and_rate_tables(form, (f"base{s}", f"okey{s}", f"O{s}"), (f"rate{s}", f"rkey{s}", f"R{s}"), f"RATE{s}")
             self.writeline(f"{target} = (base{s} * rate{s}).quantize(Q, MODE)")
             self.step("'amount'", f"FORM{s}", f"(base{s}, rkey{s}, rate{s}, okey{s})", target)
             return
@@ -716,12 +722,7 @@ class RuleWriter(CodeWriter):
             if isinstance(form, TableAmount):
                 self.lookup(form, f"ceil{j}", f"how{j}", f"_c{j}")
             elif form.of_table is not None:  # the base from an amount table: how = (base, rate key, rate, base key)
-                self.lookup(form.of_table, f"cbase{j}", f"cokey{j}", f"_co{j}")
-                if form.rate_table is None:
-                    self.writeline(f"crate{j} = {self.bind(f'CR{j}', form.rate)}")
-                    self.writeline(f"ckey{j} = None")
-                else:
-                    self.lookup(form.rate_table, f"crate{j}", f"ckey{j}", f"_c{j}")
+                self.base_and_rate_tables(form, (f"cbase{j}", f"cokey{j}", f"_co{j}"), (f"crate{j}", f"ckey{j}", f"_c{j}"), f"CR{j}")
                 self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * crate{j}).quantize(Q, MODE)")
                 self.writeline(f"how{j} = (cbase{j}, ckey{j}, crate{j}, cokey{j})")
             else:

@@ -247,15 +247,16 @@ class _Branches(PolicyVisitor):
     def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         assert at.rule is not None
         self.note(form, at)
-        if any(not t.complete for t in _tables(form)):
-            r = at.rule.id
-            self.rules.append(Branch(f"refused:{r}#table", at.rule.cites, f"{r}: refused, a value its table has no entry for"))
+        self.table_refusal(form, at.rule)
 
     def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
+        self.table_refusal(form, at.rule)
+
+    def table_refusal(self, form: Any, rule: model.Rule) -> None:
+        """The refusal branch of a table that may meet a value it lists no entry for (an amount's or a ceiling's)."""
         if any(not t.complete for t in _tables(form)):
-            r = at.rule.id
-            self.rules.append(Branch(f"refused:{r}#table", at.rule.cites, f"{r}: refused, a value its table has no entry for"))
+            self.rules.append(Branch(f"refused:{rule.id}#table", rule.cites, f"{rule.id}: refused, a value its table has no entry for"))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
         assert at.rule is not None
