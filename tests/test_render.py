@@ -21,6 +21,7 @@ import engine
 import engine.explaining.catalogue as catalogue
 import engine.explaining.render as render
 from engine.cli import main
+from engine.core import i18n
 from engine.explaining.render import RenderError, ReportError, explain, render_report, renderer
 from engine.records.inputs import read_document
 
@@ -289,20 +290,21 @@ def test_a_language_is_a_catalogue_and_templates_no_code(
     policy: engine.CompiledPolicy, cap_bites: engine.Decision, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     messages = tmp_path / "messages"
-    shutil.copytree(catalogue.MESSAGE_DIR, messages)
-    de = (messages / "en.yaml").read_text(encoding="utf-8")
+    shutil.copytree(i18n.MESSAGE_DIR, messages)
+    shutil.copytree(messages / "en", messages / "de")
+    de = (messages / "de" / "explanation.yaml").read_text(encoding="utf-8")
     de = de.replace("title: Decision explained", "title: Bescheid erläutert").replace('money: "CNY {n}"', 'money: "{n} CNY"')
     de = de.replace("  granted: granted\n", "  granted: bewilligt\n", 1)
-    (messages / "de.yaml").write_text(de, encoding="utf-8")
-    monkeypatch.setattr(catalogue, "MESSAGE_DIR", messages)
-    catalogue.base_catalogue.cache_clear()
+    (messages / "de" / "explanation.yaml").write_text(de, encoding="utf-8")
+    monkeypatch.setattr(i18n, "MESSAGE_DIR", messages)
+    i18n.catalogue.cache_clear()
     try:
         assert "de" in catalogue.languages()
         text = explain(policy, cap_bites, lang="de")
         assert text.startswith("Bescheid erläutert · Pinggu District")
         assert "Outcome: bewilligt, 250,000.00 CNY" in text
     finally:
-        catalogue.base_catalogue.cache_clear()
+        i18n.catalogue.cache_clear()
         render._RENDERERS.pop(policy, None)
 
 

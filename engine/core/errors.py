@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core.i18n import lookup, msg, tr
+
 PathPart = str | int
 
 
@@ -29,12 +31,12 @@ def format_path(path: Sequence[PathPart]) -> str:
 class Problem:
     """One thing wrong with an input, located as precisely as we can."""
 
-    message: str
+    message: str  # an `engine.core.i18n.Msg` wherever the words are the engine's, so `tr` says them in zh or en
     path: tuple[PathPart, ...] = ()
     file: str | None = None
     line: int | None = None  # 1-based
     column: int | None = None  # 1-based
-    expected: str | None = None
+    expected: str | None = None  # a `Msg` too, or a value's own text
     code: str = "invalid"
     severity: str = "error"
     item_id: str | None = None  # a claim item's own id, so an officer finds it without counting
@@ -48,10 +50,10 @@ class Problem:
         return where
 
     def __str__(self) -> str:
-        item = f" (item {self.item_id})" if self.item_id is not None else ""
-        text = f"{self.location()}: {format_path(self.path)}{item}: {self.message}"
+        item = tr(msg("core.item", id=self.item_id)) if self.item_id is not None else ""
+        text = f"{self.location()}: {format_path(self.path)}{item}: {tr(self.message)}"
         if self.expected:
-            text += f"\n    expected {self.expected}"
+            text += f"\n    {lookup('core.expected')} {tr(self.expected)}"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,8 +64,8 @@ class Problem:
             "line": self.line,
             "column": self.column,
             "path": format_path(self.path),
-            "message": self.message,
-            "expected": self.expected,
+            "message": tr(self.message),
+            "expected": tr(self.expected) if self.expected is not None else None,
             **({"item_id": self.item_id} if self.item_id is not None else {}),
         }
 
@@ -73,13 +75,13 @@ class EngineError(Exception):
     """Base of the errors the engine raises on bad input."""
 
     problems: list[Problem] = field(default_factory=list)
-    summary: str = "invalid input"
+    summary: str = msg("core.invalid_input")
 
     def __post_init__(self) -> None:
         Exception.__init__(self, str(self))
 
     def __str__(self) -> str:
-        lines = [f"{self.summary} ({len(self.problems)} problem(s))"]
+        lines = [tr(msg("core.summary", summary=self.summary, n=len(self.problems)))]
         lines += [str(p) for p in self.problems]
         return "\n".join(lines)
 

@@ -1,6 +1,6 @@
 """The message catalogue of one language, with a policy's message overrides: every word an explanation uses.
 
-`engine/explaining/messages/<lang>.yaml` holds the sentences (`{placeholders}` filled per decision), headings,
+`engine/core/messages/<lang>/explanation.yaml` (part of the language's one catalogue, `engine.core.i18n`) holds the sentences (`{placeholders}` filled per decision), headings,
 status words and the `meta` section (label field, money/percent formats, list separator, colons, quotes).
 A policy's `templates:` mapping may replace any message (a dotted key such as `status.refused`, under a
 language code or `all`); a key ending in `.j2` is a template override, kept apart for the renderer.
@@ -11,36 +11,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from engine.core import i18n
 from engine.language.templating import RenderError, message_problems
 
 if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
 
-MESSAGE_DIR = Path(__file__).resolve().parent / "messages"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def languages() -> tuple[str, ...]:
     """The languages with a message catalogue, e.g. ('en', 'zh')."""
-    return tuple(sorted(p.stem for p in MESSAGE_DIR.glob("*.yaml")))
+    return i18n.languages()
 
 
-@cache
 def base_catalogue(lang: str) -> dict[str, Any]:
-    """The engine's own catalogue of `lang`, read once per process."""
-    path = MESSAGE_DIR / f"{lang}.yaml"
-    if not path.is_file():
-        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not isinstance(data.get("meta"), dict):
-        raise RenderError(f"{path}: a catalogue is a mapping with a `meta:` section")
-    return data
+    """The engine's own catalogue of `lang` (all areas; explanations use their words), read once per process."""
+    try:
+        return i18n.catalogue(lang)
+    except i18n.CatalogueError as exc:
+        raise RenderError(str(exc)) from None
 
 
 def fill(text: str, values: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ Wording lives in data, not code:
   templates in `engine/explaining/templates/` (per language in `engine/explaining/templates/<lang>/`
   when a language needs its own structure), compiled once per policy and
   language and reused for every decision;
-* message catalogues in `engine/explaining/messages/<lang>.yaml` -- adding a language
+* message catalogues in `engine/core/messages/<lang>/` -- adding a language
   is adding a catalogue (and, if wanted, templates), no Python;
 * a policy's optional `templates:` mapping overrides both: under a language
   code (or `all`), a key ending in `.j2` replaces that template (its value is
@@ -46,10 +46,11 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.errors import ClaimError, Problem
+from engine.core.i18n import MESSAGE_DIR
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
-from engine.explaining.catalogue import MESSAGE_DIR, Catalogue, languages
 from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
+from engine.explaining.catalogue import Catalogue, languages
 from engine.explaining.catalogue import fill as _fill
 from engine.explaining.explainer import Explainer
 from engine.explaining.labels import CENT, Labels, to_decimal

@@ -1,0 +1,172 @@
+"""Every word the engine says to a person, in the language of the person who reads it.
+
+One message catalogue per language: `engine/core/messages/<lang>/*.yaml`, merged into one mapping per language.
+`explanation.yaml` holds the explanations' words (the explaining layer reads it, with a policy's overrides);
+the other files hold what commands, errors and tools say, one file per area (`core.yaml`, `cli.yaml`, ...), each
+under its own top-level keys. A key written in one language only is a test failure (tests/test_i18n.py).
+
+A message is made where the problem is found, as `msg("claim.not_object", path=...)`: a `Msg`, which is a `str`
+whose value is the English text (so logs, `in` tests and existing callers keep working) and which remembers its
+key and values, so that `tr(m)` says it in the reader's language at the edge (the CLI, the service, a report).
+
+The reader's language: `use_language(...)` (the CLI's `--lang`, the service's request) over `POLICY_ENGINE_LANG`
+over the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`: `zh_*` is Chinese), else English.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MESSAGE_DIR = Path(__file__).resolve().parent / "messages"
+FALLBACK = "en"
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_CHOSEN: ContextVar[str | None] = ContextVar("policy_engine_language", default=None)
+
+
+class CatalogueError(Exception):
+    """The engine's own catalogue is broken (a bug caught by the tests, never a user's slip)."""
+
+
+def languages() -> tuple[str, ...]:
+    """The languages with a catalogue, e.g. ('en', 'zh')."""
+    return tuple(sorted(p.name for p in MESSAGE_DIR.iterdir() if p.is_dir() and (p / "explanation.yaml").is_file()))
+
+
+@cache
+def catalogue(lang: str) -> dict[str, Any]:
+    """The merged catalogue of `lang`, read once per process (a top-level key in two files is an error)."""
+    folder = MESSAGE_DIR / lang
+    if not (folder / "explanation.yaml").is_file():
+        raise CatalogueError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
+    merged: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise CatalogueError(f"{path}: a catalogue file is a mapping")
+        for key, value in data.items():
+            if key in merged:
+                raise CatalogueError(f"{path}: top-level key {key!r} is already in {where[key]}")
+            merged[key] = value
+            where[key] = path.name
+    if not isinstance(merged.get("meta"), dict):
+        raise CatalogueError(f"{folder}: the catalogue has no `meta:` section")
+    return merged
+
+
+def lookup(key: str, lang: str | None = None) -> str:
+    """The text of dotted `key` in `lang` (default: the reader's), falling back to English, then to the key."""
+    for language_ in (lang or language(), FALLBACK):
+        node: Any = catalogue(language_)
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str):
+            return node
+    raise CatalogueError(f"no message {key!r} in the catalogue")
+
+
+def _say(value: Any, lang: str) -> str:
+    if isinstance(value, Msg):
+        return value.render(lang)
+    if isinstance(value, (list, tuple)):
+        return str(catalogue(lang)["meta"]["list_sep"]).join(_say(v, lang) for v in value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _fill(text: str, params: Mapping[str, Any], lang: str, key: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in params:
+            raise CatalogueError(f"message {key!r} ({lang}) has {{{name}}} but no value was given for it")
+        return _say(params[name], lang)
+
+    return _PLACEHOLDER.sub(one, text)
+
+
+class Msg(str):
+    """A message for a person: the English text as the `str` value, plus its key and values for `tr`."""
+
+    key: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, key: str, params: Mapping[str, Any]) -> Msg:
+        self = super().__new__(cls, _fill(lookup(key, FALLBACK), params, FALLBACK, key))
+        self.key = key
+        self.params = params
+        return self
+
+    def render(self, lang: str | None = None) -> str:
+        """The message in `lang` (default: the reader's language)."""
+        lang = lang or language()
+        return _fill(lookup(self.key, lang), self.params, lang, self.key)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # worker processes send errors back pickled
+        return (Msg, (self.key, dict(self.params)))
+
+
+def msg(key: str, **params: Any) -> Msg:
+    """The message `key` of the catalogue with `params` for its `{placeholders}`."""
+    return Msg(key, params)
+
+
+def tr(text: str | None, lang: str | None = None) -> str:
+    """`text` in the reader's language (or `lang`): a `Msg` is said again; any other text is returned as it is."""
+    if text is None:
+        return ""
+    return text.render(lang) if isinstance(text, Msg) else str(text)
+
+
+def _known(value: str | None) -> str | None:
+    """'zh_CN.UTF-8' -> 'zh'; 'en_US' -> 'en'; 'C', 'POSIX', '' or a language with no catalogue -> None."""
+    if not value:
+        return None
+    code = value.strip().split(".")[0].split("_")[0].split("-")[0].lower()
+    return code if code in languages() else None
+
+
+def language_from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """POLICY_ENGINE_LANG, else the locale (the first of LC_ALL, LC_MESSAGES, LANG that is set), else English."""
+    env = os.environ if environ is None else environ
+    chosen = _known(env.get("POLICY_ENGINE_LANG"))
+    if chosen:
+        return chosen
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(var):
+            return _known(env[var]) or FALLBACK
+    return FALLBACK
+
+
+def language() -> str:
+    """The reader's language: the one chosen for this context (`use_language`), else the environment's."""
+    return _CHOSEN.get() or language_from_environment()
+
+
+@contextmanager
+def use_language(lang: str | None) -> Iterator[str]:
+    """Say everything inside in `lang` (None: keep the environment's choice)."""
+    if lang is not None and lang not in languages():
+        raise CatalogueError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
+    token = _CHOSEN.set(lang)
+    try:
+        yield language()
+    finally:
+        _CHOSEN.reset(token)
+
+
+def set_language(lang: str | None) -> None:
+    """Choose the language for the rest of this context (the CLI calls it once, from `--lang`)."""
+    if lang is not None and lang not in languages():
+        raise CatalogueError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
+    _CHOSEN.set(lang)

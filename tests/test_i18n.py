@@ -1,0 +1,108 @@
+"""One message catalogue per language (engine/core/messages/<lang>/): every key in every language, with the same
+placeholders; every message the code names exists; the reader's language comes from --lang, then
+POLICY_ENGINE_LANG, then the locale."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.core import i18n
+from engine.core.errors import ClaimError, Problem
+
+ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _leaves(node: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: node}
+
+
+def test_both_languages_have_a_catalogue() -> None:
+    assert set(i18n.languages()) >= {"en", "zh"}
+
+
+def test_every_message_exists_in_every_language_with_the_same_placeholders() -> None:
+    leaves = {lang: _leaves(i18n.catalogue(lang)) for lang in i18n.languages()}
+    keys = {lang: set(v) for lang, v in leaves.items()}
+    every = set.union(*keys.values())
+    missing = {lang: sorted(every - k) for lang, k in keys.items() if every - k}
+    assert not missing, f"messages written in one language only: {missing}"
+    for key in sorted(every):
+        if key.startswith("meta."):
+            continue  # formats (money, quotes) differ by language on purpose
+        forms = {lang: set(PLACEHOLDER.findall(str(leaves[lang][key]))) for lang in leaves}
+        assert len({frozenset(f) for f in forms.values()}) == 1, f"{key}: placeholders differ: {forms}"
+
+
+def _msg_keys_in_code() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for path in (ROOT / "engine").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("msg", "lookup"):
+                if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                    found.add((str(path.relative_to(ROOT)), node.args[0].value))
+    return found
+
+
+def test_every_message_the_code_names_is_in_the_catalogue() -> None:
+    leaves = _leaves(i18n.catalogue("en"))
+    unknown = sorted((f, k) for f, k in _msg_keys_in_code() if k not in leaves)
+    assert not unknown, f"msg()/lookup() keys with no catalogue entry: {unknown}"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh"),
+        ({"LANG": "zh_TW"}, "zh"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LC_ALL": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),  # LC_ALL wins over LANG, as in POSIX
+        ({"LC_MESSAGES": "zh_CN.GB18030", "LANG": "en_US"}, "zh"),
+        ({"POLICY_ENGINE_LANG": "zh", "LC_ALL": "en_US.UTF-8"}, "zh"),  # the engine's own variable wins
+        ({"POLICY_ENGINE_LANG": "en", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"POLICY_ENGINE_LANG": "fr", "LANG": "zh_CN.UTF-8"}, "zh"),  # no French catalogue: the locale decides
+    ],
+)
+def test_the_language_comes_from_the_environment(environ: dict[str, str], expected: str) -> None:
+    assert i18n.language_from_environment(environ) == expected
+
+
+def test_a_message_is_english_text_and_says_itself_in_chinese() -> None:
+    m = i18n.msg("core.item", id="p1")
+    assert m == " (item p1)"
+    assert i18n.tr(m, "zh") == "（项目 p1）"
+    with i18n.use_language("zh"):
+        assert i18n.tr(m) == "（项目 p1）"
+    with i18n.use_language("en"):
+        assert i18n.tr(m) == " (item p1)"
+    assert i18n.tr("plain words", "zh") == "plain words"
+    back = pickle.loads(pickle.dumps(m))
+    assert (back.key, i18n.tr(back, "zh")) == ("core.item", "（项目 p1）")
+
+
+def test_an_error_is_said_in_the_readers_language() -> None:
+    err = ClaimError([Problem(i18n.msg("core.invalid_input"), path=("items", 0), item_id="p1", file="c.json", line=3)])
+    with i18n.use_language("zh"):
+        text = str(err)
+    assert text.splitlines()[0] == "输入有误（共 1 处问题）"
+    assert text.splitlines()[1] == "c.json:3: items[0]（项目 p1）: 输入有误"
+    with i18n.use_language("en"):
+        assert str(err).splitlines()[0] == "invalid input (1 problem(s))"
+
+
+def test_an_unknown_language_is_refused() -> None:
+    with pytest.raises(i18n.CatalogueError, match="available: en, zh"), i18n.use_language("fr"):
+        pass
