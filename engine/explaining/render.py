@@ -132,6 +132,7 @@ class Renderer:
             "percent": self.percent,
             "fill": _bounded_fill_filter if self.sandboxed else _fill_filter,
             "md": _md_escape,
+            "css": _css_content,
         }
         engine_globals: dict[str, Any] = dict(
             m=messages,
@@ -333,6 +334,39 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 def _md_escape(value: Any) -> str:
     """Text from a claim, made inert in Markdown (and in HTML produced from it)."""
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+
+
+_CSS_PLAIN = re.compile(r"[A-Za-z0-9 ]")
+_CSS_COUNTER = re.compile(r"[a-z][a-z-]{0,31}")
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string literal: every ASCII character but letters, digits and spaces, and every character that
+    does not print, as a six-digit hex escape, so no quote, backslash, `<` or newline of a claim's text reaches the
+    style sheet as itself (other characters, e.g. Chinese, are kept: they end no string, comment or element)."""
+    return '"' + "".join(ch if _CSS_PLAIN.match(ch) or (ord(ch) > 0x7F and ch.isprintable()) else f"\\{ord(ch):06x}" for ch in text) + '"'
+
+
+def _css_content(text: Any, **counters: str) -> Markup:
+    """A message as the value of CSS `content` (a printed page's margin box): its text as escaped CSS strings and
+    each `{name}` given in `counters` as `counter(value)`, e.g. `m.print_page | css(page="page", pages="pages")`."""
+    source = str(text)
+    check_string_size(len(source) * 8, "a CSS text")
+    out: list[str] = []
+    pos = 0
+    for mt in _PLACEHOLDER.finditer(source):
+        counter = counters.get(mt.group(1))
+        if counter is None:
+            continue
+        if not _CSS_COUNTER.fullmatch(counter):
+            raise RenderError(f"css: {counter!r} is not a counter name (lower-case letters and '-')")
+        if mt.start() > pos:
+            out.append(_css_string(source[pos : mt.start()]))
+        out.append(f"counter({counter})")
+        pos = mt.end()
+    if pos < len(source) or not out:
+        out.append(_css_string(source[pos:]))
+    return Markup(" ".join(out))  # noqa: S704 -- letters, digits, spaces and hex escapes inside quotes, or counter(name)
 
 
 #: a policy's (or a language folder's) own plain-text template: the text is then rendered by it, through jinja2
