@@ -208,8 +208,8 @@ class Explainer:
         self.items_head = w.part("items", str(m["section_items"]))
         self.no_items = w.no_items(str(m["no_items"]))
         self.footer = w.footer(fill(m["generated_by"], {"engine": f"policy-engine {__version__}", "policy": f"{p.id} {p.version}"}))
-        words = m["sign_off"]
-        self.sign_off = w.sign_off(SignOff(*(str(words[k]) for k in ("head", "opinion", "reviewer", "date")), str(m["print_page"])))
+        so = m["sign_off"]
+        self.sign_off = w.sign_off(SignOff(str(so["head"]), str(so["opinion"]), str(so["reviewer"]), str(so["date"]), str(m["print_page"])))
         self.article_of = {cite: cl.article for cite, cl in p.clauses.items()}
         self.article_order = {cl.article: i for i, cl in reversed(list(enumerate(p.clauses.values())))}
 

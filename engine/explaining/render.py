@@ -336,14 +336,15 @@ def _md_escape(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
 
 
-_CSS_PLAIN = re.compile(r"[A-Za-z0-9 ]")
+_CSS_PLAIN = re.compile(r"[A-Za-z0-9 .,:;_()/#+%=!?@-]")
 _CSS_COUNTER = re.compile(r"[a-z][a-z-]{0,31}")
 
 
 def _css_string(text: str) -> str:
-    """`text` as a CSS string literal: every ASCII character but letters, digits and spaces, and every character that
-    does not print, as a six-digit hex escape, so no quote, backslash, `<` or newline of a claim's text reaches the
-    style sheet as itself (other characters, e.g. Chinese, are kept: they end no string, comment or element)."""
+    """`text` as a CSS string literal: every ASCII character but letters, digits, spaces and `.,:;_()/#+%=!?@-`, and
+    every character that does not print, as a six-digit hex escape, so no quote, backslash, `<`, `&` or newline of a
+    claim's text reaches the style sheet as itself (other characters, e.g. Chinese, are kept: they end no string,
+    comment or element)."""
     return '"' + "".join(ch if _CSS_PLAIN.match(ch) or (ord(ch) > 0x7F and ch.isprintable()) else f"\\{ord(ch):06x}" for ch in text) + '"'
 
 
