@@ -40,8 +40,6 @@ import engine
 from engine.explaining.render import ReportError, explain, render_report
 from engine.records.inputs import read_document
 
-pypdf = pytest.importorskip("pypdf", reason="pypdf reads the printed PDF's text: pip install -e '.[test]'")
-
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 ARTEFACTS = HERE / "artefacts"
@@ -162,6 +160,7 @@ def _decisions(policy: engine.CompiledPolicy) -> list[engine.Decision]:
 @pytest.fixture(scope="module")
 def printed(policy: engine.CompiledPolicy, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[str], dict[str, Any], Any]]:
     """Each page printed once: name -> (the text of each PDF page, the print layout's measures, the PDF reader)."""
+    pypdf = pytest.importorskip("pypdf", reason="pypdf reads the printed PDF's text: pip install -e '.[test]'")
     browser = _chromium()
     out = tmp_path_factory.mktemp("print")
     decisions = _decisions(policy)
@@ -299,3 +298,18 @@ def test_running_header_cannot_leave_its_css_string(policy: engine.CompiledPolic
     # and in the report, per application
     report = render_report(policy, [engine.evaluate(policy, claim(item("invention_patent_grant"), claim_id=evil))], "zh")
     assert report.split("<style>", 1)[1].split("</style>", 1)[0].count("<") == 0
+
+
+def test_the_model_carries_the_sign_off_words(policy: engine.CompiledPolicy) -> None:
+    """The words of the printed page are the catalogue's, in the model (the templates only lay them out); the plain
+    text and Markdown show no sign-off block."""
+    decision = engine.evaluate(policy, claim(item("invention_patent_grant")))
+    zh = engine.explanation(policy, decision, lang="zh").sign_off
+    assert tuple(zh) == ("审核签署", "审核意见", "审核人", "日期", "第 {page} 页，共 {pages} 页")
+    en = engine.explanation(policy, decision, lang="en").sign_off
+    assert tuple(en) == ("Review and sign-off", "Reviewer's opinion", "Reviewer", "Date", "Page {page} of {pages}")
+    for fmt in ("text", "md"):
+        assert "审核意见" not in explain(policy, decision, "zh", fmt)
+    html = explain(policy, decision, "zh", "html")
+    assert html.count('<section class="sign-off">') == 1 and '<th scope="row">审核意见</th>' in html
+    assert '@bottom-right { content: "第 " counter(page) " 页，共 " counter(pages) " 页"; }' in html
