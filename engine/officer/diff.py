@@ -697,7 +697,7 @@ def _selection_words(s: model.Selection | None) -> str:
         msg("diff.w.first", n=s.first) if s.first is not None else "",
         msg("diff.w.within", budget=wan(s.budget)) if s.budget is not None else "",
     ]
-    keys = [msg("diff.w.descending", key=k.by.source) if k.descending else k.by.source for k in s.order]
+    keys = [msg("diff.w.descending", by=k.by.source) if k.descending else k.by.source for k in s.order]
     parts.append(msg("diff.w.by", keys=keys))
     if s.per:
         parts.append(_scope(s.per))
