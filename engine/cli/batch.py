@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
@@ -75,7 +76,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 items=summary.items,
                 total=summary.approved_total,
                 ledger=ledger_note,
-                out=args.out,
+                out=os.path.normpath(args.out),
             )
         )
     return EXIT_PARTIAL if summary.failed else EXIT_OK
