@@ -205,3 +205,12 @@ def test_shell_example_runs(block: Block, workdir: Path, tmp_path: Path) -> None
             assert block.transcript[0].split(":")[0] == r.stderr.splitlines()[0].split(":")[0], where
             continue
         assert r.returncode == _documented_exit(comment), where
+
+
+def test_every_engine_call_the_docs_name_resolves_after_import_engine() -> None:
+    # The issue: the README named a function (`engine.render.explain(...)`) that `import engine` does not give.
+    named = sorted({m for doc in DOCS for m in re.findall(r"\bengine(?:\.[A-Za-z_]+)+(?=\()", doc.read_text(encoding="utf-8"))})
+    assert "engine.explain" in named and "engine.evaluate" in named
+    probe = "import engine\nfor name in {names!r}:\n    obj = engine\n    for part in name.split('.')[1:]:\n        obj = getattr(obj, part)\n    assert callable(obj), name\n"
+    r = subprocess.run([sys.executable, "-c", probe.format(names=named)], cwd=ROOT, env=_env(ROOT), capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
