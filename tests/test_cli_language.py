@@ -276,3 +276,10 @@ def test_main_leaves_the_language_as_it_found_it(capsys: pytest.CaptureFixture[s
 
         assert language() == "en"
     assert build_parser().format_usage().startswith(("usage:", "用法："))
+
+
+def test_test_with_no_case_says_so_in_both_languages(tmp_path: Path) -> None:
+    r_zh, r_en = _run("--lang", "zh", "test", str(tmp_path)), _run("--lang", "en", "test", str(tmp_path))
+    assert r_zh.returncode == r_en.returncode == 1
+    assert f"在 {tmp_path} 中没有找到测试用例" in r_zh.stderr and "0 个用例：0 个通过，0 个未通过" in r_zh.stdout
+    assert f"no test case found in {tmp_path}" in r_en.stderr and "0 case(s): 0 passed, 0 failed" in r_en.stdout

@@ -212,5 +212,7 @@ def test_every_engine_call_the_docs_name_resolves_after_import_engine() -> None:
     named = sorted({m for doc in DOCS for m in re.findall(r"\bengine(?:\.[A-Za-z_]+)+(?=\()", doc.read_text(encoding="utf-8"))})
     assert "engine.explain" in named and "engine.evaluate" in named
     probe = "import engine\nfor name in {names!r}:\n    obj = engine\n    for part in name.split('.')[1:]:\n        obj = getattr(obj, part)\n    assert callable(obj), name\n"
-    r = subprocess.run([sys.executable, "-c", probe.format(names=named)], cwd=ROOT, env=_env(ROOT), capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        [sys.executable, "-c", probe.format(names=named)], cwd=ROOT, env=_env(ROOT), capture_output=True, text=True, check=False
+    )
     assert r.returncode == 0, r.stderr

@@ -60,6 +60,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         if not r.passed or args.verbose:
             say(format_case(r))
     say(msg("cli.test.summary", n=len(results), passed=len(results) - len(failed), failed=len(failed)))
+    if not results:
+        say(msg("cli.test.none_found", paths=list(args.paths)), err=True)
     return EXIT_INVALID if failed or not results else EXIT_OK
 
 
