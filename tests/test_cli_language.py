@@ -18,6 +18,7 @@ from engine.cli import COMMANDS, EXIT_PIPE, EXIT_USAGE, build_parser, main
 from engine.cli.common import wrap
 from engine.core.i18n import use_language
 
+build_parser()  # every command registered (modules with further commands register on import)
 CLAIM = ROOT / "examples" / "claim_enterprise_2021.json"
 HAN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 #: Lines of help that are example command lines, written the same in every language.
@@ -67,6 +68,7 @@ def test_help_in_chinese_has_no_english_sentence(command: str | None, capsys: py
     assert "用法：" in text and "选项：" in text and "显示本帮助并退出" in text  # argparse's own words too
     assert "退出码：" in text  # the exit-code footer
     assert "usage:" not in text and "options:" not in text and "show this help" not in text
+    assert not re.search(r"[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff] +[\u4e00-\u9fff]", text)  # no stray space in Chinese
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
