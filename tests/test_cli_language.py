@@ -81,6 +81,9 @@ def test_help_in_english_has_no_chinese(command: str | None, capsys: pytest.Capt
 def test_the_language_flag_after_explain_and_report_chooses_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert "用法：policy-engine explain" in _help(capsys, "explain", "--lang", "zh")
     assert "usage: policy-engine report" in _help(capsys, "--lang", "zh", "report", "--lang", "en")  # the last one wins
+    assert "用法：policy-engine test" in _help(capsys, "test", "--lang", "zh")  # every command takes it after itself too
+    r = _run("versions", str(POLICY_PATH), "--lang", "zh")
+    assert r.returncode == 0 and "pinggu-ip-promotion：1 个版本" in r.stdout, r.stderr
 
 
 def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:

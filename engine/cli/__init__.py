@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (help_text, configure, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=exit_epilog(name))
         configure(p)
+        if "--lang" not in p._option_string_actions:  # accepted after the command too, wherever a reader types it
+            p.add_argument("--lang", choices=languages(), default=argparse.SUPPRESS, help=msg("cli.lang_command"))
         p.set_defaults(run=run)
     return parser
 
