@@ -8,14 +8,23 @@ an error row naming the windows that exist.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
-from engine.cli.common import add_policy_argument, policy_versions, print_error, write_output
+from engine.cli.common import (
+    add_policy_argument,
+    describe,
+    explanation_language,
+    policy_versions,
+    print_error,
+    say,
+    say_error,
+    write_output,
+)
 from engine.core.errors import EngineError
+from engine.core.i18n import msg
 from engine.deciding.claims import loads_json, parse_claim
 from engine.deciding.decision import DECISION_FORMAT, Decision
 from engine.deciding.evaluator import evaluate_claim
@@ -55,15 +64,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print_error(locate(err, source, args.claim))
         return EXIT_INVALID
     except RenderError as err:  # a decision made under another policy text than any given
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_INVALID
     try:
-        text = explain(policy, decision, lang=args.lang, fmt=args.format)
+        text = explain(policy, decision, lang=explanation_language(args), fmt=args.format)
     except RecordedDecisionError as err:  # edited past what its schema says (a step's inner fields)
-        print(f"error: {args.claim}: {err}", file=sys.stderr)
+        say_error(msg("cli.explain.recorded", path=args.claim, error=describe(err)))
         return EXIT_INVALID
     except RenderError as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_USAGE
     write_output(text, args.out)
     return EXIT_OK
@@ -107,7 +116,7 @@ def iter_claims(policy: CompiledPolicy | PolicySet, path: Path) -> Iterator[Deci
                 try:
                     data = loads_json(line)
                 except ValueError as exc:
-                    yield ReportError(label, "not valid JSON", [f"{label}: {getattr(exc, 'msg', exc)}"])
+                    yield ReportError(label, msg("cli.report.not_json"), [f"{label}: {getattr(exc, 'msg', exc)}"])
                     continue
                 yield _decide(versions, data, label)
         return
@@ -129,40 +138,38 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     path = Path(args.input)
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        say_error(msg("cli.report.no_such_input", path=path))
         return EXIT_USAGE
     entries = list(iter_claims(versions, path))
     errors = sum(1 for e in entries if isinstance(e, ReportError))
     many = len(versions.versions) > 1
     try:
-        html = render_report(versions.newest, entries, lang=args.lang, title=args.title, policy_for=versions.for_decision if many else None)
+        html = render_report(
+            versions.newest, entries, lang=explanation_language(args), title=args.title, policy_for=versions.for_decision if many else None
+        )
     except RenderError as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_USAGE
     write_text(args.out, html)
     if not args.quiet:
-        print(f"{args.out}: {len(entries)} application(s), {errors} error record(s)", file=sys.stderr)
+        say(msg("cli.report.summary", path=args.out, n=len(entries), errors=errors), err=True)
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
-@command("explain", "explain one claim's decision, citing every clause (text, md, html or json)", cmd_explain)
+@command("explain", msg("cli.explain.help"), cmd_explain)
 def _configure_explain(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml), or one decision from a batch's decisions.jsonl")
-    p.add_argument("--lang", default="zh", choices=languages(), help="language of the explanation (default zh)")
-    p.add_argument(
-        "--format", default="text", choices=list(FORMATS), help="text (default), md, html (one self-contained page) or json (the trace)"
-    )
-    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("claim", metavar="CLAIM", help=msg("cli.explain.claim"))
+    p.add_argument("--lang", default=argparse.SUPPRESS, choices=languages(), help=msg("cli.explain.lang"))
+    p.add_argument("--format", default="text", choices=list(FORMATS), help=msg("cli.explain.format"))
+    p.add_argument("--out", metavar="FILE", help=msg("cli.explain.out"))
 
 
-@command("report", "one HTML report for reviewers over many claims; bad claims get an error row", cmd_report)
+@command("report", msg("cli.report.help"), cmd_report)
 def _configure_report(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument(
-        "input", metavar="INPUT", help="a folder of claim files, a JSON Lines file of claims, or a file with one claim or a list"
-    )
-    p.add_argument("--out", required=True, metavar="FILE.html", help="the report to write (one self-contained HTML file)")
-    p.add_argument("--lang", default="zh", choices=languages(), help="language (default zh)")
-    p.add_argument("--title", help="title of the report")
-    p.add_argument("-q", "--quiet", action="store_true", help="print no summary line")
+    p.add_argument("input", metavar="INPUT", help=msg("cli.report.input"))
+    p.add_argument("--out", required=True, metavar="FILE.html", help=msg("cli.report.out"))
+    p.add_argument("--lang", default=argparse.SUPPRESS, choices=languages(), help=msg("cli.report.lang"))
+    p.add_argument("--title", help=msg("cli.report.title"))
+    p.add_argument("-q", "--quiet", action="store_true", help=msg("cli.report.quiet"))
