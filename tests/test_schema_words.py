@@ -140,4 +140,4 @@ def test_a_policy_schema_error_is_said_in_chinese() -> None:
     with use_language("zh"):
         text = str(info.value)
     assert "有不认识的字段 'readingz'：请检查拼写，或删去该字段" in text
-    assert "应为 以下字段之一：" in text
+    assert "应为 是否想写 `readings`？可用的字段：policy、clauses、" in text

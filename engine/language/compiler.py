@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem
+from engine.core.i18n import Msg, msg
 from engine.core.quantities import (
     MAX_AMOUNT,
     MAX_COUNT,
@@ -105,6 +106,20 @@ def _selection_label(first: int | None, budget: Decimal | None) -> Text:
         zh.append(f"按名次在 {format_money(budget)} 元额度内依次安排")
         en.append(f"in rank order within {format_money(budget)}")
     return Text("，".join(zh) or "本轮择优排序", ", ".join(en) or "round selection")
+
+
+def _facts_hint(namespace: str, fact: str, table: Iterable[str], type_name: str | None) -> Msg:
+    """ "did you mean item.patent_kind? facts of patent: ..." (or, with no close name, the facts alone)."""
+    known = sorted(table)
+    close = suggest(fact, known)
+    facts = (
+        msg("loading.expr.facts_of_type", type=type_name, facts=known)
+        if type_name
+        else msg("loading.expr.facts_of", namespace=namespace, facts=known)
+    )
+    if close is None:
+        return facts
+    return msg("loading.expr.did_you_mean_fact", guess=f"{namespace}.{close}", facts=facts)
 
 
 def _names_a_file(value: str) -> bool:
@@ -343,21 +358,20 @@ class _Compiler:
         """A fact resolver for expressions that see these item types (None: the common item facts)."""
         item_tables = self.item_tables(item_types, allow_item)
 
-        def resolve(namespace: str, fact: str) -> tuple[str, str | None] | None:
+        def resolve(namespace: str, fact: str) -> tuple[Msg, Msg | None] | None:
             if namespace == "item":
                 if not allow_item:
-                    return (f"item.{fact}: item facts cannot be used in an applicant-level check", "use applicant.* or claim.*")
+                    return (msg("loading.expr.item_in_applicant_check", fact=fact), msg("loading.expr.item_in_applicant_check_hint"))
                 for type_name, table in item_tables:
                     if fact not in table:
-                        close = suggest(fact, table)
-                        hint = f"did you mean item.{close}? " if close else ""
-                        return (f"unknown fact item.{fact} (for {type_name})", hint + f"facts of {type_name}: {', '.join(sorted(table))}")
+                        return (
+                            msg("loading.expr.unknown_item_fact", fact=fact, type=type_name),
+                            _facts_hint("item", fact, table, type_name),
+                        )
                 return None
             table = self.claim_facts if namespace == "claim" else self.applicant_facts
             if fact not in table:
-                close = suggest(fact, table)
-                hint = f"did you mean {namespace}.{close}? " if close else ""
-                return (f"unknown fact {namespace}.{fact}", hint + f"{namespace} facts: {', '.join(sorted(table))}")
+                return (msg("loading.expr.unknown_fact", namespace=namespace, fact=fact), _facts_hint(namespace, fact, table, None))
             return None
 
         return resolve
@@ -378,7 +392,7 @@ class _Compiler:
                 self.parameters,
             )
         except ExpressionError as exc:
-            self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
+            self.error(path, msg("loading.expr.in_source", message=exc.message, source=repr(source)), exc.hint, code="expression")
             return None
         for name, day in compiled.params:  # each look-up, for the trace: its date as an expression of its own
             when = self.expr(day, path, types, allow_item)

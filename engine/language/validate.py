@@ -7,6 +7,7 @@ sentence a policy officer can act on.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from functools import lru_cache
@@ -20,6 +21,7 @@ from jsonschema.exceptions import ValidationError
 
 from engine.core.errors import Problem
 from engine.core.i18n import Msg, msg
+from engine.language import slips
 from engine.language.source import Source
 
 SCHEMA_DIR_CANDIDATES = (
@@ -80,6 +82,14 @@ def _described(schema: Any) -> Msg | None:
     return msg("schema.expected.described", description=str(description)) if description else None
 
 
+def _close(written: Any, known: list[str]) -> str | None:
+    """The known name `written` most likely misspells ("readingz" -> "readings"), or None."""
+    if not isinstance(written, str) or not known:
+        return None
+    found = difflib.get_close_matches(written, known, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
 def schema_expected(error: ValidationError) -> Msg | None:
     """What the value should have been, for one jsonschema error, in the reader's language (None: nothing to add)."""
     v = error.validator
@@ -92,12 +102,21 @@ def schema_expected(error: ValidationError) -> Msg | None:
             return msg("schema.expected.type_list", types=[_type_name(t, True) for t in value])
         return msg("schema.expected.type", type=_type_name(value, False))
     if v == "enum":
+        guess = _close(error.instance, [c for c in value if isinstance(c, str)])
+        if guess is not None:
+            return msg("schema.expected.did_you_mean_value", guess=guess, choices=[str(c) for c in value])
         return msg("schema.expected.enum", choices=[str(c) for c in value])
     if v == "pattern":
         return _described(error.schema) or msg("schema.expected.pattern", pattern=str(value))
     if v == "additionalProperties":
         props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-        return msg("schema.expected.fields", fields=[str(p) for p in props]) if props else None
+        if not props:
+            return None
+        unknown = [k for k in error.instance if k not in props] if isinstance(error.instance, dict) else []
+        guess = _close(unknown[0], [str(p) for p in props]) if len(unknown) == 1 else None
+        if guess is not None:
+            return msg("schema.expected.did_you_mean_field", guess=guess, fields=[str(p) for p in props])
+        return msg("schema.expected.fields", fields=[str(p) for p in props])
     if v in ("oneOf", "anyOf"):
         titles = [str(s.get("title")) for s in value if isinstance(s, dict) and s.get("title")]
         if titles:
@@ -253,6 +272,48 @@ def _first_unknown_field(error: ValidationError) -> tuple[str, ...]:
     return (extra[0],) if len(extra) == 1 else ()
 
 
+def _takes_number(error: ValidationError) -> bool:
+    """The value at `error` may be a number (an amount, a bound, a count): its own type, or one of its forms."""
+    numeric = ("number", "integer")
+    if error.validator == "type":
+        value = error.validator_value
+        return any(t in numeric for t in (value if isinstance(value, list) else [value]))
+    if error.validator in ("oneOf", "anyOf"):
+        return any(isinstance(s, dict) and s.get("type") in numeric for s in error.validator_value)
+    return False
+
+
+def _with_context(error: ValidationError) -> list[ValidationError]:
+    """`error` and the errors of the forms it tried, all levels down (bounded by the schema's own nesting)."""
+    out, stack = [], [error]
+    while stack:
+        e = stack.pop()
+        out.append(e)
+        stack.extend(e.context or ())
+    return out
+
+
+def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
+    """A common slip where a policy wants an amount or a date, as (the message with its fix, what is expected)."""
+    value = error.instance
+    if not isinstance(value, str):
+        return None
+    if error.validator == "format" and error.validator_value == "date":
+        day = slips.iso_date(value)
+        return (msg("loading.slip.date", value=repr(value), fix=day), msg("loading.slip.date_expected")) if day else None
+    wants = [e for e in _with_context(error) if e.instance is value and _takes_number(e)]
+    if not wants:
+        return None
+    amount = any(e.validator in ("oneOf", "anyOf") for e in wants)  # an amount's forms: a number, or text such as 30万
+    yuan = slips.yuan(value, slips.POLICY_UNITS if amount else frozenset())
+    if yuan is None:
+        return None
+    expected = msg("loading.slip.amount_expected") if amount else msg("loading.slip.number_expected")
+    if slips.has_thousands_separator(value):
+        return msg("loading.slip.thousands", value=repr(value), fix=yuan), expected
+    return msg("loading.slip.amount", value=repr(value), fix=yuan), expected
+
+
 def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> list[Problem]:
     """Every schema violation in the document, located, in document order."""
     validator = validator_for(schema_name)
@@ -273,6 +334,9 @@ def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> 
                 path, code = tuple(form.absolute_path), f"schema.{form.validator}"
                 message = msg("schema.any_form", value=_DECIMAL_REPR.sub(r"\1", _short(form.instance)))
                 expected = schema_expected(form)
+        slip = next((s for e in _with_context(error) if tuple(e.absolute_path) == path and (s := _slip(e))), None)
+        if slip is not None:  # `50w`, `300,000`, `2021/3/5` where the value is reported: the message says how to write it
+            message, expected = slip
         problems.append(source.problem(path, message, expected=expected, code=code))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return problems
