@@ -524,12 +524,8 @@ class _Compiler:
         for section in ("shared_caps", "shared_limits"):
             for i, c in enumerate(doc.get(section, [])):
                 if "id" not in c:
-                    self.error(
-                        (section, i),
-                        msg("loading.compile.entry_must_define_cap", section=section),
-                        msg("loading.compile.id_max_times_per"),
-                        code="shared",
-                    )
+                    entry = msg("loading.compile.entry_must_define_cap", section=section)
+                    self.error((section, i), entry, msg("loading.compile.id_max_times_per"), code="shared")
                 else:
                     self.unique_id(c["id"], (section, i, "id"), section[7:-1])
         self.compiled_caps: dict[str, Cap] = {}
