@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from engine.core.errors import Problem
-from engine.core.i18n import Msg, msg
+from engine.core.i18n import Msg, language, msg
 from engine.language import slips
 from engine.language.source import Source
 
@@ -77,9 +77,31 @@ def _type_name(name: Any, quoted: bool) -> Msg | str:
     return msg("schema.quoted_type" if quoted else "schema.plain_type", type=msg(f"schema.types.{name}"))
 
 
+#: Where a schema description ("An exact amount of yuan: 300000 .... 金额：300000、30万 等。") turns to Chinese.
+_TO_CHINESE = re.compile(r"(?<=[.)!?])\s+(?=[\u3400-\u9fff（“「])")
+
+
+class _Description(Msg):
+    """A schema's description, written in English then Chinese: a Chinese reader gets the Chinese half (the English
+    value, and an English reader, the whole, as before)."""
+
+    def __new__(cls, text: str) -> _Description:
+        self = str.__new__(cls, text)
+        self.key = "schema.expected.described"
+        self.params = {"description": text}
+        return self
+
+    def render(self, lang: str | None = None) -> str:
+        halves = _TO_CHINESE.split(str(self), maxsplit=1)
+        return halves[1] if len(halves) == 2 and (lang or language()) == "zh" else str(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Description, (str(self),))
+
+
 def _described(schema: Any) -> Msg | None:
     description = schema.get("description") if isinstance(schema, dict) else None
-    return msg("schema.expected.described", description=str(description)) if description else None
+    return msg("schema.expected.described", description=_Description(str(description))) if description else None
 
 
 def _close(written: Any, known: list[str]) -> str | None:
