@@ -192,12 +192,13 @@ def _string_limit() -> int:
     return MAX_OUTPUT_CHARS if budget is None else budget.chars
 
 
-def check_string_size(n: int, what: str = "a string") -> None:
+def check_string_size(n: int, what: Msg | str | None = None) -> None:
     """Refuse to build a string of `n` characters past the output limit (before building it), or past what
     all the strings of this render may add up to (MAX_BUILT_FACTOR times the output limit)."""
     budget = _BUDGET.get()
     limit = MAX_OUTPUT_CHARS if budget is None else budget.chars
     if n > limit:
+        what = what if what is not None else msg("loading.template.what.string")
         raise LimitError(msg("loading.template.characters_would_longer_than", what=what, n=n, limit=limit))
     if budget is not None:
         budget.tick()
@@ -269,7 +270,7 @@ def _check_printf(fmt: str, args: Any) -> None:
                     )
                 )
             widths += int(part) if part else 0
-    check_string_size(len(fmt) + widths + _weight(args, _string_limit()), "a formatted string")
+    check_string_size(len(fmt) + widths + _weight(args, _string_limit()), msg("loading.template.what.formatted"))
 
 
 class _GuardedIterable:
@@ -407,7 +408,7 @@ class _BoundedTemplate(Template):
         size = 0
         for chunk in self.root_render_func(ctx):
             size += len(chunk)
-            check_string_size(size, "an imported template's output")
+            check_string_size(size, msg("loading.template.what.imported"))
             body.append(chunk)
         return TemplateModule(self, ctx, body)
 
@@ -519,7 +520,7 @@ class PolicyEnvironment(ImmutableSandboxedEnvironment):
             if isinstance(n, int) and isinstance(seq, str | list | tuple) and n > 0:
                 size = len(seq) if isinstance(seq, str) else _weight(seq)
                 if isinstance(seq, str):
-                    check_string_size(size * n, "a repeated string")
+                    check_string_size(size * n, msg("loading.template.what.repeated"))
                 elif size * n > MAX_CONTAINER_WEIGHT:
                     raise LimitError(msg("loading.template.repeated_list_larger_than", max_container_weight=MAX_CONTAINER_WEIGHT))
         elif operator == "+" and isinstance(left, str) and isinstance(right, str):
@@ -558,13 +559,13 @@ class PolicyEnvironment(ImmutableSandboxedEnvironment):
 
 def _pre_center(value: Any, width: Any = 80) -> None:
     if isinstance(width, int):
-        check_string_size(width, "a centred string")
+        check_string_size(width, msg("loading.template.what.centred"))
 
 
 def _pre_indent(s: Any, width: Any = 4, first: bool = False, blank: bool = False) -> None:
     text = soft_str(s)
     unit = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
-    check_string_size(len(text) + (len(text.splitlines()) + 1) * max(unit, 0), "an indented string")
+    check_string_size(len(text) + (len(text.splitlines()) + 1) * max(unit, 0), msg("loading.template.what.indented"))
 
 
 def _pre_wordwrap(s: Any, width: Any = 79, break_long_words: bool = True, wrapstring: Any = None, break_on_hyphens: bool = True) -> None:
@@ -583,7 +584,9 @@ def _pre_replace(s: Any, old: Any, new: Any, count: Any = None) -> None:
 
 def _pre_join(value: Any, d: Any = "", attribute: Any = None) -> None:
     if attribute is None and isinstance(value, str | list | tuple):
-        check_string_size(sum(len(soft_str(x)) for x in value) + max(len(value) - 1, 0) * len(soft_str(d)), "a joined string")
+        check_string_size(
+            sum(len(soft_str(x)) for x in value) + max(len(value) - 1, 0) * len(soft_str(d)), msg("loading.template.what.joined")
+        )
 
 
 def _pre_format(value: Any, *args: Any, **kwargs: Any) -> None:
