@@ -184,3 +184,12 @@ def test_a_slashed_date_in_an_expression_says_write_it_with_dashes() -> None:
     assert tr(p.message, "zh") == (
         "`item.date` 是日期，所以 '2021/3/5' 须按「年-月-日」写成存在的日期：请写成 \"2021-03-05\"（表达式 'item.date >= \"2021/3/5\"'）"
     )
+
+
+def test_a_misspelled_required_key_is_one_problem_that_says_did_you_mean() -> None:
+    # `whom:` for `who:` was two problems ("'who' is a required property" and "unknown field(s) ('whom' ...)")
+    text = mutate("    who: {kinds: [enterprise], roles", "    whom: {kinds: [enterprise], roles")
+    p = _problem(text)
+    assert (p.line, p.message) == (line_of(text, "whom:"), "unknown field(s) ('whom' was unexpected)")
+    assert tr(p.expected, "en").startswith("did you mean `who`? one of the fields: id, cites, item_type, who,")
+    assert tr(p.expected, "zh").startswith("是否想写 `who`？可用的字段：id、cites、item_type、who、")

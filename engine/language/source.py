@@ -630,7 +630,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
         line, column = opened.line + 1, opened.column + 1
         message = msg("loading.yaml.syntax_while", problem=problem, context=context, line=line, column=column)
     late = None if exc.context == "while scanning a quoted scalar" else _quote_closed_late(text, mark)
-    tab = _tab_at(text, mark) if "tab" in str(exc.problem or "") else None
+    said = str(exc.problem or "")
+    tab = _tab_at(text, mark) if "tab" in said or "'\\t'" in said else None  # libyaml: "a tab character"; PyYAML: '\t'
     if exc.context == "while scanning a quoted scalar" and opened is not None and mark is not None and "unexpected" in (exc.problem or ""):
         # The scanner only notices at the end of the file (or the next `---`): the mistake is where the quote opened.
         message = msg("loading.yaml.quote_never_closed", problem=problem, line=mark.line + 1)

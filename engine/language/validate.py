@@ -361,4 +361,19 @@ def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> 
             message, expected = slip
         problems.append(source.problem(path, message, expected=expected, code=code))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
-    return problems
+    return _misspelt_not_missing(problems)
+
+
+def _misspelt_not_missing(problems: list[Problem]) -> list[Problem]:
+    """`whom:` for `who:` is one slip: its "unknown field ... did you mean `who`?" says it, so the "'who' is a
+    required property" of the same mapping is left out."""
+    unknown: dict[tuple[Any, ...], list[str]] = {}
+    for p in problems:
+        if p.code == "schema.additionalProperties" and p.path and isinstance(p.path[-1], str):
+            unknown.setdefault(p.path[:-1], []).append(p.path[-1])
+
+    def explained(p: Problem) -> bool:
+        found = re.match(r"^'(.*)' is a required property$", str(p.message)) if p.code == "schema.required" else None
+        return found is not None and any(_close(u, [found.group(1)]) for u in unknown.get(p.path, []))
+
+    return [p for p in problems if not explained(p)]
