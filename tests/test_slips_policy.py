@@ -193,3 +193,21 @@ def test_a_misspelled_required_key_is_one_problem_that_says_did_you_mean() -> No
     assert (p.line, p.message) == (line_of(text, "whom:"), "unknown field(s) ('whom' was unexpected)")
     assert tr(p.expected, "en").startswith("did you mean `who`? one of the fields: id, cites, item_type, who,")
     assert tr(p.expected, "zh").startswith("是否想写 `who`？可用的字段：id、cites、item_type、who、")
+
+
+@pytest.mark.parametrize(
+    ("written", "char", "fix"), [("item.patent_kind == “invention”", "“", '"'), ("（item.official_fee > 0）", "（", "(")]
+)
+def test_a_full_width_bracket_or_quote_in_an_expression_says_the_ascii_one(written: str, char: str, fix: str) -> None:
+    # typed with a Chinese input method: Python says "invalid character '“' (U+201C)"
+    text = mutate('item.patent_kind == "invention"', written)
+    p = _problem(text)
+    assert tr(p.message, "en") == f"full-width character `{char}` in an expression: write `{fix}` in {written!r}"
+    assert tr(p.message, "zh") == f"表达式中用了全角字符「{char}」：请改为半角的 `{fix}`（表达式 {written!r}）"
+    assert tr(p.expected, "zh") == '括号、引号和符号请在输入法的英文状态下输入：( ) " = > <'
+
+
+def test_python_s_syntax_words_are_said_in_chinese() -> None:
+    p = _problem(mutate('item.patent_kind == "invention"', "len(item.patent_kind > 0"))
+    assert tr(p.message, "en") == "syntax error: '(' was never closed in 'len(item.patent_kind > 0'"
+    assert tr(p.message, "zh") == "表达式写法有误：括号「(」没有闭合（表达式 'len(item.patent_kind > 0'）"

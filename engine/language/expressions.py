@@ -1255,9 +1255,53 @@ def _syntax_slip(text: str, exc: SyntaxError) -> ExpressionError:
         return _thousands(separated.group(0), column)
     if _SINGLE_EQUALS.search(bare):
         return ExpressionError(msg("loading.expr.single_equals"), msg("loading.expr.single_equals_hint"), column)
+    wide = _FULL_WIDTH_CHARACTER.match(str(exc.msg))
+    if wide is not None and wide.group(1) in _FULL_WIDTH:  # （）“”＝ typed with a Chinese input method
+        char = wide.group(1)
+        return ExpressionError(
+            msg("loading.expr.full_width", char=char, fix=_FULL_WIDTH[char]), msg("loading.expr.full_width_hint"), column
+        )
+    detail = _python_words(str(exc.msg))
     if "%" in text:
-        return ExpressionError(msg("loading.expr.syntax", detail=str(exc.msg)), msg("loading.expr.percent_hint"), column)
-    return ExpressionError(msg("loading.expr.syntax", detail=str(exc.msg)), msg("loading.expr.syntax_hint"), column)
+        return ExpressionError(msg("loading.expr.syntax", detail=detail), msg("loading.expr.percent_hint"), column)
+    return ExpressionError(msg("loading.expr.syntax", detail=detail), msg("loading.expr.syntax_hint"), column)
+
+
+#: Python's "invalid character" syntax error, and the characters a Chinese input method types for ASCII ones.
+_FULL_WIDTH_CHARACTER = re.compile(r"^invalid character '(.)' \(U\+[0-9A-F]+\)$")
+_FULL_WIDTH = {
+    "（": "(",
+    "）": ")",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "＝": "=",
+    "＞": ">",
+    "＜": "<",
+    "！": "!",
+    "　": " ",
+    "．": ".",
+}
+_FULL_WIDTH |= {"，": ",", "＋": "+", "－": "-", "＊": "*", "／": "/", "［": "[", "］": "]", "：": ":", "；": ";", "、": ","}
+#: Python's words for a syntax error, said in the reader's language (`loading.expr.python.<key>`).
+_PYTHON_SAYS = (
+    (re.compile(r"^invalid syntax"), "invalid_syntax"),
+    (re.compile(r"^'(?P<bracket>.)' was never closed$"), "never_closed"),
+    (re.compile(r"^unmatched '(?P<bracket>.)'$"), "unmatched"),
+    (re.compile(r"^unterminated string literal"), "unterminated_string"),
+    (re.compile(r"^invalid decimal literal$"), "invalid_decimal"),
+)
+
+
+def _python_words(said: str) -> Msg | str:
+    for pattern, key in _PYTHON_SAYS:
+        m = pattern.match(said)
+        if m is not None:
+            worded = msg(f"loading.expr.python.{key}", **m.groupdict())
+            if str(worded) == said:
+                return worded
+    return said
 
 
 def _thousands(written: str, column: int | None) -> ExpressionError:
