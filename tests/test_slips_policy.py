@@ -211,3 +211,13 @@ def test_python_s_syntax_words_are_said_in_chinese() -> None:
     p = _problem(mutate('item.patent_kind == "invention"', "len(item.patent_kind > 0"))
     assert tr(p.message, "en") == "syntax error: '(' was never closed in 'len(item.patent_kind > 0'"
     assert tr(p.message, "zh") == "表达式写法有误：括号「(」没有闭合（表达式 'len(item.patent_kind > 0'）"
+
+
+def test_a_policy_file_that_does_not_exist_says_so_in_chinese(tmp_path: Path) -> None:
+    from engine.language.load import compile_policy_file
+
+    with pytest.raises(PolicyError) as caught:
+        compile_policy_file(tmp_path / "pinggu_2020.yml")  # .yml for .yaml
+    (p,) = caught.value.problems
+    assert tr(p.message, "en") == "cannot read file: No such file or directory"
+    assert tr(p.message, "zh") == "无法读取文件：文件不存在（请检查文件名和路径）"

@@ -22,6 +22,7 @@ ourselves, so each of those is decided on purpose:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -108,7 +109,7 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
             raise FileRefused(msg("loading.file.not_regular", kind=_kind(st.st_mode)), "not_a_file")
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise FileRefused(msg("loading.file.cannot_read", reason=str(exc.strerror))) from None
+        raise FileRefused(msg("loading.file.cannot_read", reason=_os_reason(exc))) from None
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
@@ -119,6 +120,19 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
     if len(raw) > max_bytes:  # grew since its stat
         raise FileRefused(msg("loading.file.grew", limit=max_bytes), "too_large")
     return raw
+
+
+#: The reasons a file cannot be opened that a person can act on, in the reader's language (`loading.file.os.<name>`).
+_OS_REASONS = {errno.ENOENT: "not_found", errno.EACCES: "no_permission", errno.EPERM: "no_permission", errno.EISDIR: "folder"}
+
+
+def _os_reason(exc: OSError) -> Msg | str:
+    """Why the system would not open a file: "No such file or directory" said as `loading.file.os.not_found`."""
+    name = _OS_REASONS.get(exc.errno or 0)
+    if name is None:
+        return str(exc.strerror)
+    worded = msg(f"loading.file.os.{name}")
+    return worded if str(worded) == str(exc.strerror) else str(exc.strerror)
 
 
 def _kind(mode: int) -> Msg:
