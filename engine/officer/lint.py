@@ -1199,8 +1199,3 @@ def format_problem(p: Problem) -> str:
     if p.expected:
         text += f"\n    {lookup('core.expected')} {tr(p.expected)}"
     return text
-
-
-def lint_summary(files: int, errors: int, warnings: int) -> Msg:
-    """The last line of `lint`: "2 file(s): 1 error(s), 3 warning(s)"."""
-    return msg("lint.summary", files=files, errors=errors, warnings=warnings)
