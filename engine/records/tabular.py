@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import format_path
+from engine.core.i18n import Msg, language, msg, tr
 from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
 
@@ -59,10 +60,35 @@ XLSX_RATIO_FROM = 1024 * 1024
 XLSX_MAX_ROWS = 100_000  # rows of a sheet (row numbers: a row 1,048,576 counts as that many)
 XLSX_MAX_COLUMNS = 256  # columns of a sheet's header row (the shipped policy's items sheet has 32)
 CSV_MAX_LINE = 1024 * 1024  # characters of one physical line of a CSV file
+CLAIM_ID_LABEL = Text("申请编号", "application id")
 
 
 class InputError(Exception):
-    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit)."""
+    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit).
+
+    Made with a `Msg`: `str(error)` says it in the reader's language (`engine.core.i18n.language()`)."""
+
+    def __str__(self) -> str:
+        return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
+
+
+class Label(Msg):
+    """A policy's label (`Text`) as a message value: its Chinese words to a Chinese reader, else its English."""
+
+    def __new__(cls, text: Text) -> Label:
+        self = str.__new__(cls, text.en)
+        self.key = "input.choice"
+        self.params = {}
+        self.text = text
+        return self
+
+    text: Text
+
+    def render(self, lang: str | None = None) -> str:
+        return self.text.zh if (lang or language()) == "zh" else self.text.en
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Label, (self.text,))
 
 
 class OutputError(Exception):
@@ -437,16 +463,60 @@ class Columns:
         """(applicants sheet columns, items sheet columns) in template order."""
         return ["claim_id", *self.claim, *self.applicant], ["claim_id", *self.item]
 
-    def check(self, header: Sequence[str], allowed: Sequence[str], where: str) -> None:
-        unknown = [h for h in header if h and h not in allowed]
+    def label(self, name: str) -> Text:
+        """The policy's words for a column (`claim_id`: the application id)."""
+        if name == "claim_id":
+            return CLAIM_ID_LABEL
+        spec = self.claim.get(name) or self.applicant.get(name) or self.item.get(name)
+        return spec.label if spec is not None else Text(name, name)
+
+    def aliases(self, allowed: Sequence[str]) -> dict[str, str | None]:
+        """What a header cell may say for each column, folded (`_fold`): its code (`applicant.kind`), its Chinese
+        or English label (`申请人类型`), or the template's `申请人类型（applicant.kind）`. A label two columns share
+        names neither (None): such a column is headed by its code."""
+        codes = {_fold(c): c for c in allowed}
+        out: dict[str, str | None] = dict(codes)
+        for code in allowed:
+            label = self.label(code)
+            for word in (label.zh, label.en, f"{label.zh}({code})"):
+                k = _fold(word)
+                if k in codes:
+                    continue
+                out[k] = None if k in out and out[k] != code else code
+        return out
+
+    def check(self, header: Sequence[str], allowed: Sequence[str], where: str) -> list[str]:
+        """The header row with each cell as its column's code; one InputError naming every unknown cell."""
+        aliases = self.aliases(allowed)
+        named: list[str] = []
+        unknown = []
+        for h in header:
+            if not h:
+                named.append("")
+                continue
+            k = _fold(h)
+            code = aliases.get(k)
+            if code is None:
+                tail = re.search(r"\(([A-Za-z0-9_.]+)\)$", k)  # `any words (code)`: the code decides
+                code = next((c for c in allowed if tail and _fold(c) == tail.group(1)), None)
+            if code is None:
+                unknown.append(h)
+            named.append(code or h)
         if unknown:
+            words = [w for w in aliases if aliases[w]]
             hints = []
             for h in unknown:
-                close = difflib.get_close_matches(h, allowed, n=1)
-                hints.append(f"{h!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-            raise InputError(f"{where}: unknown column(s) {', '.join(hints)}; columns are: {', '.join(allowed)}")
-        if "claim_id" not in header:
-            raise InputError(f"{where}: no claim_id column")
+                close = difflib.get_close_matches(_fold(h), words, n=1)
+                hint = aliases[close[0]] if close else None
+                hints.append(msg("sheet.unknown_column_hint", column=h, hint=hint) if hint else msg("sheet.unknown_column", column=h))
+            shown = [msg("sheet.column_named", label=Label(self.label(c)), code=c) for c in allowed]
+            raise InputError(msg("sheet.unknown_columns", where=where, columns=hints, allowed=shown))
+        if "claim_id" not in named:
+            raise InputError(msg("sheet.no_claim_id", where=where))
+        twice = sorted({c for c in named if c and named.count(c) > 1})
+        if twice:
+            raise InputError(msg("sheet.column_twice", where=where, columns=twice))
+        return named
 
     def convert(self, spec: FactSpec, value: Any) -> tuple[Any, str | None]:
         """A cell as a claim value (JSON-like), or an error message."""
@@ -513,6 +583,151 @@ class Columns:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value), None
+
+
+# --- closed choices: codes and the policy's labels ----------------------------------
+
+#: the types whose cells hold one of a closed list of codes (written in a cell as the code or its label)
+CHOICE_TYPES = frozenset({"enum", "enum_list", "document_list", "item_type", "boolean"})
+LIST_CHOICE_TYPES = frozenset({"enum_list", "document_list"})
+BOOLEAN_LABELS = {"true": Text("是", "yes"), "false": Text("否", "no")}
+
+
+def _label_of(value: Any, code: str) -> Text:
+    if isinstance(value, Mapping) and isinstance(value.get("zh"), str):
+        return Text(str(value["zh"]), str(value.get("en") or value["zh"]))
+    if isinstance(value, Text):
+        return value
+    return Text(code, code)
+
+
+def _fold(text: str) -> str:
+    """A label as compared: no spaces, case folded, full-width brackets as ASCII ones."""
+    return re.sub(r"\s+", "", text).casefold().replace("（", "(").replace("）", ")")
+
+
+class Choices:
+    """The closed choices of a policy's columns: for each column (and, for an item fact, each item type) the
+    codes it takes and the policy's Chinese and English label of each, so that a cell may hold the code
+    (`enterprise`) or either label (`企业`), and the template's dropdowns can show the labels."""
+
+    def __init__(self, policy: CompiledPolicy, cols: Columns) -> None:
+        doc = policy.data if isinstance(policy.data, Mapping) else {}
+        self.tables: dict[tuple[str, str | None], dict[str, Text]] = {}
+        for section, specs in (("claim", policy.claim_facts), ("applicant", policy.applicant_facts)):
+            declared = ((doc.get("facts") or {}).get(section) or {}) if isinstance(doc.get("facts"), Mapping) else {}
+            for name, spec in specs.items():
+                table = self._table(policy, spec, declared.get(name), doc)
+                if table is not None:
+                    self.tables[(f"{section}.{name}", None)] = table
+        common = doc.get("item_facts") if isinstance(doc.get("item_facts"), Mapping) else {}
+        types = doc.get("item_types") if isinstance(doc.get("item_types"), Mapping) else {}
+        for item_type, specs in policy.item_facts.items():
+            own = ((types.get(item_type) or {}).get("facts") or {}) if isinstance(types.get(item_type), Mapping) else {}
+            for name, spec in specs.items():
+                table = self._table(policy, spec, own.get(name, common.get(name)), doc)
+                if table is not None:
+                    self.tables[(f"item.{name}", item_type)] = table
+        for column in cols.item:  # one table for the column: every item type's codes (the first label of a code)
+            merged: dict[str, Text] = {}
+            for (c, t), table in list(self.tables.items()):
+                if c == column and t is not None:
+                    for code, label in table.items():
+                        merged.setdefault(code, label)
+            if merged:
+                self.tables[(column, None)] = merged
+        self.types = {name: spec.type for name, spec in {**cols.claim, **cols.applicant, **cols.item}.items()}
+        self._lookups: dict[tuple[str, str | None], dict[str, str | None]] = {}
+
+    @staticmethod
+    def _table(policy: CompiledPolicy, spec: FactSpec, declared: Any, doc: Mapping[str, Any]) -> dict[str, Text] | None:
+        if spec.type not in CHOICE_TYPES:
+            return None
+        if spec.type == "boolean":
+            return dict(BOOLEAN_LABELS)
+        if spec.type == "item_type":
+            return dict(policy.item_type_labels)
+        labels: Any = declared.get("values") if isinstance(declared, Mapping) else None
+        if not isinstance(labels, Mapping) and isinstance(declared, Mapping) and isinstance(declared.get("values_from"), str):
+            labels = doc.get(declared["values_from"])
+        if not isinstance(labels, Mapping) and spec.type == "document_list":
+            labels = policy.documents
+        codes = spec.values or (tuple(labels) if isinstance(labels, Mapping) else ())
+        if not codes:
+            return None
+        return {str(c): _label_of(labels.get(c) if isinstance(labels, Mapping) else None, str(c)) for c in codes}
+
+    def table(self, column: str, item_type: str | None = None) -> dict[str, Text] | None:
+        """code -> label of `column` (for an item fact: of `item_type`'s, else every type's), None if it is open."""
+        return self.tables.get((column, item_type)) or self.tables.get((column, None))
+
+    def _lookup(self, column: str, item_type: str | None) -> dict[str, str | None]:
+        """folded code or label -> code (None where a label names two codes)."""
+        key = (column, item_type if (column, item_type) in self.tables else None)
+        found = self._lookups.get(key)
+        if found is None:
+            table = self.tables.get(key) or {}
+            codes = {_fold(c): c for c in table}
+            found = dict(codes)
+            for code, label in table.items():
+                for word in (label.zh, label.en):
+                    k = _fold(word)
+                    if k in codes:  # a code is always itself
+                        continue
+                    found[k] = None if k in found and found[k] != code else code  # a label naming two codes names none
+            self._lookups[key] = found
+        return found
+
+    def code(self, column: str, item_type: str | None, word: str) -> str | None:
+        """The code a cell's word stands for (the code itself or a label), or None."""
+        return self._lookup(column, item_type).get(_fold(word))
+
+    def codes(self, column: str, item_type: str | None, text: str) -> tuple[list[str], list[str]]:
+        """A list cell's codes, and the words that are none: values separated by `;`, `；`, a line break or `、`
+        (a label holding `、` itself is read whole)."""
+        lookup = self._lookup(column, item_type)
+        out: list[str] = []
+        unknown: list[str] = []
+        for part in (p.strip() for p in LIST_SPLIT.split(text)):
+            if not part:
+                continue
+            pieces = [p.strip() for p in part.split("、")]
+            i = 0
+            while i < len(pieces):
+                for j in range(len(pieces), i, -1):  # the longest run of pieces that is one label
+                    found = lookup.get(_fold("、".join(pieces[i:j])))
+                    if found:
+                        out.append(found)
+                        i = j
+                        break
+                else:
+                    if pieces[i]:
+                        unknown.append(pieces[i])
+                    i += 1
+        return out, unknown
+
+    def accepted(self, column: str, item_type: str | None) -> list[Msg]:
+        """The values a column accepts, each as its label and code, for a message."""
+        table = self.table(column, item_type) or {}
+        return [msg("input.choice", label=Label(t), code=c) for c, t in table.items()]
+
+    def resolve(self, column: str, item_type: str | None, value: Any) -> tuple[Any, Msg | None]:
+        """A cell of a closed-choice column as the claim writes it (codes), or the message naming what is accepted."""
+        kind = self.types.get(column)
+        if kind not in CHOICE_TYPES or kind == "boolean" or not isinstance(value, str):
+            return value, None
+        text = value.strip()
+        if not text:
+            return value, None
+        if kind in LIST_CHOICE_TYPES:
+            codes, unknown = self.codes(column, item_type, text)
+            if unknown:
+                return None, msg("input.unknown_choices", words=unknown, column=column, accepted=self.accepted(column, item_type))
+            return codes, None
+        code = self.code(column, item_type, text)
+        if code is None:
+            return None, msg("input.unknown_choice", word=text, column=column, accepted=self.accepted(column, item_type))
+        return code, None
 
 
 _NO_SPEC = FactSpec("", "string", Text("", ""), False, False, None)
@@ -618,6 +833,7 @@ class _TabularReader(Reader):
     def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
         self.path = str(path)
         self.cols = Columns(policy)
+        self.choices = Choices(policy, self.cols)
         self.spool = _Spool()
         self.done = 0
 
@@ -626,6 +842,15 @@ class _TabularReader(Reader):
 
     def close(self) -> None:
         self.spool.close()
+
+    def _cell(self, name: str, spec: FactSpec, value: Any, item_type: str | None) -> tuple[Any, str | None]:
+        """A cell as a claim value: a closed choice's label read as its code, then the cell converted by its type."""
+        if spec.type in CHOICE_TYPES and spec.type != "boolean" and isinstance(value, str):
+            resolved, err = self.choices.resolve(name, item_type, value)
+            if err is not None or isinstance(resolved, list):
+                return resolved, err
+            value = resolved
+        return self.cols.convert(spec, value)
 
     def _build(
         self, n: int, claim_id: str, head: tuple[dict[str, Any], dict[str, Any]], items: list[tuple[dict[str, Any], dict[str, Any]]]
@@ -639,7 +864,7 @@ class _TabularReader(Reader):
             spec = self.cols.claim.get(name) or self.cols.applicant.get(name)
             if spec is None:
                 continue
-            v, err = self.cols.convert(spec, value)
+            v, err = self._cell(name, spec, value, None)
             if err:
                 problems.append({"field": name, "message": err, **where})
             elif v is not None:
@@ -652,11 +877,13 @@ class _TabularReader(Reader):
         item_where = []
         for icells, iwhere in items:
             item: dict[str, Any] = {}
+            kind = icells.get("item.type")
+            item_type = self.choices.code("item.type", None, kind) if isinstance(kind, str) else None
             for name, value in icells.items():
                 spec = self.cols.item.get(name)
                 if spec is None:
                     continue
-                v, err = self.cols.convert(spec, value)
+                v, err = self._cell(name, spec, value, item_type)
                 if err:
                     problems.append({"field": name, "message": err, **iwhere})
                 elif v is not None:
@@ -804,8 +1031,7 @@ class CsvReader(_TabularReader):
                 raise InputError(f"{path}: the header row cannot be read: {_csv_problem(exc, lines, [])[1]}") from None
             if header is None:
                 raise InputError(f"{path}: empty CSV file")
-            header = [h.strip() for h in header]
-            self.cols.check(header, allowed, str(path))
+            header = self.cols.check([h.strip() for h in header], allowed, str(path))
             key = header.index("claim_id")
             rowno = 1
             while True:
@@ -990,7 +1216,7 @@ class XlsxReader(_TabularReader):
             header.pop()
         if len(header) > XLSX_MAX_COLUMNS:
             raise InputError(f"{where}: {len(header):,} columns in the header row, more than the limit of {XLSX_MAX_COLUMNS:,}")
-        self.cols.check(header, allowed, where)
+        header = self.cols.check(header, allowed, where)
         key = header.index("claim_id")
         # a percent column's cells are read with their number format (a 4.35% cell holds 0.0435); other sheets as values
         percent = {
