@@ -1166,6 +1166,23 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
     return {name for name, declared in types.items() if name.startswith("xl/worksheets/") and declared == {_WORKSHEET_TYPE}}
 
 
+#: what else a batch workbook's sheets may be called (the template's own names are the codes)
+SHEET_NAMES = {APPLICANTS_SHEET: ("申请人", "申请", "applicant"), ITEMS_SHEET: ("事项", "申报事项", "item")}
+
+
+def _find_sheet(path: str | Path, names: Sequence[str], sheet: str) -> str:
+    """The workbook's sheet for `sheet` (its code or another name of it, any case or spacing); one InputError,
+    with a did-you-mean, when there is none."""
+    wanted = {_fold(w) for w in (sheet, *SHEET_NAMES.get(sheet, ()))}
+    for name in names:
+        if _fold(name) in wanted:
+            return name
+    close = difflib.get_close_matches(sheet, list(names), n=1, cutoff=0.5)
+    if close:
+        raise InputError(msg("sheet.no_sheet_hint", file=str(path), sheet=sheet, hint=close[0], sheets=list(names)))
+    raise InputError(msg("sheet.no_sheet", file=str(path), sheet=sheet, sheets=list(names)))
+
+
 class XlsxReader(_TabularReader):
     """A workbook with an `applicants` sheet (one row per application) and an `items` sheet (one row per item)."""
 
@@ -1181,15 +1198,11 @@ class XlsxReader(_TabularReader):
         except Exception as exc:
             raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
         try:
-            for sheet in (APPLICANTS_SHEET, ITEMS_SHEET):
-                if sheet not in wb.sheetnames:
-                    raise InputError(
-                        f"{path}: no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)}); see examples/round_template.xlsx"
-                    )
+            found = {sheet: _find_sheet(path, wb.sheetnames, sheet) for sheet in (APPLICANTS_SHEET, ITEMS_SHEET)}
             apps, items = self.cols.header_sets()
             for sheet, allowed in ((APPLICANTS_SHEET, apps), (ITEMS_SHEET, items)):
                 try:
-                    self._read_sheet(wb[sheet], sheet, allowed)
+                    self._read_sheet(wb[found[sheet]], sheet, allowed)
                 except InputError:
                     raise
                 except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
@@ -1461,112 +1474,11 @@ def _xlsx_workbook_rels(sheets: int) -> str:
     return _XML_HEAD + f'<Relationships xmlns="{_PKG}">{rels}</Relationships>'
 
 
-def _list_text(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-# long because: the three sheets (applicants, items, columns) are written in one pass over the claims, sharing
-# the column lists and the workbook.
 def write_claims_workbook(
     policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
 ) -> str | None:
-    """A batch workbook: `applicants` and `items` sheets (with a label row), plus a `columns` sheet documenting each column.
+    """The batch workbook officers fill in (`engine.records.template.write_workbook`): with no claims, the empty
+    template with example rows. Returns the warning naming the cells `safe_cell` had to escape, None if none."""
+    from engine.records.template import write_workbook
 
-    With no claims it is the empty template officers fill in. Every cell goes through `safe_cell`; the warning
-    naming the cells it had to escape (a claim read raw, or a policy's label, holding control characters) is
-    returned, None if there were none.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    cols = Columns(policy)
-    app_cols, item_cols = cols.header_sets()
-    wb = Workbook()
-    ws_a = wb.active
-    assert ws_a is not None
-    ws_a.title = APPLICANTS_SHEET
-    ws_i = wb.create_sheet(ITEMS_SHEET)
-    ws_c = wb.create_sheet("columns")
-    specs: dict[str, FactSpec] = {**cols.claim, **cols.applicant, **cols.item}
-    altered = _Altered()
-
-    def put(ws: Any, row: Sequence[Any], header: Sequence[str]) -> None:
-        cells = [str(v) if isinstance(v, Decimal) else v for v in row]
-        altered.note(cells, header, f"sheet {ws.title} row {ws.max_row + 1}")
-        ws.append([safe_cell(v) for v in cells])
-
-    def label(name: str) -> str:
-        if name == "claim_id":
-            return "# 申请编号 / application id"
-        s = specs[name]
-        return f"{s.label.zh} / {s.label.en}"
-
-    for ws, names in ((ws_a, app_cols), (ws_i, item_cols)):
-        put(ws, names, names)
-        put(ws, [label(n) for n in names], names)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for cell in ws[2]:
-            cell.font = Font(italic=True, color="666666")
-        ws.freeze_panes = "B3"
-        for i, n in enumerate(names, 1):
-            letter = ws.cell(row=1, column=i).column_letter
-            ws.column_dimensions[letter].width = max(14, min(40, len(n) + 4))
-            if n == "claim_id" or specs[n].type in ("money", "identifier", "string", "date", "date_list"):
-                ws.column_dimensions[letter].number_format = "@"
-    columns_header = ["sheet", "column", "type", "required", "values", "zh", "en"]
-    ws_c.append(columns_header)
-    for sheet, names in ((APPLICANTS_SHEET, app_cols), (ITEMS_SHEET, item_cols)):
-        for n in names:
-            if n == "claim_id":
-                ws_c.append(
-                    [
-                        sheet,
-                        n,
-                        "string",
-                        "yes",
-                        "",
-                        "申请编号（同一申请的各行相同）",
-                        "application id (the same on every row of one application)",
-                    ]
-                )
-                continue
-            s = specs[n]
-            types = [t for t, facts in policy.item_facts.items() if n.split(".", 1)[1] in facts] if sheet == ITEMS_SHEET else []
-            values = "; ".join(s.values or ())
-            if n == "item.type":
-                values = "; ".join(sorted(policy.item_type_labels))
-            note = "" if not types or len(types) == len(policy.item_facts) else " (" + ", ".join(types) + ")"
-            put(
-                ws_c,
-                [
-                    sheet,
-                    n,
-                    s.type + ("; list: a;b" if s.type.endswith("_list") else ""),
-                    "yes" if s.required else "no",
-                    values,
-                    s.label.zh,
-                    s.label.en + note,
-                ],
-                columns_header,
-            )
-    for c in claims:
-        app = c.get("applicant", {})
-        row: list[Any] = []
-        for n in app_cols:
-            if n == "claim_id":
-                row.append(c.get("claim_id"))
-            elif n.startswith("applicant."):
-                row.append(_list_text(app.get(n.split(".", 1)[1])))
-            else:
-                row.append(_list_text(c.get(n.split(".", 1)[1])))
-        put(ws_a, row, app_cols)
-        for it in c.get("items", []):
-            irow = [c.get("claim_id")] + [_list_text(it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
-            put(ws_i, irow, item_cols)
-    wb.save(path)
-    return altered.says(str(path))
+    return write_workbook(policy, claims, path)
