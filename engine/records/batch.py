@@ -41,13 +41,14 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import EngineError
+from engine.core.i18n import language, lookup
 from engine.core.quantities import format_money
 from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import in_engine_context
@@ -630,6 +631,38 @@ STATUS_TOTAL_IS = {  # what a status's total in the budget view is
 }
 
 
+ERROR_COLUMNS = ["application", "claim_id", "where", "field", "message", "expected"]
+
+
+class SheetWords:
+    """summary.xlsx in the run's language (`engine.core.i18n.language()`): its column headings, and in Chinese the
+    statuses and the budget sheet's status table in words (English keeps the codes, which the CSV files keep too)."""
+
+    def __init__(self) -> None:
+        self.lang = language()
+
+    def titles(self, columns: Sequence[str]) -> list[str]:
+        return [lookup(f"sheet.columns.{c}", self.lang) for c in columns]
+
+    def status(self, code: Any) -> Any:
+        return lookup(f"status_short.{code}", self.lang) if self.lang != "en" and code in STATUS_TOTAL_IS else code
+
+    def item_row(self, row: list[Any]) -> list[Any]:
+        at = ITEM_COLUMNS.index("status")
+        return [*row[:at], self.status(row[at]), *row[at + 1 :]] if self.lang != "en" else row
+
+    def status_row(self, row: list[Any]) -> list[Any]:
+        if self.lang == "en" or not row:
+            return row
+        if row[0] == "status":  # the heading row of the status table
+            heading = self.titles(["status", "items", "total"])
+            return [heading[0], "", lookup("sheet.total_is", self.lang), heading[1], "", heading[2]]
+        total_is = {"approved": "sheet.total_is_approved", "held back (provisional)": "sheet.total_is_provisional"}
+        total_is["held back (at most)"] = "sheet.total_is_at_most"
+        said = lookup(total_is[row[2]], self.lang) if row[2] in total_is else row[2]
+        return [self.status(row[0]), row[1], said, *row[3:]]
+
+
 def status_rows(summary: BatchSummary) -> list[list[Any]]:
     """The totals by status, after the budget sheet's total row: a blank row, a heading row, then one row per status
     (its item count under `items`, its total under `approved_total`: approved for granted and reduced, held back
@@ -725,8 +758,9 @@ def _final_pass(
     items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
     apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
     xlsx = XlsxOut(out / "summary.xlsx")
-    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS)
-    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS)
+    words = SheetWords()
+    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(APPLICATION_COLUMNS))
+    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS))
     with (
         open(raw_path, encoding="utf-8") as src,
         open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") as dst,
@@ -787,7 +821,7 @@ def _final_pass(
                     "; ".join(it.get("missing_documents", [])),
                 ]
                 items_csv.row(row)
-                xlsx.row("items", row)
+                xlsx.row("items", words.item_row(row))
             app_row = [
                 d["claim_id"],
                 A.get("id"),
@@ -806,12 +840,12 @@ def _final_pass(
     items_csv.close()
     apps_csv.close()
     steps.start("writing summary.xlsx: the budget and errors sheets, saving the workbook")
-    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS)
+    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(BUDGET_COLUMNS), autofilter=False)
     for row in budget_rows(summary, labels):
         xlsx.row("budget", row)
     for row in status_rows(summary):
-        xlsx.row("budget", row)
-    xlsx.sheet("errors", ["application", "claim_id", "where", "field", "message", "expected"])
+        xlsx.row("budget", words.status_row(row))
+    xlsx.sheet("errors", ERROR_COLUMNS, titles=words.titles(ERROR_COLUMNS))
     with open(out / "errors.jsonl", encoding="utf-8") as ef:
         for line in ef:
             e = json.loads(line)

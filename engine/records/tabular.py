@@ -1347,15 +1347,21 @@ class XlsxOut:
         self.headers: dict[str, list[str]] = {}
         self.rows: dict[str, int] = {}
         self.letters: dict[str, list[str]] = {}
+        self.filtered: dict[str, bool] = {}
         self.altered = _Altered()
 
-    def sheet(self, name: str, header: Sequence[str], money: Sequence[str] = ()) -> None:
+    def sheet(
+        self, name: str, header: Sequence[str], money: Sequence[str] = (), titles: Sequence[str] | None = None, autofilter: bool = True
+    ) -> None:
+        """A new sheet whose columns are `header` (codes; `money` names the amount columns), headed by `titles` (the
+        reader's words; default the codes). The heading row is frozen, and with `autofilter` has the filter buttons."""
         self.sheets[name] = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
         self.money[name] = frozenset(i for i, h in enumerate(header) if h in money)
         self.headers[name] = list(header)
         self.rows[name] = 0
         self.letters[name] = []
-        self._write(name, [safe_cell(h) for h in header], frozenset())
+        self.filtered[name] = autofilter
+        self._write(name, [safe_cell(h) for h in (titles if titles is not None else header)], frozenset())
 
     def row(self, sheet: str, values: Sequence[Any]) -> None:
         self.altered.note(values, self.headers[sheet], f"sheet {sheet} row {self.rows[sheet] + 1}")
@@ -1381,12 +1387,17 @@ class XlsxOut:
             cells.append(_xml_cell(ref, safe_cell(v)))
         self.sheets[sheet].write(f'<row r="{n}">{"".join(cells)}</row>')
 
+    def _filter_range(self, name: str) -> str:
+        """The filter's range: the heading row and every row below it, over the heading's columns."""
+        return _filter_range_of(len(self.headers[name]), self.rows[name])
+
     def close(self) -> None:
         names = list(self.sheets)
         with zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
             z.writestr("[Content_Types].xml", _xlsx_content_types(len(names)))
             z.writestr("_rels/.rels", _XLSX_RELS)
-            z.writestr("xl/workbook.xml", _xlsx_workbook(names))
+            filters = {k: self._filter_range(name) for k, name in enumerate(names) if self.filtered[name]}
+            z.writestr("xl/workbook.xml", _xlsx_workbook(names, filters))
             z.writestr("xl/_rels/workbook.xml.rels", _xlsx_workbook_rels(len(names)))
             z.writestr("xl/styles.xml", _XLSX_STYLES)
             for k, name in enumerate(names, 1):
@@ -1396,8 +1407,18 @@ class XlsxOut:
                     out.write(_XLSX_SHEET_HEAD.encode("utf-8"))
                     while chunk := f.read(1 << 20):
                         out.write(chunk.encode("utf-8"))
-                    out.write(b"</sheetData></worksheet>")
+                    tail = f'<autoFilter ref="{filters[k - 1]}"/>' if k - 1 in filters else ""
+                    out.write(f"</sheetData>{tail}</worksheet>".encode())
                 f.close()
+
+
+def _filter_range_of(columns: int, rows: int) -> str:
+    return f"A1:{_column_letter(max(columns, 1))}{max(rows, 1)}"
+
+
+def _absolute(ref: str) -> str:
+    """A1:S14 -> $A$1:$S$14."""
+    return ":".join(re.sub(r"^([A-Z]+)([0-9]+)$", r"$\1$\2", part) for part in ref.split(":"))
 
 
 def _column_letter(n: int) -> str:
@@ -1432,7 +1453,12 @@ _SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_XLSX_SHEET_HEAD = _XML_HEAD + f'<worksheet xmlns="{_SML}"><sheetData>'
+#: every sheet's heading row is frozen (it stays in view as one scrolls)
+_XLSX_SHEET_HEAD = (
+    _XML_HEAD + f'<worksheet xmlns="{_SML}"><sheetViews><sheetView workbookViewId="0">'
+    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/>'
+    "</sheetView></sheetViews><sheetData>"
+)
 _XLSX_RELS = (
     _XML_HEAD
     + f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
@@ -1461,11 +1487,20 @@ def _xlsx_content_types(sheets: int) -> str:
     )
 
 
-def _xlsx_workbook(names: list[str]) -> str:
+def _xlsx_workbook(names: list[str], filters: Mapping[int, str] | None = None) -> str:
+    """The workbook part: its sheets, and the defined name Excel keeps for each sheet's filter (0-based sheet index)."""
     sheets = "".join(
         f'<sheet name="{_xml_text(n).replace(chr(34), "&quot;")}" sheetId="{k}" r:id="rId{k}"/>' for k, n in enumerate(names, 1)
     )
-    return _XML_HEAD + f'<workbook xmlns="{_SML}" xmlns:r="{_REL}"><sheets>{sheets}</sheets></workbook>'
+    defined = ""
+    if filters:
+        names_xml = {k: "'" + _xml_text(names[k]).replace(chr(34), "&quot;").replace("'", "''") + "'" for k in filters}
+        defined = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{k}" hidden="1">{names_xml[k]}!{_absolute(ref)}</definedName>'
+            for k, ref in filters.items()
+        )
+        defined = f"<definedNames>{defined}</definedNames>"
+    return _XML_HEAD + f'<workbook xmlns="{_SML}" xmlns:r="{_REL}"><sheets>{sheets}</sheets>{defined}</workbook>'
 
 
 def _xlsx_workbook_rels(sheets: int) -> str:
