@@ -16,13 +16,13 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from engine.cli.common import add_policy_argument, one_policy, policy_versions, print_error, write_output
+from engine.cli.common import add_encoding_argument, add_policy_argument, one_policy, policy_versions, print_error, write_output
 from engine.core.errors import EngineError
 from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
-from engine.records.inputs import locate, read_document
+from engine.records.inputs import locate, read_one
 from engine.records.tabular import OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -109,14 +109,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     versions = policy_versions(args.policy, args.json_errors)
     if versions is None:
         return EXIT_INVALID
-    data, source = None, None
+    data, source, label = None, None, args.claim
     try:
-        data, source = read_document(args.claim)
+        data, source, label = read_one(args.claim, versions.newest, args.encoding)
         policy = versions.pick(data)
-        claim = parse_claim(policy, data, file=args.claim)
+        claim = parse_claim(policy, data, file=label)
         decision = evaluate_claim(policy, claim, trace=not args.no_trace)
     except EngineError as err:
-        print_error(locate(err, source, args.claim), args.json_errors)
+        print_error(locate(err, source, label), args.json_errors)
         return EXIT_INVALID
     write_output(decision.to_json(), args.out)
     return EXIT_OK
@@ -194,7 +194,8 @@ def _configure_validate(p: argparse.ArgumentParser) -> None:
 @command("evaluate", "decide one claim; the JSON decision goes to stdout", cmd_evaluate)
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
+    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml), or one application of any input batch reads as FILE:N")
+    add_encoding_argument(p)
     p.add_argument("--out", metavar="FILE", help="write the decision here instead of stdout")
     p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace (same statuses and amounts)")
     p.add_argument("--json-errors", action="store_true", help="print problems as JSON on stderr")

@@ -18,11 +18,12 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
-from engine.cli.common import add_policy_argument, policy_versions
+from engine.cli.common import add_encoding_argument, add_policy_argument, policy_versions
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
+from engine.records.inputs import open_claims
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
-from engine.records.tabular import InputError, OutputError, open_input, output_file, write_claims_workbook
+from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
 from engine.records.workers import MAX_WORKERS
 
 
@@ -49,6 +50,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             report=not args.no_report,
             workers=args.workers,
+            encoding=args.encoding,
         )
     except LedgerUrlError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -76,7 +78,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 @command("batch", "decide a round of applications (JSON Lines, JSON/YAML list, CSV, XLSX); optionally commit to the ledger", cmd_batch)
 def _configure_batch(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument("input", metavar="INPUT", help="applications: .jsonl, .json or .yaml list, .csv, or .xlsx (sheets applicants + items)")
+    p.add_argument(
+        "input", metavar="INPUT", help="applications: .jsonl, .json or .yaml, .csv, .xlsx (sheets applicants + items), or a folder of them"
+    )
+    add_encoding_argument(p)
     p.add_argument("--ledger", metavar="URL", help=f"sqlite:///path or postgresql://... (default: ${LEDGER_ENV} or {default_url()})")
     p.add_argument("--commit", action="store_true", help="record the grants in the ledger (default: decide only)")
     p.add_argument(
@@ -120,7 +125,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     claims = []
     if args.source:
         try:
-            reader = open_input(args.source, policy)
+            reader = open_claims(args.source, policy, args.encoding)
         except InputError as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_INVALID
@@ -145,7 +150,8 @@ def cmd_template(args: argparse.Namespace) -> int:
 def _configure_template(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p, help="policy YAML file; with several versions (repeated, or a folder) the template is for the newest")
     p.add_argument("out", metavar="OUT.xlsx", help="workbook to write")
-    p.add_argument("--from", dest="source", metavar="INPUT", help="fill it with the applications of this input (.jsonl, .json, .yaml)")
+    p.add_argument("--from", dest="source", metavar="INPUT", help="fill it with the applications of this input (any input batch reads)")
+    add_encoding_argument(p)
 
 
 READ_ONLY = ("info", "verify", "grants")  # never create a ledger: a mistyped path is an error, not a new empty ledger

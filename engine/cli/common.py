@@ -7,6 +7,7 @@ the same way: `add_policy_argument` (a repeatable `--policy`, files or folders) 
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterable
@@ -73,3 +74,13 @@ def one_policy(path: str) -> CompiledPolicy | None:
     except EngineError as err:
         print_error(err)
         return None
+
+
+def add_encoding_argument(p: argparse.ArgumentParser) -> None:
+    """`--encoding`: a CSV input's encoding, for a file whose encoding the engine should not tell by itself."""
+    p.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="encoding of a CSV input (utf-8, utf-8-sig, gb18030, gbk); default: told from the file "
+        "(a byte-order mark, else UTF-8 if every byte is, else GB18030)",
+    )

@@ -15,7 +15,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
-from engine.cli.common import print_error, write_output
+from engine.cli.common import add_encoding_argument, print_error, write_output
 from engine.core.errors import EngineError
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
@@ -85,7 +85,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     try:
         old, new = load_policy(args.old), load_policy(args.new)
-        claims = read_claims(args.claims, old, new) if args.claims else None
+        claims = read_claims(args.claims, old, new, encoding=args.encoding) if args.claims else None
     except EngineError as err:
         print_error(err)
         return EXIT_INVALID
@@ -187,6 +187,7 @@ def _configure_diff(p: argparse.ArgumentParser) -> None:
         "A claim that cannot be compared is reported with its line (or sheet and row) and field, and the exit code is 3",
     )
     p.add_argument("--json", action="store_true", help="print changes and impact as JSON")
+    add_encoding_argument(p)
 
 
 @command("versions", "list the versions of a policy by funding year; report gaps and overlaps", cmd_versions)

@@ -55,8 +55,9 @@ from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
+from engine.records.inputs import open_claims
 from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url, rank_round
-from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, open_input, output_dir, storable
+from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, output_dir, storable
 
 ZERO = Decimal(0)
 STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -227,9 +228,11 @@ def run_batch(
     on_decided: Callable[[int], None] | None = None,
     report: bool = True,
     workers: int = 1,
+    encoding: str | None = None,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
+    `encoding`: a CSV input's encoding (`--encoding`), when it is not to be told from its bytes.
     `workers`: decide on that many processes (engine.records.workers): the same decisions in the same order,
     and the same commits, as one process; some rounds are still decided on one (the module says which).
 
@@ -245,7 +248,7 @@ def run_batch(
     out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     try:
-        reader = open_input(input_path, newest)  # tabular columns: the newest version's vocabulary
+        reader = open_claims(input_path, newest, encoding)  # tabular columns: the newest version's vocabulary
     except InputError as err:
         _input_failed(out, input_path, err)
         raise
@@ -271,7 +274,7 @@ def run_batch(
     verdicts: dict[str, dict[str, Verdict]] | None = None  # None: no rule has a round selection
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
-            verdicts = rank_round_of_input(versions, input_path, real, round_label)
+            verdicts = rank_round_of_input(versions, input_path, real, round_label, encoding)
         except BaseException:
             reader.close()
             if real is not None:
@@ -292,7 +295,7 @@ def run_batch(
             try:
                 parallel = workers > 1 and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
-                    dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet,
+                    dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
                 )  # fmt: skip
                 for rec in () if parallel else reader:
                     summary.applications += 1
@@ -392,13 +395,13 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
 
 
 def rank_round_of_input(
-    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None
+    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None, encoding: str | None = None
 ) -> dict[str, dict[str, Verdict]]:
     """The verdicts of the rules' round selections for the applications of the input, in input order
     (`engine.records.ledger.rank_round`); applications that cannot be read or decided take no place."""
 
     def claims() -> Iterator[tuple[CompiledPolicy, Claim]]:
-        reader = open_input(input_path, versions.newest)
+        reader = open_claims(input_path, versions.newest, encoding)
         try:
             for rec in reader:
                 if rec.data is None:
@@ -433,13 +436,14 @@ def _decide_on_workers(
     on_decided: Callable[[int], None] | None,
     stderr: IO[str],
     quiet: bool,
+    encoding: str | None = None,
 ) -> bool:
     """The deciding loop on `workers` processes (engine.records.workers); False when the round must be decided
     on one process instead (said on stderr unless quiet; nothing has been written then)."""
     from engine.records import workers as parallel
 
     folder = parallel.new_folder()
-    job = parallel.Job(versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder)
+    job = parallel.Job(versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder, encoding=encoding)
     try:
         parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided)
     except parallel.Fallback as why:

@@ -202,7 +202,7 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-class _Altered:
+class Altered:
     """Counts the cells `safe_cell` had to escape, and names the first few (where, column)."""
 
     SHOWN = 5
@@ -247,10 +247,12 @@ class Reader:
         pass
 
 
-def open_input(path: str | Path, policy: CompiledPolicy) -> Reader:
+def open_input(path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> Reader:
+    """The reader of one input file by its suffix (commands read through `engine.records.inputs.open_claims`, which
+    adds folders, one-claim files, `FILE:N` and the empty-input check). `encoding`: a CSV file's, else told."""
     name = str(path).lower()
     if not Path(path).is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(msg("input.no_such_file", file=str(path)))
     if name.endswith((".jsonl", ".ndjson")):
         return JsonLinesReader(path)
     if name.endswith(".json"):
@@ -258,10 +260,10 @@ def open_input(path: str | Path, policy: CompiledPolicy) -> Reader:
     if name.endswith((".yaml", ".yml")):
         return YamlListReader(path)
     if name.endswith(".csv"):
-        return CsvReader(path, policy)
+        return CsvReader(path, policy, encoding)
     if name.endswith(".xlsx"):
         return XlsxReader(path, policy)
-    raise InputError(f"{path}: unknown input format (use .jsonl, .json, .yaml, .csv or .xlsx)")
+    raise InputError(msg("input.unknown_format", file=str(path)))
 
 
 class _BytesProgress(Reader):
@@ -606,6 +608,10 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", "", text).casefold().replace("（", "(").replace("）", ")")
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 class Choices:
     """The closed choices of a policy's columns: for each column (and, for an item fact, each item type) the
     codes it takes and the policy's Chinese and English label of each, so that a cell may hold the code
@@ -620,8 +626,8 @@ class Choices:
                 table = self._table(policy, spec, declared.get(name), doc)
                 if table is not None:
                     self.tables[(f"{section}.{name}", None)] = table
-        common = doc.get("item_facts") if isinstance(doc.get("item_facts"), Mapping) else {}
-        types = doc.get("item_types") if isinstance(doc.get("item_types"), Mapping) else {}
+        common = _mapping(doc.get("item_facts"))
+        types = _mapping(doc.get("item_types"))
         for item_type, specs in policy.item_facts.items():
             own = ((types.get(item_type) or {}).get("facts") or {}) if isinstance(types.get(item_type), Mapping) else {}
             for name, spec in specs.items():
@@ -986,51 +992,74 @@ _CSV_ENCODINGS = ("utf-8", "gb18030")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def csv_encoding(path: str | Path) -> str:
-    """The encoding a CSV file is written in: its byte-order mark, else the first of UTF-8 and GB18030 that decodes
-    every byte (UTF-8 text is rarely valid GB18030 and GBK text never valid UTF-8). InputError when neither does."""
+def csv_encoding(path: str | Path, chosen: str | None = None) -> str:
+    """The encoding a CSV file is written in (the codec to open it with).
+
+    `chosen` (`--encoding`): that one, checked to decode every byte. Else told from the bytes: a byte-order mark
+    says it; else the first of UTF-8 and GB18030 that decodes every byte. UTF-8 first, because text that is valid
+    UTF-8 is almost never GBK that happens to decode (a GBK file of Chinese text is never valid UTF-8: its
+    two-byte characters break UTF-8's continuation rules), while nearly any bytes decode as GB18030. GB18030 is
+    the superset of GBK and GB2312, what Excel and WPS write for "CSV" on a Chinese Windows. InputError when
+    neither decodes (one message naming the file and the fix)."""
+    if chosen:
+        try:
+            name = codecs.lookup(chosen).name
+        except LookupError:
+            raise InputError(msg("input.encoding_unknown_name", encoding=chosen)) from None
+        name = "utf-8-sig" if name == "utf-8" else name  # a BOM is never part of the header
+        problem = _undecodable(path, name)
+        if problem is not None:
+            raise InputError(msg("input.encoding_wrong", file=str(path), encoding=chosen, offset=problem[0], reason=problem[1]))
+        return name
     with open(path, "rb") as f:
         head = f.read(4)
-        marked = [name for bom, name in _BOMS if head.startswith(bom)][:1]
-        for name in marked or _CSV_ENCODINGS:
-            f.seek(0)
-            decoder = codecs.getincrementaldecoder(name)("strict")
-            try:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError as exc:
-                if marked:  # the file says its encoding and then breaks it
-                    raise InputError(
-                        f"{path}: the CSV file starts with a {name} byte-order mark but is not {name} text ({exc.reason}); "
-                        'save it from Excel as "CSV UTF-8"'
-                    ) from None
-                continue
-            return name
-    raise InputError(
-        f"{path}: the CSV file is neither UTF-8 nor GBK/GB18030 text, so its characters cannot be read; "
-        'save it from Excel as "CSV UTF-8" (or use the .xlsx workbook)'
-    )
+    marked = [name for bom, name in _BOMS if head.startswith(bom)][:1]
+    for name in marked or _CSV_ENCODINGS:
+        problem = _undecodable(path, name)
+        if problem is None:
+            return "utf-8-sig" if name == "utf-8" else name
+        if marked:  # the file says its encoding and then breaks it
+            raise InputError(msg("input.encoding_bom", file=str(path), encoding=name, reason=problem[1]))
+    raise InputError(msg("input.encoding_unknown", file=str(path)))
+
+
+def _undecodable(path: str | Path, name: str) -> tuple[int, str] | None:
+    """(byte offset, reason) of the first byte `name` cannot decode, or None if every byte decodes."""
+    decoder = codecs.getincrementaldecoder(name)("strict")
+    done = 0
+    with open(path, "rb") as f:
+        try:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(chunk)
+                done += len(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return done + max(exc.start, 0), str(exc.reason)
+    return None
 
 
 class CsvReader(_TabularReader):
     """One row per item; the claim and applicant columns repeat on each row of a claim (the first row's count)."""
 
-    def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
+    def __init__(self, path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> None:
         super().__init__(path, policy)
         apps, items = self.cols.header_sets()
         allowed = list(dict.fromkeys(apps + items))
         self.orphans: list[tuple[int, str]] = []
-        encoding = csv_encoding(path)
-        with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as f:
+        try:
+            codec = csv_encoding(path, encoding)
+        except InputError:
+            self.spool.close()
+            raise
+        with open(path, encoding=codec, newline="") as f:
             lines = _BoundedLines(f)
             reader = csv.reader(lines)
             try:
                 header = next(reader, None)
             except (csv.Error, _LineTooLong) as exc:
-                raise InputError(f"{path}: the header row cannot be read: {_csv_problem(exc, lines, [])[1]}") from None
+                raise InputError(msg("input.csv_header", file=str(path), problem=_csv_problem(exc, lines, [])[1])) from None
             if header is None:
-                raise InputError(f"{path}: empty CSV file")
+                raise InputError(msg("input.empty", file=str(path)))
             header = self.cols.check([h.strip() for h in header], allowed, str(path))
             key = header.index("claim_id")
             rowno = 1
@@ -1307,7 +1336,7 @@ class CsvOut:
         self.w = csv.writer(self.f)
         self.header = list(header)
         self.rows = 1
-        self.altered = _Altered()
+        self.altered = Altered()
         self.w.writerow([safe_cell(h) for h in header])
 
     def row(self, values: Sequence[Any]) -> None:
@@ -1348,7 +1377,7 @@ class XlsxOut:
         self.rows: dict[str, int] = {}
         self.letters: dict[str, list[str]] = {}
         self.filtered: dict[str, bool] = {}
-        self.altered = _Altered()
+        self.altered = Altered()
 
     def sheet(
         self, name: str, header: Sequence[str], money: Sequence[str] = (), titles: Sequence[str] | None = None, autofilter: bool = True

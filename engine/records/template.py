@@ -30,9 +30,9 @@ from engine.records.tabular import (
     BOOLEAN_LABELS,
     ITEMS_SHEET,
     LIST_CHOICE_TYPES,
+    Altered,
     Choices,
     Columns,
-    _Altered,
     safe_cell,
 )
 
@@ -55,7 +55,7 @@ class _Workbook:
         self.cols = Columns(policy)
         self.choices = Choices(policy, self.cols)
         self.specs: dict[str, FactSpec] = {**self.cols.claim, **self.cols.applicant, **self.cols.item}
-        self.altered = _Altered()
+        self.altered = Altered()
 
     def put(self, ws: Any, row: Sequence[Any], header: Sequence[str]) -> None:
         cells = [str(v) if isinstance(v, Decimal) else v for v in row]
@@ -204,7 +204,9 @@ def _types_of(book: _Workbook, name: str) -> list[str]:
 def _guide_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]], examples: dict[str, Any]) -> None:
     from openpyxl.styles import Alignment, Font
 
-    header = [_zh(k) for k in ("guide_sheet", "guide_column", "guide_code", "guide_what", "guide_example", "guide_required", "guide_values")]
+    header = [
+        _zh(k) for k in ("guide_sheet", "guide_column", "guide_code", "guide_what", "guide_example", "guide_required", "guide_values")
+    ]
     ws.append([_zh("guide_title")])
     ws.append([_zh("guide_intro")])
     ws.append([])
@@ -240,7 +242,19 @@ def _columns_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]]
     for sheet, names in sheets:
         for n in names:
             if n == "claim_id":
-                book.put(ws, [sheet, n, "string", "yes", "", "申请编号（同一申请的各行相同）", "application id (the same on every row of one application)"], header)
+                book.put(
+                    ws,
+                    [
+                        sheet,
+                        n,
+                        "string",
+                        "yes",
+                        "",
+                        "申请编号（同一申请的各行相同）",
+                        "application id (the same on every row of one application)",
+                    ],
+                    header,
+                )
                 continue
             s = book.specs[n]
             types = _types_of(book, n) if sheet == ITEMS_SHEET else []
@@ -263,7 +277,9 @@ def _example_rows(book: _Workbook, app_cols: list[str], item_cols: list[str]) ->
 
 
 # long because: the five sheets are written in one pass, sharing the columns, the choice lists and the workbook.
-def write_workbook(policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path) -> str | None:
+def write_workbook(
+    policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
+) -> str | None:
     """The batch workbook (see the module docstring); the warning naming the cells `safe_cell` had to escape, or None."""
     from openpyxl import Workbook
 
@@ -296,18 +312,18 @@ def write_workbook(policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] |
     _columns_sheet(book, ws_c, sheets)
     for c in claims:
         app = c.get("applicant", {})
-        row: list[Any] = []
+        app_row: list[Any] = []
         for n in app_cols:
             if n == "claim_id":
-                row.append(c.get("claim_id"))
+                app_row.append(c.get("claim_id"))
             else:
                 source = app if n.startswith("applicant.") else c
-                row.append(book.shown(n, None, source.get(n.split(".", 1)[1])))
-        book.put(ws_a, row, app_cols)
+                app_row.append(book.shown(n, None, source.get(n.split(".", 1)[1])))
+        book.put(ws_a, app_row, app_cols)
         for it in c.get("items", []):
             kind = it.get("type") if isinstance(it.get("type"), str) else None
-            irow = [c.get("claim_id")] + [book.shown(n, kind, it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
-            book.put(ws_i, irow, item_cols)
+            item_row = [c.get("claim_id")] + [book.shown(n, kind, it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
+            book.put(ws_i, item_row, item_cols)
     ws_a.sheet_view.tabSelected = False  # one selected tab: Excel would otherwise edit both sheets as a group
     wb.active = wb.sheetnames.index(GUIDE_SHEET)
     wb.save(path)
