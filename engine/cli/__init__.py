@@ -23,7 +23,7 @@ from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
 from engine.records.inputs import locate, read_one
-from engine.records.tabular import OutputError
+from engine.records.tabular import InputError, OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -117,6 +117,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         decision = evaluate_claim(policy, claim, trace=not args.no_trace)
     except EngineError as err:
         print_error(locate(err, source, label), args.json_errors)
+        return EXIT_INVALID
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
     write_output(decision.to_json(), args.out)
     return EXIT_OK

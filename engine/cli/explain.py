@@ -51,9 +51,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
             check_recorded_form(data, args.claim)
         policy = versions.for_decision(data) if is_decision else versions.pick(data)
         recorded = recorded_decision(policy, data, args.claim)  # shown as made (e.g. scaled to a round's budget); None for a claim
-        decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file=args.claim))
+        decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file=label))
     except EngineError as err:
-        print_error(locate(err, source, label if source is not None else args.claim))
+        print_error(locate(err, source, label))
+        return EXIT_INVALID
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
     except RenderError as err:  # a decision made under another policy text than any given
         print(f"error: {err}", file=sys.stderr)

@@ -61,7 +61,8 @@ def locate(error: EngineError, source: Locator | None, file: str) -> EngineError
     located = []
     for p in error.problems:
         line, col = source.where(p.path) if source is not None else (p.line, p.column)
-        located.append(dataclasses.replace(p, file=p.file or file, line=p.line or line, column=p.column or col))
+        place = source.file_of(p.path) if isinstance(source, RecordLocator) else None  # a record's own file, sheet, row
+        located.append(dataclasses.replace(p, file=place or p.file or file, line=p.line or line, column=p.column or col))
     return type(error)(located, error.summary)
 
 
@@ -272,15 +273,26 @@ class _NonEmpty(Reader):
 
 
 class RecordLocator:
-    """Where a claim path of a record read by `open_claims` stands: its line, or its row (for `locate`)."""
+    """Where a claim path of a record read by `open_claims` stands: the file and its line, or the file, sheet and
+    row of a spreadsheet (for `locate`)."""
 
     def __init__(self, record: Record) -> None:
         self.record = record
 
     def where(self, path: tuple[PathPart, ...]) -> tuple[int | None, int | None]:
         at, _ = self.record.locate(path)
-        line = at.get("line", at.get("row"))
-        return (line if isinstance(line, int) else None), None
+        line = at.get("line")
+        return (line if isinstance(line, int) and "row" not in at else None), None
+
+    def file_of(self, path: tuple[PathPart, ...]) -> str | None:
+        """The file, and for a row of a CSV file or a workbook its sheet and row: `round.xlsx sheet items row 15`."""
+        at, _ = self.record.locate(path)
+        file = str(at.get("file", ""))
+        if "sheet" in at:
+            return f"{file} sheet {at['sheet']} row {at.get('row')}"
+        if "row" in at:
+            return f"{file} row {at['row']}"
+        return file or None
 
 
 def record_label(rec: Record) -> str:
@@ -313,37 +325,34 @@ def record_problems(rec: Record) -> list[Problem]:
 
 def read_one(path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> tuple[Any, Locator, str]:
     """One application (or one recorded decision) for `evaluate` and `explain`: its data, what locates its errors,
-    and its label. Any input `open_claims` reads; one holding several needs `FILE:N`.
+    and the file to name in them. Any input `open_claims` reads; one holding several needs `FILE:N`.
 
-    ClaimError (exit 1) when it cannot be read, is empty, or holds several."""
+    InputError (exit 1) when the input cannot be read, holds none, or holds several; ClaimError when the one
+    application read has reading problems (a cell that is not a date, say)."""
     real, selector = split_selector(path)
-    label = str(path)
+    if selector is None and real.is_file() and real.suffix.lower() in (".json", ".yaml", ".yml"):
+        if not real.read_bytes().strip():
+            raise InputError(msg("input.empty", file=str(path)))
+        data, source = read_document(real)
+        if not isinstance(data, list):
+            return data, source, str(path)
+        if len(data) != 1:
+            raise InputError(msg("input.empty", file=str(path)) if not data else _many(path, len(data)))
+        return data[0], source, str(path)
+    reader = open_claims(path, policy, encoding)
+    records: list[Record] = []
     try:
-        if selector is None and real.is_file() and real.suffix.lower() in (".json", ".yaml", ".yml"):
-            if not real.read_bytes().strip():
-                raise InputError(msg("input.empty", file=label))
-            data, source = read_document(real)
-            if not isinstance(data, list):
-                return data, source, label
-            if len(data) != 1:
-                raise InputError(
-                    msg("input.empty", file=label) if not data else msg("input.many", file=label, n=len(data), example=f"{label}:1")
-                )
-            return data[0], source, label
-        reader = open_claims(path, policy, encoding)
-        try:
-            records = []
-            for rec in reader:
-                records.append(rec)
-                if len(records) > 1:
-                    n = len(records) + sum(1 for _ in reader)
-                    raise InputError(msg("input.many", file=label, n=n, example=f"{real}:1"))
-        finally:
-            reader.close()
-    except InputError as err:
-        message = err.args[0] if err.args else str(err)
-        raise ClaimError([Problem(message, file=label, code="input")], msg("core.invalid_input")) from None
+        for rec in reader:
+            records.append(rec)
+            if len(records) > 1:
+                raise _many(path, len(records) + sum(1 for _ in reader))
+    finally:
+        reader.close()
     (rec,) = records
     if rec.data is None:
         raise ClaimError(record_problems(rec), msg("core.invalid_input"))
-    return rec.data, RecordLocator(rec), record_label(rec)
+    return rec.data, RecordLocator(rec), str(rec.where.get("file", real))
+
+
+def _many(path: str | Path, n: int) -> InputError:
+    return InputError(msg("input.many", file=str(path), n=n, example=f"{path}:1"))

@@ -1009,7 +1009,7 @@ def csv_encoding(path: str | Path, chosen: str | None = None) -> str:
         name = "utf-8-sig" if name == "utf-8" else name  # a BOM is never part of the header
         problem = _undecodable(path, name)
         if problem is not None:
-            raise InputError(msg("input.encoding_wrong", file=str(path), encoding=chosen, offset=problem[0], reason=problem[1]))
+            raise InputError(msg("input.encoding_wrong", file=str(path), encoding=chosen, line=problem[0], reason=problem[1]))
         return name
     with open(path, "rb") as f:
         head = f.read(4)
@@ -1024,17 +1024,18 @@ def csv_encoding(path: str | Path, chosen: str | None = None) -> str:
 
 
 def _undecodable(path: str | Path, name: str) -> tuple[int, str] | None:
-    """(byte offset, reason) of the first byte `name` cannot decode, or None if every byte decodes."""
+    """(line, reason) of the first byte `name` cannot decode, or None if every byte decodes."""
     decoder = codecs.getincrementaldecoder(name)("strict")
-    done = 0
+    lines = 1
     with open(path, "rb") as f:
+        chunk = b""
         try:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 decoder.decode(chunk)
-                done += len(chunk)
+                lines += chunk.count(b"\n")
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            return done + max(exc.start, 0), str(exc.reason)
+            return lines + chunk[: max(exc.start, 0)].count(b"\n"), str(exc.reason)
     return None
 
 
