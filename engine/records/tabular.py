@@ -63,13 +63,15 @@ CSV_MAX_LINE = 1024 * 1024  # characters of one physical line of a CSV file
 CLAIM_ID_LABEL = Text("申请编号", "application id")
 
 
-class InputError(Exception):
-    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit).
-
-    Made with a `Msg`: `str(error)` says it in the reader's language (`engine.core.i18n.language()`)."""
+class _Said(Exception):
+    """An error made with a `Msg`: `str(error)` says it in the reader's language (`engine.core.i18n.language()`)."""
 
     def __str__(self) -> str:
         return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
+
+
+class InputError(_Said):
+    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit, no application)."""
 
 
 class Label(Msg):
@@ -91,19 +93,19 @@ class Label(Msg):
         return (Label, (self.text,))
 
 
-class OutputError(Exception):
+class OutputError(_Said):
     """An output path that cannot be created or written (a file where a folder should be, no permission)."""
 
 
 def output_dir(path: str | Path) -> Path:
     """The folder `path`, created with its parents if missing; OutputError (not an OSError traceback) if it cannot be."""
     out = Path(path)
-    _make_folder(out, f"--out {path}: exists and is not a folder", f"--out {path}: cannot create the folder")
+    _make_folder(out, msg("sheet.out_not_folder", path=str(path)), msg("sheet.out_cannot_create", path=str(path)))
     try:  # a real write, not os.access: root may "access" /proc, where no file can be made
         with tempfile.TemporaryFile(dir=out, prefix=".policy-engine-probe-"):
             pass
     except OSError as exc:
-        raise OutputError(f"--out {path}: cannot write in the folder ({exc.strerror or exc})") from None
+        raise OutputError(msg("sheet.out_cannot_write", path=str(path), reason=str(exc.strerror or exc))) from None
     return out
 
 
@@ -111,19 +113,24 @@ def output_file(path: str | Path) -> Path:
     """A file path to write: its folder is created with its parents if missing; OutputError if it cannot be written."""
     out = Path(path)
     if out.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name")
-    _make_folder(out.parent, f"{path}: {out.parent} is not a folder", f"{path}: cannot create the folder {out.parent}")
+        raise OutputError(msg("sheet.is_folder", path=str(path)))
+    parent = str(out.parent)
+    _make_folder(
+        out.parent,
+        msg("sheet.parent_not_folder", path=str(path), parent=parent),
+        msg("sheet.parent_cannot_create", path=str(path), parent=parent),
+    )
     return out
 
 
-def _make_folder(folder: Path, not_a_folder: str, cannot: str) -> None:
+def _make_folder(folder: Path, not_a_folder: Msg, cannot: Msg) -> None:
     """`folder` created with its parents if missing; OutputError with the caller's words if it cannot be."""
     if folder.exists() and not folder.is_dir():
         raise OutputError(not_a_folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{cannot} ({exc.strerror or exc})") from None
+        raise OutputError(msg("sheet.with_reason", message=cannot, reason=str(exc.strerror or exc))) from None
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -132,7 +139,7 @@ def write_text(path: str | Path, text: str) -> None:
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        raise OutputError(msg("sheet.cannot_be_written", path=str(path), reason=str(exc.strerror or exc))) from None
 
 
 @dataclass
@@ -222,11 +229,8 @@ class Altered:
         """The warning for output `name`, or None if no cell was altered."""
         if not self.count:
             return None
-        more = f" and {self.count - len(self.first)} more" if self.count > len(self.first) else ""
-        return (
-            f"{name}: {self.count} cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
-            f"written escaped as \\xNN: {', '.join(self.first)}{more}"
-        )
+        more = msg("sheet.altered_more", n=self.count - len(self.first)) if self.count > len(self.first) else ""
+        return msg("sheet.altered", name=name, n=self.count, cells=list(self.first), more=more)
 
 
 # --- readers -----------------------------------------------------------------------
@@ -296,10 +300,12 @@ class JsonLinesReader(_BytesProgress):
                 yield Record(n, where, None, [_duplicate_problem(exc, where)])
                 continue
             except (UnicodeDecodeError, ValueError) as exc:
-                yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {getattr(exc, 'msg', exc)}", **where}])
+                yield Record(
+                    n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(getattr(exc, "msg", exc))), **where}]
+                )
                 continue
             if not isinstance(data, dict):
-                yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
                 continue
             yield Record(n, where, data)
 
@@ -366,7 +372,7 @@ class JsonListReader(_BytesProgress):
                 break
             if not started:
                 if buf[0] != "[":
-                    raise InputError(f"{self.path}:{line}: a JSON input must be a list of claims [ {{...}}, ... ] (or use .jsonl)")
+                    raise InputError(msg("input.json_list", file=self.path, line=line))
                 buf = buf[1:]
                 started = True
                 continue
@@ -388,7 +394,7 @@ class JsonListReader(_BytesProgress):
                         try:
                             end = _LENIENT.raw_decode(buf)[1]
                         except RecursionError:
-                            raise InputError(f"{self.path}:{line}: not valid JSON: {exc}") from None
+                            raise InputError(msg("input.not_json_at", file=self.path, line=line, reason=str(exc))) from None
                         refused, data = exc, None
                     if end == len(buf) and not eof and fill():  # a number could continue in the next chunk
                         continue
@@ -396,7 +402,7 @@ class JsonListReader(_BytesProgress):
                 except json.JSONDecodeError as exc:
                     if fill():
                         continue
-                    raise InputError(f"{self.path}:{line + exc.lineno - 1}: not valid JSON: {exc.msg}") from None
+                    raise InputError(msg("input.not_json_at", file=self.path, line=line + exc.lineno - 1, reason=exc.msg)) from None
             n += 1
             where = {"file": self.path, "line": line, "element": n - 1}
             line += buf.count("\n", 0, end)
@@ -404,11 +410,11 @@ class JsonListReader(_BytesProgress):
             if isinstance(refused, DuplicateKeyError):
                 yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
             elif refused is not None:
-                yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {refused}", **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(refused)), **where}])
             elif isinstance(data, dict):
                 yield Record(n, where, data)
             else:
-                yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
 
 
 class YamlListReader(Reader):
@@ -421,7 +427,7 @@ class YamlListReader(Reader):
         self.source = load_yaml_file(path)
         data = self.source.data
         if not isinstance(data, list):
-            raise InputError(f"{path}: a YAML input must be a list of claims")
+            raise InputError(msg("input.yaml_list", file=str(path)))
         self.data: list[Any] = data
         self.total = len(data)
         self.done = 0
@@ -439,7 +445,7 @@ class YamlListReader(Reader):
                 rec.item_where = []
                 yield rec
             else:
-                yield Record(i + 1, where, None, [{"field": None, "message": "a claim must be a mapping", **where}])
+                yield Record(i + 1, where, None, [{"field": None, "message": msg("input.not_mapping"), **where}])
 
     def close(self) -> None:
         self.data = []
@@ -530,7 +536,7 @@ class Columns:
         if t == "date_list" and isinstance(value, _dt.date):  # a spreadsheet date cell: a list of one date
             if isinstance(value, _dt.datetime):
                 if value.time() != _dt.time():
-                    return None, f"{value} has a time of day; a date is expected"
+                    return None, msg("input.time_of_day", value=str(value))
                 value = value.date()
             return [value.isoformat()], None
         if t in ("enum_list", "document_list", "string_list", "date_list"):
@@ -548,36 +554,36 @@ class Columns:
                 return True, None
             if word in FALSE_WORDS:
                 return False, None
-            return None, f"{value!r} is not yes/no (true/false, 是/否)"
+            return None, msg("input.not_yes_no", value=repr(value))
         if t == "percent":
             return _percent_value(value)
         if t == "decimal" and isinstance(value, float):  # a numeric cell (a 65%-formatted one is 0.65): its shortest decimal form
-            return (str(Decimal(repr(float(value)))), None) if math.isfinite(value) else (None, f"{value!r} is not a number")
+            return (str(Decimal(repr(float(value)))), None) if math.isfinite(value) else (None, msg("input.not_number", value=repr(value)))
         if t in ("integer", "count"):
             if isinstance(value, bool):
-                return None, f"{value!r} is not a whole number"
+                return None, msg("input.not_whole", value=repr(value))
             if isinstance(value, int):
                 return value, None
             if isinstance(value, float) and value.is_integer():
                 return int(value), None
             if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
                 return int(value), None
-            return None, f"{value!r} is not a whole number"
+            return None, msg("input.not_whole", value=repr(value))
         if t == "money":
             if isinstance(value, bool):
-                return None, f"{value!r} is not an amount"
+                return None, msg("input.not_amount", value=repr(value))
             if isinstance(value, int):
                 return str(value), None
             if isinstance(value, float):  # a numeric spreadsheet cell: its shortest decimal form, never binary arithmetic
                 try:
                     return str(Decimal(repr(value))), None
                 except InvalidOperation:
-                    return None, f"{value!r} is not an amount"
+                    return None, msg("input.not_amount", value=repr(value))
             return str(value), None
         if t == "date":
             if isinstance(value, _dt.datetime):
                 if value.time() != _dt.time():
-                    return None, f"{value} has a time of day; a date is expected"
+                    return None, msg("input.time_of_day", value=str(value))
                 return value.date().isoformat(), None
             if isinstance(value, _dt.date):
                 return value.isoformat(), None
@@ -757,16 +763,16 @@ def _percent_value(value: Any) -> tuple[Any, str | None]:
     percentage in Excel (0.0435 -> "4.35%"). A bare number is refused with the fix: it could be 4.35% or 0.0435%."""
     if isinstance(value, _PercentCell):
         if not math.isfinite(value):
-            return None, f"{value!r} is not a percentage"
+            return None, msg("input.not_percent", value=repr(value))
         return f"{(Decimal(repr(float(value))) * 100).normalize():f}%", None
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("%"):
             return text.replace(" ", ""), None
-        return None, f'{value!r} has no % sign: write the percentage as "{text}%" (or format the cell as a percentage)'
+        return None, msg("input.no_percent_sign", value=repr(value), text=text)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return None, f'{value!r} is a bare number: write the percentage as text such as "4.35%", or format the cell as a percentage'
-    return None, f"{value!r} is not a percentage"
+        return None, msg("input.bare_percent", value=repr(value))
+    return None, msg("input.not_percent", value=repr(value))
 
 
 class _Spool:
@@ -898,7 +904,7 @@ class _TabularReader(Reader):
             item_where.append(iwhere)
         data["items"] = out_items
         if not items:
-            problems.append({"field": "items", "message": f"no item rows for claim {claim_id}", **where})
+            problems.append({"field": "items", "message": msg("input.no_items", claim_id=claim_id), **where})
         return Record(n, where, None if problems else data, problems, item_where, claim_id)
 
 
@@ -941,16 +947,16 @@ class _BoundedLines:
         return line
 
 
-def _csv_problem(exc: Exception, lines: _BoundedLines, header: Sequence[str]) -> tuple[str | None, str]:
+def _csv_problem(exc: Exception, lines: _BoundedLines, header: Sequence[str]) -> tuple[str | None, Msg]:
     """(the column, what is wrong) for a CSV row the csv module could not read."""
     if isinstance(exc, _LineTooLong):
-        return None, f"a line longer than {CSV_MAX_LINE:,} characters (the limit)"
+        return None, msg("input.line_too_long", limit=f"{CSV_MAX_LINE:,}")
     limit = csv.field_size_limit()
     if "field larger than field limit" in str(exc):
         i = _long_field("".join(lines.record), limit)
         column = None if i is None else header[i] if i < len(header) and header[i] else f"column {i + 1}"
-        return column, f"a cell longer than {limit:,} characters (the limit)"
-    return None, f"not a readable CSV row ({exc})"
+        return column, msg("input.cell_too_long", limit=f"{limit:,}")
+    return None, msg("input.bad_csv_row", reason=str(exc))
 
 
 def _long_field(text: str, limit: int) -> int | None:
@@ -1073,7 +1079,8 @@ class CsvReader(_TabularReader):
                     # one row that cannot be read is that row's error record; the rows after it are read on
                     # (a quoted cell cut short may leave its remaining lines to be read as rows of their own)
                     column, message = _csv_problem(exc, lines, header)
-                    self.spool.add("row", f"{_BAD_ROW}{rowno}", rowno, {_BAD_ROW: [column, message + "; the row is not read"]})
+                    said = {"key": message.key, "params": {k: str(v) for k, v in message.params.items()}}
+                    self.spool.add("row", f"{_BAD_ROW}{rowno}", rowno, {_BAD_ROW: [column, said]})
                     continue
                 if row is None:
                     break
@@ -1094,11 +1101,12 @@ class CsvReader(_TabularReader):
             first_row, first = rows[0]
             where = {"file": self.path, "row": first_row}
             if cid.startswith(_BAD_ROW):
-                column, message = first[_BAD_ROW]
-                yield Record(n, where, None, [{"field": column, "message": message, **where}])
+                column, said = first[_BAD_ROW]
+                problem = msg("input.row_not_read", problem=msg(said["key"], **said["params"]))
+                yield Record(n, where, None, [{"field": column, "message": problem, **where}])
                 continue
             if not cid:
-                yield Record(n, where, None, [{"field": "claim_id", "message": f"{len(rows)} row(s) without a claim_id", **where}])
+                yield Record(n, where, None, [{"field": "claim_id", "message": msg("input.no_claim_id_rows", n=len(rows)), **where}])
                 continue
             head = {k: v for k, v in first.items() if k in self.cols.claim or k in self.cols.applicant}
             conflicts = []
@@ -1108,7 +1116,7 @@ class CsvReader(_TabularReader):
                         conflicts.append(
                             {
                                 "field": k,
-                                "message": f"{v!r} differs from {head[k]!r} on row {first_row} of the same claim",
+                                "message": msg("input.differs", value=repr(v), first=repr(head[k]), row=first_row),
                                 "file": self.path,
                                 "row": rowno,
                             }
@@ -1135,36 +1143,46 @@ def check_workbook_size(path: str | Path) -> None:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=str(exc))) from None
     if len(parts) > XLSX_MAX_PARTS:
-        raise InputError(f"{path}: {len(parts):,} parts in the workbook, more than the limit of {XLSX_MAX_PARTS:,}; not read")
+        raise InputError(msg("sheet.too_many_parts", file=str(path), n=f"{len(parts):,}", limit=f"{XLSX_MAX_PARTS:,}"))
     total = packed = 0
     for p in parts:
         if p.file_size > XLSX_MAX_EXPANDED:
             raise InputError(
-                f"{path}: part {p.filename} expands to {p.file_size:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read"
+                msg("sheet.part_too_big", file=str(path), part=p.filename, size=f"{p.file_size:,}", limit=f"{XLSX_MAX_EXPANDED:,}")
             )
         if p.file_size > XLSX_RATIO_FROM and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
             raise InputError(
-                f"{path}: part {p.filename} expands {p.file_size // max(p.compress_size, 1):,} times "
-                f"({p.compress_size:,} to {p.file_size:,} bytes), more than the limit of {XLSX_MAX_RATIO}:1; not read"
+                msg(
+                    "sheet.part_ratio",
+                    file=str(path),
+                    part=p.filename,
+                    times=f"{p.file_size // max(p.compress_size, 1):,}",
+                    packed=f"{p.compress_size:,}",
+                    size=f"{p.file_size:,}",
+                    limit=XLSX_MAX_RATIO,
+                )
             )
         total += p.file_size
         packed += p.compress_size
     if total > XLSX_MAX_EXPANDED:
-        raise InputError(f"{path}: the workbook expands to {total:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read")
+        raise InputError(msg("sheet.workbook_too_big", file=str(path), size=f"{total:,}", limit=f"{XLSX_MAX_EXPANDED:,}"))
     if total > XLSX_RATIO_FROM and total > XLSX_MAX_RATIO * max(packed, 1):  # many parts, each just under XLSX_RATIO_FROM
         raise InputError(
-            f"{path}: the workbook expands {total // max(packed, 1):,} times ({packed:,} to {total:,} bytes), "
-            f"more than the limit of {XLSX_MAX_RATIO}:1; not read"
+            msg(
+                "sheet.workbook_ratio",
+                file=str(path),
+                times=f"{total // max(packed, 1):,}",
+                packed=f"{packed:,}",
+                size=f"{total:,}",
+                limit=XLSX_MAX_RATIO,
+            )
         )
     sheets = _worksheet_parts(path, parts)
     held = sum(p.file_size for p in parts if p.filename not in sheets)
     if held > XLSX_MAX_HELD:
-        raise InputError(
-            f"{path}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
-            f"more than the limit of {XLSX_MAX_HELD:,}; not read"
-        )
+        raise InputError(msg("sheet.held_too_big", file=str(path), size=f"{held:,}", limit=f"{XLSX_MAX_HELD:,}"))
 
 
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -1179,7 +1197,13 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
         return set()  # openpyxl refuses such a file itself
     if info.file_size > XLSX_MAX_CONTENT_TYPES:
         raise InputError(
-            f"{path}: part [Content_Types].xml expands to {info.file_size:,} bytes, more than the limit of {XLSX_MAX_CONTENT_TYPES:,}; not read"
+            msg(
+                "sheet.part_too_big",
+                file=str(path),
+                part="[Content_Types].xml",
+                size=f"{info.file_size:,}",
+                limit=f"{XLSX_MAX_CONTENT_TYPES:,}",
+            )
         )
     try:
         with zipfile.ZipFile(path) as z:
@@ -1188,7 +1212,7 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
             raise ValueError("a DTD is not allowed")
         root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable .xlsx workbook ([Content_Types].xml: {exc})") from None
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=f"[Content_Types].xml: {exc}")) from None
     types: dict[str, set[str]] = {}
     for node in root:
         if node.tag.rsplit("}", 1)[-1] == "Override":
@@ -1221,12 +1245,12 @@ class XlsxReader(_TabularReader):
         try:
             from openpyxl import load_workbook
         except ModuleNotFoundError:  # pragma: no cover
-            raise InputError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+            raise InputError(msg("sheet.needs_openpyxl")) from None
         check_workbook_size(path)  # before anything is expanded
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
-            raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+            raise InputError(msg("sheet.not_workbook", file=str(path), reason=str(exc))) from None
         try:
             found = {sheet: _find_sheet(path, wb.sheetnames, sheet) for sheet in (APPLICANTS_SHEET, ITEMS_SHEET)}
             apps, items = self.cols.header_sets()
@@ -1236,7 +1260,9 @@ class XlsxReader(_TabularReader):
                 except InputError:
                     raise
                 except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
-                    raise InputError(f"{path} sheet {sheet}: not readable ({type(exc).__name__}: {exc})") from None
+                    raise InputError(
+                        msg("sheet.sheet_unreadable", file=str(path), sheet=sheet, reason=f"{type(exc).__name__}: {exc}")
+                    ) from None
         finally:
             wb.close()
         self.spool.index()
@@ -1258,7 +1284,7 @@ class XlsxReader(_TabularReader):
         while header and not header[-1]:
             header.pop()
         if len(header) > XLSX_MAX_COLUMNS:
-            raise InputError(f"{where}: {len(header):,} columns in the header row, more than the limit of {XLSX_MAX_COLUMNS:,}")
+            raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
         header = self.cols.check(header, allowed, where)
         key = header.index("claim_id")
         # a percent column's cells are read with their number format (a 4.35% cell holds 0.0435); other sheets as values
@@ -1272,10 +1298,7 @@ class XlsxReader(_TabularReader):
             if percent:
                 row = tuple(_percent_cell(c) if i in percent else getattr(c, "value", None) for i, c in enumerate(row))
             if rowno > XLSX_MAX_ROWS:
-                raise InputError(
-                    f"{where}: rows beyond row {XLSX_MAX_ROWS:,} (the limit of rows read); split the round, "
-                    "or delete the empty or formatted rows below the data"
-                )
+                raise InputError(msg("sheet.too_many_rows", where=where, limit=f"{XLSX_MAX_ROWS:,}"))
             if row.count(None) == len(row) or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
                 continue
             cid = _cell_text(row[key] if key < len(row) else None)
@@ -1293,9 +1316,7 @@ class XlsxReader(_TabularReader):
             first_row, head = heads[0]
             where = {"file": self.path, "sheet": APPLICANTS_SHEET, "row": first_row}
             if not cid:
-                yield Record(
-                    n, where, None, [{"field": "claim_id", "message": f"{len(heads)} applicant row(s) without a claim_id", **where}]
-                )
+                yield Record(n, where, None, [{"field": "claim_id", "message": msg("sheet.no_claim_id_applicants", n=len(heads)), **where}])
                 continue
             items = [(cells, {"file": self.path, "sheet": ITEMS_SHEET, "row": r}) for r, cells in self.spool.rows(ITEMS_SHEET, cid)]
             rec = self._build(n, cid, (head, where), items)
@@ -1303,7 +1324,7 @@ class XlsxReader(_TabularReader):
                 rec.problems.append(
                     {
                         "field": "claim_id",
-                        "message": f"claim id {cid!r} appears on {len(heads)} applicant rows: {', '.join(str(r) for r, _ in heads)}",
+                        "message": msg("sheet.claim_id_twice", claim_id=repr(cid), n=len(heads), rows=", ".join(str(r) for r, _ in heads)),
                         **where,
                     }
                 )
@@ -1318,11 +1339,7 @@ class XlsxReader(_TabularReader):
             n += 1
             self.done = n
             where = {"file": self.path, "sheet": ITEMS_SHEET, "row": row}
-            message = (
-                f"{count} item row(s) of claim {cid!r} have no row in the applicants sheet"
-                if cid
-                else f"{count} item row(s) without a claim_id"
-            )
+            message = msg("sheet.orphan_items", n=count, claim_id=repr(cid)) if cid else msg("sheet.items_without_id", n=count)
             yield Record(n, where, None, [{"field": "claim_id", "message": message, **where}], key=cid or None)
 
 
