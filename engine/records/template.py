@@ -325,6 +325,7 @@ def write_workbook(
             item_row = [c.get("claim_id")] + [book.shown(n, kind, it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
             book.put(ws_i, item_row, item_cols)
     ws_a.sheet_view.tabSelected = False  # one selected tab: Excel would otherwise edit both sheets as a group
+    ws_g.sheet_view.tabSelected = True
     wb.active = wb.sheetnames.index(GUIDE_SHEET)
     wb.save(path)
     return book.altered.says(str(path))
