@@ -692,7 +692,9 @@ class Choices:
 
     def code(self, column: str, item_type: str | None, word: str) -> str | None:
         """The code a cell's word stands for (the code itself or a label), or None."""
-        return self._lookup(column, item_type).get(_fold(word))
+        lookup = self._lookup(column, item_type)
+        found = lookup.get(word)  # the code or label as written: most cells, without folding
+        return found if found is not None else lookup.get(_fold(word))
 
     def codes(self, column: str, item_type: str | None, text: str) -> tuple[list[str], list[str]]:
         """A list cell's codes, and the words that are none: values separated by `;`, `；`, a line break or `、`
@@ -707,7 +709,8 @@ class Choices:
             i = 0
             while i < len(pieces):
                 for j in range(len(pieces), i, -1):  # the longest run of pieces that is one label
-                    found = lookup.get(_fold("、".join(pieces[i:j])))
+                    words = "、".join(pieces[i:j])
+                    found = lookup.get(words) or lookup.get(_fold(words))
                     if found:
                         out.append(found)
                         i = j
@@ -857,6 +860,8 @@ class _TabularReader(Reader):
 
     def _cell(self, name: str, spec: FactSpec, value: Any, item_type: str | None) -> tuple[Any, str | None]:
         """A cell as a claim value: a closed choice's label read as its code, then the cell converted by its type."""
+        if value is None or value == "":  # the most common cell of a CSV file: a fact of another item type
+            return None, None
         if spec.type in CHOICE_TYPES and spec.type != "boolean" and isinstance(value, str):
             resolved, err = self.choices.resolve(name, item_type, value)
             if err is not None or isinstance(resolved, list):
