@@ -437,3 +437,11 @@ def test_an_empty_input_is_an_error_for_every_command(tmp_path: Path, capsys: An
     err = capsys.readouterr().err
     assert "no applications in the input" in err or "the folder holds no" in err, err
     assert "Traceback" not in err
+
+
+def test_explain_reads_one_decision_of_a_batchs_decisions_file(tmp_path: Path, capsys: Any) -> None:
+    assert _batch(tmp_path, ROUND_JSONL, "o") == 3
+    capsys.readouterr()
+    assert main(["explain", "--policy", POLICY, f"{tmp_path / 'o' / 'decisions.jsonl'}:2", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "PG-2022-0002" in out and "PG-2022-0001" not in out
