@@ -96,14 +96,19 @@ def test_xlsx_gives_the_same_decisions_and_names_sheet_and_row(policy, tmp_path)
 
 def test_template_workbook_documents_every_column(policy):
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_template.xlsx", read_only=True)
-    assert wb.sheetnames == ["applicants", "items", "columns"]
-    header = next(wb["applicants"].iter_rows(values_only=True))
-    assert header[:4] == ("claim_id", "claim.funding_year", "claim.submission_date", "claim.documents")
-    assert "applicant.fraud_finding_dates" in header
+    assert wb.sheetnames == ["applicants", "items", "说明", "columns", "选项"]
+    header = next(wb["applicants"].iter_rows(values_only=True))  # Chinese headings with their codes
+    assert header[:2] == ("申请编号（claim_id）", "申报年度（支持所针对的上一年度）（claim.funding_year）")
+    codes = [h.rsplit("（", 1)[1].rstrip("）") for h in header]
+    assert codes[:4] == ["claim_id", "claim.funding_year", "claim.submission_date", "claim.documents"]
+    assert "applicant.fraud_finding_dates" in codes
     items_header = next(wb["items"].iter_rows(values_only=True))
-    assert items_header[:3] == ("claim_id", "item.id", "item.type") and "item.official_fees_paid" in items_header
+    item_codes = [h.rsplit("（", 1)[1].rstrip("）") for h in items_header]
+    assert item_codes[:3] == ["claim_id", "item.id", "item.type"] and "item.official_fees_paid" in item_codes
     documented = {(r[0], r[1]) for r in wb["columns"].iter_rows(min_row=2, values_only=True)}
-    assert {("applicants", h) for h in header} | {("items", h) for h in items_header} == documented
+    assert {("applicants", h) for h in codes} | {("items", h) for h in item_codes} == documented
+    guide = {(r[0], r[2]) for r in wb["说明"].iter_rows(min_row=5, values_only=True)}
+    assert guide == documented
 
 
 def _csv(tmp_path: Path, rows: list[dict]) -> Path:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from engine.cli.common import (
     Parser,
+    add_encoding_argument,
     add_policy_argument,
     chosen_language,
     one_policy,
@@ -34,8 +35,8 @@ from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
-from engine.records.inputs import locate, read_document
-from engine.records.tabular import OutputError
+from engine.records.inputs import locate, read_one
+from engine.records.tabular import InputError, OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 EXIT_PIPE = 141  # stdout closed by its reader (`| head`): 128 + SIGPIPE, as the shell reports a program it stopped
@@ -104,14 +105,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     versions = policy_versions(args.policy, args.json_errors)
     if versions is None:
         return EXIT_INVALID
-    data, source = None, None
+    data, source, label = None, None, args.claim
     try:
-        data, source = read_document(args.claim)
+        data, source, label = read_one(args.claim, versions.newest, args.encoding)
         policy = versions.pick(data)
-        claim = parse_claim(policy, data, file=args.claim)
+        claim = parse_claim(policy, data, file=label)
         decision = evaluate_claim(policy, claim, trace=not args.no_trace)
     except EngineError as err:
-        print_error(locate(err, source, args.claim), args.json_errors)
+        print_error(locate(err, source, label), args.json_errors)
+        return EXIT_INVALID
+    except InputError as err:
+        say_error(err)
         return EXIT_INVALID
     write_output(decision.to_json(), args.out)
     return EXIT_OK
@@ -182,6 +186,7 @@ def _configure_validate(p: argparse.ArgumentParser) -> None:
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
     p.add_argument("claim", metavar="CLAIM", help=msg("cli.evaluate.claim"))
+    add_encoding_argument(p)
     p.add_argument("--out", metavar="FILE", help=msg("cli.evaluate.out"))
     p.add_argument("--no-trace", action="store_true", help=msg("cli.evaluate.no_trace"))
     p.add_argument("--json-errors", action="store_true", help=msg("cli.common.json_errors"))

@@ -18,12 +18,13 @@ import os
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
-from engine.cli.common import add_policy_argument, policy_versions, say, say_error
+from engine.cli.common import add_encoding_argument, add_policy_argument, policy_versions, say, say_error
 from engine.core.i18n import msg, tr
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
+from engine.records.inputs import open_claims
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
-from engine.records.tabular import InputError, OutputError, open_input, output_file, write_claims_workbook
+from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
 from engine.records.workers import MAX_WORKERS
 
 
@@ -50,6 +51,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             report=not args.no_report,
             workers=args.workers,
+            encoding=args.encoding,
         )
     except LedgerUrlError as err:
         say_error(err)
@@ -86,6 +88,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def _configure_batch(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
     p.add_argument("input", metavar="INPUT", help=msg("cli.batch.input"))
+    add_encoding_argument(p)
     p.add_argument("--ledger", metavar="URL", help=msg("cli.batch.ledger", env=LEDGER_ENV, default=default_url()))
     p.add_argument("--commit", action="store_true", help=msg("cli.batch.commit"))
     p.add_argument("--replace", action="store_true", help=msg("cli.batch.replace"))
@@ -117,7 +120,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     claims = []
     if args.source:
         try:
-            reader = open_input(args.source, policy)
+            reader = open_claims(args.source, policy, args.encoding)
         except InputError as err:
             say_error(err)
             return EXIT_INVALID
@@ -143,6 +146,7 @@ def _configure_template(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p, help=msg("cli.template.policy"))
     p.add_argument("out", metavar="OUT.xlsx", help=msg("cli.template.out"))
     p.add_argument("--from", dest="source", metavar="INPUT", help=msg("cli.template.source"))
+    add_encoding_argument(p)
 
 
 READ_ONLY = ("info", "verify", "grants")  # never create a ledger: a mistyped path is an error, not a new empty ledger

@@ -273,3 +273,12 @@ def one_policy(path: str) -> CompiledPolicy | None:
     except EngineError as err:
         print_error(err)
         return None
+
+
+def add_encoding_argument(p: argparse.ArgumentParser) -> None:
+    """`--encoding`: a CSV input's encoding, for a file whose encoding the engine should not tell by itself."""
+    p.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help=msg("cli.common.encoding"),
+    )

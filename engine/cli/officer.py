@@ -15,7 +15,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
-from engine.cli.common import describe, print_error, say, say_error, severity, write_output
+from engine.cli.common import add_encoding_argument, describe, print_error, say, say_error, severity, write_output
 from engine.core.errors import EngineError
 from engine.core.i18n import msg, tr
 from engine.deciding.ready import load_policy
@@ -88,7 +88,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     try:
         old, new = load_policy(args.old), load_policy(args.new)
-        claims = read_claims(args.claims, old, new) if args.claims else None
+        claims = read_claims(args.claims, old, new, encoding=args.encoding) if args.claims else None
     except EngineError as err:
         print_error(err)
         return EXIT_INVALID
@@ -166,6 +166,7 @@ def _configure_diff(p: argparse.ArgumentParser) -> None:
     p.add_argument("new", metavar="NEW", help=msg("cli.diff.new"))
     p.add_argument("--claims", metavar="FILE", help=msg("cli.diff.claims", formats=CLAIM_FORMATS))
     p.add_argument("--json", action="store_true", help=msg("cli.diff.json"))
+    add_encoding_argument(p)
 
 
 @command("versions", msg("cli.versions.help"), cmd_versions)

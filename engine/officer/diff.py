@@ -31,8 +31,8 @@ from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
 from engine.records.batch import claim_problems, error_record
-from engine.records.inputs import read_document
-from engine.records.tabular import InputError, Record, open_input
+from engine.records.inputs import open_claims
+from engine.records.tabular import InputError, Record
 
 POLICY = "(policy)"
 ZERO = Decimal(0)
@@ -816,29 +816,21 @@ class Impact:
 CLAIM_FORMATS = msg("diff.claim_formats")
 
 
-def read_claims(path: str | Path, *policies: model.CompiledPolicy) -> list[Record]:
-    """Claims of a round, read as a batch reads them (see `engine.records.tabular`): one `Record` per application,
-    with where it came from (line, or sheet and row) and any reading problems.
+def read_claims(path: str | Path, *policies: model.CompiledPolicy, encoding: str | None = None) -> list[Record]:
+    """Claims of a round, read as a batch reads them (`engine.records.inputs.open_claims`): one `Record` per
+    application, with where it came from (line, or sheet and row) and any reading problems.
 
     Formats: see CLAIM_FORMATS. CSV and XLSX columns are the policy's fact names: `policies` are tried in
     order (the version in force first, then the revision) and the first whose vocabulary accepts the
-    columns reads the file. Raises `InputError` when the input as a whole cannot be read.
+    columns reads the file. Raises `InputError` when the input as a whole cannot be read, or holds no application.
     """
     p = Path(path)
-    if p.is_dir():
-        out: list[Record] = []
-        for f in sorted(p.glob("*.json")):
-            out.extend(read_claims(f, *policies))
-        return [dataclasses.replace(r, number=n) for n, r in enumerate(out, 1)]
-    if p.suffix.lower() == ".json" and _starts_with_object(p):  # one claim, as `evaluate` takes it
-        data, _ = read_document(p)
-        return [Record(1, {"file": str(p)}, data)]
     if p.suffix.lower() in (".csv", ".xlsx") and not policies:
         raise InputError(msg("diff.needs_policy", path=str(p)))
     first: InputError | None = None
     for policy in policies or (cast(model.CompiledPolicy, None),):  # JSON and YAML readers do not use the policy
         try:
-            reader = open_input(p, policy)
+            reader = open_claims(p, policy, encoding)
         except InputError as exc:
             first = first or exc
             continue
@@ -850,12 +842,6 @@ def read_claims(path: str | Path, *policies: model.CompiledPolicy) -> list[Recor
             reader.close()
     assert first is not None
     raise first
-
-
-def _starts_with_object(p: Path) -> bool:
-    with p.open("rb") as f:
-        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{")
 
 
 def _widen(policy: model.CompiledPolicy, years: Iterable[int]) -> model.CompiledPolicy:

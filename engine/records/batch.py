@@ -41,21 +41,23 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import EngineError
+from engine.core.i18n import language, lookup
 from engine.core.quantities import format_money
 from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
+from engine.records.inputs import open_claims
 from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url, rank_round
-from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, open_input, output_dir, storable
+from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, output_dir, storable
 
 ZERO = Decimal(0)
 STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -226,9 +228,11 @@ def run_batch(
     on_decided: Callable[[int], None] | None = None,
     report: bool = True,
     workers: int = 1,
+    encoding: str | None = None,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
+    `encoding`: a CSV input's encoding (`--encoding`), when it is not to be told from its bytes.
     `workers`: decide on that many processes (engine.records.workers): the same decisions in the same order,
     and the same commits, as one process; some rounds are still decided on one (the module says which).
 
@@ -244,7 +248,7 @@ def run_batch(
     out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     try:
-        reader = open_input(input_path, newest)  # tabular columns: the newest version's vocabulary
+        reader = open_claims(input_path, newest, encoding)  # tabular columns: the newest version's vocabulary
     except InputError as err:
         _input_failed(out, input_path, err)
         raise
@@ -270,7 +274,7 @@ def run_batch(
     verdicts: dict[str, dict[str, Verdict]] | None = None  # None: no rule has a round selection
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
-            verdicts = rank_round_of_input(versions, input_path, real, round_label)
+            verdicts = rank_round_of_input(versions, input_path, real, round_label, encoding)
         except BaseException:
             reader.close()
             if real is not None:
@@ -291,7 +295,7 @@ def run_batch(
             try:
                 parallel = workers > 1 and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
-                    dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet,
+                    dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
                 )  # fmt: skip
                 for rec in () if parallel else reader:
                     summary.applications += 1
@@ -391,13 +395,13 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
 
 
 def rank_round_of_input(
-    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None
+    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None, encoding: str | None = None
 ) -> dict[str, dict[str, Verdict]]:
     """The verdicts of the rules' round selections for the applications of the input, in input order
     (`engine.records.ledger.rank_round`); applications that cannot be read or decided take no place."""
 
     def claims() -> Iterator[tuple[CompiledPolicy, Claim]]:
-        reader = open_input(input_path, versions.newest)
+        reader = open_claims(input_path, versions.newest, encoding)
         try:
             for rec in reader:
                 if rec.data is None:
@@ -432,13 +436,14 @@ def _decide_on_workers(
     on_decided: Callable[[int], None] | None,
     stderr: IO[str],
     quiet: bool,
+    encoding: str | None = None,
 ) -> bool:
     """The deciding loop on `workers` processes (engine.records.workers); False when the round must be decided
     on one process instead (said on stderr unless quiet; nothing has been written then)."""
     from engine.records import workers as parallel
 
     folder = parallel.new_folder()
-    job = parallel.Job(versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder)
+    job = parallel.Job(versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder, encoding=encoding)
     try:
         parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided)
     except parallel.Fallback as why:
@@ -630,6 +635,38 @@ STATUS_TOTAL_IS = {  # what a status's total in the budget view is
 }
 
 
+ERROR_COLUMNS = ["application", "claim_id", "where", "field", "message", "expected"]
+
+
+class SheetWords:
+    """summary.xlsx in the run's language (`engine.core.i18n.language()`): its column headings, and in Chinese the
+    statuses and the budget sheet's status table in words (English keeps the codes, which the CSV files keep too)."""
+
+    def __init__(self) -> None:
+        self.lang = language()
+
+    def titles(self, columns: Sequence[str]) -> list[str]:
+        return [lookup(f"sheet.columns.{c}", self.lang) for c in columns]
+
+    def status(self, code: Any) -> Any:
+        return lookup(f"status_short.{code}", self.lang) if self.lang != "en" and code in STATUS_TOTAL_IS else code
+
+    def item_row(self, row: list[Any]) -> list[Any]:
+        at = ITEM_COLUMNS.index("status")
+        return [*row[:at], self.status(row[at]), *row[at + 1 :]] if self.lang != "en" else row
+
+    def status_row(self, row: list[Any]) -> list[Any]:
+        if self.lang == "en" or not row:
+            return row
+        if row[0] == "status":  # the heading row of the status table
+            heading = self.titles(["status", "items", "total"])
+            return [heading[0], "", lookup("sheet.total_is", self.lang), heading[1], "", heading[2]]
+        total_is = {"approved": "sheet.total_is_approved", "held back (provisional)": "sheet.total_is_provisional"}
+        total_is["held back (at most)"] = "sheet.total_is_at_most"
+        said = lookup(total_is[row[2]], self.lang) if row[2] in total_is else row[2]
+        return [self.status(row[0]), row[1], said, *row[3:]]
+
+
 def status_rows(summary: BatchSummary) -> list[list[Any]]:
     """The totals by status, after the budget sheet's total row: a blank row, a heading row, then one row per status
     (its item count under `items`, its total under `approved_total`: approved for granted and reduced, held back
@@ -725,8 +762,9 @@ def _final_pass(
     items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
     apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
     xlsx = XlsxOut(out / "summary.xlsx")
-    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS)
-    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS)
+    words = SheetWords()
+    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(APPLICATION_COLUMNS))
+    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS))
     with (
         open(raw_path, encoding="utf-8") as src,
         open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") as dst,
@@ -787,7 +825,7 @@ def _final_pass(
                     "; ".join(it.get("missing_documents", [])),
                 ]
                 items_csv.row(row)
-                xlsx.row("items", row)
+                xlsx.row("items", words.item_row(row))
             app_row = [
                 d["claim_id"],
                 A.get("id"),
@@ -806,12 +844,12 @@ def _final_pass(
     items_csv.close()
     apps_csv.close()
     steps.start("writing summary.xlsx: the budget and errors sheets, saving the workbook")
-    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS)
+    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(BUDGET_COLUMNS), autofilter=False)
     for row in budget_rows(summary, labels):
         xlsx.row("budget", row)
     for row in status_rows(summary):
-        xlsx.row("budget", row)
-    xlsx.sheet("errors", ["application", "claim_id", "where", "field", "message", "expected"])
+        xlsx.row("budget", words.status_row(row))
+    xlsx.sheet("errors", ERROR_COLUMNS, titles=words.titles(ERROR_COLUMNS))
     with open(out / "errors.jsonl", encoding="utf-8") as ef:
         for line in ef:
             e = json.loads(line)

@@ -63,8 +63,9 @@ from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.batch import BatchSummary, Progress, decide_one
+from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger, possible_keys
-from engine.records.tabular import InputError, open_input
+from engine.records.tabular import InputError
 
 #: At most this many worker processes (a usage error above it): a bound on what one command line can start.
 MAX_WORKERS = 64
@@ -89,6 +90,7 @@ class Job:
     #: (scaling reads the round's grants); a run that only decides a round with no budget needs none
     rows: bool = True
     done: Any = None  # a shared counter of applications decided (multiprocessing.Value)
+    encoding: str | None = None  # a CSV input's, as `--encoding` gave it
 
 
 _JOB: Job | None = None  # set in the parent before the pool forks; read by the workers
@@ -111,7 +113,7 @@ def _keys(k: int) -> tuple[list[list[str]], bool, float]:
     cpu = time.process_time()
     job = _JOB
     assert job is not None
-    reader = open_input(job.input_path, job.versions.newest)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
     out: list[list[str]] = []
     committed = False
     try:
@@ -186,7 +188,7 @@ def _decide(k: int) -> tuple[str, float]:
     path = os.path.join(job.folder, f"worker-{k}.pickle")
     scratch = Ledger(f"sqlite:///{os.path.join(job.folder, f'worker-{k}.sqlite')}")
     scratch.store_decisions = False  # nothing reads them back: no claim id is decided twice in a parallel run
-    reader = open_input(job.input_path, job.versions.newest)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
     summary = BatchSummary()
     try:
         with open(path, "wb") as f:
