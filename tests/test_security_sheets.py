@@ -626,7 +626,7 @@ def test_a_control_character_in_the_input_file_name_is_escaped_in_the_summaries(
     ws = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["applications"]
     header = next(ws.iter_rows(max_row=1, values_only=True))
     first = next(ws.iter_rows(min_row=2, max_row=2, values_only=True))
-    assert first[header.index("input")] == f"{tmp_path}/round\\x1b.jsonl:1"
+    assert first[header.index("Input")] == f"{tmp_path}/round\\x1b.jsonl:1"
     with open(tmp_path / "out" / "summary_applications.csv", encoding="utf-8-sig", newline="") as f:
         assert next(csv.DictReader(f))["input"] == f"{tmp_path}/round\\x1b.jsonl:1"
     assert [w.split(":")[0] for w in s.warnings] == ["summary_applications.csv", "summary.xlsx"]

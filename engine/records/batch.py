@@ -640,7 +640,7 @@ ERROR_COLUMNS = ["application", "claim_id", "where", "field", "message", "expect
 
 class SheetWords:
     """summary.xlsx in the run's language (`engine.core.i18n.language()`): its column headings, and in Chinese the
-    statuses and the budget sheet's status table in words (English keeps the codes, which the CSV files keep too)."""
+    statuses and the budget sheet's status table in words (English keeps the status codes, as the CSV files keep every code)."""
 
     def __init__(self) -> None:
         self.lang = language()
