@@ -71,12 +71,12 @@ class Answer:
 class Server:
     """`python -m engine serve ...` in a subprocess, on a free port."""
 
-    def __init__(self, tmp: Path, *args: str, folder: Path | None = None) -> None:
+    def __init__(self, tmp: Path, *args: str, folder: Path | None = None, lang: str = "zh") -> None:
         self.folder = folder or policy_folder(tmp)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(tmp / f"server-{self.port}.log", "w+b")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICY_ENGINE_LANG": lang}  # the service's configured language
         cmd = [sys.executable, "-m", "engine", "serve", "--policies", str(self.folder), "--port", str(self.port), *args]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
         deadline = time.monotonic() + 90
