@@ -71,6 +71,13 @@ def _configure(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="POST /evaluate of at most N items is decided on the event loop (default 20)",
     )
+    p.add_argument(
+        "--worker-start-timeout",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="several workers: how long a new worker may take to load the policies before it is given up (default 60)",
+    )
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.add_argument("--access-log", action="store_true", help="log every request (uvicorn's access log; off by default: it costs)")
 
@@ -85,7 +92,17 @@ def _serve(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as err:
         print(tr(msg("service.serve.needs_extra", module=str(err.name))), file=sys.stderr)
         return EXIT_USAGE
-    numbers = (args.workers, args.max_body, args.max_items, args.timeout, args.body_timeout, args.jobs_ttl, args.jobs_kept, args.jobs_bytes)
+    numbers = (
+        args.worker_start_timeout,
+        args.workers,
+        args.max_body,
+        args.max_items,
+        args.timeout,
+        args.body_timeout,
+        args.jobs_ttl,
+        args.jobs_kept,
+        args.jobs_bytes,
+    )
     if min(numbers) <= 0 or args.inline_items < 0:
         print(tr(msg("service.serve.positive")), file=sys.stderr)
         return EXIT_USAGE
@@ -143,5 +160,12 @@ def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
         uvicorn.run(app, **common)
     else:
         os.environ[CONFIG_ENV] = config.to_env()
-        uvicorn.run("engine.service.app:app_from_env", factory=True, workers=args.workers, **common)
+        # a replacement worker loads and validates the whole folder before it is ready: give it time (uvicorn: 5 s)
+        uvicorn.run(
+            "engine.service.app:app_from_env",
+            factory=True,
+            workers=args.workers,
+            timeout_worker_healthcheck=args.worker_start_timeout,
+            **common,
+        )
     return EXIT_OK
