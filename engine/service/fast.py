@@ -125,7 +125,7 @@ class FastEvaluate:
                 auth = value
             elif name == b"accept-language":
                 accept = value
-        if auth is not None or svc.config.reads != "open":
+        if auth is not None or svc.config.reads != "open" or svc.config.limits.inline_items == 0:
             return None  # tokens: the full route checks them and answers 401/403 in the caller's language
         trace, policy_id, lang = True, None, None
         query: bytes = scope.get("query_string", b"")
