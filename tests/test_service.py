@@ -877,6 +877,10 @@ def test_service_and_engine_messages_in_chinese_and_english(server: Server, tmp_
     assert server.call("POST", "/admin/reload?lang=zh").json()["detail"] == "请在 Authorization 头中提供 Bearer 令牌"
     assert server.call("POST", "/admin/reload?lang=en").json()["detail"] == "send a bearer token in the Authorization header"
     assert server.call("GET", "/nowhere", headers={"Accept-Language": "zh-CN"}).json()["detail"] == "没有这个地址：/nowhere"
+    # Accept-Language by preference (q), not by order
+    weighted = server.call("GET", "/nowhere", headers={"Accept-Language": "fr, en;q=0.2, zh-CN;q=0.8"}).json()
+    assert weighted["detail"] == "没有这个地址：/nowhere"
+    assert server.call("GET", "/nowhere", headers={"Accept-Language": "zh;q=0.3, en"}).json()["title"] == "Not found"
     assert server.call("GET", "/rounds/" + "0" * 32 + "?lang=en").json()["detail"] == "no round job " + "0" * 32
 
 

@@ -44,16 +44,27 @@ KINDS: dict[str, int] = {
 
 
 def pick_lang(query: Mapping[str, str], accept_language: str | None, default: str = "zh") -> str:
-    """`?lang=` if it names zh or en; else the first of Accept-Language's languages that is zh or en; else `default`."""
+    """`?lang=` if it names zh or en; else Accept-Language's most preferred language that is zh or en (by its
+    `q` weight, the first listed among equals); else `default`."""
     asked = query.get("lang")
     if asked in LANGS:
         return asked
-    if accept_language:
-        for part in accept_language.split(","):
-            tag = part.split(";")[0].strip().lower()
-            if tag[:2] in LANGS:
-                return tag[:2]
-    return default
+    best, best_q = default, 0.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.partition(";")
+        lang = tag.strip().lower()[:2]
+        if lang not in LANGS:
+            continue
+        q = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                continue
+        if q > best_q:
+            best, best_q = lang, q
+    return best
 
 
 def title(kind: str, lang: str) -> str:
