@@ -585,6 +585,12 @@ def test_reads_can_be_token_protected(tmp_path: Path) -> None:
         assert (
             srv.call("POST", "/evaluate", pledge_claim("P-1", "200000.00"), token=READER_TOKEN).json()["items"][0]["amount"] == "100000.00"
         )
+        # the lean path takes a valid token as the full route does (?history=none: the full route), refuses no other
+        lean = srv.call("POST", "/evaluate?trace=false", pledge_claim("P-2", "200000.00"), token=READER_TOKEN)
+        full = srv.call("POST", "/evaluate?trace=false&history=none", pledge_claim("P-2", "200000.00"), token=READER_TOKEN)
+        assert lean.status == full.status == 200 and lean.json() == full.json()
+        wrong = srv.call("POST", "/evaluate?trace=false", pledge_claim("P-2", "200000.00"), token="not-a-token-0123456789")
+        assert wrong.status == 401 and wrong.json()["type"] == "urn:policy-engine:problem:unauthorized"
         assert srv.call("GET", "/health").status == 200 and srv.call("GET", "/ready").status == 200  # for the load balancer
         assert srv.call("POST", "/admin/reload", token=READER_TOKEN).status == 403
     finally:

@@ -8,8 +8,9 @@ decided on the event loop (a 10-item application takes well under a millisecond:
 and back costs more than deciding it, and the GIL lets only one of them run anyway), its JSON written by
 the engine's decision writer. No routing table, no Request object, no middleware, no thread hop.
 
-Everything else -- any problem with the request, a query parameter it does not know, `?history=ledger`,
-a larger claim, a body that comes in pieces -- goes to the full Starlette route with the body read so far
+A bearer token is checked as the full route checks it (any valid token may read); a missing one where reads
+need a token, an unknown one, and everything else -- any problem with the request, a query parameter it does
+not know, `?history=ledger`, a larger claim, a body that comes in pieces -- goes to the full Starlette route with the body read so far
 replayed, so every refusal (its status, its located problems, its language) is the full route's own.
 """
 
@@ -125,8 +126,14 @@ class FastEvaluate:
                 auth = value
             elif name == b"accept-language":
                 accept = value
-        if auth is not None or svc.config.reads != "open" or svc.config.limits.inline_items == 0:
-            return None  # tokens: the full route checks them and answers 401/403 in the caller's language
+        if svc.config.limits.inline_items == 0:
+            return None
+        if auth is not None:  # a valid token may read (as `Service.may_read`); any other goes to the full route's 401
+            scheme, _, token = auth.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or svc.tokens.who(token.strip()) is None:
+                return None
+        elif svc.config.reads != "open":
+            return None  # no token where one is needed: the full route answers 401 in the caller's language
         trace, policy_id, lang = True, None, None
         query: bytes = scope.get("query_string", b"")
         if query:
