@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
+from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, EXIT_WHEN, command
 from engine.cli.common import say
 from engine.core.errors import EngineError
-from engine.core.i18n import msg
+from engine.core.i18n import language, msg
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -39,21 +42,63 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"), help=msg("cli.serve.log_level")
     )
+    p.add_argument("--jobs-ttl", type=float, default=86_400.0, metavar="SECONDS", help=msg("cli.serve.jobs_ttl"))
+    p.add_argument("--jobs-kept", type=int, default=100, metavar="N", help=msg("cli.serve.jobs_kept"))
+    p.add_argument("--jobs-bytes", type=int, default=1_000_000_000, metavar="BYTES", help=msg("cli.serve.jobs_bytes"))
+    p.add_argument("--inline-items", type=int, default=20, metavar="N", help=msg("cli.serve.inline_items"))
+    p.add_argument("--worker-start-timeout", type=int, default=60, metavar="SECONDS", help=msg("cli.serve.worker_start_timeout"))
+    p.add_argument("--access-log", action="store_true", help=msg("cli.serve.access_log"))
 
 
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
+        import uvicorn.protocols.http.httptools_impl  # noqa: F401
 
-        from engine.service.app import create_app
-        from engine.service.config import CONFIG_ENV, Config, Limits
+        from engine.service.config import Limits
+        from engine.service.drain import protocol  # noqa: F401
     except ModuleNotFoundError as err:
         say(msg("cli.serve.needs_extra", missing=err.name or "?"), err=True)
         return EXIT_USAGE
-    if args.workers < 1 or args.max_body < 1 or args.max_items < 1 or args.timeout <= 0 or args.body_timeout <= 0:
+    numbers = (
+        args.worker_start_timeout,
+        args.workers,
+        args.max_body,
+        args.max_items,
+        args.timeout,
+        args.body_timeout,
+        args.jobs_ttl,
+        args.jobs_kept,
+        args.jobs_bytes,
+    )
+    if min(numbers) <= 0 or args.inline_items < 0:
         say(msg("cli.serve.positive"), err=True)
         return EXIT_USAGE
-    limits = Limits(max_body_bytes=args.max_body, max_items=args.max_items, timeout_seconds=args.timeout, body_seconds=args.body_timeout)
+    limits = Limits(
+        max_body_bytes=args.max_body,
+        max_items=args.max_items,
+        timeout_seconds=args.timeout,
+        body_seconds=args.body_timeout,
+        inline_items=args.inline_items,
+        job_ttl_seconds=args.jobs_ttl,
+        jobs_kept=args.jobs_kept,
+        jobs_bytes=args.jobs_bytes,
+    )
+    metrics_dir = tempfile.mkdtemp(prefix="policy-engine-metrics-") if args.workers > 1 else None
+    try:
+        return _run(args, limits, metrics_dir)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
+    import uvicorn
+
+    from engine.service.app import create_app
+    from engine.service.config import CONFIG_ENV, Config
+    from engine.service.drain import protocol
+
     config = Config(
         policies=os.path.abspath(args.policies),
         ledger_url=args.ledger,
@@ -61,6 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
         reads=args.reads,
         workers=args.workers,
         jobs_dir=args.jobs_dir,
+        lang=language(),  # answers say themselves in this language when a request names none
+        metrics_dir=metrics_dir,
         limits=limits,
     )
     try:  # everything is checked once before any worker starts: a bad folder or token file is exit 1, not a crash loop
@@ -68,10 +115,25 @@ def _serve(args: argparse.Namespace) -> int:
     except EngineError as err:
         say(str(err), err=True)
         return EXIT_INVALID
-    common = {"host": args.host, "port": args.port, "log_level": args.log_level, "lifespan": "on", "server_header": False}
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "access_log": args.access_log,
+        "http": protocol(),  # uvicorn's httptools protocol, draining connections when a worker stops (engine/service/drain.py)
+        "lifespan": "on",
+        "server_header": False,
+    }
     if args.workers == 1:
         uvicorn.run(app, **common)
     else:
         os.environ[CONFIG_ENV] = config.to_env()
-        uvicorn.run("engine.service.app:app_from_env", factory=True, workers=args.workers, **common)
+        # a replacement worker loads and validates the whole folder before it is ready: give it time (uvicorn: 5 s)
+        uvicorn.run(
+            "engine.service.app:app_from_env",
+            factory=True,
+            workers=args.workers,
+            timeout_worker_healthcheck=args.worker_start_timeout,
+            **common,
+        )
     return EXIT_OK

@@ -34,6 +34,7 @@ reports when the renderer is installed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -56,7 +57,7 @@ from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.inputs import open_claims
-from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url, rank_round
+from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, default_url, masked_url, rank_round
 from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, output_dir, storable
 
 ZERO = Decimal(0)
@@ -229,6 +230,7 @@ def run_batch(
     report: bool = True,
     workers: int = 1,
     encoding: str | None = None,
+    audit: Audit | None = None,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -240,6 +242,9 @@ def run_batch(
     for its funding year). `report=False`: no HTML report. A report.html left in `out_dir` by an earlier
     run is removed first, so the one there is always this run's; a round of more than `REPORT_LIMIT`
     applications gets none, which `summary.report` (and summary.json) says, and stderr too.
+
+    `audit` (committing): who commits the round; each application committed gets its own audit entry (action,
+    actor and detail from `audit`, target its claim id) in its commit's transaction. Decided on one process.
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
@@ -293,13 +298,15 @@ def run_batch(
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
             try:
-                parallel = workers > 1 and _decide_on_workers(
+                parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
                     dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
                 )  # fmt: skip
                 for rec in () if parallel else reader:
                     summary.applications += 1
-                    error = decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts)
+                    error = decide_one(
+                        versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit
+                    )
                     if error is not None:
                         summary.failed += 1
                         err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
@@ -475,6 +482,7 @@ def decide_one(
     summary: BatchSummary,
     rounds: dict[str, dict[int, CompiledPolicy]],
     verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
+    audit: Audit | None = None,
 ) -> dict[str, Any] | None:
     if rec.data is None:
         return error_record(rec, rec.problems, "cannot read the application")
@@ -484,7 +492,10 @@ def decide_one(
         # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
         # whether it is the target (committing) or the base under a scratch one (deciding only)
         selection = claim_verdicts(policy, claim, verdicts) if verdicts is not None else None
-        result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection)
+        audited = dataclasses.replace(audit, target=claim.claim_id) if audit is not None and target is real else None
+        result = target.commit(
+            policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection, audit=audited
+        )
     except EngineError as err:
         return error_record(rec, claim_problems(rec, err), err.summary)
     except AlreadyCommitted as err:

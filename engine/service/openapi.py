@@ -15,7 +15,7 @@ from typing import Any
 from engine.core.version import __version__
 from engine.language.validate import load_schema
 from engine.service.catalogue import Catalogue
-from engine.service.problems import KINDS
+from engine.service.problems import KINDS, title
 
 
 def embed(schema: dict[str, Any], name: str) -> dict[str, Any]:
@@ -46,9 +46,9 @@ def _ref(name: str) -> dict[str, str]:
 def _problems(*kinds: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind in kinds:
-        status, titles = KINDS[kind]
+        status = KINDS[kind]
         entry = out.setdefault(str(status), {"description": "", "content": {"application/problem+json": {"schema": _ref("Problem")}}})
-        entry["description"] = (entry["description"] + "; " if entry["description"] else "") + titles["en"]
+        entry["description"] = (entry["description"] + "; " if entry["description"] else "") + title(kind, "en")
     return out
 
 
