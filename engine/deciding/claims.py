@@ -1519,7 +1519,7 @@ def _minus_zero(text: str) -> bool:
     return False
 
 
-_SET_ITEM = (Item.id.__set__, Item.type.__set__, Item.index.__set__, Item.facts.__set__)  # type: ignore[attr-defined]
+_SET_ITEM: tuple[Callable[[Item, Any], None], ...] = tuple(Item.__dict__[name].__set__ for name in ("id", "type", "index", "facts"))
 
 
 def _item(item_id: str, kind: str, index: int, facts: Facts) -> Item:

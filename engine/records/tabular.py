@@ -27,7 +27,7 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -154,6 +154,18 @@ def _dotted(parts: Sequence[Any]) -> str:
 #: no UTF-8 file can hold (lone surrogates). openpyxl raises IllegalCharacterError for the C0 ones (and writes
 #: the others into a workbook Excel then refuses); a NUL in a CSV file cuts the line short in many programs.
 UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+#: One test over a row's text cells joined by line feeds (neither a character `UNSTORABLE` finds nor a formula's start):
+#: no match, and no cell of the row has a character to escape or would run as a formula, so `safe_cell` would leave
+#: every cell as it is. (A match only sends the row the cell-by-cell way: a line feed inside a cell followed by `=`
+#: matches too.)
+_ROW_SUSPECT = re.compile(UNSTORABLE.pattern + "|(?:\\A|\n)[" + re.escape("".join(FORMULA_START)) + "]")
+
+
+def _plain_row(values: Sequence[Any]) -> bool:
+    """True when `safe_cell` and `_Altered.note` would change and count nothing in `values`."""
+    return _ROW_SUSPECT.search("\n".join([v for v in values if isinstance(v, str)])) is None
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -1073,6 +1085,9 @@ class CsvOut:
 
     def row(self, values: Sequence[Any]) -> None:
         self.rows += 1
+        if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
+            self.w.writerow(["" if v is None else v for v in values])
+            return
         self.altered.note(values, self.header, f"row {self.rows}")
         self.w.writerow(["" if v is None else safe_cell(v) for v in values])
 
@@ -1119,10 +1134,13 @@ class XlsxOut:
         self._write(name, [safe_cell(h) for h in header], frozenset())
 
     def row(self, sheet: str, values: Sequence[Any]) -> None:
+        if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
+            self._write(sheet, values, self.money[sheet], safe=_same)
+            return
         self.altered.note(values, self.headers[sheet], f"sheet {sheet} row {self.rows[sheet] + 1}")
         self._write(sheet, values, self.money[sheet])
 
-    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int]) -> None:
+    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
         self.rows[sheet] += 1
         n = str(self.rows[sheet])
         letters = self.letters[sheet]
@@ -1139,7 +1157,7 @@ class XlsxOut:
                     # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
                     cells.append(f'<c r="{ref}" s="1"><v>{format(amount, "f")}</v></c>')
                     continue
-            cells.append(_xml_cell(ref, safe_cell(v)))
+            cells.append(_xml_cell(ref, safe(v)))
         self.sheets[sheet].write(f'<row r="{n}">{"".join(cells)}</row>')
 
     def close(self) -> None:
@@ -1159,6 +1177,10 @@ class XlsxOut:
                         out.write(chunk.encode("utf-8"))
                     out.write(b"</sheetData></worksheet>")
                 f.close()
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _column_letter(n: int) -> str:
