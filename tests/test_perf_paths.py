@@ -59,3 +59,52 @@ def test_formula_starts_and_unstorable_characters_are_not_plain() -> None:
     for ch in ("\x00", "\x07", "\x1f", "\ud800", "\ufffe", "\uffff"):
         assert not tabular._plain_row(["a" + ch + "b"])
     assert tabular._plain_row(["申请 C-1", "a-b", "x=1", None, 5, "北京\n第三条"])
+
+
+# --- the batch reads JSON inputs through the fast intake ---------------------------------------------------------
+
+
+def test_batch_reads_json_lines_and_json_lists_through_the_fast_intake(tmp_path: Path, monkeypatch: Any) -> None:
+    # issue 14: a JSON Lines or JSON list input is read by `parse_claim_json` from each record's text (the fast
+    # intake); the outputs are byte for byte those of `parse_claim` on the decoded data, bad claims included
+    import io
+    import json
+    import sys
+
+    import engine
+    from engine.deciding import claims as claims_module
+    from engine.records import batch
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "benchmarks"))
+    from generate import claims as generated
+
+    policy = engine.load_policy(root / "policies" / "pinggu_2020.yaml")
+    apps = list(generated(120, seed=11))
+    bad = json.loads(json.dumps(apps[0]))
+    bad["claim_id"], bad["items"][0]["date"] = "BAD-1", "2021-02-30"  # no such day: a located problem
+    apps.append(bad)
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in apps), encoding="utf-8")
+    listed = tmp_path / "in.json"
+    listed.write_text(json.dumps(apps, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    seen: list[int] = []
+    real = claims_module._Intake.from_text
+
+    def counted(self: Any, text: str) -> Any:
+        seen.append(1)
+        return real(self, text)
+
+    def outputs(src: Path, out: Path) -> tuple[bytes, ...]:
+        batch.run_batch(policy, src, out, report=False, stderr=io.StringIO(), ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}")
+        return tuple((out / n).read_bytes() for n in ("decisions.jsonl", "errors.jsonl", "summary_items.csv"))
+
+    monkeypatch.setattr(claims_module._Intake, "from_text", counted)
+    fast = {src.suffix: outputs(src, tmp_path / ("fast" + src.suffix)) for src in (jsonl, listed)}
+    assert len(seen) == 2 * len(apps)  # every application of both inputs went through the fast intake
+    monkeypatch.setattr(batch, "parse_claim_json", lambda p, text, file=None: batch.parse_claim(p, engine.loads_json(text), file=file))
+    for src in (jsonl, listed):
+        slow = outputs(src, tmp_path / ("slow" + src.suffix))
+        assert fast[src.suffix] == slow
+        assert b"BAD-1" in slow[1] and b"2021-02-30" in slow[1]

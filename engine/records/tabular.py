@@ -119,6 +119,9 @@ class Record:
     problems: list[dict[str, Any]] = field(default_factory=list)
     item_where: list[dict[str, Any]] = field(default_factory=list)
     key: str | None = None  # the claim id as read, when the data could not be built
+    #: the JSON text `data` was decoded from (JSON Lines and JSON list inputs): the claim is read from it by the fast
+    #: intake (`engine.deciding.claims.parse_claim_json`), the same claim or the same problems as from `data`
+    text: str | None = None
 
     @property
     def claim_id(self) -> str | None:
@@ -275,7 +278,8 @@ class JsonLinesReader(_BytesProgress):
             n += 1
             where = {"file": self.path, "line": lineno}
             try:
-                data = loads_json(raw.decode("utf-8"))
+                text = raw.decode("utf-8")
+                data = loads_json(text)
             except DuplicateKeyError as exc:
                 yield Record(n, where, None, [_duplicate_problem(exc, where)])
                 continue
@@ -285,7 +289,7 @@ class JsonLinesReader(_BytesProgress):
             if not isinstance(data, dict):
                 yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])
                 continue
-            yield Record(n, where, data)
+            yield Record(n, where, data, text=text)
 
 
 def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_known: bool = True) -> dict[str, Any]:
@@ -384,13 +388,13 @@ class JsonListReader(_BytesProgress):
             n += 1
             where = {"file": self.path, "line": line, "element": n - 1}
             line += buf.count("\n", 0, end)
-            buf = buf[end:]
+            text, buf = buf[:end], buf[end:]
             if isinstance(refused, DuplicateKeyError):
                 yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
             elif refused is not None:
                 yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {refused}", **where}])
             elif isinstance(data, dict):
-                yield Record(n, where, data)
+                yield Record(n, where, data, text=text)
             else:
                 yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])
 

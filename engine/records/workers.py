@@ -63,7 +63,7 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import BatchSummary, Progress, decide_one
+from engine.records.batch import BatchSummary, Progress, decide_one, read_claim
 from engine.records.ledger import Ledger, possible_keys
 from engine.records.tabular import InputError, open_input
 
@@ -128,7 +128,7 @@ def _keys(k: int) -> tuple[list[list[str]], bool, float]:
             if rec.data is not None:
                 try:
                     policy = job.versions.pick(rec.data)
-                    claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+                    claim = read_claim(policy, rec)
                     if job.real is not None:  # as committing does: the facts on record join the claim first
                         filled = job.real.with_facts_on_record(policy, claim.raw)
                         if filled is not claim.raw:
