@@ -328,7 +328,7 @@ def _step(step: tuple[Any, ...], rule: model.Rule | None, S: tuple[Any, Any, Any
         assert f.facts is not None
         return f.a + f.facts.write(S) + _RESULT[ok] + (_s(missing) if missing is not None else "null") + f.b
     if kind == "who":
-        return _WHO(step[1]).a + who + _WHO_RESULT[step[2]]
+        return _WHO(step[1]).a + who + _result_end(step[2])
     if kind == "documents":
         _, owner, required, missing, cites = step
         f = _DOCUMENTS(owner)
@@ -337,8 +337,8 @@ def _step(step: tuple[Any, ...], rule: model.Rule | None, S: tuple[Any, Any, Any
     if kind == "limit":
         _, limit, scope, used, counts, counted, ok = step
         f = _LIMITS(limit)
-        out = f.a + f.b + _list(scope) + f.c + _raw(used) + ', "counts": ' + _list(counts) + _COUNTED[counted]
-        return out + _raw(used if (counted or not ok) else used + 1) + _WHO_RESULT[ok]
+        out = f.a + f.b + _list(scope) + f.c + _raw(used) + ', "counts": ' + _list(counts) + _counted(counted)
+        return out + _raw(used if (counted or not ok) else used + 1) + _result_end(ok)
     if kind == "amount":
         return _amount(step, rule, S)
     if kind == "cap":
@@ -346,23 +346,18 @@ def _step(step: tuple[Any, ...], rule: model.Rule | None, S: tuple[Any, Any, Any
     return _dumps(dec.step_to_dict(step, rule, *S))
 
 
-#: a who or limit step's result and its end (the result is a bool; `_raw` for any other value, as before)
-_WHO_RESULT: dict[Any, str] = {True: ', "result": true}', False: ', "result": false}'}
-_COUNTED: dict[Any, str] = {True: ', "already_counted": true, "used_after": ', False: ', "already_counted": false, "used_after": '}
+#: a who or limit step's result and its end, and a limit's `already_counted`, for a bool (any other value: `_raw`,
+#: as before; looked up only for a bool, since 1 == True as a dict key)
+_RESULT_END = (', "result": false}', ', "result": true}')
+_COUNTED = (', "already_counted": false, "used_after": ', ', "already_counted": true, "used_after": ')
 
 
-class _ResultText(dict[Any, str]):
-    def __missing__(self, key: Any) -> str:
-        return ', "result": ' + _raw(key) + "}"
+def _result_end(v: Any) -> str:
+    return _RESULT_END[v] if v is True or v is False else ', "result": ' + _raw(v) + "}"
 
 
-class _CountedText(dict[Any, str]):
-    def __missing__(self, key: Any) -> str:
-        return ', "already_counted": ' + _raw(key) + ', "used_after": '
-
-
-_WHO_RESULT = _ResultText(_WHO_RESULT)
-_COUNTED = _CountedText(_COUNTED)
+def _counted(v: Any) -> str:
+    return _COUNTED[v] if v is True or v is False else ', "already_counted": ' + _raw(v) + ', "used_after": '
 
 
 def _reason(r: dec.Reason) -> str:
