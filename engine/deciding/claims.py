@@ -1519,12 +1519,17 @@ def _minus_zero(text: str) -> bool:
     return False
 
 
-_SET_ITEM: tuple[Callable[[Item, Any], None], ...] = tuple(Item.__dict__[name].__set__ for name in ("id", "type", "index", "facts"))
+_ITEM_FIELDS = ("id", "type", "index", "facts")
+_SET_ITEM: tuple[Callable[[Item, Any], None], ...] = tuple(Item.__dict__[name].__set__ for name in _ITEM_FIELDS)
+#: the slots are set directly only while `Item` has exactly these fields (a field added later: the constructor)
+_ITEM_DIRECT = tuple(f.name for f in dataclasses.fields(Item)) == _ITEM_FIELDS
 
 
 def _item(item_id: str, kind: str, index: int, facts: Facts) -> Item:
     """`Item(item_id, kind, index, facts)`: the same frozen object, its slots set directly (the frozen
     dataclass's `__init__` goes through `object.__setattr__` per field: about twice the cost)."""
+    if not _ITEM_DIRECT:
+        return Item(item_id, kind, index, facts)
     it = object.__new__(Item)
     set_id, set_type, set_index, set_facts = _SET_ITEM
     set_id(it, item_id)
