@@ -305,3 +305,25 @@ def test_a_killed_worker_while_committing_commits_each_application_once(
     # every application decided once, in input order, and committed once (commit numbers 1, 2, 3, ...)
     assert [d["claim_id"] for d in decided] == [a["claim_id"] for a in apps]
     assert [d["ledger"]["commit"] for d in decided] == list(range(1, len(apps) + 1))
+
+
+def _killed_key_worker(k: int) -> tuple[list[list[str]], bool, float]:
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
+def test_a_worker_killed_while_listing_keys_gives_the_same_clean_note(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.records import workers as parallel
+
+    src = write(tmp_path / "round.jsonl", list(generated(40)))
+    absent = f"sqlite:///{tmp_path / 'absent.sqlite'}"
+    one = run(policy, src, tmp_path / "w1", 1, ledger_url=absent)
+    monkeypatch.setattr(parallel, "_keys", _killed_key_worker)
+    two = run(policy, src, tmp_path / "w2", 2, ledger_url=absent)
+    assert "--workers 2: deciding on one process: a worker process ended abruptly" in two[2]
+    assert two[:2] == one[:2]
