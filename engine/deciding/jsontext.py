@@ -215,7 +215,10 @@ _CACHE_LIMIT = 50_000
 def _check_frag(t: model.Test) -> _Fragments:
     head = '{"step": "check", "check": ' + _s(t.id) + ", " + '"category": ' + _s(t.category) + ", "
     head += '"cites": ' + _s(t.cites) + ', "test": ' + _s(t.expression.source) + ', "facts": '
-    return _Fragments(t, head, ', "says": ' + _text(t.says) + "}", facts=_Facts(t.expression.facts))
+    f = _Fragments(t, head, ', "says": ' + _text(t.says) + "}", facts=_Facts(t.expression.facts))
+    f.c = ', "result": true, "missing_fact": null' + f.b  # the end of a check that held, or failed, with no fact missing
+    f.d = ', "result": false, "missing_fact": null' + f.b
+    return f
 
 
 def _who_frag(r: model.Rule) -> _Fragments:
@@ -428,7 +431,19 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
         if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
             out += ', "panel_decides": ' + _text(rule.amount.pending)
     S = (item.facts, S[1], S[2])
-    out += ', "steps": [' + ", ".join([_step(s, rule, S, who, inapp) for s in steps]) + "]}"
+    texts = []
+    checks = _CHECKS.entries
+    for s in steps:
+        if s[0] == "check" and s[3] is None and (s[2] is True or s[2] is False):  # the commonest step, inline
+            test = s[1]
+            f = checks.get(id(test))
+            if f is None or f.obj is not test:
+                f = _CHECKS(test)
+            assert f.facts is not None
+            texts.append(f.a + f.facts.write(S) + (f.c if s[2] else f.d))
+        else:
+            texts.append(_step(s, rule, S, who, inapp))
+    out += ', "steps": [' + ", ".join(texts) + "]}"
     if grant is not None:
         for c in grant.consumes:
             if c.kind == "cap":
