@@ -285,7 +285,14 @@ class _Environment(Environment):
                 return obj[attribute]
             except KeyError:
                 pass
-        return super().getattr(obj, attribute)
+        try:  # jinja2's own `Environment.getattr`, inlined (the report's hot path: a call per `x.name`)
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
 
 def _list(value: Any) -> list[Any]:

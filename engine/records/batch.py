@@ -51,7 +51,7 @@ from typing import IO, Any
 from engine.core.errors import EngineError
 from engine.core.i18n import language, lookup
 from engine.core.quantities import format_money
-from engine.deciding.claims import Claim, parse_claim
+from engine.deciding.claims import Claim, parse_claim, parse_claim_json
 from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
@@ -415,7 +415,7 @@ def rank_round_of_input(
                     continue
                 try:
                     policy = versions.pick(rec.data)
-                    yield policy, parse_claim(policy, rec.data, file=rec.where.get("file"))
+                    yield policy, read_claim(policy, rec)
                 except EngineError:
                     continue
         finally:
@@ -469,6 +469,14 @@ def _ledger_exists(url: str) -> bool:
     return "://" in url and not url.startswith("sqlite")
 
 
+def read_claim(policy: CompiledPolicy, rec: Record) -> Claim:
+    """The claim of a record that has data: from its JSON text by the fast intake when the input is JSON (the same
+    claim, or the same problems, as `parse_claim` of its data: tests/test_fast_intake.py), else from its data."""
+    if rec.text is not None:
+        return parse_claim_json(policy, rec.text, file=rec.where.get("file"))
+    return parse_claim(policy, rec.data, file=rec.where.get("file"))
+
+
 def decide_one(
     versions: PolicySet,
     rec: Record,
@@ -488,7 +496,7 @@ def decide_one(
         return error_record(rec, rec.problems, "cannot read the application")
     try:
         policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
-        claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+        claim = read_claim(policy, rec)
         # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
         # whether it is the target (committing) or the base under a scratch one (deciding only)
         selection = claim_verdicts(policy, claim, verdicts) if verdicts is not None else None

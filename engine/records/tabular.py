@@ -27,7 +27,7 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -152,6 +152,9 @@ class Record:
     problems: list[dict[str, Any]] = field(default_factory=list)
     item_where: list[dict[str, Any]] = field(default_factory=list)
     key: str | None = None  # the claim id as read, when the data could not be built
+    #: the JSON text `data` was decoded from (JSON Lines and JSON list inputs): the claim is read from it by the fast
+    #: intake (`engine.deciding.claims.parse_claim_json`), the same claim or the same problems as from `data`
+    text: str | None = None
 
     @property
     def claim_id(self) -> str | None:
@@ -187,6 +190,18 @@ def _dotted(parts: Sequence[Any]) -> str:
 #: no UTF-8 file can hold (lone surrogates). openpyxl raises IllegalCharacterError for the C0 ones (and writes
 #: the others into a workbook Excel then refuses); a NUL in a CSV file cuts the line short in many programs.
 UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+#: One test over a row's text cells joined by line feeds (neither a character `UNSTORABLE` finds nor a formula's start):
+#: no match, and no cell of the row has a character to escape or would run as a formula, so `safe_cell` would leave
+#: every cell as it is. (A match only sends the row the cell-by-cell way: a line feed inside a cell followed by `=`
+#: matches too.)
+_ROW_SUSPECT = re.compile(UNSTORABLE.pattern + "|(?:\\A|\n)[" + re.escape("".join(FORMULA_START)) + "]")
+
+
+def _plain_row(values: Sequence[Any]) -> bool:
+    """True when `safe_cell` and `_Altered.note` would change and count nothing in `values`."""
+    return _ROW_SUSPECT.search("\n".join([v for v in values if isinstance(v, str)])) is None
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -295,7 +310,8 @@ class JsonLinesReader(_BytesProgress):
             n += 1
             where = {"file": self.path, "line": lineno}
             try:
-                data = loads_json(raw.decode("utf-8"))
+                text = raw.decode("utf-8")
+                data = loads_json(text)
             except DuplicateKeyError as exc:
                 yield Record(n, where, None, [_duplicate_problem(exc, where)])
                 continue
@@ -307,7 +323,7 @@ class JsonLinesReader(_BytesProgress):
             if not isinstance(data, dict):
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
                 continue
-            yield Record(n, where, data)
+            yield Record(n, where, data, text=text)
 
 
 def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_known: bool = True) -> dict[str, Any]:
@@ -406,13 +422,13 @@ class JsonListReader(_BytesProgress):
             n += 1
             where = {"file": self.path, "line": line, "element": n - 1}
             line += buf.count("\n", 0, end)
-            buf = buf[end:]
+            text, buf = buf[:end], buf[end:]
             if isinstance(refused, DuplicateKeyError):
                 yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
             elif refused is not None:
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(refused)), **where}])
             elif isinstance(data, dict):
-                yield Record(n, where, data)
+                yield Record(n, where, data, text=text)
             else:
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
 
@@ -1364,6 +1380,9 @@ class CsvOut:
 
     def row(self, values: Sequence[Any]) -> None:
         self.rows += 1
+        if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
+            self.w.writerow(["" if v is None else v for v in values])
+            return
         self.altered.note(values, self.header, f"row {self.rows}")
         self.w.writerow(["" if v is None else safe_cell(v) for v in values])
 
@@ -1416,10 +1435,13 @@ class XlsxOut:
         self._write(name, [safe_cell(h) for h in (titles if titles is not None else header)], frozenset())
 
     def row(self, sheet: str, values: Sequence[Any]) -> None:
+        if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
+            self._write(sheet, values, self.money[sheet], safe=_same)
+            return
         self.altered.note(values, self.headers[sheet], f"sheet {sheet} row {self.rows[sheet] + 1}")
         self._write(sheet, values, self.money[sheet])
 
-    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int]) -> None:
+    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
         self.rows[sheet] += 1
         n = str(self.rows[sheet])
         letters = self.letters[sheet]
@@ -1436,7 +1458,7 @@ class XlsxOut:
                     # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
                     cells.append(f'<c r="{ref}" s="1"><v>{format(amount, "f")}</v></c>')
                     continue
-            cells.append(_xml_cell(ref, safe_cell(v)))
+            cells.append(_xml_cell(ref, safe(v)))
         self.sheets[sheet].write(f'<row r="{n}">{"".join(cells)}</row>')
 
     def _filter_range(self, name: str) -> str:
@@ -1471,6 +1493,10 @@ def _filter_range_of(columns: int, rows: int) -> str:
 def _absolute(ref: str) -> str:
     """A1:S14 -> $A$1:$S$14."""
     return ":".join(re.sub(r"^([A-Z]+)([0-9]+)$", r"$\1$\2", part) for part in ref.split(":"))
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _column_letter(n: int) -> str:

@@ -53,6 +53,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -62,7 +63,7 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import BatchSummary, Progress, decide_one
+from engine.records.batch import BatchSummary, Progress, decide_one, read_claim
 from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger, possible_keys
 from engine.records.tabular import InputError
@@ -104,6 +105,11 @@ class Fallback(Exception):
     """The round is decided on one process; the message says why."""
 
 
+#: Why a round is decided again on one process when a worker process dies (killed, out of memory): nothing of its
+#: work has been merged or committed by then (the merge waits for every worker).
+_BROKEN = "a worker process ended abruptly (killed, or out of memory?); nothing of its work was kept"
+
+
 # --- step 1: keys ------------------------------------------------------------------------------
 
 
@@ -124,7 +130,7 @@ def _keys(k: int) -> tuple[list[list[str]], bool, float]:
             if rec.data is not None:
                 try:
                     policy = job.versions.pick(rec.data)
-                    claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+                    claim = read_claim(policy, rec)
                     if job.real is not None:  # as committing does: the facts on record join the claim first
                         filled = job.real.with_facts_on_record(policy, claim.raw)
                         if filled is not claim.raw:
@@ -359,6 +365,8 @@ def decide_round(
                 parts = [f.result() for f in [pool.submit(_keys, k) for k in range(job.workers)]]
         except InputError as err:
             raise Fallback(f"the input breaks off ({err})") from None
+        except BrokenProcessPool:
+            raise Fallback(_BROKEN) from None
         lap("keys", [p[2] for p in parts])
         total = sum(len(p[0]) for p in parts)
         keys: list[list[str]] = [[] for _ in range(total)]
@@ -377,15 +385,18 @@ def decide_round(
         job.rows = job.commit or any(v.round_budget is not None for v in job.versions.versions)
         job.done = ctx.Value("q", 0)
         lap("groups")
-        with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
-            futures: list[Future[tuple[str, float]]] = [pool.submit(_decide, k) for k in range(job.workers)]
-            pending: set[Future[tuple[str, float]]] = set(futures)
-            while pending:
-                _finished, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
-                if any(f.exception() is not None for f in _finished):
-                    break
-                progress.update(job.done.value, job.done.value / total)
-            done = [f.result() for f in futures]
+        try:
+            with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
+                futures: list[Future[tuple[str, float]]] = [pool.submit(_decide, k) for k in range(job.workers)]
+                pending: set[Future[tuple[str, float]]] = set(futures)
+                while pending:
+                    _finished, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+                    if any(f.exception() is not None for f in _finished):
+                        break
+                    progress.update(job.done.value, job.done.value / total)
+                done = [f.result() for f in futures]
+        except BrokenProcessPool:  # nothing merged or committed yet: the whole round is decided again on one process
+            raise Fallback(_BROKEN) from None
         lap("deciding", [c for _p, c in done])
         _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided)
         lap("merge")
