@@ -46,7 +46,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.errors import ClaimError, Problem
-from engine.core.i18n import MESSAGE_DIR
+from engine.core.i18n import MESSAGE_DIR, msg
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
 from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
@@ -258,7 +258,7 @@ class Renderer:
             if fmt == "json":
                 data = decision.to_dict() if isinstance(decision, Decision) else decision
                 return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-            raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+            raise RenderError(msg("render.unknown_format", fmt=repr(fmt), formats=list(FORMATS)))
         if fmt == "text" and not self.text_own_templates:  # the engine's plain text: the one builder
             text: str
             if isinstance(decision, Decision):
@@ -367,7 +367,7 @@ def _css_content(text: Any, **counters: str) -> Markup:
         if counter is None:
             continue
         if not _CSS_COUNTER.fullmatch(counter):
-            raise RenderError(f"css: {counter!r} is not a counter name (lower-case letters and '-')")
+            raise RenderError(msg("render.css_counter", counter=repr(counter)))
         if mt.start() > pos:
             out.append(_css_string(source[pos : mt.start()]))
         out.append(f"counter({counter})")
@@ -439,13 +439,13 @@ def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
 
     Only the form: a decision is explained as recorded, so a value edited into another valid one is not seen here.
     """
-    from engine.language.validate import expected_text, load_schema, validator_for
+    from engine.language.validate import load_schema, schema_expected, schema_message, validator_for
 
     problems = []
     for e in sorted(validator_for("decision.schema.json").iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         if e.validator == "enum" and list(e.absolute_path)[-1:] == ["step"] and e.instance in _BATCH_STEPS:
             continue
-        problems.append(Problem(e.message, path=tuple(e.absolute_path), file=file, expected=expected_text(e), code="decision"))
+        problems.append(Problem(schema_message(e), path=tuple(e.absolute_path), file=file, expected=schema_expected(e), code="decision"))
     if not problems:
         schema = load_schema("decision.schema.json")
 
@@ -456,10 +456,10 @@ def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
                 if key not in props and key not in extra:
                     problems.append(
                         Problem(
-                            f"unknown key {key!r} in a recorded decision",
+                            msg("render.unknown_key", key=key),
                             path=(*path, key),
                             file=file,
-                            expected="one of the keys: " + ", ".join([*props, *extra]),
+                            expected=msg("render.one_of_keys", keys=[*props, *extra]),
                             code="decision",
                         )
                     )
@@ -472,24 +472,28 @@ def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
         for i, item in enumerate(data.get("items") or ()):
             unknown(item, schema["$defs"]["item"].get("properties"), ("items", i), _BATCH_KEYS["items"])
     if problems:
-        raise ClaimError(problems, "not a decision as the engine records it")
+        raise ClaimError(problems, msg("render.not_recorded"))
 
 
 def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: str) -> None:
     """Every item and grant of a recorded decision names a rule of `policy`, and the item type that rule decides."""
     rules = {r.id: r for r in policy.rules}
     problems = []
-    where = f"policy {policy.id!r} {policy.version!r}"
     for i, item in enumerate(data.get("items") or ()):
         rule = rules.get(item.get("rule"))
         if rule is None:
             problems.append(
-                Problem(f"unknown rule {item.get('rule')!r}: not a rule of {where}", path=("items", i, "rule"), file=file, code="decision")
+                Problem(
+                    msg("render.unknown_rule", rule=repr(item.get("rule")), policy=policy.id, version=policy.version),
+                    path=("items", i, "rule"),
+                    file=file,
+                    code="decision",
+                )
             )
         elif item.get("type") != rule.item_type:
             problems.append(
                 Problem(
-                    f"item type {item.get('type')!r} is not the one rule {rule.id!r} decides ({rule.item_type!r})",
+                    msg("render.wrong_type", type=repr(item.get("type")), rule=rule.id, decides=rule.item_type),
                     path=("items", i, "type"),
                     file=file,
                     code="decision",
@@ -499,11 +503,14 @@ def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: 
         if grant.get("rule") not in rules:
             problems.append(
                 Problem(
-                    f"unknown rule {grant.get('rule')!r}: not a rule of {where}", path=("grants", i, "rule"), file=file, code="decision"
+                    msg("render.unknown_rule", rule=repr(grant.get("rule")), policy=policy.id, version=policy.version),
+                    path=("grants", i, "rule"),
+                    file=file,
+                    code="decision",
                 )
             )
     if problems:
-        raise ClaimError(problems, "not a decision as the engine records it")
+        raise ClaimError(problems, msg("render.not_recorded"))
 
 
 class RecordedDecisionError(RenderError):
@@ -522,8 +529,15 @@ def recorded_decision(policy: CompiledPolicy, data: Any, file: str = "<decision>
     made: Mapping[str, Any] = data["policy"] if isinstance(data.get("policy"), Mapping) else {}
     if made.get("id") != policy.id or made.get("hash") != policy.content_hash:
         raise RenderError(
-            f"this decision was made under policy {made.get('id')!r} {made.get('version')!r} ({made.get('hash')}), "
-            f"not {policy.id!r} {policy.version!r} ({policy.content_hash}): explain it with the policy file it was made with"
+            msg(
+                "render.other_policy",
+                made_id=repr(made.get("id")),
+                made_version=repr(made.get("version")),
+                made_hash=made.get("hash"),
+                id=policy.id,
+                version=policy.version,
+                hash=policy.content_hash,
+            )
         )
     check_recorded_rules(policy, data, file)
     return data
@@ -533,7 +547,7 @@ def recorded_decision(policy: CompiledPolicy, data: Any, file: str = "<decision>
 def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang: str = "zh", fmt: str = "text") -> str:
     """One decision explained: `fmt` is text, md, html (one self-contained page) or json (the trace)."""
     if fmt not in FORMATS:
-        raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise RenderError(msg("render.unknown_format", fmt=repr(fmt), formats=list(FORMATS)))
     if fmt == "text" and isinstance(decision, Decision):
         fast = renderer(policy, lang).text_explainer()
         if fast is not None:
