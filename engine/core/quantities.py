@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
+from engine.core.i18n import Msg, msg
+
 _AMOUNT = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>万元|万|元)?\s*$")
 _RATE = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<pct>%)?\s*$")
 TEN_THOUSAND = Decimal(10000)
@@ -37,16 +39,16 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:50] + "…" + text[-5:]
 
 
-def _number(text: str, value: object, what: str) -> Decimal:
+def _number(text: str, value: object, what: Msg) -> Decimal:
     if len(text) > MAX_QUANTITY_CHARS:
-        raise QuantityError(f"{_shown(value)} is not {what}: its number has {len(text)} characters, more than {MAX_QUANTITY_CHARS}")
+        raise QuantityError(msg("claim.quantity.too_long", value=_shown(value), what=what, n=len(text), most=MAX_QUANTITY_CHARS))
     return Decimal(text)
 
 
-def _quantity(value: object, pattern: re.Pattern[str], what: str) -> tuple[Decimal, re.Match[str] | None]:
+def _quantity(value: object, pattern: re.Pattern[str], what: Msg) -> tuple[Decimal, re.Match[str] | None]:
     """The number in `value` (an int, a Decimal, or text matching `pattern`) and, for text, its match."""
     if isinstance(value, bool) or value is None:
-        raise QuantityError(f"{value!r} is not {what}")
+        raise QuantityError(msg("claim.quantity.not", value=repr(value), what=what))
     if isinstance(value, int):
         return Decimal(value), None
     if isinstance(value, Decimal):
@@ -54,34 +56,34 @@ def _quantity(value: object, pattern: re.Pattern[str], what: str) -> tuple[Decim
     if isinstance(value, str):
         m = pattern.match(value)
         if not m:
-            raise QuantityError(f"{_shown(value)} is not {what}")
+            raise QuantityError(msg("claim.quantity.not", value=_shown(value), what=what))
         return _number(m["num"], value, what), m
-    raise QuantityError(f"{_shown(value)} is not {what} (a {type(value).__name__})")
+    raise QuantityError(msg("claim.quantity.not_kind", value=_shown(value), what=what, kind=type(value).__name__))
 
 
 def parse_amount(value: object) -> Decimal:
     """`12万` -> Decimal("120000"); `"1234.5"` -> Decimal('1234.5'). Never from a float."""
-    result, m = _quantity(value, _AMOUNT, "an amount")
+    result, m = _quantity(value, _AMOUNT, msg("claim.quantity.an_amount"))
     if m is not None and m["unit"] in ("万", "万元"):
         if result.copy_abs() > MAX_AMOUNT:  # (compared exactly, before multiplying at the context's precision)
-            raise QuantityError(f"{_shown(value)} is more than the largest amount, {MAX_AMOUNT}")
+            raise QuantityError(msg("claim.quantity.too_large", value=_shown(value), most=MAX_AMOUNT))
         result *= TEN_THOUSAND
     if not result.is_finite() or result < 0:
-        raise QuantityError(f"{_shown(value)} is not a non-negative finite amount")
+        raise QuantityError(msg("claim.quantity.not_finite", value=_shown(value)))
     if result > MAX_AMOUNT:
-        raise QuantityError(f"{_shown(value)} is more than the largest amount, {MAX_AMOUNT}")
+        raise QuantityError(msg("claim.quantity.too_large", value=_shown(value), most=MAX_AMOUNT))
     return result
 
 
 def parse_rate(value: object) -> Decimal:
     """`50%` -> Decimal('0.50'); `0.5` -> Decimal('0.5')."""
-    result, m = _quantity(value, _RATE, "a rate")
+    result, m = _quantity(value, _RATE, msg("claim.quantity.a_rate"))
     if m is not None and m["pct"]:
         if result > 100:  # (compared exactly, before dividing at the context's precision)
-            raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
+            raise QuantityError(msg("claim.quantity.rate_range", value=_shown(value)))
         result = result / 100
     if not result.is_finite() or result < 0 or result > 1:
-        raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
+        raise QuantityError(msg("claim.quantity.rate_range", value=_shown(value)))
     return result
 
 
@@ -93,11 +95,11 @@ def parse_percent(value: object) -> Decimal:
     Unlike `parse_rate` it may exceed 100% (a growth of 120%), and a bare number is refused: 4.35 could be 4.35%
     or 435%."""
     if not isinstance(value, str):
-        raise QuantityError(f"{_shown(value)} is not a percentage written with % (e.g. 4.35%)")
+        raise QuantityError(msg("claim.quantity.percent", value=_shown(value)))
     m = _PERCENT.match(value)
     if not m:
-        raise QuantityError(f"{_shown(value)} is not a percentage written with % (e.g. 4.35%)")
-    return _number(m["num"], value, "a percentage").scaleb(-2)
+        raise QuantityError(msg("claim.quantity.percent", value=_shown(value)))
+    return _number(m["num"], value, msg("claim.quantity.a_percentage")).scaleb(-2)
 
 
 def decimal_places(value: Decimal) -> int:
