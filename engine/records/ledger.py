@@ -457,9 +457,46 @@ def key_text(kind: str, ident: str, scope: Sequence[Any]) -> str:
     return json.dumps([kind, ident, list(scope)], ensure_ascii=False, separators=(",", ":"))
 
 
-def content_hash(claim: Claim) -> str:
-    text = json.dumps(claim.raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+def _digest(raw: Any) -> str:
+    text = json.dumps(raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _says_its_default(spec: FactSpec | None, value: Any) -> bool:
+    """An optional fact given as its default value: `"documents": []` where the default is [] (or null where it is null)."""
+    if spec is None or spec.required or not spec.has_default:
+        return False
+    default = spec.default
+    if isinstance(default, list):
+        return isinstance(value, list) and value == default
+    return value is None if default is None else (type(value) is type(default) and value == default)
+
+
+def _without_defaults(specs: Mapping[str, FactSpec], data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not _says_its_default(specs.get(k), v)}
+
+
+def same_application(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The application as the ledger compares it: an optional fact that only states its default (an empty list of
+    documents, a null) is left out, as is an empty history, so an application read from a workbook (which writes
+    `"documents": []`) and the same one from JSON Lines (which leaves the key out) are the same application."""
+    out = _without_defaults(policy.claim_facts, raw)
+    if out.get("history") == []:
+        del out["history"]
+    applicant = raw.get("applicant")
+    if isinstance(applicant, Mapping):
+        out["applicant"] = _without_defaults(policy.applicant_facts, applicant)
+    items = raw.get("items")
+    if isinstance(items, list):
+        out["items"] = [_without_defaults(policy.item_facts.get(it.get("type"), {}), it) if isinstance(it, Mapping) else it for it in items]
+    return out
+
+
+def content_hash(claim: Claim, policy: CompiledPolicy | None = None) -> str:
+    """The hash of an application's content: with `policy`, of the application as the ledger compares it
+    (`same_application`); an application that leaves out every optional fact it does not state -- one read from
+    JSON, typically -- hashes as it always did, so the hashes already in a ledger keep their meaning."""
+    return _digest(claim.raw if policy is None else same_application(policy, claim.raw))
 
 
 def round_of(policy: CompiledPolicy, claim: Claim) -> str:
@@ -749,7 +786,10 @@ class Ledger:
         `audit`: recorded in the same transaction, with the outcome.
         """
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
-        digest = content_hash(parsed)  # of the application as submitted
+        # of the application as the ledger compares it (optional facts that only state their default left out); a commit
+        # recorded before the ledger compared so holds the hash of the application as submitted: that is the same too
+        digest = content_hash(parsed, policy)
+        same = {digest, content_hash(parsed)}
         with self.db.locked():
             # facts on record (e.g. findings that bar an applicant) count whoever commits, not only batch runs;
             # a dry run's scratch ledger holds none of its own: those of the ledger under it count
@@ -761,7 +801,7 @@ class Ledger:
             existing = self.active_commit(parsed.claim_id)
             if existing is not None:
                 seq, old_hash, blob = existing
-                if old_hash == digest:
+                if old_hash in same:
                     n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
                     self._audit(audit, "already_committed", {"seq": seq})
                     return CommitResult(parsed.claim_id, "already_committed", seq, _unpack(blob), n)
