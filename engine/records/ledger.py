@@ -488,7 +488,9 @@ def same_application(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str
         out["applicant"] = _without_defaults(policy.applicant_facts, applicant)
     items = raw.get("items")
     if isinstance(items, list):
-        out["items"] = [_without_defaults(policy.item_facts.get(it.get("type"), {}), it) if isinstance(it, Mapping) else it for it in items]
+        out["items"] = [
+            _without_defaults(policy.item_facts.get(str(it.get("type")), {}), it) if isinstance(it, Mapping) else it for it in items
+        ]
     return out
 
 
