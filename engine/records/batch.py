@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import EngineError
+from engine.core.i18n import FALLBACK, Msg, language, languages, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import in_engine_context
@@ -191,9 +192,47 @@ class BatchSummary:
 # --- the run -----------------------------------------------------------------------
 
 
+def said(text: Any) -> dict[str, str]:
+    """`text` in every language of the catalogue: a message (`Msg`) said in each, any other text as it is."""
+    return {lang: tr(text, lang) for lang in languages()}
+
+
+def _said_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
+    """An error record's problem with its words in every language (`said`): `message` and `expected` stay English."""
+    out = {k: (str(v) if isinstance(v, Msg) else v) for k, v in problem.items() if k != "said"}
+    words = {k: problem[k] for k in ("message", "expected") if problem.get(k) is not None}
+    out["said"] = {lang: {k: tr(v, lang) for k, v in words.items()} for lang in languages()}
+    return out
+
+
 def error_record(rec: Record, problems: list[dict[str, Any]], summary: str) -> dict[str, Any]:
-    """The errors.jsonl record of an application that got no decision (batch runs and diff's impact)."""
-    return {"application": rec.number, "claim_id": rec.claim_id, "where": rec.where, "error": summary, "problems": problems}
+    """The errors.jsonl record of an application that got no decision (batch runs and diff's impact).
+
+    `error` and each problem's `message` and `expected` are English, as ever; `said` holds them in every language
+    of the catalogue (`{"zh": ..., "en": ...}`), so a report or a summary says them in its own."""
+    return {
+        "application": rec.number,
+        "claim_id": rec.claim_id,
+        "where": rec.where,
+        "error": str(summary),
+        "said": said(summary),
+        "problems": [_said_problem(p) for p in problems],
+    }
+
+
+def in_language(record: Mapping[str, Any], lang: str) -> tuple[str, list[dict[str, Any]]]:
+    """An error record's summary and problems in `lang` (a record written before `said` existed: as it is)."""
+    error = str((record.get("said") or {}).get(lang, record.get("error")))
+    problems = []
+    for p in record.get("problems") or []:
+        words = (p.get("said") or {}).get(lang, {})
+        problems.append({**p, "message": words.get("message", p.get("message")), "expected": words.get("expected", p.get("expected"))})
+    return error, problems
+
+
+def _words(err: Exception) -> str:
+    """An exception's message as a message when it is one (so it is said in every language), else its text."""
+    return err.args[0] if err.args and isinstance(err.args[0], Msg) else str(err)
 
 
 def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
@@ -351,12 +390,14 @@ OUTPUT_FILES = (
 
 def _input_error_record(input_path: str | Path, err: InputError) -> dict[str, Any]:
     where = {"file": str(input_path)}
+    summary = msg("batch.error.input")
     return {
         "application": None,
         "claim_id": None,
         "where": where,
-        "error": "cannot read the input",
-        "problems": [{**where, "field": None, "message": str(err)}],
+        "error": str(summary),
+        "said": said(summary),
+        "problems": [_said_problem({**where, "field": None, "message": _words(err)})],
     }
 
 
@@ -472,7 +513,7 @@ def decide_one(
     verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
 ) -> dict[str, Any] | None:
     if rec.data is None:
-        return error_record(rec, rec.problems, "cannot read the application")
+        return error_record(rec, rec.problems, msg("batch.error.application"))
     try:
         policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
         claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
@@ -483,11 +524,12 @@ def decide_one(
     except EngineError as err:
         return error_record(rec, claim_problems(rec, err), err.summary)
     except AlreadyCommitted as err:
-        return error_record(rec, [{**rec.where, "field": "claim_id", "message": str(err)}], "already committed")
+        return error_record(rec, [{**rec.where, "field": "claim_id", "message": _words(err)}], msg("batch.error.committed"))
     except LedgerError as err:
-        return error_record(rec, [{**rec.where, "field": None, "message": str(err)}], "ledger error")
+        return error_record(rec, [{**rec.where, "field": None, "message": _words(err)}], msg("batch.error.ledger"))
     except Exception as err:  # one bad application never sinks the batch
-        return error_record(rec, [{**rec.where, "field": None, "message": f"{type(err).__name__}: {err}"}], "internal error")
+        internal = msg("batch.error.internal_detail", kind=type(err).__name__, detail=str(err))
+        return error_record(rec, [{**rec.where, "field": None, "message": internal}], msg("batch.error.internal"))
     if target is real:
         if result.status == "committed":
             summary.committed += 1
@@ -640,11 +682,17 @@ def status_rows(summary: BatchSummary) -> list[list[Any]]:
     return rows
 
 
-def _where_text(where: dict[str, Any]) -> str:
+def _problem_line(p: Mapping[str, Any], lang: str) -> str:
+    """One problem of an error record as the report shows it: where, the field, what is wrong and the fix."""
+    line = f"{_where_text(p, lang)} {p.get('field') or ''}: {p.get('message')}"
+    return line + tr(msg("batch.expected", expected=p["expected"]), lang) if p.get("expected") else line
+
+
+def _where_text(where: Mapping[str, Any], lang: str | None = None) -> str:
     if "sheet" in where:
         return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
     if "row" in where:
-        return f"{where.get('file')}:row {where['row']}"
+        return tr(msg("batch.where_row", file=where.get("file"), row=where["row"]), lang)
     return f"{where.get('file')}:{where.get('line')}"
 
 
@@ -687,10 +735,16 @@ def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: Ba
         with open(out / "errors.jsonl", encoding="utf-8") as f:
             for line in f:
                 e = json.loads(line)
-                problems = [storable(f"{_where_text(p)} {p.get('field') or ''}: {p.get('message')}") for p in e["problems"]]
                 source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + _where_text(e["where"])
-                # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped
-                yield render.ReportError(storable(source), storable(e["error"]), problems)
+                # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped;
+                # the report says the record in its own language (`said`)
+                by_language = {}
+                for lang in languages():
+                    error, problems = in_language(e, lang)
+                    lines = [storable(_problem_line(p, lang)) for p in problems]
+                    by_language[lang] = (storable(str(error)), lines)
+                error, lines = by_language[FALLBACK]
+                yield render.ReportError(storable(source), error, lines, said=by_language)
 
     path = out / "report.html"
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
@@ -815,13 +869,14 @@ def _final_pass(
     with open(out / "errors.jsonl", encoding="utf-8") as ef:
         for line in ef:
             e = json.loads(line)
-            for p in e["problems"] or [{}]:
+            _, problems = in_language(e, language())  # the run's language
+            for p in problems or [{}]:
                 xlsx.row(
                     "errors",
                     [
                         e["application"],
                         e.get("claim_id"),
-                        _where_text(p or e["where"]),
+                        _where_text(p or e["where"], language()),
                         p.get("field"),
                         p.get("message"),
                         p.get("expected"),
