@@ -68,7 +68,7 @@ STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_
 class Progress:
     """A one-line progress bar with rate and ETA, on a terminal only."""
 
-    def __init__(self, stream: IO[str], enabled: bool, unit: str = "applications") -> None:
+    def __init__(self, stream: IO[str], enabled: bool, unit: str = "batch.progress.applications") -> None:
         self.stream = stream
         self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.unit = unit
@@ -89,9 +89,17 @@ class Progress:
             fill = int(width * min(fraction, 1.0))
             eta = elapsed * (1 - fraction) / fraction
             bar = "#" * fill + "-" * (width - fill)
-            text = f"\r[{bar}] {fraction * 100:5.1f}% {done} {self.unit} {rate:,.0f}/s ETA {_clock(eta)} "
+            said = msg(
+                "batch.progress.bar",
+                bar=bar,
+                percent=f"{fraction * 100:5.1f}",
+                done=msg(self.unit, n=done),
+                rate=f"{rate:,.0f}",
+                eta=_clock(eta),
+            )
         else:
-            text = f"\r{done} {self.unit} {rate:,.0f}/s {_clock(elapsed)} "
+            said = msg("batch.progress.count", done=msg(self.unit, n=done), rate=f"{rate:,.0f}", elapsed=_clock(elapsed))
+        text = f"\r{tr(said)} "
         self.stream.write(text)
         self.stream.flush()
 
@@ -114,7 +122,7 @@ class Steps:
     def start(self, text: str) -> None:
         self.done()
         if self.enabled:
-            self.stream.write(text + " ...")
+            self.stream.write(tr(text) + " ...")
             self.stream.flush()
             self.started = time.monotonic()
 
@@ -297,7 +305,7 @@ def run_batch(
             raise
     elif ledger_url:
         # deciding only against a ledger that is not there (a typo?): say so, decide without history, create nothing
-        print(f"warning: no ledger at {masked_url(url)}: deciding without any history (nothing is created)", file=stderr)
+        print(tr(msg("batch.no_ledger", url=masked_url(url))), file=stderr)
     scratch_dir = tempfile.mkdtemp(prefix="policy-engine-batch-")
     target = real if commit and real is not None else Ledger(f"sqlite:///{os.path.join(scratch_dir, 'scratch.sqlite')}")
     base = None if target is real else real
@@ -351,7 +359,7 @@ def run_batch(
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
             if round_policy(rounds[rnd]).round_budget is not None:
-                steps.start(f"round {rnd}: checking the approved total against the budget")
+                steps.start(msg("batch.step.budget", round=rnd))
             record = scale_round(target, rnd, rounds[rnd])
             if record is not None:
                 scaled[rnd] = record
@@ -367,9 +375,9 @@ def run_batch(
         shutil.rmtree(scratch_dir, ignore_errors=True)
     summary.seconds = time.monotonic() - started
     if summary.report.startswith("skipped") or summary.report.startswith("failed"):
-        print(f"report.html {summary.report}", file=stderr)
+        print(tr(msg("batch.report.said", report=summary.report)), file=stderr)
     for warning in summary.warnings:
-        print(f"warning: {warning}", file=stderr)
+        print(tr(msg("batch.warning", warning=warning)), file=stderr)
     (out / "summary.json").write_text(
         json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace"
     )
@@ -484,7 +492,7 @@ def _decide_on_workers(
         parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided)
     except parallel.Fallback as why:
         if not quiet:
-            print(f"note: --workers {workers}: deciding on one process: {why}", file=stderr)
+            print(tr(msg("batch.one_process", workers=workers, why=why)), file=stderr)
         return False
     finally:
         parallel.cleanup(folder)
@@ -770,7 +778,7 @@ def _final_pass(
     steps: Steps | None = None,
 ) -> None:
     steps = steps if steps is not None else Steps(sys.stderr, False)
-    steps.start(f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({summary.decided} decisions)")
+    steps.start(msg("batch.step.outputs", n=summary.decided))
     by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
     says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
     labels: dict[str, str] = {}
@@ -859,7 +867,7 @@ def _final_pass(
     raw_path.unlink()
     items_csv.close()
     apps_csv.close()
-    steps.start("writing summary.xlsx: the budget and errors sheets, saving the workbook")
+    steps.start(msg("batch.step.workbook"))
     xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS)
     for row in budget_rows(summary, labels):
         xlsx.row("budget", row)
@@ -896,26 +904,23 @@ def _final_pass(
     )
 
     if not report:
-        summary.report = "not drawn (--no-report)"
+        summary.report = msg("batch.report.not_drawn")
         return
     if summary.applications > REPORT_LIMIT:
-        summary.report = (
-            f"skipped: {summary.applications} applications, more than the report's limit of {REPORT_LIMIT} "
-            "(it holds every application on one page); read decisions.jsonl and summary.xlsx, or explain single decisions"
-        )
+        summary.report = msg("batch.report.too_many", n=summary.applications, most=REPORT_LIMIT)
         return
-    steps.start(f"drawing report.html ({summary.applications} applications)")
+    steps.start(msg("batch.step.report", n=summary.applications))
     try:
         drawn = write_html_report(versions, out, summary)
     except Exception as exc:  # a report that cannot be drawn must not lose the decisions
         summary.outputs["report_error"] = f"{type(exc).__name__}: {exc}"
-        summary.report = f"failed: {type(exc).__name__}: {exc}"
+        summary.report = msg("batch.report.failed", kind=type(exc).__name__, detail=str(exc))
     else:
         if drawn is not None:
             summary.outputs["report"] = drawn
-            summary.report = "written"
+            summary.report = msg("batch.report.written")
         else:  # pragma: no cover - the renderer is part of the package
-            summary.report = "skipped: the renderer is not installed"
+            summary.report = msg("batch.report.no_renderer")
 
 
 def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
@@ -960,17 +965,20 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
     for v in policy.versions if isinstance(policy, PolicySet) else (policy,):  # oldest first: the newest wording wins
         labels.update({k: t.zh for k, t in v.item_type_labels.items()})
     head = [
-        "article",
-        "item type",
-        "items",
-        "approved",
-        "approved total",
-        "incomplete",
-        "held (incomplete)",
-        "pending",
-        "held (pending, at most)",
-        "refused",
-        "referred",
+        tr(msg(f"batch.table.{column}"))
+        for column in (
+            "article",
+            "item_type",
+            "items",
+            "approved",
+            "approved_total",
+            "incomplete",
+            "held_incomplete",
+            "pending",
+            "held_pending",
+            "refused",
+            "referred",
+        )
     ]
     body = []
     for r in budget_rows(summary, labels):
@@ -983,12 +991,21 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
             lines.append("  ".join("-" * w for w in widths))
         lines.append("  ".join(_pad(x, widths[i], i >= 2) for i, x in enumerate(b)))
     out = "\n".join(lines) + "\n"
-    out += "by status: " + ", ".join(f"{s} {v.count} ({format_money(v.total)})" for s, v in summary.by_status.items()) + "\n"
+    statuses = [msg("batch.table.status", status=s, n=v.count, total=format_money(v.total)) for s, v in summary.by_status.items()]
+    out += tr(msg("batch.table.by_status", statuses=statuses)) + "\n"
     for rnd, rec in summary.scaling.items():
-        out += (
-            f"round {rnd}: approved {rec['approved_total']} > budget {rec['budget']}: every grant scaled by {rec['factor']}"
-            f" ({rec['mode']} to {rec['quantum']}, {rec['method']}"
-            + (f", {rec['unallocated']} unallocated" if Decimal(rec["unallocated"]) else "")
-            + f"; version {rec['policy_version']})\n"
+        unallocated = msg("batch.table.unallocated", amount=rec["unallocated"]) if Decimal(rec["unallocated"]) else ""
+        scaled = msg(
+            "batch.table.scaled",
+            round=rnd,
+            approved=rec["approved_total"],
+            budget=rec["budget"],
+            factor=rec["factor"],
+            mode=rec["mode"],
+            quantum=rec["quantum"],
+            method=rec["method"],
+            unallocated=unallocated,
+            version=rec["policy_version"],
         )
+        out += tr(scaled) + "\n"
     return out
