@@ -492,7 +492,7 @@ def _decide_on_workers(
         parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided)
     except parallel.Fallback as why:
         if not quiet:
-            print(tr(msg("batch.one_process", workers=workers, why=why)), file=stderr)
+            print(tr(msg("batch.one_process", workers=workers, why=_words(why))), file=stderr)
         return False
     finally:
         parallel.cleanup(folder)
