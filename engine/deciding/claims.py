@@ -35,6 +35,7 @@ from engine.core.quantities import decimal_places
 from engine.deciding.history import Consumption, Grant, parse_grants
 from engine.language.expressions import Facts
 from engine.language.model import CompiledPolicy, FactSpec, Text
+from engine.language.validate import schema_message
 
 MAX_STRING = 500
 MAX_ITEMS = 1000
@@ -1266,11 +1267,12 @@ def _unknown_fields(error: Any) -> Msg:
 
 def _schema_problem(path: tuple[PathPart, ...], error: Any) -> tuple[tuple[PathPart, ...], Msg | str, Msg | str | None]:
     """(path, message, expected) of one schema error, said for an officer."""
-    message: Msg | str = _clip(error.message)
+    said = schema_message(error)  # jsonschema's sentence in the reader's language (engine.language.validate)
+    message: Msg | str = said if len(said) <= MAX_MESSAGE else _clip(error.message)
     expected: Msg | str | None = None
     pattern = error.schema.get("pattern") if isinstance(error.schema, dict) else None
     if error.validator == "required":
-        missing = _REQUIRED.match(message)
+        missing = _REQUIRED.match(_clip(error.message))
         if missing:  # name the missing field in the path: items[2].official_fees_paid
             return (*path, missing.group(1)), msg("claim.missing"), None
     if error.validator == "additionalProperties":
