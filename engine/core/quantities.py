@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
-from engine.core.i18n import Msg, msg
+from engine.core.i18n import Msg, msg, tr
 
 _AMOUNT = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>万元|万|元)?\s*$")
 _RATE = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<pct>%)?\s*$")
@@ -30,7 +30,17 @@ ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down"
 
 
 class QuantityError(ValueError):
-    """A value that is not an amount or a rate; the message says what was expected."""
+    """A value that is not an amount or a rate; the message says what was expected.
+
+    `message` is the message itself (a `Msg`: put it into another message as a value, and it is said in the reader's
+    language there too); `str()` says it in the reader's language."""
+
+    @property
+    def message(self) -> Msg:
+        return self.args[0] if self.args and isinstance(self.args[0], Msg) else msg("claim.quantity.other", text=str(self.args[0]))
+
+    def __str__(self) -> str:
+        return tr(self.message)
 
 
 def _shown(value: object) -> str:
