@@ -7,6 +7,7 @@ for an amount (worked out by hand in a comment), the date in YYYY-MM-DD, the fie
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from conftest import ROOT, claim, item
 import engine
 from engine.core.errors import ClaimError, Problem
 from engine.core.i18n import tr, use_language
+from engine.records.batch import run_batch
 
 P = "pledge_loan_interest"
 AMOUNT = ("items", 0, "annual_interest_paid")
@@ -178,3 +180,34 @@ def test_the_words_of_a_slip_follow_the_readers_language(policy: engine.Compiled
         assert str(problem).endswith('应为 以元为单位、只写数字的金额：50w 请写作 "500000"')
     with use_language("en"):
         assert str(problem).endswith('expected the amount in yuan, in plain digits: "500000" for 50w')
+
+
+def test_slips_in_a_spreadsheet_row_get_the_same_fix_in_the_error_record(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    """The officer's path: a CSV row with 2021/3/5 for a date is that row's error record, with the fix in both languages."""
+    row = {
+        "claim_id": "C-1",
+        "claim.funding_year": "2021",
+        "claim.submission_date": "2022/3/15",
+        "claim.documents": "business_licence",
+        "applicant.id": "91110117MA01ABCD1F",
+        "applicant.name": "北京平谷示例科技有限公司",
+        "applicant.kind": "enterprise",
+        "applicant.registered_in_district": "是",
+        "applicant.actually_operating": "是",
+        "applicant.pays_tax_in_district": "是",
+        "item.id": "t1",
+        "item.type": "national_ip_title",
+        "item.title": "advantage",
+        "item.date": "2021-06-01",
+        "item.documents": "proof_of_right",
+        "item.supported_by_other_district_policy": "否",
+    }
+    path = tmp_path / "round.csv"
+    path.write_text(",".join(row) + "\n" + ",".join(row.values()) + "\n", encoding="utf-8")
+    summary = run_batch(policy, path, tmp_path / "out", quiet=True, report=False)
+    assert (summary.decided, summary.failed) == (0, 1)
+    (record,) = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    (problem,) = record["problems"]
+    assert (problem["field"], problem["row"]) == ("submission_date", 2)  # the header row is row 1
+    assert problem["said"]["en"]["expected"] == 'the date written YYYY-MM-DD: "2022-03-15"'
+    assert problem["said"]["zh"]["expected"] == '按 YYYY-MM-DD 书写的日期：请写作 "2022-03-15"'
