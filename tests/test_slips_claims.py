@@ -211,3 +211,12 @@ def test_slips_in_a_spreadsheet_row_get_the_same_fix_in_the_error_record(tmp_pat
     assert (problem["field"], problem["row"]) == ("submission_date", 2)  # the header row is row 1
     assert problem["said"]["en"]["expected"] == 'the date written YYYY-MM-DD: "2022-03-15"'
     assert problem["said"]["zh"]["expected"] == '按 YYYY-MM-DD 书写的日期：请写作 "2022-03-15"'
+
+
+def test_an_amount_finer_than_fen_says_two_decimals(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_amount("12.345"), AMOUNT))
+    assert said["en"] == (
+        "'12.345' is not in the expected form: an amount has at most two decimals (yuan and fen)",
+        "yuan, at most two decimals, as the receipt shows it",
+    )
+    assert said["zh"] == ("'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）", "以元为单位、最多两位小数的金额，与票据上的金额一致")

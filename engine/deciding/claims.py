@@ -1198,6 +1198,8 @@ def _form_hint(value: Any) -> Msg | str:
 _WAN = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,8})?)\s*(?:w|W|万|万元)\Z")
 _GROUPED = re.compile(r"^[¥￥]?\s*([0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]{1,2})?)\s*元?\Z")
 _UNIT = re.compile(r"^(?:[¥￥]\s*([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元?|([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元)\Z")
+#: an amount with more than two decimals (finer than fen)
+_FINER = re.compile(r"^(0|[1-9][0-9]{0,11})\.[0-9]{3,8}\Z")
 #: a date written 2021/3/5, 2021.3.5, 2021-3-5 or 2021年3月5日
 _SLIP_DATE = re.compile(r"^([0-9]{4})\s*[/.\-年]\s*([0-9]{1,2})\s*[/.\-月]\s*([0-9]{1,2})日?\Z")
 
@@ -1226,6 +1228,8 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
     unit = _UNIT.match(value)
     if unit:
         return msg("claim.slip.unit", value=shown), msg("claim.slip.unit_fix", digits=unit.group(1) or unit.group(2))
+    if _FINER.match(value):
+        return msg("claim.slip.decimals", value=shown), msg("claim.slip.decimals_fix")
     return None
 
 
