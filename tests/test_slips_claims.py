@@ -220,3 +220,12 @@ def test_an_amount_finer_than_fen_says_two_decimals(policy: engine.CompiledPolic
         "yuan, at most two decimals, as the receipt shows it",
     )
     assert said["zh"] == ("'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）", "以元为单位、最多两位小数的金额，与票据上的金额一致")
+
+
+def test_a_slip_in_an_earlier_grant_of_the_history_says_the_fix(policy: engine.CompiledPolicy) -> None:
+    # 5万 = 50 000 yuan
+    grant = {"claim_id": "OLD", "item_id": "x", "rule": "r", "applicant_id": "91110117MA01ABCD1F", "funding_year": 2020, "amount": "5万"}
+    data = claim(item(P, "l1"), history=[grant])
+    said = _said(_refused(policy, data, ("history", 0, "amount")))
+    assert said["en"][1] == 'the amount in yuan, in plain digits: "50000" for 5万'
+    assert said["zh"][1] == '以元为单位、只写数字的金额：5万 请写作 "50000"'

@@ -7,8 +7,10 @@ float never appears (the YAML loader already builds `Decimal` from the text).
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any
 
 from engine.core.i18n import Msg, msg, tr
 
@@ -110,6 +112,60 @@ def parse_percent(value: object) -> Decimal:
     if not m:
         raise QuantityError(msg("claim.quantity.percent", value=_shown(value)))
     return _number(m["num"], value, msg("claim.quantity.a_percentage")).scaleb(-2)
+
+
+#: Slips in an amount: 万 (or w) for ten thousand yuan, a currency unit, thousands separators (ASCII or full-width comma)
+_WAN = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,8})?)\s*(?:w|W|万|万元)\Z")
+_GROUPED = re.compile(r"^[¥￥]?\s*([0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]{1,2})?)\s*元?\Z")
+_UNIT = re.compile(r"^(?:[¥￥]\s*([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元?|([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元)\Z")
+#: an amount with more than two decimals (finer than fen)
+_FINER = re.compile(r"^(0|[1-9][0-9]{0,11})\.[0-9]{3,8}\Z")
+#: a date written 2021/3/5, 2021.3.5, 2021-3-5 or 2021年3月5日
+_SLIP_DATE = re.compile(r"^([0-9]{4})\s*[/.\-年]\s*([0-9]{1,2})\s*[/.\-月]\s*([0-9]{1,2})日?\Z")
+
+
+def _plain(number: Decimal) -> str:
+    """A Decimal in plain digits, no exponent and no trailing zeros after the point: 500000, 55000.5."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
+    """(what is wrong, how to write it) for an amount written with 万, a unit or thousands separators; None otherwise.
+
+    Nothing is converted: the claim is refused, and the message says the digits to write instead."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    shown = repr(value)
+    wan = _WAN.match(value)
+    if wan:
+        yuan = _plain(Decimal(wan.group(1)) * 10000)
+        return msg("claim.slip.wan", value=shown), msg("claim.slip.wan_fix", yuan=yuan, value=value.strip())
+    grouped = _GROUPED.match(value)
+    if grouped:
+        digits = re.sub("[,，]", "", grouped.group(1))
+        return msg("claim.slip.grouped", value=shown), msg("claim.slip.grouped_fix", digits=digits)
+    unit = _UNIT.match(value)
+    if unit:
+        return msg("claim.slip.unit", value=shown), msg("claim.slip.unit_fix", digits=unit.group(1) or unit.group(2))
+    if _FINER.match(value):
+        return msg("claim.slip.decimals", value=shown), msg("claim.slip.decimals_fix")
+    return None
+
+
+def date_slip(value: Any) -> tuple[Msg, Msg] | None:
+    """(what is wrong, how to write it) for a date written 2021/3/5 or 2021年3月5日; None otherwise."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    m = _SLIP_DATE.match(value)
+    if m is None:
+        return None
+    written = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    try:
+        _dt.date.fromisoformat(written)
+    except ValueError:
+        return msg("claim.slip.date", value=repr(value)), msg("claim.slip.date_unreal", date=written)
+    return msg("claim.slip.date", value=repr(value)), msg("claim.slip.date_fix", date=written)
 
 
 def decimal_places(value: Decimal) -> int:

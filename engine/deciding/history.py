@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from engine.core.errors import PathPart, Problem
 from engine.core.i18n import msg
-from engine.core.quantities import format_money
+from engine.core.quantities import amount_slip, format_money
 
 Key = tuple[Any, ...]
 _ZERO = Decimal(0)
@@ -136,7 +136,11 @@ def parse_grants(data: Any, path: tuple[PathPart, ...] = ()) -> tuple[tuple[Gran
             continue
         amount = _money(g["amount"])
         if amount is None or amount < 0:
-            problems.append(Problem(msg("claim.money.not_amount", value=repr(g["amount"])), path=p + ("amount",), code="history"))
+            slip = amount_slip(g["amount"])  # 5万, 1,000, 8000元: said with the digits to write
+            if slip is not None:
+                problems.append(Problem(slip[0], path=p + ("amount",), code="history", expected=slip[1]))
+            else:
+                problems.append(Problem(msg("claim.money.not_amount", value=repr(g["amount"])), path=p + ("amount",), code="history"))
             continue
         consumes = []
         raw_consumes = g.get("consumes", [])
