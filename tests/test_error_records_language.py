@@ -13,7 +13,7 @@ from conftest import claim, item
 
 import engine
 from engine.core.i18n import use_language
-from engine.records.batch import in_language, run_batch
+from engine.records.batch import budget_table, in_language, run_batch
 
 P = "pledge_loan_interest"
 
@@ -69,3 +69,18 @@ def test_the_summary_workbook_says_errors_in_the_runs_language(tmp_path: Path, p
 def test_a_record_written_before_said_existed_is_shown_as_it_is() -> None:
     old = {"error": "invalid claim", "problems": [{"field": "x", "message": "m", "expected": "e"}]}
     assert in_language(old, "zh") == ("invalid claim", [{"field": "x", "message": "m", "expected": "e"}])
+
+
+def test_the_budget_table_speaks_the_runs_language(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    summary = run_batch(policy, _round(tmp_path), tmp_path / "out", quiet=True, report=False)
+    with use_language("zh"):
+        table = budget_table(summary, policy)
+    assert (
+        table.splitlines()[0].split()
+        == "条款 事项类型 事项数 批准 批准总额 材料不全 暂缓（材料不全） 待评审 暂缓（待评审，至多） 不予支持 转介".split()
+    )
+    assert "按状态：支持 " in table
+    with use_language("en"):
+        table = budget_table(summary, policy)
+    assert table.splitlines()[0].split()[:3] == ["article", "item", "type"]
+    assert "by status: granted " in table

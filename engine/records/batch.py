@@ -982,7 +982,8 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
     ]
     body = []
     for r in budget_rows(summary, labels):
-        body.append([str(r[0]), str(r[2] or r[1]), *[str(x) for x in r[3:]]])
+        article = tr(msg("batch.table.total")) if r[0] == "total" and not r[1] else str(r[0])
+        body.append([article, str(r[2] or r[1]), *[str(x) for x in r[3:]]])
     widths = [max(_width(h), *(_width(b[i]) for b in body)) for i, h in enumerate(head)]
     lines = ["  ".join(_pad(h, widths[i], i >= 2) for i, h in enumerate(head))]
     lines.append("  ".join("-" * w for w in widths))
@@ -991,7 +992,10 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
             lines.append("  ".join("-" * w for w in widths))
         lines.append("  ".join(_pad(x, widths[i], i >= 2) for i, x in enumerate(b)))
     out = "\n".join(lines) + "\n"
-    statuses = [msg("batch.table.status", status=s, n=v.count, total=format_money(v.total)) for s, v in summary.by_status.items()]
+    statuses = [
+        msg("batch.table.status", status=msg(f"status_short.{s}"), n=v.count, total=format_money(v.total))
+        for s, v in summary.by_status.items()
+    ]
     out += tr(msg("batch.table.by_status", statuses=statuses)) + "\n"
     for rnd, rec in summary.scaling.items():
         unallocated = msg("batch.table.unallocated", amount=rec["unallocated"]) if Decimal(rec["unallocated"]) else ""
