@@ -15,7 +15,7 @@ from conftest import claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
-from engine.records.ledger import AlreadyCommitted, Ledger
+from engine.records.ledger import AlreadyCommitted, Ledger, stated_in_full
 
 P = "invention_patent_grant"
 
@@ -91,3 +91,14 @@ def test_different_content_is_still_refused(url: str, policy: engine.CompiledPol
         named["items"][0]["right_holders"] = ["北京平谷示例科技有限公司"]  # a list that states something is content
         with pytest.raises(AlreadyCommitted, match="different content"):
             ledger.commit(policy, named)
+
+
+def test_a_commit_recorded_before_in_full_matches_the_application_without_its_defaults(url: str, policy: engine.CompiledPolicy) -> None:
+    # recorded before this change from a form stating every default (e.g. a workbook's); resubmitted from JSON Lines
+    full = stated_in_full(policy, _as_json_lines())
+    assert (full["documents"], full["applicant"]["roles"], full["applicant"]["fraud_finding_dates"]) == ([], [], [])
+    assert full["items"][0]["right_holders"] == []
+    with Ledger(url) as ledger:
+        ledger.commit(policy, full)
+        ledger.db.execute("UPDATE commits SET content_hash = ?", (_sha(full),))
+        assert ledger.commit(policy, _as_json_lines()).status == "already_committed"

@@ -501,6 +501,29 @@ def same_application(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str
     return out
 
 
+def _with_defaults(specs: Mapping[str, FactSpec], data: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for name, spec in specs.items():
+        if name not in out and spec.has_default and not spec.required:
+            out[name] = list(spec.default) if isinstance(spec.default, list) else spec.default
+    return out
+
+
+def stated_in_full(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The application with every optional fact it leaves out stated as its default (`"documents": []`): the form a
+    commit recorded before `same_application` may hold the hash of."""
+    out = _with_defaults(policy.claim_facts, raw)
+    applicant = raw.get("applicant")
+    if isinstance(applicant, Mapping):
+        out["applicant"] = _with_defaults(policy.applicant_facts, applicant)
+    items = raw.get("items")
+    if isinstance(items, list):
+        out["items"] = [
+            _with_defaults(policy.item_facts.get(str(it.get("type")), {}), it) if isinstance(it, Mapping) else it for it in items
+        ]
+    return out
+
+
 def content_hash(claim: Claim, policy: CompiledPolicy | None = None) -> str:
     """The hash of an application's content: with `policy`, of the application as the ledger compares it
     (`same_application`); an application that leaves out every optional fact it does not state -- one read from
@@ -794,9 +817,10 @@ class Ledger:
         """
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
         # of the application as the ledger compares it (optional facts that only state their default left out); a commit
-        # recorded before the ledger compared so holds the hash of the application as submitted: that is the same too
+        # recorded before the ledger compared so holds the hash of the application as submitted: that is the same too,
+        # as is the application with every default it leaves out stated (a workbook's form, recorded before)
         digest = content_hash(parsed, policy)
-        same = {digest, content_hash(parsed)}
+        same = {digest, content_hash(parsed), _digest(stated_in_full(policy, parsed.raw))}
         with self.db.locked():
             # facts on record (e.g. findings that bar an applicant) count whoever commits, not only batch runs;
             # a dry run's scratch ledger holds none of its own: those of the ledger under it count
