@@ -229,3 +229,12 @@ def test_a_slip_in_an_earlier_grant_of_the_history_says_the_fix(policy: engine.C
     said = _said(_refused(policy, data, ("history", 0, "amount")))
     assert said["en"][1] == 'the amount in yuan, in plain digits: "50000" for 5万'
     assert said["zh"][1] == '以元为单位、只写数字的金额：5万 请写作 "50000"'
+
+
+def test_a_text_in_no_known_form_names_the_fact_and_its_form(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_amount("abc"), AMOUNT))
+    assert said["en"] == (
+        "'abc' is not in the expected form",
+        'loan interest paid in the funding year: yuan, at most two decimals, in plain digits, e.g. "1234.50"',
+    )
+    assert said["zh"] == ("'abc' 不符合规定的格式", '“申报年度内实际支付的贷款利息”：以元为单位，最多两位小数，只写数字，例如 "1234.50"')

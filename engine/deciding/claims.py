@@ -1215,7 +1215,41 @@ def _unknown_fields(error: Any) -> Msg:
     return msg("claim.unknown.many", fields=shown, hint=msg("claim.unknown.did_you_mean", near=guesses) if guesses else "")
 
 
-def _schema_problem(path: tuple[PathPart, ...], error: Any) -> tuple[tuple[PathPart, ...], Msg | str, Msg | str | None]:
+def _spec_at(policy: CompiledPolicy, data: Any, path: tuple[PathPart, ...]) -> FactSpec | None:
+    """The fact a claim path names (`official_fees_paid` of items[0]'s type), or None."""
+    if len(path) == 1 and isinstance(path[0], str):
+        return policy.claim_facts.get(path[0])
+    if len(path) == 2 and path[0] == "applicant" and isinstance(path[1], str):
+        return policy.applicant_facts.get(path[1])
+    items = data.get("items") if isinstance(data, Mapping) else None
+    if len(path) == 3 and path[0] == "items" and isinstance(path[1], int) and isinstance(path[2], str) and isinstance(items, list):
+        item = items[path[1]] if 0 <= path[1] < len(items) else None
+        facts = policy.item_facts.get(str(item.get("type"))) if isinstance(item, Mapping) else None
+        return facts.get(path[2]) if facts else None
+    return None
+
+
+def _form_expected(spec: FactSpec | None, pattern: Any) -> Msg | None:
+    """What a fact's text should look like, in the reader's language, with the fact's own label."""
+    if spec is None:
+        return None
+    if pattern == _MONEY_TEXT:
+        what = msg("claim.form.money")
+    elif pattern == _DATE_TEXT:
+        what = msg("claim.form.date")
+    elif pattern == _DECIMAL_TEXT:
+        places = spec.places if spec.places is not None else 2
+        what = msg("claim.decimal.expected", places=places, example=f"{Decimal(65).scaleb(-2):.{places}f}")
+    elif pattern == _IDENTIFIER_TEXT:
+        what = PROBLEMS[spec.format][1] if spec.format in PROBLEMS else msg("claim.form.identifier")
+    else:
+        return None
+    return msg("claim.form.expected", fact=label(spec.label), what=what)
+
+
+def _schema_problem(
+    path: tuple[PathPart, ...], error: Any, spec: FactSpec | None = None
+) -> tuple[tuple[PathPart, ...], Msg | str, Msg | str | None]:
     """(path, message, expected) of one schema error, said for an officer."""
     said = schema_message(error)  # jsonschema's sentence in the reader's language (engine.language.validate)
     message: Msg | str = said if len(said) <= MAX_MESSAGE else _clip(error.message)
@@ -1233,7 +1267,7 @@ def _schema_problem(path: tuple[PathPart, ...], error: Any) -> tuple[tuple[PathP
         if slip is not None:
             return path, *slip
         message = msg("claim.form.not_in_form", value=_clip(repr(error.instance)), hint=_form_hint(error.instance))
-        expected = error.schema.get("description")
+        expected = _form_expected(spec, pattern) or error.schema.get("description")
     elif pattern == _PERCENT_TEXT and error.validator in ("type", "pattern"):
         given = error.instance
         if isinstance(given, int | Decimal) and not isinstance(given, bool):
@@ -1254,7 +1288,7 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     problems = []
     slipped: set[tuple[PathPart, ...]] = set()
     for path, error in _schema_errors(policy, data):
-        at, message, expected = _schema_problem(path, error)
+        at, message, expected = _schema_problem(path, error, _spec_at(policy, data, path) if error.validator == "pattern" else None)
         if isinstance(message, Msg) and message.key.startswith("claim.slip."):
             slipped.add(at)
         elif error.validator == "format" and at in slipped:
