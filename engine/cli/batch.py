@@ -18,7 +18,7 @@ import os
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
-from engine.cli.common import add_encoding_argument, add_policy_argument, policy_versions, say, say_error
+from engine.cli.common import add_encoding_argument, add_policy_argument, explanation_language, policy_versions, say, say_error
 from engine.core.i18n import msg, tr
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
@@ -50,6 +50,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             trace=not args.no_trace,
             quiet=args.quiet,
             report=not args.no_report,
+            report_lang=explanation_language(args),
             workers=args.workers,
             encoding=args.encoding,
         )

@@ -46,7 +46,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.errors import ClaimError, Problem
-from engine.core.i18n import MESSAGE_DIR, msg
+from engine.core.i18n import MESSAGE_DIR, msg, tr
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
 from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
@@ -94,6 +94,14 @@ class ReportError:
     source: str
     message: str
     problems: list[str] = field(default_factory=list)
+    said: Mapping[str, tuple[str, list[str]]] = field(default_factory=dict)  # language -> (message, problems)
+
+    def in_language(self, lang: str) -> ReportError:
+        """This error as the report in `lang` shows it (its message and problems in `lang` when it has them)."""
+        if lang not in self.said:  # a message (`Msg`) is said in `lang` all the same
+            return ReportError(self.source, tr(self.message, lang), [tr(p, lang) for p in self.problems])
+        message, problems = self.said[lang]
+        return ReportError(self.source, message, list(problems))
 
 
 class Renderer:
@@ -631,7 +639,7 @@ def _report(
         anchor = f"app-{n}"
         if isinstance(entry, ReportError):
             errors += 1
-            rows.append({"n": n, "anchor": anchor, "error": entry, "flags": ["error"]})
+            rows.append({"n": n, "anchor": anchor, "error": entry.in_language(lang), "flags": ["error"]})
             continue
         d = _as_dict(entry)
         total += _to_decimal(d.get("total")) or Decimal(0)

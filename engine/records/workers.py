@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import EngineError
+from engine.core.i18n import Msg, msg
 from engine.deciding.claims import parse_claim
 from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
@@ -107,7 +108,6 @@ class Fallback(Exception):
 
 #: Why a round is decided again on one process when a worker process dies (killed, out of memory): nothing of its
 #: work has been merged or committed by then (the merge waits for every worker).
-_BROKEN = "a worker process ended abruptly (killed, or out of memory?); nothing of its work was kept"
 
 
 # --- step 1: keys ------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ def decide_round(
     committed) when the round must be decided on one process."""
     global _JOB
     if job.workers < 2 or not fork_available():
-        raise Fallback("one process" if job.workers < 2 else "no fork() on this platform")
+        raise Fallback(msg("batch.fallback.one") if job.workers < 2 else msg("batch.fallback.no_fork"))
     ctx = multiprocessing.get_context("fork")
     lock = target.db.locked() if job.commit else None
     if lock is not None:
@@ -364,9 +364,11 @@ def decide_round(
             with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
                 parts = [f.result() for f in [pool.submit(_keys, k) for k in range(job.workers)]]
         except InputError as err:
-            raise Fallback(f"the input breaks off ({err})") from None
+            raise Fallback(
+                msg("batch.fallback.breaks_off", error=err.args[0] if err.args and isinstance(err.args[0], Msg) else str(err))
+            ) from None
         except BrokenProcessPool:
-            raise Fallback(_BROKEN) from None
+            raise Fallback(msg("batch.fallback.broken")) from None
         lap("keys", [p[2] for p in parts])
         total = sum(len(p[0]) for p in parts)
         keys: list[list[str]] = [[] for _ in range(total)]
@@ -374,13 +376,13 @@ def decide_round(
             for n, ks in enumerate(part):
                 keys[n * job.workers + k] = ks
         if total < 2:
-            raise Fallback("fewer than two applications")
+            raise Fallback(msg("batch.fallback.fewer"))
         if any(committed for _part, committed, _cpu in parts):
-            raise Fallback("applications of the input are already committed (the ordinary path skips or replaces them)")
+            raise Fallback(msg("batch.fallback.committed"))
         claim_ids = [next((key for key in ks if key.startswith("claim ")), None) for ks in keys]
         named = [c for c in claim_ids if c is not None]
         if len(set(named)) != len(named):
-            raise Fallback("a claim id appears more than once in the input")
+            raise Fallback(msg("batch.fallback.repeated"))
         job.assigned, largest = groups(keys, job.workers)
         job.rows = job.commit or any(v.round_budget is not None for v in job.versions.versions)
         job.done = ctx.Value("q", 0)
@@ -396,7 +398,7 @@ def decide_round(
                     progress.update(job.done.value, job.done.value / total)
                 done = [f.result() for f in futures]
         except BrokenProcessPool:  # nothing merged or committed yet: the whole round is decided again on one process
-            raise Fallback(_BROKEN) from None
+            raise Fallback(msg("batch.fallback.broken")) from None
         lap("deciding", [c for _p, c in done])
         _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided)
         lap("merge")
