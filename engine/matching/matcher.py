@@ -345,11 +345,13 @@ def _combine(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item, outco
     if kinds == {"referred"}:
         return Answer(rule, item_id, ELIGIBLE, Decimal(0), Decimal(0), referral=True)
     if kinds == {"refused"}:
-        reasons: list[Reason] = []
-        for o in outcomes:
-            for r in o.reasons[:1]:
-                if r not in reasons:
-                    reasons.append(r)
+        # the grounds every leaf gives (e.g. who may claim), else each leaf's main ground
+        reasons = [r for r in outcomes[0].reasons if all(r in o.reasons for o in outcomes[1:])]
+        if not reasons:
+            for o in outcomes:
+                for r in o.reasons[:1]:
+                    if r not in reasons:
+                        reasons.append(r)
         return Answer(rule, item_id, NOT_ELIGIBLE, Decimal(0), Decimal(0), reasons=tuple(reasons))
     favourable = [o for o in outcomes if o.kind != "refused"]
     low = min(o.low for o in favourable)
