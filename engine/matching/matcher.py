@@ -31,7 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine.deciding.claims import Claim, Item, parse_claim
+from engine.core.errors import EngineError
+from engine.deciding.claims import STRUCTURAL, Claim, Item, parse_claim
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant, Usage
@@ -168,7 +169,74 @@ def match_claim(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant] =
 
 
 def parse_profile(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int | None = None) -> Claim:
-    return parse_claim(policy, project(policy, data, funding_year), partial=True)
+    """The profile as a partial claim (`parse_claim(partial=True)`: a missing fact stays unknown).
+
+    The fast way first: the facts a claim must give and the profile lacks are filled with placeholders of their
+    type, the claim is parsed by the fast intake, and the placeholders are taken out again (so they are unknown,
+    exactly as the slow path leaves them). Any doubt -- a placeholder cannot be made, the fast parse refuses --
+    and the profile is parsed the slow way, which accepts or explains exactly as `parse_claim(partial=True)`."""
+    projected = project(policy, data, funding_year)
+    filled = _with_placeholders(policy, projected)
+    if filled is not None:
+        try:
+            claim = parse_claim(policy, filled[0])
+        except EngineError:
+            claim = None
+        if claim is not None:
+            for namespace, index, name in filled[1]:
+                facts = (
+                    claim.applicant
+                    if namespace == "applicant"
+                    else claim.claim_facts
+                    if namespace == "claim"
+                    else claim.items[index or 0].facts
+                )
+                del facts[name]
+            return dataclasses.replace(claim, raw=projected)
+    return parse_claim(policy, projected, partial=True)
+
+
+_PLACEHOLDERS: dict[str, Any] = {
+    "boolean": False,
+    "money": 0,
+    "integer": 0,
+    "count": 0,
+    "date": "2000-01-01",
+    "string": "x",
+    "decimal": "0",
+    "percent": "0%",
+}
+
+
+def _placeholder(spec: FactSpec) -> Any:
+    if spec.type == "enum" and spec.values:
+        return spec.values[0]
+    if spec.type in ("enum_list", "string_list", "date_list", "document_list"):
+        return []
+    return _PLACEHOLDERS.get(spec.type)
+
+
+def _with_placeholders(policy: CompiledPolicy, projected: dict[str, Any]) -> tuple[dict[str, Any], list[_Key]] | None:
+    """The projected profile with every required fact it lacks filled, and where; None when one cannot be."""
+    added: list[_Key] = []
+    out = dict(projected)
+    targets: list[tuple[str, int | None, dict[str, Any], Mapping[str, FactSpec]]] = [("claim", None, out, policy.claim_facts)]
+    applicant = out["applicant"] = dict(projected.get("applicant") or {})
+    targets.append(("applicant", None, applicant, policy.applicant_facts))
+    items = out["items"] = [dict(i) for i in projected.get("items", [])]
+    targets += [("item", n, it, policy.item_facts[it["type"]]) for n, it in enumerate(items)]
+    for namespace, index, target, specs in targets:
+        for name, spec in specs.items():
+            if name in target or not spec.required or spec.has_default:
+                continue
+            if name in STRUCTURAL:
+                return None
+            value = _placeholder(spec)
+            if value is None:
+                return None
+            target[name] = value
+            added.append((namespace, index, name))
+    return out, added
 
 
 # --- the tree of real decisions ----------------------------------------------------------------
@@ -195,16 +263,29 @@ def _values(spec: FactSpec | None) -> tuple[Any, ...]:
     return ()
 
 
-def _missing_keys(decision: Decision) -> list[_Key]:
-    keys: list[_Key] = []
-    for i, d in enumerate(decision.items):
+def _branch(policy: CompiledPolicy, claim: Claim, decision: Decision) -> tuple[_Key, tuple[Any, ...]] | None:
+    """The next unknown fact to try value by value: a yes/no or enum fact the decision asked for, the applicant's
+    and the claim's first (they decide every item), then the profile's own items' in order. A hypothetical item's
+    facts are never tried: the interval bound covers them."""
+    for d in decision.items:
         for fact in d.missing_facts:
             namespace, _, name = fact.partition(".")
-            key: _Key = (namespace, i if namespace == "item" else None, name)
-            if key not in keys:
-                keys.append(key)
-    keys.sort(key=lambda k: (k[1] is not None, k[1] or 0))  # the applicant's and claim's facts first
-    return keys
+            if namespace in ("applicant", "claim"):
+                key: _Key = (namespace, None, name)
+                values = _values(_spec(policy, claim, key))
+                if values:
+                    return key, values
+    for i, d in enumerate(decision.items):
+        if is_hypothetical(claim.items[i].id):
+            continue
+        for fact in d.missing_facts:
+            namespace, _, name = fact.partition(".")
+            if namespace == "item":
+                key = (namespace, i, name)
+                values = _values(_spec(policy, claim, key))
+                if values:
+                    return key, values
+    return None
 
 
 def with_values(claim: Claim, assignment: Mapping[_Key, Any]) -> Claim:
@@ -235,14 +316,7 @@ def _explore(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant]) -> 
         assignment = stack.pop()
         current = with_values(claim, assignment)
         decision = evaluate_claim(policy, current, history, trace=False)
-        branch: tuple[_Key, tuple[Any, ...]] | None = None
-        for key in _missing_keys(decision):
-            if key[1] is not None and is_hypothetical(claim.items[key[1]].id):
-                continue  # a hypothetical item stays undecided anyway (its date, at least, is unknown): ranges bound it
-            values = _values(_spec(policy, claim, key))
-            if values:
-                branch = (key, values)
-                break
+        branch = _branch(policy, claim, decision)
         if branch is not None and len(leaves) + len(stack) + len(branch[1]) <= MAX_LEAVES:
             key, values = branch
             stack.extend({**assignment, key: v} for v in reversed(values))
