@@ -27,10 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generate import claims  # noqa: E402
+from generate import claims
 
-from engine.deciding.versions import PolicySet  # noqa: E402
-from engine.matching.run import run_match  # noqa: E402
+from engine.deciding.versions import PolicySet
+from engine.matching.run import run_match
 
 ROOT = Path(__file__).resolve().parent.parent
 KEEP = {"claim_id", "funding_year", "applicant", "items", "id", "type", "kind"}

@@ -243,3 +243,14 @@ def test_cli_many_profiles_on_two_workers_and_two_policies(tmp_path: Path) -> No
     assert [r["profile"] for r in records] == [f"M-{n:03d}" for n in range(150)]
     assert all(len(r["matches"]) == 1 and r["errors"][0]["policy"] == "lakeside-innovation" for r in records)
     assert not (out / "notices").exists()
+
+
+def test_the_documents_ledger_variant_of_the_worked_example(pinggu: CompiledPolicy) -> None:
+    """docs/matching.md: 50,000 of pledge subsidy already granted for 2021 -> l1 130,000.00 (room 300,000 - 50,000 =
+    250,000), l2 asks 200,000, room 250,000 - 130,000 = 120,000.00."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    used = Grant("H-1", "x", "pledge-loan-interest", ENTERPRISE_ID, 2021, Decimal("50000.00"),
+                 (Consumption("cap", "pledge-annual-cap", (ENTERPRISE_ID, 2021), Decimal("50000.00")),))  # fmt: skip
+    got = answers(pinggu, profile, (used,))
+    assert (got["l1"].answer, got["l1"].low) == (ELIGIBLE, Decimal("130000.00"))
+    assert (got["l2"].answer, got["l2"].low, got["l2"].high) == (ELIGIBLE, Decimal("120000.00"), Decimal("120000.00"))
