@@ -153,12 +153,12 @@ def is_hypothetical(item_id: str) -> bool:
 def match_claim(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant] = ()) -> PolicyMatch:
     """The answers for every item of a projected, parsed profile (`project`, then `parse_claim(partial=True)`)."""
     leaves = _explore(policy, claim, history)
-    usage = usage_of([*claim.history, *history])
+    bounds = _Bounds(policy, claim, usage_of([*claim.history, *history]))
     per_item: list[list[_Outcome]] = [[] for _ in claim.items]
     branched: set[_Key] = set()
     for assignment, leaf, decision in leaves:
         branched.update(assignment)
-        for i, outcome in enumerate(_outcomes(policy, leaf, decision, usage)):
+        for i, outcome in enumerate(_outcomes(leaf, decision, bounds)):
             per_item[i].append(outcome)
     answers = []
     for i, item in enumerate(claim.items):
@@ -372,7 +372,23 @@ def _needs_of(claim: Claim, i: int, d: ItemDecision) -> tuple[Need, ...]:
     return tuple(out)
 
 
-def _outcomes(policy: CompiledPolicy, claim: Claim, decision: Decision, usage: Usage) -> list[_Outcome]:
+class _Bounds:
+    """Upper bounds of items' amounts, each computed once per item facts: on the profile's own applicant and claim
+    facts (the least known), which bound every leaf's (interval evaluation only widens with what is unknown)."""
+
+    def __init__(self, policy: CompiledPolicy, base: Claim, usage: Usage) -> None:
+        self.policy, self.base, self.usage = policy, base, usage
+        self.cache: dict[tuple[int, int], Decimal | None] = {}
+
+    def high(self, i: int, d: ItemDecision) -> Decimal | None:
+        key = (i, id(d.item.facts))
+        if key not in self.cache:
+            facts = Facts3(self.policy, d.item.type, d.item.facts, self.base.applicant, self.base.claim_facts)
+            self.cache[key] = upper_bound(self.policy, d.rule, facts, self.usage)
+        return self.cache[key]
+
+
+def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds) -> list[_Outcome]:
     items = decision.items
     roots = _components(items)
     undecided: dict[int, list[Need]] = {}
@@ -383,25 +399,24 @@ def _outcomes(policy: CompiledPolicy, claim: Claim, decision: Decision, usage: U
             seeds.setdefault(roots[i], set()).add(i)
     out = []
     for i, d in enumerate(items):
-        rule = d.rule
-        others = tuple(n for n in undecided.get(roots[i], ()) if n.item_id != claim.items[i].id or n.item_id is None)
-        shaky = bool(seeds.get(roots[i], set()) - {i}) or rule.selection is not None
+        shaky = d.rule.selection is not None or (roots[i] in seeds and bool(seeds[roots[i]] - {i}))
 
-        def high(d: ItemDecision = d) -> Decimal | None:
-            facts = Facts3(policy, d.item.type, d.item.facts, claim.applicant, claim.claim_facts)
-            return upper_bound(policy, d.rule, facts, usage)
+        def others(i: int = i) -> tuple[Need, ...]:
+            return tuple(n for n in undecided.get(roots[i], ()) if n.item_id is None or n.item_id != claim.items[i].id)
 
         if d.status == "referred":
             out.append(_Outcome("referred", Decimal(0), Decimal(0), (), ()))
         elif d.status in ("granted", "reduced"):
-            out.append(_Outcome("maybe", Decimal(0), high(), (), others) if shaky else _Outcome("granted", d.amount, d.amount, (), ()))
+            granted = _Outcome("granted", d.amount, d.amount, (), ())
+            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), others()) if shaky else granted)
         elif d.status == "refused":
             if _stable(d.reasons) or not (shaky or d.missing_facts):
                 out.append(_Outcome("refused", Decimal(0), Decimal(0), d.reasons, ()))
             else:  # a cap, limit or subject refusal with facts still unknown here or in an item it shares them with
-                out.append(_Outcome("maybe", Decimal(0), high(), (), _needs_of(claim, i, d) + others))
+                out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), _needs_of(claim, i, d) + others()))
         else:  # incomplete, pending review
-            out.append(_Outcome("maybe", Decimal(0), high(), (), _needs_of(claim, i, d) + others, d.status == "pending_review"))
+            needs = _needs_of(claim, i, d) + others()
+            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), needs, d.status == "pending_review"))
     return out
 
 
