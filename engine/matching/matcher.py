@@ -391,18 +391,17 @@ class _Bounds:
 def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds) -> list[_Outcome]:
     items = decision.items
     roots = _components(items)
-    undecided: dict[int, list[Need]] = {}
     seeds: dict[int, set[int]] = {}
     for i, d in enumerate(items):
         if d.status in _UNDECIDED:
-            undecided.setdefault(roots[i], []).extend(_needs_of(claim, i, d))
             seeds.setdefault(roots[i], set()).add(i)
     out = []
     for i, d in enumerate(items):
         shaky = d.rule.selection is not None or (roots[i] in seeds and bool(seeds[roots[i]] - {i}))
 
         def others(i: int = i) -> tuple[Need, ...]:
-            return tuple(n for n in undecided.get(roots[i], ()) if n.item_id is None or n.item_id != claim.items[i].id)
+            """The missing facts of the undecided items this one shares a cap, limit or subject with."""
+            return tuple(n for j in sorted(seeds.get(roots[i], ())) if j != i for n in _needs_of(claim, j, items[j]))
 
         if d.status == "referred":
             out.append(_Outcome("referred", Decimal(0), Decimal(0), (), ()))

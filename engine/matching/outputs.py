@@ -56,8 +56,21 @@ def _say(text: Text | None, lang: str) -> str:
     return str(getattr(text, lang, None) or text.en)
 
 
+_LABELS: dict[tuple[str, str | None, str, str], str] = {}  # (policy content hash, item type, fact, lang)
+
+
 def fact_label(policy: CompiledPolicy, need: Need, lang: str) -> str:
     """A fact in the policy's own words ("获得专利权所缴纳的官方规定费用"), never its code (unless it has none)."""
+    key = (policy.content_hash, need.item_type, need.fact, lang)
+    found = _LABELS.get(key)
+    if found is None:
+        if len(_LABELS) > 10_000:
+            _LABELS.clear()
+        found = _LABELS[key] = _fact_label(policy, need, lang)
+    return found
+
+
+def _fact_label(policy: CompiledPolicy, need: Need, lang: str) -> str:
     namespace, _, name = need.fact.partition(".")
     specs = {"applicant": policy.applicant_facts, "claim": policy.claim_facts}.get(namespace)
     if specs is None and need.item_type is not None:
