@@ -254,3 +254,15 @@ def test_the_documents_ledger_variant_of_the_worked_example(pinggu: CompiledPoli
     got = answers(pinggu, profile, (used,))
     assert (got["l1"].answer, got["l1"].low) == (ELIGIBLE, Decimal("130000.00"))
     assert (got["l2"].answer, got["l2"].low, got["l2"].high) == (ELIGIBLE, Decimal("120000.00"), Decimal("120000.00"))
+
+
+def test_nothing_is_dropped_silently(tmp_path: Path) -> None:
+    """A fact the policy has no word for (a misspelt name, an item type of other measures) is listed in the record."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["applicant"]["actualy_operating"] = True
+    profile["items"].append({"id": "x1", "type": "software_copyright"})
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices", "-q"]) == 0
+    [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    assert m["ignored"] == ["applicant.actualy_operating", "items[5]"]

@@ -82,6 +82,7 @@ class PolicyMatch:
     funding_year: int
     answers: tuple[Answer, ...]
     evaluations: int  # real decisions run
+    ignored: tuple[str, ...] = ()  # what the profile gives that this policy has no word for (see `ignored`)
 
 
 class _Outcome(NamedTuple):
@@ -131,6 +132,23 @@ def project(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int |
     if "history" in data:
         out["history"] = data["history"]
     return out
+
+
+def ignored(policy: CompiledPolicy, data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The paths of what the profile gives that the policy has no fact for (left out of the match, never silently:
+    each record lists them) -- another policy's facts when several are matched, or a misspelt name."""
+    out = [k for k in data if k not in policy.claim_facts and k not in ("claim_id", "applicant", "items", "history")]
+    applicant = data.get("applicant")
+    if isinstance(applicant, Mapping):
+        out += [f"applicant.{k}" for k in applicant if k not in policy.applicant_facts and k != "kind"]
+    items = data.get("items")
+    for n, raw in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(raw, Mapping) or raw.get("type") not in policy.rules_by_type:
+            out.append(f"items[{n}]")
+        else:
+            specs = policy.item_facts[raw["type"]]
+            out += [f"items[{n}].{k}" for k in raw if k not in specs and k not in ("id", "type")]
+    return tuple(out)
 
 
 def _item(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:

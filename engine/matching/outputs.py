@@ -121,6 +121,7 @@ def result_dict(result: ProfileResult) -> dict[str, Any]:
                 "version": m.policy.version,
                 "funding_year": m.funding_year,
                 "evaluations": m.evaluations,
+                "ignored": list(m.ignored),
                 "answers": [answer_dict(m.policy, a) for a in order(m.answers)],
             }
             for m in result.matches

@@ -10,6 +10,7 @@ commits nothing, so no order between them matters but the output's).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -26,7 +27,7 @@ from engine.core.errors import EngineError
 from engine.core.i18n import msg
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.matching.matcher import match_claim, parse_profile
+from engine.matching.matcher import ignored, match_claim, parse_profile
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
 from engine.records.batch import Progress
 from engine.records.inputs import read_document
@@ -70,7 +71,8 @@ class Matching:
                 joined = self.ledger.with_facts_on_record(policy, data) if self.ledger is not None else data
                 claim = parse_profile(policy, dict(joined), year)
                 history = self.ledger.history_for(policy, claim) if self.ledger is not None else []
-                result.matches.append(match_claim(policy, claim, history))
+                found = match_claim(policy, claim, history)
+                result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data)))
             except EngineError as err:
                 result.errors.append({"policy": policy.id, "version": policy.version, "problems": [p.to_dict() for p in err.problems]})
         return result
