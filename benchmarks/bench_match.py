@@ -7,8 +7,10 @@ Profiles are applications of the generated round (benchmarks/generate.py: every 
 every kind and role) with a seeded fifth of their facts removed (history dropped: profiles are what registries
 hold), streamed into a JSON Lines file first. Each is matched against every rule of the Pinggu measures, as
 `policy-engine match` does (matches.jsonl and summary.xlsx written; notices only with --notices). Prints, per
-worker count: wall seconds, profiles/s, real decisions run per profile, and the peak resident memory of the
-parent and of the largest worker (ru_maxrss) -- flat memory means it does not grow with --profiles.
+worker count: wall seconds, profiles/s, real decisions run per profile, CPU seconds (parent and workers: on a
+shared machine, where one session gets one share of the CPU however many processes it starts, profiles per
+CPU-second is the figure that carries over), and the peak resident memory of the parent and of the largest
+worker (ru_maxrss) -- flat memory means it does not grow with --profiles.
 A command, not a test (timings on a shared machine are noisy).
 """
 
@@ -51,12 +53,19 @@ def profiles(n: int, seed: int) -> object:
             return
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the workers of a pool once it is shut down)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profiles", type=int, default=10000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--notices", action="store_true", help="write the notices too (4 files per profile)")
+    ap.add_argument("--only", action="store_true", help="only the run with --workers (not the one-worker run too)")
     args = ap.parse_args(argv)
     sets = [PolicySet.load([ROOT / "policies" / "pinggu_2020.yaml"])]
     tmp = Path(tempfile.mkdtemp(prefix="bench-match-"))
@@ -65,16 +74,19 @@ def main(argv: list[str] | None = None) -> int:
         for p in profiles(args.profiles, args.seed):
             f.write(json.dumps(p, ensure_ascii=False, default=str) + "\n")
     print(f"{args.profiles} profiles in {src} ({os.path.getsize(src) / 1e6:.1f} MB); cores: {os.cpu_count()}")
-    for workers in sorted({1, args.workers}):
+    for workers in sorted({1, args.workers}) if not args.only else [args.workers]:
+        cpu_before = _cpu()
         started = time.monotonic()
         summary, _ = run_match(sets, src, tmp / f"out-{workers}", workers=workers, notices=args.notices, quiet=True)
         seconds = time.monotonic() - started
+        cpu = _cpu() - cpu_before
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(
             f"workers {workers}: {seconds:.1f} s, {summary.profiles / seconds:,.0f} profiles/s, "
             f"{summary.evaluations / max(summary.profiles, 1):.1f} decisions/profile, errors {summary.errors}, "
-            f"answers {dict(summary.answers)}, peak RSS parent {own:.0f} MB, largest worker {kids:.0f} MB"
+            f"answers {dict(summary.answers)}, CPU {cpu:.1f} s ({summary.profiles / max(cpu, 1e-9):,.0f} profiles per CPU-second), "
+            f"peak RSS parent {own:.0f} MB, largest worker {kids:.0f} MB"
         )
     return 0
 

@@ -266,3 +266,14 @@ def test_nothing_is_dropped_silently(tmp_path: Path) -> None:
     assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices", "-q"]) == 0
     [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
     assert m["ignored"] == ["applicant.actualy_operating", "items[5]"]
+
+
+def test_two_profiles_with_one_id_keep_both_notices(tmp_path: Path) -> None:
+    line = json.dumps(json.loads(EXAMPLE.read_text(encoding="utf-8")), ensure_ascii=False)
+    src = tmp_path / "p.jsonl"
+    src.write_text(line + "\n" + line + "\n", encoding="utf-8")
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "-q"]) == 0
+    names = sorted(p.name for p in (tmp_path / "o" / "notices").iterdir())
+    assert names == sorted(
+        f"{stem}.{lang}.{ext}" for stem in ("M-2021-001", "M-2021-001-2") for lang in ("zh", "en") for ext in ("txt", "html")
+    )

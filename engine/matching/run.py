@@ -14,6 +14,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 from collections import deque
@@ -113,11 +114,29 @@ def _one(number: int, data: Any, where: dict[str, Any], problems: list[Any]) -> 
     result: ProfileResult = _STATE["matching"].match(data, number)
     notices: Path | None = _STATE["notices"]
     if notices is not None and result.matches:
-        for file, text in notice_files(result).items():
-            (notices / file).write_text(text, encoding="utf-8")
+        _write_notices(notices, result, number)
     record = result_dict(result)
     record["input"] = where
     return record
+
+
+def _write_notices(folder: Path, result: ProfileResult, number: int) -> None:
+    """The notices under the profile's id; a second profile with the same id (or the same id once made safe for
+    a file name) gets its input number added: the first file is created exclusively, so no notice overwrites
+    another, whichever worker writes first."""
+    files = notice_files(result)
+    first = next(iter(files))
+    stem = first.split(".", 1)[0]
+    try:
+        with open(folder / first, "x", encoding="utf-8") as f:
+            f.write(files[first])
+        name = stem
+    except FileExistsError:
+        name = f"{stem}-{number}"
+        (folder / first.replace(stem, name, 1)).write_text(files[first], encoding="utf-8")
+    for file, text in files.items():
+        if file != first or name != stem:
+            (folder / file.replace(stem, name, 1)).write_text(text, encoding="utf-8")
 
 
 def _chunk(items: list[tuple[int, Any, dict[str, Any], list[Any]]]) -> list[str]:
@@ -175,6 +194,7 @@ def run_match(
     out = output_dir(out_dir)
     notice_dir = out / "notices" if notices else None
     if notice_dir is not None:
+        shutil.rmtree(notice_dir, ignore_errors=True)  # an earlier run's notices must not pass for this run's
         os.makedirs(notice_dir, exist_ok=True)
     newest = [s.newest for s in sets]
     book = Workbook(out / "summary.xlsx", measures_of(v for s in sets for v in s.versions), lang) if workbook else None
