@@ -15,7 +15,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
+from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_WHEN, command
 from engine.cli.common import add_policy_argument, policy_versions
 from engine.core.i18n import msg, tr, use_language
 from engine.deciding.versions import PolicySet
@@ -23,6 +23,11 @@ from engine.matching.run import run_match
 from engine.records.ledger import Ledger, LedgerError
 from engine.records.tabular import InputError
 from engine.records.workers import MAX_WORKERS
+
+EXIT_WHEN["match"] = (
+    "a policy has errors, the profiles as a whole cannot be read, or the ledger named is not there",
+    "some profiles got errors (no version in force for their year, or facts a policy cannot read): see matches.jsonl",
+)
 
 
 def policy_sets(paths: list[str]) -> list[PolicySet] | None:
