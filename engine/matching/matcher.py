@@ -172,11 +172,12 @@ def match_claim(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant] =
     """The answers for every item of a projected, parsed profile (`project`, then `parse_claim(partial=True)`)."""
     leaves = _explore(policy, claim, history)
     bounds = _Bounds(policy, claim, usage_of([*claim.history, *history]))
+    roots = _components([policy.rules_by_type[item.type] for item in claim.items])  # the same in every leaf
     per_item: list[list[_Outcome]] = [[] for _ in claim.items]
     branched: set[_Key] = set()
     for assignment, leaf, decision in leaves:
         branched.update(assignment)
-        for i, outcome in enumerate(_outcomes(leaf, decision, bounds)):
+        for i, outcome in enumerate(_outcomes(leaf, decision, bounds, roots)):
             per_item[i].append(outcome)
     answers = []
     for i, item in enumerate(claim.items):
@@ -353,9 +354,9 @@ def _keys_of(rule: Rule) -> set[tuple[str, str]]:
     return keys
 
 
-def _components(decisions: Sequence[ItemDecision]) -> list[int]:
+def _components(rules: Sequence[Rule]) -> list[int]:
     """Union-find of the items over shared cap, limit and subject ids: each item's component's root."""
-    parent = list(range(len(decisions)))
+    parent = list(range(len(rules)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -364,13 +365,13 @@ def _components(decisions: Sequence[ItemDecision]) -> list[int]:
         return i
 
     owner: dict[tuple[str, str], int] = {}
-    for i, d in enumerate(decisions):
-        for key in _keys_of(d.rule):
+    for i, rule in enumerate(rules):
+        for key in _keys_of(rule):
             if key in owner:
                 parent[root(i)] = root(owner[key])
             else:
                 owner[key] = i
-    return [root(i) for i in range(len(decisions))]
+    return [root(i) for i in range(len(rules))]
 
 
 def _stable(reasons: Iterable[Reason]) -> bool:
@@ -406,9 +407,8 @@ class _Bounds:
         return self.cache[key]
 
 
-def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds) -> list[_Outcome]:
+def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int]) -> list[_Outcome]:
     items = decision.items
-    roots = _components(items)
     seeds: dict[int, set[int]] = {}
     for i, d in enumerate(items):
         if d.status in _UNDECIDED:
