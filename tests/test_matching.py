@@ -277,3 +277,24 @@ def test_two_profiles_with_one_id_keep_both_notices(tmp_path: Path) -> None:
     assert names == sorted(
         f"{stem}.{lang}.{ext}" for stem in ("M-2021-001", "M-2021-001-2") for lang in ("zh", "en") for ext in ("txt", "html")
     )
+
+
+def test_the_rounds_submission_date_given_once_for_every_profile(tmp_path: Path) -> None:
+    """A registry profile has no submission date; 第十一条 (R6) needs it: every item needs it, until the round's date is
+    given with --claim-fact (2022-03-15, in the year after 2021): then l1 is eligible, 260,000 x 50% = 130,000.00."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    del profile["submission_date"]
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+
+    def l1(*extra: str) -> dict[str, Any]:
+        assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices", "-q", *extra]) == 0
+        [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+        return next(a for a in m["answers"] if a["item_id"] == "l1")
+
+    before = l1()
+    assert before["answer"] == "needs" and {"item_id": None, "fact": "claim.submission_date"} == {
+        k: before["needs"][0][k] for k in ("item_id", "fact")
+    }
+    after = l1("--claim-fact", "submission_date=2022-03-15")
+    assert (after["answer"], after["amount"]["low"]) == ("eligible", "130000.00")

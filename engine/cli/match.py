@@ -11,9 +11,11 @@ applicant, zh and en, text and HTML), summary.xlsx. See docs/matching.md.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_WHEN, command
 from engine.cli.common import add_policy_argument, policy_versions
@@ -63,6 +65,7 @@ def cmd_match(args: argparse.Namespace) -> int:
                 notices=not args.no_notices,
                 lang=args.lang or "zh",
                 quiet=args.quiet,
+                claim_facts=dict(args.claim_fact or []),
             )
         except (InputError, LedgerError) as err:
             print(f"error: {err}", file=sys.stderr)
@@ -90,6 +93,18 @@ def cmd_match(args: argparse.Namespace) -> int:
         return EXIT_PARTIAL if summary.errors else EXIT_OK
 
 
+def _claim_fact(text: str) -> tuple[str, Any]:
+    """NAME=VALUE: the value as JSON when it reads as JSON (2021, true), else as text (2022-03-15)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        parsed: Any = json.loads(value)
+    except ValueError:
+        parsed = value
+    return name.strip(), parsed if isinstance(parsed, int | str | bool) else value
+
+
 @command("match", "what each applicant can claim from what is already known of it: eligible, not eligible, or the facts needed", cmd_match)
 def _configure_match(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
@@ -99,4 +114,11 @@ def _configure_match(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ledger", metavar="URL", help="read history (caps and limits used) from this ledger; never written")
     p.add_argument("--workers", metavar="N", type=int, default=1, help=f"match on N processes (1-{MAX_WORKERS}; default 1)")
     p.add_argument("--no-notices", action="store_true", help="write no per-applicant notices (matches.jsonl and summary.xlsx only)")
+    p.add_argument(
+        "--claim-fact",
+        metavar="NAME=VALUE",
+        action="append",
+        type=_claim_fact,
+        help="a claim-level fact for every profile that does not give it, e.g. submission_date=2022-03-15 (the round's); repeatable",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")

@@ -18,7 +18,7 @@ import shutil
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,8 @@ class Matching:
 
     sets: Sequence[PolicySet]
     ledger: Ledger | None = None
+    #: claim-level facts for every profile that does not give them (the round's: `--claim-fact submission_date=...`)
+    claim_facts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def versions_for(self, data: dict[str, Any]) -> tuple[list[tuple[CompiledPolicy, int]], list[dict[str, Any]]]:
         """(version, funding year) pairs to match: the version in force for the profile's funding year, or, when
@@ -62,6 +64,8 @@ class Matching:
         return pairs, errors
 
     def match(self, data: dict[str, Any], number: int) -> ProfileResult:
+        if self.claim_facts:
+            data = {**self.claim_facts, **data}
         applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
         assert isinstance(applicant, dict)
         profile_id = data.get("claim_id") if isinstance(data.get("claim_id"), str) else str(applicant.get("id", number))
@@ -103,8 +107,8 @@ def _is_object(path: str | Path) -> bool:
 _STATE: dict[str, Any] = {}
 
 
-def _setup(sets: Sequence[PolicySet], ledger_url: str | None, notices: Path | None) -> None:
-    _STATE["matching"] = Matching(sets, Ledger(ledger_url, create=False) if ledger_url else None)
+def _setup(sets: Sequence[PolicySet], ledger_url: str | None, notices: Path | None, claim_facts: Mapping[str, Any]) -> None:
+    _STATE["matching"] = Matching(sets, Ledger(ledger_url, create=False) if ledger_url else None, claim_facts)
     _STATE["notices"] = notices
 
 
@@ -155,16 +159,21 @@ def _chunks(source: Iterator[Record]) -> Iterator[list[tuple[int, Any, dict[str,
 
 
 def _lines(
-    source: Iterator[Record], sets: Sequence[PolicySet], ledger_url: str | None, notices: Path | None, workers: int
+    source: Iterator[Record],
+    sets: Sequence[PolicySet],
+    ledger_url: str | None,
+    notices: Path | None,
+    workers: int,
+    claim_facts: Mapping[str, Any],
 ) -> Iterator[str]:
     """Each profile's JSON line, in input order."""
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        _setup(sets, ledger_url, notices)
+        _setup(sets, ledger_url, notices, claim_facts)
         for chunk in _chunks(source):
             yield from _chunk(chunk)
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup, initargs=(sets, ledger_url, notices)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup, initargs=(sets, ledger_url, notices, claim_facts)) as pool:
         pending: deque[Future[list[str]]] = deque()
         for chunk in _chunks(source):
             pending.append(pool.submit(_chunk, chunk))
@@ -186,6 +195,7 @@ def run_match(
     lang: str = "zh",
     quiet: bool = False,
     stderr: IO[str] | None = None,
+    claim_facts: Mapping[str, Any] | None = None,
 ) -> tuple[Summary, float]:
     """Match every profile of `input_path`; write matches.jsonl, notices/ and summary.xlsx into `out_dir`.
     Returns the summary and the seconds taken."""
@@ -202,7 +212,7 @@ def run_match(
     progress = Progress(stderr, not quiet, unit="profiles")
     source, fraction, close = open_profiles(input_path, newest[0])
     with open(out / "matches.jsonl", "w", encoding="utf-8", errors="backslashreplace") as jsonl:
-        for line in _lines(source, sets, ledger_url, notice_dir, workers):
+        for line in _lines(source, sets, ledger_url, notice_dir, workers, claim_facts or {}):
             jsonl.write(line + "\n")
             record = json.loads(line)
             summary.add(record)
