@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ class ProfileResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-@cache
+@lru_cache(maxsize=32)  # (a service reloads policies: old ones are let go)
 def labels(policy: CompiledPolicy, lang: str) -> Labels:
     return Labels(policy, Catalogue(policy, lang))
 
