@@ -298,3 +298,20 @@ def test_the_rounds_submission_date_given_once_for_every_profile(tmp_path: Path)
     }
     after = l1("--claim-fact", "submission_date=2022-03-15")
     assert (after["answer"], after["amount"]["low"]) == ("eligible", "130000.00")
+
+
+def test_profiles_from_a_workbook_get_the_same_answers(tmp_path: Path) -> None:
+    """Any input batch reads: the example written into the batch template (XLSX, empty cells for unknown facts)."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    (tmp_path / "p.jsonl").write_text(json.dumps(profile, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["batch-template", "--policy", str(PINGGU), str(tmp_path / "p.xlsx"), "--from", str(tmp_path / "p.jsonl")]) == 0
+    assert main(["match", "--policy", str(PINGGU), str(tmp_path / "p.xlsx"), "--out", str(tmp_path / "o"), "--no-notices", "-q"]) == 0
+    [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    got = {a["item_id"]: (a["answer"], a["amount"]["low"], a["amount"]["high"]) for a in m["answers"] if a["item_id"]}
+    assert got == {
+        "p1": ("needs", "0.00", None),
+        "t1": ("eligible", "100000.00", "200000.00"),
+        "l1": ("eligible", "130000.00", "130000.00"),
+        "l2": ("eligible", "170000.00", "170000.00"),  # 300,000 - 130,000
+        "s1": ("not_eligible", "0.00", "0.00"),
+    }
