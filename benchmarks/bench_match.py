@@ -53,10 +53,10 @@ def profiles(n: int, seed: int) -> object:
             return
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and of its finished children (the workers of a pool once it is shut down)."""
+def _cpu(*, children: bool = True) -> float:
+    """CPU seconds of this process and (children) of its finished children (the workers of a pool once shut down)."""
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime + ((kids.ru_utime + kids.ru_stime) if children else 0.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,17 +75,17 @@ def main(argv: list[str] | None = None) -> int:
             f.write(json.dumps(p, ensure_ascii=False, default=str) + "\n")
     print(f"{args.profiles} profiles in {src} ({os.path.getsize(src) / 1e6:.1f} MB); cores: {os.cpu_count()}")
     for workers in sorted({1, args.workers}) if not args.only else [args.workers]:
-        cpu_before = _cpu()
+        cpu_before, parent_before = _cpu(), _cpu(children=False)
         started = time.monotonic()
         summary, _ = run_match(sets, src, tmp / f"out-{workers}", workers=workers, notices=args.notices, quiet=True)
         seconds = time.monotonic() - started
-        cpu = _cpu() - cpu_before
+        cpu, parent = _cpu() - cpu_before, _cpu(children=False) - parent_before
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(
             f"workers {workers}: {seconds:.1f} s, {summary.profiles / seconds:,.0f} profiles/s, "
             f"{summary.evaluations / max(summary.profiles, 1):.1f} decisions/profile, errors {summary.errors}, "
-            f"answers {dict(summary.answers)}, CPU {cpu:.1f} s ({summary.profiles / max(cpu, 1e-9):,.0f} profiles per CPU-second), "
+            f"answers {dict(summary.answers)}, CPU {cpu:.1f} s ({summary.profiles / max(cpu, 1e-9):,.0f} profiles per CPU-second; parent {parent:.1f} s), "
             f"peak RSS parent {own:.0f} MB, largest worker {kids:.0f} MB"
         )
     return 0
