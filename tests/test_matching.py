@@ -315,3 +315,23 @@ def test_profiles_from_a_workbook_get_the_same_answers(tmp_path: Path) -> None:
         "l2": ("eligible", "170000.00", "170000.00"),  # 300,000 - 130,000
         "s1": ("not_eligible", "0.00", "0.00"),
     }
+
+
+def test_kleene_and_or_not_through_unknown_parts() -> None:
+    """BJ05's check `has_ip_management_system and (has_ip_department or ip_staff >= 5)`: the evaluator stops at the
+    first missing fact; three-valued, an unknown first part and a second part false on known facts (no department,
+    3 staff < 5) is false whatever the unknown is; with 6 staff the second part is true and the whole unknown."""
+    from engine.language.expressions import Facts
+    from engine.matching.ranges import Facts3, truth
+
+    policy = load_policy(ROOT / "tests" / "fixtures" / "localities" / "BJ05.yaml")
+    [check] = [t for t in policy.applicant_checks if "ip_staff" in t.expression.source]
+    item_type = next(iter(policy.rules_by_type))
+
+    def value(**applicant: Any) -> bool | None:
+        return truth(check.expression, Facts3(policy, item_type, Facts("item"), Facts("applicant", applicant), Facts("claim")))
+
+    assert value(has_ip_department=False, ip_staff=3) is False
+    assert value(has_ip_department=False, ip_staff=6) is None
+    assert value(has_ip_management_system=True, has_ip_department=True) is True  # `or` true on its known part
+    assert value(has_ip_management_system=False) is False

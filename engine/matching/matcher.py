@@ -38,7 +38,7 @@ from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant, Usage
 from engine.language.expressions import Facts, MissingFact
 from engine.language.model import CompiledPolicy, ExternalAmount, FactSpec, Rule
-from engine.matching.ranges import Facts3, upper_bound, usage_of
+from engine.matching.ranges import Facts3, truth, upper_bound, usage_of
 
 MAX_LEAVES = 32  # decisions tried per profile and policy version (each leaf is one real decision)
 HYPOTHETICAL = "~"  # the id prefix of a hypothetical item (no claim's item id is checked against it here)
@@ -398,6 +398,25 @@ class _Bounds:
     def __init__(self, policy: CompiledPolicy, base: Claim, usage: Usage) -> None:
         self.policy, self.base, self.usage = policy, base, usage
         self.cache: dict[tuple[int, int], Decimal | None] = {}
+        self.truths: dict[tuple[str, int, int, int], bool | None] = {}
+
+    def failing(self, leaf: Claim, d: ItemDecision) -> Reason | None:
+        """A condition of an undecided item that fails whatever its unknown facts are (three-valued, see
+        `ranges.truth`): the applicant's checks first, then the item's, as the evaluator orders them."""
+        policy = self.policy
+        kind = leaf.applicant.get("kind")
+        facts = Facts3(policy, d.item.type, d.item.facts, leaf.applicant, leaf.claim_facts)
+        for test in (*policy.applicant_checks, *d.rule.item_checks, *d.rule.when):
+            if test.kinds is not None and kind not in test.kinds:
+                continue
+            key = (test.id, id(d.item.facts), id(leaf.applicant), id(leaf.claim_facts))
+            if key in self.truths:
+                value = self.truths[key]
+            else:
+                value = self.truths[key] = truth(test.expression, facts)
+            if value is False:
+                return Reason(test.category, test.id, test.cites, test.says)
+        return None
 
     def high(self, i: int, d: ItemDecision) -> Decimal | None:
         key = (i, id(d.item.facts))
@@ -431,6 +450,8 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
                 out.append(_Outcome("refused", Decimal(0), Decimal(0), d.reasons, ()))
             else:  # a cap, limit or subject refusal with facts still unknown here or in an item it shares them with
                 out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), _needs_of(claim, i, d) + others()))
+        elif (failed := bounds.failing(claim, d)) is not None:  # undecided, but a condition fails on what is known
+            out.append(_Outcome("refused", Decimal(0), Decimal(0), (failed,), ()))
         else:  # incomplete, pending review
             needs = _needs_of(claim, i, d) + others()
             out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), needs, d.status == "pending_review"))

@@ -24,9 +24,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from engine.core.errors import EngineError
 from engine.core.quantities import ROUNDING_MODES
 from engine.deciding.history import Grant, Usage
-from engine.language.expressions import CompiledExpression, MissingFact
+from engine.language.expressions import CompiledExpression, MissingFact, evaluate_with_simpleeval
 from engine.language.model import (
     AmountForm,
     BandsAmount,
@@ -119,6 +120,8 @@ def span_of(expression: CompiledExpression, facts: Facts3) -> Span:
         return _point(facts.call(expression))
     except MissingFact:
         pass
+    except EngineError:  # cannot be evaluated on these facts: any number
+        return ANY
     tree = _tree(expression.source)
     return ANY if tree is None else _node(tree, facts)
 
@@ -157,6 +160,38 @@ def _node(node: ast.expr, facts: Facts3) -> Span:
         pick: Callable[[Iterable[Decimal]], Decimal] = min if node.func.id == "min" else max
         return pick(s[0] for s in spans), pick(s[1] for s in spans)
     return ANY
+
+
+def truth(expression: CompiledExpression, facts: Facts3) -> bool | None:
+    """A yes/no expression in three values (Kleene): True or False when every way of filling the unknown facts gives
+    it, else None. `and`/`or`/`not` are followed through unknown parts (`unknown and false` is false, which the
+    evaluator, stopping at the first missing fact, cannot see); any other part is evaluated by simpleeval, the
+    engine's reference semantics, and is unknown when it needs a missing fact or cannot be evaluated."""
+    try:
+        return bool(facts.call(expression))
+    except MissingFact:
+        pass
+    except EngineError:  # the expression cannot be evaluated on these facts (a runtime error): unknown
+        return None
+    tree = _tree(expression.source)
+    return None if tree is None else _truth(tree, facts)
+
+
+def _truth(node: ast.expr, facts: Facts3) -> bool | None:
+    if isinstance(node, ast.BoolOp):
+        parts = [_truth(v, facts) for v in node.values]
+        decisive = isinstance(node.op, ast.Or)  # the value that decides: True for `or`, False for `and`
+        if any(p is decisive for p in parts):
+            return decisive
+        return (not decisive) if all(p is (not decisive) for p in parts) else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _truth(node.operand, facts)
+        return None if inner is None else not inner
+    values = facts.values
+    try:
+        return bool(evaluate_with_simpleeval(ast.unparse(node), values["item"], values["applicant"], values["claim"]))
+    except Exception:  # a missing fact (a KeyError in simpleeval's names), or anything else: unknown, never a guess
+        return None
 
 
 def _table_span(form: TableAmount, facts: Facts3) -> Span | None:
