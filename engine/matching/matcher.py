@@ -406,10 +406,11 @@ class _Bounds:
         policy = self.policy
         kind = leaf.applicant.get("kind")
         facts = Facts3(policy, d.item.type, d.item.facts, leaf.applicant, leaf.claim_facts)
-        for test in (*policy.applicant_checks, *d.rule.item_checks, *d.rule.when):
+        applicant_level = len(policy.applicant_checks)
+        for n, test in enumerate((*policy.applicant_checks, *d.rule.item_checks, *d.rule.when)):
             if test.kinds is not None and kind not in test.kinds:
                 continue
-            key = (test.id, id(d.item.facts), id(leaf.applicant), id(leaf.claim_facts))
+            key = (test.id, 0 if n < applicant_level else id(d.item.facts), id(leaf.applicant), id(leaf.claim_facts))
             if key in self.truths:
                 value = self.truths[key]
             else:
@@ -450,7 +451,8 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
                 out.append(_Outcome("refused", Decimal(0), Decimal(0), d.reasons, ()))
             else:  # a cap, limit or subject refusal with facts still unknown here or in an item it shares them with
                 out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), _needs_of(claim, i, d) + others()))
-        elif (failed := bounds.failing(claim, d)) is not None:  # undecided, but a condition fails on what is known
+        elif not is_hypothetical(d.item.id) and (failed := bounds.failing(claim, d)) is not None:
+            # undecided, but a condition fails on what is known (a hypothetical item, all unknown, is not looked at)
             out.append(_Outcome("refused", Decimal(0), Decimal(0), (failed,), ()))
         else:  # incomplete, pending review
             needs = _needs_of(claim, i, d) + others()

@@ -174,7 +174,9 @@ def truth(expression: CompiledExpression, facts: Facts3) -> bool | None:
     except EngineError:  # the expression cannot be evaluated on these facts (a runtime error): unknown
         return None
     tree = _tree(expression.source)
-    return None if tree is None else _truth(tree, facts)
+    if not isinstance(tree, ast.BoolOp | ast.UnaryOp):
+        return None  # no and/or/not at the top: the reference semantics would need the same missing fact
+    return _truth(tree, facts)
 
 
 def _truth(node: ast.expr, facts: Facts3) -> bool | None:
