@@ -8,6 +8,13 @@ client that keeps one HTTP/1.1 connection per simulated client (so the client co
 it still shares the machine's cores with it). The application is `generate.application(10)`: 10 items, with a
 history of earlier grants. The decision is asked without its trace (`?trace=false`) unless --trace.
 
+Besides requests/s and latency (which on a small machine also measure the client, sharing its cores), each row
+gives the server's own CPU time per request (user + system time of the server's processes over the level,
+from /proc, divided by the requests answered) and what that makes one worker able to answer per second of
+CPU; and the engine-only cost of the same request measured in this process in the same run (fast intake
+`parse_claim_json` + `evaluate_claim` + the compact decision writer): the difference is the service's own
+cost (HTTP parsing, the ASGI call, writing the answer, metrics).
+
 A command, not a test: figures on a shared machine are indicative only.
 """
 
@@ -30,6 +37,44 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from generate import application  # noqa: E402
+
+
+def engine_cost(body: bytes, trace: bool, rounds: int = 7, n: int = 300) -> float:
+    """CPU seconds per request of the engine alone, in process: the median of `rounds` runs of `n` (process time,
+    like the server's figure: time lost to other processes on a shared machine is in neither; the median, not
+    the best, as the server's figure is a mean over the level)."""
+    sys.path.insert(0, str(ROOT))
+    from engine.deciding.claims import parse_claim_json
+    from engine.deciding.evaluator import evaluate_claim
+    from engine.deciding.ready import load_policy
+
+    policy = load_policy(ROOT / "policies" / "pinggu_2020.yaml")
+    text = body.decode("utf-8")
+    runs = []
+    for _ in range(rounds):
+        t0 = time.process_time()
+        for _ in range(n):
+            evaluate_claim(policy, parse_claim_json(policy, text, file="request"), trace=trace).to_json(indent=None).encode("utf-8")
+        runs.append((time.process_time() - t0) / n)
+    return statistics.median(runs)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` and its children (the workers), from /proc (Linux)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def free_port() -> int:
@@ -75,15 +120,17 @@ async def client(port: int, request: bytes, until: float, latencies: list[float]
         writer.close()
 
 
-async def level(port: int, request: bytes, clients: int, seconds: float) -> tuple[float, float, float, int]:
+async def level(port: int, request: bytes, clients: int, seconds: float, pid: int) -> tuple[float, float, float, int, float]:
     latencies: list[float] = []
     warm_until = time.perf_counter() + min(2.0, seconds / 5)
     await asyncio.gather(*(client(port, request, warm_until, []) for _ in range(clients)))
+    cpu0 = cpu_seconds(pid)
     start_t = time.perf_counter()
     await asyncio.gather(*(client(port, request, start_t + seconds, latencies) for _ in range(clients)))
     elapsed = time.perf_counter() - start_t
+    cpu = (cpu_seconds(pid) - cpu0) / len(latencies)
     q = statistics.quantiles(latencies, n=100)
-    return len(latencies) / elapsed, q[49] * 1000, q[98] * 1000, len(latencies)
+    return len(latencies) / elapsed, q[49] * 1000, q[98] * 1000, len(latencies), cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,18 +146,27 @@ def main(argv: list[str] | None = None) -> int:
         f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
     )
     print(f"POST {path}, a 10-item application ({len(body)} bytes), {args.seconds:g} s per level, {os.cpu_count()} CPUs")
-    print("| workers | clients | requests/s | p50 ms | p99 ms | requests |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    engine_s = engine_cost(body, args.trace)
+    print(f"engine alone (parse_claim_json + evaluate_claim + compact JSON), in process: {engine_s * 1000:.3f} ms CPU per request")
+    print(
+        "| workers | clients | requests/s | p50 ms | p99 ms | requests | server CPU ms/request | per worker-CPU-second | service overhead ms |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for workers in args.workers:
         port = free_port()
         proc = start(workers, port)
         try:
             for clients in args.clients:
-                rps, p50, p99, n = asyncio.run(level(port, request, clients, args.seconds))
-                print(f"| {workers} | {clients} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {n:,} |", flush=True)
+                rps, p50, p99, n, cpu = asyncio.run(level(port, request, clients, args.seconds, proc.pid))
+                print(
+                    f"| {workers} | {clients} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {n:,} | {cpu * 1000:.3f} | {1 / cpu:,.0f} |"
+                    f" {(cpu - engine_s) * 1000:.3f} |",
+                    flush=True,
+                )
         finally:
             proc.terminate()
             proc.wait(30)
+    print(f"engine alone again, after the levels: {engine_cost(body, args.trace) * 1000:.3f} ms CPU per request")
     return 0
 
 

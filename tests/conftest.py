@@ -9,12 +9,19 @@ measures and the readings, never copied from the engine's output.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import engine
+
+# Tests read the engine's words in English unless they choose a language themselves: a machine whose locale is
+# zh_CN must not turn the English assertions red (the language tests set LANG / POLICY_ENGINE_LANG explicitly).
+for _var in ("LC_ALL", "LC_MESSAGES", "POLICY_ENGINE_LANG"):
+    os.environ.pop(_var, None)
+os.environ["LANG"] = "C.UTF-8"
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_PATH = ROOT / "policies" / "pinggu_2020.yaml"

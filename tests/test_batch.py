@@ -22,6 +22,7 @@ from conftest import APPLICANTS, POLICY_PATH, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url, policy_with_budget
 
 import engine
+from engine.core import i18n
 from engine.records.batch import Progress, budget_table, run_batch
 from engine.records.ledger import Ledger
 from engine.records.tabular import safe_cell, write_claims_workbook
@@ -61,12 +62,17 @@ def test_example_round_jsonl_every_application_accounted_for(policy, tmp_path):
         assert ledger.counts()["commits"] == 0  # not committed without --commit
 
 
+#: summary.xlsx heads its columns in the run's words (English here); the tests find a column by its code
+CODE_OF_HEADING = {words: code for code, words in i18n.catalogue("en")["sheet"]["columns"].items()}
+
+
 def test_budget_view_by_article_and_item(policy, tmp_path):
     s = run_batch(policy, EXAMPLE, tmp_path, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True)
     wb = openpyxl.load_workbook(tmp_path / "summary.xlsx", read_only=True)
     assert wb.sheetnames == ["applications", "items", "budget", "errors"]
     rows = list(wb["budget"].iter_rows(values_only=True))
-    head = rows[0]
+    assert "Approved total" in rows[0] and "approved_total" not in rows[0]  # English headings are words, not codes
+    head = [CODE_OF_HEADING.get(h, h) for h in rows[0]]
     table = {(r[0], r[1]): dict(zip(head, r)) for r in rows[1:] if r}  # a blank row comes before the totals by status
     pledge = table[("第六条", "pledge_loan_interest")]
     assert (pledge["items"], pledge["approved"], pledge["approved_total"]) == (3, 3, 360000)  # 300,000 + 60,000 (a number cell)
@@ -96,14 +102,19 @@ def test_xlsx_gives_the_same_decisions_and_names_sheet_and_row(policy, tmp_path)
 
 def test_template_workbook_documents_every_column(policy):
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_template.xlsx", read_only=True)
-    assert wb.sheetnames == ["applicants", "items", "columns"]
-    header = next(wb["applicants"].iter_rows(values_only=True))
-    assert header[:4] == ("claim_id", "claim.funding_year", "claim.submission_date", "claim.documents")
-    assert "applicant.fraud_finding_dates" in header
+    assert wb.sheetnames == ["applicants", "items", "说明", "columns", "选项"]
+    header = next(wb["applicants"].iter_rows(values_only=True))  # Chinese headings with their codes
+    assert header[:2] == ("申请编号（claim_id）", "申报年度（支持所针对的上一年度）（claim.funding_year）")
+    codes = [h.rsplit("（", 1)[1].rstrip("）") for h in header]
+    assert codes[:4] == ["claim_id", "claim.funding_year", "claim.submission_date", "claim.documents"]
+    assert "applicant.fraud_finding_dates" in codes
     items_header = next(wb["items"].iter_rows(values_only=True))
-    assert items_header[:3] == ("claim_id", "item.id", "item.type") and "item.official_fees_paid" in items_header
+    item_codes = [h.rsplit("（", 1)[1].rstrip("）") for h in items_header]
+    assert item_codes[:3] == ["claim_id", "item.id", "item.type"] and "item.official_fees_paid" in item_codes
     documented = {(r[0], r[1]) for r in wb["columns"].iter_rows(min_row=2, values_only=True)}
-    assert {("applicants", h) for h in header} | {("items", h) for h in items_header} == documented
+    assert {("applicants", h) for h in codes} | {("items", h) for h in item_codes} == documented
+    guide = {(r[0], r[2]) for r in wb["说明"].iter_rows(min_row=5, values_only=True)}
+    assert guide == documented
 
 
 def _csv(tmp_path: Path, rows: list[dict]) -> Path:
@@ -661,17 +672,21 @@ def test_summary_xlsx_amounts_are_numbers_and_the_budget_sheet_ends_with_the_tot
     budget = wb["budget"]
     for r in budget.iter_rows(min_row=2):
         for c in r:
-            if budget.cell(1, c.column).value in ("approved_total", "held_incomplete", "held_pending_at_most") and c.value not in (
+            if CODE_OF_HEADING.get(budget.cell(1, c.column).value) in (
+                "approved_total",
+                "held_incomplete",
+                "held_pending_at_most",
+            ) and c.value not in (
                 None,
                 "total",
             ):
                 assert c.data_type == "n" and c.number_format == "#,##0.00", (c.coordinate, c.value)
-    head = [c.value for c in wb["items"][1]]
+    head = [CODE_OF_HEADING.get(c.value, c.value) for c in wb["items"][1]]
     amounts = {(r[0].value, r[4].value): r[head.index("amount")] for r in wb["items"].iter_rows(min_row=2)}
     cell = amounts[("PG-2022-0001", "p1")]  # 50% of 8,400 official fees
     assert (cell.data_type, cell.value, cell.number_format) == ("n", 4200, "#,##0.00")
     assert amounts[("PG-2022-0001", "l2")].value == 50000
-    apps_head = [c.value for c in wb["applications"][1]]
+    apps_head = [CODE_OF_HEADING.get(c.value, c.value) for c in wb["applications"][1]]
     app_totals = [r[apps_head.index("total")].value for r in wb["applications"].iter_rows(min_row=2)]
     assert all(isinstance(v, int | float) for v in app_totals)
     assert sum(Decimal(str(v)) for v in app_totals) == Decimal("1492200.00")  # what Excel's SUM gives

@@ -262,3 +262,68 @@ def test_the_cli_passes_workers(tmp_path: Path) -> None:
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert FALLBACK not in r.stderr and "2 committed" in r.stdout
+
+
+def _killed_worker(k: int) -> tuple[str, float]:
+    """A deciding worker that dies as one killed by the system would (SIGKILL: no exception, no clean-up)."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
+def test_a_killed_worker_gives_a_clean_note_and_the_round_decided_on_one_process(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 14: a worker process that dies (BrokenProcessPool) must not end the batch in a traceback; nothing of the
+    # workers' part has been merged then, so the round is decided again on one process, with a note saying why
+    from engine.records import workers as parallel
+
+    src = write(tmp_path / "round.jsonl", list(generated(60)))
+    absent = f"sqlite:///{tmp_path / 'absent.sqlite'}"
+    one = run(policy, src, tmp_path / "w1", 1, ledger_url=absent)
+    monkeypatch.setattr(parallel, "_decide", _killed_worker)  # the forked workers look the function up by name
+    two = run(policy, src, tmp_path / "w2", 2, ledger_url=absent)
+    assert "--workers 2: deciding on one process: a worker process ended abruptly" in two[2]
+    assert "Traceback" not in two[2] and "BrokenProcessPool" not in two[2]
+    assert two[:2] == one[:2] and one[0].count(b"\n") > 3
+
+
+def test_a_killed_worker_while_committing_commits_each_application_once(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.records import workers as parallel
+
+    src = write(tmp_path / "round.jsonl", list(generated(60)))
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    monkeypatch.setattr(parallel, "_decide", _killed_worker)
+    got = run(policy, src, tmp_path / "w2", 2, ledger_url=url, commit=True)
+    assert "deciding on one process: a worker process ended abruptly" in got[2]
+    apps = [json.loads(x) for x in src.read_text(encoding="utf-8").splitlines()]
+    decided = [json.loads(x) for x in got[0].decode().splitlines()]
+    # every application decided once, in input order, and committed once (commit numbers 1, 2, 3, ...)
+    assert [d["claim_id"] for d in decided] == [a["claim_id"] for a in apps]
+    assert [d["ledger"]["commit"] for d in decided] == list(range(1, len(apps) + 1))
+
+
+def _killed_key_worker(k: int) -> tuple[list[list[str]], bool, float]:
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
+def test_a_worker_killed_while_listing_keys_gives_the_same_clean_note(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.records import workers as parallel
+
+    src = write(tmp_path / "round.jsonl", list(generated(40)))
+    absent = f"sqlite:///{tmp_path / 'absent.sqlite'}"
+    one = run(policy, src, tmp_path / "w1", 1, ledger_url=absent)
+    monkeypatch.setattr(parallel, "_keys", _killed_key_worker)
+    two = run(policy, src, tmp_path / "w2", 2, ledger_url=absent)
+    assert "--workers 2: deciding on one process: a worker process ended abruptly" in two[2]
+    assert two[:2] == one[:2]

@@ -71,12 +71,12 @@ class Answer:
 class Server:
     """`python -m engine serve ...` in a subprocess, on a free port."""
 
-    def __init__(self, tmp: Path, *args: str, folder: Path | None = None) -> None:
+    def __init__(self, tmp: Path, *args: str, folder: Path | None = None, lang: str = "zh") -> None:
         self.folder = folder or policy_folder(tmp)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(tmp / f"server-{self.port}.log", "w+b")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICY_ENGINE_LANG": lang}  # the service's configured language
         cmd = [sys.executable, "-m", "engine", "serve", "--policies", str(self.folder), "--port", str(self.port), *args]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
         deadline = time.monotonic() + 90
@@ -467,6 +467,10 @@ def test_a_round_runs_as_a_job_with_progress_and_files(server: Server) -> None:
     assert [(e["actor"], e["action"], e["target"], e["outcome"]) for e in log if e["action"] == "round"] == [
         ("王科员", "round", job, "committed")
     ]
+    # each application the round committed has its own entry, written with its commit: who, when, which claim
+    [entry] = [e for e in log if e["action"] == "commit" and e["detail"].get("job") == job]
+    assert (entry["actor"], entry["target"], entry["outcome"], entry["detail"]["round"]) == ("王科员", "RD-0", "committed", "R-2021")
+    assert entry["roles"] == ["officer"] and entry["at"]
 
 
 # --- 6. an explanation served by the service, in headless Chromium -----------------------------------------------
@@ -550,14 +554,7 @@ def reload_every_worker(srv: Server) -> None:
     new = done.json()["fingerprint"]
     deadline, streak = time.monotonic() + 90, 0
     while streak < 20 and time.monotonic() < deadline:  # 20 answers in a row from the new set: every worker replaced
-        try:
-            answer = srv.call("GET", "/ready")
-        except (ConnectionResetError, http.client.RemoteDisconnected):
-            # uvicorn replaces workers one at a time; a worker shutting down may drop a connection it had just
-            # accepted (a client or proxy retries an idempotent GET). What must never happen is an answer from a
-            # half-loaded set, which the fingerprint check below would see.
-            streak = 0
-            continue
+        answer = srv.call("GET", "/ready")  # a worker being replaced drains its connections: none is dropped
         streak = streak + 1 if answer.status == 200 and answer.json()["fingerprint"] == new else 0
         time.sleep(0.05)
     assert streak >= 20, srv.output()
@@ -577,14 +574,23 @@ def reload_every_worker(srv: Server) -> None:
 def test_reads_can_be_token_protected(tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text(f"tokens:\n  {READER_TOKEN}: {{name: portal, roles: [reader]}}\n", encoding="utf-8")
-    srv = Server(tmp_path, "--reads", "token", "--token-file", str(tokens))
+    srv = Server(tmp_path, "--reads", "token", "--token-file", str(tokens), lang="en")
     try:
         assert srv.call("GET", "/policies").status == 401
+        # no ?lang= nor Accept-Language: the service's configured language (POLICY_ENGINE_LANG=en here)
+        assert srv.call("GET", "/policies").json()["title"] == "A bearer token is needed"
+        assert srv.call("GET", "/policies?lang=zh").json()["title"] == "需要登录令牌"
         assert srv.call("POST", "/evaluate", pledge_claim("P-1", "200000.00")).status == 401
         assert srv.call("GET", "/policies", token=READER_TOKEN).status == 200
         assert (
             srv.call("POST", "/evaluate", pledge_claim("P-1", "200000.00"), token=READER_TOKEN).json()["items"][0]["amount"] == "100000.00"
         )
+        # the lean path takes a valid token as the full route does (?history=none: the full route), refuses no other
+        lean = srv.call("POST", "/evaluate?trace=false", pledge_claim("P-2", "200000.00"), token=READER_TOKEN)
+        full = srv.call("POST", "/evaluate?trace=false&history=none", pledge_claim("P-2", "200000.00"), token=READER_TOKEN)
+        assert lean.status == full.status == 200 and lean.json() == full.json()
+        wrong = srv.call("POST", "/evaluate?trace=false", pledge_claim("P-2", "200000.00"), token="not-a-token-0123456789")
+        assert wrong.status == 401 and wrong.json()["type"] == "urn:policy-engine:problem:unauthorized"
         assert srv.call("GET", "/health").status == 200 and srv.call("GET", "/ready").status == 200  # for the load balancer
         assert srv.call("POST", "/admin/reload", token=READER_TOKEN).status == 403
     finally:
@@ -685,3 +691,253 @@ def test_evaluate_against_the_ledgers_history_commits_nothing(server: Server) ->
     assert after["items"][0]["status"] == "reduced"
     assert len(server.call("GET", f"/ledger/applicants/{applicant}").json()["grants"]) == 1  # nothing committed
     assert server.call("POST", "/evaluate?history=yes", second).status == 400
+
+
+# --- session 4: the lean evaluate path, metrics of several workers, draining, round jobs, both languages ----------
+
+
+def test_the_lean_evaluate_path_answers_what_the_full_route_answers(server: Server) -> None:
+    # ?history=none is not a parameter the lean path takes: the full Starlette route answers that one
+    for year, query in ((2021, "?trace=false"), (2024, "?trace=false"), (2021, ""), (2024, "?trace=true&lang=en")):
+        c = pledge_claim(f"L-{year}", "800000.00", year=year)
+        lean = server.call("POST", f"/evaluate{query}", c)
+        full = server.call("POST", f"/evaluate{query}{'&' if query else '?'}history=none", c)
+        assert lean.status == full.status == 200 and lean.headers["content-type"] == "application/json"
+        assert lean.json() == full.json()
+        # 50% of 800,000 = 400,000: capped at 300,000 under 2020.1 (2021), within 500,000 under the 2024 draft
+        assert lean.json()["items"][0]["amount"] == ("300000.00" if year == 2021 else "400000.00")
+    # problems go to the full route: the same refusals as ever
+    outside = server.call("POST", "/evaluate?trace=false", pledge_claim("L-2019", "800000.00", year=2019))
+    assert outside.status == 422 and outside.json()["problems"][0]["path"] == "funding_year"
+    text = server.call("GET", "/metrics").text
+    assert 'policy_engine_requests_total{method="POST",route="/evaluate",status="200"}' in text
+
+
+def _total(text: str, line_start: str) -> int:
+    found = [ln for ln in text.splitlines() if ln.startswith(line_start + " ")]
+    return int(found[0].rsplit(" ", 1)[1]) if found else 0
+
+
+def _until_total(srv: Server, line_start: str, expected: int) -> str:
+    """/metrics until `line_start` reaches `expected` (workers write their counts every half second)."""
+    deadline = time.monotonic() + 30
+    text = srv.call("GET", "/metrics").text
+    while _total(text, line_start) != expected and time.monotonic() < deadline:
+        time.sleep(0.3)
+        text = srv.call("GET", "/metrics").text
+    return text
+
+
+def test_metrics_of_several_workers_are_the_services_totals_and_survive_a_reload(tmp_path: Path) -> None:
+    srv = Server(tmp_path, "--workers", "2")
+    ready = 'policy_engine_requests_total{method="GET",route="/ready",status="200"}'
+    try:
+        answered: dict[int, int] = {}
+        while len(answered) < 2 and sum(answered.values()) < 2000:  # until both workers have answered some
+            pid = srv.call("GET", "/ready").json()["worker"]
+            answered[pid] = answered.get(pid, 0) + 1
+        assert len(answered) == 2
+        made = sum(answered.values())
+        text = _until_total(srv, ready, made)
+        assert _total(text, ready) == made  # both workers' requests, whichever worker answered the scrape
+        assert "policy_engine_workers 2" in text and 'worker="' not in text
+        # a reload replaces both workers: what the old ones counted stays in the totals
+        srv.proc.send_signal(signal.SIGHUP)
+        new: set[int] = set()
+        deadline = time.monotonic() + 90
+        while len(new) < 2 and time.monotonic() < deadline:
+            pid = srv.call("GET", "/ready").json()["worker"]
+            made += 1
+            if pid not in answered:
+                new.add(pid)
+        assert len(new) == 2
+        assert _total(_until_total(srv, ready, made), ready) == made
+    finally:
+        srv.stop()
+
+
+def test_a_stream_of_requests_while_workers_are_replaced_sees_no_dropped_connection(tmp_path: Path) -> None:
+    import threading
+
+    srv = Server(tmp_path, "--workers", "2")
+    stop = threading.Event()
+    results: list[Any] = []
+    c = pledge_claim("S-1", "200000.00")  # 50% of 200,000 = 100,000
+
+    def new_connections() -> None:
+        while not stop.is_set():
+            try:
+                a = srv.call("POST", "/evaluate?trace=false", c)
+                results.append((a.status, a.json()["items"][0]["amount"] if a.status == 200 else a.text))
+            except Exception as err:  # a dropped connection is what this test looks for
+                results.append(("dropped", repr(err)))
+
+    def keep_alive() -> None:  # one connection reused; http.client opens a new one after `Connection: close`
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+        body = json.dumps(c).encode("utf-8")
+        while not stop.is_set():
+            try:
+                conn.request("POST", "/evaluate?trace=false", body, {"Content-Type": "application/json"})
+                a = conn.getresponse()
+                results.append((a.status, json.loads(a.read())["items"][0]["amount"]))
+            except Exception as err:
+                results.append(("dropped", repr(err)))
+                conn.close()
+        conn.close()
+
+    threads = [threading.Thread(target=new_connections) for _ in range(3)] + [threading.Thread(target=keep_alive)]
+    try:
+        for t in threads:
+            t.start()
+        for _ in range(1):  # a reload, replacing both workers one by one
+            seen = {srv.call("GET", "/ready").json()["worker"] for _ in range(40)}
+            srv.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and srv.call("GET", "/ready").json()["worker"] in seen | {0}:
+                time.sleep(0.05)
+            fresh: set[int] = set()
+            while len(fresh) < 2 and time.monotonic() < deadline:  # both replacements serving: the old ones are gone
+                pid = srv.call("GET", "/ready").json()["worker"]
+                if pid not in seen:
+                    fresh.add(pid)
+            time.sleep(2.5)  # past the old workers' drain
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+        srv.stop()
+    dropped = [r for r in results if r[0] != 200 or r[1] != "100000.00"]
+    assert len(results) > 100 and not dropped, dropped[:5]
+
+
+def _job_done(srv: Server, lines: list[str]) -> str:
+    job = srv.call("POST", "/rounds", ("\n".join(lines) + "\n").encode("utf-8")).json()["id"]
+    deadline = time.monotonic() + 120
+    while srv.call("GET", f"/rounds/{job}").json()["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return str(job)
+
+
+def _until_gone(srv: Server, job: str) -> int:
+    deadline = time.monotonic() + 30
+    status = srv.call("GET", f"/rounds/{job}").status
+    while status != 404 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = srv.call("GET", f"/rounds/{job}").status
+    return status
+
+
+def test_finished_round_jobs_are_removed_after_their_time_and_beyond_their_number(tmp_path: Path) -> None:
+    lines = [json.dumps(pledge_claim("J-1", "200000.00"))]
+    jobs_dir = tmp_path / "jobs"
+    srv = Server(tmp_path, "--jobs-dir", str(jobs_dir), "--jobs-kept", "2", "--jobs-ttl", "4")
+    try:
+        first, second, third = (_job_done(srv, lines) for _ in range(3))
+        assert _until_gone(srv, first) == 404  # three finished, two kept: the oldest is removed, files and all
+        assert not (jobs_dir / first).exists()
+        assert srv.call("GET", f"/rounds/{second}").status == 200 and srv.call("GET", f"/rounds/{third}").status == 200
+        assert srv.call("GET", f"/rounds/{third}/files/decisions.jsonl").status == 200
+        time.sleep(4.5)  # past the 4 s TTL of the second and third
+        fourth = _job_done(srv, lines)  # a job starting sweeps the folder
+        assert _until_gone(srv, second) == 404 and _until_gone(srv, third) == 404
+        assert srv.call("GET", f"/rounds/{fourth}").json()["state"] == "done"
+        assert sorted(p.name for p in jobs_dir.iterdir()) == [fourth]
+    finally:
+        srv.stop()
+    small = Server(tmp_path, "--jobs-dir", str(tmp_path / "jobs2"), "--jobs-bytes", "1", folder=srv.folder)
+    try:  # every job's files are over 1 byte: only the newest finished one is kept
+        first, second = (_job_done(small, lines) for _ in range(2))
+        assert _until_gone(small, first) == 404
+        assert small.call("GET", f"/rounds/{second}/files/decisions.jsonl").status == 200
+    finally:
+        small.stop()
+
+
+def test_service_and_engine_messages_in_chinese_and_english(server: Server, tmp_path: Path) -> None:
+    from engine.core.i18n import tr, use_language
+
+    many = claim(*[item("patent_insurance", f"i{n}", insurance_policy_id=f"INS-{n}") for n in range(21)])  # --max-items 20
+    zh = server.call("POST", "/evaluate?lang=zh", many).json()
+    en = server.call("POST", "/evaluate", many, headers={"Accept-Language": "en-US,en;q=0.8"}).json()
+    assert (zh["title"], zh["detail"]) == ("申报事项过多", "一份申请最多 20 个事项，收到 21 个，请拆分为多份申请")
+    assert (zh["problems"][0]["message"], zh["problems"][0]["expected"]) == ("共 21 个事项，最多 20 个", "最多 20 个事项")
+    assert (en["title"], en["detail"]) == ("Too many items in one application", "at most 20 items per application; 21 given")
+    assert (en["problems"][0]["message"], en["problems"][0]["expected"]) == ("21 items; at most 20", "at most 20 items")
+    # the engine's own problems say themselves in the request's language, as the CLI says them with --lang
+    bad = pledge_claim("M-1", "12.345")  # yuan take at most two decimals
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(engine.load_policy(server.folder / "pinggu_2020.yaml"), bad)
+    [problem] = caught.value.problems
+    for lang in ("zh", "en"):
+        served = server.call("POST", f"/evaluate?lang={lang}", bad).json()
+        with use_language(lang):
+            assert served["problems"][0]["message"] == tr(problem.message)
+            assert served["detail"] == tr(caught.value.summary)
+    # an EngineError made of catalogue messages (a ClaimError naming the policies served), in each language
+    zh_policy = server.call("POST", "/evaluate?policy=nope&lang=zh", bad).json()
+    en_policy = server.call("POST", "/evaluate?policy=nope&lang=en", bad).json()
+    assert (zh_policy["detail"], zh_policy["problems"][0]["message"]) == ("未知政策", "服务未提供政策“nope”")
+    assert (en_policy["detail"], en_policy["problems"][0]["message"]) == ("unknown policy", "no policy 'nope' is served")
+    assert zh_policy["problems"][0]["expected"] == en_policy["problems"][0]["expected"] == POLICY_ID
+    # the service's own words: 401 and 404 details
+    assert server.call("POST", "/admin/reload?lang=zh").json()["detail"] == "请在 Authorization 头中提供 Bearer 令牌"
+    assert server.call("POST", "/admin/reload?lang=en").json()["detail"] == "send a bearer token in the Authorization header"
+    assert server.call("GET", "/nowhere", headers={"Accept-Language": "zh-CN"}).json()["detail"] == "没有这个地址：/nowhere"
+    # Accept-Language by preference (q), not by order
+    weighted = server.call("GET", "/nowhere", headers={"Accept-Language": "fr, en;q=0.2, zh-CN;q=0.8"}).json()
+    assert weighted["detail"] == "没有这个地址：/nowhere"
+    assert server.call("GET", "/nowhere", headers={"Accept-Language": "zh;q=0.3, en"}).json()["title"] == "Not found"
+    assert server.call("GET", "/rounds/" + "0" * 32 + "?lang=en").json()["detail"] == "no round job " + "0" * 32
+
+
+def _exchange(sock: socket.socket, body: bytes, *, head_only: bool = False) -> bytes:
+    """Send a POST /evaluate on `sock` (or only its head and the first half of its body) and read the answer."""
+    head = f"POST /evaluate?trace=false HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    if head_only:
+        sock.sendall(head.encode() + body[: len(body) // 2])
+        return b""
+    sock.sendall(head.encode() + body)
+    return _answer(sock)
+
+
+def _answer(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = int(next(ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length:")).split(b":")[1])
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return head + b"\r\n\r\n" + rest
+
+
+def test_a_stopping_worker_answers_the_requests_already_sent_to_it(tmp_path: Path) -> None:
+    """What a worker replaced on a reload does (uvicorn's supervisor stops it with SIGTERM): a request in progress
+    finishes; a connection it accepted whose request comes a moment later, and an idle keep-alive connection whose
+    next request comes a moment later, are answered too (with Connection: close), not dropped."""
+    srv = Server(tmp_path)
+    body = json.dumps(pledge_claim("D-1", "200000.00")).encode("utf-8")  # 50% of 200,000 = 100,000
+    with (
+        socket.create_connection(("127.0.0.1", srv.port), timeout=30) as kept,
+        socket.create_connection(("127.0.0.1", srv.port), timeout=30) as silent,
+        socket.create_connection(("127.0.0.1", srv.port), timeout=30) as halfway,
+    ):
+        assert _exchange(kept, body).startswith(b"HTTP/1.1 200")  # a keep-alive connection, now idle
+        _exchange(halfway, body, head_only=True)  # a request in progress: half its body sent
+        assert srv.call("GET", "/health").status == 200  # every connection above is accepted by now
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)  # the worker is stopping: it no longer listens
+        halfway.sendall(body[len(body) // 2 :])
+        answers = [_answer(halfway), _exchange(silent, body), _exchange(kept, body)]
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        assert json.loads(answer.partition(b"\r\n\r\n")[2])["items"][0]["amount"] == "100000.00"
+    assert all(b"connection: close" in a.lower() for a in answers[1:])
+    assert srv.proc.wait(30) in (0, -signal.SIGTERM)  # uvicorn stops, re-raising the signal it caught
+    srv.log.close()

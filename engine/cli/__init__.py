@@ -13,60 +13,53 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
-from engine.cli.common import add_policy_argument, one_policy, policy_versions, print_error, write_output
+from engine.cli.common import (
+    Parser,
+    add_encoding_argument,
+    add_policy_argument,
+    chosen_language,
+    one_policy,
+    policy_versions,
+    print_error,
+    say,
+    say_error,
+    write_output,
+)
 from engine.core.errors import EngineError
+from engine.core.i18n import languages, msg, tr, use_language
 from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
-from engine.records.inputs import locate, read_document
-from engine.records.tabular import OutputError
+from engine.records.inputs import locate, read_one
+from engine.records.tabular import InputError, OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_PIPE = 141  # stdout closed by its reader (`| head`): 128 + SIGPIPE, as the shell reports a program it stopped
 
-EXIT_CODES = """exit codes:
-  0  success: everything asked was done (and every check passed)
-  1  invalid input or a failed check -- every problem is printed (file:line:column, field, expected):
-       a policy or a claim has errors (every command that reads one);
-       test: a case failed, or no case was found;  coverage: under --min;
-       lint: errors were found (with --strict: warnings too);  versions: overlapping versions;
-       ledger: verify found violations, or the ledger refused the action;
-       batch, diff --claims: the input as a whole cannot be read (unknown format, unknown columns)
-  2  usage error: unknown option, missing argument, an option that needs another,
-       an output path that cannot be written (a file where a folder should be, no permission)
-  3  finished, but some inputs failed (each named with its line, or sheet and row, and field):
-       batch: some applications got error records (errors.jsonl);
-       report: some claims got an error row;  diff --claims: some claims could not be compared"""
+#: What each exit code means and which command returns it (the footer of `--help`, and the README's list).
+EXIT_CODES = msg("cli.exit.codes")
 
 #: Each command's footer: (what exit code 1 means for it, what 3 means or None). Codes 0 and 2 are the same everywhere.
 EXIT_WHEN: dict[str, tuple[str, str | None]] = {
-    "validate": ("a policy has errors", None),
-    "evaluate": ("the policy or the claim has errors", None),
-    "schema": ("the policy has errors", None),
-    "explain": (
-        "the policy or the claim has errors, a recorded decision is not in the form the engine writes, "
-        "or the decision was made under another policy text",
-        None,
-    ),
-    "report": ("a policy has errors", "some claims got an error row (the report is written)"),
-    "batch": (
-        "a policy has errors, the input as a whole cannot be read, or the ledger fails",
-        "the batch finished but some applications got error records (see errors.jsonl)",
-    ),
-    "batch-template": ("the policy or the input has errors", None),
-    "ledger": ("verify found violations, the ledger refused the action, or a policy has errors", None),
-    "lint": ("errors were found (with --strict: warnings too), or a policy cannot be read", None),
-    "test": ("a case failed, no case was found, or a case file or the policy has errors", None),
-    "coverage": ("clause or branch coverage is under --min, or the policy or a case file has errors", None),
-    "diff": (
-        "a policy has errors, or the --claims input as a whole cannot be read",
-        "some claims could not be compared (each named with line/row and field)",
-    ),
-    "versions": ("versions overlap, or a policy has errors", None),
-    "compile": ("the policy has errors, or --rule names no rule of it", None),
+    "validate": (msg("cli.exit.when.validate"), None),
+    "evaluate": (msg("cli.exit.when.evaluate"), None),
+    "schema": (msg("cli.exit.when.schema"), None),
+    "explain": (msg("cli.exit.when.explain"), None),
+    "report": (msg("cli.exit.when.report"), msg("cli.exit.when.report_partial")),
+    "batch": (msg("cli.exit.when.batch"), msg("cli.exit.when.batch_partial")),
+    "batch-template": (msg("cli.exit.when.batch_template"), None),
+    "ledger": (msg("cli.exit.when.ledger"), None),
+    "lint": (msg("cli.exit.when.lint"), None),
+    "test": (msg("cli.exit.when.test"), None),
+    "coverage": (msg("cli.exit.when.coverage"), None),
+    "diff": (msg("cli.exit.when.diff"), msg("cli.exit.when.diff_partial")),
+    "versions": (msg("cli.exit.when.versions"), None),
+    "compile": (msg("cli.exit.when.compile"), None),
 }
 
 
@@ -76,15 +69,9 @@ def exit_epilog(command: str | None = None) -> str:
     if when is None:
         return EXIT_CODES
     one, three = when
-    lines = [
-        "exit codes:",
-        "  0  success",
-        f"  1  {one}",
-        "  2  usage error (unknown option, missing argument, an output path that cannot be written)",
-    ]
     if three:
-        lines.append(f"  3  {three}")
-    return "\n".join(lines)
+        return msg("cli.exit.command_partial", one=one, three=three)
+    return msg("cli.exit.command", one=one)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -97,9 +84,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
             status = EXIT_INVALID
             continue
         if not args.quiet:
-            print(
-                f"{path}: ok — {policy.id} {policy.version}, {len(policy.rules)} rules, "
-                f"{len(policy.clauses)} clauses, funding years {policy.funding_years[0]}-{policy.funding_years[1]}, {policy.content_hash[:19]}"
+            say(
+                msg(
+                    "cli.validate.ok",
+                    path=path,
+                    id=policy.id,
+                    version=policy.version,
+                    rules=len(policy.rules),
+                    clauses=len(policy.clauses),
+                    first=policy.funding_years[0],
+                    last=policy.funding_years[1],
+                    hash=policy.content_hash[:19],
+                )
             )
     return status
 
@@ -109,14 +105,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     versions = policy_versions(args.policy, args.json_errors)
     if versions is None:
         return EXIT_INVALID
-    data, source = None, None
+    data, source, label = None, None, args.claim
     try:
-        data, source = read_document(args.claim)
+        data, source, label = read_one(args.claim, versions.newest, args.encoding)
         policy = versions.pick(data)
-        claim = parse_claim(policy, data, file=args.claim)
+        claim = parse_claim(policy, data, file=label)
         decision = evaluate_claim(policy, claim, trace=not args.no_trace)
     except EngineError as err:
-        print_error(locate(err, source, args.claim), args.json_errors)
+        print_error(locate(err, source, label), args.json_errors)
+        return EXIT_INVALID
+    except InputError as err:
+        say_error(err)
         return EXIT_INVALID
     write_output(decision.to_json(), args.out)
     return EXIT_OK
@@ -137,10 +136,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     rules = [r.id for r in policy.rules]
     if args.rule and args.rule not in rules:
-        print(f"error: {policy.id} {policy.version} has no rule {args.rule!r}; its rules: {', '.join(rules)}", file=sys.stderr)
+        say_error(msg("cli.compile.no_rule", id=policy.id, version=policy.version, rule=repr(args.rule), rules=rules))
         return EXIT_INVALID
     if not args.show:
-        print(f"{args.policy}: ok — {len(rules)} of {len(rules)} rules compiled to Python functions")
+        say(msg("cli.compile.ok", path=args.policy, n=len(rules)))
         return EXIT_OK
     chunks = []
     for g in generated_sources(policy, trace=not args.lean):
@@ -151,19 +150,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_FUNCTIONS = {
-    "standing": "applicant standing: checks and documents of the applicant",
-    "decide": "rule {id} ({cites})",
-    "probe": "probe of rule {id} ({cites}): its amount for the look across the claim (only the highest award is paid)",
-}
-
-
 def _compile_header(g: GeneratedSource) -> str:
     """`# <function>[, called variant (...)] — <traced | lean (no trace)>`: the line above each printed function."""
-    what = _FUNCTIONS[g.function].format(id=g.rule.id if g.rule else "", cites=g.rule.cites if g.rule else "")
-    if g.called:
-        what += ", called variant (expression functions called; it runs instead of the inlined one after a runtime error)"
-    return f"# {what} — {'traced' if g.traced else 'lean (no trace)'}"
+    what = msg(f"cli.compile.function.{g.function}", id=g.rule.id if g.rule else "", cites=g.rule.cites if g.rule else "")
+    called = msg("cli.compile.called") if g.called else ""
+    return tr(msg("cli.compile.header", what=what, called=called, how=msg("cli.compile.traced" if g.traced else "cli.compile.lean")))
 
 
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -184,39 +175,35 @@ def command(name: str, help_text: str, run: Run) -> Callable[[Configure], Config
     return register
 
 
-@command("validate", "check a policy file: schema, references, expressions", cmd_validate)
+@command("validate", msg("cli.validate.help"), cmd_validate)
 def _configure_validate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("policies", nargs="+", metavar="POLICY", help="policy YAML file(s)")
-    p.add_argument("--json", action="store_true", help="print problems as JSON on stderr")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
+    p.add_argument("policies", nargs="+", metavar="POLICY", help=msg("cli.common.policy_files"))
+    p.add_argument("--json", action="store_true", help=msg("cli.common.json_errors"))
+    p.add_argument("-q", "--quiet", action="store_true", help=msg("cli.validate.quiet"))
 
 
-@command("evaluate", "decide one claim; the JSON decision goes to stdout", cmd_evaluate)
+@command("evaluate", msg("cli.evaluate.help"), cmd_evaluate)
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml)")
-    p.add_argument("--out", metavar="FILE", help="write the decision here instead of stdout")
-    p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace (same statuses and amounts)")
-    p.add_argument("--json-errors", action="store_true", help="print problems as JSON on stderr")
+    p.add_argument("claim", metavar="CLAIM", help=msg("cli.evaluate.claim"))
+    add_encoding_argument(p)
+    p.add_argument("--out", metavar="FILE", help=msg("cli.evaluate.out"))
+    p.add_argument("--no-trace", action="store_true", help=msg("cli.evaluate.no_trace"))
+    p.add_argument("--json-errors", action="store_true", help=msg("cli.common.json_errors"))
 
 
-@command("schema", "print the claim JSON Schema generated from a policy's vocabulary", cmd_schema)
+@command("schema", msg("cli.schema.help"), cmd_schema)
 def _configure_schema(p: argparse.ArgumentParser) -> None:
-    p.add_argument("policy", metavar="POLICY", help="policy YAML file")
-    p.add_argument("--out", metavar="FILE", help="write the schema here instead of stdout")
+    p.add_argument("policy", metavar="POLICY", help=msg("cli.common.policy_file"))
+    p.add_argument("--out", metavar="FILE", help=msg("cli.schema.out"))
 
 
-@command("compile", "compile a policy's rules to Python; --show prints the generated source", cmd_compile)
+@command("compile", msg("cli.compile.help"), cmd_compile)
 def _configure_compile(p: argparse.ArgumentParser) -> None:
-    p.add_argument("policy", metavar="POLICY", help="policy YAML file")
-    p.add_argument(
-        "--show",
-        action="store_true",
-        help="print the generated source: the applicant standing function, each rule's decide function and each "
-        '"highest only" probe, each with its called variant, under a header naming it and its clause',
-    )
-    p.add_argument("--rule", metavar="ID", help="only this rule")
-    p.add_argument("--lean", action="store_true", help="the variant that records no trace (`evaluate --no-trace`)")
+    p.add_argument("policy", metavar="POLICY", help=msg("cli.common.policy_file"))
+    p.add_argument("--show", action="store_true", help=msg("cli.compile.show"))
+    p.add_argument("--rule", metavar="ID", help=msg("cli.compile.rule"))
+    p.add_argument("--lean", action="store_true", help=msg("cli.compile.lean_help"))
 
 
 def _load_extensions() -> None:
@@ -233,24 +220,41 @@ def _load_extensions() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     _load_extensions()
-    parser = argparse.ArgumentParser(
-        prog="policy-engine",
-        description="Evaluate subsidy claims against a policy written as data, and explain every decision.",
-        epilog=exit_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser = Parser(prog="policy-engine", description=msg("cli.description"), epilog=exit_epilog())
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}", help=msg("cli.argparse.version"))
+    parser.add_argument("--lang", choices=languages(), default=None, help=msg("cli.lang_help"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, configure, run) in COMMANDS.items():
-        p = sub.add_parser(
-            name, help=help_text, description=help_text, epilog=exit_epilog(name), formatter_class=argparse.RawDescriptionHelpFormatter
-        )
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=exit_epilog(name))
         configure(p)
+        if "--lang" not in p._option_string_actions:  # accepted after the command too, wherever a reader types it
+            p.add_argument("--lang", choices=languages(), default=argparse.SUPPRESS, help=msg("cli.lang_command"))
         p.set_defaults(run=run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its words in the language of `--lang` (before or after the command), else
+    POLICY_ENGINE_LANG, else the locale (engine.core.i18n)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    with use_language(chosen_language(args_list)):
+        try:
+            return _main(args_list)
+        except BrokenPipeError:  # `... | head`: the reader has gone; stop quietly, as a program stopped by SIGPIPE
+            _silence_stdout()
+            return EXIT_PIPE
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe: stdout pointed at the null device, so that the interpreter's last flush says nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing to flush
+        pass
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -259,9 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        say(msg("cli.interrupted"), err=True)
         return 130
     except OutputError as err:  # an --out (or OUT) path that cannot be created or written: a message, not a traceback
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_USAGE
     return code

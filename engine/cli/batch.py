@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import os
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
-from engine.cli.common import add_policy_argument, policy_versions
+from engine.cli.common import add_encoding_argument, add_policy_argument, explanation_language, policy_versions, say, say_error
+from engine.core.i18n import msg, tr
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
+from engine.records.inputs import open_claims
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
-from engine.records.tabular import InputError, OutputError, open_input, output_file, write_claims_workbook
+from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
 from engine.records.workers import MAX_WORKERS
 
 
@@ -31,10 +33,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if versions is None:
         return EXIT_INVALID
     if args.replace and not args.commit:
-        print("--replace needs --commit", file=sys.stderr)
+        say(msg("cli.batch.replace_needs_commit"), err=True)
         return EXIT_USAGE
     if not 1 <= args.workers <= MAX_WORKERS:
-        print(f"--workers must be between 1 and {MAX_WORKERS}", file=sys.stderr)
+        say(msg("cli.batch.workers_range", max=MAX_WORKERS), err=True)
         return EXIT_USAGE
     try:
         summary = run_batch(
@@ -48,61 +50,55 @@ def cmd_batch(args: argparse.Namespace) -> int:
             trace=not args.no_trace,
             quiet=args.quiet,
             report=not args.no_report,
+            report_lang=explanation_language(args),
             workers=args.workers,
+            encoding=args.encoding,
         )
     except LedgerUrlError as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_USAGE
     except (InputError, LedgerError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_INVALID
     except OutputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_USAGE
     if not args.quiet:
-        print(budget_table(summary, versions), end="")
+        say(budget_table(summary, versions), end="")
         ledger_note = (
-            f"; ledger: {summary.committed} committed, {summary.replaced} replaced, {summary.already_committed} already committed"
+            msg("cli.batch.committed", committed=summary.committed, replaced=summary.replaced, already=summary.already_committed)
             if args.commit
-            else "; nothing committed (use --commit)"
+            else msg("cli.batch.not_committed")
         )
-        print(
-            f"{summary.applications} applications: {summary.decided} decided, {summary.failed} failed (see errors.jsonl); "
-            f"{summary.items} items; approved total {summary.approved_total}{ledger_note}; outputs in {args.out}/"
+        say(
+            msg(
+                "cli.batch.summary",
+                applications=summary.applications,
+                decided=summary.decided,
+                failed=summary.failed,
+                items=summary.items,
+                total=summary.approved_total,
+                ledger=ledger_note,
+                out=os.path.normpath(args.out),
+            )
         )
     return EXIT_PARTIAL if summary.failed else EXIT_OK
 
 
-@command("batch", "decide a round of applications (JSON Lines, JSON/YAML list, CSV, XLSX); optionally commit to the ledger", cmd_batch)
+@command("batch", msg("cli.batch.help"), cmd_batch)
 def _configure_batch(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument("input", metavar="INPUT", help="applications: .jsonl, .json or .yaml list, .csv, or .xlsx (sheets applicants + items)")
-    p.add_argument("--ledger", metavar="URL", help=f"sqlite:///path or postgresql://... (default: ${LEDGER_ENV} or {default_url()})")
-    p.add_argument("--commit", action="store_true", help="record the grants in the ledger (default: decide only)")
-    p.add_argument(
-        "--replace", action="store_true", help="with --commit: an application whose claim id is committed with other content replaces it"
-    )
-    p.add_argument(
-        "--round",
-        metavar="LABEL",
-        help="round label for the budget (default: one round per policy id and funding year; a labelled round takes the budget "
-        "of the version in force for its latest funding year)",
-    )
-    p.add_argument("--out", metavar="DIR", default="batch-out", help="output directory (default: batch-out)")
-    p.add_argument("--no-trace", action="store_true", help="omit the step-by-step trace from decisions.jsonl")
-    p.add_argument(
-        "--no-report",
-        action="store_true",
-        help="no HTML report (report.html holds every application in memory until written; rounds over 10,000 skip it anyway)",
-    )
-    p.add_argument(
-        "--workers",
-        metavar="N",
-        type=int,
-        default=1,
-        help=f"decide on N processes (1-{MAX_WORKERS}; default 1): the same decisions, in the same order, as one",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
+    p.add_argument("input", metavar="INPUT", help=msg("cli.batch.input"))
+    add_encoding_argument(p)
+    p.add_argument("--ledger", metavar="URL", help=msg("cli.batch.ledger", env=LEDGER_ENV, default=default_url()))
+    p.add_argument("--commit", action="store_true", help=msg("cli.batch.commit"))
+    p.add_argument("--replace", action="store_true", help=msg("cli.batch.replace"))
+    p.add_argument("--round", metavar="LABEL", help=msg("cli.batch.round"))
+    p.add_argument("--out", metavar="DIR", default="batch-out", help=msg("cli.batch.out"))
+    p.add_argument("--no-trace", action="store_true", help=msg("cli.batch.no_trace"))
+    p.add_argument("--no-report", action="store_true", help=msg("cli.batch.no_report"))
+    p.add_argument("--workers", metavar="N", type=int, default=1, help=msg("cli.batch.workers", max=MAX_WORKERS))
+    p.add_argument("-q", "--quiet", action="store_true", help=msg("cli.batch.quiet"))
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -111,41 +107,47 @@ def cmd_template(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     policy = versions.newest
     if len(versions.versions) > 1:
-        print(
-            f"template for the newest version: {policy.version} ({policy.file}), "
-            f"funding years {policy.funding_years[0]}-{policy.funding_years[1]}",
-            file=sys.stderr,
+        say(
+            msg(
+                "cli.template.newest",
+                version=policy.version,
+                file=policy.file,
+                first=policy.funding_years[0],
+                last=policy.funding_years[1],
+            ),
+            err=True,
         )
     out = output_file(args.out)  # before the input is read: its folder created, or an OutputError (exit 2)
     claims = []
     if args.source:
         try:
-            reader = open_input(args.source, policy)
+            reader = open_claims(args.source, policy, args.encoding)
         except InputError as err:
-            print(f"error: {err}", file=sys.stderr)
+            say_error(err)
             return EXIT_INVALID
         try:
             claims = [r.data for r in reader if r.data is not None]
         except InputError as err:
-            print(f"error: {err}", file=sys.stderr)
+            say_error(err)
             return EXIT_INVALID
         finally:
             reader.close()
     try:
         altered = write_claims_workbook(policy, claims, out)
     except OSError as exc:
-        print(f"error: {args.out}: cannot be written ({exc.strerror or exc})", file=sys.stderr)
+        say_error(msg("cli.template.cannot_write", path=args.out, reason=exc.strerror or str(exc)))
         return EXIT_USAGE
     if altered:
-        print(f"warning: {altered}", file=sys.stderr)
+        say(msg("cli.warning", warning=tr(altered)), err=True)
     return EXIT_OK
 
 
-@command("batch-template", "write the Excel workbook a batch reads (empty template, or filled from claims)", cmd_template)
+@command("batch-template", msg("cli.template.help"), cmd_template)
 def _configure_template(p: argparse.ArgumentParser) -> None:
-    add_policy_argument(p, help="policy YAML file; with several versions (repeated, or a folder) the template is for the newest")
-    p.add_argument("out", metavar="OUT.xlsx", help="workbook to write")
-    p.add_argument("--from", dest="source", metavar="INPUT", help="fill it with the applications of this input (.jsonl, .json, .yaml)")
+    add_policy_argument(p, help=msg("cli.template.policy"))
+    p.add_argument("out", metavar="OUT.xlsx", help=msg("cli.template.out"))
+    p.add_argument("--from", dest="source", metavar="INPUT", help=msg("cli.template.source"))
+    add_encoding_argument(p)
 
 
 READ_ONLY = ("info", "verify", "grants")  # never create a ledger: a mistyped path is an error, not a new empty ledger
@@ -156,23 +158,23 @@ def open_ledger(url: str | None, *, create: bool) -> Ledger | int:
     try:
         return Ledger(url, create=create)
     except LedgerUrlError as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_USAGE
     except LedgerError as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_INVALID
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
     versions: PolicySet | None = None
     if args.action in ("verify", "finding") and not args.policy:
-        print(f"{args.action} needs --policy", file=sys.stderr)
+        say(msg("cli.ledger.needs_policy", action=args.action), err=True)
         return EXIT_USAGE
     if args.action == "reverse" and not (args.claim and args.item and args.reason):
-        print("reverse needs --claim, --item and --reason", file=sys.stderr)
+        say(msg("cli.ledger.reverse_needs"), err=True)
         return EXIT_USAGE
     if args.action == "finding" and not (args.applicant and args.fact and args.value and args.reason):
-        print("finding needs --policy, --applicant, --fact, --value and --reason", file=sys.stderr)
+        say(msg("cli.ledger.finding_needs"), err=True)
         return EXIT_USAGE
     if args.policy:
         versions = policy_versions(args.policy)
@@ -184,19 +186,19 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         try:
             returned = Decimal(args.returned) if args.returned else None
         except InvalidOperation:
-            print(f"--returned {args.returned!r} is not an amount", file=sys.stderr)
+            say(msg("cli.ledger.returned_not_amount", value=repr(args.returned)), err=True)
             return EXIT_USAGE
         try:  # checked before the ledger is opened (or created)
             check_reversal(returned, args.date, quantum)
         except LedgerError as err:
-            print(f"error: {err}", file=sys.stderr)
+            say_error(err)
             return EXIT_INVALID
     if args.action == "finding":
         assert versions is not None
         try:
             check_finding(versions.versions, args.applicant, args.fact, args.value)
         except LedgerError as err:
-            print(f"error: {err}", file=sys.stderr)
+            say_error(err)
             return EXIT_INVALID
     ledger = open_ledger(args.ledger, create=args.action not in READ_ONLY)
     if isinstance(ledger, int):
@@ -205,7 +207,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         try:
             return _ledger_action(args, ledger, versions, returned)
         except LedgerError as err:
-            print(f"error: {err}", file=sys.stderr)
+            say_error(err)
             return EXIT_INVALID
 
 
@@ -216,8 +218,8 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
         assert versions is not None
         problems = ledger.verify(versions.versions)
         for p in problems:
-            print(p)
-        print(f"{len(problems)} violation(s)", file=sys.stderr)
+            say(p)
+        say(msg("cli.ledger.violations", n=len(problems)), err=True)
         return EXIT_INVALID if problems else EXIT_OK
     elif args.action == "grants":
         for g in ledger.grants(applicant_id=args.applicant, include_superseded=True):
@@ -231,23 +233,16 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
     return EXIT_OK
 
 
-@command("ledger", "inspect and maintain the grants ledger: info, verify, grants, reverse, finding", cmd_ledger)
+@command("ledger", msg("cli.ledger.help"), cmd_ledger)
 def _configure_ledger(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["verify", "grants", "reverse", "finding", "info"], help="what to do")
-    add_policy_argument(
-        p,
-        required=False,
-        help="verify, finding (required): policy YAML file; repeat it (or give a folder) for several versions: verify holds each grant "
-        "to the version that decided it (the one in force for its funding year); finding checks the fact and its value against the applicant vocabulary; reverse: the money quantum (default 0.01)",
-    )
-    p.add_argument("--ledger", metavar="URL", help=f"ledger URL (default: ${LEDGER_ENV} or {default_url()})")
-    p.add_argument("--applicant", metavar="ID", help="grants/finding: the applicant")
-    p.add_argument("--claim", metavar="CLAIM_ID", help="reverse: the claim")
-    p.add_argument("--item", metavar="ITEM_ID", help="reverse: the item")
-    p.add_argument("--returned", metavar="YUAN", help="reverse: amount returned (default: the whole grant)")
-    p.add_argument(
-        "--fact", metavar="FACT", help="finding: the applicant fact recorded (e.g. the date of a finding; a list fact gets one more value)"
-    )
-    p.add_argument("--value", metavar="VALUE", help="finding: its value")
-    p.add_argument("--reason", metavar="TEXT", default="", help="reverse/finding: why")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="reverse: date of the decision to reclaim the funds")
+    p.add_argument("action", choices=["verify", "grants", "reverse", "finding", "info"], help=msg("cli.ledger.action"))
+    add_policy_argument(p, required=False, help=msg("cli.ledger.policy"))
+    p.add_argument("--ledger", metavar="URL", help=msg("cli.ledger.ledger", env=LEDGER_ENV, default=default_url()))
+    p.add_argument("--applicant", metavar="ID", help=msg("cli.ledger.applicant"))
+    p.add_argument("--claim", metavar="CLAIM_ID", help=msg("cli.ledger.claim"))
+    p.add_argument("--item", metavar="ITEM_ID", help=msg("cli.ledger.item"))
+    p.add_argument("--returned", metavar="YUAN", help=msg("cli.ledger.returned"))
+    p.add_argument("--fact", metavar="FACT", help=msg("cli.ledger.fact"))
+    p.add_argument("--value", metavar="VALUE", help=msg("cli.ledger.value"))
+    p.add_argument("--reason", metavar="TEXT", default="", help=msg("cli.ledger.reason"))
+    p.add_argument("--date", metavar="YYYY-MM-DD", help=msg("cli.ledger.date"))

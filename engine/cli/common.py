@@ -1,4 +1,9 @@
-"""What every command shares: how it prints an error, and how it takes its policy versions.
+"""What every command shares: its parser and words, how it prints an error, and how it takes its policy versions.
+
+Words: every word a command says goes through the message catalogue (`engine/core/messages/<lang>/cli.yaml`) and is
+said in the reader's language (`engine.core.i18n`): help texts are `Msg`s rendered when help is printed (`Formatter`),
+and argparse's own words ("usage:", "the following arguments are required", ...) are looked up in the same
+catalogue while one of our parsers speaks (`Parser`; argparse calls its module-level `_`/`ngettext` for them).
 
 Every command that takes a policy (evaluate, explain, report, batch, batch-template, ledger) takes it
 the same way: `add_policy_argument` (a repeatable `--policy`, files or folders) and `policy_versions`
@@ -7,28 +12,218 @@ the same way: `add_policy_argument` (a repeatable `--policy`, files or folders) 
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import re
 import sys
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from engine.core.errors import EngineError, Problem
+from engine.core.i18n import Msg, languages, lookup, msg, tr
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet, load_versions
 from engine.language.model import CompiledPolicy
 from engine.records.tabular import write_text
 
-POLICY_HELP = (
-    "policy YAML file; repeat it (or give a folder of *.yaml) for several versions of the same measures: "
-    "each claim is decided by the version in force for its funding year"
-)
+POLICY_HELP = msg("cli.common.policy_help")
+
+#: argparse's own words (Python 3.11+ `argparse._(...)` / `ngettext(...)` calls) -> their key under `cli.argparse`.
+ARGPARSE_WORDS: dict[str, str] = {
+    "usage: ": "usage",
+    "positional arguments": "positional",
+    "options": "options",
+    "optional arguments": "options",
+    "show this help message and exit": "help",
+    "show program's version number and exit": "version",
+    "argument %(argument_name)s: %(message)s": "argument",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "unknown_parser",
+    "can't open '%(filename)s': %(error)s": "cannot_open",
+    "unrecognized arguments: %s": "unrecognized",
+    "not allowed with argument %s": "not_allowed_with",
+    "ignored explicit argument %r": "ignored_explicit",
+    "the following arguments are required: %s": "required",
+    "one of the arguments %s is required": "one_required",
+    "expected one argument": "expected_one",
+    "expected at most one argument": "expected_at_most_one",
+    "expected at least one argument": "expected_at_least_one",
+    "expected %s argument": "expected_n",
+    "expected %s arguments": "expected_n",
+    "ambiguous option: %(option)s could match %(matches)s": "ambiguous",
+    "unexpected option string: %s": "unexpected_option",
+    "invalid %(type)s value: %(value)r": "invalid_type",
+    "invalid choice: %(value)r (choose from %(choices)s)": "invalid_choice",
+    "%(prog)s: error: %(message)s\n": "error",
+    "subcommands": "subcommands",
+}
+
+
+def _argparse_gettext(text: Any) -> Any:
+    key = ARGPARSE_WORDS.get(text) if isinstance(text, str) else None
+    return lookup(f"cli.argparse.{key}") if key else text
+
+
+def _argparse_ngettext(singular: str, plural: str, n: int) -> str:
+    return str(_argparse_gettext(singular if n == 1 else plural))
+
+
+@contextmanager
+def argparse_words() -> Iterator[None]:
+    """While inside, argparse says its own words from our catalogue, in the reader's language (re-entrant)."""
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._ = _argparse_gettext  # type: ignore[attr-defined]
+    argparse.ngettext = _argparse_ngettext  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+
+
+_TOKEN = re.compile(r"[\x21-\x7e]+|\s+|.", re.DOTALL)  # a run of printable ASCII (a word, an option), blanks, or one character
+_CLOSING = set("，。；：、）」』》！？”")  # never at the start of a line
+_OPENING = set("（「『《“")  # never at the end of a line
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` terminal columns: Chinese characters are two columns wide and a line may break
+    between any two of them (not before closing or after opening punctuation); ASCII words are never split."""
+    tokens: list[str] = []
+    for tok in _TOKEN.findall(text):
+        if tokens and (tok[0] in _CLOSING or tokens[-1][-1] in _OPENING) and not tok.isspace():
+            tokens[-1] += tok
+        else:
+            tokens.append(tok)
+    lines: list[str] = []
+    line = ""
+    for tok in tokens:
+        if tok.isspace():
+            tok = " "
+        if line and _width(line) + _width(tok) > width and not tok.isspace():
+            lines.append(line.rstrip())
+            line = ""
+        if line or not tok.isspace():
+            line += tok
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help in the reader's language: descriptions, epilogs, section titles and option help are `Msg`s said when
+    help is printed (no `%` expansion of help texts: none of ours uses `%(default)s`); Chinese lines are wrapped by
+    their width on the terminal, and a section's title ends with the language's colon."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._headings: list[str] = []
+
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(tr(text))
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        return tr(action.help)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap(" ".join(text.split()), width)
+
+    def start_section(self, heading: str | None) -> None:
+        if heading is not None:
+            heading = tr(heading)
+            self._headings.append(heading)
+        super().start_section(heading)
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        for heading in self._headings:  # argparse writes `<heading>:`; Chinese ends a heading with `：`
+            text = text.replace(f"{heading}:\n", tr(msg("cli.argparse.heading", heading=heading)) + "\n")
+        return text
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose every word (its own and argparse's) comes from the catalogue."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)
+        add_help = kwargs.pop("add_help", True)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = msg("cli.argparse.positional")
+        self._optionals.title = msg("cli.argparse.options")
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help=msg("cli.argparse.help"))
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> tuple[Any, list[str]]:  # type: ignore[override]
+        with argparse_words():
+            return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        with argparse_words():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with argparse_words():
+            return super().format_help()
+
+    def error(self, message: str) -> Any:
+        with argparse_words():
+            super().error(message)
+
+
+def chosen_language(argv: Sequence[str]) -> str | None:
+    """The language named by `--lang X` / `--lang=X` anywhere in `argv` (the last one), None if none or unknown:
+    read before parsing so that argparse's own errors are said in it too."""
+    chosen: str | None = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else arg[7:] if arg.startswith("--lang=") else None
+        if value is not None:
+            chosen = value if value in languages() else None
+    return chosen
+
+
+def explanation_language(args: argparse.Namespace) -> str:
+    """The language of an explanation or a report: `--lang` (before or after the command), else POLICY_ENGINE_LANG,
+    else Chinese -- the measures' own language -- whatever the locale (the messages around it follow the locale)."""
+    chosen = getattr(args, "lang", None)
+    if chosen:
+        return str(chosen)
+    code = os.environ.get("POLICY_ENGINE_LANG", "").strip().split(".")[0].split("_")[0].split("-")[0].lower()
+    return code if code in languages() else "zh"
+
+
+def describe(exc: BaseException) -> str:
+    """An exception's message in the reader's language: an EngineError says itself; another whose first argument is
+    a `Msg` (InputError, LedgerError, OutputError ...) is said again; anything else as it is."""
+    if isinstance(exc, EngineError):
+        return str(exc)
+    if exc.args and isinstance(exc.args[0], Msg):
+        return tr(exc.args[0])
+    return str(exc)
+
+
+def say(text: str, *, err: bool = False, end: str = "\n") -> None:
+    """Print `text` (a `Msg` is said in the reader's language) on stdout, or on stderr with `err`."""
+    print(tr(text), file=sys.stderr if err else sys.stdout, end=end)
+
+
+def say_error(exc: BaseException | str) -> None:
+    """`error: <message>` on stderr, in the reader's language."""
+    say(msg("cli.error", error=describe(exc) if isinstance(exc, BaseException) else tr(exc)), err=True)
 
 
 def print_error(err: EngineError, as_json: bool = False) -> None:
     """An error with every problem on stderr: as text (file:line:column, field, expected), or as JSON."""
     if as_json:
         print(
-            json.dumps({"error": err.summary, "problems": [p.to_dict() for p in err.problems]}, ensure_ascii=False, indent=2),
+            json.dumps({"error": tr(err.summary), "problems": [p.to_dict() for p in err.problems]}, ensure_ascii=False, indent=2),
             file=sys.stderr,
         )
     else:
@@ -52,7 +247,12 @@ def add_policy_argument(parser: Any, *, required: bool = True, help: str = POLIC
 def print_warnings(problems: Iterable[Problem]) -> None:
     """Gaps between versions, on stderr (they do not stop a command)."""
     for p in problems:
-        print(f"{p.severity}: {p.location()}: {p.message}", file=sys.stderr)
+        say(msg("cli.common.problem_line", severity=severity(p.severity), where=p.location(), message=p.message), err=True)
+
+
+def severity(name: str) -> str:
+    """`error` / `warning` in the reader's language (another severity as it is)."""
+    return msg(f"cli.severity.{name}") if name in ("error", "warning") else name
 
 
 def policy_versions(paths: list[str], as_json: bool = False) -> PolicySet | None:
@@ -73,3 +273,12 @@ def one_policy(path: str) -> CompiledPolicy | None:
     except EngineError as err:
         print_error(err)
         return None
+
+
+def add_encoding_argument(p: argparse.ArgumentParser) -> None:
+    """`--encoding`: a CSV input's encoding, for a file whose encoding the engine should not tell by itself."""
+    p.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help=msg("cli.common.encoding"),
+    )

@@ -8,15 +8,25 @@ an error row naming the windows that exist.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
-from engine.cli.common import add_policy_argument, policy_versions, print_error, write_output
+from engine.cli.common import (
+    add_encoding_argument,
+    add_policy_argument,
+    describe,
+    explanation_language,
+    policy_versions,
+    print_error,
+    say,
+    say_error,
+    write_output,
+)
 from engine.core.errors import EngineError
-from engine.deciding.claims import loads_json, parse_claim
+from engine.core.i18n import msg
+from engine.deciding.claims import parse_claim
 from engine.deciding.decision import DECISION_FORMAT, Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.versions import PolicySet
@@ -32,8 +42,8 @@ from engine.explaining.render import (
     render_report,
 )
 from engine.language.model import CompiledPolicy
-from engine.records.inputs import locate, read_document
-from engine.records.tabular import write_text
+from engine.records.inputs import RecordLocator, locate, open_claims, read_one, record_label, record_problems
+from engine.records.tabular import InputError, write_text
 
 CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -42,28 +52,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
     versions = policy_versions(args.policy)
     if versions is None:
         return EXIT_INVALID
-    source = None
+    source, label = None, args.claim
     try:
-        data, source = read_document(args.claim)
+        data, source, label = read_one(args.claim, versions.newest, args.encoding)
         is_decision = isinstance(data, dict) and data.get("format") == DECISION_FORMAT  # one line of a batch's decisions.jsonl
         if is_decision:  # a file anyone can edit: its form is checked before anything reads it
             check_recorded_form(data, args.claim)
         policy = versions.for_decision(data) if is_decision else versions.pick(data)
         recorded = recorded_decision(policy, data, args.claim)  # shown as made (e.g. scaled to a round's budget); None for a claim
-        decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file=args.claim))
+        decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file=label))
     except EngineError as err:
-        print_error(locate(err, source, args.claim))
+        print_error(locate(err, source, label))
+        return EXIT_INVALID
+    except InputError as err:
+        say_error(err)
         return EXIT_INVALID
     except RenderError as err:  # a decision made under another policy text than any given
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_INVALID
     try:
-        text = explain(policy, decision, lang=args.lang, fmt=args.format)
+        text = explain(policy, decision, lang=explanation_language(args), fmt=args.format)
     except RecordedDecisionError as err:  # edited past what its schema says (a step's inner fields)
-        print(f"error: {args.claim}: {err}", file=sys.stderr)
+        say_error(msg("cli.explain.recorded", path=args.claim, error=describe(err)))
         return EXIT_INVALID
     except RenderError as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_USAGE
     write_output(text, args.out)
     return EXIT_OK
@@ -82,45 +95,24 @@ def _decide(versions: PolicySet, data: Any, label: str, source: Any = None) -> D
         return ReportError(label, err.summary, _problem_lines(located))
 
 
-def iter_claims(policy: CompiledPolicy | PolicySet, path: Path) -> Iterator[Decision | ReportError]:
-    """Decisions (or error records) for a folder of claim files, a JSON Lines file, or a file holding one claim or a list.
+def iter_claims(policy: CompiledPolicy | PolicySet, path: Path, encoding: str | None = None) -> Iterator[Decision | ReportError]:
+    """Decisions (or error records) for every application of an input, read as `batch` reads it
+    (`engine.records.inputs.open_claims`: a folder, JSON Lines, JSON, YAML, CSV, XLSX). InputError when the input
+    as a whole cannot be read or holds no application.
 
     `policy`: one policy, or several versions (each claim decided by the version in force for its funding year).
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CLAIM_SUFFIXES)
-        for f in files:
-            try:
-                data, source = read_document(f)
-            except EngineError as err:
-                yield ReportError(f.name, err.summary, _problem_lines(err))
-                continue
-            yield _decide(versions, data, f.name, source)
-        return
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                label = f"{path.name}:{n}"
-                try:
-                    data = loads_json(line)
-                except ValueError as exc:
-                    yield ReportError(label, "not valid JSON", [f"{label}: {getattr(exc, 'msg', exc)}"])
-                    continue
-                yield _decide(versions, data, label)
-        return
+    reader = open_claims(path, versions.newest, encoding)
     try:
-        data, source = read_document(path)
-    except EngineError as err:
-        yield ReportError(path.name, err.summary, _problem_lines(err))
-        return
-    if isinstance(data, list):
-        for i, entry in enumerate(data, 1):
-            yield _decide(versions, entry, f"{path.name}[{i}]")
-    else:
-        yield _decide(versions, data, path.name, source)
+        for rec in reader:
+            label = record_label(rec)
+            if rec.data is None:
+                yield ReportError(label, msg("core.invalid_input"), [str(p) for p in record_problems(rec)])
+                continue
+            yield _decide(versions, rec.data, label, RecordLocator(rec))
+    finally:
+        reader.close()
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -129,40 +121,44 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     path = Path(args.input)
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        say_error(msg("cli.report.no_such_input", path=path))
         return EXIT_USAGE
-    entries = list(iter_claims(versions, path))
+    try:
+        entries = list(iter_claims(versions, path, args.encoding))
+    except InputError as err:
+        say_error(err)
+        return EXIT_INVALID
     errors = sum(1 for e in entries if isinstance(e, ReportError))
     many = len(versions.versions) > 1
     try:
-        html = render_report(versions.newest, entries, lang=args.lang, title=args.title, policy_for=versions.for_decision if many else None)
+        html = render_report(
+            versions.newest, entries, lang=explanation_language(args), title=args.title, policy_for=versions.for_decision if many else None
+        )
     except RenderError as err:
-        print(f"error: {err}", file=sys.stderr)
+        say_error(err)
         return EXIT_USAGE
     write_text(args.out, html)
     if not args.quiet:
-        print(f"{args.out}: {len(entries)} application(s), {errors} error record(s)", file=sys.stderr)
+        say(msg("cli.report.summary", path=args.out, n=len(entries), errors=errors), err=True)
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
-@command("explain", "explain one claim's decision, citing every clause (text, md, html or json)", cmd_explain)
+@command("explain", msg("cli.explain.help"), cmd_explain)
 def _configure_explain(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument("claim", metavar="CLAIM", help="claim file (.json, .yaml), or one decision from a batch's decisions.jsonl")
-    p.add_argument("--lang", default="zh", choices=languages(), help="language of the explanation (default zh)")
-    p.add_argument(
-        "--format", default="text", choices=list(FORMATS), help="text (default), md, html (one self-contained page) or json (the trace)"
-    )
-    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("claim", metavar="CLAIM", help=msg("cli.explain.claim"))
+    add_encoding_argument(p)
+    p.add_argument("--lang", default=argparse.SUPPRESS, choices=languages(), help=msg("cli.explain.lang"))
+    p.add_argument("--format", default="text", choices=list(FORMATS), help=msg("cli.explain.format"))
+    p.add_argument("--out", metavar="FILE", help=msg("cli.explain.out"))
 
 
-@command("report", "one HTML report for reviewers over many claims; bad claims get an error row", cmd_report)
+@command("report", msg("cli.report.help"), cmd_report)
 def _configure_report(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument(
-        "input", metavar="INPUT", help="a folder of claim files, a JSON Lines file of claims, or a file with one claim or a list"
-    )
-    p.add_argument("--out", required=True, metavar="FILE.html", help="the report to write (one self-contained HTML file)")
-    p.add_argument("--lang", default="zh", choices=languages(), help="language (default zh)")
-    p.add_argument("--title", help="title of the report")
-    p.add_argument("-q", "--quiet", action="store_true", help="print no summary line")
+    p.add_argument("input", metavar="INPUT", help=msg("cli.report.input"))
+    add_encoding_argument(p)
+    p.add_argument("--out", required=True, metavar="FILE.html", help=msg("cli.report.out"))
+    p.add_argument("--lang", default=argparse.SUPPRESS, choices=languages(), help=msg("cli.report.lang"))
+    p.add_argument("--title", help=msg("cli.report.title"))
+    p.add_argument("-q", "--quiet", action="store_true", help=msg("cli.report.quiet"))

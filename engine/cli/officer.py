@@ -15,8 +15,9 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
-from engine.cli.common import print_error, write_output
+from engine.cli.common import add_encoding_argument, describe, print_error, say, say_error, severity, write_output
 from engine.core.errors import EngineError
+from engine.core.i18n import msg, tr
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
 from engine.officer.casefile import format_result as format_case
@@ -41,8 +42,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print(json.dumps([p.to_dict() for p in out], ensure_ascii=False, indent=2))
     else:
         for p in out:
-            print(format_problem(p))
-        print(f"{len(args.policies)} file(s): {errors} error(s), {warnings} warning(s)")
+            say(format_problem(p))
+        say(msg("cli.lint.summary", files=len(args.policies), errors=errors, warnings=warnings))
     return EXIT_INVALID if errors or (args.strict and warnings) else EXIT_OK
 
 
@@ -57,8 +58,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     failed = [r for r in results if not r.passed]
     for r in results:
         if not r.passed or args.verbose:
-            print(format_case(r))
-    print(f"{len(results)} case(s): {len(results) - len(failed)} passed, {len(failed)} failed")
+            say(format_case(r))
+    say(msg("cli.test.summary", n=len(results), passed=len(results) - len(failed), failed=len(failed)))
+    if not results:
+        say(msg("cli.test.none_found", paths=list(args.paths)), err=True)
     return EXIT_INVALID if failed or not results else EXIT_OK
 
 
@@ -73,11 +76,11 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     text = report.to_html() if args.format == "html" else report.to_text()
     write_output(text, args.out)
     if args.out:
-        print(report.summary())
+        say(report.summary())
     if args.min is not None:
         need = args.min.normalize()
         if report.clause_percent < need or report.branch_percent < need:
-            print(f"coverage under {need:f}%: clauses {report.clause_percent}%, branches {report.branch_percent}%", file=sys.stderr)
+            say(msg("cli.coverage.under", need=f"{need:f}", clauses=report.clause_percent, branches=report.branch_percent), err=True)
             return EXIT_INVALID
     return EXIT_OK
 
@@ -85,23 +88,24 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     try:
         old, new = load_policy(args.old), load_policy(args.new)
-        claims = read_claims(args.claims, old, new) if args.claims else None
+        claims = read_claims(args.claims, old, new, encoding=args.encoding) if args.claims else None
     except EngineError as err:
         print_error(err)
         return EXIT_INVALID
     except InputError as err:
-        print(f"error: {err}\n(--claims reads {CLAIM_FORMATS})", file=sys.stderr)
+        say_error(msg("cli.diff.unreadable", error=describe(err), formats=CLAIM_FORMATS))
         return EXIT_INVALID
     changes = diff_policies(old, new)
     result = impact(old, new, claims) if claims is not None else None
     if args.json:
         sys.stdout.write(to_json(changes, result))
     else:
-        sys.stdout.write(format_changes(old, new, changes))
+        say(format_changes(old, new, changes), end="")
         if result is not None:
-            sys.stdout.write("\n" + format_impact(result))
+            say("")
+            say(format_impact(result), end="")
     if result is not None and result.errors:
-        print(f"{len(result.errors)} of {result.claims} claim(s) could not be compared (invalid or unreadable)", file=sys.stderr)
+        say(msg("cli.diff.not_compared", n=len(result.errors), claims=result.claims), err=True)
         return EXIT_PARTIAL
     return EXIT_OK
 
@@ -112,27 +116,27 @@ def cmd_versions(args: argparse.Namespace) -> int:
     except EngineError as err:
         print_error(err)
         return EXIT_INVALID
-    print(f"{versions.id}: {len(versions.versions)} version(s)")
+    say(msg("cli.versions.count", id=versions.id, n=len(versions.versions)))
     for w in versions.windows():
-        print(f"  {w}")
+        say(f"  {tr(w)}")
     problems = versions.report()
     for p in problems:
-        print(f"{p.severity}: {p.message}")
+        say(msg("cli.versions.problem", severity=severity(p.severity), message=p.message))
     return EXIT_INVALID if any(p.severity == "error" for p in problems) else EXIT_OK
 
 
-@command("lint", "find what a schema cannot see: unreachable rules, idle caps, unencoded clauses, numbers not in the text", cmd_lint)
+@command("lint", msg("cli.lint.help"), cmd_lint)
 def _configure_lint(p: argparse.ArgumentParser) -> None:
-    p.add_argument("policies", nargs="+", metavar="POLICY", help="policy YAML file(s)")
-    p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
-    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("policies", nargs="+", metavar="POLICY", help=msg("cli.common.policy_files"))
+    p.add_argument("--strict", action="store_true", help=msg("cli.lint.strict"))
+    p.add_argument("--json", action="store_true", help=msg("cli.lint.json"))
 
 
-@command("test", "run officers' YAML test cases; a failure shows expected vs got and the trace step where they part", cmd_test)
+@command("test", msg("cli.test.help"), cmd_test)
 def _configure_test(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="case files (.yaml) or folders of them")
-    p.add_argument("--policy", metavar="POLICY", help="decide every case under this policy (default: each file's `policy:`)")
-    p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=msg("cli.test.paths"))
+    p.add_argument("--policy", metavar="POLICY", help=msg("cli.test.policy"))
+    p.add_argument("-v", "--verbose", action="store_true", help=msg("cli.test.verbose"))
 
 
 def _percent(text: str) -> Decimal:
@@ -140,55 +144,31 @@ def _percent(text: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(tr(msg("cli.coverage.not_number", value=repr(text)))) from None
     if not value.is_finite() or not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text} is not a percentage from 0 to 100")
+        raise argparse.ArgumentTypeError(tr(msg("cli.coverage.not_percent", value=text)))
     return value
 
 
-COVERAGE_EXAMPLE = """example:
-  python -m engine coverage policies/<measures>.yaml --tests policies/tests --min 100
-  python -m engine coverage --tests policies/tests --tests more/cases.yaml POLICY --format html --out cov.html
-
-"""
-
-
-@command("coverage", "clause and branch coverage of a policy by YAML test cases", cmd_coverage)
+@command("coverage", msg("cli.coverage.help"), cmd_coverage)
 def _configure_coverage(p: argparse.ArgumentParser) -> None:
-    p.epilog = COVERAGE_EXAMPLE + (p.epilog or "")
-    p.add_argument("policy", metavar="POLICY", help="policy YAML file")
-    p.add_argument(
-        "--tests",
-        action="append",
-        required=True,
-        metavar="PATH",
-        help="a case file (.yaml) or a folder of them, decided under POLICY; repeat --tests for several",
-    )
-    p.add_argument(
-        "--format",
-        choices=("text", "html"),
-        default="text",
-        help="text: a table on the terminal (default); html: a standalone page (with --out, only the summary is printed)",
-    )
-    p.add_argument("--out", metavar="FILE", help="write the report here; print only the summary")
-    p.add_argument(
-        "--min", type=_percent, metavar="PERCENT", help="exit 1 if clause or branch coverage is under PERCENT (0 to 100, e.g. 100)"
-    )
+    p.epilog = msg("cli.coverage.epilog", codes=p.epilog or "")
+    p.add_argument("policy", metavar="POLICY", help=msg("cli.common.policy_file"))
+    p.add_argument("--tests", action="append", required=True, metavar="PATH", help=msg("cli.coverage.tests"))
+    p.add_argument("--format", choices=("text", "html"), default="text", help=msg("cli.coverage.format"))
+    p.add_argument("--out", metavar="FILE", help=msg("cli.coverage.out"))
+    p.add_argument("--min", type=_percent, metavar="PERCENT", help=msg("cli.coverage.min"))
 
 
-@command("diff", "changes between two versions in the officer's terms; with --claims, the impact on a round", cmd_diff)
+@command("diff", msg("cli.diff.help"), cmd_diff)
 def _configure_diff(p: argparse.ArgumentParser) -> None:
-    p.add_argument("old", metavar="OLD", help="the policy in force")
-    p.add_argument("new", metavar="NEW", help="the revision")
-    p.add_argument(
-        "--claims",
-        metavar="FILE",
-        help=f"a round of applications, read as `batch` reads them: {CLAIM_FORMATS}; show the impact. "
-        "A claim that cannot be compared is reported with its line (or sheet and row) and field, and the exit code is 3",
-    )
-    p.add_argument("--json", action="store_true", help="print changes and impact as JSON")
+    p.add_argument("old", metavar="OLD", help=msg("cli.diff.old"))
+    p.add_argument("new", metavar="NEW", help=msg("cli.diff.new"))
+    p.add_argument("--claims", metavar="FILE", help=msg("cli.diff.claims", formats=CLAIM_FORMATS))
+    p.add_argument("--json", action="store_true", help=msg("cli.diff.json"))
+    add_encoding_argument(p)
 
 
-@command("versions", "list the versions of a policy by funding year; report gaps and overlaps", cmd_versions)
+@command("versions", msg("cli.versions.help"), cmd_versions)
 def _configure_versions(p: argparse.ArgumentParser) -> None:
-    p.add_argument("policies", nargs="+", metavar="POLICY", help="versions of one policy (files, or folders of *.yaml)")
+    p.add_argument("policies", nargs="+", metavar="POLICY", help=msg("cli.versions.policies"))

@@ -8,53 +8,97 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+import shutil
+import tempfile
+from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, EXIT_WHEN, command
+from engine.cli.common import say
 from engine.core.errors import EngineError
+from engine.core.i18n import language, msg
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     return _serve(args)
 
 
-EXIT_WHEN["serve"] = ("the policies or the token file are not valid", None)
+EXIT_WHEN["serve"] = (msg("cli.exit.when.serve"), None)
 
 
-@command("serve", "start the web service (HTTP API with an OpenAPI 3.1 document; needs the service extra)", cmd_serve)
+@command("serve", msg("cli.serve.help"), cmd_serve)
 def _configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policies", required=True, metavar="DIR", help=msg("cli.serve.policies"))
+    p.add_argument("--host", default="127.0.0.1", help=msg("cli.serve.host"))
+    p.add_argument("--port", type=int, default=8000, help=msg("cli.serve.port"))
+    p.add_argument("--workers", type=int, default=1, metavar="N", help=msg("cli.serve.workers"))
+    p.add_argument("--ledger", metavar="URL", help=msg("cli.serve.ledger"))
+    p.add_argument("--token-file", metavar="F", help=msg("cli.serve.token_file"))
+    p.add_argument("--reads", choices=("open", "token"), default="open", help=msg("cli.serve.reads"))
+    p.add_argument("--max-body", type=int, default=2_000_000, metavar="BYTES", help=msg("cli.serve.max_body"))
+    p.add_argument("--max-items", type=int, default=200, metavar="N", help=msg("cli.serve.max_items"))
+    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help=msg("cli.serve.timeout"))
+    p.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS", help=msg("cli.serve.body_timeout"))
+    p.add_argument("--jobs-dir", metavar="DIR", help=msg("cli.serve.jobs_dir"))
     p.add_argument(
-        "--policies", required=True, metavar="DIR", help="folder of policy YAML files: every version of every policy in it is served"
+        "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"), help=msg("cli.serve.log_level")
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1)")
-    p.add_argument("--ledger", metavar="URL", help="grants ledger: sqlite:///FILE or postgresql://... (ledger endpoints need it)")
-    p.add_argument("--token-file", metavar="F", help="bearer tokens: YAML {tokens: {TOKEN: {name: NAME, roles: [officer|reader]}}}")
-    p.add_argument("--reads", choices=("open", "token"), default="open", help="reads and evaluations: open (default) or token-protected")
-    p.add_argument("--max-body", type=int, default=2_000_000, metavar="BYTES", help="largest request body (default 2000000)")
-    p.add_argument("--max-items", type=int, default=200, metavar="N", help="most items per claim (default 200)")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="longest time for one request's work (default 10)")
-    p.add_argument(
-        "--body-timeout", type=float, default=30.0, metavar="SECONDS", help="longest time to receive a request body (default 30)"
-    )
-    p.add_argument("--jobs-dir", metavar="DIR", help="where rounds write their files (default: a folder in the temp dir)")
-    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--jobs-ttl", type=float, default=86_400.0, metavar="SECONDS", help=msg("cli.serve.jobs_ttl"))
+    p.add_argument("--jobs-kept", type=int, default=100, metavar="N", help=msg("cli.serve.jobs_kept"))
+    p.add_argument("--jobs-bytes", type=int, default=1_000_000_000, metavar="BYTES", help=msg("cli.serve.jobs_bytes"))
+    p.add_argument("--inline-items", type=int, default=20, metavar="N", help=msg("cli.serve.inline_items"))
+    p.add_argument("--worker-start-timeout", type=int, default=60, metavar="SECONDS", help=msg("cli.serve.worker_start_timeout"))
+    p.add_argument("--access-log", action="store_true", help=msg("cli.serve.access_log"))
 
 
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
+        import uvicorn.protocols.http.httptools_impl  # noqa: F401
 
-        from engine.service.app import create_app
-        from engine.service.config import CONFIG_ENV, Config, Limits
+        from engine.service.config import Limits
+        from engine.service.drain import protocol  # noqa: F401
     except ModuleNotFoundError as err:
-        print(f"serve needs the service extra ({err.name} is missing): pip install 'policy-engine[service]'", file=sys.stderr)
+        say(msg("cli.serve.needs_extra", missing=err.name or "?"), err=True)
         return EXIT_USAGE
-    if args.workers < 1 or args.max_body < 1 or args.max_items < 1 or args.timeout <= 0 or args.body_timeout <= 0:
-        print("--workers, --max-body, --max-items, --timeout and --body-timeout must be positive", file=sys.stderr)
+    numbers = (
+        args.worker_start_timeout,
+        args.workers,
+        args.max_body,
+        args.max_items,
+        args.timeout,
+        args.body_timeout,
+        args.jobs_ttl,
+        args.jobs_kept,
+        args.jobs_bytes,
+    )
+    if min(numbers) <= 0 or args.inline_items < 0:
+        say(msg("cli.serve.positive"), err=True)
         return EXIT_USAGE
-    limits = Limits(max_body_bytes=args.max_body, max_items=args.max_items, timeout_seconds=args.timeout, body_seconds=args.body_timeout)
+    limits = Limits(
+        max_body_bytes=args.max_body,
+        max_items=args.max_items,
+        timeout_seconds=args.timeout,
+        body_seconds=args.body_timeout,
+        inline_items=args.inline_items,
+        job_ttl_seconds=args.jobs_ttl,
+        jobs_kept=args.jobs_kept,
+        jobs_bytes=args.jobs_bytes,
+    )
+    metrics_dir = tempfile.mkdtemp(prefix="policy-engine-metrics-") if args.workers > 1 else None
+    try:
+        return _run(args, limits, metrics_dir)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
+    import uvicorn
+
+    from engine.service.app import create_app
+    from engine.service.config import CONFIG_ENV, Config
+    from engine.service.drain import protocol
+
     config = Config(
         policies=os.path.abspath(args.policies),
         ledger_url=args.ledger,
@@ -62,17 +106,34 @@ def _serve(args: argparse.Namespace) -> int:
         reads=args.reads,
         workers=args.workers,
         jobs_dir=args.jobs_dir,
+        lang=language(),  # answers say themselves in this language when a request names none
+        metrics_dir=metrics_dir,
         limits=limits,
     )
     try:  # everything is checked once before any worker starts: a bad folder or token file is exit 1, not a crash loop
         app = create_app(config)
     except EngineError as err:
-        print(str(err), file=sys.stderr)
+        say(str(err), err=True)
         return EXIT_INVALID
-    common = {"host": args.host, "port": args.port, "log_level": args.log_level, "lifespan": "on", "server_header": False}
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "access_log": args.access_log,
+        "http": protocol(),  # uvicorn's httptools protocol, draining connections when a worker stops (engine/service/drain.py)
+        "lifespan": "on",
+        "server_header": False,
+    }
     if args.workers == 1:
         uvicorn.run(app, **common)
     else:
         os.environ[CONFIG_ENV] = config.to_env()
-        uvicorn.run("engine.service.app:app_from_env", factory=True, workers=args.workers, **common)
+        # a replacement worker loads and validates the whole folder before it is ready: give it time (uvicorn: 5 s)
+        uvicorn.run(
+            "engine.service.app:app_from_env",
+            factory=True,
+            workers=args.workers,
+            timeout_worker_healthcheck=args.worker_start_timeout,
+            **common,
+        )
     return EXIT_OK

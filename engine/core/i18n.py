@@ -101,7 +101,7 @@ class Msg(str):
     key: str
     params: Mapping[str, Any]
 
-    def __new__(cls, key: str, params: Mapping[str, Any]) -> Msg:
+    def __new__(cls, key: str, params: Mapping[str, Any], /) -> Msg:
         self = super().__new__(cls, _fill(lookup(key, FALLBACK), params, FALLBACK, key))
         self.key = key
         self.params = params
@@ -116,7 +116,7 @@ class Msg(str):
         return (Msg, (self.key, dict(self.params)))
 
 
-def msg(key: str, **params: Any) -> Msg:
+def msg(key: str, /, **params: Any) -> Msg:
     """The message `key` of the catalogue with `params` for its `{placeholders}`."""
     return Msg(key, params)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable
 
+from engine.core.i18n import Msg, msg
+
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -85,28 +87,22 @@ def _uscc_checks(code: str) -> bool:
     return _uscc_form(code) and uscc_check_char(code[:17]) == code[17]
 
 
-def uscc_problem(code: str) -> str | None:
+def uscc_problem(code: str) -> Msg | None:
     """What is wrong with a credit code (form, check character, or an implausible part); None if nothing."""
     if not _uscc_checks(code):
-        return f"{code!r} fails its check character"
+        return msg("claim.id.check_char", code=repr(code))
     authority, category, division, org = code[0], code[1], code[2:8], code[8:17]
     if authority not in USCC_CATEGORIES:
-        return f"the credit code's registration authority code (1st character) {authority!r} is not one of {', '.join(USCC_CATEGORIES)}"
+        return msg("claim.id.uscc_authority", authority=repr(authority), allowed=list(USCC_CATEGORIES))
     allowed = USCC_CATEGORIES[authority]
     if category not in allowed:
-        return (
-            f"the credit code's organisation category code (2nd character) {category!r} is not one of "
-            f"{', '.join(allowed)} (the categories of registration authority {authority!r})"
-        )
+        return msg("claim.id.uscc_category", category=repr(category), allowed=list(allowed), authority=repr(authority))
     if not division.isdigit() or (division[:2] not in PROVINCES and division != _NATIONAL_DIVISION):
-        return (
-            f"the credit code's administrative division code (characters 3-8) {division!r} is not one: "
-            f"it must be 6 digits beginning with a province code (GB/T 2260), or {_NATIONAL_DIVISION}"
-        )
+        return msg("claim.id.uscc_division", division=repr(division), national=_NATIONAL_DIVISION)
     if CHECK_ORG_CODE:
         body_ok = all(c.isdigit() or "A" <= c <= "Z" for c in org[:8]) and (org[8].isdigit() or org[8] == "X")
         if not body_ok or org_code_check_char(org[:8]) != org[8]:
-            return f"the credit code's organisation code (characters 9-17) {org!r} fails its GB 11714 check character"
+            return msg("claim.id.uscc_org", org=repr(org))
     return None
 
 
@@ -118,32 +114,34 @@ def _resident_id_checks(code: str) -> bool:
     return _resident_id_form(code) and resident_id_check_char(code[:17]) == code[17]
 
 
-def resident_id_problem(code: str, today: _dt.date | None = None) -> str | None:
+def resident_id_problem(code: str, today: _dt.date | None = None) -> Msg | None:
     """What is wrong with a resident ID number (form, check digit, birth date, address code); None if nothing."""
     if not _resident_id_checks(code):
-        return f"{code!r} fails its check character"
+        return msg("claim.id.check_char", code=repr(code))
     try:
         born = _dt.date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
     except ValueError:
-        return f"the resident ID's birth date (characters 7-14) {code[6:14]!r} is not a real calendar date"
+        return msg("claim.id.birth_unreal", date=repr(code[6:14]))
     today = today or _dt.date.today()
     if born > today:
-        return f"the resident ID's birth date {born.isoformat()} is in the future"
+        return msg("claim.id.birth_future", date=born.isoformat())
     if born < EARLIEST_BIRTH:
-        return f"the resident ID's birth date {born.isoformat()} is before {EARLIEST_BIRTH.year}"
+        return msg("claim.id.birth_early", date=born.isoformat(), year=EARLIEST_BIRTH.year)
     if code[:2] not in PROVINCES and code[:2] not in _ID_EXTRA_ADDRESS:
-        return f"the resident ID's address code (first two digits) {code[:2]!r} is not a province code (GB/T 2260)"
+        return msg("claim.id.address", code=repr(code[:2]))
     return None
 
 
-def uscc_or_resident_id_problem(code: str) -> str | None:
+def uscc_or_resident_id_problem(code: str) -> Msg | None:
     """A credit code or a resident ID: the problem of the one whose check character holds (both, if both do)."""
     as_uscc = uscc_problem(code) if _uscc_checks(code) else None
     as_id = resident_id_problem(code) if _resident_id_checks(code) else None
     if (_uscc_checks(code) and as_uscc is None) or (_resident_id_checks(code) and as_id is None):
         return None
     found = [p for p in (as_uscc, as_id) if p is not None]
-    return "; ".join(found) if found else f"{code!r} fails its check character"
+    if len(found) == 2:
+        return msg("claim.id.both", first=found[0], second=found[1])
+    return found[0] if found else msg("claim.id.check_char", code=repr(code))
 
 
 def is_valid_uscc(code: str) -> bool:
@@ -155,23 +153,23 @@ def is_valid_resident_id(code: str) -> bool:
 
 
 #: format -> (the problem with a value, or None; what is expected)
-PROBLEMS: dict[str, tuple[Callable[[str], str | None], str]] = {
+PROBLEMS: dict[str, tuple[Callable[[str], Msg | None], Msg]] = {
     "uscc": (
         uscc_problem,
-        "a unified social credit code (18 characters, GB 32100-2015: authority, category and division codes from its tables, valid check character)",
+        msg("claim.id.uscc_expected"),
     ),
     "resident_id": (
         resident_id_problem,
-        "a resident ID number (18 characters, GB 11643-1999: a province's address code, a real birth date from 1900 to today, valid check digit)",
+        msg("claim.id.resident_expected"),
     ),
     "uscc_or_resident_id": (
         uscc_or_resident_id_problem,
-        "a unified social credit code (GB 32100-2015) or a resident ID number (GB 11643-1999), plausible and with a valid check character",
+        msg("claim.id.either_expected"),
     ),
 }
 
 
-def _valid(problem: Callable[[str], str | None]) -> Callable[[str], bool]:
+def _valid(problem: Callable[[str], Msg | None]) -> Callable[[str], bool]:
     return lambda code: problem(code) is None
 
 

@@ -7,8 +7,12 @@ float never appears (the YAML loader already builds `Decimal` from the text).
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any
+
+from engine.core.i18n import Msg, msg, tr
 
 _AMOUNT = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>万元|万|元)?\s*$")
 _RATE = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<pct>%)?\s*$")
@@ -28,7 +32,17 @@ ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down"
 
 
 class QuantityError(ValueError):
-    """A value that is not an amount or a rate; the message says what was expected."""
+    """A value that is not an amount or a rate; the message says what was expected.
+
+    `message` is the message itself (a `Msg`: put it into another message as a value, and it is said in the reader's
+    language there too); `str()` says it in the reader's language."""
+
+    @property
+    def message(self) -> Msg:
+        return self.args[0] if self.args and isinstance(self.args[0], Msg) else msg("claim.quantity.other", text=str(self.args[0]))
+
+    def __str__(self) -> str:
+        return tr(self.message)
 
 
 def _shown(value: object) -> str:
@@ -37,16 +51,16 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:50] + "…" + text[-5:]
 
 
-def _number(text: str, value: object, what: str) -> Decimal:
+def _number(text: str, value: object, what: Msg) -> Decimal:
     if len(text) > MAX_QUANTITY_CHARS:
-        raise QuantityError(f"{_shown(value)} is not {what}: its number has {len(text)} characters, more than {MAX_QUANTITY_CHARS}")
+        raise QuantityError(msg("claim.quantity.too_long", value=_shown(value), what=what, n=len(text), most=MAX_QUANTITY_CHARS))
     return Decimal(text)
 
 
-def _quantity(value: object, pattern: re.Pattern[str], what: str) -> tuple[Decimal, re.Match[str] | None]:
+def _quantity(value: object, pattern: re.Pattern[str], what: Msg) -> tuple[Decimal, re.Match[str] | None]:
     """The number in `value` (an int, a Decimal, or text matching `pattern`) and, for text, its match."""
     if isinstance(value, bool) or value is None:
-        raise QuantityError(f"{value!r} is not {what}")
+        raise QuantityError(msg("claim.quantity.not", value=repr(value), what=what))
     if isinstance(value, int):
         return Decimal(value), None
     if isinstance(value, Decimal):
@@ -54,34 +68,34 @@ def _quantity(value: object, pattern: re.Pattern[str], what: str) -> tuple[Decim
     if isinstance(value, str):
         m = pattern.match(value)
         if not m:
-            raise QuantityError(f"{_shown(value)} is not {what}")
+            raise QuantityError(msg("claim.quantity.not", value=_shown(value), what=what))
         return _number(m["num"], value, what), m
-    raise QuantityError(f"{_shown(value)} is not {what} (a {type(value).__name__})")
+    raise QuantityError(msg("claim.quantity.not_kind", value=_shown(value), what=what, kind=type(value).__name__))
 
 
 def parse_amount(value: object) -> Decimal:
     """`12万` -> Decimal("120000"); `"1234.5"` -> Decimal('1234.5'). Never from a float."""
-    result, m = _quantity(value, _AMOUNT, "an amount")
+    result, m = _quantity(value, _AMOUNT, msg("claim.quantity.an_amount"))
     if m is not None and m["unit"] in ("万", "万元"):
         if result.copy_abs() > MAX_AMOUNT:  # (compared exactly, before multiplying at the context's precision)
-            raise QuantityError(f"{_shown(value)} is more than the largest amount, {MAX_AMOUNT}")
+            raise QuantityError(msg("claim.quantity.too_large", value=_shown(value), most=MAX_AMOUNT))
         result *= TEN_THOUSAND
     if not result.is_finite() or result < 0:
-        raise QuantityError(f"{_shown(value)} is not a non-negative finite amount")
+        raise QuantityError(msg("claim.quantity.not_finite", value=_shown(value)))
     if result > MAX_AMOUNT:
-        raise QuantityError(f"{_shown(value)} is more than the largest amount, {MAX_AMOUNT}")
+        raise QuantityError(msg("claim.quantity.too_large", value=_shown(value), most=MAX_AMOUNT))
     return result
 
 
 def parse_rate(value: object) -> Decimal:
     """`50%` -> Decimal('0.50'); `0.5` -> Decimal('0.5')."""
-    result, m = _quantity(value, _RATE, "a rate")
+    result, m = _quantity(value, _RATE, msg("claim.quantity.a_rate"))
     if m is not None and m["pct"]:
         if result > 100:  # (compared exactly, before dividing at the context's precision)
-            raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
+            raise QuantityError(msg("claim.quantity.rate_range", value=_shown(value)))
         result = result / 100
     if not result.is_finite() or result < 0 or result > 1:
-        raise QuantityError(f"{_shown(value)} is not a rate between 0 and 100%")
+        raise QuantityError(msg("claim.quantity.rate_range", value=_shown(value)))
     return result
 
 
@@ -93,11 +107,65 @@ def parse_percent(value: object) -> Decimal:
     Unlike `parse_rate` it may exceed 100% (a growth of 120%), and a bare number is refused: 4.35 could be 4.35%
     or 435%."""
     if not isinstance(value, str):
-        raise QuantityError(f"{_shown(value)} is not a percentage written with % (e.g. 4.35%)")
+        raise QuantityError(msg("claim.quantity.percent", value=_shown(value)))
     m = _PERCENT.match(value)
     if not m:
-        raise QuantityError(f"{_shown(value)} is not a percentage written with % (e.g. 4.35%)")
-    return _number(m["num"], value, "a percentage").scaleb(-2)
+        raise QuantityError(msg("claim.quantity.percent", value=_shown(value)))
+    return _number(m["num"], value, msg("claim.quantity.a_percentage")).scaleb(-2)
+
+
+#: Slips in an amount: 万 (or w) for ten thousand yuan, a currency unit, thousands separators (ASCII or full-width comma)
+_WAN = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,8})?)\s*(?:w|W|万|万元)\Z")
+_GROUPED = re.compile(r"^[¥￥]?\s*([0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]{1,2})?)\s*元?\Z")
+_UNIT = re.compile(r"^(?:[¥￥]\s*([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元?|([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元)\Z")
+#: an amount with more than two decimals (finer than fen)
+_FINER = re.compile(r"^(0|[1-9][0-9]{0,11})\.[0-9]{3,8}\Z")
+#: a date written 2021/3/5, 2021.3.5, 2021-3-5 or 2021年3月5日
+_SLIP_DATE = re.compile(r"^([0-9]{4})\s*[/.\-年]\s*([0-9]{1,2})\s*[/.\-月]\s*([0-9]{1,2})日?\Z")
+
+
+def _plain(number: Decimal) -> str:
+    """A Decimal in plain digits, no exponent and no trailing zeros after the point: 500000, 55000.5."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
+    """(what is wrong, how to write it) for an amount written with 万, a unit or thousands separators; None otherwise.
+
+    Nothing is converted: the claim is refused, and the message says the digits to write instead."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    shown = repr(value)
+    wan = _WAN.match(value)
+    if wan:
+        yuan = _plain(Decimal(wan.group(1)) * 10000)
+        return msg("claim.slip.wan", value=shown), msg("claim.slip.wan_fix", yuan=yuan, value=value.strip())
+    grouped = _GROUPED.match(value)
+    if grouped:
+        digits = re.sub("[,，]", "", grouped.group(1))
+        return msg("claim.slip.grouped", value=shown), msg("claim.slip.grouped_fix", digits=digits)
+    unit = _UNIT.match(value)
+    if unit:
+        return msg("claim.slip.unit", value=shown), msg("claim.slip.unit_fix", digits=unit.group(1) or unit.group(2))
+    if _FINER.match(value):
+        return msg("claim.slip.decimals", value=shown), msg("claim.slip.decimals_fix")
+    return None
+
+
+def date_slip(value: Any) -> tuple[Msg, Msg] | None:
+    """(what is wrong, how to write it) for a date written 2021/3/5 or 2021年3月5日; None otherwise."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    m = _SLIP_DATE.match(value)
+    if m is None:
+        return None
+    written = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    try:
+        _dt.date.fromisoformat(written)
+    except ValueError:
+        return msg("claim.slip.date", value=repr(value)), msg("claim.slip.date_unreal", date=written)
+    return msg("claim.slip.date", value=repr(value)), msg("claim.slip.date_fix", date=written)
 
 
 def decimal_places(value: Decimal) -> int:

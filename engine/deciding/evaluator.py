@@ -22,6 +22,7 @@ from types import CodeType
 from typing import Any, NamedTuple
 
 from engine.core.errors import ClaimError, Problem
+from engine.core.i18n import msg
 from engine.core.quantities import ROUNDING_MODES
 from engine.deciding.claims import Claim
 from engine.deciding.codegen import ProbeWriter, RuleWriter, StandingWriter
@@ -323,13 +324,13 @@ def _evaluate(
         raise ClaimError(
             [
                 Problem(
-                    f"funding year {claim.funding_year} is outside {policy.id} {policy.version} (in force for funding years {lo}-{hi})",
+                    msg("render.outside_window", year=claim.funding_year, policy=policy.id, version=policy.version, first=lo, last=hi),
                     path=("funding_year",),
-                    expected=f"a funding year from {lo} to {hi}",
+                    expected=msg("render.year_from_to", first=lo, last=hi),
                     code="not_in_force",
                 )
             ],
-            "no policy version in force",
+            msg("render.no_version"),
         )
     usage = Usage({}, {}, {})
     add = usage.add

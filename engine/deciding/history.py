@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from engine.core.errors import PathPart, Problem
-from engine.core.quantities import format_money
+from engine.core.i18n import msg
+from engine.core.quantities import amount_slip, format_money
 
 Key = tuple[Any, ...]
 _ZERO = Decimal(0)
@@ -115,55 +116,59 @@ def parse_grants(data: Any, path: tuple[PathPart, ...] = ()) -> tuple[tuple[Gran
     """Grants from their JSON form; every problem named by its path."""
     problems: list[Problem] = []
     if not isinstance(data, list):
-        return (), [Problem("history must be a list of grants", path=path, code="history")]
+        return (), [Problem(msg("claim.history.not_list"), path=path, code="history")]
     grants = []
     for i, g in enumerate(data):
         p = path + (i,)
         if not isinstance(g, Mapping):
-            problems.append(Problem("a grant must be an object", path=p, code="history"))
+            problems.append(Problem(msg("claim.history.not_object"), path=p, code="history"))
             continue
         missing = [k for k in ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount") if k not in g]
         if missing:
             problems.append(
                 Problem(
-                    f"grant lacks {', '.join(missing)}",
+                    msg("claim.history.lacks", fields=missing),
                     path=p,
                     code="history",
-                    expected="claim_id, item_id, rule, applicant_id, funding_year, amount, consumes",
+                    expected=msg("claim.history.fields"),
                 )
             )
             continue
         amount = _money(g["amount"])
         if amount is None or amount < 0:
-            problems.append(Problem(f"{g['amount']!r} is not an amount", path=p + ("amount",), code="history"))
+            slip = amount_slip(g["amount"])  # 5万, 1,000, 8000元: said with the digits to write
+            if slip is not None:
+                problems.append(Problem(slip[0], path=p + ("amount",), code="history", expected=slip[1]))
+            else:
+                problems.append(Problem(msg("claim.money.not_amount", value=repr(g["amount"])), path=p + ("amount",), code="history"))
             continue
         consumes = []
         raw_consumes = g.get("consumes", [])
         if not isinstance(raw_consumes, list | tuple):
-            problems.append(Problem("consumes must be a list", path=p + ("consumes",), code="history"))
+            problems.append(Problem(msg("claim.history.consumes_list"), path=p + ("consumes",), code="history"))
             continue
         for j, c in enumerate(raw_consumes):
             cp = p + ("consumes", j)
             kind = next((k for k in ("cap", "limit", "subject") if isinstance(c, Mapping) and k in c), None)
             scope = _scalar_key(c.get("scope")) if isinstance(c, Mapping) else None
             if kind is None or scope is None:
-                problems.append(Problem("a consumption needs cap/limit/subject and a scope list", path=cp, code="history"))
+                problems.append(Problem(msg("claim.history.consumption"), path=cp, code="history"))
                 continue
             if kind == "limit":
                 counts = _scalar_key(c.get("counts", []))
                 if counts is None:
-                    problems.append(Problem("counts must be a list of strings or numbers", path=cp + ("counts",), code="history"))
+                    problems.append(Problem(msg("claim.history.counts"), path=cp + ("counts",), code="history"))
                     continue
                 consumes.append(Consumption("limit", str(c["limit"]), scope, counts=counts))
             else:
                 camount = _money(c.get("amount"))
                 if camount is None or camount < 0:
-                    problems.append(Problem("a cap consumption needs an amount of at least 0", path=cp + ("amount",), code="history"))
+                    problems.append(Problem(msg("claim.history.cap_amount"), path=cp + ("amount",), code="history"))
                     continue
                 consumes.append(Consumption(kind, str(c[kind]), scope, amount=camount))
         year = g["funding_year"]
         if isinstance(year, bool) or not isinstance(year, int):
-            problems.append(Problem("funding_year must be a whole year", path=p + ("funding_year",), code="history"))
+            problems.append(Problem(msg("claim.history.year"), path=p + ("funding_year",), code="history"))
             continue
         grants.append(Grant(str(g["claim_id"]), str(g["item_id"]), str(g["rule"]), str(g["applicant_id"]), year, amount, tuple(consumes)))
     return tuple(grants), problems

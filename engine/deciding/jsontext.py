@@ -40,7 +40,28 @@ def _dumps(value: Any) -> str:
 
 
 def _decimal(v: Decimal) -> str:
-    return '"' + (format_money(v) if v == v.quantize(_CENT) else str(v)) + '"'
+    """A Decimal fact's text (money text when whole cents), kept by the decimal's own text, which fixes it."""
+    key = str(v)
+    text = _DECIMAL_TEXT.get(key)
+    if text is None:
+        if len(_DECIMAL_TEXT) >= _CACHE_LIMIT:
+            _DECIMAL_TEXT.clear()
+        text = _DECIMAL_TEXT[key] = '"' + (format_money(v) if v == v.quantize(_CENT) else key) + '"'
+    return text
+
+
+def _date(v: date) -> str:
+    """A date's text, kept by the date (a value: equal dates write the same text)."""
+    text = _DATE_TEXT.get(v)
+    if text is None:
+        if len(_DATE_TEXT) >= _CACHE_LIMIT:
+            _DATE_TEXT.clear()
+        text = _DATE_TEXT[v] = '"' + v.isoformat() + '"'
+    return text
+
+
+_DECIMAL_TEXT: dict[str, str] = {}
+_DATE_TEXT: dict[date, str] = {}
 
 
 #: JSON text of the scalar types, by exact type (bool is not int here): one table for both writers below
@@ -53,13 +74,18 @@ _RAW_SCALARS: dict[type, Callable[[Any], str]] = {
 _TRACE_SCALARS: dict[type, Callable[[Any], str]] = {
     **_RAW_SCALARS,
     Decimal: _decimal,
-    date: lambda v: '"' + v.isoformat() + '"',
+    date: _date,
 }
 
 
 def _raw(v: Any) -> str:
     """`json.dumps(v)` for a value written as it is (no `json_value` conversion), fast for the scalar types."""
-    write = _RAW_SCALARS.get(type(v))
+    t = type(v)
+    if t is str:
+        return _s(v)
+    if t is int:
+        return int.__repr__(v)
+    write = _RAW_SCALARS.get(t)
     return write(v) if write is not None else _dumps(v)
 
 
@@ -74,8 +100,19 @@ def _jv(v: Any) -> str:
     return _dumps(dec.json_value(v))
 
 
+#: money's JSON text by the amount's own text (`str` tells 1.0 from 1.00 and -0 from 0, so a kept text is the one
+#: `format_money` would make): amounts repeat (ceilings, fixed awards, zero), and quantize + str cost ~10x a look-up
+_MONEY_TEXT: dict[str, str] = {}
+
+
 def _money(v: Decimal) -> str:
-    return '"' + format_money(v) + '"'
+    key = str(v)
+    text = _MONEY_TEXT.get(key)
+    if text is None:
+        if len(_MONEY_TEXT) >= _CACHE_LIMIT:
+            _MONEY_TEXT.clear()
+        text = _MONEY_TEXT[key] = '"' + format_money(v) + '"'
+    return text
 
 
 def _text(t: model.Text) -> str:
@@ -90,11 +127,29 @@ def _strings(xs: Any) -> str:
     return "[" + ", ".join([_raw(x) for x in xs]) + "]"
 
 
+def _fact(v: Any) -> str:
+    """`_jv` with the commonest fact values (text, whole numbers, booleans, absent) written without a call."""
+    t = type(v)
+    if t is str:
+        return _s(v)
+    if t is bool:
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if t is int:
+        return int.__repr__(v)
+    if t is Decimal:
+        return _decimal(v)
+    if t is date:
+        return _date(v)
+    return _jv(v)
+
+
 class _Facts:
     """The `facts` object of an expression: each fact's key fragment, which space it is read from (0 item,
-    1 applicant, 2 claim) and its name there."""
+    1 applicant, 2 claim) and its name there; `write(S)` with S = (item, applicant, claim) facts."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("parts", "write")
 
     def __init__(self, facts: tuple[str, ...]) -> None:
         seen: dict[str, None] = {}
@@ -102,19 +157,36 @@ class _Facts:
             seen.setdefault(full, None)
         spaces = {"item": 0, "applicant": 1, "claim": 2}
         self.parts = tuple((_s(full) + ": ", spaces[full.split(".", 1)[0]], full.split(".", 1)[1]) for full in seen)
+        self.write = self._writer()
 
-    def write(self, spaces: tuple[Any, Any, Any]) -> str:
-        # an absent fact and a None value are both null (json_value(None) is None)
-        return "{" + ", ".join([key + _jv(dict.get(spaces[i], name)) for key, i, name in self.parts]) + "}"
+    def _writer(self) -> Callable[[tuple[Any, Any, Any]], str]:
+        # an absent fact and a None value are both null (json_value(None) is None); `dict.get`: a Facts namespace's
+        # `__missing__` (which raises) is not asked. One closure per number of facts: no list, no join per check.
+        parts, fact = self.parts, _fact
+        if not parts:
+            return lambda S: "{}"
+        if len(parts) == 1:
+            ((k0, i0, n0),) = parts
+            k0 = "{" + k0
+            return lambda S: k0 + fact(S[i0].get(n0)) + "}"
+        if len(parts) == 2:
+            (k0, i0, n0), (k1, i1, n1) = parts
+            k0, k1 = "{" + k0, ", " + k1
+            return lambda S: k0 + fact(S[i0].get(n0)) + k1 + fact(S[i1].get(n1)) + "}"
+        if len(parts) == 3:
+            (k0, i0, n0), (k1, i1, n1), (k2, i2, n2) = parts
+            k0, k1, k2 = "{" + k0, ", " + k1, ", " + k2
+            return lambda S: k0 + fact(S[i0].get(n0)) + k1 + fact(S[i1].get(n1)) + k2 + fact(S[i2].get(n2)) + "}"
+        return lambda S: "{" + ", ".join([key + fact(S[i].get(name)) for key, i, name in parts]) + "}"
 
 
 class _Fragments:
     """The JSON fragments of one policy object, made on first use."""
 
-    __slots__ = ("a", "b", "c", "facts", "obj")
+    __slots__ = ("a", "b", "c", "d", "facts", "obj")
 
     def __init__(self, obj: Any, a: str = "", b: str = "", c: str = "", facts: _Facts | None = None) -> None:
-        self.obj, self.a, self.b, self.c, self.facts = obj, a, b, c, facts
+        self.obj, self.a, self.b, self.c, self.d, self.facts = obj, a, b, c, "", facts
 
 
 class _Cache:
@@ -143,7 +215,10 @@ _CACHE_LIMIT = 50_000
 def _check_frag(t: model.Test) -> _Fragments:
     head = '{"step": "check", "check": ' + _s(t.id) + ", " + '"category": ' + _s(t.category) + ", "
     head += '"cites": ' + _s(t.cites) + ', "test": ' + _s(t.expression.source) + ', "facts": '
-    return _Fragments(t, head, ', "says": ' + _text(t.says) + "}", facts=_Facts(t.expression.facts))
+    f = _Fragments(t, head, ', "says": ' + _text(t.says) + "}", facts=_Facts(t.expression.facts))
+    f.c = ', "result": true, "missing_fact": null' + f.b  # the end of a check that held, or failed, with no fact missing
+    f.d = ', "result": false, "missing_fact": null' + f.b
+    return f
 
 
 def _who_frag(r: model.Rule) -> _Fragments:
@@ -158,9 +233,12 @@ def _documents_frag(owner: Any) -> _Fragments:
 
 
 def _identified_frag(kind: str) -> Callable[[Any], _Fragments]:
+    """a: a cap's or limit's head; b: the key of its scope; c (a limit): its times, up to the use before."""
+
     def make(part: Any) -> _Fragments:
         head = '{"step": "' + kind + '", "' + kind + '": ' + _s(part.id) + ', "cites": ' + _s(part.cites)
-        return _Fragments(part, head + ', "says": ' + _text(part.says))
+        c = ', "times": ' + _raw(part.times) + ', "used_before": ' if kind == "limit" else ""
+        return _Fragments(part, head + ', "says": ' + _text(part.says), ', "scope": ', c)
 
     return make
 
@@ -198,45 +276,52 @@ _RESULT = {
 }
 
 
-def _amount(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: Any) -> str:
+def _amount(step: tuple[Any, ...], rule: model.Rule | None, S: tuple[Any, Any, Any]) -> str:
     _, form, detail, value = step
     t = type(form)
-    head = '{"step": "amount", "form": ' + _s(form.kind) + ', "value": ' + _money(value)
+    head = _AMOUNT_HEADS.get(form.kind)
+    if head is None:
+        head = _AMOUNT_HEADS[form.kind] = '{"step": "amount", "form": ' + _s(form.kind) + ', "value": '
+    head += _money(value)
     if t is model.FixedAmount:
         body = ""
     elif (
         (t is model.RateAmount and form.rate_table is None and form.of_table is None) or t is model.TableAmount or t is model.ExternalAmount
     ):
         f = _AMOUNTS(form)
-        body = f.a + _jv(detail) + f.b + (', "facts": ' + f.facts.write((I, A, C)) if f.facts is not None else "") + f.c
+        body = f.a + _jv(detail) + f.b + (', "facts": ' + f.facts.write(S) if f.facts is not None else "") + f.c
     else:  # the rarer forms: the dict and json.dumps (the same text)
-        return _dumps(dec.step_to_dict(step, rule, I, A, C))
-    return head + body + ("" if rule is None else ', "cites": ' + _s(rule.cites)) + "}"
+        return _dumps(dec.step_to_dict(step, rule, *S))
+    return head + body + ("}" if rule is None else _RULES(rule).d)
 
 
-def _cap(step: tuple[Any, ...], I: Any, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> str:
+_AMOUNT_HEADS: dict[str, str] = {}
+
+
+def _cap(step: tuple[Any, ...], S: tuple[Any, Any, Any], in_application: dict[tuple[str, Any], Decimal]) -> str:
     _, cap, scope, used, asked, after, ceiling, how = step
     f = _CAPS(cap)
-    out = [f.a, ', "scope": ', _jv(scope) if cap.per is not None else '"item"']
-    out += [', "ceiling": ', _money(ceiling), ', "used_before": ', _money(used), ', "asked": ', _money(asked)]
-    out += [', "granted": ', _money(after), ', "used_after": ', _money(used + after)]
-    out += [
-        ', "remaining_before": ',
-        _money(max(ceiling - used, _ZERO)),
-        ', "remaining_after": ',
-        _money(max(ceiling - used - after, _ZERO)),
-    ]
-    out += [', "reduced_by": ', _money(asked - after), ', "bites": ', _bool(after < asked)]
+    m = _money
+    out = f.a + (f.b + _jv(scope) if cap.per is not None else f.b + '"item"') + ', "ceiling": ' + m(ceiling)
+    out += ', "used_before": ' + m(used) + ', "asked": ' + m(asked) + ', "granted": ' + m(after) + ', "used_after": ' + m(used + after)
+    out += ', "remaining_before": ' + m(max(ceiling - used, _ZERO)) + ', "remaining_after": ' + m(max(ceiling - used - after, _ZERO))
+    out += ', "reduced_by": ' + m(asked - after) + (', "bites": true' if after < asked else ', "bites": false')
     if cap.computed is not None:
-        out += [', "ceiling_from": ', _dumps(dec._ceiling_detail(cap.computed, how, I, A, C))]
+        out += ', "ceiling_from": ' + _dumps(dec._ceiling_detail(cap.computed, how, *S))
     if cap.per is not None:
         mine = in_application.get((cap.id, scope), _ZERO)
-        out += [', "used_in_application": ', _money(mine), ', "used_by_history": ', _money(used - mine)]
-    out.append("}")
-    return "".join(out)
+        out += ', "used_in_application": ' + m(mine) + ', "used_by_history": ' + m(used - mine)
+    return out + "}"
 
 
-def _step(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: Any, who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+def _list(v: Any) -> str:
+    """`_jv` of a scope or counts tuple (its entries: text or whole numbers, mostly)."""
+    if type(v) is tuple:
+        return "[" + ", ".join([_fact(x) for x in v]) + "]"
+    return _jv(v)
+
+
+def _step(step: tuple[Any, ...], rule: model.Rule | None, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
     kind = step[0]
     if kind == "check":
         _, test, ok, missing = step
@@ -244,67 +329,126 @@ def _step(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: Any
         if f is None or f.obj is not test:
             f = _CHECKS(test)
         assert f.facts is not None
-        return f.a + f.facts.write((I, A, C)) + _RESULT[ok] + (_s(missing) if missing is not None else "null") + f.b
+        return f.a + f.facts.write(S) + _RESULT[ok] + (_s(missing) if missing is not None else "null") + f.b
     if kind == "who":
-        return _WHO(step[1]).a + who + ', "result": ' + _raw(step[2]) + "}"
+        return _WHO(step[1]).a + who + _result_end(step[2])
     if kind == "documents":
         _, owner, required, missing, cites = step
         f = _DOCUMENTS(owner)
-        out = f.a + _raw(cites) + ', "required": ' + _strings(required) + ', "missing": '
+        out = f.a + (_s(cites) if type(cites) is str else _raw(cites)) + ', "required": ' + _strings(required) + ', "missing": '
         return out + (_strings(missing) + ', "result": false' if missing else '[], "result": true') + f.b
     if kind == "limit":
         _, limit, scope, used, counts, counted, ok = step
-        out = _LIMITS(limit).a + ', "scope": ' + _jv(scope) + ', "times": ' + _raw(limit.times)
-        out += ', "used_before": ' + _raw(used) + ', "counts": ' + _jv(counts) + ', "already_counted": ' + _raw(counted)
-        return out + ', "used_after": ' + _raw(used if (counted or not ok) else used + 1) + ', "result": ' + _raw(ok) + "}"
+        f = _LIMITS(limit)
+        out = f.a + f.b + _list(scope) + f.c + _raw(used) + ', "counts": ' + _list(counts) + _counted(counted)
+        return out + _raw(used if (counted or not ok) else used + 1) + _result_end(ok)
     if kind == "amount":
-        return _amount(step, rule, I, A, C)
+        return _amount(step, rule, S)
     if kind == "cap":
-        return _cap(step, I, A, C, inapp)
-    return _dumps(dec.step_to_dict(step, rule, I, A, C))
+        return _cap(step, S, inapp)
+    return _dumps(dec.step_to_dict(step, rule, *S))
+
+
+#: a who or limit step's result and its end, and a limit's `already_counted`, for a bool (any other value: `_raw`,
+#: as before; looked up only for a bool, since 1 == True as a dict key)
+_RESULT_END = (', "result": false}', ', "result": true}')
+_COUNTED = (', "already_counted": false, "used_after": ', ', "already_counted": true, "used_after": ')
+
+
+def _result_end(v: Any) -> str:
+    return _RESULT_END[v] if v is True or v is False else ', "result": ' + _raw(v) + "}"
+
+
+def _counted(v: Any) -> str:
+    return _COUNTED[v] if v is True or v is False else ', "already_counted": ' + _raw(v) + ', "used_after": '
 
 
 def _reason(r: dec.Reason) -> str:
-    return '{"category": ' + _s(r.category) + ', "check": ' + _s(r.check) + ', "cites": ' + _s(r.cites) + ', "says": ' + _text(r.says) + "}"
+    """A reason's text, kept by the reason itself (an immutable value: equal reasons write the same text)."""
+    text = _REASONS.get(r)
+    if text is None:
+        if len(_REASONS) >= _CACHE_LIMIT:
+            _REASONS.clear()
+        text = _REASONS[r] = (
+            '{"category": '
+            + _s(r.category)
+            + ', "check": '
+            + _s(r.check)
+            + ', "cites": '
+            + _s(r.cites)
+            + ', "says": '
+            + _text(r.says)
+            + "}"
+        )
+    return text
+
+
+_REASONS: dict[dec.Reason, str] = {}
 
 
 def _rule_frag(rule: model.Rule) -> _Fragments:
-    return _Fragments(rule, ', "rule": ' + _s(rule.id) + ", ", ', "readings": ' + _strings(rule.readings))
+    """a: up to the status; b: after the cites, up to the reasons; c: the cites of an item the rule alone decided;
+    d: the end of an amount step (the rule's clause)."""
+    f = _Fragments(rule, ', "rule": ' + _s(rule.id) + ', "status": ', ', "readings": ' + _strings(rule.readings) + ', "reasons": [')
+    f.c = _strings((rule.cites,))
+    f.d = ', "cites": ' + _s(rule.cites) + "}"
+    return f
 
 
 _RULES = _Cache(_rule_frag)
+#: a status and the key after it
+_STATUS = {s: _s(s) + ', "amount": ' for s in dec.STATUSES}
 
 
-def _item(d: ItemDecision, C: Any, A: Any, who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
-    rule = d.rule
-    f = _RULES(rule)
-    out = ['{"item": ', _raw(d.item.id), ', "type": ', _raw(d.item.type), f.a, '"status": ', _s(d.status)]
-    out += [', "amount": ', _money(d.amount), ', "asked": ', _money(d.asked), ', "cites": ', _strings(d.cites), f.b]
-    out += [', "reasons": [', ", ".join([_reason(r) for r in d.reasons]), "]"]
-    if d.provisional is not None:
-        out += [', "provisional_amount": ', _money(d.provisional)]
-    if d.missing_facts:
-        out += [', "missing_facts": ', _strings(d.missing_facts)]
-    if d.missing_documents:
-        out += [', "missing_documents": ', _strings(d.missing_documents)]
-    if d.status == "referred" and rule.referral is not None:
-        out += [', "referred_to": ', _text(rule.referral)]
-    if d.status == "pending_review":
+def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    item, rule, status, amount, asked, provisional, reasons, missing_facts, missing_documents, steps, grant = d[:11]
+    f = _RULES.entries.get(id(rule))
+    if f is None or f.obj is not rule:
+        f = _RULES(rule)
+    iid, kind = item.id, item.type
+    out = '{"item": ' + (_s(iid) if type(iid) is str else _raw(iid)) + ', "type": ' + (_s(kind) if type(kind) is str else _raw(kind))
+    out += f.a + (_STATUS.get(status) or _s(status) + ', "amount": ') + _money(amount) + ', "asked": ' + _money(asked)
+    # the cites of an item with no ground, cut or missing document are the rule's own (`ItemDecision.cites`)
+    out += ', "cites": ' + (_strings(d.cites) if (reasons or d.cut_by or missing_documents) else f.c) + f.b
+    if reasons:
+        out += ", ".join([_reason(r) for r in reasons])
+    out += "]"
+    if provisional is not None:
+        out += ', "provisional_amount": ' + _money(provisional)
+    if missing_facts:
+        out += ', "missing_facts": ' + _strings(missing_facts)
+    if missing_documents:
+        out += ', "missing_documents": ' + _strings(missing_documents)
+    if status == "referred" and rule.referral is not None:
+        out += ', "referred_to": ' + _text(rule.referral)
+    if status == "pending_review":
         ceilings = [
             {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
             for c in rule.caps
             if c.computed is None and not c.restricted
         ]
-        out += [', "ceilings": ', _dumps(ceilings)]
+        out += ', "ceilings": ' + _dumps(ceilings)
         if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
-            out += [', "panel_decides": ', _text(rule.amount.pending)]
-    I = d.item.facts
-    out += [', "steps": [', ", ".join([_step(s, rule, I, A, C, who, inapp) for s in d.steps]), "]}"]
-    if d.grant is not None:
-        for c in d.grant.consumes:
+            out += ', "panel_decides": ' + _text(rule.amount.pending)
+    S = (item.facts, S[1], S[2])
+    texts = []
+    checks = _CHECKS.entries
+    for s in steps:
+        if s[0] == "check" and s[3] is None and (s[2] is True or s[2] is False):  # the commonest step, inline
+            test = s[1]
+            f = checks.get(id(test))
+            if f is None or f.obj is not test:
+                f = _CHECKS(test)
+            assert f.facts is not None
+            texts.append(f.a + f.facts.write(S) + (f.c if s[2] else f.d))
+        else:
+            texts.append(_step(s, rule, S, who, inapp))
+    out += ', "steps": [' + ", ".join(texts) + "]}"
+    if grant is not None:
+        for c in grant.consumes:
             if c.kind == "cap":
                 inapp[(c.id, c.scope)] = inapp.get((c.id, c.scope), _ZERO) + c.amount
-    return "".join(out)
+    return out
 
 
 def _consumption(c: Any) -> str:
@@ -395,7 +539,8 @@ def decision_json(decision: Decision) -> str:
         ", ".join([_reason(r) for r in decision.standing_reasons]),
     ]
     inapp: dict[tuple[str, Any], Decimal] = {}
-    out += ['], "steps": [', ", ".join([_step(s, None, {}, A, C, who, inapp) for s in decision.standing_steps]), ']}, "items": [']
-    out += [", ".join([_item(d, C, A, who, inapp) for d in decision.items]), "], ", _totals(decision, parts.order)]
+    S: tuple[Any, Any, Any] = ({}, A, C)
+    out += ['], "steps": [', ", ".join([_step(s, None, S, who, inapp) for s in decision.standing_steps]), ']}, "items": [']
+    out += [", ".join([_item(d, S, who, inapp) for d in decision.items]), "], ", _totals(decision, parts.order)]
     out += [', "grants": [', ", ".join([_grant(g) for g in decision.grants]), "]}"]
     return "".join(out)

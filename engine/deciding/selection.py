@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from engine.core.i18n import msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import Claim
 from engine.deciding.decision import Reason
@@ -115,9 +116,7 @@ def claim_verdicts(policy: CompiledPolicy, claim: Claim, verdicts: Mapping[str, 
 
 
 def _unranked(sel: Selection) -> Verdict:
-    zh = f"本轮未参加排序：本轮排序时本项尚不符合支持条件（{sel.says.zh}）"
-    en = f"not ranked in this round: the item was not eligible when the round was ranked ({sel.says.en})"
-    return Verdict(sel, 0, 0, "unranked", Reason("limit", sel.id, sel.cites, Text(zh, en)))
+    return Verdict(sel, 0, 0, "unranked", Reason("limit", sel.id, sel.cites, _both("claim.selection.unranked", sel)))
 
 
 def rank(sel: Selection, candidates: list[_Candidate]) -> list[tuple[_Candidate, Verdict]]:
@@ -143,10 +142,16 @@ def rank(sel: Selection, candidates: list[_Candidate]) -> list[tuple[_Candidate,
 
 def _reason(sel: Selection, i: int, n: int, why: str) -> Reason:
     if why == "first":
-        zh = f"本轮未入选：{sel.says.zh}；本项排第{i}名（共{n}项），名额为{sel.first}个"
-        en = f"not selected in this round: {sel.says.en}; this item ranks {i} of {n}, with {sel.first} places"
-    else:
-        budget = format_money(sel.budget or Decimal(0))
-        zh = f"本轮未入选：{sel.says.zh}；本项排第{i}名（共{n}项），按名次安排至此，{budget} 元额度已不足"
-        en = f"not selected in this round: {sel.says.en}; this item ranks {i} of {n}, and the budget of {budget} is spent before it"
-    return Reason("limit", sel.id, sel.cites, Text(zh, en))
+        return Reason("limit", sel.id, sel.cites, _both("claim.selection.first", sel, i=i, n=n, places=sel.first))
+    budget = format_money(sel.budget or Decimal(0))
+    return Reason("limit", sel.id, sel.cites, _both("claim.selection.budget", sel, i=i, n=n, budget=budget))
+
+
+def _both(key: str, sel: Selection, **values: Any) -> Text:
+    """A verdict's reason in Chinese and in English (a decision records both), with the selection's own words."""
+    return Text(lookup_in(key, "zh", says=sel.says.zh, **values), lookup_in(key, "en", says=sel.says.en, **values))
+
+
+def lookup_in(key: str, lang: str, **values: Any) -> str:
+    """The message `key` in `lang`."""
+    return tr(msg(key, **values), lang)

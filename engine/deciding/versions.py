@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import ClaimError, PolicyError, Problem
+from engine.core.i18n import Msg, msg
 from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
@@ -31,7 +32,7 @@ from engine.language.model import CompiledPolicy
 
 def window(policy: CompiledPolicy) -> str:
     lo, hi = policy.funding_years
-    return f"{policy.version} ({policy.file}): funding years {lo}-{hi}"
+    return msg("claim.versions.window", version=policy.version, file=str(policy.file), first=lo, last=hi)
 
 
 @dataclass(frozen=True)
@@ -42,18 +43,18 @@ class PolicySet:
 
     def __post_init__(self) -> None:
         if not self.versions:
-            raise PolicyError([Problem("no policy version given", code="versions.empty")], "no policy versions")
+            raise PolicyError([Problem(msg("claim.versions.none_given"), code="versions.empty")], msg("claim.versions.none"))
         ids = sorted({p.id for p in self.versions})
         if len(ids) > 1:
             raise PolicyError(
                 [
                     Problem(
-                        f"versions of different policies cannot be combined: {', '.join(ids)}",
+                        msg("claim.versions.mixed", ids=ids),
                         code="versions.mixed_ids",
-                        expected="files sharing one policy.id",
+                        expected=msg("claim.versions.one_id"),
                     )
                 ],
-                "mixed policy ids",
+                msg("claim.versions.mixed_summary"),
             )
         ordered = tuple(sorted(self.versions, key=lambda p: (p.funding_years, p.version)))
         object.__setattr__(self, "versions", ordered)
@@ -77,7 +78,7 @@ class PolicySet:
             except PolicyError as err:
                 problems.extend(err.problems)
         if problems:
-            raise PolicyError(problems, "a policy version is not valid")
+            raise PolicyError(problems, msg("claim.versions.invalid"))
         return cls(tuple(loaded))
 
     @property
@@ -99,25 +100,24 @@ class PolicySet:
             raise ClaimError(
                 [
                     Problem(
-                        f"no version of {self.id} is in force for funding year {funding_year}; versions: " + "; ".join(self.windows()),
+                        msg("claim.versions.not_in_force", id=self.id, year=funding_year, windows=_joined(self.windows())),
                         path=("funding_year",),
-                        expected="a funding year inside one of these windows",
+                        expected=msg("claim.versions.inside"),
                         code="not_in_force",
                     )
                 ],
-                "no policy version in force",
+                msg("claim.versions.not_in_force_summary"),
             )
         raise ClaimError(
             [
                 Problem(
-                    f"funding year {funding_year} is covered by {len(found)} versions of {self.id} (an overlap): "
-                    + "; ".join(window(p) for p in found),
+                    msg("claim.versions.covered", year=funding_year, n=len(found), id=self.id, windows=_joined([window(p) for p in found])),
                     path=("funding_year",),
-                    expected="exactly one version in force per funding year: fix the windows",
+                    expected=msg("claim.versions.exactly_one"),
                     code="versions.overlap",
                 )
             ],
-            "ambiguous policy version",
+            msg("claim.versions.ambiguous"),
         )
 
     def for_data(self, data: Any) -> CompiledPolicy:
@@ -125,8 +125,8 @@ class PolicySet:
         year = data.get("funding_year") if isinstance(data, Mapping) else None
         if isinstance(year, bool) or not isinstance(year, int):
             raise ClaimError(
-                [Problem("the claim has no funding_year to choose a policy version by", path=("funding_year",), code="claim.required")],
-                "invalid claim",
+                [Problem(msg("claim.versions.no_year"), path=("funding_year",), code="claim.required")],
+                msg("claim.invalid"),
             )
         return self.for_year(year)
 
@@ -178,17 +178,25 @@ class PolicySet:
                 lo = max(a.funding_years[0], b.funding_years[0])
                 hi = min(a.funding_years[1], b.funding_years[1])
                 if lo <= hi:
-                    what = f"versions overlap in funding years {_years(lo, hi)}: {window(a)} and {window(b)}"
-                    out.append(_window_problem(b, what, "overlap", "error", "end the earlier window the year before the later one starts"))
+                    what = msg("claim.versions.overlap", years=_years(lo, hi), first=window(a), second=window(b))
+                    out.append(_window_problem(b, what, "overlap", "error", msg("claim.versions.overlap_fix")))
         reach = vs[0]
         for b in vs[1:]:
             if b.funding_years[0] > reach.funding_years[1] + 1:
                 lo, hi = reach.funding_years[1] + 1, b.funding_years[0] - 1
-                what = f"no version covers funding years {_years(lo, hi)} (between {window(reach)} and {window(b)})"
-                out.append(_window_problem(b, what, "gap", "warning", "a version for those years, or confirm no measures applied then"))
+                what = msg("claim.versions.gap", years=_years(lo, hi), first=window(reach), second=window(b))
+                out.append(_window_problem(b, what, "gap", "warning", msg("claim.versions.gap_fix")))
             if b.funding_years[1] > reach.funding_years[1]:
                 reach = b
         return out
+
+
+def _joined(windows: list[str]) -> Msg | str:
+    """Windows one after the other, separated by semicolons (said in the reader's language)."""
+    said: Msg | str = windows[0] if windows else ""
+    for more in windows[1:]:
+        said = msg("claim.versions.then", first=said, then=more)
+    return said
 
 
 def _years(lo: int, hi: int) -> str:
@@ -220,5 +228,5 @@ def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, 
     problems = versions.report()
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise PolicyError(errors, "policy versions overlap")
+        raise PolicyError(errors, msg("claim.versions.overlap_summary"))
     return versions, [p for p in problems if p.severity != "error"]

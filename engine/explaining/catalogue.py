@@ -72,6 +72,10 @@ def _merge(base: dict[str, Any], key: str, value: str, known: dict[str, Any]) ->
     return True
 
 
+#: How many filled messages a catalogue keeps (`Catalogue.partial`); the set is cleared when full.
+PARTIALS_KEPT = 20_000
+
+
 class Catalogue:
     """The messages of one language with one policy's overrides merged in (RenderError naming each bad key)."""
 
@@ -94,6 +98,7 @@ class Catalogue:
             raise RenderError("; ".join(problems))
         self.m = messages
         self.meta: dict[str, Any] = messages["meta"]
+        self.partials: dict[tuple[Any, ...], Callable[..., str]] = {}
 
     def __getitem__(self, key: str) -> Any:
         return self.m[key]
@@ -106,8 +111,17 @@ class Catalogue:
         return format_string(str(self.m[key]), names).format
 
     def partial(self, key: str, names: tuple[str, ...], fixed: Mapping[str, Any]) -> Callable[..., str]:
-        """Message `key` with the claim-independent values `fixed` put in once; `names` filled per call."""
-        return format_string(str(self.m[key]), names, fixed).format
+        """Message `key` with the claim-independent values `fixed` put in once; `names` filled per call.
+
+        Kept per (key, names, the text of each fixed value): `format_string` reads nothing else, so a kept one is
+        the same string. (A recorded decision's explainer forgets its pieces after each decision and asks again.)"""
+        memo = (key, names, tuple([(k, str(v)) for k, v in fixed.items()]))
+        found = self.partials.get(memo)
+        if found is None:
+            if len(self.partials) >= PARTIALS_KEPT:
+                self.partials.clear()
+            found = self.partials[memo] = format_string(str(self.m[key]), names, fixed).format
+        return found
 
     def compile_text(self, text: str, *names: str) -> Callable[..., str]:
         """A message text (e.g. of `meta`) as a bound `str.format`."""

@@ -25,7 +25,7 @@ from engine.core.version import __version__
 from engine.deciding.decision import STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
 from engine.explaining.catalogue import Catalogue, fill
 from engine.explaining.labels import CENT, MONEY_CACHE, Labels
-from engine.explaining.model import NOMARK, Line, Quote
+from engine.explaining.model import NOMARK, Line, Quote, SignOff
 from engine.explaining.recorded import Recorded, RecordedDecision, RecordedItem
 from engine.language.model import DocumentCheck
 
@@ -208,6 +208,8 @@ class Explainer:
         self.items_head = w.part("items", str(m["section_items"]))
         self.no_items = w.no_items(str(m["no_items"]))
         self.footer = w.footer(fill(m["generated_by"], {"engine": f"policy-engine {__version__}", "policy": f"{p.id} {p.version}"}))
+        so = m["sign_off"]
+        self.sign_off = w.sign_off(SignOff(str(so["head"]), str(so["opinion"]), str(so["reviewer"]), str(so["date"]), str(m["print_page"])))
         self.article_of = {cite: cl.article for cite, cl in p.clauses.items()}
         self.article_order = {cl.article: i for i, cl in reversed(list(enumerate(p.clauses.values())))}
 
@@ -568,6 +570,7 @@ class Explainer:
         if not items:
             out.append(self.no_items)
         out.append(self.footer)
+        out.append(self.sign_off)
         return w.finish(out)
 
     def summary(self, out: list[Any], items: tuple[ItemDecision, ...]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from engine.core.i18n import msg
 from engine.explaining.catalogue import Catalogue, fill
 from engine.language.templating import RenderError
 
@@ -41,7 +42,7 @@ def to_decimal(value: Any) -> Decimal | None:
 def label_field(name: Any) -> str:
     """A catalogue's `meta.label` (which field of a bilingual text to show): `zh`, `en` or another language code."""
     if not isinstance(name, str) or not re.fullmatch(r"[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?", name):
-        raise RenderError(f"meta label {name!r}: expected a language code such as 'zh' or 'en'")
+        raise RenderError(msg("render.meta_label", name=repr(name)))
     return name
 
 

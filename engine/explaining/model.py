@@ -92,6 +92,18 @@ class Field(NamedTuple):
     value: str
 
 
+class SignOff(NamedTuple):
+    """The words of the printed page: the reviewer's sign-off block (its heading and the labels of the spaces left to
+    write in: opinion, reviewer, date) and `page`, the page number in the running footer, whose `{page}` and `{pages}`
+    the browser fills when it prints (the one message of the model with placeholders left in)."""
+
+    head: str
+    opinion: str
+    reviewer: str
+    date: str
+    page: str
+
+
 class Explanation(NamedTuple):
     lang: str
     claim_id: str
@@ -109,6 +121,7 @@ class Explanation(NamedTuple):
     items: tuple[ItemExplanation, ...]
     no_items: str | None
     footer: str
+    sign_off: SignOff  # for print: the sign-off block and the running footer's page number
 
 
 # --- the stream the builder hands to ModelWriter, folded by `ModelWriter.finish` ---------------------------
@@ -248,12 +261,15 @@ class ModelWriter:
     def footer(self, text: str) -> Any:
         return _Mark("footer", text)
 
+    def sign_off(self, words: SignOff) -> Any:
+        return words
+
     def block(self, pieces: Iterable[Any]) -> Any:
         return _Block(tuple(pieces))
 
     # long because: one branch per kind of piece, folding the flat stream into the nested model in one pass
     def finish(self, pieces: list[Any]) -> Explanation:
-        doc: dict[str, Any] = {"fields": [], "summary": [], "standing": [], "items": [], "no_items": None, "footer": ""}
+        doc: dict[str, Any] = {"fields": [], "summary": [], "standing": [], "items": [], "no_items": None, "footer": "", "sign_off": None}
         part = ""
         item: dict[str, Any] | None = None
         lines: list[Any] | None = None
@@ -315,6 +331,8 @@ class ModelWriter:
                 doc["total_label"], doc["total"] = p.label, p.amount
             elif kind is _StandingResult:
                 doc["standing_ok"], doc["standing_text"] = p.ok, p.text
+            elif kind is SignOff:
+                doc["sign_off"] = p
         close()
         return Explanation(
             lang=self.lang,
@@ -333,6 +351,7 @@ class ModelWriter:
             items=tuple(doc["items"]),
             no_items=doc["no_items"],
             footer=doc["footer"],
+            sign_off=doc["sign_off"],
         )
 
 

@@ -46,7 +46,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.errors import ClaimError, Problem
-from engine.core.i18n import MESSAGE_DIR
+from engine.core.i18n import MESSAGE_DIR, msg, tr
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
 from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
@@ -94,6 +94,14 @@ class ReportError:
     source: str
     message: str
     problems: list[str] = field(default_factory=list)
+    said: Mapping[str, tuple[str, list[str]]] = field(default_factory=dict)  # language -> (message, problems)
+
+    def in_language(self, lang: str) -> ReportError:
+        """This error as the report in `lang` shows it (its message and problems in `lang` when it has them)."""
+        if lang not in self.said:  # a message (`Msg`) is said in `lang` all the same
+            return ReportError(self.source, tr(self.message, lang), [tr(p, lang) for p in self.problems])
+        message, problems = self.said[lang]
+        return ReportError(self.source, message, list(problems))
 
 
 class Renderer:
@@ -132,6 +140,7 @@ class Renderer:
             "percent": self.percent,
             "fill": _bounded_fill_filter if self.sandboxed else _fill_filter,
             "md": _md_escape,
+            "css": _css_content,
         }
         engine_globals: dict[str, Any] = dict(
             m=messages,
@@ -257,7 +266,7 @@ class Renderer:
             if fmt == "json":
                 data = decision.to_dict() if isinstance(decision, Decision) else decision
                 return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-            raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+            raise RenderError(msg("render.unknown_format", fmt=repr(fmt), formats=list(FORMATS)))
         if fmt == "text" and not self.text_own_templates:  # the engine's plain text: the one builder
             text: str
             if isinstance(decision, Decision):
@@ -284,7 +293,14 @@ class _Environment(Environment):
                 return obj[attribute]
             except KeyError:
                 pass
-        return super().getattr(obj, attribute)
+        try:  # jinja2's own `Environment.getattr`, inlined (the report's hot path: a call per `x.name`)
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
 
 def _list(value: Any) -> list[Any]:
@@ -333,6 +349,40 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 def _md_escape(value: Any) -> str:
     """Text from a claim, made inert in Markdown (and in HTML produced from it)."""
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+
+
+_CSS_PLAIN = re.compile(r"[A-Za-z0-9 .,:;_()/#+%=!?@-]")
+_CSS_COUNTER = re.compile(r"[a-z][a-z-]{0,31}")
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string literal: every ASCII character but letters, digits, spaces and `.,:;_()/#+%=!?@-`, and
+    every character that does not print, as a six-digit hex escape, so no quote, backslash, `<`, `&` or newline of a
+    claim's text reaches the style sheet as itself (other characters, e.g. Chinese, are kept: they end no string,
+    comment or element)."""
+    return '"' + "".join(ch if _CSS_PLAIN.match(ch) or (ord(ch) > 0x7F and ch.isprintable()) else f"\\{ord(ch):06x}" for ch in text) + '"'
+
+
+def _css_content(text: Any, **counters: str) -> Markup:
+    """A message as the value of CSS `content` (a printed page's margin box): its text as escaped CSS strings and
+    each `{name}` given in `counters` as `counter(value)`, e.g. `m.print_page | css(page="page", pages="pages")`."""
+    source = str(text)
+    check_string_size(len(source) * 8, "a CSS text")
+    out: list[str] = []
+    pos = 0
+    for mt in _PLACEHOLDER.finditer(source):
+        counter = counters.get(mt.group(1))
+        if counter is None:
+            continue
+        if not _CSS_COUNTER.fullmatch(counter):
+            raise RenderError(msg("render.css_counter", counter=repr(counter)))
+        if mt.start() > pos:
+            out.append(_css_string(source[pos : mt.start()]))
+        out.append(f"counter({counter})")
+        pos = mt.end()
+    if pos < len(source) or not out:
+        out.append(_css_string(source[pos:]))
+    return Markup(" ".join(out))  # noqa: S704 -- letters, digits, spaces and hex escapes inside quotes, or counter(name)
 
 
 #: a policy's (or a language folder's) own plain-text template: the text is then rendered by it, through jinja2
@@ -397,13 +447,13 @@ def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
 
     Only the form: a decision is explained as recorded, so a value edited into another valid one is not seen here.
     """
-    from engine.language.validate import expected_text, load_schema, validator_for
+    from engine.language.validate import load_schema, schema_expected, schema_message, validator_for
 
     problems = []
     for e in sorted(validator_for("decision.schema.json").iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         if e.validator == "enum" and list(e.absolute_path)[-1:] == ["step"] and e.instance in _BATCH_STEPS:
             continue
-        problems.append(Problem(e.message, path=tuple(e.absolute_path), file=file, expected=expected_text(e), code="decision"))
+        problems.append(Problem(schema_message(e), path=tuple(e.absolute_path), file=file, expected=schema_expected(e), code="decision"))
     if not problems:
         schema = load_schema("decision.schema.json")
 
@@ -414,10 +464,10 @@ def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
                 if key not in props and key not in extra:
                     problems.append(
                         Problem(
-                            f"unknown key {key!r} in a recorded decision",
+                            msg("render.unknown_key", key=key),
                             path=(*path, key),
                             file=file,
-                            expected="one of the keys: " + ", ".join([*props, *extra]),
+                            expected=msg("render.one_of_keys", keys=[*props, *extra]),
                             code="decision",
                         )
                     )
@@ -430,24 +480,28 @@ def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
         for i, item in enumerate(data.get("items") or ()):
             unknown(item, schema["$defs"]["item"].get("properties"), ("items", i), _BATCH_KEYS["items"])
     if problems:
-        raise ClaimError(problems, "not a decision as the engine records it")
+        raise ClaimError(problems, msg("render.not_recorded"))
 
 
 def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: str) -> None:
     """Every item and grant of a recorded decision names a rule of `policy`, and the item type that rule decides."""
     rules = {r.id: r for r in policy.rules}
     problems = []
-    where = f"policy {policy.id!r} {policy.version!r}"
     for i, item in enumerate(data.get("items") or ()):
         rule = rules.get(item.get("rule"))
         if rule is None:
             problems.append(
-                Problem(f"unknown rule {item.get('rule')!r}: not a rule of {where}", path=("items", i, "rule"), file=file, code="decision")
+                Problem(
+                    msg("render.unknown_rule", rule=repr(item.get("rule")), policy=policy.id, version=policy.version),
+                    path=("items", i, "rule"),
+                    file=file,
+                    code="decision",
+                )
             )
         elif item.get("type") != rule.item_type:
             problems.append(
                 Problem(
-                    f"item type {item.get('type')!r} is not the one rule {rule.id!r} decides ({rule.item_type!r})",
+                    msg("render.wrong_type", type=repr(item.get("type")), rule=rule.id, decides=rule.item_type),
                     path=("items", i, "type"),
                     file=file,
                     code="decision",
@@ -457,11 +511,14 @@ def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: 
         if grant.get("rule") not in rules:
             problems.append(
                 Problem(
-                    f"unknown rule {grant.get('rule')!r}: not a rule of {where}", path=("grants", i, "rule"), file=file, code="decision"
+                    msg("render.unknown_rule", rule=repr(grant.get("rule")), policy=policy.id, version=policy.version),
+                    path=("grants", i, "rule"),
+                    file=file,
+                    code="decision",
                 )
             )
     if problems:
-        raise ClaimError(problems, "not a decision as the engine records it")
+        raise ClaimError(problems, msg("render.not_recorded"))
 
 
 class RecordedDecisionError(RenderError):
@@ -480,8 +537,15 @@ def recorded_decision(policy: CompiledPolicy, data: Any, file: str = "<decision>
     made: Mapping[str, Any] = data["policy"] if isinstance(data.get("policy"), Mapping) else {}
     if made.get("id") != policy.id or made.get("hash") != policy.content_hash:
         raise RenderError(
-            f"this decision was made under policy {made.get('id')!r} {made.get('version')!r} ({made.get('hash')}), "
-            f"not {policy.id!r} {policy.version!r} ({policy.content_hash}): explain it with the policy file it was made with"
+            msg(
+                "render.other_policy",
+                made_id=repr(made.get("id")),
+                made_version=repr(made.get("version")),
+                made_hash=made.get("hash"),
+                id=policy.id,
+                version=policy.version,
+                hash=policy.content_hash,
+            )
         )
     check_recorded_rules(policy, data, file)
     return data
@@ -491,7 +555,7 @@ def recorded_decision(policy: CompiledPolicy, data: Any, file: str = "<decision>
 def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang: str = "zh", fmt: str = "text") -> str:
     """One decision explained: `fmt` is text, md, html (one self-contained page) or json (the trace)."""
     if fmt not in FORMATS:
-        raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise RenderError(msg("render.unknown_format", fmt=repr(fmt), formats=list(FORMATS)))
     if fmt == "text" and isinstance(decision, Decision):
         fast = renderer(policy, lang).text_explainer()
         if fast is not None:
@@ -575,7 +639,7 @@ def _report(
         anchor = f"app-{n}"
         if isinstance(entry, ReportError):
             errors += 1
-            rows.append({"n": n, "anchor": anchor, "error": entry, "flags": ["error"]})
+            rows.append({"n": n, "anchor": anchor, "error": entry.in_language(lang), "flags": ["error"]})
             continue
         d = _as_dict(entry)
         total += _to_decimal(d.get("total")) or Decimal(0)

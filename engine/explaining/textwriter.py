@@ -15,7 +15,7 @@ from typing import Any
 from jinja2.filters import do_indent
 
 from engine.explaining.catalogue import Catalogue
-from engine.explaining.model import NOMARK, Line, Quote
+from engine.explaining.model import NOMARK, Line, Quote, SignOff
 
 INDENT_ITEM = "   "
 INDENT_LINE = "     "
@@ -112,6 +112,9 @@ class TextWriter:
 
     def footer(self, text: str) -> str:
         return text + "\n"
+
+    def sign_off(self, words: SignOff) -> str:
+        return ""  # the sign-off block is for the printed HTML page: the text has none
 
     def block(self, pieces: Iterable[Any]) -> str:
         return "".join(pieces)

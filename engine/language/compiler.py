@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem
+from engine.core.i18n import Msg, msg
 from engine.core.quantities import (
     MAX_AMOUNT,
     MAX_COUNT,
@@ -25,6 +27,7 @@ from engine.core.quantities import (
     parse_percent,
     parse_rate,
 )
+from engine.language import slips
 from engine.language.expressions import (
     COMPUTED_NAMES,
     CompiledExpression,
@@ -107,6 +110,61 @@ def _selection_label(first: int | None, budget: Decimal | None) -> Text:
     return Text("，".join(zh) or "本轮择优排序", ", ".join(en) or "round selection")
 
 
+#: What engine.core.quantities says when a value is not an amount, a rate or a percentage (its English, read back
+#: into a message of the catalogue so that it is said in the reader's language).
+_QUANTITY_SAYS = (
+    (
+        re.compile(
+            r"^(?P<value>.*) is not (?P<what>an amount|a rate|a percentage): its number has (?P<n>\d+) characters, more than (?P<limit>\d+)$",
+            re.S,
+        ),
+        "too_long",
+    ),
+    (re.compile(r"^(?P<value>.*) is more than the largest amount, (?P<limit>.*)$", re.S), "too_large"),
+    (re.compile(r"^(?P<value>.*) is not a non-negative finite amount$", re.S), "negative"),
+    (re.compile(r"^(?P<value>.*) is not a rate between 0 and 100%$", re.S), "rate_range"),
+    (re.compile(r"^(?P<value>.*) is not a percentage written with % \(e\.g\. 4\.35%\)$", re.S), "percent_sign"),
+    (re.compile(r"^(?P<value>.*) is not (?P<what>an amount|a rate|a percentage) \(a (?P<type>\w+)\)$", re.S), "wrong_type"),
+    (re.compile(r"^(?P<value>.*) is not (?P<what>an amount|a rate|a percentage)$", re.S), "not_a"),
+)
+_QUANTITY_WHAT = {"an amount": "amount", "a rate": "rate", "a percentage": "percentage"}
+
+
+def quantity_message(exc: Exception) -> Msg:
+    """A QuantityError said in the reader's language (the same English as before)."""
+    text = str(exc)
+    for pattern, kind in _QUANTITY_SAYS:
+        m = pattern.match(text)
+        if m is None:
+            continue
+        found = m.groupdict()
+        if "what" in found:
+            found["what"] = msg(f"loading.quantity.what.{_QUANTITY_WHAT[found['what']]}")
+        said = msg(f"loading.quantity.{kind}", **found)
+        if str(said) == text:
+            return said
+    return msg("loading.quantity.other", detail=text)
+
+
+def _guess(close: str | None, rest: Msg) -> Msg:
+    """ "did you mean 'x'? <rest>" when a close name was found, else `rest`."""
+    return msg("loading.compile.did_you_mean", guess=repr(close), rest=rest) if close else rest
+
+
+def _facts_hint(namespace: str, fact: str, table: Iterable[str], type_name: str | None) -> Msg:
+    """ "did you mean item.patent_kind? facts of patent: ..." (or, with no close name, the facts alone)."""
+    known = sorted(table)
+    close = suggest(fact, known)
+    facts = (
+        msg("loading.expr.facts_of_type", type=type_name, facts=known)
+        if type_name
+        else msg("loading.expr.facts_of", namespace=namespace, facts=known)
+    )
+    if close is None:
+        return facts
+    return msg("loading.expr.did_you_mean_fact", guess=f"{namespace}.{close}", facts=facts)
+
+
 def _names_a_file(value: str) -> bool:
     """A template override given as a file name (`bureau/explain.md.j2`) rather than as the template's text:
     one line, no template syntax, ending in `.j2` -- or looking like a path (`/...`, `~...`, `./`, `../`), which
@@ -136,8 +194,8 @@ class _Compiler:
             line, _ = self.src.where(self.ids[ident])
             self.error(
                 path,
-                f"duplicate {what} id {ident!r} (already used at line {line})",
-                "ids unique across rules, checks, caps and limits",
+                msg("loading.compile.duplicate_id_already_used", what=msg(f"loading.compile.id_kind.{what}"), ident=repr(ident), line=line),
+                msg("loading.compile.ids_unique_across_rules"),
                 code="duplicate_id",
             )
         else:
@@ -150,8 +208,8 @@ class _Compiler:
             close = suggest(cites, self.doc["clauses"])
             self.error(
                 path,
-                f"citation {cites!r} points at no clause of the clause table",
-                f"{close!r}" if close else "a key of `clauses`",
+                msg("loading.compile.citation_points_clause_clause", cites=repr(cites)),
+                msg("loading.compile.close_clause", guess=repr(close)) if close else msg("loading.compile.key_clauses"),
                 code="unknown_citation",
             )
         return cites
@@ -160,12 +218,17 @@ class _Compiler:
         try:
             amount = parse_amount(value)
         except QuantityError as exc:
-            self.error(path, f"{exc}", f"a number of yuan (120000), or 万 notation (12万), at most {MAX_AMOUNT}", code="amount")
+            self.error(path, quantity_message(exc), msg("loading.compile.number_yuan_notation_most", max_amount=MAX_AMOUNT), code="amount")
             return Decimal(0)
         quantum = self.quantum()
         if quantum is not None and amount % quantum != 0:
             # a ceiling or budget finer than money is paid in could never be reached exactly (nor scaled to)
-            self.error(path, f"{value} is finer than the policy's rounding quantum {quantum}", f"a multiple of {quantum}", code="amount")
+            self.error(
+                path,
+                msg("loading.compile.finer_than_policy_s", value=value, quantum=quantum),
+                msg("loading.compile.multiple", quantum=quantum),
+                code="amount",
+            )
         return amount
 
     def quantum(self) -> Decimal | None:
@@ -179,7 +242,7 @@ class _Compiler:
         try:
             return parse_rate(value)
         except QuantityError as exc:
-            self.error(path, f"{exc}", "a rate such as 50% or 0.5", code="rate")
+            self.error(path, quantity_message(exc), msg("loading.compile.rate_such_as"), code="rate")
             return Decimal(0)
 
     def codes(self, values: Iterable[str], allowed: dict[str, Any], path: Path_, what: str) -> frozenset[str]:
@@ -187,11 +250,10 @@ class _Compiler:
         for i, value in enumerate(values):
             if value not in allowed:
                 close = suggest(value, allowed)
-                hint = f"did you mean {close!r}? " if close else ""
                 self.error(
                     path + (i,),
-                    f"unknown {what} {value!r}",
-                    hint + f"one of: {', '.join(allowed)}",
+                    msg("loading.compile.unknown", what=msg(f"loading.compile.code_kind.{what.replace(' ', '_')}"), value=repr(value)),
+                    _guess(close, msg("loading.compile.one", names=list(allowed))),
                     code=f"unknown_{what.replace(' ', '_')}",
                 )
             else:
@@ -210,23 +272,27 @@ class _Compiler:
             elif "values_from" in spec:
                 values = tuple(self.doc.get(spec["values_from"], {}))
             elif ftype in ("enum", "enum_list"):
-                self.error(path + (name,), f"fact {name!r} is an enum without values", "`values:` or `values_from:`")
+                self.error(
+                    path + (name,),
+                    msg("loading.compile.fact_enum_without_values", name=repr(name)),
+                    msg("loading.compile.values_values_from"),
+                )
             if ftype == "document_list":
                 values = tuple(self.doc.get("documents", {}))
             has_default = "default" in spec
             if ftype == "date_list" and spec.get("default", []) not in ([], None):
                 # a default is not converted like a claim's value: only "none" can be written safely
-                self.error(path + (name, "default"), f"the default of date_list fact {name!r} can only be [] or null", "default: []")
+                self.error(
+                    path + (name, "default"), msg("loading.compile.default_date_list_fact", name=repr(name)), msg("loading.compile.default")
+                )
             on_record = spec.get("on_record", "fills")
             if "on_record" in spec and path != ("facts", "applicant"):
-                self.error(
-                    path + (name, "on_record"), "on_record applies to applicant facts only (the ledger records facts about applicants)"
-                )
+                self.error(path + (name, "on_record"), msg("loading.compile.record_applies_applicant_facts"))
             elif "on_record" in spec and ftype not in RECORDABLE_TYPES | RECORDABLE_LIST_TYPES:
                 self.error(
                     path + (name, "on_record"),
-                    f"a ledger cannot hold a {ftype} fact on record",
-                    "a fact of type " + ", ".join(sorted(RECORDABLE_TYPES | RECORDABLE_LIST_TYPES)),
+                    msg("loading.compile.ledger_cannot_hold_fact", ftype=ftype),
+                    msg("loading.compile.fact_type", names=", ".join(sorted(RECORDABLE_TYPES | RECORDABLE_LIST_TYPES))),
                 )
             places, unit = self.number_form(spec, path + (name,))
             bounds = self.fact_bounds(spec, path + (name,))
@@ -252,11 +318,15 @@ class _Compiler:
         """A decimal or percent fact's `places` (default 2) and a count fact's `unit` (required)."""
         ftype = spec["type"]
         if "places" in spec and ftype not in NUMBER_PLACES_TYPES:
-            self.error(path + ("places",), f"places applies to decimal and percent facts, not {ftype}", "no places")
+            self.error(
+                path + ("places",), msg("loading.compile.places_applies_decimal_percent", ftype=ftype), msg("loading.compile.places")
+            )
         if "unit" in spec and ftype != "count":
-            self.error(path + ("unit",), f"unit applies to count facts, not {ftype}", "no unit (or type: count)")
+            self.error(
+                path + ("unit",), msg("loading.compile.unit_applies_count_facts", ftype=ftype), msg("loading.compile.unit_type_count")
+            )
         if ftype == "count" and "unit" not in spec:
-            self.error(path, "a count fact needs its unit word", "unit: {zh: 件, en: items}", code="count_unit")
+            self.error(path, msg("loading.compile.count_fact_needs_unit"), msg("loading.compile.unit_zh_en_items"), code="count_unit")
         places = spec.get("places", DEFAULT_PLACES) if ftype in NUMBER_PLACES_TYPES else None
         return places, _text(spec.get("unit")) if ftype == "count" else None
 
@@ -270,14 +340,18 @@ class _Compiler:
                 continue
             if ftype not in BOUNDED_TYPES:
                 self.error(
-                    path + (key,), f"{key} only applies to integer, count, decimal, money and percent facts, not {ftype}", "no bound"
+                    path + (key,), msg("loading.compile.only_applies_integer_count", key_=key, ftype=ftype), msg("loading.compile.bound")
                 )
                 out.append(None)
                 continue
             out.append(self.bound(spec[key], key, ftype, spec.get("places", DEFAULT_PLACES), path + (key,)))
         low, high = out
         if low is not None and high is not None and low > high:
-            self.error(path + ("maximum",), f"maximum {high} is below minimum {low}", f"a maximum of at least {low}")
+            self.error(
+                path + ("maximum",),
+                msg("loading.compile.maximum_below_minimum", high=high, low=low),
+                msg("loading.compile.maximum_least", low=low),
+            )
         return low, high
 
     def bound(self, raw: Any, key: str, ftype: str, places: int, path: Path_) -> Decimal | None:
@@ -285,15 +359,21 @@ class _Compiler:
         if ftype == "percent" or written_percent:
             if ftype != "percent" or not written_percent:
                 wanted = "a percentage such as 5%" if ftype == "percent" else "a number without %"
-                self.error(path, f"{key} of a {ftype} fact is written as {wanted}, not {raw}", wanted, code="bound")
+                self.error(
+                    path, msg("loading.compile.fact_written_as", key_=key, ftype=ftype, wanted=wanted, raw=raw), wanted, code="bound"
+                )
                 return None
             try:
                 fraction = parse_percent(raw)
             except QuantityError as exc:
-                self.error(path, f"{exc}", "a percentage such as 5%", code="bound")
+                self.error(path, quantity_message(exc), msg("loading.compile.percentage_such_as"), code="bound")
                 return None
             if decimal_places(fraction) > places + 2:  # 4.355% is 0.04355: the percentage's places + 2
-                self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a percentage with at most {places} decimals")
+                self.error(
+                    path,
+                    msg("loading.compile.has_more_than_fact_2", raw=raw, places=places),
+                    msg("loading.compile.percentage_most_decimals", places=places),
+                )
             return fraction
         value = self.amount(raw, path) if ftype == "money" else self.plain_number(raw, path)
         if value is None:
@@ -301,11 +381,15 @@ class _Compiler:
         if ftype in ("integer", "count") and value != value.to_integral_value():
             self.error(
                 path,
-                f"{key} of {'an integer' if ftype == 'integer' else 'a count'} fact must be a whole number, not {value}",
-                "a whole number",
+                msg(f"loading.compile.fact_must_whole_number_{ftype}", bound=key, value=value),
+                msg("loading.compile.whole_number"),
             )
         if ftype == "decimal" and decimal_places(value) > places:
-            self.error(path, f"{raw} has more than the fact's {places} decimal places", f"a number with at most {places} decimals")
+            self.error(
+                path,
+                msg("loading.compile.has_more_than_fact", raw=raw, places=places),
+                msg("loading.compile.number_most_decimals", places=places),
+            )
         return value
 
     def plain_number(self, raw: Any, path: Path_) -> Decimal | None:
@@ -313,10 +397,10 @@ class _Compiler:
         try:
             value = parse_amount(raw)
         except QuantityError as exc:
-            self.error(path, f"{exc}", f"a number of at most {MAX_AMOUNT}", code="bound")
+            self.error(path, quantity_message(exc), msg("loading.compile.number_most", max_amount=MAX_AMOUNT), code="bound")
             return None
         if isinstance(raw, str) and ("万" in raw or "元" in raw):
-            self.error(path, f"{raw} is written as money; this fact is not money", "a plain number", code="bound")
+            self.error(path, msg("loading.compile.written_as_money_this", raw=raw), msg("loading.compile.plain_number"), code="bound")
             return None
         return value
 
@@ -343,21 +427,20 @@ class _Compiler:
         """A fact resolver for expressions that see these item types (None: the common item facts)."""
         item_tables = self.item_tables(item_types, allow_item)
 
-        def resolve(namespace: str, fact: str) -> tuple[str, str | None] | None:
+        def resolve(namespace: str, fact: str) -> tuple[Msg, Msg | None] | None:
             if namespace == "item":
                 if not allow_item:
-                    return (f"item.{fact}: item facts cannot be used in an applicant-level check", "use applicant.* or claim.*")
+                    return (msg("loading.expr.item_in_applicant_check", fact=fact), msg("loading.expr.item_in_applicant_check_hint"))
                 for type_name, table in item_tables:
                     if fact not in table:
-                        close = suggest(fact, table)
-                        hint = f"did you mean item.{close}? " if close else ""
-                        return (f"unknown fact item.{fact} (for {type_name})", hint + f"facts of {type_name}: {', '.join(sorted(table))}")
+                        return (
+                            msg("loading.expr.unknown_item_fact", fact=fact, type=type_name),
+                            _facts_hint("item", fact, table, type_name),
+                        )
                 return None
             table = self.claim_facts if namespace == "claim" else self.applicant_facts
             if fact not in table:
-                close = suggest(fact, table)
-                hint = f"did you mean {namespace}.{close}? " if close else ""
-                return (f"unknown fact {namespace}.{fact}", hint + f"{namespace} facts: {', '.join(sorted(table))}")
+                return (msg("loading.expr.unknown_fact", namespace=namespace, fact=fact), _facts_hint(namespace, fact, table, None))
             return None
 
         return resolve
@@ -378,7 +461,7 @@ class _Compiler:
                 self.parameters,
             )
         except ExpressionError as exc:
-            self.error(path, f"{exc.message} in {source!r}", exc.hint, code="expression")
+            self.error(path, msg("loading.expr.in_source", message=exc.message, source=repr(source)), exc.hint, code="expression")
             return None
         for name, day in compiled.params:  # each look-up, for the trace: its date as an expression of its own
             when = self.expr(day, path, types, allow_item)
@@ -406,9 +489,12 @@ class _Compiler:
                 for literal in literals:
                     if literal not in spec.values:
                         close = suggest(literal, spec.values)
-                        hint = f"did you mean {close!r}? " if close else ""
+                        values = msg("loading.compile.values_2", fact=fact, names=list(spec.values))
                         self.error(
-                            path, f"{fact} is never {literal!r}", hint + f"values of {fact}: {', '.join(spec.values)}", code="unknown_value"
+                            path,
+                            msg("loading.compile.never_2", fact=fact, literal=repr(literal)),
+                            _guess(close, values),
+                            code="unknown_value",
                         )
 
     # --- the document --------------------------------------------------------
@@ -421,7 +507,9 @@ class _Compiler:
 
         fy = head["in_force"]["funding_years"]
         if fy["from"] > fy["to"]:
-            self.error(("policy", "in_force", "funding_years"), f"window starts ({fy['from']}) after it ends ({fy['to']})")
+            self.error(
+                ("policy", "in_force", "funding_years"), msg("loading.compile.window_starts_after_ends", first=fy["from"], last=fy["to"])
+            )
         in_force_cites = self.citation(head["in_force"].get("cites"), ("policy", "in_force", "cites"))
         notes = tuple(Note(n["id"], Text(n["zh"], n["en"])) for n in head.get("notes", []))
         self.note_ids = {n.id for n in notes}
@@ -436,9 +524,8 @@ class _Compiler:
         for section in ("shared_caps", "shared_limits"):
             for i, c in enumerate(doc.get(section, [])):
                 if "id" not in c:
-                    self.error(
-                        (section, i), f"an entry of {section} must define the cap or limit itself", "id, max/times and per", code="shared"
-                    )
+                    entry = msg("loading.compile.entry_must_define_cap", section=section)
+                    self.error((section, i), entry, msg("loading.compile.id_max_times_per"), code="shared")
                 else:
                     self.unique_id(c["id"], (section, i, "id"), section[7:-1])
         self.compiled_caps: dict[str, Cap] = {}
@@ -501,14 +588,26 @@ class _Compiler:
         for type_name, spec in doc["item_types"].items():
             own = self.fact_table(spec["facts"], ("item_types", type_name, "facts"))
             for clash in set(own) & set(self.common_item_facts):
-                self.error(("item_types", type_name, "facts", clash), f"fact {clash!r} is already a fact of every item", "a new name")
+                self.error(
+                    ("item_types", type_name, "facts", clash),
+                    msg("loading.compile.fact_already_fact_every", clash=repr(clash)),
+                    msg("loading.compile.new_name"),
+                )
             self.item_facts[type_name] = {**self.common_item_facts, **own}
         for required in ("id", "type"):
             if required not in self.common_item_facts:
-                self.error(("item_facts",), f"item_facts must define {required!r}", f"an `{required}` fact")
+                self.error(
+                    ("item_facts",),
+                    msg("loading.compile.item_facts_must_define", required=repr(required)),
+                    msg("loading.compile.fact", required=required),
+                )
         for required in ("id", "kind"):
             if required not in self.applicant_facts:
-                self.error(("facts", "applicant"), f"applicant facts must define {required!r}", f"an `{required}` fact")
+                self.error(
+                    ("facts", "applicant"),
+                    msg("loading.compile.applicant_facts_must_define", required=repr(required)),
+                    msg("loading.compile.fact_2", required=required),
+                )
 
     def parameter_table(self, table: dict[str, Any]) -> dict[str, Parameter]:
         """The dated parameters: values typed by the parameter's type, dates valid and strictly ascending."""
@@ -521,13 +620,19 @@ class _Compiler:
                 try:
                     start = _dt.date.fromisoformat(str(v["from"]))
                 except ValueError:
-                    self.error(vp + ("from",), f"{v['from']!r} is not a date", "YYYY-MM-DD, e.g. 2022-01-20", code="parameter")
+                    fixed = slips.iso_date(str(v["from"]))
+                    said = (
+                        msg("loading.slip.date", value=repr(v["from"]), fix=fixed)
+                        if fixed
+                        else msg("loading.compile.date", value=repr(v["from"]))
+                    )
+                    self.error(vp + ("from",), said, msg("loading.compile.yyyy_mm_dd_e"), code="parameter")
                     continue
                 if values and start <= values[-1].start:
                     self.error(
                         vp + ("from",),
-                        f"{start} is not after the previous value's date {values[-1].start}",
-                        "values in ascending order of from, one per date",
+                        msg("loading.compile.after_previous_value_s", start=start, start2=values[-1].start),
+                        msg("loading.compile.values_ascending_order_from"),
                         code="parameter",
                     )
                     continue
@@ -536,7 +641,9 @@ class _Compiler:
                     values.append(ParameterValue(start, value, Text(v["source"]["zh"], v["source"]["en"]), str(v["value"]).strip()))
             unit = _text(spec.get("unit"))
             if unit is not None and spec["type"] != "count":
-                self.error(path + ("unit",), "unit applies to a count parameter only", "no unit", code="parameter")
+                self.error(
+                    path + ("unit",), msg("loading.compile.unit_applies_count_parameter"), msg("loading.compile.unit"), code="parameter"
+                )
             out[name] = Parameter(name, Text(spec["zh"], spec["en"]), spec["type"], tuple(values), unit)
         return out
 
@@ -550,17 +657,27 @@ class _Compiler:
             try:
                 return parse_percent(value)
             except QuantityError:
-                self.error(path, f"{text} is not a percentage", f"write it with %: {text.rstrip('%')}%", code="parameter")
+                self.error(
+                    path,
+                    msg("loading.compile.percentage", text=text),
+                    msg("loading.compile.write", value=text.rstrip("%")),
+                    code="parameter",
+                )
                 return None
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
-            self.error(path, f"{text} is not a number", f"a {ptype} value", code="parameter")
+            self.error(path, msg("loading.compile.number", text=text), msg("loading.compile.value", ptype=ptype), code="parameter")
             return None
         if ptype == "decimal":
             return number
         if number != number.to_integral_value() or (ptype == "count" and number < 0):
-            self.error(path, f"{text} is not a whole number{' of at least 0' if ptype == 'count' else ''}", f"a {ptype}", code="parameter")
+            self.error(
+                path,
+                msg("loading.compile.whole_number_count" if ptype == "count" else "loading.compile.whole_number_2", text=text),
+                msg("loading.compile.message", ptype=ptype),
+                code="parameter",
+            )
             return None
         return int(number)
 
@@ -579,7 +696,9 @@ class _Compiler:
             types = None
             if "applies_to" in check:
                 if level == "applicant":
-                    self.error(path + ("applies_to",), "applies_to makes no sense on an applicant-level check", "level: item")
+                    self.error(
+                        path + ("applies_to",), msg("loading.compile.applies_makes_sense_applicant"), msg("loading.compile.level_item")
+                    )
                 types = self.codes(check["applies_to"], doc["item_types"], path + ("applies_to",), "item type")
             says = Text(check["says"]["zh"], check["says"]["en"])
             readings = tuple(check.get("readings", ()))
@@ -617,8 +736,12 @@ class _Compiler:
             if rule.item_type in rules_by_type:
                 self.error(
                     ("rules", i, "item_type"),
-                    f"item type {rule.item_type!r} already decided by rule {rules_by_type[rule.item_type].id!r}",
-                    "exactly one rule per item type",
+                    msg(
+                        "loading.compile.item_type_already_decided",
+                        item_type=repr(rule.item_type),
+                        id=repr(rules_by_type[rule.item_type].id),
+                    ),
+                    msg("loading.compile.exactly_one_rule_per"),
                     code="duplicate_item_type",
                 )
                 continue
@@ -626,13 +749,18 @@ class _Compiler:
             rules_by_type[rule.item_type] = rule
         for type_name in doc["item_types"]:
             if type_name not in rules_by_type and not any(p.path[:1] == ("rules",) for p in self.problems):
-                self.error(("item_types", type_name), f"item type {type_name!r} has no rule", "a rule with this item_type", code="no_rule")
+                self.error(
+                    ("item_types", type_name),
+                    msg("loading.compile.item_type_has_rule", type_name=repr(type_name)),
+                    msg("loading.compile.rule_this_item_type"),
+                    code="no_rule",
+                )
         for name, (_, path) in {**shared_caps, **shared_limits}.items():
             if name not in used_shared:
                 self.error(
                     path,
-                    f"shared cap/limit {name!r} is used by no rule: a cap on nothing",
-                    "a rule listing {shared: " + name + "}",
+                    msg("loading.compile.shared_cap_limit_used", name=repr(name)),
+                    msg("loading.compile.rule_listing_shared", name=name),
                     code="cap_on_nothing",
                 )
         return rules, rules_by_type
@@ -645,8 +773,8 @@ class _Compiler:
         if b_quantum is not None and budget_amount % Decimal(str(b_quantum)) != 0:
             self.error(
                 ("policy", "round_budget", "amount"),
-                f"the budget {budget['amount']} is not a whole number of the scaling quantum {b_quantum}",
-                f"a multiple of {b_quantum}",
+                msg("loading.compile.budget_whole_number_scaling", amount=budget["amount"], b_quantum=b_quantum),
+                msg("loading.compile.multiple_2", b_quantum=b_quantum),
                 code="amount",
             )
         return budget_amount
@@ -656,7 +784,11 @@ class _Compiler:
         refs = node.get("notes", [])
         for j, ref in enumerate(refs):
             if ref not in self.note_ids:
-                self.error(path + ("notes", j), f"note {ref!r} is not among policy.notes", ", ".join(sorted(self.note_ids)) or "a note id")
+                self.error(
+                    path + ("notes", j),
+                    msg("loading.compile.note_among_policy_notes", ref=repr(ref)),
+                    ", ".join(sorted(self.note_ids)) or "a note id",
+                )
         return tuple(refs)
 
     def readings(self, doc: dict[str, Any]) -> tuple[Reading, ...]:
@@ -669,7 +801,9 @@ class _Compiler:
             if r["id"] in seen:
                 line, _ = self.src.where(seen[r["id"]])
                 self.error(
-                    ("readings", i, "id"), f"duplicate reading id {r['id']!r} (already used at line {line})", "ids unique among readings"
+                    ("readings", i, "id"),
+                    msg("loading.compile.duplicate_reading_id_already", id=repr(r["id"]), line=line),
+                    msg("loading.compile.ids_unique_among_readings"),
                 )
                 continue
             seen[r["id"]] = ("readings", i, "id")
@@ -693,11 +827,8 @@ class _Compiler:
                 close = suggest(ref, known)
                 self.error(
                     path + (j,),
-                    f"reading {ref!r} is not among the policy's readings",
-                    (f"did you mean {close!r}? " if close else "")
-                    + (
-                        "an id of the top-level `readings`" if known else "a top-level `readings:` list giving each reading's id, zh and en"
-                    ),
+                    msg("loading.compile.reading_among_policy_s", ref=repr(ref)),
+                    _guess(close, msg("loading.compile.reading_id") if known else msg("loading.compile.readings_list")),
                     code="unknown_reading",
                 )
 
@@ -711,19 +842,22 @@ class _Compiler:
         try:
             text = read_beside(self.base_dir(), rel)
         except FileRefused as exc:
-            why = "" if exc.code == "io" else f": {exc.message}"  # a missing file: the message it always had
+            # a missing file: the message it always had
+            said = msg("loading.compile.source_text_missing", rel=repr(rel))
+            if exc.code != "io":
+                said = msg("loading.compile.source_text_cannot_read", rel=repr(rel), why=exc.message)
             self.error(
                 ("policy", "source_text"),
-                f"source text {rel!r} cannot be read{why}",
-                "a path to a UTF-8 text file in the policy's folder, relative to the policy file",
+                said,
+                msg("loading.compile.path_utf_text_file"),
             )
             return
         for key, clause in clauses.items():
             if clause.text not in text:
                 self.error(
                     ("clauses", key, "text"),
-                    f"clause {key} text is not verbatim in {rel}",
-                    "the exact words of the measures",
+                    msg("loading.compile.clause_text_verbatim", key_=key, rel=rel),
+                    msg("loading.compile.exact_words_measures"),
                     code="clause_text",
                 )
 
@@ -749,31 +883,33 @@ class _Compiler:
                 if key == RETIRED_TEMPLATE:
                     self.error(
                         path,
-                        f"template {key!r}: the engine's explanations no longer take their sentences from {key!r} (one "
-                        "explanation builder, issue 12): change a sentence by overriding its catalogue message (e.g. "
-                        "`calc_rate: ...`), or keep your macros in a template of your own under another name (e.g. "
-                        "`my_lines.j2`) and import that from your own explain.txt.j2 / explain.md.j2",
-                        "a catalogue message key, or a template name other than _lines.j2",
+                        msg("loading.compile.template_engine_s_explanations", key_=repr(key)),
+                        msg("loading.compile.catalogue_message_key_template"),
                         code="template",
                     )
                     continue
                 if not key.endswith(".j2"):
                     for message in message_problems(value):
-                        self.error(path, f"message {key!r}: {message}", code="template")
+                        self.error(path, msg("loading.compile.message_6", key_=repr(key), message=message), code="template")
                     out[scope][key] = value
                     continue
                 if _names_a_file(value):  # a file in the policy's folder
                     try:
                         value = read_beside(self.base_dir(), value.strip(), max_bytes=MAX_TEMPLATE_CHARS * 4)
                     except FileRefused as exc:
-                        self.error(path, f"template {key!r}: {exc.message}", "a path to a .j2 file in the policy's folder", code="template")
+                        self.error(
+                            path,
+                            msg("loading.compile.template_2", key_=repr(key), message=exc.message),
+                            msg("loading.compile.path_j_file_policy"),
+                            code="template",
+                        )
                         continue
                 out[scope][key] = value
         total = sum(len(v) for entries in out.values() for k, v in entries.items() if k.endswith(".j2"))
         if total > MAX_TEMPLATES_CHARS:  # compiling takes about a second per 50,000 characters: not checked one by one
             self.error(
                 ("templates",),
-                f"the policy's templates add up to {total} characters, more than the limit of {MAX_TEMPLATES_CHARS} (MAX_TEMPLATES_CHARS)",
+                msg("loading.compile.policy_s_templates_add", total=total, max_templates_chars=MAX_TEMPLATES_CHARS),
                 code="template",
             )
             return out
@@ -784,11 +920,13 @@ class _Compiler:
             for key, value in entries.items():
                 if key.endswith(".j2"):
                     for message, line in check_template(value, key, known):
-                        where = f"line {line} of the template: " if line is not None else ""
+                        said = msg("loading.compile.template_2", key_=repr(key), message=message)
+                        if line is not None:
+                            said = msg("loading.compile.template", key_=repr(key), line=line, message=message)
                         self.error(
                             ("templates", scope, key),
-                            f"template {key!r}: {where}{message}",
-                            "a jinja2 template using the engine's names and filters (see docs/explanations.md)",
+                            said,
+                            msg("loading.compile.jinja_template_using_engine"),
                             code="template",
                         )
         return out
@@ -802,8 +940,8 @@ class _Compiler:
                 close = suggest(code, self.doc.get("documents", {}))
                 self.error(
                     path + (j,) if isinstance(need, str) else path + (j, "doc"),
-                    f"unknown document {code!r}",
-                    (f"did you mean {close!r}? " if close else "") + "a key of `documents`",
+                    msg("loading.compile.unknown_document", code=repr(code)),
+                    _guess(close, msg("loading.compile.key_documents")),
                     code="unknown_document",
                 )
                 continue
@@ -835,7 +973,10 @@ class _Compiler:
         if "who" in c:
             if not c["who"]:
                 self.error(
-                    path + ("who",), "an empty `who` applies to nobody", "who: [an applicant kind, ...] or no who", code="cap_on_nothing"
+                    path + ("who",),
+                    msg("loading.compile.empty_who_applies_nobody"),
+                    msg("loading.compile.who_applicant_kind_who"),
+                    code="cap_on_nothing",
                 )
                 return None, None, False
             kinds = self.codes(c["who"], self.doc["applicant_kinds"], path + ("who",), "applicant kind")
@@ -845,7 +986,11 @@ class _Compiler:
             if cond is None:
                 return kinds, None, False
             if cond.type not in (None, "boolean"):
-                self.error(path + ("when",), f"`when` must be yes/no; {cond.source!r} is a {cond.type}", "a comparison or a yes/no fact")
+                self.error(
+                    path + ("when",),
+                    msg("loading.compile.when_must_yes", source=repr(cond.source), type=cond.type),
+                    msg("loading.compile.comparison_yes_fact"),
+                )
                 return kinds, None, False
         return kinds, cond, True
 
@@ -896,7 +1041,7 @@ class _Compiler:
         if "shared" in c:
             name = c["shared"]
             if name not in shared:
-                self.error(path + ("shared",), f"no shared cap {name!r}", "an id of shared_caps")
+                self.error(path + ("shared",), msg("loading.compile.shared_cap", name=repr(name)), msg("loading.compile.id_shared_caps"))
                 return None
             used.add(name)
             c, path = shared[name]
@@ -913,8 +1058,8 @@ class _Compiler:
             if not c["per"]:
                 self.error(
                     path + ("per",),
-                    "a cap with an empty scope is a cap on nothing",
-                    "per: [applicant.id, ...] or per: item",
+                    msg("loading.compile.cap_empty_scope_cap"),
+                    msg("loading.compile.per_applicant_id_per"),
                     code="cap_on_nothing",
                 )
                 return None
@@ -951,7 +1096,9 @@ class _Compiler:
         if "shared" in c:
             name = c["shared"]
             if name not in shared:
-                self.error(path + ("shared",), f"no shared limit {name!r}", "an id of shared_limits")
+                self.error(
+                    path + ("shared",), msg("loading.compile.shared_limit", name=repr(name)), msg("loading.compile.id_shared_limits")
+                )
                 return None
             used.add(name)
             c, path = shared[name]
@@ -963,7 +1110,10 @@ class _Compiler:
         notes = self.note_refs(c, path)
         if not c["per"]:
             self.error(
-                path + ("per",), "a limit with an empty scope is a limit on nothing", "per: [applicant.id, ...]", code="cap_on_nothing"
+                path + ("per",),
+                msg("loading.compile.limit_empty_scope_limit"),
+                msg("loading.compile.per_applicant_id"),
+                code="cap_on_nothing",
             )
             return None
         per = [self.expr(e, path + ("per", k), [item_type]) for k, e in enumerate(c["per"])]
@@ -1012,7 +1162,9 @@ class _Compiler:
                 )
             starts = [b.start for b in bands]
             if starts != sorted(starts) or len(set(starts)) != len(starts):
-                self.error(path + ("bands",), "bands must be in increasing order of `from`", "from: 0, then larger starts")
+                self.error(
+                    path + ("bands",), msg("loading.compile.bands_must_increasing_order"), msg("loading.compile.from_then_larger_starts")
+                )
             return BandsAmount(of, tuple(bands), base=base) if of else None
         if "per_unit" in a:
             count = self.expr(a["count"], path + ("count",), t)
@@ -1020,8 +1172,8 @@ class _Compiler:
             if max_count is not None and max_count > MAX_COUNT:  # it could never bind, and per_unit x it outgrows the decimal context
                 self.error(
                     path + ("max_count",),
-                    f"max_count {max_count} is more than {MAX_COUNT}",
-                    f"a count of at most {MAX_COUNT}",
+                    msg("loading.compile.max_count_more_than", max_count=max_count, max_count2=MAX_COUNT),
+                    msg("loading.compile.count_most", max_count=MAX_COUNT),
                     code="amount",
                 )
             unit = _text(a.get("unit")) or self.count_unit(count, item_type)
@@ -1071,7 +1223,10 @@ class _Compiler:
             if key is not None:
                 if key in table:
                     self.error(
-                        path + ("table", k), f"key {k!r} is the same key as another entry ({key})", "one entry per value", code="table_key"
+                        path + ("table", k),
+                        msg("loading.compile.key_same_key_as", k=repr(k), key_=key),
+                        msg("loading.compile.one_entry_per_value"),
+                        code="table_key",
                     )
                 table[key] = parse(v, path + ("table", k))
         otherwise = parse(a["otherwise"], path + ("otherwise",)) if "otherwise" in a else None
@@ -1081,8 +1236,8 @@ class _Compiler:
             if missing:
                 self.error(
                     path + ("table",),
-                    f"table has no {values} for {', '.join(missing)}",
-                    f"{'an amount' if values == 'amount' else 'a rate'} for every value of {by.source}",
+                    msg(f"loading.compile.table_has_{values}", names=list(missing)),
+                    msg(f"loading.compile.every_value_{values}", source=by.source),
                     code="semantic",  # (the code it always had)
                 )
         complete = otherwise is not None or expected is not None  # (an uncovered yes/no or enum table is a load error above)
@@ -1098,14 +1253,19 @@ class _Compiler:
             close = suggest(key, outcomes)
             self.error(
                 path,
-                f"{by.source} never gives {key!r}",
-                (f"did you mean {close!r}? " if close else "") + f"it gives: {', '.join(outcomes)}",
+                msg("loading.compile.never_gives", source=by.source, key_=repr(key)),
+                _guess(close, msg("loading.compile.gives", names=list(outcomes))),
                 code="unknown_value",
             )
             return None
         if ftype == "boolean":
             if key not in ("true", "false"):
-                self.error(path, f"{by.source} is yes/no; key {key!r} is not true/false", "true: or false: (unquoted)", code="table_key")
+                self.error(
+                    path,
+                    msg("loading.compile.yes_key_true_false", source=by.source, key_=repr(key)),
+                    msg("loading.compile.true_false_unquoted"),
+                    code="table_key",
+                )
                 return None
             return key
         if ftype in ("integer", "count"):
@@ -1114,15 +1274,20 @@ class _Compiler:
             except InvalidOperation:
                 number = None
             if number is None or not number.is_finite() or number != number.to_integral_value():
-                self.error(path, f"{by.source} is a whole number; key {key!r} is not one", "a whole number such as 3", code="table_key")
+                self.error(
+                    path,
+                    msg("loading.compile.whole_number_key_one", source=by.source, key_=repr(key)),
+                    msg("loading.compile.whole_number_such_as"),
+                    code="table_key",
+                )
                 return None
             return str(int(number))
         if spec is not None and spec.values is not None and key not in spec.values:
             close = suggest(key, spec.values)
             self.error(
                 path,
-                f"{by.source} is never {key!r}",
-                (f"did you mean {close!r}? " if close else "") + f"values: {', '.join(spec.values)}",
+                msg("loading.compile.never", source=by.source, key_=repr(key)),
+                _guess(close, msg("loading.compile.values", names=list(spec.values))),
                 code="unknown_value",
             )
             return None
@@ -1130,11 +1295,19 @@ class _Compiler:
             try:
                 return table_key(Decimal(key.strip()))
             except InvalidOperation:
-                self.error(path, f"{by.source} is a number; key {key!r} is not one", "a number such as 30000", code="table_key")
+                self.error(
+                    path,
+                    msg("loading.compile.number_key_one", source=by.source, key_=repr(key)),
+                    msg("loading.compile.number_such_as"),
+                    code="table_key",
+                )
                 return None
         if ftype is not None and ftype not in ("enum", "string", "identifier", "item_type"):
             self.error(
-                path, f"a table cannot be keyed by {by.source}, a {ftype} fact", "a yes/no, enum, integer or text fact", code="table_key"
+                path,
+                msg("loading.compile.table_cannot_keyed_fact", source=by.source, ftype=ftype),
+                msg("loading.compile.yes_enum_integer_text"),
+                code="table_key",
             )
             return None
         return key
@@ -1168,8 +1341,8 @@ class _Compiler:
             close = suggest(item_type, self.doc["item_types"])
             self.error(
                 path + ("item_type",),
-                f"unknown item type {item_type!r}",
-                (f"did you mean {close!r}? " if close else "") + "a key of `item_types`",
+                msg("loading.compile.unknown_item_type", item_type=repr(item_type)),
+                _guess(close, msg("loading.compile.key_item_types")),
                 code="unknown_item_type",
             )
             return None
@@ -1192,8 +1365,8 @@ class _Compiler:
                 if c is not None and c.kinds is not None and kinds and c.kinds.isdisjoint(kinds):
                     self.error(
                         path + (part, j),
-                        f"{part[:-1]} {c.id} applies to {', '.join(sorted(c.kinds))}, none of whom this rule pays",
-                        f"who: a kind among {', '.join(sorted(kinds))}, or leave the {part[:-1]} out of this rule",
+                        msg(f"loading.compile.applies_to_none_{part}", id=c.id, names=sorted(c.kinds)),
+                        msg(f"loading.compile.who_kind_among_{part}", names=sorted(kinds)),
                     )
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
@@ -1234,8 +1407,8 @@ class _Compiler:
         if "later" in s and s["pays"] != "highest":
             self.error(
                 path + ("subject", "later"),
-                f"later: {later} applies to pays: highest (pays: {s['pays']} already pays the difference)",
-                "pays: highest, later: difference -- or pays: difference alone",
+                msg("loading.compile.later_applies_pays_highest", later=later, pays=s["pays"]),
+                msg("loading.compile.pays_highest_later_difference"),
             )
         if all(k is not None for k in keys):
             subject = Subject(
@@ -1257,11 +1430,15 @@ class _Compiler:
         s, sp = r["selection"], path + ("selection",)
         notes = self.note_refs(s, sp)
         if "amount" not in r:
-            self.error(sp, "a selection ranks the items a rule pays; this rule computes no amount", "a rule with `amount:`")
+            self.error(sp, msg("loading.compile.selection_ranks_items_rule"), msg("loading.compile.rule_amount"))
         if len(s["order"]) > MAX_ORDER_KEYS:  # (the schema says so too)
-            self.error(sp + ("order",), f"at most {MAX_ORDER_KEYS} ranking keys", f"{MAX_ORDER_KEYS} keys or fewer")
+            self.error(
+                sp + ("order",),
+                msg("loading.compile.most_ranking_keys", max_order_keys=MAX_ORDER_KEYS),
+                msg("loading.compile.keys_fewer", max_order_keys=MAX_ORDER_KEYS),
+            )
         if "first" not in s and "budget" not in s:
-            self.error(sp, "a selection needs `first` (how many), `budget` (how much), or both", "first: 120, or budget: 500万")
+            self.error(sp, msg("loading.compile.selection_needs_first_how"), msg("loading.compile.first_budget"))
         per = [self.expr(e, sp + ("per", k), [item_type]) for k, e in enumerate(s.get("per", []))]
         order = [self.expr(o["by"], sp + ("order", k, "by"), [item_type]) for k, o in enumerate(s["order"])]
         budget = self.amount(s["budget"], sp + ("budget",)) if "budget" in s else None
@@ -1286,9 +1463,9 @@ class _Compiler:
             return
         for j, t in enumerate(tests):
             if t.expression.computed:
-                self.error(path + ("when", j, "test"), "`amount` is used, but this rule computes no amount", "a rule with `amount:`")
+                self.error(path + ("when", j, "test"), msg("loading.compile.amount_used_but_this_2"), msg("loading.compile.rule_amount_3"))
         if any(n.when is not None and n.when.computed for n in docs):
-            self.error(path + ("documents",), "`amount` is used, but this rule computes no amount", "a rule with `amount:`")
+            self.error(path + ("documents",), msg("loading.compile.amount_used_but_this"), msg("loading.compile.rule_amount_2"))
 
 
 def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:

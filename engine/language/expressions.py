@@ -32,6 +32,8 @@ from typing import Any
 from simpleeval import EvalWithCompoundTypes
 
 from engine.core.errors import ClaimError, Problem
+from engine.core.i18n import Msg, msg
+from engine.language import slips
 
 NAMESPACES = ("claim", "applicant", "item")
 
@@ -100,20 +102,20 @@ def _date_of(year: Any, month: Any, day: Any) -> _dt.date:
     its last day (date_of(y, 2, 31) is the end of February); a month outside 1-12 is a ValueError (a clean error)."""
     y, m, d = _whole(year, "date_of"), _whole(month, "date_of"), _whole(day, "date_of")
     if not 1 <= m <= 12 or d < 1:
-        raise ValueError(f"date_of({y}, {m}, {d}): the month must be 1-12 and the day at least 1")
+        raise ValueError(msg("loading.run.date_of", y=y, m=m, d=d))
     return _clamped(y, m, d)
 
 
 def _whole(n: Any, function: str) -> int:
     """A whole number of days, months or years (an int, or a Decimal without a fraction); else a TypeError."""
     if isinstance(n, bool) or not isinstance(n, int | Decimal) or n != int(n):
-        raise TypeError(f"{function}() counts in whole numbers, not {n!r}")
+        raise TypeError(msg("loading.run.whole", function=function, value=repr(n)))
     return int(n)
 
 
 def _date_argument(value: Any, function: str) -> _dt.date:
     if not isinstance(value, _dt.date):
-        raise TypeError(f"{function}() takes a date, not {type(value).__name__}")
+        raise TypeError(msg("loading.run.date_arg", function=function, type=type(value).__name__))
     return value
 
 
@@ -186,7 +188,7 @@ def _date(text: str) -> _dt.date:
     """date("2019-12-31") (for the reference evaluator: compiled expressions hold the date as a constant)."""
     value = parse_date_literal(text)
     if value is None:
-        raise ValueError(f"date() takes a date written YYYY-MM-DD, not {text!r}")
+        raise ValueError(msg("loading.run.date_text", value=repr(text)))
     return value
 
 
@@ -199,11 +201,11 @@ def _latest_on_or_before(dates: list[_dt.date] | tuple[_dt.date, ...], day: _dt.
     """The most recent of `dates` on or before `day`, or None. One pass over a list a claim bounds (its
     schema caps every list), so the cost is bounded; anything but a list of dates and a date is a TypeError."""
     if not isinstance(dates, list | tuple) or not isinstance(day, _dt.date):
-        raise TypeError(f"latest_on_or_before takes a list of dates and a date, not {type(dates).__name__} and {type(day).__name__}")
+        raise TypeError(msg("loading.run.latest_args", dates=type(dates).__name__, day=type(day).__name__))
     latest = None
     for d in dates:
         if not isinstance(d, _dt.date):
-            raise TypeError(f"latest_on_or_before takes a list of dates, not of {type(d).__name__}")
+            raise TypeError(msg("loading.run.latest_elements", type=type(d).__name__))
         if d <= day and (latest is None or d > latest):
             latest = d
     return latest
@@ -213,7 +215,7 @@ def _param(parameter: Any, day: Any) -> Any:
     """`param("name", date)`: the value of a dated parameter in force on `day`. A day before its first value is a
     gap of the policy: MissingFact `param.<name>@<day>`, so the item is incomplete naming both, never a crash."""
     if not isinstance(day, _dt.date):
-        raise TypeError(f"param() needs a date, not {type(day).__name__}")
+        raise TypeError(msg("loading.run.param_date", type=type(day).__name__))
     value = parameter.at(day)
     if value is None:
         raise MissingFact(f"param.{parameter.name}@{day.isoformat()}")
@@ -223,7 +225,7 @@ def _param(parameter: Any, day: Any) -> Any:
 #: The name of the dated-parameter function (handled by the checker, not in FUNCTIONS: its first argument names
 #: a parameter of the policy, checked at load).
 PARAM_FUNCTION = "param"
-PARAM_DOC = 'param("name", date) -> the value of the dated parameter `name` in force on date (see `parameters:`)'
+PARAM_DOC = msg("loading.fn.param")
 
 
 def _first(values: list[Any] | tuple[Any, ...]) -> Any:
@@ -237,7 +239,7 @@ def _count(values: list[Any] | tuple[Any, ...]) -> int:
 def _mul(a: Any, b: Any) -> Any:
     """`*` on numbers only: repeating a string or list (`"x" * 10**15`) would make evaluation unbounded."""
     if not isinstance(a, int | Decimal) or not isinstance(b, int | Decimal):
-        raise TypeError(f"* multiplies numbers only, not {type(a).__name__} and {type(b).__name__}")
+        raise TypeError(msg("loading.run.multiply", left=type(a).__name__, right=type(b).__name__))
     return a * b
 
 
@@ -269,27 +271,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
 }
 
-FUNCTION_DOCS: dict[str, str] = {
-    "year": "year(date) -> the calendar year of a date",
-    "month": "month(date) -> the month of a date, 1-12",
-    "day": "day(date) -> the day of the month of a date, 1-31",
-    "quarter": "quarter(date) -> the quarter of the year of a date, 1-4",
-    "half_year": "half_year(date) -> the half of the year of a date: 1 (January-June) or 2",
-    "date": 'date("2019-12-31") -> that date (written YYYY-MM-DD; checked when the policy loads)',
-    "date_of": "date_of(year, month, day) -> that date (a day past the month's end is its last day: date_of(2025, 2, 31) is 2025-02-28)",
-    "add_years": "add_years(date, n) -> the same calendar date n years later (29 Feb -> 28 Feb)",
-    "add_months": "add_months(date, n) -> the same day n months later, at most the month's last (2021-01-31 + 1 -> 2021-02-28)",
-    "add_days": "add_days(date, n) -> the date n days later (earlier when n is negative)",
-    "days_between": "days_between(a, b) -> days from a to b (b - a; negative when b is before a)",
-    "months_between": "months_between(a, b) -> whole calendar months from a to b (2021-01-31 to 2021-02-28 is 1)",
-    "latest_on_or_before": "latest_on_or_before(dates, date) -> the most recent of a list of dates on or before date, or None",
-    "first": "first(list) -> the first element, or None for an empty list",
-    "count": "count(list) -> number of elements",
-    "len": "len(list) -> number of elements (same as count)",
-    "min": "min(a, b, ...) -> the least value",
-    "max": "max(a, b, ...) -> the greatest value",
-    "abs": "abs(x) -> absolute value",
-}
+#: What each function does, in the reader's language (`loading.fn.<name>`): the hint of an error about a call.
+FUNCTION_DOCS: dict[str, Msg] = {name: msg(f"loading.fn.{name}") for name in FUNCTIONS}
 
 
 def _arity(function: Callable[..., Any]) -> tuple[int, int | None]:
@@ -309,12 +292,12 @@ def _arity(function: Callable[..., Any]) -> tuple[int, int | None]:
 ARITY: dict[str, tuple[int, int | None]] = {name: _arity(function) for name, function in FUNCTIONS.items()}
 
 
-def _arguments(least: int, most: int | None) -> str:
+def _arguments(least: int, most: int | None) -> Msg:
     if most is None:
-        return f"{least} or more arguments"
+        return msg("loading.expr.arguments_or_more", n=least)
     if least == most:
-        return f"{least} argument{'s' if least != 1 else ''}"
-    return f"{least} to {most} arguments"
+        return msg("loading.expr.argument_one" if least == 1 else "loading.expr.arguments", n=least)
+    return msg("loading.expr.arguments_range", least=least, most=most)
 
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
@@ -352,27 +335,28 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Load,
 )
 
+#: A construct outside the language, said in the officer's words (`loading.node.<key>`).
 _NODE_WORDS = {
-    ast.Lambda: "lambda functions",
+    ast.Lambda: "lambda_functions",
     ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions",
     ast.DictComp: "comprehensions",
     ast.GeneratorExp: "comprehensions",
-    ast.Subscript: "indexing with [ ] (use first(...))",
-    ast.Pow: "the power operator **",
-    ast.FloorDiv: "the operator //",
-    ast.Mod: "the operator %",
-    ast.NamedExpr: "assignment :=",
-    ast.Dict: "dictionary literals",
-    ast.Set: "set literals",
-    ast.JoinedStr: "f-strings",
-    ast.Starred: "* unpacking",
-    ast.BitAnd: "bit operators",
-    ast.BitOr: "bit operators",
-    ast.BitXor: "bit operators",
-    ast.LShift: "bit operators",
-    ast.RShift: "bit operators",
-    ast.Invert: "bit operators",
+    ast.Subscript: "indexing",
+    ast.Pow: "power",
+    ast.FloorDiv: "floor_division",
+    ast.Mod: "modulo",
+    ast.NamedExpr: "assignment",
+    ast.Dict: "dictionary_literals",
+    ast.Set: "set_literals",
+    ast.JoinedStr: "f_strings",
+    ast.Starred: "unpacking",
+    ast.BitAnd: "bit_operators",
+    ast.BitOr: "bit_operators",
+    ast.BitXor: "bit_operators",
+    ast.LShift: "bit_operators",
+    ast.RShift: "bit_operators",
+    ast.Invert: "bit_operators",
     ast.Await: "await",
 }
 
@@ -380,7 +364,7 @@ _NODE_WORDS = {
 class ExpressionError(ValueError):
     """An expression outside the allowed language; `hint` says what is allowed."""
 
-    def __init__(self, message: str, hint: str | None = None, column: int | None = None) -> None:
+    def __init__(self, message: Msg, hint: Msg | None = None, column: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -388,7 +372,7 @@ class ExpressionError(ValueError):
 
 
 #: Resolves a fact reference. Returns None if known, else a message (with a hint).
-FactResolver = Callable[[str, str], "tuple[str, str | None] | None"]
+FactResolver = Callable[[str, str], "tuple[Msg, Msg | None] | None"]
 #: The declared types of a fact (several when item types declare it differently; none if unknown).
 FactTypes = Callable[[str, str], "Iterable[str]"]
 
@@ -489,16 +473,29 @@ def _coarse(kinds: Iterable[str]) -> frozenset[str]:
     return frozenset(NUM if k in NUMBERS else k for k in kinds)
 
 
-def _words(kinds: frozenset[str], coarse: bool = False) -> str:
+def _kind_word(kind: str) -> Msg | str:
+    """One kind in the officer's words (`KIND_WORDS`, said in the reader's language); another as it is."""
+    return msg(f"loading.kind.{kind}") if kind in KIND_WORDS else kind
+
+
+def either(words: list[Msg | str]) -> Msg | str:
+    """ "a date or None", said in the reader's language ("日期或 None")."""
+    if len(words) == 1:
+        return words[0]
+    return msg("loading.kind.either", first=words[0], rest=either(words[1:]))
+
+
+def _words(kinds: frozenset[str], coarse: bool = False) -> Msg | str:
     """Kinds in the officer's words: "an amount of money", "a date or None"; `coarse`: numbers as "a number"."""
     shown = sorted((_coarse(kinds) if coarse else kinds) - {NONE}) or [NONE]
     if not coarse and len(shown) > 1 and set(shown) <= NUMBERS:
         shown = [NUM]
-    return " or ".join(KIND_WORDS.get(k, k) for k in shown)
+    return either([_kind_word(k) for k in shown])
 
 
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
+def _a(word: str) -> Msg:
+    """A fact's declared type with its article ("a money fact"'s "money"): `loading.type.<type>`."""
+    return msg("loading.type.an" if word[:1] in "aeiou" else "loading.type.a", type=word)
 
 
 def static_type(kinds: frozenset[str]) -> str | None:
@@ -529,7 +526,7 @@ def _flavour(op: ast.operator, left: str, right: str) -> str:
     return left if left in (DECIMAL, NUM) and right in _NEUTRAL else NUM
 
 
-def arithmetic_kinds(op: ast.operator, left: frozenset[str], right: frozenset[str]) -> tuple[frozenset[str], str | None, str | None]:
+def arithmetic_kinds(op: ast.operator, left: frozenset[str], right: frozenset[str]) -> tuple[frozenset[str], Msg | None, Msg | None]:
     """(what `left op right` yields, the problem if the two can never go together, a hint)."""
     if left & _OPEN or right & _OPEN:  # a number or a run-time error (+ may also join texts or lists)
         return (left | right if isinstance(op, ast.Add) else frozenset({UNKNOWN})), None, None
@@ -544,19 +541,19 @@ def arithmetic_kinds(op: ast.operator, left: frozenset[str], right: frozenset[st
             return numbers | (same - {NUM}), None, None
     elif NUM in cl and NUM in cr:
         return numbers, None, None
-    problem = f"{_words(left, True)} and {_words(right, True)} cannot be combined with {sign}"
-    hint: str | None = f"{sign} works on numbers" + (" (and + joins two texts or two lists)" if sign == "+" else "")
+    problem = msg("loading.expr.cannot_combine", left=_words(left, True), right=_words(right, True), sign=sign)
+    hint: Msg | None = msg("loading.expr.plus_works_on" if sign == "+" else "loading.expr.sign_works_on", sign=sign)
     if DATE in cl and DATE in cr and sign == "-":
-        problem = "a date cannot be subtracted from a date"
-        hint = "days_between(a, b) gives the days from a to b; months_between(a, b) the whole months"
+        problem = msg("loading.expr.date_minus_date")
+        hint = msg("loading.expr.date_minus_date_hint")
     elif DATE in cl | cr and sign in "+-":
-        hint = "add_days(date, n), add_months(date, n) or add_years(date, n) move a date (n negative to go back)"
+        hint = msg("loading.expr.move_a_date_hint")
     elif BOOL in cl | cr:
-        hint = "yes/no is not a number: write a condition such as `x if item.flag else y`"
+        hint = msg("loading.expr.yes_no_not_a_number_hint")
     return frozenset({UNKNOWN}), problem, hint  # (the problem is reported where it is)
 
 
-def comparison_problem(op: ast.cmpop, left: _Kinds, right: _Kinds) -> tuple[str, str | None] | None:
+def comparison_problem(op: ast.cmpop, left: _Kinds, right: _Kinds) -> tuple[Msg, Msg | None] | None:
     """Why `left op right` can never be compared (the problem and a hint), or None."""
     (lk, _), (rk, re_) = left, right
     if isinstance(op, ast.Is | ast.IsNot) or lk & _OPEN or rk & _OPEN:
@@ -568,23 +565,29 @@ def comparison_problem(op: ast.cmpop, left: _Kinds, right: _Kinds) -> tuple[str,
         elements = _coarse(re_) - {NONE}
         if (LIST in cr and (not elements or elements & _OPEN or cl & elements)) or (TEXT in cr and TEXT in cl):
             return None
-        plural = {DATE: "dates", TEXT: "texts", NUM: "numbers", BOOL: "yes/no values", LIST: "lists"}
-        inside = "a list of " + " or ".join(plural.get(k, k) for k in sorted(elements)) if LIST in cr and elements else _words(rk, True)
-        return f"{_words(lk, True)} is never in {inside}", None
+        plural = {DATE: "dates", TEXT: "texts", NUM: "numbers", BOOL: "yes_no_values", LIST: "lists"}
+        inside: Msg | str = (
+            msg(
+                "loading.kind.list_of",
+                kinds=either([msg(f"loading.kind.plural.{plural[k]}") if k in plural else k for k in sorted(elements)]),
+            )
+            if LIST in cr and elements
+            else _words(rk, True)
+        )
+        return msg("loading.expr.never_in", left=_words(lk, True), inside=inside), None
     if cl & cr:
         return None
-    problem = f"{_words(lk, True)} cannot be compared with {_words(rk, True)}"
+    problem = msg("loading.expr.cannot_compare", left=_words(lk, True), right=_words(rk, True))
     both = cl | cr
+    hint: Msg | None = None
     if DATE in both and TEXT in both:
-        hint = 'write a date as date("2019-12-31"), or compare a date fact with a quoted "YYYY-MM-DD"'
+        hint = msg("loading.expr.compare_date_text_hint")
     elif DATE in both and NUM in both:
-        hint = "year(d), month(d) and day(d) give numbers; days_between(a, b) and months_between(a, b) count days and months"
+        hint = msg("loading.expr.compare_date_number_hint")
     elif TEXT in both and NUM in both:
-        hint = "a number is written without quotes; a text value with quotes"
+        hint = msg("loading.expr.compare_text_number_hint")
     elif BOOL in both:
-        hint = "a yes/no fact is compared with true or false, or used alone as a condition"
-    else:
-        hint = None
+        hint = msg("loading.expr.compare_yes_no_hint")
     return problem, hint
 
 
@@ -676,20 +679,16 @@ class _Checker(ast.NodeTransformer):
         self.memo: dict[int, tuple[ast.AST, _Kinds]] = {}
         self.made: set[int] = set()
 
-    def fail(self, node: ast.AST, message: str, hint: str | None = None) -> ExpressionError:
+    def fail(self, node: ast.AST, message: Msg, hint: Msg | None = None) -> ExpressionError:
         return ExpressionError(message, hint, getattr(node, "col_offset", None))
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
         self.count += 1
         if self.count > MAX_NODES:
-            raise self.fail(node, f"expression too complex (more than {MAX_NODES} parts)")
+            raise self.fail(node, msg("loading.expr.too_complex", limit=MAX_NODES))
         if not isinstance(node, _ALLOWED_NODES):
-            what = _NODE_WORDS.get(type(node), type(node).__name__)
-            raise self.fail(
-                node,
-                f"{what} not allowed in policy expressions",
-                "conditions use facts, literals, and/or/not, comparisons, + - * / and the documented functions",
-            )
+            what = msg(f"loading.node.{_NODE_WORDS[type(node)]}") if type(node) in _NODE_WORDS else type(node).__name__
+            raise self.fail(node, msg("loading.expr.node_not_allowed", what=what), msg("loading.expr.node_not_allowed_hint"))
         return super().generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
@@ -699,18 +698,18 @@ class _Checker(ast.NodeTransformer):
             return node
         if isinstance(value, str):
             if len(value) > MAX_STRING_LITERAL:
-                raise self.fail(node, f"string literal longer than {MAX_STRING_LITERAL} characters")
+                raise self.fail(node, msg("loading.expr.string_too_long", limit=MAX_STRING_LITERAL))
             return node
         if isinstance(value, int):
             if abs(value) > MAX_INT_LITERAL:
-                raise self.fail(node, f"number {value} is larger than {MAX_INT_LITERAL}")
+                raise self.fail(node, msg("loading.expr.number_too_large", number=str(value), limit=MAX_INT_LITERAL))
             return node
         if isinstance(value, float):
             # Exactness: 0.1 in an expression means Decimal('0.1'), never a binary float -- and the value is read
             # from the literal's own text, not from the float Python parsed (0.12345678901234567890 keeps its
             # 20 places, 1e400 is not infinity).
             return self.constant(node, self.decimal_literal(node), frozenset({DECIMAL}))
-        raise self.fail(node, f"literal {value!r} not allowed")
+        raise self.fail(node, msg("loading.expr.literal_not_allowed", value=repr(value)))
 
     def constant(self, node: ast.AST, value: Any, kinds: frozenset[str]) -> ast.Name:
         """A name for `value` (unique in the process: inlined bodies share namespaces), standing where `node` was."""
@@ -724,19 +723,19 @@ class _Checker(ast.NodeTransformer):
     def decimal_literal(self, node: ast.Constant) -> Decimal:
         text = (ast.get_source_segment(self.source, node) or "").replace("_", "")
         if len(text) > MAX_DECIMAL_LITERAL:
-            raise self.fail(node, f"number literal longer than {MAX_DECIMAL_LITERAL} characters")
+            raise self.fail(node, msg("loading.expr.number_too_long", limit=MAX_DECIMAL_LITERAL))
         try:
             value = Decimal(text)
         except ArithmeticError:
-            raise self.fail(node, f"number literal {text!r} is not a decimal number") from None
+            raise self.fail(node, msg("loading.expr.not_decimal", value=repr(text))) from None
         if not value.is_finite():
-            raise self.fail(node, f"number {text} is not a finite number")
+            raise self.fail(node, msg("loading.expr.not_finite", number=text))
         if value.copy_abs() > MAX_INT_LITERAL:  # (copy_abs: exact, whatever the decimal context)
-            raise self.fail(node, f"number {text} is larger than {MAX_INT_LITERAL}")
+            raise self.fail(node, msg("loading.expr.number_too_large", number=text, limit=MAX_INT_LITERAL))
         exponent = value.as_tuple().exponent
         assert isinstance(exponent, int)  # finite
         if exponent < -MAX_DECIMAL_PLACES:
-            raise self.fail(node, f"number {text} has more than {MAX_DECIMAL_PLACES} decimal places")
+            raise self.fail(node, msg("loading.expr.too_many_places", number=text, limit=MAX_DECIMAL_PLACES))
         if exponent > 0:  # 1e5 means 100000, written out (a Decimal's exponent shows in what it makes)
             value = Decimal(int(value))
         return value
@@ -746,29 +745,23 @@ class _Checker(ast.NodeTransformer):
         if id(node) in self.made:
             return node
         if node.id in NAMESPACES:
-            raise self.fail(node, f"`{node.id}` alone is not a fact", f"name a fact, e.g. {node.id}.<fact>")
+            raise self.fail(node, msg("loading.expr.namespace_alone", name=node.id), msg("loading.expr.namespace_alone_hint", name=node.id))
         if node.id.startswith("_"):
-            raise self.fail(node, f"name {node.id!r} not allowed")
+            raise self.fail(node, msg("loading.expr.name_not_allowed", name=repr(node.id)))
         if node.id in self.names:
             if node.id not in self.computed:
                 self.computed.append(node.id)
             return ast.copy_location(ast.Name(id="_V_" + node.id, ctx=ast.Load()), node)
         if node.id in COMPUTED_NAMES:
-            raise self.fail(node, f"`{node.id}` cannot be used here", COMPUTED_WHERE[node.id])
-        raise self.fail(
-            node,
-            f"unknown name {node.id!r}",
-            "facts are written claim.<fact>, applicant.<fact> or item.<fact>; strings need quotes",
-        )
+            raise self.fail(node, msg("loading.expr.computed_not_here", name=node.id), msg(f"loading.expr.computed_where.{node.id}"))
+        raise self.fail(node, msg("loading.expr.unknown_name", name=repr(node.id)), msg("loading.expr.unknown_name_hint"))
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         self.count += 1
         if not isinstance(node.value, ast.Name) or node.value.id not in NAMESPACES:
-            raise self.fail(
-                node, "attribute access is only allowed on claim, applicant and item", "write claim.<fact>, applicant.<fact> or item.<fact>"
-            )
+            raise self.fail(node, msg("loading.expr.attribute"), msg("loading.expr.attribute_hint"))
         if node.attr.startswith("_"):
-            raise self.fail(node, f"name {node.attr!r} not allowed")
+            raise self.fail(node, msg("loading.expr.name_not_allowed", name=repr(node.attr)))
         namespace, fact = node.value.id, node.attr
         problem = self.resolve(namespace, fact)
         if problem is not None:
@@ -783,7 +776,7 @@ class _Checker(ast.NodeTransformer):
         if not isinstance(node.op, ast.Not):
             kinds = self.kinds(node.operand)[0]
             if not kinds & _OPEN and not _coarse(kinds) & {NUM, NONE}:
-                raise self.fail(node, f"a sign (+ or -) applies to numbers; `{ast.unparse(node.operand)}` is {_words(kinds)}")
+                raise self.fail(node, msg("loading.expr.sign_on_non_number", operand=ast.unparse(node.operand), kinds=_words(kinds)))
         return self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
@@ -791,16 +784,21 @@ class _Checker(ast.NodeTransformer):
             for side in (node.left, node.right):
                 can = self.kinds(side)[0] & _REPEATABLE
                 if can:
-                    what = " or ".join(k for k in (TEXT, LIST, ANY) if k in can)
-                    raise self.fail(
-                        node, f"repeating text or a list with * is not allowed: `{ast.unparse(side)}` can be {what}", "* multiplies numbers"
-                    )
+                    what = either([msg(f"loading.kind.bare.{k}") for k in (TEXT, LIST, ANY) if k in can])
+                    raise self.fail(node, msg("loading.expr.repeat", side=ast.unparse(side), what=what), msg("loading.expr.repeat_hint"))
         if not isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
             return self.generic_visit(node)  # refused as such
         left, right = self.kinds(node.left)[0], self.kinds(node.right)[0]
         _, problem, hint = arithmetic_kinds(node.op, left, right)
         # (said after the sides are checked: a problem inside them is the one to report)
-        said = f"`{ast.unparse(node.left)}` is {_words(left)} and `{ast.unparse(node.right)}` is {_words(right)}: {problem}"
+        said = msg(
+            "loading.expr.sides",
+            left=ast.unparse(node.left),
+            left_kinds=_words(left),
+            right=ast.unparse(node.right),
+            right_kinds=_words(right),
+            problem=problem or "",
+        )
         if isinstance(node.op, ast.Mult):
             self.count += 1
             call = ast.Call(func=ast.Name(id="_F_mul", ctx=ast.Load()), args=[node.left, node.right], keywords=[])
@@ -880,7 +878,7 @@ class _Checker(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.count += 1
         if not isinstance(node.func, ast.Name):
-            raise self.fail(node, "only the documented functions may be called", ", ".join(sorted(FUNCTIONS)))
+            raise self.fail(node, msg("loading.expr.only_functions"), msg("loading.expr.functions", functions=sorted(FUNCTIONS)))
         name = node.func.id
         if name == "_pct_" and (node.lineno, node.col_offset) in self.percents and len(node.args) == 1:
             return self.percent_literal(node)
@@ -888,19 +886,20 @@ class _Checker(ast.NodeTransformer):
             return self.visit_param(node)
         if name not in FUNCTIONS:
             close = suggest(name, FUNCTIONS)
-            hint = f"did you mean {close}()? " if close else ""
-            raise self.fail(node, f"unknown function {name}()", hint + "functions: " + ", ".join(sorted(FUNCTIONS)))
+            functions = msg("loading.expr.functions", functions=sorted(FUNCTIONS))
+            hint = msg("loading.expr.did_you_mean_function", guess=close, functions=functions) if close else functions
+            raise self.fail(node, msg("loading.expr.unknown_function", name=name), hint)
         if node.keywords:
-            raise self.fail(node, "keyword arguments are not allowed")
+            raise self.fail(node, msg("loading.expr.keywords"))
         least, most = ARITY[name]
         given = len(node.args)  # (a * unpacking among them is refused as such below)
         if (given < least or (most is not None and given > most)) and not any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.fail(node, f"{name}() takes {_arguments(least, most)}, {given} given", FUNCTION_DOCS.get(name))
+            raise self.fail(node, msg("loading.expr.arity", name=name, takes=_arguments(least, most), given=given), FUNCTION_DOCS.get(name))
         if name == "date":
             return self.date_literal(node)
         for i, (arg, wanted) in enumerate(zip(node.args, ARGUMENT_KINDS.get(name, ()), strict=False)):
             if wanted is _DATE_ARG and isinstance(arg, ast.Constant) and isinstance(arg.value, str):  # "2019-12-31" as a date
-                node.args[i] = self.as_date(arg, f"{name}() takes a date here")
+                node.args[i] = self.as_date(arg, msg("loading.expr.takes_a_date", name=name))
         self.check_arguments(node, name)
         node.args = [self.visit(arg) for arg in node.args]
         node.func = ast.copy_location(ast.Name(id="_F_" + name, ctx=ast.Load()), node.func)
@@ -914,34 +913,34 @@ class _Checker(ast.NodeTransformer):
                 _coarse(kinds) & allowed and (elements is None or LIST not in kinds or element_kinds & (elements | _OPEN))
             ):
                 if words == "whole number" and kinds <= {MONEY, DECIMAL, PERCENT}:
-                    raise self.fail(
-                        node, f"{name}() counts in whole numbers; `{ast.unparse(arg)}` is {_words(kinds)}", FUNCTION_DOCS.get(name)
-                    )
+                    whole = msg("loading.expr.whole_numbers", name=name, arg=ast.unparse(arg), kinds=_words(kinds))
+                    raise self.fail(node, whole, FUNCTION_DOCS.get(name))
                 continue
             if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and self.fact_types is not None:
-                declared = " or ".join(self.fact_types(arg.value.id, arg.attr))
-                message = f"{name}() needs a {words} fact here; {arg.value.id}.{arg.attr} is {_a(declared)}"
+                declared = either([_a(t) for t in self.fact_types(arg.value.id, arg.attr)])
+                message = msg("loading.expr.needs_fact", name=name, words=words, fact=f"{arg.value.id}.{arg.attr}", declared=declared)
             else:
-                message = f"{name}() needs {KIND_WORDS.get(words, _a(words))} here; `{ast.unparse(arg)}` is {_words(kinds)}"
+                wanted = _kind_word(words) if words in KIND_WORDS else _a(words)
+                message = msg("loading.expr.needs", name=name, wanted=wanted, arg=ast.unparse(arg), kinds=_words(kinds))
             raise self.fail(node, message, FUNCTION_DOCS.get(name))
 
     def visit_param(self, node: ast.Call) -> ast.AST:
         """`param("name", date)` -> `_F_param(<the parameter>, date)`; the name must be a string literal naming a
         parameter of the policy (did-you-mean otherwise), the date a date."""
         if node.keywords or len(node.args) != 2:
-            raise self.fail(node, f"param() takes 2 arguments, {len(node.args)} given", PARAM_DOC)
+            raise self.fail(node, msg("loading.expr.arity", name="param", takes=_arguments(2, 2), given=len(node.args)), PARAM_DOC)
         name_node, day = node.args
         if not (isinstance(name_node, ast.Constant) and isinstance(name_node.value, str)):
-            raise self.fail(node, "the first argument of param() must be a parameter's name in quotes", PARAM_DOC)
+            raise self.fail(node, msg("loading.expr.param_name"), PARAM_DOC)
         name = name_node.value
         if name not in self.parameters:
             close = suggest(name, self.parameters)
-            hint = f"did you mean {close!r}? " if close else ""
-            known = ", ".join(sorted(self.parameters)) or "none (add a `parameters:` section)"
-            raise self.fail(node, f"unknown parameter {name!r}", hint + f"parameters of this policy: {known}")
+            known = msg("loading.expr.parameters", names=sorted(self.parameters)) if self.parameters else msg("loading.expr.no_parameters")
+            hint = msg("loading.expr.did_you_mean_parameter", guess=repr(close), known=known) if close else known
+            raise self.fail(node, msg("loading.expr.unknown_parameter", name=repr(name)), hint)
         day_kinds = self.kinds(day)[0]
         if not (day_kinds & (_OPEN | {DATE})):
-            raise self.fail(node, f"param() needs a date here; `{ast.unparse(day)}` is {_words(day_kinds)}", PARAM_DOC)
+            raise self.fail(node, msg("loading.expr.param_date", day=ast.unparse(day), kinds=_words(day_kinds)), PARAM_DOC)
         if not self.in_param:  # (only the outermost: each date compiled for the trace records its own, so linear)
             self.params.append((name, ast.get_source_segment(self.source, day) or ast.unparse(day)))
         kinds = self.kinds(node)
@@ -960,7 +959,12 @@ class _Checker(ast.NodeTransformer):
         value = parse_date_literal(arg.value) if isinstance(arg, ast.Constant) else None
         if value is None:
             shown = ast.unparse(arg)
-            raise self.fail(node, f"date() takes a date written YYYY-MM-DD that exists, not {shown}", 'e.g. date("2019-12-31")')
+            fixed = slips.iso_date(arg.value) if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+            if fixed is not None:  # date("2021/3/5")
+                raise self.fail(
+                    node, msg("loading.expr.date_call_fix", value=shown, fix=f'date("{fixed}")'), msg("loading.expr.date_call_hint")
+                )
+            raise self.fail(node, msg("loading.expr.date_call", value=shown), msg("loading.expr.date_call_hint"))
         return self.constant(node, value, frozenset({DATE}))
 
     def percent_literal(self, node: ast.Call) -> ast.AST:
@@ -972,13 +976,13 @@ class _Checker(ast.NodeTransformer):
             self.visit_Constant(arg)  # its bound
             number = Decimal(arg.value)
         else:
-            raise self.fail(node, "% follows a number only (4.35% is a percentage)", "write a percentage as 4.35%")
+            raise self.fail(node, msg("loading.expr.percent_after_number"), msg("loading.expr.percent_after_number_hint"))
         return self.constant(node, number.scaleb(-2), frozenset({PERCENT}))
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.dates_from_text(node)
         sides = [node.left, *node.comparators]
-        problem: tuple[str, str | None] | None = None
+        problem: tuple[Msg, Msg | None] | None = None
         for op, a, b in zip(node.ops, sides, sides[1:], strict=False):
             # Remember fact-vs-literal comparisons so the semantic check can test enum values.
             for fact_side, lit_side in ((a, b), (b, a)):
@@ -989,7 +993,8 @@ class _Checker(ast.NodeTransformer):
             left, right = self.kinds(a), self.kinds(b)
             said = comparison_problem(op, left, right)
             if said is not None and problem is None:
-                problem = (f"`{ast.unparse(a)}` is {_words(left[0])} and `{ast.unparse(b)}` is {_words(right[0])}: {said[0]}", said[1])
+                both = {"left": ast.unparse(a), "left_kinds": _words(left[0]), "right": ast.unparse(b), "right_kinds": _words(right[0])}
+                problem = (msg("loading.expr.sides", **both, problem=said[0]), said[1])
         out = self.generic_visit(node)
         if problem is not None:  # (after the sides are checked: a problem inside them is the one to report)
             raise self.fail(node, *problem)
@@ -1003,22 +1008,27 @@ class _Checker(ast.NodeTransformer):
                 if _coarse(self.kinds(date_side)[0]) - {NONE} != {DATE}:
                     continue
                 if isinstance(op, ast.In | ast.NotIn) and j == i + 1 and isinstance(text_side, ast.Tuple | ast.List):
-                    said = f"`{ast.unparse(date_side)}` is a date"
+                    said = msg("loading.expr.is_a_date", side=ast.unparse(date_side))
                     text_side.elts = [self.as_date(e, said) for e in text_side.elts]
                     self.memo.pop(id(text_side), None)
                 elif isinstance(text_side, ast.Constant) and isinstance(text_side.value, str):
-                    sides[j] = self.as_date(text_side, f"`{ast.unparse(date_side)}` is a date")
+                    sides[j] = self.as_date(text_side, msg("loading.expr.is_a_date", side=ast.unparse(date_side)))
         node.left, node.comparators = sides[0], sides[1:]
 
-    def as_date(self, node: ast.expr, why: str) -> ast.expr:
+    def as_date(self, node: ast.expr, why: Msg) -> ast.expr:
         """A quoted text where a date goes, read as that date; `why` says why a date goes there."""
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             return node
         value = parse_date_literal(node.value)
         if value is None:
-            raise self.fail(
-                node, f"{why}, so {node.value!r} must be a date written YYYY-MM-DD that exists", 'e.g. "2019-12-31" or date("2019-12-31")'
-            )
+            fixed = slips.iso_date(node.value)
+            if fixed is not None:  # "2021/3/5"
+                raise self.fail(
+                    node,
+                    msg("loading.expr.as_date_fix", why=why, value=repr(node.value), fix=f'"{fixed}"'),
+                    msg("loading.expr.as_date_hint"),
+                )
+            raise self.fail(node, msg("loading.expr.as_date", why=why, value=repr(node.value)), msg("loading.expr.as_date_hint"))
         return self.constant(node, value, frozenset({DATE}))
 
 
@@ -1047,23 +1057,21 @@ def compile_expression(
     (COMPUTED_NAMES) this expression may use.
     """
     if not isinstance(source, str):
-        raise ExpressionError(f"expected an expression (text), got {type(source).__name__}")
+        raise ExpressionError(msg("loading.expr.not_text", type=type(source).__name__))
     if len(source) > MAX_SOURCE_CHARS:
-        raise ExpressionError(f"expression longer than {MAX_SOURCE_CHARS} characters")
+        raise ExpressionError(msg("loading.expr.too_long", limit=MAX_SOURCE_CHARS))
     if not source.strip():
-        raise ExpressionError("empty expression")
+        raise ExpressionError(msg("loading.expr.empty"))
     text, percents = percent_literals(source.strip())
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        hint = "a percentage is written with % right after the number: 4.35%" if "%" in text else "a single simpleeval expression"
-        unit = _CHINESE_AMOUNT.search(text)
-        if unit is not None:  # `amount >= 20万`: the amounts of a policy's fields are not in its expressions
-            hint = f"an expression has no 万, 千, 亿 or 元: write the number of yuan ({unit.group(0)} as {_yuan(unit)})"
-        raise ExpressionError(f"syntax error: {exc.msg}", hint, (exc.offset or 1) - 1) from None
+        raise _syntax_slip(text, exc) from None
     except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels or too large") from None
+        raise ExpressionError(msg("loading.expr.too_deep_or_large", limit=MAX_DEPTH)) from None
     _check_depth(tree)
+    if isinstance(tree.body, ast.Tuple):  # `item.fee >= 1,000` reads as the pair (item.fee >= 1, 000): always true
+        raise _comma_slip(text, tree.body)
     checker = _Checker(resolve, text, fact_types, percents, names, parameters)
     static = static_type(checker.kinds(tree.body)[0])
     body = checker.visit(tree).body
@@ -1098,7 +1106,7 @@ def compile_expression(
     try:
         code = compile(module, filename, "exec")
     except (RecursionError, MemoryError, ValueError, SyntaxError) as exc:
-        raise ExpressionError(f"expression cannot be compiled: {exc}") from None
+        raise ExpressionError(msg("loading.expr.cannot_compile", detail=str(exc))) from None
     namespace: dict[str, Any] = {"__builtins__": {}}
     namespace.update({"_F_" + k: v for k, v in FUNCTIONS.items()})
     namespace["_F_mul"] = _mul
@@ -1212,6 +1220,102 @@ _CONSTANT_NUMBERS = itertools.count()
 RUNTIME_ERRORS = _RUNTIME_ERRORS
 
 
+#: `1,000` or `1，000` between digits in an expression: a thousands separator.
+_THOUSANDS = re.compile(r"(?<![0-9.])[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]+)?(?![0-9])")
+#: A single `=` (not part of ==, !=, <=, >=) outside quotes: meant as `==`.
+_SINGLE_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
+#: An amount with a unit a person may type (50w, 5k): an expression has no units.
+_TYPED_AMOUNT = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)\s*(w|W|k|K)(?![\w])")
+
+
+def _unquoted(text: str) -> str:
+    """`text` with the inside of each quoted string blanked out (a `=` or `,` inside quotes is no slip)."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: " " * len(m.group(0)), text)
+
+
+def _syntax_slip(text: str, exc: SyntaxError) -> ExpressionError:
+    """The syntax error of an expression, said with the fix for the slip behind it when there is one."""
+    column = (exc.offset or 1) - 1
+    bare = _unquoted(text)
+    unit = _CHINESE_AMOUNT.search(bare)
+    if unit is not None:  # `amount >= 20万`: the amounts of a policy's fields are not in its expressions
+        written, fixed = unit.group(0), _yuan(unit)
+        return ExpressionError(
+            msg("loading.expr.amount_unit", written=written, fix=fixed),
+            msg("loading.expr.amount_unit_hint", written=written, fix=fixed),
+            column,
+        )
+    typed = _TYPED_AMOUNT.search(bare)
+    if typed is not None:  # `amount >= 50w`
+        return ExpressionError(
+            msg("loading.expr.amount_letter", written=typed.group(0), fix=slips.yuan(typed.group(0))), msg("loading.expr.no_units"), column
+        )
+    separated = _THOUSANDS.search(bare)
+    if separated is not None and "，" in separated.group(0):
+        return _thousands(separated.group(0), column)
+    if _SINGLE_EQUALS.search(bare):
+        return ExpressionError(msg("loading.expr.single_equals"), msg("loading.expr.single_equals_hint"), column)
+    wide = _FULL_WIDTH_CHARACTER.match(str(exc.msg))
+    if wide is not None and wide.group(1) in _FULL_WIDTH:  # （）“”＝ typed with a Chinese input method
+        char = wide.group(1)
+        return ExpressionError(
+            msg("loading.expr.full_width", char=char, fix=_FULL_WIDTH[char]), msg("loading.expr.full_width_hint"), column
+        )
+    detail = _python_words(str(exc.msg))
+    if "%" in text:
+        return ExpressionError(msg("loading.expr.syntax", detail=detail), msg("loading.expr.percent_hint"), column)
+    return ExpressionError(msg("loading.expr.syntax", detail=detail), msg("loading.expr.syntax_hint"), column)
+
+
+#: Python's "invalid character" syntax error, and the characters a Chinese input method types for ASCII ones.
+_FULL_WIDTH_CHARACTER = re.compile(r"^invalid character '(.)' \(U\+[0-9A-F]+\)$")
+_FULL_WIDTH = {
+    "（": "(",
+    "）": ")",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "＝": "=",
+    "＞": ">",
+    "＜": "<",
+    "！": "!",
+    "　": " ",
+    "．": ".",
+}
+_FULL_WIDTH |= {"，": ",", "＋": "+", "－": "-", "＊": "*", "／": "/", "［": "[", "］": "]", "：": ":", "；": ";", "、": ","}
+#: Python's words for a syntax error, said in the reader's language (`loading.expr.python.<key>`).
+_PYTHON_SAYS = (
+    (re.compile(r"^invalid syntax"), "invalid_syntax"),
+    (re.compile(r"^'(?P<bracket>.)' was never closed$"), "never_closed"),
+    (re.compile(r"^unmatched '(?P<bracket>.)'$"), "unmatched"),
+    (re.compile(r"^unterminated string literal"), "unterminated_string"),
+    (re.compile(r"^invalid decimal literal$"), "invalid_decimal"),
+)
+
+
+def _python_words(said: str) -> Msg | str:
+    for pattern, key in _PYTHON_SAYS:
+        m = pattern.match(said)
+        if m is not None:
+            worded = msg(f"loading.expr.python.{key}", **m.groupdict())
+            if str(worded) == said:
+                return worded
+    return said
+
+
+def _thousands(written: str, column: int | None) -> ExpressionError:
+    fixed = written.replace(",", "").replace("，", "")
+    return ExpressionError(msg("loading.expr.thousands", written=written, fix=fixed), msg("loading.expr.thousands_hint"), column)
+
+
+def _comma_slip(text: str, node: ast.Tuple) -> ExpressionError:
+    separated = _THOUSANDS.search(_unquoted(text))
+    if separated is not None:
+        return _thousands(separated.group(0), node.col_offset)
+    return ExpressionError(msg("loading.expr.tuple"), msg("loading.expr.tuple_hint"), node.col_offset)
+
+
 def _check_depth(tree: ast.AST) -> None:
     """Refuse deeply nested trees iteratively, before any recursive walk or compile() could overflow."""
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
@@ -1219,9 +1323,15 @@ def _check_depth(tree: ast.AST) -> None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ExpressionError(
-                f"expression nested deeper than {MAX_DEPTH} levels", "split it into simpler conditions", getattr(node, "col_offset", None)
+                msg("loading.expr.too_deep", limit=MAX_DEPTH), msg("loading.expr.too_deep_hint"), getattr(node, "col_offset", None)
             )
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _detail(exc: BaseException) -> Msg | str:
+    """What a run-time error says: the engine's own message (said in the reader's language), else Python's."""
+    said = exc.args[0] if len(exc.args) == 1 else None
+    return said if isinstance(said, Msg) else str(exc)
 
 
 def _runtime_failure(source: str, filename: str) -> Callable[[BaseException], ClaimError]:
@@ -1232,14 +1342,14 @@ def _runtime_failure(source: str, filename: str) -> Callable[[BaseException], Cl
         return ClaimError(
             [
                 Problem(
-                    f"cannot evaluate `{source}` on this claim's facts: {type(exc).__name__}: {exc}",
+                    msg("loading.run.cannot_evaluate", source=source, error=type(exc).__name__, detail=_detail(exc)),
                     file=where_file,
                     line=where_line,
                     code="evaluation",
-                    expected="facts of the types the policy declares (a policy expression may need a guard such as `x == None or ...`)",
+                    expected=msg("loading.run.cannot_evaluate_expected"),
                 )
             ],
-            "cannot evaluate",
+            msg("loading.run.summary"),
         )
 
     return fail

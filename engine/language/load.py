@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.core.errors import PolicyError, Problem
+from engine.core.i18n import msg
 from engine.language.compiler import compile_policy
 from engine.language.model import CompiledPolicy
 from engine.language.source import MAX_POLICY_NODES, Source, load_yaml_file, parse_yaml
@@ -21,8 +22,8 @@ def check_source(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
         return None, [
             source.problem(
                 (),
-                "a policy file must be a mapping with policy:, clauses:, rules: ...",
-                expected="a YAML mapping at the top level",
+                msg("loading.not_a_mapping"),
+                expected=msg("loading.not_a_mapping_expected"),
                 code="schema.type",
             )
         ]
@@ -45,5 +46,5 @@ def compile_policy_text(text: str, file: str = "<string>") -> CompiledPolicy:
 def _finish(source: Source) -> CompiledPolicy:
     policy, problems = check_source(source)
     if problems or policy is None:
-        raise PolicyError(problems, f"{source.file}: policy is not valid")
+        raise PolicyError(problems, msg("loading.summary.not_valid", file=source.file))
     return policy

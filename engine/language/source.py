@@ -22,6 +22,7 @@ ourselves, so each of those is decided on purpose:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -29,11 +30,13 @@ import stat
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
 
 from engine.core.errors import InputLimitError, PathPart, PolicyError, Problem
+from engine.core.i18n import FALLBACK, Msg, catalogue, msg
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
@@ -86,7 +89,7 @@ class Source:
 class FileRefused(Exception):
     """A file that is not read: missing, not a regular file, too large, or outside the policy's folder."""
 
-    def __init__(self, message: str, code: str = "io") -> None:
+    def __init__(self, message: Msg, code: str = "io") -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -103,27 +106,40 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(f"not a regular file ({_kind(st.st_mode)}): only a text file is read", "not_a_file")
+            raise FileRefused(msg("loading.file.not_regular", kind=_kind(st.st_mode)), "not_a_file")
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise FileRefused(f"cannot read file: {exc.strerror}") from None
+        raise FileRefused(msg("loading.file.cannot_read", reason=_os_reason(exc))) from None
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(f"not a regular file ({_kind(st.st_mode)}): only a text file is read", "not_a_file")
+            raise FileRefused(msg("loading.file.not_regular", kind=_kind(st.st_mode)), "not_a_file")
         if st.st_size > max_bytes:
-            raise FileRefused(f"file is {st.st_size} bytes, more than the limit of {max_bytes}", "too_large")
+            raise FileRefused(msg("loading.file.too_large", size=st.st_size, limit=max_bytes), "too_large")
         raw = f.read(max_bytes + 1)
     if len(raw) > max_bytes:  # grew since its stat
-        raise FileRefused(f"file is more than the limit of {max_bytes} bytes", "too_large")
+        raise FileRefused(msg("loading.file.grew", limit=max_bytes), "too_large")
     return raw
 
 
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISFIFO, "a FIFO")):
+#: The reasons a file cannot be opened that a person can act on, in the reader's language (`loading.file.os.<name>`).
+_OS_REASONS = {errno.ENOENT: "not_found", errno.EACCES: "no_permission", errno.EPERM: "no_permission", errno.EISDIR: "folder"}
+
+
+def _os_reason(exc: OSError) -> Msg | str:
+    """Why the system would not open a file: "No such file or directory" said as `loading.file.os.not_found`."""
+    name = _OS_REASONS.get(exc.errno or 0)
+    if name is None:
+        return str(exc.strerror)
+    worded = msg(f"loading.file.os.{name}")
+    return worded if str(worded) == str(exc.strerror) else str(exc.strerror)
+
+
+def _kind(mode: int) -> Msg:
+    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device"), (stat.S_ISFIFO, "fifo")):
         if test(mode):
-            return name
-    return "a socket" if stat.S_ISSOCK(mode) else "a special file"
+            return msg(f"loading.file.kind.{name}")
+    return msg("loading.file.kind.socket") if stat.S_ISSOCK(mode) else msg("loading.file.kind.special")
 
 
 def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
@@ -132,7 +148,7 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
         raw = _read_regular(Path(path), max_bytes)
     except FileRefused as exc:
         error = InputLimitError if exc.code == "too_large" else PolicyError
-        summary = "input too large" if exc.code == "too_large" else "cannot read"
+        summary = msg("loading.summary.too_large") if exc.code == "too_large" else msg("loading.summary.cannot_read")
         raise error([Problem(exc.message, file=str(path), code=exc.code)], summary) from None
     return _decode(raw, str(path))
 
@@ -145,24 +161,26 @@ def read_beside(base_dir: str | Path, name: str, *, max_bytes: int = MAX_BYTES) 
     Raises `FileRefused` saying which rule the name breaks; the caller locates it in the policy.
     """
     if not isinstance(name, str) or not name.strip() or "\x00" in name:
-        raise FileRefused("expected a file name", "path")
+        raise FileRefused(msg("loading.file.no_name"), "path")
     rel = Path(name)
     if rel.is_absolute() or name.startswith("~"):
-        raise FileRefused(f"{name!r} is an absolute path: name a file inside the policy's own folder, relative to it", "path")
+        raise FileRefused(msg("loading.file.absolute", name=repr(name)), "path")
     if ".." in rel.parts:
-        raise FileRefused(f"{name!r} goes up with '..': name a file inside the policy's own folder", "path")
+        raise FileRefused(msg("loading.file.goes_up", name=repr(name)), "path")
     try:
         base = Path(base_dir).resolve()
         target = (base / rel).resolve()
     except (OSError, RuntimeError) as exc:  # a symbolic link loop
-        raise FileRefused(f"{name!r} cannot be resolved: {exc}", "path") from None
+        raise FileRefused(msg("loading.file.unresolved", name=repr(name), reason=str(exc)), "path") from None
     if not target.is_relative_to(base):
-        raise FileRefused(f"{name!r} leads outside the policy's folder (a symbolic link to {target}?)", "path")
+        raise FileRefused(msg("loading.file.outside", name=repr(name), target=str(target)), "path")
     raw = _read_regular(target, max_bytes)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileRefused(f"{name!r} is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}", "encoding") from None
+        raise FileRefused(
+            msg("loading.file.not_utf8_named", name=repr(name), byte=f"0x{raw[exc.start]:02x}", offset=exc.start), "encoding"
+        ) from None
 
 
 def _decode(raw: bytes, path: str) -> str:
@@ -173,14 +191,14 @@ def _decode(raw: bytes, path: str) -> str:
         raise PolicyError(
             [
                 Problem(
-                    f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+                    msg("loading.file.not_utf8", byte=f"0x{raw[exc.start]:02x}", offset=exc.start),
                     file=path,
                     line=line,
                     code="encoding",
-                    expected="a UTF-8 encoded text file (save the file as UTF-8)",
+                    expected=msg("loading.file.utf8_expected"),
                 )
             ],
-            "cannot decode",
+            msg("loading.summary.cannot_decode"),
         ) from None
 
 
@@ -194,13 +212,14 @@ class _Builder:
     def build(self, node: yaml.Node, path: tuple[PathPart, ...], depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            message = f"document expands to more than {MAX_NODES} values (alias expansion?)"
-            raise InputLimitError([self._at(node, path, message, "too_many_nodes")], "input too large")
+            message = msg("loading.yaml.expands", limit=MAX_NODES)
+            raise InputLimitError([self._at(node, path, message, "too_many_nodes")], msg("loading.summary.too_large"))
         if depth > MAX_DEPTH:
-            raise InputLimitError([self._at(node, path, f"nesting deeper than {MAX_DEPTH} levels", "too_deep")], "input too deep")
+            too_deep = self._at(node, path, msg("loading.yaml.too_deep", limit=MAX_DEPTH), "too_deep")
+            raise InputLimitError([too_deep], msg("loading.summary.too_deep"))
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.tag not in _PLAIN_TAGS:
-            self._problem(node, path, f"YAML tag {node.tag!r} is not allowed; write plain values", "tag")
+            self._problem(node, path, msg("loading.yaml.tag", tag=repr(node.tag)), "tag")
             return None
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
@@ -209,11 +228,11 @@ class _Builder:
                 if n in strays:
                     continue
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    self._problem(key_node, path, "merge keys (<<) are not supported; write the fields out", "merge")
+                    self._problem(key_node, path, msg("loading.yaml.merge"), "merge")
                     continue
                 key = self.build(key_node, path + ("<key>",), depth + 1)
                 if not isinstance(key, str | int):
-                    self._problem(key_node, path, f"mapping key {key!r} is not a string", "key_type")
+                    self._problem(key_node, path, msg("loading.yaml.key_type", name=repr(key)), "key_type")
                     continue
                 # a key `true:` / `false:` (a table keyed by a yes/no fact) is held as its YAML text; the compiler
                 # types table keys by what the table is keyed by
@@ -223,7 +242,7 @@ class _Builder:
                     self._problem(
                         key_node,
                         path + (skey,),
-                        f"duplicate key {skey!r} (first at line {first[0]}); YAML would silently keep the last one",
+                        msg("loading.yaml.duplicate_key", name=repr(skey), line=str(first[0])),
                         "duplicate_key",
                     )
                     continue
@@ -239,13 +258,13 @@ class _Builder:
             self._problem(
                 node,
                 path,
-                f"{node.value!r} is not a number: an underscore may only stand between two digits",
+                msg("loading.yaml.underscore", value=repr(node.value)),
                 "number_format",
-                f"{digits}, or single underscores between digits (1_000_000); quote it if it is text",
+                msg("loading.yaml.underscore_expected", digits=digits),
             )
             return None
         if isinstance(value, int | Decimal) and not isinstance(value, bool) and len(node.value) > MAX_NUMBER_CHARS:
-            self._problem(node, path, f"number longer than {MAX_NUMBER_CHARS} characters", "too_long")
+            self._problem(node, path, msg("loading.yaml.number_too_long", limit=MAX_NUMBER_CHARS), "too_long")
             return None
         return value
 
@@ -266,22 +285,23 @@ class _Builder:
             if isinstance(key_node, yaml.ScalarNode) and isinstance(value_node, yaml.ScalarNode) and value_node.style is None:
                 out.update(range(i, j))
                 names = [str(pairs[k][0].value) for k in range(i, j)]
-                shown = ", ".join(f"`{n}`" for n in names)
-                keys = f"{shown} became a separate key" if len(names) == 1 else f"{shown} became separate keys"
-                commas = "the comma" if len(names) == 1 else "the commas"
+                shown = [f"`{n}`" for n in names]
+                number = "one" if len(names) == 1 else "many"
                 text = value_node.value
                 for n in names:  # "CNY 200,000" keeps its comma as written; "a, b" its space
                     text += ("," if text[-1:].isdigit() and len(n) == 3 and n.isdigit() else ", ") + n
-                after = f"{keys} because of {commas} after `{key_node.value}: {value_node.value}`"
+                pair = f"{key_node.value}: {value_node.value}"
                 # {max: 3,000}, and inside an expression: {doc: x, when: amount >= 200,000}
                 if _ENDS_IN_NUMBER.search(value_node.value) and all(len(n) == 3 and n.isdigit() for n in names):
-                    message = f"{after}; a number is written without thousands separators"
-                    fix = f"{key_node.value}: {value_node.value}{''.join(names)}"
+                    message = msg(f"loading.yaml.comma_number_{number}", names=shown, pair=pair)
+                    fix = msg("loading.yaml.comma_fix", fix=f"{key_node.value}: {value_node.value}{''.join(names)}")
                 else:
-                    message = f"{after}; quote the text"
-                    fix = f"{key_node.value}: {json.dumps(text, ensure_ascii=False)}"
+                    message = msg(f"loading.yaml.comma_text_{number}", names=shown, pair=pair)
+                    quoted = f"{key_node.value}: {json.dumps(text, ensure_ascii=False)}"
+                    fix = msg("loading.yaml.comma_fix", fix=quoted)
                     if _CJK.search(text):
-                        fix += f" (or the Chinese comma: {key_node.value}: {'，'.join([value_node.value, *names])})"
+                        chinese = f"{key_node.value}: {'，'.join([value_node.value, *names])}"
+                        fix = msg("loading.yaml.comma_fix_cjk", fix=quoted, alternative=chinese)
                 where = path + (names[0],)
                 self._problem(pairs[i][0], where, message, "flow_comma", fix)
             i = j
@@ -319,7 +339,7 @@ class _Builder:
             return Decimal(text.replace("_", "")) if value == 0 and text.startswith("-") else value
         return Decimal(text.replace("_", ""))
 
-    def _at(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> Problem:
+    def _at(self, node: yaml.Node, path: tuple[PathPart, ...], message: Msg, code: str, expected: Msg | None = None) -> Problem:
         """A problem pointing at `node` (line and column counted from 1)."""
         return Problem(
             message,
@@ -331,7 +351,7 @@ class _Builder:
             code=code,
         )
 
-    def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: str, code: str, expected: str | None = None) -> None:
+    def _problem(self, node: yaml.Node, path: tuple[PathPart, ...], message: Msg, code: str, expected: Msg | None = None) -> None:
         self.problems.append(self._at(node, path, message, code, expected))
 
 
@@ -366,14 +386,14 @@ def _walk_check(node: yaml.Node, depth: int, file: str) -> None:
             raise InputLimitError(
                 [
                     Problem(
-                        f"nesting deeper than {MAX_DEPTH} levels",
+                        msg("loading.yaml.too_deep", limit=MAX_DEPTH),
                         file=file,
                         line=current.start_mark.line + 1,
                         column=current.start_mark.column + 1,
                         code="too_deep",
                     )
                 ],
-                "input too deep",
+                msg("loading.summary.too_deep"),
             )
         if id(current) in seen:
             continue  # an alias: its expansion is bounded by MAX_NODES while building
@@ -394,10 +414,10 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
     sizes: dict[int, int] = {}
     active: set[int] = set()
 
-    def fail(node: yaml.Node, message: str) -> InputLimitError:
+    def fail(node: yaml.Node, message: Msg) -> InputLimitError:
         return InputLimitError(
             [Problem(message, file=file, line=node.start_mark.line + 1, column=node.start_mark.column + 1, code="too_many_nodes")],
-            "input too large",
+            msg("loading.summary.too_large"),
         )
 
     def size(node: yaml.Node) -> int:
@@ -405,7 +425,7 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise fail(node, "an alias refers to itself: the document would expand without end")
+            raise fail(node, msg("loading.yaml.alias_loop"))
         active.add(key)
         total = 1
         if isinstance(node, yaml.MappingNode):
@@ -420,7 +440,7 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
                     break
         active.discard(key)
         if total > MAX_NODES:
-            raise fail(node, f"document expands to more than {MAX_NODES} values (alias expansion?)")
+            raise fail(node, msg("loading.yaml.expands", limit=MAX_NODES))
         sizes[key] = total
         return total
 
@@ -430,7 +450,7 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
 class _Limit(Exception):
     """A limit passed while parsing, before anything is built: `code` is too_deep or too_many_nodes."""
 
-    def __init__(self, code: str, message: str, mark: Any) -> None:  # a yaml.Mark (or libyaml's), or None
+    def __init__(self, code: str, message: Msg, mark: Any) -> None:  # a yaml.Mark (or libyaml's), or None
         super().__init__(message)
         self.code = code
         self.message = message
@@ -438,11 +458,11 @@ class _Limit(Exception):
 
 
 def _too_deep(mark: Any) -> _Limit:
-    return _Limit("too_deep", f"nesting deeper than {MAX_DEPTH} levels", mark)
+    return _Limit("too_deep", msg("loading.yaml.too_deep", limit=MAX_DEPTH), mark)
 
 
 def _too_many(max_nodes: int, mark: Any) -> _Limit:
-    return _Limit("too_many_nodes", f"document writes more than {max_nodes} values (keys, list entries, scalars)", mark)
+    return _Limit("too_many_nodes", msg("loading.yaml.writes_too_many", limit=max_nodes), mark)
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -593,29 +613,57 @@ def _quote_closed_late(text: str, mark: Any) -> Any:
     return None
 
 
+def _parser_words(text: str | None) -> Msg | str:
+    """A phrase of the YAML parser ("did not find expected key") in the reader's language where the catalogue has
+    it (`loading.yaml.parser.<words>`), else as the parser wrote it."""
+    said = str(text or "")
+    named = said.lower().replace("}", " brace ").replace("]", " bracket ").replace(":", " colon ").replace("'-'", " dash ")
+    slug = re.sub(r"[^a-z]+", "_", named).strip("_")
+    known = catalogue(FALLBACK).get("loading", {}).get("yaml", {}).get("parser", {})
+    return msg(f"loading.yaml.parser.{slug}") if known.get(slug) == said else said
+
+
+def _tab_at(text: str, mark: Any) -> Any:
+    """Where the tab is on the line of `mark` (a tab used to indent), or None when that line has none before it."""
+    if mark is None:
+        return None
+    lines = text.splitlines()
+    for line_no in (mark.line, mark.line - 1):  # the parser may stop at the line after the tab
+        if 0 <= line_no < len(lines) and "\t" in lines[line_no].split("#")[0]:
+            return SimpleNamespace(line=line_no, column=lines[line_no].index("\t"))
+    return None
+
+
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     opened = exc.context_mark
-    message = f"YAML syntax error: {exc.problem or exc.context}"
+    problem, context = _parser_words(exc.problem), _parser_words(exc.context)
+    message: Msg = msg("loading.yaml.syntax", problem=problem if exc.problem else context)
+    expected: Msg | None = None
     if exc.problem and exc.context and opened is not None:  # libyaml's problems are terse: say what was being read
-        message += f" ({exc.context} at line {opened.line + 1}, column {opened.column + 1})"
+        line, column = opened.line + 1, opened.column + 1
+        message = msg("loading.yaml.syntax_while", problem=problem, context=context, line=line, column=column)
     late = None if exc.context == "while scanning a quoted scalar" else _quote_closed_late(text, mark)
+    said = str(exc.problem or "")
+    tab = _tab_at(text, mark) if "tab" in said or "'\\t'" in said else None  # libyaml: "a tab character"; PyYAML: '\t'
     if exc.context == "while scanning a quoted scalar" and opened is not None and mark is not None and "unexpected" in (exc.problem or ""):
         # The scanner only notices at the end of the file (or the next `---`): the mistake is where the quote opened.
-        message = f"YAML syntax error: a quoted string opened here is never closed ({exc.problem} at line {mark.line + 1})"
+        message = msg("loading.yaml.quote_never_closed", problem=problem, line=mark.line + 1)
+        expected = msg("loading.yaml.quote_fix")
         mark = opened
     elif late is not None and mark is not None:
-        message = (
-            f"YAML syntax error: the quoted string opened here runs on to line {mark.line + 1}, where the parser "
-            f"stops ({exc.problem or exc.context}): is its closing quote missing?"
-        )
+        message = msg("loading.yaml.quote_runs_on", line=mark.line + 1, problem=problem if exc.problem else context)
+        expected = msg("loading.yaml.quote_fix")
         mark = late
+    elif tab is not None:  # `\tper: [...]`: YAML indents with spaces only
+        message, expected, mark = msg("loading.yaml.tab"), msg("loading.yaml.tab_fix"), tab
     return Problem(
         message,
         file=file,
         line=mark.line + 1 if mark else None,
         column=mark.column + 1 if mark else None,
         code="syntax",
+        expected=expected,
     )
 
 
@@ -627,7 +675,8 @@ def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES)
     speed before a node is built; without it, PyYAML's pure-Python composer stops at the same limits.
     """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise InputLimitError([Problem(f"document larger than {MAX_BYTES} bytes", file=file, code="too_large")], "input too large")
+        too_large = Problem(msg("loading.yaml.too_large", limit=MAX_BYTES), file=file, code="too_large")
+        raise InputLimitError([too_large], msg("loading.summary.too_large"))
     try:
         if _C_LOADER is not None:
             _scan_with_libyaml(text, max_nodes)
@@ -645,23 +694,23 @@ def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES)
                     code=exc.code,
                 )
             ],
-            "input too deep" if exc.code == "too_deep" else "input too large",
+            msg("loading.summary.too_deep") if exc.code == "too_deep" else msg("loading.summary.too_large"),
         ) from None
     except yaml.MarkedYAMLError as exc:
-        raise PolicyError([_syntax_problem(exc, file, text)], "cannot parse") from None
+        raise PolicyError([_syntax_problem(exc, file, text)], msg("loading.summary.cannot_parse")) from None
     except UnicodeEncodeError as exc:  # a lone surrogate (text given as str, not read from a file): libyaml needs UTF-8
         raise PolicyError(
             [
                 Problem(
-                    f"YAML error: character U+{ord(text[exc.start]):04X} (a lone surrogate) is not allowed in YAML text",
+                    msg("loading.yaml.surrogate", character=f"U+{ord(text[exc.start]):04X}"),
                     file=file,
                     line=text.count("\n", 0, exc.start) + 1,
                     column=exc.start - text.rfind("\n", 0, exc.start),
                     code="encoding",
-                    expected="text that can be written as UTF-8",
+                    expected=msg("loading.yaml.surrogate_expected"),
                 )
             ],
-            "cannot parse",
+            msg("loading.summary.cannot_parse"),
         ) from None
     except yaml.reader.ReaderError as exc:  # a control character: located (libyaml counts bytes, PyYAML characters)
         before = text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "replace") if _C_LOADER else text[: exc.position]
@@ -669,20 +718,23 @@ def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES)
         raise PolicyError(
             [
                 Problem(
-                    f"YAML error: character {what} is not allowed in YAML text",
+                    msg("loading.yaml.control", character=what),
                     file=file,
                     line=before.count("\n") + 1,
                     column=len(before) - before.rfind("\n"),
                     code="syntax",
-                    expected="printable text (tabs and line breaks only as whitespace)",
+                    expected=msg("loading.yaml.control_expected"),
                 )
             ],
-            "cannot parse",
+            msg("loading.summary.cannot_parse"),
         ) from None
     except yaml.YAMLError as exc:
-        raise PolicyError([Problem(f"YAML error: {exc}", file=file, code="syntax")], "cannot parse") from None
+        raise PolicyError(
+            [Problem(msg("loading.yaml.other", detail=str(exc)), file=file, code="syntax")], msg("loading.summary.cannot_parse")
+        ) from None
     except RecursionError:
-        raise InputLimitError([Problem("nesting too deep to parse", file=file, code="too_deep")], "input too deep") from None
+        too_deep = Problem(msg("loading.yaml.too_deep_to_parse"), file=file, code="too_deep")
+        raise InputLimitError([too_deep], msg("loading.summary.too_deep")) from None
     if node is None:
         return Source(None, {(): (1, 1)}, file, text)
     _walk_check(node, 0, file)
@@ -690,7 +742,7 @@ def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES)
     builder = _Builder(file)
     data = builder.build(node, (), 0)
     if builder.problems:
-        raise PolicyError(builder.problems, "cannot load")
+        raise PolicyError(builder.problems, msg("loading.summary.cannot_load"))
     return Source(data, builder.positions, file, text)
 
 

@@ -52,6 +52,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as DEFAULT_TESTS
 from markupsafe import Markup, soft_str
 
+from engine.core.i18n import Msg, msg
+
 #: Time one render of policy-supplied templates may take (a report: plus REPORT_SECONDS_PER_ROW per application).
 MAX_RENDER_SECONDS = 2.0
 #: Characters one render may output (a report: plus REPORT_CHARS_PER_ROW per application); also the
@@ -168,12 +170,12 @@ class RenderBudget:
 
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
-            raise LimitError(f"rendering took longer than its budget of {self.seconds:g} s (MAX_RENDER_SECONDS)")
+            raise LimitError(msg("loading.template.rendering_took_longer_than", seconds=format(self.seconds, "g")))
 
     def emit(self, n: int) -> None:
         self.used += n
         if self.used > self.chars:
-            raise LimitError(f"output longer than {self.chars} characters (MAX_OUTPUT_CHARS)")
+            raise LimitError(msg("loading.template.output_longer_than_characters", chars=self.chars))
 
 
 _BUDGET: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar("render_budget", default=None)
@@ -190,20 +192,19 @@ def _string_limit() -> int:
     return MAX_OUTPUT_CHARS if budget is None else budget.chars
 
 
-def check_string_size(n: int, what: str = "a string") -> None:
+def check_string_size(n: int, what: Msg | str | None = None) -> None:
     """Refuse to build a string of `n` characters past the output limit (before building it), or past what
     all the strings of this render may add up to (MAX_BUILT_FACTOR times the output limit)."""
     budget = _BUDGET.get()
     limit = MAX_OUTPUT_CHARS if budget is None else budget.chars
     if n > limit:
-        raise LimitError(f"{what} of {n} characters would be longer than the limit of {limit} (MAX_OUTPUT_CHARS)")
+        what = what if what is not None else msg("loading.template.what.string")
+        raise LimitError(msg("loading.template.characters_would_longer_than", what=what, n=n, limit=limit))
     if budget is not None:
         budget.tick()
         budget.built += n
         if budget.built > MAX_BUILT_FACTOR * budget.chars:
-            raise LimitError(
-                f"the strings built by this render add up to more than {MAX_BUILT_FACTOR * budget.chars} characters (MAX_BUILT_FACTOR)"
-            )
+            raise LimitError(msg("loading.template.strings_built_this_render", value=MAX_BUILT_FACTOR * budget.chars))
 
 
 @contextmanager
@@ -244,13 +245,13 @@ def _check_container(value: Any) -> Any:
     if isinstance(value, list | tuple | dict):
         w = _weight(value)
         if w > MAX_CONTAINER_WEIGHT:
-            raise LimitError(f"a list or mapping larger than {MAX_CONTAINER_WEIGHT} elements and characters (MAX_CONTAINER_WEIGHT)")
+            raise LimitError(msg("loading.template.list_mapping_larger_than", max_container_weight=MAX_CONTAINER_WEIGHT))
     return value
 
 
 def _check_int(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-        raise LimitError(f"an integer of more than {MAX_INT_BITS} bits (MAX_INT_BITS)")
+        raise LimitError(msg("loading.template.integer_more_than_bits", max_int_bits=MAX_INT_BITS))
     return value
 
 
@@ -260,9 +261,16 @@ def _check_printf(fmt: str, args: Any) -> None:
     for mt in _PRINTF.finditer(fmt):
         for part in (mt.group(1), mt.group(2)):
             if part == "*" or (part and (len(part) > 4 or int(part) > MAX_FORMAT_WIDTH)):
-                raise LimitError(f"format width or precision {part!r} in {mt.group(0)!r}: at most {MAX_FORMAT_WIDTH}, no '*'")
+                raise LimitError(
+                    msg(
+                        "loading.template.format_width_precision_most",
+                        part=repr(part),
+                        value=repr(mt.group(0)),
+                        max_format_width=MAX_FORMAT_WIDTH,
+                    )
+                )
             widths += int(part) if part else 0
-    check_string_size(len(fmt) + widths + _weight(args, _string_limit()), "a formatted string")
+    check_string_size(len(fmt) + widths + _weight(args, _string_limit()), msg("loading.template.what.formatted"))
 
 
 class _GuardedIterable:
@@ -354,23 +362,24 @@ def _template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
     return found
 
 
-def describe(exc: BaseException, name: str | None = None) -> str:
+def describe(exc: BaseException, name: str | None = None) -> Msg:
     """`template 'x.j2', line 3: <what went wrong>` for an error raised while compiling or rendering."""
     where = _template_frame(exc.__traceback__)
     if isinstance(exc, TemplateSyntaxError) and exc.lineno:
         where = (exc.filename or exc.name or name or "?", exc.lineno)
+    what: Msg | str
     if isinstance(exc, RecursionError):
-        what = "nested too deeply: templates that include or call one another without end, or expressions nested too deeply"
+        what = msg("loading.template.nested_too_deeply")
     elif isinstance(exc, MemoryError):
-        what = "out of memory"
+        what = msg("loading.template.out_of_memory")
     elif isinstance(exc, TemplateError | ArithmeticError):
-        what = str(exc.message if isinstance(exc, TemplateError) else exc) or type(exc).__name__
+        what = (exc.message if isinstance(exc, TemplateError) else str(exc)) or type(exc).__name__
     else:
         what = f"{type(exc).__name__}: {exc}"
     if where is None:
-        return f"policy template {name!r}: {what}" if name else f"policy template: {what}"
+        return msg("loading.template.in_named", name=repr(name), what=what) if name else msg("loading.template.in_some", what=what)
     file, line = where
-    return f"policy template {Path(file).name if '/' in file else file!r}, line {line}: {what}"
+    return msg("loading.template.at_line", name=Path(file).name if "/" in file else repr(file), line=line, what=what)
 
 
 class _BoundedTemplate(Template):
@@ -399,7 +408,7 @@ class _BoundedTemplate(Template):
         size = 0
         for chunk in self.root_render_func(ctx):
             size += len(chunk)
-            check_string_size(size, "an imported template's output")
+            check_string_size(size, msg("loading.template.what.imported"))
             body.append(chunk)
         return TemplateModule(self, ctx, body)
 
@@ -463,7 +472,9 @@ class PolicyEnvironment(ImmutableSandboxedEnvironment):
         return None  # str.format / format_map are not offered (is_safe_attribute refuses them)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
-        raise SecurityError(f"access to attribute {attribute!r} of a {type(obj).__name__!r} object is not allowed in a policy template")
+        raise SecurityError(
+            msg("loading.template.access_attribute_object_allowed", attribute=repr(attribute), name=repr(type(obj).__name__))
+        )
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _tick()
@@ -485,7 +496,7 @@ class PolicyEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(__obj, Undefined):
             return __obj()  # jinja2's own error: "'range' is undefined"
         if not __self.is_safe_callable(__obj):
-            raise SecurityError(f"a {type(__obj).__name__} object is not callable from a policy template")
+            raise SecurityError(msg("loading.template.object_callable_from_policy", name=type(__obj).__name__))
         if isinstance(__obj, LoopContext) and args:  # a recursive loop: its new iterable is guarded too
             args = (_GuardedIterable(args[0]), *args[1:])
         if budget is None:
@@ -493,7 +504,7 @@ class PolicyEnvironment(ImmutableSandboxedEnvironment):
         budget.depth += 1
         try:
             if budget.depth > MAX_CALL_DEPTH:
-                raise LimitError(f"macro calls nested deeper than {MAX_CALL_DEPTH} (MAX_CALL_DEPTH)")
+                raise LimitError(msg("loading.template.macro_calls_nested_deeper", max_call_depth=MAX_CALL_DEPTH))
             result = __context.call(__obj, *args, **kwargs)
         finally:
             budget.depth -= 1
@@ -503,15 +514,15 @@ class PolicyEnvironment(ImmutableSandboxedEnvironment):
         _tick()
         if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
             if abs(left) > 1 and (left.bit_length() - 1) * right > MAX_INT_BITS:
-                raise LimitError(f"{left} ** {right} has more than {MAX_INT_BITS} bits (MAX_INT_BITS)")
+                raise LimitError(msg("loading.template.has_more_than_bits", left=left, right=right, max_int_bits=MAX_INT_BITS))
         elif operator == "*":
             seq, n = (left, right) if isinstance(right, int) else (right, left)
             if isinstance(n, int) and isinstance(seq, str | list | tuple) and n > 0:
                 size = len(seq) if isinstance(seq, str) else _weight(seq)
                 if isinstance(seq, str):
-                    check_string_size(size * n, "a repeated string")
+                    check_string_size(size * n, msg("loading.template.what.repeated"))
                 elif size * n > MAX_CONTAINER_WEIGHT:
-                    raise LimitError(f"a repeated list larger than {MAX_CONTAINER_WEIGHT} elements (MAX_CONTAINER_WEIGHT)")
+                    raise LimitError(msg("loading.template.repeated_list_larger_than", max_container_weight=MAX_CONTAINER_WEIGHT))
         elif operator == "+" and isinstance(left, str) and isinstance(right, str):
             check_string_size(len(left) + len(right))
         elif operator == "%" and isinstance(left, str):
@@ -548,13 +559,13 @@ class PolicyEnvironment(ImmutableSandboxedEnvironment):
 
 def _pre_center(value: Any, width: Any = 80) -> None:
     if isinstance(width, int):
-        check_string_size(width, "a centred string")
+        check_string_size(width, msg("loading.template.what.centred"))
 
 
 def _pre_indent(s: Any, width: Any = 4, first: bool = False, blank: bool = False) -> None:
     text = soft_str(s)
     unit = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
-    check_string_size(len(text) + (len(text.splitlines()) + 1) * max(unit, 0), "an indented string")
+    check_string_size(len(text) + (len(text.splitlines()) + 1) * max(unit, 0), msg("loading.template.what.indented"))
 
 
 def _pre_wordwrap(s: Any, width: Any = 79, break_long_words: bool = True, wrapstring: Any = None, break_on_hyphens: bool = True) -> None:
@@ -573,7 +584,9 @@ def _pre_replace(s: Any, old: Any, new: Any, count: Any = None) -> None:
 
 def _pre_join(value: Any, d: Any = "", attribute: Any = None) -> None:
     if attribute is None and isinstance(value, str | list | tuple):
-        check_string_size(sum(len(soft_str(x)) for x in value) + max(len(value) - 1, 0) * len(soft_str(d)), "a joined string")
+        check_string_size(
+            sum(len(soft_str(x)) for x in value) + max(len(value) - 1, 0) * len(soft_str(d)), msg("loading.template.what.joined")
+        )
 
 
 def _pre_format(value: Any, *args: Any, **kwargs: Any) -> None:
@@ -584,7 +597,7 @@ def _pre_batch(value: Any, linecount: Any, fill_with: Any = None) -> None:
     if isinstance(linecount, int) and (
         linecount > MAX_SLICES or (fill_with is not None and linecount * _weight(fill_with) > MAX_CONTAINER_WEIGHT)
     ):
-        raise LimitError(f"batch({linecount}) is larger than {MAX_SLICES} (MAX_SLICES)")
+        raise LimitError(msg("loading.template.batch_larger_than_max", linecount=linecount, max_slices=MAX_SLICES))
 
 
 def _pre_slice(value: Any, slices: Any, fill_with: Any = None) -> None:
@@ -593,12 +606,12 @@ def _pre_slice(value: Any, slices: Any, fill_with: Any = None) -> None:
 
 def _pre_sum(iterable: Any, attribute: Any = None, start: Any = 0) -> None:
     if not isinstance(start, int | float | Decimal):  # `sum(start=[])` concatenates lists in quadratic time
-        raise LimitError("sum() adds numbers only")
+        raise LimitError(msg("loading.template.sum_adds_numbers_only"))
 
 
 def _pre_tojson(value: Any, indent: Any = None) -> None:
     if indent is not None and not (isinstance(indent, int) and 0 <= indent <= 8):
-        raise LimitError("tojson(indent) is a number from 0 to 8")
+        raise LimitError(msg("loading.template.tojson_indent_number_from"))
 
 
 #: name -> a check of the filter's arguments (without jinja2's context/environment argument), raising LimitError
@@ -627,7 +640,9 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         _tick()
         value: Any = args[1] if passes_arg and len(args) > 1 else args[0] if args else None
         if iterates and isinstance(value, str) and len(value) > MAX_ITERATED_CHARS:
-            raise LimitError(f"{name}() over a text of {len(value)} characters (MAX_ITERATED_CHARS {MAX_ITERATED_CHARS})")
+            raise LimitError(
+                msg("loading.template.over_text_characters_max", name=name, len=len(value), max_iterated_chars=MAX_ITERATED_CHARS)
+            )
         if name == "join" and not isinstance(value, str | list | tuple):  # a generator: sized before it is joined
             args = (*args[:1], _check_container(list(value)), *args[2:]) if passes_arg else (_check_container(list(value)), *args[1:])
         if pre is not None:
@@ -680,11 +695,11 @@ class PolicyLoader(BaseLoader):
             path = self.engine[name]
             source, filename = path.read_text(encoding="utf-8"), str(path)
         else:
-            raise TemplateNotFound(
-                template, f"no template {template!r}: a policy template may use the engine's templates and its own overrides only"
-            )
+            raise TemplateNotFound(template, msg("loading.template.template_policy_template_may", template=repr(template)))
         if len(source) > MAX_TEMPLATE_CHARS:
-            raise TemplateNotFound(template, f"template {name!r} is longer than {MAX_TEMPLATE_CHARS} characters (MAX_TEMPLATE_CHARS)")
+            raise TemplateNotFound(
+                template, msg("loading.template.template_longer_than_characters", name=repr(name), max_template_chars=MAX_TEMPLATE_CHARS)
+            )
         return source, filename, lambda: True
 
     def list_templates(self) -> list[str]:
@@ -700,21 +715,21 @@ def engine_template_names() -> frozenset[str]:
     return frozenset(p.name for p in TEMPLATE_DIR.glob("*.j2")) | frozenset(p.name for p in TEMPLATE_DIR.glob("*/*.j2"))
 
 
-def message_problems(text: Any) -> list[str]:
+def message_problems(text: Any) -> list[Msg]:
     """What is wrong with a message override: it is data put into the explanation, of bounded size."""
     if not isinstance(text, str):
-        return ["a message is a text"]
+        return [msg("loading.template.message_text")]
     out = []
     if len(text) > MAX_MESSAGE_CHARS:
-        out.append(f"{len(text)} characters, more than the limit of {MAX_MESSAGE_CHARS} (MAX_MESSAGE_CHARS)")
+        out.append(msg("loading.template.characters_more_than_limit", len=len(text), max_message_chars=MAX_MESSAGE_CHARS))
     n = len(_PLACEHOLDER.findall(text))
     if n > MAX_MESSAGE_PLACEHOLDERS:
-        out.append(f"{n} placeholders, more than the limit of {MAX_MESSAGE_PLACEHOLDERS} (MAX_MESSAGE_PLACEHOLDERS)")
+        out.append(msg("loading.template.placeholders_more_than_limit", n=n, max_message_placeholders=MAX_MESSAGE_PLACEHOLDERS))
     return out
 
 
 def _noop_filter(value: Any, *args: Any, **kwargs: Any) -> Any:
-    raise LimitError("not folded at compile time")  # the real engine filters run at render time only
+    raise LimitError(msg("loading.template.folded_compile_time"))  # the real engine filters run at render time only
 
 
 @functools.cache
@@ -757,7 +772,7 @@ def _const(node: nodes.Node) -> Any:
     return node.value if isinstance(node, nodes.Const) else None
 
 
-def _filter_arguments(node: nodes.Filter, env: PolicyEnvironment) -> list[str]:
+def _filter_arguments(node: nodes.Filter, env: PolicyEnvironment) -> list[Msg]:
     """A filter's constant arguments that name an attribute (never `_...`) or a filter or test (a known one)."""
     out = []
     spec = _ATTRIBUTE_ARGS.get(node.name)
@@ -765,12 +780,12 @@ def _filter_arguments(node: nodes.Filter, env: PolicyEnvironment) -> list[str]:
         pos, key = spec
         named = [_const(node.args[pos])] if pos is not None and len(node.args) > pos else []
         named += [_const(k.value) for k in node.kwargs if k.key == key]
-        out += [f"{node.name}({n!r}): a template may not read a name starting with '_'" for n in named if _private(n)]
+        out += [msg("loading.template.template_may_read_name", name=node.name, n=repr(n)) for n in named if _private(n)]
     if node.name in _NAMED_ARGS:
         pos, table = _NAMED_ARGS[node.name]
         named_fn = _const(node.args[pos]) if len(node.args) > pos else None
         if isinstance(named_fn, str) and named_fn not in getattr(env, table):
-            out.append(f"{node.name}({named_fn!r}): unknown {table[:-1]} {named_fn!r}")
+            out.append(msg("loading.template.unknown", name=node.name, named_fn=repr(named_fn), value=table[:-1]))
     return out
 
 
@@ -786,39 +801,39 @@ def _refused_on_constant(env: PolicyEnvironment, node: nodes.Getattr) -> bool:
     return not env.is_safe_attribute(value, node.attr, attr)
 
 
-def check_template(source: str, name: str, templates: Iterable[str]) -> list[tuple[str, int | None]]:
+def check_template(source: str, name: str, templates: Iterable[str]) -> list[tuple[Msg, int | None]]:
     """Problems of a policy's template, each with its line in the template (None: the whole template).
 
     It must compile in the sandbox; use only names, filters and tests the engine provides; name only
     `templates` (the engine's and the policy's own) in include/import/extends; read no `_` attribute.
     """
     if len(source) > MAX_TEMPLATE_CHARS:
-        return [(f"a template of {len(source)} characters is longer than the limit of {MAX_TEMPLATE_CHARS} (MAX_TEMPLATE_CHARS)", None)]
+        return [(msg("loading.template.too_long", n=len(source), limit=MAX_TEMPLATE_CHARS), None)]
     env = _checker()
     try:
         ast = env.parse(source, name)
     except TemplateSyntaxError as exc:
-        return [(f"does not compile: {exc.message}", exc.lineno)]
+        return [(msg("loading.template.does_compile", message=exc.message), exc.lineno)]
     except (RecursionError, MemoryError, ValueError, OverflowError) as exc:
-        return [(f"does not compile: {describe(exc)}", None)]
-    problems: list[tuple[str, int | None]] = []
+        return [(msg("loading.template.does_compile_2", describe=describe(exc)), None)]
+    problems: list[tuple[Msg, int | None]] = []
     known = set(templates)
     try:
         for node in ast.find_all(nodes.Node):
             line = getattr(node, "lineno", None)
             if isinstance(node, nodes.Getattr) and _private(node.attr):
-                problems.append((f"attribute {node.attr!r}: a template may not read a name starting with '_'", line))
+                problems.append((msg("loading.template.attribute_template_may_read", attr=repr(node.attr)), line))
             elif isinstance(node, nodes.Getattr) and _refused_on_constant(env, node):
                 kind = type(_const(node.node)).__name__
-                problems.append((f"{kind}.{node.attr} is not available in a policy template (to put values into a text: fill)", line))
+                problems.append((msg("loading.template.available_policy_template_put", kind=kind, attr=node.attr), line))
             elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in ("format", "format_map"):
-                problems.append((f".{node.node.attr}() is not available in a policy template (to put values into a text: fill)", line))
+                problems.append((msg("loading.template.available_policy_template_put_2", attr=node.node.attr), line))
             elif isinstance(node, nodes.Getitem) and _private(_const(node.arg)):
-                problems.append((f"item {_const(node.arg)!r}: a template may not read a name starting with '_'", line))
+                problems.append((msg("loading.template.item_template_may_read", const=repr(_const(node.arg))), line))
             elif isinstance(node, nodes.Filter | nodes.Test):
                 table, kind = (env.filters, "filter") if isinstance(node, nodes.Filter) else (env.tests, "test")
                 if node.name not in table:
-                    problems.append((f"unknown {kind} {node.name!r}", line))
+                    problems.append((msg("loading.template.unknown_2", kind=kind, name=repr(node.name)), line))
                 if isinstance(node, nodes.Filter):
                     problems += [(p, line) for p in _filter_arguments(node, env)]
             elif isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
@@ -827,11 +842,9 @@ def check_template(source: str, name: str, templates: Iterable[str]) -> list[tup
                 for t in names:
                     value = _const(t)
                     if not isinstance(value, str):
-                        problems.append(("a template to include, import or extend is named by a quoted constant", line))
+                        problems.append((msg("loading.template.template_include_import_extend"), line))
                     elif value.removesuffix(HTML_ALIAS) not in known:
-                        problems.append(
-                            (f"no template {value!r}: a policy template may use the engine's templates and its own overrides only", line)
-                        )
+                        problems.append((msg("loading.template.template_policy_template_may_2", value=repr(value)), line))
         if any(p.startswith("unknown filter") or p.startswith("unknown test") for p, _ in problems):
             return problems  # the name analysis below would fail on them again
         unknown = find_undeclared_variables(ast) - GLOBAL_NAMES - RENDER_VARIABLES
@@ -840,13 +853,13 @@ def check_template(source: str, name: str, templates: Iterable[str]) -> list[tup
             first_use.setdefault(name_node.name, name_node.lineno)
         for n in sorted(unknown, key=lambda n: (first_use.get(n, 0), n)):
             allowed = ", ".join(sorted(GLOBAL_NAMES | RENDER_VARIABLES))
-            problems.append((f"unknown name {n!r}; a template may use {allowed}", first_use.get(n)))
+            problems.append((msg("loading.template.unknown_name_template_may", n=repr(n), allowed=allowed), first_use.get(n)))
         if not problems:
             env.compile(source, name, name)
     except TemplateSyntaxError as exc:
-        problems.append((f"does not compile: {exc.message}", exc.lineno))
+        problems.append((msg("loading.template.does_compile", message=exc.message), exc.lineno))
     except (RecursionError, MemoryError, SyntaxError, ValueError, OverflowError) as exc:
-        problems.append((f"does not compile: {describe(exc)}", None))
+        problems.append((msg("loading.template.does_compile_2", describe=describe(exc)), None))
     return problems
 
 

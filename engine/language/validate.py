@@ -7,6 +7,7 @@ sentence a policy officer can act on.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from functools import lru_cache
@@ -19,6 +20,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from engine.core.errors import Problem
+from engine.core.i18n import Msg, language, msg
+from engine.language import slips
 from engine.language.source import Source
 
 SCHEMA_DIR_CANDIDATES = (
@@ -52,50 +55,210 @@ def validator_for(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name), format_checker=jsonschema.FormatChecker())
 
 
-def expected_text(error: ValidationError) -> str | None:
-    v = error.validator
-    if v == "required":
-        return None
-    if v == "type":
-        if error.validator_value == "object" and isinstance(error.instance, list):
-            # `values: [patent, trademark]` where the codes need their labels
-            return "a mapping, not a list: each entry on its own line as `key: value` (an enum's values as `code: {zh: …, en: …}`)"
-        return f"a value of type {error.validator_value}"
-    if v == "enum":
-        return "one of: " + ", ".join(map(str, error.validator_value))
-    if v == "pattern":
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        return schema.get("description") or f"text matching {error.validator_value}"
-    if v == "additionalProperties":
-        props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-        return "one of the fields: " + ", ".join(props) if props else None
-    if v in ("oneOf", "anyOf"):
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        titles = [str(s.get("title")) for s in error.validator_value if isinstance(s, dict) and s.get("title")]
-        if titles:
-            return "one of the forms: " + "; ".join(titles)
-        description = schema.get("description")
-        return str(description) if description else None
-    return None
-
-
-def _message(error: ValidationError) -> str:
-    v = error.validator
-    if v == "additionalProperties":
-        return str(error.message).replace("Additional properties are not allowed", "unknown field(s)")
-    if v in ("oneOf", "anyOf"):
-        best = jsonschema.exceptions.best_match(error.context or []) if error.context else None
-        inner = f" (closest: {best.message})" if best is not None else ""
-        return f"{_short(error.instance)} does not fit any allowed form{inner}"
-    return str(error.message)
-
-
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 _DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
+
+#: JSON Schema's type names, said in the reader's language (`schema.types.<name>`).
+_TYPE_NAMES = frozenset({"string", "number", "integer", "object", "array", "boolean", "null"})
+
+
+def _shown(value: Any) -> str:
+    """A value as the policy wrote it: Python's repr, with the loader's exact numbers shown as written."""
+    return _DECIMAL_REPR.sub(r"\1", repr(value))
+
+
+def _type_name(name: Any, quoted: bool) -> Msg | str:
+    if name not in _TYPE_NAMES:
+        return repr(name) if quoted else str(name)
+    return msg("schema.quoted_type" if quoted else "schema.plain_type", type=msg(f"schema.types.{name}"))
+
+
+#: Where a schema description ("An exact amount of yuan: 300000 .... 金额：300000、30万 等。") turns to Chinese.
+_TO_CHINESE = re.compile(r"(?<=[.)!?])\s+(?=[\u3400-\u9fff（“「])")
+
+
+class _Description(Msg):
+    """A schema's description, written in English then Chinese: a Chinese reader gets the Chinese half (the English
+    value, and an English reader, the whole, as before)."""
+
+    def __new__(cls, text: str) -> _Description:
+        self = str.__new__(cls, text)
+        self.key = "schema.expected.described"
+        self.params = {"description": text}
+        return self
+
+    def render(self, lang: str | None = None) -> str:
+        halves = _TO_CHINESE.split(str(self), maxsplit=1)
+        return halves[1] if len(halves) == 2 and (lang or language()) == "zh" else str(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Description, (str(self),))
+
+
+def _described(schema: Any) -> Msg | None:
+    description = schema.get("description") if isinstance(schema, dict) else None
+    return msg("schema.expected.described", description=_Description(str(description))) if description else None
+
+
+def _close(written: Any, known: list[str]) -> str | None:
+    """The known name `written` most likely misspells ("readingz" -> "readings"), or None."""
+    if not isinstance(written, str) or not known:
+        return None
+    found = difflib.get_close_matches(written, known, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def schema_expected(error: ValidationError) -> Msg | None:
+    """What the value should have been, for one jsonschema error, in the reader's language (None: nothing to add)."""
+    v = error.validator
+    value = error.validator_value
+    if v == "type":
+        if value == "object" and isinstance(error.instance, list):
+            # `values: [patent, trademark]` where the codes need their labels
+            return msg("schema.expected.mapping_not_list")
+        if isinstance(value, list):
+            return msg("schema.expected.type_list", types=[_type_name(t, True) for t in value])
+        return msg("schema.expected.type", type=_type_name(value, False))
+    if v == "enum":
+        guess = _close(error.instance, [c for c in value if isinstance(c, str)])
+        if guess is not None:
+            return msg("schema.expected.did_you_mean_value", guess=guess, choices=[str(c) for c in value])
+        return msg("schema.expected.enum", choices=[str(c) for c in value])
+    if v == "pattern":
+        return _described(error.schema) or msg("schema.expected.pattern", pattern=str(value))
+    if v == "additionalProperties":
+        props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        if not props:
+            return None
+        unknown = [k for k in error.instance if k not in props] if isinstance(error.instance, dict) else []
+        guess = _close(unknown[0], [str(p) for p in props]) if len(unknown) == 1 else None
+        if guess is not None:
+            return msg("schema.expected.did_you_mean_field", guess=guess, fields=[str(p) for p in props])
+        return msg("schema.expected.fields", fields=[str(p) for p in props])
+    if v in ("oneOf", "anyOf"):
+        titles = [str(s.get("title")) for s in value if isinstance(s, dict) and s.get("title")]
+        if titles:
+            return msg("schema.expected.forms", forms="; ".join(titles))
+        return _described(error.schema)
+    if v in _SIZED and value not in (0, 1):
+        return msg(f"schema.expected.{v}", n=value)
+    return None
+
+
+def expected_text(error: ValidationError) -> Msg | None:
+    """The former name of `schema_expected` (the explaining layer's decision check calls it)."""
+    return schema_expected(error)
+
+
+#: The size keywords, and what each one counts.
+_SIZED = {
+    "minItems": "items",
+    "maxItems": "items",
+    "minLength": "text",
+    "maxLength": "text",
+    "minProperties": "fields",
+    "maxProperties": "fields",
+}
+
+
+def _sized(validator: str, limit: Any) -> str:
+    """'minItems' -> schema.too_short.items (or .non_empty. for a minimum of 1); 'maxLength' -> schema.too_long.text."""
+    what = _SIZED[validator]
+    if validator.startswith("min"):
+        return f"schema.non_empty.{what}" if limit == 1 else f"schema.too_short.{what}"
+    return f"schema.must_be_empty.{what}" if limit == 0 else f"schema.too_long.{what}"
+
+
+def _names(values: Any) -> list[str]:
+    return [repr(v) for v in values]
+
+
+def _extra_fields(error: ValidationError, schema: dict[str, Any]) -> Msg:
+    instance, known = error.instance, schema.get("properties", {})
+    if "patternProperties" in schema:
+        patterns = [re.compile(p) for p in schema["patternProperties"]]
+        extra = sorted(k for k in instance if k not in known and not any(p.search(k) for p in patterns))
+        kind = "schema.no_pattern_one" if len(extra) == 1 else "schema.no_pattern_many"
+        return msg(kind, names=_names(extra), patterns=_names(sorted(schema["patternProperties"])))
+    extra = sorted((k for k in instance if k not in known), key=str)
+    return msg("schema.unknown_field" if len(extra) == 1 else "schema.unknown_fields", names=_names(extra))
+
+
+def _any_form(error: ValidationError) -> Msg | None:
+    if not str(error.message).endswith(" is not valid under any of the given schemas"):
+        return None  # oneOf's "valid under each of": said as jsonschema says it
+    best = jsonschema.exceptions.best_match(error.context or []) if error.context else None
+    short = _DECIMAL_REPR.sub(r"\1", _short(error.instance))
+    if best is None:
+        return msg("schema.any_form", value=short)
+    return msg("schema.any_form_closest", value=short, closest=schema_message(best))
+
+
+def _worded(error: ValidationError) -> Msg | None:  # long because: one branch per JSON Schema keyword, each a line or two
+    v, value, instance = error.validator, error.validator_value, error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    shown = _shown(instance)
+    if v == "type":
+        types = value if isinstance(value, list) else [value]
+        return msg("schema.type", value=shown, types=[_type_name(t, True) for t in types])
+    if v == "required":
+        missing = re.match(r"^(.*) is a required property$", str(error.message), re.S)
+        return msg("schema.required", name=missing.group(1)) if missing else None
+    if v == "additionalProperties" and isinstance(instance, dict):
+        return _extra_fields(error, schema)
+    if v == "enum":
+        return msg("schema.enum", value=shown, choices=_shown(value))
+    if v == "const":
+        return msg("schema.const", value=_shown(value))
+    if v == "pattern":
+        return msg("schema.pattern", value=shown, pattern=repr(value))
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return msg(f"schema.{v}", value=shown, limit=_shown(value))
+    if v == "multipleOf":
+        return msg("schema.multipleOf", value=shown, step=str(value))
+    if v in _SIZED:
+        return msg(_sized(v, value), value=shown)
+    if v == "uniqueItems":
+        return msg("schema.uniqueItems", value=shown)
+    if v == "format":
+        return msg("schema.format", value=shown, format=repr(value))
+    if v == "not":
+        return msg("schema.not", value=shown, schema=_shown(value))
+    if v in ("oneOf", "anyOf"):
+        return _any_form(error)
+    if v == "dependentRequired":
+        found = re.match(r"^(.*) is a dependency of (.*)$", str(error.message), re.S)
+        return msg("schema.dependentRequired", name=found.group(1), property=found.group(2)) if found else None
+    if str(error.message).startswith("False schema does not allow "):
+        return msg("schema.false", value=shown)
+    return None
+
+
+def _english(error: ValidationError) -> str:
+    """Today's English for `error`: jsonschema's sentence, "unknown field(s)" for its "Additional properties"."""
+    text = str(error.message)
+    if error.validator == "additionalProperties":
+        text = text.replace("Additional properties are not allowed", "unknown field(s)")
+    return _DECIMAL_REPR.sub(r"\1", text)
+
+
+def schema_message(error: ValidationError) -> Msg:
+    """What is wrong, for one jsonschema error, in the reader's language.
+
+    The English is jsonschema's own sentence (the engine's tests and users know it), with "unknown field(s)" for
+    "Additional properties are not allowed" and "does not fit any allowed form (closest: ...)" for oneOf/anyOf.
+    A sentence this jsonschema words otherwise than expected is kept as it is, after a lead-in in the reader's
+    language (`schema.other`): never a wrong translation.
+    """
+    worded = _worded(error)
+    if worded is not None and (error.validator in ("oneOf", "anyOf") or str(worded) == _english(error)):
+        return worded
+    return msg("schema.other", text=_english(error))
+
 
 #: Errors that mean "the value is another form altogether" when they concern the value itself.
 _STRUCTURAL = frozenset({"additionalProperties", "required", "type", "const", "enum"})
@@ -131,6 +294,48 @@ def _first_unknown_field(error: ValidationError) -> tuple[str, ...]:
     return (extra[0],) if len(extra) == 1 else ()
 
 
+def _takes_number(error: ValidationError) -> bool:
+    """The value at `error` may be a number (an amount, a bound, a count): its own type, or one of its forms."""
+    numeric = ("number", "integer")
+    if error.validator == "type":
+        value = error.validator_value
+        return any(t in numeric for t in (value if isinstance(value, list) else [value]))
+    if error.validator in ("oneOf", "anyOf"):
+        return any(isinstance(s, dict) and s.get("type") in numeric for s in error.validator_value)
+    return False
+
+
+def _with_context(error: ValidationError) -> list[ValidationError]:
+    """`error` and the errors of the forms it tried, all levels down (bounded by the schema's own nesting)."""
+    out, stack = [], [error]
+    while stack:
+        e = stack.pop()
+        out.append(e)
+        stack.extend(e.context or ())
+    return out
+
+
+def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
+    """A common slip where a policy wants an amount or a date, as (the message with its fix, what is expected)."""
+    value = error.instance
+    if not isinstance(value, str):
+        return None
+    if error.validator == "format" and error.validator_value == "date":
+        day = slips.iso_date(value)
+        return (msg("loading.slip.date", value=repr(value), fix=day), msg("loading.slip.date_expected")) if day else None
+    wants = [e for e in _with_context(error) if e.instance is value and _takes_number(e)]
+    if not wants:
+        return None
+    amount = any(e.validator in ("oneOf", "anyOf") for e in wants)  # an amount's forms: a number, or text such as 30万
+    yuan = slips.yuan(value, slips.POLICY_UNITS if amount else frozenset())
+    if yuan is None:
+        return None
+    expected = msg("loading.slip.amount_expected") if amount else msg("loading.slip.number_expected")
+    if slips.has_thousands_separator(value):
+        return msg("loading.slip.thousands", value=repr(value), fix=yuan), expected
+    return msg("loading.slip.amount", value=repr(value), fix=yuan), expected
+
+
 def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> list[Problem]:
     """Every schema violation in the document, located, in document order."""
     validator = validator_for(schema_name)
@@ -139,18 +344,36 @@ def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> 
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             path += _first_unknown_field(error)  # point at the unknown field's own line, not its parent's
-        message, expected, code = _message(error), expected_text(error), f"schema.{error.validator}"
+        message, expected, code = schema_message(error), schema_expected(error), f"schema.{error.validator}"
         if error.validator in ("oneOf", "anyOf"):
             form, leaf = _closest(error)
             if leaf is not None and leaf.validator != "pattern":  # a pattern's regex says less than the form's description
-                path, message, code = tuple(leaf.absolute_path), str(leaf.message), f"schema.{leaf.validator}"
-                expected = form.schema.get("description") if isinstance(form.schema, dict) else None
+                path, message, code = tuple(leaf.absolute_path), schema_message(leaf), f"schema.{leaf.validator}"
+                expected = _described(form.schema)
             elif leaf is not None and form is not error:
                 # the one fitting form fails only in a field whose own forms all fail (`rate: "param(...)"`): name
                 # that field and its forms, not the other forms of the whole ("'of', 'rate' were unexpected")
                 path, code = tuple(form.absolute_path), f"schema.{form.validator}"
-                message, expected = f"{_short(form.instance)} does not fit any allowed form", expected_text(form)
-        message = _DECIMAL_REPR.sub(r"\1", message)  # the loader's exact numbers, shown as written
+                message = msg("schema.any_form", value=_DECIMAL_REPR.sub(r"\1", _short(form.instance)))
+                expected = schema_expected(form)
+        slip = next((s for e in _with_context(error) if tuple(e.absolute_path) == path and (s := _slip(e))), None)
+        if slip is not None:  # `50w`, `300,000`, `2021/3/5` where the value is reported: the message says how to write it
+            message, expected = slip
         problems.append(source.problem(path, message, expected=expected, code=code))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
-    return problems
+    return _misspelt_not_missing(problems)
+
+
+def _misspelt_not_missing(problems: list[Problem]) -> list[Problem]:
+    """`whom:` for `who:` is one slip: its "unknown field ... did you mean `who`?" says it, so the "'who' is a
+    required property" of the same mapping is left out."""
+    unknown: dict[tuple[Any, ...], list[str]] = {}
+    for p in problems:
+        if p.code == "schema.additionalProperties" and p.path and isinstance(p.path[-1], str):
+            unknown.setdefault(p.path[:-1], []).append(p.path[-1])
+
+    def explained(p: Problem) -> bool:
+        found = re.match(r"^'(.*)' is a required property$", str(p.message)) if p.code == "schema.required" else None
+        return found is not None and any(_close(u, [found.group(1)]) for u in unknown.get(p.path, []))
+
+    return [p for p in problems if not explained(p)]

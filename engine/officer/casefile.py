@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import EngineError, Problem
+from engine.core.i18n import msg, tr
 from engine.core.quantities import QuantityError, format_money, parse_amount
 from engine.deciding.claims import parse_claim
 from engine.deciding.decision import Decision
@@ -139,7 +140,7 @@ def _build_claim(raw: Any, doc: Mapping[str, Any], problems: list[Problem], sour
     defaults = doc.get("defaults") or {}
     applicants = doc.get("applicants") or {}
     if not isinstance(raw, Mapping):
-        problems.append(source.problem(path, "a claim must be a mapping", code="case.claim"))
+        problems.append(source.problem(path, msg("casetest.claim_not_mapping"), code="case.claim"))
         return {}
     base = copy.deepcopy(defaults.get("claim") or {})
     claim = dict(raw)
@@ -150,7 +151,11 @@ def _build_claim(raw: Any, doc: Mapping[str, Any], problems: list[Problem], sour
         name = app if isinstance(app, str) else app["like"]
         if name not in applicants:
             problems.append(
-                source.problem(path + ("applicant",), f"no applicant named {name!r}", expected=", ".join(applicants) or "an applicant")
+                source.problem(
+                    path + ("applicant",),
+                    msg("casetest.no_applicant", name=repr(name)),
+                    expected=", ".join(applicants) or msg("casetest.an_applicant"),
+                )
             )
             claim["applicant"] = {}
         else:
@@ -175,7 +180,7 @@ def load_case_file(path: str | Path) -> list[Case]:
     source = load_yaml_file(path)
     doc = source.data
     if not isinstance(doc, Mapping) or not isinstance(doc.get("cases"), list):
-        raise CaseFileError([source.problem((), "a case file needs `cases:`, a list of cases", code="case.file")], "not a case file")
+        raise CaseFileError([source.problem((), msg("casetest.needs_cases"), code="case.file")], msg("casetest.not_a_case_file"))
     problems: list[Problem] = []
     policy_path = None
     if isinstance(doc.get("policy"), str):
@@ -190,15 +195,11 @@ def load_case_file(path: str | Path) -> list[Case]:
             or not spec["expect"]
         ):
             # a case that expects nothing would always pass: it proves nothing
-            problems.append(source.problem(p, "a case needs `claim:` (or `round:`) and a non-empty `expect:`", code="case.shape"))
+            problems.append(source.problem(p, msg("casetest.case_shape"), code="case.shape"))
             continue
         unknown = set(spec) - {"name", "clauses", "claim", "round", "earlier", "history", "expect", "note"}
         if unknown:
-            problems.append(
-                source.problem(
-                    p, f"unknown key(s) {', '.join(sorted(unknown))}", expected="name, clauses, claim or round, earlier, history, expect"
-                )
-            )
+            problems.append(source.problem(p, msg("casetest.unknown_keys", keys=sorted(unknown)), expected=msg("casetest.case_keys")))
         if "round" in spec:
             cases.append(_round_case(path, i, spec, doc, source, problems, policy_path))
             continue
@@ -207,7 +208,9 @@ def load_case_file(path: str | Path) -> list[Case]:
             if bad:
                 problems.append(
                     source.problem(
-                        p + ("expect", "items", item_id), f"unknown expectation(s) {', '.join(sorted(bad))}", expected=", ".join(ITEM_KEYS)
+                        p + ("expect", "items", item_id),
+                        msg("casetest.unknown_expectations", keys=sorted(bad)),
+                        expected=", ".join(ITEM_KEYS),
                     )
                 )
             for key in ("amount", "asked", "provisional"):
@@ -225,7 +228,7 @@ def load_case_file(path: str | Path) -> list[Case]:
         line, _ = source.where(p)
         cases.append(Case(str(path), i, str(spec.get("name", f"case {i + 1}")), line, spec, policy_path, claim, tuple(earlier)))
     if problems:
-        raise CaseFileError(problems, f"{path}: invalid case file")
+        raise CaseFileError(problems, msg("casetest.invalid_file", path=str(path)))
     return cases
 
 
@@ -234,7 +237,7 @@ def _expected_items(items: Any, path: tuple[str | int, ...], source: Source, pro
         bad = set(exp or {}) - set(ITEM_KEYS)
         if bad:
             problems.append(
-                source.problem(path + (item_id,), f"unknown expectation(s) {', '.join(sorted(bad))}", expected=", ".join(ITEM_KEYS))
+                source.problem(path + (item_id,), msg("casetest.unknown_expectations", keys=sorted(bad)), expected=", ".join(ITEM_KEYS))
             )
         for key in ("amount", "asked", "provisional"):
             if isinstance(exp, Mapping) and key in exp:
@@ -256,32 +259,32 @@ def _round_case(
     claims: list[dict[str, Any]] = []
     budget = None
     if not isinstance(rnd, Mapping) or not isinstance(rnd.get("claims"), list) or not rnd["claims"]:
-        problems.append(source.problem(p + ("round",), "a round needs `claims:`, a list of claims", code="case.shape"))
+        problems.append(source.problem(p + ("round",), msg("casetest.round_needs_claims"), code="case.shape"))
     else:
         extra = set(rnd) - {"claims", "budget"}
         if extra:
-            problems.append(source.problem(p + ("round",), f"unknown key(s) {', '.join(sorted(extra))}", expected="claims, budget"))
+            problems.append(source.problem(p + ("round",), msg("casetest.unknown_keys", keys=sorted(extra)), expected="claims, budget"))
         for j, raw in enumerate(rnd["claims"]):
             built = _build_claim(raw, doc, problems, source, p + ("round", "claims", j))
             if "claim_id" not in built:
-                problems.append(source.problem(p + ("round", "claims", j), "each claim of a round needs its claim_id", code="case.shape"))
+                problems.append(source.problem(p + ("round", "claims", j), msg("casetest.round_claim_id"), code="case.shape"))
             claims.append(built)
         if "budget" in rnd:
             _check_amount(rnd["budget"], p + ("round", "budget"), source, problems)
             budget = _amount(rnd["budget"])
     for key in ("earlier", "history"):
         if key in spec:
-            problems.append(source.problem(p + (key,), f"a round case takes no `{key}:`", expected="round: {claims, budget}"))
+            problems.append(source.problem(p + (key,), msg("casetest.round_takes_no", what=key), expected="round: {claims, budget}"))
     expect = spec["expect"]
     for claim_id, exp in (expect.get("claims") or {}).items():
         if not isinstance(exp, Mapping) or set(exp) - {"items", "total"}:
-            problems.append(source.problem(p + ("expect", "claims", claim_id), "expected per claim: items, total", code="case.shape"))
+            problems.append(source.problem(p + ("expect", "claims", claim_id), msg("casetest.round_claim_expect"), code="case.shape"))
             continue
         _expected_items(exp.get("items"), p + ("expect", "claims", claim_id, "items"), source, problems)
         if "total" in exp:
             _check_amount(exp["total"], p + ("expect", "claims", claim_id, "total"), source, problems)
     if set(expect) - {"claims", "total"}:
-        problems.append(source.problem(p + ("expect",), "a round case expects `claims:` and/or `total:`", code="case.shape"))
+        problems.append(source.problem(p + ("expect",), msg("casetest.round_expect"), code="case.shape"))
     if "total" in expect:
         _check_amount(expect["total"], p + ("expect", "total"), source, problems)
     line, _ = source.where(p)
@@ -316,7 +319,7 @@ def _policy_for(case: Case, policy: CompiledPolicy | None) -> CompiledPolicy:
     if policy is not None:
         return policy
     if case.policy_path is None:
-        raise CaseFileError([Problem("the case file names no `policy:` and none was given (--policy)", file=case.file, code="case.policy")])
+        raise CaseFileError([Problem(msg("casetest.no_policy"), file=case.file, code="case.policy")])
     cached = _POLICIES.get(case.policy_path)
     if cached is None:
         cached = _POLICIES[case.policy_path] = load_policy(case.policy_path)
@@ -330,7 +333,7 @@ def decide_case(case: Case, policy: CompiledPolicy) -> Decision:
         grants, problems = parse_grants(case.spec["history"], ("history",))
         if problems:
             raise CaseFileError(
-                [Problem(p.message, p.path, case.file, case.line, None, p.expected, p.code) for p in problems], "bad history"
+                [Problem(p.message, p.path, case.file, case.line, None, p.expected, p.code) for p in problems], msg("casetest.bad_history")
             )
         history.extend(grants)
     for earlier in case.earlier:
@@ -345,12 +348,17 @@ def _check_amount(value: Any, path: tuple[str | int, ...], source: Any, problems
         amount = parse_amount(value)
     except QuantityError as exc:
         problems.append(
-            source.problem(path, f"expected amount {value!r}: {exc}", expected="yuan (120000) or 万 notation (12万)", code="case.amount")
+            source.problem(
+                path,
+                msg("casetest.amount_bad", value=repr(value), error=exc.args[0] if exc.args else str(exc)),
+                expected=msg("casetest.amount_forms"),
+                code="case.amount",
+            )
         )
         return
     if amount != amount.quantize(Decimal("0.01")):
         problems.append(
-            source.problem(path, f"expected amount {value!r} is finer than a cent", expected="at most two decimals", code="case.amount")
+            source.problem(path, msg("casetest.amount_cent", value=repr(value)), expected=msg("casetest.two_decimals"), code="case.amount")
         )
 
 
@@ -394,28 +402,35 @@ def _run_round(case: Case, policy: CompiledPolicy, result: CaseResult) -> CaseRe
     decisions, errors = decide_round(case, policy)
     result.round_decisions = decisions
     for e in errors:
-        result.mismatches.append(f"claim {e.get('claim_id')}: {e.get('error')}: " + "; ".join(str(p.get("message")) for p in e["problems"]))
+        result.mismatches.append(
+            msg(
+                "casetest.round_error",
+                claim=str(e.get("claim_id")),
+                error=str(e.get("error")),
+                problems="; ".join(str(p.get("message")) for p in e["problems"]),
+            )
+        )
     by_claim = {d["claim_id"]: d for d in decisions}
     for claim_id, exp in (case.expect.get("claims") or {}).items():
         d = by_claim.get(str(claim_id))
         if d is None:
-            result.mismatches.append(f"claim {claim_id}: no decision (claims: {', '.join(by_claim)})")
+            result.mismatches.append(msg("casetest.round_no_decision", claim=str(claim_id), claims=list(by_claim)))
             continue
         items = {i["item"]: i for i in d["items"]}
         for item_id, want in (exp.get("items") or {}).items():
             got = items.get(str(item_id))
             if got is None:
-                result.mismatches.append(f"claim {claim_id} item {item_id}: not in the claim (items: {', '.join(items)})")
+                result.mismatches.append(msg("casetest.round_item_missing", claim=str(claim_id), item=str(item_id), items=list(items)))
                 continue
             before = len(result.mismatches)
             _compare_item(str(item_id), want or {}, got, result)
-            result.mismatches[before:] = [f"claim {claim_id} {m}" for m in result.mismatches[before:]]
+            result.mismatches[before:] = [msg("casetest.in_claim", claim=str(claim_id), mismatch=m) for m in result.mismatches[before:]]
         if "total" in exp and _amount(exp["total"]) != Decimal(d["total"]):
-            result.mismatches.append(f"claim {claim_id}: total expected {_show(exp['total'])}, got {d['total']}")
+            result.mismatches.append(msg("casetest.round_claim_total", claim=str(claim_id), want=_show(exp["total"]), got=d["total"]))
     if "total" in case.expect:
         total = sum((Decimal(d["total"]) for d in decisions), Decimal(0))
         if _amount(case.expect["total"]) != total:
-            result.mismatches.append(f"round total: expected {_show(case.expect['total'])}, got {format_money(total)}")
+            result.mismatches.append(msg("casetest.round_total", want=_show(case.expect["total"]), got=format_money(total)))
     return result
 
 
@@ -425,7 +440,7 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         result.policy = pol = _policy_for(case, policy)
     except EngineError as err:
         result.error = err
-        result.mismatches.append(f"cannot load the policy: {err}")
+        result.mismatches.append(msg("casetest.cannot_load", error=str(err)))
         return result
     if case.round:
         return _run_round(case, pol, result)
@@ -437,26 +452,26 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         codes = [p.code for p in err.problems]
         want = expect.get("error")
         if want is None:
-            result.mismatches.append("expected a decision, got an error:\n      " + "\n      ".join(str(p) for p in err.problems))
+            result.mismatches.append(msg("casetest.got_error", problems="\n      ".join(str(p) for p in err.problems)))
         elif want not in codes:
-            result.mismatches.append(f"error: expected {want}, got {', '.join(codes)}")
+            result.mismatches.append(msg("casetest.error_code", want=str(want), got=codes))
         return result
     result.decision = decision
     if "error" in expect:
-        result.mismatches.append(f"error: expected {expect['error']}, got a decision (total {format_money(decision.total)})")
+        result.mismatches.append(msg("casetest.error_not_raised", want=str(expect["error"]), total=format_money(decision.total)))
         return result
     out = decision.to_dict()
     items = {d["item"]: d for d in out["items"]}
     for item_id, exp in (expect.get("items") or {}).items():
         got = items.get(str(item_id))
         if got is None:
-            result.mismatches.append(f"item {item_id}: not in the claim (items: {', '.join(items)})")
+            result.mismatches.append(msg("casetest.item_missing", item=str(item_id), items=list(items)))
             continue
         _compare_item(str(item_id), exp or {}, got, result)
     if "total" in expect:
         want_total = _amount(expect["total"])
         if want_total is None or want_total != decision.total:
-            result.mismatches.append(f"total: expected {_show(expect['total'])}, got {format_money(decision.total)}")
+            result.mismatches.append(msg("casetest.total", want=_show(expect["total"]), got=format_money(decision.total)))
     return result
 
 
@@ -469,15 +484,19 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
     before = len(result.mismatches)
     reasons = [r["check"] for r in got["reasons"]]
     if "status" in exp and exp["status"] != got["status"]:
-        result.mismatches.append(f"item {item_id}: status   expected {exp['status']:<14} got {got['status']}")
+        result.mismatches.append(msg("casetest.status", item=item_id, want=f"{exp['status']:<14}", got=got["status"]))
     for key, field_name in (("amount", "amount"), ("asked", "asked"), ("provisional", "provisional_amount")):
         if key in exp:
             want = _amount(exp[key])
             have = got.get(field_name)
             if want is None or have is None or Decimal(have) != want:
-                result.mismatches.append(f"item {item_id}: {key:<8} expected {_show(exp[key]):<14} got {have}")
+                result.mismatches.append(
+                    msg("casetest.amount", item=item_id, what=f"{key:<8}", want=f"{_show(exp[key]):<14}", got=str(have))
+                )
     if "reason" in exp and (not reasons or reasons[0] != exp["reason"]):
-        result.mismatches.append(f"item {item_id}: reason   expected {exp['reason']:<14} got {reasons[0] if reasons else '(none)'}")
+        result.mismatches.append(
+            msg("casetest.reason", item=item_id, want=f"{exp['reason']:<14}", got=reasons[0] if reasons else msg("casetest.none"))
+        )
     for key, have_list in (
         ("reasons", reasons),
         ("missing_documents", got.get("missing_documents", [])),
@@ -487,38 +506,71 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
             want_list = list(exp[key] or [])
             ok = set(want_list) <= set(have_list) if key == "reasons" else sorted(want_list) == sorted(have_list)
             if not ok:
-                result.mismatches.append(f"item {item_id}: {key} expected {want_list}, got {have_list}")
+                result.mismatches.append(msg("casetest.list", item=item_id, what=key, want=str(want_list), got=str(have_list)))
     if "cites" in exp:
         missing = [c for c in exp["cites"] if c not in got["cites"]]
         if missing:
-            result.mismatches.append(f"item {item_id}: cites    expected also {missing}, got {got['cites']}")
+            result.mismatches.append(msg("casetest.cites", item=item_id, want=str(missing), got=str(got["cites"])))
     if len(result.mismatches) > before:
-        result.diagnosis.extend(f"item {item_id}: {line}" for line in where_they_part(exp, got))
+        result.diagnosis.extend(msg("casetest.diagnosis", item=item_id, line=line) for line in where_they_part(exp, got))
 
 
 def _describe(step: dict[str, Any]) -> str:
+    """One trace step in words (identifiers and numbers as the trace has them)."""
     kind = step["step"]
+    cites = step.get("cites", "")
     if kind == "amount":
         if step.get("form") == "rate":
-            return f"amount ({step.get('cites', '')}): {step['rate']} × {step['base']['expression']} = {step['base']['value']} → {step['value']}"
+            base = step["base"]
+            return msg(
+                "casetest.step.amount_rate", cites=cites, rate=step["rate"], base=base["expression"], of=base["value"], value=step["value"]
+            )
         if step.get("form") == "table":
-            return f"amount ({step.get('cites', '')}): table by {step['by']['expression']} = {step['by']['value']!r} → {step['value']}"
-        return f"amount ({step.get('cites', '')}): {step.get('form')} → {step['value']}"
+            return msg(
+                "casetest.step.amount_table", cites=cites, by=step["by"]["expression"], entry=repr(step["by"]["value"]), value=step["value"]
+            )
+        return msg("casetest.step.amount", cites=cites, form=str(step.get("form")), value=step["value"])
     if kind == "cap":
-        return (
-            f"cap {step['cap']} ({step['cites']}): ceiling {step['ceiling']}, used before {step['used_before']}, "
-            f"asked {step['asked']} → granted {step['granted']}"
+        return msg(
+            "casetest.step.cap",
+            cap=step["cap"],
+            cites=cites,
+            ceiling=step["ceiling"],
+            used=step["used_before"],
+            asked=step["asked"],
+            granted=step["granted"],
         )
     if kind == "limit":
-        return f"limit {step['limit']} ({step['cites']}): {step['used_before']} of {step['times']} used before, counts {step['counts']} → {'ok' if step['result'] else 'refused'}"
+        result = msg("casetest.step.ok" if step["result"] else "casetest.step.refused")
+        return msg(
+            "casetest.step.limit",
+            limit=step["limit"],
+            cites=cites,
+            used=step["used_before"],
+            times=step["times"],
+            counts=step["counts"],
+            result=result,
+        )
     if kind == "check":
         facts = ", ".join(f"{k}={v!r}" for k, v in step["facts"].items())
-        res = {True: "true", False: "false", None: f"unknown ({step.get('missing_fact')})"}[step["result"]]
-        return f"check {step['check']} ({step['cites']}): {step['test']} [{facts}] → {res}"
+        res = {True: msg("casetest.step.true"), False: msg("casetest.step.false")}.get(step["result"]) or msg(
+            "casetest.step.unknown", fact=str(step.get("missing_fact"))
+        )
+        return msg("casetest.step.check", check=step["check"], cites=cites, test=step["test"], facts=facts, result=res)
     if kind == "who":
-        return f"who ({step['cites']}): kinds {step['kinds']} roles {step['roles']}; applicant {step['applicant_kind']} {step['applicant_roles']} → {step['result']}"
+        return msg(
+            "casetest.step.who",
+            cites=cites,
+            kinds=str(step["kinds"]),
+            roles=str(step["roles"]),
+            kind=str(step["applicant_kind"]),
+            has=str(step["applicant_roles"]),
+            result=str(step["result"]),
+        )
     if kind == "documents":
-        return f"documents {step['check']} ({step['cites']}): required {step['required']}, missing {step['missing']}"
+        return msg(
+            "casetest.step.documents", check=step["check"], cites=cites, required=str(step["required"]), missing=str(step["missing"])
+        )
     return f"{kind}: {step}"
 
 
@@ -531,12 +583,14 @@ def where_they_part(exp: Mapping[str, Any], got: dict[str, Any]) -> list[str]:
         if got["status"] == "refused":
             for s in steps:
                 if s.get("result") is False or (s["step"] == "cap" and Decimal(s["granted"]) == 0 and Decimal(s["asked"]) > 0):
-                    lines.append("refused at " + _describe(s))
+                    lines.append(msg("casetest.refused_at", step=_describe(s)))
         elif want_status == "refused":
-            lines.append("no step refused it; the steps that passed:")
-            lines.extend("  " + _describe(s) for s in steps if s["step"] in ("check", "limit", "cap", "who"))
+            lines.append(msg("casetest.none_refused"))
+            lines.extend(msg("casetest.indent", line=_describe(s)) for s in steps if s["step"] in ("check", "limit", "cap", "who"))
         elif got["status"] == "incomplete":
-            lines.append(f"incomplete: missing documents {got.get('missing_documents', [])}, missing facts {got.get('missing_facts', [])}")
+            lines.append(
+                msg("casetest.incomplete", documents=str(got.get("missing_documents", [])), facts=str(got.get("missing_facts", [])))
+            )
         elif want_status == "incomplete":
             lines.extend(_describe(s) for s in steps if s["step"] == "documents")
     want = _amount(exp.get("amount")) if "amount" in exp else None
@@ -556,12 +610,12 @@ def where_they_part(exp: Mapping[str, Any], got: dict[str, Any]) -> list[str]:
                 break
             running = after
         if parted is not None:
-            lines.append(f"where they part: {_describe(parted)} (expected {format_money(want)} to stand)")
+            lines.append(msg("casetest.part_stand", step=_describe(parted), want=format_money(want)))
         else:
             first = next((s for s in steps if s["step"] == "amount"), None)
             if first is not None:
-                lines.append(f"where they part: {_describe(first)} (expected {format_money(want)})")
-            lines.extend("  then " + _describe(s) for s in steps if s["step"] == "cap" and s["bites"])
+                lines.append(msg("casetest.part", step=_describe(first), want=format_money(want)))
+            lines.extend(msg("casetest.then", step=_describe(s)) for s in steps if s["step"] == "cap" and s["bites"])
     return lines
 
 
@@ -569,10 +623,10 @@ def format_result(result: CaseResult, verbose: bool = False) -> str:
     c = result.case
     where = f"{c.file}:{c.line}" if c.line else c.file
     if result.passed:
-        return f"PASS {where} {c.name}"
-    lines = [f"FAIL {where} {c.name}"]
-    lines += ["  " + m for m in result.mismatches]
-    lines += ["  " + d for d in result.diagnosis]
+        return tr(msg("casetest.pass", where=where, name=c.name))
+    lines = [tr(msg("casetest.fail", where=where, name=c.name))]
+    lines += ["  " + tr(m) for m in result.mismatches]
+    lines += ["  " + tr(d) for d in result.diagnosis]
     return "\n".join(lines)
 
 

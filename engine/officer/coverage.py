@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine.core.i18n import language, lookup, msg, tr
 from engine.language import model
 from engine.language.expressions import CompiledExpression
 from engine.language.walk import PolicyVisitor, Site, walk
@@ -74,36 +75,41 @@ class CoverageReport:
         return _pct(sum(1 for b in self.branches if b.hit), len(self.branches))
 
     def missing(self) -> list[str]:
-        out = [f"clause {c.key}" for c in self.computable if not c.exercised]
-        out += [f"branch {b.key} ({b.clause}: {b.label})" for b in self.branches if not b.hit]
+        out: list[str] = [msg("coverage.missing_clause", clause=c.key) for c in self.computable if not c.exercised]
+        out += [msg("coverage.missing_branch", branch=b.key, clause=b.clause, label=b.label) for b in self.branches if not b.hit]
         return out
 
     def summary(self) -> str:
         comp = self.computable
-        return (
-            f"clauses: {sum(1 for c in comp if c.exercised)}/{len(comp)} computable clauses exercised ({self.clause_percent}%); "
-            f"branches: {sum(1 for b in self.branches if b.hit)}/{len(self.branches)} ({self.branch_percent}%); "
-            f"{self.cases_run} case(s) run, {len(self.cases_failed)} failing (not counted)"
+        return msg(
+            "coverage.summary",
+            exercised=sum(1 for c in comp if c.exercised),
+            computable=len(comp),
+            clause_percent=self.clause_percent,
+            hit=sum(1 for b in self.branches if b.hit),
+            branches=len(self.branches),
+            branch_percent=self.branch_percent,
+            run=self.cases_run,
+            failing=len(self.cases_failed),
         )
 
     def to_text(self) -> str:
-        lines = [f"coverage of {self.policy.id} {self.policy.version} ({self.policy.file})", ""]
+        lines = [tr(msg("coverage.title", id=self.policy.id, version=self.policy.version, file=self.policy.file)), ""]
         for c in self.clauses:
             if not c.computable and not c.encoded_by:
                 continue
             mark = "✓" if c.exercised else ("✗" if c.computable else "·")
-            lines.append(f"{mark} {c.key}{'' if c.computable else ' (not computable)'}")
-            lines.append(f"    encoded by: {', '.join(c.encoded_by) or '(nothing)'}")
-            lines.append(
-                f"    cases: {len(c.cases)}" + (f" — {', '.join(c.cases[:3])}{' …' if len(c.cases) > 3 else ''}" if c.cases else "")
-            )
+            lines.append(f"{mark} {c.key}{'' if c.computable else tr(msg('coverage.not_computable'))}")
+            lines.append(tr(msg("coverage.encoded_by", what=list(c.encoded_by) or msg("coverage.nothing"))))
+            shown = f" — {', '.join(c.cases[:3])}{' …' if len(c.cases) > 3 else ''}" if c.cases else ""
+            lines.append(tr(msg("coverage.cases", n=len(c.cases), shown=shown)))
             for b in c.branches:
                 first = f"  ← {b.cases[0]}" + (f" (+{len(b.cases) - 1})" if len(b.cases) > 1 else "") if b.cases else ""
-                lines.append(f"    {'✓' if b.hit else '✗'} {b.label}{first}")
-        lines += ["", self.summary()]
+                lines.append(f"    {'✓' if b.hit else '✗'} {tr(b.label)}{first}")
+        lines += ["", tr(self.summary())]
         missing = self.missing()
         if missing:
-            lines += ["not covered:"] + [f"  - {m}" for m in missing]
+            lines += [tr(msg("coverage.not_covered"))] + [f"  - {tr(m)}" for m in missing]
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
@@ -114,27 +120,30 @@ class CoverageReport:
                 continue
             cls = "ok" if c.exercised else ("miss" if c.computable else "ref")
             branches = "".join(
-                f"<li class='{'ok' if b.hit else 'miss'}'>{e(b.label)} <small>{e(', '.join(b.cases[:3]))}"
+                f"<li class='{'ok' if b.hit else 'miss'}'>{e(tr(b.label))} <small>{e(', '.join(b.cases[:3]))}"
                 f"{' …' if len(b.cases) > 3 else ''}</small></li>"
                 for b in c.branches
             )
             rows.append(
                 f"<tr class='{cls}'><td><b>{e(c.key)}</b><br><small>{e(c.text[:120])}</small></td>"
-                f"<td>{e(', '.join(c.encoded_by))}</td><td>{len(c.cases)}</td><td><ul>{branches}</ul></td></tr>"
+                f"<td>{e(', '.join(tr(x) for x in c.encoded_by))}</td><td>{len(c.cases)}</td><td><ul>{branches}</ul></td></tr>"
             )
-        missing = "".join(f"<li>{e(m)}</li>" for m in self.missing())
+        missing = "".join(f"<li>{e(tr(m))}</li>" for m in self.missing())
+        lang = language()
+        title = self.policy.title.zh if lang == "zh" else (self.policy.title.en or self.policy.title.zh)
         return (
-            "<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
-            f"<title>Coverage {e(self.policy.id)} {e(self.policy.version)}</title>"
+            f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<title>{e(tr(msg('coverage.html.title', id=self.policy.id, version=self.policy.version)))}</title>"
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
             "vertical-align:top}tr.ok td:first-child{border-left:6px solid #2a2}tr.miss td:first-child{border-left:6px solid #c22}"
             "tr.ref{color:#888}li.ok{color:#161}li.miss{color:#a11;font-weight:bold}ul{margin:0;padding-left:1.2em}</style></head><body>"
-            f"<h1>条款覆盖 / Clause coverage: {e(self.policy.title.zh)} {e(self.policy.version)}</h1>"
-            f"<p>{e(self.summary())}</p>"
-            "<table><tr><th>条款 / clause</th><th>规则与审查 / encoded by</th><th>用例 / cases</th><th>分支 / branches</th></tr>"
+            f"<h1>{e(tr(msg('coverage.html.heading', title=title, version=self.policy.version)))}</h1>"
+            f"<p>{e(tr(self.summary()))}</p>"
+            f"<table><tr><th>{e(lookup('coverage.html.clause'))}</th><th>{e(lookup('coverage.html.encoded_by'))}</th>"
+            f"<th>{e(lookup('coverage.html.cases'))}</th><th>{e(lookup('coverage.html.branches'))}</th></tr>"
             + "".join(rows)
             + "</table>"
-            + (f"<h2>未覆盖 / not covered</h2><ul>{missing}</ul>" if missing else "")
+            + (f"<h2>{e(lookup('coverage.html.not_covered'))}</h2><ul>{missing}</ul>" if missing else "")
             + "</body></html>\n"
         )
 
@@ -180,7 +189,7 @@ class _Branches(PolicyVisitor):
         self.policy = policy
         self.all_kinds = set(policy.applicant_kinds)
         if policy.in_force_cites:
-            self.head.append(Branch("error:not_in_force", policy.in_force_cites, "funding year outside the window: an error"))
+            self.head.append(Branch("error:not_in_force", policy.in_force_cites, msg("coverage.branch.not_in_force")))
 
     def unknowable(self, part: object, rule: model.Rule | None) -> bool:
         """Whether an expression of `part` reads a fact a claim may leave out (unknown, not false)."""
@@ -214,26 +223,26 @@ class _Branches(PolicyVisitor):
     def visit_check(self, test: model.Test, at: Site) -> None:
         self.note(test, at)
         if at.first:
-            self.checks.append(Branch(f"refused:{test.id}", test.cites, f"refused by check {test.id}"))
+            self.checks.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.check", id=test.id)))
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         self.note(check, at, documents=True)
         if at.first:
-            self.checks.append(Branch(f"incomplete:{check.id}", check.cites, f"incomplete: documents of {check.id} missing"))
+            self.checks.append(Branch(f"incomplete:{check.id}", check.cites, msg("coverage.branch.documents", id=check.id)))
 
     def enter_rule(self, rule: model.Rule, at: Site) -> None:
         r, out = rule.id, self.rules
         self.incomplete_possible = self.applicant_unknowable or (self.applicant_documents and rule.documents_required)
         self.incomplete_at = None
         if rule.referral is not None:
-            out.append(Branch(f"{r}:referred", rule.cites, f"{r}: referred"))
+            out.append(Branch(f"{r}:referred", rule.cites, msg("coverage.branch.referred", rule=r)))
         else:
-            out.append(Branch(f"{r}:granted", rule.cites, f"{r}: granted in full"))
+            out.append(Branch(f"{r}:granted", rule.cites, msg("coverage.branch.granted", rule=r)))
             if rule.amount is not None and rule.amount.kind == "external":
-                out.append(Branch(f"{r}:pending_review", rule.cites, f"{r}: pending review"))
+                out.append(Branch(f"{r}:pending_review", rule.cites, msg("coverage.branch.pending_review", rule=r)))
             self.incomplete_at = len(out)  # listed here if leave_rule finds it can happen
         if rule.kinds != self.all_kinds or rule.roles:
-            out.append(Branch(f"refused:{r}#who", rule.cites, f"{r}: refused, applicant kind or role"))
+            out.append(Branch(f"refused:{r}#who", rule.cites, msg("coverage.branch.who", rule=r)))
 
     def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.note(need, at, documents=True)
@@ -242,7 +251,7 @@ class _Branches(PolicyVisitor):
         assert at.rule is not None
         self.note(test, at)
         r = at.rule.id
-        self.rules.append(Branch(f"refused:{test.id}", test.cites, f"{r}: refused by condition {test.expression.source}"))
+        self.rules.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.condition", rule=r, test=test.expression.source)))
 
     def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         assert at.rule is not None
@@ -256,43 +265,43 @@ class _Branches(PolicyVisitor):
     def table_refusal(self, form: Any, rule: model.Rule) -> None:
         """The refusal branch of a table that may meet a value it lists no entry for (an amount's or a ceiling's)."""
         if any(not t.complete for t in _tables(form)):
-            self.rules.append(Branch(f"refused:{rule.id}#table", rule.cites, f"{rule.id}: refused, a value its table has no entry for"))
+            self.rules.append(Branch(f"refused:{rule.id}#table", rule.cites, msg("coverage.branch.table", rule=rule.id)))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
         assert at.rule is not None
         self.note(limit, at)
         r = at.rule.id
-        self.rules.append(Branch(f"refused:{limit.id}", limit.cites, f"{r}: refused by limit {limit.id} ({limit.times} times)"))
+        self.rules.append(Branch(f"refused:{limit.id}", limit.cites, msg("coverage.branch.limit", rule=r, id=limit.id, times=limit.times)))
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         self.note(subject, at)
         r, s = at.rule.id, subject
         if s.pays == "highest" and s.later == "difference":
-            self.later.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
-            self.later.append(
-                Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject, or no difference left")
-            )
+            self.later.append(Branch(f"reduced:{r}#subject", s.cites, msg("coverage.branch.difference", rule=r)))
+            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.higher_or_none", rule=r)))
         elif s.pays == "difference":
-            self.later.append(Branch(f"reduced:{r}#subject", s.cites, f"{r}: only the difference to earlier awards for the same subject"))
-            self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, the same subject already paid as much"))
+            self.later.append(Branch(f"reduced:{r}#subject", s.cites, msg("coverage.branch.difference", rule=r)))
+            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.paid", rule=r)))
         else:
-            self.later.append(Branch(f"refused:{r}#subject", s.cites, f"{r}: refused, a higher award for the same subject"))
+            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.higher", rule=r)))
 
     def visit_selection(self, selection: model.Selection, at: Site) -> None:
-        self.later.append(Branch(f"refused:{selection.id}", selection.cites, f"{selection.id}: not selected in its round"))
+        self.later.append(Branch(f"refused:{selection.id}", selection.cites, msg("coverage.branch.selection", id=selection.id)))
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
         self.note(cap, at)
         r = at.rule.id
-        self.later.append(Branch(f"reduced:{cap.id}", cap.cites, f"{r}: reduced by cap {cap.id}"))
+        self.later.append(Branch(f"reduced:{cap.id}", cap.cites, msg("coverage.branch.cap", rule=r, id=cap.id)))
         if cap.per is not None:
-            self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, f"{r}: refused, cap {cap.id} exhausted"))
+            self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, msg("coverage.branch.exhausted", rule=r, id=cap.id)))
 
     def leave_rule(self, rule: model.Rule, at: Site) -> None:
         if self.incomplete_at is not None and self.incomplete_possible:
-            self.rules.insert(self.incomplete_at, Branch(f"{rule.id}:incomplete", rule.cites, f"{rule.id}: incomplete"))
+            self.rules.insert(
+                self.incomplete_at, Branch(f"{rule.id}:incomplete", rule.cites, msg("coverage.branch.incomplete", rule=rule.id))
+            )
         self.rules += self.later
         self.later = []
 
@@ -319,14 +328,14 @@ class _Encoded(PolicyVisitor):
         self.enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
 
     def visit_check(self, test: model.Test, at: Site) -> None:
-        self.enc(test.cites, f"check {test.id}")
+        self.enc(test.cites, msg("coverage.enc.check", id=test.id))
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         if at.rule is None:  # item-level document checks are not listed (as before)
-            self.enc(check.cites, f"check {check.id}")
+            self.enc(check.cites, msg("coverage.enc.check", id=check.id))
 
     def enter_rule(self, rule: model.Rule, at: Site) -> None:
-        self.enc(rule.cites, f"rule {rule.id}")
+        self.enc(rule.cites, msg("coverage.enc.rule", id=rule.id))
 
     # A rule's own parts are listed only when they cite another clause than the rule.
     def own(self, rule: model.Rule | None, cites: str, what: str) -> None:
@@ -335,17 +344,17 @@ class _Encoded(PolicyVisitor):
             self.enc(cites, what)
 
     def visit_condition(self, test: model.Test, at: Site) -> None:
-        self.own(at.rule, test.cites, f"condition {test.id}")
+        self.own(at.rule, test.cites, msg("coverage.enc.condition", id=test.id))
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
-        self.own(at.rule, cap.cites, f"cap {cap.id}")
+        self.own(at.rule, cap.cites, msg("coverage.enc.cap", id=cap.id))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
-        self.own(at.rule, limit.cites, f"limit {limit.id}")
+        self.own(at.rule, limit.cites, msg("coverage.enc.limit", id=limit.id))
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
-        self.later.append((subject.cites, f"subject of rule {at.rule.id}"))
+        self.later.append((subject.cites, msg("coverage.enc.subject", id=at.rule.id)))
 
     def leave_rule(self, rule: model.Rule, at: Site) -> None:
         for cites, what in self.later:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from engine.core.errors import EngineError
+from engine.core.i18n import lookup, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import parse_claim
 from engine.deciding.evaluator import evaluate_claim
@@ -30,8 +31,8 @@ from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
 from engine.records.batch import claim_problems, error_record
-from engine.records.inputs import read_document
-from engine.records.tabular import InputError, Record, open_input
+from engine.records.inputs import open_claims
+from engine.records.tabular import InputError, Record
 
 POLICY = "(policy)"
 ZERO = Decimal(0)
@@ -47,7 +48,8 @@ class Change:
     text: str  # the change in words
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The change as JSON holds it: its words in the reader's language."""
+        return {k: tr(v) if isinstance(v, str) else v for k, v in dataclasses.asdict(self).items()}
 
 
 _Part = TypeVar("_Part", model.Cap, model.Limit)  # a rule's constructs matched by id between two versions
@@ -71,43 +73,49 @@ def _of(form: model.RateAmount) -> str:
     t = form.of_table
     if t is None:
         return form.of.source
-    otherwise = [f"otherwise {wan(t.otherwise)}"] if t.otherwise is not None else []
-    return f"(by {t.by.source}: " + ", ".join([*(f"{k} {wan(v)}" for k, v in t.table.items()), *otherwise]) + ")"
+    otherwise = [msg("diff.w.otherwise", value=wan(t.otherwise))] if t.otherwise is not None else []
+    return msg("diff.w.of_table", by=t.by.source, entries=[*(f"{k} {wan(v)}" for k, v in t.table.items()), *otherwise])
 
 
 def describe_amount(form: model.AmountForm | None) -> str:
     if form is None:
-        return "no amount"
+        return msg("diff.w.no_amount")
     if isinstance(form, model.RateAmount) and form.rate_table is not None:
         t = form.rate_table
-        rates = ", ".join(
-            [
-                *(f"{k} {percent(v)}" for k, v in t.table.items()),
-                *([f"otherwise {percent(t.otherwise)}"] if t.otherwise is not None else []),
-            ]
-        )
-        return f"by {t.by.source}: {rates} of {_of(form)}"
+        rates = [
+            *(f"{k} {percent(v)}" for k, v in t.table.items()),
+            *([msg("diff.w.otherwise", value=percent(t.otherwise))] if t.otherwise is not None else []),
+        ]
+        return msg("diff.w.rate_table", by=t.by.source, rates=rates, of=_of(form))
     if isinstance(form, model.RateAmount):
-        return f"{percent(form.rate)} of {_of(form)}"
+        return msg("diff.w.rate", rate=percent(form.rate), of=_of(form))
     if isinstance(form, model.FixedAmount):
         return wan(form.value)
     if isinstance(form, model.TableAmount):
-        otherwise = [f"otherwise {wan(form.otherwise)}"] if form.otherwise is not None else []
-        return f"by {form.by.source}: " + ", ".join([*(f"{k} {wan(v)}" for k, v in form.table.items()), *otherwise])
+        otherwise = [msg("diff.w.otherwise", value=wan(form.otherwise))] if form.otherwise is not None else []
+        return msg("diff.w.table", by=form.by.source, entries=[*(f"{k} {wan(v)}" for k, v in form.table.items()), *otherwise])
     if isinstance(form, model.ExternalAmount):
-        return f"external amount {form.source.source}"
+        return msg("diff.w.external", source=form.source.source)
     if isinstance(form, model.BandsAmount):
-        return f"bands of {form.of.source}: " + ", ".join(
-            f"from {wan(b.start)} {wan(b.amount) if b.amount is not None else percent(b.rate or ZERO)}" for b in form.bands
-        )
+        bands = [
+            msg("diff.w.band", start=wan(b.start), value=wan(b.amount) if b.amount is not None else percent(b.rate or ZERO))
+            for b in form.bands
+        ]
+        return msg("diff.w.bands", of=form.of.source, bands=bands)
     if isinstance(form, model.PerUnitAmount):
-        return f"{wan(form.per_unit)} × {form.count.source}" + (f" (at most {form.max_count})" if form.max_count else "")
+        at_most = msg("diff.w.at_most", n=form.max_count) if form.max_count else ""
+        return msg("diff.w.per_unit", each=wan(form.per_unit), count=form.count.source, at_most=at_most)
     assert isinstance(form, model.LeastAmount)
-    return "the least of: " + "; ".join(describe_amount(p) for p in form.parts)
+    return msg("diff.w.least", parts=_semi(describe_amount(p) for p in form.parts))
+
+
+def _semi(parts: Iterable[str]) -> str:
+    """Parts joined by the reader's semicolon ("; " or "；")."""
+    return lookup("diff.w.semicolon").join(tr(p) for p in parts)
 
 
 def _scope(per: tuple[Any, ...] | None) -> str:
-    return "per item" if per is None else "per " + ", ".join(e.source for e in per)
+    return msg("diff.w.per_item") if per is None else msg("diff.w.per", keys=[e.source for e in per])
 
 
 @dataclass
@@ -162,32 +170,32 @@ class _Index(PolicyVisitor):
 
     def visit_check(self, test: model.Test, at: Site) -> None:
         self.checks[test.id] = (test.cites, test.expression.source, test.kinds, None if at.rule is None else test.item_types)
-        self.shapes(f"check {test.id}", test.cites, test.readings, test.notes)
+        self.shapes(msg("coverage.enc.check", id=test.id), test.cites, test.readings, test.notes)
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         needs = ", ".join(x.doc for x in check.needs)
         self.checks[check.id] = (check.cites, needs, check.kinds, None if at.rule is None else check.item_types)
-        self.shapes(f"check {check.id}", check.cites, check.readings, check.notes)
+        self.shapes(msg("coverage.enc.check", id=check.id), check.cites, check.readings, check.notes)
 
     def enter_rule(self, rule: model.Rule, at: Site) -> None:
         self.rules[rule.id] = self.parts = _RuleParts(rule)
-        self.shapes(f"rule {rule.id}", rule.cites, rule.readings, rule.notes)
+        self.shapes(msg("coverage.enc.rule", id=rule.id), rule.cites, rule.readings, rule.notes)
 
     def visit_condition(self, test: model.Test, at: Site) -> None:
         self.parts.conditions.append(test)
-        self.shapes(f"condition {test.id}", test.cites, test.readings, test.notes)
+        self.shapes(msg("coverage.enc.condition", id=test.id), test.cites, test.readings, test.notes)
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
-        self.shapes(f"subject of rule {at.rule.id}", subject.cites, subject.readings, subject.notes)
+        self.shapes(msg("coverage.enc.subject", id=at.rule.id), subject.cites, subject.readings, subject.notes)
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
         self.parts.caps.append(cap)
-        self.shapes(f"cap {cap.id}", cap.cites, cap.readings, cap.notes)
+        self.shapes(msg("coverage.enc.cap", id=cap.id), cap.cites, cap.readings, cap.notes)
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.parts.limits.append(limit)
-        self.shapes(f"limit {limit.id}", limit.cites, limit.readings, limit.notes)
+        self.shapes(msg("coverage.enc.limit", id=limit.id), limit.cites, limit.readings, limit.notes)
 
     def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.parts.documents.append(need)
@@ -205,16 +213,16 @@ class _Differ:
     def run(self) -> list[Change]:
         o, n = self.old, self.new
         if o.id != n.id:
-            self.add(POLICY, "policy.id", "policy", o.id, n.id, f"policy id {o.id} → {n.id} (not versions of one policy)")
+            self.add(POLICY, "policy.id", "policy", o.id, n.id, msg("diff.policy_id", old=o.id, new=n.id))
         if o.version != n.version:
-            self.add(POLICY, "version", "policy", o.version, n.version, f"version {o.version} → {n.version}")
+            self.add(POLICY, "version", "policy", o.version, n.version, msg("diff.version", old=o.version, new=n.version))
         for lang in ("zh", "en"):
             a, b = getattr(o.title, lang), getattr(n.title, lang)
             if a != b:
-                self.add(POLICY, "title", f"policy.title.{lang}", a, b, f"title ({lang}): “{a}” → “{b}”")
+                self.add(POLICY, "title", f"policy.title.{lang}", a, b, msg("diff.title", lang=lang, old=a, new=b))
         if o.funding_years != n.funding_years:
             ow, nw = "–".join(map(str, o.funding_years)), "–".join(map(str, n.funding_years))
-            self.add(n.in_force_cites or POLICY, "window", "policy.in_force", ow, nw, f"in force for funding years {ow} → {nw}")
+            self.add(n.in_force_cites or POLICY, "window", "policy.in_force", ow, nw, msg("diff.window", old=ow, new=nw))
         self.clauses()
         self.parameters()
         self.vocabulary()
@@ -231,15 +239,22 @@ class _Differ:
         them (in the new version, else the old), or the policy."""
         where = {**self.old_index.clause_of, **self.new_index.clause_of}
         for i in [x for x in a if x not in b]:
-            self.add(where.get(i, POLICY), f"{kind}.removed", i, a[i].zh, None, f"{kind} {i} removed: {a[i].zh}")
+            self.add(where.get(i, POLICY), f"{kind}.removed", i, a[i].zh, None, msg(f"diff.{kind}.removed", id=i, text=a[i].zh))
         for i in [x for x in b if x not in a]:
-            self.add(where.get(i, POLICY), f"{kind}.added", i, None, b[i].zh, f"{kind} {i} added: {b[i].zh}")
+            self.add(where.get(i, POLICY), f"{kind}.added", i, None, b[i].zh, msg(f"diff.{kind}.added", id=i, text=b[i].zh))
         for i in [x for x in b if x in a]:
             for lang in ("zh", "en"):
                 x, y = getattr(a[i], lang), getattr(b[i], lang)
                 if x != y:
                     s, t = _snip(x, y)
-                    self.add(where.get(i, POLICY), f"{kind}.text", f"{i}.{lang}", x, y, f"{kind} {i} ({lang}) changed: “{s}” → “{t}”")
+                    self.add(
+                        where.get(i, POLICY),
+                        f"{kind}.text",
+                        f"{i}.{lang}",
+                        x,
+                        y,
+                        msg(f"diff.{kind}.changed", id=i, lang=lang, old=s, new=t),
+                    )
 
     def shaped(self) -> None:
         """The readings and notes each rule, check, condition, subject, cap and limit rests on, where both versions have it."""
@@ -248,8 +263,8 @@ class _Differ:
             (_, ra, na), (cites, rb, nb) = o[what], n[what]
             for kind, x, y in (("readings", ra, rb), ("notes", na, nb)):
                 if x != y:
-                    a, b = ", ".join(x) or "none", ", ".join(y) or "none"
-                    self.add(cites, kind, what, a, b, f"{what}: {kind} {a} → {b}")
+                    a, b = ", ".join(x) or msg("diff.w.none"), ", ".join(y) or msg("diff.w.none")
+                    self.add(cites, kind, what, a, b, msg(f"diff.shaped.{kind}", what=what, old=a, new=b))
 
     def sections(self) -> None:
         """Every other top-level section (and the rest of the header), entry by entry: an entry added, removed or
@@ -274,23 +289,32 @@ class _Differ:
                 if subject.startswith("policy.in_force.") and self.new.in_force_cites:  # the validity's own clause
                     clause = self.new.in_force_cites
                 if x is None:
-                    self.add(clause, f"{name}.added", subject, None, _shown(y), f"{subject} added: {_shown(y)}")
+                    self.add(clause, f"{name}.added", subject, None, _shown(y), msg("diff.section.added", subject=subject, value=_shown(y)))
                 elif y is None:
-                    self.add(clause, f"{name}.removed", subject, _shown(x), None, f"{subject} removed (was {_shown(x)})")
+                    self.add(
+                        clause, f"{name}.removed", subject, _shown(x), None, msg("diff.section.removed", subject=subject, value=_shown(x))
+                    )
                 else:
-                    self.add(clause, f"{name}.changed", subject, _shown(x), _shown(y), f"{subject}: {_shown(x)} → {_shown(y)}")
+                    self.add(
+                        clause,
+                        f"{name}.changed",
+                        subject,
+                        _shown(x),
+                        _shown(y),
+                        msg("diff.section.changed", subject=subject, old=_shown(x), new=_shown(y)),
+                    )
 
     def clauses(self) -> None:
         o, n = self.old.clauses, self.new.clauses
         for key in o.keys() - n.keys():
-            self.add(key, "clause.removed", key, o[key].text, None, f"clause {key} removed from the text")
+            self.add(key, "clause.removed", key, o[key].text, None, msg("diff.clause.removed", clause=key))
         for key in n:
             if key not in o:
-                self.add(key, "clause.added", key, None, n[key].text, f"clause {key} added: {n[key].text}")
+                self.add(key, "clause.added", key, None, n[key].text, msg("diff.clause.added", clause=key, text=n[key].text))
                 continue
             if o[key].text != n[key].text:
                 a, b = _snip(o[key].text, n[key].text)
-                self.add(key, "clause.text", key, o[key].text, n[key].text, f"text changed: “{a}” → “{b}”")
+                self.add(key, "clause.text", key, o[key].text, n[key].text, msg("diff.clause.text", old=a, new=b))
             if o[key].computable != n[key].computable:
                 self.add(
                     key,
@@ -298,22 +322,31 @@ class _Differ:
                     key,
                     str(o[key].computable),
                     str(n[key].computable),
-                    f"computable {o[key].computable} → {n[key].computable}",
+                    msg("diff.clause.computable", old=str(o[key].computable), new=str(n[key].computable)),
                 )
 
     def parameters(self) -> None:
         """Dated parameters by name; their values by the date they are in force from (value, source)."""
         o, n = self.old_index.parameters, self.new_index.parameters
         for name in sorted(o.keys() - n.keys()):
-            self.add(POLICY, "parameter.removed", name, o[name].label.zh, None, f"parameter {name} ({o[name].label.zh}) removed")
+            self.add(
+                POLICY, "parameter.removed", name, o[name].label.zh, None, msg("diff.parameter.removed", name=name, label=o[name].label.zh)
+            )
         for name in sorted(n.keys() - o.keys()):
             p = n[name]
-            self.add(POLICY, "parameter.added", name, None, p.label.zh, f"parameter {name} ({p.label.zh}) added, {len(p.values)} value(s)")
+            self.add(
+                POLICY, "parameter.added", name, None, p.label.zh, msg("diff.parameter.added", name=name, label=p.label.zh, n=len(p.values))
+            )
         for name in sorted(o.keys() & n.keys()):
             a, b = {v.start: v for v in o[name].values}, {v.start: v for v in n[name].values}
             if o[name].type != n[name].type:
                 self.add(
-                    POLICY, "parameter.type", name, o[name].type, n[name].type, f"parameter {name}: type {o[name].type} → {n[name].type}"
+                    POLICY,
+                    "parameter.type",
+                    name,
+                    o[name].type,
+                    n[name].type,
+                    msg("diff.parameter.type", name=name, old=o[name].type, new=n[name].type),
                 )
             for day in sorted(a.keys() | b.keys()):
                 va, vb = a.get(day), b.get(day)
@@ -325,27 +358,62 @@ class _Differ:
                         name,
                         None,
                         new,
-                        f"parameter {name}: {new} from {day} added ({vb.source.zh if vb else ''})",
+                        msg("diff.parameter.value_added", name=name, value=str(new), day=str(day), source=vb.source.zh if vb else ""),
                     )
                 elif vb is None:
-                    self.add(POLICY, "parameter.value", name, old, None, f"parameter {name}: the value {old} from {day} removed")
+                    self.add(
+                        POLICY,
+                        "parameter.value",
+                        name,
+                        old,
+                        None,
+                        msg("diff.parameter.value_removed", name=name, value=str(old), day=str(day)),
+                    )
                 elif va.value != vb.value or va.source != vb.source:
-                    self.add(POLICY, "parameter.value", name, old, new, f"parameter {name} from {day}: {old} → {new}")
+                    self.add(
+                        POLICY,
+                        "parameter.value",
+                        name,
+                        old,
+                        new,
+                        msg("diff.parameter.value", name=name, day=str(day), old=str(old), new=str(new)),
+                    )
 
     def vocabulary(self) -> None:
         o, n = self.old, self.new
         for t in sorted(o.item_facts.keys() - n.item_facts.keys()):
-            self.add(self._clause_of_type(o, t), "item_type.removed", t, t, None, f"item type {t} ({o.item_type_labels[t].zh}) removed")
+            self.add(
+                self._clause_of_type(o, t),
+                "item_type.removed",
+                t,
+                t,
+                None,
+                msg("diff.item_type.removed", type=t, label=o.item_type_labels[t].zh),
+            )
         for t in sorted(n.item_facts.keys() - o.item_facts.keys()):
-            self.add(self._clause_of_type(n, t), "item_type.added", t, None, t, f"item type {t} ({n.item_type_labels[t].zh}) added")
+            self.add(
+                self._clause_of_type(n, t),
+                "item_type.added",
+                t,
+                None,
+                t,
+                msg("diff.item_type.added", type=t, label=n.item_type_labels[t].zh),
+            )
         for t in sorted(o.item_facts.keys() & n.item_facts.keys()):
             of, nf = o.item_facts[t], n.item_facts[t]
             clause = self._clause_of_type(n, t)
             for f in sorted(of.keys() - nf.keys()):
-                self.add(clause, "fact.removed", f"{t}.{f}", f, None, f"fact item.{f} of {t} removed")
+                self.add(clause, "fact.removed", f"{t}.{f}", f, None, msg("diff.fact.removed", fact=f, type=t))
             for f in sorted(nf.keys() - of.keys()):
-                req = "required" if nf[f].required else "optional"
-                self.add(clause, "fact.added", f"{t}.{f}", None, f, f"fact item.{f} of {t} added ({nf[f].type}, {req}): {nf[f].label.zh}")
+                req = msg("diff.w.required" if nf[f].required else "diff.w.optional")
+                self.add(
+                    clause,
+                    "fact.added",
+                    f"{t}.{f}",
+                    None,
+                    f,
+                    msg("diff.fact.added", fact=f, type=t, fact_type=nf[f].type, required=req, label=nf[f].label.zh),
+                )
             for f in sorted(of.keys() & nf.keys()):
                 if (of[f].type, of[f].values, of[f].required) != (nf[f].type, nf[f].values, nf[f].required):
                     self.add(
@@ -354,7 +422,7 @@ class _Differ:
                         f"{t}.{f}",
                         of[f].type,
                         nf[f].type,
-                        f"fact item.{f} of {t} changed (type, values or required)",
+                        msg("diff.fact.changed", fact=f, type=t),
                     )
 
     @staticmethod
@@ -365,19 +433,19 @@ class _Differ:
     def checks(self) -> None:
         o, n = self.old_index.checks, self.new_index.checks
         for cid in sorted(o.keys() - n.keys()):
-            self.add(o[cid][0], "check.removed", cid, o[cid][1], None, f"check {cid} removed ({o[cid][1]})")
+            self.add(o[cid][0], "check.removed", cid, o[cid][1], None, msg("diff.check.removed", id=cid, test=o[cid][1]))
         for cid in sorted(n.keys() - o.keys()):
-            self.add(n[cid][0], "check.added", cid, None, n[cid][1], f"check {cid} added: {n[cid][1]}")
+            self.add(n[cid][0], "check.added", cid, None, n[cid][1], msg("diff.check.added", id=cid, test=n[cid][1]))
         for cid in sorted(o.keys() & n.keys()):
             (oc, ot, ok, oa), (nc, nt, nk, na) = o[cid], n[cid]
             if ot != nt:
-                self.add(nc, "check.test", cid, ot, nt, f"check {cid}: {ot} → {nt}")
+                self.add(nc, "check.test", cid, ot, nt, msg("diff.check.test", id=cid, old=ot, new=nt))
             if oc != nc:
-                self.add(nc, "check.cites", cid, oc, nc, f"check {cid} now cites {nc} (was {oc})")
+                self.add(nc, "check.cites", cid, oc, nc, msg("diff.check.cites", id=cid, old=oc, new=nc))
             if ok != nk:
-                self.add(nc, "check.who", cid, _set(ok), _set(nk), f"check {cid} applies to kinds {_set(ok)} → {_set(nk)}")
+                self.add(nc, "check.who", cid, _set(ok), _set(nk), msg("diff.check.who", id=cid, old=_set(ok), new=_set(nk)))
             if oa != na:
-                self.add(nc, "check.applies_to", cid, _set(oa), _set(na), f"check {cid} applies to item types {_set(oa)} → {_set(na)}")
+                self.add(nc, "check.applies_to", cid, _set(oa), _set(na), msg("diff.check.applies_to", id=cid, old=_set(oa), new=_set(na)))
 
     def rules(self) -> None:
         o, n = self.old_index.rules, self.new_index.rules
@@ -389,18 +457,24 @@ class _Differ:
                 rid,
                 describe_amount(r.amount),
                 None,
-                f"rule {rid} retired (was: {describe_amount(r.amount)}, item type {r.item_type})",
+                msg("diff.rule.retired", rule=rid, amount=describe_amount(r.amount), type=r.item_type),
             )
         for rid in [r for r in n if r not in o]:
             r = n[rid].rule
-            caps = "; ".join(f"cap {c.id} {wan(c.ceiling)} {_scope(c.per)}" for c in n[rid].caps)
+            caps = [msg("diff.w.cap", id=c.id, ceiling=wan(c.ceiling), scope=_scope(c.per)) for c in n[rid].caps]
             self.add(
                 r.cites,
                 "rule.added",
                 rid,
                 None,
                 describe_amount(r.amount),
-                f"rule {rid} added for {r.item_type}: pays {describe_amount(r.amount)}" + (f"; {caps}" if caps else ""),
+                msg(
+                    "diff.rule.added_caps" if caps else "diff.rule.added",
+                    rule=rid,
+                    type=r.item_type,
+                    amount=describe_amount(r.amount),
+                    caps=_semi(caps),
+                ),
             )
         for rid in [r for r in n if r in o]:
             self.rule(o[rid], n[rid])
@@ -409,15 +483,19 @@ class _Differ:
         a, b = pa.rule, pb.rule
         c, rid = b.cites, b.id
         if a.cites != b.cites:
-            self.add(c, "rule.cites", rid, a.cites, b.cites, f"rule {rid} now cites {b.cites} (was {a.cites})")
+            self.add(c, "rule.cites", rid, a.cites, b.cites, msg("diff.rule.cites", rule=rid, old=a.cites, new=b.cites))
         if a.item_type != b.item_type:
-            self.add(c, "rule.item_type", rid, a.item_type, b.item_type, f"rule {rid} decides {b.item_type} (was {a.item_type})")
+            self.add(
+                c, "rule.item_type", rid, a.item_type, b.item_type, msg("diff.rule.item_type", rule=rid, old=a.item_type, new=b.item_type)
+            )
         for k in sorted(b.kinds - a.kinds):
-            self.add(c, "who.added", rid, None, k, f"{rid}: applicants of kind {k} now admitted")
+            self.add(c, "who.added", rid, None, k, msg("diff.who.added", rule=rid, kind=k))
         for k in sorted(a.kinds - b.kinds):
-            self.add(c, "who.removed", rid, k, None, f"{rid}: applicants of kind {k} no longer admitted")
+            self.add(c, "who.removed", rid, k, None, msg("diff.who.removed", rule=rid, kind=k))
         if a.roles != b.roles:
-            self.add(c, "who.roles", rid, _set(a.roles), _set(b.roles), f"{rid}: required roles {_set(a.roles)} → {_set(b.roles)}")
+            self.add(
+                c, "who.roles", rid, _set(a.roles), _set(b.roles), msg("diff.who.roles", rule=rid, old=_set(a.roles), new=_set(b.roles))
+            )
         self.conditions(rid, c, pa.conditions, pb.conditions)
         self.amount(rid, c, a.amount, b.amount)
         if (a.referral is None) != (b.referral is None):
@@ -427,16 +505,16 @@ class _Differ:
                 rid,
                 str(a.referral is not None),
                 str(b.referral is not None),
-                f"{rid}: referral {'added' if b.referral else 'removed'}",
+                msg("diff.referral.added" if b.referral else "diff.referral.removed", rule=rid),
             )
         self.caps(rid, pa.caps, pb.caps)
         self.limits(rid, pa.limits, pb.limits)
         self.subject_and_selection(rid, a, b)
         ad, bd = {d.doc for d in pa.documents}, {d.doc for d in pb.documents}
         for d in sorted(bd - ad):
-            self.add(c, "documents.added", rid, None, d, f"{rid}: document {d} now required")
+            self.add(c, "documents.added", rid, None, d, msg("diff.documents.added", rule=rid, document=d))
         for d in sorted(ad - bd):
-            self.add(c, "documents.removed", rid, d, None, f"{rid}: document {d} no longer required")
+            self.add(c, "documents.removed", rid, d, None, msg("diff.documents.removed", rule=rid, document=d))
         if a.documents_required != b.documents_required:
             self.add(
                 c,
@@ -444,33 +522,42 @@ class _Differ:
                 rid,
                 str(a.documents_required),
                 str(b.documents_required),
-                f"{rid}: documents checked {a.documents_required} → {b.documents_required}",
+                msg("diff.documents.required", rule=rid, old=str(a.documents_required), new=str(b.documents_required)),
             )
 
     def conditions(self, rid: str, clause: str, a: list[model.Test], b: list[model.Test]) -> None:
         sa = {t.expression.source: t for t in a}
         sb = {t.expression.source: t for t in b}
         for src in sa.keys() - sb.keys():
-            self.add(clause, "condition.removed", rid, src, None, f"{rid}: condition removed: {src} ({sa[src].says.zh})")
+            self.add(clause, "condition.removed", rid, src, None, msg("diff.condition.removed", rule=rid, test=src, says=sa[src].says.zh))
         for src in sb.keys() - sa.keys():
-            self.add(clause, "condition.added", rid, None, src, f"{rid}: condition added: {src} ({sb[src].says.zh})")
+            self.add(clause, "condition.added", rid, None, src, msg("diff.condition.added", rule=rid, test=src, says=sb[src].says.zh))
 
     def amount(self, rid: str, clause: str, a: model.AmountForm | None, b: model.AmountForm | None) -> None:
         if isinstance(a, model.RateAmount) and isinstance(b, model.RateAmount):
             if a.rate != b.rate:
-                self.add(clause, "rate", rid, percent(a.rate), percent(b.rate), f"{rid}: rate {percent(a.rate)} → {percent(b.rate)}")
+                self.add(
+                    clause,
+                    "rate",
+                    rid,
+                    percent(a.rate),
+                    percent(b.rate),
+                    msg("diff.rate", rule=rid, old=percent(a.rate), new=percent(b.rate)),
+                )
             if _of(a) != _of(b):
-                self.add(clause, "rate.base", rid, _of(a), _of(b), f"{rid}: rate applied to {_of(a)} → {_of(b)}")
+                self.add(clause, "rate.base", rid, _of(a), _of(b), msg("diff.rate_base", rule=rid, old=_of(a), new=_of(b)))
         elif isinstance(a, model.FixedAmount) and isinstance(b, model.FixedAmount):
             if a.value != b.value:
-                self.add(clause, "amount", rid, wan(a.value), wan(b.value), f"{rid}: amount {wan(a.value)} → {wan(b.value)}")
+                self.add(
+                    clause, "amount", rid, wan(a.value), wan(b.value), msg("diff.amount", rule=rid, old=wan(a.value), new=wan(b.value))
+                )
         elif isinstance(a, model.TableAmount) and isinstance(b, model.TableAmount):
             for k in a.table.keys() | b.table.keys():
                 va, vb = a.table.get(k), b.table.get(k)
                 if va != vb:
-                    sa = wan(va) if va is not None else "none"
-                    sb = wan(vb) if vb is not None else "none"
-                    self.add(clause, "amount", f"{rid}[{k}]", sa, sb, f"{rid}: amount for {k} {sa} → {sb}")
+                    sa = wan(va) if va is not None else msg("diff.w.none")
+                    sb = wan(vb) if vb is not None else msg("diff.w.none")
+                    self.add(clause, "amount", f"{rid}[{k}]", sa, sb, msg("diff.amount_for", rule=rid, entry=k, old=sa, new=sb))
         elif describe_amount(a) != describe_amount(b):
             self.add(
                 clause,
@@ -478,7 +565,7 @@ class _Differ:
                 rid,
                 describe_amount(a),
                 describe_amount(b),
-                f"{rid}: amount {describe_amount(a)} → {describe_amount(b)}",
+                msg("diff.amount", rule=rid, old=describe_amount(a), new=describe_amount(b)),
             )
 
     def by_id(
@@ -496,39 +583,75 @@ class _Differ:
         pa, pb = {x.id: x for x in a}, {x.id: x for x in b}
         for xid in pa.keys() - pb.keys():
             x = pa[xid]
-            self.add(x.cites, f"{kind}.removed", xid, value(x), None, f"{rid}: {kind} {xid} {removed(x)}")
+            self.add(x.cites, f"{kind}.removed", xid, value(x), None, removed(x))
         for xid in pb.keys() - pa.keys():
             x = pb[xid]
-            self.add(x.cites, f"{kind}.added", xid, None, value(x), f"{rid}: {kind} {xid} {added(x)}")
+            self.add(x.cites, f"{kind}.added", xid, None, value(x), added(x))
         for xid in pa.keys() & pb.keys():
             yield pa[xid], pb[xid]
 
     def caps(self, rid: str, a: list[model.Cap], b: list[model.Cap]) -> None:
         def ceiling(c: model.Cap) -> str:
-            return wan(c.ceiling) if c.computed is None else "computed: " + describe_amount(c.computed)
+            return wan(c.ceiling) if c.computed is None else msg("diff.w.computed", amount=describe_amount(c.computed))
 
-        removed, added = (lambda c: f"({ceiling(c)} {_scope(c.per)}) removed"), (lambda c: f"added: {ceiling(c)} {_scope(c.per)}")
+        def removed(c: model.Cap) -> str:
+            return msg("diff.cap.removed", rule=rid, id=c.id, ceiling=ceiling(c), scope=_scope(c.per))
+
+        def added(c: model.Cap) -> str:
+            return msg("diff.cap.added", rule=rid, id=c.id, ceiling=ceiling(c), scope=_scope(c.per))
+
         for x, y in self.by_id(rid, "cap", a, b, ceiling, removed, added):
             if ceiling(x) != ceiling(y):
-                self.add(y.cites, "cap", x.id, ceiling(x), ceiling(y), f"{rid}: cap {x.id} ({_scope(y.per)}) {ceiling(x)} → {ceiling(y)}")
+                self.add(
+                    y.cites,
+                    "cap",
+                    x.id,
+                    ceiling(x),
+                    ceiling(y),
+                    msg("diff.cap.ceiling", rule=rid, id=x.id, scope=_scope(y.per), old=ceiling(x), new=ceiling(y)),
+                )
             if _scope(x.per) != _scope(y.per):
-                self.add(y.cites, "cap.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: cap {x.id} {_scope(x.per)} → {_scope(y.per)}")
+                self.add(
+                    y.cites,
+                    "cap.scope",
+                    x.id,
+                    _scope(x.per),
+                    _scope(y.per),
+                    msg("diff.cap.scope", rule=rid, id=x.id, old=_scope(x.per), new=_scope(y.per)),
+                )
             if _applies(x) != _applies(y):
-                self.add(y.cites, "cap.applies", x.id, _applies(x), _applies(y), f"{rid}: cap {x.id} applies {_applies(x)} → {_applies(y)}")
+                self.add(
+                    y.cites,
+                    "cap.applies",
+                    x.id,
+                    _applies(x),
+                    _applies(y),
+                    msg("diff.cap.applies", rule=rid, id=x.id, old=_applies(x), new=_applies(y)),
+                )
 
     def limits(self, rid: str, a: list[model.Limit], b: list[model.Limit]) -> None:
         def times(x: model.Limit) -> str:
             return str(x.times)
 
-        removed, added = (lambda x: f"({x.times} times) removed"), (lambda x: f"added: {x.times} times {_scope(x.per)}")
+        def removed(x: model.Limit) -> str:
+            return msg("diff.limit.removed", rule=rid, id=x.id, times=x.times)
+
+        def added(x: model.Limit) -> str:
+            return msg("diff.limit.added", rule=rid, id=x.id, times=x.times, scope=_scope(x.per))
+
         for x, y in self.by_id(rid, "limit", a, b, times, removed, added):
             if x.times != y.times:
-                self.add(y.cites, "limit", x.id, times(x), times(y), f"{rid}: limit {x.id} {x.times} times → {y.times} times")
+                self.add(y.cites, "limit", x.id, times(x), times(y), msg("diff.limit.times", rule=rid, id=x.id, old=x.times, new=y.times))
             if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
-                self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), f"{rid}: limit {x.id} scope or counting changed")
+                self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), msg("diff.limit.scope", rule=rid, id=x.id))
             if _applies(x) != _applies(y):
                 self.add(
-                    y.cites, "limit.applies", x.id, _applies(x), _applies(y), f"{rid}: limit {x.id} applies {_applies(x)} → {_applies(y)}"
+                    y.cites,
+                    "limit.applies",
+                    x.id,
+                    _applies(x),
+                    _applies(y),
+                    msg("diff.limit.applies", rule=rid, id=x.id, old=_applies(x), new=_applies(y)),
                 )
 
     def subject_and_selection(self, rid: str, a: model.Rule, b: model.Rule) -> None:
@@ -537,36 +660,48 @@ class _Differ:
         if said[0] != said[1]:
             subject = b.subject or a.subject
             cites = subject.cites if subject is not None else b.cites
-            self.add(cites, "subject", rid, said[0], said[1], f"{rid}: same subject: {said[0]} → {said[1]}")
+            self.add(cites, "subject", rid, said[0], said[1], msg("diff.subject", rule=rid, old=said[0], new=said[1]))
         said = (_selection_words(a.selection), _selection_words(b.selection))
         if said[0] != said[1]:
             sel = b.selection or a.selection
-            self.add(sel.cites if sel else b.cites, "selection", rid, said[0], said[1], f"{rid}: round selection: {said[0]} → {said[1]}")
+            self.add(
+                sel.cites if sel else b.cites, "selection", rid, said[0], said[1], msg("diff.selection", rule=rid, old=said[0], new=said[1])
+            )
 
 
 def _subject_words(s: model.Subject | None) -> str:
     if s is None:
-        return "none"
-    later = ", the difference to earlier awards" if s.later == "difference" else ""
-    earlier = ", only after an earlier payment" if s.requires_earlier else ""
-    pays = "only the highest" if s.pays == "highest" else "only the difference"
-    return f"{pays}{later}{earlier} per {s.group} ({', '.join(k.source for k in s.key)})"
+        return msg("diff.w.none")
+    later = msg("diff.w.later_difference") if s.later == "difference" else ""
+    earlier = msg("diff.w.requires_earlier") if s.requires_earlier else ""
+    pays = msg("diff.w.highest" if s.pays == "highest" else "diff.w.difference")
+    return msg("diff.w.subject", pays=pays, later=later, earlier=earlier, group=s.group, keys=[k.source for k in s.key])
 
 
 def _applies(x: model.Cap | model.Limit) -> str:
     """Whom and when a cap or limit applies to (`who:` / `when:`), in words."""
-    parts = [f"for {', '.join(sorted(x.kinds))}" if x.kinds is not None else "", f"when {x.applies_when.source}" if x.applies_when else ""]
-    return " ".join(p for p in parts if p) or "always"
+    parts = [
+        msg("diff.w.for", kinds=sorted(x.kinds)) if x.kinds is not None else "",
+        msg("diff.w.when", test=x.applies_when.source) if x.applies_when else "",
+    ]
+    said = [p for p in parts if p]
+    if not said:
+        return msg("diff.w.always")
+    return said[0] if len(said) == 1 else msg("diff.w.for_when", who=said[0], when=said[1])
 
 
 def _selection_words(s: model.Selection | None) -> str:
     if s is None:
-        return "none"
-    parts = [f"first {s.first}" if s.first is not None else "", f"within {wan(s.budget)}" if s.budget is not None else ""]
-    parts.append("by " + ", ".join(k.by.source + (" (descending)" if k.descending else "") for k in s.order))
+        return msg("diff.w.none")
+    parts: list[str] = [
+        msg("diff.w.first", n=s.first) if s.first is not None else "",
+        msg("diff.w.within", budget=wan(s.budget)) if s.budget is not None else "",
+    ]
+    keys = [msg("diff.w.descending", by=k.by.source) if k.descending else k.by.source for k in s.order]
+    parts.append(msg("diff.w.by", keys=keys))
     if s.per:
         parts.append(_scope(s.per))
-    return "; ".join(p for p in parts if p)
+    return _semi(p for p in parts if p)
 
 
 def _shown(value: Any, limit: int = 300) -> str:
@@ -576,7 +711,7 @@ def _shown(value: Any, limit: int = 300) -> str:
 
 
 def _set(values: Any) -> str:
-    return "all" if values is None else ("[" + ", ".join(sorted(values)) + "]")
+    return msg("diff.w.all") if values is None else ("[" + ", ".join(sorted(values)) + "]")
 
 
 def diff_policies(old: model.CompiledPolicy, new: model.CompiledPolicy) -> list[Change]:
@@ -610,10 +745,16 @@ class ItemImpact:
         return self.old_status != self.new_status or self.old_amount != self.new_amount
 
     def text(self) -> str:
-        sign = "+" if self.delta >= 0 else "−"
-        return (
-            f"{self.claim_id} {self.item_id} ({self.item_type}): {self.old_status} {format_money(self.old_amount)} → "
-            f"{self.new_status} {format_money(self.new_amount)} ({sign}{format_money(abs(self.delta))})"
+        return msg(
+            "diff.impact.item",
+            claim=self.claim_id,
+            item=self.item_id,
+            type=self.item_type,
+            old_status=self.old_status,
+            old=format_money(self.old_amount),
+            new_status=self.new_status,
+            new=format_money(self.new_amount),
+            delta=_signed(self.delta),
         )
 
 
@@ -648,7 +789,7 @@ class Impact:
     def to_dict(self) -> dict[str, Any]:
         return {
             "claims": self.claims,
-            "notes": self.notes,
+            "notes": [tr(n) for n in self.notes],
             "errors": self.errors,
             "changed": [
                 {
@@ -672,35 +813,24 @@ class Impact:
         }
 
 
-CLAIM_FORMATS = (
-    "JSON Lines (.jsonl), a JSON list or a single claim (.json), a YAML list (.yaml), CSV (.csv), "
-    "an Excel workbook (.xlsx, the batch template's sheets), or a folder of *.json files"
-)
+CLAIM_FORMATS = msg("diff.claim_formats")
 
 
-def read_claims(path: str | Path, *policies: model.CompiledPolicy) -> list[Record]:
-    """Claims of a round, read as a batch reads them (see `engine.records.tabular`): one `Record` per application,
-    with where it came from (line, or sheet and row) and any reading problems.
+def read_claims(path: str | Path, *policies: model.CompiledPolicy, encoding: str | None = None) -> list[Record]:
+    """Claims of a round, read as a batch reads them (`engine.records.inputs.open_claims`): one `Record` per
+    application, with where it came from (line, or sheet and row) and any reading problems.
 
     Formats: see CLAIM_FORMATS. CSV and XLSX columns are the policy's fact names: `policies` are tried in
     order (the version in force first, then the revision) and the first whose vocabulary accepts the
-    columns reads the file. Raises `InputError` when the input as a whole cannot be read.
+    columns reads the file. Raises `InputError` when the input as a whole cannot be read, or holds no application.
     """
     p = Path(path)
-    if p.is_dir():
-        out: list[Record] = []
-        for f in sorted(p.glob("*.json")):
-            out.extend(read_claims(f, *policies))
-        return [dataclasses.replace(r, number=n) for n, r in enumerate(out, 1)]
-    if p.suffix.lower() == ".json" and _starts_with_object(p):  # one claim, as `evaluate` takes it
-        data, _ = read_document(p)
-        return [Record(1, {"file": str(p)}, data)]
     if p.suffix.lower() in (".csv", ".xlsx") and not policies:
-        raise InputError(f"{p}: reading CSV or XLSX needs a policy (its fact names are the columns)")
+        raise InputError(msg("diff.needs_policy", path=str(p)))
     first: InputError | None = None
     for policy in policies or (cast(model.CompiledPolicy, None),):  # JSON and YAML readers do not use the policy
         try:
-            reader = open_input(p, policy)
+            reader = open_claims(p, policy, encoding)
         except InputError as exc:
             first = first or exc
             continue
@@ -712,12 +842,6 @@ def read_claims(path: str | Path, *policies: model.CompiledPolicy) -> list[Recor
             reader.close()
     assert first is not None
     raise first
-
-
-def _starts_with_object(p: Path) -> bool:
-    with p.open("rb") as f:
-        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{")
 
 
 def _widen(policy: model.CompiledPolicy, years: Iterable[int]) -> model.CompiledPolicy:
@@ -756,14 +880,13 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
         if outside:
             lo, hi = pol.funding_years
             result.notes.append(
-                f"{label} {pol.version} is in force for funding years {lo}–{hi}; claims of funding year(s) "
-                f"{', '.join(map(str, outside))} are decided as if it were in force (what-if)"
+                msg("diff.impact.what_if", label=label, version=pol.version, first=lo, last=hi, years=[str(y) for y in outside])
             )
     retired_types = set(old.item_facts) - set(new.item_facts)
     for rec in records:
         data = rec.data
         if data is None:
-            result.errors.append(error_record(rec, rec.problems, "cannot read the application"))
+            result.errors.append(error_record(rec, rec.problems, msg("diff.impact.unreadable")))
             continue
         name = rec.where.get("file")
         try:
@@ -809,7 +932,7 @@ def where_text(where: Mapping[str, Any]) -> str:
     """`file:line`, or `file sheet S row R`: where an application or a field was read."""
     out = str(where.get("file", ""))
     if "sheet" in where:
-        return f"{out} sheet {where['sheet']} row {where.get('row')}"
+        return tr(msg("diff.where.sheet", file=out, sheet=str(where["sheet"]), row=str(where.get("row"))))
     if where.get("line") is not None:
         return f"{out}:{where['line']}"
     if where.get("element") is not None:
@@ -819,42 +942,46 @@ def where_text(where: Mapping[str, Any]) -> str:
 
 def error_lines(error: Mapping[str, Any]) -> list[str]:
     """An impact error record in words: the application, then each problem with its place and field."""
-    under = f" under {error['under']}" if error.get("under") else ""
+    under = msg("diff.impact.under", version=error["under"]) if error.get("under") else ""
     cid = f" {error['claim_id']}" if error.get("claim_id") else ""
-    lines = [f"{where_text(error['where'])}{cid}: not compared, {error['error']}{under}"]
+    lines = [tr(msg("diff.impact.not_compared", where=where_text(error["where"]), claim=cid, error=tr(error["error"]), under=under))]
     for p in error.get("problems", []):
-        field_ = f"field {p['field']}: " if p.get("field") else ""
-        expected = f" (expected {p['expected']})" if p.get("expected") else ""
-        lines.append(f"  {where_text(p)}: {field_}{p['message']}{expected}")
+        field_ = msg("diff.impact.field", field=p["field"]) if p.get("field") else ""
+        expected = msg("diff.impact.expected", expected=tr(p["expected"])) if p.get("expected") else ""
+        lines.append("  " + tr(msg("diff.impact.problem", where=where_text(p), field=field_, message=tr(p["message"]), expected=expected)))
     return lines
 
 
 def format_changes(old: model.CompiledPolicy, new: model.CompiledPolicy, changes: list[Change]) -> str:
-    lines = [f"{old.id}: {old.version} ({old.file}) → {new.version} ({new.file}) — {len(changes)} change(s)"]
+    lines = [tr(msg("diff.heading", id=old.id, old=old.version, old_file=old.file, new=new.version, new_file=new.file, n=len(changes)))]
     current = None
     for ch in changes:
         if ch.clause != current:
             current = ch.clause
-            lines.append(current)
-        lines.append(f"  - {ch.text}")
+            lines.append(tr(msg("diff.w.policy")) if current == POLICY else current)
+        lines.append(f"  - {tr(ch.text)}")
     return "\n".join(lines) + "\n"
 
 
 def format_impact(result: Impact) -> str:
-    lines = [f"impact on {result.claims} claim(s):"]
-    lines += [f"  note: {n}" for n in result.notes]
+    lines = [tr(msg("diff.impact.heading", n=result.claims))]
+    lines += ["  " + tr(msg("diff.impact.note", note=n)) for n in result.notes]
     if result.errors:
-        lines.append(f"  {len(result.errors)} claim(s) could not be compared:")
+        lines.append("  " + tr(msg("diff.impact.errors", n=len(result.errors))))
         lines += [f"    {line}" for e in result.errors for line in error_lines(e)]
     changed = result.changed
-    lines.append(f"  {len(changed)} decision(s) change:" if changed else "  no decision changes")
-    lines += [f"    {i.text()}" for i in changed]
-    lines.append("  budget by article (granted and reduced amounts):")
+    lines.append("  " + tr(msg("diff.impact.changed", n=len(changed)) if changed else msg("diff.impact.unchanged")))
+    lines += [f"    {tr(i.text())}" for i in changed]
+    lines.append("  " + tr(msg("diff.impact.by_article")))
     for art, (a, b) in result.by_article().items():
         lines.append(f"    {art}: {format_money(a)} → {format_money(b)} ({_signed(b - a)})")
-    lines.append(
-        f"  total: {format_money(result.total_old)} → {format_money(result.total_new)} ({_signed(result.total_new - result.total_old)})"
+    total = msg(
+        "diff.impact.total",
+        old=format_money(result.total_old),
+        new=format_money(result.total_new),
+        delta=_signed(result.total_new - result.total_old),
     )
+    lines.append("  " + tr(total))
     return "\n".join(lines) + "\n"
 
 

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import EngineError, Problem, format_path
+from engine.core.i18n import Msg, lookup, msg, tr
 from engine.language import model
 from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
@@ -355,7 +356,7 @@ _FACT_LITERALS = {
 }
 
 
-def type_mismatches(expression: CompiledExpression, specs: dict[str, model.FactSpec]) -> list[str]:
+def type_mismatches(expression: CompiledExpression, specs: dict[str, model.FactSpec]) -> list[Msg]:
     """Comparisons of a fact with a literal of another type: never true (== / in) or an error at run time."""
     out = []
     for branch in _dnf(parse_expression(expression.source).body):
@@ -370,15 +371,17 @@ def type_mismatches(expression: CompiledExpression, specs: dict[str, model.FactS
             for lit in literals:
                 kind = _KIND_OF_LITERAL.get(type(lit), type(lit).__name__)
                 if kind not in allowed:
-                    msg = f"{atom.fact} is a {spec.type} fact; comparing it with {lit!r} ({kind}) is never true"
-                    if msg not in out:
-                        out.append(msg)
+                    said = msg(
+                        "lint.type_mismatch", fact=atom.fact, type=spec.type, literal=repr(lit), kind=msg(f"lint.literal_kind.{kind}")
+                    )
+                    if said not in out:
+                        out.append(said)
     return out
 
 
 #: What a claim can give for a number-valued fact: (lowest, highest, in words). Money and integer facts
 #: are never negative (the claim schema says so); a policy may declare tighter `minimum` / `maximum`.
-Bounds = dict[str, tuple[Decimal | None, Decimal | None, str]]
+Bounds = dict[str, tuple[Decimal | None, Decimal | None, Msg]]
 
 
 def fact_bounds(specs: dict[str, model.FactSpec]) -> Bounds:
@@ -387,12 +390,14 @@ def fact_bounds(specs: dict[str, model.FactSpec]) -> Bounds:
         if spec.type not in ("integer", "count", "decimal", "money"):
             continue
         low = spec.minimum if spec.minimum is not None else Decimal(0)
-        words = []
-        if spec.minimum is not None:
-            words.append(f"at least {_num(spec.minimum, spec.type)}")
-        if spec.maximum is not None:
-            words.append(f"at most {_num(spec.maximum, spec.type)}")
-        said = f"declared {' and '.join(words)}" if words else "never negative"
+        if spec.minimum is not None and spec.maximum is not None:
+            said = msg("lint.bounds.both", low=_num(spec.minimum, spec.type), high=_num(spec.maximum, spec.type))
+        elif spec.minimum is not None:
+            said = msg("lint.bounds.at_least", low=_num(spec.minimum, spec.type))
+        elif spec.maximum is not None:
+            said = msg("lint.bounds.at_most", high=_num(spec.maximum, spec.type))
+        else:
+            said = msg("lint.bounds.never_negative")
         out[name] = (low, spec.maximum, said)
     return out
 
@@ -402,13 +407,14 @@ def _num(value: Decimal, kind: str) -> str:
 
 
 def _fact_unsat(atoms: list[_Atom]) -> str | None:
-    """Why these comparisons of one fact (with no finite domain) can never all hold, or None."""
+    """Why these comparisons of one fact (with no finite domain) can never all hold ("all": no value satisfies
+    them all; "bounds": no value lies between their bounds), or None."""
     eqs = [a for a in atoms if a.op == "=="] + [a for a in atoms if a.op == "in" and isinstance(a.value, tuple)]
     if eqs:
         first = eqs[0]
         candidates = (first.value,) if first.op == "==" else tuple(first.value)
         if not any(all(_holds(a, v) is not False for a in atoms) for v in candidates):
-            return "cannot satisfy all of these"
+            return "all"
         return None
     # Ordering only: intersect the interval.
     lo: tuple[Any, bool] | None = None
@@ -425,18 +431,18 @@ def _fact_unsat(atoms: list[_Atom]) -> str | None:
     if lo is not None and hi is not None:
         try:
             if _gt(lo[0], hi[0]) or (lo[0] == hi[0] and (lo[1] or hi[1])):
-                return "satisfies both bounds"
+                return "bounds"
         except TypeError:
             return None
     return None
 
 
-def _branch_unsat(branch: Branch, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
+def _branch_unsat(branch: Branch, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> Msg | None:
     """A reason the conjunction can never hold, or None if it may."""
     if any(a == _OPAQUE for a in branch):
         return None
     if "false" in branch:
-        return "it is the constant False"
+        return msg("lint.unsat.constant_false")
     by_fact: dict[str, list[_Atom]] = {}
     for a in branch:
         if isinstance(a, _Atom):
@@ -446,18 +452,17 @@ def _branch_unsat(branch: Branch, domains: dict[str, tuple[Any, ...]], bounds: B
         if fact in domains:
             values = domains[fact]
             if not any(all(_holds(a, v) is True for a in atoms) for v in values):
-                shown = ", ".join(repr(v) for v in values)
-                return f"{words}: no value of {fact} ({shown}) satisfies it"
+                return msg("lint.unsat.no_value", words=words, fact=fact, values=[repr(v) for v in values])
             continue
         why = _fact_unsat(atoms)
         if why is not None:
-            return f"{words}: {'no ' + fact if why.startswith('satisfies') else fact} {why}"
+            return msg(f"lint.unsat.{why}", words=words, fact=fact)
         bound = (bounds or {}).get(fact)
         if bound is not None:
             low, high, said = bound
             extra = ([_Atom(fact, ">=", low)] if low is not None else []) + ([_Atom(fact, "<=", high)] if high is not None else [])
             if _fact_unsat(atoms + extra) is not None:
-                return f"{words}: {fact} is {said}"
+                return msg("lint.unsat.declared", words=words, fact=fact, said=said)
     return None
 
 
@@ -468,7 +473,7 @@ def _gt(a: Any, b: Any) -> bool:
         return False
 
 
-def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> str | None:
+def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, ...]], bounds: Bounds | None = None) -> Msg | None:
     """Why `expression` can never be true given finite fact domains and number bounds, or None if it may be."""
     branches = _dnf(parse_expression(expression.source).body)
     reasons = []
@@ -477,7 +482,13 @@ def unsatisfiable(expression: CompiledExpression, domains: dict[str, tuple[Any, 
         if why is None:
             return None
         reasons.append(why)
-    return "; or ".join(dict.fromkeys(reasons)) if reasons else None
+    unique = list(dict.fromkeys(reasons))
+    if not unique:
+        return None
+    said = unique[-1]
+    for reason in reversed(unique[:-1]):
+        said = msg("lint.unsat.or", first=reason, rest=said)
+    return said
 
 
 # --- walking the compiled policy ---------------------------------------------------
@@ -544,20 +555,20 @@ def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple
         yield "amount", form.value, (*at, "fixed")
     elif isinstance(form, model.TableAmount):
         for k, v in form.table.items():
-            yield f"amount for {k}", v, (*at, "table", k)
+            yield msg("lint.what.amount_for", key_=k), v, (*at, "table", k)
         if form.otherwise is not None:
             yield "amount otherwise", form.otherwise, (*at, "otherwise")
     elif isinstance(form, model.RateAmount) and form.of_table is not None:  # a base by a scalar (G5): each amount
         for k, v in form.of_table.table.items():
-            yield f"base amount for {k}", v, (*at, "of", "table", k)
+            yield msg("lint.what.base_amount_for", key_=k), v, (*at, "of", "table", k)
         if form.of_table.otherwise is not None:
-            yield "base amount otherwise", form.of_table.otherwise, (*at, "of", "otherwise")
+            yield msg("lint.what.base_amount_otherwise"), form.of_table.otherwise, (*at, "of", "otherwise")
     elif isinstance(form, model.PerUnitAmount):
         yield "amount per unit", form.per_unit, (*at, "per_unit")
     elif isinstance(form, model.BandsAmount):
         for i, b in enumerate(form.bands):
             if b.amount is not None:
-                yield f"band amount from {wan(b.start)}", b.amount, (*at, "bands", i, "amount")
+                yield msg("lint.what.band_amount_from", start=wan(b.start)), b.amount, (*at, "bands", i, "amount")
     elif isinstance(form, model.LeastAmount):
         for j, p in enumerate(form.parts):
             yield from _amounts_of(p, (*at, "least", j))
@@ -622,7 +633,7 @@ class _Linter:
         problems = [p for lint_pass in passes for p in lint_pass.problems]
         return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
 
-    def scope_bound(self, rule: model.Rule, cap: model.Cap) -> tuple[Decimal, str] | None:
+    def scope_bound(self, rule: model.Rule, cap: model.Cap) -> tuple[Decimal, Msg] | None:
         """The most the rule could ever pay within one scope of `cap`, with the reasoning; None if unbounded."""
         specs = self.specs(rule)
         used: list[str] = []
@@ -638,10 +649,10 @@ class _Linter:
         each = max_payable(rule.amount, upper, self.policy.quantum)
         if each is None:
             return None
-        why = "; ".join(f"{f} is declared at most {_num(specs[f].maximum or Decimal(0), specs[f].type)}" for f in used)
-        each_words = f"at most {wan(each)}" + (f" ({why})" if why else "")
+        why = [msg("lint.scope.declared_at_most", fact=f, high=_num(specs[f].maximum or Decimal(0), specs[f].type)) for f in used]
+        each_words = msg("lint.scope.at_most_why", amount=wan(each), why=why) if why else msg("lint.scope.at_most", amount=wan(each))
         if cap.per is None:
-            return each, f"one item is paid {each_words}"
+            return each, msg("lint.scope.one_item", each=each_words)
         cap_keys = {e.source for e in cap.per}
         best: tuple[int, model.Limit] | None = None
         for limit in rule.limits:
@@ -650,7 +661,7 @@ class _Linter:
         if best is None:
             return None
         times, limit = best
-        return each * times, f"limit {limit.id} allows {times} item(s) per scope, each {each_words}"
+        return each * times, msg("lint.scope.limit_allows", limit=limit.id, times=times, each=each_words)
 
 
 class _Pass(PolicyVisitor):
@@ -660,7 +671,7 @@ class _Pass(PolicyVisitor):
         self.lint = lint
         self.problems: list[Problem] = []
 
-    def add(self, path: Path_, message: str, code: str, severity: str, expected: str | None = None) -> None:
+    def add(self, path: Path_, message: Msg, code: str, severity: str, expected: Msg | None = None) -> None:
         self.problems.append(self.lint.problem(path, message, code, severity, expected))
 
 
@@ -689,10 +700,10 @@ class _TypeChecks(_Pass):
         self.check_expression(test.expression, (*at.path, "test"), at)
 
     def check_expression(self, expression: CompiledExpression, path: Path_, at: Site) -> None:
-        for msg in type_mismatches(expression, self.lint.specs(at.rule)):
-            if (path, msg) not in self.seen:  # an item check applied to several rules may say the same twice
-                self.seen.add((path, msg))
-                self.add(path, msg, "type_mismatch", "error", "a literal of the fact's type (true/false, a number, one of its values)")
+        for said in type_mismatches(expression, self.lint.specs(at.rule)):
+            if (path, said) not in self.seen:  # an item check applied to several rules may say the same twice
+                self.seen.add((path, said))
+                self.add(path, said, "type_mismatch", "error", msg("lint.type_mismatch_expected"))
 
 
 class _Reachability(_Pass):
@@ -719,7 +730,7 @@ class _Reachability(_Pass):
             why = unsatisfiable(test.expression, self.lint.domains(specs, kinds), fact_bounds(specs))
             self.add(
                 (*at.path, "test"),
-                f"check {test.id} can never pass: {why}; every application it applies to is refused",
+                msg("lint.check_can_never_pass", id=test.id, why=why),
                 "never_applies",
                 "error",
             )
@@ -731,10 +742,10 @@ class _Reachability(_Pass):
         self.specs = self.lint.specs(rule)
         self.bounds = fact_bounds(self.specs)
         if not self.reach:
-            detail = "; ".join(f"{k} by {', '.join(blocked[k])}" for k in sorted(rule.kinds))
+            detail = _either([msg("lint.blocked_by", kind=k, checks=list(blocked[k])) for k in sorted(rule.kinds)], "lint.and")
             self.add(
                 (*at.path, "who", "kinds"),
-                f"rule {rule.id} can never apply: every applicant kind it admits is refused by a standing check ({detail})",
+                msg("lint.rule_can_never_apply", id=rule.id, detail=detail),
                 "never_applies",
                 "error",
             )
@@ -742,7 +753,7 @@ class _Reachability(_Pass):
         for k in sorted(rule.kinds - set(self.reach)):
             self.add(
                 (*at.path, "who", "kinds"),
-                f"rule {rule.id} admits {k}, but a {k} is always refused by {', '.join(blocked[k])}",
+                msg("lint.rule_admits_but_always", id=rule.id, k=k, names=list(blocked[k])),
                 "kind_unreachable",
                 "warning",
             )
@@ -759,10 +770,10 @@ class _Reachability(_Pass):
         if why:
             self.add(
                 (*at.path, "test"),
-                f"rule {at.rule.id} can never apply: condition {test.expression.source!r} is never true ({why})",
+                msg("lint.rule_can_never_apply_2", id=at.rule.id, source=repr(test.expression.source), why=why),
                 "never_applies",
                 "error",
-                "a condition some claim can meet",
+                msg("lint.condition_some_claim_can"),
             )
 
 
@@ -774,7 +785,7 @@ class _Caps(_Pass):
         if cap.computed is not None:  # a ceiling computed from facts: no constant to judge
             return
         if cap.ceiling == 0:
-            self.add((*at.path, "max"), f"cap {cap.id} is 0: every item under it is refused", "cap_zero", "error", "a ceiling above 0")
+            self.add((*at.path, "max"), msg("lint.cap_every_item_under", id=cap.id), "cap_zero", "error", msg("lint.ceiling_above"))
             return
         if len(at.users) > 1:
             return
@@ -782,10 +793,10 @@ class _Caps(_Pass):
         if bound is not None and cap.ceiling >= bound[0]:
             self.add(
                 (*at.path, "max"),
-                f"cap {cap.id} ({wan(cap.ceiling)}) can never bite: {bound[1]}",
+                msg("lint.cap_can_never_bite", id=cap.id, wan=wan(cap.ceiling), value=bound[1]),
                 "cap_never_bites",
                 "warning",
-                f"a ceiling below {wan(bound[0])}, or remove the cap",
+                msg("lint.ceiling_below_remove_cap", wan=wan(bound[0])),
             )
 
 
@@ -794,10 +805,10 @@ class _Clauses(_Pass):
 
     def __init__(self, lint: _Linter) -> None:
         super().__init__(lint)
-        self.cited: dict[str, list[str]] = {}
+        self.cited: dict[str, list[Msg | str]] = {}
         self.clauses: list[tuple[str, model.Clause]] = []
 
-    def cite(self, key: str | None, by: str) -> None:
+    def cite(self, key: str | None, by: Msg | str) -> None:
         if key:
             self.cited.setdefault(key, []).append(by)
 
@@ -809,29 +820,29 @@ class _Clauses(_Pass):
         self.clauses.append((key, clause))
 
     def visit_check(self, test: model.Test, at: Site) -> None:
-        self.cite(test.cites, f"check {test.id}")
+        self.cite(test.cites, msg("lint.check", id=test.id))
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
-        self.cite(check.cites, f"check {check.id}")
+        self.cite(check.cites, msg("lint.check", id=check.id))
 
     def enter_rule(self, rule: model.Rule, at: Site) -> None:
-        self.cite(rule.cites, f"rule {rule.id}")
+        self.cite(rule.cites, msg("lint.rule", id=rule.id))
 
     def visit_condition(self, test: model.Test, at: Site) -> None:
-        self.cite(test.cites, f"check {test.id}")
+        self.cite(test.cites, msg("lint.check", id=test.id))
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
-        self.cite(cap.cites, f"cap {cap.id}")
+        self.cite(cap.cites, msg("lint.cap", id=cap.id))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
-        self.cite(limit.cites, f"limit {limit.id}")
+        self.cite(limit.cites, msg("lint.limit", id=limit.id))
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
-        self.cite(subject.cites, f"subject of rule {at.rule.id}")
+        self.cite(subject.cites, msg("lint.subject_rule", id=at.rule.id))
 
     def visit_selection(self, selection: model.Selection, at: Site) -> None:
-        self.cite(selection.cites, f"selection {selection.id}")
+        self.cite(selection.cites, msg("lint.selection", id=selection.id))
 
     def leave_policy(self, policy: model.CompiledPolicy) -> None:
         cited = self.cited
@@ -842,19 +853,18 @@ class _Clauses(_Pass):
             if clause.computable and key not in cited:
                 self.add(
                     ("clauses", key),
-                    f"clause {key} is marked computable but nothing cites it (no rule, check, cap, limit, subject, "
-                    "round budget or other `cites:`)",
+                    msg("lint.clause_marked_computable_but", key_=key),
                     "clause_unencoded",
                     "error",
-                    "a rule or check citing it, or `computable: false`",
+                    msg("lint.rule_check_citing_computable"),
                 )
             elif not clause.computable and key in cited:
                 self.add(
                     ("clauses", key, "computable"),
-                    f"clause {key} is marked computable: false but is cited by {', '.join(sorted(set(cited[key])))}",
+                    msg("lint.clause_marked_computable_false", key_=key, names=sorted(set(cited[key]))),
                     "cites_non_computable",
                     "warning",
-                    "computable: true",
+                    msg("lint.computable_true"),
                 )
 
 
@@ -924,20 +934,20 @@ class _UnusedFacts(_Pass):
         # The declarations are read off the document: the compiled tables merge common item facts into each type.
         data = policy.data
         # (path in the document, the fact as expressions name it, who reads it, whether something reads it, its declaration)
-        declared: list[tuple[Path_, str, str, bool, dict[str, Any]]] = []
+        declared: list[tuple[Path_, str, Msg, bool, dict[str, Any]]] = []
         for ns in ("claim", "applicant"):
             for name, spec in data["facts"][ns].items():
-                declared.append((("facts", ns, name), f"{ns}.{name}", "no expression", f"{ns}.{name}" in self.used_global, spec))
+                declared.append((("facts", ns, name), f"{ns}.{name}", msg("lint.reader.none"), f"{ns}.{name}" in self.used_global, spec))
         for name, spec in data.get("item_facts", {}).items():
-            declared.append((("item_facts", name), f"item.{name}", "no expression", f"item.{name}" in self.used_global, spec))
+            declared.append((("item_facts", name), f"item.{name}", msg("lint.reader.none"), f"item.{name}" in self.used_global, spec))
         for type_name, tspec in data.get("item_types", {}).items():
             used = self.used_by_type.get(type_name, set())
             for name, spec in tspec.get("facts", {}).items():
                 declared.append(
                     (
                         ("item_types", type_name, "facts", name),
-                        f"item.{name} of {type_name}",
-                        "no expression of its rule",
+                        msg("lint.fact_of_type", fact=f"item.{name}", type=type_name),
+                        msg("lint.reader.rule"),
                         f"item.{name}" in used,
                         spec,
                     )
@@ -947,18 +957,18 @@ class _UnusedFacts(_Pass):
             if not is_used and not record:
                 self.add(
                     path,
-                    f"fact {shown} is declared but {reader} uses it (collected, decides nothing)",
+                    msg("lint.fact_declared_but_uses", shown=shown, reader=reader),
                     "fact_unused",
                     "warning",
-                    "`record_only: true` if it is collected for the record only, or remove it",
+                    msg("lint.record_only_true_if"),
                 )
             elif is_used and record and shown.split(" ")[0] not in ENGINE_FACTS:
                 self.add(
                     (*path, "record_only"),
-                    f"fact {shown} is marked record_only but an expression reads it: it decides something",
+                    msg("lint.fact_marked_record_only", shown=shown),
                     "record_only_used",
                     "warning",
-                    "record_only: false (or drop the key)",
+                    msg("lint.record_only_false_drop"),
                 )
 
 
@@ -988,19 +998,21 @@ class _KeyNumbers(_Pass):
             if not nums.has_rate(r.normalize()):
                 self.add(
                     path,
-                    f"rule {rule.id} pays {percent(r)} but clause {rule.cites} says {_show_rates(nums)}",
+                    msg("lint.rule_pays_but_clause", id=rule.id, percent=percent(r), cites=rule.cites, show_rates=_show_rates(nums)),
                     "number_not_in_clause",
                     "error",
-                    "the rate the clause states",
+                    msg("lint.rate_clause_states"),
                 )
         for what, v, path in _amounts_of(form, at.path):
             if not nums.has_amount(v.normalize()):
                 self.add(
                     path,
-                    f"rule {rule.id} pays {wan(v)} ({what}) but clause {rule.cites} says {_show_amounts(nums)}",
+                    msg(
+                        "lint.rule_pays_but_clause_2", id=rule.id, wan=wan(v), what=what, cites=rule.cites, show_amounts=_show_amounts(nums)
+                    ),
                     "number_not_in_clause",
                     "error",
-                    "an amount the clause states",
+                    msg("lint.amount_clause_states"),
                 )
 
     def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
@@ -1009,104 +1021,108 @@ class _KeyNumbers(_Pass):
         if self.nums is None or cn is None or not at.first:  # a shared cap's ceiling is judged once
             return
         for e in amount_expressions(form):
-            self.thresholds(at.path, f"cap {cap.id}", e, (cap.cites,))
+            self.thresholds(at.path, msg("lint.cap", id=cap.id), e, (cap.cites,))
         for r, path in _rates_of(form, at.path):
             if r != 1 and not cn.has_rate(r.normalize()):
                 self.add(
                     path,
-                    f"cap {cap.id} takes {percent(r)} but clause {cap.cites} says {_show_rates(cn)}",
+                    msg("lint.cap_takes_but_clause", id=cap.id, percent=percent(r), cites=cap.cites, show_rates=_show_rates(cn)),
                     "number_not_in_clause",
                     "error",
-                    "the rate the clause states",
+                    msg("lint.rate_clause_states_2"),
                 )
         for what, v, path in _amounts_of(form, at.path):
             if not cn.has_amount(v.normalize()):
                 self.add(
                     path,
-                    f"cap {cap.id} is {wan(v)} ({what}) but clause {cap.cites} says {_show_amounts(cn)}",
+                    msg("lint.cap_but_clause_says_2", id=cap.id, wan=wan(v), what=what, cites=cap.cites, show_amounts=_show_amounts(cn)),
                     "number_not_in_clause",
                     "error",
-                    "the ceiling the clause states",
+                    msg("lint.ceiling_clause_states_2"),
                 )
 
     # numbers inside expressions, band starts and count ceilings: `lint.threshold_not_in_clause` (a warning)
 
     def visit_check(self, test: model.Test, at: Site) -> None:
         if at.first:
-            self.thresholds((*at.path, "test"), f"check {test.id}", test.expression, (test.cites,))
+            self.thresholds((*at.path, "test"), msg("lint.check", id=test.id), test.expression, (test.cites,))
 
     def visit_condition(self, test: model.Test, at: Site) -> None:
         assert at.rule is not None
-        self.thresholds((*at.path, "test"), f"rule {at.rule.id}", test.expression, (test.cites, at.rule.cites))
+        self.thresholds((*at.path, "test"), msg("lint.rule", id=at.rule.id), test.expression, (test.cites, at.rule.cites))
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         for e in subject.key:
-            self.thresholds(at.path, f"rule {at.rule.id}", e, (subject.cites, at.rule.cites))
+            self.thresholds(at.path, msg("lint.rule", id=at.rule.id), e, (subject.cites, at.rule.cites))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
         self.limit_count(limit, at)
         if at.first:
             for e in (*limit.per, *(limit.counting or ())):
-                self.thresholds(at.path, f"limit {limit.id}", e, (limit.cites,))
+                self.thresholds(at.path, msg("lint.limit", id=limit.id), e, (limit.cites,))
             if limit.applies_when is not None:
-                self.thresholds((*at.path, "when"), f"limit {limit.id}", limit.applies_when, (limit.cites,))
+                self.thresholds((*at.path, "when"), msg("lint.limit", id=limit.id), limit.applies_when, (limit.cites,))
 
     def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         assert at.rule is not None
         if need.when is not None:
             cites = (self.lint.policy.documents_cites, at.rule.cites)
-            self.thresholds((*at.path, "when"), f"rule {at.rule.id}", need.when, cites)
+            self.thresholds((*at.path, "when"), msg("lint.rule", id=at.rule.id), need.when, cites)
 
     def amount_thresholds(self, rule: model.Rule, form: model.AmountForm, path: Path_) -> None:
         """The expressions of an amount, its bands' starts and its count's ceiling, against the rule's clause."""
         for e in amount_expressions(form):
-            self.thresholds(path, f"rule {rule.id}", e, (rule.cites,))
+            self.thresholds(path, msg("lint.rule", id=rule.id), e, (rule.cites,))
         if isinstance(form, model.BandsAmount):
             for i, band in enumerate(form.bands):
                 if band.start not in (0, 1):
                     self.threshold(
-                        (*path, "bands", i, "from"), f"rule {rule.id}", band.start, f"band from {wan(band.start)}", (rule.cites,)
+                        (*path, "bands", i, "from"),
+                        msg("lint.rule", id=rule.id),
+                        band.start,
+                        msg("lint.band_from", wan=wan(band.start)),
+                        (rule.cites,),
                     )
         elif isinstance(form, model.PerUnitAmount) and form.max_count is not None and form.max_count > 1:
-            shown = f"count at most {form.max_count}"
-            self.threshold((*path, "max_count"), f"rule {rule.id}", Decimal(form.max_count), shown, (rule.cites,))
+            shown = msg("lint.count_at_most", n=form.max_count)
+            self.threshold((*path, "max_count"), msg("lint.rule", id=rule.id), Decimal(form.max_count), shown, (rule.cites,))
         elif isinstance(form, model.LeastAmount):
             for j, part in enumerate(form.parts):
                 self.amount_thresholds(rule, part, (*path, "least", j))
 
-    def thresholds(self, path: Path_, who: str, expression: CompiledExpression, cites: tuple[str | None, ...]) -> None:
+    def thresholds(self, path: Path_, who: Msg, expression: CompiledExpression, cites: tuple[str | None, ...]) -> None:
         for value, text in expression_numbers(expression.source):
-            self.threshold(path, who, value, f"{text} in `{expression.source}`", cites)
+            self.threshold(path, who, value, msg("lint.message", text=text, source=expression.source), cites)
 
-    def threshold(self, path: Path_, who: str, value: Decimal, shown: str, cites: tuple[str | None, ...]) -> None:
+    def threshold(self, path: Path_, who: Msg, value: Decimal, shown: Msg, cites: tuple[str | None, ...]) -> None:
         """`value` must be a quantity one of the clauses `cites` states (those the policy does not have are not judged)."""
         known = [c for c in dict.fromkeys(cites) if c and c in self.numbers]
         if known and not any(self.numbers[c].has_number(value) for c in known):
             self.add(
                 path,
-                f"{who} uses {shown} but clause {' or '.join(known)} states no such number",
+                msg("lint.uses_but_clause_states", who=who, shown=shown, names=_either(known, "lint.or")),
                 "threshold_not_in_clause",
                 "warning",
-                "the number as the clause states it (or a clause or reading that states it, cited here)",
+                msg("lint.number_as_clause_states"),
             )
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
         if at.first:
             for e in cap.per or ():
-                self.thresholds(at.path, f"cap {cap.id}", e, (cap.cites,))
+                self.thresholds(at.path, msg("lint.cap", id=cap.id), e, (cap.cites,))
             if cap.applies_when is not None:
-                self.thresholds((*at.path, "when"), f"cap {cap.id}", cap.applies_when, (cap.cites,))
+                self.thresholds((*at.path, "when"), msg("lint.cap", id=cap.id), cap.applies_when, (cap.cites,))
         cn = self.numbers.get(cap.cites)
         if cap.computed is not None:
             return  # see visit_ceiling
         if at.first and self.nums is not None and cn is not None and not cn.has_amount(cap.ceiling.normalize()):
             self.add(
                 (*at.path, "max"),
-                f"cap {cap.id} is {wan(cap.ceiling)} but clause {cap.cites} says {_show_amounts(cn)}",
+                msg("lint.cap_but_clause_says", id=cap.id, wan=wan(cap.ceiling), cites=cap.cites, show_amounts=_show_amounts(cn)),
                 "number_not_in_clause",
                 "error",
-                "the ceiling the clause states",
+                msg("lint.ceiling_clause_states"),
             )
 
     def visit_selection(self, selection: model.Selection, at: Site) -> None:
@@ -1118,34 +1134,42 @@ class _KeyNumbers(_Pass):
         if selection.first is not None and selection.first > 1 and not sn.has_count(selection.first):
             self.add(
                 (*at.path, "first"),
-                f"selection {selection.id} takes the first {selection.first} but clause {selection.cites} mentions no {selection.first}",
+                msg("lint.selection_takes_first_but", id=selection.id, first=selection.first, cites=selection.cites),
                 "number_not_in_clause",
                 "error",
-                "the count the clause states",
+                msg("lint.count_clause_states"),
             )
         if selection.budget is not None and not sn.has_amount(selection.budget.normalize()):
-            shown = f"a budget of {wan(selection.budget)}"
-            self.threshold((*at.path, "budget"), f"selection {selection.id}", selection.budget, shown, (selection.cites,))
+            shown = msg("lint.budget_of", amount=wan(selection.budget))
+            self.threshold((*at.path, "budget"), msg("lint.selection", id=selection.id), selection.budget, shown, (selection.cites,))
 
     def limit_count(self, limit: model.Limit, at: Site) -> None:
         ln = self.numbers.get(limit.cites)
         if at.first and self.nums is not None and limit.times > 1 and ln is not None and not ln.has_count(limit.times):
             self.add(
                 (*at.path, "times"),
-                f"limit {limit.id} allows {limit.times} times but clause {limit.cites} mentions no {limit.times}",
+                msg("lint.limit_allows_times_but", id=limit.id, times=limit.times, cites=limit.cites),
                 "number_not_in_clause",
                 "error",
-                "the count the clause states",
+                msg("lint.count_clause_states_2"),
             )
 
 
-def _show_amounts(n: ClauseNumbers) -> str:
+def _show_amounts(n: ClauseNumbers) -> Msg:
     big = sorted(v for v in n.amounts if v >= 100)
-    return ", ".join(wan(v) for v in big) if big else "no amount"
+    return msg("lint.listed", items=[wan(v) for v in big]) if big else msg("lint.no_amount")
 
 
-def _show_rates(n: ClauseNumbers) -> str:
-    return ", ".join(percent(r) for r in sorted(n.rates)) or "no rate"
+def _show_rates(n: ClauseNumbers) -> Msg:
+    rates = [percent(r) for r in sorted(n.rates)]
+    return msg("lint.listed", items=rates) if rates else msg("lint.no_rate")
+
+
+def _either(parts: list[Any], key: str) -> Msg | str:
+    """ "a or b or c" (key `lint.or`) / "a; b" (`lint.and`), said in the reader's language."""
+    if len(parts) == 1:
+        return parts[0]  # type: ignore[no-any-return]
+    return msg(key, first=parts[0], rest=_either(parts[1:], key))
 
 
 def lint_source(source: Source) -> list[Problem]:
@@ -1169,8 +1193,9 @@ def lint_file(path: str | Path) -> list[Problem]:
 
 
 def format_problem(p: Problem) -> str:
-    """`file:line:col: warning: path: message` (compiler style, one line plus the hint)."""
-    text = f"{p.location()}: {p.severity}: {format_path(p.path)}: {p.message} [{p.code}]"
+    """`file:line:col: warning: path: message` (compiler style, one line plus the hint), in the reader's language."""
+    severity = lookup(f"lint.severity.{p.severity}") if p.severity in ("error", "warning") else p.severity
+    text = f"{p.location()}: {severity}: {format_path(p.path)}: {tr(p.message)} [{p.code}]"
     if p.expected:
-        text += f"\n    expected {p.expected}"
+        text += f"\n    {lookup('core.expected')} {tr(p.expected)}"
     return text

@@ -34,6 +34,7 @@ reports when the renderer is installed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -41,21 +42,23 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import EngineError
+from engine.core.i18n import FALLBACK, Msg, language, languages, lookup, msg, tr
 from engine.core.quantities import format_money
-from engine.deciding.claims import Claim, parse_claim
+from engine.deciding.claims import Claim, parse_claim, parse_claim_json
 from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError, default_url, masked_url, rank_round
-from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, open_input, output_dir, storable
+from engine.records.inputs import open_claims
+from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, default_url, masked_url, rank_round
+from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, output_dir, storable
 
 ZERO = Decimal(0)
 STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -67,7 +70,7 @@ STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_
 class Progress:
     """A one-line progress bar with rate and ETA, on a terminal only."""
 
-    def __init__(self, stream: IO[str], enabled: bool, unit: str = "applications") -> None:
+    def __init__(self, stream: IO[str], enabled: bool, unit: str = "batch.progress.applications") -> None:
         self.stream = stream
         self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.unit = unit
@@ -88,9 +91,17 @@ class Progress:
             fill = int(width * min(fraction, 1.0))
             eta = elapsed * (1 - fraction) / fraction
             bar = "#" * fill + "-" * (width - fill)
-            text = f"\r[{bar}] {fraction * 100:5.1f}% {done} {self.unit} {rate:,.0f}/s ETA {_clock(eta)} "
+            said = msg(
+                "batch.progress.bar",
+                bar=bar,
+                percent=f"{fraction * 100:5.1f}",
+                done=msg(self.unit, n=done),
+                rate=f"{rate:,.0f}",
+                eta=_clock(eta),
+            )
         else:
-            text = f"\r{done} {self.unit} {rate:,.0f}/s {_clock(elapsed)} "
+            said = msg("batch.progress.count", done=msg(self.unit, n=done), rate=f"{rate:,.0f}", elapsed=_clock(elapsed))
+        text = f"\r{tr(said)} "
         self.stream.write(text)
         self.stream.flush()
 
@@ -113,7 +124,7 @@ class Steps:
     def start(self, text: str) -> None:
         self.done()
         if self.enabled:
-            self.stream.write(text + " ...")
+            self.stream.write(tr(text) + " ...")
             self.stream.flush()
             self.started = time.monotonic()
 
@@ -191,9 +202,47 @@ class BatchSummary:
 # --- the run -----------------------------------------------------------------------
 
 
+def said(text: Any) -> dict[str, str]:
+    """`text` in every language of the catalogue: a message (`Msg`) said in each, any other text as it is."""
+    return {lang: tr(text, lang) for lang in languages()}
+
+
+def _said_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
+    """An error record's problem with its words in every language (`said`): `message` and `expected` stay English."""
+    out = {k: (str(v) if isinstance(v, Msg) else v) for k, v in problem.items() if k != "said"}
+    words = {k: problem[k] for k in ("message", "expected") if problem.get(k) is not None}
+    out["said"] = {lang: {k: tr(v, lang) for k, v in words.items()} for lang in languages()}
+    return out
+
+
 def error_record(rec: Record, problems: list[dict[str, Any]], summary: str) -> dict[str, Any]:
-    """The errors.jsonl record of an application that got no decision (batch runs and diff's impact)."""
-    return {"application": rec.number, "claim_id": rec.claim_id, "where": rec.where, "error": summary, "problems": problems}
+    """The errors.jsonl record of an application that got no decision (batch runs and diff's impact).
+
+    `error` and each problem's `message` and `expected` are English, as ever; `said` holds them in every language
+    of the catalogue (`{"zh": ..., "en": ...}`), so a report or a summary says them in its own."""
+    return {
+        "application": rec.number,
+        "claim_id": rec.claim_id,
+        "where": rec.where,
+        "error": str(summary),
+        "said": said(summary),
+        "problems": [_said_problem(p) for p in problems],
+    }
+
+
+def in_language(record: Mapping[str, Any], lang: str) -> tuple[str, list[dict[str, Any]]]:
+    """An error record's summary and problems in `lang` (a record written before `said` existed: as it is)."""
+    error = str((record.get("said") or {}).get(lang, record.get("error")))
+    problems = []
+    for p in record.get("problems") or []:
+        words = (p.get("said") or {}).get(lang, {})
+        problems.append({**p, "message": words.get("message", p.get("message")), "expected": words.get("expected", p.get("expected"))})
+    return error, problems
+
+
+def _words(err: Exception) -> str:
+    """An exception's message as a message when it is one (so it is said in every language), else its text."""
+    return err.args[0] if err.args and isinstance(err.args[0], Msg) else str(err)
 
 
 def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
@@ -226,9 +275,14 @@ def run_batch(
     on_decided: Callable[[int], None] | None = None,
     report: bool = True,
     workers: int = 1,
+    encoding: str | None = None,
+    audit: Audit | None = None,
+    report_lang: str = "zh",
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
+    `encoding`: a CSV input's encoding (`--encoding`), when it is not to be told from its bytes.
+    `report_lang`: the language report.html is written in (the CLI's explanation language: `--lang`, else Chinese).
     `workers`: decide on that many processes (engine.records.workers): the same decisions in the same order,
     and the same commits, as one process; some rounds are still decided on one (the module says which).
 
@@ -236,6 +290,9 @@ def run_batch(
     for its funding year). `report=False`: no HTML report. A report.html left in `out_dir` by an earlier
     run is removed first, so the one there is always this run's; a round of more than `REPORT_LIMIT`
     applications gets none, which `summary.report` (and summary.json) says, and stderr too.
+
+    `audit` (committing): who commits the round; each application committed gets its own audit entry (action,
+    actor and detail from `audit`, target its claim id) in its commit's transaction. Decided on one process.
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
@@ -244,7 +301,7 @@ def run_batch(
     out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     try:
-        reader = open_input(input_path, newest)  # tabular columns: the newest version's vocabulary
+        reader = open_claims(input_path, newest, encoding)  # tabular columns: the newest version's vocabulary
     except InputError as err:
         _input_failed(out, input_path, err)
         raise
@@ -258,7 +315,7 @@ def run_batch(
             raise
     elif ledger_url:
         # deciding only against a ledger that is not there (a typo?): say so, decide without history, create nothing
-        print(f"warning: no ledger at {masked_url(url)}: deciding without any history (nothing is created)", file=stderr)
+        print(tr(msg("batch.no_ledger", url=masked_url(url))), file=stderr)
     scratch_dir = tempfile.mkdtemp(prefix="policy-engine-batch-")
     target = real if commit and real is not None else Ledger(f"sqlite:///{os.path.join(scratch_dir, 'scratch.sqlite')}")
     base = None if target is real else real
@@ -270,7 +327,7 @@ def run_batch(
     verdicts: dict[str, dict[str, Verdict]] | None = None  # None: no rule has a round selection
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
-            verdicts = rank_round_of_input(versions, input_path, real, round_label)
+            verdicts = rank_round_of_input(versions, input_path, real, round_label, encoding)
         except BaseException:
             reader.close()
             if real is not None:
@@ -289,13 +346,15 @@ def run_batch(
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
             try:
-                parallel = workers > 1 and _decide_on_workers(
+                parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
-                    dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet,
+                    dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
                 )  # fmt: skip
                 for rec in () if parallel else reader:
                     summary.applications += 1
-                    error = decide_one(versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts)
+                    error = decide_one(
+                        versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit
+                    )
                     if error is not None:
                         summary.failed += 1
                         err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
@@ -312,12 +371,12 @@ def run_batch(
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
             if round_policy(rounds[rnd]).round_budget is not None:
-                steps.start(f"round {rnd}: checking the approved total against the budget")
+                steps.start(msg("batch.step.budget", round=rnd))
             record = scale_round(target, rnd, rounds[rnd])
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
-        _final_pass(versions, out, raw_path, target, scaled, summary, report, steps)
+        _final_pass(versions, out, raw_path, target, scaled, summary, report, steps, report_lang)
     finally:
         steps.done()
         reader.close()
@@ -328,9 +387,9 @@ def run_batch(
         shutil.rmtree(scratch_dir, ignore_errors=True)
     summary.seconds = time.monotonic() - started
     if summary.report.startswith("skipped") or summary.report.startswith("failed"):
-        print(f"report.html {summary.report}", file=stderr)
+        print(tr(msg("batch.report.said", report=summary.report)), file=stderr)
     for warning in summary.warnings:
-        print(f"warning: {warning}", file=stderr)
+        print(tr(msg("batch.warning", warning=warning)), file=stderr)
     (out / "summary.json").write_text(
         json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace"
     )
@@ -351,12 +410,14 @@ OUTPUT_FILES = (
 
 def _input_error_record(input_path: str | Path, err: InputError) -> dict[str, Any]:
     where = {"file": str(input_path)}
+    summary = msg("batch.error.input")
     return {
         "application": None,
         "claim_id": None,
         "where": where,
-        "error": "cannot read the input",
-        "problems": [{**where, "field": None, "message": str(err)}],
+        "error": str(summary),
+        "said": said(summary),
+        "problems": [_said_problem({**where, "field": None, "message": _words(err)})],
     }
 
 
@@ -391,20 +452,20 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
 
 
 def rank_round_of_input(
-    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None
+    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None, encoding: str | None = None
 ) -> dict[str, dict[str, Verdict]]:
     """The verdicts of the rules' round selections for the applications of the input, in input order
     (`engine.records.ledger.rank_round`); applications that cannot be read or decided take no place."""
 
     def claims() -> Iterator[tuple[CompiledPolicy, Claim]]:
-        reader = open_input(input_path, versions.newest)
+        reader = open_claims(input_path, versions.newest, encoding)
         try:
             for rec in reader:
                 if rec.data is None:
                     continue
                 try:
                     policy = versions.pick(rec.data)
-                    yield policy, parse_claim(policy, rec.data, file=rec.where.get("file"))
+                    yield policy, read_claim(policy, rec)
                 except EngineError:
                     continue
         finally:
@@ -432,18 +493,19 @@ def _decide_on_workers(
     on_decided: Callable[[int], None] | None,
     stderr: IO[str],
     quiet: bool,
+    encoding: str | None = None,
 ) -> bool:
     """The deciding loop on `workers` processes (engine.records.workers); False when the round must be decided
     on one process instead (said on stderr unless quiet; nothing has been written then)."""
     from engine.records import workers as parallel
 
     folder = parallel.new_folder()
-    job = parallel.Job(versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder)
+    job = parallel.Job(versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder, encoding=encoding)
     try:
         parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided)
     except parallel.Fallback as why:
         if not quiet:
-            print(f"note: --workers {workers}: deciding on one process: {why}", file=stderr)
+            print(tr(msg("batch.one_process", workers=workers, why=_words(why))), file=stderr)
         return False
     finally:
         parallel.cleanup(folder)
@@ -455,6 +517,14 @@ def _ledger_exists(url: str) -> bool:
         path = url[len("sqlite:///") :]
         return Path(path).exists()
     return "://" in url and not url.startswith("sqlite")
+
+
+def read_claim(policy: CompiledPolicy, rec: Record) -> Claim:
+    """The claim of a record that has data: from its JSON text by the fast intake when the input is JSON (the same
+    claim, or the same problems, as `parse_claim` of its data: tests/test_fast_intake.py), else from its data."""
+    if rec.text is not None:
+        return parse_claim_json(policy, rec.text, file=rec.where.get("file"))
+    return parse_claim(policy, rec.data, file=rec.where.get("file"))
 
 
 def decide_one(
@@ -470,24 +540,29 @@ def decide_one(
     summary: BatchSummary,
     rounds: dict[str, dict[int, CompiledPolicy]],
     verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
+    audit: Audit | None = None,
 ) -> dict[str, Any] | None:
     if rec.data is None:
-        return error_record(rec, rec.problems, "cannot read the application")
+        return error_record(rec, rec.problems, msg("batch.error.application"))
     try:
         policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
-        claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+        claim = read_claim(policy, rec)
         # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
         # whether it is the target (committing) or the base under a scratch one (deciding only)
         selection = claim_verdicts(policy, claim, verdicts) if verdicts is not None else None
-        result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection)
+        audited = dataclasses.replace(audit, target=claim.claim_id) if audit is not None and target is real else None
+        result = target.commit(
+            policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection, audit=audited
+        )
     except EngineError as err:
         return error_record(rec, claim_problems(rec, err), err.summary)
     except AlreadyCommitted as err:
-        return error_record(rec, [{**rec.where, "field": "claim_id", "message": str(err)}], "already committed")
+        return error_record(rec, [{**rec.where, "field": "claim_id", "message": _words(err)}], msg("batch.error.committed"))
     except LedgerError as err:
-        return error_record(rec, [{**rec.where, "field": None, "message": str(err)}], "ledger error")
+        return error_record(rec, [{**rec.where, "field": None, "message": _words(err)}], msg("batch.error.ledger"))
     except Exception as err:  # one bad application never sinks the batch
-        return error_record(rec, [{**rec.where, "field": None, "message": f"{type(err).__name__}: {err}"}], "internal error")
+        internal = msg("batch.error.internal_detail", kind=type(err).__name__, detail=str(err))
+        return error_record(rec, [{**rec.where, "field": None, "message": internal}], msg("batch.error.internal"))
     if target is real:
         if result.status == "committed":
             summary.committed += 1
@@ -630,6 +705,38 @@ STATUS_TOTAL_IS = {  # what a status's total in the budget view is
 }
 
 
+ERROR_COLUMNS = ["application", "claim_id", "where", "field", "message", "expected"]
+
+
+class SheetWords:
+    """summary.xlsx in the run's language (`engine.core.i18n.language()`): its column headings, and in Chinese the
+    statuses and the budget sheet's status table in words (English keeps the status codes, as the CSV files keep every code)."""
+
+    def __init__(self) -> None:
+        self.lang = language()
+
+    def titles(self, columns: Sequence[str]) -> list[str]:
+        return [lookup(f"sheet.columns.{c}", self.lang) for c in columns]
+
+    def status(self, code: Any) -> Any:
+        return lookup(f"status_short.{code}", self.lang) if self.lang != "en" and code in STATUS_TOTAL_IS else code
+
+    def item_row(self, row: list[Any]) -> list[Any]:
+        at = ITEM_COLUMNS.index("status")
+        return [*row[:at], self.status(row[at]), *row[at + 1 :]] if self.lang != "en" else row
+
+    def status_row(self, row: list[Any]) -> list[Any]:
+        if self.lang == "en" or not row:
+            return row
+        if row[0] == "status":  # the heading row of the status table
+            heading = self.titles(["status", "items", "total"])
+            return [heading[0], "", lookup("sheet.total_is", self.lang), heading[1], "", heading[2]]
+        total_is = {"approved": "sheet.total_is_approved", "held back (provisional)": "sheet.total_is_provisional"}
+        total_is["held back (at most)"] = "sheet.total_is_at_most"
+        said = lookup(total_is[row[2]], self.lang) if row[2] in total_is else row[2]
+        return [self.status(row[0]), row[1], said, *row[3:]]
+
+
 def status_rows(summary: BatchSummary) -> list[list[Any]]:
     """The totals by status, after the budget sheet's total row: a blank row, a heading row, then one row per status
     (its item count under `items`, its total under `approved_total`: approved for granted and reduced, held back
@@ -640,11 +747,17 @@ def status_rows(summary: BatchSummary) -> list[list[Any]]:
     return rows
 
 
-def _where_text(where: dict[str, Any]) -> str:
+def _problem_line(p: Mapping[str, Any], lang: str) -> str:
+    """One problem of an error record as the report shows it: where, the field, what is wrong and the fix."""
+    line = f"{_where_text(p, lang)} {p.get('field') or ''}: {p.get('message')}"
+    return line + tr(msg("batch.expected", expected=p["expected"]), lang) if p.get("expected") else line
+
+
+def _where_text(where: Mapping[str, Any], lang: str | None = None) -> str:
     if "sheet" in where:
         return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
     if "row" in where:
-        return f"{where.get('file')}:row {where['row']}"
+        return tr(msg("batch.where_row", file=where.get("file"), row=where["row"]), lang)
     return f"{where.get('file')}:{where.get('line')}"
 
 
@@ -669,7 +782,7 @@ def _slim(d: dict[str, Any]) -> None:
     d.update(kept)
 
 
-def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary) -> str | None:
+def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary, lang: str = "zh") -> str | None:
     """The reviewers' HTML report (engine.explaining.render), from decisions.jsonl and errors.jsonl; None when unavailable or too large."""
     try:
         from engine.explaining import render
@@ -687,15 +800,21 @@ def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: Ba
         with open(out / "errors.jsonl", encoding="utf-8") as f:
             for line in f:
                 e = json.loads(line)
-                problems = [storable(f"{_where_text(p)} {p.get('field') or ''}: {p.get('message')}") for p in e["problems"]]
                 source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + _where_text(e["where"])
-                # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped
-                yield render.ReportError(storable(source), storable(e["error"]), problems)
+                # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped;
+                # the report says the record in its own language (`said`)
+                by_language = {}
+                for lang in languages():
+                    error, problems = in_language(e, lang)
+                    lines = [storable(_problem_line(p, lang)) for p in problems]
+                    by_language[lang] = (storable(str(error)), lines)
+                error, lines = by_language[FALLBACK]
+                yield render.ReportError(storable(source), error, lines, said=by_language)
 
     path = out / "report.html"
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     many = len(versions.versions) > 1
-    render.write_report(versions.newest, entries(), path, policy_for=versions.for_decision if many else None)
+    render.write_report(versions.newest, entries(), path, lang, policy_for=versions.for_decision if many else None)
     return str(path)
 
 
@@ -714,9 +833,10 @@ def _final_pass(
     summary: BatchSummary,
     report: bool = True,
     steps: Steps | None = None,
+    report_lang: str = "zh",
 ) -> None:
     steps = steps if steps is not None else Steps(sys.stderr, False)
-    steps.start(f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({summary.decided} decisions)")
+    steps.start(msg("batch.step.outputs", n=summary.decided))
     by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
     says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
     labels: dict[str, str] = {}
@@ -725,8 +845,9 @@ def _final_pass(
     items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
     apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
     xlsx = XlsxOut(out / "summary.xlsx")
-    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS)
-    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS)
+    words = SheetWords()
+    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(APPLICATION_COLUMNS))
+    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS))
     with (
         open(raw_path, encoding="utf-8") as src,
         open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") as dst,
@@ -787,7 +908,7 @@ def _final_pass(
                     "; ".join(it.get("missing_documents", [])),
                 ]
                 items_csv.row(row)
-                xlsx.row("items", row)
+                xlsx.row("items", words.item_row(row))
             app_row = [
                 d["claim_id"],
                 A.get("id"),
@@ -805,23 +926,24 @@ def _final_pass(
     raw_path.unlink()
     items_csv.close()
     apps_csv.close()
-    steps.start("writing summary.xlsx: the budget and errors sheets, saving the workbook")
-    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS)
+    steps.start(msg("batch.step.workbook"))
+    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(BUDGET_COLUMNS), autofilter=False)
     for row in budget_rows(summary, labels):
         xlsx.row("budget", row)
     for row in status_rows(summary):
-        xlsx.row("budget", row)
-    xlsx.sheet("errors", ["application", "claim_id", "where", "field", "message", "expected"])
+        xlsx.row("budget", words.status_row(row))
+    xlsx.sheet("errors", ERROR_COLUMNS, titles=words.titles(ERROR_COLUMNS))
     with open(out / "errors.jsonl", encoding="utf-8") as ef:
         for line in ef:
             e = json.loads(line)
-            for p in e["problems"] or [{}]:
+            _, problems = in_language(e, language())  # the run's language
+            for p in problems or [{}]:
                 xlsx.row(
                     "errors",
                     [
                         e["application"],
                         e.get("claim_id"),
-                        _where_text(p or e["where"]),
+                        _where_text(p or e["where"], language()),
                         p.get("field"),
                         p.get("message"),
                         p.get("expected"),
@@ -841,26 +963,23 @@ def _final_pass(
     )
 
     if not report:
-        summary.report = "not drawn (--no-report)"
+        summary.report = msg("batch.report.not_drawn")
         return
     if summary.applications > REPORT_LIMIT:
-        summary.report = (
-            f"skipped: {summary.applications} applications, more than the report's limit of {REPORT_LIMIT} "
-            "(it holds every application on one page); read decisions.jsonl and summary.xlsx, or explain single decisions"
-        )
+        summary.report = msg("batch.report.too_many", n=summary.applications, most=REPORT_LIMIT)
         return
-    steps.start(f"drawing report.html ({summary.applications} applications)")
+    steps.start(msg("batch.step.report", n=summary.applications))
     try:
-        drawn = write_html_report(versions, out, summary)
+        drawn = write_html_report(versions, out, summary, report_lang)
     except Exception as exc:  # a report that cannot be drawn must not lose the decisions
         summary.outputs["report_error"] = f"{type(exc).__name__}: {exc}"
-        summary.report = f"failed: {type(exc).__name__}: {exc}"
+        summary.report = msg("batch.report.failed", kind=type(exc).__name__, detail=str(exc))
     else:
         if drawn is not None:
             summary.outputs["report"] = drawn
-            summary.report = "written"
+            summary.report = msg("batch.report.written")
         else:  # pragma: no cover - the renderer is part of the package
-            summary.report = "skipped: the renderer is not installed"
+            summary.report = msg("batch.report.no_renderer")
 
 
 def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
@@ -905,21 +1024,25 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
     for v in policy.versions if isinstance(policy, PolicySet) else (policy,):  # oldest first: the newest wording wins
         labels.update({k: t.zh for k, t in v.item_type_labels.items()})
     head = [
-        "article",
-        "item type",
-        "items",
-        "approved",
-        "approved total",
-        "incomplete",
-        "held (incomplete)",
-        "pending",
-        "held (pending, at most)",
-        "refused",
-        "referred",
+        tr(msg(f"batch.table.{column}"))
+        for column in (
+            "article",
+            "item_type",
+            "items",
+            "approved",
+            "approved_total",
+            "incomplete",
+            "held_incomplete",
+            "pending",
+            "held_pending",
+            "refused",
+            "referred",
+        )
     ]
     body = []
     for r in budget_rows(summary, labels):
-        body.append([str(r[0]), str(r[2] or r[1]), *[str(x) for x in r[3:]]])
+        article = tr(msg("batch.table.total")) if r[0] == "total" and not r[1] else str(r[0])
+        body.append([article, str(r[2] or r[1]), *[str(x) for x in r[3:]]])
     widths = [max(_width(h), *(_width(b[i]) for b in body)) for i, h in enumerate(head)]
     lines = ["  ".join(_pad(h, widths[i], i >= 2) for i, h in enumerate(head))]
     lines.append("  ".join("-" * w for w in widths))
@@ -928,12 +1051,24 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
             lines.append("  ".join("-" * w for w in widths))
         lines.append("  ".join(_pad(x, widths[i], i >= 2) for i, x in enumerate(b)))
     out = "\n".join(lines) + "\n"
-    out += "by status: " + ", ".join(f"{s} {v.count} ({format_money(v.total)})" for s, v in summary.by_status.items()) + "\n"
+    statuses = [
+        msg("batch.table.status", status=msg(f"status_short.{s}"), n=v.count, total=format_money(v.total))
+        for s, v in summary.by_status.items()
+    ]
+    out += tr(msg("batch.table.by_status", statuses=statuses)) + "\n"
     for rnd, rec in summary.scaling.items():
-        out += (
-            f"round {rnd}: approved {rec['approved_total']} > budget {rec['budget']}: every grant scaled by {rec['factor']}"
-            f" ({rec['mode']} to {rec['quantum']}, {rec['method']}"
-            + (f", {rec['unallocated']} unallocated" if Decimal(rec["unallocated"]) else "")
-            + f"; version {rec['policy_version']})\n"
+        unallocated = msg("batch.table.unallocated", amount=rec["unallocated"]) if Decimal(rec["unallocated"]) else ""
+        scaled = msg(
+            "batch.table.scaled",
+            round=rnd,
+            approved=rec["approved_total"],
+            budget=rec["budget"],
+            factor=rec["factor"],
+            mode=rec["mode"],
+            quantum=rec["quantum"],
+            method=rec["method"],
+            unallocated=unallocated,
+            version=rec["policy_version"],
         )
+        out += tr(scaled) + "\n"
     return out

@@ -1,15 +1,21 @@
-"""Reading claim files: JSON (exact decimals) or YAML, each able to say where a value stands."""
+"""Reading applications: one claim file (JSON with exact decimals, or YAML, able to say where a value stands), and
+`open_claims`, the one reader of a command's input of applications (every format a batch reads, folders, `FILE:N`)."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.core.errors import ClaimError, EngineError, PathPart, Problem
+from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path
+from engine.core.i18n import msg
 from engine.core.jsonpos import Positions, json_positions, locate_in
 from engine.deciding.claims import DuplicateKeyError, loads_json
+from engine.language.model import CompiledPolicy
 from engine.language.source import parse_yaml, read_text
+from engine.records.tabular import InputError, Reader, Record, open_input
 
 
 class Locator(Protocol):
@@ -55,5 +61,298 @@ def locate(error: EngineError, source: Locator | None, file: str) -> EngineError
     located = []
     for p in error.problems:
         line, col = source.where(p.path) if source is not None else (p.line, p.column)
-        located.append(dataclasses.replace(p, file=p.file or file, line=p.line or line, column=p.column or col))
+        place = source.file_of(p.path) if isinstance(source, RecordLocator) else None  # a record's own file, sheet, row
+        located.append(dataclasses.replace(p, file=place or p.file or file, line=p.line or line, column=p.column or col))
     return type(error)(located, error.summary)
+
+
+# --- every command's reader of applications ------------------------------------------------------------------
+
+#: the files a folder of applications is read from (each by its own suffix), in name order
+INPUT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".csv", ".xlsx")
+_SELECTOR = re.compile(r"^(?P<path>.+):(?P<selector>[^:/\\]+)$")
+
+
+def split_selector(path: str | Path) -> tuple[Path, str | None]:
+    """`round.jsonl:3` -> (round.jsonl, "3"); a path that exists as written has no selector."""
+    text = str(path)
+    if Path(text).exists():
+        return Path(text), None
+    m = _SELECTOR.match(text)
+    if m and Path(m.group("path")).exists():
+        return Path(m.group("path")), m.group("selector")
+    return Path(text), None
+
+
+def open_claims(path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> Reader:
+    """The applications of an input, one `Record` each in input order: what every command reads (batch, report,
+    explain, evaluate, diff --claims, batch-template --from).
+
+    `path`: a JSON Lines file, a JSON list or one claim (.json), a YAML list or one claim, a CSV file, an Excel
+    workbook (the batch template's sheets), or a folder of such files (read in name order); `FILE:N` picks one
+    application (N: the line of a .jsonl file, else the application's number; or its claim id). `encoding`: a CSV
+    file's, when it is not to be told from its bytes (`tabular.csv_encoding`). `policy`: its vocabulary names the
+    columns of CSV and XLSX files.
+
+    InputError when the input as a whole cannot be read, and, at the end of reading, when it held no application.
+    """
+    real, selector = split_selector(path)
+    if not real.exists():
+        raise InputError(msg("input.no_such_input", file=str(path)))
+    reader: Reader = _FolderReader(real, policy, encoding) if real.is_dir() else _open_file(real, policy, encoding)
+    if selector is not None:
+        reader = _Selected(reader, real, selector)
+    return _NonEmpty(reader, str(path))
+
+
+def _open_file(path: Path, policy: CompiledPolicy, encoding: str | None) -> Reader:
+    suffix = path.suffix.lower()
+    if suffix == ".json" and _starts_with_object(path):
+        return _OneClaim(path)
+    if suffix in (".yaml", ".yml"):
+        return _YamlReader(path)
+    return open_input(path, policy, encoding=encoding)
+
+
+def _starts_with_object(path: Path) -> bool:
+    with path.open("rb") as f:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{")
+
+
+class _OneClaim(Reader):
+    """A file holding one claim (a JSON object, or a YAML mapping), as `evaluate` takes it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self.total = 1
+
+    def __iter__(self) -> Iterator[Record]:
+        where: dict[str, Any] = {"file": self.path, "line": 1}
+        try:
+            data, _ = read_document(self.path)
+        except EngineError as err:
+            yield Record(1, where, None, [_problem_dict(p, where) for p in err.problems])
+            return
+        yield (
+            Record(1, where, data)
+            if isinstance(data, dict)
+            else Record(1, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
+        )
+
+
+class _YamlReader(Reader):
+    """A YAML file: a list of claims, or one claim (a mapping)."""
+
+    def __init__(self, path: Path) -> None:
+        from engine.language.source import load_yaml_file
+
+        self.path = str(path)
+        try:
+            self.source: Any = load_yaml_file(path)
+        except EngineError as err:
+            raise InputError(msg("input.unreadable", file=self.path, problems=[str(p) for p in err.problems])) from None
+        data = self.source.data
+        if data is None:
+            data = []
+        if not isinstance(data, list | dict):
+            raise InputError(msg("input.yaml_list", file=self.path))
+        self.data: Any = data
+        self.total = 1 if isinstance(data, dict) else len(data)
+        self.done = 0
+
+    def fraction(self) -> float | None:
+        return self.done / max(self.total or 1, 1)
+
+    def __iter__(self) -> Iterator[Record]:
+        entries = [self.data] if isinstance(self.data, dict) else list(self.data)
+        for i, data in enumerate(entries):
+            self.done = i + 1
+            line, _ = self.source.where(() if isinstance(self.data, dict) else (i,))
+            where = {"file": self.path, "line": line, **({} if isinstance(self.data, dict) else {"element": i})}
+            if isinstance(data, dict):
+                yield Record(i + 1, where, data)
+            else:
+                yield Record(i + 1, where, None, [{"field": None, "message": msg("input.not_mapping"), **where}])
+
+
+def _problem_dict(p: Problem, where: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {**where, "field": format_path(p.path) if p.path else None, "message": p.message}
+    if p.line is not None:
+        out["line"] = p.line
+    if p.expected:
+        out["expected"] = p.expected
+    return out
+
+
+class _FolderReader(Reader):
+    """Every input file of a folder (INPUT_SUFFIXES), in name order, numbered as one input."""
+
+    def __init__(self, folder: Path, policy: CompiledPolicy, encoding: str | None) -> None:
+        self.folder = folder
+        self.files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+        if not self.files:
+            raise InputError(msg("input.empty_folder", file=str(folder)))
+        self.policy = policy
+        self.encoding = encoding
+        self.done = 0
+        self.current: Reader | None = None
+
+    def fraction(self) -> float | None:
+        return self.done / len(self.files)
+
+    def __iter__(self) -> Iterator[Record]:
+        n = 0
+        for f in self.files:
+            self.current = _open_file(f, self.policy, self.encoding)
+            try:
+                for rec in self.current:
+                    n += 1
+                    rec.number = n
+                    yield rec
+            finally:
+                self.current.close()
+                self.current = None
+            self.done += 1
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+
+
+class _Selected(Reader):
+    """The one application `selector` names: a line of a JSON Lines file, else an application's number; or a claim id."""
+
+    def __init__(self, inner: Reader, path: Path, selector: str) -> None:
+        self.inner = inner
+        self.path = path
+        self.selector = selector
+        self.total = 1
+
+    def __iter__(self) -> Iterator[Record]:
+        by_line = self.path.suffix.lower() in (".jsonl", ".ndjson")
+        seen = 0
+        for rec in self.inner:
+            seen += 1
+            if self.selector.isdigit():
+                number = rec.where.get("line") if by_line else rec.number
+                if number == int(self.selector):
+                    yield rec
+                    return
+            elif rec.claim_id == self.selector:
+                yield rec
+                return
+        raise InputError(msg("input.no_selected", file=str(self.path), selector=self.selector, n=seen))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _NonEmpty(Reader):
+    """Its reader's records; InputError at the end when there was none (an empty input is an error, never a round
+    of nothing)."""
+
+    def __init__(self, inner: Reader, label: str) -> None:
+        self.inner = inner
+        self.label = label
+        self.total = inner.total
+
+    def fraction(self) -> float | None:
+        return self.inner.fraction()
+
+    def __iter__(self) -> Iterator[Record]:
+        n = 0
+        for rec in self.inner:
+            n += 1
+            yield rec
+        if n == 0:
+            raise InputError(msg("input.empty", file=self.label))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class RecordLocator:
+    """Where a claim path of a record read by `open_claims` stands: the file and its line, or the file, sheet and
+    row of a spreadsheet (for `locate`)."""
+
+    def __init__(self, record: Record) -> None:
+        self.record = record
+
+    def where(self, path: tuple[PathPart, ...]) -> tuple[int | None, int | None]:
+        at, _ = self.record.locate(path)
+        line = at.get("line")
+        return (line if isinstance(line, int) and "row" not in at else None), None
+
+    def file_of(self, path: tuple[PathPart, ...]) -> str | None:
+        """The file, and for a row of a CSV file or a workbook its sheet and row: `round.xlsx sheet items row 15`."""
+        at, _ = self.record.locate(path)
+        file = str(at.get("file", ""))
+        if "sheet" in at:
+            return f"{file} sheet {at['sheet']} row {at.get('row')}"
+        if "row" in at:
+            return f"{file} row {at['row']}"
+        return file or None
+
+
+def record_label(rec: Record) -> str:
+    """Where a record came from, for a person: `round.jsonl:3`, `round.xlsx sheet items row 5`, `claim.json`."""
+    where = rec.where
+    name = Path(str(where.get("file", ""))).name
+    if "sheet" in where:
+        return f"{name} sheet {where['sheet']} row {where.get('row')}"
+    if "row" in where:
+        return f"{name} row {where['row']}"
+    if "element" in where or str(where.get("file", "")).lower().endswith((".jsonl", ".ndjson")):
+        return f"{name}:{where.get('line')}"
+    return name
+
+
+def record_problems(rec: Record) -> list[Problem]:
+    """A record's reading problems as `Problem`s (file, line or row, field)."""
+    out = []
+    for p in rec.problems:
+        line = p.get("line", p.get("row"))
+        file = str(p.get("file", ""))
+        if "sheet" in p:
+            file = f"{file} sheet {p['sheet']}"
+        out.append(
+            Problem(p.get("message") or "", (p["field"],) if p.get("field") else (), file, line if isinstance(line, int) else None,
+                    p.get("column"), expected=p.get("expected"), code="input")
+        )  # fmt: skip
+    return out
+
+
+def read_one(path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> tuple[Any, Locator, str]:
+    """One application (or one recorded decision) for `evaluate` and `explain`: its data, what locates its errors,
+    and the file to name in them. Any input `open_claims` reads; one holding several needs `FILE:N`.
+
+    InputError (exit 1) when the input cannot be read, holds none, or holds several; ClaimError when the one
+    application read has reading problems (a cell that is not a date, say)."""
+    real, selector = split_selector(path)
+    if selector is None and real.is_file() and real.suffix.lower() in (".json", ".yaml", ".yml"):
+        if not real.read_bytes().strip():
+            raise InputError(msg("input.empty", file=str(path)))
+        data, source = read_document(real)
+        if not isinstance(data, list):
+            return data, source, str(path)
+        if len(data) != 1:
+            raise InputError(msg("input.empty", file=str(path)) if not data else _many(path, len(data)))
+        return data[0], source, str(path)
+    reader = open_claims(path, policy, encoding)
+    records: list[Record] = []
+    try:
+        for rec in reader:
+            records.append(rec)
+            if len(records) > 1:
+                raise _many(path, len(records) + sum(1 for _ in reader))
+    finally:
+        reader.close()
+    (rec,) = records
+    if rec.data is None:
+        raise ClaimError(record_problems(rec), msg("core.invalid_input"))
+    return rec.data, RecordLocator(rec), str(rec.where.get("file", real))
+
+
+def _many(path: str | Path, n: int) -> InputError:
+    return InputError(msg("input.many", file=str(path), n=n, example=f"{path}:1"))

@@ -38,7 +38,6 @@ serialised, so they can never jointly exceed a cap or a limit.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import hashlib
 import json
 import os
@@ -56,8 +55,9 @@ from urllib.parse import urlsplit, urlunsplit
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.core.errors import EngineError
+from engine.core.i18n import Msg, msg, tr
 from engine.core.quantities import format_money
-from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, parse_claim, text_problem
+from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
@@ -77,7 +77,10 @@ def default_url() -> str:
 
 
 class LedgerError(Exception):
-    """A ledger operation that cannot be done as asked (not a crash)."""
+    """A ledger operation that cannot be done as asked (not a crash); its message (a `Msg`) said in the reader's language."""
+
+    def __str__(self) -> str:
+        return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
 
 
 class LedgerUrlError(LedgerError):
@@ -226,14 +229,14 @@ class _SQLite:
         self.url = url
         if path != ":memory:":
             if not create and not Path(path).is_file():
-                raise LedgerMissing(f"no ledger at {url}: {path} does not exist (nothing is created by a read-only command)")
+                raise LedgerMissing(msg("ledger.missing_file", url=url, path=path))
             if create:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=120.0, check_same_thread=False)
             self.conn.execute("PRAGMA busy_timeout = 120000")
         except sqlite3.Error as err:
-            raise LedgerError(f"cannot open the ledger {url}: {err}") from None
+            raise LedgerError(msg("ledger.cannot_open", url=url, reason=str(err))) from None
         self.conn.execute("PRAGMA busy_timeout = 120000")
         if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
             self.conn.execute("PRAGMA journal_mode = WAL")
@@ -281,13 +284,13 @@ class _Postgres:
         try:
             import psycopg
         except ModuleNotFoundError:  # pragma: no cover - depends on the installation
-            raise LedgerError("a postgresql:// ledger needs psycopg 3: pip install 'policy-engine[postgres]'") from None
+            raise LedgerError(msg("ledger.no_psycopg")) from None
         self.url = url
         try:
             self.conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as err:
             reason = " ".join(str(err).split()) or type(err).__name__
-            raise LedgerError(f"cannot connect to the ledger {masked_url(url)}: {reason}") from None
+            raise LedgerError(msg("ledger.cannot_connect", url=masked_url(url), reason=reason)) from None
 
     @staticmethod
     def _sql(sql: str) -> str:
@@ -364,35 +367,33 @@ def _connect(url: str, *, create: bool = True) -> _Backend:
         if path.startswith("/"):
             path = path[1:]  # sqlite:///rel/path -> rel/path; sqlite:////abs/path -> /abs/path
         if not path:
-            raise LedgerError(f"{url}: no file in the SQLite URL (sqlite:///path/to/ledger.sqlite)")
+            raise LedgerError(msg("ledger.no_file", url=url))
         return _SQLite(url, path, create=create)
     if url.startswith(("postgresql://", "postgres://")):
         return _Postgres(url)
     if "://" not in url:  # a bare path
         return _SQLite(f"sqlite:///{url}", url, create=create)
-    raise LedgerUrlError(f"{masked_url(url)}: unknown ledger URL (use sqlite:///path or postgresql://...)")
+    raise LedgerUrlError(msg("ledger.unknown_url", url=masked_url(url)))
 
 
 def check_reversal(returned: Decimal | None, decided_on: str | None, quantum: Decimal = Decimal("0.01")) -> None:
     """A reversal's own checks: a positive amount, a whole number of `quantum` (never rounded); a real YYYY-MM-DD date."""
     if returned is not None:
         if not returned.is_finite() or returned <= 0:
-            raise LedgerError(f"the amount returned must be positive, not {returned}")
+            raise LedgerError(msg("ledger.returned_positive", returned=returned))
         try:
             whole = returned % quantum == 0 and returned <= MAX_RETURNED
         except ArithmeticError:  # an absurd exponent
             whole = False
         if not whole:
-            raise LedgerError(
-                f"the amount returned {returned} is not a whole number of {quantum} (the policy's quantum; nothing is rounded) or is out of range"
-            )
+            raise LedgerError(msg("ledger.returned_quantum", returned=returned, quantum=quantum))
     if decided_on is not None:
         try:
             if not _DATE_RE.match(decided_on):
                 raise ValueError
             _dt.date.fromisoformat(decided_on)
         except ValueError:
-            raise LedgerError(f"the decision date {decided_on!r} is not a real date YYYY-MM-DD") from None
+            raise LedgerError(msg("ledger.decided_on", date=repr(decided_on))) from None
 
 
 MAX_RETURNED = Decimal("999999999999.99")
@@ -409,20 +410,18 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
     """
     versions = [policy] if isinstance(policy, CompiledPolicy) else sorted(policy, key=lambda v: v.funding_years)
     if not versions:
-        raise LedgerError("a finding needs a policy")
+        raise LedgerError(msg("ledger.finding.no_policy"))
     known = [v for v in reversed(versions) if fact in v.applicant_facts and fact != "id"]
     if not known:
         vocabulary = sorted({f for v in versions for f in v.applicant_facts if f != "id"})
-        close = difflib.get_close_matches(fact, vocabulary, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f" (applicant facts: {', '.join(vocabulary)})"
-        raise LedgerError(f"{fact!r} is not an applicant fact of the policy{hint}")
+        close = closest(fact, vocabulary)
+        hint = msg("ledger.finding.did_you_mean", near=repr(close)) if close else msg("ledger.finding.facts", facts=vocabulary)
+        raise LedgerError(msg("ledger.finding.unknown_fact", fact=repr(fact), hint=hint))
     chosen = known[0]
     spec = chosen.applicant_facts[fact]
     if spec.type not in RECORDABLE_TYPES | RECORDABLE_LIST_TYPES:
-        raise LedgerError(
-            f"{fact} is a {spec.type} fact; a finding records a date, a text, an amount or one of a list of values (or one element of a list of those)"
-        )
-    problems = []
+        raise LedgerError(msg("ledger.finding.type", fact=fact, type=spec.type))
+    problems: list[Msg] = []
     for name, given in (("id", applicant_id), (fact, value)):
         id_spec = chosen.applicant_facts[name]
         schema = claim_schema(chosen)["$defs"]["applicant"]["properties"][name]
@@ -432,20 +431,28 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
             continue
         conv = FactConverter(chosen)
         conv.value(id_spec, as_claimed, ("applicant", name))
-        problems.extend(f"applicant {name} {p.message}" + (f" (expected {p.expected})" if p.expected else "") for p in conv.problems)
+        problems.extend(
+            msg("ledger.finding.value_expected", name=name, problem=p.message, expected=p.expected)
+            if p.expected
+            else msg("ledger.finding.value", name=name, problem=p.message)
+            for p in conv.problems
+        )
     if problems:
-        raise LedgerError("; ".join(problems))
+        said = problems[0]
+        for more in problems[1:]:
+            said = msg("ledger.finding.problems", first=said, then=more)
+        raise LedgerError(said)
 
 
-def _finding_problem(spec: FactSpec, name: str, given: str) -> str:
+def _finding_problem(spec: FactSpec, name: str, given: str) -> Msg:
     kind = _ELEMENT_TYPE.get(spec.type, spec.type)
     expected = {
-        "date": "a date YYYY-MM-DD that exists",
-        "money": "an amount of yuan: digits with at most two decimals",
-        "enum": "one of: " + ", ".join(spec.values or ()),
-        "identifier": f"{spec.label.en} ({spec.label.zh})",
-    }.get(kind, "printable text")
-    return f"applicant {name} {given!r} is not a valid {kind} (expected {expected})"
+        "date": msg("ledger.finding.a_date"),
+        "money": msg("ledger.finding.an_amount"),
+        "enum": msg("ledger.finding.one_of", values=list(spec.values or ())),
+        "identifier": msg("ledger.finding.identifier", en=spec.label.en, zh=spec.label.zh),
+    }.get(kind, msg("ledger.finding.text"))
+    return msg("ledger.finding.not_valid", name=name, given=repr(given), kind=kind, expected=expected)
 
 
 def _now() -> str:
@@ -457,9 +464,71 @@ def key_text(kind: str, ident: str, scope: Sequence[Any]) -> str:
     return json.dumps([kind, ident, list(scope)], ensure_ascii=False, separators=(",", ":"))
 
 
-def content_hash(claim: Claim) -> str:
-    text = json.dumps(claim.raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+def _digest(raw: Any) -> str:
+    text = json.dumps(raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _says_its_default(spec: FactSpec | None, value: Any) -> bool:
+    """An optional fact given as its default value: `"documents": []` where the default is [] (or null where it is null)."""
+    if spec is None or spec.required or not spec.has_default:
+        return False
+    default = spec.default
+    if isinstance(default, list):
+        return isinstance(value, list) and value == default
+    return value is None if default is None else (type(value) is type(default) and value == default)
+
+
+def _without_defaults(specs: Mapping[str, FactSpec], data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not _says_its_default(specs.get(k), v)}
+
+
+def same_application(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The application as the ledger compares it: an optional fact that only states its default (an empty list of
+    documents, a null) is left out, as is an empty history, so an application read from a workbook (which writes
+    `"documents": []`) and the same one from JSON Lines (which leaves the key out) are the same application."""
+    out = _without_defaults(policy.claim_facts, raw)
+    if out.get("history") == []:
+        del out["history"]
+    applicant = raw.get("applicant")
+    if isinstance(applicant, Mapping):
+        out["applicant"] = _without_defaults(policy.applicant_facts, applicant)
+    items = raw.get("items")
+    if isinstance(items, list):
+        out["items"] = [
+            _without_defaults(policy.item_facts.get(str(it.get("type")), {}), it) if isinstance(it, Mapping) else it for it in items
+        ]
+    return out
+
+
+def _with_defaults(specs: Mapping[str, FactSpec], data: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for name, spec in specs.items():
+        if name not in out and spec.has_default and not spec.required:
+            out[name] = list(spec.default) if isinstance(spec.default, list) else spec.default
+    return out
+
+
+def stated_in_full(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The application with every optional fact it leaves out stated as its default (`"documents": []`): the form a
+    commit recorded before `same_application` may hold the hash of."""
+    out = _with_defaults(policy.claim_facts, raw)
+    applicant = raw.get("applicant")
+    if isinstance(applicant, Mapping):
+        out["applicant"] = _with_defaults(policy.applicant_facts, applicant)
+    items = raw.get("items")
+    if isinstance(items, list):
+        out["items"] = [
+            _with_defaults(policy.item_facts.get(str(it.get("type")), {}), it) if isinstance(it, Mapping) else it for it in items
+        ]
+    return out
+
+
+def content_hash(claim: Claim, policy: CompiledPolicy | None = None) -> str:
+    """The hash of an application's content: with `policy`, of the application as the ledger compares it
+    (`same_application`); an application that leaves out every optional fact it does not state -- one read from
+    JSON, typically -- hashes as it always did, so the hashes already in a ledger keep their meaning."""
+    return _digest(claim.raw if policy is None else same_application(policy, claim.raw))
 
 
 def round_of(policy: CompiledPolicy, claim: Claim) -> str:
@@ -568,9 +637,7 @@ class Ledger:
         self._pid = os.getpid()
         if not create and self.schema_version() == 0:
             self._db.close()
-            raise LedgerMissing(
-                f"no ledger at {masked_url(self.url)}: it holds no ledger tables (nothing is created by a read-only command)"
-            )
+            raise LedgerMissing(msg("ledger.missing_tables", url=masked_url(self.url)))
         self.migrate()
 
     @property
@@ -608,7 +675,7 @@ class Ledger:
             self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
             current = int(self.db.query("SELECT coalesce(max(version), 0) FROM schema_version")[0][0])
             if current > SCHEMA_VERSION:
-                raise LedgerError(f"{self.url}: ledger schema {current} is newer than this engine ({SCHEMA_VERSION}); upgrade the engine")
+                raise LedgerError(msg("ledger.newer", url=self.url, current=current, ours=SCHEMA_VERSION))
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[version]:
                     self.db.execute(statement.format(**self.db.types))
@@ -749,7 +816,11 @@ class Ledger:
         `audit`: recorded in the same transaction, with the outcome.
         """
         parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
-        digest = content_hash(parsed)  # of the application as submitted
+        # of the application as the ledger compares it (optional facts that only state their default left out); a commit
+        # recorded before the ledger compared so holds the hash of the application as submitted: that is the same too,
+        # as is the application with every default it leaves out stated (a workbook's form, recorded before)
+        digest = content_hash(parsed, policy)
+        same = {digest, content_hash(parsed), _digest(stated_in_full(policy, parsed.raw))}
         with self.db.locked():
             # facts on record (e.g. findings that bar an applicant) count whoever commits, not only batch runs;
             # a dry run's scratch ledger holds none of its own: those of the ledger under it count
@@ -761,15 +832,12 @@ class Ledger:
             existing = self.active_commit(parsed.claim_id)
             if existing is not None:
                 seq, old_hash, blob = existing
-                if old_hash == digest:
+                if old_hash in same:
                     n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
                     self._audit(audit, "already_committed", {"seq": seq})
                     return CommitResult(parsed.claim_id, "already_committed", seq, _unpack(blob), n)
                 if not replace:
-                    raise AlreadyCommitted(
-                        f"claim {parsed.claim_id} is already committed with different content (commit {seq}); "
-                        "commit the amended application as a replacement (--replace)"
-                    )
+                    raise AlreadyCommitted(msg("ledger.already_committed", claim=parsed.claim_id, seq=seq))
             if existing is not None:  # one active commit per claim id (a unique index): step the old one aside first
                 self.db.execute("UPDATE commits SET superseded_by = -1 WHERE seq = ?", (existing[0],))
             history = self.history_for(policy, parsed)
@@ -914,13 +982,13 @@ class Ledger:
                 "SELECT id, applicant_id, amount FROM grants WHERE claim_id = ? AND item_id = ? AND superseded = 0", (claim_id, item_id)
             )
             if not rows:
-                raise LedgerError(f"no active grant for claim {claim_id} item {item_id}")
+                raise LedgerError(msg("ledger.no_grant", claim=claim_id, item=item_id))
             gid, applicant, amount = rows[0]
             back = returned if returned is not None else Decimal(amount)
             before = sum((Decimal(r) for (r,) in self.db.query("SELECT returned FROM reversals WHERE grant_id = ?", (gid,))), Decimal(0))
             if not back.is_finite() or back <= 0 or before + back > Decimal(amount):
                 raise LedgerError(
-                    f"claim {claim_id} item {item_id}: {back} cannot be returned: {amount} granted, {format_money(before)} returned already"
+                    msg("ledger.cannot_return", claim=claim_id, item=item_id, back=back, amount=amount, before=format_money(before))
                 )
             rid = self.db.insert(
                 "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at)"
@@ -960,7 +1028,7 @@ class Ledger:
             held = self.facts_on_record(applicant_id).get(fact, [])
             if len(held) >= MAX_LIST and value not in held:
                 # a list fact joins a claim whole; a claim's list holds at most MAX_LIST values
-                raise LedgerError(f"{applicant_id} already has {len(held)} values of {fact} on record (at most {MAX_LIST})")
+                raise LedgerError(msg("ledger.finding.too_many", applicant=applicant_id, n=len(held), fact=fact, most=MAX_LIST))
             fid = self.db.insert(
                 "INSERT INTO findings (applicant_id, fact, value, reason, recorded_at) VALUES (?, ?, ?, ?, ?)",
                 (applicant_id, fact, value, reason, _now()),
@@ -1049,16 +1117,16 @@ class Ledger:
         Returns the round's scaling record, or None (within budget).
         """
         if mode not in _SCALE_MODES:
-            raise LedgerError(f"unknown rounding mode {mode!r} for a round budget (use {', '.join(_SCALE_MODES)})")
+            raise LedgerError(msg("ledger.budget.mode", mode=repr(mode), modes=list(_SCALE_MODES)))
         if remainder not in ("largest_remainder", "unallocated"):
-            raise LedgerError(f"unknown remainder method {remainder!r} (use largest_remainder or unallocated)")
-        q_units = _cents(quantum, "the budget quantum")
-        budget_cents = _cents(budget, "the round budget")
+            raise LedgerError(msg("ledger.budget.remainder", remainder=repr(remainder)))
+        q_units = _cents(quantum, msg("ledger.budget.the_quantum"))
+        budget_cents = _cents(budget, msg("ledger.budget.the_budget"))
         if q_units <= 0:
-            raise LedgerError(f"the budget quantum must be positive, not {quantum}")
+            raise LedgerError(msg("ledger.budget.quantum", quantum=quantum))
         with self.db.locked():
             where = "round = ? AND superseded = 0"
-            total_cents = sum(_cents(Decimal(u), "a grant") for _, u in self._pages("unscaled_amount", where, (rnd,)))
+            total_cents = sum(_cents(Decimal(u), msg("ledger.budget.a_grant")) for _, u in self._pages("unscaled_amount", where, (rnd,)))
             if total_cents <= budget_cents:
                 self.db.execute("UPDATE grants SET amount = unscaled_amount, scale_rem = NULL WHERE round = ?", (rnd,))
                 self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
@@ -1068,7 +1136,7 @@ class Ledger:
             rounded = 0
             rows: list[tuple[str, int, int]] = []
             for gid, unscaled in self._pages("unscaled_amount", where, (rnd,)):
-                numerator = _cents(Decimal(unscaled), "a grant") * budget_cents
+                numerator = _cents(Decimal(unscaled), msg("ledger.budget.a_grant")) * budget_cents
                 units = _round_units(numerator, denominator, mode)
                 rounded += units
                 rows.append((format_money(quantum * units), numerator - units * denominator, gid))  # scale_rem: exact - rounded, x D
@@ -1215,7 +1283,7 @@ class Ledger:
         """
         versions = [policy] if isinstance(policy, CompiledPolicy) else list(policy)
         if not versions:
-            raise LedgerError("verify needs a policy")
+            raise LedgerError(msg("ledger.verify_policy"))
         by_hash = {v.content_hash: v for v in versions}
         # (a computed ceiling depends on each item's facts: not checked here, each grant was held to its own)
         ceilings = {
@@ -1233,21 +1301,21 @@ class Ledger:
                 made_by = next((v for v in versions if v.covers(grant.funding_year)), newest)
             for c in grant.consumes:
                 last[(c.kind, c.id, c.scope)] = made_by.content_hash
-        problems = []
+        problems: list[str] = []  # each a `Msg`, said by the caller in the reader's language
         for (cap_id, scope), used in sorted(usage.caps.items(), key=str):
             ceiling = ceilings[last.get(("cap", cap_id, scope), newest.content_hash)].get(cap_id)
             if ceiling is not None and used > ceiling:
-                problems.append(f"cap {cap_id} {list(scope)}: {used} granted, ceiling {ceiling}")
+                problems.append(msg("ledger.verify.cap", cap=cap_id, scope=str(list(scope)), used=used, ceiling=ceiling))
         for (limit_id, scope), counted in sorted(usage.limits.items(), key=str):
             most = times[last.get(("limit", limit_id, scope), newest.content_hash)].get(limit_id)
             if most is not None and len(counted) > most:
-                problems.append(f"limit {limit_id} {list(scope)}: {len(counted)} times, at most {most}")
+                problems.append(msg("ledger.verify.limit", limit=limit_id, scope=str(list(scope)), n=len(counted), most=most))
         dup = self.db.query(
             "SELECT claim_id, item_id, count(*) FROM grants WHERE superseded = 0 GROUP BY claim_id, item_id HAVING count(*) > 1"
         )
-        problems.extend(f"claim {c} item {i}: granted {n} times" for c, i, n in dup)
+        problems.extend(msg("ledger.verify.granted_twice", claim=c, item=i, n=n) for c, i, n in dup)
         active = self.db.query("SELECT claim_id, count(*) FROM commits WHERE superseded_by IS NULL GROUP BY claim_id HAVING count(*) > 1")
-        problems.extend(f"claim {c}: {n} active commits" for c, n in active)
+        problems.extend(msg("ledger.verify.active_commits", claim=c, n=n) for c, n in active)
         return problems
 
 
@@ -1282,7 +1350,7 @@ def _cents(value: Decimal, what: str) -> int:
     """`value` in cents (money in the ledger is kept to the cent); LedgerError if it has a finer part."""
     cents = value.scaleb(2)
     if not cents.is_finite() or cents != cents.to_integral_value():
-        raise LedgerError(f"{what} {value} is not a whole number of cents")
+        raise LedgerError(msg("ledger.budget.cents", what=what, value=value))
     return int(cents)
 
 

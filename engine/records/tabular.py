@@ -27,13 +27,14 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import format_path
+from engine.core.i18n import Msg, language, msg, tr
 from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
 
@@ -59,25 +60,52 @@ XLSX_RATIO_FROM = 1024 * 1024
 XLSX_MAX_ROWS = 100_000  # rows of a sheet (row numbers: a row 1,048,576 counts as that many)
 XLSX_MAX_COLUMNS = 256  # columns of a sheet's header row (the shipped policy's items sheet has 32)
 CSV_MAX_LINE = 1024 * 1024  # characters of one physical line of a CSV file
+CLAIM_ID_LABEL = Text("申请编号", "application id")
 
 
-class InputError(Exception):
-    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit)."""
+class _Said(Exception):
+    """An error made with a `Msg`: `str(error)` says it in the reader's language (`engine.core.i18n.language()`)."""
+
+    def __str__(self) -> str:
+        return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
 
 
-class OutputError(Exception):
+class InputError(_Said):
+    """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit, no application)."""
+
+
+class Label(Msg):
+    """A policy's label (`Text`) as a message value: its Chinese words to a Chinese reader, else its English."""
+
+    def __new__(cls, text: Text) -> Label:
+        self = str.__new__(cls, text.en)
+        self.key = "input.choice"
+        self.params = {}
+        self.text = text
+        return self
+
+    text: Text
+
+    def render(self, lang: str | None = None) -> str:
+        return self.text.zh if (lang or language()) == "zh" else self.text.en
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Label, (self.text,))
+
+
+class OutputError(_Said):
     """An output path that cannot be created or written (a file where a folder should be, no permission)."""
 
 
 def output_dir(path: str | Path) -> Path:
     """The folder `path`, created with its parents if missing; OutputError (not an OSError traceback) if it cannot be."""
     out = Path(path)
-    _make_folder(out, f"--out {path}: exists and is not a folder", f"--out {path}: cannot create the folder")
+    _make_folder(out, msg("sheet.out_not_folder", path=str(path)), msg("sheet.out_cannot_create", path=str(path)))
     try:  # a real write, not os.access: root may "access" /proc, where no file can be made
         with tempfile.TemporaryFile(dir=out, prefix=".policy-engine-probe-"):
             pass
     except OSError as exc:
-        raise OutputError(f"--out {path}: cannot write in the folder ({exc.strerror or exc})") from None
+        raise OutputError(msg("sheet.out_cannot_write", path=str(path), reason=str(exc.strerror or exc))) from None
     return out
 
 
@@ -85,19 +113,24 @@ def output_file(path: str | Path) -> Path:
     """A file path to write: its folder is created with its parents if missing; OutputError if it cannot be written."""
     out = Path(path)
     if out.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name")
-    _make_folder(out.parent, f"{path}: {out.parent} is not a folder", f"{path}: cannot create the folder {out.parent}")
+        raise OutputError(msg("sheet.is_folder", path=str(path)))
+    parent = str(out.parent)
+    _make_folder(
+        out.parent,
+        msg("sheet.parent_not_folder", path=str(path), parent=parent),
+        msg("sheet.parent_cannot_create", path=str(path), parent=parent),
+    )
     return out
 
 
-def _make_folder(folder: Path, not_a_folder: str, cannot: str) -> None:
+def _make_folder(folder: Path, not_a_folder: Msg, cannot: Msg) -> None:
     """`folder` created with its parents if missing; OutputError with the caller's words if it cannot be."""
     if folder.exists() and not folder.is_dir():
         raise OutputError(not_a_folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{cannot} ({exc.strerror or exc})") from None
+        raise OutputError(msg("sheet.with_reason", message=cannot, reason=str(exc.strerror or exc))) from None
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -106,7 +139,7 @@ def write_text(path: str | Path, text: str) -> None:
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        raise OutputError(msg("sheet.cannot_be_written", path=str(path), reason=str(exc.strerror or exc))) from None
 
 
 @dataclass
@@ -119,6 +152,9 @@ class Record:
     problems: list[dict[str, Any]] = field(default_factory=list)
     item_where: list[dict[str, Any]] = field(default_factory=list)
     key: str | None = None  # the claim id as read, when the data could not be built
+    #: the JSON text `data` was decoded from (JSON Lines and JSON list inputs): the claim is read from it by the fast
+    #: intake (`engine.deciding.claims.parse_claim_json`), the same claim or the same problems as from `data`
+    text: str | None = None
 
     @property
     def claim_id(self) -> str | None:
@@ -156,6 +192,18 @@ def _dotted(parts: Sequence[Any]) -> str:
 UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+#: One test over a row's text cells joined by line feeds (neither a character `UNSTORABLE` finds nor a formula's start):
+#: no match, and no cell of the row has a character to escape or would run as a formula, so `safe_cell` would leave
+#: every cell as it is. (A match only sends the row the cell-by-cell way: a line feed inside a cell followed by `=`
+#: matches too.)
+_ROW_SUSPECT = re.compile(UNSTORABLE.pattern + "|(?:\\A|\n)[" + re.escape("".join(FORMULA_START)) + "]")
+
+
+def _plain_row(values: Sequence[Any]) -> bool:
+    """True when `safe_cell` and `_Altered.note` would change and count nothing in `values`."""
+    return _ROW_SUSPECT.search("\n".join([v for v in values if isinstance(v, str)])) is None
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -176,7 +224,7 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-class _Altered:
+class Altered:
     """Counts the cells `safe_cell` had to escape, and names the first few (where, column)."""
 
     SHOWN = 5
@@ -196,11 +244,8 @@ class _Altered:
         """The warning for output `name`, or None if no cell was altered."""
         if not self.count:
             return None
-        more = f" and {self.count - len(self.first)} more" if self.count > len(self.first) else ""
-        return (
-            f"{name}: {self.count} cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
-            f"written escaped as \\xNN: {', '.join(self.first)}{more}"
-        )
+        more = msg("sheet.altered_more", n=self.count - len(self.first)) if self.count > len(self.first) else ""
+        return msg("sheet.altered", name=name, n=self.count, cells=list(self.first), more=more)
 
 
 # --- readers -----------------------------------------------------------------------
@@ -221,10 +266,12 @@ class Reader:
         pass
 
 
-def open_input(path: str | Path, policy: CompiledPolicy) -> Reader:
+def open_input(path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> Reader:
+    """The reader of one input file by its suffix (commands read through `engine.records.inputs.open_claims`, which
+    adds folders, one-claim files, `FILE:N` and the empty-input check). `encoding`: a CSV file's, else told."""
     name = str(path).lower()
     if not Path(path).is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(msg("input.no_such_file", file=str(path)))
     if name.endswith((".jsonl", ".ndjson")):
         return JsonLinesReader(path)
     if name.endswith(".json"):
@@ -232,10 +279,10 @@ def open_input(path: str | Path, policy: CompiledPolicy) -> Reader:
     if name.endswith((".yaml", ".yml")):
         return YamlListReader(path)
     if name.endswith(".csv"):
-        return CsvReader(path, policy)
+        return CsvReader(path, policy, encoding)
     if name.endswith(".xlsx"):
         return XlsxReader(path, policy)
-    raise InputError(f"{path}: unknown input format (use .jsonl, .json, .yaml, .csv or .xlsx)")
+    raise InputError(msg("input.unknown_format", file=str(path)))
 
 
 class _BytesProgress(Reader):
@@ -263,17 +310,20 @@ class JsonLinesReader(_BytesProgress):
             n += 1
             where = {"file": self.path, "line": lineno}
             try:
-                data = loads_json(raw.decode("utf-8"))
+                text = raw.decode("utf-8")
+                data = loads_json(text)
             except DuplicateKeyError as exc:
                 yield Record(n, where, None, [_duplicate_problem(exc, where)])
                 continue
             except (UnicodeDecodeError, ValueError) as exc:
-                yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {getattr(exc, 'msg', exc)}", **where}])
+                yield Record(
+                    n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(getattr(exc, "msg", exc))), **where}]
+                )
                 continue
             if not isinstance(data, dict):
-                yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
                 continue
-            yield Record(n, where, data)
+            yield Record(n, where, data, text=text)
 
 
 def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_known: bool = True) -> dict[str, Any]:
@@ -338,7 +388,7 @@ class JsonListReader(_BytesProgress):
                 break
             if not started:
                 if buf[0] != "[":
-                    raise InputError(f"{self.path}:{line}: a JSON input must be a list of claims [ {{...}}, ... ] (or use .jsonl)")
+                    raise InputError(msg("input.json_list", file=self.path, line=line))
                 buf = buf[1:]
                 started = True
                 continue
@@ -360,7 +410,7 @@ class JsonListReader(_BytesProgress):
                         try:
                             end = _LENIENT.raw_decode(buf)[1]
                         except RecursionError:
-                            raise InputError(f"{self.path}:{line}: not valid JSON: {exc}") from None
+                            raise InputError(msg("input.not_json_at", file=self.path, line=line, reason=str(exc))) from None
                         refused, data = exc, None
                     if end == len(buf) and not eof and fill():  # a number could continue in the next chunk
                         continue
@@ -368,19 +418,19 @@ class JsonListReader(_BytesProgress):
                 except json.JSONDecodeError as exc:
                     if fill():
                         continue
-                    raise InputError(f"{self.path}:{line + exc.lineno - 1}: not valid JSON: {exc.msg}") from None
+                    raise InputError(msg("input.not_json_at", file=self.path, line=line + exc.lineno - 1, reason=exc.msg)) from None
             n += 1
             where = {"file": self.path, "line": line, "element": n - 1}
             line += buf.count("\n", 0, end)
-            buf = buf[end:]
+            text, buf = buf[:end], buf[end:]
             if isinstance(refused, DuplicateKeyError):
                 yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
             elif refused is not None:
-                yield Record(n, where, None, [{"field": None, "message": f"not valid JSON: {refused}", **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(refused)), **where}])
             elif isinstance(data, dict):
-                yield Record(n, where, data)
+                yield Record(n, where, data, text=text)
             else:
-                yield Record(n, where, None, [{"field": None, "message": f"a claim must be an object, not {type(data).__name__}", **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
 
 
 class YamlListReader(Reader):
@@ -393,7 +443,7 @@ class YamlListReader(Reader):
         self.source = load_yaml_file(path)
         data = self.source.data
         if not isinstance(data, list):
-            raise InputError(f"{path}: a YAML input must be a list of claims")
+            raise InputError(msg("input.yaml_list", file=str(path)))
         self.data: list[Any] = data
         self.total = len(data)
         self.done = 0
@@ -411,7 +461,7 @@ class YamlListReader(Reader):
                 rec.item_where = []
                 yield rec
             else:
-                yield Record(i + 1, where, None, [{"field": None, "message": "a claim must be a mapping", **where}])
+                yield Record(i + 1, where, None, [{"field": None, "message": msg("input.not_mapping"), **where}])
 
     def close(self) -> None:
         self.data = []
@@ -437,16 +487,60 @@ class Columns:
         """(applicants sheet columns, items sheet columns) in template order."""
         return ["claim_id", *self.claim, *self.applicant], ["claim_id", *self.item]
 
-    def check(self, header: Sequence[str], allowed: Sequence[str], where: str) -> None:
-        unknown = [h for h in header if h and h not in allowed]
+    def label(self, name: str) -> Text:
+        """The policy's words for a column (`claim_id`: the application id)."""
+        if name == "claim_id":
+            return CLAIM_ID_LABEL
+        spec = self.claim.get(name) or self.applicant.get(name) or self.item.get(name)
+        return spec.label if spec is not None else Text(name, name)
+
+    def aliases(self, allowed: Sequence[str]) -> dict[str, str | None]:
+        """What a header cell may say for each column, folded (`_fold`): its code (`applicant.kind`), its Chinese
+        or English label (`申请人类型`), or the template's `申请人类型（applicant.kind）`. A label two columns share
+        names neither (None): such a column is headed by its code."""
+        codes = {_fold(c): c for c in allowed}
+        out: dict[str, str | None] = dict(codes)
+        for code in allowed:
+            label = self.label(code)
+            for word in (label.zh, label.en, f"{label.zh}({code})"):
+                k = _fold(word)
+                if k in codes:
+                    continue
+                out[k] = None if k in out and out[k] != code else code
+        return out
+
+    def check(self, header: Sequence[str], allowed: Sequence[str], where: str) -> list[str]:
+        """The header row with each cell as its column's code; one InputError naming every unknown cell."""
+        aliases = self.aliases(allowed)
+        named: list[str] = []
+        unknown = []
+        for h in header:
+            if not h:
+                named.append("")
+                continue
+            k = _fold(h)
+            code = aliases.get(k)
+            if code is None:
+                tail = re.search(r"\(([A-Za-z0-9_.]+)\)$", k)  # `any words (code)`: the code decides
+                code = next((c for c in allowed if tail and _fold(c) == tail.group(1)), None)
+            if code is None:
+                unknown.append(h)
+            named.append(code or h)
         if unknown:
+            words = [w for w in aliases if aliases[w]]
             hints = []
             for h in unknown:
-                close = difflib.get_close_matches(h, allowed, n=1)
-                hints.append(f"{h!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-            raise InputError(f"{where}: unknown column(s) {', '.join(hints)}; columns are: {', '.join(allowed)}")
-        if "claim_id" not in header:
-            raise InputError(f"{where}: no claim_id column")
+                close = difflib.get_close_matches(_fold(h), words, n=1)
+                hint = aliases[close[0]] if close else None
+                hints.append(msg("sheet.unknown_column_hint", column=h, hint=hint) if hint else msg("sheet.unknown_column", column=h))
+            shown = [msg("sheet.column_named", label=Label(self.label(c)), code=c) for c in allowed]
+            raise InputError(msg("sheet.unknown_columns", where=where, columns=hints, allowed=shown))
+        if "claim_id" not in named:
+            raise InputError(msg("sheet.no_claim_id", where=where))
+        twice = sorted({c for c in named if c and named.count(c) > 1})
+        if twice:
+            raise InputError(msg("sheet.column_twice", where=where, columns=twice))
+        return named
 
     def convert(self, spec: FactSpec, value: Any) -> tuple[Any, str | None]:
         """A cell as a claim value (JSON-like), or an error message."""
@@ -458,7 +552,7 @@ class Columns:
         if t == "date_list" and isinstance(value, _dt.date):  # a spreadsheet date cell: a list of one date
             if isinstance(value, _dt.datetime):
                 if value.time() != _dt.time():
-                    return None, f"{value} has a time of day; a date is expected"
+                    return None, msg("input.time_of_day", value=str(value))
                 value = value.date()
             return [value.isoformat()], None
         if t in ("enum_list", "document_list", "string_list", "date_list"):
@@ -476,36 +570,36 @@ class Columns:
                 return True, None
             if word in FALSE_WORDS:
                 return False, None
-            return None, f"{value!r} is not yes/no (true/false, 是/否)"
+            return None, msg("input.not_yes_no", value=repr(value))
         if t == "percent":
             return _percent_value(value)
         if t == "decimal" and isinstance(value, float):  # a numeric cell (a 65%-formatted one is 0.65): its shortest decimal form
-            return (str(Decimal(repr(float(value)))), None) if math.isfinite(value) else (None, f"{value!r} is not a number")
+            return (str(Decimal(repr(float(value)))), None) if math.isfinite(value) else (None, msg("input.not_number", value=repr(value)))
         if t in ("integer", "count"):
             if isinstance(value, bool):
-                return None, f"{value!r} is not a whole number"
+                return None, msg("input.not_whole", value=repr(value))
             if isinstance(value, int):
                 return value, None
             if isinstance(value, float) and value.is_integer():
                 return int(value), None
             if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
                 return int(value), None
-            return None, f"{value!r} is not a whole number"
+            return None, msg("input.not_whole", value=repr(value))
         if t == "money":
             if isinstance(value, bool):
-                return None, f"{value!r} is not an amount"
+                return None, msg("input.not_amount", value=repr(value))
             if isinstance(value, int):
                 return str(value), None
             if isinstance(value, float):  # a numeric spreadsheet cell: its shortest decimal form, never binary arithmetic
                 try:
                     return str(Decimal(repr(value))), None
                 except InvalidOperation:
-                    return None, f"{value!r} is not an amount"
+                    return None, msg("input.not_amount", value=repr(value))
             return str(value), None
         if t == "date":
             if isinstance(value, _dt.datetime):
                 if value.time() != _dt.time():
-                    return None, f"{value} has a time of day; a date is expected"
+                    return None, msg("input.time_of_day", value=str(value))
                 return value.date().isoformat(), None
             if isinstance(value, _dt.date):
                 return value.isoformat(), None
@@ -513,6 +607,158 @@ class Columns:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value), None
+
+
+# --- closed choices: codes and the policy's labels ----------------------------------
+
+#: the types whose cells hold one of a closed list of codes (written in a cell as the code or its label)
+CHOICE_TYPES = frozenset({"enum", "enum_list", "document_list", "item_type", "boolean"})
+LIST_CHOICE_TYPES = frozenset({"enum_list", "document_list"})
+BOOLEAN_LABELS = {"true": Text("是", "yes"), "false": Text("否", "no")}
+
+
+def _label_of(value: Any, code: str) -> Text:
+    if isinstance(value, Mapping) and isinstance(value.get("zh"), str):
+        return Text(str(value["zh"]), str(value.get("en") or value["zh"]))
+    if isinstance(value, Text):
+        return value
+    return Text(code, code)
+
+
+def _fold(text: str) -> str:
+    """A label as compared: no spaces, case folded, full-width brackets as ASCII ones."""
+    return re.sub(r"\s+", "", text).casefold().replace("（", "(").replace("）", ")")
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+class Choices:
+    """The closed choices of a policy's columns: for each column (and, for an item fact, each item type) the
+    codes it takes and the policy's Chinese and English label of each, so that a cell may hold the code
+    (`enterprise`) or either label (`企业`), and the template's dropdowns can show the labels."""
+
+    def __init__(self, policy: CompiledPolicy, cols: Columns) -> None:
+        doc = policy.data if isinstance(policy.data, Mapping) else {}
+        self.tables: dict[tuple[str, str | None], dict[str, Text]] = {}
+        for section, specs in (("claim", policy.claim_facts), ("applicant", policy.applicant_facts)):
+            declared = ((doc.get("facts") or {}).get(section) or {}) if isinstance(doc.get("facts"), Mapping) else {}
+            for name, spec in specs.items():
+                table = self._table(policy, spec, declared.get(name), doc)
+                if table is not None:
+                    self.tables[(f"{section}.{name}", None)] = table
+        common = _mapping(doc.get("item_facts"))
+        types = _mapping(doc.get("item_types"))
+        for item_type, specs in policy.item_facts.items():
+            own = ((types.get(item_type) or {}).get("facts") or {}) if isinstance(types.get(item_type), Mapping) else {}
+            for name, spec in specs.items():
+                table = self._table(policy, spec, own.get(name, common.get(name)), doc)
+                if table is not None:
+                    self.tables[(f"item.{name}", item_type)] = table
+        for column in cols.item:  # one table for the column: every item type's codes (the first label of a code)
+            merged: dict[str, Text] = {}
+            for (c, t), table in list(self.tables.items()):
+                if c == column and t is not None:
+                    for code, label in table.items():
+                        merged.setdefault(code, label)
+            if merged:
+                self.tables[(column, None)] = merged
+        self.types = {name: spec.type for name, spec in {**cols.claim, **cols.applicant, **cols.item}.items()}
+        self._lookups: dict[tuple[str, str | None], dict[str, str | None]] = {}
+
+    @staticmethod
+    def _table(policy: CompiledPolicy, spec: FactSpec, declared: Any, doc: Mapping[str, Any]) -> dict[str, Text] | None:
+        if spec.type not in CHOICE_TYPES:
+            return None
+        if spec.type == "boolean":
+            return dict(BOOLEAN_LABELS)
+        if spec.type == "item_type":
+            return dict(policy.item_type_labels)
+        labels: Any = declared.get("values") if isinstance(declared, Mapping) else None
+        if not isinstance(labels, Mapping) and isinstance(declared, Mapping) and isinstance(declared.get("values_from"), str):
+            labels = doc.get(declared["values_from"])
+        if not isinstance(labels, Mapping) and spec.type == "document_list":
+            labels = policy.documents
+        codes = spec.values or (tuple(labels) if isinstance(labels, Mapping) else ())
+        if not codes:
+            return None
+        return {str(c): _label_of(labels.get(c) if isinstance(labels, Mapping) else None, str(c)) for c in codes}
+
+    def table(self, column: str, item_type: str | None = None) -> dict[str, Text] | None:
+        """code -> label of `column` (for an item fact: of `item_type`'s, else every type's), None if it is open."""
+        return self.tables.get((column, item_type)) or self.tables.get((column, None))
+
+    def _lookup(self, column: str, item_type: str | None) -> dict[str, str | None]:
+        """folded code or label -> code (None where a label names two codes)."""
+        key = (column, item_type if (column, item_type) in self.tables else None)
+        found = self._lookups.get(key)
+        if found is None:
+            table = self.tables.get(key) or {}
+            codes = {_fold(c): c for c in table}
+            found = dict(codes)
+            for code, label in table.items():
+                for word in (label.zh, label.en):
+                    k = _fold(word)
+                    if k in codes:  # a code is always itself
+                        continue
+                    found[k] = None if k in found and found[k] != code else code  # a label naming two codes names none
+            self._lookups[key] = found
+        return found
+
+    def code(self, column: str, item_type: str | None, word: str) -> str | None:
+        """The code a cell's word stands for (the code itself or a label), or None."""
+        lookup = self._lookup(column, item_type)
+        found = lookup.get(word)  # the code or label as written: most cells, without folding
+        return found if found is not None else lookup.get(_fold(word))
+
+    def codes(self, column: str, item_type: str | None, text: str) -> tuple[list[str], list[str]]:
+        """A list cell's codes, and the words that are none: values separated by `;`, `；`, a line break or `、`
+        (a label holding `、` itself is read whole)."""
+        lookup = self._lookup(column, item_type)
+        out: list[str] = []
+        unknown: list[str] = []
+        for part in (p.strip() for p in LIST_SPLIT.split(text)):
+            if not part:
+                continue
+            pieces = [p.strip() for p in part.split("、")]
+            i = 0
+            while i < len(pieces):
+                for j in range(len(pieces), i, -1):  # the longest run of pieces that is one label
+                    words = "、".join(pieces[i:j])
+                    found = lookup.get(words) or lookup.get(_fold(words))
+                    if found:
+                        out.append(found)
+                        i = j
+                        break
+                else:
+                    if pieces[i]:
+                        unknown.append(pieces[i])
+                    i += 1
+        return out, unknown
+
+    def accepted(self, column: str, item_type: str | None) -> list[Msg]:
+        """The values a column accepts, each as its label and code, for a message."""
+        table = self.table(column, item_type) or {}
+        return [msg("input.choice", label=Label(t), code=c) for c, t in table.items()]
+
+    def resolve(self, column: str, item_type: str | None, value: Any) -> tuple[Any, Msg | None]:
+        """A cell of a closed-choice column as the claim writes it (codes), or the message naming what is accepted."""
+        kind = self.types.get(column)
+        if kind not in CHOICE_TYPES or kind == "boolean" or not isinstance(value, str):
+            return value, None
+        text = value.strip()
+        if not text:
+            return value, None
+        if kind in LIST_CHOICE_TYPES:
+            codes, unknown = self.codes(column, item_type, text)
+            if unknown:
+                return None, msg("input.unknown_choices", words=unknown, column=column, accepted=self.accepted(column, item_type))
+            return codes, None
+        code = self.code(column, item_type, text)
+        if code is None:
+            return None, msg("input.unknown_choice", word=text, column=column, accepted=self.accepted(column, item_type))
+        return code, None
 
 
 _NO_SPEC = FactSpec("", "string", Text("", ""), False, False, None)
@@ -536,16 +782,16 @@ def _percent_value(value: Any) -> tuple[Any, str | None]:
     percentage in Excel (0.0435 -> "4.35%"). A bare number is refused with the fix: it could be 4.35% or 0.0435%."""
     if isinstance(value, _PercentCell):
         if not math.isfinite(value):
-            return None, f"{value!r} is not a percentage"
+            return None, msg("input.not_percent", value=repr(value))
         return f"{(Decimal(repr(float(value))) * 100).normalize():f}%", None
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("%"):
             return text.replace(" ", ""), None
-        return None, f'{value!r} has no % sign: write the percentage as "{text}%" (or format the cell as a percentage)'
+        return None, msg("input.no_percent_sign", value=repr(value), text=text)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return None, f'{value!r} is a bare number: write the percentage as text such as "4.35%", or format the cell as a percentage'
-    return None, f"{value!r} is not a percentage"
+        return None, msg("input.bare_percent", value=repr(value))
+    return None, msg("input.not_percent", value=repr(value))
 
 
 class _Spool:
@@ -618,6 +864,7 @@ class _TabularReader(Reader):
     def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
         self.path = str(path)
         self.cols = Columns(policy)
+        self.choices = Choices(policy, self.cols)
         self.spool = _Spool()
         self.done = 0
 
@@ -626,6 +873,17 @@ class _TabularReader(Reader):
 
     def close(self) -> None:
         self.spool.close()
+
+    def _cell(self, name: str, spec: FactSpec, value: Any, item_type: str | None) -> tuple[Any, str | None]:
+        """A cell as a claim value: a closed choice's label read as its code, then the cell converted by its type."""
+        if value is None or value == "":  # the most common cell of a CSV file: a fact of another item type
+            return None, None
+        if spec.type in CHOICE_TYPES and spec.type != "boolean" and isinstance(value, str):
+            resolved, err = self.choices.resolve(name, item_type, value)
+            if err is not None or isinstance(resolved, list):
+                return resolved, err
+            value = resolved
+        return self.cols.convert(spec, value)
 
     def _build(
         self, n: int, claim_id: str, head: tuple[dict[str, Any], dict[str, Any]], items: list[tuple[dict[str, Any], dict[str, Any]]]
@@ -639,7 +897,7 @@ class _TabularReader(Reader):
             spec = self.cols.claim.get(name) or self.cols.applicant.get(name)
             if spec is None:
                 continue
-            v, err = self.cols.convert(spec, value)
+            v, err = self._cell(name, spec, value, None)
             if err:
                 problems.append({"field": name, "message": err, **where})
             elif v is not None:
@@ -652,11 +910,13 @@ class _TabularReader(Reader):
         item_where = []
         for icells, iwhere in items:
             item: dict[str, Any] = {}
+            kind = icells.get("item.type")
+            item_type = self.choices.code("item.type", None, kind) if isinstance(kind, str) else None
             for name, value in icells.items():
                 spec = self.cols.item.get(name)
                 if spec is None:
                     continue
-                v, err = self.cols.convert(spec, value)
+                v, err = self._cell(name, spec, value, item_type)
                 if err:
                     problems.append({"field": name, "message": err, **iwhere})
                 elif v is not None:
@@ -665,7 +925,7 @@ class _TabularReader(Reader):
             item_where.append(iwhere)
         data["items"] = out_items
         if not items:
-            problems.append({"field": "items", "message": f"no item rows for claim {claim_id}", **where})
+            problems.append({"field": "items", "message": msg("input.no_items", claim_id=claim_id), **where})
         return Record(n, where, None if problems else data, problems, item_where, claim_id)
 
 
@@ -708,16 +968,16 @@ class _BoundedLines:
         return line
 
 
-def _csv_problem(exc: Exception, lines: _BoundedLines, header: Sequence[str]) -> tuple[str | None, str]:
+def _csv_problem(exc: Exception, lines: _BoundedLines, header: Sequence[str]) -> tuple[str | None, Msg]:
     """(the column, what is wrong) for a CSV row the csv module could not read."""
     if isinstance(exc, _LineTooLong):
-        return None, f"a line longer than {CSV_MAX_LINE:,} characters (the limit)"
+        return None, msg("input.line_too_long", limit=f"{CSV_MAX_LINE:,}")
     limit = csv.field_size_limit()
     if "field larger than field limit" in str(exc):
         i = _long_field("".join(lines.record), limit)
         column = None if i is None else header[i] if i < len(header) and header[i] else f"column {i + 1}"
-        return column, f"a cell longer than {limit:,} characters (the limit)"
-    return None, f"not a readable CSV row ({exc})"
+        return column, msg("input.cell_too_long", limit=f"{limit:,}")
+    return None, msg("input.bad_csv_row", reason=str(exc))
 
 
 def _long_field(text: str, limit: int) -> int | None:
@@ -759,53 +1019,76 @@ _CSV_ENCODINGS = ("utf-8", "gb18030")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def csv_encoding(path: str | Path) -> str:
-    """The encoding a CSV file is written in: its byte-order mark, else the first of UTF-8 and GB18030 that decodes
-    every byte (UTF-8 text is rarely valid GB18030 and GBK text never valid UTF-8). InputError when neither does."""
+def csv_encoding(path: str | Path, chosen: str | None = None) -> str:
+    """The encoding a CSV file is written in (the codec to open it with).
+
+    `chosen` (`--encoding`): that one, checked to decode every byte. Else told from the bytes: a byte-order mark
+    says it; else the first of UTF-8 and GB18030 that decodes every byte. UTF-8 first, because text that is valid
+    UTF-8 is almost never GBK that happens to decode (a GBK file of Chinese text is never valid UTF-8: its
+    two-byte characters break UTF-8's continuation rules), while nearly any bytes decode as GB18030. GB18030 is
+    the superset of GBK and GB2312, what Excel and WPS write for "CSV" on a Chinese Windows. InputError when
+    neither decodes (one message naming the file and the fix)."""
+    if chosen:
+        try:
+            name = codecs.lookup(chosen).name
+        except LookupError:
+            raise InputError(msg("input.encoding_unknown_name", encoding=chosen)) from None
+        name = "utf-8-sig" if name == "utf-8" else name  # a BOM is never part of the header
+        problem = _undecodable(path, name)
+        if problem is not None:
+            raise InputError(msg("input.encoding_wrong", file=str(path), encoding=chosen, line=problem[0], reason=problem[1]))
+        return name
     with open(path, "rb") as f:
         head = f.read(4)
-        marked = [name for bom, name in _BOMS if head.startswith(bom)][:1]
-        for name in marked or _CSV_ENCODINGS:
-            f.seek(0)
-            decoder = codecs.getincrementaldecoder(name)("strict")
-            try:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError as exc:
-                if marked:  # the file says its encoding and then breaks it
-                    raise InputError(
-                        f"{path}: the CSV file starts with a {name} byte-order mark but is not {name} text ({exc.reason}); "
-                        'save it from Excel as "CSV UTF-8"'
-                    ) from None
-                continue
-            return name
-    raise InputError(
-        f"{path}: the CSV file is neither UTF-8 nor GBK/GB18030 text, so its characters cannot be read; "
-        'save it from Excel as "CSV UTF-8" (or use the .xlsx workbook)'
-    )
+    marked = [name for bom, name in _BOMS if head.startswith(bom)][:1]
+    for name in marked or _CSV_ENCODINGS:
+        problem = _undecodable(path, name)
+        if problem is None:
+            return "utf-8-sig" if name == "utf-8" else name
+        if marked:  # the file says its encoding and then breaks it
+            raise InputError(msg("input.encoding_bom", file=str(path), encoding=name, reason=problem[1]))
+    raise InputError(msg("input.encoding_unknown", file=str(path)))
+
+
+def _undecodable(path: str | Path, name: str) -> tuple[int, str] | None:
+    """(line, reason) of the first byte `name` cannot decode, or None if every byte decodes."""
+    decoder = codecs.getincrementaldecoder(name)("strict")
+    lines = 1
+    with open(path, "rb") as f:
+        chunk = b""
+        try:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(chunk)
+                lines += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return lines + chunk[: max(exc.start, 0)].count(b"\n"), str(exc.reason)
+    return None
 
 
 class CsvReader(_TabularReader):
     """One row per item; the claim and applicant columns repeat on each row of a claim (the first row's count)."""
 
-    def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
+    def __init__(self, path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> None:
         super().__init__(path, policy)
         apps, items = self.cols.header_sets()
         allowed = list(dict.fromkeys(apps + items))
         self.orphans: list[tuple[int, str]] = []
-        encoding = csv_encoding(path)
-        with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as f:
+        try:
+            codec = csv_encoding(path, encoding)
+        except InputError:
+            self.spool.close()
+            raise
+        with open(path, encoding=codec, newline="") as f:
             lines = _BoundedLines(f)
             reader = csv.reader(lines)
             try:
                 header = next(reader, None)
             except (csv.Error, _LineTooLong) as exc:
-                raise InputError(f"{path}: the header row cannot be read: {_csv_problem(exc, lines, [])[1]}") from None
+                raise InputError(msg("input.csv_header", file=str(path), problem=_csv_problem(exc, lines, [])[1])) from None
             if header is None:
-                raise InputError(f"{path}: empty CSV file")
-            header = [h.strip() for h in header]
-            self.cols.check(header, allowed, str(path))
+                raise InputError(msg("input.empty", file=str(path)))
+            header = self.cols.check([h.strip() for h in header], allowed, str(path))
             key = header.index("claim_id")
             rowno = 1
             while True:
@@ -817,7 +1100,8 @@ class CsvReader(_TabularReader):
                     # one row that cannot be read is that row's error record; the rows after it are read on
                     # (a quoted cell cut short may leave its remaining lines to be read as rows of their own)
                     column, message = _csv_problem(exc, lines, header)
-                    self.spool.add("row", f"{_BAD_ROW}{rowno}", rowno, {_BAD_ROW: [column, message + "; the row is not read"]})
+                    said = {"key": message.key, "params": {k: str(v) for k, v in message.params.items()}}
+                    self.spool.add("row", f"{_BAD_ROW}{rowno}", rowno, {_BAD_ROW: [column, said]})
                     continue
                 if row is None:
                     break
@@ -838,11 +1122,12 @@ class CsvReader(_TabularReader):
             first_row, first = rows[0]
             where = {"file": self.path, "row": first_row}
             if cid.startswith(_BAD_ROW):
-                column, message = first[_BAD_ROW]
-                yield Record(n, where, None, [{"field": column, "message": message, **where}])
+                column, said = first[_BAD_ROW]
+                problem = msg("input.row_not_read", problem=msg(said["key"], **said["params"]))
+                yield Record(n, where, None, [{"field": column, "message": problem, **where}])
                 continue
             if not cid:
-                yield Record(n, where, None, [{"field": "claim_id", "message": f"{len(rows)} row(s) without a claim_id", **where}])
+                yield Record(n, where, None, [{"field": "claim_id", "message": msg("input.no_claim_id_rows", n=len(rows)), **where}])
                 continue
             head = {k: v for k, v in first.items() if k in self.cols.claim or k in self.cols.applicant}
             conflicts = []
@@ -852,7 +1137,7 @@ class CsvReader(_TabularReader):
                         conflicts.append(
                             {
                                 "field": k,
-                                "message": f"{v!r} differs from {head[k]!r} on row {first_row} of the same claim",
+                                "message": msg("input.differs", value=repr(v), first=repr(head[k]), row=first_row),
                                 "file": self.path,
                                 "row": rowno,
                             }
@@ -879,36 +1164,46 @@ def check_workbook_size(path: str | Path) -> None:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=str(exc))) from None
     if len(parts) > XLSX_MAX_PARTS:
-        raise InputError(f"{path}: {len(parts):,} parts in the workbook, more than the limit of {XLSX_MAX_PARTS:,}; not read")
+        raise InputError(msg("sheet.too_many_parts", file=str(path), n=f"{len(parts):,}", limit=f"{XLSX_MAX_PARTS:,}"))
     total = packed = 0
     for p in parts:
         if p.file_size > XLSX_MAX_EXPANDED:
             raise InputError(
-                f"{path}: part {p.filename} expands to {p.file_size:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read"
+                msg("sheet.part_too_big", file=str(path), part=p.filename, size=f"{p.file_size:,}", limit=f"{XLSX_MAX_EXPANDED:,}")
             )
         if p.file_size > XLSX_RATIO_FROM and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
             raise InputError(
-                f"{path}: part {p.filename} expands {p.file_size // max(p.compress_size, 1):,} times "
-                f"({p.compress_size:,} to {p.file_size:,} bytes), more than the limit of {XLSX_MAX_RATIO}:1; not read"
+                msg(
+                    "sheet.part_ratio",
+                    file=str(path),
+                    part=p.filename,
+                    times=f"{p.file_size // max(p.compress_size, 1):,}",
+                    packed=f"{p.compress_size:,}",
+                    size=f"{p.file_size:,}",
+                    limit=XLSX_MAX_RATIO,
+                )
             )
         total += p.file_size
         packed += p.compress_size
     if total > XLSX_MAX_EXPANDED:
-        raise InputError(f"{path}: the workbook expands to {total:,} bytes, more than the limit of {XLSX_MAX_EXPANDED:,}; not read")
+        raise InputError(msg("sheet.workbook_too_big", file=str(path), size=f"{total:,}", limit=f"{XLSX_MAX_EXPANDED:,}"))
     if total > XLSX_RATIO_FROM and total > XLSX_MAX_RATIO * max(packed, 1):  # many parts, each just under XLSX_RATIO_FROM
         raise InputError(
-            f"{path}: the workbook expands {total // max(packed, 1):,} times ({packed:,} to {total:,} bytes), "
-            f"more than the limit of {XLSX_MAX_RATIO}:1; not read"
+            msg(
+                "sheet.workbook_ratio",
+                file=str(path),
+                times=f"{total // max(packed, 1):,}",
+                packed=f"{packed:,}",
+                size=f"{total:,}",
+                limit=XLSX_MAX_RATIO,
+            )
         )
     sheets = _worksheet_parts(path, parts)
     held = sum(p.file_size for p in parts if p.filename not in sheets)
     if held > XLSX_MAX_HELD:
-        raise InputError(
-            f"{path}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
-            f"more than the limit of {XLSX_MAX_HELD:,}; not read"
-        )
+        raise InputError(msg("sheet.held_too_big", file=str(path), size=f"{held:,}", limit=f"{XLSX_MAX_HELD:,}"))
 
 
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -923,7 +1218,13 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
         return set()  # openpyxl refuses such a file itself
     if info.file_size > XLSX_MAX_CONTENT_TYPES:
         raise InputError(
-            f"{path}: part [Content_Types].xml expands to {info.file_size:,} bytes, more than the limit of {XLSX_MAX_CONTENT_TYPES:,}; not read"
+            msg(
+                "sheet.part_too_big",
+                file=str(path),
+                part="[Content_Types].xml",
+                size=f"{info.file_size:,}",
+                limit=f"{XLSX_MAX_CONTENT_TYPES:,}",
+            )
         )
     try:
         with zipfile.ZipFile(path) as z:
@@ -932,12 +1233,29 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
             raise ValueError("a DTD is not allowed")
         root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable .xlsx workbook ([Content_Types].xml: {exc})") from None
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=f"[Content_Types].xml: {exc}")) from None
     types: dict[str, set[str]] = {}
     for node in root:
         if node.tag.rsplit("}", 1)[-1] == "Override":
             types.setdefault(str(node.get("PartName", "")).lstrip("/"), set()).add(str(node.get("ContentType")))
     return {name for name, declared in types.items() if name.startswith("xl/worksheets/") and declared == {_WORKSHEET_TYPE}}
+
+
+#: what else a batch workbook's sheets may be called (the template's own names are the codes)
+SHEET_NAMES = {APPLICANTS_SHEET: ("申请人", "申请", "applicant"), ITEMS_SHEET: ("事项", "申报事项", "item")}
+
+
+def _find_sheet(path: str | Path, names: Sequence[str], sheet: str) -> str:
+    """The workbook's sheet for `sheet` (its code or another name of it, any case or spacing); one InputError,
+    with a did-you-mean, when there is none."""
+    wanted = {_fold(w) for w in (sheet, *SHEET_NAMES.get(sheet, ()))}
+    for name in names:
+        if _fold(name) in wanted:
+            return name
+    close = difflib.get_close_matches(sheet, list(names), n=1, cutoff=0.5)
+    if close:
+        raise InputError(msg("sheet.no_sheet_hint", file=str(path), sheet=sheet, hint=close[0], sheets=list(names)))
+    raise InputError(msg("sheet.no_sheet", file=str(path), sheet=sheet, sheets=list(names)))
 
 
 class XlsxReader(_TabularReader):
@@ -948,26 +1266,24 @@ class XlsxReader(_TabularReader):
         try:
             from openpyxl import load_workbook
         except ModuleNotFoundError:  # pragma: no cover
-            raise InputError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+            raise InputError(msg("sheet.needs_openpyxl")) from None
         check_workbook_size(path)  # before anything is expanded
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
-            raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+            raise InputError(msg("sheet.not_workbook", file=str(path), reason=str(exc))) from None
         try:
-            for sheet in (APPLICANTS_SHEET, ITEMS_SHEET):
-                if sheet not in wb.sheetnames:
-                    raise InputError(
-                        f"{path}: no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)}); see examples/round_template.xlsx"
-                    )
+            found = {sheet: _find_sheet(path, wb.sheetnames, sheet) for sheet in (APPLICANTS_SHEET, ITEMS_SHEET)}
             apps, items = self.cols.header_sets()
             for sheet, allowed in ((APPLICANTS_SHEET, apps), (ITEMS_SHEET, items)):
                 try:
-                    self._read_sheet(wb[sheet], sheet, allowed)
+                    self._read_sheet(wb[found[sheet]], sheet, allowed)
                 except InputError:
                     raise
                 except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
-                    raise InputError(f"{path} sheet {sheet}: not readable ({type(exc).__name__}: {exc})") from None
+                    raise InputError(
+                        msg("sheet.sheet_unreadable", file=str(path), sheet=sheet, reason=f"{type(exc).__name__}: {exc}")
+                    ) from None
         finally:
             wb.close()
         self.spool.index()
@@ -989,8 +1305,8 @@ class XlsxReader(_TabularReader):
         while header and not header[-1]:
             header.pop()
         if len(header) > XLSX_MAX_COLUMNS:
-            raise InputError(f"{where}: {len(header):,} columns in the header row, more than the limit of {XLSX_MAX_COLUMNS:,}")
-        self.cols.check(header, allowed, where)
+            raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
+        header = self.cols.check(header, allowed, where)
         key = header.index("claim_id")
         # a percent column's cells are read with their number format (a 4.35% cell holds 0.0435); other sheets as values
         percent = {
@@ -1003,10 +1319,7 @@ class XlsxReader(_TabularReader):
             if percent:
                 row = tuple(_percent_cell(c) if i in percent else getattr(c, "value", None) for i, c in enumerate(row))
             if rowno > XLSX_MAX_ROWS:
-                raise InputError(
-                    f"{where}: rows beyond row {XLSX_MAX_ROWS:,} (the limit of rows read); split the round, "
-                    "or delete the empty or formatted rows below the data"
-                )
+                raise InputError(msg("sheet.too_many_rows", where=where, limit=f"{XLSX_MAX_ROWS:,}"))
             if row.count(None) == len(row) or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
                 continue
             cid = _cell_text(row[key] if key < len(row) else None)
@@ -1024,9 +1337,7 @@ class XlsxReader(_TabularReader):
             first_row, head = heads[0]
             where = {"file": self.path, "sheet": APPLICANTS_SHEET, "row": first_row}
             if not cid:
-                yield Record(
-                    n, where, None, [{"field": "claim_id", "message": f"{len(heads)} applicant row(s) without a claim_id", **where}]
-                )
+                yield Record(n, where, None, [{"field": "claim_id", "message": msg("sheet.no_claim_id_applicants", n=len(heads)), **where}])
                 continue
             items = [(cells, {"file": self.path, "sheet": ITEMS_SHEET, "row": r}) for r, cells in self.spool.rows(ITEMS_SHEET, cid)]
             rec = self._build(n, cid, (head, where), items)
@@ -1034,7 +1345,7 @@ class XlsxReader(_TabularReader):
                 rec.problems.append(
                     {
                         "field": "claim_id",
-                        "message": f"claim id {cid!r} appears on {len(heads)} applicant rows: {', '.join(str(r) for r, _ in heads)}",
+                        "message": msg("sheet.claim_id_twice", claim_id=repr(cid), n=len(heads), rows=", ".join(str(r) for r, _ in heads)),
                         **where,
                     }
                 )
@@ -1049,11 +1360,7 @@ class XlsxReader(_TabularReader):
             n += 1
             self.done = n
             where = {"file": self.path, "sheet": ITEMS_SHEET, "row": row}
-            message = (
-                f"{count} item row(s) of claim {cid!r} have no row in the applicants sheet"
-                if cid
-                else f"{count} item row(s) without a claim_id"
-            )
+            message = msg("sheet.orphan_items", n=count, claim_id=repr(cid)) if cid else msg("sheet.items_without_id", n=count)
             yield Record(n, where, None, [{"field": "claim_id", "message": message, **where}], key=cid or None)
 
 
@@ -1068,11 +1375,14 @@ class CsvOut:
         self.w = csv.writer(self.f)
         self.header = list(header)
         self.rows = 1
-        self.altered = _Altered()
+        self.altered = Altered()
         self.w.writerow([safe_cell(h) for h in header])
 
     def row(self, values: Sequence[Any]) -> None:
         self.rows += 1
+        if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
+            self.w.writerow(["" if v is None else v for v in values])
+            return
         self.altered.note(values, self.header, f"row {self.rows}")
         self.w.writerow(["" if v is None else safe_cell(v) for v in values])
 
@@ -1108,21 +1418,30 @@ class XlsxOut:
         self.headers: dict[str, list[str]] = {}
         self.rows: dict[str, int] = {}
         self.letters: dict[str, list[str]] = {}
-        self.altered = _Altered()
+        self.filtered: dict[str, bool] = {}
+        self.altered = Altered()
 
-    def sheet(self, name: str, header: Sequence[str], money: Sequence[str] = ()) -> None:
+    def sheet(
+        self, name: str, header: Sequence[str], money: Sequence[str] = (), titles: Sequence[str] | None = None, autofilter: bool = True
+    ) -> None:
+        """A new sheet whose columns are `header` (codes; `money` names the amount columns), headed by `titles` (the
+        reader's words; default the codes). The heading row is frozen, and with `autofilter` has the filter buttons."""
         self.sheets[name] = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
         self.money[name] = frozenset(i for i, h in enumerate(header) if h in money)
         self.headers[name] = list(header)
         self.rows[name] = 0
         self.letters[name] = []
-        self._write(name, [safe_cell(h) for h in header], frozenset())
+        self.filtered[name] = autofilter
+        self._write(name, [safe_cell(h) for h in (titles if titles is not None else header)], frozenset())
 
     def row(self, sheet: str, values: Sequence[Any]) -> None:
+        if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
+            self._write(sheet, values, self.money[sheet], safe=_same)
+            return
         self.altered.note(values, self.headers[sheet], f"sheet {sheet} row {self.rows[sheet] + 1}")
         self._write(sheet, values, self.money[sheet])
 
-    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int]) -> None:
+    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
         self.rows[sheet] += 1
         n = str(self.rows[sheet])
         letters = self.letters[sheet]
@@ -1139,15 +1458,20 @@ class XlsxOut:
                     # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
                     cells.append(f'<c r="{ref}" s="1"><v>{format(amount, "f")}</v></c>')
                     continue
-            cells.append(_xml_cell(ref, safe_cell(v)))
+            cells.append(_xml_cell(ref, safe(v)))
         self.sheets[sheet].write(f'<row r="{n}">{"".join(cells)}</row>')
+
+    def _filter_range(self, name: str) -> str:
+        """The filter's range: the heading row and every row below it, over the heading's columns."""
+        return _filter_range_of(len(self.headers[name]), self.rows[name])
 
     def close(self) -> None:
         names = list(self.sheets)
         with zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
             z.writestr("[Content_Types].xml", _xlsx_content_types(len(names)))
             z.writestr("_rels/.rels", _XLSX_RELS)
-            z.writestr("xl/workbook.xml", _xlsx_workbook(names))
+            filters = {k: self._filter_range(name) for k, name in enumerate(names) if self.filtered[name]}
+            z.writestr("xl/workbook.xml", _xlsx_workbook(names, filters))
             z.writestr("xl/_rels/workbook.xml.rels", _xlsx_workbook_rels(len(names)))
             z.writestr("xl/styles.xml", _XLSX_STYLES)
             for k, name in enumerate(names, 1):
@@ -1157,8 +1481,22 @@ class XlsxOut:
                     out.write(_XLSX_SHEET_HEAD.encode("utf-8"))
                     while chunk := f.read(1 << 20):
                         out.write(chunk.encode("utf-8"))
-                    out.write(b"</sheetData></worksheet>")
+                    tail = f'<autoFilter ref="{filters[k - 1]}"/>' if k - 1 in filters else ""
+                    out.write(f"</sheetData>{tail}</worksheet>".encode())
                 f.close()
+
+
+def _filter_range_of(columns: int, rows: int) -> str:
+    return f"A1:{_column_letter(max(columns, 1))}{max(rows, 1)}"
+
+
+def _absolute(ref: str) -> str:
+    """A1:S14 -> $A$1:$S$14."""
+    return ":".join(re.sub(r"^([A-Z]+)([0-9]+)$", r"$\1$\2", part) for part in ref.split(":"))
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _column_letter(n: int) -> str:
@@ -1193,7 +1531,12 @@ _SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_XLSX_SHEET_HEAD = _XML_HEAD + f'<worksheet xmlns="{_SML}"><sheetData>'
+#: every sheet's heading row is frozen (it stays in view as one scrolls)
+_XLSX_SHEET_HEAD = (
+    _XML_HEAD + f'<worksheet xmlns="{_SML}"><sheetViews><sheetView workbookViewId="0">'
+    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/>'
+    "</sheetView></sheetViews><sheetData>"
+)
 _XLSX_RELS = (
     _XML_HEAD
     + f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
@@ -1222,11 +1565,20 @@ def _xlsx_content_types(sheets: int) -> str:
     )
 
 
-def _xlsx_workbook(names: list[str]) -> str:
+def _xlsx_workbook(names: list[str], filters: Mapping[int, str] | None = None) -> str:
+    """The workbook part: its sheets, and the defined name Excel keeps for each sheet's filter (0-based sheet index)."""
     sheets = "".join(
         f'<sheet name="{_xml_text(n).replace(chr(34), "&quot;")}" sheetId="{k}" r:id="rId{k}"/>' for k, n in enumerate(names, 1)
     )
-    return _XML_HEAD + f'<workbook xmlns="{_SML}" xmlns:r="{_REL}"><sheets>{sheets}</sheets></workbook>'
+    defined = ""
+    if filters:
+        names_xml = {k: "'" + _xml_text(names[k]).replace(chr(34), "&quot;").replace("'", "''") + "'" for k in filters}
+        defined = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{k}" hidden="1">{names_xml[k]}!{_absolute(ref)}</definedName>'
+            for k, ref in filters.items()
+        )
+        defined = f"<definedNames>{defined}</definedNames>"
+    return _XML_HEAD + f'<workbook xmlns="{_SML}" xmlns:r="{_REL}"><sheets>{sheets}</sheets>{defined}</workbook>'
 
 
 def _xlsx_workbook_rels(sheets: int) -> str:
@@ -1235,112 +1587,11 @@ def _xlsx_workbook_rels(sheets: int) -> str:
     return _XML_HEAD + f'<Relationships xmlns="{_PKG}">{rels}</Relationships>'
 
 
-def _list_text(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-# long because: the three sheets (applicants, items, columns) are written in one pass over the claims, sharing
-# the column lists and the workbook.
 def write_claims_workbook(
     policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
 ) -> str | None:
-    """A batch workbook: `applicants` and `items` sheets (with a label row), plus a `columns` sheet documenting each column.
+    """The batch workbook officers fill in (`engine.records.template.write_workbook`): with no claims, the empty
+    template with example rows. Returns the warning naming the cells `safe_cell` had to escape, None if none."""
+    from engine.records.template import write_workbook
 
-    With no claims it is the empty template officers fill in. Every cell goes through `safe_cell`; the warning
-    naming the cells it had to escape (a claim read raw, or a policy's label, holding control characters) is
-    returned, None if there were none.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    cols = Columns(policy)
-    app_cols, item_cols = cols.header_sets()
-    wb = Workbook()
-    ws_a = wb.active
-    assert ws_a is not None
-    ws_a.title = APPLICANTS_SHEET
-    ws_i = wb.create_sheet(ITEMS_SHEET)
-    ws_c = wb.create_sheet("columns")
-    specs: dict[str, FactSpec] = {**cols.claim, **cols.applicant, **cols.item}
-    altered = _Altered()
-
-    def put(ws: Any, row: Sequence[Any], header: Sequence[str]) -> None:
-        cells = [str(v) if isinstance(v, Decimal) else v for v in row]
-        altered.note(cells, header, f"sheet {ws.title} row {ws.max_row + 1}")
-        ws.append([safe_cell(v) for v in cells])
-
-    def label(name: str) -> str:
-        if name == "claim_id":
-            return "# 申请编号 / application id"
-        s = specs[name]
-        return f"{s.label.zh} / {s.label.en}"
-
-    for ws, names in ((ws_a, app_cols), (ws_i, item_cols)):
-        put(ws, names, names)
-        put(ws, [label(n) for n in names], names)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for cell in ws[2]:
-            cell.font = Font(italic=True, color="666666")
-        ws.freeze_panes = "B3"
-        for i, n in enumerate(names, 1):
-            letter = ws.cell(row=1, column=i).column_letter
-            ws.column_dimensions[letter].width = max(14, min(40, len(n) + 4))
-            if n == "claim_id" or specs[n].type in ("money", "identifier", "string", "date", "date_list"):
-                ws.column_dimensions[letter].number_format = "@"
-    columns_header = ["sheet", "column", "type", "required", "values", "zh", "en"]
-    ws_c.append(columns_header)
-    for sheet, names in ((APPLICANTS_SHEET, app_cols), (ITEMS_SHEET, item_cols)):
-        for n in names:
-            if n == "claim_id":
-                ws_c.append(
-                    [
-                        sheet,
-                        n,
-                        "string",
-                        "yes",
-                        "",
-                        "申请编号（同一申请的各行相同）",
-                        "application id (the same on every row of one application)",
-                    ]
-                )
-                continue
-            s = specs[n]
-            types = [t for t, facts in policy.item_facts.items() if n.split(".", 1)[1] in facts] if sheet == ITEMS_SHEET else []
-            values = "; ".join(s.values or ())
-            if n == "item.type":
-                values = "; ".join(sorted(policy.item_type_labels))
-            note = "" if not types or len(types) == len(policy.item_facts) else " (" + ", ".join(types) + ")"
-            put(
-                ws_c,
-                [
-                    sheet,
-                    n,
-                    s.type + ("; list: a;b" if s.type.endswith("_list") else ""),
-                    "yes" if s.required else "no",
-                    values,
-                    s.label.zh,
-                    s.label.en + note,
-                ],
-                columns_header,
-            )
-    for c in claims:
-        app = c.get("applicant", {})
-        row: list[Any] = []
-        for n in app_cols:
-            if n == "claim_id":
-                row.append(c.get("claim_id"))
-            elif n.startswith("applicant."):
-                row.append(_list_text(app.get(n.split(".", 1)[1])))
-            else:
-                row.append(_list_text(c.get(n.split(".", 1)[1])))
-        put(ws_a, row, app_cols)
-        for it in c.get("items", []):
-            irow = [c.get("claim_id")] + [_list_text(it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
-            put(ws_i, irow, item_cols)
-    wb.save(path)
-    return altered.says(str(path))
+    return write_workbook(policy, claims, path)

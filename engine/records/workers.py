@@ -53,18 +53,21 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import EngineError
+from engine.core.i18n import Msg, msg
 from engine.deciding.claims import parse_claim
 from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import BatchSummary, Progress, decide_one
+from engine.records.batch import BatchSummary, Progress, decide_one, read_claim
+from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger, possible_keys
-from engine.records.tabular import InputError, open_input
+from engine.records.tabular import InputError
 
 #: At most this many worker processes (a usage error above it): a bound on what one command line can start.
 MAX_WORKERS = 64
@@ -89,6 +92,7 @@ class Job:
     #: (scaling reads the round's grants); a run that only decides a round with no budget needs none
     rows: bool = True
     done: Any = None  # a shared counter of applications decided (multiprocessing.Value)
+    encoding: str | None = None  # a CSV input's, as `--encoding` gave it
 
 
 _JOB: Job | None = None  # set in the parent before the pool forks; read by the workers
@@ -102,6 +106,10 @@ class Fallback(Exception):
     """The round is decided on one process; the message says why."""
 
 
+#: Why a round is decided again on one process when a worker process dies (killed, out of memory): nothing of its
+#: work has been merged or committed by then (the merge waits for every worker).
+
+
 # --- step 1: keys ------------------------------------------------------------------------------
 
 
@@ -111,7 +119,7 @@ def _keys(k: int) -> tuple[list[list[str]], bool, float]:
     cpu = time.process_time()
     job = _JOB
     assert job is not None
-    reader = open_input(job.input_path, job.versions.newest)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
     out: list[list[str]] = []
     committed = False
     try:
@@ -122,7 +130,7 @@ def _keys(k: int) -> tuple[list[list[str]], bool, float]:
             if rec.data is not None:
                 try:
                     policy = job.versions.pick(rec.data)
-                    claim = parse_claim(policy, rec.data, file=rec.where.get("file"))
+                    claim = read_claim(policy, rec)
                     if job.real is not None:  # as committing does: the facts on record join the claim first
                         filled = job.real.with_facts_on_record(policy, claim.raw)
                         if filled is not claim.raw:
@@ -186,7 +194,7 @@ def _decide(k: int) -> tuple[str, float]:
     path = os.path.join(job.folder, f"worker-{k}.pickle")
     scratch = Ledger(f"sqlite:///{os.path.join(job.folder, f'worker-{k}.sqlite')}")
     scratch.store_decisions = False  # nothing reads them back: no claim id is decided twice in a parallel run
-    reader = open_input(job.input_path, job.versions.newest)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
     summary = BatchSummary()
     try:
         with open(path, "wb") as f:
@@ -331,7 +339,7 @@ def decide_round(
     committed) when the round must be decided on one process."""
     global _JOB
     if job.workers < 2 or not fork_available():
-        raise Fallback("one process" if job.workers < 2 else "no fork() on this platform")
+        raise Fallback(msg("batch.fallback.one") if job.workers < 2 else msg("batch.fallback.no_fork"))
     ctx = multiprocessing.get_context("fork")
     lock = target.db.locked() if job.commit else None
     if lock is not None:
@@ -356,7 +364,11 @@ def decide_round(
             with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
                 parts = [f.result() for f in [pool.submit(_keys, k) for k in range(job.workers)]]
         except InputError as err:
-            raise Fallback(f"the input breaks off ({err})") from None
+            raise Fallback(
+                msg("batch.fallback.breaks_off", error=err.args[0] if err.args and isinstance(err.args[0], Msg) else str(err))
+            ) from None
+        except BrokenProcessPool:
+            raise Fallback(msg("batch.fallback.broken")) from None
         lap("keys", [p[2] for p in parts])
         total = sum(len(p[0]) for p in parts)
         keys: list[list[str]] = [[] for _ in range(total)]
@@ -364,26 +376,29 @@ def decide_round(
             for n, ks in enumerate(part):
                 keys[n * job.workers + k] = ks
         if total < 2:
-            raise Fallback("fewer than two applications")
+            raise Fallback(msg("batch.fallback.fewer"))
         if any(committed for _part, committed, _cpu in parts):
-            raise Fallback("applications of the input are already committed (the ordinary path skips or replaces them)")
+            raise Fallback(msg("batch.fallback.committed"))
         claim_ids = [next((key for key in ks if key.startswith("claim ")), None) for ks in keys]
         named = [c for c in claim_ids if c is not None]
         if len(set(named)) != len(named):
-            raise Fallback("a claim id appears more than once in the input")
+            raise Fallback(msg("batch.fallback.repeated"))
         job.assigned, largest = groups(keys, job.workers)
         job.rows = job.commit or any(v.round_budget is not None for v in job.versions.versions)
         job.done = ctx.Value("q", 0)
         lap("groups")
-        with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
-            futures: list[Future[tuple[str, float]]] = [pool.submit(_decide, k) for k in range(job.workers)]
-            pending: set[Future[tuple[str, float]]] = set(futures)
-            while pending:
-                _finished, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
-                if any(f.exception() is not None for f in _finished):
-                    break
-                progress.update(job.done.value, job.done.value / total)
-            done = [f.result() for f in futures]
+        try:
+            with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
+                futures: list[Future[tuple[str, float]]] = [pool.submit(_decide, k) for k in range(job.workers)]
+                pending: set[Future[tuple[str, float]]] = set(futures)
+                while pending:
+                    _finished, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+                    if any(f.exception() is not None for f in _finished):
+                        break
+                    progress.update(job.done.value, job.done.value / total)
+                done = [f.result() for f in futures]
+        except BrokenProcessPool:  # nothing merged or committed yet: the whole round is decided again on one process
+            raise Fallback(msg("batch.fallback.broken")) from None
         lap("deciding", [c for _p, c in done])
         _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided)
         lap("merge")

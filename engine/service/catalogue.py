@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import ClaimError, EngineError, PolicyError, Problem
+from engine.core.i18n import msg
 from engine.deciding.claims import claim_schema
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
@@ -37,26 +38,26 @@ class Catalogue:
             raise ClaimError(
                 [
                     Problem(
-                        "several policies are served: say which",
+                        msg("service.policy.which"),
                         path=("policy",),
                         expected=" | ".join(sorted(self.sets)),
                         code="service.policy",
                     )
                 ],
-                "which policy?",
+                msg("service.policy.which_summary"),
             )
         found = self.sets.get(policy_id)
         if found is None:
             raise ClaimError(
                 [
                     Problem(
-                        f"no policy {policy_id!r} is served",
+                        msg("service.policy.unknown", id=policy_id),
                         path=("policy",),
                         expected=" | ".join(sorted(self.sets)),
                         code="service.policy",
                     )
                 ],
-                "unknown policy",
+                msg("service.policy.unknown_summary"),
             )
         return found
 
@@ -115,13 +116,17 @@ def load_catalogue(folder: str | Path, generation: int = 1) -> Catalogue:
     """Every *.yaml directly in `folder`, grouped by policy id; PolicyError with every problem of every file."""
     root = Path(folder)
     if not root.is_dir():
-        raise PolicyError([Problem(f"{root} is not a folder", file=str(root), code="service.policies")], "no policy folder")
+        raise PolicyError(
+            [Problem(msg("service.policy.not_folder", folder=str(root)), file=str(root), code="service.policies")],
+            msg("service.policy.no_folder"),
+        )
     files = sorted(p for p in root.glob("*.yaml") if p.is_file())
     problems: list[Problem] = []
     if not files:
-        problems.append(Problem("the folder holds no *.yaml policy", file=str(root), code="service.policies"))
+        problems.append(Problem(msg("service.policy.no_yaml"), file=str(root), code="service.policies"))
     if len(files) > MAX_POLICY_FILES:
-        problems.append(Problem(f"{len(files)} policy files; at most {MAX_POLICY_FILES}", file=str(root), code="service.policies"))
+        too_many = msg("service.policy.too_many", count=len(files), limit=MAX_POLICY_FILES)
+        problems.append(Problem(too_many, file=str(root), code="service.policies"))
         files = []
     by_id: dict[str, list[CompiledPolicy]] = {}
     for f in files:
@@ -137,6 +142,6 @@ def load_catalogue(folder: str | Path, generation: int = 1) -> Catalogue:
         problems.extend(p for p in pset.report() if p.severity == "error")
         sets[pid] = pset
     if problems:
-        raise PolicyError(problems, f"the policies in {root} are not valid")
+        raise PolicyError(problems, msg("service.policy.invalid", folder=str(root)))
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return Catalogue(str(root), sets, now, generation)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from engine.core.errors import PolicyError, Problem
+from engine.core.i18n import msg
 
 #: The environment variable a worker process reads its configuration from (uvicorn starts workers by import string).
 CONFIG_ENV = "POLICY_ENGINE_SERVICE_CONFIG"
@@ -31,6 +32,10 @@ class Limits:
     timeout_seconds: float = 10.0  # evaluate, explain, ledger writes
     body_seconds: float = 30.0  # receiving a request body
     max_jobs: int = 4  # rounds running at once in one worker
+    inline_items: int = 20  # POST /evaluate of at most this many items is decided on the event loop (no thread hop)
+    job_ttl_seconds: float = 86_400.0  # a finished round job and its files are removed after this long
+    jobs_kept: int = 100  # at most this many finished round jobs are kept (the oldest removed first)
+    jobs_bytes: int = 1_000_000_000  # and at most this many bytes of their files
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Config:
     reads: str = "open"  # "open" | "token": reads and evaluations need any valid token
     workers: int = 1
     jobs_dir: str | None = None  # where rounds write their files (default: a folder in the temp dir)
+    lang: str = "zh"  # the language of answers when the request names none (?lang=, Accept-Language)
+    metrics_dir: str | None = None  # where the workers' metrics meet (several workers: /metrics sums them)
     limits: Limits = field(default_factory=Limits)
 
     def to_env(self) -> str:
@@ -92,25 +99,28 @@ class Tokens:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as err:
-            raise PolicyError([Problem(f"cannot read the token file: {err}", file=path, code="service.tokens")], "bad token file") from None
+            problem = Problem(msg("service.tokens.unreadable", error=str(err)), file=path, code="service.tokens")
+            raise PolicyError([problem], msg("service.tokens.bad_file")) from None
         problems: list[Problem] = []
         entries: dict[str, Principal] = {}
         tokens = data.get("tokens") if isinstance(data, dict) else None
         if not isinstance(tokens, dict):
-            problems.append(Problem("no `tokens:` mapping", file=path, expected="tokens: {TOKEN: {name: NAME, roles: [officer]}}"))
+            problems.append(
+                Problem(msg("service.tokens.no_mapping"), file=path, expected="tokens: {TOKEN: {name: NAME, roles: [officer]}}")
+            )
             tokens = {}
         for token, spec in tokens.items():
             where = ("tokens", str(token)[:4] + "…")
             name = spec.get("name") if isinstance(spec, dict) else None
             roles = spec.get("roles") if isinstance(spec, dict) else None
             if not isinstance(token, str) or len(token) < 16:
-                problems.append(Problem("a token must be text of at least 16 characters", where, path, code="service.tokens"))
+                problems.append(Problem(msg("service.tokens.too_short"), where, path, code="service.tokens"))
             elif not isinstance(name, str) or not name:
-                problems.append(Problem("a token needs a name (who it is, for the audit)", where, path, code="service.tokens"))
+                problems.append(Problem(msg("service.tokens.no_name"), where, path, code="service.tokens"))
             elif not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
-                problems.append(Problem(f"roles must be a list of {', '.join(ROLES)}", where, path, code="service.tokens"))
+                problems.append(Problem(msg("service.tokens.roles", roles=", ".join(ROLES)), where, path, code="service.tokens"))
             else:
                 entries[token] = Principal(name, tuple(roles))
         if problems:
-            raise PolicyError(problems, "bad token file")
+            raise PolicyError(problems, msg("service.tokens.bad_file"))
         return cls(entries)

@@ -16,7 +16,7 @@ from engine.core.version import __version__
 from engine.language.validate import load_schema
 from engine.service.catalogue import Catalogue
 from engine.service.matching import paths as match_paths
-from engine.service.problems import KINDS
+from engine.service.problems import KINDS, title
 
 
 def embed(schema: dict[str, Any], name: str) -> dict[str, Any]:
@@ -47,9 +47,9 @@ def _ref(name: str) -> dict[str, str]:
 def _problems(*kinds: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind in kinds:
-        status, titles = KINDS[kind]
+        status = KINDS[kind]
         entry = out.setdefault(str(status), {"description": "", "content": {"application/problem+json": {"schema": _ref("Problem")}}})
-        entry["description"] = (entry["description"] + "; " if entry["description"] else "") + titles["en"]
+        entry["description"] = (entry["description"] + "; " if entry["description"] else "") + title(kind, "en")
     return out
 
 

@@ -3,15 +3,25 @@ file on disk, so any worker answers GET /rounds/{id} and serves the round's file
 
 A job's folder (under the jobs folder, default `<tmp>/policy-engine-rounds`) holds `input.jsonl`, `state.json`
 (state, applications decided so far, the summary when done) and the batch's outputs in `out/`.
+
+Finished jobs do not pile up (`Jobs.sweep`, when a job starts or ends and every `SWEEP_SECONDS`): a finished
+job is removed `Limits.job_ttl_seconds` after it finished; beyond that, only the newest `Limits.jobs_kept`
+finished jobs are kept, and only as many (newest first) as fit in `Limits.jobs_bytes`. A job still running is
+never removed, unless its state has not moved for the TTL (its worker is gone). A removed job is 404.
+
+A committed round: every application it commits gets its own audit entry (who, when, the claim id, the round
+and the job) in the same transaction as the commit (`run_batch(audit=...)`), and the round one more at the end.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
 import re
 import secrets
+import shutil
 import tempfile
 import threading
 import time
@@ -23,7 +33,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from engine.core.errors import EngineError
+from engine.core.i18n import msg
 from engine.records.batch import run_batch
+from engine.records.ledger import Audit
 from engine.service.config import Config, Principal
 
 if TYPE_CHECKING:
@@ -31,13 +43,49 @@ if TYPE_CHECKING:
 
 FILES = ("decisions.jsonl", "errors.jsonl", "summary.csv", "summary.xlsx", "summary.json", "report.html")
 _ID = re.compile(r"^[0-9a-f]{32}$")
+#: How often a worker sweeps the jobs folder besides when a job starts or ends.
+SWEEP_SECONDS = 60.0
 
 
 class Jobs:
     def __init__(self, config: Config) -> None:
         self.root = Path(config.jobs_dir or os.path.join(tempfile.gettempdir(), "policy-engine-rounds"))
+        self.limits = config.limits
         self.running = 0
         self.lock = threading.Lock()
+
+    def sweep(self, now: float | None = None) -> list[str]:
+        """Remove finished jobs past their time, then the oldest beyond the count and the bytes kept; their ids."""
+        now = time.time() if now is None else now
+        finished: list[tuple[float, int, Path]] = []  # (finished at, bytes, folder)
+        removed: list[str] = []
+        for folder in self.root.glob("*") if self.root.is_dir() else ():
+            state_file = folder / "state.json"
+            if not _ID.match(folder.name) or not state_file.is_file():
+                continue
+            try:
+                at = state_file.stat().st_mtime
+                state = json.loads(state_file.read_text(encoding="utf-8")).get("state")
+            except (OSError, ValueError):
+                continue  # being written or removed by another worker
+            if now - at > self.limits.job_ttl_seconds:  # finished long ago, or running with no progress that long
+                removed.append(folder.name)
+                continue
+            if state != "running":
+                try:
+                    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+                except OSError:
+                    continue
+                finished.append((at, size, folder))
+        finished.sort(reverse=True)  # newest first
+        kept_bytes = 0
+        for n, (_, size, folder) in enumerate(finished):
+            kept_bytes += size
+            if n > 0 and (n >= self.limits.jobs_kept or kept_bytes > self.limits.jobs_bytes):  # the newest stays
+                removed.append(folder.name)
+        for job_id in removed:
+            shutil.rmtree(self.root / job_id, ignore_errors=True)
+        return removed
 
     def folder(self, job_id: str) -> Path | None:
         return self.root / job_id if _ID.match(job_id) and (self.root / job_id).is_dir() else None
@@ -50,6 +98,7 @@ class Jobs:
 
     def start(self, svc: Service, body: bytes, policy_id: str | None, commit: bool, rnd: str | None, who: Principal | None) -> str:
         pset = svc.catalogue.policy_set(policy_id)
+        self.sweep()
         job_id = secrets.token_hex(16)
         folder = self.root / job_id
         folder.mkdir(parents=True)
@@ -84,17 +133,21 @@ class Jobs:
                     quiet=True,
                     stderr=log,
                     on_decided=progress,
+                    audit=Audit(who.name, who.roles, "commit", job_id, {"round": rnd, "job": job_id}) if commit and who else None,
                 )
                 done = summary.to_dict()
                 files = [f for f in FILES if (folder / "out" / f).is_file()]
-                self.write_state(folder, {**state, "state": "done", "decided": summary.applications, "summary": done, "files": files})
+                finished = {"state": "done", "decided": summary.applications, "summary": done, "files": files, "finished_at": _now()}
+                self.write_state(folder, {**state, **finished})
                 if commit and who is not None:
                     svc.audit(who, "round", job_id, "committed", {"round": rnd, "ledger": done.get("ledger")})
             except (EngineError, OSError, ValueError) as err:
-                self.write_state(folder, {**state, "state": "failed", "error": str(err), "log": log.getvalue()[-4000:]})
+                failed = {"state": "failed", "error": str(err), "log": log.getvalue()[-4000:], "finished_at": _now()}
+                self.write_state(folder, {**state, **failed})
             finally:
                 with self.lock:
                     self.running -= 1
+                self.sweep()
 
         with self.lock:
             self.running += 1
@@ -102,14 +155,18 @@ class Jobs:
         return job_id
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:
     async def start(request: Request) -> Response:
         commit = request.query_params.get("commit", "false").lower() in ("true", "1", "yes")
         who = svc.may_write(request) if commit else svc.may_read(request)
         if svc.jobs.running >= svc.config.limits.max_jobs:
-            raise refusal("busy", f"at most {svc.config.limits.max_jobs} rounds at once")
+            raise refusal("busy", msg("service.detail.busy", limit=svc.config.limits.max_jobs))
         if commit and svc.config.ledger_url is None:
-            raise refusal("no-ledger", "start the service with --ledger to commit a round")
+            raise refusal("no-ledger", msg("service.detail.no_ledger"))
         body = await read_body(svc, request, svc.config.limits.max_round_bytes)
         try:
             job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, request.query_params.get("round"), who)
@@ -121,7 +178,7 @@ def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:
         svc.may_read(request)
         folder = svc.jobs.folder(request.path_params["job_id"])
         if folder is None:
-            raise refusal("not-found", request.path_params["job_id"])
+            raise refusal("not-found", msg("service.detail.no_job", job=request.path_params["job_id"]))
         return Response((folder / "state.json").read_bytes(), media_type="application/json")
 
     async def file(request: Request) -> Response:
@@ -129,7 +186,7 @@ def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:
         folder = svc.jobs.folder(request.path_params["job_id"])
         name = request.path_params["name"]
         if folder is None or name not in FILES or not (folder / "out" / name).is_file():
-            raise refusal("not-found", name)
+            raise refusal("not-found", msg("service.detail.no_file", name=name))
         return FileResponse(folder / "out" / name, filename=name)
 
     return [

@@ -1,0 +1,64 @@
+"""Common slips in what a person types where a policy wants an amount or a date, and the fix for each.
+
+`50w`, `5k`, `1,000`, `300，000` are amounts written in forms a policy does not read; `2021/3/5`, `2021.3.5`,
+`2021年3月5日` and `2021-3-5` are dates written otherwise than YYYY-MM-DD. Each function gives the value as it
+should be written (the fix a message shows), or None when the text is not such a slip. Nothing here decides
+what a value means: a fix is only ever shown to the person, never used in its place.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal
+
+#: A number with an optional thousands separator (`,` or the full-width `，`) and a unit a person may type.
+_AMOUNT = re.compile(
+    r"^\s*(?P<num>[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)\s*"
+    r"(?P<unit>w|W|万元|万|千元|千|k|K|亿元|亿|元|块钱|块|RMB|rmb|CNY|yuan)?\s*$"
+)
+_UNITS = {"w": 10**4, "W": 10**4, "万元": 10**4, "万": 10**4, "千元": 10**3, "千": 10**3, "k": 10**3, "K": 10**3}
+_UNITS |= {"亿元": 10**8, "亿": 10**8}
+#: The units a policy's amount fields read themselves (`30万`, `30万元`, `300000元`).
+POLICY_UNITS = frozenset({"", "万", "万元", "元"})
+_MAX_CHARS = 40
+_DATE = re.compile(r"^\s*(?P<y>[0-9]{4})\s*(?:[-/.]|年)\s*(?P<m>[0-9]{1,2})\s*(?:[-/.]|月)\s*(?P<d>[0-9]{1,2})\s*日?\s*$")
+
+
+def yuan(text: str, accepted_units: frozenset[str] = frozenset()) -> str | None:
+    """The number of yuan an amount typed as `text` means, written plainly ("500000" for `50w`, "1000" for `1,000`),
+    when `text` is an amount in a form not read where it stands: a unit not among `accepted_units` or a thousands
+    separator. None for anything else (text that is no amount, or an amount already written as accepted)."""
+    if not isinstance(text, str) or len(text) > _MAX_CHARS:
+        return None
+    m = _AMOUNT.match(text)
+    if m is None:
+        return None
+    number, unit = m["num"], m["unit"] or ""
+    separated = "," in number or "，" in number
+    if not separated and (not unit or unit in accepted_units):
+        return None
+    value = Decimal(number.replace(",", "").replace("，", "")) * _UNITS.get(unit, 1)
+    return f"{value.normalize():f}"
+
+
+def has_thousands_separator(text: str) -> bool:
+    """`1,000`, `300，000.50`, `5,000元`: an amount written with a thousands separator."""
+    m = _AMOUNT.match(text) if isinstance(text, str) and len(text) <= _MAX_CHARS else None
+    return m is not None and ("," in m["num"] or "，" in m["num"])
+
+
+def iso_date(text: str) -> str | None:
+    """`2021/3/5`, `2021.3.5`, `2021年3月5日`, `2021-3-5` -> "2021-03-05" (when that day exists); None for anything
+    else, and for a date already written YYYY-MM-DD."""
+    if not isinstance(text, str) or len(text) > _MAX_CHARS:
+        return None
+    m = _DATE.match(text)
+    if m is None:
+        return None
+    try:
+        day = _dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+    except ValueError:
+        return None
+    fixed = day.isoformat()
+    return None if fixed == text.strip() else fixed

@@ -1,0 +1,331 @@
+"""The batch workbook officers fill in (`python -m engine batch-template`): empty, or filled from claims.
+
+Sheets, in this order (the readers find `applicants` and `items` by name; the workbook opens on `说明`):
+
+* `applicants` (one row per application) and `items` (one row per item). Row 1 heads each column in Chinese
+  with its code, `申请人类型（applicant.kind）`; row 2, a comment row (its application id begins with `#`), gives
+  the English words. Both rows are frozen. Every column with a closed choice (a list of values, an item type,
+  documents, yes/no) has a dropdown showing the policy's Chinese labels; a column taking several values
+  (documents, roles) lets one type several, separated by `；`. The empty template has example rows, whose
+  application id begins with `#` too, so they are never read.
+* `说明`: each column, what to write in it, an example, whether it is required, and the values to choose from.
+* `columns`: the same in English, one row per column (type, required, values, zh, en).
+* `选项` (hidden): the lists the dropdowns show.
+
+A filled workbook writes each closed choice as its Chinese label (a cell the reader reads back as the same code;
+a label two codes share is written as the code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.core.i18n import lookup
+from engine.language.model import CompiledPolicy, FactSpec
+from engine.records.tabular import (
+    APPLICANTS_SHEET,
+    BOOLEAN_LABELS,
+    ITEMS_SHEET,
+    LIST_CHOICE_TYPES,
+    Altered,
+    Choices,
+    Columns,
+    safe_cell,
+)
+
+GUIDE_SHEET = "说明"
+CHOICES_SHEET = "选项"
+COLUMNS_SHEET = "columns"
+VALIDATED_ROWS = 5000  # the dropdowns cover rows 3 to this (a round is a few hundred rows)
+GUIDE_LANG = "zh"  # the template is the Chinese officers' form; its `columns` sheet says the same in English
+
+
+def _zh(key: str) -> str:
+    return lookup(f"sheet.{key}", GUIDE_LANG)
+
+
+class _Workbook:
+    """What the sheets share: the policy's columns and choices, the escapes noted, the example values."""
+
+    def __init__(self, policy: CompiledPolicy) -> None:
+        self.policy = policy
+        self.cols = Columns(policy)
+        self.choices = Choices(policy, self.cols)
+        self.specs: dict[str, FactSpec] = {**self.cols.claim, **self.cols.applicant, **self.cols.item}
+        self.altered = Altered()
+
+    def put(self, ws: Any, row: Sequence[Any], header: Sequence[str]) -> None:
+        cells = [str(v) if isinstance(v, Decimal) else v for v in row]
+        self.altered.note(cells, header, f"sheet {ws.title} row {ws.max_row + 1}")
+        ws.append([safe_cell(v) for v in cells])
+
+    def heading(self, name: str) -> str:
+        return f"{self.cols.label(name).zh}（{name}）"
+
+    def choice_words(self, name: str, item_type: str | None = None) -> list[str]:
+        table = self.choices.table(name, item_type) or {}
+        return [t.zh for t in table.values()]
+
+    def shown(self, name: str, item_type: str | None, value: Any) -> Any:
+        """A claim's value as the workbook shows it: a closed choice as its Chinese label where that reads back as
+        the same code, lists joined by `；`, yes/no as 是/否."""
+        spec = self.specs.get(name)
+        if isinstance(value, bool):
+            return (BOOLEAN_LABELS["true"] if value else BOOLEAN_LABELS["false"]).zh
+        table = self.choices.table(name, item_type) if spec is not None else None
+        if table and isinstance(value, list | tuple) and spec is not None and spec.type in LIST_CHOICE_TYPES:
+            text = "；".join(table[v].zh if v in table else str(v) for v in value)
+            return text if self.choices.codes(name, item_type, text) == (list(value), []) else "; ".join(map(str, value))
+        if table and isinstance(value, str) and value in table:
+            label = table[value].zh
+            return label if self.choices.code(name, item_type, label) == value else value
+        if isinstance(value, list | tuple):
+            return "; ".join(str(v) for v in value)
+        return value
+
+
+def _example(book: _Workbook, name: str, item_type: str | None) -> Any:
+    """An example cell of `name` (for an item, of `item_type`'s item), or None to leave it empty."""
+    if name == "claim.funding_year":
+        return book.policy.funding_years[0]
+    spec = book.specs[name]
+    if name.startswith("item.") and item_type is not None and name.split(".", 1)[1] not in book.policy.item_facts[item_type]:
+        return None
+    if name == "item.type" and item_type is not None:
+        return book.policy.item_type_labels[item_type].zh
+    words = book.choice_words(name, item_type)
+    year = book.policy.funding_years[0]
+    by_type: dict[str, Any] = {
+        "enum": words[:1],
+        "enum_list": words[:1],
+        "document_list": words[:2],
+        "boolean": [BOOLEAN_LABELS["true"].zh],
+        "date": f"{year}-03-05",
+        "money": "8400.00",
+        "percent": "4.35%",
+        "decimal": "0.5",
+        "integer": "1",
+        "count": "1",
+        "string": _zh("example_text"),
+        "string_list": _zh("example_text"),
+        "identifier": _zh("example_identifier"),
+    }
+    value = by_type.get(spec.type)
+    if isinstance(value, list):
+        return "；".join(value) or None
+    return value
+
+
+def _kind_words(spec: FactSpec) -> str:
+    kinds = {
+        "date": "kind_date",
+        "money": "kind_money",
+        "integer": "kind_integer",
+        "count": "kind_integer",
+        "percent": "kind_percent",
+        "decimal": "kind_decimal",
+        "string_list": "kind_list",
+        "date_list": "kind_dates",
+    }
+    if spec.type in LIST_CHOICE_TYPES:
+        return _zh("several")
+    if spec.type in ("enum", "item_type", "boolean"):
+        return _zh("one_of")
+    return _zh(kinds.get(spec.type, "kind_text"))
+
+
+def _data_sheet(book: _Workbook, ws: Any, names: list[str], lists: dict[str, str]) -> None:
+    """Header rows, frozen, widths, text formats and each closed choice's dropdown."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book.put(ws, [book.heading(n) for n in names], names)
+    book.put(ws, ["# " + book.cols.label(n).en if n == "claim_id" else book.cols.label(n).en for n in names], names)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in ws[2]:
+        cell.font = Font(italic=True, color="666666")
+    ws.freeze_panes = "B3"
+    for i, n in enumerate(names, 1):
+        letter = ws.cell(row=1, column=i).column_letter
+        ws.column_dimensions[letter].width = max(14, min(40, len(book.cols.label(n).zh) * 2 + 4))
+        if n == "claim_id" or book.specs[n].type in ("money", "identifier", "string", "date", "date_list"):
+            ws.column_dimensions[letter].number_format = "@"
+        source = lists.get(n)
+        if source is None:
+            continue
+        several = book.specs[n].type in LIST_CHOICE_TYPES
+        dv = DataValidation(
+            type="list",
+            formula1=source,
+            allow_blank=True,
+            showErrorMessage=not several,  # several values in one cell are not one of the list
+            showInputMessage=True,
+            promptTitle=_zh("prompt_title"),
+            prompt=_zh("several") if several else _zh("one_of"),
+            errorTitle=_zh("error_title"),
+            error=_zh("error_text"),
+        )
+        dv.add(f"{letter}3:{letter}{VALIDATED_ROWS}")
+        ws.add_data_validation(dv)
+
+
+def _choices_sheet(book: _Workbook, ws: Any, columns: list[str]) -> dict[str, str]:
+    """One column of Chinese labels per closed-choice column; returns each column's range for its dropdown."""
+    from openpyxl.utils import get_column_letter
+
+    ranges: dict[str, str] = {}
+    k = 0
+    for name in columns:
+        words = book.choice_words(name)
+        if not words or name in ranges:
+            continue
+        k += 1
+        letter = get_column_letter(k)
+        ws.cell(row=1, column=k, value=safe_cell(name))
+        for r, word in enumerate(words, 2):
+            ws.cell(row=r, column=k, value=safe_cell(word))
+        ranges[name] = f"'{CHOICES_SHEET}'!${letter}$2:${letter}${len(words) + 1}"
+    ws.sheet_state = "hidden"
+    return ranges
+
+
+def _types_of(book: _Workbook, name: str) -> list[str]:
+    """The item types a column of the items sheet applies to (empty: all)."""
+    short = name.split(".", 1)[1]
+    types = [t for t, facts in book.policy.item_facts.items() if short in facts]
+    return [] if len(types) == len(book.policy.item_facts) else types
+
+
+def _guide_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]], examples: dict[str, Any]) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    header = [
+        _zh(k) for k in ("guide_sheet", "guide_column", "guide_code", "guide_what", "guide_example", "guide_required", "guide_values")
+    ]
+    ws.append([_zh("guide_title")])
+    ws.append([_zh("guide_intro")])
+    ws.append([])
+    book.put(ws, header, header)
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.merge_cells("A2:G2")
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[2].height = 60
+    for cell in ws[4]:
+        cell.font = Font(bold=True)
+    for sheet, names in sheets:
+        for n in names:
+            if n == "claim_id":
+                what, required, values = _zh("claim_id_note"), _zh("word_yes"), ""
+            else:
+                spec = book.specs[n]
+                what = f"{spec.label.zh}；{_kind_words(spec)}"
+                types = _types_of(book, n) if sheet == ITEMS_SHEET else []
+                if types:
+                    what += "（" + "、".join(book.policy.item_type_labels[t].zh for t in types) + "）"
+                required = _zh("word_yes") if spec.required else _zh("word_no")
+                values = "；".join(f"{t.zh}（{c}）" for c, t in (book.choices.table(n) or {}).items())
+            book.put(ws, [sheet, book.cols.label(n).zh, n, what, examples.get(f"{sheet}:{n}"), required, values], header)
+    for letter, width in zip("ABCDEFG", (12, 28, 34, 60, 24, 10, 60), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A5"
+
+
+def _columns_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]]) -> None:
+    """The English documentation of every column (as the template had before the `说明` sheet)."""
+    header = ["sheet", "column", "type", "required", "values", "zh", "en"]
+    ws.append(header)
+    for sheet, names in sheets:
+        for n in names:
+            if n == "claim_id":
+                book.put(
+                    ws,
+                    [
+                        sheet,
+                        n,
+                        "string",
+                        "yes",
+                        "",
+                        "申请编号（同一申请的各行相同）",
+                        "application id (the same on every row of one application)",
+                    ],
+                    header,
+                )
+                continue
+            s = book.specs[n]
+            types = _types_of(book, n) if sheet == ITEMS_SHEET else []
+            values = "; ".join(book.choices.table(n) or ()) if s.type != "boolean" else ""
+            note = " (" + ", ".join(types) + ")" if types else ""
+            kind = s.type + ("; list: a;b" if s.type.endswith("_list") else "")
+            book.put(ws, [sheet, n, kind, "yes" if s.required else "no", values, s.label.zh, s.label.en + note], header)
+
+
+def _example_rows(book: _Workbook, app_cols: list[str], item_cols: list[str]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """One example application with an item of each of the policy's first two item types (comment rows)."""
+    cid = lookup("sheet.example_id", GUIDE_LANG).replace("{n}", "1")
+    types = list(book.policy.item_facts)[:2]
+    app = [cid if n == "claim_id" else _example(book, n, None) for n in app_cols]
+    items = []
+    for k, t in enumerate(types, 1):
+        row = [cid if n == "claim_id" else (f"i{k}" if n == "item.id" else _example(book, n, t)) for n in item_cols]
+        items.append(row)
+    return [app], items
+
+
+# long because: the five sheets are written in one pass, sharing the columns, the choice lists and the workbook.
+def write_workbook(
+    policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
+) -> str | None:
+    """The batch workbook (see the module docstring); the warning naming the cells `safe_cell` had to escape, or None."""
+    from openpyxl import Workbook
+
+    book = _Workbook(policy)
+    app_cols, item_cols = book.cols.header_sets()
+    sheets = [(APPLICANTS_SHEET, app_cols), (ITEMS_SHEET, item_cols)]
+    wb = Workbook()
+    ws_a = wb.active
+    assert ws_a is not None
+    ws_a.title = APPLICANTS_SHEET
+    ws_i = wb.create_sheet(ITEMS_SHEET)
+    ws_g = wb.create_sheet(GUIDE_SHEET)
+    ws_c = wb.create_sheet(COLUMNS_SHEET)
+    ws_l = wb.create_sheet(CHOICES_SHEET)
+    lists = _choices_sheet(book, ws_l, app_cols + item_cols)
+    _data_sheet(book, ws_a, app_cols, lists)
+    _data_sheet(book, ws_i, item_cols, lists)
+    claims = list(claims)
+    examples: dict[str, Any] = {}
+    if not claims:
+        apps, items = _example_rows(book, app_cols, item_cols)
+        for row in apps:
+            book.put(ws_a, row, app_cols)
+        for row in items:
+            book.put(ws_i, row, item_cols)
+        for sheet, names, rows in ((APPLICANTS_SHEET, app_cols, apps), (ITEMS_SHEET, item_cols, items)):
+            for i, n in enumerate(names):
+                examples[f"{sheet}:{n}"] = next((r[i] for r in rows if r[i] not in (None, "")), None)
+    _guide_sheet(book, ws_g, sheets, examples)
+    _columns_sheet(book, ws_c, sheets)
+    for c in claims:
+        app = c.get("applicant", {})
+        app_row: list[Any] = []
+        for n in app_cols:
+            if n == "claim_id":
+                app_row.append(c.get("claim_id"))
+            else:
+                source = app if n.startswith("applicant.") else c
+                app_row.append(book.shown(n, None, source.get(n.split(".", 1)[1])))
+        book.put(ws_a, app_row, app_cols)
+        for it in c.get("items", []):
+            kind = it.get("type") if isinstance(it.get("type"), str) else None
+            item_row = [c.get("claim_id")] + [book.shown(n, kind, it.get(n.split(".", 1)[1])) for n in item_cols[1:]]
+            book.put(ws_i, item_row, item_cols)
+    ws_a.sheet_view.tabSelected = False  # one selected tab: Excel would otherwise edit both sheets as a group
+    ws_g.sheet_view.tabSelected = True
+    wb.active = wb.sheetnames.index(GUIDE_SHEET)
+    wb.save(path)
+    return book.altered.says(str(path))

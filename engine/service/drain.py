@@ -1,0 +1,49 @@
+"""Connection draining for uvicorn's HTTP protocol (httptools): when a worker stops -- uvicorn's supervisor
+replacing it on a reload, or a plain shutdown -- no request already sent to it is dropped.
+
+uvicorn's own `shutdown()` closes every connection that has no request in progress at once. A connection the
+worker accepted a moment before it stopped listening, whose request bytes are on their way (or in the socket
+buffer, not yet read), counts as idle and is closed with its request unanswered; so is a keep-alive connection
+on which the client is just sending its next request. Here such a connection is given `GRACE_SECONDS`: a
+request that arrives in that time is answered (with `Connection: close`), then the connection closes; one that
+stays silent is closed at the end of it. Requests in progress finish as before (uvicorn waits for them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+#: How long a stopping worker keeps an idle connection open for a request that may be on its way.
+GRACE_SECONDS = 2.0
+
+
+class DrainingHttpToolsProtocol(HttpToolsProtocol):
+    draining = False
+
+    def shutdown(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self.draining = True
+            self.loop.call_later(GRACE_SECONDS, self._close_if_idle)
+        else:  # a request in progress: answered, then the connection closes (uvicorn's own behaviour)
+            self.cycle.keep_alive = False
+
+    def _close_if_idle(self) -> None:
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        if self.draining and self.cycle is not None:
+            self.cycle.keep_alive = False  # the last request on this connection: answered with Connection: close
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.draining and not self.transport.is_closing():
+            self.transport.close()
+
+
+def protocol() -> Any:
+    """What to give uvicorn as `http=`: the draining protocol (an import string, so it travels to workers)."""
+    return f"{__name__}:DrainingHttpToolsProtocol"

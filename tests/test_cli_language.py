@@ -1,0 +1,290 @@
+"""The command line speaks zh and en (issue 15 point 1): a global `--lang` (and explain/report's own after the command),
+POLICY_ENGINE_LANG and the locale choose; every command's help, argparse's own words, summaries, warnings, errors
+and exit messages are said in the chosen language; explanations stay Chinese unless a language is chosen; a closed
+stdout pipe ends the command quietly (issue 15 point 4)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import POLICY_PATH, ROOT
+
+from engine.cli import COMMANDS, EXIT_PIPE, EXIT_USAGE, build_parser, main
+from engine.cli.common import wrap
+from engine.core.i18n import use_language
+
+build_parser()  # every command registered (modules with further commands register on import)
+CLAIM = ROOT / "examples" / "claim_enterprise_2021.json"
+HAN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+#: Lines of help that are example command lines, written the same in every language.
+EXAMPLE_LINE = re.compile(r"^\s*python -m engine ")
+
+
+def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--help"])
+    assert stop.value.code == 0
+    return capsys.readouterr().out
+
+
+def english_runs(text: str) -> list[str]:
+    """Runs of 3 or more English words: option names (`--x`), metavars and acronyms (UPPER), identifiers
+    (with - _ . / : or digits), choices in braces, backticked code and example command lines do not count."""
+    runs: list[str] = []
+    for line in text.splitlines():
+        if EXAMPLE_LINE.match(line):
+            continue
+        line = re.sub(r"`[^`]*`|\{[^}]*\}", " ", line)
+        run: list[str] = []
+        for token in line.split():  # a word glued to Chinese text or punctuation ends a run
+            word = token.strip("()[],;:.'\"!?")
+            if re.fullmatch(r"[A-Za-z]*[a-z][A-Za-z]*", word) and not HAN.search(token):
+                run.append(word)
+                continue
+            if len(run) >= 3:
+                runs.append(" ".join(run))
+            run = []
+        if len(run) >= 3:
+            runs.append(" ".join(run))
+    return runs
+
+
+def test_the_detector_sees_english_sentences_and_lets_identifiers_through() -> None:
+    assert english_runs("  --policy POLICY       policy YAML file(s)") == []
+    assert english_runs("  -h, --help            show this help message and exit") == ["show this help message and exit"]
+    assert english_runs("政策 YAML 文件；可重复 --policy（或给出 *.yaml 文件夹）") == []
+    assert english_runs("  python -m engine coverage policies/x.yaml --tests policies/tests --min 100") == []
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_in_chinese_has_no_english_sentence(command: str | None, capsys: pytest.CaptureFixture[str]) -> None:
+    text = _help(capsys, "--lang", "zh", *([command] if command else []))
+    assert english_runs(text) == [], text
+    assert "用法：" in text and "选项：" in text and "显示本帮助并退出" in text  # argparse's own words too
+    assert "退出码：" in text  # the exit-code footer
+    assert "usage:" not in text and "options:" not in text and "show this help" not in text
+    assert not re.search(r"[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff] +[\u4e00-\u9fff]", text)  # no stray space in Chinese
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_in_english_has_no_chinese(command: str | None, capsys: pytest.CaptureFixture[str]) -> None:
+    text = _help(capsys, "--lang", "en", *([command] if command else []))
+    assert not HAN.search(text), [line for line in text.splitlines() if HAN.search(line)]
+    assert "usage: policy-engine" in text and "options:" in text and "exit codes:" in text
+
+
+def test_the_language_flag_after_explain_and_report_chooses_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "用法：policy-engine explain" in _help(capsys, "explain", "--lang", "zh")
+    assert "usage: policy-engine report" in _help(capsys, "--lang", "zh", "report", "--lang", "en")  # the last one wins
+    assert "用法：policy-engine test" in _help(capsys, "test", "--lang", "zh")  # every command takes it after itself too
+    r = _run("versions", str(POLICY_PATH), "--lang", "zh")
+    assert r.returncode == 0 and "pinggu-ip-promotion：1 个版本" in r.stdout, r.stderr
+
+
+def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--lang", "zh", "batch"])
+    assert stop.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "用法：policy-engine batch" in err and "policy-engine batch：错误：缺少以下必需参数：--policy, INPUT" in err
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "explain", "--policy", str(POLICY_PATH), str(CLAIM), "--format", "pdf"])
+    err = capsys.readouterr().err
+    assert "参数 --format：无效的取值：'pdf'（可选：'text', 'md', 'html', 'json'）" in err
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "evaluat"])
+    assert "policy-engine：错误：参数 COMMAND：无效的取值：'evaluat'（可选：'validate', 'evaluate'," in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "batch"])
+    err = capsys.readouterr().err
+    assert "policy-engine batch: error: the following arguments are required: --policy, INPUT" in err and not HAN.search(err)
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "batch", "--workers", "many", "x.jsonl", "--policy", "p.yaml"])
+    assert "参数 --workers：值 'many' 无效（应为 int 类型）" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "coverage", "p.yaml", "--tests", "t", "--min", "120"])
+    assert "参数 --min：120 不是 0 到 100 之间的百分数" in capsys.readouterr().err
+
+
+def test_a_bad_language_is_refused_in_the_environment_s_language(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--lang", "fr", "--help"])
+    assert stop.value.code == EXIT_USAGE
+    assert "argument --lang: invalid choice: 'fr' (choose from 'en', 'zh')" in capsys.readouterr().err
+
+
+def _run(*args: str, env: dict[str, str] | None = None, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("POLICY_ENGINE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")}
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**base, "PYTHONPATH": str(ROOT), **(env or {})},
+        check=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "chinese"),
+    [
+        ({"POLICY_ENGINE_LANG": "zh"}, (), True),
+        ({"LANG": "zh_CN.UTF-8"}, (), True),
+        ({"LC_ALL": "zh_CN.GB18030", "LANG": "en_US.UTF-8"}, (), True),
+        ({"LANG": "en_US.UTF-8"}, (), False),
+        ({"LANG": "C.UTF-8"}, (), False),
+        ({"POLICY_ENGINE_LANG": "zh"}, ("--lang", "en"), False),  # the flag wins over the environment
+        ({"LANG": "en_US.UTF-8"}, ("--lang", "zh"), True),
+    ],
+)
+def test_the_environment_and_the_locale_choose(env: dict[str, str], args: tuple[str, ...], chinese: bool) -> None:
+    r = _run(*args, "validate", "--help", env=env)
+    assert r.returncode == 0, r.stderr
+    assert ("检查政策文件" in r.stdout) is chinese and ("check a policy file" in r.stdout) is not chinese
+
+
+def test_explanations_are_chinese_unless_a_language_is_chosen() -> None:
+    # The messages follow the locale; the explanation follows --lang, else POLICY_ENGINE_LANG, else Chinese.
+    english_locale = _run("explain", "--policy", str(POLICY_PATH), str(CLAIM), env={"LANG": "en_US.UTF-8"})
+    assert english_locale.returncode == 0 and "申报审查说明" in english_locale.stdout
+    for args, env in (
+        (("--lang", "en", "explain"), {}),
+        (("explain", "--lang", "en"), {"LANG": "zh_CN.UTF-8"}),
+        (("explain",), {"POLICY_ENGINE_LANG": "en", "LANG": "zh_CN.UTF-8"}),
+    ):
+        r = _run(*args, "--policy", str(POLICY_PATH), str(CLAIM), env=env)
+        assert r.returncode == 0, r.stderr
+        assert "Decision explained" in r.stdout and "申报审查说明" not in r.stdout.splitlines()[0], (args, env)
+    zh = _run("--lang", "zh", "explain", "--policy", str(POLICY_PATH), str(CLAIM), env={"LANG": "en_US.UTF-8"})
+    assert zh.stdout.startswith("申报审查说明")
+
+
+def test_summaries_and_exit_messages_in_both_languages(tmp_path: Path) -> None:
+    # `test`: 1 case file of the shipped suite; every case passes (0 failed).
+    for lang, words in (("zh", "个用例："), ("en", "case(s):")):
+        r = _run("--lang", lang, "test", "policies/tests/general_clauses.yaml")
+        assert r.returncode == 0 and words in r.stdout, r.stdout
+    checks = [
+        (("batch", "--policy", str(POLICY_PATH), "x.jsonl", "--replace"), 2, "--replace 须与 --commit 同用", "--replace needs --commit"),
+        (
+            ("report", "--policy", str(POLICY_PATH), str(tmp_path / "none"), "--out", "r.html"),
+            2,
+            "没有这个文件或文件夹",
+            "no such file or folder",
+        ),
+        (("ledger", "verify"), 2, "verify 需要 --policy", "verify needs --policy"),
+        (("ledger", "reverse"), 2, "reverse 需要 --claim、--item 和 --reason", "reverse needs --claim, --item and --reason"),
+        (
+            ("compile", str(POLICY_PATH), "--rule", "nope"),
+            1,
+            "错误：pinggu-ip-promotion 2020.1 中没有规则 'nope'",
+            "error: pinggu-ip-promotion 2020.1 has no rule 'nope'",
+        ),
+    ]
+    for args, code, zh, en in checks:
+        r_zh, r_en = _run("--lang", "zh", *args), _run("--lang", "en", *args)
+        assert (r_zh.returncode, r_en.returncode) == (code, code), (args, r_zh.stderr, r_en.stderr)
+        assert zh in r_zh.stderr and en not in r_zh.stderr, (args, r_zh.stderr)
+        assert en in r_en.stderr and not HAN.search(r_en.stderr.replace("平谷", "")), (args, r_en.stderr)
+
+
+def test_validate_and_lint_summaries_in_chinese() -> None:
+    r = _run("--lang", "zh", "validate", str(POLICY_PATH))
+    assert r.returncode == 0 and "：无误 —— pinggu-ip-promotion 2020.1" in r.stdout and "条规则" in r.stdout, r.stdout
+    r = _run("--lang", "zh", "versions", str(POLICY_PATH))
+    assert r.returncode == 0 and "pinggu-ip-promotion：1 个版本" in r.stdout, r.stdout
+
+
+def test_the_exit_codes_are_listed_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
+    zh, en = _help(capsys, "--lang", "zh"), _help(capsys, "--lang", "en")
+    for code, zh_words, en_words in (
+        ("0", "成功", "success"),
+        ("1", "输入有误或检查未通过", "invalid input or a failed check"),
+        ("2", "用法错误", "usage error"),
+        ("3", "已完成，但部分输入有误", "finished, but some inputs failed"),
+        ("130", "已被中断", "interrupted"),
+        (str(EXIT_PIPE), "读取输出的一方已关闭管道", "the output's reader closed the pipe"),
+    ):
+        assert f"  {code}  {zh_words}" in zh and f"  {code}  {en_words}" in en, code
+
+
+def _closed_pipe(*args: str) -> tuple[int, str]:
+    """Run a command whose stdout is a pipe its reader closed before the command wrote to it (as `| head` does
+    once it has its line)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8", "replace")
+    return proc.wait(timeout=600), err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("test", "-v", "policies/tests"),
+        ("explain", "--policy", "policies/pinggu_2020.yaml", "examples/claim_enterprise_2021.json"),
+        ("evaluate", "--policy", "policies/pinggu_2020.yaml", "examples/claim_enterprise_2021.json"),
+    ],
+)
+def test_a_closed_pipe_ends_the_command_quietly(args: tuple[str, ...]) -> None:
+    code, err = _closed_pipe(*args)
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+    assert code == EXIT_PIPE
+
+
+def test_a_closed_pipe_after_a_batch_ends_it_quietly(tmp_path: Path) -> None:
+    code, err = _closed_pipe("batch", "--policy", "policies/pinggu_2020.yaml", "examples/round_2021.jsonl", "--out", str(tmp_path / "o"))
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+    assert code == EXIT_PIPE
+    assert (tmp_path / "o" / "decisions.jsonl").is_file()  # the round was decided and written before the summary
+
+
+def test_head_in_a_shell_pipeline_sees_no_traceback() -> None:
+    r = subprocess.run(
+        f"{sys.executable} -m engine test -v policies/tests | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert r.returncode == 0 and r.stdout.startswith("PASS ") and len(r.stdout.splitlines()) == 1
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
+
+
+def test_chinese_help_lines_fit_the_width() -> None:
+    # 20 columns: each Chinese character takes 2, so at most 10 per line; ASCII words are never split.
+    lines = wrap("政策 YAML 文件；同一办法有多个版本时可重复此选项（或给出装有 *.yaml 的文件夹）", 20)
+    assert all(sum(2 if "\u4e00" <= c <= "\u9fff" or c in "；（）" else 1 for c in line) <= 20 for line in lines), lines
+    assert "".join(lines).replace(" ", "") == "政策YAML文件；同一办法有多个版本时可重复此选项（或给出装有*.yaml的文件夹）"
+    assert not any(line.startswith(("；", "）")) or line.endswith("（") for line in lines), lines
+    assert wrap("show this help message and exit", 12) == ["show this", "help message", "and exit"]
+
+
+def test_main_leaves_the_language_as_it_found_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with use_language("en"):
+        _help(capsys, "--lang", "zh")
+        from engine.core.i18n import language
+
+        assert language() == "en"
+    assert build_parser().format_usage().startswith(("usage:", "用法："))
+
+
+def test_test_with_no_case_says_so_in_both_languages(tmp_path: Path) -> None:
+    r_zh, r_en = _run("--lang", "zh", "test", str(tmp_path)), _run("--lang", "en", "test", str(tmp_path))
+    assert r_zh.returncode == r_en.returncode == 1
+    assert f"在 {tmp_path} 中没有找到测试用例" in r_zh.stderr and "0 个用例：0 个通过，0 个未通过" in r_zh.stdout
+    assert f"no test case found in {tmp_path}" in r_en.stderr and "0 case(s): 0 passed, 0 failed" in r_en.stdout

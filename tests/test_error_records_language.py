@@ -1,0 +1,86 @@
+"""A bad application in a batch becomes an error record that carries its words in every language (`said`), so the
+Chinese report and the summaries say it in Chinese -- the report used to show "invalid claim ... is not in the expected
+form" on a Chinese page (issue 15, point 1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from conftest import claim, item
+
+import engine
+from engine.core.i18n import use_language
+from engine.records.batch import budget_table, in_language, run_batch
+
+P = "pledge_loan_interest"
+
+
+def _round(tmp_path: Path) -> Path:
+    good = claim(item(P, "l1"), claim_id="C-GOOD")
+    bad = claim(item(P, "l1", annual_interest_paid="50w"), claim_id="C-BAD")
+    path = tmp_path / "round.jsonl"
+    path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in (good, bad)) + "\n", encoding="utf-8")
+    return path
+
+
+def _errors(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_an_error_record_carries_its_words_in_both_languages(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    run_batch(policy, _round(tmp_path), tmp_path / "out", quiet=True, report=False)
+    (record,) = _errors(tmp_path / "out")
+    assert (record["error"], record["said"]) == ("invalid claim", {"en": "invalid claim", "zh": "申请材料有误"})
+    (problem,) = record["problems"]
+    assert problem["field"] == "items[0].annual_interest_paid"
+    assert problem["message"].startswith("'50w' is not in the expected form")  # English, as ever
+    assert problem["said"]["zh"] == {
+        "message": "'50w' 不符合规定的格式：金额用“万”（或 w）作单位；申请中的金额以元为单位",
+        "expected": '以元为单位、只写数字的金额：50w 请写作 "500000"',  # 50 × 10 000 yuan
+    }
+    assert problem["said"]["en"]["expected"] == 'the amount in yuan, in plain digits: "500000" for 50w'
+    error, problems = in_language(record, "zh")
+    assert (error, problems[0]["message"]) == ("申请材料有误", problem["said"]["zh"]["message"])
+
+
+def test_the_chinese_report_says_the_error_record_in_chinese(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    run_batch(policy, _round(tmp_path), tmp_path / "out", quiet=True)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "申请材料有误" in page
+    assert "不符合规定的格式：金额用“万”（或 w）作单位" in page
+    assert "——应为 以元为单位、只写数字的金额：50w 请写作 &#34;500000&#34;" in page
+    assert "invalid claim" not in page
+    assert "is not in the expected form" not in page
+
+
+def test_the_summary_workbook_says_errors_in_the_runs_language(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    for lang, words in (("zh", "不符合规定的格式"), ("en", "is not in the expected form")):
+        with use_language(lang):
+            run_batch(policy, _round(tmp_path), tmp_path / lang, quiet=True, report=False)
+        wb = openpyxl.load_workbook(tmp_path / lang / "summary.xlsx", read_only=True)
+        rows = list(wb["errors"].iter_rows(values_only=True))
+        assert len(rows) == 2, rows  # the header and the one problem
+        assert words in str(rows[1][4]), rows[1]
+
+
+def test_a_record_written_before_said_existed_is_shown_as_it_is() -> None:
+    old = {"error": "invalid claim", "problems": [{"field": "x", "message": "m", "expected": "e"}]}
+    assert in_language(old, "zh") == ("invalid claim", [{"field": "x", "message": "m", "expected": "e"}])
+
+
+def test_the_budget_table_speaks_the_runs_language(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    summary = run_batch(policy, _round(tmp_path), tmp_path / "out", quiet=True, report=False)
+    with use_language("zh"):
+        table = budget_table(summary, policy)
+    assert (
+        table.splitlines()[0].split()
+        == "条款 事项类型 事项数 批准 批准总额 材料不全 暂缓（材料不全） 待评审 暂缓（待评审，至多） 不予支持 转介".split()
+    )
+    assert "按状态：支持 " in table
+    with use_language("en"):
+        table = budget_table(summary, policy)
+    assert table.splitlines()[0].split()[:3] == ["article", "item", "type"]
+    assert "by status: granted " in table

@@ -1,0 +1,240 @@
+"""Slips an officer makes in a claim, each refused (nothing is converted) with a message that says the fix, in Chinese
+and in English (issue 15, point 2). docs/bad-inputs.md lists each slip, its messages and the test below.
+
+Each test reads the one problem the slip gets, in both languages, and checks the fix it states: the digits to write
+for an amount (worked out by hand in a comment), the date in YYYY-MM-DD, the field a misspelled name most likely meant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT, claim, item
+
+import engine
+from engine.core.errors import ClaimError, Problem
+from engine.core.i18n import tr, use_language
+from engine.records.batch import run_batch
+
+P = "pledge_loan_interest"
+AMOUNT = ("items", 0, "annual_interest_paid")
+DATE = ("items", 0, "date")
+
+
+def _refused(policy: engine.CompiledPolicy, data: dict[str, Any], path: tuple[Any, ...]) -> Problem:
+    """The one problem the claim gets, at `path` (a slip is said once, not once per check it fails)."""
+    with pytest.raises(ClaimError) as caught:
+        engine.parse_claim(policy, data)
+    problems = caught.value.problems
+    assert [p.path for p in problems] == [path], [str(p) for p in problems]
+    return problems[0]
+
+
+def _said(problem: Problem) -> dict[str, tuple[str, str]]:
+    """The problem's message and expected (its fix), in each language."""
+    return {lang: (tr(problem.message, lang), tr(problem.expected, lang)) for lang in ("en", "zh")}
+
+
+def _with_amount(text: str) -> dict[str, Any]:
+    return claim(item(P, "l1", annual_interest_paid=text))
+
+
+def _with_date(text: str) -> dict[str, Any]:
+    return claim(item(P, "l1", date=text))
+
+
+def test_wan_written_with_w_says_the_yuan_to_write(policy: engine.CompiledPolicy) -> None:
+    # 50w = 50 × 10 000 yuan = 500 000 yuan
+    said = _said(_refused(policy, _with_amount("50w"), AMOUNT))
+    assert said["en"] == (
+        "'50w' is not in the expected form: the amount is written in 万 (ten thousand yuan); a claim states yuan",
+        'the amount in yuan, in plain digits: "500000" for 50w',
+    )
+    assert said["zh"] == (
+        "'50w' 不符合规定的格式：金额用“万”（或 w）作单位；申请中的金额以元为单位",
+        '以元为单位、只写数字的金额：50w 请写作 "500000"',
+    )
+
+
+def test_wan_yuan_written_in_chinese_says_the_yuan_to_write(policy: engine.CompiledPolicy) -> None:
+    # 5万元 = 5 × 10 000 yuan = 50 000 yuan
+    said = _said(_refused(policy, _with_amount("5万元"), AMOUNT))
+    assert "written in 万" in said["en"][0]
+    assert said["en"][1] == 'the amount in yuan, in plain digits: "50000" for 5万元'
+    assert said["zh"][1] == '以元为单位、只写数字的金额：5万元 请写作 "50000"'
+
+
+def test_wan_without_yuan_says_the_yuan_to_write(policy: engine.CompiledPolicy) -> None:
+    # 50万 = 500 000 yuan; 2.5万 = 25 000 yuan
+    said = _said(_refused(policy, _with_amount("50万"), AMOUNT))
+    assert said["en"][1] == 'the amount in yuan, in plain digits: "500000" for 50万'
+    assert said["zh"][1] == '以元为单位、只写数字的金额：50万 请写作 "500000"'
+    said = _said(_refused(policy, _with_amount("2.5万"), AMOUNT))
+    assert said["en"][1].endswith('"25000" for 2.5万')
+
+
+def test_thousands_separator_says_the_digits_to_write(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_amount("1,000"), AMOUNT))
+    assert said["en"] == ("'1,000' is not in the expected form: it has thousands separators", 'the digits without separators: "1000"')
+    assert said["zh"] == ("'1,000' 不符合规定的格式：数字中有千位分隔符（逗号）", '去掉分隔符，只写数字：请写作 "1000"')
+
+
+def test_full_width_thousands_separator_says_the_digits_to_write(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_amount("1，000.50"), AMOUNT))
+    assert said["en"] == (
+        "'1，000.50' is not in the expected form: it has thousands separators",
+        'the digits without separators: "1000.50"',
+    )
+    assert said["zh"][1] == '去掉分隔符，只写数字：请写作 "1000.50"'
+
+
+def test_currency_unit_says_the_digits_to_write(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_amount("8000元"), AMOUNT))
+    assert said["en"] == (
+        "'8000元' is not in the expected form: it has a currency sign or unit",
+        'the number of yuan alone, without ¥ or 元: "8000"',
+    )
+    assert said["zh"][1] == '只写元数，不带 ¥ 或“元”：请写作 "8000"'
+
+
+def test_slash_date_says_the_date_to_write(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_date("2021/3/5"), DATE))
+    assert said["en"] == (
+        "'2021/3/5' is not in the expected form: a date is written year-month-day with dashes and two-digit month and day",
+        'the date written YYYY-MM-DD: "2021-03-05"',
+    )
+    assert said["zh"] == (
+        "'2021/3/5' 不符合规定的格式：日期应按“年-月-日”用短横线书写，月和日各两位",
+        '按 YYYY-MM-DD 书写的日期：请写作 "2021-03-05"',
+    )
+
+
+def test_chinese_date_says_the_date_to_write(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_date("2021年3月5日"), DATE))
+    assert said["en"][1] == 'the date written YYYY-MM-DD: "2021-03-05"'
+    assert said["zh"][1] == '按 YYYY-MM-DD 书写的日期：请写作 "2021-03-05"'
+
+
+def test_a_slip_date_that_does_not_exist_says_so(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_date("2021/2/30"), DATE))
+    assert said["en"][1] == "a date YYYY-MM-DD that exists (2021-02-30 does not)"
+    assert said["zh"][1] == "格式为 YYYY-MM-DD 且真实存在的日期（2021-02-30 不存在）"
+
+
+def test_misspelled_item_field_says_did_you_mean(policy: engine.CompiledPolicy) -> None:
+    data = claim(item(P, "l1"))
+    data["items"][0]["anual_interest_paid"] = data["items"][0].pop("annual_interest_paid")
+    problems = _problems(policy, data)
+    unknown = [p for p in problems if p.path == ("items", 0) and p.code == "claim.additionalProperties"]
+    assert len(unknown) == 1, [str(p) for p in problems]
+    assert tr(unknown[0].message, "en") == "unknown field(s) ('anual_interest_paid' was unexpected); did you mean 'annual_interest_paid'?"
+    assert tr(unknown[0].message, "zh") == "有无法识别的字段（'anual_interest_paid'）；是否应为 'annual_interest_paid'？"
+
+
+def test_misspelled_fields_each_get_their_guess(policy: engine.CompiledPolicy) -> None:
+    data = claim(item(P, "l1"))
+    data["applicant"]["nmae"] = "x"
+    data["applicant"]["zzz"] = "y"
+    problem = _refused(policy, data, ("applicant",))
+    assert tr(problem.message, "en") == "unknown field(s) ('nmae', 'zzz' were unexpected); did you mean 'name' for 'nmae'?"
+    assert tr(problem.message, "zh") == "有无法识别的字段（'nmae'、'zzz'）；是否应为 'name'（对应 'nmae'）？"
+
+
+def _problems(policy: engine.CompiledPolicy, data: dict[str, Any]) -> list[Problem]:
+    with pytest.raises(ClaimError) as caught:
+        engine.parse_claim(policy, data)
+    return caught.value.problems
+
+
+def test_misspelled_yaml_key_says_did_you_mean_on_the_command_line(tmp_path: Path) -> None:
+    data = claim(item(P, "l1"))
+    data["fundingyear"] = data.pop("funding_year")
+    path = tmp_path / "claim.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    said = {}
+    for lang in ("en", "zh"):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICY_ENGINE_LANG": lang}
+        run = subprocess.run(
+            [sys.executable, "-m", "engine", "evaluate", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert run.returncode != 0
+        said[lang] = run.stderr
+    assert "unknown field(s) ('fundingyear' was unexpected); did you mean 'funding_year'?" in said["en"]
+    assert "有无法识别的字段（'fundingyear'）；是否应为 'funding_year'？" in said["zh"]
+
+
+def test_the_words_of_a_slip_follow_the_readers_language(policy: engine.CompiledPolicy) -> None:
+    problem = _refused(policy, _with_amount("50w"), AMOUNT)
+    with use_language("zh"):
+        assert str(problem).endswith('应为 以元为单位、只写数字的金额：50w 请写作 "500000"')
+    with use_language("en"):
+        assert str(problem).endswith('expected the amount in yuan, in plain digits: "500000" for 50w')
+
+
+def test_slips_in_a_spreadsheet_row_get_the_same_fix_in_the_error_record(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    """The officer's path: a CSV row with 2021/3/5 for a date is that row's error record, with the fix in both languages."""
+    row = {
+        "claim_id": "C-1",
+        "claim.funding_year": "2021",
+        "claim.submission_date": "2022/3/15",
+        "claim.documents": "business_licence",
+        "applicant.id": "91110117MA01ABCD1F",
+        "applicant.name": "北京平谷示例科技有限公司",
+        "applicant.kind": "enterprise",
+        "applicant.registered_in_district": "是",
+        "applicant.actually_operating": "是",
+        "applicant.pays_tax_in_district": "是",
+        "item.id": "t1",
+        "item.type": "national_ip_title",
+        "item.title": "advantage",
+        "item.date": "2021-06-01",
+        "item.documents": "proof_of_right",
+        "item.supported_by_other_district_policy": "否",
+    }
+    path = tmp_path / "round.csv"
+    path.write_text(",".join(row) + "\n" + ",".join(row.values()) + "\n", encoding="utf-8")
+    summary = run_batch(policy, path, tmp_path / "out", quiet=True, report=False)
+    assert (summary.decided, summary.failed) == (0, 1)
+    (record,) = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    (problem,) = record["problems"]
+    assert (problem["field"], problem["row"]) == ("submission_date", 2)  # the header row is row 1
+    assert problem["said"]["en"]["expected"] == 'the date written YYYY-MM-DD: "2022-03-15"'
+    assert problem["said"]["zh"]["expected"] == '按 YYYY-MM-DD 书写的日期：请写作 "2022-03-15"'
+
+
+def test_an_amount_finer_than_fen_says_two_decimals(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_amount("12.345"), AMOUNT))
+    assert said["en"] == (
+        "'12.345' is not in the expected form: an amount has at most two decimals (yuan and fen)",
+        "yuan, at most two decimals, as the receipt shows it",
+    )
+    assert said["zh"] == ("'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）", "以元为单位、最多两位小数的金额，与票据上的金额一致")
+
+
+def test_a_slip_in_an_earlier_grant_of_the_history_says_the_fix(policy: engine.CompiledPolicy) -> None:
+    # 5万 = 50 000 yuan
+    grant = {"claim_id": "OLD", "item_id": "x", "rule": "r", "applicant_id": "91110117MA01ABCD1F", "funding_year": 2020, "amount": "5万"}
+    data = claim(item(P, "l1"), history=[grant])
+    said = _said(_refused(policy, data, ("history", 0, "amount")))
+    assert said["en"][1] == 'the amount in yuan, in plain digits: "50000" for 5万'
+    assert said["zh"][1] == '以元为单位、只写数字的金额：5万 请写作 "50000"'
+
+
+def test_a_text_in_no_known_form_names_the_fact_and_its_form(policy: engine.CompiledPolicy) -> None:
+    said = _said(_refused(policy, _with_amount("abc"), AMOUNT))
+    assert said["en"] == (
+        "'abc' is not in the expected form",
+        'loan interest paid in the funding year: yuan, at most two decimals, in plain digits, e.g. "1234.50"',
+    )
+    assert said["zh"] == ("'abc' 不符合规定的格式", '“申报年度内实际支付的贷款利息”：以元为单位，最多两位小数，只写数字，例如 "1234.50"')

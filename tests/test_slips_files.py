@@ -1,0 +1,447 @@
+"""Spreadsheets and files as Chinese offices make them (issue 15, points 2-4): the batch template officers fill in
+(Chinese headings, dropdowns of the policy's Chinese labels, a 说明 sheet, example rows, frozen headings), Chinese
+labels read as codes, summary.xlsx in the run's language, CSV in UTF-8 / UTF-8 with BOM / GBK / GB18030, every
+command reading what `batch` reads, an empty input refused, and the slips of a sheet said once, with the fix.
+
+Every file is written here and read back with openpyxl or the engine, as an officer's program would.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from engine.cli import main
+from engine.core.i18n import use_language
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = str(ROOT / "policies" / "pinggu_2020.yaml")
+ROUND_JSONL = ROOT / "examples" / "round_2021.jsonl"
+ROUND_XLSX = ROOT / "examples" / "round_2021.xlsx"
+
+# One application, two items, written once with codes and once with the policy's Chinese words.
+# Hand figures: p1, an invention patent grant: 50% of the official fees 8,400.00 = 4,200.00;
+# a1, a China Patent Award, silver: the table's 40万 = 400,000.00. Total 404,200.00.
+CODES = [
+    {
+        "claim_id": "L-1",
+        "claim.funding_year": "2021",
+        "claim.submission_date": "2022-03-15",
+        "claim.documents": "business_licence",
+        "applicant.id": "91110117MA01ABCD1F",
+        "applicant.name": "北京平谷示例科技有限公司",
+        "applicant.kind": "enterprise",
+        "applicant.registered_in_district": "true",
+        "applicant.actually_operating": "true",
+        "applicant.pays_tax_in_district": "true",
+        "item.id": "p1",
+        "item.type": "invention_patent_grant",
+        "item.date": "2021-06-18",
+        "item.patent_id": "ZL202010000001.X",
+        "item.patent_kind": "invention",
+        "item.route": "domestic",
+        "item.official_fees_paid": "8400.00",
+        "item.documents": "proof_of_right; fee_receipts; sealed_receipt_copies",
+        "item.supported_by_other_district_policy": "false",
+        "item.level": "",
+    },
+    {
+        "item.id": "a1",
+        "item.type": "china_patent_award",
+        "item.date": "2021-07-28",
+        "item.patent_id": "ZL201810000002.3",
+        "item.patent_kind": "",
+        "item.route": "",
+        "item.official_fees_paid": "",
+        "item.documents": "proof_of_right",
+        "item.level": "silver",
+    },
+]
+# the same cells in the policy's Chinese words (policies/pinggu_2020.yaml), headings as an officer would write them
+HEADINGS_ZH = {
+    "claim_id": "申请编号",
+    "claim.funding_year": "申报年度（支持所针对的上一年度）（claim.funding_year）",
+    "claim.submission_date": "申报提交日期",
+    "claim.documents": "申请书一并提交的主体资格证明材料",
+    "applicant.id": "统一社会信用代码或居民身份证号码",
+    "applicant.name": "申请人名称（与权利证书一致）",
+    "applicant.kind": "申请人类型",
+    "applicant.registered_in_district": "是否在平谷区依法登记注册",
+    "applicant.actually_operating": "是否在平谷区实际经营",
+    "applicant.pays_tax_in_district": "是否在平谷区依法纳税",
+    "item.id": "事项编号（申请内唯一）",
+    "item.type": "事项类型",
+    "item.date": "item.date",
+    "item.patent_id": "专利号",
+    "item.patent_kind": "专利类型",
+    "item.route": "授权途径",
+    "item.official_fees_paid": "获得专利权所缴纳的官方规定费用",
+    "item.documents": "本事项提交的证明材料",
+    "item.supported_by_other_district_policy": "是否已获区内其他扶持奖励政策支持",
+    "item.level": "奖项等级",
+}
+WORDS_ZH = {
+    "business_licence": "营业执照",
+    "enterprise": "企业",
+    "true": "是",
+    "false": "否",
+    "invention_patent_grant": "发明专利授权",
+    "china_patent_award": "中国专利奖",
+    "invention": "发明专利",
+    "domestic": "国内授权",
+    "silver": "银奖",
+    # a label holding 、 itself, then labels separated by 、 and ；
+    "proof_of_right; fee_receipts; sealed_receipt_copies": "获得相关授权专利或奖项、称号等项目的证明文件、相关费用票据的原件及复印件；加盖公章的票据复印件",
+    "proof_of_right": "获得相关授权专利或奖项、称号等项目的证明文件",
+}
+
+
+def _rows(zh: bool) -> tuple[list[str], list[list[str]]]:
+    names = list(CODES[0])
+    first = CODES[0]
+    rows = []
+    for part in CODES:
+        cells = {**first, **part}
+        rows.append([WORDS_ZH.get(cells[n], cells[n]) if zh else cells[n] for n in names])
+    return ([HEADINGS_ZH[n] for n in names] if zh else names), rows
+
+
+def _write_csv(path: Path, zh: bool, encoding: str = "utf-8") -> Path:
+    header, rows = _rows(zh)
+    with open(path, "w", encoding=encoding, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def _decisions(out: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    found = {}
+    for line in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        for it in d["items"]:
+            found[(d["claim_id"], it["item"])] = (it["status"], it["amount"])
+    return found
+
+
+def _batch(tmp_path: Path, source: Path, name: str, *extra: str) -> int:
+    return main(
+        [
+            "batch",
+            "--policy",
+            POLICY,
+            str(source),
+            "--out",
+            str(tmp_path / name),
+            "-q",
+            "--ledger",
+            f"sqlite:///{tmp_path / 'l.sqlite'}",
+            *extra,
+        ]
+    )
+
+
+EXPECTED = {("L-1", "p1"): ("granted", "4200.00"), ("L-1", "a1"): ("granted", "400000.00")}
+
+
+# --- the template ------------------------------------------------------------------------------------------------
+
+
+def _validation_of(ws: Any, column: str) -> Any:
+    """The data validation whose range starts in `column`'s letter (row 3), or None."""
+    header = [c.value for c in ws[1]]
+    letter = openpyxl.utils.get_column_letter(next(i for i, h in enumerate(header, 1) if h.endswith(f"（{column}）")))
+    return next((dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(f"{letter}3:")), None)
+
+
+def _listed(wb: Any, formula: str) -> list[str]:
+    sheet, cells = formula.split("!")
+    first, last = cells.replace("$", "").split(":")
+    return [c.value for row in wb[sheet.strip("'")][f"{first}:{last}"] for c in row]
+
+
+def test_template_has_chinese_headings_dropdowns_a_guide_examples_and_frozen_headings(tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    assert main(["batch-template", "--policy", POLICY, str(out)]) == 0
+    wb = openpyxl.load_workbook(out)
+    assert wb.active.title == "说明"  # it opens on the guide
+    apps, items = wb["applicants"], wb["items"]
+    assert [c.value for c in apps[1]][:2] == ["申请编号（claim_id）", "申报年度（支持所针对的上一年度）（claim.funding_year）"]
+    assert apps.freeze_panes == "B3" and items.freeze_panes == "B3"  # both heading rows and the id column stay in view
+    kind = _validation_of(apps, "applicant.kind")
+    assert kind.type == "list" and kind.showErrorMessage  # one of the list
+    assert _listed(wb, kind.formula1) == ["企业", "事业单位", "其他组织", "自然人"]
+    documents = _validation_of(items, "item.documents")
+    assert not documents.showErrorMessage  # several, separated by ；
+    assert "获得相关授权专利或奖项、称号等项目的证明文件" in _listed(wb, documents.formula1)
+    assert "发明专利授权" in _listed(wb, _validation_of(items, "item.type").formula1)
+    assert _listed(wb, _validation_of(apps, "applicant.registered_in_district").formula1) == ["是", "否"]
+    assert _listed(wb, _validation_of(items, "item.level").formula1)[:3] == ["金奖", "银奖", "优秀奖"]
+    assert _validation_of(items, "item.official_fees_paid") is None  # an amount is open
+    assert wb["选项"].sheet_state == "hidden"
+    # example rows: comment rows (the id begins with #), in Chinese words
+    example = [c.value for c in apps[3]]
+    assert example[0] == "#示例-1" and "企业" in example
+    assert [c.value for c in items[3]][:3] == ["#示例-1", "i1", "发明专利授权"]
+    # the guide: each column, what to write, an example, required, the values to choose from
+    guide = {r[2]: r for r in wb["说明"].iter_rows(min_row=5, values_only=True)}
+    assert guide["applicant.kind"][:2] == ("applicants", "申请人类型") and guide["applicant.kind"][4] == "企业"
+    assert "企业（enterprise）" in guide["applicant.kind"][6]
+    assert "YYYY-MM-DD" in guide["claim.submission_date"][3] and guide["claim.submission_date"][5] == "是"
+    assert "8400.00" in guide["item.official_fees_paid"][3] and "万" in guide["item.official_fees_paid"][3]
+
+
+def test_the_empty_template_reads_as_an_empty_input_and_its_example_rows_are_never_decided(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "t.xlsx"
+    assert main(["batch-template", "--policy", POLICY, str(out)]) == 0
+    assert _batch(tmp_path, out, "o") == 1
+    assert "no applications in the input" in capsys.readouterr().err
+
+
+def test_a_filled_workbook_shows_chinese_words_and_decides_as_the_json_lines_file(tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    first = [c.value for c in wb["applicants"][3]]
+    assert first[0] == "PG-2022-0001" and "企业" in first and "营业执照" in first
+    assert _batch(tmp_path, ROUND_XLSX, "x") == 3 and _batch(tmp_path, ROUND_JSONL, "j") == 3  # PG-2022-0006 refused in both
+    assert _decisions(tmp_path / "x") == _decisions(tmp_path / "j")
+    assert _decisions(tmp_path / "x")[("PG-2022-0001", "p1")] == ("granted", "4200.00")  # 50% of 8,400.00
+
+
+# --- Chinese words and codes ---------------------------------------------------------------------------------------
+
+
+def test_chinese_labels_and_headings_give_the_same_decisions_as_codes(tmp_path: Path) -> None:
+    assert _batch(tmp_path, _write_csv(tmp_path / "codes.csv", zh=False), "c") == 0
+    assert _batch(tmp_path, _write_csv(tmp_path / "zh.csv", zh=True), "z") == 0
+    assert _decisions(tmp_path / "c") == _decisions(tmp_path / "z") == EXPECTED
+
+
+def test_an_unknown_chinese_label_names_the_accepted_ones(tmp_path: Path) -> None:
+    header, rows = _rows(zh=True)
+    for row in rows:
+        row[header.index("申请人类型")] = "公司"  # not a kind of applicant the policy knows
+    rows[1][header.index("本事项提交的证明材料")] = "证书、获得相关授权专利或奖项、称号等项目的证明文件"
+    path = tmp_path / "bad.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    assert _batch(tmp_path, path, "o") == 3
+    (error,) = [json.loads(x) for x in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    kind, docs = error["problems"]
+    assert (kind["field"], kind["row"]) == ("applicant.kind", 2)
+    assert kind["message"] == (
+        "'公司' is not a value of applicant.kind; accepted: enterprise (enterprise), public_institution (public institution), "
+        "other_organisation (other organisation), natural_person (natural person)"
+    )
+    assert (docs["field"], docs["row"]) == ("item.documents", 3) and docs["message"].startswith("证书: not values of item.documents")
+    import engine
+    from engine.records.tabular import open_input
+
+    reader = open_input(path, engine.load_policy(POLICY))
+    (record,) = list(reader)
+    reader.close()
+    with use_language("zh"):
+        said = [str(p["message"].render()) for p in record.problems]
+    assert (
+        said[0]
+        == "“公司”不是“applicant.kind”的可选值；可填：企业（enterprise）、事业单位（public_institution）、其他组织（other_organisation）、自然人（natural_person）"
+    )
+    assert said[1].startswith("证书：不是“item.documents”的可选值；可填（多个用“；”分隔）：营业执照（business_licence）")
+
+
+# --- slips of a sheet: one message each, with the fix ----------------------------------------------------------
+
+
+def test_a_misspelled_column_is_one_message_with_did_you_mean(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    header, rows = _rows(zh=True)
+    header[header.index("申请人类型")] = "申请人类别"  # 型 -> 别
+    path = tmp_path / "bad.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows, *rows])
+    assert _batch(tmp_path, path, "o") == 1
+    err = capsys.readouterr().err
+    assert err.count("申请人类别") == 1 and "(did you mean 'applicant.kind'?)" in err  # one message, not one per row
+    monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
+    assert _batch(tmp_path, path, "o") == 1
+    err = capsys.readouterr().err
+    assert "无法识别的列 “申请人类别”（是否应为“applicant.kind”？）；可用的列为：申请编号（claim_id）" in err
+
+
+def test_a_wrong_sheet_name_says_which_sheets_there_are(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    wb["items"].title = "itmes"
+    path = tmp_path / "r.xlsx"
+    wb.save(path)
+    assert _batch(tmp_path, path, "o") == 1
+    assert (
+        f"error: {path}: no sheet named 'items' (did you mean 'itmes'? sheets: applicants, itmes, 说明, columns, 选项)"
+        in capsys.readouterr().err
+    )
+    monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
+    assert _batch(tmp_path, path, "o") == 1
+    assert (
+        f"{path}：找不到名为“items”的工作表（是否应为“itmes”？现有工作表：applicants、itmes、说明、columns、选项）"
+        in capsys.readouterr().err
+    )
+    wb["itmes"].title = "事项"  # the sheets' Chinese names are read too
+    wb["applicants"].title = "申请人"
+    wb.save(path)
+    assert _batch(tmp_path, path, "o2") == 3
+
+
+# --- CSV encodings -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_each_encoding_chinese_excel_writes_is_decided(tmp_path: Path, encoding: str) -> None:
+    path = _write_csv(tmp_path / "round.csv", zh=True, encoding=encoding)
+    assert _batch(tmp_path, path, "o") == 0
+    assert _decisions(tmp_path / "o") == EXPECTED
+
+
+def test_diff_claims_reads_a_gbk_csv(tmp_path: Path, capsys: Any) -> None:
+    path = _write_csv(tmp_path / "round.csv", zh=True, encoding="gbk")
+    assert main(["diff", POLICY, str(ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"), "--claims", str(path), "--json"]) == 0
+    impact = json.loads(capsys.readouterr().out)["impact"]
+    assert impact["claims"] == 1 and impact["errors"] == []
+
+
+def test_encoding_option(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write_csv(tmp_path / "round.csv", zh=True, encoding="gbk")
+    assert _batch(tmp_path, path, "o", "--encoding", "gbk") == 0
+    assert _batch(tmp_path, path, "o", "--encoding", "utf-8") == 1
+    assert capsys.readouterr().err.endswith(
+        f"error: {path}: the CSV file is not utf-8 text (line 1: invalid continuation byte); "
+        "leave out --encoding to let the engine tell, or name the file's encoding (utf-8, gb18030)\n"
+    )
+    assert _batch(tmp_path, path, "o", "--encoding", "big-5x") == 1
+    assert "error: --encoding big-5x: not an encoding Python knows (use utf-8, utf-8-sig, gb18030 or gbk)" in capsys.readouterr().err
+    monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
+    assert _batch(tmp_path, path, "o", "--encoding", "utf-8") == 1
+    assert "该 CSV 文件不是 utf-8 编码（第 1 行：invalid continuation byte）；请去掉 --encoding 由程序自动判断" in capsys.readouterr().err
+
+
+def test_an_encoding_that_cannot_be_told_is_one_message(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "round.csv"
+    path.write_bytes("claim_id,applicant.name\nC-1,Café\n".encode("latin-1"))  # é then a line feed: neither UTF-8 nor GB18030
+    monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
+    assert _batch(tmp_path, path, "o") == 1
+    assert capsys.readouterr().err == (
+        f"错误：{path}：该 CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读出其中的文字；"
+        "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”（或改用 .xlsx 工作簿）\n"
+    )
+
+
+# --- summary.xlsx --------------------------------------------------------------------------------------------------
+
+
+def test_summary_workbook_in_chinese_with_frozen_headings_filters_and_money_formats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
+    assert _batch(tmp_path, _write_csv(tmp_path / "zh.csv", zh=True), "o") == 0
+    wb = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")
+    items = wb["items"]
+    head = [c.value for c in items[1]]
+    assert head[:3] == ["申请编号", "申请人代码", "申请人名称"] and "核定金额" in head and "结论" in head
+    rows = {r[4].value: r for r in items.iter_rows(min_row=2)}
+    amount = rows["a1"][head.index("核定金额")]
+    assert (amount.value, amount.number_format) == (400000, "#,##0.00")  # 40万, a number shown with two decimals
+    assert rows["p1"][head.index("结论")].value == "支持"
+    for name in ("applications", "items", "budget", "errors"):
+        assert wb[name].freeze_panes == "A2", name
+    assert items.auto_filter.ref == "A1:S3"  # 19 columns, the heading and two items
+    assert wb["applications"].auto_filter.ref == "A1:O2"  # 15 columns
+    total = next(r for r in wb["budget"].iter_rows(values_only=True) if r[0] == "total")
+    assert total[5] == 404200  # 4,200.00 + 400,000.00
+    # the CSV files keep the codes
+    with open(tmp_path / "o" / "summary_items.csv", encoding="utf-8-sig") as f:
+        assert next(csv.reader(f))[:2] == ["claim_id", "applicant_id"]
+
+
+# --- every command reads what batch reads ---------------------------------------------------------------------
+
+
+def test_report_reads_the_officers_workbook(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", "--policy", POLICY, str(ROUND_XLSX), "--out", str(out), "-q"]) == 3  # PG-2022-0006 gets an error row
+    html = out.read_text(encoding="utf-8")
+    assert "PG-2022-0001" in html and "round_2021.xlsx sheet items row 15" in html
+
+
+def test_report_reads_a_gbk_csv_and_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _write_csv(folder / "a.csv", zh=True, encoding="gbk")
+    (folder / "b.jsonl").write_text(ROUND_JSONL.read_text(encoding="utf-8").splitlines()[1] + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", "--policy", POLICY, str(folder), "--out", str(out), "-q"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "L-1" in html and "PG-2022-0002" in html
+
+
+def test_explain_reads_a_line_of_a_json_lines_file(tmp_path: Path, capsys: Any) -> None:
+    assert main(["explain", "--policy", POLICY, f"{ROUND_JSONL}:1", "--lang", "en"]) == 0
+    assert "PG-2022-0001" in capsys.readouterr().out
+    one = tmp_path / "one.jsonl"
+    one.write_text(ROUND_JSONL.read_text(encoding="utf-8").splitlines()[1] + "\n", encoding="utf-8")
+    assert main(["explain", "--policy", POLICY, str(one)]) == 0  # one line: no selector needed
+    assert "PG-2022-0002" in capsys.readouterr().out
+    assert main(["explain", "--policy", POLICY, str(ROUND_JSONL)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {ROUND_JSONL}: holds 7 applications, and this command takes one; name it as {ROUND_JSONL}:1 "
+        "(line of a .jsonl file, else the application's number or claim id)\n"
+    )
+    assert main(["explain", "--policy", POLICY, f"{ROUND_XLSX}:PG-2022-0003", "--lang", "en"]) == 0
+    assert "PG-2022-0003" in capsys.readouterr().out
+    assert main(["evaluate", "--policy", POLICY, f"{ROUND_JSONL}:6"]) == 1  # located at its line
+    assert f"{ROUND_JSONL}:6: items[0].official_fees_paid (item p1): '12.345'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "kind", ["empty.jsonl", "blank.jsonl", "empty.csv", "header.csv", "empty.json", "list.json", "empty.yaml", "folder"]
+)
+@pytest.mark.parametrize("command", ["batch", "report", "explain", "evaluate", "diff", "batch-template"])
+def test_an_empty_input_is_an_error_for_every_command(tmp_path: Path, capsys: Any, kind: str, command: str) -> None:
+    path = tmp_path / kind
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text(
+            {"blank.jsonl": "\n  \n", "header.csv": "claim_id,applicant.name\n", "list.json": "[]", "empty.yaml": "[]\n"}.get(kind, ""),
+            encoding="utf-8",
+        )
+    argv = {
+        "batch": [
+            "batch",
+            "--policy",
+            POLICY,
+            str(path),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+            "--ledger",
+            f"sqlite:///{tmp_path / 'l.sqlite'}",
+        ],
+        "report": ["report", "--policy", POLICY, str(path), "--out", str(tmp_path / "r.html")],
+        "explain": ["explain", "--policy", POLICY, str(path)],
+        "evaluate": ["evaluate", "--policy", POLICY, str(path)],
+        "diff": ["diff", POLICY, POLICY, "--claims", str(path)],
+        "batch-template": ["batch-template", "--policy", POLICY, str(tmp_path / "t.xlsx"), "--from", str(path)],
+    }[command]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "no applications in the input" in err or "the folder holds no" in err, err
+    assert "Traceback" not in err
+
+
+def test_explain_reads_one_decision_of_a_batchs_decisions_file(tmp_path: Path, capsys: Any) -> None:
+    assert _batch(tmp_path, ROUND_JSONL, "o") == 3
+    capsys.readouterr()
+    assert main(["explain", "--policy", POLICY, f"{tmp_path / 'o' / 'decisions.jsonl'}:2", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "PG-2022-0002" in out and "PG-2022-0001" not in out

@@ -1,0 +1,223 @@
+"""Issue 15, point 2: the common slips in a policy, each refused with a message that says the fix, in zh and en.
+
+Each test breaks the minimal policy of tests/test_policy_errors.py the way a person slips, and asserts the message
+(and, where the fix is there, what is expected) in both languages, at the line of the slip. docs/bad-inputs.md
+("Slips in a policy") lists each with its test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_policy_errors import TEMPLATE, line_of, mutate
+
+from engine.core.errors import PolicyError, Problem
+from engine.core.i18n import tr
+from engine.language.load import compile_policy_text
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _problem(text: str) -> Problem:
+    with pytest.raises(PolicyError) as caught:
+        compile_policy_text(text, "p.yaml")
+    problems = caught.value.problems
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    return problems[0]
+
+
+def _said(p: Problem, lang: str) -> tuple[str, str]:
+    return tr(p.message, lang), tr(p.expected, lang)
+
+
+def test_a_tab_used_to_indent_says_to_use_spaces() -> None:
+    text = mutate("        per: [applicant.id, claim.funding_year]\n", "    \tper: [applicant.id, claim.funding_year]\n")
+    p = _problem(text)
+    assert (p.code, p.line, p.column) == ("syntax", line_of(text, "\tper:"), 5)  # the tab, after 4 spaces
+    assert _said(p, "en") == (
+        "a tab is used to indent here: YAML indents with spaces only",
+        "spaces in place of the tab (as many as the lines around it use)",
+    )
+    assert _said(p, "zh") == ("此处用了制表符（Tab）缩进：YAML 只能用空格缩进", "把 Tab 换成空格（与上下行对齐）")
+
+
+def test_an_unclosed_quote_is_reported_at_the_quote_with_the_fix() -> None:
+    text = mutate('  version: "1"', '  version: "1')
+    p = _problem(text)
+    # the string runs on to the next `"` (line 6, `title: {zh: ...}` has none; `quantum: "0.01"` on line 8 does)
+    assert (p.code, p.line, p.column) == ("syntax", line_of(text, 'version: "1'), len("  version: ") + 1)
+    en, en_fix = _said(p, "en")
+    assert en.startswith("YAML syntax error: the quoted string opened here runs on to line 8")
+    assert en.endswith("is its closing quote missing?")
+    assert en_fix == 'the closing quote at the end of this text, on this line (`version: "2020.1"`)'
+    zh, zh_fix = _said(p, "zh")
+    assert zh.startswith("YAML 格式错误：此处开始的引号一直延续到第 8 行，解析在那里停止")
+    assert zh.endswith("是否漏写了结束引号？")
+    assert zh_fix == '在本行这段文字末尾补上结束引号（如 `version: "2020.1"`）'
+
+
+def test_a_quote_never_closed_says_the_fix_in_chinese() -> None:
+    text = TEMPLATE + '    notes_x: "never closed\n'
+    p = _problem(text)
+    assert (p.code, p.line) == ("syntax", line_of(text, '"never closed'))
+    assert tr(p.message, "en").startswith("YAML syntax error: a quoted string opened here is never closed")
+    assert tr(p.message, "zh").startswith("YAML 格式错误：此处开始的引号一直没有结束")
+    assert tr(p.expected, "zh").startswith("在本行这段文字末尾补上结束引号")
+
+
+@pytest.mark.parametrize(("written", "yuan"), [("50w", "500000"), ("50W", "500000"), ("5k", "5000"), ("3千元", "3000")])
+def test_an_amount_with_a_unit_the_policy_does_not_read_says_the_number(written: str, yuan: str) -> None:
+    # 50w = 50 × 10,000 = 500,000 yuan; 5k = 5 × 1,000; 3千元 = 3 × 1,000
+    text = mutate("max: 30万", f"max: {written}")
+    p = _problem(text)
+    assert (p.line, str(p.path)) == (line_of(text, f"max: {written}"), "('rules', 0, 'caps', 0, 'max')")
+    assert tr(p.message, "en") == f"'{written}' is not an amount a policy reads: write {yuan}"
+    assert tr(p.message, "zh") == f"'{written}' 不是规则文件能识别的金额写法：请写成 {yuan}"
+    assert tr(p.expected, "en") == "an amount in yuan: 300000 (30万 and 30万元 also work here)"
+    assert tr(p.expected, "zh") == "以元为单位的金额，如 300000（此处也可写 30万 或 30万元）"
+
+
+def test_a_fixed_amount_written_50w_says_write_500000() -> None:
+    text = mutate("by: item.level\n      table: {gold: 20万, silver: 10万}", "fixed: 50w")
+    p = _problem(text)
+    assert _said(p, "en")[0] == "'50w' is not an amount a policy reads: write 500000"  # 50 × 10,000
+    assert _said(p, "zh")[0] == "'50w' 不是规则文件能识别的金额写法：请写成 500000"
+
+
+@pytest.mark.parametrize(("written", "yuan"), [("50万", "500000"), ("5万元", "50000"), ("50w", "500000")])
+def test_an_amount_with_a_unit_in_an_expression_says_the_number_of_yuan(written: str, yuan: str) -> None:
+    # 50万 = 500,000; 5万元 = 50,000; 50w = 500,000: an expression has no units
+    text = mutate('item.patent_kind == "invention"', f"item.official_fee >= {written}")
+    p = _problem(text)
+    assert (p.code, p.line) == ("expression", line_of(text, f">= {written}"))
+    assert tr(p.message, "en") == (
+        f"syntax error: {written} in an expression: write the number of yuan, {yuan} in 'item.official_fee >= {written}'"
+    )
+    assert tr(p.message, "zh") == f"表达式中不能写 {written}：请写成以元为单位的数字 {yuan}（表达式 'item.official_fee >= {written}'）"
+
+
+def test_a_single_equals_sign_says_write_double_equals() -> None:
+    text = mutate('item.patent_kind == "invention"', 'item.patent_kind = "invention"')
+    p = _problem(text)
+    assert (p.code, p.line) == ("expression", line_of(text, 'item.patent_kind = "invention"'))
+    en, en_fix = _said(p, "en")
+    zh, zh_fix = _said(p, "zh")
+    assert en == "`=` does not compare: to test equality write `==` in 'item.patent_kind = \"invention\"'"
+    assert en_fix == 'item.kind == "invention" (and != for "is not")'
+    assert zh == "「=」不能用来比较：判断是否相等请写 `==`（表达式 'item.patent_kind = \"invention\"'）"
+    assert zh_fix == '如 item.kind == "invention"（「不等于」写 !=）'
+    assert "simpleeval" not in en + en_fix + zh + zh_fix
+
+
+def test_a_syntax_error_never_names_the_library() -> None:
+    p = _problem(mutate('item.patent_kind == "invention"', "item.patent_kind ==="))
+    assert "simpleeval" not in tr(p.message, "en") + tr(p.expected, "en")
+    assert tr(p.expected, "zh").startswith("一个表达式：事实（item.<事实>）")
+
+
+def test_a_misspelled_fact_says_did_you_mean() -> None:
+    text = mutate('item.patent_kind == "invention"', 'item.patent_knd == "invention"')
+    p = _problem(text)
+    assert tr(p.message, "en") == "unknown fact item.patent_knd (for patent) in 'item.patent_knd == \"invention\"'"
+    assert tr(p.message, "zh") == "没有事实 item.patent_knd（事项类型 patent）（表达式 'item.patent_knd == \"invention\"'）"
+    assert tr(p.expected, "en") == "did you mean item.patent_kind? facts of patent: date, id, official_fee, patent_kind, type"
+    assert tr(p.expected, "zh") == "是否想写 item.patent_kind？patent 的事实有：date、id、official_fee、patent_kind、type"
+
+
+def test_a_misspelled_rule_key_says_did_you_mean() -> None:
+    text = mutate("    documents: [receipts]\n", "    documents: [receipts]\n    readingz: [R1]\n")
+    p = _problem(text)
+    assert (p.line, p.message) == (line_of(text, "readingz"), "unknown field(s) ('readingz' was unexpected)")
+    assert tr(p.message, "zh") == "有不认识的字段 'readingz'：请检查拼写，或删去该字段"
+    assert tr(p.expected, "en").startswith("did you mean `readings`? one of the fields: id, cites, item_type, who,")
+    assert tr(p.expected, "zh").startswith("是否想写 `readings`？可用的字段：id、cites、item_type、who、")
+
+
+def test_a_misspelled_fact_type_says_did_you_mean() -> None:
+    p = _problem(mutate("{type: money, zh: 官方费用", "{type: mony, zh: 官方费用"))
+    assert tr(p.expected, "en").startswith("did you mean money? one of: string, boolean, integer, money,")
+    assert tr(p.expected, "zh").startswith("是否想写 money？可选值：string、boolean、integer、money、")
+
+
+@pytest.mark.parametrize(("written", "yuan"), [("300,000", "300000"), ("300，000", "300000"), ("1,000,000.50", "1000000.5")])
+def test_a_thousands_separator_in_an_amount_says_write_it_without(written: str, yuan: str) -> None:
+    text = mutate("max: 30万", f"max: {written}")
+    p = _problem(text)
+    assert p.line == line_of(text, f"max: {written}")
+    assert tr(p.message, "en") == f"'{written}' is written with a thousands separator: write {yuan}"
+    assert tr(p.message, "zh") == f"'{written}' 用了千位分隔符：请去掉逗号，写成 {yuan}"
+
+
+def test_a_thousands_separator_in_an_expression_is_refused_not_read_as_a_pair() -> None:
+    # `item.official_fee >= 1,000` parsed as the pair (item.official_fee >= 1, 000): a pair is always true
+    text = mutate('item.patent_kind == "invention"', "item.official_fee >= 1,000")
+    p = _problem(text)
+    assert (p.code, p.line) == ("expression", line_of(text, ">= 1,000"))
+    assert tr(p.message, "en") == "1,000 has a thousands separator: write 1000 in 'item.official_fee >= 1,000'"
+    assert tr(p.message, "zh") == "1,000 用了千位分隔符：请去掉逗号，写成 1000（表达式 'item.official_fee >= 1,000'）"
+
+
+def test_a_full_width_thousands_separator_in_an_expression_says_the_fix() -> None:
+    text = mutate('item.patent_kind == "invention"', "item.official_fee >= 1，000")
+    p = _problem(text)
+    assert tr(p.message, "en") == "1，000 has a thousands separator: write 1000 in 'item.official_fee >= 1，000'"
+    assert tr(p.message, "zh") == "1，000 用了千位分隔符：请去掉逗号，写成 1000（表达式 'item.official_fee >= 1，000'）"
+
+
+@pytest.mark.parametrize("written", ["2021/12/20", "2021.12.20", "2021年12月20日"])
+def test_a_slashed_date_in_a_policy_says_write_it_with_dashes(written: str) -> None:
+    text = (FIXTURES / "dated_parameters.yaml").read_text(encoding="utf-8").replace('{from: "2021-12-20"', f'{{from: "{written}"')
+    p = _problem(text)
+    assert p.line == line_of(text, written)
+    assert tr(p.message, "en") == f"'{written}' is not a date written YYYY-MM-DD: write 2021-12-20"
+    assert tr(p.message, "zh") == f"'{written}' 的日期写法不对：请按「年-月-日」写成 2021-12-20"
+    assert tr(p.expected, "zh") == "按「年-月-日」书写的日期，如 2021-03-05"
+
+
+def test_a_slashed_date_in_an_expression_says_write_it_with_dashes() -> None:
+    text = mutate('item.patent_kind == "invention"', 'item.date >= "2021/3/5"')
+    p = _problem(text)
+    assert tr(p.message, "en") == (
+        "`item.date` is a date, so '2021/3/5' must be a date written YYYY-MM-DD that exists: write \"2021-03-05\" in 'item.date >= \"2021/3/5\"'"
+    )
+    assert tr(p.message, "zh") == (
+        "`item.date` 是日期，所以 '2021/3/5' 须按「年-月-日」写成存在的日期：请写成 \"2021-03-05\"（表达式 'item.date >= \"2021/3/5\"'）"
+    )
+
+
+def test_a_misspelled_required_key_is_one_problem_that_says_did_you_mean() -> None:
+    # `whom:` for `who:` was two problems ("'who' is a required property" and "unknown field(s) ('whom' ...)")
+    text = mutate("    who: {kinds: [enterprise], roles", "    whom: {kinds: [enterprise], roles")
+    p = _problem(text)
+    assert (p.line, p.message) == (line_of(text, "whom:"), "unknown field(s) ('whom' was unexpected)")
+    assert tr(p.expected, "en").startswith("did you mean `who`? one of the fields: id, cites, item_type, who,")
+    assert tr(p.expected, "zh").startswith("是否想写 `who`？可用的字段：id、cites、item_type、who、")
+
+
+@pytest.mark.parametrize(
+    ("written", "char", "fix"), [("item.patent_kind == “invention”", "“", '"'), ("（item.official_fee > 0）", "（", "(")]
+)
+def test_a_full_width_bracket_or_quote_in_an_expression_says_the_ascii_one(written: str, char: str, fix: str) -> None:
+    # typed with a Chinese input method: Python says "invalid character '“' (U+201C)"
+    text = mutate('item.patent_kind == "invention"', written)
+    p = _problem(text)
+    assert tr(p.message, "en") == f"full-width character `{char}` in an expression: write `{fix}` in {written!r}"
+    assert tr(p.message, "zh") == f"表达式中用了全角字符「{char}」：请改为半角的 `{fix}`（表达式 {written!r}）"
+    assert tr(p.expected, "zh") == '括号、引号和符号请在输入法的英文状态下输入：( ) " = > <'
+
+
+def test_python_s_syntax_words_are_said_in_chinese() -> None:
+    p = _problem(mutate('item.patent_kind == "invention"', "len(item.patent_kind > 0"))
+    assert tr(p.message, "en") == "syntax error: '(' was never closed in 'len(item.patent_kind > 0'"
+    assert tr(p.message, "zh") == "表达式写法有误：括号「(」没有闭合（表达式 'len(item.patent_kind > 0'）"
+
+
+def test_a_policy_file_that_does_not_exist_says_so_in_chinese(tmp_path: Path) -> None:
+    from engine.language.load import compile_policy_file
+
+    with pytest.raises(PolicyError) as caught:
+        compile_policy_file(tmp_path / "pinggu_2020.yml")  # .yml for .yaml
+    (p,) = caught.value.problems
+    assert tr(p.message, "en") == "cannot read file: No such file or directory"
+    assert tr(p.message, "zh") == "无法读取文件：文件不存在（请检查文件名和路径）"
