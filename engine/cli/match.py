@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_WHEN, command
-from engine.cli.common import add_policy_argument, policy_versions
-from engine.core.i18n import msg, tr, use_language
+from engine.cli.common import add_policy_argument, policy_versions, say, say_error
+from engine.core.i18n import language, msg, tr, use_language
 from engine.deciding.versions import PolicySet
 from engine.matching.run import run_match
 from engine.records.ledger import Ledger, LedgerError
 from engine.records.tabular import InputError
 from engine.records.workers import MAX_WORKERS
 
-EXIT_WHEN["match"] = (
-    "a policy has errors, the profiles as a whole cannot be read, or the ledger named is not there",
-    "some profiles got errors (no version in force for their year, or facts a policy cannot read): see matches.jsonl",
-)
+EXIT_WHEN["match"] = (msg("match.cli.exit_invalid"), msg("match.cli.exit_partial"))
 
 
 def policy_sets(paths: list[str]) -> list[PolicySet] | None:
@@ -48,7 +44,7 @@ def policy_sets(paths: list[str]) -> list[PolicySet] | None:
 def cmd_match(args: argparse.Namespace) -> int:
     with use_language(args.lang):
         if not 1 <= args.workers <= MAX_WORKERS:
-            print(tr(msg("match.bad_workers", max=MAX_WORKERS)), file=sys.stderr)
+            say(msg("match.bad_workers", max=MAX_WORKERS), err=True)
             return EXIT_USAGE
         sets = policy_sets(args.policy)
         if sets is None:
@@ -63,32 +59,29 @@ def cmd_match(args: argparse.Namespace) -> int:
                 ledger_url=args.ledger,
                 workers=args.workers,
                 notices=not args.no_notices,
-                lang=args.lang or "zh",
+                lang=args.lang or language(),
                 quiet=args.quiet,
                 claim_facts=dict(args.claim_fact or []),
             )
         except (InputError, LedgerError) as err:
-            print(f"error: {err}", file=sys.stderr)
+            say_error(err)
             return EXIT_INVALID
         if not args.quiet:
             counts = summary.answers
-            print(
-                tr(
-                    msg(
-                        "match.done",
-                        profiles=summary.profiles,
-                        errors=summary.errors,
-                        eligible=counts["eligible"],
-                        needs=counts["needs"],
-                        not_eligible=counts["not_eligible"],
-                        out=args.out,
-                    )
+            say(
+                msg(
+                    "match.done",
+                    profiles=summary.profiles,
+                    errors=summary.errors,
+                    eligible=counts["eligible"],
+                    needs=counts["needs"],
+                    not_eligible=counts["not_eligible"],
+                    out=args.out,
                 )
             )
             rate = summary.profiles / seconds if seconds > 0 else 0.0
-            print(
-                tr(msg("match.speed", profiles=summary.profiles, seconds=f"{seconds:.1f}", rate=f"{rate:,.0f}", workers=args.workers)),
-                file=sys.stderr,
+            say(
+                msg("match.speed", profiles=summary.profiles, seconds=f"{seconds:.1f}", rate=f"{rate:,.0f}", workers=args.workers), err=True
             )
         return EXIT_PARTIAL if summary.errors else EXIT_OK
 
@@ -97,7 +90,7 @@ def _claim_fact(text: str) -> tuple[str, Any]:
     """NAME=VALUE: the value as JSON when it reads as JSON (2021, true), else as text (2022-03-15)."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+        raise argparse.ArgumentTypeError(tr(msg("match.cli.claim_fact_form", text=repr(text))))
     try:
         parsed: Any = json.loads(value)
     except ValueError:
@@ -105,20 +98,20 @@ def _claim_fact(text: str) -> tuple[str, Any]:
     return name.strip(), parsed if isinstance(parsed, int | str | bool) else value
 
 
-@command("match", "what each applicant can claim from what is already known of it: eligible, not eligible, or the facts needed", cmd_match)
+@command("match", msg("match.cli.help"), cmd_match)
 def _configure_match(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
-    p.add_argument("profiles", metavar="PROFILES", help="profiles: .jsonl, .json or .yaml list (or one object), .csv, or .xlsx")
-    p.add_argument("--out", metavar="DIR", default="match-out", help="output directory (default: match-out)")
-    p.add_argument("--lang", choices=("zh", "en"), help="language of the messages and the workbook (notices are written in both)")
-    p.add_argument("--ledger", metavar="URL", help="read history (caps and limits used) from this ledger; never written")
-    p.add_argument("--workers", metavar="N", type=int, default=1, help=f"match on N processes (1-{MAX_WORKERS}; default 1)")
-    p.add_argument("--no-notices", action="store_true", help="write no per-applicant notices (matches.jsonl and summary.xlsx only)")
+    p.add_argument("profiles", metavar="PROFILES", help=msg("match.cli.profiles"))
+    p.add_argument("--out", metavar="DIR", default="match-out", help=msg("match.cli.out"))
+    p.add_argument("--lang", choices=("zh", "en"), help=msg("match.cli.lang"))
+    p.add_argument("--ledger", metavar="URL", help=msg("match.cli.ledger"))
+    p.add_argument("--workers", metavar="N", type=int, default=1, help=msg("match.cli.workers", max=MAX_WORKERS))
+    p.add_argument("--no-notices", action="store_true", help=msg("match.cli.no_notices"))
     p.add_argument(
         "--claim-fact",
         metavar="NAME=VALUE",
         action="append",
         type=_claim_fact,
-        help="a claim-level fact for every profile that does not give it, e.g. submission_date=2022-03-15 (the round's); repeatable",
+        help=msg("match.cli.claim_fact"),
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    p.add_argument("-q", "--quiet", action="store_true", help=msg("match.cli.quiet"))
