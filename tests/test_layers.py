@@ -14,6 +14,8 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 
 #: Lowest first. A module of a layer may import modules of its own layer and of the layers before it.
 LAYERS = ("core", "language", "deciding", "explaining", "records", "officer", "service", "cli")
+#: Layers beside another (same rank): each may import what its peer may, and the two never import each other.
+SIBLINGS = {"matching": "officer"}
 TOP = len(LAYERS)  # engine/__init__.py (the facade) and engine/__main__.py stand above every layer
 
 
@@ -33,8 +35,9 @@ def _rank(module: str) -> int:
     parts = module.split(".")
     if len(parts) == 1 or parts[1] == "__main__":
         return TOP
-    assert parts[1] in LAYERS, f"{module}: not in a layer; add it to one of {LAYERS}"
-    return LAYERS.index(parts[1])
+    layer = SIBLINGS.get(parts[1], parts[1])
+    assert layer in LAYERS, f"{module}: not in a layer; add it to one of {LAYERS}"
+    return LAYERS.index(layer)
 
 
 def _imports(module: str, tree: ast.AST) -> list[tuple[int, str, list[str]]]:
@@ -53,6 +56,14 @@ def _imports(module: str, tree: ast.AST) -> list[tuple[int, str, list[str]]]:
     return [(line, name, names) for line, name, names in found if name.split(".")[0] == "engine"]
 
 
+def _beside(module: str, target: str) -> bool:
+    """`module` and `target` are in two different layers of the same rank (siblings)."""
+    a, b = module.split("."), target.split(".")
+    if len(a) < 2 or len(b) < 2 or a[1] == b[1]:
+        return False
+    return SIBLINGS.get(a[1]) == b[1] or SIBLINGS.get(b[1]) == a[1]
+
+
 def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
@@ -65,6 +76,8 @@ def _violations(module: str, tree: ast.AST) -> list[str]:
             out.append(f"{where}:{line}: imports the facade `engine` from inside a layer")
         elif _rank(target) > rank:
             out.append(f"{where}:{line}: {LAYERS[rank]} imports {target} (a layer above it)")
+        elif _beside(module, target):
+            out.append(f"{where}:{line}: imports {target} (a layer beside it)")
         for name in names:
             if _private(name) and target != module:
                 out.append(f"{where}:{line}: imports the private name {name} of {target}")
@@ -114,10 +127,22 @@ def test_the_scan_sees_what_it_must() -> None:
 
 
 def test_every_layer_says_its_job_and_what_it_may_import() -> None:
-    for rank, layer in enumerate(LAYERS):
+    for layer, rank in [*((layer, rank) for rank, layer in enumerate(LAYERS)), *((s, LAYERS.index(p)) for s, p in SIBLINGS.items())]:
         doc = ast.get_docstring(ast.parse((ENGINE / layer / "__init__.py").read_text(encoding="utf-8"))) or ""
         assert re.search(r"^Job: \S", doc, re.M), f"engine/{layer}/__init__.py: no 'Job:' sentence"
         said = re.search(r"^May import:(.*(?:\n(?!\n).+)*)", doc, re.M)
         assert said, f"engine/{layer}/__init__.py: no 'May import:' line"
         named = re.findall(r"\bengine\.(\w+)", said[1])
         assert named == list(LAYERS[:rank]), f"engine/{layer}/__init__.py says it may import {named}"
+
+
+def test_a_sibling_layer_may_not_import_its_peer() -> None:
+    """matching stands beside officer: an import either way between them is refused."""
+    MODULES["engine.matching.probe"] = ENGINE / "matching" / "probe.py"
+    try:
+        found = _violations(
+            "engine.matching.probe", ast.parse("from engine.officer.lint import lint_file\nfrom engine.records.batch import run_batch\n")
+        )
+    finally:
+        del MODULES["engine.matching.probe"]
+    assert found == ["engine/matching/probe.py:1: imports engine.officer.lint (a layer beside it)"]

@@ -210,7 +210,7 @@ def _load_extensions() -> None:
     """Commands living in their own modules (explain, batch, lint, ...) register on import."""
     import importlib
 
-    for name in ("engine.cli.explain", "engine.cli.batch", "engine.cli.officer", "engine.cli.serve"):
+    for name in ("engine.cli.explain", "engine.cli.batch", "engine.cli.officer", "engine.cli.serve", "engine.cli.match"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -45,7 +45,7 @@ from engine.explaining.render import (
 )
 from engine.records.inputs import JsonText, locate
 from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, check_finding, check_reversal
-from engine.service import rounds
+from engine.service import matching, rounds
 from engine.service.catalogue import Catalogue, clauses, load_catalogue
 from engine.service.config import OFFICER, Config, Principal, Tokens
 from engine.service.fast import FastEvaluate
@@ -431,7 +431,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         Route("/explain", explain_claim, methods=["POST"]),
         Route("/admin/reload", reload, methods=["POST"]),
     ]
-    return routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body)
+    return routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body) + matching.routes(svc)
 
 
 def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger endpoint is a small closure over the service

@@ -15,6 +15,7 @@ from typing import Any
 from engine.core.version import __version__
 from engine.language.validate import load_schema
 from engine.service.catalogue import Catalogue
+from engine.service.matching import paths as match_paths
 from engine.service.problems import KINDS, title
 
 
@@ -343,6 +344,7 @@ def openapi_document(catalogue: Catalogue) -> dict[str, Any]:  # long because: t
         },
         **_ledger_paths(claim_any),
         **_round_paths(),
+        **match_paths(),
     }
     return {
         "openapi": "3.1.0",

@@ -1,0 +1,117 @@
+"""`policy-engine match`: what each applicant can claim, from what is already known of it (免申即享).
+
+python -m engine match --policy POLICY [--policy POLICY...] PROFILES [--out DIR] [--lang zh|en] [--workers N]
+
+PROFILES: any input `batch` reads (JSON Lines, JSON/YAML list, CSV, XLSX) or one profile (a JSON/YAML object);
+a profile is a claim with any of its facts missing. Several policies (different measures) may be given: each
+profile is matched against every version in force of each. Outputs in DIR: matches.jsonl, notices/ (per
+applicant, zh and en, text and HTML), summary.xlsx. See docs/matching.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_WHEN, command
+from engine.cli.common import add_policy_argument, policy_versions, say, say_error
+from engine.core.i18n import language, msg, tr, use_language
+from engine.deciding.versions import PolicySet
+from engine.matching.run import run_match
+from engine.records.ledger import Ledger, LedgerError
+from engine.records.tabular import InputError
+from engine.records.workers import MAX_WORKERS
+
+EXIT_WHEN["match"] = (msg("match.cli.exit_invalid"), msg("match.cli.exit_partial"))
+
+
+def policy_sets(paths: list[str]) -> list[PolicySet] | None:
+    """The policies given, one set of versions per policy id (the versions of one id may be given apart)."""
+    by_id: dict[str, list[object]] = defaultdict(list)
+    for path in paths:
+        files = sorted(Path(path).glob("*.yaml")) if Path(path).is_dir() else [Path(path)]
+        for file in files:
+            loaded = policy_versions([str(file)])
+            if loaded is None:
+                return None
+            by_id[loaded.id].extend(loaded.versions)
+    return [PolicySet(tuple(v)) for v in by_id.values()]  # type: ignore[arg-type]
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    with use_language(args.lang):
+        if not 1 <= args.workers <= MAX_WORKERS:
+            say(msg("match.bad_workers", max=MAX_WORKERS), err=True)
+            return EXIT_USAGE
+        sets = policy_sets(args.policy)
+        if sets is None:
+            return EXIT_INVALID
+        try:
+            if args.ledger:
+                Ledger(args.ledger, create=False).close()  # a ledger named must be there: never created by a match
+            summary, seconds = run_match(
+                sets,
+                args.profiles,
+                args.out,
+                ledger_url=args.ledger,
+                workers=args.workers,
+                notices=not args.no_notices,
+                lang=args.lang or language(),
+                quiet=args.quiet,
+                claim_facts=dict(args.claim_fact or []),
+            )
+        except (InputError, LedgerError) as err:
+            say_error(err)
+            return EXIT_INVALID
+        if not args.quiet:
+            counts = summary.answers
+            say(
+                msg(
+                    "match.done",
+                    profiles=summary.profiles,
+                    errors=summary.errors,
+                    eligible=counts["eligible"],
+                    needs=counts["needs"],
+                    not_eligible=counts["not_eligible"],
+                    out=args.out,
+                )
+            )
+            rate = summary.profiles / seconds if seconds > 0 else 0.0
+            say(
+                msg("match.speed", profiles=summary.profiles, seconds=f"{seconds:.1f}", rate=f"{rate:,.0f}", workers=args.workers), err=True
+            )
+        return EXIT_PARTIAL if summary.errors else EXIT_OK
+
+
+def _claim_fact(text: str) -> tuple[str, Any]:
+    """NAME=VALUE: the value as JSON when it reads as JSON (2021, true), else as text (2022-03-15)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(tr(msg("match.cli.claim_fact_form", text=repr(text))))
+    try:
+        parsed: Any = json.loads(value)
+    except ValueError:
+        parsed = value
+    return name.strip(), parsed if isinstance(parsed, int | str | bool) else value
+
+
+@command("match", msg("match.cli.help"), cmd_match)
+def _configure_match(p: argparse.ArgumentParser) -> None:
+    add_policy_argument(p)
+    p.add_argument("profiles", metavar="PROFILES", help=msg("match.cli.profiles"))
+    p.add_argument("--out", metavar="DIR", default="match-out", help=msg("match.cli.out"))
+    p.add_argument("--lang", choices=("zh", "en"), help=msg("match.cli.lang"))
+    p.add_argument("--ledger", metavar="URL", help=msg("match.cli.ledger"))
+    p.add_argument("--workers", metavar="N", type=int, default=1, help=msg("match.cli.workers", max=MAX_WORKERS))
+    p.add_argument("--no-notices", action="store_true", help=msg("match.cli.no_notices"))
+    p.add_argument(
+        "--claim-fact",
+        metavar="NAME=VALUE",
+        action="append",
+        type=_claim_fact,
+        help=msg("match.cli.claim_fact"),
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help=msg("match.cli.quiet"))

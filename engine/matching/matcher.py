@@ -1,0 +1,535 @@
+"""One profile against one policy version: three answers per rule, every status from the one evaluator.
+
+A profile is a claim with facts missing (what registries already hold). It is decided as a partial claim
+(`parse_claim(partial=True)`): a fact the decision needs and the profile lacks makes the item `incomplete`
+naming it, never false. On top of that decision the matcher does three things:
+
+1. **Finite unknowns are tried.** An unknown yes/no or enum fact the decision asked for is filled with each of
+   its values in turn and the claim decided again (a tree of real decisions, at most `MAX_LEAVES` leaves): so
+   "not registered" refuses, "registered" goes on, and a table by an unknown level gives each level's amount --
+   Kleene logic for free (`a or b` with `a` true never asks for `b`), and exact.
+2. **Other unknowns are bounded.** Where a leaf still lacks a fact (an amount, a date, a text), the item may be
+   paid anything from 0 to the upper bound of `engine.matching.ranges` (caps and history included), or refused.
+3. **Items that share a cap, limit or subject are not trusted alone.** When an item of a leaf is undecided, every
+   item joined to it by a shared cap, limit or subject group (transitively) may still change: its answer is
+   "needs" with the range from 0 to its upper bound (coarse, sound).
+
+Documents are not facts a registry holds: the profile is matched as if every document will be provided, and
+each answer lists the documents to prepare. A rule with no item in the profile is matched on a hypothetical
+item of its type with every fact unknown (its defaults aside), placed after the profile's items.
+
+What an answer promises, for every way of filling the profile's unknown facts (tests/test_matching_properties.py):
+eligible -- the decision grants (granted or reduced) an amount in [low, high], or refers the item (amount 0);
+not eligible -- it refuses; needs -- anything, and if it grants, the amount is in [low, high] (high None: no
+upper bound the rules state).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from engine.core.errors import EngineError
+from engine.deciding.claims import STRUCTURAL, Claim, Item, parse_claim
+from engine.deciding.decision import Decision, ItemDecision, Reason
+from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.history import Grant, Usage
+from engine.language.expressions import Facts, MissingFact
+from engine.language.model import CompiledPolicy, ExternalAmount, FactSpec, Rule
+from engine.matching.ranges import Facts3, truth, upper_bound, usage_of
+
+MAX_LEAVES = 32  # decisions tried per profile and policy version (each leaf is one real decision)
+HYPOTHETICAL = "~"  # the id prefix of a hypothetical item (no claim's item id is checked against it here)
+ELIGIBLE, NOT_ELIGIBLE, NEEDS = "eligible", "not_eligible", "needs"
+_UNSTABLE_CATEGORIES = frozenset({"cap", "limit"})
+_UNSTABLE_SUFFIXES = ("#subject", "#selection")
+_UNDECIDED = frozenset({"incomplete", "pending_review"})
+
+
+class Need(NamedTuple):
+    """A fact that would decide an answer: `item_id` None for an applicant or claim fact."""
+
+    item_id: str | None
+    item_type: str | None
+    fact: str  # "applicant.actually_operating", "item.official_fees_paid"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Answer:
+    rule: Rule
+    item_id: str | None  # the profile's item; None: a hypothetical item of the rule's type
+    answer: str  # ELIGIBLE | NOT_ELIGIBLE | NEEDS
+    low: Decimal
+    high: Decimal | None  # None: no upper bound stated by the rules
+    reasons: tuple[Reason, ...] = ()  # not eligible: why (the main reason first)
+    needs: tuple[Need, ...] = ()
+    documents: tuple[tuple[str, bool], ...] = ()  # (document code, certainly needed)
+    referral: bool = False
+    pending: bool = False  # the amount is decided by a panel (an external amount not known yet)
+
+    @property
+    def exact(self) -> bool:
+        return self.high is not None and self.low == self.high
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PolicyMatch:
+    """The answers of one profile against one policy version, for one funding year."""
+
+    policy: CompiledPolicy
+    funding_year: int
+    answers: tuple[Answer, ...]
+    evaluations: int  # real decisions run
+    ignored: tuple[str, ...] = ()  # what the profile gives that this policy has no word for (see `ignored`)
+
+
+class _Outcome(NamedTuple):
+    kind: str  # granted | refused | maybe | referred
+    low: Decimal
+    high: Decimal | None
+    reasons: tuple[Reason, ...]
+    missing: tuple[Need, ...]
+    pending: bool = False
+
+
+_Key = tuple[str, int | None, str]  # (namespace, item index or None, fact name)
+
+
+def project(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int | None = None) -> dict[str, Any]:
+    """The profile in the policy's vocabulary: its claim, applicant and item facts the policy knows (items of
+    types it has rules for), every document list filled, one hypothetical item per rule the profile has no item
+    for, and the funding year when the profile gives none."""
+    claim_id = data.get("claim_id")
+    given = data.get("applicant")
+    applicant: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+    out: dict[str, Any] = {"claim_id": claim_id if isinstance(claim_id, str) else str(applicant.get("id", "profile"))}
+    for name, spec in policy.claim_facts.items():
+        if name in data:
+            out[name] = data[name]
+        elif spec.type == "document_list":
+            out[name] = _all_documents(policy, spec)
+    if funding_year is not None and "funding_year" not in data:
+        out["funding_year"] = funding_year
+    person = {k: v for k, v in applicant.items() if k in policy.applicant_facts or k == "kind"}
+    for name, spec in policy.applicant_facts.items():
+        if spec.type == "document_list" and name not in applicant:
+            person[name] = _all_documents(policy, spec)
+    out["applicant"] = person
+    items: list[dict[str, Any]] = []
+    listed = data.get("items")
+    raw_items: list[Any] = listed if isinstance(listed, list) else []
+    for raw in raw_items:
+        if isinstance(raw, Mapping) and raw.get("type") in policy.rules_by_type:
+            items.append(_item(policy, raw))
+    have = {i["type"] for i in items}
+    for rule in policy.rules:
+        if rule.item_type not in have:
+            have.add(rule.item_type)
+            items.append(_item(policy, {"id": HYPOTHETICAL + rule.item_type, "type": rule.item_type}))
+    out["items"] = items
+    if "history" in data:
+        out["history"] = data["history"]
+    return out
+
+
+def ignored(policy: CompiledPolicy, data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The paths of what the profile gives that the policy has no fact for (left out of the match, never silently:
+    each record lists them) -- another policy's facts when several are matched, or a misspelt name."""
+    out = [k for k in data if k not in policy.claim_facts and k not in ("claim_id", "applicant", "items", "history")]
+    applicant = data.get("applicant")
+    if isinstance(applicant, Mapping):
+        out += [f"applicant.{k}" for k in applicant if k not in policy.applicant_facts and k != "kind"]
+    items = data.get("items")
+    for n, raw in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(raw, Mapping) or raw.get("type") not in policy.rules_by_type:
+            out.append(f"items[{n}]")
+        else:
+            specs = policy.item_facts[raw["type"]]
+            out += [f"items[{n}].{k}" for k in raw if k not in specs and k not in ("id", "type")]
+    return tuple(out)
+
+
+def _item(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:
+    specs = policy.item_facts[raw["type"]]
+    item = {k: v for k, v in raw.items() if k in specs or k in ("id", "type")}
+    for name, spec in specs.items():
+        if spec.type == "document_list":
+            item[name] = _all_documents(policy, spec)  # matched as if every document will be provided
+    return item
+
+
+def _all_documents(policy: CompiledPolicy, spec: FactSpec) -> list[str]:
+    return list(spec.values) if spec.values else list(policy.documents)
+
+
+def is_hypothetical(item_id: str) -> bool:
+    return item_id.startswith(HYPOTHETICAL)
+
+
+def match_claim(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant] = ()) -> PolicyMatch:
+    """The answers for every item of a projected, parsed profile (`project`, then `parse_claim(partial=True)`)."""
+    leaves = _explore(policy, claim, history)
+    bounds = _Bounds(policy, claim, usage_of([*claim.history, *history]))
+    roots = _components([policy.rules_by_type[item.type] for item in claim.items])  # the same in every leaf
+    per_item: list[list[_Outcome]] = [[] for _ in claim.items]
+    branched: set[_Key] = set()
+    for assignment, leaf, decision in leaves:
+        branched.update(assignment)
+        for i, outcome in enumerate(_outcomes(leaf, decision, bounds, roots)):
+            per_item[i].append(outcome)
+    answers = []
+    for i, item in enumerate(claim.items):
+        rule = policy.rules_by_type[item.type]
+        keys = [k for k in branched if k[1] is None or k[1] == i]
+        answers.append(_combine(policy, rule, claim, item, per_item[i], keys))
+    return PolicyMatch(policy, claim.funding_year, tuple(answers), len(leaves))
+
+
+def parse_profile(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int | None = None) -> Claim:
+    """The profile as a partial claim (`parse_claim(partial=True)`: a missing fact stays unknown).
+
+    The fast way first: the facts a claim must give and the profile lacks are filled with placeholders of their
+    type, the claim is parsed by the fast intake, and the placeholders are taken out again (so they are unknown,
+    exactly as the slow path leaves them). Any doubt -- a placeholder cannot be made, the fast parse refuses --
+    and the profile is parsed the slow way, which accepts or explains exactly as `parse_claim(partial=True)`."""
+    projected = project(policy, data, funding_year)
+    filled = _with_placeholders(policy, projected)
+    if filled is not None:
+        try:
+            claim = parse_claim(policy, filled[0])
+        except EngineError:
+            claim = None
+        if claim is not None:
+            for namespace, index, name in filled[1]:
+                facts = (
+                    claim.applicant
+                    if namespace == "applicant"
+                    else claim.claim_facts
+                    if namespace == "claim"
+                    else claim.items[index or 0].facts
+                )
+                del facts[name]
+            return dataclasses.replace(claim, raw=projected)
+    return parse_claim(policy, projected, partial=True)
+
+
+_PLACEHOLDERS: dict[str, Any] = {
+    "boolean": False,
+    "money": 0,
+    "integer": 0,
+    "count": 0,
+    "date": "2000-01-01",
+    "string": "x",
+    "decimal": "0",
+    "percent": "0%",
+}
+
+
+def _placeholder(spec: FactSpec) -> Any:
+    if spec.type == "enum" and spec.values:
+        return spec.values[0]
+    if spec.type in ("enum_list", "string_list", "date_list", "document_list"):
+        return []
+    return _PLACEHOLDERS.get(spec.type)
+
+
+def _with_placeholders(policy: CompiledPolicy, projected: dict[str, Any]) -> tuple[dict[str, Any], list[_Key]] | None:
+    """The projected profile with every required fact it lacks filled, and where; None when one cannot be."""
+    added: list[_Key] = []
+    out = dict(projected)
+    targets: list[tuple[str, int | None, dict[str, Any], Mapping[str, FactSpec]]] = [("claim", None, out, policy.claim_facts)]
+    applicant = out["applicant"] = dict(projected.get("applicant") or {})
+    targets.append(("applicant", None, applicant, policy.applicant_facts))
+    items = out["items"] = [dict(i) for i in projected.get("items", [])]
+    targets += [("item", n, it, policy.item_facts[it["type"]]) for n, it in enumerate(items)]
+    for namespace, index, target, specs in targets:
+        for name, spec in specs.items():
+            if name in target or not spec.required or spec.has_default:
+                continue
+            if name in STRUCTURAL:
+                return None
+            value = _placeholder(spec)
+            if value is None:
+                return None
+            target[name] = value
+            added.append((namespace, index, name))
+    return out, added
+
+
+# --- the tree of real decisions ----------------------------------------------------------------
+
+
+def _spec(policy: CompiledPolicy, claim: Claim, key: _Key) -> FactSpec | None:
+    namespace, index, name = key
+    if namespace == "applicant":
+        return policy.applicant_facts.get(name)
+    if namespace == "claim":
+        return policy.claim_facts.get(name)
+    if namespace != "item" or index is None:
+        return None  # e.g. a dated parameter with no value for the date: nothing to try
+    return policy.item_facts[claim.items[index].type].get(name)
+
+
+def _values(spec: FactSpec | None) -> tuple[Any, ...]:
+    if spec is None:
+        return ()
+    if spec.type == "boolean":
+        return (True, False)
+    if spec.type == "enum" and spec.values:
+        return tuple(spec.values)
+    return ()
+
+
+def _branch(policy: CompiledPolicy, claim: Claim, decision: Decision) -> tuple[_Key, tuple[Any, ...]] | None:
+    """The next unknown fact to try value by value: a yes/no or enum fact the decision asked for, the applicant's
+    and the claim's first (they decide every item), then the profile's own items' in order. A hypothetical item's
+    facts are never tried: the interval bound covers them."""
+    for d in decision.items:
+        for fact in d.missing_facts:
+            namespace, _, name = fact.partition(".")
+            if namespace in ("applicant", "claim"):
+                key: _Key = (namespace, None, name)
+                values = _values(_spec(policy, claim, key))
+                if values:
+                    return key, values
+    for i, d in enumerate(decision.items):
+        if is_hypothetical(claim.items[i].id):
+            continue
+        for fact in d.missing_facts:
+            namespace, _, name = fact.partition(".")
+            if namespace == "item":
+                key = (namespace, i, name)
+                values = _values(_spec(policy, claim, key))
+                if values:
+                    return key, values
+    return None
+
+
+def with_values(claim: Claim, assignment: Mapping[_Key, Any]) -> Claim:
+    """The claim with the assigned facts filled in (no parsing: the values are of the facts' own types)."""
+    if not assignment:
+        return claim
+    applicant = Facts("applicant", claim.applicant)
+    claim_facts = Facts("claim", claim.claim_facts)
+    items = list(claim.items)
+    for (namespace, index, name), value in assignment.items():
+        if namespace == "applicant":
+            applicant[name] = value
+        elif namespace == "claim":
+            claim_facts[name] = value
+        else:
+            assert index is not None
+            old = items[index]
+            items[index] = Item(old.id, old.type, old.index, Facts("item", {**old.facts, name: value}))
+    return dataclasses.replace(claim, applicant=applicant, claim_facts=claim_facts, items=tuple(items))
+
+
+def _explore(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant]) -> list[tuple[dict[_Key, Any], Claim, Decision]]:
+    """The leaves of the tree: each unknown yes/no or enum fact the decision asks for tried with every value,
+    while the tree stays within MAX_LEAVES leaves."""
+    leaves: list[tuple[dict[_Key, Any], Claim, Decision]] = []
+    stack: list[dict[_Key, Any]] = [{}]
+    while stack:
+        assignment = stack.pop()
+        current = with_values(claim, assignment)
+        decision = evaluate_claim(policy, current, history, trace=False)
+        branch = _branch(policy, claim, decision)
+        if branch is not None and len(leaves) + len(stack) + len(branch[1]) <= MAX_LEAVES:
+            key, values = branch
+            stack.extend({**assignment, key: v} for v in reversed(values))
+        else:
+            leaves.append((assignment, current, decision))
+    return leaves
+
+
+# --- one leaf: what each item's decision promises ---------------------------------------------------
+
+
+def _keys_of(rule: Rule) -> set[tuple[str, str]]:
+    keys = {("cap", c.id) for c in rule.caps} | {("limit", limit.id) for limit in rule.limits}
+    if rule.subject is not None:
+        keys.add(("subject", rule.subject.group))
+    return keys
+
+
+def _components(rules: Sequence[Rule]) -> list[int]:
+    """Union-find of the items over shared cap, limit and subject ids: each item's component's root."""
+    parent = list(range(len(rules)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[tuple[str, str], int] = {}
+    for i, rule in enumerate(rules):
+        for key in _keys_of(rule):
+            if key in owner:
+                parent[root(i)] = root(owner[key])
+            else:
+                owner[key] = i
+    return [root(i) for i in range(len(rules))]
+
+
+def _stable(reasons: Iterable[Reason]) -> bool:
+    """A refusal no other item can undo: a condition on known facts (not a cap, limit, subject or selection)."""
+    return any(r.category not in _UNSTABLE_CATEGORIES and not r.check.endswith(_UNSTABLE_SUFFIXES) for r in reasons)
+
+
+def _needs_of(claim: Claim, i: int, d: ItemDecision) -> tuple[Need, ...]:
+    item = claim.items[i]
+    out = []
+    missing = list(d.missing_facts)
+    if d.status == "pending_review" and isinstance(d.rule.amount, ExternalAmount):
+        missing += [f for f in d.rule.amount.source.facts if f not in missing]
+    for fact in missing:
+        is_item = fact.startswith("item.")
+        out.append(Need(item.id if is_item else None, item.type if is_item else None, fact))
+    return tuple(out)
+
+
+class _Bounds:
+    """Upper bounds of items' amounts, each computed once per item facts: on the profile's own applicant and claim
+    facts (the least known), which bound every leaf's (interval evaluation only widens with what is unknown)."""
+
+    def __init__(self, policy: CompiledPolicy, base: Claim, usage: Usage) -> None:
+        self.policy, self.base, self.usage = policy, base, usage
+        self.cache: dict[tuple[int, int], Decimal | None] = {}
+        self.truths: dict[tuple[str, int, int, int], bool | None] = {}
+
+    def failing(self, leaf: Claim, d: ItemDecision) -> Reason | None:
+        """A condition of an undecided item that fails whatever its unknown facts are (three-valued, see
+        `ranges.truth`): the applicant's checks first, then the item's, as the evaluator orders them."""
+        policy = self.policy
+        kind = leaf.applicant.get("kind")
+        facts = Facts3(policy, d.item.type, d.item.facts, leaf.applicant, leaf.claim_facts)
+        applicant_level = len(policy.applicant_checks)
+        for n, test in enumerate((*policy.applicant_checks, *d.rule.item_checks, *d.rule.when)):
+            if test.kinds is not None and kind not in test.kinds:
+                continue
+            key = (test.id, 0 if n < applicant_level else id(d.item.facts), id(leaf.applicant), id(leaf.claim_facts))
+            if key in self.truths:
+                value = self.truths[key]
+            else:
+                value = self.truths[key] = truth(test.expression, facts)
+            if value is False:
+                return Reason(test.category, test.id, test.cites, test.says)
+        return None
+
+    def high(self, i: int, d: ItemDecision) -> Decimal | None:
+        key = (i, id(d.item.facts))
+        if key not in self.cache:
+            facts = Facts3(self.policy, d.item.type, d.item.facts, self.base.applicant, self.base.claim_facts)
+            self.cache[key] = upper_bound(self.policy, d.rule, facts, self.usage)
+        return self.cache[key]
+
+
+def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int]) -> list[_Outcome]:
+    items = decision.items
+    seeds: dict[int, set[int]] = {}
+    for i, d in enumerate(items):
+        if d.status in _UNDECIDED:
+            seeds.setdefault(roots[i], set()).add(i)
+    out = []
+    for i, d in enumerate(items):
+        shaky = d.rule.selection is not None or (roots[i] in seeds and bool(seeds[roots[i]] - {i}))
+
+        def others(i: int = i) -> tuple[Need, ...]:
+            """The missing facts of the undecided items this one shares a cap, limit or subject with."""
+            return tuple(n for j in sorted(seeds.get(roots[i], ())) if j != i for n in _needs_of(claim, j, items[j]))
+
+        if d.status == "referred":
+            out.append(_Outcome("referred", Decimal(0), Decimal(0), (), ()))
+        elif d.status in ("granted", "reduced"):
+            granted = _Outcome("granted", d.amount, d.amount, (), ())
+            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), others()) if shaky else granted)
+        elif d.status == "refused":
+            if _stable(d.reasons) or not (shaky or d.missing_facts):
+                out.append(_Outcome("refused", Decimal(0), Decimal(0), d.reasons, ()))
+            else:  # a cap, limit or subject refusal with facts still unknown here or in an item it shares them with
+                out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), _needs_of(claim, i, d) + others()))
+        elif not is_hypothetical(d.item.id) and (failed := bounds.failing(claim, d)) is not None:
+            # undecided, but a condition fails on what is known (a hypothetical item, all unknown, is not looked at)
+            out.append(_Outcome("refused", Decimal(0), Decimal(0), (failed,), ()))
+        else:  # incomplete, pending review
+            needs = _needs_of(claim, i, d) + others()
+            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), needs, d.status == "pending_review"))
+    return out
+
+
+# --- the leaves together: one answer per item ---------------------------------------------------------
+
+
+def _combine(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item, outcomes: list[_Outcome], branched: list[_Key]) -> Answer:
+    kinds = {o.kind for o in outcomes}
+    item_id = None if is_hypothetical(item.id) else item.id
+    docs = documents(policy, rule, claim, item)
+    q = policy.quantum
+    outcomes = [o._replace(low=o.low.quantize(q), high=None if o.high is None else o.high.quantize(q)) for o in outcomes]
+    if kinds == {"granted"}:
+        return Answer(rule, item_id, ELIGIBLE, min(o.low for o in outcomes), max(o.low for o in outcomes), documents=docs)
+    if kinds == {"referred"}:
+        return Answer(rule, item_id, ELIGIBLE, Decimal(0), Decimal(0), referral=True)
+    if kinds == {"refused"}:
+        # the grounds every leaf gives (e.g. who may claim), else each leaf's main ground
+        reasons = [r for r in outcomes[0].reasons if all(r in o.reasons for o in outcomes[1:])]
+        if not reasons:
+            for o in outcomes:
+                for r in o.reasons[:1]:
+                    if r not in reasons:
+                        reasons.append(r)
+        return Answer(rule, item_id, NOT_ELIGIBLE, Decimal(0), Decimal(0), reasons=tuple(reasons))
+    favourable = [o for o in outcomes if o.kind != "refused"]
+    low = min(o.low for o in favourable)
+    highs = [o.high for o in favourable]
+    high = None if any(h is None for h in highs) else max(h for h in highs if h is not None)
+    needs: list[Need] = []
+    for key in sorted(branched, key=lambda k: (k[1] is not None, k[1] or 0, k[2])):
+        namespace, index, name = key
+        is_item = index is not None
+        need = Need(item.id if is_item else None, item.type if is_item else None, f"{namespace}.{name}")
+        if need not in needs:
+            needs.append(need)
+    for o in outcomes:
+        for n in o.missing:
+            if n not in needs:
+                needs.append(n)
+    return Answer(
+        rule,
+        item_id,
+        NEEDS,
+        low,
+        high,
+        needs=tuple(needs),
+        documents=docs,
+        referral="referred" in kinds,
+        pending=any(o.pending for o in outcomes),
+    )
+
+
+def documents(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item) -> tuple[tuple[str, bool], ...]:
+    """The documents to prepare for the item (and the applicant's proof of standing): each with whether it is
+    certainly needed (False: its condition rests on a fact still unknown)."""
+    needs = [*(rule.documents if rule.documents_required else ())]
+    needs += [n for dc in rule.item_document_checks for n in dc.needs]
+    kind = claim.applicant.get("kind")
+    needs += [n for dc in policy.applicant_document_checks if dc.kinds is None or kind in dc.kinds for n in dc.needs]
+    if not rule.documents_required:
+        return ()
+    out: list[tuple[str, bool]] = []
+    for need in needs:
+        certain = True
+        if need.when is not None and need.when.computed:
+            certain = False  # it depends on the amount computed: "if applicable"
+        elif need.when is not None:
+            try:
+                if not need.when(item.facts, claim.applicant, claim.claim_facts):
+                    continue
+            except MissingFact:
+                certain = False
+        if all(code != need.doc for code, _ in out):
+            out.append((need.doc, certain))
+    return tuple(out)

@@ -1,0 +1,374 @@
+"""What a match writes: JSON Lines for other systems, a notice per applicant (zh and en, text and
+self-contained HTML) and the bureau's summary workbook (applicants x measures, totals, facts most often missing).
+
+Words come from the one catalogue (`engine/core/messages/<lang>/match.yaml`); money and the policy's labels
+from the explanations' formatter (`engine.explaining.labels.Labels`), so a notice writes amounts, clauses and
+facts exactly as an explanation does; the HTML takes the explanations' stylesheet.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import engine.explaining
+from engine.core.i18n import msg
+from engine.core.quantities import format_money
+from engine.explaining.catalogue import Catalogue
+from engine.explaining.labels import Labels
+from engine.language.model import CompiledPolicy, Rule, Text
+from engine.matching.matcher import ELIGIBLE, HYPOTHETICAL, NEEDS, NOT_ELIGIBLE, Answer, Need, PolicyMatch, is_hypothetical
+
+LANGS = ("zh", "en")
+_STYLE = (Path(engine.explaining.__file__).parent / "templates" / "_style.css.j2").read_text(encoding="utf-8")
+_EXTRA_STYLE = (
+    ".answer{border:1px solid var(--line);border-radius:6px;padding:.5rem .8rem;margin:.5rem 0}"
+    ".answer .amount{font-weight:700}.eligible{border-left:5px solid var(--ok)}.needs{border-left:5px solid var(--warn)}"
+    ".not_eligible{border-left:5px solid var(--bad);color:var(--muted)}.lead{color:var(--muted)}"
+)
+
+
+@dataclass
+class ProfileResult:
+    """One profile's answers under every policy version matched, and what could not be matched."""
+
+    profile_id: str
+    applicant_id: str
+    name: str
+    matches: list[PolicyMatch] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=32)  # (a service reloads policies: old ones are let go)
+def labels(policy: CompiledPolicy, lang: str) -> Labels:
+    return Labels(policy, Catalogue(policy, lang))
+
+
+def _say(text: Text | None, lang: str) -> str:
+    if text is None:
+        return ""
+    return str(getattr(text, lang, None) or text.en)
+
+
+_LABELS: dict[tuple[str, str | None, str, str], str] = {}  # (policy content hash, item type, fact, lang)
+
+
+def fact_label(policy: CompiledPolicy, need: Need, lang: str) -> str:
+    """A fact in the policy's own words ("获得专利权所缴纳的官方规定费用"), never its code (unless it has none)."""
+    key = (policy.content_hash, need.item_type, need.fact, lang)
+    found = _LABELS.get(key)
+    if found is None:
+        if len(_LABELS) > 10_000:
+            _LABELS.clear()
+        found = _LABELS[key] = _fact_label(policy, need, lang)
+    return found
+
+
+def _fact_label(policy: CompiledPolicy, need: Need, lang: str) -> str:
+    namespace, _, name = need.fact.partition(".")
+    specs = {"applicant": policy.applicant_facts, "claim": policy.claim_facts}.get(namespace)
+    if specs is None and need.item_type is not None:
+        specs = policy.item_facts.get(need.item_type, {})
+    spec = (specs or {}).get(name)
+    return _say(spec.label, lang) if spec is not None else need.fact
+
+
+def order(answers: Iterable[Answer]) -> list[Answer]:
+    """By amount, the largest first (no upper limit counts as the largest), then by clause."""
+    return sorted(answers, key=lambda a: (-(a.high if a.high is not None else Decimal("Infinity")), -a.low, a.rule.cites))
+
+
+# --- JSON Lines --------------------------------------------------------------------------------------
+
+
+def answer_dict(policy: CompiledPolicy, a: Answer) -> dict[str, Any]:
+    return {
+        "rule": a.rule.id,
+        "cites": a.rule.cites,
+        "item_type": a.rule.item_type,
+        "item_id": a.item_id,
+        "answer": a.answer,
+        "amount": {"low": format_money(a.low), "high": None if a.high is None else format_money(a.high)},
+        "referral": a.referral,
+        "pending_review": a.pending,
+        "reasons": [{"check": r.check, "cites": r.cites, "says": r.says.to_dict()} for r in a.reasons],
+        "needs": [
+            {"item_id": n.item_id if n.item_id is None or not is_hypothetical(n.item_id) else None, "fact": n.fact}
+            | {"label": {lang: fact_label(policy, n, lang) for lang in LANGS}}
+            for n in a.needs
+        ],
+        "documents": [
+            {"doc": code, "certain": certain, "label": {lang: _say(policy.documents.get(code), lang) for lang in LANGS}}
+            for code, certain in a.documents
+        ],
+    }
+
+
+def result_dict(result: ProfileResult) -> dict[str, Any]:
+    return {
+        "profile": result.profile_id,
+        "applicant_id": result.applicant_id,
+        "name": result.name,
+        "matches": [
+            {
+                "policy": m.policy.id,
+                "version": m.policy.version,
+                "funding_year": m.funding_year,
+                "evaluations": m.evaluations,
+                "ignored": list(m.ignored),
+                "answers": [answer_dict(m.policy, a) for a in order(m.answers)],
+            }
+            for m in result.matches
+        ],
+        "errors": result.errors,
+    }
+
+
+# --- notices --------------------------------------------------------------------------------------------
+
+
+def amount_text(policy: CompiledPolicy, a: Answer, lang: str) -> str:
+    money = labels(policy, lang).money
+    if a.referral and a.answer == ELIGIBLE:
+        return msg("match.referral", to=_say(a.rule.referral, lang)).render(lang)
+    if a.high is None:
+        key = "match.amount_from" if a.low > 0 else "match.amount_open"
+        return msg(key, low=money(a.low)).render(lang) if a.low > 0 else msg(key).render(lang)
+    if a.high == 0:
+        return msg("match.amount_zero").render(lang)
+    if a.low == a.high:
+        return msg("match.amount_exact", amount=money(a.high)).render(lang)
+    if a.low == 0:
+        return msg("match.amount_up_to", high=money(a.high)).render(lang)
+    return msg("match.amount_range", low=money(a.low), high=money(a.high)).render(lang)
+
+
+def _lines(policy: CompiledPolicy, a: Answer, lang: str) -> tuple[str, str, list[str]]:
+    """(heading, amount, detail lines) of one answer."""
+    kind = _say(policy.item_type_labels.get(a.rule.item_type), lang)
+    heading = msg("match.measure", cites=a.rule.cites, type=kind).render(lang)
+    heading += (" " if lang == "en" else "") + (
+        msg("match.your_item", id=a.item_id) if a.item_id is not None else msg("match.if_you_have")
+    ).render(lang)
+    details: list[str] = []
+    if a.answer == NOT_ELIGIBLE:
+        for r in a.reasons:
+            details.append(msg("match.because", says=_say(r.says, lang), cites=r.cites).render(lang))
+        return heading, "", details
+    if a.pending:
+        details.append(msg("match.pending").render(lang))
+    if a.needs:
+        facts = []
+        for n in a.needs:
+            label = fact_label(policy, n, lang)
+            other = n.item_id if n.item_id not in (None, a.item_id, HYPOTHETICAL + a.rule.item_type) else None
+            facts.append(label if other is None else msg("match.other_item_fact", fact=label, id=other.lstrip(HYPOTHETICAL)).render(lang))
+        details.append(msg("match.needs_facts", facts=list(dict.fromkeys(facts))).render(lang))
+    if a.documents:
+        docs = [
+            _say(policy.documents.get(code), lang)
+            if certain
+            else msg("match.document_if", doc=_say(policy.documents.get(code), lang)).render(lang)
+            for code, certain in a.documents
+        ]
+        details.append(msg("match.documents", docs=docs).render(lang))
+    return heading, amount_text(policy, a, lang), details
+
+
+def _sections(m: PolicyMatch) -> list[tuple[str, list[Answer]]]:
+    ordered = order(m.answers)
+    return [
+        (key, [a for a in ordered if a.answer == kind])
+        for key, kind in (("section_eligible", ELIGIBLE), ("section_needs", NEEDS), ("section_not", NOT_ELIGIBLE))
+    ]
+
+
+def _total(m: PolicyMatch) -> Decimal:
+    return sum((a.low for a in m.answers if a.answer == ELIGIBLE), Decimal(0))
+
+
+def notice_text(result: ProfileResult, lang: str) -> str:
+    out = [
+        msg("match.notice_title", name=result.name).render(lang),
+        msg("match.notice_for", name=result.name, id=result.applicant_id).render(lang),
+    ]
+    out.append(msg("match.notice_lead").render(lang))
+    for m in result.matches:
+        p = m.policy
+        out += ["", "== " + msg("match.notice_policy", title=_say(p.title, lang), version=p.version, year=m.funding_year).render(lang)]
+        for key, answers in _sections(m):
+            out += ["", msg("match.section", title=msg(f"match.{key}")).render(lang)]
+            if not answers:
+                out.append("  " + msg("match.none").render(lang))
+            for a in answers:
+                heading, amount, details = _lines(p, a, lang)
+                out.append("  - " + (msg("match.line", heading=heading, amount=amount).render(lang) if amount else heading))
+                out += [f"      {d}" for d in details]
+        out += ["", msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang)]
+    return "\n".join(out) + "\n"
+
+
+def notice_html(result: ProfileResult, lang: str) -> str:
+    e = html.escape
+    title = msg("match.notice_title", name=result.name).render(lang)
+    body = [f"<h1>{e(title)}</h1>", f"<p>{e(msg('match.notice_for', name=result.name, id=result.applicant_id).render(lang))}</p>"]
+    body.append(f'<p class="lead">{e(msg("match.notice_lead").render(lang))}</p>')
+    for m in result.matches:
+        p = m.policy
+        body.append(
+            f"<h2>{e(msg('match.notice_policy', title=_say(p.title, lang), version=p.version, year=m.funding_year).render(lang))}</h2>"
+        )
+        for key, answers in _sections(m):
+            body.append(f"<h3>{e(msg(f'match.{key}').render(lang))}</h3>")
+            if not answers:
+                body.append(f"<p>{e(msg('match.none').render(lang))}</p>")
+            for a in answers:
+                heading, amount, details = _lines(p, a, lang)
+                body.append(f'<div class="answer {a.answer}"><h4>{e(heading)}</h4>')
+                if amount:
+                    body.append(f'<p class="amount">{e(amount)}</p>')
+                body += [f"<p>{e(d)}</p>" for d in details]
+                body.append("</div>")
+        body.append(f'<p class="total">{e(msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang))}</p>')
+    return (
+        f'<!DOCTYPE html>\n<html lang="{e(msg("match.html_lang").render(lang))}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
+        f"<style>{_STYLE}{_EXTRA_STYLE}</style></head><body><main>{''.join(body)}</main></body></html>\n"
+    )
+
+
+def notice_files(result: ProfileResult) -> dict[str, str]:
+    """File name (under notices/) -> text: the notice in each language, as text and as HTML."""
+    stem = _safe(result.profile_id)
+    out = {}
+    for lang in LANGS:
+        out[f"{stem}.{lang}.txt"] = notice_text(result, lang)
+        out[f"{stem}.{lang}.html"] = notice_html(result, lang)
+    return out
+
+
+def _safe(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:80]
+    return cleaned or "profile"
+
+
+# --- the bureau's summary ------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """Running totals over every profile (from the JSON Lines records, so that workers send only those), bounded by
+    the number of rules and facts, never by the number of profiles."""
+
+    profiles: int = 0
+    errors: int = 0
+    answers: Counter[str] = field(default_factory=Counter)
+    eligible_total: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (policy id, rule id) -> sum of low
+    eligible_count: Counter[tuple[str, str]] = field(default_factory=Counter)
+    needs_count: Counter[tuple[str, str]] = field(default_factory=Counter)
+    missing: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (policy id, item type or "", fact) -> profiles
+    evaluations: int = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.profiles += 1
+        self.errors += bool(record["errors"])
+        seen: set[tuple[str, str, str]] = set()
+        for m in record["matches"]:
+            self.evaluations += m["evaluations"]
+            for a in m["answers"]:
+                key = (m["policy"], a["rule"])
+                self.answers[a["answer"]] += 1
+                if a["answer"] == ELIGIBLE:
+                    self.eligible_total[key] = self.eligible_total.get(key, Decimal(0)) + Decimal(a["amount"]["low"])
+                    self.eligible_count[key] += 1
+                elif a["answer"] == NEEDS:
+                    self.needs_count[key] += 1
+                    for n in a["needs"]:
+                        seen.add((m["policy"], a["item_type"] if n["fact"].startswith("item.") else "", n["fact"]))
+        self.missing.update(seen)
+
+
+def cell(a: dict[str, Any] | None, lang: str) -> Any:
+    if a is None or a["answer"] == NOT_ELIGIBLE:
+        return msg("match.cell_not").render(lang)
+    low, high = a["amount"]["low"], a["amount"]["high"]
+    if a["answer"] == ELIGIBLE:
+        return float(low) if low == high else f"{low}-{high}"
+    if high is None:
+        return msg("match.cell_needs_open").render(lang)
+    return msg("match.cell_needs", high=high).render(lang)
+
+
+def measures_of(policies: Iterable[CompiledPolicy]) -> list[tuple[CompiledPolicy, Rule]]:
+    """Every rule of every policy loaded, once per (policy id, rule id): the newest version's words."""
+    out: dict[tuple[str, str], tuple[CompiledPolicy, Rule]] = {}
+    for p in policies:
+        for r in p.rules:
+            out[(p.id, r.id)] = (p, r)
+    return list(out.values())
+
+
+class Workbook:
+    """The summary workbook, written row by row (openpyxl write-only: rows go to disk, not memory)."""
+
+    def __init__(self, path: Path, measures: Sequence[tuple[CompiledPolicy, Rule]], lang: str) -> None:
+        from openpyxl import Workbook as Book
+
+        self.path = path
+        self.lang = lang
+        self.book = Book(write_only=True)
+        self.sheet = self.book.create_sheet(msg("match.sheet_summary").render(lang))
+        self.measures = [(p.id, r.id) for p, r in measures]
+        self.policies = {p.id: p for p, _ in measures}
+        say = {k: msg(f"match.{k}").render(lang) for k in ("col_applicant", "col_name", "col_policy", "col_year", "col_eligible_total")}
+        head = [say["col_applicant"], say["col_name"], say["col_policy"], say["col_year"], say["col_eligible_total"]]
+        head += [f"{r.cites} {_say(p.item_type_labels.get(r.item_type), lang)}" for p, r in measures]
+        self.sheet.append(head)
+
+    def add(self, record: dict[str, Any]) -> None:
+        for m in record["matches"]:
+            by_rule: dict[str, dict[str, Any]] = {}
+            for a in m["answers"]:  # ordered by amount: an item type claimed twice shows its largest
+                by_rule.setdefault(a["rule"], a)
+            total = sum((Decimal(a["amount"]["low"]) for a in m["answers"] if a["answer"] == ELIGIBLE), Decimal(0))
+            row: list[Any] = [
+                record["applicant_id"],
+                record.get("name", ""),
+                f"{m['policy']} {m['version']}",
+                m["funding_year"],
+                float(total),
+            ]
+            row += [cell(by_rule.get(r), self.lang) if p == m["policy"] else None for p, r in self.measures]
+            self.sheet.append(row)
+
+    def close(self, summary: Summary) -> None:
+        lang = self.lang
+        blank: list[Any] = [None, None, None, None]
+        self.sheet.append([])
+        grand = float(sum(summary.eligible_total.values(), Decimal(0)))
+        self.sheet.append(
+            [
+                msg("match.row_totals").render(lang),
+                *blank[1:],
+                grand,
+                *(float(summary.eligible_total.get(k, Decimal(0))) for k in self.measures),
+            ]
+        )
+        self.sheet.append(
+            [msg("match.row_eligible_count").render(lang), *blank, *(summary.eligible_count.get(k, 0) for k in self.measures)]
+        )
+        self.sheet.append([msg("match.row_needs_count").render(lang), *blank, *(summary.needs_count.get(k, 0) for k in self.measures)])
+        missing = self.book.create_sheet(msg("match.sheet_missing").render(lang))
+        missing.append([msg("match.col_policy").render(lang), msg("match.col_fact").render(lang), "", msg("match.col_count").render(lang)])
+        for (pid, item_type, fact), count in summary.missing.most_common():
+            policy = self.policies.get(pid)
+            label = fact_label(policy, Need(None, item_type or None, fact), lang) if policy is not None else fact
+            kind = _say(policy.item_type_labels.get(item_type), lang) if policy is not None and item_type else ""
+            missing.append([pid, label, kind, count])
+        self.book.save(self.path)

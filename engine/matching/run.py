@@ -1,0 +1,226 @@
+"""Matching many profiles: a generator pipeline in flat memory, on one process or several.
+
+Profiles are read one at a time (any input `batch` reads, or a single JSON/YAML profile), matched against
+every policy version in force (`Matching.match`), and each result is written as soon as it is made:
+its line of `matches.jsonl`, its notices (by whoever matched it), its row of the workbook, its counts in
+the `Summary`. Nothing holds all results. With `workers > 1` profiles go to a pool of processes in chunks,
+at most two chunks per worker in flight, and come back in input order (profiles are independent: a match
+commits nothing, so no order between them matters but the output's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from engine.core.errors import EngineError
+from engine.core.i18n import msg
+from engine.deciding.versions import PolicySet
+from engine.language.model import CompiledPolicy
+from engine.matching.matcher import ignored, match_claim, parse_profile
+from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
+from engine.records.batch import Progress
+from engine.records.inputs import read_document
+from engine.records.ledger import Ledger
+from engine.records.tabular import Record, open_input, output_dir
+
+CHUNK = 64
+
+
+@dataclass
+class Matching:
+    """The policies (one set of versions per policy id) and the ledger a match reads its history from."""
+
+    sets: Sequence[PolicySet]
+    ledger: Ledger | None = None
+    #: claim-level facts for every profile that does not give them (the round's: `--claim-fact submission_date=...`)
+    claim_facts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def versions_for(self, data: dict[str, Any]) -> tuple[list[tuple[CompiledPolicy, int]], list[dict[str, Any]]]:
+        """(version, funding year) pairs to match: the version in force for the profile's funding year, or, when
+        it gives none, every version at its latest funding year; and an error for a policy with none in force."""
+        year = data.get("funding_year")
+        pairs: list[tuple[CompiledPolicy, int]] = []
+        errors: list[dict[str, Any]] = []
+        for s in self.sets:
+            if isinstance(year, int) and not isinstance(year, bool):
+                found = s.covering(year)
+                pairs += [(p, year) for p in found]
+                if not found:
+                    errors.append({"policy": s.id, "message": str(msg("match.not_in_force", policy=s.id, year=year))})
+            else:
+                pairs += [(p, p.funding_years[1]) for p in s.versions]
+        return pairs, errors
+
+    def match(self, data: dict[str, Any], number: int) -> ProfileResult:
+        if self.claim_facts:
+            data = {**self.claim_facts, **data}
+        applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
+        assert isinstance(applicant, dict)
+        profile_id = data.get("claim_id") if isinstance(data.get("claim_id"), str) else str(applicant.get("id", number))
+        result = ProfileResult(str(profile_id), str(applicant.get("id", "")), str(applicant.get("name", applicant.get("id", ""))))
+        pairs, result.errors = self.versions_for(data)
+        for policy, year in pairs:
+            try:
+                joined = self.ledger.with_facts_on_record(policy, data) if self.ledger is not None else data
+                claim = parse_profile(policy, dict(joined), year)
+                history = self.ledger.history_for(policy, claim) if self.ledger is not None else []
+                found = match_claim(policy, claim, history)
+                result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data)))
+            except EngineError as err:
+                result.errors.append({"policy": policy.id, "version": policy.version, "problems": [p.to_dict() for p in err.problems]})
+        return result
+
+
+def open_profiles(path: str | Path, policy: CompiledPolicy) -> tuple[Iterator[Record], Callable[[], float | None], Callable[[], None]]:
+    """The profiles of an input -- a single profile (a JSON or YAML object), or any input `batch` reads -- with
+    how far reading has got (0..1, None when unknown) and how to close it."""
+    name = str(path).lower()
+    if name.endswith((".json", ".yaml", ".yml")) and _is_object(path):
+        data, _ = read_document(path)
+        return iter([Record(1, {"file": str(path)}, data)]), lambda: None, lambda: None
+    reader = open_input(path, policy)
+    return iter(reader), reader.fraction, reader.close
+
+
+def _is_object(path: str | Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    while head.startswith(b"#"):  # YAML comments
+        head = head.split(b"\n", 1)[1].lstrip() if b"\n" in head else b""
+    return not head.startswith((b"[", b"-"))
+
+
+# --- one process's work --------------------------------------------------------------------------------
+
+_STATE: dict[str, Any] = {}
+
+
+def _setup(sets: Sequence[PolicySet], ledger_url: str | None, notices: Path | None, claim_facts: Mapping[str, Any]) -> None:
+    _STATE["matching"] = Matching(sets, Ledger(ledger_url, create=False) if ledger_url else None, claim_facts)
+    _STATE["notices"] = notices
+
+
+def _one(number: int, data: Any, where: dict[str, Any], problems: list[Any]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {"profile": str(number), "applicant_id": "", "name": "", "matches": [], "errors": [{"input": where, "problems": problems}]}
+    result: ProfileResult = _STATE["matching"].match(data, number)
+    notices: Path | None = _STATE["notices"]
+    if notices is not None and result.matches:
+        _write_notices(notices, result, number)
+    record = result_dict(result)
+    record["input"] = where
+    return record
+
+
+def _write_notices(folder: Path, result: ProfileResult, number: int) -> None:
+    """The notices under the profile's id; a second profile with the same id (or the same id once made safe for
+    a file name) gets its input number added: the first file is created exclusively, so no notice overwrites
+    another, whichever worker writes first."""
+    files = notice_files(result)
+    first = next(iter(files))
+    stem = first.split(".", 1)[0]
+    try:
+        with open(folder / first, "x", encoding="utf-8") as f:
+            f.write(files[first])
+        name = stem
+    except FileExistsError:
+        name = f"{stem}-{number}"
+        (folder / first.replace(stem, name, 1)).write_text(files[first], encoding="utf-8")
+    for file, text in files.items():
+        if file != first or name != stem:
+            (folder / file.replace(stem, name, 1)).write_text(text, encoding="utf-8")
+
+
+def _chunk(items: list[tuple[int, Any, dict[str, Any], list[Any]]]) -> list[str]:
+    return [json.dumps(_one(*item), ensure_ascii=False) for item in items]
+
+
+def _chunks(source: Iterator[Record]) -> Iterator[list[tuple[int, Any, dict[str, Any], list[Any]]]]:
+    chunk: list[tuple[int, Any, dict[str, Any], list[Any]]] = []
+    for rec in source:
+        chunk.append((rec.number, rec.data, rec.where, rec.problems))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _lines(
+    source: Iterator[Record],
+    sets: Sequence[PolicySet],
+    ledger_url: str | None,
+    notices: Path | None,
+    workers: int,
+    claim_facts: Mapping[str, Any],
+) -> Iterator[str]:
+    """Each profile's JSON line, in input order."""
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        _setup(sets, ledger_url, notices, claim_facts)
+        for chunk in _chunks(source):
+            yield from _chunk(chunk)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup, initargs=(sets, ledger_url, notices, claim_facts)) as pool:
+        pending: deque[Future[list[str]]] = deque()
+        for chunk in _chunks(source):
+            pending.append(pool.submit(_chunk, chunk))
+            while len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def run_match(
+    sets: Sequence[PolicySet],
+    input_path: str | Path,
+    out_dir: str | Path,
+    *,
+    ledger_url: str | None = None,
+    workers: int = 1,
+    notices: bool = True,
+    workbook: bool = True,
+    lang: str = "zh",
+    quiet: bool = False,
+    stderr: IO[str] | None = None,
+    claim_facts: Mapping[str, Any] | None = None,
+) -> tuple[Summary, float]:
+    """Match every profile of `input_path`; write matches.jsonl, notices/ and summary.xlsx into `out_dir`.
+    Returns the summary and the seconds taken."""
+    stderr = stderr if stderr is not None else sys.stderr
+    started = time.monotonic()
+    out = output_dir(out_dir)
+    notice_dir = out / "notices" if notices else None
+    if notice_dir is not None:
+        shutil.rmtree(notice_dir, ignore_errors=True)  # an earlier run's notices must not pass for this run's
+        os.makedirs(notice_dir, exist_ok=True)
+    newest = [s.newest for s in sets]
+    book = Workbook(out / "summary.xlsx", measures_of(v for s in sets for v in s.versions), lang) if workbook else None
+    summary = Summary()
+    progress = Progress(stderr, not quiet, unit="profiles")
+    source, fraction, close = open_profiles(input_path, newest[0])
+    with open(out / "matches.jsonl", "w", encoding="utf-8", errors="backslashreplace") as jsonl:
+        for line in _lines(source, sets, ledger_url, notice_dir, workers, claim_facts or {}):
+            jsonl.write(line + "\n")
+            record = json.loads(line)
+            summary.add(record)
+            if book is not None:
+                book.add(record)
+            progress.update(summary.profiles, fraction())
+    close()
+    progress.finish()
+    if book is not None:
+        book.close(summary)
+    return summary, time.monotonic() - started

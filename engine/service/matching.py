@@ -1,0 +1,116 @@
+"""POST /match: what an applicant can claim from what is already known of it (engine.matching), over HTTP.
+
+The body is one profile (a claim with any facts missing). `?policy=ID` matches against that policy's versions,
+else against every policy served; `?history=ledger` counts what the service's ledger already granted (caps and
+limits used) and joins the facts on record, as `match --ledger` does; `?format=json` (default: the JSON Lines
+record of `policy-engine match`), `text` or `html` (the applicant's notice, in `?lang=` or Accept-Language).
+Registered by `engine.service.app.routes`; its OpenAPI entry is `paths()`, merged by `engine.service.openapi`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engine.core.errors import EngineError
+from engine.matching.outputs import notice_html, notice_text, result_dict
+from engine.matching.run import Matching
+from engine.service.problems import detail
+
+if TYPE_CHECKING:
+    from engine.service.app import Service
+
+FORMATS = {"json": "application/json", "text": "text/plain; charset=utf-8", "html": "text/html; charset=utf-8"}
+
+
+def routes(svc: Service) -> list[Route]:
+    from engine.service.app import Refusal, bounded, claim_refusal, lang_of, read_json
+
+    async def match(request: Request) -> Response:
+        svc.may_read(request)
+        fmt = request.query_params.get("format", "json")
+        lang = request.query_params.get("lang") or lang_of(request)
+        history = request.query_params.get("history", "none")
+        for name, value, allowed in (
+            ("format", fmt, tuple(FORMATS)),
+            ("lang", lang, ("zh", "en")),
+            ("history", history, ("none", "ledger")),
+        ):
+            if value not in allowed:
+                raise Refusal(
+                    "invalid-request", detail("bad_param", lang_of(request), name=name, value=value, expected=" | ".join(allowed))
+                )
+        if history == "ledger" and svc.config.ledger_url is None:
+            raise Refusal("no-ledger", detail("no_ledger", lang_of(request)))
+        data, _ = await read_json(request, svc)
+        if not isinstance(data, dict):
+            raise Refusal(
+                "invalid-request",
+                detail("bad_param", lang_of(request), name="body", value=type(data).__name__, expected="a profile object"),
+            )
+        policy = request.query_params.get("policy")
+        try:
+            sets = [svc.catalogue.policy_set(policy)] if policy else list(svc.catalogue.sets.values())
+        except EngineError as err:
+            raise claim_refusal(err, None) from None
+
+        def work() -> str:
+            if history == "ledger":
+                with svc.ledger_lock:
+                    result = Matching(sets, svc.ledger(lang)).match(data, 1)
+            else:
+                result = Matching(sets).match(data, 1)
+            if fmt == "text":
+                return notice_text(result, lang)
+            if fmt == "html":
+                return notice_html(result, lang)
+            return json.dumps(result_dict(result), ensure_ascii=False)
+
+        body = await bounded(svc, request, work, ledger=history == "ledger")
+        return Response(body, media_type=FORMATS[fmt], headers={"content-language": lang})
+
+    return [Route("/match", match, methods=["POST"])]
+
+
+def paths() -> dict[str, Any]:
+    """The OpenAPI 3.1 entry of POST /match."""
+    text = {"type": "string"}
+    query = [
+        {"name": "policy", "in": "query", "required": False, "schema": text, "description": "a policy id; default: every policy served"},
+        {"name": "history", "in": "query", "required": False, "schema": {"enum": ["none", "ledger"]}},
+        {"name": "format", "in": "query", "required": False, "schema": {"enum": list(FORMATS)}},
+        {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["zh", "en"]}},
+    ]
+    problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "/match": {
+            "post": {
+                "summary": "What an applicant can claim from a profile (any facts missing): eligible, not eligible, or the facts needed",
+                "operationId": "match",
+                "parameters": query,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"type": "object", "description": "a profile: a claim with any facts missing"}}
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "the answers per policy version and rule (json), or the applicant's notice (text, html)",
+                        "content": {
+                            "application/json": {"schema": {"type": "object"}},
+                            "text/plain": {"schema": text},
+                            "text/html": {"schema": text},
+                        },
+                    },
+                    "400": {"description": "a bad parameter or profile", **problem},
+                    "409": {"description": "history=ledger on a service with no ledger", **problem},
+                    "422": {"description": "several policies are served and ?policy names none of them", **problem},
+                },
+            }
+        }
+    }

@@ -1,0 +1,337 @@
+"""`policy-engine match`: the three answers on profiles worked out by hand from the measures and the readings.
+
+Every expected amount is computed in a comment from the clause (R-numbers are the bureau's readings,
+shared/measures/READINGS.md). Soundness over random profiles is tests/test_matching_properties.py.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ENTERPRISE_ID, ROOT, claim, item
+
+from engine.cli import main
+from engine.deciding.history import Consumption, Grant
+from engine.deciding.ready import load_policy
+from engine.language.model import CompiledPolicy
+from engine.matching.matcher import ELIGIBLE, NEEDS, NOT_ELIGIBLE, Answer, Need, match_claim, parse_profile
+from engine.matching.outputs import ProfileResult, notice_html, notice_text
+
+PINGGU = ROOT / "policies" / "pinggu_2020.yaml"
+FICTIONAL = ROOT / "tests" / "fixtures" / "fictional_district.yaml"
+EXAMPLE = ROOT / "examples" / "profile_match_2021.json"
+
+
+@pytest.fixture(scope="module")
+def pinggu() -> CompiledPolicy:
+    return load_policy(PINGGU)
+
+
+def answers(policy: CompiledPolicy, data: dict[str, Any], history: tuple[Grant, ...] = ()) -> dict[str, Answer]:
+    """item id (or "rule:<id>" for a hypothetical item) -> its answer."""
+    m = match_claim(policy, parse_profile(policy, data), history)
+    return {a.item_id or f"rule:{a.rule.id}": a for a in m.answers}
+
+
+def test_invention_patent_with_fees_unknown_needs_the_fees_and_has_no_upper_limit(pinggu: CompiledPolicy) -> None:
+    """R9: 50% of the official fees, no cap, once per patent. Fees unknown: the fees decide it, and since nothing caps
+    the amount the range is 0 .. no upper limit (never a made-up number)."""
+    a = answers(pinggu, claim(item("invention_patent_grant", "p1", official_fees_paid=...)))["p1"]
+    assert (a.answer, a.low, a.high) == (NEEDS, Decimal("0.00"), None)
+    assert a.needs == (Need("p1", "invention_patent_grant", "item.official_fees_paid"),)
+    # documents: proof of right, fee receipts, sealed copies (an enterprise), the business licence (第十二条)
+    assert [d for d, _ in a.documents] == ["proof_of_right", "fee_receipts", "sealed_receipt_copies", "business_licence"]
+
+
+def test_fees_known_make_it_eligible_with_its_amount(pinggu: CompiledPolicy) -> None:
+    a = answers(pinggu, claim(item("invention_patent_grant", "p1", official_fees_paid="8400.00")))["p1"]
+    assert (a.answer, a.low, a.high) == (ELIGIBLE, Decimal("4200.00"), Decimal("4200.00"))  # 8,400 x 50% = 4,200.00
+
+
+def test_unknown_title_is_eligible_with_the_range_of_the_table(pinggu: CompiledPolicy) -> None:
+    """R17: demonstration 200,000, advantage 100,000. Which title is unknown, everything else holds: eligible either
+    way, 100,000.00 .. 200,000.00 (each title tried in a real decision)."""
+    a = answers(pinggu, claim(item("national_ip_title", "t1", title=...)))["t1"]
+    assert (a.answer, a.low, a.high) == (ELIGIBLE, Decimal("100000.00"), Decimal("200000.00"))
+
+
+def test_unknown_award_level(pinggu: CompiledPolicy) -> None:
+    a = answers(pinggu, claim(item("china_patent_award", "c1", level=...)))["c1"]
+    assert (a.answer, a.low, a.high) == (ELIGIBLE, Decimal("300000.00"), Decimal("500000.00"))  # R10: excellence 30万 .. gold 50万
+
+
+def test_unknown_standing_fact_is_needed_not_false(pinggu: CompiledPolicy) -> None:
+    """Whether the enterprise actually operates in Pinggu is unknown (R1): not refused; that fact decides it, and if it
+    holds the demonstration title pays 200,000.00."""
+    a = answers(pinggu, claim(item("national_ip_title", "t1"), actually_operating=...))["t1"]
+    assert (a.answer, a.low, a.high) == (NEEDS, Decimal("200000.00"), Decimal("200000.00"))
+    assert Need(None, None, "applicant.actually_operating") in a.needs
+
+
+def test_a_known_false_standing_fact_refuses_with_the_clause(pinggu: CompiledPolicy) -> None:
+    a = answers(pinggu, claim(item("national_ip_title", "t1"), registered_in_district=False))["t1"]
+    assert a.answer == NOT_ELIGIBLE
+    assert [(r.check, r.cites) for r in a.reasons] == [("standing-organisation", "第四条第二款")]
+
+
+def test_copyright_securitisation_is_not_eligible(pinggu: CompiledPolicy) -> None:
+    a = answers(pinggu, claim(item("ip_securitisation", "s1", underlying_right="copyright")))["s1"]
+    assert a.answer == NOT_ELIGIBLE
+    assert [(r.check, r.cites) for r in a.reasons] == [("underlying-right-patents-and-trademarks-only", "第四条第一款")]
+
+
+def test_cap_shared_by_two_loans(pinggu: CompiledPolicy) -> None:
+    """R11: 50% of the interest, at most 300,000 per enterprise per year. l1 260,000 -> 130,000.00; l2 400,000 -> asks
+    200,000, the cap leaves 300,000 - 130,000 = 170,000.00."""
+    got = answers(
+        pinggu,
+        claim(
+            item("pledge_loan_interest", "l1", loan_id="L1", annual_interest_paid="260000.00"),
+            item("pledge_loan_interest", "l2", loan_id="L2", annual_interest_paid="400000.00"),
+        ),
+    )
+    assert (got["l1"].answer, got["l1"].low, got["l1"].high) == (ELIGIBLE, Decimal("130000.00"), Decimal("130000.00"))
+    assert (got["l2"].answer, got["l2"].low, got["l2"].high) == (ELIGIBLE, Decimal("170000.00"), Decimal("170000.00"))
+
+
+def test_an_unknown_loan_widens_the_other_loan_sharing_its_cap(pinggu: CompiledPolicy) -> None:
+    """l1's interest unknown: l1 may take anything up to the whole cap (0 .. 300,000.00), so l2 (asking 200,000) can be
+    cut to anything from 0: needs l1's interest, 0 .. min(200,000, 300,000) = 200,000.00."""
+    got = answers(
+        pinggu,
+        claim(
+            item("pledge_loan_interest", "l1", loan_id="L1", annual_interest_paid=...),
+            item("pledge_loan_interest", "l2", loan_id="L2", annual_interest_paid="400000.00"),
+        ),
+    )
+    assert (got["l1"].answer, got["l1"].low, got["l1"].high) == (NEEDS, Decimal("0.00"), Decimal("300000.00"))
+    assert (got["l2"].answer, got["l2"].low, got["l2"].high) == (NEEDS, Decimal("0.00"), Decimal("200000.00"))
+    assert Need("l1", "pledge_loan_interest", "item.annual_interest_paid") in got["l2"].needs
+
+
+def test_history_in_the_ledger_narrows_the_range(pinggu: CompiledPolicy) -> None:
+    """R12: insurance at most 100,000 per enterprise per year; 30,000 already granted for 2021: premium unknown,
+    0 .. 100,000 - 30,000 = 70,000.00."""
+    used = Grant("H-1", "i0", "patent-insurance", ENTERPRISE_ID, 2021, Decimal("30000.00"),
+                 (Consumption("cap", "insurance-annual-cap", (ENTERPRISE_ID, 2021), Decimal("30000.00")),))  # fmt: skip
+    a = answers(pinggu, claim(item("patent_insurance", "i1", premium_paid=...)), (used,))["i1"]
+    assert (a.answer, a.low, a.high) == (NEEDS, Decimal("0.00"), Decimal("70000.00"))
+
+
+def test_hypothetical_items_for_rules_the_profile_lacks(pinggu: CompiledPolicy) -> None:
+    """No pledge item in the profile: a hypothetical one, every fact unknown: needs, 0 .. 300,000.00 (the yearly cap,
+    R11). A natural person: the same rule is not for it (R2: enterprises only), whatever its facts."""
+    got = answers(pinggu, claim(item("national_ip_title", "t1")))
+    a = got["rule:pledge-loan-interest"]
+    assert (a.answer, a.low, a.high, a.item_id) == (NEEDS, Decimal("0.00"), Decimal("300000.00"), None)
+    assert Need("~pledge_loan_interest", "pledge_loan_interest", "item.annual_interest_paid") in a.needs
+    assert (got["rule:china-patent-award"].answer, got["rule:china-patent-award"].high) == (NEEDS, Decimal("500000.00"))  # gold 50万
+    person = answers(pinggu, claim(item("invention_patent_grant", "p1"), applicant="natural_person"))
+    assert person["rule:pledge-loan-interest"].answer == NOT_ELIGIBLE
+    assert person["rule:pledge-loan-interest"].reasons[0].check == "pledge-loan-interest#who"
+
+
+def test_panel_amount_unknown_is_pending_up_to_the_cap(pinggu: CompiledPolicy) -> None:
+    """R18: the panel's amount, capped at 100,000: not known yet -> needs, pending review, 0 .. 100,000.00."""
+    got = answers(pinggu, claim(item("service_agency_performance", "a1", panel_amount=...), roles=["ip_service_agency"]))
+    a = got["a1"]
+    assert (a.answer, a.low, a.high, a.pending) == (NEEDS, Decimal("0.00"), Decimal("100000.00"), True)
+    assert Need("a1", "service_agency_performance", "item.panel_amount") in a.needs
+
+
+def test_referral_is_eligible_with_no_amount(pinggu: CompiledPolicy) -> None:
+    a = answers(pinggu, claim(item("self_transformation", "r1")))["r1"]
+    assert (a.answer, a.referral, a.high) == (ELIGIBLE, True, Decimal("0.00"))  # R14: referred, amount 0
+
+
+def test_bands_with_an_unknown_base() -> None:
+    """Fictional district, 第四条第（一）项: bands 10万 from 100万, 30万 from 500万, 4% from 1000万, at most 80万 per item.
+    R&D spending unknown: 0 (below 100万) .. 800,000.00 (4% reaches the 80万 ceiling at 2000万); known 700万: 300,000.00."""
+    policy = load_policy(FICTIONAL)
+    profile = {
+        "claim_id": "F-1",
+        "funding_year": 2024,
+        "applicant": {
+            "id": ENTERPRISE_ID,
+            "name": "湖畔示例科技有限公司",
+            "kind": "enterprise",
+            "registered_in_district": True,
+            "pays_tax_in_district": True,
+        },
+        "items": [{"id": "r1", "type": "rd_investment", "date": "2024-06-01"}],
+    }
+    a = answers(policy, profile)["r1"]
+    assert (a.answer, a.low, a.high) == (NEEDS, Decimal("0.00"), Decimal("800000.00"))
+    assert a.needs == (Need("r1", "rd_investment", "item.rd_spending"),)
+    profile["items"][0]["rd_spending"] = "7000000.00"
+    a = answers(policy, profile)["r1"]
+    assert (a.answer, a.low, a.high) == (ELIGIBLE, Decimal("300000.00"), Decimal("300000.00"))
+
+
+def test_notices_say_it_in_the_policys_words(pinggu: CompiledPolicy) -> None:
+    m = match_claim(
+        pinggu, parse_profile(pinggu, claim(item("invention_patent_grant", "p1", official_fees_paid=...), item("national_ip_title", "t1")))
+    )
+    result = ProfileResult("C-1", ENTERPRISE_ID, "示例公司", [m])
+    zh, en = notice_text(result, "zh"), notice_text(result, "en")
+    assert "获得专利权所缴纳的官方规定费用" in zh and "official_fees_paid" not in zh  # the fact's label, never its code
+    assert "第七条第（一）项 国家知识产权示范/优势企业称号（贵单位事项 t1）：200,000.00 元" in zh
+    assert "办法未规定上限" in zh
+    assert "official fees paid to obtain the patent right" in en and "the measures set no upper limit" in en
+    # ordered by amount: the title (200,000) before the patent fees (no upper limit) within their sections, and
+    # the eligible section before the needs section
+    assert zh.index("第七条第（一）项") < zh.index("第五条第（一）项")
+    page = notice_html(result, "zh")
+    assert page.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in page and "<style>" in page
+    assert "http" not in page.split("<style>")[1].split("</style>")[0]  # self-contained: no linked resource
+
+
+def test_cli_example_outputs(tmp_path: Path) -> None:
+    """The worked example of docs/matching.md, through the command: every output written, the amounts by hand."""
+    out = tmp_path / "out"
+    assert main(["match", "--policy", str(PINGGU), str(EXAMPLE), "--out", str(out), "--lang", "en", "-q"]) == 0
+    [line] = (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()
+    record = json.loads(line)
+    [m] = record["matches"]
+    assert (m["policy"], m["version"], m["funding_year"]) == ("pinggu-ip-promotion", "2020.1", 2021)
+    by_item = {a["item_id"]: a for a in m["answers"] if a["item_id"]}
+    assert by_item["t1"]["answer"] == "eligible" and by_item["t1"]["amount"] == {"low": "100000.00", "high": "200000.00"}
+    assert by_item["l1"]["amount"] == {"low": "130000.00", "high": "130000.00"}  # 260,000 x 50%
+    assert by_item["l2"]["amount"] == {"low": "170000.00", "high": "170000.00"}  # min(400,000 x 50%, 300,000 - 130,000)
+    assert by_item["p1"]["answer"] == "needs" and by_item["p1"]["amount"] == {"low": "0.00", "high": None}
+    assert by_item["s1"]["answer"] == "not_eligible" and by_item["s1"]["reasons"][0]["cites"] == "第四条第一款"
+    names = sorted(p.name for p in (out / "notices").iterdir())
+    assert names == ["M-2021-001.en.html", "M-2021-001.en.txt", "M-2021-001.zh.html", "M-2021-001.zh.txt"]
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "summary.xlsx", read_only=True)
+    rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
+    assert rows[1][:5] == (
+        ENTERPRISE_ID,
+        "北京平谷示例科技有限公司",
+        "pinggu-ip-promotion 2020.1",
+        2021,
+        400000.0,
+    )  # 100,000 + 130,000 + 170,000
+    head = rows[0]
+    assert rows[1][head.index("第六条第（三）项 IP securitisation financing")] == "—"
+    missing = list(book[book.sheetnames[1]].iter_rows(values_only=True))
+    assert ("pinggu-ip-promotion", "official fees paid to obtain the patent right", "granted invention patent", 1) in missing
+
+
+def test_cli_many_profiles_on_two_workers_and_two_policies(tmp_path: Path) -> None:
+    """Several profiles on 2 workers, against Pinggu and the fictional district together: one line per profile in
+    input order; a Pinggu 2021 profile has no fictional version in force (an error entry, the Pinggu answers kept)."""
+    base = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    lines = []
+    for n in range(150):
+        p = json.loads(json.dumps(base))
+        p["claim_id"] = f"M-{n:03d}"
+        lines.append(json.dumps(p, ensure_ascii=False))
+    src = tmp_path / "profiles.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(
+        ["match", "--policy", str(PINGGU), "--policy", str(FICTIONAL), str(src), "--out", str(out), "--workers", "2", "--no-notices", "-q"]
+    )
+    assert code == 3  # partial: the fictional district is not in force for 2021
+    records = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["profile"] for r in records] == [f"M-{n:03d}" for n in range(150)]
+    assert all(len(r["matches"]) == 1 and r["errors"][0]["policy"] == "lakeside-innovation" for r in records)
+    assert not (out / "notices").exists()
+
+
+def test_the_documents_ledger_variant_of_the_worked_example(pinggu: CompiledPolicy) -> None:
+    """docs/matching.md: 50,000 of pledge subsidy already granted for 2021 -> l1 130,000.00 (room 300,000 - 50,000 =
+    250,000), l2 asks 200,000, room 250,000 - 130,000 = 120,000.00."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    used = Grant("H-1", "x", "pledge-loan-interest", ENTERPRISE_ID, 2021, Decimal("50000.00"),
+                 (Consumption("cap", "pledge-annual-cap", (ENTERPRISE_ID, 2021), Decimal("50000.00")),))  # fmt: skip
+    got = answers(pinggu, profile, (used,))
+    assert (got["l1"].answer, got["l1"].low) == (ELIGIBLE, Decimal("130000.00"))
+    assert (got["l2"].answer, got["l2"].low, got["l2"].high) == (ELIGIBLE, Decimal("120000.00"), Decimal("120000.00"))
+
+
+def test_nothing_is_dropped_silently(tmp_path: Path) -> None:
+    """A fact the policy has no word for (a misspelt name, an item type of other measures) is listed in the record."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["applicant"]["actualy_operating"] = True
+    profile["items"].append({"id": "x1", "type": "software_copyright"})
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices", "-q"]) == 0
+    [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    assert m["ignored"] == ["applicant.actualy_operating", "items[5]"]
+
+
+def test_two_profiles_with_one_id_keep_both_notices(tmp_path: Path) -> None:
+    line = json.dumps(json.loads(EXAMPLE.read_text(encoding="utf-8")), ensure_ascii=False)
+    src = tmp_path / "p.jsonl"
+    src.write_text(line + "\n" + line + "\n", encoding="utf-8")
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "-q"]) == 0
+    names = sorted(p.name for p in (tmp_path / "o" / "notices").iterdir())
+    assert names == sorted(
+        f"{stem}.{lang}.{ext}" for stem in ("M-2021-001", "M-2021-001-2") for lang in ("zh", "en") for ext in ("txt", "html")
+    )
+
+
+def test_the_rounds_submission_date_given_once_for_every_profile(tmp_path: Path) -> None:
+    """A registry profile has no submission date; 第十一条 (R6) needs it: every item needs it, until the round's date is
+    given with --claim-fact (2022-03-15, in the year after 2021): then l1 is eligible, 260,000 x 50% = 130,000.00."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    del profile["submission_date"]
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+
+    def l1(*extra: str) -> dict[str, Any]:
+        assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices", "-q", *extra]) == 0
+        [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+        return next(a for a in m["answers"] if a["item_id"] == "l1")
+
+    before = l1()
+    assert before["answer"] == "needs" and {"item_id": None, "fact": "claim.submission_date"} == {
+        k: before["needs"][0][k] for k in ("item_id", "fact")
+    }
+    after = l1("--claim-fact", "submission_date=2022-03-15")
+    assert (after["answer"], after["amount"]["low"]) == ("eligible", "130000.00")
+
+
+def test_profiles_from_a_workbook_get_the_same_answers(tmp_path: Path) -> None:
+    """Any input batch reads: the example written into the batch template (XLSX, empty cells for unknown facts)."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    (tmp_path / "p.jsonl").write_text(json.dumps(profile, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["batch-template", "--policy", str(PINGGU), str(tmp_path / "p.xlsx"), "--from", str(tmp_path / "p.jsonl")]) == 0
+    assert main(["match", "--policy", str(PINGGU), str(tmp_path / "p.xlsx"), "--out", str(tmp_path / "o"), "--no-notices", "-q"]) == 0
+    [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    got = {a["item_id"]: (a["answer"], a["amount"]["low"], a["amount"]["high"]) for a in m["answers"] if a["item_id"]}
+    assert got == {
+        "p1": ("needs", "0.00", None),
+        "t1": ("eligible", "100000.00", "200000.00"),
+        "l1": ("eligible", "130000.00", "130000.00"),
+        "l2": ("eligible", "170000.00", "170000.00"),  # 300,000 - 130,000
+        "s1": ("not_eligible", "0.00", "0.00"),
+    }
+
+
+def test_kleene_and_or_not_through_unknown_parts() -> None:
+    """BJ05's check `has_ip_management_system and (has_ip_department or ip_staff >= 5)`: the evaluator stops at the
+    first missing fact; three-valued, an unknown first part and a second part false on known facts (no department,
+    3 staff < 5) is false whatever the unknown is; with 6 staff the second part is true and the whole unknown."""
+    from engine.language.expressions import Facts
+    from engine.matching.ranges import Facts3, truth
+
+    policy = load_policy(ROOT / "tests" / "fixtures" / "localities" / "BJ05.yaml")
+    [check] = [t for t in policy.applicant_checks if "ip_staff" in t.expression.source]
+    item_type = next(iter(policy.rules_by_type))
+
+    def value(**applicant: Any) -> bool | None:
+        return truth(check.expression, Facts3(policy, item_type, Facts("item"), Facts("applicant", applicant), Facts("claim")))
+
+    assert value(has_ip_department=False, ip_staff=3) is False
+    assert value(has_ip_department=False, ip_staff=6) is None
+    assert value(has_ip_management_system=True, has_ip_department=True) is True  # `or` true on its known part
+    assert value(has_ip_management_system=False) is False
