@@ -220,10 +220,11 @@ _CACHE_LIMIT = 50_000
 def _check_frag(t: model.Test) -> _Fragments:
     head = '{"step": "check", "check": ' + _s(t.id) + ", " + '"category": ' + _s(t.category) + ", "
     head += '"cites": ' + _s(t.cites) + ', "test": ' + _s(t.expression.source) + ', "facts": '
-    f = _Fragments(t, head, ', "says": ' + _text(t.says) + "}", facts=_Facts(t.expression.facts))
+    facts = _Facts(t.expression.facts)
+    f = _Fragments(t, head, ', "says": ' + _text(t.says) + "}", facts=facts)
     f.c = ', "result": true, "missing_fact": null' + f.b  # the end of a check that held, or failed, with no fact missing
     f.d = ', "result": false, "missing_fact": null' + f.b
-    f.write = _check_writer(f.a, f.facts.parts)
+    f.write = _check_writer(f.a, facts.parts)
     return f
 
 
