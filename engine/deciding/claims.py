@@ -1595,7 +1595,13 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     for j, (name, default) in enumerate(defaults):
         ns[f"D{j}"], ns[f"V{j}"] = name, default
         lines += [f"    if D{j} not in raw:", f"        out[D{j}] = V{j}"]
-    lines.append("    return ITEM(raw['id'], raw['type'], index, out)" if item else "    return out")
+    if item and _ITEM_DIRECT:  # `_item(...)` written in: the Item's slots set directly, no call
+        ns.update(ITEM_CLASS=Item, NEW_OBJECT=object.__new__)
+        ns["SET_ID"], ns["SET_TYPE"], ns["SET_INDEX"], ns["SET_FACTS"] = _SET_ITEM
+        lines += ["    it = NEW_OBJECT(ITEM_CLASS)", "    SET_ID(it, raw['id'])", "    SET_TYPE(it, raw['type'])"]
+        lines += ["    SET_INDEX(it, index)", "    SET_FACTS(it, out)", "    return it"]
+    else:
+        lines.append("    return ITEM(raw['id'], raw['type'], index, out)" if item else "    return out")
     exec(compile("\n".join(lines) + "\n", f"<intake {namespace}>", "exec"), ns)  # noqa: S102 - our own text, see above
     build: _Build = ns["build"]
     return build
