@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
+from operator import mul
 
 from engine.core.i18n import Msg, msg
 
@@ -62,8 +63,28 @@ EARLIEST_BIRTH = _dt.date(1900, 1, 1)
 CHECK_ORG_CODE = False
 
 
+#: each credit-code character's value (its place in `_USCC_CHARS`)
+_USCC_VALUE: dict[str, int] = {c: i for i, c in enumerate(_USCC_CHARS)}
+
+
+def _uscc_value(c: str) -> int:
+    try:
+        return _USCC_VALUE[c]
+    except KeyError:
+        return _USCC_CHARS.index(c)  # (the ValueError `str.index` gives)
+
+
+def _weighted_sum(value: Callable[[str], int], text: str, weights: tuple[int, ...]) -> int:
+    """sum(value of each character x its weight), in C (`map`); a text of another length is a ValueError, as
+    `zip(..., strict=True)` gave."""
+    if len(text) != len(weights):
+        raise ValueError(f"{text!r}: {len(weights)} characters expected")
+    return sum(map(mul, map(value, text), weights))
+
+
 def uscc_check_char(first17: str) -> str:
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    value = _USCC_VALUE.__getitem__ if not first17.strip(_USCC_CHARS) else _uscc_value  # (a stray character: its error)
+    total = _weighted_sum(value, first17, _USCC_WEIGHTS)
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 
@@ -75,12 +96,12 @@ def org_code_check_char(first8: str) -> str:
 
 
 def resident_id_check_char(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    total = _weighted_sum(int, first17, _ID_WEIGHTS)  # (int: as before, for any digit `isdigit` lets through)
     return _ID_CHECK[total % 11]
 
 
 def _uscc_form(code: str) -> bool:
-    return len(code) == 18 and all(c in _USCC_CHARS for c in code)
+    return len(code) == 18 and not code.strip(_USCC_CHARS)  # (every character one of them: nothing is left)
 
 
 def _uscc_checks(code: str) -> bool:

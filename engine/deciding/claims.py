@@ -1664,6 +1664,69 @@ def _item(item_id: str, kind: str, index: int, facts: Facts) -> Item:
 #: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter) for the facts
 #: whose value changes type, then (fact, value) for the facts with a default the claim may leave out.
 _Plan = tuple[tuple[tuple[str, Callable[[Any], Any]], ...], tuple[tuple[str, Any], ...]]
+_Build = Callable[..., Any]  # (raw) -> Facts; an item's: (raw, index) -> Item
+#: whether the history's named tuples have the fields, in the order, the fast intake builds them in (else no fast intake)
+_HISTORY_FIELDS = (
+    Consumption._fields == ("kind", "id", "scope", "amount", "counts")
+    and Consumption._field_defaults == {"amount": Decimal(0), "counts": None}
+    and Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
+)
+_NO_AMOUNT = Consumption._field_defaults.get("amount")
+_SET_NAMESPACE = Facts.namespace.__set__  # type: ignore[attr-defined,misc]
+
+
+def _facts_direct() -> bool:
+    """Whether `Facts(namespace, values)` is just a dict of the values with its one slot, `namespace`, set: then the
+    fast intake makes it so directly (C calls only, no Python `__init__`)."""
+    values = {"a": 1, "b": (2,)}
+    made, probe = dict.__new__(Facts), Facts("n", values)
+    dict.update(made, values)
+    _SET_NAMESPACE(made, "n")
+    return Facts.__slots__ == ("namespace",) and made == probe and made.namespace == probe.namespace and not hasattr(probe, "__dict__")
+
+
+_FACTS_DIRECT = _facts_direct()
+
+
+def _builder(namespace: str, plan: _Plan) -> _Build:
+    """The function that makes one namespace's facts from its (checked) raw dict by `plan`: generated code, one
+    statement per converted fact and per default, so no loop, tuple unpacking or converter test per fact. The
+    source holds only names made here (fact names, converters and defaults are bound in its namespace, never
+    written into it), and raises `_Decline` where the fact's value is not vouched for."""
+    converted, defaults = plan
+    ns: dict[str, Any] = {"FACTS": Facts, "NS": namespace, "DECLINE": _Decline, "FROZENSET": frozenset}
+    ns.update(NEW=dict.__new__, FILL=dict.update, SET_NS=_SET_NAMESPACE, ITEM=_item)
+    item = namespace == "item"
+    lines = ["def build(raw, index):" if item else "def build(raw):"]
+    if _FACTS_DIRECT:  # `Facts(NS, raw)` without its Python `__init__`: the same object (tests/test_fast_intake.py)
+        lines += ["    out = NEW(FACTS)", "    FILL(out, raw)", "    SET_NS(out, NS)"]
+    else:
+        lines.append("    out = FACTS(NS, raw)")
+    lines.append("    get = raw.get")  # checked: every key a fact, every value of its fact's type
+    for i, (name, conv) in enumerate(converted):
+        ns[f"N{i}"] = name
+        lines.append(f"    v = get(N{i})")
+        if conv is _trimmed:  # (the commonest: a text fact, whose object is kept as it is)
+            lines += ["    if v is not None and v.strip() is not v:", "        raise DECLINE"]
+        elif conv is _distinct:  # a list of distinct entries, as the set the fact holds
+            lines += ["    if v is not None:", "        s = FROZENSET(v)", "        if len(s) != len(v):", "            raise DECLINE"]
+            lines.append(f"        out[N{i}] = s")
+        else:
+            ns[f"C{i}"] = conv
+            lines += ["    if v is not None:", f"        out[N{i}] = C{i}(v)"]
+    for j, (name, default) in enumerate(defaults):
+        ns[f"D{j}"], ns[f"V{j}"] = name, default
+        lines += [f"    if D{j} not in raw:", f"        out[D{j}] = V{j}"]
+    if item and _ITEM_DIRECT:  # `_item(...)` written in: the Item's slots set directly, no call
+        ns.update(ITEM_CLASS=Item, NEW_OBJECT=object.__new__)
+        ns["SET_ID"], ns["SET_TYPE"], ns["SET_INDEX"], ns["SET_FACTS"] = _SET_ITEM
+        lines += ["    it = NEW_OBJECT(ITEM_CLASS)", "    SET_ID(it, raw['id'])", "    SET_TYPE(it, raw['type'])"]
+        lines += ["    SET_INDEX(it, index)", "    SET_FACTS(it, out)", "    return it"]
+    else:
+        lines.append("    return ITEM(raw['id'], raw['type'], index, out)" if item else "    return out")
+    exec(compile("\n".join(lines) + "\n", f"<intake {namespace}>", "exec"), ns)  # noqa: S102 - our own text, see above
+    build: _Build = ns["build"]
+    return build
 
 
 @dataclass(frozen=True, slots=True)
@@ -1672,9 +1735,9 @@ class _Intake:
 
     typ: Any  # the claim's msgspec Struct type
     decoder: Any  # msgspec.json.Decoder for it
-    claim_plan: _Plan
-    applicant_plan: _Plan
-    item_plans: Mapping[str, _Plan]
+    claim_facts: _Build  # each namespace's facts from its raw dict (`_builder`)
+    applicant_facts: _Build
+    item_facts: Mapping[str, _Build]
     quantum: Decimal
 
     def from_data(self, data: Any) -> Claim | None:
@@ -1708,33 +1771,14 @@ class _Intake:
             return None
         return self.claim(s, raw)
 
-    @staticmethod
-    def facts(namespace: str, plan: _Plan, raw: dict[str, Any]) -> Facts:
-        out = Facts(namespace, raw)  # checked: every key a fact, every value of its fact's type
-        converted, defaults = plan
-        get = raw.get
-        for name, conv in converted:
-            v = get(name)
-            if v is not None:
-                if conv is _trimmed:  # (the commonest: a text fact, whose object is kept as it is)
-                    if v.strip() is not v:
-                        raise _Decline
-                else:
-                    out[name] = conv(v)
-        for name, default in defaults:
-            if name not in raw:
-                out[name] = default
-        return out
-
     def claim(self, s: Any, raw: dict[str, Any]) -> Claim | None:
         """The claim from the raw data its Struct `s` vouches for, or None to defer."""
         try:
             _trimmed(raw["claim_id"])
-            facts = self.facts
-            claim_facts = facts("claim", self.claim_plan, {k: v for k, v in raw.items() if k not in RESERVED})
-            applicant = facts("applicant", self.applicant_plan, raw["applicant"])
-            plans = self.item_plans
-            items = tuple([_item(it["id"], it["type"], i, facts("item", plans[it["type"]], it)) for i, it in enumerate(raw["items"])])
+            claim_facts = self.claim_facts({k: v for k, v in raw.items() if k not in RESERVED})
+            applicant = self.applicant_facts(raw["applicant"])
+            build = self.item_facts
+            items = tuple([build[it["type"]](it, i) for i, it in enumerate(raw["items"])])
             if len({it.id for it in items}) != len(items):
                 return None
             history = self.history(s.history) if s.history is not msgspec.UNSET else ()
@@ -1750,25 +1794,27 @@ class _Intake:
         return value
 
     def history(self, grants: list[Any]) -> tuple[Grant, ...]:
+        """The grants as `parse_grants` makes them: each Grant and Consumption built positionally (`tuple.__new__`,
+        in the order of its `_fields`; a limit's amount is the field's default), no keyword call per tuple."""
         out = []
+        unset, new, amount = msgspec.UNSET, tuple.__new__, self.amount
         for g in grants:
             consumes = []
-            for c in () if g.consumes is msgspec.UNSET else g.consumes:
-                named = [(k, v) for k, v in (("cap", c.cap), ("limit", c.limit), ("subject", c.subject)) if v is not msgspec.UNSET]
-                if len(named) != 1:
-                    raise _Decline
-                ((kind, ident),) = named
-                scope = tuple(c.scope)
-                if kind == "limit":
-                    if c.amount is not msgspec.UNSET:
+            for c in () if g.consumes is unset else g.consumes:
+                cap, limit, subject = c.cap, c.limit, c.subject
+                if (cap is not unset) + (limit is not unset) + (subject is not unset) != 1:
+                    raise _Decline  # exactly one of cap, limit, subject
+                if limit is not unset:
+                    if c.amount is not unset:
                         raise _Decline
-                    counts = () if c.counts is msgspec.UNSET else tuple(c.counts)
-                    consumes.append(Consumption("limit", ident, scope, counts=counts))
+                    counts = () if c.counts is unset else tuple(c.counts)
+                    consumes.append(new(Consumption, ("limit", limit, tuple(c.scope), _NO_AMOUNT, counts)))
                 else:
-                    if c.amount is msgspec.UNSET or c.counts is not msgspec.UNSET:
+                    if c.amount is unset or c.counts is not unset:
                         raise _Decline
-                    consumes.append(Consumption(kind, ident, scope, amount=self.amount(c.amount)))
-            out.append(Grant(g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, self.amount(g.amount), tuple(consumes)))
+                    kind, ident = ("cap", cap) if cap is not unset else ("subject", subject)
+                    consumes.append(new(Consumption, (kind, ident, tuple(c.scope), amount(c.amount), None)))
+            out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, amount(g.amount), tuple(consumes))))
         return tuple(out)
 
 
@@ -1844,7 +1890,7 @@ def _claim_type(policy: CompiledPolicy) -> tuple[Any, _Plan, _Plan, dict[str, _P
 @lru_cache(maxsize=32)
 def _intake(policy: CompiledPolicy) -> _Intake | None:
     """The fast intake of `policy`, or None (no msgspec, or a vocabulary it cannot hold exactly)."""
-    if msgspec is None:
+    if msgspec is None or not _HISTORY_FIELDS:
         return None
     try:
         built = _claim_type(policy)
@@ -1853,7 +1899,9 @@ def _intake(policy: CompiledPolicy) -> _Intake | None:
     if built is None:
         return None
     claim, claim_plan, applicant_plan, item_plans = built
-    return _Intake(claim, msgspec.json.Decoder(claim), claim_plan, applicant_plan, item_plans, policy.quantum)
+    items = {kind: _builder("item", plan) for kind, plan in item_plans.items()}
+    claim_facts, applicant_facts = _builder("claim", claim_plan), _builder("applicant", applicant_plan)
+    return _Intake(claim, msgspec.json.Decoder(claim), claim_facts, applicant_facts, items, policy.quantum)
 
 
 def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:

@@ -183,10 +183,15 @@ class _Facts:
 class _Fragments:
     """The JSON fragments of one policy object, made on first use."""
 
-    __slots__ = ("a", "b", "c", "d", "facts", "obj")
+    __slots__ = ("a", "b", "c", "d", "facts", "obj", "write")
 
     def __init__(self, obj: Any, a: str = "", b: str = "", c: str = "", facts: _Facts | None = None) -> None:
         self.obj, self.a, self.b, self.c, self.d, self.facts = obj, a, b, c, "", facts
+        self.write: Callable[[tuple[Any, Any, Any], str], str] = _no_writer
+
+
+def _no_writer(S: tuple[Any, Any, Any], end: str) -> str:
+    raise AssertionError("a check's fragments have a writer")
 
 
 class _Cache:
@@ -215,10 +220,35 @@ _CACHE_LIMIT = 50_000
 def _check_frag(t: model.Test) -> _Fragments:
     head = '{"step": "check", "check": ' + _s(t.id) + ", " + '"category": ' + _s(t.category) + ", "
     head += '"cites": ' + _s(t.cites) + ', "test": ' + _s(t.expression.source) + ', "facts": '
-    f = _Fragments(t, head, ', "says": ' + _text(t.says) + "}", facts=_Facts(t.expression.facts))
+    facts = _Facts(t.expression.facts)
+    f = _Fragments(t, head, ', "says": ' + _text(t.says) + "}", facts=facts)
     f.c = ', "result": true, "missing_fact": null' + f.b  # the end of a check that held, or failed, with no fact missing
     f.d = ', "result": false, "missing_fact": null' + f.b
+    f.write = _check_writer(f.a, facts.parts)
     return f
+
+
+#: the names a check step's writer reads (its source holds only these and names made in `_check_writer`)
+_WRITER_NAMES: dict[str, Any] = {"STR": _s, "FACT": None}
+
+
+def _check_writer(head: str, parts: tuple[tuple[str, int, str], ...]) -> Callable[[tuple[Any, Any, Any], str], str]:
+    """`write(S, end)`: a check step's whole text, its head, facts object and `end` (the result, missing fact and
+    says), as one f-string: each fact read once and written inline (text, booleans and absent without a call; any
+    other value by `_fact`). Generated code: the fact names and key fragments are bound as constants (H, K1.., N0..),
+    never written into its source, so a policy's text cannot become code."""
+    ns: dict[str, Any] = {**_WRITER_NAMES, "FACT": _fact, "H": head + "{"}
+    lines = ["def write(S, end):"]
+    pieces = ["{H}"]
+    for k, (key, space, name) in enumerate(parts):
+        ns[f"K{k}"], ns[f"N{k}"] = (", " if k else "") + key, name
+        lines.append(f"    v{k} = S[{int(space)}].get(N{k})")
+        value = f"('true' if v{k} is True else 'false' if v{k} is False else 'null' if v{k} is None else STR(v{k}) if type(v{k}) is str else FACT(v{k}))"
+        pieces.append(f"{{K{k}}}{{{value}}}")
+    lines.append('    return f"' + "".join(pieces) + '}}{end}"')
+    exec(compile("\n".join(lines) + "\n", "<decision json check>", "exec"), ns)  # noqa: S102 - our own text, see above
+    write: Callable[[tuple[Any, Any, Any], str], str] = ns["write"]
+    return write
 
 
 def _who_frag(r: model.Rule) -> _Fragments:
@@ -328,8 +358,7 @@ def _step(step: tuple[Any, ...], rule: model.Rule | None, S: tuple[Any, Any, Any
         f = _CHECKS.entries.get(id(test))
         if f is None or f.obj is not test:
             f = _CHECKS(test)
-        assert f.facts is not None
-        return f.a + f.facts.write(S) + _RESULT[ok] + (_s(missing) if missing is not None else "null") + f.b
+        return f.write(S, _RESULT[ok] + (_s(missing) if missing is not None else "null") + f.b)
     if kind == "who":
         return _WHO(step[1]).a + who + _result_end(step[2])
     if kind == "documents":
@@ -439,8 +468,7 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
             f = checks.get(id(test))
             if f is None or f.obj is not test:
                 f = _CHECKS(test)
-            assert f.facts is not None
-            texts.append(f.a + f.facts.write(S) + (f.c if s[2] else f.d))
+            texts.append(f.write(S, f.c if s[2] else f.d))
         else:
             texts.append(_step(s, rule, S, who, inapp))
     out += ', "steps": [' + ", ".join(texts) + "]}"
