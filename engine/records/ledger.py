@@ -483,21 +483,27 @@ def _without_defaults(specs: Mapping[str, FactSpec], data: Mapping[str, Any]) ->
     return {k: v for k, v in data.items() if not _says_its_default(specs.get(k), v)}
 
 
+def _at_each_level(
+    policy: CompiledPolicy, raw: Mapping[str, Any], change: Callable[[Mapping[str, FactSpec], Mapping[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """`change(specs, data)` applied to the claim's own facts, the applicant's and each item's (by its type's specs)."""
+    out = change(policy.claim_facts, raw)
+    applicant = raw.get("applicant")
+    if isinstance(applicant, Mapping):
+        out["applicant"] = change(policy.applicant_facts, applicant)
+    items = raw.get("items")
+    if isinstance(items, list):
+        out["items"] = [change(policy.item_facts.get(str(it.get("type")), {}), it) if isinstance(it, Mapping) else it for it in items]
+    return out
+
+
 def same_application(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:
     """The application as the ledger compares it: an optional fact that only states its default (an empty list of
     documents, a null) is left out, as is an empty history, so an application read from a workbook (which writes
     `"documents": []`) and the same one from JSON Lines (which leaves the key out) are the same application."""
-    out = _without_defaults(policy.claim_facts, raw)
+    out = _at_each_level(policy, raw, _without_defaults)
     if out.get("history") == []:
         del out["history"]
-    applicant = raw.get("applicant")
-    if isinstance(applicant, Mapping):
-        out["applicant"] = _without_defaults(policy.applicant_facts, applicant)
-    items = raw.get("items")
-    if isinstance(items, list):
-        out["items"] = [
-            _without_defaults(policy.item_facts.get(str(it.get("type")), {}), it) if isinstance(it, Mapping) else it for it in items
-        ]
     return out
 
 
@@ -512,16 +518,7 @@ def _with_defaults(specs: Mapping[str, FactSpec], data: Mapping[str, Any]) -> di
 def stated_in_full(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:
     """The application with every optional fact it leaves out stated as its default (`"documents": []`): the form a
     commit recorded before `same_application` may hold the hash of."""
-    out = _with_defaults(policy.claim_facts, raw)
-    applicant = raw.get("applicant")
-    if isinstance(applicant, Mapping):
-        out["applicant"] = _with_defaults(policy.applicant_facts, applicant)
-    items = raw.get("items")
-    if isinstance(items, list):
-        out["items"] = [
-            _with_defaults(policy.item_facts.get(str(it.get("type")), {}), it) if isinstance(it, Mapping) else it for it in items
-        ]
-    return out
+    return _at_each_level(policy, raw, _with_defaults)
 
 
 def content_hash(claim: Claim, policy: CompiledPolicy | None = None) -> str:
