@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from engine.core.errors import EngineError
-from engine.core.i18n import lookup, msg, tr
+from engine.core.i18n import Msg, language, lookup, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import parse_claim
+from engine.deciding.decision import STATUSES
 from engine.deciding.evaluator import evaluate_claim
 from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
-from engine.records.batch import claim_problems, error_record
+from engine.records.batch import claim_problems, error_record, in_language
 from engine.records.inputs import open_claims
 from engine.records.tabular import InputError, Record
 
@@ -750,9 +751,9 @@ class ItemImpact:
             claim=self.claim_id,
             item=self.item_id,
             type=self.item_type,
-            old_status=self.old_status,
+            old_status=_status_word(self.old_status),
             old=format_money(self.old_amount),
-            new_status=self.new_status,
+            new_status=_status_word(self.new_status),
             new=format_money(self.new_amount),
             delta=_signed(self.delta),
         )
@@ -944,8 +945,9 @@ def error_lines(error: Mapping[str, Any]) -> list[str]:
     """An impact error record in words: the application, then each problem with its place and field."""
     under = msg("diff.impact.under", version=error["under"]) if error.get("under") else ""
     cid = f" {error['claim_id']}" if error.get("claim_id") else ""
-    lines = [tr(msg("diff.impact.not_compared", where=where_text(error["where"]), claim=cid, error=tr(error["error"]), under=under))]
-    for p in error.get("problems", []):
+    said, problems = in_language(error, language())  # the record's words in the reader's language (`said`)
+    lines = [tr(msg("diff.impact.not_compared", where=where_text(error["where"]), claim=cid, error=said, under=under))]
+    for p in problems:
         field_ = msg("diff.impact.field", field=p["field"]) if p.get("field") else ""
         expected = msg("diff.impact.expected", expected=tr(p["expected"])) if p.get("expected") else ""
         lines.append("  " + tr(msg("diff.impact.problem", where=where_text(p), field=field_, message=tr(p["message"]), expected=expected)))
@@ -983,6 +985,11 @@ def format_impact(result: Impact) -> str:
     )
     lines.append("  " + tr(total))
     return "\n".join(lines) + "\n"
+
+
+def _status_word(status: str) -> Msg:
+    """A decision's status in the reader's words (`granted` -> 支持); the impact's own `retired` and `error` too."""
+    return msg(f"status_short.{status}") if status in STATUSES else msg(f"diff.impact.status.{status}")
 
 
 def _signed(d: Decimal) -> str:

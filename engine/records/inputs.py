@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path
+from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path, json_reason
 from engine.core.i18n import msg
 from engine.core.jsonpos import Positions, json_positions, locate_in
 from engine.deciding.claims import DuplicateKeyError, loads_json
@@ -43,15 +43,14 @@ def read_document(path: str | Path) -> tuple[Any, Locator]:
         try:
             return loads_json(text), JsonText(text)
         except DuplicateKeyError as exc:
-            problem = Problem(
-                exc.msg, exc.path, name, exc.lineno, exc.colno, expected="each key once per object", code="claim.duplicate_key"
-            )
-            raise ClaimError([problem], "invalid claim") from None
+            expected = msg("service.problem.duplicate_key")
+            problem = Problem(exc.msg, exc.path, name, exc.lineno, exc.colno, expected=expected, code="claim.duplicate_key")
+            raise ClaimError([problem], msg("claim.invalid")) from None
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "colno", None)
-            msg = getattr(exc, "msg", str(exc))
-            raise ClaimError([Problem(f"not valid JSON: {msg}", file=name, line=line, column=col, code="syntax")], "cannot parse") from None
+            problem = Problem(msg("input.not_json", reason=json_reason(exc)), file=name, line=line, column=col, code="syntax")
+            raise ClaimError([problem], msg("loading.summary.cannot_parse")) from None
     source = parse_yaml(text, name)
     return source.data, source
 

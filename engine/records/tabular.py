@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from engine.core.errors import format_path
+from engine.core.errors import format_path, json_reason, os_reason
 from engine.core.i18n import Msg, language, msg, tr
 from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
@@ -105,7 +105,7 @@ def output_dir(path: str | Path) -> Path:
         with tempfile.TemporaryFile(dir=out, prefix=".policy-engine-probe-"):
             pass
     except OSError as exc:
-        raise OutputError(msg("sheet.out_cannot_write", path=str(path), reason=str(exc.strerror or exc))) from None
+        raise OutputError(msg("sheet.out_cannot_write", path=str(path), reason=os_reason(exc))) from None
     return out
 
 
@@ -130,7 +130,7 @@ def _make_folder(folder: Path, not_a_folder: Msg, cannot: Msg) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(msg("sheet.with_reason", message=cannot, reason=str(exc.strerror or exc))) from None
+        raise OutputError(msg("sheet.with_reason", message=cannot, reason=os_reason(exc))) from None
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -139,7 +139,7 @@ def write_text(path: str | Path, text: str) -> None:
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise OutputError(msg("sheet.cannot_be_written", path=str(path), reason=str(exc.strerror or exc))) from None
+        raise OutputError(msg("sheet.cannot_be_written", path=str(path), reason=os_reason(exc))) from None
 
 
 @dataclass
@@ -316,9 +316,7 @@ class JsonLinesReader(_BytesProgress):
                 yield Record(n, where, None, [_duplicate_problem(exc, where)])
                 continue
             except (UnicodeDecodeError, ValueError) as exc:
-                yield Record(
-                    n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(getattr(exc, "msg", exc))), **where}]
-                )
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(exc)), **where}])
                 continue
             if not isinstance(data, dict):
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
@@ -410,7 +408,7 @@ class JsonListReader(_BytesProgress):
                         try:
                             end = _LENIENT.raw_decode(buf)[1]
                         except RecursionError:
-                            raise InputError(msg("input.not_json_at", file=self.path, line=line, reason=str(exc))) from None
+                            raise InputError(msg("input.not_json_at", file=self.path, line=line, reason=json_reason(exc))) from None
                         refused, data = exc, None
                     if end == len(buf) and not eof and fill():  # a number could continue in the next chunk
                         continue
@@ -418,7 +416,9 @@ class JsonListReader(_BytesProgress):
                 except json.JSONDecodeError as exc:
                     if fill():
                         continue
-                    raise InputError(msg("input.not_json_at", file=self.path, line=line + exc.lineno - 1, reason=exc.msg)) from None
+                    raise InputError(
+                        msg("input.not_json_at", file=self.path, line=line + exc.lineno - 1, reason=json_reason(exc))
+                    ) from None
             n += 1
             where = {"file": self.path, "line": line, "element": n - 1}
             line += buf.count("\n", 0, end)
@@ -426,7 +426,7 @@ class JsonListReader(_BytesProgress):
             if isinstance(refused, DuplicateKeyError):
                 yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
             elif refused is not None:
-                yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(refused)), **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(refused)), **where}])
             elif isinstance(data, dict):
                 yield Record(n, where, data, text=text)
             else:

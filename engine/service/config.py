@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from engine.core.errors import PolicyError, Problem
+from engine.core.errors import PolicyError, Problem, os_reason
 from engine.core.i18n import msg
 
 #: The environment variable a worker process reads its configuration from (uvicorn starts workers by import string).
@@ -98,7 +98,10 @@ class Tokens:
             return cls({})
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as err:
+        except OSError as err:
+            problem = Problem(msg("service.tokens.unreadable", error=os_reason(err)), file=path, code="service.tokens")
+            raise PolicyError([problem], msg("service.tokens.bad_file")) from None
+        except yaml.YAMLError as err:
             problem = Problem(msg("service.tokens.unreadable", error=str(err)), file=path, code="service.tokens")
             raise PolicyError([problem], msg("service.tokens.bad_file")) from None
         problems: list[Problem] = []
