@@ -240,9 +240,9 @@ class _Differ:
         them (in the new version, else the old), or the policy."""
         where = {**self.old_index.clause_of, **self.new_index.clause_of}
         for i in [x for x in a if x not in b]:
-            self.add(where.get(i, POLICY), f"{kind}.removed", i, a[i].zh, None, msg(f"diff.{kind}.removed", id=i, text=a[i].zh))
+            self.add(where.get(i, POLICY), f"{kind}.removed", i, a[i].zh, None, msg(f"diff.{kind}.removed", id=i, text=a[i]))
         for i in [x for x in b if x not in a]:
-            self.add(where.get(i, POLICY), f"{kind}.added", i, None, b[i].zh, msg(f"diff.{kind}.added", id=i, text=b[i].zh))
+            self.add(where.get(i, POLICY), f"{kind}.added", i, None, b[i].zh, msg(f"diff.{kind}.added", id=i, text=b[i]))
         for i in [x for x in b if x in a]:
             for lang in ("zh", "en"):
                 x, y = getattr(a[i], lang), getattr(b[i], lang)
@@ -331,12 +331,12 @@ class _Differ:
         o, n = self.old_index.parameters, self.new_index.parameters
         for name in sorted(o.keys() - n.keys()):
             self.add(
-                POLICY, "parameter.removed", name, o[name].label.zh, None, msg("diff.parameter.removed", name=name, label=o[name].label.zh)
+                POLICY, "parameter.removed", name, o[name].label.zh, None, msg("diff.parameter.removed", name=name, label=o[name].label)
             )
         for name in sorted(n.keys() - o.keys()):
             p = n[name]
             self.add(
-                POLICY, "parameter.added", name, None, p.label.zh, msg("diff.parameter.added", name=name, label=p.label.zh, n=len(p.values))
+                POLICY, "parameter.added", name, None, p.label.zh, msg("diff.parameter.added", name=name, label=p.label, n=len(p.values))
             )
         for name in sorted(o.keys() & n.keys()):
             a, b = {v.start: v for v in o[name].values}, {v.start: v for v in n[name].values}
@@ -389,7 +389,7 @@ class _Differ:
                 t,
                 t,
                 None,
-                msg("diff.item_type.removed", type=t, label=o.item_type_labels[t].zh),
+                msg("diff.item_type.removed", type=t, label=o.item_type_labels[t]),
             )
         for t in sorted(n.item_facts.keys() - o.item_facts.keys()):
             self.add(
@@ -398,7 +398,7 @@ class _Differ:
                 t,
                 None,
                 t,
-                msg("diff.item_type.added", type=t, label=n.item_type_labels[t].zh),
+                msg("diff.item_type.added", type=t, label=n.item_type_labels[t]),
             )
         for t in sorted(o.item_facts.keys() & n.item_facts.keys()):
             of, nf = o.item_facts[t], n.item_facts[t]
@@ -413,7 +413,7 @@ class _Differ:
                     f"{t}.{f}",
                     None,
                     f,
-                    msg("diff.fact.added", fact=f, type=t, fact_type=nf[f].type, required=req, label=nf[f].label.zh),
+                    msg("diff.fact.added", fact=f, type=t, fact_type=nf[f].type, required=req, label=nf[f].label),
                 )
             for f in sorted(of.keys() & nf.keys()):
                 if (of[f].type, of[f].values, of[f].required) != (nf[f].type, nf[f].values, nf[f].required):
@@ -530,9 +530,9 @@ class _Differ:
         sa = {t.expression.source: t for t in a}
         sb = {t.expression.source: t for t in b}
         for src in sa.keys() - sb.keys():
-            self.add(clause, "condition.removed", rid, src, None, msg("diff.condition.removed", rule=rid, test=src, says=sa[src].says.zh))
+            self.add(clause, "condition.removed", rid, src, None, msg("diff.condition.removed", rule=rid, test=src, says=sa[src].says))
         for src in sb.keys() - sa.keys():
-            self.add(clause, "condition.added", rid, None, src, msg("diff.condition.added", rule=rid, test=src, says=sb[src].says.zh))
+            self.add(clause, "condition.added", rid, None, src, msg("diff.condition.added", rule=rid, test=src, says=sb[src].says))
 
     def amount(self, rid: str, clause: str, a: model.AmountForm | None, b: model.AmountForm | None) -> None:
         if isinstance(a, model.RateAmount) and isinstance(b, model.RateAmount):
