@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from conftest import POLICY_PATH, ROOT
 from test_cli_language import HAN, english_runs
@@ -125,6 +126,14 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     misspelled = {("item.anual_interest_paid" if k == "item.annual_interest_paid" else k): v for k, v in CSV_ROW.items()}
     _csv(d / "column.csv", [misspelled, {**misspelled, "claim_id": "C-2"}], "gbk")
     (d / "latin.csv").write_bytes("claim_id,applicant.name\nC-1,caf\xe9 \x81\x8d\n".encode("latin-1"))
+    (d / "renamed.xlsx").write_bytes(b"an .xls saved under another name")
+    book = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    book["items"].title = "Sheet9"  # a wrong sheet
+    book.save(d / "sheet.xlsx")
+    book = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    assert book["items"].cell(1, 3).value.endswith("（item.type）")
+    book["items"].cell(1, 3).value = "item.tpye"  # a misspelled column
+    book.save(d / "column.xlsx")
     return d
 
 
@@ -155,6 +164,9 @@ def commands(d: Path, out: Path) -> Iterator[tuple[str, list[str]]]:
     yield "batch gbk", ["batch", "--policy", p, str(d / "gbk.csv"), "--out", str(out / "gbk")]
     yield "batch column", ["batch", "--policy", p, str(d / "column.csv"), "--out", str(out / "column")]
     yield "batch encoding", ["batch", "--policy", p, str(d / "latin.csv"), "--out", str(out / "latin")]
+    for book in ("renamed", "sheet", "column"):
+        yield f"batch {book}.xlsx", ["batch", "--policy", p, str(d / f"{book}.xlsx"), "--out", str(out / f"x{book}")]
+        yield f"report {book}.xlsx", ["report", "--policy", p, str(d / f"{book}.xlsx"), "--out", str(out / f"{book}.html")]
     yield "batch empty", ["batch", "--policy", p, str(d / "empty.jsonl"), "--out", str(out / "empty")]
     yield "batch unwritable", ["batch", "--policy", p, str(ROUND), "--out", UNWRITABLE]
     yield "batch bad ledger", ["batch", "--policy", p, str(ROUND), "--ledger", "mysql://x/y", "--out", str(out / "bl")]
@@ -186,8 +198,6 @@ def _html_text(path: Path) -> str:
 def written(out: Path, lang: str) -> list[tuple[str, str]]:
     """What the commands wrote that a person reads: errors.jsonl's words (`said`), summary.json's warnings, the HTML
     reports' text and the workbooks' cells."""
-    import openpyxl
-
     found = []
     for f in sorted(out.rglob("*")):
         if f.name == "errors.jsonl":
@@ -272,15 +282,19 @@ POLICY_CHINESE = re.compile(
     r"第[一二三四五六七八九十百]+条(第[一二三四五六七八九十]+[款项]|第?[（(][一二三四五六七八九十]+[)）]项?)*"
     r"|'[^']*'|\"[^\"]*\"|“[^”]*”|「[^」]*」|\d+(\.\d+)?万元?|万|北京平谷示例科技有限公司|\S*\.(yaml|txt)"
     r"|\S+::\d+:[^,←]*"  # a test case's own title, as its file names it (coverage's `art5_creation::1:发明专利…`)
+    r"|\(sheets: [^)]*\)"  # the sheets a workbook has, as named in it (the template's 说明 and 选项 among them)
 )
 
 
-#: The policy's Chinese names of its item types: summary.xlsx's `type_zh` column holds them in every language.
-TYPE_LABELS = {t.zh for t in load_policy(POLICY_PATH).item_type_labels.values()}
+#: The policy's Chinese names of its item types: the budget's `type_zh` column (terminal table and summary.xlsx) holds
+#: them in every language, with 合计 on its total row.
+TYPE_LABELS = {t.zh for t in load_policy(POLICY_PATH).item_type_labels.values()} | {"合计"}
 
 
 def _engine_chinese(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line not in TYPE_LABELS and HAN.search(POLICY_CHINESE.sub(" ", line))]
+    return [
+        line for line in text.splitlines() if HAN.search(POLICY_CHINESE.sub(" ", " ".join(w for w in line.split() if w not in TYPE_LABELS)))
+    ]
 
 
 def test_every_command_said_in_english_has_no_chinese_of_the_engine(english: tuple[dict[str, tuple[int, str]], Path]) -> None:
@@ -379,3 +393,17 @@ def test_the_locale_alone_makes_the_commands_chinese(inputs: Path) -> None:
         assert r.returncode != 0 and HAN.search(r.stderr), (argv, r.stderr)
         assert english_runs(r.stdout + r.stderr) == [], (argv, r.stderr)
     assert "无法读取令牌文件：文件或文件夹不存在（请检查名称和路径）" in r.stderr
+
+
+def test_workbook_slips_are_said_once_and_in_chinese(chinese: tuple[dict[str, tuple[int, str]], Path]) -> None:
+    said, _ = chinese
+    code, text = said["batch column.xlsx"]
+    assert code == 1 and text.count("无法识别的列") == 1  # one message, not one per row
+    assert "column.xlsx 工作表 items：无法识别的列 “item.tpye”（是否应为“item.type”？）；可用的列为：申请编号（claim_id）、" in text
+    code, text = said["batch sheet.xlsx"]
+    assert code == 1 and "sheet.xlsx：找不到名为“items”的工作表（现有工作表：applicants、Sheet9、说明、columns、选项）" in text
+    code, text = said["report renamed.xlsx"]
+    assert (
+        "renamed.xlsx：不是可读取的 .xlsx 工作簿（文件不是 zip 格式：.xlsx 工作簿都是 zip 格式，旧的 .xls 文件或改了扩展名的文件不是）"
+        in text
+    )

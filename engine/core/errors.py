@@ -98,7 +98,7 @@ class Problem:
     item_id: str | None = None  # a claim item's own id, so an officer finds it without counting
 
     def location(self) -> str:
-        where = self.file or lookup("core.input")
+        where = tr(self.file) if self.file else lookup("core.input")  # a sheet's place is a message too
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

@@ -1005,7 +1005,7 @@ def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]
 
     for (article, type_name), lines in sorted(summary.by_item.items(), key=lambda kv: (summary.order.get(kv[0][1], 1 << 30), kv[0])):
         rows.append(line(article, type_name, labels.get(type_name, ""), lines))
-    rows.append(line("total", "", lookup("batch.table.total_label"), summary.by_status))
+    rows.append(line("total", "", "合计", summary.by_status))
     return rows
 
 
@@ -1021,9 +1021,8 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> str:
     """The budget view as a terminal table."""
     labels: dict[str, str] = {}
-    english = language() == "en"  # the table is read in the reader's language: the policy's labels in it too
     for v in policy.versions if isinstance(policy, PolicySet) else (policy,):  # oldest first: the newest wording wins
-        labels.update({k: t.en if english else t.zh for k, t in v.item_type_labels.items()})
+        labels.update({k: t.zh for k, t in v.item_type_labels.items()})
     head = [
         tr(msg(f"batch.table.{column}"))
         for column in (

@@ -288,9 +288,9 @@ class RecordLocator:
         at, _ = self.record.locate(path)
         file = str(at.get("file", ""))
         if "sheet" in at:
-            return f"{file} sheet {at['sheet']} row {at.get('row')}"
+            return msg("sheet.place.sheet_row", file=file, sheet=str(at["sheet"]), row=str(at.get("row")))
         if "row" in at:
-            return f"{file} row {at['row']}"
+            return msg("sheet.place.row", file=file, row=str(at["row"]))
         return file or None
 
 
@@ -299,9 +299,9 @@ def record_label(rec: Record) -> str:
     where = rec.where
     name = Path(str(where.get("file", ""))).name
     if "sheet" in where:
-        return f"{name} sheet {where['sheet']} row {where.get('row')}"
+        return msg("sheet.place.sheet_row", file=name, sheet=str(where["sheet"]), row=str(where.get("row")))
     if "row" in where:
-        return f"{name} row {where['row']}"
+        return msg("sheet.place.row", file=name, row=str(where["row"]))
     if "element" in where or str(where.get("file", "")).lower().endswith((".jsonl", ".ndjson")):
         return f"{name}:{where.get('line')}"
     return name
@@ -314,7 +314,7 @@ def record_problems(rec: Record) -> list[Problem]:
         line = p.get("line", p.get("row"))
         file = str(p.get("file", ""))
         if "sheet" in p:
-            file = f"{file} sheet {p['sheet']}"
+            file = msg("sheet.place.sheet", file=file, sheet=str(p["sheet"]))
         out.append(
             Problem(p.get("message") or "", (p["field"],) if p.get("field") else (), file, line if isinstance(line, int) else None,
                     p.get("column"), expected=p.get("expected"), code="input")

@@ -238,7 +238,7 @@ class Altered:
             if isinstance(v, str) and UNSTORABLE.search(v):
                 self.count += 1
                 if len(self.first) < self.SHOWN:
-                    self.first.append(f"{where} column {header[i] if i < len(header) else i + 1}")
+                    self.first.append(msg("sheet.place.column", where=where, column=header[i] if i < len(header) else i + 1))
 
     def says(self, name: str) -> str | None:
         """The warning for output `name`, or None if no cell was altered."""
@@ -1164,7 +1164,7 @@ def check_workbook_size(path: str | Path) -> None:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise InputError(msg("sheet.not_workbook", file=str(path), reason=str(exc))) from None
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=_zip_reason(exc))) from None
     if len(parts) > XLSX_MAX_PARTS:
         raise InputError(msg("sheet.too_many_parts", file=str(path), n=f"{len(parts):,}", limit=f"{XLSX_MAX_PARTS:,}"))
     total = packed = 0
@@ -1230,15 +1230,27 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
         with zipfile.ZipFile(path) as z:
             text = z.read(info)
         if b"<!DOCTYPE" in text:  # no DTD, so no entity to expand (a content types part never has one)
-            raise ValueError("a DTD is not allowed")
+            raise ValueError(msg("sheet.reason.dtd"))
         root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:
-        raise InputError(msg("sheet.not_workbook", file=str(path), reason=f"[Content_Types].xml: {exc}")) from None
+        reason = msg("sheet.reason.in_part", part="[Content_Types].xml", reason=_zip_reason(exc))
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=reason)) from None
     types: dict[str, set[str]] = {}
     for node in root:
         if node.tag.rsplit("}", 1)[-1] == "Override":
             types.setdefault(str(node.get("PartName", "")).lstrip("/"), set()).add(str(node.get("ContentType")))
     return {name for name, declared in types.items() if name.startswith("xl/worksheets/") and declared == {_WORKSHEET_TYPE}}
+
+
+def _zip_reason(exc: BaseException) -> Msg | str:
+    """Why a file is not a workbook, in the reader's language where it is one a person meets (an .xls renamed .xlsx)."""
+    if isinstance(exc, zipfile.BadZipFile):
+        return msg("sheet.reason.not_zip")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os_reason(exc)
+    if exc.args and isinstance(exc.args[0], Msg):
+        return exc.args[0]
+    return str(exc)  # a damaged part (zlib's, the XML parser's own words): rare, and the fix is the same
 
 
 #: what else a batch workbook's sheets may be called (the template's own names are the codes)
@@ -1296,7 +1308,7 @@ class XlsxReader(_TabularReader):
         )
 
     def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str]) -> None:
-        where = f"{self.path} sheet {sheet}"
+        where = msg("sheet.place.sheet", file=str(self.path), sheet=sheet)
         # the size a sheet declares (<dimension ref="A1:XFD1048576">) is not trusted: read_only openpyxl would pad
         # every row to its width and yield empty rows up to its height
         ws.reset_dimensions()
@@ -1438,7 +1450,7 @@ class XlsxOut:
         if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
             self._write(sheet, values, self.money[sheet], safe=_same)
             return
-        self.altered.note(values, self.headers[sheet], f"sheet {sheet} row {self.rows[sheet] + 1}")
+        self.altered.note(values, self.headers[sheet], msg("sheet.place.in_sheet_row", sheet=sheet, row=self.rows[sheet] + 1))
         self._write(sheet, values, self.money[sheet])
 
     def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
