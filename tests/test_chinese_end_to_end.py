@@ -429,3 +429,32 @@ def test_a_misspelled_template_override_is_said_in_chinese(tmp_path: Path) -> No
         "templates.zh.status.granted_typo: no such message in the 'zh' catalogue; "
         "templates.zh.status.refusd: no such message in the 'zh' catalogue"
     )
+
+
+def test_a_funding_year_that_is_not_a_year_is_said_as_such(tmp_path: Path) -> None:
+    """Two policy versions choose by funding year: "twenty" is there, but is not a year (not "missing")."""
+    claim = {**json.loads(CLAIM.read_text(encoding="utf-8")), "funding_year": "twenty"}
+    (tmp_path / "c.json").write_text(json.dumps(claim, ensure_ascii=False), encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-m", "engine", "--lang", "zh", "evaluate", "--policy", str(POLICY_PATH), "--policy", str(DRAFT)]
+        + [str(tmp_path / "c.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert r.returncode == 1, r.stderr
+    assert "funding_year（申报年度）现为 'twenty'：应为整数年份，如 2021，才能据此选择政策版本" in r.stderr
+
+
+def test_report_reads_one_application_of_a_file_and_says_when_there_is_none(inputs: Path, tmp_path: Path) -> None:
+    assert main(["--lang", "zh", "report", "--policy", str(POLICY_PATH), f"{ROUND}:2", "--out", str(tmp_path / "r.html")]) == 0
+    assert "PG-2022-0002" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_report_of_a_line_that_is_not_there(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # round_2021.jsonl has 7 lines: line 99 is no application (the file exists: not "no such file")
+    assert main(["--lang", "zh", "report", "--policy", str(POLICY_PATH), f"{ROUND}:99", "--out", str(tmp_path / "r.html")]) == 1
+    err = capsys.readouterr().err
+    assert f"{ROUND}：没有申请 99（共 7 个；.jsonl 文件请写行号，其他文件写申请序号或申请编号）" in err
