@@ -458,3 +458,56 @@ def test_report_of_a_line_that_is_not_there(capsys: pytest.CaptureFixture[str], 
     assert main(["--lang", "zh", "report", "--policy", str(POLICY_PATH), f"{ROUND}:99", "--out", str(tmp_path / "r.html")]) == 1
     err = capsys.readouterr().err
     assert f"{ROUND}：没有申请 99（共 7 个；.jsonl 文件请写行号，其他文件写申请序号或申请编号）" in err
+
+
+def test_the_service_answers_a_chinese_caller_in_chinese(inputs: Path, tmp_path: Path) -> None:
+    """problem+json for a bad claim, unreadable JSON and a bad token, asked with Accept-Language: zh of a service
+    configured in English: every title, detail and problem message a person reads has no English sentence."""
+    pytest.importorskip("uvicorn")
+    from test_service import OFFICER_TOKEN, Server
+
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(f"tokens:\n  {OFFICER_TOKEN}: {{name: 王科员, roles: [officer]}}\n", encoding="utf-8")
+    srv = Server(tmp_path, "--token-file", str(tokens), "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}", "--workers", "1", lang="en")
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    try:
+        answers = {
+            name: srv.call("POST", "/evaluate", (inputs / f"{name}.json").read_bytes(), headers=zh)
+            for name in ("misspelled", "check_character", "slips", "trailing_comma")
+        }
+        answers["bad token"] = srv.call("POST", "/ledger/commit", CLAIM.read_bytes(), token="not-a-token-at-all-0000", headers=zh)
+    finally:
+        srv.stop()
+    for name, answer in answers.items():
+        body = answer.json()
+        words = [body["title"], body.get("detail", "")]
+        words += [w for p in body.get("problems", []) for w in (p["message"], p.get("expected") or "")]
+        assert [run for w in words for run in english_runs(w)] == [], (name, words)
+    assert answers["bad token"].status == 401 and answers["bad token"].json()["detail"] == "令牌无效，请向管理员核对令牌"
+    trailing = answers["trailing_comma"].json()
+    # `{"claim_id": "X",}`: column 18 is the `}` where json expects a name after the comma
+    assert trailing["detail"] == "第 1 行第 18 列：此处应为用英文双引号括起的字段名（最后一项后面不能有逗号）"
+    [misspelled, _] = answers["misspelled"].json()["problems"]
+    assert misspelled["message"] == "有无法识别的字段（'oficial_fees_paid'）；是否应为 'official_fees_paid'？"
+
+
+def test_a_tab_at_the_start_of_a_line_says_to_use_spaces(chinese: tuple[dict[str, tuple[int, str]], Path], inputs: Path) -> None:
+    """A tab in place of the whole indent (column 1) is "a character that cannot start any token" to the parser."""
+    said, _ = chinese
+    text = (inputs / "tab.yaml").read_text(encoding="utf-8")
+    line = text[: text.index("\tamount:")].count("\n") + 1
+    code, out = said["validate tab"]
+    assert code == 1
+    assert (
+        f"tab.yaml:{line}:1: （整个文件）: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进\n    应为 把 Tab 换成空格（与上下行对齐）" in out
+    )
+
+
+def test_a_token_file_slip_is_said_like_a_policy_s(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text("tokens:\n\tabc: {name: x, roles: [officer]}\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICY_ENGINE_LANG": "zh"}
+    argv = [sys.executable, "-m", "engine", "serve", "--policies", str(ROOT / "policies"), "--port", "0", "--token-file", str(tokens)]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=120)
+    assert r.returncode != 0
+    assert f"{tokens}:2:1: （整个文件）: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进" in r.stderr, r.stderr
