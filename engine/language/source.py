@@ -639,7 +639,7 @@ def _tab_under(text: str, mark: Any) -> bool:
     if mark is None:
         return False
     lines = text.splitlines()
-    return 0 <= mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t"
+    return bool(0 <= mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t")
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
