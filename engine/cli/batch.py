@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
 from engine.cli.common import add_encoding_argument, add_policy_argument, explanation_language, policy_versions, say, say_error
+from engine.core.errors import os_reason
 from engine.core.i18n import msg, tr
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
@@ -135,7 +136,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     try:
         altered = write_claims_workbook(policy, claims, out)
     except OSError as exc:
-        say_error(msg("cli.template.cannot_write", path=args.out, reason=exc.strerror or str(exc)))
+        say_error(msg("cli.template.cannot_write", path=args.out, reason=os_reason(exc)))
         return EXIT_USAGE
     if altered:
         say(msg("cli.warning", warning=tr(altered)), err=True)

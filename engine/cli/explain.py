@@ -42,7 +42,7 @@ from engine.explaining.render import (
     render_report,
 )
 from engine.language.model import CompiledPolicy
-from engine.records.inputs import RecordLocator, locate, open_claims, read_one, record_label, record_problems
+from engine.records.inputs import RecordLocator, locate, open_claims, read_one, record_label, record_problems, split_selector
 from engine.records.tabular import InputError, write_text
 
 CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
@@ -120,7 +120,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if versions is None:
         return EXIT_INVALID
     path = Path(args.input)
-    if not path.exists():
+    if not split_selector(path)[0].exists():  # `round.jsonl:3` is one application of a file that exists
         say_error(msg("cli.report.no_such_input", path=path))
         return EXIT_USAGE
     try:

@@ -7,13 +7,69 @@ Modelled on jsonschema's ValidationError: a path, a message, what was expected.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.i18n import lookup, msg, tr
+from engine.core.i18n import Msg, lookup, msg, tr
 
 PathPart = str | int
+
+#: The system's reasons a file or folder cannot be read or written that a person can act on (`core.os.<name>`).
+_OS_REASONS = {
+    errno.ENOENT: "not_found",
+    errno.EACCES: "no_permission",
+    errno.EPERM: "no_permission",
+    errno.EISDIR: "folder",
+    errno.ENOTDIR: "not_folder",
+    errno.EROFS: "read_only",
+    errno.ENOSPC: "no_space",
+    errno.EEXIST: "exists",
+    errno.ENAMETOOLONG: "name_too_long",
+}
+
+
+#: Python's json module's reasons, by their first words, and their entries (`core.json.<name>`).
+_JSON_REASONS = (
+    ("Expecting value", "value"),
+    ("Expecting property name enclosed in double quotes", "name"),
+    ("Expecting ':' delimiter", "colon"),
+    ("Expecting ',' delimiter", "comma"),
+    ("Unterminated string", "unterminated"),
+    ("Invalid control character", "control"),
+    ("Invalid \\uXXXX escape", "unicode_escape"),
+    ("Invalid \\escape", "escape"),
+    ("Extra data", "extra"),
+    ("Illegal trailing comma", "trailing_comma"),
+)
+
+
+def json_reason(exc: Exception) -> Msg | str:
+    """Why a text is not JSON, in the reader's language: json's "Expecting ',' delimiter" said as `core.json.comma`.
+
+    A reason already from the catalogue (the engine's own JSON checks) stays as it is; one json has not been
+    taught to say (none known) stays json's own words."""
+    if isinstance(exc, UnicodeDecodeError):
+        return msg("core.json.not_utf8")
+    reason = getattr(exc, "msg", None)
+    if reason is None and exc.args:
+        reason = exc.args[0]
+    if isinstance(reason, Msg):
+        return reason
+    text = str(reason if reason is not None else exc)
+    for start, name in _JSON_REASONS:
+        if text.startswith(start):
+            return msg(f"core.json.{name}")
+    return text
+
+
+def os_reason(exc: OSError) -> Msg | str:
+    """Why the system refused, in the reader's language: "No such file or directory" said as `core.os.not_found`.
+
+    A reason with no catalogue entry (rare: a device error) stays the system's own words."""
+    name = _OS_REASONS.get(exc.errno or 0)
+    return msg(f"core.os.{name}") if name else str(exc.strerror or exc)
 
 
 def format_path(path: Sequence[PathPart]) -> str:
@@ -42,7 +98,7 @@ class Problem:
     item_id: str | None = None  # a claim item's own id, so an officer finds it without counting
 
     def location(self) -> str:
-        where = self.file or "<input>"
+        where = tr(self.file) if self.file else lookup("core.input")  # a sheet's place is a message too
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
@@ -51,7 +107,8 @@ class Problem:
 
     def __str__(self) -> str:
         item = tr(msg("core.item", id=self.item_id)) if self.item_id is not None else ""
-        text = f"{self.location()}: {format_path(self.path)}{item}: {tr(self.message)}"
+        where = format_path(self.path) if self.path else lookup("core.document")  # "(document)": the input as a whole
+        text = f"{self.location()}: {where}{item}: {tr(self.message)}"
         if self.expected:
             text += f"\n    {lookup('core.expected')} {tr(self.expected)}"
         return text

@@ -82,6 +82,8 @@ def _say(value: Any, lang: str) -> str:
         return str(catalogue(lang)["meta"]["list_sep"]).join(_say(v, lang) for v in value)
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(getattr(value, "zh", None), str) and isinstance(getattr(value, "en", None), str):
+        return str(getattr(value, lang, None) or value.en)  # a policy's words in both languages (its `Text`)
     return str(value)
 
 

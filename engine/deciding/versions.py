@@ -124,10 +124,10 @@ class PolicySet:
         """The version for a claim given as plain data (its `funding_year`)."""
         year = data.get("funding_year") if isinstance(data, Mapping) else None
         if isinstance(year, bool) or not isinstance(year, int):
-            raise ClaimError(
-                [Problem(msg("claim.versions.no_year"), path=("funding_year",), code="claim.required")],
-                msg("claim.invalid"),
-            )
+            missing = not isinstance(data, Mapping) or "funding_year" not in data
+            said = msg("claim.versions.no_year") if missing else msg("claim.versions.year_not_whole", value=repr(year))
+            code = "claim.required" if missing else "claim.type"
+            raise ClaimError([Problem(said, path=("funding_year",), code=code)], msg("claim.invalid"))
         return self.for_year(year)
 
     def evaluate(self, claim: Mapping[str, Any] | Claim, history: Iterable[Grant] = (), *, trace: bool = True) -> Decision:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.core import i18n
+from engine.core.i18n import Msg, msg
 from engine.language.templating import RenderError, message_problems
 
 if TYPE_CHECKING:
@@ -85,17 +86,20 @@ class Catalogue:
         messages: dict[str, Any] = dict(base)
         #: the policy's template overrides (`*.j2` keys): name -> template text
         self.templates: dict[str, str] = {}
-        problems: list[str] = []
+        problems: list[Msg] = []
         for scope in ("all", lang):
             for key, value in (policy.templates.get(scope) or {}).items():
                 if key.endswith(".j2"):
                     self.templates[key] = value  # the template's text (a file it names was read, confined, when the policy loaded)
                 elif not _merge(messages, key, value, base):
-                    problems.append(f"templates.{scope}.{key}: no such message in the {lang!r} catalogue")
+                    problems.append(msg("render.override.no_such", key=f"templates.{scope}.{key}", lang=repr(lang)))
                 else:
-                    problems += [f"templates.{scope}.{key}: {p}" for p in message_problems(value)]
+                    problems += [msg("render.override.bad", key=f"templates.{scope}.{key}", problem=p) for p in message_problems(value)]
         if problems:
-            raise RenderError("; ".join(problems))
+            said = problems[-1]
+            for p in reversed(problems[:-1]):  # "a; b; c", said in the reader's language
+                said = msg("render.override.then", first=p, rest=said)
+            raise RenderError(said)
         self.m = messages
         self.meta: dict[str, Any] = messages["meta"]
         self.partials: dict[tuple[Any, ...], Callable[..., str]] = {}

@@ -573,10 +573,7 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
     except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError, TemplateError) as exc:
         # a decision given as data and edited past what its schema says (a step's inner fields): named, not a
         # traceback; the engine's own Decision objects are not caught here, so a bug in them still shows
-        raise RecordedDecisionError(
-            f"this decision cannot be explained as recorded ({type(exc).__name__}: {exc}); "
-            "explain the claim itself, or the decision line as the batch wrote it"
-        ) from exc
+        raise RecordedDecisionError(msg("render.cannot_explain_recorded", kind=type(exc).__name__, detail=str(exc))) from exc
 
 
 @in_engine_context
@@ -589,7 +586,7 @@ def explanation(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], 
         try:
             return renderer(policy, lang).model(decision)
         except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError) as exc:
-            raise RecordedDecisionError(f"this decision cannot be explained as recorded ({type(exc).__name__}: {exc})") from exc
+            raise RecordedDecisionError(msg("render.cannot_model_recorded", kind=type(exc).__name__, detail=str(exc))) from exc
     return renderer(policy, lang).model(decision)
 
 

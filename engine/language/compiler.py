@@ -131,7 +131,9 @@ _QUANTITY_WHAT = {"an amount": "amount", "a rate": "rate", "a percentage": "perc
 
 
 def quantity_message(exc: Exception) -> Msg:
-    """A QuantityError said in the reader's language (the same English as before)."""
+    """A QuantityError said in the reader's language (the same English as before): its own message, as a value."""
+    if isinstance(exc, QuantityError):
+        return exc.message
     text = str(exc)
     for pattern, kind in _QUANTITY_SAYS:
         m = pattern.match(text)

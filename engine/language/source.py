@@ -634,6 +634,14 @@ def _tab_at(text: str, mark: Any) -> Any:
     return None
 
 
+def _tab_under(text: str, mark: Any) -> bool:
+    """A tab where the parser stopped: a line that starts with a tab is "a character that cannot start any token"."""
+    if mark is None:
+        return False
+    lines = text.splitlines()
+    return bool(0 <= mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t")
+
+
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     opened = exc.context_mark
@@ -645,7 +653,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
         message = msg("loading.yaml.syntax_while", problem=problem, context=context, line=line, column=column)
     late = None if exc.context == "while scanning a quoted scalar" else _quote_closed_late(text, mark)
     said = str(exc.problem or "")
-    tab = _tab_at(text, mark) if "tab" in said or "'\\t'" in said else None  # libyaml: "a tab character"; PyYAML: '\t'
+    tab = (
+        _tab_at(text, mark) if "tab" in said or "'\\t'" in said or _tab_under(text, mark) else None
+    )  # libyaml: "a tab character"; PyYAML: '\t'
     if exc.context == "while scanning a quoted scalar" and opened is not None and mark is not None and "unexpected" in (exc.problem or ""):
         # The scanner only notices at the end of the file (or the next `---`): the mistake is where the quote opened.
         message = msg("loading.yaml.quote_never_closed", problem=problem, line=mark.line + 1)

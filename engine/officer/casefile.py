@@ -440,7 +440,7 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         result.policy = pol = _policy_for(case, policy)
     except EngineError as err:
         result.error = err
-        result.mismatches.append(msg("casetest.cannot_load", error=str(err)))
+        result.mismatches.append(msg("casetest.cannot_load", error=err))
         return result
     if case.round:
         return _run_round(case, pol, result)

@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from engine.core.errors import EngineError
-from engine.core.i18n import lookup, msg, tr
+from engine.core.i18n import Msg, language, lookup, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import parse_claim
+from engine.deciding.decision import STATUSES
 from engine.deciding.evaluator import evaluate_claim
 from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
-from engine.records.batch import claim_problems, error_record
+from engine.records.batch import claim_problems, error_record, in_language
 from engine.records.inputs import open_claims
 from engine.records.tabular import InputError, Record
 
@@ -239,9 +240,9 @@ class _Differ:
         them (in the new version, else the old), or the policy."""
         where = {**self.old_index.clause_of, **self.new_index.clause_of}
         for i in [x for x in a if x not in b]:
-            self.add(where.get(i, POLICY), f"{kind}.removed", i, a[i].zh, None, msg(f"diff.{kind}.removed", id=i, text=a[i].zh))
+            self.add(where.get(i, POLICY), f"{kind}.removed", i, a[i].zh, None, msg(f"diff.{kind}.removed", id=i, text=a[i]))
         for i in [x for x in b if x not in a]:
-            self.add(where.get(i, POLICY), f"{kind}.added", i, None, b[i].zh, msg(f"diff.{kind}.added", id=i, text=b[i].zh))
+            self.add(where.get(i, POLICY), f"{kind}.added", i, None, b[i].zh, msg(f"diff.{kind}.added", id=i, text=b[i]))
         for i in [x for x in b if x in a]:
             for lang in ("zh", "en"):
                 x, y = getattr(a[i], lang), getattr(b[i], lang)
@@ -330,12 +331,12 @@ class _Differ:
         o, n = self.old_index.parameters, self.new_index.parameters
         for name in sorted(o.keys() - n.keys()):
             self.add(
-                POLICY, "parameter.removed", name, o[name].label.zh, None, msg("diff.parameter.removed", name=name, label=o[name].label.zh)
+                POLICY, "parameter.removed", name, o[name].label.zh, None, msg("diff.parameter.removed", name=name, label=o[name].label)
             )
         for name in sorted(n.keys() - o.keys()):
             p = n[name]
             self.add(
-                POLICY, "parameter.added", name, None, p.label.zh, msg("diff.parameter.added", name=name, label=p.label.zh, n=len(p.values))
+                POLICY, "parameter.added", name, None, p.label.zh, msg("diff.parameter.added", name=name, label=p.label, n=len(p.values))
             )
         for name in sorted(o.keys() & n.keys()):
             a, b = {v.start: v for v in o[name].values}, {v.start: v for v in n[name].values}
@@ -388,7 +389,7 @@ class _Differ:
                 t,
                 t,
                 None,
-                msg("diff.item_type.removed", type=t, label=o.item_type_labels[t].zh),
+                msg("diff.item_type.removed", type=t, label=o.item_type_labels[t]),
             )
         for t in sorted(n.item_facts.keys() - o.item_facts.keys()):
             self.add(
@@ -397,7 +398,7 @@ class _Differ:
                 t,
                 None,
                 t,
-                msg("diff.item_type.added", type=t, label=n.item_type_labels[t].zh),
+                msg("diff.item_type.added", type=t, label=n.item_type_labels[t]),
             )
         for t in sorted(o.item_facts.keys() & n.item_facts.keys()):
             of, nf = o.item_facts[t], n.item_facts[t]
@@ -412,7 +413,7 @@ class _Differ:
                     f"{t}.{f}",
                     None,
                     f,
-                    msg("diff.fact.added", fact=f, type=t, fact_type=nf[f].type, required=req, label=nf[f].label.zh),
+                    msg("diff.fact.added", fact=f, type=t, fact_type=nf[f].type, required=req, label=nf[f].label),
                 )
             for f in sorted(of.keys() & nf.keys()):
                 if (of[f].type, of[f].values, of[f].required) != (nf[f].type, nf[f].values, nf[f].required):
@@ -529,9 +530,9 @@ class _Differ:
         sa = {t.expression.source: t for t in a}
         sb = {t.expression.source: t for t in b}
         for src in sa.keys() - sb.keys():
-            self.add(clause, "condition.removed", rid, src, None, msg("diff.condition.removed", rule=rid, test=src, says=sa[src].says.zh))
+            self.add(clause, "condition.removed", rid, src, None, msg("diff.condition.removed", rule=rid, test=src, says=sa[src].says))
         for src in sb.keys() - sa.keys():
-            self.add(clause, "condition.added", rid, None, src, msg("diff.condition.added", rule=rid, test=src, says=sb[src].says.zh))
+            self.add(clause, "condition.added", rid, None, src, msg("diff.condition.added", rule=rid, test=src, says=sb[src].says))
 
     def amount(self, rid: str, clause: str, a: model.AmountForm | None, b: model.AmountForm | None) -> None:
         if isinstance(a, model.RateAmount) and isinstance(b, model.RateAmount):
@@ -750,9 +751,9 @@ class ItemImpact:
             claim=self.claim_id,
             item=self.item_id,
             type=self.item_type,
-            old_status=self.old_status,
+            old_status=_status_word(self.old_status),
             old=format_money(self.old_amount),
-            new_status=self.new_status,
+            new_status=_status_word(self.new_status),
             new=format_money(self.new_amount),
             delta=_signed(self.delta),
         )
@@ -944,8 +945,9 @@ def error_lines(error: Mapping[str, Any]) -> list[str]:
     """An impact error record in words: the application, then each problem with its place and field."""
     under = msg("diff.impact.under", version=error["under"]) if error.get("under") else ""
     cid = f" {error['claim_id']}" if error.get("claim_id") else ""
-    lines = [tr(msg("diff.impact.not_compared", where=where_text(error["where"]), claim=cid, error=tr(error["error"]), under=under))]
-    for p in error.get("problems", []):
+    said, problems = in_language(error, language())  # the record's words in the reader's language (`said`)
+    lines = [tr(msg("diff.impact.not_compared", where=where_text(error["where"]), claim=cid, error=said, under=under))]
+    for p in problems:
         field_ = msg("diff.impact.field", field=p["field"]) if p.get("field") else ""
         expected = msg("diff.impact.expected", expected=tr(p["expected"])) if p.get("expected") else ""
         lines.append("  " + tr(msg("diff.impact.problem", where=where_text(p), field=field_, message=tr(p["message"]), expected=expected)))
@@ -983,6 +985,11 @@ def format_impact(result: Impact) -> str:
     )
     lines.append("  " + tr(total))
     return "\n".join(lines) + "\n"
+
+
+def _status_word(status: str) -> Msg:
+    """A decision's status in the reader's words (`granted` -> 支持); the impact's own `retired` and `error` too."""
+    return msg(f"status_short.{status}") if status in STATUSES else msg(f"diff.impact.status.{status}")
 
 
 def _signed(d: Decimal) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path
+from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path, json_reason
 from engine.core.i18n import msg
 from engine.core.jsonpos import Positions, json_positions, locate_in
 from engine.deciding.claims import DuplicateKeyError, loads_json
@@ -43,15 +43,14 @@ def read_document(path: str | Path) -> tuple[Any, Locator]:
         try:
             return loads_json(text), JsonText(text)
         except DuplicateKeyError as exc:
-            problem = Problem(
-                exc.msg, exc.path, name, exc.lineno, exc.colno, expected="each key once per object", code="claim.duplicate_key"
-            )
-            raise ClaimError([problem], "invalid claim") from None
+            expected = msg("service.problem.duplicate_key")
+            problem = Problem(exc.msg, exc.path, name, exc.lineno, exc.colno, expected=expected, code="claim.duplicate_key")
+            raise ClaimError([problem], msg("claim.invalid")) from None
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "colno", None)
-            msg = getattr(exc, "msg", str(exc))
-            raise ClaimError([Problem(f"not valid JSON: {msg}", file=name, line=line, column=col, code="syntax")], "cannot parse") from None
+            problem = Problem(msg("input.not_json", reason=json_reason(exc)), file=name, line=line, column=col, code="syntax")
+            raise ClaimError([problem], msg("loading.summary.cannot_parse")) from None
     source = parse_yaml(text, name)
     return source.data, source
 
@@ -289,9 +288,9 @@ class RecordLocator:
         at, _ = self.record.locate(path)
         file = str(at.get("file", ""))
         if "sheet" in at:
-            return f"{file} sheet {at['sheet']} row {at.get('row')}"
+            return msg("sheet.place.sheet_row", file=file, sheet=str(at["sheet"]), row=str(at.get("row")))
         if "row" in at:
-            return f"{file} row {at['row']}"
+            return msg("sheet.place.row", file=file, row=str(at["row"]))
         return file or None
 
 
@@ -300,9 +299,9 @@ def record_label(rec: Record) -> str:
     where = rec.where
     name = Path(str(where.get("file", ""))).name
     if "sheet" in where:
-        return f"{name} sheet {where['sheet']} row {where.get('row')}"
+        return msg("sheet.place.sheet_row", file=name, sheet=str(where["sheet"]), row=str(where.get("row")))
     if "row" in where:
-        return f"{name} row {where['row']}"
+        return msg("sheet.place.row", file=name, row=str(where["row"]))
     if "element" in where or str(where.get("file", "")).lower().endswith((".jsonl", ".ndjson")):
         return f"{name}:{where.get('line')}"
     return name
@@ -315,7 +314,7 @@ def record_problems(rec: Record) -> list[Problem]:
         line = p.get("line", p.get("row"))
         file = str(p.get("file", ""))
         if "sheet" in p:
-            file = f"{file} sheet {p['sheet']}"
+            file = msg("sheet.place.sheet", file=file, sheet=str(p["sheet"]))
         out.append(
             Problem(p.get("message") or "", (p["field"],) if p.get("field") else (), file, line if isinstance(line, int) else None,
                     p.get("column"), expected=p.get("expected"), code="input")

@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from engine.core.errors import format_path
+from engine.core.errors import format_path, json_reason, os_reason
 from engine.core.i18n import Msg, language, msg, tr
 from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
@@ -105,7 +105,7 @@ def output_dir(path: str | Path) -> Path:
         with tempfile.TemporaryFile(dir=out, prefix=".policy-engine-probe-"):
             pass
     except OSError as exc:
-        raise OutputError(msg("sheet.out_cannot_write", path=str(path), reason=str(exc.strerror or exc))) from None
+        raise OutputError(msg("sheet.out_cannot_write", path=str(path), reason=os_reason(exc))) from None
     return out
 
 
@@ -130,7 +130,7 @@ def _make_folder(folder: Path, not_a_folder: Msg, cannot: Msg) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(msg("sheet.with_reason", message=cannot, reason=str(exc.strerror or exc))) from None
+        raise OutputError(msg("sheet.with_reason", message=cannot, reason=os_reason(exc))) from None
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -139,7 +139,7 @@ def write_text(path: str | Path, text: str) -> None:
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise OutputError(msg("sheet.cannot_be_written", path=str(path), reason=str(exc.strerror or exc))) from None
+        raise OutputError(msg("sheet.cannot_be_written", path=str(path), reason=os_reason(exc))) from None
 
 
 @dataclass
@@ -238,7 +238,7 @@ class Altered:
             if isinstance(v, str) and UNSTORABLE.search(v):
                 self.count += 1
                 if len(self.first) < self.SHOWN:
-                    self.first.append(f"{where} column {header[i] if i < len(header) else i + 1}")
+                    self.first.append(msg("sheet.place.column", where=where, column=header[i] if i < len(header) else i + 1))
 
     def says(self, name: str) -> str | None:
         """The warning for output `name`, or None if no cell was altered."""
@@ -316,9 +316,7 @@ class JsonLinesReader(_BytesProgress):
                 yield Record(n, where, None, [_duplicate_problem(exc, where)])
                 continue
             except (UnicodeDecodeError, ValueError) as exc:
-                yield Record(
-                    n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(getattr(exc, "msg", exc))), **where}]
-                )
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(exc)), **where}])
                 continue
             if not isinstance(data, dict):
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
@@ -410,7 +408,7 @@ class JsonListReader(_BytesProgress):
                         try:
                             end = _LENIENT.raw_decode(buf)[1]
                         except RecursionError:
-                            raise InputError(msg("input.not_json_at", file=self.path, line=line, reason=str(exc))) from None
+                            raise InputError(msg("input.not_json_at", file=self.path, line=line, reason=json_reason(exc))) from None
                         refused, data = exc, None
                     if end == len(buf) and not eof and fill():  # a number could continue in the next chunk
                         continue
@@ -418,7 +416,9 @@ class JsonListReader(_BytesProgress):
                 except json.JSONDecodeError as exc:
                     if fill():
                         continue
-                    raise InputError(msg("input.not_json_at", file=self.path, line=line + exc.lineno - 1, reason=exc.msg)) from None
+                    raise InputError(
+                        msg("input.not_json_at", file=self.path, line=line + exc.lineno - 1, reason=json_reason(exc))
+                    ) from None
             n += 1
             where = {"file": self.path, "line": line, "element": n - 1}
             line += buf.count("\n", 0, end)
@@ -426,7 +426,7 @@ class JsonListReader(_BytesProgress):
             if isinstance(refused, DuplicateKeyError):
                 yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
             elif refused is not None:
-                yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=str(refused)), **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(refused)), **where}])
             elif isinstance(data, dict):
                 yield Record(n, where, data, text=text)
             else:
@@ -1164,7 +1164,7 @@ def check_workbook_size(path: str | Path) -> None:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise InputError(msg("sheet.not_workbook", file=str(path), reason=str(exc))) from None
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=_zip_reason(exc))) from None
     if len(parts) > XLSX_MAX_PARTS:
         raise InputError(msg("sheet.too_many_parts", file=str(path), n=f"{len(parts):,}", limit=f"{XLSX_MAX_PARTS:,}"))
     total = packed = 0
@@ -1230,15 +1230,27 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
         with zipfile.ZipFile(path) as z:
             text = z.read(info)
         if b"<!DOCTYPE" in text:  # no DTD, so no entity to expand (a content types part never has one)
-            raise ValueError("a DTD is not allowed")
+            raise ValueError(msg("sheet.reason.dtd"))
         root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:
-        raise InputError(msg("sheet.not_workbook", file=str(path), reason=f"[Content_Types].xml: {exc}")) from None
+        reason = msg("sheet.reason.in_part", part="[Content_Types].xml", reason=_zip_reason(exc))
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=reason)) from None
     types: dict[str, set[str]] = {}
     for node in root:
         if node.tag.rsplit("}", 1)[-1] == "Override":
             types.setdefault(str(node.get("PartName", "")).lstrip("/"), set()).add(str(node.get("ContentType")))
     return {name for name, declared in types.items() if name.startswith("xl/worksheets/") and declared == {_WORKSHEET_TYPE}}
+
+
+def _zip_reason(exc: BaseException) -> Msg | str:
+    """Why a file is not a workbook, in the reader's language where it is one a person meets (an .xls renamed .xlsx)."""
+    if isinstance(exc, zipfile.BadZipFile):
+        return msg("sheet.reason.not_zip")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os_reason(exc)
+    if exc.args and isinstance(exc.args[0], Msg):
+        return exc.args[0]
+    return str(exc)  # a damaged part (zlib's, the XML parser's own words): rare, and the fix is the same
 
 
 #: what else a batch workbook's sheets may be called (the template's own names are the codes)
@@ -1296,7 +1308,7 @@ class XlsxReader(_TabularReader):
         )
 
     def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str]) -> None:
-        where = f"{self.path} sheet {sheet}"
+        where = msg("sheet.place.sheet", file=str(self.path), sheet=sheet)
         # the size a sheet declares (<dimension ref="A1:XFD1048576">) is not trusted: read_only openpyxl would pad
         # every row to its width and yield empty rows up to its height
         ws.reset_dimensions()
@@ -1438,7 +1450,7 @@ class XlsxOut:
         if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
             self._write(sheet, values, self.money[sheet], safe=_same)
             return
-        self.altered.note(values, self.headers[sheet], f"sheet {sheet} row {self.rows[sheet] + 1}")
+        self.altered.note(values, self.headers[sheet], msg("sheet.place.in_sheet_row", sheet=sheet, row=self.rows[sheet] + 1))
         self._write(sheet, values, self.money[sheet])
 
     def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:

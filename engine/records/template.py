@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.core.i18n import lookup
+from engine.core.i18n import lookup, msg
 from engine.language.model import CompiledPolicy, FactSpec
 from engine.records.tabular import (
     APPLICANTS_SHEET,
@@ -59,7 +59,7 @@ class _Workbook:
 
     def put(self, ws: Any, row: Sequence[Any], header: Sequence[str]) -> None:
         cells = [str(v) if isinstance(v, Decimal) else v for v in row]
-        self.altered.note(cells, header, f"sheet {ws.title} row {ws.max_row + 1}")
+        self.altered.note(cells, header, msg("sheet.place.in_sheet_row", sheet=ws.title, row=ws.max_row + 1))
         ws.append([safe_cell(v) for v in cells])
 
     def heading(self, name: str) -> str:

@@ -29,7 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engine.core.errors import EngineError, PolicyError, Problem
+from engine.core.errors import EngineError, PolicyError, Problem, json_reason
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import format_money
 from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim
@@ -226,7 +226,7 @@ async def read_json(request: Request, svc: Service) -> tuple[Any, JsonText]:
         problem = Problem(exc.msg, exc.path, "request", exc.lineno, exc.colno, expected=expected, code="claim.duplicate_key")
         raise Refusal("invalid-claim", problem.message, [problem]) from None
     except ValueError as exc:
-        line, col, text_of = getattr(exc, "lineno", None), getattr(exc, "colno", None), getattr(exc, "msg", str(exc))
+        line, col, text_of = getattr(exc, "lineno", None), getattr(exc, "colno", None), json_reason(exc)
         problem = Problem(msg("service.problem.not_json", message=text_of), file="request", line=line, column=col, code="syntax")
         raise Refusal("invalid-json", msg("service.detail.not_json", line=line, column=col, message=text_of), [problem]) from None
     items = data.get("items") if isinstance(data, dict) else None

@@ -9,10 +9,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from engine.core.errors import PolicyError, Problem
+from engine.core.errors import EngineError, PolicyError, Problem, os_reason
 from engine.core.i18n import msg
+from engine.language.source import parse_yaml
 
 #: The environment variable a worker process reads its configuration from (uvicorn starts workers by import string).
 CONFIG_ENV = "POLICY_ENGINE_SERVICE_CONFIG"
@@ -97,10 +96,15 @@ class Tokens:
         if path is None:
             return cls({})
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as err:
-            problem = Problem(msg("service.tokens.unreadable", error=str(err)), file=path, code="service.tokens")
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            reason = os_reason(err) if isinstance(err, OSError) else msg("core.json.not_utf8")
+            problem = Problem(msg("service.tokens.unreadable", error=reason), file=path, code="service.tokens")
             raise PolicyError([problem], msg("service.tokens.bad_file")) from None
+        try:  # YAML slips (a tab, an unclosed quote) said as a policy's are, with their line and fix
+            data = parse_yaml(text, path).data
+        except EngineError as err:
+            raise PolicyError(err.problems, msg("service.tokens.bad_file")) from None
         problems: list[Problem] = []
         entries: dict[str, Principal] = {}
         tokens = data.get("tokens") if isinstance(data, dict) else None
