@@ -646,8 +646,7 @@ def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path:
         for asked, title in (("?trace=false&lang=en", "The request body came too slowly"), ("?trace=false", "请求体发送超时")):
             with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as silent:
                 silent.sendall(
-                    f"POST /evaluate{asked} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    "Content-Length: 1000\r\n\r\n".encode()
+                    f"POST /evaluate{asked} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n".encode()
                 )
                 answer = b""
                 while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
