@@ -644,6 +644,21 @@ def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path:
                 answer += chunk
             answer = answer.decode("utf-8")
         assert answer.startswith("HTTP/1.1 408") and "urn:policy-engine:problem:slow-body" in answer
+        # no byte of the body at all: the lean path's own wait gives up after the same second, in the caller's language
+        for asked, title in (("?trace=false&lang=en", "The request body came too slowly"), ("?trace=false", "请求体发送超时")):
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as silent:
+                silent.sendall(
+                    f"POST /evaluate{asked} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n".encode()
+                )
+                answer = b""
+                while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                    chunk = silent.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+            head, _, problem = answer.decode("utf-8").partition("\r\n\r\n")
+            assert head.startswith("HTTP/1.1 408") and "connection: close" in head.lower()
+            assert json.loads(problem)["title"] == title and json.loads(problem)["type"] == "urn:policy-engine:problem:slow-body"
     finally:
         srv.stop()
 
