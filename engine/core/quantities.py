@@ -125,7 +125,7 @@ _SLIP_DATE = re.compile(r"^([0-9]{4})\s*[/.\-年]\s*([0-9]{1,2})\s*[/.\-月]\s*(
 
 
 def _plain(number: Decimal) -> str:
-    """A Decimal in plain digits, no exponent and no trailing zeros after the point: 500000, 55000.5."""
+    """A Decimal in plain digits: no exponent, and no trailing zeros after the point."""
     text = f"{number:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 

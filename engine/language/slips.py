@@ -19,14 +19,14 @@ _AMOUNT = re.compile(
 )
 _UNITS = {"w": 10**4, "W": 10**4, "万元": 10**4, "万": 10**4, "千元": 10**3, "千": 10**3, "k": 10**3, "K": 10**3}
 _UNITS |= {"亿元": 10**8, "亿": 10**8}
-#: The units a policy's amount fields read themselves (`30万`, `30万元`, `300000元`).
+#: The units a policy's amount fields read themselves (`N万`, `N万元`, `N元`).
 POLICY_UNITS = frozenset({"", "万", "万元", "元"})
 _MAX_CHARS = 40
 _DATE = re.compile(r"^\s*(?P<y>[0-9]{4})\s*(?:[-/.]|年)\s*(?P<m>[0-9]{1,2})\s*(?:[-/.]|月)\s*(?P<d>[0-9]{1,2})\s*日?\s*$")
 
 
 def yuan(text: str, accepted_units: frozenset[str] = frozenset()) -> str | None:
-    """The number of yuan an amount typed as `text` means, written plainly ("500000" for `50w`, "1000" for `1,000`),
+    """The number of yuan an amount typed as `text` means, written plainly (the digits of N × 10,000 for `Nw`; `N,NNN` without its comma),
     when `text` is an amount in a form not read where it stands: a unit not among `accepted_units` or a thousands
     separator. None for anything else (text that is no amount, or an amount already written as accepted)."""
     if not isinstance(text, str) or len(text) > _MAX_CHARS:

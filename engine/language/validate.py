@@ -77,7 +77,7 @@ def _type_name(name: Any, quoted: bool) -> Msg | str:
     return msg("schema.quoted_type" if quoted else "schema.plain_type", type=msg(f"schema.types.{name}"))
 
 
-#: Where a schema description ("An exact amount of yuan: 300000 .... 金额：300000、30万 等。") turns to Chinese.
+#: Where a schema description (its English sentences, then its Chinese ones) turns to Chinese.
 _TO_CHINESE = re.compile(r"(?<=[.)!?])\s+(?=[\u3400-\u9fff（“「])")
 
 
