@@ -88,6 +88,8 @@ def test_a_message_is_english_text_and_says_itself_in_chinese() -> None:
         assert i18n.tr(m) == "（项目 p1）"
     with i18n.use_language("en"):
         assert i18n.tr(m) == " (item p1)"
+    with i18n.use_language("zh"), i18n.use_language(None):  # None keeps the language chosen outside (`--lang` before a command)
+        assert i18n.tr(m) == "（项目 p1）"
     assert i18n.tr("plain words", "zh") == "plain words"
     back = pickle.loads(pickle.dumps(m))
     assert (back.key, i18n.tr(back, "zh")) == ("core.item", "（项目 p1）")

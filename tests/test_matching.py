@@ -335,3 +335,14 @@ def test_kleene_and_or_not_through_unknown_parts() -> None:
     assert value(has_ip_department=False, ip_staff=6) is None
     assert value(has_ip_management_system=True, has_ip_department=True) is True  # `or` true on its known part
     assert value(has_ip_management_system=False) is False
+
+
+def test_the_summary_lines_follow_the_language_chosen_before_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--lang zh` before `match` (match's own --lang not given) must not fall back to the environment's English."""
+    args = ["match", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(ROOT / "examples" / "profile_match_2021.json")]
+    args += ["--out", str(tmp_path / "m"), "--claim-fact", "submission_date=2022-03-15", "--no-notices"]
+    assert main(["--lang", "zh", *args]) == 0
+    out = capsys.readouterr()
+    # the worked example of docs/matching.md: 3 eligible, 8 needs, 4 not eligible for its one profile
+    assert out.out.startswith("已匹配 1 家（其中 0 家有错误）；结果：可申请 3 项，需补充信息 8 项，不符合条件 4 项")
+    assert "profiles" not in out.out + out.err

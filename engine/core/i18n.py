@@ -157,10 +157,10 @@ def language() -> str:
 
 @contextmanager
 def use_language(lang: str | None) -> Iterator[str]:
-    """Say everything inside in `lang` (None: keep the environment's choice)."""
+    """Say everything inside in `lang` (None: keep the language already chosen, or the environment's)."""
     if lang is not None and lang not in languages():
         raise CatalogueError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
-    token = _CHOSEN.set(lang)
+    token = _CHOSEN.set(lang if lang is not None else _CHOSEN.get())
     try:
         yield language()
     finally:
