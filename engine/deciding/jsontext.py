@@ -33,35 +33,47 @@ if TYPE_CHECKING:
 _s: Callable[[str], str] = encode_basestring
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
+_CACHE_LIMIT = 50_000
+
+
+class _Texts(dict[Any, str]):
+    """A value's JSON text by a key that fixes it, made by `make(key)` on the first miss (`__missing__`: a hit is one
+    C look-up). Values repeat across decisions (amounts, dates, reasons). Bounded: cleared at `_CACHE_LIMIT` entries."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> str:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        text = self[key] = self.make(key)
+        return text
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _decimal_text(key: str) -> str:
+    v = Decimal(key)
+    return '"' + (format_money(v) if v == v.quantize(_CENT) else key) + '"'
+
+
 def _decimal(v: Decimal) -> str:
     """A Decimal fact's text (money text when whole cents), kept by the decimal's own text, which fixes it."""
-    key = str(v)
-    text = _DECIMAL_TEXT.get(key)
-    if text is None:
-        if len(_DECIMAL_TEXT) >= _CACHE_LIMIT:
-            _DECIMAL_TEXT.clear()
-        text = _DECIMAL_TEXT[key] = '"' + (format_money(v) if v == v.quantize(_CENT) else key) + '"'
-    return text
+    return _DECIMAL_TEXT[str(v)]
 
 
 def _date(v: date) -> str:
     """A date's text, kept by the date (a value: equal dates write the same text)."""
-    text = _DATE_TEXT.get(v)
-    if text is None:
-        if len(_DATE_TEXT) >= _CACHE_LIMIT:
-            _DATE_TEXT.clear()
-        text = _DATE_TEXT[v] = '"' + v.isoformat() + '"'
-    return text
+    return _DATE_TEXT[v]
 
 
-_DECIMAL_TEXT: dict[str, str] = {}
-_DATE_TEXT: dict[date, str] = {}
+_DECIMAL_TEXT = _Texts(_decimal_text)
+_DATE_TEXT = _Texts(lambda v: '"' + v.isoformat() + '"')
 
 
 #: JSON text of the scalar types, by exact type (bool is not int here): one table for both writers below
@@ -102,17 +114,11 @@ def _jv(v: Any) -> str:
 
 #: money's JSON text by the amount's own text (`str` tells 1.0 from 1.00 and -0 from 0, so a kept text is the one
 #: `format_money` would make): amounts repeat (ceilings, fixed awards, zero), and quantize + str cost ~10x a look-up
-_MONEY_TEXT: dict[str, str] = {}
+_MONEY_TEXT = _Texts(lambda key: '"' + format_money(Decimal(key)) + '"')
 
 
 def _money(v: Decimal) -> str:
-    key = str(v)
-    text = _MONEY_TEXT.get(key)
-    if text is None:
-        if len(_MONEY_TEXT) >= _CACHE_LIMIT:
-            _MONEY_TEXT.clear()
-        text = _MONEY_TEXT[key] = '"' + format_money(v) + '"'
-    return text
+    return _MONEY_TEXT[str(v)]
 
 
 def _text(t: model.Text) -> str:
@@ -212,9 +218,6 @@ class _Cache:
                 self.entries.clear()
             f = self.entries[id(obj)] = self.make(obj)
         return f
-
-
-_CACHE_LIMIT = 50_000
 
 
 def _check_frag(t: model.Test) -> _Fragments:
@@ -394,25 +397,14 @@ def _counted(v: Any) -> str:
 
 def _reason(r: dec.Reason) -> str:
     """A reason's text, kept by the reason itself (an immutable value: equal reasons write the same text)."""
-    text = _REASONS.get(r)
-    if text is None:
-        if len(_REASONS) >= _CACHE_LIMIT:
-            _REASONS.clear()
-        text = _REASONS[r] = (
-            '{"category": '
-            + _s(r.category)
-            + ', "check": '
-            + _s(r.check)
-            + ', "cites": '
-            + _s(r.cites)
-            + ', "says": '
-            + _text(r.says)
-            + "}"
-        )
-    return text
+    return _REASONS[r]
 
 
-_REASONS: dict[dec.Reason, str] = {}
+def _reason_text(r: dec.Reason) -> str:
+    return '{"category": ' + _s(r.category) + ', "check": ' + _s(r.check) + ', "cites": ' + _s(r.cites) + ', "says": ' + _text(r.says) + "}"
+
+
+_REASONS = _Texts(_reason_text)
 
 
 def _rule_frag(rule: model.Rule) -> _Fragments:
