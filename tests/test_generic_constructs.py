@@ -708,3 +708,21 @@ def test_the_generated_round_reaches_every_construct(lakeside: engine.CompiledPo
         "pct-patent-once",
     } <= reasons, reasons
     assert {"reduced:rd-investment-ceiling", f"reduced:{CAP}", "reduced:cooperation-project-ceiling"} <= reasons, reasons
+
+
+def test_difference_with_the_amount_fact_missing_is_incomplete_not_refused(tmp_path: Path) -> None:
+    """补差 cannot weigh an amount that is not known: with the level (the amount's fact) made optional and left out,
+    the item asks for the level (incomplete), it is not refused with "no difference to pay" (found in session 4)."""
+    text = FIXTURE.read_text(encoding="utf-8")
+    declared = "      level:\n        type: enum\n        zh: 认定层级\n"
+    assert text.count(declared) == 1
+    (tmp_path / "p.yaml").write_text(text.replace(declared, declared + "        required: false\n"), encoding="utf-8")
+    shutil.copy(FIXTURE.parent / "fictional_district.zh.txt", tmp_path)
+    policy = engine.load_policy(tmp_path / "p.yaml")
+    for history in ([], [spec_grant("100000.00")]):
+        d = decide(policy, claim(item("specialised_enterprise", "s"), history=history))["s"]
+        assert outcome(d) == ("incomplete", "0.00")
+        assert d["reasons"] == [] and d["missing_facts"] == ["item.level"]
+    # given, the level is weighed as before: municipal 30万 − 10万 paid = 20万
+    d = decide(policy, claim(item("specialised_enterprise", "s", level="municipal"), history=[spec_grant("100000.00")]))["s"]
+    assert outcome(d) == ("granted", "200000.00")

@@ -413,6 +413,7 @@ class RuleWriter(CodeWriter):
     def visit_amount(self) -> None:
         """`asked`, before caps; `pending` when it comes from outside and is not known yet."""
         self.writeline("pending = False")
+        self.writeline("amount_missing = False")
         self.writeline("asked = QZERO")
         with self.block("try:"):
             self.amount(self.plan.amount, "asked", "")
@@ -420,6 +421,7 @@ class RuleWriter(CodeWriter):
             self.writeline("pending = True")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
+            self.writeline("amount_missing = True")
         with self.block("except NoTableValue as exc:"):
             self.writeline("reasons.append(exc.reason)")
         with self.block("if asked < 0:"):  # the trace keeps the negative computation; nothing is paid or used
@@ -558,7 +560,8 @@ class RuleWriter(CodeWriter):
             return
         self.bind("SUBJECT", subject), self.bind("SGROUP", subject.group)
         self.writeline("has_s = False")
-        with self.block("if not pending:"):
+        # an amount not known (a fact it needs is missing) has no difference to weigh: the item is incomplete
+        with self.block("if not (pending or amount_missing):"):
             with self.block("try:"):
                 self.scope_key("sscope", subject.key)
             with self.block("except MissingFact as exc:"):
