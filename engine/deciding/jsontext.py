@@ -189,11 +189,13 @@ class _Facts:
 class _Fragments:
     """The JSON fragments of one policy object, made on first use."""
 
-    __slots__ = ("a", "b", "c", "d", "facts", "obj", "write")
+    __slots__ = ("a", "b", "c", "d", "facts", "obj", "steps", "write")
 
     def __init__(self, obj: Any, a: str = "", b: str = "", c: str = "", facts: _Facts | None = None) -> None:
         self.obj, self.a, self.b, self.c, self.d, self.facts = obj, a, b, c, "", facts
         self.write: Callable[[tuple[Any, Any, Any], str], str] = _no_writer
+        #: a rule's generated steps writers by the number of steps (`_steps_writer`; None: none for that length)
+        self.steps: dict[int, Callable[..., str | None] | None] = {}
 
 
 def _no_writer(S: tuple[Any, Any, Any], end: str) -> str:
@@ -395,6 +397,138 @@ def _counted(v: Any) -> str:
     return _COUNTED[v] if v is True or v is False else ', "already_counted": ' + _raw(v) + ', "used_after": '
 
 
+def _check_end(step: tuple[Any, ...], b: str) -> str:
+    """A check step's end for a result other than a held/failed check with no fact missing (as `_step` writes it)."""
+    return _RESULT[step[2]] + (_s(step[3]) if step[3] is not None else "null") + b
+
+
+#: the names every generated steps writer reads; the rest are constants made in `_steps_writer`
+_STEPS_NAMES: dict[str, Any] = {
+    "STR": _s,
+    "FACT": _fact,
+    "RAW": _raw,
+    "JV": _jv,
+    "LIST": _list,
+    "STRS": _strings,
+    "MONEY": _MONEY_TEXT,
+    "COUNTED": _counted,
+    "RESEND": _result_end,
+    "CEND": _check_end,
+    "STEP": None,  # `_step`, bound below (defined above this)
+    "CAP": None,
+    "AMOUNT": None,
+    "DECIMAL": Decimal,
+    "DECIMAL_TEXT": _DECIMAL_TEXT,
+    "RT": _RESULT_END[1],
+    "RF": _RESULT_END[0],
+    "MISS_NONE": '[], "result": true',
+    "MISS_SOME": ', "result": false',
+    "REQUIRED": ', "required": ',
+    "MISSING": ', "missing": ',
+    "COUNTS": ', "counts": ',
+    "FACTS": ', "facts": ',
+}
+#: a rule's generated steps writers are kept by the number of steps, at most this many per rule (a policy's rules
+#: each have a handful of step sequences; past the bound an item's steps are written by the loop, as before)
+_SHAPES_PER_RULE = 16
+
+
+def _value(v: str) -> str:
+    """The generated expression of a fact value's text (as `_fact` writes it; text, booleans, absent inline)."""
+    return (
+        f"('true' if {v} is True else 'false' if {v} is False else 'null' if {v} is None else STR({v}) if type({v}) is str else FACT({v}))"
+    )
+
+
+def _steps_writer(rule: model.Rule, steps: tuple[Any, ...]) -> Callable[..., str | None] | None:
+    """`write(steps, I, A, C, S, who, inapp)`: the `"steps"` array of an item of `rule` whose trace has the sequence
+    of `steps` (each step's kind and policy object, tested by identity; any other sequence of that length gives
+    None and the loop writes it), in one f-string: each step's fixed fragments are constants, each fact the item's
+    checks and amount read is read once and its text made once, and the values are written inline. Generated
+    code, like `_check_writer`: the policy's objects, names and fragments are bound as constants, never written
+    into the source."""
+    ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule}
+    tests, reads, pieces = [], [], []
+    facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
+
+    def const(value: Any) -> str:
+        name = f"K{len(ns)}"
+        ns[name] = value
+        return name
+
+    def fact_text(space: int, name: str) -> str:
+        var = facts.get((space, name))
+        if var is None:
+            var = facts[(space, name)] = f"x{len(facts)}"
+            reads.append(f"    v = {'IAC'[space]}.get({const(name)})")
+            reads.append(f"    {var} = {_value('v')}")
+        return var
+
+    def facts_object(parts: tuple[tuple[str, int, str], ...]) -> str:
+        if not parts:
+            return "{{}}"
+        out = [f"{{{const(('{' if k == 0 else ', ') + key)}}}{{{fact_text(space, name)}}}" for k, (key, space, name) in enumerate(parts)]
+        return "".join(out) + "}}"
+
+    for i, step in enumerate(steps):
+        kind, obj, s = step[0], step[1], f"s{i}"
+        tests.append(f"{s}[0] != {const(kind)} or {s}[1] is not {const(obj)}")
+        if kind == "check":
+            f = _CHECKS(obj)
+            assert f.facts is not None
+            c, d, b = const(f.c), const(f.d), const(f.b)
+            pieces.append(
+                f"{{{const(f.a)}}}"
+                + facts_object(f.facts.parts)
+                + f"{{({c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
+            )
+        elif kind == "who" and obj is rule:
+            pieces.append(f"{{{const(_WHO(obj).a)}}}{{who}}{{(RT if {s}[2] is True else RF if {s}[2] is False else RESEND({s}[2]))}}")
+        elif kind == "documents":
+            f = _DOCUMENTS(obj)
+            cites = f"(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))"
+            missing = f"(STRS({s}[3]) + MISS_SOME if {s}[3] else MISS_NONE)"
+            pieces.append(f"{{{const(f.a)}}}{{{cites}}}{{REQUIRED}}{{STRS({s}[2])}}{{MISSING}}{{{missing}}}{{{const(f.b)}}}")
+        elif kind == "limit":
+            f = _LIMITS(obj)
+            used = f"({s}[3] if ({s}[5] or not {s}[6]) else {s}[3] + 1)"
+            pieces.append(
+                f"{{{const(f.a + f.b)}}}{{LIST({s}[2])}}{{{const(f.c)}}}{{RAW({s}[3])}}{{COUNTS}}"
+                f"{{LIST({s}[4])}}{{COUNTED({s}[5])}}{{RAW({used})}}{{RESEND({s}[6])}}"
+            )
+        elif kind == "amount":
+            pieces.append(_amount_piece(obj, s, rule, const, facts_object))
+        elif kind == "cap":
+            pieces.append(f"{{CAP({s}, S, inapp)}}")
+        else:
+            pieces.append(f"{{STEP({s}, RULE, S, who, inapp)}}")
+    names = ", ".join(f"s{i}" for i in range(len(steps)))
+    lines = ["def write(steps, I, A, C, S, who, inapp):", f"    {names}{',' if len(steps) == 1 else ''} = steps"]
+    lines += [f"    if {' or '.join(tests)}:", "        return None", *reads]
+    lines.append('    return f"' + (", ".join(pieces) if pieces else "") + '"')
+    exec(compile("\n".join(lines) + "\n", "<decision json steps>", "exec"), ns)  # noqa: S102 - our own text, see above
+    write: Callable[..., str | None] = ns["write"]
+    return write
+
+
+def _amount_piece(form: Any, s: str, rule: model.Rule, const: Callable[[Any], str], facts_object: Callable[..., str]) -> str:
+    """An amount step's part of a generated steps writer: a fixed amount or a simple rate, table or external form
+    inline (the money and a base that is a Decimal through their text caches), any other form by `_amount`."""
+    t = type(form)
+    end = const(_RULES(rule).d)
+    head = const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ')
+    if t is model.FixedAmount:
+        return f"{{{head}}}{{MONEY[str({s}[3])]}}{{{end}}}"
+    if (t is model.RateAmount and form.rate_table is None and form.of_table is None) or t is model.TableAmount or t is model.ExternalAmount:
+        f = _AMOUNTS(form)
+        detail = f"(DECIMAL_TEXT[str({s}[2])] if type({s}[2]) is DECIMAL else JV({s}[2]))"
+        out = f"{{{head}}}{{MONEY[str({s}[3])]}}{{{const(f.a)}}}{{{detail}}}{{{const(f.b)}}}"
+        if f.facts is not None:
+            out += "{FACTS}" + facts_object(f.facts.parts)
+        return out + f"{{{const(f.c)}}}{{{end}}}"
+    return f"{{AMOUNT({s}, RULE, S)}}"
+
+
 def _reason(r: dec.Reason) -> str:
     """A reason's text, kept by the reason itself (an immutable value: equal reasons write the same text)."""
     return _REASONS[r]
@@ -451,7 +585,27 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
         out += ', "ceilings": ' + _dumps(ceilings)
         if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
             out += ', "panel_decides": ' + _text(rule.amount.pending)
-    S = (item.facts, S[1], S[2])
+    I = item.facts
+    S = (I, S[1], S[2])
+    writers = f.steps
+    n = len(steps)
+    write = writers.get(n, _NO_WRITER) if n else None
+    if write is _NO_WRITER:
+        write = writers[n] = _steps_writer(rule, steps) if len(writers) < _SHAPES_PER_RULE else None
+    text = write(steps, I, S[1], S[2], S, who, inapp) if write is not None else None
+    out += ', "steps": [' + (text if text is not None else _loop(steps, rule, S, who, inapp)) + "]}"
+    if grant is not None:
+        for c in grant.consumes:
+            if c.kind == "cap":
+                inapp[(c.id, c.scope)] = inapp.get((c.id, c.scope), _ZERO) + c.amount
+    return out
+
+
+_NO_WRITER: Any = object()  # a steps writer not made yet
+
+
+def _loop(steps: tuple[Any, ...], rule: model.Rule, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    """An item's steps written one by one (a sequence without a generated writer)."""
     texts = []
     checks = _CHECKS.entries
     for s in steps:
@@ -463,12 +617,7 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
             texts.append(f.write(S, f.c if s[2] else f.d))
         else:
             texts.append(_step(s, rule, S, who, inapp))
-    out += ', "steps": [' + ", ".join(texts) + "]}"
-    if grant is not None:
-        for c in grant.consumes:
-            if c.kind == "cap":
-                inapp[(c.id, c.scope)] = inapp.get((c.id, c.scope), _ZERO) + c.amount
-    return out
+    return ", ".join(texts)
 
 
 def _consumption(c: Any) -> str:
