@@ -402,131 +402,190 @@ def _check_end(step: tuple[Any, ...], b: str) -> str:
     return _RESULT[step[2]] + (_s(step[3]) if step[3] is not None else "null") + b
 
 
-#: the names every generated steps writer reads; the rest are constants made in `_steps_writer`
+#: the names every generated steps writer reads; the rest are constants made by `_StepsWriter`
 _STEPS_NAMES: dict[str, Any] = {
     "STR": _s,
+    "INT": int.__repr__,
     "FACT": _fact,
     "RAW": _raw,
     "JV": _jv,
     "LIST": _list,
     "STRS": _strings,
     "MONEY": _MONEY_TEXT,
+    "DATES": _DATE_TEXT,
+    "DATE": date,
+    "DECIMAL": Decimal,
+    "DECIMAL_TEXT": _DECIMAL_TEXT,
+    "ZERO": _ZERO,
     "COUNTED": _counted,
     "RESEND": _result_end,
     "CEND": _check_end,
-    "STEP": None,  # `_step`, bound below (defined above this)
+    "STEP": None,  # `_step`, `_cap` and `_amount`: bound in `_StepsWriter` (defined above it)
     "CAP": None,
     "AMOUNT": None,
-    "DECIMAL": Decimal,
-    "DECIMAL_TEXT": _DECIMAL_TEXT,
     "RT": _RESULT_END[1],
     "RF": _RESULT_END[0],
+    "BITES": (', "bites": false', ', "bites": true'),
     "MISS_NONE": '[], "result": true',
     "MISS_SOME": ', "result": false',
-    "REQUIRED": ', "required": ',
-    "MISSING": ', "missing": ',
-    "COUNTS": ', "counts": ',
-    "FACTS": ', "facts": ',
 }
 #: a rule's generated steps writers are kept by the number of steps, at most this many per rule (a policy's rules
 #: each have a handful of step sequences; past the bound an item's steps are written by the loop, as before)
 _SHAPES_PER_RULE = 16
 
 
-def _value(v: str) -> str:
-    """The generated expression of a fact value's text (as `_fact` writes it; text, booleans, absent inline)."""
-    return (
+def _value(v: str, sample: Any) -> str:
+    """The generated expression of a fact value's text, exactly `_fact(v)`: text, booleans and absent inline, and
+    first a test for the type of `sample` (the value the first item had), written without a call when it holds."""
+    generic = (
         f"('true' if {v} is True else 'false' if {v} is False else 'null' if {v} is None else STR({v}) if type({v}) is str else FACT({v}))"
     )
+    t = type(sample)
+    if t is date:
+        return f"(DATES[{v}] if type({v}) is DATE else {generic})"
+    if t is Decimal:
+        return f"(DECIMAL_TEXT[str({v})] if type({v}) is DECIMAL else {generic})"
+    if t is int:
+        return f"(INT({v}) if type({v}) is int else {generic})"
+    return generic
 
 
-def _steps_writer(rule: model.Rule, steps: tuple[Any, ...]) -> Callable[..., str | None] | None:
-    """`write(steps, I, A, C, S, who, inapp)`: the `"steps"` array of an item of `rule` whose trace has the sequence
-    of `steps` (each step's kind and policy object, tested by identity; any other sequence of that length gives
-    None and the loop writes it), in one f-string: each step's fixed fragments are constants, each fact the item's
-    checks and amount read is read once and its text made once, and the values are written inline. Generated
-    code, like `_check_writer`: the policy's objects, names and fragments are bound as constants, never written
-    into the source."""
-    ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule}
-    tests, reads, pieces = [], [], []
-    facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
+class _StepsWriter:
+    """Generates `write(steps, I, A, C, S, who, inapp)`: the `"steps"` array of an item of a rule whose trace has the
+    sequence of the sample `steps` (each step's kind and policy object, tested by identity; any other sequence of
+    that length gives None and the loop writes it), as one f-string: each step's fixed fragments are constants,
+    each fact the item's checks and amount read is read once and its text made once, and the values are written
+    inline (a fact's, a scope entry's type tested first as the sample had it). Generated code, like
+    `_check_writer`: the policy's objects, names and fragments are bound as constants (K..), never written into
+    the source, so a policy's text cannot become code. Every value goes through the expression the loop's
+    writers use, so the text is theirs."""
 
-    def const(value: Any) -> str:
-        name = f"K{len(ns)}"
-        ns[name] = value
-        return name
+    def __init__(self, rule: model.Rule, steps: tuple[Any, ...], S: tuple[Any, Any, Any]) -> None:
+        self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule}
+        self.rule, self.S = rule, S
+        self.tests: list[str] = []
+        self.lines: list[str] = []
+        self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
+        pieces = [self.step(i, step) for i, step in enumerate(steps)]
+        names = ", ".join(f"s{i}" for i in range(len(steps)))
+        code = ["def write(steps, I, A, C, S, who, inapp):", f"    {names}{',' if len(steps) == 1 else ''} = steps"]
+        code += [f"    if {' or '.join(self.tests)}:", "        return None", *self.lines]
+        code.append('    return f"' + ", ".join(pieces) + '"')
+        exec(compile("\n".join(code) + "\n", "<decision json steps>", "exec"), self.ns)  # noqa: S102 - see above
+        self.write: Callable[..., str | None] = self.ns["write"]
 
-    def fact_text(space: int, name: str) -> str:
-        var = facts.get((space, name))
+    def const(self, value: Any) -> str:
+        """`{K..}`: a constant of the writer, as an f-string piece."""
+        name = f"K{len(self.ns)}"
+        self.ns[name] = value
+        return "{" + name + "}"
+
+    def fact(self, space: int, name: str) -> str:
+        var = self.facts.get((space, name))
         if var is None:
-            var = facts[(space, name)] = f"x{len(facts)}"
-            reads.append(f"    v = {'IAC'[space]}.get({const(name)})")
-            reads.append(f"    {var} = {_value('v')}")
-        return var
+            var = self.facts[(space, name)] = f"x{len(self.facts)}"
+            self.lines.append(f"    v = {'IAC'[space]}.get({self.const(name)[1:-1]})")
+            self.lines.append(f"    {var} = {_value('v', self.S[space].get(name))}")
+        return "{" + var + "}"
 
-    def facts_object(parts: tuple[tuple[str, int, str], ...]) -> str:
+    def facts_object(self, parts: tuple[tuple[str, int, str], ...]) -> str:
         if not parts:
             return "{{}}"
-        out = [f"{{{const(('{' if k == 0 else ', ') + key)}}}{{{fact_text(space, name)}}}" for k, (key, space, name) in enumerate(parts)]
-        return "".join(out) + "}}"
+        return (
+            "".join(self.const(("{" if k == 0 else ", ") + key) + self.fact(space, name) for k, (key, space, name) in enumerate(parts))
+            + "}}"
+        )
 
-    for i, step in enumerate(steps):
+    def scope(self, var: str, sample: Any) -> str:
+        """`_list(var)` (a scope or counts tuple), the entries inline for a tuple of the sample's length."""
+        if type(sample) is not tuple or not 0 < len(sample) <= 4:
+            return "{LIST(" + var + ")}"
+        y = f"y{len(self.lines)}"
+        names = [f"{y}_{k}" for k in range(len(sample))]
+        entries = " + ', ' + ".join(_value(e, x) for e, x in zip(names, sample, strict=True))
+        self.lines.append(f"    {y} = {var}")
+        self.lines.append(f"    if type({y}) is tuple and len({y}) == {len(sample)}:")
+        self.lines.append(f"        {', '.join(names)}{',' if len(names) == 1 else ''} = {y}")
+        self.lines.append(f"        {y} = '[' + {entries} + ']'")
+        self.lines.append("    else:")
+        self.lines.append(f"        {y} = LIST({y})")
+        return "{" + y + "}"
+
+    def step(self, i: int, step: tuple[Any, ...]) -> str:
         kind, obj, s = step[0], step[1], f"s{i}"
-        tests.append(f"{s}[0] != {const(kind)} or {s}[1] is not {const(obj)}")
+        self.tests.append(f"{s}[0] != {self.const(kind)[1:-1]} or {s}[1] is not {self.const(obj)[1:-1]}")
         if kind == "check":
             f = _CHECKS(obj)
             assert f.facts is not None
-            c, d, b = const(f.c), const(f.d), const(f.b)
-            pieces.append(
-                f"{{{const(f.a)}}}"
-                + facts_object(f.facts.parts)
-                + f"{{({c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
-            )
-        elif kind == "who" and obj is rule:
-            pieces.append(f"{{{const(_WHO(obj).a)}}}{{who}}{{(RT if {s}[2] is True else RF if {s}[2] is False else RESEND({s}[2]))}}")
-        elif kind == "documents":
+            c, d, b = (self.const(x)[1:-1] for x in (f.c, f.d, f.b))
+            end = f"{{({c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
+            return self.const(f.a) + self.facts_object(f.facts.parts) + end
+        if kind == "who" and obj is self.rule:
+            return self.const(_WHO(obj).a) + f"{{who}}{{(RT if {s}[2] is True else RF if {s}[2] is False else RESEND({s}[2]))}}"
+        if kind == "documents":
             f = _DOCUMENTS(obj)
-            cites = f"(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))"
-            missing = f"(STRS({s}[3]) + MISS_SOME if {s}[3] else MISS_NONE)"
-            pieces.append(f"{{{const(f.a)}}}{{{cites}}}{{REQUIRED}}{{STRS({s}[2])}}{{MISSING}}{{{missing}}}{{{const(f.b)}}}")
-        elif kind == "limit":
+            cites = f"{{(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))}}"
+            missing = f"{{(STRS({s}[3]) + MISS_SOME if {s}[3] else MISS_NONE)}}"
+            return (
+                self.const(f.a)
+                + cites
+                + self.const(', "required": ')
+                + f"{{STRS({s}[2])}}"
+                + self.const(', "missing": ')
+                + missing
+                + self.const(f.b)
+            )
+        if kind == "limit":
             f = _LIMITS(obj)
             used = f"({s}[3] if ({s}[5] or not {s}[6]) else {s}[3] + 1)"
-            pieces.append(
-                f"{{{const(f.a + f.b)}}}{{LIST({s}[2])}}{{{const(f.c)}}}{{RAW({s}[3])}}{{COUNTS}}"
-                f"{{LIST({s}[4])}}{{COUNTED({s}[5])}}{{RAW({used})}}{{RESEND({s}[6])}}"
-            )
-        elif kind == "amount":
-            pieces.append(_amount_piece(obj, s, rule, const, facts_object))
-        elif kind == "cap":
-            pieces.append(f"{{CAP({s}, S, inapp)}}")
-        else:
-            pieces.append(f"{{STEP({s}, RULE, S, who, inapp)}}")
-    names = ", ".join(f"s{i}" for i in range(len(steps)))
-    lines = ["def write(steps, I, A, C, S, who, inapp):", f"    {names}{',' if len(steps) == 1 else ''} = steps"]
-    lines += [f"    if {' or '.join(tests)}:", "        return None", *reads]
-    lines.append('    return f"' + (", ".join(pieces) if pieces else "") + '"')
-    exec(compile("\n".join(lines) + "\n", "<decision json steps>", "exec"), ns)  # noqa: S102 - our own text, see above
-    write: Callable[..., str | None] = ns["write"]
-    return write
+            out = self.const(f.a + f.b) + self.scope(f"{s}[2]", step[2]) + self.const(f.c) + f"{{RAW({s}[3])}}" + self.const(', "counts": ')
+            return out + self.scope(f"{s}[4]", step[4]) + f"{{COUNTED({s}[5])}}{{RAW({used})}}{{RESEND({s}[6])}}"
+        if kind == "amount":
+            return self.amount(obj, s)
+        if kind == "cap" and obj.computed is None:
+            return self.cap(obj, i, step)
+        if kind == "cap":
+            return f"{{CAP({s}, S, inapp)}}"
+        return f"{{STEP({s}, RULE, S, who, inapp)}}"
 
+    def amount(self, form: Any, s: str) -> str:
+        """A fixed amount or a simple rate, table or external form inline (as `_amount` writes them), any other
+        form by `_amount`."""
+        t = type(form)
+        head = self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ') + f"{{MONEY[str({s}[3])]}}"
+        end = self.const(_RULES(self.rule).d)
+        if t is model.FixedAmount:
+            return head + end
+        if (
+            (t is model.RateAmount and form.rate_table is None and form.of_table is None)
+            or t is model.TableAmount
+            or t is model.ExternalAmount
+        ):
+            f = _AMOUNTS(form)
+            out = head + self.const(f.a) + f"{{(DECIMAL_TEXT[str({s}[2])] if type({s}[2]) is DECIMAL else JV({s}[2]))}}" + self.const(f.b)
+            if f.facts is not None:
+                out += self.const(', "facts": ') + self.facts_object(f.facts.parts)
+            return out + self.const(f.c) + end
+        return f"{{AMOUNT({s}, RULE, S)}}"
 
-def _amount_piece(form: Any, s: str, rule: model.Rule, const: Callable[[Any], str], facts_object: Callable[..., str]) -> str:
-    """An amount step's part of a generated steps writer: a fixed amount or a simple rate, table or external form
-    inline (the money and a base that is a Decimal through their text caches), any other form by `_amount`."""
-    t = type(form)
-    end = const(_RULES(rule).d)
-    head = const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ')
-    if t is model.FixedAmount:
-        return f"{{{head}}}{{MONEY[str({s}[3])]}}{{{end}}}"
-    if (t is model.RateAmount and form.rate_table is None and form.of_table is None) or t is model.TableAmount or t is model.ExternalAmount:
-        f = _AMOUNTS(form)
-        detail = f"(DECIMAL_TEXT[str({s}[2])] if type({s}[2]) is DECIMAL else JV({s}[2]))"
-        out = f"{{{head}}}{{MONEY[str({s}[3])]}}{{{const(f.a)}}}{{{detail}}}{{{const(f.b)}}}"
-        if f.facts is not None:
-            out += "{FACTS}" + facts_object(f.facts.parts)
-        return out + f"{{{const(f.c)}}}{{{end}}}"
-    return f"{{AMOUNT({s}, RULE, S)}}"
+    def cap(self, cap: model.Cap, i: int, step: tuple[Any, ...]) -> str:
+        """A cap step with a fixed ceiling, as `_cap` writes it (the money through the same text cache)."""
+        f = _CAPS(cap)
+        sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
+        self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
+        out = self.const(f.a + f.b) + (f"{{JV({sc})}}" if cap.per is not None else self.const('"item"'))
+        out += self.const(', "ceiling": ') + f"{{MONEY[str({ce})]}}" + self.const(', "used_before": ') + f"{{MONEY[str({u})]}}"
+        out += self.const(', "asked": ') + f"{{MONEY[str({a})]}}" + self.const(', "granted": ') + f"{{MONEY[str({g})]}}"
+        out += self.const(', "used_after": ') + f"{{MONEY[str({u} + {g})]}}" + self.const(', "remaining_before": ')
+        out += (
+            f"{{MONEY[str(max({ce} - {u}, ZERO))]}}" + self.const(', "remaining_after": ') + f"{{MONEY[str(max({ce} - {u} - {g}, ZERO))]}}"
+        )
+        out += self.const(', "reduced_by": ') + f"{{MONEY[str({a} - {g})]}}{{BITES[{g} < {a}]}}"
+        if cap.per is not None:
+            self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
+            out += self.const(', "used_in_application": ') + f"{{MONEY[str(m{i})]}}" + self.const(', "used_by_history": ')
+            out += f"{{MONEY[str({u} - m{i})]}}"
+        return out + "}}"
 
 
 def _reason(r: dec.Reason) -> str:
@@ -591,7 +650,7 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
     n = len(steps)
     write = writers.get(n, _NO_WRITER) if n else None
     if write is _NO_WRITER:
-        write = writers[n] = _steps_writer(rule, steps) if len(writers) < _SHAPES_PER_RULE else None
+        write = writers[n] = _StepsWriter(rule, steps, S).write if len(writers) < _SHAPES_PER_RULE else None
     text = write(steps, I, S[1], S[2], S, who, inapp) if write is not None else None
     out += ', "steps": [' + (text if text is not None else _loop(steps, rule, S, who, inapp)) + "]}"
     if grant is not None:
