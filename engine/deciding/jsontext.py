@@ -450,29 +450,62 @@ def _value(v: str, sample: Any) -> str:
     return generic
 
 
-class _StepsWriter:
-    """Generates `write(steps, I, A, C, S, who, inapp)`: the `"steps"` array of an item of a rule whose trace has the
-    sequence of the sample `steps` (each step's kind and policy object, tested by identity; any other sequence of
-    that length gives None and the loop writes it), as one f-string: each step's fixed fragments are constants,
-    each fact the item's checks and amount read is read once and its text made once, and the values are written
-    inline (a fact's, a scope entry's type tested first as the sample had it). Generated code, like
-    `_check_writer`: the policy's objects, names and fragments are bound as constants (K..), never written into
-    the source, so a policy's text cannot become code. Every value goes through the expression the loop's
-    writers use, so the text is theirs."""
+class _ItemWriter:
+    """Generates `write(d, A, C, who, inapp)`: the text of an item decision `d` of a rule whose trace has the step
+    sequence of the sample item (each step's kind and policy object, tested by identity; any other sequence of
+    that length gives None and `_item_by_steps` writes it), as one f-string: the item's head, the keys only some
+    items have (`_item_tail`), and each step with its fixed fragments as constants; each fact the item's checks
+    and amount read is read once and its text made once, and the values are written inline (a fact's or a scope
+    entry's type tested first as the sample had it). Generated code, like `_check_writer`: the policy's objects,
+    names and fragments are bound as constants (K..), never written into the source, so a policy's text cannot
+    become code. Every value goes through the expression the loop's writers use, so the text is theirs."""
 
-    def __init__(self, rule: model.Rule, steps: tuple[Any, ...], S: tuple[Any, Any, Any]) -> None:
+    def __init__(self, rule: model.Rule, d: ItemDecision, S: tuple[Any, Any, Any]) -> None:
         self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule}
-        self.rule, self.S = rule, S
+        steps = d.steps
+        self.rule, self.S = rule, (d.item.facts, S[1], S[2])
         self.tests: list[str] = []
         self.lines: list[str] = []
         self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
+        self.needs_S = False
         pieces = [self.step(i, step) for i, step in enumerate(steps)]
-        names = ", ".join(f"s{i}" for i in range(len(steps)))
-        code = ["def write(steps, I, A, C, S, who, inapp):", f"    {names}{',' if len(steps) == 1 else ''} = steps"]
-        code += [f"    if {' or '.join(self.tests)}:", "        return None", *self.lines]
-        code.append('    return f"' + ", ".join(pieces) + '"')
-        exec(compile("\n".join(code) + "\n", "<decision json steps>", "exec"), self.ns)  # noqa: S102 - see above
+        fields = dec.ItemDecision._fields
+        names = ["_"] * len(fields)
+        for name in (
+            "item",
+            "status",
+            "amount",
+            "asked",
+            "provisional",
+            "reasons",
+            "missing_facts",
+            "missing_documents",
+            "steps",
+            "cut_by",
+        ):
+            names[fields.index(name)] = name
+        code = ["def write(d, A, C, who, inapp):", f"    {', '.join(names)} = d"]
+        if steps:
+            code.append(f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps")
+            code += [f"    if {' or '.join(self.tests)}:", "        return None"]
+        code += ["    I = item.facts", "    iid, kind = item.id, item.type"]
+        if self.needs_S:
+            code.append("    S = (I, A, C)")
+        code += self.lines
+        code.append('    return f"' + self.head() + self.const(', "steps": [') + ", ".join(pieces) + ']}}"')
+        exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
         self.write: Callable[..., str | None] = self.ns["write"]
+
+    def head(self) -> str:
+        """The item's keys before its steps, as `_item_by_steps` writes them."""
+        f = _RULES(self.rule)
+        self.ns |= {"STATUS": _STATUS, "REASON": _REASONS, "TAIL": _item_tail, "TAILED": _TAILED, "OTHER_STATUS": _other_status}
+        out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
+        out += "{(STR(kind) if type(kind) is str else RAW(kind))}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
+        out += "{MONEY[str(amount)]}" + self.const(', "asked": ') + "{MONEY[str(asked)]}" + self.const(', "cites": ')
+        out += "{(STRS(d.cites) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
+        out += "{(', '.join([REASON[r] for r in reasons]) if reasons else '')}]"
+        return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
 
     def const(self, value: Any) -> str:
         """`{K..}`: a constant of the writer, as an f-string piece."""
@@ -544,6 +577,7 @@ class _StepsWriter:
             return self.amount(obj, s)
         if kind == "cap" and obj.computed is None:
             return self.cap(obj, i, step)
+        self.needs_S = True
         if kind == "cap":
             return f"{{CAP({s}, S, inapp)}}"
         return f"{{STEP({s}, RULE, S, who, inapp)}}"
@@ -566,6 +600,7 @@ class _StepsWriter:
             if f.facts is not None:
                 out += self.const(', "facts": ') + self.facts_object(f.facts.parts)
             return out + self.const(f.c) + end
+        self.needs_S = True
         return f"{{AMOUNT({s}, RULE, S)}}"
 
     def cap(self, cap: model.Cap, i: int, step: tuple[Any, ...]) -> str:
@@ -615,18 +650,55 @@ _STATUS = {s: _s(s) + ', "amount": ' for s in dec.STATUSES}
 
 
 def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
-    item, rule, status, amount, asked, provisional, reasons, missing_facts, missing_documents, steps, grant = d[:11]
+    rule, steps = d[1], d[9]
     f = _RULES.entries.get(id(rule))
     if f is None or f.obj is not rule:
         f = _RULES(rule)
+    writers = f.steps
+    n = len(steps)
+    write = writers.get(n, _NO_WRITER)
+    if write is _NO_WRITER:
+        write = writers[n] = _ItemWriter(rule, d, S).write if len(writers) < _SHAPES_PER_RULE else None
+    out = write(d, S[1], S[2], who, inapp) if write is not None else None
+    if out is None:
+        out = _item_by_steps(d, f, S, who, inapp)
+    grant = d[10]
+    if grant is not None:
+        for c in grant.consumes:
+            if c.kind == "cap":
+                inapp[(c.id, c.scope)] = inapp.get((c.id, c.scope), _ZERO) + c.amount
+    return out
+
+
+def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    """An item's text with its steps written one by one (a step sequence without a generated writer)."""
+    item, rule, status, amount, asked, provisional, reasons, missing_facts, missing_documents, steps = d[:10]
     iid, kind = item.id, item.type
     out = '{"item": ' + (_s(iid) if type(iid) is str else _raw(iid)) + ', "type": ' + (_s(kind) if type(kind) is str else _raw(kind))
-    out += f.a + (_STATUS.get(status) or _s(status) + ', "amount": ') + _money(amount) + ', "asked": ' + _money(asked)
+    out += f.a + (_STATUS.get(status) or _other_status(status)) + _money(amount) + ', "asked": ' + _money(asked)
     # the cites of an item with no ground, cut or missing document are the rule's own (`ItemDecision.cites`)
     out += ', "cites": ' + (_strings(d.cites) if (reasons or d.cut_by or missing_documents) else f.c) + f.b
     if reasons:
         out += ", ".join([_reason(r) for r in reasons])
     out += "]"
+    if provisional is not None or missing_facts or missing_documents or status in _TAILED:
+        out += _item_tail(d)
+    S = (item.facts, S[1], S[2])
+    return out + ', "steps": [' + _loop(steps, rule, S, who, inapp) + "]}"
+
+
+def _other_status(status: Any) -> str:
+    return _s(status) + ', "amount": '
+
+
+#: the statuses whose item has more keys after its reasons (`_item_tail`)
+_TAILED = frozenset({"referred", "pending_review"})
+
+
+def _item_tail(d: ItemDecision) -> str:
+    """The keys of an item after its reasons that only some items have."""
+    rule, status, provisional, missing_facts, missing_documents = d.rule, d.status, d.provisional, d.missing_facts, d.missing_documents
+    out = ""
     if provisional is not None:
         out += ', "provisional_amount": ' + _money(provisional)
     if missing_facts:
@@ -644,19 +716,6 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
         out += ', "ceilings": ' + _dumps(ceilings)
         if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
             out += ', "panel_decides": ' + _text(rule.amount.pending)
-    I = item.facts
-    S = (I, S[1], S[2])
-    writers = f.steps
-    n = len(steps)
-    write = writers.get(n, _NO_WRITER) if n else None
-    if write is _NO_WRITER:
-        write = writers[n] = _StepsWriter(rule, steps, S).write if len(writers) < _SHAPES_PER_RULE else None
-    text = write(steps, I, S[1], S[2], S, who, inapp) if write is not None else None
-    out += ', "steps": [' + (text if text is not None else _loop(steps, rule, S, who, inapp)) + "]}"
-    if grant is not None:
-        for c in grant.consumes:
-            if c.kind == "cap":
-                inapp[(c.id, c.scope)] = inapp.get((c.id, c.scope), _ZERO) + c.amount
     return out
 
 
