@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.quantities import format_money
 from engine.deciding import decision as dec
+from engine.deciding.history import Consumption, Grant
 from engine.language import model
 
 if TYPE_CHECKING:
@@ -738,17 +739,40 @@ def _loop(steps: tuple[Any, ...], rule: model.Rule, S: tuple[Any, Any, Any], who
     return ", ".join(texts)
 
 
+def _scalars(xs: Any) -> str:
+    """`_strings` with text entries written without a call."""
+    return "[" + ", ".join([_s(x) if type(x) is str else _raw(x) for x in xs]) + "]"
+
+
 def _consumption(c: Any) -> str:
-    out = "{" + _s(c.kind) + ": " + _raw(c.id) + ', "scope": ' + "[" + ", ".join([_raw(x) for x in c.scope]) + "]"
-    if c.kind == "limit":
-        return out + ', "counts": [' + ", ".join([_raw(x) for x in (c.counts or ())]) + "]}"
-    return out + ', "amount": ' + _money(c.amount) + "}"
+    kind, cid, scope, amount, counts = c
+    out = "{" + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": ' + _scalars(scope)
+    if kind == "limit":
+        return out + ', "counts": ' + _scalars(counts or ()) + "}"
+    return out + ', "amount": ' + _MONEY_TEXT[str(amount)] + "}"
 
 
-def _grant(g: Any) -> str:
-    out = '{"claim_id": ' + _raw(g.claim_id) + ', "item_id": ' + _raw(g.item_id) + ', "rule": ' + _raw(g.rule)
-    out += ', "applicant_id": ' + _raw(g.applicant_id) + ', "funding_year": ' + _raw(g.funding_year) + ', "amount": ' + _money(g.amount)
-    return out + ', "consumes": [' + ", ".join([_consumption(c) for c in g.consumes]) + "]}"
+def _grants(grants: tuple[Any, ...]) -> str:
+    """The grants array: each grant's claim, applicant and year written once per run of grants that share them."""
+    texts = []
+    claim_id = applicant_id = year = head = tail = None
+    for g in grants:
+        c, item_id, rule, a, y, amount, consumes = g
+        if c is not claim_id or a is not applicant_id or y is not year:
+            claim_id, applicant_id, year = c, a, y
+            head = '{"claim_id": ' + _raw(c) + ', "item_id": '
+            tail = ', "applicant_id": ' + _raw(a) + ', "funding_year": ' + _raw(y) + ', "amount": '
+        texts.append(
+            f'{head}{_s(item_id) if type(item_id) is str else _raw(item_id)}, "rule": {_s(rule) if type(rule) is str else _raw(rule)}'
+            f'{tail}{_MONEY_TEXT[str(amount)]}, "consumes": [{", ".join([_consumption(x) for x in consumes])}]}}'
+        )
+    return ", ".join(texts)
+
+
+# the field order `_consumption` and `_grants` unpack
+assert Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
+assert Consumption._fields == ("kind", "id", "scope", "amount", "counts")
+assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `_totals`
 
 
 class _PolicyParts:
@@ -784,15 +808,18 @@ def _totals(decision: Decision, order: dict[str, int]) -> str:
     total = _ZERO
     acc: dict[str, list[Any]] = {}
     for d in decision.items:
-        total += d.amount
-        status = d.status
+        cites, status, amount, provisional = d[1].cites, d[2], d[3], d[5]
+        total += amount
         counts[status] += 1
-        sums[status] += d.amount if status in ("granted", "reduced") else (d.provisional or _ZERO)
-        clause = clauses.get(d.rule.cites)
-        entry = acc.setdefault(clause.article if clause is not None else d.rule.cites, [0, _ZERO, _ZERO])
+        sums[status] += amount if status in ("granted", "reduced") else (provisional or _ZERO)
+        clause = clauses.get(cites)
+        article = clause.article if clause is not None else cites
+        entry = acc.get(article)
+        if entry is None:
+            entry = acc[article] = [0, _ZERO, _ZERO]
         entry[0] += 1
-        entry[1] += d.amount
-        entry[2] += d.provisional or _ZERO
+        entry[1] += amount
+        entry[2] += provisional or _ZERO
     out = ['"total": ', _money(total.quantize(_CENT)), ', "totals_by_status": {']
     out.append(", ".join(['"' + s + '": ' + _money(v) for s, v in sums.items()]))
     out.append('}, "counts_by_status": {' + ", ".join(['"' + s + '": ' + str(n) for s, n in counts.items()]))
@@ -829,5 +856,5 @@ def decision_json(decision: Decision) -> str:
     S: tuple[Any, Any, Any] = ({}, A, C)
     out += ['], "steps": [', ", ".join([_step(s, None, S, who, inapp) for s in decision.standing_steps]), ']}, "items": [']
     out += [", ".join([_item(d, S, who, inapp) for d in decision.items]), "], ", _totals(decision, parts.order)]
-    out += [', "grants": [', ", ".join([_grant(g) for g in decision.grants]), "]}"]
+    out += [', "grants": [', _grants(decision.grants), "]}"]
     return "".join(out)
