@@ -174,3 +174,111 @@ def test_random_generated_rounds_write_the_same_text(policy: engine.CompiledPoli
     # the seeded generator's rounds carry histories, caps that bite, limits, referrals and panel amounts
     for raw in generate.claims(n, seed):
         assert_same(engine.evaluate_claim(policy, engine.parse_claim(policy, raw)))
+
+
+# --- the generated item writers (issue 14, session 5): the same text as the step-by-step writer and as json.dumps --
+
+
+def _fresh_writers(monkeypatch: pytest.MonkeyPatch, per_rule: int) -> None:
+    """Forget every rule's generated item writers; `per_rule` 0: none are made (each item goes step by step)."""
+    from engine.deciding import jsontext
+
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", per_rule)
+    for f in list(jsontext._RULES.entries.values()):
+        f.steps.clear()
+
+
+def test_generated_item_writers_and_the_step_by_step_writer_write_the_same_text(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a round written once with no generated writer (every item through `_item_by_steps`) and once with them:
+    # both are json.dumps(to_dict()) byte for byte, and the generated writers were used (one per rule's sequence)
+    from engine.deciding import jsontext
+
+    decisions = [evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw)) for raw in generate.claims(1500, seed=23)]
+    _fresh_writers(monkeypatch, 0)
+    loop = [decision_json(d) for d in decisions]
+    assert all(not f.steps or set(f.steps.values()) == {None} for f in jsontext._RULES.entries.values())
+    _fresh_writers(monkeypatch, 16)
+    made = [decision_json(d) for d in decisions]
+    old = [old_text(d)[:-1] for d in decisions]
+    assert loop == old
+    assert made == old
+    assert sum(1 for f in jsontext._RULES.entries.values() for w in f.steps.values() if w is not None) >= 10
+
+
+#: values of different types that compare or hash alike but write different text: a writer made on one of them
+#: (its fast test is for the first value's type) must write each of the others as json.dumps does
+ALIKE: list[Any] = [
+    True,
+    1,
+    Decimal("1"),
+    Decimal("1.0"),
+    Decimal("1.00"),
+    False,
+    0,
+    Decimal("0"),
+    Decimal("-0"),
+    Decimal("0.00"),
+    None,
+    "1",
+    2021,
+    __import__("datetime").date(2021, 1, 1),
+]
+
+
+@pytest.mark.parametrize("first", range(len(ALIKE)), ids=[repr(v) for v in ALIKE])
+def test_a_writer_made_on_one_value_writes_values_that_compare_alike_as_json_dumps(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch, first: int
+) -> None:
+    # every fact of an item set to each value in turn, starting at `first` (so the writer is generated on that
+    # value's type): 1.0 and 1.00 are equal decimals but json.dumps(to_dict()) writes "1.0" and "1.00"; True == 1
+    # == Decimal(1) hash alike but write true, 1 and "1"; -0 writes "-0" (Decimal -0 keeps its sign)
+    import dataclasses
+
+    from engine.language.expressions import Facts
+
+    raw = next(r for r in generate.claims(200, seed=4) if len(r["items"]) >= 2)
+    d = evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw))
+    _fresh_writers(monkeypatch, 16)
+    texts = {}
+    for k in list(range(first, len(ALIKE))) + list(range(first)):
+        items = []
+        for it in d.items:
+            v = ALIKE[k]
+            facts = Facts(it.item.facts.namespace, dict.fromkeys(it.item.facts, v))
+            # a limit's scope and counts entries too (the writer tests their types as the first item had them)
+            steps = tuple(
+                (*s[:2], tuple(v for _ in s[2]), s[3], tuple(v for _ in s[4]), *s[5:]) if s[0] == "limit" and type(s[2]) is tuple else s
+                for s in it.steps
+            )
+            items.append(it._replace(item=dataclasses.replace(it.item, facts=facts), steps=steps))
+        changed = dataclasses.replace(d, items=tuple(items))
+        texts[k] = decision_json(changed)
+        assert texts[k] == json.dumps(changed.to_dict(), ensure_ascii=False), ALIKE[k]
+    # the item facts were written: true, 1 and "1.00" (a decimal of whole cents is written as money) differ
+    assert any(s[0] == "limit" for it in d.items for s in it.steps)
+    assert len({texts[0], texts[1], texts[2]}) == 3 and '"1.00"' in texts[2] and texts[2] == texts[3] == texts[4]
+
+
+def test_an_item_whose_steps_are_another_sequence_of_the_same_length_is_written_step_by_step(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a rule's writer is kept by the number of steps and tests each step's kind and policy object: an item with
+    # its first two steps swapped (same length, another sequence) gets None from it and is written one step at a
+    # time, still json.dumps(to_dict())'s text
+    import dataclasses
+
+    from engine.deciding import jsontext
+
+    raw = next(r for r in generate.claims(200, seed=4) if len(r["items"]) >= 2)
+    d = evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw))
+    _fresh_writers(monkeypatch, 16)
+    assert decision_json(d) == old_text(d)[:-1]  # the writers are made on the items as they are
+    calls: list[Any] = []
+    real = jsontext._item_by_steps
+    monkeypatch.setattr(jsontext, "_item_by_steps", lambda *a: calls.append(a) or real(*a))
+    swapped = tuple(it._replace(steps=(it.steps[1], it.steps[0], *it.steps[2:])) for it in d.items)
+    changed = dataclasses.replace(d, items=swapped)
+    assert decision_json(changed) == old_text(changed)[:-1]
+    assert len(calls) == len(d.items)
