@@ -282,3 +282,33 @@ def test_an_item_whose_steps_are_another_sequence_of_the_same_length_is_written_
     changed = dataclasses.replace(d, items=swapped)
     assert decision_json(changed) == old_text(changed)[:-1]
     assert len(calls) == len(d.items)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0", "-0", "0.00", "-0.00", "1", "1.0", "1.00", "1.000", "12345.67", "-5.05", "0.05", "1E+2", "1.00E+2", "1E-2", "1.23E-7",
+     "9" * 57 + ".99", "9" * 58 + ".99", "9" * 59 + ".9", "123.456", "-0.001"],
+)  # fmt: skip
+def test_money_and_decimal_texts_are_format_money_and_json_value_texts(text: str) -> None:
+    # a decimal whose own text has two places (`-?digits.dd`) is written as that text without a look-up; any other
+    # (an exponent, fewer or more places, past 60 characters) goes through format_money / json_value as before
+    from engine.core.quantities import format_money
+    from engine.deciding import decision as dec
+    from engine.deciding import jsontext
+
+    v = Decimal(text)
+    with __import__("decimal").localcontext(dec.ENGINE_CONTEXT):
+        try:
+            money = '"' + format_money(v) + '"'
+        except ArithmeticError as err:  # (more digits than the precision: the writer refuses it the same way)
+            with pytest.raises(type(err)):
+                jsontext._money(v)
+        else:
+            assert jsontext._money(v) == money
+        try:
+            kept = jsontext._decimal_text(str(v))  # the text cache's own making, as before
+        except ArithmeticError as err:
+            with pytest.raises(type(err)):
+                jsontext._decimal(v)
+        else:
+            assert jsontext._decimal(v) == kept == json.dumps(dec.json_value(v))

@@ -64,8 +64,10 @@ def _decimal_text(key: str) -> str:
 
 
 def _decimal(v: Decimal) -> str:
-    """A Decimal fact's text (money text when whole cents), kept by the decimal's own text, which fixes it."""
-    return _DECIMAL_TEXT[str(v)]
+    """A Decimal fact's text (money text when whole cents), kept by the decimal's own text, which fixes it; a text
+    with two places is its own money text (`_money`)."""
+    t = str(v)
+    return '"' + t + '"' if len(t) <= _CENTS_MAX and t[-3:-2] == "." else _DECIMAL_TEXT[t]
 
 
 def _date(v: date) -> str:
@@ -118,8 +120,17 @@ def _jv(v: Any) -> str:
 _MONEY_TEXT = _Texts(lambda key: '"' + format_money(Decimal(key)) + '"')
 
 
+#: the longest decimal text written as it is: a decimal whose text has two places (`-?digits.dd`, never with an
+#: exponent: `str` writes an exponent only as `E±n` at the end) is at the cent, and `quantize` to the cent (under
+#: `format_money`'s precision of 60 digits) leaves it as it is, so its money text is its own text
+_CENTS_MAX = 60
+
+
 def _money(v: Decimal) -> str:
-    return _MONEY_TEXT[str(v)]
+    """`'"' + format_money(v) + '"'`: a text with two places as it is (no look-up: amounts are mostly unique),
+    any other by the text cache."""
+    t = str(v)
+    return '"' + t + '"' if len(t) <= _CENTS_MAX and t[-3:-2] == "." else _MONEY_TEXT[t]
 
 
 def _text(t: model.Text) -> str:
@@ -418,6 +429,9 @@ _STEPS_NAMES: dict[str, Any] = {
     "DECIMAL": Decimal,
     "DECIMAL_TEXT": _DECIMAL_TEXT,
     "ZERO": _ZERO,
+    "Q": '"',
+    "DOT": ".",
+    "CENTS_MAX": _CENTS_MAX,
     "COUNTED": _counted,
     "RESEND": _result_end,
     "CEND": _check_end,
@@ -445,7 +459,7 @@ def _value(v: str, sample: Any) -> str:
     if t is date:
         return f"(DATES[{v}] if type({v}) is DATE else {generic})"
     if t is Decimal:
-        return f"(DECIMAL_TEXT[str({v})] if type({v}) is DECIMAL else {generic})"
+        return f"((Q + t + Q if len(t := str({v})) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t]) if type({v}) is DECIMAL else {generic})"
     if t is int:
         return f"(INT({v}) if type({v}) is int else {generic})"
     return generic
@@ -493,9 +507,39 @@ class _ItemWriter:
         if self.needs_S:
             code.append("    S = (I, A, C)")
         code += self.lines
-        code.append('    return f"' + self.head() + self.const(', "steps": [') + ", ".join(pieces) + ']}}"')
+        code.append('    return f"' + self.merged(self.head() + self.const(', "steps": [') + ", ".join(pieces) + "]}}") + '"')
         exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
         self.write: Callable[..., str | None] = self.ns["write"]
+
+    def merged(self, body: str) -> str:
+        """The f-string `body` with each run of fixed text (its literal text and `{K..}` constants) made one
+        constant: fewer pieces for the f-string to join. The expressions here hold no braces, so a `{` that is not
+        `{{` opens an expression up to the next `}`."""
+        out: list[str] = []
+        run: list[str] = []
+        i = 0
+        while i < len(body):
+            c = body[i]
+            if c in "{}" and body[i : i + 2] in ("{{", "}}"):
+                run.append(c)
+                i += 2
+            elif c == "{":
+                end = body.index("}", i)
+                expr = body[i + 1 : end]
+                if expr.startswith("K") and expr[1:].isdigit():
+                    run.append(self.ns[expr])
+                else:
+                    if run:
+                        out.append(self.const("".join(run)))
+                        run = []
+                    out.append(body[i : end + 1])
+                i = end + 1
+            else:
+                run.append(c)
+                i += 1
+        if run:
+            out.append(self.const("".join(run)))
+        return "".join(out)
 
     def head(self) -> str:
         """The item's keys before its steps, as `_item_by_steps` writes them."""
@@ -503,7 +547,12 @@ class _ItemWriter:
         self.ns |= {"STATUS": _STATUS, "REASON": _REASONS, "TAIL": _item_tail, "TAILED": _TAILED, "OTHER_STATUS": _other_status}
         out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
         out += "{(STR(kind) if type(kind) is str else RAW(kind))}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
-        out += "{MONEY[str(amount)]}" + self.const(', "asked": ') + "{MONEY[str(asked)]}" + self.const(', "cites": ')
+        out += (
+            "{(Q + t + Q if len(t := str(amount)) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}"
+            + self.const(', "asked": ')
+            + "{(Q + t + Q if len(t := str(asked)) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}"
+            + self.const(', "cites": ')
+        )
         out += "{(STRS(d.cites) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
         out += "{(', '.join([REASON[r] for r in reasons]) if reasons else '')}]"
         return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
@@ -587,7 +636,10 @@ class _ItemWriter:
         """A fixed amount or a simple rate, table or external form inline (as `_amount` writes them), any other
         form by `_amount`."""
         t = type(form)
-        head = self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ') + f"{{MONEY[str({s}[3])]}}"
+        head = (
+            self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ')
+            + f"{{(Q + t + Q if len(t := str({s}[3])) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+        )
         end = self.const(_RULES(self.rule).d)
         if t is model.FixedAmount:
             return head + end
@@ -597,7 +649,12 @@ class _ItemWriter:
             or t is model.ExternalAmount
         ):
             f = _AMOUNTS(form)
-            out = head + self.const(f.a) + f"{{(DECIMAL_TEXT[str({s}[2])] if type({s}[2]) is DECIMAL else JV({s}[2]))}}" + self.const(f.b)
+            out = (
+                head
+                + self.const(f.a)
+                + f"{{((Q + t + Q if len(t := str({s}[2])) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t]) if type({s}[2]) is DECIMAL else JV({s}[2]))}}"
+                + self.const(f.b)
+            )
             if f.facts is not None:
                 out += self.const(', "facts": ') + self.facts_object(f.facts.parts)
             return out + self.const(f.c) + end
@@ -610,17 +667,40 @@ class _ItemWriter:
         sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
         self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
         out = self.const(f.a + f.b) + (f"{{JV({sc})}}" if cap.per is not None else self.const('"item"'))
-        out += self.const(', "ceiling": ') + f"{{MONEY[str({ce})]}}" + self.const(', "used_before": ') + f"{{MONEY[str({u})]}}"
-        out += self.const(', "asked": ') + f"{{MONEY[str({a})]}}" + self.const(', "granted": ') + f"{{MONEY[str({g})]}}"
-        out += self.const(', "used_after": ') + f"{{MONEY[str({u} + {g})]}}" + self.const(', "remaining_before": ')
         out += (
-            f"{{MONEY[str(max({ce} - {u}, ZERO))]}}" + self.const(', "remaining_after": ') + f"{{MONEY[str(max({ce} - {u} - {g}, ZERO))]}}"
+            self.const(', "ceiling": ')
+            + f"{{(Q + t + Q if len(t := str({ce})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+            + self.const(', "used_before": ')
+            + f"{{(Q + t + Q if len(t := str({u})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
         )
-        out += self.const(', "reduced_by": ') + f"{{MONEY[str({a} - {g})]}}{{BITES[{g} < {a}]}}"
+        out += (
+            self.const(', "asked": ')
+            + f"{{(Q + t + Q if len(t := str({a})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+            + self.const(', "granted": ')
+            + f"{{(Q + t + Q if len(t := str({g})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+        )
+        out += (
+            self.const(', "used_after": ')
+            + f"{{(Q + t + Q if len(t := str({u} + {g})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+            + self.const(', "remaining_before": ')
+        )
+        out += (
+            f"{{(Q + t + Q if len(t := str(max({ce} - {u}, ZERO))) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+            + self.const(', "remaining_after": ')
+            + f"{{(Q + t + Q if len(t := str(max({ce} - {u} - {g}, ZERO))) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+        )
+        out += (
+            self.const(', "reduced_by": ')
+            + f"{{(Q + t + Q if len(t := str({a} - {g})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}{{BITES[{g} < {a}]}}"
+        )
         if cap.per is not None:
             self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
-            out += self.const(', "used_in_application": ') + f"{{MONEY[str(m{i})]}}" + self.const(', "used_by_history": ')
-            out += f"{{MONEY[str({u} - m{i})]}}"
+            out += (
+                self.const(', "used_in_application": ')
+                + f"{{(Q + t + Q if len(t := str(m{i})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+                + self.const(', "used_by_history": ')
+            )
+            out += f"{{(Q + t + Q if len(t := str({u} - m{i})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
         return out + "}}"
 
 
@@ -749,7 +829,7 @@ def _consumption(c: Any) -> str:
     out = "{" + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": ' + _scalars(scope)
     if kind == "limit":
         return out + ', "counts": ' + _scalars(counts or ()) + "}"
-    return out + ', "amount": ' + _MONEY_TEXT[str(amount)] + "}"
+    return out + ', "amount": ' + _money(amount) + "}"
 
 
 def _grants(grants: tuple[Any, ...]) -> str:
@@ -764,7 +844,7 @@ def _grants(grants: tuple[Any, ...]) -> str:
             tail = ', "applicant_id": ' + _raw(a) + ', "funding_year": ' + _raw(y) + ', "amount": '
         texts.append(
             f'{head}{_s(item_id) if type(item_id) is str else _raw(item_id)}, "rule": {_s(rule) if type(rule) is str else _raw(rule)}'
-            f'{tail}{_MONEY_TEXT[str(amount)]}, "consumes": [{", ".join([_consumption(x) for x in consumes])}]}}'
+            f'{tail}{_money(amount)}, "consumes": [{", ".join([_consumption(x) for x in consumes])}]}}'
         )
     return ", ".join(texts)
 
