@@ -180,12 +180,14 @@ def test_random_generated_rounds_write_the_same_text(policy: engine.CompiledPoli
 
 
 def _fresh_writers(monkeypatch: pytest.MonkeyPatch, per_rule: int) -> None:
-    """Forget every rule's generated item writers; `per_rule` 0: none are made (each item goes step by step)."""
+    """Forget every generated item and standing writer; `per_rule` 0: none are made (each step goes one by one)."""
     from engine.deciding import jsontext
 
     monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", per_rule)
     for f in list(jsontext._RULES.entries.values()):
         f.steps.clear()
+    for parts in list(jsontext._POLICIES.values()):
+        parts.standing.clear()
 
 
 def test_generated_item_writers_and_the_step_by_step_writer_write_the_same_text(
@@ -199,12 +201,14 @@ def test_generated_item_writers_and_the_step_by_step_writer_write_the_same_text(
     _fresh_writers(monkeypatch, 0)
     loop = [decision_json(d) for d in decisions]
     assert all(not f.steps or set(f.steps.values()) == {None} for f in jsontext._RULES.entries.values())
+    assert all(set(p.standing.values()) <= {None} for p in jsontext._POLICIES.values())
     _fresh_writers(monkeypatch, 16)
     made = [decision_json(d) for d in decisions]
     old = [old_text(d)[:-1] for d in decisions]
     assert loop == old
     assert made == old
     assert sum(1 for f in jsontext._RULES.entries.values() for w in f.steps.values() if w is not None) >= 10
+    assert any(w is not None for p in jsontext._POLICIES.values() for w in p.standing.values())
 
 
 #: values of different types that compare or hash alike but write different text: a writer made on one of them

@@ -475,39 +475,46 @@ class _ItemWriter:
     names and fragments are bound as constants (K..), never written into the source, so a policy's text cannot
     become code. Every value goes through the expression the loop's writers use, so the text is theirs."""
 
-    def __init__(self, rule: model.Rule, d: ItemDecision, S: tuple[Any, Any, Any]) -> None:
-        self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule}
-        steps = d.steps
-        self.rule, self.S = rule, (d.item.facts, S[1], S[2])
+    def __init__(self, rule: model.Rule | None, d: ItemDecision | None, S: tuple[Any, Any, Any], steps: tuple[Any, ...] = ()) -> None:
+        """`d`: the sample item of `rule`; None (and `rule` None): `write(steps, A, C, who, inapp)` writes a
+        decision's standing steps like the sample `steps`, the items of the array only (None for another sequence)."""
+        self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule, "NO_FACTS": {}}
+        steps = d.steps if d is not None else steps
+        self.rule, self.S = rule, (d.item.facts if d is not None else {}, S[1], S[2])
         self.tests: list[str] = []
         self.lines: list[str] = []
         self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
         self.needs_S = False
         pieces = [self.step(i, step) for i, step in enumerate(steps)]
-        fields = dec.ItemDecision._fields
-        names = ["_"] * len(fields)
-        for name in (
-            "item",
-            "status",
-            "amount",
-            "asked",
-            "provisional",
-            "reasons",
-            "missing_facts",
-            "missing_documents",
-            "steps",
-            "cut_by",
-        ):
-            names[fields.index(name)] = name
-        code = ["def write(d, A, C, who, inapp):", f"    {', '.join(names)} = d"]
+        if d is None:
+            code = ["def write(steps, A, C, who, inapp):", "    I = NO_FACTS"]
+        else:
+            fields = dec.ItemDecision._fields
+            names = ["_"] * len(fields)
+            for name in (
+                "item",
+                "status",
+                "amount",
+                "asked",
+                "provisional",
+                "reasons",
+                "missing_facts",
+                "missing_documents",
+                "steps",
+                "cut_by",
+            ):
+                names[fields.index(name)] = name
+            code = ["def write(d, A, C, who, inapp):", f"    {', '.join(names)} = d"]
         if steps:
             code.append(f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps")
             code += [f"    if {' or '.join(self.tests)}:", "        return None"]
-        code += ["    I = item.facts", "    iid, kind = item.id, item.type"]
+        if d is not None:
+            code += ["    I = item.facts", "    iid, kind = item.id, item.type"]
         if self.needs_S:
             code.append("    S = (I, A, C)")
         code += self.lines
-        code.append('    return f"' + self.merged(self.head() + self.const(', "steps": [') + ", ".join(pieces) + "]}}") + '"')
+        body = self.head() + self.const(', "steps": [') + ", ".join(pieces) + "]}}" if d is not None else ", ".join(pieces)
+        code.append('    return f"' + self.merged(body) + '"')
         exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
         self.write: Callable[..., str | None] = self.ns["write"]
 
@@ -623,7 +630,7 @@ class _ItemWriter:
             used = f"({s}[3] if ({s}[5] or not {s}[6]) else {s}[3] + 1)"
             out = self.const(f.a + f.b) + self.scope(f"{s}[2]", step[2]) + self.const(f.c) + f"{{RAW({s}[3])}}" + self.const(', "counts": ')
             return out + self.scope(f"{s}[4]", step[4]) + f"{{COUNTED({s}[5])}}{{RAW({used})}}{{RESEND({s}[6])}}"
-        if kind == "amount":
+        if kind == "amount" and self.rule is not None:
             return self.amount(obj, s)
         if kind == "cap" and obj.computed is None:
             return self.cap(obj, i, step)
@@ -858,10 +865,12 @@ assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "ask
 class _PolicyParts:
     """A policy's head fragment and its articles' order (what `Decision.totals_by_article` sorts by)."""
 
-    __slots__ = ("head", "obj", "order")
+    __slots__ = ("head", "obj", "order", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
+        #: the generated writers of the standing steps by their number (`_standing`)
+        self.standing: dict[int, Callable[..., str | None] | None] = {}
         self.head = '{"format": ' + _s(dec.DECISION_FORMAT) + ', "policy": {"id": ' + _s(p.id) + ', "version": ' + _s(p.version)
         self.head += ', "hash": ' + _s(p.content_hash) + ', "funding_years": {"from": ' + _raw(p.funding_years[0])
         self.head += ', "to": ' + _raw(p.funding_years[1]) + '}}, "claim_id": '
@@ -917,6 +926,17 @@ def _totals(decision: Decision, order: dict[str, int]) -> str:
     return "".join(out)
 
 
+def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are)."""
+    writers = parts.standing
+    n = len(steps)
+    write = writers.get(n, _NO_WRITER)
+    if write is _NO_WRITER:
+        write = writers[n] = _ItemWriter(None, None, S, steps).write if len(writers) < _SHAPES_PER_RULE else None
+    text = write(steps, S[1], S[2], who, inapp) if write is not None else None
+    return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
+
+
 @dec.in_engine_context
 def decision_json(decision: Decision) -> str:
     """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples (no newline)."""
@@ -934,7 +954,7 @@ def decision_json(decision: Decision) -> str:
     ]
     inapp: dict[tuple[str, Any], Decimal] = {}
     S: tuple[Any, Any, Any] = ({}, A, C)
-    out += ['], "steps": [', ", ".join([_step(s, None, S, who, inapp) for s in decision.standing_steps]), ']}, "items": [']
+    out += ['], "steps": [', _standing(parts, decision.standing_steps, S, who, inapp), ']}, "items": [']
     out += [", ".join([_item(d, S, who, inapp) for d in decision.items]), "], ", _totals(decision, parts.order)]
     out += [', "grants": [', _grants(decision.grants), "]}"]
     return "".join(out)
