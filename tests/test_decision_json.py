@@ -316,3 +316,21 @@ def test_money_and_decimal_texts_are_format_money_and_json_value_texts(text: str
                 jsontext._decimal(v)
         else:
             assert jsontext._decimal(v) == kept == json.dumps(dec.json_value(v))
+
+
+def test_kept_list_and_reason_texts_are_the_texts_json_dumps_writes() -> None:
+    # a tuple's text is kept only when it holds texts: (1,), (True,) and ("1",) hash alike where equal, and
+    # write [1], [true] and ["1"]; a reason's text kept by its identity is the text of an equal reason too
+    from engine.deciding import decision as dec
+    from engine.deciding import jsontext
+    from engine.language import model
+
+    for t in [(True,), (1,), (1.0,), ("1",), (True,), ("a", 1), ("a", True), ("a", "b"), ([1],), ()]:
+        assert jsontext._strings_of(t) == json.dumps(list(t), ensure_ascii=False), t
+    assert ("a", "b") in jsontext._STRINGS and (1,) not in jsontext._STRINGS and (True,) not in jsontext._STRINGS
+    says = model.Text(zh="理由", en='a "reason"')
+    r1, r2 = dec.Reason("scope", "c-1", "第一条", says), dec.Reason("scope", "c-1", "第一条", says)
+    r3 = dec.Reason("scope", "c-2", "第一条", says)
+    for r in (r1, r2, r1, r3, r2):
+        assert jsontext._reason(r) == json.dumps(r.to_dict(), ensure_ascii=False)
+    assert jsontext._reasons((r1, r3)) == json.dumps(r1.to_dict(), ensure_ascii=False) + ", " + json.dumps(r3.to_dict(), ensure_ascii=False)

@@ -145,6 +145,35 @@ def _strings(xs: Any) -> str:
     return "[" + ", ".join([_raw(x) for x in xs]) + "]"
 
 
+class _StringsTexts(dict[tuple[Any, ...], str]):
+    """`_strings(t)` of a tuple, kept only for a tuple of texts (`type(x) is str`: a tuple equal to one of those
+    holds texts, which write as they are, so a kept text is the one `_strings` makes; 1 == True == Decimal(1)
+    never meet a kept key). Document lists and an item's clauses repeat. Bounded like `_Texts`."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: tuple[Any, ...]) -> str:
+        text = _strings(key)
+        if all(type(x) is str for x in key):
+            if len(self) >= _CACHE_LIMIT:
+                self.clear()
+            self[key] = text
+        return text
+
+
+_STRINGS = _StringsTexts()
+
+
+def _strings_of(xs: Any) -> str:
+    """`_strings(xs)`, a tuple through `_STRINGS` (one holding an unhashable value written as it is)."""
+    if type(xs) is tuple:
+        try:
+            return _STRINGS[xs]
+        except TypeError:
+            pass
+    return _strings(xs)
+
+
 def _fact(v: Any) -> str:
     """`_jv` with the commonest fact values (text, whole numbers, booleans, absent) written without a call."""
     t = type(v)
@@ -422,7 +451,7 @@ _STEPS_NAMES: dict[str, Any] = {
     "RAW": _raw,
     "JV": _jv,
     "LIST": _list,
-    "STRS": _strings,
+    "STRS": _strings_of,
     "MONEY": _MONEY_TEXT,
     "DATES": _DATE_TEXT,
     "DATE": date,
@@ -551,7 +580,7 @@ class _ItemWriter:
     def head(self) -> str:
         """The item's keys before its steps, as `_item_by_steps` writes them."""
         f = _RULES(self.rule)
-        self.ns |= {"STATUS": _STATUS, "REASON": _REASONS, "TAIL": _item_tail, "TAILED": _TAILED, "OTHER_STATUS": _other_status}
+        self.ns |= {"STATUS": _STATUS, "REASONS": _reasons, "TAIL": _item_tail, "TAILED": _TAILED, "OTHER_STATUS": _other_status}
         out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
         out += "{(STR(kind) if type(kind) is str else RAW(kind))}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
         out += (
@@ -561,7 +590,7 @@ class _ItemWriter:
             + self.const(', "cites": ')
         )
         out += "{(STRS(d.cites) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
-        out += "{(', '.join([REASON[r] for r in reasons]) if reasons else '')}]"
+        out += "{(REASONS(reasons) if reasons else '')}]"
         return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
 
     def const(self, value: Any) -> str:
@@ -712,8 +741,28 @@ class _ItemWriter:
 
 
 def _reason(r: dec.Reason) -> str:
-    """A reason's text, kept by the reason itself (an immutable value: equal reasons write the same text)."""
-    return _REASONS[r]
+    """A reason's text, kept by the reason's identity (a rule's reasons are constants of its compiled code: the
+    same objects item after item, and hashing a reason hashes its four fields and its says text), the reason held
+    in the entry so that its id cannot be reused while kept; else by the reason itself (an immutable value: equal
+    reasons write the same text)."""
+    e = _REASON_IDS.get(id(r))
+    if e is not None and e[0] is r:
+        return e[1]
+    if len(_REASON_IDS) >= _CACHE_LIMIT:
+        _REASON_IDS.clear()
+    text = _REASONS[r]
+    _REASON_IDS[id(r)] = (r, text)
+    return text
+
+
+def _reasons(reasons: tuple[dec.Reason, ...]) -> str:
+    """The reasons array's entries."""
+    if len(reasons) == 1:
+        return _reason(reasons[0])
+    return ", ".join([_reason(r) for r in reasons])
+
+
+_REASON_IDS: dict[int, tuple[dec.Reason, str]] = {}
 
 
 def _reason_text(r: dec.Reason) -> str:
@@ -767,7 +816,7 @@ def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who:
     # the cites of an item with no ground, cut or missing document are the rule's own (`ItemDecision.cites`)
     out += ', "cites": ' + (_strings(d.cites) if (reasons or d.cut_by or missing_documents) else f.c) + f.b
     if reasons:
-        out += ", ".join([_reason(r) for r in reasons])
+        out += _reasons(reasons)
     out += "]"
     if provisional is not None or missing_facts or missing_documents or status in _TAILED:
         out += _item_tail(d)
