@@ -801,9 +801,10 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
         out = _item_by_steps(d, f, S, who, inapp)
     grant = d[10]
     if grant is not None:
-        for c in grant.consumes:
-            if c.kind == "cap":
-                inapp[(c.id, c.scope)] = inapp.get((c.id, c.scope), _ZERO) + c.amount
+        for kind, cid, scope, amount, _ in grant[6]:  # (the fields asserted below, at `_grants`)
+            if kind == "cap":
+                key = (cid, scope)
+                inapp[key] = inapp.get(key, _ZERO) + amount
     return out
 
 
