@@ -334,3 +334,23 @@ def test_kept_list_and_reason_texts_are_the_texts_json_dumps_writes() -> None:
     for r in (r1, r2, r1, r3, r2):
         assert jsontext._reason(r) == json.dumps(r.to_dict(), ensure_ascii=False)
     assert jsontext._reasons((r1, r3)) == json.dumps(r1.to_dict(), ensure_ascii=False) + ", " + json.dumps(r3.to_dict(), ensure_ascii=False)
+
+
+def test_an_items_clauses_kept_by_its_reason_are_the_clauses_of_its_own_rule(policy: engine.CompiledPolicy) -> None:
+    # one reason object on items of two rules (two different clauses of their own), and with a cut (another
+    # clause): each writes its own `ItemDecision.cites`, whichever was written first
+    from engine.deciding import jsontext
+    from engine.deciding.decision import Reason
+    from engine.language import model
+
+    items = [it for raw in generate.claims(300, seed=8) for it in evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw)).items]
+    a = items[0]
+    b = next(it for it in items if it.rule.cites != a.rule.cites)
+    r = Reason("scope", "c-9", "第九十九条", model.Text(zh="理由", en="reason"))
+    same = a._replace(reasons=(r,), cut_by=(), missing_documents=())
+    other = b._replace(reasons=(r,), cut_by=(), missing_documents=())
+    cut = a._replace(reasons=(r,), cut_by=("第八十八条",), missing_documents=())
+    for d in (same, other, cut, same, other, cut):
+        assert jsontext._item_cites(d) == json.dumps(list(d.cites), ensure_ascii=False)
+    assert jsontext._item_cites(same) == json.dumps([a.rule.cites, "第九十九条"], ensure_ascii=False)  # (by hand)
+    assert jsontext._item_cites(other) == json.dumps([b.rule.cites, "第九十九条"], ensure_ascii=False)

@@ -580,7 +580,14 @@ class _ItemWriter:
     def head(self) -> str:
         """The item's keys before its steps, as `_item_by_steps` writes them."""
         f = _RULES(self.rule)
-        self.ns |= {"STATUS": _STATUS, "REASONS": _reasons, "TAIL": _item_tail, "TAILED": _TAILED, "OTHER_STATUS": _other_status}
+        self.ns |= {
+            "STATUS": _STATUS,
+            "REASONS": _reasons,
+            "CITES": _item_cites,
+            "TAIL": _item_tail,
+            "TAILED": _TAILED,
+            "OTHER_STATUS": _other_status,
+        }
         out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
         out += "{(STR(kind) if type(kind) is str else RAW(kind))}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
         out += (
@@ -589,7 +596,7 @@ class _ItemWriter:
             + "{(Q + t + Q if len(t := str(asked)) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}"
             + self.const(', "cites": ')
         )
-        out += "{(STRS(d.cites) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
+        out += "{(CITES(d) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
         out += "{(REASONS(reasons) if reasons else '')}]"
         return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
 
@@ -765,6 +772,28 @@ def _reasons(reasons: tuple[dec.Reason, ...]) -> str:
 _REASON_IDS: dict[int, tuple[dec.Reason, str]] = {}
 
 
+def _item_cites(d: ItemDecision) -> str:
+    """`_strings(d.cites)` of an item with a ground, a cut or a missing document. `ItemDecision.cites` is the rule's
+    clause, then each ground's, each cut's, and the documents clause when documents are missing: with one ground and
+    nothing cut or missing, a function of the rule and that reason, so its text is kept by their identities (both
+    held in the entry; a rule's reasons are constants of its compiled code)."""
+    reasons = d[6]
+    if len(reasons) == 1 and not d.cut_by and not d[8]:
+        r, rule = reasons[0], d[1]
+        e = _CITES_IDS.get(id(r))
+        if e is not None and e[0] is r and e[1] is rule:
+            return e[2]
+        if len(_CITES_IDS) >= _CACHE_LIMIT:
+            _CITES_IDS.clear()
+        text = _strings_of(d.cites)
+        _CITES_IDS[id(r)] = (r, rule, text)
+        return text
+    return _strings_of(d.cites)
+
+
+_CITES_IDS: dict[int, tuple[dec.Reason, model.Rule, str]] = {}
+
+
 def _reason_text(r: dec.Reason) -> str:
     return '{"category": ' + _s(r.category) + ', "check": ' + _s(r.check) + ', "cites": ' + _s(r.cites) + ', "says": ' + _text(r.says) + "}"
 
@@ -815,7 +844,7 @@ def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who:
     out = '{"item": ' + (_s(iid) if type(iid) is str else _raw(iid)) + ', "type": ' + (_s(kind) if type(kind) is str else _raw(kind))
     out += f.a + (_STATUS.get(status) or _other_status(status)) + _money(amount) + ', "asked": ' + _money(asked)
     # the cites of an item with no ground, cut or missing document are the rule's own (`ItemDecision.cites`)
-    out += ', "cites": ' + (_strings(d.cites) if (reasons or d.cut_by or missing_documents) else f.c) + f.b
+    out += ', "cites": ' + (_item_cites(d) if (reasons or d.cut_by or missing_documents) else f.c) + f.b
     if reasons:
         out += _reasons(reasons)
     out += "]"
