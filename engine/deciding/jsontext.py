@@ -462,6 +462,7 @@ _STEPS_NAMES: dict[str, Any] = {
     "DOT": ".",
     "CENTS_MAX": _CENTS_MAX,
     "COUNTED": _counted,
+    "COUNTED_BOOL": _COUNTED,
     "RESEND": _result_end,
     "CEND": _check_end,
     "STEP": None,  # `_step`, `_cap` and `_amount`: bound in `_StepsWriter` (defined above it)
@@ -547,6 +548,12 @@ class _ItemWriter:
         exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
         self.write: Callable[..., str | None] = self.ns["write"]
 
+    def money(self, expr: str) -> str:
+        """The piece writing `'"' + format_money(expr) + '"'` (as `_money`), its quotes fixed text beside it."""
+        return (
+            self.const('"') + "{(t if len(t := str(" + expr + ")) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])}" + self.const('"')
+        )
+
     def merged(self, body: str) -> str:
         """The f-string `body` with each run of fixed text (its literal text and `{K..}` constants) made one
         constant: fewer pieces for the f-string to join. The expressions here hold no braces, so a `{` that is not
@@ -590,12 +597,7 @@ class _ItemWriter:
         }
         out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
         out += "{(STR(kind) if type(kind) is str else RAW(kind))}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
-        out += (
-            "{(Q + t + Q if len(t := str(amount)) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}"
-            + self.const(', "asked": ')
-            + "{(Q + t + Q if len(t := str(asked)) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}"
-            + self.const(', "cites": ')
-        )
+        out += self.money("amount") + self.const(', "asked": ') + self.money("asked") + self.const(', "cites": ')
         out += "{(CITES(d) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
         out += "{(REASONS(reasons) if reasons else '')}]"
         return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
@@ -663,9 +665,21 @@ class _ItemWriter:
             )
         if kind == "limit":
             f = _LIMITS(obj)
-            used = f"({s}[3] if ({s}[5] or not {s}[6]) else {s}[3] + 1)"
-            out = self.const(f.a + f.b) + self.scope(f"{s}[2]", step[2]) + self.const(f.c) + f"{{RAW({s}[3])}}" + self.const(', "counts": ')
-            return out + self.scope(f"{s}[4]", step[4]) + f"{{COUNTED({s}[5])}}{{RAW({used})}}{{RESEND({s}[6])}}"
+            # (`_step`'s limit text: the uses as whole numbers and a bool's keys without a call, any other by it)
+            u, c, ok = f"u{i}", f"{s}[5]", f"{s}[6]"
+            self.lines.append(f"    {u} = {s}[3]")
+            self.lines.append(f"    {u}_after = {u} if ({c} or not {ok}) else {u} + 1")
+            used = f"{{(INT({u}) if type({u}) is int else RAW({u}))}}"
+            after = f"{{(INT({u}_after) if type({u}_after) is int else RAW({u}_after))}}"
+            counted = f"{{(COUNTED_BOOL[1] if {c} is True else COUNTED_BOOL[0] if {c} is False else COUNTED({c}))}}"
+            out = self.const(f.a + f.b) + self.scope(f"{s}[2]", step[2]) + self.const(f.c) + used + self.const(', "counts": ')
+            return (
+                out
+                + self.scope(f"{s}[4]", step[4])
+                + counted
+                + after
+                + f"{{(RT if {ok} is True else RF if {ok} is False else RESEND({ok}))}}"
+            )
         if kind == "amount" and self.rule is not None:
             return self.amount(obj, s)
         if kind == "cap" and obj.computed is None:
@@ -679,10 +693,7 @@ class _ItemWriter:
         """A fixed amount or a simple rate, table or external form inline (as `_amount` writes them), any other
         form by `_amount`."""
         t = type(form)
-        head = (
-            self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ')
-            + f"{{(Q + t + Q if len(t := str({s}[3])) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-        )
+        head = self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ') + self.money(f"{s}[3]")
         end = self.const(_RULES(self.rule).d)
         if t is model.FixedAmount:
             return head + end
@@ -710,40 +721,15 @@ class _ItemWriter:
         sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
         self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
         out = self.const(f.a + f.b) + (f"{{JV({sc})}}" if cap.per is not None else self.const('"item"'))
-        out += (
-            self.const(', "ceiling": ')
-            + f"{{(Q + t + Q if len(t := str({ce})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-            + self.const(', "used_before": ')
-            + f"{{(Q + t + Q if len(t := str({u})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-        )
-        out += (
-            self.const(', "asked": ')
-            + f"{{(Q + t + Q if len(t := str({a})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-            + self.const(', "granted": ')
-            + f"{{(Q + t + Q if len(t := str({g})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-        )
-        out += (
-            self.const(', "used_after": ')
-            + f"{{(Q + t + Q if len(t := str({u} + {g})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-            + self.const(', "remaining_before": ')
-        )
-        out += (
-            f"{{(Q + t + Q if len(t := str(max({ce} - {u}, ZERO))) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-            + self.const(', "remaining_after": ')
-            + f"{{(Q + t + Q if len(t := str(max({ce} - {u} - {g}, ZERO))) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-        )
-        out += (
-            self.const(', "reduced_by": ')
-            + f"{{(Q + t + Q if len(t := str({a} - {g})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}{{BITES[{g} < {a}]}}"
-        )
+        out += self.const(', "ceiling": ') + self.money(f"{ce}") + self.const(', "used_before": ') + self.money(f"{u}")
+        out += self.const(', "asked": ') + self.money(f"{a}") + self.const(', "granted": ') + self.money(f"{g}")
+        out += self.const(', "used_after": ') + self.money(f"{u} + {g}") + self.const(', "remaining_before": ')
+        out += self.money(f"max({ce} - {u}, ZERO)") + self.const(', "remaining_after": ') + self.money(f"max({ce} - {u} - {g}, ZERO)")
+        out += self.const(', "reduced_by": ') + self.money(f"{a} - {g}") + f"{{BITES[{g} < {a}]}}"
         if cap.per is not None:
             self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
-            out += (
-                self.const(', "used_in_application": ')
-                + f"{{(Q + t + Q if len(t := str(m{i})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
-                + self.const(', "used_by_history": ')
-            )
-            out += f"{{(Q + t + Q if len(t := str({u} - m{i})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t])}}"
+            out += self.const(', "used_in_application": ') + self.money(f"m{i}") + self.const(', "used_by_history": ')
+            out += self.money(f"{u} - m{i}")
         return out + "}}"
 
 
