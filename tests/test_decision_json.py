@@ -200,15 +200,15 @@ def test_generated_item_writers_and_the_step_by_step_writer_write_the_same_text(
     decisions = [evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw)) for raw in generate.claims(1500, seed=23)]
     _fresh_writers(monkeypatch, 0)
     loop = [decision_json(d) for d in decisions]
-    assert all(not f.steps or set(f.steps.values()) == {None} for f in jsontext._RULES.entries.values())
-    assert all(set(p.standing.values()) <= {None} for p in jsontext._POLICIES.values())
+    assert not any(f.steps for f in jsontext._RULES.entries.values())
+    assert not any(p.standing for p in jsontext._POLICIES.values())
     _fresh_writers(monkeypatch, 16)
     made = [decision_json(d) for d in decisions]
     old = [old_text(d)[:-1] for d in decisions]
     assert loop == old
     assert made == old
-    assert sum(1 for f in jsontext._RULES.entries.values() for w in f.steps.values() if w is not None) >= 10
-    assert any(w is not None for p in jsontext._POLICIES.values() for w in p.standing.values())
+    assert sum(len(ws) for f in jsontext._RULES.entries.values() for ws in f.steps.values()) >= 10
+    assert any(p.standing for p in jsontext._POLICIES.values())
 
 
 #: values of different types that compare or hash alike but write different text: a writer made on one of them
@@ -265,12 +265,13 @@ def test_a_writer_made_on_one_value_writes_values_that_compare_alike_as_json_dum
     assert len({texts[0], texts[1], texts[2]}) == 3 and '"1.00"' in texts[2] and texts[2] == texts[3] == texts[4]
 
 
-def test_an_item_whose_steps_are_another_sequence_of_the_same_length_is_written_step_by_step(
+def test_an_item_whose_steps_are_another_sequence_of_the_same_length_gets_its_own_writer_or_goes_step_by_step(
     policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a rule's writer is kept by the number of steps and tests each step's kind and policy object: an item with
-    # its first two steps swapped (same length, another sequence) gets None from it and is written one step at a
-    # time, still json.dumps(to_dict())'s text
+    # a rule's writers are kept by the number of steps and each tests every step's kind and policy object: an item
+    # with its first two steps swapped (same length, another sequence) is not taken by the writer of the items as
+    # they are; with no room for more writers it is written one step at a time, else a second writer is made for
+    # its sequence. Each way the text is json.dumps(to_dict())'s.
     import dataclasses
 
     from engine.deciding import jsontext
@@ -279,13 +280,21 @@ def test_an_item_whose_steps_are_another_sequence_of_the_same_length_is_written_
     d = evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw))
     _fresh_writers(monkeypatch, 16)
     assert decision_json(d) == old_text(d)[:-1]  # the writers are made on the items as they are
+    rules = {id(it.rule): it for it in d.items}
+    made = sum(len(jsontext._RULES(it.rule).steps[len(it.steps)]) for it in rules.values())
     calls: list[Any] = []
     real = jsontext._item_by_steps
     monkeypatch.setattr(jsontext, "_item_by_steps", lambda *a: calls.append(a) or real(*a))
     swapped = tuple(it._replace(steps=(it.steps[1], it.steps[0], *it.steps[2:])) for it in d.items)
     changed = dataclasses.replace(d, items=swapped)
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 0)  # no room: step by step
     assert decision_json(changed) == old_text(changed)[:-1]
     assert len(calls) == len(d.items)
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 16)  # room: one more writer per rule, none step by step
+    assert decision_json(changed) == old_text(changed)[:-1]
+    assert decision_json(d) == old_text(d)[:-1]
+    assert len(calls) == len(d.items)
+    assert sum(len(jsontext._RULES(it.rule).steps[len(it.steps)]) for it in rules.values()) == made + len(rules)
 
 
 @pytest.mark.parametrize(

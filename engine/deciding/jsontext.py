@@ -235,8 +235,8 @@ class _Fragments:
     def __init__(self, obj: Any, a: str = "", b: str = "", c: str = "", facts: _Facts | None = None) -> None:
         self.obj, self.a, self.b, self.c, self.d, self.facts = obj, a, b, c, "", facts
         self.write: Callable[[tuple[Any, Any, Any], str], str] = _no_writer
-        #: a rule's generated steps writers by the number of steps (`_steps_writer`; None: none for that length)
-        self.steps: dict[int, Callable[..., str | None] | None] = {}
+        #: a rule's generated item writers by the number of steps, one per sequence seen (`_ItemWriter`)
+        self.steps: dict[int, list[Callable[..., str | None]]] = {}
 
 
 def _no_writer(S: tuple[Any, Any, Any], end: str) -> str:
@@ -474,8 +474,9 @@ _STEPS_NAMES: dict[str, Any] = {
     "MISS_NONE": '[], "result": true',
     "MISS_SOME": ', "result": false',
 }
-#: a rule's generated steps writers are kept by the number of steps, at most this many per rule (a policy's rules
-#: each have a handful of step sequences; past the bound an item's steps are written by the loop, as before)
+#: a rule's generated item writers (and a policy's standing writers), one per step sequence seen, kept by the number
+#: of steps and tried in turn: at most this many per rule (a policy's rules each have a handful of sequences; past
+#: the bound an item's steps are written one by one, as before)
 _SHAPES_PER_RULE = 16
 
 
@@ -498,7 +499,7 @@ def _value(v: str, sample: Any) -> str:
 class _ItemWriter:
     """Generates `write(d, A, C, who, inapp)`: the text of an item decision `d` of a rule whose trace has the step
     sequence of the sample item (each step's kind and policy object, tested by identity; any other sequence of
-    that length gives None and `_item_by_steps` writes it), as one f-string: the item's head, the keys only some
+    that length gives None: another writer or `_item_by_steps` writes it), as one f-string: the item's head, the keys only some
     items have (`_item_tail`), and each step with its fixed fragments as constants; each fact the item's checks
     and amount read is read once and its text made once, and the values are written inline (a fact's or a scope
     entry's type tested first as the sample had it). Generated code, like `_check_writer`: the policy's objects,
@@ -806,14 +807,18 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
     f = _RULES.entries.get(id(rule))
     if f is None or f.obj is not rule:
         f = _RULES(rule)
-    writers = f.steps
-    n = len(steps)
-    write = writers.get(n, _NO_WRITER)
-    if write is _NO_WRITER:
-        write = writers[n] = _ItemWriter(rule, d, S).write if len(writers) < _SHAPES_PER_RULE else None
-    out = write(d, S[1], S[2], who, inapp) if write is not None else None
+    out = None
+    shapes = f.steps.get(len(steps))
+    if shapes is not None:
+        for write in shapes:
+            out = write(d, S[1], S[2], who, inapp)
+            if out is not None:
+                break
     if out is None:
-        out = _item_by_steps(d, f, S, who, inapp)
+        write = _new_writer(f.steps, len(steps), lambda: _ItemWriter(rule, d, S).write)
+        out = write(d, S[1], S[2], who, inapp) if write is not None else None
+        if out is None:
+            out = _item_by_steps(d, f, S, who, inapp)
     grant = d[10]
     if grant is not None:
         for kind, cid, scope, amount, _ in grant[6]:  # (the fields asserted below, at `_grants`)
@@ -872,7 +877,14 @@ def _item_tail(d: ItemDecision) -> str:
     return out
 
 
-_NO_WRITER: Any = object()  # a steps writer not made yet
+def _new_writer(writers: dict[int, list[Any]], n: int, make: Callable[[], Any]) -> Any:
+    """A new generated writer for a sequence of `n` steps that none of `writers` (by number of steps) takes, kept
+    beside them while they number fewer than `_SHAPES_PER_RULE`; else None (the caller writes step by step)."""
+    if sum(len(ws) for ws in writers.values()) >= _SHAPES_PER_RULE:
+        return None
+    write = make()
+    writers.setdefault(n, []).append(write)
+    return write
 
 
 def _loop(steps: tuple[Any, ...], rule: model.Rule, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -935,7 +947,7 @@ class _PolicyParts:
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
         #: the generated writers of the standing steps by their number (`_standing`)
-        self.standing: dict[int, Callable[..., str | None] | None] = {}
+        self.standing: dict[int, list[Callable[..., str | None]]] = {}
         self.head = '{"format": ' + _s(dec.DECISION_FORMAT) + ', "policy": {"id": ' + _s(p.id) + ', "version": ' + _s(p.version)
         self.head += ', "hash": ' + _s(p.content_hash) + ', "funding_years": {"from": ' + _raw(p.funding_years[0])
         self.head += ', "to": ' + _raw(p.funding_years[1]) + '}}, "claim_id": '
@@ -993,11 +1005,11 @@ def _totals(decision: Decision, order: dict[str, int]) -> str:
 
 def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
     """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are)."""
-    writers = parts.standing
-    n = len(steps)
-    write = writers.get(n, _NO_WRITER)
-    if write is _NO_WRITER:
-        write = writers[n] = _ItemWriter(None, None, S, steps).write if len(writers) < _SHAPES_PER_RULE else None
+    for write in parts.standing.get(len(steps), ()):
+        text = write(steps, S[1], S[2], who, inapp)
+        if text is not None:
+            return text
+    write = _new_writer(parts.standing, len(steps), lambda: _ItemWriter(None, None, S, steps).write)
     text = write(steps, S[1], S[2], who, inapp) if write is not None else None
     return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
 
