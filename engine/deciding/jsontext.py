@@ -880,7 +880,7 @@ def _item_tail(d: ItemDecision) -> str:
 def _new_writer(writers: dict[int, list[Any]], n: int, make: Callable[[], Any]) -> Any:
     """A new generated writer for a sequence of `n` steps that none of `writers` (by number of steps) takes, kept
     beside them while they number fewer than `_SHAPES_PER_RULE`; else None (the caller writes step by step)."""
-    if sum(len(ws) for ws in writers.values()) >= _SHAPES_PER_RULE:
+    if sum(map(len, list(writers.values()))) >= _SHAPES_PER_RULE:  # (a copy: another thread may add a length)
         return None
     write = make()
     writers.setdefault(n, []).append(write)
