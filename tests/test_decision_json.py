@@ -174,3 +174,192 @@ def test_random_generated_rounds_write_the_same_text(policy: engine.CompiledPoli
     # the seeded generator's rounds carry histories, caps that bite, limits, referrals and panel amounts
     for raw in generate.claims(n, seed):
         assert_same(engine.evaluate_claim(policy, engine.parse_claim(policy, raw)))
+
+
+# --- the generated item writers (issue 14, session 5): the same text as the step-by-step writer and as json.dumps --
+
+
+def _fresh_writers(monkeypatch: pytest.MonkeyPatch, per_rule: int) -> None:
+    """Forget every generated item and standing writer; `per_rule` 0: none are made (each step goes one by one)."""
+    from engine.deciding import jsontext
+
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", per_rule)
+    for f in list(jsontext._RULES.entries.values()):
+        f.steps.clear()
+    for parts in list(jsontext._POLICIES.values()):
+        parts.standing.clear()
+
+
+def test_generated_item_writers_and_the_step_by_step_writer_write_the_same_text(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a round written once with no generated writer (every item through `_item_by_steps`) and once with them:
+    # both are json.dumps(to_dict()) byte for byte, and the generated writers were used (one per rule's sequence)
+    from engine.deciding import jsontext
+
+    decisions = [evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw)) for raw in generate.claims(1500, seed=23)]
+    _fresh_writers(monkeypatch, 0)
+    loop = [decision_json(d) for d in decisions]
+    assert not any(f.steps for f in jsontext._RULES.entries.values())
+    assert not any(p.standing for p in jsontext._POLICIES.values())
+    _fresh_writers(monkeypatch, 16)
+    made = [decision_json(d) for d in decisions]
+    old = [old_text(d)[:-1] for d in decisions]
+    assert loop == old
+    assert made == old
+    assert sum(len(ws) for f in jsontext._RULES.entries.values() for ws in f.steps.values()) >= 10
+    assert any(p.standing for p in jsontext._POLICIES.values())
+
+
+#: values of different types that compare or hash alike but write different text: a writer made on one of them
+#: (its fast test is for the first value's type) must write each of the others as json.dumps does
+ALIKE: list[Any] = [
+    True,
+    1,
+    Decimal("1"),
+    Decimal("1.0"),
+    Decimal("1.00"),
+    False,
+    0,
+    Decimal("0"),
+    Decimal("-0"),
+    Decimal("0.00"),
+    None,
+    "1",
+    2021,
+    __import__("datetime").date(2021, 1, 1),
+]
+
+
+@pytest.mark.parametrize("first", range(len(ALIKE)), ids=[repr(v) for v in ALIKE])
+def test_a_writer_made_on_one_value_writes_values_that_compare_alike_as_json_dumps(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch, first: int
+) -> None:
+    # every fact of an item set to each value in turn, starting at `first` (so the writer is generated on that
+    # value's type): 1.0 and 1.00 are equal decimals but json.dumps(to_dict()) writes "1.0" and "1.00"; True == 1
+    # == Decimal(1) hash alike but write true, 1 and "1"; -0 writes "-0" (Decimal -0 keeps its sign)
+    import dataclasses
+
+    from engine.language.expressions import Facts
+
+    raw = next(r for r in generate.claims(200, seed=4) if len(r["items"]) >= 2)
+    d = evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw))
+    _fresh_writers(monkeypatch, 16)
+    texts = {}
+    for k in list(range(first, len(ALIKE))) + list(range(first)):
+        items = []
+        for it in d.items:
+            v = ALIKE[k]
+            facts = Facts(it.item.facts.namespace, dict.fromkeys(it.item.facts, v))
+            # a limit's scope and counts entries too (the writer tests their types as the first item had them)
+            steps = tuple(
+                (*s[:2], tuple(v for _ in s[2]), s[3], tuple(v for _ in s[4]), *s[5:]) if s[0] == "limit" and type(s[2]) is tuple else s
+                for s in it.steps
+            )
+            items.append(it._replace(item=dataclasses.replace(it.item, facts=facts), steps=steps))
+        changed = dataclasses.replace(d, items=tuple(items))
+        texts[k] = decision_json(changed)
+        assert texts[k] == json.dumps(changed.to_dict(), ensure_ascii=False), ALIKE[k]
+    # the item facts were written: true, 1 and "1.00" (a decimal of whole cents is written as money) differ
+    assert any(s[0] == "limit" for it in d.items for s in it.steps)
+    assert len({texts[0], texts[1], texts[2]}) == 3 and '"1.00"' in texts[2] and texts[2] == texts[3] == texts[4]
+
+
+def test_an_item_whose_steps_are_another_sequence_of_the_same_length_gets_its_own_writer_or_goes_step_by_step(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a rule's writers are kept by the number of steps and each tests every step's kind and policy object: an item
+    # with its first two steps swapped (same length, another sequence) is not taken by the writer of the items as
+    # they are; with no room for more writers it is written one step at a time, else a second writer is made for
+    # its sequence. Each way the text is json.dumps(to_dict())'s.
+    import dataclasses
+
+    from engine.deciding import jsontext
+
+    raw = next(r for r in generate.claims(200, seed=4) if len(r["items"]) >= 2)
+    d = evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw))
+    _fresh_writers(monkeypatch, 16)
+    assert decision_json(d) == old_text(d)[:-1]  # the writers are made on the items as they are
+    rules = {id(it.rule): it for it in d.items}
+    made = sum(len(jsontext._RULES(it.rule).steps[len(it.steps)]) for it in rules.values())
+    calls: list[Any] = []
+    real = jsontext._item_by_steps
+    monkeypatch.setattr(jsontext, "_item_by_steps", lambda *a: calls.append(a) or real(*a))
+    swapped = tuple(it._replace(steps=(it.steps[1], it.steps[0], *it.steps[2:])) for it in d.items)
+    changed = dataclasses.replace(d, items=swapped)
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 0)  # no room: step by step
+    assert decision_json(changed) == old_text(changed)[:-1]
+    assert len(calls) == len(d.items)
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 16)  # room: one more writer per rule, none step by step
+    assert decision_json(changed) == old_text(changed)[:-1]
+    assert decision_json(d) == old_text(d)[:-1]
+    assert len(calls) == len(d.items)
+    assert sum(len(jsontext._RULES(it.rule).steps[len(it.steps)]) for it in rules.values()) == made + len(rules)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0", "-0", "0.00", "-0.00", "1", "1.0", "1.00", "1.000", "12345.67", "-5.05", "0.05", "1E+2", "1.00E+2", "1E-2", "1.23E-7",
+     "9" * 57 + ".99", "9" * 58 + ".99", "9" * 59 + ".9", "123.456", "-0.001"],
+)  # fmt: skip
+def test_money_and_decimal_texts_are_format_money_and_json_value_texts(text: str) -> None:
+    # a decimal whose own text has two places (`-?digits.dd`) is written as that text without a look-up; any other
+    # (an exponent, fewer or more places, past 60 characters) goes through format_money / json_value as before
+    from engine.core.quantities import format_money
+    from engine.deciding import decision as dec
+    from engine.deciding import jsontext
+
+    v = Decimal(text)
+    with __import__("decimal").localcontext(dec.ENGINE_CONTEXT):
+        try:
+            money = '"' + format_money(v) + '"'
+        except ArithmeticError as err:  # (more digits than the precision: the writer refuses it the same way)
+            with pytest.raises(type(err)):
+                jsontext._money(v)
+        else:
+            assert jsontext._money(v) == money
+        try:
+            kept = jsontext._decimal_text(str(v))  # the text cache's own making, as before
+        except ArithmeticError as err:
+            with pytest.raises(type(err)):
+                jsontext._decimal(v)
+        else:
+            assert jsontext._decimal(v) == kept == json.dumps(dec.json_value(v))
+
+
+def test_kept_list_and_reason_texts_are_the_texts_json_dumps_writes() -> None:
+    # a tuple's text is kept only when it holds texts: (1,), (True,) and ("1",) hash alike where equal, and
+    # write [1], [true] and ["1"]; a reason's text kept by its identity is the text of an equal reason too
+    from engine.deciding import decision as dec
+    from engine.deciding import jsontext
+    from engine.language import model
+
+    for t in [(True,), (1,), (1.0,), ("1",), (True,), ("a", 1), ("a", True), ("a", "b"), ([1],), ()]:
+        assert jsontext._strings_of(t) == json.dumps(list(t), ensure_ascii=False), t
+    assert ("a", "b") in jsontext._STRINGS and (1,) not in jsontext._STRINGS and (True,) not in jsontext._STRINGS
+    says = model.Text(zh="理由", en='a "reason"')
+    r1, r2 = dec.Reason("scope", "c-1", "第一条", says), dec.Reason("scope", "c-1", "第一条", says)
+    r3 = dec.Reason("scope", "c-2", "第一条", says)
+    for r in (r1, r2, r1, r3, r2):
+        assert jsontext._reason(r) == json.dumps(r.to_dict(), ensure_ascii=False)
+    assert jsontext._reasons((r1, r3)) == json.dumps(r1.to_dict(), ensure_ascii=False) + ", " + json.dumps(r3.to_dict(), ensure_ascii=False)
+
+
+def test_an_items_clauses_kept_by_its_reason_are_the_clauses_of_its_own_rule(policy: engine.CompiledPolicy) -> None:
+    # one reason object on items of two rules (two different clauses of their own), and with a cut (another
+    # clause): each writes its own `ItemDecision.cites`, whichever was written first
+    from engine.deciding import jsontext
+    from engine.deciding.decision import Reason
+    from engine.language import model
+
+    items = [it for raw in generate.claims(300, seed=8) for it in evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw)).items]
+    a = items[0]
+    b = next(it for it in items if it.rule.cites != a.rule.cites)
+    r = Reason("scope", "c-9", "第九十九条", model.Text(zh="理由", en="reason"))
+    same = a._replace(reasons=(r,), cut_by=(), missing_documents=())
+    other = b._replace(reasons=(r,), cut_by=(), missing_documents=())
+    cut = a._replace(reasons=(r,), cut_by=("第八十八条",), missing_documents=())
+    for d in (same, other, cut, same, other, cut):
+        assert jsontext._item_cites(d) == json.dumps(list(d.cites), ensure_ascii=False)
+    assert jsontext._item_cites(same) == json.dumps([a.rule.cites, "第九十九条"], ensure_ascii=False)  # (by hand)
+    assert jsontext._item_cites(other) == json.dumps([b.rule.cites, "第九十九条"], ensure_ascii=False)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.quantities import format_money
 from engine.deciding import decision as dec
+from engine.deciding.history import Consumption, Grant
 from engine.language import model
 
 if TYPE_CHECKING:
@@ -63,8 +64,10 @@ def _decimal_text(key: str) -> str:
 
 
 def _decimal(v: Decimal) -> str:
-    """A Decimal fact's text (money text when whole cents), kept by the decimal's own text, which fixes it."""
-    return _DECIMAL_TEXT[str(v)]
+    """A Decimal fact's text (money text when whole cents), kept by the decimal's own text, which fixes it; a text
+    with two places is its own money text (`_money`)."""
+    t = str(v)
+    return '"' + t + '"' if len(t) <= _CENTS_MAX and t[-3:-2] == "." else _DECIMAL_TEXT[t]
 
 
 def _date(v: date) -> str:
@@ -117,8 +120,17 @@ def _jv(v: Any) -> str:
 _MONEY_TEXT = _Texts(lambda key: '"' + format_money(Decimal(key)) + '"')
 
 
+#: the longest decimal text written as it is: a decimal whose text has two places (`-?digits.dd`, never with an
+#: exponent: `str` writes an exponent only as `E±n` at the end) is at the cent, and `quantize` to the cent (under
+#: `format_money`'s precision of 60 digits) leaves it as it is, so its money text is its own text
+_CENTS_MAX = 60
+
+
 def _money(v: Decimal) -> str:
-    return _MONEY_TEXT[str(v)]
+    """`'"' + format_money(v) + '"'`: a text with two places as it is (no look-up: amounts are mostly unique),
+    any other by the text cache."""
+    t = str(v)
+    return '"' + t + '"' if len(t) <= _CENTS_MAX and t[-3:-2] == "." else _MONEY_TEXT[t]
 
 
 def _text(t: model.Text) -> str:
@@ -131,6 +143,35 @@ def _bool(v: bool) -> str:
 
 def _strings(xs: Any) -> str:
     return "[" + ", ".join([_raw(x) for x in xs]) + "]"
+
+
+class _StringsTexts(dict[tuple[Any, ...], str]):
+    """`_strings(t)` of a tuple, kept only for a tuple of texts (`type(x) is str`: a tuple equal to one of those
+    holds texts, which write as they are, so a kept text is the one `_strings` makes; 1 == True == Decimal(1)
+    never meet a kept key). Document lists and an item's clauses repeat. Bounded like `_Texts`."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: tuple[Any, ...]) -> str:
+        text = _strings(key)
+        if all(type(x) is str for x in key):
+            if len(self) >= _CACHE_LIMIT:
+                self.clear()
+            self[key] = text
+        return text
+
+
+_STRINGS = _StringsTexts()
+
+
+def _strings_of(xs: Any) -> str:
+    """`_strings(xs)`, a tuple through `_STRINGS` (one holding an unhashable value written as it is)."""
+    if type(xs) is tuple:
+        try:
+            return _STRINGS[xs]
+        except TypeError:
+            pass
+    return _strings(xs)
 
 
 def _fact(v: Any) -> str:
@@ -189,11 +230,13 @@ class _Facts:
 class _Fragments:
     """The JSON fragments of one policy object, made on first use."""
 
-    __slots__ = ("a", "b", "c", "d", "facts", "obj", "write")
+    __slots__ = ("a", "b", "c", "d", "facts", "obj", "steps", "write")
 
     def __init__(self, obj: Any, a: str = "", b: str = "", c: str = "", facts: _Facts | None = None) -> None:
         self.obj, self.a, self.b, self.c, self.d, self.facts = obj, a, b, c, "", facts
         self.write: Callable[[tuple[Any, Any, Any], str], str] = _no_writer
+        #: a rule's generated item writers by the number of steps, one per sequence seen (`_ItemWriter`)
+        self.steps: dict[int, list[Callable[..., str | None]]] = {}
 
 
 def _no_writer(S: tuple[Any, Any, Any], end: str) -> str:
@@ -395,9 +438,347 @@ def _counted(v: Any) -> str:
     return _COUNTED[v] if v is True or v is False else ', "already_counted": ' + _raw(v) + ', "used_after": '
 
 
+def _check_end(step: tuple[Any, ...], b: str) -> str:
+    """A check step's end for a result other than a held/failed check with no fact missing (as `_step` writes it)."""
+    return _RESULT[step[2]] + (_s(step[3]) if step[3] is not None else "null") + b
+
+
+#: the names every generated steps writer reads; the rest are constants made by `_StepsWriter`
+_STEPS_NAMES: dict[str, Any] = {
+    "STR": _s,
+    "INT": int.__repr__,
+    "FACT": _fact,
+    "RAW": _raw,
+    "JV": _jv,
+    "LIST": _list,
+    "STRS": _strings_of,
+    "MONEY": _MONEY_TEXT,
+    "DATES": _DATE_TEXT,
+    "DATE": date,
+    "DECIMAL": Decimal,
+    "DECIMAL_TEXT": _DECIMAL_TEXT,
+    "ZERO": _ZERO,
+    "Q": '"',
+    "DOT": ".",
+    "CENTS_MAX": _CENTS_MAX,
+    "COUNTED": _counted,
+    "COUNTED_BOOL": _COUNTED,
+    "RESEND": _result_end,
+    "CEND": _check_end,
+    "STEP": None,  # `_step`, `_cap` and `_amount`: bound in `_StepsWriter` (defined above it)
+    "CAP": None,
+    "AMOUNT": None,
+    "RT": _RESULT_END[1],
+    "RF": _RESULT_END[0],
+    "BITES": (', "bites": false', ', "bites": true'),
+    "MISS_NONE": '[], "result": true',
+    "MISS_SOME": ', "result": false',
+}
+#: a rule's generated item writers (and a policy's standing writers), one per step sequence seen, kept by the number
+#: of steps and tried in turn: at most this many per rule (a policy's rules each have a handful of sequences; past
+#: the bound an item's steps are written one by one, as before)
+_SHAPES_PER_RULE = 16
+
+
+def _value(v: str, sample: Any) -> str:
+    """The generated expression of a fact value's text, exactly `_fact(v)`: text, booleans and absent inline, and
+    first a test for the type of `sample` (the value the first item had), written without a call when it holds."""
+    generic = (
+        f"('true' if {v} is True else 'false' if {v} is False else 'null' if {v} is None else STR({v}) if type({v}) is str else FACT({v}))"
+    )
+    t = type(sample)
+    if t is date:
+        return f"(DATES[{v}] if type({v}) is DATE else {generic})"
+    if t is Decimal:
+        return f"((Q + t + Q if len(t := str({v})) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t]) if type({v}) is DECIMAL else {generic})"
+    if t is int:
+        return f"(INT({v}) if type({v}) is int else {generic})"
+    return generic
+
+
+class _ItemWriter:
+    """Generates `write(d, A, C, who, inapp)`: the text of an item decision `d` of a rule whose trace has the step
+    sequence of the sample item (each step's kind and policy object, tested by identity; any other sequence of
+    that length gives None: another writer or `_item_by_steps` writes it), as one f-string: the item's head, the keys only some
+    items have (`_item_tail`), and each step with its fixed fragments as constants; each fact the item's checks
+    and amount read is read once and its text made once, and the values are written inline (a fact's or a scope
+    entry's type tested first as the sample had it). Generated code, like `_check_writer`: the policy's objects,
+    names and fragments are bound as constants (K..), never written into the source, so a policy's text cannot
+    become code. Every value goes through the expression the loop's writers use, so the text is theirs."""
+
+    def __init__(self, rule: model.Rule | None, d: ItemDecision | None, S: tuple[Any, Any, Any], steps: tuple[Any, ...] = ()) -> None:
+        """`d`: the sample item of `rule`; None (and `rule` None): `write(steps, A, C, who, inapp)` writes a
+        decision's standing steps like the sample `steps`, the items of the array only (None for another sequence)."""
+        self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule, "NO_FACTS": {}}
+        steps = d.steps if d is not None else steps
+        self.rule, self.S = rule, (d.item.facts if d is not None else {}, S[1], S[2])
+        self.tests: list[str] = []
+        self.lines: list[str] = []
+        self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
+        self.needs_S = False
+        pieces = [self.step(i, step) for i, step in enumerate(steps)]
+        if d is None:
+            code = ["def write(steps, A, C, who, inapp):", "    I = NO_FACTS"]
+        else:
+            fields = dec.ItemDecision._fields
+            names = ["_"] * len(fields)
+            for name in (
+                "item",
+                "status",
+                "amount",
+                "asked",
+                "provisional",
+                "reasons",
+                "missing_facts",
+                "missing_documents",
+                "steps",
+                "cut_by",
+            ):
+                names[fields.index(name)] = name
+            code = ["def write(d, A, C, who, inapp):", f"    {', '.join(names)} = d"]
+        if steps:
+            code.append(f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps")
+            code += [f"    if {' or '.join(self.tests)}:", "        return None"]
+        if d is not None:
+            code += ["    I = item.facts", "    iid, kind = item.id, item.type"]
+        if self.needs_S:
+            code.append("    S = (I, A, C)")
+        code += self.lines
+        body = self.head() + self.const(', "steps": [') + ", ".join(pieces) + "]}}" if d is not None else ", ".join(pieces)
+        code.append('    return f"' + self.merged(body) + '"')
+        exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
+        self.write: Callable[..., str | None] = self.ns["write"]
+
+    def money(self, expr: str) -> str:
+        """The piece writing `'"' + format_money(expr) + '"'` (as `_money`), its quotes fixed text beside it."""
+        return (
+            self.const('"') + "{(t if len(t := str(" + expr + ")) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])}" + self.const('"')
+        )
+
+    def merged(self, body: str) -> str:
+        """The f-string `body` with each run of fixed text (its literal text and `{K..}` constants) made one
+        constant: fewer pieces for the f-string to join. The expressions here hold no braces, so a `{` that is not
+        `{{` opens an expression up to the next `}`."""
+        out: list[str] = []
+        run: list[str] = []
+        i = 0
+        while i < len(body):
+            c = body[i]
+            if c in "{}" and body[i : i + 2] in ("{{", "}}"):
+                run.append(c)
+                i += 2
+            elif c == "{":
+                end = body.index("}", i)
+                expr = body[i + 1 : end]
+                if expr.startswith("K") and expr[1:].isdigit():
+                    run.append(self.ns[expr])
+                else:
+                    if run:
+                        out.append(self.const("".join(run)))
+                        run = []
+                    out.append(body[i : end + 1])
+                i = end + 1
+            else:
+                run.append(c)
+                i += 1
+        if run:
+            out.append(self.const("".join(run)))
+        return "".join(out)
+
+    def head(self) -> str:
+        """The item's keys before its steps, as `_item_by_steps` writes them."""
+        f = _RULES(self.rule)
+        self.ns |= {
+            "STATUS": _STATUS,
+            "REASONS": _reasons,
+            "CITES": _item_cites,
+            "TAIL": _item_tail,
+            "TAILED": _TAILED,
+            "OTHER_STATUS": _other_status,
+        }
+        out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
+        out += "{(STR(kind) if type(kind) is str else RAW(kind))}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
+        out += self.money("amount") + self.const(', "asked": ') + self.money("asked") + self.const(', "cites": ')
+        out += "{(CITES(d) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
+        out += "{(REASONS(reasons) if reasons else '')}]"
+        return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
+
+    def const(self, value: Any) -> str:
+        """`{K..}`: a constant of the writer, as an f-string piece."""
+        name = f"K{len(self.ns)}"
+        self.ns[name] = value
+        return "{" + name + "}"
+
+    def fact(self, space: int, name: str) -> str:
+        var = self.facts.get((space, name))
+        if var is None:
+            var = self.facts[(space, name)] = f"x{len(self.facts)}"
+            self.lines.append(f"    v = {'IAC'[space]}.get({self.const(name)[1:-1]})")
+            self.lines.append(f"    {var} = {_value('v', self.S[space].get(name))}")
+        return "{" + var + "}"
+
+    def facts_object(self, parts: tuple[tuple[str, int, str], ...]) -> str:
+        if not parts:
+            return "{{}}"
+        return (
+            "".join(self.const(("{" if k == 0 else ", ") + key) + self.fact(space, name) for k, (key, space, name) in enumerate(parts))
+            + "}}"
+        )
+
+    def scope(self, var: str, sample: Any) -> str:
+        """`_list(var)` (a scope or counts tuple), the entries inline for a tuple of the sample's length."""
+        if type(sample) is not tuple or not 0 < len(sample) <= 4:
+            return "{LIST(" + var + ")}"
+        y = f"y{len(self.lines)}"
+        names = [f"{y}_{k}" for k in range(len(sample))]
+        entries = " + ', ' + ".join(_value(e, x) for e, x in zip(names, sample, strict=True))
+        self.lines.append(f"    {y} = {var}")
+        self.lines.append(f"    if type({y}) is tuple and len({y}) == {len(sample)}:")
+        self.lines.append(f"        {', '.join(names)}{',' if len(names) == 1 else ''} = {y}")
+        self.lines.append(f"        {y} = '[' + {entries} + ']'")
+        self.lines.append("    else:")
+        self.lines.append(f"        {y} = LIST({y})")
+        return "{" + y + "}"
+
+    def step(self, i: int, step: tuple[Any, ...]) -> str:
+        kind, obj, s = step[0], step[1], f"s{i}"
+        self.tests.append(f"{s}[0] != {self.const(kind)[1:-1]} or {s}[1] is not {self.const(obj)[1:-1]}")
+        if kind == "check":
+            f = _CHECKS(obj)
+            assert f.facts is not None
+            c, d, b = (self.const(x)[1:-1] for x in (f.c, f.d, f.b))
+            end = f"{{({c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
+            return self.const(f.a) + self.facts_object(f.facts.parts) + end
+        if kind == "who" and obj is self.rule:
+            return self.const(_WHO(obj).a) + f"{{who}}{{(RT if {s}[2] is True else RF if {s}[2] is False else RESEND({s}[2]))}}"
+        if kind == "documents":
+            f = _DOCUMENTS(obj)
+            cites = f"{{(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))}}"
+            missing = f"{{(STRS({s}[3]) + MISS_SOME if {s}[3] else MISS_NONE)}}"
+            return (
+                self.const(f.a)
+                + cites
+                + self.const(', "required": ')
+                + f"{{STRS({s}[2])}}"
+                + self.const(', "missing": ')
+                + missing
+                + self.const(f.b)
+            )
+        if kind == "limit":
+            f = _LIMITS(obj)
+            # (`_step`'s limit text: the uses as whole numbers and a bool's keys without a call, any other by it)
+            u, c, ok = f"u{i}", f"{s}[5]", f"{s}[6]"
+            self.lines.append(f"    {u} = {s}[3]")
+            self.lines.append(f"    {u}_after = {u} if ({c} or not {ok}) else {u} + 1")
+            used = f"{{(INT({u}) if type({u}) is int else RAW({u}))}}"
+            after = f"{{(INT({u}_after) if type({u}_after) is int else RAW({u}_after))}}"
+            counted = f"{{(COUNTED_BOOL[1] if {c} is True else COUNTED_BOOL[0] if {c} is False else COUNTED({c}))}}"
+            out = self.const(f.a + f.b) + self.scope(f"{s}[2]", step[2]) + self.const(f.c) + used + self.const(', "counts": ')
+            return (
+                out
+                + self.scope(f"{s}[4]", step[4])
+                + counted
+                + after
+                + f"{{(RT if {ok} is True else RF if {ok} is False else RESEND({ok}))}}"
+            )
+        if kind == "amount" and self.rule is not None:
+            return self.amount(obj, s)
+        if kind == "cap" and obj.computed is None:
+            return self.cap(obj, i, step)
+        self.needs_S = True
+        if kind == "cap":
+            return f"{{CAP({s}, S, inapp)}}"
+        return f"{{STEP({s}, RULE, S, who, inapp)}}"
+
+    def amount(self, form: Any, s: str) -> str:
+        """A fixed amount or a simple rate, table or external form inline (as `_amount` writes them), any other
+        form by `_amount`."""
+        t = type(form)
+        head = self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ') + self.money(f"{s}[3]")
+        end = self.const(_RULES(self.rule).d)
+        if t is model.FixedAmount:
+            return head + end
+        if (
+            (t is model.RateAmount and form.rate_table is None and form.of_table is None)
+            or t is model.TableAmount
+            or t is model.ExternalAmount
+        ):
+            f = _AMOUNTS(form)
+            out = (
+                head
+                + self.const(f.a)
+                + f"{{((Q + t + Q if len(t := str({s}[2])) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t]) if type({s}[2]) is DECIMAL else JV({s}[2]))}}"
+                + self.const(f.b)
+            )
+            if f.facts is not None:
+                out += self.const(', "facts": ') + self.facts_object(f.facts.parts)
+            return out + self.const(f.c) + end
+        self.needs_S = True
+        return f"{{AMOUNT({s}, RULE, S)}}"
+
+    def cap(self, cap: model.Cap, i: int, step: tuple[Any, ...]) -> str:
+        """A cap step with a fixed ceiling, as `_cap` writes it (the money through the same text cache)."""
+        f = _CAPS(cap)
+        sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
+        self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
+        out = self.const(f.a + f.b) + (f"{{JV({sc})}}" if cap.per is not None else self.const('"item"'))
+        out += self.const(', "ceiling": ') + self.money(f"{ce}") + self.const(', "used_before": ') + self.money(f"{u}")
+        out += self.const(', "asked": ') + self.money(f"{a}") + self.const(', "granted": ') + self.money(f"{g}")
+        out += self.const(', "used_after": ') + self.money(f"{u} + {g}") + self.const(', "remaining_before": ')
+        out += self.money(f"max({ce} - {u}, ZERO)") + self.const(', "remaining_after": ') + self.money(f"max({ce} - {u} - {g}, ZERO)")
+        out += self.const(', "reduced_by": ') + self.money(f"{a} - {g}") + f"{{BITES[{g} < {a}]}}"
+        if cap.per is not None:
+            self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
+            out += self.const(', "used_in_application": ') + self.money(f"m{i}") + self.const(', "used_by_history": ')
+            out += self.money(f"{u} - m{i}")
+        return out + "}}"
+
+
 def _reason(r: dec.Reason) -> str:
-    """A reason's text, kept by the reason itself (an immutable value: equal reasons write the same text)."""
-    return _REASONS[r]
+    """A reason's text, kept by the reason's identity (a rule's reasons are constants of its compiled code: the
+    same objects item after item, and hashing a reason hashes its four fields and its says text), the reason held
+    in the entry so that its id cannot be reused while kept; else by the reason itself (an immutable value: equal
+    reasons write the same text)."""
+    e = _REASON_IDS.get(id(r))
+    if e is not None and e[0] is r:
+        return e[1]
+    if len(_REASON_IDS) >= _CACHE_LIMIT:
+        _REASON_IDS.clear()
+    text = _REASONS[r]
+    _REASON_IDS[id(r)] = (r, text)
+    return text
+
+
+def _reasons(reasons: tuple[dec.Reason, ...]) -> str:
+    """The reasons array's entries."""
+    if len(reasons) == 1:
+        return _reason(reasons[0])
+    return ", ".join([_reason(r) for r in reasons])
+
+
+_REASON_IDS: dict[int, tuple[dec.Reason, str]] = {}
+
+
+def _item_cites(d: ItemDecision) -> str:
+    """`_strings(d.cites)` of an item with a ground, a cut or a missing document. `ItemDecision.cites` is the rule's
+    clause, then each ground's, each cut's, and the documents clause when documents are missing: with one ground and
+    nothing cut or missing, a function of the rule and that reason, so its text is kept by their identities (both
+    held in the entry; a rule's reasons are constants of its compiled code)."""
+    reasons = d[6]
+    if len(reasons) == 1 and not d.cut_by and not d[8]:
+        r, rule = reasons[0], d[1]
+        e = _CITES_IDS.get(id(r))
+        if e is not None and e[0] is r and e[1] is rule:
+            return e[2]
+        if len(_CITES_IDS) >= _CACHE_LIMIT:
+            _CITES_IDS.clear()
+        text = _strings_of(d.cites)
+        _CITES_IDS[id(r)] = (r, rule, text)
+        return text
+    return _strings_of(d.cites)
+
+
+_CITES_IDS: dict[int, tuple[dec.Reason, model.Rule, str]] = {}
 
 
 def _reason_text(r: dec.Reason) -> str:
@@ -422,18 +803,60 @@ _STATUS = {s: _s(s) + ', "amount": ' for s in dec.STATUSES}
 
 
 def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
-    item, rule, status, amount, asked, provisional, reasons, missing_facts, missing_documents, steps, grant = d[:11]
+    rule, steps = d[1], d[9]
     f = _RULES.entries.get(id(rule))
     if f is None or f.obj is not rule:
         f = _RULES(rule)
+    out = None
+    shapes = f.steps.get(len(steps))
+    if shapes is not None:
+        for write in shapes:
+            out = write(d, S[1], S[2], who, inapp)
+            if out is not None:
+                break
+    if out is None:
+        write = _new_writer(f.steps, len(steps), lambda: _ItemWriter(rule, d, S).write)
+        out = write(d, S[1], S[2], who, inapp) if write is not None else None
+        if out is None:
+            out = _item_by_steps(d, f, S, who, inapp)
+    grant = d[10]
+    if grant is not None:
+        for kind, cid, scope, amount, _ in grant[6]:  # (the fields asserted below, at `_grants`)
+            if kind == "cap":
+                key = (cid, scope)
+                inapp[key] = inapp.get(key, _ZERO) + amount
+    return out
+
+
+def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    """An item's text with its steps written one by one (a step sequence without a generated writer)."""
+    item, rule, status, amount, asked, provisional, reasons, missing_facts, missing_documents, steps = d[:10]
     iid, kind = item.id, item.type
     out = '{"item": ' + (_s(iid) if type(iid) is str else _raw(iid)) + ', "type": ' + (_s(kind) if type(kind) is str else _raw(kind))
-    out += f.a + (_STATUS.get(status) or _s(status) + ', "amount": ') + _money(amount) + ', "asked": ' + _money(asked)
+    out += f.a + (_STATUS.get(status) or _other_status(status)) + _money(amount) + ', "asked": ' + _money(asked)
     # the cites of an item with no ground, cut or missing document are the rule's own (`ItemDecision.cites`)
-    out += ', "cites": ' + (_strings(d.cites) if (reasons or d.cut_by or missing_documents) else f.c) + f.b
+    out += ', "cites": ' + (_item_cites(d) if (reasons or d.cut_by or missing_documents) else f.c) + f.b
     if reasons:
-        out += ", ".join([_reason(r) for r in reasons])
+        out += _reasons(reasons)
     out += "]"
+    if provisional is not None or missing_facts or missing_documents or status in _TAILED:
+        out += _item_tail(d)
+    S = (item.facts, S[1], S[2])
+    return out + ', "steps": [' + _loop(steps, rule, S, who, inapp) + "]}"
+
+
+def _other_status(status: Any) -> str:
+    return _s(status) + ', "amount": '
+
+
+#: the statuses whose item has more keys after its reasons (`_item_tail`)
+_TAILED = frozenset({"referred", "pending_review"})
+
+
+def _item_tail(d: ItemDecision) -> str:
+    """The keys of an item after its reasons that only some items have."""
+    rule, status, provisional, missing_facts, missing_documents = d.rule, d.status, d.provisional, d.missing_facts, d.missing_documents
+    out = ""
     if provisional is not None:
         out += ', "provisional_amount": ' + _money(provisional)
     if missing_facts:
@@ -451,7 +874,21 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
         out += ', "ceilings": ' + _dumps(ceilings)
         if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
             out += ', "panel_decides": ' + _text(rule.amount.pending)
-    S = (item.facts, S[1], S[2])
+    return out
+
+
+def _new_writer(writers: dict[int, list[Any]], n: int, make: Callable[[], Any]) -> Any:
+    """A new generated writer for a sequence of `n` steps that none of `writers` (by number of steps) takes, kept
+    beside them while they number fewer than `_SHAPES_PER_RULE`; else None (the caller writes step by step)."""
+    if sum(map(len, list(writers.values()))) >= _SHAPES_PER_RULE:  # (a copy: another thread may add a length)
+        return None
+    write = make()
+    writers.setdefault(n, []).append(write)
+    return write
+
+
+def _loop(steps: tuple[Any, ...], rule: model.Rule, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    """An item's steps written one by one (a sequence without a generated writer)."""
     texts = []
     checks = _CHECKS.entries
     for s in steps:
@@ -463,34 +900,54 @@ def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[
             texts.append(f.write(S, f.c if s[2] else f.d))
         else:
             texts.append(_step(s, rule, S, who, inapp))
-    out += ', "steps": [' + ", ".join(texts) + "]}"
-    if grant is not None:
-        for c in grant.consumes:
-            if c.kind == "cap":
-                inapp[(c.id, c.scope)] = inapp.get((c.id, c.scope), _ZERO) + c.amount
-    return out
+    return ", ".join(texts)
+
+
+def _scalars(xs: Any) -> str:
+    """`_strings` with text entries written without a call."""
+    return "[" + ", ".join([_s(x) if type(x) is str else _raw(x) for x in xs]) + "]"
 
 
 def _consumption(c: Any) -> str:
-    out = "{" + _s(c.kind) + ": " + _raw(c.id) + ', "scope": ' + "[" + ", ".join([_raw(x) for x in c.scope]) + "]"
-    if c.kind == "limit":
-        return out + ', "counts": [' + ", ".join([_raw(x) for x in (c.counts or ())]) + "]}"
-    return out + ', "amount": ' + _money(c.amount) + "}"
+    kind, cid, scope, amount, counts = c
+    out = "{" + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": ' + _scalars(scope)
+    if kind == "limit":
+        return out + ', "counts": ' + _scalars(counts or ()) + "}"
+    return out + ', "amount": ' + _money(amount) + "}"
 
 
-def _grant(g: Any) -> str:
-    out = '{"claim_id": ' + _raw(g.claim_id) + ', "item_id": ' + _raw(g.item_id) + ', "rule": ' + _raw(g.rule)
-    out += ', "applicant_id": ' + _raw(g.applicant_id) + ', "funding_year": ' + _raw(g.funding_year) + ', "amount": ' + _money(g.amount)
-    return out + ', "consumes": [' + ", ".join([_consumption(c) for c in g.consumes]) + "]}"
+def _grants(grants: tuple[Any, ...]) -> str:
+    """The grants array: each grant's claim, applicant and year written once per run of grants that share them."""
+    texts = []
+    claim_id = applicant_id = year = head = tail = None
+    for g in grants:
+        c, item_id, rule, a, y, amount, consumes = g
+        if c is not claim_id or a is not applicant_id or y is not year:
+            claim_id, applicant_id, year = c, a, y
+            head = '{"claim_id": ' + _raw(c) + ', "item_id": '
+            tail = ', "applicant_id": ' + _raw(a) + ', "funding_year": ' + _raw(y) + ', "amount": '
+        texts.append(
+            f'{head}{_s(item_id) if type(item_id) is str else _raw(item_id)}, "rule": {_s(rule) if type(rule) is str else _raw(rule)}'
+            f'{tail}{_money(amount)}, "consumes": [{", ".join([_consumption(x) for x in consumes])}]}}'
+        )
+    return ", ".join(texts)
+
+
+# the field order `_consumption` and `_grants` unpack
+assert Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
+assert Consumption._fields == ("kind", "id", "scope", "amount", "counts")
+assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `_totals`
 
 
 class _PolicyParts:
     """A policy's head fragment and its articles' order (what `Decision.totals_by_article` sorts by)."""
 
-    __slots__ = ("head", "obj", "order")
+    __slots__ = ("head", "obj", "order", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
+        #: the generated writers of the standing steps by their number (`_standing`)
+        self.standing: dict[int, list[Callable[..., str | None]]] = {}
         self.head = '{"format": ' + _s(dec.DECISION_FORMAT) + ', "policy": {"id": ' + _s(p.id) + ', "version": ' + _s(p.version)
         self.head += ', "hash": ' + _s(p.content_hash) + ', "funding_years": {"from": ' + _raw(p.funding_years[0])
         self.head += ', "to": ' + _raw(p.funding_years[1]) + '}}, "claim_id": '
@@ -517,15 +974,18 @@ def _totals(decision: Decision, order: dict[str, int]) -> str:
     total = _ZERO
     acc: dict[str, list[Any]] = {}
     for d in decision.items:
-        total += d.amount
-        status = d.status
+        cites, status, amount, provisional = d[1].cites, d[2], d[3], d[5]
+        total += amount
         counts[status] += 1
-        sums[status] += d.amount if status in ("granted", "reduced") else (d.provisional or _ZERO)
-        clause = clauses.get(d.rule.cites)
-        entry = acc.setdefault(clause.article if clause is not None else d.rule.cites, [0, _ZERO, _ZERO])
+        sums[status] += amount if status in ("granted", "reduced") else (provisional or _ZERO)
+        clause = clauses.get(cites)
+        article = clause.article if clause is not None else cites
+        entry = acc.get(article)
+        if entry is None:
+            entry = acc[article] = [0, _ZERO, _ZERO]
         entry[0] += 1
-        entry[1] += d.amount
-        entry[2] += d.provisional or _ZERO
+        entry[1] += amount
+        entry[2] += provisional or _ZERO
     out = ['"total": ', _money(total.quantize(_CENT)), ', "totals_by_status": {']
     out.append(", ".join(['"' + s + '": ' + _money(v) for s, v in sums.items()]))
     out.append('}, "counts_by_status": {' + ", ".join(['"' + s + '": ' + str(n) for s, n in counts.items()]))
@@ -541,6 +1001,17 @@ def _totals(decision: Decision, order: dict[str, int]) -> str:
     )
     out.append("}")
     return "".join(out)
+
+
+def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are)."""
+    for write in parts.standing.get(len(steps), ()):
+        text = write(steps, S[1], S[2], who, inapp)
+        if text is not None:
+            return text
+    write = _new_writer(parts.standing, len(steps), lambda: _ItemWriter(None, None, S, steps).write)
+    text = write(steps, S[1], S[2], who, inapp) if write is not None else None
+    return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
 
 
 @dec.in_engine_context
@@ -560,7 +1031,7 @@ def decision_json(decision: Decision) -> str:
     ]
     inapp: dict[tuple[str, Any], Decimal] = {}
     S: tuple[Any, Any, Any] = ({}, A, C)
-    out += ['], "steps": [', ", ".join([_step(s, None, S, who, inapp) for s in decision.standing_steps]), ']}, "items": [']
+    out += ['], "steps": [', _standing(parts, decision.standing_steps, S, who, inapp), ']}, "items": [']
     out += [", ".join([_item(d, S, who, inapp) for d in decision.items]), "], ", _totals(decision, parts.order)]
-    out += [', "grants": [', ", ".join([_grant(g) for g in decision.grants]), "]}"]
+    out += [', "grants": [', _grants(decision.grants), "]}"]
     return "".join(out)
