@@ -1480,35 +1480,36 @@ def _decline() -> Any:
     raise _Decline
 
 
-#: The fast path's test of a whole claim's text: no backslash (so every decoded text is a piece of the JSON
-#: text as written) and no suspect character anywhere (even a harmless one beyond the BMP, which then takes
-#: today's path). Tab, line feed and carriage return may stand between values: inside a text they are not
-#: JSON, and msgspec refuses them there (tests/test_fast_intake.py).
-_SUSPECT_ANYWHERE = re.compile(_SUSPECT.pattern.replace("\x00-\x1f", "\x00-\x08\x0b\x0c\x0e-\x1f").replace("[", "[\\\\", 1))
+def _clean(value: str) -> bool:
+    """True when the text `value` holds no control, bidi, invisible or surrogate character (`text_problem`).
+
+    `str.isprintable` (C, one pass) is False for every character `text_problem` refuses (controls, format
+    characters, surrogates, line and paragraph separators: tests/test_fast_intake.py checks every code
+    point) and for a few harmless ones (spaces other than " ", unassigned code points); only then does
+    `text_problem` decide. Whatever a text is made of is thus tested on the text as decoded, so an escape
+    (`\\u5317`, `\\u0000`) is judged by the character it stands for, as today's path judges it.
+    """
+    return value.isprintable() or text_problem(value) is None
 
 
 def _trimmed(value: str) -> str:
-    """A text fact (or the claim id) with nothing before or after it that `str.strip` would remove.
+    """A text fact (or the claim id) as today's path accepts it: no white space that `str.strip` would remove
+    at its edges, and clean characters (`_clean`).
 
     (`str.strip` gives back the very same object when there is nothing to remove: one C call. A pattern in
     the decoder cost ~20 us per claim, Python calling `re` once per text.)
     """
-    if value.strip() is not value:
+    if value.strip() is not value or not (value.isprintable() or text_problem(value) is None):
         raise _Decline
     return value
 
 
-def _clean_text(text: str) -> bool:
-    """True when no text in the JSON `text` can hold a control, bidi, invisible or surrogate character.
-
-    `str.isprintable` (C, one pass) is False for every character `text_problem` refuses (controls, format
-    characters, surrogates, line and paragraph separators: tests/test_fast_intake.py checks every code
-    point) and for a few harmless ones (spaces other than " ", unassigned code points); only then, or for
-    white space between values, does the slower scan decide.
-    """
-    if "\\" in text:
-        return False
-    return text.isprintable() or _SUSPECT_ANYWHERE.search(text) is None
+def _texts(value: list[str]) -> tuple[str, ...]:
+    """A list of texts as the tuple the fact holds, every entry clean (a problem in one entry is a problem in
+    their concatenation, and back: `text_problem` judges character by character)."""
+    if not _clean("".join(value)):
+        raise _Decline
+    return tuple(value)
 
 
 def _unique(value: list[str]) -> list[str]:
@@ -1557,7 +1558,7 @@ def _converter(spec: FactSpec) -> Callable[[Any], Any] | None:
     elif t in ("enum_list", "document_list"):
         conv = _distinct
     elif t == "string_list":
-        conv = tuple
+        conv = _texts
     elif t == "date_list":
         conv = _dates
     elif t == "string":
@@ -1577,8 +1578,11 @@ def _converter(spec: FactSpec) -> Callable[[Any], Any] | None:
     return bounded
 
 
-def _fast_type(spec: FactSpec, policy: CompiledPolicy) -> Any:
-    """The msgspec type of a fact: exactly as strict as its schema (`_fact_schema`) or stricter, never laxer."""
+def _fast_type(spec: FactSpec, policy: CompiledPolicy, low: int = 0) -> Any:
+    """The msgspec type of a fact: exactly as strict as its schema (`_fact_schema`) or stricter, never laxer.
+
+    `low` is the least whole number it takes (0 as the schema says; 1 for the first decoder, which thus
+    never reads a JSON number that could be `-0`: see `_Intake.from_text`)."""
     meta = msgspec.Meta
     text = Annotated[str, meta(min_length=1, max_length=MAX_STRING)]
     t = spec.type
@@ -1594,11 +1598,11 @@ def _fast_type(spec: FactSpec, policy: CompiledPolicy) -> Any:
     kinds: dict[str, Any] = {
         "string": text,  # (surrounding white space: `_trimmed`)
         "boolean": bool,
-        "integer": Annotated[int, meta(ge=0, le=999999999)],
-        "count": Annotated[int, meta(ge=0, le=999999999)],
-        "decimal": Union[pattern(_DECIMAL_TEXT), Annotated[int, meta(ge=0, lt=10**15)]],  # noqa: UP007
+        "integer": Annotated[int, meta(ge=low, le=999999999)],
+        "count": Annotated[int, meta(ge=low, le=999999999)],
+        "decimal": Union[pattern(_DECIMAL_TEXT), Annotated[int, meta(ge=low, lt=10**15)]],  # noqa: UP007
         "percent": pattern(_PERCENT_TEXT),
-        "money": Union[pattern(_MONEY_TEXT), Annotated[int, meta(ge=0, le=999999999999)]],  # noqa: UP007
+        "money": Union[pattern(_MONEY_TEXT), Annotated[int, meta(ge=low, le=999999999999)]],  # noqa: UP007
         "date": _dt.date,  # RFC 3339 full-date: YYYY-MM-DD, a real date (stricter than today's path or as strict)
         "identifier": pattern(_IDENTIFIER_TEXT),  # (18 of [0-9A-Z]: plain text)
     }
@@ -1661,9 +1665,10 @@ def _item(item_id: str, kind: str, index: int, facts: Facts) -> Item:
     return it
 
 
-#: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter) for the facts
-#: whose value changes type, then (fact, value) for the facts with a default the claim may leave out.
-_Plan = tuple[tuple[tuple[str, Callable[[Any], Any]], ...], tuple[tuple[str, Any], ...]]
+#: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter, always there and
+#: never null) for the facts whose value changes type, then (fact, value) for the facts with a default the
+#: claim may leave out.
+_Plan = tuple[tuple[tuple[str, Callable[[Any], Any], bool], ...], tuple[tuple[str, Any], ...]]
 _Build = Callable[..., Any]  # (raw) -> Facts; an item's: (raw, index) -> Item
 #: whether the history's named tuples have the fields, in the order, the fast intake builds them in (else no fast intake)
 _HISTORY_FIELDS = (
@@ -1686,6 +1691,8 @@ def _facts_direct() -> bool:
 
 
 _FACTS_DIRECT = _facts_direct()
+#: a text the fast path keeps only if clean: the test of `_clean`, written inline (`v` in the generated code)
+_CLEAN_V = "(v.isprintable() or CLEAN(v))"
 
 
 def _builder(namespace: str, plan: _Plan) -> _Build:
@@ -1694,8 +1701,8 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     source holds only names made here (fact names, converters and defaults are bound in its namespace, never
     written into it), and raises `_Decline` where the fact's value is not vouched for."""
     converted, defaults = plan
-    ns: dict[str, Any] = {"FACTS": Facts, "NS": namespace, "DECLINE": _Decline, "FROZENSET": frozenset}
-    ns.update(NEW=dict.__new__, FILL=dict.update, SET_NS=_SET_NAMESPACE, ITEM=_item)
+    ns: dict[str, Any] = {"FACTS": Facts, "NS": namespace, "DECLINE": _Decline, "FROZENSET": frozenset, "TUPLE": tuple}
+    ns.update(NEW=dict.__new__, FILL=dict.update, SET_NS=_SET_NAMESPACE, ITEM=_item, CLEAN=_clean, JOIN="".join)
     item = namespace == "item"
     lines = ["def build(raw, index):" if item else "def build(raw):"]
     if _FACTS_DIRECT:  # `Facts(NS, raw)` without its Python `__init__`: the same object (tests/test_fast_intake.py)
@@ -1703,17 +1710,27 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     else:
         lines.append("    out = FACTS(NS, raw)")
     lines.append("    get = raw.get")  # checked: every key a fact, every value of its fact's type
-    for i, (name, conv) in enumerate(converted):
+    for i, (name, conv, sure) in enumerate(converted):
         ns[f"N{i}"] = name
-        lines.append(f"    v = get(N{i})")
+        # a fact the decoder requires and never lets be null is read directly, and tested without `is not None`
+        lines.append(f"    v = raw[N{i}]" if sure else f"    v = get(N{i})")
+        some, pad = ("", "    ") if sure else ("    if v is not None:", "        ")
         if conv is _trimmed:  # (the commonest: a text fact, whose object is kept as it is)
-            lines += ["    if v is not None and v.strip() is not v:", "        raise DECLINE"]
-        elif conv is _distinct:  # a list of distinct entries, as the set the fact holds
-            lines += ["    if v is not None:", "        s = FROZENSET(v)", "        if len(s) != len(v):", "            raise DECLINE"]
-            lines.append(f"        out[N{i}] = s")
+            lines += [f"    if {'' if sure else 'v is not None and '}(v.strip() is not v or not {_CLEAN_V}):", "        raise DECLINE"]
+            continue
+        lines += [some] if some else []
+        if conv is _distinct:  # a list of distinct entries, as the set the fact holds
+            lines += [f"{pad}s = FROZENSET(v)", f"{pad}if len(s) != len(v):", f"{pad}    raise DECLINE", f"{pad}out[N{i}] = s"]
+        elif conv is _texts:  # a list of texts: every entry clean (judged on their concatenation), as a tuple
+            lines += [
+                f"{pad}j = JOIN(v)",
+                f"{pad}if not (j.isprintable() or CLEAN(j)):",
+                f"{pad}    raise DECLINE",
+                f"{pad}out[N{i}] = TUPLE(v)",
+            ]
         else:
             ns[f"C{i}"] = conv
-            lines += ["    if v is not None:", f"        out[N{i}] = C{i}(v)"]
+            lines.append(f"{pad}out[N{i}] = C{i}(v)")
     for j, (name, default) in enumerate(defaults):
         ns[f"D{j}"], ns[f"V{j}"] = name, default
         lines += [f"    if D{j} not in raw:", f"        out[D{j}] = V{j}"]
@@ -1729,12 +1746,16 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     return build
 
 
+_DECODE_ERRORS = (ValueError, TypeError, RecursionError, UnicodeError)  # (msgspec's errors added where it is there)
+
+
 @dataclass(frozen=True, slots=True)
 class _Intake:
     """The compiled intake of one policy (see the section comment above)."""
 
-    typ: Any  # the claim's msgspec Struct type
-    decoder: Any  # msgspec.json.Decoder for it
+    typ: Any  # the claim's msgspec Struct type (whole numbers from 0, as the schema says)
+    decoder: Any  # msgspec.json.Decoder of the same claim with every whole number at least 1 (no `-0` can pass)
+    zero_decoder: Any  # msgspec.json.Decoder for `typ`
     claim_facts: _Build  # each namespace's facts from its raw dict (`_builder`)
     applicant_facts: _Build
     item_facts: Mapping[str, _Build]
@@ -1745,29 +1766,35 @@ class _Intake:
         if not _raw_clean(data):  # plain JSON values only (msgspec.convert would also take a tuple, a date...)
             return None
         try:
-            if not _clean_text(msgspec.json.encode(data).decode()):
-                return None
             s = msgspec.convert(data, self.typ, strict=True)
-        except (msgspec.MsgspecError, ValueError, TypeError, RecursionError, UnicodeError):
+        except (msgspec.MsgspecError, *_DECODE_ERRORS):
             return None
         return self.claim(s, data)
 
     def from_text(self, text: str) -> Claim | None:
-        """A claim from its JSON text, or None to defer to today's path (which then accepts or explains)."""
-        if not _clean_text(text):
-            return None
+        """A claim from its JSON text, or None to defer to today's path (which then accepts or explains).
+
+        msgspec reads `-0` as 0 and keeps the last of two equal keys; today's reader refuses both. The first
+        decoder takes no whole number below 1, so what it reads has no `-0`; a claim with a 0 (or a negative
+        number in its history) is read again by `zero_decoder`, and then the text is searched for `-0`.
+        Every key is followed by one ':' (others are inside a text), so as many ':' as keys read means none
+        repeats (a key written with an escape is a key as decoded, as `loads_json` reads it).
+        """
         try:
             s = self.decoder.decode(text)
-        except (msgspec.MsgspecError, ValueError, TypeError, RecursionError, UnicodeError):
-            return None
+        except (msgspec.MsgspecError, *_DECODE_ERRORS):
+            try:
+                s = self.zero_decoder.decode(text)
+            except (msgspec.MsgspecError, *_DECODE_ERRORS):
+                return None
+            if _minus_zero(text):
+                return None
         # the claim's data as `loads_json` reads it (a field the claim leaves out is UNSET, and left out here)
         raw = msgspec.to_builtins(s)
-        # msgspec keeps the last of two equal keys and reads -0 as 0; today's reader refuses both. Every key
-        # is followed by one ':' (others are inside text), so as many ':' as keys read means none repeats.
         keys = len(raw) + len(raw["applicant"]) + sum(map(len, raw["items"]))
         for grant in raw.get("history", ()):
             keys += len(grant) + sum(map(len, grant.get("consumes", ())))
-        if text.count(":") != keys or _minus_zero(text):
+        if text.count(":") != keys:
             return None
         return self.claim(s, raw)
 
@@ -1782,7 +1809,7 @@ class _Intake:
             if len({it.id for it in items}) != len(items):
                 return None
             history = self.history(s.history) if s.history is not msgspec.UNSET else ()
-        except (_Decline, ValueError, TypeError, ArithmeticError):
+        except (_Decline, ValueError, TypeError, ArithmeticError, KeyError):
             return None
         year = claim_facts.get("funding_year")
         return Claim(raw["claim_id"], year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
@@ -1795,52 +1822,65 @@ class _Intake:
 
     def history(self, grants: list[Any]) -> tuple[Grant, ...]:
         """The grants as `parse_grants` makes them: each Grant and Consumption built positionally (`tuple.__new__`,
-        in the order of its `_fields`; a limit's amount is the field's default), no keyword call per tuple."""
+        in the order of its `_fields`; a limit's amount is the field's default), no keyword call per tuple. Every
+        text in them (ids, names, the texts of scopes and counts) clean, as `_history_text_problems` holds them."""
         out = []
+        words: list[Any] = []  # every text of the history (and its whole numbers, harmless): tested at once
         unset, new, amount = msgspec.UNSET, tuple.__new__, self.amount
         for g in grants:
             consumes = []
+            words += (g.claim_id, g.item_id, g.rule, g.applicant_id)
             for c in () if g.consumes is unset else g.consumes:
                 cap, limit, subject = c.cap, c.limit, c.subject
                 if (cap is not unset) + (limit is not unset) + (subject is not unset) != 1:
                     raise _Decline  # exactly one of cap, limit, subject
+                scope = tuple(c.scope)
+                words += scope
                 if limit is not unset:
                     if c.amount is not unset:
                         raise _Decline
                     counts = () if c.counts is unset else tuple(c.counts)
-                    consumes.append(new(Consumption, ("limit", limit, tuple(c.scope), _NO_AMOUNT, counts)))
+                    words += counts
+                    words.append(limit)
+                    consumes.append(new(Consumption, ("limit", limit, scope, _NO_AMOUNT, counts)))
                 else:
                     if c.amount is unset or c.counts is not unset:
                         raise _Decline
                     kind, ident = ("cap", cap) if cap is not unset else ("subject", subject)
-                    consumes.append(new(Consumption, (kind, ident, tuple(c.scope), amount(c.amount), None)))
+                    words.append(ident)
+                    consumes.append(new(Consumption, (kind, ident, scope, amount(c.amount), None)))
             out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, amount(g.amount), tuple(consumes))))
+        if not _clean("".join(map(str, words))):  # (str of a whole number: its digits)
+            raise _Decline
         return tuple(out)
 
 
 def _struct(
-    name: str, specs: Mapping[str, FactSpec], policy: CompiledPolicy, lead: list[tuple[Any, ...]] | None = None, **config: Any
+    name: str, specs: Mapping[str, FactSpec], policy: CompiledPolicy, low: int, lead: list[tuple[Any, ...]] | None = None, **config: Any
 ) -> tuple[Any, _Plan]:
     """A closed msgspec Struct for one object of the vocabulary (after the `lead` fields), and its fact plan."""
     fields = list(lead or [])
     converted, defaults = [], []
     for i, (fact, spec) in enumerate(specs.items()):
-        typ = _fast_type(spec, policy)
+        typ = _fast_type(spec, policy, low)
         fields.append((f"f{i}", typ) if spec.required else (f"f{i}", typ, msgspec.UNSET))
         conv = _converter(spec)
         if conv is not None:
-            converted.append((fact, conv))
+            converted.append((fact, conv, spec.required and not (spec.has_default and spec.default is None)))
         if spec.has_default:
             defaults.append((fact, _default(spec)))
     rename = {f[0]: f[0] for f in lead or []} | {f"f{i}": fact for i, fact in enumerate(specs)}
-    typ = msgspec.defstruct(name, fields, rename=rename, forbid_unknown_fields=True, frozen=True, kw_only=True, **config)
+    # gc=False: the instances hold only texts, numbers, dates, lists and other such Structs (never a cycle), so the
+    # collector need not track them
+    typ = msgspec.defstruct(name, fields, rename=rename, forbid_unknown_fields=True, frozen=True, kw_only=True, gc=False, **config)
     return typ, (tuple(converted), tuple(defaults))
 
 
-def _history_types() -> Any:
-    number = Annotated[int, msgspec.Meta(ge=-MAX_PLAIN_INT, le=MAX_PLAIN_INT)]
-    amount = Union[Annotated[str, msgspec.Meta(pattern=_PLAIN_AMOUNT.pattern)], Annotated[int, msgspec.Meta(ge=0, le=999999999999)]]  # noqa: UP007
-    text = str  # (its characters: `_clean_text`)
+def _history_types(low: int) -> Any:
+    """The history's grant Struct; whole numbers from `low` (1: none that could be `-0`), else any below 10**18."""
+    number = Annotated[int, msgspec.Meta(ge=-MAX_PLAIN_INT if low <= 0 else low, le=MAX_PLAIN_INT)]
+    amount = Union[Annotated[str, msgspec.Meta(pattern=_PLAIN_AMOUNT.pattern)], Annotated[int, msgspec.Meta(ge=low, le=999999999999)]]  # noqa: UP007
+    text = str  # (its characters: `_Intake.history`)
     key = list[Union[text, number]]  # type: ignore[valid-type]  # noqa: UP007
     unset = msgspec.UNSET
     use = msgspec.defstruct(
@@ -1855,35 +1895,37 @@ def _history_types() -> Any:
         ],
         forbid_unknown_fields=True,
         frozen=True,
+        gc=False,
     )
     fields: list[tuple[Any, ...]] = [(n, text) for n in ("claim_id", "item_id", "rule", "applicant_id")]
     fields += [("funding_year", number), ("amount", amount), ("consumes", list[use], msgspec.UNSET)]  # type: ignore[valid-type]
-    return msgspec.defstruct("Grant", fields, forbid_unknown_fields=True, frozen=True)
+    return msgspec.defstruct("Grant", fields, forbid_unknown_fields=True, frozen=True, gc=False)
 
 
-def _claim_type(policy: CompiledPolicy) -> tuple[Any, _Plan, _Plan, dict[str, _Plan]] | None:
-    """The claim's msgspec Struct and the fact plans of the claim, its applicant and each item type."""
+def _claim_type(policy: CompiledPolicy, low: int = 0) -> tuple[Any, _Plan, _Plan, dict[str, _Plan]] | None:
+    """The claim's msgspec Struct and the fact plans of the claim, its applicant and each item type (whole numbers
+    from `low`: see `_fast_type`)."""
     if any(name in RESERVED for name in policy.claim_facts):
         return None
-    applicant, applicant_plan = _struct("Applicant", policy.applicant_facts, policy)
+    applicant, applicant_plan = _struct("Applicant", policy.applicant_facts, policy, low)
     kinds = []
     item_plans = {}
     for n, (kind, specs) in enumerate(policy.item_facts.items()):
         if specs.get("type") is None or specs["type"].type != "item_type" or "id" not in specs or specs["id"].type != "string":
             return None
         others = {k: v for k, v in specs.items() if k != "type"}
-        typ, plan = _struct(f"Item{n}", others, policy, tag_field="type", tag=kind)
+        typ, plan = _struct(f"Item{n}", others, policy, low, tag_field="type", tag=kind)
         kinds.append(typ)
         item_plans[kind] = plan
     one_item: Any = Union[tuple(kinds)]  # noqa: UP007 - the union of the item Structs, tagged by `type`
     items: Any = Annotated[list[one_item], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
     reserved = [
-        ("claim_id", Annotated[str, msgspec.Meta(min_length=1, max_length=100)]),  # (white space: `_trimmed`)
+        ("claim_id", Annotated[str, msgspec.Meta(min_length=1, max_length=100)]),  # (characters, white space: `_trimmed`)
         ("applicant", applicant),
         ("items", items),
-        ("history", list[_history_types()], msgspec.UNSET),  # type: ignore[misc]
+        ("history", list[_history_types(low)], msgspec.UNSET),  # type: ignore[misc]
     ]
-    claim, claim_plan = _struct("Claim", policy.claim_facts, policy, reserved)
+    claim, claim_plan = _struct("Claim", policy.claim_facts, policy, low, reserved)
     return claim, claim_plan, applicant_plan, item_plans
 
 
@@ -1893,15 +1935,16 @@ def _intake(policy: CompiledPolicy) -> _Intake | None:
     if msgspec is None or not _HISTORY_FIELDS:
         return None
     try:
-        built = _claim_type(policy)
+        built, nonzero = _claim_type(policy), _claim_type(policy, low=1)
     except (_Decline, TypeError, ValueError):
         return None
-    if built is None:
+    if built is None or nonzero is None:
         return None
-    claim, claim_plan, applicant_plan, item_plans = built
+    claim, claim_plan, applicant_plan, item_plans = built  # (the plans do not depend on `low`)
     items = {kind: _builder("item", plan) for kind, plan in item_plans.items()}
     claim_facts, applicant_facts = _builder("claim", claim_plan), _builder("applicant", applicant_plan)
-    return _Intake(claim, msgspec.json.Decoder(claim), claim_facts, applicant_facts, items, policy.quantum)
+    decoder, zero_decoder = msgspec.json.Decoder(nonzero[0]), msgspec.json.Decoder(claim)
+    return _Intake(claim, decoder, zero_decoder, claim_facts, applicant_facts, items, policy.quantum)
 
 
 def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
