@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import numbers
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -1699,7 +1700,8 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     """The function that makes one namespace's facts from its (checked) raw dict by `plan`: generated code, one
     statement per converted fact and per default, so no loop, tuple unpacking or converter test per fact. The
     source holds only names made here (fact names, converters and defaults are bound in its namespace, never
-    written into it), and raises `_Decline` where the fact's value is not vouched for."""
+    written into it), and raises `_Decline` where the fact's value is not vouched for. The claim's builder takes
+    the whole claim and leaves out its reserved keys (`RESERVED`, never a fact's name: `_claim_type`)."""
     converted, defaults = plan
     ns: dict[str, Any] = {"FACTS": Facts, "NS": namespace, "DECLINE": _Decline, "FROZENSET": frozenset, "TUPLE": tuple}
     ns.update(NEW=dict.__new__, FILL=dict.update, SET_NS=_SET_NAMESPACE, ITEM=_item, CLEAN=_clean, JOIN="".join)
@@ -1709,29 +1711,35 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
         lines += ["    out = NEW(FACTS)", "    FILL(out, raw)", "    SET_NS(out, NS)"]
     else:
         lines.append("    out = FACTS(NS, raw)")
+    if namespace == "claim":
+        ns["RESERVED"] = RESERVED
+        lines += ["    for k in RESERVED:", "        if k in out:", "            del out[k]"]
     lines.append("    get = raw.get")  # checked: every key a fact, every value of its fact's type
+    default_of = dict(defaults)
     for i, (name, conv, sure) in enumerate(converted):
         ns[f"N{i}"] = name
         # a fact the decoder requires and never lets be null is read directly, and tested without `is not None`
         lines.append(f"    v = raw[N{i}]" if sure else f"    v = get(N{i})")
-        some, pad = ("", "    ") if sure else ("    if v is not None:", "        ")
+        if sure:
+            pad = "    "
+        elif name in default_of:  # left out (or null, whose default is null): its default, set here
+            ns[f"DV{i}"] = default_of.pop(name)
+            lines += ["    if v is None:", f"        out[N{i}] = DV{i}", "    else:"]
+            pad = "        "
+        else:
+            lines.append("    if v is not None:")
+            pad = "        "
         if conv is _trimmed:  # (the commonest: a text fact, whose object is kept as it is)
-            lines += [f"    if {'' if sure else 'v is not None and '}(v.strip() is not v or not {_CLEAN_V}):", "        raise DECLINE"]
-            continue
-        lines += [some] if some else []
-        if conv is _distinct:  # a list of distinct entries, as the set the fact holds
+            lines += [f"{pad}if v.strip() is not v or not {_CLEAN_V}:", f"{pad}    raise DECLINE"]
+        elif conv is _distinct:  # a list of distinct entries, as the set the fact holds
             lines += [f"{pad}s = FROZENSET(v)", f"{pad}if len(s) != len(v):", f"{pad}    raise DECLINE", f"{pad}out[N{i}] = s"]
         elif conv is _texts:  # a list of texts: every entry clean (judged on their concatenation), as a tuple
-            lines += [
-                f"{pad}j = JOIN(v)",
-                f"{pad}if not (j.isprintable() or CLEAN(j)):",
-                f"{pad}    raise DECLINE",
-                f"{pad}out[N{i}] = TUPLE(v)",
-            ]
+            lines += [f"{pad}j = JOIN(v)", f"{pad}if not (j.isprintable() or CLEAN(j)):", f"{pad}    raise DECLINE"]
+            lines.append(f"{pad}out[N{i}] = TUPLE(v)")
         else:
             ns[f"C{i}"] = conv
             lines.append(f"{pad}out[N{i}] = C{i}(v)")
-    for j, (name, default) in enumerate(defaults):
+    for j, (name, default) in enumerate(default_of.items()):  # the other facts with a default
         ns[f"D{j}"], ns[f"V{j}"] = name, default
         lines += [f"    if D{j} not in raw:", f"        out[D{j}] = V{j}"]
     if item and _ITEM_DIRECT:  # `_item(...)` written in: the Item's slots set directly, no call
@@ -1746,6 +1754,7 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     return build
 
 
+_ITEM_ID = operator.itemgetter("id")
 _DECODE_ERRORS = (ValueError, TypeError, RecursionError, UnicodeError)  # (msgspec's errors added where it is there)
 
 
@@ -1802,11 +1811,11 @@ class _Intake:
         """The claim from the raw data its Struct `s` vouches for, or None to defer."""
         try:
             _trimmed(raw["claim_id"])
-            claim_facts = self.claim_facts({k: v for k, v in raw.items() if k not in RESERVED})
+            claim_facts = self.claim_facts(raw)
             applicant = self.applicant_facts(raw["applicant"])
             build = self.item_facts
             items = tuple([build[it["type"]](it, i) for i, it in enumerate(raw["items"])])
-            if len({it.id for it in items}) != len(items):
+            if len(set(map(_ITEM_ID, raw["items"]))) != len(items):
                 return None
             history = self.history(s.history) if s.history is not msgspec.UNSET else ()
         except (_Decline, ValueError, TypeError, ArithmeticError, KeyError):
@@ -1814,45 +1823,53 @@ class _Intake:
         year = claim_facts.get("funding_year")
         return Claim(raw["claim_id"], year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
 
-    def amount(self, raw: str | int) -> Decimal:
-        value = Decimal(raw)
-        if value > MAX_MONEY or value % self.quantum:
-            raise _Decline
-        return value
-
     def history(self, grants: list[Any]) -> tuple[Grant, ...]:
         """The grants as `parse_grants` makes them: each Grant and Consumption built positionally (`tuple.__new__`,
         in the order of its `_fields`; a limit's amount is the field's default), no keyword call per tuple. Every
         text in them (ids, names, the texts of scopes and counts) clean, as `_history_text_problems` holds them."""
         out = []
-        words: list[Any] = []  # every text of the history (and its whole numbers, harmless): tested at once
-        unset, new, amount = msgspec.UNSET, tuple.__new__, self.amount
+        unset, new, quantum = msgspec.UNSET, tuple.__new__, self.quantum
         for g in grants:
             consumes = []
-            words += (g.claim_id, g.item_id, g.rule, g.applicant_id)
             for c in () if g.consumes is unset else g.consumes:
-                cap, limit, subject = c.cap, c.limit, c.subject
-                if (cap is not unset) + (limit is not unset) + (subject is not unset) != 1:
-                    raise _Decline  # exactly one of cap, limit, subject
-                scope = tuple(c.scope)
-                words += scope
-                if limit is not unset:
-                    if c.amount is not unset:
+                limit = c.limit
+                if limit is not unset:  # a limit: no cap, subject or amount
+                    if c.cap is not unset or c.subject is not unset or c.amount is not unset:
                         raise _Decline
                     counts = () if c.counts is unset else tuple(c.counts)
-                    words += counts
-                    words.append(limit)
-                    consumes.append(new(Consumption, ("limit", limit, scope, _NO_AMOUNT, counts)))
-                else:
-                    if c.amount is unset or c.counts is not unset:
-                        raise _Decline
-                    kind, ident = ("cap", cap) if cap is not unset else ("subject", subject)
-                    words.append(ident)
-                    consumes.append(new(Consumption, (kind, ident, scope, amount(c.amount), None)))
-            out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, amount(g.amount), tuple(consumes))))
-        if not _clean("".join(map(str, words))):  # (str of a whole number: its digits)
+                    consumes.append(new(Consumption, ("limit", limit, tuple(c.scope), _NO_AMOUNT, counts)))
+                    continue
+                cap, subject, value = c.cap, c.subject, c.amount
+                if (cap is unset) is (subject is unset) or value is unset or c.counts is not unset:
+                    raise _Decline  # exactly one of cap and subject, with an amount and no counts
+                value = Decimal(value)
+                if value > MAX_MONEY or value % quantum:
+                    raise _Decline
+                kind = ("cap", cap) if cap is not unset else ("subject", subject)
+                consumes.append(new(Consumption, (*kind, tuple(c.scope), value, None)))
+            value = Decimal(g.amount)
+            if value > MAX_MONEY or value % quantum:
+                raise _Decline
+            out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, value, tuple(consumes))))
+        # its texts: written by msgspec as JSON, plain printable ASCII with no escape means every text is clean
+        # (a control would be escaped, anything beyond ASCII written as it is); else each text is tested
+        written = msgspec.json.encode(grants)
+        if not (written.isascii() and b"\\" not in written and b"\x7f" not in written) and not _history_clean(grants):
             raise _Decline
         return tuple(out)
+
+
+def _history_clean(grants: list[Any]) -> bool:
+    """Whether every text of the history's grants (ids, names, texts in scopes and counts) is clean (`_clean`)."""
+    unset = msgspec.UNSET
+    words: list[Any] = []  # (with the whole numbers of scopes and counts: their digits are harmless)
+    for g in grants:
+        words += (g.claim_id, g.item_id, g.rule, g.applicant_id)
+        for c in () if g.consumes is unset else g.consumes:
+            words += [w for w in (c.cap, c.limit, c.subject) if w is not unset]
+            words += c.scope
+            words += () if c.counts is unset else c.counts
+    return _clean("".join(map(str, words)))
 
 
 def _struct(
