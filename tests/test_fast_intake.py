@@ -447,6 +447,39 @@ def test_the_first_decoder_reads_no_whole_number_below_one(pinggu: engine.Compil
         assert claims_mod.msgspec.to_builtins(fast.zero_decoder.decode(RICH.replace('"funding_year": 2021', zero)))["funding_year"] == 0
 
 
+_NUMBER_EDGES = [
+    *("0 00 01 0.0 0.00 0.000 1 1. .5 1.5 1.50 1.505 -0 -1 +1 1e2 1E2 1E+2 0E-7 1_000 1,000 ０ ١ 1\n \n1 1 1".split(" ")),
+    *("NaN nan sNaN -NaN Infinity -Infinity inf 999999999999.99 999999999999.999 1000000000000 0.0000001".split(" ")),
+    "",
+    " 1",
+    "1 ",
+    "12345678901234567890123456789012345678901",
+]
+
+
+@SETTINGS
+@given(st.lists(st.text(alphabet="0123456789.-+eE_ \nNaIfinty١０", max_size=16), max_size=20))
+def test_money_and_amount_texts_are_held_to_their_patterns(texts: list[str]) -> None:
+    # the fast intake reads a money text (and a history amount text) without msgspec's pattern: what it takes must
+    # match the pattern today's path checks, with the same Decimal; and every matching text is taken
+    for v in texts + _NUMBER_EDGES:
+        for fast, pattern, bounded in [
+            (claims_mod._money, claims_mod._MONEY_RE, False),
+            (claims_mod._amount, claims_mod._PLAIN_AMOUNT, True),
+        ]:
+            try:
+                got = fast(v)
+                if bounded and not got <= claims_mod.MAX_MONEY:  # (the history's caller bounds it; NaN will not compare)
+                    got = None
+            except (claims_mod._Decline, ArithmeticError, ValueError):
+                got = None
+            if got is not None:
+                assert pattern.match(v) and str(got) == v and got == Decimal(v), v
+            elif pattern.match(v) and Decimal(v) <= claims_mod.MAX_MONEY and "E" not in str(Decimal(v)):
+                raise AssertionError(f"{v!r} matches and is not taken")
+    assert claims_mod._money(7) == Decimal(7) and claims_mod._amount(0) == Decimal(0)
+
+
 @SETTINGS
 @given(data=claim_strategy(), mutation=st.tuples(st.integers(0, 10**6), st.sampled_from(range(len(HOSTILE) + 1))))
 def test_random_valid_and_mutated_claims_get_todays_answer(data: dict[str, Any], mutation: tuple[int, int]) -> None:
