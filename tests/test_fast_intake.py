@@ -18,6 +18,7 @@ hold (repeated keys, -0, exponents, escapes, white space between values).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -405,6 +406,12 @@ def _rich_texts() -> list[tuple[str, str, bool]]:
         ("astral format character in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\U000e0041"'), False),
         ("a number for a text fact", r.replace('"patent_id": "ZL202010000018.2"', '"patent_id": 5'), False),
         ("a number for a history id", r.replace('"claim_id": "H-1"', '"claim_id": 1'), False),
+        # no whole-text scan: what stands between values is msgspec's to refuse, as json refuses it
+        ("a byte order mark before the claim", "\ufeff" + r, False),
+        ("a no-break space between values", r.replace(', "items"', ',\u00a0"items"'), False),
+        ("a form feed between values", r.replace(', "items"', ',\x0c"items"'), False),
+        ("a line separator between values", r.replace(', "items"', ',\u2028"items"'), False),
+        ("a zero-width space after the claim", r + "\u200b", False),
     ]
 
 
@@ -447,6 +454,13 @@ def test_the_first_decoder_reads_no_whole_number_below_one(pinggu: engine.Compil
         assert claims_mod.msgspec.to_builtins(fast.zero_decoder.decode(RICH.replace('"funding_year": 2021', zero)))["funding_year"] == 0
 
 
+@functools.lru_cache(maxsize=1)
+def _insurance_builder() -> Callable[..., Any]:
+    fast = claims_mod._intake(engine.load_policy(PINGGU))
+    assert fast is not None
+    return fast.item_facts["patent_insurance"]
+
+
 _NUMBER_EDGES = [
     *("0 00 01 0.0 0.00 0.000 1 1. .5 1.5 1.50 1.505 -0 -1 +1 1e2 1E2 1E+2 0E-7 1_000 1,000 ０ ١ 1\n \n1 1 1".split(" ")),
     *("NaN nan sNaN -NaN Infinity -Infinity inf 999999999999.99 999999999999.999 1000000000000 0.0000001".split(" ")),
@@ -478,6 +492,19 @@ def test_money_and_amount_texts_are_held_to_their_patterns(texts: list[str]) -> 
             elif pattern.match(v) and Decimal(v) <= claims_mod.MAX_MONEY and "E" not in str(Decimal(v)):
                 raise AssertionError(f"{v!r} matches and is not taken")
     assert claims_mod._money(7) == Decimal(7) and claims_mod._amount(0) == Decimal(0)
+    # the item builders have `_money` written in: the same answers
+    build = _insurance_builder()
+    item = {"id": "x1", "type": "patent_insurance", "date": "2021-01-01", "supported_by_other_district_policy": False}
+    for v in [*texts, *_NUMBER_EDGES, 0, 7, 999999999999]:
+        try:
+            want: Any = claims_mod._money(v)
+        except (claims_mod._Decline, ArithmeticError, ValueError):
+            want = None
+        try:
+            got = build({**item, "insurance_policy_id": "P1", "premium_paid": v}, 0).facts["premium_paid"]
+        except (claims_mod._Decline, ArithmeticError, ValueError):
+            got = None
+        assert (type(got), str(got)) == (type(want), str(want)), v
 
 
 @SETTINGS
