@@ -461,6 +461,15 @@ def _insurance_builder() -> Callable[..., Any]:
     return fast.item_facts["patent_insurance"]
 
 
+def test_claims_and_items_made_directly_equal_the_constructed_ones(pinggu: engine.CompiledPolicy) -> None:
+    # the fast intake sets the frozen dataclasses' slots directly while their fields are what it knows
+    assert claims_mod._CLAIM_DIRECT and claims_mod._ITEM_DIRECT
+    fast, slow = parse_claim_json(pinggu, RICH), _slow(lambda: parse_claim_json(pinggu, RICH))
+    assert fast == slow and type(fast) is engine.Claim and [type(i) for i in fast.items] == [claims_mod.Item] * 2
+    assert claims_mod._claim(*(getattr(slow, f) for f in claims_mod._CLAIM_FIELDS)) == slow
+    assert claims_mod._item("p1", "invention_patent_grant", 1, slow.items[1].facts) == slow.items[1]
+
+
 _NUMBER_EDGES = [
     *("0 00 01 0.0 0.00 0.000 1 1. .5 1.5 1.50 1.505 -0 -1 +1 1e2 1E2 1E+2 0E-7 1_000 1,000 ０ ١ 1\n \n1 1 1".split(" ")),
     *("NaN nan sNaN -NaN Infinity -Infinity inf 999999999999.99 999999999999.999 1000000000000 0.0000001".split(" ")),

@@ -1687,6 +1687,21 @@ def _item(item_id: str, kind: str, index: int, facts: Facts) -> Item:
     return it
 
 
+_CLAIM_FIELDS = ("claim_id", "funding_year", "applicant_id", "claim_facts", "applicant", "items", "history", "raw")
+_SET_CLAIM: tuple[Callable[[Claim, Any], None], ...] = tuple(Claim.__dict__[name].__set__ for name in _CLAIM_FIELDS)
+_CLAIM_DIRECT = tuple(f.name for f in dataclasses.fields(Claim)) == _CLAIM_FIELDS
+
+
+def _claim(*values: Any) -> Claim:
+    """`Claim(*values)`: the same frozen object, its slots set directly (as `_item`)."""
+    if not _CLAIM_DIRECT:
+        return Claim(*values)
+    c = object.__new__(Claim)
+    for set_value, value in zip(_SET_CLAIM, values, strict=True):
+        set_value(c, value)
+    return c
+
+
 #: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter, always there and
 #: never null) for the facts whose value changes type, then (fact, value) for the facts with a default the
 #: claim may leave out.
@@ -1847,7 +1862,7 @@ class _Intake:
         except (_Decline, ValueError, TypeError, ArithmeticError, KeyError):
             return None
         year = claim_facts.get("funding_year")
-        return Claim(raw["claim_id"], year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
+        return _claim(raw["claim_id"], year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
 
     def history(self, grants: list[Any]) -> tuple[Grant, ...]:
         """The grants as `parse_grants` makes them: each Grant and Consumption built positionally (`tuple.__new__`,
