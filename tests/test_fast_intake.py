@@ -547,7 +547,7 @@ def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, .
 
 
 def test_every_character_text_problem_refuses_fails_the_quick_printable_test() -> None:
-    # _clean_text lets a text through on str.isprintable() alone: it must be False for each refused character
+    # `_clean` lets a text through on str.isprintable() alone: it must be False for each refused character
     refused = [c for c in map(chr, range(0x110000)) if claims_mod._SUSPECT.match(c) and claims_mod.text_problem(c) is not None]
     assert len(refused) > 2000  # (controls, format characters, 2,048 surrogates, separators)
     assert [f"U+{ord(c):04X}" for c in refused if c.isprintable()] == []
