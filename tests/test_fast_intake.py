@@ -18,6 +18,7 @@ hold (repeated keys, -0, exponents, escapes, white space between values).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -253,7 +254,7 @@ def _texts() -> list[tuple[str, str, bool]]:
         ("-0 amount", a.replace('"annual_interest_paid": "', '"annual_interest_paid": -0, "x": "'), False),
         ("exponent amount", a.replace('"annual_interest_paid": "', '"annual_interest_paid": 1e3, "x": "'), False),
         ("JSON number amount 1000.00", a.replace('"annual_interest_paid": "', '"annual_interest_paid": 1000.00, "x": "'), False),
-        ("escaped character in the name", a.replace('"name": "', '"name": "\\u5317', 1), False),
+        ("escaped character in the name", a.replace('"name": "', '"name": "\\u5317', 1), True),  # (judged as decoded: 北)
         ("escaped control in the name", a.replace('"name": "', '"name": "\\u0000', 1), False),
         ("escaped bidi in the claim id", a.replace('"claim_id": "', '"claim_id": "\\u202e', 1), False),
         ("escaped lone surrogate", a.replace('"name": "', '"name": "\\ud800', 1), False),
@@ -306,7 +307,7 @@ def _edge_texts() -> list[tuple[str, str, bool]]:
         ("name with a space inside", _edged("name", "北京 平谷", last=True), True),
         ("item id with a trailing space", _edged("id", "l1 "), False),
         ("a text that is one space", _edged("name", " "), False),
-        ("a text ending in space-quote-comma inside", _edged("name", 'a ", b', last=True), False),
+        ("a text ending in space-quote-comma inside", _edged("name", 'a ", b', last=True), True),  # (an escaped quote: fine)
         ("compact separators", json.dumps(bad_base(), ensure_ascii=False, separators=(",", ":")), True),
     ]
 
@@ -326,6 +327,193 @@ def test_texts_with_spaces_at_their_edges_get_todays_answer(pinggu: engine.Compi
 @pytest.mark.parametrize(("label", "text", "fast"), _texts(), ids=[t[0] for t in _texts()])
 def test_json_texts_get_todays_answer(pinggu: engine.CompiledPolicy, label: str, text: str, fast: bool) -> None:
     assert check_text(pinggu, text) is fast
+
+
+# --- session 5: no whole-text scans (each text judged as decoded; no `-0` scan unless a 0 was read) ---------
+
+
+def _rich() -> dict[str, Any]:
+    """The base claim with a second item that lists right holders (a list of texts) and a history grant."""
+    data = bad_base()
+    data["items"].append(
+        {
+            "id": "p1",
+            "type": "invention_patent_grant",
+            "date": "2021-09-29",
+            "supported_by_other_district_policy": False,
+            "documents": ["proof_of_right", "fee_receipts"],
+            "patent_id": "ZL202010000018.2",
+            "patent_kind": "invention",
+            "route": "domestic",
+            "official_fees_paid": "29453.97",
+            "right_holders": ["某大学", "北京平谷"],
+        }
+    )
+    data["history"] = [_grant()]
+    return data
+
+
+RICH = json.dumps(_rich(), ensure_ascii=False)
+
+
+def _rich_texts() -> list[tuple[str, str, bool]]:
+    """(label, text, whether the fast path may take it): every one must get today's answer either way."""
+    r = RICH
+    holders, rule, scope, counts = '"right_holders": ["', '"rule": "', '"scope": ["A", 2020]', '"counts": [2020]'
+    return [
+        ("as written", r, True),
+        # whole numbers: the first decoder takes none below 1; a 0 is read again, then the text searched for -0
+        ("funding year 0", r.replace('"funding_year": 2021', '"funding_year": 0'), True),
+        ("funding year -0", r.replace('"funding_year": 2021', '"funding_year": -0'), False),
+        ("funding year -0 written -0.0", r.replace('"funding_year": 2021', '"funding_year": -0.0'), False),
+        ("money 0 as a JSON number", r.replace('"official_fees_paid": "29453.97"', '"official_fees_paid": 0'), True),
+        ("money -0 as a JSON number", r.replace('"official_fees_paid": "29453.97"', '"official_fees_paid": -0'), False),
+        ("money 1 as a JSON number", r.replace('"official_fees_paid": "29453.97"', '"official_fees_paid": 1'), True),
+        ("money 1.0 as a JSON number", r.replace('"official_fees_paid": "29453.97"', '"official_fees_paid": 1.0'), False),
+        ("money as the text of a JSON number with a sign", r.replace('"29453.97"', '"+29453.97"'), False),
+        ("funding year as text", r.replace('"funding_year": 2021', '"funding_year": "2021"'), False),
+        ("funding year past 64 bits", r.replace('"funding_year": 2021', '"funding_year": ' + "9" * 30), False),
+        ("funding year NaN", r.replace('"funding_year": 2021', '"funding_year": NaN'), False),
+        ("history scope 0", r.replace(scope, '"scope": ["A", 0]'), True),
+        ("history scope -0", r.replace(scope, '"scope": ["A", -0]'), False),
+        ("history scope negative", r.replace(scope, '"scope": ["A", -5]'), True),
+        ("history counts 0", r.replace(counts, '"counts": [0]'), True),
+        ("history counts -0", r.replace(counts, '"counts": [-0]'), False),
+        ("history funding year 0", r.replace('"funding_year": 2020', '"funding_year": 0'), True),
+        ("history amount 0 as a JSON number", r.replace('"amount": "1000.00", "consumes"', '"amount": 0, "consumes"'), True),
+        # keys written with an escape are the keys they decode to (so is a repeat)
+        ("an escaped key", r.replace('"patent_id"', '"\\u0070atent_id"'), True),
+        ("an escaped key repeating a key", r.replace('"patent_id"', '"\\u0070atent_id": "X", "patent_id"'), False),
+        # every text judged as decoded, wherever it is
+        ("escaped CJK in a right holder", r.replace(holders, holders + "\\u5317"), True),
+        ("escaped control in a right holder", r.replace(holders, holders + "\\u0001"), False),
+        ("bidi in a right holder", r.replace(holders, holders + "\u202e"), False),
+        ("zero-width space in a right holder", r.replace(holders, holders + "x\u200b"), False),
+        ("ideographic space inside a right holder", r.replace(holders, holders + "x\u3000"), True),
+        ("DEL in a text fact", r.replace('"patent_id": "ZL', '"patent_id": "Z\x7fL'), False),
+        ("C1 control in the history rule", r.replace(rule, rule + "\x85"), False),
+        ("escaped control in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\\u0007"'), False),
+        ("escaped CJK in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\\u5317"'), True),
+        ("DEL in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\x7f"'), False),
+        ("a backslash in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\\\\"'), True),
+        ("a quote in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\\""'), True),
+        ("CJK in a history rule", r.replace(rule, rule + "北京"), True),
+        ("zero-width space in a scope text", r.replace(scope, '"scope": ["A\u200b", 2020]'), False),
+        ("bidi in a counts text", r.replace(counts, '"counts": ["x\u2066", 2020]'), False),
+        ("escaped bidi in a cap name", r.replace('"cap": "c"', '"cap": "\\u202ec"'), False),
+        ("line separator in a limit name", r.replace('"limit": "l"', '"limit": "l\u2028"'), False),
+        ("astral CJK in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\U00020000"'), True),
+        ("astral format character in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\U000e0041"'), False),
+        ("a number for a text fact", r.replace('"patent_id": "ZL202010000018.2"', '"patent_id": 5'), False),
+        ("a number for a history id", r.replace('"claim_id": "H-1"', '"claim_id": 1'), False),
+        # no whole-text scan: what stands between values is msgspec's to refuse, as json refuses it
+        ("a byte order mark before the claim", "\ufeff" + r, False),
+        ("a no-break space between values", r.replace(', "items"', ',\u00a0"items"'), False),
+        ("a form feed between values", r.replace(', "items"', ',\x0c"items"'), False),
+        ("a line separator between values", r.replace(', "items"', ',\u2028"items"'), False),
+        ("a zero-width space after the claim", r + "\u200b", False),
+    ]
+
+
+@pytest.mark.parametrize(("label", "text", "fast"), _rich_texts(), ids=[t[0] for t in _rich_texts()])
+def test_texts_judged_as_decoded_and_zeros_get_todays_answer(pinggu: engine.CompiledPolicy, label: str, text: str, fast: bool) -> None:
+    assert check_text(pinggu, text) is fast
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "fast"),
+    [
+        (("items", 1, "right_holders", 0), "某\x00大学", False),
+        (("items", 1, "right_holders", 1), "北京\u202e", False),
+        (("items", 1, "right_holders", 1), "北京\u3000平谷", True),
+        (("history", 0, "rule"), "pledge\u200b", False),
+        (("history", 0, "consumes", 0, "scope", 0), "A\ufeff", False),
+        (("history", 0, "consumes", 1, "counts", 0), "\U000e0001", False),
+        (("history", 0, "consumes", 1, "counts", 0), "\U00020000", True),
+        (("claim_id",), "C-1\u2029", False),
+    ],
+)
+def test_decoded_data_with_such_texts_gets_todays_answer(where: tuple[Any, ...], value: str, fast: bool) -> None:
+    # `parse_claim(policy, data)`: the fast intake tests the same texts in decoded data (no JSON text to scan)
+    data = _rich()
+    target: Any = data
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    assert check(engine.load_policy(PINGGU), data) == ("fast" if fast else "deferred")
+
+
+def test_the_first_decoder_reads_no_whole_number_below_one(pinggu: engine.CompiledPolicy) -> None:
+    # so what it accepts holds no -0 (msgspec reads -0 as 0); a 0 goes to the second decoder, which is as today
+    fast = claims_mod._intake(pinggu)
+    assert fast is not None
+    fast.decoder.decode(RICH)
+    for zero in ('"funding_year": 0', '"funding_year": -0'):
+        with pytest.raises(claims_mod.msgspec.ValidationError):
+            fast.decoder.decode(RICH.replace('"funding_year": 2021', zero))
+        assert claims_mod.msgspec.to_builtins(fast.zero_decoder.decode(RICH.replace('"funding_year": 2021', zero)))["funding_year"] == 0
+
+
+@functools.lru_cache(maxsize=1)
+def _insurance_builder() -> Callable[..., Any]:
+    fast = claims_mod._intake(engine.load_policy(PINGGU))
+    assert fast is not None
+    return fast.item_facts["patent_insurance"]
+
+
+def test_claims_and_items_made_directly_equal_the_constructed_ones(pinggu: engine.CompiledPolicy) -> None:
+    # the fast intake sets the frozen dataclasses' slots directly while their fields are what it knows
+    assert claims_mod._CLAIM_DIRECT and claims_mod._ITEM_DIRECT
+    fast, slow = parse_claim_json(pinggu, RICH), _slow(lambda: parse_claim_json(pinggu, RICH))
+    assert fast == slow and type(fast) is engine.Claim and [type(i) for i in fast.items] == [claims_mod.Item] * 2
+    assert claims_mod._claim(*(getattr(slow, f) for f in claims_mod._CLAIM_FIELDS)) == slow
+    assert claims_mod._item("p1", "invention_patent_grant", 1, slow.items[1].facts) == slow.items[1]
+
+
+_NUMBER_EDGES = [
+    *("0 00 01 0.0 0.00 0.000 1 1. .5 1.5 1.50 1.505 -0 -1 +1 1e2 1E2 1E+2 0E-7 1_000 1,000 ０ ١ 1\n \n1 1 1".split(" ")),
+    *("NaN nan sNaN -NaN Infinity -Infinity inf 999999999999.99 999999999999.999 1000000000000 0.0000001".split(" ")),
+    "",
+    " 1",
+    "1 ",
+    "12345678901234567890123456789012345678901",
+]
+
+
+@SETTINGS
+@given(st.lists(st.text(alphabet="0123456789.-+eE_ \nNaIfinty١０", max_size=16), max_size=20))
+def test_money_and_amount_texts_are_held_to_their_patterns(texts: list[str]) -> None:
+    # the fast intake reads a money text (and a history amount text) without msgspec's pattern: what it takes must
+    # match the pattern today's path checks, with the same Decimal; and every matching text is taken
+    for v in texts + _NUMBER_EDGES:
+        for fast, pattern, bounded in [
+            (claims_mod._money, claims_mod._MONEY_RE, False),
+            (claims_mod._amount, claims_mod._PLAIN_AMOUNT, True),
+        ]:
+            try:
+                got = fast(v)
+                if bounded and not got <= claims_mod.MAX_MONEY:  # (the history's caller bounds it; NaN will not compare)
+                    got = None
+            except (claims_mod._Decline, ArithmeticError, ValueError):
+                got = None
+            if got is not None:
+                assert pattern.match(v) and str(got) == v and got == Decimal(v), v
+            elif pattern.match(v) and Decimal(v) <= claims_mod.MAX_MONEY and "E" not in str(Decimal(v)):
+                raise AssertionError(f"{v!r} matches and is not taken")
+    assert claims_mod._money(7) == Decimal(7) and claims_mod._amount(0) == Decimal(0)
+    # the item builders have `_money` written in: the same answers
+    build = _insurance_builder()
+    item = {"id": "x1", "type": "patent_insurance", "date": "2021-01-01", "supported_by_other_district_policy": False}
+    for v in [*texts, *_NUMBER_EDGES, 0, 7, 999999999999]:
+        try:
+            want: Any = claims_mod._money(v)
+        except (claims_mod._Decline, ArithmeticError, ValueError):
+            want = None
+        try:
+            got = build({**item, "insurance_policy_id": "P1", "premium_paid": v}, 0).facts["premium_paid"]
+        except (claims_mod._Decline, ArithmeticError, ValueError):
+            got = None
+        assert (type(got), str(got)) == (type(want), str(want)), v
 
 
 @SETTINGS
@@ -359,11 +547,12 @@ def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, .
 
 
 def test_every_character_text_problem_refuses_fails_the_quick_printable_test() -> None:
-    # _clean_text lets a text through on str.isprintable() alone: it must be False for each refused character
+    # `_clean` lets a text through on str.isprintable() alone: it must be False for each refused character
     refused = [c for c in map(chr, range(0x110000)) if claims_mod._SUSPECT.match(c) and claims_mod.text_problem(c) is not None]
     assert len(refused) > 2000  # (controls, format characters, 2,048 surrogates, separators)
     assert [f"U+{ord(c):04X}" for c in refused if c.isprintable()] == []
-    assert not claims_mod._clean_text('{"a": "\\u200b"}')  # an escape: the decoded text is not the written one
+    # the fast intake judges each text as decoded (`_clean`): an escape is the character it stands for
+    assert not claims_mod._clean("\u200b") and not claims_mod._clean("a\u202eb") and claims_mod._clean("北京\u3000平谷")
 
 
 # --- without msgspec ----------------------------------------------------------------------------------

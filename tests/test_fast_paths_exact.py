@@ -66,6 +66,39 @@ def test_known_check_characters_and_refusals() -> None:
     assert ids.resident_id_check_char("１1010519491231002") == ids.resident_id_check_char("11010519491231002") == "X"
 
 
+def _numbers_to_judge() -> list[str]:
+    """Credit codes and resident IDs: every applicant id of a generated round, each with every one of its characters
+    replaced in turn, and made-up ones (implausible parts, birth dates, full-width digits, wrong lengths)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import generate
+
+    real = sorted({c["applicant"]["id"] for c in generate.claims(3000, 14)})
+    out = list(real)
+    for code in real[:40]:
+        for i in range(len(code)):
+            out += [code[:i] + c + code[i + 1 :] for c in "0X9A1Y"]
+    first = ["91350100M000100Y4", "11010519491231002", "99350100M000100Y4", "91000000M000100Y4", "11010520991231002"]
+    first += ["00010519491231002", "83000019800101001", "11010518991231002", "1101051949123100２", "91350100I000100Y4"]
+    for f in first:
+        for check in "0123456789XYA":
+            out.append(f + check)
+    out += ["", "X", "９１３５０１００Ｍ０００１００Ｙ４３", "91350100M000100Y43 ", "9135010"]
+    return out
+
+
+def test_the_yes_no_view_of_each_identifier_format_is_its_problem_being_none() -> None:
+    # FORMATS (what the fast intake asks) must say yes exactly when PROBLEMS (what today's path says) finds nothing
+    numbers = _numbers_to_judge()
+    assert len(numbers) > 2000
+    valid = 0
+    for name, (problem, _expected) in ids.PROBLEMS.items():
+        yes = ids.FORMATS[name][0]
+        for code in numbers:
+            assert yes(code) == (problem(code) is None), (name, code)
+            valid += yes(code)
+    assert valid > 300  # (the round's own ids, and a few made-up ones with the right check character)
+
+
 @pytest.fixture(scope="module")
 def pinggu() -> engine.CompiledPolicy:
     return engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")

@@ -105,13 +105,22 @@ def _uscc_form(code: str) -> bool:
 
 
 def _uscc_checks(code: str) -> bool:
-    return _uscc_form(code) and uscc_check_char(code[:17]) == code[17]
+    """`_uscc_form(code) and uscc_check_char(code[:17]) == code[17]`, the form tested once."""
+    if len(code) != 18 or code.strip(_USCC_CHARS):
+        return False
+    total = sum(map(mul, map(_USCC_VALUE.__getitem__, code[:17]), _USCC_WEIGHTS))
+    return _USCC_CHARS[(31 - total % 31) % 31] == code[17]
 
 
 def uscc_problem(code: str) -> Msg | None:
     """What is wrong with a credit code (form, check character, or an implausible part); None if nothing."""
     if not _uscc_checks(code):
         return msg("claim.id.check_char", code=repr(code))
+    return _uscc_part_problem(code)
+
+
+def _uscc_part_problem(code: str) -> Msg | None:
+    """What part of a credit code whose form and check character hold is implausible; None if nothing."""
     authority, category, division, org = code[0], code[1], code[2:8], code[8:17]
     if authority not in USCC_CATEGORIES:
         return msg("claim.id.uscc_authority", authority=repr(authority), allowed=list(USCC_CATEGORIES))
@@ -139,6 +148,11 @@ def resident_id_problem(code: str, today: _dt.date | None = None) -> Msg | None:
     """What is wrong with a resident ID number (form, check digit, birth date, address code); None if nothing."""
     if not _resident_id_checks(code):
         return msg("claim.id.check_char", code=repr(code))
+    return _resident_id_part_problem(code, today)
+
+
+def _resident_id_part_problem(code: str, today: _dt.date | None = None) -> Msg | None:
+    """What part of a resident ID whose form and check digit hold is implausible; None if nothing."""
     try:
         born = _dt.date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
     except ValueError:
@@ -190,9 +204,22 @@ PROBLEMS: dict[str, tuple[Callable[[str], Msg | None], Msg]] = {
 }
 
 
-def _valid(problem: Callable[[str], Msg | None]) -> Callable[[str], bool]:
-    return lambda code: problem(code) is None
+def _uscc_valid(code: str) -> bool:
+    return _uscc_checks(code) and _uscc_part_problem(code) is None
 
 
-#: format -> (is it valid, what is expected): the yes/no view of PROBLEMS.
-FORMATS = {name: (_valid(problem), expected) for name, (problem, expected) in PROBLEMS.items()}
+def _resident_id_valid(code: str) -> bool:
+    return _resident_id_checks(code) and _resident_id_part_problem(code) is None
+
+
+def _either_valid(code: str) -> bool:
+    # `uscc_or_resident_id_problem(code) is None`: one of the two whose check character holds has no problem
+    return _uscc_valid(code) or _resident_id_valid(code)
+
+
+#: format -> (is it valid, what is expected): the yes/no view of PROBLEMS (`problem(code) is None`, each check
+#: made once and no message made for a valid number; tests/test_fast_paths_exact.py holds the two together).
+FORMATS: dict[str, tuple[Callable[[str], bool], Msg]] = {
+    name: (valid, PROBLEMS[name][1])
+    for name, valid in (("uscc", _uscc_valid), ("resident_id", _resident_id_valid), ("uscc_or_resident_id", _either_valid))
+}

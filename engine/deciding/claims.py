@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import numbers
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -1480,35 +1481,56 @@ def _decline() -> Any:
     raise _Decline
 
 
-#: The fast path's test of a whole claim's text: no backslash (so every decoded text is a piece of the JSON
-#: text as written) and no suspect character anywhere (even a harmless one beyond the BMP, which then takes
-#: today's path). Tab, line feed and carriage return may stand between values: inside a text they are not
-#: JSON, and msgspec refuses them there (tests/test_fast_intake.py).
-_SUSPECT_ANYWHERE = re.compile(_SUSPECT.pattern.replace("\x00-\x1f", "\x00-\x08\x0b\x0c\x0e-\x1f").replace("[", "[\\\\", 1))
+def _clean(value: str) -> bool:
+    """True when the text `value` holds no control, bidi, invisible or surrogate character (`text_problem`).
+
+    `str.isprintable` (C, one pass) is False for every character `text_problem` refuses (controls, format
+    characters, surrogates, line and paragraph separators: tests/test_fast_intake.py checks every code
+    point) and for a few harmless ones (spaces other than " ", unassigned code points); only then does
+    `text_problem` decide. Whatever a text is made of is thus tested on the text as decoded, so an escape
+    (`\\u5317`, `\\u0000`) is judged by the character it stands for, as today's path judges it.
+    """
+    return value.isprintable() or text_problem(value) is None
 
 
 def _trimmed(value: str) -> str:
-    """A text fact (or the claim id) with nothing before or after it that `str.strip` would remove.
+    """A text fact (or the claim id) as today's path accepts it: no white space that `str.strip` would remove
+    at its edges, and clean characters (`_clean`).
 
     (`str.strip` gives back the very same object when there is nothing to remove: one C call. A pattern in
     the decoder cost ~20 us per claim, Python calling `re` once per text.)
     """
-    if value.strip() is not value:
+    if value.strip() is not value or not (value.isprintable() or text_problem(value) is None):
         raise _Decline
     return value
 
 
-def _clean_text(text: str) -> bool:
-    """True when no text in the JSON `text` can hold a control, bidi, invisible or surrogate character.
+def _texts(value: list[str]) -> tuple[str, ...]:
+    """A list of texts as the tuple the fact holds, every entry clean (a problem in one entry is a problem in
+    their concatenation, and back: `text_problem` judges character by character)."""
+    if not _clean("".join(value)):
+        raise _Decline
+    return tuple(value)
 
-    `str.isprintable` (C, one pass) is False for every character `text_problem` refuses (controls, format
-    characters, surrogates, line and paragraph separators: tests/test_fast_intake.py checks every code
-    point) and for a few harmless ones (spaces other than " ", unassigned code points); only then, or for
-    white space between values, does the slower scan decide.
-    """
-    if "\\" in text:
-        return False
-    return text.isprintable() or _SUSPECT_ANYWHERE.search(text) is None
+
+def _amount(value: str | int) -> Decimal:
+    """A history amount as today's path reads it: a whole number, or a text of plain digits with at most one point
+    (`_PLAIN_AMOUNT`; the caller bounds it). A text is its Decimal's own text (no sign, exponent, leading zero,
+    space, underscore or other digits: `str` of a Decimal never writes them but for a sign or an exponent, tested
+    here), which only such a text is (tests/test_fast_intake.py holds it to the pattern)."""
+    number = Decimal(value)
+    if value.__class__ is str and (str(number) != value or number.is_signed() or "E" in value):
+        raise _Decline  # (NaN and Infinity: the caller's comparison with the bound raises or declines)
+    return number
+
+
+def _money(value: str | int) -> Decimal:
+    """A money fact as today's path reads it (`_MONEY_TEXT` for a text): as `_amount`, at most two decimals and
+    at most MAX_MONEY."""
+    number = _amount(value)
+    if number > MAX_MONEY or (value.__class__ is str and 0 <= value.find(".") < len(value) - 3):
+        raise _Decline  # (its Decimal's own text never ends in a point: one or two decimals after it)
+    return number
 
 
 def _unique(value: list[str]) -> list[str]:
@@ -1544,7 +1566,7 @@ def _converter(spec: FactSpec) -> Callable[[Any], Any] | None:
     elif t == "date":
         conv = _dt.date.fromisoformat  # (the decoder has read it as a real date already)
     elif t == "money":
-        conv = Decimal  # the pattern (text) or the bounds (number) hold it to 0..MAX_MONEY with two decimals
+        conv = _money  # (a number: its bounds hold it to 0..MAX_MONEY; a text: `_money` holds it to the pattern)
     elif t in ("decimal", "percent"):
         places = spec.places if spec.places is not None else 2
 
@@ -1557,7 +1579,7 @@ def _converter(spec: FactSpec) -> Callable[[Any], Any] | None:
     elif t in ("enum_list", "document_list"):
         conv = _distinct
     elif t == "string_list":
-        conv = tuple
+        conv = _texts
     elif t == "date_list":
         conv = _dates
     elif t == "string":
@@ -1577,8 +1599,11 @@ def _converter(spec: FactSpec) -> Callable[[Any], Any] | None:
     return bounded
 
 
-def _fast_type(spec: FactSpec, policy: CompiledPolicy) -> Any:
-    """The msgspec type of a fact: exactly as strict as its schema (`_fact_schema`) or stricter, never laxer."""
+def _fast_type(spec: FactSpec, policy: CompiledPolicy, low: int = 0) -> Any:
+    """The msgspec type of a fact: exactly as strict as its schema (`_fact_schema`) or stricter, never laxer.
+
+    `low` is the least whole number it takes (0 as the schema says; 1 for the first decoder, which thus
+    never reads a JSON number that could be `-0`: see `_Intake.from_text`)."""
     meta = msgspec.Meta
     text = Annotated[str, meta(min_length=1, max_length=MAX_STRING)]
     t = spec.type
@@ -1594,11 +1619,12 @@ def _fast_type(spec: FactSpec, policy: CompiledPolicy) -> Any:
     kinds: dict[str, Any] = {
         "string": text,  # (surrounding white space: `_trimmed`)
         "boolean": bool,
-        "integer": Annotated[int, meta(ge=0, le=999999999)],
-        "count": Annotated[int, meta(ge=0, le=999999999)],
-        "decimal": Union[pattern(_DECIMAL_TEXT), Annotated[int, meta(ge=0, lt=10**15)]],  # noqa: UP007
+        "integer": Annotated[int, meta(ge=low, le=999999999)],
+        "count": Annotated[int, meta(ge=low, le=999999999)],
+        "decimal": Union[pattern(_DECIMAL_TEXT), Annotated[int, meta(ge=low, lt=10**15)]],  # noqa: UP007
         "percent": pattern(_PERCENT_TEXT),
-        "money": Union[pattern(_MONEY_TEXT), Annotated[int, meta(ge=0, le=999999999999)]],  # noqa: UP007
+        # (a money text's form: `_money`, in Python: msgspec calls Python's `re` per text, twice the time)
+        "money": Union[Annotated[str, meta(min_length=1, max_length=15)], Annotated[int, meta(ge=low, le=999999999999)]],  # noqa: UP007
         "date": _dt.date,  # RFC 3339 full-date: YYYY-MM-DD, a real date (stricter than today's path or as strict)
         "identifier": pattern(_IDENTIFIER_TEXT),  # (18 of [0-9A-Z]: plain text)
     }
@@ -1661,9 +1687,25 @@ def _item(item_id: str, kind: str, index: int, facts: Facts) -> Item:
     return it
 
 
-#: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter) for the facts
-#: whose value changes type, then (fact, value) for the facts with a default the claim may leave out.
-_Plan = tuple[tuple[tuple[str, Callable[[Any], Any]], ...], tuple[tuple[str, Any], ...]]
+_CLAIM_FIELDS = ("claim_id", "funding_year", "applicant_id", "claim_facts", "applicant", "items", "history", "raw")
+_SET_CLAIM: tuple[Callable[[Claim, Any], None], ...] = tuple(Claim.__dict__[name].__set__ for name in _CLAIM_FIELDS)
+_CLAIM_DIRECT = tuple(f.name for f in dataclasses.fields(Claim)) == _CLAIM_FIELDS
+
+
+def _claim(*values: Any) -> Claim:
+    """`Claim(*values)`: the same frozen object, its slots set directly (as `_item`)."""
+    if not _CLAIM_DIRECT:
+        return Claim(*values)
+    c = object.__new__(Claim)
+    for set_value, value in zip(_SET_CLAIM, values, strict=True):
+        set_value(c, value)
+    return c
+
+
+#: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter, always there and
+#: never null) for the facts whose value changes type, then (fact, value) for the facts with a default the
+#: claim may leave out.
+_Plan = tuple[tuple[tuple[str, Callable[[Any], Any], bool], ...], tuple[tuple[str, Any], ...]]
 _Build = Callable[..., Any]  # (raw) -> Facts; an item's: (raw, index) -> Item
 #: whether the history's named tuples have the fields, in the order, the fast intake builds them in (else no fast intake)
 _HISTORY_FIELDS = (
@@ -1686,35 +1728,59 @@ def _facts_direct() -> bool:
 
 
 _FACTS_DIRECT = _facts_direct()
+#: a text the fast path keeps only if clean: the test of `_clean`, written inline (`v` in the generated code)
+_CLEAN_V = "(v.isprintable() or CLEAN(v))"
 
 
 def _builder(namespace: str, plan: _Plan) -> _Build:
     """The function that makes one namespace's facts from its (checked) raw dict by `plan`: generated code, one
     statement per converted fact and per default, so no loop, tuple unpacking or converter test per fact. The
     source holds only names made here (fact names, converters and defaults are bound in its namespace, never
-    written into it), and raises `_Decline` where the fact's value is not vouched for."""
+    written into it), and raises `_Decline` where the fact's value is not vouched for. The claim's builder takes
+    the whole claim and leaves out its reserved keys (`RESERVED`, never a fact's name: `_claim_type`)."""
     converted, defaults = plan
-    ns: dict[str, Any] = {"FACTS": Facts, "NS": namespace, "DECLINE": _Decline, "FROZENSET": frozenset}
-    ns.update(NEW=dict.__new__, FILL=dict.update, SET_NS=_SET_NAMESPACE, ITEM=_item)
+    ns: dict[str, Any] = {"FACTS": Facts, "NS": namespace, "DECLINE": _Decline, "FROZENSET": frozenset, "TUPLE": tuple}
+    ns.update(NEW=dict.__new__, FILL=dict.update, SET_NS=_SET_NAMESPACE, ITEM=_item, CLEAN=_clean, JOIN="".join)
+    ns.update(STR=str, DECIMAL=Decimal, MAX=MAX_MONEY)
     item = namespace == "item"
     lines = ["def build(raw, index):" if item else "def build(raw):"]
     if _FACTS_DIRECT:  # `Facts(NS, raw)` without its Python `__init__`: the same object (tests/test_fast_intake.py)
         lines += ["    out = NEW(FACTS)", "    FILL(out, raw)", "    SET_NS(out, NS)"]
     else:
         lines.append("    out = FACTS(NS, raw)")
+    if namespace == "claim":
+        ns["RESERVED"] = RESERVED
+        lines += ["    for k in RESERVED:", "        if k in out:", "            del out[k]"]
     lines.append("    get = raw.get")  # checked: every key a fact, every value of its fact's type
-    for i, (name, conv) in enumerate(converted):
+    default_of = dict(defaults)
+    for i, (name, conv, sure) in enumerate(converted):
         ns[f"N{i}"] = name
-        lines.append(f"    v = get(N{i})")
+        # a fact the decoder requires and never lets be null is read directly, and tested without `is not None`
+        lines.append(f"    v = raw[N{i}]" if sure else f"    v = get(N{i})")
+        if sure:
+            pad = "    "
+        elif name in default_of:  # left out (or null, whose default is null): its default, set here
+            ns[f"DV{i}"] = default_of.pop(name)
+            lines += ["    if v is None:", f"        out[N{i}] = DV{i}", "    else:"]
+            pad = "        "
+        else:
+            lines.append("    if v is not None:")
+            pad = "        "
         if conv is _trimmed:  # (the commonest: a text fact, whose object is kept as it is)
-            lines += ["    if v is not None and v.strip() is not v:", "        raise DECLINE"]
+            lines += [f"{pad}if v.strip() is not v or not {_CLEAN_V}:", f"{pad}    raise DECLINE"]
         elif conv is _distinct:  # a list of distinct entries, as the set the fact holds
-            lines += ["    if v is not None:", "        s = FROZENSET(v)", "        if len(s) != len(v):", "            raise DECLINE"]
-            lines.append(f"        out[N{i}] = s")
+            lines += [f"{pad}s = FROZENSET(v)", f"{pad}if len(s) != len(v):", f"{pad}    raise DECLINE", f"{pad}out[N{i}] = s"]
+        elif conv is _money:  # `_money` written in (a money fact in most items: two calls fewer)
+            lines += [f"{pad}if v.__class__ is STR:", f"{pad}    d = DECIMAL(v)", f"{pad}    p = v.find('.')"]
+            lines += [f"{pad}    if STR(d) != v or d.is_signed() or 'E' in v or d > MAX or 0 <= p < len(v) - 3:"]
+            lines += [f"{pad}        raise DECLINE", f"{pad}    out[N{i}] = d", f"{pad}else:", f"{pad}    out[N{i}] = DECIMAL(v)"]
+        elif conv is _texts:  # a list of texts: every entry clean (judged on their concatenation), as a tuple
+            lines += [f"{pad}j = JOIN(v)", f"{pad}if not (j.isprintable() or CLEAN(j)):", f"{pad}    raise DECLINE"]
+            lines.append(f"{pad}out[N{i}] = TUPLE(v)")
         else:
             ns[f"C{i}"] = conv
-            lines += ["    if v is not None:", f"        out[N{i}] = C{i}(v)"]
-    for j, (name, default) in enumerate(defaults):
+            lines.append(f"{pad}out[N{i}] = C{i}(v)")
+    for j, (name, default) in enumerate(default_of.items()):  # the other facts with a default
         ns[f"D{j}"], ns[f"V{j}"] = name, default
         lines += [f"    if D{j} not in raw:", f"        out[D{j}] = V{j}"]
     if item and _ITEM_DIRECT:  # `_item(...)` written in: the Item's slots set directly, no call
@@ -1729,12 +1795,17 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     return build
 
 
+_ITEM_ID = operator.itemgetter("id")
+_DECODE_ERRORS = (ValueError, TypeError, RecursionError, UnicodeError)  # (msgspec's errors added where it is there)
+
+
 @dataclass(frozen=True, slots=True)
 class _Intake:
     """The compiled intake of one policy (see the section comment above)."""
 
-    typ: Any  # the claim's msgspec Struct type
-    decoder: Any  # msgspec.json.Decoder for it
+    typ: Any  # the claim's msgspec Struct type (whole numbers from 0, as the schema says)
+    decoder: Any  # msgspec.json.Decoder of the same claim with every whole number at least 1 (no `-0` can pass)
+    zero_decoder: Any  # msgspec.json.Decoder for `typ`
     claim_facts: _Build  # each namespace's facts from its raw dict (`_builder`)
     applicant_facts: _Build
     item_facts: Mapping[str, _Build]
@@ -1745,29 +1816,35 @@ class _Intake:
         if not _raw_clean(data):  # plain JSON values only (msgspec.convert would also take a tuple, a date...)
             return None
         try:
-            if not _clean_text(msgspec.json.encode(data).decode()):
-                return None
             s = msgspec.convert(data, self.typ, strict=True)
-        except (msgspec.MsgspecError, ValueError, TypeError, RecursionError, UnicodeError):
+        except (msgspec.MsgspecError, *_DECODE_ERRORS):
             return None
         return self.claim(s, data)
 
     def from_text(self, text: str) -> Claim | None:
-        """A claim from its JSON text, or None to defer to today's path (which then accepts or explains)."""
-        if not _clean_text(text):
-            return None
+        """A claim from its JSON text, or None to defer to today's path (which then accepts or explains).
+
+        msgspec reads `-0` as 0 and keeps the last of two equal keys; today's reader refuses both. The first
+        decoder takes no whole number below 1, so what it reads has no `-0`; a claim with a 0 (or a negative
+        number in its history) is read again by `zero_decoder`, and then the text is searched for `-0`.
+        Every key is followed by one ':' (others are inside a text), so as many ':' as keys read means none
+        repeats (a key written with an escape is a key as decoded, as `loads_json` reads it).
+        """
         try:
             s = self.decoder.decode(text)
-        except (msgspec.MsgspecError, ValueError, TypeError, RecursionError, UnicodeError):
-            return None
+        except (msgspec.MsgspecError, *_DECODE_ERRORS):
+            try:
+                s = self.zero_decoder.decode(text)
+            except (msgspec.MsgspecError, *_DECODE_ERRORS):
+                return None
+            if _minus_zero(text):
+                return None
         # the claim's data as `loads_json` reads it (a field the claim leaves out is UNSET, and left out here)
         raw = msgspec.to_builtins(s)
-        # msgspec keeps the last of two equal keys and reads -0 as 0; today's reader refuses both. Every key
-        # is followed by one ':' (others are inside text), so as many ':' as keys read means none repeats.
         keys = len(raw) + len(raw["applicant"]) + sum(map(len, raw["items"]))
         for grant in raw.get("history", ()):
             keys += len(grant) + sum(map(len, grant.get("consumes", ())))
-        if text.count(":") != keys or _minus_zero(text):
+        if text.count(":") != keys:
             return None
         return self.claim(s, raw)
 
@@ -1775,72 +1852,94 @@ class _Intake:
         """The claim from the raw data its Struct `s` vouches for, or None to defer."""
         try:
             _trimmed(raw["claim_id"])
-            claim_facts = self.claim_facts({k: v for k, v in raw.items() if k not in RESERVED})
+            claim_facts = self.claim_facts(raw)
             applicant = self.applicant_facts(raw["applicant"])
             build = self.item_facts
             items = tuple([build[it["type"]](it, i) for i, it in enumerate(raw["items"])])
-            if len({it.id for it in items}) != len(items):
+            if len(set(map(_ITEM_ID, raw["items"]))) != len(items):
                 return None
             history = self.history(s.history) if s.history is not msgspec.UNSET else ()
-        except (_Decline, ValueError, TypeError, ArithmeticError):
+        except (_Decline, ValueError, TypeError, ArithmeticError, KeyError):
             return None
         year = claim_facts.get("funding_year")
-        return Claim(raw["claim_id"], year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
-
-    def amount(self, raw: str | int) -> Decimal:
-        value = Decimal(raw)
-        if value > MAX_MONEY or value % self.quantum:
-            raise _Decline
-        return value
+        return _claim(raw["claim_id"], year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
 
     def history(self, grants: list[Any]) -> tuple[Grant, ...]:
         """The grants as `parse_grants` makes them: each Grant and Consumption built positionally (`tuple.__new__`,
-        in the order of its `_fields`; a limit's amount is the field's default), no keyword call per tuple."""
+        in the order of its `_fields`; a limit's amount is the field's default), no keyword call per tuple. Every
+        text in them (ids, names, the texts of scopes and counts) clean, as `_history_text_problems` holds them."""
         out = []
-        unset, new, amount = msgspec.UNSET, tuple.__new__, self.amount
+        unset, new, quantum = msgspec.UNSET, tuple.__new__, self.quantum
         for g in grants:
             consumes = []
             for c in () if g.consumes is unset else g.consumes:
-                cap, limit, subject = c.cap, c.limit, c.subject
-                if (cap is not unset) + (limit is not unset) + (subject is not unset) != 1:
-                    raise _Decline  # exactly one of cap, limit, subject
-                if limit is not unset:
-                    if c.amount is not unset:
+                limit = c.limit
+                if limit is not unset:  # a limit: no cap, subject or amount
+                    if c.cap is not unset or c.subject is not unset or c.amount is not unset:
                         raise _Decline
                     counts = () if c.counts is unset else tuple(c.counts)
                     consumes.append(new(Consumption, ("limit", limit, tuple(c.scope), _NO_AMOUNT, counts)))
-                else:
-                    if c.amount is unset or c.counts is not unset:
-                        raise _Decline
-                    kind, ident = ("cap", cap) if cap is not unset else ("subject", subject)
-                    consumes.append(new(Consumption, (kind, ident, tuple(c.scope), amount(c.amount), None)))
-            out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, amount(g.amount), tuple(consumes))))
+                    continue
+                cap, subject, value = c.cap, c.subject, c.amount
+                if (cap is unset) is (subject is unset) or value is unset or c.counts is not unset:
+                    raise _Decline  # exactly one of cap and subject, with an amount and no counts
+                value = _amount(value)
+                if value > MAX_MONEY or value % quantum:
+                    raise _Decline
+                kind = ("cap", cap) if cap is not unset else ("subject", subject)
+                consumes.append(new(Consumption, (*kind, tuple(c.scope), value, None)))
+            value = _amount(g.amount)
+            if value > MAX_MONEY or value % quantum:
+                raise _Decline
+            out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, value, tuple(consumes))))
+        # its texts: written by msgspec as JSON, plain printable ASCII with no escape means every text is clean
+        # (a control would be escaped, anything beyond ASCII written as it is); else each text is tested
+        written = msgspec.json.encode(grants)
+        if not (written.isascii() and b"\\" not in written and b"\x7f" not in written) and not _history_clean(grants):
+            raise _Decline
         return tuple(out)
 
 
+def _history_clean(grants: list[Any]) -> bool:
+    """Whether every text of the history's grants (ids, names, texts in scopes and counts) is clean (`_clean`)."""
+    unset = msgspec.UNSET
+    words: list[Any] = []  # (with the whole numbers of scopes and counts: their digits are harmless)
+    for g in grants:
+        words += (g.claim_id, g.item_id, g.rule, g.applicant_id)
+        for c in () if g.consumes is unset else g.consumes:
+            words += [w for w in (c.cap, c.limit, c.subject) if w is not unset]
+            words += c.scope
+            words += () if c.counts is unset else c.counts
+    return _clean("".join(map(str, words)))
+
+
 def _struct(
-    name: str, specs: Mapping[str, FactSpec], policy: CompiledPolicy, lead: list[tuple[Any, ...]] | None = None, **config: Any
+    name: str, specs: Mapping[str, FactSpec], policy: CompiledPolicy, low: int, lead: list[tuple[Any, ...]] | None = None, **config: Any
 ) -> tuple[Any, _Plan]:
     """A closed msgspec Struct for one object of the vocabulary (after the `lead` fields), and its fact plan."""
     fields = list(lead or [])
     converted, defaults = [], []
     for i, (fact, spec) in enumerate(specs.items()):
-        typ = _fast_type(spec, policy)
+        typ = _fast_type(spec, policy, low)
         fields.append((f"f{i}", typ) if spec.required else (f"f{i}", typ, msgspec.UNSET))
         conv = _converter(spec)
         if conv is not None:
-            converted.append((fact, conv))
+            converted.append((fact, conv, spec.required and not (spec.has_default and spec.default is None)))
         if spec.has_default:
             defaults.append((fact, _default(spec)))
     rename = {f[0]: f[0] for f in lead or []} | {f"f{i}": fact for i, fact in enumerate(specs)}
-    typ = msgspec.defstruct(name, fields, rename=rename, forbid_unknown_fields=True, frozen=True, kw_only=True, **config)
+    # gc=False: the instances hold only texts, numbers, dates, lists and other such Structs (never a cycle), so the
+    # collector need not track them
+    typ = msgspec.defstruct(name, fields, rename=rename, forbid_unknown_fields=True, frozen=True, kw_only=True, gc=False, **config)
     return typ, (tuple(converted), tuple(defaults))
 
 
-def _history_types() -> Any:
-    number = Annotated[int, msgspec.Meta(ge=-MAX_PLAIN_INT, le=MAX_PLAIN_INT)]
-    amount = Union[Annotated[str, msgspec.Meta(pattern=_PLAIN_AMOUNT.pattern)], Annotated[int, msgspec.Meta(ge=0, le=999999999999)]]  # noqa: UP007
-    text = str  # (its characters: `_clean_text`)
+def _history_types(low: int) -> Any:
+    """The history's grant Struct; whole numbers from `low` (1: none that could be `-0`), else any below 10**18."""
+    number = Annotated[int, msgspec.Meta(ge=-MAX_PLAIN_INT if low <= 0 else low, le=MAX_PLAIN_INT)]
+    # (an amount text's form: `_amount`)
+    amount = Union[Annotated[str, msgspec.Meta(min_length=1, max_length=40)], Annotated[int, msgspec.Meta(ge=low, le=999999999999)]]  # noqa: UP007
+    text = str  # (its characters: `_Intake.history`)
     key = list[Union[text, number]]  # type: ignore[valid-type]  # noqa: UP007
     unset = msgspec.UNSET
     use = msgspec.defstruct(
@@ -1855,35 +1954,37 @@ def _history_types() -> Any:
         ],
         forbid_unknown_fields=True,
         frozen=True,
+        gc=False,
     )
     fields: list[tuple[Any, ...]] = [(n, text) for n in ("claim_id", "item_id", "rule", "applicant_id")]
     fields += [("funding_year", number), ("amount", amount), ("consumes", list[use], msgspec.UNSET)]  # type: ignore[valid-type]
-    return msgspec.defstruct("Grant", fields, forbid_unknown_fields=True, frozen=True)
+    return msgspec.defstruct("Grant", fields, forbid_unknown_fields=True, frozen=True, gc=False)
 
 
-def _claim_type(policy: CompiledPolicy) -> tuple[Any, _Plan, _Plan, dict[str, _Plan]] | None:
-    """The claim's msgspec Struct and the fact plans of the claim, its applicant and each item type."""
+def _claim_type(policy: CompiledPolicy, low: int = 0) -> tuple[Any, _Plan, _Plan, dict[str, _Plan]] | None:
+    """The claim's msgspec Struct and the fact plans of the claim, its applicant and each item type (whole numbers
+    from `low`: see `_fast_type`)."""
     if any(name in RESERVED for name in policy.claim_facts):
         return None
-    applicant, applicant_plan = _struct("Applicant", policy.applicant_facts, policy)
+    applicant, applicant_plan = _struct("Applicant", policy.applicant_facts, policy, low)
     kinds = []
     item_plans = {}
     for n, (kind, specs) in enumerate(policy.item_facts.items()):
         if specs.get("type") is None or specs["type"].type != "item_type" or "id" not in specs or specs["id"].type != "string":
             return None
         others = {k: v for k, v in specs.items() if k != "type"}
-        typ, plan = _struct(f"Item{n}", others, policy, tag_field="type", tag=kind)
+        typ, plan = _struct(f"Item{n}", others, policy, low, tag_field="type", tag=kind)
         kinds.append(typ)
         item_plans[kind] = plan
     one_item: Any = Union[tuple(kinds)]  # noqa: UP007 - the union of the item Structs, tagged by `type`
     items: Any = Annotated[list[one_item], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
     reserved = [
-        ("claim_id", Annotated[str, msgspec.Meta(min_length=1, max_length=100)]),  # (white space: `_trimmed`)
+        ("claim_id", Annotated[str, msgspec.Meta(min_length=1, max_length=100)]),  # (characters, white space: `_trimmed`)
         ("applicant", applicant),
         ("items", items),
-        ("history", list[_history_types()], msgspec.UNSET),  # type: ignore[misc]
+        ("history", list[_history_types(low)], msgspec.UNSET),  # type: ignore[misc]
     ]
-    claim, claim_plan = _struct("Claim", policy.claim_facts, policy, reserved)
+    claim, claim_plan = _struct("Claim", policy.claim_facts, policy, low, reserved)
     return claim, claim_plan, applicant_plan, item_plans
 
 
@@ -1893,15 +1994,16 @@ def _intake(policy: CompiledPolicy) -> _Intake | None:
     if msgspec is None or not _HISTORY_FIELDS:
         return None
     try:
-        built = _claim_type(policy)
+        built, nonzero = _claim_type(policy), _claim_type(policy, low=1)
     except (_Decline, TypeError, ValueError):
         return None
-    if built is None:
+    if built is None or nonzero is None:
         return None
-    claim, claim_plan, applicant_plan, item_plans = built
+    claim, claim_plan, applicant_plan, item_plans = built  # (the plans do not depend on `low`)
     items = {kind: _builder("item", plan) for kind, plan in item_plans.items()}
     claim_facts, applicant_facts = _builder("claim", claim_plan), _builder("applicant", applicant_plan)
-    return _Intake(claim, msgspec.json.Decoder(claim), claim_facts, applicant_facts, items, policy.quantum)
+    decoder, zero_decoder = msgspec.json.Decoder(nonzero[0]), msgspec.json.Decoder(claim)
+    return _Intake(claim, decoder, zero_decoder, claim_facts, applicant_facts, items, policy.quantum)
 
 
 def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
