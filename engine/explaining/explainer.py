@@ -48,6 +48,7 @@ GROUP_OF = {
 GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents")
 SHAPING_CACHE = 10000  # readings-and-notes blocks kept: one per distinct set of decision-makers (bounded)
 _ABSENT = object()  # a fact the claim does not give
+_ZERO = Decimal(0)
 AnyItem = ItemDecision | RecordedItem
 
 
@@ -578,21 +579,30 @@ class Explainer:
         money = self.money
         w = self.w
         counts = dict.fromkeys(STATUSES, 0)
-        totals = dict.fromkeys(STATUSES, Decimal(0))
+        totals = dict.fromkeys(STATUSES, _ZERO)
         articles: dict[str, list[Any]] = {}
-        total = Decimal(0)
-        for d in items:
+        article_of = self.article_of
+        total = _ZERO
+        for d in items:  # (adding a zero is left out: the sums are only shown to the cent)
             s = d.status
+            amount = d.amount
+            provisional = d.provisional
             counts[s] += 1
-            totals[s] += d.amount if s in ("granted", "reduced") else (d.provisional or Decimal(0))
-            total += d.amount
-            a = self.article_of.get(d.rule.cites, d.rule.cites)
+            total += amount
+            if s == "granted" or s == "reduced":
+                totals[s] += amount
+            elif provisional:
+                totals[s] += provisional
+            cites = d.rule.cites
+            a = article_of.get(cites, cites)
             entry = articles.get(a)
             if entry is None:
-                entry = articles[a] = [0, Decimal(0), Decimal(0)]
+                entry = articles[a] = [0, _ZERO, _ZERO]
             entry[0] += 1
-            entry[1] += d.amount
-            entry[2] += d.provisional or Decimal(0)
+            if amount:
+                entry[1] += amount
+            if provisional:
+                entry[2] += provisional
         out.append(w.total(self.total_label, money(total.quantize(CENT))))
         out.append(self.by_status_head)
         for s in STATUSES:
@@ -651,8 +661,13 @@ class Explainer:
         docs_lines = self.docs_lines
         kind = A.get("kind")
         heads = self.group_heads
+        append = out.append
         group = -1
         bit = False
+        rid = rule.id
+        # the decision-makers whose readings and notes the item shows (as `item_shapers`), gathered in the same pass
+        shapers: list[str] | None = [rid]
+        add = shapers.append
         for s in steps:
             k = s[0]
             g = GROUP_OF[k]
@@ -661,25 +676,34 @@ class Explainer:
                     del out[mark:]
                     self.grouped(out, d, A, C, in_application, paid)
                     bit = True  # (take the clauses from `d.cites`)
+                    shapers = None
                     break
-                out.append(heads[g])
+                append(heads[g])
                 group = g
             if k == "check":
+                add(s[1].id)
                 line = ok_lines.get(id(s[1])) if s[2] is True else None
-            elif k == "limit":
-                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
-            elif k == "cap":
-                bit = bit or s[5] < s[4]
-                line = self.cap(s, paid, in_application)
             elif k == "who":
                 line = who_lines.get((id(s[1]), s[2], kind))
-            elif k == "documents":
-                line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
             elif k == "amount":
                 line = self.amount(s, d)
+            elif k == "documents":
+                add(s[1].id)
+                line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
+            elif k == "limit":
+                add(s[1].id)
+                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
+            elif k == "cap":
+                add(s[1].id)
+                bit = bit or s[5] < s[4]
+                line = self.cap(s, paid, in_application)
             else:
+                if k == "selection":
+                    add(s[1].id)
+                elif k == "subject":
+                    add(f"{rid}#subject")
                 line = None
-            out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
+            append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
         # `d.cites` (the rule's clause, then each ground's, each cutting cap's and subject's, the documents clause)
         # only when it can differ
         if isinstance(d, RecordedItem):
@@ -692,7 +716,7 @@ class Explainer:
             for c in d.grant.consumes:
                 if c.kind == "cap":
                     key = (c.id, c.scope)
-                    in_application[key] = in_application.get(key, Decimal(0)) + c.amount
+                    in_application[key] = in_application.get(key, _ZERO) + c.amount
         if status == "refused":
             out.append(self.heads["reasons"])
             for i, reason in enumerate(d.reasons, 1):
@@ -715,7 +739,15 @@ class Explainer:
             out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
         elif status in ("reduced", "refused"):
             out.append(w.tail("why", self.why(d, I, A, C)))
-        shaped = self.shaping_block(self.item_shapers(d)) if steps or d.reasons or status == "pending_review" else self.tail(rule)[1]
+        if shapers is None:
+            shapers = list(self.item_shapers(d))
+        else:
+            for r in d.reasons:
+                shapers.append(r.check)
+            if status == "pending_review":  # its ceilings are shown
+                shapers += [c.id for c in rule.caps if c.computed is None and not c.restricted]
+        # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
+        shaped = self.shaping_block(tuple(shapers))
         if shaped is not None:
             out.append(shaped)
         out.append(self.item_end)
