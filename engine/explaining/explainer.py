@@ -152,7 +152,9 @@ class Explainer:
         self.amount_fmts = {s: catalogue.partial("amount_line", ("amount",), {"status": m["status"][s]}) for s in STATUSES}
         self.status_result = {s: str(m["status"][s]) for s in STATUSES}
         self.ok_lines: dict[int, Any] = {}  # a check that held: its whole line
-        self.reason_lines: dict[tuple[str, Any], str] = {}
+        # keyed by id() of a ground, the ground kept with its words: alive while kept, so its id is not reused meanwhile
+        self.reason_lines: dict[int, tuple[Any, str, str]] = {}
+        self.count_lines: dict[tuple[str, int], str] = {}  # a status's summary line that shows no amount
         self.who_lines: dict[tuple[Any, ...], Any] = {}
         self.docs_lines: dict[tuple[Any, ...], Any] = {}
         self.standing_blocks: dict[tuple[Any, ...], Any] = {}
@@ -219,7 +221,7 @@ class Explainer:
         for cache in (
             self.cites_cache, self.check_line, self.cap_fmts, self.shaping_blocks, self.limit_fmts, self.rate_fmts, self.ok_lines,
             self.reason_lines, self.who_lines, self.docs_lines, self.standing_blocks, self.facts_cache, self.calc_lines,
-            self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail,
+            self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail, self.count_lines,
         ):  # fmt: skip
             cache.clear()
 
@@ -620,12 +622,19 @@ class Explainer:
     def status_line(self, status: str, n: int, total: Any, provisional: bool) -> str:
         """The summary's line for the items of one status: how many, and their amount (granted, reduced) or
         provisional amount (incomplete, when there is one). `total` is a Decimal, or money text from a record."""
-        word, ns = self.status[status], self.f_count_items(n=n)
         if status in ("granted", "reduced"):
-            return str(self.f_status_line(status=word, n=ns, amount=self.money(total)))
+            return str(self.f_status_line(status=self.status[status], n=self.f_count_items(n=n), amount=self.money(total)))
         if status == "incomplete" and provisional:
-            return str(self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=self.money(total))))
-        return str(self.f_status_line_count(status=word, n=ns))
+            amount = self.f_provisional_of(amount=self.money(total))
+            return str(self.f_status_line(status=self.status[status], n=self.f_count_items(n=n), amount=amount))
+        if type(n) is not int:  # (a recorded count is shown as given; True and 1 are equal keys)
+            return str(self.f_status_line_count(status=self.status[status], n=self.f_count_items(n=n)))
+        line = self.count_lines.get((status, n))
+        if line is None:  # how many, and no amount: kept per status and count
+            if len(self.count_lines) >= MONEY_CACHE:
+                self.count_lines.clear()
+            line = self.count_lines[(status, n)] = str(self.f_status_line_count(status=self.status[status], n=self.f_count_items(n=n)))
+        return line
 
     # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
     # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
@@ -878,15 +887,19 @@ class Explainer:
         return block
 
     def reason(self, reason: Any) -> str:
-        """A ground of refusal in words: `clause：what it requires` (kept per clause and words)."""
-        key = (reason.cites, reason.says)
-        try:
-            line = self.reason_lines.get(key)
-        except TypeError:  # a recorded decision's words are a dict
-            return self.f_reason(cites=reason.cites, says=self.lab.label(reason.says))
-        if line is None:
-            line = self.reason_lines[key] = self.f_reason(cites=reason.cites, says=self.lab.label(reason.says))
-        return line
+        """A ground of refusal in words: `clause：what it requires` (kept per ground)."""
+        return self.said(reason)[2]
+
+    def said(self, reason: Any) -> tuple[Any, str, str]:
+        """A ground (a `Reason`), its words and its line `clause：what it requires`; kept per ground object (the
+        evaluator makes most grounds once per rule), bounded."""
+        found = self.reason_lines.get(id(reason))
+        if found is None or found[0] is not reason:
+            says = self.lab.label(reason.says)
+            if len(self.reason_lines) >= MONEY_CACHE:
+                self.reason_lines.clear()
+            found = self.reason_lines[id(reason)] = (reason, says, self.f_reason(cites=reason.cites, says=says))
+        return found
 
     def missing_documents(self, d: AnyItem, cites: tuple[str, ...]) -> str:
         ds = self.sep.join(self.lab.docs.get(x, x) for x in d.missing_documents)
@@ -945,10 +958,11 @@ class Explainer:
                 out.append(self.f_why_selection(says=says, cites=r.cites, rank=verdict.rank, of=verdict.of, asked=money(would)))
             else:
                 would = last_cap[5] if last_cap is not None else d.asked
+                says = self.said(r)[1]
                 if has_amount and would.quantize(CENT) != 0:
-                    out.append(self.f_why_refused_asked(says=label(r.says), cites=r.cites, asked=money(would)))
+                    out.append(self.f_why_refused_asked(says=says, cites=r.cites, asked=money(would)))
                 else:
-                    out.append(self.f_why_refused(says=label(r.says), cites=r.cites))
+                    out.append(self.f_why_refused(says=says, cites=r.cites))
             if check_step is not None and check_step[1].expression.facts:
                 facts = self.failed_facts.get(id(check_step))
                 if facts is None:
