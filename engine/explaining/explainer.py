@@ -149,6 +149,7 @@ class Explainer:
         self.limit_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
         self.rate_fmts: dict[tuple[int, str], Callable[..., str]] = {}
         self.heading_fmts: dict[str, Callable[..., str]] = {}
+        self.headings: dict[tuple[str, Any], str] = {}
         self.amount_fmts = {s: catalogue.partial("amount_line", ("amount",), {"status": m["status"][s]}) for s in STATUSES}
         self.status_result = {s: str(m["status"][s]) for s in STATUSES}
         self.ok_lines: dict[int, Any] = {}  # a check that held: its whole line
@@ -222,6 +223,7 @@ class Explainer:
             self.cites_cache, self.check_line, self.cap_fmts, self.shaping_blocks, self.limit_fmts, self.rate_fmts, self.ok_lines,
             self.reason_lines, self.who_lines, self.docs_lines, self.standing_blocks, self.facts_cache, self.calc_lines,
             self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail, self.count_lines,
+            self.headings,
         ):  # fmt: skip
             cache.clear()
 
@@ -585,26 +587,30 @@ class Explainer:
         articles: dict[str, list[Any]] = {}
         article_of = self.article_of
         total = _ZERO
+        of_cites: dict[str, list[Any]] = {}  # a rule's clause -> its article's entry
         for d in items:  # (adding a zero is left out: the sums are only shown to the cent)
             s = d.status
             amount = d.amount
             provisional = d.provisional
             counts[s] += 1
-            total += amount
-            if s == "granted" or s == "reduced":
-                totals[s] += amount
-            elif provisional:
-                totals[s] += provisional
             cites = d.rule.cites
-            a = article_of.get(cites, cites)
-            entry = articles.get(a)
+            entry = of_cites.get(cites)
             if entry is None:
-                entry = articles[a] = [0, _ZERO, _ZERO]
+                a = article_of.get(cites, cites)
+                entry = articles.get(a)
+                if entry is None:
+                    entry = articles[a] = [0, _ZERO, _ZERO]
+                of_cites[cites] = entry
             entry[0] += 1
             if amount:
+                total += amount
                 entry[1] += amount
+                if s == "granted" or s == "reduced":
+                    totals[s] += amount
             if provisional:
                 entry[2] += provisional
+                if s != "granted" and s != "reduced":
+                    totals[s] += provisional
         out.append(w.total(self.total_label, money(total.quantize(CENT))))
         out.append(self.by_status_head)
         for s in STATUSES:
@@ -647,16 +653,24 @@ class Explainer:
         rule = d.rule
         t = d.item.type
         I = d.item.facts
-        heading = self.heading_fmts.get(t)
-        if heading is None:
-            heading = self.heading_fmts[t] = self.cat.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
+        ident = d.item.id
+        head = self.headings.get((t, ident))
+        if head is None:  # kept per item type and id (claims reuse ids: i1, i2, ...), bounded
+            heading = self.heading_fmts.get(t)
+            if heading is None:
+                heading = self.heading_fmts[t] = self.cat.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
+            head = heading(id=ident)
+            if type(ident) is str:  # (a recorded id of another type is shown as given, not kept: True and 1 are equal keys)
+                if len(self.headings) >= MONEY_CACHE:
+                    self.headings.clear()
+                self.headings[(t, ident)] = head
         if status == "incomplete" and d.provisional is not None:
             result = self.amount_fmts[status](amount=self.f_provisional_of(amount=money(d.provisional)))
         elif status in ("granted", "reduced"):
             result = self.amount_fmts[status](amount=money(d.amount))
         else:
             result = self.status_result[status]
-        out.append(w.item(n, d.item.id, t, heading(id=d.item.id), status, result))
+        out.append(w.item(n, ident, t, head, status, result))
         at_clauses = len(out)
         out.append("")  # the clauses, once the steps have said whether a cap bit
         steps = d.steps

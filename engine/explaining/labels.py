@@ -62,6 +62,8 @@ class Labels:
         wan_unit = meta.get("wan_unit")
         self.wan_cites = frozenset(c for c, cl in policy.clauses.items() if wan_unit and wan_unit in cl.text)
         self.money_cache: dict[Decimal, str] = {}
+        # a zero to the cent is 0.00 or -0.00, whatever its exponent: by its sign (0 and -0 are equal keys)
+        self.zero_texts = {sign: self.money_fmt(n=f"{Decimal(sign + '0').quantize(CENT):,}") for sign in ("", "-")}
         self._tables()
         self._shapers()
 
@@ -272,8 +274,8 @@ class Labels:
             if cites and d and cites in self.wan_cites and d % TEN_THOUSAND == 0:
                 return self.wan_fmt(n=f"{d / TEN_THOUSAND:,.0f}")
             return self.money_fmt(n=f"{d.quantize(CENT):,}")
-        if not value:  # not cached: 0 and -0 are equal keys but print differently
-            return self.money_fmt(n=f"{value.quantize(CENT):,}")
+        if not value:  # 0 and -0 are equal keys but print differently: by the sign
+            return self.zero_texts["-" if value.is_signed() else ""]
         if cites is not None and cites in self.wan_cites and value % TEN_THOUSAND == 0:
             return self.wan_fmt(n=f"{value / TEN_THOUSAND:,.0f}")
         text = self.money_cache.get(value)
