@@ -689,7 +689,7 @@ class Explainer:
         bit = False
         rid = rule.id
         # the decision-makers whose readings and notes the item shows (as `item_shapers`), gathered in the same pass
-        shapers: list[str] | None = [rid]
+        shapers = [rid]
         add = shapers.append
         for s in steps:
             k = s[0]
@@ -699,7 +699,7 @@ class Explainer:
                     del out[mark:]
                     self.grouped(out, d, A, C, in_application, paid)
                     bit = True  # (take the clauses from `d.cites`)
-                    shapers = None
+                    shapers = []  # (taken from the whole trace below)
                     break
                 append(heads[g])
                 group = g
@@ -734,7 +734,8 @@ class Explainer:
             out[at_clauses] = self.clauses(d.quoted)
         else:
             cites = d.cites if (bit or d.reasons or d.missing_documents or d.cut_by) else (rule.cites,)
-            out[at_clauses] = self.clauses(cites)
+            block = self.cites_cache.get(cites)
+            out[at_clauses] = block if block is not None else self.clauses(cites)
         if d.grant is not None:
             for c in d.grant.consumes:
                 if c.kind == "cap":
@@ -762,7 +763,7 @@ class Explainer:
             out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
         elif status in ("reduced", "refused"):
             out.append(w.tail("why", self.why(d, I, A, C)))
-        if shapers is None:
+        if not shapers:
             shapers = list(self.item_shapers(d))
         else:
             for r in d.reasons:
@@ -770,7 +771,10 @@ class Explainer:
             if status == "pending_review":  # its ceilings are shown
                 shapers += [c.id for c in rule.caps if c.computed is None and not c.restricted]
         # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
-        shaped = self.shaping_block(tuple(shapers))
+        ids = tuple(shapers)
+        shaped = self.shaping_blocks.get(ids, _ABSENT)
+        if shaped is _ABSENT:
+            shaped = self.shaping_block(ids)
         if shaped is not None:
             out.append(shaped)
         out.append(self.item_end)
