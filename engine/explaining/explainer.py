@@ -619,7 +619,8 @@ class Explainer:
         if articles:
             out.append(self.by_article_head)
             order = self.article_order
-            for a, (n, amount, prov) in sorted(articles.items(), key=lambda kv: order.get(kv[0], len(order))):
+            ranked = sorted(articles.items(), key=lambda kv: order.get(kv[0], len(order))) if len(articles) > 1 else articles.items()
+            for a, (n, amount, prov) in ranked:
                 line = self.f_article_line(article=a, n=n, amount=money(amount))
                 if prov.quantize(CENT) != 0:
                     line += self.sep + self.f_article_provisional(amount=money(prov))
@@ -884,7 +885,7 @@ class Explainer:
 
     def standing(self, decision: Decision | RecordedDecision, A: Any, C: Any) -> Any:
         """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
-        key = tuple((s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps)
+        key = tuple([(s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps])
         block = self.standing_blocks.get(key)
         if block is not None:
             return block
