@@ -969,7 +969,7 @@ class Explainer:
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
             elif category == "limit" and limit_step is not None:
-                out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
+                out.append(self.f_why_limit(says=self.said(r)[1], times=limit_step[1].times, cites=r.cites))
             elif category == "limit" and sel_step is not None:
                 would = last_cap[5] if last_cap is not None else d.asked
                 verdict = sel_step[2]
