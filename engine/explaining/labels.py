@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from engine.core.i18n import msg
-from engine.explaining.catalogue import Catalogue, fill
+from engine.explaining.catalogue import Catalogue, fill, format_string
 from engine.language.templating import RenderError
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ class Labels:
         self.label_fallback: str = label_field(meta.get("label_fallback", "en"))
         self.money_fmt = catalogue.compile_text(meta["money"], "n")
         self.wan_fmt = catalogue.compile_text(meta["wan"], "n")
+        # the same message with the digits grouped by the format itself: "{n:,}".format(n=q) is f"{q:,}" put in
+        self.money_grouped = format_string(str(meta["money"]), ("n",), None, {"n": ","}).format
         wan_unit = meta.get("wan_unit")
         self.wan_cites = frozenset(c for c, cl in policy.clauses.items() if wan_unit and wan_unit in cl.text)
         self.money_cache: dict[Decimal, str] = {}
@@ -267,6 +269,10 @@ class Labels:
     def money(self, value: Any, cites: str | None = None) -> str:
         """`Decimal("120000.00")` or `"120000.00"` -> `120,000.00 元`; `12 万元` where the clause cited writes its
         amounts in 万元. A Decimal of the trace is formatted once and kept (bounded)."""
+        if cites is None and type(value) is Decimal:  # the common case first: an amount of the trace, kept
+            text = self.money_cache.get(value)
+            if text is not None:
+                return text
         if type(value) is not Decimal:
             d = to_decimal(value)
             if d is None:
@@ -282,7 +288,7 @@ class Labels:
         if text is None:
             if len(self.money_cache) >= MONEY_CACHE:
                 self.money_cache.clear()
-            text = self.money_cache[value] = self.money_fmt(n=f"{value.quantize(CENT):,}")
+            text = self.money_cache[value] = self.money_grouped(n=value.quantize(CENT))
         return text
 
     def percent(self, value: Any) -> str:
