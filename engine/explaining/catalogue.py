@@ -41,9 +41,10 @@ def fill(text: str, values: Mapping[str, Any]) -> str:
     return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
-def format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | None = None) -> str:
-    """A catalogue message as a `str.format` string: `{name}` for the placeholders in `names`, the
-    values of `fixed` already put in (as `fill` would), every other brace literal."""
+def format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | None = None, specs: Mapping[str, str] | None = None) -> str:
+    """A catalogue message as a `str.format` string: `{name}` for the placeholders in `names` (`{name:spec}` for
+    those in `specs`, e.g. `,` to group digits), the values of `fixed` already put in (as `fill` would), every
+    other brace literal."""
     out: list[str] = []
     pos = 0
     for mt in PLACEHOLDER.finditer(text):
@@ -52,7 +53,8 @@ def format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | 
         if fixed is not None and name in fixed:
             out.append(str(fixed[name]).replace("{", "{{").replace("}", "}}"))
         else:
-            out.append("{" + name + "}" if name in names else "{{" + name + "}}")
+            spec = specs.get(name, "") if specs is not None else ""
+            out.append("{" + name + (":" + spec if spec else "") + "}" if name in names else "{{" + name + "}}")
         pos = mt.end()
     out.append(text[pos:].replace("{", "{{").replace("}", "}}"))
     return "".join(out)

@@ -48,6 +48,7 @@ GROUP_OF = {
 GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents")
 SHAPING_CACHE = 10000  # readings-and-notes blocks kept: one per distinct set of decision-makers (bounded)
 _ABSENT = object()  # a fact the claim does not give
+_ZERO = Decimal(0)
 AnyItem = ItemDecision | RecordedItem
 
 
@@ -148,10 +149,13 @@ class Explainer:
         self.limit_fmts: dict[int, tuple[Callable[..., str], ...]] = {}
         self.rate_fmts: dict[tuple[int, str], Callable[..., str]] = {}
         self.heading_fmts: dict[str, Callable[..., str]] = {}
+        self.headings: dict[tuple[str, Any], str] = {}
         self.amount_fmts = {s: catalogue.partial("amount_line", ("amount",), {"status": m["status"][s]}) for s in STATUSES}
         self.status_result = {s: str(m["status"][s]) for s in STATUSES}
         self.ok_lines: dict[int, Any] = {}  # a check that held: its whole line
-        self.reason_lines: dict[tuple[str, Any], str] = {}
+        # keyed by id() of a ground, the ground kept with its words: alive while kept, so its id is not reused meanwhile
+        self.reason_lines: dict[int, tuple[Any, str, str]] = {}
+        self.count_lines: dict[tuple[str, int], str] = {}  # a status's summary line that shows no amount
         self.who_lines: dict[tuple[Any, ...], Any] = {}
         self.docs_lines: dict[tuple[Any, ...], Any] = {}
         self.standing_blocks: dict[tuple[Any, ...], Any] = {}
@@ -218,7 +222,8 @@ class Explainer:
         for cache in (
             self.cites_cache, self.check_line, self.cap_fmts, self.shaping_blocks, self.limit_fmts, self.rate_fmts, self.ok_lines,
             self.reason_lines, self.who_lines, self.docs_lines, self.standing_blocks, self.facts_cache, self.calc_lines,
-            self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail,
+            self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail, self.count_lines,
+            self.headings,
         ):  # fmt: skip
             cache.clear()
 
@@ -578,21 +583,34 @@ class Explainer:
         money = self.money
         w = self.w
         counts = dict.fromkeys(STATUSES, 0)
-        totals = dict.fromkeys(STATUSES, Decimal(0))
+        totals = dict.fromkeys(STATUSES, _ZERO)
         articles: dict[str, list[Any]] = {}
-        total = Decimal(0)
-        for d in items:
+        article_of = self.article_of
+        total = _ZERO
+        of_cites: dict[str, list[Any]] = {}  # a rule's clause -> its article's entry
+        for d in items:  # (adding a zero is left out: the sums are only shown to the cent)
             s = d.status
+            amount = d.amount
+            provisional = d.provisional
             counts[s] += 1
-            totals[s] += d.amount if s in ("granted", "reduced") else (d.provisional or Decimal(0))
-            total += d.amount
-            a = self.article_of.get(d.rule.cites, d.rule.cites)
-            entry = articles.get(a)
+            cites = d.rule.cites
+            entry = of_cites.get(cites)
             if entry is None:
-                entry = articles[a] = [0, Decimal(0), Decimal(0)]
+                a = article_of.get(cites, cites)
+                entry = articles.get(a)
+                if entry is None:
+                    entry = articles[a] = [0, _ZERO, _ZERO]
+                of_cites[cites] = entry
             entry[0] += 1
-            entry[1] += d.amount
-            entry[2] += d.provisional or Decimal(0)
+            if amount:
+                total += amount
+                entry[1] += amount
+                if s == "granted" or s == "reduced":
+                    totals[s] += amount
+            if provisional:
+                entry[2] += provisional
+                if s != "granted" and s != "reduced":
+                    totals[s] += provisional
         out.append(w.total(self.total_label, money(total.quantize(CENT))))
         out.append(self.by_status_head)
         for s in STATUSES:
@@ -601,7 +619,8 @@ class Explainer:
         if articles:
             out.append(self.by_article_head)
             order = self.article_order
-            for a, (n, amount, prov) in sorted(articles.items(), key=lambda kv: order.get(kv[0], len(order))):
+            ranked = sorted(articles.items(), key=lambda kv: order.get(kv[0], len(order))) if len(articles) > 1 else articles.items()
+            for a, (n, amount, prov) in ranked:
                 line = self.f_article_line(article=a, n=n, amount=money(amount))
                 if prov.quantize(CENT) != 0:
                     line += self.sep + self.f_article_provisional(amount=money(prov))
@@ -610,12 +629,19 @@ class Explainer:
     def status_line(self, status: str, n: int, total: Any, provisional: bool) -> str:
         """The summary's line for the items of one status: how many, and their amount (granted, reduced) or
         provisional amount (incomplete, when there is one). `total` is a Decimal, or money text from a record."""
-        word, ns = self.status[status], self.f_count_items(n=n)
         if status in ("granted", "reduced"):
-            return str(self.f_status_line(status=word, n=ns, amount=self.money(total)))
+            return str(self.f_status_line(status=self.status[status], n=self.f_count_items(n=n), amount=self.money(total)))
         if status == "incomplete" and provisional:
-            return str(self.f_status_line(status=word, n=ns, amount=self.f_provisional_of(amount=self.money(total))))
-        return str(self.f_status_line_count(status=word, n=ns))
+            amount = self.f_provisional_of(amount=self.money(total))
+            return str(self.f_status_line(status=self.status[status], n=self.f_count_items(n=n), amount=amount))
+        if type(n) is not int:  # (a recorded count is shown as given; True and 1 are equal keys)
+            return str(self.f_status_line_count(status=self.status[status], n=self.f_count_items(n=n)))
+        line = self.count_lines.get((status, n))
+        if line is None:  # how many, and no amount: kept per status and count
+            if len(self.count_lines) >= MONEY_CACHE:
+                self.count_lines.clear()
+            line = self.count_lines[(status, n)] = str(self.f_status_line_count(status=self.status[status], n=self.f_count_items(n=n)))
+        return line
 
     # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
     # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
@@ -628,16 +654,24 @@ class Explainer:
         rule = d.rule
         t = d.item.type
         I = d.item.facts
-        heading = self.heading_fmts.get(t)
-        if heading is None:
-            heading = self.heading_fmts[t] = self.cat.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
+        ident = d.item.id
+        head = self.headings.get((t, ident))
+        if head is None:  # kept per item type and id (claims reuse ids: i1, i2, ...), bounded
+            heading = self.heading_fmts.get(t)
+            if heading is None:
+                heading = self.heading_fmts[t] = self.cat.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
+            head = heading(id=ident)
+            if type(ident) is str:  # (a recorded id of another type is shown as given, not kept: True and 1 are equal keys)
+                if len(self.headings) >= MONEY_CACHE:
+                    self.headings.clear()
+                self.headings[(t, ident)] = head
         if status == "incomplete" and d.provisional is not None:
             result = self.amount_fmts[status](amount=self.f_provisional_of(amount=money(d.provisional)))
         elif status in ("granted", "reduced"):
             result = self.amount_fmts[status](amount=money(d.amount))
         else:
             result = self.status_result[status]
-        out.append(w.item(n, d.item.id, t, heading(id=d.item.id), status, result))
+        out.append(w.item(n, ident, t, head, status, result))
         at_clauses = len(out)
         out.append("")  # the clauses, once the steps have said whether a cap bit
         steps = d.steps
@@ -651,8 +685,13 @@ class Explainer:
         docs_lines = self.docs_lines
         kind = A.get("kind")
         heads = self.group_heads
+        append = out.append
         group = -1
         bit = False
+        rid = rule.id
+        # the decision-makers whose readings and notes the item shows (as `item_shapers`), gathered in the same pass
+        shapers = [rid]
+        add = shapers.append
         for s in steps:
             k = s[0]
             g = GROUP_OF[k]
@@ -661,25 +700,34 @@ class Explainer:
                     del out[mark:]
                     self.grouped(out, d, A, C, in_application, paid)
                     bit = True  # (take the clauses from `d.cites`)
+                    shapers = []  # (taken from the whole trace below)
                     break
-                out.append(heads[g])
+                append(heads[g])
                 group = g
             if k == "check":
+                add(s[1].id)
                 line = ok_lines.get(id(s[1])) if s[2] is True else None
-            elif k == "limit":
-                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
-            elif k == "cap":
-                bit = bit or s[5] < s[4]
-                line = self.cap(s, paid, in_application)
             elif k == "who":
                 line = who_lines.get((id(s[1]), s[2], kind))
-            elif k == "documents":
-                line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
             elif k == "amount":
                 line = self.amount(s, d)
+            elif k == "documents":
+                add(s[1].id)
+                line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
+            elif k == "limit":
+                add(s[1].id)
+                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
+            elif k == "cap":
+                add(s[1].id)
+                bit = bit or s[5] < s[4]
+                line = self.cap(s, paid, in_application)
             else:
+                if k == "selection":
+                    add(s[1].id)
+                elif k == "subject":
+                    add(f"{rid}#subject")
                 line = None
-            out.append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
+            append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
         # `d.cites` (the rule's clause, then each ground's, each cutting cap's and subject's, the documents clause)
         # only when it can differ
         if isinstance(d, RecordedItem):
@@ -687,12 +735,13 @@ class Explainer:
             out[at_clauses] = self.clauses(d.quoted)
         else:
             cites = d.cites if (bit or d.reasons or d.missing_documents or d.cut_by) else (rule.cites,)
-            out[at_clauses] = self.clauses(cites)
+            block = self.cites_cache.get(cites)
+            out[at_clauses] = block if block is not None else self.clauses(cites)
         if d.grant is not None:
             for c in d.grant.consumes:
                 if c.kind == "cap":
                     key = (c.id, c.scope)
-                    in_application[key] = in_application.get(key, Decimal(0)) + c.amount
+                    in_application[key] = in_application.get(key, _ZERO) + c.amount
         if status == "refused":
             out.append(self.heads["reasons"])
             for i, reason in enumerate(d.reasons, 1):
@@ -715,7 +764,18 @@ class Explainer:
             out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
         elif status in ("reduced", "refused"):
             out.append(w.tail("why", self.why(d, I, A, C)))
-        shaped = self.shaping_block(self.item_shapers(d)) if steps or d.reasons or status == "pending_review" else self.tail(rule)[1]
+        if not shapers:
+            shapers = list(self.item_shapers(d))
+        else:
+            for r in d.reasons:
+                shapers.append(r.check)
+            if status == "pending_review":  # its ceilings are shown
+                shapers += [c.id for c in rule.caps if c.computed is None and not c.restricted]
+        # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
+        ids = tuple(shapers)
+        shaped = self.shaping_blocks.get(ids, _ABSENT)
+        if shaped is _ABSENT:
+            shaped = self.shaping_block(ids)
         if shaped is not None:
             out.append(shaped)
         out.append(self.item_end)
@@ -825,7 +885,7 @@ class Explainer:
 
     def standing(self, decision: Decision | RecordedDecision, A: Any, C: Any) -> Any:
         """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
-        key = tuple((s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps)
+        key = tuple([(s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps])
         block = self.standing_blocks.get(key)
         if block is not None:
             return block
@@ -846,15 +906,19 @@ class Explainer:
         return block
 
     def reason(self, reason: Any) -> str:
-        """A ground of refusal in words: `clause：what it requires` (kept per clause and words)."""
-        key = (reason.cites, reason.says)
-        try:
-            line = self.reason_lines.get(key)
-        except TypeError:  # a recorded decision's words are a dict
-            return self.f_reason(cites=reason.cites, says=self.lab.label(reason.says))
-        if line is None:
-            line = self.reason_lines[key] = self.f_reason(cites=reason.cites, says=self.lab.label(reason.says))
-        return line
+        """A ground of refusal in words: `clause：what it requires` (kept per ground)."""
+        return self.said(reason)[2]
+
+    def said(self, reason: Any) -> tuple[Any, str, str]:
+        """A ground (a `Reason`), its words and its line `clause：what it requires`; kept per ground object (the
+        evaluator makes most grounds once per rule), bounded."""
+        found = self.reason_lines.get(id(reason))
+        if found is None or found[0] is not reason:
+            says = self.lab.label(reason.says)
+            if len(self.reason_lines) >= MONEY_CACHE:
+                self.reason_lines.clear()
+            found = self.reason_lines[id(reason)] = (reason, says, self.f_reason(cites=reason.cites, says=says))
+        return found
 
     def missing_documents(self, d: AnyItem, cites: tuple[str, ...]) -> str:
         ds = self.sep.join(self.lab.docs.get(x, x) for x in d.missing_documents)
@@ -905,7 +969,7 @@ class Explainer:
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
             elif category == "limit" and limit_step is not None:
-                out.append(self.f_why_limit(says=label(r.says), times=limit_step[1].times, cites=r.cites))
+                out.append(self.f_why_limit(says=self.said(r)[1], times=limit_step[1].times, cites=r.cites))
             elif category == "limit" and sel_step is not None:
                 would = last_cap[5] if last_cap is not None else d.asked
                 verdict = sel_step[2]
@@ -913,10 +977,11 @@ class Explainer:
                 out.append(self.f_why_selection(says=says, cites=r.cites, rank=verdict.rank, of=verdict.of, asked=money(would)))
             else:
                 would = last_cap[5] if last_cap is not None else d.asked
+                says = self.said(r)[1]
                 if has_amount and would.quantize(CENT) != 0:
-                    out.append(self.f_why_refused_asked(says=label(r.says), cites=r.cites, asked=money(would)))
+                    out.append(self.f_why_refused_asked(says=says, cites=r.cites, asked=money(would)))
                 else:
-                    out.append(self.f_why_refused(says=label(r.says), cites=r.cites))
+                    out.append(self.f_why_refused(says=says, cites=r.cites))
             if check_step is not None and check_step[1].expression.facts:
                 facts = self.failed_facts.get(id(check_step))
                 if facts is None:

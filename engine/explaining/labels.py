@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from engine.core.i18n import msg
-from engine.explaining.catalogue import Catalogue, fill
+from engine.explaining.catalogue import Catalogue, fill, format_string
 from engine.language.templating import RenderError
 
 if TYPE_CHECKING:
@@ -59,9 +59,13 @@ class Labels:
         self.label_fallback: str = label_field(meta.get("label_fallback", "en"))
         self.money_fmt = catalogue.compile_text(meta["money"], "n")
         self.wan_fmt = catalogue.compile_text(meta["wan"], "n")
+        # the same message with the digits grouped by the format itself: "{n:,}".format(n=q) is f"{q:,}" put in
+        self.money_grouped = format_string(str(meta["money"]), ("n",), None, {"n": ","}).format
         wan_unit = meta.get("wan_unit")
         self.wan_cites = frozenset(c for c, cl in policy.clauses.items() if wan_unit and wan_unit in cl.text)
         self.money_cache: dict[Decimal, str] = {}
+        # a zero to the cent is 0.00 or -0.00, whatever its exponent: by its sign (0 and -0 are equal keys)
+        self.zero_texts = {sign: self.money_fmt(n=f"{Decimal(sign + '0').quantize(CENT):,}") for sign in ("", "-")}
         self._tables()
         self._shapers()
 
@@ -265,6 +269,10 @@ class Labels:
     def money(self, value: Any, cites: str | None = None) -> str:
         """`Decimal("120000.00")` or `"120000.00"` -> `120,000.00 元`; `12 万元` where the clause cited writes its
         amounts in 万元. A Decimal of the trace is formatted once and kept (bounded)."""
+        if cites is None and type(value) is Decimal:  # the common case first: an amount of the trace, kept
+            text = self.money_cache.get(value)
+            if text is not None:
+                return text
         if type(value) is not Decimal:
             d = to_decimal(value)
             if d is None:
@@ -272,15 +280,15 @@ class Labels:
             if cites and d and cites in self.wan_cites and d % TEN_THOUSAND == 0:
                 return self.wan_fmt(n=f"{d / TEN_THOUSAND:,.0f}")
             return self.money_fmt(n=f"{d.quantize(CENT):,}")
-        if not value:  # not cached: 0 and -0 are equal keys but print differently
-            return self.money_fmt(n=f"{value.quantize(CENT):,}")
+        if not value:  # 0 and -0 are equal keys but print differently: by the sign
+            return self.zero_texts["-" if value.is_signed() else ""]
         if cites is not None and cites in self.wan_cites and value % TEN_THOUSAND == 0:
             return self.wan_fmt(n=f"{value / TEN_THOUSAND:,.0f}")
         text = self.money_cache.get(value)
         if text is None:
             if len(self.money_cache) >= MONEY_CACHE:
                 self.money_cache.clear()
-            text = self.money_cache[value] = self.money_fmt(n=f"{value.quantize(CENT):,}")
+            text = self.money_cache[value] = self.money_grouped(n=value.quantize(CENT))
         return text
 
     def percent(self, value: Any) -> str:
