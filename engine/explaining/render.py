@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -615,50 +616,96 @@ def render_report(
 
     `policy_for`: the version that made each decision, when several versions of the policy decided the entries.
     """
-    r = renderer(policy, lang)
     with render_budget(MAX_RENDER_SECONDS, MAX_OUTPUT_CHARS) as budget:  # checked by policy templates only
-        return _report(r, entries, budget, lang, title, policy_for)
+        page = ReportPage(policy, lang, title=title, policy_for=policy_for, budget=budget)
+        for entry in entries:
+            page.add(entry)
+        return page.html()
 
 
-def _report(
-    r: Renderer,
-    entries: Iterable[Decision | Mapping[str, Any] | ReportError],
-    budget: RenderBudget,
-    lang: str,
-    title: str | None,
-    policy_for: Callable[[Mapping[str, Any]], CompiledPolicy] | None,
-) -> str:
-    rows: list[dict[str, Any]] = []
-    total = Decimal(0)
-    errors = 0
-    for n, entry in enumerate(entries, 1):
-        budget.allow(REPORT_SECONDS_PER_ROW, REPORT_CHARS_PER_ROW)  # a report's budget grows with its applications
-        anchor = f"app-{n}"
-        if isinstance(entry, ReportError):
-            errors += 1
-            rows.append({"n": n, "anchor": anchor, "error": entry.in_language(lang), "flags": ["error"]})
-            continue
-        d = _as_dict(entry)
-        total += _to_decimal(d.get("total")) or Decimal(0)
-        counts = d.get("counts_by_status") or {}
-        rows.append(
-            {
-                "n": n,
-                "anchor": anchor,
-                "error": None,
-                "d": d,
-                "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
-                "flags": _flags(d),
-                "body": (renderer(policy_for(d), lang) if policy_for else r).body_html(entry, anchor),
-            }
-        )
-    return r.template(REPORT_TEMPLATE).render(
-        rows=rows,
-        title=title,
-        count=len(rows),
-        errors=errors,
-        grand_total=f"{total.quantize(CENT)}",
-    )
+class ReportPage:
+    """`render_report` one entry at a time: `add` draws an application's explanation as it comes (a batch draws
+    each decision as it reads it, or as it is decided), `html` the page around them. The same text as
+    `render_report` of the same entries.
+
+    The render's budget (`RenderBudget`: time and output, grown per application) counts the time spent in `add`
+    and `html` only, not the time between them (when the entries come from a batch still deciding)."""
+
+    def __init__(
+        self,
+        policy: CompiledPolicy,
+        lang: str = "zh",
+        *,
+        title: str | None = None,
+        policy_for: Callable[[Mapping[str, Any]], CompiledPolicy] | None = None,
+        budget: RenderBudget | None = None,
+    ) -> None:
+        self.r = renderer(policy, lang)
+        self.lang = lang
+        self.title = title
+        self.policy_for = policy_for
+        self.budget = budget if budget is not None else RenderBudget(MAX_RENDER_SECONDS, MAX_OUTPUT_CHARS)
+        self.idle_since: float | None = None if budget is not None else time.monotonic()  # own budget: waits not counted
+        self.rows: list[dict[str, Any]] = []
+        self.total = Decimal(0)
+        self.errors = 0
+
+    @contextmanager
+    def _drawing(self) -> Iterator[None]:
+        if self.idle_since is not None:
+            self.budget.deadline += time.monotonic() - self.idle_since
+        try:
+            with render_budget(budget=self.budget):
+                yield
+        finally:
+            if self.idle_since is not None:
+                self.idle_since = time.monotonic()
+
+    @in_engine_context
+    def add(self, entry: Decision | Mapping[str, Any] | ReportError) -> None:
+        """The next application of the report: its index row's data and its explanation, drawn now."""
+        with self._drawing():
+            self.budget.allow(REPORT_SECONDS_PER_ROW, REPORT_CHARS_PER_ROW)  # a report's budget grows with its applications
+            n = len(self.rows) + 1
+            anchor = f"app-{n}"
+            if isinstance(entry, ReportError):
+                self.errors += 1
+                self.rows.append({"n": n, "anchor": anchor, "error": entry.in_language(self.lang), "flags": ["error"]})
+                return
+            d = _as_dict(entry)
+            self.total += _to_decimal(d.get("total")) or Decimal(0)
+            counts = d.get("counts_by_status") or {}
+            drawn = renderer(self.policy_for(d), self.lang) if self.policy_for else self.r
+            self.rows.append(
+                {
+                    "n": n,
+                    "anchor": anchor,
+                    "error": None,
+                    "d": d,
+                    "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
+                    "flags": _flags(d),
+                    "body": drawn.body_html(entry, anchor),
+                }
+            )
+
+    @in_engine_context
+    def html(self) -> str:
+        """The page: its head, the index of every application added, and their explanations in order."""
+        with self._drawing():
+            page: str = self.r.template(REPORT_TEMPLATE).render(
+                rows=self.rows,
+                title=self.title,
+                count=len(self.rows),
+                errors=self.errors,
+                grand_total=f"{self.total.quantize(CENT)}",
+            )
+        return page
+
+    def write(self, path: str | Path) -> Path:
+        """The page into a file (UTF-8)."""
+        out = Path(path)
+        out.write_text(self.html(), encoding="utf-8")
+        return out
 
 
 def write_report(
@@ -682,6 +729,7 @@ __all__: list[str] = [
     "RenderError",
     "Renderer",
     "ReportError",
+    "ReportPage",
     "explain",
     "explanation",
     "languages",
