@@ -278,6 +278,7 @@ def run_batch(
     encoding: str | None = None,
     audit: Audit | None = None,
     report_lang: str = "zh",
+    outputs_while_deciding: bool = True,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -293,6 +294,11 @@ def run_batch(
 
     `audit` (committing): who commits the round; each application committed gets its own audit entry (action,
     actor and detail from `audit`, target its claim id) in its commit's transaction. Decided on one process.
+
+    `outputs_while_deciding`: when no version has a round budget (so nothing decided can change afterwards), the
+    outputs are made on a second process as the decisions are written (`_EarlyOutputs`), and after deciding only
+    their last steps are left; the same files as writing them all after deciding (`False`, or where `fork` is not
+    available, or if that process fails).
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
@@ -338,6 +344,7 @@ def run_batch(
     steps = Steps(stderr, not quiet)  # after the progress bar: each output step says what it is doing
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
+    early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are
     try:
         # backslashreplace: an error record quotes raw input, which may hold a lone surrogate no UTF-8 file can;
         # inside a JSON string its escape (\ud800) reads back as the same text
@@ -345,6 +352,8 @@ def run_batch(
             open(raw_path, "w", encoding="utf-8", errors="backslashreplace") as dec_f,
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
+            if outputs_while_deciding and not any(v.round_budget is not None for v in versions.versions):
+                early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, (stderr, sys.stdout, sys.stderr))
             try:
                 parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
@@ -376,8 +385,11 @@ def run_batch(
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
-        _final_pass(versions, out, raw_path, target, scaled, summary, report, steps, report_lang)
+        if early is None or scaled or not early.finish(out, raw_path, summary, steps):
+            _final_pass(versions, out, raw_path, target, scaled, summary, report, steps, report_lang)
     finally:
+        if early is not None:
+            early.stop()
         steps.done()
         reader.close()
         if target is not real:
@@ -1059,6 +1071,147 @@ def _final_pass(
         for line in src:
             outputs.line(line)
     outputs.finish(raw_path, steps)
+
+
+#: What `_Outputs` sets in a run's summary (sent back by the process that made the outputs while deciding).
+_OUTPUT_FIELDS = ("items", "approved_total", "by_status", "by_item", "held_incomplete", "held_pending", "outputs", "report", "warnings")
+
+
+class _EarlyOutputs:
+    """The outputs made on a second process while the round is decided: `_Outputs` over decisions.partial.jsonl
+    as the deciding loop writes it, so that after deciding only the workbook's last sheets and the report's page
+    are left. Only for a round nothing after deciding can change (no version has a round budget, so no round is
+    scaled); the files are those `_final_pass` writes after deciding (tests/test_batch_outputs.py).
+
+    The process is forked (it inherits the policy versions, the language and the summary so far) and told over a
+    pipe when every decision is written; it says each step it starts (said by the run) and sends back what it set
+    in the summary. If it cannot be started, fails or dies, the run writes every output after deciding instead."""
+
+    def __init__(self, process: Any, conn: Any) -> None:
+        self.process = process
+        self.conn = conn
+
+    @classmethod
+    def start(
+        cls,
+        versions: PolicySet,
+        out: Path,
+        raw_path: Path,
+        summary: BatchSummary,
+        report: bool,
+        report_lang: str,
+        streams: Sequence[IO[str]],
+    ) -> _EarlyOutputs | None:
+        import multiprocessing
+
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        ctx = multiprocessing.get_context("fork")
+        here, there = ctx.Pipe()
+        for stream in streams:  # what is still buffered would be written twice (the process flushes them as it ends)
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        process = ctx.Process(
+            target=_outputs_process, args=(there, here, versions, out, raw_path, summary, report, report_lang), daemon=True
+        )
+        try:
+            process.start()
+        except OSError:
+            here.close()
+            there.close()
+            return None
+        there.close()
+        return cls(process, here)
+
+    def finish(self, out: Path, raw_path: Path, summary: BatchSummary, steps: Steps) -> bool:
+        """Every decision and error is written (both files closed): the outputs' last steps, each said as the process
+        starts it. True when every output is written; False when the process failed (the caller writes them all)."""
+        steps.start(msg("batch.step.outputs", n=summary.decided))
+        try:
+            self.conn.send((summary.applications, summary.decided, summary.failed))
+            while True:
+                kind, value = self.conn.recv()
+                if kind == "step":
+                    steps.start(value)
+                elif kind == "done":
+                    break
+                else:  # "failed": nothing it wrote is relied on
+                    return False
+        except (EOFError, OSError):  # it died (killed, out of memory)
+            return False
+        for name in _OUTPUT_FIELDS:
+            setattr(summary, name, value[name])
+        os.replace(raw_path, out / "decisions.jsonl")  # unscaled: the decisions' lines are decisions.jsonl as they are
+        return True
+
+    def stop(self) -> None:
+        """The process ended (it has, unless the run stopped early), and the pipe closed."""
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+class _SentSteps(Steps):
+    """The steps of the outputs' process: each sent to the run, which says it."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(sys.stderr, False)
+        self.conn = conn
+
+    def start(self, text: str) -> None:
+        self.conn.send(("step", text))
+
+
+def _growing(path: Path, conn: Any, summary: BatchSummary) -> Iterator[str]:
+    """The lines of `path` as they are written, until the run says every line is (then the counts of the round)."""
+    ended = False
+    with open(path, encoding="utf-8") as f:
+        pending = ""
+        while True:
+            text = f.readline()
+            if text:
+                if text.endswith("\n"):
+                    yield pending + text
+                    pending = ""
+                else:  # the rest of the line is still being written
+                    pending += text
+                continue
+            if ended:
+                break
+            if conn.poll(0.05):
+                summary.applications, summary.decided, summary.failed = conn.recv()
+                ended = True  # the file is closed: what is left of it is read, then no more
+    if pending:  # pragma: no cover - every line the run writes ends in a line feed
+        yield pending
+
+
+def _outputs_process(
+    conn: Any,
+    other: Any,
+    versions: PolicySet,
+    out: Path,
+    raw_path: Path,
+    summary: BatchSummary,
+    report: bool,
+    report_lang: str,
+) -> None:
+    """The process of `_EarlyOutputs`: `_Outputs` over the decisions' lines as they come, then its last steps."""
+    other.close()
+    try:
+        outputs = _Outputs(versions, out, None, {}, summary, report, report_lang)
+        for line in _growing(raw_path, conn, summary):
+            outputs.line(line)
+        outputs.finish(raw_path, _SentSteps(conn), keep_raw=True)
+        conn.send(("done", {name: getattr(summary, name) for name in _OUTPUT_FIELDS}))
+    except BaseException as exc:  # said to the run, which writes every output itself
+        try:
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        except (OSError, ValueError):
+            pass
 
 
 def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
