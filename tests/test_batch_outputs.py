@@ -319,3 +319,24 @@ def test_a_report_page_counts_no_time_between_its_entries(policy, tmp_path: Path
     now[0] += 100.0
     page.add(decision)
     assert page.budget.deadline == pytest.approx(first + 100.0 + 0.1)
+
+
+def test_a_run_in_a_thread_beside_others_writes_its_outputs_after_deciding(policy, tmp_path: Path, monkeypatch) -> None:
+    # the service runs rounds in threads: a process with other threads is not forked (a lock held by another
+    # thread would stay held in the copy), and the outputs are the same
+    import threading
+
+    inp = _generated_round(tmp_path / "in.jsonl", 2, 60)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    run_batch(policy, inp, tmp_path / "alone", quiet=True, ledger_url=url)
+    calls = _spy_final_pass(monkeypatch)
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        run_batch(policy, inp, tmp_path / "beside", quiet=True, ledger_url=url)
+    finally:
+        done.set()
+        other.join()
+    assert calls == [1]
+    assert _files(tmp_path / "beside") == _files(tmp_path / "alone")

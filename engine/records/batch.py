@@ -298,7 +298,7 @@ def run_batch(
     `outputs_while_deciding`: when no version has a round budget (so nothing decided can change afterwards), the
     outputs are made on a second process as the decisions are written (`_EarlyOutputs`), and after deciding only
     their last steps are left; the same files as writing them all after deciding (`False`, or where `fork` is not
-    available, or if that process fails).
+    available, in a process with other threads, or if that process fails).
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
@@ -1085,7 +1085,8 @@ class _EarlyOutputs:
 
     The process is forked (it inherits the policy versions, the language and the summary so far) and told over a
     pipe when every decision is written; it says each step it starts (said by the run) and sends back what it set
-    in the summary. If it cannot be started, fails or dies, the run writes every output after deciding instead."""
+    in the summary. If it cannot be started (no `fork`; a run in a process with other threads), fails or dies, the
+    run writes every output after deciding instead."""
 
     def __init__(self, process: Any, conn: Any) -> None:
         self.process = process
@@ -1103,8 +1104,11 @@ class _EarlyOutputs:
         streams: Sequence[IO[str]],
     ) -> _EarlyOutputs | None:
         import multiprocessing
+        import threading
 
-        if "fork" not in multiprocessing.get_all_start_methods():
+        # a process with other threads (the service runs rounds in threads) is not forked: a lock another thread
+        # holds would stay held in the copy
+        if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
             return None
         ctx = multiprocessing.get_context("fork")
         here, there = ctx.Pipe()
