@@ -340,3 +340,41 @@ def test_a_run_in_a_thread_beside_others_writes_its_outputs_after_deciding(polic
         other.join()
     assert calls == [1]
     assert _files(tmp_path / "beside") == _files(tmp_path / "alone")
+
+
+def test_a_spooled_report_page_writes_the_same_file(policy, tmp_path: Path) -> None:
+    # spooled, each explanation waits in a temporary file as UTF-8 and `write` copies it where the page puts it:
+    # the file is render_report's text; html() of a spooled page is that text too
+    from engine.explaining import render
+
+    _run(policy, tmp_path, io.StringIO())
+    decisions = [json.loads(line) for line in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    entries = [*decisions, render.ReportError("line 7", "not JSON", ["line 7: expected a value"])]
+    expected = render.render_report(policy, entries, "zh")
+    page = render.ReportPage(policy, "zh", spool=True)
+    for e in entries:
+        page.add(e)
+    assert len(page.marks) == 6 and all(str(r["body"]) in page.marks for r in page.rows if not r["error"])
+    assert page.write(tmp_path / "spooled.html").read_text(encoding="utf-8") == expected
+    again = render.ReportPage(policy, "zh", spool=True)
+    for e in entries:
+        again.add(e)
+    assert again.html() == expected
+
+
+def test_a_spooled_page_with_text_no_file_can_hold_fails_as_before(policy, tmp_path: Path) -> None:
+    # a lone surrogate (from a "\\ud800" escape in a decision's JSON) cannot be written as UTF-8: the page fails
+    # to write with the same error as the page written from one string
+    from engine.explaining import render
+
+    _run(policy, tmp_path, io.StringIO())
+    d = json.loads((tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    d["applicant"]["name"] = "A\ud800"
+    errors = []
+    for spool in (False, True):
+        page = render.ReportPage(policy, "zh", spool=spool)
+        page.add(json.loads(json.dumps(d)))
+        with pytest.raises(UnicodeEncodeError) as exc:
+            page.write(tmp_path / f"p{spool}.html")
+        errors.append(str(exc.value))
+    assert errors[0] == errors[1]

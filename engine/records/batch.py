@@ -825,7 +825,7 @@ def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: Ba
         return None
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     many = len(versions.versions) > 1
-    page = render.ReportPage(versions.newest, lang, policy_for=versions.for_decision if many else None)
+    page = render.ReportPage(versions.newest, lang, policy_for=versions.for_decision if many else None, spool=True)
     with open(out / "decisions.jsonl", encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
@@ -883,7 +883,7 @@ class _Outputs:
                 from engine.explaining import render
 
                 many = len(versions.versions) > 1
-                self.page = render.ReportPage(versions.newest, report_lang, policy_for=versions.for_decision if many else None)
+                self.page = render.ReportPage(versions.newest, report_lang, policy_for=versions.for_decision if many else None, spool=True)
             except Exception as exc:  # a report that cannot be drawn must not lose the decisions
                 self.failed = exc
 
