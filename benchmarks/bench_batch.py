@@ -192,7 +192,7 @@ def outputs(policy: Any, items: int, repeat: int) -> int:
                 marks.clear()
                 last = [0.0, 0.0]
                 children = resource.getrusage(resource.RUSAGE_CHILDREN)
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 s = run_batch(
                     policy,
                     round_path,
@@ -215,7 +215,7 @@ def outputs(policy: Any, items: int, repeat: int) -> int:
                         print(f"    {prev[0]:<96} {wall - prev[1]:6.2f} s wall {cpu - prev[2]:6.2f} s cpu", file=sys.stderr)
                     prev = (name, wall, cpu) if name else ("", wall, cpu)
                 print(
-                    f"    deciding {last[0] - start:.2f} s wall; after deciding {end - last[0]:.2f} s wall, {end_cpu - last[1]:.2f} s cpu; "
+                    f"    deciding {last[0] - start:.2f} s wall, {last[1] - start_cpu:.2f} s cpu; after deciding {end - last[0]:.2f} s wall, {end_cpu - last[1]:.2f} s cpu; "
                     f"the outputs' process {child_cpu:.2f} s cpu in all",
                     file=sys.stderr,
                 )

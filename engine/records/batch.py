@@ -1203,8 +1203,15 @@ def _outputs_process(
     report: bool,
     report_lang: str,
 ) -> None:
-    """The process of `_EarlyOutputs`: `_Outputs` over the decisions' lines as they come, then its last steps."""
+    """The process of `_EarlyOutputs`: `_Outputs` over the decisions' lines as they come, then its last steps.
+
+    It runs at a lower priority than the deciding loop: with a free core it keeps up beside it; without one (a
+    busy machine) deciding keeps its speed and this process takes what is left, catching up after deciding."""
     other.close()
+    try:
+        os.nice(10)
+    except OSError:  # pragma: no cover - not allowed here: the same work at the same priority
+        pass
     try:
         outputs = _Outputs(versions, out, None, {}, summary, report, report_lang)
         for line in _growing(raw_path, conn, summary):
