@@ -17,18 +17,31 @@ The second is what the wall clock would be with a free core per worker: on a mac
 sessions, Linux's autogroup scheduling gives one session (all the workers of one run) one share of
 the CPU however many processes it starts, so the wall clock there understates the speed-up.
 Prints the speed-up by both, each step's figures, the largest connected group, and the number of cores.
+
+    PYTHONPATH=. python benchmarks/bench_batch.py --outputs --items 100000 --repeat 2
+
+`--outputs` (issue 14 point 5): the outputs written after deciding, per step (each step `batch` says: the
+decisions, CSVs and workbook rows; the workbook's last sheets; report.html), wall clock and the run's own
+process time, for a round with its report (cut to the report's limit of 10,000 applications: `--items 100000`
+gives ~10,000), one worker, the outputs made while deciding (the default) and all after deciding
+(`outputs_while_deciding=False`) alternating. Every output file must be the same both ways (summary.xlsx by
+its parts, summary.json but its seconds), or the benchmark stops. The CPU time of the outputs' process, which
+works while the round is decided, is printed beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +51,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.generate import claims  # noqa: E402
 from engine import load_policy  # noqa: E402
+from engine.records import batch  # noqa: E402
 from engine.records import workers as parallel  # noqa: E402
 from engine.records.batch import run_batch  # noqa: E402
 from engine.records.ledger import Ledger  # noqa: E402
@@ -51,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--policy", default=str(ROOT / "policies" / "pinggu_2020.yaml"))
     ap.add_argument("--commit", action="store_true", help="commit the round (each run into its own copy of the history ledger)")
+    ap.add_argument("--outputs", action="store_true", help="time the outputs after deciding, per step (see above)")
     args = ap.parse_args(argv)
     policy = load_policy(args.policy)
+    if args.outputs:
+        return outputs(policy, args.items, args.repeat)
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'ledger.sqlite'}"
@@ -121,6 +138,97 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.items} items, {os.cpu_count()} cores: wall clock 1 worker {one:.2f} s, {args.workers} workers {many:.2f} s "
             f"({one / many:.2f}x); critical-path CPU 1 worker {one_cpu:.2f} s, {args.workers} workers {many_cpu:.2f} s "
             f"({one_cpu / many_cpu:.2f}x); median of {args.repeat}, alternating; decisions identical"
+        )
+    return 0
+
+
+def _parts(out: Path) -> dict[str, Any]:
+    """Every output file's content (summary.xlsx by its parts: its zip entries carry the time they were written;
+    summary.json without its seconds and with the folder's name taken out)."""
+    found: dict[str, Any] = {}
+    for f in sorted(out.iterdir()):
+        if f.name == "summary.xlsx":
+            with zipfile.ZipFile(f) as z:
+                found[f.name] = {n: z.read(n) for n in z.namelist()}
+        elif f.name == "summary.json":
+            data = json.loads(f.read_text(encoding="utf-8"))
+            data.pop("seconds")
+            found[f.name] = json.dumps(data, ensure_ascii=False).replace(str(out), "<out>")
+        else:
+            found[f.name] = hashlib.sha256(f.read_bytes()).hexdigest()
+    return found
+
+
+def outputs(policy: Any, items: int, repeat: int) -> int:
+    """`--outputs`: the seconds after deciding, per output step, both ways alternating (module docstring)."""
+    marks: list[tuple[str, float, float]] = []
+
+    class Recorded(batch.Steps):
+        def __init__(self, stream: Any, enabled: bool) -> None:
+            super().__init__(stream, False)
+
+        def start(self, text: str) -> None:
+            marks.append((str(text).split(" (")[0], time.perf_counter(), time.process_time()))
+
+        def done(self) -> None:
+            marks.append(("", time.perf_counter(), time.process_time()))
+
+    batch.Steps = Recorded  # type: ignore[misc]
+    with tempfile.TemporaryDirectory(prefix="bench-outputs-") as tmp:
+        folder = Path(tmp)
+        round_path = folder / "round.jsonl"
+        with open(round_path, "w", encoding="utf-8") as f:
+            for n, line in enumerate(json.dumps(c, ensure_ascii=False) for c in claims(items)):
+                if n == batch.REPORT_LIMIT:
+                    break
+                f.write(line + "\n")
+        url = f"sqlite:///{folder / 'none.sqlite'}"  # no ledger: decided without history
+        after: dict[bool, list[float]] = {True: [], False: []}
+        after_cpu: dict[bool, list[float]] = {True: [], False: []}
+        first: dict[str, Any] | None = None
+        for n in range(repeat):
+            for early in (True, False) if n % 2 == 0 else (False, True):
+                out = folder / f"out-{early}"
+                marks.clear()
+                last = [0.0, 0.0]
+                children = resource.getrusage(resource.RUSAGE_CHILDREN)
+                start, start_cpu = time.perf_counter(), time.process_time()
+                s = run_batch(
+                    policy,
+                    round_path,
+                    out,
+                    ledger_url=url,
+                    quiet=True,
+                    outputs_while_deciding=early,
+                    on_decided=lambda _n, last=last: last.__setitem__(slice(0, 2), [time.perf_counter(), time.process_time()]),
+                )
+                end, end_cpu = time.perf_counter(), time.process_time()
+                child = resource.getrusage(resource.RUSAGE_CHILDREN)
+                child_cpu = child.ru_utime + child.ru_stime - children.ru_utime - children.ru_stime
+                after[early].append(end - last[0])
+                after_cpu[early].append(end_cpu - last[1])
+                way = "made while deciding" if early else "all after deciding "
+                print(f"  run {n + 1}, outputs {way}: {s.applications} applications, {s.items} items, report {s.report}", file=sys.stderr)
+                prev = ("deciding", last[0], last[1])
+                for name, wall, cpu in [*marks, ("", end, end_cpu)]:
+                    if prev[0] and prev[0] != "deciding":
+                        print(f"    {prev[0]:<96} {wall - prev[1]:6.2f} s wall {cpu - prev[2]:6.2f} s cpu", file=sys.stderr)
+                    prev = (name, wall, cpu) if name else ("", wall, cpu)
+                print(
+                    f"    deciding {last[0] - start:.2f} s wall, {last[1] - start_cpu:.2f} s cpu; after deciding {end - last[0]:.2f} s wall, {end_cpu - last[1]:.2f} s cpu; "
+                    f"the outputs' process {child_cpu:.2f} s cpu in all",
+                    file=sys.stderr,
+                )
+                found = _parts(out)
+                first = found if first is None else first
+                if found != first:
+                    print("the outputs differ between the two ways", file=sys.stderr)
+                    return 1
+        print(
+            f"{items} items (at most {batch.REPORT_LIMIT} applications), {os.cpu_count()} cores, after deciding (median of {repeat}): "
+            f"made while deciding {statistics.median(after[True]):.2f} s wall / {statistics.median(after_cpu[True]):.2f} s cpu, "
+            f"all after deciding {statistics.median(after[False]):.2f} s wall / {statistics.median(after_cpu[False]):.2f} s cpu; "
+            "outputs identical"
         )
     return 0
 

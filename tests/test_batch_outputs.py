@@ -100,3 +100,281 @@ def test_a_cell_of_another_type_is_refused_not_converted(tmp_path: Path) -> None
     x.sheet("s", ["when"])
     with pytest.raises(TypeError, match="date"):
         x.row("s", [dt.date(2021, 1, 1)])
+
+
+# --- outputs made while deciding (issue 14 point 5: under 10 s after deciding) ----------------------------------
+
+
+def _generated_round(path: Path, seed: int, n: int = 120) -> Path:
+    """A generated round (benchmarks/generate.py) with a line that is not JSON and a claim that is not one."""
+    from benchmarks.generate import claims
+
+    with open(path, "w", encoding="utf-8") as f:
+        for c in claims(n, seed=seed):
+            f.write(json.dumps(c, ensure_ascii=False) + "\n")
+        f.write("not json\n")
+        f.write(json.dumps({"claim_id": "X-1", "applicant": 5}) + "\n")
+    return path
+
+
+def _files(out: Path) -> dict[str, object]:
+    """Every output file's content: bytes; the workbook by its parts (its zip entries carry the time they were
+    written); summary.json without its seconds, and with the folder's name taken out of its paths."""
+    import zipfile
+
+    found: dict[str, object] = {}
+    for f in sorted(out.iterdir()):
+        if f.name == "summary.xlsx":
+            with zipfile.ZipFile(f) as z:
+                found[f.name] = {n: z.read(n) for n in z.namelist()}
+        elif f.name == "summary.json":
+            data = json.loads(f.read_text(encoding="utf-8"))
+            data.pop("seconds")
+            found[f.name] = json.dumps(data, ensure_ascii=False).replace(str(out), "<out>")
+        else:
+            found[f.name] = f.read_bytes()
+    return found
+
+
+def _spy_final_pass(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the runs whose outputs were all written after deciding (`_final_pass` in the run's own process)."""
+    import engine.records.batch as batch_mod
+
+    calls: list[int] = []
+    real = batch_mod._final_pass
+
+    def spied(*a, **k):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(batch_mod, "_final_pass", spied)
+    return calls
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_outputs_made_while_deciding_are_the_files_written_after(policy, tmp_path: Path, monkeypatch, seed: int) -> None:
+    # every file byte for byte the same whether the outputs are made on a second process as the decisions are
+    # written or all after deciding (the former way); the first way is taken (no `_final_pass` in the run)
+    inp = _generated_round(tmp_path / "in.jsonl", seed)
+    calls = _spy_final_pass(monkeypatch)
+    early = run_batch(policy, inp, tmp_path / "early", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}")
+    assert calls == []
+    after = run_batch(
+        policy, inp, tmp_path / "after", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}", outputs_while_deciding=False
+    )
+    assert calls == [1]
+    # 120 generated items in whole applications, then 2 lines that are no application's: 2 error records
+    assert early.failed == after.failed == 2 and early.items == after.items > 0
+    assert early.report == after.report == "written" and early.approved_total == after.approved_total
+    assert early.by_status == after.by_status and early.by_item == after.by_item
+    a, b = _files(tmp_path / "early"), _files(tmp_path / "after")
+    assert list(a) == [
+        "decisions.jsonl",
+        "errors.jsonl",
+        "report.html",
+        "summary.json",
+        "summary.xlsx",
+        "summary_applications.csv",
+        "summary_items.csv",
+    ]
+    assert a == b
+
+
+def test_outputs_while_deciding_with_two_workers_and_several_versions(tmp_path: Path) -> None:
+    # two versions (2020 for funding years up to 2023, the 2024 draft after) and two deciding processes: the same
+    # files as one process writing every output after deciding
+    from engine import load_policy
+    from engine.deciding.versions import PolicySet
+
+    versions = PolicySet(
+        (load_policy(ROOT / "policies" / "pinggu_2020.yaml"), load_policy(ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"))
+    )
+    inp = _generated_round(tmp_path / "in.jsonl", 3, 80)
+    lines = inp.read_text(encoding="utf-8").splitlines()
+    for n in range(0, len(lines) - 2, 2):  # every other application in the draft's first funding year
+        lines[n] = json.dumps({**json.loads(lines[n]), "funding_year": 2024}, ensure_ascii=False)
+    inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    s = run_batch(versions, inp, tmp_path / "early", quiet=True, ledger_url=url, workers=2)
+    run_batch(versions, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    assert _files(tmp_path / "early") == _files(tmp_path / "after")
+    made_by = {json.loads(line)["policy"]["version"] for line in (tmp_path / "early" / "decisions.jsonl").read_text().splitlines()}
+    assert len(made_by) == 2 and s.report == "written"
+
+
+def test_a_round_with_a_budget_writes_its_outputs_after_deciding(tmp_path: Path, monkeypatch) -> None:
+    # a round budget may scale every grant once the round is decided: nothing is written while deciding
+    from test_ledger_support import policy_with_budget
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 40)
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}")
+    assert calls == [1] and s.scaling  # scaled: the generated round asks far more than 100,000
+    assert any("scaling" in json.loads(line) for line in (tmp_path / "o" / "decisions.jsonl").read_text().splitlines())
+
+
+def _break_in_the_outputs_process(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """The outputs' process fails on its third decision (`raise`) or is killed there (`kill`); the run's own
+    process is not touched."""
+    import os
+    import signal
+
+    import engine.records.batch as batch_mod
+
+    run_pid = os.getpid()
+    real = batch_mod._Outputs.line
+    seen: list[int] = []
+
+    def line(self, text):  # type: ignore[no-untyped-def]
+        if os.getpid() != run_pid:
+            seen.append(1)
+            if len(seen) == 3:
+                if how == "kill":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                raise RuntimeError("broken on purpose")
+        return real(self, text)
+
+    monkeypatch.setattr(batch_mod._Outputs, "line", line)
+
+
+@pytest.mark.parametrize("how", ["raise", "kill"])
+def test_an_outputs_process_that_fails_leaves_the_outputs_to_the_run(policy, tmp_path: Path, monkeypatch, how: str) -> None:
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 60)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    run_batch(policy, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    _break_in_the_outputs_process(monkeypatch, how)
+    calls = _spy_final_pass(monkeypatch)
+    err = Tty()
+    s = run_batch(policy, inp, tmp_path / "early", ledger_url=url, stderr=err)
+    assert calls == [1] and s.report == "written"  # written after deciding instead
+    assert _files(tmp_path / "early") == _files(tmp_path / "after")
+    assert not (tmp_path / "early" / "decisions.partial.jsonl").exists()
+    # the steps are said, the first one again as the run writes every output itself
+    after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]
+    assert [line.split(" ...")[0] for line in after_bar.splitlines()] == [
+        f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions)",
+    ] * 2 + [
+        "writing summary.xlsx: the budget and errors sheets, saving the workbook",
+        f"drawing report.html ({s.applications} applications)",
+    ]
+
+
+@pytest.mark.parametrize("early", [True, False])
+def test_the_steps_are_said_either_way(policy, tmp_path: Path, early: bool) -> None:
+    # the example round: 7 applications, 6 decided, 1 refused as unreadable (tests/test_batch.py)
+    err = Tty()
+    _run(policy, tmp_path, err, outputs_while_deciding=early)
+    after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]
+    assert [line.split(" ...")[0] for line in after_bar.splitlines()] == [
+        "writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx (6 decisions)",
+        "writing summary.xlsx: the budget and errors sheets, saving the workbook",
+        "drawing report.html (7 applications)",
+    ]
+
+
+def test_a_run_that_stops_while_deciding_ends_its_outputs_process(policy, tmp_path: Path) -> None:
+    # the run stops on its third application (here: its caller's callback raises): its outputs' process ends with it
+    import multiprocessing
+
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 60)
+
+    def stop(n: int) -> None:
+        if n == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(policy, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}", on_decided=stop)
+    assert multiprocessing.active_children() == []
+    assert not (tmp_path / "o" / "report.html").exists() and not (tmp_path / "o" / "decisions.jsonl").exists()
+
+
+def test_a_report_page_drawn_one_entry_at_a_time_is_render_report(policy, tmp_path: Path) -> None:
+    from engine.explaining import render
+
+    _run(policy, tmp_path, io.StringIO())
+    decisions = [json.loads(line) for line in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    entries = [*decisions, render.ReportError("line 7", "not JSON", ["line 7: expected a value"])]
+    for lang in ("zh", "en"):
+        page = render.ReportPage(policy, lang)
+        for e in entries:
+            page.add(e)
+        assert page.html() == render.render_report(policy, entries, lang)
+    assert page.rows[-1]["n"] == 7 and page.errors == 1
+
+
+def test_a_report_page_counts_no_time_between_its_entries(policy, tmp_path: Path, monkeypatch) -> None:
+    # a batch adds each decision as it is decided: the render's time budget (2 s + 0.1 s per application,
+    # engine/language/templating.py) counts the drawing only. A clock that jumps 100 s between two entries moves
+    # the deadline on by those 100 s, plus the second entry's 0.1 s.
+    from engine.explaining import render
+
+    _run(policy, tmp_path, io.StringIO())
+    decision = json.loads((tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    now = [1000.0]
+    monkeypatch.setattr(render.time, "monotonic", lambda: now[0])
+    page = render.ReportPage(policy, "zh")
+    page.add(decision)
+    first = page.budget.deadline
+    now[0] += 100.0
+    page.add(decision)
+    assert page.budget.deadline == pytest.approx(first + 100.0 + 0.1)
+
+
+def test_a_run_in_a_thread_beside_others_writes_its_outputs_after_deciding(policy, tmp_path: Path, monkeypatch) -> None:
+    # the service runs rounds in threads: a process with other threads is not forked (a lock held by another
+    # thread would stay held in the copy), and the outputs are the same
+    import threading
+
+    inp = _generated_round(tmp_path / "in.jsonl", 2, 60)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    run_batch(policy, inp, tmp_path / "alone", quiet=True, ledger_url=url)
+    calls = _spy_final_pass(monkeypatch)
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        run_batch(policy, inp, tmp_path / "beside", quiet=True, ledger_url=url)
+    finally:
+        done.set()
+        other.join()
+    assert calls == [1]
+    assert _files(tmp_path / "beside") == _files(tmp_path / "alone")
+
+
+def test_a_spooled_report_page_writes_the_same_file(policy, tmp_path: Path) -> None:
+    # spooled, each explanation waits in a temporary file as UTF-8 and `write` copies it where the page puts it:
+    # the file is render_report's text; html() of a spooled page is that text too
+    from engine.explaining import render
+
+    _run(policy, tmp_path, io.StringIO())
+    decisions = [json.loads(line) for line in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    entries = [*decisions, render.ReportError("line 7", "not JSON", ["line 7: expected a value"])]
+    expected = render.render_report(policy, entries, "zh")
+    page = render.ReportPage(policy, "zh", spool=True)
+    for e in entries:
+        page.add(e)
+    assert len(page.marks) == 6 and all(str(r["body"]) in page.marks for r in page.rows if not r["error"])
+    assert page.write(tmp_path / "spooled.html").read_text(encoding="utf-8") == expected
+    again = render.ReportPage(policy, "zh", spool=True)
+    for e in entries:
+        again.add(e)
+    assert again.html() == expected
+
+
+def test_a_spooled_page_with_text_no_file_can_hold_fails_as_before(policy, tmp_path: Path) -> None:
+    # a lone surrogate (from a "\\ud800" escape in a decision's JSON) cannot be written as UTF-8: the page fails
+    # to write with the same error as the page written from one string
+    from engine.explaining import render
+
+    _run(policy, tmp_path, io.StringIO())
+    d = json.loads((tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    d["applicant"]["name"] = "A\ud800"
+    errors = []
+    for spool in (False, True):
+        page = render.ReportPage(policy, "zh", spool=spool)
+        page.add(json.loads(json.dumps(d)))
+        with pytest.raises(UnicodeEncodeError) as exc:
+            page.write(tmp_path / f"p{spool}.html")
+        errors.append(str(exc.value))
+    assert errors[0] == errors[1]

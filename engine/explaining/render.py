@@ -33,13 +33,17 @@ environment renders only the engine's own templates, which no policy text reache
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+import secrets
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, Template, TemplateError, pass_eval_context
 from jinja2.nodes import EvalContext
@@ -615,50 +619,156 @@ def render_report(
 
     `policy_for`: the version that made each decision, when several versions of the policy decided the entries.
     """
-    r = renderer(policy, lang)
     with render_budget(MAX_RENDER_SECONDS, MAX_OUTPUT_CHARS) as budget:  # checked by policy templates only
-        return _report(r, entries, budget, lang, title, policy_for)
+        page = ReportPage(policy, lang, title=title, policy_for=policy_for, budget=budget)
+        for entry in entries:
+            page.add(entry)
+        return page.html()
 
 
-def _report(
-    r: Renderer,
-    entries: Iterable[Decision | Mapping[str, Any] | ReportError],
-    budget: RenderBudget,
-    lang: str,
-    title: str | None,
-    policy_for: Callable[[Mapping[str, Any]], CompiledPolicy] | None,
-) -> str:
-    rows: list[dict[str, Any]] = []
-    total = Decimal(0)
-    errors = 0
-    for n, entry in enumerate(entries, 1):
-        budget.allow(REPORT_SECONDS_PER_ROW, REPORT_CHARS_PER_ROW)  # a report's budget grows with its applications
-        anchor = f"app-{n}"
-        if isinstance(entry, ReportError):
-            errors += 1
-            rows.append({"n": n, "anchor": anchor, "error": entry.in_language(lang), "flags": ["error"]})
-            continue
-        d = _as_dict(entry)
-        total += _to_decimal(d.get("total")) or Decimal(0)
-        counts = d.get("counts_by_status") or {}
-        rows.append(
-            {
-                "n": n,
-                "anchor": anchor,
-                "error": None,
-                "d": d,
-                "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
-                "flags": _flags(d),
-                "body": (renderer(policy_for(d), lang) if policy_for else r).body_html(entry, anchor),
-            }
-        )
-    return r.template(REPORT_TEMPLATE).render(
-        rows=rows,
-        title=title,
-        count=len(rows),
-        errors=errors,
-        grand_total=f"{total.quantize(CENT)}",
-    )
+class ReportPage:
+    """`render_report` one entry at a time: `add` draws an application's explanation as it comes (a batch draws
+    each decision as it reads it, or as it is decided), `html` the page around them. The same text as
+    `render_report` of the same entries.
+
+    The render's budget (`RenderBudget`: time and output, grown per application) counts the time spent in `add`
+    and `html` only, not the time between them (when the entries come from a batch still deciding)."""
+
+    def __init__(
+        self,
+        policy: CompiledPolicy,
+        lang: str = "zh",
+        *,
+        title: str | None = None,
+        policy_for: Callable[[Mapping[str, Any]], CompiledPolicy] | None = None,
+        budget: RenderBudget | None = None,
+        spool: bool = False,
+    ) -> None:
+        self.r = renderer(policy, lang)
+        # `spool`: each explanation is kept as UTF-8 in a temporary file, not in memory, and `write` copies it into
+        # the page where the engine's own page template puts it (a policy's or a language's own may do otherwise)
+        self.spool: IO[bytes] | None = None
+        self.marks: dict[str, tuple[int, int]] = {}  # a body's mark in the page -> where its bytes are in the spool
+        self.mark = ""
+        if spool and not self.r.own_templates and os.linesep == "\n":
+            self.spool = tempfile.TemporaryFile(prefix="policy-engine-report-")  # closed by `write` or `html`
+            self.mark = f"\x00{secrets.token_hex(16)}:"
+        self.lang = lang
+        self.title = title
+        self.policy_for = policy_for
+        self.budget = budget if budget is not None else RenderBudget(MAX_RENDER_SECONDS, MAX_OUTPUT_CHARS)
+        self.idle_since: float | None = None if budget is not None else time.monotonic()  # own budget: waits not counted
+        self.rows: list[dict[str, Any]] = []
+        self.total = Decimal(0)
+        self.errors = 0
+
+    @contextmanager
+    def _drawing(self) -> Iterator[None]:
+        if self.idle_since is not None:
+            self.budget.deadline += time.monotonic() - self.idle_since
+        try:
+            with render_budget(budget=self.budget):
+                yield
+        finally:
+            if self.idle_since is not None:
+                self.idle_since = time.monotonic()
+
+    @in_engine_context
+    def add(self, entry: Decision | Mapping[str, Any] | ReportError) -> None:
+        """The next application of the report: its index row's data and its explanation, drawn now."""
+        with self._drawing():
+            self.budget.allow(REPORT_SECONDS_PER_ROW, REPORT_CHARS_PER_ROW)  # a report's budget grows with its applications
+            n = len(self.rows) + 1
+            anchor = f"app-{n}"
+            if isinstance(entry, ReportError):
+                self.errors += 1
+                self.rows.append({"n": n, "anchor": anchor, "error": entry.in_language(self.lang), "flags": ["error"]})
+                return
+            d = _as_dict(entry)
+            self.total += _to_decimal(d.get("total")) or Decimal(0)
+            counts = d.get("counts_by_status") or {}
+            drawn = renderer(self.policy_for(d), self.lang) if self.policy_for else self.r
+            self.rows.append(
+                {
+                    "n": n,
+                    "anchor": anchor,
+                    "error": None,
+                    "d": d,
+                    "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
+                    "flags": _flags(d),
+                    "body": self._kept(drawn.body_html(entry, anchor)),
+                }
+            )
+
+    def _kept(self, body: Markup) -> Markup:
+        """The body as the row keeps it: itself, or (spooled) a mark no claim text can make, for `write` to replace."""
+        if self.spool is None:
+            return body
+        try:
+            data = body.encode("utf-8")
+        except UnicodeEncodeError:  # not writable as UTF-8: kept as it is, so the page fails as it always did
+            return body
+        start = self.spool.tell()
+        self.spool.write(data)
+        mark = f"{self.mark}{len(self.marks)}\x00"
+        self.marks[mark] = (start, len(data))
+        return Markup(mark)  # noqa: S704 -- a mark of this page, replaced by the autoescaped body in `write`
+
+    def _unspool(self) -> None:
+        """Every spooled body back in its row (the page is then drawn in memory, as `render_report` draws it)."""
+        if self.spool is None:
+            return
+        for row in self.rows:
+            found = self.marks.get(str(row.get("body")))
+            if found is not None:
+                self.spool.seek(found[0])
+                row["body"] = Markup(self.spool.read(found[1]).decode("utf-8"))  # noqa: S704 -- autoescaped template output
+        self.spool.close()
+        self.spool = None
+
+    @in_engine_context
+    def html(self) -> str:
+        """The page: its head, the index of every application added, and their explanations in order."""
+        self._unspool()
+        with self._drawing():
+            page: str = self.r.template(REPORT_TEMPLATE).render(**self._values())
+        return page
+
+    def _values(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "title": self.title,
+            "count": len(self.rows),
+            "errors": self.errors,
+            "grand_total": f"{self.total.quantize(CENT)}",
+        }
+
+    def write(self, path: str | Path) -> Path:
+        """The page into a file (UTF-8): `html()`'s text. Spooled, the page is written as the template makes it,
+        each body's mark replaced by the body's bytes from the spool (no page-sized string is built)."""
+        out = Path(path)
+        if self.spool is None or any(str(row.get("body")) not in self.marks for row in self.rows if not row["error"]):
+            out.write_text(self.html(), encoding="utf-8")
+            return out
+        spool, marks = self.spool, self.marks
+        split = re.compile(f"({re.escape(self.mark)}[0-9]+\x00)")
+        try:
+            with self._drawing(), open(out, "wb") as f:
+                for chunk in self.r.template(REPORT_TEMPLATE).generate(**self._values()):
+                    for n, part in enumerate(split.split(chunk)):
+                        if n % 2 == 0:
+                            f.write(part.encode("utf-8"))
+                        else:
+                            start, size = marks[part]
+                            spool.seek(start)
+                            f.write(spool.read(size))
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
+        finally:
+            spool.close()
+            self.spool = None
+        return out
 
 
 def write_report(
@@ -682,6 +792,7 @@ __all__: list[str] = [
     "RenderError",
     "Renderer",
     "ReportError",
+    "ReportPage",
     "explain",
     "explanation",
     "languages",

@@ -208,13 +208,16 @@ def check_string_size(n: int, what: Msg | str | None = None) -> None:
 
 
 @contextmanager
-def render_budget(seconds: float = MAX_RENDER_SECONDS, chars: int = MAX_OUTPUT_CHARS) -> Iterator[RenderBudget]:
-    """The budget of the renders inside (a render already under a budget keeps it)."""
+def render_budget(
+    seconds: float = MAX_RENDER_SECONDS, chars: int = MAX_OUTPUT_CHARS, *, budget: RenderBudget | None = None
+) -> Iterator[RenderBudget]:
+    """The budget of the renders inside (a render already under a budget keeps it): a new one of `seconds` and
+    `chars`, or `budget` (one render done in parts, e.g. a report drawn as its applications are decided)."""
     outer = _BUDGET.get()
     if outer is not None:
         yield outer
         return
-    budget = RenderBudget(seconds, chars)
+    budget = budget if budget is not None else RenderBudget(seconds, chars)
     token = _BUDGET.set(budget)
     try:
         yield budget

@@ -278,6 +278,7 @@ def run_batch(
     encoding: str | None = None,
     audit: Audit | None = None,
     report_lang: str = "zh",
+    outputs_while_deciding: bool = True,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -293,6 +294,11 @@ def run_batch(
 
     `audit` (committing): who commits the round; each application committed gets its own audit entry (action,
     actor and detail from `audit`, target its claim id) in its commit's transaction. Decided on one process.
+
+    `outputs_while_deciding`: when no version has a round budget (so nothing decided can change afterwards), the
+    outputs are made on a second process as the decisions are written (`_EarlyOutputs`), and after deciding only
+    their last steps are left; the same files as writing them all after deciding (`False`, or where `fork` is not
+    available, in a process with other threads, or if that process fails).
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
@@ -338,6 +344,7 @@ def run_batch(
     steps = Steps(stderr, not quiet)  # after the progress bar: each output step says what it is doing
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
+    early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are
     try:
         # backslashreplace: an error record quotes raw input, which may hold a lone surrogate no UTF-8 file can;
         # inside a JSON string its escape (\ud800) reads back as the same text
@@ -345,6 +352,8 @@ def run_batch(
             open(raw_path, "w", encoding="utf-8", errors="backslashreplace") as dec_f,
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
+            if outputs_while_deciding and not any(v.round_budget is not None for v in versions.versions):
+                early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, (stderr, sys.stdout, sys.stderr))
             try:
                 parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
@@ -376,8 +385,11 @@ def run_batch(
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
-        _final_pass(versions, out, raw_path, target, scaled, summary, report, steps, report_lang)
+        if early is None or scaled or not early.finish(out, raw_path, summary, steps):
+            _final_pass(versions, out, raw_path, target, scaled, summary, report, steps, report_lang)
     finally:
+        if early is not None:
+            early.stop()
         steps.done()
         reader.close()
         if target is not real:
@@ -782,39 +794,47 @@ def _slim(d: dict[str, Any]) -> None:
     d.update(kept)
 
 
+def _report_errors(out: Path) -> Iterator[Any]:
+    """The report's rows of the applications that got no decision (errors.jsonl), in order."""
+    from engine.explaining import render
+
+    with open(out / "errors.jsonl", encoding="utf-8") as f:
+        for line in f:
+            e = json.loads(line)
+            source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + _where_text(e["where"])
+            # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped;
+            # the report says the record in its own language (`said`)
+            by_language = {}
+            for lang in languages():
+                error, problems = in_language(e, lang)
+                lines = [storable(_problem_line(p, lang)) for p in problems]
+                by_language[lang] = (storable(str(error)), lines)
+            error, lines = by_language[FALLBACK]
+            yield render.ReportError(storable(source), error, lines, said=by_language)
+
+
 def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary, lang: str = "zh") -> str | None:
-    """The reviewers' HTML report (engine.explaining.render), from decisions.jsonl and errors.jsonl; None when unavailable or too large."""
+    """The reviewers' HTML report (engine.explaining.render), from decisions.jsonl and errors.jsonl; None when unavailable or too large.
+
+    A batch run draws it in its final pass instead (`_Outputs`), each decision as it reads it: the same page."""
     try:
         from engine.explaining import render
     except ImportError:  # pragma: no cover - the renderer is part of the package
         return None
     if summary.applications > REPORT_LIMIT:
         return None
-
-    def entries() -> Iterator[Any]:
-        with open(out / "decisions.jsonl", encoding="utf-8") as f:
-            for line in f:
-                d = json.loads(line)
-                yield d  # drawn (its explanation rendered to a string) before the next one is asked for
-                _slim(d)
-        with open(out / "errors.jsonl", encoding="utf-8") as f:
-            for line in f:
-                e = json.loads(line)
-                source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + _where_text(e["where"])
-                # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped;
-                # the report says the record in its own language (`said`)
-                by_language = {}
-                for lang in languages():
-                    error, problems = in_language(e, lang)
-                    lines = [storable(_problem_line(p, lang)) for p in problems]
-                    by_language[lang] = (storable(str(error)), lines)
-                error, lines = by_language[FALLBACK]
-                yield render.ReportError(storable(source), error, lines, said=by_language)
-
-    path = out / "report.html"
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     many = len(versions.versions) > 1
-    render.write_report(versions.newest, entries(), path, lang, policy_for=versions.for_decision if many else None)
+    page = render.ReportPage(versions.newest, lang, policy_for=versions.for_decision if many else None, spool=True)
+    with open(out / "decisions.jsonl", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            page.add(d)  # drawn (its explanation rendered to a string) before the next one is read
+            _slim(d)
+    for e in _report_errors(out):
+        page.add(e)
+    path = out / "report.html"
+    page.write(path)
     return str(path)
 
 
@@ -822,8 +842,216 @@ def _articles(policy: CompiledPolicy) -> dict[str, str]:
     return {r.id: (policy.clauses[r.cites].article if r.cites in policy.clauses else r.cites) for r in policy.rules}
 
 
-# long because: one streaming pass over the raw decisions writes the CSV, XLSX and JSONL outputs together, then
-# the budget, status and error sheets and the report; its writers and totals are shared by every step.
+class _Outputs:
+    """Every output made from the decisions' lines -- decisions.jsonl, both summary CSVs, summary.xlsx, the
+    totals of `summary` and report.html -- one line at a time (`line`), each line read once for all of them, and
+    the rest when every line is in (`finish`). A decision's explanation is drawn into the report as its line is
+    read; the page around them is written at the end (`ReportPage`: the same page as drawing it from
+    decisions.jsonl afterwards)."""
+
+    def __init__(
+        self,
+        versions: PolicySet,
+        out: Path,
+        target: Ledger | None,
+        scaled: dict[str, dict[str, str]],
+        summary: BatchSummary,
+        report: bool,
+        report_lang: str,
+    ) -> None:
+        self.versions, self.out, self.target, self.scaled, self.summary = versions, out, target, scaled, summary
+        self.by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
+        self.says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
+        self.labels: dict[str, str] = {}
+        for v in versions.versions:  # oldest first: the newest wording wins
+            self.labels.update({k: t.zh for k, t in v.item_type_labels.items()})
+        self.items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
+        self.apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
+        self.xlsx = xlsx = XlsxOut(out / "summary.xlsx")
+        self.words = words = SheetWords()
+        xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(APPLICATION_COLUMNS))
+        xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS))
+        # unscaled, a line is already the decision's JSON text (json.dumps of json.loads of json.dumps' text is that
+        # text): with no round scaled, decisions.jsonl is the decisions' file itself (`finish`), else written here
+        self.dst = open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") if scaled else None
+        self.report = report
+        self.page: Any = None  # the report being drawn (render.ReportPage), None when none is
+        self.drawn = 0
+        self.failed: Exception | None = None  # why the report could not be drawn
+        if report:
+            try:
+                from engine.explaining import render
+
+                many = len(versions.versions) > 1
+                self.page = render.ReportPage(versions.newest, report_lang, policy_for=versions.for_decision if many else None, spool=True)
+            except Exception as exc:  # a report that cannot be drawn must not lose the decisions
+                self.failed = exc
+
+    def _draw(self, entry: Any) -> None:
+        try:
+            self.page.add(entry)
+        except Exception as exc:  # a report that cannot be drawn must not lose the decisions
+            self.failed, self.page = exc, None
+
+    # long because: one decision's line: its scaling, its JSON line, its totals, a CSV and workbook row per item
+    # and one for the application, and its explanation drawn into the report (the body of the former loop).
+    def line(self, line: str) -> None:
+        """One decision's line (of decisions.partial.jsonl): its rows, totals, line of decisions.jsonl and report entry."""
+        summary, versions = self.summary, self.versions
+        d = json.loads(line)
+        articles = self.by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d))
+        record = self.scaled.get(d.get("ledger", {}).get("round", ""))
+        if record is not None:
+            assert self.target is not None  # a round is scaled in the ledger its grants are in
+            apply_scaling(
+                d,
+                record,
+                self.target.claim_grant_amounts(d["claim_id"]),
+                articles,
+                self.says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
+            )
+        if self.dst is not None:
+            self.dst.write(line if record is None else json.dumps(d, ensure_ascii=False) + "\n")
+        A = d["applicant"]
+        counts = dict.fromkeys(STATUSES, 0)
+        labels, words, items_csv, xlsx = self.labels, self.words, self.items_csv, self.xlsx
+        for it in d["items"]:
+            summary.items += 1
+            status = it["status"]
+            counts[status] += 1
+            amount = Decimal(it["amount"])
+            held = ZERO
+            if status == "incomplete":
+                held = Decimal(it.get("provisional_amount", "0"))
+                summary.held_incomplete += held
+            elif status == "pending_review":
+                ceilings = [Decimal(c["ceiling"]) for c in it.get("ceilings", [])]
+                held = min(ceilings) if ceilings else ZERO
+                summary.held_pending += held
+            if status in ("granted", "reduced"):
+                summary.approved_total += amount
+            summary.add_item(articles.get(it["rule"], ""), it["type"], status, amount if status in ("granted", "reduced") else held)
+            main = it["reasons"][0]["says"] if it.get("reasons") else {}
+            row = [
+                d["claim_id"],
+                A.get("id"),
+                A.get("name"),
+                d.get("funding_year"),
+                it["item"],
+                it["type"],
+                labels.get(it["type"]),
+                it["rule"],
+                articles.get(it["rule"]),
+                " ".join(it.get("cites", [])),
+                status,
+                it.get("asked"),
+                it["amount"],
+                it.get("scaling", {}).get("before"),
+                it.get("provisional_amount"),
+                main.get("zh"),
+                main.get("en"),
+                "; ".join(it.get("missing_facts", [])),
+                "; ".join(it.get("missing_documents", [])),
+            ]
+            items_csv.row(row)
+            xlsx.row("items", words.item_row(row))
+        app_row = [
+            d["claim_id"],
+            A.get("id"),
+            A.get("name"),
+            d.get("funding_year"),
+            len(d["items"]),
+            *[counts[s] for s in STATUSES],
+            d["total"],
+            d.get("total_before_scaling"),
+            d.get("ledger", {}).get("status"),
+            _where_text(d.get("input", {})),
+        ]
+        self.apps_csv.row(app_row)
+        xlsx.row("applications", app_row)
+        if self.page is not None:
+            self.drawn += 1
+            if self.drawn > REPORT_LIMIT:  # too many for one page: no report (`finish` says so)
+                self.page = None
+            else:
+                self._draw(d)
+                _slim(d)
+
+    # long because: the steps after the last line in order (the decisions' file, the CSVs, the workbook's budget and
+    # errors sheets, its warnings, the report's error rows and page), each said as it starts.
+    def finish(self, raw_path: Path, steps: Steps, keep_raw: bool = False) -> None:
+        """Every line is in: close the CSVs, write the workbook's last sheets and the report. `keep_raw`: leave
+        decisions.partial.jsonl for the caller to make decisions.jsonl of (a round with none scaled)."""
+        summary, out, xlsx, words = self.summary, self.out, self.xlsx, self.words
+        if self.dst is not None:
+            self.dst.close()
+            raw_path.unlink()
+        elif not keep_raw:
+            os.replace(raw_path, out / "decisions.jsonl")
+        self.items_csv.close()
+        self.apps_csv.close()
+        steps.start(msg("batch.step.workbook"))
+        xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(BUDGET_COLUMNS), autofilter=False)
+        for row in budget_rows(summary, self.labels):
+            xlsx.row("budget", row)
+        for row in status_rows(summary):
+            xlsx.row("budget", words.status_row(row))
+        xlsx.sheet("errors", ERROR_COLUMNS, titles=words.titles(ERROR_COLUMNS))
+        with open(out / "errors.jsonl", encoding="utf-8") as ef:
+            for line in ef:
+                e = json.loads(line)
+                _, problems = in_language(e, language())  # the run's language
+                for p in problems or [{}]:
+                    xlsx.row(
+                        "errors",
+                        [
+                            e["application"],
+                            e.get("claim_id"),
+                            _where_text(p or e["where"], language()),
+                            p.get("field"),
+                            p.get("message"),
+                            p.get("expected"),
+                        ],
+                    )
+        xlsx.close()
+        for name, writer in (("summary_items.csv", self.items_csv), ("summary_applications.csv", self.apps_csv), ("summary.xlsx", xlsx)):
+            said = writer.altered.says(name)
+            if said is not None:
+                summary.warnings.append(said)
+        summary.outputs.update(
+            decisions=str(out / "decisions.jsonl"),
+            errors=str(out / "errors.jsonl"),
+            summary_items_csv=str(out / "summary_items.csv"),
+            summary_applications_csv=str(out / "summary_applications.csv"),
+            summary_xlsx=str(out / "summary.xlsx"),
+        )
+        if not self.report:
+            summary.report = msg("batch.report.not_drawn")
+            return
+        if summary.applications > REPORT_LIMIT:
+            summary.report = msg("batch.report.too_many", n=summary.applications, most=REPORT_LIMIT)
+            return
+        steps.start(msg("batch.step.report", n=summary.applications))
+        if self.page is not None:
+            for entry in _report_errors(out):
+                self._draw(entry)
+                if self.page is None:
+                    break
+        if self.page is not None:
+            try:
+                self.page.write(out / "report.html")
+            except Exception as exc:  # a report that cannot be drawn must not lose the decisions
+                self.failed = exc
+            else:
+                summary.outputs["report"] = str(out / "report.html")
+                summary.report = msg("batch.report.written")
+                return
+        failed = self.failed
+        assert failed is not None  # no page: it failed (too many applications returned above)
+        summary.outputs["report_error"] = f"{type(failed).__name__}: {failed}"
+        summary.report = msg("batch.report.failed", kind=type(failed).__name__, detail=str(failed))
+
+
 def _final_pass(
     versions: PolicySet,
     out: Path,
@@ -835,151 +1063,166 @@ def _final_pass(
     steps: Steps | None = None,
     report_lang: str = "zh",
 ) -> None:
+    """The outputs after deciding, in this process: every line of decisions.partial.jsonl through `_Outputs`."""
     steps = steps if steps is not None else Steps(sys.stderr, False)
     steps.start(msg("batch.step.outputs", n=summary.decided))
-    by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
-    says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
-    labels: dict[str, str] = {}
-    for v in versions.versions:  # oldest first: the newest wording wins
-        labels.update({k: t.zh for k, t in v.item_type_labels.items()})
-    items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
-    apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
-    xlsx = XlsxOut(out / "summary.xlsx")
-    words = SheetWords()
-    xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(APPLICATION_COLUMNS))
-    xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS))
-    with (
-        open(raw_path, encoding="utf-8") as src,
-        open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") as dst,
-    ):
+    outputs = _Outputs(versions, out, target, scaled, summary, report, report_lang)
+    with open(raw_path, encoding="utf-8") as src:
         for line in src:
-            d = json.loads(line)
-            articles = by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d))
-            record = scaled.get(d.get("ledger", {}).get("round", ""))
-            if record is not None:
-                apply_scaling(
-                    d,
-                    record,
-                    target.claim_grant_amounts(d["claim_id"]),
-                    articles,
-                    says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
-                )
-            # unscaled, the line is already the decision's JSON text (json.dumps of json.loads of json.dumps' text
-            # is that text): written as read
-            dst.write(line if record is None else json.dumps(d, ensure_ascii=False) + "\n")
-            A = d["applicant"]
-            counts = dict.fromkeys(STATUSES, 0)
-            for it in d["items"]:
-                summary.items += 1
-                status = it["status"]
-                counts[status] += 1
-                amount = Decimal(it["amount"])
-                held = ZERO
-                if status == "incomplete":
-                    held = Decimal(it.get("provisional_amount", "0"))
-                    summary.held_incomplete += held
-                elif status == "pending_review":
-                    ceilings = [Decimal(c["ceiling"]) for c in it.get("ceilings", [])]
-                    held = min(ceilings) if ceilings else ZERO
-                    summary.held_pending += held
-                if status in ("granted", "reduced"):
-                    summary.approved_total += amount
-                summary.add_item(articles.get(it["rule"], ""), it["type"], status, amount if status in ("granted", "reduced") else held)
-                main = it["reasons"][0]["says"] if it.get("reasons") else {}
-                row = [
-                    d["claim_id"],
-                    A.get("id"),
-                    A.get("name"),
-                    d.get("funding_year"),
-                    it["item"],
-                    it["type"],
-                    labels.get(it["type"]),
-                    it["rule"],
-                    articles.get(it["rule"]),
-                    " ".join(it.get("cites", [])),
-                    status,
-                    it.get("asked"),
-                    it["amount"],
-                    it.get("scaling", {}).get("before"),
-                    it.get("provisional_amount"),
-                    main.get("zh"),
-                    main.get("en"),
-                    "; ".join(it.get("missing_facts", [])),
-                    "; ".join(it.get("missing_documents", [])),
-                ]
-                items_csv.row(row)
-                xlsx.row("items", words.item_row(row))
-            app_row = [
-                d["claim_id"],
-                A.get("id"),
-                A.get("name"),
-                d.get("funding_year"),
-                len(d["items"]),
-                *[counts[s] for s in STATUSES],
-                d["total"],
-                d.get("total_before_scaling"),
-                d.get("ledger", {}).get("status"),
-                _where_text(d.get("input", {})),
-            ]
-            apps_csv.row(app_row)
-            xlsx.row("applications", app_row)
-    raw_path.unlink()
-    items_csv.close()
-    apps_csv.close()
-    steps.start(msg("batch.step.workbook"))
-    xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(BUDGET_COLUMNS), autofilter=False)
-    for row in budget_rows(summary, labels):
-        xlsx.row("budget", row)
-    for row in status_rows(summary):
-        xlsx.row("budget", words.status_row(row))
-    xlsx.sheet("errors", ERROR_COLUMNS, titles=words.titles(ERROR_COLUMNS))
-    with open(out / "errors.jsonl", encoding="utf-8") as ef:
-        for line in ef:
-            e = json.loads(line)
-            _, problems = in_language(e, language())  # the run's language
-            for p in problems or [{}]:
-                xlsx.row(
-                    "errors",
-                    [
-                        e["application"],
-                        e.get("claim_id"),
-                        _where_text(p or e["where"], language()),
-                        p.get("field"),
-                        p.get("message"),
-                        p.get("expected"),
-                    ],
-                )
-    xlsx.close()
-    for name, writer in (("summary_items.csv", items_csv), ("summary_applications.csv", apps_csv), ("summary.xlsx", xlsx)):
-        said = writer.altered.says(name)
-        if said is not None:
-            summary.warnings.append(said)
-    summary.outputs.update(
-        decisions=str(out / "decisions.jsonl"),
-        errors=str(out / "errors.jsonl"),
-        summary_items_csv=str(out / "summary_items.csv"),
-        summary_applications_csv=str(out / "summary_applications.csv"),
-        summary_xlsx=str(out / "summary.xlsx"),
-    )
+            outputs.line(line)
+    outputs.finish(raw_path, steps)
 
-    if not report:
-        summary.report = msg("batch.report.not_drawn")
-        return
-    if summary.applications > REPORT_LIMIT:
-        summary.report = msg("batch.report.too_many", n=summary.applications, most=REPORT_LIMIT)
-        return
-    steps.start(msg("batch.step.report", n=summary.applications))
+
+#: What `_Outputs` sets in a run's summary (sent back by the process that made the outputs while deciding).
+_OUTPUT_FIELDS = ("items", "approved_total", "by_status", "by_item", "held_incomplete", "held_pending", "outputs", "report", "warnings")
+
+
+class _EarlyOutputs:
+    """The outputs made on a second process while the round is decided: `_Outputs` over decisions.partial.jsonl
+    as the deciding loop writes it, so that after deciding only the workbook's last sheets and the report's page
+    are left. Only for a round nothing after deciding can change (no version has a round budget, so no round is
+    scaled); the files are those `_final_pass` writes after deciding (tests/test_batch_outputs.py).
+
+    The process is forked (it inherits the policy versions, the language and the summary so far) and told over a
+    pipe when every decision is written; it says each step it starts (said by the run) and sends back what it set
+    in the summary. If it cannot be started (no `fork`; a run in a process with other threads), fails or dies, the
+    run writes every output after deciding instead."""
+
+    def __init__(self, process: Any, conn: Any) -> None:
+        self.process = process
+        self.conn = conn
+
+    @classmethod
+    def start(
+        cls,
+        versions: PolicySet,
+        out: Path,
+        raw_path: Path,
+        summary: BatchSummary,
+        report: bool,
+        report_lang: str,
+        streams: Sequence[IO[str]],
+    ) -> _EarlyOutputs | None:
+        import multiprocessing
+        import threading
+
+        # a process with other threads (the service runs rounds in threads) is not forked: a lock another thread
+        # holds would stay held in the copy
+        if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+            return None
+        ctx = multiprocessing.get_context("fork")
+        here, there = ctx.Pipe()
+        for stream in streams:  # what is still buffered would be written twice (the process flushes them as it ends)
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        process = ctx.Process(
+            target=_outputs_process, args=(there, here, versions, out, raw_path, summary, report, report_lang), daemon=True
+        )
+        try:
+            process.start()
+        except OSError:
+            here.close()
+            there.close()
+            return None
+        there.close()
+        return cls(process, here)
+
+    def finish(self, out: Path, raw_path: Path, summary: BatchSummary, steps: Steps) -> bool:
+        """Every decision and error is written (both files closed): the outputs' last steps, each said as the process
+        starts it. True when every output is written; False when the process failed (the caller writes them all)."""
+        steps.start(msg("batch.step.outputs", n=summary.decided))
+        try:
+            self.conn.send((summary.applications, summary.decided, summary.failed))
+            while True:
+                kind, value = self.conn.recv()
+                if kind == "step":
+                    steps.start(value)
+                elif kind == "done":
+                    break
+                else:  # "failed": nothing it wrote is relied on
+                    return False
+        except (EOFError, OSError):  # it died (killed, out of memory)
+            return False
+        for name in _OUTPUT_FIELDS:
+            setattr(summary, name, value[name])
+        os.replace(raw_path, out / "decisions.jsonl")  # unscaled: the decisions' lines are decisions.jsonl as they are
+        return True
+
+    def stop(self) -> None:
+        """The process ended (it has, unless the run stopped early), and the pipe closed."""
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+class _SentSteps(Steps):
+    """The steps of the outputs' process: each sent to the run, which says it."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(sys.stderr, False)
+        self.conn = conn
+
+    def start(self, text: str) -> None:
+        self.conn.send(("step", text))
+
+
+def _growing(path: Path, conn: Any, summary: BatchSummary) -> Iterator[str]:
+    """The lines of `path` as they are written, until the run says every line is (then the counts of the round)."""
+    ended = False
+    with open(path, encoding="utf-8") as f:
+        pending = ""
+        while True:
+            text = f.readline()
+            if text:
+                if text.endswith("\n"):
+                    yield pending + text
+                    pending = ""
+                else:  # the rest of the line is still being written
+                    pending += text
+                continue
+            if ended:
+                break
+            if conn.poll(0.05):
+                summary.applications, summary.decided, summary.failed = conn.recv()
+                ended = True  # the file is closed: what is left of it is read, then no more
+    if pending:  # pragma: no cover - every line the run writes ends in a line feed
+        yield pending
+
+
+def _outputs_process(
+    conn: Any,
+    other: Any,
+    versions: PolicySet,
+    out: Path,
+    raw_path: Path,
+    summary: BatchSummary,
+    report: bool,
+    report_lang: str,
+) -> None:
+    """The process of `_EarlyOutputs`: `_Outputs` over the decisions' lines as they come, then its last steps.
+
+    It runs at a lower priority than the deciding loop: with a free core it keeps up beside it; without one (a
+    busy machine) deciding keeps its speed and this process takes what is left, catching up after deciding."""
+    other.close()
     try:
-        drawn = write_html_report(versions, out, summary, report_lang)
-    except Exception as exc:  # a report that cannot be drawn must not lose the decisions
-        summary.outputs["report_error"] = f"{type(exc).__name__}: {exc}"
-        summary.report = msg("batch.report.failed", kind=type(exc).__name__, detail=str(exc))
-    else:
-        if drawn is not None:
-            summary.outputs["report"] = drawn
-            summary.report = msg("batch.report.written")
-        else:  # pragma: no cover - the renderer is part of the package
-            summary.report = msg("batch.report.no_renderer")
+        os.nice(10)
+    except OSError:  # pragma: no cover - not allowed here: the same work at the same priority
+        pass
+    try:
+        outputs = _Outputs(versions, out, None, {}, summary, report, report_lang)
+        for line in _growing(raw_path, conn, summary):
+            outputs.line(line)
+        outputs.finish(raw_path, _SentSteps(conn), keep_raw=True)
+        conn.send(("done", {name: getattr(summary, name) for name in _OUTPUT_FIELDS}))
+    except BaseException as exc:  # said to the run, which writes every output itself
+        try:
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        except (OSError, ValueError):
+            pass
 
 
 def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
