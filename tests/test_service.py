@@ -730,7 +730,6 @@ def test_the_lean_evaluate_path_answers_what_the_full_route_answers(server: Serv
     assert 'policy_engine_requests_total{method="POST",route="/evaluate",status="200"}' in text
 
 
-
 # --- session 5: POST /evaluate answers without the steps unless ?trace=true ---------------------------------------
 
 
