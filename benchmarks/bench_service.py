@@ -1,13 +1,14 @@
 """The web service under load: requests/s and p50/p99 latency of POST /evaluate, 1, 8 and 32 concurrent clients.
 
-    python benchmarks/bench_service.py                      # one worker and two, 10 s per level
-    python benchmarks/bench_service.py --workers 1 4 --seconds 20 --trace
+    python benchmarks/bench_service.py                      # one worker and two, 10 s per level, both calls
+    python benchmarks/bench_service.py --workers 1 4 --seconds 20 --calls trace
     python benchmarks/bench_service.py --client python --no-pin  # the Python client, no CPU pinning
 
 Starts `python -m engine serve` on a free port (policies/ as served folder), then drives it with one
 HTTP/1.1 keep-alive connection per simulated client. The application is `generate.application(10)`: 10
-items, with a history of earlier grants. The decision is asked without its trace (`?trace=false`) unless
---trace.
+items, with a history of earlier grants. Two calls, each its own rows (`--calls`): `POST /evaluate` as a
+caller sends it by default (the decision without its steps), and `POST /evaluate?trace=true` (with each item's
+steps: about 29 KB of JSON instead of 6 KB).
 
 The client: `wrk` (a C load generator: `apt-get install wrk`) when it is on the PATH, one thread, a Lua script
 posting the body and printing the count and the p50/p99 latency; otherwise an asyncio client in this process
@@ -53,6 +54,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from generate import application  # noqa: E402
+
+#: The calls measured: what each is named in the rows, and its path.
+CALLS = {"default": "/evaluate", "trace": "/evaluate?trace=true"}
 
 
 def engine_cost(body: bytes, trace: bool, rounds: int = 7, n: int = 300) -> float:
@@ -212,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--trace", action="store_true", help="ask for the decision with its trace")
+    ap.add_argument(
+        "--calls", nargs="+", choices=list(CALLS), default=list(CALLS), help="default: POST /evaluate; trace: POST /evaluate?trace=true"
+    )
     ap.add_argument("--client", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk when on the PATH")
     ap.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin the server and the client to CPUs")
     ap.add_argument(
@@ -223,11 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     if use_wrk and shutil.which("wrk") is None:
         raise SystemExit("wrk is not on the PATH (apt-get install wrk), or use --client python")
     body = json.dumps(application(10), ensure_ascii=False, default=str).encode("utf-8")
-    path = "/evaluate" if args.trace else "/evaluate?trace=false"
-    request = (
-        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
-    )
-    print(f"POST {path}, a 10-item application ({len(body)} bytes), {args.seconds:g} s per level, {os.cpu_count()} CPUs")
+    paths = [CALLS[c] for c in args.calls]
+    print(f"POST {' and '.join(paths)}, a 10-item application ({len(body)} bytes), {args.seconds:g} s per level, {os.cpu_count()} CPUs")
     print(f"client: {'wrk (one thread)' if use_wrk else 'asyncio, in this process'}; load average {load()} at the start")
     nice = ["nice", "-n", str(args.nice)] if args.nice is not None else []
     if nice:
@@ -236,38 +239,47 @@ def main(argv: list[str] | None = None) -> int:
     (work / "body.json").write_bytes(body)
     script = work / "post.lua"
     script.write_text(WRK_SCRIPT % (work / "body.json"), encoding="utf-8")
-    engine_s = engine_cost(body, args.trace)
-    print(f"engine alone (parse_claim_json + evaluate_claim + compact JSON), in process: {engine_s * 1000:.3f} ms CPU per request")
+    engine_s = {path: engine_cost(body, "trace=true" in path) for path in paths}
+    for path in paths:
+        print(
+            f"engine alone for {path} (parse_claim_json + evaluate_claim + compact JSON), in process: {engine_s[path] * 1000:.3f} ms CPU per request"
+        )
     print(
-        "| workers | clients | requests/s | p50 ms | p99 ms | requests | server CPU ms/request | per worker-CPU-second |"
+        "| workers | call | clients | requests/s | p50 ms | p99 ms | requests | server CPU ms/request | per worker-CPU-second |"
         " service overhead ms | server preempted | load | CPUs |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     try:
         for workers in args.workers:
             server_cpus, client_cpus, where = placement(workers, args.pin)
             port = free_port()
             proc = start(workers, port, server_cpus, nice)
             try:
-                for clients in args.clients:
-                    at = load()
-                    if use_wrk:
-                        rps, p50, p99, n, cpu, pre = wrk_level(port, path, script, clients, args.seconds, proc.pid, client_cpus, nice)
-                    else:
-                        if client_cpus and hasattr(os, "sched_setaffinity"):
-                            os.sched_setaffinity(0, {int(c) for c in client_cpus.split(",")})
-                        rps, p50, p99, n, cpu, pre = asyncio.run(python_level(port, request, clients, args.seconds, proc.pid))
-                    print(
-                        f"| {workers} | {clients} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {n:,} | {cpu * 1000:.3f} | {1 / cpu:,.0f} |"
-                        f" {(cpu - engine_s) * 1000:.3f} | {pre:,} | {at} | {where} |",
-                        flush=True,
+                for path in paths:
+                    request = (
+                        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                        + body
                     )
+                    for clients in args.clients:
+                        at = load()
+                        if use_wrk:
+                            rps, p50, p99, n, cpu, pre = wrk_level(port, path, script, clients, args.seconds, proc.pid, client_cpus, nice)
+                        else:
+                            if client_cpus and hasattr(os, "sched_setaffinity"):
+                                os.sched_setaffinity(0, {int(c) for c in client_cpus.split(",")})
+                            rps, p50, p99, n, cpu, pre = asyncio.run(python_level(port, request, clients, args.seconds, proc.pid))
+                        print(
+                            f"| {workers} | `{path}` | {clients} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {n:,} | {cpu * 1000:.3f} |"
+                            f" {1 / cpu:,.0f} | {(cpu - engine_s[path]) * 1000:.3f} | {pre:,} | {at} | {where} |",
+                            flush=True,
+                        )
             finally:
                 proc.terminate()
                 proc.wait(30)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"engine alone again, after the levels: {engine_cost(body, args.trace) * 1000:.3f} ms CPU per request; load average {load()}")
+    again = ", ".join(f"{path} {engine_cost(body, 'trace=true' in path) * 1000:.3f}" for path in paths)
+    print(f"engine alone again, after the levels (ms CPU per request): {again}; load average {load()}")
     return 0
 
 

@@ -730,6 +730,52 @@ def test_the_lean_evaluate_path_answers_what_the_full_route_answers(server: Serv
     assert 'policy_engine_requests_total{method="POST",route="/evaluate",status="200"}' in text
 
 
+# --- session 5: POST /evaluate answers without the steps unless ?trace=true ---------------------------------------
+
+
+def _steps_emptied(decision: Any) -> Any:
+    """The decision with every `steps` list emptied (what the answer without the trace holds)."""
+    if isinstance(decision, dict):
+        return {k: [] if k == "steps" else _steps_emptied(v) for k, v in decision.items()}
+    if isinstance(decision, list):
+        return [_steps_emptied(v) for v in decision]
+    return decision
+
+
+def test_evaluate_answers_the_decision_without_its_steps_unless_the_trace_is_asked(server: Server) -> None:
+    c = pledge_claim("T-1", "800000.00")
+    # the lean path (no ?history) and the full Starlette route (?history=none) answer alike, both ways
+    for extra in ("", "history=none"):
+        plain = server.call("POST", "/evaluate" + (f"?{extra}" if extra else ""), c)
+        off = server.call("POST", "/evaluate?trace=false" + (f"&{extra}" if extra else ""), c)
+        traced = server.call("POST", "/evaluate?trace=true" + (f"&{extra}" if extra else ""), c)
+        assert plain.status == off.status == traced.status == 200
+        d, t = plain.json(), traced.json()
+        assert plain.body == off.body  # the default is ?trace=false
+        # without the trace: no steps, and everything else as the traced answer has it
+        assert d["standing"]["steps"] == [] and [i["steps"] for i in d["items"]] == [[]]
+        assert d == _steps_emptied(t)
+        # what a caller acts on is there: 50% of 800,000 = 400,000, capped at the yearly 300,000 (第六条第（一）项)
+        item = d["items"][0]
+        assert (item["status"], item["amount"], item["asked"], item["cites"]) == ("reduced", "300000.00", "400000.00", ["第六条第（一）项"])
+        assert (d["total"], d["grants"][0]["amount"]) == ("300000.00", "300000.00")
+        # with it: the steps that decided it -- the rate step (0.5 x 800,000 = 400,000) and the cap (300,000 granted)
+        steps = t["items"][0]["steps"]
+        amount = next(s for s in steps if s["step"] == "amount")
+        cap = next(s for s in steps if s["step"] == "cap")
+        assert (amount["rate"], amount["base"]["value"], amount["value"]) == ("0.5", "800000.00", "400000.00")
+        assert (cap["ceiling"], cap["asked"], cap["granted"]) == ("300000.00", "400000.00", "300000.00")
+        assert t["standing"]["steps"] != []
+        assert len(traced.body) > len(plain.body)
+    # the explanation still decides with the trace: its JSON walks the steps (unchanged by the default)
+    explained = server.call("POST", "/explain?format=json&lang=en", c).json()
+    assert "400000.00" in json.dumps(explained) and "300000.00" in json.dumps(explained)
+    # the OpenAPI document says so
+    params = server.call("GET", "/openapi.json").json()["paths"]["/evaluate"]["post"]["parameters"]
+    trace = next(p for p in params if p["name"] == "trace")
+    assert trace["schema"] == {"type": "boolean", "default": False}
+
+
 def _total(text: str, line_start: str) -> int:
     found = [ln for ln in text.splitlines() if ln.startswith(line_start + " ")]
     return int(found[0].rsplit(" ", 1)[1]) if found else 0

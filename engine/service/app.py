@@ -358,7 +358,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
 
     async def evaluate(request: Request) -> Response:
         svc.may_read(request)
-        trace = flag(request, "trace", True)
+        trace = flag(request, "trace", False)  # the decision without its steps unless asked (the lean path's default too)
         with_history = request.query_params.get("history", "none") == "ledger"
         if request.query_params.get("history", "none") not in ("none", "ledger"):
             raise Refusal(

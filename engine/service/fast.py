@@ -71,7 +71,7 @@ def funding_year(body: bytes) -> int | None:
 def read_query(query: bytes) -> tuple[bool, str | None, str | None] | None:
     """(trace, policy, lang) a query string asks for; None when it has a parameter the lean path does not know
     (or a `trace` value it does not read): the full route answers it. The last of a repeated name counts."""
-    trace, policy_id, lang = True, None, None
+    trace, policy_id, lang = False, None, None  # the decision without its steps unless `?trace=true` (as the full route)
     for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if key == "trace" and value in TRACE:
             trace = TRACE[value]
@@ -178,7 +178,7 @@ class FastEvaluate:
             return None  # no token where one is needed: the full route answers 401 in the caller's language
         query: bytes = scope.get("query_string", b"")
         if not query:
-            return True, None, None
+            return False, None, None
         known = self._queries.get(query, _UNSEEN)
         if known is _UNSEEN:
             known = read_query(query)

@@ -282,7 +282,14 @@ def openapi_document(catalogue: Catalogue) -> dict[str, Any]:  # long because: t
                 "operationId": "evaluate",
                 "parameters": [
                     POLICY,
-                    {"name": "trace", "in": "query", "schema": {"type": "boolean"}, "description": "include the trace (default true)"},
+                    {
+                        "name": "trace",
+                        "in": "query",
+                        "schema": {"type": "boolean", "default": False},
+                        "description": "true: each item's steps (the trace: every check, value and clause that decided it) in `steps`;"
+                        " default false: the decision without them (`steps` empty; statuses, amounts, reasons, cites, readings,"
+                        " totals and grants as ever). For the reasons in words use /explain",
+                    },
                     {
                         "name": "history",
                         "in": "query",
