@@ -560,8 +560,7 @@ class RuleWriter(CodeWriter):
             return
         self.bind("SUBJECT", subject), self.bind("SGROUP", subject.group)
         self.writeline("has_s = False")
-        # an amount not known (a fact it needs is missing) has no difference to weigh: the item is incomplete
-        with self.block("if not (pending or amount_missing):"):
+        with self.block("if not pending:"):
             with self.block("try:"):
                 self.scope_key("sscope", subject.key)
             with self.block("except MissingFact as exc:"):
@@ -593,7 +592,7 @@ class RuleWriter(CodeWriter):
                 self.writeline("asked = QZERO")
             with self.block("else:"):
                 self.writeline("asked = max(asked - paid, QZERO)")
-                with self.block("if asked == 0:"):
+                with self.block("if asked == 0 and not amount_missing:"):  # an unknown amount asks for its fact
                     self.writeline("reasons.append(SUBJECT_REASONS[2])")
         elif subject.pays == "highest":
             # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
@@ -602,7 +601,7 @@ class RuleWriter(CodeWriter):
                 self.writeline("asked = QZERO")
         elif subject.pays == "difference":
             self.writeline("asked = max(asked - paid, QZERO)")
-            with self.block("if asked == 0:"):
+            with self.block("if asked == 0 and not amount_missing:"):  # an unknown amount asks for its fact
                 self.writeline("reasons.append(SUBJECT_REASONS[2])")
 
     def scope_key(self, target: str, expressions: tuple[CompiledExpression, ...]) -> None:
