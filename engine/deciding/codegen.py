@@ -413,7 +413,9 @@ class RuleWriter(CodeWriter):
     def visit_amount(self) -> None:
         """`asked`, before caps; `pending` when it comes from outside and is not known yet."""
         self.writeline("pending = False")
-        self.writeline("amount_missing = False")
+        subject = self.rule.subject is not None  # only a subject's difference reads whether the amount is known
+        if subject:
+            self.writeline("amount_missing = False")
         self.writeline("asked = QZERO")
         with self.block("try:"):
             self.amount(self.plan.amount, "asked", "")
@@ -421,7 +423,8 @@ class RuleWriter(CodeWriter):
             self.writeline("pending = True")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
-            self.writeline("amount_missing = True")
+            if subject:
+                self.writeline("amount_missing = True")
         with self.block("except NoTableValue as exc:"):
             self.writeline("reasons.append(exc.reason)")
         with self.block("if asked < 0:"):  # the trace keeps the negative computation; nothing is paid or used
