@@ -18,8 +18,10 @@ hold (repeated keys, -0, exponents, escapes, white space between values).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
+import pickle
 import sys
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -34,6 +36,7 @@ from hypothesis import strategies as st
 import engine
 from engine.deciding import claims as claims_mod
 from engine.deciding.claims import ExponentNumber, parse_claim, parse_claim_json
+from engine.language.expressions import Facts, MissingFact
 from engine.officer.casefile import load_cases
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -462,12 +465,42 @@ def _insurance_builder() -> Callable[..., Any]:
 
 
 def test_claims_and_items_made_directly_equal_the_constructed_ones(pinggu: engine.CompiledPolicy) -> None:
-    # the fast intake sets the frozen dataclasses' slots directly while their fields are what it knows
-    assert claims_mod._CLAIM_DIRECT and claims_mod._ITEM_DIRECT
+    # the fast intake makes the frozen dataclasses and the facts through twin classes of the same slots while their
+    # fields are what it knows
+    assert claims_mod._TWINS
     fast, slow = parse_claim_json(pinggu, RICH), _slow(lambda: parse_claim_json(pinggu, RICH))
     assert fast == slow and type(fast) is engine.Claim and [type(i) for i in fast.items] == [claims_mod.Item] * 2
     assert claims_mod._claim(*(getattr(slow, f) for f in claims_mod._CLAIM_FIELDS)) == slow
     assert claims_mod._item("p1", "invention_patent_grant", 1, slow.items[1].facts) == slow.items[1]
+    facts = [fast.claim_facts, fast.applicant, *(i.facts for i in fast.items)]
+    assert [type(f) for f in facts] == [Facts] * 4 and [f.namespace for f in facts] == ["claim", "applicant", "item", "item"]
+    assert [f.namespace for f in facts] == [f.namespace for f in (slow.claim_facts, slow.applicant, *(i.facts for i in slow.items))]
+    with pytest.raises(MissingFact, match=r"item\.no_such_fact"):  # the class's own `__missing__`
+        fast.items[0].facts["no_such_fact"]
+    for frozen, name in ((fast, "claim_id"), (fast.items[0], "id")):  # still frozen
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(frozen, name, "x")
+    assert pickle.loads(pickle.dumps(fast)) == fast and copy.deepcopy(fast) == fast
+
+
+def test_sets_of_distinct_entries_are_kept_by_their_list_and_a_repeat_still_takes_todays_path(pinggu: engine.CompiledPolicy) -> None:
+    # the item builders keep each distinct list's set (bounded); a list with a repeated entry is never kept, so it
+    # still gets today's answer after the same entries came once each
+    data = json.loads(RICH)
+    docs = ["proof_of_right", "fee_receipts"]
+    data["items"][0]["documents"] = docs
+    first = parse_claim_json(pinggu, json.dumps(data))
+    second = parse_claim_json(pinggu, json.dumps(data))
+    assert first.items[0].facts["documents"] == frozenset(docs) and second.items[0].facts["documents"] is first.items[0].facts["documents"]
+    data["items"][0]["documents"] = [*docs, "fee_receipts"]
+    text = json.dumps(data)
+    assert claims_mod._intake(pinggu).from_text(text) is None  # type: ignore[union-attr]
+    assert _outcome(lambda: parse_claim_json(pinggu, text)) == _slow(lambda: _outcome(lambda: parse_claim(pinggu, engine.loads_json(text))))
+    data["items"][0]["documents"] = list(reversed(docs))  # another list of the same entries: its own set, equal
+    assert parse_claim_json(pinggu, json.dumps(data)).items[0].facts["documents"] == frozenset(docs)
+    build = claims_mod._intake(pinggu).item_facts[data["items"][0]["type"]]  # type: ignore[union-attr]
+    kept = [v for k, v in build.__globals__.items() if k.startswith("K") and isinstance(v, dict)]
+    assert kept and all(len(k) <= claims_mod._SETS_KEPT for k in kept)
 
 
 _NUMBER_EDGES = [

@@ -1668,38 +1668,83 @@ def _minus_zero(text: str) -> bool:
 
 
 _ITEM_FIELDS = ("id", "type", "index", "facts")
-_SET_ITEM: tuple[Callable[[Item, Any], None], ...] = tuple(Item.__dict__[name].__set__ for name in _ITEM_FIELDS)
-#: the slots are set directly only while `Item` has exactly these fields (a field added later: the constructor)
-_ITEM_DIRECT = tuple(f.name for f in dataclasses.fields(Item)) == _ITEM_FIELDS
+_CLAIM_FIELDS = ("claim_id", "funding_year", "applicant_id", "claim_facts", "applicant", "items", "history", "raw")
+
+
+# How the fast intake makes its frozen objects: as an instance of a plain "twin" class with the same slots (set by
+# plain attribute stores, which the interpreter does without a call), whose class is then made the real one
+# (`obj.__class__ = Item`: Python allows it between classes of the same layout, and checks that it is). The object
+# is then exactly what the constructor makes (tests/test_fast_intake.py), about half the cost of setting each slot
+# through its descriptor, a third of the frozen dataclass's `__init__` (`object.__setattr__` per field).
+class _ItemTwin:
+    __slots__ = _ITEM_FIELDS
+
+
+class _ClaimTwin:
+    __slots__ = _CLAIM_FIELDS
+
+
+class _FactsTwin(dict):  # type: ignore[type-arg]
+    __slots__ = ("namespace",)
+
+
+def _twins_hold() -> bool:
+    """Whether each twin becomes its real class with the very fields the constructor sets (a field added, renamed or
+    reordered later, or another layout: False, and the constructors are used)."""
+    if tuple(f.name for f in dataclasses.fields(Item)) != _ITEM_FIELDS or tuple(f.name for f in dataclasses.fields(Claim)) != _CLAIM_FIELDS:
+        return False
+    try:
+        facts: Any = _FactsTwin({"a": 1, "b": (2,)})
+        facts.namespace = "n"
+        facts.__class__ = Facts
+        it: Any = _ItemTwin()
+        it.id, it.type, it.index, it.facts = "i", "t", 1, facts
+        it.__class__ = Item
+        c: Any = _ClaimTwin()
+        values = ("c", 2021, "a", facts, facts, (it,), (), {"k": [1]})
+        for name, value in zip(_CLAIM_FIELDS, values, strict=True):
+            setattr(c, name, value)
+        c.__class__ = Claim
+    except TypeError:  # not the same layout
+        return False
+    probe = Facts("n", {"a": 1, "b": (2,)})
+    return (
+        Facts.__slots__ == ("namespace",)
+        and not hasattr(probe, "__dict__")
+        and type(facts) is Facts
+        and facts == probe
+        and facts.namespace == "n"
+        and type(it) is Item
+        and it == Item("i", "t", 1, probe)
+        and type(c) is Claim
+        and c == Claim(*values)
+    )
+
+
+#: the fast intake makes Item, Claim and Facts objects through their twins (else through their constructors)
+_TWINS = _twins_hold()
 
 
 def _item(item_id: str, kind: str, index: int, facts: Facts) -> Item:
-    """`Item(item_id, kind, index, facts)`: the same frozen object, its slots set directly (the frozen
-    dataclass's `__init__` goes through `object.__setattr__` per field: about twice the cost)."""
-    if not _ITEM_DIRECT:
+    """`Item(item_id, kind, index, facts)`: the same frozen object, made through its twin."""
+    if not _TWINS:
         return Item(item_id, kind, index, facts)
-    it = object.__new__(Item)
-    set_id, set_type, set_index, set_facts = _SET_ITEM
-    set_id(it, item_id)
-    set_type(it, kind)
-    set_index(it, index)
-    set_facts(it, facts)
-    return it
-
-
-_CLAIM_FIELDS = ("claim_id", "funding_year", "applicant_id", "claim_facts", "applicant", "items", "history", "raw")
-_SET_CLAIM: tuple[Callable[[Claim, Any], None], ...] = tuple(Claim.__dict__[name].__set__ for name in _CLAIM_FIELDS)
-_CLAIM_DIRECT = tuple(f.name for f in dataclasses.fields(Claim)) == _CLAIM_FIELDS
+    it: Any = _ItemTwin()
+    it.id, it.type, it.index, it.facts = item_id, kind, index, facts
+    it.__class__ = Item
+    made: Item = it
+    return made
 
 
 def _claim(*values: Any) -> Claim:
-    """`Claim(*values)`: the same frozen object, its slots set directly (as `_item`)."""
-    if not _CLAIM_DIRECT:
+    """`Claim(*values)`: the same frozen object, made through its twin."""
+    if not _TWINS:
         return Claim(*values)
-    c = object.__new__(Claim)
-    for set_value, value in zip(_SET_CLAIM, values, strict=True):
-        set_value(c, value)
-    return c
+    c: Any = _ClaimTwin()
+    c.claim_id, c.funding_year, c.applicant_id, c.claim_facts, c.applicant, c.items, c.history, c.raw = values
+    c.__class__ = Claim
+    made: Claim = c
+    return made
 
 
 #: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter, always there and
@@ -1714,20 +1759,8 @@ _HISTORY_FIELDS = (
     and Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
 )
 _NO_AMOUNT = Consumption._field_defaults.get("amount")
-_SET_NAMESPACE = Facts.namespace.__set__  # type: ignore[attr-defined,misc]
-
-
-def _facts_direct() -> bool:
-    """Whether `Facts(namespace, values)` is just a dict of the values with its one slot, `namespace`, set: then the
-    fast intake makes it so directly (C calls only, no Python `__init__`)."""
-    values = {"a": 1, "b": (2,)}
-    made, probe = dict.__new__(Facts), Facts("n", values)
-    dict.update(made, values)
-    _SET_NAMESPACE(made, "n")
-    return Facts.__slots__ == ("namespace",) and made == probe and made.namespace == probe.namespace and not hasattr(probe, "__dict__")
-
-
-_FACTS_DIRECT = _facts_direct()
+#: how many sets of distinct entries (`_distinct`) each builder keeps, by the list they were made from
+_SETS_KEPT = 1024
 #: a text the fast path keeps only if clean: the test of `_clean`, written inline (`v` in the generated code)
 _CLEAN_V = "(v.isprintable() or CLEAN(v))"
 
@@ -1740,12 +1773,11 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     the whole claim and leaves out its reserved keys (`RESERVED`, never a fact's name: `_claim_type`)."""
     converted, defaults = plan
     ns: dict[str, Any] = {"FACTS": Facts, "NS": namespace, "DECLINE": _Decline, "FROZENSET": frozenset, "TUPLE": tuple}
-    ns.update(NEW=dict.__new__, FILL=dict.update, SET_NS=_SET_NAMESPACE, ITEM=_item, CLEAN=_clean, JOIN="".join)
-    ns.update(STR=str, DECIMAL=Decimal, MAX=MAX_MONEY)
+    ns.update(FACTS_TWIN=_FactsTwin, SETS_KEPT=_SETS_KEPT, ITEM=_item, CLEAN=_clean, JOIN="".join, STR=str, DECIMAL=Decimal, MAX=MAX_MONEY)
     item = namespace == "item"
     lines = ["def build(raw, index):" if item else "def build(raw):"]
-    if _FACTS_DIRECT:  # `Facts(NS, raw)` without its Python `__init__`: the same object (tests/test_fast_intake.py)
-        lines += ["    out = NEW(FACTS)", "    FILL(out, raw)", "    SET_NS(out, NS)"]
+    if _TWINS:  # `Facts(NS, raw)` made through its twin (see `_twins_hold`)
+        lines += ["    out = FACTS_TWIN(raw)", "    out.namespace = NS", "    out.__class__ = FACTS"]
     else:
         lines.append("    out = FACTS(NS, raw)")
     if namespace == "claim":
@@ -1768,8 +1800,13 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
             pad = "        "
         if conv is _trimmed:  # (the commonest: a text fact, whose object is kept as it is)
             lines += [f"{pad}if v.strip() is not v or not {_CLEAN_V}:", f"{pad}    raise DECLINE"]
-        elif conv is _distinct:  # a list of distinct entries, as the set the fact holds
-            lines += [f"{pad}s = FROZENSET(v)", f"{pad}if len(s) != len(v):", f"{pad}    raise DECLINE", f"{pad}out[N{i}] = s"]
+        elif conv is _distinct:  # a list of distinct entries, as the set the fact holds: the same lists recur
+            # (a few documents or roles), so the sets of distinct ones are kept by the list's entries, in their order
+            # (`_SETS_KEPT` lists per fact: bounded), and a list is tested and made into a set once
+            ns[f"K{i}"] = {}
+            lines += [f"{pad}k = TUPLE(v)", f"{pad}s = K{i}.get(k)", f"{pad}if s is None:", f"{pad}    s = FROZENSET(v)"]
+            lines += [f"{pad}    if len(s) != len(v):", f"{pad}        raise DECLINE", f"{pad}    if len(K{i}) < SETS_KEPT:"]
+            lines += [f"{pad}        K{i}[k] = s", f"{pad}out[N{i}] = s"]
         elif conv is _money:  # `_money` written in (a money fact in most items: two calls fewer)
             lines += [f"{pad}if v.__class__ is STR:", f"{pad}    d = DECIMAL(v)", f"{pad}    p = v.find('.')"]
             lines += [f"{pad}    if STR(d) != v or d.is_signed() or 'E' in v or d > MAX or 0 <= p < len(v) - 3:"]
@@ -1783,11 +1820,10 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     for j, (name, default) in enumerate(default_of.items()):  # the other facts with a default
         ns[f"D{j}"], ns[f"V{j}"] = name, default
         lines += [f"    if D{j} not in raw:", f"        out[D{j}] = V{j}"]
-    if item and _ITEM_DIRECT:  # `_item(...)` written in: the Item's slots set directly, no call
-        ns.update(ITEM_CLASS=Item, NEW_OBJECT=object.__new__)
-        ns["SET_ID"], ns["SET_TYPE"], ns["SET_INDEX"], ns["SET_FACTS"] = _SET_ITEM
-        lines += ["    it = NEW_OBJECT(ITEM_CLASS)", "    SET_ID(it, raw['id'])", "    SET_TYPE(it, raw['type'])"]
-        lines += ["    SET_INDEX(it, index)", "    SET_FACTS(it, out)", "    return it"]
+    if item and _TWINS:  # `_item(...)` written in: the Item made through its twin, no call
+        ns.update(ITEM_CLASS=Item, ITEM_TWIN=_ItemTwin)
+        lines += ["    it = ITEM_TWIN()", "    it.id = raw['id']", "    it.type = raw['type']", "    it.index = index"]
+        lines += ["    it.facts = out", "    it.__class__ = ITEM_CLASS", "    return it"]
     else:
         lines.append("    return ITEM(raw['id'], raw['type'], index, out)" if item else "    return out")
     exec(compile("\n".join(lines) + "\n", f"<intake {namespace}>", "exec"), ns)  # noqa: S102 - our own text, see above
