@@ -1905,8 +1905,16 @@ class _Intake:
         in the order of its `_fields`; a limit's amount is the field's default), no keyword call per tuple. Every
         text in them (ids, names, the texts of scopes and counts) clean, as `_history_text_problems` holds them."""
         out = []
-        unset, new, quantum = msgspec.UNSET, tuple.__new__, self.quantum
+        unset, new, quantum, top, dec = msgspec.UNSET, tuple.__new__, self.quantum, MAX_MONEY, Decimal
         for g in grants:
+            # the grant's amount, then each cap's or subject's: the same text (a cap consumes the grant's amount, as
+            # a rule's grant does) is the same Decimal, read once. A text is as `_amount` takes it (written in).
+            written = g.amount
+            value = dec(written)
+            if written.__class__ is str and (str(value) != written or value.is_signed() or "E" in written):
+                raise _Decline
+            if value > top or value % quantum:
+                raise _Decline
             consumes = []
             for c in () if g.consumes is unset else g.consumes:
                 limit = c.limit
@@ -1916,22 +1924,22 @@ class _Intake:
                     counts = () if c.counts is unset else tuple(c.counts)
                     consumes.append(new(Consumption, ("limit", limit, tuple(c.scope), _NO_AMOUNT, counts)))
                     continue
-                cap, subject, value = c.cap, c.subject, c.amount
-                if (cap is unset) is (subject is unset) or value is unset or c.counts is not unset:
+                cap, subject, amount = c.cap, c.subject, c.amount
+                if (cap is unset) is (subject is unset) or amount is unset or c.counts is not unset:
                     raise _Decline  # exactly one of cap and subject, with an amount and no counts
-                value = _amount(value)
-                if value > MAX_MONEY or value % quantum:
-                    raise _Decline
+                if amount == written and amount.__class__ is written.__class__:
+                    used = value
+                else:
+                    used = _amount(amount)
+                    if used > top or used % quantum:
+                        raise _Decline
                 kind = ("cap", cap) if cap is not unset else ("subject", subject)
-                consumes.append(new(Consumption, (*kind, tuple(c.scope), value, None)))
-            value = _amount(g.amount)
-            if value > MAX_MONEY or value % quantum:
-                raise _Decline
+                consumes.append(new(Consumption, (*kind, tuple(c.scope), used, None)))
             out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, value, tuple(consumes))))
         # its texts: written by msgspec as JSON, plain printable ASCII with no escape means every text is clean
         # (a control would be escaped, anything beyond ASCII written as it is); else each text is tested
-        written = msgspec.json.encode(grants)
-        if not (written.isascii() and b"\\" not in written and b"\x7f" not in written) and not _history_clean(grants):
+        encoded = msgspec.json.encode(grants)
+        if not (encoded.isascii() and b"\\" not in encoded and b"\x7f" not in encoded) and not _history_clean(grants):
             raise _Decline
         return tuple(out)
 
