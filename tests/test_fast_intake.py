@@ -418,6 +418,47 @@ def _rich_texts() -> list[tuple[str, str, bool]]:
     ]
 
 
+def _history_key_texts() -> list[tuple[str, str, bool]]:
+    """(label, text, whether the fast path may take it): history shapes, and a key repeated at each of its levels
+    (the fast intake counts the history's keys from the grants it reads: each repeat must still be seen)."""
+    r = RICH
+    cap, limit, counts = '{"cap": "c", ', '{"limit": "l", ', ', "counts": [2020]'
+    return [
+        ("a limit without counts", r.replace(counts, ""), True),
+        ("a grant without consumes", json.dumps({**_rich(), "history": [{k: v for k, v in _grant().items() if k != "consumes"}]}), True),
+        ("an empty consumes", json.dumps({**_rich(), "history": [_grant(consumes=[])]}), True),
+        ("an empty history", json.dumps({**_rich(), "history": []}), True),
+        ("two grants", json.dumps({**_rich(), "history": [_grant(), _grant(claim_id="H-2")]}), True),
+        ("a subject", json.dumps({**_rich(), "history": [_grant(consumes=[{"subject": "s", "scope": ["A"], "amount": "1000.00"}])]}), True),
+        ("repeated grant key", r.replace('"rule": "', '"rule": "x", "rule": "', 1), False),
+        ("repeated grant amount", r.replace('"amount": "1000.00", "consumes"', '"amount": "1.00", "amount": "1000.00", "consumes"'), False),
+        ("repeated consumes", r.replace('"consumes": [', '"consumes": [], "consumes": [', 1), False),
+        ("repeated cap", r.replace(cap, cap + '"cap": "c", ', 1), False),
+        ("repeated cap amount", r.replace(cap, cap + '"amount": "1.00", ', 1), False),
+        ("repeated scope in a cap", r.replace(cap, cap + '"scope": ["B"], ', 1), False),
+        ("repeated limit", r.replace(limit, limit + '"limit": "l", ', 1), False),
+        ("repeated counts", r.replace(counts, counts + counts, 1), False),
+        ("repeated scope in a limit without counts", r.replace(counts, "").replace(limit, limit + '"scope": ["B"], ', 1), False),
+        ("a limit with an amount", r.replace(limit, limit + '"amount": "1.00", ', 1), False),
+        ("a cap with counts", r.replace(cap, cap + '"counts": [1], ', 1), False),
+        ("a cap and a subject", r.replace(cap, cap + '"subject": "s", ', 1), False),
+        (
+            "a repeated key in a second grant",
+            json.dumps({**_rich(), "history": [_grant(), _grant(claim_id="H-2")]}).replace(
+                '"claim_id": "H-2"', '"claim_id": "H-2", "claim_id": "H-2"'
+            ),
+            False,
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("label", "text", "fast"), _history_key_texts(), ids=[t[0] for t in _history_key_texts()])
+def test_history_shapes_and_repeated_history_keys_get_todays_answer(
+    pinggu: engine.CompiledPolicy, label: str, text: str, fast: bool
+) -> None:
+    assert check_text(pinggu, text) is fast
+
+
 @pytest.mark.parametrize(("label", "text", "fast"), _rich_texts(), ids=[t[0] for t in _rich_texts()])
 def test_texts_judged_as_decoded_and_zeros_get_todays_answer(pinggu: engine.CompiledPolicy, label: str, text: str, fast: bool) -> None:
     assert check_text(pinggu, text) is fast

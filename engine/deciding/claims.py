@@ -1877,34 +1877,40 @@ class _Intake:
                 return None
         # the claim's data as `loads_json` reads it (a field the claim leaves out is UNSET, and left out here)
         raw = msgspec.to_builtins(s)
-        keys = len(raw) + len(raw["applicant"]) + sum(map(len, raw["items"]))
-        for grant in raw.get("history", ()):
-            keys += len(grant) + sum(map(len, grant.get("consumes", ())))
-        if text.count(":") != keys:
-            return None
-        return self.claim(s, raw)
+        # (the history's keys are counted where its grants are read: `history`)
+        return self.claim(s, raw, text.count(":") - len(raw) - len(raw["applicant"]) - sum(map(len, raw["items"])))
 
-    def claim(self, s: Any, raw: dict[str, Any]) -> Claim | None:
-        """The claim from the raw data its Struct `s` vouches for, or None to defer."""
+    def claim(self, s: Any, raw: dict[str, Any], history_keys: int | None = None) -> Claim | None:
+        """The claim from the raw data its Struct `s` vouches for, or None to defer (also when `history_keys` is
+        given and is not the number of keys the history's grants hold)."""
         try:
-            _trimmed(raw["claim_id"])
+            claim_id = raw["claim_id"]
+            if claim_id.strip() is not claim_id or not (claim_id.isprintable() or _clean(claim_id)):
+                return None  # (`_trimmed`, written in)
             claim_facts = self.claim_facts(raw)
             applicant = self.applicant_facts(raw["applicant"])
             build = self.item_facts
-            items = tuple([build[it["type"]](it, i) for i, it in enumerate(raw["items"])])
-            if len(set(map(_ITEM_ID, raw["items"]))) != len(items):
+            raw_items = raw["items"]
+            items = tuple([build[it["type"]](it, i) for i, it in enumerate(raw_items)])
+            if len(set(map(_ITEM_ID, raw_items))) != len(items):
                 return None
-            history = self.history(s.history) if s.history is not msgspec.UNSET else ()
+            history, keys = self.history(s.history) if s.history is not msgspec.UNSET else ((), 0)
         except (_Decline, ValueError, TypeError, ArithmeticError, KeyError):
             return None
+        if history_keys is not None and keys != history_keys:
+            return None
         year = claim_facts.get("funding_year")
-        return _claim(raw["claim_id"], year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
+        return _claim(claim_id, year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
 
-    def history(self, grants: list[Any]) -> tuple[Grant, ...]:
+    def history(self, grants: list[Any]) -> tuple[tuple[Grant, ...], int]:
         """The grants as `parse_grants` makes them: each Grant and Consumption built positionally (`tuple.__new__`,
         in the order of its `_fields`; a limit's amount is the field's default), no keyword call per tuple. Every
-        text in them (ids, names, the texts of scopes and counts) clean, as `_history_text_problems` holds them."""
+        text in them (ids, names, the texts of scopes and counts) clean, as `_history_text_problems` holds them.
+        With the number of keys the grants hold (for `from_text`'s count of keys: each is known here from what is
+        checked, a grant's six and its `consumes`, a limit's `scope`, `limit` and its `counts`, a cap's or
+        subject's `scope`, name and `amount`)."""
         out = []
+        keys = 0
         unset, new, quantum, top, dec = msgspec.UNSET, tuple.__new__, self.quantum, MAX_MONEY, Decimal
         for g in grants:
             # the grant's amount, then each cap's or subject's: the same text (a cap consumes the grant's amount, as
@@ -1916,12 +1922,19 @@ class _Intake:
             if value > top or value % quantum:
                 raise _Decline
             consumes = []
+            if g.consumes is not unset:
+                keys += 1
             for c in () if g.consumes is unset else g.consumes:
                 limit = c.limit
                 if limit is not unset:  # a limit: no cap, subject or amount
                     if c.cap is not unset or c.subject is not unset or c.amount is not unset:
                         raise _Decline
-                    counts = () if c.counts is unset else tuple(c.counts)
+                    if c.counts is unset:
+                        counts: tuple[Any, ...] = ()
+                        keys += 2
+                    else:
+                        counts = tuple(c.counts)
+                        keys += 3
                     consumes.append(new(Consumption, ("limit", limit, tuple(c.scope), _NO_AMOUNT, counts)))
                     continue
                 cap, subject, amount = c.cap, c.subject, c.amount
@@ -1933,15 +1946,17 @@ class _Intake:
                     used = _amount(amount)
                     if used > top or used % quantum:
                         raise _Decline
+                keys += 3
                 kind = ("cap", cap) if cap is not unset else ("subject", subject)
                 consumes.append(new(Consumption, (*kind, tuple(c.scope), used, None)))
+            keys += 6
             out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, value, tuple(consumes))))
         # its texts: written by msgspec as JSON, plain printable ASCII with no escape means every text is clean
         # (a control would be escaped, anything beyond ASCII written as it is); else each text is tested
         encoded = msgspec.json.encode(grants)
         if not (encoded.isascii() and b"\\" not in encoded and b"\x7f" not in encoded) and not _history_clean(grants):
             raise _Decline
-        return tuple(out)
+        return tuple(out), keys
 
 
 def _history_clean(grants: list[Any]) -> bool:
