@@ -802,30 +802,23 @@ _RULES = _Cache(_rule_frag)
 _STATUS = {s: _s(s) + ', "amount": ' for s in dec.STATUSES}
 
 
-def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
-    rule, steps = d[1], d[9]
-    f = _RULES.entries.get(id(rule))
-    if f is None or f.obj is not rule:
-        f = _RULES(rule)
-    out = None
-    shapes = f.steps.get(len(steps))
-    if shapes is not None:
-        for write in shapes:
-            out = write(d, S[1], S[2], who, inapp)
-            if out is not None:
-                break
-    if out is None:
-        write = _new_writer(f.steps, len(steps), lambda: _ItemWriter(rule, d, S).write)
-        out = write(d, S[1], S[2], who, inapp) if write is not None else None
-        if out is None:
-            out = _item_by_steps(d, f, S, who, inapp)
-    grant = d[10]
-    if grant is not None:
+def _item(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    """An item's text when none of its rule's writers for its number of steps takes it (`decision_json` tries
+    them): a new generated writer for its sequence, or past the bound its steps one by one."""
+    write = _new_writer(f.steps, len(d[9]), lambda: _ItemWriter(d[1], d, S).write)
+    out = write(d, S[1], S[2], who, inapp) if write is not None else None
+    return out if out is not None else _item_by_steps(d, f, S, who, inapp)
+
+
+def _add_in_application(grants: list[Grant], inapp: dict[tuple[str, Any], Decimal]) -> None:
+    """Each cap's use by the grants of earlier items of the application (what a cap step writes as its use in the
+    application), added when an item with steps comes next (an item without steps writes no cap step)."""
+    for grant in grants:
         for kind, cid, scope, amount, _ in grant[6]:  # (the fields asserted below, at `_grants`)
             if kind == "cap":
                 key = (cid, scope)
                 inapp[key] = inapp.get(key, _ZERO) + amount
-    return out
+    grants.clear()
 
 
 def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -916,42 +909,142 @@ def _consumption(c: Any) -> str:
     return out + ', "amount": ' + _money(amount) + "}"
 
 
-def _grants(grants: tuple[Any, ...]) -> str:
-    """The grants array: each grant's claim, applicant and year written once per run of grants that share them."""
+def _grant(g: Any, head: str, tail: str) -> str:
+    """One grant's text after its claim (`head`) and with its applicant and year (`tail`), entry by entry."""
+    _, item_id, rule, _, _, amount, consumes = g
+    return (
+        f'{head}{_s(item_id) if type(item_id) is str else _raw(item_id)}, "rule": {_s(rule) if type(rule) is str else _raw(rule)}'
+        f'{tail}{_money(amount)}, "consumes": [{", ".join([_consumption(x) for x in consumes])}]}}'
+    )
+
+
+def _grants(grants: tuple[Any, ...], parts: _PolicyParts | None = None) -> str:
+    """The grants array: each grant's claim, applicant and year written once per run of grants that share them;
+    each grant by a generated writer of its rule (`parts.grants`, by the rule's id) for the shape of what it
+    consumes, or entry by entry (`_grant`)."""
     texts = []
-    claim_id = applicant_id = year = head = tail = None
+    claim_id = applicant_id = year = None
+    head = tail = ""
+    writers = parts.grants if parts is not None else {}
     for g in grants:
-        c, item_id, rule, a, y, amount, consumes = g
+        c, a, y, rule = g[0], g[3], g[4], g[2]
         if c is not claim_id or a is not applicant_id or y is not year:
             claim_id, applicant_id, year = c, a, y
             head = '{"claim_id": ' + _raw(c) + ', "item_id": '
             tail = ', "applicant_id": ' + _raw(a) + ', "funding_year": ' + _raw(y) + ', "amount": '
-        texts.append(
-            f'{head}{_s(item_id) if type(item_id) is str else _raw(item_id)}, "rule": {_s(rule) if type(rule) is str else _raw(rule)}'
-            f'{tail}{_money(amount)}, "consumes": [{", ".join([_consumption(x) for x in consumes])}]}}'
-        )
+        text = None
+        if type(rule) is str:
+            for write in writers.get(rule, ()):
+                text = write(g, head, tail)
+                if text is not None:
+                    break
+            if text is None and parts is not None and parts.grant_writers < _GRANT_WRITERS:
+                parts.grant_writers += 1
+                write = _GrantWriter(g).write
+                writers.setdefault(rule, []).append(write)
+                text = write(g, head, tail)
+        texts.append(text if text is not None else _grant(g, head, tail))
     return ", ".join(texts)
+
+
+#: a policy's generated grant writers, over all its rules (a rule has one or two shapes of what it consumes)
+_GRANT_WRITERS = 64
+
+
+def _scalars_code(var: str, sample: Any, lines: list[str]) -> str:
+    """Lines computing `_scalars(var)` into a new variable (named after `var`), the entries inline for a tuple of
+    the sample's length (1 to 4), any other value by `_scalars`; returns the variable's name."""
+    y = "t_" + var
+    if type(sample) is not tuple or not 0 < len(sample) <= 4:
+        lines.append(f"    {y} = SCALARS({var})")
+        return y
+    names = [f"{y}_{k}" for k in range(len(sample))]
+    entries = " + ', ' + ".join(f"(STR({e}) if type({e}) is str else RAW({e}))" for e in names)
+    lines.append(f"    if type({var}) is tuple and len({var}) == {len(sample)}:")
+    lines.append(f"        {', '.join(names)}{',' if len(names) == 1 else ''} = {var}")
+    lines.append(f"        {y} = '[' + {entries} + ']'")
+    lines.append("    else:")
+    lines.append(f"        {y} = SCALARS({var})")
+    return y
+
+
+class _GrantWriter:
+    """Generates `write(g, head, tail)`: the text of a grant `g` of the sample's rule (its id, tested by identity)
+    that consumes what the sample consumes (the same number of entries, each's kind and id tested by identity;
+    anything else gives None: another writer or `_grant` writes it), as one f-string, the scope and counts entries
+    inline for tuples of the sample's length. Generated code like `_ItemWriter`'s: the rule id, kinds, ids and
+    their fragments are bound as constants (K..), never written into the source."""
+
+    def __init__(self, sample: Any) -> None:
+        ns: dict[str, Any] = {
+            "STR": _s,
+            "RAW": _raw,
+            "SCALARS": _scalars,
+            "MONEY": _MONEY_TEXT,
+            "CENTS_MAX": _CENTS_MAX,
+            "DOT": ".",
+            "Q": '"',
+        }
+        consumes = sample[6]
+        n = len(consumes) if type(consumes) is tuple else -1
+
+        def const(value: Any) -> str:
+            name = f"K{len(ns)}"
+            ns[name] = value
+            return name
+
+        def money(expr: str) -> str:  # `_money(expr)`, as `_ItemWriter.money`
+            return "{Q}{(t if len(t := str(" + expr + ")) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])}{Q}"
+
+        lines = ["def write(g, head, tail):", "    _, iid, r, _, _, amount, consumes = g"]
+        lines.append(f"    if r is not {const(sample[2])} or type(consumes) is not tuple or len(consumes) != {n}:")
+        lines.append("        return None")
+        body = "{head}{(STR(iid) if type(iid) is str else RAW(iid))}{" + const(', "rule": ' + _s(sample[2])) + "}{tail}"
+        body += money("amount") + "{" + const(', "consumes": [') + "}"
+        for j, c in enumerate(consumes if n > 0 else ()):
+            kind, cid, scope, _, counts = c
+            k, i, sc, am, cn = (f"{x}{j}" for x in ("k", "i", "sc", "am", "cn"))
+            lines.append(f"    {k}, {i}, {sc}, {am}, {cn} = consumes[{j}]")
+            lines.append(f"    if {k} is not {const(kind)} or {i} is not {const(cid)}:")
+            lines.append("        return None")
+            piece = ("{" if j == 0 else ", {") + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": '
+            body += "{" + const(piece) + "}{" + _scalars_code(sc, scope, lines) + "}"
+            if kind == "limit":
+                lines.append(f"    {cn} = {cn} or ()")
+                body += "{" + const(', "counts": ') + "}{" + _scalars_code(cn, counts or (), lines) + "}}}"
+            else:
+                body += "{" + const(', "amount": ') + "}" + money(am) + "}}"
+        lines.append('    return f"' + body + ']}}"')
+        exec(compile("\n".join(lines) + "\n", "<decision json grant>", "exec"), ns)  # noqa: S102 - our own text, see above
+        self.write: Callable[[Any, str, str], str | None] = ns["write"]
 
 
 # the field order `_consumption` and `_grants` unpack
 assert Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
 assert Consumption._fields == ("kind", "id", "scope", "amount", "counts")
 assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `_totals`
+assert dec.STATUSES == ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")  # `_totals`
 
 
 class _PolicyParts:
-    """A policy's head fragment and its articles' order (what `Decision.totals_by_article` sorts by)."""
+    """A policy's head fragment, its articles' order (what `Decision.totals_by_article` sorts by) and its
+    generated standing and grant writers."""
 
-    __slots__ = ("head", "obj", "order", "standing")
+    __slots__ = ("articles", "grant_writers", "grants", "head", "obj", "order", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
         #: the generated writers of the standing steps by their number (`_standing`)
         self.standing: dict[int, list[Callable[..., str | None]]] = {}
+        #: the generated grant writers by the rule's id, and their number (`_grants`)
+        self.grants: dict[str, list[Callable[[Any, str, str], str | None]]] = {}
+        self.grant_writers = 0
         self.head = '{"format": ' + _s(dec.DECISION_FORMAT) + ', "policy": {"id": ' + _s(p.id) + ', "version": ' + _s(p.version)
         self.head += ', "hash": ' + _s(p.content_hash) + ', "funding_years": {"from": ' + _raw(p.funding_years[0])
         self.head += ', "to": ' + _raw(p.funding_years[1]) + '}}, "claim_id": '
         self.order = {c.article: i for i, c in reversed(list(enumerate(p.clauses.values())))}
+        #: a rule's clause -> its article (the clause itself when the table has no such clause), as `_totals` reads it
+        self.articles = {cites: (c.article if (c := p.clauses.get(cites)) is not None else cites) for cites in {r.cites for r in p.rules}}
 
 
 _POLICIES: dict[int, _PolicyParts] = {}
@@ -966,41 +1059,59 @@ def _policy(p: model.CompiledPolicy) -> _PolicyParts:
     return f
 
 
-def _totals(decision: Decision, order: dict[str, int]) -> str:
-    """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article`, in one pass over the items."""
-    clauses = decision.policy.clauses
+_Z = '"0.00"'  # `_money(_ZERO)`
+_OK, _REFUSED = '"ok"', '"refused"'  # a standing's result
+
+
+def _totals(items: tuple[ItemDecision, ...], clauses: Any, parts: _PolicyParts) -> str:
+    """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article`, in one pass over the items (the
+    same sums, in the same order, as `Decision`'s: each starts at zero and adds each item's amount)."""
+    articles = parts.articles
     sums = dict.fromkeys(dec.STATUSES, _ZERO)
     counts = dict.fromkeys(dec.STATUSES, 0)
     total = _ZERO
     acc: dict[str, list[Any]] = {}
-    for d in decision.items:
+    for d in items:
         cites, status, amount, provisional = d[1].cites, d[2], d[3], d[5]
         total += amount
         counts[status] += 1
-        sums[status] += amount if status in ("granted", "reduced") else (provisional or _ZERO)
-        clause = clauses.get(cites)
-        article = clause.article if clause is not None else cites
+        prov = provisional or _ZERO
+        sums[status] += amount if status in ("granted", "reduced") else prov
+        article = articles.get(cites) if type(cites) is str else None
+        if article is None:
+            clause = clauses.get(cites)
+            article = clause.article if clause is not None else cites
         entry = acc.get(article)
         if entry is None:
-            entry = acc[article] = [0, _ZERO, _ZERO]
-        entry[0] += 1
-        entry[1] += amount
-        entry[2] += provisional or _ZERO
-    out = ['"total": ', _money(total.quantize(_CENT)), ', "totals_by_status": {']
-    out.append(", ".join(['"' + s + '": ' + _money(v) for s, v in sums.items()]))
-    out.append('}, "counts_by_status": {' + ", ".join(['"' + s + '": ' + str(n) for s, n in counts.items()]))
-    articles = sorted(acc.items(), key=lambda kv: order.get(kv[0], len(order)))
-    out.append('}, "totals_by_article": {')
-    out.append(
-        ", ".join(
+            acc[article] = [1, _ZERO + amount, _ZERO + prov]
+        else:
+            entry[0] += 1
+            entry[1] += amount
+            entry[2] += prov
+    m = _money
+    s0, s1, s2, s3, s4, s5 = (_Z if v is _ZERO else m(v) for v in sums.values())
+    n0, n1, n2, n3, n4, n5 = counts.values()
+    out = (
+        f'"total": {m(total.quantize(_CENT))}, "totals_by_status": {{"granted": {s0}, "reduced": {s1}, "refused": {s2}, '
+        f'"incomplete": {s3}, "referred": {s4}, "pending_review": {s5}}}, "counts_by_status": {{"granted": {n0}, '
+        f'"reduced": {n1}, "refused": {n2}, "incomplete": {n3}, "referred": {n4}, "pending_review": {n5}}}, "totals_by_article": {{'
+    )
+    if len(acc) > 1:
+        order = parts.order
+        last = len(order)
+        by_article = sorted(acc.items(), key=lambda kv: order.get(kv[0], last))
+    else:
+        by_article = list(acc.items())
+    return (
+        out
+        + ", ".join(
             [
-                _s(a) + ': {"items": ' + str(n) + ', "amount": ' + _money(amount) + ', "provisional": ' + _money(prov) + "}"
-                for a, (n, amount, prov) in articles
+                f'{_s(a)}: {{"items": {n}, "amount": {m(amount)}, "provisional": {_Z if prov is _ZERO else m(prov)}}}'
+                for a, (n, amount, prov) in by_article
             ]
         )
+        + "}"
     )
-    out.append("}")
-    return "".join(out)
 
 
 def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -1014,24 +1125,52 @@ def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, An
     return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
 
 
+def _who(A: Any) -> str:
+    """The applicant's part of a who step (its kind and roles): the same for every who step of a decision."""
+    return _raw(A.get("kind")) + ', "applicant_roles": ' + _strings(sorted(A.get("roles", ())))
+
+
 @dec.in_engine_context
 def decision_json(decision: Decision) -> str:
     """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples (no newline)."""
     p = decision.policy
-    parts = _policy(p)
+    parts = _POLICIES.get(id(p))
+    if parts is None or parts.obj is not p:
+        parts = _policy(p)
     claim = decision.claim
     A, C = claim.applicant, claim.claim_facts
-    who = _raw(A.get("kind")) + ', "applicant_roles": ' + _strings(sorted(A.get("roles", ())))
-    out = [parts.head, _raw(claim.claim_id), ', "applicant": {"id": ', _raw(A["id"]), ', "name": ', _raw(A.get("name"))]
-    out += [', "kind": ', _raw(A["kind"]), '}, "funding_year": ', _raw(claim.funding_year), ', "standing": {"result": ']
-    out += [
-        '"ok"' if not decision.standing_reasons else '"refused"',
-        ', "reasons": [',
-        ", ".join([_reason(r) for r in decision.standing_reasons]),
-    ]
-    inapp: dict[tuple[str, Any], Decimal] = {}
     S: tuple[Any, Any, Any] = ({}, A, C)
-    out += ['], "steps": [', _standing(parts, decision.standing_steps, S, who, inapp), ']}, "items": [']
-    out += [", ".join([_item(d, S, who, inapp) for d in decision.items]), "], ", _totals(decision, parts.order)]
-    out += [', "grants": [', _grants(decision.grants), "]}"]
-    return "".join(out)
+    inapp: dict[tuple[str, Any], Decimal] = {}
+    standing, reasons = decision.standing_steps, decision.standing_reasons
+    who = _who(A) if standing else ""  # (an item's who step: made at the first item with steps)
+    head = (
+        f'{parts.head}{_raw(claim.claim_id)}, "applicant": {{"id": {_raw(A["id"])}, "name": {_raw(A.get("name"))}, '
+        f'"kind": {_raw(A["kind"])}}}, "funding_year": {_raw(claim.funding_year)}, "standing": {{"result": '
+        f'{_REFUSED if reasons else _OK}, "reasons": [{", ".join([_reason(r) for r in reasons])}], "steps": ['
+        f'{_standing(parts, standing, S, who, inapp) if standing else ""}]}}, "items": ['
+    )
+    texts = []
+    rules = _RULES.entries
+    earlier: list[Grant] = []  # grants of earlier items not yet in `inapp`
+    items = decision.items
+    for d in items:
+        rule, steps = d[1], d[9]
+        f = rules.get(id(rule))
+        if f is None or f.obj is not rule:
+            f = _RULES(rule)
+        if steps:
+            if not who:
+                who = _who(A)
+            if earlier:
+                _add_in_application(earlier, inapp)
+        out = None
+        for write in f.steps.get(len(steps), ()):
+            out = write(d, A, C, who, inapp)
+            if out is not None:
+                break
+        texts.append(out if out is not None else _item(d, f, S, who, inapp))
+        if d[10] is not None:
+            earlier.append(d[10])
+    totals = _totals(items, p.clauses, parts)
+    grants = decision.grants
+    return f'{head}{", ".join(texts)}], {totals}, "grants": [{_grants(grants, parts) if grants else ""}]}}'
