@@ -511,12 +511,13 @@ class _ItemWriter:
         decision's standing steps like the sample `steps`, the items of the array only (None for another sequence)."""
         self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule, "NO_FACTS": {}}
         steps = d.steps if d is not None else steps
-        self.rule, self.S = rule, (d.item.facts if d is not None else {}, S[1], S[2])
+        self.rule, self.S, self.sample = rule, (d.item.facts if d is not None else {}, S[1], S[2]), d
         self.tests: list[str] = []
         self.lines: list[str] = []
         self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
         self.needs_S = False
         pieces = [self.step(i, step) for i, step in enumerate(steps)]
+        head = self.head() if d is not None else ""  # (its lines after the steps')
         if d is None:
             code = ["def write(steps, A, C, who, inapp):", "    I = NO_FACTS"]
         else:
@@ -540,11 +541,11 @@ class _ItemWriter:
             code.append(f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps")
             code += [f"    if {' or '.join(self.tests)}:", "        return None"]
         if d is not None:
-            code += ["    I = item.facts", "    iid, kind = item.id, item.type"]
+            code += ["    I = item.facts", "    iid, kind = item.id, item.type"] if steps else ["    iid, kind = item.id, item.type"]
         if self.needs_S:
             code.append("    S = (I, A, C)")
         code += self.lines
-        body = self.head() + self.const(', "steps": [') + ", ".join(pieces) + "]}}" if d is not None else ", ".join(pieces)
+        body = head + self.const(', "steps": [') + ", ".join(pieces) + "]}}" if d is not None else ", ".join(pieces)
         code.append('    return f"' + self.merged(body) + '"')
         exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
         self.write: Callable[..., str | None] = self.ns["write"]
@@ -595,12 +596,39 @@ class _ItemWriter:
             "TAIL": _item_tail,
             "TAILED": _TAILED,
             "OTHER_STATUS": _other_status,
+            "ONE_REASON": _one_reason,
         }
+        # the item's type: the sample's text when it is the sample's (the intake keeps the policy's type names);
+        # the asked amount's text is the amount's when it is the same decimal (granted in full)
+        assert self.sample is not None
+        sample_kind = self.sample.item.type
+        ks, kt = self.const(sample_kind)[1:-1], self.const(_s(sample_kind) if type(sample_kind) is str else _raw(sample_kind))[1:-1]
+        money = "(t if len(t := str({0})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])"
+        self.lines += [
+            f"    kind_text = {kt} if kind is {ks} else (STR(kind) if type(kind) is str else RAW(kind))",
+            f"    amount_text = {money.format('amount')}",
+            f"    asked_text = amount_text if asked is amount else {money.format('asked')}",
+        ]
         out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
-        out += "{(STR(kind) if type(kind) is str else RAW(kind))}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
-        out += self.money("amount") + self.const(', "asked": ') + self.money("asked") + self.const(', "cites": ')
-        out += "{(CITES(d) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
-        out += "{(REASONS(reasons) if reasons else '')}]"
+        out += "{kind_text}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
+        out += self.const('"') + "{amount_text}" + self.const('", "asked": "') + "{asked_text}" + self.const('", "cites": ')
+        # the clauses and reasons: an item with one ground and nothing cut or missing by the ground's identity (the
+        # clauses are then the rule's and the ground's: `_item_cites`), kept in the writer (it has one rule)
+        b, cb, kept = self.const(f.b)[1:-1], self.const(f.c + f.b)[1:-1], self.const({})[1:-1]
+        self.lines += [
+            "    if reasons:",
+            "        if len(reasons) == 1 and not cut_by and not missing_documents:",
+            "            r = reasons[0]",
+            f"            e = {kept}.get(id(r))",
+            f"            mid = e[1] if e is not None and e[0] is r else ONE_REASON(d, r, {b}, {kept})",
+            "        else:",
+            f"            mid = CITES(d) + {b} + REASONS(reasons)",
+            "    elif cut_by or missing_documents:",
+            f"        mid = CITES(d) + {b}",
+            "    else:",
+            f"        mid = {cb}",
+        ]
+        out += "{mid}]"
         return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
 
     def const(self, value: Any) -> str:
@@ -747,6 +775,20 @@ def _reason(r: dec.Reason) -> str:
     text = _REASONS[r]
     _REASON_IDS[id(r)] = (r, text)
     return text
+
+
+def _one_reason(d: ItemDecision, r: dec.Reason, b: str, kept: dict[int, tuple[dec.Reason, str]]) -> str:
+    """The clauses (`d.cites`), `b` and the reasons of an item of one rule with the one ground `r` and nothing cut or
+    missing, kept in `kept` (one rule's) by the ground's identity, the ground held in the entry."""
+    if len(kept) >= _REASONS_PER_RULE:
+        kept.clear()
+    text = _strings_of(d.cites) + b + _reason(r)
+    kept[id(r)] = (r, text)
+    return text
+
+
+#: the texts `_one_reason` keeps per generated item writer (a rule's grounds: constants of its compiled code)
+_REASONS_PER_RULE = 256
 
 
 def _reasons(reasons: tuple[dec.Reason, ...]) -> str:
@@ -1064,8 +1106,11 @@ _OK, _REFUSED = '"ok"', '"refused"'  # a standing's result
 
 
 def _totals(items: tuple[ItemDecision, ...], clauses: Any, parts: _PolicyParts) -> str:
-    """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article`, in one pass over the items (the
-    same sums, in the same order, as `Decision`'s: each starts at zero and adds each item's amount)."""
+    """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article`, in one pass over the items: the
+    sums `Decision`'s make, but a zero addend (an absent or zero provisional amount) not added, and an untouched
+    sum written as the constant `_Z`. The same text: a sum starts at +0 and, rounding half even, never becomes -0
+    (x + y is -0 only when both are -0), and x + 0 differs from x only in its exponent, which `format_money`'s
+    quantize to the cent removes."""
     articles = parts.articles
     sums = dict.fromkeys(dec.STATUSES, _ZERO)
     counts = dict.fromkeys(dec.STATUSES, 0)
@@ -1075,25 +1120,30 @@ def _totals(items: tuple[ItemDecision, ...], clauses: Any, parts: _PolicyParts) 
         cites, status, amount, provisional = d[1].cites, d[2], d[3], d[5]
         total += amount
         counts[status] += 1
-        prov = provisional or _ZERO
-        sums[status] += amount if status in ("granted", "reduced") else prov
+        if status in ("granted", "reduced"):
+            sums[status] += amount
+        elif provisional:
+            sums[status] += provisional
         article = articles.get(cites) if type(cites) is str else None
         if article is None:
             clause = clauses.get(cites)
             article = clause.article if clause is not None else cites
         entry = acc.get(article)
         if entry is None:
-            acc[article] = [1, _ZERO + amount, _ZERO + prov]
+            acc[article] = [1, _ZERO + amount, _ZERO + provisional if provisional else _ZERO]  # (60 digits, as `Decision`'s)
         else:
             entry[0] += 1
             entry[1] += amount
-            entry[2] += prov
+            if provisional:
+                entry[2] += provisional
     m = _money
-    s0, s1, s2, s3, s4, s5 = (_Z if v is _ZERO else m(v) for v in sums.values())
+    s0, s1, s2, s3, s4, s5 = sums.values()
     n0, n1, n2, n3, n4, n5 = counts.values()
     out = (
-        f'"total": {m(total.quantize(_CENT))}, "totals_by_status": {{"granted": {s0}, "reduced": {s1}, "refused": {s2}, '
-        f'"incomplete": {s3}, "referred": {s4}, "pending_review": {s5}}}, "counts_by_status": {{"granted": {n0}, '
+        f'"total": {m(total.quantize(_CENT))}, "totals_by_status": {{"granted": {_Z if s0 is _ZERO else m(s0)}, '
+        f'"reduced": {_Z if s1 is _ZERO else m(s1)}, "refused": {_Z if s2 is _ZERO else m(s2)}, '
+        f'"incomplete": {_Z if s3 is _ZERO else m(s3)}, "referred": {_Z if s4 is _ZERO else m(s4)}, '
+        f'"pending_review": {_Z if s5 is _ZERO else m(s5)}}}, "counts_by_status": {{"granted": {n0}, '
         f'"reduced": {n1}, "refused": {n2}, "incomplete": {n3}, "referred": {n4}, "pending_review": {n5}}}, "totals_by_article": {{'
     )
     if len(acc) > 1:
