@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from json.encoder import encode_basestring  # the C encoder json.dumps uses (ensure_ascii=False)
+from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from engine.core.quantities import format_money
@@ -230,13 +231,15 @@ class _Facts:
 class _Fragments:
     """The JSON fragments of one policy object, made on first use."""
 
-    __slots__ = ("a", "b", "c", "d", "facts", "obj", "steps", "write")
+    __slots__ = ("a", "b", "c", "d", "facts", "grants", "obj", "steps", "write")
 
     def __init__(self, obj: Any, a: str = "", b: str = "", c: str = "", facts: _Facts | None = None) -> None:
         self.obj, self.a, self.b, self.c, self.d, self.facts = obj, a, b, c, "", facts
         self.write: Callable[[tuple[Any, Any, Any], str], str] = _no_writer
         #: a rule's generated item writers by the number of steps, one per sequence seen (`_ItemWriter`)
         self.steps: dict[int, list[Callable[..., str | None]]] = {}
+        #: a rule's generated grant writers, one per shape of what its grants consume (`_GrantWriter`)
+        self.grants: list[Callable[[Any, str, str, str, str], str | None]] = []
 
 
 def _no_writer(S: tuple[Any, Any, Any], end: str) -> str:
@@ -860,7 +863,6 @@ def _add_in_application(grants: list[Grant], inapp: dict[tuple[str, Any], Decima
             if kind == "cap":
                 key = (cid, scope)
                 inapp[key] = inapp.get(key, _ZERO) + amount
-    grants.clear()
 
 
 def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -960,48 +962,55 @@ def _grant(g: Any, head: str, tail: str) -> str:
     )
 
 
-def _grants(grants: tuple[Any, ...], parts: _PolicyParts | None = None) -> str:
-    """The grants array: each grant's claim, applicant and year written once per run of grants that share them;
-    each grant by a generated writer of its rule (`parts.grants`, by the rule's id) for the shape of what it
-    consumes, or entry by entry (`_grant`)."""
+def _grants(grants: tuple[Any, ...]) -> str:
+    """The grants array entry by entry (grants `decision_json` did not write beside their items): each grant's
+    claim, applicant and year written once per run of grants that share them."""
     texts = []
     claim_id = applicant_id = year = None
     head = tail = ""
-    writers = parts.grants if parts is not None else {}
     for g in grants:
-        c, a, y, rule = g[0], g[3], g[4], g[2]
+        c, a, y = g[0], g[3], g[4]
         if c is not claim_id or a is not applicant_id or y is not year:
             claim_id, applicant_id, year = c, a, y
             head = '{"claim_id": ' + _raw(c) + ', "item_id": '
             tail = ', "applicant_id": ' + _raw(a) + ', "funding_year": ' + _raw(y) + ', "amount": '
-        text = None
-        if type(rule) is str:
-            for write in writers.get(rule, ()):
-                text = write(g, head, tail)
-                if text is not None:
-                    break
-            if text is None and parts is not None and parts.grant_writers < _GRANT_WRITERS:
-                parts.grant_writers += 1
-                write = _GrantWriter(g).write
-                writers.setdefault(rule, []).append(write)
-                text = write(g, head, tail)
-        texts.append(text if text is not None else _grant(g, head, tail))
+        texts.append(_grant(g, head, tail))
     return ", ".join(texts)
 
 
-#: a policy's generated grant writers, over all its rules (a rule has one or two shapes of what it consumes)
-_GRANT_WRITERS = 64
+def _grant_text(g: Any, f: _Fragments, head: str, tail: str, claim_text: str, applicant_text: str) -> str:
+    """A grant's text (of the decision's claim, applicant and year: `head`, `tail` and the texts are theirs) when
+    none of its rule's generated writers (`f.grants`) takes it: a new one for its shape, or past the bound
+    (`_SHAPES_PER_RULE`) entry by entry."""
+    if len(f.grants) < _SHAPES_PER_RULE:
+        write = _GrantWriter(g).write
+        f.grants.append(write)
+        text = write(g, head, tail, claim_text, applicant_text)
+        if text is not None:
+            return text
+    return _grant(g, head, tail)
 
 
-def _scalars_code(var: str, sample: Any, lines: list[str]) -> str:
+def _scalars_code(var: str, sample: Any, lines: list[str], known: tuple[tuple[Any, str, str], ...] = ()) -> str:
     """Lines computing `_scalars(var)` into a new variable (named after `var`), the entries inline for a tuple of
-    the sample's length (1 to 4), any other value by `_scalars`; returns the variable's name."""
+    the sample's length (1 to 4), any other value by `_scalars`; returns the variable's name. `known`: (a value of
+    the sample's, the variable holding the writer's value, the one holding its text): an entry that is (by
+    identity) that value in the sample is first tested against the writer's value (an entry that is it has its
+    text)."""
     y = "t_" + var
     if type(sample) is not tuple or not 0 < len(sample) <= 4:
         lines.append(f"    {y} = SCALARS({var})")
         return y
     names = [f"{y}_{k}" for k in range(len(sample))]
-    entries = " + ', ' + ".join(f"(STR({e}) if type({e}) is str else RAW({e}))" for e in names)
+    exprs = []
+    for e, x in zip(names, sample, strict=True):
+        expr = f"(STR({e}) if type({e}) is str else RAW({e}))"
+        for value, obj, text in known:
+            if x is value:
+                expr = f"({text} if {e} is {obj} else {expr})"
+                break
+        exprs.append(expr)
+    entries = " + ', ' + ".join(exprs)
     lines.append(f"    if type({var}) is tuple and len({var}) == {len(sample)}:")
     lines.append(f"        {', '.join(names)}{',' if len(names) == 1 else ''} = {var}")
     lines.append(f"        {y} = '[' + {entries} + ']'")
@@ -1011,7 +1020,7 @@ def _scalars_code(var: str, sample: Any, lines: list[str]) -> str:
 
 
 class _GrantWriter:
-    """Generates `write(g, head, tail)`: the text of a grant `g` of the sample's rule (its id, tested by identity)
+    """Generates `write(g, head, tail, claim_text, applicant_text)`: the text of a grant `g` of the sample's rule (its id, tested by identity)
     that consumes what the sample consumes (the same number of entries, each's kind and id tested by identity;
     anything else gives None: another writer or `_grant` writes it), as one f-string, the scope and counts entries
     inline for tuples of the sample's length. Generated code like `_ItemWriter`'s: the rule id, kinds, ids and
@@ -1038,10 +1047,13 @@ class _GrantWriter:
         def money(expr: str) -> str:  # `_money(expr)`, as `_ItemWriter.money`
             return "{Q}{(t if len(t := str(" + expr + ")) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])}{Q}"
 
-        lines = ["def write(g, head, tail):", "    _, iid, r, _, _, amount, consumes = g"]
+        lines = ["def write(g, head, tail, claim_text, applicant_text):", "    c, iid, r, a, _, amount, consumes = g"]
         lines.append(f"    if r is not {const(sample[2])} or type(consumes) is not tuple or len(consumes) != {n}:")
         lines.append("        return None")
-        body = "{head}{(STR(iid) if type(iid) is str else RAW(iid))}{" + const(', "rule": ' + _s(sample[2])) + "}{tail}"
+        lines.append("    item_text = STR(iid) if type(iid) is str else RAW(iid)")
+        # the claim, item and applicant ids as scope or counts entries: their texts (the caller's are of g's own)
+        known = ((sample[0], "c", "claim_text"), (sample[1], "iid", "item_text"), (sample[3], "a", "applicant_text"))
+        body = "{head}{item_text}{" + const(', "rule": ' + _s(sample[2])) + "}{tail}"
         body += money("amount") + "{" + const(', "consumes": [') + "}"
         for j, c in enumerate(consumes if n > 0 else ()):
             kind, cid, scope, _, counts = c
@@ -1050,37 +1062,35 @@ class _GrantWriter:
             lines.append(f"    if {k} is not {const(kind)} or {i} is not {const(cid)}:")
             lines.append("        return None")
             piece = ("{" if j == 0 else ", {") + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": '
-            body += "{" + const(piece) + "}{" + _scalars_code(sc, scope, lines) + "}"
+            body += "{" + const(piece) + "}{" + _scalars_code(sc, scope, lines, known) + "}"
             if kind == "limit":
                 lines.append(f"    {cn} = {cn} or ()")
-                body += "{" + const(', "counts": ') + "}{" + _scalars_code(cn, counts or (), lines) + "}}}"
+                body += "{" + const(', "counts": ') + "}{" + _scalars_code(cn, counts or (), lines, known) + "}}}"
             else:
                 body += "{" + const(', "amount": ') + "}" + money(am) + "}}"
         lines.append('    return f"' + body + ']}}"')
         exec(compile("\n".join(lines) + "\n", "<decision json grant>", "exec"), ns)  # noqa: S102 - our own text, see above
-        self.write: Callable[[Any, str, str], str | None] = ns["write"]
+        self.write: Callable[[Any, str, str, str, str], str | None] = ns["write"]
 
 
 # the field order `_consumption` and `_grants` unpack
 assert Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
 assert Consumption._fields == ("kind", "id", "scope", "amount", "counts")
-assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `_totals`
+assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `decision_json`
+assert dec.ItemDecision._fields[9:] == ("steps", "grant", "documents_cites", "cut_by")
 assert dec.STATUSES == ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")  # `_totals`
 
 
 class _PolicyParts:
     """A policy's head fragment, its articles' order (what `Decision.totals_by_article` sorts by) and its
-    generated standing and grant writers."""
+    generated standing writers."""
 
-    __slots__ = ("articles", "grant_writers", "grants", "head", "obj", "order", "standing")
+    __slots__ = ("articles", "head", "obj", "order", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
         #: the generated writers of the standing steps by their number (`_standing`)
         self.standing: dict[int, list[Callable[..., str | None]]] = {}
-        #: the generated grant writers by the rule's id, and their number (`_grants`)
-        self.grants: dict[str, list[Callable[[Any, str, str], str | None]]] = {}
-        self.grant_writers = 0
         self.head = '{"format": ' + _s(dec.DECISION_FORMAT) + ', "policy": {"id": ' + _s(p.id) + ', "version": ' + _s(p.version)
         self.head += ', "hash": ' + _s(p.content_hash) + ', "funding_years": {"from": ' + _raw(p.funding_years[0])
         self.head += ', "to": ' + _raw(p.funding_years[1]) + '}}, "claim_id": '
@@ -1105,37 +1115,9 @@ _Z = '"0.00"'  # `_money(_ZERO)`
 _OK, _REFUSED = '"ok"', '"refused"'  # a standing's result
 
 
-def _totals(items: tuple[ItemDecision, ...], clauses: Any, parts: _PolicyParts) -> str:
-    """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article`, in one pass over the items: the
-    sums `Decision`'s make, but a zero addend (an absent or zero provisional amount) not added, and an untouched
-    sum written as the constant `_Z`. The same text: a sum starts at +0 and, rounding half even, never becomes -0
-    (x + y is -0 only when both are -0), and x + 0 differs from x only in its exponent, which `format_money`'s
-    quantize to the cent removes."""
-    articles = parts.articles
-    sums = dict.fromkeys(dec.STATUSES, _ZERO)
-    counts = dict.fromkeys(dec.STATUSES, 0)
-    total = _ZERO
-    acc: dict[str, list[Any]] = {}
-    for d in items:
-        cites, status, amount, provisional = d[1].cites, d[2], d[3], d[5]
-        total += amount
-        counts[status] += 1
-        if status in ("granted", "reduced"):
-            sums[status] += amount
-        elif provisional:
-            sums[status] += provisional
-        article = articles.get(cites) if type(cites) is str else None
-        if article is None:
-            clause = clauses.get(cites)
-            article = clause.article if clause is not None else cites
-        entry = acc.get(article)
-        if entry is None:
-            acc[article] = [1, _ZERO + amount, _ZERO + provisional if provisional else _ZERO]  # (60 digits, as `Decision`'s)
-        else:
-            entry[0] += 1
-            entry[1] += amount
-            if provisional:
-                entry[2] += provisional
+def _totals(total: Decimal, sums: dict[str, Decimal], counts: dict[str, int], acc: dict[Any, list[Any]], order: dict[str, int]) -> str:
+    """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article` from the sums `decision_json` makes
+    in its pass over the items (an untouched sum written as the constant `_Z`)."""
     m = _money
     s0, s1, s2, s3, s4, s5 = sums.values()
     n0, n1, n2, n3, n4, n5 = counts.values()
@@ -1147,7 +1129,6 @@ def _totals(items: tuple[ItemDecision, ...], clauses: Any, parts: _PolicyParts) 
         f'"reduced": {n1}, "refused": {n2}, "incomplete": {n3}, "referred": {n4}, "pending_review": {n5}}}, "totals_by_article": {{'
     )
     if len(acc) > 1:
-        order = parts.order
         last = len(order)
         by_article = sorted(acc.items(), key=lambda kv: order.get(kv[0], last))
     else:
@@ -1181,46 +1162,98 @@ def _who(A: Any) -> str:
 
 
 @dec.in_engine_context
-def decision_json(decision: Decision) -> str:
-    """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples (no newline)."""
+def decision_json(decision: Decision) -> str:  # long because: one pass over the items writes them, sums the totals and writes the grants
+    """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples (no newline).
+
+    One pass over the items: each item's text (its rule's generated writers, `_item`), the sums of the totals
+    (those of `Decision`, but a zero addend, an absent or zero provisional amount, is not added: a sum starts at
+    +0 and, rounding half even, never becomes -0, and x + 0 differs from x only in its exponent, which
+    `format_money`'s quantize to the cent removes), and the text of the item's grant (its rule's generated grant
+    writers), used when the decision's grants are these grants, in this order (else `_grants`)."""
     p = decision.policy
     parts = _POLICIES.get(id(p))
     if parts is None or parts.obj is not p:
         parts = _policy(p)
     claim = decision.claim
     A, C = claim.applicant, claim.claim_facts
+    claim_id, applicant_id, year = claim.claim_id, claim.applicant_id, claim.funding_year
     S: tuple[Any, Any, Any] = ({}, A, C)
     inapp: dict[tuple[str, Any], Decimal] = {}
     standing, reasons = decision.standing_steps, decision.standing_reasons
     who = _who(A) if standing else ""  # (an item's who step: made at the first item with steps)
+    claim_text = _raw(claim_id)
     head = (
-        f'{parts.head}{_raw(claim.claim_id)}, "applicant": {{"id": {_raw(A["id"])}, "name": {_raw(A.get("name"))}, '
-        f'"kind": {_raw(A["kind"])}}}, "funding_year": {_raw(claim.funding_year)}, "standing": {{"result": '
+        f'{parts.head}{claim_text}, "applicant": {{"id": {_raw(A["id"])}, "name": {_raw(A.get("name"))}, '
+        f'"kind": {_raw(A["kind"])}}}, "funding_year": {_raw(year)}, "standing": {{"result": '
         f'{_REFUSED if reasons else _OK}, "reasons": [{", ".join([_reason(r) for r in reasons])}], "steps": ['
         f'{_standing(parts, standing, S, who, inapp) if standing else ""}]}}, "items": ['
     )
     texts = []
     rules = _RULES.entries
-    earlier: list[Grant] = []  # grants of earlier items not yet in `inapp`
-    items = decision.items
-    for d in items:
-        rule, steps = d[1], d[9]
+    articles, clauses = parts.articles, p.clauses
+    sums = dict.fromkeys(dec.STATUSES, _ZERO)
+    counts = dict.fromkeys(dec.STATUSES, 0)
+    total = _ZERO
+    acc: dict[Any, list[Any]] = {}
+    added = 0  # grants[:added] are in `inapp`
+    grants: list[Grant] = []
+    grant_texts: list[str] = []
+    grant_head = grant_tail = applicant_text = ""
+    for d in decision.items:
+        _, rule, status, amount, _, provisional, _, _, _, steps, grant, _, _ = d
         f = rules.get(id(rule))
         if f is None or f.obj is not rule:
             f = _RULES(rule)
         if steps:
             if not who:
                 who = _who(A)
-            if earlier:
-                _add_in_application(earlier, inapp)
+            if added < len(grants):
+                _add_in_application(grants[added:], inapp)
+                added = len(grants)
         out = None
         for write in f.steps.get(len(steps), ()):
             out = write(d, A, C, who, inapp)
             if out is not None:
                 break
         texts.append(out if out is not None else _item(d, f, S, who, inapp))
-        if d[10] is not None:
-            earlier.append(d[10])
-    totals = _totals(items, p.clauses, parts)
-    grants = decision.grants
-    return f'{head}{", ".join(texts)}], {totals}, "grants": [{_grants(grants, parts) if grants else ""}]}}'
+        total += amount
+        counts[status] += 1
+        if status in ("granted", "reduced"):
+            sums[status] += amount
+        elif provisional:
+            sums[status] += provisional
+        cites = rule.cites
+        article = articles.get(cites) if type(cites) is str else None
+        if article is None:
+            clause = clauses.get(cites)
+            article = clause.article if clause is not None else cites
+        entry = acc.get(article)
+        if entry is None:
+            acc[article] = [1, _ZERO + amount, _ZERO + provisional if provisional else _ZERO]
+        else:
+            entry[0] += 1
+            entry[1] += amount
+            if provisional:
+                entry[2] += provisional
+        if grant is not None:
+            grants.append(grant)
+            if grant[0] is claim_id and grant[3] is applicant_id and grant[4] is year:
+                if not grant_head:
+                    applicant_text = _raw(applicant_id)
+                    grant_head = '{"claim_id": ' + claim_text + ', "item_id": '
+                    grant_tail = ', "applicant_id": ' + applicant_text + ', "funding_year": ' + _raw(year) + ', "amount": '
+                text = None
+                for write in f.grants:
+                    text = write(grant, grant_head, grant_tail, claim_text, applicant_text)
+                    if text is not None:
+                        break
+                if text is None:
+                    text = _grant_text(grant, f, grant_head, grant_tail, claim_text, applicant_text)
+                grant_texts.append(text)
+    totals = _totals(total, sums, counts, acc, parts.order)
+    given = decision.grants
+    if len(grant_texts) == len(given) and all(map(is_, grants, given)):
+        grants_text = ", ".join(grant_texts)
+    else:
+        grants_text = _grants(given)
+    return f'{head}{", ".join(texts)}], {totals}, "grants": [{grants_text}]}}'
