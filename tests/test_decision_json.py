@@ -583,3 +583,33 @@ def test_an_items_type_asked_amount_and_one_ground_written_as_json_dumps_writes_
         assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
     changed = dataclasses.replace(d, items=tuple(variants[3](it) for it in d.items))
     assert '"amount": "10.00", "asked": "10.00"' in decision_json(changed)  # (format_money of 1E+1: "10.00")
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_totals_by_article_of_clauses_the_table_does_not_have_are_in_json_dumps_order(policy: engine.CompiledPolicy, trace: bool) -> None:
+    # an item whose rule cites a clause the clause table does not have is counted under that clause's own text,
+    # placed after the table's articles by `order.get(article, len(order))`: in Pinggu's table that place (17, one
+    # per article) is before 第七条's (18: the index of its first clause) and ties with no article, so two unknown
+    # clauses stay in the order the items name them (a stable sort), whichever comes first
+    import dataclasses
+
+    decisions = [d for d in _round(policy, 400, 10, trace) if len({it.rule.cites for it in d.items}) >= 3][:10]
+    assert decisions
+    for d in decisions:
+        for names in (("附则第一条", "附则第二条"), ("附则第二条", "附则第一条")):
+            rules = {}
+            items = []
+            for j, it in enumerate(d.items):
+                if j % 3 == 2:  # every third item: a copy of its rule citing an unknown clause
+                    name = names[j % 2]
+                    rule = rules.setdefault((id(it.rule), name), dataclasses.replace(it.rule, cites=name))
+                    it = it._replace(rule=rule)
+                items.append(it)
+            changed = dataclasses.replace(d, items=tuple(items))
+            text = decision_json(changed)
+            assert text == json.dumps(changed.to_dict(), ensure_ascii=False)
+            articles = list(json.loads(text)["totals_by_article"])
+            unknown = [a for a in articles if a.startswith("附则")]
+            assert unknown == [a for a in dict.fromkeys(it.rule.cites for it in items) if a.startswith("附则")]
+            if "第七条" in articles and unknown:
+                assert articles.index(unknown[-1]) < articles.index("第七条")

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from json.encoder import encode_basestring  # the C encoder json.dumps uses (ensure_ascii=False)
-from operator import is_
+from operator import is_, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from engine.core.quantities import format_money
@@ -1085,7 +1085,7 @@ class _PolicyParts:
     """A policy's head fragment, its articles' order (what `Decision.totals_by_article` sorts by) and its
     generated standing writers."""
 
-    __slots__ = ("articles", "head", "obj", "order", "standing")
+    __slots__ = ("article_parts", "articles", "head", "obj", "order", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
@@ -1097,6 +1097,10 @@ class _PolicyParts:
         self.order = {c.article: i for i, c in reversed(list(enumerate(p.clauses.values())))}
         #: a rule's clause -> its article (the clause itself when the table has no such clause), as `_totals` reads it
         self.articles = {cites: (c.article if (c := p.clauses.get(cites)) is not None else cites) for cites in {r.cites for r in p.rules}}
+        #: an article's place in the order (`Decision.totals_by_article`'s sort key) and the head of its totals text
+        self.article_parts = {
+            a: (self.order.get(a, len(self.order)), _s(a) + ': {"items": ') for a in self.articles.values() if type(a) is str
+        }
 
 
 _POLICIES: dict[int, _PolicyParts] = {}
@@ -1115,9 +1119,10 @@ _Z = '"0.00"'  # `_money(_ZERO)`
 _OK, _REFUSED = '"ok"', '"refused"'  # a standing's result
 
 
-def _totals(total: Decimal, sums: dict[str, Decimal], counts: dict[str, int], acc: dict[Any, list[Any]], order: dict[str, int]) -> str:
+def _totals(total: Decimal, sums: dict[str, Decimal], counts: dict[str, int], acc: dict[Any, list[Any]]) -> str:
     """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article` from the sums `decision_json` makes
-    in its pass over the items (an untouched sum written as the constant `_Z`)."""
+    in its pass over the items (an untouched sum written as the constant `_Z`); `acc`: per article (in the order
+    the items first name them) its items, amount, provisional amount, place in the order and text head."""
     m = _money
     s0, s1, s2, s3, s4, s5 = sums.values()
     n0, n1, n2, n3, n4, n5 = counts.values()
@@ -1128,21 +1133,28 @@ def _totals(total: Decimal, sums: dict[str, Decimal], counts: dict[str, int], ac
         f'"pending_review": {_Z if s5 is _ZERO else m(s5)}}}, "counts_by_status": {{"granted": {n0}, '
         f'"reduced": {n1}, "refused": {n2}, "incomplete": {n3}, "referred": {n4}, "pending_review": {n5}}}, "totals_by_article": {{'
     )
-    if len(acc) > 1:
-        last = len(order)
-        by_article = sorted(acc.items(), key=lambda kv: order.get(kv[0], last))
-    else:
-        by_article = list(acc.items())
+    # (a stable sort by the place: articles at the same place stay in the order the items name them, as before)
+    entries = sorted(acc.values(), key=_PLACE) if len(acc) > 1 else acc.values()
     return (
         out
         + ", ".join(
             [
-                f'{_s(a)}: {{"items": {n}, "amount": {m(amount)}, "provisional": {_Z if prov is _ZERO else m(prov)}}}'
-                for a, (n, amount, prov) in by_article
+                f'{head}{n}, "amount": {m(amount)}, "provisional": {_Z if prov is _ZERO else m(prov)}}}'
+                for n, amount, prov, _, head in entries
             ]
         )
         + "}"
     )
+
+
+_PLACE = itemgetter(3)
+
+
+def _article_entry(article: Any, parts: _PolicyParts, amount: Decimal, provisional: Decimal | None) -> list[Any]:
+    """A new `acc` entry of `decision_json` (an article the policy's rules do not name: its place and head made)."""
+    known = parts.article_parts.get(article) if type(article) is str else None
+    place, head = known if known is not None else (parts.order.get(article, len(parts.order)), _s(article) + ': {"items": ')
+    return [1, _ZERO + amount, _ZERO + provisional if provisional else _ZERO, place, head]
 
 
 def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -1229,7 +1241,7 @@ def decision_json(decision: Decision) -> str:  # long because: one pass over the
             article = clause.article if clause is not None else cites
         entry = acc.get(article)
         if entry is None:
-            acc[article] = [1, _ZERO + amount, _ZERO + provisional if provisional else _ZERO]
+            acc[article] = _article_entry(article, parts, amount, provisional)
         else:
             entry[0] += 1
             entry[1] += amount
@@ -1250,7 +1262,7 @@ def decision_json(decision: Decision) -> str:  # long because: one pass over the
                 if text is None:
                     text = _grant_text(grant, f, grant_head, grant_tail, claim_text, applicant_text)
                 grant_texts.append(text)
-    totals = _totals(total, sums, counts, acc, parts.order)
+    totals = _totals(total, sums, counts, acc)
     given = decision.grants
     if len(grant_texts) == len(given) and all(map(is_, grants, given)):
         grants_text = ", ".join(grant_texts)
