@@ -467,9 +467,9 @@ def test_a_grant_of_another_shape_gets_its_own_writer_or_is_written_entry_by_ent
     policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a rule's grant writers each test the grant's rule id and what it consumes (the number of entries, each's
-    # kind and id, by identity): a grant consuming its entries in another order, or fewer, or with an equal but
-    # other rule id, is not taken by the writer made on the grants as they are; past the bound
-    # (`_SHAPES_PER_RULE`) it is written entry by entry, `_grant`
+    # kind and id, by identity or as equal texts): a grant consuming its entries in another order, or fewer, or
+    # another cap or limit, is not taken by the writer made on the grants as they are; past the bound
+    # (`_SHAPES_PER_RULE`) it is written entry by entry, `_grant`. Equal id texts of other objects are taken.
     from engine.deciding import jsontext
 
     d = next(d for d in _round(policy, 600, 4, False) if any(len(g.consumes) > 1 for g in d.grants))
@@ -486,7 +486,10 @@ def test_a_grant_of_another_shape_gets_its_own_writer_or_is_written_entry_by_ent
     shapes = [
         (lambda g: g._replace(consumes=g.consumes[::-1]), several),
         (lambda g: g._replace(consumes=g.consumes[1:]), len(d.grants)),
-        (lambda g: g._replace(rule="".join(list(g.rule))), len(d.grants)),  # an equal id, another object
+        (lambda g: g._replace(consumes=(g.consumes[0]._replace(id=g.consumes[0].id + "-x"), *g.consumes[1:])), len(d.grants)),
+        # an equal rule id or cap/limit id of another object (a grant read back from a record): the same writer
+        (lambda g: g._replace(rule="".join(list(g.rule))), 0),
+        (lambda g: g._replace(consumes=tuple(c._replace(id="".join(list(c.id))) for c in g.consumes)), 0),
     ]
     for shape, others in shapes:
         changed = _with_grants(d, [shape(g) for g in d.grants])

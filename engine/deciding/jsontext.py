@@ -982,7 +982,7 @@ def _grant_text(g: Any, f: _Fragments, head: str, tail: str, claim_text: str, ap
     """A grant's text (of the decision's claim, applicant and year: `head`, `tail` and the texts are theirs) when
     none of its rule's generated writers (`f.grants`) takes it: a new one for its shape, or past the bound
     (`_SHAPES_PER_RULE`) entry by entry."""
-    if len(f.grants) < _SHAPES_PER_RULE:
+    if len(f.grants) < _SHAPES_PER_RULE and type(g[6]) is tuple:
         write = _GrantWriter(g).write
         f.grants.append(write)
         text = write(g, head, tail, claim_text, applicant_text)
@@ -1019,9 +1019,17 @@ def _scalars_code(var: str, sample: Any, lines: list[str], known: tuple[tuple[An
     return y
 
 
+def _same(var: str, const: str, sample: Any) -> str:
+    """The generated test that `var` is NOT the sample's value `const`: by identity, then for a text by equality
+    (equal texts write the same text: a grant read back from a record has its own id texts), else by identity only."""
+    if type(sample) is str:
+        return f"({var} is not {const} and (type({var}) is not str or {var} != {const}))"
+    return f"{var} is not {const}"
+
+
 class _GrantWriter:
-    """Generates `write(g, head, tail, claim_text, applicant_text)`: the text of a grant `g` of the sample's rule (its id, tested by identity)
-    that consumes what the sample consumes (the same number of entries, each's kind and id tested by identity;
+    """Generates `write(g, head, tail, claim_text, applicant_text)`: the text of a grant `g` of the sample's rule (its id, tested by `_same`)
+    that consumes what the sample consumes (the same number of entries, each's kind and id tested by `_same`;
     anything else gives None: another writer or `_grant` writes it), as one f-string, the scope and counts entries
     inline for tuples of the sample's length. Generated code like `_ItemWriter`'s: the rule id, kinds, ids and
     their fragments are bound as constants (K..), never written into the source."""
@@ -1048,7 +1056,7 @@ class _GrantWriter:
             return "{Q}{(t if len(t := str(" + expr + ")) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])}{Q}"
 
         lines = ["def write(g, head, tail, claim_text, applicant_text):", "    c, iid, r, a, _, amount, consumes = g"]
-        lines.append(f"    if r is not {const(sample[2])} or type(consumes) is not tuple or len(consumes) != {n}:")
+        lines.append(f"    if type(consumes) is not tuple or len(consumes) != {n} or {_same('r', const(sample[2]), sample[2])}:")
         lines.append("        return None")
         lines.append("    item_text = STR(iid) if type(iid) is str else RAW(iid)")
         # the claim, item and applicant ids as scope or counts entries: their texts (the caller's are of g's own)
@@ -1059,7 +1067,7 @@ class _GrantWriter:
             kind, cid, scope, _, counts = c
             k, i, sc, am, cn = (f"{x}{j}" for x in ("k", "i", "sc", "am", "cn"))
             lines.append(f"    {k}, {i}, {sc}, {am}, {cn} = consumes[{j}]")
-            lines.append(f"    if {k} is not {const(kind)} or {i} is not {const(cid)}:")
+            lines.append(f"    if {_same(k, const(kind), kind)} or {_same(i, const(cid), cid)}:")
             lines.append("        return None")
             piece = ("{" if j == 0 else ", {") + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": '
             body += "{" + const(piece) + "}{" + _scalars_code(sc, scope, lines, known) + "}"
