@@ -616,3 +616,39 @@ def test_totals_by_article_of_clauses_the_table_does_not_have_are_in_json_dumps_
             assert unknown == [a for a in dict.fromkeys(it.rule.cites for it in items) if a.startswith("附则")]
             if "第七条" in articles and unknown:
                 assert articles.index(unknown[-1]) < articles.index("第七条")
+
+
+def test_generated_grant_writers_hold_no_policy_text_in_their_source(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a grant's rule id, cap and limit ids and scope entries made of code-like text: the grant writers generated
+    # for them bind those texts as constants (their source never holds them) and write json.dumps's text
+    import builtins
+
+    from engine.deciding import jsontext
+
+    hostile = '"}; __import__("os").system("echo hi") #{{'
+    sources: list[str] = []
+    real = builtins.compile
+
+    def spy(source: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "<decision json grant>":
+            sources.append(source)
+        return real(source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jsontext, "compile", spy, raising=False)
+    d = next(d for d in _round(policy, 600, 4, False) if any(len(g.consumes) > 1 for g in d.grants))
+    for f in list(jsontext._RULES.entries.values()):
+        monkeypatch.setattr(f, "grants", [])
+    grants = [
+        g._replace(
+            rule=hostile + g.rule,
+            consumes=tuple(c._replace(id=hostile + c.id, scope=(hostile, *c.scope[1:])) for c in g.consumes),
+        )
+        for g in d.grants
+    ]
+    changed = _with_grants(d, grants)
+    text = decision_json(changed)
+    assert text == json.dumps(changed.to_dict(), ensure_ascii=False)
+    assert sources and not any("__import__" in s or "echo hi" in s for s in sources)
+    assert text.count("echo hi") >= 3 * len(grants)  # (by hand: the rule id, each id and each scope: ≥ 3 per grant)
