@@ -363,3 +363,292 @@ def test_an_items_clauses_kept_by_its_reason_are_the_clauses_of_its_own_rule(pol
         assert jsontext._item_cites(d) == json.dumps(list(d.cites), ensure_ascii=False)
     assert jsontext._item_cites(same) == json.dumps([a.rule.cites, "第九十九条"], ensure_ascii=False)  # (by hand)
     assert jsontext._item_cites(other) == json.dumps([b.rule.cites, "第九十九条"], ensure_ascii=False)
+
+
+# -- issue 14/16, session 6: items without steps, totals and grants written in one pass -------------------------------
+
+
+def _round(policy: engine.CompiledPolicy, n: int, seed: int, trace: bool) -> list[Decision]:
+    return [evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw), trace=trace) for raw in generate.claims(n, seed=seed)]
+
+
+@pytest.mark.parametrize("seed", [20211231, 11, 5])
+def test_decisions_without_steps_write_the_same_text(policy: engine.CompiledPolicy, seed: int) -> None:
+    # what `POST /evaluate` answers by default: the decision without its trace (no steps), item, totals and grants
+    for d in _round(policy, 1500, seed, trace=False):
+        assert all(not it.steps for it in d.items)
+        assert_same(d)
+
+
+def _with_grants(d: Decision, grants: list[Any]) -> Decision:
+    """`d` with its items' grants replaced in order by `grants` (None: an item keeps none) and the decision's grants
+    the items' (as the evaluator makes them)."""
+    import dataclasses
+
+    it = iter(grants)
+    items = tuple(x._replace(grant=next(it)) if x.grant is not None else x for x in d.items)
+    return dataclasses.replace(d, items=items, grants=tuple(x.grant for x in items if x.grant is not None))
+
+
+@pytest.mark.parametrize("trace", [False, True])
+@pytest.mark.parametrize("first", range(len(ALIKE)), ids=[repr(v) for v in ALIKE])
+def test_a_grant_writer_made_on_one_value_writes_values_that_compare_alike_as_json_dumps(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch, first: int, trace: bool
+) -> None:
+    # every scope and counts entry of every grant, and each grant's and each cap use's amount when the value is a
+    # decimal, set to each value in turn starting at `first` (so the grant writers are generated on that value's
+    # type): True, 1 and "1" write true, 1 and "1"; Decimal 1.0 and 1.00 write the money "1.00"
+    decisions = [d for d in _round(policy, 600, 4, trace) if any(len(g.consumes) > 1 for g in d.grants)][:3]
+    assert any(c.kind == "limit" for d in decisions for g in d.grants for c in g.consumes)
+    assert any(c.kind == "cap" for d in decisions for g in d.grants for c in g.consumes)
+    from engine.deciding import jsontext
+
+    for f in list(jsontext._RULES.entries.values()):
+        monkeypatch.setattr(f, "grants", [])
+    for k in list(range(first, len(ALIKE))) + list(range(first)):
+        v = ALIKE[k]
+        for d in decisions:
+            grants = []
+            for g in d.grants:
+                consumes = tuple(
+                    c._replace(
+                        scope=tuple(v for _ in c.scope),
+                        counts=tuple(v for _ in c.counts) if c.counts else c.counts,
+                        amount=v if type(v) is Decimal and c.kind == "cap" else c.amount,
+                    )
+                    for c in g.consumes
+                )
+                grants.append(g._replace(consumes=consumes, amount=v if type(v) is Decimal else g.amount))
+            changed = _with_grants(d, grants)
+            try:
+                expected = json.dumps(changed.to_dict(), ensure_ascii=False)
+            except TypeError:  # a decimal or a date in a scope: json.dumps refuses it, and so does the writer
+                with pytest.raises(TypeError):
+                    decision_json(changed)
+                continue
+            assert decision_json(changed) == expected, v
+    texts = [
+        decision_json(_with_grants(decisions[0], [g._replace(amount=Decimal(x)) for g in decisions[0].grants]))
+        for x in ("1", "1.0", "1.00")
+    ]
+    assert texts[0] == texts[1] == texts[2] and '"amount": "1.00", "consumes"' in texts[0]  # (format_money: to the cent)
+
+
+def test_grants_that_are_not_the_items_grants_are_written_entry_by_entry(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the grants array is written beside the items only when the decision's grants are the items' grants, in order,
+    # of the claim's own claim, applicant and year; else (reordered, one more, one less, one of another claim or
+    # an equal but other applicant id) entry by entry, `_grants`: json.dumps's text each way
+    import dataclasses
+
+    from engine.deciding import jsontext
+
+    d = next(d for d in _round(policy, 400, 6, False) if len(d.grants) >= 3)
+    calls: list[int] = []
+    real = jsontext._grants
+    monkeypatch.setattr(jsontext, "_grants", lambda gs: calls.append(len(gs)) or real(gs))
+    g = d.grants
+    other_claim = g[0]._replace(claim_id="OTHER-1")
+    other_applicant = g[0]._replace(applicant_id="".join(list(g[0].applicant_id)))  # equal text, another object
+    assert other_applicant.applicant_id == g[0].applicant_id and other_applicant.applicant_id is not g[0].applicant_id
+    cases = [g[::-1], g + (g[0],), g[1:], (other_claim, *g[1:])]
+    for grants in cases:
+        changed = dataclasses.replace(d, grants=grants)
+        assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    assert calls == [len(x) for x in cases]
+    changed = _with_grants(d, [other_applicant, *g[1:]])
+    assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    assert calls[-1] == len(g)
+    assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False) and len(calls) == len(cases) + 1  # its own: beside
+
+
+def test_a_grant_of_another_shape_gets_its_own_writer_or_is_written_entry_by_entry(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a rule's grant writers each test the grant's rule id and what it consumes (the number of entries, each's
+    # kind and id, by identity or as equal texts): a grant consuming its entries in another order, or fewer, or
+    # another cap or limit, is not taken by the writer made on the grants as they are; past the bound
+    # (`_SHAPES_PER_RULE`) it is written entry by entry, `_grant`. Equal id texts of other objects are taken.
+    from engine.deciding import jsontext
+
+    d = next(d for d in _round(policy, 600, 4, False) if any(len(g.consumes) > 1 for g in d.grants))
+    rules = {id(it.rule): it.rule for it in d.items if it.grant is not None}
+    for rule in rules.values():
+        monkeypatch.setattr(jsontext._RULES(rule), "grants", [])
+    assert decision_json(d) == old_text(d)[:-1]
+    made = sum(len(jsontext._RULES(r).grants) for r in rules.values())
+    assert made == len({g.rule for g in d.grants})  # one shape per rule here
+    calls: list[Any] = []
+    real = jsontext._grant
+    monkeypatch.setattr(jsontext, "_grant", lambda *a: calls.append(a) or real(*a))
+    several = sum(len(g.consumes) > 1 for g in d.grants)  # (reversed, one entry is the same shape)
+    shapes = [
+        (lambda g: g._replace(consumes=g.consumes[::-1]), several),
+        (lambda g: g._replace(consumes=g.consumes[1:]), len(d.grants)),
+        (lambda g: g._replace(consumes=(g.consumes[0]._replace(id=g.consumes[0].id + "-x"), *g.consumes[1:])), len(d.grants)),
+        # an equal rule id or cap/limit id of another object (a grant read back from a record): the same writer
+        (lambda g: g._replace(rule="".join(list(g.rule))), 0),
+        (lambda g: g._replace(consumes=tuple(c._replace(id="".join(list(c.id))) for c in g.consumes)), 0),
+    ]
+    for shape, others in shapes:
+        changed = _with_grants(d, [shape(g) for g in d.grants])
+        monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 0)  # no room: entry by entry
+        before = len(calls)
+        assert decision_json(changed) == old_text(changed)[:-1]
+        assert len(calls) - before == others
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 16)
+    changed = _with_grants(d, [g._replace(consumes=g.consumes[::-1]) for g in d.grants])
+    before = len(calls)
+    assert decision_json(changed) == old_text(changed)[:-1]
+    assert len(calls) == before and sum(len(jsontext._RULES(r).grants) for r in rules.values()) == made + len(
+        {g.rule for g in d.grants if len(g.consumes) > 1}
+    )
+    assert several >= 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "provisional"),
+    [("0", None), ("0.00", "0"), ("-0.00", "-0"), ("-0", "0.00"), ("1E+2", "1E+2"), ("1.005", "2.5E-3"), ("123.4", "-0.10"), ("5.00", "5")],
+)  # fmt: skip
+def test_totals_of_zero_negative_zero_and_exponent_amounts_are_json_dumps_texts(
+    policy: engine.CompiledPolicy, amount: str, provisional: str | None
+) -> None:
+    # totals skip a zero addend (an absent or zero provisional amount) and write an untouched sum as "0.00": each
+    # item's amount and provisional amount set to these (-0 keeps its sign in format_money: "-0.00"; 1E+2 is
+    # "100.00"), half of them in each status in turn, written as json.dumps(to_dict()) writes them
+    import dataclasses
+
+    from engine.deciding import decision as dec
+
+    d = next(d for d in _round(policy, 300, 9, False) if len(d.items) >= 6)
+    a, p = Decimal(amount), None if provisional is None else Decimal(provisional)
+    for k, status in enumerate(dec.STATUSES):
+        items = tuple(
+            it._replace(amount=a, provisional=p, status=status if j % 2 else it.status) if j % 3 != k % 3 else it
+            for j, it in enumerate(d.items)
+        )
+        changed = dataclasses.replace(d, items=items)
+        assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False), status
+    only_negative_zero = dataclasses.replace(d, items=tuple(it._replace(amount=Decimal("-0.00"), provisional=None) for it in d.items))
+    text = decision_json(only_negative_zero)
+    assert text == json.dumps(only_negative_zero.to_dict(), ensure_ascii=False)
+    # (by hand: 0 + -0.00 is 0.00 rounding half even, so the total and every article's amount are "0.00")
+    assert '"total": "0.00"' in text and '"amount": "-0.00"' in text
+
+
+def test_items_with_and_without_steps_in_one_decision_split_the_cap_uses_as_before(policy: engine.CompiledPolicy) -> None:
+    # a cap step writes its use by earlier items of the application: added before an item with steps from the
+    # grants of every earlier item, with or without steps. The first items' steps dropped, the later ones kept.
+    import dataclasses
+
+    decisions = [
+        d for d in _round(policy, 1500, 12, True) if sum(s[0] == "cap" and s[1].per is not None for it in d.items for s in it.steps) >= 2
+    ]
+    assert decisions
+    used = []
+    for d in decisions[:20]:
+        for cut in range(1, len(d.items)):
+            items = tuple(it._replace(steps=()) if j < cut else it for j, it in enumerate(d.items))
+            changed = dataclasses.replace(d, items=items)
+            text = decision_json(changed)
+            assert text == json.dumps(changed.to_dict(), ensure_ascii=False)
+            used += __import__("re").findall(r'"used_in_application": "([^"]+)"', text)
+    assert any(u != "0.00" for u in used)  # an earlier item without steps used a cap a later item's step shows
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_an_items_type_asked_amount_and_one_ground_written_as_json_dumps_writes_them(policy: engine.CompiledPolicy, trace: bool) -> None:
+    # the writer keeps its sample's type text (by identity), reuses the amount's text for an asked amount that is
+    # the same decimal, and keeps an item's clauses and reasons with one ground by the ground's identity: an equal
+    # type text of another object, a type that is not a text, an asked amount equal to the amount but written
+    # otherwise (-0.00 vs 0.00), and an equal ground of another object each write as json.dumps does
+    import dataclasses
+
+    from engine.deciding.decision import Reason
+
+    d = next(d for d in _round(policy, 300, 3, trace) if len(d.items) >= 3 and any(len(it.reasons) == 1 for it in d.items))
+    assert decision_json(d) == old_text(d)[:-1]  # the writers are made on the items as they are
+    one = next(it for it in d.items if len(it.reasons) == 1)
+    r = one.reasons[0]
+    variants = [
+        lambda it: it._replace(item=dataclasses.replace(it.item, type="".join(list(it.item.type)))),
+        lambda it: it._replace(item=dataclasses.replace(it.item, type=1)),
+        lambda it: it._replace(item=dataclasses.replace(it.item, type=True)),
+        lambda it: it._replace(amount=Decimal("10.00"), asked=Decimal("1E+1")),
+        lambda it: it._replace(amount=Decimal("10.00"), asked=Decimal("10.00")),
+        lambda it: it._replace(amount=Decimal("0.00"), asked=Decimal("-0.00")),  # equal, but "-0.00" is written
+        lambda it: it._replace(reasons=(Reason(r.category, r.check, r.cites, r.says),)) if it.rule is one.rule else it,
+        lambda it: it._replace(reasons=(Reason(r.category, "other-check", "第九十九条", r.says),)) if it.rule is one.rule else it,
+    ]
+    for variant in variants:
+        changed = dataclasses.replace(d, items=tuple(variant(it) for it in d.items))
+        assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    changed = dataclasses.replace(d, items=tuple(variants[3](it) for it in d.items))
+    assert '"amount": "10.00", "asked": "10.00"' in decision_json(changed)  # (format_money of 1E+1: "10.00")
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_totals_by_article_of_clauses_the_table_does_not_have_are_in_json_dumps_order(policy: engine.CompiledPolicy, trace: bool) -> None:
+    # an item whose rule cites a clause the clause table does not have is counted under that clause's own text,
+    # placed after the table's articles by `order.get(article, len(order))`: in Pinggu's table that place (17, one
+    # per article) is before 第七条's (18: the index of its first clause) and ties with no article, so two unknown
+    # clauses stay in the order the items name them (a stable sort), whichever comes first
+    import dataclasses
+
+    decisions = [d for d in _round(policy, 400, 10, trace) if len({it.rule.cites for it in d.items}) >= 3][:10]
+    assert decisions
+    for d in decisions:
+        for names in (("附则第一条", "附则第二条"), ("附则第二条", "附则第一条")):
+            rules = {}
+            items = []
+            for j, it in enumerate(d.items):
+                if j % 3 == 2:  # every third item: a copy of its rule citing an unknown clause
+                    name = names[j % 2]
+                    rule = rules.setdefault((id(it.rule), name), dataclasses.replace(it.rule, cites=name))
+                    it = it._replace(rule=rule)
+                items.append(it)
+            changed = dataclasses.replace(d, items=tuple(items))
+            text = decision_json(changed)
+            assert text == json.dumps(changed.to_dict(), ensure_ascii=False)
+            articles = list(json.loads(text)["totals_by_article"])
+            unknown = [a for a in articles if a.startswith("附则")]
+            assert unknown == [a for a in dict.fromkeys(it.rule.cites for it in items) if a.startswith("附则")]
+            if "第七条" in articles and unknown:
+                assert articles.index(unknown[-1]) < articles.index("第七条")
+
+
+def test_generated_grant_writers_hold_no_policy_text_in_their_source(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a grant's rule id, cap and limit ids and scope entries made of code-like text: the grant writers generated
+    # for them bind those texts as constants (their source never holds them) and write json.dumps's text
+    import builtins
+
+    from engine.deciding import jsontext
+
+    hostile = '"}; __import__("os").system("echo hi") #{{'
+    sources: list[str] = []
+    real = builtins.compile
+
+    def spy(source: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "<decision json grant>":
+            sources.append(source)
+        return real(source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jsontext, "compile", spy, raising=False)
+    d = next(d for d in _round(policy, 600, 4, False) if any(len(g.consumes) > 1 for g in d.grants))
+    for f in list(jsontext._RULES.entries.values()):
+        monkeypatch.setattr(f, "grants", [])
+    grants = [
+        g._replace(
+            rule=hostile + g.rule,
+            consumes=tuple(c._replace(id=hostile + c.id, scope=(hostile, *c.scope[1:])) for c in g.consumes),
+        )
+        for g in d.grants
+    ]
+    changed = _with_grants(d, grants)
+    text = decision_json(changed)
+    assert text == json.dumps(changed.to_dict(), ensure_ascii=False)
+    assert sources and not any("__import__" in s or "echo hi" in s for s in sources)
+    assert text.count("echo hi") >= 3 * len(grants)  # (by hand: the rule id, each id and each scope: ≥ 3 per grant)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from json.encoder import encode_basestring  # the C encoder json.dumps uses (ensure_ascii=False)
+from operator import is_, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from engine.core.quantities import format_money
@@ -230,13 +231,15 @@ class _Facts:
 class _Fragments:
     """The JSON fragments of one policy object, made on first use."""
 
-    __slots__ = ("a", "b", "c", "d", "facts", "obj", "steps", "write")
+    __slots__ = ("a", "b", "c", "d", "facts", "grants", "obj", "steps", "write")
 
     def __init__(self, obj: Any, a: str = "", b: str = "", c: str = "", facts: _Facts | None = None) -> None:
         self.obj, self.a, self.b, self.c, self.d, self.facts = obj, a, b, c, "", facts
         self.write: Callable[[tuple[Any, Any, Any], str], str] = _no_writer
         #: a rule's generated item writers by the number of steps, one per sequence seen (`_ItemWriter`)
         self.steps: dict[int, list[Callable[..., str | None]]] = {}
+        #: a rule's generated grant writers, one per shape of what its grants consume (`_GrantWriter`)
+        self.grants: list[Callable[[Any, str, str, str, str], str | None]] = []
 
 
 def _no_writer(S: tuple[Any, Any, Any], end: str) -> str:
@@ -511,12 +514,13 @@ class _ItemWriter:
         decision's standing steps like the sample `steps`, the items of the array only (None for another sequence)."""
         self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule, "NO_FACTS": {}}
         steps = d.steps if d is not None else steps
-        self.rule, self.S = rule, (d.item.facts if d is not None else {}, S[1], S[2])
+        self.rule, self.S, self.sample = rule, (d.item.facts if d is not None else {}, S[1], S[2]), d
         self.tests: list[str] = []
         self.lines: list[str] = []
         self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
         self.needs_S = False
         pieces = [self.step(i, step) for i, step in enumerate(steps)]
+        head = self.head() if d is not None else ""  # (its lines after the steps')
         if d is None:
             code = ["def write(steps, A, C, who, inapp):", "    I = NO_FACTS"]
         else:
@@ -540,11 +544,11 @@ class _ItemWriter:
             code.append(f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps")
             code += [f"    if {' or '.join(self.tests)}:", "        return None"]
         if d is not None:
-            code += ["    I = item.facts", "    iid, kind = item.id, item.type"]
+            code += ["    I = item.facts", "    iid, kind = item.id, item.type"] if steps else ["    iid, kind = item.id, item.type"]
         if self.needs_S:
             code.append("    S = (I, A, C)")
         code += self.lines
-        body = self.head() + self.const(', "steps": [') + ", ".join(pieces) + "]}}" if d is not None else ", ".join(pieces)
+        body = head + self.const(', "steps": [') + ", ".join(pieces) + "]}}" if d is not None else ", ".join(pieces)
         code.append('    return f"' + self.merged(body) + '"')
         exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
         self.write: Callable[..., str | None] = self.ns["write"]
@@ -595,12 +599,39 @@ class _ItemWriter:
             "TAIL": _item_tail,
             "TAILED": _TAILED,
             "OTHER_STATUS": _other_status,
+            "ONE_REASON": _one_reason,
         }
+        # the item's type: the sample's text when it is the sample's (the intake keeps the policy's type names);
+        # the asked amount's text is the amount's when it is the same decimal (granted in full)
+        assert self.sample is not None
+        sample_kind = self.sample.item.type
+        ks, kt = self.const(sample_kind)[1:-1], self.const(_s(sample_kind) if type(sample_kind) is str else _raw(sample_kind))[1:-1]
+        money = "(t if len(t := str({0})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])"
+        self.lines += [
+            f"    kind_text = {kt} if kind is {ks} else (STR(kind) if type(kind) is str else RAW(kind))",
+            f"    amount_text = {money.format('amount')}",
+            f"    asked_text = amount_text if asked is amount else {money.format('asked')}",
+        ]
         out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
-        out += "{(STR(kind) if type(kind) is str else RAW(kind))}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
-        out += self.money("amount") + self.const(', "asked": ') + self.money("asked") + self.const(', "cites": ')
-        out += "{(CITES(d) if (reasons or cut_by or missing_documents) else " + self.const(f.c)[1:-1] + ")}" + self.const(f.b)
-        out += "{(REASONS(reasons) if reasons else '')}]"
+        out += "{kind_text}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
+        out += self.const('"') + "{amount_text}" + self.const('", "asked": "') + "{asked_text}" + self.const('", "cites": ')
+        # the clauses and reasons: an item with one ground and nothing cut or missing by the ground's identity (the
+        # clauses are then the rule's and the ground's: `_item_cites`), kept in the writer (it has one rule)
+        b, cb, kept = self.const(f.b)[1:-1], self.const(f.c + f.b)[1:-1], self.const({})[1:-1]
+        self.lines += [
+            "    if reasons:",
+            "        if len(reasons) == 1 and not cut_by and not missing_documents:",
+            "            r = reasons[0]",
+            f"            e = {kept}.get(id(r))",
+            f"            mid = e[1] if e is not None and e[0] is r else ONE_REASON(d, r, {b}, {kept})",
+            "        else:",
+            f"            mid = CITES(d) + {b} + REASONS(reasons)",
+            "    elif cut_by or missing_documents:",
+            f"        mid = CITES(d) + {b}",
+            "    else:",
+            f"        mid = {cb}",
+        ]
+        out += "{mid}]"
         return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
 
     def const(self, value: Any) -> str:
@@ -749,6 +780,20 @@ def _reason(r: dec.Reason) -> str:
     return text
 
 
+def _one_reason(d: ItemDecision, r: dec.Reason, b: str, kept: dict[int, tuple[dec.Reason, str]]) -> str:
+    """The clauses (`d.cites`), `b` and the reasons of an item of one rule with the one ground `r` and nothing cut or
+    missing, kept in `kept` (one rule's) by the ground's identity, the ground held in the entry."""
+    if len(kept) >= _REASONS_PER_RULE:
+        kept.clear()
+    text = _strings_of(d.cites) + b + _reason(r)
+    kept[id(r)] = (r, text)
+    return text
+
+
+#: the texts `_one_reason` keeps per generated item writer (a rule's grounds: constants of its compiled code)
+_REASONS_PER_RULE = 256
+
+
 def _reasons(reasons: tuple[dec.Reason, ...]) -> str:
     """The reasons array's entries."""
     if len(reasons) == 1:
@@ -802,30 +847,22 @@ _RULES = _Cache(_rule_frag)
 _STATUS = {s: _s(s) + ', "amount": ' for s in dec.STATUSES}
 
 
-def _item(d: ItemDecision, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
-    rule, steps = d[1], d[9]
-    f = _RULES.entries.get(id(rule))
-    if f is None or f.obj is not rule:
-        f = _RULES(rule)
-    out = None
-    shapes = f.steps.get(len(steps))
-    if shapes is not None:
-        for write in shapes:
-            out = write(d, S[1], S[2], who, inapp)
-            if out is not None:
-                break
-    if out is None:
-        write = _new_writer(f.steps, len(steps), lambda: _ItemWriter(rule, d, S).write)
-        out = write(d, S[1], S[2], who, inapp) if write is not None else None
-        if out is None:
-            out = _item_by_steps(d, f, S, who, inapp)
-    grant = d[10]
-    if grant is not None:
+def _item(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+    """An item's text when none of its rule's writers for its number of steps takes it (`decision_json` tries
+    them): a new generated writer for its sequence, or past the bound its steps one by one."""
+    write = _new_writer(f.steps, len(d[9]), lambda: _ItemWriter(d[1], d, S).write)
+    out = write(d, S[1], S[2], who, inapp) if write is not None else None
+    return out if out is not None else _item_by_steps(d, f, S, who, inapp)
+
+
+def _add_in_application(grants: list[Grant], inapp: dict[tuple[str, Any], Decimal]) -> None:
+    """Each cap's use by the grants of earlier items of the application (what a cap step writes as its use in the
+    application), added when an item with steps comes next (an item without steps writes no cap step)."""
+    for grant in grants:
         for kind, cid, scope, amount, _ in grant[6]:  # (the fields asserted below, at `_grants`)
             if kind == "cap":
                 key = (cid, scope)
                 inapp[key] = inapp.get(key, _ZERO) + amount
-    return out
 
 
 def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -916,33 +953,147 @@ def _consumption(c: Any) -> str:
     return out + ', "amount": ' + _money(amount) + "}"
 
 
+def _grant(g: Any, head: str, tail: str) -> str:
+    """One grant's text after its claim (`head`) and with its applicant and year (`tail`), entry by entry."""
+    _, item_id, rule, _, _, amount, consumes = g
+    return (
+        f'{head}{_s(item_id) if type(item_id) is str else _raw(item_id)}, "rule": {_s(rule) if type(rule) is str else _raw(rule)}'
+        f'{tail}{_money(amount)}, "consumes": [{", ".join([_consumption(x) for x in consumes])}]}}'
+    )
+
+
 def _grants(grants: tuple[Any, ...]) -> str:
-    """The grants array: each grant's claim, applicant and year written once per run of grants that share them."""
+    """The grants array entry by entry (grants `decision_json` did not write beside their items): each grant's
+    claim, applicant and year written once per run of grants that share them."""
     texts = []
-    claim_id = applicant_id = year = head = tail = None
+    claim_id = applicant_id = year = None
+    head = tail = ""
     for g in grants:
-        c, item_id, rule, a, y, amount, consumes = g
+        c, a, y = g[0], g[3], g[4]
         if c is not claim_id or a is not applicant_id or y is not year:
             claim_id, applicant_id, year = c, a, y
             head = '{"claim_id": ' + _raw(c) + ', "item_id": '
             tail = ', "applicant_id": ' + _raw(a) + ', "funding_year": ' + _raw(y) + ', "amount": '
-        texts.append(
-            f'{head}{_s(item_id) if type(item_id) is str else _raw(item_id)}, "rule": {_s(rule) if type(rule) is str else _raw(rule)}'
-            f'{tail}{_money(amount)}, "consumes": [{", ".join([_consumption(x) for x in consumes])}]}}'
-        )
+        texts.append(_grant(g, head, tail))
     return ", ".join(texts)
+
+
+def _grant_text(g: Any, f: _Fragments, head: str, tail: str, claim_text: str, applicant_text: str) -> str:
+    """A grant's text (of the decision's claim, applicant and year: `head`, `tail` and the texts are theirs) when
+    none of its rule's generated writers (`f.grants`) takes it: a new one for its shape, or past the bound
+    (`_SHAPES_PER_RULE`) entry by entry."""
+    if len(f.grants) < _SHAPES_PER_RULE and type(g[6]) is tuple:
+        write = _GrantWriter(g).write
+        f.grants.append(write)
+        text = write(g, head, tail, claim_text, applicant_text)
+        if text is not None:
+            return text
+    return _grant(g, head, tail)
+
+
+def _scalars_code(var: str, sample: Any, lines: list[str], known: tuple[tuple[Any, str, str], ...] = ()) -> str:
+    """Lines computing `_scalars(var)` into a new variable (named after `var`), the entries inline for a tuple of
+    the sample's length (1 to 4), any other value by `_scalars`; returns the variable's name. `known`: (a value of
+    the sample's, the variable holding the writer's value, the one holding its text): an entry that is (by
+    identity) that value in the sample is first tested against the writer's value (an entry that is it has its
+    text)."""
+    y = "t_" + var
+    if type(sample) is not tuple or not 0 < len(sample) <= 4:
+        lines.append(f"    {y} = SCALARS({var})")
+        return y
+    names = [f"{y}_{k}" for k in range(len(sample))]
+    exprs = []
+    for e, x in zip(names, sample, strict=True):
+        expr = f"(STR({e}) if type({e}) is str else RAW({e}))"
+        for value, obj, text in known:
+            if x is value:
+                expr = f"({text} if {e} is {obj} else {expr})"
+                break
+        exprs.append(expr)
+    entries = " + ', ' + ".join(exprs)
+    lines.append(f"    if type({var}) is tuple and len({var}) == {len(sample)}:")
+    lines.append(f"        {', '.join(names)}{',' if len(names) == 1 else ''} = {var}")
+    lines.append(f"        {y} = '[' + {entries} + ']'")
+    lines.append("    else:")
+    lines.append(f"        {y} = SCALARS({var})")
+    return y
+
+
+def _same(var: str, const: str, sample: Any) -> str:
+    """The generated test that `var` is NOT the sample's value `const`: by identity, then for a text by equality
+    (equal texts write the same text: a grant read back from a record has its own id texts), else by identity only."""
+    if type(sample) is str:
+        return f"({var} is not {const} and (type({var}) is not str or {var} != {const}))"
+    return f"{var} is not {const}"
+
+
+class _GrantWriter:
+    """Generates `write(g, head, tail, claim_text, applicant_text)`: the text of a grant `g` of the sample's rule (its id, tested by `_same`)
+    that consumes what the sample consumes (the same number of entries, each's kind and id tested by `_same`;
+    anything else gives None: another writer or `_grant` writes it), as one f-string, the scope and counts entries
+    inline for tuples of the sample's length. Generated code like `_ItemWriter`'s: the rule id, kinds, ids and
+    their fragments are bound as constants (K..), never written into the source."""
+
+    def __init__(self, sample: Any) -> None:
+        ns: dict[str, Any] = {
+            "STR": _s,
+            "RAW": _raw,
+            "SCALARS": _scalars,
+            "MONEY": _MONEY_TEXT,
+            "CENTS_MAX": _CENTS_MAX,
+            "DOT": ".",
+            "Q": '"',
+        }
+        consumes = sample[6]
+        n = len(consumes) if type(consumes) is tuple else -1
+
+        def const(value: Any) -> str:
+            name = f"K{len(ns)}"
+            ns[name] = value
+            return name
+
+        def money(expr: str) -> str:  # `_money(expr)`, as `_ItemWriter.money`
+            return "{Q}{(t if len(t := str(" + expr + ")) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])}{Q}"
+
+        lines = ["def write(g, head, tail, claim_text, applicant_text):", "    c, iid, r, a, _, amount, consumes = g"]
+        lines.append(f"    if type(consumes) is not tuple or len(consumes) != {n} or {_same('r', const(sample[2]), sample[2])}:")
+        lines.append("        return None")
+        lines.append("    item_text = STR(iid) if type(iid) is str else RAW(iid)")
+        # the claim, item and applicant ids as scope or counts entries: their texts (the caller's are of g's own)
+        known = ((sample[0], "c", "claim_text"), (sample[1], "iid", "item_text"), (sample[3], "a", "applicant_text"))
+        body = "{head}{item_text}{" + const(', "rule": ' + _s(sample[2])) + "}{tail}"
+        body += money("amount") + "{" + const(', "consumes": [') + "}"
+        for j, c in enumerate(consumes if n > 0 else ()):
+            kind, cid, scope, _, counts = c
+            k, i, sc, am, cn = (f"{x}{j}" for x in ("k", "i", "sc", "am", "cn"))
+            lines.append(f"    {k}, {i}, {sc}, {am}, {cn} = consumes[{j}]")
+            lines.append(f"    if {_same(k, const(kind), kind)} or {_same(i, const(cid), cid)}:")
+            lines.append("        return None")
+            piece = ("{" if j == 0 else ", {") + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": '
+            body += "{" + const(piece) + "}{" + _scalars_code(sc, scope, lines, known) + "}"
+            if kind == "limit":
+                lines.append(f"    {cn} = {cn} or ()")
+                body += "{" + const(', "counts": ') + "}{" + _scalars_code(cn, counts or (), lines, known) + "}}}"
+            else:
+                body += "{" + const(', "amount": ') + "}" + money(am) + "}}"
+        lines.append('    return f"' + body + ']}}"')
+        exec(compile("\n".join(lines) + "\n", "<decision json grant>", "exec"), ns)  # noqa: S102 - our own text, see above
+        self.write: Callable[[Any, str, str, str, str], str | None] = ns["write"]
 
 
 # the field order `_consumption` and `_grants` unpack
 assert Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
 assert Consumption._fields == ("kind", "id", "scope", "amount", "counts")
-assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `_totals`
+assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `decision_json`
+assert dec.ItemDecision._fields[9:] == ("steps", "grant", "documents_cites", "cut_by")
+assert dec.STATUSES == ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")  # `_totals`
 
 
 class _PolicyParts:
-    """A policy's head fragment and its articles' order (what `Decision.totals_by_article` sorts by)."""
+    """A policy's head fragment, its articles' order (what `Decision.totals_by_article` sorts by) and its
+    generated standing writers."""
 
-    __slots__ = ("head", "obj", "order", "standing")
+    __slots__ = ("article_parts", "articles", "head", "obj", "order", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
@@ -952,6 +1103,12 @@ class _PolicyParts:
         self.head += ', "hash": ' + _s(p.content_hash) + ', "funding_years": {"from": ' + _raw(p.funding_years[0])
         self.head += ', "to": ' + _raw(p.funding_years[1]) + '}}, "claim_id": '
         self.order = {c.article: i for i, c in reversed(list(enumerate(p.clauses.values())))}
+        #: a rule's clause -> its article (the clause itself when the table has no such clause), as `_totals` reads it
+        self.articles = {cites: (c.article if (c := p.clauses.get(cites)) is not None else cites) for cites in {r.cites for r in p.rules}}
+        #: an article's place in the order (`Decision.totals_by_article`'s sort key) and the head of its totals text
+        self.article_parts = {
+            a: (self.order.get(a, len(self.order)), _s(a) + ': {"items": ') for a in self.articles.values() if type(a) is str
+        }
 
 
 _POLICIES: dict[int, _PolicyParts] = {}
@@ -966,41 +1123,46 @@ def _policy(p: model.CompiledPolicy) -> _PolicyParts:
     return f
 
 
-def _totals(decision: Decision, order: dict[str, int]) -> str:
-    """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article`, in one pass over the items."""
-    clauses = decision.policy.clauses
-    sums = dict.fromkeys(dec.STATUSES, _ZERO)
-    counts = dict.fromkeys(dec.STATUSES, 0)
-    total = _ZERO
-    acc: dict[str, list[Any]] = {}
-    for d in decision.items:
-        cites, status, amount, provisional = d[1].cites, d[2], d[3], d[5]
-        total += amount
-        counts[status] += 1
-        sums[status] += amount if status in ("granted", "reduced") else (provisional or _ZERO)
-        clause = clauses.get(cites)
-        article = clause.article if clause is not None else cites
-        entry = acc.get(article)
-        if entry is None:
-            entry = acc[article] = [0, _ZERO, _ZERO]
-        entry[0] += 1
-        entry[1] += amount
-        entry[2] += provisional or _ZERO
-    out = ['"total": ', _money(total.quantize(_CENT)), ', "totals_by_status": {']
-    out.append(", ".join(['"' + s + '": ' + _money(v) for s, v in sums.items()]))
-    out.append('}, "counts_by_status": {' + ", ".join(['"' + s + '": ' + str(n) for s, n in counts.items()]))
-    articles = sorted(acc.items(), key=lambda kv: order.get(kv[0], len(order)))
-    out.append('}, "totals_by_article": {')
-    out.append(
-        ", ".join(
+_Z = '"0.00"'  # `_money(_ZERO)`
+_OK, _REFUSED = '"ok"', '"refused"'  # a standing's result
+
+
+def _totals(total: Decimal, sums: dict[str, Decimal], counts: dict[str, int], acc: dict[Any, list[Any]]) -> str:
+    """`total`, `totals_by_status`, `counts_by_status` and `totals_by_article` from the sums `decision_json` makes
+    in its pass over the items (an untouched sum written as the constant `_Z`); `acc`: per article (in the order
+    the items first name them) its items, amount, provisional amount, place in the order and text head."""
+    m = _money
+    s0, s1, s2, s3, s4, s5 = sums.values()
+    n0, n1, n2, n3, n4, n5 = counts.values()
+    out = (
+        f'"total": {m(total.quantize(_CENT))}, "totals_by_status": {{"granted": {_Z if s0 is _ZERO else m(s0)}, '
+        f'"reduced": {_Z if s1 is _ZERO else m(s1)}, "refused": {_Z if s2 is _ZERO else m(s2)}, '
+        f'"incomplete": {_Z if s3 is _ZERO else m(s3)}, "referred": {_Z if s4 is _ZERO else m(s4)}, '
+        f'"pending_review": {_Z if s5 is _ZERO else m(s5)}}}, "counts_by_status": {{"granted": {n0}, '
+        f'"reduced": {n1}, "refused": {n2}, "incomplete": {n3}, "referred": {n4}, "pending_review": {n5}}}, "totals_by_article": {{'
+    )
+    # (a stable sort by the place: articles at the same place stay in the order the items name them, as before)
+    entries = sorted(acc.values(), key=_PLACE) if len(acc) > 1 else acc.values()
+    return (
+        out
+        + ", ".join(
             [
-                _s(a) + ': {"items": ' + str(n) + ', "amount": ' + _money(amount) + ', "provisional": ' + _money(prov) + "}"
-                for a, (n, amount, prov) in articles
+                f'{head}{n}, "amount": {m(amount)}, "provisional": {_Z if prov is _ZERO else m(prov)}}}'
+                for n, amount, prov, _, head in entries
             ]
         )
+        + "}"
     )
-    out.append("}")
-    return "".join(out)
+
+
+_PLACE = itemgetter(3)
+
+
+def _article_entry(article: Any, parts: _PolicyParts, amount: Decimal, provisional: Decimal | None) -> list[Any]:
+    """A new `acc` entry of `decision_json` (an article the policy's rules do not name: its place and head made)."""
+    known = parts.article_parts.get(article) if type(article) is str else None
+    place, head = known if known is not None else (parts.order.get(article, len(parts.order)), _s(article) + ': {"items": ')
+    return [1, _ZERO + amount, _ZERO + provisional if provisional else _ZERO, place, head]
 
 
 def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -1014,24 +1176,104 @@ def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, An
     return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
 
 
+def _who(A: Any) -> str:
+    """The applicant's part of a who step (its kind and roles): the same for every who step of a decision."""
+    return _raw(A.get("kind")) + ', "applicant_roles": ' + _strings(sorted(A.get("roles", ())))
+
+
 @dec.in_engine_context
-def decision_json(decision: Decision) -> str:
-    """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples (no newline)."""
+def decision_json(decision: Decision) -> str:  # long because: one pass over the items writes them, sums the totals and writes the grants
+    """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples (no newline).
+
+    One pass over the items: each item's text (its rule's generated writers, `_item`), the sums of the totals
+    (those of `Decision`, but a zero addend, an absent or zero provisional amount, is not added: a sum starts at
+    +0 and, rounding half even, never becomes -0, and x + 0 differs from x only in its exponent, which
+    `format_money`'s quantize to the cent removes), and the text of the item's grant (its rule's generated grant
+    writers), used when the decision's grants are these grants, in this order (else `_grants`)."""
     p = decision.policy
-    parts = _policy(p)
+    parts = _POLICIES.get(id(p))
+    if parts is None or parts.obj is not p:
+        parts = _policy(p)
     claim = decision.claim
     A, C = claim.applicant, claim.claim_facts
-    who = _raw(A.get("kind")) + ', "applicant_roles": ' + _strings(sorted(A.get("roles", ())))
-    out = [parts.head, _raw(claim.claim_id), ', "applicant": {"id": ', _raw(A["id"]), ', "name": ', _raw(A.get("name"))]
-    out += [', "kind": ', _raw(A["kind"]), '}, "funding_year": ', _raw(claim.funding_year), ', "standing": {"result": ']
-    out += [
-        '"ok"' if not decision.standing_reasons else '"refused"',
-        ', "reasons": [',
-        ", ".join([_reason(r) for r in decision.standing_reasons]),
-    ]
-    inapp: dict[tuple[str, Any], Decimal] = {}
+    claim_id, applicant_id, year = claim.claim_id, claim.applicant_id, claim.funding_year
     S: tuple[Any, Any, Any] = ({}, A, C)
-    out += ['], "steps": [', _standing(parts, decision.standing_steps, S, who, inapp), ']}, "items": [']
-    out += [", ".join([_item(d, S, who, inapp) for d in decision.items]), "], ", _totals(decision, parts.order)]
-    out += [', "grants": [', _grants(decision.grants), "]}"]
-    return "".join(out)
+    inapp: dict[tuple[str, Any], Decimal] = {}
+    standing, reasons = decision.standing_steps, decision.standing_reasons
+    who = _who(A) if standing else ""  # (an item's who step: made at the first item with steps)
+    claim_text = _raw(claim_id)
+    head = (
+        f'{parts.head}{claim_text}, "applicant": {{"id": {_raw(A["id"])}, "name": {_raw(A.get("name"))}, '
+        f'"kind": {_raw(A["kind"])}}}, "funding_year": {_raw(year)}, "standing": {{"result": '
+        f'{_REFUSED if reasons else _OK}, "reasons": [{", ".join([_reason(r) for r in reasons])}], "steps": ['
+        f'{_standing(parts, standing, S, who, inapp) if standing else ""}]}}, "items": ['
+    )
+    texts = []
+    rules = _RULES.entries
+    articles, clauses = parts.articles, p.clauses
+    sums = dict.fromkeys(dec.STATUSES, _ZERO)
+    counts = dict.fromkeys(dec.STATUSES, 0)
+    total = _ZERO
+    acc: dict[Any, list[Any]] = {}
+    added = 0  # grants[:added] are in `inapp`
+    grants: list[Grant] = []
+    grant_texts: list[str] = []
+    grant_head = grant_tail = applicant_text = ""
+    for d in decision.items:
+        _, rule, status, amount, _, provisional, _, _, _, steps, grant, _, _ = d
+        f = rules.get(id(rule))
+        if f is None or f.obj is not rule:
+            f = _RULES(rule)
+        if steps:
+            if not who:
+                who = _who(A)
+            if added < len(grants):
+                _add_in_application(grants[added:], inapp)
+                added = len(grants)
+        out = None
+        for write in f.steps.get(len(steps), ()):
+            out = write(d, A, C, who, inapp)
+            if out is not None:
+                break
+        texts.append(out if out is not None else _item(d, f, S, who, inapp))
+        total += amount
+        counts[status] += 1
+        if status in ("granted", "reduced"):
+            sums[status] += amount
+        elif provisional:
+            sums[status] += provisional
+        cites = rule.cites
+        article = articles.get(cites) if type(cites) is str else None
+        if article is None:
+            clause = clauses.get(cites)
+            article = clause.article if clause is not None else cites
+        entry = acc.get(article)
+        if entry is None:
+            acc[article] = _article_entry(article, parts, amount, provisional)
+        else:
+            entry[0] += 1
+            entry[1] += amount
+            if provisional:
+                entry[2] += provisional
+        if grant is not None:
+            grants.append(grant)
+            if grant[0] is claim_id and grant[3] is applicant_id and grant[4] is year:
+                if not grant_head:
+                    applicant_text = _raw(applicant_id)
+                    grant_head = '{"claim_id": ' + claim_text + ', "item_id": '
+                    grant_tail = ', "applicant_id": ' + applicant_text + ', "funding_year": ' + _raw(year) + ', "amount": '
+                text = None
+                for write in f.grants:
+                    text = write(grant, grant_head, grant_tail, claim_text, applicant_text)
+                    if text is not None:
+                        break
+                if text is None:
+                    text = _grant_text(grant, f, grant_head, grant_tail, claim_text, applicant_text)
+                grant_texts.append(text)
+    totals = _totals(total, sums, counts, acc)
+    given = decision.grants
+    if len(grant_texts) == len(given) and all(map(is_, grants, given)):
+        grants_text = ", ".join(grant_texts)
+    else:
+        grants_text = _grants(given)
+    return f'{head}{", ".join(texts)}], {totals}, "grants": [{grants_text}]}}'
