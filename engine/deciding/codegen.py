@@ -128,6 +128,17 @@ class CodeWriter:
             with self.block("else:"):
                 self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
 
+    def check_result(self, k: int, test: Any) -> None:
+        """`else:` of a traced check's `try`: its step, ('check', test, bool(ok), None) -- one of two constants, not a
+        tuple made per item -- and its reason when `ok` is false."""
+        held, failed = self.bind(f"CY{k}", ("check", test, True, None)), self.bind(f"CN{k}", ("check", test, False, None))
+        with self.block("else:"):
+            with self.block("if ok:"):
+                self.writeline(f"steps.append({held})")
+            with self.block("else:"):
+                self.writeline(f"steps.append({failed})")
+                self.writeline(f"reasons.append(R{k})")
+
     def expr(self, expression: CompiledExpression) -> str:
         """Code evaluating one expression: its checked body inlined, or a call to its function (always in the
         called variant, whose functions raise the ClaimError that names the expression on a runtime error)."""
@@ -284,9 +295,7 @@ class RuleWriter(CodeWriter):
     def visit_rule(self) -> None:
         self.writeline("reasons = list(app_reasons) if app_reasons else []")
         self.writeline("unknown = list(app_unknown) if app_unknown else []")
-        if self.trace:
-            self.writeline("steps = []")
-        self.visit_who()
+        self.visit_who()  # (the trace's `steps` list starts there)
         after_amount = []  # `when` tests on the computed amount: decided after subject, limits and caps
         for k, check in enumerate(self.plan.checks):
             if check[0].expression.computed:
@@ -355,13 +364,15 @@ class RuleWriter(CodeWriter):
         return any(t.expression.computed for t in rule.when) or any(n.when is not None and n.when.computed for n in needs)
 
     def visit_who(self) -> None:
+        """Who may claim; the trace starts with its step (the two possible steps are constants)."""
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
         with self.block(f"if {cond}:"):
             self.writeline("reasons.append(WHO)")
-            self.step("'who'", "RULE", "False")
+            if self.trace:
+                self.writeline(f"steps = [{self.bind('WHO_NO', ('who', self.rule, False))}]")
         if self.trace:
             with self.block("else:"):
-                self.step("'who'", "RULE", "True")
+                self.writeline(f"steps = [{self.bind('WHO_YES', ('who', self.rule, True))}]")
 
     def visit_check(self, k: int, test: Any, function: Any, kinds: frozenset[str] | None, failed: Any) -> None:
         """An item check: false adds its reason, a missing fact makes the item incomplete."""
@@ -379,10 +390,7 @@ class RuleWriter(CodeWriter):
                 with self.block("if exc.fact:"):
                     self.writeline("unknown.append(exc.fact)")
             if self.trace:
-                with self.block("else:"):
-                    self.step("'check'", f"T{k}", "bool(ok)", "None")
-                    with self.block("if not ok:"):
-                        self.writeline(f"reasons.append(R{k})")
+                self.check_result(k, test)
 
     def visit_referral(self) -> None:
         self.visit_refused_or_incomplete(asked="QZERO", missing_documents="()")
@@ -427,7 +435,7 @@ class RuleWriter(CodeWriter):
                 self.writeline("amount_missing = True")
         with self.block("except NoTableValue as exc:"):
             self.writeline("reasons.append(exc.reason)")
-        with self.block("if asked < 0:"):  # the trace keeps the negative computation; nothing is paid or used
+        with self.block("if asked < ZERO:"):  # the trace keeps the negative computation; nothing is paid or used
             self.writeline("asked = QZERO")
             self.writeline("reasons.append(NEGATIVE_REASON)")
 
@@ -573,7 +581,7 @@ class RuleWriter(CodeWriter):
                 self.writeline("paid = usage.subjects.get(skey, ZERO)")
                 self.writeline("before = asked")
                 if subject.requires_earlier:  # the balance presupposes the advance: nothing paid before, nothing now
-                    with self.block("if paid == 0:"):
+                    with self.block("if paid == ZERO:"):
                         self.writeline("reasons.append(SUBJECT_REASONS[3])")
                         self.writeline("asked = QZERO")
                 with self.block_if("else:" if subject.requires_earlier else None):
@@ -595,16 +603,16 @@ class RuleWriter(CodeWriter):
                 self.writeline("asked = QZERO")
             with self.block("else:"):
                 self.writeline("asked = max(asked - paid, QZERO)")
-                with self.block("if asked == 0 and not amount_missing:"):  # an unknown amount asks for its fact
+                with self.block("if asked == ZERO and not amount_missing:"):  # an unknown amount asks for its fact
                     self.writeline("reasons.append(SUBJECT_REASONS[2])")
         elif subject.pays == "highest":
             # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
-            with self.block("if lost or paid > 0:"):
+            with self.block("if lost or paid > ZERO:"):
                 self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
                 self.writeline("asked = QZERO")
         elif subject.pays == "difference":
             self.writeline("asked = max(asked - paid, QZERO)")
-            with self.block("if asked == 0 and not amount_missing:"):  # an unknown amount asks for its fact
+            with self.block("if asked == ZERO and not amount_missing:"):  # an unknown amount asks for its fact
                 self.writeline("reasons.append(SUBJECT_REASONS[2])")
 
     def scope_key(self, target: str, expressions: tuple[CompiledExpression, ...]) -> None:
@@ -638,7 +646,8 @@ class RuleWriter(CodeWriter):
             self.limit_body(j, limit)
         consumption = self.build(Consumption, kind="'limit'", id=f"LID{j}", scope=f"lscope{j}", amount="NO_AMOUNT", counts=f"pc{j}")
         self.consumes.append(f"({consumption},) if has_l{j} else ()")
-        self.usage_updates.append((f"has_l{j}", f"limits.setdefault(lkey{j}, set()).add(pc{j})"))
+        # the set read for the verdict takes the new count (a new set only for a scope not used before)
+        self.usage_updates.append((f"has_l{j}", f"used{j}.add(pc{j}) if used{j} else limits.setdefault(lkey{j}, set()).add(pc{j})"))
 
     def limit_body(self, j: int, limit: Any) -> None:
         """The limit's scope and counts, and its verdict."""
@@ -657,12 +666,12 @@ class RuleWriter(CodeWriter):
             self.writeline("unknown.append(exc.fact)")
         with self.block("else:"):
             self.writeline(f"lkey{j} = (LID{j}, lscope{j})")
-            self.writeline(f"used = limits_get(lkey{j}, ())")
+            self.writeline(f"used{j} = limits_get(lkey{j}, ())")
             # the counts as grants record them, and as `usage` holds them
             self.writeline(f"pc{j} = ({', '.join(plain(v, '_plain') for v in count_vars)},)")
-            self.writeline(f"counted = pc{j} in used")
-            self.writeline(f"ok = counted or len(used) < LT{j}")
-            self.step("'limit'", f"L{j}", f"lscope{j}", "len(used)", f"counts{j}", "counted", "ok")
+            self.writeline(f"counted = pc{j} in used{j}")
+            self.writeline(f"ok = counted or len(used{j}) < LT{j}")
+            self.step("'limit'", f"L{j}", f"lscope{j}", f"len(used{j})", f"counts{j}", "counted", "ok")
             with self.block("if not ok:"):
                 self.writeline(f"reasons.append(LR{j})")
             self.writeline(f"has_l{j} = True")
@@ -670,7 +679,7 @@ class RuleWriter(CodeWriter):
     def visit_caps(self) -> None:
         """Each cap cuts `granted` to the room left in its scope; one that cuts it to nothing refuses the item."""
         if not self.plan.caps:
-            with self.block("if not pending and asked == 0 and not reasons and not unknown:"):
+            with self.block("if not pending and asked == ZERO and not reasons and not unknown:"):
                 self.writeline("reasons.append(ZERO_REASON)")
             return
         with self.block("if not pending:"):
@@ -681,7 +690,7 @@ class RuleWriter(CodeWriter):
                 self.visit_cap(j, *cap)
             with self.block("if bitten is not None:"):
                 self.writeline("reasons.append(bitten)")
-            with self.block("elif asked == 0 and not reasons and not unknown:"):
+            with self.block("elif asked == ZERO and not reasons and not unknown:"):
                 self.writeline("reasons.append(ZERO_REASON)")
 
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
@@ -739,7 +748,7 @@ class RuleWriter(CodeWriter):
                     self.lookup(form.rate_table, f"crate{j}", f"ckey{j}", f"_c{j}")
                     self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * crate{j}).quantize(Q, MODE)")
                     self.writeline(f"how{j} = (cbase{j}, ckey{j}, crate{j})")
-            with self.block(f"if ceil{j} < 0:"):
+            with self.block(f"if ceil{j} < ZERO:"):
                 self.writeline(f"ceil{j} = QZERO")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
@@ -750,41 +759,53 @@ class RuleWriter(CodeWriter):
 
     def cap_room(self, j: int) -> None:
         self.writeline(f"room = ceil{j} - used_before")
-        with self.block("if room < 0:"):
+        with self.block("if room < ZERO:"):
             self.writeline("room = QZERO")
         self.writeline("after = granted if granted <= room else room")
         self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", f"ceil{j}", f"how{j}")
         with self.block("if after < granted:"):
             self.writeline(f"cut += (P{j}.cites,)")
-            with self.block("if after == 0:"):
+            with self.block("if after == ZERO:"):
                 self.writeline(f"bitten = PR{j}")
         self.writeline("granted = after")
 
     # --- documents ---
 
     def visit_documents(self) -> None:
-        """`missing_docs`: the applicant's missing documents, the rule's own, and the item document checks'."""
+        """`missing_docs`: the applicant's missing documents, the rule's own, and the item document checks'. The trace
+        lists the documents required: the leading needs without a condition are written as one list (a constant
+        tuple when no need has a condition), the others added when their condition holds."""
         if not self.rule.documents_required:
             self.writeline("missing_docs = ()")
             return
         self.writeline("missing_docs = list(app_docs) if app_docs else []")
         self.writeline("have = I.get('documents', EMPTY)")
         if self.plan.docs:
+            needs = self.rule.documents
+            fixed = next((m for m, need in enumerate(needs) if need.when is not None), len(needs))  # the leading needs
             if self.trace:
-                self.writeline("required = []")
+                names = [self.bind(f"D{m}", needs[m].doc) for m in range(fixed)]
+                if fixed == len(needs):
+                    self.bind("REQUIRED", tuple(need.doc for need in needs))
+                else:
+                    self.writeline(f"required = [{', '.join(names)}]")
                 self.writeline("miss = []")
             for m, (doc, _when) in enumerate(self.plan.docs):
-                need = self.rule.documents[m]
+                need = needs[m]
                 assert need.doc == doc
-                self.visit_document_need(m, doc, need.when)
+                self.visit_document_need(m, doc, need.when, listed=m < fixed)
             if self.trace:
-                with self.block("if required:"):
-                    self.step("'documents'", "RULE", "tuple(required)", "tuple(miss)", "DOCS_CITES")
+                if fixed == len(needs):
+                    self.step("'documents'", "RULE", "REQUIRED", "tuple(miss)", "DOCS_CITES")
+                else:
+                    with self.block_if(None if fixed else "if required:"):
+                        self.step("'documents'", "RULE", "tuple(required)", "tuple(miss)", "DOCS_CITES")
                 self.writeline("missing_docs.extend(miss)")
         for m, dc in enumerate(self.rule.item_document_checks):
             self.visit_document_check(m, dc)
 
-    def visit_document_need(self, m: int, doc: str, when: CompiledExpression | None) -> None:
+    def visit_document_need(self, m: int, doc: str, when: CompiledExpression | None, *, listed: bool = False) -> None:
+        """One document need; `listed`: the trace's list of required documents holds it already."""
         self.bind(f"D{m}", doc)
         if when is not None:
             with self.block("try:"):
@@ -794,7 +815,7 @@ class RuleWriter(CodeWriter):
                 self.writeline("unknown.append(exc.fact)")
                 self.writeline("need = False")
         with self.block_if(None if when is None else "if need:"):
-            if self.trace:
+            if self.trace and not listed:
                 self.writeline(f"required.append(D{m})")
             with self.block(f"if D{m} not in have:"):
                 self.writeline(f"{'miss' if self.trace else 'missing_docs'}.append(D{m})")
@@ -864,15 +885,17 @@ class StandingWriter(CodeWriter):
         code = self.expr(test.expression)
         with self.block_if(None if kinds is None else f"if kind in K{k}:"):
             with self.block("try:"):
-                self.writeline(f"ok = {code}")
+                if self.trace:
+                    self.writeline(f"ok = {code}")
+                else:
+                    with self.block(f"if not {code}:"):
+                        self.writeline(f"reasons.append(R{k})")
             with self.block("except MissingFact as exc:"):
                 self.step("'check'", f"T{k}", "None", "exc.fact")
                 with self.block("if exc.fact:"):
                     self.writeline("unknown.append(exc.fact)")
-            with self.block("else:"):
-                self.step("'check'", f"T{k}", "bool(ok)", "None")
-                with self.block("if not ok:"):
-                    self.writeline(f"reasons.append(R{k})")
+            if self.trace:
+                self.check_result(k, test)
 
 
 class ProbeWriter(RuleWriter):
@@ -897,7 +920,7 @@ class ProbeWriter(RuleWriter):
             self.amount(self.plan.amount, "asked", "")
         with self.block("except (MissingFact, PendingAmount, NoTableValue):"):
             self.writeline("return None")
-        with self.block("if asked < 0:"):  # refused anyway (below zero): it does not compete
+        with self.block("if asked < ZERO:"):  # refused anyway (below zero): it does not compete
             self.writeline("return None")
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
         with self.block(f"if {cond}:"):
