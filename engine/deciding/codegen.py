@@ -315,7 +315,6 @@ class RuleWriter(CodeWriter):
         self.visit_subject()
         if self.plan.limits:
             self.writeline("limits = usage.limits")
-            self.writeline("limits_get = limits.get")
         for j, limit in enumerate(self.plan.limits):
             self.visit_limit(j, *limit)
         self.writeline("granted = asked")
@@ -653,22 +652,19 @@ class RuleWriter(CodeWriter):
         """The limit's scope and counts, and its verdict."""
         with self.block("try:"):
             self.scope_key(f"lscope{j}", limit.per)
-            if limit.counting is None:
-                self.writeline(f"counts{j} = (claim.claim_id, item.id)")
-                count_vars = [f"counts{j}[0]", f"counts{j}[1]"]
-            else:
-                count_vars = []
-                for m, e in enumerate(limit.counting):
-                    self.writeline(f"lc{j}_{m} = {self.expr(e)}")
-                    count_vars.append(f"lc{j}_{m}")
-                self.writeline(f"counts{j} = ({', '.join(count_vars)},)")
+            count_vars = []
+            for m, e in enumerate(("claim.claim_id", "item.id") if limit.counting is None else limit.counting):
+                self.writeline(f"lc{j}_{m} = {e if isinstance(e, str) else self.expr(e)}")
+                count_vars.append(f"lc{j}_{m}")
+            self.writeline(f"counts{j} = ({', '.join(count_vars)},)")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
         with self.block("else:"):
             self.writeline(f"lkey{j} = (LID{j}, lscope{j})")
-            self.writeline(f"used{j} = limits_get(lkey{j}, ())")
-            # the counts as grants record them, and as `usage` holds them
-            self.writeline(f"pc{j} = ({', '.join(plain(v, '_plain') for v in count_vars)},)")
+            self.writeline(f"used{j} = limits.get(lkey{j}, ())")
+            # the counts as grants record them, and as `usage` holds them: the same tuple when every count is plain
+            all_plain = " and ".join(f"(type({v}) is str or type({v}) is int)" for v in count_vars)
+            self.writeline(f"pc{j} = counts{j} if {all_plain} else ({', '.join(plain(v, '_plain') for v in count_vars)},)")
             self.writeline(f"counted = pc{j} in used{j}")
             self.writeline(f"ok = counted or len(used{j}) < LT{j}")
             self.step("'limit'", f"L{j}", f"lscope{j}", f"len(used{j})", f"counts{j}", "counted", "ok")
@@ -685,7 +681,6 @@ class RuleWriter(CodeWriter):
         with self.block("if not pending:"):
             self.writeline("bitten = None")
             self.writeline("caps = usage.caps")
-            self.writeline("caps_get = caps.get")
             for j, cap in enumerate(self.plan.caps):
                 self.visit_cap(j, *cap)
             with self.block("if bitten is not None:"):
@@ -701,7 +696,7 @@ class RuleWriter(CodeWriter):
         if cap.per is not None:
             consumption = self.build(Consumption, kind="'cap'", id=f"PID{j}", scope=f"pscope{j}", amount="granted", counts="None")
             self.consumes.append(f"({consumption},) if has_p{j} else ()")
-            self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
+            self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps.get(pkey{j}, ZERO) + granted"))
 
     def cap_body(self, j: int, cap: Any, ceiling: Any) -> None:
         """The cap's ceiling, the room left in its scope, and the cut."""
@@ -723,7 +718,7 @@ class RuleWriter(CodeWriter):
             self.writeline(f"pscope{j} = None")
         with self.block(f"if pscope{j} is not None and ceil{j} is not None:"):
             self.writeline(f"pkey{j} = (PID{j}, pscope{j})")
-            self.writeline(f"used_before = caps_get(pkey{j}, ZERO)")
+            self.writeline(f"used_before = caps.get(pkey{j}, ZERO)")
             self.cap_room(j)
             self.writeline(f"has_p{j} = True")
 
