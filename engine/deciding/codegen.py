@@ -246,8 +246,11 @@ class RuleWriter(CodeWriter):
         super().__init__(ns, inline=inline)
         self.rule, self.plan, self.quantum, self.mode, self.trace = rule, plan, quantum, mode, trace
         self.steps = "tuple(steps)" if trace else "()"  # the decision's steps field
-        self.consumes: list[str] = []  # what a grant consumes: code of tuples of Consumptions, one per cap/limit
-        self.usage_updates: list[tuple[str, str]] = []  # (condition, statement): what Usage.add would do, done here
+        # What a grant consumes: (flag, code of a Consumption) per subject, limit and cap, in order; and what Usage.add
+        # would do, done here: (flag, statement). The flag says whether the part was used for this item; None for a
+        # part that is whenever the item is granted (see `recorded`).
+        self.consumes: list[tuple[str | None, str]] = []
+        self.usage_updates: list[tuple[str | None, str]] = []
         self.cut_by = "()"  # the decision's cut_by field: `cut` once the amount can be cut (by a subject or a cap)
         self._forms = itertools.count(1)  # suffixes of the parts of a "least of" amount
 
@@ -569,7 +572,6 @@ class RuleWriter(CodeWriter):
         if subject is None:
             return
         self.bind("SUBJECT", subject), self.bind("SGROUP", subject.group)
-        self.writeline("has_s = False")
         with self.block("if not pending:"):
             with self.block("try:"):
                 self.scope_key("sscope", subject.key)
@@ -588,10 +590,9 @@ class RuleWriter(CodeWriter):
                 self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
                 with self.block("if asked < before:"):
                     self.writeline("cut += (SUBJECT.cites,)")
-                self.writeline("has_s = True")
         consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
-        self.consumes.append(f"({consumption},) if has_s else ()")
-        self.usage_updates.append(("has_s", "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
+        self.consumes.append((None, consumption))  # (a subject is always recorded when granted: see `recorded`)
+        self.usage_updates.append((None, "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
 
     def subject_pays(self, subject: Any) -> None:
         """`asked` after what was paid for the subject (`paid`): only the highest, or the difference (补差)."""
@@ -640,15 +641,42 @@ class RuleWriter(CodeWriter):
     def visit_limit(self, j: int, limit: Any, failed: Any) -> None:
         """At most `times` per scope: an item already counted (same counts) is not a new time."""
         self.bind(f"L{j}", limit), self.bind(f"LR{j}", failed), self.bind(f"LID{j}", limit.id), self.bind(f"LT{j}", limit.times)
-        self.writeline(f"has_l{j} = False")
+        flag = None if self.recorded(limit) else f"has_l{j}"
+        if flag:
+            self.writeline(f"{flag} = False")
         with self.block_if(self.applies(f"ap_l{j}", limit)):
-            self.limit_body(j, limit)
+            self.limit_body(j, limit, flag)
         consumption = self.build(Consumption, kind="'limit'", id=f"LID{j}", scope=f"lscope{j}", amount="NO_AMOUNT", counts=f"pc{j}")
-        self.consumes.append(f"({consumption},) if has_l{j} else ()")
+        self.consumes.append((flag, consumption))
         # the set read for the verdict takes the new count (a new set only for a scope not used before)
-        self.usage_updates.append((f"has_l{j}", f"used{j}.add(pc{j}) if used{j} else limits.setdefault(lkey{j}, set()).add(pc{j})"))
+        self.usage_updates.append((flag, f"used{j}.add(pc{j}) if used{j} else limits.setdefault(lkey{j}, set()).add(pc{j})"))
 
-    def limit_body(self, j: int, limit: Any) -> None:
+    @staticmethod
+    def recorded(part: Any) -> bool:
+        """Whether a subject, limit or cap is recorded in every grant of the rule, so that its consumption and its
+        update of the running totals need no flag: so when it has no `who:` / `when:`. Such a part is used for every
+        item that can be granted: the only ways past it unused -- a missing fact in its scope, counts or ceiling, a
+        table without the value, an amount pending review -- leave the item incomplete, refused or pending."""
+        return part.kinds is None and part.applies_when is None
+
+    def consumed(self) -> str:
+        """The grant's `consumes`: the parts always recorded as one tuple literal, each flagged part added only when used
+        (in the parts' order)."""
+        segments: list[str] = []
+        fixed: list[str] = []
+        for flag, code in self.consumes:
+            if flag is None:
+                fixed.append(code)
+                continue
+            if fixed:
+                segments.append(f"({', '.join(fixed)},)")
+                fixed = []
+            segments.append(f"(({code},) if {flag} else ())")
+        if fixed:
+            segments.append(f"({', '.join(fixed)},)")
+        return " + ".join(segments) if segments else "()"
+
+    def limit_body(self, j: int, limit: Any, flag: str | None) -> None:
         """The limit's scope and counts, and its verdict."""
         with self.block("try:"):
             self.scope_key(f"lscope{j}", limit.per)
@@ -670,7 +698,8 @@ class RuleWriter(CodeWriter):
             self.step("'limit'", f"L{j}", f"lscope{j}", f"len(used{j})", f"counts{j}", "counted", "ok")
             with self.block("if not ok:"):
                 self.writeline(f"reasons.append(LR{j})")
-            self.writeline(f"has_l{j} = True")
+            if flag:
+                self.writeline(f"{flag} = True")
 
     def visit_caps(self) -> None:
         """Each cap cuts `granted` to the room left in its scope; one that cuts it to nothing refuses the item."""
@@ -690,15 +719,17 @@ class RuleWriter(CodeWriter):
 
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
         self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id)
-        self.writeline(f"has_p{j} = False")
+        flag = None if self.recorded(cap) or cap.per is None else f"has_p{j}"  # (a ceiling on the item records nothing)
+        if flag:
+            self.writeline(f"{flag} = False")
         with self.block_if(self.applies(f"ap_p{j}", cap)):
-            self.cap_body(j, cap, ceiling)
+            self.cap_body(j, cap, ceiling, flag)
         if cap.per is not None:
             consumption = self.build(Consumption, kind="'cap'", id=f"PID{j}", scope=f"pscope{j}", amount="granted", counts="None")
-            self.consumes.append(f"({consumption},) if has_p{j} else ()")
-            self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps.get(pkey{j}, ZERO) + granted"))
+            self.consumes.append((flag, consumption))
+            self.usage_updates.append((flag, f"caps[pkey{j}] = caps.get(pkey{j}, ZERO) + granted"))
 
-    def cap_body(self, j: int, cap: Any, ceiling: Any) -> None:
+    def cap_body(self, j: int, cap: Any, ceiling: Any, flag: str | None) -> None:
         """The cap's ceiling, the room left in its scope, and the cut."""
         if cap.computed is None:
             self.writeline(f"ceil{j} = {self.bind(f'PC{j}', ceiling)}")
@@ -720,7 +751,8 @@ class RuleWriter(CodeWriter):
             self.writeline(f"pkey{j} = (PID{j}, pscope{j})")
             self.writeline(f"used_before = caps.get(pkey{j}, ZERO)")
             self.cap_room(j)
-            self.writeline(f"has_p{j} = True")
+            if flag:
+                self.writeline(f"{flag} = True")
 
     def ceiling(self, j: int, form: Any) -> None:
         """`ceil{j}` = a computed ceiling (money on the quantum) and `how{j}` how it was obtained (the base; or
@@ -830,7 +862,7 @@ class RuleWriter(CodeWriter):
         with self.block("if missing_docs:"):
             provisional = self.decision(status="'incomplete'", asked="asked", provisional="granted", missing_documents=_MISSING_DOCS)
             self.writeline(f"return {provisional}")
-        consumes = " + ".join(f"({part})" for part in self.consumes) if self.consumes else "()"
+        consumes = self.consumed()
         grant = self.build(
             Grant,
             claim_id="claim.claim_id",
@@ -842,8 +874,8 @@ class RuleWriter(CodeWriter):
             consumes=consumes,
         )
         self.writeline(f"grant = {grant}")
-        for condition, statement in self.usage_updates:
-            with self.block(f"if {condition}:"):
+        for flag, statement in self.usage_updates:
+            with self.block_if(None if flag is None else f"if {flag}:"):
                 self.writeline(statement)
         granted = self.decision(status="'reduced' if granted < asked else 'granted'", amount="granted", asked="asked", grant="grant")
         self.writeline(f"return {granted}")
