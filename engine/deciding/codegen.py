@@ -197,8 +197,9 @@ class CodeWriter:
                     with self.block(f"if {doc} not in {have}:"):
                         self.writeline(f"{miss}.append({doc})")
             if trace:
-                self.writeline(f"steps.append(('documents', DC{k}, tuple(required{k}), tuple(miss{k}), DC{k}.cites))")
-                self.writeline(f"{out}.extend(miss{k})")
+                self.writeline(f"steps.append(('documents', DC{k}, tuple(required{k}), tuple(miss{k}) if miss{k} else (), DC{k}.cites))")
+                with self.block(f"if miss{k}:"):
+                    self.writeline(f"{out}.extend(miss{k})")
 
 
 class _Guard:
@@ -589,7 +590,7 @@ class RuleWriter(CodeWriter):
                     self.subject_pays(subject)
                 self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
                 with self.block("if asked < before:"):
-                    self.writeline("cut += (SUBJECT.cites,)")
+                    self.writeline(f"cut += {self.bind('SUBJECT_CUT', (subject.cites,))}")
         consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
         self.consumes.append((None, consumption))  # (a subject is always recorded when granted: see `recorded`)
         self.usage_updates.append((None, "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
@@ -730,27 +731,28 @@ class RuleWriter(CodeWriter):
             self.usage_updates.append((flag, f"caps[pkey{j}] = caps.get(pkey{j}, ZERO) + granted"))
 
     def cap_body(self, j: int, cap: Any, ceiling: Any, flag: str | None) -> None:
-        """The cap's ceiling, the room left in its scope, and the cut."""
+        """The cap's ceiling, the room left in its scope, and the cut. A fixed ceiling is the bound constant itself
+        (never None, obtained no way: the step's `how` is None)."""
         if cap.computed is None:
-            self.writeline(f"ceil{j} = {self.bind(f'PC{j}', ceiling)}")
-            self.writeline(f"how{j} = None")
+            ceil, how, known = self.bind(f"PC{j}", ceiling), "None", None
         else:
             self.ceiling(j, ceiling)
+            ceil, how, known = f"ceil{j}", f"how{j}", f"ceil{j} is not None"
         if cap.per is None:  # a ceiling on the single item: nothing used before, nothing recorded
             self.writeline(f"pscope{j} = ()")
             self.writeline("used_before = ZERO")
-            with self.block(f"if ceil{j} is not None:"):
-                self.cap_room(j)
+            with self.block_if(None if known is None else f"if {known}:"):
+                self.cap_room(j, cap, ceil, how)
             return
         with self.block("try:"):
             self.scope_key(f"pscope{j}", cap.per)
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
             self.writeline(f"pscope{j} = None")
-        with self.block(f"if pscope{j} is not None and ceil{j} is not None:"):
+        with self.block(f"if pscope{j} is not None{'' if known is None else ' and ' + known}:"):
             self.writeline(f"pkey{j} = (PID{j}, pscope{j})")
             self.writeline(f"used_before = caps.get(pkey{j}, ZERO)")
-            self.cap_room(j)
+            self.cap_room(j, cap, ceil, how)
             if flag:
                 self.writeline(f"{flag} = True")
 
@@ -784,14 +786,15 @@ class RuleWriter(CodeWriter):
             self.writeline("reasons.append(exc.reason)")
             self.writeline(f"ceil{j} = how{j} = None")
 
-    def cap_room(self, j: int) -> None:
-        self.writeline(f"room = ceil{j} - used_before")
+    def cap_room(self, j: int, cap: Any, ceil: str, how: str) -> None:
+        """The room left under the ceiling (`ceil`, code) and the cut; `how` (code): how a computed ceiling was obtained."""
+        self.writeline(f"room = {ceil} - used_before")
         with self.block("if room < ZERO:"):
             self.writeline("room = QZERO")
         self.writeline("after = granted if granted <= room else room")
-        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", f"ceil{j}", f"how{j}")
+        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", ceil, how)
         with self.block("if after < granted:"):
-            self.writeline(f"cut += (P{j}.cites,)")
+            self.writeline(f"cut += {self.bind(f'PCUT{j}', (cap.cites,))}")  # (the clause that cut it, a constant)
             with self.block("if after == ZERO:"):
                 self.writeline(f"bitten = PR{j}")
         self.writeline("granted = after")
@@ -823,11 +826,12 @@ class RuleWriter(CodeWriter):
                 self.visit_document_need(m, doc, need.when, listed=m < fixed)
             if self.trace:
                 if fixed == len(needs):
-                    self.step("'documents'", "RULE", "REQUIRED", "tuple(miss)", "DOCS_CITES")
+                    self.step("'documents'", "RULE", "REQUIRED", "tuple(miss) if miss else ()", "DOCS_CITES")
                 else:
                     with self.block_if(None if fixed else "if required:"):
-                        self.step("'documents'", "RULE", "tuple(required)", "tuple(miss)", "DOCS_CITES")
-                self.writeline("missing_docs.extend(miss)")
+                        self.step("'documents'", "RULE", "tuple(required)", "tuple(miss) if miss else ()", "DOCS_CITES")
+                with self.block("if miss:"):
+                    self.writeline("missing_docs.extend(miss)")
         for m, dc in enumerate(self.rule.item_document_checks):
             self.visit_document_check(m, dc)
 
@@ -877,7 +881,9 @@ class RuleWriter(CodeWriter):
         for flag, statement in self.usage_updates:
             with self.block_if(None if flag is None else f"if {flag}:"):
                 self.writeline(statement)
-        granted = self.decision(status="'reduced' if granted < asked else 'granted'", amount="granted", asked="asked", grant="grant")
+        # without a cap or a subject nothing cuts `granted` below `asked`
+        status = "'reduced' if granted < asked else 'granted'" if self.plan.caps or self.rule.subject is not None else "'granted'"
+        granted = self.decision(status=status, amount="granted", asked="asked", grant="grant")
         self.writeline(f"return {granted}")
 
 
