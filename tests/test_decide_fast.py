@@ -182,3 +182,26 @@ def test_a_second_grant_in_a_scope_adds_to_the_set_it_was_checked_against(policy
     assert decision.items[3].reasons[0].check == "pledge-three-times"
     source = evaluator._context(policy).plans["pledge-loan-interest"].fast[0].source
     assert "used0.add(pc0) if used0 else limits.setdefault(lkey0, set()).add(pc0)" in source
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_a_text_table_key_finds_its_entry_without_a_call(policy: engine.CompiledPolicy, trace: bool) -> None:
+    """A table `by` that yields text is its own key (`table_key` returns a str as it is), so the generated code
+    looks it up without calling `table_key`; other values still go through it. Hand (第五条第（二）项): 中国专利奖
+    gold 50万, silver 40万, excellence 30万, one award per patent."""
+    decision = engine.evaluate(
+        policy,
+        claim(
+            item("china_patent_award", "g", level="gold"),
+            item("china_patent_award", "s", patent_id="ZL201810000003.8", level="silver"),
+            item("china_patent_award", "e", patent_id="ZL201810000004.2", level="excellence"),
+        ),
+        trace=trace,
+    )
+    assert [(d.status, str(d.amount)) for d in decision.items] == [
+        ("granted", "500000.00"),
+        ("granted", "400000.00"),
+        ("granted", "300000.00"),
+    ]
+    source = evaluator._context(policy).plans["china-patent-award"].fast[1 if trace else 0].source
+    assert "TABLE.get(key if type(key) is str else TKEY(key), OTHER)" in source

@@ -496,7 +496,8 @@ class RuleWriter(CodeWriter):
         the refusal `NoTableValue` naming the key when there is no `otherwise` -- never a KeyError."""
         self.bind(f"TABLE{s}", form.table), self.bind(f"OTHER{s}", form.otherwise)
         self.writeline(f"{key} = {self.expr(form.by)}")
-        self.writeline(f"got{s} = TABLE{s}.get(TKEY({key}), OTHER{s})")
+        # a text key is its own table key (`table_key` returns a str as it is): no call for it
+        self.writeline(f"got{s} = TABLE{s}.get({key} if type({key}) is str else TKEY({key}), OTHER{s})")
         with self.block(f"if got{s} is None:"):
             self.writeline(f"raise NOVALUE({key})")
         self.writeline(f"{value} = got{s}")
