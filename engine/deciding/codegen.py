@@ -128,6 +128,17 @@ class CodeWriter:
             with self.block("else:"):
                 self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
 
+    def check_result(self, k: int, test: Any) -> None:
+        """`else:` of a traced check's `try`: its step, ('check', test, bool(ok), None) -- one of two constants, not a
+        tuple made per item -- and its reason when `ok` is false."""
+        held, failed = self.bind(f"CY{k}", ("check", test, True, None)), self.bind(f"CN{k}", ("check", test, False, None))
+        with self.block("else:"):
+            with self.block("if ok:"):
+                self.writeline(f"steps.append({held})")
+            with self.block("else:"):
+                self.writeline(f"steps.append({failed})")
+                self.writeline(f"reasons.append(R{k})")
+
     def expr(self, expression: CompiledExpression) -> str:
         """Code evaluating one expression: its checked body inlined, or a call to its function (always in the
         called variant, whose functions raise the ClaimError that names the expression on a runtime error)."""
@@ -186,8 +197,9 @@ class CodeWriter:
                     with self.block(f"if {doc} not in {have}:"):
                         self.writeline(f"{miss}.append({doc})")
             if trace:
-                self.writeline(f"steps.append(('documents', DC{k}, tuple(required{k}), tuple(miss{k}), DC{k}.cites))")
-                self.writeline(f"{out}.extend(miss{k})")
+                self.writeline(f"steps.append(('documents', DC{k}, tuple(required{k}), tuple(miss{k}) if miss{k} else (), DC{k}.cites))")
+                with self.block(f"if miss{k}:"):
+                    self.writeline(f"{out}.extend(miss{k})")
 
 
 class _Guard:
@@ -235,8 +247,11 @@ class RuleWriter(CodeWriter):
         super().__init__(ns, inline=inline)
         self.rule, self.plan, self.quantum, self.mode, self.trace = rule, plan, quantum, mode, trace
         self.steps = "tuple(steps)" if trace else "()"  # the decision's steps field
-        self.consumes: list[str] = []  # what a grant consumes: code of tuples of Consumptions, one per cap/limit
-        self.usage_updates: list[tuple[str, str]] = []  # (condition, statement): what Usage.add would do, done here
+        # What a grant consumes: (flag, code of a Consumption) per subject, limit and cap, in order; and what Usage.add
+        # would do, done here: (flag, statement). The flag says whether the part was used for this item; None for a
+        # part that is whenever the item is granted (see `recorded`).
+        self.consumes: list[tuple[str | None, str]] = []
+        self.usage_updates: list[tuple[str | None, str]] = []
         self.cut_by = "()"  # the decision's cut_by field: `cut` once the amount can be cut (by a subject or a cap)
         self._forms = itertools.count(1)  # suffixes of the parts of a "least of" amount
 
@@ -284,9 +299,7 @@ class RuleWriter(CodeWriter):
     def visit_rule(self) -> None:
         self.writeline("reasons = list(app_reasons) if app_reasons else []")
         self.writeline("unknown = list(app_unknown) if app_unknown else []")
-        if self.trace:
-            self.writeline("steps = []")
-        self.visit_who()
+        self.visit_who()  # (the trace's `steps` list starts there)
         after_amount = []  # `when` tests on the computed amount: decided after subject, limits and caps
         for k, check in enumerate(self.plan.checks):
             if check[0].expression.computed:
@@ -306,7 +319,6 @@ class RuleWriter(CodeWriter):
         self.visit_subject()
         if self.plan.limits:
             self.writeline("limits = usage.limits")
-            self.writeline("limits_get = limits.get")
         for j, limit in enumerate(self.plan.limits):
             self.visit_limit(j, *limit)
         self.writeline("granted = asked")
@@ -355,13 +367,15 @@ class RuleWriter(CodeWriter):
         return any(t.expression.computed for t in rule.when) or any(n.when is not None and n.when.computed for n in needs)
 
     def visit_who(self) -> None:
+        """Who may claim; the trace starts with its step (the two possible steps are constants)."""
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
         with self.block(f"if {cond}:"):
             self.writeline("reasons.append(WHO)")
-            self.step("'who'", "RULE", "False")
+            if self.trace:
+                self.writeline(f"steps = [{self.bind('WHO_NO', ('who', self.rule, False))}]")
         if self.trace:
             with self.block("else:"):
-                self.step("'who'", "RULE", "True")
+                self.writeline(f"steps = [{self.bind('WHO_YES', ('who', self.rule, True))}]")
 
     def visit_check(self, k: int, test: Any, function: Any, kinds: frozenset[str] | None, failed: Any) -> None:
         """An item check: false adds its reason, a missing fact makes the item incomplete."""
@@ -379,10 +393,7 @@ class RuleWriter(CodeWriter):
                 with self.block("if exc.fact:"):
                     self.writeline("unknown.append(exc.fact)")
             if self.trace:
-                with self.block("else:"):
-                    self.step("'check'", f"T{k}", "bool(ok)", "None")
-                    with self.block("if not ok:"):
-                        self.writeline(f"reasons.append(R{k})")
+                self.check_result(k, test)
 
     def visit_referral(self) -> None:
         self.visit_refused_or_incomplete(asked="QZERO", missing_documents="()")
@@ -427,7 +438,7 @@ class RuleWriter(CodeWriter):
                 self.writeline("amount_missing = True")
         with self.block("except NoTableValue as exc:"):
             self.writeline("reasons.append(exc.reason)")
-        with self.block("if asked < 0:"):  # the trace keeps the negative computation; nothing is paid or used
+        with self.block("if asked < ZERO:"):  # the trace keeps the negative computation; nothing is paid or used
             self.writeline("asked = QZERO")
             self.writeline("reasons.append(NEGATIVE_REASON)")
 
@@ -485,7 +496,8 @@ class RuleWriter(CodeWriter):
         the refusal `NoTableValue` naming the key when there is no `otherwise` -- never a KeyError."""
         self.bind(f"TABLE{s}", form.table), self.bind(f"OTHER{s}", form.otherwise)
         self.writeline(f"{key} = {self.expr(form.by)}")
-        self.writeline(f"got{s} = TABLE{s}.get(TKEY({key}), OTHER{s})")
+        # a text key is its own table key (`table_key` returns a str as it is): no call for it
+        self.writeline(f"got{s} = TABLE{s}.get({key} if type({key}) is str else TKEY({key}), OTHER{s})")
         with self.block(f"if got{s} is None:"):
             self.writeline(f"raise NOVALUE({key})")
         self.writeline(f"{value} = got{s}")
@@ -562,7 +574,6 @@ class RuleWriter(CodeWriter):
         if subject is None:
             return
         self.bind("SUBJECT", subject), self.bind("SGROUP", subject.group)
-        self.writeline("has_s = False")
         with self.block("if not pending:"):
             with self.block("try:"):
                 self.scope_key("sscope", subject.key)
@@ -573,18 +584,17 @@ class RuleWriter(CodeWriter):
                 self.writeline("paid = usage.subjects.get(skey, ZERO)")
                 self.writeline("before = asked")
                 if subject.requires_earlier:  # the balance presupposes the advance: nothing paid before, nothing now
-                    with self.block("if paid == 0:"):
+                    with self.block("if paid == ZERO:"):
                         self.writeline("reasons.append(SUBJECT_REASONS[3])")
                         self.writeline("asked = QZERO")
                 with self.block_if("else:" if subject.requires_earlier else None):
                     self.subject_pays(subject)
                 self.step("'subject'", "SUBJECT", "sscope", "paid", "before", "asked")
                 with self.block("if asked < before:"):
-                    self.writeline("cut += (SUBJECT.cites,)")
-                self.writeline("has_s = True")
+                    self.writeline(f"cut += {self.bind('SUBJECT_CUT', (subject.cites,))}")
         consumption = self.build(Consumption, kind="'subject'", id="SGROUP", scope="sscope", amount="granted", counts="None")
-        self.consumes.append(f"({consumption},) if has_s else ()")
-        self.usage_updates.append(("has_s", "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
+        self.consumes.append((None, consumption))  # (a subject is always recorded when granted: see `recorded`)
+        self.usage_updates.append((None, "usage.subjects[skey] = usage.subjects.get(skey, ZERO) + granted"))
 
     def subject_pays(self, subject: Any) -> None:
         """`asked` after what was paid for the subject (`paid`): only the highest, or the difference (补差)."""
@@ -595,16 +605,16 @@ class RuleWriter(CodeWriter):
                 self.writeline("asked = QZERO")
             with self.block("else:"):
                 self.writeline("asked = max(asked - paid, QZERO)")
-                with self.block("if asked == 0 and not amount_missing:"):  # an unknown amount asks for its fact
+                with self.block("if asked == ZERO and not amount_missing:"):  # an unknown amount asks for its fact
                     self.writeline("reasons.append(SUBJECT_REASONS[2])")
         elif subject.pays == "highest":
             # Without 补差 an earlier, lower award still closes the subject; the reason says which case it is.
-            with self.block("if lost or paid > 0:"):
+            with self.block("if lost or paid > ZERO:"):
                 self.writeline("reasons.append(SUBJECT_REASONS[0] if lost or paid >= asked else SUBJECT_REASONS[1])")
                 self.writeline("asked = QZERO")
         elif subject.pays == "difference":
             self.writeline("asked = max(asked - paid, QZERO)")
-            with self.block("if asked == 0 and not amount_missing:"):  # an unknown amount asks for its fact
+            with self.block("if asked == ZERO and not amount_missing:"):  # an unknown amount asks for its fact
                 self.writeline("reasons.append(SUBJECT_REASONS[2])")
 
     def scope_key(self, target: str, expressions: tuple[CompiledExpression, ...]) -> None:
@@ -633,90 +643,119 @@ class RuleWriter(CodeWriter):
     def visit_limit(self, j: int, limit: Any, failed: Any) -> None:
         """At most `times` per scope: an item already counted (same counts) is not a new time."""
         self.bind(f"L{j}", limit), self.bind(f"LR{j}", failed), self.bind(f"LID{j}", limit.id), self.bind(f"LT{j}", limit.times)
-        self.writeline(f"has_l{j} = False")
+        flag = None if self.recorded(limit) else f"has_l{j}"
+        if flag:
+            self.writeline(f"{flag} = False")
         with self.block_if(self.applies(f"ap_l{j}", limit)):
-            self.limit_body(j, limit)
+            self.limit_body(j, limit, flag)
         consumption = self.build(Consumption, kind="'limit'", id=f"LID{j}", scope=f"lscope{j}", amount="NO_AMOUNT", counts=f"pc{j}")
-        self.consumes.append(f"({consumption},) if has_l{j} else ()")
-        self.usage_updates.append((f"has_l{j}", f"limits.setdefault(lkey{j}, set()).add(pc{j})"))
+        self.consumes.append((flag, consumption))
+        # the set read for the verdict takes the new count (a new set only for a scope not used before)
+        self.usage_updates.append((flag, f"used{j}.add(pc{j}) if used{j} else limits.setdefault(lkey{j}, set()).add(pc{j})"))
 
-    def limit_body(self, j: int, limit: Any) -> None:
+    @staticmethod
+    def recorded(part: Any) -> bool:
+        """Whether a subject, limit or cap is recorded in every grant of the rule, so that its consumption and its
+        update of the running totals need no flag: so when it has no `who:` / `when:`. Such a part is used for every
+        item that can be granted: the only ways past it unused -- a missing fact in its scope, counts or ceiling, a
+        table without the value, an amount pending review -- leave the item incomplete, refused or pending."""
+        return part.kinds is None and part.applies_when is None
+
+    def consumed(self) -> str:
+        """The grant's `consumes`: the parts always recorded as one tuple literal, each flagged part added only when used
+        (in the parts' order)."""
+        segments: list[str] = []
+        fixed: list[str] = []
+        for flag, code in self.consumes:
+            if flag is None:
+                fixed.append(code)
+                continue
+            if fixed:
+                segments.append(f"({', '.join(fixed)},)")
+                fixed = []
+            segments.append(f"(({code},) if {flag} else ())")
+        if fixed:
+            segments.append(f"({', '.join(fixed)},)")
+        return " + ".join(segments) if segments else "()"
+
+    def limit_body(self, j: int, limit: Any, flag: str | None) -> None:
         """The limit's scope and counts, and its verdict."""
         with self.block("try:"):
             self.scope_key(f"lscope{j}", limit.per)
-            if limit.counting is None:
-                self.writeline(f"counts{j} = (claim.claim_id, item.id)")
-                count_vars = [f"counts{j}[0]", f"counts{j}[1]"]
-            else:
-                count_vars = []
-                for m, e in enumerate(limit.counting):
-                    self.writeline(f"lc{j}_{m} = {self.expr(e)}")
-                    count_vars.append(f"lc{j}_{m}")
-                self.writeline(f"counts{j} = ({', '.join(count_vars)},)")
+            count_vars = []
+            for m, e in enumerate(("claim.claim_id", "item.id") if limit.counting is None else limit.counting):
+                self.writeline(f"lc{j}_{m} = {e if isinstance(e, str) else self.expr(e)}")
+                count_vars.append(f"lc{j}_{m}")
+            self.writeline(f"counts{j} = ({', '.join(count_vars)},)")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
         with self.block("else:"):
             self.writeline(f"lkey{j} = (LID{j}, lscope{j})")
-            self.writeline(f"used = limits_get(lkey{j}, ())")
-            # the counts as grants record them, and as `usage` holds them
-            self.writeline(f"pc{j} = ({', '.join(plain(v, '_plain') for v in count_vars)},)")
-            self.writeline(f"counted = pc{j} in used")
-            self.writeline(f"ok = counted or len(used) < LT{j}")
-            self.step("'limit'", f"L{j}", f"lscope{j}", "len(used)", f"counts{j}", "counted", "ok")
+            self.writeline(f"used{j} = limits.get(lkey{j}, ())")
+            # the counts as grants record them, and as `usage` holds them: the same tuple when every count is plain
+            all_plain = " and ".join(f"(type({v}) is str or type({v}) is int)" for v in count_vars)
+            self.writeline(f"pc{j} = counts{j} if {all_plain} else ({', '.join(plain(v, '_plain') for v in count_vars)},)")
+            self.writeline(f"counted = pc{j} in used{j}")
+            self.writeline(f"ok = counted or len(used{j}) < LT{j}")
+            self.step("'limit'", f"L{j}", f"lscope{j}", f"len(used{j})", f"counts{j}", "counted", "ok")
             with self.block("if not ok:"):
                 self.writeline(f"reasons.append(LR{j})")
-            self.writeline(f"has_l{j} = True")
+            if flag:
+                self.writeline(f"{flag} = True")
 
     def visit_caps(self) -> None:
         """Each cap cuts `granted` to the room left in its scope; one that cuts it to nothing refuses the item."""
         if not self.plan.caps:
-            with self.block("if not pending and asked == 0 and not reasons and not unknown:"):
+            with self.block("if not pending and asked == ZERO and not reasons and not unknown:"):
                 self.writeline("reasons.append(ZERO_REASON)")
             return
         with self.block("if not pending:"):
             self.writeline("bitten = None")
             self.writeline("caps = usage.caps")
-            self.writeline("caps_get = caps.get")
             for j, cap in enumerate(self.plan.caps):
                 self.visit_cap(j, *cap)
             with self.block("if bitten is not None:"):
                 self.writeline("reasons.append(bitten)")
-            with self.block("elif asked == 0 and not reasons and not unknown:"):
+            with self.block("elif asked == ZERO and not reasons and not unknown:"):
                 self.writeline("reasons.append(ZERO_REASON)")
 
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
         self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id)
-        self.writeline(f"has_p{j} = False")
+        flag = None if self.recorded(cap) or cap.per is None else f"has_p{j}"  # (a ceiling on the item records nothing)
+        if flag:
+            self.writeline(f"{flag} = False")
         with self.block_if(self.applies(f"ap_p{j}", cap)):
-            self.cap_body(j, cap, ceiling)
+            self.cap_body(j, cap, ceiling, flag)
         if cap.per is not None:
             consumption = self.build(Consumption, kind="'cap'", id=f"PID{j}", scope=f"pscope{j}", amount="granted", counts="None")
-            self.consumes.append(f"({consumption},) if has_p{j} else ()")
-            self.usage_updates.append((f"has_p{j}", f"caps[pkey{j}] = caps_get(pkey{j}, ZERO) + granted"))
+            self.consumes.append((flag, consumption))
+            self.usage_updates.append((flag, f"caps[pkey{j}] = caps.get(pkey{j}, ZERO) + granted"))
 
-    def cap_body(self, j: int, cap: Any, ceiling: Any) -> None:
-        """The cap's ceiling, the room left in its scope, and the cut."""
+    def cap_body(self, j: int, cap: Any, ceiling: Any, flag: str | None) -> None:
+        """The cap's ceiling, the room left in its scope, and the cut. A fixed ceiling is the bound constant itself
+        (never None, obtained no way: the step's `how` is None)."""
         if cap.computed is None:
-            self.writeline(f"ceil{j} = {self.bind(f'PC{j}', ceiling)}")
-            self.writeline(f"how{j} = None")
+            ceil, how, known = self.bind(f"PC{j}", ceiling), "None", None
         else:
             self.ceiling(j, ceiling)
+            ceil, how, known = f"ceil{j}", f"how{j}", f"ceil{j} is not None"
         if cap.per is None:  # a ceiling on the single item: nothing used before, nothing recorded
             self.writeline(f"pscope{j} = ()")
             self.writeline("used_before = ZERO")
-            with self.block(f"if ceil{j} is not None:"):
-                self.cap_room(j)
+            with self.block_if(None if known is None else f"if {known}:"):
+                self.cap_room(j, cap, ceil, how)
             return
         with self.block("try:"):
             self.scope_key(f"pscope{j}", cap.per)
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
             self.writeline(f"pscope{j} = None")
-        with self.block(f"if pscope{j} is not None and ceil{j} is not None:"):
+        with self.block(f"if pscope{j} is not None{'' if known is None else ' and ' + known}:"):
             self.writeline(f"pkey{j} = (PID{j}, pscope{j})")
-            self.writeline(f"used_before = caps_get(pkey{j}, ZERO)")
-            self.cap_room(j)
-            self.writeline(f"has_p{j} = True")
+            self.writeline(f"used_before = caps.get(pkey{j}, ZERO)")
+            self.cap_room(j, cap, ceil, how)
+            if flag:
+                self.writeline(f"{flag} = True")
 
     def ceiling(self, j: int, form: Any) -> None:
         """`ceil{j}` = a computed ceiling (money on the quantum) and `how{j}` how it was obtained (the base; or
@@ -739,7 +778,7 @@ class RuleWriter(CodeWriter):
                     self.lookup(form.rate_table, f"crate{j}", f"ckey{j}", f"_c{j}")
                     self.writeline(f"ceil{j} = (DECIMAL(cbase{j}) * crate{j}).quantize(Q, MODE)")
                     self.writeline(f"how{j} = (cbase{j}, ckey{j}, crate{j})")
-            with self.block(f"if ceil{j} < 0:"):
+            with self.block(f"if ceil{j} < ZERO:"):
                 self.writeline(f"ceil{j} = QZERO")
         with self.block("except MissingFact as exc:"):
             self.writeline("unknown.append(exc.fact)")
@@ -748,43 +787,57 @@ class RuleWriter(CodeWriter):
             self.writeline("reasons.append(exc.reason)")
             self.writeline(f"ceil{j} = how{j} = None")
 
-    def cap_room(self, j: int) -> None:
-        self.writeline(f"room = ceil{j} - used_before")
-        with self.block("if room < 0:"):
+    def cap_room(self, j: int, cap: Any, ceil: str, how: str) -> None:
+        """The room left under the ceiling (`ceil`, code) and the cut; `how` (code): how a computed ceiling was obtained."""
+        self.writeline(f"room = {ceil} - used_before")
+        with self.block("if room < ZERO:"):
             self.writeline("room = QZERO")
         self.writeline("after = granted if granted <= room else room")
-        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", f"ceil{j}", f"how{j}")
+        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", ceil, how)
         with self.block("if after < granted:"):
-            self.writeline(f"cut += (P{j}.cites,)")
-            with self.block("if after == 0:"):
+            self.writeline(f"cut += {self.bind(f'PCUT{j}', (cap.cites,))}")  # (the clause that cut it, a constant)
+            with self.block("if after == ZERO:"):
                 self.writeline(f"bitten = PR{j}")
         self.writeline("granted = after")
 
     # --- documents ---
 
     def visit_documents(self) -> None:
-        """`missing_docs`: the applicant's missing documents, the rule's own, and the item document checks'."""
+        """`missing_docs`: the applicant's missing documents, the rule's own, and the item document checks'. The trace
+        lists the documents required: the leading needs without a condition are written as one list (a constant
+        tuple when no need has a condition), the others added when their condition holds."""
         if not self.rule.documents_required:
             self.writeline("missing_docs = ()")
             return
         self.writeline("missing_docs = list(app_docs) if app_docs else []")
         self.writeline("have = I.get('documents', EMPTY)")
         if self.plan.docs:
+            needs = self.rule.documents
+            fixed = next((m for m, need in enumerate(needs) if need.when is not None), len(needs))  # the leading needs
             if self.trace:
-                self.writeline("required = []")
+                names = [self.bind(f"D{m}", needs[m].doc) for m in range(fixed)]
+                if fixed == len(needs):
+                    self.bind("REQUIRED", tuple(need.doc for need in needs))
+                else:
+                    self.writeline(f"required = [{', '.join(names)}]")
                 self.writeline("miss = []")
             for m, (doc, _when) in enumerate(self.plan.docs):
-                need = self.rule.documents[m]
+                need = needs[m]
                 assert need.doc == doc
-                self.visit_document_need(m, doc, need.when)
+                self.visit_document_need(m, doc, need.when, listed=m < fixed)
             if self.trace:
-                with self.block("if required:"):
-                    self.step("'documents'", "RULE", "tuple(required)", "tuple(miss)", "DOCS_CITES")
-                self.writeline("missing_docs.extend(miss)")
+                if fixed == len(needs):
+                    self.step("'documents'", "RULE", "REQUIRED", "tuple(miss) if miss else ()", "DOCS_CITES")
+                else:
+                    with self.block_if(None if fixed else "if required:"):
+                        self.step("'documents'", "RULE", "tuple(required)", "tuple(miss) if miss else ()", "DOCS_CITES")
+                with self.block("if miss:"):
+                    self.writeline("missing_docs.extend(miss)")
         for m, dc in enumerate(self.rule.item_document_checks):
             self.visit_document_check(m, dc)
 
-    def visit_document_need(self, m: int, doc: str, when: CompiledExpression | None) -> None:
+    def visit_document_need(self, m: int, doc: str, when: CompiledExpression | None, *, listed: bool = False) -> None:
+        """One document need; `listed`: the trace's list of required documents holds it already."""
         self.bind(f"D{m}", doc)
         if when is not None:
             with self.block("try:"):
@@ -794,7 +847,7 @@ class RuleWriter(CodeWriter):
                 self.writeline("unknown.append(exc.fact)")
                 self.writeline("need = False")
         with self.block_if(None if when is None else "if need:"):
-            if self.trace:
+            if self.trace and not listed:
                 self.writeline(f"required.append(D{m})")
             with self.block(f"if D{m} not in have:"):
                 self.writeline(f"{'miss' if self.trace else 'missing_docs'}.append(D{m})")
@@ -814,7 +867,7 @@ class RuleWriter(CodeWriter):
         with self.block("if missing_docs:"):
             provisional = self.decision(status="'incomplete'", asked="asked", provisional="granted", missing_documents=_MISSING_DOCS)
             self.writeline(f"return {provisional}")
-        consumes = " + ".join(f"({part})" for part in self.consumes) if self.consumes else "()"
+        consumes = self.consumed()
         grant = self.build(
             Grant,
             claim_id="claim.claim_id",
@@ -826,10 +879,12 @@ class RuleWriter(CodeWriter):
             consumes=consumes,
         )
         self.writeline(f"grant = {grant}")
-        for condition, statement in self.usage_updates:
-            with self.block(f"if {condition}:"):
+        for flag, statement in self.usage_updates:
+            with self.block_if(None if flag is None else f"if {flag}:"):
                 self.writeline(statement)
-        granted = self.decision(status="'reduced' if granted < asked else 'granted'", amount="granted", asked="asked", grant="grant")
+        # without a cap or a subject nothing cuts `granted` below `asked`
+        status = "'reduced' if granted < asked else 'granted'" if self.plan.caps or self.rule.subject is not None else "'granted'"
+        granted = self.decision(status=status, amount="granted", asked="asked", grant="grant")
         self.writeline(f"return {granted}")
 
 
@@ -864,15 +919,17 @@ class StandingWriter(CodeWriter):
         code = self.expr(test.expression)
         with self.block_if(None if kinds is None else f"if kind in K{k}:"):
             with self.block("try:"):
-                self.writeline(f"ok = {code}")
+                if self.trace:
+                    self.writeline(f"ok = {code}")
+                else:
+                    with self.block(f"if not {code}:"):
+                        self.writeline(f"reasons.append(R{k})")
             with self.block("except MissingFact as exc:"):
                 self.step("'check'", f"T{k}", "None", "exc.fact")
                 with self.block("if exc.fact:"):
                     self.writeline("unknown.append(exc.fact)")
-            with self.block("else:"):
-                self.step("'check'", f"T{k}", "bool(ok)", "None")
-                with self.block("if not ok:"):
-                    self.writeline(f"reasons.append(R{k})")
+            if self.trace:
+                self.check_result(k, test)
 
 
 class ProbeWriter(RuleWriter):
@@ -897,7 +954,7 @@ class ProbeWriter(RuleWriter):
             self.amount(self.plan.amount, "asked", "")
         with self.block("except (MissingFact, PendingAmount, NoTableValue):"):
             self.writeline("return None")
-        with self.block("if asked < 0:"):  # refused anyway (below zero): it does not compete
+        with self.block("if asked < ZERO:"):  # refused anyway (below zero): it does not compete
             self.writeline("return None")
         cond = "kind not in KINDS" + (" or not (ROLES & roles)" if self.plan.roles else "")
         with self.block(f"if {cond}:"):

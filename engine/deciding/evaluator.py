@@ -49,6 +49,7 @@ ZERO = Decimal(0)
 _NO_ITEM = Facts("item")  # the item namespace of applicant-level checks: empty, only read
 _NO_DOCS: frozenset[str] = frozenset()
 _NO_LOSERS: frozenset[str] = frozenset()
+_NO_ROLES: frozenset[str] = frozenset()
 
 
 class PendingAmount(Exception):
@@ -92,6 +93,7 @@ class _Context:
         self.policy = policy
         self.inline = inline
         self.quantum = policy.quantum
+        self.first_year, self.last_year = policy.funding_years  # (what `policy.covers` compares, read once)
         self.mode = ROUNDING_MODES[policy.rounding]
         self.zero = ZERO.quantize(self.quantum)  # amounts in decisions are on the policy's quantum, zero included
         self.rank = {c: i for i, c in enumerate(policy.refusal_order)}
@@ -319,67 +321,60 @@ def _evaluate(
     policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], trace: bool, selection: Mapping[str, Any] | None = None
 ) -> Decision:
     ctx = _context(policy)
-    if not policy.covers(claim.funding_year):
-        lo, hi = policy.funding_years
-        raise ClaimError(
-            [
-                Problem(
-                    msg("render.outside_window", year=claim.funding_year, policy=policy.id, version=policy.version, first=lo, last=hi),
-                    path=("funding_year",),
-                    expected=msg("render.year_from_to", first=lo, last=hi),
-                    code="not_in_force",
-                )
-            ],
-            msg("render.no_version"),
-        )
+    if not ctx.first_year <= claim.funding_year <= ctx.last_year:  # policy.covers
+        _outside_window(policy, claim)
     usage = Usage({}, {}, {})
-    add = usage.add
-    for g in claim.history:
-        add(g)
-    for g in history:
-        add(g)
+    if claim.history:
+        usage.add_all(claim.history)
+    if history:
+        usage.add_all(history)
     A, C = claim.applicant, claim.claim_facts
     kind = A["kind"]
-    roles = A.get("roles", frozenset())
+    roles = A.get("roles", _NO_ROLES)
     # Applicant-level checks, once per claim (a compiled function per policy, like the rules).
-    applicant_reasons, applicant_unknown, applicant_docs_missing, standing_steps = ctx.standing[1 if trace else 0](
-        A, C, kind, C.get("documents", _NO_DOCS)
-    )
+    app_reasons, app_unknown, app_docs, standing_steps = ctx.standing[1 if trace else 0](A, C, kind, C.get("documents", _NO_DOCS))
 
     # "Only the highest award for the same subject" looks across the application first.
     losers = _highest_only_losers(policy, ctx, claim) if ctx.highest else _NO_LOSERS
 
     decisions: list[ItemDecision] = []
     grants: list[Grant] = []
+    keep, keep_grant = decisions.append, grants.append
     compiled = ctx.compiled_by_type[1 if trace else 0]
-    for item in claim.items:
-        decide = compiled[item.type]  # the rule's generated function; it adds its grant to `usage`
-        if selection and item.id in selection:
-            d = decide(
-                item.facts,
-                A,
-                C,
-                kind,
-                roles,
-                claim,
-                item,
-                usage,
-                applicant_reasons,
-                applicant_unknown,
-                applicant_docs_missing,
-                bool(losers) and item.id in losers,
-                selection[item.id],
+    if selection or losers:
+        for item in claim.items:
+            decide = compiled[item.type]  # the rule's generated function; it adds its grant to `usage`
+            lost = item.id in losers
+            if selection and item.id in selection:
+                d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, selection[item.id])
+            else:
+                d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)
+            keep(d)
+            if d.grant is not None:
+                keep_grant(d.grant)
+    else:  # (the common case: the same calls, without the two look-ups per item)
+        for item in claim.items:
+            d = compiled[item.type](item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)
+            keep(d)
+            grant = d.grant
+            if grant is not None:
+                keep_grant(grant)
+    return make_decision(policy, claim, tuple(decisions), tuple(grants), tuple(standing_steps), tuple(app_reasons))
+
+
+def _outside_window(policy: CompiledPolicy, claim: Claim) -> None:
+    lo, hi = policy.funding_years
+    raise ClaimError(
+        [
+            Problem(
+                msg("render.outside_window", year=claim.funding_year, policy=policy.id, version=policy.version, first=lo, last=hi),
+                path=("funding_year",),
+                expected=msg("render.year_from_to", first=lo, last=hi),
+                code="not_in_force",
             )
-        elif losers and item.id in losers:
-            d = decide(
-                item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing, True
-            )
-        else:
-            d = decide(item.facts, A, C, kind, roles, claim, item, usage, applicant_reasons, applicant_unknown, applicant_docs_missing)
-        decisions.append(d)
-        if d.grant is not None:
-            grants.append(d.grant)
-    return make_decision(policy, claim, tuple(decisions), tuple(grants), tuple(standing_steps), tuple(applicant_reasons))
+        ],
+        msg("render.no_version"),
+    )
 
 
 _Standing = tuple[list[Reason], list[str], list[str], list[Any]]
@@ -479,11 +474,21 @@ def _rule_namespace(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Conte
             "PLOOK": _parameter_at,
             "DOCS_CITES": plan.docs_cites,
             "POLICY_DOCS_CITES": policy.documents_cites,
-            "RANK": lambda r, rank=ctx.rank: rank.get(r.category, len(rank)),
+            "RANK": _ranker(ctx.rank),
             "EMPTY": frozenset(),
         }
     )
     return ns
+
+
+def _ranker(rank: dict[str, int]) -> Callable[[Reason], int]:
+    """The sort key of refusal reasons: their category's place in the policy's `refusal_order` (after all: none)."""
+    get, last = rank.get, len(rank)
+
+    def key(reason: Reason) -> int:
+        return get(reason.category, last)
+
+    return key
 
 
 def _build(source: str, name: str, filename: str, ns: dict[str, Any], called: Callable[[], Callable[..., Any]] | None) -> Any:

@@ -77,6 +77,26 @@ class Usage:
                 k = (ident, scope)
                 self.subjects[k] = self.subjects.get(k, _ZERO) + amount
 
+    def add_all(self, grants: Iterable[Grant]) -> None:
+        """`add` for each grant in turn (the same totals, in the same order), without a call per grant: a claim's
+        history is folded in before every decision."""
+        caps, limits, subjects = self.caps, self.limits, self.subjects
+        for grant in grants:
+            for kind, ident, scope, amount, counts in grant.consumes:
+                if kind == "cap":
+                    k = (ident, scope)
+                    caps[k] = caps.get(k, _ZERO) + amount
+                elif kind == "limit":
+                    k = (ident, scope)
+                    got = limits.get(k)
+                    if got is None:
+                        limits[k] = {counts or ()}
+                    else:
+                        got.add(counts or ())
+                else:
+                    k = (ident, scope)
+                    subjects[k] = subjects.get(k, _ZERO) + amount
+
     @classmethod
     def of(cls, grants: Iterable[Grant]) -> Usage:
         usage = cls()
