@@ -450,10 +450,20 @@ class Decision:
         """The decision's JSON text: `json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)` and a newline.
         Compact (`indent=None`) it is written straight from the trace (`engine.deciding.jsontext`), the same text."""
         if indent is None:
-            from engine.deciding.jsontext import decision_json  # it imports this module
-
-            return decision_json(self) + "\n"
+            return (_COMPACT or _compact_writer())(self, "\n")
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False) + "\n"
+
+
+_COMPACT: Callable[[Decision, str], str] | None = None
+
+
+def _compact_writer() -> Callable[[Decision, str], str]:
+    """`jsontext.decision_json`, imported on first use (it imports this module) and kept: no import per call."""
+    global _COMPACT
+    from engine.deciding.jsontext import decision_json
+
+    _COMPACT = decision_json
+    return decision_json
 
 
 def make_decision(

@@ -1182,8 +1182,10 @@ def _who(A: Any) -> str:
 
 
 @dec.in_engine_context
-def decision_json(decision: Decision) -> str:  # long because: one pass over the items writes them, sums the totals and writes the grants
-    """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples (no newline).
+def decision_json(
+    decision: Decision, end: str = ""
+) -> str:  # long because: one pass over the items writes them, sums the totals and writes the grants
+    """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples, then `end` (`to_json` gives its newline: no copy of the text to add it).
 
     One pass over the items: each item's text (its rule's generated writers, `_item`), the sums of the totals
     (those of `Decision`, but a zero addend, an absent or zero provisional amount, is not added: a sum starts at
@@ -1276,4 +1278,4 @@ def decision_json(decision: Decision) -> str:  # long because: one pass over the
         grants_text = ", ".join(grant_texts)
     else:
         grants_text = _grants(given)
-    return f'{head}{", ".join(texts)}], {totals}, "grants": [{grants_text}]}}'
+    return f'{head}{", ".join(texts)}], {totals}, "grants": [{grants_text}]}}{end}'
