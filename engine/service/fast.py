@@ -12,6 +12,11 @@ A bearer token is checked as the full route checks it (any valid token may read)
 need a token, an unknown one, and everything else -- any problem with the request, a query parameter it does
 not know, `?history=ledger`, a larger claim, a body that comes in pieces -- goes to the full Starlette route with the body read so far
 replayed, so every refusal (its status, its located problems, its language) is the full route's own.
+
+Under load the lean path decides one request per turn of the event loop, in the order the requests came in
+(`Turns`): without it the loop decided every request one poll had read in one go, and the clients answered
+last in that run, whose next request came just after the next poll, waited at the end of the run after it --
+twice as long as the others (at 32 clients the p99 was 2-2.5 x the p50; docs/performance.md, session 6).
 """
 
 from __future__ import annotations
@@ -206,11 +211,12 @@ class FastEvaluate:
         if message.get("more_body", False) or message["type"] != "http.request" or len(body) > limits.max_body_bytes:
             await self.app(scope, replaying([body], message.get("more_body", False), receive), send)
             return
-        await self.turns.take()
+        turns = self.turns
+        await turns.take()
         try:
             answer = self.decide(body, policy_id, trace)
         finally:  # given back before the answer is sent: a client slow to read it never holds up the others
-            self.turns.give()
+            turns.give()
         if answer is None:  # a problem, or more than the lean path takes: the full route answers
             await self.app(scope, replaying([body], False, receive), send)
             return
