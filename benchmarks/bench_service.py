@@ -11,7 +11,7 @@ caller sends it by default (the decision without its steps), and `POST /evaluate
 steps: about 29 KB of JSON instead of 6 KB).
 
 The client: `wrk` (a C load generator: `apt-get install wrk`) when it is on the PATH, one thread, a Lua script
-posting the body and printing the count and the p50/p99 latency; otherwise an asyncio client in this process
+posting the body and printing the count and the p50/p99/max latency; otherwise an asyncio client in this process
 (`--client python`), which costs about as much CPU as the server it drives. With `taskset` on the PATH and
 more CPUs than workers, the server (and its workers) is pinned to the first CPUs and the client to the rest
 (`--no-pin` to leave both to the scheduler): on a small machine the client then does not take the server's
