@@ -11,7 +11,7 @@ caller sends it by default (the decision without its steps), and `POST /evaluate
 steps: about 29 KB of JSON instead of 6 KB).
 
 The client: `wrk` (a C load generator: `apt-get install wrk`) when it is on the PATH, one thread, a Lua script
-posting the body and printing the count and the p50/p99 latency; otherwise an asyncio client in this process
+posting the body and printing the count and the p50/p99/max latency; otherwise an asyncio client in this process
 (`--client python`), which costs about as much CPU as the server it drives. With `taskset` on the PATH and
 more CPUs than workers, the server (and its workers) is pinned to the first CPUs and the client to the rest
 (`--no-pin` to leave both to the scheduler): on a small machine the client then does not take the server's
@@ -147,7 +147,9 @@ async def client(port: int, request: bytes, until: float, latencies: list[float]
         writer.close()
 
 
-async def python_level(port: int, request: bytes, clients: int, seconds: float, pid: int) -> tuple[float, float, float, int, float, int]:
+async def python_level(
+    port: int, request: bytes, clients: int, seconds: float, pid: int
+) -> tuple[float, float, float, float, int, float, int]:
     latencies: list[float] = []
     warm_until = time.perf_counter() + min(2.0, seconds / 5)
     await asyncio.gather(*(client(port, request, warm_until, []) for _ in range(clients)))
@@ -157,10 +159,18 @@ async def python_level(port: int, request: bytes, clients: int, seconds: float, 
     elapsed = time.perf_counter() - start_t
     cpu1, pre1 = cpu_seconds(pid)
     q = statistics.quantiles(latencies, n=100)
-    return len(latencies) / elapsed, q[49] * 1000, q[98] * 1000, len(latencies), (cpu1 - cpu0) / len(latencies), pre1 - pre0
+    return (
+        len(latencies) / elapsed,
+        q[49] * 1000,
+        q[98] * 1000,
+        max(latencies) * 1000,
+        len(latencies),
+        (cpu1 - cpu0) / len(latencies),
+        pre1 - pre0,
+    )
 
 
-#: wrk's script: POST the body; at the end one line with the count, the time and the p50/p99 latency (ms).
+#: wrk's script: POST the body; at the end one line with the count, the time and the p50/p99/max latency (ms).
 WRK_SCRIPT = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = assert(io.open([[%s]], "rb"))
@@ -168,33 +178,34 @@ wrk.body = f:read("*a")
 f:close()
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %%d %%f %%f %%f %%d %%d\\n", summary.requests, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout, e.status))
+  io.write(string.format("RESULT %%d %%f %%f %%f %%f %%d %%d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, e.connect + e.read + e.write + e.timeout,
+    e.status))
 end
 """
 
 
 def wrk_level(
     port: int, path: str, script: Path, clients: int, seconds: float, pid: int, cpus: str | None, nice: list[str]
-) -> tuple[float, float, float, int, float, int]:
+) -> tuple[float, float, float, float, int, float, int]:
     pin = [*nice, "taskset", "-c", cpus] if cpus else nice
 
-    def run(duration: float) -> tuple[int, float, float, float]:
+    def run(duration: float) -> tuple[int, float, float, float, float]:
         cmd = [*pin, "wrk", "-t1", f"-c{clients}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(script)]
         out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
-        found = re.search(r"^RESULT (\d+) (\S+) (\S+) (\S+) (\d+) (\d+)$", out, re.M)
+        found = re.search(r"^RESULT (\d+) (\S+) (\S+) (\S+) (\S+) (\d+) (\d+)$", out, re.M)
         if found is None:
             raise SystemExit(f"wrk said: {out}")
-        n, elapsed, p50, p99, errors, not_ok = found.groups()
+        n, elapsed, p50, p99, top, errors, not_ok = found.groups()
         if int(errors) or int(not_ok):
             raise SystemExit(f"wrk: {errors} socket errors, {not_ok} answers other than 2xx/3xx:\n{out}")
-        return int(n), float(elapsed), float(p50), float(p99)
+        return int(n), float(elapsed), float(p50), float(p99), float(top)
 
     run(2 if seconds >= 5 else 1)  # warm up (connections, caches), not counted
     cpu0, pre0 = cpu_seconds(pid)
-    n, elapsed, p50, p99 = run(seconds)
+    n, elapsed, p50, p99, top = run(seconds)
     cpu1, pre1 = cpu_seconds(pid)
-    return n / elapsed, p50, p99, n, (cpu1 - cpu0) / n, pre1 - pre0
+    return n / elapsed, p50, p99, top, n, (cpu1 - cpu0) / n, pre1 - pre0
 
 
 def placement(workers: int, pin: bool) -> tuple[str | None, str | None, str]:
@@ -245,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
             f"engine alone for {path} (parse_claim_json + evaluate_claim + compact JSON), in process: {engine_s[path] * 1000:.3f} ms CPU per request"
         )
     print(
-        "| workers | call | clients | requests/s | p50 ms | p99 ms | requests | server CPU ms/request | per worker-CPU-second |"
+        "| workers | call | clients | requests/s | p50 ms | p99 ms | max ms | requests | server CPU ms/request | per worker-CPU-second |"
         " service overhead ms | server preempted | load | CPUs |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     try:
         for workers in args.workers:
             server_cpus, client_cpus, where = placement(workers, args.pin)
@@ -263,13 +274,15 @@ def main(argv: list[str] | None = None) -> int:
                     for clients in args.clients:
                         at = load()
                         if use_wrk:
-                            rps, p50, p99, n, cpu, pre = wrk_level(port, path, script, clients, args.seconds, proc.pid, client_cpus, nice)
+                            rps, p50, p99, top, n, cpu, pre = wrk_level(
+                                port, path, script, clients, args.seconds, proc.pid, client_cpus, nice
+                            )
                         else:
                             if client_cpus and hasattr(os, "sched_setaffinity"):
                                 os.sched_setaffinity(0, {int(c) for c in client_cpus.split(",")})
-                            rps, p50, p99, n, cpu, pre = asyncio.run(python_level(port, request, clients, args.seconds, proc.pid))
+                            rps, p50, p99, top, n, cpu, pre = asyncio.run(python_level(port, request, clients, args.seconds, proc.pid))
                         print(
-                            f"| {workers} | `{path}` | {clients} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {n:,} | {cpu * 1000:.3f} |"
+                            f"| {workers} | `{path}` | {clients} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {top:.1f} | {n:,} | {cpu * 1000:.3f} |"
                             f" {1 / cpu:,.0f} | {(cpu - engine_s[path]) * 1000:.3f} | {pre:,} | {at} | {where} |",
                             flush=True,
                         )

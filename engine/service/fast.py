@@ -12,12 +12,18 @@ A bearer token is checked as the full route checks it (any valid token may read)
 need a token, an unknown one, and everything else -- any problem with the request, a query parameter it does
 not know, `?history=ledger`, a larger claim, a body that comes in pieces -- goes to the full Starlette route with the body read so far
 replayed, so every refusal (its status, its located problems, its language) is the full route's own.
+
+Under load the lean path decides one request per turn of the event loop, in the order the requests came in
+(`Turns`): without it the loop decided every request one poll had read in one go, and the clients answered
+last in that run, whose next request came just after the next poll, waited at the end of the run after it --
+twice as long as the others (at 32 clients the p99 was 2-2.5 x the p50; docs/performance.md, session 6).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -124,6 +130,60 @@ def replaying(chunks: list[bytes], more: bool, receive: Receive) -> Receive:
     return again
 
 
+class Turns:
+    """The lean path's decisions one per turn of the event loop, in the order their requests came in.
+
+    The event loop reads every request that has arrived in one poll and then runs their tasks one after the
+    other; a client whose answer was written last in that run has not sent its next request when the loop polls
+    again, so that request comes in the poll after and goes to the END of the next run: it waits for two runs
+    of every other client (at 32 clients, ~2 x 32 decisions) while the others wait one. Here each decision
+    takes a turn: a request that finds the turn taken waits in a FIFO, and the turn passes to the next waiter
+    only in the loop's next iteration, after the loop has polled its sockets again, so a request that arrives
+    meanwhile is queued behind the ones that came before it and every request waits for about one decision of
+    each other client. Its cost, one `epoll_wait` and one future more per decision, was not measurable above
+    the noise (one server switching between the two every 0.5 s under 32 clients: 395 against 402 us of CPU
+    per request; docs/performance.md, session 6).
+    """
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.waiting: deque[asyncio.Future[None]] = deque()
+        self.taken = False
+
+    async def take(self) -> None:
+        """Wait for this request's turn (at once when no decision is under way in this iteration of the loop)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # the first request (or a new loop): nothing is waiting in this one
+            self.loop, self.waiting, self.taken = loop, deque(), False
+        if not self.taken:
+            self.taken = True
+            return
+        turn = loop.create_future()
+        self.waiting.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # given the turn, then cancelled before it could use it
+                self.give()
+            raise
+
+    def give(self) -> None:
+        """This request's decision is answered: the next waiter goes on in the loop's next iteration."""
+        while self.waiting:
+            turn = self.waiting.popleft()
+            if not turn.done():  # (a waiter that was cancelled is skipped)
+                turn.set_result(None)  # its task is resumed after the loop's next poll
+                return
+        assert self.loop is not None
+        self.loop.call_soon(self.free)  # the turn stays taken until the loop has polled again
+
+    def free(self) -> None:
+        if self.waiting:
+            self.give()
+        else:
+            self.taken = False
+
+
 class FastEvaluate:
     """ASGI: POST /evaluate in the common case answered here; every other request passed to `app` unchanged."""
 
@@ -131,6 +191,7 @@ class FastEvaluate:
         self.app, self.svc = app, svc
         self.state = getattr(app, "state", None)  # the Starlette app's state (tests and the command reach the service)
         self._queries: dict[bytes, tuple[bool, str | None, str | None] | None] = {}  # query string -> what it asks
+        self.turns = Turns()  # one decision per turn of the event loop, first come first answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["policy_engine_service"] = self.svc
@@ -152,7 +213,12 @@ class FastEvaluate:
         if message.get("more_body", False) or message["type"] != "http.request" or len(body) > limits.max_body_bytes:
             await self.app(scope, replaying([body], message.get("more_body", False), receive), send)
             return
-        answer = self.decide(body, policy_id, trace)
+        turns = self.turns
+        await turns.take()
+        try:
+            answer = self.decide(body, policy_id, trace)
+        finally:  # given back before the answer is sent: a client slow to read it never holds up the others
+            turns.give()
         if answer is None:  # a problem, or more than the lean path takes: the full route answers
             await self.app(scope, replaying([body], False, receive), send)
             return
