@@ -57,6 +57,7 @@ from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
 from engine.explaining.catalogue import Catalogue, languages
 from engine.explaining.catalogue import fill as _fill
 from engine.explaining.explainer import Explainer
+from engine.explaining.htmlbody import BodyWriter
 from engine.explaining.labels import CENT, Labels, to_decimal
 from engine.explaining.model import Explanation, ModelWriter
 from engine.explaining.recorded import from_record
@@ -182,6 +183,7 @@ class Renderer:
         self._text: Explainer | None = None
         self._model: Explainer | None = None
         self._record: dict[bool, Explainer] = {}  # of decisions given as data: text (False), model (True)
+        self._body: BodyWriter | None = None  # the engine's own body template, in Python (built on first use)
 
     def _item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
         """For a policy template written against `d`: the readings and notes of a decision's item (its JSON form) --
@@ -284,6 +286,12 @@ class Renderer:
 
     @in_engine_context
     def body_html(self, decision: Decision | Mapping[str, Any], anchor: str) -> Markup:
+        """An application's explanation as the report shows it (`_explain_body.html.j2` with `in_report`): written by
+        `BodyWriter` where the engine's own templates are drawn (the same characters, without jinja), else by jinja."""
+        if not self.own_templates:
+            if self._body is None:
+                self._body = BodyWriter(self.env.getattr, self.env.getitem, self.m)
+            return Markup(self._body.body(self.model(decision), anchor, True))  # noqa: S704 -- every value escaped
         page = self.template(BODY_TEMPLATE).render(d=self.decision_data(decision), x=self.model(decision), anchor=anchor, in_report=True)
         return Markup(page)  # noqa: S704 -- autoescaped template output
 
