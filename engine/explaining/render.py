@@ -682,8 +682,9 @@ class ReportPage:
                 self.idle_since = time.monotonic()
 
     @in_engine_context
-    def add(self, entry: Decision | Mapping[str, Any] | ReportError) -> None:
-        """The next application of the report: its index row's data and its explanation, drawn now."""
+    def add(self, entry: Decision | Mapping[str, Any] | ReportError, body: str | None = None) -> None:
+        """The next application of the report: its index row's data and its explanation, drawn now (or `body`: what
+        `draw` gave for it at this place, `app-<n>`, elsewhere)."""
         with self._drawing():
             self.budget.allow(REPORT_SECONDS_PER_ROW, REPORT_CHARS_PER_ROW)  # a report's budget grows with its applications
             n = len(self.rows) + 1
@@ -695,7 +696,6 @@ class ReportPage:
             d = _as_dict(entry)
             self.total += _to_decimal(d.get("total")) or Decimal(0)
             counts = d.get("counts_by_status") or {}
-            drawn = renderer(self.policy_for(d), self.lang) if self.policy_for else self.r
             self.rows.append(
                 {
                     "n": n,
@@ -704,9 +704,15 @@ class ReportPage:
                     "d": d,
                     "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
                     "flags": _flags(d),
-                    "body": self._kept(drawn.body_html(entry, anchor)),
+                    "body": self._kept(self.draw(entry, anchor) if body is None else Markup(body)),  # noqa: S704 -- drawn by `draw`
                 }
             )
+
+    def draw(self, entry: Decision | Mapping[str, Any], anchor: str) -> Markup:
+        """An application's explanation as `add` puts it at `anchor` (a batch may draw it on another process with
+        a copy of this page, and hand it to `add` as `body`)."""
+        drawn = renderer(self.policy_for(_as_dict(entry)), self.lang) if self.policy_for else self.r
+        return drawn.body_html(entry, anchor)
 
     def _kept(self, body: Markup) -> Markup:
         """The body as the row keeps it: itself, or (spooled) a mark no claim text can make, for `write` to replace."""
