@@ -216,7 +216,7 @@ def outputs(policy: Any, items: int, repeat: int) -> int:
                     prev = (name, wall, cpu) if name else ("", wall, cpu)
                 print(
                     f"    deciding {last[0] - start:.2f} s wall, {last[1] - start_cpu:.2f} s cpu; after deciding {end - last[0]:.2f} s wall, {end_cpu - last[1]:.2f} s cpu; "
-                    f"the outputs' process {child_cpu:.2f} s cpu in all",
+                    f"child processes (the outputs' process, or the report's drawing processes) {child_cpu:.2f} s cpu in all",
                     file=sys.stderr,
                 )
                 found = _parts(out)

@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from engine.core.i18n import msg
 from engine.records.batch import run_batch
 from engine.records.ledger import Ledger
 from engine.records.tabular import XlsxOut
@@ -378,3 +379,106 @@ def test_a_spooled_page_with_text_no_file_can_hold_fails_as_before(policy, tmp_p
             page.write(tmp_path / f"p{spool}.html")
         errors.append(str(exc.value))
     assert errors[0] == errors[1]
+
+
+# --- the report's explanations drawn on processes after deciding (session 6: the fallback path) ------------------
+
+
+def _pool(monkeypatch: pytest.MonkeyPatch, processes: int) -> list[object]:
+    """Any round draws on `processes` processes (0: the run draws them itself), 2 decisions a chunk; returns the
+    pools started."""
+    import engine.records.batch as batch_mod
+
+    started: list[object] = []
+    real = batch_mod._BodyPool.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls, *a, **k):  # type: ignore[no-untyped-def]
+        pool = real(cls, *a, **k)
+        started.append(pool)
+        return pool
+
+    monkeypatch.setattr(batch_mod, "REPORT_POOL_FROM", 0)
+    monkeypatch.setattr(batch_mod, "BODY_CHUNK", 2)
+    monkeypatch.setattr(batch_mod, "report_processes", lambda: processes)
+    monkeypatch.setattr(batch_mod._BodyPool, "start", classmethod(start))
+    return started
+
+
+@pytest.mark.parametrize("budget", [False, True])
+def test_explanations_drawn_on_processes_are_the_files_the_run_draws(policy, tmp_path: Path, monkeypatch, budget: bool) -> None:
+    # all after deciding (as a round with a budget, the service's rounds and a dead outputs process are): the
+    # report's explanations drawn on 2 processes, 2 decisions at a time, give every file byte for byte as drawn
+    # by the run itself; with a round budget too (scaled decisions: drawn from their scaled lines)
+    from test_ledger_support import policy_with_budget
+
+    chosen = policy_with_budget(tmp_path, "10万") if budget else policy
+    inp = _generated_round(tmp_path / "in.jsonl", 3, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    _pool(monkeypatch, 0)
+    alone = run_batch(chosen, inp, tmp_path / "alone", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    started = _pool(monkeypatch, 2)
+    pooled = run_batch(chosen, inp, tmp_path / "pooled", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    assert len(started) == 1 and started[0] is not None  # drawn on the pool
+    assert bool(pooled.scaling) is budget and pooled.report == alone.report == "written"
+    assert pooled.warnings == alone.warnings
+    assert _files(tmp_path / "pooled") == _files(tmp_path / "alone")
+
+
+def test_a_drawing_process_that_dies_leaves_its_explanations_to_the_run(policy, tmp_path: Path, monkeypatch) -> None:
+    # a process is killed on its third explanation: the run draws every explanation it owed (and those sent to
+    # the other process after it), in order, and says so; every file is the same
+    import os
+    import signal
+
+    from engine.explaining import render
+
+    inp = _generated_round(tmp_path / "in.jsonl", 4, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    _pool(monkeypatch, 0)
+    alone = run_batch(policy, inp, tmp_path / "alone", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    started = _pool(monkeypatch, 2)
+    run_pid = os.getpid()
+    real = render.ReportPage.draw
+    seen: list[int] = []
+
+    def draw(self, entry, anchor):  # type: ignore[no-untyped-def]
+        if os.getpid() != run_pid:
+            seen.append(1)
+            if len(seen) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, entry, anchor)
+
+    monkeypatch.setattr(render.ReportPage, "draw", draw)
+    err = Tty()
+    s = run_batch(policy, inp, tmp_path / "pooled", ledger_url=url, stderr=err, outputs_while_deciding=False)
+    assert started and started[0] is not None
+    assert s.report == "written"
+    assert s.warnings == [*alone.warnings, msg("batch.report.process_died")]
+    assert "the run drew the rest itself" in err.getvalue()  # said with the summary's warnings
+    a, b = _files(tmp_path / "alone"), _files(tmp_path / "pooled")
+    assert a.pop("summary.json") != b.pop("summary.json")  # (its warnings)
+    assert a == b
+
+
+def test_an_explanation_a_process_cannot_draw_fails_the_report_as_the_run_would(policy, tmp_path: Path, monkeypatch) -> None:
+    from engine.explaining import render
+
+    inp = _generated_round(tmp_path / "in.jsonl", 5, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    real = render.ReportPage.draw
+    bad = json.loads(inp.read_text(encoding="utf-8").splitlines()[4])["claim_id"]
+
+    def draw(self, entry, anchor):  # type: ignore[no-untyped-def]
+        if entry.get("claim_id") == bad:
+            raise RuntimeError(f"cannot draw {bad}")
+        return real(self, entry, anchor)
+
+    monkeypatch.setattr(render.ReportPage, "draw", draw)
+    _pool(monkeypatch, 0)
+    alone = run_batch(policy, inp, tmp_path / "alone", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    started = _pool(monkeypatch, 2)
+    pooled = run_batch(policy, inp, tmp_path / "pooled", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    assert started and started[0] is not None
+    assert pooled.report == alone.report == f"failed: RuntimeError: cannot draw {bad}"
+    assert not (tmp_path / "pooled" / "report.html").exists()
+    assert _files(tmp_path / "pooled") == _files(tmp_path / "alone")

@@ -269,62 +269,69 @@ class ModelWriter:
 
     # long because: one branch per kind of piece, folding the flat stream into the nested model in one pass
     def finish(self, pieces: list[Any]) -> Explanation:
-        doc: dict[str, Any] = {"fields": [], "summary": [], "standing": [], "items": [], "no_items": None, "footer": "", "sign_off": None}
+        # (named tuples made by `tuple.__new__` in their fields' order: the report folds one stream per application)
+        doc: dict[str, Any] = {"no_items": None, "footer": "", "sign_off": None}
+        fields: list[Any] = []
+        summary: list[Any] = []
+        standing: list[Any] = []
+        items: list[Any] = []
         part = ""
-        item: dict[str, Any] | None = None
+        # an item being folded: ItemExplanation's fields in order (sections and shaped as lists of (key, head, lines))
+        item: list[Any] | None = None
         lines: list[Any] | None = None
+        new = tuple.__new__
 
         def close() -> None:
             nonlocal item
             if item is not None:
-                item["sections"] = tuple(Section(k, h, tuple(ls)) for k, h, ls in item["sections"])
-                item["shaped"] = tuple(Section(k, h, tuple(ls)) for k, h, ls in item["shaped"])
-                item["notes"] = tuple(item["notes"])
-                doc["items"].append(ItemExplanation(**item))
+                item[8] = tuple([new(Section, (k, h, tuple(ls))) for k, h, ls in item[8]])
+                item[11] = tuple([new(Section, (k, h, tuple(ls))) for k, h, ls in item[11]])
+                item[12] = tuple(item[12])
+                items.append(new(ItemExplanation, item))
                 item = None
 
         for p in _flat(pieces):
             kind = type(p)
             if kind is Line or kind is CapRow:
                 if part == "standing":
-                    doc["standing"].append(p)
+                    standing.append(p)
                 elif lines is not None:
                     lines.append(p)
-            elif kind is _Item:
-                close()
-                item = dict(p._asdict(), clauses=(), no_trace=None, sections=[], referred=None, why=None, shaped=[], notes=[])
-                lines = None
             elif kind is _Head:
                 if p.level == 0:
                     part, lines = p.key, None
                 else:
                     lines = []
                     if item is not None and p.level >= 2:
-                        item["sections" if p.level == 2 else "shaped"].append((p.key, p.text, lines))
+                        item[8 if p.level == 2 else 11].append((p.key, p.text, lines))
                     else:
-                        doc["summary"].append((p.key, p.text, lines))
+                        summary.append((p.key, p.text, lines))
+            elif kind is _Item:
+                close()
+                item = [*p, (), None, [], None, None, [], []]
+                lines = None
             elif kind is _Clauses:
                 assert item is not None
-                item["clauses"] = p.quotes
+                item[6] = p.quotes
             elif kind is _Tail:
                 assert item is not None
-                item[p.key] = p.text
+                item[_TAIL_FIELD[p.key]] = p.text
                 lines = None
             elif kind is _Note:
                 assert item is not None
-                item["notes"].append(p.line)
+                item[12].append(p.line)
             elif kind is _Mark:
                 if p.key == "no_trace" and item is not None:
-                    item["no_trace"] = p.text
+                    item[7] = p.text
                 elif p.key == "item_end":
                     close()
                     lines = None
                 elif p.key in ("no_items", "footer"):
                     doc[p.key] = p.text
             elif kind is Field:
-                doc["fields"].append(p)
+                fields.append(p)
             elif kind is _Who:
-                doc.update(p._asdict())
+                doc["claim_id"], doc["applicant_id"], doc["applicant_name"] = p
             elif kind is _Title:
                 doc["title"], doc["policy_title"] = p.title, p.policy_title
             elif kind is _Total:
@@ -341,18 +348,24 @@ class ModelWriter:
             applicant_name=doc["applicant_name"],
             title=doc["title"],
             policy_title=doc["policy_title"],
-            fields=tuple(doc["fields"]),
+            fields=tuple(fields),
             total_label=doc["total_label"],
             total=doc["total"],
-            summary=tuple(Section(k, h, tuple(ls)) for k, h, ls in doc["summary"]),
-            standing=tuple(doc["standing"]),
+            summary=tuple([new(Section, (k, h, tuple(ls))) for k, h, ls in summary]),
+            standing=tuple(standing),
             standing_ok=doc["standing_ok"],
             standing_text=doc["standing_text"],
-            items=tuple(doc["items"]),
+            items=tuple(items),
             no_items=doc["no_items"],
             footer=doc["footer"],
             sign_off=doc["sign_off"],
         )
+
+
+#: where a tail's text goes in an item being folded (`ItemExplanation.referred`, `.why`)
+_TAIL_FIELD = {"referred": ItemExplanation._fields.index("referred"), "why": ItemExplanation._fields.index("why")}
+assert ItemExplanation._fields[6:] == ("clauses", "no_trace", "sections", "referred", "why", "shaped", "notes")
+assert _Item._fields == ItemExplanation._fields[:6]
 
 
 def to_data(value: Any) -> Any:
@@ -364,9 +377,12 @@ def to_data(value: Any) -> Any:
     return value
 
 
-def _flat(pieces: Iterable[Any]) -> Iterable[Any]:
+def _flat(pieces: Iterable[Any]) -> list[Any]:
+    """The pieces with every block's pieces in its place (blocks nest)."""
+    out: list[Any] = []
     for p in pieces:
         if type(p) is _Block:
-            yield from _flat(p.pieces)
+            out.extend(_flat(p.pieces))
         else:
-            yield p
+            out.append(p)
+    return out

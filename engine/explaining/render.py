@@ -57,6 +57,7 @@ from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
 from engine.explaining.catalogue import Catalogue, languages
 from engine.explaining.catalogue import fill as _fill
 from engine.explaining.explainer import Explainer
+from engine.explaining.htmlbody import BodyWriter
 from engine.explaining.labels import CENT, Labels, to_decimal
 from engine.explaining.model import Explanation, ModelWriter
 from engine.explaining.recorded import from_record
@@ -182,6 +183,7 @@ class Renderer:
         self._text: Explainer | None = None
         self._model: Explainer | None = None
         self._record: dict[bool, Explainer] = {}  # of decisions given as data: text (False), model (True)
+        self._body: BodyWriter | None = None  # the engine's own body template, in Python (built on first use)
 
     def _item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
         """For a policy template written against `d`: the readings and notes of a decision's item (its JSON form) --
@@ -284,6 +286,12 @@ class Renderer:
 
     @in_engine_context
     def body_html(self, decision: Decision | Mapping[str, Any], anchor: str) -> Markup:
+        """An application's explanation as the report shows it (`_explain_body.html.j2` with `in_report`): written by
+        `BodyWriter` where the engine's own templates are drawn (the same characters, without jinja), else by jinja."""
+        if not self.own_templates:
+            if self._body is None:
+                self._body = BodyWriter(self.env.getattr, self.env.getitem, self.m)
+            return Markup(self._body.body(self.model(decision), anchor, True))  # noqa: S704 -- every value escaped
         page = self.template(BODY_TEMPLATE).render(d=self.decision_data(decision), x=self.model(decision), anchor=anchor, in_report=True)
         return Markup(page)  # noqa: S704 -- autoescaped template output
 
@@ -674,8 +682,9 @@ class ReportPage:
                 self.idle_since = time.monotonic()
 
     @in_engine_context
-    def add(self, entry: Decision | Mapping[str, Any] | ReportError) -> None:
-        """The next application of the report: its index row's data and its explanation, drawn now."""
+    def add(self, entry: Decision | Mapping[str, Any] | ReportError, body: str | None = None) -> None:
+        """The next application of the report: its index row's data and its explanation, drawn now (or `body`: what
+        `draw` gave for it at this place, `app-<n>`, elsewhere)."""
         with self._drawing():
             self.budget.allow(REPORT_SECONDS_PER_ROW, REPORT_CHARS_PER_ROW)  # a report's budget grows with its applications
             n = len(self.rows) + 1
@@ -687,7 +696,6 @@ class ReportPage:
             d = _as_dict(entry)
             self.total += _to_decimal(d.get("total")) or Decimal(0)
             counts = d.get("counts_by_status") or {}
-            drawn = renderer(self.policy_for(d), self.lang) if self.policy_for else self.r
             self.rows.append(
                 {
                     "n": n,
@@ -696,9 +704,15 @@ class ReportPage:
                     "d": d,
                     "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
                     "flags": _flags(d),
-                    "body": self._kept(drawn.body_html(entry, anchor)),
+                    "body": self._kept(self.draw(entry, anchor) if body is None else Markup(body)),  # noqa: S704 -- drawn by `draw`
                 }
             )
+
+    def draw(self, entry: Decision | Mapping[str, Any], anchor: str) -> Markup:
+        """An application's explanation as `add` puts it at `anchor` (a batch may draw it on another process with
+        a copy of this page, and hand it to `add` as `body`)."""
+        drawn = renderer(self.policy_for(_as_dict(entry)), self.lang) if self.policy_for else self.r
+        return drawn.body_html(entry, anchor)
 
     def _kept(self, body: Markup) -> Markup:
         """The body as the row keeps it: itself, or (spooled) a mark no claim text can make, for `write` to replace."""

@@ -34,6 +34,7 @@ reports when the renderer is installed.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import os
@@ -386,7 +387,7 @@ def run_batch(
                 scaled[rnd] = record
         summary.scaling = scaled
         if early is None or scaled or not early.finish(out, raw_path, summary, steps):
-            _final_pass(versions, out, raw_path, target, scaled, summary, report, steps, report_lang)
+            _final_pass(versions, out, raw_path, target, scaled, summary, report, steps, report_lang, (stderr, sys.stdout, sys.stderr))
     finally:
         if early is not None:
             early.stop()
@@ -876,6 +877,7 @@ class _Outputs:
         self.dst = open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") if scaled else None
         self.report = report
         self.page: Any = None  # the report being drawn (render.ReportPage), None when none is
+        self.pool: _BodyPool | None = None  # processes drawing the report's explanations (`use_pool`), if any
         self.drawn = 0
         self.failed: Exception | None = None  # why the report could not be drawn
         if report:
@@ -887,11 +889,39 @@ class _Outputs:
             except Exception as exc:  # a report that cannot be drawn must not lose the decisions
                 self.failed = exc
 
-    def _draw(self, entry: Any) -> None:
+    def _draw(self, entry: Any, body: str | None = None) -> None:
         try:
-            self.page.add(entry)
+            self.page.add(entry, body)
         except Exception as exc:  # a report that cannot be drawn must not lose the decisions
             self.failed, self.page = exc, None
+
+    def drawn_elsewhere(self, d: dict[str, Any], body: str | Exception) -> None:
+        """A decision whose explanation a `_BodyPool` process drew (or failed to draw, as `_draw` fails), in order."""
+        if self.page is None:
+            return
+        if isinstance(body, Exception):  # (the pool is stopped by the caller: this may be inside its loop)
+            self.failed, self.page = body, None
+            return
+        self._draw(d, body)
+        _slim(d)
+
+    def stop_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool = None
+
+    def _pool_died(self) -> None:
+        """A drawing process ended without its explanations: the run draws every one still owed, in order, itself."""
+        pool = self.pool
+        assert pool is not None
+        self.pool = None
+        pool.stop()
+        self.summary.warnings.append(msg("batch.report.process_died"))
+        for d, _ in pool.owed():
+            if self.page is None:
+                break
+            self._draw(d)
+            _slim(d)
 
     # long because: one decision's line: its scaling, its JSON line, its totals, a CSV and workbook row per item
     # and one for the application, and its explanation drawn into the report (the body of the former loop).
@@ -910,8 +940,9 @@ class _Outputs:
                 articles,
                 self.says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
             )
+        text = line if record is None else json.dumps(d, ensure_ascii=False) + "\n"
         if self.dst is not None:
-            self.dst.write(line if record is None else json.dumps(d, ensure_ascii=False) + "\n")
+            self.dst.write(text)
         A = d["applicant"]
         counts = dict.fromkeys(STATUSES, 0)
         labels, words, items_csv, xlsx = self.labels, self.words, self.items_csv, self.xlsx
@@ -973,9 +1004,33 @@ class _Outputs:
             self.drawn += 1
             if self.drawn > REPORT_LIMIT:  # too many for one page: no report (`finish` says so)
                 self.page = None
+                self.stop_pool()
+            elif self.pool is not None:  # drawn on a process from the decision's line (as decisions.jsonl has it)
+                try:
+                    self.pool.put(d, f"app-{self.drawn}", text, self.drawn_elsewhere)
+                except _PoolDied:
+                    self._pool_died()
+                if self.page is None:  # an explanation could not be drawn: the report failed
+                    self.stop_pool()
             else:
                 self._draw(d)
                 _slim(d)
+
+    def use_pool(self, processes: int, streams: Sequence[IO[str]] = ()) -> None:
+        """Draw the report's explanations on `processes` forked processes (`_BodyPool`) where that can be done: the
+        engine's own templates (a spooled page), `fork`, and no other thread in this process."""
+        if self.page is not None and self.page.spool is not None and processes > 1:
+            self.pool = _BodyPool.start(self.page, processes, streams)
+
+    def _pool_done(self) -> None:
+        """Every explanation still owed by the pool, into the page in order; the pool ended."""
+        if self.pool is None:
+            return
+        try:
+            self.pool.drain(self.drawn_elsewhere)
+        except _PoolDied:
+            self._pool_died()
+        self.stop_pool()
 
     # long because: the steps after the last line in order (the decisions' file, the CSVs, the workbook's budget and
     # errors sheets, its warnings, the report's error rows and page), each said as it starts.
@@ -983,6 +1038,7 @@ class _Outputs:
         """Every line is in: close the CSVs, write the workbook's last sheets and the report. `keep_raw`: leave
         decisions.partial.jsonl for the caller to make decisions.jsonl of (a round with none scaled)."""
         summary, out, xlsx, words = self.summary, self.out, self.xlsx, self.words
+        self._pool_done()
         if self.dst is not None:
             self.dst.close()
             raw_path.unlink()
@@ -1062,15 +1118,176 @@ def _final_pass(
     report: bool = True,
     steps: Steps | None = None,
     report_lang: str = "zh",
+    streams: Sequence[IO[str]] = (),
 ) -> None:
     """The outputs after deciding, in this process: every line of decisions.partial.jsonl through `_Outputs`."""
     steps = steps if steps is not None else Steps(sys.stderr, False)
     steps.start(msg("batch.step.outputs", n=summary.decided))
     outputs = _Outputs(versions, out, target, scaled, summary, report, report_lang)
-    with open(raw_path, encoding="utf-8") as src:
-        for line in src:
-            outputs.line(line)
-    outputs.finish(raw_path, steps)
+    if summary.decided > REPORT_POOL_FROM:
+        outputs.use_pool(report_processes(), streams)
+    try:
+        with open(raw_path, encoding="utf-8") as src:
+            for line in src:
+                outputs.line(line)
+        outputs.finish(raw_path, steps)
+    finally:
+        outputs.stop_pool()
+
+
+#: a round of more decisions than this draws its report's explanations on processes after deciding (`_BodyPool`)
+REPORT_POOL_FROM = 200
+
+
+def report_processes() -> int:
+    """How many processes draw a report's explanations after deciding: one per core this process may use (at most
+    4); 0 on a single core (drawn by the run itself)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return min(cores, 4) if cores > 1 else 0
+
+
+class _PoolDied(Exception):
+    """A `_BodyPool` process ended (killed, out of memory) or its pipe broke."""
+
+
+#: decisions sent to a drawing process at a time; one chunk in flight per process (bounds the decisions held). Never
+#: two: a chunk and a process's answer are both larger than a pipe holds, so the run sending a second chunk while the
+#: process sends its answer to the first would wait on each other forever.
+BODY_CHUNK = 16
+
+
+class _BodyPool:
+    """The report's explanations drawn on forked processes after deciding, in order (`_Outputs.use_pool`).
+
+    Each process has a copy of the report's page (`render.ReportPage.draw`: the same renderer, templates and
+    versions) and a pipe: it is sent chunks of (anchor, decision line) and sends back each explanation drawn, or
+    the exception that stopped it. Chunks go to the processes in turn and are read back in the same turn, so the
+    explanations come back in the decisions' order; one chunk per process is in flight, so
+    memory is bounded whatever the round's size. A process that dies is `_PoolDied`: the run draws what it owed
+    itself and says so (batch.report.process_died); nothing is left out."""
+
+    def __init__(self, processes: list[Any], conns: list[Any]) -> None:
+        self.processes, self.conns = processes, conns
+        self.chunk: list[tuple[str, str]] = []  # (anchor, line) not yet sent
+        self.waiting: list[dict[str, Any]] = []  # their decisions
+        self.sent: collections.deque[tuple[int, list[dict[str, Any]]]] = collections.deque()  # (process, decisions)
+        self.turn = 0
+
+    @classmethod
+    def start(cls, page: Any, n: int, streams: Sequence[IO[str]]) -> _BodyPool | None:
+        import multiprocessing
+        import threading
+
+        if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:  # (as _EarlyOutputs)
+            return None
+        ctx = multiprocessing.get_context("fork")
+        for stream in streams:
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        processes: list[Any] = []
+        conns: list[Any] = []
+        try:
+            for _ in range(n):
+                here, there = ctx.Pipe()
+                process = ctx.Process(target=_body_process, args=(there, here, conns[:], page), daemon=True)
+                process.start()
+                there.close()
+                processes.append(process)
+                conns.append(here)
+        except OSError:
+            cls(processes, conns).stop()
+            return None
+        return cls(processes, conns)
+
+    def put(self, d: dict[str, Any], anchor: str, line: str, done: Callable[[dict[str, Any], str | Exception], None]) -> None:
+        self.chunk.append((anchor, line))
+        self.waiting.append(d)
+        if len(self.chunk) >= BODY_CHUNK:
+            if len(self.sent) >= len(self.conns):  # the next process's last chunk: its answer first
+                self._receive(done)
+            self._send()
+
+    def drain(self, done: Callable[[dict[str, Any], str | Exception], None]) -> None:
+        if self.chunk:
+            self._send()
+        while self.sent:
+            self._receive(done)
+
+    def owed(self) -> list[tuple[dict[str, Any], None]]:
+        """The decisions sent or waiting whose explanations did not come back, in order."""
+        out = [(d, None) for _, ds in self.sent for d in ds] + [(d, None) for d in self.waiting]
+        self.sent.clear()
+        self.waiting, self.chunk = [], []
+        return out
+
+    def _send(self) -> None:
+        k = self.turn
+        try:
+            self.conns[k].send(self.chunk)
+        except (OSError, ValueError) as exc:
+            raise _PoolDied() from exc
+        self.sent.append((k, self.waiting))
+        self.chunk, self.waiting = [], []
+        self.turn = (k + 1) % len(self.conns)
+
+    def _receive(self, done: Callable[[dict[str, Any], str | Exception], None]) -> None:
+        k, ds = self.sent[0]
+        try:
+            bodies = self.conns[k].recv()
+        except (EOFError, OSError) as exc:
+            raise _PoolDied() from exc
+        self.sent.popleft()
+        for d, body in zip(ds, bodies, strict=False):  # (fewer when it stopped at a failure, the last of `bodies`)
+            done(d, body)
+
+    def stop(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+            conn.close()
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _body_process(conn: Any, other: Any, others: list[Any], page: Any) -> None:
+    """A `_BodyPool` process: each chunk's explanations drawn by its copy of the page, sent back as a list (ending
+    with the exception, if one stopped it)."""
+    other.close()
+    for c in others:  # the pipes of the processes started before it
+        c.close()
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            return
+        if chunk is None:
+            return
+        bodies: list[str | Exception] = []
+        for anchor, line in chunk:
+            try:
+                bodies.append(str(page.draw(json.loads(line), anchor)))
+            except Exception as exc:  # sent back: the run fails the report with it, as if drawn there
+                bodies.append(exc)
+                break
+        try:
+            conn.send(bodies)
+        except (OSError, ValueError):  # the run closed the pipe (it stopped the pool)
+            return
+        except Exception:  # an exception that cannot be pickled: sent as its words
+            try:
+                conn.send(bodies[:-1] + [RuntimeError(f"{type(bodies[-1]).__name__}: {bodies[-1]}")])
+            except (OSError, ValueError):
+                return
 
 
 #: What `_Outputs` sets in a run's summary (sent back by the process that made the outputs while deciding).
