@@ -67,15 +67,7 @@ class Usage:
     subjects: dict[tuple[str, Key], Decimal] = field(default_factory=dict)
 
     def add(self, grant: Grant) -> None:
-        for kind, ident, scope, amount, counts in grant.consumes:
-            if kind == "cap":
-                k = (ident, scope)
-                self.caps[k] = self.caps.get(k, _ZERO) + amount
-            elif kind == "limit":
-                self.limits.setdefault((ident, scope), set()).add(counts or ())
-            else:
-                k = (ident, scope)
-                self.subjects[k] = self.subjects.get(k, _ZERO) + amount
+        self.add_all((grant,))
 
     def add_all(self, grants: Iterable[Grant]) -> None:
         """`add` for each grant in turn (the same totals, in the same order), without a call per grant: a claim's
@@ -101,9 +93,7 @@ class Usage:
     def of(cls, grants: Iterable[Grant]) -> Usage:
         usage = cls()
         if grants:
-            add = usage.add
-            for g in grants:
-                add(g)
+            usage.add_all(grants)
         return usage
 
 
