@@ -493,10 +493,20 @@ def _value(v: str, sample: Any) -> str:
     if t is date:
         return f"(DATES[{v}] if type({v}) is DATE else {generic})"
     if t is Decimal:
-        return f"((Q + t + Q if len(t := str({v})) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t]) if type({v}) is DECIMAL else {generic})"
+        return f"({_decimal_code(v)} if type({v}) is DECIMAL else {generic})"
     if t is int:
         return f"(INT({v}) if type({v}) is int else {generic})"
     return generic
+
+
+def _money_code(expr: str) -> str:
+    """Generated code: `format_money(expr)`'s text without its quotes (`_money`'s): a two-place text is its own."""
+    return f"(t if len(t := str({expr})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])"
+
+
+def _decimal_code(expr: str) -> str:
+    """Generated code: the JSON text of the decimal `expr` with its quotes (`_decimal`'s)."""
+    return f"(Q + t + Q if len(t := str({expr})) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t])"
 
 
 class _ItemWriter:
@@ -555,9 +565,7 @@ class _ItemWriter:
 
     def money(self, expr: str) -> str:
         """The piece writing `'"' + format_money(expr) + '"'` (as `_money`), its quotes fixed text beside it."""
-        return (
-            self.const('"') + "{(t if len(t := str(" + expr + ")) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])}" + self.const('"')
-        )
+        return self.const('"') + "{" + _money_code(expr) + "}" + self.const('"')
 
     def merged(self, body: str) -> str:
         """The f-string `body` with each run of fixed text (its literal text and `{K..}` constants) made one
@@ -606,11 +614,10 @@ class _ItemWriter:
         assert self.sample is not None
         sample_kind = self.sample.item.type
         ks, kt = self.const(sample_kind)[1:-1], self.const(_s(sample_kind) if type(sample_kind) is str else _raw(sample_kind))[1:-1]
-        money = "(t if len(t := str({0})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])"
         self.lines += [
             f"    kind_text = {kt} if kind is {ks} else (STR(kind) if type(kind) is str else RAW(kind))",
-            f"    amount_text = {money.format('amount')}",
-            f"    asked_text = amount_text if asked is amount else {money.format('asked')}",
+            f"    amount_text = {_money_code('amount')}",
+            f"    asked_text = amount_text if asked is amount else {_money_code('asked')}",
         ]
         out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
         out += "{kind_text}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
@@ -735,12 +742,7 @@ class _ItemWriter:
             or t is model.ExternalAmount
         ):
             f = _AMOUNTS(form)
-            out = (
-                head
-                + self.const(f.a)
-                + f"{{((Q + t + Q if len(t := str({s}[2])) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t]) if type({s}[2]) is DECIMAL else JV({s}[2]))}}"
-                + self.const(f.b)
-            )
+            out = head + self.const(f.a) + f"{{({_decimal_code(f'{s}[2]')} if type({s}[2]) is DECIMAL else JV({s}[2]))}}" + self.const(f.b)
             if f.facts is not None:
                 out += self.const(', "facts": ') + self.facts_object(f.facts.parts)
             return out + self.const(f.c) + end
@@ -1053,7 +1055,7 @@ class _GrantWriter:
             return name
 
         def money(expr: str) -> str:  # `_money(expr)`, as `_ItemWriter.money`
-            return "{Q}{(t if len(t := str(" + expr + ")) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])}{Q}"
+            return "{Q}{" + _money_code(expr) + "}{Q}"
 
         lines = ["def write(g, head, tail, claim_text, applicant_text):", "    c, iid, r, a, _, amount, consumes = g"]
         lines.append(f"    if type(consumes) is not tuple or len(consumes) != {n} or {_same('r', const(sample[2]), sample[2])}:")
