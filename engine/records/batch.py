@@ -1159,6 +1159,25 @@ class _PoolDied(Exception):
 BODY_CHUNK = 16
 
 
+def _fork_context(streams: Sequence[IO[str]]) -> Any:
+    """The `fork` context for a process of the outputs, with `streams` flushed; None where forking is not safe.
+
+    A process with other threads (the service runs rounds in threads) is not forked: a lock another thread holds
+    would stay held in the copy. What is still buffered in `streams` would be written twice (the child flushes
+    them as it ends), so they are flushed first."""
+    import multiprocessing
+    import threading
+
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return None
+    for stream in streams:
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    return multiprocessing.get_context("fork")
+
+
 class _BodyPool:
     """The report's explanations drawn on forked processes after deciding, in order (`_Outputs.use_pool`).
 
@@ -1178,17 +1197,9 @@ class _BodyPool:
 
     @classmethod
     def start(cls, page: Any, n: int, streams: Sequence[IO[str]]) -> _BodyPool | None:
-        import multiprocessing
-        import threading
-
-        if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:  # (as _EarlyOutputs)
+        ctx = _fork_context(streams)
+        if ctx is None:
             return None
-        ctx = multiprocessing.get_context("fork")
-        for stream in streams:
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
         processes: list[Any] = []
         conns: list[Any] = []
         try:
@@ -1320,20 +1331,11 @@ class _EarlyOutputs:
         report_lang: str,
         streams: Sequence[IO[str]],
     ) -> _EarlyOutputs | None:
-        import multiprocessing
-        import threading
 
-        # a process with other threads (the service runs rounds in threads) is not forked: a lock another thread
-        # holds would stay held in the copy
-        if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        ctx = _fork_context(streams)
+        if ctx is None:
             return None
-        ctx = multiprocessing.get_context("fork")
         here, there = ctx.Pipe()
-        for stream in streams:  # what is still buffered would be written twice (the process flushes them as it ends)
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
         process = ctx.Process(
             target=_outputs_process, args=(there, here, versions, out, raw_path, summary, report, report_lang), daemon=True
         )
