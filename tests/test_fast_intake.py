@@ -647,3 +647,22 @@ def test_without_msgspec_every_claim_takes_todays_path(pinggu: engine.CompiledPo
 def test_parse_claim_json_is_part_of_the_api() -> None:
     assert engine.parse_claim_json is parse_claim_json
     assert Path(claims_mod.__file__).name == "claims.py"
+
+
+def test_keys_in_another_order_give_an_equal_claim_and_the_same_content_hash(pinggu: engine.CompiledPolicy) -> None:
+    # msgspec writes a Struct's fields in their declared order, so the fast path's raw data and facts come in the
+    # vocabulary's order whatever order the text gives (today's path keeps the text's). Nothing reads that order:
+    # the claims are equal (dicts compare as sets of pairs) and the ledger's hashes sort the keys. Session 7 found
+    # this; the test holds it so (every key of the claim, its applicant and each item written in reverse order)
+    from engine.records.ledger import content_hash
+
+    data = json.loads(RICH)
+    flipped = dict(reversed(list(data.items())))
+    flipped["applicant"] = dict(reversed(list(data["applicant"].items())))
+    flipped["items"] = [dict(reversed(list(it.items()))) for it in data["items"]]
+    text = json.dumps(flipped, ensure_ascii=False)
+    fast = claims_mod._intake(pinggu).from_text(text)  # type: ignore[union-attr]
+    slow = _slow(lambda: parse_claim_json(pinggu, text))
+    assert fast is not None and fast == slow and fast.raw == slow.raw == flipped
+    assert list(slow.raw) == list(flipped) and list(fast.raw) != list(flipped)  # (the two orders, as said above)
+    assert content_hash(fast) == content_hash(slow) and content_hash(fast, pinggu) == content_hash(slow, pinggu)
