@@ -173,12 +173,17 @@ def check_agreement(policy: engine.CompiledPolicy, parsed: list[Any], prepared: 
 # --- 4. interleaved timing ------------------------------------------------------------------------------
 
 
-def _time(fn: Any, xs: list[Any]) -> float:
+def _time(fn: Any, xs: list[Any], cpu: list[float] | None = None) -> float:
+    """Wall-clock seconds of `fn` over `xs`; its process time is appended to `cpu` when given."""
     gc.collect()
+    c = time.process_time()
     t = time.perf_counter()
     for x in xs:
         fn(x)
-    return time.perf_counter() - t
+    t = time.perf_counter() - t
+    if cpu is not None:
+        cpu.append(time.process_time() - c)
+    return t
 
 
 def timed_rounds(policy: engine.CompiledPolicy, parsed: list[Any], prepared: list[Any], rounds: int) -> dict[str, Any]:
@@ -327,16 +332,19 @@ def end_to_end(policy: engine.CompiledPolicy, lines: list[str], rounds: int, cal
         for x in xs:
             out.write(baseline_line(x))
 
-    ratios, te, tb = [], [], []
+    # Process time beside each wall clock: on a shared machine the wall clock also counts other jobs' turns.
+    ratios, te, tb, cpu_ratios, te_cpu, tb_cpu = [], [], [], [], [], []
     for _ in range(rounds):  # interleaved, like step 4
-        tb.append(_time(baseline_round, [lines]))
-        te.append(_time(engine_round, [lines]))
+        tb.append(_time(baseline_round, [lines], tb_cpu))
+        te.append(_time(engine_round, [lines], te_cpu))
         ratios.append(te[-1] / tb[-1])
-    intake = [_time(lambda x: engine.parse_claim_json(policy, x), lines) for _ in range(rounds)]
+        cpu_ratios.append(te_cpu[-1] / tb_cpu[-1])
+    intake_cpu: list[float] = []
+    intake = [_time(lambda x: engine.parse_claim_json(policy, x), lines, intake_cpu) for _ in range(rounds)]
     decisions = [evaluate_claim(policy, engine.parse_claim_json(policy, x)) for x in lines]
-    to_json, via_dict = [], []
+    to_json, via_dict, to_json_cpu = [], [], []
     for _ in range(rounds):  # interleaved: the text written from the trace, and json.dumps of to_dict (the same text)
-        to_json.append(_time(lambda d: d.to_json(indent=None), decisions))
+        to_json.append(_time(lambda d: d.to_json(indent=None), decisions, to_json_cpu))
         via_dict.append(_time(lambda d: json.dumps(d.to_dict(), ensure_ascii=False) + "\n", decisions))
     del decisions
 
@@ -372,12 +380,15 @@ def end_to_end(policy: engine.CompiledPolicy, lines: list[str], rounds: int, cal
     return {
         "items": n,
         "intake_items_per_s": n / statistics.median(intake),
+        "intake_items_per_cpu_s": n / statistics.median(intake_cpu),
         "to_json_items_per_s": n / statistics.median(to_json),
+        "to_json_items_per_cpu_s": n / statistics.median(to_json_cpu),
         "via_dict_items_per_s": n / statistics.median(via_dict),
         "to_json_speedup": statistics.median([v / t for t, v in zip(to_json, via_dict, strict=True)]),
         "round_engine_items_per_s": n / statistics.median(te),
         "round_baseline_items_per_s": n / statistics.median(tb),
         "round_ratio": statistics.median(ratios),
+        "round_cpu_ratio": statistics.median(cpu_ratios),
         "engine_p50_us": q(e, 0.5),
         "engine_p99_us": q(e, 0.99),
         "baseline_p50_us": q(b, 0.5),
@@ -536,14 +547,14 @@ def table(res: dict[str, Any]) -> str:
         rows += [
             (
                 "End to end: claim intake, JSON text → validated claim",
-                f"{e2e['intake_items_per_s']:,.0f} items/s",
+                f"{e2e['intake_items_per_s']:,.0f} items/s (process time {e2e['intake_items_per_cpu_s']:,.0f})",
                 "",
                 "≥ 200,000 items/s",
                 verdict("e2e_intake", e2e["intake_items_per_s"]),
             ),
             (
                 "End to end: decision → JSON text, full trace",
-                f"{e2e['to_json_items_per_s']:,.0f} items/s",
+                f"{e2e['to_json_items_per_s']:,.0f} items/s (process time {e2e['to_json_items_per_cpu_s']:,.0f})",
                 "",
                 "≥ 100,000 items/s",
                 verdict("e2e_json", e2e["to_json_items_per_s"]),
@@ -558,7 +569,7 @@ def table(res: dict[str, Any]) -> str:
             (
                 "End to end: JSON Lines round → decisions JSON Lines, one core",
                 f"{e2e['round_engine_items_per_s']:,.0f} items/s (baseline {e2e['round_baseline_items_per_s']:,.0f})",
-                f"**{e2e['round_ratio']:.2f}×**",
+                f"**{e2e['round_ratio']:.2f}×** (process time {e2e['round_cpu_ratio']:.2f}×)",
                 "≤ 4×",
                 verdict("e2e_round", e2e["round_ratio"]),
             ),
