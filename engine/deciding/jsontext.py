@@ -175,6 +175,27 @@ def _strings_of(xs: Any) -> str:
     return _strings(xs)
 
 
+class _FactTuples(dict[tuple[Any, ...], str]):
+    """`_jv(t)` of a tuple fact (a list of texts: right holders, inventors), kept only for a tuple of texts
+    (`type(x) is str`, as `_StringsTexts`: a tuple equal to a kept key then holds the same texts, and 1 == True ==
+    Decimal(1) never meet a kept key). A lookup hashes the tuple (its texts' hashes are cached) instead of writing
+    each entry. Bounded like `_Texts`. A tuple holding an unhashable value raises TypeError: the caller writes it by
+    `_fact`."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: tuple[Any, ...]) -> str:
+        text = _jv(key)
+        if all(type(x) is str for x in key):
+            if len(self) >= _CACHE_LIMIT:
+                self.clear()
+            self[key] = text
+        return text
+
+
+_FACT_TUPLES = _FactTuples()
+
+
 def _fact(v: Any) -> str:
     """`_jv` with the commonest fact values (text, whole numbers, booleans, absent) written without a call."""
     t = type(v)
@@ -453,6 +474,7 @@ _STEPS_NAMES: dict[str, Any] = {
     "FACT": _fact,
     "RAW": _raw,
     "JV": _jv,
+    "TUPLES": _FACT_TUPLES,
     "LIST": _list,
     "STRS": _strings_of,
     "MONEY": _MONEY_TEXT,
@@ -495,7 +517,7 @@ def _value(v: str, sample: Any) -> str:
     if t is Decimal:
         return f"({_decimal_code(v)} if type({v}) is DECIMAL else {generic})"
     if t is int:
-        return f"(INT({v}) if type({v}) is int else {generic})"
+        return f"(str({v}) if type({v}) is int else {generic})"
     return generic
 
 
@@ -651,8 +673,22 @@ class _ItemWriter:
         var = self.facts.get((space, name))
         if var is None:
             var = self.facts[(space, name)] = f"x{len(self.facts)}"
+            sample = self.S[space].get(name)
             self.lines.append(f"    v = {'IAC'[space]}.get({self.const(name)[1:-1]})")
-            self.lines.append(f"    {var} = {_value('v', self.S[space].get(name))}")
+            if type(sample) is tuple:  # (a list fact: its text kept by the tuple, `_FactTuples`)
+                self.lines += [
+                    "    if type(v) is tuple:",
+                    "        try:",
+                    f"            {var} = TUPLES[v]",
+                    "        except TypeError:",
+                    f"            {var} = FACT(v)",
+                    "    else:",
+                    f"        {var} = {_value('v', None)}",
+                ]
+            elif type(sample) is int:  # (the f-string formats a whole number as `int.__repr__` does)
+                self.lines.append(f"    {var} = v if type(v) is int else {_value('v', None)}")
+            else:
+                self.lines.append(f"    {var} = {_value('v', sample)}")
         return "{" + var + "}"
 
     def facts_object(self, parts: tuple[tuple[str, int, str], ...]) -> str:
@@ -680,15 +716,29 @@ class _ItemWriter:
 
     def step(self, i: int, step: tuple[Any, ...]) -> str:
         kind, obj, s = step[0], step[1], f"s{i}"
-        self.tests.append(f"{s}[0] != {self.const(kind)[1:-1]} or {s}[1] is not {self.const(obj)[1:-1]}")
+        test = f"{s}[0] != {self.const(kind)[1:-1]} or {s}[1] is not {self.const(obj)[1:-1]}"
+        if kind == "check" or (kind == "who" and obj is self.rule):
+            # a check's and a who step's tuple is mostly one of the rule code's constants (held / failed): the sample
+            # step itself (a tuple, immutable, held here) is tested first by identity, and its end is then fixed text
+            same = self.const(step)[1:-1]
+            self.tests.append(f"({s} is not {same} and ({test}))")
+        else:
+            self.tests.append(test)
         if kind == "check":
             f = _CHECKS(obj)
             assert f.facts is not None
             c, d, b = (self.const(x)[1:-1] for x in (f.c, f.d, f.b))
-            end = f"{{({c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
+            held = self.const(
+                f.c if step[3] is None and step[2] is True else f.d if step[3] is None and step[2] is False else _check_end(step, f.b)
+            )
+            end = f"{{({held[1:-1]} if {s} is {same} else {c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
             return self.const(f.a) + self.facts_object(f.facts.parts) + end
         if kind == "who" and obj is self.rule:
-            return self.const(_WHO(obj).a) + f"{{who}}{{(RT if {s}[2] is True else RF if {s}[2] is False else RESEND({s}[2]))}}"
+            fixed = self.const(_RESULT_END[step[2]] if step[2] is True or step[2] is False else _result_end(step[2]))[1:-1]
+            return (
+                self.const(_WHO(obj).a)
+                + f"{{who}}{{({fixed} if {s} is {same} else RT if {s}[2] is True else RF if {s}[2] is False else RESEND({s}[2]))}}"
+            )
         if kind == "documents":
             f = _DOCUMENTS(obj)
             cites = f"{{(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))}}"
@@ -754,7 +804,7 @@ class _ItemWriter:
         f = _CAPS(cap)
         sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
         self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
-        out = self.const(f.a + f.b) + (f"{{JV({sc})}}" if cap.per is not None else self.const('"item"'))
+        out = self.const(f.a + f.b) + (self.scope(sc, step[2]) if cap.per is not None else self.const('"item"'))
         out += self.const(', "ceiling": ') + self.money(f"{ce}") + self.const(', "used_before": ') + self.money(f"{u}")
         out += self.const(', "asked": ') + self.money(f"{a}") + self.const(', "granted": ') + self.money(f"{g}")
         out += self.const(', "used_after": ') + self.money(f"{u} + {g}") + self.const(', "remaining_before": ')
