@@ -68,7 +68,7 @@ def _decimal(v: Decimal) -> str:
     """A Decimal fact's text (money text when whole cents), kept by the decimal's own text, which fixes it; a text
     with two places is its own money text (`_money`)."""
     t = str(v)
-    return '"' + t + '"' if len(t) <= _CENTS_MAX and t[-3:-2] == "." else _DECIMAL_TEXT[t]
+    return '"' + t + '"' if 2 < len(t) <= _CENTS_MAX and t[-3] == "." else _DECIMAL_TEXT[t]
 
 
 def _date(v: date) -> str:
@@ -131,7 +131,7 @@ def _money(v: Decimal) -> str:
     """`'"' + format_money(v) + '"'`: a text with two places as it is (no look-up: amounts are mostly unique),
     any other by the text cache."""
     t = str(v)
-    return '"' + t + '"' if len(t) <= _CENTS_MAX and t[-3:-2] == "." else _MONEY_TEXT[t]
+    return '"' + t + '"' if 2 < len(t) <= _CENTS_MAX and t[-3] == "." else _MONEY_TEXT[t]
 
 
 def _text(t: model.Text) -> str:
@@ -518,17 +518,19 @@ def _value(v: str, sample: Any) -> str:
         return f"({_decimal_code(v)} if type({v}) is DECIMAL else {generic})"
     if t is int:
         return f"(str({v}) if type({v}) is int else {generic})"
+    if t is str:
+        return f"(STR({v}) if type({v}) is str else {generic})"
     return generic
 
 
 def _money_code(expr: str) -> str:
     """Generated code: `format_money(expr)`'s text without its quotes (`_money`'s): a two-place text is its own."""
-    return f"(t if len(t := str({expr})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])"
+    return f"(t if 2 < len(t := str({expr})) <= CENTS_MAX and t[-3] == DOT else MONEY[t][1:-1])"
 
 
 def _decimal_code(expr: str) -> str:
     """Generated code: the JSON text of the decimal `expr` with its quotes (`_decimal`'s)."""
-    return f"(Q + t + Q if len(t := str({expr})) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t])"
+    return f"(Q + t + Q if 2 < len(t := str({expr})) <= CENTS_MAX and t[-3] == DOT else DECIMAL_TEXT[t])"
 
 
 class _ItemWriter:
@@ -741,13 +743,24 @@ class _ItemWriter:
             )
         if kind == "documents":
             f = _DOCUMENTS(obj)
-            cites = f"{{(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))}}"
+            cites = f"(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))"
+            required = f"STRS({s}[2])"
+            # the clause and the required documents are mostly the rule code's constants: the sample's value (a text,
+            # or a tuple of texts: immutable, held here) tested by identity first, its text fixed
+            if type(step[4]) is str:
+                cites = f"({self.const(_s(step[4]))[1:-1]} if {s}[4] is {self.const(step[4])[1:-1]} else {cites})"
+            if type(step[2]) is tuple and all(type(x) is str for x in step[2]):
+                required = f"({self.const(_strings(step[2]))[1:-1]} if {s}[2] is {self.const(step[2])[1:-1]} else {required})"
             missing = f"{{(STRS({s}[3]) + MISS_SOME if {s}[3] else MISS_NONE)}}"
             return (
                 self.const(f.a)
+                + "{"
                 + cites
+                + "}"
                 + self.const(', "required": ')
-                + f"{{STRS({s}[2])}}"
+                + "{"
+                + required
+                + "}"
                 + self.const(', "missing": ')
                 + missing
                 + self.const(f.b)
@@ -758,8 +771,8 @@ class _ItemWriter:
             u, c, ok = f"u{i}", f"{s}[5]", f"{s}[6]"
             self.lines.append(f"    {u} = {s}[3]")
             self.lines.append(f"    {u}_after = {u} if ({c} or not {ok}) else {u} + 1")
-            used = f"{{(INT({u}) if type({u}) is int else RAW({u}))}}"
-            after = f"{{(INT({u}_after) if type({u}_after) is int else RAW({u}_after))}}"
+            used = f"{{({u} if type({u}) is int else RAW({u}))}}"  # (the f-string formats a whole number as `int.__repr__`)
+            after = f"{{({u}_after if type({u}_after) is int else RAW({u}_after))}}"
             counted = f"{{(COUNTED_BOOL[1] if {c} is True else COUNTED_BOOL[0] if {c} is False else COUNTED({c}))}}"
             out = self.const(f.a + f.b) + self.scope(f"{s}[2]", step[2]) + self.const(f.c) + used + self.const(', "counts": ')
             return (
@@ -1176,6 +1189,9 @@ def _policy(p: model.CompiledPolicy) -> _PolicyParts:
 
 
 _Z = '"0.00"'  # `_money(_ZERO)`
+#: the sums and counts by status `decision_json` starts from (copied: a copy of a dict is cheaper than `fromkeys`)
+_SUMS: dict[str, Decimal] = dict.fromkeys(dec.STATUSES, _ZERO)
+_COUNTS: dict[str, int] = dict.fromkeys(dec.STATUSES, 0)
 _OK, _REFUSED = '"ok"', '"refused"'  # a standing's result
 
 
@@ -1265,8 +1281,8 @@ def decision_json(
     texts = []
     rules = _RULES.entries
     articles, clauses = parts.articles, p.clauses
-    sums = dict.fromkeys(dec.STATUSES, _ZERO)
-    counts = dict.fromkeys(dec.STATUSES, 0)
+    sums = _SUMS.copy()
+    counts = _COUNTS.copy()
     total = _ZERO
     acc: dict[Any, list[Any]] = {}
     added = 0  # grants[:added] are in `inapp`
