@@ -672,25 +672,27 @@ class _ItemWriter:
         return "{" + name + "}"
 
     def fact(self, space: int, name: str) -> str:
+        """`{x<k>}`: the f-string piece of a fact's text, read once into `v<k>` and written once into `x<k>`."""
         var = self.facts.get((space, name))
         if var is None:
             var = self.facts[(space, name)] = f"x{len(self.facts)}"
+            v = "v" + var[1:]
             sample = self.S[space].get(name)
-            self.lines.append(f"    v = {'IAC'[space]}.get({self.const(name)[1:-1]})")
+            self.lines.append(f"    {v} = {'IAC'[space]}.get({self.const(name)[1:-1]})")
             if type(sample) is tuple:  # (a list fact: its text kept by the tuple, `_FactTuples`)
                 self.lines += [
-                    "    if type(v) is tuple:",
+                    f"    if type({v}) is tuple:",
                     "        try:",
-                    f"            {var} = TUPLES[v]",
+                    f"            {var} = TUPLES[{v}]",
                     "        except TypeError:",
-                    f"            {var} = FACT(v)",
+                    f"            {var} = FACT({v})",
                     "    else:",
-                    f"        {var} = {_value('v', None)}",
+                    f"        {var} = {_value(v, None)}",
                 ]
             elif type(sample) is int:  # (the f-string formats a whole number as `int.__repr__` does)
-                self.lines.append(f"    {var} = v if type(v) is int else {_value('v', None)}")
+                self.lines.append(f"    {var} = {v} if type({v}) is int else {_value(v, None)}")
             else:
-                self.lines.append(f"    {var} = {_value('v', sample)}")
+                self.lines.append(f"    {var} = {_value(v, sample)}")
         return "{" + var + "}"
 
     def facts_object(self, parts: tuple[tuple[str, int, str], ...]) -> str:
@@ -783,7 +785,7 @@ class _ItemWriter:
                 + f"{{(RT if {ok} is True else RF if {ok} is False else RESEND({ok}))}}"
             )
         if kind == "amount" and self.rule is not None:
-            return self.amount(obj, s)
+            return self.amount(obj, s, step)
         if kind == "cap" and obj.computed is None:
             return self.cap(obj, i, step)
         self.needs_S = True
@@ -791,7 +793,7 @@ class _ItemWriter:
             return f"{{CAP({s}, S, inapp)}}"
         return f"{{STEP({s}, RULE, S, who, inapp)}}"
 
-    def amount(self, form: Any, s: str) -> str:
+    def amount(self, form: Any, s: str, step: tuple[Any, ...]) -> str:
         """A fixed amount or a simple rate, table or external form inline (as `_amount` writes them), any other
         form by `_amount`."""
         t = type(form)
@@ -805,7 +807,13 @@ class _ItemWriter:
             or t is model.ExternalAmount
         ):
             f = _AMOUNTS(form)
-            out = head + self.const(f.a) + f"{{({_decimal_code(f'{s}[2]')} if type({s}[2]) is DECIMAL else JV({s}[2]))}}" + self.const(f.b)
+            detail = f"({_decimal_code(f'{s}[2]')} if type({s}[2]) is DECIMAL else JV({s}[2]))"
+            for space, name in ((space, name) for _, space, name in (f.facts.parts if f.facts is not None else ())):
+                if step[2] is self.S[space].get(name):  # a rate's base that is a fact as read (the same object): its text
+                    x = self.fact(space, name)[1:-1]
+                    detail = f"({x} if {s}[2] is v{x[1:]} else {detail})"
+                    break
+            out = head + self.const(f.a) + "{" + detail + "}" + self.const(f.b)
             if f.facts is not None:
                 out += self.const(', "facts": ') + self.facts_object(f.facts.parts)
             return out + self.const(f.c) + end
@@ -1346,4 +1354,8 @@ def decision_json(
         grants_text = ", ".join(grant_texts)
     else:
         grants_text = _grants(given)
+    if len(texts) > 1:  # (one copy of the whole text: the head joins the first item, the rest the last one)
+        texts[0] = head + texts[0]
+        texts[-1] = f'{texts[-1]}], {totals}, "grants": [{grants_text}]}}{end}'
+        return ", ".join(texts)
     return f'{head}{", ".join(texts)}], {totals}, "grants": [{grants_text}]}}{end}'
