@@ -807,7 +807,8 @@ class _ItemWriter:
             or t is model.ExternalAmount
         ):
             f = _AMOUNTS(form)
-            detail = f"({_decimal_code(f'{s}[2]')} if type({s}[2]) is DECIMAL else JV({s}[2]))"
+            # (`_value` is `_fact`'s text, which is `_jv`'s: the sample's type first -- a decimal base, a table's key)
+            detail = _value(f"{s}[2]", step[2])
             for space, name in ((space, name) for _, space, name in (f.facts.parts if f.facts is not None else ())):
                 if step[2] is self.S[space].get(name):  # a rate's base that is a fact as read (the same object): its text
                     x = self.fact(space, name)[1:-1]
