@@ -652,3 +652,156 @@ def test_generated_grant_writers_hold_no_policy_text_in_their_source(
     assert text == json.dumps(changed.to_dict(), ensure_ascii=False)
     assert sources and not any("__import__" in s or "echo hi" in s for s in sources)
     assert text.count("echo hi") >= 3 * len(grants)  # (by hand: the rule id, each id and each scope: ≥ 3 per grant)
+
+
+# -- issue 14, session 7: list facts kept by their tuple, constant steps by identity, a rate's base by its fact -----
+
+#: list-fact values that compare or hash alike but write different text, and ones that cannot be kept (an unhashable
+#: entry, a list, absent): a writer made on one of them must write each of the others as json.dumps does
+ALIKE_LISTS: list[Any] = [
+    ("1",),
+    (1,),
+    (True,),
+    (Decimal("1"),),
+    (Decimal("1.00"),),
+    (),
+    ("甲", "乙"),
+    ("甲", 1),
+    (__import__("datetime").date(2021, 1, 1),),
+    ([1],),
+    ["1"],
+    None,
+    "1",
+]
+
+
+@pytest.mark.parametrize("first", range(len(ALIKE_LISTS)), ids=[repr(v) for v in ALIKE_LISTS])
+def test_a_writer_made_on_a_list_fact_writes_lists_that_compare_alike_as_json_dumps(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch, first: int
+) -> None:
+    # every item fact that holds a list (a tuple after intake: right holders, inventors) set to each value in turn,
+    # starting at `first` (the writer is made on that value's type). A list fact's text is kept by its tuple only
+    # when the tuple holds texts: (1,), (True,) and (Decimal 1,) are equal keys but write [1], [true] and ["1.00"],
+    # never each other's kept text, and ("1",) writes ["1"]
+    import dataclasses
+
+    from engine.deciding import jsontext
+    from engine.language.expressions import Facts
+
+    raws = [r for r in generate.claims(300, seed=4) if len(r["items"]) >= 2]
+    decisions = [evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw)) for raw in raws[:20]]
+    listed = {k for d in decisions for it in d.items for k, v in it.item.facts.items() if type(v) is tuple}
+    assert listed  # (the round has list facts)
+    _fresh_writers(monkeypatch, 16)
+    jsontext._FACT_TUPLES.clear()
+    texts = {}
+    for k in list(range(first, len(ALIKE_LISTS))) + list(range(first)):
+        v = ALIKE_LISTS[k]
+        out = []
+        for d in decisions:
+            items = []
+            for it in d.items:
+                facts = Facts(it.item.facts.namespace, {n: (v if n in listed else x) for n, x in it.item.facts.items()})
+                items.append(it._replace(item=dataclasses.replace(it.item, facts=facts)))
+            changed = dataclasses.replace(d, items=tuple(items))
+            out.append(decision_json(changed))
+            assert out[-1] == json.dumps(changed.to_dict(), ensure_ascii=False), v
+        texts[k] = out
+    # by hand (json.dumps of json_value's lists): ("1",) writes ["1"], (1,) [1], (True,) [true]; (Decimal 1,) and
+    # (Decimal 1.00,) both ["1.00"] (a decimal of whole cents is written as money)
+    assert any('["1"]' in t for t in texts[0]) and any("[1]" in t for t in texts[1]) and any("[true]" in t for t in texts[2])
+    assert any('["1.00"]' in t for t in texts[3]) and texts[3] == texts[4]
+    assert len({tuple(texts[k]) for k in range(4)}) == 4
+    assert all(all(type(x) is str for x in key) for key in jsontext._FACT_TUPLES)  # only tuples of texts are kept
+    if type(ALIKE_LISTS[first]) is tuple:  # (a writer made on a tuple keeps the texts of tuples of texts)
+        assert ("甲", "乙") in jsontext._FACT_TUPLES and (1,) not in jsontext._FACT_TUPLES
+
+
+def _unlike(step: tuple[Any, ...], how: str) -> tuple[Any, ...]:
+    """`step` changed as `how` says (a step of another kind as it is)."""
+    kind = step[0]
+    if kind == "check" and how == "check flipped":  # the other result, a new tuple (not the rule code's constant)
+        return ("check", step[1], not step[2], None) if step[2] is not None else ("check", step[1], True, None)
+    if kind == "check" and how == "check missing":
+        return ("check", step[1], None, "item.not_given")
+    if kind in ("check", "who") and how == "equal copies":  # equal tuples, other objects
+        return tuple(list(step))
+    if kind == "who" and how == "who flipped":
+        return ("who", step[1], not step[2])
+    if kind == "documents" and how == "equal copies":  # an equal clause text and required list of other objects
+        return (*step[:2], tuple(list(step[2])), step[3], "".join([step[4][:1], step[4][1:]]))
+    if kind == "documents" and how == "documents other":
+        return (*step[:2], (*step[2], "另一份材料"), step[3], step[4] + "之二")
+    if kind == "amount" and type(step[2]) is Decimal and how == "base alike":  # an equal decimal, another object
+        return (*step[:2], Decimal(str(step[2])), step[3])
+    if kind == "amount" and type(step[2]) is Decimal and how == "base other":
+        return (*step[:2], step[2] + 1, step[3])
+    return step
+
+
+@pytest.mark.parametrize(
+    "how", ["check flipped", "check missing", "equal copies", "who flipped", "documents other", "base alike", "base other"]
+)
+def test_steps_unlike_the_writers_sample_are_written_as_json_dumps(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    # the generated writers are made on the steps as decided: a check's and a who step's tuple is then one of the rule
+    # code's constants (held / failed), tested by identity, its end fixed text; a documents step's clause and required
+    # list likewise; a rate's base that is the fact as read (the same object) is written by the fact's text. Every
+    # item's steps changed after that -- the other result, a missing fact, equal tuples / texts of other objects,
+    # other documents, a base equal to the fact but another object, or another value (fact + 1) -- must not take
+    # the fixed texts: each decision is json.dumps(to_dict()) byte for byte
+    import dataclasses
+
+    decisions = [evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw)) for raw in generate.claims(600, seed=4)]
+    _fresh_writers(monkeypatch, 16)
+    for d in decisions:
+        assert decision_json(d) == old_text(d)[:-1]
+    changed, n = [], 0
+    for d in decisions:
+        items = []
+        for it in d.items:
+            steps = tuple(_unlike(s, how) for s in it.steps)
+            n += sum(a is not b for a, b in zip(steps, it.steps, strict=True))
+            items.append(it._replace(steps=steps))
+        changed.append(dataclasses.replace(d, items=tuple(items)))
+    assert n >= 100  # (steps were changed)
+    for c in changed:
+        assert decision_json(c) == json.dumps(c.to_dict(), ensure_ascii=False)
+    for d in decisions:  # and the decisions as decided still write their own text after the others
+        assert decision_json(d) == old_text(d)[:-1]
+
+
+def test_a_rate_base_that_is_its_fact_writes_the_facts_text(policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a rate's base is the fact it reads (the same decimal): its "value" and the fact in "facts" are one text. By
+    # hand (json_value: a decimal of whole cents is money, any other its own text): a fee of 1.505 is written
+    # "1.505" in both places, a fee of 2 "2.00"
+    import dataclasses
+
+    from engine.language.expressions import Facts
+
+    decisions = [evaluator.evaluate_claim(policy, engine.parse_claim(policy, raw)) for raw in generate.claims(300, seed=4)]
+    _fresh_writers(monkeypatch, 16)
+    for d in decisions:
+        assert decision_json(d) == old_text(d)[:-1]
+    seen = 0
+    for value, text in ((Decimal("1.505"), '"1.505"'), (Decimal("2"), '"2.00"')):
+        for d in decisions:
+            items, names = [], set()
+            for it in d.items:
+                step = next((s for s in it.steps if s[0] == "amount" and type(s[1]).__name__ == "RateAmount"), None)
+                if step is None:
+                    items.append(it)
+                    continue
+                name = next(n for n, x in it.item.facts.items() if x is step[2])
+                facts = Facts(it.item.facts.namespace, {**it.item.facts, name: value})
+                steps = tuple((*s[:2], value, s[3]) if s is step else s for s in it.steps)
+                items.append(it._replace(item=dataclasses.replace(it.item, facts=facts), steps=steps))
+                names.add(name)
+                seen += 1
+            c = dataclasses.replace(d, items=tuple(items))
+            out = decision_json(c)
+            assert out == json.dumps(c.to_dict(), ensure_ascii=False)
+            for name in names:
+                assert f'"value": {text}}}' in out and f'"item.{name}": {text}' in out
+    assert seen >= 20

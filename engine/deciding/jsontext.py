@@ -68,7 +68,7 @@ def _decimal(v: Decimal) -> str:
     """A Decimal fact's text (money text when whole cents), kept by the decimal's own text, which fixes it; a text
     with two places is its own money text (`_money`)."""
     t = str(v)
-    return '"' + t + '"' if len(t) <= _CENTS_MAX and t[-3:-2] == "." else _DECIMAL_TEXT[t]
+    return '"' + t + '"' if 2 < len(t) <= _CENTS_MAX and t[-3] == "." else _DECIMAL_TEXT[t]
 
 
 def _date(v: date) -> str:
@@ -131,7 +131,7 @@ def _money(v: Decimal) -> str:
     """`'"' + format_money(v) + '"'`: a text with two places as it is (no look-up: amounts are mostly unique),
     any other by the text cache."""
     t = str(v)
-    return '"' + t + '"' if len(t) <= _CENTS_MAX and t[-3:-2] == "." else _MONEY_TEXT[t]
+    return '"' + t + '"' if 2 < len(t) <= _CENTS_MAX and t[-3] == "." else _MONEY_TEXT[t]
 
 
 def _text(t: model.Text) -> str:
@@ -173,6 +173,27 @@ def _strings_of(xs: Any) -> str:
         except TypeError:
             pass
     return _strings(xs)
+
+
+class _FactTuples(dict[tuple[Any, ...], str]):
+    """`_jv(t)` of a tuple fact (a list of texts: right holders, inventors), kept only for a tuple of texts
+    (`type(x) is str`, as `_StringsTexts`: a tuple equal to a kept key then holds the same texts, and 1 == True ==
+    Decimal(1) never meet a kept key). A lookup hashes the tuple (its texts' hashes are cached) instead of writing
+    each entry. Bounded like `_Texts`. A tuple holding an unhashable value raises TypeError: the caller writes it by
+    `_fact`."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: tuple[Any, ...]) -> str:
+        text = _jv(key)
+        if all(type(x) is str for x in key):
+            if len(self) >= _CACHE_LIMIT:
+                self.clear()
+            self[key] = text
+        return text
+
+
+_FACT_TUPLES = _FactTuples()
 
 
 def _fact(v: Any) -> str:
@@ -453,6 +474,7 @@ _STEPS_NAMES: dict[str, Any] = {
     "FACT": _fact,
     "RAW": _raw,
     "JV": _jv,
+    "TUPLES": _FACT_TUPLES,
     "LIST": _list,
     "STRS": _strings_of,
     "MONEY": _MONEY_TEXT,
@@ -495,18 +517,20 @@ def _value(v: str, sample: Any) -> str:
     if t is Decimal:
         return f"({_decimal_code(v)} if type({v}) is DECIMAL else {generic})"
     if t is int:
-        return f"(INT({v}) if type({v}) is int else {generic})"
+        return f"(str({v}) if type({v}) is int else {generic})"
+    if t is str:
+        return f"(STR({v}) if type({v}) is str else {generic})"
     return generic
 
 
 def _money_code(expr: str) -> str:
     """Generated code: `format_money(expr)`'s text without its quotes (`_money`'s): a two-place text is its own."""
-    return f"(t if len(t := str({expr})) <= CENTS_MAX and t[-3:-2] == DOT else MONEY[t][1:-1])"
+    return f"(t if 2 < len(t := str({expr})) <= CENTS_MAX and t[-3] == DOT else MONEY[t][1:-1])"
 
 
 def _decimal_code(expr: str) -> str:
     """Generated code: the JSON text of the decimal `expr` with its quotes (`_decimal`'s)."""
-    return f"(Q + t + Q if len(t := str({expr})) <= CENTS_MAX and t[-3:-2] == DOT else DECIMAL_TEXT[t])"
+    return f"(Q + t + Q if 2 < len(t := str({expr})) <= CENTS_MAX and t[-3] == DOT else DECIMAL_TEXT[t])"
 
 
 class _ItemWriter:
@@ -648,11 +672,27 @@ class _ItemWriter:
         return "{" + name + "}"
 
     def fact(self, space: int, name: str) -> str:
+        """`{x<k>}`: the f-string piece of a fact's text, read once into `v<k>` and written once into `x<k>`."""
         var = self.facts.get((space, name))
         if var is None:
             var = self.facts[(space, name)] = f"x{len(self.facts)}"
-            self.lines.append(f"    v = {'IAC'[space]}.get({self.const(name)[1:-1]})")
-            self.lines.append(f"    {var} = {_value('v', self.S[space].get(name))}")
+            v = "v" + var[1:]
+            sample = self.S[space].get(name)
+            self.lines.append(f"    {v} = {'IAC'[space]}.get({self.const(name)[1:-1]})")
+            if type(sample) is tuple:  # (a list fact: its text kept by the tuple, `_FactTuples`)
+                self.lines += [
+                    f"    if type({v}) is tuple:",
+                    "        try:",
+                    f"            {var} = TUPLES[{v}]",
+                    "        except TypeError:",
+                    f"            {var} = FACT({v})",
+                    "    else:",
+                    f"        {var} = {_value(v, None)}",
+                ]
+            elif type(sample) is int:  # (the f-string formats a whole number as `int.__repr__` does)
+                self.lines.append(f"    {var} = {v} if type({v}) is int else {_value(v, None)}")
+            else:
+                self.lines.append(f"    {var} = {_value(v, sample)}")
         return "{" + var + "}"
 
     def facts_object(self, parts: tuple[tuple[str, int, str], ...]) -> str:
@@ -680,24 +720,49 @@ class _ItemWriter:
 
     def step(self, i: int, step: tuple[Any, ...]) -> str:
         kind, obj, s = step[0], step[1], f"s{i}"
-        self.tests.append(f"{s}[0] != {self.const(kind)[1:-1]} or {s}[1] is not {self.const(obj)[1:-1]}")
+        test = f"{s}[0] != {self.const(kind)[1:-1]} or {s}[1] is not {self.const(obj)[1:-1]}"
+        if kind == "check" or (kind == "who" and obj is self.rule):
+            # a check's and a who step's tuple is mostly one of the rule code's constants (held / failed): the sample
+            # step itself (a tuple, immutable, held here) is tested first by identity, and its end is then fixed text
+            same = self.const(step)[1:-1]
+            self.tests.append(f"({s} is not {same} and ({test}))")
+        else:
+            self.tests.append(test)
         if kind == "check":
             f = _CHECKS(obj)
             assert f.facts is not None
             c, d, b = (self.const(x)[1:-1] for x in (f.c, f.d, f.b))
-            end = f"{{({c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
+            held = self.const(
+                f.c if step[3] is None and step[2] is True else f.d if step[3] is None and step[2] is False else _check_end(step, f.b)
+            )
+            end = f"{{({held[1:-1]} if {s} is {same} else {c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
             return self.const(f.a) + self.facts_object(f.facts.parts) + end
         if kind == "who" and obj is self.rule:
-            return self.const(_WHO(obj).a) + f"{{who}}{{(RT if {s}[2] is True else RF if {s}[2] is False else RESEND({s}[2]))}}"
+            fixed = self.const(_RESULT_END[step[2]] if step[2] is True or step[2] is False else _result_end(step[2]))[1:-1]
+            return (
+                self.const(_WHO(obj).a)
+                + f"{{who}}{{({fixed} if {s} is {same} else RT if {s}[2] is True else RF if {s}[2] is False else RESEND({s}[2]))}}"
+            )
         if kind == "documents":
             f = _DOCUMENTS(obj)
-            cites = f"{{(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))}}"
+            cites = f"(STR({s}[4]) if type({s}[4]) is str else RAW({s}[4]))"
+            required = f"STRS({s}[2])"
+            # the clause and the required documents are mostly the rule code's constants: the sample's value (a text,
+            # or a tuple of texts: immutable, held here) tested by identity first, its text fixed
+            if type(step[4]) is str:
+                cites = f"({self.const(_s(step[4]))[1:-1]} if {s}[4] is {self.const(step[4])[1:-1]} else {cites})"
+            if type(step[2]) is tuple and all(type(x) is str for x in step[2]):
+                required = f"({self.const(_strings(step[2]))[1:-1]} if {s}[2] is {self.const(step[2])[1:-1]} else {required})"
             missing = f"{{(STRS({s}[3]) + MISS_SOME if {s}[3] else MISS_NONE)}}"
             return (
                 self.const(f.a)
+                + "{"
                 + cites
+                + "}"
                 + self.const(', "required": ')
-                + f"{{STRS({s}[2])}}"
+                + "{"
+                + required
+                + "}"
                 + self.const(', "missing": ')
                 + missing
                 + self.const(f.b)
@@ -708,8 +773,8 @@ class _ItemWriter:
             u, c, ok = f"u{i}", f"{s}[5]", f"{s}[6]"
             self.lines.append(f"    {u} = {s}[3]")
             self.lines.append(f"    {u}_after = {u} if ({c} or not {ok}) else {u} + 1")
-            used = f"{{(INT({u}) if type({u}) is int else RAW({u}))}}"
-            after = f"{{(INT({u}_after) if type({u}_after) is int else RAW({u}_after))}}"
+            used = f"{{({u} if type({u}) is int else RAW({u}))}}"  # (the f-string formats a whole number as `int.__repr__`)
+            after = f"{{({u}_after if type({u}_after) is int else RAW({u}_after))}}"
             counted = f"{{(COUNTED_BOOL[1] if {c} is True else COUNTED_BOOL[0] if {c} is False else COUNTED({c}))}}"
             out = self.const(f.a + f.b) + self.scope(f"{s}[2]", step[2]) + self.const(f.c) + used + self.const(', "counts": ')
             return (
@@ -720,7 +785,7 @@ class _ItemWriter:
                 + f"{{(RT if {ok} is True else RF if {ok} is False else RESEND({ok}))}}"
             )
         if kind == "amount" and self.rule is not None:
-            return self.amount(obj, s)
+            return self.amount(obj, s, step)
         if kind == "cap" and obj.computed is None:
             return self.cap(obj, i, step)
         self.needs_S = True
@@ -728,7 +793,7 @@ class _ItemWriter:
             return f"{{CAP({s}, S, inapp)}}"
         return f"{{STEP({s}, RULE, S, who, inapp)}}"
 
-    def amount(self, form: Any, s: str) -> str:
+    def amount(self, form: Any, s: str, step: tuple[Any, ...]) -> str:
         """A fixed amount or a simple rate, table or external form inline (as `_amount` writes them), any other
         form by `_amount`."""
         t = type(form)
@@ -742,7 +807,14 @@ class _ItemWriter:
             or t is model.ExternalAmount
         ):
             f = _AMOUNTS(form)
-            out = head + self.const(f.a) + f"{{({_decimal_code(f'{s}[2]')} if type({s}[2]) is DECIMAL else JV({s}[2]))}}" + self.const(f.b)
+            # (`_value` is `_fact`'s text, which is `_jv`'s: the sample's type first -- a decimal base, a table's key)
+            detail = _value(f"{s}[2]", step[2])
+            for space, name in ((space, name) for _, space, name in (f.facts.parts if f.facts is not None else ())):
+                if step[2] is self.S[space].get(name):  # a rate's base that is a fact as read (the same object): its text
+                    x = self.fact(space, name)[1:-1]
+                    detail = f"({x} if {s}[2] is v{x[1:]} else {detail})"
+                    break
+            out = head + self.const(f.a) + "{" + detail + "}" + self.const(f.b)
             if f.facts is not None:
                 out += self.const(', "facts": ') + self.facts_object(f.facts.parts)
             return out + self.const(f.c) + end
@@ -754,7 +826,7 @@ class _ItemWriter:
         f = _CAPS(cap)
         sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
         self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
-        out = self.const(f.a + f.b) + (f"{{JV({sc})}}" if cap.per is not None else self.const('"item"'))
+        out = self.const(f.a + f.b) + (self.scope(sc, step[2]) if cap.per is not None else self.const('"item"'))
         out += self.const(', "ceiling": ') + self.money(f"{ce}") + self.const(', "used_before": ') + self.money(f"{u}")
         out += self.const(', "asked": ') + self.money(f"{a}") + self.const(', "granted": ') + self.money(f"{g}")
         out += self.const(', "used_after": ') + self.money(f"{u} + {g}") + self.const(', "remaining_before": ')
@@ -1126,6 +1198,9 @@ def _policy(p: model.CompiledPolicy) -> _PolicyParts:
 
 
 _Z = '"0.00"'  # `_money(_ZERO)`
+#: the sums and counts by status `decision_json` starts from (copied: a copy of a dict is cheaper than `fromkeys`)
+_SUMS: dict[str, Decimal] = dict.fromkeys(dec.STATUSES, _ZERO)
+_COUNTS: dict[str, int] = dict.fromkeys(dec.STATUSES, 0)
 _OK, _REFUSED = '"ok"', '"refused"'  # a standing's result
 
 
@@ -1215,8 +1290,8 @@ def decision_json(
     texts = []
     rules = _RULES.entries
     articles, clauses = parts.articles, p.clauses
-    sums = dict.fromkeys(dec.STATUSES, _ZERO)
-    counts = dict.fromkeys(dec.STATUSES, 0)
+    sums = _SUMS.copy()
+    counts = _COUNTS.copy()
     total = _ZERO
     acc: dict[Any, list[Any]] = {}
     added = 0  # grants[:added] are in `inapp`
@@ -1280,4 +1355,8 @@ def decision_json(
         grants_text = ", ".join(grant_texts)
     else:
         grants_text = _grants(given)
+    if len(texts) > 1:  # (one copy of the whole text: the head joins the first item, the rest the last one)
+        texts[0] = head + texts[0]
+        texts[-1] = f'{texts[-1]}], {totals}, "grants": [{grants_text}]}}{end}'
+        return ", ".join(texts)
     return f'{head}{", ".join(texts)}], {totals}, "grants": [{grants_text}]}}{end}'
