@@ -390,17 +390,17 @@ def _pool(monkeypatch: pytest.MonkeyPatch, processes: int) -> list[object]:
     import engine.records.batch as batch_mod
 
     started: list[object] = []
-    real = batch_mod._BodyPool.start.__func__  # type: ignore[attr-defined]
+    real = batch_mod._OutputPool.start.__func__  # type: ignore[attr-defined]
 
     def start(cls, *a, **k):  # type: ignore[no-untyped-def]
         pool = real(cls, *a, **k)
         started.append(pool)
         return pool
 
-    monkeypatch.setattr(batch_mod, "REPORT_POOL_FROM", 0)
-    monkeypatch.setattr(batch_mod, "BODY_CHUNK", 2)
-    monkeypatch.setattr(batch_mod, "report_processes", lambda: processes)
-    monkeypatch.setattr(batch_mod._BodyPool, "start", classmethod(start))
+    monkeypatch.setattr(batch_mod, "POOL_FROM", 0)
+    monkeypatch.setattr(batch_mod, "POOL_CHUNK", 2)
+    monkeypatch.setattr(batch_mod, "output_processes", lambda chosen=None: processes)
+    monkeypatch.setattr(batch_mod._OutputPool, "start", classmethod(start))
     return started
 
 

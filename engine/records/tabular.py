@@ -19,6 +19,7 @@ import codecs
 import csv
 import datetime as _dt
 import difflib
+import io
 import json
 import math
 import os
@@ -1398,8 +1399,50 @@ class CsvOut:
         self.altered.note(values, self.header, f"row {self.rows}")
         self.w.writerow(["" if v is None else safe_cell(v) for v in values])
 
+    def take(self, made: Sequence[tuple[str, int] | list[Any]]) -> None:
+        """Rows made elsewhere (`CsvRows.done`), in order: a run of plain rows' text written as it is, any other
+        row through `row` (so its cells are escaped and noted at its own row number, as if written here)."""
+        for part in made:
+            if type(part) is tuple:
+                self.f.write(part[0])
+                self.rows += part[1]
+            else:
+                self.row(part)
+
     def close(self) -> None:
         self.f.close()
+
+
+class CsvRows:
+    """A `CsvOut`'s rows made on another process (the outputs' processes of a batch): each plain row (`_plain_row`)
+    written as `CsvOut.row` writes it, into runs of text; a row with a cell to escape or guard kept as its values,
+    for `CsvOut.take` to write in its place through `CsvOut.row`. `done` gives them in order and starts again."""
+
+    def __init__(self) -> None:
+        self.buf = io.StringIO(newline="")
+        self.w = csv.writer(self.buf)  # the dialect of CsvOut's writer
+        self.n = 0
+        self.made: list[tuple[str, int] | list[Any]] = []
+
+    def row(self, values: Sequence[Any]) -> None:
+        if _plain_row(values):
+            self.w.writerow(["" if v is None else v for v in values])
+            self.n += 1
+            return
+        self._run()
+        self.made.append(list(values))
+
+    def _run(self) -> None:
+        if self.n:
+            self.made.append((self.buf.getvalue(), self.n))
+            self.buf.seek(0)
+            self.buf.truncate()
+            self.n = 0
+
+    def done(self) -> list[tuple[str, int] | list[Any]]:
+        self._run()
+        made, self.made = self.made, []
+        return made
 
 
 _MONEY_CELL = re.compile(r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$")
@@ -1453,25 +1496,31 @@ class XlsxOut:
         self.altered.note(values, self.headers[sheet], msg("sheet.place.in_sheet_row", sheet=sheet, row=self.rows[sheet] + 1))
         self._write(sheet, values, self.money[sheet])
 
-    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
-        self.rows[sheet] += 1
-        n = str(self.rows[sheet])
+    def parts(self, sheet: str, values: Sequence[Any]) -> list[str] | tuple[Any, ...]:
+        """A row of `sheet` made on another process (the outputs' processes of a batch), for `put`: a plain row as
+        the pieces of its XML around its row number (which only the writer knows), any other row as its values
+        (a tuple), for `put` to write through `row` (escaped and noted in its place)."""
+        if not _plain_row(values):
+            return tuple(values)
         letters = self.letters[sheet]
         while len(letters) < len(values):
             letters.append(_column_letter(len(letters) + 1))
-        cells = []
-        for i, v in enumerate(values):
-            if v is None or (type(v) is str and not v):  # no cell, as openpyxl writes an empty text: reads back as None
-                continue
-            ref = letters[i] + n
-            if i in money:
-                amount = _MONEY_CELL.match(v) and Decimal(v) if isinstance(v, str) else v
-                if isinstance(amount, Decimal) and amount.is_finite():
-                    # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
-                    cells.append(f'<c r="{ref}" s="1"><v>{format(amount, "f")}</v></c>')
-                    continue
-            cells.append(_xml_cell(ref, safe(v)))
-        self.sheets[sheet].write(f'<row r="{n}">{"".join(cells)}</row>')
+        return _row_parts(values, self.money[sheet], letters, _same)
+
+    def put(self, sheet: str, made: list[str] | tuple[Any, ...]) -> None:
+        """A row `parts` made, written in its place: the next row of `sheet`."""
+        if type(made) is tuple:
+            self.row(sheet, made)
+            return
+        self.rows[sheet] += 1
+        self.sheets[sheet].write(str(self.rows[sheet]).join(made))
+
+    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
+        self.rows[sheet] += 1
+        letters = self.letters[sheet]
+        while len(letters) < len(values):
+            letters.append(_column_letter(len(letters) + 1))
+        self.sheets[sheet].write(str(self.rows[sheet]).join(_row_parts(values, money, letters, safe)))
 
     def _filter_range(self, name: str) -> str:
         """The filter's range: the heading row and every row below it, over the heading's columns."""
@@ -1524,18 +1573,43 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def _xml_cell(ref: str, v: Any) -> str:
-    """One cell's XML: text as an inline string, numbers and booleans as such."""
+def _row_parts(values: Sequence[Any], money: frozenset[int], letters: Sequence[str], safe: Callable[[Any], Any]) -> list[str]:
+    """A row's XML cut where its row number goes (`<row r="N">`, and in each cell's reference `A N`): joined by the
+    number's text it is the row. No cell for None or an empty text (as openpyxl: it reads back as None); in a
+    `money` column an amount (a Decimal, or the text of one) is a number cell of its own text with the money style."""
+    parts = ['<row r="']
+    rest = '">'
+    for i, v in enumerate(values):
+        if v is None or (type(v) is str and not v):  # no cell, as openpyxl writes an empty text: reads back as None
+            continue
+        if i in money:
+            amount = _MONEY_CELL.match(v) and Decimal(v) if isinstance(v, str) else v
+            if isinstance(amount, Decimal) and amount.is_finite():
+                # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
+                parts.append(rest + '<c r="' + letters[i])
+                rest = f'" s="1"><v>{format(amount, "f")}</v></c>'
+                continue
+        cell = _xml_cell_after_ref(safe(v))
+        if cell:
+            parts.append(rest + '<c r="' + letters[i])
+            rest = cell
+    parts.append(rest + "</row>")
+    return parts
+
+
+def _xml_cell_after_ref(v: Any) -> str:
+    """One cell's XML after its reference's text (`<c r="A1` + this): text as an inline string, numbers and
+    booleans as such; "" for no cell at all."""
     if isinstance(v, str):
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(v)}</t></is></c>'
+        return f'" t="inlineStr"><is><t xml:space="preserve">{_xml_text(v)}</t></is></c>'
     if isinstance(v, bool):
-        return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
+        return f'" t="b"><v>{int(v)}</v></c>'
     if isinstance(v, int):
-        return f'<c r="{ref}" t="n"><v>{v}</v></c>'
+        return f'" t="n"><v>{v}</v></c>'
     if isinstance(v, float | Decimal):
         if not math.isfinite(v):
             return ""  # as openpyxl wrote it: a number with no value
-        return f'<c r="{ref}" t="n"><v>{repr(v) if isinstance(v, float) else format(v, "f")}</v></c>'
+        return f'" t="n"><v>{repr(v) if isinstance(v, float) else format(v, "f")}</v></c>'
     raise TypeError(f"a workbook cell cannot hold a {type(v).__name__} ({v!r})")
 
 
