@@ -913,6 +913,8 @@ class _Outputs:
         self.report = report
         self.page: Any = None  # the report being drawn (render.ReportPage), None when none is
         self.pool: _OutputPool | None = None  # processes making the outputs of each line (`use_pool`), if any
+        self.raw_path: Path | None = None  # decisions.partial.jsonl, where lines sent by `span` are read
+        self.source: IO[bytes] | None = None  # it, opened to read them
         self.drawn = 0
         self.failed: Exception | None = None  # why the report could not be drawn
         if report:
@@ -924,7 +926,7 @@ class _Outputs:
             except Exception as exc:  # a report that cannot be drawn must not lose the decisions
                 self.failed = exc
 
-    def _draw(self, entry: Any, body: str | None = None) -> None:
+    def _draw(self, entry: Any, body: str | bytes | None = None) -> None:
         try:
             self.page.add(entry, body)
         except Exception as exc:  # a report that cannot be drawn must not lose the decisions
@@ -934,6 +936,9 @@ class _Outputs:
         if self.pool is not None:
             self.pool.stop()
             self.pool = None
+        if self.source is not None:
+            self.source.close()
+            self.source = None
 
     def _pool_died(self) -> None:
         """An outputs' process ended without what it owed: the run makes every line still owed, in order, itself
@@ -944,7 +949,17 @@ class _Outputs:
         pool.stop()
         self.summary.warnings.append(msg("batch.report.process_died"))
         for line, place in pool.owed():
-            self._use(json.loads(line), place)
+            self._use(json.loads(self._line(line)), place)
+
+    def _line(self, line: str | tuple[int, int]) -> str:
+        """A decision line sent to the pool: itself, or read from where it is in decisions.partial.jsonl."""
+        if isinstance(line, str):
+            return line
+        if self.source is None:
+            assert self.raw_path is not None  # (`use_pool` was given it)
+            self.source = open(self.raw_path, "rb")  # closed by `stop_pool`
+        self.source.seek(line[0])
+        return self.source.read(line[1]).decode("utf-8")
 
     def line(self, line: str) -> None:
         """One decision's line (of decisions.partial.jsonl): its rows, totals, line of decisions.jsonl and report
@@ -952,13 +967,24 @@ class _Outputs:
         if self.pool is not None:
             if self.scaled:  # scaled here (the ledger is this process's): the processes get the decision's new line
                 line = self._read(line)[1]
-            try:
-                self.pool.put((line, self._counted()), self._take)
-            except _PoolDied:
-                self._pool_died()
+            self._send(line)
             return
         d = self._read(line)[0]
         self._use(d, self._counted())
+
+    def span(self, at: int, size: int) -> None:
+        """`line` of the decision line at bytes `at`..`at + size` of decisions.partial.jsonl, unscaled, with the pool
+        (`use_pool`): its outputs' process reads it there (the run does not read it at all)."""
+        self._send((at, size))
+
+    def _send(self, line: str | tuple[int, int]) -> None:
+        if self.pool is None:  # it ended (`_pool_died`): the run makes the rest itself
+            self._use(json.loads(self._line(line)), self._counted())
+            return
+        try:
+            self.pool.put((line, self._counted()), self._take)
+        except _PoolDied:
+            self._pool_died()
 
     def _read(self, line: str) -> tuple[dict[str, Any], str]:
         """A decision's line read, scaled if its round was, and written to decisions.jsonl (when that is written)."""
@@ -1065,17 +1091,17 @@ class _Outputs:
         ]
         return rows, app_row
 
-    def made(self, chunk: Sequence[tuple[str, int]]) -> _Made:
+    def made(self, chunk: Sequence[tuple[str | tuple[int, int], int]]) -> _Made:
         """On an outputs' process (`_OutputPool`): what `_use` would do with each (decision line, place in the report)
         of `chunk`, made as text for the run to write in its place (`_take`): the CSVs' rows, the workbook's rows
         (cut where their row numbers go), each explanation drawn with its index row's data, and the totals."""
         part = BatchSummary()
         items_csv, apps_csv = CsvRows(), CsvRows()
-        sheets: list[tuple[str, list[str] | tuple[Any, ...]]] = []
-        drawn: list[tuple[dict[str, Any], str | Exception]] = []
+        sheets: list[tuple[str, list[bytes] | tuple[Any, ...]]] = []
+        drawn: list[tuple[dict[str, Any], bytes | str | Exception]] = []
         words, xlsx, page = self.words, self.xlsx, self.page
         for line, place in chunk:
-            d = json.loads(line)
+            d = json.loads(self._line(line))
             items, app_row = self._rows(d, part)
             for row in items:
                 items_csv.row(row)
@@ -1084,10 +1110,15 @@ class _Outputs:
             sheets.append(("applications", xlsx.parts("applications", app_row)))
             if place and page is not None:
                 try:
-                    drawn.append((_index_row(d), str(page.draw(d, f"app-{place}"))))
+                    body = str(page.draw(d, f"app-{place}"))
                 except Exception as exc:  # the run fails the report with it, as if drawn there
                     drawn.append(({}, exc))
                     page = None
+                    continue
+                try:
+                    drawn.append((_index_row(d), body.encode("utf-8")))  # the bytes the page's spool keeps
+                except UnicodeEncodeError:  # no UTF-8 file can hold it: the run's page fails with it as always
+                    drawn.append((_index_row(d), body))
         return _Made(items_csv.done(), apps_csv.done(), sheets, drawn, part)
 
     def _take(self, made: _Made) -> None:
@@ -1107,10 +1138,12 @@ class _Outputs:
             _slim(entry)
         self.summary.add_part(made.part)
 
-    def use_pool(self, processes: int, streams: Sequence[IO[str]] = ()) -> None:
+    def use_pool(self, processes: int, streams: Sequence[IO[str]] = (), source: Path | None = None) -> None:
         """Make the outputs of each line on `processes` forked processes (`_OutputPool`) where that can be done:
         `fork`, no other thread in this process, and no report or one with the engine's own templates (a spooled
-        page: a policy's own templates are drawn here, under their render budget)."""
+        page: a policy's own templates are drawn here, under their render budget). `source`: decisions.partial.jsonl,
+        where the processes read the lines given by `span`."""
+        self.raw_path = source
         if processes > 1 and (self.page is None or self.page.spool is not None):
             for f in (
                 self.items_csv.f,
@@ -1229,11 +1262,18 @@ def _final_pass(
     steps.start(msg("batch.step.outputs", n=summary.decided))
     outputs = _Outputs(versions, out, target, scaled, summary, report, report_lang)
     if summary.decided > POOL_FROM:
-        outputs.use_pool(output_processes(processes), streams)
+        outputs.use_pool(output_processes(processes), streams, raw_path)
     try:
-        with open(raw_path, encoding="utf-8") as src:
-            for line in src:
-                outputs.line(line)
+        if outputs.pool is not None and not scaled:  # the lines are read by the pool's processes: only where they are
+            with open(raw_path, "rb") as raw:
+                at = 0
+                for line_bytes in raw:
+                    outputs.span(at, len(line_bytes))
+                    at += len(line_bytes)
+        else:
+            with open(raw_path, encoding="utf-8") as src:
+                for line in src:
+                    outputs.line(line)
         outputs.finish(raw_path, steps)
     finally:
         outputs.stop_pool()
@@ -1288,10 +1328,10 @@ def _fork_context(streams: Sequence[IO[str]]) -> Any:
 class _Made:
     """What an outputs' process made of a chunk of decision lines (`_Outputs.made`), for `_Outputs._take`."""
 
-    items_csv: list[tuple[str, int] | list[Any]]  # `CsvRows.done` of summary_items.csv
-    apps_csv: list[tuple[str, int] | list[Any]]  # and of summary_applications.csv
-    sheets: list[tuple[str, list[str] | tuple[Any, ...]]]  # (sheet, `XlsxOut.parts`) in the order written
-    drawn: list[tuple[dict[str, Any], str | Exception]]  # (index row's data, explanation), or the exception that stopped them
+    items_csv: list[tuple[bytes, int] | list[Any]]  # `CsvRows.done` of summary_items.csv
+    apps_csv: list[tuple[bytes, int] | list[Any]]  # and of summary_applications.csv
+    sheets: list[tuple[str, list[bytes] | tuple[Any, ...]]]  # (sheet, `XlsxOut.parts`) in the order written
+    drawn: list[tuple[dict[str, Any], bytes | str | Exception]]  # (index row's data, explanation), or what stopped them
     part: BatchSummary  # the chunk's totals
 
 
@@ -1317,8 +1357,8 @@ class _OutputPool:
 
     def __init__(self, processes: list[Any], conns: list[Any]) -> None:
         self.processes, self.conns = processes, conns
-        self.chunk: list[tuple[str, int]] = []  # (line, place) not yet sent
-        self.sent: collections.deque[tuple[int, list[tuple[str, int]]]] = collections.deque()  # (process, chunk)
+        self.chunk: list[tuple[str | tuple[int, int], int]] = []  # (line or where it is, place) not yet sent
+        self.sent: collections.deque[tuple[int, list[tuple[str | tuple[int, int], int]]]] = collections.deque()  # (process, chunk)
         self.turn = 0
 
     @classmethod
@@ -1341,7 +1381,7 @@ class _OutputPool:
             return None
         return cls(processes, conns)
 
-    def put(self, item: tuple[str, int], take: Callable[[_Made], None]) -> None:
+    def put(self, item: tuple[str | tuple[int, int], int], take: Callable[[_Made], None]) -> None:
         self.chunk.append(item)
         if len(self.chunk) >= POOL_CHUNK:
             if len(self.sent) >= len(self.conns):  # the next process's last chunk: its answer first
@@ -1354,7 +1394,7 @@ class _OutputPool:
         while self.sent:
             self._receive(take)
 
-    def owed(self) -> list[tuple[str, int]]:
+    def owed(self) -> list[tuple[str | tuple[int, int], int]]:
         """The lines sent or waiting whose outputs did not come back, in order."""
         out = [item for _, chunk in self.sent for item in chunk] + self.chunk
         self.sent.clear()
@@ -1423,8 +1463,9 @@ def _pool_process(conn: Any, other: Any, others: list[Any], outputs: _Outputs) -
             return
         except Exception:  # an explanation's exception that cannot be pickled: sent as its words
             assert made is not None
-            body = made.drawn[-1][1]
-            made.drawn[-1] = ({}, RuntimeError(f"{type(body).__name__}: {body}"))
+            failed = made.drawn[-1][1]
+            assert isinstance(failed, Exception)
+            made.drawn[-1] = ({}, RuntimeError(f"{type(failed).__name__}: {failed}"))
             try:
                 conn.send(made)
             except (OSError, ValueError):

@@ -1399,12 +1399,13 @@ class CsvOut:
         self.altered.note(values, self.header, f"row {self.rows}")
         self.w.writerow(["" if v is None else safe_cell(v) for v in values])
 
-    def take(self, made: Sequence[tuple[str, int] | list[Any]]) -> None:
-        """Rows made elsewhere (`CsvRows.done`), in order: a run of plain rows' text written as it is, any other
-        row through `row` (so its cells are escaped and noted at its own row number, as if written here)."""
+    def take(self, made: Sequence[tuple[bytes, int] | list[Any]]) -> None:
+        """Rows made elsewhere (`CsvRows.done`), in order: a run of plain rows' text (UTF-8) written as it is, any
+        other row through `row` (so its cells are escaped and noted at its own row number, as if written here)."""
         for part in made:
             if type(part) is tuple:
-                self.f.write(part[0])
+                self.f.flush()  # (what was written through the text layer first)
+                self.f.buffer.write(part[0])
                 self.rows += part[1]
             else:
                 self.row(part)
@@ -1415,14 +1416,14 @@ class CsvOut:
 
 class CsvRows:
     """A `CsvOut`'s rows made on another process (the outputs' processes of a batch): each plain row (`_plain_row`)
-    written as `CsvOut.row` writes it, into runs of text; a row with a cell to escape or guard kept as its values,
+    written as `CsvOut.row` writes it, into runs of text (as UTF-8); a row with a cell to escape or guard kept as its values,
     for `CsvOut.take` to write in its place through `CsvOut.row`. `done` gives them in order and starts again."""
 
     def __init__(self) -> None:
         self.buf = io.StringIO(newline="")
         self.w = csv.writer(self.buf)  # the dialect of CsvOut's writer
         self.n = 0
-        self.made: list[tuple[str, int] | list[Any]] = []
+        self.made: list[tuple[bytes, int] | list[Any]] = []
 
     def row(self, values: Sequence[Any]) -> None:
         if _plain_row(values):
@@ -1434,12 +1435,12 @@ class CsvRows:
 
     def _run(self) -> None:
         if self.n:
-            self.made.append((self.buf.getvalue(), self.n))
+            self.made.append((self.buf.getvalue().encode("utf-8"), self.n))
             self.buf.seek(0)
             self.buf.truncate()
             self.n = 0
 
-    def done(self) -> list[tuple[str, int] | list[Any]]:
+    def done(self) -> list[tuple[bytes, int] | list[Any]]:
         self._run()
         made, self.made = self.made, []
         return made
@@ -1468,7 +1469,7 @@ class XlsxOut:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self.sheets: dict[str, IO[str]] = {}
+        self.sheets: dict[str, IO[bytes]] = {}  # each sheet's rows, as UTF-8
         self.money: dict[str, frozenset[int]] = {}
         self.headers: dict[str, list[str]] = {}
         self.rows: dict[str, int] = {}
@@ -1481,7 +1482,7 @@ class XlsxOut:
     ) -> None:
         """A new sheet whose columns are `header` (codes; `money` names the amount columns), headed by `titles` (the
         reader's words; default the codes). The heading row is frozen, and with `autofilter` has the filter buttons."""
-        self.sheets[name] = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.sheets[name] = tempfile.TemporaryFile("w+b")
         self.money[name] = frozenset(i for i, h in enumerate(header) if h in money)
         self.headers[name] = list(header)
         self.rows[name] = 0
@@ -1496,31 +1497,32 @@ class XlsxOut:
         self.altered.note(values, self.headers[sheet], msg("sheet.place.in_sheet_row", sheet=sheet, row=self.rows[sheet] + 1))
         self._write(sheet, values, self.money[sheet])
 
-    def parts(self, sheet: str, values: Sequence[Any]) -> list[str] | tuple[Any, ...]:
+    def parts(self, sheet: str, values: Sequence[Any]) -> list[bytes] | tuple[Any, ...]:
         """A row of `sheet` made on another process (the outputs' processes of a batch), for `put`: a plain row as
-        the pieces of its XML around its row number (which only the writer knows), any other row as its values
-        (a tuple), for `put` to write through `row` (escaped and noted in its place)."""
+        the pieces of its XML (UTF-8) around its row number (which only the writer knows), any other row as its
+        values (a tuple), for `put` to write through `row` (escaped and noted in its place)."""
         if not _plain_row(values):
             return tuple(values)
         letters = self.letters[sheet]
         while len(letters) < len(values):
             letters.append(_column_letter(len(letters) + 1))
-        return _row_parts(values, self.money[sheet], letters, _same)
+        # (a plain row holds no NUL: `_plain_row` finds every character a worksheet cannot hold)
+        return "\x00".join(_row_parts(values, self.money[sheet], letters, _same)).encode("utf-8").split(b"\x00")
 
-    def put(self, sheet: str, made: list[str] | tuple[Any, ...]) -> None:
+    def put(self, sheet: str, made: list[bytes] | tuple[Any, ...]) -> None:
         """A row `parts` made, written in its place: the next row of `sheet`."""
         if type(made) is tuple:
             self.row(sheet, made)
             return
         self.rows[sheet] += 1
-        self.sheets[sheet].write(str(self.rows[sheet]).join(made))
+        self.sheets[sheet].write(str(self.rows[sheet]).encode().join(made))
 
     def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
         self.rows[sheet] += 1
         letters = self.letters[sheet]
         while len(letters) < len(values):
             letters.append(_column_letter(len(letters) + 1))
-        self.sheets[sheet].write(str(self.rows[sheet]).join(_row_parts(values, money, letters, safe)))
+        self.sheets[sheet].write(str(self.rows[sheet]).join(_row_parts(values, money, letters, safe)).encode("utf-8"))
 
     def _filter_range(self, name: str) -> str:
         """The filter's range: the heading row and every row below it, over the heading's columns."""
@@ -1541,7 +1543,7 @@ class XlsxOut:
                 with z.open(f"xl/worksheets/sheet{k}.xml", "w") as out:
                     out.write(_XLSX_SHEET_HEAD.encode("utf-8"))
                     while chunk := f.read(1 << 20):
-                        out.write(chunk.encode("utf-8"))
+                        out.write(chunk)
                     tail = f'<autoFilter ref="{filters[k - 1]}"/>' if k - 1 in filters else ""
                     out.write(f"</sheetData>{tail}</worksheet>".encode())
                 f.close()
