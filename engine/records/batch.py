@@ -315,10 +315,11 @@ def run_batch(
     `audit` (committing): who commits the round; each application committed gets its own audit entry (action,
     actor and detail from `audit`, target its claim id) in its commit's transaction. Decided on one process.
 
-    `outputs_while_deciding`: when no version has a round budget (so nothing decided can change afterwards), the
-    outputs are made on a second process as the decisions are written (`_EarlyOutputs`), and after deciding only
-    their last steps are left; the same files as writing them all after deciding (`False`, or where `fork` is not
-    available, in a process with other threads, or if that process fails).
+    `outputs_while_deciding`: on one process (`workers` 1), the outputs are made on a second process as the
+    decisions are written (`_EarlyOutputs`), and after deciding only their last steps are left; the same files as
+    writing them all after deciding (`False`, or where `fork` is not available, in a process with other threads, or
+    if that process fails). A round budget that scales a round changes decisions already written: what that
+    process made is then thrown away and every output made after deciding.
 
     `output_processes`: when the outputs are all made after deciding (a round budget, `workers`, no outputs made
     while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
@@ -376,7 +377,7 @@ def run_batch(
             open(raw_path, "w", encoding="utf-8", errors="backslashreplace") as dec_f,
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
-            if outputs_while_deciding and not any(v.round_budget is not None for v in versions.versions):
+            if outputs_while_deciding and workers <= 1:  # (on workers, every line is written when the round is decided)
                 early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, (stderr, sys.stdout, sys.stderr))
             try:
                 parallel = workers > 1 and audit is None and _decide_on_workers(
@@ -409,6 +410,8 @@ def run_batch(
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
+        if early is not None and scaled:  # made from decisions that scaling has changed: thrown away, made again
+            early.cancel()
         if early is None or scaled or not early.finish(out, raw_path, summary, steps):
             _final_pass(
                 versions,
@@ -1481,8 +1484,9 @@ _OUTPUT_FIELDS = ("items", "approved_total", "by_status", "by_item", "held_incom
 class _EarlyOutputs:
     """The outputs made on a second process while the round is decided: `_Outputs` over decisions.partial.jsonl
     as the deciding loop writes it, so that after deciding only the workbook's last sheets and the report's page
-    are left. Only for a round nothing after deciding can change (no version has a round budget, so no round is
-    scaled); the files are those `_final_pass` writes after deciding (tests/test_batch_outputs.py).
+    are left. Used when no round is scaled after deciding (a round that is changes decisions already written:
+    `cancel`, and `_final_pass` makes every output); the files are those `_final_pass` writes after deciding
+    (tests/test_batch_outputs.py).
 
     The process is forked (it inherits the policy versions, the language and the summary so far) and told over a
     pipe when every decision is written; it says each step it starts (said by the run) and sends back what it set
@@ -1541,6 +1545,12 @@ class _EarlyOutputs:
             setattr(summary, name, value[name])
         os.replace(raw_path, out / "decisions.jsonl")  # unscaled: the decisions' lines are decisions.jsonl as they are
         return True
+
+    def cancel(self) -> None:
+        """What the process made is not wanted (a round was scaled): it is ended now, before the run writes the same
+        files (it writes none but the CSVs and the workbook's spooled rows before it is told to finish)."""
+        self.process.kill()
+        self.process.join()
 
     def stop(self) -> None:
         """The process ended (it has, unless the run stopped early), and the pipe closed."""
