@@ -1506,8 +1506,7 @@ class XlsxOut:
         letters = self.letters[sheet]
         while len(letters) < len(values):
             letters.append(_column_letter(len(letters) + 1))
-        # (a plain row holds no NUL: `_plain_row` finds every character a worksheet cannot hold)
-        return "\x00".join(_row_parts(values, self.money[sheet], letters, _same)).encode("utf-8").split(b"\x00")
+        return _row_xml(values, self.money[sheet], letters, _same).encode("utf-8").split(_ROW_NUMBER.encode())
 
     def put(self, sheet: str, made: list[bytes] | tuple[Any, ...]) -> None:
         """A row `parts` made, written in its place: the next row of `sheet`."""
@@ -1522,7 +1521,7 @@ class XlsxOut:
         letters = self.letters[sheet]
         while len(letters) < len(values):
             letters.append(_column_letter(len(letters) + 1))
-        self.sheets[sheet].write(str(self.rows[sheet]).join(_row_parts(values, money, letters, safe)).encode("utf-8"))
+        self.sheets[sheet].write(_row_xml(values, money, letters, safe).replace(_ROW_NUMBER, str(self.rows[sheet])).encode("utf-8"))
 
     def _filter_range(self, name: str) -> str:
         """The filter's range: the heading row and every row below it, over the heading's columns."""
@@ -1575,28 +1574,38 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def _row_parts(values: Sequence[Any], money: frozenset[int], letters: Sequence[str], safe: Callable[[Any], Any]) -> list[str]:
-    """A row's XML cut where its row number goes (`<row r="N">`, and in each cell's reference `A N`): joined by the
-    number's text it is the row. No cell for None or an empty text (as openpyxl: it reads back as None); in a
-    `money` column an amount (a Decimal, or the text of one) is a number cell of its own text with the money style."""
-    parts = ['<row r="']
-    rest = '">'
+#: where a row's number goes in `_row_xml`'s text: a character no cell written holds (`safe_cell` escapes it, and
+#: `_plain_row` finds it in any text of a row written as it is)
+_ROW_NUMBER = "\x00"
+
+
+def _row_xml(values: Sequence[Any], money: frozenset[int], letters: Sequence[str], safe: Callable[[Any], Any]) -> str:
+    """A row's XML with `_ROW_NUMBER` where its number goes (`<row r="N">`, and in each cell's reference `A N`).
+    No cell for None or an empty text (as openpyxl: it reads back as None); in a `money` column an amount (a
+    Decimal, or the text of one) is a number cell of its own text with the money style."""
+    out = ['<row r="\x00">']
     for i, v in enumerate(values):
-        if v is None or (type(v) is str and not v):  # no cell, as openpyxl writes an empty text: reads back as None
+        if v is None:
+            continue
+        if type(v) is str:  # (the common cell, the short way: what the general way below does with a text)
+            if not v:  # no cell, as openpyxl writes an empty text: reads back as None
+                continue
+            if i in money and _MONEY_CELL.match(v):
+                # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
+                out.append(f'<c r="{letters[i]}\x00" s="1"><v>{format(Decimal(v), "f")}</v></c>')
+            else:
+                out.append(f'<c r="{letters[i]}\x00{_xml_cell_after_ref(safe(v))}')
             continue
         if i in money:
             amount = _MONEY_CELL.match(v) and Decimal(v) if isinstance(v, str) else v
             if isinstance(amount, Decimal) and amount.is_finite():
-                # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
-                parts.append(rest + '<c r="' + letters[i])
-                rest = f'" s="1"><v>{format(amount, "f")}</v></c>'
+                out.append(f'<c r="{letters[i]}\x00" s="1"><v>{format(amount, "f")}</v></c>')
                 continue
         cell = _xml_cell_after_ref(safe(v))
-        if cell:
-            parts.append(rest + '<c r="' + letters[i])
-            rest = cell
-    parts.append(rest + "</row>")
-    return parts
+        if cell:  # ("" for a number with no value: no cell)
+            out.append(f'<c r="{letters[i]}\x00{cell}')
+    out.append("</row>")
+    return "".join(out)
 
 
 def _xml_cell_after_ref(v: Any) -> str:
