@@ -390,17 +390,17 @@ def _pool(monkeypatch: pytest.MonkeyPatch, processes: int) -> list[object]:
     import engine.records.batch as batch_mod
 
     started: list[object] = []
-    real = batch_mod._BodyPool.start.__func__  # type: ignore[attr-defined]
+    real = batch_mod._OutputPool.start.__func__  # type: ignore[attr-defined]
 
     def start(cls, *a, **k):  # type: ignore[no-untyped-def]
         pool = real(cls, *a, **k)
         started.append(pool)
         return pool
 
-    monkeypatch.setattr(batch_mod, "REPORT_POOL_FROM", 0)
-    monkeypatch.setattr(batch_mod, "BODY_CHUNK", 2)
-    monkeypatch.setattr(batch_mod, "report_processes", lambda: processes)
-    monkeypatch.setattr(batch_mod._BodyPool, "start", classmethod(start))
+    monkeypatch.setattr(batch_mod, "POOL_FROM", 0)
+    monkeypatch.setattr(batch_mod, "POOL_CHUNK", 2)
+    monkeypatch.setattr(batch_mod, "output_processes", lambda chosen=None: processes)
+    monkeypatch.setattr(batch_mod._OutputPool, "start", classmethod(start))
     return started
 
 
@@ -454,7 +454,7 @@ def test_a_drawing_process_that_dies_leaves_its_explanations_to_the_run(policy, 
     assert started and started[0] is not None
     assert s.report == "written"
     assert s.warnings == [*alone.warnings, msg("batch.report.process_died")]
-    assert "the run drew the rest itself" in err.getvalue()  # said with the summary's warnings
+    assert "the run made the rest itself" in err.getvalue()  # said with the summary's warnings
     a, b = _files(tmp_path / "alone"), _files(tmp_path / "pooled")
     assert a.pop("summary.json") != b.pop("summary.json")  # (its warnings)
     assert a == b
@@ -482,3 +482,211 @@ def test_an_explanation_a_process_cannot_draw_fails_the_report_as_the_run_would(
     assert pooled.report == alone.report == f"failed: RuntimeError: cannot draw {bad}"
     assert not (tmp_path / "pooled" / "report.html").exists()
     assert _files(tmp_path / "pooled") == _files(tmp_path / "alone")
+
+
+# --- session 7: every output of a line made on the outputs' processes after deciding ------------------------------
+
+
+def test_rows_made_on_another_process_are_the_rows_written_here(tmp_path: Path) -> None:
+    # XlsxOut.parts + put and CsvRows + CsvOut.take (a row made on an outputs' process, written by the run in its
+    # place) give the files XlsxOut.row and CsvOut.row give: plain rows as text, rows with a cell to escape or guard
+    # (a bell character, a formula's start) written, escaped and noted by the run at their own row numbers
+    import zipfile
+
+    from engine.records.tabular import CsvOut, CsvRows
+
+    rows = [
+        ["A-1", "name & <co>", "1492200.00", 7, True, None, ""],
+        ["A-2", "=1+1", "12.5", 2**70, False, float("inf"), "x"],
+        ["A-3", "bell\x07", Decimal("99999999999.99"), None, None, "", "y\r\nz"],
+        ["A-4", "plain", "not money", 0, None, 1.5, "中文"],
+        ["A-5", "@SUM(A1)", None, None, None, None, None],
+    ]
+    header = ["id", "name", "amount", "n", "flag", "f", "note"]
+    here, there = XlsxOut(tmp_path / "here.xlsx"), XlsxOut(tmp_path / "there.xlsx")
+    csv_here, csv_there = CsvOut(tmp_path / "here.csv", header), CsvOut(tmp_path / "there.csv", header)
+    for x in (here, there):
+        x.sheet("s", header, money=["amount"])
+    made = CsvRows()
+    sheet_made = []
+    for row in rows:
+        here.row("s", row)
+        csv_here.row(row)
+        made.row(row)
+        sheet_made.append(there.parts("s", row))
+    assert [type(m) for m in sheet_made] == [list, tuple, tuple, list, tuple]  # plain rows as text, the others as values
+    runs = made.done()
+    assert [type(r) for r in runs] == [tuple, list, list, tuple, list]  # (text, 1 row), values, values, (text, 1 row), values
+    for m in sheet_made:
+        there.put("s", m)
+    csv_there.take(runs)
+    for x in (here, there, csv_here, csv_there):
+        x.close()
+    assert (tmp_path / "there.csv").read_bytes() == (tmp_path / "here.csv").read_bytes()
+    with zipfile.ZipFile(tmp_path / "here.xlsx") as a, zipfile.ZipFile(tmp_path / "there.xlsx") as b:
+        assert {n: a.read(n) for n in a.namelist()} == {n: b.read(n) for n in b.namelist()}
+    # 3 cells altered in each: "=1+1" is guarded (not altered), "bell\x07" escaped, "@SUM(A1)" guarded: 1 escaped
+    assert (there.altered.count, csv_there.altered.count) == (here.altered.count, csv_here.altered.count) == (1, 1)
+    assert there.altered.first == here.altered.first and csv_there.altered.first == csv_here.altered.first
+
+
+def test_a_spooled_page_takes_an_explanation_as_its_utf8_bytes(policy, tmp_path: Path) -> None:
+    # an outputs' process sends each explanation as the UTF-8 the page's spool keeps: the same page as given the text
+    from engine.explaining import render
+
+    _run(policy, tmp_path, io.StringIO())
+    decisions = [json.loads(line) for line in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    pages = []
+    for as_bytes in (False, True):
+        page = render.ReportPage(policy, "zh", spool=True)
+        for n, d in enumerate(decisions, 1):
+            body = str(page.draw(d, f"app-{n}"))
+            page.add(d, body.encode("utf-8") if as_bytes else body)
+        pages.append(page.write(tmp_path / f"p{as_bytes}.html").read_bytes())
+    assert pages[0] == pages[1] == render.render_report(policy, decisions, "zh").encode("utf-8")
+    with pytest.raises(ValueError):  # bytes only where a spool keeps them
+        render.ReportPage(policy, "zh").add(decisions[0], b"<p>x</p>")
+
+
+def _hostile_round(path: Path, seed: int, n: int) -> Path:
+    """`_generated_round` with applicants whose names a spreadsheet would run as a formula (guarded: an apostrophe)."""
+    from benchmarks.generate import claims
+
+    with open(path, "w", encoding="utf-8") as f:
+        for k, c in enumerate(claims(n, seed=seed)):
+            if k % 7 == 3:
+                c["applicant"]["name"] = "=HYPERLINK(1)" if k % 2 else "@SUM(A1)"
+            f.write(json.dumps(c, ensure_ascii=False) + "\n")
+        f.write("not json\n")
+    return path
+
+
+@pytest.mark.parametrize("seed", [3, 5, 11])
+def test_outputs_made_on_processes_are_the_files_the_run_makes(policy, tmp_path: Path, monkeypatch, seed: int) -> None:
+    # all after deciding, every line's outputs made on 2 processes (2 lines at a time: the CSVs' and workbook's rows,
+    # the totals, the explanation) are the files the run makes itself, and the files made while deciding; with
+    # cells to guard (their rows sent back as values, written by the run in their places)
+    inp = _hostile_round(tmp_path / "in.jsonl", seed, 200)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    early = run_batch(policy, inp, tmp_path / "early", quiet=True, ledger_url=url)
+    _pool(monkeypatch, 0)
+    alone = run_batch(policy, inp, tmp_path / "alone", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    started = _pool(monkeypatch, 2)
+    pooled = run_batch(policy, inp, tmp_path / "pooled", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    assert len(started) == 1 and started[0] is not None
+    assert pooled.warnings == alone.warnings == early.warnings
+    csv_text = (tmp_path / "pooled" / "summary_items.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK(1)" in csv_text and "'@SUM(A1)" in csv_text
+    assert (pooled.items, pooled.approved_total, pooled.by_item) == (alone.items, alone.approved_total, alone.by_item)
+    assert _files(tmp_path / "pooled") == _files(tmp_path / "alone") == _files(tmp_path / "early")
+
+
+def test_a_process_that_cannot_make_a_chunk_leaves_it_to_the_run(policy, tmp_path: Path, monkeypatch) -> None:
+    # an error making the rows on a process (not an explanation's): the process answers None and ends; the run makes
+    # that chunk and the rest itself, in order, and says so
+    import os
+
+    import engine.records.batch as batch_mod
+
+    inp = _generated_round(tmp_path / "in.jsonl", 6, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    _pool(monkeypatch, 0)
+    alone = run_batch(policy, inp, tmp_path / "alone", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    started = _pool(monkeypatch, 2)
+    run_pid = os.getpid()
+    real = batch_mod._Outputs.made
+    calls: list[int] = []
+
+    def made(self, chunk):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if os.getpid() != run_pid and len(calls) == 2:
+            raise KeyError("rows")
+        return real(self, chunk)
+
+    monkeypatch.setattr(batch_mod._Outputs, "made", made)
+    s = run_batch(policy, inp, tmp_path / "pooled", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    assert started and started[0] is not None
+    assert s.warnings == [*alone.warnings, msg("batch.report.process_died")]
+    a, b = _files(tmp_path / "alone"), _files(tmp_path / "pooled")
+    assert a.pop("summary.json") != b.pop("summary.json")  # (its warnings)
+    assert a == b
+
+
+def _spy_early(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the outputs' processes started while deciding (`_EarlyOutputs.start`)."""
+    import engine.records.batch as batch_mod
+
+    calls: list[int] = []
+    real = batch_mod._EarlyOutputs.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls, *a, **k):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(cls, *a, **k)
+
+    monkeypatch.setattr(batch_mod._EarlyOutputs, "start", classmethod(start))
+    return calls
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_a_round_with_a_budget_makes_its_outputs_while_deciding_unless_it_is_scaled(
+    policy, tmp_path: Path, monkeypatch, scaled: bool
+) -> None:
+    # a budget of 1 billion (1,000,000,000 > the round's ~10 million approved: nothing scaled) keeps what the
+    # outputs' process made while deciding; a budget of 100,000 scales the round: that is thrown away and every
+    # output made after deciding; either way the files all-after-deciding gives
+    from test_ledger_support import policy_with_budget
+
+    chosen = policy_with_budget(tmp_path, "10万" if scaled else "1000000000")
+    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    early = _spy_early(monkeypatch)
+    final = _spy_final_pass(monkeypatch)
+    s = run_batch(chosen, inp, tmp_path / "early", quiet=True, ledger_url=url)
+    assert bool(s.scaling) is bool(after.scaling) is scaled
+    assert early == [1] and final == ([1] if scaled else [])
+    assert s.report == after.report == "written"
+    assert _files(tmp_path / "early") == _files(tmp_path / "after")
+
+
+def test_a_round_on_workers_makes_its_outputs_after_deciding_on_the_processes(policy, tmp_path: Path, monkeypatch) -> None:
+    # decided on 2 workers, every line is written when the round is decided: no outputs' process beside deciding;
+    # the outputs are made on the pool after deciding, the files those of one worker
+    inp = _generated_round(tmp_path / "in.jsonl", 8, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    one = run_batch(policy, inp, tmp_path / "one", quiet=True, ledger_url=url)
+    early = _spy_early(monkeypatch)
+    started = _pool(monkeypatch, 2)
+    two = run_batch(policy, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
+    assert early == [] and len(started) == 1 and started[0] is not None
+    assert two.warnings == one.warnings
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+
+
+def test_output_processes_is_an_option_of_batch(policy, tmp_path: Path, monkeypatch, capsys) -> None:
+    # `batch --output-processes N` reaches run_batch (0: the run alone; not given: None, one per core); out of range
+    # (-1, or more than --workers allows) is a usage error (exit 2), said in the reader's language
+    import engine.cli.batch as cli_batch
+    from engine.cli import main
+    from engine.records.workers import MAX_WORKERS
+
+    seen: list[object] = []
+    real = cli_batch.run_batch
+
+    def spied(*a, **k):  # type: ignore[no-untyped-def]
+        seen.append(k.get("output_processes"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(cli_batch, "run_batch", spied)
+    policy_file = str(ROOT / "policies" / "pinggu_2020.yaml")
+    common = ["batch", "--policy", policy_file, str(EXAMPLE), "--ledger", f"sqlite:///{tmp_path / 'none.sqlite'}", "-q"]
+    # the example round: 7 applications, 1 not decided (exit 3, some failed)
+    assert main([*common, "--out", str(tmp_path / "a"), "--output-processes", "0"]) == 3
+    assert main([*common, "--out", str(tmp_path / "b")]) == 3
+    assert seen == [0, None]
+    capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "c"), "--output-processes", "-1", "--lang", "en"]) == 2
+    assert f"--output-processes must be between 0 and {MAX_WORKERS}" in capsys.readouterr().err
+    assert main([*common, "--out", str(tmp_path / "c"), "--output-processes", str(MAX_WORKERS + 1), "--lang", "zh"]) == 2
+    assert f"--output-processes 须在 0 到 {MAX_WORKERS} 之间" in capsys.readouterr().err
+    assert seen == [0, None]

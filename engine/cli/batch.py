@@ -39,6 +39,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not 1 <= args.workers <= MAX_WORKERS:
         say(msg("cli.batch.workers_range", max=MAX_WORKERS), err=True)
         return EXIT_USAGE
+    if args.output_processes is not None and not 0 <= args.output_processes <= MAX_WORKERS:
+        say(msg("cli.batch.output_processes_range", max=MAX_WORKERS), err=True)
+        return EXIT_USAGE
     try:
         summary = run_batch(
             versions,
@@ -54,6 +57,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             report_lang=explanation_language(args),
             workers=args.workers,
             encoding=args.encoding,
+            output_processes=args.output_processes,
         )
     except LedgerUrlError as err:
         say_error(err)
@@ -99,6 +103,7 @@ def _configure_batch(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-trace", action="store_true", help=msg("cli.batch.no_trace"))
     p.add_argument("--no-report", action="store_true", help=msg("cli.batch.no_report"))
     p.add_argument("--workers", metavar="N", type=int, default=1, help=msg("cli.batch.workers", max=MAX_WORKERS))
+    p.add_argument("--output-processes", metavar="N", type=int, default=None, help=msg("cli.batch.output_processes", max=MAX_WORKERS))
     p.add_argument("-q", "--quiet", action="store_true", help=msg("cli.batch.quiet"))
 
 

@@ -682,9 +682,9 @@ class ReportPage:
                 self.idle_since = time.monotonic()
 
     @in_engine_context
-    def add(self, entry: Decision | Mapping[str, Any] | ReportError, body: str | None = None) -> None:
+    def add(self, entry: Decision | Mapping[str, Any] | ReportError, body: str | bytes | None = None) -> None:
         """The next application of the report: its index row's data and its explanation, drawn now (or `body`: what
-        `draw` gave for it at this place, `app-<n>`, elsewhere)."""
+        `draw` gave for it at this place, `app-<n>`, elsewhere; as UTF-8 bytes only for a spooled page)."""
         with self._drawing():
             self.budget.allow(REPORT_SECONDS_PER_ROW, REPORT_CHARS_PER_ROW)  # a report's budget grows with its applications
             n = len(self.rows) + 1
@@ -704,7 +704,7 @@ class ReportPage:
                     "d": d,
                     "statuses": [(s, counts[s]) for s in STATUSES if counts.get(s)],
                     "flags": _flags(d),
-                    "body": self._kept(self.draw(entry, anchor) if body is None else Markup(body)),  # noqa: S704 -- drawn by `draw`
+                    "body": self._kept(self.draw(entry, anchor) if body is None else body if isinstance(body, bytes) else Markup(body)),  # noqa: S704 -- drawn by `draw`
                 }
             )
 
@@ -714,14 +714,20 @@ class ReportPage:
         drawn = renderer(self.policy_for(_as_dict(entry)), self.lang) if self.policy_for else self.r
         return drawn.body_html(entry, anchor)
 
-    def _kept(self, body: Markup) -> Markup:
-        """The body as the row keeps it: itself, or (spooled) a mark no claim text can make, for `write` to replace."""
-        if self.spool is None:
+    def _kept(self, body: Markup | bytes) -> Markup:
+        """The body as the row keeps it: itself, or (spooled) a mark no claim text can make, for `write` to replace
+        (a body given as bytes is already its UTF-8: spooled as it is)."""
+        if isinstance(body, bytes):
+            if self.spool is None:
+                raise ValueError("an explanation given as bytes needs a spooled page")
+            data = body
+        elif self.spool is None:
             return body
-        try:
-            data = body.encode("utf-8")
-        except UnicodeEncodeError:  # not writable as UTF-8: kept as it is, so the page fails as it always did
-            return body
+        else:
+            try:
+                data = body.encode("utf-8")
+            except UnicodeEncodeError:  # not writable as UTF-8: kept as it is, so the page fails as it always did
+                return body
         start = self.spool.tell()
         self.spool.write(data)
         mark = f"{self.mark}{len(self.marks)}\x00"

@@ -59,7 +59,7 @@ from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.inputs import open_claims
 from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, default_url, masked_url, rank_round
-from engine.records.tabular import CsvOut, InputError, Record, XlsxOut, output_dir, storable
+from engine.records.tabular import CsvOut, CsvRows, InputError, Record, XlsxOut, output_dir, storable
 
 ZERO = Decimal(0)
 STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -178,6 +178,24 @@ class BatchSummary:
         lines[status].count += 1
         lines[status].total += amount
 
+    def add_part(self, part: BatchSummary) -> None:
+        """The item totals of `part` (`_rows` of some decisions, counted apart) added to these, as if counted here: the
+        same counts and sums (exact: Decimal), item types in the order first met."""
+        self.items += part.items
+        self.approved_total += part.approved_total
+        self.held_incomplete += part.held_incomplete
+        self.held_pending += part.held_pending
+        for s, line in part.by_status.items():
+            if line.count:
+                self.by_status[s].count += line.count
+                self.by_status[s].total += line.total
+        for key, lines in part.by_item.items():
+            mine = self.by_item.setdefault(key, {s: BudgetLine() for s in STATUSES})
+            for s, line in lines.items():
+                if line.count:
+                    mine[s].count += line.count
+                    mine[s].total += line.total
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "applications": self.applications,
@@ -280,6 +298,7 @@ def run_batch(
     audit: Audit | None = None,
     report_lang: str = "zh",
     outputs_while_deciding: bool = True,
+    output_processes: int | None = None,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -296,10 +315,15 @@ def run_batch(
     `audit` (committing): who commits the round; each application committed gets its own audit entry (action,
     actor and detail from `audit`, target its claim id) in its commit's transaction. Decided on one process.
 
-    `outputs_while_deciding`: when no version has a round budget (so nothing decided can change afterwards), the
-    outputs are made on a second process as the decisions are written (`_EarlyOutputs`), and after deciding only
-    their last steps are left; the same files as writing them all after deciding (`False`, or where `fork` is not
-    available, in a process with other threads, or if that process fails).
+    `outputs_while_deciding`: on one process (`workers` 1), the outputs are made on a second process as the
+    decisions are written (`_EarlyOutputs`), and after deciding only their last steps are left; the same files as
+    writing them all after deciding (`False`, or where `fork` is not available, in a process with other threads, or
+    if that process fails). A round budget that scales a round changes decisions already written: what that
+    process made is then thrown away and every output made after deciding.
+
+    `output_processes`: when the outputs are all made after deciding (a round budget, `workers`, no outputs made
+    while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
+    per core (at most 4). The same files either way.
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
@@ -353,7 +377,7 @@ def run_batch(
             open(raw_path, "w", encoding="utf-8", errors="backslashreplace") as dec_f,
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
-            if outputs_while_deciding and not any(v.round_budget is not None for v in versions.versions):
+            if outputs_while_deciding and workers <= 1:  # (on workers, every line is written when the round is decided)
                 early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, (stderr, sys.stdout, sys.stderr))
             try:
                 parallel = workers > 1 and audit is None and _decide_on_workers(
@@ -386,8 +410,22 @@ def run_batch(
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
+        if early is not None and scaled:  # made from decisions that scaling has changed: thrown away, made again
+            early.cancel()
         if early is None or scaled or not early.finish(out, raw_path, summary, steps):
-            _final_pass(versions, out, raw_path, target, scaled, summary, report, steps, report_lang, (stderr, sys.stdout, sys.stderr))
+            _final_pass(
+                versions,
+                out,
+                raw_path,
+                target,
+                scaled,
+                summary,
+                report,
+                steps,
+                report_lang,
+                (stderr, sys.stdout, sys.stderr),
+                output_processes,
+            )
     finally:
         if early is not None:
             early.stop()
@@ -877,7 +915,9 @@ class _Outputs:
         self.dst = open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") if scaled else None
         self.report = report
         self.page: Any = None  # the report being drawn (render.ReportPage), None when none is
-        self.pool: _BodyPool | None = None  # processes drawing the report's explanations (`use_pool`), if any
+        self.pool: _OutputPool | None = None  # processes making the outputs of each line (`use_pool`), if any
+        self.raw_path: Path | None = None  # decisions.partial.jsonl, where lines sent by `span` are read
+        self.source: IO[bytes] | None = None  # it, opened to read them
         self.drawn = 0
         self.failed: Exception | None = None  # why the report could not be drawn
         if report:
@@ -889,63 +929,117 @@ class _Outputs:
             except Exception as exc:  # a report that cannot be drawn must not lose the decisions
                 self.failed = exc
 
-    def _draw(self, entry: Any, body: str | None = None) -> None:
+    def _draw(self, entry: Any, body: str | bytes | None = None) -> None:
         try:
             self.page.add(entry, body)
         except Exception as exc:  # a report that cannot be drawn must not lose the decisions
             self.failed, self.page = exc, None
 
-    def drawn_elsewhere(self, d: dict[str, Any], body: str | Exception) -> None:
-        """A decision whose explanation a `_BodyPool` process drew (or failed to draw, as `_draw` fails), in order."""
-        if self.page is None:
-            return
-        if isinstance(body, Exception):  # (the pool is stopped by the caller: this may be inside its loop)
-            self.failed, self.page = body, None
-            return
-        self._draw(d, body)
-        _slim(d)
-
     def stop_pool(self) -> None:
         if self.pool is not None:
             self.pool.stop()
             self.pool = None
+        if self.source is not None:
+            self.source.close()
+            self.source = None
 
     def _pool_died(self) -> None:
-        """A drawing process ended without its explanations: the run draws every one still owed, in order, itself."""
+        """An outputs' process ended without what it owed: the run makes every line still owed, in order, itself
+        (each as `line` would have: already scaled and in decisions.jsonl, its place in the report counted)."""
         pool = self.pool
         assert pool is not None
         self.pool = None
         pool.stop()
         self.summary.warnings.append(msg("batch.report.process_died"))
-        for d, _ in pool.owed():
-            if self.page is None:
-                break
-            self._draw(d)
-            _slim(d)
+        for line, place in pool.owed():
+            self._use(json.loads(self._line(line)), place)
 
-    # long because: one decision's line: its scaling, its JSON line, its totals, a CSV and workbook row per item
-    # and one for the application, and its explanation drawn into the report (the body of the former loop).
+    def _line(self, line: str | tuple[int, int]) -> str:
+        """A decision line sent to the pool: itself, or read from where it is in decisions.partial.jsonl."""
+        if isinstance(line, str):
+            return line
+        if self.source is None:
+            assert self.raw_path is not None  # (`use_pool` was given it)
+            self.source = open(self.raw_path, "rb")  # closed by `stop_pool`
+        self.source.seek(line[0])
+        return self.source.read(line[1]).decode("utf-8")
+
     def line(self, line: str) -> None:
-        """One decision's line (of decisions.partial.jsonl): its rows, totals, line of decisions.jsonl and report entry."""
-        summary, versions = self.summary, self.versions
+        """One decision's line (of decisions.partial.jsonl): its rows, totals, line of decisions.jsonl and report
+        entry -- made here, or (`use_pool`) sent to the outputs' processes, its line of decisions.jsonl written here."""
+        if self.pool is not None:
+            if self.scaled:  # scaled here (the ledger is this process's): the processes get the decision's new line
+                line = self._read(line)[1]
+            self._send(line)
+            return
+        d = self._read(line)[0]
+        self._use(d, self._counted())
+
+    def span(self, at: int, size: int) -> None:
+        """`line` of the decision line at bytes `at`..`at + size` of decisions.partial.jsonl, unscaled, with the pool
+        (`use_pool`): its outputs' process reads it there (the run does not read it at all)."""
+        self._send((at, size))
+
+    def _send(self, line: str | tuple[int, int]) -> None:
+        if self.pool is None:  # it ended (`_pool_died`): the run makes the rest itself
+            self._use(json.loads(self._line(line)), self._counted())
+            return
+        try:
+            self.pool.put((line, self._counted()), self._take)
+        except _PoolDied:
+            self._pool_died()
+
+    def _read(self, line: str) -> tuple[dict[str, Any], str]:
+        """A decision's line read, scaled if its round was, and written to decisions.jsonl (when that is written)."""
         d = json.loads(line)
-        articles = self.by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d))
         record = self.scaled.get(d.get("ledger", {}).get("round", ""))
         if record is not None:
             assert self.target is not None  # a round is scaled in the ledger its grants are in
+            versions = self.versions
             apply_scaling(
                 d,
                 record,
                 self.target.claim_grant_amounts(d["claim_id"]),
-                articles,
+                self.by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d)),
                 self.says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
             )
         text = line if record is None else json.dumps(d, ensure_ascii=False) + "\n"
         if self.dst is not None:
             self.dst.write(text)
+        return d, text
+
+    def _counted(self) -> int:
+        """The next decision's place in the report (its anchor `app-<n>`), 0 when it gets none: no report, a report
+        that failed, or more decisions than a report holds (the report is then given up)."""
+        if self.page is None:
+            return 0
+        self.drawn += 1
+        if self.drawn > REPORT_LIMIT:  # too many for one page: no report (`finish` says so)
+            self.page = None
+            return 0
+        return self.drawn
+
+    def _use(self, d: dict[str, Any], drawn: int) -> None:
+        """A decision's rows and totals, and its explanation drawn into the report (`drawn`: its place, 0 for none)."""
+        items, app_row = self._rows(d, self.summary)
+        words, items_csv, xlsx = self.words, self.items_csv, self.xlsx
+        for row in items:
+            items_csv.row(row)
+            xlsx.row("items", words.item_row(row))
+        self.apps_csv.row(app_row)
+        xlsx.row("applications", app_row)
+        if drawn and self.page is not None:
+            self._draw(d)
+            _slim(d)
+
+    def _rows(self, d: dict[str, Any], summary: BatchSummary) -> tuple[list[list[Any]], list[Any]]:
+        """A decision's item rows and application row (of the CSVs; the workbook's in its words), its items counted
+        into `summary`'s totals."""
+        articles = self.by_version.get(d.get("policy", {}).get("hash")) or _articles(self.versions.for_decision(d))
         A = d["applicant"]
         counts = dict.fromkeys(STATUSES, 0)
-        labels, words, items_csv, xlsx = self.labels, self.words, self.items_csv, self.xlsx
+        labels = self.labels
+        rows = []
         for it in d["items"]:
             summary.items += 1
             status = it["status"]
@@ -963,29 +1057,29 @@ class _Outputs:
                 summary.approved_total += amount
             summary.add_item(articles.get(it["rule"], ""), it["type"], status, amount if status in ("granted", "reduced") else held)
             main = it["reasons"][0]["says"] if it.get("reasons") else {}
-            row = [
-                d["claim_id"],
-                A.get("id"),
-                A.get("name"),
-                d.get("funding_year"),
-                it["item"],
-                it["type"],
-                labels.get(it["type"]),
-                it["rule"],
-                articles.get(it["rule"]),
-                " ".join(it.get("cites", [])),
-                status,
-                it.get("asked"),
-                it["amount"],
-                it.get("scaling", {}).get("before"),
-                it.get("provisional_amount"),
-                main.get("zh"),
-                main.get("en"),
-                "; ".join(it.get("missing_facts", [])),
-                "; ".join(it.get("missing_documents", [])),
-            ]
-            items_csv.row(row)
-            xlsx.row("items", words.item_row(row))
+            rows.append(
+                [
+                    d["claim_id"],
+                    A.get("id"),
+                    A.get("name"),
+                    d.get("funding_year"),
+                    it["item"],
+                    it["type"],
+                    labels.get(it["type"]),
+                    it["rule"],
+                    articles.get(it["rule"]),
+                    " ".join(it.get("cites", [])),
+                    status,
+                    it.get("asked"),
+                    it["amount"],
+                    it.get("scaling", {}).get("before"),
+                    it.get("provisional_amount"),
+                    main.get("zh"),
+                    main.get("en"),
+                    "; ".join(it.get("missing_facts", [])),
+                    "; ".join(it.get("missing_documents", [])),
+                ]
+            )
         app_row = [
             d["claim_id"],
             A.get("id"),
@@ -998,36 +1092,79 @@ class _Outputs:
             d.get("ledger", {}).get("status"),
             _where_text(d.get("input", {})),
         ]
-        self.apps_csv.row(app_row)
-        xlsx.row("applications", app_row)
-        if self.page is not None:
-            self.drawn += 1
-            if self.drawn > REPORT_LIMIT:  # too many for one page: no report (`finish` says so)
-                self.page = None
-                self.stop_pool()
-            elif self.pool is not None:  # drawn on a process from the decision's line (as decisions.jsonl has it)
-                try:
-                    self.pool.put(d, f"app-{self.drawn}", text, self.drawn_elsewhere)
-                except _PoolDied:
-                    self._pool_died()
-                if self.page is None:  # an explanation could not be drawn: the report failed
-                    self.stop_pool()
-            else:
-                self._draw(d)
-                _slim(d)
+        return rows, app_row
 
-    def use_pool(self, processes: int, streams: Sequence[IO[str]] = ()) -> None:
-        """Draw the report's explanations on `processes` forked processes (`_BodyPool`) where that can be done: the
-        engine's own templates (a spooled page), `fork`, and no other thread in this process."""
-        if self.page is not None and self.page.spool is not None and processes > 1:
-            self.pool = _BodyPool.start(self.page, processes, streams)
+    def made(self, chunk: Sequence[tuple[str | tuple[int, int], int]]) -> _Made:
+        """On an outputs' process (`_OutputPool`): what `_use` would do with each (decision line, place in the report)
+        of `chunk`, made as text for the run to write in its place (`_take`): the CSVs' rows, the workbook's rows
+        (cut where their row numbers go), each explanation drawn with its index row's data, and the totals."""
+        part = BatchSummary()
+        items_csv, apps_csv = CsvRows(), CsvRows()
+        sheets: list[tuple[str, list[bytes] | tuple[Any, ...]]] = []
+        drawn: list[tuple[dict[str, Any], bytes | str | Exception]] = []
+        words, xlsx, page = self.words, self.xlsx, self.page
+        for line, place in chunk:
+            d = json.loads(self._line(line))
+            items, app_row = self._rows(d, part)
+            for row in items:
+                items_csv.row(row)
+                sheets.append(("items", xlsx.parts("items", words.item_row(row))))
+            apps_csv.row(app_row)
+            sheets.append(("applications", xlsx.parts("applications", app_row)))
+            if place and page is not None:
+                try:
+                    body = str(page.draw(d, f"app-{place}"))
+                except Exception as exc:  # the run fails the report with it, as if drawn there
+                    drawn.append(({}, exc))
+                    page = None
+                    continue
+                try:
+                    drawn.append((_index_row(d), body.encode("utf-8")))  # the bytes the page's spool keeps
+                except UnicodeEncodeError:  # no UTF-8 file can hold it: the run's page fails with it as always
+                    drawn.append((_index_row(d), body))
+        return _Made(items_csv.done(), apps_csv.done(), sheets, drawn, part)
+
+    def _take(self, made: _Made) -> None:
+        """What an outputs' process made of a chunk of lines (`made`), written in its place."""
+        self.items_csv.take(made.items_csv)
+        self.apps_csv.take(made.apps_csv)
+        xlsx = self.xlsx
+        for sheet, row in made.sheets:
+            xlsx.put(sheet, row)
+        for entry, body in made.drawn:
+            if self.page is None:
+                break
+            if isinstance(body, Exception):
+                self.failed, self.page = body, None
+                break
+            self._draw(entry, body)
+            _slim(entry)
+        self.summary.add_part(made.part)
+
+    def use_pool(self, processes: int, streams: Sequence[IO[str]] = (), source: Path | None = None) -> None:
+        """Make the outputs of each line on `processes` forked processes (`_OutputPool`) where that can be done:
+        `fork`, no other thread in this process, and no report or one with the engine's own templates (a spooled
+        page: a policy's own templates are drawn here, under their render budget). `source`: decisions.partial.jsonl,
+        where the processes read the lines given by `span`."""
+        self.raw_path = source
+        if processes > 1 and (self.page is None or self.page.spool is not None):
+            for f in (
+                self.items_csv.f,
+                self.apps_csv.f,
+                *self.xlsx.sheets.values(),
+                self.dst,
+                *(() if self.page is None else (self.page.spool,)),
+            ):
+                if f is not None:
+                    f.flush()  # (a copy of what a buffer holds would be written again by the process)
+            self.pool = _OutputPool.start(self, processes, streams)
 
     def _pool_done(self) -> None:
-        """Every explanation still owed by the pool, into the page in order; the pool ended."""
+        """Every line still owed by the pool, written in order; the pool ended."""
         if self.pool is None:
             return
         try:
-            self.pool.drain(self.drawn_elsewhere)
+            self.pool.drain(self._take)
         except _PoolDied:
             self._pool_died()
         self.stop_pool()
@@ -1119,29 +1256,41 @@ def _final_pass(
     steps: Steps | None = None,
     report_lang: str = "zh",
     streams: Sequence[IO[str]] = (),
+    processes: int | None = None,
 ) -> None:
-    """The outputs after deciding, in this process: every line of decisions.partial.jsonl through `_Outputs`."""
+    """The outputs after deciding: every line of decisions.partial.jsonl through `_Outputs`, made on
+    `output_processes(processes)` forked processes (`_OutputPool`) for a round of more than `POOL_FROM` decisions
+    where that can be done, else in this process."""
     steps = steps if steps is not None else Steps(sys.stderr, False)
     steps.start(msg("batch.step.outputs", n=summary.decided))
     outputs = _Outputs(versions, out, target, scaled, summary, report, report_lang)
-    if summary.decided > REPORT_POOL_FROM:
-        outputs.use_pool(report_processes(), streams)
+    if summary.decided > POOL_FROM:
+        outputs.use_pool(output_processes(processes), streams, raw_path)
     try:
-        with open(raw_path, encoding="utf-8") as src:
-            for line in src:
-                outputs.line(line)
+        if outputs.pool is not None and not scaled:  # the lines are read by the pool's processes: only where they are
+            with open(raw_path, "rb") as raw:
+                at = 0
+                for line_bytes in raw:
+                    outputs.span(at, len(line_bytes))
+                    at += len(line_bytes)
+        else:
+            with open(raw_path, encoding="utf-8") as src:
+                for line in src:
+                    outputs.line(line)
         outputs.finish(raw_path, steps)
     finally:
         outputs.stop_pool()
 
 
-#: a round of more decisions than this draws its report's explanations on processes after deciding (`_BodyPool`)
-REPORT_POOL_FROM = 200
+#: a round of more decisions than this makes its outputs on processes after deciding (`_OutputPool`)
+POOL_FROM = 200
 
 
-def report_processes() -> int:
-    """How many processes draw a report's explanations after deciding: one per core this process may use (at most
-    4); 0 on a single core (drawn by the run itself)."""
+def output_processes(chosen: int | None = None) -> int:
+    """How many processes make a round's outputs after deciding: `chosen` (`batch --output-processes N`; 0 or 1:
+    the run makes them itself), else one per core this process may use (at most 4); 0 on a single core."""
+    if chosen is not None:
+        return chosen if chosen > 1 else 0
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
@@ -1150,13 +1299,13 @@ def report_processes() -> int:
 
 
 class _PoolDied(Exception):
-    """A `_BodyPool` process ended (killed, out of memory) or its pipe broke."""
+    """An `_OutputPool` process ended (killed, out of memory), its pipe broke, or it could not make a chunk."""
 
 
-#: decisions sent to a drawing process at a time; one chunk in flight per process (bounds the decisions held). Never
-#: two: a chunk and a process's answer are both larger than a pipe holds, so the run sending a second chunk while the
-#: process sends its answer to the first would wait on each other forever.
-BODY_CHUNK = 16
+#: decision lines sent to an outputs' process at a time; one chunk in flight per process (bounds the decisions held).
+#: Never two: a chunk and a process's answer are both larger than a pipe holds, so the run sending a second chunk
+#: while the process sends its answer to the first would wait on each other forever.
+POOL_CHUNK = 16
 
 
 def _fork_context(streams: Sequence[IO[str]]) -> Any:
@@ -1178,25 +1327,45 @@ def _fork_context(streams: Sequence[IO[str]]) -> Any:
     return multiprocessing.get_context("fork")
 
 
-class _BodyPool:
-    """The report's explanations drawn on forked processes after deciding, in order (`_Outputs.use_pool`).
+@dataclass
+class _Made:
+    """What an outputs' process made of a chunk of decision lines (`_Outputs.made`), for `_Outputs._take`."""
 
-    Each process has a copy of the report's page (`render.ReportPage.draw`: the same renderer, templates and
-    versions) and a pipe: it is sent chunks of (anchor, decision line) and sends back each explanation drawn, or
-    the exception that stopped it. Chunks go to the processes in turn and are read back in the same turn, so the
-    explanations come back in the decisions' order; one chunk per process is in flight, so
-    memory is bounded whatever the round's size. A process that dies is `_PoolDied`: the run draws what it owed
-    itself and says so (batch.report.process_died); nothing is left out."""
+    items_csv: list[tuple[bytes, int] | list[Any]]  # `CsvRows.done` of summary_items.csv
+    apps_csv: list[tuple[bytes, int] | list[Any]]  # and of summary_applications.csv
+    sheets: list[tuple[str, list[bytes] | tuple[Any, ...]]]  # (sheet, `XlsxOut.parts`) in the order written
+    drawn: list[tuple[dict[str, Any], bytes | str | Exception]]  # (index row's data, explanation), or what stopped them
+    part: BatchSummary  # the chunk's totals
+
+
+def _index_row(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What `ReportPage.add` reads of a decision whose explanation is given (its index row: `_slim`'s keys, and the
+    statuses, standing and scaling its flags are made of): sent in place of the whole decision."""
+    row = {k: d[k] for k in ("applicant", "claim_id", "total", "total_before_scaling", "counts_by_status", "standing", "scaling") if k in d}
+    row["items"] = [None] * len(d.get("items") or ())
+    return row
+
+
+class _OutputPool:
+    """A round's outputs made on forked processes after deciding, in order (`_Outputs.use_pool`).
+
+    Each process has a copy of the run's `_Outputs` (the versions, words, workbook's columns and report page) and a
+    pipe: it is sent chunks of (decision line, place in the report) and sends back what `_Outputs.made` made of
+    them -- the CSVs' and the workbook's rows as text, each explanation drawn, the chunk's totals -- which the run
+    writes in its place (`_Outputs._take`), so each line is read once, on one process. Chunks go to the processes
+    in turn and are read back in the same turn, so everything comes back in the decisions' order; one chunk per
+    process is in flight, so memory is bounded whatever the round's size. A process that dies, or cannot make a
+    chunk, is `_PoolDied`: the run makes what it owed itself and says so (batch.report.process_died); nothing is
+    left out."""
 
     def __init__(self, processes: list[Any], conns: list[Any]) -> None:
         self.processes, self.conns = processes, conns
-        self.chunk: list[tuple[str, str]] = []  # (anchor, line) not yet sent
-        self.waiting: list[dict[str, Any]] = []  # their decisions
-        self.sent: collections.deque[tuple[int, list[dict[str, Any]]]] = collections.deque()  # (process, decisions)
+        self.chunk: list[tuple[str | tuple[int, int], int]] = []  # (line or where it is, place) not yet sent
+        self.sent: collections.deque[tuple[int, list[tuple[str | tuple[int, int], int]]]] = collections.deque()  # (process, chunk)
         self.turn = 0
 
     @classmethod
-    def start(cls, page: Any, n: int, streams: Sequence[IO[str]]) -> _BodyPool | None:
+    def start(cls, outputs: _Outputs, n: int, streams: Sequence[IO[str]]) -> _OutputPool | None:
         ctx = _fork_context(streams)
         if ctx is None:
             return None
@@ -1205,7 +1374,7 @@ class _BodyPool:
         try:
             for _ in range(n):
                 here, there = ctx.Pipe()
-                process = ctx.Process(target=_body_process, args=(there, here, conns[:], page), daemon=True)
+                process = ctx.Process(target=_pool_process, args=(there, here, conns[:], outputs), daemon=True)
                 process.start()
                 there.close()
                 processes.append(process)
@@ -1215,25 +1384,24 @@ class _BodyPool:
             return None
         return cls(processes, conns)
 
-    def put(self, d: dict[str, Any], anchor: str, line: str, done: Callable[[dict[str, Any], str | Exception], None]) -> None:
-        self.chunk.append((anchor, line))
-        self.waiting.append(d)
-        if len(self.chunk) >= BODY_CHUNK:
+    def put(self, item: tuple[str | tuple[int, int], int], take: Callable[[_Made], None]) -> None:
+        self.chunk.append(item)
+        if len(self.chunk) >= POOL_CHUNK:
             if len(self.sent) >= len(self.conns):  # the next process's last chunk: its answer first
-                self._receive(done)
+                self._receive(take)
             self._send()
 
-    def drain(self, done: Callable[[dict[str, Any], str | Exception], None]) -> None:
+    def drain(self, take: Callable[[_Made], None]) -> None:
         if self.chunk:
             self._send()
         while self.sent:
-            self._receive(done)
+            self._receive(take)
 
-    def owed(self) -> list[tuple[dict[str, Any], None]]:
-        """The decisions sent or waiting whose explanations did not come back, in order."""
-        out = [(d, None) for _, ds in self.sent for d in ds] + [(d, None) for d in self.waiting]
+    def owed(self) -> list[tuple[str | tuple[int, int], int]]:
+        """The lines sent or waiting whose outputs did not come back, in order."""
+        out = [item for _, chunk in self.sent for item in chunk] + self.chunk
         self.sent.clear()
-        self.waiting, self.chunk = [], []
+        self.chunk = []
         return out
 
     def _send(self) -> None:
@@ -1242,19 +1410,20 @@ class _BodyPool:
             self.conns[k].send(self.chunk)
         except (OSError, ValueError) as exc:
             raise _PoolDied() from exc
-        self.sent.append((k, self.waiting))
-        self.chunk, self.waiting = [], []
+        self.sent.append((k, self.chunk))
+        self.chunk = []
         self.turn = (k + 1) % len(self.conns)
 
-    def _receive(self, done: Callable[[dict[str, Any], str | Exception], None]) -> None:
-        k, ds = self.sent[0]
+    def _receive(self, take: Callable[[_Made], None]) -> None:
+        k = self.sent[0][0]
         try:
-            bodies = self.conns[k].recv()
+            made = self.conns[k].recv()
         except (EOFError, OSError) as exc:
             raise _PoolDied() from exc
+        if not isinstance(made, _Made):  # the process could not make the chunk (it said so and ended)
+            raise _PoolDied()
         self.sent.popleft()
-        for d, body in zip(ds, bodies, strict=False):  # (fewer when it stopped at a failure, the last of `bodies`)
-            done(d, body)
+        take(made)
 
     def stop(self) -> None:
         for conn in self.conns:
@@ -1270,12 +1439,16 @@ class _BodyPool:
                 process.join()
 
 
-def _body_process(conn: Any, other: Any, others: list[Any], page: Any) -> None:
-    """A `_BodyPool` process: each chunk's explanations drawn by its copy of the page, sent back as a list (ending
-    with the exception, if one stopped it)."""
+def _pool_process(conn: Any, other: Any, others: list[Any], outputs: _Outputs) -> None:
+    """An `_OutputPool` process: each chunk made by its copy of the run's outputs (`_Outputs.made`) and sent back.
+    A chunk it cannot make (an error that is not an explanation's) is answered with None, and the process ends:
+    the run makes that chunk itself (and meets the same error, if it is one)."""
+    import gc
+
     other.close()
     for c in others:  # the pipes of the processes started before it
         c.close()
+    gc.freeze()  # the run's objects, copied: never garbage, so no collection walks them again
     while True:
         try:
             chunk = conn.recv()
@@ -1283,22 +1456,25 @@ def _body_process(conn: Any, other: Any, others: list[Any], page: Any) -> None:
             return
         if chunk is None:
             return
-        bodies: list[str | Exception] = []
-        for anchor, line in chunk:
-            try:
-                bodies.append(str(page.draw(json.loads(line), anchor)))
-            except Exception as exc:  # sent back: the run fails the report with it, as if drawn there
-                bodies.append(exc)
-                break
         try:
-            conn.send(bodies)
+            made: _Made | None = outputs.made(chunk)
+        except Exception:
+            made = None
+        try:
+            conn.send(made)
         except (OSError, ValueError):  # the run closed the pipe (it stopped the pool)
             return
-        except Exception:  # an exception that cannot be pickled: sent as its words
+        except Exception:  # an explanation's exception that cannot be pickled: sent as its words
+            assert made is not None
+            failed = made.drawn[-1][1]
+            assert isinstance(failed, Exception)
+            made.drawn[-1] = ({}, RuntimeError(f"{type(failed).__name__}: {failed}"))
             try:
-                conn.send(bodies[:-1] + [RuntimeError(f"{type(bodies[-1]).__name__}: {bodies[-1]}")])
+                conn.send(made)
             except (OSError, ValueError):
                 return
+        if made is None:
+            return
 
 
 #: What `_Outputs` sets in a run's summary (sent back by the process that made the outputs while deciding).
@@ -1308,8 +1484,9 @@ _OUTPUT_FIELDS = ("items", "approved_total", "by_status", "by_item", "held_incom
 class _EarlyOutputs:
     """The outputs made on a second process while the round is decided: `_Outputs` over decisions.partial.jsonl
     as the deciding loop writes it, so that after deciding only the workbook's last sheets and the report's page
-    are left. Only for a round nothing after deciding can change (no version has a round budget, so no round is
-    scaled); the files are those `_final_pass` writes after deciding (tests/test_batch_outputs.py).
+    are left. Used when no round is scaled after deciding (a round that is changes decisions already written:
+    `cancel`, and `_final_pass` makes every output); the files are those `_final_pass` writes after deciding
+    (tests/test_batch_outputs.py).
 
     The process is forked (it inherits the policy versions, the language and the summary so far) and told over a
     pipe when every decision is written; it says each step it starts (said by the run) and sends back what it set
@@ -1368,6 +1545,12 @@ class _EarlyOutputs:
             setattr(summary, name, value[name])
         os.replace(raw_path, out / "decisions.jsonl")  # unscaled: the decisions' lines are decisions.jsonl as they are
         return True
+
+    def cancel(self) -> None:
+        """What the process made is not wanted (a round was scaled): it is ended now, before the run writes the same
+        files (it writes none but the CSVs and the workbook's spooled rows before it is told to finish)."""
+        self.process.kill()
+        self.process.join()
 
     def stop(self) -> None:
         """The process ended (it has, unless the run stopped early), and the pipe closed."""

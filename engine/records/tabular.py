@@ -19,6 +19,7 @@ import codecs
 import csv
 import datetime as _dt
 import difflib
+import io
 import json
 import math
 import os
@@ -1398,8 +1399,51 @@ class CsvOut:
         self.altered.note(values, self.header, f"row {self.rows}")
         self.w.writerow(["" if v is None else safe_cell(v) for v in values])
 
+    def take(self, made: Sequence[tuple[bytes, int] | list[Any]]) -> None:
+        """Rows made elsewhere (`CsvRows.done`), in order: a run of plain rows' text (UTF-8) written as it is, any
+        other row through `row` (so its cells are escaped and noted at its own row number, as if written here)."""
+        for part in made:
+            if type(part) is tuple:
+                self.f.flush()  # (what was written through the text layer first)
+                self.f.buffer.write(part[0])
+                self.rows += part[1]
+            else:
+                self.row(part)
+
     def close(self) -> None:
         self.f.close()
+
+
+class CsvRows:
+    """A `CsvOut`'s rows made on another process (the outputs' processes of a batch): each plain row (`_plain_row`)
+    written as `CsvOut.row` writes it, into runs of text (as UTF-8); a row with a cell to escape or guard kept as its values,
+    for `CsvOut.take` to write in its place through `CsvOut.row`. `done` gives them in order and starts again."""
+
+    def __init__(self) -> None:
+        self.buf = io.StringIO(newline="")
+        self.w = csv.writer(self.buf)  # the dialect of CsvOut's writer
+        self.n = 0
+        self.made: list[tuple[bytes, int] | list[Any]] = []
+
+    def row(self, values: Sequence[Any]) -> None:
+        if _plain_row(values):
+            self.w.writerow(["" if v is None else v for v in values])
+            self.n += 1
+            return
+        self._run()
+        self.made.append(list(values))
+
+    def _run(self) -> None:
+        if self.n:
+            self.made.append((self.buf.getvalue().encode("utf-8"), self.n))
+            self.buf.seek(0)
+            self.buf.truncate()
+            self.n = 0
+
+    def done(self) -> list[tuple[bytes, int] | list[Any]]:
+        self._run()
+        made, self.made = self.made, []
+        return made
 
 
 _MONEY_CELL = re.compile(r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$")
@@ -1425,7 +1469,7 @@ class XlsxOut:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self.sheets: dict[str, IO[str]] = {}
+        self.sheets: dict[str, IO[bytes]] = {}  # each sheet's rows, as UTF-8
         self.money: dict[str, frozenset[int]] = {}
         self.headers: dict[str, list[str]] = {}
         self.rows: dict[str, int] = {}
@@ -1438,7 +1482,7 @@ class XlsxOut:
     ) -> None:
         """A new sheet whose columns are `header` (codes; `money` names the amount columns), headed by `titles` (the
         reader's words; default the codes). The heading row is frozen, and with `autofilter` has the filter buttons."""
-        self.sheets[name] = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.sheets[name] = tempfile.TemporaryFile("w+b")
         self.money[name] = frozenset(i for i, h in enumerate(header) if h in money)
         self.headers[name] = list(header)
         self.rows[name] = 0
@@ -1453,25 +1497,31 @@ class XlsxOut:
         self.altered.note(values, self.headers[sheet], msg("sheet.place.in_sheet_row", sheet=sheet, row=self.rows[sheet] + 1))
         self._write(sheet, values, self.money[sheet])
 
-    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
-        self.rows[sheet] += 1
-        n = str(self.rows[sheet])
+    def parts(self, sheet: str, values: Sequence[Any]) -> list[bytes] | tuple[Any, ...]:
+        """A row of `sheet` made on another process (the outputs' processes of a batch), for `put`: a plain row as
+        the pieces of its XML (UTF-8) around its row number (which only the writer knows), any other row as its
+        values (a tuple), for `put` to write through `row` (escaped and noted in its place)."""
+        if not _plain_row(values):
+            return tuple(values)
         letters = self.letters[sheet]
         while len(letters) < len(values):
             letters.append(_column_letter(len(letters) + 1))
-        cells = []
-        for i, v in enumerate(values):
-            if v is None or (type(v) is str and not v):  # no cell, as openpyxl writes an empty text: reads back as None
-                continue
-            ref = letters[i] + n
-            if i in money:
-                amount = _MONEY_CELL.match(v) and Decimal(v) if isinstance(v, str) else v
-                if isinstance(amount, Decimal) and amount.is_finite():
-                    # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
-                    cells.append(f'<c r="{ref}" s="1"><v>{format(amount, "f")}</v></c>')
-                    continue
-            cells.append(_xml_cell(ref, safe(v)))
-        self.sheets[sheet].write(f'<row r="{n}">{"".join(cells)}</row>')
+        return _row_xml(values, self.money[sheet], letters, _same).encode("utf-8").split(_ROW_NUMBER.encode())
+
+    def put(self, sheet: str, made: list[bytes] | tuple[Any, ...]) -> None:
+        """A row `parts` made, written in its place: the next row of `sheet`."""
+        if type(made) is tuple:
+            self.row(sheet, made)
+            return
+        self.rows[sheet] += 1
+        self.sheets[sheet].write(str(self.rows[sheet]).encode().join(made))
+
+    def _write(self, sheet: str, values: Sequence[Any], money: frozenset[int], safe: Callable[[Any], Any] = safe_cell) -> None:
+        self.rows[sheet] += 1
+        letters = self.letters[sheet]
+        while len(letters) < len(values):
+            letters.append(_column_letter(len(letters) + 1))
+        self.sheets[sheet].write(_row_xml(values, money, letters, safe).replace(_ROW_NUMBER, str(self.rows[sheet])).encode("utf-8"))
 
     def _filter_range(self, name: str) -> str:
         """The filter's range: the heading row and every row below it, over the heading's columns."""
@@ -1492,7 +1542,7 @@ class XlsxOut:
                 with z.open(f"xl/worksheets/sheet{k}.xml", "w") as out:
                     out.write(_XLSX_SHEET_HEAD.encode("utf-8"))
                     while chunk := f.read(1 << 20):
-                        out.write(chunk.encode("utf-8"))
+                        out.write(chunk)
                     tail = f'<autoFilter ref="{filters[k - 1]}"/>' if k - 1 in filters else ""
                     out.write(f"</sheetData>{tail}</worksheet>".encode())
                 f.close()
@@ -1524,18 +1574,53 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def _xml_cell(ref: str, v: Any) -> str:
-    """One cell's XML: text as an inline string, numbers and booleans as such."""
+#: where a row's number goes in `_row_xml`'s text: a character no cell written holds (`safe_cell` escapes it, and
+#: `_plain_row` finds it in any text of a row written as it is)
+_ROW_NUMBER = "\x00"
+
+
+def _row_xml(values: Sequence[Any], money: frozenset[int], letters: Sequence[str], safe: Callable[[Any], Any]) -> str:
+    """A row's XML with `_ROW_NUMBER` where its number goes (`<row r="N">`, and in each cell's reference `A N`).
+    No cell for None or an empty text (as openpyxl: it reads back as None); in a `money` column an amount (a
+    Decimal, or the text of one) is a number cell of its own text with the money style."""
+    out = ['<row r="\x00">']
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if type(v) is str:  # (the common cell, the short way: what the general way below does with a text)
+            if not v:  # no cell, as openpyxl writes an empty text: reads back as None
+                continue
+            if i in money and _MONEY_CELL.match(v):
+                # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
+                out.append(f'<c r="{letters[i]}\x00" s="1"><v>{format(Decimal(v), "f")}</v></c>')
+            else:
+                out.append(f'<c r="{letters[i]}\x00{_xml_cell_after_ref(safe(v))}')
+            continue
+        if i in money:
+            amount = _MONEY_CELL.match(v) and Decimal(v) if isinstance(v, str) else v
+            if isinstance(amount, Decimal) and amount.is_finite():
+                out.append(f'<c r="{letters[i]}\x00" s="1"><v>{format(amount, "f")}</v></c>')
+                continue
+        cell = _xml_cell_after_ref(safe(v))
+        if cell:  # ("" for a number with no value: no cell)
+            out.append(f'<c r="{letters[i]}\x00{cell}')
+    out.append("</row>")
+    return "".join(out)
+
+
+def _xml_cell_after_ref(v: Any) -> str:
+    """One cell's XML after its reference's text (`<c r="A1` + this): text as an inline string, numbers and
+    booleans as such; "" for no cell at all."""
     if isinstance(v, str):
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(v)}</t></is></c>'
+        return f'" t="inlineStr"><is><t xml:space="preserve">{_xml_text(v)}</t></is></c>'
     if isinstance(v, bool):
-        return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
+        return f'" t="b"><v>{int(v)}</v></c>'
     if isinstance(v, int):
-        return f'<c r="{ref}" t="n"><v>{v}</v></c>'
+        return f'" t="n"><v>{v}</v></c>'
     if isinstance(v, float | Decimal):
         if not math.isfinite(v):
             return ""  # as openpyxl wrote it: a number with no value
-        return f'<c r="{ref}" t="n"><v>{repr(v) if isinstance(v, float) else format(v, "f")}</v></c>'
+        return f'" t="n"><v>{repr(v) if isinstance(v, float) else format(v, "f")}</v></c>'
     raise TypeError(f"a workbook cell cannot hold a {type(v).__name__} ({v!r})")
 
 
