@@ -67,6 +67,137 @@ def _text_key(value: Any) -> Any:
     return str(value) if type(value) is Decimal else value
 
 
+#: generated item writers kept per rule: one per distinct sequence of its steps (kinds and policy objects) seen
+STEP_WRITERS_PER_RULE = 16
+ItemWriter = Callable[..., bool]
+
+
+# long because: one branch per trace step kind, each its piece of the generated f-string, then the item's other
+# pieces and the source put together and compiled
+def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
+    """Generates `write(out, n, d, A, C, inapp, kind)` for the item decisions of `rule` whose trace has the step
+    sequence of `sample` (each step's kind and policy object, tested by identity; for another sequence of that
+    length it returns False). It appends the item as `Explainer.item` writes it, in six pieces: the writer's item
+    line, the clauses (the rule's own, kept in the writer, unless a ground, a cut or a missing document adds
+    some), each group's head, a check that held as its kept line, the who, document and limit lines looked up
+    where the loop looks them up, any other line by the method the loop calls, the lines after the steps
+    (`Explainer.tail_text`: none for a granted item), and the readings block (kept in the writer for an item
+    with no ground and no pending review: its decision-makers are then the steps'). Every word comes from the
+    builder's own methods and kept pieces: this writes no sentence of its own.
+    Generated code like the decision JSON's item writers (engine/deciding/jsontext.py): the policy's objects and
+    every piece of text are bound as constants (K..), never written into the source, so a policy's text cannot
+    become code. A sequence whose steps are not in the explanation's group order gets a writer that returns
+    False after the identity tests (the loop groups them)."""
+    w = ex.w
+    ns: dict[str, Any] = {
+        "STEP": ex.step_line,
+        "AMOUNT": ex.amount,
+        "CAP": ex.cap,
+        "WHO": ex.who_lines,
+        "DOCS": ex.docs_lines,
+        "LIMITS": ex.limit_lines,
+        "HEADINGS": ex.headings,
+        "HEADING": ex.heading,
+        "AMOUNTS": ex.amount_fmts,
+        "MONEY": ex.money,
+        "RESULT": ex.result,
+        "CITES": ex.cites_cache,
+        "CLAUSES": ex.clauses,
+        "ADD_GRANT": ex.add_grant,
+        "TAIL": ex.tail_text,
+        "SHAPED": ex.shaped_text,
+        "SHAPERS": ex.shapers_of,
+        "ITEM": w.item,
+    }
+
+    def const(value: Any) -> str:
+        name = f"K{len(ns)}"
+        ns[name] = value
+        return name
+
+    steps = sample.steps
+    tests: list[str] = []
+    body: list[str] = []
+    bits: list[str] = []
+    shapers: list[str] = [rule.id]
+    group = -1
+    in_order = True
+    for i, step in enumerate(steps):
+        kind, obj, s = step[0], step[1], f"s{i}"
+        tests.append(f"{s}[1] is not {const(obj)} or {s}[0] != {const(kind)}")
+        g = GROUP_OF[kind]
+        if g != group:
+            in_order = in_order and g > group
+            body.append("{" + const(ex.group_heads[g]) + "}")
+            group = g
+        other = f"STEP({s}, d, A, C, inapp, paid)"
+        if kind == "check":
+            shapers.append(obj.id)
+            held = w.line(ex.check(("check", obj, True, None), None, {}, {}, {}), True, "check")
+            body.append(f"{{({const(held)} if {s}[2] is True and not {s}[3] else {other})}}")
+        elif kind == "who":
+            body.append(f"{{(WHO.get(({const(id(obj))}, {s}[2], kind)) or {other})}}")
+        elif kind == "documents":
+            shapers.append(obj.id)
+            body.append(f"{{(DOCS.get(({const(id(obj))}, {s}[2], {s}[3], {s}[4])) or {other})}}")
+        elif kind == "limit":
+            shapers.append(obj.id)
+            body.append(f"{{(LIMITS.get(({const(id(obj))}, {s}[3], {s}[5], {s}[6], paid)) or {other})}}")
+        elif kind == "amount":
+            body.append(f"{{AMOUNT({s}, d)}}")
+        elif kind == "cap":
+            shapers.append(obj.id)
+            bits.append(f"{s}[5] < {s}[4]")
+            body.append(f"{{CAP({s}, paid, inapp)}}")
+        else:
+            if kind == "selection":
+                shapers.append(obj.id)
+            elif kind == "subject":
+                shapers.append(f"{rule.id}#subject")
+            body.append("{" + other + "}")
+    fields = ItemDecision._fields
+    names = ["_"] * len(fields)
+    for name in ("item", "status", "amount", "reasons", "missing_documents", "steps", "grant", "cut_by"):
+        names[fields.index(name)] = name
+    code = [
+        "def write(out, n, d, A, C, inapp, kind):",
+        f"    {', '.join(names)} = d",
+        f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps",
+        f"    if {' or '.join(tests)}:",
+        "        return False",
+    ]
+    if not in_order:
+        code.append("    return False")
+    else:
+        base = tuple(shapers)
+        own = (rule.cites,)
+        code += [
+            "    ident, t = item.id, item.type",
+            "    head = HEADINGS.get((t, ident))",
+            "    if head is None:",
+            "        head = HEADING(t, ident)",
+            "    paid = status == 'granted' or status == 'reduced'",
+            "    result = AMOUNTS[status](amount=MONEY(amount)) if paid else RESULT(d, status)",
+            f'    text = f"{"".join(body)}"',
+            f"    if {' or '.join(bits + ['reasons', 'missing_documents', 'cut_by'])}:",
+            "        cites = d.cites",
+            "        clauses = CITES.get(cites)",
+            "        if clauses is None:",
+            "            clauses = CLAUSES(cites)",
+            "    else:",
+            f"        cites, clauses = {const(own)}, {const(ex.clauses(own))}",
+            "    if grant is not None:",
+            "        ADD_GRANT(grant, inapp)",
+            "    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C)",
+            f"    shaped = SHAPED(SHAPERS(d, {const(base)})) if reasons or status == 'pending_review' else {const(ex.shaped_text(base))}",
+            f"    out.extend((ITEM(n, ident, t, head, status, result), clauses, text, tail, shaped, {const(ex.item_end)}))",
+            "    return True",
+        ]
+    exec(compile("\n".join(code) + "\n", "<explanation item>", "exec"), ns)  # noqa: S102 - only names and indices in it, see above
+    write: ItemWriter = ns["write"]
+    return write
+
+
 class Explainer:
     """The explanation of one policy in one language, built from a `Decision`'s trace tuples for one writer."""
 
@@ -169,6 +300,9 @@ class Explainer:
         self.docs_cache: dict[tuple[Any, ...], str] = {}
         self.rule_tail: dict[Any, tuple[Any, Any]] = {}
         self.shaping_blocks: dict[tuple[str, ...], Any] = {}
+        # per rule (its id, the rule kept in the entry): its generated step writers by number of steps
+        self.step_writers: dict[int, tuple[Any, dict[int, list[ItemWriter]]]] = {}
+        self.generated = bool(getattr(w, "pieces_are_text", False))
         self.heads = {
             k: w.head(k, str(m[k]))
             for k in ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents", "reasons", "incomplete", "pending")
@@ -643,20 +777,11 @@ class Explainer:
             line = self.count_lines[(status, n)] = str(self.f_status_line_count(status=self.status[status], n=self.f_count_items(n=n)))
         return line
 
-    # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
-    # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
-    def item(self, out: list[Any], n: int, d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
-        money = self.money
-        w = self.w
-        if self.failed_facts:
-            self.failed_facts.clear()
-        status = d.status
-        rule = d.rule
-        t = d.item.type
-        I = d.item.facts
-        ident = d.item.id
+    def heading(self, t: Any, ident: Any) -> str:
+        """An item's heading: its type's words and its id; kept per item type and id (claims reuse ids: i1, i2,
+        ...), bounded."""
         head = self.headings.get((t, ident))
-        if head is None:  # kept per item type and id (claims reuse ids: i1, i2, ...), bounded
+        if head is None:
             heading = self.heading_fmts.get(t)
             if heading is None:
                 heading = self.heading_fmts[t] = self.cat.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
@@ -665,13 +790,37 @@ class Explainer:
                 if len(self.headings) >= MONEY_CACHE:
                     self.headings.clear()
                 self.headings[(t, ident)] = head
+        return head
+
+    def result(self, d: AnyItem, status: str) -> str:
+        """An item's outcome in words, with its amount (or provisional amount)."""
         if status == "incomplete" and d.provisional is not None:
-            result = self.amount_fmts[status](amount=self.f_provisional_of(amount=money(d.provisional)))
-        elif status in ("granted", "reduced"):
-            result = self.amount_fmts[status](amount=money(d.amount))
-        else:
-            result = self.status_result[status]
-        out.append(w.item(n, ident, t, head, status, result))
+            return self.amount_fmts[status](amount=self.f_provisional_of(amount=self.money(d.provisional)))
+        if status in ("granted", "reduced"):
+            return self.amount_fmts[status](amount=self.money(d.amount))
+        return self.status_result[status]
+
+    # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
+    # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
+    def item(self, out: list[Any], n: int, d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
+        w = self.w
+        if self.failed_facts:
+            self.failed_facts.clear()
+        kind = A.get("kind")
+        if self.generated and type(d) is ItemDecision:  # by its rule's generated writer for its steps
+            entry = self.step_writers.get(id(d.rule))
+            if entry is not None and entry[0] is d.rule:
+                for write in entry[1].get(len(d.steps), ()):
+                    if write(out, n, d, A, C, in_application, kind):
+                        return
+            if d.steps and self.written_item(out, n, d, A, C, in_application, kind):
+                return
+        status = d.status
+        rule = d.rule
+        t = d.item.type
+        I = d.item.facts
+        ident = d.item.id
+        out.append(w.item(n, ident, t, self.heading(t, ident), status, self.result(d, status)))
         at_clauses = len(out)
         out.append("")  # the clauses, once the steps have said whether a cap bit
         steps = d.steps
@@ -683,7 +832,6 @@ class Explainer:
         limit_lines = self.limit_lines
         who_lines = self.who_lines
         docs_lines = self.docs_lines
-        kind = A.get("kind")
         heads = self.group_heads
         append = out.append
         group = -1
@@ -738,10 +886,53 @@ class Explainer:
             block = self.cites_cache.get(cites)
             out[at_clauses] = block if block is not None else self.clauses(cites)
         if d.grant is not None:
-            for c in d.grant.consumes:
-                if c.kind == "cap":
-                    key = (c.id, c.scope)
-                    in_application[key] = in_application.get(key, _ZERO) + c.amount
+            self.add_grant(d.grant, in_application)
+        self.item_tail(out, d, status, cites, I, A, C)
+        if not shapers:
+            shapers = list(self.item_shapers(d))
+        else:
+            for r in d.reasons:
+                shapers.append(r.check)
+            if status == "pending_review":  # its ceilings are shown
+                shapers += [c.id for c in rule.caps if c.computed is None and not c.restricted]
+        # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
+        shaped = self.shaped(tuple(shapers))
+        if shaped is not None:
+            out.append(shaped)
+        out.append(self.item_end)
+
+    def shaped(self, ids: tuple[str, ...]) -> Any:
+        """The readings-and-notes block of the decision-makers `ids` (kept by the ids as gathered)."""
+        shaped = self.shaping_blocks.get(ids, _ABSENT)
+        return self.shaping_block(ids) if shaped is _ABSENT else shaped
+
+    def shaped_text(self, ids: tuple[str, ...]) -> str:
+        """`shaped` as text: empty when there is no block (the generated item writers' path)."""
+        shaped = self.shaped(ids)
+        return "" if shaped is None else str(shaped)
+
+    def shapers_of(self, d: AnyItem, base: tuple[str, ...]) -> tuple[str, ...]:
+        """The ids of an item's decision-makers: `base` (its rule and its steps', as gathered), each ground's, and
+        the caps whose ceilings a pending review shows."""
+        ids = list(base)
+        for r in d.reasons:
+            ids.append(r.check)
+        if d.status == "pending_review":  # its ceilings are shown
+            ids += [c.id for c in d.rule.caps if c.computed is None and not c.restricted]
+        return tuple(ids)
+
+    @staticmethod
+    def add_grant(grant: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
+        """Each cap's use by this item's grant, for the later items of the application (a cap line's split)."""
+        for c in grant.consumes:
+            if c.kind == "cap":
+                key = (c.id, c.scope)
+                in_application[key] = in_application.get(key, _ZERO) + c.amount
+
+    def item_tail(self, out: list[Any], d: AnyItem, status: str, cites: tuple[str, ...], I: Any, A: Any, C: Any) -> None:
+        """An item's lines after its steps, by its outcome: the grounds of a refusal, what is missing, the referral,
+        the pending review, and "why not more"."""
+        w = self.w
         if status == "refused":
             out.append(self.heads["reasons"])
             for i, reason in enumerate(d.reasons, 1):
@@ -751,34 +942,46 @@ class Explainer:
             if d.missing_documents:
                 out.append(w.line(self.missing_documents(d, cites), False, "missing_documents"))
             if d.missing_facts:
-                fs = self.sep.join(self.lab.fact_label(x, t) for x in d.missing_facts)
+                fs = self.sep.join(self.lab.fact_label(x, d.item.type) for x in d.missing_facts)
                 out.append(w.line(self.f_missing_facts(facts=fs), False, "missing_facts"))
             if d.provisional is not None:
-                out.append(w.line(self.f_provisional(amount=money(d.provisional)), NOMARK, "provisional"))
+                out.append(w.line(self.f_provisional(amount=self.money(d.provisional)), NOMARK, "provisional"))
         elif status == "referred":
+            rule = d.rule
             to = self.lab.label(rule.referral) if rule.referral is not None else ""
             out.append(w.tail("referred", self.f_referred_line(to=to, cites=cites[0])))
         elif status == "pending_review":
-            out.append(self.tail(rule)[0])
+            out.append(self.tail(d.rule)[0])
         if type(d) is RecordedItem and "scaling" in d.record:
             out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
         elif status in ("reduced", "refused"):
             out.append(w.tail("why", self.why(d, I, A, C)))
-        if not shapers:
-            shapers = list(self.item_shapers(d))
-        else:
-            for r in d.reasons:
-                shapers.append(r.check)
-            if status == "pending_review":  # its ceilings are shown
-                shapers += [c.id for c in rule.caps if c.computed is None and not c.restricted]
-        # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
-        ids = tuple(shapers)
-        shaped = self.shaping_blocks.get(ids, _ABSENT)
-        if shaped is _ABSENT:
-            shaped = self.shaping_block(ids)
-        if shaped is not None:
-            out.append(shaped)
-        out.append(self.item_end)
+
+    def tail_text(self, d: ItemDecision, status: str, cites: tuple[str, ...], A: Any, C: Any) -> str:
+        """`item_tail`'s lines as one text (the generated item writers' path: the writer's pieces are text)."""
+        out: list[str] = []
+        self.item_tail(out, d, status, cites, d.item.facts, A, C)
+        return "".join(out)
+
+    def written_item(
+        self, out: list[Any], n: int, d: ItemDecision, A: Any, C: Any, inapp: dict[tuple[str, Any], Decimal], kind: Any
+    ) -> bool:
+        """An item whose step sequence none of its rule's generated writers takes (`item` tries them): written by a
+        new one (`_item_writer`) while its rule has fewer than `STEP_WRITERS_PER_RULE`; else False (the caller's
+        loop writes it)."""
+        rule = d.rule
+        entry = self.step_writers.get(id(rule))
+        if entry is None or entry[0] is not rule:
+            if len(self.step_writers) >= MONEY_CACHE:
+                self.step_writers.clear()
+            entry = self.step_writers[id(rule)] = (rule, {})
+        writers = entry[1]
+        steps = d.steps
+        if sum(map(len, writers.values())) >= STEP_WRITERS_PER_RULE:
+            return False
+        write = _item_writer(self, rule, d)
+        writers.setdefault(len(steps), []).append(write)
+        return bool(write(out, n, d, A, C, inapp, kind))
 
     # long because: one branch per trace step kind, each writing its line and keeping it when it does not
     # depend on the claim's figures
@@ -821,7 +1024,7 @@ class Explainer:
         form = s[1]
         if form.kind != "fixed" and form.kind != "table":
             return self.w.line(self.calc(s, d.rule, d.item.type), NOMARK, "amount")
-        key: tuple[Any, ...] | None = (id(form), d.item.type, _text_key(s[2]), s[3])
+        key: tuple[Any, ...] | None = (id(form), d.item.type, _text_key(s[2]), _text_key(s[3]))
         try:
             line = self.calc_lines.get(key)
         except TypeError:
@@ -848,7 +1051,17 @@ class Explainer:
             mine = s[8] if split else None
         else:
             mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
-        key = (id(cap), used, asked, after, paid, mine, ceiling, how if isinstance(how, tuple) else _text_key(how))
+        # the amounts by their text (`_text_key`): a fresh Decimal's hash costs more than the line's look-up
+        key = (
+            id(cap),
+            _text_key(used),
+            _text_key(asked),
+            _text_key(after),
+            paid,
+            _text_key(mine),
+            _text_key(ceiling),
+            how if isinstance(how, tuple) else _text_key(how),
+        )
         line = self.cap_lines.get(key)
         if line is not None:
             return line
