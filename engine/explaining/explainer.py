@@ -27,7 +27,7 @@ from engine.explaining.catalogue import Catalogue, fill
 from engine.explaining.labels import CENT, MONEY_CACHE, Labels
 from engine.explaining.model import NOMARK, Line, Quote, SignOff
 from engine.explaining.recorded import Recorded, RecordedDecision, RecordedItem
-from engine.language.model import DocumentCheck
+from engine.language.model import Cap, DocumentCheck, Limit, Test
 
 if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
@@ -66,6 +66,36 @@ def _text_key(value: Any) -> Any:
     """A fact value as a cache key for the words shown for it: a Decimal by its text (equal Decimals may print differently)."""
     return str(value) if type(value) is Decimal else value
 
+
+#: where "why not more" finds an item's steps (`Explainer.why`), the same for every item of one step sequence:
+#: the cap steps' indices, the last cap's, whether an amount was computed, and per check id the index of the first
+#: cap, check and limit step of that id (None where there is none)
+WhyLayout = tuple[tuple[int, ...], "int | None", bool, dict[str, tuple["int | None", "int | None", "int | None"]]]
+
+
+def _why_layout(steps: tuple[Any, ...]) -> WhyLayout | None:
+    """The `WhyLayout` of a step sequence; None when it has a selection step (its verdict decides, per item)."""
+    if any(s[0] == "selection" for s in steps):
+        return None
+    caps = tuple(i for i, s in enumerate(steps) if s[0] == "cap")
+    at: dict[str, list[int | None]] = {}
+    for i, s in enumerate(steps):
+        k = s[0]
+        if k in ("cap", "check", "limit"):
+            found = at.setdefault(s[1].id, [None, None, None])
+            slot = ("cap", "check", "limit").index(k)
+            if found[slot] is None:
+                found[slot] = i
+    return (
+        caps,
+        caps[-1] if caps else None,
+        any(s[0] == "amount" for s in steps),
+        {k: (v[0], v[1], v[2]) for k, v in at.items()},
+    )
+
+
+#: the one kind of trace step whose object is of these types
+_KIND_OF_TYPE = {Test: "check", Limit: "limit", Cap: "cap"}
 
 #: generated item writers kept per rule: one per distinct sequence of its steps (kinds and policy objects) seen
 STEP_WRITERS_PER_RULE = 16
@@ -108,6 +138,8 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         "SHAPED": ex.shaped_text,
         "SHAPERS": ex.shapers_of,
         "ITEM": w.item,
+        "LINE": w.line,
+        "NOMARK": NOMARK,
     }
 
     def const(value: Any) -> str:
@@ -119,13 +151,34 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
     tests: list[str] = []
     body: list[str] = []
     bits: list[str] = []
+    runs: list[str] = []  # a run of checks: its text when all held, else each line (before the item's f-string)
     shapers: list[str] = [rule.id]
     group = -1
     in_order = True
+    run: list[tuple[str, str, str]] = []  # (step, its line when held, its piece otherwise)
+
+    def end_run() -> None:
+        if len(run) == 1:
+            s, held, other = run[0]
+            body.append(f"{{({const(held)} if {s}[2] is True and not {s}[3] else {other})}}")
+        elif run:
+            r = f"r{len(runs)}"
+            held_all = " and ".join(f"{s}[2] is True" for s, _, _ in run) + f" and not ({' or '.join(f'{s}[3]' for s, _, _ in run)})"
+            each = "".join(f"{{({const(held)} if {s}[2] is True and not {s}[3] else {other})}}" for s, held, other in run)
+            runs.extend(
+                [f"    if {held_all}:", f"        {r} = {const(''.join(h for _, h, _ in run))}", "    else:", f'        {r} = f"{each}"']
+            )
+            body.append("{" + r + "}")
+        run.clear()
+
     for i, step in enumerate(steps):
         kind, obj, s = step[0], step[1], f"s{i}"
-        tests.append(f"{s}[1] is not {const(obj)} or {s}[0] != {const(kind)}")
+        # (the kind too, but for a check, limit or cap: their objects come in no other kind of step)
+        same = f"{s}[1] is not {const(obj)}"
+        tests.append(same if _KIND_OF_TYPE.get(type(obj)) == kind else f"{same} or {s}[0] != {const(kind)}")
         g = GROUP_OF[kind]
+        if kind != "check" or g != group:
+            end_run()
         if g != group:
             in_order = in_order and g > group
             body.append("{" + const(ex.group_heads[g]) + "}")
@@ -133,8 +186,12 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         other = f"STEP({s}, d, A, C, inapp, paid)"
         if kind == "check":
             shapers.append(obj.id)
-            held = w.line(ex.check(("check", obj, True, None), None, {}, {}, {}), True, "check")
-            body.append(f"{{({const(held)} if {s}[2] is True and not {s}[3] else {other})}}")
+            run.append((s, w.line(ex.check(("check", obj, True, None), None, {}, {}, {}), True, "check"), other))
+        elif kind == "amount" and obj.kind == "rate" and getattr(obj, "of_table", None) is None and obj.rate_table is None:
+            # a simple rate (as `Explainer.amount` and `calc` write it), for items of the sample's type
+            t, fmt = const(sample.item.type), const(ex.rate_fmt(obj, sample.item.type))
+            line = f"LINE({fmt}(base=MONEY({s}[2]), value=MONEY({s}[3])), NOMARK, {const('amount')})"
+            body.append(f"{{({line} if t is {t} else AMOUNT({s}, d))}}")
         elif kind == "who":
             body.append(f"{{(WHO.get(({const(id(obj))}, {s}[2], kind)) or {other})}}")
         elif kind == "documents":
@@ -155,6 +212,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             elif kind == "subject":
                 shapers.append(f"{rule.id}#subject")
             body.append("{" + other + "}")
+    end_run()
     fields = ItemDecision._fields
     names = ["_"] * len(fields)
     for name in ("item", "status", "amount", "reasons", "missing_documents", "steps", "grant", "cut_by"):
@@ -178,6 +236,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             "        head = HEADING(t, ident)",
             "    paid = status == 'granted' or status == 'reduced'",
             "    result = AMOUNTS[status](amount=MONEY(amount)) if paid else RESULT(d, status)",
+            *runs,
             f'    text = f"{"".join(body)}"',
             f"    if {' or '.join(bits + ['reasons', 'missing_documents', 'cut_by'])}:",
             "        cites = d.cites",
@@ -188,7 +247,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             f"        cites, clauses = {const(own)}, {const(ex.clauses(own))}",
             "    if grant is not None:",
             "        ADD_GRANT(grant, inapp)",
-            "    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C)",
+            f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))})",
             f"    shaped = SHAPED(SHAPERS(d, {const(base)})) if reasons or status == 'pending_review' else {const(ex.shaped_text(base))}",
             f"    out.extend((ITEM(n, ident, t, head, status, result), clauses, text, tail, shaped, {const(ex.item_end)}))",
             "    return True",
@@ -365,7 +424,7 @@ class Explainer:
         """Per cap (and, for a computed ceiling, per ceiling): its lines (paid, single item, not paid) and "why not
         more" sentences, its words and ceiling put in -- a computed ceiling with how it was obtained; and the
         (words, ceiling) shown in its table row."""
-        key = id(cap) if cap.computed is None else (id(cap), ceiling, _text_key(how) if not isinstance(how, tuple) else how)
+        key = id(cap) if cap.computed is None else (id(cap), _text_key(ceiling), _text_key(how) if not isinstance(how, tuple) else how)
         found = self.cap_fmts.get(key)
         if found is None:
             shown = self.money(cap.ceiling if cap.computed is None else ceiling, cap.cites)
@@ -548,11 +607,7 @@ class Explainer:
                     by_value=lab.value_label(by, t, json_value(rkey)),
                     value=money(value),
                 )
-            fmt = self.rate_fmts.get((id(form), t))
-            if fmt is None:
-                fixed = {"base_label": self.base_label(form, t), "rate": lab.percent(str(form.rate))}
-                fmt = self.rate_fmts[(id(form), t)] = self.cat.partial("calc_rate", ("base", "value"), fixed)
-            return fmt(base=money(detail), value=money(value))
+            return self.rate_fmt(form, t)(base=money(detail), value=money(value))
         cites = rule.cites
         if kind == "fixed" or kind == "table":
             if kind == "fixed":
@@ -592,6 +647,14 @@ class Explainer:
         if kind == "least":
             return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
         return ""
+
+    def rate_fmt(self, form: Any, t: str) -> Callable[..., str]:
+        """A simple rate's calculation line with its base's words and its rate put in (per form and item type)."""
+        fmt = self.rate_fmts.get((id(form), t))
+        if fmt is None:
+            fixed = {"base_label": self.base_label(form, t), "rate": self.lab.percent(str(form.rate))}
+            fmt = self.rate_fmts[(id(form), t)] = self.cat.partial("calc_rate", ("base", "value"), fixed)
+        return fmt
 
     def documents(self, step: tuple[Any, ...], standing: bool) -> str:
         _, owner, required, missing, cites = step
@@ -929,7 +992,9 @@ class Explainer:
                 key = (c.id, c.scope)
                 in_application[key] = in_application.get(key, _ZERO) + c.amount
 
-    def item_tail(self, out: list[Any], d: AnyItem, status: str, cites: tuple[str, ...], I: Any, A: Any, C: Any) -> None:
+    def item_tail(
+        self, out: list[Any], d: AnyItem, status: str, cites: tuple[str, ...], I: Any, A: Any, C: Any, layout: WhyLayout | None = None
+    ) -> None:
         """An item's lines after its steps, by its outcome: the grounds of a refusal, what is missing, the referral,
         the pending review, and "why not more"."""
         w = self.w
@@ -955,12 +1020,12 @@ class Explainer:
         if type(d) is RecordedItem and "scaling" in d.record:
             out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
         elif status in ("reduced", "refused"):
-            out.append(w.tail("why", self.why(d, I, A, C)))
+            out.append(w.tail("why", self.why(d, I, A, C, layout)))
 
-    def tail_text(self, d: ItemDecision, status: str, cites: tuple[str, ...], A: Any, C: Any) -> str:
+    def tail_text(self, d: ItemDecision, status: str, cites: tuple[str, ...], A: Any, C: Any, layout: WhyLayout | None = None) -> str:
         """`item_tail`'s lines as one text (the generated item writers' path: the writer's pieces are text)."""
         out: list[str] = []
-        self.item_tail(out, d, status, cites, d.item.facts, A, C)
+        self.item_tail(out, d, status, cites, d.item.facts, A, C, layout)
         return "".join(out)
 
     def written_item(
@@ -1024,7 +1089,14 @@ class Explainer:
         form = s[1]
         if form.kind != "fixed" and form.kind != "table":
             return self.w.line(self.calc(s, d.rule, d.item.type), NOMARK, "amount")
-        key: tuple[Any, ...] | None = (id(form), d.item.type, _text_key(s[2]), _text_key(s[3]))
+        detail, value = s[2], s[3]
+        D = Decimal  # (the values by their text, as `_text_key`, inline)
+        key: tuple[Any, ...] | None = (
+            id(form),
+            d.item.type,
+            str(detail) if type(detail) is D else detail,
+            str(value) if type(value) is D else value,
+        )
         try:
             line = self.calc_lines.get(key)
         except TypeError:
@@ -1051,15 +1123,16 @@ class Explainer:
             mine = s[8] if split else None
         else:
             mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
-        # the amounts by their text (`_text_key`): a fresh Decimal's hash costs more than the line's look-up
+        # the amounts by their text (as `_text_key`, inline): a fresh Decimal's hash costs more than the line's look-up
+        D = Decimal
         key = (
             id(cap),
-            _text_key(used),
-            _text_key(asked),
-            _text_key(after),
+            str(used) if type(used) is D else used,
+            str(asked) if type(asked) is D else asked,
+            str(after) if type(after) is D else after,
             paid,
-            _text_key(mine),
-            _text_key(ceiling),
+            str(mine) if type(mine) is D else mine,
+            str(ceiling) if type(ceiling) is D else ceiling,
             how if isinstance(how, tuple) else _text_key(how),
         )
         line = self.cap_lines.get(key)
@@ -1141,13 +1214,16 @@ class Explainer:
                 cs.append(s[4])
         return self.f_missing_documents(docs=ds, cites=self.sep.join(cs) if cs else cites[-1])
 
-    def why(self, d: AnyItem, I: Any, A: Any, C: Any) -> str:
+    def why(self, d: AnyItem, I: Any, A: Any, C: Any, layout: WhyLayout | None = None) -> str:
+        """ "Why not more": the caps that cut a reduced item; a refused item's main ground (its cap, limit,
+        selection or check and the facts it read, or what the item would have had), then its other grounds.
+        `layout`: where its steps are, from a generated item writer (the same for every item it writes)."""
         money = self.money
         label = self.lab.label
         out: list[str] = []
         steps = d.steps
         if d.status == "reduced":
-            for s in steps:
+            for s in steps if layout is None else [steps[i] for i in layout[0]]:
                 if s[0] == "cap" and s[5] < s[4]:
                     cap, _, used, asked, after, ceiling, how = s[1:8]
                     left = ceiling - used
@@ -1161,6 +1237,13 @@ class Explainer:
             check = r.check
             cap_step = limit_step = check_step = last_cap = sel_step = None
             has_amount = False
+            if layout is not None:  # where the main ground's own steps are, the last cap, whether an amount was computed
+                at = layout[3].get(check)
+                if at is not None:
+                    cap_step, check_step, limit_step = (None if i is None else steps[i] for i in at)
+                last_cap = None if layout[1] is None else steps[layout[1]]
+                has_amount = layout[2]
+                steps = ()  # (no selection step in a laid-out sequence: nothing more to look for)
             for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
                 k = s[0]
                 if k == "cap":
