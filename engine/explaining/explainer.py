@@ -1144,15 +1144,16 @@ class Explainer:
         left_text = money(left if left > 0 else Decimal(0))
         u = money(used)
         split_text = "" if mine is None else self.f_cap_split(history=money(used - mine), earlier=money(mine))
+        a, g = money(asked), money(after)  # (each once, for the line and its row)
         if not paid:
-            text = fmts[2](used=u, left=left_text, asked=money(asked), granted=money(after))
+            text = fmts[2](used=u, left=left_text, asked=a, granted=g)
         elif cap.per is None:
-            text = fmts[1](asked=money(asked), granted=money(after))
+            text = fmts[1](asked=a, granted=g)
         else:
-            text = fmts[0](used=u + split_text, left=left_text, asked=money(asked), granted=money(after))
+            text = fmts[0](used=u + split_text, left=left_text, asked=a, granted=g)
         if len(self.cap_lines) >= MONEY_CACHE:
             self.cap_lines.clear()
-        row = (says, cap.cites, shown, cap.per is None, u, split_text, left_text, money(asked), money(after))
+        row = (says, cap.cites, shown, cap.per is None, u, split_text, left_text, a, g)
         line = self.cap_lines[key] = self.w.cap(Line(text, NOMARK, "cap"), row)
         return line
 
