@@ -1042,7 +1042,7 @@ class Explainer:
             entry = self.step_writers[id(rule)] = (rule, {})
         writers = entry[1]
         steps = d.steps
-        if sum(map(len, writers.values())) >= STEP_WRITERS_PER_RULE:
+        if sum(map(len, list(writers.values()))) >= STEP_WRITERS_PER_RULE:  # (a copy: another thread may add a length)
             return False
         write = _item_writer(self, rule, d)
         writers.setdefault(len(steps), []).append(write)
