@@ -65,29 +65,30 @@ def format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | 
 FILLED_FIELDS = 16
 
 
-def _fillers(most: int) -> dict[int, Callable[..., Callable[..., str]]]:
-    """Per number of fields n, `make(L0, N0, S0, ..., L<n-1>, N<n-1>, S<n-1>, LAST)`: a filler that puts the
-    keyword value named N<i> (formatted by spec S<i>) after each literal L<i>, then LAST, as one f-string.
-    The source is made of these names only (no message text, no field name): compiled once, when this module
-    is imported; every message's words and names are the maker's arguments."""
-    ns: dict[str, Any] = {}
-    lines = []
-    for n in range(most + 1):
+def _maker(n: int) -> Callable[..., Callable[..., str]]:
+    """For `n` fields, `make(L0, N0, S0, ..., L<n-1>, N<n-1>, S<n-1>, LAST)`: a filler that puts the keyword value
+    named N<i> (formatted by spec S<i>) after each literal L<i>, then LAST, as one f-string. The source is made of
+    these names only (no message text, no field name): compiled once per number of fields, on first need, and
+    kept; every message's words and names are the maker's arguments."""
+    make = _MAKERS.get(n)
+    if make is None:
+        ns: dict[str, Any] = {}
         params = "".join(f"L{i}, N{i}, S{i}, " for i in range(n)) + "LAST"
         body = "".join(f"{{L{i}}}{{kw[N{i}]:{{S{i}}}}}" for i in range(n)) + "{LAST}"
-        lines += [f"def make_{n}({params}):", "    def fill(**kw):", f'        return f"{body}"', "    return fill"]
-    exec(compile("\n".join(lines) + "\n", "<catalogue fillers>", "exec"), ns)  # noqa: S102 - names only, see above
-    return {n: ns[f"make_{n}"] for n in range(most + 1)}
+        source = f'def make({params}):\n    def fill(**kw):\n        return f"{body}"\n    return fill\n'
+        exec(compile(source, "<catalogue fillers>", "exec"), ns)  # noqa: S102 - names only, see above
+        make = _MAKERS[n] = ns["make"]
+    return make
 
 
-_MAKERS = _fillers(FILLED_FIELDS)
+_MAKERS: dict[int, Callable[..., Callable[..., str]]] = {}
 
 
 def formatter(
     text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | None = None, specs: Mapping[str, str] | None = None
 ) -> Callable[..., str]:
     """`format_string(text, names, fixed, specs).format` without parsing the message on each call: the message
-    split once into its literal runs and its fields, filled by a generated filler (`_fillers`) -- the same text,
+    split once into its literal runs and its fields, filled by a generated filler (`_maker`) -- the same text,
     the same KeyError for a field not given, other keyword values ignored."""
     parts: list[Any] = []
     literal: list[str] = []
@@ -104,10 +105,9 @@ def formatter(
             literal.append(mt.group(0))
         pos = mt.end()
     literal.append(text[pos:])
-    make = _MAKERS.get(len(parts) // 3)
-    if make is None:
+    if len(parts) // 3 > FILLED_FIELDS:
         return format_string(text, names, fixed, specs).format
-    return make(*parts, "".join(literal))
+    return _maker(len(parts) // 3)(*parts, "".join(literal))
 
 
 def _merge(base: dict[str, Any], key: str, value: str, known: dict[str, Any]) -> bool:
