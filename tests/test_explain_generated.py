@@ -99,8 +99,9 @@ def test_a_rule_past_its_bound_of_writers_is_written_by_the_loop(policy: engine.
 def test_a_policys_words_never_become_the_writers_source(
     policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A check's words made of code-like text (quotes, braces, a call): the generated item writers bind them as
-    constants, their source never holds them, and the text shows them as written."""
+    """A check's words made of code-like text (quotes, braces, a call): the generated item writers and the
+    catalogue's fillers bind them as constants, their sources never hold them (nor any clause or message), and
+    the text shows them as written."""
     hostile = "已享受{__import__('os').system('echo hi')}\\\"}{{K1}}'，不得重复享受"
     text = POLICY_PATH.read_text(encoding="utf-8")
     plain = "      zh: 已享受区内其他扶持奖励政策的，不得重复享受\n"
@@ -116,9 +117,14 @@ def test_a_policys_words_never_become_the_writers_source(
         sources.append(source)
         return real(source, name, *args, **kwargs)
 
+    from engine.explaining import catalogue
+
     monkeypatch.setattr(explainer_mod, "compile", spy, raising=False)
+    monkeypatch.setattr(catalogue, "compile", spy, raising=False)
+    monkeypatch.setattr(catalogue, "_MAKERS", {})  # (the catalogue's fillers made again, and their sources seen)
     out = [explain(own, d, "zh", "text") for d in _decisions(own, 300, 2)]
-    assert sources and not any("__import__" in s or "echo" in s or "不得重复享受" in s for s in sources)
+    assert any("<explanation" not in s and "def make(" in s for s in sources)  # (the fillers' sources are among them)
+    assert sources and not any("__import__" in s or "echo" in s or "不得重复享受" in s or "第九条" in s for s in sources)
     assert sum(t.count(f"✓ 第九条：{shown}\n") for t in out) > 10  # the held check's line, as written
 
 
