@@ -107,7 +107,7 @@ ItemWriter = Callable[..., bool]
 def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
     """Generates `write(out, n, d, A, C, inapp, kind)` for the item decisions of `rule` whose trace has the step
     sequence of `sample` (each step's kind and policy object, tested by identity; for another sequence of that
-    length it returns False). It appends the item as `Explainer.item` writes it, in six pieces: the writer's item
+    length it returns False). It appends the item as `Explainer.item` writes it, piece by piece: the writer's item
     line, the clauses (the rule's own, kept in the writer, unless a ground, a cut or a missing document adds
     some), each group's head, a check that held as its kept line, the who, document and limit lines looked up
     where the loop looks them up, any other line by the method the loop calls, the lines after the steps
@@ -237,7 +237,6 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             "    paid = status == 'granted' or status == 'reduced'",
             "    result = AMOUNTS[status](amount=MONEY(amount)) if paid else RESULT(d, status)",
             *runs,
-            f'    text = f"{"".join(body)}"',
             f"    if {' or '.join(bits + ['reasons', 'missing_documents', 'cut_by'])}:",
             "        cites = d.cites",
             "        clauses = CITES.get(cites)",
@@ -245,11 +244,15 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             "            clauses = CLAUSES(cites)",
             "    else:",
             f"        cites, clauses = {const(own)}, {const(ex.clauses(own))}",
+            # the step lines as pieces of their own (each "{expr}" of `body` without its braces), before the
+            # grant is added (a cap line shows the earlier items' use) and before the tail (its "why not more"
+            # reads the facts a failed check's line put aside)
+            f"    out.extend((ITEM(n, ident, t, head, status, result), clauses, {', '.join(b[1:-1] for b in body)}))",
             "    if grant is not None:",
             "        ADD_GRANT(grant, inapp)",
             f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))})",
             f"    shaped = SHAPED(SHAPERS(d, {const(base)})) if reasons or status == 'pending_review' else {const(ex.shaped_text(base))}",
-            f"    out.extend((ITEM(n, ident, t, head, status, result), clauses, text, tail, shaped, {const(ex.item_end)}))",
+            f"    out.extend((tail, shaped, {const(ex.item_end)}))",
             "    return True",
         ]
     exec(compile("\n".join(code) + "\n", "<explanation item>", "exec"), ns)  # noqa: S102 - only names and indices in it, see above
