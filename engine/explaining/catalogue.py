@@ -4,7 +4,8 @@
 status words and the `meta` section (label field, money/percent formats, list separator, colons, quotes).
 A policy's `templates:` mapping may replace any message (a dotted key such as `status.refused`, under a
 language code or `all`); a key ending in `.j2` is a template override, kept apart for the renderer.
-`Catalogue.compile` turns a message into a `str.format` string once, so that filling it per item is one call.
+`Catalogue.compile` turns a message into a filler once (`formatter`: its literal runs and fields, split once), so
+that filling it per item is one call.
 """
 
 from __future__ import annotations
@@ -60,6 +61,55 @@ def format_string(text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | 
     return "".join(out)
 
 
+#: messages with up to this many fields get a generated filler (`formatter`); more: `str.format`
+FILLED_FIELDS = 16
+
+
+def _maker(n: int) -> Callable[..., Callable[..., str]]:
+    """For `n` fields, `make(L0, N0, S0, ..., L<n-1>, N<n-1>, S<n-1>, LAST)`: a filler that puts the keyword value
+    named N<i> (formatted by spec S<i>) after each literal L<i>, then LAST, as one f-string. The source is made of
+    these names only (no message text, no field name): compiled once per number of fields, on first need, and
+    kept; every message's words and names are the maker's arguments."""
+    make = _MAKERS.get(n)
+    if make is None:
+        ns: dict[str, Any] = {}
+        params = "".join(f"L{i}, N{i}, S{i}, " for i in range(n)) + "LAST"
+        body = "".join(f"{{L{i}}}{{kw[N{i}]:{{S{i}}}}}" for i in range(n)) + "{LAST}"
+        source = f'def make({params}):\n    def fill(**kw):\n        return f"{body}"\n    return fill\n'
+        exec(compile(source, "<catalogue fillers>", "exec"), ns)  # noqa: S102 - names only, see above
+        make = _MAKERS[n] = ns["make"]
+    return make
+
+
+_MAKERS: dict[int, Callable[..., Callable[..., str]]] = {}
+
+
+def formatter(
+    text: str, names: tuple[str, ...], fixed: Mapping[str, Any] | None = None, specs: Mapping[str, str] | None = None
+) -> Callable[..., str]:
+    """`format_string(text, names, fixed, specs).format` without parsing the message on each call: the message
+    split once into its literal runs and its fields, filled by a generated filler (`_maker`) -- the same text,
+    the same KeyError for a field not given, other keyword values ignored."""
+    parts: list[Any] = []
+    literal: list[str] = []
+    pos = 0
+    for mt in PLACEHOLDER.finditer(text):
+        literal.append(text[pos : mt.start()])
+        name = mt.group(1)
+        if fixed is not None and name in fixed:
+            literal.append(str(fixed[name]))
+        elif name in names:
+            parts += ["".join(literal), name, specs.get(name, "") if specs is not None else ""]
+            literal = []
+        else:
+            literal.append(mt.group(0))
+        pos = mt.end()
+    literal.append(text[pos:])
+    if len(parts) // 3 > FILLED_FIELDS:
+        return format_string(text, names, fixed, specs).format
+    return _maker(len(parts) // 3)(*parts, "".join(literal))
+
+
 def _merge(base: dict[str, Any], key: str, value: str, known: dict[str, Any]) -> bool:
     parts = key.split(".")
     node, ref = base, known
@@ -113,8 +163,8 @@ class Catalogue:
         return str(self.m[key])
 
     def compile(self, key: str, *names: str) -> Callable[..., str]:
-        """Message `key` as a bound `str.format`: `{name}` filled per call for each of `names`."""
-        return format_string(str(self.m[key]), names).format
+        """Message `key` as a filler (`formatter`): `{name}` filled per call for each of `names`."""
+        return formatter(str(self.m[key]), names)
 
     def partial(self, key: str, names: tuple[str, ...], fixed: Mapping[str, Any]) -> Callable[..., str]:
         """Message `key` with the claim-independent values `fixed` put in once; `names` filled per call.
@@ -126,9 +176,9 @@ class Catalogue:
         if found is None:
             if len(self.partials) >= PARTIALS_KEPT:
                 self.partials.clear()
-            found = self.partials[memo] = format_string(str(self.m[key]), names, fixed).format
+            found = self.partials[memo] = formatter(str(self.m[key]), names, fixed)
         return found
 
     def compile_text(self, text: str, *names: str) -> Callable[..., str]:
-        """A message text (e.g. of `meta`) as a bound `str.format`."""
-        return format_string(text, names).format
+        """A message text (e.g. of `meta`) as a filler (`formatter`)."""
+        return formatter(text, names)

@@ -27,7 +27,7 @@ from engine.explaining.catalogue import Catalogue, fill
 from engine.explaining.labels import CENT, MONEY_CACHE, Labels
 from engine.explaining.model import NOMARK, Line, Quote, SignOff
 from engine.explaining.recorded import Recorded, RecordedDecision, RecordedItem
-from engine.language.model import DocumentCheck
+from engine.language.model import Cap, DocumentCheck, Limit, Test
 
 if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
@@ -65,6 +65,199 @@ def _iso(day: Any) -> str:
 def _text_key(value: Any) -> Any:
     """A fact value as a cache key for the words shown for it: a Decimal by its text (equal Decimals may print differently)."""
     return str(value) if type(value) is Decimal else value
+
+
+#: where "why not more" finds an item's steps (`Explainer.why`), the same for every item of one step sequence:
+#: the cap steps' indices, the last cap's, whether an amount was computed, and per check id the index of the first
+#: cap, check and limit step of that id (None where there is none)
+WhyLayout = tuple[tuple[int, ...], "int | None", bool, dict[str, tuple["int | None", "int | None", "int | None"]]]
+
+
+def _why_layout(steps: tuple[Any, ...]) -> WhyLayout | None:
+    """The `WhyLayout` of a step sequence; None when it has a selection step (its verdict decides, per item)."""
+    if any(s[0] == "selection" for s in steps):
+        return None
+    caps = tuple(i for i, s in enumerate(steps) if s[0] == "cap")
+    at: dict[str, list[int | None]] = {}
+    for i, s in enumerate(steps):
+        k = s[0]
+        if k in ("cap", "check", "limit"):
+            found = at.setdefault(s[1].id, [None, None, None])
+            slot = ("cap", "check", "limit").index(k)
+            if found[slot] is None:
+                found[slot] = i
+    return (
+        caps,
+        caps[-1] if caps else None,
+        any(s[0] == "amount" for s in steps),
+        {k: (v[0], v[1], v[2]) for k, v in at.items()},
+    )
+
+
+#: the one kind of trace step whose object is of these types
+_KIND_OF_TYPE = {Test: "check", Limit: "limit", Cap: "cap"}
+
+#: generated item writers kept per rule: one per distinct sequence of its steps (kinds and policy objects) seen
+STEP_WRITERS_PER_RULE = 16
+ItemWriter = Callable[..., bool]
+
+
+# long because: one branch per trace step kind, each its piece of the generated f-string, then the item's other
+# pieces and the source put together and compiled
+def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
+    """Generates `write(out, n, d, A, C, inapp, kind)` for the item decisions of `rule` whose trace has the step
+    sequence of `sample` (each step's kind and policy object, tested by identity; for another sequence of that
+    length it returns False). It appends the item as `Explainer.item` writes it, piece by piece: the writer's item
+    line, the clauses (the rule's own, kept in the writer, unless a ground, a cut or a missing document adds
+    some), each group's head, a check that held as its kept line, the who, document and limit lines looked up
+    where the loop looks them up, any other line by the method the loop calls, the lines after the steps
+    (`Explainer.tail_text`: none for a granted item), and the readings block (kept in the writer for an item
+    with no ground and no pending review: its decision-makers are then the steps'). Every word comes from the
+    builder's own methods and kept pieces: this writes no sentence of its own.
+    Generated code like the decision JSON's item writers (engine/deciding/jsontext.py): the policy's objects and
+    every piece of text are bound as constants (K..), never written into the source, so a policy's text cannot
+    become code. A sequence whose steps are not in the explanation's group order gets a writer that returns
+    False after the identity tests (the loop groups them)."""
+    w = ex.w
+    ns: dict[str, Any] = {
+        "STEP": ex.step_line,
+        "AMOUNT": ex.amount,
+        "CAP": ex.cap,
+        "WHO": ex.who_lines,
+        "DOCS": ex.docs_lines,
+        "LIMITS": ex.limit_lines,
+        "HEADINGS": ex.headings,
+        "HEADING": ex.heading,
+        "AMOUNTS": ex.amount_fmts,
+        "MONEY": ex.money,
+        "RESULT": ex.result,
+        "CITES": ex.cites_cache,
+        "CLAUSES": ex.clauses,
+        "ADD_GRANT": ex.add_grant,
+        "TAIL": ex.tail_text,
+        "SHAPED": ex.shaped_text,
+        "SHAPERS": ex.shapers_of,
+        "ITEM": w.item,
+        "LINE": w.line,
+        "NOMARK": NOMARK,
+    }
+
+    def const(value: Any) -> str:
+        name = f"K{len(ns)}"
+        ns[name] = value
+        return name
+
+    steps = sample.steps
+    tests: list[str] = []
+    body: list[str] = []
+    bits: list[str] = []
+    runs: list[str] = []  # a run of checks: its text when all held, else each line (before the item's f-string)
+    shapers: list[str] = [rule.id]
+    group = -1
+    in_order = True
+    run: list[tuple[str, str, str]] = []  # (step, its line when held, its piece otherwise)
+
+    def end_run() -> None:
+        if len(run) == 1:
+            s, held, other = run[0]
+            body.append(f"{{({const(held)} if {s}[2] is True and not {s}[3] else {other})}}")
+        elif run:
+            r = f"r{len(runs)}"
+            held_all = " and ".join(f"{s}[2] is True" for s, _, _ in run) + f" and not ({' or '.join(f'{s}[3]' for s, _, _ in run)})"
+            each = "".join(f"{{({const(held)} if {s}[2] is True and not {s}[3] else {other})}}" for s, held, other in run)
+            runs.extend(
+                [f"    if {held_all}:", f"        {r} = {const(''.join(h for _, h, _ in run))}", "    else:", f'        {r} = f"{each}"']
+            )
+            body.append("{" + r + "}")
+        run.clear()
+
+    for i, step in enumerate(steps):
+        kind, obj, s = step[0], step[1], f"s{i}"
+        # (the kind too, but for a check, limit or cap: their objects come in no other kind of step)
+        same = f"{s}[1] is not {const(obj)}"
+        tests.append(same if _KIND_OF_TYPE.get(type(obj)) == kind else f"{same} or {s}[0] != {const(kind)}")
+        g = GROUP_OF[kind]
+        if kind != "check" or g != group:
+            end_run()
+        if g != group:
+            in_order = in_order and g > group
+            body.append("{" + const(ex.group_heads[g]) + "}")
+            group = g
+        other = f"STEP({s}, d, A, C, inapp, paid)"
+        if kind == "check":
+            shapers.append(obj.id)
+            run.append((s, w.line(ex.check(("check", obj, True, None), None, {}, {}, {}), True, "check"), other))
+        elif kind == "amount" and obj.kind == "rate" and getattr(obj, "of_table", None) is None and obj.rate_table is None:
+            # a simple rate (as `Explainer.amount` and `calc` write it), for items of the sample's type
+            t, fmt = const(sample.item.type), const(ex.rate_fmt(obj, sample.item.type))
+            line = f"LINE({fmt}(base=MONEY({s}[2]), value=MONEY({s}[3])), NOMARK, {const('amount')})"
+            body.append(f"{{({line} if t is {t} else AMOUNT({s}, d))}}")
+        elif kind == "who":
+            body.append(f"{{(WHO.get(({const(id(obj))}, {s}[2], kind)) or {other})}}")
+        elif kind == "documents":
+            shapers.append(obj.id)
+            body.append(f"{{(DOCS.get(({const(id(obj))}, {s}[2], {s}[3], {s}[4])) or {other})}}")
+        elif kind == "limit":
+            shapers.append(obj.id)
+            body.append(f"{{(LIMITS.get(({const(id(obj))}, {s}[3], {s}[5], {s}[6], paid)) or {other})}}")
+        elif kind == "amount":
+            body.append(f"{{AMOUNT({s}, d)}}")
+        elif kind == "cap":
+            shapers.append(obj.id)
+            bits.append(f"{s}[5] < {s}[4]")
+            body.append(f"{{CAP({s}, paid, inapp)}}")
+        else:
+            if kind == "selection":
+                shapers.append(obj.id)
+            elif kind == "subject":
+                shapers.append(f"{rule.id}#subject")
+            body.append("{" + other + "}")
+    end_run()
+    fields = ItemDecision._fields
+    names = ["_"] * len(fields)
+    for name in ("item", "status", "amount", "reasons", "missing_documents", "steps", "grant", "cut_by"):
+        names[fields.index(name)] = name
+    code = [
+        "def write(out, n, d, A, C, inapp, kind):",
+        f"    {', '.join(names)} = d",
+        f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps",
+        f"    if {' or '.join(tests)}:",
+        "        return False",
+    ]
+    if not in_order:
+        code.append("    return False")
+    else:
+        base = tuple(shapers)
+        own = (rule.cites,)
+        code += [
+            "    ident, t = item.id, item.type",
+            "    head = HEADINGS.get((t, ident))",
+            "    if head is None:",
+            "        head = HEADING(t, ident)",
+            "    paid = status == 'granted' or status == 'reduced'",
+            "    result = AMOUNTS[status](amount=MONEY(amount)) if paid else RESULT(d, status)",
+            *runs,
+            f"    if {' or '.join(bits + ['reasons', 'missing_documents', 'cut_by'])}:",
+            "        cites = d.cites",
+            "        clauses = CITES.get(cites)",
+            "        if clauses is None:",
+            "            clauses = CLAUSES(cites)",
+            "    else:",
+            f"        cites, clauses = {const(own)}, {const(ex.clauses(own))}",
+            # the step lines as pieces of their own (each "{expr}" of `body` without its braces), before the
+            # grant is added (a cap line shows the earlier items' use) and before the tail (its "why not more"
+            # reads the facts a failed check's line put aside)
+            f"    out.extend((ITEM(n, ident, t, head, status, result), clauses, {', '.join(b[1:-1] for b in body)}))",
+            "    if grant is not None:",
+            "        ADD_GRANT(grant, inapp)",
+            f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))})",
+            f"    shaped = SHAPED(SHAPERS(d, {const(base)})) if reasons or status == 'pending_review' else {const(ex.shaped_text(base))}",
+            f"    out.extend((tail, shaped, {const(ex.item_end)}))",
+            "    return True",
+        ]
+    exec(compile("\n".join(code) + "\n", "<explanation item>", "exec"), ns)  # noqa: S102 - only names and indices in it, see above
+    write: ItemWriter = ns["write"]
+    return write
 
 
 class Explainer:
@@ -169,6 +362,9 @@ class Explainer:
         self.docs_cache: dict[tuple[Any, ...], str] = {}
         self.rule_tail: dict[Any, tuple[Any, Any]] = {}
         self.shaping_blocks: dict[tuple[str, ...], Any] = {}
+        # per rule (its id, the rule kept in the entry): its generated step writers by number of steps
+        self.step_writers: dict[int, tuple[Any, dict[int, list[ItemWriter]]]] = {}
+        self.generated = bool(getattr(w, "pieces_are_text", False))
         self.heads = {
             k: w.head(k, str(m[k]))
             for k in ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents", "reasons", "incomplete", "pending")
@@ -231,7 +427,7 @@ class Explainer:
         """Per cap (and, for a computed ceiling, per ceiling): its lines (paid, single item, not paid) and "why not
         more" sentences, its words and ceiling put in -- a computed ceiling with how it was obtained; and the
         (words, ceiling) shown in its table row."""
-        key = id(cap) if cap.computed is None else (id(cap), ceiling, _text_key(how) if not isinstance(how, tuple) else how)
+        key = id(cap) if cap.computed is None else (id(cap), _text_key(ceiling), _text_key(how) if not isinstance(how, tuple) else how)
         found = self.cap_fmts.get(key)
         if found is None:
             shown = self.money(cap.ceiling if cap.computed is None else ceiling, cap.cites)
@@ -414,11 +610,7 @@ class Explainer:
                     by_value=lab.value_label(by, t, json_value(rkey)),
                     value=money(value),
                 )
-            fmt = self.rate_fmts.get((id(form), t))
-            if fmt is None:
-                fixed = {"base_label": self.base_label(form, t), "rate": lab.percent(str(form.rate))}
-                fmt = self.rate_fmts[(id(form), t)] = self.cat.partial("calc_rate", ("base", "value"), fixed)
-            return fmt(base=money(detail), value=money(value))
+            return self.rate_fmt(form, t)(base=money(detail), value=money(value))
         cites = rule.cites
         if kind == "fixed" or kind == "table":
             if kind == "fixed":
@@ -458,6 +650,14 @@ class Explainer:
         if kind == "least":
             return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
         return ""
+
+    def rate_fmt(self, form: Any, t: str) -> Callable[..., str]:
+        """A simple rate's calculation line with its base's words and its rate put in (per form and item type)."""
+        fmt = self.rate_fmts.get((id(form), t))
+        if fmt is None:
+            fixed = {"base_label": self.base_label(form, t), "rate": self.lab.percent(str(form.rate))}
+            fmt = self.rate_fmts[(id(form), t)] = self.cat.partial("calc_rate", ("base", "value"), fixed)
+        return fmt
 
     def documents(self, step: tuple[Any, ...], standing: bool) -> str:
         _, owner, required, missing, cites = step
@@ -643,20 +843,11 @@ class Explainer:
             line = self.count_lines[(status, n)] = str(self.f_status_line_count(status=self.status[status], n=self.f_count_items(n=n)))
         return line
 
-    # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
-    # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
-    def item(self, out: list[Any], n: int, d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
-        money = self.money
-        w = self.w
-        if self.failed_facts:
-            self.failed_facts.clear()
-        status = d.status
-        rule = d.rule
-        t = d.item.type
-        I = d.item.facts
-        ident = d.item.id
+    def heading(self, t: Any, ident: Any) -> str:
+        """An item's heading: its type's words and its id; kept per item type and id (claims reuse ids: i1, i2,
+        ...), bounded."""
         head = self.headings.get((t, ident))
-        if head is None:  # kept per item type and id (claims reuse ids: i1, i2, ...), bounded
+        if head is None:
             heading = self.heading_fmts.get(t)
             if heading is None:
                 heading = self.heading_fmts[t] = self.cat.partial("item_heading", ("id",), {"type": self.item_types.get(t, t)})
@@ -665,13 +856,37 @@ class Explainer:
                 if len(self.headings) >= MONEY_CACHE:
                     self.headings.clear()
                 self.headings[(t, ident)] = head
+        return head
+
+    def result(self, d: AnyItem, status: str) -> str:
+        """An item's outcome in words, with its amount (or provisional amount)."""
         if status == "incomplete" and d.provisional is not None:
-            result = self.amount_fmts[status](amount=self.f_provisional_of(amount=money(d.provisional)))
-        elif status in ("granted", "reduced"):
-            result = self.amount_fmts[status](amount=money(d.amount))
-        else:
-            result = self.status_result[status]
-        out.append(w.item(n, ident, t, head, status, result))
+            return self.amount_fmts[status](amount=self.f_provisional_of(amount=self.money(d.provisional)))
+        if status in ("granted", "reduced"):
+            return self.amount_fmts[status](amount=self.money(d.amount))
+        return self.status_result[status]
+
+    # long because: one item's lines in explanation order (outcome, conditions, amount, limits, caps, documents,
+    # why not more), in one pass over its trace with local names bound once: this is the hot path of the text
+    def item(self, out: list[Any], n: int, d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
+        w = self.w
+        if self.failed_facts:
+            self.failed_facts.clear()
+        kind = A.get("kind")
+        if self.generated and type(d) is ItemDecision:  # by its rule's generated writer for its steps
+            entry = self.step_writers.get(id(d.rule))
+            if entry is not None and entry[0] is d.rule:
+                for write in entry[1].get(len(d.steps), ()):
+                    if write(out, n, d, A, C, in_application, kind):
+                        return
+            if d.steps and self.written_item(out, n, d, A, C, in_application, kind):
+                return
+        status = d.status
+        rule = d.rule
+        t = d.item.type
+        I = d.item.facts
+        ident = d.item.id
+        out.append(w.item(n, ident, t, self.heading(t, ident), status, self.result(d, status)))
         at_clauses = len(out)
         out.append("")  # the clauses, once the steps have said whether a cap bit
         steps = d.steps
@@ -683,7 +898,6 @@ class Explainer:
         limit_lines = self.limit_lines
         who_lines = self.who_lines
         docs_lines = self.docs_lines
-        kind = A.get("kind")
         heads = self.group_heads
         append = out.append
         group = -1
@@ -738,10 +952,55 @@ class Explainer:
             block = self.cites_cache.get(cites)
             out[at_clauses] = block if block is not None else self.clauses(cites)
         if d.grant is not None:
-            for c in d.grant.consumes:
-                if c.kind == "cap":
-                    key = (c.id, c.scope)
-                    in_application[key] = in_application.get(key, _ZERO) + c.amount
+            self.add_grant(d.grant, in_application)
+        self.item_tail(out, d, status, cites, I, A, C)
+        if not shapers:
+            shapers = list(self.item_shapers(d))
+        else:
+            for r in d.reasons:
+                shapers.append(r.check)
+            if status == "pending_review":  # its ceilings are shown
+                shapers += [c.id for c in rule.caps if c.computed is None and not c.restricted]
+        # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
+        shaped = self.shaped(tuple(shapers))
+        if shaped is not None:
+            out.append(shaped)
+        out.append(self.item_end)
+
+    def shaped(self, ids: tuple[str, ...]) -> Any:
+        """The readings-and-notes block of the decision-makers `ids` (kept by the ids as gathered)."""
+        shaped = self.shaping_blocks.get(ids, _ABSENT)
+        return self.shaping_block(ids) if shaped is _ABSENT else shaped
+
+    def shaped_text(self, ids: tuple[str, ...]) -> str:
+        """`shaped` as text: empty when there is no block (the generated item writers' path)."""
+        shaped = self.shaped(ids)
+        return "" if shaped is None else str(shaped)
+
+    def shapers_of(self, d: AnyItem, base: tuple[str, ...]) -> tuple[str, ...]:
+        """The ids of an item's decision-makers: `base` (its rule and its steps', as gathered), each ground's, and
+        the caps whose ceilings a pending review shows."""
+        ids = list(base)
+        for r in d.reasons:
+            ids.append(r.check)
+        if d.status == "pending_review":  # its ceilings are shown
+            ids += [c.id for c in d.rule.caps if c.computed is None and not c.restricted]
+        return tuple(ids)
+
+    @staticmethod
+    def add_grant(grant: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
+        """Each cap's use by this item's grant, for the later items of the application (a cap line's split)."""
+        for c in grant.consumes:
+            if c.kind == "cap":
+                key = (c.id, c.scope)
+                in_application[key] = in_application.get(key, _ZERO) + c.amount
+
+    def item_tail(
+        self, out: list[Any], d: AnyItem, status: str, cites: tuple[str, ...], I: Any, A: Any, C: Any, layout: WhyLayout | None = None
+    ) -> None:
+        """An item's lines after its steps, by its outcome: the grounds of a refusal, what is missing, the referral,
+        the pending review, and "why not more"."""
+        w = self.w
         if status == "refused":
             out.append(self.heads["reasons"])
             for i, reason in enumerate(d.reasons, 1):
@@ -751,34 +1010,46 @@ class Explainer:
             if d.missing_documents:
                 out.append(w.line(self.missing_documents(d, cites), False, "missing_documents"))
             if d.missing_facts:
-                fs = self.sep.join(self.lab.fact_label(x, t) for x in d.missing_facts)
+                fs = self.sep.join(self.lab.fact_label(x, d.item.type) for x in d.missing_facts)
                 out.append(w.line(self.f_missing_facts(facts=fs), False, "missing_facts"))
             if d.provisional is not None:
-                out.append(w.line(self.f_provisional(amount=money(d.provisional)), NOMARK, "provisional"))
+                out.append(w.line(self.f_provisional(amount=self.money(d.provisional)), NOMARK, "provisional"))
         elif status == "referred":
+            rule = d.rule
             to = self.lab.label(rule.referral) if rule.referral is not None else ""
             out.append(w.tail("referred", self.f_referred_line(to=to, cites=cites[0])))
         elif status == "pending_review":
-            out.append(self.tail(rule)[0])
+            out.append(self.tail(d.rule)[0])
         if type(d) is RecordedItem and "scaling" in d.record:
             out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
         elif status in ("reduced", "refused"):
-            out.append(w.tail("why", self.why(d, I, A, C)))
-        if not shapers:
-            shapers = list(self.item_shapers(d))
-        else:
-            for r in d.reasons:
-                shapers.append(r.check)
-            if status == "pending_review":  # its ceilings are shown
-                shapers += [c.id for c in rule.caps if c.computed is None and not c.restricted]
-        # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
-        ids = tuple(shapers)
-        shaped = self.shaping_blocks.get(ids, _ABSENT)
-        if shaped is _ABSENT:
-            shaped = self.shaping_block(ids)
-        if shaped is not None:
-            out.append(shaped)
-        out.append(self.item_end)
+            out.append(w.tail("why", self.why(d, I, A, C, layout)))
+
+    def tail_text(self, d: ItemDecision, status: str, cites: tuple[str, ...], A: Any, C: Any, layout: WhyLayout | None = None) -> str:
+        """`item_tail`'s lines as one text (the generated item writers' path: the writer's pieces are text)."""
+        out: list[str] = []
+        self.item_tail(out, d, status, cites, d.item.facts, A, C, layout)
+        return "".join(out)
+
+    def written_item(
+        self, out: list[Any], n: int, d: ItemDecision, A: Any, C: Any, inapp: dict[tuple[str, Any], Decimal], kind: Any
+    ) -> bool:
+        """An item whose step sequence none of its rule's generated writers takes (`item` tries them): written by a
+        new one (`_item_writer`) while its rule has fewer than `STEP_WRITERS_PER_RULE`; else False (the caller's
+        loop writes it)."""
+        rule = d.rule
+        entry = self.step_writers.get(id(rule))
+        if entry is None or entry[0] is not rule:
+            if len(self.step_writers) >= MONEY_CACHE:
+                self.step_writers.clear()
+            entry = self.step_writers[id(rule)] = (rule, {})
+        writers = entry[1]
+        steps = d.steps
+        if sum(map(len, list(writers.values()))) >= STEP_WRITERS_PER_RULE:  # (a copy: another thread may add a length)
+            return False
+        write = _item_writer(self, rule, d)
+        writers.setdefault(len(steps), []).append(write)
+        return bool(write(out, n, d, A, C, inapp, kind))
 
     # long because: one branch per trace step kind, each writing its line and keeping it when it does not
     # depend on the claim's figures
@@ -821,7 +1092,14 @@ class Explainer:
         form = s[1]
         if form.kind != "fixed" and form.kind != "table":
             return self.w.line(self.calc(s, d.rule, d.item.type), NOMARK, "amount")
-        key: tuple[Any, ...] | None = (id(form), d.item.type, _text_key(s[2]), s[3])
+        detail, value = s[2], s[3]
+        D = Decimal  # (the values by their text, as `_text_key`, inline)
+        key: tuple[Any, ...] | None = (
+            id(form),
+            d.item.type,
+            str(detail) if type(detail) is D else detail,
+            str(value) if type(value) is D else value,
+        )
         try:
             line = self.calc_lines.get(key)
         except TypeError:
@@ -848,7 +1126,18 @@ class Explainer:
             mine = s[8] if split else None
         else:
             mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
-        key = (id(cap), used, asked, after, paid, mine, ceiling, how if isinstance(how, tuple) else _text_key(how))
+        # the amounts by their text (as `_text_key`, inline): a fresh Decimal's hash costs more than the line's look-up
+        D = Decimal
+        key = (
+            id(cap),
+            str(used) if type(used) is D else used,
+            str(asked) if type(asked) is D else asked,
+            str(after) if type(after) is D else after,
+            paid,
+            str(mine) if type(mine) is D else mine,
+            str(ceiling) if type(ceiling) is D else ceiling,
+            how if isinstance(how, tuple) else _text_key(how),
+        )
         line = self.cap_lines.get(key)
         if line is not None:
             return line
@@ -858,15 +1147,16 @@ class Explainer:
         left_text = money(left if left > 0 else Decimal(0))
         u = money(used)
         split_text = "" if mine is None else self.f_cap_split(history=money(used - mine), earlier=money(mine))
+        a, g = money(asked), money(after)  # (each once, for the line and its row)
         if not paid:
-            text = fmts[2](used=u, left=left_text, asked=money(asked), granted=money(after))
+            text = fmts[2](used=u, left=left_text, asked=a, granted=g)
         elif cap.per is None:
-            text = fmts[1](asked=money(asked), granted=money(after))
+            text = fmts[1](asked=a, granted=g)
         else:
-            text = fmts[0](used=u + split_text, left=left_text, asked=money(asked), granted=money(after))
+            text = fmts[0](used=u + split_text, left=left_text, asked=a, granted=g)
         if len(self.cap_lines) >= MONEY_CACHE:
             self.cap_lines.clear()
-        row = (says, cap.cites, shown, cap.per is None, u, split_text, left_text, money(asked), money(after))
+        row = (says, cap.cites, shown, cap.per is None, u, split_text, left_text, a, g)
         line = self.cap_lines[key] = self.w.cap(Line(text, NOMARK, "cap"), row)
         return line
 
@@ -928,13 +1218,16 @@ class Explainer:
                 cs.append(s[4])
         return self.f_missing_documents(docs=ds, cites=self.sep.join(cs) if cs else cites[-1])
 
-    def why(self, d: AnyItem, I: Any, A: Any, C: Any) -> str:
+    def why(self, d: AnyItem, I: Any, A: Any, C: Any, layout: WhyLayout | None = None) -> str:
+        """ "Why not more": the caps that cut a reduced item; a refused item's main ground (its cap, limit,
+        selection or check and the facts it read, or what the item would have had), then its other grounds.
+        `layout`: where its steps are, from a generated item writer (the same for every item it writes)."""
         money = self.money
         label = self.lab.label
         out: list[str] = []
         steps = d.steps
         if d.status == "reduced":
-            for s in steps:
+            for s in steps if layout is None else [steps[i] for i in layout[0]]:
                 if s[0] == "cap" and s[5] < s[4]:
                     cap, _, used, asked, after, ceiling, how = s[1:8]
                     left = ceiling - used
@@ -948,6 +1241,13 @@ class Explainer:
             check = r.check
             cap_step = limit_step = check_step = last_cap = sel_step = None
             has_amount = False
+            if layout is not None:  # where the main ground's own steps are, the last cap, whether an amount was computed
+                at = layout[3].get(check)
+                if at is not None:
+                    cap_step, check_step, limit_step = (None if i is None else steps[i] for i in at)
+                last_cap = None if layout[1] is None else steps[layout[1]]
+                has_amount = layout[2]
+                steps = ()  # (no selection step in a laid-out sequence: nothing more to look for)
             for s in steps:  # one pass: the main ground's own step, the last cap, whether an amount was computed
                 k = s[0]
                 if k == "cap":

@@ -26,6 +26,9 @@ RULE_SINGLE = "-" * 72
 class TextWriter:
     """Pieces as text, for one catalogue (its colons, quotes and item-level labels)."""
 
+    #: every piece is a finished `str`: the builder may join a run of pieces itself (its generated step writers)
+    pieces_are_text = True
+
     def __init__(self, catalogue: Catalogue) -> None:
         m = catalogue.m
         meta = catalogue.meta
