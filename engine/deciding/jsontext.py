@@ -146,15 +146,16 @@ def _strings(xs: Any) -> str:
     return "[" + ", ".join([_raw(x) for x in xs]) + "]"
 
 
-class _StringsTexts(dict[tuple[Any, ...], str]):
-    """`_strings(t)` of a tuple, kept only for a tuple of texts (`type(x) is str`: a tuple equal to one of those
-    holds texts, which write as they are, so a kept text is the one `_strings` makes; 1 == True == Decimal(1)
-    never meet a kept key). Document lists and an item's clauses repeat. Bounded like `_Texts`."""
+class _TupleTexts(_Texts):
+    """`make(t)` of a tuple, kept only for a tuple of texts (`type(x) is str`: a tuple equal to one of those holds
+    texts, which write as they are, so a kept text is the one `make` makes; 1 == True == Decimal(1) never meet a
+    kept key). Document lists, an item's clauses and list facts repeat. Bounded like `_Texts`. A tuple holding an
+    unhashable value raises TypeError: the caller writes it without the cache."""
 
     __slots__ = ()
 
     def __missing__(self, key: tuple[Any, ...]) -> str:
-        text = _strings(key)
+        text = self.make(key)
         if all(type(x) is str for x in key):
             if len(self) >= _CACHE_LIMIT:
                 self.clear()
@@ -162,7 +163,7 @@ class _StringsTexts(dict[tuple[Any, ...], str]):
         return text
 
 
-_STRINGS = _StringsTexts()
+_STRINGS = _TupleTexts(_strings)
 
 
 def _strings_of(xs: Any) -> str:
@@ -175,25 +176,9 @@ def _strings_of(xs: Any) -> str:
     return _strings(xs)
 
 
-class _FactTuples(dict[tuple[Any, ...], str]):
-    """`_jv(t)` of a tuple fact (a list of texts: right holders, inventors), kept only for a tuple of texts
-    (`type(x) is str`, as `_StringsTexts`: a tuple equal to a kept key then holds the same texts, and 1 == True ==
-    Decimal(1) never meet a kept key). A lookup hashes the tuple (its texts' hashes are cached) instead of writing
-    each entry. Bounded like `_Texts`. A tuple holding an unhashable value raises TypeError: the caller writes it by
-    `_fact`."""
-
-    __slots__ = ()
-
-    def __missing__(self, key: tuple[Any, ...]) -> str:
-        text = _jv(key)
-        if all(type(x) is str for x in key):
-            if len(self) >= _CACHE_LIMIT:
-                self.clear()
-            self[key] = text
-        return text
-
-
-_FACT_TUPLES = _FactTuples()
+#: `_jv(t)` of a tuple fact (a list of texts: right holders, inventors), kept by the tuple (its texts' hashes are
+#: cached) instead of writing each entry
+_FACT_TUPLES = _TupleTexts(_jv)
 
 
 def _fact(v: Any) -> str:
@@ -679,7 +664,7 @@ class _ItemWriter:
             v = "v" + var[1:]
             sample = self.S[space].get(name)
             self.lines.append(f"    {v} = {'IAC'[space]}.get({self.const(name)[1:-1]})")
-            if type(sample) is tuple:  # (a list fact: its text kept by the tuple, `_FactTuples`)
+            if type(sample) is tuple:  # (a list fact: its text kept by the tuple, `_FACT_TUPLES`)
                 self.lines += [
                     f"    if type({v}) is tuple:",
                     "        try:",
