@@ -805,3 +805,36 @@ def test_a_rate_base_that_is_its_fact_writes_the_facts_text(policy: engine.Compi
             for name in names:
                 assert f'"value": {text}}}' in out and f'"item.{name}": {text}' in out
     assert seen >= 20
+
+
+def test_generated_item_writers_hold_only_the_engines_names_in_their_source(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every item writer made for a round (traced and lean) is source of the engine's own names: its only string
+    # literals are the JSON words and separators the engine writes itself; the policy's texts (rule ids, fact names,
+    # clauses, Chinese words) are bound as constants (K<n>), so none of them is in any source
+    import builtins
+    import re
+
+    from engine.deciding import jsontext
+
+    sources: list[str] = []
+    real = builtins.compile
+
+    def spy(source: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "<decision json item>":
+            sources.append(source)
+        return real(source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jsontext, "compile", spy, raising=False)
+    for f in list(jsontext._RULES.entries.values()):  # writers made before this test are not seen: start afresh
+        monkeypatch.setattr(f, "steps", {})
+    for trace in (True, False):
+        for d in _round(policy, 1500, 6, trace):
+            assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)
+    assert len(sources) >= 10
+    literals = {lit for s in sources for lit in re.findall(r"'[^'\n]*'", s)}
+    assert literals <= {"'true'", "'false'", "'null'", "'['", "']'", "', '", "''"}, literals
+    words = {r.id for r in policy.rules} | {n for r in policy.rules for n in getattr(r, "facts", ())} | set(policy.clauses)
+    assert not any(re.search(r"[\u4e00-\u9fff]", s) for s in sources)
+    assert not any(w in s for w in words if len(w) > 3 for s in sources)
