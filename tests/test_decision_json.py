@@ -618,25 +618,33 @@ def test_totals_by_article_of_clauses_the_table_does_not_have_are_in_json_dumps_
                 assert articles.index(unknown[-1]) < articles.index("第七条")
 
 
+def _sources_compiled(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """The sources jsontext compiles under `name` from now on (the list fills as writers are made)."""
+    import builtins
+
+    from engine.deciding import jsontext
+
+    sources: list[str] = []
+    real = builtins.compile
+
+    def spy(source: Any, filename: str, *args: Any, **kwargs: Any) -> Any:
+        if filename == name:
+            sources.append(source)
+        return real(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jsontext, "compile", spy, raising=False)
+    return sources
+
+
 def test_generated_grant_writers_hold_no_policy_text_in_their_source(
     policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a grant's rule id, cap and limit ids and scope entries made of code-like text: the grant writers generated
     # for them bind those texts as constants (their source never holds them) and write json.dumps's text
-    import builtins
-
     from engine.deciding import jsontext
 
     hostile = '"}; __import__("os").system("echo hi") #{{'
-    sources: list[str] = []
-    real = builtins.compile
-
-    def spy(source: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "<decision json grant>":
-            sources.append(source)
-        return real(source, name, *args, **kwargs)
-
-    monkeypatch.setattr(jsontext, "compile", spy, raising=False)
+    sources = _sources_compiled(monkeypatch, "<decision json grant>")
     d = next(d for d in _round(policy, 600, 4, False) if any(len(g.consumes) > 1 for g in d.grants))
     for f in list(jsontext._RULES.entries.values()):
         monkeypatch.setattr(f, "grants", [])
@@ -813,20 +821,11 @@ def test_generated_item_writers_hold_only_the_engines_names_in_their_source(
     # every item writer made for a round (traced and lean) is source of the engine's own names: its only string
     # literals are the JSON words and separators the engine writes itself; the policy's texts (rule ids, fact names,
     # clauses, Chinese words) are bound as constants (K<n>), so none of them is in any source
-    import builtins
     import re
 
     from engine.deciding import jsontext
 
-    sources: list[str] = []
-    real = builtins.compile
-
-    def spy(source: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "<decision json item>":
-            sources.append(source)
-        return real(source, name, *args, **kwargs)
-
-    monkeypatch.setattr(jsontext, "compile", spy, raising=False)
+    sources = _sources_compiled(monkeypatch, "<decision json item>")
     for f in list(jsontext._RULES.entries.values()):  # writers made before this test are not seen: start afresh
         monkeypatch.setattr(f, "steps", {})
     for trace in (True, False):
