@@ -719,7 +719,7 @@ class ReportPage:
         (a body given as bytes is already its UTF-8: spooled as it is)."""
         if isinstance(body, bytes):
             if self.spool is None:
-                raise ValueError("an explanation given as bytes needs a spooled page")
+                raise ValueError(msg("render.bytes_need_spool"))
             data = body
         elif self.spool is None:
             return body
