@@ -954,15 +954,8 @@ class Explainer:
         if d.grant is not None:
             self.add_grant(d.grant, in_application)
         self.item_tail(out, d, status, cites, I, A, C)
-        if not shapers:
-            shapers = list(self.item_shapers(d))
-        else:
-            for r in d.reasons:
-                shapers.append(r.check)
-            if status == "pending_review":  # its ceilings are shown
-                shapers += [c.id for c in rule.caps if c.computed is None and not c.restricted]
         # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
-        shaped = self.shaped(tuple(shapers))
+        shaped = self.shaped(self.shapers_of(d, tuple(shapers)) if shapers else tuple(self.item_shapers(d)))
         if shaped is not None:
             out.append(shaped)
         out.append(self.item_end)
