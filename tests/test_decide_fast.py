@@ -205,3 +205,36 @@ def test_a_text_table_key_finds_its_entry_without_a_call(policy: engine.Compiled
     ]
     source = evaluator._context(policy).plans["china-patent-award"].fast[1 if trace else 0].source
     assert "TABLE.get(key if type(key) is str else TKEY(key), OTHER)" in source
+
+
+def test_the_callers_decimal_context_is_set_back_after_a_decision_and_after_a_refused_claim(policy: engine.CompiledPolicy) -> None:
+    # evaluate_claim decides in ENGINE_CONTEXT without a wrapper call: whatever context the caller set is the thread's
+    # context again afterwards, also when the claim is refused for its funding year, and the arithmetic is the
+    # engine's, not the caller's (2 significant digits, rounding down, would make 4,200.00 something else)
+    import decimal
+
+    from engine.deciding.decision import ENGINE_CONTEXT
+
+    c = engine.parse_claim(policy, claim(item("invention_patent_grant", "p1", official_fees_paid="8400.00")))
+    expected = evaluator.evaluate_claim(policy, c).to_json(indent=None)
+    assert evaluator.evaluate_claim(policy, c).items[0].amount == Decimal("4200.00")  # half of 8,400.00: 4,200.00
+    outside = engine.parse_claim(
+        policy, claim(item("invention_patent_grant", "p1", date="2030-06-01"), funding_year=2030, submission_date="2031-03-01")
+    )
+    with decimal.localcontext(decimal.Context(prec=2, rounding=decimal.ROUND_DOWN)) as mine:
+        for trace in (True, False):
+            got = evaluator.evaluate_claim(policy, c, trace=trace)
+            assert decimal.getcontext() is mine
+            assert got.items[0].amount == Decimal("4200.00")
+        assert evaluator.evaluate_claim(policy, c).to_json(indent=None) == expected
+        with pytest.raises(engine.ClaimError) as refused:
+            evaluator.evaluate_claim(policy, outside)
+        assert [p.code for p in refused.value.problems] == ["not_in_force"]
+        assert decimal.getcontext() is mine
+    saved = decimal.getcontext()
+    decimal.setcontext(ENGINE_CONTEXT)
+    try:
+        assert evaluator.evaluate_claim(policy, c).to_json(indent=None) == expected
+        assert decimal.getcontext() is ENGINE_CONTEXT
+    finally:
+        decimal.setcontext(saved)

@@ -511,7 +511,9 @@ def test_claims_and_items_made_directly_equal_the_constructed_ones(pinggu: engin
     assert claims_mod._TWINS
     fast, slow = parse_claim_json(pinggu, RICH), _slow(lambda: parse_claim_json(pinggu, RICH))
     assert fast == slow and type(fast) is engine.Claim and [type(i) for i in fast.items] == [claims_mod.Item] * 2
-    assert claims_mod._claim(*(getattr(slow, f) for f in claims_mod._CLAIM_FIELDS)) == slow
+    # (the claim's twin is written into `_Intake.claim`: every field the constructor's, none left unset)
+    assert [getattr(fast, f) for f in claims_mod._CLAIM_FIELDS] == [getattr(slow, f) for f in claims_mod._CLAIM_FIELDS]
+    assert [f.name for f in dataclasses.fields(engine.Claim)] == list(claims_mod._CLAIM_FIELDS)
     assert claims_mod._item("p1", "invention_patent_grant", 1, slow.items[1].facts) == slow.items[1]
     facts = [fast.claim_facts, fast.applicant, *(i.facts for i in fast.items)]
     assert [type(f) for f in facts] == [Facts] * 4 and [f.namespace for f in facts] == ["claim", "applicant", "item", "item"]
@@ -666,3 +668,37 @@ def test_keys_in_another_order_give_an_equal_claim_and_the_same_content_hash(pin
     assert fast is not None and fast == slow and fast.raw == slow.raw == flipped
     assert list(slow.raw) == list(flipped) and list(fast.raw) != list(flipped)  # (the two orders, as said above)
     assert content_hash(fast) == content_hash(slow) and content_hash(fast, pinggu) == content_hash(slow, pinggu)
+
+
+def test_an_identifier_fact_is_tested_in_place_and_a_wrong_check_character_gets_todays_answer(pinggu: engine.CompiledPolicy) -> None:
+    # the applicant builder tests the identifier by its cached test, written into the generated code (no call of a
+    # converter per claim); the fact is the very text read, and a wrong check character still defers to today's path
+    fast = claims_mod._intake(pinggu)
+    assert fast is not None
+    tests = {k: v for k, v in fast.applicant_facts.__globals__.items() if k.startswith("OK")}
+    assert len(tests) == 1 and all(hasattr(t, "cache_info") for t in tests.values())
+    data = _rich()
+    good = data["applicant"]["id"]
+    accepted = fast.from_text(json.dumps(data, ensure_ascii=False))
+    assert accepted is not None and accepted.applicant["id"] == good and accepted.applicant["id"] is accepted.raw["applicant"]["id"]
+    # the credit code's check character is the last one: any other character there is a wrong code
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    data["applicant"]["id"] = wrong
+    text = json.dumps(data, ensure_ascii=False)
+    assert fast.from_text(text) is None
+    outcome = _outcome(lambda: parse_claim_json(pinggu, text))
+    assert outcome == _slow(lambda: _outcome(lambda: parse_claim(pinggu, engine.loads_json(text))))
+    assert outcome[0] == "claim error" and [p[0] for p in outcome[1]] == [("applicant", "id")]
+
+
+def test_the_claims_own_keys_are_left_out_of_its_facts_without_a_loop(pinggu: engine.CompiledPolicy) -> None:
+    # the claim builder drops claim_id, applicant, items and history (when there) one statement each, not by a loop
+    # over RESERVED per claim; the facts are today's either way
+    fast = claims_mod._intake(pinggu)
+    assert fast is not None
+    assert "RESERVED" not in fast.claim_facts.__code__.co_names
+    for data in (_rich(), {k: v for k, v in _rich().items() if k != "history"}):
+        text = json.dumps(data, ensure_ascii=False)
+        made = fast.from_text(text)
+        assert made is not None and not set(claims_mod.RESERVED) & set(made.claim_facts)
+        assert check_text(pinggu, text)

@@ -1563,6 +1563,8 @@ def _converter(spec: FactSpec) -> Callable[[Any], Any] | None:
         def conv(v: str) -> str:
             return v if valid(v) else _decline()
 
+        conv.valid = valid  # type: ignore[attr-defined]  # (the generated builders test it in place: `_builder`)
+
     elif t == "date":
         conv = _dt.date.fromisoformat  # (the decoder has read it as a real date already)
     elif t == "money":
@@ -1736,17 +1738,6 @@ def _item(item_id: str, kind: str, index: int, facts: Facts) -> Item:
     return made
 
 
-def _claim(*values: Any) -> Claim:
-    """`Claim(*values)`: the same frozen object, made through its twin."""
-    if not _TWINS:
-        return Claim(*values)
-    c: Any = _ClaimTwin()
-    c.claim_id, c.funding_year, c.applicant_id, c.claim_facts, c.applicant, c.items, c.history, c.raw = values
-    c.__class__ = Claim
-    made: Claim = c
-    return made
-
-
 #: How the fast path makes one object's facts from its (checked) raw dict: (fact, converter, always there and
 #: never null) for the facts whose value changes type, then (fact, value) for the facts with a default the
 #: claim may leave out.
@@ -1781,8 +1772,9 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     else:
         lines.append("    out = FACTS(NS, raw)")
     if namespace == "claim":
-        ns["RESERVED"] = RESERVED
-        lines += ["    for k in RESERVED:", "        if k in out:", "            del out[k]"]
+        for r, key in enumerate(RESERVED):  # (one statement per reserved key: no loop per claim)
+            ns[f"R{r}"] = key
+            lines += [f"    if R{r} in out:", f"        del out[R{r}]"]
     lines.append("    get = raw.get")  # checked: every key a fact, every value of its fact's type
     default_of = dict(defaults)
     for i, (name, conv, sure) in enumerate(converted):
@@ -1811,6 +1803,9 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
             lines += [f"{pad}if v.__class__ is STR:", f"{pad}    d = DECIMAL(v)", f"{pad}    p = v.find('.')"]
             lines += [f"{pad}    if STR(d) != v or d.is_signed() or 'E' in v or d > MAX or 0 <= p < len(v) - 3:"]
             lines += [f"{pad}        raise DECLINE", f"{pad}    out[N{i}] = d", f"{pad}else:", f"{pad}    out[N{i}] = DECIMAL(v)"]
+        elif getattr(conv, "valid", None) is not None:  # an identifier: the text itself, kept if its test says yes
+            ns[f"OK{i}"] = conv.valid  # type: ignore[attr-defined]  # (its cached test, without the call of `conv`)
+            lines += [f"{pad}if not OK{i}(v):", f"{pad}    raise DECLINE"]
         elif conv is _texts:  # a list of texts: every entry clean (judged on their concatenation), as a tuple
             lines += [f"{pad}j = JOIN(v)", f"{pad}if not (j.isprintable() or CLEAN(j)):", f"{pad}    raise DECLINE"]
             lines.append(f"{pad}out[N{i}] = TUPLE(v)")
@@ -1900,7 +1895,19 @@ class _Intake:
         if history_keys is not None and keys != history_keys:
             return None
         year = claim_facts.get("funding_year")
-        return _claim(claim_id, year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
+        if not _TWINS:
+            return Claim(claim_id, year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
+        c: Any = _ClaimTwin()  # `_claim(...)` written in (one call and its argument tuple fewer per claim)
+        c.claim_id, c.funding_year, c.applicant_id, c.claim_facts = (
+            claim_id,
+            year if isinstance(year, int) else 0,
+            applicant["id"],
+            claim_facts,
+        )
+        c.applicant, c.items, c.history, c.raw = applicant, items, history, raw
+        c.__class__ = Claim
+        made: Claim = c
+        return made
 
     def history(self, grants: list[Any]) -> tuple[tuple[Grant, ...], int]:
         """The grants as `parse_grants` makes them: each Grant and Consumption built positionally (`tuple.__new__`,
@@ -1952,11 +1959,16 @@ class _Intake:
             keys += 6
             out.append(new(Grant, (g.claim_id, g.item_id, g.rule, g.applicant_id, g.funding_year, value, tuple(consumes))))
         # its texts: written by msgspec as JSON, plain printable ASCII with no escape means every text is clean
-        # (a control would be escaped, anything beyond ASCII written as it is); else each text is tested
+        # (a control would be escaped, anything beyond ASCII written as it is); else each text is tested. (The bytes
+        # looked for by their values, 92 for a backslash and 127 for DEL: one `memchr` each, where a one-byte
+        # `bytes` needle goes through the general search, five times the cost.)
         encoded = msgspec.json.encode(grants)
-        if not (encoded.isascii() and b"\\" not in encoded and b"\x7f" not in encoded) and not _history_clean(grants):
+        if not (encoded.isascii() and _BACKSLASH not in encoded and _DEL not in encoded) and not _history_clean(grants):
             raise _Decline
         return tuple(out), keys
+
+
+_BACKSLASH, _DEL = ord("\\"), 0x7F  # (bytes looked for in the history's JSON: see `_Intake.history`)
 
 
 def _history_clean(grants: list[Any]) -> bool:

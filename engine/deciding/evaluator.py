@@ -306,60 +306,74 @@ def evaluate_claim(
     -> its `engine.deciding.selection.Verdict` when the claim is decided as part of a round (an item its round's
     selection leaves out is refused).
 
-    The arithmetic is the engine's own (`ENGINE_CONTEXT`), whatever decimal context the caller set."""
+    The arithmetic is the engine's own (`ENGINE_CONTEXT`), whatever decimal context the caller set (the caller's
+    is set back after). The decide is written in here, not called from a wrapper: one call fewer per claim."""
     saved = _getcontext()
-    if saved is ENGINE_CONTEXT:
-        return _evaluate(policy, claim, history, trace, selection)
-    _setcontext(ENGINE_CONTEXT)
+    if saved is not ENGINE_CONTEXT:
+        _setcontext(ENGINE_CONTEXT)
     try:
-        return _evaluate(policy, claim, history, trace, selection)
+        ctx = _context(policy)
+        if not ctx.first_year <= claim.funding_year <= ctx.last_year:  # policy.covers
+            _outside_window(policy, claim)
+        usage = Usage({}, {}, {})
+        if claim.history:
+            usage.add_all(claim.history)
+        if history:
+            usage.add_all(history)
+        A, C = claim.applicant, claim.claim_facts
+        kind = A["kind"]
+        roles = A.get("roles", _NO_ROLES)
+        # Applicant-level checks, once per claim (a compiled function per policy, like the rules).
+        standing = ctx.standing[1 if trace else 0](A, C, kind, C.get("documents", _NO_DOCS))
+        app_reasons, app_unknown, app_docs, standing_steps = standing
+
+        # "Only the highest award for the same subject" looks across the application first.
+        losers = _highest_only_losers(policy, ctx, claim) if ctx.highest else _NO_LOSERS
+
+        compiled = ctx.compiled_by_type[1 if trace else 0]
+        if selection or losers:
+            decisions, grants = _decide_selected(compiled, claim, usage, standing, losers, selection)
+        else:  # (the common case: the same calls, without the two look-ups per item)
+            decisions, grants = [], []
+            keep, keep_grant = decisions.append, grants.append
+            for item in claim.items:
+                d = compiled[item.type](item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)
+                keep(d)
+                grant = d.grant
+                if grant is not None:
+                    keep_grant(grant)
+        return make_decision(policy, claim, tuple(decisions), tuple(grants), tuple(standing_steps), tuple(app_reasons))
     finally:
-        _setcontext(saved)
+        if saved is not ENGINE_CONTEXT:
+            _setcontext(saved)
 
 
-def _evaluate(
-    policy: CompiledPolicy, claim: Claim, history: Iterable[Grant], trace: bool, selection: Mapping[str, Any] | None = None
-) -> Decision:
-    ctx = _context(policy)
-    if not ctx.first_year <= claim.funding_year <= ctx.last_year:  # policy.covers
-        _outside_window(policy, claim)
-    usage = Usage({}, {}, {})
-    if claim.history:
-        usage.add_all(claim.history)
-    if history:
-        usage.add_all(history)
+def _decide_selected(
+    compiled: Mapping[str, Callable[..., ItemDecision]],
+    claim: Claim,
+    usage: Usage,
+    standing: _Standing,
+    losers: set[str] | frozenset[str],
+    selection: Mapping[str, Any] | None,
+) -> tuple[list[ItemDecision], list[Grant]]:
+    """The item loop of `evaluate_claim` when a round's selection or a "highest only" loser is in play."""
     A, C = claim.applicant, claim.claim_facts
     kind = A["kind"]
     roles = A.get("roles", _NO_ROLES)
-    # Applicant-level checks, once per claim (a compiled function per policy, like the rules).
-    app_reasons, app_unknown, app_docs, standing_steps = ctx.standing[1 if trace else 0](A, C, kind, C.get("documents", _NO_DOCS))
-
-    # "Only the highest award for the same subject" looks across the application first.
-    losers = _highest_only_losers(policy, ctx, claim) if ctx.highest else _NO_LOSERS
-
+    app_reasons, app_unknown, app_docs, _ = standing
     decisions: list[ItemDecision] = []
     grants: list[Grant] = []
-    keep, keep_grant = decisions.append, grants.append
-    compiled = ctx.compiled_by_type[1 if trace else 0]
-    if selection or losers:
-        for item in claim.items:
-            decide = compiled[item.type]  # the rule's generated function; it adds its grant to `usage`
-            lost = item.id in losers
-            if selection and item.id in selection:
-                d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, selection[item.id])
-            else:
-                d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)
-            keep(d)
-            if d.grant is not None:
-                keep_grant(d.grant)
-    else:  # (the common case: the same calls, without the two look-ups per item)
-        for item in claim.items:
-            d = compiled[item.type](item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)
-            keep(d)
-            grant = d.grant
-            if grant is not None:
-                keep_grant(grant)
-    return make_decision(policy, claim, tuple(decisions), tuple(grants), tuple(standing_steps), tuple(app_reasons))
+    for item in claim.items:
+        decide = compiled[item.type]  # the rule's generated function; it adds its grant to `usage`
+        lost = item.id in losers
+        if selection and item.id in selection:
+            d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, selection[item.id])
+        else:
+            d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)
+        decisions.append(d)
+        if d.grant is not None:
+            grants.append(d.grant)
+    return decisions, grants
 
 
 def _outside_window(policy: CompiledPolicy, claim: Claim) -> None:
