@@ -470,6 +470,7 @@ _STEPS_NAMES: dict[str, Any] = {
     "ZERO": _ZERO,
     "Q": '"',
     "DOT": ".",
+    "MINUS": "-",
     "CENTS_MAX": _CENTS_MAX,
     "COUNTED": _counted,
     "COUNTED_BOOL": _COUNTED,
@@ -538,8 +539,9 @@ class _ItemWriter:
         self.lines: list[str] = []
         self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
         self.needs_S = False
+        # (the head first: its lines make the item's amount and asked texts, which the amount and cap steps reuse)
+        head = self.head() if d is not None else ""
         pieces = [self.step(i, step) for i, step in enumerate(steps)]
-        head = self.head() if d is not None else ""  # (its lines after the steps')
         if d is None:
             code = ["def write(steps, A, C, who, inapp):", "    I = NO_FACTS"]
         else:
@@ -575,6 +577,13 @@ class _ItemWriter:
     def money(self, expr: str) -> str:
         """The piece writing `'"' + format_money(expr) + '"'` (as `_money`), its quotes fixed text beside it."""
         return self.const('"') + "{" + _money_code(expr) + "}" + self.const('"')
+
+    def money_of(self, expr: str, item_field: str) -> str:
+        """`money(expr)`, first tested to be (by identity) the item's `amount` or `asked` decimal, whose text the
+        head made (`amount_text`, `asked_text`: the same object writes the same text). An item writer's only."""
+        if self.sample is None:
+            return self.money(expr)
+        return self.const('"') + f"{{({item_field}_text if {expr} is {item_field} else {_money_code(expr)})}}" + self.const('"')
 
     def merged(self, body: str) -> str:
         """The f-string `body` with each run of fixed text (its literal text and `{K..}` constants) made one
@@ -782,7 +791,8 @@ class _ItemWriter:
         """A fixed amount or a simple rate, table or external form inline (as `_amount` writes them), any other
         form by `_amount`."""
         t = type(form)
-        head = self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ') + self.money(f"{s}[3]")
+        # (the amount step's value is mostly the item's asked decimal itself: its text)
+        head = self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ') + self.money_of(f"{s}[3]", "asked")
         end = self.const(_RULES(self.rule).d)
         if t is model.FixedAmount:
             return head + end
@@ -807,20 +817,41 @@ class _ItemWriter:
         return f"{{AMOUNT({s}, RULE, S)}}"
 
     def cap(self, cap: model.Cap, i: int, step: tuple[Any, ...]) -> str:
-        """A cap step with a fixed ceiling, as `_cap` writes it (the money through the same text cache)."""
+        """A cap step with a fixed ceiling, as `_cap` writes it (the money through the same text cache). The texts
+        are made once each and reused where the value is the same decimal or, for a zero addend, the same money
+        text: the asked decimal is the item's (its text), the granted one mostly the item's amount, the ceiling
+        mostly the sample's (a constant of the policy); with no use before (`not u`: a zero of either sign), the
+        use after writes the granted text and the room before the ceiling's when that text has no sign (x + 0 and
+        x - 0 are x but for the sign of a zero and the exponent, which `format_money`'s quantize to the cent
+        removes: a sign is only at stake when that text starts with "-", and then the sum is made); granted that
+        is asked leaves nothing reduced ("0.00": x - x is +0); no use in the application (`inapp`'s default, the
+        `ZERO` object) writes "0.00" and the use by history as the use before."""
         f = _CAPS(cap)
         sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
+        ut, at, gt, cet = (f"c{i}_{k}t" for k in ("u", "a", "g", "ce"))
         self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
+        self.lines.append(f"    {ut} = {_money_code(u)}")
+        item = self.sample is not None
+        self.lines.append(f"    {at} = {f'asked_text if {a} is asked else ' if item else ''}{_money_code(a)}")
+        self.lines.append(f"    {gt} = {f'amount_text if {g} is amount else ' if item else ''}{_money_code(g)}")
+        cet_code = _money_code(ce)
+        if type(step[6]) is Decimal:
+            cet_code = f"{self.const(_money(step[6])[1:-1])[1:-1]} if {ce} is {self.const(step[6])[1:-1]} else {cet_code}"
+        self.lines.append(f"    {cet} = {cet_code}")
+        zero, q = self.const("0.00"), self.const('"')
         out = self.const(f.a + f.b) + (self.scope(sc, step[2]) if cap.per is not None else self.const('"item"'))
-        out += self.const(', "ceiling": ') + self.money(f"{ce}") + self.const(', "used_before": ') + self.money(f"{u}")
-        out += self.const(', "asked": ') + self.money(f"{a}") + self.const(', "granted": ') + self.money(f"{g}")
-        out += self.const(', "used_after": ') + self.money(f"{u} + {g}") + self.const(', "remaining_before": ')
-        out += self.money(f"max({ce} - {u}, ZERO)") + self.const(', "remaining_after": ') + self.money(f"max({ce} - {u} - {g}, ZERO)")
-        out += self.const(', "reduced_by": ') + self.money(f"{a} - {g}") + f"{{BITES[{g} < {a}]}}"
+        out += self.const(', "ceiling": "') + "{" + cet + "}" + self.const('", "used_before": "') + "{" + ut + "}"
+        out += self.const('", "asked": "') + "{" + at + "}" + self.const('", "granted": "') + "{" + gt + "}"
+        out += self.const('", "used_after": "') + f"{{({gt} if not {u} and {gt}[0] != MINUS else {_money_code(f'{u} + {g}')})}}"
+        out += self.const('", "remaining_before": "')
+        out += f"{{({cet} if not {u} and {cet}[0] != MINUS else {_money_code(f'max({ce} - {u}, ZERO)')})}}"
+        out += self.const('", "remaining_after": ') + self.money(f"max({ce} - {u} - {g}, ZERO)")
+        out += self.const(', "reduced_by": ') + q + f"{{({zero[1:-1]} if {g} is {a} else {_money_code(f'{a} - {g}')})}}" + q
+        out += f"{{BITES[{g} < {a}]}}"
         if cap.per is not None:
             self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
-            out += self.const(', "used_in_application": ') + self.money(f"m{i}") + self.const(', "used_by_history": ')
-            out += self.money(f"{u} - m{i}")
+            out += self.const(', "used_in_application": "') + f"{{({zero[1:-1]} if m{i} is ZERO else {_money_code(f'm{i}')})}}"
+            out += self.const('", "used_by_history": "') + f"{{({ut} if m{i} is ZERO else {_money_code(f'{u} - m{i}')})}}" + q
         return out + "}}"
 
 
