@@ -471,6 +471,9 @@ _STEPS_NAMES: dict[str, Any] = {
     "Q": '"',
     "DOT": ".",
     "MINUS": "-",
+    "STRT": str,
+    "INTT": int,
+    "SCALARS": None,  # `_scalars`: bound in `_ItemWriter` (defined below it)
     "CENTS_MAX": _CENTS_MAX,
     "COUNTED": _counted,
     "COUNTED_BOOL": _COUNTED,
@@ -532,12 +535,23 @@ class _ItemWriter:
     def __init__(self, rule: model.Rule | None, d: ItemDecision | None, S: tuple[Any, Any, Any], steps: tuple[Any, ...] = ()) -> None:
         """`d`: the sample item of `rule`; None (and `rule` None): `write(steps, A, C, who, inapp)` writes a
         decision's standing steps like the sample `steps`, the items of the array only (None for another sequence)."""
-        self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule, "NO_FACTS": {}}
+        self.ns: dict[str, Any] = {
+            **_STEPS_NAMES,
+            "STEP": _step,
+            "CAP": _cap,
+            "AMOUNT": _amount,
+            "SCALARS": _scalars,
+            "RULE": rule,
+            "NO_FACTS": {},
+        }
         steps = d.steps if d is not None else steps
         self.rule, self.S, self.sample = rule, (d.item.facts if d is not None else {}, S[1], S[2]), d
         self.tests: list[str] = []
         self.lines: list[str] = []
         self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
+        #: a cap's or limit's scope or counts (the expression reading it) -> the variable holding its text
+        self.scoped: dict[str, str] = {}
+        self.capped: set[int] = set()  # the steps written by `cap` (their values in c<i>_<k>, texts in c<i>_<x>t)
         self.needs_S = False
         # (the head first: its lines make the item's amount and asked texts, which the amount and cap steps reuse)
         head = self.head() if d is not None else ""
@@ -549,6 +563,7 @@ class _ItemWriter:
             names = ["_"] * len(fields)
             for name in (
                 "item",
+                "grant",
                 "status",
                 "amount",
                 "asked",
@@ -560,7 +575,7 @@ class _ItemWriter:
                 "cut_by",
             ):
                 names[fields.index(name)] = name
-            code = ["def write(d, A, C, who, inapp):", f"    {', '.join(names)} = d"]
+            code = ["def write(d, A, C, who, inapp, G):", f"    {', '.join(names)} = d"]
         if steps:
             code.append(f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps")
             code += [f"    if {' or '.join(self.tests)}:", "        return None"]
@@ -569,6 +584,8 @@ class _ItemWriter:
         if self.needs_S:
             code.append("    S = (I, A, C)")
         code += self.lines
+        if d is not None and d.grant is not None and type(d.grant.consumes) is tuple:
+            code += self.grant(d.grant, steps)
         body = head + self.const(', "steps": [') + ", ".join(pieces) + "]}}" if d is not None else ", ".join(pieces)
         code.append('    return f"' + self.merged(body) + '"')
         exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
@@ -637,7 +654,8 @@ class _ItemWriter:
             f"    amount_text = {_money_code('amount')}",
             f"    asked_text = amount_text if asked is amount else {_money_code('asked')}",
         ]
-        out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
+        self.lines.append("    iid_text = STR(iid) if type(iid) is str else RAW(iid)")
+        out = self.const('{"item": ') + "{iid_text}" + self.const(', "type": ')
         out += "{kind_text}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
         out += self.const('"') + "{amount_text}" + self.const('", "asked": "') + "{asked_text}" + self.const('", "cites": ')
         # the clauses and reasons: an item with one ground and nothing cut or missing by the ground's identity (the
@@ -710,7 +728,72 @@ class _ItemWriter:
         self.lines.append(f"        {y} = '[' + {entries} + ']'")
         self.lines.append("    else:")
         self.lines.append(f"        {y} = LIST({y})")
+        self.scoped[var] = y
         return "{" + y + "}"
+
+    def grant(self, sample: Grant, steps: tuple[Any, ...]) -> list[str]:  # long because: one generated block, its parts in order
+        """Lines setting `G[5]` to the text of the item's grant (as `_GrantWriter` writes it) when the grant is of
+        the decision's claim, applicant and year (`G[0:3]`, by identity, as `decision_json` tests them) and consumes
+        what the sample's grant consumes (the same number of entries, each's kind and id tested by `_same`); else
+        `G[5]` is left as it is (None: `decision_json` writes the grant). The item's id and amount texts are reused
+        when the grant's are the item's (identity); a scope or counts entry that is (identity) the tuple a cap or
+        limit step of the item wrote is written by that step's text when each entry is a text or a whole number
+        as in the sample (then `_fact` and `_scalars` write it alike), a cap's amount that is the cap step's
+        granted decimal by its text; any other value as `_GrantWriter` writes it. `G`: the decision's claim id,
+        applicant id, year, the grants' head and tail texts, the slot, the claim's and the applicant's id texts."""
+        consumes = sample.consumes
+        n = len(consumes)
+        rid = self.const(sample.rule)[1:-1]
+        rule_test = f"{rid} is g_r or type(g_r) is str and g_r == {rid}" if type(sample.rule) is str else f"g_r is {rid}"
+        lines = [
+            "    if grant is not None:",
+            "        g_c, g_i, g_r, g_a, g_y, g_am, g_cs = grant",
+            f"        if g_c is G[0] and g_a is G[1] and g_y is G[2] and ({rule_test}) and type(g_cs) is tuple and len(g_cs) == {n}:",
+            "            g_it = iid_text if g_i is iid else (STR(g_i) if type(g_i) is str else RAW(g_i))",
+        ]
+        known = ((sample[0], "g_c", "G[6]"), (sample[1], "g_i", "g_it"), (sample[3], "g_a", "G[7]"))
+        tests: list[str] = []
+        inner: list[str] = []
+        am = f"{{(amount_text if g_am is amount else {_money_code('g_am')})}}"
+        q = self.const('"')
+        body = "{G[3]}{g_it}" + self.const(', "rule": ' + _s(sample.rule)) + "{G[4]}" + q + am + q
+        body += self.const(', "consumes": [')
+        for j, (kind, cid, scope, _, counts) in enumerate(consumes):
+            k, i, sc, cam, cn = (f"g{j}_{x}" for x in ("k", "i", "sc", "am", "cn"))
+            lines.append(f"            {k}, {i}, {sc}, {cam}, {cn} = g_cs[{j}]")
+            tests += [_same(k, self.const(kind)[1:-1], kind), _same(i, self.const(cid)[1:-1], cid)]
+            # the step of the sample that wrote this scope (and counts): its index, if any
+            at = next((x for x, st in enumerate(steps) if (kind == "limit" or x in self.capped) and st[0] == kind and st[2] is scope), None)
+            piece = ("{" if j == 0 else ", {") + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": '
+            body += self.const(piece) + "{" + self.reused(sc, scope, f"c{at}_0" if kind == "cap" else f"s{at}[2]", at, inner, known) + "}"
+            if kind == "limit":
+                inner.append(f"    {cn} = {cn} or ()")
+                body += self.const(', "counts": ') + "{" + self.reused(cn, counts or (), f"s{at}[4]", at, inner, known) + "}}}"
+            else:
+                text = f"(c{at}_gt if {cam} is c{at}_3 else {_money_code(cam)})" if at is not None else _money_code(cam)
+                body += self.const(', "amount": "') + "{" + text + "}" + self.const('"}')
+        lines.append(f"            if not ({' or '.join(tests)}):" if tests else "            if True:")
+        lines += ["            " + x for x in inner]
+        lines.append('                G[5] = f"' + self.merged(body + "]}}") + '"')
+        return lines
+
+    def reused(self, var: str, sample: Any, step_expr: str, at: int | None, lines: list[str], known: tuple[Any, ...]) -> str:
+        """The variable holding `_scalars(var)` (lines into `lines`, indented as at the top): the text of the step
+        value `step_expr` when `var` is it (identity) and a tuple of the sample's length whose entries have the
+        sample's types, each a text or a whole number (as `_fact` writes them, `_scalars` writes them too);
+        else as `_scalars_code` writes it."""
+        own: list[str] = []
+        y = _scalars_code(var, sample, own, known)
+        text = self.scoped.get(step_expr) if at is not None else None
+        if text is None or type(sample) is not tuple or not all(type(x) in (str, int) for x in sample):
+            lines += own
+            return y
+        types = " and ".join(f"type({var}[{k}]) is {'STRT' if type(x) is str else 'INTT'}" for k, x in enumerate(sample))
+        lines.append(f"    if {var} is {step_expr} and type({var}) is tuple and len({var}) == {len(sample)} and {types}:")
+        lines.append(f"        {y} = {text}")
+        lines.append("    else:")
+        lines += ["    " + x for x in own]
+        return y
 
     def step(self, i: int, step: tuple[Any, ...]) -> str:
         kind, obj, s = step[0], step[1], f"s{i}"
@@ -827,6 +910,7 @@ class _ItemWriter:
         is asked leaves nothing reduced ("0.00": x - x is +0); no use in the application (`inapp`'s default, the
         `ZERO` object) writes "0.00" and the use by history as the use before."""
         f = _CAPS(cap)
+        self.capped.add(i)
         sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
         ut, at, gt, cet = (f"c{i}_{k}t" for k in ("u", "a", "g", "ce"))
         self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
@@ -937,11 +1021,11 @@ _RULES = _Cache(_rule_frag)
 _STATUS = {s: _s(s) + ', "amount": ' for s in dec.STATUSES}
 
 
-def _item(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+def _item(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal], G: list[Any]) -> str:
     """An item's text when none of its rule's writers for its number of steps takes it (`decision_json` tries
     them): a new generated writer for its sequence, or past the bound its steps one by one."""
     write = _new_writer(f.steps, len(d[9]), lambda: _ItemWriter(d[1], d, S).write)
-    out = write(d, S[1], S[2], who, inapp) if write is not None else None
+    out = write(d, S[1], S[2], who, inapp, G) if write is not None else None
     return out if out is not None else _item_by_steps(d, f, S, who, inapp)
 
 
@@ -1313,7 +1397,11 @@ def decision_json(
     added = 0  # grants[:added] are in `inapp`
     grants: list[Grant] = []
     grant_texts: list[str] = []
-    grant_head = grant_tail = applicant_text = ""
+    applicant_text = _raw(applicant_id)
+    grant_head = '{"claim_id": ' + claim_text + ', "item_id": '
+    grant_tail = ', "applicant_id": ' + applicant_text + ', "funding_year": ' + _raw(year) + ', "amount": '
+    #: what an item writer needs to write the item's grant, and the slot it writes it into (`_ItemWriter.grant`)
+    G: list[Any] = [claim_id, applicant_id, year, grant_head, grant_tail, None, claim_text, applicant_text]
     for d in decision.items:
         _, rule, status, amount, _, provisional, _, _, _, steps, grant, _, _ = d
         f = rules.get(id(rule))
@@ -1327,10 +1415,10 @@ def decision_json(
                 added = len(grants)
         out = None
         for write in f.steps.get(len(steps), ()):
-            out = write(d, A, C, who, inapp)
+            out = write(d, A, C, who, inapp, G)
             if out is not None:
                 break
-        texts.append(out if out is not None else _item(d, f, S, who, inapp))
+        texts.append(out if out is not None else _item(d, f, S, who, inapp, G))
         total += amount
         counts[status] += 1
         if status in ("granted", "reduced"):
@@ -1352,12 +1440,11 @@ def decision_json(
                 entry[2] += provisional
         if grant is not None:
             grants.append(grant)
-            if grant[0] is claim_id and grant[3] is applicant_id and grant[4] is year:
-                if not grant_head:
-                    applicant_text = _raw(applicant_id)
-                    grant_head = '{"claim_id": ' + claim_text + ', "item_id": '
-                    grant_tail = ', "applicant_id": ' + applicant_text + ', "funding_year": ' + _raw(year) + ', "amount": '
-                text = None
+            text = G[5]
+            if text is not None:  # (written by the item's writer)
+                G[5] = None
+                grant_texts.append(text)
+            elif grant[0] is claim_id and grant[3] is applicant_id and grant[4] is year:
                 for write in f.grants:
                     text = write(grant, grant_head, grant_tail, claim_text, applicant_text)
                     if text is not None:
