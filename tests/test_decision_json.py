@@ -6,8 +6,10 @@ thousand items, and on decisions with round selections, dated parameters and no 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import engine
 from engine.core.errors import EngineError
 from engine.deciding import evaluator
 from engine.deciding.decision import Decision
+from engine.deciding.history import Consumption, Grant
 from engine.deciding.jsontext import decision_json
 from engine.officer.casefile import load_case_file, run_case
 from engine.records.ledger import Ledger
@@ -840,3 +843,154 @@ def test_generated_item_writers_hold_only_the_engines_names_in_their_source(
     words = {r.id for r in policy.rules} | {n for r in policy.rules for n in getattr(r, "facts", ())} | set(policy.clauses)
     assert not any(re.search(r"[\u4e00-\u9fff]", s) for s in sources)
     assert not any(w in s for w in words if len(w) > 3 for s in sources)
+
+
+def _steps_and_grants(d: Decision, scope: Callable[[Any], Any], grant: Callable[[Any], Any] = lambda g: g) -> Decision:
+    """`d` with each cap and limit step's scope (and a limit's counts) replaced by `scope(old)` -- one new object,
+    put both in the step and in the item's grant's entry that consumes that cap or limit (so the grant's scope is
+    the step's very tuple, as the evaluator makes them) -- and then each item's grant replaced by `grant(g)`."""
+    items, grants = [], []
+    for it in d.items:
+        new: dict[tuple[str, Any, int], Any] = {}
+        steps = []
+        for s in it.steps:
+            if s[0] in ("cap", "limit"):
+                new[(s[0], s[1].id, 2)] = scope(s[2])
+                s = (*s[:2], new[(s[0], s[1].id, 2)], *s[3:])
+                if s[0] == "limit" and s[4]:
+                    new[(s[0], s[1].id, 4)] = scope(s[4])
+                    s = (*s[:4], new[(s[0], s[1].id, 4)], *s[5:])
+            steps.append(s)
+        g = it.grant
+        if g is not None:
+            consumes = tuple(
+                c._replace(scope=new.get((c.kind, c.id, 2), c.scope), counts=new.get((c.kind, c.id, 4), c.counts)) for c in g.consumes
+            )
+            g = grant(g._replace(consumes=consumes))
+            grants.append(g)
+        items.append(it._replace(steps=tuple(steps), grant=g))
+    return dataclasses.replace(d, items=tuple(items), grants=tuple(grants))
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_an_item_writer_writes_its_grant_reusing_texts_only_of_the_very_same_values(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch, trace: bool
+) -> None:
+    # an item writer writes its item's grant (`_ItemWriter.grant`), reusing the item's id and amount texts and a
+    # cap's or limit's scope and counts texts only when the grant's value is that very object (and a scope's
+    # entries texts or whole numbers, as in the sample, which both ways write alike); every other grant as
+    # json.dumps(to_dict()) writes it: an equal copy of a scope, another scope, amount, cap amount or item id,
+    # a tuple shared by step and grant holding values the grant writes otherwise or refuses (a decimal: json.dumps
+    # raises, and so must the writer), grants read back as from a record (every id an equal text, another object)
+    from engine.deciding import jsontext
+
+    for f in list(jsontext._RULES.entries.values()):  # writers made afresh on this round's items
+        monkeypatch.setattr(f, "steps", {})
+        monkeypatch.setattr(f, "grants", [])
+    decisions = [d for d in _round(policy, 800, 9, True) if any(c.kind in ("cap", "limit") for g in d.grants for c in g.consumes)]
+    assert len(decisions) >= 20
+    if not trace:  # (the same claims decided without steps: no step to reuse, the grant's own texts)
+        decisions = [evaluator.evaluate_claim(policy, d.claim, trace=False) for d in decisions]
+    calls: list[Any] = []
+    real = jsontext._grant_text
+    monkeypatch.setattr(jsontext, "_grant_text", lambda *a: calls.append(a) or real(*a))
+    for d in decisions:
+        assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)
+    n = sum(len(d.grants) for d in decisions)
+    assert len(calls) < n / 4  # (most grants written by their items' writers: a writer made on an item without one does not)
+
+    def copy(x: Any) -> Any:
+        return "".join(list(x)) if type(x) is str else x
+
+    def other_cap_amount(g: Any) -> Any:
+        return g._replace(consumes=tuple(c._replace(amount=c.amount + Decimal("0.015")) if c.kind == "cap" else c for c in g.consumes))
+
+    def read_back(g: Any) -> Any:  # every text of the grant an equal copy, every tuple a new one
+        consumes = tuple(
+            Consumption(copy(c.kind), copy(c.id), tuple(copy(x) for x in c.scope), c.amount, tuple(copy(x) for x in c.counts or ()) or None)
+            for c in g.consumes
+        )
+        return Grant(copy(g.claim_id), copy(g.item_id), copy(g.rule), copy(g.applicant_id), g.funding_year, g.amount, consumes)
+
+    cases: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]] = [
+        (lambda s: tuple(s), lambda g: g),  # (the same tuples as decided: the texts reused)
+        (lambda s: ("甲-1", 7)[: len(s)], lambda g: g),  # a text and a whole number, shared by step and grant
+        (lambda s: s, lambda g: g._replace(consumes=tuple(c._replace(scope=tuple(list(c.scope))) for c in g.consumes))),  # equal copies
+        (lambda s: s, lambda g: g._replace(consumes=tuple(c._replace(scope=("OTHER",) * len(c.scope)) for c in g.consumes))),
+        (lambda s: s, lambda g: g._replace(consumes=tuple(c._replace(counts=(c.counts or ())[::-1]) for c in g.consumes))),
+        (lambda s: s, lambda g: g._replace(amount=g.amount + Decimal("1.005"))),
+        (lambda s: s, other_cap_amount),
+        (lambda s: s, lambda g: g._replace(item_id="OTHER-ITEM")),
+        (lambda s: s, lambda g: g._replace(item_id=copy(g.item_id), rule=copy(g.rule))),
+        (lambda s: (True,) * len(s), lambda g: g),  # a bool shared by step and grant: true both ways
+        (lambda s: (1.5,) * len(s), lambda g: g),  # a float: the step and the grant both 1.5
+        (lambda s: s, read_back),
+    ]
+    for scope, grant in cases:
+        for d in decisions:
+            changed = _steps_and_grants(d, scope, grant)
+            assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    # a decimal in a scope shared by step and grant: the step writes it as money, the grant cannot (json.dumps
+    # raises TypeError for the dict, and the writer must not write the step's text for the grant's)
+    if not trace:
+        return
+    changed = _steps_and_grants(decisions[0], lambda s: (Decimal("1.00"),) * len(s))
+    with pytest.raises(TypeError):
+        json.dumps(changed.to_dict(), ensure_ascii=False)
+    with pytest.raises(TypeError):
+        decision_json(changed)
+
+
+def _caps_changed(d: Decision, change: Callable[[Any, Any], dict[str, Any]]) -> Decision:
+    """`d` with each cap step's used, asked, granted and ceiling values (and each amount step's value) replaced as
+    `change(step, item)` says (a dict of the fields to replace: used, asked, granted, ceiling, value)."""
+    at = {"used": 3, "asked": 4, "granted": 5, "ceiling": 6}
+    items = []
+    for it in d.items:
+        steps = []
+        for s in it.steps:
+            if s[0] in ("cap", "amount"):
+                new = list(s)
+                for k, v in change(s, it).items():
+                    if s[0] == "cap" and k in at:
+                        new[at[k]] = v
+                    elif s[0] == "amount" and k == "value":
+                        new[3] = v
+                s = tuple(new)
+            steps.append(s)
+        items.append(it._replace(steps=tuple(steps)))
+    return dataclasses.replace(d, items=tuple(items))
+
+
+def test_cap_and_amount_steps_reuse_texts_only_where_json_dumps_writes_the_same(policy: engine.CompiledPolicy) -> None:
+    # a cap step's texts are reused (the item's asked and amount texts, the ceiling's, the granted text for the use
+    # after, the ceiling's for the room before, "0.00" for nothing reduced) only where the value is the same
+    # object or the sum is the same money text: zeros of either sign and other exponents, negative ceilings, equal
+    # copies and other values of every field are written as json.dumps(to_dict()) writes them. Hand-checked:
+    # used 0 + granted -0.00 is +0 ("0.00", not the granted "-0.00"); ceiling -0 - used -0 is +0 ("0.00", not
+    # "-0.00"); max(-5 - 0.00, 0) is 0 ("0.00"); asked - granted of one object is "0.00".
+    decisions = [d for d in _round(policy, 1200, 3, True) if any(s[0] == "cap" for it in d.items for s in it.steps)]
+    assert len(decisions) >= 20
+    D = Decimal
+    cases: list[Callable[[Any, Any], dict[str, Any]]] = [
+        lambda s, it: {"used": D("0"), "granted": D("-0.00")},
+        lambda s, it: {"used": D("-0"), "ceiling": D("-0")},
+        lambda s, it: {"used": D("0.00"), "ceiling": D("-5")},
+        lambda s, it: {"used": D("-0.00"), "granted": D("0E+2"), "ceiling": D("0")},
+        lambda s, it: {"ceiling": D(str(s[6])) if s[0] == "cap" else None, "used": D("0")},  # an equal copy
+        lambda s, it: {"ceiling": s[6] + 1 if s[0] == "cap" else None},
+        lambda s, it: {"asked": it.asked + D("0.5"), "value": it.asked + D("0.25")},
+        lambda s, it: {"asked": D(str(it.asked)), "value": D(str(it.asked))},  # equal copies of the item's asked
+        lambda s, it: {"granted": it.amount + D("0.01")},
+        lambda s, it: {"granted": D(str(it.amount)), "asked": D(str(it.amount))},  # granted = asked, not one object
+        lambda s, it: {"granted": s[4] if s[0] == "cap" else None},  # granted is the asked object
+        lambda s, it: {"asked": D("-0"), "granted": D("0")},  # equal, not one object: -0 - 0 is -0 ("-0.00")
+        lambda s, it: {"granted": s[4] - D("0.005") if s[0] == "cap" else None, "used": D("0")},
+    ]
+    for change in cases:
+        for d in decisions:
+            changed = _caps_changed(d, lambda s, it: {k: v for k, v in change(s, it).items() if v is not None})
+            assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    # (a cap used earlier in the same application: its use in the application is not the untouched zero)
+    uses = [s.get("used_in_application") for d in decisions for it in json.loads(decision_json(d))["items"] for s in it["steps"]]
+    assert any(u not in (None, "0.00") for u in uses)
