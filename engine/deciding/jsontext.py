@@ -1065,27 +1065,39 @@ _TAILED = frozenset({"referred", "pending_review"})
 
 
 def _item_tail(d: ItemDecision) -> str:
-    """The keys of an item after its reasons that only some items have."""
-    rule, status, provisional, missing_facts, missing_documents = d.rule, d.status, d.provisional, d.missing_facts, d.missing_documents
+    """The keys of an item after its reasons that only some items have (the lists of missing facts and documents
+    through the tuple cache, a rule's referral and pending texts kept per rule, `_STATUS_TAILS`)."""
+    rule, status, provisional, missing_facts, missing_documents = d[1], d[2], d[5], d[7], d[8]
     out = ""
     if provisional is not None:
         out += ', "provisional_amount": ' + _money(provisional)
     if missing_facts:
-        out += ', "missing_facts": ' + _strings(missing_facts)
+        out += ', "missing_facts": ' + _strings_of(missing_facts)
     if missing_documents:
-        out += ', "missing_documents": ' + _strings(missing_documents)
-    if status == "referred" and rule.referral is not None:
-        out += ', "referred_to": ' + _text(rule.referral)
-    if status == "pending_review":
-        ceilings = [
-            {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
-            for c in rule.caps
-            if c.computed is None and not c.restricted
-        ]
-        out += ', "ceilings": ' + _dumps(ceilings)
-        if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
-            out += ', "panel_decides": ' + _text(rule.amount.pending)
+        out += ', "missing_documents": ' + _strings_of(missing_documents)
+    if status == "referred":
+        out += _STATUS_TAILS(rule).a
+    elif status == "pending_review":
+        out += _STATUS_TAILS(rule).b
     return out
+
+
+def _status_tails(rule: model.Rule) -> _Fragments:
+    """a: a referred item's `referred_to` (none when the rule has no referral); b: a pending item's ceilings and
+    what the panel decides. Both are the rule's alone: made once per rule."""
+    referred = ', "referred_to": ' + _text(rule.referral) if rule.referral is not None else ""
+    ceilings = [
+        {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
+        for c in rule.caps
+        if c.computed is None and not c.restricted
+    ]
+    pending = ', "ceilings": ' + _dumps(ceilings)
+    if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
+        pending += ', "panel_decides": ' + _text(rule.amount.pending)
+    return _Fragments(rule, referred, pending)
+
+
+_STATUS_TAILS = _Cache(_status_tails)
 
 
 def _new_writer(writers: dict[int, list[Any]], n: int, make: Callable[[], Any]) -> Any:
@@ -1259,6 +1271,7 @@ class _GrantWriter:
 assert Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
 assert Consumption._fields == ("kind", "id", "scope", "amount", "counts")
 assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `decision_json`
+assert dec.ItemDecision._fields[5:9] == ("provisional", "reasons", "missing_facts", "missing_documents")  # `_item_tail`
 assert dec.ItemDecision._fields[9:] == ("steps", "grant", "documents_cites", "cut_by")
 assert dec.STATUSES == ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")  # `_totals`
 
