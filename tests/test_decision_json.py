@@ -994,3 +994,52 @@ def test_cap_and_amount_steps_reuse_texts_only_where_json_dumps_writes_the_same(
     # (a cap used earlier in the same application: its use in the application is not the untouched zero)
     uses = [s.get("used_in_application") for d in decisions for it in json.loads(decision_json(d))["items"] for s in it["steps"]]
     assert any(u not in (None, "0.00") for u in uses)
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_an_items_tail_is_json_dumps_text_for_every_status_rule_and_list(policy: engine.CompiledPolicy, trace: bool) -> None:
+    # an item's tail (`_item_tail`): the referral and pending texts are kept per rule (every rule's items set in
+    # turn to referred and pending review: each writes its own rule's), the missing lists through the tuple cache
+    # (only tuples of texts kept: ("1",), (1,), (True,) -- equal as keys --, a list, an empty tuple write as
+    # json.dumps writes them: "1", 1, true); a decimal in a missing list: json.dumps refuses it, and so does the writer
+    decisions = _round(policy, 600, 12, trace)[:40]
+    lists: list[Any] = [("1",), (1,), (True,), ["1"], (), ("甲", "乙")]
+    rules = set()
+    for k, status in enumerate(("referred", "pending_review", "incomplete")):
+        for j, d in enumerate(decisions):
+            items = []
+            for i, it in enumerate(d.items):
+                rules.add(it.rule.id)
+                missing, documents = lists[(i + j + k) % len(lists)], lists[(i + 2 * j) % len(lists)]
+                items.append(it._replace(status=status, missing_facts=missing, missing_documents=documents))
+            changed = dataclasses.replace(d, items=tuple(items))
+            assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    assert len(rules) >= 8
+    d = decisions[0]
+    changed = dataclasses.replace(d, items=(d.items[0]._replace(missing_facts=(Decimal("1.00"),)), *d.items[1:]))
+    with pytest.raises(TypeError):
+        json.dumps(changed.to_dict(), ensure_ascii=False)
+    with pytest.raises(TypeError):
+        decision_json(changed)
+
+
+def test_cap_uses_in_the_application_are_the_same_written_by_writers_or_step_by_step(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a cap step's use in the application (the grants of the earlier items of the decision) is added when a cap
+    # step reads it (`_sync`): the same text whether the items are written by generated writers or, past the bound
+    # (no room for a writer), step by step; items without steps in between (a decision mixing both) change nothing
+    from engine.deciding import jsontext
+
+    decisions = [d for d in _round(policy, 1200, 3, True) if sum(s[0] == "cap" for it in d.items for s in it.steps) >= 2]
+    assert len(decisions) >= 10
+    mixed = [
+        dataclasses.replace(d, items=tuple(it._replace(steps=()) if i % 3 == 1 else it for i, it in enumerate(d.items))) for d in decisions
+    ]
+    for d in decisions + mixed:
+        assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)
+    for f in list(jsontext._RULES.entries.values()):
+        monkeypatch.setattr(f, "steps", {})
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 0)  # no room: every item step by step
+    for d in decisions + mixed:
+        assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)

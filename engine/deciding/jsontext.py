@@ -474,6 +474,7 @@ _STEPS_NAMES: dict[str, Any] = {
     "STRT": str,
     "INTT": int,
     "SCALARS": None,  # `_scalars`: bound in `_ItemWriter` (defined below it)
+    "SYNC": None,  # `_sync`: likewise
     "CENTS_MAX": _CENTS_MAX,
     "COUNTED": _counted,
     "COUNTED_BOOL": _COUNTED,
@@ -541,6 +542,7 @@ class _ItemWriter:
             "CAP": _cap,
             "AMOUNT": _amount,
             "SCALARS": _scalars,
+            "SYNC": _sync,
             "RULE": rule,
             "NO_FACTS": {},
         }
@@ -866,6 +868,9 @@ class _ItemWriter:
         if kind == "cap" and obj.computed is None:
             return self.cap(obj, i, step)
         self.needs_S = True
+        if self.sample is not None:  # (an item's step read by `_cap` or `_step` may read `inapp`: made up to date)
+            self.lines.append("    if G[9] < len(G[8]):")
+            self.lines.append("        SYNC(G, inapp)")
         if kind == "cap":
             return f"{{CAP({s}, S, inapp)}}"
         return f"{{STEP({s}, RULE, S, who, inapp)}}"
@@ -933,6 +938,9 @@ class _ItemWriter:
         out += self.const(', "reduced_by": ') + q + f"{{({zero[1:-1]} if {g} is {a} else {_money_code(f'{a} - {g}')})}}" + q
         out += f"{{BITES[{g} < {a}]}}"
         if cap.per is not None:
+            if self.sample is not None:  # (the uses of the earlier items' grants: added when a cap step reads them)
+                self.lines.append("    if G[9] < len(G[8]):")
+                self.lines.append("        SYNC(G, inapp)")
             self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
             out += self.const(', "used_in_application": "') + f"{{({zero[1:-1]} if m{i} is ZERO else {_money_code(f'm{i}')})}}"
             out += self.const('", "used_by_history": "') + f"{{({ut} if m{i} is ZERO else {_money_code(f'{u} - m{i}')})}}" + q
@@ -1025,18 +1033,25 @@ def _item(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, ina
     """An item's text when none of its rule's writers for its number of steps takes it (`decision_json` tries
     them): a new generated writer for its sequence, or past the bound its steps one by one."""
     write = _new_writer(f.steps, len(d[9]), lambda: _ItemWriter(d[1], d, S).write)
-    out = write(d, S[1], S[2], who, inapp, G) if write is not None else None
-    return out if out is not None else _item_by_steps(d, f, S, who, inapp)
+    out: str | None = write(d, S[1], S[2], who, inapp, G) if write is not None else None
+    if out is not None:
+        return out
+    if G[9] < len(G[8]):
+        _sync(G, inapp)
+    return _item_by_steps(d, f, S, who, inapp)
 
 
-def _add_in_application(grants: list[Grant], inapp: dict[tuple[str, Any], Decimal]) -> None:
-    """Each cap's use by the grants of earlier items of the application (what a cap step writes as its use in the
-    application), added when an item with steps comes next (an item without steps writes no cap step)."""
-    for grant in grants:
+def _sync(G: list[Any], inapp: dict[tuple[str, Any], Decimal]) -> None:
+    """Each cap's use by the grants of the earlier items of the application (what a cap step writes as its use in
+    the application), added to `inapp` when a cap step (or a step written by `_step`) is to be written: the grants
+    `decision_json` has seen (`G[8]`) past those already added (`G[9]`)."""
+    grants = G[8]
+    for grant in grants[G[9] :]:
         for kind, cid, scope, amount, _ in grant[6]:  # (the fields asserted below, at `_grants`)
             if kind == "cap":
                 key = (cid, scope)
                 inapp[key] = inapp.get(key, _ZERO) + amount
+    G[9] = len(grants)
 
 
 def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -1407,25 +1422,21 @@ def decision_json(
     counts = _COUNTS.copy()
     total = _ZERO
     acc: dict[Any, list[Any]] = {}
-    added = 0  # grants[:added] are in `inapp`
     grants: list[Grant] = []
     grant_texts: list[str] = []
     applicant_text = _raw(applicant_id)
     grant_head = '{"claim_id": ' + claim_text + ', "item_id": '
     grant_tail = ', "applicant_id": ' + applicant_text + ', "funding_year": ' + _raw(year) + ', "amount": '
     #: what an item writer needs to write the item's grant, and the slot it writes it into (`_ItemWriter.grant`)
-    G: list[Any] = [claim_id, applicant_id, year, grant_head, grant_tail, None, claim_text, applicant_text]
+    #: and the grants so far and how many of them `inapp` holds (`_sync`)
+    G: list[Any] = [claim_id, applicant_id, year, grant_head, grant_tail, None, claim_text, applicant_text, grants, 0]
     for d in decision.items:
         _, rule, status, amount, _, provisional, _, _, _, steps, grant, _, _ = d
         f = rules.get(id(rule))
         if f is None or f.obj is not rule:
             f = _RULES(rule)
-        if steps:
-            if not who:
-                who = _who(A)
-            if added < len(grants):
-                _add_in_application(grants[added:], inapp)
-                added = len(grants)
+        if steps and not who:
+            who = _who(A)
         out = None
         for write in f.steps.get(len(steps), ()):
             out = write(d, A, C, who, inapp, G)
