@@ -515,7 +515,7 @@ def test_a_grant_of_another_shape_gets_its_own_writer_or_is_written_entry_by_ent
 
 @pytest.mark.parametrize(
     ("amount", "provisional"),
-    [("0", None), ("0.00", "0"), ("-0.00", "-0"), ("-0", "0.00"), ("1E+2", "1E+2"), ("1.005", "2.5E-3"), ("123.4", "-0.10"), ("5.00", "5")],
+    [("0", None), ("0.00", "0"), ("-0.00", "-0"), ("-0", "0.00"), ("1E+2", "1E+2"), ("1.005", "2.5E-3"), ("123.4", "-0.10"), ("5.00", "5"), ("0E-10", "0E+5")],
 )  # fmt: skip
 def test_totals_of_zero_negative_zero_and_exponent_amounts_are_json_dumps_texts(
     policy: engine.CompiledPolicy, amount: str, provisional: str | None
@@ -1043,3 +1043,21 @@ def test_cap_uses_in_the_application_are_the_same_written_by_writers_or_step_by_
     monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 0)  # no room: every item step by step
     for d in decisions + mixed:
         assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)
+
+
+def test_zero_amounts_left_out_of_the_sums_write_the_same_totals(policy: engine.CompiledPolicy) -> None:
+    # a zero amount is not added to the total, the status sums and the article sums (x + 0 is x but for the
+    # exponent, which the money text's quantize to the cent removes; a sum starts at +0 and stays +0 with -0
+    # added): items alternating a large amount and zeros of odd exponents and signs write json.dumps's totals.
+    # By hand: 1E+20 twice, granted, is "200000000000000000000.00" in total; 0E-10 and -0.00 add nothing.
+    d = next(d for d in _round(policy, 200, 21, False) if len(d.items) >= 4)
+    amounts = [Decimal("1E+20"), Decimal("0E-10"), Decimal("1E+20"), Decimal("-0.00")]
+    items = tuple(
+        it._replace(amount=amounts[i % 4], status="granted" if i % 2 == 0 else ("reduced", "refused")[i % 4 == 3], provisional=None)
+        for i, it in enumerate(d.items)
+    )
+    changed = dataclasses.replace(d, items=items)
+    out = decision_json(changed)
+    assert out == json.dumps(changed.to_dict(), ensure_ascii=False)
+    n = (len(items) + 1) // 2  # the items at even places, each 1E+20
+    assert f'"total": "{n}00000000000000000000.00"' in out

@@ -1393,7 +1393,7 @@ def decision_json(
     """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples, then `end` (`to_json` gives its newline: no copy of the text to add it).
 
     One pass over the items: each item's text (its rule's generated writers, `_item`), the sums of the totals
-    (those of `Decision`, but a zero addend, an absent or zero provisional amount, is not added: a sum starts at
+    (those of `Decision`, but a zero addend, a zero amount or an absent or zero provisional amount, is not added: a sum starts at
     +0 and, rounding half even, never becomes -0, and x + 0 differs from x only in its exponent, which
     `format_money`'s quantize to the cent removes), and the text of the item's grant (its rule's generated grant
     writers), used when the decision's grants are these grants, in this order (else `_grants`)."""
@@ -1443,12 +1443,16 @@ def decision_json(
             if out is not None:
                 break
         texts.append(out if out is not None else _item(d, f, S, who, inapp, G))
-        total += amount
         counts[status] += 1
         if status in ("granted", "reduced"):
-            sums[status] += amount
-        elif provisional:
-            sums[status] += provisional
+            if amount:
+                total += amount
+                sums[status] += amount
+        else:
+            if amount:  # (an amount of another status: none by the evaluator, but any is summed into the total)
+                total += amount
+            if provisional:
+                sums[status] += provisional
         cites = rule.cites
         article = articles.get(cites) if type(cites) is str else None
         if article is None:
@@ -1459,7 +1463,8 @@ def decision_json(
             acc[article] = _article_entry(article, parts, amount, provisional)
         else:
             entry[0] += 1
-            entry[1] += amount
+            if amount:
+                entry[1] += amount
             if provisional:
                 entry[2] += provisional
         if grant is not None:
