@@ -6,8 +6,10 @@ thousand items, and on decisions with round selections, dated parameters and no 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import engine
 from engine.core.errors import EngineError
 from engine.deciding import evaluator
 from engine.deciding.decision import Decision
+from engine.deciding.history import Consumption, Grant
 from engine.deciding.jsontext import decision_json
 from engine.officer.casefile import load_case_file, run_case
 from engine.records.ledger import Ledger
@@ -474,8 +477,11 @@ def test_a_grant_of_another_shape_gets_its_own_writer_or_is_written_entry_by_ent
 
     d = next(d for d in _round(policy, 600, 4, False) if any(len(g.consumes) > 1 for g in d.grants))
     rules = {id(it.rule): it.rule for it in d.items if it.grant is not None}
+    # (the item writers write no grant here: each grant by its rule's grant writers, as `_ItemWriter.grant` fails)
+    monkeypatch.setattr(jsontext._ItemWriter, "grant", lambda self, sample, steps: [])
     for rule in rules.values():
         monkeypatch.setattr(jsontext._RULES(rule), "grants", [])
+        monkeypatch.setattr(jsontext._RULES(rule), "steps", {})
     assert decision_json(d) == old_text(d)[:-1]
     made = sum(len(jsontext._RULES(r).grants) for r in rules.values())
     assert made == len({g.rule for g in d.grants})  # one shape per rule here
@@ -509,7 +515,7 @@ def test_a_grant_of_another_shape_gets_its_own_writer_or_is_written_entry_by_ent
 
 @pytest.mark.parametrize(
     ("amount", "provisional"),
-    [("0", None), ("0.00", "0"), ("-0.00", "-0"), ("-0", "0.00"), ("1E+2", "1E+2"), ("1.005", "2.5E-3"), ("123.4", "-0.10"), ("5.00", "5")],
+    [("0", None), ("0.00", "0"), ("-0.00", "-0"), ("-0", "0.00"), ("1E+2", "1E+2"), ("1.005", "2.5E-3"), ("123.4", "-0.10"), ("5.00", "5"), ("0E-10", "0E+5")],
 )  # fmt: skip
 def test_totals_of_zero_negative_zero_and_exponent_amounts_are_json_dumps_texts(
     policy: engine.CompiledPolicy, amount: str, provisional: str | None
@@ -837,3 +843,221 @@ def test_generated_item_writers_hold_only_the_engines_names_in_their_source(
     words = {r.id for r in policy.rules} | {n for r in policy.rules for n in getattr(r, "facts", ())} | set(policy.clauses)
     assert not any(re.search(r"[\u4e00-\u9fff]", s) for s in sources)
     assert not any(w in s for w in words if len(w) > 3 for s in sources)
+
+
+def _steps_and_grants(d: Decision, scope: Callable[[Any], Any], grant: Callable[[Any], Any] = lambda g: g) -> Decision:
+    """`d` with each cap and limit step's scope (and a limit's counts) replaced by `scope(old)` -- one new object,
+    put both in the step and in the item's grant's entry that consumes that cap or limit (so the grant's scope is
+    the step's very tuple, as the evaluator makes them) -- and then each item's grant replaced by `grant(g)`."""
+    items, grants = [], []
+    for it in d.items:
+        new: dict[tuple[str, Any, int], Any] = {}
+        steps = []
+        for s in it.steps:
+            if s[0] in ("cap", "limit"):
+                new[(s[0], s[1].id, 2)] = scope(s[2])
+                s = (*s[:2], new[(s[0], s[1].id, 2)], *s[3:])
+                if s[0] == "limit" and s[4]:
+                    new[(s[0], s[1].id, 4)] = scope(s[4])
+                    s = (*s[:4], new[(s[0], s[1].id, 4)], *s[5:])
+            steps.append(s)
+        g = it.grant
+        if g is not None:
+            consumes = tuple(
+                c._replace(scope=new.get((c.kind, c.id, 2), c.scope), counts=new.get((c.kind, c.id, 4), c.counts)) for c in g.consumes
+            )
+            g = grant(g._replace(consumes=consumes))
+            grants.append(g)
+        items.append(it._replace(steps=tuple(steps), grant=g))
+    return dataclasses.replace(d, items=tuple(items), grants=tuple(grants))
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_an_item_writer_writes_its_grant_reusing_texts_only_of_the_very_same_values(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch, trace: bool
+) -> None:
+    # an item writer writes its item's grant (`_ItemWriter.grant`), reusing the item's id and amount texts and a
+    # cap's or limit's scope and counts texts only when the grant's value is that very object (and a scope's
+    # entries texts or whole numbers, as in the sample, which both ways write alike); every other grant as
+    # json.dumps(to_dict()) writes it: an equal copy of a scope, another scope, amount, cap amount or item id,
+    # a tuple shared by step and grant holding values the grant writes otherwise or refuses (a decimal: json.dumps
+    # raises, and so must the writer), grants read back as from a record (every id an equal text, another object)
+    from engine.deciding import jsontext
+
+    for f in list(jsontext._RULES.entries.values()):  # writers made afresh on this round's items
+        monkeypatch.setattr(f, "steps", {})
+        monkeypatch.setattr(f, "grants", [])
+    decisions = [d for d in _round(policy, 800, 9, True) if any(c.kind in ("cap", "limit") for g in d.grants for c in g.consumes)]
+    assert len(decisions) >= 20
+    if not trace:  # (the same claims decided without steps: no step to reuse, the grant's own texts)
+        decisions = [evaluator.evaluate_claim(policy, d.claim, trace=False) for d in decisions]
+    calls: list[Any] = []
+    real = jsontext._grant_text
+    monkeypatch.setattr(jsontext, "_grant_text", lambda *a: calls.append(a) or real(*a))
+    for d in decisions:
+        assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)
+    n = sum(len(d.grants) for d in decisions)
+    assert len(calls) < n / 4  # (most grants written by their items' writers: a writer made on an item without one does not)
+
+    def copy(x: Any) -> Any:
+        return "".join(list(x)) if type(x) is str else x
+
+    def other_cap_amount(g: Any) -> Any:
+        return g._replace(consumes=tuple(c._replace(amount=c.amount + Decimal("0.015")) if c.kind == "cap" else c for c in g.consumes))
+
+    def read_back(g: Any) -> Any:  # every text of the grant an equal copy, every tuple a new one
+        consumes = tuple(
+            Consumption(copy(c.kind), copy(c.id), tuple(copy(x) for x in c.scope), c.amount, tuple(copy(x) for x in c.counts or ()) or None)
+            for c in g.consumes
+        )
+        return Grant(copy(g.claim_id), copy(g.item_id), copy(g.rule), copy(g.applicant_id), g.funding_year, g.amount, consumes)
+
+    cases: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]] = [
+        (lambda s: tuple(s), lambda g: g),  # (the same tuples as decided: the texts reused)
+        (lambda s: ("甲-1", 7)[: len(s)], lambda g: g),  # a text and a whole number, shared by step and grant
+        (lambda s: s, lambda g: g._replace(consumes=tuple(c._replace(scope=tuple(list(c.scope))) for c in g.consumes))),  # equal copies
+        (lambda s: s, lambda g: g._replace(consumes=tuple(c._replace(scope=("OTHER",) * len(c.scope)) for c in g.consumes))),
+        (lambda s: s, lambda g: g._replace(consumes=tuple(c._replace(counts=(c.counts or ())[::-1]) for c in g.consumes))),
+        (lambda s: s, lambda g: g._replace(amount=g.amount + Decimal("1.005"))),
+        (lambda s: s, other_cap_amount),
+        (lambda s: s, lambda g: g._replace(item_id="OTHER-ITEM")),
+        (lambda s: s, lambda g: g._replace(item_id=copy(g.item_id), rule=copy(g.rule))),
+        (lambda s: (True,) * len(s), lambda g: g),  # a bool shared by step and grant: true both ways
+        (lambda s: (1.5,) * len(s), lambda g: g),  # a float: the step and the grant both 1.5
+        (lambda s: s, read_back),
+    ]
+    for scope, grant in cases:
+        for d in decisions:
+            changed = _steps_and_grants(d, scope, grant)
+            assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    # a decimal in a scope shared by step and grant: the step writes it as money, the grant cannot (json.dumps
+    # raises TypeError for the dict, and the writer must not write the step's text for the grant's)
+    if not trace:
+        return
+    changed = _steps_and_grants(decisions[0], lambda s: (Decimal("1.00"),) * len(s))
+    with pytest.raises(TypeError):
+        json.dumps(changed.to_dict(), ensure_ascii=False)
+    with pytest.raises(TypeError):
+        decision_json(changed)
+
+
+def _caps_changed(d: Decision, change: Callable[[Any, Any], dict[str, Any]]) -> Decision:
+    """`d` with each cap step's used, asked, granted and ceiling values (and each amount step's value) replaced as
+    `change(step, item)` says (a dict of the fields to replace: used, asked, granted, ceiling, value)."""
+    at = {"used": 3, "asked": 4, "granted": 5, "ceiling": 6}
+    items = []
+    for it in d.items:
+        steps = []
+        for s in it.steps:
+            if s[0] in ("cap", "amount"):
+                new = list(s)
+                for k, v in change(s, it).items():
+                    if s[0] == "cap" and k in at:
+                        new[at[k]] = v
+                    elif s[0] == "amount" and k == "value":
+                        new[3] = v
+                s = tuple(new)
+            steps.append(s)
+        items.append(it._replace(steps=tuple(steps)))
+    return dataclasses.replace(d, items=tuple(items))
+
+
+def test_cap_and_amount_steps_reuse_texts_only_where_json_dumps_writes_the_same(policy: engine.CompiledPolicy) -> None:
+    # a cap step's texts are reused (the item's asked and amount texts, the ceiling's, the granted text for the use
+    # after, the ceiling's for the room before, "0.00" for nothing reduced) only where the value is the same
+    # object or the sum is the same money text: zeros of either sign and other exponents, negative ceilings, equal
+    # copies and other values of every field are written as json.dumps(to_dict()) writes them. Hand-checked:
+    # used 0 + granted -0.00 is +0 ("0.00", not the granted "-0.00"); ceiling -0 - used -0 is +0 ("0.00", not
+    # "-0.00"); max(-5 - 0.00, 0) is 0 ("0.00"); asked - granted of one object is "0.00".
+    decisions = [d for d in _round(policy, 1200, 3, True) if any(s[0] == "cap" for it in d.items for s in it.steps)]
+    assert len(decisions) >= 20
+    D = Decimal
+    cases: list[Callable[[Any, Any], dict[str, Any]]] = [
+        lambda s, it: {"used": D("0"), "granted": D("-0.00")},
+        lambda s, it: {"used": D("-0"), "ceiling": D("-0")},
+        lambda s, it: {"used": D("0.00"), "ceiling": D("-5")},
+        lambda s, it: {"used": D("-0.00"), "granted": D("0E+2"), "ceiling": D("0")},
+        lambda s, it: {"ceiling": D(str(s[6])) if s[0] == "cap" else None, "used": D("0")},  # an equal copy
+        lambda s, it: {"ceiling": s[6] + 1 if s[0] == "cap" else None},
+        lambda s, it: {"asked": it.asked + D("0.5"), "value": it.asked + D("0.25")},
+        lambda s, it: {"asked": D(str(it.asked)), "value": D(str(it.asked))},  # equal copies of the item's asked
+        lambda s, it: {"granted": it.amount + D("0.01")},
+        lambda s, it: {"granted": D(str(it.amount)), "asked": D(str(it.amount))},  # granted = asked, not one object
+        lambda s, it: {"granted": s[4] if s[0] == "cap" else None},  # granted is the asked object
+        lambda s, it: {"asked": D("-0"), "granted": D("0")},  # equal, not one object: -0 - 0 is -0 ("-0.00")
+        lambda s, it: {"granted": s[4] - D("0.005") if s[0] == "cap" else None, "used": D("0")},
+    ]
+    for change in cases:
+        for d in decisions:
+            changed = _caps_changed(d, lambda s, it: {k: v for k, v in change(s, it).items() if v is not None})
+            assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    # (a cap used earlier in the same application: its use in the application is not the untouched zero)
+    uses = [s.get("used_in_application") for d in decisions for it in json.loads(decision_json(d))["items"] for s in it["steps"]]
+    assert any(u not in (None, "0.00") for u in uses)
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_an_items_tail_is_json_dumps_text_for_every_status_rule_and_list(policy: engine.CompiledPolicy, trace: bool) -> None:
+    # an item's tail (`_item_tail`): the referral and pending texts are kept per rule (every rule's items set in
+    # turn to referred and pending review: each writes its own rule's), the missing lists through the tuple cache
+    # (only tuples of texts kept: ("1",), (1,), (True,) -- equal as keys --, a list, an empty tuple write as
+    # json.dumps writes them: "1", 1, true); a decimal in a missing list: json.dumps refuses it, and so does the writer
+    decisions = _round(policy, 600, 12, trace)[:40]
+    lists: list[Any] = [("1",), (1,), (True,), ["1"], (), ("甲", "乙")]
+    rules = set()
+    for k, status in enumerate(("referred", "pending_review", "incomplete")):
+        for j, d in enumerate(decisions):
+            items = []
+            for i, it in enumerate(d.items):
+                rules.add(it.rule.id)
+                missing, documents = lists[(i + j + k) % len(lists)], lists[(i + 2 * j) % len(lists)]
+                items.append(it._replace(status=status, missing_facts=missing, missing_documents=documents))
+            changed = dataclasses.replace(d, items=tuple(items))
+            assert decision_json(changed) == json.dumps(changed.to_dict(), ensure_ascii=False)
+    assert len(rules) >= 8
+    d = decisions[0]
+    changed = dataclasses.replace(d, items=(d.items[0]._replace(missing_facts=(Decimal("1.00"),)), *d.items[1:]))
+    with pytest.raises(TypeError):
+        json.dumps(changed.to_dict(), ensure_ascii=False)
+    with pytest.raises(TypeError):
+        decision_json(changed)
+
+
+def test_cap_uses_in_the_application_are_the_same_written_by_writers_or_step_by_step(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a cap step's use in the application (the grants of the earlier items of the decision) is added when a cap
+    # step reads it (`_sync`): the same text whether the items are written by generated writers or, past the bound
+    # (no room for a writer), step by step; items without steps in between (a decision mixing both) change nothing
+    from engine.deciding import jsontext
+
+    decisions = [d for d in _round(policy, 1200, 3, True) if sum(s[0] == "cap" for it in d.items for s in it.steps) >= 2]
+    assert len(decisions) >= 10
+    mixed = [
+        dataclasses.replace(d, items=tuple(it._replace(steps=()) if i % 3 == 1 else it for i, it in enumerate(d.items))) for d in decisions
+    ]
+    for d in decisions + mixed:
+        assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)
+    for f in list(jsontext._RULES.entries.values()):
+        monkeypatch.setattr(f, "steps", {})
+    monkeypatch.setattr(jsontext, "_SHAPES_PER_RULE", 0)  # no room: every item step by step
+    for d in decisions + mixed:
+        assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)
+
+
+def test_zero_amounts_left_out_of_the_sums_write_the_same_totals(policy: engine.CompiledPolicy) -> None:
+    # a zero amount is not added to the total, the status sums and the article sums (x + 0 is x but for the
+    # exponent, which the money text's quantize to the cent removes; a sum starts at +0 and stays +0 with -0
+    # added): items alternating a large amount and zeros of odd exponents and signs write json.dumps's totals.
+    # By hand: 1E+20 twice, granted, is "200000000000000000000.00" in total; 0E-10 and -0.00 add nothing.
+    d = next(d for d in _round(policy, 200, 21, False) if len(d.items) >= 4)
+    amounts = [Decimal("1E+20"), Decimal("0E-10"), Decimal("1E+20"), Decimal("-0.00")]
+    items = tuple(
+        it._replace(amount=amounts[i % 4], status="granted" if i % 2 == 0 else ("reduced", "refused")[i % 4 == 3], provisional=None)
+        for i, it in enumerate(d.items)
+    )
+    changed = dataclasses.replace(d, items=items)
+    out = decision_json(changed)
+    assert out == json.dumps(changed.to_dict(), ensure_ascii=False)
+    n = (len(items) + 1) // 2  # the items at even places, each 1E+20
+    assert f'"total": "{n}00000000000000000000.00"' in out

@@ -470,6 +470,11 @@ _STEPS_NAMES: dict[str, Any] = {
     "ZERO": _ZERO,
     "Q": '"',
     "DOT": ".",
+    "MINUS": "-",
+    "STRT": str,
+    "INTT": int,
+    "SCALARS": None,  # `_scalars`: bound in `_ItemWriter` (defined below it)
+    "SYNC": None,  # `_sync`: likewise
     "CENTS_MAX": _CENTS_MAX,
     "COUNTED": _counted,
     "COUNTED_BOOL": _COUNTED,
@@ -531,15 +536,28 @@ class _ItemWriter:
     def __init__(self, rule: model.Rule | None, d: ItemDecision | None, S: tuple[Any, Any, Any], steps: tuple[Any, ...] = ()) -> None:
         """`d`: the sample item of `rule`; None (and `rule` None): `write(steps, A, C, who, inapp)` writes a
         decision's standing steps like the sample `steps`, the items of the array only (None for another sequence)."""
-        self.ns: dict[str, Any] = {**_STEPS_NAMES, "STEP": _step, "CAP": _cap, "AMOUNT": _amount, "RULE": rule, "NO_FACTS": {}}
+        self.ns: dict[str, Any] = {
+            **_STEPS_NAMES,
+            "STEP": _step,
+            "CAP": _cap,
+            "AMOUNT": _amount,
+            "SCALARS": _scalars,
+            "SYNC": _sync,
+            "RULE": rule,
+            "NO_FACTS": {},
+        }
         steps = d.steps if d is not None else steps
         self.rule, self.S, self.sample = rule, (d.item.facts if d is not None else {}, S[1], S[2]), d
         self.tests: list[str] = []
         self.lines: list[str] = []
         self.facts: dict[tuple[int, str], str] = {}  # (space, name) -> the variable holding its text
+        #: a cap's or limit's scope or counts (the expression reading it) -> the variable holding its text
+        self.scoped: dict[str, str] = {}
+        self.capped: set[int] = set()  # the steps written by `cap` (their values in c<i>_<k>, texts in c<i>_<x>t)
         self.needs_S = False
+        # (the head first: its lines make the item's amount and asked texts, which the amount and cap steps reuse)
+        head = self.head() if d is not None else ""
         pieces = [self.step(i, step) for i, step in enumerate(steps)]
-        head = self.head() if d is not None else ""  # (its lines after the steps')
         if d is None:
             code = ["def write(steps, A, C, who, inapp):", "    I = NO_FACTS"]
         else:
@@ -547,6 +565,7 @@ class _ItemWriter:
             names = ["_"] * len(fields)
             for name in (
                 "item",
+                "grant",
                 "status",
                 "amount",
                 "asked",
@@ -558,7 +577,7 @@ class _ItemWriter:
                 "cut_by",
             ):
                 names[fields.index(name)] = name
-            code = ["def write(d, A, C, who, inapp):", f"    {', '.join(names)} = d"]
+            code = ["def write(d, A, C, who, inapp, G):", f"    {', '.join(names)} = d"]
         if steps:
             code.append(f"    {', '.join(f's{i}' for i in range(len(steps)))}{',' if len(steps) == 1 else ''} = steps")
             code += [f"    if {' or '.join(self.tests)}:", "        return None"]
@@ -567,6 +586,8 @@ class _ItemWriter:
         if self.needs_S:
             code.append("    S = (I, A, C)")
         code += self.lines
+        if d is not None and d.grant is not None and type(d.grant.consumes) is tuple:
+            code += self.grant(d.grant, steps)
         body = head + self.const(', "steps": [') + ", ".join(pieces) + "]}}" if d is not None else ", ".join(pieces)
         code.append('    return f"' + self.merged(body) + '"')
         exec(compile("\n".join(code) + "\n", "<decision json item>", "exec"), self.ns)  # noqa: S102 - see above
@@ -575,6 +596,13 @@ class _ItemWriter:
     def money(self, expr: str) -> str:
         """The piece writing `'"' + format_money(expr) + '"'` (as `_money`), its quotes fixed text beside it."""
         return self.const('"') + "{" + _money_code(expr) + "}" + self.const('"')
+
+    def money_of(self, expr: str, item_field: str) -> str:
+        """`money(expr)`, first tested to be (by identity) the item's `amount` or `asked` decimal, whose text the
+        head made (`amount_text`, `asked_text`: the same object writes the same text). An item writer's only."""
+        if self.sample is None:
+            return self.money(expr)
+        return self.const('"') + f"{{({item_field}_text if {expr} is {item_field} else {_money_code(expr)})}}" + self.const('"')
 
     def merged(self, body: str) -> str:
         """The f-string `body` with each run of fixed text (its literal text and `{K..}` constants) made one
@@ -628,7 +656,8 @@ class _ItemWriter:
             f"    amount_text = {_money_code('amount')}",
             f"    asked_text = amount_text if asked is amount else {_money_code('asked')}",
         ]
-        out = self.const('{"item": ') + "{(STR(iid) if type(iid) is str else RAW(iid))}" + self.const(', "type": ')
+        self.lines.append("    iid_text = STR(iid) if type(iid) is str else RAW(iid)")
+        out = self.const('{"item": ') + "{iid_text}" + self.const(', "type": ')
         out += "{kind_text}" + self.const(f.a) + "{(STATUS.get(status) or OTHER_STATUS(status))}"
         out += self.const('"') + "{amount_text}" + self.const('", "asked": "') + "{asked_text}" + self.const('", "cites": ')
         # the clauses and reasons: an item with one ground and nothing cut or missing by the ground's identity (the
@@ -701,7 +730,72 @@ class _ItemWriter:
         self.lines.append(f"        {y} = '[' + {entries} + ']'")
         self.lines.append("    else:")
         self.lines.append(f"        {y} = LIST({y})")
+        self.scoped[var] = y
         return "{" + y + "}"
+
+    def grant(self, sample: Grant, steps: tuple[Any, ...]) -> list[str]:  # long because: one generated block, its parts in order
+        """Lines setting `G[5]` to the text of the item's grant (as `_GrantWriter` writes it) when the grant is of
+        the decision's claim, applicant and year (`G[0:3]`, by identity, as `decision_json` tests them) and consumes
+        what the sample's grant consumes (the same number of entries, each's kind and id tested by `_same`); else
+        `G[5]` is left as it is (None: `decision_json` writes the grant). The item's id and amount texts are reused
+        when the grant's are the item's (identity); a scope or counts entry that is (identity) the tuple a cap or
+        limit step of the item wrote is written by that step's text when each entry is a text or a whole number
+        as in the sample (then `_fact` and `_scalars` write it alike), a cap's amount that is the cap step's
+        granted decimal by its text; any other value as `_GrantWriter` writes it. `G`: the decision's claim id,
+        applicant id, year, the grants' head and tail texts, the slot, the claim's and the applicant's id texts."""
+        consumes = sample.consumes
+        n = len(consumes)
+        rid = self.const(sample.rule)[1:-1]
+        rule_test = f"{rid} is g_r or type(g_r) is str and g_r == {rid}" if type(sample.rule) is str else f"g_r is {rid}"
+        lines = [
+            "    if grant is not None:",
+            "        g_c, g_i, g_r, g_a, g_y, g_am, g_cs = grant",
+            f"        if g_c is G[0] and g_a is G[1] and g_y is G[2] and ({rule_test}) and type(g_cs) is tuple and len(g_cs) == {n}:",
+            "            g_it = iid_text if g_i is iid else (STR(g_i) if type(g_i) is str else RAW(g_i))",
+        ]
+        known = ((sample[0], "g_c", "G[6]"), (sample[1], "g_i", "g_it"), (sample[3], "g_a", "G[7]"))
+        tests: list[str] = []
+        inner: list[str] = []
+        am = f"{{(amount_text if g_am is amount else {_money_code('g_am')})}}"
+        q = self.const('"')
+        body = "{G[3]}{g_it}" + self.const(', "rule": ' + _s(sample.rule)) + "{G[4]}" + q + am + q
+        body += self.const(', "consumes": [')
+        for j, (kind, cid, scope, _, counts) in enumerate(consumes):
+            k, i, sc, cam, cn = (f"g{j}_{x}" for x in ("k", "i", "sc", "am", "cn"))
+            lines.append(f"            {k}, {i}, {sc}, {cam}, {cn} = g_cs[{j}]")
+            tests += [_same(k, self.const(kind)[1:-1], kind), _same(i, self.const(cid)[1:-1], cid)]
+            # the step of the sample that wrote this scope (and counts): its index, if any
+            at = next((x for x, st in enumerate(steps) if (kind == "limit" or x in self.capped) and st[0] == kind and st[2] is scope), None)
+            piece = ("{" if j == 0 else ", {") + _s(kind) + ": " + (_s(cid) if type(cid) is str else _raw(cid)) + ', "scope": '
+            body += self.const(piece) + "{" + self.reused(sc, scope, f"c{at}_0" if kind == "cap" else f"s{at}[2]", at, inner, known) + "}"
+            if kind == "limit":
+                inner.append(f"    {cn} = {cn} or ()")
+                body += self.const(', "counts": ') + "{" + self.reused(cn, counts or (), f"s{at}[4]", at, inner, known) + "}}}"
+            else:
+                text = f"(c{at}_gt if {cam} is c{at}_3 else {_money_code(cam)})" if at is not None else _money_code(cam)
+                body += self.const(', "amount": "') + "{" + text + "}" + self.const('"}')
+        lines.append(f"            if not ({' or '.join(tests)}):" if tests else "            if True:")
+        lines += ["            " + x for x in inner]
+        lines.append('                G[5] = f"' + self.merged(body + "]}}") + '"')
+        return lines
+
+    def reused(self, var: str, sample: Any, step_expr: str, at: int | None, lines: list[str], known: tuple[Any, ...]) -> str:
+        """The variable holding `_scalars(var)` (lines into `lines`, indented as at the top): the text of the step
+        value `step_expr` when `var` is it (identity) and a tuple of the sample's length whose entries have the
+        sample's types, each a text or a whole number (as `_fact` writes them, `_scalars` writes them too);
+        else as `_scalars_code` writes it."""
+        own: list[str] = []
+        y = _scalars_code(var, sample, own, known)
+        text = self.scoped.get(step_expr) if at is not None else None
+        if text is None or type(sample) is not tuple or not all(type(x) in (str, int) for x in sample):
+            lines += own
+            return y
+        types = " and ".join(f"type({var}[{k}]) is {'STRT' if type(x) is str else 'INTT'}" for k, x in enumerate(sample))
+        lines.append(f"    if {var} is {step_expr} and type({var}) is tuple and len({var}) == {len(sample)} and {types}:")
+        lines.append(f"        {y} = {text}")
+        lines.append("    else:")
+        lines += ["    " + x for x in own]
+        return y
 
     def step(self, i: int, step: tuple[Any, ...]) -> str:
         kind, obj, s = step[0], step[1], f"s{i}"
@@ -774,6 +868,9 @@ class _ItemWriter:
         if kind == "cap" and obj.computed is None:
             return self.cap(obj, i, step)
         self.needs_S = True
+        if self.sample is not None:  # (an item's step read by `_cap` or `_step` may read `inapp`: made up to date)
+            self.lines.append("    if G[9] < len(G[8]):")
+            self.lines.append("        SYNC(G, inapp)")
         if kind == "cap":
             return f"{{CAP({s}, S, inapp)}}"
         return f"{{STEP({s}, RULE, S, who, inapp)}}"
@@ -782,7 +879,8 @@ class _ItemWriter:
         """A fixed amount or a simple rate, table or external form inline (as `_amount` writes them), any other
         form by `_amount`."""
         t = type(form)
-        head = self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ') + self.money(f"{s}[3]")
+        # (the amount step's value is mostly the item's asked decimal itself: its text)
+        head = self.const('{"step": "amount", "form": ' + _s(form.kind) + ', "value": ') + self.money_of(f"{s}[3]", "asked")
         end = self.const(_RULES(self.rule).d)
         if t is model.FixedAmount:
             return head + end
@@ -807,20 +905,45 @@ class _ItemWriter:
         return f"{{AMOUNT({s}, RULE, S)}}"
 
     def cap(self, cap: model.Cap, i: int, step: tuple[Any, ...]) -> str:
-        """A cap step with a fixed ceiling, as `_cap` writes it (the money through the same text cache)."""
+        """A cap step with a fixed ceiling, as `_cap` writes it (the money through the same text cache). The texts
+        are made once each and reused where the value is the same decimal or, for a zero addend, the same money
+        text: the asked decimal is the item's (its text), the granted one mostly the item's amount, the ceiling
+        mostly the sample's (a constant of the policy); with no use before (`not u`: a zero of either sign), the
+        use after writes the granted text and the room before the ceiling's when that text has no sign (x + 0 and
+        x - 0 are x but for the sign of a zero and the exponent, which `format_money`'s quantize to the cent
+        removes: a sign is only at stake when that text starts with "-", and then the sum is made); granted that
+        is asked leaves nothing reduced ("0.00": x - x is +0); no use in the application (`inapp`'s default, the
+        `ZERO` object) writes "0.00" and the use by history as the use before."""
         f = _CAPS(cap)
+        self.capped.add(i)
         sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
+        ut, at, gt, cet = (f"c{i}_{k}t" for k in ("u", "a", "g", "ce"))
         self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
+        self.lines.append(f"    {ut} = {_money_code(u)}")
+        item = self.sample is not None
+        self.lines.append(f"    {at} = {f'asked_text if {a} is asked else ' if item else ''}{_money_code(a)}")
+        self.lines.append(f"    {gt} = {f'amount_text if {g} is amount else ' if item else ''}{_money_code(g)}")
+        cet_code = _money_code(ce)
+        if type(step[6]) is Decimal:
+            cet_code = f"{self.const(_money(step[6])[1:-1])[1:-1]} if {ce} is {self.const(step[6])[1:-1]} else {cet_code}"
+        self.lines.append(f"    {cet} = {cet_code}")
+        zero, q = self.const("0.00"), self.const('"')
         out = self.const(f.a + f.b) + (self.scope(sc, step[2]) if cap.per is not None else self.const('"item"'))
-        out += self.const(', "ceiling": ') + self.money(f"{ce}") + self.const(', "used_before": ') + self.money(f"{u}")
-        out += self.const(', "asked": ') + self.money(f"{a}") + self.const(', "granted": ') + self.money(f"{g}")
-        out += self.const(', "used_after": ') + self.money(f"{u} + {g}") + self.const(', "remaining_before": ')
-        out += self.money(f"max({ce} - {u}, ZERO)") + self.const(', "remaining_after": ') + self.money(f"max({ce} - {u} - {g}, ZERO)")
-        out += self.const(', "reduced_by": ') + self.money(f"{a} - {g}") + f"{{BITES[{g} < {a}]}}"
+        out += self.const(', "ceiling": "') + "{" + cet + "}" + self.const('", "used_before": "') + "{" + ut + "}"
+        out += self.const('", "asked": "') + "{" + at + "}" + self.const('", "granted": "') + "{" + gt + "}"
+        out += self.const('", "used_after": "') + f"{{({gt} if not {u} and {gt}[0] != MINUS else {_money_code(f'{u} + {g}')})}}"
+        out += self.const('", "remaining_before": "')
+        out += f"{{({cet} if not {u} and {cet}[0] != MINUS else {_money_code(f'max({ce} - {u}, ZERO)')})}}"
+        out += self.const('", "remaining_after": ') + self.money(f"max({ce} - {u} - {g}, ZERO)")
+        out += self.const(', "reduced_by": ') + q + f"{{({zero[1:-1]} if {g} is {a} else {_money_code(f'{a} - {g}')})}}" + q
+        out += f"{{BITES[{g} < {a}]}}"
         if cap.per is not None:
+            if self.sample is not None:  # (the uses of the earlier items' grants: added when a cap step reads them)
+                self.lines.append("    if G[9] < len(G[8]):")
+                self.lines.append("        SYNC(G, inapp)")
             self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
-            out += self.const(', "used_in_application": ') + self.money(f"m{i}") + self.const(', "used_by_history": ')
-            out += self.money(f"{u} - m{i}")
+            out += self.const(', "used_in_application": "') + f"{{({zero[1:-1]} if m{i} is ZERO else {_money_code(f'm{i}')})}}"
+            out += self.const('", "used_by_history": "') + f"{{({ut} if m{i} is ZERO else {_money_code(f'{u} - m{i}')})}}" + q
         return out + "}}"
 
 
@@ -906,22 +1029,29 @@ _RULES = _Cache(_rule_frag)
 _STATUS = {s: _s(s) + ', "amount": ' for s in dec.STATUSES}
 
 
-def _item(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+def _item(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal], G: list[Any]) -> str:
     """An item's text when none of its rule's writers for its number of steps takes it (`decision_json` tries
     them): a new generated writer for its sequence, or past the bound its steps one by one."""
     write = _new_writer(f.steps, len(d[9]), lambda: _ItemWriter(d[1], d, S).write)
-    out = write(d, S[1], S[2], who, inapp) if write is not None else None
-    return out if out is not None else _item_by_steps(d, f, S, who, inapp)
+    out: str | None = write(d, S[1], S[2], who, inapp, G) if write is not None else None
+    if out is not None:
+        return out
+    if G[9] < len(G[8]):
+        _sync(G, inapp)
+    return _item_by_steps(d, f, S, who, inapp)
 
 
-def _add_in_application(grants: list[Grant], inapp: dict[tuple[str, Any], Decimal]) -> None:
-    """Each cap's use by the grants of earlier items of the application (what a cap step writes as its use in the
-    application), added when an item with steps comes next (an item without steps writes no cap step)."""
-    for grant in grants:
+def _sync(G: list[Any], inapp: dict[tuple[str, Any], Decimal]) -> None:
+    """Each cap's use by the grants of the earlier items of the application (what a cap step writes as its use in
+    the application), added to `inapp` when a cap step (or a step written by `_step`) is to be written: the grants
+    `decision_json` has seen (`G[8]`) past those already added (`G[9]`)."""
+    grants = G[8]
+    for grant in grants[G[9] :]:
         for kind, cid, scope, amount, _ in grant[6]:  # (the fields asserted below, at `_grants`)
             if kind == "cap":
                 key = (cid, scope)
                 inapp[key] = inapp.get(key, _ZERO) + amount
+    G[9] = len(grants)
 
 
 def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
@@ -950,27 +1080,39 @@ _TAILED = frozenset({"referred", "pending_review"})
 
 
 def _item_tail(d: ItemDecision) -> str:
-    """The keys of an item after its reasons that only some items have."""
-    rule, status, provisional, missing_facts, missing_documents = d.rule, d.status, d.provisional, d.missing_facts, d.missing_documents
+    """The keys of an item after its reasons that only some items have (the lists of missing facts and documents
+    through the tuple cache, a rule's referral and pending texts kept per rule, `_STATUS_TAILS`)."""
+    rule, status, provisional, missing_facts, missing_documents = d[1], d[2], d[5], d[7], d[8]
     out = ""
     if provisional is not None:
         out += ', "provisional_amount": ' + _money(provisional)
     if missing_facts:
-        out += ', "missing_facts": ' + _strings(missing_facts)
+        out += ', "missing_facts": ' + _strings_of(missing_facts)
     if missing_documents:
-        out += ', "missing_documents": ' + _strings(missing_documents)
-    if status == "referred" and rule.referral is not None:
-        out += ', "referred_to": ' + _text(rule.referral)
-    if status == "pending_review":
-        ceilings = [
-            {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
-            for c in rule.caps
-            if c.computed is None and not c.restricted
-        ]
-        out += ', "ceilings": ' + _dumps(ceilings)
-        if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
-            out += ', "panel_decides": ' + _text(rule.amount.pending)
+        out += ', "missing_documents": ' + _strings_of(missing_documents)
+    if status == "referred":
+        out += _STATUS_TAILS(rule).a
+    elif status == "pending_review":
+        out += _STATUS_TAILS(rule).b
     return out
+
+
+def _status_tails(rule: model.Rule) -> _Fragments:
+    """a: a referred item's `referred_to` (none when the rule has no referral); b: a pending item's ceilings and
+    what the panel decides. Both are the rule's alone: made once per rule."""
+    referred = ', "referred_to": ' + _text(rule.referral) if rule.referral is not None else ""
+    ceilings = [
+        {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
+        for c in rule.caps
+        if c.computed is None and not c.restricted
+    ]
+    pending = ', "ceilings": ' + _dumps(ceilings)
+    if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
+        pending += ', "panel_decides": ' + _text(rule.amount.pending)
+    return _Fragments(rule, referred, pending)
+
+
+_STATUS_TAILS = _Cache(_status_tails)
 
 
 def _new_writer(writers: dict[int, list[Any]], n: int, make: Callable[[], Any]) -> Any:
@@ -1144,6 +1286,7 @@ class _GrantWriter:
 assert Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding_year", "amount", "consumes")
 assert Consumption._fields == ("kind", "id", "scope", "amount", "counts")
 assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `decision_json`
+assert dec.ItemDecision._fields[5:9] == ("provisional", "reasons", "missing_facts", "missing_documents")  # `_item_tail`
 assert dec.ItemDecision._fields[9:] == ("steps", "grant", "documents_cites", "cut_by")
 assert dec.STATUSES == ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")  # `_totals`
 
@@ -1250,7 +1393,7 @@ def decision_json(
     """`json.dumps(decision.to_dict(), ensure_ascii=False)`, written from the trace tuples, then `end` (`to_json` gives its newline: no copy of the text to add it).
 
     One pass over the items: each item's text (its rule's generated writers, `_item`), the sums of the totals
-    (those of `Decision`, but a zero addend, an absent or zero provisional amount, is not added: a sum starts at
+    (those of `Decision`, but a zero addend, a zero amount or an absent or zero provisional amount, is not added: a sum starts at
     +0 and, rounding half even, never becomes -0, and x + 0 differs from x only in its exponent, which
     `format_money`'s quantize to the cent removes), and the text of the item's grant (its rule's generated grant
     writers), used when the decision's grants are these grants, in this order (else `_grants`)."""
@@ -1279,33 +1422,37 @@ def decision_json(
     counts = _COUNTS.copy()
     total = _ZERO
     acc: dict[Any, list[Any]] = {}
-    added = 0  # grants[:added] are in `inapp`
     grants: list[Grant] = []
     grant_texts: list[str] = []
-    grant_head = grant_tail = applicant_text = ""
+    applicant_text = _raw(applicant_id)
+    grant_head = '{"claim_id": ' + claim_text + ', "item_id": '
+    grant_tail = ', "applicant_id": ' + applicant_text + ', "funding_year": ' + _raw(year) + ', "amount": '
+    #: what an item writer needs to write the item's grant, and the slot it writes it into (`_ItemWriter.grant`)
+    #: and the grants so far and how many of them `inapp` holds (`_sync`)
+    G: list[Any] = [claim_id, applicant_id, year, grant_head, grant_tail, None, claim_text, applicant_text, grants, 0]
     for d in decision.items:
         _, rule, status, amount, _, provisional, _, _, _, steps, grant, _, _ = d
         f = rules.get(id(rule))
         if f is None or f.obj is not rule:
             f = _RULES(rule)
-        if steps:
-            if not who:
-                who = _who(A)
-            if added < len(grants):
-                _add_in_application(grants[added:], inapp)
-                added = len(grants)
+        if steps and not who:
+            who = _who(A)
         out = None
         for write in f.steps.get(len(steps), ()):
-            out = write(d, A, C, who, inapp)
+            out = write(d, A, C, who, inapp, G)
             if out is not None:
                 break
-        texts.append(out if out is not None else _item(d, f, S, who, inapp))
-        total += amount
+        texts.append(out if out is not None else _item(d, f, S, who, inapp, G))
         counts[status] += 1
         if status in ("granted", "reduced"):
-            sums[status] += amount
-        elif provisional:
-            sums[status] += provisional
+            if amount:
+                total += amount
+                sums[status] += amount
+        else:
+            if amount:  # (an amount of another status: none by the evaluator, but any is summed into the total)
+                total += amount
+            if provisional:
+                sums[status] += provisional
         cites = rule.cites
         article = articles.get(cites) if type(cites) is str else None
         if article is None:
@@ -1316,17 +1463,17 @@ def decision_json(
             acc[article] = _article_entry(article, parts, amount, provisional)
         else:
             entry[0] += 1
-            entry[1] += amount
+            if amount:
+                entry[1] += amount
             if provisional:
                 entry[2] += provisional
         if grant is not None:
             grants.append(grant)
-            if grant[0] is claim_id and grant[3] is applicant_id and grant[4] is year:
-                if not grant_head:
-                    applicant_text = _raw(applicant_id)
-                    grant_head = '{"claim_id": ' + claim_text + ', "item_id": '
-                    grant_tail = ', "applicant_id": ' + applicant_text + ', "funding_year": ' + _raw(year) + ', "amount": '
-                text = None
+            text = G[5]
+            if text is not None:  # (written by the item's writer)
+                G[5] = None
+                grant_texts.append(text)
+            elif grant[0] is claim_id and grant[3] is applicant_id and grant[4] is year:
                 for write in f.grants:
                     text = write(grant, grant_head, grant_tail, claim_text, applicant_text)
                     if text is not None:
