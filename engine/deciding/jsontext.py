@@ -758,7 +758,7 @@ class _ItemWriter:
         inner: list[str] = []
         am = f"{{(amount_text if g_am is amount else {_money_code('g_am')})}}"
         q = self.const('"')
-        body = "{G[3]}{g_it}" + self.const(', "rule": ' + _s(sample.rule)) + "{G[4]}" + q + am + q
+        body = "{G[3]}{g_it}" + self.const(', "rule": ' + _raw(sample.rule)) + "{G[4]}" + q + am + q
         body += self.const(', "consumes": [')
         for j, (kind, cid, scope, _, counts) in enumerate(consumes):
             k, i, sc, cam, cn = (f"g{j}_{x}" for x in ("k", "i", "sc", "am", "cn"))
@@ -1262,7 +1262,7 @@ class _GrantWriter:
         lines.append("    item_text = STR(iid) if type(iid) is str else RAW(iid)")
         # the claim, item and applicant ids as scope or counts entries: their texts (the caller's are of g's own)
         known = ((sample[0], "c", "claim_text"), (sample[1], "iid", "item_text"), (sample[3], "a", "applicant_text"))
-        body = "{head}{item_text}{" + const(', "rule": ' + _s(sample[2])) + "}{tail}"
+        body = "{head}{item_text}{" + const(', "rule": ' + _raw(sample[2])) + "}{tail}"  # (`_raw`: a rule id not a text too)
         body += money("amount") + "{" + const(', "consumes": [') + "}"
         for j, c in enumerate(consumes if n > 0 else ()):
             kind, cid, scope, _, counts = c
