@@ -1061,3 +1061,59 @@ def test_zero_amounts_left_out_of_the_sums_write_the_same_totals(policy: engine.
     assert out == json.dumps(changed.to_dict(), ensure_ascii=False)
     n = (len(items) + 1) // 2  # the items at even places, each 1E+20
     assert f'"total": "{n}00000000000000000000.00"' in out
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_a_grant_whose_rule_is_not_a_text_is_written_as_json_dumps_writes_it(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch, trace: bool
+) -> None:
+    # a grant's rule is written as json.dumps writes the value: 7 as 7, True as true (a text as its JSON string),
+    # by the item writer that writes the item's grant, by the grant writers and entry by entry alike, whether the
+    # grant is of the decision's claim (written beside its item) or of another claim (the grants entry by entry)
+    from engine.deciding import jsontext
+
+    for f in list(jsontext._RULES.entries.values()):  # writers made afresh on the changed grants
+        monkeypatch.setattr(f, "steps", {})
+        monkeypatch.setattr(f, "grants", [])
+    decisions = [d for d in _round(policy, 300, 9, trace) if d.grants][:5]
+    assert len(decisions) == 5
+    for rule in (7, True, 7):  # (7 again: the writers made on True take no 7, and those on 7 take it)
+        for other_claim in (False, True):
+            for d in decisions:
+                changed = _with_grants(d, [g._replace(rule=rule, claim_id="OTHER-1" if other_claim else g.claim_id) for g in d.grants])
+                expected = json.dumps(changed.to_dict(), ensure_ascii=False)
+                assert f'"rule": {json.dumps(rule)}, "applicant_id"' in expected
+                assert decision_json(changed) == expected
+
+
+def test_decisions_written_at_once_on_several_threads_are_each_their_own_text(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the service writes decisions on several threads: what one decision's writing keeps while it runs (the item
+    # writers' grant slot and the cap uses of the application so far, `G` and `inapp`) is its own, never another's.
+    # Writers are made afresh and shared by the threads, each writing every decision in its own order; a thread
+    # switch is asked for every microsecond.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.deciding import jsontext
+
+    for f in list(jsontext._RULES.entries.values()):
+        monkeypatch.setattr(f, "steps", {})
+        monkeypatch.setattr(f, "grants", [])
+    decisions = _round(policy, 300, 12, True) + _round(policy, 300, 13, False)
+    expected = [json.dumps(d.to_dict(), ensure_ascii=False) for d in decisions]
+    assert sum(len(d.grants) for d in decisions) > 100 and any(s[0] == "cap" for d in decisions for it in d.items for s in it.steps)
+
+    def write_all(k: int) -> list[tuple[int, str]]:
+        order = list(range(len(decisions)))
+        order = order[k * 37 :] + order[: k * 37] if k % 2 else order[::-1]
+        return [(i, decision_json(decisions[i])) for i in order for _ in range(2)]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            written = list(pool.map(write_all, range(4)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(text == expected[i] for texts in written for i, text in texts)

@@ -1897,7 +1897,7 @@ class _Intake:
         year = claim_facts.get("funding_year")
         if not _TWINS:
             return Claim(claim_id, year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
-        c: Any = _ClaimTwin()  # `_claim(...)` written in (one call and its argument tuple fewer per claim)
+        c: Any = _ClaimTwin()  # `Claim(...)` made through its twin, here (no helper call and argument tuple per claim)
         c.claim_id, c.funding_year, c.applicant_id, c.claim_facts = (
             claim_id,
             year if isinstance(year, int) else 0,

@@ -524,7 +524,7 @@ def _decimal_code(expr: str) -> str:
 
 
 class _ItemWriter:
-    """Generates `write(d, A, C, who, inapp)`: the text of an item decision `d` of a rule whose trace has the step
+    """Generates `write(d, A, C, who, inapp, G)` (`G`: see `decision_json`): the text of an item decision `d` of a rule whose trace has the step
     sequence of the sample item (each step's kind and policy object, tested by identity; any other sequence of
     that length gives None: another writer or `_item_by_steps` writes it), as one f-string: the item's head, the keys only some
     items have (`_item_tail`), and each step with its fixed fragments as constants; each fact the item's checks
@@ -596,6 +596,12 @@ class _ItemWriter:
     def money(self, expr: str) -> str:
         """The piece writing `'"' + format_money(expr) + '"'` (as `_money`), its quotes fixed text beside it."""
         return self.const('"') + "{" + _money_code(expr) + "}" + self.const('"')
+
+    def sync(self) -> None:
+        """Lines adding the cap uses of the earlier items' grants to `inapp` (`_sync`) before a step that reads it:
+        an item writer's only (a decision's standing steps are written before any item, with no grant to add)."""
+        if self.sample is not None:
+            self.lines += ["    if G[9] < len(G[8]):", "        SYNC(G, inapp)"]
 
     def money_of(self, expr: str, item_field: str) -> str:
         """`money(expr)`, first tested to be (by identity) the item's `amount` or `asked` decimal, whose text the
@@ -758,7 +764,7 @@ class _ItemWriter:
         inner: list[str] = []
         am = f"{{(amount_text if g_am is amount else {_money_code('g_am')})}}"
         q = self.const('"')
-        body = "{G[3]}{g_it}" + self.const(', "rule": ' + _s(sample.rule)) + "{G[4]}" + q + am + q
+        body = "{G[3]}{g_it}" + self.const(', "rule": ' + _raw(sample.rule)) + "{G[4]}" + q + am + q
         body += self.const(', "consumes": [')
         for j, (kind, cid, scope, _, counts) in enumerate(consumes):
             k, i, sc, cam, cn = (f"g{j}_{x}" for x in ("k", "i", "sc", "am", "cn"))
@@ -868,9 +874,7 @@ class _ItemWriter:
         if kind == "cap" and obj.computed is None:
             return self.cap(obj, i, step)
         self.needs_S = True
-        if self.sample is not None:  # (an item's step read by `_cap` or `_step` may read `inapp`: made up to date)
-            self.lines.append("    if G[9] < len(G[8]):")
-            self.lines.append("        SYNC(G, inapp)")
+        self.sync()  # (a step written by `_cap` or `_step` may read `inapp`)
         if kind == "cap":
             return f"{{CAP({s}, S, inapp)}}"
         return f"{{STEP({s}, RULE, S, who, inapp)}}"
@@ -938,9 +942,7 @@ class _ItemWriter:
         out += self.const(', "reduced_by": ') + q + f"{{({zero[1:-1]} if {g} is {a} else {_money_code(f'{a} - {g}')})}}" + q
         out += f"{{BITES[{g} < {a}]}}"
         if cap.per is not None:
-            if self.sample is not None:  # (the uses of the earlier items' grants: added when a cap step reads them)
-                self.lines.append("    if G[9] < len(G[8]):")
-                self.lines.append("        SYNC(G, inapp)")
+            self.sync()
             self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
             out += self.const(', "used_in_application": "') + f"{{({zero[1:-1]} if m{i} is ZERO else {_money_code(f'm{i}')})}}"
             out += self.const('", "used_by_history": "') + f"{{({ut} if m{i} is ZERO else {_money_code(f'{u} - m{i}')})}}" + q
@@ -1262,7 +1264,7 @@ class _GrantWriter:
         lines.append("    item_text = STR(iid) if type(iid) is str else RAW(iid)")
         # the claim, item and applicant ids as scope or counts entries: their texts (the caller's are of g's own)
         known = ((sample[0], "c", "claim_text"), (sample[1], "iid", "item_text"), (sample[3], "a", "applicant_text"))
-        body = "{head}{item_text}{" + const(', "rule": ' + _s(sample[2])) + "}{tail}"
+        body = "{head}{item_text}{" + const(', "rule": ' + _raw(sample[2])) + "}{tail}"  # (`_raw`: a rule id not a text too)
         body += money("amount") + "{" + const(', "consumes": [') + "}"
         for j, c in enumerate(consumes if n > 0 else ()):
             kind, cid, scope, _, counts = c
@@ -1395,8 +1397,8 @@ def decision_json(
     One pass over the items: each item's text (its rule's generated writers, `_item`), the sums of the totals
     (those of `Decision`, but a zero addend, a zero amount or an absent or zero provisional amount, is not added: a sum starts at
     +0 and, rounding half even, never becomes -0, and x + 0 differs from x only in its exponent, which
-    `format_money`'s quantize to the cent removes), and the text of the item's grant (its rule's generated grant
-    writers), used when the decision's grants are these grants, in this order (else `_grants`)."""
+    `format_money`'s quantize to the cent removes), and the text of the item's grant (written by the item's writer
+    into `G[5]`, else by its rule's generated grant writers), used when the decision's grants are these grants, in this order (else `_grants`)."""
     p = decision.policy
     parts = _POLICIES.get(id(p))
     if parts is None or parts.obj is not p:
@@ -1427,8 +1429,10 @@ def decision_json(
     applicant_text = _raw(applicant_id)
     grant_head = '{"claim_id": ' + claim_text + ', "item_id": '
     grant_tail = ', "applicant_id": ' + applicant_text + ', "funding_year": ' + _raw(year) + ', "amount": '
-    #: what an item writer needs to write the item's grant, and the slot it writes it into (`_ItemWriter.grant`)
-    #: and the grants so far and how many of them `inapp` holds (`_sync`)
+    #: what an item writer needs to write the item's grant (`_ItemWriter.grant`): [0] claim id, [1] applicant id,
+    #: [2] year (the grant's tested to be these by identity), [3] `grant_head`, [4] `grant_tail`, [5] the slot the
+    #: writer puts the grant's text into (taken and set back to None below), [6] `claim_text`, [7] `applicant_text`;
+    #: and for `_sync`: [8] the grants so far, [9] how many of them `inapp` holds
     G: list[Any] = [claim_id, applicant_id, year, grant_head, grant_tail, None, claim_text, applicant_text, grants, 0]
     for d in decision.items:
         _, rule, status, amount, _, provisional, _, _, _, steps, grant, _, _ = d
