@@ -11,6 +11,14 @@ words as a decision just made. What only a record has -- a round's scaling and t
 Only the decision's form has been checked (engine.explaining.render.check_recorded_form): a value edited
 past its schema may fail here (TypeError, KeyError, ArithmeticError, ...), which `explain` reports as a
 `RecordedDecisionError`.
+
+Kept objects (`Kept`): the builder keeps the pieces it has written per policy object (by its `id()`). A
+decision's objects made anew for each record would be new ids each time, so the builder would forget every piece
+before each record. Given a `Kept`, `from_record` makes each object once per content (its every field, by value and
+type: `_key`) and hands out that same object for every record that states the same, so the builder keeps its pieces
+from one record to the next while the `Kept` holds the objects (`RecordedDecision.kept`: the table's generation;
+the builder forgets everything when it changes, or when a record has a value whose kept lines could be mistaken
+for another's: `Kept.exact`).
 """
 
 from __future__ import annotations
@@ -52,6 +60,51 @@ class RecordedDecision(NamedTuple):
     standing_steps: tuple[Any, ...]
     standing_reasons: tuple[Any, ...]
     record: Mapping[str, Any]
+    #: the generation of the `Kept` whose objects the decision's are (the builder keeps its pieces while it is the
+    #: same), or None: objects of this decision alone, or a value the builder's kept lines could mistake (forget all)
+    kept: object | None = None
+
+
+#: objects a `Kept` holds before it starts again (a new generation: the builder then forgets its pieces)
+KEPT_OBJECTS = 20000
+
+
+def _key(value: Any) -> Any:
+    """A JSON value as a key that is equal only for the same value of the same type (True, 1 and 1.0 are equal in
+    Python but written differently; a list and a dict are never the same)."""
+    t = type(value)
+    if t is str or value is None:
+        return value
+    if t is list:
+        return (list, *map(_key, value))
+    if t is dict:
+        return (dict, *[(k, _key(v)) for k, v in value.items()])
+    return (t, value)
+
+
+class Kept:
+    """The objects of recorded decisions, one per content (`from_record(data, kept)`), for one builder at a time.
+
+    `exact`: False once the record being read has a value that the builder's kept lines key by equality but write
+    by type (a count given as 1.0, a result as 1, a list of documents with a number, ...): that record's pieces are
+    not kept past it."""
+
+    def __init__(self) -> None:
+        self.objects: dict[Any, Any] = {}
+        self.generation = object()
+        self.exact = True
+
+    def start(self) -> None:
+        """Before a record: start a new generation when the table is full (bounded), and assume it exact."""
+        if len(self.objects) >= KEPT_OBJECTS:
+            self.objects.clear()
+            self.generation = object()
+        self.exact = True
+
+
+def _plain(value: Any) -> bool:
+    """A value a kept line may be keyed by: text, None, or a whole number (not a bool, not a float)."""
+    return value is None or type(value) is str or type(value) is int
 
 
 def _money(value: Any) -> Decimal:
@@ -121,12 +174,44 @@ def _ceiling(c: Mapping[str, Any] | None) -> tuple[Any, Any]:
     return _rate(c)
 
 
-def _parameter(s: Mapping[str, Any]) -> tuple[Any, ...]:
+def _okey(value: Any) -> Any:
+    """`_key` of a value as built (objects, tuples, Decimals): equal only for the same fields of the same values
+    and types (a Decimal and a float by their text: 1.0 and 1.00, 0.0 and -0.0 are written differently)."""
+    t = type(value)
+    if t is str or value is None:
+        return value
+    if t is Recorded:
+        return (Recorded, *[(k, _okey(v)) for k, v in value.__dict__.items()])
+    if t is tuple or t is list:
+        return (t, *map(_okey, value))
+    if t is dict:
+        return (dict, *[(k, _okey(v)) for k, v in value.items()])
+    if t is frozenset:
+        return (frozenset, frozenset((type(v), v) for v in value))
+    if t is Decimal or t is float:
+        return (t, str(value))
+    return (t, value)
+
+
+def _one(kept: Kept, obj: Any) -> Any:
+    """The kept object with the fields of `obj` (`obj` itself, kept, when there is none yet)."""
+    key = _okey(obj)
+    found = kept.objects.get(key)
+    if found is None:
+        kept.objects[key] = found = obj
+    return found
+
+
+def _parameter(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     """A dated parameter's look-up as recorded: its words, type, the date asked and the value then in force."""
     first = s.get("first_from")
     parameter = Recorded(label=s["label"], type=s["type"], values=() if first is None else (Recorded(start=first),))
     entry = None if s["value"] is None else Recorded(value=s["value"], shown=s["shown"], start=s["in_force_from"], source=s["source"])
-    return ("parameter", Recorded(parameter=parameter), s["date"], entry)
+    use = _one(kept, Recorded(parameter=parameter))
+    day = s["date"]
+    if not _plain(day):
+        kept.exact = False
+    return ("parameter", use, day, None if entry is None else _one(kept, entry))
 
 
 def _selection(s: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -136,42 +221,108 @@ def _selection(s: Mapping[str, Any]) -> tuple[Any, ...]:
     return ("selection", sel, verdict)
 
 
-# long because: one flat branch per recorded step kind, each building the trace tuple the builder reads
-def _step(s: Mapping[str, Any]) -> tuple[Any, ...]:
+def _check(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
+    ident, cites, says, facts = s["check"], s["cites"], s["says"], tuple(s.get("facts") or ())
+    key = ("check", _key(ident), _key(cites), _key(says), _key(list(facts)))
+    objects = kept.objects
+    test = objects.get(key)
+    if test is None:
+        test = objects[key] = Recorded(id=ident, cites=cites, says=says, expression=Recorded(facts=facts))
+    result, missing = s["result"], s.get("missing_fact")
+    if not (result is True or result is False or result is None) or not _plain(missing):
+        kept.exact = False
+    return ("check", test, result, missing)
+
+
+def _who(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
+    ident, kinds = s["rule"], s["kinds"]
+    kind_set = frozenset(kinds)
+    roles = s["roles"]
+    role_set = frozenset(roles)
+    key = ("who", _key(ident), _key(kinds), _key(roles))
+    objects = kept.objects
+    who = objects.get(key)
+    if who is None:
+        who = objects[key] = Recorded(id=ident, kinds=kind_set, roles=role_set)
+    result = s["result"]
+    if not (result is True or result is False or result is None):
+        kept.exact = False
+    return ("who", who, result)
+
+
+def _limit(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
+    ident, cites, says, times = s["limit"], s["cites"], s["says"], s["times"]
+    key = ("limit", _key(ident), _key(cites), _key(says), _key(times))
+    objects = kept.objects
+    lim = objects.get(key)
+    if lim is None:
+        lim = objects[key] = Recorded(id=ident, cites=cites, says=says, times=times)
+    used, counted, result = s["used_before"], s["already_counted"], s["result"]
+    if type(used) is not int or not (counted is True or counted is False) or not (result is True or result is False):
+        kept.exact = False
+    return ("limit", lim, s.get("scope"), used, s.get("counts"), counted, result)
+
+
+def _cap(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
+    computed, how = _ceiling(s.get("ceiling_from"))
+    ceiling = _money(s["ceiling"])
+    cap = Recorded(
+        id=s["cap"],
+        cites=s["cites"],
+        says=s["says"],
+        ceiling=ceiling,
+        per=None if s["scope"] == "item" else s["scope"],
+        computed=computed,
+    )
+    cap = _one(kept, cap)
+    if not (all(map(_plain, how)) if type(how) is tuple else _plain(how)):
+        kept.exact = False
+    mine = _money(s["used_in_application"]) if "used_in_application" in s else None
+    return ("cap", cap, s["scope"], _money(s["used_before"]), _money(s["asked"]), _money(s["granted"]), ceiling, how, mine)
+
+
+def _documents(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
+    ident, says = s["check"], s.get("says")
+    key = ("documents", _key(ident), _key(says))
+    objects = kept.objects
+    owner = objects.get(key)
+    if owner is None:
+        owner = objects[key] = Recorded(id=ident, says=says)
+    required, missing, cites = tuple(s["required"]), tuple(s["missing"]), s["cites"]
+    if not (all(type(d) is str for d in required) and all(type(d) is str for d in missing) and type(cites) is str):
+        kept.exact = False
+    return ("documents", owner, required, missing, cites)
+
+
+def _amount(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
+    form, detail = _form(s)
+    value = s["value"]
+    if not _plain(value) or (form.kind == "table" and not _plain(detail)):
+        kept.exact = False
+    return ("amount", _one(kept, form), detail, value)
+
+
+def _step(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
+    """A recorded step as the trace tuple the builder reads, its policy object kept in `kept` (`Kept`)."""
     kind = s["step"]
     if kind == "check":
-        test = Recorded(id=s["check"], cites=s["cites"], says=s["says"], expression=Recorded(facts=tuple(s.get("facts") or ())))
-        return ("check", test, s["result"], s.get("missing_fact"))
+        return _check(s, kept)
     if kind == "who":
-        return ("who", Recorded(id=s["rule"], kinds=frozenset(s["kinds"]), roles=frozenset(s["roles"])), s["result"])
+        return _who(s, kept)
     if kind == "amount":
-        form, detail = _form(s)
-        return ("amount", form, detail, s["value"])
+        return _amount(s, kept)
     if kind == "subject":
         return ("subject", Recorded(cites=s["cites"]), s.get("key"), _money(s["paid_before"]), _money(s["asked"]), _money(s["after"]))
     if kind == "limit":
-        lim = Recorded(id=s["limit"], cites=s["cites"], says=s["says"], times=s["times"])
-        return ("limit", lim, s.get("scope"), s["used_before"], s.get("counts"), s["already_counted"], s["result"])
+        return _limit(s, kept)
     if kind == "cap":
-        computed, how = _ceiling(s.get("ceiling_from"))
-        ceiling = _money(s["ceiling"])
-        cap = Recorded(
-            id=s["cap"],
-            cites=s["cites"],
-            says=s["says"],
-            ceiling=ceiling,
-            per=None if s["scope"] == "item" else s["scope"],
-            computed=computed,
-        )
-        mine = _money(s["used_in_application"]) if "used_in_application" in s else None
-        return ("cap", cap, s["scope"], _money(s["used_before"]), _money(s["asked"]), _money(s["granted"]), ceiling, how, mine)
+        return _cap(s, kept)
     if kind == "parameter":
-        return _parameter(s)
+        return _parameter(s, kept)
     if kind == "selection":
         return _selection(s)
     if kind == "documents":
-        owner = Recorded(id=s["check"], says=s.get("says"))
-        return ("documents", owner, tuple(s["required"]), tuple(s["missing"]), s["cites"])
+        return _documents(s, kept)
     if kind == "scaling":
         return ("scaling", s)
     raise KeyError(f"unknown step {kind!r}")
@@ -186,7 +337,21 @@ def _facts(steps: Any, spaces: Mapping[str, dict[str, Any]]) -> None:
                 spaces[ns][name] = value
 
 
-def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any]) -> RecordedItem:
+def _reasons(data: Mapping[str, Any], kept: Kept) -> tuple[Reason, ...]:
+    """An item's grounds, each kept once per content (the builder keeps a ground's line while it lives)."""
+    found = []
+    objects = kept.objects
+    for r in data.get("reasons") or ():
+        reason = _reason(r)
+        key = ("reason", _key(reason.category), _key(reason.check), _key(reason.cites), _key(reason.says))
+        kept_reason = objects.get(key)
+        if kept_reason is None:
+            kept_reason = objects[key] = reason
+        found.append(kept_reason)
+    return tuple(found)
+
+
+def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any], kept: Kept) -> RecordedItem:
     I: dict[str, Any] = {}
     _facts(data.get("steps") or (), {"item": I, "applicant": A, "claim": C})
     cites = tuple(data["cites"])
@@ -207,38 +372,48 @@ def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any]) -> Reco
         ),
     )
     provisional = data.get("provisional_amount")
-    return RecordedItem(
+    recorded = RecordedItem(
         item=Recorded(id=data["item"], type=data["type"], facts=I),
-        rule=rule,
+        rule=_one(kept, rule),
         status=data["status"],
         amount=_money(data["amount"]),
         asked=_money(data["asked"]),
         provisional=None if provisional is None else _money(provisional),
-        reasons=tuple(_reason(r) for r in data.get("reasons") or ()),
+        reasons=_reasons(data, kept),
         missing_facts=tuple(data.get("missing_facts") or ()),
         missing_documents=tuple(data.get("missing_documents") or ()),
-        steps=tuple(_step(s) for s in data.get("steps") or ()),
+        steps=tuple([_step(s, kept) for s in data.get("steps") or ()]),
         grant=None,
         cites=cites,
         quoted=tuple(quoted),
         record=data,
     )
+    if type(recorded.item.type) is not str:  # (an item type keys the builder's kept lines)
+        kept.exact = False
+    return recorded
 
 
-def from_record(data: Mapping[str, Any]) -> RecordedDecision:
-    """A recorded decision (checked by `recorded_decision`) in the shape the builder reads."""
+def from_record(data: Mapping[str, Any], kept: Kept | None = None) -> RecordedDecision:
+    """A recorded decision (checked by `recorded_decision`) in the shape the builder reads; its policy objects kept
+    in `kept` (one per content, for as long as it keeps them: `Kept`), else made for this decision alone."""
+    K = Kept() if kept is None else kept
+    K.start()
     applicant = data["applicant"]
     A: dict[str, Any] = {}
     C: dict[str, Any] = {}
     standing = data["standing"]
     _facts(standing.get("steps") or (), {"applicant": A, "claim": C})
-    items = tuple(_item(i, A, C) for i in data.get("items") or ())
+    items = tuple([_item(i, A, C, K) for i in data.get("items") or ()])
     A.update(id=applicant["id"], name=applicant.get("name"), kind=applicant["kind"])
     claim = Recorded(claim_id=data["claim_id"], applicant=A, claim_facts=C, funding_year=data["funding_year"])
+    standing_steps = tuple([_step(s, K) for s in standing.get("steps") or ()])
+    if type(A["kind"]) is not str:
+        K.exact = False
     return RecordedDecision(
         claim=claim,
         items=items,
-        standing_steps=tuple(_step(s) for s in standing.get("steps") or ()),
+        standing_steps=standing_steps,
         standing_reasons=() if standing["result"] == "ok" else (standing["result"],),
         record=data,
+        kept=K.generation if kept is not None and K.exact else None,
     )

@@ -37,6 +37,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -60,7 +61,7 @@ from engine.explaining.explainer import Explainer
 from engine.explaining.htmlbody import BodyWriter
 from engine.explaining.labels import CENT, Labels, to_decimal
 from engine.explaining.model import Explanation, ModelWriter
-from engine.explaining.recorded import from_record
+from engine.explaining.recorded import Kept, from_record
 from engine.explaining.textwriter import TextWriter
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
@@ -183,6 +184,8 @@ class Renderer:
         self._text: Explainer | None = None
         self._model: Explainer | None = None
         self._record: dict[bool, Explainer] = {}  # of decisions given as data: text (False), model (True)
+        self._kept: dict[bool, Kept] = {}  # their objects, kept from one record to the next (`recorded`)
+        self._record_lock = threading.Lock()  # one record at a time per explainer: its kept pieces are of one `Kept`
         self._body: BodyWriter | None = None  # the engine's own body template, in Python (built on first use)
 
     def _item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
@@ -225,6 +228,15 @@ class Renderer:
             found = self._record[model] = Explainer(self.policy, self.catalogue, self.labels, writer)
         return found
 
+    def recorded(self, decision: Mapping[str, Any], model: bool = False) -> Any:
+        """A decision given as data, explained by `record_explainer(model)` (text, or the `Explanation`), its
+        objects kept for the next records (`recorded.Kept`: the explainer keeps its pieces while they live)."""
+        with self._record_lock:
+            kept = self._kept.get(model)
+            if kept is None:
+                kept = self._kept[model] = Kept()
+            return self.record_explainer(model).render(from_record(decision, kept))
+
     def model_explainer(self) -> Explainer:
         """The explainer that builds the format-neutral `Explanation` (`Explainer` + `ModelWriter`), built on first use."""
         if self._model is None:
@@ -254,7 +266,7 @@ class Renderer:
         if isinstance(decision, Decision):
             x = self.model_explainer().render(decision)
         else:
-            x = self.record_explainer(model=True).render(from_record(decision))
+            x = self.recorded(decision, model=True)
         return x
 
     def decision_data(self, decision: Decision | Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -280,7 +292,7 @@ class Renderer:
                 assert fast is not None  # no text template of the policy's own (checked above)
                 text = fast.render(decision)
             else:
-                text = self.record_explainer().render(from_record(decision))
+                text = self.recorded(decision)
             return text
         return self.template(name).render(d=self.decision_data(decision), x=self.model(decision))
 
