@@ -23,7 +23,7 @@ for another's: `Kept.exact`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -100,6 +100,53 @@ class Kept:
             self.objects.clear()
             self.generation = object()
         self.exact = True
+
+
+def _words(value: Any) -> bool:
+    """Words as a record states them, which `==` tells apart exactly: text, None, or a dict or list of texts (a
+    number or a bool could equal another type's value)."""
+    if value is None or type(value) is str:
+        return True
+    if type(value) is dict:
+        return all(type(v) is str for v in value.values())
+    if type(value) is list:
+        return all(type(v) is str for v in value)
+    return False
+
+
+def _order(words: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The order of each dict's keys among `words` (dicts equal in another order may be read otherwise: a label
+    with neither language falls back to its first value)."""
+    return tuple([tuple(w) if type(w) is dict else None for w in words])
+
+
+def _found(objects: dict[Any, Any], key: Any, words: tuple[Any, ...]) -> Any:
+    """The object kept under `key` (its plain fields) whose words (`_words`) were `words`, or None."""
+    entry = objects.get(key)
+    return entry[0] if entry is not None and entry[1] == words and entry[2] == _order(words) else None
+
+
+def _keep(objects: dict[Any, Any], key: Any, words: tuple[Any, ...], obj: Any) -> Any:
+    """`obj` kept under `key` with its words, when each is `_words` and nothing is kept there yet (an object once
+    kept stays until the next generation: the builder keys its pieces by the object's id)."""
+    if key not in objects and all(map(_words, words)):
+        objects[key] = (obj, words, _order(words))
+    return obj
+
+
+def _found_said(objects: dict[Any, Any], key: Any, says: Any) -> Any:
+    """`_found` of words that are one value (a check's, limit's or ground's `says`), without building a tuple."""
+    entry = objects.get(key)
+    if entry is not None and entry[1] == says and (type(says) is not dict or entry[2] == tuple(says)):
+        return entry[0]
+    return None
+
+
+def _keep_said(objects: dict[Any, Any], key: Any, says: Any, obj: Any) -> Any:
+    """`_keep` of words that are one value (for `_found_said`)."""
+    if key not in objects and _words(says):
+        objects[key] = (obj, says, tuple(says) if type(says) is dict else None)
+    return obj
 
 
 def _plain(value: Any) -> bool:
@@ -222,16 +269,29 @@ def _selection(s: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _check(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
-    ident, cites, says, facts = s["check"], s["cites"], s["says"], tuple(s.get("facts") or ())
-    key = ("check", _key(ident), _key(cites), _key(says), _key(list(facts)))
+    ident, cites, says, given = s["check"], s["cites"], s["says"], s.get("facts")
+    facts = tuple(given or ())
     objects = kept.objects
+    test = None
+    if type(ident) is str and type(cites) is str and (given is None or type(given) is dict):  # the usual record: by text
+        fast = ("check!", ident, cites, facts)
+        test = _found_said(objects, fast, says)
+        if test is None:
+            test = _keep_said(objects, fast, says, _kept(objects, ("check", ident, cites, _key(says), facts), ident, cites, says, facts))
+    else:
+        test = _kept(objects, ("check", _key(ident), _key(cites), _key(says), _key(list(facts))), ident, cites, says, facts)
+    result, missing = s["result"], s.get("missing_fact")
+    if (result is not True and result is not False and result is not None) or (missing is not None and type(missing) is not str):
+        kept.exact = _plain(missing) and (result is True or result is False or result is None) and kept.exact
+    return ("check", test, result, missing)
+
+
+def _kept(objects: dict[Any, Any], key: Any, ident: Any, cites: Any, says: Any, facts: tuple[Any, ...]) -> Any:
+    """A check's object kept under its whole content."""
     test = objects.get(key)
     if test is None:
         test = objects[key] = Recorded(id=ident, cites=cites, says=says, expression=Recorded(facts=facts))
-    result, missing = s["result"], s.get("missing_fact")
-    if not (result is True or result is False or result is None) or not _plain(missing):
-        kept.exact = False
-    return ("check", test, result, missing)
+    return test
 
 
 def _who(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
@@ -239,11 +299,17 @@ def _who(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     kind_set = frozenset(kinds)
     roles = s["roles"]
     role_set = frozenset(roles)
-    key = ("who", _key(ident), _key(kinds), _key(roles))
     objects = kept.objects
-    who = objects.get(key)
+    fast = ("who!", ident) if type(ident) is str else None
+    entry = None if fast is None else objects.get(fast)
+    who = entry[0] if entry is not None and entry[1] == kinds and entry[2] == roles else None  # (lists of texts: `_words`)
     if who is None:
-        who = objects[key] = Recorded(id=ident, kinds=kind_set, roles=role_set)
+        key = ("who", _key(ident), _key(kinds), _key(roles))
+        who = objects.get(key)
+        if who is None:
+            who = objects[key] = Recorded(id=ident, kinds=kind_set, roles=role_set)
+        if fast is not None and fast not in objects and type(kinds) is list and type(roles) is list and _words(kinds) and _words(roles):
+            objects[fast] = (who, kinds, roles)
     result = s["result"]
     if not (result is True or result is False or result is None):
         kept.exact = False
@@ -252,11 +318,16 @@ def _who(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
 
 def _limit(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     ident, cites, says, times = s["limit"], s["cites"], s["says"], s["times"]
-    key = ("limit", _key(ident), _key(cites), _key(says), _key(times))
     objects = kept.objects
-    lim = objects.get(key)
+    fast = ("limit!", ident, cites, times) if type(ident) is str and type(cites) is str and type(times) is int else None
+    lim = None if fast is None else _found_said(objects, fast, says)
     if lim is None:
-        lim = objects[key] = Recorded(id=ident, cites=cites, says=says, times=times)
+        key = ("limit", _key(ident), _key(cites), _key(says), _key(times))
+        lim = objects.get(key)
+        if lim is None:
+            lim = objects[key] = Recorded(id=ident, cites=cites, says=says, times=times)
+        if fast is not None:
+            _keep_said(objects, fast, says, lim)
     used, counted, result = s["used_before"], s["already_counted"], s["result"]
     if type(used) is not int or not (counted is True or counted is False) or not (result is True or result is False):
         kept.exact = False
@@ -283,11 +354,16 @@ def _cap(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
 
 def _documents(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     ident, says = s["check"], s.get("says")
-    key = ("documents", _key(ident), _key(says))
     objects = kept.objects
-    owner = objects.get(key)
+    fast = ("documents!", ident) if type(ident) is str else None
+    owner = None if fast is None else _found_said(objects, fast, says)
     if owner is None:
-        owner = objects[key] = Recorded(id=ident, says=says)
+        key = ("documents", _key(ident), _key(says))
+        owner = objects.get(key)
+        if owner is None:
+            owner = objects[key] = Recorded(id=ident, says=says)
+        if fast is not None:
+            _keep_said(objects, fast, says, owner)
     required, missing, cites = tuple(s["required"]), tuple(s["missing"]), s["cites"]
     if not (all(type(d) is str for d in required) and all(type(d) is str for d in missing) and type(cites) is str):
         kept.exact = False
@@ -295,46 +371,70 @@ def _documents(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
 
 
 def _amount(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
-    form, detail = _form(s)
+    form = None
+    if s["form"] == "rate":  # the usual rate, of one base: kept by its text (as `_form` reads it, in its order)
+        base = s["base"]
+        expression, rate, label = base["expression"], s["rate"], base.get("label")
+        if s.get("rate_by") is None and s.get("base_by") is None and type(expression) is str and type(rate) is str:
+            if label is None or type(label) is str:
+                key = ("rate!", expression, rate, label)
+                form = kept.objects.get(key)
+                if form is None:
+                    form = kept.objects[key] = _one(
+                        kept,
+                        Recorded(kind="rate", of=Recorded(source=expression), rate=rate, base=label, rate_table=None, of_table=None),
+                    )
+                detail = base["value"]
+    if form is None:
+        form, detail = _form(s)
+        form = _one(kept, form)
     value = s["value"]
     if not _plain(value) or (form.kind == "table" and not _plain(detail)):
         kept.exact = False
-    return ("amount", _one(kept, form), detail, value)
+    return ("amount", form, detail, value)
+
+
+def _subject(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
+    return ("subject", Recorded(cites=s["cites"]), s.get("key"), _money(s["paid_before"]), _money(s["asked"]), _money(s["after"]))
+
+
+#: each recorded step kind's builder of its trace tuple
+_STEPS: dict[str, Callable[[Mapping[str, Any], Kept], tuple[Any, ...]]] = {
+    "check": _check,
+    "who": _who,
+    "amount": _amount,
+    "subject": _subject,
+    "limit": _limit,
+    "cap": _cap,
+    "parameter": _parameter,
+    "selection": lambda s, kept: _selection(s),
+    "documents": _documents,
+    "scaling": lambda s, kept: ("scaling", s),
+}
 
 
 def _step(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     """A recorded step as the trace tuple the builder reads, its policy object kept in `kept` (`Kept`)."""
     kind = s["step"]
-    if kind == "check":
-        return _check(s, kept)
-    if kind == "who":
-        return _who(s, kept)
-    if kind == "amount":
-        return _amount(s, kept)
-    if kind == "subject":
-        return ("subject", Recorded(cites=s["cites"]), s.get("key"), _money(s["paid_before"]), _money(s["asked"]), _money(s["after"]))
-    if kind == "limit":
-        return _limit(s, kept)
-    if kind == "cap":
-        return _cap(s, kept)
-    if kind == "parameter":
-        return _parameter(s, kept)
-    if kind == "selection":
-        return _selection(s)
-    if kind == "documents":
-        return _documents(s, kept)
-    if kind == "scaling":
-        return ("scaling", s)
-    raise KeyError(f"unknown step {kind!r}")
+    try:
+        build = _STEPS.get(kind)
+    except TypeError:  # (not a kind: unhashable)
+        build = None
+    if build is None:
+        raise KeyError(f"unknown step {kind!r}")
+    return build(s, kept)
 
 
 def _facts(steps: Any, spaces: Mapping[str, dict[str, Any]]) -> None:
     """The facts the recorded steps quote, by namespace (`item.cost` -> spaces['item']['cost'])."""
     for s in steps:
-        for full, value in (s.get("facts") or {}).items():
-            ns, _, name = full.partition(".")
-            if ns in spaces:
-                spaces[ns][name] = value
+        facts = s.get("facts")
+        if facts:
+            for full, value in facts.items():
+                ns, _, name = full.partition(".")
+                space = spaces.get(ns)
+                if space is not None:
+                    space[name] = value
 
 
 def _reasons(data: Mapping[str, Any], kept: Kept) -> tuple[Reason, ...]:
@@ -343,12 +443,47 @@ def _reasons(data: Mapping[str, Any], kept: Kept) -> tuple[Reason, ...]:
     objects = kept.objects
     for r in data.get("reasons") or ():
         reason = _reason(r)
-        key = ("reason", _key(reason.category), _key(reason.check), _key(reason.cites), _key(reason.says))
-        kept_reason = objects.get(key)
+        fast = ("reason!", reason.category, reason.check, reason.cites)
+        kept_reason = _found_said(objects, fast, reason.says) if all(type(v) is str for v in fast) else None
         if kept_reason is None:
-            kept_reason = objects[key] = reason
+            key = ("reason", _key(reason.category), _key(reason.check), _key(reason.cites), _key(reason.says))
+            kept_reason = objects.get(key)
+            if kept_reason is None:
+                kept_reason = objects[key] = reason
+            if all(type(v) is str for v in fast):
+                _keep_said(objects, fast, reason.says, kept_reason)
         found.append(kept_reason)
     return tuple(found)
+
+
+def _rule(data: Mapping[str, Any], cites: tuple[Any, ...], kept: Kept) -> Any:
+    """An item's rule as the record states it (its id, clause, readings, referral, what a panel decides, the
+    ceilings a pending review shows), kept once per content."""
+    pending = data.get("panel_decides")
+    ident = data["rule"]
+    cite = cites[0]
+    readings, referral, ceilings = data.get("readings"), data.get("referred_to"), data.get("ceilings")
+    fast = ("rule!", ident, cite) if type(ident) is str and type(cite) is str and not ceilings else None
+    said = (readings, referral, pending, ceilings)
+    if fast is not None:
+        found = _found(kept.objects, fast, said)
+        if found is not None:
+            return found
+    rule = Recorded(
+        id=ident,
+        cites=cite,
+        readings=tuple(readings or ()),
+        referral=referral,
+        amount=Recorded(pending=pending),
+        caps=tuple(
+            Recorded(id=c.get("cap"), cites=c["cites"], ceiling=_money(c["ceiling"]), says=c["says"], computed=None, restricted=False)
+            for c in ceilings or ()
+        ),
+    )
+    rule = _one(kept, rule)
+    if fast is not None:
+        _keep(kept.objects, fast, said, rule)
+    return rule
 
 
 def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any], kept: Kept) -> RecordedItem:
@@ -359,22 +494,11 @@ def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any], kept: K
     for s in data.get("steps") or ():
         if s["step"] == "scaling" and s.get("cites") and s["cites"] not in quoted:
             quoted.append(s["cites"])
-    pending = data.get("panel_decides")
-    rule = Recorded(
-        id=data["rule"],
-        cites=cites[0],
-        readings=tuple(data.get("readings") or ()),
-        referral=data.get("referred_to"),
-        amount=Recorded(pending=pending),
-        caps=tuple(
-            Recorded(id=c.get("cap"), cites=c["cites"], ceiling=_money(c["ceiling"]), says=c["says"], computed=None, restricted=False)
-            for c in data.get("ceilings") or ()
-        ),
-    )
+    rule = _rule(data, cites, kept)
     provisional = data.get("provisional_amount")
     recorded = RecordedItem(
         item=Recorded(id=data["item"], type=data["type"], facts=I),
-        rule=_one(kept, rule),
+        rule=rule,
         status=data["status"],
         amount=_money(data["amount"]),
         asked=_money(data["asked"]),
