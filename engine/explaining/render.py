@@ -646,6 +646,11 @@ def render_report(
         return page.html()
 
 
+#: template pieces `ReportPage.write` joins before writing them (the page without its explanations is ~800 bytes
+#: per application; the explanations are copied from the spool as they are)
+WRITE_PIECES = 512
+
+
 class ReportPage:
     """`render_report` one entry at a time: `add` draws an application's explanation as it comes (a batch draws
     each decision as it reads it, or as it is decided), `html` the page around them. The same text as
@@ -784,16 +789,27 @@ class ReportPage:
             return out
         spool, marks = self.spool, self.marks
         split = re.compile(f"({re.escape(self.mark)}[0-9]+\x00)")
+
+        def put(f: IO[bytes], text: str) -> None:
+            for n, part in enumerate(split.split(text)):
+                if n % 2 == 0:
+                    f.write(part.encode("utf-8"))
+                else:
+                    start, size = marks[part]
+                    spool.seek(start)
+                    f.write(spool.read(size))
+
         try:
             with self._drawing(), open(out, "wb") as f:
+                # the template's pieces joined a few hundred at a time (a mark is one expression's output, so never
+                # cut between two pieces): the same bytes, without a split, an encode and a write per piece
+                pieces: list[str] = []
                 for chunk in self.r.template(REPORT_TEMPLATE).generate(**self._values()):
-                    for n, part in enumerate(split.split(chunk)):
-                        if n % 2 == 0:
-                            f.write(part.encode("utf-8"))
-                        else:
-                            start, size = marks[part]
-                            spool.seek(start)
-                            f.write(spool.read(size))
+                    pieces.append(chunk)
+                    if len(pieces) >= WRITE_PIECES:
+                        put(f, "".join(pieces))
+                        pieces.clear()
+                put(f, "".join(pieces))
         except BaseException:
             out.unlink(missing_ok=True)
             raise
