@@ -271,18 +271,24 @@ def _selection(s: Mapping[str, Any]) -> tuple[Any, ...]:
 def _check(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     ident, cites, says, given = s["check"], s["cites"], s["says"], s.get("facts")
     facts = tuple(given or ())
-    objects = kept.objects
-    test = None
-    if type(ident) is str and type(cites) is str and (given is None or type(given) is dict):  # the usual record: by text
-        fast = ("check!", ident, cites, facts)
-        test = _found_said(objects, fast, says)
-        if test is None:
-            test = _keep_said(objects, fast, says, _kept(objects, ("check", ident, cites, _key(says), facts), ident, cites, says, facts))
-    else:
-        test = _kept(objects, ("check", _key(ident), _key(cites), _key(says), _key(list(facts))), ident, cites, says, facts)
     result, missing = s["result"], s.get("missing_fact")
-    if (result is not True and result is not False and result is not None) or (missing is not None and type(missing) is not str):
-        kept.exact = _plain(missing) and (result is True or result is False or result is None) and kept.exact
+    objects = kept.objects
+    if (
+        type(ident) is str
+        and type(cites) is str
+        and (given is None or type(given) is dict)
+        and (result is True or result is False or result is None)
+        and (missing is None or type(missing) is str)
+    ):  # the usual record: the whole step kept by its texts and result (a step is never changed: shared as it is)
+        fast = ("check!", ident, cites, facts, result, missing)
+        entry = objects.get(fast)
+        if entry is not None and entry[1] == says and (type(says) is not dict or entry[2] == tuple(says)):
+            return entry[0]  # type: ignore[no-any-return]
+        step = ("check", _kept(objects, ("check", ident, cites, _key(says), facts), ident, cites, says, facts), result, missing)
+        return _keep_said(objects, fast, says, step)  # type: ignore[no-any-return]
+    test = _kept(objects, ("check", _key(ident), _key(cites), _key(says), _key(list(facts))), ident, cites, says, facts)
+    if not (result is True or result is False or result is None) or not _plain(missing):
+        kept.exact = False
     return ("check", test, result, missing)
 
 
@@ -299,21 +305,23 @@ def _who(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     kind_set = frozenset(kinds)
     roles = s["roles"]
     role_set = frozenset(roles)
-    objects = kept.objects
-    fast = ("who!", ident) if type(ident) is str else None
-    entry = None if fast is None else objects.get(fast)
-    who = entry[0] if entry is not None and entry[1] == kinds and entry[2] == roles else None  # (lists of texts: `_words`)
-    if who is None:
-        key = ("who", _key(ident), _key(kinds), _key(roles))
-        who = objects.get(key)
-        if who is None:
-            who = objects[key] = Recorded(id=ident, kinds=kind_set, roles=role_set)
-        if fast is not None and fast not in objects and type(kinds) is list and type(roles) is list and _words(kinds) and _words(roles):
-            objects[fast] = (who, kinds, roles)
     result = s["result"]
-    if not (result is True or result is False or result is None):
-        kept.exact = False
-    return ("who", who, result)
+    objects = kept.objects
+    fast = ("who!", ident, result) if type(ident) is str and (result is True or result is False or result is None) else None
+    entry = None if fast is None else objects.get(fast)
+    if entry is not None and entry[1] == kinds and entry[2] == roles:  # (lists of texts: `_words`)
+        return entry[0]  # type: ignore[no-any-return]
+    key = ("who", _key(ident), _key(kinds), _key(roles))
+    who = objects.get(key)
+    if who is None:
+        who = objects[key] = Recorded(id=ident, kinds=kind_set, roles=role_set)
+    step = ("who", who, result)
+    if fast is None:
+        if not (result is True or result is False or result is None):
+            kept.exact = False
+    elif fast not in objects and type(kinds) is list and type(roles) is list and _words(kinds) and _words(roles):
+        objects[fast] = (step, kinds, roles)  # the whole step, shared as it is
+    return step
 
 
 def _limit(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
