@@ -358,10 +358,11 @@ class Explainer:
         self.failed_facts: dict[int, str] = {}  # per item: a failed check step's facts in words (shown twice)
         self.limit_lines: dict[tuple[Any, ...], Any] = {}
         self.cap_lines: dict[tuple[Any, ...], Any] = {}
-        self.who_line: dict[tuple[str, Any, Any], str] = {}
+        self.who_line: dict[tuple[Any, Any, Any], str] = {}
         self.docs_cache: dict[tuple[Any, ...], str] = {}
         self.rule_tail: dict[Any, tuple[Any, Any]] = {}
         self.shaping_blocks: dict[tuple[str, ...], Any] = {}
+        self.kept: object | None = None  # the generation of recorded objects the kept pieces are of (`kept_for`)
         # per rule (its id, the rule kept in the entry): its generated step writers by number of steps
         self.step_writers: dict[int, tuple[Any, dict[int, list[ItemWriter]]]] = {}
         self.generated = bool(getattr(w, "pieces_are_text", False))
@@ -422,6 +423,16 @@ class Explainer:
             self.headings,
         ):  # fmt: skip
             cache.clear()
+
+    def kept_for(self, decision: RecordedDecision) -> None:
+        """Before a recorded decision: keep the pieces of the records before it while its objects are the same
+        kept objects (`recorded.Kept`: the same generation), else forget them all. The facts' words are forgotten
+        either way (a fact's value is kept by equality: a record may give 1 where another gave true)."""
+        if decision.kept is None or decision.kept is not self.kept:
+            self.forget()
+        else:
+            self.facts_cache.clear()
+        self.kept = decision.kept
 
     def cap_fmt(self, cap: Any, ceiling: Any, how: Any) -> tuple[tuple[Callable[..., str], ...], tuple[str, str]]:
         """Per cap (and, for a computed ceiling, per ceiling): its lines (paid, single item, not paid) and "why not
@@ -579,7 +590,7 @@ class Explainer:
         return line
 
     def who(self, rule: Any, ok: Any, kind: Any) -> str:
-        key = (rule.id, ok, kind)
+        key = (id(rule) if type(rule) is Recorded else rule.id, ok, kind)  # a recorded step states its own kinds and roles
         line = self.who_line.get(key)
         if line is None:
             lab = self.lab
@@ -746,8 +757,8 @@ class Explainer:
         A, C = claim.applicant, claim.claim_facts
         w = self.w
         recorded = type(decision) is RecordedDecision
-        if recorded:
-            self.forget()
+        if isinstance(decision, RecordedDecision):
+            self.kept_for(decision)
         out: list[Any] = [
             w.who(str(claim.claim_id), str(A["id"]), A.get("name")),
             self.title_block,

@@ -37,6 +37,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -60,7 +61,7 @@ from engine.explaining.explainer import Explainer
 from engine.explaining.htmlbody import BodyWriter
 from engine.explaining.labels import CENT, Labels, to_decimal
 from engine.explaining.model import Explanation, ModelWriter
-from engine.explaining.recorded import from_record
+from engine.explaining.recorded import Kept, from_record
 from engine.explaining.textwriter import TextWriter
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
@@ -183,6 +184,8 @@ class Renderer:
         self._text: Explainer | None = None
         self._model: Explainer | None = None
         self._record: dict[bool, Explainer] = {}  # of decisions given as data: text (False), model (True)
+        self._kept: dict[bool, Kept] = {}  # their objects, kept from one record to the next (`recorded`)
+        self._record_lock = threading.Lock()  # one record at a time per explainer: its kept pieces are of one `Kept`
         self._body: BodyWriter | None = None  # the engine's own body template, in Python (built on first use)
 
     def _item_shaping(self, item: Any) -> dict[str, list[dict[str, str]]]:
@@ -225,6 +228,15 @@ class Renderer:
             found = self._record[model] = Explainer(self.policy, self.catalogue, self.labels, writer)
         return found
 
+    def recorded(self, decision: Mapping[str, Any], model: bool = False) -> Any:
+        """A decision given as data, explained by `record_explainer(model)` (text, or the `Explanation`), its
+        objects kept for the next records (`recorded.Kept`: the explainer keeps its pieces while they live)."""
+        with self._record_lock:
+            kept = self._kept.get(model)
+            if kept is None:
+                kept = self._kept[model] = Kept()
+            return self.record_explainer(model).render(from_record(decision, kept))
+
     def model_explainer(self) -> Explainer:
         """The explainer that builds the format-neutral `Explanation` (`Explainer` + `ModelWriter`), built on first use."""
         if self._model is None:
@@ -254,7 +266,7 @@ class Renderer:
         if isinstance(decision, Decision):
             x = self.model_explainer().render(decision)
         else:
-            x = self.record_explainer(model=True).render(from_record(decision))
+            x = self.recorded(decision, model=True)
         return x
 
     def decision_data(self, decision: Decision | Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -280,7 +292,7 @@ class Renderer:
                 assert fast is not None  # no text template of the policy's own (checked above)
                 text = fast.render(decision)
             else:
-                text = self.record_explainer().render(from_record(decision))
+                text = self.recorded(decision)
             return text
         return self.template(name).render(d=self.decision_data(decision), x=self.model(decision))
 
@@ -634,6 +646,11 @@ def render_report(
         return page.html()
 
 
+#: template pieces `ReportPage.write` joins before writing them (the page without its explanations is ~800 bytes
+#: per application; the explanations are copied from the spool as they are)
+WRITE_PIECES = 512
+
+
 class ReportPage:
     """`render_report` one entry at a time: `add` draws an application's explanation as it comes (a batch draws
     each decision as it reads it, or as it is decided), `html` the page around them. The same text as
@@ -772,16 +789,27 @@ class ReportPage:
             return out
         spool, marks = self.spool, self.marks
         split = re.compile(f"({re.escape(self.mark)}[0-9]+\x00)")
+
+        def put(f: IO[bytes], text: str) -> None:
+            for n, part in enumerate(split.split(text)):
+                if n % 2 == 0:
+                    f.write(part.encode("utf-8"))
+                else:
+                    start, size = marks[part]
+                    spool.seek(start)
+                    f.write(spool.read(size))
+
         try:
             with self._drawing(), open(out, "wb") as f:
+                # the template's pieces joined a few hundred at a time (a mark is one expression's output, so never
+                # cut between two pieces): the same bytes, without a split, an encode and a write per piece
+                pieces: list[str] = []
                 for chunk in self.r.template(REPORT_TEMPLATE).generate(**self._values()):
-                    for n, part in enumerate(split.split(chunk)):
-                        if n % 2 == 0:
-                            f.write(part.encode("utf-8"))
-                        else:
-                            start, size = marks[part]
-                            spool.seek(start)
-                            f.write(spool.read(size))
+                    pieces.append(chunk)
+                    if len(pieces) >= WRITE_PIECES:
+                        put(f, "".join(pieces))
+                        pieces.clear()
+                put(f, "".join(pieces))
         except BaseException:
             out.unlink(missing_ok=True)
             raise

@@ -759,12 +759,16 @@ STATUS_TOTAL_IS = {  # what a status's total in the budget view is
 ERROR_COLUMNS = ["application", "claim_id", "where", "field", "message", "expected"]
 
 
+_STATUS_AT = ITEM_COLUMNS.index("status")
+
+
 class SheetWords:
     """summary.xlsx in the run's language (`engine.core.i18n.language()`): its column headings, and in Chinese the
     statuses and the budget sheet's status table in words (English keeps the status codes, as the CSV files keep every code)."""
 
     def __init__(self) -> None:
         self.lang = language()
+        self.said: dict[str, Any] = {}  # a status code's word (`status`), kept: a row's look-up is per item
 
     def titles(self, columns: Sequence[str]) -> list[str]:
         return [lookup(f"sheet.columns.{c}", self.lang) for c in columns]
@@ -773,8 +777,16 @@ class SheetWords:
         return lookup(f"status_short.{code}", self.lang) if self.lang != "en" and code in STATUS_TOTAL_IS else code
 
     def item_row(self, row: list[Any]) -> list[Any]:
-        at = ITEM_COLUMNS.index("status")
-        return [*row[:at], self.status(row[at]), *row[at + 1 :]] if self.lang != "en" else row
+        if self.lang == "en":
+            return row
+        at = _STATUS_AT
+        code = row[at]
+        word = self.said.get(code) if type(code) is str else None
+        if word is None:
+            word = self.status(code)
+            if type(code) is str and len(self.said) < 64:  # (the statuses; a hand-edited file may have others)
+                self.said[code] = word
+        return [*row[:at], word, *row[at + 1 :]]
 
     def status_row(self, row: list[Any]) -> list[Any]:
         if self.lang == "en" or not row:
