@@ -47,17 +47,28 @@ def _explainer() -> Callable[..., str] | None:
     return getattr(render, "explain", None)
 
 
+def _renumbered(raw: dict[str, Any]) -> dict[str, Any]:
+    """The same application under another claim number (seven digits after the year, as the generator writes them)."""
+    head, number = raw["claim_id"].rsplit("-", 1)
+    return {**raw, "claim_id": f"{head}-{int(number) + 5_000_000:07d}"}
+
+
 def test_deciding_items_parses_no_expression_and_no_template(policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
     raws = list(claims(600, seed=6))
     parsed = [engine.parse_claim(policy, r) for r in raws]  # claim parsing is not evaluation: it runs before the counters
     explain = _explainer()
     types = {i.type for c in parsed for i in c.items}
     assert types == set(policy.rules_by_type), "the round should hold every item type"
-    if explain is not None:  # templates are compiled once per policy and language: do that before counting
-        # (and the text's item writers once per rule and step sequence, bounded: tests/test_explain_generated.py
-        # counts them; here every claim is explained again below, so a writer made again per item is counted)
-        for c in parsed:
-            explain(policy, engine.evaluate_claim(policy, c), "zh", "text")
+    # The decision JSON's and the text's writers are made once per rule and step sequence (bounded:
+    # tests/test_explain_generated.py, tests/test_decision_json.py), and templates once per policy and language:
+    # all made here, on the round, before counting. The counted pass decides *other* claims of the same round --
+    # each renumbered, which changes no decision -- so a writer made once per claim and kept would be counted.
+    for c in parsed:
+        warm = engine.evaluate_claim(policy, c)
+        warm.to_json()
+        if explain is not None:
+            explain(policy, warm, "zh", "text")
+    renumbered = [engine.parse_claim(policy, _renumbered(r)) for r in raws]
 
     counter: Counter[str] = Counter()
     import jinja2
@@ -90,11 +101,13 @@ def test_deciding_items_parses_no_expression_and_no_template(policy: engine.Comp
         monkeypatch.setattr(owner, attr, _counting(counter, f"{getattr(owner, '__name__', owner)}.{attr}", getattr(owner, attr)))
 
     items = 0
-    for c in parsed:
+    for c, before in zip(renumbered, parsed, strict=True):
+        assert c.claim_id != before.claim_id
         full = engine.evaluate_claim(policy, c)
         lean = engine.evaluate_claim(policy, c, trace=False)
         assert [d.status for d in full.items] == [d.status for d in lean.items]
         full.to_dict()
+        full.to_json()
         if explain is not None:
             explain(policy, full, "zh", "text")
         items += len(c.items)
