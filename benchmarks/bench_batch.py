@@ -179,7 +179,8 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1) -> int:
     # (outputs made while deciding, workers): one worker with its outputs' process (the default), one worker with
     # every output after deciding, and with --workers N > 1 that many workers, each making its decisions' outputs
     ways = [(True, 1), (False, 1), *([(True, workers)] if workers > 1 else [])]
-    names = {(True, 1): "made while deciding", (False, 1): "all after deciding ", (True, workers): f"on {workers} workers     "}
+    names = {(True, 1): "made while deciding", (False, 1): "all after deciding "}
+    names[(True, workers)] = names.get((True, workers), f"on {workers} workers     ")
     with tempfile.TemporaryDirectory(prefix="bench-outputs-") as tmp:
         folder = Path(tmp)
         round_path = folder / "round.jsonl"

@@ -768,3 +768,35 @@ def test_output_processes_is_an_option_of_batch(policy, tmp_path: Path, monkeypa
     assert main([*common, "--out", str(tmp_path / "c"), "--output-processes", str(MAX_WORKERS + 1), "--lang", "zh"]) == 2
     assert f"--output-processes 须在 0 到 {MAX_WORKERS} 之间" in capsys.readouterr().err
     assert seen == [0, None]
+
+
+def test_the_outputs_process_reads_a_line_whose_character_is_half_written(tmp_path: Path) -> None:
+    # the run's buffer is flushed at any byte: the decisions' file can end inside a character (the first byte of
+    # 审 of three), and the outputs' process, caught up, reads to that end before the rest is written. It must wait
+    # for the line, not take the end for a truncated character (a text reader does: UnicodeDecodeError, and the run
+    # then wrote every output again after deciding)
+    from engine.records.batch import BatchSummary, _growing
+
+    line = json.dumps({"claim_id": "A-1", "says": "审核"}, ensure_ascii=False) + "\n"
+    data = line.encode("utf-8")
+    cut = data.index("审".encode()) + 1
+    path = tmp_path / "decisions.partial.jsonl"
+    path.write_bytes(data[:cut])
+
+    class Run:  # the run's side of the pipe: writes the rest of the line while the process waits, then says it ended
+        polls = 0
+
+        def poll(self, timeout: float) -> bool:
+            self.polls += 1
+            if self.polls == 1:
+                with open(path, "ab") as f:
+                    f.write(data[cut:])
+                return False
+            return True
+
+        def recv(self) -> tuple[int, int, int]:
+            return (1, 1, 0)
+
+    summary = BatchSummary()
+    assert list(_growing(path, Run(), summary)) == [line]
+    assert (summary.applications, summary.decided, summary.failed) == (1, 1, 0)

@@ -321,10 +321,12 @@ def run_batch(
     decisions are written (`_EarlyOutputs`), and after deciding only their last steps are left; the same files as
     writing them all after deciding (`False`, or where `fork` is not available, in a process with other threads, or
     if that process fails). A round budget that scales a round changes decisions already written: what that
-    process made is then thrown away and every output made after deciding.
+    process made is then thrown away and every output made after deciding. On `workers`, each worker makes the
+    outputs of the decisions it writes, and the merge writes them in their place (unless a version has a round
+    budget: then all after deciding).
 
-    `output_processes`: when the outputs are all made after deciding (a round budget, `workers`, no outputs made
-    while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
+    `output_processes`: when the outputs are all made after deciding (a round budget that scales, a budget round
+    on `workers`, no outputs made while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
     per core (at most 4). The same files either way.
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
@@ -1632,18 +1634,22 @@ class _SentSteps(Steps):
 
 
 def _growing(path: Path, conn: Any, summary: BatchSummary) -> Iterator[str]:
-    """The lines of `path` as they are written, until the run says every line is (then the counts of the round)."""
+    """The lines of `path` as they are written, until the run says every line is (then the counts of the round).
+
+    Read as bytes, each line decoded once it is whole: the file may end inside a character the run has not
+    finished writing (its buffer is flushed at any byte), which a text reader at the end of the file would take
+    for a truncated character and fail on."""
     ended = False
-    with open(path, encoding="utf-8") as f:
-        pending = ""
+    with open(path, "rb") as f:
+        pending = b""
         while True:
-            text = f.readline()
-            if text:
-                if text.endswith("\n"):
-                    yield pending + text
-                    pending = ""
+            data = f.readline()
+            if data:
+                if data.endswith(b"\n"):
+                    yield (pending + data).decode("utf-8")
+                    pending = b""
                 else:  # the rest of the line is still being written
-                    pending += text
+                    pending += data
                 continue
             if ended:
                 break
@@ -1651,7 +1657,7 @@ def _growing(path: Path, conn: Any, summary: BatchSummary) -> Iterator[str]:
                 summary.applications, summary.decided, summary.failed = conn.recv()
                 ended = True  # the file is closed: what is left of it is read, then no more
     if pending:  # pragma: no cover - every line the run writes ends in a line feed
-        yield pending
+        yield pending.decode("utf-8")
 
 
 def _outputs_process(
