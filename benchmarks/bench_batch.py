@@ -25,7 +25,7 @@ decisions, CSVs and workbook rows; the workbook's last sheets; report.html), wal
 process time, for a round with its report (cut to the report's limit of 10,000 applications: `--items 100000`
 gives ~10,000), one worker, the outputs made while deciding (the default) and all after deciding
 (`outputs_while_deciding=False`), and with `--workers N` (N > 1) on N workers, each making the outputs of the
-decisions it writes (the default there), in turn. On workers, deciding ends when the merge starts (it is said
+decisions it writes (the default there), and on N workers with every output after deciding, in turn. On workers, deciding ends when the merge starts (it is said
 after the bar, and writes the decisions and what the workers made of them). Every output file must be the same
 every way (summary.xlsx by its parts, summary.json but its seconds), or the benchmark stops. The CPU time of the
 child processes (the outputs' process, which works while the round is decided; the workers) is printed beside it.
@@ -178,9 +178,11 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1) -> int:
     batch.Steps = Recorded  # type: ignore[misc]
     # (outputs made while deciding, workers): one worker with its outputs' process (the default), one worker with
     # every output after deciding, and with --workers N > 1 that many workers, each making its decisions' outputs
-    ways = [(True, 1), (False, 1), *([(True, workers)] if workers > 1 else [])]
+    # (and with `outputs_while_deciding=False` on N workers: every output made after the merge, on the pool)
+    ways = [(True, 1), (False, 1), *([(True, workers), (False, workers)] if workers > 1 else [])]
     names = {(True, 1): "made while deciding", (False, 1): "all after deciding "}
-    names[(True, workers)] = names.get((True, workers), f"on {workers} workers     ")
+    if workers > 1:
+        names.update({(True, workers): f"on {workers} workers     ", (False, workers): f"{workers} workers, after "})
     with tempfile.TemporaryDirectory(prefix="bench-outputs-") as tmp:
         folder = Path(tmp)
         round_path = folder / "round.jsonl"
