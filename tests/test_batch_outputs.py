@@ -251,11 +251,14 @@ def test_an_outputs_process_that_fails_leaves_the_outputs_to_the_run(policy, tmp
     assert calls == [1] and s.report == "written"  # written after deciding instead
     assert _files(tmp_path / "early") == _files(tmp_path / "after")
     assert not (tmp_path / "early" / "decisions.partial.jsonl").exists()
-    # the steps are said, the first one again as the run writes every output itself
+    # the steps are said, the first one again as the run writes every output itself, after a note saying why
     after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]
+    why = "RuntimeError: broken on purpose" if how == "raise" else "ended abruptly: killed, or out of memory?"
     assert [line.split(" ...")[0] for line in after_bar.splitlines()] == [
         f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions)",
-    ] * 2 + [
+        f"note: the process making the outputs beside deciding stopped ({why}): every output is made now, after deciding (the same files)",
+        f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions)",
+    ] + [
         "writing summary.xlsx: the budget and errors sheets, saving the workbook",
         f"drawing report.html ({s.applications} applications)",
     ]

@@ -429,6 +429,9 @@ def run_batch(
         if merged:  # made on the workers and merged in order: only the last steps are left
             merged[0].finish(raw_path, steps)
         elif early is None or scaled or not early.finish(out, raw_path, summary, steps):
+            if early is not None and early.failed is not None and not quiet:  # (why the outputs take longer now)
+                steps.done()
+                print(tr(msg("batch.early_failed", why=early.failed)), file=stderr)
             _final_pass(
                 versions,
                 out,
@@ -1338,6 +1341,17 @@ def _final_pass(
         outputs.stop_pool()
 
 
+def worker_outputs(versions: PolicySet, folder: Path, report: bool, report_lang: str) -> _Outputs | None:
+    """A deciding worker's copy of the run's outputs (`batch --workers`), over files of its own in `folder` that
+    nothing writes: what it makes of each decision it writes (`_Outputs.made`, unplaced) the run's merge writes in
+    its place (`_Outputs.placed`). None when the run makes every output: a report drawn with the policy's own
+    templates (drawn by the run alone, under their render budget, as `_Outputs.use_pool` does)."""
+    mine = _Outputs(versions, folder, None, {}, BatchSummary(), report, report_lang)
+    if mine.page is not None and mine.page.spool is None:
+        return None
+    return mine
+
+
 #: the anchor of an explanation drawn before its place in the report is known (on a deciding worker), and how it
 #: begins its section's and items' `id` attributes, where `_Outputs.placed` puts the place in
 UNPLACED = "app-unplaced"
@@ -1557,6 +1571,7 @@ class _EarlyOutputs:
     def __init__(self, process: Any, conn: Any) -> None:
         self.process = process
         self.conn = conn
+        self.failed: str | Msg | None = None  # why the process stopped, when it did (`finish` said False)
 
     @classmethod
     def start(
@@ -1599,8 +1614,10 @@ class _EarlyOutputs:
                 elif kind == "done":
                     break
                 else:  # "failed": nothing it wrote is relied on
+                    self.failed = value
                     return False
         except (EOFError, OSError):  # it died (killed, out of memory)
+            self.failed = msg("batch.early_died")
             return False
         for name in _OUTPUT_FIELDS:
             setattr(summary, name, value[name])

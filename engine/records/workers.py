@@ -64,7 +64,7 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import REPORT_LIMIT, BatchSummary, Progress, Steps, decide_one, read_claim
+from engine.records.batch import REPORT_LIMIT, BatchSummary, Progress, Steps, decide_one, read_claim, worker_outputs
 from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger, possible_keys
 from engine.records.tabular import InputError
@@ -252,21 +252,12 @@ def _decide(k: int) -> tuple[str, float]:
 
 
 def _worker_outputs(job: Job, k: int) -> Any:
-    """Worker `k`'s copy of the run's outputs (`batch._Outputs` over files of its own, which nothing writes): what it
-    makes of each decision it writes (`made`) is written in its place by the run's merge (`_Outputs.placed`). None
-    when the run makes every output: not asked, or a report drawn with the policy's own templates (drawn by the
-    run alone, under their render budget, as `_Outputs.use_pool` does)."""
+    """Worker `k`'s copy of the run's outputs (`batch.worker_outputs`), or None when the run makes every output."""
     if job.outputs is None:
         return None
-    from engine.records.batch import _Outputs
-
     folder = Path(job.folder) / f"outputs-{k}"
     folder.mkdir()
-    report, report_lang = job.outputs
-    mine = _Outputs(job.versions, folder, None, {}, BatchSummary(), report, report_lang)
-    if mine.page is not None and mine.page.spool is None:
-        return None
-    return mine
+    return worker_outputs(job.versions, folder, *job.outputs)
 
 
 def _pickled(entry: tuple[Any, ...]) -> bytes:
