@@ -24,9 +24,11 @@ Prints the speed-up by both, each step's figures, the largest connected group, a
 decisions, CSVs and workbook rows; the workbook's last sheets; report.html), wall clock and the run's own
 process time, for a round with its report (cut to the report's limit of 10,000 applications: `--items 100000`
 gives ~10,000), one worker, the outputs made while deciding (the default) and all after deciding
-(`outputs_while_deciding=False`) alternating. Every output file must be the same both ways (summary.xlsx by
-its parts, summary.json but its seconds), or the benchmark stops. The CPU time of the outputs' process, which
-works while the round is decided, is printed beside it.
+(`outputs_while_deciding=False`), and with `--workers N` (N > 1) on N workers, each making the outputs of the
+decisions it writes (the default there), and on N workers with every output after deciding, in turn. On workers, deciding ends when the merge starts (it is said
+after the bar, and writes the decisions and what the workers made of them). Every output file must be the same
+every way (summary.xlsx by its parts, summary.json but its seconds), or the benchmark stops. The CPU time of the
+child processes (the outputs' process, which works while the round is decided; the workers) is printed beside it.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     policy = load_policy(args.policy)
     if args.outputs:
-        return outputs(policy, args.items, args.repeat)
+        return outputs(policy, args.items, args.repeat, args.workers)
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'ledger.sqlite'}"
@@ -159,8 +161,8 @@ def _parts(out: Path) -> dict[str, Any]:
     return found
 
 
-def outputs(policy: Any, items: int, repeat: int) -> int:
-    """`--outputs`: the seconds after deciding, per output step, both ways alternating (module docstring)."""
+def outputs(policy: Any, items: int, repeat: int, workers: int = 1) -> int:
+    """`--outputs`: the seconds after deciding, per output step, each way in turn (module docstring)."""
     marks: list[tuple[str, float, float]] = []
 
     class Recorded(batch.Steps):
@@ -174,6 +176,13 @@ def outputs(policy: Any, items: int, repeat: int) -> int:
             marks.append(("", time.perf_counter(), time.process_time()))
 
     batch.Steps = Recorded  # type: ignore[misc]
+    # (outputs made while deciding, workers): one worker with its outputs' process (the default), one worker with
+    # every output after deciding, and with --workers N > 1 that many workers, each making its decisions' outputs
+    # (and with `outputs_while_deciding=False` on N workers: every output made after the merge, on the pool)
+    ways = [(True, 1), (False, 1), *([(True, workers), (False, workers)] if workers > 1 else [])]
+    names = {(True, 1): "made while deciding", (False, 1): "all after deciding "}
+    if workers > 1:
+        names.update({(True, workers): f"on {workers} workers     ", (False, workers): f"{workers} workers, after "})
     with tempfile.TemporaryDirectory(prefix="bench-outputs-") as tmp:
         folder = Path(tmp)
         round_path = folder / "round.jsonl"
@@ -183,12 +192,12 @@ def outputs(policy: Any, items: int, repeat: int) -> int:
                     break
                 f.write(line + "\n")
         url = f"sqlite:///{folder / 'none.sqlite'}"  # no ledger: decided without history
-        after: dict[bool, list[float]] = {True: [], False: []}
-        after_cpu: dict[bool, list[float]] = {True: [], False: []}
+        after: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
+        after_cpu: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         first: dict[str, Any] | None = None
         for n in range(repeat):
-            for early in (True, False) if n % 2 == 0 else (False, True):
-                out = folder / f"out-{early}"
+            for early, w in ways if n % 2 == 0 else ways[::-1]:
+                out = folder / f"out-{early}-{w}"
                 marks.clear()
                 last = [0.0, 0.0]
                 children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -200,35 +209,42 @@ def outputs(policy: Any, items: int, repeat: int) -> int:
                     ledger_url=url,
                     quiet=True,
                     outputs_while_deciding=early,
+                    workers=w,
                     on_decided=lambda _n, last=last: last.__setitem__(slice(0, 2), [time.perf_counter(), time.process_time()]),
                 )
                 end, end_cpu = time.perf_counter(), time.process_time()
                 child = resource.getrusage(resource.RUSAGE_CHILDREN)
                 child_cpu = child.ru_utime + child.ru_stime - children.ru_utime - children.ru_stime
-                after[early].append(end - last[0])
-                after_cpu[early].append(end_cpu - last[1])
-                way = "made while deciding" if early else "all after deciding "
-                print(f"  run {n + 1}, outputs {way}: {s.applications} applications, {s.items} items, report {s.report}", file=sys.stderr)
-                prev = ("deciding", last[0], last[1])
+                # deciding ends at the last application decided, or (on workers) when the merge is said: the
+                # merge writes the decisions and what the workers made of them after the bar, so it counts after
+                ended = min([last, *([m[1], m[2]] for m in marks[:1])], key=lambda t: t[0])
+                after[(early, w)].append(end - ended[0])
+                after_cpu[(early, w)].append(end_cpu - ended[1])
+                print(
+                    f"  run {n + 1}, outputs {names[(early, w)]}: {s.applications} applications, {s.items} items, report {s.report}",
+                    file=sys.stderr,
+                )
+                prev = ("deciding", ended[0], ended[1])
                 for name, wall, cpu in [*marks, ("", end, end_cpu)]:
                     if prev[0] and prev[0] != "deciding":
                         print(f"    {prev[0]:<96} {wall - prev[1]:6.2f} s wall {cpu - prev[2]:6.2f} s cpu", file=sys.stderr)
                     prev = (name, wall, cpu) if name else ("", wall, cpu)
                 print(
-                    f"    deciding {last[0] - start:.2f} s wall, {last[1] - start_cpu:.2f} s cpu; after deciding {end - last[0]:.2f} s wall, {end_cpu - last[1]:.2f} s cpu; "
-                    f"child processes (the outputs' process, or the report's drawing processes) {child_cpu:.2f} s cpu in all",
+                    f"    deciding {ended[0] - start:.2f} s wall, {ended[1] - start_cpu:.2f} s cpu; after deciding {end - ended[0]:.2f} s wall, {end_cpu - ended[1]:.2f} s cpu; "
+                    f"child processes (the outputs' process, the report's drawing processes, the workers) {child_cpu:.2f} s cpu in all",
                     file=sys.stderr,
                 )
                 found = _parts(out)
                 first = found if first is None else first
                 if found != first:
-                    print("the outputs differ between the two ways", file=sys.stderr)
+                    print("the outputs differ between the ways", file=sys.stderr)
                     return 1
         print(
             f"{items} items (at most {batch.REPORT_LIMIT} applications), {os.cpu_count()} cores, after deciding (median of {repeat}): "
-            f"made while deciding {statistics.median(after[True]):.2f} s wall / {statistics.median(after_cpu[True]):.2f} s cpu, "
-            f"all after deciding {statistics.median(after[False]):.2f} s wall / {statistics.median(after_cpu[False]):.2f} s cpu; "
-            "outputs identical"
+            + ", ".join(
+                f"{names[w].strip()} {statistics.median(after[w]):.2f} s wall / {statistics.median(after_cpu[w]):.2f} s cpu" for w in ways
+            )
+            + "; outputs identical"
         )
     return 0
 

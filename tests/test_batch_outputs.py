@@ -251,11 +251,14 @@ def test_an_outputs_process_that_fails_leaves_the_outputs_to_the_run(policy, tmp
     assert calls == [1] and s.report == "written"  # written after deciding instead
     assert _files(tmp_path / "early") == _files(tmp_path / "after")
     assert not (tmp_path / "early" / "decisions.partial.jsonl").exists()
-    # the steps are said, the first one again as the run writes every output itself
+    # the steps are said, the first one again as the run writes every output itself, after a note saying why
     after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]
+    why = "RuntimeError: broken on purpose" if how == "raise" else "ended abruptly: killed, or out of memory?"
     assert [line.split(" ...")[0] for line in after_bar.splitlines()] == [
         f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions)",
-    ] * 2 + [
+        f"note: the process making the outputs beside deciding stopped ({why}): every output is made now, after deciding (the same files)",
+        f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions)",
+    ] + [
         "writing summary.xlsx: the budget and errors sheets, saving the workbook",
         f"drawing report.html ({s.applications} applications)",
     ]
@@ -649,18 +652,96 @@ def test_a_round_with_a_budget_makes_its_outputs_while_deciding_unless_it_is_sca
     assert _files(tmp_path / "early") == _files(tmp_path / "after")
 
 
-def test_a_round_on_workers_makes_its_outputs_after_deciding_on_the_processes(policy, tmp_path: Path, monkeypatch) -> None:
-    # decided on 2 workers, every line is written when the round is decided: no outputs' process beside deciding;
-    # the outputs are made on the pool after deciding, the files those of one worker
+def _spy_placed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each decision the merge of a round on workers writes (`_Outputs.placed`): whether its worker made its outputs."""
+    import engine.records.batch as batch_mod
+
+    seen: list[bool] = []
+    real = batch_mod._Outputs.placed
+
+    def placed(self, line, made):  # type: ignore[no-untyped-def]
+        seen.append(made is not None)
+        return real(self, line, made)
+
+    monkeypatch.setattr(batch_mod._Outputs, "placed", placed)
+    return seen
+
+
+def test_a_round_on_workers_makes_its_outputs_on_the_workers(policy, tmp_path: Path, monkeypatch) -> None:
+    # decided on 2 workers: each worker makes the rows and the explanation of every decision it writes, and the
+    # merge writes them in input order, each explanation's anchor set to its place in the report there. No outputs'
+    # process beside deciding, no pool and no pass after deciding; the files those of one worker
     inp = _generated_round(tmp_path / "in.jsonl", 8, 150)
     url = f"sqlite:///{tmp_path / 'none.sqlite'}"
     one = run_batch(policy, inp, tmp_path / "one", quiet=True, ledger_url=url)
-    early = _spy_early(monkeypatch)
-    started = _pool(monkeypatch, 2)
+    early, final, started = _spy_early(monkeypatch), _spy_final_pass(monkeypatch), _pool(monkeypatch, 2)
+    placed = _spy_placed(monkeypatch)
     two = run_batch(policy, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
-    assert early == [] and len(started) == 1 and started[0] is not None
+    assert early == [] and final == [] and started == []
+    assert len(placed) == two.decided == one.decided and all(placed)
+    assert two.report == one.report == "written" and two.warnings == one.warnings
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+    page = (tmp_path / "two" / "report.html").read_text(encoding="utf-8")
+    assert "app-unplaced" not in page and 'id="app-1"' in page and f'id="app-{one.decided}-item-1"' in page
+
+
+def test_a_round_on_workers_without_outputs_while_deciding_makes_them_after_on_the_processes(policy, tmp_path: Path, monkeypatch) -> None:
+    # `outputs_while_deciding=False`: the workers only decide; the outputs are made on the pool after deciding
+    inp = _generated_round(tmp_path / "in.jsonl", 8, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    one = run_batch(policy, inp, tmp_path / "one", quiet=True, ledger_url=url)
+    started, placed = _pool(monkeypatch, 2), _spy_placed(monkeypatch)
+    two = run_batch(policy, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2, outputs_while_deciding=False)
+    assert len(started) == 1 and started[0] is not None and placed == []
     assert two.warnings == one.warnings
     assert _files(tmp_path / "two") == _files(tmp_path / "one")
+
+
+def test_a_line_its_worker_cannot_make_is_made_by_the_run(policy, tmp_path: Path, monkeypatch) -> None:
+    # a worker whose outputs fail for one decision (here: every third claim's) leaves them to the merge, which
+    # makes them in their place: the same files
+    import engine.records.batch as batch_mod
+
+    inp = _generated_round(tmp_path / "in.jsonl", 4, 120)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    run_batch(policy, inp, tmp_path / "one", quiet=True, ledger_url=url)
+    real = batch_mod._Outputs.made
+
+    def made(self, chunk, unplaced=False):  # type: ignore[no-untyped-def]
+        if unplaced and int(json.loads(chunk[0][0])["claim_id"][-1]) % 3 == 0:
+            raise RuntimeError("cannot")
+        return real(self, chunk, unplaced)
+
+    monkeypatch.setattr(batch_mod._Outputs, "made", made)  # (the workers are forked after it)
+    placed = _spy_placed(monkeypatch)
+    two = run_batch(policy, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
+    assert False in placed and True in placed and len(placed) == two.decided
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+
+
+def test_a_committed_round_on_workers_makes_the_same_outputs(policy, tmp_path: Path, monkeypatch) -> None:
+    # committing: each decision's commit number is known only at the merge; the rows and explanations the workers
+    # made without it are the ones one worker makes with it
+    inp = _generated_round(tmp_path / "in.jsonl", 6, 120)
+    one = run_batch(policy, inp, tmp_path / "one", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'a.sqlite'}", commit=True)
+    placed = _spy_placed(monkeypatch)
+    two = run_batch(policy, inp, tmp_path / "two", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True, workers=2)
+    assert two.committed == one.committed == one.decided > 0 and len(placed) == one.decided and all(placed)
+    a, b = _files(tmp_path / "one"), _files(tmp_path / "two")
+    assert a.pop("summary.json") != "" and b.pop("summary.json") != ""  # (each names its own ledger)
+    assert a == b
+
+
+def test_the_steps_on_workers_start_with_the_merge(policy, tmp_path: Path) -> None:
+    # the example round on 2 workers: after the bar, the merge is said, then the workbook's last sheets and the report
+    err = Tty()
+    _run(policy, tmp_path, err, workers=2)
+    after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]
+    assert [line.split(" ...")[0] for line in after_bar.splitlines()] == [
+        "writing the 7 applications the workers decided, in input order (with their rows and explanations, when the workers made them)",
+        "writing summary.xlsx: the budget and errors sheets, saving the workbook",
+        "drawing report.html (7 applications)",
+    ]
 
 
 def test_output_processes_is_an_option_of_batch(policy, tmp_path: Path, monkeypatch, capsys) -> None:
@@ -690,3 +771,35 @@ def test_output_processes_is_an_option_of_batch(policy, tmp_path: Path, monkeypa
     assert main([*common, "--out", str(tmp_path / "c"), "--output-processes", str(MAX_WORKERS + 1), "--lang", "zh"]) == 2
     assert f"--output-processes 须在 0 到 {MAX_WORKERS} 之间" in capsys.readouterr().err
     assert seen == [0, None]
+
+
+def test_the_outputs_process_reads_a_line_whose_character_is_half_written(tmp_path: Path) -> None:
+    # the run's buffer is flushed at any byte: the decisions' file can end inside a character (the first byte of
+    # 审 of three), and the outputs' process, caught up, reads to that end before the rest is written. It must wait
+    # for the line, not take the end for a truncated character (a text reader does: UnicodeDecodeError, and the run
+    # then wrote every output again after deciding)
+    from engine.records.batch import BatchSummary, _growing
+
+    line = json.dumps({"claim_id": "A-1", "says": "审核"}, ensure_ascii=False) + "\n"
+    data = line.encode("utf-8")
+    cut = data.index("审".encode()) + 1
+    path = tmp_path / "decisions.partial.jsonl"
+    path.write_bytes(data[:cut])
+
+    class Run:  # the run's side of the pipe: writes the rest of the line while the process waits, then says it ended
+        polls = 0
+
+        def poll(self, timeout: float) -> bool:
+            self.polls += 1
+            if self.polls == 1:
+                with open(path, "ab") as f:
+                    f.write(data[cut:])
+                return False
+            return True
+
+        def recv(self) -> tuple[int, int, int]:
+            return (1, 1, 0)
+
+    summary = BatchSummary()
+    assert list(_growing(path, Run(), summary)) == [line]
+    assert (summary.applications, summary.decided, summary.failed) == (1, 1, 0)

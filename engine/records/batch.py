@@ -77,9 +77,10 @@ class Progress:
         self.unit = unit
         self.start = time.monotonic()
         self.last = 0.0
+        self.ended = False  # `finish`ed: the steps after it are said on the same stream
 
     def update(self, done: int, fraction: float | None, force: bool = False) -> None:
-        if not self.enabled:
+        if not self.enabled or self.ended:
             return
         now = time.monotonic()
         if not force and now - self.last < 0.1:
@@ -107,9 +108,10 @@ class Progress:
         self.stream.flush()
 
     def finish(self) -> None:
-        if self.enabled:
+        if self.enabled and not self.ended:
             self.stream.write("\r" + " " * 79 + "\r")
             self.stream.flush()
+        self.ended = True
 
 
 class Steps:
@@ -319,10 +321,12 @@ def run_batch(
     decisions are written (`_EarlyOutputs`), and after deciding only their last steps are left; the same files as
     writing them all after deciding (`False`, or where `fork` is not available, in a process with other threads, or
     if that process fails). A round budget that scales a round changes decisions already written: what that
-    process made is then thrown away and every output made after deciding.
+    process made is then thrown away and every output made after deciding. On `workers`, each worker makes the
+    outputs of the decisions it writes, and the merge writes them in their place (unless a version has a round
+    budget: then all after deciding).
 
-    `output_processes`: when the outputs are all made after deciding (a round budget, `workers`, no outputs made
-    while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
+    `output_processes`: when the outputs are all made after deciding (a round budget that scales, a budget round
+    on `workers`, no outputs made while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
     per core (at most 4). The same files either way.
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
@@ -370,6 +374,15 @@ def run_batch(
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are
+    merged: list[_Outputs] = []  # the outputs made on the workers (`--workers`), merged in input order, if they are
+
+    def merged_outputs() -> _Outputs:
+        made = _Outputs(versions, out, None, {}, summary, report, report_lang)
+        merged.append(made)
+        return made
+
+    # on the workers: unless a round budget may scale the round after deciding (its decisions would change)
+    on_workers = outputs_while_deciding and not any(v.round_budget is not None for v in versions.versions)
     try:
         # backslashreplace: an error record quotes raw input, which may hold a lone surrogate no UTF-8 file can;
         # inside a JSON string its escape (\ud800) reads back as the same text
@@ -383,6 +396,7 @@ def run_batch(
                 parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
                     dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
+                    merged_outputs if on_workers else None, (report, report_lang), steps,
                 )  # fmt: skip
                 for rec in () if parallel else reader:
                     summary.applications += 1
@@ -412,7 +426,12 @@ def run_batch(
         summary.scaling = scaled
         if early is not None and scaled:  # made from decisions that scaling has changed: thrown away, made again
             early.cancel()
-        if early is None or scaled or not early.finish(out, raw_path, summary, steps):
+        if merged:  # made on the workers and merged in order: only the last steps are left
+            merged[0].finish(raw_path, steps)
+        elif early is None or scaled or not early.finish(out, raw_path, summary, steps):
+            if early is not None and early.failed is not None and not quiet:  # (why the outputs take longer now)
+                steps.done()
+                print(tr(msg("batch.early_failed", why=early.failed)), file=stderr)
             _final_pass(
                 versions,
                 out,
@@ -545,15 +564,23 @@ def _decide_on_workers(
     stderr: IO[str],
     quiet: bool,
     encoding: str | None = None,
+    outputs: Callable[[], _Outputs] | None = None,
+    report: tuple[bool, str] = (True, "zh"),
+    steps: Steps | None = None,
 ) -> bool:
     """The deciding loop on `workers` processes (engine.records.workers); False when the round must be decided
-    on one process instead (said on stderr unless quiet; nothing has been written then)."""
+    on one process instead (said on stderr unless quiet; nothing has been written then). `outputs`: the run's
+    outputs, made when the merge starts: each worker makes the rows and explanation of each decision it writes,
+    and the merge writes them in their place (`report`: whether a report is drawn, and its language)."""
     from engine.records import workers as parallel
 
     folder = parallel.new_folder()
-    job = parallel.Job(versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder, encoding=encoding)
+    job = parallel.Job(
+        versions, input_path, real, commit, replace, round_label, trace, verdicts, workers, folder, encoding=encoding,
+        outputs=report if outputs is not None else None,
+    )  # fmt: skip
     try:
-        parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided)
+        parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided, outputs, steps)
     except parallel.Fallback as why:
         if not quiet:
             print(tr(msg("batch.one_process", workers=workers, why=_words(why))), file=stderr)
@@ -1106,10 +1133,12 @@ class _Outputs:
         ]
         return rows, app_row
 
-    def made(self, chunk: Sequence[tuple[str | tuple[int, int], int]]) -> _Made:
+    def made(self, chunk: Sequence[tuple[str | tuple[int, int], int]], unplaced: bool = False) -> _Made:
         """On an outputs' process (`_OutputPool`): what `_use` would do with each (decision line, place in the report)
         of `chunk`, made as text for the run to write in its place (`_take`): the CSVs' rows, the workbook's rows
-        (cut where their row numbers go), each explanation drawn with its index row's data, and the totals."""
+        (cut where their row numbers go), each explanation drawn with its index row's data, and the totals.
+        `unplaced` (on a deciding worker, `batch --workers`): each place is only whether to draw; the explanation's
+        anchor is `UNPLACED`, which `placed` sets when the run knows the place."""
         part = BatchSummary()
         items_csv, apps_csv = CsvRows(), CsvRows()
         sheets: list[tuple[str, list[bytes] | tuple[Any, ...]]] = []
@@ -1125,7 +1154,7 @@ class _Outputs:
             sheets.append(("applications", xlsx.parts("applications", app_row)))
             if place and page is not None:
                 try:
-                    body = str(page.draw(d, f"app-{place}"))
+                    body = str(page.draw(d, UNPLACED if unplaced else f"app-{place}"))
                 except Exception as exc:  # the run fails the report with it, as if drawn there
                     drawn.append(({}, exc))
                     page = None
@@ -1135,6 +1164,24 @@ class _Outputs:
                 except UnicodeEncodeError:  # no UTF-8 file can hold it: the run's page fails with it as always
                     drawn.append((_index_row(d), body))
         return _Made(items_csv.done(), apps_csv.done(), sheets, drawn, part)
+
+    def placed(self, line: str, made: _Made | None) -> None:
+        """A decision line merged in input order (`batch --workers`) with what its worker made of it (`made`, drawn
+        `unplaced`): written in its place, its explanation's anchor set to its place in the report. Made here
+        when its worker could not (None), or drew no explanation where the report holds one."""
+        place = self._counted()
+        if made is None or (place and self.page is not None and not made.drawn):
+            self._use(json.loads(line), place)
+            return
+        if place and made.drawn:
+            # `id="` never stands in an explanation's text (a quote there is escaped): only before its anchor
+            entry, body = made.drawn[0]
+            here = f' id="app-{place}'
+            if isinstance(body, bytes):
+                made.drawn[0] = (entry, body.replace(_UNPLACED_ID, here.encode()))
+            elif isinstance(body, str):
+                made.drawn[0] = (entry, body.replace(_UNPLACED_ID.decode(), here))
+        self._take(made)
 
     def _take(self, made: _Made) -> None:
         """What an outputs' process made of a chunk of lines (`made`), written in its place."""
@@ -1293,6 +1340,22 @@ def _final_pass(
     finally:
         outputs.stop_pool()
 
+
+def worker_outputs(versions: PolicySet, folder: Path, report: bool, report_lang: str) -> _Outputs | None:
+    """A deciding worker's copy of the run's outputs (`batch --workers`), over files of its own in `folder` that
+    nothing writes: what it makes of each decision it writes (`_Outputs.made`, unplaced) the run's merge writes in
+    its place (`_Outputs.placed`). None when the run makes every output: a report drawn with the policy's own
+    templates (drawn by the run alone, under their render budget, as `_Outputs.use_pool` does)."""
+    mine = _Outputs(versions, folder, None, {}, BatchSummary(), report, report_lang)
+    if mine.page is not None and mine.page.spool is None:
+        return None
+    return mine
+
+
+#: the anchor of an explanation drawn before its place in the report is known (on a deciding worker), and how it
+#: begins its section's and items' `id` attributes, where `_Outputs.placed` puts the place in
+UNPLACED = "app-unplaced"
+_UNPLACED_ID = f' id="{UNPLACED}'.encode()
 
 #: a round of more decisions than this makes its outputs on processes after deciding (`_OutputPool`)
 POOL_FROM = 200
@@ -1508,6 +1571,7 @@ class _EarlyOutputs:
     def __init__(self, process: Any, conn: Any) -> None:
         self.process = process
         self.conn = conn
+        self.failed: str | Msg | None = None  # why the process stopped, when it did (`finish` said False)
 
     @classmethod
     def start(
@@ -1550,8 +1614,10 @@ class _EarlyOutputs:
                 elif kind == "done":
                     break
                 else:  # "failed": nothing it wrote is relied on
+                    self.failed = value
                     return False
         except (EOFError, OSError):  # it died (killed, out of memory)
+            self.failed = msg("batch.early_died")
             return False
         for name in _OUTPUT_FIELDS:
             setattr(summary, name, value[name])
@@ -1585,18 +1651,22 @@ class _SentSteps(Steps):
 
 
 def _growing(path: Path, conn: Any, summary: BatchSummary) -> Iterator[str]:
-    """The lines of `path` as they are written, until the run says every line is (then the counts of the round)."""
+    """The lines of `path` as they are written, until the run says every line is (then the counts of the round).
+
+    Read as bytes, each line decoded once it is whole: the file may end inside a character the run has not
+    finished writing (its buffer is flushed at any byte), which a text reader at the end of the file would take
+    for a truncated character and fail on."""
     ended = False
-    with open(path, encoding="utf-8") as f:
-        pending = ""
+    with open(path, "rb") as f:
+        pending = b""
         while True:
-            text = f.readline()
-            if text:
-                if text.endswith("\n"):
-                    yield pending + text
-                    pending = ""
+            data = f.readline()
+            if data:
+                if data.endswith(b"\n"):
+                    yield (pending + data).decode("utf-8")
+                    pending = b""
                 else:  # the rest of the line is still being written
-                    pending += text
+                    pending += data
                 continue
             if ended:
                 break
@@ -1604,7 +1674,7 @@ def _growing(path: Path, conn: Any, summary: BatchSummary) -> Iterator[str]:
                 summary.applications, summary.decided, summary.failed = conn.recv()
                 ended = True  # the file is closed: what is left of it is read, then no more
     if pending:  # pragma: no cover - every line the run writes ends in a line feed
-        yield pending
+        yield pending.decode("utf-8")
 
 
 def _outputs_process(

@@ -64,7 +64,7 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import BatchSummary, Progress, decide_one, read_claim
+from engine.records.batch import REPORT_LIMIT, BatchSummary, Progress, Steps, decide_one, read_claim, worker_outputs
 from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger, possible_keys
 from engine.records.tabular import InputError
@@ -93,6 +93,10 @@ class Job:
     rows: bool = True
     done: Any = None  # a shared counter of applications decided (multiprocessing.Value)
     encoding: str | None = None  # a CSV input's, as `--encoding` gave it
+    #: (whether a report is drawn, its language) when each worker makes the outputs of what it decides (rows and
+    #: explanation, merged in their place by the run); None: the run makes every output after deciding
+    outputs: tuple[bool, str] | None = None
+    draw: bool = False  # whether the workers draw explanations: a report is drawn and the round fits in one
 
 
 _JOB: Job | None = None  # set in the parent before the pool forks; read by the workers
@@ -196,6 +200,7 @@ def _decide(k: int) -> tuple[str, float]:
     scratch.store_decisions = False  # nothing reads them back: no claim id is decided twice in a parallel run
     reader = open_claims(job.input_path, job.versions.newest, job.encoding)
     summary = BatchSummary()
+    outputs = _worker_outputs(job, k)
     try:
         with open(path, "wb") as f:
             for i, rec in enumerate(reader):
@@ -230,14 +235,42 @@ def _decide(k: int) -> tuple[str, float]:
                     if job.commit:
                         text, form = _as_committed(text)
                         stored = Stored.of(form)
-                    entry = (i, text, rnd, year, version, rows, stored)
-                pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
+                    made = None
+                    if outputs is not None:
+                        try:
+                            made = outputs.made([(text, 1 if job.draw else 0)], unplaced=True)
+                        except Exception:  # the run makes this line's outputs itself (and meets the error, if it is one)
+                            made = None
+                    entry = (i, text, rnd, year, version, rows, stored, made)
+                f.write(_pickled(entry))
                 with job.done.get_lock():
                     job.done.value += 1
     finally:
         reader.close()
         scratch.close()
     return path, time.process_time() - cpu
+
+
+def _worker_outputs(job: Job, k: int) -> Any:
+    """Worker `k`'s copy of the run's outputs (`batch.worker_outputs`), or None when the run makes every output."""
+    if job.outputs is None:
+        return None
+    folder = Path(job.folder) / f"outputs-{k}"
+    folder.mkdir()
+    return worker_outputs(job.versions, folder, *job.outputs)
+
+
+def _pickled(entry: tuple[Any, ...]) -> bytes:
+    """An entry of a worker's file; an explanation's exception that cannot be pickled is written as its words."""
+    try:
+        return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        made = entry[-1]
+        failed = made.drawn[-1][1] if made is not None and made.drawn else None
+        if not isinstance(failed, Exception):
+            raise
+        made.drawn[-1] = ({}, RuntimeError(f"{type(failed).__name__}: {failed}"))
+        return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 #: Where a committed decision's commit number goes, until the parent knows it: a JSON string no decision holds
@@ -333,10 +366,14 @@ def decide_round(
     rounds: dict[str, dict[int, CompiledPolicy]],
     progress: Progress,
     on_decided: Callable[[int], None] | None = None,
+    outputs: Callable[[], Any] | None = None,
+    steps: Steps | None = None,
 ) -> Outcome:
     """Decide the round of `job` on `job.workers` processes; write decisions and errors in input order and every
     commit into `target` (the real ledger with `job.commit`). Raises `Fallback` (nothing written, nothing
-    committed) when the round must be decided on one process."""
+    committed) when the round must be decided on one process. `outputs` (with `job.outputs`): makes the run's
+    outputs (`batch._Outputs`) when the merge starts, which writes what the workers made of each decision in its
+    place. `steps`: the merge is said as a step, after the progress bar."""
     global _JOB
     if job.workers < 2 or not fork_available():
         raise Fallback(msg("batch.fallback.one") if job.workers < 2 else msg("batch.fallback.no_fork"))
@@ -386,6 +423,7 @@ def decide_round(
         job.assigned, largest = groups(keys, job.workers)
         job.rows = job.commit or any(v.round_budget is not None for v in job.versions.versions)
         job.done = ctx.Value("q", 0)
+        job.draw = job.outputs is not None and job.outputs[0] and total <= REPORT_LIMIT  # (a larger round has no report)
         lap("groups")
         try:
             with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
@@ -400,7 +438,12 @@ def decide_round(
         except BrokenProcessPool:  # nothing merged or committed yet: the whole round is decided again on one process
             raise Fallback(msg("batch.fallback.broken")) from None
         lap("deciding", [c for _p, c in done])
-        _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided)
+        if steps is not None:  # what is left is written: said after the bar, as the output steps are
+            progress.update(total, 1.0, force=True)
+            progress.finish()
+            steps.start(msg("batch.step.merge", n=total))
+        made = outputs() if outputs is not None and job.outputs is not None else None
+        _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided, made)
         lap("merge")
         failed = False
         return Outcome(largest, total, seconds, cpu, busiest)
@@ -419,8 +462,10 @@ def _merge(
     summary: BatchSummary,
     rounds: dict[str, dict[int, CompiledPolicy]],
     on_decided: Callable[[int], None] | None,
+    outputs: Any = None,
 ) -> None:
-    """The workers' files merged in input order: decisions and errors written, commits written into `target`."""
+    """The workers' files merged in input order: decisions and errors written, commits written into `target`, and
+    what the workers made of each decision written into `outputs` (`batch._Outputs.placed`), if given."""
     scratch = None if job.commit else target.db.locked()  # the run's own scratch ledger: one transaction
     if scratch is not None:
         scratch.__enter__()
@@ -431,7 +476,7 @@ def _merge(
                 summary.failed += 1
                 err_f.write(entry[1])
             else:
-                _i, line, rnd, year, version, decided, stored = entry
+                _i, line, rnd, year, version, decided, stored, made = entry
                 if decided is None:
                     pass
                 elif stored is not None:  # committing: the number of the new commit goes into both forms
@@ -441,6 +486,8 @@ def _merge(
                 else:
                     target.import_commit(decided)
                 dec_f.write(line)
+                if outputs is not None:
+                    outputs.placed(line, made)
                 rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
                 summary.decided += 1
             if on_decided is not None:
