@@ -685,6 +685,25 @@ def test_a_round_on_workers_makes_its_outputs_on_the_workers(policy, tmp_path: P
     assert "app-unplaced" not in page and 'id="app-1"' in page and f'id="app-{one.decided}-item-1"' in page
 
 
+@pytest.mark.parametrize("scaled", [False, True])
+def test_a_budget_round_on_workers_keeps_what_they_made_unless_it_is_scaled(policy, tmp_path: Path, monkeypatch, scaled: bool) -> None:
+    # as on one worker: what the workers made is kept when the budget scales nothing (1 billion against the round's
+    # ~10 million approved), and thrown away, files and totals, when it scales the round (100,000): every output is
+    # then made after deciding from the scaled decisions. The files are one worker's writing them all after deciding
+    from test_ledger_support import policy_with_budget
+
+    chosen = policy_with_budget(tmp_path, "10万" if scaled else "1000000000")
+    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
+    assert bool(two.scaling) is bool(after.scaling) is scaled
+    assert len(placed) == two.decided and all(placed) and final == ([1] if scaled else [])
+    assert two.report == after.report == "written" and two.approved_total == after.approved_total
+    assert _files(tmp_path / "two") == _files(tmp_path / "after")
+
+
 def test_a_round_on_workers_without_outputs_while_deciding_makes_them_after_on_the_processes(policy, tmp_path: Path, monkeypatch) -> None:
     # `outputs_while_deciding=False`: the workers only decide; the outputs are made on the pool after deciding
     inp = _generated_round(tmp_path / "in.jsonl", 8, 150)

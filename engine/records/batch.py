@@ -322,11 +322,11 @@ def run_batch(
     writing them all after deciding (`False`, or where `fork` is not available, in a process with other threads, or
     if that process fails). A round budget that scales a round changes decisions already written: what that
     process made is then thrown away and every output made after deciding. On `workers`, each worker makes the
-    outputs of the decisions it writes, and the merge writes them in their place (unless a version has a round
-    budget: then all after deciding).
+    outputs of the decisions it writes, and the merge writes them in their place (thrown away in the same way if a
+    round budget then scales the round).
 
-    `output_processes`: when the outputs are all made after deciding (a round budget that scales, a budget round
-    on `workers`, no outputs made while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
+    `output_processes`: when the outputs are all made after deciding (a round budget that scales, no outputs made
+    while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
     per core (at most 4). The same files either way.
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
@@ -377,12 +377,11 @@ def run_batch(
     merged: list[_Outputs] = []  # the outputs made on the workers (`--workers`), merged in input order, if they are
 
     def merged_outputs() -> _Outputs:
-        made = _Outputs(versions, out, None, {}, summary, report, report_lang)
+        # totals of their own: thrown away with the files if a budget scales the round after the merge
+        made = _Outputs(versions, out, None, {}, BatchSummary(order=order), report, report_lang)
         merged.append(made)
         return made
 
-    # on the workers: unless a round budget may scale the round after deciding (its decisions would change)
-    on_workers = outputs_while_deciding and not any(v.round_budget is not None for v in versions.versions)
     try:
         # backslashreplace: an error record quotes raw input, which may hold a lone surrogate no UTF-8 file can;
         # inside a JSON string its escape (\ud800) reads back as the same text
@@ -396,7 +395,7 @@ def run_batch(
                 parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
                     dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
-                    merged_outputs if on_workers else None, (report, report_lang), steps,
+                    merged_outputs if outputs_while_deciding else None, (report, report_lang), steps,
                 )  # fmt: skip
                 for rec in () if parallel else reader:
                     summary.applications += 1
@@ -426,8 +425,14 @@ def run_batch(
         summary.scaling = scaled
         if early is not None and scaled:  # made from decisions that scaling has changed: thrown away, made again
             early.cancel()
+        if merged and scaled:  # likewise
+            merged.pop().discard()
         if merged:  # made on the workers and merged in order: only the last steps are left
+            made = merged[0].summary
+            made.applications, made.decided, made.failed = summary.applications, summary.decided, summary.failed
             merged[0].finish(raw_path, steps)
+            for name in _OUTPUT_FIELDS:
+                setattr(summary, name, getattr(made, name))
         elif early is None or scaled or not early.finish(out, raw_path, summary, steps):
             if early is not None and early.failed is not None and not quiet:  # (why the outputs take longer now)
                 steps.done()
@@ -973,6 +978,20 @@ class _Outputs:
             self.page.add(entry, body)
         except Exception as exc:  # a report that cannot be drawn must not lose the decisions
             self.failed, self.page = exc, None
+
+    def discard(self) -> None:
+        """What was made is not wanted (a budget scaled the round after it was made): its files closed as they
+        are, for `_final_pass` to write again."""
+        self.stop_pool()
+        for f in (
+            self.items_csv.f,
+            self.apps_csv.f,
+            *self.xlsx.sheets.values(),
+            self.dst,
+            *(() if self.page is None else (self.page.spool,)),
+        ):
+            if f is not None:
+                f.close()
 
     def stop_pool(self) -> None:
         if self.pool is not None:
