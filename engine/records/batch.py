@@ -983,15 +983,14 @@ class _Outputs:
         """What was made is not wanted (a budget scaled the round after it was made): its files closed as they
         are, for `_final_pass` to write again."""
         self.stop_pool()
-        for f in (
-            self.items_csv.f,
-            self.apps_csv.f,
-            *self.xlsx.sheets.values(),
-            self.dst,
-            *(() if self.page is None else (self.page.spool,)),
-        ):
-            if f is not None:
-                f.close()
+        for f in self._open_files():
+            f.close()
+
+    def _open_files(self) -> list[IO[Any]]:
+        """The files this writes as lines come: the CSVs, the workbook's spooled sheets, decisions.jsonl (when it
+        writes it) and the report's spool."""
+        files = [self.items_csv.f, self.apps_csv.f, *self.xlsx.sheets.values(), self.dst, self.page and self.page.spool]
+        return [f for f in files if f is not None]
 
     def stop_pool(self) -> None:
         if self.pool is not None:
@@ -1226,15 +1225,8 @@ class _Outputs:
         where the processes read the lines given by `span`."""
         self.raw_path = source
         if processes > 1 and (self.page is None or self.page.spool is not None):
-            for f in (
-                self.items_csv.f,
-                self.apps_csv.f,
-                *self.xlsx.sheets.values(),
-                self.dst,
-                *(() if self.page is None else (self.page.spool,)),
-            ):
-                if f is not None:
-                    f.flush()  # (a copy of what a buffer holds would be written again by the process)
+            for f in self._open_files():
+                f.flush()  # (a copy of what a buffer holds would be written again by the process)
             self.pool = _OutputPool.start(self, processes, streams)
 
     def _pool_done(self) -> None:
