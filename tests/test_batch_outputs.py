@@ -822,3 +822,34 @@ def test_the_outputs_process_reads_a_line_whose_character_is_half_written(tmp_pa
     summary = BatchSummary()
     assert list(_growing(path, Run(), summary)) == [line]
     assert (summary.applications, summary.decided, summary.failed) == (1, 1, 0)
+
+
+def test_an_explanation_failing_with_an_exception_that_cannot_be_pickled_on_a_worker_fails_the_report_in_its_words(
+    policy, tmp_path: Path, monkeypatch
+) -> None:
+    # a worker's explanation that fails with an exception pickle cannot carry (it holds a lambda) still reaches the
+    # run: as its words, and the report fails with them, as when the run draws it; every other output is written
+    from engine.explaining import render
+
+    class Odd(Exception):
+        def __init__(self, text: str) -> None:
+            super().__init__(text)
+            self.hook = lambda: None  # (not picklable)
+
+    real = render.ReportPage.draw
+
+    def draw(self, entry, anchor):  # type: ignore[no-untyped-def]
+        if str(entry.get("claim_id", "")).endswith("5"):
+            raise Odd("cannot draw this one")
+        return real(self, entry, anchor)
+
+    monkeypatch.setattr(render.ReportPage, "draw", draw)  # (the workers are forked after it)
+    inp = _generated_round(tmp_path / "in.jsonl", 4, 120)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    one = run_batch(policy, inp, tmp_path / "one", quiet=True, ledger_url=url)
+    two = run_batch(policy, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
+    assert one.report.startswith("failed") and "cannot draw this one" in one.report
+    assert two.report == "failed: RuntimeError: Odd: cannot draw this one"
+    assert two.decided == one.decided and not (tmp_path / "two" / "report.html").exists()
+    for name in ("decisions.jsonl", "summary_items.csv", "summary_applications.csv"):
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

@@ -1423,6 +1423,14 @@ class _Made:
     drawn: list[tuple[dict[str, Any], bytes | str | Exception]]  # (index row's data, explanation), or what stopped them
     part: BatchSummary  # the chunk's totals
 
+    def failure_in_words(self) -> bool:
+        """Its last explanation's exception (one that cannot be pickled) put as its words; False if it has none."""
+        failed = self.drawn[-1][1] if self.drawn else None
+        if not isinstance(failed, Exception):
+            return False
+        self.drawn[-1] = ({}, RuntimeError(f"{type(failed).__name__}: {failed}"))
+        return True
+
 
 def _index_row(d: Mapping[str, Any]) -> dict[str, Any]:
     """What `ReportPage.add` reads of a decision whose explanation is given (its index row: `_slim`'s keys, and the
@@ -1552,9 +1560,7 @@ def _pool_process(conn: Any, other: Any, others: list[Any], outputs: _Outputs) -
             return
         except Exception:  # an explanation's exception that cannot be pickled: sent as its words
             assert made is not None
-            failed = made.drawn[-1][1]
-            assert isinstance(failed, Exception)
-            made.drawn[-1] = ({}, RuntimeError(f"{type(failed).__name__}: {failed}"))
+            made.failure_in_words()
             try:
                 conn.send(made)
             except (OSError, ValueError):

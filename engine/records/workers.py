@@ -40,6 +40,7 @@ process; its verdicts are inherited by the workers.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import io
 import json
@@ -235,12 +236,10 @@ def _decide(k: int) -> tuple[str, float]:
                     if job.commit:
                         text, form = _as_committed(text)
                         stored = Stored.of(form)
-                    made = None
+                    made = None  # (when the worker cannot make them, the run makes this line's outputs itself)
                     if outputs is not None:
-                        try:
+                        with contextlib.suppress(Exception):
                             made = outputs.made([(text, 1 if job.draw else 0)], unplaced=True)
-                        except Exception:  # the run makes this line's outputs itself (and meets the error, if it is one)
-                            made = None
                     entry = (i, text, rnd, year, version, rows, stored, made)
                 f.write(_pickled(entry))
                 with job.done.get_lock():
@@ -266,10 +265,8 @@ def _pickled(entry: tuple[Any, ...]) -> bytes:
         return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
         made = entry[-1]
-        failed = made.drawn[-1][1] if made is not None and made.drawn else None
-        if not isinstance(failed, Exception):
+        if made is None or not made.failure_in_words():
             raise
-        made.drawn[-1] = ({}, RuntimeError(f"{type(failed).__name__}: {failed}"))
         return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -442,7 +439,7 @@ def decide_round(
             progress.update(total, 1.0, force=True)
             progress.finish()
             steps.start(msg("batch.step.merge", n=total))
-        made = outputs() if outputs is not None and job.outputs is not None else None
+        made = outputs() if outputs is not None else None
         _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided, made)
         lap("merge")
         failed = False
