@@ -29,6 +29,13 @@ decisions it writes (the default there), and on N workers with every output afte
 after the bar, and writes the decisions and what the workers made of them). Every output file must be the same
 every way (summary.xlsx by its parts, summary.json but its seconds), or the benchmark stops. The CPU time of the
 child processes (the outputs' process, which works while the round is decided; the workers) is printed beside it.
+
+    PYTHONPATH=. python benchmarks/bench_batch.py --outputs --items 100000 --repeat 1 --budget 1000万
+
+`--budget AMOUNT` (with `--outputs`): the same ways for a round with a budget (a copy of the policy with
+`round_budget: {amount: AMOUNT}`), each run committed into a fresh ledger, so that a budget below the round's
+approved total scales the round after deciding: what was made while deciding is thrown away and every output is
+made after deciding from the scaled decisions.
 """
 
 from __future__ import annotations
@@ -68,10 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policy", default=str(ROOT / "policies" / "pinggu_2020.yaml"))
     ap.add_argument("--commit", action="store_true", help="commit the round (each run into its own copy of the history ledger)")
     ap.add_argument("--outputs", action="store_true", help="time the outputs after deciding, per step (see above)")
+    ap.add_argument(
+        "--budget",
+        help="with --outputs: a round budget (policy text, e.g. 1000万) written into a copy of the policy, each run committed "
+        "into a fresh ledger, so that the budget scales the round after deciding",
+    )
     args = ap.parse_args(argv)
+    if args.budget and not args.outputs:
+        ap.error("--budget goes with --outputs")
     policy = load_policy(args.policy)
     if args.outputs:
-        return outputs(policy, args.items, args.repeat, args.workers)
+        return outputs(policy, args.items, args.repeat, args.workers, args.budget)
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'ledger.sqlite'}"
@@ -161,7 +175,18 @@ def _parts(out: Path) -> dict[str, Any]:
     return found
 
 
-def outputs(policy: Any, items: int, repeat: int, workers: int = 1) -> int:
+def _with_budget(policy_path: Path, amount: str, folder: Path) -> Any:
+    """A copy of the policy at `policy_path` (beside its texts) with the round budget `amount`."""
+    text = policy_path.read_text(encoding="utf-8")
+    if "  currency: CNY\n" not in text:
+        raise SystemExit(f"--budget: no '  currency: CNY' line in {policy_path} to put the round budget after")
+    shutil.copytree(policy_path.parent / "texts", folder / "texts", dirs_exist_ok=True)
+    copy = folder / policy_path.name
+    copy.write_text(text.replace("  currency: CNY\n", f"  currency: CNY\n  round_budget: {{amount: {amount}}}\n", 1), encoding="utf-8")
+    return load_policy(copy)
+
+
+def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str | None = None) -> int:
     """`--outputs`: the seconds after deciding, per output step, each way in turn (module docstring)."""
     marks: list[tuple[str, float, float]] = []
 
@@ -192,6 +217,9 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1) -> int:
                     break
                 f.write(line + "\n")
         url = f"sqlite:///{folder / 'none.sqlite'}"  # no ledger: decided without history
+        if budget:  # committed, each run into a fresh ledger, for the budget to scale the round
+            policy = _with_budget(Path(policy.file), budget, folder / "policy")
+            url = f"sqlite:///{folder / 'round.sqlite'}"
         after: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         after_cpu: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         first: dict[str, Any] | None = None
@@ -199,6 +227,9 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1) -> int:
             for early, w in ways if n % 2 == 0 else ways[::-1]:
                 out = folder / f"out-{early}-{w}"
                 marks.clear()
+                if budget:
+                    for old in folder.glob("round.sqlite*"):
+                        old.unlink()
                 last = [0.0, 0.0]
                 children = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start, start_cpu = time.perf_counter(), time.process_time()
@@ -207,6 +238,7 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1) -> int:
                     round_path,
                     out,
                     ledger_url=url,
+                    commit=bool(budget),
                     quiet=True,
                     outputs_while_deciding=early,
                     workers=w,

@@ -427,6 +427,74 @@ def test_explanations_drawn_on_processes_are_the_files_the_run_draws(policy, tmp
     assert _files(tmp_path / "pooled") == _files(tmp_path / "alone")
 
 
+def test_a_scaled_round_whose_last_chunk_is_larger_than_a_pipe_does_not_hang(policy, tmp_path: Path, monkeypatch) -> None:
+    # A scaled round sends its decision lines themselves (scaled by the run) to the pool, ~10-30 KB each, not
+    # their places in a file. At 16 lines a chunk (the real POOL_CHUNK), a chunk and a process's answer (16
+    # explanations) are each larger than the pipe (a socket pair) holds. 45 applications: two whole chunks, then
+    # the last one, of 13, sent by the drain while the first process still owed its answer -- before the fix, the
+    # run waited to send it while that process waited to send its answer, forever (a 1000万 budget on a
+    # 10,000-application round hung so). An alarm turns a hang into a failure here; the files are the run's own.
+    import signal
+
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    chosen = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 3, 450)  # 45 claims (and two lines that are not)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    chunk = batch_mod.POOL_CHUNK
+    _pool(monkeypatch, 0)
+    alone = run_batch(chosen, inp, tmp_path / "alone", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    started = _pool(monkeypatch, 2)
+    monkeypatch.setattr(batch_mod, "POOL_CHUNK", chunk)
+    in_flight: list[int] = []  # for each chunk sent: the answers its process still owed then
+
+    class Watched:  # a process's pipe, counting the chunks sent and the answers read
+        def __init__(self, conn: object) -> None:
+            self.conn, self.owed = conn, 0
+
+        def send(self, chunk: object) -> None:
+            in_flight.append(self.owed)
+            self.owed += 1
+            self.conn.send(chunk)  # type: ignore[attr-defined]
+
+        def recv(self) -> object:
+            self.owed -= 1
+            return self.conn.recv()  # type: ignore[attr-defined]
+
+        def close(self) -> None:
+            self.conn.close()  # type: ignore[attr-defined]
+
+    patched = batch_mod._OutputPool.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls, *a, **k):  # type: ignore[no-untyped-def]
+        pool = patched(cls, *a, **k)
+        if pool is not None:
+            pool.conns = [Watched(c) for c in pool.conns]
+        return pool
+
+    monkeypatch.setattr(batch_mod._OutputPool, "start", classmethod(start))
+
+    class Hung(Exception):  # (not TimeoutError: an OSError, which the pool takes for a dead process)
+        pass
+
+    def hung(*_: object) -> None:
+        signal.alarm(5)  # again, should stopping the pool wait too
+        raise Hung("the run waited on its outputs' processes for 60 s")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        pooled = run_batch(chosen, inp, tmp_path / "pooled", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert chunk == 16 and alone.decided == pooled.decided == 45 and pooled.scaling and started and started[0] is not None
+    assert len(in_flight) == 3 and set(in_flight) == {0}  # never a second chunk to a process that owes one
+    assert _files(tmp_path / "pooled") == _files(tmp_path / "alone")
+
+
 def test_a_drawing_process_that_dies_leaves_its_explanations_to_the_run(policy, tmp_path: Path, monkeypatch) -> None:
     # a process is killed on its third explanation: the run draws every explanation it owed (and those sent to
     # the other process after it), in order, and says so; every file is the same

@@ -1481,13 +1481,11 @@ class _OutputPool:
     def put(self, item: tuple[str | tuple[int, int], int], take: Callable[[_Made], None]) -> None:
         self.chunk.append(item)
         if len(self.chunk) >= POOL_CHUNK:
-            if len(self.sent) >= len(self.conns):  # the next process's last chunk: its answer first
-                self._receive(take)
-            self._send()
+            self._send(take)
 
     def drain(self, take: Callable[[_Made], None]) -> None:
         if self.chunk:
-            self._send()
+            self._send(take)
         while self.sent:
             self._receive(take)
 
@@ -1498,7 +1496,11 @@ class _OutputPool:
         self.chunk = []
         return out
 
-    def _send(self) -> None:
+    def _send(self, take: Callable[[_Made], None]) -> None:
+        """The chunk sent to the next process in turn, once that process's answer to its last chunk is taken (never
+        two in flight to one process: see POOL_CHUNK; the last, short chunk too)."""
+        if len(self.sent) >= len(self.conns):
+            self._receive(take)
         k = self.turn
         try:
             self.conns[k].send(self.chunk)
@@ -1520,11 +1522,9 @@ class _OutputPool:
         take(made)
 
     def stop(self) -> None:
+        # (closed, not sent None: a process that is itself sending a large answer would never read it, and the send
+        # would wait forever; on its closed pipe a process's `recv` ends, and its `send` fails, and it returns)
         for conn in self.conns:
-            try:
-                conn.send(None)
-            except (OSError, ValueError):
-                pass
             conn.close()
         for process in self.processes:
             process.join(timeout=5)
