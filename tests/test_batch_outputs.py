@@ -495,14 +495,21 @@ def test_a_scaled_round_whose_last_chunk_is_larger_than_a_pipe_does_not_hang(pol
     assert _files(tmp_path / "pooled") == _files(tmp_path / "alone")
 
 
-def test_a_drawing_process_that_dies_leaves_its_explanations_to_the_run(policy, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("budget", [None, "300万"])
+def test_a_drawing_process_that_dies_leaves_its_explanations_to_the_run(policy, tmp_path: Path, monkeypatch, budget: str | None) -> None:
     # a process is killed on its third explanation: the run draws every explanation it owed (and those sent to
-    # the other process after it), in order, and says so; every file is the same
+    # the other process after it), in order, and says so; every file is the same. With a budget of 300万 the round
+    # of 2022 (4,205,189.18 approved) is scaled and those of 2021 and 2023 (under 50万 each) are not: the lines the
+    # processes owed are scaled by the run, where their round was, and written to decisions.jsonl in their place
     import os
     import signal
 
+    from test_ledger_support import policy_with_budget
+
     from engine.explaining import render
 
+    if budget is not None:
+        policy = policy_with_budget(tmp_path, budget)
     inp = _generated_round(tmp_path / "in.jsonl", 4, 150)
     url = f"sqlite:///{tmp_path / 'none.sqlite'}"
     _pool(monkeypatch, 0)
@@ -524,6 +531,7 @@ def test_a_drawing_process_that_dies_leaves_its_explanations_to_the_run(policy, 
     s = run_batch(policy, inp, tmp_path / "pooled", ledger_url=url, stderr=err, outputs_while_deciding=False)
     assert started and started[0] is not None
     assert s.report == "written"
+    assert list(s.scaling) == list(alone.scaling) == ([] if budget is None else ["pinggu-ip-promotion/2022"])
     assert s.warnings == [*alone.warnings, msg("batch.report.process_died")]
     assert "the run made the rest itself" in err.getvalue()  # said with the summary's warnings
     a, b = _files(tmp_path / "alone"), _files(tmp_path / "pooled")

@@ -49,6 +49,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 from engine.core.errors import EngineError
 from engine.core.i18n import FALLBACK, Msg, language, languages, lookup, msg, tr
 from engine.core.quantities import format_money
@@ -1002,14 +1004,14 @@ class _Outputs:
 
     def _pool_died(self) -> None:
         """An outputs' process ended without what it owed: the run makes every line still owed, in order, itself
-        (each as `line` would have: already scaled and in decisions.jsonl, its place in the report counted)."""
+        (each as `line` would have, its place in the report counted: scaled and written to decisions.jsonl here)."""
         pool = self.pool
         assert pool is not None
         self.pool = None
         pool.stop()
         self.summary.warnings.append(msg("batch.report.process_died"))
-        for line, place in pool.owed():
-            self._use(json.loads(self._line(line)), place)
+        for line, place, _ in pool.owed():
+            self._use(self._read(self._line(line))[0], place)
 
     def _line(self, line: str | tuple[int, int]) -> str:
         """A decision line sent to the pool: itself, or read from where it is in decisions.partial.jsonl."""
@@ -1023,47 +1025,59 @@ class _Outputs:
 
     def line(self, line: str) -> None:
         """One decision's line (of decisions.partial.jsonl): its rows, totals, line of decisions.jsonl and report
-        entry -- made here, or (`use_pool`) sent to the outputs' processes, its line of decisions.jsonl written here."""
-        if self.pool is not None:
-            if self.scaled:  # scaled here (the ledger is this process's): the processes get the decision's new line
-                line = self._read(line)[1]
-            self._send(line)
-            return
+        entry, made here (without the pool: `span` sends a line to it)."""
+        assert self.pool is None
         d = self._read(line)[0]
         self._use(d, self._counted())
 
-    def span(self, at: int, size: int) -> None:
-        """`line` of the decision line at bytes `at`..`at + size` of decisions.partial.jsonl, unscaled, with the pool
-        (`use_pool`): its outputs' process reads it there (the run does not read it at all)."""
-        self._send((at, size))
+    def span(self, at: int, size: int, scaling: _Scaling | None = None) -> None:
+        """`line` of the decision line at bytes `at`..`at + size` of decisions.partial.jsonl, with the pool
+        (`use_pool`): its outputs' process reads it there, and scales it by `scaling` (`scaling_of`), and the run
+        writes its line of decisions.jsonl when the process's answer comes back (the run does not read it at all)."""
+        self._send((at, size), scaling)
 
-    def _send(self, line: str | tuple[int, int]) -> None:
+    def scaling_of(self, line: bytes) -> _Scaling | None:
+        """What an outputs' process needs to scale a decision line as `_read` would: its round and its claim's grants
+        in the ledger (this process's: a scratch ledger is in its memory). None when its round is not scaled. The
+        line is read only for its claim id and round (msgspec's decoder skips the rest)."""
+        where = _LEDGER_ROUND.decode(line)
+        rnd = where.ledger.round if where.ledger is not None else ""
+        if rnd not in self.scaled:
+            return None
+        assert self.target is not None  # a round is scaled in the ledger its grants are in
+        return rnd, self.target.claim_grant_amounts(where.claim_id)
+
+    def _send(self, line: str | tuple[int, int], scaling: _Scaling | None = None) -> None:
         if self.pool is None:  # it ended (`_pool_died`): the run makes the rest itself
-            self._use(json.loads(self._line(line)), self._counted())
+            self._use(self._read(self._line(line))[0], self._counted())
             return
         try:
-            self.pool.put((line, self._counted()), self._take)
+            self.pool.put((line, self._counted(), scaling), self._take)
         except _PoolDied:
             self._pool_died()
 
     def _read(self, line: str) -> tuple[dict[str, Any], str]:
         """A decision's line read, scaled if its round was, and written to decisions.jsonl (when that is written)."""
         d = json.loads(line)
-        record = self.scaled.get(d.get("ledger", {}).get("round", ""))
-        if record is not None:
+        rnd = d.get("ledger", {}).get("round", "")
+        if rnd in self.scaled:
             assert self.target is not None  # a round is scaled in the ledger its grants are in
-            versions = self.versions
-            apply_scaling(
-                d,
-                record,
-                self.target.claim_grant_amounts(d["claim_id"]),
-                self.by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d)),
-                self.says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
-            )
-        text = line if record is None else json.dumps(d, ensure_ascii=False) + "\n"
+            line = self._scaled(d, (rnd, self.target.claim_grant_amounts(d["claim_id"])))
         if self.dst is not None:
-            self.dst.write(text)
-        return d, text
+            self.dst.write(line)
+        return d, line
+
+    def _scaled(self, d: dict[str, Any], scaling: _Scaling) -> str:
+        """The decision `d` scaled in place by its round's record and its claim's grants (`scaling`); its new line."""
+        versions = self.versions
+        apply_scaling(
+            d,
+            self.scaled[scaling[0]],
+            scaling[1],
+            self.by_version.get(d.get("policy", {}).get("hash")) or _articles(versions.for_decision(d)),
+            self.says.get(d.get("policy", {}).get("hash")) or scaling_says(versions.for_decision(d)),
+        )
+        return json.dumps(d, ensure_ascii=False, check_circular=False) + "\n"  # (a tree json.loads made: no cycle)
 
     def _counted(self) -> int:
         """The next decision's place in the report (its anchor `app-<n>`), 0 when it gets none: no report, a report
@@ -1151,10 +1165,11 @@ class _Outputs:
         ]
         return rows, app_row
 
-    def made(self, chunk: Sequence[tuple[str | tuple[int, int], int]], unplaced: bool = False) -> _Made:
-        """On an outputs' process (`_OutputPool`): what `_use` would do with each (decision line, place in the report)
-        of `chunk`, made as text for the run to write in its place (`_take`): the CSVs' rows, the workbook's rows
-        (cut where their row numbers go), each explanation drawn with its index row's data, and the totals.
+    def made(self, chunk: Sequence[_PoolItem], unplaced: bool = False) -> _Made:
+        """On an outputs' process (`_OutputPool`): what `_use` would do with each (decision line, place in the report,
+        scaling) of `chunk`, made as text for the run to write in its place (`_take`): the CSVs' rows, the workbook's
+        rows (cut where their row numbers go), each explanation drawn with its index row's data, and the totals; and
+        in a run with a scaled round, each line of decisions.jsonl (scaled by `_scaled` where `scaling` says).
         `unplaced` (on a deciding worker, `batch --workers`): each place is only whether to draw; the explanation's
         anchor is `UNPLACED`, which `placed` sets when the run knows the place."""
         part = BatchSummary()
@@ -1162,8 +1177,12 @@ class _Outputs:
         sheets: list[tuple[str, list[bytes] | tuple[Any, ...]]] = []
         drawn: list[tuple[dict[str, Any], bytes | str | Exception]] = []
         words, xlsx, page = self.words, self.xlsx, self.page
-        for line, place in chunk:
-            d = json.loads(self._line(line))
+        lines: list[str] = []
+        for where, place, scaling in chunk:
+            line = self._line(where)
+            d = json.loads(line)
+            if self.dst is not None:  # (a run with a round scaled: it writes decisions.jsonl)
+                lines.append(self._scaled(d, scaling) if scaling is not None else line)
             items, app_row = self._rows(d, part)
             for row in items:
                 items_csv.row(row)
@@ -1181,7 +1200,7 @@ class _Outputs:
                     drawn.append((_index_row(d), body.encode("utf-8")))  # the bytes the page's spool keeps
                 except UnicodeEncodeError:  # no UTF-8 file can hold it: the run's page fails with it as always
                     drawn.append((_index_row(d), body))
-        return _Made(items_csv.done(), apps_csv.done(), sheets, drawn, part)
+        return _Made(items_csv.done(), apps_csv.done(), sheets, drawn, part, lines)
 
     def placed(self, line: str, made: _Made | None) -> None:
         """A decision line merged in input order (`batch --workers`) with what its worker made of it (`made`, drawn
@@ -1203,6 +1222,8 @@ class _Outputs:
 
     def _take(self, made: _Made) -> None:
         """What an outputs' process made of a chunk of lines (`made`), written in its place."""
+        if self.dst is not None:
+            self.dst.writelines(made.lines)
         self.items_csv.take(made.items_csv)
         self.apps_csv.take(made.apps_csv)
         xlsx = self.xlsx
@@ -1337,11 +1358,11 @@ def _final_pass(
     if summary.decided > POOL_FROM:
         outputs.use_pool(output_processes(processes), streams, raw_path)
     try:
-        if outputs.pool is not None and not scaled:  # the lines are read by the pool's processes: only where they are
+        if outputs.pool is not None:  # the lines are read (and scaled) by the pool's processes: only where they are
             with open(raw_path, "rb") as raw:
                 at = 0
                 for line_bytes in raw:
-                    outputs.span(at, len(line_bytes))
+                    outputs.span(at, len(line_bytes), outputs.scaling_of(line_bytes) if scaled else None)
                     at += len(line_bytes)
         else:
             with open(raw_path, encoding="utf-8") as src:
@@ -1367,6 +1388,27 @@ def worker_outputs(versions: PolicySet, folder: Path, report: bool, report_lang:
 #: begins its section's and items' `id` attributes, where `_Outputs.placed` puts the place in
 UNPLACED = "app-unplaced"
 _UNPLACED_ID = f' id="{UNPLACED}'.encode()
+
+#: how an outputs' process scales a decision line of a scaled round (`_Outputs.scaling_of`): the round, and the
+#: claim's grants in the ledger (item id -> amount now, amount before scaling)
+_Scaling = tuple[str, dict[str, Any]]
+#: what an outputs' process is sent per decision: its line (or where it is in decisions.partial.jsonl), its place in
+#: the report (0: none), and its scaling (None: its round is not scaled)
+_PoolItem = tuple[str | tuple[int, int], int, _Scaling | None]
+
+
+class _Round(msgspec.Struct):
+    round: str = ""
+
+
+class _LedgerRound(msgspec.Struct):
+    """What `_Outputs.scaling_of` reads of a decision line: its claim id and its ledger round."""
+
+    claim_id: Any = None
+    ledger: _Round | None = None
+
+
+_LEDGER_ROUND = msgspec.json.Decoder(_LedgerRound)
 
 #: a round of more decisions than this makes its outputs on processes after deciding (`_OutputPool`)
 POOL_FROM = 200
@@ -1422,6 +1464,7 @@ class _Made:
     sheets: list[tuple[str, list[bytes] | tuple[Any, ...]]]  # (sheet, `XlsxOut.parts`) in the order written
     drawn: list[tuple[dict[str, Any], bytes | str | Exception]]  # (index row's data, explanation), or what stopped them
     part: BatchSummary  # the chunk's totals
+    lines: list[str] = field(default_factory=list)  # its lines of decisions.jsonl, when the run writes that (a round scaled)
 
     def failure_in_words(self) -> bool:
         """Its last explanation's exception (one that cannot be pickled) put as its words; False if it has none."""
@@ -1454,8 +1497,8 @@ class _OutputPool:
 
     def __init__(self, processes: list[Any], conns: list[Any]) -> None:
         self.processes, self.conns = processes, conns
-        self.chunk: list[tuple[str | tuple[int, int], int]] = []  # (line or where it is, place) not yet sent
-        self.sent: collections.deque[tuple[int, list[tuple[str | tuple[int, int], int]]]] = collections.deque()  # (process, chunk)
+        self.chunk: list[_PoolItem] = []  # (line or where it is, place) not yet sent
+        self.sent: collections.deque[tuple[int, list[_PoolItem]]] = collections.deque()  # (process, chunk)
         self.turn = 0
 
     @classmethod
@@ -1478,7 +1521,7 @@ class _OutputPool:
             return None
         return cls(processes, conns)
 
-    def put(self, item: tuple[str | tuple[int, int], int], take: Callable[[_Made], None]) -> None:
+    def put(self, item: _PoolItem, take: Callable[[_Made], None]) -> None:
         self.chunk.append(item)
         if len(self.chunk) >= POOL_CHUNK:
             self._send(take)
@@ -1489,7 +1532,7 @@ class _OutputPool:
         while self.sent:
             self._receive(take)
 
-    def owed(self) -> list[tuple[str | tuple[int, int], int]]:
+    def owed(self) -> list[_PoolItem]:
         """The lines sent or waiting whose outputs did not come back, in order."""
         out = [item for _, chunk in self.sent for item in chunk] + self.chunk
         self.sent.clear()

@@ -239,7 +239,7 @@ def _decide(k: int) -> tuple[str, float]:
                     made = None  # (when the worker cannot make them, the run makes this line's outputs itself)
                     if outputs is not None:
                         with contextlib.suppress(Exception):
-                            made = outputs.made([(text, 1 if job.draw else 0)], unplaced=True)
+                            made = outputs.made([(text, 1 if job.draw else 0, None)], unplaced=True)
                     entry = (i, text, rnd, year, version, rows, stored, made)
                 f.write(_pickled(entry))
                 with job.done.get_lock():
