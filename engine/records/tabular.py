@@ -1583,7 +1583,8 @@ def _row_xml(values: Sequence[Any], money: frozenset[int], letters: Sequence[str
     """A row's XML with `_ROW_NUMBER` where its number goes (`<row r="N">`, and in each cell's reference `A N`).
     No cell for None or an empty text (as openpyxl: it reads back as None); in a `money` column an amount (a
     Decimal, or the text of one) is a number cell of its own text with the money style."""
-    out = ['<row r="\x00">']
+    n = _ROW_NUMBER
+    out = [f'<row r="{n}">']
     for i, v in enumerate(values):
         if v is None:
             continue
@@ -1591,21 +1592,26 @@ def _row_xml(values: Sequence[Any], money: frozenset[int], letters: Sequence[str
             if not v:  # no cell, as openpyxl writes an empty text: reads back as None
                 continue
             if i in money and _MONEY_CELL.match(v):
-                # the decimal's own text: never a float's rendering of it (99999999999.99 stays exact)
-                out.append(f'<c r="{letters[i]}\x00" s="1"><v>{format(Decimal(v), "f")}</v></c>')
+                out.append(_money_cell(letters[i], Decimal(v)))
             else:
-                out.append(f'<c r="{letters[i]}\x00{_xml_cell_after_ref(safe(v))}')
+                out.append(f'<c r="{letters[i]}{n}{_xml_cell_after_ref(safe(v))}')
             continue
         if i in money:
             amount = _MONEY_CELL.match(v) and Decimal(v) if isinstance(v, str) else v
             if isinstance(amount, Decimal) and amount.is_finite():
-                out.append(f'<c r="{letters[i]}\x00" s="1"><v>{format(amount, "f")}</v></c>')
+                out.append(_money_cell(letters[i], amount))
                 continue
         cell = _xml_cell_after_ref(safe(v))
         if cell:  # ("" for a number with no value: no cell)
-            out.append(f'<c r="{letters[i]}\x00{cell}')
+            out.append(f'<c r="{letters[i]}{n}{cell}')
     out.append("</row>")
     return "".join(out)
+
+
+def _money_cell(letter: str, amount: Decimal) -> str:
+    """A money column's number cell (`_row_xml`'s): the decimal's own text, never a float's rendering of it
+    (99999999999.99 stays exact), in the money style."""
+    return f'<c r="{letter}{_ROW_NUMBER}" s="1"><v>{format(amount, "f")}</v></c>'
 
 
 def _xml_cell_after_ref(v: Any) -> str:
