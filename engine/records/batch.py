@@ -1589,9 +1589,7 @@ def _pool_process(conn: Any, other: Any, others: list[Any], outputs: _Outputs) -
     while True:
         try:
             chunk = conn.recv()
-        except (EOFError, OSError):
-            return
-        if chunk is None:
+        except (EOFError, OSError):  # the run closed the pipe (`_OutputPool.stop`)
             return
         try:
             made: _Made | None = outputs.made(chunk)
