@@ -1497,7 +1497,7 @@ class _OutputPool:
 
     def __init__(self, processes: list[Any], conns: list[Any]) -> None:
         self.processes, self.conns = processes, conns
-        self.chunk: list[_PoolItem] = []  # (line or where it is, place) not yet sent
+        self.chunk: list[_PoolItem] = []  # (line or where it is, place, scaling) not yet sent
         self.sent: collections.deque[tuple[int, list[_PoolItem]]] = collections.deque()  # (process, chunk)
         self.turn = 0
 
