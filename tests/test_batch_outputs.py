@@ -775,9 +775,52 @@ def test_a_budget_round_on_workers_keeps_what_they_made_unless_it_is_scaled(poli
     final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
     two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
     assert bool(two.scaling) is bool(after.scaling) is scaled
-    assert len(placed) == two.decided and all(placed) and final == ([1] if scaled else [])
+    # scaled: the merge stops writing what the workers made once the round's grants pass the budget (`ScalingAhead`)
+    assert all(placed) and (0 < len(placed) < two.decided if scaled else len(placed) == two.decided)
+    assert final == ([1] if scaled else [])
     assert two.report == after.report == "written" and two.approved_total == after.approved_total
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
+
+
+def test_a_merge_that_wrongly_foresees_scaling_still_writes_every_output(policy, tmp_path: Path, monkeypatch) -> None:
+    # `ScalingAhead` is only a shortcut: were it to say "certain" of a round that is then not scaled (a budget of
+    # 1 billion against ~10 million approved), the merge stops writing what the workers made, and every output is
+    # made after deciding instead: the files are still those of one worker writing them all after deciding
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    chosen = policy_with_budget(tmp_path, "1000000000")
+    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    monkeypatch.setattr(batch_mod.ScalingAhead, "certain", lambda self, rnd, amount: True)
+    final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
+    assert not two.scaling and not after.scaling and placed == [] and final == [1]
+    assert two.report == after.report == "written" and two.approved_total == after.approved_total
+    assert _files(tmp_path / "two") == _files(tmp_path / "after")
+
+
+def test_scaling_is_foreseen_only_past_the_largest_budget_of_any_version() -> None:
+    # versions with budgets of 10万 and 20万: which one governs the round is known only at the end (its latest
+    # year's), so a round is certain to be scaled only past 200,000 (not at it: a total equal to the budget is not
+    # scaled), each round counted apart; a version without a budget: never certain
+    from types import SimpleNamespace
+
+    from engine.records.batch import ScalingAhead
+
+    def versions(*budgets: str | None) -> object:
+        return SimpleNamespace(versions=[SimpleNamespace(round_budget=None if b is None else Decimal(b)) for b in budgets])
+
+    ahead = ScalingAhead(versions("100000", "200000"))  # type: ignore[arg-type]
+    assert not ahead.certain("r/2022", Decimal("150000.00"))
+    assert not ahead.certain("r/2023", Decimal("150000.00"))  # (another round: its own total)
+    assert not ahead.certain("r/2022", Decimal("50000.00"))  # 200,000.00: equal, not over
+    assert ahead.certain("r/2022", Decimal("0.01"))  # 200,000.01
+    assert ahead.certain("r/2023", Decimal("50000.01"))
+    never = ScalingAhead(versions("100000", None))  # type: ignore[arg-type]
+    assert not never.certain("r/2022", Decimal("1000000000"))
 
 
 def test_a_round_on_workers_without_outputs_while_deciding_makes_them_after_on_the_processes(policy, tmp_path: Path, monkeypatch) -> None:

@@ -427,7 +427,7 @@ def run_batch(
         summary.scaling = scaled
         if early is not None and scaled:  # made from decisions that scaling has changed: thrown away, made again
             early.cancel()
-        if merged and scaled:  # likewise
+        if merged and (scaled or merged[0].abandoned):  # likewise (abandoned: the merge knew it would be scaled)
             merged.pop().discard()
         if merged:  # made on the workers and merged in order: only the last steps are left
             made = merged[0].summary
@@ -504,6 +504,27 @@ def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
         (out / name).unlink(missing_ok=True)
     with open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as f:
         f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
+
+
+class ScalingAhead:
+    """Whether a round is already certain to be scaled while its decisions are still being merged (`batch --workers`):
+    once this run's own grants in it add up to more than any budget that could govern it. The ledger's total of the
+    round holds at least this run's grants (an earlier run's only add to it), and the version that governs it is
+    known only at the end (`round_policy`: its latest funding year's), so the bound is the largest budget of any
+    version, and a version without a budget makes it never certain. Only a shortcut: the round is still scaled, or
+    not, by `scale_round`, and outputs left unmade because of it are made after deciding either way."""
+
+    def __init__(self, versions: PolicySet) -> None:
+        budgets = [v.round_budget for v in versions.versions]
+        self.most: Decimal | None = None if any(b is None for b in budgets) else max(b for b in budgets if b is not None)
+        self.totals: dict[str, Decimal] = {}
+
+    def certain(self, rnd: str, amount: Decimal) -> bool:
+        """`amount` (a decision's grants before scaling) added to round `rnd`: whether it is now certain to be scaled."""
+        if self.most is None:
+            return False
+        total = self.totals[rnd] = self.totals.get(rnd, ZERO) + amount
+        return total > self.most
 
 
 def round_policy(years: dict[int, CompiledPolicy]) -> CompiledPolicy:
@@ -965,6 +986,8 @@ class _Outputs:
         self.raw_path: Path | None = None  # decisions.partial.jsonl, where lines sent by `span` are read
         self.source: IO[bytes] | None = None  # it, opened to read them
         self.drawn = 0
+        #: the merge of a round on workers stopped writing what they made (`ScalingAhead`): made after deciding
+        self.abandoned = False
         self.failed: Exception | None = None  # why the report could not be drawn
         if report:
             try:

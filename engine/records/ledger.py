@@ -611,8 +611,14 @@ class DecidedCommit:
     commit: tuple[Any, ...]
     grants: tuple[tuple[tuple[Any, ...], tuple[str, ...]], ...]
 
+    def unscaled_total(self) -> Decimal:
+        """Its grants' amounts before any scaling: what they add to their round's total (`Ledger.round_total`)."""
+        return sum((Decimal(row[_UNSCALED_AT]) for row, _keys in self.grants), Decimal(0))
+
 
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
+#: where `unscaled_amount` is in a grant's row of `export_commit` (its position, `_GRANT_COLS`, then it)
+_UNSCALED_AT = 8
 _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
 

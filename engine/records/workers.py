@@ -65,7 +65,7 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import REPORT_LIMIT, BatchSummary, Progress, Steps, decide_one, read_claim, worker_outputs
+from engine.records.batch import REPORT_LIMIT, BatchSummary, Progress, ScalingAhead, Steps, decide_one, read_claim, worker_outputs
 from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger, possible_keys
 from engine.records.tabular import InputError
@@ -466,6 +466,7 @@ def _merge(
     scratch = None if job.commit else target.db.locked()  # the run's own scratch ledger: one transaction
     if scratch is not None:
         scratch.__enter__()
+    budgets = ScalingAhead(job.versions) if outputs is not None else None
     try:
         for entry in heapq.merge(*(_entries(p) for p in paths), key=lambda e: int(e[0])):
             summary.applications += 1
@@ -483,6 +484,9 @@ def _merge(
                 else:
                     target.import_commit(decided)
                 dec_f.write(line)
+                if outputs is not None and budgets is not None and decided is not None and budgets.certain(rnd, decided.unscaled_total()):
+                    outputs.abandoned = True  # the round will be scaled: what the workers made would be thrown away
+                    outputs = None
                 if outputs is not None:
                     outputs.placed(line, made)
                 rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
