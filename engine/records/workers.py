@@ -239,9 +239,9 @@ def _decide(k: int) -> tuple[str, float]:
                     made = None  # (when the worker cannot make them, the run makes this line's outputs itself)
                     if outputs is not None:
                         with contextlib.suppress(Exception):
-                            made = outputs.made([(text, 1 if job.draw else 0, None)], unplaced=True)
+                            made = _pickled_made(outputs.made([(text, 1 if job.draw else 0, None)], unplaced=True))
                     entry = (i, text, rnd, year, version, rows, stored, made)
-                f.write(_pickled(entry))
+                f.write(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
                 with job.done.get_lock():
                     job.done.value += 1
     finally:
@@ -259,15 +259,16 @@ def _worker_outputs(job: Job, k: int) -> Any:
     return worker_outputs(job.versions, folder, *job.outputs)
 
 
-def _pickled(entry: tuple[Any, ...]) -> bytes:
-    """An entry of a worker's file; an explanation's exception that cannot be pickled is written as its words."""
+def _pickled_made(made: Any) -> bytes:
+    """What a worker made of a decision (`batch._Made`), pickled apart from its entry, so that the merge unpickles it
+    only when it writes it (not once a round is certain to be scaled: `ScalingAhead`); an explanation's exception
+    that cannot be pickled is written as its words."""
     try:
-        return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
-        made = entry[-1]
-        if made is None or not made.failure_in_words():
+        if not made.failure_in_words():
             raise
-        return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 #: Where a committed decision's commit number goes, until the parent knows it: a JSON string no decision holds
@@ -488,7 +489,7 @@ def _merge(
                     outputs.abandoned = True  # the round will be scaled: what the workers made would be thrown away
                     outputs = None
                 if outputs is not None:
-                    outputs.placed(line, made)
+                    outputs.placed(line, None if made is None else pickle.loads(made))  # noqa: S301 - as `_entries`
                 rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
                 summary.decided += 1
             if on_decided is not None:
