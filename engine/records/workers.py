@@ -467,7 +467,7 @@ def _merge(
     scratch = None if job.commit else target.db.locked()  # the run's own scratch ledger: one transaction
     if scratch is not None:
         scratch.__enter__()
-    budgets = ScalingAhead(job.versions) if outputs is not None else None
+    ahead = ScalingAhead(job.versions)  # (whether a round is already certain to be scaled: its outputs left to after)
     try:
         for entry in heapq.merge(*(_entries(p) for p in paths), key=lambda e: int(e[0])):
             summary.applications += 1
@@ -485,7 +485,7 @@ def _merge(
                 else:
                     target.import_commit(decided)
                 dec_f.write(line)
-                if outputs is not None and budgets is not None and decided is not None and budgets.certain(rnd, decided.unscaled_total()):
+                if outputs is not None and decided is not None and ahead.certain(rnd, decided.unscaled_total()):
                     outputs.abandoned = True  # the round will be scaled: what the workers made would be thrown away
                     outputs = None
                 if outputs is not None:
