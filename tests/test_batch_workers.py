@@ -15,6 +15,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +225,22 @@ def test_round_budget_scaled_after_deciding_on_workers(tmp_path: Path, urls: lis
     decisions, _errors, said = run(budgeted, src, tmp_path / "dry", 2, ledger_url=f"sqlite:///{tmp_path / 'absent.sqlite'}")
     assert FALLBACK not in said
     assert [json.loads(x)["total"] for x in decisions.splitlines()] == ["33333.34", "33333.33", "33333.33"]
+
+
+def test_a_workers_commit_counts_its_grants_before_scaling_toward_its_round(tmp_path: Path) -> None:
+    """What the merge adds to a round's total (`DecidedCommit.unscaled_total`, for `ScalingAhead`) is a commit's
+    grants before scaling, as `Ledger.round_total` sums them: the three 5万 awards scaled to a 10万 budget above,
+    B-1's commit exported after scaling holds its scaled 33,333.34 and counts 50,000.00."""
+    budgeted = policy_with_budget(tmp_path, "10万", "第十三条")
+    apps = [claim(item("beijing_ip_demonstration_unit", "u1"), applicant=dict(APPLICANTS["enterprise"], id=aid), claim_id=f"B-{n}")
+            for n, aid in enumerate((A, B, C), 1)]  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    run(budgeted, write(tmp_path / "in.jsonl", apps), tmp_path / "out", 1, ledger_url=url, commit=True)
+    with Ledger(url) as ledger:
+        first = ledger.export_commit(1)
+        assert first.commit[0] == "B-1" and [row[6] for row, _keys in first.grants] == ["33333.34"]
+        assert first.unscaled_total() == Decimal("50000.00")
+        assert ledger.round_total(first.commit[3]) == Decimal("150000.00")
 
 
 # --- when one process decides -----------------------------------------------------------------------------------
