@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -109,9 +110,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(workers: int, port: int, cpus: str | None, nice: list[str]) -> subprocess.Popen[bytes]:
+def start(workers: int, port: int, cpus: str | None, nice: list[str], extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """The service on `port` (`extra`: more `serve` options), once it is ready."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "engine", "serve", "--policies", str(ROOT / "policies"), "--port", str(port), "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "engine",
+        "serve",
+        "--policies",
+        str(ROOT / "policies"),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *extra,
+    ]
     pin = ["taskset", "-c", cpus] if cpus else []  # the workers inherit the parent's CPUs
     proc = subprocess.Popen([*nice, *pin, *cmd, "--log-level", "warning"], env=env)
     deadline = time.monotonic() + 120

@@ -1462,9 +1462,9 @@ POOL_CHUNK = 16
 def _fork_context(streams: Sequence[IO[str]]) -> Any:
     """The `fork` context for a process of the outputs, with `streams` flushed; None where forking is not safe.
 
-    A process with other threads (the service runs rounds in threads) is not forked: a lock another thread holds
-    would stay held in the copy. What is still buffered in `streams` would be written twice (the child flushes
-    them as it ends), so they are flushed first."""
+    A process with other threads (an embedding program's; the service runs each round in a process of its own,
+    engine.service.roundjob) is not forked: a lock another thread holds would stay held in the copy. What is still
+    buffered in `streams` would be written twice (the child flushes them as it ends), so they are flushed first."""
     import multiprocessing
     import threading
 

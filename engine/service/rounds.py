@@ -1,8 +1,10 @@
-"""Rounds as jobs: POST /rounds starts a batch run (engine.records.batch.run_batch) in a thread; its state is a
-file on disk, so any worker answers GET /rounds/{id} and serves the round's files.
+"""Rounds as jobs: POST /rounds starts a batch run (engine.records.batch.run_batch) in a process of its own
+(`engine.service.roundjob`: why a process, not a thread, is said there), which a thread of the worker waits for;
+its state is a file on disk, so any worker answers GET /rounds/{id} and serves the round's files.
 
-A job's folder (under the jobs folder, default `<tmp>/policy-engine-rounds`) holds `input.jsonl`, `state.json`
-(state, applications decided so far, the summary when done) and the batch's outputs in `out/`.
+A job's folder (under the jobs folder, default `<tmp>/policy-engine-rounds`) holds `input.jsonl`, `job.json`
+(what its process runs), `state.json` (state, applications decided so far, the summary when done), `job.log`
+(what its process printed, kept in the state when it stopped without saying why) and the batch's outputs in `out/`.
 
 Finished jobs do not pile up (`Jobs.sweep`, when a job starts or ends and every `SWEEP_SECONDS`): a finished
 job is removed `Limits.job_ttl_seconds` after it finished; beyond that, only the newest `Limits.jobs_kept`
@@ -15,13 +17,13 @@ and the job) in the same transaction as the commit (`run_batch(audit=...)`), and
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
 import os
 import re
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -33,15 +35,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from engine.core.errors import EngineError
-from engine.core.i18n import msg
-from engine.records.batch import run_batch
+from engine.core.i18n import msg, tr
 from engine.records.ledger import Audit
 from engine.service.config import Config, Principal
+from engine.service.roundjob import FILES, JOB_FILE, LOG_FILE, job_spec, now, write_state
 
 if TYPE_CHECKING:
     from engine.service.app import Service
 
-FILES = ("decisions.jsonl", "errors.jsonl", "summary.csv", "summary.xlsx", "summary.json", "report.html")
 _ID = re.compile(r"^[0-9a-f]{32}$")
 #: How often a worker sweeps the jobs folder besides when a job starts or ends.
 SWEEP_SECONDS = 60.0
@@ -51,6 +52,7 @@ class Jobs:
     def __init__(self, config: Config) -> None:
         self.root = Path(config.jobs_dir or os.path.join(tempfile.gettempdir(), "policy-engine-rounds"))
         self.limits = config.limits
+        self.lang = config.lang  # the language a job's states are said in
         self.running = 0
         self.lock = threading.Lock()
 
@@ -90,12 +92,6 @@ class Jobs:
     def folder(self, job_id: str) -> Path | None:
         return self.root / job_id if _ID.match(job_id) and (self.root / job_id).is_dir() else None
 
-    @staticmethod
-    def write_state(folder: Path, state: dict[str, Any]) -> None:
-        tmp = folder / "state.json.tmp"
-        tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, folder / "state.json")  # a reader sees the old state or the new one, never half
-
     def start(self, svc: Service, body: bytes, policy_id: str | None, commit: bool, rnd: str | None, who: Principal | None) -> str:
         pset = svc.catalogue.policy_set(policy_id)
         self.sweep()
@@ -112,38 +108,23 @@ class Jobs:
             "commit": commit,
             "by": who.name if who else None,
         }
-        self.write_state(folder, state)
-        last = [0.0]
-
-        def progress(n: int) -> None:
-            if time.monotonic() - last[0] > 0.2:
-                last[0] = time.monotonic()
-                self.write_state(folder, {**state, "decided": n})
+        audit = Audit(who.name, who.roles, "commit", job_id, {"round": rnd, "job": job_id}) if commit and who else None
+        spec = job_spec(pset, svc.config.ledger_url, commit, rnd, audit, state, self.lang)
+        (folder / JOB_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        write_state(folder, state)
 
         def run() -> None:
-            log = io.StringIO()
             try:
-                summary = run_batch(
-                    pset,
-                    folder / "input.jsonl",
-                    folder / "out",
-                    ledger_url=svc.config.ledger_url,
-                    commit=commit,
-                    round_label=rnd,
-                    quiet=True,
-                    stderr=log,
-                    on_decided=progress,
-                    audit=Audit(who.name, who.roles, "commit", job_id, {"round": rnd, "job": job_id}) if commit and who else None,
-                )
-                done = summary.to_dict()
-                files = [f for f in FILES if (folder / "out" / f).is_file()]
-                finished = {"state": "done", "decided": summary.applications, "summary": done, "files": files, "finished_at": _now()}
-                self.write_state(folder, {**state, **finished})
-                if commit and who is not None:
-                    svc.audit(who, "round", job_id, "committed", {"round": rnd, "ledger": done.get("ledger")})
-            except (EngineError, OSError, ValueError) as err:
-                failed = {"state": "failed", "error": str(err), "log": log.getvalue()[-4000:], "finished_at": _now()}
-                self.write_state(folder, {**state, **failed})
+                with open(folder / LOG_FILE, "wb") as log:
+                    job = _job_command(folder)  # (this interpreter, a fixed module and the folder made above: no input)
+                    code = subprocess.run(job, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=_job_env()).returncode  # noqa: S603
+                if json.loads((folder / "state.json").read_text(encoding="utf-8")).get("state") == "running":  # it stopped
+                    said = (folder / LOG_FILE).read_text(encoding="utf-8", errors="replace")[-4000:]
+                    why = tr(msg("service.round.process_ended", code=code), self.lang)
+                    ended = {"state": "failed", "error": why, "log": said, "finished_at": now()}
+                    write_state(folder, {**state, **ended})
+            except (OSError, ValueError) as err:  # the process could not start, or its state cannot be read
+                write_state(folder, {**state, "state": "failed", "error": str(err), "finished_at": now()})
             finally:
                 with self.lock:
                     self.running -= 1
@@ -155,8 +136,17 @@ class Jobs:
         return job_id
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+def _job_command(folder: Path) -> list[str]:
+    """The round job's process (`engine.service.roundjob`), by the interpreter this worker runs on."""
+    return [sys.executable, "-m", "engine.service.roundjob", str(folder)]
+
+
+def _job_env() -> dict[str, str]:
+    """This worker's environment, with the folder `engine` was imported from first on the path: the job's
+    process imports the same engine whether or not it is installed."""
+    home = str(Path(__file__).resolve().parents[2])  # (engine/service/rounds.py)
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": home + os.pathsep + path if path else home}
 
 
 def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:

@@ -1,0 +1,136 @@
+"""A round job's own process: `python -m engine.service.roundjob FOLDER` runs the batch a `POST /rounds` started.
+
+Why a process of its own, not a thread of the service's worker: a thread shares the worker's interpreter lock,
+so a round of 10,000 applications slowed every request the worker answered meanwhile, and was slowed by them;
+and a process with other threads cannot be forked safely (a lock another thread holds would stay held in the
+copy), so in a thread `run_batch` made every output itself after deciding. In a process of its own the round is
+a batch like the command line's, outputs and all (`run_batch`'s processes), and the worker only waits for it.
+
+The worker writes `job.json` (what to run) and the first `state.json`; this process writes each later state (the
+applications decided so far, then done or failed) the way `write_state` does, so a reader never sees half a
+file. The policy files are loaded again here, and each must still hash as the catalogue's version did: a round is
+decided by the versions the service serves, or fails saying which file changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import EngineError, PolicyError, Problem
+from engine.core.i18n import msg, use_language
+from engine.deciding.ready import load_policy
+from engine.deciding.versions import PolicySet
+from engine.records.batch import run_batch
+from engine.records.ledger import Audit, Ledger
+
+#: what the worker asks this process to run (`job_spec`)
+JOB_FILE = "job.json"
+#: where this process's own stderr goes (what a failure that is not an `EngineError` printed)
+LOG_FILE = "job.log"
+
+
+def write_state(folder: Path, state: dict[str, Any]) -> None:
+    tmp = folder / "state.json.tmp"
+    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, folder / "state.json")  # a reader sees the old state or the new one, never half
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def job_spec(
+    versions: PolicySet,
+    ledger_url: str | None,
+    commit: bool,
+    round_label: str | None,
+    audit: Audit | None,
+    state: dict[str, Any],
+    lang: str,
+) -> dict[str, Any]:
+    """What `run_job` needs, as JSON: each version's file and hash, the ledger, the commit, the round, who asked
+    (for the audit entries), the job's first state (each later state adds to it) and the language its states are
+    said in (the service's own: `serve --lang`)."""
+    return {
+        "policies": [{"file": p.file, "hash": p.content_hash} for p in versions.versions],
+        "ledger_url": ledger_url,
+        "commit": commit,
+        "round": round_label,
+        "audit": None if audit is None else [audit.actor, list(audit.roles), audit.action, audit.target, dict(audit.detail)],
+        "state": state,
+        "lang": lang,
+    }
+
+
+def _versions(policies: list[dict[str, str]]) -> PolicySet:
+    """The catalogue's versions, loaded again from their files; PolicyError if a file no longer hashes as it did."""
+    loaded = []
+    for entry in policies:
+        p = load_policy(entry["file"])
+        if p.content_hash != entry["hash"]:
+            problem = Problem(msg("service.round.policy_changed", file=entry["file"]), file=entry["file"], code="service.round")
+            raise PolicyError([problem], msg("service.round.policy_changed", file=entry["file"]))
+        loaded.append(p)
+    return PolicySet(tuple(loaded))
+
+
+def run_job(folder: Path) -> int:
+    """Run the round `folder/job.json` asks for, writing its states; 0 when it is done or failed as an engine
+    failure (said in the state), 1 when something else stopped it (the worker says so from `job.log`)."""
+    spec = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
+    with use_language(spec["lang"]):
+        return _run(folder, spec)
+
+
+def _run(folder: Path, spec: dict[str, Any]) -> int:
+    state: dict[str, Any] = spec["state"]
+    log = io.StringIO()
+    last = [0.0]
+
+    def progress(n: int) -> None:
+        if time.monotonic() - last[0] > 0.2:
+            last[0] = time.monotonic()
+            write_state(folder, {**state, "decided": n})
+
+    asked = spec["audit"]
+    audit = None if asked is None else Audit(asked[0], tuple(asked[1]), asked[2], asked[3], asked[4])
+    try:
+        summary = run_batch(
+            _versions(spec["policies"]),
+            folder / "input.jsonl",
+            folder / "out",
+            ledger_url=spec["ledger_url"],
+            commit=spec["commit"],
+            round_label=spec["round"],
+            quiet=True,
+            stderr=log,
+            on_decided=progress,
+            audit=audit,
+        )
+    except (EngineError, OSError, ValueError) as err:
+        write_state(folder, {**state, "state": "failed", "error": str(err), "log": log.getvalue()[-4000:], "finished_at": now()})
+        return 0
+    done = summary.to_dict()
+    files = [f for f in FILES if (folder / "out" / f).is_file()]
+    write_state(folder, {**state, "state": "done", "decided": summary.applications, "summary": done, "files": files, "finished_at": now()})
+    if audit is not None and spec["commit"] and spec["ledger_url"] is not None:  # the round as a whole, once it is done
+        with Ledger(spec["ledger_url"]) as ledger:
+            ledger.record_audit(
+                audit.actor, audit.roles, "round", audit.target, "committed", {"round": spec["round"], "ledger": done.get("ledger")}
+            )
+    return 0
+
+
+#: the files a round job's `out/` may hold, served by GET /rounds/{id}/files/{name}
+FILES = ("decisions.jsonl", "errors.jsonl", "summary.csv", "summary.xlsx", "summary.json", "report.html")
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_job(Path(sys.argv[1])))

@@ -1,0 +1,104 @@
+"""POST /rounds decides each round in a process of its own (engine.service.roundjob), which a thread of the worker
+waits for: the round does not share the worker's interpreter lock, and its outputs are made as the command line's
+batch makes them. The worker's side (`Jobs.start`) is driven here in-process; tests/test_service.py drives rounds
+over HTTP. Expected amounts are worked out by hand from the measures (written in comments)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ENTERPRISE_ID, claim, item
+
+pytest.importorskip("starlette")
+
+from test_service import policy_folder
+
+from engine.records import batch
+from engine.service import rounds
+from engine.service.app import Service
+from engine.service.config import Config, Principal
+
+
+def _service(tmp: Path, **config: Any) -> Service:
+    return Service(Config(policies=str(policy_folder(tmp)), jobs_dir=str(tmp / "jobs"), **config))
+
+
+def _pledge(claim_id: str, interest: str) -> str:
+    c = claim(item("pledge_loan_interest", "l1", loan_id=f"LOAN-{claim_id}", annual_interest_paid=interest), claim_id=claim_id)
+    c["applicant"]["id"] = ENTERPRISE_ID
+    return json.dumps(c, ensure_ascii=False)
+
+
+def _finished(svc: Service, job: str) -> dict[str, Any]:
+    """The job's last state, once its process and the worker's thread are both done with it."""
+    deadline = time.monotonic() + 120
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        state = json.loads((svc.jobs.root / job / "state.json").read_text(encoding="utf-8"))
+        if state["state"] != "running" and svc.jobs.running == 0:
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"the round did not finish: {state}")
+
+
+def test_a_round_is_decided_in_a_process_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = _service(tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+
+    def not_here(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a round is run in the worker's own process")
+
+    monkeypatch.setattr(batch, "run_batch", not_here)
+    monkeypatch.setattr(rounds, "run_batch", not_here, raising=False)  # (where a thread of the worker once ran it)
+    body = "\n".join([_pledge("P-1", "200000.00"), _pledge("P-2", "100000.00"), "{not json"]) + "\n"
+    who = Principal("王科员", ("officer",))
+    job = svc.jobs.start(svc, body.encode("utf-8"), None, True, "R-2021", who)
+    state = _finished(svc, job)
+    assert state["state"] == "done", state
+    assert (state["applications"], state["decided"], state["by"]) == (3, 3, "王科员")
+    assert (state["summary"]["applications"], state["summary"]["failed"]) == (3, 1)
+    assert state["summary"]["ledger"]["committed"] == 2
+    folder = svc.jobs.root / job
+    decisions = [json.loads(line) for line in (folder / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    # R11: 50% of the annual interest; 100,000 + 50,000 = 150,000 within the enterprise's 300,000 a funding year
+    assert [(d["claim_id"], d["total"]) for d in decisions] == [("P-1", "100000.00"), ("P-2", "50000.00")]
+    assert {"decisions.jsonl", "errors.jsonl", "summary.json", "summary.xlsx", "report.html"} <= set(state["files"])
+    # the process decided with the catalogue's own versions: each named by its file and hash
+    spec = json.loads((folder / rounds.JOB_FILE).read_text(encoding="utf-8"))
+    served = svc.catalogue.policy_set(None).versions
+    assert spec["policies"] == [{"file": p.file, "hash": p.content_hash} for p in served]
+    # its audit entries: one per committed application (in the commit's transaction), and the round's once it is done
+    with svc.ledger_lock:
+        log = svc.ledger("zh").audit_log(actor="王科员")
+    assert sorted((e["action"], e["target"], e["outcome"]) for e in log) == [
+        ("commit", "P-1", "committed"),
+        ("commit", "P-2", "committed"),
+        ("round", job, "committed"),
+    ]
+
+
+def test_a_round_whose_policy_file_changed_since_the_service_loaded_it_fails_naming_the_file(tmp_path: Path) -> None:
+    svc = _service(tmp_path)
+    draft = Path(svc.catalogue.policy_set(None).versions[-1].file)
+    draft.write_text(draft.read_text(encoding="utf-8") + "\n# edited after the service loaded it\n", encoding="utf-8")
+    job = svc.jobs.start(svc, (_pledge("P-1", "200000.00") + "\n").encode("utf-8"), None, False, None, None)
+    state = _finished(svc, job)
+    assert state["state"] == "failed"
+    assert str(draft) in state["error"] and "POST /admin/reload" in state["error"]  # what changed, and how to go on
+    assert not (svc.jobs.root / job / "out" / "decisions.jsonl").exists()
+
+
+def test_a_round_whose_process_ends_without_a_word_is_failed_with_what_it_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = _service(tmp_path, lang="en")
+    ended = [sys.executable, "-c", "import sys; print('out of memory, say'); sys.exit(3)"]
+    monkeypatch.setattr(rounds, "_job_command", lambda folder: ended)
+    job = svc.jobs.start(svc, (_pledge("P-1", "200000.00") + "\n").encode("utf-8"), None, False, None, None)
+    state = _finished(svc, job)
+    assert state["state"] == "failed"
+    assert state["error"] == "the round's process ended (exit code 3) before it finished; what it printed is in log"
+    assert "out of memory, say" in state["log"]
+    assert svc.jobs.running == 0
