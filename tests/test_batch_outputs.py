@@ -249,11 +249,16 @@ def test_an_outputs_process_that_fails_leaves_the_outputs_to_the_run(policy, tmp
     err = Tty()
     s = run_batch(policy, inp, tmp_path / "early", ledger_url=url, stderr=err)
     assert calls == [1] and s.report == "written"  # written after deciding instead
-    assert _files(tmp_path / "early") == _files(tmp_path / "after")
+    why = "RuntimeError: broken on purpose" if how == "raise" else "ended abruptly: killed, or out of memory?"
+    warning = f"the process making the outputs beside deciding stopped ({why}); the run made every output after deciding (every output is complete)"
+    assert [str(w) for w in s.warnings] == [warning]  # kept in summary.json, for a run nobody watched (a service's round)
+    early, after = _files(tmp_path / "early"), _files(tmp_path / "after")
+    said, unsaid = json.loads(str(early.pop("summary.json"))), json.loads(str(after.pop("summary.json")))
+    assert (said.pop("warnings"), unsaid.pop("warnings")) == ([warning], [])
+    assert said == unsaid and early == after  # the rest of summary.json, and every other file, the same
     assert not (tmp_path / "early" / "decisions.partial.jsonl").exists()
     # the steps are said, the first one again as the run writes every output itself, after a note saying why
     after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]
-    why = "RuntimeError: broken on purpose" if how == "raise" else "ended abruptly: killed, or out of memory?"
     assert [line.split(" ...")[0] for line in after_bar.splitlines()] == [
         f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions)",
         f"note: the process making the outputs beside deciding stopped ({why}): every output is made now, after deciding (the same files)",
@@ -261,6 +266,7 @@ def test_an_outputs_process_that_fails_leaves_the_outputs_to_the_run(policy, tmp
     ] + [
         "writing summary.xlsx: the budget and errors sheets, saving the workbook",
         f"drawing report.html ({s.applications} applications)",
+        f"warning: {warning}",
     ]
 
 

@@ -436,9 +436,12 @@ def run_batch(
             for name in _OUTPUT_FIELDS:
                 setattr(summary, name, getattr(made, name))
         elif early is None or scaled or not early.finish(out, raw_path, summary, steps):
-            if early is not None and early.failed is not None and not quiet:  # (why the outputs take longer now)
-                steps.done()
-                print(tr(msg("batch.early_failed", why=early.failed)), file=stderr)
+            if early is not None and early.failed is not None:
+                if not scaled:  # (scaled, every output is made after deciding anyway)
+                    summary.warnings.append(msg("batch.report.early_stopped", why=early.failed))
+                if not quiet:  # (why the outputs take longer now)
+                    steps.done()
+                    print(tr(msg("batch.early_failed", why=early.failed)), file=stderr)
             _final_pass(
                 versions,
                 out,
