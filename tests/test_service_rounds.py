@@ -102,3 +102,31 @@ def test_a_round_whose_process_ends_without_a_word_is_failed_with_what_it_printe
     assert state["error"] == "the round's process ended (exit code 3) before it finished; what it printed is in log"
     assert "out of memory, say" in state["log"]
     assert svc.jobs.running == 0
+
+
+def test_a_round_outlives_the_worker_that_started_it(tmp_path: Path) -> None:
+    """A worker stopped mid-round (a restart, a reload replacing it) leaves its round to finish: the round's
+    process writes its own states. (A round in a thread of the worker died with it, left "running".)"""
+    from test_service import Server
+
+    jobs = tmp_path / "jobs"
+    srv = Server(tmp_path, "--jobs-dir", str(jobs))
+    try:
+        lines = [_pledge(f"P-{n}", "20000.00") for n in range(1500)]
+        job = srv.call("POST", "/rounds", ("\n".join(lines) + "\n").encode("utf-8")).json()["id"]
+        deadline = time.monotonic() + 60
+        while json.loads((jobs / job / "state.json").read_text(encoding="utf-8"))["decided"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)  # until the round is deciding
+        assert json.loads((jobs / job / "state.json").read_text(encoding="utf-8"))["state"] == "running"
+    finally:
+        srv.stop()  # SIGTERM: the worker ends, its thread waiting for the round with it
+    deadline = time.monotonic() + 120
+    state = json.loads((jobs / job / "state.json").read_text(encoding="utf-8"))
+    while state["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        state = json.loads((jobs / job / "state.json").read_text(encoding="utf-8"))
+    assert state["state"] == "done" and state["decided"] == 1500
+    decisions = (jobs / job / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    # R11: 50% of 20,000 interest is 10,000 a loan, and an enterprise is subsidised at most 3 times ever
+    totals = [json.loads(d)["total"] for d in decisions]
+    assert totals[:3] == ["10000.00"] * 3 and set(totals[3:]) == {"0.00"} and len(totals) == 1500

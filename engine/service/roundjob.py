@@ -4,7 +4,8 @@ Why a process of its own, not a thread of the service's worker: a thread shares 
 so a round of 10,000 applications slowed every request the worker answered meanwhile, and was slowed by them;
 and a process with other threads cannot be forked safely (a lock another thread holds would stay held in the
 copy), so in a thread `run_batch` made every output itself after deciding. In a process of its own the round is
-a batch like the command line's, outputs and all (`run_batch`'s processes), and the worker only waits for it.
+a batch like the command line's, outputs and all (`run_batch`'s processes), and the worker only waits for it. A
+worker that stops (a restart, a reload replacing it) leaves the round to finish: its states are written here.
 
 The worker writes `job.json` (what to run) and the first `state.json`; this process writes each later state (the
 applications decided so far, then done or failed) the way `write_state` does, so a reader never sees half a
