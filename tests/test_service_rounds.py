@@ -68,7 +68,9 @@ def test_a_round_is_decided_in_a_process_of_its_own(tmp_path: Path, monkeypatch:
     assert [(d["claim_id"], d["total"]) for d in decisions] == [("P-1", "100000.00"), ("P-2", "50000.00")]
     assert {"decisions.jsonl", "errors.jsonl", "summary.json", "summary.xlsx", "report.html"} <= set(state["files"])
     # the process decided with the catalogue's own versions: each named by its file and hash
-    spec = json.loads((folder / rounds.JOB_FILE).read_text(encoding="utf-8"))
+    written = (folder / rounds.JOB_FILE).read_text(encoding="utf-8")
+    assert "ledger.sqlite" not in written  # a ledger's URL may hold a password: given in the environment only
+    spec = json.loads(written)
     served = svc.catalogue.policy_set(None).versions
     assert spec["policies"] == [{"file": p.file, "hash": p.content_hash} for p in served]
     # its audit entries: one per committed application (in the commit's transaction), and the round's once it is done

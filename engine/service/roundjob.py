@@ -35,6 +35,8 @@ from engine.records.ledger import Audit, Ledger
 JOB_FILE = "job.json"
 #: where this process's own stderr goes (what a failure that is not an `EngineError` printed)
 LOG_FILE = "job.log"
+#: the service's ledger URL, in the environment the worker gives this process
+LEDGER_ENV = "POLICY_ENGINE_ROUND_LEDGER"
 
 
 def write_state(folder: Path, state: dict[str, Any]) -> None:
@@ -49,19 +51,20 @@ def now() -> str:
 
 def job_spec(
     versions: PolicySet,
-    ledger_url: str | None,
+    ledger: bool,
     commit: bool,
     round_label: str | None,
     audit: Audit | None,
     state: dict[str, Any],
     lang: str,
 ) -> dict[str, Any]:
-    """What `run_job` needs, as JSON: each version's file and hash, the ledger, the commit, the round, who asked
-    (for the audit entries), the job's first state (each later state adds to it) and the language its states are
-    said in (the service's own: `serve --lang`)."""
+    """What `run_job` needs, as JSON: each version's file and hash, whether the service has a ledger (its URL, which
+    may hold a password, is given in the process's environment, `LEDGER_ENV`, never written to the jobs folder), the
+    commit, the round, who asked (for the audit entries), the job's first state (each later state adds to it) and
+    the language its states are said in (the service's own)."""
     return {
         "policies": [{"file": p.file, "hash": p.content_hash} for p in versions.versions],
-        "ledger_url": ledger_url,
+        "ledger": ledger,
         "commit": commit,
         "round": round_label,
         "audit": None if audit is None else [audit.actor, list(audit.roles), audit.action, audit.target, dict(audit.detail)],
@@ -100,6 +103,7 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             last[0] = time.monotonic()
             write_state(folder, {**state, "decided": n})
 
+    ledger_url = os.environ.get(LEDGER_ENV) if spec["ledger"] else None
     asked = spec["audit"]
     audit = None if asked is None else Audit(asked[0], tuple(asked[1]), asked[2], asked[3], asked[4])
     try:
@@ -107,7 +111,7 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             _versions(spec["policies"]),
             folder / "input.jsonl",
             folder / "out",
-            ledger_url=spec["ledger_url"],
+            ledger_url=ledger_url,
             commit=spec["commit"],
             round_label=spec["round"],
             quiet=True,
@@ -121,8 +125,8 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
     done = summary.to_dict()
     files = [f for f in FILES if (folder / "out" / f).is_file()]
     write_state(folder, {**state, "state": "done", "decided": summary.applications, "summary": done, "files": files, "finished_at": now()})
-    if audit is not None and spec["commit"] and spec["ledger_url"] is not None:  # the round as a whole, once it is done
-        with Ledger(spec["ledger_url"]) as ledger:
+    if audit is not None and spec["commit"] and ledger_url is not None:  # the round as a whole, once it is done
+        with Ledger(ledger_url) as ledger:
             ledger.record_audit(
                 audit.actor, audit.roles, "round", audit.target, "committed", {"round": spec["round"], "ledger": done.get("ledger")}
             )

@@ -38,7 +38,7 @@ from engine.core.errors import EngineError
 from engine.core.i18n import msg, tr
 from engine.records.ledger import Audit
 from engine.service.config import Config, Principal
-from engine.service.roundjob import FILES, JOB_FILE, LOG_FILE, job_spec, now, write_state
+from engine.service.roundjob import FILES, JOB_FILE, LEDGER_ENV, LOG_FILE, job_spec, now, write_state
 
 if TYPE_CHECKING:
     from engine.service.app import Service
@@ -109,7 +109,8 @@ class Jobs:
             "by": who.name if who else None,
         }
         audit = Audit(who.name, who.roles, "commit", job_id, {"round": rnd, "job": job_id}) if commit and who else None
-        spec = job_spec(pset, svc.config.ledger_url, commit, rnd, audit, state, self.lang)
+        ledger_url = svc.config.ledger_url
+        spec = job_spec(pset, ledger_url is not None, commit, rnd, audit, state, self.lang)
         (folder / JOB_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
         write_state(folder, state)
 
@@ -117,7 +118,7 @@ class Jobs:
             try:
                 with open(folder / LOG_FILE, "wb") as log:
                     job = _job_command(folder)  # (this interpreter, a fixed module and the folder made above: no input)
-                    code = subprocess.run(job, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=_job_env()).returncode  # noqa: S603
+                    code = subprocess.run(job, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=_job_env(ledger_url)).returncode  # noqa: S603
                 if json.loads((folder / "state.json").read_text(encoding="utf-8")).get("state") == "running":  # it stopped
                     said = (folder / LOG_FILE).read_text(encoding="utf-8", errors="replace")[-4000:]
                     why = tr(msg("service.round.process_ended", code=code), self.lang)
@@ -141,12 +142,16 @@ def _job_command(folder: Path) -> list[str]:
     return [sys.executable, "-m", "engine.service.roundjob", str(folder)]
 
 
-def _job_env() -> dict[str, str]:
-    """This worker's environment, with the folder `engine` was imported from first on the path: the job's
-    process imports the same engine whether or not it is installed."""
+def _job_env(ledger_url: str | None) -> dict[str, str]:
+    """This worker's environment, with the folder `engine` was imported from first on the path (the job's process
+    imports the same engine whether or not it is installed) and the service's ledger URL (`LEDGER_ENV`)."""
     home = str(Path(__file__).resolve().parents[2])  # (engine/service/rounds.py)
     path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": home + os.pathsep + path if path else home}
+    env = {**os.environ, "PYTHONPATH": home + os.pathsep + path if path else home}
+    env.pop(LEDGER_ENV, None)
+    if ledger_url is not None:
+        env[LEDGER_ENV] = ledger_url
+    return env
 
 
 def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:
