@@ -15,6 +15,7 @@ decided by the versions the service serves, or fails saying which file changed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -37,6 +38,9 @@ JOB_FILE = "job.json"
 LOG_FILE = "job.log"
 #: the service's ledger URL, in the environment the worker gives this process
 LEDGER_ENV = "POLICY_ENGINE_ROUND_LEDGER"
+#: how much lower than the service's own this process (and the outputs' processes it forks) runs: a round is
+#: batch work, and on a busy machine the service's callers, waiting on each answer, go first
+NICENESS = 5
 
 
 def write_state(folder: Path, state: dict[str, Any]) -> None:
@@ -88,6 +92,8 @@ def _versions(policies: list[dict[str, str]]) -> PolicySet:
 def run_job(folder: Path) -> int:
     """Run the round `folder/job.json` asks for, writing its states; 0 when it is done or failed as an engine
     failure (said in the state), 1 when something else stopped it (the worker says so from `job.log`)."""
+    with contextlib.suppress(OSError, AttributeError):  # (not where the system has no niceness)
+        os.nice(NICENESS)
     spec = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
     with use_language(spec["lang"]):
         return _run(folder, spec)
