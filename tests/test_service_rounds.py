@@ -6,6 +6,8 @@ over HTTP. Expected amounts are worked out by hand from the measures (written in
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -19,7 +21,7 @@ pytest.importorskip("starlette")
 from test_service import policy_folder
 
 from engine.records import batch
-from engine.service import rounds
+from engine.service import roundjob, rounds
 from engine.service.app import Service
 from engine.service.config import Config, Principal
 
@@ -53,6 +55,7 @@ def test_a_round_is_decided_in_a_process_of_its_own(tmp_path: Path, monkeypatch:
         raise AssertionError("a round is run in the worker's own process")
 
     monkeypatch.setattr(batch, "run_batch", not_here)
+    monkeypatch.setattr(roundjob, "run_batch", not_here)  # (were `run_job` called in the worker)
     monkeypatch.setattr(rounds, "run_batch", not_here, raising=False)  # (where a thread of the worker once ran it)
     body = "\n".join([_pledge("P-1", "200000.00"), _pledge("P-2", "100000.00"), "{not json"]) + "\n"
     who = Principal("王科员", ("officer",))
@@ -114,21 +117,59 @@ def test_a_round_outlives_the_worker_that_started_it(tmp_path: Path) -> None:
     jobs = tmp_path / "jobs"
     srv = Server(tmp_path, "--jobs-dir", str(jobs))
     try:
-        lines = [_pledge(f"P-{n}", "20000.00") for n in range(1500)]
+        lines = [_pledge(f"P-{n}", "20000.00") for n in range(3000)]
         job = srv.call("POST", "/rounds", ("\n".join(lines) + "\n").encode("utf-8")).json()["id"]
         deadline = time.monotonic() + 60
         while json.loads((jobs / job / "state.json").read_text(encoding="utf-8"))["decided"] == 0 and time.monotonic() < deadline:
             time.sleep(0.02)  # until the round is deciding
         assert json.loads((jobs / job / "state.json").read_text(encoding="utf-8"))["state"] == "running"
     finally:
-        srv.stop()  # SIGTERM: the worker ends, its thread waiting for the round with it
-    deadline = time.monotonic() + 120
+        srv.stop()  # SIGTERM to the worker alone: it ends, its thread waiting for the round with it
+    assert srv.proc.returncode is not None
     state = json.loads((jobs / job / "state.json").read_text(encoding="utf-8"))
+    assert state["state"] == "running"  # the worker is gone, the round is not done yet
+    deadline = time.monotonic() + 120
     while state["state"] == "running" and time.monotonic() < deadline:
         time.sleep(0.2)
         state = json.loads((jobs / job / "state.json").read_text(encoding="utf-8"))
-    assert state["state"] == "done" and state["decided"] == 1500
+    assert state["state"] == "done" and state["decided"] == 3000
     decisions = (jobs / job / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
     # R11: 50% of 20,000 interest is 10,000 a loan, and an enterprise is subsidised at most 3 times ever
     totals = [json.loads(d)["total"] for d in decisions]
-    assert totals[:3] == ["10000.00"] * 3 and set(totals[3:]) == {"0.00"} and len(totals) == 1500
+    assert totals[:3] == ["10000.00"] * 3 and set(totals[3:]) == {"0.00"} and len(totals) == 3000
+
+
+def _deciding(svc: Service, job: str) -> dict[str, Any]:
+    """The job's state once its process has started deciding."""
+    deadline = time.monotonic() + 60
+    state = json.loads((svc.jobs.root / job / "state.json").read_text(encoding="utf-8"))
+    while state["decided"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        state = json.loads((svc.jobs.root / job / "state.json").read_text(encoding="utf-8"))
+    return state
+
+
+def test_a_round_whose_process_is_stopped_says_so_in_its_state(tmp_path: Path) -> None:
+    svc = _service(tmp_path, lang="en")
+    body = "\n".join(_pledge(f"P-{n}", "20000.00") for n in range(3000)) + "\n"
+    job = svc.jobs.start(svc, body.encode("utf-8"), None, False, None, None)
+    state = _deciding(svc, job)
+    assert state["state"] == "running" and state["pid"] != os.getpid()  # the round's own process
+    os.kill(state["pid"], signal.SIGTERM)  # as `systemctl stop` does to every process of the service
+    state = _finished(svc, job)
+    assert state["state"] == "failed"
+    assert (
+        state["error"]
+        == "the round's process was stopped (SIGTERM) before it finished; the applications it had already committed stay committed"
+    )
+
+
+def test_a_round_given_no_ledger_url_fails_rather_than_use_the_default_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = _service(tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    real = rounds._job_env
+    monkeypatch.setattr(rounds, "_job_env", lambda url: {k: v for k, v in real(url).items() if k != roundjob.LEDGER_ENV})
+    monkeypatch.chdir(tmp_path)  # where the command line's default ledger would be made
+    job = svc.jobs.start(svc, (_pledge("P-1", "200000.00") + "\n").encode("utf-8"), None, True, None, Principal("王科员", ("officer",)))
+    state = _finished(svc, job)
+    assert state["state"] == "failed" and state["error"] == f"KeyError: '{roundjob.LEDGER_ENV}'"
+    assert not (tmp_path / "policy-engine-ledger.sqlite").exists() and not (tmp_path / "ledger.sqlite").exists()

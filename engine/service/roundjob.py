@@ -20,17 +20,19 @@ import datetime as dt
 import io
 import json
 import os
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 from engine.core.errors import EngineError, PolicyError, Problem
-from engine.core.i18n import msg, use_language
+from engine.core.i18n import msg, tr, use_language
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
 from engine.records.batch import run_batch
-from engine.records.ledger import Audit, Ledger
+from engine.records.ledger import Audit, Ledger, LedgerError
 
 #: what the worker asks this process to run (`job_spec`)
 JOB_FILE = "job.json"
@@ -90,8 +92,8 @@ def _versions(policies: list[dict[str, str]]) -> PolicySet:
 
 
 def run_job(folder: Path) -> int:
-    """Run the round `folder/job.json` asks for, writing its states; 0 when it is done or failed as an engine
-    failure (said in the state), 1 when something else stopped it (the worker says so from `job.log`)."""
+    """Run the round `folder/job.json` asks for, writing its states; 0 when it is done, 1 when it failed (said in
+    its state; what was not an engine's failure also printed to stderr, `job.log`)."""
     with contextlib.suppress(OSError, AttributeError):  # (not where the system has no niceness)
         os.nice(NICENESS)
     spec = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
@@ -99,8 +101,16 @@ def run_job(folder: Path) -> int:
         return _run(folder, spec)
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT (the service stopped with its process group, or the round's process was stopped)."""
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise _Stopped(signum)
+
+
 def _run(folder: Path, spec: dict[str, Any]) -> int:
-    state: dict[str, Any] = spec["state"]
+    state: dict[str, Any] = {**spec["state"], "pid": os.getpid()}  # (the process to stop to stop the round)
     log = io.StringIO()
     last = [0.0]
 
@@ -109,10 +119,14 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             last[0] = time.monotonic()
             write_state(folder, {**state, "decided": n})
 
-    ledger_url = os.environ.get(LEDGER_ENV) if spec["ledger"] else None
     asked = spec["audit"]
     audit = None if asked is None else Audit(asked[0], tuple(asked[1]), asked[2], asked[3], asked[4])
+    summary = None
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
     try:
+        write_state(folder, state)
+        ledger_url = os.environ[LEDGER_ENV] if spec["ledger"] else None  # (never the CLI's default ledger)
         summary = run_batch(
             _versions(spec["policies"]),
             folder / "input.jsonl",
@@ -125,17 +139,27 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             on_decided=progress,
             audit=audit,
         )
-    except (EngineError, OSError, ValueError) as err:
-        write_state(folder, {**state, "state": "failed", "error": str(err), "log": log.getvalue()[-4000:], "finished_at": now()})
-        return 0
-    done = summary.to_dict()
+        if audit is not None and spec["commit"] and ledger_url is not None:  # the round as a whole, before it is done
+            with Ledger(ledger_url) as ledger:
+                said = {"round": spec["round"], "ledger": summary.to_dict().get("ledger")}
+                ledger.record_audit(audit.actor, audit.roles, "round", audit.target, "committed", said)
+    except (Exception, _Stopped) as err:
+        if isinstance(err, _Stopped):
+            why: str = tr(msg("service.round.stopped", signal=signal.Signals(err.args[0]).name))
+        elif isinstance(err, EngineError | LedgerError):
+            why = str(err)
+        else:  # not the engine's own words: its type says what it was, the traceback is in job.log
+            traceback.print_exc()
+            why = f"{type(err).__name__}: {err}"
+        failed = {**state, "state": "failed", "error": why, "log": log.getvalue()[-4000:], "finished_at": now()}
+        if summary is not None:  # (decided and committed: what failed came after)
+            failed["summary"] = summary.to_dict()
+        with contextlib.suppress(OSError):  # (the folder swept away meanwhile: no one to tell)
+            write_state(folder, failed)
+        return 1
     files = [f for f in FILES if (folder / "out" / f).is_file()]
-    write_state(folder, {**state, "state": "done", "decided": summary.applications, "summary": done, "files": files, "finished_at": now()})
-    if audit is not None and spec["commit"] and ledger_url is not None:  # the round as a whole, once it is done
-        with Ledger(ledger_url) as ledger:
-            ledger.record_audit(
-                audit.actor, audit.roles, "round", audit.target, "committed", {"round": spec["round"], "ledger": done.get("ledger")}
-            )
+    done = {"state": "done", "decided": summary.applications, "summary": summary.to_dict(), "files": files, "finished_at": now()}
+    write_state(folder, {**state, **done})
     return 0
 
 

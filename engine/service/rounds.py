@@ -9,7 +9,7 @@ A job's folder (under the jobs folder, default `<tmp>/policy-engine-rounds`) hol
 Finished jobs do not pile up (`Jobs.sweep`, when a job starts or ends and every `SWEEP_SECONDS`): a finished
 job is removed `Limits.job_ttl_seconds` after it finished; beyond that, only the newest `Limits.jobs_kept`
 finished jobs are kept, and only as many (newest first) as fit in `Limits.jobs_bytes`. A job still running is
-never removed, unless its state has not moved for the TTL (its worker is gone). A removed job is 404.
+never removed, unless its state has not moved for the TTL (its process is gone). A removed job is 404.
 
 A committed round: every application it commits gets its own audit entry (who, when, the claim id, the round
 and the job) in the same transaction as the commit (`run_batch(audit=...)`), and the round one more at the end.
@@ -17,11 +17,13 @@ and the job) in the same transaction as the commit (`run_batch(audit=...)`), and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import shutil
+import site
 import subprocess
 import sys
 import tempfile
@@ -125,7 +127,8 @@ class Jobs:
                     ended = {"state": "failed", "error": why, "log": said, "finished_at": now()}
                     write_state(folder, {**state, **ended})
             except (OSError, ValueError) as err:  # the process could not start, or its state cannot be read
-                write_state(folder, {**state, "state": "failed", "error": str(err), "finished_at": now()})
+                with contextlib.suppress(OSError):  # (the folder swept away meanwhile: no one to tell)
+                    write_state(folder, {**state, "state": "failed", "error": f"{type(err).__name__}: {err}", "finished_at": now()})
             finally:
                 with self.lock:
                     self.running -= 1
@@ -138,16 +141,21 @@ class Jobs:
 
 
 def _job_command(folder: Path) -> list[str]:
-    """The round job's process (`engine.service.roundjob`), by the interpreter this worker runs on."""
-    return [sys.executable, "-m", "engine.service.roundjob", str(folder)]
+    """The round job's process (`engine.service.roundjob`), by the interpreter this worker runs on; `-P`: the
+    current folder is not put on its path (an `engine/` folder there is not the engine this worker runs)."""
+    return [sys.executable, "-P", "-m", "engine.service.roundjob", str(folder)]
 
 
 def _job_env(ledger_url: str | None) -> dict[str, str]:
-    """This worker's environment, with the folder `engine` was imported from first on the path (the job's process
-    imports the same engine whether or not it is installed) and the service's ledger URL (`LEDGER_ENV`)."""
-    home = str(Path(__file__).resolve().parents[2])  # (engine/service/rounds.py)
-    path = os.environ.get("PYTHONPATH")
-    env = {**os.environ, "PYTHONPATH": home + os.pathsep + path if path else home}
+    """This worker's environment, with the service's ledger URL (`LEDGER_ENV`), and with the folder `engine` was
+    imported from on the path when that is not where the interpreter finds installed packages anyway (a checkout
+    the service was started in): the job's process imports the engine this worker runs."""
+    env = dict(os.environ)
+    home = Path(__file__).resolve().parents[2]  # (engine/service/rounds.py)
+    installed = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
+    if home not in installed:
+        path = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = f"{home}{os.pathsep}{path}" if path else str(home)
     env.pop(LEDGER_ENV, None)
     if ledger_url is not None:
         env[LEDGER_ENV] = ledger_url
