@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -173,3 +175,23 @@ def test_a_round_given_no_ledger_url_fails_rather_than_use_the_default_ledger(tm
     state = _finished(svc, job)
     assert state["state"] == "failed" and state["error"] == f"KeyError: '{roundjob.LEDGER_ENV}'"
     assert not (tmp_path / "policy-engine-ledger.sqlite").exists() and not (tmp_path / "ledger.sqlite").exists()
+
+
+def test_the_limit_of_rounds_at_once_counts_the_rounds_running_on_this_host(tmp_path: Path) -> None:
+    """Whichever worker started them: a round counts while its state says running and its process is alive here."""
+    svc = _service(tmp_path)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    here, now = socket.gethostname(), time.time()
+    states = {
+        "a" * 32: {"state": "running", "pid": os.getpid(), "host": here},  # counted: alive, here
+        "b" * 32: {"state": "running", "pid": int(gone.stdout), "host": here},  # its process is gone
+        "c" * 32: {"state": "running", "pid": os.getpid(), "host": "another-host"},  # counted by its own host
+        "d" * 32: {"state": "running"},  # counted: started, its process not yet said its pid
+        "e" * 32: {"state": "running"},  # never got as far, long ago
+        "f" * 32: {"state": "done", "pid": os.getpid(), "host": here},
+    }
+    for job, state in states.items():
+        (svc.jobs.root / job).mkdir(parents=True)
+        roundjob.write_state(svc.jobs.root / job, state)
+    os.utime(svc.jobs.root / ("e" * 32) / "state.json", (now - 120, now - 120))
+    assert svc.jobs.running_here(now) == 2

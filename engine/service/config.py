@@ -30,7 +30,7 @@ class Limits:
     max_items: int = 200  # items per claim (the claim schema's own bound is 1000)
     timeout_seconds: float = 10.0  # evaluate, explain, ledger writes
     body_seconds: float = 30.0  # receiving a request body
-    max_jobs: int = 4  # rounds running at once in one worker
+    max_jobs: int = 4  # rounds running at once on this host (`Jobs.running_here`), whichever worker started them
     inline_items: int = 20  # POST /evaluate of at most this many items is decided on the event loop (no thread hop)
     job_ttl_seconds: float = 86_400.0  # a finished round job and its files are removed after this long
     jobs_kept: int = 100  # at most this many finished round jobs are kept (the oldest removed first)

@@ -21,6 +21,7 @@ import io
 import json
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -110,7 +111,8 @@ def _stop(signum: int, frame: Any) -> None:
 
 
 def _run(folder: Path, spec: dict[str, Any]) -> int:
-    state: dict[str, Any] = {**spec["state"], "pid": os.getpid()}  # (the process to stop to stop the round)
+    # its process (to stop the round; and whether it is still running, for the limit of rounds at once)
+    state: dict[str, Any] = {**spec["state"], "pid": os.getpid(), "host": socket.gethostname()}
     log = io.StringIO()
     last = [0.0]
 

@@ -24,6 +24,7 @@ import re
 import secrets
 import shutil
 import site
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 _ID = re.compile(r"^[0-9a-f]{32}$")
 #: How often a worker sweeps the jobs folder besides when a job starts or ends.
 SWEEP_SECONDS = 60.0
+#: How long a round whose process has not yet written its pid counts as running (it starts in well under a second).
+STARTING_SECONDS = 60.0
 
 
 class Jobs:
@@ -90,6 +93,29 @@ class Jobs:
         for job_id in removed:
             shutil.rmtree(self.root / job_id, ignore_errors=True)
         return removed
+
+    def running_here(self, now: float | None = None) -> int:
+        """Rounds running on this host, whichever worker started them (the limit of rounds at once is the machine's:
+        each round is processes of its own). A job counts while its state says running and its process is alive
+        (the `pid` and `host` its process wrote); before its process has written them, for `STARTING_SECONDS`."""
+        now = time.time() if now is None else now
+        host = socket.gethostname()
+        count = 0
+        for folder in self.root.glob("*") if self.root.is_dir() else ():
+            try:
+                if not _ID.match(folder.name):
+                    continue
+                state_file = folder / "state.json"
+                at = state_file.stat().st_mtime
+                state = json.loads(state_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # being written or removed
+            if state.get("state") != "running":
+                continue
+            pid = state.get("pid")
+            if (now - at < STARTING_SECONDS) if pid is None else (state.get("host") == host and _alive(pid)):
+                count += 1
+        return count
 
     def folder(self, job_id: str) -> Path | None:
         return self.root / job_id if _ID.match(job_id) and (self.root / job_id).is_dir() else None
@@ -140,6 +166,16 @@ class Jobs:
         return job_id
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal: only whether the process is there
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, another user's
+        return True
+    return True
+
+
 def _job_command(folder: Path) -> list[str]:
     """The round job's process (`engine.service.roundjob`), by the interpreter this worker runs on; `-P`: the
     current folder is not put on its path (an `engine/` folder there is not the engine this worker runs)."""
@@ -166,7 +202,7 @@ def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:
     async def start(request: Request) -> Response:
         commit = request.query_params.get("commit", "false").lower() in ("true", "1", "yes")
         who = svc.may_write(request) if commit else svc.may_read(request)
-        if svc.jobs.running >= svc.config.limits.max_jobs:
+        if svc.jobs.running_here() >= svc.config.limits.max_jobs:
             raise refusal("busy", msg("service.detail.busy", limit=svc.config.limits.max_jobs))
         if commit and svc.config.ledger_url is None:
             raise refusal("no-ledger", msg("service.detail.no_ledger"))
