@@ -195,3 +195,24 @@ def test_the_limit_of_rounds_at_once_counts_the_rounds_running_on_this_host(tmp_
         roundjob.write_state(svc.jobs.root / job, state)
     os.utime(svc.jobs.root / ("e" * 32) / "state.json", (now - 120, now - 120))
     assert svc.jobs.running_here(now) == 2
+
+
+def test_a_round_whose_process_is_gone_unseen_is_failed_when_its_state_is_read(tmp_path: Path) -> None:
+    """Killed outright (SIGKILL) while the worker that started it was gone too: no one wrote its end. The next
+    read of its state (GET /rounds/{id}) finds its process gone and says so."""
+    svc = _service(tmp_path, lang="en")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    folder = svc.jobs.root / ("a" * 32)
+    folder.mkdir(parents=True)
+    roundjob.write_state(folder, {"id": "a" * 32, "state": "running", "decided": 7, "pid": int(gone.stdout), "host": socket.gethostname()})
+    state = json.loads(svc.jobs.state_of(folder))
+    assert (state["state"], state["decided"]) == ("failed", 7)
+    assert state["error"] == (
+        "the round's process ended before it finished without saying why (killed outright, or out of memory?); "
+        "the applications it had already committed stay committed"
+    )
+    assert json.loads((folder / "state.json").read_text(encoding="utf-8"))["state"] == "failed"  # written, for every worker
+    alive = svc.jobs.root / ("b" * 32)
+    alive.mkdir()
+    roundjob.write_state(alive, {"id": "b" * 32, "state": "running", "pid": os.getpid(), "host": socket.gethostname()})
+    assert json.loads(svc.jobs.state_of(alive))["state"] == "running"

@@ -117,6 +117,21 @@ class Jobs:
                 count += 1
         return count
 
+    def state_of(self, folder: Path) -> bytes:
+        """The job's state (`state.json`); a round said running whose process on this host is gone without writing its
+        end (killed outright while the worker that started it was gone too) is first marked failed."""
+        text = (folder / "state.json").read_bytes()
+        state = json.loads(text)
+        pid = state.get("pid")
+        if state.get("state") != "running" or pid is None or state.get("host") != socket.gethostname() or _alive(pid):
+            return text
+        text = (folder / "state.json").read_bytes()  # again: it may have written its last state and ended meanwhile
+        if json.loads(text).get("state") != "running":
+            return text
+        gone = {"state": "failed", "error": tr(msg("service.round.process_gone"), self.lang), "finished_at": now()}
+        write_state(folder, {**state, **gone})
+        return (folder / "state.json").read_bytes()
+
     def folder(self, job_id: str) -> Path | None:
         return self.root / job_id if _ID.match(job_id) and (self.root / job_id).is_dir() else None
 
@@ -218,7 +233,7 @@ def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:
         folder = svc.jobs.folder(request.path_params["job_id"])
         if folder is None:
             raise refusal("not-found", msg("service.detail.no_job", job=request.path_params["job_id"]))
-        return Response((folder / "state.json").read_bytes(), media_type="application/json")
+        return Response(svc.jobs.state_of(folder), media_type="application/json")
 
     async def file(request: Request) -> Response:
         svc.may_read(request)
