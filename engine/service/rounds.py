@@ -58,7 +58,7 @@ class Jobs:
         self.root = Path(config.jobs_dir or os.path.join(tempfile.gettempdir(), "policy-engine-rounds"))
         self.limits = config.limits
         self.lang = config.lang  # the language a job's states are said in
-        self.running = 0
+        self.running = 0  # this worker's threads still waiting for a round's process
         self.lock = threading.Lock()
 
     def sweep(self, now: float | None = None) -> list[str]:
@@ -110,10 +110,9 @@ class Jobs:
                 state = json.loads(state_file.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue  # being written or removed
-            if state.get("state") != "running":
+            if state.get("state") != "running" or _gone(state):
                 continue
-            pid = state.get("pid")
-            if (now - at < STARTING_SECONDS) if pid is None else (state.get("host") == host and _alive(pid)):
+            if (now - at < STARTING_SECONDS) if state.get("pid") is None else state.get("host") == host:
                 count += 1
         return count
 
@@ -122,8 +121,7 @@ class Jobs:
         end (killed outright while the worker that started it was gone too) is first marked failed."""
         text = (folder / "state.json").read_bytes()
         state = json.loads(text)
-        pid = state.get("pid")
-        if state.get("state") != "running" or pid is None or state.get("host") != socket.gethostname() or _alive(pid):
+        if not _gone(state):
             return text
         text = (folder / "state.json").read_bytes()  # again: it may have written its last state and ended meanwhile
         if json.loads(text).get("state") != "running":
@@ -162,11 +160,11 @@ class Jobs:
                 with open(folder / LOG_FILE, "wb") as log:
                     job = _job_command(folder)  # (this interpreter, a fixed module and the folder made above: no input)
                     code = subprocess.run(job, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=_job_env(ledger_url)).returncode  # noqa: S603
-                if json.loads((folder / "state.json").read_text(encoding="utf-8")).get("state") == "running":  # it stopped
+                last = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+                if last.get("state") == "running":  # it stopped without writing its end
                     said = (folder / LOG_FILE).read_text(encoding="utf-8", errors="replace")[-4000:]
                     why = tr(msg("service.round.process_ended", code=code), self.lang)
-                    ended = {"state": "failed", "error": why, "log": said, "finished_at": now()}
-                    write_state(folder, {**state, **ended})
+                    write_state(folder, {**last, "state": "failed", "error": why, "log": said, "finished_at": now()})
             except (OSError, ValueError) as err:  # the process could not start, or its state cannot be read
                 with contextlib.suppress(OSError):  # (the folder swept away meanwhile: no one to tell)
                     write_state(folder, {**state, "state": "failed", "error": f"{type(err).__name__}: {err}", "finished_at": now()})
@@ -181,14 +179,18 @@ class Jobs:
         return job_id
 
 
-def _alive(pid: int) -> bool:
+def _gone(state: dict[str, Any]) -> bool:
+    """Whether a job's state says running while its process (the `pid` and `host` it wrote), on this host, is gone."""
+    pid = state.get("pid")
+    if state.get("state") != "running" or pid is None or state.get("host") != socket.gethostname():
+        return False
     try:
         os.kill(pid, 0)  # no signal: only whether the process is there
     except ProcessLookupError:
-        return False
-    except PermissionError:  # there, another user's
         return True
-    return True
+    except PermissionError:  # there, another user's
+        return False
+    return False
 
 
 def _job_command(folder: Path) -> list[str]:
