@@ -618,7 +618,7 @@ class DecidedCommit:
 
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
 #: where `unscaled_amount` is in a grant's row of `export_commit` (its position, `_GRANT_COLS`, then it)
-_UNSCALED_AT = 8
+_UNSCALED_AT = 1 + len(_GRANT_COLS.split(","))
 _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
 
