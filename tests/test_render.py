@@ -664,6 +664,31 @@ def test_scaling_renders_unknown_extra_keys_harmlessly(scaled_round: list[Any]) 
     assert "250,000.00 元 × 0.857143 → 214,285.72 元（本轮核定支持总额超出资金预算" in zh
 
 
+def test_a_scaling_after_the_documents_is_grouped_without_writing_the_items_lines_again(scaled_round: list[Any], monkeypatch) -> None:
+    # a scaled item's trace ends with its scaling step, after its documents step: shown in the scaling group, before
+    # the documents; the lines the pass over the steps wrote are regrouped, not written again (`Explainer.regroup`)
+    from engine.explaining import explainer as ex_mod
+
+    policy, s1, _ = scaled_round
+    zh = explain(policy, s1, "zh", "text")
+    assert [s["step"] for s in s1["items"][0]["steps"]][-2:] == ["documents", "scaling"]
+    l1 = zh[zh.index("1. 事项 l1") : zh.index("2. 事项 n1")]
+    assert (
+        l1.index("   封顶：") < l1.index("   按预算同比例核减：\n     250,000.00 元 × 0.857143 → 214,285.72 元") < l1.index("   证明材料：")
+    )
+    calls: list[str] = []
+    real = ex_mod.Explainer.step_line
+
+    def step_line(self, s, *args):  # type: ignore[no-untyped-def]
+        calls.append(s[0])
+        return real(self, s, *args)
+
+    monkeypatch.setattr(ex_mod.Explainer, "step_line", step_line)
+    assert explain(policy, s1, "zh", "text") == zh  # (the lines that do not depend on the claim are kept by now)
+    scalings = sum(s["step"] == "scaling" for it in s1["items"] for s in it["steps"])
+    assert calls.count("scaling") == scalings == 2 and len(calls) == scalings  # each scaling once, nothing again
+
+
 def test_report_shows_the_scaling(scaled_round: list[Any]) -> None:
     policy, s1, s2 = scaled_round
     html = render_report(policy, [s1, s2], "zh")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from engine.core.quantities import format_money
@@ -45,6 +46,7 @@ GROUP_OF = {
     "scaling": 5,
     "documents": 6,
 }
+_GROUP = itemgetter(0)  # a (group, line) pair's group
 GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents")
 SHAPING_CACHE = 10000  # readings-and-notes blocks kept: one per distinct set of decision-makers (bounded)
 _ABSENT = object()  # a fact the claim does not give
@@ -917,16 +919,13 @@ class Explainer:
         # the decision-makers whose readings and notes the item shows (as `item_shapers`), gathered in the same pass
         shapers = [rid]
         add = shapers.append
+        in_order = True
         for s in steps:
             k = s[0]
             g = GROUP_OF[k]
             if g != group:
-                if g < group:  # steps out of the usual order: grouped by kind
-                    del out[mark:]
-                    self.grouped(out, d, A, C, in_application, paid)
-                    bit = True  # (take the clauses from `d.cites`)
-                    shapers = []  # (taken from the whole trace below)
-                    break
+                if g < group:  # steps out of the usual order (a scaling after the documents): regrouped below
+                    in_order = False
                 append(heads[g])
                 group = g
             if k == "check":
@@ -953,6 +952,9 @@ class Explainer:
                     add(f"{rid}#subject")
                 line = None
             append(line if line is not None else self.step_line(s, d, A, C, in_application, paid))
+        if not in_order:
+            self.regroup(out, mark, steps)
+            bit = True  # (take the clauses from `d.cites`)
         # `d.cites` (the rule's clause, then each ground's, each cutting cap's and subject's, the documents clause)
         # only when it can differ
         if isinstance(d, RecordedItem):
@@ -1114,13 +1116,26 @@ class Explainer:
                 self.calc_lines[key] = line
         return line
 
-    def grouped(self, out: list[Any], d: AnyItem, A: Any, C: Any, in_application: dict[tuple[str, Any], Decimal], paid: bool) -> None:
-        """The step lines grouped by kind, whatever the order of the steps."""
-        for g, head in enumerate(self.group_heads):
-            lines = [self.step_line(s, d, A, C, in_application, paid) for s in d.steps if GROUP_OF[s[0]] == g]
-            if lines:
-                out.append(head)
-                out.extend(lines)
+    def regroup(self, out: list[Any], mark: int, steps: tuple[Any, ...]) -> None:
+        """The step lines `out[mark:]` (each step's line, a group's head before each change of group, as `item`
+        writes them in one pass) grouped by kind, the steps of a kind in their order: the lines are not written
+        again."""
+        lines, group, at = [], -1, mark
+        for s in steps:
+            g = GROUP_OF[s[0]]
+            if g != group:
+                at += 1  # (a head)
+                group = g
+            lines.append((g, out[at]))
+            at += 1
+        del out[mark:]
+        heads = self.group_heads
+        group = -1
+        for g, line in sorted(lines, key=_GROUP):  # (stable: a kind's steps keep their order)
+            if g != group:
+                out.append(heads[g])
+                group = g
+            out.append(line)
 
     def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> Any:
         cap, scope, used, asked, after, ceiling, how = s[1:8]

@@ -64,6 +64,7 @@ class Labels:
         wan_unit = meta.get("wan_unit")
         self.wan_cites = frozenset(c for c, cl in policy.clauses.items() if wan_unit and wan_unit in cl.text)
         self.money_cache: dict[str, str] = {}  # by the Decimal's text
+        self.money_texts: dict[str, str] = {}  # an amount given as text (a recorded decision's), by that text
         # a zero to the cent is 0.00 or -0.00, whatever its exponent: by its sign (0 and -0 are equal keys)
         self.zero_texts = {sign: self.money_fmt(n=f"{Decimal(sign + '0').quantize(CENT):,}") for sign in ("", "-")}
         self._tables()
@@ -279,12 +280,21 @@ class Labels:
         else:
             key = None
         if type(value) is not Decimal:
+            if cites is None and type(value) is str:  # an amount of a recorded decision, by its text (kept)
+                text = self.money_texts.get(value)
+                if text is not None:
+                    return text
             d = to_decimal(value)
             if d is None:
                 return "" if value is None else str(value)
             if cites and d and cites in self.wan_cites and d % TEN_THOUSAND == 0:
                 return self.wan_fmt(n=f"{d / TEN_THOUSAND:,.0f}")
-            return self.money_fmt(n=f"{d.quantize(CENT):,}")
+            text = self.money_fmt(n=f"{d.quantize(CENT):,}")
+            if cites is None and type(value) is str:
+                if len(self.money_texts) >= MONEY_CACHE:
+                    self.money_texts.clear()
+                self.money_texts[value] = text
+            return text
         if not value:  # 0 and -0 are equal keys but print differently: by the sign
             return self.zero_texts["-" if value.is_signed() else ""]
         if cites is not None and cites in self.wan_cites and value % TEN_THOUSAND == 0:
