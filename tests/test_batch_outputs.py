@@ -978,3 +978,45 @@ def test_an_explanation_failing_with_an_exception_that_cannot_be_pickled_on_a_wo
     assert two.decided == one.decided and not (tmp_path / "two" / "report.html").exists()
     for name in ("decisions.jsonl", "summary_items.csv", "summary_applications.csv"):
         assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def test_a_decision_line_is_read_and_written_by_msgspec_exactly_as_by_json() -> None:
+    # `_decoded` / `_line_text` (a scaled line, read and written again): the tree json.loads makes and the text
+    # json.dumps writes, for every character (in values and keys) and integers of any size; a float, NaN or a
+    # lone surrogate leaves the line to json (msgspec writes 1e16 where json.dumps writes 1e+16)
+    from engine.records.batch import _decoded, _line_text
+
+    def both(tree: object) -> None:
+        text = json.dumps(tree, ensure_ascii=False)
+        got, by_msgspec = _decoded(text)
+        assert by_msgspec and got == tree and type(got) is type(tree)
+        assert _line_text(got, True) == text + "\n"
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for at in range(0, len(chars), 8192):  # every character but a surrogate, in a value and as a key
+        chunk = "".join(chars[at : at + 8192])
+        both({"says": chunk, chunk[:64]: [chunk[64:128], {}], "n": at})
+    both({"big": 2**70, "small": -(2**64) - 1, "zero": 0, "flags": [True, False, None], "e": [], "o": {}, "t": "é\u2028"})
+    both({"a": {"b": [{"c": '\x00\x1f\x7f"\\/'}]}, "": ""})
+    for text in ('{"amount": 1e16}', '{"x": 0.5}', '{"x": NaN}', '{"x": "\\ud800"}', '{"x": 1E400}'):
+        tree, by_msgspec = _decoded(text)
+        assert not by_msgspec and repr(tree) == repr(json.loads(text))
+        assert _line_text(tree, by_msgspec) == json.dumps(tree, ensure_ascii=False) + "\n"
+    assert _line_text({"x": "\ud800"}, True) == '{"x": "\ud800"}\n'  # (msgspec refuses it: json.dumps writes it)
+
+
+def test_a_scaled_rounds_lines_are_the_text_json_dumps_writes(tmp_path: Path) -> None:
+    # every line of a scaled round's decisions.jsonl written by msgspec is json.dumps' text of its own tree
+    from test_ledger_support import policy_with_budget
+
+    from engine.records.batch import _decoded
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 2, 300)
+    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}")
+    lines = (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert s.scaling and len(lines) == s.decided > 10
+    assert sum("scaling" in json.loads(line) for line in lines) > 10
+    for line in lines:
+        assert _decoded(line)[1]  # (no float: written by msgspec)
+        assert line == json.dumps(json.loads(line), ensure_ascii=False) + "\n"
