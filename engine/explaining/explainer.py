@@ -292,6 +292,14 @@ class Explainer:
         self.f_calc_per_unit_max = f("calc_per_unit_max", "max_count")
         self.f_calc_least = f("calc_least", "candidates", "value")
         self.f_calc_subject = f("calc_subject", "paid", "asked", "after")
+        # a scaled decision's sentences, by whether the round's record cites a clause
+        scaled = ("before", "factor", "after", "cites", "says")
+        self.f_scaling_line = {True: f("scaling_line", *scaled), False: f("scaling_line_nocite", *scaled)}
+        why = ("cites", "factor", "before", "after")
+        self.f_why_scaled = {True: f("why_scaled", *why), False: f("why_scaled_nocite", *why)}
+        rounds = ("round", "budget", "approved", "factor", "cites")
+        self.f_scaling_round = {True: f("scaling_round", *rounds), False: f("scaling_round_nocite", *rounds)}
+        self.f_scaling_total = f("scaling_total", "before", "after")
         self.f_calc_rate_by = f("calc_rate_by", "base_label", "base", "rate", "by_label", "by_value", "value")
         self.f_calc_per_unit_in = f("calc_per_unit_in", "unit", "per_unit", "counted", "value", "count_label", "count", "max")
         self.f_ceiling_rate = f("ceiling_rate", "base_label", "base", "rate")
@@ -1316,14 +1324,13 @@ class Explainer:
         """The summary of a recorded decision, from its own figures (a round's scaling changed them)."""
         money = self.money
         w = self.w
-        m = self.cat.m
         out.append(w.total(self.total_label, money(d["total"])))
         if "scaling" in d:
             sc = d["scaling"]
             out.append(self.scaling_head)
             out.append(w.summary_line(self.scaling_round(sc), "scaling_round"))
             out.append(w.summary_line(self.scaling_method(sc), "scaling_method"))
-            total = fill(m["scaling_total"], {"before": money(d.get("total_before_scaling")), "after": money(d["total"])})
+            total = self.f_scaling_total(before=money(d.get("total_before_scaling")), after=money(d["total"]))
             out.append(w.summary_line(total, "scaling_total"))
         out.append(self.by_status_head)
         totals = d["totals_by_status"]
@@ -1341,15 +1348,13 @@ class Explainer:
     def scaling_round(self, sc: Mapping[str, Any]) -> str:
         """The round: its budget, the total approved, the factor, the clause on the budget."""
         money = self.money
-        key = "scaling_round" if sc.get("cites") else "scaling_round_nocite"
-        values = {
-            "round": _given(sc, "round"),
-            "budget": money(sc.get("budget")),
-            "approved": money(sc.get("approved_total")),
-            "factor": _given(sc, "factor"),
-            "cites": sc.get("cites") or "",
-        }
-        return fill(self.cat.m[key], values)
+        return self.f_scaling_round[bool(sc.get("cites"))](
+            round=_given(sc, "round"),
+            budget=money(sc.get("budget")),
+            approved=money(sc.get("approved_total")),
+            factor=_given(sc, "factor"),
+            cites=sc.get("cites") or "",
+        )
 
     def scaling_method(self, sc: Mapping[str, Any]) -> str:
         """The rounding mode and the remainder method of the record (floor and largest_remainder when not given)."""
@@ -1368,15 +1373,13 @@ class Explainer:
     def scaling_step(self, s: Mapping[str, Any]) -> str:
         """An item's scaling: before × factor → after, citing the budget clause."""
         money = self.money
-        key = "scaling_line" if s.get("cites") else "scaling_line_nocite"
-        values = {
-            "before": money(s.get("before")),
-            "factor": _given(s, "factor"),
-            "after": money(s.get("after")),
-            "cites": s.get("cites") or "",
-            "says": self.lab.label(s["says"]) if "says" in s else "",
-        }
-        return fill(self.cat.m[key], values)
+        return self.f_scaling_line[bool(s.get("cites"))](
+            before=money(s.get("before")),
+            factor=_given(s, "factor"),
+            after=money(s.get("after")),
+            cites=s.get("cites") or "",
+            says=self.lab.label(s["says"]) if "says" in s else "",
+        )
 
     def why_scaled(self, d: RecordedItem, head: str) -> str:
         """ "Why not more" of a scaled item: its own grounds, then each scaling."""
@@ -1385,12 +1388,10 @@ class Explainer:
         for s in d.steps:
             if s[0] == "scaling":
                 st = s[1]
-                key = "why_scaled" if st.get("cites") else "why_scaled_nocite"
-                values = {
-                    "cites": st.get("cites") or "",
-                    "factor": _given(st, "factor"),
-                    "before": money(st.get("before")),
-                    "after": money(st.get("after")),
-                }
-                out.append(fill(self.cat.m[key], values))
+                cites = st.get("cites")
+                out.append(
+                    self.f_why_scaled[bool(cites)](
+                        cites=cites or "", factor=_given(st, "factor"), before=money(st.get("before")), after=money(st.get("after"))
+                    )
+                )
         return self.sentence_sep.join(out)
