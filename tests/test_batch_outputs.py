@@ -998,7 +998,7 @@ def test_a_decision_line_is_read_and_written_by_msgspec_exactly_as_by_json() -> 
         both({"says": chunk, chunk[:64]: [chunk[64:128], {}], "n": at})
     both({"big": 2**70, "small": -(2**64) - 1, "zero": 0, "flags": [True, False, None], "e": [], "o": {}, "t": "é\u2028"})
     both({"a": {"b": [{"c": '\x00\x1f\x7f"\\/'}]}, "": ""})
-    for text in ('{"amount": 1e16}', '{"x": 0.5}', '{"x": NaN}', '{"x": "\\ud800"}', '{"x": 1E400}'):
+    for text in ('{"amount": 1e16}', '{"x": 0.5}', '{"x": NaN}', '{"x": "\\ud800"}', '{"x": 1E400}', '{"x": "a\ud800"}'):
         tree, by_msgspec = _decoded(text)
         assert not by_msgspec and repr(tree) == repr(json.loads(text))
         assert _line_text(tree, by_msgspec) == json.dumps(tree, ensure_ascii=False) + "\n"

@@ -1455,10 +1455,11 @@ def _decoded(line: str) -> tuple[dict[str, Any], bool]:
     """`json.loads(line)`, and whether `_line_text` may write the tree with msgspec. A decision line of 30 KB is
     read by msgspec in ~60 % of json.loads' time, into the same tree: the same types (integers of any size), the
     same texts, the last of a repeated key. A float (msgspec writes `1e16` where json.dumps writes `1e+16`), a
-    lone surrogate or `NaN` (which msgspec refuses) leaves the line to json.loads and its tree to json.dumps."""
+    lone surrogate (escaped, or in a line handed over as text) or `NaN`, which msgspec refuses, leaves the line to
+    json.loads and its tree to json.dumps."""
     try:
         return _TREE.decode(line), True
-    except (msgspec.DecodeError, _FloatInLine):
+    except (msgspec.DecodeError, _FloatInLine, UnicodeEncodeError):
         return json.loads(line), False
 
 
