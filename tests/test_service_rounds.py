@@ -216,3 +216,46 @@ def test_a_round_whose_process_is_gone_unseen_is_failed_when_its_state_is_read(t
     alive.mkdir()
     roundjob.write_state(alive, {"id": "b" * 32, "state": "running", "pid": os.getpid(), "host": socket.gethostname()})
     assert json.loads(svc.jobs.state_of(alive))["state"] == "running"
+
+
+# the round's process, with the ledger's one write of the round's own audit entry broken (each application's entry is
+# written in its commit's transaction, not by `record_audit`), and its niceness printed to job.log at the end
+_AUDIT_BROKEN = """
+import os, sys
+from pathlib import Path
+from engine.records.ledger import Ledger, LedgerError
+from engine.service import roundjob
+real = Ledger.record_audit
+def record_audit(self, actor, roles, action, target, outcome, detail):
+    if action == "round":
+        raise LedgerError("the audit table is full, say")
+    return real(self, actor, roles, action, target, outcome, detail)
+Ledger.record_audit = record_audit
+code = roundjob.run_job(Path(sys.argv[1]))
+print("niceness", os.nice(0))
+sys.exit(code)
+"""
+
+
+def test_a_round_whose_own_audit_entry_fails_is_failed_with_its_summary_and_its_commits_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = _service(tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}", lang="en")
+    monkeypatch.setattr(rounds, "_job_command", lambda folder: [sys.executable, "-P", "-c", _AUDIT_BROKEN, str(folder)])
+    before = os.nice(0)
+    body = "\n".join([_pledge("P-1", "200000.00"), _pledge("P-2", "100000.00")]) + "\n"
+    job = svc.jobs.start(svc, body.encode("utf-8"), None, True, "R-2021", Principal("王科员", ("officer",)))
+    state = _finished(svc, job)
+    # failed, saying why, but its applications are committed and its summary kept: the round's audit came after
+    assert state["state"] == "failed" and state["error"] == "the audit table is full, say"
+    assert state["summary"]["ledger"]["committed"] == 2 and state["summary"]["failed"] == 0
+    with svc.ledger_lock:
+        ledger = svc.ledger("zh")
+        log = ledger.audit_log(actor="王科员")
+        # R11: 50% of the annual interest paid: 100,000.00 and 50,000.00
+        grants = sorted((g["claim_id"], g["amount"]) for g in ledger.grants())
+    assert sorted((e["action"], e["target"]) for e in log) == [("commit", "P-1"), ("commit", "P-2")]
+    assert grants == [("P-1", "100000.00"), ("P-2", "50000.00")]
+    # the round ran at the niceness above the service's that roundjob.NICENESS asks for
+    printed = (svc.jobs.root / job / rounds.LOG_FILE).read_text(encoding="utf-8")
+    assert f"niceness {before + roundjob.NICENESS}" in printed
