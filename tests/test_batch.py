@@ -766,3 +766,11 @@ def test_batch_and_ledger_money_ignore_the_callers_decimal_context(tmp_path):
         decimal.setcontext(saved)
     assert s.approved_total == Decimal("1000000.00")
     assert sum(Decimal(a) for a in amounts) == Decimal("1000000.00")
+
+
+def test_without_ledger_is_refused_with_a_commit_or_a_ledger_url(policy, tmp_path: Path) -> None:
+    # `run_batch(without_ledger=True)` (a service with no ledger) has nothing to commit into and no URL to read
+    for asked in ({"commit": True}, {"ledger_url": f"sqlite:///{tmp_path / 'l.sqlite'}"}):
+        with pytest.raises(ValueError, match="without_ledger"):
+            run_batch(policy, EXAMPLE, tmp_path / "o", quiet=True, without_ledger=True, **asked)
+    assert not (tmp_path / "l.sqlite").exists()

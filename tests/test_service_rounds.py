@@ -177,6 +177,29 @@ def test_a_round_given_no_ledger_url_fails_rather_than_use_the_default_ledger(tm
     assert not (tmp_path / "policy-engine-ledger.sqlite").exists() and not (tmp_path / "ledger.sqlite").exists()
 
 
+def test_a_service_without_a_ledger_decides_its_rounds_without_the_default_ledgers_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a default ledger beside the service (where `batch` would read history) holding the enterprise's 300,000 of
+    # pledge-loan interest subsidy for 2021 (R11: 50% of 600,000 paid, at most 300,000 a funding year)
+    import engine
+
+    svc = _service(tmp_path)  # no ledger: each evaluate call and each round is decided without history
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("POLICY_ENGINE_LEDGER", raising=False)
+    earlier = _pledge("EARLIER", "600000.00")
+    policy = svc.catalogue.policy_set(None).pick(json.loads(earlier))
+    stray = f"sqlite:///{tmp_path / 'policy-engine-ledger.sqlite'}"
+    with batch.Ledger(stray) as ledger:
+        ledger.commit(policy, engine.parse_claim_json(policy, earlier))
+        assert [g["amount"] for g in ledger.grants()] == ["300000.00"]
+    job = svc.jobs.start(svc, (_pledge("P-1", "200000.00") + "\n").encode("utf-8"), None, False, None, None)
+    state = _finished(svc, job)
+    assert state["state"] == "done", state
+    decided = json.loads((svc.jobs.root / job / "out" / "decisions.jsonl").read_text(encoding="utf-8"))
+    assert decided["total"] == "100000.00"  # 50% of 200,000, the 2021 cap untouched: no history was read
+
+
 def test_the_limit_of_rounds_at_once_counts_the_rounds_running_on_this_host(tmp_path: Path) -> None:
     """Whichever worker started them: a round counts while its state says running and its process is alive here."""
     svc = _service(tmp_path)

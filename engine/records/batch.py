@@ -303,6 +303,7 @@ def run_batch(
     report_lang: str = "zh",
     outputs_while_deciding: bool = True,
     output_processes: int | None = None,
+    without_ledger: bool = False,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -330,7 +331,13 @@ def run_batch(
     `output_processes`: when the outputs are all made after deciding (a round budget that scales, no outputs made
     while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
     per core (at most 4). The same files either way.
+
+    `without_ledger`: decide with no ledger's history at all, not even the default one (`$POLICY_ENGINE_LEDGER`,
+    ./policy-engine-ledger.sqlite) that a run given no `ledger_url` reads when it exists: a service with no ledger
+    answers its rounds as it answers each evaluate call. Not with `commit` or `ledger_url`.
     """
+    if without_ledger and (commit or ledger_url):
+        raise ValueError("without_ledger: nothing to commit into, and no ledger URL to read")
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
     stderr = stderr if stderr is not None else sys.stderr
@@ -344,7 +351,7 @@ def run_batch(
         raise
     url = ledger_url or default_url()
     real: Ledger | None = None
-    if commit or _ledger_exists(url):
+    if not without_ledger and (commit or _ledger_exists(url)):
         try:
             real = Ledger(url)
         except BaseException:

@@ -128,7 +128,7 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
         signal.signal(signum, _stop)
     try:
         write_state(folder, state)
-        ledger_url = os.environ[LEDGER_ENV] if spec["ledger"] else None  # (never the CLI's default ledger)
+        ledger_url = os.environ[LEDGER_ENV] if spec["ledger"] else None
         summary = run_batch(
             _versions(spec["policies"]),
             folder / "input.jsonl",
@@ -140,6 +140,7 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             stderr=log,
             on_decided=progress,
             audit=audit,
+            without_ledger=not spec["ledger"],  # (never the command line's default ledger)
         )
         if audit is not None and spec["commit"] and ledger_url is not None:  # the round as a whole, before it is done
             with Ledger(ledger_url) as ledger:
