@@ -337,7 +337,7 @@ def run_batch(
     answers its rounds as it answers each evaluate call. Not with `commit` or `ledger_url`.
     """
     if without_ledger and (commit or ledger_url):
-        raise ValueError("without_ledger: nothing to commit into, and no ledger URL to read")
+        raise ValueError(msg("batch.without_ledger"))
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
     stderr = stderr if stderr is not None else sys.stderr
