@@ -280,7 +280,8 @@ class Labels:
         else:
             key = None
         if type(value) is not Decimal:
-            if cites is None and type(value) is str:  # an amount of a recorded decision, by its text (kept)
+            by_text = cites is None and type(value) is str  # an amount of a recorded decision: kept by its text
+            if by_text:
                 text = self.money_texts.get(value)
                 if text is not None:
                     return text
@@ -290,7 +291,7 @@ class Labels:
             if cites and d and cites in self.wan_cites and d % TEN_THOUSAND == 0:
                 return self.wan_fmt(n=f"{d / TEN_THOUSAND:,.0f}")
             text = self.money_fmt(n=f"{d.quantize(CENT):,}")
-            if cites is None and type(value) is str:
+            if by_text:
                 if len(self.money_texts) >= MONEY_CACHE:
                     self.money_texts.clear()
                 self.money_texts[value] = text
