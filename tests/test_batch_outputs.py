@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -281,6 +282,51 @@ def test_the_steps_are_said_either_way(policy, tmp_path: Path, early: bool) -> N
         "writing summary.xlsx: the budget and errors sheets, saving the workbook",
         "drawing report.html (7 applications)",
     ]
+
+
+_BAR = re.compile(r"\r\[[#-]{30}\] +\d+\.\d% ")
+_CLEARED = "\r" + " " * 79 + "\r"
+
+
+@pytest.mark.parametrize(("workers", "step", "lang"), [
+    (1, "writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx (6 decisions)", "en"),
+    (1, "正在写入 decisions.jsonl、summary_items.csv、summary_applications.csv 和 summary.xlsx（6 份决定）", "zh"),
+    (2, "writing the 7 applications the workers decided, in input order (with their rows and explanations, when the workers made them)", "en"),
+])  # fmt: skip
+def test_a_long_step_after_deciding_draws_a_progress_bar_under_its_line(
+    policy, tmp_path: Path, monkeypatch, workers: int, step: str, lang: str
+) -> None:
+    # A step that counts what it does (the outputs made after deciding; on workers, the merge) and runs longer than
+    # LONG_STEP ends its line and draws a bar under it, as deciding's, counting decisions (or applications); then its
+    # time is said in the bar's place and the next step follows. Here every such step is long (LONG_STEP 0).
+    from engine.core.i18n import use_language
+    from engine.records import batch
+
+    monkeypatch.setattr(batch, "LONG_STEP", 0.0)
+    err = Tty()
+    with use_language(lang):
+        _run(policy, tmp_path, err, outputs_while_deciding=False, workers=workers)
+    text = err.getvalue()
+    _, _, rest = text.partition(step + " ...\n")
+    assert rest, text  # the step's line, ended by the bar
+    bar, _, after = rest.partition(_CLEARED)  # the bar drawn (perhaps more than once), then cleared
+    unit = {"en": r"\d+ (decisions|applications) ", "zh": r"\d+ 份决定 "}[lang]
+    assert _BAR.match(bar) and re.search(unit, bar), bar
+    took, _, nxt = after.partition("\n")
+    assert re.fullmatch(r" \d+\.\d s", took)  # the step's time, where the bar was
+    # next: the workbook's last sheets; after the merge (its outputs not made on the workers here), the outputs
+    assert nxt.startswith(
+        {"en": "writing summary.xlsx" if workers == 1 else "writing decisions.jsonl", "zh": "正在写入 summary.xlsx"}[lang]
+    )
+    assert (tmp_path / "o" / "report.html").exists()
+
+
+def test_a_quick_step_draws_no_bar(policy, tmp_path: Path) -> None:
+    # the example round's outputs take far less than LONG_STEP: one line each, as before the bar existed
+    err = Tty()
+    _run(policy, tmp_path, err, outputs_while_deciding=False)
+    after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]  # (the deciding bar's clearing is the last \r)
+    assert after_bar.startswith("writing decisions.jsonl") and "[" not in after_bar
 
 
 def test_a_run_that_stops_while_deciding_ends_its_outputs_process(policy, tmp_path: Path) -> None:

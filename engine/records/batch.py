@@ -116,15 +116,23 @@ class Progress:
         self.ended = True
 
 
+#: seconds a step after deciding runs before it draws a progress bar of its own (`Steps.progress`): a quick step
+#: is said in one line, without a bar flashing by
+LONG_STEP = 1.0
+
+
 class Steps:
     """The output steps after deciding, said on `stream` one line each (`writing summary.xlsx ... 1.2 s`): the step
     as it starts, its time when the next one starts or `done()` is called. Like the progress bar they follow: on a
-    terminal only, and not when `enabled` is false (--quiet)."""
+    terminal only, and not when `enabled` is false (--quiet). A step that counts what it has done (`progress`) and
+    runs longer than `LONG_STEP` ends its line and draws a bar under it, as deciding's; its time is then said on
+    the bar's line, in place of the bar."""
 
     def __init__(self, stream: IO[str], enabled: bool) -> None:
         self.stream = stream
         self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.started: float | None = None
+        self.bar: Progress | None = None
 
     def start(self, text: str) -> None:
         self.done()
@@ -133,8 +141,23 @@ class Steps:
             self.stream.flush()
             self.started = time.monotonic()
 
+    def progress(self, done: int, total: int, unit: str) -> None:
+        """How far the step is: `done` of `total` (counted in catalogue message `unit`), drawn once it is long."""
+        if self.started is None:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < LONG_STEP:
+                return
+            self.stream.write("\n")
+            self.bar = Progress(self.stream, True, unit)
+            self.bar.start = self.started  # (its rate and ETA: the step's)
+        self.bar.update(done, done / total if total else None)
+
     def done(self) -> None:
         if self.started is not None:
+            if self.bar is not None:
+                self.bar.finish()  # (its line cleared: the time is said there)
+                self.bar = None
             self.stream.write(f" {time.monotonic() - self.started:.1f} s\n")
             self.stream.flush()
             self.started = None
@@ -996,6 +1019,9 @@ class _Outputs:
         self.raw_path: Path | None = None  # decisions.partial.jsonl, where lines sent by `span` are read
         self.source: IO[bytes] | None = None  # it, opened to read them
         self.drawn = 0
+        self.written = 0  # decisions whose outputs are written
+        #: told `written` each time it grows (`_final_pass`: the step's progress bar)
+        self.on_written: Callable[[int], None] | None = None
         #: the merge of a round on workers stopped writing what they made (`ScalingAhead`): made after deciding
         self.abandoned = False
         self.failed: Exception | None = None  # why the report could not be drawn
@@ -1136,6 +1162,12 @@ class _Outputs:
         if drawn and self.page is not None:
             self._draw(d)
             _slim(d)
+        self._wrote(1)
+
+    def _wrote(self, n: int) -> None:
+        self.written += n
+        if self.on_written is not None:
+            self.on_written(self.written)
 
     def _rows(self, d: dict[str, Any], summary: BatchSummary) -> tuple[list[list[Any]], list[Any]]:
         """A decision's item rows and application row (of the CSVs; the workbook's in its words), its items counted
@@ -1234,7 +1266,7 @@ class _Outputs:
                     drawn.append((_index_row(d), body.encode("utf-8")))  # the bytes the page's spool keeps
                 except UnicodeEncodeError:  # no UTF-8 file can hold it: the run's page fails with it as always
                     drawn.append((_index_row(d), body))
-        return _Made(items_csv.done(), apps_csv.done(), sheets, drawn, part, lines)
+        return _Made(items_csv.done(), apps_csv.done(), sheets, drawn, part, lines, len(chunk))
 
     def placed(self, line: str, made: _Made | None) -> None:
         """A decision line merged in input order (`batch --workers`) with what its worker made of it (`made`, drawn
@@ -1272,6 +1304,7 @@ class _Outputs:
             self._draw(entry, body)
             _slim(entry)
         self.summary.add_part(made.part)
+        self._wrote(made.decisions)
 
     def use_pool(self, processes: int, streams: Sequence[IO[str]] = (), source: Path | None = None) -> None:
         """Make the outputs of each line on `processes` forked processes (`_OutputPool`) where that can be done:
@@ -1389,6 +1422,7 @@ def _final_pass(
     steps = steps if steps is not None else Steps(sys.stderr, False)
     steps.start(msg("batch.step.outputs", n=summary.decided))
     outputs = _Outputs(versions, out, target, scaled, summary, report, report_lang)
+    outputs.on_written = lambda n: steps.progress(n, summary.decided, "batch.progress.decisions")
     if summary.decided > POOL_FROM:
         outputs.use_pool(output_processes(processes), streams, raw_path)
     try:
@@ -1538,6 +1572,7 @@ class _Made:
     drawn: list[tuple[dict[str, Any], bytes | str | Exception]]  # (index row's data, explanation), or what stopped them
     part: BatchSummary  # the chunk's totals
     lines: list[str] = field(default_factory=list)  # its lines of decisions.jsonl, when the run writes that (a round scaled)
+    decisions: int = 0  # how many decision lines the chunk had
 
     def failure_in_words(self) -> bool:
         """Its last explanation's exception (one that cannot be pickled) put as its words; False if it has none."""

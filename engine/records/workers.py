@@ -441,7 +441,8 @@ def decide_round(
             progress.finish()
             steps.start(msg("batch.step.merge", n=total))
         made = outputs() if outputs is not None else None
-        _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided, made)
+        said = None if steps is None else (lambda n: steps.progress(n, total, "batch.progress.applications"))
+        _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided, made, said)
         lap("merge")
         failed = False
         return Outcome(largest, total, seconds, cpu, busiest)
@@ -461,9 +462,11 @@ def _merge(
     rounds: dict[str, dict[int, CompiledPolicy]],
     on_decided: Callable[[int], None] | None,
     outputs: Any = None,
+    said: Callable[[int], None] | None = None,
 ) -> None:
     """The workers' files merged in input order: decisions and errors written, commits written into `target`, and
-    what the workers made of each decision written into `outputs` (`batch._Outputs.placed`), if given."""
+    what the workers made of each decision written into `outputs` (`batch._Outputs.placed`), if given. `said`: told
+    how many applications are merged after each one (the merge step's progress bar)."""
     scratch = None if job.commit else target.db.locked()  # the run's own scratch ledger: one transaction
     if scratch is not None:
         scratch.__enter__()
@@ -494,6 +497,8 @@ def _merge(
                 summary.decided += 1
             if on_decided is not None:
                 on_decided(summary.applications)
+            if said is not None:
+                said(summary.applications)
     finally:
         if scratch is not None:
             scratch.__exit__(None, None, None)
