@@ -100,18 +100,12 @@ SCALED_FIGURES = {"l1": ("250000.00", "214285.72"), "n1": ("50000.00", "42857.14
 def scaled_round_decisions(tmp_path: Path) -> list[dict[str, object]]:
     """Run the round through the batch (SQLite ledger in tmp_path) and return decisions.jsonl."""
     import json
-    import shutil
+
+    from test_ledger_support import policy_with_budget
 
     from engine.records.batch import run_batch
 
-    root = GOLDEN.parent.parent
-    folder = tmp_path / "policy"
-    shutil.copytree(root / "policies" / "texts", folder / "texts")
-    text = (root / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8")
-    assert "  currency: CNY\n" in text
-    text = text.replace("  currency: CNY\n", "  currency: CNY\n  round_budget: {amount: 30万, cites: 第十三条}\n", 1)
-    (folder / "pinggu_2020.yaml").write_text(text, encoding="utf-8")
-    policy = engine.load_policy(folder / "pinggu_2020.yaml")
+    policy = policy_with_budget(tmp_path, "30万", "第十三条")
     run_batch(policy, SCALED_ROUND, tmp_path / "out", ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}", quiet=True)
     lines = (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
     return [policy, *(json.loads(line) for line in lines)]  # type: ignore[list-item]
