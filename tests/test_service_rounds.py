@@ -282,3 +282,51 @@ def test_a_round_whose_own_audit_entry_fails_is_failed_with_its_summary_and_its_
     # the round ran at the niceness above the service's that roundjob.NICENESS asks for
     printed = (svc.jobs.root / job / rounds.LOG_FILE).read_text(encoding="utf-8")
     assert f"niceness {before + roundjob.NICENESS}" in printed
+
+
+# the round's process, every state it writes also kept in states.jsonl, and its outputs all made after deciding (as
+# in a round a budget scales), so that the outputs' step counts its decisions
+_STATES_KEPT = """
+import functools, json, sys
+from pathlib import Path
+from engine.records import batch
+from engine.service import roundjob
+real = roundjob.write_state
+def write_state(folder, state):
+    with open(Path(folder) / "states.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(state, ensure_ascii=False) + "\\n")
+    return real(folder, state)
+roundjob.write_state = write_state
+roundjob.run_batch = functools.partial(batch.run_batch, outputs_while_deciding=False)
+sys.exit(roundjob.run_job(Path(sys.argv[1])))
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_rounds_state_says_each_step_after_deciding_and_how_far_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    # after deciding, GET /rounds/{id} says the step the round is at, in the service's language, and how far a
+    # step that counts is (the outputs' step: its decisions); the state of a round done has no step left
+    svc = _service(tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}", lang=lang)
+    monkeypatch.setattr(rounds, "_job_command", lambda folder: [sys.executable, "-P", "-c", _STATES_KEPT, str(folder)])
+    body = "\n".join([_pledge("P-1", "200000.00"), _pledge("P-2", "100000.00")]) + "\n"
+    job = svc.jobs.start(svc, body.encode("utf-8"), None, True, "R-2021", Principal("王科员", ("officer",)))
+    state = _finished(svc, job)
+    assert state["state"] == "done" and "step" not in state, state
+    kept = (svc.jobs.root / job / "states.jsonl").read_text(encoding="utf-8").splitlines()
+    stepping = [s for s in map(json.loads, kept) if "step" in s]
+    assert {s["decided"] for s in stepping} == {2}  # deciding is over: its last count, whenever it was last written
+    said = [tuple(s["step"].values()) for s in stepping]
+    outputs, workbook, report = {
+        "en": (
+            "writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx (2 decisions)",
+            "writing summary.xlsx: the budget and errors sheets, saving the workbook",
+            "drawing report.html (2 applications)",
+        ),
+        "zh": (
+            "正在写入 decisions.jsonl、summary_items.csv、summary_applications.csv 和 summary.xlsx（2 份决定）",
+            "正在写入 summary.xlsx：预算表和错误表，保存工作簿",
+            "正在生成 report.html（2 份申请）",
+        ),
+    }[lang]
+    # each step as it starts; the outputs' step also when it ends (2 of 2 decisions; 1 of 2 only if 0.2 s apart)
+    assert [s for s in said if s != (outputs, 1, 2)] == [(outputs, 0, None), (outputs, 2, 2), (workbook, 0, None), (report, 0, None)]

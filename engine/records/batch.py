@@ -126,16 +126,25 @@ class Steps:
     as it starts, its time when the next one starts or `done()` is called. Like the progress bar they follow: on a
     terminal only, and not when `enabled` is false (--quiet). A step that counts what it has done (`progress`) and
     runs longer than `LONG_STEP` ends its line and draws a bar under it, as deciding's; its time is then said on
-    the bar's line, in place of the bar."""
+    the bar's line, in place of the bar.
 
-    def __init__(self, stream: IO[str], enabled: bool) -> None:
+    `told` (a caller that watches the run some other way: a service's round) is told each step as it starts (its
+    words in the run's language, 0, None) and, for a step that counts, how far it is (words, done, total), terminal
+    or not, quiet or not."""
+
+    def __init__(self, stream: IO[str], enabled: bool, told: Callable[[str, int, int | None], None] | None = None) -> None:
         self.stream = stream
         self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.started: float | None = None
         self.bar: Progress | None = None
+        self.told = told
+        self.words = ""
 
     def start(self, text: str) -> None:
         self.done()
+        if self.told is not None:
+            self.words = str(tr(text))
+            self.told(self.words, 0, None)
         if self.enabled:
             self.stream.write(tr(text) + " ...")
             self.stream.flush()
@@ -143,6 +152,8 @@ class Steps:
 
     def progress(self, done: int, total: int, unit: str) -> None:
         """How far the step is: `done` of `total` (counted in catalogue message `unit`), drawn once it is long."""
+        if self.told is not None:
+            self.told(self.words, done, total)
         if self.started is None:
             return
         if self.bar is None:
@@ -327,6 +338,7 @@ def run_batch(
     outputs_while_deciding: bool = True,
     output_processes: int | None = None,
     without_ledger: bool = False,
+    on_step: Callable[[str, int, int | None], None] | None = None,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -358,6 +370,9 @@ def run_batch(
     `without_ledger`: decide with no ledger's history at all, not even the default one (`$POLICY_ENGINE_LEDGER`,
     ./policy-engine-ledger.sqlite) that a run given no `ledger_url` reads when it exists: a service with no ledger
     answers its rounds as it answers each evaluate call. Not with `commit` or `ledger_url`.
+
+    `on_step`: told each step after deciding as it starts, and how far a step that counts is (`Steps.told`), even
+    when `quiet` or not on a terminal.
     """
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
@@ -402,7 +417,7 @@ def run_batch(
             shutil.rmtree(scratch_dir, ignore_errors=True)
             raise
     progress = Progress(stderr, not quiet)
-    steps = Steps(stderr, not quiet)  # after the progress bar: each output step says what it is doing
+    steps = Steps(stderr, not quiet, on_step)  # after the progress bar: each output step says what it is doing
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are

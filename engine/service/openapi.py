@@ -224,7 +224,12 @@ def _round_paths() -> dict[str, Any]:
                 "summary": "A round's progress, summary and files",
                 "operationId": "roundStatus",
                 "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": text}],
-                "responses": {"200": _json({"type": "object"}, "state, decided so far, files"), **_problems("not-found")},
+                "responses": {
+                    "200": _json(
+                        {"type": "object"}, "state, decided so far, the output step after deciding (`step`: doing, done, total), files"
+                    ),
+                    **_problems("not-found"),
+                },
             }
         },
         "/rounds/{job_id}/files/{name}": {

@@ -117,9 +117,16 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
     last = [0.0]
 
     def progress(n: int) -> None:
+        state["decided"] = n  # (kept each time: the steps after deciding say the last count, not the last written)
         if time.monotonic() - last[0] > 0.2:
             last[0] = time.monotonic()
-            write_state(folder, {**state, "decided": n})
+            write_state(folder, state)
+
+    def step(words: str, done: int, total: int | None) -> None:
+        # each step as it starts and as it ends (done == total); how far it is at most every 0.2 s between
+        if total is None or done >= total or time.monotonic() - last[0] > 0.2:
+            last[0] = time.monotonic()
+            write_state(folder, {**state, "step": {"doing": words, "done": done, "total": total}})
 
     asked = spec["audit"]
     audit = None if asked is None else Audit(asked[0], tuple(asked[1]), asked[2], asked[3], asked[4])
@@ -139,6 +146,7 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             quiet=True,
             stderr=log,
             on_decided=progress,
+            on_step=step,
             audit=audit,
             without_ledger=not spec["ledger"],  # (never the command line's default ledger)
         )
