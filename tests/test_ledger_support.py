@@ -57,7 +57,7 @@ def policy_with_budget(
     Copies land in tmp_path/policy/, each next to its own texts/ folder, so several versions can share it.
     """
     folder = tmp_path / "policy"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     src = source or ROOT / "policies" / "pinggu_2020.yaml"
     text = src.read_text(encoding="utf-8")
     fields = [f"amount: {amount}"] + ([f"cites: {cites}"] if cites else []) + ([f"rounding: {rounding}"] if rounding else [])
