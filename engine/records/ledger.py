@@ -818,12 +818,11 @@ class Ledger:
         (item id -> `engine.deciding.selection.Verdict`; see `engine.records.batch`): an item left out is refused.
         `audit`: recorded in the same transaction, with the outcome.
         """
-        parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
+        parsed = submitted = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
         # of the application as the ledger compares it (optional facts that only state their default left out); a commit
         # recorded before the ledger compared so holds the hash of the application as submitted: that is the same too,
         # as is the application with every default it leaves out stated (a workbook's form, recorded before)
         digest = content_hash(parsed, policy)
-        same = {digest, content_hash(parsed), _digest(stated_in_full(policy, parsed.raw))}
         with self.db.locked():
             # facts on record (e.g. findings that bar an applicant) count whoever commits, not only batch runs;
             # a dry run's scratch ledger holds none of its own: those of the ledger under it count
@@ -835,6 +834,8 @@ class Ledger:
             existing = self.active_commit(parsed.claim_id)
             if existing is not None:
                 seq, old_hash, blob = existing
+                # (the other two forms only when there is a commit to compare with: each is a hash of the whole claim)
+                same = {digest, content_hash(submitted), _digest(stated_in_full(policy, submitted.raw))}
                 if old_hash in same:
                     n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
                     self._audit(audit, "already_committed", {"seq": seq})
