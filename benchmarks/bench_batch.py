@@ -191,7 +191,7 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
     marks: list[tuple[str, float, float]] = []
 
     class Recorded(batch.Steps):
-        def __init__(self, stream: Any, enabled: bool) -> None:
+        def __init__(self, stream: Any, enabled: bool, told: Any = None) -> None:
             super().__init__(stream, False)
 
         def start(self, text: str) -> None:

@@ -204,16 +204,202 @@ def test_outputs_while_deciding_with_two_workers_and_several_versions(tmp_path: 
     assert len(made_by) == 2 and s.report == "written"
 
 
-def test_a_round_with_a_budget_writes_its_outputs_after_deciding(tmp_path: Path, monkeypatch) -> None:
-    # a round budget may scale every grant once the round is decided: nothing is written while deciding
+def test_a_round_a_budget_scales_makes_its_outputs_while_deciding_by_the_scaling_foreseen(tmp_path: Path, monkeypatch) -> None:
+    # a round budget scales every grant once the round is decided; the outputs' process decided the round first and
+    # foresaw that scaling, so its outputs are kept: nothing is made after deciding, and the files are those of
+    # making every output after deciding from the round's own scaling
     from test_ledger_support import policy_with_budget
 
     budgeted = policy_with_budget(tmp_path, "10万")
     inp = _generated_round(tmp_path / "in.jsonl", 1, 40)
+    after = run_batch(
+        budgeted,
+        inp,
+        tmp_path / "after",
+        quiet=True,
+        ledger_url=f"sqlite:///{tmp_path / 'a.sqlite'}",
+        commit=True,
+        outputs_while_deciding=False,
+    )
     calls = _spy_final_pass(monkeypatch)
-    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}")
-    assert calls == [1] and s.scaling  # scaled: the generated round asks far more than 100,000
+    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True)
+    assert calls == [] and s.scaling == after.scaling != {}  # scaled: the generated round asks far more than 100,000
     assert any("scaling" in json.loads(line) for line in (tmp_path / "o" / "decisions.jsonl").read_text().splitlines())
+    assert not (tmp_path / "o" / "decisions.partial.jsonl").exists()
+    mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")
+    assert json.loads(str(mine.pop("summary.json"))).pop("ledger") != {}  # (each names its own ledger)
+    theirs.pop("summary.json")
+    assert mine == theirs
+
+
+def _copy_ledger(src: Path, dst: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    return f"sqlite:///{dst}"
+
+
+def test_a_scaling_foreseen_wrongly_is_thrown_away(tmp_path: Path, monkeypatch) -> None:
+    # the round's ledger already holds an earlier run's grants in the same round: the round is scaled over both
+    # runs' grants, which the outputs' process (deciding only this input) cannot foresee; what it made is thrown
+    # away and every output made after deciding, the files those of that way
+    from test_ledger_support import policy_with_budget
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    first, second = _generated_round(tmp_path / "a.jsonl", 1, 40), _generated_round(tmp_path / "b.jsonl", 2, 40)
+    run_batch(
+        budgeted, first, tmp_path / "first", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", commit=True, round_label="R"
+    )
+    one, two = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "1.sqlite"), _copy_ledger(tmp_path / "l.sqlite", tmp_path / "2.sqlite")
+    after = run_batch(
+        budgeted, second, tmp_path / "after", quiet=True, ledger_url=one, commit=True, round_label="R", outputs_while_deciding=False
+    )
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(budgeted, second, tmp_path / "o", quiet=True, ledger_url=two, commit=True, round_label="R")
+    assert calls == [1] and s.scaling == after.scaling != {} and s.warnings == after.warnings == []
+    # (the earlier run's grants count: this run's own approved total is less than the round's)
+    assert Decimal(s.scaling["R"]["approved_total"]) > sum(
+        Decimal(json.loads(x)["total_before_scaling"]) for x in (tmp_path / "o" / "decisions.jsonl").read_text().splitlines()
+    )
+    mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")
+    mine.pop("summary.json"), theirs.pop("summary.json")
+    assert mine == theirs
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided(tmp_path: Path, monkeypatch, backend: str) -> None:
+    # The outputs' process reads the run's ledger in one snapshot, taken before the run commits anything. Here it
+    # starts deciding only once the run has committed the whole round (its input is opened late). One enterprise's
+    # three pledge-loan claims, 400,000 of interest each: R11 gives 50 %, 200,000, within 300,000 an enterprise a
+    # funding year, so 200,000, 100,000 and 0.00 (300,000 in all), scaled to the 20万 budget: x 2/3, 133,333.33 +
+    # 66,666.67 (the largest remainder) + 0.00. Read outside the snapshot, the ledger would already hold the run's
+    # own three grants as the enterprise's history (the second claim would see 300,000 used and get 0.00), the
+    # foresight would differ and be thrown away. It is kept: nothing is made after deciding.
+    import os
+    import time
+
+    from conftest import ENTERPRISE_ID, claim, item
+    from test_ledger_support import make_ledger_url, policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    budgeted = policy_with_budget(tmp_path, "20万")
+    inp = tmp_path / "in.jsonl"
+    with open(inp, "w", encoding="utf-8") as f:
+        for n in (1, 2, 3):
+            c = claim(item("pledge_loan_interest", "l1", loan_id=f"LOAN-{n}", annual_interest_paid="400000.00"), claim_id=f"P-{n}")
+            c["applicant"]["id"] = ENTERPRISE_ID
+            f.write(json.dumps(c, ensure_ascii=False) + "\n")
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    ledgers = make_ledger_url(backend, tmp_path / "a"), make_ledger_url(backend, tmp_path / "b")
+    url, other = next(ledgers[0]), next(ledgers[1])
+    try:
+        Ledger(url).close()
+        after = run_batch(budgeted, inp, tmp_path / "after", quiet=True, ledger_url=other, commit=True, outputs_while_deciding=False)
+        run_pid, real_open = os.getpid(), batch_mod.open_claims
+
+        def late(*a, **k):  # type: ignore[no-untyped-def]
+            if os.getpid() != run_pid:  # the outputs' process: once the run's three commits are in
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    with Ledger(url) as ledger:
+                        if ledger.db.query("SELECT count(*) FROM commits")[0][0] >= 3:
+                            break
+                    time.sleep(0.05)
+            return real_open(*a, **k)
+
+        monkeypatch.setattr(batch_mod, "open_claims", late)
+        calls = _spy_final_pass(monkeypatch)
+        s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=url, commit=True)
+    finally:
+        for made in ledgers:
+            next(made, None)  # (a PostgreSQL schema dropped)
+    assert calls == [] and s.scaling == after.scaling != {}
+    lines = [json.loads(x) for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(d["total_before_scaling"], d["total"]) for d in lines] == [
+        ("200000.00", "133333.33"),
+        ("100000.00", "66666.67"),
+        ("0.00", "0.00"),
+    ]
+    mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")
+    mine.pop("summary.json"), theirs.pop("summary.json")
+    assert mine == theirs
+
+
+@pytest.mark.parametrize("budget", [None, "10万"])
+def test_an_outputs_process_behind_when_the_round_is_decided_shares_the_rest_with_processes(
+    policy, tmp_path: Path, monkeypatch, budget: str | None
+) -> None:
+    # The outputs' process is slowed here (50 ms a decision), so that most of the round is left when the run has
+    # decided it: that rest is made on processes of the outputs' process's own (2 of them, 2 decisions a chunk),
+    # and every file is still the one all-after-deciding gives; unscaled, and scaled by the scaling it foresaw.
+    import os
+    import time
+
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    chosen = policy_with_budget(tmp_path, budget) if budget else policy
+    inp = _generated_round(tmp_path / "in.jsonl", 4, 400)
+    after = run_batch(
+        chosen,
+        inp,
+        tmp_path / "after",
+        quiet=True,
+        ledger_url=f"sqlite:///{tmp_path / 'a.sqlite'}",
+        commit=True,
+        outputs_while_deciding=False,
+    )
+    run_pid = os.getpid()
+    marks = tmp_path / "pools"
+    real_line, real_start = batch_mod._Outputs.line, batch_mod._OutputPool.start.__func__  # type: ignore[attr-defined]
+
+    def line(self, text):  # type: ignore[no-untyped-def]
+        if os.getpid() != run_pid:
+            time.sleep(0.05)
+        return real_line(self, text)
+
+    def start(cls, *a, **k):  # type: ignore[no-untyped-def]
+        with open(marks, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+        return real_start(cls, *a, **k)
+
+    monkeypatch.setattr(batch_mod._Outputs, "line", line)
+    monkeypatch.setattr(batch_mod._OutputPool, "start", classmethod(start))
+    monkeypatch.setattr(batch_mod, "POOL_FROM", 0)
+    monkeypatch.setattr(batch_mod, "POOL_CHUNK", 2)
+    monkeypatch.setattr(batch_mod, "output_processes", lambda chosen=None: 2)
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(chosen, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True)
+    assert calls == [] and bool(s.scaling) is bool(budget) and s.scaling == after.scaling and s.warnings == []
+    started = {int(p) for p in marks.read_text(encoding="utf-8").split()}
+    assert started and run_pid not in started  # (started by the outputs' process, not by the run)
+    mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")
+    mine.pop("summary.json"), theirs.pop("summary.json")
+    assert mine == theirs
+
+
+def test_an_outputs_process_that_cannot_foresee_leaves_the_outputs_to_after_deciding(tmp_path: Path, monkeypatch) -> None:
+    # the process fails before it has read the ledger: the run does not wait for it, and makes every output after
+    # deciding (the same files)
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    def broken(self, conn):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no snapshot, say")
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 40)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(budgeted, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    monkeypatch.setattr(batch_mod._DryRun, "foresee", broken)
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=url)
+    assert calls == [1] and s.scaling == after.scaling != {} and s.warnings == []
+    assert _files(tmp_path / "o") == _files(tmp_path / "after")
 
 
 def _break_in_the_outputs_process(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
@@ -759,12 +945,10 @@ def _spy_early(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.parametrize("scaled", [False, True])
-def test_a_round_with_a_budget_makes_its_outputs_while_deciding_unless_it_is_scaled(
-    policy, tmp_path: Path, monkeypatch, scaled: bool
-) -> None:
-    # a budget of 1 billion (1,000,000,000 > the round's ~10 million approved: nothing scaled) keeps what the
-    # outputs' process made while deciding; a budget of 100,000 scales the round: that is thrown away and every
-    # output made after deciding; either way the files all-after-deciding gives
+def test_a_round_with_a_budget_makes_its_outputs_while_deciding_scaled_or_not(policy, tmp_path: Path, monkeypatch, scaled: bool) -> None:
+    # a budget of 1 billion (1,000,000,000 > the round's ~10 million approved: nothing scaled) or of 100,000 (the
+    # round scaled): either way the outputs' process foresaw it, what it made while deciding is kept, and the files
+    # are those all-after-deciding gives
     from test_ledger_support import policy_with_budget
 
     chosen = policy_with_budget(tmp_path, "10万" if scaled else "1000000000")
@@ -775,7 +959,7 @@ def test_a_round_with_a_budget_makes_its_outputs_while_deciding_unless_it_is_sca
     final = _spy_final_pass(monkeypatch)
     s = run_batch(chosen, inp, tmp_path / "early", quiet=True, ledger_url=url)
     assert bool(s.scaling) is bool(after.scaling) is scaled
-    assert early == [1] and final == ([1] if scaled else [])
+    assert early == [1] and final == []
     assert s.report == after.report == "written"
     assert _files(tmp_path / "early") == _files(tmp_path / "after")
 
@@ -991,7 +1175,8 @@ def test_the_outputs_process_reads_a_line_whose_character_is_half_written(tmp_pa
             return (1, 1, 0)
 
     summary = BatchSummary()
-    assert list(_growing(path, Run(), summary)) == [line]
+    ended: list[bool] = []
+    assert list(_growing(path, Run(), summary, ended)) == [(data, 0)] and ended == [True]
     assert (summary.applications, summary.decided, summary.failed) == (1, 1, 0)
 
 

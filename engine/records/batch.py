@@ -35,7 +35,9 @@ reports when the renderer is installed.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -60,7 +62,7 @@ from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.inputs import open_claims
-from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, default_url, masked_url, rank_round
+from engine.records.ledger import AlreadyCommitted, Audit, CommitResult, Ledger, LedgerError, default_url, masked_url, rank_round
 from engine.records.tabular import CsvOut, CsvRows, InputError, Record, XlsxOut, output_dir, storable
 
 ZERO = Decimal(0)
@@ -421,6 +423,7 @@ def run_batch(
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are
+    decided: list[tuple[str, str]] = []  # (claim id, round) of each application decided on this process, in order
     merged: list[_Outputs] = []  # the outputs made on the workers (`--workers`), merged in input order, if they are
 
     def merged_outputs() -> _Outputs:
@@ -437,7 +440,10 @@ def run_batch(
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
             if outputs_while_deciding and workers <= 1:  # (on workers, every line is written when the round is decided)
-                early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, (stderr, sys.stdout, sys.stderr))
+                dry = None
+                if any(v.round_budget is not None for v in versions.versions):  # (a round it may scale: foreseen)
+                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts)
+                early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, (stderr, sys.stdout, sys.stderr), dry)
             try:
                 parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
@@ -447,7 +453,7 @@ def run_batch(
                 for rec in () if parallel else reader:
                     summary.applications += 1
                     error = decide_one(
-                        versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit
+                        versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit, decided
                     )
                     if error is not None:
                         summary.failed += 1
@@ -470,7 +476,10 @@ def run_batch(
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
-        if early is not None and scaled:  # made from decisions that scaling has changed: thrown away, made again
+        # made from decisions that scaling has changed (unless that process foresaw the very same scaling): thrown
+        # away, made again
+        agreed = early is not None and early.agrees(scaled, target, decided)
+        if early is not None and not agreed:
             early.cancel()
         if merged and (scaled or merged[0].abandoned):  # likewise (abandoned: the merge knew it would be scaled)
             merged.pop().discard()
@@ -480,7 +489,7 @@ def run_batch(
             merged[0].finish(raw_path, steps)
             for name in _OUTPUT_FIELDS:
                 setattr(summary, name, getattr(made, name))
-        elif early is None or scaled or not early.finish(out, raw_path, summary, steps):
+        elif early is None or not agreed or not early.finish(out, raw_path, summary, steps):
             if early is not None and early.failed is not None:
                 if not scaled:  # (scaled, every output is made after deciding anyway)
                     summary.warnings.append(msg("batch.report.early_stopped", why=early.failed))
@@ -681,6 +690,29 @@ def read_claim(policy: CompiledPolicy, rec: Record) -> Claim:
     return parse_claim(policy, rec.data, file=rec.where.get("file"))
 
 
+def commit_record(
+    versions: PolicySet,
+    rec: Record,
+    target: Ledger,
+    base: Ledger | None,
+    replace: bool,
+    round_label: str | None,
+    trace: bool,
+    verdicts: Mapping[str, Mapping[str, Verdict]] | None,
+    audit: Audit | None = None,
+) -> tuple[CompiledPolicy, Claim, CommitResult]:
+    """An application (a record with data) decided and committed into `target`: the version that decided it, its
+    claim and the commit. Raises what `decide_one` records as the application's error."""
+    policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
+    claim = read_claim(policy, rec)
+    # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
+    # whether it is the target (committing) or the base under a scratch one (deciding only)
+    selection = claim_verdicts(policy, claim, verdicts) if verdicts is not None else None
+    audited = dataclasses.replace(audit, target=claim.claim_id) if audit is not None else None
+    result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection, audit=audited)
+    return policy, claim, result
+
+
 def decide_one(
     versions: PolicySet,
     rec: Record,
@@ -695,18 +727,15 @@ def decide_one(
     rounds: dict[str, dict[int, CompiledPolicy]],
     verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
     audit: Audit | None = None,
+    decided: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any] | None:
+    """One application decided and its line written (None), or its error record. `decided`: (claim id, round)
+    appended when it is decided."""
     if rec.data is None:
         return error_record(rec, rec.problems, msg("batch.error.application"))
     try:
-        policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
-        claim = read_claim(policy, rec)
-        # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
-        # whether it is the target (committing) or the base under a scratch one (deciding only)
-        selection = claim_verdicts(policy, claim, verdicts) if verdicts is not None else None
-        audited = dataclasses.replace(audit, target=claim.claim_id) if audit is not None and target is real else None
-        result = target.commit(
-            policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection, audit=audited
+        policy, claim, result = commit_record(
+            versions, rec, target, base, replace, round_label, trace, verdicts, audit if target is real else None
         )
     except EngineError as err:
         return error_record(rec, claim_problems(rec, err), err.summary)
@@ -728,6 +757,8 @@ def decide_one(
     if target is not real:
         decision["ledger"] = {"round": decision["ledger"]["round"], "status": "not_committed"}
     rounds.setdefault(decision["ledger"]["round"], {})[claim.funding_year] = policy
+    if decided is not None:
+        decided.append((claim.claim_id, decision["ledger"]["round"]))
     decision["input"] = rec.where
     dec_f.write(json.dumps(decision, ensure_ascii=False) + "\n")
     return None
@@ -1346,12 +1377,13 @@ class _Outputs:
     # errors sheets, its warnings, the report's error rows and page), each said as it starts.
     def finish(self, raw_path: Path, steps: Steps, keep_raw: bool = False) -> None:
         """Every line is in: close the CSVs, write the workbook's last sheets and the report. `keep_raw`: leave
-        decisions.partial.jsonl for the caller to make decisions.jsonl of (a round with none scaled)."""
+        decisions.partial.jsonl for the caller (to make decisions.jsonl of, with none scaled; or to remove)."""
         summary, out, xlsx, words = self.summary, self.out, self.xlsx, self.words
         self._pool_done()
         if self.dst is not None:
             self.dst.close()
-            raw_path.unlink()
+            if not keep_raw:
+                raw_path.unlink()
         elif not keep_raw:
             os.replace(raw_path, out / "decisions.jsonl")
         self.items_csv.close()
@@ -1737,6 +1769,81 @@ def _pool_process(conn: Any, other: Any, others: list[Any], outputs: _Outputs) -
 _OUTPUT_FIELDS = ("items", "approved_total", "by_status", "by_item", "held_incomplete", "held_pending", "outputs", "report", "warnings")
 
 
+#: seconds the run waits for the outputs' process to take its snapshot of the ledger (`_DryRun`) before deciding
+_SNAPSHOT_WAIT = 60.0
+
+
+@dataclass
+class _DryRun:
+    """A round decided ahead, by the outputs' process of `_EarlyOutputs`, to foresee how a round budget scales it:
+    the run's own input, versions, round selection and ledger (`base`: its history, read in one snapshot taken before
+    the run decides anything), each application committed as the run commits it (`commit_record`), without the
+    trace, into a ledger in the process's memory, whose rounds are then scaled as the run scales its own
+    (`scale_round`). A foreseen scaling is only kept if the run scaled exactly so (`_EarlyOutputs.agrees`): an
+    earlier run's grants in the round, a commit made by someone else meanwhile, an application that fails in one
+    and not the other, all make it differ."""
+
+    versions: PolicySet
+    input_path: str | Path
+    encoding: str | None
+    base: Ledger | None
+    replace: bool
+    round_label: str | None
+    verdicts: Mapping[str, Mapping[str, Verdict]] | None
+
+    def foresee(self, conn: Any) -> tuple[Ledger | None, dict[str, dict[str, str]]]:
+        """The ledger that holds the foreseen grants and the scaled rounds' records; ("ready", None) is sent once
+        the snapshot is taken, then ("foreseen", (records, `_scaled_grants_digest`)), or ("foreseen", None) when
+        the input breaks off (then nothing is foreseen)."""
+        scratch = Ledger("sqlite:///:memory:")
+        scratch.store_decisions = False  # (only its grants are read)
+        base = self.base
+        decided: list[tuple[str, str]] = []
+        rounds: dict[str, dict[int, CompiledPolicy]] = {}
+        with base.db.read() if base is not None else contextlib.nullcontext():
+            if base is not None:
+                base.db.query("SELECT count(*) FROM commits")  # (SQLite takes a read's snapshot at its first read)
+            conn.send(("ready", None))
+            try:
+                reader = open_claims(self.input_path, self.versions.newest, self.encoding)
+                try:
+                    for rec in reader:
+                        if rec.data is None:
+                            continue
+                        try:
+                            policy, claim, result = commit_record(
+                                self.versions, rec, scratch, base, self.replace, self.round_label, False, self.verdicts
+                            )
+                        except Exception:  # noqa: S112 - the run records it as the application's error
+                            continue
+                        rnd = result.decision["ledger"]["round"]
+                        rounds.setdefault(rnd, {})[claim.funding_year] = policy
+                        decided.append((claim.claim_id, rnd))
+                finally:
+                    reader.close()
+            except InputError:  # (the run says it)
+                conn.send(("foreseen", None))
+                return None, {}
+        scaled: dict[str, dict[str, str]] = {}
+        for rnd in sorted(rounds):
+            record = scale_round(scratch, rnd, rounds[rnd])
+            if record is not None:
+                scaled[rnd] = record
+        conn.send(("foreseen", (scaled, _scaled_grants_digest(scratch, decided, scaled))))
+        return scratch, scaled
+
+
+def _scaled_grants_digest(ledger: Ledger, decided: list[tuple[str, str]], scaled: Mapping[str, Any]) -> str:
+    """What scaling a round's decisions reads of the ledger (`_Outputs._read`), as one digest: for each decision of a
+    scaled round, in order, its claim id, round and its claim's grants (item, amount, amount before scaling)."""
+    digest = hashlib.sha256()
+    for claim_id, rnd in decided:
+        if rnd in scaled:
+            grants = sorted(ledger.claim_grant_amounts(claim_id).items())
+            digest.update(repr((claim_id, rnd, grants)).encode("utf-8", "backslashreplace"))
+    return digest.hexdigest()
+
+
 class _EarlyOutputs:
     """The outputs made on a second process while the round is decided: `_Outputs` over decisions.partial.jsonl
     as the deciding loop writes it, so that after deciding only the workbook's last sheets and the report's page
@@ -1747,12 +1854,20 @@ class _EarlyOutputs:
     The process is forked (it inherits the policy versions, the language and the summary so far) and told over a
     pipe when every decision is written; it says each step it starts (said by the run) and sends back what it set
     in the summary. If it cannot be started (no `fork`; a run in a process with other threads), fails or dies, the
-    run writes every output after deciding instead."""
+    run writes every output after deciding instead.
 
-    def __init__(self, process: Any, conn: Any) -> None:
+    A round a budget may scale (`_DryRun`): the process first decides the whole input on its own, without the trace,
+    into a ledger in its memory over a snapshot of the run's ledger taken before the run decides anything, and
+    scales it as the run will. It makes every output from that foreseen scaling, and the run keeps them only when
+    it scaled exactly so (`agrees`: the same rounds' records, and for each decision of a scaled round, in order,
+    the same grants of its claim), else they are thrown away as above."""
+
+    def __init__(self, process: Any, conn: Any, foreseeing: bool = False) -> None:
         self.process = process
         self.conn = conn
         self.failed: str | Msg | None = None  # why the process stopped, when it did (`finish` said False)
+        self.foreseeing = foreseeing  # it decides the round first, to foresee its scaling (`_DryRun`)
+        self.foreseen: dict[str, dict[str, str]] = {}  # the scaling it made the outputs with (when `agrees`)
 
     @classmethod
     def start(
@@ -1764,15 +1879,17 @@ class _EarlyOutputs:
         report: bool,
         report_lang: str,
         streams: Sequence[IO[str]],
+        dry: _DryRun | None = None,
     ) -> _EarlyOutputs | None:
-
+        """The process started (None where it cannot be). With `dry`, it is waited for until its snapshot of the
+        ledger is taken (the run commits nothing before): None if it fails to take one."""
         ctx = _fork_context(streams)
         if ctx is None:
             return None
         here, there = ctx.Pipe()
-        process = ctx.Process(
-            target=_outputs_process, args=(there, here, versions, out, raw_path, summary, report, report_lang), daemon=True
-        )
+        # (not a daemon: it may start processes of its own for what is left after deciding; the run always ends it,
+        # `stop`, and a process of its own ends when its pipe does)
+        process = ctx.Process(target=_outputs_process, args=(there, here, versions, out, raw_path, summary, report, report_lang, dry))
         try:
             process.start()
         except OSError:
@@ -1780,7 +1897,42 @@ class _EarlyOutputs:
             there.close()
             return None
         there.close()
-        return cls(process, here)
+        started = cls(process, here, dry is not None)
+        if dry is not None:
+            try:
+                ready = here.poll(_SNAPSHOT_WAIT) and here.recv()[0] == "ready"
+            except (EOFError, OSError):
+                ready = False
+            if not ready:  # (it could not read the ledger: every output is made after deciding, as without it)
+                started.cancel()
+                started.stop()
+                return None
+        return started
+
+    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, decided: list[tuple[str, str]]) -> bool:
+        """Whether what the process makes is what the run's rounds need, once every decision is made and every round
+        scaled (`scaled`, in `target`; `decided`: each decision's claim id and round, in order): nothing scaled, or
+        a process that foresaw exactly this scaling (it is waited for until it has). False when it failed."""
+        if not self.foreseeing:
+            return not scaled
+        try:
+            while True:
+                kind, value = self.conn.recv()
+                if kind == "foreseen":
+                    break
+                if kind == "failed":
+                    self.failed = value
+                    return False
+        except (EOFError, OSError):  # it died (killed, out of memory)
+            self.failed = msg("batch.early_died")
+            return False
+        if value is None:  # it could not decide the round (the input broke off): it made the outputs unscaled
+            return not scaled
+        records, digest = value
+        if records != scaled or (scaled and digest != _scaled_grants_digest(target, decided, scaled)):
+            return False
+        self.foreseen = scaled
+        return True
 
     def finish(self, out: Path, raw_path: Path, summary: BatchSummary, steps: Steps) -> bool:
         """Every decision and error is written (both files closed): the outputs' last steps, each said as the process
@@ -1802,7 +1954,10 @@ class _EarlyOutputs:
             return False
         for name in _OUTPUT_FIELDS:
             setattr(summary, name, value[name])
-        os.replace(raw_path, out / "decisions.jsonl")  # unscaled: the decisions' lines are decisions.jsonl as they are
+        if self.foreseen:  # the process wrote decisions.jsonl, each line scaled
+            raw_path.unlink()
+        else:
+            os.replace(raw_path, out / "decisions.jsonl")  # unscaled: the decisions' lines are decisions.jsonl as they are
         return True
 
     def cancel(self) -> None:
@@ -1831,31 +1986,39 @@ class _SentSteps(Steps):
         self.conn.send(("step", text))
 
 
-def _growing(path: Path, conn: Any, summary: BatchSummary) -> Iterator[str]:
-    """The lines of `path` as they are written, until the run says every line is (then the counts of the round).
+def _growing(path: Path, conn: Any, summary: BatchSummary, ended: list[bool] | None = None) -> Iterator[tuple[bytes, int]]:
+    """The lines of `path` as they are written (each whole line's bytes, and where in the file it starts), until the
+    run says every line is (then the counts of the round, and `ended` holds True).
 
-    Read as bytes, each line decoded once it is whole: the file may end inside a character the run has not
-    finished writing (its buffer is flushed at any byte), which a text reader at the end of the file would take
-    for a truncated character and fail on."""
-    ended = False
+    Read as bytes, each line given once it is whole: the file may end inside a character the run has not finished
+    writing (its buffer is flushed at any byte), which a text reader at the end of the file would take for a
+    truncated character and fail on."""
+    done = False
+    at = 0
     with open(path, "rb") as f:
         pending = b""
         while True:
             data = f.readline()
             if data:
                 if data.endswith(b"\n"):
-                    yield (pending + data).decode("utf-8")
+                    whole = pending + data
+                    yield whole, at
+                    at += len(whole)
                     pending = b""
                 else:  # the rest of the line is still being written
                     pending += data
-                continue
-            if ended:
+                if done or not conn.poll(0):  # (said as soon as it is: a process behind may share the rest)
+                    continue
+            elif done:
                 break
-            if conn.poll(0.05):
-                summary.applications, summary.decided, summary.failed = conn.recv()
-                ended = True  # the file is closed: what is left of it is read, then no more
+            elif not conn.poll(0.05):
+                continue
+            summary.applications, summary.decided, summary.failed = conn.recv()
+            done = True  # the file is closed: what is left of it is read, then no more
+            if ended is not None:
+                ended.append(True)
     if pending:  # pragma: no cover - every line the run writes ends in a line feed
-        yield pending.decode("utf-8")
+        yield pending, at
 
 
 def _outputs_process(
@@ -1867,20 +2030,35 @@ def _outputs_process(
     summary: BatchSummary,
     report: bool,
     report_lang: str,
+    dry: _DryRun | None = None,
 ) -> None:
-    """The process of `_EarlyOutputs`: `_Outputs` over the decisions' lines as they come, then its last steps.
+    """The process of `_EarlyOutputs`: `_Outputs` over the decisions' lines as they come, then its last steps;
+    with `dry`, the round decided first and its scaling foreseen (`_DryRun.foresee`), each line scaled by it.
 
     It runs at a lower priority than the deciding loop: with a free core it keeps up beside it; without one (a
-    busy machine) deciding keeps its speed and this process takes what is left, catching up after deciding."""
+    busy machine) deciding keeps its speed and this process takes what is left, catching up after deciding. What is
+    left once the run has decided (more than `POOL_FROM` decisions: a round it foresaw, say) is shared with
+    processes of its own (`_OutputPool`), as the run's outputs after deciding are."""
     other.close()
     try:
         os.nice(10)
     except OSError:  # pragma: no cover - not allowed here: the same work at the same priority
         pass
     try:
-        outputs = _Outputs(versions, out, None, {}, summary, report, report_lang)
-        for line in _growing(raw_path, conn, summary):
-            outputs.line(line)
+        target, scaled = dry.foresee(conn) if dry is not None else (None, {})
+        outputs = _Outputs(versions, out, target, scaled, summary, report, report_lang)
+        ended: list[bool] = []
+        made, pooled = 0, False
+        for data, at in _growing(raw_path, conn, summary, ended):
+            if ended and not pooled:  # (the round is decided: the run now waits for what is left)
+                pooled = True
+                if summary.decided - made > POOL_FROM:
+                    outputs.use_pool(output_processes(), (), raw_path)
+            if outputs.pool is not None:
+                outputs.span(at, len(data), outputs.scaling_of(data) if scaled else None)
+            else:
+                outputs.line(data.decode("utf-8"))
+            made += 1
         outputs.finish(raw_path, _SentSteps(conn), keep_raw=True)
         conn.send(("done", {name: getattr(summary, name) for name in _OUTPUT_FIELDS}))
     except BaseException as exc:  # said to the run, which writes every output itself
