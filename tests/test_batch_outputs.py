@@ -334,6 +334,7 @@ def test_an_outputs_process_behind_when_the_round_is_decided_shares_the_rest_wit
     # The outputs' process is slowed here (50 ms a decision), so that most of the round is left when the run has
     # decided it: that rest is made on processes of the outputs' process's own (2 of them, 2 decisions a chunk),
     # and every file is still the one all-after-deciding gives; unscaled, and scaled by the scaling it foresaw.
+    # The run says how far that process is, as a bar under the outputs' step (every step long here: LONG_STEP 0).
     import os
     import time
 
@@ -371,9 +372,13 @@ def test_an_outputs_process_behind_when_the_round_is_decided_shares_the_rest_wit
     monkeypatch.setattr(batch_mod, "POOL_FROM", 0)
     monkeypatch.setattr(batch_mod, "POOL_CHUNK", 2)
     monkeypatch.setattr(batch_mod, "output_processes", lambda chosen=None: 2)
+    monkeypatch.setattr(batch_mod, "LONG_STEP", 0.0)
     calls = _spy_final_pass(monkeypatch)
-    s = run_batch(chosen, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True)
+    err = Tty()
+    s = run_batch(chosen, inp, tmp_path / "o", stderr=err, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True)
     assert calls == [] and bool(s.scaling) is bool(budget) and s.scaling == after.scaling and s.warnings == []
+    step = f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions) ...\n"
+    assert re.search(re.escape(step) + r"(\r\[[#-]{30}\] +\d+\.\d% \d+ decisions [^\r]*)+" + re.escape(_CLEARED), err.getvalue())
     started = {int(p) for p in marks.read_text(encoding="utf-8").split()}
     assert started and run_pid not in started  # (started by the outputs' process, not by the run)
     mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")

@@ -1944,6 +1944,8 @@ class _EarlyOutputs:
                 kind, value = self.conn.recv()
                 if kind == "step":
                     steps.start(value)
+                elif kind == "progress":
+                    steps.progress(*value)
                 elif kind == "done":
                     break
                 else:  # "failed": nothing it wrote is relied on
@@ -1976,14 +1978,22 @@ class _EarlyOutputs:
 
 
 class _SentSteps(Steps):
-    """The steps of the outputs' process: each sent to the run, which says it."""
+    """The steps of the outputs' process: each sent to the run, which says it; and how far the step is, at most
+    every 0.1 s (only once the run has decided: before, nobody reads the pipe)."""
 
     def __init__(self, conn: Any) -> None:
         super().__init__(sys.stderr, False)
         self.conn = conn
+        self.sent = 0.0
 
     def start(self, text: str) -> None:
         self.conn.send(("step", text))
+
+    def progress(self, done: int, total: int, unit: str) -> None:
+        now = time.monotonic()
+        if done >= total or now - self.sent >= 0.1:
+            self.sent = now
+            self.conn.send(("progress", (done, total, unit)))
 
 
 def _growing(path: Path, conn: Any, summary: BatchSummary, ended: list[bool] | None = None) -> Iterator[tuple[bytes, int]]:
@@ -2049,9 +2059,11 @@ def _outputs_process(
         outputs = _Outputs(versions, out, target, scaled, summary, report, report_lang)
         ended: list[bool] = []
         made, pooled = 0, False
+        steps = _SentSteps(conn)
         for data, at in _growing(raw_path, conn, summary, ended):
-            if ended and not pooled:  # (the round is decided: the run now waits for what is left)
+            if ended and not pooled:  # (the round is decided: the run now waits for what is left, and says how far)
                 pooled = True
+                outputs.on_written = lambda n: steps.progress(n, summary.decided, "batch.progress.decisions")
                 if summary.decided - made > POOL_FROM:
                     outputs.use_pool(output_processes(), (), raw_path)
             if outputs.pool is not None:
@@ -2059,7 +2071,7 @@ def _outputs_process(
             else:
                 outputs.line(data.decode("utf-8"))
             made += 1
-        outputs.finish(raw_path, _SentSteps(conn), keep_raw=True)
+        outputs.finish(raw_path, steps, keep_raw=True)
         conn.send(("done", {name: getattr(summary, name) for name in _OUTPUT_FIELDS}))
     except BaseException as exc:  # said to the run, which writes every output itself
         try:
