@@ -360,12 +360,13 @@ def run_batch(
     `outputs_while_deciding`: on one process (`workers` 1), the outputs are made on a second process as the
     decisions are written (`_EarlyOutputs`), and after deciding only their last steps are left; the same files as
     writing them all after deciding (`False`, or where `fork` is not available, in a process with other threads, or
-    if that process fails). A round budget that scales a round changes decisions already written: what that
-    process made is then thrown away and every output made after deciding. On `workers`, each worker makes the
-    outputs of the decisions it writes, and the merge writes them in their place (thrown away in the same way if a
-    round budget then scales the round).
+    if that process fails). A round budget that scales a round changes decisions already written: that process
+    decides the round itself first, to foresee the scaling (`_DryRun`), and what it made is kept only when the run
+    scaled exactly as foreseen, else thrown away and every output made after deciding. On `workers`, each worker
+    makes the outputs of the decisions it writes, and the merge writes them in their place (thrown away if a round
+    budget then scales the round).
 
-    `output_processes`: when the outputs are all made after deciding (a round budget that scales, no outputs made
+    `output_processes`: when the outputs are all made after deciding (a scaling not foreseen, no outputs made
     while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
     per core (at most 4). The same files either way.
 
@@ -443,7 +444,8 @@ def run_batch(
                 dry = None
                 if any(v.round_budget is not None for v in versions.versions):  # (a round it may scale: foreseen)
                     dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts)
-                early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, (stderr, sys.stdout, sys.stderr), dry)
+                streams = (stderr, sys.stdout, sys.stderr)
+                early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes)
             try:
                 parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
@@ -1880,16 +1882,20 @@ class _EarlyOutputs:
         report_lang: str,
         streams: Sequence[IO[str]],
         dry: _DryRun | None = None,
+        processes: int | None = None,
     ) -> _EarlyOutputs | None:
         """The process started (None where it cannot be). With `dry`, it is waited for until its snapshot of the
-        ledger is taken (the run commits nothing before): None if it fails to take one."""
+        ledger is taken (the run commits nothing before): None if it fails to take one. `processes`: the run's
+        `output_processes`, for what the process has left once the run has decided."""
         ctx = _fork_context(streams)
         if ctx is None:
             return None
         here, there = ctx.Pipe()
         # (not a daemon: it may start processes of its own for what is left after deciding; the run always ends it,
         # `stop`, and a process of its own ends when its pipe does)
-        process = ctx.Process(target=_outputs_process, args=(there, here, versions, out, raw_path, summary, report, report_lang, dry))
+        process = ctx.Process(
+            target=_outputs_process, args=(there, here, versions, out, raw_path, summary, report, report_lang, dry, processes)
+        )
         try:
             process.start()
         except OSError:
@@ -2041,6 +2047,7 @@ def _outputs_process(
     report: bool,
     report_lang: str,
     dry: _DryRun | None = None,
+    processes: int | None = None,
 ) -> None:
     """The process of `_EarlyOutputs`: `_Outputs` over the decisions' lines as they come, then its last steps;
     with `dry`, the round decided first and its scaling foreseen (`_DryRun.foresee`), each line scaled by it.
@@ -2065,7 +2072,7 @@ def _outputs_process(
                 pooled = True
                 outputs.on_written = lambda n: steps.progress(n, summary.decided, "batch.progress.decisions")
                 if summary.decided - made > POOL_FROM:
-                    outputs.use_pool(output_processes(), (), raw_path)
+                    outputs.use_pool(output_processes(processes), (), raw_path)
             if outputs.pool is not None:
                 outputs.span(at, len(data), outputs.scaling_of(data) if scaled else None)
             else:
