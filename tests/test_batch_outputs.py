@@ -386,6 +386,28 @@ def test_an_outputs_process_behind_when_the_round_is_decided_shares_the_rest_wit
     assert mine == theirs
 
 
+@pytest.mark.parametrize("early", [False, True])
+def test_a_scaled_round_read_from_a_file_whose_name_is_not_utf8(tmp_path: Path, monkeypatch, early: bool) -> None:
+    # each decision line names its input file; a name that is not UTF-8 is written as an escaped lone surrogate,
+    # which msgspec refuses: the line's claim id and round are then read by json, both where the run sends a scaled
+    # line to its processes and where it checks what the outputs' process foresaw (before, the first failed the run)
+    import os
+
+    from test_ledger_support import policy_with_budget
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    named = Path(os.fsdecode(str(tmp_path).encode() + b"/round-\xff.jsonl"))
+    _generated_round(named, 2, 60)
+    _pool(monkeypatch, 2)
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(
+        budgeted, named, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", outputs_while_deciding=early
+    )
+    assert s.scaling and s.decided > 0 and calls == ([] if early else [1])
+    lines = (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == s.decided and all(json.loads(x)["input"]["file"] == str(named) for x in lines)
+
+
 def test_an_outputs_process_that_cannot_foresee_leaves_the_outputs_to_after_deciding(tmp_path: Path, monkeypatch) -> None:
     # the process fails before it has read the ledger: the run does not wait for it, and makes every output after
     # deciding (the same files)

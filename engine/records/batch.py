@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -424,7 +424,6 @@ def run_batch(
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are
-    decided: list[tuple[str, str]] = []  # (claim id, round) of each application decided on this process, in order
     merged: list[_Outputs] = []  # the outputs made on the workers (`--workers`), merged in input order, if they are
 
     def merged_outputs() -> _Outputs:
@@ -455,7 +454,7 @@ def run_batch(
                 for rec in () if parallel else reader:
                     summary.applications += 1
                     error = decide_one(
-                        versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit, decided
+                        versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit
                     )
                     if error is not None:
                         summary.failed += 1
@@ -480,7 +479,7 @@ def run_batch(
         summary.scaling = scaled
         # made from decisions that scaling has changed (unless that process foresaw the very same scaling): thrown
         # away, made again
-        agreed = early is not None and early.agrees(scaled, target, decided)
+        agreed = early is not None and early.agrees(scaled, target, raw_path)
         if early is not None and not agreed:
             early.cancel()
         if merged and (scaled or merged[0].abandoned):  # likewise (abandoned: the merge knew it would be scaled)
@@ -729,10 +728,8 @@ def decide_one(
     rounds: dict[str, dict[int, CompiledPolicy]],
     verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
     audit: Audit | None = None,
-    decided: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any] | None:
-    """One application decided and its line written (None), or its error record. `decided`: (claim id, round)
-    appended when it is decided."""
+    """One application decided and its line written (None), or its error record."""
     if rec.data is None:
         return error_record(rec, rec.problems, msg("batch.error.application"))
     try:
@@ -759,8 +756,6 @@ def decide_one(
     if target is not real:
         decision["ledger"] = {"round": decision["ledger"]["round"], "status": "not_committed"}
     rounds.setdefault(decision["ledger"]["round"], {})[claim.funding_year] = policy
-    if decided is not None:
-        decided.append((claim.claim_id, decision["ledger"]["round"]))
     decision["input"] = rec.where
     dec_f.write(json.dumps(decision, ensure_ascii=False) + "\n")
     return None
@@ -1147,12 +1142,11 @@ class _Outputs:
         """What an outputs' process needs to scale a decision line as `_read` would: its round and its claim's grants
         in the ledger (this process's: a scratch ledger is in its memory). None when its round is not scaled. The
         line is read only for its claim id and round (msgspec's decoder skips the rest)."""
-        where = _LEDGER_ROUND.decode(line)
-        rnd = where.ledger.round if where.ledger is not None else ""
+        claim_id, rnd = _claim_and_round(line)
         if rnd not in self.scaled:
             return None
         assert self.target is not None  # a round is scaled in the ledger its grants are in
-        return rnd, self.target.claim_grant_amounts(where.claim_id)
+        return rnd, self.target.claim_grant_amounts(claim_id)
 
     def _send(self, line: str | tuple[int, int], scaling: _Scaling | None = None) -> None:
         if self.pool is None:  # it ended (`_pool_died`): the run makes the rest itself
@@ -1528,6 +1522,17 @@ class _LedgerRound(msgspec.Struct):
 _LEDGER_ROUND = msgspec.json.Decoder(_LedgerRound)
 
 
+def _claim_and_round(line: bytes) -> tuple[Any, str]:
+    """A decision line's claim id and ledger round: read by msgspec, which skips the rest of the line; by json when
+    msgspec refuses the line (an escaped lone surrogate: the name of an input file that is not UTF-8, say)."""
+    try:
+        where = _LEDGER_ROUND.decode(line)
+    except (msgspec.DecodeError, ValueError):
+        d = json.loads(line)
+        return d.get("claim_id"), (d.get("ledger") or {}).get("round", "")
+    return where.claim_id, where.ledger.round if where.ledger is not None else ""
+
+
 class _FloatInLine(Exception):
     """A decision line holds a number with a fraction or exponent (`_decoded`)."""
 
@@ -1773,6 +1778,9 @@ _OUTPUT_FIELDS = ("items", "approved_total", "by_status", "by_item", "held_incom
 
 #: seconds the run waits for the outputs' process to take its snapshot of the ledger (`_DryRun`) before deciding
 _SNAPSHOT_WAIT = 60.0
+#: the most applications whose scaling is foreseen (`_DryRun`: its ledger is in the process's memory); twice as
+#: many as a report holds, past which no explanation is drawn and the outputs after deciding are rows and lines
+FORESEE_LIMIT = 2 * REPORT_LIMIT
 
 
 @dataclass
@@ -1809,7 +1817,10 @@ class _DryRun:
             try:
                 reader = open_claims(self.input_path, self.versions.newest, self.encoding)
                 try:
-                    for rec in reader:
+                    for n, rec in enumerate(reader, 1):
+                        if n > FORESEE_LIMIT:  # (its ledger is in memory: a larger round is left to after deciding)
+                            conn.send(("foreseen", None))
+                            return None, {}
                         if rec.data is None:
                             continue
                         try:
@@ -1835,7 +1846,14 @@ class _DryRun:
         return scratch, scaled
 
 
-def _scaled_grants_digest(ledger: Ledger, decided: list[tuple[str, str]], scaled: Mapping[str, Any]) -> str:
+def _claims_and_rounds(path: Path) -> Iterator[tuple[str, str]]:
+    """Each decision line's claim id and round, in order (msgspec's decoder skips the rest of the line)."""
+    with open(path, "rb") as f:
+        for line in f:
+            yield _claim_and_round(line)
+
+
+def _scaled_grants_digest(ledger: Ledger, decided: Iterable[tuple[str, str]], scaled: Mapping[str, Any]) -> str:
     """What scaling a round's decisions reads of the ledger (`_Outputs._read`), as one digest: for each decision of a
     scaled round, in order, its claim id, round and its claim's grants (item, amount, amount before scaling)."""
     digest = hashlib.sha256()
@@ -1915,10 +1933,10 @@ class _EarlyOutputs:
                 return None
         return started
 
-    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, decided: list[tuple[str, str]]) -> bool:
-        """Whether what the process makes is what the run's rounds need, once every decision is made and every round
-        scaled (`scaled`, in `target`; `decided`: each decision's claim id and round, in order): nothing scaled, or
-        a process that foresaw exactly this scaling (it is waited for until it has). False when it failed."""
+    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, raw_path: Path) -> bool:
+        """Whether what the process makes is what the run's rounds need, once every decision is made (its line in
+        `raw_path`) and every round scaled (`scaled`, in `target`): nothing scaled, or a process that foresaw exactly
+        this scaling (it is waited for until it has). False when it failed."""
         if not self.foreseeing:
             return not scaled
         try:
@@ -1935,7 +1953,7 @@ class _EarlyOutputs:
         if value is None:  # it could not decide the round (the input broke off): it made the outputs unscaled
             return not scaled
         records, digest = value
-        if records != scaled or (scaled and digest != _scaled_grants_digest(target, decided, scaled)):
+        if records != scaled or (scaled and digest != _scaled_grants_digest(target, _claims_and_rounds(raw_path), scaled)):
             return False
         self.foreseen = scaled
         return True
