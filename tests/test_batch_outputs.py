@@ -408,6 +408,24 @@ def test_a_scaled_round_read_from_a_file_whose_name_is_not_utf8(tmp_path: Path, 
     assert len(lines) == s.decided and all(json.loads(x)["input"]["file"] == str(named) for x in lines)
 
 
+def test_a_round_larger_than_the_foresight_is_made_after_deciding_when_scaled(tmp_path: Path, monkeypatch) -> None:
+    # the outputs' process foresees at most FORESEE_LIMIT applications (its ledger is in its memory): past that it
+    # makes the outputs unscaled, as for a round without a budget, and a round then scaled is made after deciding
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 60)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(budgeted, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    monkeypatch.setattr(batch_mod, "FORESEE_LIMIT", 3)
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=url)
+    assert s.applications > 3 and calls == [1] and s.scaling == after.scaling != {} and s.warnings == []
+    assert _files(tmp_path / "o") == _files(tmp_path / "after")
+
+
 def test_an_outputs_process_that_cannot_foresee_leaves_the_outputs_to_after_deciding(tmp_path: Path, monkeypatch) -> None:
     # the process fails before it has read the ledger: the run does not wait for it, and makes every output after
     # deciding (the same files)
