@@ -426,6 +426,40 @@ def test_a_round_larger_than_the_foresight_is_made_after_deciding_when_scaled(tm
     assert _files(tmp_path / "o") == _files(tmp_path / "after")
 
 
+def test_the_run_says_when_it_waits_for_the_foresight(tmp_path: Path, monkeypatch) -> None:
+    # the outputs' process starts deciding the round late here (1 s): the run has decided and scaled before it has
+    # foreseen the scaling, and says that it waits for it, as a step after the budget's
+    import os
+    import time
+
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 40)
+    run_pid, real_open = os.getpid(), batch_mod.open_claims
+
+    def late(*a, **k):  # type: ignore[no-untyped-def]
+        if os.getpid() != run_pid:
+            time.sleep(1.0)
+        return real_open(*a, **k)
+
+    monkeypatch.setattr(batch_mod, "open_claims", late)
+    err = Tty()
+    s = run_batch(budgeted, inp, tmp_path / "o", stderr=err, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}")
+    after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]
+    said = [line.split(" ...")[0] for line in after_bar.splitlines()]
+    assert said == [
+        *[f"round {r}: checking the approved total against the budget" for r in sorted(s.scaling)],
+        "waiting for the process making the outputs: it decides the round first, to foresee how its budget scales it",
+        f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions)",
+        "writing summary.xlsx: the budget and errors sheets, saving the workbook",
+        f"drawing report.html ({s.applications} applications)",
+    ]
+    assert s.scaling and s.warnings == []
+
+
 def test_an_outputs_process_that_cannot_foresee_leaves_the_outputs_to_after_deciding(tmp_path: Path, monkeypatch) -> None:
     # the process fails before it has read the ledger: the run does not wait for it, and makes every output after
     # deciding (the same files)

@@ -479,7 +479,7 @@ def run_batch(
         summary.scaling = scaled
         # made from decisions that scaling has changed (unless that process foresaw the very same scaling): thrown
         # away, made again
-        agreed = early is not None and early.agrees(scaled, target, raw_path)
+        agreed = early is not None and early.agrees(scaled, target, raw_path, steps)
         if early is not None and not agreed:
             early.cancel()
         if merged and (scaled or merged[0].abandoned):  # likewise (abandoned: the merge knew it would be scaled)
@@ -1933,12 +1933,14 @@ class _EarlyOutputs:
                 return None
         return started
 
-    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, raw_path: Path) -> bool:
+    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, raw_path: Path, steps: Steps | None = None) -> bool:
         """Whether what the process makes is what the run's rounds need, once every decision is made (its line in
         `raw_path`) and every round scaled (`scaled`, in `target`): nothing scaled, or a process that foresaw exactly
-        this scaling (it is waited for until it has). False when it failed."""
+        this scaling (it is waited for until it has: said as a step). False when it failed."""
         if not self.foreseeing:
             return not scaled
+        if steps is not None and not self.conn.poll(0):
+            steps.start(msg("batch.step.foresight"))
         try:
             while True:
                 kind, value = self.conn.recv()
