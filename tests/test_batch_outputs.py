@@ -153,6 +153,18 @@ def _spy_final_pass(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+def _made_after(policy, inp: Path, out: Path, url: str, **kw):  # type: ignore[no-untyped-def]
+    """The round committed into `url` with every output made after deciding: the way the others are held to."""
+    return run_batch(policy, inp, out, quiet=True, ledger_url=url, commit=True, outputs_while_deciding=False, **kw)
+
+
+def _same_outputs(a: Path, b: Path) -> bool:
+    """Every output file of two runs the same, summary.json aside (each names its own ledger)."""
+    mine, theirs = _files(a), _files(b)
+    mine.pop("summary.json"), theirs.pop("summary.json")
+    return mine == theirs
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_outputs_made_while_deciding_are_the_files_written_after(policy, tmp_path: Path, monkeypatch, seed: int) -> None:
     # every file byte for byte the same whether the outputs are made on a second process as the decisions are
@@ -212,24 +224,13 @@ def test_a_round_a_budget_scales_makes_its_outputs_while_deciding_by_the_scaling
 
     budgeted = policy_with_budget(tmp_path, "10万")
     inp = _generated_round(tmp_path / "in.jsonl", 1, 40)
-    after = run_batch(
-        budgeted,
-        inp,
-        tmp_path / "after",
-        quiet=True,
-        ledger_url=f"sqlite:///{tmp_path / 'a.sqlite'}",
-        commit=True,
-        outputs_while_deciding=False,
-    )
+    after = _made_after(budgeted, inp, tmp_path / "after", f"sqlite:///{tmp_path / 'a.sqlite'}")
     calls = _spy_final_pass(monkeypatch)
     s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True)
     assert calls == [] and s.scaling == after.scaling != {}  # scaled: the generated round asks far more than 100,000
     assert any("scaling" in json.loads(line) for line in (tmp_path / "o" / "decisions.jsonl").read_text().splitlines())
     assert not (tmp_path / "o" / "decisions.partial.jsonl").exists()
-    mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")
-    assert json.loads(str(mine.pop("summary.json"))).pop("ledger") != {}  # (each names its own ledger)
-    theirs.pop("summary.json")
-    assert mine == theirs
+    assert _same_outputs(tmp_path / "o", tmp_path / "after")
 
 
 def _copy_ledger(src: Path, dst: Path) -> str:
@@ -252,9 +253,7 @@ def test_a_scaling_foreseen_wrongly_is_thrown_away(tmp_path: Path, monkeypatch) 
         budgeted, first, tmp_path / "first", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", commit=True, round_label="R"
     )
     one, two = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "1.sqlite"), _copy_ledger(tmp_path / "l.sqlite", tmp_path / "2.sqlite")
-    after = run_batch(
-        budgeted, second, tmp_path / "after", quiet=True, ledger_url=one, commit=True, round_label="R", outputs_while_deciding=False
-    )
+    after = _made_after(budgeted, second, tmp_path / "after", one, round_label="R")
     calls = _spy_final_pass(monkeypatch)
     s = run_batch(budgeted, second, tmp_path / "o", quiet=True, ledger_url=two, commit=True, round_label="R")
     assert calls == [1] and s.scaling == after.scaling != {} and s.warnings == after.warnings == []
@@ -262,9 +261,7 @@ def test_a_scaling_foreseen_wrongly_is_thrown_away(tmp_path: Path, monkeypatch) 
     assert Decimal(s.scaling["R"]["approved_total"]) > sum(
         Decimal(json.loads(x)["total_before_scaling"]) for x in (tmp_path / "o" / "decisions.jsonl").read_text().splitlines()
     )
-    mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")
-    mine.pop("summary.json"), theirs.pop("summary.json")
-    assert mine == theirs
+    assert _same_outputs(tmp_path / "o", tmp_path / "after")
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -296,7 +293,7 @@ def test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided(
     url, other = next(ledgers[0]), next(ledgers[1])
     try:
         Ledger(url).close()
-        after = run_batch(budgeted, inp, tmp_path / "after", quiet=True, ledger_url=other, commit=True, outputs_while_deciding=False)
+        after = _made_after(budgeted, inp, tmp_path / "after", other)
         run_pid, real_open = os.getpid(), batch_mod.open_claims
 
         def late(*a, **k):  # type: ignore[no-untyped-def]
@@ -322,9 +319,7 @@ def test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided(
         ("100000.00", "66666.67"),
         ("0.00", "0.00"),
     ]
-    mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")
-    mine.pop("summary.json"), theirs.pop("summary.json")
-    assert mine == theirs
+    assert _same_outputs(tmp_path / "o", tmp_path / "after")
 
 
 @pytest.mark.parametrize("budget", [None, "10万"])
@@ -344,15 +339,7 @@ def test_an_outputs_process_behind_when_the_round_is_decided_shares_the_rest_wit
 
     chosen = policy_with_budget(tmp_path, budget) if budget else policy
     inp = _generated_round(tmp_path / "in.jsonl", 4, 400)
-    after = run_batch(
-        chosen,
-        inp,
-        tmp_path / "after",
-        quiet=True,
-        ledger_url=f"sqlite:///{tmp_path / 'a.sqlite'}",
-        commit=True,
-        outputs_while_deciding=False,
-    )
+    after = _made_after(chosen, inp, tmp_path / "after", f"sqlite:///{tmp_path / 'a.sqlite'}")
     run_pid = os.getpid()
     marks = tmp_path / "pools"
     real_line, real_start = batch_mod._Outputs.line, batch_mod._OutputPool.start.__func__  # type: ignore[attr-defined]
@@ -381,9 +368,7 @@ def test_an_outputs_process_behind_when_the_round_is_decided_shares_the_rest_wit
     assert re.search(re.escape(step) + r"(\r\[[#-]{30}\] +\d+\.\d% \d+ decisions [^\r]*)+" + re.escape(_CLEARED), err.getvalue())
     started = {int(p) for p in marks.read_text(encoding="utf-8").split()}
     assert started and run_pid not in started  # (started by the outputs' process, not by the run)
-    mine, theirs = _files(tmp_path / "o"), _files(tmp_path / "after")
-    mine.pop("summary.json"), theirs.pop("summary.json")
-    assert mine == theirs
+    assert _same_outputs(tmp_path / "o", tmp_path / "after")
 
 
 @pytest.mark.parametrize("early", [False, True])
