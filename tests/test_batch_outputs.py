@@ -326,7 +326,7 @@ def test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided(
 def test_an_outputs_process_behind_when_the_round_is_decided_shares_the_rest_with_processes(
     policy, tmp_path: Path, monkeypatch, budget: str | None
 ) -> None:
-    # The outputs' process is slowed here (50 ms a decision), so that most of the round is left when the run has
+    # The outputs' process is slowed here (0.2 s a decision), so that most of the round is left when the run has
     # decided it: that rest is made on processes of the outputs' process's own (2 of them, 2 decisions a chunk),
     # and every file is still the one all-after-deciding gives; unscaled, and scaled by the scaling it foresaw.
     # The run says how far that process is, as a bar under the outputs' step (every step long here: LONG_STEP 0).
@@ -346,7 +346,7 @@ def test_an_outputs_process_behind_when_the_round_is_decided_shares_the_rest_wit
 
     def line(self, text):  # type: ignore[no-untyped-def]
         if os.getpid() != run_pid:
-            time.sleep(0.05)
+            time.sleep(0.2)
         return real_line(self, text)
 
     def start(cls, *a, **k):  # type: ignore[no-untyped-def]
@@ -412,7 +412,7 @@ def test_a_round_larger_than_the_foresight_is_made_after_deciding_when_scaled(tm
 
 
 def test_the_run_says_when_it_waits_for_the_foresight(tmp_path: Path, monkeypatch) -> None:
-    # the outputs' process starts deciding the round late here (1 s): the run has decided and scaled before it has
+    # the outputs' process starts deciding the round late here (3 s): the run has decided and scaled before it has
     # foreseen the scaling, and says that it waits for it, as a step after the budget's
     import os
     import time
@@ -427,7 +427,7 @@ def test_the_run_says_when_it_waits_for_the_foresight(tmp_path: Path, monkeypatc
 
     def late(*a, **k):  # type: ignore[no-untyped-def]
         if os.getpid() != run_pid:
-            time.sleep(1.0)
+            time.sleep(3.0)
         return real_open(*a, **k)
 
     monkeypatch.setattr(batch_mod, "open_claims", late)
