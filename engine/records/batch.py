@@ -37,6 +37,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -1742,8 +1743,6 @@ def _pool_process(conn: Any, other: Any, others: list[Any], outputs: _Outputs) -
     """An `_OutputPool` process: each chunk made by its copy of the run's outputs (`_Outputs.made`) and sent back.
     A chunk it cannot make (an error that is not an explanation's) is answered with None, and the process ends:
     the run makes that chunk itself (and meets the same error, if it is one)."""
-    import gc
-
     other.close()
     for c in others:  # the pipes of the processes started before it
         c.close()
@@ -2081,8 +2080,12 @@ def _outputs_process(
         os.nice(10)
     except OSError:  # pragma: no cover - not allowed here: the same work at the same priority
         pass
+    gc.freeze()  # the run's objects, copied: never garbage, so no collection walks them again (as `_pool_process`)
     try:
         target, scaled = dry.foresee(conn) if dry is not None else (None, {})
+        if dry is not None:  # (what deciding the round left, frozen too: its ledger lives as long as the process)
+            gc.collect()
+            gc.freeze()
         outputs = _Outputs(versions, out, target, scaled, summary, report, report_lang)
         ended: list[bool] = []
         made, pooled = 0, False
