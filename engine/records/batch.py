@@ -1809,8 +1809,10 @@ class _DryRun:
         base = self.base
         decided: list[tuple[str, str]] = []
         rounds: dict[str, dict[int, CompiledPolicy]] = {}
-        with base.db.read() if base is not None else contextlib.nullcontext():
-            if base is not None:
+        with contextlib.ExitStack() as reading:
+            if base is not None:  # (read on this process's own connection, closed once the round is decided)
+                reading.enter_context(base)
+                reading.enter_context(base.db.read())
                 base.db.query("SELECT count(*) FROM commits")  # (SQLite takes a read's snapshot at its first read)
             conn.send(("ready", None))
             try:
