@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.budgeted import with_round_budget  # noqa: E402
 from benchmarks.generate import claims  # noqa: E402
 from engine import load_policy  # noqa: E402
 from engine.records import batch  # noqa: E402
@@ -177,13 +178,10 @@ def _parts(out: Path) -> dict[str, Any]:
 
 def _with_budget(policy_path: Path, amount: str, folder: Path) -> Any:
     """A copy of the policy at `policy_path` (beside its texts) with the round budget `amount`."""
-    text = policy_path.read_text(encoding="utf-8")
-    if "  currency: CNY\n" not in text:
-        raise SystemExit(f"--budget: no '  currency: CNY' line in {policy_path} to put the round budget after")
-    shutil.copytree(policy_path.parent / "texts", folder / "texts", dirs_exist_ok=True)
-    copy = folder / policy_path.name
-    copy.write_text(text.replace("  currency: CNY\n", f"  currency: CNY\n  round_budget: {{amount: {amount}}}\n", 1), encoding="utf-8")
-    return load_policy(copy)
+    try:
+        return with_round_budget(policy_path, folder, amount)
+    except ValueError as err:
+        raise SystemExit(f"--budget: {err}") from None
 
 
 def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str | None = None) -> int:

@@ -8,7 +8,6 @@ without it the PostgreSQL cases skip, saying so).
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,14 +55,6 @@ def policy_with_budget(
     `rounding`: the budget's `rounding:` mapping as YAML flow text, e.g. "{mode: half_up, remainder: unallocated}".
     Copies land in tmp_path/policy/, each next to its own texts/ folder, so several versions can share it.
     """
-    folder = tmp_path / "policy"
-    folder.mkdir(parents=True, exist_ok=True)
-    src = source or ROOT / "policies" / "pinggu_2020.yaml"
-    text = src.read_text(encoding="utf-8")
-    fields = [f"amount: {amount}"] + ([f"cites: {cites}"] if cites else []) + ([f"rounding: {rounding}"] if rounding else [])
-    budget = "  round_budget: {" + ", ".join(fields) + "}\n"
-    assert "  currency: CNY\n" in text
-    text = text.replace("  currency: CNY\n", "  currency: CNY\n" + budget, 1)
-    shutil.copytree(src.parent / "texts", folder / "texts", dirs_exist_ok=True)
-    (folder / src.name).write_text(text, encoding="utf-8")
-    return engine.load_policy(folder / src.name)
+    from benchmarks.budgeted import with_round_budget
+
+    return with_round_budget(source or ROOT / "policies" / "pinggu_2020.yaml", tmp_path / "policy", amount, cites, rounding)
