@@ -1064,7 +1064,7 @@ class _Outputs:
         self.source: IO[bytes] | None = None  # it, opened to read them
         self.drawn = 0
         self.written = 0  # decisions whose outputs are written
-        #: told `written` each time it grows (`_final_pass`: the step's progress bar)
+        #: told `written` each time it grows (the outputs step's progress bar: `_final_pass`, `_outputs_process`)
         self.on_written: Callable[[int], None] | None = None
         #: the merge of a round on workers stopped writing what they made (`ScalingAhead`): made after deciding
         self.abandoned = False
@@ -1142,7 +1142,7 @@ class _Outputs:
     def scaling_of(self, line: bytes) -> _Scaling | None:
         """What an outputs' process needs to scale a decision line as `_read` would: its round and its claim's grants
         in the ledger (this process's: a scratch ledger is in its memory). None when its round is not scaled. The
-        line is read only for its claim id and round (msgspec's decoder skips the rest)."""
+        line is read only for its claim id and round (`_claim_and_round`)."""
         claim_id, rnd = _claim_and_round(line)
         if rnd not in self.scaled:
             return None
