@@ -214,3 +214,32 @@ def test_a_finding_on_record_bars_a_commit_made_directly(policy, url):
             claim(item("invention_patent_grant", "p2", patent_id="ZL202010000002.X"), claim_id="F-2", applicant="public_institution"),
         )
         assert items_of(other)["p2"]["status"] == "granted" and items_of(other)["p2"]["amount"] == "4200.00"
+
+
+def test_a_commits_decision_is_its_decision_json_with_its_ledger_last(policy, url):
+    # the commit's text (stored, and joined into a batch line) is the decision's JSON (`to_dict()`) with the
+    # `ledger` member after it; a repeated commit gives the decision as stored; the lines are `json.dumps` of it
+    import json
+
+    from engine.deciding.claims import parse_claim
+    from engine.deciding.evaluator import evaluate_claim
+    from engine.records.batch import decision_line
+
+    c = claim(item("national_ip_title", "t1", title="demonstration"), claim_id="T-9")
+    decided = evaluate_claim(policy, parse_claim(policy, c)).to_dict()  # no history: what the empty ledger decides
+    assert decided["total"] == "200000.00"  # 第七条（一）: 20万
+    with Ledger(url) as ledger:
+        first = ledger.commit(policy, c)
+        again = ledger.commit(policy, c)
+        stored = ledger.stored_decision("T-9")
+    ledger_part = {"commit": 1, "round": "pinggu-ip-promotion/2021", "status": "committed"}
+    want = {**decided, "ledger": ledger_part}
+    assert list(want)[-1] == "ledger"
+    assert first.text == json.dumps(want, ensure_ascii=False)  # (the canonical spacing, the keys in their order)
+    assert first.decision == want == stored == again.decision
+    assert (first.round, again.status, again.body) == ("pinggu-ip-promotion/2021", "already_committed", None)
+    where = {"file": "round.jsonl", "line": 3}
+    line = json.dumps({**want, "input": where}, ensure_ascii=False) + "\n"
+    assert decision_line(first, where, committed=True) == line == decision_line(again, where, committed=True)
+    dry = {**want, "ledger": {"round": "pinggu-ip-promotion/2021", "status": "not_committed"}, "input": where}
+    assert decision_line(first, where, committed=False) == json.dumps(dry, ensure_ascii=False) + "\n"

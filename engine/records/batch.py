@@ -753,13 +753,21 @@ def decide_one(
             summary.replaced += 1
         else:
             summary.already_committed += 1
-    decision = result.decision
-    if target is not real:
-        decision["ledger"] = {"round": decision["ledger"]["round"], "status": "not_committed"}
-    rounds.setdefault(decision["ledger"]["round"], {})[claim.funding_year] = policy
-    decision["input"] = rec.where
-    dec_f.write(json.dumps(decision, ensure_ascii=False) + "\n")
+    rounds.setdefault(result.round, {})[claim.funding_year] = policy
+    dec_f.write(decision_line(result, rec.where, committed=target is real))
     return None
+
+
+def decision_line(result: CommitResult, where: Mapping[str, Any], committed: bool) -> str:
+    """A line of decisions.jsonl: the decision as committed, its `ledger` (when not `committed`: only its round and
+    "not_committed"), then `input`, where it was read; `json.dumps` of that dict, and a newline. A new commit's line
+    is joined from its text: `json.dumps` writes a dict as its members' `json.dumps` texts, in order."""
+    ledger = None if committed else {"round": result.round, "status": "not_committed"}
+    if result.body is not None:
+        text = result.text if ledger is None else result.body + ', "ledger": ' + json.dumps(ledger, ensure_ascii=False) + "}"
+        return text[:-1] + ', "input": ' + json.dumps(where, ensure_ascii=False) + "}\n"
+    decision = {**result.decision, **({} if ledger is None else {"ledger": ledger}), "input": where}
+    return json.dumps(decision, ensure_ascii=False) + "\n"
 
 
 # --- scaling and the final pass ----------------------------------------------------
@@ -1830,7 +1838,7 @@ class _DryRun:
                             )
                         except Exception:  # noqa: S112 - the run records it as the application's error
                             continue
-                        rnd = result.decision["ledger"]["round"]
+                        rnd = result.round
                         rounds.setdefault(rnd, {})[claim.funding_year] = policy
                         decided.append((claim.claim_id, rnd))
                 finally:
