@@ -220,6 +220,8 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
             url = f"sqlite:///{folder / 'round.sqlite'}"
         after: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         after_cpu: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
+        waited: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}  # said before deciding (a budget foreseen)
+        whole: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         first: dict[str, Any] | None = None
         for n in range(repeat):
             for early, w in ways if n % 2 == 0 else ways[::-1]:
@@ -229,8 +231,15 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
                     for old in folder.glob("round.sqlite*"):
                         old.unlink()
                 last = [0.0, 0.0]
+                begun: list[float] = []  # when the first application was decided
                 children = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start, start_cpu = time.perf_counter(), time.process_time()
+
+                def decided(_n: int, last: list[float] = last, begun: list[float] = begun) -> None:
+                    last[:] = [time.perf_counter(), time.process_time()]
+                    if not begun:
+                        begun.append(last[0])
+
                 s = run_batch(
                     policy,
                     round_path,
@@ -240,27 +249,32 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
                     quiet=True,
                     outputs_while_deciding=early,
                     workers=w,
-                    on_decided=lambda _n, last=last: last.__setitem__(slice(0, 2), [time.perf_counter(), time.process_time()]),
+                    on_decided=decided,
                 )
                 end, end_cpu = time.perf_counter(), time.process_time()
                 child = resource.getrusage(resource.RUSAGE_CHILDREN)
                 child_cpu = child.ru_utime + child.ru_stime - children.ru_utime - children.ru_stime
                 # deciding ends at the last application decided, or (on workers) when the merge is said: the
-                # merge writes the decisions and what the workers made of them after the bar, so it counts after
-                ended = min([last, *([m[1], m[2]] for m in marks[:1])], key=lambda t: t[0])
+                # merge writes the decisions and what the workers made of them after the bar, so it counts after.
+                # A step said before the first application is decided (a round budget foreseen) is before deciding.
+                before = [m for m in marks if begun and m[1] < begun[0]]
+                ended = min([last, *([m[1], m[2]] for m in marks[len(before) : len(before) + 1])], key=lambda t: t[0])
                 after[(early, w)].append(end - ended[0])
                 after_cpu[(early, w)].append(end_cpu - ended[1])
+                whole[(early, w)].append(end - start)
+                waited[(early, w)].append(before[-1][1] - start if before else 0.0)
                 print(
                     f"  run {n + 1}, outputs {names[(early, w)]}: {s.applications} applications, {s.items} items, report {s.report}",
                     file=sys.stderr,
                 )
                 prev = ("deciding", ended[0], ended[1])
-                for name, wall, cpu in [*marks, ("", end, end_cpu)]:
+                for name, wall, cpu in [*marks[: len(before)], ("deciding", ended[0], ended[1]), *marks[len(before) :], ("", end, end_cpu)]:
                     if prev[0] and prev[0] != "deciding":
                         print(f"    {prev[0]:<96} {wall - prev[1]:6.2f} s wall {cpu - prev[2]:6.2f} s cpu", file=sys.stderr)
                     prev = (name, wall, cpu) if name else ("", wall, cpu)
                 print(
-                    f"    deciding {ended[0] - start:.2f} s wall, {ended[1] - start_cpu:.2f} s cpu; after deciding {end - ended[0]:.2f} s wall, {end_cpu - ended[1]:.2f} s cpu; "
+                    f"    before deciding {waited[(early, w)][-1]:.2f} s wall; deciding {ended[0] - start - waited[(early, w)][-1]:.2f} s wall, {ended[1] - start_cpu:.2f} s cpu; "
+                    f"after deciding {end - ended[0]:.2f} s wall, {end_cpu - ended[1]:.2f} s cpu; in all {end - start:.2f} s wall; "
                     f"child processes (the outputs' process, the report's drawing processes, the workers) {child_cpu:.2f} s cpu in all",
                     file=sys.stderr,
                 )
@@ -272,7 +286,9 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
         print(
             f"{items} items (at most {batch.REPORT_LIMIT} applications), {os.cpu_count()} cores, after deciding (median of {repeat}): "
             + ", ".join(
-                f"{names[w].strip()} {statistics.median(after[w]):.2f} s wall / {statistics.median(after_cpu[w]):.2f} s cpu" for w in ways
+                f"{names[w].strip()} {statistics.median(after[w]):.2f} s wall / {statistics.median(after_cpu[w]):.2f} s cpu"
+                f" ({statistics.median(waited[w]):.2f} s before deciding, {statistics.median(whole[w]):.2f} s in all)"
+                for w in ways
             )
             + "; outputs identical"
         )

@@ -265,14 +265,14 @@ def test_a_scaling_foreseen_wrongly_is_thrown_away(tmp_path: Path, monkeypatch) 
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided(tmp_path: Path, monkeypatch, backend: str) -> None:
-    # The outputs' process reads the run's ledger in one snapshot, taken before the run commits anything. Here it
-    # starts deciding only once the run has committed the whole round (its input is opened late). One enterprise's
-    # three pledge-loan claims, 400,000 of interest each: R11 gives 50 %, 200,000, within 300,000 an enterprise a
-    # funding year, so 200,000, 100,000 and 0.00 (300,000 in all), scaled to the 20万 budget: x 2/3, 133,333.33 +
-    # 66,666.67 (the largest remainder) + 0.00. Read outside the snapshot, the ledger would already hold the run's
-    # own three grants as the enterprise's history (the second claim would see 300,000 used and get 0.00), the
-    # foresight would differ and be thrown away. It is kept: nothing is made after deciding.
+def test_the_round_is_foreseen_before_the_run_commits_anything(tmp_path: Path, monkeypatch, backend: str) -> None:
+    # The run waits for the outputs' process to decide the round ahead before it decides (and commits) anything.
+    # Here that process starts 1 s late (its input is opened late) and counts the commits in the run's ledger then:
+    # none. One enterprise's three pledge-loan claims, 400,000 of interest each: R11 gives 50 %, 200,000, within
+    # 300,000 an enterprise a funding year, so 200,000, 100,000 and 0.00 (300,000 in all), scaled to the 20万
+    # budget: x 2/3, 133,333.33 + 66,666.67 (the largest remainder) + 0.00. Had the run committed first, the
+    # ledger would hold its three grants as the enterprise's history (the second claim would see 300,000 used and
+    # get 0.00), and the foresight would differ and be thrown away. It is kept: nothing is made after deciding.
     import os
     import time
 
@@ -291,19 +291,17 @@ def test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided(
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     ledgers = make_ledger_url(backend, tmp_path / "a"), make_ledger_url(backend, tmp_path / "b")
     url, other = next(ledgers[0]), next(ledgers[1])
+    seen = tmp_path / "commits-seen.txt"
     try:
         Ledger(url).close()
         after = _made_after(budgeted, inp, tmp_path / "after", other)
         run_pid, real_open = os.getpid(), batch_mod.open_claims
 
         def late(*a, **k):  # type: ignore[no-untyped-def]
-            if os.getpid() != run_pid:  # the outputs' process: once the run's three commits are in
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    with Ledger(url) as ledger:
-                        if ledger.db.query("SELECT count(*) FROM commits")[0][0] >= 3:
-                            break
-                    time.sleep(0.05)
+            if os.getpid() != run_pid:  # the outputs' process: 1 s late, then how many commits the run has made
+                time.sleep(1.0)
+                with Ledger(url) as ledger:
+                    seen.write_text(str(ledger.db.query("SELECT count(*) FROM commits")[0][0]))
             return real_open(*a, **k)
 
         monkeypatch.setattr(batch_mod, "open_claims", late)
@@ -312,7 +310,7 @@ def test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided(
     finally:
         for made in ledgers:
             next(made, None)  # (a PostgreSQL schema dropped)
-    assert calls == [] and s.scaling == after.scaling != {}
+    assert seen.read_text() == "0" and calls == [] and s.scaling == after.scaling != {}
     lines = [json.loads(x) for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(d["total_before_scaling"], d["total"]) for d in lines] == [
         ("200000.00", "133333.33"),
@@ -411,9 +409,43 @@ def test_a_round_larger_than_the_foresight_is_made_after_deciding_when_scaled(tm
     assert _files(tmp_path / "o") == _files(tmp_path / "after")
 
 
-def test_the_run_says_when_it_waits_for_the_foresight(tmp_path: Path, monkeypatch) -> None:
-    # the outputs' process starts deciding the round late here (3 s): the run has decided and scaled before it has
-    # foreseen the scaling, and says that it waits for it, as a step after the budget's
+def test_a_round_surely_larger_than_the_foresight_is_not_waited_for(tmp_path: Path, monkeypatch) -> None:
+    # at the ESTIMATE_AT-th application the outputs' process tells from how far into the input it is that the
+    # round is more than half as large again as it foresees: it stops deciding ahead there (the run waits no
+    # longer), and the round, then scaled, is made after deciding (the same files)
+    import os
+
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 600)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(budgeted, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    assert after.applications > 50
+    monkeypatch.setattr(batch_mod, "ESTIMATE_AT", 10)
+    monkeypatch.setattr(batch_mod, "FORESEE_LIMIT", 30)  # (more than 10, less than the round's applications)
+    run_pid, real_commit, ahead = os.getpid(), batch_mod.commit_record, tmp_path / "ahead.txt"
+
+    def counted(*a, **k):  # type: ignore[no-untyped-def]
+        if os.getpid() != run_pid:
+            with open(ahead, "a") as f:
+                f.write("1")
+        return real_commit(*a, **k)
+
+    monkeypatch.setattr(batch_mod, "commit_record", counted)
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=url)
+    assert len(ahead.read_text()) == 9  # the applications before the 10th (each a record with data)
+    assert calls == [1] and s.scaling == after.scaling != {} and s.warnings == []
+    assert _files(tmp_path / "o") == _files(tmp_path / "after")
+
+
+def test_the_run_says_that_it_foresees_a_budget_before_deciding(tmp_path: Path, monkeypatch) -> None:
+    # the outputs' process decides the round ahead slowly here (0.3 s an application, 6 applications): the run
+    # waits for it before deciding, as a step of its own, with a bar once it is long (`LONG_STEP`); after deciding
+    # only the budget's checks and the outputs' last steps are said (nothing waits for the foresight any more)
     import os
     import time
 
@@ -423,21 +455,29 @@ def test_the_run_says_when_it_waits_for_the_foresight(tmp_path: Path, monkeypatc
 
     budgeted = policy_with_budget(tmp_path, "10万")
     inp = _generated_round(tmp_path / "in.jsonl", 1, 40)
-    run_pid, real_open = os.getpid(), batch_mod.open_claims
+    run_pid, real_commit = os.getpid(), batch_mod.commit_record
 
-    def late(*a, **k):  # type: ignore[no-untyped-def]
+    def slow(*a, **k):  # type: ignore[no-untyped-def]
         if os.getpid() != run_pid:
-            time.sleep(3.0)
-        return real_open(*a, **k)
+            time.sleep(0.3)
+        return real_commit(*a, **k)
 
-    monkeypatch.setattr(batch_mod, "open_claims", late)
+    monkeypatch.setattr(batch_mod, "commit_record", slow)
     err = Tty()
-    s = run_batch(budgeted, inp, tmp_path / "o", stderr=err, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}")
-    after_bar = err.getvalue()[err.getvalue().rindex("\r") + 1 :]
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    Ledger(url).close()  # an existing (empty) ledger: no warning about a missing one
+    s = run_batch(budgeted, inp, tmp_path / "o", stderr=err, ledger_url=url)
+    text = err.getvalue()
+    step = "the round has a budget: deciding it once ahead, without the trace, to foresee how the budget scales it"
+    assert text.startswith(step + " (its outputs are then made while it is decided) ...\n")  # (the bar on the next line)
+    first_line = text.split("\n", 2)[1]
+    assert "applications" in first_line.split("\r")[1] and first_line.endswith(" s")  # its bar, then its time in place
+    deciding = text.split("\n", 2)[2]
+    assert "applications" in deciding.split("\r")[1]  # then deciding's own bar
+    after_bar = text[text.rindex("\r") + 1 :]
     said = [line.split(" ...")[0] for line in after_bar.splitlines()]
     assert said == [
         *[f"round {r}: checking the approved total against the budget" for r in sorted(s.scaling)],
-        "waiting for the process making the outputs: it decides the round first, to foresee how its budget scales it",
         f"writing decisions.jsonl, summary_items.csv, summary_applications.csv and summary.xlsx ({s.decided} decisions)",
         "writing summary.xlsx: the budget and errors sheets, saving the workbook",
         f"drawing report.html ({s.applications} applications)",

@@ -153,10 +153,11 @@ class Steps:
             self.stream.flush()
             self.started = time.monotonic()
 
-    def progress(self, done: int, total: int, unit: str) -> None:
-        """How far the step is: `done` of `total` (counted in catalogue message `unit`), drawn once it is long."""
+    def progress(self, done: int, total: int, unit: str, fraction: float | None = None) -> None:
+        """How far the step is: `done` of `total` (counted in catalogue message `unit`), drawn once it is long; or
+        `done` so far and the `fraction` of the work that is (`total` 0: not known)."""
         if self.told is not None:
-            self.told(self.words, done, total)
+            self.told(self.words, done, total or None)
         if self.started is None:
             return
         if self.bar is None:
@@ -165,7 +166,7 @@ class Steps:
             self.stream.write("\n")
             self.bar = Progress(self.stream, True, unit)
             self.bar.start = self.started  # (its rate and ETA: the step's)
-        self.bar.update(done, done / total if total else None)
+        self.bar.update(done, fraction if fraction is not None else done / total if total else None)
 
     def done(self) -> None:
         if self.started is not None:
@@ -362,8 +363,9 @@ def run_batch(
     decisions are written (`_EarlyOutputs`), and after deciding only their last steps are left; the same files as
     writing them all after deciding (`False`, or where `fork` is not available, in a process with other threads, or
     if that process fails). A round budget that scales a round changes decisions already written: that process
-    decides the round itself first, to foresee the scaling (`_DryRun`), and what it made is kept only when the run
-    scaled exactly as foreseen, else thrown away and every output made after deciding. On `workers`, each worker
+    decides the round itself first, to foresee the scaling (`_DryRun`; the run waits for it before deciding, a step
+    said as such), and what it made is kept only when the run scaled exactly as foreseen, else thrown away and every
+    output made after deciding. On `workers`, each worker
     makes the outputs of the decisions it writes, and the merge writes them in their place (thrown away if a round
     budget then scales the round).
 
@@ -445,7 +447,8 @@ def run_batch(
                 if any(v.round_budget is not None for v in versions.versions):  # (a round it may scale: foreseen)
                     dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts)
                 streams = (stderr, sys.stdout, sys.stderr)
-                early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes)
+                early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes, steps)
+                progress.start = time.monotonic()  # (the bar's rate and ETA: deciding's, not the wait's)
             try:
                 parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
@@ -480,7 +483,7 @@ def run_batch(
         summary.scaling = scaled
         # made from decisions that scaling has changed (unless that process foresaw the very same scaling): thrown
         # away, made again
-        agreed = early is not None and early.agrees(scaled, target, raw_path, steps)
+        agreed = early is not None and early.agrees(scaled, target, raw_path)
         if early is not None and not agreed:
             early.cancel()
         if merged and (scaled or merged[0].abandoned):  # likewise (abandoned: the merge knew it would be scaled)
@@ -1783,6 +1786,10 @@ def _pool_process(conn: Any, other: Any, others: list[Any], outputs: _Outputs) -
 _OUTPUT_FIELDS = ("items", "approved_total", "by_status", "by_item", "held_incomplete", "held_pending", "outputs", "report", "warnings")
 
 
+#: the application at which the outputs' process tells from how far into the input it is whether the round is
+#: surely larger than it foresees (half as large again as `FORESEE_LIMIT`): then the run does not wait for it
+ESTIMATE_AT = 500
+
 #: seconds the run waits for the outputs' process to take its snapshot of the ledger (`_DryRun`) before deciding
 _SNAPSHOT_WAIT = 60.0
 #: the most applications whose scaling is foreseen (`_DryRun`: its ledger is in the process's memory); twice as
@@ -1810,8 +1817,9 @@ class _DryRun:
 
     def foresee(self, conn: Any) -> tuple[Ledger | None, dict[str, dict[str, str]]]:
         """The ledger that holds the foreseen grants and the scaled rounds' records; ("ready", None) is sent once
-        the snapshot is taken, then ("foreseen", (records, `_scaled_grants_digest`)), or ("foreseen", None) when
-        the input breaks off (then nothing is foreseen)."""
+        the snapshot is taken, ("progress", (applications read, fraction of the input)) at most every 0.1 s while
+        the run waits, then ("foreseen", (records, `_scaled_grants_digest`)), or ("foreseen", None) when the input
+        breaks off or is larger than `FORESEE_LIMIT` (then nothing is foreseen)."""
         scratch = Ledger("sqlite:///:memory:")
         scratch.store_decisions = False  # (only its grants are read)
         base = self.base
@@ -1825,11 +1833,18 @@ class _DryRun:
             conn.send(("ready", None))
             try:
                 reader = open_claims(self.input_path, self.versions.newest, self.encoding)
+                said = time.monotonic()
                 try:
                     for n, rec in enumerate(reader, 1):
                         if n > FORESEE_LIMIT:  # (its ledger is in memory: a larger round is left to after deciding)
                             conn.send(("foreseen", None))
                             return None, {}
+                        if n == ESTIMATE_AT and (fraction := reader.fraction()) and n / fraction > 1.5 * FORESEE_LIMIT:
+                            conn.send(("foreseen", None))  # (surely larger, told from how far into the input it is)
+                            return None, {}
+                        if time.monotonic() - said >= 0.1:  # (the run waits, and draws how far it is)
+                            said = time.monotonic()
+                            conn.send(("progress", (n - 1, reader.fraction())))
                         if rec.data is None:
                             continue
                         try:
@@ -1886,10 +1901,10 @@ class _EarlyOutputs:
     run writes every output after deciding instead.
 
     A round a budget may scale (`_DryRun`): the process first decides the whole input on its own, without the trace,
-    into a ledger in its memory over a snapshot of the run's ledger taken before the run decides anything, and
-    scales it as the run will. It makes every output from that foreseen scaling, and the run keeps them only when
-    it scaled exactly so (`agrees`: the same rounds' records, and for each decision of a scaled round, in order,
-    the same grants of its claim), else they are thrown away as above."""
+    into a ledger in its memory over a snapshot of the run's ledger, and scales it as the run will; the run waits
+    for it before deciding anything (`wait_for_foresight`). It makes every output from that foreseen scaling, and
+    the run keeps them only when it scaled exactly so (`agrees`: the same rounds' records, and for each decision of
+    a scaled round, in order, the same grants of its claim), else they are thrown away as above."""
 
     def __init__(self, process: Any, conn: Any, foreseeing: bool = False) -> None:
         self.process = process
@@ -1897,6 +1912,7 @@ class _EarlyOutputs:
         self.failed: str | Msg | None = None  # why the process stopped, when it did (`finish` said False)
         self.foreseeing = foreseeing  # it decides the round first, to foresee its scaling (`_DryRun`)
         self.foreseen: dict[str, dict[str, str]] = {}  # the scaling it made the outputs with (when `agrees`)
+        self.ahead: tuple[str, Any] | None = None  # what it said once it had decided the round ahead (`wait_for_foresight`)
 
     @classmethod
     def start(
@@ -1910,10 +1926,12 @@ class _EarlyOutputs:
         streams: Sequence[IO[str]],
         dry: _DryRun | None = None,
         processes: int | None = None,
+        steps: Steps | None = None,
     ) -> _EarlyOutputs | None:
         """The process started (None where it cannot be). With `dry`, it is waited for until its snapshot of the
-        ledger is taken (the run commits nothing before): None if it fails to take one. `processes`: the run's
-        `output_processes`, for what the process has left once the run has decided."""
+        ledger is taken (None if it fails to take one), and then until it has decided the round ahead (said on
+        `steps`): the run commits nothing before. `processes`: the run's `output_processes`, for what the process
+        has left once the run has decided."""
         ctx = _fork_context(streams)
         if ctx is None:
             return None
@@ -1940,26 +1958,40 @@ class _EarlyOutputs:
                 started.cancel()
                 started.stop()
                 return None
+            started.wait_for_foresight(steps if steps is not None else Steps(sys.stderr, False))
         return started
 
-    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, raw_path: Path, steps: Steps | None = None) -> bool:
-        """Whether what the process makes is what the run's rounds need, once every decision is made (its line in
-        `raw_path`) and every round scaled (`scaled`, in `target`): nothing scaled, or a process that foresaw exactly
-        this scaling (it is waited for until it has: said as a step). False when it failed."""
-        if not self.foreseeing:
-            return not scaled
-        if steps is not None and not self.conn.poll(0):
-            steps.start(msg("batch.step.foresight"))
+    def wait_for_foresight(self, steps: Steps) -> None:
+        """Wait until the process has decided the round ahead, said as a step (with a bar when it is long); what it
+        then says (the foreseen scaling, or that it failed) is kept for `agrees`.
+
+        Waited for before deciding, not beside it: on a machine whose cores are all busy (the run deciding, the
+        process making outputs) a round's total work is the same either way, and what the process foresees first
+        is then made beside deciding, not after it (docs/performance.md, "Issue 14, session 14")."""
+        steps.start(msg("batch.step.foresight"))
         try:
             while True:
                 kind, value = self.conn.recv()
-                if kind == "foreseen":
+                if kind != "progress":
+                    self.ahead = (kind, value)
                     break
-                if kind == "failed":
-                    self.failed = value
-                    return False
-        except (EOFError, OSError):  # it died (killed, out of memory)
+                steps.progress(value[0], 0, "batch.progress.applications", fraction=value[1])
+        except (EOFError, OSError):  # it died: `agrees` says so
+            pass
+        steps.done()
+
+    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, raw_path: Path) -> bool:
+        """Whether what the process makes is what the run's rounds need, once every decision is made (its line in
+        `raw_path`) and every round scaled (`scaled`, in `target`): nothing scaled, or a process that foresaw exactly
+        this scaling (`wait_for_foresight` kept what it said). False when it failed."""
+        if not self.foreseeing:
+            return not scaled
+        if self.ahead is None:  # it died (killed, out of memory) before it had foreseen
             self.failed = msg("batch.early_died")
+            return False
+        kind, value = self.ahead
+        if kind != "foreseen":  # "failed"
+            self.failed = value
             return False
         if value is None:  # it could not decide the round (the input broke off): it made the outputs unscaled
             return not scaled
@@ -2024,7 +2056,7 @@ class _SentSteps(Steps):
     def start(self, text: str) -> None:
         self.conn.send(("step", text))
 
-    def progress(self, done: int, total: int, unit: str) -> None:
+    def progress(self, done: int, total: int, unit: str, fraction: float | None = None) -> None:
         now = time.monotonic()
         if done >= total or now - self.sent >= 0.1:
             self.sent = now

@@ -226,7 +226,8 @@ def _round_paths() -> dict[str, Any]:
                 "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": text}],
                 "responses": {
                     "200": _json(
-                        {"type": "object"}, "state, decided so far, the output step after deciding (`step`: doing, done, total), files"
+                        {"type": "object"},
+                        "state, decided so far, the step after deciding, or before it when a budget is foreseen (`step`: doing, done, total), files",
                     ),
                     **_problems("not-found"),
                 },

@@ -3,8 +3,8 @@
 its state is a file on disk, so any worker answers GET /rounds/{id} and serves the round's files.
 
 A job's folder (under the jobs folder, default `<tmp>/policy-engine-rounds`) holds `input.jsonl`, `job.json`
-(what its process runs), `state.json` (state, applications decided so far, after deciding the output step it is
-at, the summary when done), `job.log` (what its process printed, kept in the state when it stopped without saying
+(what its process runs), `state.json` (state, applications decided so far, the step it is at after deciding, or
+before it when a budget is foreseen, the summary when done), `job.log` (what its process printed, kept in the state when it stopped without saying
 why) and the batch's outputs in `out/`.
 
 Finished jobs do not pile up (`Jobs.sweep`, when a job starts or ends and every `SWEEP_SECONDS`): a finished
