@@ -34,8 +34,10 @@ child processes (the outputs' process, which works while the round is decided; t
 
 `--budget AMOUNT` (with `--outputs`): the same ways for a round with a budget (a copy of the policy with
 `round_budget: {amount: AMOUNT}`), each run committed into a fresh ledger, so that a budget below the round's
-approved total scales the round after deciding: what was made while deciding is thrown away and every output is
-made after deciding from the scaled decisions.
+approved total scales the round after deciding. Made while deciding, the outputs' process first decides the round
+ahead to foresee that scaling, and the run waits for it: a step said before the first application is decided,
+printed as "before deciding"; the whole run's time is printed too. A scaling not foreseen throws away what was
+made while deciding, and every output is made after deciding from the scaled decisions.
 """
 
 from __future__ import annotations

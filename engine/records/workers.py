@@ -283,7 +283,7 @@ def _as_committed(line: str) -> tuple[str, str]:
 
     A decision line ends with its `ledger` and then its `input` (`decide_one` sets them last); an unescaped
     `"ledger": ` cannot occur inside a JSON string, so the last one is that key. Only that tail is parsed and
-    rewritten. The stored form keeps the line's spacing (`commit` stores compact JSON): it reads back as the
+    rewritten. The stored form keeps the line's spacing, as `commit` stores it too: it reads back as the
     same decision."""
     head, key, tail = line.rpartition('"ledger": ')
     end = json.loads("{" + key + tail)  # {"ledger": {...}, "input": {...}}
