@@ -409,6 +409,45 @@ def test_a_round_larger_than_the_foresight_is_made_after_deciding_when_scaled(tm
     assert _files(tmp_path / "o") == _files(tmp_path / "after")
 
 
+def test_an_application_given_twice_keeps_the_foresight(tmp_path: Path, monkeypatch) -> None:
+    # the same application twice in a round with a budget (a row copied in a workbook): the second is already
+    # committed, in the run and in the outputs' process's ledger, which keeps no decisions (it gives the round from
+    # the commit's row). The process foresees the round as the run decides it: nothing is made after deciding.
+    from test_ledger_support import policy_with_budget
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 40)
+    lines = inp.read_text(encoding="utf-8").splitlines(keepends=True)
+    inp.write_text("".join([*lines[:3], lines[1], *lines[3:]]), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(budgeted, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=url)
+    decided = [json.loads(x) for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert decided[1]["claim_id"] == decided[3]["claim_id"] and decided[3]["ledger"]["status"] == "not_committed"
+    assert calls == [] and s.scaling == after.scaling != {} and s.warnings == []
+    assert _files(tmp_path / "o") == _files(tmp_path / "after")
+
+
+def test_a_ledger_that_keeps_no_decisions_says_so_when_asked_for_one(policy, tmp_path: Path) -> None:
+    from conftest import claim, item
+
+    from engine.records.ledger import LedgerError
+
+    c = claim(item("national_ip_title", "t1", title="demonstration"), claim_id="T-2")
+    with Ledger(f"sqlite:///{tmp_path / 'scratch.sqlite'}") as scratch:
+        scratch.store_decisions = False
+        first = scratch.commit(policy, c)
+        again = scratch.commit(policy, c)
+    assert (
+        (again.status, again.round, again.seq)
+        == ("already_committed", first.round, first.seq)
+        == ("already_committed", "pinggu-ip-promotion/2021", 1)
+    )
+    with pytest.raises(LedgerError, match="keeps no decisions"):
+        _ = again.decision
+
+
 def test_a_round_surely_larger_than_the_foresight_is_not_waited_for(tmp_path: Path, monkeypatch) -> None:
     # at the ESTIMATE_AT-th application the outputs' process tells from how far into the input it is that the
     # round is more than half as large again as it foresees: it stops deciding ahead there (the run waits no

@@ -597,7 +597,7 @@ class CommitResult:
     ledger: dict[str, Any] = field(repr=False)
     #: the decision this commit made; None when the application was found already committed (then `found`)
     made: Decision | None = field(default=None, repr=False)
-    #: the decision found already committed, as stored
+    #: the decision found already committed, as stored (None in a ledger that keeps none: no text, no dict)
     found: dict[str, Any] | None = field(default=None, repr=False)
 
     @cached_property
@@ -608,6 +608,8 @@ class CommitResult:
     @cached_property
     def text(self) -> str:
         if self.body is None:
+            if self.found is None:  # found already committed in a ledger that keeps no decisions
+                raise LedgerError(msg("ledger.not_stored", claim=self.claim_id, seq=self.seq))
             return json.dumps(self.found, ensure_ascii=False)
         return self.body + ', "ledger": ' + json.dumps(self.ledger, ensure_ascii=False) + "}"
 
@@ -869,6 +871,9 @@ class Ledger:
                 if old_hash in same:
                     n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
                     self._audit(audit, "already_committed", {"seq": seq})
+                    if not blob:  # (a ledger that keeps no decisions, a run's scratch one: its round, no decision)
+                        rnd = str(self.db.query("SELECT round FROM commits WHERE seq = ?", (seq,))[0][0])
+                        return CommitResult(parsed.claim_id, "already_committed", seq, n, rnd, {"commit": seq, "round": rnd})
                     found = _unpack(blob)
                     ledger = found["ledger"]
                     return CommitResult(parsed.claim_id, "already_committed", seq, n, ledger["round"], ledger, found=found)
