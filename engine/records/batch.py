@@ -119,17 +119,17 @@ class Progress:
         self.ended = True
 
 
-#: seconds a step after deciding runs before it draws a progress bar of its own (`Steps.progress`): a quick step
-#: is said in one line, without a bar flashing by
+#: seconds a step runs before it draws a progress bar of its own (`Steps.progress`): a quick step is said in one
+#: line, without a bar flashing by
 LONG_STEP = 1.0
 
 
 class Steps:
-    """The output steps after deciding, said on `stream` one line each (`writing summary.xlsx ... 1.2 s`): the step
-    as it starts, its time when the next one starts or `done()` is called. Like the progress bar they follow: on a
-    terminal only, and not when `enabled` is false (--quiet). A step that counts what it has done (`progress`) and
-    runs longer than `LONG_STEP` ends its line and draws a bar under it, as deciding's; its time is then said on
-    the bar's line, in place of the bar.
+    """The steps said beside deciding's progress bar, on `stream` one line each (`writing summary.xlsx ... 1.2 s`):
+    the output steps after it, and the foresight of a round budget before it. The step as it starts, its time when
+    the next one starts or `done()` is called. Like the progress bar: on a terminal only, and not when `enabled` is
+    false (--quiet). A step that counts what it has done (`progress`) and runs longer than `LONG_STEP` ends its line
+    and draws a bar under it, as deciding's; its time is then said on the bar's line, in place of the bar.
 
     `told` (a caller that watches the run some other way: a service's round) is told each step as it starts (its
     words in the run's language, 0, None) and, for a step that counts, how far it is (words, done, total), terminal
@@ -377,8 +377,8 @@ def run_batch(
     ./policy-engine-ledger.sqlite) that a run given no `ledger_url` reads when it exists: a service with no ledger
     answers its rounds as it answers each evaluate call. Not with `commit` or `ledger_url`.
 
-    `on_step`: told each step after deciding as it starts, and how far a step that counts is (`Steps.told`), even
-    when `quiet` or not on a terminal.
+    `on_step`: told each step as it starts (after deciding; before it, a round budget's foresight), and how far a
+    step that counts is (`Steps.told`), even when `quiet` or not on a terminal.
     """
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
@@ -423,7 +423,7 @@ def run_batch(
             shutil.rmtree(scratch_dir, ignore_errors=True)
             raise
     progress = Progress(stderr, not quiet)
-    steps = Steps(stderr, not quiet, on_step)  # after the progress bar: each output step says what it is doing
+    steps = Steps(stderr, not quiet, on_step)  # each step says what it is doing (the outputs', a budget's foresight)
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are
