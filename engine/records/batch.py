@@ -763,14 +763,10 @@ def decide_one(
 
 def decision_line(result: CommitResult, where: Mapping[str, Any], committed: bool) -> str:
     """A line of decisions.jsonl: the decision as committed, its `ledger` (when not `committed`: only its round and
-    "not_committed"), then `input`, where it was read; `json.dumps` of that dict, and a newline. A new commit's line
-    is joined from its text: `json.dumps` writes a dict as its members' `json.dumps` texts, in order."""
-    ledger = None if committed else {"round": result.round, "status": "not_committed"}
-    if result.body is not None:
-        text = result.text if ledger is None else result.body + ', "ledger": ' + json.dumps(ledger, ensure_ascii=False) + "}"
-        return text[:-1] + ', "input": ' + json.dumps(where, ensure_ascii=False) + "}\n"
-    decision = {**result.decision, **({} if ledger is None else {"ledger": ledger}), "input": where}
-    return json.dumps(decision, ensure_ascii=False) + "\n"
+    "not_committed"), then `input`, where it was read; `json.dumps` of that dict, and a newline, joined from the
+    decision's text as `CommitResult.text_with` joins its ledger."""
+    text = result.text if committed else result.text_with({"round": result.round, "status": "not_committed"})
+    return text[:-1] + ', "input": ' + json.dumps(where, ensure_ascii=False) + "}\n"
 
 
 # --- scaling and the final pass ----------------------------------------------------

@@ -607,11 +607,16 @@ class CommitResult:
 
     @cached_property
     def text(self) -> str:
+        return self.text_with(self.ledger)
+
+    def text_with(self, ledger: Mapping[str, Any]) -> str:
+        """The decision's text with `ledger` as its `ledger` member (`text`: the one committed). A decision made
+        here: its text with the member joined after it (`json.dumps` writes a dict as its members' texts, in order)."""
         if self.body is None:
             if self.found is None:  # found already committed in a ledger that keeps no decisions
                 raise LedgerError(msg("ledger.not_stored", claim=self.claim_id, seq=self.seq))
-            return json.dumps(self.found, ensure_ascii=False)
-        return self.body + ', "ledger": ' + json.dumps(self.ledger, ensure_ascii=False) + "}"
+            return json.dumps({**self.found, "ledger": ledger}, ensure_ascii=False)
+        return self.body + ', "ledger": ' + json.dumps(ledger, ensure_ascii=False) + "}"
 
     @cached_property
     def decision(self) -> dict[str, Any]:
