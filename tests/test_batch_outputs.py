@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -1107,6 +1108,23 @@ def test_a_round_with_a_budget_makes_its_outputs_while_deciding_scaled_or_not(po
     assert _files(tmp_path / "early") == _files(tmp_path / "after")
 
 
+def _spy_made_on_workers(monkeypatch: pytest.MonkeyPatch, path: Path) -> Callable[[], int]:
+    """How many decisions the deciding workers made the outputs of (`_Outputs.made`, unplaced), counted in a file:
+    the workers are forked processes."""
+    import engine.records.batch as batch_mod
+
+    real = batch_mod._Outputs.made
+
+    def made(self, chunk, unplaced=False):  # type: ignore[no-untyped-def]
+        if unplaced:
+            with open(path, "a", encoding="utf-8") as f:
+                f.write("x" * len(chunk))
+        return real(self, chunk, unplaced)
+
+    monkeypatch.setattr(batch_mod._Outputs, "made", made)
+    return lambda: len(path.read_text(encoding="utf-8")) if path.exists() else 0
+
+
 def _spy_placed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """For each decision the merge of a round on workers writes (`_Outputs.placed`): whether its worker made its outputs."""
     import engine.records.batch as batch_mod
@@ -1152,10 +1170,14 @@ def test_a_budget_round_on_workers_keeps_what_they_made_unless_it_is_scaled(poli
     url = f"sqlite:///{tmp_path / 'none.sqlite'}"
     after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
     final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    made = _spy_made_on_workers(monkeypatch, tmp_path / "made-on-workers")
     two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
     assert bool(two.scaling) is bool(after.scaling) is scaled
-    # scaled: the merge stops writing what the workers made once the round's grants pass the budget (`ScalingAhead`)
+    # scaled: the merge stops writing what the workers made once the round's grants pass the budget (`ScalingAhead`),
+    # and each worker stops making them once its own grants do (they are part of the merge's total, so the merge
+    # has stopped by then: everything the merge writes was made)
     assert all(placed) and (0 < len(placed) < two.decided if scaled else len(placed) == two.decided)
+    assert len(placed) <= made() < two.decided if scaled else made() == two.decided
     assert final == ([1] if scaled else [])
     assert two.report == after.report == "written" and two.approved_total == after.approved_total
     assert _files(tmp_path / "two") == _files(tmp_path / "after")

@@ -202,6 +202,9 @@ def _decide(k: int) -> tuple[str, float]:
     reader = open_claims(job.input_path, job.versions.newest, job.encoding)
     summary = BatchSummary()
     outputs = _worker_outputs(job, k)
+    # the worker's own grants in a round are part of the merge's running total of it: once they alone pass every
+    # budget, the merge will have thrown away what the workers made (`_merge`), so the worker makes no more
+    ahead = ScalingAhead(job.versions)
     try:
         with open(path, "wb") as f:
             for i, rec in enumerate(reader):
@@ -237,6 +240,8 @@ def _decide(k: int) -> tuple[str, float]:
                         text, form = _as_committed(text)
                         stored = Stored.of(form)
                     made = None  # (when the worker cannot make them, the run makes this line's outputs itself)
+                    if outputs is not None and rows is not None and ahead.certain(rnd, rows.unscaled_total()):
+                        outputs = None
                     if outputs is not None:
                         with contextlib.suppress(Exception):
                             made = _pickled_made(outputs.made([(text, 1 if job.draw else 0, None)], unplaced=True))
