@@ -56,6 +56,9 @@ def test_formula_starts_and_unstorable_characters_are_not_plain() -> None:
     # cell-by-cell way; a plain row has none
     for start in tabular.FORMULA_START:
         assert not tabular._plain_row(["ok", start + "1"])
+        assert not tabular._plain_row([start + "1", "ok"])  # (the first cell: the start of the row's text)
+        assert not tabular._plain_row([None, "", 3, start + "1"])  # (after an empty text: a line feed before it)
+        assert not tabular._plain_row(["ok", "line\n" + start + "1"])  # (a line inside a cell: counted too)
     for ch in ("\x00", "\x07", "\x1f", "\ud800", "\ufffe", "\uffff"):
         assert not tabular._plain_row(["a" + ch + "b"])
     assert tabular._plain_row(["申请 C-1", "a-b", "x=1", None, 5, "北京\n第三条"])
