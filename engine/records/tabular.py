@@ -1590,18 +1590,22 @@ _MONEY_TEXT_CELLS: dict[str, str] = {}
 _CELLS_KEPT = 20_000
 
 
-def _text_cell(v: str, in_money: bool) -> str:
-    """A plain row's text cell after its reference, as `_row_xml` writes it (`_TEXT_CELLS`)."""
+def _text_cell(v: str, in_money: bool, safe: Callable[[Any], Any]) -> str:
+    """A text cell's XML after its reference: in a money column an amount's text is a number cell of its own text
+    with the money style, any other text an inline string (`safe(v)`)."""
+    if in_money and _MONEY_CELL.match(v):
+        return _money_after_ref(Decimal(v))
+    return _xml_cell_after_ref(safe(v))
+
+
+def _kept_text_cell(v: str, in_money: bool) -> str:
+    """`_text_cell` of a plain row's text (written as it is), kept by the text (`_TEXT_CELLS`)."""
     kept = _MONEY_TEXT_CELLS if in_money else _TEXT_CELLS
     cell = kept.get(v)
     if cell is None:
-        if in_money and _MONEY_CELL.match(v):
-            cell = _money_after_ref(Decimal(v))
-        else:
-            cell = _xml_cell_after_ref(v)
         if len(kept) >= _CELLS_KEPT:
             kept.clear()
-        kept[v] = cell
+        cell = kept[v] = _text_cell(v, in_money, _same)
     return cell
 
 
@@ -1611,19 +1615,15 @@ def _row_xml(values: Sequence[Any], money: frozenset[int], letters: Sequence[str
     Decimal, or the text of one) is a number cell of its own text with the money style."""
     n = _ROW_NUMBER
     out = [f'<row r="{n}">']
-    plain = safe is _same  # (a plain row's texts are written as they are: their cells are kept, `_text_cell`)
+    plain = safe is _same  # (a plain row's texts are written as they are: their cells are kept, `_kept_text_cell`)
     for i, v in enumerate(values):
         if v is None:
             continue
         if type(v) is str:  # (the common cell, the short way: what the general way below does with a text)
             if not v:  # no cell, as openpyxl writes an empty text: reads back as None
                 continue
-            if plain:
-                out.append(f'<c r="{letters[i]}{n}{_text_cell(v, i in money)}')
-            elif i in money and _MONEY_CELL.match(v):
-                out.append(_money_cell(letters[i], Decimal(v)))
-            else:
-                out.append(f'<c r="{letters[i]}{n}{_xml_cell_after_ref(safe(v))}')
+            cell = _kept_text_cell(v, i in money) if plain else _text_cell(v, i in money, safe)
+            out.append(f'<c r="{letters[i]}{n}{cell}')
             continue
         if i in money:
             amount = _MONEY_CELL.match(v) and Decimal(v) if isinstance(v, str) else v
