@@ -7,6 +7,7 @@ when $POLICY_ENGINE_TEST_PG is unset). Amounts are worked out by hand from the m
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from conftest import ALLIANCE_ID, APPLICANTS, ENTERPRISE_ID, claim, item
@@ -41,6 +42,43 @@ def test_a_newer_schema_is_refused(tmp_path):
         ledger.db.execute("INSERT INTO schema_version (version, applied_at) VALUES (99, 'later')")
     with pytest.raises(LedgerError, match="newer than this engine"):
         Ledger(url)
+
+
+def _open_at(url: str, at: float, said: Any) -> None:
+    import time
+
+    while time.time() < at:  # (all at the same moment)
+        pass
+    try:
+        Ledger(url).close()
+    except Exception as exc:  # (what the process met is the finding)
+        said.put(f"{type(exc).__name__}: {exc}")
+    else:
+        said.put("")
+
+
+def test_processes_opening_a_new_sqlite_ledger_at_once_all_open_it(tmp_path):
+    # two service workers (or batch runs) opening a ledger file that is not there yet: switching a new file to WAL
+    # takes it whole, and SQLite said "database is locked" at once to the others (no busy wait there); before, about
+    # one open in two failed in this race, 4 processes at the same moment on a fresh file (CI met it as a 500 of
+    # POST /ledger/commit). 20 fresh files, 4 processes each: every open succeeds, and the file is in WAL mode
+    import multiprocessing
+    import sqlite3
+    import time
+
+    ctx = multiprocessing.get_context("fork")
+    said = ctx.Queue()
+    for k in range(20):
+        path = tmp_path / f"new-{k}.sqlite"
+        at = time.time() + 0.15
+        procs = [ctx.Process(target=_open_at, args=(f"sqlite:///{path}", at, said)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [said.get(timeout=10) for _ in procs] == ["", "", "", ""], path
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_default_url_is_an_sqlite_file_or_the_environment(monkeypatch):

@@ -44,6 +44,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -223,6 +224,26 @@ class _Tx:
             self.rollback()
 
 
+#: how long a connection tries to set WAL mode while the file is locked (`_set_wal`): the busy timeout's 120 s
+_WAL_WAIT = 120.0
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """WAL mode set on a new connection. Switching a new file to WAL takes it whole, and SQLite answers "database is
+    locked" at once, without its busy handler, when another connection is opening the same file at that moment (it
+    does not wait where waiting could deadlock): two service workers opening a ledger that is not there yet. So it is
+    tried again, every 10 ms, for as long as the busy timeout would have waited."""
+    deadline = time.monotonic() + _WAL_WAIT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
+
+
 class _SQLite:
     types: ClassVar[dict[str, str]] = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "blob": "BLOB"}
 
@@ -240,7 +261,7 @@ class _SQLite:
             raise LedgerError(msg("ledger.cannot_open", url=url, reason=str(err))) from None
         self.conn.execute("PRAGMA busy_timeout = 120000")
         if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _set_wal(self.conn)
         self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
         self.conn.execute("PRAGMA foreign_keys = ON")
 
