@@ -224,8 +224,9 @@ class _Tx:
             self.rollback()
 
 
-#: how long a connection tries to set WAL mode while the file is locked (`_set_wal`): the busy timeout's 120 s
-_WAL_WAIT = 120.0
+#: how long an SQLite connection waits for a lock another connection holds (its busy timeout), and tries to set
+#: WAL mode while the file is locked (`_set_wal`)
+_BUSY_SECONDS = 120
 
 
 def _set_wal(conn: sqlite3.Connection) -> None:
@@ -233,7 +234,7 @@ def _set_wal(conn: sqlite3.Connection) -> None:
     locked" at once, without its busy handler, when another connection is opening the same file at that moment (it
     does not wait where waiting could deadlock): two service workers opening a ledger that is not there yet. So it is
     tried again, every 10 ms, for as long as the busy timeout would have waited."""
-    deadline = time.monotonic() + _WAL_WAIT
+    deadline = time.monotonic() + _BUSY_SECONDS
     while True:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -255,11 +256,10 @@ class _SQLite:
             if create:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=120.0, check_same_thread=False)
-            self.conn.execute("PRAGMA busy_timeout = 120000")
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_SECONDS, check_same_thread=False)
+            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_SECONDS * 1000}")
         except sqlite3.Error as err:
             raise LedgerError(msg("ledger.cannot_open", url=url, reason=str(err))) from None
-        self.conn.execute("PRAGMA busy_timeout = 120000")
         if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
             _set_wal(self.conn)
         self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
