@@ -120,6 +120,29 @@ def test_unknown_url_scheme_is_a_usage_error(tmp_path):
         Ledger("mysql://x")
 
 
+def test_a_file_that_is_not_sqlite_is_one_line_and_left_as_it_was(tmp_path):
+    # `--ledger` naming the wrong file (notes, a workbook): SQLite's DatabaseError came out as a traceback, from the
+    # switch to WAL (a writing command) or from the first query (a read-only one)
+    from engine.core.i18n import use_language
+
+    wrong = tmp_path / "ledger.sqlite"
+    wrong.write_bytes("台账说明：这不是台账，是存错了名字的文字。\n".encode() * 40)
+    before = wrong.read_bytes()
+    url = f"sqlite:///{wrong}"
+    for args in (("ledger", "info"), ("batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--out", "o")):
+        r = run(tmp_path, *args, "--ledger", url)
+        assert r.returncode == EXIT_INVALID
+        assert one_line_error(r) == (
+            f"error: {url}: {wrong} is not a ledger (not an SQLite database file): check that the URL names the ledger's file"
+        )
+    for create in (True, False):
+        with use_language("zh"):  # (a message is worded when it is said: in the language then)
+            with pytest.raises(LedgerError) as caught:
+                Ledger(url, create=create)
+            assert str(caught.value) == f"{url}：{wrong} 不是台账文件（不是 SQLite 数据库文件）：请检查地址是否指向台账文件"
+    assert wrong.read_bytes() == before
+
+
 def test_masked_url():
     assert masked_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert masked_url("postgresql://u@h/db?password=x&sslmode=require") == "postgresql://u@h/db?password=***&sslmode=require"

@@ -255,15 +255,23 @@ class _SQLite:
                 raise LedgerMissing(msg("ledger.missing_file", url=url, path=path))
             if create:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = None
         try:
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_SECONDS, check_same_thread=False)
-            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_SECONDS * 1000}")
+            # (`timeout` is the connection's busy timeout: sqlite3 sets it with sqlite3_busy_timeout)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_SECONDS, check_same_thread=False)
+            if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
+                _set_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
+            conn.execute("PRAGMA foreign_keys = ON")
+            # (reads the file's header: a file that is not SQLite's fails here, with a message, not at its first query)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as err:
+            if conn is not None:
+                conn.close()
+            if getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+                raise LedgerError(msg("ledger.not_sqlite", url=url, path=path)) from None
             raise LedgerError(msg("ledger.cannot_open", url=url, reason=str(err))) from None
-        if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
-            _set_wal(self.conn)
-        self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
-        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(sql, tuple(params))
