@@ -711,12 +711,16 @@ def test_xlsx_amount_cells_hold_the_exact_decimal_text(tmp_path):
         x.row("s", [f"={a}", a])  # the name column is text (and defused), the amount a number
     x.row("s", ["decimal", Decimal("6172.84")])
     x.row("s", ["not an amount", "n/a"])
+    # an amount's text with a line end is text, not the amount (`$` matched before a final newline, and Decimal
+    # reads "12.50\n" as 12.50): on a plain row, and on a row with a cell to guard
+    x.row("s", ["a line end", "12.50\n"])
+    x.row("s", ["=guarded", "7\n"])
     x.close()
     with zipfile.ZipFile(tmp_path / "a.xlsx") as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
     assert re.findall(r"<v>([^<]*)</v>", xml) == [*amounts, "6172.84"]
     ws = openpyxl.load_workbook(tmp_path / "a.xlsx")["s"]
-    assert [c.value for c in ws["B"]][1:] == [99999999999.99, 999999999999.99, 0.07, 1234567.89, 0, 12, 6172.84, "n/a"]
+    assert [c.value for c in ws["B"]][1:] == [99999999999.99, 999999999999.99, 0.07, 1234567.89, 0, 12, 6172.84, "n/a", "12.50\n", "7\n"]
     assert ws["A2"].value == "'=99999999999.99" and ws["B2"].number_format == "#,##0.00"
 
 

@@ -1449,7 +1449,7 @@ class CsvRows:
         return made
 
 
-_MONEY_CELL = re.compile(r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$")
+_MONEY_CELL = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,2})?\Z")  # (\Z: `$` would also match before a final newline)
 MONEY_FORMAT = "#,##0.00"
 
 
