@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,17 @@ from engine.records.tabular import CsvOut, XlsxOut
 
 #: characters that matter to the writers: controls, surrogates, formula starts, line ends, markup, CJK
 _CHARS = st.sampled_from(list("ab =+-@\t\r\n\x00\x07\x1f\ud800\ufffe<&>\"'；中文1.0") + ["\ufeff", "\u202e"])
-_CELL = st.one_of(st.none(), st.integers(-5, 10**12), st.booleans(), st.text(_CHARS, max_size=12))
+#: amounts as texts and as Decimals, and texts that only look like amounts: in a money column, an amount's text is a
+#: number cell (kept by its text on a plain row, `_MONEY_TEXT_CELLS`), anything else a text cell
+_AMOUNTS = st.sampled_from(["12.50", "0.07", "7", "-3.10", "12.50\n", "1e3", " 5", "=1.00", "99999999999999.99"])
+_CELL = st.one_of(
+    st.none(),
+    st.integers(-5, 10**12),
+    st.booleans(),
+    st.text(_CHARS, max_size=12),
+    _AMOUNTS,
+    _AMOUNTS.filter(lambda t: t.strip() == t and "e" not in t and "=" not in t).map(Decimal),
+)
 
 
 def _slow(monkeypatch: Any) -> None:
@@ -39,7 +50,7 @@ def test_a_plain_row_is_written_as_safe_cell_would_write_it(rows: list[list[Any]
                 _slow(mp)
             c = CsvOut(d / "a.csv", [f"h{i}" for i in range(6)])
             x = XlsxOut(d / "a.xlsx")
-            x.sheet("s", [f"h{i}" for i in range(6)])
+            x.sheet("s", [f"h{i}" for i in range(6)], money=["h1", "h3"])
             for r in rows:
                 c.row(r)
                 x.row("s", r)
