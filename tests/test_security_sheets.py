@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -787,3 +788,44 @@ def test_the_unedited_and_a_truncated_decision(tmp_path, capsys, recorded):
     assert main(["explain", "--policy", POLICY, str(path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("cannot parse (1 problem(s))\n") and "not valid JSON" in err
+
+
+def test_a_folder_round_skips_the_lock_file_of_a_workbook_open_in_excel(tmp_path, capsys):
+    # Excel and WPS write `~$name.xlsx` beside a workbook while it is open (a few hundred bytes naming who has it):
+    # it stopped the whole round as "not a readable .xlsx workbook"; it is not an input
+    folder = tmp_path / "round"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "round_2021.xlsx", folder / "round_2021.xlsx")
+    (folder / "~$round_2021.xlsx").write_bytes(b"\x08\x00\xe5\xbc\xa0\xe4\xb8\x89" + b"\x00" * 154)
+    (folder / "._round_2021.xlsx").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 60)  # a Mac's metadata, copied with it
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path)]
+    assert main(["batch", *args, str(ROOT / "examples" / "round_2021.xlsx"), "--out", str(alone)]) == 3
+    assert main(["batch", *args, str(folder), "--out", str(together)]) == 3
+    decided = [json.loads(x)["claim_id"] for x in (alone / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert decided == [json.loads(x)["claim_id"] for x in (together / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    # the workbook's seven applications: six decided, PG-2022-0006 an error record (its row 8 on the applicants sheet)
+    assert decided == ["PG-2022-0001", "PG-2022-0002", "PG-2022-0003", "PG-2022-0004", "PG-2022-0005", "PG-2022-0007"]
+    errors = [json.loads(x) for x in (together / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(e["claim_id"], e["where"]) for e in errors] == [
+        ("PG-2022-0006", {"file": str(folder / "round_2021.xlsx"), "sheet": "applicants", "row": 8})
+    ]
+
+
+def test_batch_out_that_is_the_input_folder_is_refused(tmp_path, capsys):
+    # a second run would read the first one's decisions.jsonl, errors.jsonl and summary.xlsx as applications (and
+    # errors.jsonl while appending to it: without end); and the first thing a run does is remove report.html
+    folder = tmp_path / "round"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "round_2021.jsonl", folder / "round_2021.jsonl")
+    (folder / "report.html").write_text("last month's report", encoding="utf-8")
+    for out in (folder, tmp_path / "round" / "." / ""):
+        code = main(["batch", "--policy", POLICY, str(folder), "--out", str(out), "-q", "--ledger", _ledger(tmp_path)])
+        err = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err
+        assert err == (
+            f"error: --out {out}: is the input folder: the next run would read this run's files (decisions.jsonl, "
+            "errors.jsonl, summary.xlsx) as applications; give the outputs a folder of their own\n"
+        )
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "round_2021.jsonl"]
+    assert (folder / "report.html").read_text(encoding="utf-8") == "last month's report"

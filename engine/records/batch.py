@@ -64,7 +64,7 @@ from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.inputs import open_claims
 from engine.records.ledger import AlreadyCommitted, Audit, CommitResult, Ledger, LedgerError, default_url, masked_url, rank_round
-from engine.records.tabular import CsvOut, CsvRows, InputError, Record, XlsxOut, output_dir, storable
+from engine.records.tabular import CsvOut, CsvRows, InputError, OutputError, Record, XlsxOut, output_dir, storable
 
 ZERO = Decimal(0)
 STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -386,6 +386,9 @@ def run_batch(
     newest = versions.newest
     stderr = stderr if stderr is not None else sys.stderr
     started = time.monotonic()
+    if Path(input_path).is_dir() and Path(out_dir).resolve() == Path(input_path).resolve():
+        # (the next run would read this run's decisions.jsonl, errors.jsonl and summary.xlsx as applications)
+        raise OutputError(msg("sheet.out_is_input", path=str(out_dir)))
     out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     try:

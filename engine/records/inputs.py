@@ -184,12 +184,22 @@ def _problem_dict(p: Problem, where: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _lock_or_metadata(name: str) -> bool:
+    """A file an office program or a Mac writes beside a workbook, never an input: Excel's and WPS's owner file of an
+    open workbook (`~$name.xlsx`, a few hundred bytes naming who has it open), LibreOffice's lock (`.~lock.name#`) and
+    macOS's AppleDouble metadata (`._name.xlsx`)."""
+    return name.startswith(("~$", "._", ".~lock."))
+
+
 class _FolderReader(Reader):
-    """Every input file of a folder (INPUT_SUFFIXES), in name order, numbered as one input."""
+    """Every input file of a folder (INPUT_SUFFIXES), in name order, numbered as one input; not the lock files of
+    workbooks open in Excel or WPS while the round is run (`_lock_or_metadata`)."""
 
     def __init__(self, folder: Path, policy: CompiledPolicy, encoding: str | None) -> None:
         self.folder = folder
-        self.files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+        self.files = sorted(
+            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and not _lock_or_metadata(p.name)
+        )
         if not self.files:
             raise InputError(msg("input.empty_folder", file=str(folder)))
         self.policy = policy
