@@ -143,6 +143,67 @@ def test_a_file_that_is_not_sqlite_is_one_line_and_left_as_it_was(tmp_path):
     assert wrong.read_bytes() == before
 
 
+def test_a_ledger_path_that_cannot_be_made_is_one_line(tmp_path):
+    # a file where a folder of the path should be, a place nothing can be made, a device SQLite cannot write: these
+    # were tracebacks (FileExistsError, FileNotFoundError, sqlite3.OperationalError from the schema's first commit)
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    cases = [
+        (f"sqlite:///{tmp_path}/afile/l.sqlite", "File exists"),
+        ("sqlite:////proc/no-such-process/l.sqlite", "No such file or directory"),
+        ("sqlite:////dev/null", "disk I/O error"),
+    ]
+    for url, reason in cases:
+        r = run(
+            tmp_path,
+            "batch",
+            "--policy",
+            POLICY,
+            str(ROOT / "examples" / "round_2021.jsonl"),
+            "-q",
+            "--commit",
+            "--out",
+            "o",
+            "--ledger",
+            url,
+        )
+        assert r.returncode == EXIT_INVALID
+        assert one_line_error(r) == f"error: cannot open the ledger {url}: {reason}"
+
+
+def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path):
+    # bytes overwritten inside an SQLite ledger (a disk fault, a copy cut short): the ledger commands printed
+    # sqlite3.DatabaseError's traceback
+    import sqlite3
+
+    path = tmp_path / "l.sqlite"
+    r = run(
+        tmp_path,
+        "batch",
+        "--policy",
+        POLICY,
+        str(ROOT / "examples" / "round_2021.jsonl"),
+        "-q",
+        "--commit",
+        "--out",
+        "o",
+        "--ledger",
+        f"sqlite:///{path}",
+    )
+    assert r.returncode == 3, r.stderr  # (decided, with a refusal among them)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert path.stat().st_size > 24000
+    with open(path, "r+b") as f:  # past the header and the schema's page: the grants' pages
+        f.seek(20000)
+        f.write(b"\xff" * 4000)
+    r = run(tmp_path, "ledger", "info", "--ledger", f"sqlite:///{path}")
+    assert r.returncode == EXIT_INVALID
+    assert one_line_error(r) == (
+        "error: the ledger's database failed (database disk image is malformed): the file may be damaged; restore it from a "
+        "backup, or check the disk it is on"
+    )
+
+
 def test_masked_url():
     assert masked_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert masked_url("postgresql://u@h/db?password=x&sslmode=require") == "postgresql://u@h/db?password=***&sslmode=require"

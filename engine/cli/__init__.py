@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
@@ -268,4 +269,7 @@ def _main(argv: list[str]) -> int:
     except OutputError as err:  # an --out (or OUT) path that cannot be created or written: a message, not a traceback
         say_error(err)
         return EXIT_USAGE
+    except sqlite3.DatabaseError as err:  # an SQLite ledger that fails after it opened (damaged, a disk error)
+        say_error(msg("cli.ledger_failed", reason=str(err)))
+        return EXIT_INVALID
     return code

@@ -56,7 +56,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, os_reason
 from engine.core.i18n import Msg, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
@@ -254,7 +254,10 @@ class _SQLite:
             if not create and not Path(path).is_file():
                 raise LedgerMissing(msg("ledger.missing_file", url=url, path=path))
             if create:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:  # (a file where a folder of the path should be; a place nothing can be made)
+                    raise LedgerError(msg("ledger.cannot_open", url=url, reason=os_reason(exc))) from None
         conn = None
         try:
             # (`timeout` is the connection's busy timeout: sqlite3 sets it with sqlite3_busy_timeout)
@@ -704,10 +707,16 @@ class Ledger:
         self.url = url or default_url()
         self._db = _connect(self.url, create=create)
         self._pid = os.getpid()
-        if not create and self.schema_version() == 0:
+        try:
+            if not create and self.schema_version() == 0:
+                raise LedgerMissing(msg("ledger.missing_tables", url=masked_url(self.url)))
+            self.migrate()
+        except LedgerError:
             self._db.close()
-            raise LedgerMissing(msg("ledger.missing_tables", url=masked_url(self.url)))
-        self.migrate()
+            raise
+        except sqlite3.Error as err:  # (a file SQLite cannot write, as /dev/null; a damaged one)
+            self._db.close()
+            raise LedgerError(msg("ledger.cannot_open", url=masked_url(self.url), reason=str(err))) from None
 
     @property
     def db(self) -> _Backend:
