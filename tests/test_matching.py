@@ -346,3 +346,38 @@ def test_the_summary_lines_follow_the_language_chosen_before_the_command(tmp_pat
     # the worked example of docs/matching.md, by hand: t1 (100,000-200,000), l1 (130,000) and l2 (170,000) are eligible
     assert out.out.startswith("已匹配 1 家（其中 0 家有错误）；结果：可申请 3 项，需补充信息 ")
     assert "profiles" not in out.out + out.err
+
+
+def test_cli_an_input_that_cannot_be_read_is_one_line_and_touches_no_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a mistyped file name was a FileNotFoundError traceback; an empty file or folder an exit 0 ("0 matched") or
+    # openpyxl's "I/O operation on closed file" after the message; an earlier run's notices were removed first
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(EXAMPLE), "--out", str(out), "-q"]) == 0
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert "summary.xlsx" in before and any(p.startswith("notices/") for p in before)
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "no profiles").mkdir()
+    cases = [
+        (tmp_path / "typo.json", f"error: {tmp_path / 'typo.json'}: no such file or folder"),
+        (tmp_path / "empty.jsonl", None),
+        (tmp_path / "no profiles", None),
+    ]
+    for path, said in cases:
+        capsys.readouterr()
+        assert main(["match", "--policy", str(PINGGU), str(path), "--out", str(out), "-q", "--lang", "en"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "Exception ignored" not in err and len(err.strip().splitlines()) == 1, err
+        assert err.startswith(f"error: {path}: ")
+        if said is not None:
+            assert err.strip() == said
+        assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+
+
+def test_cli_a_single_profile_file_that_is_not_json_is_an_error_record(tmp_path: Path) -> None:
+    # one profile's file that cannot be read is that profile's error record (as `batch` does), not a traceback
+    src = tmp_path / "one.json"
+    src.write_text('{"claim_id": "P-1"', encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices", "-q"]) == 3
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["matches"] == [] and record["errors"][0]["input"] == {"file": str(src), "line": 1}

@@ -347,6 +347,10 @@ class Workbook:
             row += [cell(by_rule.get(r), self.lang) if p == m["policy"] else None for p, r in self.measures]
             self.sheet.append(row)
 
+    def discard(self) -> None:
+        """The run failed: the sheet's writer ended (its temporary file closed), no workbook saved."""
+        self.sheet.close()
+
     def close(self, summary: Summary) -> None:
         lang = self.lang
         blank: list[Any] = [None, None, None, None]

@@ -11,6 +11,7 @@ commits nothing, so no order between them matters but the output's).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import multiprocessing
 import os
@@ -31,9 +32,9 @@ from engine.language.model import CompiledPolicy
 from engine.matching.matcher import ignored, match_claim, parse_profile
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
 from engine.records.batch import Progress
-from engine.records.inputs import read_document
+from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger
-from engine.records.tabular import Record, open_input, output_dir
+from engine.records.tabular import Record, output_dir
 
 CHUNK = 64
 
@@ -84,22 +85,11 @@ class Matching:
 
 
 def open_profiles(path: str | Path, policy: CompiledPolicy) -> tuple[Iterator[Record], Callable[[], float | None], Callable[[], None]]:
-    """The profiles of an input -- a single profile (a JSON or YAML object), or any input `batch` reads -- with
-    how far reading has got (0..1, None when unknown) and how to close it."""
-    name = str(path).lower()
-    if name.endswith((".json", ".yaml", ".yml")) and _is_object(path):
-        data, _ = read_document(path)
-        return iter([Record(1, {"file": str(path)}, data)]), lambda: None, lambda: None
-    reader = open_input(path, policy)
+    """The profiles of an input -- any input `batch` reads (`open_claims`: a single profile as a JSON or YAML
+    object, a list, JSON Lines, CSV, XLSX, a folder of them, `FILE:N`) -- with how far reading has got (0..1, None
+    when unknown) and how to close it. InputError when it cannot be read, or held no profile."""
+    reader = open_claims(path, policy)
     return iter(reader), reader.fraction, reader.close
-
-
-def _is_object(path: str | Path) -> bool:
-    with open(path, "rb") as f:
-        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    while head.startswith(b"#"):  # YAML comments
-        head = head.split(b"\n", 1)[1].lstrip() if b"\n" in head else b""
-    return not head.startswith((b"[", b"-"))
 
 
 # --- one process's work --------------------------------------------------------------------------------
@@ -202,23 +192,38 @@ def run_match(
     stderr = stderr if stderr is not None else sys.stderr
     started = time.monotonic()
     out = output_dir(out_dir)
+    newest = [s.newest for s in sets]
+    # the input opened, and its first profile read, first: one that cannot be read, or holds no profile (InputError),
+    # stops the run before an earlier run's outputs are touched or a workbook is begun
+    source, fraction, close = open_profiles(input_path, newest[0])
+    try:
+        first = next(source, None)
+    except BaseException:
+        close()
+        raise
+    if first is not None:
+        source = itertools.chain((first,), source)
     notice_dir = out / "notices" if notices else None
     if notice_dir is not None:
         shutil.rmtree(notice_dir, ignore_errors=True)  # an earlier run's notices must not pass for this run's
         os.makedirs(notice_dir, exist_ok=True)
-    newest = [s.newest for s in sets]
     book = Workbook(out / "summary.xlsx", measures_of(v for s in sets for v in s.versions), lang) if workbook else None
     summary = Summary()
     progress = Progress(stderr, not quiet, unit="profiles")
-    source, fraction, close = open_profiles(input_path, newest[0])
-    with open(out / "matches.jsonl", "w", encoding="utf-8", errors="backslashreplace") as jsonl:
-        for line in _lines(source, sets, ledger_url, notice_dir, workers, claim_facts or {}):
-            jsonl.write(line + "\n")
-            record = json.loads(line)
-            summary.add(record)
-            if book is not None:
-                book.add(record)
-            progress.update(summary.profiles, fraction())
+    try:
+        with open(out / "matches.jsonl", "w", encoding="utf-8", errors="backslashreplace") as jsonl:
+            for line in _lines(source, sets, ledger_url, notice_dir, workers, claim_facts or {}):
+                jsonl.write(line + "\n")
+                record = json.loads(line)
+                summary.add(record)
+                if book is not None:
+                    book.add(record)
+                progress.update(summary.profiles, fraction())
+    except BaseException:  # (an input broken further on): the workbook begun is ended, not left to the collector
+        if book is not None:
+            book.discard()
+        close()
+        raise
     close()
     progress.finish()
     if book is not None:
