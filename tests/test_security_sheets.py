@@ -829,3 +829,36 @@ def test_batch_out_that_is_the_input_folder_is_refused(tmp_path, capsys):
         )
     assert sorted(p.name for p in folder.iterdir()) == ["report.html", "round_2021.jsonl"]
     assert (folder / "report.html").read_text(encoding="utf-8") == "last month's report"
+
+
+def test_json_written_with_a_byte_order_mark_reads_as_without_it(tmp_path, capsys):
+    # Notepad and PowerShell 5 save UTF-8 with a BOM: a claim file was "not valid JSON" at 1:1, a JSON list "not a
+    # list of applications", a JSON Lines file's first application an error record
+    plain = (ROOT / "examples" / "round_2021.jsonl").read_bytes()
+    records = [json.loads(x) for x in plain.decode("utf-8").splitlines() if x.strip()]
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "round.jsonl").write_bytes(bom + plain)
+    (tmp_path / "round.json").write_bytes(bom + json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8"))
+    one = (ROOT / "examples" / "claim_enterprise_2021.json").read_bytes()
+    (tmp_path / "claim.json").write_bytes(bom + one)
+
+    def decided(out):
+        lines = (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+        errors = [json.loads(x) for x in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+        return [(d["claim_id"], d["total"]) for d in map(json.loads, lines)], [e["claim_id"] for e in errors]
+
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path)]
+    assert main(["batch", *args, str(ROOT / "examples" / "round_2021.jsonl"), "--out", str(tmp_path / "plain")]) == 3
+    want = decided(tmp_path / "plain")
+    assert [c for c, _ in want[0]] == ["PG-2022-0001", "PG-2022-0002", "PG-2022-0003", "PG-2022-0004", "PG-2022-0005", "PG-2022-0007"]
+    assert want[1] == ["PG-2022-0006"]
+    for name in ("round.jsonl", "round.json"):
+        assert main(["batch", *args, str(tmp_path / name), "--out", str(tmp_path / f"out-{name}")]) == 3
+        assert decided(tmp_path / f"out-{name}") == want
+    line_six = json.loads((tmp_path / "out-round.jsonl" / "errors.jsonl").read_text(encoding="utf-8"))["where"]
+    assert line_six == {"file": str(tmp_path / "round.jsonl"), "line": 6}  # (lines counted as before: the BOM is no line)
+    capsys.readouterr()
+    assert main(["evaluate", "--policy", POLICY, str(tmp_path / "claim.json")]) == 0
+    with_bom = capsys.readouterr().out
+    assert main(["evaluate", "--policy", POLICY, str(ROOT / "examples" / "claim_enterprise_2021.json")]) == 0
+    assert with_bom == capsys.readouterr().out

@@ -35,11 +35,16 @@ class JsonText:
         return locate_in(self._positions, path)
 
 
+#: a UTF-8 byte order mark, as text: what Windows' editors put before a UTF-8 file's first character
+_BOM = "\ufeff"
+
+
 def read_document(path: str | Path) -> tuple[Any, Locator]:
     """Data of a JSON or YAML file, and what can put line numbers on its claim errors."""
     text = read_text(path)
     name = str(path)
     if name.endswith(".json"):
+        text = text.removeprefix(_BOM)  # (Notepad and PowerShell 5 write UTF-8 with a BOM; YAML's reader skips it itself)
         try:
             return loads_json(text), JsonText(text)
         except DuplicateKeyError as exc:

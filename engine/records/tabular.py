@@ -309,6 +309,8 @@ class JsonLinesReader(_BytesProgress):
     def __iter__(self) -> Iterator[Record]:
         n = 0
         for lineno, raw in enumerate(self.f, 1):
+            if lineno == 1:  # (a UTF-8 byte order mark, as Notepad and PowerShell 5 write: not part of the first line)
+                raw = raw.removeprefix(codecs.BOM_UTF8)
             if not raw.strip():
                 continue
             n += 1
@@ -389,6 +391,9 @@ class JsonListReader(_BytesProgress):
             if not buf:
                 break
             if not started:
+                if buf[0] == "\ufeff":  # (a UTF-8 byte order mark before the list, as Windows' editors write)
+                    buf = buf[1:]
+                    continue
                 if buf[0] != "[":
                     raise InputError(msg("input.json_list", file=self.path, line=line))
                 buf = buf[1:]
