@@ -456,6 +456,18 @@ def test_clause_text_not_verbatim_in_source_text(tmp_path: Path) -> None:
     assert p.message == "clause 第二条 text is not verbatim in tiny.zh.txt"
 
 
+def test_a_source_text_saved_with_windows_line_ends_still_holds_every_clause(tmp_path: Path) -> None:
+    # the measures' text saved on Windows (CRLF): a clause of several lines (第十二条) was "not verbatim" in it,
+    # though the words are the same (YAML reads the clause's own line ends as \n)
+    (tmp_path / "texts").mkdir()
+    source = (ROOT / "policies" / "texts" / "pinggu_ip_measures.zh.txt").read_text(encoding="utf-8")
+    assert "\r" not in source and any("\n" in c.text for c in engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml").clauses.values())
+    (tmp_path / "texts" / "pinggu_ip_measures.zh.txt").write_bytes(source.replace("\n", "\r\n").encode("utf-8"))
+    (tmp_path / "p.yaml").write_bytes((ROOT / "policies" / "pinggu_2020.yaml").read_bytes())
+    policy = engine.load_policy(tmp_path / "p.yaml")
+    assert policy.clauses.keys() == engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml").clauses.keys()
+
+
 def test_source_text_that_cannot_be_read(tmp_path: Path) -> None:
     text = mutate("  rounding:", "  source_text: missing.txt\n  rounding:")
     p = only_problem(tmp_path, text)

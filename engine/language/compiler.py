@@ -854,6 +854,7 @@ class _Compiler:
                 msg("loading.compile.path_utf_text_file"),
             )
             return
+        text = text.replace("\r\n", "\n")  # (a text saved on Windows: YAML reads the clauses' line ends as \n)
         for key, clause in clauses.items():
             if clause.text not in text:
                 self.error(
