@@ -862,3 +862,70 @@ def test_json_written_with_a_byte_order_mark_reads_as_without_it(tmp_path, capsy
     with_bom = capsys.readouterr().out
     assert main(["evaluate", "--policy", POLICY, str(ROOT / "examples" / "claim_enterprise_2021.json")]) == 0
     assert with_bom == capsys.readouterr().out
+
+
+def test_a_workbook_with_merged_data_cells_is_refused_and_says_how_to_fix_it(tmp_path, capsys):
+    # a merge keeps its value in its first cell only (Excel empties the others when it merges): a claim id merged
+    # down an application's item rows made its other items "rows with no claim_id" and the application was decided
+    # on its first item alone; merged amounts on an applicant's row read as blank. Merges outside the data (beyond
+    # the header's columns) change nothing.
+    def merged(name, *ranges):
+        wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+        for sheet, ref in ranges:
+            wb[sheet].merge_cells(ref)
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    cases = [
+        (merged("app.xlsx", ("applicants", "I3:K3")), "applicants", "cells I3:K3 are merged"),
+        (merged("items.xlsx", ("items", "A3:A8")), "items", "cells A3:A8 are merged"),
+        (
+            merged("many.xlsx", *[("items", f"B{r}:C{r}") for r in range(2, 7)]),
+            "items",
+            "cells B2:C2, B3:C3, B4:C4 and 2 more ranges are merged",
+        ),
+    ]
+    for path, sheet, said in cases:
+        capsys.readouterr()
+        assert main(["batch", *args, str(path), "--out", str(tmp_path / f"out-{path.stem}")]) == 1
+        err = capsys.readouterr().err
+        assert err == (
+            f"error: {path} sheet {sheet}: {said}: a merge keeps its value in its first cell only, and the others read as "
+            "blank. Unmerge them and fill in every cell (Excel or WPS: Merge & Center › Unmerge Cells, then fill the value down)\n"
+        )
+    outside = merged("outside.xlsx", ("applicants", "Z2:AB4"), ("items", "AZ1:BA1"))
+    assert main(["batch", *args, str(outside), "--out", str(tmp_path / "out-outside")]) == 3
+    assert main(["batch", *args, str(ROOT / "examples" / "round_2021.xlsx"), "--out", str(tmp_path / "out-plain")]) == 3
+    for name in ("decisions.jsonl", "errors.jsonl"):
+        got = (tmp_path / "out-outside" / name).read_text(encoding="utf-8").replace(str(outside), "X")
+        want = (tmp_path / "out-plain" / name).read_text(encoding="utf-8").replace(str(ROOT / "examples" / "round_2021.xlsx"), "X")
+        assert got == want
+    with engine.core.i18n.use_language("zh"):
+        with pytest.raises(InputError) as caught:
+            run_batch(engine.load_policy(POLICY), cases[1][0], tmp_path / "o-zh", ledger_url=_ledger(tmp_path), quiet=True)
+        assert str(caught.value) == (
+            f"{cases[1][0]} 工作表 items：A3:A8 是合并单元格：合并后只有第一格有值，其余格读作空白。请取消合并，并在每一格填写该值"
+            "（Excel 或 WPS：合并后居中 › 取消单元格合并，再向下填充）"
+        )
+
+
+@pytest.mark.parametrize("chunk", [7, 50, 1 << 20])
+def test_merges_are_found_once_each_across_the_scan_s_chunks(monkeypatch, chunk):
+    import io
+
+    from engine.records import tabular
+
+    xml = (
+        b'<worksheet><sheetData><row r="1"/></sheetData><x:mergeCells count="4"><x:mergeCell ref="A1:C1"/>'
+        b'<mergeCell ref="B7:B9"/><mergeCell  ref="D2:E2" /><mergeCell ref="AA2:AB3"/><mergeCell ref="A3:A8"/>'
+        b"</x:mergeCells></worksheet>"
+    )
+
+    class Sheet:
+        def _get_source(self):
+            return io.BytesIO(xml)
+
+    monkeypatch.setattr(tabular, "_MERGE_SCAN_CHUNK", chunk)
+    # A1:C1 is the header row alone; AA2:AB3 is past the header's 5 columns: neither covers a data cell
+    assert tabular._merged_data_cells(Sheet(), 5) == ["D2:E2", "A3:A8", "B7:B9"]

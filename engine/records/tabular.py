@@ -1279,6 +1279,37 @@ def _find_sheet(path: str | Path, names: Sequence[str], sheet: str) -> str:
     raise InputError(msg("sheet.no_sheet", file=str(path), sheet=sheet, sheets=list(names)))
 
 
+#: a merge in a worksheet's XML (`<mergeCell ref="A3:A8"/>`, any namespace prefix)
+_MERGE_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
+
+
+_MERGE_SCAN_CHUNK = 1 << 20
+
+
+def _merged_data_cells(ws: Any, columns: int) -> list[str]:
+    """The merged ranges of a read-only worksheet that cover a data cell (below the header row, within its `columns`):
+    a merge keeps its value in its first cell only, and the others read as blank. openpyxl's read-only sheets do not
+    load merges, so the sheet's XML is scanned for them (they follow the rows), in chunks."""
+    from openpyxl.utils.cell import range_boundaries
+
+    found: list[tuple[int, int, str]] = []
+    tail = b""
+    with ws._get_source() as xml:  # (a member of the workbook's zip, bounded by `check_workbook_size`)
+        while True:
+            chunk = xml.read(_MERGE_SCAN_CHUNK)
+            data = tail + chunk
+            end = 0
+            for m in _MERGE_CELL.finditer(data):
+                end = m.end()
+                ref = m.group(1).decode("ascii")
+                min_col, min_row, _, max_row = range_boundaries(ref)
+                if max_row >= 2 and min_col <= columns:
+                    found.append((min_row, min_col, ref))
+            if not chunk:
+                return [ref for _, _, ref in sorted(found)]  # (in the sheet's order, row by row)
+            tail = data[max(end, len(data) - 512) :]  # (a tag cut by the chunk's end is read whole with the next)
+
+
 class XlsxReader(_TabularReader):
     """A workbook with an `applicants` sheet (one row per application) and an `items` sheet (one row per item)."""
 
@@ -1328,6 +1359,12 @@ class XlsxReader(_TabularReader):
         if len(header) > XLSX_MAX_COLUMNS:
             raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
         header = self.cols.check(header, allowed, where)
+        merged = _merged_data_cells(ws, len(header))
+        if merged:
+            refs = ", ".join(merged[:3])
+            if len(merged) > 3:
+                raise InputError(msg("sheet.merged_cells_more", where=where, refs=refs, n=len(merged) - 3))
+            raise InputError(msg("sheet.merged_cells", where=where, refs=refs))
         key = header.index("claim_id")
         # a percent column's cells are read with their number format (a 4.35% cell holds 0.0435); other sheets as values
         percent = {
