@@ -929,3 +929,34 @@ def test_merges_are_found_once_each_across_the_scan_s_chunks(monkeypatch, chunk)
     monkeypatch.setattr(tabular, "_MERGE_SCAN_CHUNK", chunk)
     # A1:C1 is the header row alone; AA2:AB3 is past the header's 5 columns: neither covers a data cell
     assert tabular._merged_data_cells(Sheet(), 5) == ["D2:E2", "A3:A8", "B7:B9"]
+
+
+def test_an_output_is_never_written_over_a_file_the_command_reads(tmp_path, capsys):
+    # `evaluate c.json --out c.json` replaced the claim with its decision, `report r.xlsx --out r.xlsx` the workbook
+    # with a page, `batch-template OUT --from OUT` the filled workbook with an empty template, `schema P --out P`
+    # the policy with a schema
+    claim_file = tmp_path / "claim.json"
+    shutil.copy(ROOT / "examples" / "claim_enterprise_2021.json", claim_file)
+    book = tmp_path / "round.xlsx"
+    shutil.copy(ROOT / "examples" / "round_2021.xlsx", book)
+    rounds = tmp_path / "round.jsonl"
+    shutil.copy(ROOT / "examples" / "round_2021.jsonl", rounds)
+    policy = tmp_path / "policy.yaml"
+    (tmp_path / "texts").mkdir()
+    shutil.copy(ROOT / "policies" / "texts" / "pinggu_ip_measures.zh.txt", tmp_path / "texts")
+    shutil.copy(POLICY, policy)
+    before = {p: p.read_bytes() for p in (claim_file, book, rounds, policy)}
+    cases = [
+        (["evaluate", "--policy", str(policy), str(claim_file), "--out", str(claim_file)], claim_file),
+        (["explain", "--policy", str(policy), f"{rounds}:2", "--out", str(rounds)], rounds),
+        (["report", "--policy", str(policy), str(book), "--out", str(book)], book),
+        (["batch-template", "--policy", str(policy), str(book), "--from", str(book)], book),
+        (["schema", str(policy), "--out", str(policy)], policy),
+        (["evaluate", "--policy", str(policy), str(claim_file), "--out", str(policy)], policy),
+    ]
+    for args, target in cases:
+        capsys.readouterr()
+        assert main([*args, "--lang", "en"]) == 2, args
+        assert capsys.readouterr().err == f"error: {target}: is a file this command reads; give the output another name\n"
+    assert {p: p.read_bytes() for p in before} == before
+    assert main(["evaluate", "--policy", str(policy), str(claim_file), "--out", str(tmp_path / "decision.json")]) == 0

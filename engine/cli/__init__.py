@@ -36,7 +36,7 @@ from engine.core.version import __version__
 from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
-from engine.records.inputs import locate, read_one
+from engine.records.inputs import locate, read_one, split_selector
 from engine.records.tabular import InputError, OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -255,6 +255,25 @@ def _silence_stdout() -> None:
         pass
 
 
+#: the arguments naming files a command reads (its claim, input, profiles, policies, `batch-template --from`)
+_READ_ARGUMENTS = ("claim", "input", "profiles", "source", "policy", "tests", "paths")
+
+
+def _refuse_writing_over_an_input(args: argparse.Namespace) -> None:
+    """OutputError (exit 2) when the file `--out` (or OUT) names is one the command reads: `evaluate c.json --out
+    c.json` replaced the claim with its decision, `report r.xlsx --out r.xlsx` a workbook with a page."""
+    out = getattr(args, "out", None)
+    if not isinstance(out, str) or not out or not os.path.isfile(out):
+        return
+    for name in _READ_ARGUMENTS:
+        given = getattr(args, name, None)
+        for path in given if isinstance(given, list) else [given]:
+            if isinstance(path, str) and path:
+                real = split_selector(path)[0]  # (`round.jsonl:3` reads round.jsonl)
+                if real.is_file() and os.path.samefile(real, out):
+                    raise OutputError(msg("sheet.out_is_read", path=out))
+
+
 def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -262,6 +281,7 @@ def _main(argv: list[str]) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        _refuse_writing_over_an_input(args)
         code: int = args.run(args)
     except KeyboardInterrupt:
         say(msg("cli.interrupted"), err=True)
