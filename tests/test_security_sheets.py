@@ -960,3 +960,20 @@ def test_an_output_is_never_written_over_a_file_the_command_reads(tmp_path, caps
         assert capsys.readouterr().err == f"error: {target}: is a file this command reads; give the output another name\n"
     assert {p: p.read_bytes() for p in before} == before
     assert main(["evaluate", "--policy", str(policy), str(claim_file), "--out", str(tmp_path / "decision.json")]) == 0
+
+
+def test_batch_template_from_an_input_says_each_application_it_leaves_out(tmp_path, capsys):
+    # an application of --from that cannot be read was dropped without a word (exit 0): now each is said, and the
+    # exit code (3) says the workbook is not the whole input
+    src = tmp_path / "claims.jsonl"
+    lines = (ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines()
+    src.write_text("\n".join([lines[0], '{"claim_id": "PG-2022-0099", ', lines[1]]) + "\n", encoding="utf-8")
+    out = tmp_path / "t.xlsx"
+    capsys.readouterr()
+    assert main(["batch-template", "--policy", POLICY, str(out), "--from", str(src), "--lang", "en"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {src}:2: left out of the workbook, it cannot be read: not valid JSON: ")
+    assert len(err.strip().splitlines()) == 1
+    ws = openpyxl.load_workbook(out)["applicants"]
+    filled = [r[0] for r in ws.iter_rows(min_row=2, values_only=True) if r[0] and not str(r[0]).startswith("#")]  # (a "#" row: the hints)
+    assert filled == ["PG-2022-0001", "PG-2022-0002"]

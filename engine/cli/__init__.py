@@ -53,7 +53,7 @@ EXIT_WHEN: dict[str, tuple[str, str | None]] = {
     "explain": (msg("cli.exit.when.explain"), None),
     "report": (msg("cli.exit.when.report"), msg("cli.exit.when.report_partial")),
     "batch": (msg("cli.exit.when.batch"), msg("cli.exit.when.batch_partial")),
-    "batch-template": (msg("cli.exit.when.batch_template"), None),
+    "batch-template": (msg("cli.exit.when.batch_template"), msg("cli.exit.when.batch_template_partial")),
     "ledger": (msg("cli.exit.when.ledger"), None),
     "lint": (msg("cli.exit.when.lint"), None),
     "test": (msg("cli.exit.when.test"), None),

@@ -16,13 +16,14 @@ import argparse
 import json
 import os
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
 from engine.cli.common import add_encoding_argument, add_policy_argument, explanation_language, policy_versions, say, say_error
 from engine.core.errors import os_reason
 from engine.core.i18n import msg, tr
 from engine.deciding.versions import PolicySet
-from engine.records.batch import budget_table, run_batch
+from engine.records.batch import budget_table, run_batch, where_text
 from engine.records.inputs import open_claims
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
@@ -124,7 +125,8 @@ def cmd_template(args: argparse.Namespace) -> int:
             err=True,
         )
     out = output_file(args.out)  # before the input is read: its folder created, or an OutputError (exit 2)
-    claims = []
+    claims: list[Any] = []
+    left_out = 0
     if args.source:
         try:
             reader = open_claims(args.source, policy, args.encoding)
@@ -132,7 +134,14 @@ def cmd_template(args: argparse.Namespace) -> int:
             say_error(err)
             return EXIT_INVALID
         try:
-            claims = [r.data for r in reader if r.data is not None]
+            for r in reader:
+                if r.data is not None:
+                    claims.append(r.data)
+                    continue
+                left_out += 1  # (an application that cannot be read: said, never dropped without a word)
+                first = (r.problems or [{}])[0]
+                said = tr(first["message"]) if first.get("message") is not None else ""
+                say(msg("cli.warning", warning=msg("cli.template.left_out", where=where_text(r.where), reason=said)), err=True)
         except InputError as err:
             say_error(err)
             return EXIT_INVALID
@@ -145,7 +154,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if altered:
         say(msg("cli.warning", warning=tr(altered)), err=True)
-    return EXIT_OK
+    return EXIT_PARTIAL if left_out else EXIT_OK
 
 
 @command("batch-template", msg("cli.template.help"), cmd_template)

@@ -954,11 +954,12 @@ def status_rows(summary: BatchSummary) -> list[list[Any]]:
 
 def _problem_line(p: Mapping[str, Any], lang: str) -> str:
     """One problem of an error record as the report shows it: where, the field, what is wrong and the fix."""
-    line = f"{_where_text(p, lang)} {p.get('field') or ''}: {p.get('message')}"
+    line = f"{where_text(p, lang)} {p.get('field') or ''}: {p.get('message')}"
     return line + tr(msg("batch.expected", expected=p["expected"]), lang) if p.get("expected") else line
 
 
-def _where_text(where: Mapping[str, Any], lang: str | None = None) -> str:
+def where_text(where: Mapping[str, Any], lang: str | None = None) -> str:
+    """Where a record or a problem is, in a line: `file:line`, `file:sheet!row`, or a CSV file's row."""
     if "sheet" in where:
         return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
     if "row" in where:
@@ -994,7 +995,7 @@ def _report_errors(out: Path) -> Iterator[Any]:
     with open(out / "errors.jsonl", encoding="utf-8") as f:
         for line in f:
             e = json.loads(line)
-            source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + _where_text(e["where"])
+            source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + where_text(e["where"])
             # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped;
             # the report says the record in its own language (`said`)
             by_language = {}
@@ -1280,7 +1281,7 @@ class _Outputs:
             d["total"],
             d.get("total_before_scaling"),
             d.get("ledger", {}).get("status"),
-            _where_text(d.get("input", {})),
+            where_text(d.get("input", {})),
         ]
         return rows, app_row
 
@@ -1412,7 +1413,7 @@ class _Outputs:
                         [
                             e["application"],
                             e.get("claim_id"),
-                            _where_text(p or e["where"], language()),
+                            where_text(p or e["where"], language()),
                             p.get("field"),
                             p.get("message"),
                             p.get("expected"),
