@@ -977,3 +977,27 @@ def test_batch_template_from_an_input_says_each_application_it_leaves_out(tmp_pa
     ws = openpyxl.load_workbook(out)["applicants"]
     filled = [r[0] for r in ws.iter_rows(min_row=2, values_only=True) if r[0] and not str(r[0]).startswith("#")]  # (a "#" row: the hints)
     assert filled == ["PG-2022-0001", "PG-2022-0002"]
+
+
+def test_evaluate_on_a_folder_of_several_claims_counts_them_once_and_says_nothing_else(tmp_path):
+    # the count read the folder twice (3 files said 5), and the folder reader's generator, closed from outside
+    # while suspended, printed "Exception ignored ... AttributeError" after the message
+    import subprocess
+    import sys
+
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    for n in (1, 2, 3):
+        shutil.copy(ROOT / "examples" / "claim_enterprise_2021.json", folder / f"c{n}.json")
+    for command in ("evaluate", "explain"):
+        r = subprocess.run(
+            [sys.executable, "-m", "engine", "--lang", "en", command, "--policy", POLICY, str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert r.returncode == 1
+        assert r.stderr == (
+            f"error: {folder}: holds 3 applications, and this command takes one; name it as {folder}:1 (line of a .jsonl "
+            "file, else the application's number or claim id)\n"
+        )

@@ -218,14 +218,14 @@ class _FolderReader(Reader):
     def __iter__(self) -> Iterator[Record]:
         n = 0
         for f in self.files:
-            self.current = _open_file(f, self.policy, self.encoding)
+            current = self.current = _open_file(f, self.policy, self.encoding)
             try:
-                for rec in self.current:
+                for rec in current:
                     n += 1
                     rec.number = n
                     yield rec
-            finally:
-                self.current.close()
+            finally:  # (also when `close()` came first, from outside, while this generator was suspended)
+                current.close()
                 self.current = None
             self.done += 1
 
@@ -356,10 +356,11 @@ def read_one(path: str | Path, policy: CompiledPolicy, encoding: str | None = No
     reader = open_claims(path, policy, encoding)
     records: list[Record] = []
     try:
-        for rec in reader:
+        read = iter(reader)
+        for rec in read:
             records.append(rec)
-            if len(records) > 1:
-                raise _many(path, len(records) + sum(1 for _ in reader))
+            if len(records) > 1:  # (the rest counted on the same pass: a second `iter(reader)` starts again)
+                raise _many(path, len(records) + sum(1 for _ in read))
     finally:
         reader.close()
     (rec,) = records
