@@ -378,6 +378,7 @@ class JsonListReader(_BytesProgress):
 
         def skip_space() -> None:
             nonlocal buf, line
+            buf = buf if started else buf.removeprefix("\ufeff")  # (a UTF-8 BOM before the list, as Windows' editors write)
             i = 0
             while i < len(buf) and buf[i] in " \t\r\n":
                 i += 1
@@ -391,9 +392,6 @@ class JsonListReader(_BytesProgress):
             if not buf:
                 break
             if not started:
-                if buf[0] == "\ufeff":  # (a UTF-8 byte order mark before the list, as Windows' editors write)
-                    buf = buf[1:]
-                    continue
                 if buf[0] != "[":
                     raise InputError(msg("input.json_list", file=self.path, line=line))
                 buf = buf[1:]
