@@ -1001,3 +1001,28 @@ def test_evaluate_on_a_folder_of_several_claims_counts_them_once_and_says_nothin
             f"error: {folder}: holds 3 applications, and this command takes one; name it as {folder}:1 (line of a .jsonl "
             "file, else the application's number or claim id)\n"
         )
+
+
+def test_a_workbook_with_an_opening_password_or_an_old_xls_says_which_and_what_to_do(tmp_path, capsys):
+    # both are OLE compound files, not zips: each was "File is not a zip file". The encrypted one is
+    # examples/round_2021.xlsx encrypted by msoffcrypto-tool 6.1.0 with the password 密码123 (as Excel does it, agile
+    # encryption); the old .xls stands as a compound file's header with an empty directory
+    old = tmp_path / "old.xlsx"
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    header[0x1E:0x20] = (9).to_bytes(2, "little")  # 512-byte sectors; the directory in sector 0 (after the header)
+    old.write_bytes(bytes(header) + b"\x00" * 2048)
+    encrypted = ROOT / "tests" / "fixtures" / "round_2021_password.xlsx"
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en", "--out", str(tmp_path / "o")]
+    cases = [
+        (
+            encrypted,
+            "the workbook has an opening password: open it in Excel or WPS, remove the password (File › Info › Protect "
+            "Workbook › Encrypt with Password, and clear it), and save it as .xlsx",
+        ),
+        (old, "an old .xls workbook: open it in Excel or WPS and save it as .xlsx (File › Save As › Excel Workbook)"),
+    ]
+    for path, reason in cases:
+        capsys.readouterr()
+        assert main(["batch", *args, str(path)]) == 1
+        assert capsys.readouterr().err == f"error: {path}: not a readable .xlsx workbook ({reason})\n"

@@ -1171,7 +1171,8 @@ def check_workbook_size(path: str | Path) -> None:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise InputError(msg("sheet.not_workbook", file=str(path), reason=_zip_reason(exc))) from None
+        reason = _compound_file_reason(path) if isinstance(exc, zipfile.BadZipFile) else None
+        raise InputError(msg("sheet.not_workbook", file=str(path), reason=reason or _zip_reason(exc))) from None
     if len(parts) > XLSX_MAX_PARTS:
         raise InputError(msg("sheet.too_many_parts", file=str(path), n=f"{len(parts):,}", limit=f"{XLSX_MAX_PARTS:,}"))
     total = packed = 0
@@ -1247,6 +1248,28 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
         if node.tag.rsplit("}", 1)[-1] == "Override":
             types.setdefault(str(node.get("PartName", "")).lstrip("/"), set()).add(str(node.get("ContentType")))
     return {name for name, declared in types.items() if name.startswith("xl/worksheets/") and declared == {_WORKSHEET_TYPE}}
+
+
+#: how an OLE compound file starts: an old .xls workbook, or an .xlsx that Excel or WPS encrypted with a password
+_COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _compound_file_reason(path: str | Path) -> Msg | None:
+    """Why a file that is not a zip is no .xlsx, when it is a compound file: an .xlsx with an opening password (its
+    directory names the `EncryptionInfo` or `EncryptedPackage` stream) or an old .xls; None for anything else."""
+    names = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+            if not head.startswith(_COMPOUND_FILE):
+                return None
+            # the directory's first sector, from the header (sector size 2^n at 0x1E, the directory's sector at 0x30)
+            sector = 1 << min(int.from_bytes(head[0x1E:0x20], "little"), 16)
+            f.seek((int.from_bytes(head[0x30:0x34], "little") + 1) * sector)
+            directory = f.read(4 * sector)
+    except OSError:
+        return None
+    return msg("sheet.reason.encrypted") if any(n in directory for n in names) else msg("sheet.reason.old_xls")
 
 
 def _zip_reason(exc: BaseException) -> Msg | str:
