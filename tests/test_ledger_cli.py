@@ -147,6 +147,18 @@ def test_a_ledger_path_that_cannot_be_made_is_one_line(tmp_path):
     # a file where a folder of the path should be, a place nothing can be made, a device SQLite cannot write: these
     # were tracebacks (FileExistsError, FileNotFoundError, sqlite3.OperationalError from the schema's first commit)
     (tmp_path / "afile").write_text("x", encoding="utf-8")
+    (tmp_path / "adir").mkdir()
+    for args in (
+        ("ledger", "info"),
+        ("batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit", "--out", "o"),
+    ):
+        url = f"sqlite:///{tmp_path}/adir"  # a folder: the read-only commands said it did not exist; batch "unable to open"
+        r = run(tmp_path, *args, "--ledger", url)
+        assert r.returncode == EXIT_INVALID
+        assert (
+            one_line_error(r)
+            == f"error: {url}: {tmp_path}/adir is a folder; the URL names the ledger's file (sqlite:///path/to/ledger.sqlite)"
+        )
     cases = [
         (f"sqlite:///{tmp_path}/afile/l.sqlite", "File exists"),
         ("sqlite:////proc/no-such-process/l.sqlite", "No such file or directory"),

@@ -251,6 +251,8 @@ class _SQLite:
     def __init__(self, url: str, path: str, *, create: bool = True) -> None:
         self.url = url
         if path != ":memory:":
+            if Path(path).is_dir():
+                raise LedgerError(msg("ledger.is_folder", url=url, path=path))
             if not create and not Path(path).is_file():
                 raise LedgerMissing(msg("ledger.missing_file", url=url, path=path))
             if create:
