@@ -1026,3 +1026,23 @@ def test_a_workbook_with_an_opening_password_or_an_old_xls_says_which_and_what_t
         capsys.readouterr()
         assert main(["batch", *args, str(path)]) == 1
         assert capsys.readouterr().err == f"error: {path}: not a readable .xlsx workbook ({reason})\n"
+
+
+@pytest.mark.parametrize(("delimiter", "said"), [("\t", "tabs"), (";", "semicolons")])
+def test_a_csv_separated_by_tabs_or_semicolons_says_so(tmp_path, capsys, delimiter, said):
+    # Excel's "Unicode text" is tab-separated, and a European locale's CSV uses semicolons: the whole header was one
+    # column, and the message was "no claim_id column"
+    path = tmp_path / "round.csv"
+    rows = [_row("C-1"), _row("C-2")]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, list(rows[0]), delimiter=delimiter)
+        w.writeheader()
+        w.writerows(rows)
+    comma = _csv(tmp_path / "comma.csv", rows)
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    assert main(["batch", *args, str(comma), "--out", str(tmp_path / "o1")]) == 0  # (the same rows, with commas)
+    capsys.readouterr()
+    assert main(["batch", *args, str(path), "--out", str(tmp_path / "o2")]) == 1
+    assert capsys.readouterr().err == (
+        f'error: {path}: its columns are separated by {said}, not commas: save it from Excel or WPS as "CSV UTF-8 (Comma delimited)"\n'
+    )

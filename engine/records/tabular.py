@@ -1095,6 +1095,9 @@ class CsvReader(_TabularReader):
                 raise InputError(msg("input.csv_header", file=str(path), problem=_csv_problem(exc, lines, [])[1])) from None
             if header is None:
                 raise InputError(msg("input.empty", file=str(path)))
+            if len(header) == 1 and ("\t" in header[0] or ";" in header[0]):  # (saved as "text" or in a European locale)
+                separator = msg("input.tabs" if "\t" in header[0] else "input.semicolons")
+                raise InputError(msg("input.csv_separator", file=str(path), separator=separator))
             header = self.cols.check([h.strip() for h in header], allowed, str(path))
             key = header.index("claim_id")
             rowno = 1
