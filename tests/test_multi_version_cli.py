@@ -93,6 +93,18 @@ def test_folders_stand_for_their_versions(files: Path) -> None:
     assert outcome(json.loads(out.stdout)) == EXPECTED[2024]
 
 
+def test_a_folder_with_no_policy_in_it_is_named(files: Path, tmp_path: Path) -> None:
+    # `--policy emptydir` said "<input>: (document): no policy version given", without the folder; a folder with no
+    # policy beside one that has them is refused too (a version meant to be there is not)
+    empty = tmp_path / "no policies"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("draft in progress", encoding="utf-8")
+    for extra in ((), ("--policy", "policies")):
+        out = run("--lang", "en", "evaluate", "--policy", str(empty), *extra, str(files / "V-2021.json"))
+        assert out.returncode == 1
+        assert f"{empty}: (document): the folder holds no policy file (a *.yaml file directly inside it)" in out.stderr.splitlines()
+
+
 def test_one_policy_still_decides_alone(files: Path) -> None:
     out = run("explain", "--policy", str(POLICY_PATH), str(files / "V-2021.json"), "--format", "json")
     assert out.returncode == 0 and outcome(json.loads(out.stdout)) == EXPECTED[2021]

@@ -64,13 +64,16 @@ class PolicySet:
         """Load files; a directory stands for every *.yaml directly inside it."""
         files: list[Path] = []
         seen: set[Path] = set()
+        problems: list[Problem] = []
         for raw in paths:
             path = Path(raw)
-            for f in sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else [path]:
+            inside = sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else [path]
+            if not inside:  # (a folder given with no policy in it: named, not "no policy version given")
+                problems.append(Problem(msg("claim.versions.empty_folder"), file=str(path), code="versions.empty_folder"))
+            for f in inside:
                 if f.resolve() not in seen:  # a file given twice (or by its folder too) is one version
                     seen.add(f.resolve())
                     files.append(f)
-        problems: list[Problem] = []
         loaded = []
         for f in files:
             try:
