@@ -1046,3 +1046,31 @@ def test_a_csv_separated_by_tabs_or_semicolons_says_so(tmp_path, capsys, delimit
     assert capsys.readouterr().err == (
         f'error: {path}: its columns are separated by {said}, not commas: save it from Excel or WPS as "CSV UTF-8 (Comma delimited)"\n'
     )
+
+
+def test_a_json_list_is_read_as_utf8_across_its_chunks_and_a_gbk_one_is_refused(tmp_path, capsys, monkeypatch):
+    # the list was decoded chunk by chunk with errors="replace": a character cut by a chunk's end (every 64 KiB)
+    # became two U+FFFD, and a GBK file's names were garbled into the decisions without a word
+    from engine.records import tabular
+
+    records = [json.loads(x) for x in (ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    text = json.dumps(records, ensure_ascii=False)
+    (tmp_path / "round.json").write_text(text, encoding="utf-8")
+    (tmp_path / "gbk.json").write_bytes(text.encode("gbk"))
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    assert main(["batch", *args, str(ROOT / "examples" / "round_2021.jsonl"), "--out", str(tmp_path / "lines")]) == 3
+    monkeypatch.setattr(tabular.JsonListReader, "CHUNK", 7)  # (most characters of 3 bytes cut by some chunk's end)
+    assert main(["batch", *args, str(tmp_path / "round.json"), "--out", str(tmp_path / "list")]) == 3
+    names = [json.loads(x)["applicant"]["name"] for x in (tmp_path / "list" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert names == [
+        json.loads(x)["applicant"]["name"] for x in (tmp_path / "lines" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert "北京平谷示例科技有限公司" in names and not any("\ufffd" in n for n in names)
+    capsys.readouterr()
+    assert main(["batch", *args, str(tmp_path / "gbk.json"), "--out", str(tmp_path / "gbk")]) == 1
+    raw = (tmp_path / "gbk.json").read_bytes()
+    first = next(i for i, b in enumerate(raw) if b >= 0x80)  # (the first byte of the first Chinese character)
+    assert capsys.readouterr().err.splitlines()[-1] == (  # (after the warning that the test's ledger is not there)
+        f"error: {tmp_path / 'gbk.json'}: the JSON file is not UTF-8 text (byte 0x{raw[first]:02x} at offset {first}, as in a "
+        "GBK file); save it as UTF-8 (Notepad: Save As › Encoding: UTF-8)"
+    )

@@ -358,22 +358,36 @@ class JsonListReader(_BytesProgress):
 
     CHUNK = 1 << 16
 
+    def _text(self, decoder: codecs.IncrementalDecoder, chunk: bytes, at: int) -> str:
+        """`chunk` (byte `at` of the file on) as text: a character the chunk's end cuts is completed by the next chunk,
+        and bytes that are not UTF-8 (a GBK file) are an InputError, never replaced (the names would be garbled)."""
+        try:
+            return decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            offset = at + exc.start - (len(exc.object) - len(chunk))  # (the decoder's held bytes come first)
+            raise InputError(msg("input.json_not_utf8", file=self.path, byte=f"0x{exc.object[exc.start]:02x}", offset=offset)) from None
+
+    # long because: one pass over the list's text, a chunk at a time, with its few cursors (text, line, place) as
+    # locals of the closures that move them; each element decoded, or refused in place and the list read on
     def __iter__(self) -> Iterator[Record]:
         buf = ""
         line = 1
         eof = False
         started = False
         n = 0
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        read = 0
 
         def fill() -> bool:
-            nonlocal buf, eof
+            nonlocal buf, eof, read
             if eof:
                 return False
             chunk = self.f.read(self.CHUNK)
+            buf += self._text(decoder, chunk, read)
+            read += len(chunk)
             if not chunk:
                 eof = True
                 return False
-            buf += chunk.decode("utf-8", errors="replace")
             return True
 
         def skip_space() -> None:
