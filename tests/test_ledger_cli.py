@@ -182,6 +182,31 @@ def test_a_ledger_path_that_cannot_be_made_is_one_line(tmp_path):
         assert one_line_error(r) == f"error: cannot open the ledger {url}: {reason}"
 
 
+def test_another_programs_sqlite_database_is_never_made_a_ledger(tmp_path):
+    # `--ledger` naming, by mistake, the database of another program: the ledger's tables were added to it
+    import sqlite3
+
+    other = tmp_path / "office.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE staff (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO staff (name) VALUES ('王芳')")
+    conn.close()
+    url = f"sqlite:///{other}"
+    r = run(
+        tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit", "--out", "o", "--ledger", url
+    )
+    assert r.returncode == EXIT_INVALID
+    assert one_line_error(r) == (
+        f"error: {url}: an SQLite database of another program (it holds tables, none of them a ledger's): a ledger is not "
+        "added to it; check the URL, or name a new file"
+    )
+    with sqlite3.connect(other) as conn:
+        assert [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["staff"]
+    conn.close()
+    with Ledger(f"sqlite:///{tmp_path / 'new.sqlite'}") as ledger:  # (a new file, or an empty one, is made a ledger)
+        assert ledger.schema_version() > 0
+
+
 def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path):
     # bytes overwritten inside an SQLite ledger (a disk fault, a copy cut short): the ledger commands printed
     # sqlite3.DatabaseError's traceback

@@ -710,8 +710,12 @@ class Ledger:
         self._db = _connect(self.url, create=create)
         self._pid = os.getpid()
         try:
-            if not create and self.schema_version() == 0:
-                raise LedgerMissing(msg("ledger.missing_tables", url=masked_url(self.url)))
+            if self.schema_version() == 0:
+                if not create:
+                    raise LedgerMissing(msg("ledger.missing_tables", url=masked_url(self.url)))
+                if isinstance(self._db, _SQLite) and self._db.query("SELECT count(*) FROM sqlite_master WHERE type = 'table'")[0][0]:
+                    # another program's SQLite database, named by mistake: never given a ledger's tables
+                    raise LedgerError(msg("ledger.foreign_sqlite", url=masked_url(self.url)))
             self.migrate()
         except LedgerError:
             self._db.close()
