@@ -168,3 +168,11 @@ def test_cli_tests_repeatable_and_min_range(capsys: pytest.CaptureFixture[str]) 
     assert "--tests PATH a case file" in help_text and "[PATH ...]" not in help_text
     assert "html: a standalone page" in help_text  # --format has a help text
     assert "coverage policies/<measures>.yaml --tests policies/tests --min 100" in help_text  # an example
+
+
+def test_cli_coverage_of_no_case_is_no_pass(tmp_path: Path) -> None:
+    # `coverage --tests emptydir` printed a report of nothing and exited 0, where `test` says it found no case (exit 1)
+    (tmp_path / "cases").mkdir()
+    r = _run("--lang", "en", "coverage", "policies/pinggu_2020.yaml", "--tests", str(tmp_path / "cases"))
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == f"no test case found in {tmp_path / 'cases'}: a case file is a .yaml file with `cases:` (exit 1)\n"

@@ -72,6 +72,9 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     except EngineError as err:
         print_error(err)
         return EXIT_INVALID
+    if not cases:  # (as `test` says it: a coverage of no case is no coverage, not a pass)
+        say(msg("cli.test.none_found", paths=list(args.tests)), err=True)
+        return EXIT_INVALID
     report = coverage(policy, run_cases(cases, policy))
     text = report.to_html() if args.format == "html" else report.to_text()
     write_output(text, args.out)
