@@ -1074,3 +1074,31 @@ def test_a_json_list_is_read_as_utf8_across_its_chunks_and_a_gbk_one_is_refused(
         f"error: {tmp_path / 'gbk.json'}: the JSON file is not UTF-8 text (byte 0x{raw[first]:02x} at offset {first}, as in a "
         "GBK file); save it as UTF-8 (Notepad: Save As › Encoding: UTF-8)"
     )
+
+
+def test_explain_given_an_error_record_says_what_it_is(tmp_path, capsys):
+    # a line of errors.jsonl was read as an application with no items ("items: missing")
+    out = tmp_path / "o"
+    assert (
+        main(
+            [
+                "batch",
+                "--policy",
+                POLICY,
+                str(ROOT / "examples" / "round_2021.jsonl"),
+                "--out",
+                str(out),
+                "-q",
+                "--ledger",
+                _ledger(tmp_path),
+            ]
+        )
+        == 3
+    )
+    errors = out / "errors.jsonl"
+    capsys.readouterr()
+    assert main(["explain", "--policy", POLICY, str(errors), "--lang", "en"]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {errors}: a batch's error record (a line of errors.jsonl), not an application or a decision, so there is "
+        "nothing to explain; it says: invalid claim\n"
+    )

@@ -25,7 +25,7 @@ from engine.cli.common import (
     write_output,
 )
 from engine.core.errors import EngineError
-from engine.core.i18n import msg
+from engine.core.i18n import language, msg
 from engine.deciding.claims import parse_claim
 from engine.deciding.decision import DECISION_FORMAT, Decision
 from engine.deciding.evaluator import evaluate_claim
@@ -55,6 +55,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     source, label = None, args.claim
     try:
         data, source, label = read_one(args.claim, versions.newest, args.encoding)
+        if isinstance(data, dict) and {"error", "problems", "where"} <= data.keys() and "items" not in data:
+            # a line of a batch's errors.jsonl: no application to explain (it was read as one with no items)
+            said = data.get("said")
+            error = said.get(language(), data["error"]) if isinstance(said, dict) else data["error"]
+            say_error(msg("cli.explain.error_record", path=args.claim, error=error))
+            return EXIT_INVALID
         is_decision = isinstance(data, dict) and data.get("format") == DECISION_FORMAT  # one line of a batch's decisions.jsonl
         if is_decision:  # a file anyone can edit: its form is checked before anything reads it
             check_recorded_form(data, args.claim)
