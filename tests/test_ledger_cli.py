@@ -24,6 +24,13 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=cwd, check=False)
 
 
+def commit_round(cwd: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """`batch --commit` of the example round into the ledger at `url`."""
+    return run(
+        cwd, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit", "--out", "o", "--ledger", url
+    )
+
+
 def one_line_error(r: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in r.stderr, r.stderr
     lines = r.stderr.strip().splitlines()
@@ -165,19 +172,7 @@ def test_a_ledger_path_that_cannot_be_made_is_one_line(tmp_path):
         ("sqlite:////dev/null", "disk I/O error"),
     ]
     for url, reason in cases:
-        r = run(
-            tmp_path,
-            "batch",
-            "--policy",
-            POLICY,
-            str(ROOT / "examples" / "round_2021.jsonl"),
-            "-q",
-            "--commit",
-            "--out",
-            "o",
-            "--ledger",
-            url,
-        )
+        r = commit_round(tmp_path, url)
         assert r.returncode == EXIT_INVALID
         assert one_line_error(r) == f"error: cannot open the ledger {url}: {reason}"
 
@@ -192,9 +187,7 @@ def test_another_programs_sqlite_database_is_never_made_a_ledger(tmp_path):
         conn.execute("INSERT INTO staff (name) VALUES ('王芳')")
     conn.close()
     url = f"sqlite:///{other}"
-    r = run(
-        tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit", "--out", "o", "--ledger", url
-    )
+    r = commit_round(tmp_path, url)
     assert r.returncode == EXIT_INVALID
     assert one_line_error(r) == (
         f"error: {url}: an SQLite database of another program (it holds tables, none of them a ledger's): a ledger is not "
@@ -213,19 +206,7 @@ def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path):
     import sqlite3
 
     path = tmp_path / "l.sqlite"
-    r = run(
-        tmp_path,
-        "batch",
-        "--policy",
-        POLICY,
-        str(ROOT / "examples" / "round_2021.jsonl"),
-        "-q",
-        "--commit",
-        "--out",
-        "o",
-        "--ledger",
-        f"sqlite:///{path}",
-    )
+    r = commit_round(tmp_path, f"sqlite:///{path}")
     assert r.returncode == 3, r.stderr  # (decided, with a refusal among them)
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
