@@ -175,6 +175,23 @@ def test_a_ledger_path_that_cannot_be_made_is_one_line(tmp_path):
         r = commit_round(tmp_path, url)
         assert r.returncode == EXIT_INVALID
         assert one_line_error(r) == f"error: cannot open the ledger {url}: {reason}"
+    # SQLite's own words, in the officer's language
+    r = run(
+        tmp_path,
+        "--lang",
+        "zh",
+        "batch",
+        "--policy",
+        POLICY,
+        str(ROOT / "examples" / "round_2021.jsonl"),
+        "-q",
+        "--commit",
+        "--out",
+        "o",
+        "--ledger",
+        "sqlite:////dev/null",
+    )
+    assert one_line_error(r) == "错误：无法打开台账 sqlite:////dev/null：磁盘读写出错"
 
 
 def test_another_programs_sqlite_database_is_never_made_a_ledger(tmp_path):
@@ -220,6 +237,8 @@ def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path):
         "error: the ledger's database failed (database disk image is malformed): the file may be damaged; restore it from a "
         "backup, or check the disk it is on"
     )
+    r = run(tmp_path, "--lang", "zh", "ledger", "info", "--ledger", f"sqlite:///{path}")
+    assert one_line_error(r) == "错误：台账数据库出错（数据库文件已损坏）：文件可能已损坏；请用备份恢复，或检查所在的磁盘"
 
 
 def test_masked_url():

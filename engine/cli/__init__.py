@@ -37,6 +37,7 @@ from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
 from engine.records.inputs import locate, read_one, split_selector
+from engine.records.ledger import sqlite_reason
 from engine.records.tabular import InputError, OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -290,6 +291,6 @@ def _main(argv: list[str]) -> int:
         say_error(err)
         return EXIT_USAGE
     except sqlite3.DatabaseError as err:  # an SQLite ledger that fails after it opened (damaged, a disk error)
-        say_error(msg("cli.ledger_failed", reason=str(err)))
+        say_error(msg("cli.ledger_failed", reason=sqlite_reason(err)))
         return EXIT_INVALID
     return code

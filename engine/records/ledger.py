@@ -229,6 +229,25 @@ class _Tx:
 _BUSY_SECONDS = 120
 
 
+#: SQLite's primary result codes an officer meets, by the name of their words in the catalogue (`sqlite_reason`)
+_SQLITE_REASONS = {
+    sqlite3.SQLITE_IOERR: "io",
+    sqlite3.SQLITE_CANTOPEN: "cannot_open",
+    sqlite3.SQLITE_CORRUPT: "corrupt",
+    sqlite3.SQLITE_BUSY: "busy",
+    sqlite3.SQLITE_LOCKED: "busy",
+    sqlite3.SQLITE_READONLY: "read_only",
+    sqlite3.SQLITE_FULL: "full",
+}
+
+
+def sqlite_reason(err: sqlite3.Error) -> Msg | str:
+    """Why SQLite refused, in the reader's language (as `os_reason` says an OSError); SQLite's own words otherwise."""
+    code = getattr(err, "sqlite_errorcode", None)
+    name = _SQLITE_REASONS.get(code & 0xFF) if isinstance(code, int) else None  # (an extended code's primary one)
+    return msg(f"ledger.sqlite.{name}") if name else str(err)
+
+
 def _set_wal(conn: sqlite3.Connection) -> None:
     """WAL mode set on a new connection. Switching a new file to WAL takes it whole, and SQLite answers "database is
     locked" at once, without its busy handler, when another connection is opening the same file at that moment (it
@@ -275,7 +294,7 @@ class _SQLite:
                 conn.close()
             if getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
                 raise LedgerError(msg("ledger.not_sqlite", url=url, path=path)) from None
-            raise LedgerError(msg("ledger.cannot_open", url=url, reason=str(err))) from None
+            raise LedgerError(msg("ledger.cannot_open", url=url, reason=sqlite_reason(err))) from None
         self.conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -722,7 +741,7 @@ class Ledger:
             raise
         except sqlite3.Error as err:  # (a file SQLite cannot write, as /dev/null; a damaged one)
             self._db.close()
-            raise LedgerError(msg("ledger.cannot_open", url=masked_url(self.url), reason=str(err))) from None
+            raise LedgerError(msg("ledger.cannot_open", url=masked_url(self.url), reason=sqlite_reason(err))) from None
 
     @property
     def db(self) -> _Backend:
