@@ -1102,3 +1102,33 @@ def test_explain_given_an_error_record_says_what_it_is(tmp_path, capsys):
         f"error: {errors}: a batch's error record (a line of errors.jsonl), not an application or a decision, so there is "
         "nothing to explain; it says: invalid claim\n"
     )
+
+
+def test_a_workbook_value_in_a_column_with_no_heading_is_refused_not_dropped(tmp_path, capsys):
+    # a value past the last heading (or under a blank one) was never read, and nothing said so: the application was
+    # decided without it
+    def with_cells(name, *cells):
+        wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+        for sheet, ref, value in cells:
+            wb[sheet][ref] = value
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    last = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")["applicants"].max_column  # the headings' width
+    assert last == 13  # (applicants: A..M, as the template writes them)
+    one = with_cells("one.xlsx", ("applicants", "Z3", "是"))
+    many = with_cells("many.xlsx", *[("items", f"AH{r}", "8000.00") for r in range(3, 8)])  # (row 2: the "#" hints)
+    for path, sheet, said in (
+        (one, "applicants", "cells Z3 hold"),
+        (many, "items", "cells AH3, AH4, AH5 and 2 more hold"),
+    ):
+        capsys.readouterr()
+        assert main(["batch", *args, str(path), "--out", str(tmp_path / f"o-{path.stem}")]) == 1
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"error: {path} sheet {sheet}: {said} values in a column with no heading, so they would not be read: give the "
+            "column a heading the sheet knows, or clear them"
+        )
+    # blank text is no value, and a "#" row (the template's hints) is not read at all
+    fine = with_cells("fine.xlsx", ("applicants", "Z3", "   "), ("items", "AH2", "a note beside the hints"))
+    assert main(["batch", *args, str(fine), "--out", str(tmp_path / "o-fine")]) == 3

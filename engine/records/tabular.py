@@ -1317,6 +1317,11 @@ def _find_sheet(path: str | Path, names: Sequence[str], sheet: str) -> str:
     raise InputError(msg("sheet.no_sheet", file=str(path), sheet=sheet, sheets=list(names)))
 
 
+def _has_value(cell: Any) -> bool:
+    """A cell holding something (not empty, not only spaces)."""
+    return cell is not None and not (isinstance(cell, str) and not cell.strip())
+
+
 #: a merge in a worksheet's XML (`<mergeCell ref="A3:A8"/>`, any namespace prefix)
 _MERGE_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
 
@@ -1413,8 +1418,9 @@ class XlsxReader(_TabularReader):
             for i, h in enumerate(header)
             if (self.cols.item.get(h) or self.cols.claim.get(h) or self.cols.applicant.get(h) or _NO_SPEC).type == "percent"
         }
-        # cells beyond the header's last column are never read (they have no column name)
-        for rowno, row in enumerate(ws.iter_rows(min_row=2, max_col=len(header), values_only=not percent), 2):
+        unheaded: list[str] = []  # data cells with no column heading: never read, so the workbook is refused
+        width = len(header)
+        for rowno, row in enumerate(ws.iter_rows(min_row=2, values_only=not percent), 2):
             if percent:
                 row = tuple(_percent_cell(c) if i in percent else getattr(c, "value", None) for i, c in enumerate(row))
             if rowno > XLSX_MAX_ROWS:
@@ -1424,8 +1430,17 @@ class XlsxReader(_TabularReader):
             cid = _cell_text(row[key] if key < len(row) else None)
             if cid.startswith("#"):
                 continue
+            unheaded += [f"{_column_letter(i + 1)}{rowno}" for i, c in enumerate(row) if (i >= width or not header[i]) and _has_value(c)]
             cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
             self.spool.add(sheet, cid, rowno, cells)
+        if unheaded:
+            more = len(unheaded) - 3
+            shown = ", ".join(unheaded[:3])
+            raise InputError(
+                msg("sheet.unheaded_more", where=where, cells=shown, n=more)
+                if more > 0
+                else msg("sheet.unheaded", where=where, cells=shown)
+            )
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
