@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_WHEN, command
-from engine.cli.common import add_policy_argument, policy_versions, print_error, say, say_error
-from engine.core.errors import EngineError
+from engine.cli.common import add_policy_argument, policy_versions, say, say_error
 from engine.core.i18n import language, msg, tr, use_language
 from engine.deciding.versions import PolicySet
 from engine.matching.run import run_match
@@ -66,9 +65,6 @@ def cmd_match(args: argparse.Namespace) -> int:
             )
         except (InputError, LedgerError) as err:
             say_error(err)
-            return EXIT_INVALID
-        except EngineError as err:  # any other refusal of the engine: every problem, located
-            print_error(err)
             return EXIT_INVALID
         if not args.quiet:
             counts = summary.answers

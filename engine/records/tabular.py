@@ -1322,6 +1322,14 @@ def _has_value(cell: Any) -> bool:
     return cell is not None and not (isinstance(cell, str) and not cell.strip())
 
 
+def _cells_said(key: str, where: Msg, refs: Sequence[str]) -> Msg:
+    """The message `key` naming the first three cells or ranges of `refs`, or its `_more` form with how many more."""
+    shown = ", ".join(refs[:3])
+    if len(refs) > 3:
+        return msg(f"{key}_more", where=where, refs=shown, n=len(refs) - 3)
+    return msg(key, where=where, refs=shown)
+
+
 #: a merge in a worksheet's XML (`<mergeCell ref="A3:A8"/>`, any namespace prefix)
 _MERGE_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
 
@@ -1407,10 +1415,7 @@ class XlsxReader(_TabularReader):
         header = self.cols.check(header, allowed, where)
         merged = _merged_data_cells(ws, len(header))
         if merged:
-            refs = ", ".join(merged[:3])
-            if len(merged) > 3:
-                raise InputError(msg("sheet.merged_cells_more", where=where, refs=refs, n=len(merged) - 3))
-            raise InputError(msg("sheet.merged_cells", where=where, refs=refs))
+            raise InputError(_cells_said("sheet.merged_cells", where, merged))
         key = header.index("claim_id")
         # a percent column's cells are read with their number format (a 4.35% cell holds 0.0435); other sheets as values
         percent = {
@@ -1425,7 +1430,7 @@ class XlsxReader(_TabularReader):
                 row = tuple(_percent_cell(c) if i in percent else getattr(c, "value", None) for i, c in enumerate(row))
             if rowno > XLSX_MAX_ROWS:
                 raise InputError(msg("sheet.too_many_rows", where=where, limit=f"{XLSX_MAX_ROWS:,}"))
-            if row.count(None) == len(row) or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+            if row.count(None) == len(row) or not any(map(_has_value, row)):
                 continue
             cid = _cell_text(row[key] if key < len(row) else None)
             if cid.startswith("#"):
@@ -1434,13 +1439,7 @@ class XlsxReader(_TabularReader):
             cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
             self.spool.add(sheet, cid, rowno, cells)
         if unheaded:
-            more = len(unheaded) - 3
-            shown = ", ".join(unheaded[:3])
-            raise InputError(
-                msg("sheet.unheaded_more", where=where, cells=shown, n=more)
-                if more > 0
-                else msg("sheet.unheaded", where=where, cells=shown)
-            )
+            raise InputError(_cells_said("sheet.unheaded", where, unheaded))
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
