@@ -911,13 +911,16 @@ def test_a_workbook_with_merged_data_cells_is_refused_and_says_how_to_fix_it(tmp
 
 
 @pytest.mark.parametrize("chunk", [7, 50, 1 << 20])
-def test_merges_are_found_once_each_across_the_scan_s_chunks(monkeypatch, chunk):
+def test_merges_and_uncomputed_formulas_are_found_once_each_across_the_scan_s_chunks(monkeypatch, chunk):
     import io
 
     from engine.records import tabular
 
     xml = (
-        b'<worksheet><sheetData><row r="1"/></sheetData><x:mergeCells count="4"><x:mergeCell ref="A1:C1"/>'
+        b'<worksheet><sheetData><row r="1"><c r="A1"><f>1+1</f><v/></c></row><row r="2">'
+        b'<c r="B2"><f>A2*2</f><v /></c><c r="C2" t="n"><f>A2*3</f><v>30</v></c><x:c r="D2"><x:f t="shared" si="0"/></x:c>'
+        b'<c r="E2"><f>A2</f></c><c r="F2"><f>A2</f><v></v></c></row><row r="3"><c r="B3" s="1"><f>SUM(A1:A2)</f><v/></c></row>'
+        b'</sheetData><x:mergeCells count="4"><x:mergeCell ref="A1:C1"/>'
         b'<mergeCell ref="B7:B9"/><mergeCell  ref="D2:E2" /><mergeCell ref="AA2:AB3"/><mergeCell ref="A3:A8"/>'
         b"</x:mergeCells></worksheet>"
     )
@@ -926,9 +929,35 @@ def test_merges_are_found_once_each_across_the_scan_s_chunks(monkeypatch, chunk)
         def _get_source(self):
             return io.BytesIO(xml)
 
-    monkeypatch.setattr(tabular, "_MERGE_SCAN_CHUNK", chunk)
-    # A1:C1 is the header row alone; AA2:AB3 is past the header's 5 columns: neither covers a data cell
-    assert tabular._merged_data_cells(Sheet(), 5) == ["D2:E2", "A3:A8", "B7:B9"]
+    monkeypatch.setattr(tabular, "_SCAN_CHUNK", chunk)
+    # A1:C1 is the header row alone; AA2:AB3 is past the header's 5 columns: neither covers a data cell. C2's formula
+    # has its value (30), A1 is the header row, F2 is past the header and D2's column has no heading
+    merged, uncomputed = tabular._cells_read_blank(Sheet(), ["a", "b", "c", "", "e"])
+    assert merged == ["D2:E2", "A3:A8", "B7:B9"]
+    assert uncomputed == ["B2", "E2", "B3"]
+
+
+def test_a_workbook_whose_formulas_were_never_computed_is_refused_and_says_how_to_fix_it(tmp_path, capsys):
+    # a workbook a program wrote with formulas (openpyxl, a system's export) holds no value for them until a
+    # spreadsheet saves it: read for values, the cells were blank, so an amount given by a formula was "missing"
+    # and the officer, who sees the value in Excel, was told nothing of the formula
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    wb["items"]["K3"] = "=8000+400"
+    wb["items"]["K4"] = "=K3"
+    wb.save(tmp_path / "formulas.xlsx")
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path)]
+    assert main(["batch", *args, "--lang", "en", str(tmp_path / "formulas.xlsx"), "--out", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'formulas.xlsx'} sheet items: cells K3, K4 hold a formula whose value was never computed (a "
+        "program wrote the workbook and no spreadsheet saved it), so they would read as blank: open the workbook in Excel "
+        "or WPS and save it, or type the values in\n"
+    )
+    assert not (tmp_path / "out" / "decisions.jsonl").exists()
+    assert main(["batch", *args, "--lang", "zh", str(tmp_path / "formulas.xlsx"), "--out", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == (
+        f"错误：{tmp_path / 'formulas.xlsx'} 工作表 items：K3, K4 是公式，但文件中没有它的计算结果（工作簿由程序生成，"
+        "未经电子表格软件保存），会被读作空白：请用 Excel 或 WPS 打开该工作簿并保存，或直接填写数值\n"
+    )
 
 
 def test_an_output_is_never_written_over_a_file_the_command_reads(tmp_path, capsys):

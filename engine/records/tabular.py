@@ -31,6 +31,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -1330,38 +1331,56 @@ def _cells_said(key: str, where: Msg, refs: Sequence[str]) -> Msg:
     return msg(key, where=where, refs=shown)
 
 
-#: a merge in a worksheet's XML (`<mergeCell ref="A3:A8"/>`, any namespace prefix)
-_MERGE_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
+_NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # an element's namespace prefix, if any (`x:c`)
+#: a merge in a worksheet's XML (`<mergeCell ref="A3:A8"/>`)
+_MERGE_CELL = re.compile(rb"<" + _NS + rb'mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
+#: a cell holding a formula and no value (`<c r="D5"><f>B5*0.5</f><v/></c>`): a workbook a program wrote and no
+#: spreadsheet saved, whose formulas were never computed; read for its values, such a cell reads as blank
+_UNCOMPUTED_CELL = re.compile(
+    rb"<" + _NS + rb'c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<' + _NS + rb"f\b[^>]*(?:/>|>[^<]*</" + _NS + rb"f>)\s*"
+    rb"(?:<" + _NS + rb"v\s*/>|<" + _NS + rb"v>\s*</" + _NS + rb"v>)?\s*</" + _NS + rb"c>"
+)
+_FORMULA_TAG_END = re.compile(rb"f[\s/>]")  # (the cheap test that a chunk may hold one: a search for one character)
 
 
-_MERGE_SCAN_CHUNK = 1 << 20
+_SCAN_CHUNK = 1 << 20
+_SCAN_OVERLAP = 1 << 16  # (a tag or cell cut by a chunk's end is read whole with the next: a formula is at most 8,192 characters)
 
 
-def _merged_data_cells(ws: Any, columns: int) -> list[str]:
-    """The merged ranges of a read-only worksheet that cover a data cell (below the header row, within its `columns`):
-    a merge keeps its value in its first cell only, and the others read as blank. openpyxl's read-only sheets do not
-    load merges, so the sheet's XML is scanned for them (they follow the rows), in chunks."""
-    from openpyxl.utils.cell import range_boundaries
+def _cells_read_blank(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The data cells (below the header row, in a headed column) of a read-only worksheet that would read as blank
+    though the sheet gives them something: (the merged ranges covering one, the cells with a formula never computed).
+    A merge keeps its value in its first cell only; a formula's value is what a spreadsheet saved with it. openpyxl's
+    read-only sheets load neither merges nor formulas when read for values, so the sheet's XML is scanned, in chunks."""
+    from openpyxl.utils.cell import column_index_from_string, range_boundaries
 
-    found: list[tuple[int, int, str]] = []
+    merged: dict[str, tuple[int, int]] = {}
+    uncomputed: dict[str, tuple[int, int]] = {}
     tail = b""
     source = getattr(ws, "_get_source", None)  # (openpyxl's; were it gone, tests/test_security_sheets.py would say so)
     if source is None:
-        return []
+        return [], []
+    columns = len(header)
     with source() as xml:  # (a member of the workbook's zip, bounded by `check_workbook_size`)
         while True:
-            chunk = xml.read(_MERGE_SCAN_CHUNK)
+            chunk = xml.read(_SCAN_CHUNK)
             data = tail + chunk
-            end = 0
-            for m in _MERGE_CELL.finditer(data):
-                end = m.end()
+            for m in _MERGE_CELL.finditer(data) if b"mergeCell" in data else ():  # (one found twice, in the overlap, is the same key)
                 ref = m.group(1).decode("ascii")
                 min_col, min_row, _, max_row = range_boundaries(ref)
                 if max_row >= 2 and min_col <= columns:
-                    found.append((min_row, min_col, ref))
+                    merged[ref] = (min_row, min_col)
+            if _FORMULA_TAG_END.search(data):
+                for m in _UNCOMPUTED_CELL.finditer(data):
+                    col, row = column_index_from_string(m.group(1).decode("ascii")), int(m.group(2))
+                    if row >= 2 and col <= columns and header[col - 1]:
+                        uncomputed[m.group(1).decode("ascii") + m.group(2).decode("ascii")] = (row, col)
             if not chunk:
-                return [ref for _, _, ref in sorted(found)]  # (in the sheet's order, row by row)
-            tail = data[max(end, len(data) - 512) :]  # (a tag cut by the chunk's end is read whole with the next)
+                return [r for r, _ in sorted(merged.items(), key=_AT)], [r for r, _ in sorted(uncomputed.items(), key=_AT)]
+            tail = data[-_SCAN_OVERLAP:]
+
+
+_AT = itemgetter(1)  # (in the sheet's order, row by row)
 
 
 class XlsxReader(_TabularReader):
@@ -1413,9 +1432,11 @@ class XlsxReader(_TabularReader):
         if len(header) > XLSX_MAX_COLUMNS:
             raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
         header = self.cols.check(header, allowed, where)
-        merged = _merged_data_cells(ws, len(header))
+        merged, uncomputed = _cells_read_blank(ws, header)
         if merged:
             raise InputError(_cells_said("sheet.merged_cells", where, merged))
+        if uncomputed:
+            raise InputError(_cells_said("sheet.uncomputed", where, uncomputed))
         key = header.index("claim_id")
         # a percent column's cells are read with their number format (a 4.35% cell holds 0.0435); other sheets as values
         percent = {
