@@ -239,6 +239,16 @@ def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path):
     )
     r = run(tmp_path, "--lang", "zh", "ledger", "info", "--ledger", f"sqlite:///{path}")
     assert one_line_error(r) == "错误：台账数据库出错（数据库文件已损坏）：文件可能已损坏；请用备份恢复，或检查所在的磁盘"
+    # `batch` gave every application an "internal error" record (SQLite's English words in its zh field too) and
+    # exited 3 as if the applications were at fault; the ledger fails them all alike, so the run stops and says so
+    for workers in ("1", "2"):
+        args = ["-q", "--commit", "--workers", workers, "--out", f"o{workers}", "--ledger", f"sqlite:///{path}"]
+        r = run(tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), *args)
+        assert r.returncode == EXIT_INVALID
+        assert one_line_error(r) == (
+            "error: the ledger's database failed (database disk image is malformed): the file may be damaged; restore it "
+            "from a backup, or check the disk it is on"
+        )
 
 
 def test_masked_url():

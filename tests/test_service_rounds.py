@@ -177,6 +177,32 @@ def test_a_round_given_no_ledger_url_fails_rather_than_use_the_default_ledger(tm
     assert not (tmp_path / "policy-engine-ledger.sqlite").exists() and not (tmp_path / "ledger.sqlite").exists()
 
 
+def test_a_round_on_a_damaged_ledger_fails_once_saying_what_to_do(tmp_path: Path) -> None:
+    # the round gave every application an "internal error" record with SQLite's English words and was "done"; the
+    # ledger fails them all alike, so the round fails, in the words the command line uses
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite"
+    svc = _service(tmp_path, ledger_url=f"sqlite:///{path}", lang="en")
+    officer = Principal("王科员", ("officer",))
+    body = "".join(_pledge(f"P-{n}", "20000.00") + "\n" for n in range(300)).encode("utf-8")
+    assert _finished(svc, svc.jobs.start(svc, body, None, True, None, officer))["state"] == "done"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert path.stat().st_size > 24000
+    with open(path, "r+b") as f:  # past the header and the schema's page
+        f.seek(20000)
+        f.write(b"\xff" * 4000)
+    again = "".join(_pledge(f"Q-{n}", "20000.00") + "\n" for n in range(3)).encode("utf-8")
+    state = _finished(svc, svc.jobs.start(svc, again, None, True, None, officer))
+    assert state["state"] == "failed"
+    assert state["error"] == (
+        "the ledger's database failed (database disk image is malformed): the file may be damaged; restore it from a "
+        "backup, or check the disk it is on"
+    )
+
+
 def test_a_service_without_a_ledger_decides_its_rounds_without_the_default_ledgers_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
