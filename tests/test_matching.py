@@ -223,6 +223,62 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
     assert ("pinggu-ip-promotion", "official fees paid to obtain the patent right", "granted invention patent", 1) in missing
 
 
+def test_the_summary_workbook_holds_exact_amounts_and_no_formula(tmp_path: Path) -> None:
+    """summary.xlsx was written by openpyxl, which writes a text starting with '=' as a formula: an applicant's name
+    from outside (a registry's export) ran as a formula in the bureau's workbook. Its amounts were floats with no
+    money format (200000, not 200,000.00). It is now written by batch's writer: a text that would run as a formula
+    stays text, and an amount is a number cell of its exact decimal text in the money style."""
+    import zipfile
+
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["applicant"]["name"] = '=HYPERLINK("http://example.com","点此")'
+    l1 = next(i for i in profile["items"] if i["id"] == "l1")
+    l1["annual_interest_paid"] = "0.14"  # R11: half of it, 0.07
+    src = tmp_path / "profile.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--lang", "en", "-q", "--no-notices"]) == 0
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    by_item = {a["item_id"]: a for a in record["matches"][0]["answers"] if a["item_id"]}
+    # l1 0.14 x 50% = 0.07; l2 min(400,000 x 50%, 300,000 - 0.07) = 200,000.00; the title 100,000.00 at least
+    assert by_item["l1"]["amount"] == {"low": "0.07", "high": "0.07"}
+    assert by_item["l2"]["amount"] == {"low": "200000.00", "high": "200000.00"}
+    with zipfile.ZipFile(out / "summary.xlsx") as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert 's="1"><v>300000.07</v>' in sheet  # the row's eligible total: 100,000.00 + 0.07 + 200,000.00
+    # the totals row: the pledge measure's eligible amounts, 0.07 + 200,000.00 (a row shows a measure's largest)
+    assert 's="1"><v>200000.07</v>' in sheet and 's="1"><v>200000.00</v>' in sheet
+    assert "<f>" not in sheet and "'=HYPERLINK(" in sheet
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "summary.xlsx", read_only=True)
+    rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
+    assert rows[1][:5] == (ENTERPRISE_ID, '\'=HYPERLINK("http://example.com","点此")', "pinggu-ip-promotion 2020.1", 2021, 300000.07)
+
+
+def test_match_s_error_records_say_their_words_in_both_languages(tmp_path: Path) -> None:
+    """An error of matches.jsonl carried its words in one language (the run's, or English for an input's problem);
+    an officer's report needs Chinese. Each now says them as batch's errors.jsonl does: English, and `said`."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["items"][0]["official_fees_paid"] = "12.345"
+    src = tmp_path / "profiles.jsonl"
+    src.write_text(json.dumps(profile, ensure_ascii=False) + "\n[1]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--lang", "zh", "-q", "--no-notices"]) == 3
+    first, second = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    [fees] = [p for p in first["errors"][0]["problems"] if p["path"] == "items[0].official_fees_paid"]
+    assert fees["message"] == "'12.345' is not in the expected form: an amount has at most two decimals (yuan and fen)"
+    assert fees["said"]["zh"] == {
+        "message": "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
+        "expected": "以元为单位、最多两位小数的金额，与票据上的金额一致",
+    }
+    [problem] = second["errors"][0]["problems"]
+    assert problem["said"] == {
+        "en": {"message": "a claim must be an object, not list"},
+        "zh": {"message": "每个申请应是一个 JSON 对象，而不是 list"},
+    }
+
+
 def test_cli_many_profiles_on_two_workers_and_two_policies(tmp_path: Path) -> None:
     """Several profiles on 2 workers, against Pinggu and the fictional district together: one line per profile in
     input order; a Pinggu 2021 profile has no fictional version in force (an error entry, the Pinggu answers kept)."""

@@ -295,11 +295,12 @@ class Summary:
 
 
 def cell(a: dict[str, Any] | None, lang: str) -> Any:
+    """A measure's cell: an eligible amount as its exact decimal (a number cell of the money columns), else words."""
     if a is None or a["answer"] == NOT_ELIGIBLE:
         return msg("match.cell_not").render(lang)
     low, high = a["amount"]["low"], a["amount"]["high"]
     if a["answer"] == ELIGIBLE:
-        return float(low) if low == high else f"{low}-{high}"
+        return Decimal(low) if low == high else f"{low}-{high}"
     if high is None:
         return msg("match.cell_needs_open").render(lang)
     return msg("match.cell_needs", high=high).render(lang)
@@ -315,21 +316,24 @@ def measures_of(policies: Iterable[CompiledPolicy]) -> list[tuple[CompiledPolicy
 
 
 class Workbook:
-    """The summary workbook, written row by row (openpyxl write-only: rows go to disk, not memory)."""
+    """The summary workbook, written row by row by the batch's own writer (`XlsxOut`: rows go to disk, not memory).
+    Its amounts are number cells holding the exact decimal text, shown with two decimals (openpyxl wrote a float's
+    rendering of them), and a text that a spreadsheet would run as a formula (a name starting with '=') is kept text."""
 
     def __init__(self, path: Path, measures: Sequence[tuple[CompiledPolicy, Rule]], lang: str) -> None:
-        from openpyxl import Workbook as Book
+        from engine.records.tabular import XlsxOut
 
         self.path = path
         self.lang = lang
-        self.book = Book(write_only=True)
-        self.sheet = self.book.create_sheet(msg("match.sheet_summary").render(lang))
+        self.book = XlsxOut(path)
+        self.sheet = msg("match.sheet_summary").render(lang)
         self.measures = [(p.id, r.id) for p, r in measures]
         self.policies = {p.id: p for p, _ in measures}
         say = {k: msg(f"match.{k}").render(lang) for k in ("col_applicant", "col_name", "col_policy", "col_year", "col_eligible_total")}
         head = [say["col_applicant"], say["col_name"], say["col_policy"], say["col_year"], say["col_eligible_total"]]
         head += [f"{r.cites} {_say(p.item_type_labels.get(r.item_type), lang)}" for p, r in measures]
-        self.sheet.append(head)
+        amounts = ["eligible_total", *(f"measure {i}" for i in range(len(measures)))]  # (the columns' codes)
+        self.book.sheet(self.sheet, ["applicant", "name", "policy", "funding_year", *amounts], money=amounts, titles=head, autofilter=False)
 
     def add(self, record: dict[str, Any]) -> None:
         for m in record["matches"]:
@@ -337,42 +341,30 @@ class Workbook:
             for a in m["answers"]:  # ordered by amount: an item type claimed twice shows its largest
                 by_rule.setdefault(a["rule"], a)
             total = sum((Decimal(a["amount"]["low"]) for a in m["answers"] if a["answer"] == ELIGIBLE), Decimal(0))
-            row: list[Any] = [
-                record["applicant_id"],
-                record.get("name", ""),
-                f"{m['policy']} {m['version']}",
-                m["funding_year"],
-                float(total),
-            ]
+            row: list[Any] = [record["applicant_id"], record.get("name", ""), f"{m['policy']} {m['version']}", m["funding_year"], total]
             row += [cell(by_rule.get(r), self.lang) if p == m["policy"] else None for p, r in self.measures]
-            self.sheet.append(row)
+            self.book.row(self.sheet, row)
 
     def discard(self) -> None:
-        """The run failed: the sheet's writer ended (its temporary file closed), no workbook saved."""
-        self.sheet.close()
+        """The run failed: the sheets' temporary files closed, no workbook saved."""
+        self.book.discard()
 
     def close(self, summary: Summary) -> None:
-        lang = self.lang
+        lang, book, sheet = self.lang, self.book, self.sheet
         blank: list[Any] = [None, None, None, None]
-        self.sheet.append([])
-        grand = float(sum(summary.eligible_total.values(), Decimal(0)))
-        self.sheet.append(
-            [
-                msg("match.row_totals").render(lang),
-                *blank[1:],
-                grand,
-                *(float(summary.eligible_total.get(k, Decimal(0))) for k in self.measures),
-            ]
-        )
-        self.sheet.append(
-            [msg("match.row_eligible_count").render(lang), *blank, *(summary.eligible_count.get(k, 0) for k in self.measures)]
-        )
-        self.sheet.append([msg("match.row_needs_count").render(lang), *blank, *(summary.needs_count.get(k, 0) for k in self.measures)])
-        missing = self.book.create_sheet(msg("match.sheet_missing").render(lang))
-        missing.append([msg("match.col_policy").render(lang), msg("match.col_fact").render(lang), "", msg("match.col_count").render(lang)])
+        book.row(sheet, [])
+        grand = sum(summary.eligible_total.values(), Decimal(0))
+        totals = (summary.eligible_total.get(k, Decimal(0)) for k in self.measures)
+        book.row(sheet, [msg("match.row_totals").render(lang), *blank[1:], grand, *totals])
+        # (a count in a money column is an int: a plain number cell, not an amount)
+        book.row(sheet, [msg("match.row_eligible_count").render(lang), *blank, *(summary.eligible_count.get(k, 0) for k in self.measures)])
+        book.row(sheet, [msg("match.row_needs_count").render(lang), *blank, *(summary.needs_count.get(k, 0) for k in self.measures)])
+        missing = msg("match.sheet_missing").render(lang)
+        titles = [msg("match.col_policy").render(lang), msg("match.col_fact").render(lang), "", msg("match.col_count").render(lang)]
+        book.sheet(missing, ["policy", "fact", "item_type", "count"], titles=titles, autofilter=False)
         for (pid, item_type, fact), count in summary.missing.most_common():
             policy = self.policies.get(pid)
             label = fact_label(policy, Need(None, item_type or None, fact), lang) if policy is not None else fact
             kind = _say(policy.item_type_labels.get(item_type), lang) if policy is not None and item_type else ""
-            missing.append([pid, label, kind, count])
-        self.book.save(self.path)
+            book.row(missing, [pid, label, kind, count])
+        book.close()

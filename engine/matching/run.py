@@ -31,7 +31,7 @@ from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.matching.matcher import ignored, match_claim, parse_profile
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
-from engine.records.batch import Progress
+from engine.records.batch import Progress, said, said_problem
 from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger
 from engine.records.tabular import Record, output_dir
@@ -59,7 +59,8 @@ class Matching:
                 found = s.covering(year)
                 pairs += [(p, year) for p in found]
                 if not found:
-                    errors.append({"policy": s.id, "message": str(msg("match.not_in_force", policy=s.id, year=year))})
+                    why = msg("match.not_in_force", policy=s.id, year=year)
+                    errors.append({"policy": s.id, "message": str(why), "said": said(why)})
             else:
                 pairs += [(p, p.funding_years[1]) for p in s.versions]
         return pairs, errors
@@ -80,7 +81,8 @@ class Matching:
                 found = match_claim(policy, claim, history)
                 result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data)))
             except EngineError as err:
-                result.errors.append({"policy": policy.id, "version": policy.version, "problems": [p.to_dict() for p in err.problems]})
+                problems = [said_problem({**p.to_dict(), "message": p.message, "expected": p.expected}) for p in err.problems]
+                result.errors.append({"policy": policy.id, "version": policy.version, "problems": problems})
         return result
 
 
@@ -104,7 +106,8 @@ def _setup(sets: Sequence[PolicySet], ledger_url: str | None, notices: Path | No
 
 def _one(number: int, data: Any, where: dict[str, Any], problems: list[Any]) -> dict[str, Any]:
     if not isinstance(data, dict):
-        return {"profile": str(number), "applicant_id": "", "name": "", "matches": [], "errors": [{"input": where, "problems": problems}]}
+        errors = [{"input": where, "problems": [said_problem(p) for p in problems]}]
+        return {"profile": str(number), "applicant_id": "", "name": "", "matches": [], "errors": errors}
     result: ProfileResult = _STATE["matching"].match(data, number)
     notices: Path | None = _STATE["notices"]
     if notices is not None and result.matches:

@@ -269,8 +269,9 @@ def said(text: Any) -> dict[str, str]:
     return {lang: tr(text, lang) for lang in languages()}
 
 
-def _said_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
-    """An error record's problem with its words in every language (`said`): `message` and `expected` stay English."""
+def said_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
+    """An error record's problem (batch's errors.jsonl, match's errors) with its words in every language (`said`):
+    `message` and `expected` stay English."""
     out = {k: (str(v) if isinstance(v, Msg) else v) for k, v in problem.items() if k != "said"}
     words = {k: problem[k] for k in ("message", "expected") if problem.get(k) is not None}
     out["said"] = {lang: {k: tr(v, lang) for k, v in words.items()} for lang in languages()}
@@ -288,7 +289,7 @@ def error_record(rec: Record, problems: list[dict[str, Any]], summary: str) -> d
         "where": rec.where,
         "error": str(summary),
         "said": said(summary),
-        "problems": [_said_problem(p) for p in problems],
+        "problems": [said_problem(p) for p in problems],
     }
 
 
@@ -560,7 +561,7 @@ def _input_error_record(input_path: str | Path, err: InputError) -> dict[str, An
         "where": where,
         "error": str(summary),
         "said": said(summary),
-        "problems": [_said_problem({**where, "field": None, "message": _words(err)})],
+        "problems": [said_problem({**where, "field": None, "message": _words(err)})],
     }
 
 

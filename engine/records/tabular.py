@@ -1648,6 +1648,11 @@ class XlsxOut:
         """The filter's range: the heading row and every row below it, over the heading's columns."""
         return _filter_range_of(len(self.headers[name]), self.rows[name])
 
+    def discard(self) -> None:
+        """No workbook after all (its run failed): the sheets' temporary files closed, nothing written."""
+        for f in self.sheets.values():
+            f.close()
+
     def close(self) -> None:
         names = list(self.sheets)
         with zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
