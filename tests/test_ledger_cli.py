@@ -363,6 +363,20 @@ def test_check_reversal_with_a_coarser_quantum():
         check_reversal(Decimal("100.50"), None, Decimal("1"))
 
 
+def test_an_amount_returned_with_an_absurd_exponent_is_refused_at_once_and_said_as_written():
+    # the service's POST /ledger/reverse with "returned": "1e999999999": its refusal wrote the amount out in full, a
+    # billion digits (7 s, ~6 GB, and the audit entry too big to store); and 1E-999999999, below the decimal
+    # context's least exponent, passed as a whole number of cents
+    from engine.core.i18n import tr
+
+    for text in ("1e999999999", "1e-999999999", "-1e999999999"):
+        with pytest.raises(LedgerError) as caught:
+            check_reversal(Decimal(text), None)
+        said = str(caught.value), tr(caught.value.args[0], "zh")
+        assert all(len(s) < 200 and str(Decimal(text)) in s for s in said), said
+    check_reversal(Decimal("100.000000"), None)  # (trailing zeros: still a whole number of cents)
+
+
 def test_read_only_refuses_an_empty_postgresql_schema_and_creates_no_tables(tmp_path):
     from test_ledger_support import make_ledger_url
 

@@ -75,13 +75,22 @@ def lookup(key: str, lang: str | None = None) -> str:
     raise CatalogueError(f"no message {key!r} in the catalogue")
 
 
+#: how far from the decimal point a number's digits may reach and still be written out in full (`_say`)
+_DIGITS_SAID = 40
+
+
 def _say(value: Any, lang: str) -> str:
     if isinstance(value, Msg):
         return value.render(lang)
     if isinstance(value, (list, tuple)):
         return str(catalogue(lang)["meta"]["list_sep"]).join(_say(v, lang) for v in value)
     if isinstance(value, Decimal):
-        return format(value, "f")
+        # written out in full, as an amount is; an absurd exponent from outside (`1e999999999`, never an amount) is
+        # said as written: its digits written out would be a billion characters, and take seconds and gigabytes
+        exponent = value.as_tuple().exponent  # (a letter for an infinity or a NaN)
+        if isinstance(exponent, int) and exponent > -_DIGITS_SAID and value.adjusted() < _DIGITS_SAID:
+            return format(value, "f")
+        return str(value)
     if isinstance(getattr(value, "zh", None), str) and isinstance(getattr(value, "en", None), str):
         return str(getattr(value, lang, None) or value.en)  # a policy's words in both languages (its `Text`)
     return str(value)

@@ -435,8 +435,10 @@ def check_reversal(returned: Decimal | None, decided_on: str | None, quantum: De
     if returned is not None:
         if not returned.is_finite() or returned <= 0:
             raise LedgerError(msg("ledger.returned_positive", returned=returned))
+        # in range first: a tiny 1E-999999999 is below the decimal context's least exponent, where `%` calls it 0
+        exponent = returned.as_tuple().exponent
         try:
-            whole = returned % quantum == 0 and returned <= MAX_RETURNED
+            whole = returned <= MAX_RETURNED and isinstance(exponent, int) and exponent >= -28 and returned % quantum == 0
         except ArithmeticError:  # an absurd exponent
             whole = False
         if not whole:
