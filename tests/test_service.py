@@ -456,6 +456,13 @@ def test_a_round_runs_as_a_job_with_progress_and_files(server: Server) -> None:
     errors = server.call("GET", f"/rounds/{job}/files/errors.jsonl").text.splitlines()
     assert len(errors) == 1
     assert server.call("GET", f"/rounds/{job}/files/../../etc/passwd").status == 404
+    # the round's CSV summaries: the list named `summary.csv`, which no round writes, so neither could be fetched
+    assert {"summary_items.csv", "summary_applications.csv"} <= set(state["files"])
+    items_csv = server.call("GET", f"/rounds/{job}/files/summary_items.csv")
+    assert items_csv.status == 200 and len(items_csv.text.splitlines()) == 4  # the heading and the three decided items
+    # `commit=on` was taken as no: 202, a round that committed nothing, and no word of it
+    on = server.call("POST", "/rounds?commit=on", ("\n".join(lines[:1]) + "\n").encode("utf-8"), token=OFFICER_TOKEN)
+    assert on.status == 400 and on.json()["type"] == "urn:policy-engine:problem:invalid-request"
     assert server.call("POST", "/rounds?commit=true", b"{}\n").status == 401
     assert server.call("POST", "/rounds?commit=true", b"{}\n", token=READER_TOKEN).status == 403
     committed = server.call("POST", "/rounds?commit=true&round=R-2021", ("\n".join(lines[:1]) + "\n").encode("utf-8"), token=OFFICER_TOKEN)

@@ -151,6 +151,22 @@ def _deciding(svc: Service, job: str) -> dict[str, Any]:
     return state
 
 
+def test_rounds_counted_before_their_bodies_arrived_cannot_start_past_the_limit(tmp_path: Path) -> None:
+    # the limit was tested only before a round's body was read: eight rounds whose headers came first each found
+    # none running, and all eight started (16 processes). It is tested again, under a lock, as the round starts.
+    from engine.service.config import Limits
+
+    svc = _service(tmp_path, limits=Limits(max_jobs=2))
+    body = ("\n".join(_pledge(f"P-{n}", "20000.00") for n in range(2000)) + "\n").encode("utf-8")
+    started = [svc.jobs.start(svc, body, None, False, None, None) for _ in range(2)]
+    with pytest.raises(rounds.Busy):
+        svc.jobs.start(svc, body, None, False, None, None)
+    assert sorted(p.name for p in svc.jobs.root.iterdir() if not p.name.startswith(".")) == sorted(started)
+    for job in started:
+        assert _finished(svc, job)["state"] == "done"
+    assert _finished(svc, svc.jobs.start(svc, body, None, False, None, None))["state"] == "done"  # room again
+
+
 def test_a_round_whose_process_is_stopped_says_so_in_its_state(tmp_path: Path) -> None:
     svc = _service(tmp_path, lang="en")
     body = "\n".join(_pledge(f"P-{n}", "20000.00") for n in range(3000)) + "\n"

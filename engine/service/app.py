@@ -431,7 +431,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         Route("/explain", explain_claim, methods=["POST"]),
         Route("/admin/reload", reload, methods=["POST"]),
     ]
-    return routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body) + matching.routes(svc)
+    return routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body, flag) + matching.routes(svc)
 
 
 def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger endpoint is a small closure over the service

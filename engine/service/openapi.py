@@ -235,7 +235,7 @@ def _round_paths() -> dict[str, Any]:
         },
         "/rounds/{job_id}/files/{name}": {
             "get": {
-                "summary": "One of the round's files (decisions.jsonl, errors.jsonl, summary.csv, summary.xlsx, summary.json, report.html)",
+                "summary": "One of the round's files (decisions.jsonl, errors.jsonl, summary_items.csv, summary_applications.csv, summary.xlsx, summary.json, report.html)",
                 "operationId": "roundFile",
                 "parameters": [
                     {"name": "job_id", "in": "path", "required": True, "schema": text},

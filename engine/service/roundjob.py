@@ -178,7 +178,15 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
 
 
 #: the files a round job's `out/` may hold, served by GET /rounds/{id}/files/{name}
-FILES = ("decisions.jsonl", "errors.jsonl", "summary.csv", "summary.xlsx", "summary.json", "report.html")
+FILES = (
+    "decisions.jsonl",
+    "errors.jsonl",
+    "summary_items.csv",
+    "summary_applications.csv",
+    "summary.xlsx",
+    "summary.json",
+    "report.html",
+)
 
 
 if __name__ == "__main__":

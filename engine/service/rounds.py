@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,28 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 SWEEP_SECONDS = 60.0
 #: How long a round whose process has not yet written its pid counts as running (it starts in well under a second).
 STARTING_SECONDS = 60.0
+
+
+class Busy(Exception):
+    """As many rounds as the limit are running on this host (`Jobs.start`): refused with 503 `busy`."""
+
+
+@contextlib.contextmanager
+def _folder_lock(root: Path) -> Iterator[None]:
+    """An exclusive lock of the jobs folder, shared by every worker of the host (a lock file's `flock`; where there
+    is none, only this worker's own lock, held by the caller)."""
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    with open(root / ".start.lock", "a+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 class Jobs:
@@ -135,11 +158,18 @@ class Jobs:
         return self.root / job_id if _ID.match(job_id) and (self.root / job_id).is_dir() else None
 
     def start(self, svc: Service, body: bytes, policy_id: str | None, commit: bool, rnd: str | None, who: Principal | None) -> str:
+        """The round's job started; `Busy` when the rounds running on this host are already at the limit. The count
+        and the new job's state are taken under a lock of the jobs folder, so rounds whose bodies arrive together (each
+        counted before its body was read) cannot all start past the limit, from any worker."""
         pset = svc.catalogue.policy_set(policy_id)
         self.sweep()
         job_id = secrets.token_hex(16)
         folder = self.root / job_id
-        folder.mkdir(parents=True)
+        with self.lock, _folder_lock(self.root):
+            if self.running_here() >= self.limits.max_jobs:
+                raise Busy(self.limits.max_jobs)
+            folder.mkdir(parents=True)
+            write_state(folder, {"id": job_id, "state": "running"})  # (counted from here: `running_here`)
         (folder / "input.jsonl").write_bytes(body)
         total = sum(1 for line in body.splitlines() if line.strip())
         state: dict[str, Any] = {
@@ -216,17 +246,20 @@ def _job_env(ledger_url: str | None) -> dict[str, str]:
     return env
 
 
-def routes(svc: Service, refusal: Any, read_body: Any) -> list[Route]:
+def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]:
     async def start(request: Request) -> Response:
-        commit = request.query_params.get("commit", "false").lower() in ("true", "1", "yes")
+        commit = flag(request, "commit", False)  # (`commit=on` is refused: it was taken as no, and nothing committed)
         who = svc.may_write(request) if commit else svc.may_read(request)
-        if svc.jobs.running_here() >= svc.config.limits.max_jobs:
-            raise refusal("busy", msg("service.detail.busy", limit=svc.config.limits.max_jobs))
+        busy = refusal("busy", msg("service.detail.busy", limit=svc.config.limits.max_jobs))
+        if svc.jobs.running_here() >= svc.config.limits.max_jobs:  # (before the body is read; again as it starts)
+            raise busy
         if commit and svc.config.ledger_url is None:
             raise refusal("no-ledger", msg("service.detail.no_ledger"))
         body = await read_body(svc, request, svc.config.limits.max_round_bytes)
         try:
             job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, request.query_params.get("round"), who)
+        except Busy:
+            raise busy from None
         except EngineError as err:
             raise refusal("invalid-claim", err.summary, err.problems) from None
         return JSONResponse({"id": job_id, "status": f"/rounds/{job_id}"}, status_code=202, headers={"location": f"/rounds/{job_id}"})
