@@ -43,7 +43,30 @@ def test_match_notice_formats_and_bad_parameters(server: Server) -> None:
     assert text.status == 200 and "CNY 170,000.00" in text.text
     bad = server.call("POST", "/match?format=pdf", profile)
     assert bad.status == 400 and bad.headers["content-type"].startswith("application/problem+json")
-    assert server.call("POST", "/match", [1, 2]).status == 400
+    listed = server.call("POST", "/match?lang=zh", [1, 2])
+    assert listed.status == 400 and "一个申请人情况对象" in listed.text  # (it said "应为 a profile object")
+
+
+def test_a_profile_with_a_slip_says_so_in_its_notice_and_in_both_languages(server: Server) -> None:
+    # a fee of 260000.001 (three decimals): the JSON's problem was in one language whatever ?lang= said, and the
+    # notice was its header alone, an applicant's notice of nothing to claim with no word of the slip
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    next(i for i in profile["items"] if i["id"] == "l1")["annual_interest_paid"] = "260000.001"
+    answer = server.call("POST", "/match?policy=pinggu-ip-promotion&lang=zh", profile)
+    assert answer.status == 200
+    [error] = answer.json()["errors"]
+    [problem] = error["problems"]
+    assert problem["path"] == "items[2].annual_interest_paid"
+    assert problem["said"]["zh"]["message"] == "'260000.001' 不符合规定的格式：金额最多两位小数（元、角、分）"
+    assert problem["said"]["en"]["message"] == "'260000.001' is not in the expected form: an amount has at most two decimals (yuan and fen)"
+    text = server.call("POST", "/match?policy=pinggu-ip-promotion&format=text&lang=zh", profile).text
+    assert text.endswith(
+        "== 以下内容未能测算（请核对所填信息后再试）\n"
+        "  - pinggu-ip-promotion 2020.1: items[2].annual_interest_paid: '260000.001' 不符合规定的格式：金额最多两位小数（元、角、分）"
+        "（应为：以元为单位、最多两位小数的金额，与票据上的金额一致）\n"
+    )
+    page = server.call("POST", "/match?policy=pinggu-ip-promotion&format=html&lang=en", profile).text
+    assert "<h2>Not worked out, for what the facts given say (check them and ask again)</h2><ul><li>pinggu-ip-promotion 2020.1:" in page
 
 
 def test_match_is_in_the_openapi_document(server: Server) -> None:

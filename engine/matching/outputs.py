@@ -211,7 +211,25 @@ def notice_text(result: ProfileResult, lang: str) -> str:
                 out.append("  - " + (msg("match.line", heading=heading, amount=amount).render(lang) if amount else heading))
                 out += [f"      {d}" for d in details]
         out += ["", msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang)]
+    if result.errors:
+        out += ["", "== " + msg("match.notice_not_judged").render(lang), *(f"  - {line}" for line in _not_judged(result, lang))]
     return "\n".join(out) + "\n"
+
+
+def _not_judged(result: ProfileResult, lang: str) -> list[str]:
+    """The profile's errors (`Matching.match`), each problem a line in `lang`: a notice says what it could not work
+    out, or an applicant with a slip would read a notice of nothing to claim."""
+    out = []
+    for error in result.errors:
+        head = " ".join(str(error[k]) for k in ("policy", "version") if error.get(k))
+        if "problems" not in error:
+            out.append(f"{head}: {error.get('said', {}).get(lang, error.get('message'))}")
+        for p in error.get("problems", ()):
+            words = p.get("said", {}).get(lang, {})
+            line = f"{head}: {p.get('path') or p.get('field') or ''}: {words.get('message', p.get('message'))}"
+            expected = words.get("expected", p.get("expected"))
+            out.append(msg("match.notice_not_judged_expected", line=line, expected=expected).render(lang) if expected else line)
+    return out
 
 
 def notice_html(result: ProfileResult, lang: str) -> str:
@@ -236,6 +254,9 @@ def notice_html(result: ProfileResult, lang: str) -> str:
                 body += [f"<p>{e(d)}</p>" for d in details]
                 body.append("</div>")
         body.append(f'<p class="total">{e(msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang))}</p>')
+    if result.errors:
+        body.append(f"<h2>{e(msg('match.notice_not_judged').render(lang))}</h2>")
+        body.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in _not_judged(result, lang)) + "</ul>")
     return (
         f'<!DOCTYPE html>\n<html lang="{e(msg("match.html_lang").render(lang))}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
