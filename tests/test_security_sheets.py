@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -767,6 +768,26 @@ def test_a_hand_edited_decision_is_named_not_rendered(tmp_path, capsys, recorded
     lines = captured.err.splitlines()
     assert lines[0] == "not a decision as the engine records it (1 problem(s))"
     assert lines[1].startswith(f"{path}:1:") and lines[1].endswith(": " + EDITS[how]), lines[1]
+
+
+def test_an_amount_edited_alone_is_named_not_rendered(tmp_path, capsys, recorded):
+    # an item's amount edited into another valid one: the page said "给予支持，99,999,999.00 元" beside the true total
+    # (the service's POST /explain renders a decision anyone sends). The engine writes the totals as the items' sums.
+    d = json.loads(json.dumps(recorded))
+    assert (d["items"][0]["status"], d["items"][0]["amount"]) == ("granted", "4200.00")  # 第五条（一）: half of 8,400.00
+    d["items"][0]["amount"] = "99999999.00"
+    total, granted = Decimal(d["total"]), Decimal(d["totals_by_status"]["granted"])
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+    assert main(["explain", "--policy", POLICY, str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[0] == "not a decision as the engine records it (2 problem(s))"
+    edited = " is not the sum of the items' amounts ({}): the decision has been edited; explain it as the engine recorded it"
+    assert lines[1].startswith(f"{path}:1:") and lines[1].endswith(f": total: {d['total']}" + edited.format(total - 4200 + 99999999))
+    granted_line = f": totals_by_status.granted: {d['totals_by_status']['granted']}" + edited.format(granted - 4200 + 99999999)
+    assert lines[2].endswith(granted_line), lines[2]
 
 
 def test_a_decision_edited_inside_a_step_is_a_message(tmp_path, capsys, recorded):

@@ -469,7 +469,8 @@ _CLOSED = (
 def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
     """A decision given to `explain` has the form of schemas/decision.schema.json and no key it does not know (ClaimError).
 
-    Only the form: a decision is explained as recorded, so a value edited into another valid one is not seen here.
+    Only the form: a decision is explained as recorded, so a value edited into another valid one is not seen here
+    (`check_recorded_rules` holds its rules to the policy, and its totals to its items' amounts).
     """
     from engine.language.validate import load_schema, schema_expected, schema_message, validator_for
 
@@ -531,6 +532,7 @@ def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: 
                     code="decision",
                 )
             )
+    problems += _sums_disagree(data, file)
     for i, grant in enumerate(data.get("grants") or ()):
         if grant.get("rule") not in rules:
             problems.append(
@@ -543,6 +545,23 @@ def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: 
             )
     if problems:
         raise ClaimError(problems, msg("render.not_recorded"))
+
+
+def _sums_disagree(data: Mapping[str, Any], file: str) -> list[Problem]:
+    """The decision's total, and its totals of the statuses that pay, against its items' amounts: an item's amount
+    edited alone (a forged page would show it beside the true total) is named; the engine writes them equal."""
+    items = data.get("items") or ()
+    problems = []
+    wanted: list[tuple[tuple[str, ...], Any, Any]] = [(("total",), data.get("total"), items)]
+    by_status = data.get("totals_by_status") or {}
+    wanted += [(("totals_by_status", s), by_status.get(s), [i for i in items if i.get("status") == s]) for s in ("granted", "reduced")]
+    for path, said, of in wanted:
+        if said is None:
+            continue
+        made = sum((Decimal(i["amount"]) for i in of), Decimal(0))
+        if Decimal(said) != made:
+            problems.append(Problem(msg("render.sum_disagrees", said=said, made=format(made, "f")), path=path, file=file, code="decision"))
+    return problems
 
 
 class RecordedDecisionError(RenderError):
