@@ -283,6 +283,21 @@ def test_bounds_on_body_and_items_and_the_next_request_is_served(server: Server)
     assert ok.status == 200 and ok.json()["items"][0]["amount"] == "100000.00"
 
 
+@pytest.mark.parametrize("path", ["/evaluate", "/evaluate?trace=false", "/explain"])
+def test_a_body_declared_too_large_is_refused_before_the_client_sends_it(server: Server, path: str) -> None:
+    # curl asks `Expect: 100-continue` for a body over 1 MB: the lean /evaluate path read the body first, so the server
+    # answered "100 Continue" and the client uploaded all of it before the 413 (the other routes refused at once)
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3000000\r\nExpect: 100-continue\r\n\r\n"
+        )
+        sock.sendall(head.encode("ascii"))
+        first = sock.recv(4096).split(b"\r\n", 1)[0]
+    assert first == b"HTTP/1.1 413 Request Entity Too Large", first
+
+
 def test_a_request_over_the_time_bound_is_503_and_health_still_answers(tmp_path: Path) -> None:
     srv = Server(tmp_path, "--timeout", "0.000001")
     try:

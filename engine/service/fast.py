@@ -205,6 +205,12 @@ class FastEvaluate:
             return
         trace, policy_id, _ = asked
         limits = self.svc.config.limits
+        for name, value in scope["headers"]:
+            # a body declared too large goes to the full route, which refuses it (413) before reading: reading it here
+            # would first have the server answer `Expect: 100-continue`, and the client send it all
+            if name == b"content-length" and value.isdigit() and int(value) > limits.max_body_bytes:
+                await self.app(scope, receive, send)
+                return
         message = await within(limits.body_seconds, receive)
         if message is None:  # not one byte of the body came in time: the full route would only wait again
             await self.refuse(send, scope, "slow-body", asked[2], started)
