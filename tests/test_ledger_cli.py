@@ -357,6 +357,44 @@ def test_reversal_amount_and_date_are_checked(policy, tmp_path):
         assert (rev["returned"], rev["decided_on"]) == ("1234.50", "2022-09-01")
 
 
+def test_an_officer_s_words_are_checked_before_the_ledger_keeps_them(policy, tmp_path):
+    # a reason left empty, or holding NUL and U+202E (which shows text reversed), and a round label of 60,000
+    # characters or with a space after it (another round than the one without it, so another budget) were all kept
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="C-2021"))  # 第七条（三）: 5万
+    base = ("ledger", "reverse", "--claim", "C-2021", "--item", "c1", "--ledger", url)
+    assert run(tmp_path, *base, "--reason", "").returncode == EXIT_USAGE  # ("reverse needs --claim, --item and --reason")
+    for reason, said in [
+        ("   ", "the reason is empty: say it in words"),
+        ("funds\u202e reclaimed", "the reason holds the invisible character U+202E (a control or direction mark, which changes how the text reads): type it again without it"),
+        ("x" * 2001, "the reason is 2001 characters long; at most 2000"),
+    ]:  # fmt: skip
+        r = run(tmp_path, *base, "--reason", reason)
+        assert (r.returncode, one_line_error(r)) == (EXIT_INVALID, f"error: {said}"), reason
+    r = run(tmp_path, "ledger", "finding", "--reason", "found\x07", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID,
+            "--fact", "fraud_finding_dates", "--value", "2021-06-30")  # fmt: skip
+    assert (
+        one_line_error(r)
+        == "error: the reason holds the invisible character U+0007 (a control or direction mark, which changes how the text reads): type it again without it"
+    )
+    for label, said in [
+        ("R-2021 ", "the round label 'R-2021 ' begins or ends with a space or a line end: labels are matched exactly, so it would be another round than the one without them"),
+        ("R" * 101, "the round label is 101 characters long; at most 100"),
+        ("R\n2021", "the round label holds the invisible character U+000A (a control or direction mark, which changes how the text reads): type it again without it"),
+    ]:  # fmt: skip
+        r = run(tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit", "--round", label,
+                "--out", "o", "--ledger", url)  # fmt: skip
+        assert (r.returncode, one_line_error(r)) == (EXIT_INVALID, f"error: {said}"), label
+        with pytest.raises(LedgerError, match="round label"):
+            Ledger(url).commit(policy, claim(item("ip_management_certification", "c2"), claim_id="C-2022"), round=label)
+    with Ledger(url) as ledger:
+        assert ledger.reversals() == [] and ledger.facts_on_record(ENTERPRISE_ID) == {}
+        assert [c for (c,) in ledger.db.query("SELECT claim_id FROM commits")] == ["C-2021"]
+    r = run(tmp_path, *base, "--reason", "资金已追回\n（区财政局 2022 年第 3 号决定）")  # (a reason may run over lines)
+    assert r.returncode == EXIT_OK, r.stderr
+
+
 def test_check_reversal_with_a_coarser_quantum():
     check_reversal(Decimal("100"), None, Decimal("1"))
     with pytest.raises(LedgerError, match="not a whole number of 1"):

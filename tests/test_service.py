@@ -478,6 +478,8 @@ def test_a_round_runs_as_a_job_with_progress_and_files(server: Server) -> None:
     # `commit=on` was taken as no: 202, a round that committed nothing, and no word of it
     on = server.call("POST", "/rounds?commit=on", ("\n".join(lines[:1]) + "\n").encode("utf-8"), token=OFFICER_TOKEN)
     assert on.status == 400 and on.json()["type"] == "urn:policy-engine:problem:invalid-request"
+    marked = server.call("POST", "/rounds?commit=true&round=R%E2%80%AE2021", b"{}\n", token=OFFICER_TOKEN)  # (U+202E)
+    assert marked.status == 400 and "U+202E" in marked.json()["detail"]
     assert server.call("POST", "/rounds?commit=true", b"{}\n").status == 401
     assert server.call("POST", "/rounds?commit=true", b"{}\n", token=READER_TOKEN).status == 403
     committed = server.call("POST", "/rounds?commit=true&round=R-2021", ("\n".join(lines[:1]) + "\n").encode("utf-8"), token=OFFICER_TOKEN)

@@ -64,7 +64,17 @@ from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.inputs import open_claims
-from engine.records.ledger import AlreadyCommitted, Audit, CommitResult, Ledger, LedgerError, default_url, masked_url, rank_round
+from engine.records.ledger import (
+    AlreadyCommitted,
+    Audit,
+    CommitResult,
+    Ledger,
+    LedgerError,
+    check_words,
+    default_url,
+    masked_url,
+    rank_round,
+)
 from engine.records.tabular import CsvOut, CsvRows, InputError, OutputError, Record, XlsxOut, output_dir, storable
 
 ZERO = Decimal(0)
@@ -384,6 +394,8 @@ def run_batch(
     """
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
+    if round_label is not None:  # (once, before anything: each commit would refuse it)
+        check_words(round_label, "round")
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
     newest = versions.newest
     stderr = stderr if stderr is not None else sys.stderr

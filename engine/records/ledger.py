@@ -45,6 +45,7 @@ import re
 import sqlite3
 import tempfile
 import time
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -428,6 +429,31 @@ def _connect(url: str, *, create: bool = True) -> _Backend:
     if "://" not in url:  # a bare path
         return _SQLite(f"sqlite:///{url}", url, create=create)
     raise LedgerUrlError(msg("ledger.unknown_url", url=masked_url(url)))
+
+
+#: at most this many characters in an officer's reason, and in a round's label
+MAX_REASON = 2000
+MAX_ROUND_LABEL = 100
+#: the kinds of character no officer's words hold: controls (NUL), invisible formats (U+202E shows text reversed),
+#: surrogates, private use, unassigned
+_INVISIBLE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn"))
+
+
+def check_words(text: str, field: str) -> None:
+    """An officer's words the ledger keeps (`field`: "reason", or "round" for a round's label): some text, not too
+    long, with no invisible character; a label as it will be matched (no space or line end around it, none inside)."""
+    what = msg(f"ledger.words.{field}")
+    if not isinstance(text, str) or not text.strip():
+        raise LedgerError(msg("ledger.words.empty", field=what))
+    limit = MAX_ROUND_LABEL if field == "round" else MAX_REASON
+    if len(text) > limit:
+        raise LedgerError(msg("ledger.words.long", field=what, n=len(text), limit=limit))
+    allowed = "" if field == "round" else "\n\t"  # (a reason may run over lines)
+    bad = next((c for c in text if unicodedata.category(c) in _INVISIBLE and c not in allowed), None)
+    if bad is not None:
+        raise LedgerError(msg("ledger.words.invisible", field=what, char=f"U+{ord(bad):04X}"))
+    if field == "round" and text.strip() != text:
+        raise LedgerError(msg("ledger.words.spaces", label=repr(text)))
 
 
 def check_reversal(returned: Decimal | None, decided_on: str | None, quantum: Decimal = Decimal("0.01")) -> None:
@@ -920,6 +946,8 @@ class Ledger:
         (item id -> `engine.deciding.selection.Verdict`; see `engine.records.batch`): an item left out is refused.
         `audit`: recorded in the same transaction, with the outcome.
         """
+        if round is not None:
+            check_words(round, "round")
         parsed = submitted = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
         # of the application as the ledger compares it (optional facts that only state their default left out); a commit
         # recorded before the ledger compared so holds the hash of the application as submitted: that is the same too,
@@ -1087,6 +1115,7 @@ class Ledger:
         money quantum; never rounded), and all the grant's reversals together at most its amount.
         `decided_on`: the date of the decision to reclaim, a real YYYY-MM-DD date.
         """
+        check_words(reason, "reason")
         check_reversal(returned, decided_on, quantum)
         with self.db.locked():
             rows = self.db.query(
@@ -1133,6 +1162,7 @@ class Ledger:
 
         With `policy` (the CLI always gives it) the finding is checked first (`check_finding`).
         """
+        check_words(reason, "reason")
         if policy is not None:
             check_finding(policy, applicant_id, fact, value)
         with self.db.locked():

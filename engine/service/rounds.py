@@ -41,7 +41,7 @@ from starlette.routing import Route
 
 from engine.core.errors import EngineError
 from engine.core.i18n import msg, tr
-from engine.records.ledger import Audit
+from engine.records.ledger import Audit, LedgerError, check_words
 from engine.service.config import Config, Principal
 from engine.service.roundjob import FILES, JOB_FILE, LEDGER_ENV, LOG_FILE, job_spec, now, write_state
 
@@ -61,20 +61,20 @@ class Busy(Exception):
 
 @contextlib.contextmanager
 def _folder_lock(root: Path) -> Iterator[None]:
-    """An exclusive lock of the jobs folder, shared by every worker of the host (a lock file's `flock`; where there
-    is none, only this worker's own lock, held by the caller)."""
+    """An exclusive lock of the jobs folder, shared by every worker of the host (`flock` of the folder itself, so no
+    file is added to it; where there is none, only this worker's own lock, held by the caller)."""
     root.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on POSIX
         yield
         return
-    with open(root / ".start.lock", "a+b") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (the lock goes with it)
 
 
 class Jobs:
@@ -255,9 +255,15 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]
             raise busy
         if commit and svc.config.ledger_url is None:
             raise refusal("no-ledger", msg("service.detail.no_ledger"))
+        rnd = request.query_params.get("round")
+        if rnd is not None:
+            try:
+                check_words(rnd, "round")
+            except LedgerError as err:
+                raise refusal("invalid-request", err.args[0]) from None
         body = await read_body(svc, request, svc.config.limits.max_round_bytes)
         try:
-            job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, request.query_params.get("round"), who)
+            job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, rnd, who)
         except Busy:
             raise busy from None
         except EngineError as err:
