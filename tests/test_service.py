@@ -253,6 +253,16 @@ def test_problem_titles_follow_the_callers_language(server: Server) -> None:
     assert en.json()["problems"][0]["line"] == 1 and en.json()["problems"][0]["column"] == 14
 
 
+def test_json_refused_with_no_place_says_none_and_a_byte_order_mark_is_read_past(server: Server) -> None:
+    # NaN and nesting too deep have no line and column: the detail said "line None column None" ("第 None 行第 None 列");
+    # a body saved with a byte order mark (Notepad, PowerShell 5) was "Expecting value" at 1:1, where the command reads it
+    for body in (b'{"claim_id": NaN}', b"[" * 100_000 + b"]" * 100_000):
+        answer = server.call("POST", "/explain?lang=zh", body)
+        assert answer.status == 400 and "None" not in answer.json()["detail"], answer.text
+    with_bom = server.call("POST", "/evaluate?trace=false", b"\xef\xbb\xbf" + json.dumps(pledge_claim("BOM-1", "200000.00")).encode())
+    assert with_bom.status == 200 and with_bom.json()["items"][0]["amount"] == "100000.00"  # 50% of 200,000
+
+
 def test_explain_in_every_format_and_language(server: Server) -> None:
     c = pledge_claim("X-1", "200000.00")  # 50% of 200,000 = 100,000
     text_en = server.call("POST", "/explain?format=text&lang=en", c)

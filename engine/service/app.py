@@ -219,6 +219,8 @@ async def read_json(request: Request, svc: Service) -> tuple[Any, JsonText]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise Refusal("invalid-json", msg("service.detail.not_utf8", at=err.start)) from None
+    if text.startswith("\ufeff"):  # a byte order mark (Notepad, PowerShell 5): the JSON after it, as the command line reads it
+        text = text[1:]
     try:
         data = loads_json(text)
     except DuplicateKeyError as exc:
@@ -228,7 +230,13 @@ async def read_json(request: Request, svc: Service) -> tuple[Any, JsonText]:
     except ValueError as exc:
         line, col, text_of = getattr(exc, "lineno", None), getattr(exc, "colno", None), json_reason(exc)
         problem = Problem(msg("service.problem.not_json", message=text_of), file="request", line=line, column=col, code="syntax")
-        raise Refusal("invalid-json", msg("service.detail.not_json", line=line, column=col, message=text_of), [problem]) from None
+        # (a refusal with no place, NaN or nesting too deep, is said without one: it said "line None column None")
+        said = (
+            msg("service.detail.not_json", line=line, column=col, message=text_of)
+            if line is not None
+            else msg("service.detail.not_json_anywhere", message=text_of)
+        )
+        raise Refusal("invalid-json", said, [problem]) from None
     items = data.get("items") if isinstance(data, dict) else None
     if isinstance(items, list) and len(items) > svc.config.limits.max_items:
         limit = svc.config.limits.max_items
