@@ -171,6 +171,14 @@ def test_openapi_is_valid_3_1_and_embeds_each_versions_generated_claim_schema(se
         assert schemas[name] == embed(engine.claim_schema(engine.load_policy(path)), name)
     decision = json.loads((ROOT / "schemas" / "decision.schema.json").read_text(encoding="utf-8"))
     assert schemas["Decision"] == embed(decision, "Decision")
+    # the responses a route gives that the document left out (a red-team pass): 400 on the ledger's writes, 401 on
+    # every call (reads may need a token), 409 on the audit log without a ledger, 500 on every call
+    ops = {(path, method): op for path, methods in doc["paths"].items() for method, op in methods.items()}
+    assert all({"401", "500"} <= set(op["responses"]) for op in ops.values())
+    for path in ("/ledger/commit", "/ledger/reverse", "/ledger/findings"):
+        assert {"400", "401", "403", "408", "413"} <= set(ops[(path, "post")]["responses"]), path
+    assert {"401", "403", "409"} <= set(ops[("/ledger/audit", "get")]["responses"])
+    assert {"400", "401", "503"} <= set(ops[("/rounds", "post")]["responses"]) and "401" in ops[("/match", "post")]["responses"]
     body = doc["paths"]["/evaluate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {
         "anyOf": [

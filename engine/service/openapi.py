@@ -53,6 +53,36 @@ def _problems(*kinds: str) -> dict[str, Any]:
     return out
 
 
+#: the problems any call of its kind may get, besides those its route says (`_may_also`): every call (a server
+#: fault; a token asked for where reads need one, `--reads token`), a call with a body (not JSON, or not the fields
+#: asked; too large, too slow), a call with query parameters (one that is not one of its values), an officer's write
+_EVERY_CALL = ("internal", "unauthorized")
+_WITH_BODY = ("invalid-json", "invalid-request", "too-large", "slow-body")
+_WITH_PARAMETERS = ("invalid-request",)
+_OFFICER_WRITE = ("forbidden",)
+
+
+def _may_also(op: dict[str, Any]) -> None:
+    """`op`'s responses with every problem a call of its kind may get (each status once, its kinds' titles joined)."""
+    kinds = list(_EVERY_CALL)
+    if "requestBody" in op:
+        kinds += _WITH_BODY
+    if op.get("parameters"):
+        kinds += _WITH_PARAMETERS
+    if op.get("security"):
+        kinds += _OFFICER_WRITE
+    responses = op.setdefault("responses", {})
+    for status, entry in _problems(*kinds).items():
+        have = responses.get(status)
+        if have is None:
+            responses[status] = entry
+            continue
+        said = [t for t in entry["description"].split("; ") if t not in have.get("description", "").split("; ")]
+        if said:
+            have["description"] = "; ".join(filter(None, [have.get("description", ""), *said]))
+        have.setdefault("content", entry["content"])
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -197,7 +227,10 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 "summary": "The latest audit entries: who changed what, when (officer)",
                 "operationId": "ledgerAudit",
                 "security": WRITE,
-                "responses": {"200": _json({"type": "array", "items": {"type": "object"}}, "audit entries"), **_problems("forbidden")},
+                "responses": {
+                    "200": _json({"type": "array", "items": {"type": "object"}}, "audit entries"),
+                    **_problems("forbidden", "no-ledger"),
+                },
             }
         },
     }
@@ -359,6 +392,9 @@ def openapi_document(catalogue: Catalogue) -> dict[str, Any]:  # long because: t
         **_round_paths(),
         **match_paths(),
     }
+    for ops in paths.values():
+        for op in ops.values():
+            _may_also(op)
     return {
         "openapi": "3.1.0",
         "info": {
