@@ -496,6 +496,8 @@ def test_a_round_runs_as_a_job_with_progress_and_files(server: Server) -> None:
     # `commit=on` was taken as no: 202, a round that committed nothing, and no word of it
     on = server.call("POST", "/rounds?commit=on", ("\n".join(lines[:1]) + "\n").encode("utf-8"), token=OFFICER_TOKEN)
     assert on.status == 400 and on.json()["type"] == "urn:policy-engine:problem:invalid-request"
+    empty = server.call("POST", "/rounds?lang=en", b"\n \n")
+    assert empty.status == 400 and empty.json()["detail"] == "the round holds no application: send one JSON object per line"
     marked = server.call("POST", "/rounds?commit=true&round=R%E2%80%AE2021", b"{}\n", token=OFFICER_TOKEN)  # (U+202E)
     assert marked.status == 400 and "U+202E" in marked.json()["detail"]
     assert server.call("POST", "/rounds?commit=true", b"{}\n").status == 401

@@ -262,6 +262,8 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]
             except LedgerError as err:
                 raise refusal("invalid-request", err.args[0]) from None
         body = await read_body(svc, request, svc.config.limits.max_round_bytes)
+        if not body.strip():  # (it was started, and failed in its process naming the server's folder)
+            raise refusal("invalid-request", msg("service.detail.empty_round"))
         try:
             job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, rnd, who)
         except Busy:
