@@ -86,6 +86,24 @@ def test_the_language_flag_after_explain_and_report_chooses_too(capsys: pytest.C
     assert r.returncode == 0 and "pinggu-ip-promotion：1 个版本" in r.stdout, r.stderr
 
 
+def test_a_file_whose_name_starts_with_a_dash_gets_a_hint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `evaluate -c.json`: argparse reads it as an option and says only that CLAIM is missing
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-c.json").write_bytes((ROOT / "examples" / "claim_enterprise_2021.json").read_bytes())
+    for lang, hint in (
+        ("en", "'-c.json' is a file, but its name starts with '-', so it was read as an option: write ./-c.json, or put -- before it"),
+        ("zh", "“-c.json”是文件，但文件名以“-”开头，被当作选项读取：请写作 ./-c.json，或在它前面加 --"),
+    ):
+        with pytest.raises(SystemExit) as stop:
+            main(["--lang", lang, "evaluate", "--policy", str(POLICY_PATH), "-c.json"])
+        assert stop.value.code == EXIT_USAGE
+        assert capsys.readouterr().err.endswith(hint + "\n")
+    assert main(["evaluate", "--policy", str(POLICY_PATH), "--", "-c.json"]) == 0
+    assert main(["evaluate", "--policy", str(POLICY_PATH), "./-c.json"]) == 0
+
+
 def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--lang", "zh", "batch"])

@@ -160,6 +160,7 @@ class Parser(argparse.ArgumentParser):
             self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help=msg("cli.argparse.help"))
 
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> tuple[Any, list[str]]:  # type: ignore[override]
+        self._given = list(sys.argv[1:] if args is None else args)  # (for `error`'s hint)
         with argparse_words():
             return super().parse_known_args(args, namespace)
 
@@ -172,6 +173,11 @@ class Parser(argparse.ArgumentParser):
             return super().format_help()
 
     def error(self, message: str) -> Any:
+        given = getattr(self, "_given", [])
+        given = given[: given.index("--")] if "--" in given else given
+        dashed = next((a for a in given if a.startswith("-") and a != "-" and os.path.exists(a)), None)
+        if dashed is not None:  # a file whose name starts with '-' was read as an option
+            message = f"{message}\n{tr(msg('cli.dashed_file', name=dashed))}"
         with argparse_words():
             super().error(message)
 
