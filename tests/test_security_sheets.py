@@ -1154,6 +1154,26 @@ def test_explain_given_an_error_record_says_what_it_is(tmp_path, capsys):
     )
 
 
+def test_a_batch_s_own_outputs_given_as_applications_are_said_to_be_what_they_are(tmp_path, capsys):
+    # decisions.jsonl given to batch, match or batch-template --from was read as applications: every line refused
+    # for its unknown fields ("format", "policy", "standing"...), or, in the template, written as rows
+    out = tmp_path / "o"
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    assert main(["batch", *args, str(ROOT / "examples" / "round_2021.jsonl"), "--out", str(out)]) == 3
+    decision = "a decision (a line of a batch's decisions.jsonl), not an application: give the applications it was decided from"
+    record = "a batch's error record (a line of errors.jsonl), not an application: mend the application it names and give that"
+    assert main(["batch", *args, str(out / "decisions.jsonl"), "--out", str(tmp_path / "again")]) == 3
+    errors = [json.loads(x) for x in (tmp_path / "again" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(errors) == 6 and {e["error"] for e in errors} == {decision}  # (the six decided applications of the round)
+    assert errors[0]["said"]["zh"] == "这是一份决定（批量处理 decisions.jsonl 中的一行），不是申请：请提供作出该决定所依据的申请"
+    capsys.readouterr()
+    assert main(["batch-template", "--policy", POLICY, "--lang", "en", "--from", str(out / "errors.jsonl"), str(tmp_path / "t.xlsx")]) == 3
+    assert capsys.readouterr().err == f"warning: {out / 'errors.jsonl'}:1: left out of the workbook, it cannot be read: {record}\n"
+    assert main(["match", "--policy", POLICY, str(out / "decisions.jsonl"), "--out", str(tmp_path / "m"), "-q", "--no-notices"]) == 3
+    matched = [json.loads(x) for x in (tmp_path / "m" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {m["errors"][0]["problems"][0]["message"] for m in matched} == {decision} and not any(m["matches"] for m in matched)
+
+
 def test_a_workbook_value_in_a_column_with_no_heading_is_refused_not_dropped(tmp_path, capsys):
     # a value past the last heading (or under a blank one) was never read, and nothing said so: the application was
     # decided without it

@@ -24,7 +24,7 @@ from engine.core.errors import os_reason
 from engine.core.i18n import msg, tr
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch, where_text
-from engine.records.inputs import open_claims
+from engine.records.inputs import open_claims, other_record
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
 from engine.records.workers import MAX_WORKERS
@@ -135,11 +135,12 @@ def cmd_template(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         try:
             for r in reader:
-                if r.data is not None:
+                other = other_record(r.data)  # (a decision line or an error record: not an application's row)
+                if r.data is not None and other is None:
                     claims.append(r.data)
                     continue
                 left_out += 1  # (an application that cannot be read: said, never dropped without a word)
-                first = (r.problems or [{}])[0]
+                first = {"message": other} if other is not None else (r.problems or [{}])[0]
                 said = tr(first["message"]) if first.get("message") is not None else ""
                 say(msg("cli.warning", warning=msg("cli.template.left_out", where=where_text(r.where), reason=said)), err=True)
         except InputError as err:

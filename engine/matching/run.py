@@ -32,7 +32,7 @@ from engine.language.model import CompiledPolicy
 from engine.matching.matcher import ignored, match_claim, parse_profile
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
 from engine.records.batch import Progress, said, said_problem
-from engine.records.inputs import open_claims
+from engine.records.inputs import open_claims, other_record
 from engine.records.ledger import Ledger
 from engine.records.tabular import Record, output_dir
 
@@ -105,6 +105,9 @@ def _setup(sets: Sequence[PolicySet], ledger_url: str | None, notices: Path | No
 
 
 def _one(number: int, data: Any, where: dict[str, Any], problems: list[Any]) -> dict[str, Any]:
+    other = other_record(data)  # (a decision line or an error record: not a profile)
+    if other is not None:
+        data, problems = None, [{"field": None, "message": other, **where}]
     if not isinstance(data, dict):
         errors = [{"input": where, "problems": [said_problem(p) for p in problems]}]
         return {"profile": str(number), "applicant_id": "", "name": "", "matches": [], "errors": errors}

@@ -55,7 +55,7 @@ from typing import IO, Any
 
 import msgspec
 
-from engine.core.errors import EngineError
+from engine.core.errors import ClaimError, EngineError, Problem
 from engine.core.i18n import FALLBACK, Msg, language, languages, lookup, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import Claim, parse_claim, parse_claim_json
@@ -63,7 +63,7 @@ from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.inputs import open_claims
+from engine.records.inputs import open_claims, other_record
 from engine.records.ledger import (
     AlreadyCommitted,
     Audit,
@@ -707,9 +707,15 @@ def _ledger_exists(url: str) -> bool:
 def read_claim(policy: CompiledPolicy, rec: Record) -> Claim:
     """The claim of a record that has data: from its JSON text by the fast intake when the input is JSON (the same
     claim, or the same problems, as `parse_claim` of its data: tests/test_fast_intake.py), else from its data."""
-    if rec.text is not None:
-        return parse_claim_json(policy, rec.text, file=rec.where.get("file"))
-    return parse_claim(policy, rec.data, file=rec.where.get("file"))
+    try:
+        if rec.text is not None:
+            return parse_claim_json(policy, rec.text, file=rec.where.get("file"))
+        return parse_claim(policy, rec.data, file=rec.where.get("file"))
+    except ClaimError:
+        other = other_record(rec.data)  # (a decision line or an error record given as an application: said as such)
+        if other is None:
+            raise
+        raise ClaimError([Problem(other, file=rec.where.get("file"))], other) from None
 
 
 def commit_record(

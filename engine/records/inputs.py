@@ -13,6 +13,7 @@ from engine.core.errors import ClaimError, EngineError, PathPart, Problem, forma
 from engine.core.i18n import msg
 from engine.core.jsonpos import Positions, json_positions, locate_in
 from engine.deciding.claims import DuplicateKeyError, loads_json
+from engine.deciding.decision import DECISION_FORMAT
 from engine.language.model import CompiledPolicy
 from engine.language.source import parse_yaml, read_text
 from engine.records.tabular import InputError, Reader, Record, open_input
@@ -37,6 +38,23 @@ class JsonText:
 
 #: a UTF-8 byte order mark, as text: what Windows' editors put before a UTF-8 file's first character
 _BOM = "\ufeff"
+
+
+#: the format a decision line names, of any version (`DECISION_FORMAT` is this one's)
+_DECISION_FORMATS = (DECISION_FORMAT.partition("@")[0] + "@",)
+
+
+def other_record(data: Any) -> Any:
+    """Why `data` is not an application though it is a JSON object a batch writes (a decision line, an error
+    record), as a message; None for anything else (an application, or something its own checks will name)."""
+    if not isinstance(data, Mapping):
+        return None
+    form = data.get("format")
+    if isinstance(form, str) and form.startswith(_DECISION_FORMATS):
+        return msg("input.a_decision")
+    if {"error", "problems", "where"} <= data.keys() and "items" not in data:
+        return msg("input.an_error_record")
+    return None
 
 
 def read_document(path: str | Path) -> tuple[Any, Locator]:
