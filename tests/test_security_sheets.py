@@ -262,7 +262,9 @@ def test_a_damaged_sheet_is_an_input_error_not_a_traceback(tmp_path, policy):
     xml = _sheet(ITEMS_XML)
     cut = xml[: xml.index(b"<row r=") + 2000]  # its dimension is read when the workbook opens; the rows break off
     bomb = _rezip(tmp_path / "cut.xlsx", replace={ITEMS_XML: cut})
-    with pytest.raises(InputError, match=re.escape(f"{bomb} sheet items: not readable (ParseError: ")):
+    with pytest.raises(
+        InputError, match=re.escape(f"{bomb} sheet items: not readable (its content is damaged (XML not well-formed at line 1")
+    ):
         engine.records.tabular.open_input(bomb, policy)
 
 
@@ -1172,6 +1174,42 @@ def test_a_batch_s_own_outputs_given_as_applications_are_said_to_be_what_they_ar
     assert main(["match", "--policy", POLICY, str(out / "decisions.jsonl"), "--out", str(tmp_path / "m"), "-q", "--no-notices"]) == 3
     matched = [json.loads(x) for x in (tmp_path / "m" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {m["errors"][0]["problems"][0]["message"] for m in matched} == {decision} and not any(m["matches"] for m in matched)
+
+
+def test_a_damaged_workbook_or_a_zip_that_is_none_says_why_in_the_officer_s_language(tmp_path, capsys):
+    # openpyxl's own words came inside the Chinese message ("There is no item named '[Content_Types].xml' in the
+    # archive", "ParseError: not well-formed (invalid token): line 1, column 9448")
+    with zipfile.ZipFile(ROOT / "examples" / "round_2021.xlsx") as z:
+        parts = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+
+    def book(name, parts, stored=False):
+        with zipfile.ZipFile(tmp_path / name, "w", zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED) as z:
+            for n, data in parts:
+                z.writestr(n, data)
+        return tmp_path / name
+
+    plain = book("plain.xlsx", [("readme.txt", b"hello")])
+    docx = book("docx.xlsx", [("[Content_Types].xml", b'<?xml version="1.0"?><Types/>'), ("word/document.xml", b"<w/>")])
+    items = next(n for n, d in parts if n.startswith("xl/worksheets/") and b"item.patent_id" in d)
+    bad = book("bad.xlsx", [(n, d.replace(b"<sheetData>", b"<sheetData><<") if n == items else d) for n, d in parts])
+    crc = book("crc.xlsx", parts, stored=True)
+    data = bytearray(crc.read_bytes())
+    at = data.find(b"<sheetData")
+    data[at + 50 : at + 52] = b"ZZ"  # (stored, not compressed: the bytes of the sheet itself, its CRC now wrong)
+    crc.write_bytes(bytes(data))
+    zh = "请用 Excel 或 WPS 另存为 .xlsx"
+    not_one = "不是 Excel 工作簿（可能是改了扩展名的 .docx 或其他 zip 文件）"
+    cases = [
+        (plain, f"错误：{plain}：不是可读取的 .xlsx 工作簿（缺少每个工作簿都有的 [Content_Types].xml：{not_one}）；{zh}"),
+        (docx, f"错误：{docx}：不是可读取的 .xlsx 工作簿（缺少每个工作簿都有的 xl/workbook.xml：{not_one}）；{zh}"),
+        (bad, f"错误：{bad} 工作表 items：无法读取（内容已损坏（第 1 行第 "),  # (where the "<<" is)
+        (crc, f"错误：{crc}：不是可读取的 .xlsx 工作簿（文件已损坏（压缩数据校验不符）：请从原处重新获取，或重新保存一份）；{zh}"),
+    ]
+    for path, said in cases:
+        args = ["--lang", "zh", "batch", "--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), str(path), "--out", str(tmp_path / "o")]
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(said) and "There is no item" not in err and "ParseError" not in err, err
 
 
 def test_a_workbook_value_in_a_column_with_no_heading_is_refused_not_dropped(tmp_path, capsys):

@@ -1301,6 +1301,27 @@ def _zip_reason(exc: BaseException) -> Msg | str:
     return str(exc)  # a damaged part (zlib's, the XML parser's own words): rare, and the fix is the same
 
 
+_NO_ITEM = re.compile(r"There is no item named '([^']*)' in the archive")
+
+
+def _workbook_reason(exc: BaseException) -> Msg | str:
+    """Why openpyxl could not read a workbook whose zip opened, in the reader's language where a person meets it: a
+    zip that is no workbook (a part missing), a damaged part; else its type and words."""
+    found = _NO_ITEM.search(str(exc)) if isinstance(exc, KeyError) else None
+    if found is not None:
+        return msg("sheet.reason.missing_part", part=found.group(1))
+    if "no valid workbook part" in str(exc):  # (openpyxl's InvalidFileException: its content types name none)
+        return msg("sheet.reason.missing_part", part="xl/workbook.xml")
+    position = getattr(exc, "position", None)  # (ElementTree's ParseError: the line and column in the part)
+    if type(exc).__name__ == "ParseError" and isinstance(position, tuple) and len(position) == 2:
+        return msg("sheet.reason.bad_xml", line=position[0], column=position[1])
+    if isinstance(exc, zlib.error | zipfile.BadZipFile | EOFError):
+        return msg("sheet.reason.damaged")
+    if isinstance(exc, OSError):
+        return _zip_reason(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
 #: what else a batch workbook's sheets may be called (the template's own names are the codes)
 SHEET_NAMES = {APPLICANTS_SHEET: ("申请人", "申请", "applicant"), ITEMS_SHEET: ("事项", "申报事项", "item")}
 
@@ -1396,7 +1417,7 @@ class XlsxReader(_TabularReader):
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
-            raise InputError(msg("sheet.not_workbook", file=str(path), reason=str(exc))) from None
+            raise InputError(msg("sheet.not_workbook", file=str(path), reason=_workbook_reason(exc))) from None
         try:
             found = {sheet: _find_sheet(path, wb.sheetnames, sheet) for sheet in (APPLICANTS_SHEET, ITEMS_SHEET)}
             apps, items = self.cols.header_sets()
@@ -1406,9 +1427,7 @@ class XlsxReader(_TabularReader):
                 except InputError:
                     raise
                 except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
-                    raise InputError(
-                        msg("sheet.sheet_unreadable", file=str(path), sheet=sheet, reason=f"{type(exc).__name__}: {exc}")
-                    ) from None
+                    raise InputError(msg("sheet.sheet_unreadable", file=str(path), sheet=sheet, reason=_workbook_reason(exc))) from None
         finally:
             wb.close()
         self.spool.index()
