@@ -274,8 +274,8 @@ def test_match_s_error_records_say_their_words_in_both_languages(tmp_path: Path)
     }
     [problem] = second["errors"][0]["problems"]
     assert problem["said"] == {
-        "en": {"message": "a claim must be an object, not list"},
-        "zh": {"message": "每个申请应是一个 JSON 对象，而不是 list"},
+        "en": {"message": "a claim must be an object, not a list"},
+        "zh": {"message": "每个申请应是一个 JSON 对象，而不是列表"},
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from engine.core.i18n import Msg, lookup, msg, tr
@@ -43,6 +44,23 @@ _JSON_REASONS = (
     ("Extra data", "extra"),
     ("Illegal trailing comma", "trailing_comma"),
 )
+
+
+def json_kind(value: Any) -> Msg:
+    """What kind of JSON value `value` is, in the reader's language ("a list", "列表"): not Python's name for it."""
+    if value is None:
+        kind = "null"
+    elif isinstance(value, bool):
+        kind = "boolean"
+    elif isinstance(value, int | float | Decimal):
+        kind = "number"
+    elif isinstance(value, str):
+        kind = "text"
+    elif isinstance(value, list | tuple):
+        kind = "list"
+    else:
+        kind = "object"
+    return msg(f"core.json_kind.{kind}")
 
 
 def json_reason(exc: Exception) -> Msg | str:

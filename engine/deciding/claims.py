@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal, Union
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from engine.core.errors import ClaimError, PathPart, Problem
+from engine.core.errors import ClaimError, PathPart, Problem, json_kind
 from engine.core.i18n import Msg, language, msg
 from engine.core.identifiers import FORMATS, PROBLEMS
 from engine.core.jsonpos import first_duplicate
@@ -1312,7 +1312,7 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         if claim is not None:
             return claim
     if not isinstance(data, Mapping):
-        raise ClaimError([Problem(msg("claim.not_object", kind=type(data).__name__), file=file, code="claim")], msg("claim.invalid"))
+        raise ClaimError([Problem(msg("claim.not_object", kind=json_kind(data)), file=file, code="claim")], msg("claim.invalid"))
     # raw bounds first (they protect the validators), then "fast accept, slow explain": a claim the
     # compiled checker accepts has no schema errors; otherwise jsonschema lists them as it always did
     problems = [] if _raw_clean(data) else _raw_problems(data)

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path, json_reason
+from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path, json_kind, json_reason
 from engine.core.i18n import msg
 from engine.core.jsonpos import Positions, json_positions, locate_in
 from engine.deciding.claims import DuplicateKeyError, loads_json
@@ -159,7 +159,7 @@ class _OneClaim(Reader):
         yield (
             Record(1, where, data)
             if isinstance(data, dict)
-            else Record(1, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
+            else Record(1, where, None, [{"field": None, "message": msg("input.not_object", kind=json_kind(data)), **where}])
         )
 
 

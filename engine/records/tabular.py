@@ -35,7 +35,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
-from engine.core.errors import format_path, json_reason, os_reason
+from engine.core.errors import format_path, json_kind, json_reason, os_reason
 from engine.core.i18n import Msg, language, msg, tr
 from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
@@ -326,7 +326,7 @@ class JsonLinesReader(_BytesProgress):
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(exc)), **where}])
                 continue
             if not isinstance(data, dict):
-                yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=json_kind(data)), **where}])
                 continue
             yield Record(n, where, data, text=text)
 
@@ -452,7 +452,7 @@ class JsonListReader(_BytesProgress):
             elif isinstance(data, dict):
                 yield Record(n, where, data, text=text)
             else:
-                yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=type(data).__name__), **where}])
+                yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=json_kind(data)), **where}])
 
 
 class YamlListReader(Reader):

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, json_kind
 from engine.core.i18n import msg
 from engine.matching.outputs import notice_html, notice_text, result_dict
 from engine.matching.run import Matching
@@ -51,7 +51,7 @@ def routes(svc: Service) -> list[Route]:
         if not isinstance(data, dict):
             raise Refusal(
                 "invalid-request",
-                detail("bad_param", lang_of(request), name="body", value=type(data).__name__, expected=msg("match.profile_object")),
+                detail("bad_param", lang_of(request), name="body", value=json_kind(data), expected=msg("match.profile_object")),
             )
         policy = request.query_params.get("policy")
         try:
