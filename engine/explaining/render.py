@@ -32,6 +32,8 @@ environment renders only the engine's own templates, which no policy text reache
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -81,6 +83,41 @@ if TYPE_CHECKING:
     from engine.language.model import CompiledPolicy
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+#: the report's own script, the only script a page of the engine's runs (`report.html.j2` writes it as `engine_script`)
+REPORT_SCRIPT = (TEMPLATE_DIR / "_report.js.j2").read_text(encoding="utf-8")
+#: what every page of the engine's states about itself (`with_page_policy`), and the service says in its header: its
+#: own style and that one script, nothing loaded from anywhere. A policy's templates may write any HTML into a page
+#: that lists every applicant; a script of theirs would not run.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    f"script-src 'sha256-{base64.b64encode(hashlib.sha256(REPORT_SCRIPT.encode('utf-8')).digest()).decode('ascii')}'; "
+    "base-uri 'none'; form-action 'none'"
+)
+_PAGE_META = f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">'
+#: a page's opening, up to where its policy goes: its doctype, `<html>` and `<head>` tags, whichever it starts with
+_OPENING = re.compile(r"(?:\s*<!doctype[^>]*>)?(?:\s*<html\b[^>]*>)?(?:\s*<head\b[^>]*>)?", re.IGNORECASE)
+_OPENING_CHARS = 1024  # (the engine's pages open in ~60; a longer opening gets its policy earlier, not later)
+
+
+def with_page_policy(page: str) -> str:
+    """`page` with its content security policy first, before anything a template wrote but its doctype, `<html>`
+    and `<head>` tags: a policy holds for what follows it."""
+    page = str.__str__(page)  # (a template's Markup would escape the tag added to it)
+    found = _OPENING.match(page, 0, _OPENING_CHARS)
+    at = found.end() if found is not None else 0
+    return page[:at] + _PAGE_META + page[at:]
+
+
+def _stating_its_policy(chunks: Iterable[str]) -> Iterator[str]:
+    """A page written in pieces, with its policy first (`with_page_policy` of its opening)."""
+    head = ""
+    pieces = iter(chunks)
+    for chunk in pieces:
+        head += str.__str__(chunk)
+        if len(head) >= _OPENING_CHARS or re.search(r"<(?!!|html\b|head\b|/)", head, re.IGNORECASE):
+            break  # (past the opening: a tag that is none of its own)
+    yield with_page_policy(head)
+    yield from pieces
 
 
 #: format -> template; `json` is the decision itself.
@@ -294,7 +331,8 @@ class Renderer:
             else:
                 text = self.recorded(decision)
             return text
-        return self.template(name).render(d=self.decision_data(decision), x=self.model(decision))
+        page = self.template(name).render(d=self.decision_data(decision), x=self.model(decision))
+        return with_page_policy(page) if fmt == "html" else page
 
     @in_engine_context
     def body_html(self, decision: Decision | Mapping[str, Any], anchor: str) -> Markup:
@@ -788,7 +826,7 @@ class ReportPage:
         self._unspool()
         with self._drawing():
             page: str = self.r.template(REPORT_TEMPLATE).render(**self._values())
-        return page
+        return with_page_policy(page)
 
     def _values(self) -> dict[str, Any]:
         return {
@@ -797,6 +835,7 @@ class ReportPage:
             "count": len(self.rows),
             "errors": self.errors,
             "grand_total": f"{self.total.quantize(CENT)}",
+            "engine_script": Markup(REPORT_SCRIPT),  # noqa: S704 -- the engine's own file, not the policy's
         }
 
     def write(self, path: str | Path) -> Path:
@@ -823,7 +862,7 @@ class ReportPage:
                 # the template's pieces joined a few hundred at a time (a mark is one expression's output, so never
                 # cut between two pieces): the same bytes, without a split, an encode and a write per piece
                 pieces: list[str] = []
-                for chunk in self.r.template(REPORT_TEMPLATE).generate(**self._values()):
+                for chunk in _stating_its_policy(self.r.template(REPORT_TEMPLATE).generate(**self._values())):
                     pieces.append(chunk)
                     if len(pieces) >= WRITE_PIECES:
                         put(f, "".join(pieces))

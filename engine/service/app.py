@@ -37,6 +37,7 @@ from engine.deciding.decision import DECISION_FORMAT
 from engine.deciding.evaluator import evaluate_claim
 from engine.explaining.render import (
     FORMATS,
+    PAGE_CSP,
     RecordedDecisionError,
     RenderError,
     check_recorded_form,
@@ -56,8 +57,8 @@ from engine.service.problems import MEDIA, pick_lang, problem_body
 T = TypeVar("T")
 CPU_THREADS = 2
 TEXT_MEDIA = {"text": "text/plain", "md": "text/markdown", "html": "text/html", "json": "application/json"}
-#: An explanation page runs its own inline script and style and loads nothing.
-HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+#: An explanation page runs its own style and the engine's one script (by its hash), and loads nothing.
+HTML_CSP = PAGE_CSP
 
 
 class Refusal(Exception):
