@@ -8,6 +8,7 @@ The allow-list lives in engine/language/expressions.py; SECURITY.md argues why e
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
 from regressions.support import TEST_LINE, load_tiny, tiny_claim
@@ -303,3 +304,72 @@ def test_simpleeval_reference_also_refuses_the_classic_escapes() -> None:
     for expr in ("item.__class__", "().__class__.__bases__", "open('x')", "__import__('os')"):
         with pytest.raises((FeatureNotAvailable, FunctionNotDefined, InvalidExpression, AttributeError, KeyError)):
             expressions.evaluate_with_simpleeval(expr, {"a": 1}, {}, {})
+
+
+# --- an amount's base and count, and what a formula computes (red-team of hostile policies, session 17) ---------------
+
+FEES = "    amount: {rate: 50%, of: item.official_fees_paid}"  # 第五条第（一）项 in policies/pinggu_2020.yaml
+
+
+def _pinggu_with(tmp_path, old: str, new: str):
+    import shutil
+
+    from conftest import POLICY_PATH
+
+    folder = tmp_path / "policy"
+    shutil.copytree(POLICY_PATH.parent / "texts", folder / "texts")
+    text = POLICY_PATH.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = folder / "p.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path, text[: text.index(old)].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    "amount, said",
+    [
+        ("{rate: 50%, of: item.date}", "the base of this amount, 'item.date', is a date, not a number"),
+        ("{rate: 50%, of: item.patent_id}", "the base of this amount, 'item.patent_id', is text, not a number"),
+        ("{rate: 50%, of: \"'None'\"}", "the base of this amount, \"'None'\", is text, not a number"),
+        ("{rate: 50%, of: 'item.official_fees_paid > 0'}", "the base of this amount, 'item.official_fees_paid > 0', is yes/no, not a number"),
+        ("{per_unit: 3000, count: item.patent_id}", "the count of this amount, 'item.patent_id', is text, not a whole number"),
+        ("{per_unit: 3000, count: item.official_fees_paid}", "the count of this amount, 'item.official_fees_paid', is an amount of money, not a whole number"),
+        ("{least: [{fixed: 1000}, {rate: 50%, of: item.date}]}", "the base of this amount, 'item.date', is a date, not a number"),
+    ],
+)  # fmt: skip
+def test_an_amount_s_base_or_count_of_another_kind_is_refused_at_load(tmp_path, amount, said) -> None:
+    # `validate` and `lint` passed them; every claim then failed with a traceback (a date times a Decimal), a yes/no
+    # was paid as 0 or 1 yuan, or a money count broke the decision's JSON
+    path, line = _pinggu_with(tmp_path, FEES, f"    amount: {amount}")
+    with pytest.raises(engine.PolicyError) as err:
+        engine.load_policy(path)
+    [problem] = err.value.problems
+    assert (problem.line, problem.code) == (line, "amount") and said in str(problem.message), str(problem)
+
+
+def test_a_formula_computing_more_than_any_amount_is_the_policy_s_error_not_a_grant(tmp_path) -> None:
+    # `of: item.official_fees_paid * 10**30` granted 4,200,000,000,000,000,000,000,000,000,000,000.00 yuan for an
+    # 8,400.00 fee, which `batch --commit` committed; a larger one was a decimal.InvalidOperation traceback
+    from conftest import claim, item
+
+    from engine.core.i18n import tr
+
+    fees = item("invention_patent_grant", "p1", official_fees_paid="8400.00")
+    cases = [
+        ("1000000000000000 * 1000000000000000", "4200000000000000000000000000000000.00"),  # 8,400.00 x 50% x 10^30
+        ("1000000000000000 * 1000000000000000 * 1000000000000000 * 1000000000000000", "a number past the engine's 28 digits"),
+    ]
+    for n, (factor, amount) in enumerate(cases):
+        path, _ = _pinggu_with(tmp_path / str(n), FEES, f"    amount: {{rate: 50%, of: 'item.official_fees_paid * {factor}'}}")
+        policy = engine.load_policy(path)
+        with pytest.raises(engine.PolicyError) as err:
+            engine.evaluate(policy, claim(fees, claim_id="BIG-1"))
+        [problem] = err.value.problems
+        assert problem.path == ("items", 0) and problem.item_id == "p1"
+        assert tr(problem.message, "en") == (
+            f"rule invention-patent-fees (第五条第（一）项) computes {amount} for item p1, more than any amount the engine pays "
+            "(999999999999.99): the rule's amount formula is wrong; nothing is decided by it"
+        )
+    assert engine.evaluate(engine.load_policy(_pinggu_with(tmp_path / "plain", FEES, FEES)[0]), claim(fees)).items[0].amount == Decimal(
+        "4200.00"
+    )

@@ -15,15 +15,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation, Overflow
 from decimal import getcontext as _getcontext
 from decimal import setcontext as _setcontext
 from types import CodeType
 from typing import Any, NamedTuple
 
-from engine.core.errors import ClaimError, Problem
+from engine.core.errors import ClaimError, PolicyError, Problem
 from engine.core.i18n import msg
-from engine.core.quantities import ROUNDING_MODES
+from engine.core.quantities import MAX_AMOUNT, ROUNDING_MODES
 from engine.deciding.claims import Claim
 from engine.deciding.codegen import ProbeWriter, RuleWriter, StandingWriter
 from engine.deciding.decision import ENGINE_CONTEXT, Decision, ItemDecision, Reason, in_engine_context, make_decision
@@ -332,12 +332,17 @@ def evaluate_claim(
 
         compiled = ctx.compiled_by_type[1 if trace else 0]
         if selection or losers:
-            decisions, grants = _decide_selected(compiled, claim, usage, standing, losers, selection)
+            decisions, grants = _decide_selected(policy, compiled, claim, usage, standing, losers, selection)
         else:  # (the common case: the same calls, without the two look-ups per item)
             decisions, grants = [], []
             keep, keep_grant = decisions.append, grants.append
             for item in claim.items:
-                d = compiled[item.type](item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)
+                try:
+                    d = compiled[item.type](item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)
+                except _BEYOND_DECIMALS:
+                    raise _beyond(policy, claim, item, None) from None
+                if d.asked > MAX_AMOUNT:
+                    raise _beyond(policy, claim, item, d.asked)
                 keep(d)
                 grant = d.grant
                 if grant is not None:
@@ -349,6 +354,7 @@ def evaluate_claim(
 
 
 def _decide_selected(
+    policy: CompiledPolicy,
     compiled: Mapping[str, Callable[..., ItemDecision]],
     claim: Claim,
     usage: Usage,
@@ -366,14 +372,39 @@ def _decide_selected(
     for item in claim.items:
         decide = compiled[item.type]  # the rule's generated function; it adds its grant to `usage`
         lost = item.id in losers
-        if selection and item.id in selection:
-            d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, selection[item.id])
-        else:
-            d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)
+        try:
+            if selection and item.id in selection:
+                d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, selection[item.id])
+            else:
+                d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)
+        except _BEYOND_DECIMALS:
+            raise _beyond(policy, claim, item, None) from None
+        if d.asked > MAX_AMOUNT:
+            raise _beyond(policy, claim, item, d.asked)
         decisions.append(d)
         if d.grant is not None:
             grants.append(d.grant)
     return decisions, grants
+
+
+#: what a computation past the engine's decimal context raises (a policy's formula of absurd size)
+_BEYOND_DECIMALS = (InvalidOperation, Overflow)
+
+
+def _beyond(policy: CompiledPolicy, claim: Claim, item: Any, amount: Decimal | None) -> PolicyError:
+    """An item whose rule computes more than any amount the engine pays (`MAX_AMOUNT`), or a number past its decimal
+    context: the policy's formula is wrong, not the claim, and nothing is paid by it (it was granted, and committed)."""
+    rule = policy.rules_by_type.get(item.type)
+    said = msg(
+        "render.amount_beyond",
+        rule=rule.id if rule is not None else item.type,
+        cites=rule.cites if rule is not None else "",
+        item=item.id,
+        amount=amount if amount is not None else msg("render.amount_beyond_digits"),
+        most=MAX_AMOUNT,
+    )
+    index = next((i for i, it in enumerate(claim.items) if it is item), 0)
+    return PolicyError([Problem(said, path=("items", index), code="policy.amount", item_id=item.id)], msg("render.amount_beyond_summary"))
 
 
 def _outside_window(policy: CompiledPolicy, claim: Claim) -> None:

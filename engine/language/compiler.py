@@ -30,8 +30,13 @@ from engine.core.quantities import (
 from engine.language import slips
 from engine.language.expressions import (
     COMPUTED_NAMES,
+    COUNT,
+    INTEGER,
+    NUM,
+    NUMBERS,
     CompiledExpression,
     ExpressionError,
+    _kind_word,
     compile_expression,
     literal_outcomes,
     suggest,
@@ -1003,6 +1008,17 @@ class _Compiler:
             return self.keyed(m, path, item_type, "amount")
         return self.rate_form(m, path, item_type, _text(m.get("base")), Decimal(1))
 
+    def numeric(self, compiled: CompiledExpression | None, path: Path_, what: str) -> CompiledExpression | None:
+        """`compiled`, the base (`what` "base") or the count ("count") an amount multiplies; refused here when it can
+        only be something else (a date, a text, yes or no, a sum of money as a count): every claim would fail at run
+        time, as a traceback, or be paid a yes/no as a number."""
+        kind = compiled.type if compiled is not None else None
+        allowed = NUMBERS if what == "base" else frozenset({COUNT, INTEGER, NUM})
+        if compiled is not None and kind is not None and kind not in allowed:
+            said = msg(f"loading.compile.{what}_not_number", source=repr(compiled.source), kind=_kind_word(kind))
+            self.error(path, said, msg(f"loading.compile.{what}_expected"), code="amount")
+        return compiled
+
     def rate_form(self, a: dict[str, Any], path: Path_, item_type: str, base: Text | None, default: Decimal) -> RateAmount | None:
         """`{rate: R, of: B}` (an amount or a computed ceiling; no `rate`: `default`): R a rate or a rate table
         `{by:, table:}`, B an expression or an amount table `{by:, table:}` (two-dimensional amounts, G5)."""
@@ -1011,7 +1027,7 @@ class _Compiler:
             of_table = self.keyed(a["of"], path + ("of",), item_type, "amount")
             of = of_table.by if of_table is not None else None
         else:
-            of = self.expr(a["of"], path + ("of",), [item_type])
+            of = self.numeric(self.expr(a["of"], path + ("of",), [item_type]), path + ("of",), "base")
         if isinstance(a.get("rate"), dict):  # a rate chosen by a scalar: {by:, table:, otherwise:}
             rates = self.keyed(a["rate"], path + ("rate",), item_type, "rate")
             return RateAmount(Decimal(0), of, base=base, rate_table=rates, of_table=of_table) if of and rates else None
@@ -1152,7 +1168,7 @@ class _Compiler:
             src = self.expr(a["external"], path + ("external",), t)
             return ExternalAmount(src, _text(a.get("pending"))) if src else None
         if "bands" in a:
-            of = self.expr(a["of"], path + ("of",), t)
+            of = self.numeric(self.expr(a["of"], path + ("of",), t), path + ("of",), "base")
             bands = []
             for n, b in enumerate(a["bands"]):
                 bp = path + ("bands", n)
@@ -1170,7 +1186,7 @@ class _Compiler:
                 )
             return BandsAmount(of, tuple(bands), base=base) if of else None
         if "per_unit" in a:
-            count = self.expr(a["count"], path + ("count",), t)
+            count = self.numeric(self.expr(a["count"], path + ("count",), t), path + ("count",), "count")
             max_count = a.get("max_count")
             if max_count is not None and max_count > MAX_COUNT:  # it could never bind, and per_unit x it outgrows the decimal context
                 self.error(
