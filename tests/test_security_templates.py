@@ -292,6 +292,11 @@ BOUNDS = {
         r"add up to more than 50000000 characters \(MAX_BUILT_FACTOR\)",
     ),
     "long text iterated": ("{{ ('x'|center(4000000))|wordwrap(1) }}", "MAX_ITERATED_CHARS"),
+    # (wrapping takes n²/width steps: 999,999 characters at width 1 took 13 s, past the 2 s budget, before the limit)
+    "long text wrapped": (
+        "{{ ('x'|center(999999))|wordwrap(1) }}",
+        r"wordwrap\(\) over a text of 999999 characters \(MAX_WRAPPED_CHARS 100000\)",
+    ),
     "self extends": ("{% extends 'explain.txt.j2' %}", "nested too deeply"),
     "division by zero": ("{{ 1 / 0 }}", "line 1: division by zero"),
 }
