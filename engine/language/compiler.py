@@ -36,8 +36,8 @@ from engine.language.expressions import (
     NUMBERS,
     CompiledExpression,
     ExpressionError,
-    _kind_word,
     compile_expression,
+    kind_word,
     literal_outcomes,
     suggest,
 )
@@ -1015,7 +1015,7 @@ class _Compiler:
         kind = compiled.type if compiled is not None else None
         allowed = NUMBERS if what == "base" else frozenset({COUNT, INTEGER, NUM})
         if compiled is not None and kind is not None and kind not in allowed:
-            said = msg(f"loading.compile.{what}_not_number", source=repr(compiled.source), kind=_kind_word(kind))
+            said = msg(f"loading.compile.{what}_not_number", source=repr(compiled.source), kind=kind_word(kind))
             self.error(path, said, msg(f"loading.compile.{what}_expected"), code="amount")
         return compiled
 

@@ -473,7 +473,7 @@ def _coarse(kinds: Iterable[str]) -> frozenset[str]:
     return frozenset(NUM if k in NUMBERS else k for k in kinds)
 
 
-def _kind_word(kind: str) -> Msg | str:
+def kind_word(kind: str) -> Msg | str:
     """One kind in the officer's words (`KIND_WORDS`, said in the reader's language); another as it is."""
     return msg(f"loading.kind.{kind}") if kind in KIND_WORDS else kind
 
@@ -490,7 +490,7 @@ def _words(kinds: frozenset[str], coarse: bool = False) -> Msg | str:
     shown = sorted((_coarse(kinds) if coarse else kinds) - {NONE}) or [NONE]
     if not coarse and len(shown) > 1 and set(shown) <= NUMBERS:
         shown = [NUM]
-    return either([_kind_word(k) for k in shown])
+    return either([kind_word(k) for k in shown])
 
 
 def _a(word: str) -> Msg:
@@ -920,7 +920,7 @@ class _Checker(ast.NodeTransformer):
                 declared = either([_a(t) for t in self.fact_types(arg.value.id, arg.attr)])
                 message = msg("loading.expr.needs_fact", name=name, words=words, fact=f"{arg.value.id}.{arg.attr}", declared=declared)
             else:
-                wanted = _kind_word(words) if words in KIND_WORDS else _a(words)
+                wanted = kind_word(words) if words in KIND_WORDS else _a(words)
                 message = msg("loading.expr.needs", name=name, wanted=wanted, arg=ast.unparse(arg), kinds=_words(kinds))
             raise self.fail(node, message, FUNCTION_DOCS.get(name))
 
