@@ -1240,3 +1240,46 @@ def test_a_workbook_value_in_a_column_with_no_heading_is_refused_not_dropped(tmp
     # blank text is no value, and a "#" row (the template's hints) is not read at all
     fine = with_cells("fine.xlsx", ("applicants", "Z3", "   "), ("items", "AH2", "a note beside the hints"))
     assert main(["batch", *args, str(fine), "--out", str(tmp_path / "o-fine")]) == 3
+
+
+def test_a_claim_id_showing_an_excel_error_value_is_refused_not_skipped(tmp_path, capsys):
+    # a claim id cell whose formula failed (a VLOOKUP that found nothing) shows #N/A: it starts with '#', as the
+    # template's hint rows do, so the row was skipped without a word: PG-2022-0001 was decided without its item l2,
+    # and #REF! in both sheets made an application vanish
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    wb["items"]["A5"] = "#N/A"  # (openpyxl writes it as an error cell, t="e", as Excel does)
+    wb.save(tmp_path / "na.xlsx")
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path)]
+    assert main(["batch", *args, "--lang", "en", str(tmp_path / "na.xlsx"), "--out", str(tmp_path / "o")]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'na.xlsx'} sheet items: cells A5 of the claim id column show a spreadsheet's error value (#N/A, "
+        "#REF!...: a formula that failed), so their rows' applications cannot be told: correct the formula or type the claim "
+        "ids, and save the workbook again\n"
+    )
+    path = _csv(tmp_path / "r.csv", [_row("C-1"), _row("#REF!"), _row("# a hint row, not read")])
+    assert main(["batch", *args, "--lang", "zh", str(path), "--out", str(tmp_path / "o")]) == 1
+    assert capsys.readouterr().err == (
+        f"错误：{path}：第 3 行的申请编号是电子表格的错误值（#N/A、#REF! 等：公式出错），无法判断该行属于哪份申请：请改正公式或直接"
+        "填写申请编号，再重新导出文件\n"
+    )
+
+
+def test_a_csv_value_past_the_headings_is_refused_not_dropped(tmp_path, capsys):
+    # an amount written 100,000.00 without quotes (an office system's export) is split by its comma: the second
+    # part was past the last heading and dropped, and the amount read as 100.00; a workbook refuses the same
+    path = tmp_path / "r.csv"
+    rows = [_row("C-1"), _row("C-2")]
+    _csv(path, rows)
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[2] += ",000.00"  # (C-2's row: one value more than the headings)
+    path.write_text("\r\n".join([*text, ""]), encoding="utf-8")
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    assert main(["batch", *args, str(path), "--out", str(tmp_path / "o")]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {path}: rows 3:{len(rows[0]) + 1} (row:column) hold more values than the heading row has headings, so they "
+        "would not be read (an amount written 100,000.00 without quotes is split by its comma): write amounts without "
+        "thousands separators, quote the value, or give the column a heading\n"
+    )
+    _csv(path, rows)  # (a trailing empty column, as Excel writes one, is still read)
+    path.write_text("\r\n".join(line + "," for line in path.read_text(encoding="utf-8").splitlines()) + "\r\n", encoding="utf-8")
+    assert main(["batch", *args, str(path), "--out", str(tmp_path / "o")]) == 0

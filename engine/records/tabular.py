@@ -41,6 +41,12 @@ from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_jso
 from engine.language.model import CompiledPolicy, FactSpec, Text
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: what a spreadsheet shows in a cell whose formula failed (a VLOOKUP that found nothing: #N/A): a value that starts
+#: with '#' like the template's hint rows, which are not read, but is no hint
+EXCEL_ERRORS = frozenset(
+    ("#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#BUSY!")
+    + ("#CONNECT!", "#UNKNOWN!", "#GETTING_DATA", "#PYTHON!")
+)
 LIST_SPLIT = re.compile(r"[;；\n]")
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "对", "√"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "×"}
@@ -1114,7 +1120,11 @@ class CsvReader(_TabularReader):
                 separator = msg("input.tabs" if "\t" in header[0] else "input.semicolons")
                 raise InputError(msg("input.csv_separator", file=str(path), separator=separator))
             header = self.cols.check([h.strip() for h in header], allowed, str(path))
+            while header and not header[-1]:  # (a trailing empty column: Excel writes one for a stray cell's width)
+                header.pop()
             key = header.index("claim_id")
+            unheaded: list[str] = []  # row:column of values with no heading
+            error_ids: list[str] = []  # rows whose claim id shows an error value
             rowno = 1
             while True:
                 rowno += 1
@@ -1133,10 +1143,19 @@ class CsvReader(_TabularReader):
                 if not any(c.strip() for c in row):
                     continue
                 cid = row[key].strip() if key < len(row) else ""
-                if cid.startswith("#"):
+                if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
+                    if cid.upper() in EXCEL_ERRORS:
+                        error_ids.append(str(rowno))
                     continue
+                if len(row) > len(header) or "" in header:  # (a value past the headings, or under a blank one, is never read)
+                    unheaded += [f"{rowno}:{i + 1}" for i, c in enumerate(row) if (i >= len(header) or not header[i]) and c.strip()]
                 cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h and h != "claim_id"}
                 self.spool.add("row", cid, rowno, cells)
+        where: Any = str(path)
+        if unheaded:  # as a workbook's (`XlsxReader._read_sheet`): refused whole, naming the places
+            raise InputError(_cells_said("input.unheaded", where, unheaded))
+        if error_ids:
+            raise InputError(_cells_said("input.error_value_ids", where, error_ids))
         self.spool.index()
         self.total = self.spool.count("row")
 
@@ -1344,7 +1363,7 @@ def _has_value(cell: Any) -> bool:
     return cell is not None and not (isinstance(cell, str) and not cell.strip())
 
 
-def _cells_said(key: str, where: Msg, refs: Sequence[str]) -> Msg:
+def _cells_said(key: str, where: Msg | str, refs: Sequence[str]) -> Msg:
     """The message `key` naming the first three cells or ranges of `refs`, or its `_more` form with how many more."""
     shown = ", ".join(refs[:3])
     if len(refs) > 3:
@@ -1464,6 +1483,7 @@ class XlsxReader(_TabularReader):
             if (self.cols.item.get(h) or self.cols.claim.get(h) or self.cols.applicant.get(h) or _NO_SPEC).type == "percent"
         }
         unheaded: list[str] = []  # data cells with no column heading: never read, so the workbook is refused
+        error_ids: list[str] = []  # claim ids showing an error value: the row's application cannot be told
         width = len(header)
         for rowno, row in enumerate(ws.iter_rows(min_row=2, values_only=not percent), 2):
             if percent:
@@ -1473,13 +1493,17 @@ class XlsxReader(_TabularReader):
             if row.count(None) == len(row) or not any(map(_has_value, row)):
                 continue
             cid = _cell_text(row[key] if key < len(row) else None)
-            if cid.startswith("#"):
+            if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
+                if cid.strip().upper() in EXCEL_ERRORS:
+                    error_ids.append(f"{_column_letter(key + 1)}{rowno}")
                 continue
             unheaded += [f"{_column_letter(i + 1)}{rowno}" for i, c in enumerate(row) if (i >= width or not header[i]) and _has_value(c)]
             cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
             self.spool.add(sheet, cid, rowno, cells)
         if unheaded:
             raise InputError(_cells_said("sheet.unheaded", where, unheaded))
+        if error_ids:
+            raise InputError(_cells_said("sheet.error_value_ids", where, error_ids))
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
