@@ -1283,3 +1283,26 @@ def test_a_csv_value_past_the_headings_is_refused_not_dropped(tmp_path, capsys):
     _csv(path, rows)  # (a trailing empty column, as Excel writes one, is still read)
     path.write_text("\r\n".join(line + "," for line in path.read_text(encoding="utf-8").splitlines()) + "\r\n", encoding="utf-8")
     assert main(["batch", *args, str(path), "--out", str(tmp_path / "o")]) == 0
+
+
+def test_an_id_number_typed_into_a_number_cell_is_refused_not_misread(tmp_path, capsys):
+    # Excel keeps 15 digits of a number: 110117198503122507 typed into a General cell is stored 1.10117198503123E+17,
+    # read as 110117198503123008, and about one such number in eleven still passed its check character: the
+    # application was decided, and its caps and history counted, under another person's ID
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    wb["applicants"]["E3"] = 1.10117198503123e17  # (the applicants sheet's applicant.id of PG-2022-0001)
+    wb.save(tmp_path / "id.xlsx")
+    out = tmp_path / "o"
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    assert main(["batch", *args, str(tmp_path / "id.xlsx"), "--out", str(out)]) == 3
+    [record] = [e for e in _lines(out / "errors.jsonl") if e["claim_id"] == "PG-2022-0001"]
+    assert record["problems"][0]["field"] == "applicant.id"
+    assert record["problems"][0]["message"] == (
+        "1.10117198503123e+17 is a number cell: a spreadsheet keeps only 15 digits of a number, so a longer code (an ID "
+        "number, a credit code) has lost its last digits: format the column as text (Format Cells › Text) and type the code again"
+    )
+    assert "PG-2022-0001" not in (out / "decisions.jsonl").read_text(encoding="utf-8")
+    path = _csv(tmp_path / "r.csv", [_row("C-1", **{"applicant.id": "1.10117E+17"})])  # (what Excel's CSV export writes)
+    assert main(["batch", *args, str(path), "--out", str(tmp_path / "c")]) == 3
+    [record] = _lines(tmp_path / "c" / "errors.jsonl")
+    assert record["problems"][0]["message"].startswith("'1.10117E+17' is a number cell: a spreadsheet keeps only 15 digits")

@@ -632,9 +632,18 @@ class Columns:
             if isinstance(value, _dt.date):
                 return value.isoformat(), None
             return str(value), None
+        if isinstance(value, float) and abs(value) >= _EXACT_DIGITS:  # an 18-digit ID typed into a number cell
+            return None, msg("input.long_number", value=repr(value))
+        if t == "identifier" and isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):  # (its CSV export)
+            return None, msg("input.long_number", value=repr(value.strip()))
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value), None
+
+
+#: a spreadsheet keeps 15 significant digits of a number: a number cell this large has lost digits of what was typed
+_EXACT_DIGITS = 1e15
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]+")  # how such a cell is exported as text (1.10117E+17)
 
 
 # --- closed choices: codes and the policy's labels ----------------------------------
