@@ -411,9 +411,9 @@ def test_a_round_larger_than_the_foresight_is_made_after_deciding_when_scaled(tm
 
 
 def test_an_application_given_twice_keeps_the_foresight(tmp_path: Path, monkeypatch) -> None:
-    # the same application twice in a round with a budget (a row copied in a workbook): the second is already
-    # committed, in the run and in the outputs' process's ledger, which keeps no decisions (it gives the round from
-    # the commit's row). The process foresees the round as the run decides it: nothing is made after deciding.
+    # the same application twice in a round with a budget (a row copied in a workbook): the second is its own error
+    # record (a claim id given again: it was decided again, and the round's totals doubled), in the run and in the
+    # outputs' process alike. The process foresees the round as the run decides it: nothing is made after deciding.
     from test_ledger_support import policy_with_budget
 
     budgeted = policy_with_budget(tmp_path, "10万")
@@ -425,7 +425,11 @@ def test_an_application_given_twice_keeps_the_foresight(tmp_path: Path, monkeypa
     calls = _spy_final_pass(monkeypatch)
     s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=url)
     decided = [json.loads(x) for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert decided[1]["claim_id"] == decided[3]["claim_id"] and decided[3]["ledger"]["status"] == "not_committed"
+    errors = [json.loads(x) for x in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [d["claim_id"] for d in decided].count(decided[1]["claim_id"]) == 1
+    again = [e for e in errors if e["where"]["line"] == 4]  # (the round's own bad lines have records of their own)
+    assert [e["claim_id"] for e in again] == [decided[1]["claim_id"]]
+    assert again[0]["problems"][0]["message"].startswith(f"claim id '{decided[1]['claim_id']}' again: it was first given at ")
     assert calls == [] and s.scaling == after.scaling != {} and s.warnings == []
     assert _files(tmp_path / "o") == _files(tmp_path / "after")
 

@@ -118,7 +118,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, claim in _claim_slips().items():
         text = json.dumps(claim, ensure_ascii=False)
         (d / f"{name}.json").write_text(text, encoding="utf-8")
-        lines.append(text)
+        if isinstance(claim.get("claim_id"), str):  # (in the round each its own application: a claim id is given once)
+            claim = {**claim, "claim_id": f"{claim['claim_id']}-{name}"}
+        lines.append(json.dumps(claim, ensure_ascii=False))
     (d / "trailing_comma.json").write_text('{"claim_id": "X",}', encoding="utf-8")
     lines.append('{"claim_id": "X",}')
     (d / "round.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")

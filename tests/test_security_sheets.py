@@ -1306,3 +1306,27 @@ def test_an_id_number_typed_into_a_number_cell_is_refused_not_misread(tmp_path, 
     assert main(["batch", *args, str(path), "--out", str(tmp_path / "c")]) == 3
     [record] = _lines(tmp_path / "c" / "errors.jsonl")
     assert record["problems"][0]["message"].startswith("'1.10117E+17' is a number cell: a spreadsheet keeps only 15 digits")
+
+
+def test_an_application_given_again_in_a_round_is_decided_once(tmp_path, capsys):
+    # a folder holding a workbook and its CSV export (or a JSON Lines file with a copied line): every application
+    # was decided twice, and the round's approved total doubled (2,984,400 for 1,492,200), with no warning
+    folder = tmp_path / "第一批 申报"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "round_2021.xlsx", folder / "甲 区.xlsx")
+    shutil.copy(ROOT / "examples" / "round_2021.jsonl", folder / "乙 区.jsonl")
+    out = tmp_path / "o"
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    assert main(["batch", *args, str(ROOT / "examples" / "round_2021.xlsx"), "--out", str(tmp_path / "alone")]) == 3
+    alone = json.loads((tmp_path / "alone" / "summary.json").read_text(encoding="utf-8"))
+    assert main(["batch", *args, str(folder), "--out", str(out)]) == 3
+    both = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert both["approved_total"] == alone["approved_total"]  # (decided once: the JSON Lines file's, first by name)
+    decided = [json.loads(x)["claim_id"] for x in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(decided) == len(set(decided)) == 6
+    again = [e for e in _lines(out / "errors.jsonl") if e["problems"][0]["message"].startswith("claim id ")]
+    assert [e["claim_id"] for e in again] == [f"PG-2022-000{n}" for n in range(1, 8)]  # the workbook's seven
+    assert again[0]["problems"][0]["message"] == (
+        f"claim id 'PG-2022-0001' again: it was first given at {folder / '乙 区.jsonl'}:1; an application is "
+        "decided once in a round, so this one is not: remove the repeat (an amended application goes in a later run, with --replace)"
+    )

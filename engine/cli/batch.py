@@ -23,8 +23,8 @@ from engine.cli.common import add_encoding_argument, add_policy_argument, explan
 from engine.core.errors import os_reason
 from engine.core.i18n import msg, tr
 from engine.deciding.versions import PolicySet
-from engine.records.batch import budget_table, run_batch, where_text
-from engine.records.inputs import open_claims, other_record
+from engine.records.batch import budget_table, run_batch
+from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
 from engine.records.workers import MAX_WORKERS

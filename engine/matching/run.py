@@ -90,7 +90,7 @@ def open_profiles(path: str | Path, policy: CompiledPolicy) -> tuple[Iterator[Re
     """The profiles of an input -- any input `batch` reads (`open_claims`: a single profile as a JSON or YAML
     object, a list, JSON Lines, CSV, XLSX, a folder of them, `FILE:N`) -- with how far reading has got (0..1, None
     when unknown) and how to close it. InputError when it cannot be read, or held no profile."""
-    reader = open_claims(path, policy)
+    reader = open_claims(path, policy, once=False)  # (profiles of one applicant may share an id: each is matched)
     return iter(reader), reader.fraction, reader.close
 
 

@@ -63,7 +63,7 @@ from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.inputs import open_claims, other_record
+from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import (
     AlreadyCommitted,
     Audit,
@@ -406,7 +406,9 @@ def run_batch(
     out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     try:
-        reader = open_claims(input_path, newest, encoding)  # tabular columns: the newest version's vocabulary
+        # tabular columns: the newest version's vocabulary; a claim id given again is an error record, but with
+        # --replace (an amendment after the original, in one run)
+        reader = open_claims(input_path, newest, encoding, once=not replace)
     except InputError as err:
         _input_failed(out, input_path, err)
         raise
@@ -432,7 +434,7 @@ def run_batch(
     verdicts: dict[str, dict[str, Verdict]] | None = None  # None: no rule has a round selection
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
-            verdicts = rank_round_of_input(versions, input_path, real, round_label, encoding)
+            verdicts = rank_round_of_input(versions, input_path, real, round_label, encoding, once=not replace)
         except BaseException:
             reader.close()
             if real is not None:
@@ -629,13 +631,18 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
 
 
 def rank_round_of_input(
-    versions: PolicySet, input_path: str | Path, real: Ledger | None, round_label: str | None, encoding: str | None = None
+    versions: PolicySet,
+    input_path: str | Path,
+    real: Ledger | None,
+    round_label: str | None,
+    encoding: str | None = None,
+    once: bool = True,
 ) -> dict[str, dict[str, Verdict]]:
     """The verdicts of the rules' round selections for the applications of the input, in input order
     (`engine.records.ledger.rank_round`); applications that cannot be read or decided take no place."""
 
     def claims() -> Iterator[tuple[CompiledPolicy, Claim]]:
-        reader = open_claims(input_path, versions.newest, encoding)
+        reader = open_claims(input_path, versions.newest, encoding, once=once)
         try:
             for rec in reader:
                 if rec.data is None:
@@ -978,15 +985,6 @@ def _problem_line(p: Mapping[str, Any], lang: str) -> str:
     """One problem of an error record as the report shows it: where, the field, what is wrong and the fix."""
     line = f"{where_text(p, lang)} {p.get('field') or ''}: {p.get('message')}"
     return line + tr(msg("batch.expected", expected=p["expected"]), lang) if p.get("expected") else line
-
-
-def where_text(where: Mapping[str, Any], lang: str | None = None) -> str:
-    """Where a record or a problem is, in a line: `file:line`, `file:sheet!row`, or a CSV file's row."""
-    if "sheet" in where:
-        return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
-    if "row" in where:
-        return tr(msg("batch.where_row", file=where.get("file"), row=where["row"]), lang)
-    return f"{where.get('file')}:{where.get('line')}"
 
 
 REPORT_LIMIT = 10_000  # the HTML report holds every application on one page (and in memory): larger rounds skip it
@@ -1854,7 +1852,7 @@ class _DryRun:
                 base.db.query("SELECT count(*) FROM commits")  # (SQLite takes a read's snapshot at its first read)
             conn.send(("ready", None))
             try:
-                reader = open_claims(self.input_path, self.versions.newest, self.encoding)
+                reader = open_claims(self.input_path, self.versions.newest, self.encoding, once=not self.replace)
                 said = time.monotonic()
                 try:
                     for n, rec in enumerate(reader, 1):

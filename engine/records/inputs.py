@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path, json_kind, json_reason
-from engine.core.i18n import msg
+from engine.core.i18n import Msg, msg, tr
 from engine.core.jsonpos import Positions, json_positions, locate_in
 from engine.deciding.claims import DuplicateKeyError, loads_json
 from engine.deciding.decision import DECISION_FORMAT
@@ -106,7 +106,7 @@ def split_selector(path: str | Path) -> tuple[Path, str | None]:
     return Path(text), None
 
 
-def open_claims(path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> Reader:
+def open_claims(path: str | Path, policy: CompiledPolicy, encoding: str | None = None, *, once: bool = True) -> Reader:
     """The applications of an input, one `Record` each in input order: what every command reads (batch, report,
     explain, evaluate, diff --claims, batch-template --from).
 
@@ -117,6 +117,7 @@ def open_claims(path: str | Path, policy: CompiledPolicy, encoding: str | None =
     columns of CSV and XLSX files.
 
     InputError when the input as a whole cannot be read, and, at the end of reading, when it held no application.
+    `once`: a claim id given again is that record's error (not for `match`, whose profiles may share an id).
     """
     real, selector = split_selector(path)
     if not real.exists():
@@ -124,7 +125,7 @@ def open_claims(path: str | Path, policy: CompiledPolicy, encoding: str | None =
     reader: Reader = _FolderReader(real, policy, encoding) if real.is_dir() else _open_file(real, policy, encoding)
     if selector is not None:
         reader = _Selected(reader, real, selector)
-    return _NonEmpty(reader, str(path))
+    return _NonEmpty(reader, str(path), once)
 
 
 def _open_file(path: Path, policy: CompiledPolicy, encoding: str | None) -> Reader:
@@ -280,13 +281,29 @@ class _Selected(Reader):
         self.inner.close()
 
 
+def place_of(where: Mapping[str, Any]) -> Msg | str:
+    """Where a record or a problem is: `file:line`, `file:sheet!row`, or a CSV file's row (said in the reader's language)."""
+    if "sheet" in where:
+        return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
+    if "row" in where:
+        return msg("batch.where_row", file=where.get("file"), row=where["row"])
+    return f"{where.get('file')}:{where.get('line')}"
+
+
+def where_text(where: Mapping[str, Any], lang: str | None = None) -> str:
+    """`place_of(where)` in a line, in `lang` (default: the reader's language)."""
+    return tr(place_of(where), lang)
+
+
 class _NonEmpty(Reader):
     """Its reader's records; InputError at the end when there was none (an empty input is an error, never a round
-    of nothing)."""
+    of nothing). A claim id given again (in another file of a folder, on another line) is that record's error: an
+    application is decided once in a round, and a repeat decided again doubled the round's totals."""
 
-    def __init__(self, inner: Reader, label: str) -> None:
+    def __init__(self, inner: Reader, label: str, once: bool = True) -> None:
         self.inner = inner
         self.label = label
+        self.once = once
         self.total = inner.total
 
     def fraction(self) -> float | None:
@@ -294,8 +311,17 @@ class _NonEmpty(Reader):
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
+        seen: dict[str, dict[str, Any]] = {}  # claim id -> where it was first given
         for rec in self.inner:
             n += 1
+            cid = rec.claim_id if rec.data is not None and self.once else None
+            if cid is not None:
+                first = seen.setdefault(cid, rec.where)
+                if first is not rec.where:
+                    problem = msg("input.claim_id_again", claim_id=repr(cid), first=place_of(first))
+                    rec.problems.append({"field": "claim_id", "message": problem, **rec.where})
+                    rec.data = rec.text = None
+                    rec.key = cid
             yield rec
         if n == 0:
             raise InputError(msg("input.empty", file=self.label))

@@ -124,7 +124,7 @@ def _keys(k: int) -> tuple[list[list[str]], bool, float]:
     cpu = time.process_time()
     job = _JOB
     assert job is not None
-    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding, once=not job.replace)
     out: list[list[str]] = []
     committed = False
     try:
@@ -199,7 +199,7 @@ def _decide(k: int) -> tuple[str, float]:
     path = os.path.join(job.folder, f"worker-{k}.pickle")
     scratch = Ledger(f"sqlite:///{os.path.join(job.folder, f'worker-{k}.sqlite')}")
     scratch.store_decisions = False  # nothing reads them back: no claim id is decided twice in a parallel run
-    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding, once=not job.replace)
     summary = BatchSummary()
     outputs = _worker_outputs(job, k)
     # the worker's own grants in a round are part of the merge's running total of it: once they alone pass every
