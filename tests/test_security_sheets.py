@@ -1330,3 +1330,18 @@ def test_an_application_given_again_in_a_round_is_decided_once(tmp_path, capsys)
         f"claim id 'PG-2022-0001' again: it was first given at {folder / '乙 区.jsonl'}:1; an application is "
         "decided once in a round, so this one is not: remove the repeat (an amended application goes in a later run, with --replace)"
     )
+
+
+def test_a_date_cell_where_a_number_goes_is_said_as_a_date_not_as_python_writes_it(tmp_path):
+    # a funding year typed as a date (Excel made it 2021-01-01): "datetime.datetime(2021, 1, 1, 0, 0) 不是整数"
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    wb["applicants"]["B3"] = dt.datetime(2021, 1, 1)  # (PG-2022-0001's claim.funding_year)
+    wb.save(tmp_path / "dt.xlsx")
+    run_batch(engine.load_policy(POLICY), tmp_path / "dt.xlsx", tmp_path / "o", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    [record] = [
+        e
+        for e in map(json.loads, (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines())
+        if e["claim_id"] == "PG-2022-0001"
+    ]
+    [problem] = record["problems"]
+    assert (problem["field"], problem["said"]["zh"]["message"]) == ("claim.funding_year", "2021-01-01 不是整数")

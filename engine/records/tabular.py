@@ -598,31 +598,33 @@ class Columns:
                 return True, None
             if word in FALSE_WORDS:
                 return False, None
-            return None, msg("input.not_yes_no", value=repr(value))
+            return None, msg("input.not_yes_no", value=_shown(value))
         if t == "percent":
             return _percent_value(value)
         if t == "decimal" and isinstance(value, float):  # a numeric cell (a 65%-formatted one is 0.65): its shortest decimal form
-            return (str(Decimal(repr(float(value)))), None) if math.isfinite(value) else (None, msg("input.not_number", value=repr(value)))
+            return (
+                (str(Decimal(repr(float(value)))), None) if math.isfinite(value) else (None, msg("input.not_number", value=_shown(value)))
+            )
         if t in ("integer", "count"):
             if isinstance(value, bool):
-                return None, msg("input.not_whole", value=repr(value))
+                return None, msg("input.not_whole", value=_shown(value))
             if isinstance(value, int):
                 return value, None
             if isinstance(value, float) and value.is_integer():
                 return int(value), None
             if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
                 return int(value), None
-            return None, msg("input.not_whole", value=repr(value))
+            return None, msg("input.not_whole", value=_shown(value))
         if t == "money":
             if isinstance(value, bool):
-                return None, msg("input.not_amount", value=repr(value))
+                return None, msg("input.not_amount", value=_shown(value))
             if isinstance(value, int):
                 return str(value), None
             if isinstance(value, float):  # a numeric spreadsheet cell: its shortest decimal form, never binary arithmetic
                 try:
                     return str(Decimal(repr(value))), None
                 except InvalidOperation:
-                    return None, msg("input.not_amount", value=repr(value))
+                    return None, msg("input.not_amount", value=_shown(value))
             return str(value), None
         if t == "date":
             if isinstance(value, _dt.datetime):
@@ -639,6 +641,16 @@ class Columns:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value), None
+
+
+def _shown(value: Any) -> str:
+    """A cell's value as a message shows it: a date cell as its date (not `datetime.datetime(2021, 1, 1, 0, 0)`), a
+    text quoted, a number as written."""
+    if isinstance(value, _dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != _dt.time() else value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return repr(value)
 
 
 #: a spreadsheet keeps 15 significant digits of a number: a number cell this large has lost digits of what was typed
