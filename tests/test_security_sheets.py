@@ -320,6 +320,25 @@ def _row(claim_id: str, **cells: str) -> dict[str, str]:
     return base
 
 
+def _edited_example(path: Path, cells: dict[str, Any]) -> Path:
+    """The example round's workbook with `cells` ("sheet!A1": value) changed, saved at `path`."""
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    for ref, value in cells.items():
+        sheet, cell = ref.split("!")
+        wb[sheet][cell] = value
+    wb.save(path)
+    return path
+
+
+def _batch_refuses(capsys: Any, tmp_path: Path, path: Path, lang: str = "en") -> str:
+    """What `batch` says of an input it refuses whole (exit 1, no decision written)."""
+    capsys.readouterr()
+    out = tmp_path / f"refused-{path.stem}"
+    assert main(["batch", "--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", lang, str(path), "--out", str(out)]) == 1
+    assert not (out / "decisions.jsonl").exists()
+    return str(capsys.readouterr().err)
+
+
 def _csv(path: Path, rows: list[dict[str, str]]) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, list(rows[0]))
@@ -964,20 +983,13 @@ def test_a_workbook_whose_formulas_were_never_computed_is_refused_and_says_how_t
     # a workbook a program wrote with formulas (openpyxl, a system's export) holds no value for them until a
     # spreadsheet saves it: read for values, the cells were blank, so an amount given by a formula was "missing"
     # and the officer, who sees the value in Excel, was told nothing of the formula
-    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    wb["items"]["K3"] = "=8000+400"
-    wb["items"]["K4"] = "=K3"
-    wb.save(tmp_path / "formulas.xlsx")
-    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path)]
-    assert main(["batch", *args, "--lang", "en", str(tmp_path / "formulas.xlsx"), "--out", str(tmp_path / "out")]) == 1
-    assert capsys.readouterr().err == (
-        f"error: {tmp_path / 'formulas.xlsx'} sheet items: cells K3, K4 hold a formula whose value was never computed (a "
+    book = _edited_example(tmp_path / "formulas.xlsx", {"items!K3": "=8000+400", "items!K4": "=K3"})
+    assert _batch_refuses(capsys, tmp_path, book) == (
+        f"error: {book} sheet items: cells K3, K4 hold a formula whose value was never computed (a "
         "program wrote the workbook and no spreadsheet saved it), so they would read as blank: open the workbook in Excel "
         "or WPS and save it, or type the values in\n"
     )
-    assert not (tmp_path / "out" / "decisions.jsonl").exists()
-    assert main(["batch", *args, "--lang", "zh", str(tmp_path / "formulas.xlsx"), "--out", str(tmp_path / "out")]) == 1
-    assert capsys.readouterr().err == (
+    assert _batch_refuses(capsys, tmp_path, book, "zh") == (
         f"错误：{tmp_path / 'formulas.xlsx'} 工作表 items：K3, K4 是公式，但文件中没有它的计算结果（工作簿由程序生成，"
         "未经电子表格软件保存），会被读作空白：请用 Excel 或 WPS 打开该工作簿并保存，或直接填写数值\n"
     )
@@ -1246,19 +1258,14 @@ def test_a_claim_id_showing_an_excel_error_value_is_refused_not_skipped(tmp_path
     # a claim id cell whose formula failed (a VLOOKUP that found nothing) shows #N/A: it starts with '#', as the
     # template's hint rows do, so the row was skipped without a word: PG-2022-0001 was decided without its item l2,
     # and #REF! in both sheets made an application vanish
-    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    wb["items"]["A5"] = "#N/A"  # (openpyxl writes it as an error cell, t="e", as Excel does)
-    wb.save(tmp_path / "na.xlsx")
-    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path)]
-    assert main(["batch", *args, "--lang", "en", str(tmp_path / "na.xlsx"), "--out", str(tmp_path / "o")]) == 1
-    assert capsys.readouterr().err == (
-        f"error: {tmp_path / 'na.xlsx'} sheet items: cells A5 of the claim id column show a spreadsheet's error value (#N/A, "
+    book = _edited_example(tmp_path / "na.xlsx", {"items!A5": "#N/A"})  # (openpyxl writes it as an error cell, t="e", as Excel does)
+    assert _batch_refuses(capsys, tmp_path, book) == (
+        f"error: {book} sheet items: cells A5 of the claim id column show a spreadsheet's error value (#N/A, "
         "#REF!...: a formula that failed), so their rows' applications cannot be told: correct the formula or type the claim "
         "ids, and save the workbook again\n"
     )
     path = _csv(tmp_path / "r.csv", [_row("C-1"), _row("#REF!"), _row("# a hint row, not read")])
-    assert main(["batch", *args, "--lang", "zh", str(path), "--out", str(tmp_path / "o")]) == 1
-    assert capsys.readouterr().err == (
+    assert _batch_refuses(capsys, tmp_path, path, "zh") == (
         f"错误：{path}：第 3 行的申请编号是电子表格的错误值（#N/A、#REF! 等：公式出错），无法判断该行属于哪份申请：请改正公式或直接"
         "填写申请编号，再重新导出文件\n"
     )
@@ -1289,9 +1296,7 @@ def test_an_id_number_typed_into_a_number_cell_is_refused_not_misread(tmp_path, 
     # Excel keeps 15 digits of a number: 110117198503122507 typed into a General cell is stored 1.10117198503123E+17,
     # read as 110117198503123008, and about one such number in eleven still passed its check character: the
     # application was decided, and its caps and history counted, under another person's ID
-    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    wb["applicants"]["E3"] = 1.10117198503123e17  # (the applicants sheet's applicant.id of PG-2022-0001)
-    wb.save(tmp_path / "id.xlsx")
+    _edited_example(tmp_path / "id.xlsx", {"applicants!E3": 1.10117198503123e17})  # (PG-2022-0001's applicant.id)
     out = tmp_path / "o"
     args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
     assert main(["batch", *args, str(tmp_path / "id.xlsx"), "--out", str(out)]) == 3
@@ -1334,9 +1339,7 @@ def test_an_application_given_again_in_a_round_is_decided_once(tmp_path, capsys)
 
 def test_a_date_cell_where_a_number_goes_is_said_as_a_date_not_as_python_writes_it(tmp_path):
     # a funding year typed as a date (Excel made it 2021-01-01): "datetime.datetime(2021, 1, 1, 0, 0) 不是整数"
-    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    wb["applicants"]["B3"] = dt.datetime(2021, 1, 1)  # (PG-2022-0001's claim.funding_year)
-    wb.save(tmp_path / "dt.xlsx")
+    _edited_example(tmp_path / "dt.xlsx", {"applicants!B3": dt.datetime(2021, 1, 1)})  # (PG-2022-0001's claim.funding_year)
     run_batch(engine.load_policy(POLICY), tmp_path / "dt.xlsx", tmp_path / "o", quiet=True, report=False, ledger_url=_ledger(tmp_path))
     [record] = [
         e
