@@ -384,3 +384,14 @@ def test_a_policy_s_words_are_bounded_as_an_explanation_repeats_them_per_item(tm
         engine.load_policy(path)
     [problem] = err.value.problems
     assert problem.line == line and "is too long" in str(problem.message), str(problem)
+
+
+def test_only_a_computed_amount_is_held_to_the_bound_when_it_is_decided(tmp_path) -> None:
+    # the bound is tested in the generated code where an amount is computed, not for every item: the Pinggu rules pay
+    # fixed sums, table sums, or 50% of one claimed sum of money (at most 999,999,999,999.99 as a claim gives it)
+    from engine.deciding.codegen import may_exceed
+
+    policy = engine.load_policy(_pinggu_with(tmp_path, FEES, FEES)[0])
+    assert [r.id for r in policy.rules if may_exceed(r.amount)] == []
+    computed = engine.load_policy(_pinggu_with(tmp_path / "c", FEES, "    amount: {rate: 50%, of: 'item.official_fees_paid * 2'}")[0])
+    assert [r.id for r in computed.rules if may_exceed(r.amount)] == ["invention-patent-fees"]

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from engine.core.quantities import MAX_AMOUNT
 from engine.deciding.decision import ItemDecision
 from engine.deciding.history import Consumption, Grant
 from engine.language.expressions import CompiledExpression, inline_source
@@ -36,6 +37,36 @@ from engine.language.model import (
     Rule,
     TableAmount,
 )
+
+
+class AmountBeyond(Exception):
+    """An item's amount larger than any the engine pays (`MAX_AMOUNT`): its rule's formula is wrong (the evaluator says
+    which rule, clause and item)."""
+
+    def __init__(self, amount: Any) -> None:
+        super().__init__(amount)
+        self.amount = amount
+
+
+def may_exceed(form: AmountForm | None) -> bool:
+    """Whether an amount of `form` can be larger than `MAX_AMOUNT`: a constant cannot (bounded when the policy loads),
+    nor a rate of at most 100% of one claimed sum of money (a claim's amounts are bounded so); anything else computed may."""
+    if form is None or isinstance(form, FixedAmount | TableAmount):
+        return False
+    if isinstance(form, LeastAmount):
+        return all(may_exceed(p) for p in form.parts)
+    if isinstance(form, RateAmount):
+        simple = form.rate_table is None and form.of_table is None and form.rate <= 1
+        return not (simple and _one_sum(form.of))
+    if isinstance(form, ExternalAmount):
+        return not _one_sum(form.source)
+    return True  # bands and per-unit amounts: computed
+
+
+def _one_sum(expression: Any) -> bool:
+    """The expression is one fact of money and nothing else (`item.official_fees_paid`)."""
+    return expression is not None and expression.type == "money" and len(expression.facts) == 1 and expression.source == expression.facts[0]
+
 
 #: The name each built tuple class has in generated code (the evaluator puts them in the namespace).
 TUPLE_NAMES: dict[type, str] = {ItemDecision: "ID", Grant: "GR", Consumption: "CO"}
@@ -441,6 +472,11 @@ class RuleWriter(CodeWriter):
         with self.block("if asked < ZERO:"):  # the trace keeps the negative computation; nothing is paid or used
             self.writeline("asked = QZERO")
             self.writeline("reasons.append(NEGATIVE_REASON)")
+        if may_exceed(self.plan.amount):  # (only a computed amount: constants and a rate of one claimed sum are bounded)
+            self.bind("MAX_AMOUNT", MAX_AMOUNT)
+            self.bind("AMOUNT_BEYOND", AmountBeyond)
+            with self.block("if asked > MAX_AMOUNT:"):
+                self.writeline("raise AMOUNT_BEYOND(asked)")
 
     def amount(self, form: AmountForm, target: str, s: str) -> None:
         """`target = ` the amount of `form` (its constants bound with the suffix `s`), and its trace step. Money

@@ -25,7 +25,7 @@ from engine.core.errors import ClaimError, PolicyError, Problem
 from engine.core.i18n import msg
 from engine.core.quantities import MAX_AMOUNT, ROUNDING_MODES
 from engine.deciding.claims import Claim
-from engine.deciding.codegen import ProbeWriter, RuleWriter, StandingWriter
+from engine.deciding.codegen import AmountBeyond, ProbeWriter, RuleWriter, StandingWriter
 from engine.deciding.decision import ENGINE_CONTEXT, Decision, ItemDecision, Reason, in_engine_context, make_decision
 from engine.deciding.history import Consumption, Grant, Usage
 from engine.language.expressions import RUNTIME_ERRORS, Facts, MissingFact
@@ -337,12 +337,10 @@ def evaluate_claim(
             decisions, grants = [], []
             keep, keep_grant = decisions.append, grants.append
             for item in claim.items:
-                try:
+                try:  # (costs nothing unless it raises)
                     d = compiled[item.type](item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs)
-                except _BEYOND_DECIMALS:
-                    raise _beyond(policy, claim, item, None) from None
-                if d.asked > MAX_AMOUNT:
-                    raise _beyond(policy, claim, item, d.asked)
+                except _BEYOND as exc:
+                    raise _beyond(policy, claim, item, exc) from None
                 keep(d)
                 grant = d.grant
                 if grant is not None:
@@ -377,23 +375,23 @@ def _decide_selected(
                 d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, selection[item.id])
             else:
                 d = decide(item.facts, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost)
-        except _BEYOND_DECIMALS:
-            raise _beyond(policy, claim, item, None) from None
-        if d.asked > MAX_AMOUNT:
-            raise _beyond(policy, claim, item, d.asked)
+        except _BEYOND as exc:
+            raise _beyond(policy, claim, item, exc) from None
         decisions.append(d)
         if d.grant is not None:
             grants.append(d.grant)
     return decisions, grants
 
 
-#: what a computation past the engine's decimal context raises (a policy's formula of absurd size)
-_BEYOND_DECIMALS = (InvalidOperation, Overflow)
+#: what an item's rule raises when its formula computes more than any amount the engine pays (the generated code's
+#: test, where the amount is computed: `codegen.may_exceed`), or a number past the engine's decimal context
+_BEYOND = (AmountBeyond, InvalidOperation, Overflow)
 
 
-def _beyond(policy: CompiledPolicy, claim: Claim, item: Any, amount: Decimal | None) -> PolicyError:
-    """An item whose rule computes more than any amount the engine pays (`MAX_AMOUNT`), or a number past its decimal
-    context: the policy's formula is wrong, not the claim, and nothing is paid by it (it was granted, and committed)."""
+def _beyond(policy: CompiledPolicy, claim: Claim, item: Any, exc: Exception) -> PolicyError:
+    """The policy's error for an item whose rule computed past what the engine pays: the formula is wrong, not the
+    claim, and nothing is decided by it (such an amount was granted, and committed)."""
+    amount = exc.amount if isinstance(exc, AmountBeyond) else None
     rule = policy.rules_by_type.get(item.type)
     said = msg(
         "render.amount_beyond",
