@@ -1348,3 +1348,23 @@ def test_a_date_cell_where_a_number_goes_is_said_as_a_date_not_as_python_writes_
     ]
     [problem] = record["problems"]
     assert (problem["field"], problem["said"]["zh"]["message"]) == ("claim.funding_year", "2021-01-01 不是整数")
+
+
+def test_a_title_row_above_the_headings_says_to_delete_it(tmp_path, capsys):
+    # an office's export with its title in the first row ("2021年度平谷区知识产权资助申请汇总表"): the whole file was
+    # refused as an unknown column, with the list of every column, and no word of the title row
+    title = "2021年度平谷区知识产权资助申请汇总表"
+    path = tmp_path / "r.csv"
+    _csv(path, [_row("C-1")])
+    path.write_text(title + "\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert _batch_refuses(capsys, tmp_path, path, "zh") == (
+        f"错误：{path}：第一行只有 '{title}'，不是任何一列的标题：标题必须位于第一行；请删除标题行（以及标题之上的其他行）\n"
+    )
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    wb["applicants"].insert_rows(1)
+    wb["applicants"]["A1"] = title
+    wb.save(tmp_path / "titled.xlsx")
+    assert _batch_refuses(capsys, tmp_path, tmp_path / "titled.xlsx") == (
+        f"error: {tmp_path / 'titled.xlsx'} sheet applicants: the first row holds only '{title}', which is no column's heading: "
+        "the headings must be in the first row; delete the title row (and any row above the headings)\n"
+    )

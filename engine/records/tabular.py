@@ -554,6 +554,8 @@ class Columns:
             if code is None:
                 unknown.append(h)
             named.append(code or h)
+        if unknown and len(unknown) == len([h for h in header if h]) == 1:  # one cell, no heading: a title row
+            raise InputError(msg("sheet.title_row", where=where, title=repr(unknown[0])))
         if unknown:
             words = [w for w in aliases if aliases[w]]
             hints = []
