@@ -291,6 +291,6 @@ def _main(argv: list[str]) -> int:
         say_error(err)
         return EXIT_USAGE
     except sqlite3.DatabaseError as err:  # an SQLite ledger that fails after it opened (damaged, a disk error)
-        say_error(msg("cli.ledger_failed", reason=sqlite_reason(err)))
+        say_error(msg("ledger.database_failed", reason=sqlite_reason(err)))
         return EXIT_INVALID
     return code

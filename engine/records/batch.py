@@ -777,7 +777,7 @@ def decide_one(
     except LedgerError as err:
         return error_record(rec, [{**rec.where, "field": None, "message": _words(err)}], msg("batch.error.ledger"))
     except sqlite3.DatabaseError:  # the ledger's file failed (damaged, a disk error), not the application: every
-        raise  # application after it would fail the same way, so the run stops and says it once (`cli.ledger_failed`)
+        raise  # application after it would fail the same way, so the run stops and says it once (`ledger.database_failed`)
     except Exception as err:  # one bad application never sinks the batch
         internal = msg("batch.error.internal_detail", kind=type(err).__name__, detail=str(err))
         return error_record(rec, [{**rec.where, "field": None, "message": internal}], msg("batch.error.internal"))

@@ -57,8 +57,6 @@ from engine.service.problems import MEDIA, pick_lang, problem_body
 T = TypeVar("T")
 CPU_THREADS = 2
 TEXT_MEDIA = {"text": "text/plain", "md": "text/markdown", "html": "text/html", "json": "application/json"}
-#: An explanation page runs its own style and the engine's one script (by its hash), and loads nothing.
-HTML_CSP = PAGE_CSP
 
 
 class Refusal(Exception):
@@ -284,7 +282,7 @@ def explain_options(request: Request) -> tuple[str, str]:
 def explanation_response(text: str, fmt: str, lang: str) -> Response:
     headers = {"content-language": lang}
     if fmt == "html":
-        headers["content-security-policy"] = HTML_CSP
+        headers["content-security-policy"] = PAGE_CSP  # (as the page states it)
     return Response(text, headers=headers, media_type=TEXT_MEDIA[fmt])
 
 

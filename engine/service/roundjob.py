@@ -161,7 +161,7 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
         elif isinstance(err, EngineError | LedgerError):
             why = str(err)
         elif isinstance(err, sqlite3.DatabaseError):  # the ledger's file failed (damaged, a disk error): as the CLI says it
-            why = tr(msg("cli.ledger_failed", reason=sqlite_reason(err)))
+            why = tr(msg("ledger.database_failed", reason=sqlite_reason(err)))
         else:  # not the engine's own words: its type says what it was, the traceback is in job.log
             traceback.print_exc()
             why = f"{type(err).__name__}: {err}"
