@@ -67,7 +67,7 @@ def test_known_check_characters_and_refusals() -> None:
 
 
 def _numbers_to_judge() -> list[str]:
-    """Credit codes and resident IDs: every applicant id of a generated round, each with every one of its characters
+    """Credit codes, resident IDs and patent numbers: every applicant id of a generated round, each with every one of its characters
     replaced in turn, and made-up ones (implausible parts, birth dates, full-width digits, wrong lengths)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import generate
@@ -83,6 +83,13 @@ def _numbers_to_judge() -> list[str]:
         for check in "0123456789XYA":
             out.append(f + check)
     out += ["", "X", "９１３５０１００Ｍ０００１００Ｙ４３", "91350100M000100Y43 ", "9135010"]
+    # patent numbers: the round's, each with its check character and its kind digit replaced in turn, eight-digit
+    # ones of every year, and other offices' numbers and their slips
+    patents = sorted({i["patent_id"] for c in generate.claims(3000, 14) for i in c["items"] if "patent_id" in i})
+    for code in patents[:60]:
+        out += [code[:-1] + c for c in "0123456789X"] + [code[:6] + k + code[7:] for k in "0123456789"]
+    out += [f"ZL{y:02d}1{s:05d}.{c}" for y in range(0, 100, 3) for s in (1, 4242) for c in "0123456789X"]
+    out += ["US11000001B2", "EP1234567B1", "CN113456789B", "ZL1234", "us 11,000,001 b2", "ZL 2021 1 0000002.0", "ZL202110000002。0"]
     return out
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from engine.core.identifiers import FORMATS, PROBLEMS
 from engine.core.quantities import ROUNDING_MODES
 from engine.language.compiler import DEFAULT_REFUSAL_ORDER
 from engine.language.source import load_yaml_file
@@ -89,7 +90,7 @@ ENUMS = {
     },
     "#/$defs/fact/properties/on_record": {"fills", "authoritative"},
     "#/$defs/fact/properties/values_from": {"applicant_kinds", "applicant_roles", "documents"},
-    "#/$defs/fact/properties/format": {"uscc", "resident_id", "uscc_or_resident_id"},
+    "#/$defs/fact/properties/format": {"uscc", "resident_id", "uscc_or_resident_id", "cn_patent", "patent_number"},
     "#/$defs/check/properties/level": {"applicant", "item"},
     "#/$defs/rule/properties/subject/properties/pays": {"highest", "difference"},
     "#/properties/policy/properties/round_budget/properties/rounding/properties/mode": {"floor", "half_up", "half_even"},
@@ -106,6 +107,7 @@ def test_closed_sets_are_enums(pointer: str) -> None:
 def test_enums_agree_with_the_engine() -> None:
     assert set(ROUNDING_MODES) == ENUMS["#/properties/policy/properties/rounding/properties/mode"]
     assert set(DEFAULT_REFUSAL_ORDER) == ENUMS["#/$defs/category"]
+    assert set(PROBLEMS) == set(FORMATS) == ENUMS["#/$defs/fact/properties/format"]  # (every format the schema lets through is checked)
 
 
 def test_properties_citing_a_category_get_the_enum() -> None:

@@ -5,6 +5,11 @@
   code (3rd-8th, GB/T 2260), the organisation code (9th-17th, GB 11714), a check character (18th).
 * 居民身份证号码, GB 11643-1999: an address code (1st-6th), a birth date (7th-14th), a sequence number,
   and a check digit (0-9 or X), ISO 7064 MOD 11-2.
+* 专利号, ZC 0006-2003 (专利申请号标准): ZL and the application number -- 12 digits since 1 October 2003 (the
+  filing year, the kind of application, a 7-digit serial), 8 before it (the year's last two digits, the kind, a
+  5-digit serial) -- then a point and the check character: the digits times 2, 3, ..., 9, 2, 3, 4, 5, summed,
+  modulo 11 (10 is X). A patent granted by another office is named as WIPO ST.3/ST.16 name it: the office's
+  two-letter code, the number, and its kind code (US11000001B2).
 
 A check character catches typing errors only: `000000000000000000` has a valid one. So a number must
 also be plausible: every part drawn from its standard's table (see `uscc_problem`, `resident_id_problem`).
@@ -13,6 +18,8 @@ also be plausible: every part drawn from its standard's table (see `uscc_problem
 from __future__ import annotations
 
 import datetime as _dt
+import re
+import unicodedata
 from collections.abc import Callable
 from operator import mul
 
@@ -199,6 +206,113 @@ def uscc_or_resident_id_problem(code: str) -> Msg | None:
     return found[0] if found else msg("claim.id.check_char", code=repr(code))
 
 
+#: The form of a Chinese patent number: ZL, 12 or 8 digits, a point, the check character (ASCII only: `[0-9]`, not
+#: `\d`, which takes any script's digits).
+CN_PATENT_FORM = r"ZL(?:[0-9]{12}|[0-9]{8})\.[0-9X]"
+#: The form of a patent number of another office (WIPO ST.3 code, number, ST.16 kind code). CN and ZL are not among
+#: them: a patent granted in China is named by its 专利号 (ZL...), as on its certificate, so one patent has one name
+#: and "once per patent" cannot be passed by writing its publication number (CN...B) instead.
+FOREIGN_PATENT_FORM = r"(?!CN|ZL)[A-Z]{2}[0-9]{4,13}(?:[A-Z][0-9]?)?"
+_CN_PATENT_RE = re.compile(CN_PATENT_FORM)
+_FOREIGN_PATENT_RE = re.compile(FOREIGN_PATENT_FORM)
+_PATENT_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+#: The kind digit: 1 invention, 2 utility model, 3 design, 8 an international (PCT) application for an invention
+#: entering China, 9 one for a utility model.
+_PATENT_KINDS = "12389"
+#: China's patent law took effect on 1 April 1985: no application is from an earlier year.
+FIRST_PATENT_YEAR = 1985
+#: Twelve-digit application numbers began on 1 October 2003; eight-digit ones ended then.
+TWELVE_DIGITS_FROM = 2003
+#: The longest text a patent number is looked for in, to suggest its standard form (a message, never a value).
+_MOST_TIDIED = 64
+
+
+_PATENT_CHECK_CHARS = "0123456789X"
+#: what the weighted sum of 12 (or 8) digits' character codes exceeds the weighted sum of the digits by: "0" is 48
+_PATENT_ZERO_SUM = {n: 48 * sum(_PATENT_WEIGHTS[:n]) for n in (8, 12)}
+
+
+def cn_patent_check_char(digits: str) -> str:
+    """The check character of a Chinese application number's 12 (or 8) digits: ZC 0006-2003."""
+    if len(digits) not in (8, 12) or not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{digits!r}: 8 or 12 digits expected")
+    return _patent_check_char(digits)
+
+
+def _patent_check_char(digits: str) -> str:
+    # the digits' character codes times the weights, in C (`map` over the bytes), less what the codes add (8 digits:
+    # the first 8 weights); the digits are 8 or 12 ASCII digits
+    total = sum(map(mul, digits.encode(), _PATENT_WEIGHTS)) - _PATENT_ZERO_SUM[len(digits)]
+    return _PATENT_CHECK_CHARS[total % 11]
+
+
+def _cn_patent_checks(code: str) -> bool:
+    return _CN_PATENT_RE.fullmatch(code) is not None and _patent_check_char(code[2:-2]) == code[-1]
+
+
+def _cn_patent_part_problem(code: str) -> Msg | None:
+    """What part of a Chinese patent number whose form and check character hold is implausible; None if nothing."""
+    digits = code[2:-2]
+    if len(digits) == 12:
+        year, kind, first, last = int(digits[:4]), digits[4], TWELVE_DIGITS_FROM, _DAY_REACHED.year
+        if year > last:
+            last = _dt.date.today().year  # (a year not yet reached when the module was loaded: ask the clock)
+    else:
+        year, kind, first, last = int(digits[:2]), digits[2], FIRST_PATENT_YEAR, TWELVE_DIGITS_FROM
+        year += 1900 if year >= FIRST_PATENT_YEAR % 100 else 2000
+    if not first <= year <= last:
+        return msg("claim.id.patent_year", year=year, digits=len(digits), first=first, last=last)
+    if kind not in _PATENT_KINDS:
+        return msg("claim.id.patent_kind", kind=repr(kind))
+    return None
+
+
+def _tidied_patent(code: str) -> str | None:
+    """The standard writing of the patent number `code` is most likely written another way (full-width characters,
+    spaces, commas, lower case, no ZL or CN in its place, a Chinese full stop), if that writing holds; None if not,
+    or if `code` already is it. For a message only: a claim's value is never changed."""
+    if len(code) > _MOST_TIDIED:
+        return None
+    text = "".join(unicodedata.normalize("NFKC", code).upper().replace("。", ".").replace(",", "").split())
+    body = text[2:] if text.startswith(("ZL", "CN")) else text
+    for tidy in ("ZL" + body, text):
+        if tidy != code and (_cn_patent_valid(tidy) or _FOREIGN_PATENT_RE.fullmatch(tidy)):
+            return tidy
+    return None
+
+
+def cn_patent_problem(code: str) -> Msg | None:
+    """What is wrong with a Chinese patent number (form, check character, filing year, kind); None if nothing."""
+    if _CN_PATENT_RE.fullmatch(code) is None:
+        tidy = _tidied_patent(code)
+        if tidy is not None and _cn_patent_valid(tidy):
+            return msg("claim.id.patent_written", code=repr(code), tidy=tidy)
+        return msg("claim.id.patent_form", code=repr(code))
+    if _patent_check_char(code[2:-2]) != code[-1]:
+        return msg("claim.id.check_char", code=repr(code))
+    return _cn_patent_part_problem(code)
+
+
+def patent_number_problem(code: str) -> Msg | None:
+    """A Chinese patent number, or another office's: what is wrong with it; None if nothing."""
+    if _FOREIGN_PATENT_RE.fullmatch(code):
+        return None
+    if _CN_PATENT_RE.fullmatch(code) is None:
+        tidy = _tidied_patent(code)
+        if tidy is not None:
+            return msg("claim.id.patent_written", code=repr(code), tidy=tidy)
+        return msg("claim.id.patent_number_form", code=repr(code))
+    return cn_patent_problem(code)
+
+
+def _cn_patent_valid(code: str) -> bool:
+    return _cn_patent_checks(code) and _cn_patent_part_problem(code) is None
+
+
+def _patent_number_valid(code: str) -> bool:
+    return _cn_patent_valid(code) or _FOREIGN_PATENT_RE.fullmatch(code) is not None
+
+
 def is_valid_uscc(code: str) -> bool:
     return uscc_problem(code) is None
 
@@ -221,6 +335,14 @@ PROBLEMS: dict[str, tuple[Callable[[str], Msg | None], Msg]] = {
         uscc_or_resident_id_problem,
         msg("claim.id.either_expected"),
     ),
+    "cn_patent": (
+        cn_patent_problem,
+        msg("claim.id.cn_patent_expected"),
+    ),
+    "patent_number": (
+        patent_number_problem,
+        msg("claim.id.patent_number_expected"),
+    ),
 }
 
 
@@ -241,5 +363,37 @@ def _either_valid(code: str) -> bool:
 #: made once and no message made for a valid number; tests/test_fast_paths_exact.py holds the two together).
 FORMATS: dict[str, tuple[Callable[[str], bool], Msg]] = {
     name: (valid, PROBLEMS[name][1])
-    for name, valid in (("uscc", _uscc_valid), ("resident_id", _resident_id_valid), ("uscc_or_resident_id", _either_valid))
+    for name, valid in (
+        ("uscc", _uscc_valid),
+        ("resident_id", _resident_id_valid),
+        ("uscc_or_resident_id", _either_valid),
+        ("cn_patent", _cn_patent_valid),
+        ("patent_number", _patent_number_valid),
+    )
 }
+
+#: format -> the form of its text, as a regular expression without anchors (what a claim schema and the fast intake
+#: test before the format's own check); a format not named here is 18 characters of [0-9A-Z].
+FORMS: dict[str, str] = {
+    "cn_patent": CN_PATENT_FORM,
+    "patent_number": f"(?:{CN_PATENT_FORM}|{FOREIGN_PATENT_FORM})",
+}
+CODE_FORM = "[0-9A-Z]{18}"
+#: format -> a number in its form, valid, for a template's example row (a format not named here: a word, "（代码）")
+EXAMPLES: dict[str, str] = {"cn_patent": "ZL202110000002.0", "patent_number": "ZL202110000002.0"}
+
+
+def form_of(format_name: str | None) -> str:
+    """The form of an identifier's text under `format_name` (None: no format), unanchored."""
+    return FORMS.get(format_name or "", CODE_FORM)
+
+
+def slip_of(format_name: str | None, text: str) -> Msg | None:
+    """When `text` fails the form of `format_name` only for the way it is written, the message that shows the standard
+    writing (a patent number with spaces, full-width digits, no ZL ...); None otherwise."""
+    if format_name not in FORMS or not isinstance(text, str):
+        return None
+    tidy = _tidied_patent(text)
+    if tidy is None or (format_name == "cn_patent" and not _cn_patent_valid(tidy)):
+        return None
+    return msg("claim.id.patent_written", code=repr(text), tidy=tidy)

@@ -30,7 +30,7 @@ from jsonschema import Draft202012Validator
 
 from engine.core.errors import ClaimError, PathPart, Problem, json_kind
 from engine.core.i18n import Msg, language, msg
-from engine.core.identifiers import FORMATS, PROBLEMS
+from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
 from engine.core.jsonpos import first_duplicate
 from engine.core.quantities import amount_slip, date_slip, decimal_places
 from engine.deciding.history import Consumption, Grant, parse_grants
@@ -55,7 +55,15 @@ _DECIMAL_RE = re.compile(_DECIMAL_TEXT)
 _PERCENT_TEXT = r"^(0|[1-9][0-9]{0,5})(\.[0-9]+)?%" + _END
 _PERCENT_RE = re.compile(_PERCENT_TEXT)
 MAX_DECIMAL = Decimal(10) ** 15  # a decimal fact is less than this (15 digits before the point)
-_IDENTIFIER_TEXT = r"^[0-9A-Z]{18}" + _END
+_IDENTIFIER_TEXT = "^" + form_of(None) + _END
+#: every identifier's pattern: 18 characters of [0-9A-Z], or the form of its format (engine.core.identifiers.FORMS)
+_IDENTIFIER_TEXTS = frozenset({_IDENTIFIER_TEXT, *("^" + form + _END for form in FORMS.values())})
+
+
+def _identifier_text(spec: FactSpec) -> str:
+    return "^" + form_of(spec.format) + _END
+
+
 #: Bidirectional controls: marks (LRM, RLM, ALM), embeddings and overrides, isolates. They make text
 #: display differently from what it is (e.g. in a reviewer's report).
 _BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -185,7 +193,7 @@ def _fact_schema(spec: FactSpec, policy: CompiledPolicy) -> dict[str, Any]:
             "maxItems": MAX_LIST,
         }
     elif t == "identifier":
-        s = {"type": "string", "pattern": _IDENTIFIER_TEXT}
+        s = {"type": "string", "pattern": _identifier_text(spec)}
     elif t == "item_type":
         s = {"type": "string", "enum": sorted(policy.item_type_labels)}
     else:  # pragma: no cover - the policy schema allows no other type
@@ -1183,7 +1191,8 @@ _EXPONENT_FORM = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$
 
 
 def _form_hint(value: Any) -> Msg | str:
-    """Why a text fails its pattern, when the reason is one a reader may not see (white space, a sign, an exponent)."""
+    """Why a text fails its pattern, when the reason is one a reader may not see (white space, a sign, an exponent, an
+    invisible character)."""
     if not isinstance(value, str) or len(value) > MAX_MESSAGE:  # an enormous text is refused for its length anyway
         return ""
     if value != value.strip():
@@ -1192,6 +1201,9 @@ def _form_hint(value: Any) -> Msg | str:
         return msg("claim.form.exponent")
     if value.startswith("-"):
         return msg("claim.form.minus")
+    hidden = _SUSPECT.search(value) and text_problem(value)  # (a zero-width space pasted into a number)
+    if hidden:
+        return msg("claim.form.hidden", problem=hidden)
     return ""
 
 
@@ -1241,7 +1253,7 @@ def _form_expected(spec: FactSpec | None, pattern: Any) -> Msg | None:
     elif pattern == _DECIMAL_TEXT:
         places = spec.places if spec.places is not None else 2
         what = msg("claim.decimal.expected", places=places, example=f"{Decimal(65).scaleb(-2):.{places}f}")
-    elif pattern == _IDENTIFIER_TEXT:
+    elif pattern in _IDENTIFIER_TEXTS:
         what = PROBLEMS[spec.format][1] if spec.format in PROBLEMS else msg("claim.form.identifier")
     else:
         return None
@@ -1267,6 +1279,9 @@ def _schema_problem(
         slip = amount_slip(error.instance) if pattern == _MONEY_TEXT else date_slip(error.instance) if pattern == _DATE_TEXT else None
         if slip is not None:
             return path, *slip
+        written = slip_of(spec.format, error.instance) if spec is not None and pattern in _IDENTIFIER_TEXTS else None
+        if written is not None:  # a patent number with spaces, full-width digits, no ZL: its standard writing
+            return path, written, _form_expected(spec, pattern)
         message = msg("claim.form.not_in_form", value=_clip(repr(error.instance)), hint=_form_hint(error.instance))
         expected = _form_expected(spec, pattern) or error.schema.get("description")
     elif pattern == _PERCENT_TEXT and error.validator in ("type", "pattern"):
@@ -1628,7 +1643,7 @@ def _fast_type(spec: FactSpec, policy: CompiledPolicy, low: int = 0) -> Any:
         # (a money text's form: `_money`, in Python: msgspec calls Python's `re` per text, twice the time)
         "money": Union[Annotated[str, meta(min_length=1, max_length=15)], Annotated[int, meta(ge=low, le=999999999999)]],  # noqa: UP007
         "date": _dt.date,  # RFC 3339 full-date: YYYY-MM-DD, a real date (stricter than today's path or as strict)
-        "identifier": pattern(_IDENTIFIER_TEXT),  # (18 of [0-9A-Z]: plain text)
+        "identifier": pattern(_identifier_text(spec)),  # (18 of [0-9A-Z], or its format's form: plain text)
     }
     if t in kinds:
         typ = kinds[t]

@@ -322,11 +322,18 @@ class _Compiler:
         return out
 
     def number_form(self, spec: dict[str, Any], path: Path_) -> tuple[int | None, Text | None]:
-        """A decimal or percent fact's `places` (default 2) and a count fact's `unit` (required)."""
+        """A decimal or percent fact's `places` (default 2) and a count fact's `unit` (required); a `format` is an
+        identifier's only."""
         ftype = spec["type"]
         if "places" in spec and ftype not in NUMBER_PLACES_TYPES:
             self.error(
                 path + ("places",), msg("loading.compile.places_applies_decimal_percent", ftype=ftype), msg("loading.compile.places")
+            )
+        if "format" in spec and ftype != "identifier":  # (a string fact with a format would be taken as it came)
+            self.error(
+                path + ("format",),
+                msg("loading.compile.format_applies_identifier", ftype=ftype),
+                msg("loading.compile.format_type_identifier"),
             )
         if "unit" in spec and ftype != "count":
             self.error(

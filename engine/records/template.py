@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.i18n import lookup, msg
+from engine.core.identifiers import EXAMPLES
 from engine.language.model import CompiledPolicy, FactSpec
 from engine.records.tabular import (
     APPLICANTS_SHEET,
@@ -96,6 +97,8 @@ def _example(book: _Workbook, name: str, item_type: str | None) -> Any:
         return None
     if name == "item.type" and item_type is not None:
         return book.policy.item_type_labels[item_type].zh
+    if spec.type == "identifier" and spec.format in EXAMPLES:
+        return EXAMPLES[spec.format]
     words = book.choice_words(name, item_type)
     year = book.policy.funding_years[0]
     by_type: dict[str, Any] = {
