@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from engine.core.identifiers import resident_id_check_char, uscc_check_char  # noqa: E402  (check characters only: a national standard)
+from engine.core.identifiers import cn_patent_check_char, resident_id_check_char, uscc_check_char  # noqa: E402  (check characters only: a national standard)
 
 SEED = 20211231
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -164,7 +164,9 @@ class _Round:
         if self.patents and rng.random() < 0.04:  # a patent someone else already claimed (N5: once per patent, whoever claims)
             return rng.choice(self.patents)
         self.serial += 1
-        pid = f"ZL{year - 1}1{self.serial:07d}.{rng.randrange(10)}"
+        digits = f"{year - 1}1{self.serial:07d}"
+        rng.randrange(10)  # (the random check digit numbers used to draw: kept, so that every round stays as it was)
+        pid = f"ZL{digits}.{cn_patent_check_char(digits)}"
         if len(self.patents) < 5000:
             self.patents.append(pid)
         else:

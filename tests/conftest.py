@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import engine
+from engine.core.identifiers import cn_patent_check_char
 
 # Tests read the engine's words in English unless they choose a language themselves: a machine whose locale is
 # zh_CN must not turn the English assertions red (the language tests set LANG / POLICY_ENGINE_LANG explicitly).
@@ -59,13 +60,13 @@ FULL_DOCS: dict[str, list[str]] = {
 # Minimal valid facts per item type (funding year 2021).
 DEFAULT_FACTS: dict[str, dict[str, Any]] = {
     "invention_patent_grant": {
-        "patent_id": "ZL202010000001.X",
+        "patent_id": "ZL202010000001.1",
         "patent_kind": "invention",
         "route": "domestic",
         "official_fees_paid": "8400.00",
     },
-    "china_patent_award": {"patent_id": "ZL201810000002.3", "level": "gold"},
-    "beijing_invention_patent_award": {"patent_id": "ZL201810000003.1", "level": "first"},
+    "china_patent_award": {"patent_id": "ZL201810000002.9", "level": "gold"},
+    "beijing_invention_patent_award": {"patent_id": "ZL201810000003.3", "level": "first"},
     "pledge_loan_interest": {"loan_id": "LOAN-1", "lender_is_bank": True, "pledged_right": "patent", "annual_interest_paid": "100000.00"},
     "patent_insurance": {"insurance_policy_id": "INS-1", "premium_paid": "20000.00"},
     "ip_securitisation": {"financing_id": "ABS-1", "financing_costs": "400000.00", "underlying_right": "patent"},
@@ -145,6 +146,17 @@ STANDING_DOC = {
     "other_organisation": "organisation_certificate",
     "natural_person": "id_card",
 }
+
+
+def patent_number(n: int, year: int = 2021) -> str:
+    """A patent number (专利号, ZC 0006-2003) in its standard form: an invention application of `year`, serial `n`
+    (the check character is the standard's: tests/test_patent_numbers.py holds it to hand-worked cases)."""
+    digits = f"{year}1{n:07d}"
+    return f"ZL{digits}.{cn_patent_check_char(digits)}"
+
+
+#: one patent that several claims name (its "once per patent" limit shared between them)
+SHARED_PATENT = patent_number(4242)
 
 
 def item(item_type: str, item_id: str | None = None, *, date: str = "2021-06-01", **facts: Any) -> dict[str, Any]:

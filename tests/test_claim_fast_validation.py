@@ -75,7 +75,7 @@ HOSTILE: list[Any] = [
     "8400.001",
     "-1",
     "0",
-    "ZL202010000001.X",
+    "ZL202010000001.1",
     "91110117MA01ABCD1F",
     "invention",
     "national_ip_title",  # an item type: moves an item to another branch of the schema

@@ -63,7 +63,7 @@ cases:
   - name: invention patent fees at 50%
     claim:
       items:
-        - {{id: p1, type: invention_patent_grant, patent_id: ZL202010000001.X, patent_kind: invention, route: domestic, official_fees_paid: "8400.00"}}
+        - {{id: p1, type: invention_patent_grant, patent_id: ZL202010000001.1, patent_kind: invention, route: domestic, official_fees_paid: "8400.00"}}
     expect:
       items:
         p1: {{status: granted, amount: "{amount}"}}

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import AGENCY_ID, ALLIANCE_ID, APPLICANTS, ENTERPRISE_2_ID, OTHER_ORG_ID, PLATFORM_ID, POLICY_PATH, claim, item
+from conftest import AGENCY_ID, ALLIANCE_ID, APPLICANTS, ENTERPRISE_2_ID, OTHER_ORG_ID, PLATFORM_ID, POLICY_PATH, SHARED_PATENT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
@@ -42,7 +42,7 @@ def conflicting_claim(worker: int, k: int) -> dict:
         item("pledge_loan_interest", "l1", loan_id=f"LOAN-{worker}-{k}", annual_interest_paid="200000.00"),
         item("patent_insurance", "i1", premium_paid="100000.00"),
         item("navigation_project", "n1", project_id="NAV-SHARED", actual_costs="60000.00"),
-        item("invention_patent_grant", "p1", patent_id="ZL-SHARED", official_fees_paid="8400.00"),
+        item("invention_patent_grant", "p1", patent_id=SHARED_PATENT, official_fees_paid="8400.00"),
         claim_id=f"W{worker}-{k}",
     )
 

@@ -289,7 +289,7 @@ def test_arithmetic_ignores_the_callers_decimal_context(policy: engine.CompiledP
 
     data = claim(
         item("invention_patent_grant", "p1", official_fees_paid="123.77"),
-        item("invention_patent_grant", "p2", patent_id="ZL202010000002.X", official_fees_paid="8400.00"),
+        item("invention_patent_grant", "p2", patent_id="ZL202010000002.6", official_fees_paid="8400.00"),
     )
     with decimal.localcontext() as hostile:
         hostile.prec, hostile.rounding = prec, getattr(decimal, rounding)

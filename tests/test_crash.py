@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from conftest import APPLICANTS, ENTERPRISE_2_ID, ENTERPRISE_ID, PLATFORM_ID, POLICY_PATH, ROOT, claim, item
+from conftest import APPLICANTS, ENTERPRISE_2_ID, ENTERPRISE_ID, PLATFORM_ID, POLICY_PATH, ROOT, claim, item, patent_number
 from test_ledger_support import BACKENDS, make_ledger_url
 
 from engine.records.batch import run_batch
@@ -31,7 +31,7 @@ def write_round(path) -> None:
             c = claim(
                 item("pledge_loan_interest", "l1", loan_id=f"LOAN-{n}", annual_interest_paid="90000.00"),
                 item("navigation_project", "n1", project_id=f"NAV-{n % 7}", actual_costs="40000.00"),
-                item("invention_patent_grant", "p1", patent_id=f"ZL-{n % 50}", official_fees_paid="8400.00"),
+                item("invention_patent_grant", "p1", patent_id=patent_number(n % 50), official_fees_paid="8400.00"),
                 applicant=app,
                 claim_id=f"R-{n:04d}",
             )

@@ -91,7 +91,7 @@ def test_check_and_who_steps_are_constants_of_the_rule(policy: engine.CompiledPo
         policy,
         claim(
             item("invention_patent_grant", "p1"),
-            item("invention_patent_grant", "p2", patent_id="ZL202010000002.X"),
+            item("invention_patent_grant", "p2", patent_id="ZL202010000002.6"),
         ),
     )
     one, two = decision.items
@@ -193,8 +193,8 @@ def test_a_text_table_key_finds_its_entry_without_a_call(policy: engine.Compiled
         policy,
         claim(
             item("china_patent_award", "g", level="gold"),
-            item("china_patent_award", "s", patent_id="ZL201810000003.8", level="silver"),
-            item("china_patent_award", "e", patent_id="ZL201810000004.2", level="excellence"),
+            item("china_patent_award", "s", patent_id="ZL201810000903.8", level="silver"),
+            item("china_patent_award", "e", patent_id="ZL201810000004.8", level="excellence"),
         ),
         trace=trace,
     )

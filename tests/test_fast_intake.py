@@ -345,7 +345,7 @@ def _rich() -> dict[str, Any]:
             "date": "2021-09-29",
             "supported_by_other_district_policy": False,
             "documents": ["proof_of_right", "fee_receipts"],
-            "patent_id": "ZL202010000018.2",
+            "patent_id": "ZL202010000018.7",
             "patent_kind": "invention",
             "route": "domestic",
             "official_fees_paid": "29453.97",
@@ -407,7 +407,7 @@ def _rich_texts() -> list[tuple[str, str, bool]]:
         ("line separator in a limit name", r.replace('"limit": "l"', '"limit": "l\u2028"'), False),
         ("astral CJK in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\U00020000"'), True),
         ("astral format character in a history id", r.replace('"claim_id": "H-1"', '"claim_id": "H-\U000e0041"'), False),
-        ("a number for a text fact", r.replace('"patent_id": "ZL202010000018.2"', '"patent_id": 5'), False),
+        ("a number for a text fact", r.replace('"patent_id": "ZL202010000018.7"', '"patent_id": 5'), False),
         ("a number for a history id", r.replace('"claim_id": "H-1"', '"claim_id": 1'), False),
         # no whole-text scan: what stands between values is msgspec's to refuse, as json refuses it
         ("a byte order mark before the claim", "\ufeff" + r, False),

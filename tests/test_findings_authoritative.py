@@ -250,7 +250,7 @@ def test_a_finding_on_record_after_the_submission_does_not_bar_it(policy: engine
         ledger.record_finding(ENTERPRISE_ID, FACT, "2022-06-01", reason="fraud found", policy=policy)
         before = ledger.commit(policy, claim(patent(), claim_id="F-2021", submission_date="2022-03-01"))
         assert standing(before.decision) == ("ok", []) and before.decision["items"][0]["amount"] == "4200.00"
-        later = claim(patent(2022, patent_id="ZL202110000009.X"), claim_id="F-2022", funding_year=2022, submission_date="2023-03-01")
+        later = claim(patent(2022, patent_id="ZL202110000909.7"), claim_id="F-2022", funding_year=2022, submission_date="2023-03-01")
         after = ledger.commit(policy, later)
         assert standing(after.decision) == ("refused", [BAR])
         assert [g["claim_id"] for g in ledger.grants()] == ["F-2021"]
@@ -339,7 +339,7 @@ def test_a_spreadsheet_cell_lists_several_findings(policy: engine.CompiledPolicy
 
     docs = "proof_of_right; fee_receipts; sealed_receipt_copies"
     row = _row("S-1", **{"applicant.fraud_finding_dates": "2010-01-10; 2019-06-01", "item.id": "p1", "item.type": "invention_patent_grant",
-                         "item.patent_id": "ZL202010000001.X", "item.patent_kind": "invention", "item.route": "domestic",
+                         "item.patent_id": "ZL202010000001.1", "item.patent_kind": "invention", "item.route": "domestic",
                          "item.official_fees_paid": "8400.00", "item.documents": docs})  # fmt: skip
     run_batch(policy, _csv(tmp_path, [row]), tmp_path / "out", quiet=True)
     (d,) = map(json.loads, (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines())

@@ -249,7 +249,7 @@ def test_a_finding_on_record_bars_a_commit_made_directly(policy, url):
         # another applicant is not touched by the finding: fees 8,400 × 50% = 4,200.00
         other = ledger.commit(
             policy,
-            claim(item("invention_patent_grant", "p2", patent_id="ZL202010000002.X"), claim_id="F-2", applicant="public_institution"),
+            claim(item("invention_patent_grant", "p2", patent_id="ZL202010000002.6"), claim_id="F-2", applicant="public_institution"),
         )
         assert items_of(other)["p2"]["status"] == "granted" and items_of(other)["p2"]["amount"] == "4200.00"
 

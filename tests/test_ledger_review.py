@@ -23,7 +23,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from conftest import ENTERPRISE_2_ID, ENTERPRISE_ID, ROOT, claim, item
+from conftest import ENTERPRISE_2_ID, ENTERPRISE_ID, ROOT, SHARED_PATENT, claim, item, patent_number
 from test_ledger_support import BACKENDS, make_ledger_url
 
 from engine.core.errors import ClaimError
@@ -42,7 +42,7 @@ def pg(tmp_path):
     yield from make_ledger_url("postgresql", tmp_path)
 
 
-def patent_claim(claim_id: str, applicant_id: str, patent: str = "ZL-SHARED") -> dict:
+def patent_claim(claim_id: str, applicant_id: str, patent: str = SHARED_PATENT) -> dict:
     app = {"id": applicant_id}
     return claim(item("invention_patent_grant", "p1", patent_id=patent, official_fees_paid="8400.00"), claim_id=claim_id, **app)
 
@@ -111,13 +111,13 @@ def test_pg_a_lock_timeout_leaves_the_ledger_usable(policy, pg):
 
 def _child_commits(ledger: Ledger, policy, worker: int) -> None:
     for k in range(4):
-        ledger.commit(policy, patent_claim(f"F-{worker}-{k}", ENTERPRISE_ID, patent=f"ZL-{worker}-{k}"))
+        ledger.commit(policy, patent_claim(f"F-{worker}-{k}", ENTERPRISE_ID, patent=patent_number(100 * worker + k)))
 
 
 def test_a_ledger_opened_before_fork_works_in_the_children_and_the_parent(policy, url):
     ctx = mp.get_context("fork")
     with Ledger(url) as ledger:
-        ledger.commit(policy, patent_claim("F-parent", ENTERPRISE_ID, patent="ZL-P"))
+        ledger.commit(policy, patent_claim("F-parent", ENTERPRISE_ID, patent=patent_number(900)))
         procs = [ctx.Process(target=_child_commits, args=(ledger, policy, w)) for w in range(3)]
         for p in procs:
             p.start()
@@ -128,7 +128,7 @@ def test_a_ledger_opened_before_fork_works_in_the_children_and_the_parent(policy
                 p.kill()
         assert [p.exitcode for p in procs] == [0, 0, 0]
         # the parent's own connection is untouched by the children
-        ledger.commit(policy, patent_claim("F-parent-2", ENTERPRISE_ID, patent="ZL-P2"))
+        ledger.commit(policy, patent_claim("F-parent-2", ENTERPRISE_ID, patent=patent_number(901)))
         counts = ledger.counts()
         assert ledger.verify(policy) == []
     assert (counts["commits"], counts["grants"]) == (14, 14)  # 1 + 3 x 4 + 1, each patent distinct: 4,200 each
@@ -171,13 +171,15 @@ def test_history_for_finds_every_key_a_grant_consumes(policy):
 
 def test_hostile_text_is_bound_not_spliced(policy, url):
     nasty = "x'); DROP TABLE grants; -- %s ? %(a)s \\"
+    # (a project number is free text, keyed by a cap: a patent number has a form, N7)
+    hostile = claim(item("navigation_project", "p1", project_id=nasty, actual_costs="60000.00"), claim_id=nasty, id=ENTERPRISE_ID)
     with Ledger(url) as ledger:
-        r = ledger.commit(policy, patent_claim(nasty, ENTERPRISE_ID, patent=nasty))
+        r = ledger.commit(policy, hostile)
         assert r.status == "committed" and r.grants == 1
-        assert ledger.commit(policy, patent_claim(nasty, ENTERPRISE_ID, patent=nasty)).status == "already_committed"
+        assert ledger.commit(policy, hostile).status == "already_committed"
         [g] = list(ledger.grants())
-        assert g["claim_id"] == nasty and {"limit": "invention-patent-once", "scope": [nasty]} in [
-            {k: v for k, v in c.items() if k in ("limit", "scope")} for c in g["consumes"] if "limit" in c
+        assert g["claim_id"] == nasty and {"cap": "project-cap", "scope": [nasty]} in [
+            {k: v for k, v in c.items() if k in ("cap", "scope")} for c in g["consumes"] if "cap" in c
         ]
         ledger.reverse(nasty, "p1", reason=nasty)
         assert ledger.reversals()[0]["reason"] == nasty and ledger.counts()["grants"] == 1

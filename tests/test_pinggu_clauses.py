@@ -95,7 +95,7 @@ def test_a5_1_limit_once_per_patent_in_the_same_claim(policy: Any) -> None:
 
 def test_a5_1_limit_once_per_patent_from_history(policy: Any) -> None:
     """R9: a patent paid in an earlier year is not paid again."""
-    history = [grant("invention-patent-fees", "3000.00", limit("invention-patent-once", ["ZL202010000001.X"], ["H-2021-1", "h1"]))]
+    history = [grant("invention-patent-fees", "3000.00", limit("invention-patent-once", ["ZL202010000001.1"], ["H-2021-1", "h1"]))]
     d = only(policy, item("invention_patent_grant", date="2022-05-01"), funding_year=2022, history=history)
     assert_decision(d, "refused", "0.00", [A5_1])
     assert checks(d) == ["invention-patent-once"]
@@ -122,7 +122,7 @@ def test_a5_2_china_patent_award_levels(policy: Any, level: str, amount: str) ->
 def test_a5_2_limit_a_patent_already_rewarded_is_refused(policy: Any) -> None:
     """R27: a patent rewarded silver in 2021 is refused gold in 2022 (no top-up)."""
     history = [
-        grant("china-patent-award", "400000.00", limit("china-patent-award-once-per-patent", ["ZL201810000002.3"], ["H-2021-1", "h1"]))
+        grant("china-patent-award", "400000.00", limit("china-patent-award-once-per-patent", ["ZL201810000002.9"], ["H-2021-1", "h1"]))
     ]
     d = only(policy, item("china_patent_award", level="gold", date="2022-07-01"), funding_year=2022, history=history)
     assert_decision(d, "refused", "0.00", [A5_2])

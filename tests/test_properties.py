@@ -21,7 +21,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from conftest import APPLICANTS, DEFAULT_FACTS, FULL_DOCS, claim, item
+from conftest import APPLICANTS, DEFAULT_FACTS, FULL_DOCS, claim, item, patent_number
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,7 +41,7 @@ MONEY_FACTS = {
     "service_agency_performance": "panel_amount",
 }
 KEY_FACTS = {  # small pools so that caps and limits are shared between items
-    "patent_id": ["ZL1", "ZL2", "ZL3"],
+    "patent_id": [patent_number(1), patent_number(2), patent_number(3)],
     "loan_id": ["L1", "L2", "L3", "L4", "L5"],
     "insurance_policy_id": ["INS1", "INS2"],
     "financing_id": ["ABS1", "ABS2"],

@@ -23,6 +23,7 @@ from conftest import (
     history_grant,
     item,
     limit_use,
+    patent_number,
 )
 
 import engine
@@ -302,7 +303,7 @@ def test_r08_rounded_before_the_cap(policy: Any) -> None:
 
 def test_r08_no_float_drift(policy: Any) -> None:
     """R8: never floats: ten patents with fees of 0.10 → 0.05 each; the total is exactly 0.50."""
-    items = [item("invention_patent_grant", f"p{i}", patent_id=f"ZL-{i}", official_fees_paid="0.10") for i in range(10)]
+    items = [item("invention_patent_grant", f"p{i}", patent_id=patent_number(i), official_fees_paid="0.10") for i in range(10)]
     d = decide(policy, claim(*items))
     assert [it["amount"] for it in d["items"]] == ["0.05"] * 10
     assert d["total"] == "0.50"
@@ -327,7 +328,7 @@ def test_r09_once_per_patent(policy: Any) -> None:
         grant(
             "invention-patent-fees",
             "4200.00",
-            limit("invention-patent-once", ["ZL202010000001.X"], ["H-1", "h1"]),
+            limit("invention-patent-once", ["ZL202010000001.1"], ["H-1", "h1"]),
             applicant_id=ENTERPRISE_2_ID,
         )
     ]
@@ -336,7 +337,7 @@ def test_r09_once_per_patent(policy: Any) -> None:
             policy,
             claim(
                 item("invention_patent_grant", "same"),
-                item("invention_patent_grant", "other", patent_id="ZL202010000009.9"),
+                item("invention_patent_grant", "other", patent_id="ZL202010000009.8"),
                 history=history,
             ),
         )
@@ -366,7 +367,7 @@ def test_r10_award_amounts(policy: Any, item_type: str, level: str, amount: str)
 
 def test_r10_schemes_independent(policy: Any) -> None:
     """R10: the two schemes are independent: one patent wins both → 400,000 + 200,000 = 600,000.00."""
-    pid = "ZL201810000002.3"
+    pid = "ZL201810000002.9"
     d = decide(
         policy,
         claim(
@@ -910,7 +911,7 @@ def test_r26_limit_before_cap_and_scope_before_limit(policy: Any) -> None:
 def test_r27_award_once_per_patent_whatever_the_level(policy: Any) -> None:
     """R27: each scheme pays once per patent whatever the level: a Beijing third prize (30,000) paid in 2021 →
     a first prize for the same patent in 2022 is refused (no 补差); the China award for it is still paid."""
-    pid = "ZL201810000003.1"
+    pid = "ZL201810000003.3"
     history = [grant("beijing-invention-patent-award", "30000.00", limit("beijing-patent-award-once-per-patent", [pid], ["H-1", "h1"]))]
     d = by_item(
         decide(

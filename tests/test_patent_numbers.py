@@ -1,0 +1,200 @@
+"""Patent numbers (专利号) are identifiers with a form and a check character (ZC 0006-2003), so that "once per patent"
+(R9, R27, N5) cannot be passed by writing one patent's number two ways (N7).
+
+The expected check characters are worked out by hand below each case: the application number's digits times
+2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5, summed, modulo 11 (10 is X).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, claim, item
+
+import engine
+from engine.core import identifiers as ids
+from engine.core.i18n import tr
+
+
+@pytest.mark.parametrize(
+    ("digits", "check"),
+    [
+        # the example of ZC 0006-2003 itself: 2·2+0·3+0·4+3·5+1·6+0·7+1·8+0·9+2·2+3·3+4·4+4·5 = 82 = 7·11 + 5
+        ("200310102344", "5"),
+        # 2·2+0·3+1·4+7·5+1·6+0·7+6·8+0·9+1·2+8·3+6·4+2·5 = 157 = 14·11 + 3
+        ("201710601862", "3"),
+        # 2·2+0·3+2·4+1·5+1·6+0+0+0+0+0+0+2·5 = 33 = 3·11 + 0
+        ("202110000002", "0"),
+        # 2·2+0·3+2·4+0·5+1·6+0+0+0+0+0+0+5·5 = 43 = 3·11 + 10: X
+        ("202010000005", "X"),
+        # eight digits (before October 2003), weights 2..9: 9·2+8·3+1·4+2·5+3·6+4·7+5·8+6·9 = 196 = 17·11 + 9
+        ("98123456", "9"),
+    ],
+)
+def test_the_check_character_is_the_standards_weighted_sum(digits: str, check: str) -> None:
+    assert ids.cn_patent_check_char(digits) == check
+    assert ids.FORMATS["cn_patent"][0](f"ZL{digits}.{check}")
+
+
+@pytest.mark.parametrize("digits", ["2021100000", "20211000000２", "2021100000021"])
+def test_the_check_character_is_only_of_eight_or_twelve_ascii_digits(digits: str) -> None:
+    with pytest.raises(ValueError):
+        ids.cn_patent_check_char(digits)
+
+
+@pytest.mark.parametrize(
+    ("code", "en", "zh"),
+    [
+        ("ZL202110000002.1", "'ZL202110000002.1' fails its check character", "'ZL202110000002.1' 的校验码不正确"),
+        ("ZL 2021 1 0000002.0", "written another way: write it as ZL202110000002.0", "写法不规范，应写作 ZL202110000002.0"),
+        ("zl202110000002.0", "write it as ZL202110000002.0", "应写作 ZL202110000002.0"),
+        ("202110000002.0", "write it as ZL202110000002.0", "应写作 ZL202110000002.0"),
+        ("ＺＬ２０２１１００００００２．０", "write it as ZL202110000002.0", "应写作 ZL202110000002.0"),
+        ("ZL202110000002。0", "write it as ZL202110000002.0", "应写作 ZL202110000002.0"),
+        ("CN202110000002.0", "write it as ZL202110000002.0", "应写作 ZL202110000002.0"),
+        ("ZL202110000002", "is not a Chinese patent number in its standard form", "不是标准写法的中国专利号"),
+        # kind 5: 2·2+0·3+2·4+1·5+5·6+0+0+0+0+0+0+2·5 = 57 = 5·11 + 2
+        ("ZL202150000002.2", "kind of application '5' is not one of 1 (invention)", "申请种类 '5' 不是 1（发明）"),
+        # the year 2099: 2·2+0·3+9·4+9·5+1·6+0+0+0+0+0+0+2·5 = 101 = 9·11 + 2
+        ("ZL209910000002.2", "filing year 2099 cannot be: a 12-digit application number is from 2003 to", "申请年份 2099 不成立"),
+        # twelve digits in 2002, before they began: 2·2+0+0+2·5+1·6+0+0+0+0+0+0+2·5 = 30 = 2·11 + 8
+        ("ZL200210000002.8", "filing year 2002 cannot be", "申请年份 2002 不成立"),
+        # eight digits in 2005, after they ended: 0·2+5·3+1·4+2·5+3·6+4·7+5·8+6·9 = 169 = 15·11 + 4
+        ("ZL05123456.4", "filing year 2005 cannot be: a 8-digit application number is from 1985 to 2003", "申请年份 2005 不成立"),
+    ],
+)
+def test_a_chinese_patent_number_that_is_not_one_says_why(code: str, en: str, zh: str) -> None:
+    problem = ids.cn_patent_problem(code)
+    assert problem is not None and not ids.FORMATS["cn_patent"][0](code)
+    assert en in tr(problem, "en") and zh in tr(problem, "zh")
+
+
+def test_another_offices_number_is_a_patent_number_but_not_a_chinese_one() -> None:
+    assert ids.FORMATS["patent_number"][0]("US11000001B2") and ids.FORMATS["patent_number"][0]("EP1234567B1")
+    assert ids.FORMATS["patent_number"][0]("ZL202110000002.0")
+    assert not ids.FORMATS["cn_patent"][0]("US11000001B2")
+    said = ids.patent_number_problem("us 11,000,001 b2")
+    assert said is not None and "write it as US11000001B2" in tr(said, "en")
+    # a patent granted in China goes by its patent number, not by the publication number of its grant
+    said = ids.patent_number_problem("CN113456789B")
+    assert said is not None and "ZL 开头的专利号，不填 CN 开头的公告号" in tr(said, "zh")
+
+
+# --- in a claim under the Pinggu measures --------------------------------------------------------------------------
+
+
+def _refusal(policy: engine.CompiledPolicy, data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, data)
+    return [(tuple(p.path), tr(p.message, "zh"), tr(p.expected, "en") if p.expected else "") for p in caught.value.problems]
+
+
+def test_one_patent_written_two_ways_is_not_paid_twice(policy: engine.CompiledPolicy) -> None:
+    # R9: 50% of the official fees, once per patent. Written the same way the second item is refused by the limit
+    same = claim(
+        item("invention_patent_grant", "p1", patent_id="ZL202110000002.0", official_fees_paid="8400.00"),
+        item("invention_patent_grant", "p2", patent_id="ZL202110000002.0", official_fees_paid="8400.00"),
+    )
+    d = engine.evaluate(policy, same).to_dict()
+    assert [(i["status"], i["amount"]) for i in d["items"]] == [("granted", "4200.00"), ("refused", "0.00")]
+    # written with the certificate's spaces, the second is not another patent: the claim is refused, naming the fix
+    spaced = claim(
+        item("invention_patent_grant", "p1", patent_id="ZL202110000002.0", official_fees_paid="8400.00"),
+        item("invention_patent_grant", "p2", patent_id="ZL 2021 1 0000002.0", official_fees_paid="8400.00"),
+    )
+    problems = _refusal(policy, spaced)
+    assert [p[0] for p in problems] == [("items", 1, "patent_id")]
+    assert "'ZL 2021 1 0000002.0' 写法不规范，应写作 ZL202110000002.0" in problems[0][1]
+    assert "e.g. ZL202110000002.0" in problems[0][2]
+    # a wrong check character is a typing error, not another patent
+    typo = claim(item("china_patent_award", "a1", patent_id="ZL202110000002.7", level="gold"))
+    assert _refusal(policy, typo) == [
+        (
+            ("items", 0, "patent_id"),
+            "'ZL202110000002.7' 的校验码不正确",
+            "a Chinese patent number (ZC 0006-2003): ZL, the application number's 12 digits (8 before October 2003), a "
+            "point and its check character, e.g. ZL202110000002.0",
+        )
+    ]
+
+
+def test_a_patent_granted_abroad_keeps_its_offices_number_for_the_fees_but_not_for_a_chinese_award(
+    policy: engine.CompiledPolicy,
+) -> None:
+    # R9: 第五条（一） pays for invention patents granted in China or abroad; 第五条（二） the China Patent Award
+    abroad = claim(item("invention_patent_grant", "p1", patent_id="US11000001B2", route="foreign_other", official_fees_paid="1000.00"))
+    d = engine.evaluate(policy, abroad).to_dict()
+    assert (d["items"][0]["status"], d["items"][0]["amount"]) == ("granted", "500.00")
+    award = claim(item("china_patent_award", "a1", patent_id="US11000001B2", level="gold"))
+    assert _refusal(policy, award) == [
+        (
+            ("items", 0, "patent_id"),
+            "'US11000001B2' 不符合规定的格式",
+            "patent number: a Chinese patent number (ZC 0006-2003): ZL, the application number's 12 digits (8 before October "
+            "2003), a point and its check character, e.g. ZL202110000002.0",
+        )
+    ]
+
+
+def test_the_fast_intake_and_the_schema_path_agree_on_patent_numbers(policy: engine.CompiledPolicy) -> None:
+    import json
+
+    for pid, ok in (("ZL202110000002.0", True), ("ZL202110000002.1", False), ("zl202110000002.0", False), ("US11000001B2", True)):
+        data = claim(item("invention_patent_grant", "p1", patent_id=pid, official_fees_paid="8400.00"))
+        text = json.dumps(data, ensure_ascii=False)
+        if ok:
+            assert engine.parse_claim_json(policy, text).items[0].facts["patent_id"] == pid
+        else:
+            with pytest.raises(engine.ClaimError) as caught:
+                engine.parse_claim_json(policy, text)
+            assert [tuple(p.path) for p in caught.value.problems] == [("items", 0, "patent_id")]
+
+
+def test_a_format_on_a_fact_that_is_not_an_identifier_is_the_policys_error(tmp_path: Path) -> None:
+    text = (ROOT / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8")
+    old = "loan_id: {type: string, zh: 贷款合同编号"
+    assert text.count(old) == 1
+    path = ROOT / "policies" / f"format-on-a-string-{tmp_path.name}.yaml"  # (beside the policy: its texts/ are read)
+    path.write_text(text.replace(old, "loan_id: {type: string, format: cn_patent, zh: 贷款合同编号"), encoding="utf-8")
+    try:
+        with pytest.raises(engine.PolicyError) as caught:
+            engine.load_policy(path)
+    finally:
+        path.unlink()
+    [problem] = caught.value.problems
+    assert problem.path[-2:] == ("loan_id", "format")
+    assert tr(problem.message, "en") == "format applies to identifier facts, not string: a string fact is not checked against it"
+    assert tr(problem.expected, "zh") == "不写 format（或改为 type: identifier）"
+
+
+def test_an_invisible_character_in_a_number_is_named(policy: engine.CompiledPolicy) -> None:
+    data = claim(item("invention_patent_grant", "p1", patent_id="ZL2021100000\u200b02.0", official_fees_paid="8400.00"))
+    [(path, zh, _)] = _refusal(policy, data)
+    assert path == ("items", 0, "patent_id")
+    assert zh == "'ZL2021100000\\u200b02.0' 不符合规定的格式：含有不可见的格式字符（第 13 个字符 U+200B ZERO WIDTH SPACE）"
+
+
+def _patent_ids(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "patent_id" and isinstance(v, str)] + [x for v in node.values() for x in _patent_ids(v)]
+    return [x for v in node for x in _patent_ids(v)] if isinstance(node, list) else []
+
+
+def test_the_shipped_patent_numbers_are_patent_numbers() -> None:
+    # the examples, golden claims and officers' case files of the Pinggu measures: every patent number in its form
+    import json
+
+    import yaml
+
+    found = []
+    for path in [*(ROOT / "examples").glob("*.json"), *(ROOT / "tests" / "golden").glob("*.claim.json")]:
+        found += _patent_ids(json.loads(path.read_text(encoding="utf-8")))
+    for path in [*(ROOT / "examples").glob("*.jsonl"), ROOT / "policies" / "revisions" / "round_2021_sample.jsonl"]:
+        found += _patent_ids([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])
+    for path in [*(ROOT / "policies" / "tests").glob("*.yaml"), *(ROOT / "policies" / "revisions" / "tests").glob("*.yaml")]:
+        found += _patent_ids(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert len(found) > 40
+    wrong = [p for p in found if not ids.FORMATS["patent_number"][0](p)]
+    assert wrong == []
