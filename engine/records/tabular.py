@@ -48,8 +48,10 @@ EXCEL_ERRORS = frozenset(
     + ("#CONNECT!", "#UNKNOWN!", "#GETTING_DATA", "#PYTHON!")
 )
 LIST_SPLIT = re.compile(r"[;；\n]")
-TRUE_WORDS = {"true", "yes", "y", "1", "是", "对", "√"}
-FALSE_WORDS = {"false", "no", "n", "0", "否", "×"}
+#: yes and no as officers write them: the words, and the marks (√ and × as typed in Chinese input methods, the check
+#: marks ✓ ✔ and crosses ✗ ✘ as Excel's symbol table inserts them); 对 and 错 in pairs (错 was refused while 对 was read)
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "对", "√", "✓", "✔"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "错", "×", "✗", "✘"}
 
 # Limits on what a spreadsheet may make the reader do, checked before anything is expanded (SECURITY.md).
 # For scale: a round of 20,000 items (about 2,000 applications) written by `batch-template` is a
