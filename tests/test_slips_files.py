@@ -466,3 +466,24 @@ def test_a_yes_no_cell_that_is_neither_says_what_to_write() -> None:
     assert value is None and said is not None
     assert tr(said, "zh") == "'有' 不是“是/否”：请填 是 或 否（也可填 对/错、√/×、true/false、yes/no、1/0）"
     assert tr(said, "en") == "'有' is not yes/no: write 是 or 否 (or 对/错, √/×, true/false, yes/no, 1/0)"
+
+
+@pytest.mark.parametrize(("cell", "near"), [(8400.1 * 3, "25200.30"), (0.1 + 0.2, "0.30"), (0.07 * 100, "7.00")])
+def test_a_formulas_binary_rounding_error_in_an_amount_cell_says_to_round_it(cell: float, near: str) -> None:
+    # =A1*3 of 8400.10 is stored as 25200.300000000003 though the cell shows 25200.30: "more than two decimals" alone
+    # left the officer looking at 25200.30; nothing is rounded for them (the amount is theirs to state)
+    columns = Columns(engine.load_policy(POLICY))
+    value, said = columns.convert(columns.item["item.official_fees_paid"], cell)
+    assert value is None and said is not None
+    assert (
+        tr(said, "zh")
+        == f"单元格的值是 {cell!r}，是公式计算的二进制误差（单元格可能显示为 {near}）：请在公式外套 =ROUND(…, 2) 取到分，或直接填写金额"
+    )
+    assert f"a formula's binary rounding error (it may show {near})" in tr(said, "en")
+
+
+@pytest.mark.parametrize(("cell", "read"), [(8400.3, "8400.3"), (8400.0, "8400.0"), (12.345, "12.345"), (1234.5678, "1234.5678")])
+def test_an_amount_cell_is_read_as_its_shortest_decimal_form(cell: float, read: str) -> None:
+    # a typed amount, even one with too many decimals (the claim then says so, as for JSON), is read as written
+    columns = Columns(engine.load_policy(POLICY))
+    assert columns.convert(columns.item["item.official_fees_paid"], cell) == (read, None)

@@ -48,6 +48,10 @@ EXCEL_ERRORS = frozenset(
     + ("#CONNECT!", "#UNKNOWN!", "#GETTING_DATA", "#PYTHON!")
 )
 LIST_SPLIT = re.compile(r"[;；\n]")
+_FEN = Decimal("0.01")
+#: how far from a whole number of fen a formula's binary result may fall (its error is ~1e-12 of the amount; a
+#: typed 12.345 is 0.005 away, and stays "more than two decimals")
+_NOISE = Decimal("0.000001")
 #: yes and no as officers write them: the words, and the marks (√ and × as typed in Chinese input methods, the check
 #: marks ✓ ✔ and crosses ✗ ✘ as Excel's symbol table inserts them); 对 and 错 in pairs (错 was refused while 对 was read)
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "对", "√", "✓", "✔"}
@@ -626,9 +630,13 @@ class Columns:
                 return str(value), None
             if isinstance(value, float):  # a numeric spreadsheet cell: its shortest decimal form, never binary arithmetic
                 try:
-                    return str(Decimal(repr(value))), None
+                    amount = Decimal(repr(value))
+                    near = amount.quantize(_FEN)
                 except InvalidOperation:
                     return None, msg("input.not_amount", value=_shown(value))
+                if amount != near and abs(amount - near) < _NOISE:  # =A1*0.3 gives 8400.300000000001: said, not rounded
+                    return None, msg("input.formula_noise", value=repr(value), near=str(near))
+                return str(amount), None
             return str(value), None
         if t == "date":
             if isinstance(value, _dt.datetime):
