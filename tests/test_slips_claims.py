@@ -128,6 +128,24 @@ def test_a_slip_date_that_does_not_exist_says_so(policy: engine.CompiledPolicy) 
     assert said["zh"][1] == "格式为 YYYY-MM-DD 且真实存在的日期（2021-02-30 不存在）"
 
 
+@pytest.mark.parametrize("written", ["20210305", "2021-03-05T00:00:00", "2021-03-05 00:00", "２０２１－０３－０５", "２０２１-03-05"])
+def test_a_date_run_together_with_a_midnight_or_in_full_width_digits_says_the_date_to_write(
+    policy: engine.CompiledPolicy, written: str
+) -> None:
+    # an export's 20210305 or date-time, or a Chinese input method's full-width digits: the date to write, said once
+    said = _said(_refused(policy, _with_date(written), DATE))
+    assert said["en"][1] == 'the date written YYYY-MM-DD: "2021-03-05"'
+    assert said["zh"][1] == '按 YYYY-MM-DD 书写的日期：请写作 "2021-03-05"'
+
+
+@pytest.mark.parametrize("written", ["2021-03-05 ", "21-03-05", "2021-03-05T10:30:00", "44000"])
+def test_a_date_in_another_form_is_said_once_without_calling_it_unreal(policy: engine.CompiledPolicy, written: str) -> None:
+    # "2021-03-05 " is a real date with a space: "not a real calendar date" beside its form was false (and said twice)
+    said = _said(_refused(policy, _with_date(written), DATE))
+    assert said["en"][0].startswith(f"{written!r} is not in the expected form")
+    assert "real calendar date" not in said["en"][0] + said["en"][1]
+
+
 def test_misspelled_item_field_says_did_you_mean(policy: engine.CompiledPolicy) -> None:
     data = claim(item(P, "l1"))
     data["items"][0]["anual_interest_paid"] = data["items"][0].pop("annual_interest_paid")

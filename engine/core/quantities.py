@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import unicodedata
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
@@ -120,8 +121,11 @@ _GROUPED = re.compile(r"^[¥￥]?\s*([0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]{1,2
 _UNIT = re.compile(r"^(?:[¥￥]\s*([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元?|([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元)\Z")
 #: an amount with more than two decimals (finer than fen)
 _FINER = re.compile(r"^(0|[1-9][0-9]{0,11})\.[0-9]{3,8}\Z")
-#: a date written 2021/3/5, 2021.3.5, 2021-3-5 or 2021年3月5日
-_SLIP_DATE = re.compile(r"^([0-9]{4})\s*[/.\-年]\s*([0-9]{1,2})\s*[/.\-月]\s*([0-9]{1,2})日?\Z")
+#: a date written 2021/3/5, 2021.3.5, 2021-3-5, 2021年3月5日, 20210305, or with a time of midnight (2021-03-05T00:00:00,
+#: an export's date-time); full-width digits are read as digits (NFKC) to show the fix
+_SLIP_DATE = re.compile(
+    r"^([0-9]{4})(?:\s*[/.\-年]\s*([0-9]{1,2})\s*[/.\-月]\s*([0-9]{1,2})日?|([0-9]{2})([0-9]{2})|-([0-9]{2})-([0-9]{2})[T ]00:00(?::00)?)\Z"
+)
 
 
 def _plain(number: Decimal) -> str:
@@ -157,10 +161,11 @@ def date_slip(value: Any) -> tuple[Msg, Msg] | None:
     """(what is wrong, how to write it) for a date written 2021/3/5 or 2021年3月5日; None otherwise."""
     if not isinstance(value, str) or len(value) > 40:
         return None
-    m = _SLIP_DATE.match(value)
+    m = _SLIP_DATE.match(unicodedata.normalize("NFKC", value))
     if m is None:
         return None
-    written = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    month, day = (g for g in m.groups()[1:] if g is not None)
+    written = f"{m.group(1)}-{int(month):02d}-{int(day):02d}"
     try:
         _dt.date.fromisoformat(written)
     except ValueError:

@@ -1302,13 +1302,14 @@ def _schema_problem(
 
 def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     problems = []
-    slipped: set[tuple[PathPart, ...]] = set()
-    for path, error in _schema_errors(policy, data):
+    errors = list(_schema_errors(policy, data))
+    # a text whose form is wrong ("2021/3/5", "2021-03-05 ") is said once, with the form or the fix; "not a real
+    # calendar date" beside it would say it again, and wrongly of a real date written another way
+    formed = {path for path, error in errors if error.validator == "pattern"}
+    for path, error in errors:
+        if error.validator == "format" and path in formed:
+            continue
         at, message, expected = _schema_problem(path, error, _spec_at(policy, data, path) if error.validator == "pattern" else None)
-        if isinstance(message, Msg) and message.key.startswith("claim.slip."):
-            slipped.add(at)
-        elif error.validator == "format" and at in slipped:
-            continue  # "2021/3/5": its form is said once, with the fix; "not a real calendar date" would say it again
         problems.append(Problem(message, path=at, expected=expected, code=f"claim.{error.validator}"))
     problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
     return problems
