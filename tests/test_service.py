@@ -347,6 +347,7 @@ def test_metrics_count_requests_by_route_and_status_with_a_latency_histogram(ser
     server.call("GET", "/no-such-route")
     wrong = server.call("GET", "/evaluate")
     assert wrong.status == 405 and wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.headers["allow"] == "POST"  # (RFC 9110: a 405 names the methods the address takes)
     text = server.call("GET", "/metrics").text
     assert "# TYPE policy_engine_requests_total counter" in text
     assert 'route="/policies",status="200"}' in text and 'route="(unknown)",status="404"}' in text

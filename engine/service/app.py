@@ -73,10 +73,12 @@ def said(err: BaseException) -> str:
     return first if isinstance(first, Msg) else str(err)
 
 
-def problem_response(request: Request, refusal: Refusal) -> Response:
+def problem_response(request: Request, refusal: Refusal, allow: str | None = None) -> Response:
     lang = lang_of(request)
     status, body = problem_body(refusal.kind, lang, refusal.detail, refusal.problems, request.url.path, **refusal.extra)
     headers = {"content-language": lang}
+    if allow is not None:  # (a 405 names the methods the address takes: RFC 9110 section 15.5.6)
+        headers["allow"] = allow
     if status == 401:
         headers["www-authenticate"] = 'Bearer realm="policy-engine"'
     return Response(body, status, headers, media_type=MEDIA)
@@ -695,7 +697,8 @@ def create_app(config: Config) -> ASGIApp:
         if exc.status_code == 404:
             return problem_response(request, Refusal("not-found", msg("service.detail.no_route", path=request.url.path)))
         if exc.status_code == 405:
-            return problem_response(request, Refusal("method-not-allowed", msg("service.detail.method", method=request.method)))
+            allow = (exc.headers or {}).get("Allow")
+            return problem_response(request, Refusal("method-not-allowed", msg("service.detail.method", method=request.method)), allow)
         return problem_response(request, Refusal("invalid-request", str(exc.detail)))
 
     async def crashed(request: Request, exc: Exception) -> Response:
