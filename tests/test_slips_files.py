@@ -19,6 +19,7 @@ import pytest
 import engine
 from engine.cli import main
 from engine.core.i18n import tr, use_language
+from engine.records.batch import run_batch
 from engine.records.tabular import Columns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -363,6 +364,37 @@ def test_summary_workbook_in_chinese_with_frozen_headings_filters_and_money_form
     # the CSV files keep the codes
     with open(tmp_path / "o" / "summary_items.csv", encoding="utf-8-sig") as f:
         assert next(csv.reader(f))[:2] == ["claim_id", "applicant_id"]
+
+
+def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does(tmp_path: Path) -> None:
+    # The example workbook's first item (PG-2022-0001, sheet items row 3) with a patent number whose check
+    # character is wrong: 2020 1000 0001 weighs 2·2+0·3+2·4+0·5+1·6+0+0+0+0+0+0+1·5 = 23 ≡ 1 (mod 11), so .1 is
+    # its check character and .2 is refused. Row 15 (PG-2022-0006, 12.345 yuan) is the example's own slip.
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    ws = wb["items"]
+    head = [c.value for c in ws[1]]
+    ws.cell(3, head.index("专利号（item.patent_id）") + 1).value = "ZL202010000001.2"
+    wb.save(tmp_path / "r.xlsx")
+    errors = {}
+    for lang in ("zh", "en"):
+        with use_language(lang):
+            run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / lang, quiet=True, report=False)
+        rows = openpyxl.load_workbook(tmp_path / lang / "summary.xlsx")["errors"].iter_rows(min_row=2, values_only=True)
+        errors[lang] = {r[1]: r[2:5] for r in rows}
+    assert errors["zh"]["PG-2022-0001"] == (
+        f"{tmp_path / 'r.xlsx'} 工作表 items 第 3 行",
+        "专利号（item.patent_id）",  # the column's heading in the template, which reads back as that column
+        "'ZL202010000001.2' 的校验码不正确",
+    )
+    assert errors["zh"]["PG-2022-0006"][:2] == (
+        f"{tmp_path / 'r.xlsx'} 工作表 items 第 15 行",
+        "获得专利权所缴纳的官方规定费用（item.official_fees_paid）",
+    )
+    assert errors["en"]["PG-2022-0001"] == (
+        f"{tmp_path / 'r.xlsx'} sheet items row 3",
+        "patent number (item.patent_id)",
+        "'ZL202010000001.2' fails its check character",
+    )
 
 
 # --- every command reads what batch reads ---------------------------------------------------------------------

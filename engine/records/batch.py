@@ -62,7 +62,7 @@ from engine.deciding.claims import Claim, parse_claim, parse_claim_json
 from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
-from engine.language.model import CompiledPolicy
+from engine.language.model import CompiledPolicy, Text
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import (
     AlreadyCommitted,
@@ -75,7 +75,18 @@ from engine.records.ledger import (
     masked_url,
     rank_round,
 )
-from engine.records.tabular import CsvOut, CsvRows, InputError, OutputError, Record, XlsxOut, output_dir, storable
+from engine.records.tabular import (
+    Columns,
+    CsvOut,
+    CsvRows,
+    InputError,
+    OutputError,
+    Record,
+    XlsxOut,
+    heading_text,
+    output_dir,
+    storable,
+)
 
 ZERO = Decimal(0)
 STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -1077,8 +1088,10 @@ class _Outputs:
         self.by_version = {v.content_hash: _articles(v) for v in versions.versions}  # a rule's article, in the version that decided
         self.says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
         self.labels: dict[str, str] = {}
+        self.headings: dict[str, Text] = {}  # a column's words, for the field an error names (as its input's heading)
         for v in versions.versions:  # oldest first: the newest wording wins
             self.labels.update({k: t.zh for k, t in v.item_type_labels.items()})
+            self.headings.update(Columns(v).headings())
         self.items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
         self.apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
         self.xlsx = xlsx = XlsxOut(out / "summary.xlsx")
@@ -1428,13 +1441,15 @@ class _Outputs:
                 e = json.loads(line)
                 _, problems = in_language(e, language())  # the run's language
                 for p in problems or [{}]:
+                    field = p.get("field")
+                    heading = self.headings.get(field) if isinstance(field, str) else None
                     xlsx.row(
                         "errors",
                         [
                             e["application"],
                             e.get("claim_id"),
                             where_text(p or e["where"], language()),
-                            p.get("field"),
+                            field if heading is None or field is None else heading_text(heading, field, language()),
                             p.get("message"),
                             p.get("expected"),
                         ],

@@ -281,13 +281,15 @@ class _Selected(Reader):
         self.inner.close()
 
 
-def place_of(where: Mapping[str, Any]) -> Msg | str:
-    """Where a record or a problem is: `file:line`, `file:sheet!row`, or a CSV file's row (said in the reader's language)."""
+def place_of(where: Mapping[str, Any], file: str | None = None) -> Msg | str:
+    """Where a record or a problem is: `file:line`, or a workbook's sheet and row or a CSV file's row, said in the
+    reader's language (`round.xlsx 工作表 items 第 15 行`); `file` names the file another way (its base name)."""
+    file = str(where.get("file")) if file is None else file
     if "sheet" in where:
-        return f"{where.get('file')}:{where['sheet']}!{where.get('row')}"
+        return msg("sheet.place.sheet_row", file=file, sheet=str(where["sheet"]), row=str(where.get("row")))
     if "row" in where:
-        return msg("batch.where_row", file=where.get("file"), row=where["row"])
-    return f"{where.get('file')}:{where.get('line')}"
+        return msg("sheet.place.row", file=file, row=str(where["row"]))
+    return f"{file}:{where.get('line')}"
 
 
 def where_text(where: Mapping[str, Any], lang: str | None = None) -> str:
@@ -345,22 +347,17 @@ class RecordLocator:
     def file_of(self, path: tuple[PathPart, ...]) -> str | None:
         """The file, and for a row of a CSV file or a workbook its sheet and row: `round.xlsx sheet items row 15`."""
         at, _ = self.record.locate(path)
-        file = str(at.get("file", ""))
-        if "sheet" in at:
-            return msg("sheet.place.sheet_row", file=file, sheet=str(at["sheet"]), row=str(at.get("row")))
-        if "row" in at:
-            return msg("sheet.place.row", file=file, row=str(at["row"]))
-        return file or None
+        if "sheet" in at or "row" in at:
+            return place_of(at, str(at.get("file", "")))
+        return str(at.get("file", "")) or None
 
 
 def record_label(rec: Record) -> str:
     """Where a record came from, for a person: `round.jsonl:3`, `round.xlsx sheet items row 5`, `claim.json`."""
     where = rec.where
     name = Path(str(where.get("file", ""))).name
-    if "sheet" in where:
-        return msg("sheet.place.sheet_row", file=name, sheet=str(where["sheet"]), row=str(where.get("row")))
-    if "row" in where:
-        return msg("sheet.place.row", file=name, row=str(where["row"]))
+    if "sheet" in where or "row" in where:
+        return place_of(where, name)
     if "element" in where or str(where.get("file", "")).lower().endswith((".jsonl", ".ndjson")):
         return f"{name}:{where.get('line')}"
     return name

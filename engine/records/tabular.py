@@ -504,6 +504,12 @@ class YamlListReader(Reader):
 # --- tabular (CSV, XLSX) -----------------------------------------------------------
 
 
+def heading_text(label: Text, name: str, lang: str = "zh") -> str:
+    """A column's heading as the template writes it, 申请人类型（applicant.kind）; in English, kind of applicant
+    (applicant.kind). Both read back as that column."""
+    return f"{label.zh}（{name}）" if lang == "zh" else f"{label.en} ({name})"
+
+
 class Columns:
     """The columns a policy's vocabulary allows, and how to turn a cell into a claim value."""
 
@@ -527,6 +533,11 @@ class Columns:
             return CLAIM_ID_LABEL
         spec = self.claim.get(name) or self.applicant.get(name) or self.item.get(name)
         return spec.label if spec is not None else Text(name, name)
+
+    def headings(self) -> dict[str, Text]:
+        """Every column's words, by its code."""
+        apps, items = self.header_sets()
+        return {name: self.label(name) for name in dict.fromkeys([*apps, *items])}
 
     def aliases(self, allowed: Sequence[str]) -> dict[str, str | None]:
         """What a header cell may say for each column, folded (`_fold`): its code (`applicant.kind`), its Chinese

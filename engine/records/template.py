@@ -34,6 +34,7 @@ from engine.records.tabular import (
     Altered,
     Choices,
     Columns,
+    heading_text,
     safe_cell,
 )
 
@@ -64,7 +65,7 @@ class _Workbook:
         ws.append([safe_cell(v) for v in cells])
 
     def heading(self, name: str) -> str:
-        return f"{self.cols.label(name).zh}（{name}）"
+        return heading_text(self.cols.label(name), name)
 
     def choice_words(self, name: str, item_type: str | None = None) -> list[str]:
         table = self.choices.table(name, item_type) or {}
