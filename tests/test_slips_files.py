@@ -9,6 +9,7 @@ Every file is written here and read back with openpyxl or the engine, as an offi
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -519,3 +520,62 @@ def test_an_amount_cell_is_read_as_its_shortest_decimal_form(cell: float, read: 
     # a typed amount, even one with too many decimals (the claim then says so, as for JSON), is read as written
     columns = Columns(engine.load_policy(POLICY))
     assert columns.convert(columns.item["item.official_fees_paid"], cell) == (read, None)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_hidden_rows_are_decided_and_said(tmp_path: Path, workers: int) -> None:
+    # An officer filters the items sheet (or hides rows) and saves: the hidden rows are still applications' items and
+    # are decided as the others -- nothing is dropped unseen -- and the run says which rows were hidden, with the fix.
+    # The example workbook's items sheet: row 2 the template's hint (#...), rows 3-15 items, row 16 blank.
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    ws = wb["items"]
+    for row in (2, 4, 5, 6, 15, 40):  # the hint row and a row past the data are hidden too: neither is an item
+        ws.row_dimensions[row].hidden = True
+    wb.save(tmp_path / "r.xlsx")
+    plain = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "plain", quiet=True, report=False)
+    said = {}
+    for lang in ("zh", "en"):
+        err = io.StringIO()
+        with use_language(lang):
+            summary = run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / lang, stderr=err, report=False, workers=workers)
+        assert (summary.decided, summary.failed, summary.approved_total) == (plain.decided, plain.failed, plain.approved_total)
+        said[lang] = err.getvalue()
+    where = tmp_path / "r.xlsx"
+    assert (
+        f"注意：{where} 工作表 items：有 4 行是隐藏的（第 4–6、15 行；可能是筛选或“隐藏行”所致），这些行与其他行一样读取并作了"
+        "决定。不属于本轮的申请，请删除其所在行，而不是隐藏" in said["zh"]
+    )
+    assert f"warning: {where} sheet items: 4 hidden row(s) (rows 4–6, 15; hidden by a filter or Hide Rows)" in said["en"]
+    warnings = json.loads((tmp_path / "en" / "summary.json").read_text(encoding="utf-8"))["warnings"]
+    assert len(warnings) == 1 and "4 hidden row(s)" in warnings[0]
+
+
+def test_a_workbook_without_hidden_rows_says_nothing_of_them(tmp_path: Path) -> None:
+    summary = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "o", quiet=True, report=False)
+    assert not any("hidden" in str(w) for w in summary.warnings)
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown", "example"),
+    [
+        # 2021 1000 0002 weighs 2·2+0+2·4+1·5+1·6+0·7+0+0+0+0+0+2·5 = 33 ≡ 0 (mod 11): the check character 0, which a
+        # number cell drops (202110000002.0 is kept as 202110000002), so the number to type is told
+        (202110000002, "202110000002", "ZL202110000002.0"),
+        (202110000002.0, "202110000002", "ZL202110000002.0"),
+        # 2020 1000 0001 ≡ 1 (test_the_errors_sheet_...): typed with its check character, the number it meant is told
+        (202010000001.1, "202010000001.1", "ZL202010000001.1"),
+        # with a check character that is not its own, or none while its own is 1: only the form's example
+        (202010000001.2, "202010000001.2", "ZL202110000002.0"),
+        (202010000001, "202010000001", "ZL202110000002.0"),
+    ],
+)
+def test_a_patent_number_typed_as_a_number_says_to_format_the_column_as_text(cell: float, shown: str, example: str) -> None:
+    columns = Columns(engine.load_policy(POLICY))
+    value, said = columns.convert(columns.item["item.patent_id"], cell)
+    assert value is None and said is not None
+    assert tr(said, "zh") == (
+        f"{shown} 是数值单元格：数字存不下专利号的 ZL 和校验位（小数点后的 0 会被去掉，X 无法输入）。请将该列设置为文本格式"
+        f"（设置单元格格式 › 文本），再照证书填写，如 {example}"
+    )
+    assert tr(said, "en").startswith(f"{shown} is a number cell: a number cannot hold a patent number's ZL and check character")
+    assert tr(said, "en").endswith(f"type the number as on the certificate, e.g. {example}")

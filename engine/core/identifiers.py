@@ -397,3 +397,21 @@ def slip_of(format_name: str | None, text: str) -> Msg | None:
     if tidy is None or (format_name == "cn_patent" and not _cn_patent_valid(tidy)):
         return None
     return msg("claim.id.patent_written", code=repr(text), tidy=tidy)
+
+
+def number_cell_problem(format_name: str | None, value: int | float) -> Msg | None:
+    """A spreadsheet's number cell where an identifier of `format_name` goes: a patent number typed without its ZL
+    becomes a number, which drops a check character 0 (202110000002.0 is kept as 202110000002) and cannot hold X.
+    The message shows the number to type when the cell can only have meant one (its check character is the one it
+    shows, or the 0 a number drops); else the form's example. None for another format (a number is read as its
+    digits, and the form judges them)."""
+    if format_name not in FORMS:
+        return None
+    text = str(int(value)) if isinstance(value, int) or value.is_integer() else repr(value)
+    digits, _, shown = text.partition(".")
+    example = EXAMPLES[format_name]
+    if len(digits) in (8, 12) and digits.isdigit():
+        check = _patent_check_char(digits)
+        if shown == check or (not shown and check == "0"):
+            example = f"ZL{digits}.{check}"
+    return msg("claim.id.patent_number_cell", value=text, example=example)

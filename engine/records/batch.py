@@ -458,6 +458,7 @@ def run_batch(
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are
     merged: list[_Outputs] = []  # the outputs made on the workers (`--workers`), merged in input order, if they are
+    noticed: list[Msg] = []
 
     def merged_outputs() -> _Outputs:
         # totals of their own: thrown away with the files if a budget scales the round after the merge
@@ -503,6 +504,7 @@ def run_batch(
                 raise
             progress.update(summary.applications, 1.0, force=True)
         progress.finish()
+        noticed = reader.notices()  # (a workbook's hidden rows, decided as the others: said first among the warnings)
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
             if round_policy(rounds[rnd]).round_budget is not None:
@@ -555,6 +557,7 @@ def run_batch(
             real.close()
         shutil.rmtree(scratch_dir, ignore_errors=True)
     summary.seconds = time.monotonic() - started
+    summary.warnings[:0] = noticed
     if summary.report.startswith("skipped") or summary.report.startswith("failed"):
         print(tr(msg("batch.report.said", report=summary.report)), file=stderr)
     for warning in summary.warnings:

@@ -230,14 +230,19 @@ class _FolderReader(Reader):
         self.encoding = encoding
         self.done = 0
         self.current: Reader | None = None
+        self.noticed: list[Msg] = []  # of the files read so far
 
     def fraction(self) -> float | None:
         return self.done / len(self.files)
+
+    def notices(self) -> list[Msg]:
+        return list(self.noticed)
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
         for f in self.files:
             current = self.current = _open_file(f, self.policy, self.encoding)
+            self.noticed += current.notices()
             try:
                 for rec in current:
                     n += 1
@@ -310,6 +315,9 @@ class _NonEmpty(Reader):
 
     def fraction(self) -> float | None:
         return self.inner.fraction()
+
+    def notices(self) -> list[Msg]:
+        return self.inner.notices()
 
     def __iter__(self) -> Iterator[Record]:
         n = 0

@@ -37,6 +37,7 @@ from typing import IO, Any
 
 from engine.core.errors import format_path, json_kind, json_reason, os_reason
 from engine.core.i18n import Msg, language, msg, tr
+from engine.core.identifiers import number_cell_problem
 from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
 
@@ -278,6 +279,11 @@ class Reader:
 
     def fraction(self) -> float | None:
         return None
+
+    def notices(self) -> list[Msg]:
+        """What the reader noticed in the input so far that stops nothing but the officer should know (a
+        workbook's hidden rows, read as the others)."""
+        return []
 
     def close(self) -> None:
         pass
@@ -657,6 +663,10 @@ class Columns:
             if isinstance(value, _dt.date):
                 return value.isoformat(), None
             return str(value), None
+        if t == "identifier" and isinstance(value, int | float) and not isinstance(value, bool):
+            said = number_cell_problem(spec.format, value)
+            if said is not None:
+                return None, said
         if isinstance(value, float) and abs(value) >= _EXACT_DIGITS:  # an 18-digit ID typed into a number cell
             return None, msg("input.long_number", value=repr(value))
         if t == "identifier" and isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):  # (its CSV export)
@@ -1425,25 +1435,31 @@ _UNCOMPUTED_CELL = re.compile(
     rb"(?:<" + _NS + rb"v\s*/>|<" + _NS + rb"v>\s*</" + _NS + rb"v>)?\s*</" + _NS + rb"c>"
 )
 _FORMULA_TAG_END = re.compile(rb"f[\s/>]")  # (the cheap test that a chunk may hold one: a search for one character)
+#: a row a filter or Hide Rows has hidden (`<row r="5" hidden="1">`), and its number
+_HIDDEN_ROW = re.compile(rb"<" + _NS + rb'row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_ROW_ATTRIBUTE = re.compile(rb'\br="([0-9]{1,7})"')
 
 
 _SCAN_CHUNK = 1 << 20
 _SCAN_OVERLAP = 1 << 16  # (a tag or cell cut by a chunk's end is read whole with the next: a formula is at most 8,192 characters)
 
 
-def _cells_read_blank(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str]]:
+def _cells_read_blank(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str], set[int]]:
     """The data cells (below the header row, in a headed column) of a read-only worksheet that would read as blank
-    though the sheet gives them something: (the merged ranges covering one, the cells with a formula never computed).
+    though the sheet gives them something: (the merged ranges covering one, the cells with a formula never computed),
+    and the rows hidden (by a filter or Hide Rows), which are read as the others.
     A merge keeps its value in its first cell only; a formula's value is what a spreadsheet saved with it. openpyxl's
-    read-only sheets load neither merges nor formulas when read for values, so the sheet's XML is scanned, in chunks."""
+    read-only sheets load neither merges, formulas nor hidden rows when read for values, so the sheet's XML is
+    scanned, in chunks."""
     from openpyxl.utils.cell import column_index_from_string, range_boundaries
 
     merged: dict[str, tuple[int, int]] = {}
     uncomputed: dict[str, tuple[int, int]] = {}
+    hidden: set[int] = set()
     tail = b""
     source = getattr(ws, "_get_source", None)  # (openpyxl's; were it gone, tests/test_security_sheets.py would say so)
     if source is None:
-        return [], []
+        return [], [], hidden
     columns = len(header)
     with source() as xml:  # (a member of the workbook's zip, bounded by `check_workbook_size`)
         while True:
@@ -1459,12 +1475,29 @@ def _cells_read_blank(ws: Any, header: Sequence[str]) -> tuple[list[str], list[s
                     col, row = column_index_from_string(m.group(1).decode("ascii")), int(m.group(2))
                     if row >= 2 and col <= columns and header[col - 1]:
                         uncomputed[m.group(1).decode("ascii") + m.group(2).decode("ascii")] = (row, col)
+            for m in _HIDDEN_ROW.finditer(data) if b'hidden="' in data else ():
+                number = _ROW_ATTRIBUTE.search(m.group(0))
+                if number is not None:
+                    hidden.add(int(number.group(1)))
             if not chunk:
-                return [r for r, _ in sorted(merged.items(), key=_AT)], [r for r, _ in sorted(uncomputed.items(), key=_AT)]
+                merges = [r for r, _ in sorted(merged.items(), key=_AT)]
+                return merges, [r for r, _ in sorted(uncomputed.items(), key=_AT)], hidden
             tail = data[-_SCAN_OVERLAP:]
 
 
 _AT = itemgetter(1)  # (in the sheet's order, row by row)
+
+
+def _row_runs(rows: Sequence[int], shown: int = 5) -> list[str]:
+    """Row numbers in runs, the first `shown` of them (said as a list in the reader's language): `5–9, 12, …`."""
+    runs: list[list[int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
+    said = [str(a) if a == b else f"{a}–{b}" for a, b in runs[:shown]]
+    return said + (["…"] if len(runs) > shown else [])
 
 
 class XlsxReader(_TabularReader):
@@ -1472,6 +1505,7 @@ class XlsxReader(_TabularReader):
 
     def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
         super().__init__(path, policy)
+        self.noticed: list[Msg] = []
         try:
             from openpyxl import load_workbook
         except ModuleNotFoundError:  # pragma: no cover
@@ -1514,7 +1548,7 @@ class XlsxReader(_TabularReader):
         if len(header) > XLSX_MAX_COLUMNS:
             raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
         header = self.cols.check(header, allowed, where)
-        merged, uncomputed = _cells_read_blank(ws, header)
+        merged, uncomputed, hidden = _cells_read_blank(ws, header)
         if merged:
             raise InputError(_cells_said("sheet.merged_cells", where, merged))
         if uncomputed:
@@ -1528,6 +1562,7 @@ class XlsxReader(_TabularReader):
         }
         unheaded: list[str] = []  # data cells with no column heading: never read, so the workbook is refused
         error_ids: list[str] = []  # claim ids showing an error value: the row's application cannot be told
+        hidden_read: list[int] = []  # hidden rows read as the others: said, as the officer may have meant them left out
         width = len(header)
         for rowno, row in enumerate(ws.iter_rows(min_row=2, values_only=not percent), 2):
             if percent:
@@ -1544,10 +1579,17 @@ class XlsxReader(_TabularReader):
             unheaded += [f"{_column_letter(i + 1)}{rowno}" for i, c in enumerate(row) if (i >= width or not header[i]) and _has_value(c)]
             cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
             self.spool.add(sheet, cid, rowno, cells)
+            if rowno in hidden:
+                hidden_read.append(rowno)
+        if hidden_read:
+            self.noticed.append(msg("sheet.hidden_rows", where=where, n=len(hidden_read), rows=_row_runs(hidden_read)))
         if unheaded:
             raise InputError(_cells_said("sheet.unheaded", where, unheaded))
         if error_ids:
             raise InputError(_cells_said("sheet.error_value_ids", where, error_ids))
+
+    def notices(self) -> list[Msg]:
+        return list(self.noticed)
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
