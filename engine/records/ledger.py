@@ -737,6 +737,12 @@ class DecidedCommit:
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
 #: where `unscaled_amount` is in a grant's row of `export_commit` (its position, `_GRANT_COLS`, then it)
 _UNSCALED_AT = 1 + len(_GRANT_COLS.split(","))
+#: tables, none of them a ledger's, in one read: asked apart from `schema_version()`, the tables another process was
+#: committing in between (it creates a new ledger's tables in one transaction) were read as another program's
+_FOREIGN_TABLES = (
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    " AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')"
+)
 _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
 
@@ -760,7 +766,7 @@ class Ledger:
             if self.schema_version() == 0:
                 if not create:
                     raise LedgerMissing(msg("ledger.missing_tables", url=masked_url(self.url)))
-                if isinstance(self._db, _SQLite) and self._db.query("SELECT count(*) FROM sqlite_master WHERE type = 'table'")[0][0]:
+                if isinstance(self._db, _SQLite) and self._db.query(_FOREIGN_TABLES)[0][0]:
                     # another program's SQLite database, named by mistake: never given a ledger's tables
                     raise LedgerError(msg("ledger.foreign_sqlite", url=masked_url(self.url)))
             self.migrate()
