@@ -522,8 +522,9 @@ def test_an_amount_cell_is_read_as_its_shortest_decimal_form(cell: float, read: 
     assert columns.convert(columns.item["item.official_fees_paid"], cell) == (read, None)
 
 
+@pytest.mark.parametrize("folder", [False, True])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_hidden_rows_are_decided_and_said(tmp_path: Path, workers: int) -> None:
+def test_hidden_rows_are_decided_and_said(tmp_path: Path, workers: int, folder: bool) -> None:
     # An officer filters the items sheet (or hides rows) and saves: the hidden rows are still applications' items and
     # are decided as the others -- nothing is dropped unseen -- and the run says which rows were hidden, with the fix.
     # The example workbook's items sheet: row 2 the template's hint (#...), rows 3-15 items, row 16 blank.
@@ -531,16 +532,19 @@ def test_hidden_rows_are_decided_and_said(tmp_path: Path, workers: int) -> None:
     ws = wb["items"]
     for row in (2, 4, 5, 6, 15, 40):  # the hint row and a row past the data are hidden too: neither is an item
         ws.row_dimensions[row].hidden = True
-    wb.save(tmp_path / "r.xlsx")
+    (tmp_path / "in").mkdir()
+    wb.save(tmp_path / "in" / "r.xlsx")
+    source = tmp_path / "in" if folder else tmp_path / "in" / "r.xlsx"  # (a folder: each workbook read as it comes)
     plain = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "plain", quiet=True, report=False)
     said = {}
     for lang in ("zh", "en"):
         err = io.StringIO()
         with use_language(lang):
-            summary = run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / lang, stderr=err, report=False, workers=workers)
+            summary = run_batch(engine.load_policy(POLICY), source, tmp_path / lang, stderr=err, report=False, workers=workers)
         assert (summary.decided, summary.failed, summary.approved_total) == (plain.decided, plain.failed, plain.approved_total)
         said[lang] = err.getvalue()
-    where = tmp_path / "r.xlsx"
+        assert "deciding on one process" not in said[lang] and "在一个进程中" not in said[lang], said[lang]  # on the workers
+    where = tmp_path / "in" / "r.xlsx"
     assert (
         f"注意：{where} 工作表 items：有 4 行是隐藏的（第 4–6、15 行；可能是筛选或“隐藏行”所致），这些行与其他行一样读取并作了"
         "决定。不属于本轮的申请，请删除其所在行，而不是隐藏" in said["zh"]

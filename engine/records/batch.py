@@ -484,7 +484,7 @@ def run_batch(
                 parallel = workers > 1 and audit is None and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
                     dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
-                    merged_outputs if outputs_while_deciding else None, (report, report_lang), steps,
+                    merged_outputs if outputs_while_deciding else None, (report, report_lang), steps, noticed,
                 )  # fmt: skip
                 for rec in () if parallel else reader:
                     summary.applications += 1
@@ -504,7 +504,8 @@ def run_batch(
                 raise
             progress.update(summary.applications, 1.0, force=True)
         progress.finish()
-        noticed = reader.notices()  # (a workbook's hidden rows, decided as the others: said first among the warnings)
+        if not parallel:  # (a workbook's hidden rows, decided as the others: said first among the warnings)
+            noticed += reader.notices()
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
             if round_policy(rounds[rnd]).round_budget is not None:
@@ -695,11 +696,13 @@ def _decide_on_workers(
     outputs: Callable[[], _Outputs] | None = None,
     report: tuple[bool, str] = (True, "zh"),
     steps: Steps | None = None,
+    noticed: list[Msg] | None = None,
 ) -> bool:
     """The deciding loop on `workers` processes (engine.records.workers); False when the round must be decided
     on one process instead (said on stderr unless quiet; nothing has been written then). `outputs`: the run's
     outputs, made when the merge starts: each worker makes the rows and explanation of each decision it writes,
-    and the merge writes them in their place (`report`: whether a report is drawn, and its language)."""
+    and the merge writes them in their place (`report`: whether a report is drawn, and its language). `noticed`:
+    gets what the workers' reader noticed in the input (`Reader.notices`)."""
     from engine.records import workers as parallel
 
     folder = parallel.new_folder()
@@ -709,6 +712,8 @@ def _decide_on_workers(
     )  # fmt: skip
     try:
         parallel.decide_round(job, target, dec_f, err_f, summary, rounds, progress, on_decided, outputs, steps)
+        if noticed is not None:
+            noticed += job.noticed
     except parallel.Fallback as why:
         if not quiet:
             print(tr(msg("batch.one_process", workers=workers, why=_words(why))), file=stderr)

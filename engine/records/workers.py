@@ -98,6 +98,8 @@ class Job:
     #: explanation, merged in their place by the run); None: the run makes every output after deciding
     outputs: tuple[bool, str] | None = None
     draw: bool = False  # whether the workers draw explanations: a report is drawn and the round fits in one
+    #: what the input's reader noticed (a workbook's hidden rows): every worker reads the whole input, worker 0's
+    noticed: list[Msg] = field(default_factory=list)
 
 
 _JOB: Job | None = None  # set in the parent before the pool forks; read by the workers
@@ -118,9 +120,10 @@ class Fallback(Exception):
 # --- step 1: keys ------------------------------------------------------------------------------
 
 
-def _keys(k: int) -> tuple[list[list[str]], bool, float]:
+def _keys(k: int) -> tuple[list[list[str]], bool, float, list[Msg]]:
     """Worker `k`: the dependency keys of every N-th application (index = position in the list times N plus k),
-    whether one of them is already committed in the real ledger, and the CPU seconds it took."""
+    whether one of them is already committed in the real ledger, the CPU seconds it took, and what the reader
+    noticed in the input (`Reader.notices`)."""
     cpu = time.process_time()
     job = _JOB
     assert job is not None
@@ -148,9 +151,10 @@ def _keys(k: int) -> tuple[list[list[str]], bool, float]:
             if rec.claim_id is not None:
                 keys.append(f"claim {rec.claim_id}")
             out.append(keys)
+        noticed = reader.notices()
     finally:
         reader.close()
-    return out, committed, time.process_time() - cpu
+    return out, committed, time.process_time() - cpu, noticed
 
 
 def groups(keys: list[list[str]], workers: int) -> tuple[list[int], int]:
@@ -412,17 +416,18 @@ def decide_round(
         lap("keys", [p[2] for p in parts])
         total = sum(len(p[0]) for p in parts)
         keys: list[list[str]] = [[] for _ in range(total)]
-        for k, (part, _committed, _cpu) in enumerate(parts):
+        for k, (part, *_rest) in enumerate(parts):
             for n, ks in enumerate(part):
                 keys[n * job.workers + k] = ks
         if total < 2:
             raise Fallback(msg("batch.fallback.fewer"))
-        if any(committed for _part, committed, _cpu in parts):
+        if any(committed for _part, committed, *_rest in parts):
             raise Fallback(msg("batch.fallback.committed"))
         claim_ids = [next((key for key in ks if key.startswith("claim ")), None) for ks in keys]
         named = [c for c in claim_ids if c is not None]
         if len(set(named)) != len(named):
             raise Fallback(msg("batch.fallback.repeated"))
+        job.noticed = parts[0][3]
         job.assigned, largest = groups(keys, job.workers)
         job.rows = job.commit or any(v.round_budget is not None for v in job.versions.versions)
         job.done = ctx.Value("q", 0)
