@@ -953,15 +953,16 @@ def test_a_workbook_with_merged_data_cells_is_refused_and_says_how_to_fix_it(tmp
 
 
 @pytest.mark.parametrize("chunk", [7, 50, 1 << 20])
-def test_merges_and_uncomputed_formulas_are_found_once_each_across_the_scan_s_chunks(monkeypatch, chunk):
+def test_merges_uncomputed_formulas_and_hidden_rows_are_found_once_each_across_the_scan_s_chunks(monkeypatch, chunk):
     import io
 
     from engine.records import tabular
 
     xml = (
-        b'<worksheet><sheetData><row r="1"><c r="A1"><f>1+1</f><v/></c></row><row r="2">'
+        b'<worksheet><sheetData><row r="1"><c r="A1"><f>1+1</f><v/></c></row><row r="2" spans="1:6" hidden="1">'
         b'<c r="B2"><f>A2*2</f><v /></c><c r="C2" t="n"><f>A2*3</f><v>30</v></c><x:c r="D2"><x:f t="shared" si="0"/></x:c>'
-        b'<c r="E2"><f>A2</f></c><c r="F2"><f>A2</f><v></v></c></row><row r="3"><c r="B3" s="1"><f>SUM(A1:A2)</f><v/></c></row>'
+        b'<c r="E2"><f>A2</f></c><c r="F2"><f>A2</f><v></v></c></row><x:row hidden="true" r="3"><c r="B3" s="1"><f>SUM(A1:A2)</f><v/></c></x:row>'
+        b'<row r="9" hidden="0"/><rowBreaks count="1"><brk id="9" hidden="1"/></rowBreaks>'
         b'</sheetData><x:mergeCells count="4"><x:mergeCell ref="A1:C1"/>'
         b'<mergeCell ref="B7:B9"/><mergeCell  ref="D2:E2" /><mergeCell ref="AA2:AB3"/><mergeCell ref="A3:A8"/>'
         b"</x:mergeCells></worksheet>"
@@ -974,9 +975,10 @@ def test_merges_and_uncomputed_formulas_are_found_once_each_across_the_scan_s_ch
     monkeypatch.setattr(tabular, "_SCAN_CHUNK", chunk)
     # A1:C1 is the header row alone; AA2:AB3 is past the header's 5 columns: neither covers a data cell. C2's formula
     # has its value (30), A1 is the header row, F2 is past the header and D2's column has no heading
-    merged, uncomputed = tabular._cells_read_blank(Sheet(), ["a", "b", "c", "", "e"])
+    merged, uncomputed, hidden = tabular._cells_read_blank(Sheet(), ["a", "b", "c", "", "e"])
     assert merged == ["D2:E2", "A3:A8", "B7:B9"]
     assert uncomputed == ["B2", "E2", "B3"]
+    assert hidden == {2, 3}  # (row 9 is shown: hidden="0"; a page break's attributes are not a row's)
 
 
 def test_a_workbook_whose_formulas_were_never_computed_is_refused_and_says_how_to_fix_it(tmp_path, capsys):
