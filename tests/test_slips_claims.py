@@ -107,11 +107,11 @@ def test_currency_unit_says_the_digits_to_write(policy: engine.CompiledPolicy) -
 def test_slash_date_says_the_date_to_write(policy: engine.CompiledPolicy) -> None:
     said = _said(_refused(policy, _with_date("2021/3/5"), DATE))
     assert said["en"] == (
-        "'2021/3/5' is not in the expected form: a date is written year-month-day with dashes and two-digit month and day",
+        "'2021/3/5' is not in the expected form: a date is written YYYY-MM-DD alone: ASCII digits and dashes, a two-digit month and day, no time of day",
         'the date written YYYY-MM-DD: "2021-03-05"',
     )
     assert said["zh"] == (
-        "'2021/3/5' 不符合规定的格式：日期应按“年-月-日”用短横线书写，月和日各两位",
+        "'2021/3/5' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间",
         '按 YYYY-MM-DD 书写的日期：请写作 "2021-03-05"',
     )
 

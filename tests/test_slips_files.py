@@ -571,6 +571,9 @@ def test_a_workbook_without_hidden_rows_says_nothing_of_them(tmp_path: Path) -> 
         # with a check character that is not its own, or none while its own is 1: only the form's example
         (202010000001.2, "202010000001.2", "ZL202110000002.0"),
         (202010000001, "202010000001", "ZL202110000002.0"),
+        # 2021 5 0000006 weighs 4+0+8+5+30+0+0+0+0+0+0+30 = 77 ≡ 0, but 5 is no kind of application (1, 2, 3, 8, 9):
+        # ZL202150000006.0 is refused by the form, so it is never the number to type
+        (202150000006, "202150000006", "ZL202110000002.0"),
     ],
 )
 def test_a_patent_number_typed_as_a_number_says_to_format_the_column_as_text(cell: float, shown: str, example: str) -> None:
@@ -583,3 +586,29 @@ def test_a_patent_number_typed_as_a_number_says_to_format_the_column_as_text(cel
     )
     assert tr(said, "en").startswith(f"{shown} is a number cell: a number cannot hold a patent number's ZL and check character")
     assert tr(said, "en").endswith(f"type the number as on the certificate, e.g. {example}")
+
+
+def test_hidden_rows_are_said_when_one_application_is_picked_from_the_workbook(tmp_path: Path) -> None:
+    # `round.xlsx:PG-2022-0001` decides one application; its own items may be among the hidden rows (3-6 are its)
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    for row in (4, 5):
+        wb["items"].row_dimensions[row].hidden = True
+    wb.save(tmp_path / "r.xlsx")
+    err = io.StringIO()
+    with use_language("en"):
+        summary = run_batch(engine.load_policy(POLICY), f"{tmp_path / 'r.xlsx'}:PG-2022-0001", tmp_path / "o", stderr=err, report=False)
+    assert summary.applications == 1
+    assert f"{tmp_path / 'r.xlsx'} sheet items: 2 hidden row(s) (rows 4–5;" in err.getvalue()
+
+
+def test_the_errors_sheet_keeps_a_json_claims_paths(tmp_path: Path) -> None:
+    # the template's headings name a workbook's columns; a JSON claim has none, so its problem keeps its path, even
+    # where the path and a column's code are the same words (applicant.kind)
+    good = json.loads(ROUND_JSONL.read_text(encoding="utf-8").splitlines()[0])
+    bad = json.loads(json.dumps(good))
+    bad["claim_id"], bad["applicant"]["kind"] = "BAD-KIND", "公司"
+    (tmp_path / "r.jsonl").write_text(json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
+    with use_language("zh"):
+        run_batch(engine.load_policy(POLICY), tmp_path / "r.jsonl", tmp_path / "o", quiet=True, report=False)
+    rows = list(openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["errors"].iter_rows(min_row=2, values_only=True))
+    assert [(r[1], r[2], r[3]) for r in rows] == [("BAD-KIND", f"{tmp_path / 'r.jsonl'}:1", "applicant.kind")]

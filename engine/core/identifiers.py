@@ -403,15 +403,15 @@ def number_cell_problem(format_name: str | None, value: int | float) -> Msg | No
     """A spreadsheet's number cell where an identifier of `format_name` goes: a patent number typed without its ZL
     becomes a number, which drops a check character 0 (202110000002.0 is kept as 202110000002) and cannot hold X.
     The message shows the number to type when the cell can only have meant one (its check character is the one it
-    shows, or the 0 a number drops); else the form's example. None for another format (a number is read as its
-    digits, and the form judges them)."""
+    shows, or the 0 a number drops) and that number holds; else the form's example. None for another format (a
+    number is read as its digits, and the form judges them)."""
     if format_name not in FORMS:
         return None
     text = str(int(value)) if isinstance(value, int) or value.is_integer() else repr(value)
     digits, _, shown = text.partition(".")
     example = EXAMPLES[format_name]
-    if len(digits) in (8, 12) and digits.isdigit():
+    if len(digits) in (8, 12) and digits.isascii() and digits.isdigit():
         check = _patent_check_char(digits)
-        if shown == check or (not shown and check == "0"):
-            example = f"ZL{digits}.{check}"
+        if (shown == check or (not shown and check == "0")) and _cn_patent_valid(f"ZL{digits}.{check}"):
+            example = f"ZL{digits}.{check}"  # (its filing year and kind plausible too: never a number the form refuses)
     return msg("claim.id.patent_number_cell", value=text, example=example)

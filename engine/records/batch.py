@@ -1448,9 +1448,11 @@ class _Outputs:
             for line in ef:
                 e = json.loads(line)
                 _, problems = in_language(e, language())  # the run's language
+                where = e["where"]
+                tabular = isinstance(where, dict) and ("sheet" in where or "row" in where)  # (a JSON claim's field: its path)
                 for p in problems or [{}]:
                     field = p.get("field")
-                    heading = self.headings.get(field) if isinstance(field, str) else None
+                    heading = self.headings.get(field) if tabular and isinstance(field, str) else None
                     xlsx.row(
                         "errors",
                         [

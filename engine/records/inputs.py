@@ -282,6 +282,9 @@ class _Selected(Reader):
                 return
         raise InputError(msg("input.no_selected", file=str(self.path), selector=self.selector, n=seen))
 
+    def notices(self) -> list[Msg]:  # (of the whole file: its hidden rows may be the selected application's)
+        return self.inner.notices()
+
     def close(self) -> None:
         self.inner.close()
 
