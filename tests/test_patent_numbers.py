@@ -58,11 +58,13 @@ def test_the_check_character_is_only_of_eight_or_twelve_ascii_digits(digits: str
         # kind 5: 2·2+0·3+2·4+1·5+5·6+0+0+0+0+0+0+2·5 = 57 = 5·11 + 2
         ("ZL202150000002.2", "kind of application '5' is not one of 1 (invention)", "申请种类 '5' 不是 1（发明）"),
         # the year 2099: 2·2+0·3+9·4+9·5+1·6+0+0+0+0+0+0+2·5 = 101 = 9·11 + 2
-        ("ZL209910000002.2", "filing year 2099 cannot be: a 12-digit application number is from 2003 to", "申请年份 2099 不成立"),
+        ("ZL209910000002.2", "filing year 2099 cannot be: application numbers of 12 digits are from 2003 to", "申请年份 2099 不成立"),
         # twelve digits in 2002, before they began: 2·2+0+0+2·5+1·6+0+0+0+0+0+0+2·5 = 30 = 2·11 + 8
         ("ZL200210000002.8", "filing year 2002 cannot be", "申请年份 2002 不成立"),
         # eight digits in 2005, after they ended: 0·2+5·3+1·4+2·5+3·6+4·7+5·8+6·9 = 169 = 15·11 + 4
-        ("ZL05123456.4", "filing year 2005 cannot be: a 8-digit application number is from 1985 to 2003", "申请年份 2005 不成立"),
+        ("ZL05123456.4", "filing year 2005 cannot be: application numbers of 8 digits are from 1985 to 2003", "申请年份 2005 不成立"),
+        # eight digits in 1984, before the patent law: 8·2+4·3+1·4+0+0+0+0+1·9 = 41 = 3·11 + 8 (it said 2084)
+        ("ZL84100001.8", "filing year 1984 cannot be: application numbers of 8 digits are from 1985 to 2003", "申请年份 1984 不成立"),
     ],
 )
 def test_a_chinese_patent_number_that_is_not_one_says_why(code: str, en: str, zh: str) -> None:
@@ -72,11 +74,21 @@ def test_a_chinese_patent_number_that_is_not_one_says_why(code: str, en: str, zh
 
 
 def test_another_offices_number_is_a_patent_number_but_not_a_chinese_one() -> None:
-    assert ids.FORMATS["patent_number"][0]("US11000001B2") and ids.FORMATS["patent_number"][0]("EP1234567B1")
-    assert ids.FORMATS["patent_number"][0]("ZL202110000002.0")
-    assert not ids.FORMATS["cn_patent"][0]("US11000001B2")
-    said = ids.patent_number_problem("us 11,000,001 b2")
-    assert said is not None and "write it as US11000001B2" in tr(said, "en")
+    for code in ("US11000001", "EP1234567", "USRE49000", "TWI123456", "ZL202110000002.0"):
+        assert ids.FORMATS["patent_number"][0](code), code
+    assert not ids.FORMATS["cn_patent"][0]("US11000001")
+    # the kind code names a document, not the patent (EP1234567A1 published, EP1234567B1 granted: one patent), and a
+    # leading zero is not part of the number: each is refused with the one name of its patent
+    for written, standard in (
+        ("us 11,000,001 b2", "US11000001"),
+        ("US11000001B2", "US11000001"),
+        ("US011000001B2", "US11000001"),
+        ("EP1234567A1", "EP1234567"),
+        ("EP1234567B1", "EP1234567"),
+        ("USRE049000E", "USRE49000"),
+    ):
+        said = ids.patent_number_problem(written)
+        assert said is not None and tr(said, "en") == f"{written!r} is a patent number written another way: write it as {standard}"
     # a patent granted in China goes by its patent number, not by the publication number of its grant
     said = ids.patent_number_problem("CN113456789B")
     assert said is not None and "ZL 开头的专利号，不填 CN 开头的公告号" in tr(said, "zh")
@@ -124,14 +136,28 @@ def test_a_patent_granted_abroad_keeps_its_offices_number_for_the_fees_but_not_f
     policy: engine.CompiledPolicy,
 ) -> None:
     # R9: 第五条（一） pays for invention patents granted in China or abroad; 第五条（二） the China Patent Award
-    abroad = claim(item("invention_patent_grant", "p1", patent_id="US11000001B2", route="foreign_other", official_fees_paid="1000.00"))
+    abroad = claim(item("invention_patent_grant", "p1", patent_id="US11000001", route="foreign_other", official_fees_paid="1000.00"))
     d = engine.evaluate(policy, abroad).to_dict()
     assert (d["items"][0]["status"], d["items"][0]["amount"]) == ("granted", "500.00")
-    award = claim(item("china_patent_award", "a1", patent_id="US11000001B2", level="gold"))
+    # the same patent again, once by its number and once by its grant's publication number: paid once, not twice
+    twice = claim(
+        item("invention_patent_grant", "p1", patent_id="US11000001", route="foreign_other", official_fees_paid="1000.00"),
+        item("invention_patent_grant", "p2", patent_id="US11000001", route="foreign_other", official_fees_paid="1000.00"),
+    )
+    statuses = [(i["status"], i["amount"]) for i in engine.evaluate(policy, twice).to_dict()["items"]]
+    assert statuses[0] == ("granted", "500.00") and statuses[1][0] == "refused"
+    kind_code = claim(
+        item("invention_patent_grant", "p1", patent_id="US11000001", route="foreign_other", official_fees_paid="1000.00"),
+        item("invention_patent_grant", "p2", patent_id="US11000001B2", route="foreign_other", official_fees_paid="1000.00"),
+    )
+    assert [(p[0], p[1]) for p in _refusal(policy, kind_code)] == [
+        (("items", 1, "patent_id"), "'US11000001B2' 写法不规范，应写作 US11000001")
+    ]
+    award = claim(item("china_patent_award", "a1", patent_id="US11000001", level="gold"))
     assert _refusal(policy, award) == [
         (
             ("items", 0, "patent_id"),
-            "'US11000001B2' 不符合规定的格式",
+            "'US11000001' 不符合规定的格式",
             "patent number: a Chinese patent number (ZC 0006-2003): ZL, the application number's 12 digits (8 before October "
             "2003), a point and its check character, e.g. ZL202110000002.0",
         )
@@ -141,7 +167,13 @@ def test_a_patent_granted_abroad_keeps_its_offices_number_for_the_fees_but_not_f
 def test_the_fast_intake_and_the_schema_path_agree_on_patent_numbers(policy: engine.CompiledPolicy) -> None:
     import json
 
-    for pid, ok in (("ZL202110000002.0", True), ("ZL202110000002.1", False), ("zl202110000002.0", False), ("US11000001B2", True)):
+    for pid, ok in (
+        ("ZL202110000002.0", True),
+        ("ZL202110000002.1", False),
+        ("zl202110000002.0", False),
+        ("US11000001", True),
+        ("US11000001B2", False),
+    ):
         data = claim(item("invention_patent_grant", "p1", patent_id=pid, official_fees_paid="8400.00"))
         text = json.dumps(data, ensure_ascii=False)
         if ok:

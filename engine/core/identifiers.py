@@ -8,8 +8,9 @@
 * 专利号, ZC 0006-2003 (专利申请号标准): ZL and the application number -- 12 digits since 1 October 2003 (the
   filing year, the kind of application, a 7-digit serial), 8 before it (the year's last two digits, the kind, a
   5-digit serial) -- then a point and the check character: the digits times 2, 3, ..., 9, 2, 3, 4, 5, summed,
-  modulo 11 (10 is X). A patent granted by another office is named as WIPO ST.3/ST.16 name it: the office's
-  two-letter code, the number, and its kind code (US11000001B2).
+  modulo 11 (10 is X). A patent granted by another office is named by the office's WIPO ST.3 two-letter code and
+  its number, without leading zeros or the ST.16 kind code (US 11,000,001 B2 is US11000001): the kind code names a
+  document (A1 the application published, B1 or B2 the grant), not the patent, so that one patent has one name.
 
 A check character catches typing errors only: `000000000000000000` has a valid one. So a number must
 also be plausible: every part drawn from its standard's table (see `uscc_problem`, `resident_id_problem`).
@@ -209,10 +210,14 @@ def uscc_or_resident_id_problem(code: str) -> Msg | None:
 #: The form of a Chinese patent number: ZL, 12 or 8 digits, a point, the check character (ASCII only: `[0-9]`, not
 #: `\d`, which takes any script's digits).
 CN_PATENT_FORM = r"ZL(?:[0-9]{12}|[0-9]{8})\.[0-9X]"
-#: The form of a patent number of another office (WIPO ST.3 code, number, ST.16 kind code). CN and ZL are not among
-#: them: a patent granted in China is named by its 专利号 (ZL...), as on its certificate, so one patent has one name
-#: and "once per patent" cannot be passed by writing its publication number (CN...B) instead.
-FOREIGN_PATENT_FORM = r"(?!CN|ZL)[A-Z]{2}[0-9]{4,13}(?:[A-Z][0-9]?)?"
+#: The form of a patent number of another office: its WIPO ST.3 code, a series' letters if it has them (USRE49000, a
+#: US reissue; TWI123456, a Taiwanese invention patent), the number without leading zeros, and no ST.16 kind code:
+#: US11000001B2 and US11000001, EP1234567A1 and EP1234567B1 would otherwise be two patents to "once per patent".
+#: CN and ZL are not among them: a patent granted in China is named by its 专利号 (ZL...), as on its certificate, and
+#: never by its publication number (CN...B).
+FOREIGN_PATENT_FORM = r"(?!CN|ZL)[A-Z]{2}[A-Z]{0,2}[1-9][0-9]{3,12}"
+#: another office's number written with leading zeros or its kind code, for the message that shows its standard form
+_FOREIGN_PATENT_WRITTEN = re.compile(r"([A-Z]{2}[A-Z]{0,2}?)0*([1-9][0-9]{3,12})(?:[A-Z][0-9]?)?")
 _CN_PATENT_RE = re.compile(CN_PATENT_FORM)
 _FOREIGN_PATENT_RE = re.compile(FOREIGN_PATENT_FORM)
 _PATENT_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
@@ -259,7 +264,7 @@ def _cn_patent_part_problem(code: str) -> Msg | None:
             last = _dt.date.today().year  # (a year not yet reached when the module was loaded: ask the clock)
     else:
         year, kind, first, last = int(digits[:2]), digits[2], FIRST_PATENT_YEAR, TWELVE_DIGITS_FROM
-        year += 1900 if year >= FIRST_PATENT_YEAR % 100 else 2000
+        year += 2000 if year < 50 else 1900  # (either way out of range is said as the nearer: 84 is 1984, 05 is 2005)
     if not first <= year <= last:
         return msg("claim.id.patent_year", year=year, digits=len(digits), first=first, last=last)
     if kind not in _PATENT_KINDS:
@@ -275,7 +280,8 @@ def _tidied_patent(code: str) -> str | None:
         return None
     text = "".join(unicodedata.normalize("NFKC", code).upper().replace("。", ".").replace(",", "").split())
     body = text[2:] if text.startswith(("ZL", "CN")) else text
-    for tidy in ("ZL" + body, text):
+    foreign = _FOREIGN_PATENT_WRITTEN.fullmatch(text)
+    for tidy in ("ZL" + body, foreign.group(1) + foreign.group(2) if foreign else text):
         if tidy != code and (_cn_patent_valid(tidy) or _FOREIGN_PATENT_RE.fullmatch(tidy)):
             return tidy
     return None
@@ -407,7 +413,8 @@ def number_cell_problem(format_name: str | None, value: int | float) -> Msg | No
     number is read as its digits, and the form judges them)."""
     if format_name not in FORMS:
         return None
-    text = str(int(value)) if isinstance(value, int) or value.is_integer() else repr(value)
+    whole = isinstance(value, int) or (value.is_integer() and abs(value) < 1e15)  # (1e300 is shown as 1e+300)
+    text = str(int(value)) if whole else repr(value)
     digits, _, shown = text.partition(".")
     example = EXAMPLES[format_name]
     if len(digits) in (8, 12) and digits.isascii() and digits.isdigit():
