@@ -981,6 +981,27 @@ def test_merges_uncomputed_formulas_and_hidden_rows_are_found_once_each_across_t
     assert hidden == {2, 3}  # (row 9 is shown: hidden="0"; a page break's attributes are not a row's)
 
 
+@pytest.mark.parametrize("tag", [b"<row ", b"<mergeCell ", b'<c r="B2" ', b'<c r="B2"><f '])
+def test_a_sheet_of_tags_that_never_close_is_scanned_in_linear_time(tag):
+    # a limit against a hang, not a timing: every run inside a scanned tag is bounded, so a megabyte of tags that
+    # never close is scanned in well under a second; unbounded, each tag's run reached to the chunk's end, and a
+    # megabyte of `<row ` took about a quarter of an hour (80 KB: 5.5 s, growing with its square)
+    import io
+    import time
+
+    from engine.records import tabular
+
+    xml = b"<worksheet><sheetData>" + tag * ((1 << 20) // len(tag)) + b'hidden="0"'  # (no tag's end, no match)
+
+    class Sheet:
+        def _get_source(self):
+            return io.BytesIO(xml)
+
+    started = time.monotonic()
+    assert tabular._cells_read_blank(Sheet(), ["a", "b"]) == ([], [], set())
+    assert time.monotonic() - started < 10
+
+
 def test_a_workbook_whose_formulas_were_never_computed_is_refused_and_says_how_to_fix_it(tmp_path, capsys):
     # a workbook a program wrote with formulas (openpyxl, a system's export) holds no value for them until a
     # spreadsheet saves it: read for values, the cells were blank, so an amount given by a formula was "missing"

@@ -485,7 +485,7 @@ def test_explain_reads_one_decision_of_a_batchs_decisions_file(tmp_path: Path, c
 @pytest.mark.parametrize(
     ("cell", "read"),
     [("是", True), ("否", False), ("对", True), ("错", False), ("√", True), ("×", False), ("✓", True), ("✔", True), ("✗", False)]
-    + [("✘", False), ("TRUE", True), ("No", False), (1, True), (0.0, False), (True, True)],
+    + [("✘", False), ("TRUE", True), ("No", False), (1, True), (0.0, False), (True, True), ("✔\ufe0f", True), ("✔️", True)],
 )
 def test_a_yes_no_cell_is_read_in_the_words_and_marks_officers_write(cell: Any, read: bool) -> None:
     # 对 was read as yes while 错 was refused: a column filled 对/错 lost half its answers to error records
@@ -497,8 +497,8 @@ def test_a_yes_no_cell_that_is_neither_says_what_to_write() -> None:
     columns = Columns(engine.load_policy(POLICY))
     value, said = columns.convert(columns.item["item.lender_is_bank"], "有")
     assert value is None and said is not None
-    assert tr(said, "zh") == "'有' 不是“是/否”：请填 是 或 否（也可填 对/错、√/×、true/false、yes/no、1/0）"
-    assert tr(said, "en") == "'有' is not yes/no: write 是 or 否 (or 对/错, √/×, true/false, yes/no, 1/0)"
+    assert tr(said, "zh") == "'有' 不是“是/否”：请填 是 或 否（也可填 对/错、√/×、✓/✗、true/false、yes/no、y/n、1/0）"
+    assert tr(said, "en") == "'有' is not yes/no: write 是 or 否 (or 对/错, √/×, ✓/✗, true/false, yes/no, y/n, 1/0)"
 
 
 @pytest.mark.parametrize(("cell", "near"), [(8400.1 * 3, "25200.30"), (0.1 + 0.2, "0.30"), (0.07 * 100, "7.00")])

@@ -618,7 +618,7 @@ class Columns:
                 return value, None
             if isinstance(value, int | float) and value in (0, 1):
                 return bool(value), None
-            word = str(value).strip().lower()
+            word = str(value).strip().lower().replace("\ufe0f", "")  # (✔️ pasted from a phone: ✔ and its emoji selector)
             if word in TRUE_WORDS:
                 return True, None
             if word in FALSE_WORDS:
@@ -1426,17 +1426,19 @@ def _cells_said(key: str, where: Msg | str, refs: Sequence[str]) -> Msg:
 
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # an element's namespace prefix, if any (`x:c`)
+# (every run inside a tag is bounded -- a tag's attributes take 400 characters, a formula 8,192 -- so that a hostile
+# sheet of tags that never close costs the scan linear time, not time squared: tests/test_security_sheets.py)
 #: a merge in a worksheet's XML (`<mergeCell ref="A3:A8"/>`)
-_MERGE_CELL = re.compile(rb"<" + _NS + rb'mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
+_MERGE_CELL = re.compile(rb"<" + _NS + rb'mergeCell\b[^>]{0,400}?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
 #: a cell holding a formula and no value (`<c r="D5"><f>B5*0.5</f><v/></c>`): a workbook a program wrote and no
 #: spreadsheet saved, whose formulas were never computed; read for its values, such a cell reads as blank
 _UNCOMPUTED_CELL = re.compile(
-    rb"<" + _NS + rb'c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<' + _NS + rb"f\b[^>]*(?:/>|>[^<]*</" + _NS + rb"f>)\s*"
+    rb"<" + _NS + rb'c\b[^>]{0,400}?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]{0,400}>\s*<' + _NS + rb"f\b[^>]{0,400}(?:/>|>[^<]{0,8192}</" + _NS + rb"f>)\s*"
     rb"(?:<" + _NS + rb"v\s*/>|<" + _NS + rb"v>\s*</" + _NS + rb"v>)?\s*</" + _NS + rb"c>"
 )
 _FORMULA_TAG_END = re.compile(rb"f[\s/>]")  # (the cheap test that a chunk may hold one: a search for one character)
 #: a row a filter or Hide Rows has hidden (`<row r="5" hidden="1">`), and its number
-_HIDDEN_ROW = re.compile(rb"<" + _NS + rb'row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_HIDDEN_ROW = re.compile(rb"<" + _NS + rb'row\b[^>]{0,400}?\bhidden="(?:1|true)"[^>]{0,400}>')
 _ROW_ATTRIBUTE = re.compile(rb'\br="([0-9]{1,7})"')
 
 
