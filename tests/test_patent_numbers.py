@@ -230,3 +230,21 @@ def test_the_shipped_patent_numbers_are_patent_numbers() -> None:
     assert len(found) > 40
     wrong = [p for p in found if not ids.FORMATS["patent_number"][0](p)]
     assert wrong == []
+
+
+@pytest.mark.parametrize("written", ["ZL 2021 1 0000002.7", "zl202110000002.7", "202110000002.7"])
+def test_a_typing_error_behind_another_slip_is_said_too(policy: engine.CompiledPolicy, written: str) -> None:
+    # 2021 1 0000002 weighs 33 ≡ 0 (mod 11): .7 is a typing error, and the spaces (or lower case, or no ZL) must not
+    # hide it -- told only "write it as ZL202110000002.7", the officer would write a number that is refused again
+    said = ids.patent_number_problem(written)
+    assert said is not None
+    assert (
+        tr(said, "zh") == f"'{written}' 写法不规范（标准写法为 ZL202110000002.7），且 'ZL202110000002.7' 的校验码不正确。请照证书核对号码"
+    )
+    assert tr(said, "en") == (
+        f"'{written}' is a patent number written another way (ZL202110000002.7 in the standard form), and "
+        "'ZL202110000002.7' fails its check character. Check the number against the certificate"
+    )
+    assert tr(ids.cn_patent_problem(written), "zh") == tr(said, "zh")
+    [problem] = _refusal(policy, claim(item("china_patent_award", "a1", patent_id=written, level="gold")))
+    assert problem[1] == tr(said, "zh")  # in a claim, the same words at the item's patent_id

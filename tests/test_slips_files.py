@@ -612,3 +612,16 @@ def test_the_errors_sheet_keeps_a_json_claims_paths(tmp_path: Path) -> None:
         run_batch(engine.load_policy(POLICY), tmp_path / "r.jsonl", tmp_path / "o", quiet=True, report=False)
     rows = list(openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["errors"].iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[2], r[3]) for r in rows] == [("BAD-KIND", f"{tmp_path / 'r.jsonl'}:1", "applicant.kind")]
+
+
+def test_a_patent_number_exported_from_a_number_cell_in_scientific_form_says_so() -> None:
+    # a CSV saved from a workbook whose patent column is a number: 202110000002 is written 2.02111E+11, its digits
+    # lost; the message is the number cell's, with the form's example (no number can be told from what is left)
+    columns = Columns(engine.load_policy(POLICY))
+    value, said = columns.convert(columns.item["item.patent_id"], "2.02111E+11")
+    assert value is None and said is not None
+    assert tr(said, "zh").startswith("2.02111E+11 是数值单元格：数字存不下专利号的 ZL 和校验位")
+    assert tr(said, "zh").endswith("再照证书填写，如 ZL202110000002.0")
+    # a credit code's column keeps its own message (an 18-digit code has lost its last digits)
+    value, said = columns.convert(columns.applicant["applicant.id"], "9.11101E+17")
+    assert said is not None and "15 位有效数字" in tr(said, "zh")

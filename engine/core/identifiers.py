@@ -276,15 +276,31 @@ def _tidied_patent(code: str) -> str | None:
     """The standard writing of the patent number `code` is most likely written another way (full-width characters,
     spaces, commas, lower case, no ZL or CN in its place, a Chinese full stop), if that writing holds; None if not,
     or if `code` already is it. For a message only: a claim's value is never changed."""
-    if len(code) > _MOST_TIDIED:
-        return None
-    text = "".join(unicodedata.normalize("NFKC", code).upper().replace("。", ".").replace(",", "").split())
-    body = text[2:] if text.startswith(("ZL", "CN")) else text
-    foreign = _FOREIGN_PATENT_WRITTEN.fullmatch(text)
-    for tidy in ("ZL" + body, foreign.group(1) + foreign.group(2) if foreign else text):
+    for tidy in _rewritings(code):
         if tidy != code and (_cn_patent_valid(tidy) or _FOREIGN_PATENT_RE.fullmatch(tidy)):
             return tidy
     return None
+
+
+def _rewritings(code: str) -> tuple[str, ...]:
+    """`code` written in the standard way, as a Chinese number and as another office's (not judged)."""
+    if len(code) > _MOST_TIDIED:
+        return ()
+    text = "".join(unicodedata.normalize("NFKC", code).upper().replace("。", ".").replace(",", "").split())
+    body = text[2:] if text.startswith(("ZL", "CN")) else text
+    foreign = _FOREIGN_PATENT_WRITTEN.fullmatch(text)
+    return ("ZL" + body, foreign.group(1) + foreign.group(2) if foreign else text)
+
+
+def _written_and_wrong(code: str) -> Msg | None:
+    """When `code` is a Chinese number in its standard form but for the way it is written, and that number then
+    fails its check character (or its year or kind): both said, so that the typing error is not lost behind the
+    spaces (`ZL 2021 1 0000002.7`). None otherwise."""
+    form = next((t for t in _rewritings(code)[:1] if t != code and _CN_PATENT_RE.fullmatch(t)), None)
+    if form is None:
+        return None
+    problem = cn_patent_problem(form)
+    return None if problem is None else msg("claim.id.patent_written_wrong", code=repr(code), tidy=form, problem=problem)
 
 
 def cn_patent_problem(code: str) -> Msg | None:
@@ -293,7 +309,7 @@ def cn_patent_problem(code: str) -> Msg | None:
         tidy = _tidied_patent(code)
         if tidy is not None and _cn_patent_valid(tidy):
             return msg("claim.id.patent_written", code=repr(code), tidy=tidy)
-        return msg("claim.id.patent_form", code=repr(code))
+        return _written_and_wrong(code) or msg("claim.id.patent_form", code=repr(code))
     if _patent_check_char(code[2:-2]) != code[-1]:
         return msg("claim.id.check_char", code=repr(code))
     return _cn_patent_part_problem(code)
@@ -307,7 +323,7 @@ def patent_number_problem(code: str) -> Msg | None:
         tidy = _tidied_patent(code)
         if tidy is not None:
             return msg("claim.id.patent_written", code=repr(code), tidy=tidy)
-        return msg("claim.id.patent_number_form", code=repr(code))
+        return _written_and_wrong(code) or msg("claim.id.patent_number_form", code=repr(code))
     return cn_patent_problem(code)
 
 
@@ -396,23 +412,27 @@ def form_of(format_name: str | None) -> str:
 
 def slip_of(format_name: str | None, text: str) -> Msg | None:
     """When `text` fails the form of `format_name` only for the way it is written, the message that shows the standard
-    writing (a patent number with spaces, full-width digits, no ZL ...); None otherwise."""
+    writing (a patent number with spaces, full-width digits, no ZL ...), or, when that writing then fails its check
+    character, year or kind, both (`_written_and_wrong`); None otherwise."""
     if format_name not in FORMS or not isinstance(text, str):
         return None
     tidy = _tidied_patent(text)
     if tidy is None or (format_name == "cn_patent" and not _cn_patent_valid(tidy)):
-        return None
+        return _written_and_wrong(text)
     return msg("claim.id.patent_written", code=repr(text), tidy=tidy)
 
 
-def number_cell_problem(format_name: str | None, value: int | float) -> Msg | None:
+def number_cell_problem(format_name: str | None, value: int | float | str) -> Msg | None:
     """A spreadsheet's number cell where an identifier of `format_name` goes: a patent number typed without its ZL
     becomes a number, which drops a check character 0 (202110000002.0 is kept as 202110000002) and cannot hold X.
     The message shows the number to type when the cell can only have meant one (its check character is the one it
     shows, or the 0 a number drops) and that number holds; else the form's example. None for another format (a
-    number is read as its digits, and the form judges them)."""
+    number is read as its digits, and the form judges them). A text `value` is a CSV file's export of a number cell
+    in scientific form, whose digits are lost: the form's example only."""
     if format_name not in FORMS:
         return None
+    if isinstance(value, str):  # a number cell's CSV export in scientific form (2.02111E+11): its digits are lost
+        return msg("claim.id.patent_number_cell", value=value, example=EXAMPLES[format_name])
     whole = isinstance(value, int) or (value.is_integer() and abs(value) < 1e15)  # (1e300 is shown as 1e+300)
     text = str(int(value)) if whole else repr(value)
     digits, _, shown = text.partition(".")

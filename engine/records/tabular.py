@@ -670,7 +670,7 @@ class Columns:
         if isinstance(value, float) and abs(value) >= _EXACT_DIGITS:  # an 18-digit ID typed into a number cell
             return None, msg("input.long_number", value=repr(value))
         if t == "identifier" and isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):  # (its CSV export)
-            return None, msg("input.long_number", value=repr(value.strip()))
+            return None, number_cell_problem(spec.format, value.strip()) or msg("input.long_number", value=repr(value.strip()))
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value), None
@@ -1433,7 +1433,13 @@ _MERGE_CELL = re.compile(rb"<" + _NS + rb'mergeCell\b[^>]{0,400}?\bref="([A-Z]{1
 #: a cell holding a formula and no value (`<c r="D5"><f>B5*0.5</f><v/></c>`): a workbook a program wrote and no
 #: spreadsheet saved, whose formulas were never computed; read for its values, such a cell reads as blank
 _UNCOMPUTED_CELL = re.compile(
-    rb"<" + _NS + rb'c\b[^>]{0,400}?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]{0,400}>\s*<' + _NS + rb"f\b[^>]{0,400}(?:/>|>[^<]{0,8192}</" + _NS + rb"f>)\s*"
+    rb"<"
+    + _NS
+    + rb'c\b[^>]{0,400}?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]{0,400}>\s*<'
+    + _NS
+    + rb"f\b[^>]{0,400}(?:/>|>[^<]{0,8192}</"
+    + _NS
+    + rb"f>)\s*"
     rb"(?:<" + _NS + rb"v\s*/>|<" + _NS + rb"v>\s*</" + _NS + rb"v>)?\s*</" + _NS + rb"c>"
 )
 _FORMULA_TAG_END = re.compile(rb"f[\s/>]")  # (the cheap test that a chunk may hold one: a search for one character)
