@@ -981,6 +981,27 @@ def test_merges_uncomputed_formulas_and_hidden_rows_are_found_once_each_across_t
     assert hidden == {2, 3}  # (row 9 is shown: hidden="0"; a page break's attributes are not a row's)
 
 
+def test_a_long_formula_never_computed_is_found_however_many_bytes_its_characters_take():
+    # Excel allows 8,192 characters in a formula; in the sheet's XML a Chinese character is 3 bytes and & is &amp;:
+    # a sum over 500 cells of a sheet named in Chinese is 6,398 characters and 11,398 bytes, and it must still be
+    # found (a bound of 8,192 bytes on the formula's text missed it, and the cell read as blank)
+    import io
+
+    from engine.records import tabular
+
+    formula = "SUM(" + ",".join(f"'项目明细表'!B{n}" for n in range(2, 502)) + ")"
+    # 500 terms of 9 characters and their 1,394 digits, 499 commas, SUM( and ): 6,398; the 2,500 Chinese characters
+    # take 2 bytes more each: 11,398 bytes
+    assert len(formula) == 6398 and len(formula.encode()) == 11398
+    xml = f'<worksheet><sheetData><row r="2"><c r="B2"><f>{formula}</f><v></v></c></row></sheetData></worksheet>'.encode()
+
+    class Sheet:
+        def _get_source(self):
+            return io.BytesIO(xml)
+
+    assert tabular._cells_read_blank(Sheet(), ["a", "b"]) == ([], ["B2"], set())
+
+
 @pytest.mark.parametrize("tag", [b"<row ", b"<mergeCell ", b'<c r="B2" ', b'<c r="B2"><f '])
 def test_a_sheet_of_tags_that_never_close_is_scanned_in_linear_time(tag):
     # a limit against a hang, not a timing: every run inside a scanned tag is bounded, so a megabyte of tags that

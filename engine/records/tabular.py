@@ -1426,8 +1426,9 @@ def _cells_said(key: str, where: Msg | str, refs: Sequence[str]) -> Msg:
 
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # an element's namespace prefix, if any (`x:c`)
-# (every run inside a tag is bounded -- a tag's attributes take 400 characters, a formula 8,192 -- so that a hostile
-# sheet of tags that never close costs the scan linear time, not time squared: tests/test_security_sheets.py)
+# (every run of a tag's attributes is bounded to 400 characters, so that a hostile sheet of tags that never close costs
+# the scan linear time, not time squared: tests/test_security_sheets.py. A formula's text is not: `[^<]*` stops at
+# the next tag, where the next match would start, and a formula may be 8,192 characters of Chinese and `&amp;`.)
 #: a merge in a worksheet's XML (`<mergeCell ref="A3:A8"/>`)
 _MERGE_CELL = re.compile(rb"<" + _NS + rb'mergeCell\b[^>]{0,400}?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
 #: a cell holding a formula and no value (`<c r="D5"><f>B5*0.5</f><v/></c>`): a workbook a program wrote and no
@@ -1437,7 +1438,7 @@ _UNCOMPUTED_CELL = re.compile(
     + _NS
     + rb'c\b[^>]{0,400}?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]{0,400}>\s*<'
     + _NS
-    + rb"f\b[^>]{0,400}(?:/>|>[^<]{0,8192}</"
+    + rb"f\b[^>]{0,400}(?:/>|>[^<]*</"
     + _NS
     + rb"f>)\s*"
     rb"(?:<" + _NS + rb"v\s*/>|<" + _NS + rb"v>\s*</" + _NS + rb"v>)?\s*</" + _NS + rb"c>"
