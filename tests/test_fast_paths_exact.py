@@ -90,6 +90,7 @@ def _numbers_to_judge() -> list[str]:
         out += [code[:-1] + c for c in "0123456789X"] + [code[:6] + k + code[7:] for k in "0123456789"]
     out += [f"ZL{y:02d}1{s:05d}.{c}" for y in range(0, 100, 3) for s in (1, 4242) for c in "0123456789X"]
     out += ["US11000001", "EP1234567", "USRE49000", "TWI123456", "US011000001", "EP1234567A1", "ZZ0000", "US0123"]
+    out += ["WO2020123456", "WO2020123456A1", "US20210123456A1", "JP2016123456A", "KR1020150012345A", "USRE049000E"]
     out += ["US11000001B2", "EP1234567B1", "CN113456789B", "ZL1234", "us 11,000,001 b2", "ZL 2021 1 0000002.0", "ZL202110000002。0"]
     return out
 

@@ -65,6 +65,8 @@ def test_the_check_character_is_only_of_eight_or_twelve_ascii_digits(digits: str
         ("ZL05123456.4", "filing year 2005 cannot be: application numbers of 8 digits are from 1985 to 2003", "申请年份 2005 不成立"),
         # eight digits in 1984, before the patent law: 8·2+4·3+1·4+0+0+0+0+1·9 = 41 = 3·11 + 8 (it said 2084)
         ("ZL84100001.8", "filing year 1984 cannot be: application numbers of 8 digits are from 1985 to 2003", "申请年份 1984 不成立"),
+        # 49: 8+27+4+0+0+0+0+9 = 48 = 4·11 + 4; 1949 is nearer the range than 2049 (any year from 45 is said as 19..)
+        ("ZL49100001.4", "filing year 1949 cannot be", "申请年份 1949 不成立"),
     ],
 )
 def test_a_chinese_patent_number_that_is_not_one_says_why(code: str, en: str, zh: str) -> None:
@@ -83,12 +85,23 @@ def test_another_offices_number_is_a_patent_number_but_not_a_chinese_one() -> No
         ("us 11,000,001 b2", "US11000001"),
         ("US11000001B2", "US11000001"),
         ("US011000001B2", "US11000001"),
-        ("EP1234567A1", "EP1234567"),
         ("EP1234567B1", "EP1234567"),
         ("USRE049000E", "USRE49000"),
     ):
         said = ids.patent_number_problem(written)
         assert said is not None and tr(said, "en") == f"{written!r} is a patent number written another way: write it as {standard}"
+    # an application's publication is no patent's number: kind code A (US and JP publish applications under numbers
+    # no grant has), and WO, an international application's, as WIPO grants none -- never shown as a number to write
+    for written, kind in (("US20210123456A1", "A1"), ("JP2016123456A", "A"), ("EP1234567A1", "A1")):
+        said = ids.patent_number_problem(written)
+        assert said is not None and tr(said, "zh") == (
+            f"'{written}' 是专利申请的公布号（种类代码 {kind}），不是授权专利的号码：请填写授权专利的号码（境外授权的写国别代码加号码，"
+            "不写种类代码）"
+        )
+    for written in ("WO2020123456A1", "WO2020123456"):
+        said = ids.patent_number_problem(written)
+        assert said is not None and tr(said, "en").startswith(f"'{written}' is an international (PCT) application's publication")
+        assert not ids.FORMATS["patent_number"][0](written)
     # a patent granted in China goes by its patent number, not by the publication number of its grant
     said = ids.patent_number_problem("CN113456789B")
     assert said is not None and "ZL 开头的专利号，不填 CN 开头的公告号" in tr(said, "zh")

@@ -214,10 +214,13 @@ CN_PATENT_FORM = r"ZL(?:[0-9]{12}|[0-9]{8})\.[0-9X]"
 #: US reissue; TWI123456, a Taiwanese invention patent), the number without leading zeros, and no ST.16 kind code:
 #: US11000001B2 and US11000001, EP1234567A1 and EP1234567B1 would otherwise be two patents to "once per patent".
 #: CN and ZL are not among them: a patent granted in China is named by its 专利号 (ZL...), as on its certificate, and
-#: never by its publication number (CN...B).
-FOREIGN_PATENT_FORM = r"(?!CN|ZL)[A-Z]{2}[A-Z]{0,2}[1-9][0-9]{3,12}"
-#: another office's number written with leading zeros or its kind code, for the message that shows its standard form
-_FOREIGN_PATENT_WRITTEN = re.compile(r"([A-Z]{2}[A-Z]{0,2}?)0*([1-9][0-9]{3,12})(?:[A-Z][0-9]?)?")
+#: never by its publication number (CN...B). Nor is WO: WIPO publishes international applications and grants none.
+#: Of another office's number only the form can be checked (no office's table of numbers is kept here): that it is
+#: its grant's number, not its application's publication (US20210123456, JP2016123456), is the proof of right's.
+FOREIGN_PATENT_FORM = r"(?!CN|ZL|WO)[A-Z]{2}[A-Z]{0,2}[1-9][0-9]{3,12}"
+#: another office's number written with leading zeros or its kind code, for the message that shows its standard form;
+#: a kind code A (A, A1, A2 ...) is an application's publication, not a grant: never shown as a patent's number
+_FOREIGN_PATENT_WRITTEN = re.compile(r"([A-Z]{2}[A-Z]{0,2}?)0*([1-9][0-9]{3,12})([A-Z][0-9]?)?")
 _CN_PATENT_RE = re.compile(CN_PATENT_FORM)
 _FOREIGN_PATENT_RE = re.compile(FOREIGN_PATENT_FORM)
 _PATENT_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
@@ -264,7 +267,7 @@ def _cn_patent_part_problem(code: str) -> Msg | None:
             last = _dt.date.today().year  # (a year not yet reached when the module was loaded: ask the clock)
     else:
         year, kind, first, last = int(digits[:2]), digits[2], FIRST_PATENT_YEAR, TWELVE_DIGITS_FROM
-        year += 2000 if year < 50 else 1900  # (either way out of range is said as the nearer: 84 is 1984, 05 is 2005)
+        year += 2000 if year < 45 else 1900  # (either way out of range is said as the nearer: 84 is 1984, 05 is 2005)
     if not first <= year <= last:
         return msg("claim.id.patent_year", year=year, digits=len(digits), first=first, last=last)
     if kind not in _PATENT_KINDS:
@@ -289,7 +292,23 @@ def _rewritings(code: str) -> tuple[str, ...]:
     text = "".join(unicodedata.normalize("NFKC", code).upper().replace("。", ".").replace(",", "").split())
     body = text[2:] if text.startswith(("ZL", "CN")) else text
     foreign = _FOREIGN_PATENT_WRITTEN.fullmatch(text)
-    return ("ZL" + body, foreign.group(1) + foreign.group(2) if foreign else text)
+    granted = foreign is not None and not (foreign.group(3) or "").startswith("A")
+    return ("ZL" + body, foreign.group(1) + foreign.group(2) if granted and foreign else text)
+
+
+def _publication(code: str) -> Msg | None:
+    """When `code` names an application's publication, not a granted patent: a WO number (an international
+    application's) or a number with a kind code A; None otherwise."""
+    if len(code) > _MOST_TIDIED:
+        return None
+    text = "".join(unicodedata.normalize("NFKC", code).upper().replace(",", "").split())
+    foreign = _FOREIGN_PATENT_WRITTEN.fullmatch(text)
+    if foreign is None:
+        return None
+    if text.startswith("WO"):
+        return msg("claim.id.patent_international", code=repr(code))
+    kind = foreign.group(3) or ""
+    return msg("claim.id.patent_publication", code=repr(code), kind=kind) if kind.startswith("A") else None
 
 
 def _written_and_wrong(code: str) -> Msg | None:
@@ -323,7 +342,7 @@ def patent_number_problem(code: str) -> Msg | None:
         tidy = _tidied_patent(code)
         if tidy is not None:
             return msg("claim.id.patent_written", code=repr(code), tidy=tidy)
-        return _written_and_wrong(code) or msg("claim.id.patent_number_form", code=repr(code))
+        return _written_and_wrong(code) or _publication(code) or msg("claim.id.patent_number_form", code=repr(code))
     return cn_patent_problem(code)
 
 
@@ -418,7 +437,7 @@ def slip_of(format_name: str | None, text: str) -> Msg | None:
         return None
     tidy = _tidied_patent(text)
     if tidy is None or (format_name == "cn_patent" and not _cn_patent_valid(tidy)):
-        return _written_and_wrong(text)
+        return _written_and_wrong(text) or (_publication(text) if format_name == "patent_number" else None)
     return msg("claim.id.patent_written", code=repr(text), tidy=tidy)
 
 
