@@ -437,3 +437,17 @@ def test_cli_a_single_profile_file_that_is_not_json_is_an_error_record(tmp_path:
     assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices", "-q"]) == 3
     [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["matches"] == [] and record["errors"][0]["input"] == {"file": str(src), "line": 1}
+
+
+def test_hidden_rows_of_a_workbook_of_profiles_are_matched_and_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # as in batch: a filtered sheet's hidden rows are profiles too, matched as the others, and the run says which
+    from openpyxl import load_workbook as open_book
+
+    book = open_book(ROOT / "examples" / "round_2021.xlsx")
+    book["applicants"].row_dimensions[4].hidden = True
+    book.save(tmp_path / "p.xlsx")
+    assert main(
+        ["match", "--policy", str(PINGGU), str(tmp_path / "p.xlsx"), "--out", str(tmp_path / "o"), "--no-notices", "-q", "--lang", "zh"]
+    ) in (0, 3)
+    assert sum(1 for _ in (tmp_path / "o" / "matches.jsonl").open(encoding="utf-8")) == 7  # every application's row
+    assert f"注意：{tmp_path / 'p.xlsx'} 工作表 applicants：有 1 行是隐藏的（第 4 行；" in capsys.readouterr().err

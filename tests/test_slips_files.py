@@ -546,8 +546,8 @@ def test_hidden_rows_are_decided_and_said(tmp_path: Path, workers: int, folder: 
         assert "deciding on one process" not in said[lang] and "在一个进程中" not in said[lang], said[lang]  # on the workers
     where = tmp_path / "in" / "r.xlsx"
     assert (
-        f"注意：{where} 工作表 items：有 4 行是隐藏的（第 4–6、15 行；可能是筛选或“隐藏行”所致），这些行与其他行一样读取并作了"
-        "决定。不属于本轮的申请，请删除其所在行，而不是隐藏" in said["zh"]
+        f"注意：{where} 工作表 items：有 4 行是隐藏的（第 4–6、15 行；可能是筛选或“隐藏行”所致），这些行与其他行一样读取并处理"
+        "（作出决定或匹配）。不需要处理的，请删除其所在行，而不是隐藏" in said["zh"]
     )
     assert f"warning: {where} sheet items: 4 hidden row(s) (rows 4–6, 15; hidden by a filter or Hide Rows)" in said["en"]
     warnings = json.loads((tmp_path / "en" / "summary.json").read_text(encoding="utf-8"))["warnings"]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import EngineError
-from engine.core.i18n import msg
+from engine.core.i18n import Msg, msg, tr
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.matching.matcher import ignored, match_claim, parse_profile
@@ -86,12 +86,15 @@ class Matching:
         return result
 
 
-def open_profiles(path: str | Path, policy: CompiledPolicy) -> tuple[Iterator[Record], Callable[[], float | None], Callable[[], None]]:
+def open_profiles(
+    path: str | Path, policy: CompiledPolicy
+) -> tuple[Iterator[Record], Callable[[], float | None], Callable[[], None], Callable[[], list[Msg]]]:
     """The profiles of an input -- any input `batch` reads (`open_claims`: a single profile as a JSON or YAML
     object, a list, JSON Lines, CSV, XLSX, a folder of them, `FILE:N`) -- with how far reading has got (0..1, None
-    when unknown) and how to close it. InputError when it cannot be read, or held no profile."""
+    when unknown), how to close it, and what the reader noticed (a workbook's hidden rows, matched as the others).
+    InputError when it cannot be read, or held no profile."""
     reader = open_claims(path, policy, once=False)  # (profiles of one applicant may share an id: each is matched)
-    return iter(reader), reader.fraction, reader.close
+    return iter(reader), reader.fraction, reader.close, reader.notices
 
 
 # --- one process's work --------------------------------------------------------------------------------
@@ -201,7 +204,7 @@ def run_match(
     newest = [s.newest for s in sets]
     # the input opened, and its first profile read, first: one that cannot be read, or holds no profile (InputError),
     # stops the run before an earlier run's outputs are touched or a workbook is begun
-    source, fraction, close = open_profiles(input_path, newest[0])
+    source, fraction, close, noticed = open_profiles(input_path, newest[0])
     try:
         first = next(source, None)
     except BaseException:
@@ -230,8 +233,11 @@ def run_match(
             book.discard()
         close()
         raise
+    said = noticed()  # (read to the end: a folder's every workbook)
     close()
     progress.finish()
     if book is not None:
         book.close(summary)
+    for warning in said:  # as `batch` says them: after the run, on stderr
+        print(tr(msg("batch.warning", warning=warning)), file=stderr)
     return summary, time.monotonic() - started
