@@ -279,31 +279,41 @@ def _tidied_patent(code: str) -> str | None:
     """The standard writing of the patent number `code` is most likely written another way (full-width characters,
     spaces, commas, lower case, no ZL or CN in its place, a Chinese full stop), if that writing holds; None if not,
     or if `code` already is it. For a message only: a claim's value is never changed."""
-    for tidy in _rewritings(code):
+    text = _plain(code)
+    if text is None:
+        return None
+    for tidy in (_as_chinese(text), _as_foreign(text) or text):
         if tidy != code and (_cn_patent_valid(tidy) or _FOREIGN_PATENT_RE.fullmatch(tidy)):
             return tidy
     return None
 
 
-def _rewritings(code: str) -> tuple[str, ...]:
-    """`code` written in the standard way, as a Chinese number and as another office's (not judged)."""
+def _plain(code: str) -> str | None:
+    """`code` without what its writing may add (full-width forms, lower case, spaces, commas, a Chinese full stop);
+    None for a text too long to be a patent number."""
     if len(code) > _MOST_TIDIED:
-        return ()
-    text = "".join(unicodedata.normalize("NFKC", code).upper().replace("。", ".").replace(",", "").split())
-    body = text[2:] if text.startswith(("ZL", "CN")) else text
-    foreign = _FOREIGN_PATENT_WRITTEN.fullmatch(text)
-    granted = foreign is not None and not (foreign.group(3) or "").startswith("A")
-    return ("ZL" + body, foreign.group(1) + foreign.group(2) if granted and foreign else text)
+        return None
+    return "".join(unicodedata.normalize("NFKC", code).upper().replace("。", ".").replace(",", "").split())
+
+
+def _as_chinese(text: str) -> str:
+    """A plain text as a Chinese number is written: ZL in place of CN, or of nothing (not judged)."""
+    return "ZL" + (text[2:] if text.startswith(("ZL", "CN")) else text)
+
+
+def _as_foreign(text: str) -> str | None:
+    """A plain text as another office's granted patent is written: no leading zeros, no kind code (not judged);
+    None when it is no such number, or names an application's publication (kind code A)."""
+    m = _FOREIGN_PATENT_WRITTEN.fullmatch(text)
+    return None if m is None or (m.group(3) or "").startswith("A") else m.group(1) + m.group(2)
 
 
 def _publication(code: str) -> Msg | None:
     """When `code` names an application's publication, not a granted patent: a WO number (an international
     application's) or a number with a kind code A; None otherwise."""
-    if len(code) > _MOST_TIDIED:
-        return None
-    text = "".join(unicodedata.normalize("NFKC", code).upper().replace(",", "").split())
-    foreign = _FOREIGN_PATENT_WRITTEN.fullmatch(text)
-    if foreign is None:
+    text = _plain(code)
+    foreign = _FOREIGN_PATENT_WRITTEN.fullmatch(text) if text is not None else None
+    if text is None or foreign is None:
         return None
     if text.startswith("WO"):
         return msg("claim.id.patent_international", code=repr(code))
@@ -315,8 +325,9 @@ def _written_and_wrong(code: str) -> Msg | None:
     """When `code` is a Chinese number in its standard form but for the way it is written, and that number then
     fails its check character (or its year or kind): both said, so that the typing error is not lost behind the
     spaces (`ZL 2021 1 0000002.7`). None otherwise."""
-    form = next((t for t in _rewritings(code)[:1] if t != code and _CN_PATENT_RE.fullmatch(t)), None)
-    if form is None:
+    text = _plain(code)
+    form = _as_chinese(text) if text is not None else None
+    if form is None or form == code or _CN_PATENT_RE.fullmatch(form) is None:
         return None
     problem = cn_patent_problem(form)
     return None if problem is None else msg("claim.id.patent_written_wrong", code=repr(code), tidy=form, problem=problem)
@@ -325,10 +336,7 @@ def _written_and_wrong(code: str) -> Msg | None:
 def cn_patent_problem(code: str) -> Msg | None:
     """What is wrong with a Chinese patent number (form, check character, filing year, kind); None if nothing."""
     if _CN_PATENT_RE.fullmatch(code) is None:
-        tidy = _tidied_patent(code)
-        if tidy is not None and _cn_patent_valid(tidy):
-            return msg("claim.id.patent_written", code=repr(code), tidy=tidy)
-        return _written_and_wrong(code) or msg("claim.id.patent_form", code=repr(code))
+        return slip_of("cn_patent", code) or msg("claim.id.patent_form", code=repr(code))
     if _patent_check_char(code[2:-2]) != code[-1]:
         return msg("claim.id.check_char", code=repr(code))
     return _cn_patent_part_problem(code)
@@ -339,10 +347,7 @@ def patent_number_problem(code: str) -> Msg | None:
     if _FOREIGN_PATENT_RE.fullmatch(code):
         return None
     if _CN_PATENT_RE.fullmatch(code) is None:
-        tidy = _tidied_patent(code)
-        if tidy is not None:
-            return msg("claim.id.patent_written", code=repr(code), tidy=tidy)
-        return _written_and_wrong(code) or _publication(code) or msg("claim.id.patent_number_form", code=repr(code))
+        return slip_of("patent_number", code) or msg("claim.id.patent_number_form", code=repr(code))
     return cn_patent_problem(code)
 
 

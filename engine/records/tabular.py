@@ -651,7 +651,7 @@ class Columns:
                     near = amount.quantize(_FEN)
                 except InvalidOperation:
                     return None, msg("input.not_amount", value=_shown(value))
-                if amount != near and abs(amount - near) < _NOISE:  # =A1*0.3 gives 8400.300000000001: said, not rounded
+                if amount != near and abs(amount - near) < _NOISE:  # =A1*100 of 0.07 gives 7.000000000000001: said, not rounded
                     return None, msg("input.formula_noise", value=repr(value), near=str(near))
                 return str(amount), None
             return str(value), None
