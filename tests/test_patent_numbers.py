@@ -152,13 +152,15 @@ def test_a_patent_granted_abroad_keeps_its_offices_number_for_the_fees_but_not_f
     abroad = claim(item("invention_patent_grant", "p1", patent_id="US11000001", route="foreign_other", official_fees_paid="1000.00"))
     d = engine.evaluate(policy, abroad).to_dict()
     assert (d["items"][0]["status"], d["items"][0]["amount"]) == ("granted", "500.00")
-    # the same patent again, once by its number and once by its grant's publication number: paid once, not twice
+    # the same patent twice in one claim: paid once (R9, N5: once per patent), the second refused by that limit
     twice = claim(
         item("invention_patent_grant", "p1", patent_id="US11000001", route="foreign_other", official_fees_paid="1000.00"),
         item("invention_patent_grant", "p2", patent_id="US11000001", route="foreign_other", official_fees_paid="1000.00"),
     )
-    statuses = [(i["status"], i["amount"]) for i in engine.evaluate(policy, twice).to_dict()["items"]]
-    assert statuses[0] == ("granted", "500.00") and statuses[1][0] == "refused"
+    items = engine.evaluate(policy, twice).to_dict()["items"]
+    assert (items[0]["status"], items[0]["amount"]) == ("granted", "500.00")
+    assert items[1]["status"] == "refused" and [r["check"] for r in items[1]["reasons"]] == ["invention-patent-once"]
+    # written with its kind code, the second is refused at intake, with the number's one writing
     kind_code = claim(
         item("invention_patent_grant", "p1", patent_id="US11000001", route="foreign_other", official_fees_paid="1000.00"),
         item("invention_patent_grant", "p2", patent_id="US11000001B2", route="foreign_other", official_fees_paid="1000.00"),

@@ -975,7 +975,7 @@ def test_merges_uncomputed_formulas_and_hidden_rows_are_found_once_each_across_t
     monkeypatch.setattr(tabular, "_SCAN_CHUNK", chunk)
     # A1:C1 is the header row alone; AA2:AB3 is past the header's 5 columns: neither covers a data cell. C2's formula
     # has its value (30), A1 is the header row, F2 is past the header and D2's column has no heading
-    merged, uncomputed, hidden = tabular._cells_read_blank(Sheet(), ["a", "b", "c", "", "e"])
+    merged, uncomputed, hidden = tabular._scan_sheet_xml(Sheet(), ["a", "b", "c", "", "e"])
     assert merged == ["D2:E2", "A3:A8", "B7:B9"]
     assert uncomputed == ["B2", "E2", "B3"]
     assert hidden == {2, 3}  # (row 9 is shown: hidden="0"; a page break's attributes are not a row's)
@@ -999,7 +999,7 @@ def test_a_long_formula_never_computed_is_found_however_many_bytes_its_character
         def _get_source(self):
             return io.BytesIO(xml)
 
-    assert tabular._cells_read_blank(Sheet(), ["a", "b"]) == ([], ["B2"], set())
+    assert tabular._scan_sheet_xml(Sheet(), ["a", "b"]) == ([], ["B2"], set())
 
 
 @pytest.mark.parametrize("tag", [b"<row ", b"<mergeCell ", b'<c r="B2" ', b'<c r="B2"><f '])
@@ -1019,7 +1019,7 @@ def test_a_sheet_of_tags_that_never_close_is_scanned_in_linear_time(tag):
             return io.BytesIO(xml)
 
     started = time.monotonic()
-    assert tabular._cells_read_blank(Sheet(), ["a", "b"]) == ([], [], set())
+    assert tabular._scan_sheet_xml(Sheet(), ["a", "b"]) == ([], [], set())
     assert time.monotonic() - started < 10
 
 

@@ -1452,14 +1452,15 @@ class _Outputs:
                 tabular = isinstance(where, dict) and ("sheet" in where or "row" in where)  # (a JSON claim's field: its path)
                 for p in problems or [{}]:
                     field = p.get("field")
-                    heading = self.headings.get(field) if tabular and isinstance(field, str) else None
+                    if tabular and isinstance(field, str) and field in self.headings:  # (else the field as it is)
+                        field = heading_text(self.headings[field], field, language())
                     xlsx.row(
                         "errors",
                         [
                             e["application"],
                             e.get("claim_id"),
                             where_text(p or e["where"], language()),
-                            field if heading is None or field is None else heading_text(heading, field, language()),
+                            field,
                             p.get("message"),
                             p.get("expected"),
                         ],

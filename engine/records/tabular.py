@@ -1453,7 +1453,7 @@ _SCAN_CHUNK = 1 << 20
 _SCAN_OVERLAP = 1 << 16  # (a tag or cell cut by a chunk's end is read whole with the next: a formula is at most 8,192 characters)
 
 
-def _cells_read_blank(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str], set[int]]:
+def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str], set[int]]:
     """The data cells (below the header row, in a headed column) of a read-only worksheet that would read as blank
     though the sheet gives them something: (the merged ranges covering one, the cells with a formula never computed),
     and the rows hidden (by a filter or Hide Rows), which are read as the others.
@@ -1557,7 +1557,7 @@ class XlsxReader(_TabularReader):
         if len(header) > XLSX_MAX_COLUMNS:
             raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
         header = self.cols.check(header, allowed, where)
-        merged, uncomputed, hidden = _cells_read_blank(ws, header)
+        merged, uncomputed, hidden = _scan_sheet_xml(ws, header)
         if merged:
             raise InputError(_cells_said("sheet.merged_cells", where, merged))
         if uncomputed:
