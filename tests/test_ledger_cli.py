@@ -14,6 +14,7 @@ import pytest
 from conftest import ENTERPRISE_ID, claim, item
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from engine.core.i18n import tr
 from engine.records.ledger import Ledger, LedgerError, LedgerMissing, LedgerUrlError, check_finding, check_reversal, masked_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,7 +208,7 @@ def test_another_programs_sqlite_database_is_never_made_a_ledger(tmp_path):
     r = commit_round(tmp_path, url)
     assert r.returncode == EXIT_INVALID
     assert one_line_error(r) == (
-        f"error: {url}: an SQLite database of another program (it holds tables, none of them a ledger's): a ledger is not "
+        f"error: {url}: an SQLite database of another program (it holds tables a ledger does not have): a ledger is not "
         "added to it; check the URL, or name a new file"
     )
     with sqlite3.connect(other) as conn:
@@ -215,6 +216,32 @@ def test_another_programs_sqlite_database_is_never_made_a_ledger(tmp_path):
     conn.close()
     with Ledger(f"sqlite:///{tmp_path / 'new.sqlite'}") as ledger:  # (a new file, or an empty one, is made a ledger)
         assert ledger.schema_version() > 0
+
+
+@pytest.mark.parametrize("versions", [[], [3], ["1.2.0"]])
+def test_another_programs_database_with_a_schema_version_table_of_its_own_is_never_made_a_ledger(tmp_path, versions):
+    # `schema_version` is a common name: a database holding one (empty, or with another program's versions) and a
+    # table of its own was taken for a ledger being created, and given the ledger's tables (or failed on '1.2.0')
+    import sqlite3
+
+    other = tmp_path / "app.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+        conn.executemany("INSERT INTO schema_version VALUES (?, '2020-01-01')", [(v,) for v in versions])
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.close()
+    url = f"sqlite:///{other}"
+    for create in (True, False):
+        with pytest.raises(LedgerError) as caught:
+            Ledger(url, create=create)
+        assert type(caught.value) is LedgerError
+        assert "an SQLite database of another program" in tr(caught.value.args[0], "en")
+    with sqlite3.connect(other) as conn:
+        assert sorted(t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")) == [
+            "customers",
+            "schema_version",
+        ]
+    conn.close()
 
 
 def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path):

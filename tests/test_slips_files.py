@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY = str(ROOT / "policies" / "pinggu_2020.yaml")
 ROUND_JSONL = ROOT / "examples" / "round_2021.jsonl"
 ROUND_XLSX = ROOT / "examples" / "round_2021.xlsx"
+EXAMPLE = ROOT / "examples" / "claim_enterprise_2021.json"
 
 # One application, two items, written once with codes and once with the policy's Chinese words.
 # Hand figures: p1, an invention patent grant: 50% of the official fees 8,400.00 = 4,200.00;
@@ -513,6 +514,22 @@ def test_a_formulas_binary_rounding_error_in_an_amount_cell_says_to_round_it(cel
         == f"单元格的值是 {cell!r}，是公式计算的二进制误差（单元格可能显示为 {near}）：请在公式外套 =ROUND(…, 2) 取到分，或直接填写金额"
     )
     assert f"a formula's binary rounding error (it may show {near})" in tr(said, "en")
+
+
+def test_a_negative_amount_with_a_formulas_rounding_error_is_said_to_be_negative_first(tmp_path: Path) -> None:
+    # =A1*3 of -8400.10: "round it in the formula" would leave the officer with -25200.30, still refused as negative;
+    # the cell is read as written and the claim's check names the sign
+    policy = engine.load_policy(POLICY)
+    columns = Columns(policy)
+    cell = -8400.1 * 3
+    assert columns.convert(columns.item["item.official_fees_paid"], cell) == ("-25200.300000000003", None)
+    claim = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    item = next(i for i in claim["items"] if "official_fees_paid" in i)
+    item["official_fees_paid"] = "-25200.300000000003"
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, claim)
+    said = [tr(p.message, "zh") for p in caught.value.problems]
+    assert "'-25200.300000000003' 不符合规定的格式：带有负号" in said, said
 
 
 @pytest.mark.parametrize(("cell", "read"), [(8400.3, "8400.3"), (8400.0, "8400.0"), (12.345, "12.345"), (1234.5678, "1234.5678")])

@@ -651,7 +651,9 @@ class Columns:
                     near = amount.quantize(_FEN)
                 except InvalidOperation:
                     return None, msg("input.not_amount", value=_shown(value))
-                if amount != near and abs(amount - near) < _NOISE:  # =A1*100 of 0.07 gives 7.000000000000001: said, not rounded
+                # =A1*100 of 0.07 gives 7.000000000000001: said, not rounded (a negative amount is read as written:
+                # the claim's check then says it is negative, the slip to mend first)
+                if amount != near and abs(amount - near) < _NOISE and not amount.is_signed():
                     return None, msg("input.formula_noise", value=repr(value), near=str(near))
                 return str(amount), None
             return str(value), None
