@@ -127,6 +127,12 @@ def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         main(["--lang", "zh", "coverage", "p.yaml", "--tests", "t", "--min", "120"])
     assert "参数 --min：120 不是 0 到 100 之间的百分数" in capsys.readouterr().err
+    # an option no command has: argparse words it in parse_args itself, after parse_known_args (it stayed English)
+    for command in (["batch", "--policy", "p.yaml", "x.jsonl"], ["lint", "p.yaml"]):
+        with pytest.raises(SystemExit) as stop:
+            main(["--lang", "zh", *command, "--bogus"])
+        assert stop.value.code == EXIT_USAGE
+        assert capsys.readouterr().err.endswith("policy-engine：错误：无法识别的参数：--bogus（请用 -h 查看可用的选项）\n")
 
 
 def test_a_bad_language_is_refused_in_the_environment_s_language(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -190,3 +191,22 @@ def test_read_claims_yaml_list_and_unreadable_record(policy: engine.CompiledPoli
     assert error["application"] == 2 and error["error"] == "cannot read the application"
     # navigation project: 50% of 60,000 costs = 30,000, the same under both
     assert [(i.item_id, i.old_amount, i.new_amount) for i in result.items] == [("n1", Decimal("30000.00"), Decimal("30000.00"))]
+
+
+def test_cli_claims_csv_names_the_row(tmp_path: Path) -> None:
+    # the same round as a CSV file (one row per item): the bad amount is on row 14 of the file; diff named the
+    # file alone ("round.csv: field item.official_fees_paid"), while batch names the row
+    import openpyxl
+
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    applicants = list(wb["applicants"].iter_rows(values_only=True))
+    items = list(wb["items"].iter_rows(values_only=True))
+    by_id = {row[0]: row for row in applicants[2:] if row[0]}
+    with open(tmp_path / "round.csv", "w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(applicants[0] + items[0][1:])  # row 1: the headings; an item a row from row 2 on
+        writer.writerows([["" if v is None else v for v in by_id[row[0]] + row[1:]] for row in items[2:] if row[0]])
+    out = run_diff("--claims", str(tmp_path / "round.csv"))
+    assert out.returncode == 3, out.stderr
+    # PG-2022-0006's item (items row 15, the 13th item) is row 14 of the CSV file
+    assert f"{tmp_path / 'round.csv'} row 14: field item.official_fees_paid: '12.345'" in out.stdout

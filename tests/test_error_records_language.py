@@ -84,3 +84,20 @@ def test_the_budget_table_speaks_the_runs_language(tmp_path: Path, policy: engin
         table = budget_table(summary, policy)
     assert table.splitlines()[0].split()[:3] == ["article", "item", "type"]
     assert "by status: granted " in table
+
+
+def test_the_report_command_says_a_workbooks_row_in_the_reports_language(tmp_path: Path) -> None:
+    # `report` on the example workbook (its application on applicants row 8 has an amount 12.345): the page's heading
+    # of that error said "round_2021.xlsx sheet applicants row 8" on a Chinese page (batch's own report said it right)
+    from engine.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    for lang, place, other in (
+        ("zh", "无法处理：round_2021.xlsx 工作表 applicants 第 8 行", "sheet applicants row 8"),
+        ("en", "round_2021.xlsx sheet applicants row 8", "第 8 行"),
+    ):
+        out = tmp_path / f"{lang}.html"
+        policy = str(root / "policies" / "pinggu_2020.yaml")
+        main(["--lang", lang, "report", "--policy", policy, str(root / "examples" / "round_2021.xlsx"), "--out", str(out)])
+        page = out.read_text(encoding="utf-8")
+        assert place in page and other not in page

@@ -361,11 +361,35 @@ def test_summary_workbook_in_chinese_with_frozen_headings_filters_and_money_form
         assert wb[name].freeze_panes == "A2", name
     assert items.auto_filter.ref == "A1:S3"  # 19 columns, the heading and two items
     assert wb["applications"].auto_filter.ref == "A1:O2"  # 15 columns
-    total = next(r for r in wb["budget"].iter_rows(values_only=True) if r[0] == "total")
-    assert total[5] == 404200  # 4,200.00 + 400,000.00
+    total = next(r for r in wb["budget"].iter_rows(values_only=True) if r[0] == "合计")
+    assert total[1:3] == (None, None) and total[5] == 404200  # 4,200.00 + 400,000.00
     # the CSV files keep the codes
     with open(tmp_path / "o" / "summary_items.csv", encoding="utf-8-sig") as f:
         assert next(csv.reader(f))[:2] == ["claim_id", "applicant_id"]
+
+
+def test_the_summary_workbook_says_its_ledger_and_missing_documents_columns_in_chinese(tmp_path: Path) -> None:
+    # a Chinese run's summary.xlsx showed codes an officer does not read: the ledger column "not_committed", the
+    # missing documents "fee_receipts; sealed_receipt_copies", and the budget's total row headed "total"
+    for lang in ("zh", "en"):
+        with use_language(lang):
+            run_batch(engine.load_policy(POLICY), ROUND_JSONL, tmp_path / lang, quiet=True, report=False)
+    zh = openpyxl.load_workbook(tmp_path / "zh" / "summary.xlsx")
+    en = openpyxl.load_workbook(tmp_path / "en" / "summary.xlsx")
+    ledger = [c.value for c in zh["applications"][1]].index("台账")
+    assert {r[ledger] for r in zh["applications"].iter_rows(min_row=2, values_only=True)} == {"未记入台账"}
+    assert {r[-2] for r in en["applications"].iter_rows(min_row=2, values_only=True)} == {"not_committed"}  # codes
+    head = [c.value for c in zh["items"][1]]
+    missing = {(r[0], r[4]): r[head.index("缺少的材料")] for r in zh["items"].iter_rows(min_row=2, values_only=True)}
+    missing_en = {(r[0], r[4]): r[18] for r in en["items"].iter_rows(min_row=2, values_only=True)}
+    # the example round's PG-2022-0001 i1 (patent insurance, a share of the premium) is filed with the proof of right
+    # alone: it lacks the fee receipts and, from an enterprise, their sealed copies (第十二条)
+    assert missing_en["PG-2022-0001", "i1"] == "fee_receipts; sealed_receipt_copies"
+    assert missing["PG-2022-0001", "i1"] == "相关费用票据的原件及复印件；加盖公章的票据复印件"
+    assert missing["PG-2022-0001", "p1"] is None
+    total_zh = next(r for r in zh["budget"].iter_rows(values_only=True) if r[0] == "合计")
+    total_en = next(r for r in en["budget"].iter_rows(values_only=True) if r[0] == "total")
+    assert total_zh[:3] == ("合计", None, None) and total_zh[3:] == total_en[3:]
 
 
 def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does(tmp_path: Path) -> None:

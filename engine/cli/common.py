@@ -164,6 +164,11 @@ class Parser(argparse.ArgumentParser):
         with argparse_words():
             return super().parse_known_args(args, namespace)
 
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        # (argparse words "unrecognized arguments" here, outside parse_known_args)
+        with argparse_words():
+            return super().parse_args(args, namespace)
+
     def format_usage(self) -> str:
         with argparse_words():
             return super().format_usage()

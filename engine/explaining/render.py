@@ -141,8 +141,8 @@ class ReportError:
 
     def in_language(self, lang: str) -> ReportError:
         """This error as the report in `lang` shows it (its message and problems in `lang` when it has them)."""
-        if lang not in self.said:  # a message (`Msg`) is said in `lang` all the same
-            return ReportError(self.source, tr(self.message, lang), [tr(p, lang) for p in self.problems])
+        if lang not in self.said:  # a message (`Msg`) is said in `lang` all the same, and a place (a workbook's row)
+            return ReportError(tr(self.source, lang), tr(self.message, lang), [tr(p, lang) for p in self.problems])
         message, problems = self.said[lang]
         return ReportError(self.source, message, list(problems))
 

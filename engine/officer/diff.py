@@ -32,7 +32,7 @@ from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
 from engine.records.batch import claim_problems, error_record, in_language
-from engine.records.inputs import open_claims
+from engine.records.inputs import open_claims, place_of
 from engine.records.tabular import InputError, Record
 
 POLICY = "(policy)"
@@ -930,10 +930,11 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
 
 
 def where_text(where: Mapping[str, Any]) -> str:
-    """`file:line`, or `file sheet S row R`: where an application or a field was read."""
+    """`file:line`, `file[element]`, or a workbook's sheet and row or a CSV file's row (`inputs.place_of`): where an
+    application or a field was read."""
+    if "sheet" in where or "row" in where:
+        return tr(place_of(where))
     out = str(where.get("file", ""))
-    if "sheet" in where:
-        return tr(msg("diff.where.sheet", file=out, sheet=str(where["sheet"]), row=str(where.get("row"))))
     if where.get("line") is not None:
         return f"{out}:{where['line']}"
     if where.get("element") is not None:

@@ -950,15 +950,21 @@ ERROR_COLUMNS = ["application", "claim_id", "where", "field", "message", "expect
 
 
 _STATUS_AT = ITEM_COLUMNS.index("status")
+_DOCUMENTS_AT = ITEM_COLUMNS.index("missing_documents")
+_LEDGER_AT = APPLICATION_COLUMNS.index("ledger")
+#: what a decision's `ledger.status` can be (`Ledger.commit`, and a run that does not commit)
+LEDGER_STATUSES = ("committed", "already_committed", "replaced", "not_committed")
 
 
 class SheetWords:
     """summary.xlsx in the run's language (`engine.core.i18n.language()`): its column headings, and in Chinese the
     statuses and the budget sheet's status table in words (English keeps the status codes, as the CSV files keep every code)."""
 
-    def __init__(self) -> None:
+    def __init__(self, documents: Mapping[str, str] | None = None) -> None:
         self.lang = language()
         self.said: dict[str, Any] = {}  # a status code's word (`status`), kept: a row's look-up is per item
+        self.documents = dict(documents or {})  # a document code's name in the run's language
+        self.ledger = {s: lookup(f"sheet.ledger_status.{s}", self.lang) for s in LEDGER_STATUSES}
 
     def titles(self, columns: Sequence[str]) -> list[str]:
         return [lookup(f"sheet.columns.{c}", self.lang) for c in columns]
@@ -976,7 +982,22 @@ class SheetWords:
             word = self.status(code)
             if type(code) is str and len(self.said) < 64:  # (the statuses; a hand-edited file may have others)
                 self.said[code] = word
-        return [*row[:at], word, *row[at + 1 :]]
+        row = [*row[:at], word, *row[at + 1 :]]
+        if row[_DOCUMENTS_AT]:  # codes joined by "; " (the CSV's cell): the documents' names
+            names = self.documents
+            row[_DOCUMENTS_AT] = "；".join([names.get(c, c) for c in row[_DOCUMENTS_AT].split("; ")])
+        return row
+
+    def application_row(self, row: list[Any]) -> list[Any]:
+        if self.lang == "en" or row[_LEDGER_AT] not in self.ledger:
+            return row
+        return [*row[:_LEDGER_AT], self.ledger[row[_LEDGER_AT]], *row[_LEDGER_AT + 1 :]]
+
+    def budget_row(self, row: list[Any]) -> list[Any]:
+        """The budget sheet's total row (`budget_rows`: article `total`, no item type) headed in the run's language."""
+        if self.lang != "en" and row[0] == "total" and not row[1]:  # (its 合计 under type_zh said once, in front)
+            return [lookup("sheet.total_row", self.lang), "", "", *row[3:]]
+        return row
 
     def status_row(self, row: list[Any]) -> list[Any]:
         if self.lang == "en" or not row:
@@ -1097,13 +1118,15 @@ class _Outputs:
         self.says = {v.content_hash: scaling_says(v) for v in versions.versions} if scaled else {}
         self.labels: dict[str, str] = {}
         self.headings: dict[str, Text] = {}  # a column's words, for the field an error names (as its input's heading)
+        documents: dict[str, str] = {}
         for v in versions.versions:  # oldest first: the newest wording wins
             self.labels.update({k: t.zh for k, t in v.item_type_labels.items()})
             self.headings.update(Columns(v).headings())
+            documents.update({k: t.zh for k, t in v.documents.items()})  # (said only in a Chinese run)
         self.items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
         self.apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
         self.xlsx = xlsx = XlsxOut(out / "summary.xlsx")
-        self.words = words = SheetWords()
+        self.words = words = SheetWords(documents)
         xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(APPLICATION_COLUMNS))
         xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS))
         # unscaled, a line is already the decision's JSON text (json.dumps of json.loads of json.dumps' text is that
@@ -1253,7 +1276,7 @@ class _Outputs:
             items_csv.row(row)
             xlsx.row("items", words.item_row(row))
         self.apps_csv.row(app_row)
-        xlsx.row("applications", app_row)
+        xlsx.row("applications", words.application_row(app_row))
         if drawn and self.page is not None:
             self._draw(d)
             _slim(d)
@@ -1349,7 +1372,7 @@ class _Outputs:
                 items_csv.row(row)
                 sheets.append(("items", xlsx.parts("items", words.item_row(row))))
             apps_csv.row(app_row)
-            sheets.append(("applications", xlsx.parts("applications", app_row)))
+            sheets.append(("applications", xlsx.parts("applications", words.application_row(app_row))))
             if place and page is not None:
                 try:
                     body = str(page.draw(d, UNPLACED if unplaced else f"app-{place}"))
@@ -1440,7 +1463,7 @@ class _Outputs:
         steps.start(msg("batch.step.workbook"))
         xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(BUDGET_COLUMNS), autofilter=False)
         for row in budget_rows(summary, self.labels):
-            xlsx.row("budget", row)
+            xlsx.row("budget", words.budget_row(row))
         for row in status_rows(summary):
             xlsx.row("budget", words.status_row(row))
         xlsx.sheet("errors", ERROR_COLUMNS, titles=words.titles(ERROR_COLUMNS))

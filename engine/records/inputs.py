@@ -363,8 +363,9 @@ class RecordLocator:
         return str(at.get("file", "")) or None
 
 
-def record_label(rec: Record) -> str:
-    """Where a record came from, for a person: `round.jsonl:3`, `round.xlsx sheet items row 5`, `claim.json`."""
+def record_label(rec: Record) -> Msg | str:
+    """Where a record came from, for a person: `round.jsonl:3`, `round.xlsx sheet items row 5`, `claim.json` (a row
+    said in the reader's language: a `Msg`)."""
     where = rec.where
     name = Path(str(where.get("file", ""))).name
     if "sheet" in where or "row" in where:
