@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import engine
+from engine.core.i18n import tr
 from engine.language import source
 from engine.language.source import MAX_BYTES, MAX_DEPTH, MAX_NODES, parse_yaml, read_text
 
@@ -559,3 +560,48 @@ def test_a_stray_underscore_in_a_policy_is_a_located_load_error() -> None:
         engine.load_policy_text(bad, "p.yaml")
     (p,) = caught.value.problems
     assert (p.code, p.line) == ("number_format", bad.splitlines().index("    funding_years: {from: 2_021_, to: 2023}") + 1)
+
+
+@pytest.mark.parametrize(
+    ("char", "kind"),
+    [("\x85", "break"), ("\u2028", "break"), ("\u2029", "break"), ("\u202e", "bidi"), ("\u2066", "bidi"), ("\u200b", "invisible")]
+    + [("\ufeff", "invisible"), ("\U000e0041", "invisible")],
+)
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_character_that_reads_otherwise_than_it_displays_is_located_anywhere(char: str, kind: str, newline: str) -> None:
+    # YAML reads U+0085/2028/2029 as line breaks that no editor, diff or grep shows: after one, a line that displays
+    # as a comment carried a live field. Format characters (bidi controls, zero-width) make text display otherwise
+    # than it reads. Each is refused where it stands -- in a comment and in quoted text too -- line and column as an
+    # editor counts them (the hidden break itself counts as none).
+    for line2 in (f"b: x  # note{char}", f'b: "平谷{char}"', f"b: x{char}y"):
+        with pytest.raises(engine.PolicyError) as caught:
+            parse_yaml(f"a: 平谷{newline}{line2}{newline}c: 1{newline}", "h.yaml")
+        (p,) = caught.value.problems
+        assert (p.file, p.line, p.column, p.code) == ("h.yaml", 2, line2.index(char) + 1, "hidden_character")
+        assert f"U+{ord(char):04X}" in p.message
+        assert tr(p.message, "zh").startswith("YAML 错误：")
+        assert {"break": "line break", "bidi": "bidi control", "invisible": "invisible character"}[kind] in tr(p.message, "en")
+
+
+def test_a_hidden_line_break_cannot_smuggle_a_field_into_a_policy() -> None:
+    # the red team's case: the no-double-benefit check's `cites: 第九条` followed by a comment holding U+2028 and
+    # `applies_to: [ip_securitisation]`, which YAML read as a field limiting 第九条 to one item type (it paid 804,200.00
+    # on a claim whose every item the check refuses)
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    before = "  - id: no-double-benefit\n"
+    at = text.index(before)
+    line = text.index("    cites: 第九条\n", at)
+    bad = (
+        text[:line]
+        + "    cites: 第九条   # 见第九条\u2028    applies_to: [ip_securitisation]\n"
+        + text[line + len("    cites: 第九条\n") :]
+    )
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(bad, "p.yaml")
+    (p,) = caught.value.problems
+    assert (p.line, p.column) == (text.count("\n", 0, line) + 1, len("    cites: 第九条   # 见第九条") + 1)
+    assert tr(p.message, "zh").startswith("YAML 错误：有字符 U+2028 LINE SEPARATOR，YAML 把它读作换行")
+
+
+def test_a_byte_order_mark_may_open_a_yaml_text() -> None:
+    assert parse_yaml("\ufeffa: 1\n").data == {"a": 1}

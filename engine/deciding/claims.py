@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal, Union
 import jsonschema
 from jsonschema import Draft202012Validator
 
+from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP
 from engine.core.errors import ClaimError, PathPart, Problem, json_kind
 from engine.core.i18n import Msg, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
@@ -64,26 +65,15 @@ def _identifier_text(spec: FactSpec) -> str:
     return "^" + form_of(spec.format) + _END
 
 
-#: Bidirectional controls: marks (LRM, RLM, ALM), embeddings and overrides, isolates. They make text
-#: display differently from what it is (e.g. in a reviewer's report).
-_BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 #: Characters no text fact, id or name may hold: C0/C1 controls and DEL, line/paragraph separators,
 #: lone surrogates (not Unicode text: they pass json and then crash whatever encodes the decision), and
-#: every format character (Unicode category Cf: the bidi controls above, zero-width space/joiners,
-#: word joiner, BOM, soft hyphen, tag characters...): invisible, so two ids or names that look equal
-#: could differ, e.g. a loan counted once per loan id. tests/test_bad_claims.py checks the Cf list
-#: against the running Python's Unicode database.
+#: every format character (`engine.core.characters`): invisible, so two ids or names that look equal
+#: could differ, e.g. a loan counted once per loan id.
 #: `_SUSPECT` is the fast test: those of the Basic Multilingual Plane, and any character beyond it
 #: (one range; a class listing the few astral format characters would be several times slower, and
 #: names may hold astral CJK characters); `_ASTRAL_FORMAT` then decides a suspect beyond the BMP.
-_SUSPECT = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
-    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u206f\ufeff\ufff9-\ufffb\U00010000-\U0010ffff]"
-)
-_ASTRAL_FORMAT = re.compile(
-    "[\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
-)
+_SUSPECT = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{FORMAT_BMP}\U00010000-\U0010ffff]")
+_ASTRAL_FORMAT = re.compile(f"[{FORMAT_ASTRAL}]")
 TEXT_EXPECTED = msg("claim.text.expected")
 
 
@@ -100,7 +90,7 @@ def text_problem(text: str) -> Msg | None:
     where = msg("claim.text.where", code=f"{code}{' ' + name if name else ''}", n=m.start() + 1)
     if "\ud800" <= ch <= "\udfff":
         return msg("claim.text.surrogate", where=where)
-    if ch in _BIDI:
+    if ch in BIDI:
         return msg("claim.text.bidi", where=where)
     if unicodedata.category(ch) == "Cf":
         return msg("claim.text.invisible", where=where)

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP, HIDDEN_BREAKS
 from engine.core.errors import InputLimitError, PathPart, PolicyError, Problem
 from engine.core.i18n import FALLBACK, Msg, catalogue, msg
 
@@ -677,6 +679,33 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
     )
 
 
+#: what a YAML text may not hold anywhere, in a comment or a quoted text too (`engine.core.characters`): a line break
+#: YAML reads and no editor shows (a line that reads as a comment can carry a live field after one), or an invisible
+#: format character (a bidi control reorders what a reviewer sees). A BOM is its first character only.
+_HIDDEN = re.compile(f"[{HIDDEN_BREAKS}{FORMAT_BMP}{FORMAT_ASTRAL}]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def hidden_character_problem(text: str, file: str) -> Problem | None:
+    """The first character of `text` that reads otherwise than it displays, located as an editor counts lines."""
+    found = _HIDDEN.search(text, 1 if text.startswith("\ufeff") else 0)
+    if found is None:
+        return None
+    at, ch = found.start(), found.group()
+    breaks = list(_LINE_BREAK.finditer(text, 0, at))
+    line_start = breaks[-1].end() if breaks else 0
+    kind = "break" if ch in HIDDEN_BREAKS else "bidi" if ch in BIDI else "invisible"
+    name = unicodedata.name(ch, "")
+    return Problem(
+        msg(f"loading.yaml.hidden.{kind}", character=f"U+{ord(ch):04X}{' ' + name if name else ''}"),
+        file=file,
+        line=len(breaks) + 1,
+        column=at - line_start + 1,
+        code="hidden_character",
+        expected=msg("loading.yaml.hidden.expected"),
+    )
+
+
 def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES) -> Source:
     """Parse YAML text into a `Source`; raises PolicyError with positions on any problem.
 
@@ -687,6 +716,9 @@ def parse_yaml(text: str, file: str = "<string>", *, max_nodes: int = MAX_NODES)
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         too_large = Problem(msg("loading.yaml.too_large", limit=MAX_BYTES), file=file, code="too_large")
         raise InputLimitError([too_large], msg("loading.summary.too_large"))
+    hidden = hidden_character_problem(text, file)
+    if hidden is not None:
+        raise PolicyError([hidden], msg("loading.summary.cannot_parse"))
     try:
         if _C_LOADER is not None:
             _scan_with_libyaml(text, max_nodes)
