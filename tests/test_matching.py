@@ -113,6 +113,26 @@ def test_an_unknown_loan_widens_the_other_loan_sharing_its_cap(pinggu: CompiledP
     assert Need("l1", "pledge_loan_interest", "item.annual_interest_paid") in got["l2"].needs
 
 
+def test_an_answer_names_the_facts_of_ten_items_sharing_its_limit_and_counts_the_rest(pinggu: CompiledPolicy) -> None:
+    """13 invention patents, each with its fees, number and date unknown: all share 第五条（一）'s once-per-patent limit (one group),
+    so each may be refused by any other -- each answer is "needs" and names the other items' facts. It names those
+    of the first 10 other items in the profile's order and counts the 2 beyond (named all, 200 such items made
+    199,835 needs, a 16 MB answer)."""
+    # (their yes/no and choice facts given: none is tried value by value, so every leaf has all 13 undecided)
+    known = {"type": "invention_patent_grant", "patent_kind": "invention", "supported_by_other_district_policy": False}
+    data = claim(*[{"id": f"p{k}", **known} for k in range(13)])
+    got = answers(pinggu, data)
+    for k, named in ((0, range(1, 11)), (12, range(10)), (5, [*range(5), *range(6, 11)])):
+        a = got[f"p{k}"]
+        assert a.answer == NEEDS and a.more_items == 2
+        others = {n.item_id for n in a.needs} - {f"p{k}", None}
+        assert others == {f"p{j}" for j in named}, (k, others)
+        assert Need(f"p{named[0]}", "invention_patent_grant", "item.official_fees_paid") in a.needs
+    result = ProfileResult("C-1", ENTERPRISE_ID, "示例公司", [match_claim(pinggu, parse_profile(pinggu, data))])
+    assert "与其共用上限、限次或同一事项的另外 2 个事项的信息" in notice_text(result, "zh")
+    assert "the facts of 2 more item(s) sharing its cap, limit or subject" in notice_text(result, "en")
+
+
 def test_history_in_the_ledger_narrows_the_range(pinggu: CompiledPolicy) -> None:
     """R12: insurance at most 100,000 per enterprise per year; 30,000 already granted for 2021: premium unknown,
     0 .. 100,000 - 30,000 = 70,000.00."""

@@ -41,6 +41,10 @@ from engine.language.model import CompiledPolicy, ExternalAmount, FactSpec, Rule
 from engine.matching.ranges import Facts3, truth, upper_bound, usage_of
 
 MAX_LEAVES = 32  # decisions tried per profile and policy version (each leaf is one real decision)
+#: other items whose missing facts an answer names (those it shares a cap, limit or subject with, in order): the
+#: rest are counted (`Answer.more_items`). Named all, a profile of n items of one type made n^2 needs (200 items:
+#: 199,835 of them, a 16 MB answer to a 9 KB profile), which no reader reads.
+MAX_OTHER_ITEMS = 10
 HYPOTHETICAL = "~"  # the id prefix of a hypothetical item (no claim's item id is checked against it here)
 ELIGIBLE, NOT_ELIGIBLE, NEEDS = "eligible", "not_eligible", "needs"
 _UNSTABLE_CATEGORIES = frozenset({"cap", "limit"})
@@ -68,6 +72,7 @@ class Answer:
     documents: tuple[tuple[str, bool], ...] = ()  # (document code, certainly needed)
     referral: bool = False
     pending: bool = False  # the amount is decided by a panel (an external amount not known yet)
+    more_items: int = 0  # undecided items sharing a cap, limit or subject with this one, beyond those `needs` names
 
     @property
     def exact(self) -> bool:
@@ -92,6 +97,7 @@ class _Outcome(NamedTuple):
     reasons: tuple[Reason, ...]
     missing: tuple[Need, ...]
     pending: bool = False
+    more_items: int = 0  # undecided items of its group whose facts `missing` leaves out (MAX_OTHER_ITEMS)
 
 
 _Key = tuple[str, int | None, str]  # (namespace, item index or None, fact name)
@@ -434,29 +440,41 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
         if d.status in _UNDECIDED:
             seeds.setdefault(roots[i], set()).add(i)
     out = []
+    #: each undecided item's missing facts, made once (an item's `others` lists those of every other undecided item
+    #: of its group: made for each item anew, a profile of n items of one type cost n^2 of them per leaf)
+    needs_of = {j: _needs_of(claim, j, items[j]) for group in seeds.values() for j in group}
+    in_order = {root: sorted(group) for root, group in seeds.items()}
     for i, d in enumerate(items):
         shaky = d.rule.selection is not None or (roots[i] in seeds and bool(seeds[roots[i]] - {i}))
 
-        def others(i: int = i) -> tuple[Need, ...]:
-            """The missing facts of the undecided items this one shares a cap, limit or subject with."""
-            return tuple(n for j in sorted(seeds.get(roots[i], ())) if j != i for n in _needs_of(claim, j, items[j]))
+        def others(i: int = i) -> tuple[tuple[Need, ...], int]:
+            """The missing facts of the undecided items this one shares a cap, limit or subject with (of the first
+            MAX_OTHER_ITEMS of them), and how many more there are."""
+            group = [j for j in in_order.get(roots[i], ()) if j != i]
+            return tuple(n for j in group[:MAX_OTHER_ITEMS] for n in needs_of[j]), max(0, len(group) - MAX_OTHER_ITEMS)
 
         if d.status == "referred":
             out.append(_Outcome("referred", Decimal(0), Decimal(0), (), ()))
         elif d.status in ("granted", "reduced"):
             granted = _Outcome("granted", d.amount, d.amount, (), ())
-            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), others()) if shaky else granted)
+            if shaky:
+                named, more = others()
+                out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), named, more_items=more))
+            else:
+                out.append(granted)
         elif d.status == "refused":
             if _stable(d.reasons) or not (shaky or d.missing_facts):
                 out.append(_Outcome("refused", Decimal(0), Decimal(0), d.reasons, ()))
             else:  # a cap, limit or subject refusal with facts still unknown here or in an item it shares them with
-                out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), _needs_of(claim, i, d) + others()))
+                named, more = others()
+                out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), _needs_of(claim, i, d) + named, more_items=more))
         elif not is_hypothetical(d.item.id) and (failed := bounds.failing(claim, d)) is not None:
             # undecided, but a condition fails on what is known (a hypothetical item, all unknown, is not looked at)
             out.append(_Outcome("refused", Decimal(0), Decimal(0), (failed,), ()))
         else:  # incomplete, pending review
-            needs = _needs_of(claim, i, d) + others()
-            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), needs, d.status == "pending_review"))
+            named, more = others()
+            needs = _needs_of(claim, i, d) + named
+            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), needs, d.status == "pending_review", more))
     return out
 
 
@@ -486,17 +504,13 @@ def _combine(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item, outco
     low = min(o.low for o in favourable)
     highs = [o.high for o in favourable]
     high = None if any(h is None for h in highs) else max(h for h in highs if h is not None)
-    needs: list[Need] = []
+    needs: dict[Need, None] = {}  # (in order, each once: a list's `in` made this quadratic in the leaves' needs)
     for key in sorted(branched, key=lambda k: (k[1] is not None, k[1] or 0, k[2])):
         namespace, index, name = key
         is_item = index is not None
-        need = Need(item.id if is_item else None, item.type if is_item else None, f"{namespace}.{name}")
-        if need not in needs:
-            needs.append(need)
+        needs[Need(item.id if is_item else None, item.type if is_item else None, f"{namespace}.{name}")] = None
     for o in outcomes:
-        for n in o.missing:
-            if n not in needs:
-                needs.append(n)
+        needs.update(dict.fromkeys(o.missing))
     return Answer(
         rule,
         item_id,
@@ -507,6 +521,7 @@ def _combine(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item, outco
         documents=docs,
         referral="referred" in kinds,
         pending=any(o.pending for o in outcomes),
+        more_items=max(o.more_items for o in outcomes),
     )
 
 

@@ -103,6 +103,7 @@ def answer_dict(policy: CompiledPolicy, a: Answer) -> dict[str, Any]:
             | {"label": {lang: fact_label(policy, n, lang) for lang in LANGS}}
             for n in a.needs
         ],
+        "needs_of_more_items": a.more_items,
         "documents": [
             {"doc": code, "certain": certain, "label": {lang: _say(policy.documents.get(code), lang) for lang in LANGS}}
             for code, certain in a.documents
@@ -169,6 +170,8 @@ def _lines(policy: CompiledPolicy, a: Answer, lang: str) -> tuple[str, str, list
             label = fact_label(policy, n, lang)
             other = n.item_id if n.item_id not in (None, a.item_id, HYPOTHETICAL + a.rule.item_type) else None
             facts.append(label if other is None else msg("match.other_item_fact", fact=label, id=other.lstrip(HYPOTHETICAL)).render(lang))
+        if a.more_items:
+            facts.append(msg("match.more_items_facts", n=a.more_items).render(lang))
         details.append(msg("match.needs_facts", facts=list(dict.fromkeys(facts))).render(lang))
     if a.documents:
         docs = [

@@ -641,22 +641,7 @@ class Columns:
                 return int(value), None
             return None, msg("input.not_whole", value=_shown(value))
         if t == "money":
-            if isinstance(value, bool):
-                return None, msg("input.not_amount", value=_shown(value))
-            if isinstance(value, int):
-                return str(value), None
-            if isinstance(value, float):  # a numeric spreadsheet cell: its shortest decimal form, never binary arithmetic
-                try:
-                    amount = Decimal(repr(value))
-                    near = amount.quantize(_FEN)
-                except InvalidOperation:
-                    return None, msg("input.not_amount", value=_shown(value))
-                # =A1*100 of 0.07 gives 7.000000000000001: said, not rounded (a negative amount is read as written:
-                # the claim's check then says it is negative, the slip to mend first)
-                if amount != near and abs(amount - near) < _NOISE and not amount.is_signed():
-                    return None, msg("input.formula_noise", value=repr(value), near=str(near))
-                return str(amount), None
-            return str(value), None
+            return _amount_cell(value)
         if t == "date":
             if isinstance(value, _dt.datetime):
                 if value.time() != _dt.time():
@@ -676,6 +661,26 @@ class Columns:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value), None
+
+
+def _amount_cell(value: Any) -> tuple[Any, Msg | None]:
+    """An amount cell as a claim value, or what is wrong with it."""
+    if isinstance(value, bool):
+        return None, msg("input.not_amount", value=_shown(value))
+    if isinstance(value, int):
+        return str(value), None
+    if isinstance(value, float):  # a numeric spreadsheet cell: its shortest decimal form, never binary arithmetic
+        try:
+            amount = Decimal(repr(value))
+            near = amount.quantize(_FEN)
+        except InvalidOperation:
+            return None, msg("input.not_amount", value=_shown(value))
+        # =A1*100 of 0.07 gives 7.000000000000001: said, not rounded (a negative amount is read as written: the
+        # claim's check then says it is negative, the slip to mend first)
+        if amount != near and abs(amount - near) < _NOISE and not amount.is_signed():
+            return None, msg("input.formula_noise", value=repr(value), near=str(near))
+        return str(amount), None
+    return str(value), None
 
 
 def _shown(value: Any) -> str:
