@@ -438,3 +438,28 @@ def test_selection_budget_not_in_clause_is_a_warning() -> None:
     assert w.code == "lint.threshold_not_in_clause" and w.severity == "warning" and "a budget of 72万" in w.message
     problems, _ = lint_variant("      budget: 72万\n", "      budget: 120万\n", RT4_PATH)
     assert not [p for p in problems if p.path == ("rules", 1, "selection", "budget")]
+
+
+def test_the_branches_of_a_condition_are_bounded_before_they_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `conj8 and (conj8 or ... 8 times)` with conj8 = (claim.a or claim.b) and ... 8 times: 256 branches times a
+    # disjunction of 2,048 were built (524k) before the 256-branch bound was tested; ten such checks took lint 34 s
+    import ast
+    import itertools
+
+    from engine.officer import lint
+
+    conj8 = " and ".join(["(claim.a or claim.b)"] * 8)
+    tree = ast.parse(f"{conj8} and ({' or '.join([f'({conj8})'] * 8)})", mode="eval").body
+    built: list[int] = []
+    product = itertools.product
+
+    def counted(*parts: list[object]) -> object:
+        out = list(product(*parts))
+        built.append(len(out))
+        return iter(out)
+
+    monkeypatch.setattr(lint.itertools, "product", counted)
+    branches = lint._dnf(tree)  # conj8's 256, each with the disjunction (8 x 256 = 2,048) as one opaque atom
+    assert len(branches) == 256 and all(b[-1] == lint._OPAQUE for b in branches)
+    assert max(built) <= lint._MAX_BRANCHES
+    assert len(lint._dnf(ast.parse(conj8, mode="eval").body)) == 256  # at the bound: every branch kept

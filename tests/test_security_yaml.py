@@ -380,7 +380,20 @@ def _hostile(shape: str) -> str:
         "unclosed-quote-at-end": lambda: _fill("k{i}: v\n", tail="end: 'unclosed\n"),
         "comments-then-unclosed-quote": lambda: _fill("# a comment line\n", tail="end: 'unclosed\n"),
         "long-quoted-scalar": lambda: "a: '" + "x" * (_HOSTILE_LIMIT - 10) + "'\n",
+        "aliased-checks": _aliased_checks,
     }[shape]()
+
+
+def _aliased_checks(n: int = 3000) -> str:
+    """The real policy with `n` item checks more, each an alias of one 1,994-character test (37 comparisons): 310 kB
+    that wrote 2,000 such checks took 46 s and 1.2 GB to load (each compiled, and carried by every rule)."""
+    terms = [f"item.date > date_of(claim.funding_year - {i}, 1, 1)" for i in range(37)]
+    first = f'  - id: h0\n    cites: 第十一条\n    level: item\n    category: time\n    test: &e "{" or ".join(terms)}"\n'
+    first += "    says: &s {zh: 测试, en: test}\n"
+    more = "".join(f"  - {{id: h{k}, cites: 第十一条, level: item, category: time, test: *e, says: *s}}\n" for k in range(1, n))
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    text = text.replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")  # (written elsewhere: not beside it)
+    return text.replace("checks:\n", "checks:\n" + first + more, 1)
 
 
 # Each runs in a fresh interpreter, and its peak RSS is read from /proc/self/status (VmHWM, the high-water mark
@@ -435,6 +448,7 @@ def _measure(tmp_path: Path, text: str) -> dict[str, object]:
         ("unclosed-quote-at-end", "PolicyError", "syntax"),
         ("comments-then-unclosed-quote", "PolicyError", "syntax"),
         ("long-quoted-scalar", "PolicyError", "schema.required"),
+        ("aliased-checks", "PolicyError", "too_large"),
     ],
 )
 def test_a_hostile_2mib_policy_fails_within_2s_and_200mb(tmp_path: Path, shape: str, error: str, code: str) -> None:
@@ -605,3 +619,30 @@ def test_a_hidden_line_break_cannot_smuggle_a_field_into_a_policy() -> None:
 
 def test_a_byte_order_mark_may_open_a_yaml_text() -> None:
     assert parse_yaml("\ufeffa: 1\n").data == {"a": 1}
+
+
+def test_expressions_past_their_bound_are_one_located_problem_and_none_is_compiled_after() -> None:
+    from engine.language.compiler import MAX_EXPRESSION_TEXT
+
+    assert MAX_EXPRESSION_TEXT == 100_000
+    # 60 checks of 1,994 characters (they come first in `checks`): the 51st passes 100,000 (50 x 1,994 = 99,700, plus
+    # what the policy's parameters and vocabulary compiled before them)
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(_aliased_checks(60), "p.yaml")
+    (p,) = caught.value.problems
+    assert (p.code, p.path) == ("too_large", ("checks", 50, "test"))
+    assert tr(p.message, "zh").startswith("规则文件中的表达式合计超过 100000 个字符（别名按每次使用计）")
+    engine.load_policy_text(_aliased_checks(45), "p.yaml")  # 45 x 1,994 + 1,627 = 91,357: loads
+
+
+def test_item_checks_carried_by_every_rule_are_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rules' generated code carries each item-level check that applies to them: Pinggu's 14 rules carry its
+    # item checks once each; with the bound set below what they carry, the rule that passes it is named
+    from engine.language import compiler
+
+    monkeypatch.setattr(compiler, "MAX_CARRIED_CHECK_TEXT", 1_000)
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy("policies/pinggu_2020.yaml")
+    (p,) = caught.value.problems
+    assert (p.code, p.path[0]) == ("too_large", "rules")
+    assert "counted once for each rule they apply to" in tr(p.message, "en")

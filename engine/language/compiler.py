@@ -180,6 +180,15 @@ def _names_a_file(value: str) -> bool:
     return "\n" not in v and "{" not in v and (v.endswith(".j2") or v.startswith(("/", "~", "./", "../")))
 
 
+#: Bounds on what a policy's expressions cost to compile, after aliases are expanded (a YAML alias writes a 2,000-
+#: character test again in a few bytes: 2,000 aliased checks took 46 s and 1.2 GB to load). The text of every
+#: expression in all (Pinggu's: 1,627 characters), and the text of the item-level checks counted once for each rule
+#: they apply to, as the rules' generated code carries them (Pinggu's: under 10,000). At the bounds a policy loads in
+#: about a second.
+MAX_EXPRESSION_TEXT = 100_000
+MAX_CARRIED_CHECK_TEXT = 2_000_000
+
+
 class _Compiler:
     def __init__(self, source: Source) -> None:
         self.src = source
@@ -190,6 +199,8 @@ class _Compiler:
         #: where expressions being compiled put their `param(...)` uses (a rule's, while it compiles), or None
         self.param_sink: list[ParamUse] | None = None
         self.check_uses: dict[str, tuple[ParamUse, ...]] = {}  # item check id -> its parameter uses
+        self.expression_text = 0  # characters of the expressions compiled so far (MAX_EXPRESSION_TEXT)
+        self.carried_check_text = 0  # item checks' characters, once for each rule (MAX_CARRIED_CHECK_TEXT)
 
     # --- helpers -------------------------------------------------------------
 
@@ -464,6 +475,13 @@ class _Compiler:
     ) -> CompiledExpression | None:
         """`names`: the computed names (`amount`) the expression may use besides facts."""
         types = list(item_types) if item_types is not None else None
+        if isinstance(source, str):
+            before, self.expression_text = self.expression_text, self.expression_text + len(source)
+            if self.expression_text > MAX_EXPRESSION_TEXT:  # said once, where the text passes the bound; none compiled after
+                if before <= MAX_EXPRESSION_TEXT:
+                    too_much = msg("loading.compile.expressions_too_large", limit=MAX_EXPRESSION_TEXT)
+                    self.error(path, too_much, msg("loading.compile.expressions_too_large_expected"), code="too_large")
+                return None
         line, _ = self.src.where(path)
         try:
             compiled = compile_expression(
@@ -1395,6 +1413,13 @@ class _Compiler:
                         msg(f"loading.compile.who_kind_among_{part}", names=sorted(kinds)),
                     )
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
+        before, self.carried_check_text = (
+            self.carried_check_text,
+            self.carried_check_text + sum(len(c.expression.source) for c in applicable),
+        )
+        if before <= MAX_CARRIED_CHECK_TEXT < self.carried_check_text:  # (said once, at the rule that passes it)
+            carried = msg("loading.compile.carried_checks_too_large", limit=MAX_CARRIED_CHECK_TEXT)
+            self.error(path, carried, msg("loading.compile.expressions_too_large_expected"), code="too_large")
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
         uses = [u for c in applicable for u in self.check_uses.get(c.id, ())] + self.param_sink
         self.param_sink = None

@@ -275,14 +275,15 @@ def _dnf(node: ast.AST, negate: bool = False) -> list[Branch]:
     if isinstance(node, ast.BoolOp):
         conj = isinstance(node.op, ast.And) != negate
         parts = [_dnf(v, negate) for v in node.values]
-        if conj:
+        if conj:  # (the bound is tested before each product: after it, 256 x 2,048 branches were built first)
             out: list[Branch] = [[]]
             for p in parts:
-                out = [a + b for a, b in itertools.product(out, p)]
-                if len(out) > _MAX_BRANCHES:
+                if len(out) * len(p) > _MAX_BRANCHES:
                     return [[_OPAQUE]]
+                out = [a + b for a, b in itertools.product(out, p)]
             return out
-        return [b for p in parts for b in p]
+        either = [b for p in parts for b in p]
+        return either if len(either) <= _MAX_BRANCHES else [[_OPAQUE]]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return _dnf(node.operand, not negate)
     fact = _fact_name(node)
