@@ -77,7 +77,13 @@ def test_a_round_is_decided_in_a_process_of_its_own(tmp_path: Path, monkeypatch:
     assert "ledger.sqlite" not in written  # a ledger's URL may hold a password: given in the environment only
     spec = json.loads(written)
     served = svc.catalogue.policy_set(None).versions
-    assert spec["policies"] == [{"file": p.file, "hash": p.content_hash} for p in served]
+    assert spec["policies"] == [{"file": os.path.abspath(p.file), "hash": p.content_hash} for p in served]
+    # what a client reads (the state) and fetches (the files) never says where the server keeps them
+    assert state["summary"]["outputs"]["decisions"] == "out/decisions.jsonl"
+    assert str(tmp_path) not in json.dumps(state, ensure_ascii=False)
+    for name in ("decisions.jsonl", "errors.jsonl", "summary_applications.csv", "summary.json", "report.html"):
+        assert str(tmp_path) not in (folder / "out" / name).read_text(encoding="utf-8"), name
+    assert json.loads((folder / "out" / "errors.jsonl").read_text(encoding="utf-8"))["where"]["file"] == "input.jsonl"
     # its audit entries: one per committed application (in the commit's transaction), and the round's once it is done
     with svc.ledger_lock:
         log = svc.ledger("zh").audit_log(actor="王科员")
@@ -95,7 +101,8 @@ def test_a_round_whose_policy_file_changed_since_the_service_loaded_it_fails_nam
     job = svc.jobs.start(svc, (_pledge("P-1", "200000.00") + "\n").encode("utf-8"), None, False, None, None)
     state = _finished(svc, job)
     assert state["state"] == "failed"
-    assert str(draft) in state["error"] and "POST /admin/reload" in state["error"]  # what changed, and how to go on
+    assert draft.name in state["error"] and "POST /admin/reload" in state["error"]  # what changed, and how to go on
+    assert str(draft.parent) not in json.dumps(state, ensure_ascii=False)  # (named as GET /policies names it)
     assert not (svc.jobs.root / job / "out" / "decisions.jsonl").exists()
 
 
@@ -372,3 +379,22 @@ def test_a_rounds_state_says_each_step_after_deciding_and_how_far_it_is(tmp_path
     }[lang]
     # each step as it starts; the outputs' step also when it ends (2 of 2 decisions; 1 of 2 only if 0.2 s apart)
     assert [s for s in said if s != (outputs, 1, 2)] == [(outputs, 0, None), (outputs, 2, 2), (workbook, 0, None), (report, 0, None)]
+
+
+def test_a_round_commits_to_the_services_ledger_named_by_a_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the round's process decides from inside its job folder (so that what it writes names no server path): a ledger
+    # the service was given as `sqlite:///ledger.sqlite` is still the one beside the service, not a new one there
+    from engine.records.ledger import Ledger, absolute_url
+
+    monkeypatch.chdir(tmp_path)
+    assert absolute_url("sqlite:///ledger.sqlite") == f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    assert absolute_url("ledger.sqlite") == str(tmp_path / "ledger.sqlite")
+    assert absolute_url("sqlite:////srv/l.sqlite") == "sqlite:////srv/l.sqlite"
+    assert absolute_url("postgresql://u@h/db") == "postgresql://u@h/db"
+    svc = _service(tmp_path, ledger_url="sqlite:///ledger.sqlite")
+    job = svc.jobs.start(svc, (_pledge("P-1", "200000.00") + "\n").encode("utf-8"), None, True, "R-1", Principal("王科员", ("officer",)))
+    state = _finished(svc, job)
+    assert state["state"] == "done" and state["summary"]["ledger"]["committed"] == 1, state
+    with Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=False) as ledger:
+        assert ledger.active_commit("P-1") is not None
+    assert not (svc.jobs.root / job / "ledger.sqlite").exists()

@@ -416,6 +416,16 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
+def absolute_url(url: str) -> str:
+    """`url` with an SQLite file's relative path made absolute from the current folder (for a process that then
+    changes its folder: a round's job); any other URL as it is."""
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite://") :]
+        path = path[1:] if path.startswith("/") else path
+        return f"sqlite:///{os.path.abspath(path)}" if path and not os.path.isabs(path) else url
+    return os.path.abspath(url) if url and "://" not in url else url
+
+
 def _connect(url: str, *, create: bool = True) -> _Backend:
     if url.startswith("sqlite://"):
         path = url[len("sqlite://") :]

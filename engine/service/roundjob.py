@@ -34,7 +34,7 @@ from engine.core.i18n import msg, tr, use_language
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
 from engine.records.batch import run_batch
-from engine.records.ledger import Audit, Ledger, LedgerError, sqlite_reason
+from engine.records.ledger import Audit, Ledger, LedgerError, absolute_url, sqlite_reason
 
 #: what the worker asks this process to run (`job_spec`)
 JOB_FILE = "job.json"
@@ -71,7 +71,7 @@ def job_spec(
     commit, the round, who asked (for the audit entries), the job's first state (each later state adds to it) and
     the language its states are said in (the service's own)."""
     return {
-        "policies": [{"file": p.file, "hash": p.content_hash} for p in versions.versions],
+        "policies": [{"file": os.path.abspath(p.file), "hash": p.content_hash} for p in versions.versions],
         "ledger": ledger,
         "commit": commit,
         "round": round_label,
@@ -87,8 +87,9 @@ def _versions(policies: list[dict[str, str]]) -> PolicySet:
     for entry in policies:
         p = load_policy(entry["file"])
         if p.content_hash != entry["hash"]:
-            problem = Problem(msg("service.round.policy_changed", file=entry["file"]), file=entry["file"], code="service.round")
-            raise PolicyError([problem], msg("service.round.policy_changed", file=entry["file"]))
+            name = Path(entry["file"]).name  # (as GET /policies names it: never where the server keeps it)
+            problem = Problem(msg("service.round.policy_changed", file=name), file=name, code="service.round")
+            raise PolicyError([problem], msg("service.round.policy_changed", file=name))
         loaded.append(p)
     return PolicySet(tuple(loaded))
 
@@ -98,6 +99,7 @@ def run_job(folder: Path) -> int:
     its state; what was not an engine's failure also printed to stderr, `job.log`)."""
     with contextlib.suppress(OSError, AttributeError):  # (not where the system has no niceness)
         os.nice(NICENESS)
+    folder = folder.resolve()  # (`_run` decides the round from inside it)
     spec = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
     with use_language(spec["lang"]):
         return _run(folder, spec)
@@ -136,11 +138,15 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
         signal.signal(signum, _stop)
     try:
         write_state(folder, state)
-        ledger_url = os.environ[LEDGER_ENV] if spec["ledger"] else None
+        ledger_url = absolute_url(os.environ[LEDGER_ENV]) if spec["ledger"] else None
+        versions = _versions(spec["policies"])
+        # decided from inside its folder, with the input and the outputs named from there: the state a client
+        # reads and the files it fetches say `input.jsonl` and `out/decisions.jsonl`, not where the server keeps them
+        os.chdir(folder)
         summary = run_batch(
-            _versions(spec["policies"]),
-            folder / "input.jsonl",
-            folder / "out",
+            versions,
+            Path("input.jsonl"),
+            Path("out"),
             ledger_url=ledger_url,
             commit=spec["commit"],
             round_label=spec["round"],

@@ -171,7 +171,7 @@ class Jobs:
             folder.mkdir(parents=True)
             write_state(folder, {"id": job_id, "state": "running"})  # (counted from here: `running_here`)
         (folder / "input.jsonl").write_bytes(body)
-        total = sum(1 for line in body.splitlines() if line.strip())
+        total = sum(1 for line in body.split(b"\n") if line.strip())  # (lines as the batch reads them: only \n ends one)
         state: dict[str, Any] = {
             "id": job_id,
             "state": "running",
