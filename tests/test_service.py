@@ -389,6 +389,15 @@ def test_writes_need_an_officer_token_and_every_write_is_audited(server: Server)
     assert mine[3][3].startswith("refused:")
     assert all(e["at"] and e["roles"] == ["officer"] for e in log)
     assert server.call("GET", "/ledger/audit", token=READER_TOKEN).status == 403
+    # an amount written any way but plain digits is refused, never read: Decimal() took each of these (1e3 as 1000.00)
+    for written in ("1e3", " 1.00", "1_000.00", "１００.００", "+5", "0100", "NaN"):
+        bad = server.call(
+            "POST", "/ledger/reverse", {"claim_id": "L-1", "item_id": "l1", "reason": "x", "returned": written}, token=OFFICER_TOKEN
+        )
+        assert bad.status == 422 and bad.json()["detail"] == "returned 不是金额（请只写数字，如 50000 或 50000.00）", (written, bad.json())
+    # none was recorded: 60,000.00 is exactly what is left of the 100,000 granted after 40,000 returned
+    rest = {"claim_id": "L-1", "item_id": "l1", "reason": "x", "returned": "60000.00"}
+    assert server.call("POST", "/ledger/reverse", rest, token=OFFICER_TOKEN).status == 200
 
 
 def test_an_applicants_grants_caps_and_limits_used(server: Server) -> None:

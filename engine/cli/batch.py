@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
 from engine.cli.common import add_encoding_argument, add_policy_argument, explanation_language, policy_versions, say, say_error
 from engine.core.errors import os_reason
 from engine.core.i18n import msg, tr
+from engine.core.quantities import plain_amount
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
@@ -199,9 +200,8 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     returned: Decimal | None = None
     if args.action == "reverse":
         quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
-        try:
-            returned = Decimal(args.returned) if args.returned else None
-        except InvalidOperation:
+        returned = plain_amount(args.returned) if args.returned else None
+        if args.returned and returned is None:
             say(msg("cli.ledger.returned_not_amount", value=repr(args.returned)), err=True)
             return EXIT_USAGE
         try:  # checked before the ledger is opened (or created)

@@ -88,6 +88,17 @@ def parse_amount(value: object) -> Decimal:
     return result
 
 
+#: an amount an officer types for a ledger record (a reversal's `returned`): ASCII digits, no exponent, separator,
+#: space, plus sign or leading zero (`Decimal()` alone took 1e3, " 1.00", 1_000.00 and full-width digits); a minus
+#: sign is read, for the record's own check to say the amount must be positive
+_PLAIN_AMOUNT = re.compile(r"-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,8})?")
+
+
+def plain_amount(text: str) -> Decimal | None:
+    """`text` as the amount it writes in plain digits, or None when it is written any other way."""
+    return Decimal(text) if _PLAIN_AMOUNT.fullmatch(text) else None
+
+
 def parse_rate(value: object) -> Decimal:
     """`50%` -> Decimal('0.50'); `0.5` -> Decimal('0.5')."""
     result, m = _quantity(value, _RATE, msg("claim.quantity.a_rate"))

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.core.errors import EngineError, PolicyError, Problem, json_reason
 from engine.core.i18n import Msg, msg
-from engine.core.quantities import format_money
+from engine.core.quantities import format_money, plain_amount
 from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim
 from engine.deciding.decision import DECISION_FORMAT
 from engine.deciding.evaluator import evaluate_claim
@@ -540,7 +540,9 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             with svc.ledger_lock:
                 ledger = svc.ledger(lang)
                 try:
-                    returned = Decimal(asked["returned"]) if "returned" in asked else None
+                    returned = plain_amount(asked["returned"]) if "returned" in asked else None
+                    if returned is None and "returned" in asked:  # (1e3, " 1.00", 1_000.00, full-width digits: never read)
+                        raise LedgerError(msg("service.detail.not_amount"))
                     check_reversal(returned, asked.get("decided_on"), quantum)
                     rid = ledger.reverse(
                         asked["claim_id"],
