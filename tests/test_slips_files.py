@@ -21,7 +21,7 @@ import engine
 from engine.cli import main
 from engine.core.i18n import tr, use_language
 from engine.records.batch import run_batch
-from engine.records.tabular import Columns
+from engine.records.tabular import Columns, InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = str(ROOT / "policies" / "pinggu_2020.yaml")
@@ -421,6 +421,91 @@ def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does
         "patent number (item.patent_id)",
         "'ZL202010000001.2' fails its check character",
     )
+
+
+@pytest.mark.parametrize("title", ["items (2)", "Sheet1", "第二页"])
+def test_rows_on_another_sheet_headed_as_items_refuse_the_workbook(tmp_path: Path, title: str) -> None:
+    # an officer moves an item row to a copy of the items sheet: only `items` was read, and PG-2022-0001 was decided
+    # without its l1 (200,000 less, no warning)
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    ws = wb["items"]
+    other = wb.create_sheet(title, 2)
+    other.append([c.value for c in ws[1]])
+    other.append([c.value for c in ws[4]])
+    ws.delete_rows(4)
+    wb.save(tmp_path / "r.xlsx")
+    for lang, said in (
+        ("zh", f"r.xlsx：工作表“{title}”的列标题与“items”工作表相同，但只会读取“items”：其中的行会被漏掉"),
+        ("en", f"r.xlsx: sheet '{title}' is headed as the 'items' sheet, but only 'items' is read: its rows would be lost"),
+    ):
+        with use_language(lang), pytest.raises(InputError) as caught:
+            run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
+        assert said in tr(caught.value.args[0], lang)
+
+
+def test_two_sheets_named_as_the_items_sheet_refuse_the_workbook(tmp_path: Path) -> None:
+    # `items` and `事项` both: the first was read, the other's rows lost
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    wb.copy_worksheet(wb["items"]).title = "事项"
+    wb.save(tmp_path / "r.xlsx")
+    with use_language("zh"), pytest.raises(InputError) as caught:
+        run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
+    assert "r.xlsx：有两个工作表都是 items 表（items、事项）：只会读取其中一个" in tr(caught.value.args[0], "zh")
+
+
+def test_a_sheet_headed_otherwise_beside_the_round_is_left_alone(tmp_path: Path) -> None:
+    # an officer's own notes sheet (申请编号 and 备注, no other column of the round), beside the template's help sheets
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    notes = wb.create_sheet("备注")
+    notes.append(["申请编号", "备注"])
+    notes.append(["PG-2022-0001", "已电话核实"])
+    wb.save(tmp_path / "r.xlsx")
+    plain = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "plain", quiet=True, report=False)
+    summary = run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
+    assert (summary.applications, summary.approved_total) == (plain.applications, plain.approved_total)
+
+
+def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> None:
+    # The example workbook's items rows 3-8 are PG-2022-0001's six items. An officer writes the id on its first row
+    # only: PG-2022-0001 was decided on p1 alone (4,200.00 of 804,200.00) beside an error record for the 5 rows.
+    # And a row whose id is written with full-width dashes (PG－2022－0001) left its application short the same way.
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    for row in range(4, 9):
+        wb["items"].cell(row, 1).value = None
+    wb.save(tmp_path / "blank.xlsx")
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    wb["items"].cell(8, 1).value = "PG－2022－0001"
+    wb.save(tmp_path / "wide.xlsx")
+    for name, said in (
+        (
+            "blank",
+            "工作表第 4–8 行没有填写申请编号，紧接在本申请的行之后，可能是本申请的事项，因此本申请暂不审核：请在属于本申请的每一行填写申请编号（PG-2022-0001）",
+        ),
+        (
+            "wide",
+            "工作表第 8 行的申请编号写作 'PG－2022－0001'，是 PG-2022-0001 的另一种写法（全角字符或空格）：请改写为 PG-2022-0001；本申请暂不审核",
+        ),
+    ):
+        with use_language("zh"):
+            summary = run_batch(engine.load_policy(POLICY), tmp_path / f"{name}.xlsx", tmp_path / name, quiet=True, report=False)
+        decided = [json.loads(x)["claim_id"] for x in (tmp_path / name / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert "PG-2022-0001" not in decided and len(decided) == 5  # the 7 applications less PG-2022-0001 and -0006
+        errors = [json.loads(x) for x in (tmp_path / name / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+        held = next(e for e in errors if e.get("claim_id") == "PG-2022-0001")
+        assert [p["said"]["zh"]["message"] for p in held["problems"]] == [said]
+        assert summary.failed == 3  # PG-2022-0001, PG-2022-0006 (12.345), and the stray rows' own record
+    # the same habit in a CSV file (an item a row): the rows after the first of an application, blank
+    header, rows = _rows(False)  # L-1's two items, rows 2 and 3 of the file
+    rows = [list(r) for r in rows]
+    rows[1][header.index("claim_id")] = ""
+    with open(tmp_path / "r.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    with use_language("en"):
+        run_batch(engine.load_policy(POLICY), tmp_path / "r.csv", tmp_path / "c", quiet=True, report=False)
+    errors = [json.loads(x) for x in (tmp_path / "c" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [e.get("claim_id") for e in errors] == ["L-1", None]
+    assert errors[0]["problems"][0]["message"].startswith("row(s) 3 of the sheet have no application id")
+    assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
 
 
 # --- every command reads what batch reads ---------------------------------------------------------------------

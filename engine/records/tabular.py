@@ -26,9 +26,10 @@ import os
 import re
 import sqlite3
 import tempfile
+import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -595,6 +596,13 @@ class Columns:
             raise InputError(msg("sheet.column_twice", where=where, columns=twice))
         return named
 
+    def heads_rows(self, header: Sequence[str], allowed: Sequence[str]) -> bool:
+        """Whether `header` is a heading row of these columns: the application id's and another's (a sheet whose rows
+        would be read as items or applications, were it the sheet read)."""
+        aliases = self.aliases(allowed)
+        named = {aliases.get(_fold(h)) for h in header if h}
+        return "claim_id" in named and len(named - {None, "claim_id"}) > 0
+
     def convert(self, spec: FactSpec, value: Any) -> tuple[Any, str | None]:
         """A cell as a claim value (JSON-like), or an error message."""
         t = spec.type
@@ -915,6 +923,22 @@ class _Spool:
         cur = self.db.execute("SELECT rowno, cells FROM rows WHERE kind = ? AND claim_id = ? ORDER BY seq", (kind, claim_id))
         return [(r, _cells_from_json(c)) for r, c in cur]
 
+    def strays(self, kind: str, known: Collection[str]) -> dict[str, list[tuple[str, int]]]:
+        """Rows of `kind` that may be an application's though they do not say so, by the application (of `known`):
+        a row with no claim id, the application's whose row comes last before it in the sheet (an officer writing the
+        id on an application's first row only); a row whose id is a known one written another way (full-width
+        characters, spaces), that one's. Each as (the id written, its row)."""
+        out: dict[str, list[tuple[str, int]]] = {}
+        last = None
+        for cid, rowno in self.db.execute("SELECT claim_id, rowno FROM rows WHERE kind = ? ORDER BY rowno, seq", (kind,)):
+            if cid in known:
+                last = cid
+                continue
+            meant = last if not cid else unicodedata.normalize("NFKC", cid).strip()
+            if meant is not None and meant in known and meant != cid:
+                out.setdefault(meant, []).append((cid, rowno))
+        return out
+
     def close(self) -> None:
         self.db.close()
         try:
@@ -1221,11 +1245,16 @@ class CsvReader(_TabularReader):
         self.total = self.spool.count("row")
 
     def __iter__(self) -> Iterator[Record]:
+        strays = self.spool.strays("row", {cid for cid in self.spool.claims("row") if cid and not cid.startswith(_BAD_ROW)})
         for n, cid in enumerate(self.spool.claims("row"), 1):
             self.done = n
             rows = self.spool.rows("row", cid)
             first_row, first = rows[0]
             where = {"file": self.path, "row": first_row}
+            if cid in strays:  # never decided without rows that may be its items (each also an error record)
+                held = _stray_rows(cid, strays[cid], {"file": self.path})
+                yield Record(n, where, None, [{**held, "row": first_row}], key=cid)
+                continue
             if cid.startswith(_BAD_ROW):
                 column, said = first[_BAD_ROW]
                 problem = msg("input.row_not_read", problem=msg(said["key"], **said["params"]))
@@ -1408,11 +1437,14 @@ SHEET_NAMES = {APPLICANTS_SHEET: ("申请人", "申请", "applicant"), ITEMS_SHE
 
 def _find_sheet(path: str | Path, names: Sequence[str], sheet: str) -> str:
     """The workbook's sheet for `sheet` (its code or another name of it, any case or spacing); one InputError,
-    with a did-you-mean, when there is none."""
+    with a did-you-mean, when there is none, and one when two sheets have its names (`items` and `事项`: the rows
+    of the one not read would be lost)."""
     wanted = {_fold(w) for w in (sheet, *SHEET_NAMES.get(sheet, ()))}
-    for name in names:
-        if _fold(name) in wanted:
-            return name
+    found = [name for name in names if _fold(name) in wanted]
+    if len(found) > 1:
+        raise InputError(msg("sheet.two_sheets", file=str(path), sheet=sheet, sheets=found))
+    if found:
+        return found[0]
     close = difflib.get_close_matches(sheet, list(names), n=1, cutoff=0.5)
     if close:
         raise InputError(msg("sheet.no_sheet_hint", file=str(path), sheet=sheet, hint=close[0], sheets=list(names)))
@@ -1534,6 +1566,7 @@ class XlsxReader(_TabularReader):
         try:
             found = {sheet: _find_sheet(path, wb.sheetnames, sheet) for sheet in (APPLICANTS_SHEET, ITEMS_SHEET)}
             apps, items = self.cols.header_sets()
+            self._no_rows_elsewhere(wb, found, {APPLICANTS_SHEET: apps, ITEMS_SHEET: items})
             for sheet, allowed in ((APPLICANTS_SHEET, apps), (ITEMS_SHEET, items)):
                 try:
                     self._read_sheet(wb[found[sheet]], sheet, allowed)
@@ -1551,6 +1584,20 @@ class XlsxReader(_TabularReader):
                 (ITEMS_SHEET, APPLICANTS_SHEET),
             ).fetchone()[0]
         )
+
+    def _no_rows_elsewhere(self, wb: Any, found: dict[str, str], allowed: dict[str, Sequence[str]]) -> None:
+        """One InputError when another sheet is headed as the applicants or items sheet is (an officer's copy of
+        `items`, rows moved to `items (2)`): its rows would never be read, and their applications decided without
+        them."""
+        for name in wb.sheetnames:
+            ws = wb[name]
+            if name in found.values() or not hasattr(ws, "iter_rows"):  # (a chart sheet has no rows)
+                continue
+            ws.reset_dimensions()
+            header = [_cell_text(h) for h in next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())][:XLSX_MAX_COLUMNS]
+            for sheet in (ITEMS_SHEET, APPLICANTS_SHEET):
+                if self.cols.heads_rows(header, allowed[sheet]):
+                    raise InputError(msg("sheet.rows_elsewhere", file=str(self.path), other=name, sheet=found[sheet]))
 
     def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str]) -> None:
         where = msg("sheet.place.sheet", file=str(self.path), sheet=sheet)
@@ -1609,6 +1656,8 @@ class XlsxReader(_TabularReader):
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
+        known = {cid for cid in self.spool.claims(APPLICANTS_SHEET) if cid}
+        strays = self.spool.strays(ITEMS_SHEET, known)
         for cid in self.spool.claims(APPLICANTS_SHEET):
             n += 1
             self.done = n
@@ -1620,6 +1669,9 @@ class XlsxReader(_TabularReader):
                 continue
             items = [(cells, {"file": self.path, "sheet": ITEMS_SHEET, "row": r}) for r, cells in self.spool.rows(ITEMS_SHEET, cid)]
             rec = self._build(n, cid, (head, where), items)
+            if cid in strays:  # never decided without rows that may be its items (each also an error record below)
+                rec.problems.append(_stray_rows(cid, strays[cid], {"file": self.path, "sheet": ITEMS_SHEET}))
+                rec.data = None
             if len(heads) > 1:
                 rec.problems.append(
                     {
@@ -1641,6 +1693,17 @@ class XlsxReader(_TabularReader):
             where = {"file": self.path, "sheet": ITEMS_SHEET, "row": row}
             message = msg("sheet.orphan_items", n=count, claim_id=repr(cid)) if cid else msg("sheet.items_without_id", n=count)
             yield Record(n, where, None, [{"field": "claim_id", "message": message, **where}], key=cid or None)
+
+
+def _stray_rows(cid: str, rows: Sequence[tuple[str, int]], where: dict[str, Any]) -> dict[str, Any]:
+    """The problem that holds application `cid` back: rows that may be its items do not say so (`_Spool.strays`)."""
+    blank = [r for written, r in rows if not written]
+    other = [(written, r) for written, r in rows if written]
+    if blank:
+        said = msg("sheet.stray_rows_blank", rows=_row_runs(blank), claim_id=cid)
+    else:
+        said = msg("sheet.stray_rows_written", rows=_row_runs([r for _, r in other]), written=repr(other[0][0]), claim_id=cid)
+    return {"field": "claim_id", "message": said, **where, "row": rows[0][1]}
 
 
 # --- writers -----------------------------------------------------------------------
