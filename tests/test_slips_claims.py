@@ -256,3 +256,13 @@ def test_a_text_in_no_known_form_names_the_fact_and_its_form(policy: engine.Comp
         'loan interest paid in the funding year: yuan, at most two decimals, in plain digits, e.g. "1234.50"',
     )
     assert said["zh"] == ("'abc' 不符合规定的格式", '“申报年度内实际支付的贷款利息”：以元为单位，最多两位小数，只写数字，例如 "1234.50"')
+
+
+def test_a_date_of_a_list_not_written_as_a_date_expects_a_date_in_the_readers_language(policy: engine.CompiledPolicy) -> None:
+    # an element of a date list (a fraud finding's dates) said what it expected in both languages at once:
+    # "a date YYYY-MM-DD / 日期，格式 YYYY-MM-DD"
+    data = claim(item(P, "l1"))
+    data["applicant"]["fraud_finding_dates"] = ["2010-01-01 2012-01-01"]
+    p = _refused(policy, data, ("applicant", "fraud_finding_dates", 0))
+    assert tr(p.expected, "zh") == "格式为 YYYY-MM-DD 的日期，例如 2021-03-05"
+    assert "日期" not in tr(p.expected, "en")

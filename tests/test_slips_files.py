@@ -603,6 +603,35 @@ def test_a_yes_no_cell_is_read_in_the_words_and_marks_officers_write(cell: Any, 
     assert columns.convert(columns.item["item.lender_is_bank"], cell) == (read, None)
 
 
+@pytest.mark.parametrize(
+    "cell", ["北京平谷示例科技有限公司、某大学", "北京平谷示例科技有限公司，某大学", "北京平谷示例科技有限公司 、 某大学"]
+)
+def test_right_holders_separated_by_enumeration_commas_say_to_write_semicolons(cell: str) -> None:
+    # 甲、乙 was read as one right holder named "甲、乙": not the applicant, so an eligible patent was refused as a
+    # claim by a holder other than the first (第四条第三款), with no word of the cell
+    columns = Columns(engine.load_policy(POLICY))
+    value, said = columns.convert(columns.item["item.right_holders"], cell)
+    assert value is None and said is not None
+    assert (
+        tr(said, "zh")
+        == f"'{cell}' 中有“、”或“，”：一个单元格填多个值时请用“；”分隔：如果是几个值，请写作 北京平谷示例科技有限公司；某大学"
+    )
+    assert columns.convert(columns.item["item.right_holders"], "北京平谷示例科技有限公司；某大学") == (
+        ["北京平谷示例科技有限公司", "某大学"],
+        None,
+    )
+    assert columns.convert(columns.item["item.right_holders"], "Acme, Inc.") == (["Acme, Inc."], None)  # (a comma of a name)
+
+
+def test_dates_of_a_list_may_be_separated_by_enumeration_commas() -> None:
+    # a date holds neither 、 nor ，: 2010-01-01、2012-01-01 is two dates (it was one, refused with an expectation
+    # half in English)
+    columns = Columns(engine.load_policy(POLICY))
+    spec = columns.applicant["applicant.fraud_finding_dates"]
+    for cell in ("2010-01-01、2012-01-01", "2010-01-01，2012-01-01", "2010-01-01；2012-01-01"):
+        assert columns.convert(spec, cell) == (["2010-01-01", "2012-01-01"], None)
+
+
 def test_a_yes_no_cell_that_is_neither_says_what_to_write() -> None:
     columns = Columns(engine.load_policy(POLICY))
     value, said = columns.convert(columns.item["item.lender_is_bank"], "有")

@@ -1273,7 +1273,7 @@ def _schema_problem(
         if written is not None:  # a patent number with spaces, full-width digits, no ZL: its standard writing
             return path, written, _form_expected(spec, pattern)
         message = msg("claim.form.not_in_form", value=_clip(repr(error.instance)), hint=_form_hint(error.instance))
-        expected = _form_expected(spec, pattern) or error.schema.get("description")
+        expected = _form_expected(spec, pattern) or (msg("claim.date.form") if pattern == _DATE_TEXT else error.schema.get("description"))
     elif pattern == _PERCENT_TEXT and error.validator in ("type", "pattern"):
         given = error.instance
         if isinstance(given, int | Decimal) and not isinstance(given, bool):

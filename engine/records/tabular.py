@@ -50,6 +50,8 @@ EXCEL_ERRORS = frozenset(
     + ("#CONNECT!", "#UNKNOWN!", "#GETTING_DATA", "#PYTHON!")
 )
 LIST_SPLIT = re.compile(r"[;；\n]")
+LIST_SPLIT_DATES = re.compile(r"[;；\n、，]")
+_ENUMERATION_COMMAS = re.compile(r"\s*[、，]\s*")  # (the Chinese list and clause commas: never in a name's text)
 _FEN = Decimal("0.01")
 #: how far from a whole number of fen a formula's binary result may fall (its error is ~1e-12 of the amount; a
 #: typed 12.345 is 0.005 away, and stays "more than two decimals")
@@ -618,7 +620,11 @@ class Columns:
             return [value.isoformat()], None
         if t in ("enum_list", "document_list", "string_list", "date_list"):
             if isinstance(value, str):
-                parts = [p.strip() for p in LIST_SPLIT.split(value)]
+                # dates are also separated by 、 and ， (no date holds one); a text by neither: 甲公司、乙公司 read as one
+                # name was a right holder nobody is (refused as not the first), so the officer is told to write ；
+                parts = [p.strip() for p in (LIST_SPLIT_DATES if t == "date_list" else LIST_SPLIT).split(value)]
+                if t == "string_list" and any(_ENUMERATION_COMMAS.search(p) for p in parts):
+                    return None, msg("input.list_commas", value=_shown(value), fix="；".join(_ENUMERATION_COMMAS.split(value)))
                 return [p for p in parts if p], None
             return [str(value)], None
         if t == "boolean":
