@@ -279,6 +279,12 @@ def test_runtime_type_errors_are_clean_claim_errors(expression: str, facts: dict
         ("year(item.note) == 2021", "year() needs a date fact here; item.note is a string"),
         ("len(item.count) > 0", "len() needs a list fact here; item.count is an integer"),
         ("abs(item.note) > 0", "abs() needs a number fact here; item.note is a string"),
+        # and these (a red team's, session 19): each passed validate and failed on every claim, blamed on its facts
+        ("first(item.count) == 1", "first() needs a list fact here; item.count is an integer"),
+        ("max(item.date, 1) == 1", "max(item.date, 1): a date cannot be compared with a number"),
+        ("min(item.cost, item.note) > 0", "min(item.cost, item.note): a number cannot be compared with text"),
+        ("date_of(2021, 13, 1) > item.date", "date_of(…, 13, 1) is no date: the month is 1 to 12 and the day at least 1"),
+        ("date_of(2021, 1, 0) > item.date", "date_of(…, 1, 0) is no date"),
     ],
 )
 def test_wrong_typed_function_arguments_are_load_errors(expression: str, words: str) -> None:
@@ -286,6 +292,30 @@ def test_wrong_typed_function_arguments_are_load_errors(expression: str, words: 
         load_tiny(expression)
     (p,) = caught.value.problems
     assert p.line == TEST_LINE and words in p.message, str(p)
+
+
+@pytest.mark.parametrize(
+    ("expression", "tags", "status"),
+    [('count(item.tags + ["x"]) == 2', ["a"], "granted"), ('first(["x"] + item.tags) == "x"', ["a"], "granted")]
+    + [("count(item.tags + item.tags) == 4", ["a", "b"], "granted"), ("count(item.tags + []) == 1", [], "refused")],
+)
+def test_lists_of_any_kind_join_with_plus(expression: str, tags: list[str], status: str) -> None:
+    # a list fact is a tuple and a written list a list: `+` of the two failed on every claim (TypeError)
+    d = engine.evaluate(load_tiny(expression), tiny_claim(tags=tags)).to_dict()
+    assert d["items"][0]["status"] == status
+
+
+def test_a_set_of_codes_has_no_first_and_joins_in_code_order() -> None:
+    from conftest import POLICY_PATH
+
+    text = POLICY_PATH.read_text(encoding="utf-8").replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")
+    old = '      - test: item.patent_kind == "invention"\n'
+    assert old in text
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(text.replace(old, '      - test: first(item.documents) == "proof_of_right"\n'), "p.yaml")
+    (p,) = caught.value.problems
+    assert "first(item.documents): item.documents is a set of codes, kept in no order, so it has no first one" in p.message
+    assert expressions._join(frozenset({"b", "a"}), ["c"]) == ("a", "b", "c")  # (its codes in order: the same every run)
 
 
 def test_add_years_saturates_instead_of_overflowing() -> None:

@@ -236,6 +236,17 @@ def _count(values: list[Any] | tuple[Any, ...]) -> int:
     return len(values)
 
 
+_COLLECTIONS = (list, tuple, frozenset, set)
+
+
+def _join(a: Any, b: Any) -> Any:
+    """`+` where a side may be a list: two lists of any kind joined (a list fact is a tuple, a set of codes a
+    frozenset -- its codes in order -- and a written list a list: `+` of two of them failed on every claim)."""
+    if isinstance(a, _COLLECTIONS) and isinstance(b, _COLLECTIONS):
+        return (*(sorted(a) if isinstance(a, frozenset | set) else a), *(sorted(b) if isinstance(b, frozenset | set) else b))
+    return a + b
+
+
 def _mul(a: Any, b: Any) -> Any:
     """`*` on numbers only: repeating a string or list (`"x" * 10**15`) would make evaluation unbounded."""
     if not isinstance(a, int | Decimal) or not isinstance(b, int | Decimal):
@@ -449,6 +460,7 @@ ARGUMENT_KINDS: dict[str, tuple[tuple[frozenset[str], frozenset[str] | None, str
     "latest_on_or_before": ((frozenset({LIST}), frozenset({DATE}), "date_list"), _DATE_ARG),
     "count": ((frozenset({LIST, TEXT}), None, "list"),),
     "len": ((frozenset({LIST, TEXT}), None, "list"),),
+    "first": ((frozenset({LIST, TEXT}), None, "list"),),
     "abs": ((frozenset({NUM}), None, "number"),),
 }
 
@@ -799,9 +811,10 @@ class _Checker(ast.NodeTransformer):
             right_kinds=_words(right),
             problem=problem or "",
         )
-        if isinstance(node.op, ast.Mult):
+        if isinstance(node.op, ast.Mult) or (isinstance(node.op, ast.Add) and LIST in _coarse(left) | _coarse(right)):
             self.count += 1
-            call = ast.Call(func=ast.Name(id="_F_mul", ctx=ast.Load()), args=[node.left, node.right], keywords=[])
+            join = "_F_mul" if isinstance(node.op, ast.Mult) else "_F_join"
+            call = ast.Call(func=ast.Name(id=join, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
             call.args = [self.visit(arg) for arg in call.args]
             out: ast.AST = ast.copy_location(call, node)
         else:
@@ -901,6 +914,7 @@ class _Checker(ast.NodeTransformer):
             if wanted is _DATE_ARG and isinstance(arg, ast.Constant) and isinstance(arg.value, str):  # "2019-12-31" as a date
                 node.args[i] = self.as_date(arg, msg("loading.expr.takes_a_date", name=name))
         self.check_arguments(node, name)
+        self.check_values(node, name)
         node.args = [self.visit(arg) for arg in node.args]
         node.func = ast.copy_location(ast.Name(id="_F_" + name, ctx=ast.Load()), node.func)
         return node
@@ -923,6 +937,28 @@ class _Checker(ast.NodeTransformer):
                 wanted = kind_word(words) if words in KIND_WORDS else _a(words)
                 message = msg("loading.expr.needs", name=name, wanted=wanted, arg=ast.unparse(arg), kinds=_words(kinds))
             raise self.fail(node, message, FUNCTION_DOCS.get(name))
+
+    def check_values(self, node: ast.Call, name: str) -> None:
+        """What `check_arguments` cannot say by each argument alone: `first` of a set of codes (its order is not
+        kept), `min`/`max` of values of kinds that never compare, `date_of` of written numbers that make no date.
+        Each failed on every claim, blamed on the claim's facts."""
+        args = node.args
+        if name == "first" and len(args) == 1 and isinstance(args[0], ast.Attribute) and isinstance(args[0].value, ast.Name):
+            fact = f"{args[0].value.id}.{args[0].attr}"
+            declared = set(self.fact_types(args[0].value.id, args[0].attr)) if self.fact_types is not None else set()
+            if declared and declared <= {"enum_list", "document_list"}:
+                raise self.fail(node, msg("loading.expr.first_of_set", fact=fact), FUNCTION_DOCS.get(name))
+        if name in ("min", "max") and len(args) > 1:
+            first = self.kinds(args[0])
+            for arg in args[1:]:
+                wrong = comparison_problem(ast.Lt(), first, self.kinds(arg))
+                if wrong is not None:
+                    said = msg("loading.expr.min_max_kinds", name=name, left=ast.unparse(args[0]), right=ast.unparse(arg), problem=wrong[0])
+                    raise self.fail(node, said, wrong[1] or FUNCTION_DOCS.get(name))
+        if name == "date_of" and len(args) == 3 and all(isinstance(a, ast.Constant) and type(a.value) is int for a in args[1:]):
+            month, day = (a.value for a in args[1:])  # type: ignore[attr-defined]
+            if not 1 <= month <= 12 or day < 1:
+                raise self.fail(node, msg("loading.expr.date_of_written", month=month, day=day), FUNCTION_DOCS.get(name))
 
     def visit_param(self, node: ast.Call) -> ast.AST:
         """`param("name", date)` -> `_F_param(<the parameter>, date)`; the name must be a string literal naming a
@@ -1110,6 +1146,7 @@ def compile_expression(
     namespace: dict[str, Any] = {"__builtins__": {}}
     namespace.update({"_F_" + k: v for k, v in FUNCTIONS.items()})
     namespace["_F_mul"] = _mul
+    namespace["_F_join"] = _join
     namespace["_F_param"] = _param
     namespace["_RUNTIME_ERRORS"] = _RUNTIME_ERRORS
     namespace["_fail"] = _runtime_failure(source.strip(), filename)
@@ -1213,7 +1250,12 @@ class _Direct(ast.NodeTransformer):
         return node
 
 
-_INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | {"_F_mul": _mul, "_B_len": len, "_F_param": _param}
+_INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | {
+    "_F_mul": _mul,
+    "_F_join": _join,
+    "_B_len": len,
+    "_F_param": _param,
+}
 _CONSTANT_NUMBERS = itertools.count()
 
 #: What an inlined expression body may raise on unexpected data (see `inline_source`).
