@@ -16,6 +16,7 @@ from conftest import APPLICANTS, ENTERPRISE_ID, ROOT, claim, item
 
 import engine
 from engine.core.errors import format_path
+from engine.core.i18n import tr
 from engine.core.identifiers import is_valid_resident_id, is_valid_uscc, resident_id_check_char, uscc_check_char
 
 P = "pledge_loan_interest"
@@ -1152,6 +1153,22 @@ def test_quoted_values_are_shortened_to_240_characters(policy: engine.CompiledPo
     assert p.message.endswith(suffix)
     quoted = p.message[: -len(suffix)]
     assert len(quoted) == 240 and quoted.startswith("'111") and " … " in quoted
+
+
+@pytest.mark.parametrize(("amount", "ends"), [("1" * 1000, " 太大，不能大于 999999999999.99"), ("1." + "1" * 3000, " 的小数超过两位")])
+def test_an_enormous_number_is_shortened_in_the_readers_language(policy: engine.CompiledPolicy, amount: str, ends: str) -> None:
+    # a JSON number of a thousand digits: its message, too long, was replaced by jsonschema's English sentence, with
+    # Python's reprs (Decimal('111…') is greater than the maximum of Decimal('999999999999.99')), for every reader;
+    # and 3,000 decimals were quoted whole (3,029 characters)
+    text = json.dumps(_set(AMOUNT, 0)(_base())).replace(f'"{AMOUNT[-1]}": 0', f'"{AMOUNT[-1]}": {amount}')
+    assert amount in text
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim_json(policy, text)
+    (p,) = caught.value.problems
+    for lang in ("zh", "en"):
+        said = tr(p.message, lang)
+        assert len(said) <= 240 and " … " in said and "Decimal(" not in said, said
+    assert tr(p.message, "zh").endswith(ends)
 
 
 def test_max_claim_values_200000(policy: engine.CompiledPolicy) -> None:

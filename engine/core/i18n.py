@@ -127,6 +127,30 @@ class Msg(str):
         return (Msg, (self.key, dict(self.params)))
 
 
+def clip_text(text: str, limit: int) -> str:
+    """`text` shortened to `limit` characters, its end kept ("… is too long")."""
+    return text if len(text) <= limit else text[: limit - 81] + " … " + text[-78:]
+
+
+class Clipped(Msg):
+    """A message quoting an enormous value (a number of a thousand digits), shortened to `limit` in every language:
+    shortened once in English, a Chinese reader was given the English."""
+
+    inner: Msg
+    limit: int
+
+    def __new__(cls, inner: Msg, limit: int) -> Clipped:
+        self = str.__new__(cls, clip_text(str(inner), limit))
+        self.key, self.params, self.inner, self.limit = inner.key, inner.params, inner, limit
+        return self
+
+    def render(self, lang: str | None = None) -> str:
+        return clip_text(self.inner.render(lang), self.limit)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Clipped, (self.inner, self.limit))
+
+
 def msg(key: str, /, **params: Any) -> Msg:
     """The message `key` of the catalogue with `params` for its `{placeholders}`."""
     return Msg(key, params)

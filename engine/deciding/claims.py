@@ -30,7 +30,7 @@ from jsonschema import Draft202012Validator
 
 from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP
 from engine.core.errors import ClaimError, PathPart, Problem, json_kind
-from engine.core.i18n import Msg, language, msg
+from engine.core.i18n import Clipped, Msg, clip_text, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
 from engine.core.jsonpos import first_duplicate
 from engine.core.quantities import amount_slip, date_slip, decimal_places
@@ -943,7 +943,12 @@ def _raw_problems(data: Any) -> list[Problem]:
 
 def _clip(text: str) -> str:
     """Shorten a message that quotes an enormous value, keeping its end ("... is too long")."""
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 81] + " … " + text[-78:]
+    return clip_text(text, MAX_MESSAGE)
+
+
+def _clipped(message: Msg) -> Msg:
+    """`message`, shortened in every language when it quotes an enormous value."""
+    return Clipped(message, MAX_MESSAGE) if len(message) > MAX_MESSAGE and isinstance(message, Msg) else message
 
 
 class FactConverter:
@@ -955,7 +960,7 @@ class FactConverter:
         self.problems: list[Problem] = []
 
     def bad(self, path: tuple[PathPart, ...], message: Msg, expected: Msg | None = None) -> None:
-        self.problems.append(Problem(message, path=path, expected=expected, code="claim"))
+        self.problems.append(Problem(_clipped(message), path=path, expected=expected, code="claim"))
 
     def value(self, spec: FactSpec, raw: Any, path: tuple[PathPart, ...]) -> Any:
         t = spec.type
@@ -1255,7 +1260,7 @@ def _schema_problem(
 ) -> tuple[tuple[PathPart, ...], Msg | str, Msg | str | None]:
     """(path, message, expected) of one schema error, said for an officer."""
     said = schema_message(error)  # jsonschema's sentence in the reader's language (engine.language.validate)
-    message: Msg | str = said if len(said) <= MAX_MESSAGE else _clip(error.message)
+    message: Msg | str = _clipped(said)  # (shortened in each language: once, the English sentence was given to all)
     expected: Msg | str | None = None
     pattern = error.schema.get("pattern") if isinstance(error.schema, dict) else None
     if error.validator == "required":
