@@ -192,7 +192,7 @@ def test_each_finding_bars_on_its_own(policy: engine.CompiledPolicy, on_path: An
         (["2021-02-29"], (0,), "'2021-02-29' is not a real calendar date"),
         (["2019-6-1"], (0,), "'2019-6-1' is not in the expected form"),
         ("2019-06-01", (), "is not of type 'array'"),
-        (None, (), "None is not of type 'array'"),
+        (None, (), "null is not of type 'array'"),  # (said as JSON writes it, not Python's None)
         ([f"2000-01-{d:02d}" for d in range(1, 32)] + [f"2000-03-{d:02d}" for d in range(1, 32)] + [f"2000-05-{d:02d}" for d in range(1, 32)]
          + [f"2000-07-{d:02d}" for d in range(1, 9)], (), "is too long"),
     ],

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
@@ -152,3 +153,28 @@ def test_a_bilingual_schema_description_gives_a_chinese_reader_the_chinese_half(
     assert tr(e, "en") == "An amount: 300000 or 30万. 金额：300000、30万 等。"  # the whole, as before
     assert tr(e, "zh") == "金额：300000、30万 等。"
     assert tr(pickle.loads(pickle.dumps(e)), "zh") == "金额：300000、30万 等。"  # a worker process sends it back pickled
+
+
+def test_values_are_said_as_the_document_writes_them() -> None:
+    # JSON's true and null, YAML's mappings: they were said as Python writes them (True, None, {'fixed': {}})
+    import engine
+
+    text = (ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8")
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim_json(
+            engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml"), text.replace('"funding_year": 2021', '"funding_year": true')
+        )
+    (p,) = caught.value.problems
+    assert (tr(p.message, "en"), tr(p.message, "zh")) == ("true is not of type 'integer'", "true 的类型不对，应为 整数（integer）")
+    policy = (
+        (ROOT / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8").replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")
+    )
+    for old, new, said in (
+        ("    mode: half_up\n", "    mode: [half_up]\n", "['half_up'] 的类型不对"),
+        ("        times: 1\n", "        times: {a: null}\n", "{a: null} 的类型不对"),
+    ):
+        with pytest.raises(engine.PolicyError) as caught:
+            engine.load_policy_text(policy.replace(old, new, 1), "p.yaml")
+        assert any(tr(q.message, "zh").startswith(said) for q in caught.value.problems), [
+            tr(q.message, "zh") for q in caught.value.problems
+        ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -55,11 +57,6 @@ def validator_for(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name), format_checker=jsonschema.FormatChecker())
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 _DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
 
 #: JSON Schema's type names, said in the reader's language (`schema.types.<name>`).
@@ -67,8 +64,32 @@ _TYPE_NAMES = frozenset({"string", "number", "integer", "object", "array", "bool
 
 
 def _shown(value: Any) -> str:
-    """A value as the policy wrote it: Python's repr, with the loader's exact numbers shown as written."""
+    """A value as jsonschema's own sentence shows it: Python's repr, with the loader's exact numbers as written."""
     return _DECIMAL_REPR.sub(r"\1", repr(value))
+
+
+def _written(value: Any, depth: int = 0) -> str:
+    """A value as a YAML or JSON document writes it, for a person: true, false and null (not True, False and None),
+    numbers as written, a mapping `{fixed: {}}`; a text quoted as `_shown` quotes it. Said past 80 characters
+    and 3 levels as `…`."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if depth >= 3 and isinstance(value, list | dict):
+        return "…"
+    if isinstance(value, list):
+        text = "[" + ", ".join(_written(v, depth + 1) for v in value[:20]) + (", …]" if len(value) > 20 else "]")
+    elif isinstance(value, dict):
+        pairs = [f"{k}: {_written(v, depth + 1)}" for k, v in list(value.items())[:20]]
+        text = "{" + ", ".join(pairs) + (", …}" if len(value) > 20 else "}")
+    else:
+        text = _shown(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _type_name(name: Any, quoted: bool) -> Msg | str:
@@ -192,16 +213,19 @@ def _any_form(error: ValidationError) -> Msg | None:
     if not str(error.message).endswith(" is not valid under any of the given schemas"):
         return None  # oneOf's "valid under each of": said as jsonschema says it
     best = jsonschema.exceptions.best_match(error.context or []) if error.context else None
-    short = _DECIMAL_REPR.sub(r"\1", _short(error.instance))
+    short = _written(error.instance)
     if best is None:
         return msg("schema.any_form", value=short)
     return msg("schema.any_form_closest", value=short, closest=schema_message(best))
 
 
-def _worded(error: ValidationError) -> Msg | None:  # long because: one branch per JSON Schema keyword, each a line or two
+def _worded(
+    error: ValidationError, say: Callable[[Any], str] = _written
+) -> Msg | None:  # long because: one branch per JSON Schema keyword, each a line or two
+    """`say`: how a value is said (`_written`; `validate._shown`, Python's repr, for the sentence jsonschema makes)."""
     v, value, instance = error.validator, error.validator_value, error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
-    shown = _shown(instance)
+    shown = say(instance)
     if v == "type":
         types = value if isinstance(value, list) else [value]
         return msg("schema.type", value=shown, types=[_type_name(t, True) for t in types])
@@ -211,13 +235,13 @@ def _worded(error: ValidationError) -> Msg | None:  # long because: one branch p
     if v == "additionalProperties" and isinstance(instance, dict):
         return _extra_fields(error, schema)
     if v == "enum":
-        return msg("schema.enum", value=shown, choices=_shown(value))
+        return msg("schema.enum", value=shown, choices=say(value))
     if v == "const":
-        return msg("schema.const", value=_shown(value))
+        return msg("schema.const", value=say(value))
     if v == "pattern":
         return msg("schema.pattern", value=shown, pattern=repr(value))
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return msg(f"schema.{v}", value=shown, limit=_shown(value))
+        return msg(f"schema.{v}", value=shown, limit=say(value))
     if v == "multipleOf":
         return msg("schema.multipleOf", value=shown, step=str(value))
     if v in _SIZED:
@@ -227,7 +251,7 @@ def _worded(error: ValidationError) -> Msg | None:  # long because: one branch p
     if v == "format":
         return msg("schema.format", value=shown, format=repr(value))
     if v == "not":
-        return msg("schema.not", value=shown, schema=_shown(value))
+        return msg("schema.not", value=shown, schema=say(value))
     if v in ("oneOf", "anyOf"):
         return _any_form(error)
     if v == "dependentRequired":
@@ -254,9 +278,10 @@ def schema_message(error: ValidationError) -> Msg:
     A sentence this jsonschema words otherwise than expected is kept as it is, after a lead-in in the reader's
     language (`schema.other`): never a wrong translation.
     """
-    worded = _worded(error)
-    if worded is not None and (error.validator in ("oneOf", "anyOf") or str(worded) == _english(error)):
-        return worded
+    # said as the document writes values (true, not True) when the words are those jsonschema's sentence has
+    as_python = _worded(error, say=_shown)
+    if as_python is not None and (error.validator in ("oneOf", "anyOf") or str(as_python) == _english(error)):
+        return _worded(error) or as_python
     return msg("schema.other", text=_english(error))
 
 
@@ -354,7 +379,7 @@ def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> 
                 # the one fitting form fails only in a field whose own forms all fail (`rate: "param(...)"`): name
                 # that field and its forms, not the other forms of the whole ("'of', 'rate' were unexpected")
                 path, code = tuple(form.absolute_path), f"schema.{form.validator}"
-                message = msg("schema.any_form", value=_DECIMAL_REPR.sub(r"\1", _short(form.instance)))
+                message = msg("schema.any_form", value=_written(form.instance))
                 expected = schema_expected(form)
         slip = next((s for e in _with_context(error) if tuple(e.absolute_path) == path and (s := _slip(e))), None)
         if slip is not None:  # `50w`, `300,000`, `2021/3/5` where the value is reported: the message says how to write it
