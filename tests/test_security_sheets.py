@@ -816,8 +816,21 @@ def test_a_decision_edited_inside_a_step_is_a_message(tmp_path, capsys, recorded
     path.write_text(json.dumps(_edit(recorded, "a step's inner field of a wrong type")), encoding="utf-8")
     assert main(["explain", "--policy", POLICY, str(path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {path}: this decision cannot be explained as recorded (TypeError: ")
-    assert "Traceback" not in err
+    assert err == (
+        f"error: {path}: this decision cannot be explained as recorded (a value in it has been edited to another kind or form "
+        "than the engine writes); explain the claim itself, or the decision line as the batch wrote it\n"
+    )  # (it said "TypeError: ..." and Python's own words: nothing an officer or a web client can act on)
+
+
+def test_a_decision_with_a_steps_field_taken_out_names_the_field(tmp_path, capsys, recorded):
+    d = json.loads(json.dumps(recorded))
+    step = next(s for it in d["items"] for s in it["steps"] if "result" in s)
+    del step["result"]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", "zh", "explain", "--policy", POLICY, str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "这条决定记录已被改动，无法按记录解释（其中引擎写出的字段 'result' 已被删去）" in err and "KeyError" not in err
 
 
 def test_the_unedited_and_a_truncated_decision(tmp_path, capsys, recorded):

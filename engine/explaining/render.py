@@ -53,7 +53,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.errors import ClaimError, Problem
-from engine.core.i18n import MESSAGE_DIR, msg, tr
+from engine.core.i18n import MESSAGE_DIR, Msg, msg, tr
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
 from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
@@ -632,6 +632,14 @@ def recorded_decision(policy: CompiledPolicy, data: Any, file: str = "<decision>
     return data
 
 
+def _edited(exc: BaseException) -> Msg:
+    """What an edit past a decision's form broke, in words (not the exception's Python name and text, which a web
+    client or an officer can do nothing with): a field taken out (its name), or a value of another kind."""
+    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        return msg("render.edited.missing", field=repr(exc.args[0][:60]))
+    return msg("render.edited.value")
+
+
 @in_engine_context
 def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang: str = "zh", fmt: str = "text") -> str:
     """One decision explained: `fmt` is text, md, html (one self-contained page) or json (the trace)."""
@@ -654,7 +662,7 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
     except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError, TemplateError) as exc:
         # a decision given as data and edited past what its schema says (a step's inner fields): named, not a
         # traceback; the engine's own Decision objects are not caught here, so a bug in them still shows
-        raise RecordedDecisionError(msg("render.cannot_explain_recorded", kind=type(exc).__name__, detail=str(exc))) from exc
+        raise RecordedDecisionError(msg("render.cannot_explain_recorded", detail=_edited(exc))) from exc
 
 
 @in_engine_context
@@ -667,7 +675,7 @@ def explanation(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], 
         try:
             return renderer(policy, lang).model(decision)
         except (TypeError, KeyError, IndexError, AttributeError, ValueError, ArithmeticError) as exc:
-            raise RecordedDecisionError(msg("render.cannot_model_recorded", kind=type(exc).__name__, detail=str(exc))) from exc
+            raise RecordedDecisionError(msg("render.cannot_model_recorded", detail=_edited(exc))) from exc
     return renderer(policy, lang).model(decision)
 
 
