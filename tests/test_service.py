@@ -718,6 +718,29 @@ def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path:
         srv.stop()
 
 
+def test_a_body_begun_within_the_time_must_end_within_it_too(tmp_path: Path) -> None:
+    # the lean path waits for the body's first part, then hands a body still coming to the full route: that waited the
+    # whole --body-timeout again (a 408 saying "not received within 2 seconds" after nearly 4)
+    srv = Server(tmp_path, "--body-timeout", "2")
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as slow:
+            started = time.monotonic()
+            slow.sendall(b"POST /evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+            time.sleep(1.5)
+            slow.sendall(b'{"claim_id": ')  # the first part, late; the rest never comes
+            answer = b""
+            while b"slow-body" not in answer:
+                chunk = slow.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+            waited = time.monotonic() - started
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert waited < 3.2, waited  # the 2 s bound and a margin for a loaded machine, not 1.5 + 2
+    finally:
+        srv.stop()
+
+
 def test_a_write_and_its_audit_entry_are_kept_or_lost_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from engine.records.ledger import Audit, Ledger
 

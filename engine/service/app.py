@@ -49,7 +49,7 @@ from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, 
 from engine.service import matching, rounds
 from engine.service.catalogue import Catalogue, clauses, load_catalogue
 from engine.service.config import OFFICER, Config, Principal, Tokens
-from engine.service.fast import FastEvaluate
+from engine.service.fast import BODY_DEADLINE, FastEvaluate
 from engine.service.metrics import FLUSH_SECONDS, Metrics
 from engine.service.openapi import docs_page, openapi_document
 from engine.service.problems import MEDIA, pick_lang, problem_body
@@ -201,8 +201,10 @@ async def read_body(svc: Service, request: Request, limit: int) -> bytes:
         raise Refusal("too-large", msg("service.detail.body_limit", limit=limit))
     chunks, size = [], 0
     seconds = svc.config.limits.body_seconds
+    deadline = request.scope.get(BODY_DEADLINE)  # (the lean path waited for the first part already)
     try:
-        with anyio.fail_after(seconds):  # a body sent slowly (or never finished) holds nothing for long
+        # a body sent slowly (or never finished) holds nothing for long
+        with anyio.fail_at(deadline) if deadline is not None else anyio.fail_after(seconds):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:

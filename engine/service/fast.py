@@ -90,6 +90,11 @@ def read_query(query: bytes) -> tuple[bool, str | None, str | None] | None:
     return trace, policy_id, lang
 
 
+#: the scope's key for when a body must have arrived, on the event loop's clock: set when the lean path has waited
+#: for the body's first part and hands the rest to the full route (which waited the whole `--body-timeout` again)
+BODY_DEADLINE = "policy_engine_body_deadline"
+
+
 async def within(seconds: float, receive: Receive) -> Message | None:
     """`await receive()`, or None when nothing came in `seconds`. As `asyncio.timeout`, at a fifth of its cost
     (a timer handle and a flag; the body is nearly always there already, so the timer nearly never fires)."""
@@ -211,12 +216,14 @@ class FastEvaluate:
             if name == b"content-length" and value.isdigit() and int(value) > limits.max_body_bytes:
                 await self.app(scope, receive, send)
                 return
+        deadline = asyncio.get_running_loop().time() + limits.body_seconds
         message = await within(limits.body_seconds, receive)
         if message is None:  # not one byte of the body came in time: the full route would only wait again
             await self.refuse(send, scope, "slow-body", asked[2], started)
             return
         body: bytes = message.get("body", b"")
         if message.get("more_body", False) or message["type"] != "http.request" or len(body) > limits.max_body_bytes:
+            scope[BODY_DEADLINE] = deadline  # the rest of the body within what is left of the time (not the time again)
             await self.app(scope, replaying([body], message.get("more_body", False), receive), send)
             return
         turns = self.turns
