@@ -261,6 +261,33 @@ def test_problem_titles_follow_the_callers_language(server: Server) -> None:
     assert en.json()["problems"][0]["line"] == 1 and en.json()["problems"][0]["column"] == 14
 
 
+def test_a_query_parameter_a_route_does_not_take_is_refused_naming_what_it_takes(server: Server) -> None:
+    # `?histroy=ledger` was decided without the ledger's history and `?tarce=true` without steps, unsaid (200); the
+    # routes take what the API page lists for them, and `lang` everywhere
+    c = pledge_claim("Q-1", "200000.00")
+    typo = server.call("POST", "/evaluate?histroy=ledger", c, headers={"Accept-Language": "en"})
+    assert typo.status == 400 and typo.json()["type"] == "urn:policy-engine:problem:invalid-request"
+    assert (
+        typo.json()["detail"]
+        == "unknown query parameter 'histroy' (did you mean history?); this endpoint takes: history, lang, policy, trace"
+    )
+    zh = server.call("POST", "/explain?fromat=md", c)
+    assert (
+        zh.status == 400
+        and zh.json()["detail"] == "无法识别的查询参数 'fromat'（是否应为 format？）；此接口可用的参数：format、lang、policy"
+    )
+    assert server.call("POST", "/ledger/reverse?x=1", {}, token=OFFICER_TOKEN).status == 400
+    assert server.call("GET", "/health?cachebust=1").status == 200  # (a monitor's own parameters are let be)
+    # a language the service does not speak is refused on every route (it was on /explain, not on /evaluate); a
+    # language tag (zh-CN, en-US) is read by its language
+    for path in ("/evaluate?lang=fr", "/match?lang=fr", "/explain?lang=fr"):
+        refused = server.call("POST", path, c, headers={"Accept-Language": "en"})
+        assert refused.status == 400 and refused.json()["detail"] == "parameter lang: 'fr' is not valid; expected zh | en", path
+    tagged = server.call("POST", "/explain?lang=zh-CN&format=text", c, headers={"Accept-Language": "en"})
+    assert tagged.status == 200 and tagged.headers["content-language"] == "zh"
+    assert server.call("POST", "/evaluate?lang=en-US", c).status == 200
+
+
 def test_json_refused_with_no_place_says_none_and_a_byte_order_mark_is_read_past(server: Server) -> None:
     # NaN and nesting too deep have no line and column: the detail said "line None column None" ("第 None 行第 None 列");
     # a body saved with a byte order mark (Notepad, PowerShell 5) was "Expecting value" at 1:1, where the command reads it

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 import anyio
 import anyio.to_thread
@@ -44,6 +45,7 @@ from engine.explaining.render import (
     explain,
     recorded_decision,
 )
+from engine.language.expressions import suggest
 from engine.records.inputs import JsonText, locate
 from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, check_finding, check_reversal
 from engine.service import matching, rounds
@@ -52,7 +54,7 @@ from engine.service.config import OFFICER, Config, Principal, Tokens
 from engine.service.fast import BODY_DEADLINE, FastEvaluate
 from engine.service.metrics import FLUSH_SECONDS, Metrics
 from engine.service.openapi import docs_page, openapi_document
-from engine.service.problems import MEDIA, pick_lang, problem_body
+from engine.service.problems import MEDIA, language_asked, pick_lang, problem_body
 
 T = TypeVar("T")
 CPU_THREADS = 2
@@ -93,6 +95,7 @@ class Service:
         self.metrics = Metrics(config.metrics_dir)
         self.catalogue: Catalogue = load_catalogue(config.policies)
         self._openapi: tuple[int, bytes, str] | None = None
+        self._query_names: tuple[int, dict[tuple[str, str], frozenset[str]]] | None = None
         self._reload_lock = threading.Lock()
         self._ledger: Ledger | None = None
         self.ledger_lock = threading.Lock()  # one connection per worker; the ledger's own lock orders the workers
@@ -119,6 +122,19 @@ class Service:
             later.daemon = True
             later.start()
             return None
+
+    def query_names(self) -> dict[tuple[str, str], frozenset[str]]:
+        """The query parameters each route takes, (method, route) -> names, as the API page lists them."""
+        cat = self.catalogue
+        if self._query_names is None or self._query_names[0] != cat.generation:
+            doc = openapi_document(cat)
+            names = {
+                (method, path): frozenset(p["name"] for p in op.get("parameters", ()) if p.get("in") == "query")
+                for path, ops in doc["paths"].items()
+                for method, op in ops.items()
+            }
+            self._query_names = (cat.generation, names)
+        return self._query_names[1]
 
     def openapi(self) -> tuple[bytes, str]:
         cat = self.catalogue
@@ -275,12 +291,9 @@ async def bounded(svc: Service, request: Request, work: Callable[[], T], *, ledg
 def explain_options(request: Request) -> tuple[str, str]:
     """(lang, format) of an explanation: `?lang=` (else Accept-Language, else zh) and `?format=` (default text)."""
     fmt = request.query_params.get("format", "text")
-    lang = request.query_params.get("lang") or lang_of(request)
     if fmt not in FORMATS:
         raise Refusal("invalid-request", msg("service.detail.bad_param", name="format", value=fmt, expected=" | ".join(FORMATS)))
-    if lang not in ("zh", "en"):
-        raise Refusal("invalid-request", msg("service.detail.bad_param", name="lang", value=lang, expected="zh | en"))
-    return lang, fmt
+    return lang_of(request), fmt  # (a `?lang=` the service does not speak was refused before: `Observe`)
 
 
 def explanation_response(text: str, fmt: str, lang: str) -> Response:
@@ -657,6 +670,21 @@ def usage_of(cat: Catalogue, grants: list[dict[str, Any]]) -> dict[str, Any]:
     return {"caps_used": cap_list, "limits_used": limit_list}
 
 
+#: routes whose query string is not read at all (a monitor may add its own parameters)
+_ANY_QUERY = frozenset({"/health", "/ready", "/metrics", "/openapi.json", "/docs"})
+
+
+async def send_problem(scope: Scope, send: Send, kind: str, detail: Msg, default_lang: str) -> None:
+    """A problem answered before the app sees the request, in the caller's language."""
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None)
+    lang = pick_lang(query, accept, default_lang)
+    status, body = problem_body(kind, lang, detail, instance=scope["path"])
+    headers = [(b"content-type", MEDIA.encode()), (b"content-length", b"%d" % len(body)), (b"content-language", lang.encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class Observe:
     """ASGI middleware: metrics by route template and status; any refusal or crash becomes problem+json."""
 
@@ -670,11 +698,37 @@ class Observe:
                 return route.path
         return "(unknown)"
 
+    def unknown_query(self, scope: Scope, route: str) -> Msg | None:
+        """What is wrong with the query string, if anything: a parameter the route does not take (as the API page
+        lists them; `lang` on every route) or a `lang` the service does not speak. Either was ignored unsaid: a
+        misspelt `?histroy=ledger` decided without the ledger's history, `?lang=fr` answered in the default."""
+        query = scope.get("query_string", b"")
+        if not query or route in _ANY_QUERY:
+            return None
+        taken = self.svc.query_names().get((scope["method"].lower(), route))
+        if taken is None:  # (a route the API page does not describe: its own words)
+            return None
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if name == "lang" and language_asked(value) is None:
+                return msg("service.detail.bad_param", name="lang", value=value, expected="zh | en")
+            if name != "lang" and name not in taken:
+                close = suggest(name, taken)
+                known = sorted({*taken, "lang"})
+                if close:
+                    return msg("service.detail.unknown_param_hint", name=repr(name), hint=close, known=known)
+                return msg("service.detail.unknown_param", name=repr(name), known=known)
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        wrong = self.unknown_query(scope, self.route_of(scope))
+        if wrong is not None:
+            await send_problem(scope, send, "invalid-request", wrong, self.svc.config.lang)
+            self.svc.metrics.observe(scope["method"], self.route_of(scope), 400, time.perf_counter() - started)
+            return
         status = [500]
 
         async def sending(message: Any) -> None:

@@ -33,7 +33,7 @@ from engine.core.i18n import msg
 from engine.deciding.claims import parse_claim_json
 from engine.deciding.evaluator import evaluate_claim
 from engine.language.model import CompiledPolicy
-from engine.service.problems import MEDIA, pick_lang, problem_body
+from engine.service.problems import MEDIA, language_asked, pick_lang, problem_body
 
 try:  # the fast intake's decoder; without it, a claim's funding year is read by the full path
     import msgspec
@@ -83,7 +83,7 @@ def read_query(query: bytes) -> tuple[bool, str | None, str | None] | None:
             trace = TRACE[value]
         elif key == "policy":
             policy_id = value
-        elif key == "lang":
+        elif key == "lang" and language_asked(value) is not None:  # (another: the full route refuses it)
             lang = value
         else:
             return None

@@ -227,6 +227,9 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 "summary": "The latest audit entries: who changed what, when (officer)",
                 "operationId": "ledgerAudit",
                 "security": WRITE,
+                "parameters": [
+                    {"name": "actor", "in": "query", "schema": {"type": "string"}, "description": "only this officer's entries"}
+                ],
                 "responses": {
                     "200": _json({"type": "array", "items": {"type": "object"}}, "audit entries"),
                     **_problems("forbidden", "no-ledger"),

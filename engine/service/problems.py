@@ -43,11 +43,19 @@ KINDS: dict[str, int] = {
 }
 
 
+def language_asked(value: str | None) -> str | None:
+    """The language a `?lang=` value names by its primary tag (`zh`, `zh-CN`, `zh_Hans`, `EN-us`), None if none."""
+    if not value:
+        return None
+    primary = value.strip().lower().replace("_", "-").split("-", 1)[0]
+    return primary if primary in LANGS else None
+
+
 def pick_lang(query: Mapping[str, str], accept_language: str | None, default: str = "zh") -> str:
     """`?lang=` if it names zh or en; else Accept-Language's most preferred language that is zh or en (by its
     `q` weight, the first listed among equals); else `default`."""
-    asked = query.get("lang")
-    if asked in LANGS:
+    asked = language_asked(query.get("lang"))
+    if asked is not None:
         return asked
     best, best_q = default, 0.0
     for part in (accept_language or "").split(","):
