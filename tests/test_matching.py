@@ -210,6 +210,22 @@ def test_notices_say_it_in_the_policys_words(pinggu: CompiledPolicy) -> None:
     assert "http" not in page.split("<style>")[1].split("</style>")[0]  # self-contained: no linked resource
 
 
+def test_a_notice_says_what_the_profile_gives_that_the_policy_has_no_word_for(tmp_path: Path) -> None:
+    # a misspelt fact (official_fee_paid) was listed under "ignored" in matches.jsonl, but the notices -- what an
+    # officer reads -- only said the fees were still needed
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["items"][0]["official_fee_paid"] = 8400
+    profile["zzz"] = 1
+    (tmp_path / "p.json").write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["match", "--policy", str(PINGGU), str(tmp_path / "p.json"), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    notices = tmp_path / "o" / "notices"
+    said = (notices / "M-2021-001.zh.txt").read_text(encoding="utf-8")
+    assert "本办法没有以下信息项，未予使用（是否拼写有误？）：zzz、items[0].official_fee_paid" in said, said[-400:]
+    assert "zzz、items[0].official_fee_paid" in (notices / "M-2021-001.zh.html").read_text(encoding="utf-8")
+    english = (notices / "M-2021-001.en.txt").read_text(encoding="utf-8")
+    assert "Not used, as this policy has no such fact (a misspelt name?): zzz, items[0].official_fee_paid" in english
+
+
 def test_cli_example_outputs(tmp_path: Path) -> None:
     """The worked example of docs/matching.md, through the command: every output written, the amounts by hand."""
     out = tmp_path / "out"

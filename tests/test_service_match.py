@@ -57,6 +57,9 @@ def test_a_profile_with_a_slip_says_so_in_its_notice_and_in_both_languages(serve
     [error] = answer.json()["errors"]
     [problem] = error["problems"]
     assert problem["path"] == "items[2].annual_interest_paid"
+    # placed in the body, as /evaluate places a claim's problems (it said line null, column null)
+    body = json.dumps(profile, ensure_ascii=False)
+    assert (problem["line"], problem["column"]) == (1, body.index('"260000.001"') + 1)
     assert problem["said"]["zh"]["message"] == "'260000.001' 不符合规定的格式：金额最多两位小数（元、角、分）"
     assert problem["said"]["en"]["message"] == "'260000.001' is not in the expected form: an amount has at most two decimals (yuan and fen)"
     text = server.call("POST", "/match?policy=pinggu-ip-promotion&format=text&lang=zh", profile).text

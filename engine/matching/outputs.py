@@ -214,6 +214,8 @@ def notice_text(result: ProfileResult, lang: str) -> str:
                 out.append("  - " + (msg("match.line", heading=heading, amount=amount).render(lang) if amount else heading))
                 out += [f"      {d}" for d in details]
         out += ["", msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang)]
+        if m.ignored:
+            out.append(msg("match.ignored", names=list(m.ignored)).render(lang))
     if result.errors:
         out += ["", "== " + msg("match.notice_not_judged").render(lang), *(f"  - {line}" for line in _not_judged(result, lang))]
     return "\n".join(out) + "\n"
@@ -257,6 +259,8 @@ def notice_html(result: ProfileResult, lang: str) -> str:
                 body += [f"<p>{e(d)}</p>" for d in details]
                 body.append("</div>")
         body.append(f'<p class="total">{e(msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang))}</p>')
+        if m.ignored:  # (what the profile gives that this policy has no word for: a misspelt name is not left unsaid)
+            body.append(f'<p class="ignored">{e(msg("match.ignored", names=list(m.ignored)).render(lang))}</p>')
     if result.errors:
         body.append(f"<h2>{e(msg('match.notice_not_judged').render(lang))}</h2>")
         body.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in _not_judged(result, lang)) + "</ul>")

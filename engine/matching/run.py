@@ -65,7 +65,8 @@ class Matching:
                 pairs += [(p, p.funding_years[1]) for p in s.versions]
         return pairs, errors
 
-    def match(self, data: dict[str, Any], number: int) -> ProfileResult:
+    def match(self, data: dict[str, Any], number: int, locate: Callable[[EngineError], EngineError] | None = None) -> ProfileResult:
+        """`locate`: places a profile's problems at their line and column in its text (a web request's body)."""
         if self.claim_facts:
             data = {**self.claim_facts, **data}
         applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
@@ -81,7 +82,8 @@ class Matching:
                 found = match_claim(policy, claim, history)
                 result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data)))
             except EngineError as err:
-                problems = [said_problem({**p.to_dict(), "message": p.message, "expected": p.expected}) for p in err.problems]
+                located = locate(err) if locate is not None else err
+                problems = [said_problem({**p.to_dict(), "message": p.message, "expected": p.expected}) for p in located.problems]
                 result.errors.append({"policy": policy.id, "version": policy.version, "problems": problems})
         return result
 

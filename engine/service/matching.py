@@ -20,6 +20,7 @@ from engine.core.errors import EngineError, json_kind
 from engine.core.i18n import msg
 from engine.matching.outputs import notice_html, notice_text, result_dict
 from engine.matching.run import Matching
+from engine.records.inputs import locate
 from engine.service.problems import detail
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def routes(svc: Service) -> list[Route]:
                 )
         if history == "ledger" and svc.config.ledger_url is None:
             raise Refusal("no-ledger", detail("no_ledger", lang_of(request)))
-        data, _ = await read_json(request, svc)
+        data, text = await read_json(request, svc)
         if not isinstance(data, dict):
             raise Refusal(
                 "invalid-request",
@@ -56,11 +57,14 @@ def routes(svc: Service) -> list[Route]:
             raise claim_refusal(err, None) from None
 
         def work() -> str:
+            def placed(err: EngineError) -> EngineError:  # (each problem at its line and column in the body)
+                return locate(err, text, "request")
+
             if history == "ledger":
                 with svc.ledger_lock:
-                    result = Matching(sets, svc.ledger(lang)).match(data, 1)
+                    result = Matching(sets, svc.ledger(lang)).match(data, 1, placed)
             else:
-                result = Matching(sets).match(data, 1)
+                result = Matching(sets).match(data, 1, placed)
             if fmt == "text":
                 return notice_text(result, lang)
             if fmt == "html":
