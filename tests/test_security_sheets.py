@@ -1146,7 +1146,16 @@ def test_a_workbook_with_an_opening_password_or_an_old_xls_says_which_and_what_t
     for path, reason in cases:
         capsys.readouterr()
         assert main(["batch", *args, str(path)]) == 1
-        assert capsys.readouterr().err == f"error: {path}: not a readable .xlsx workbook ({reason})\n"
+        said = "cannot be read" if path == encrypted else "not a readable .xlsx workbook"  # (not "an .xlsx": it is one)
+        assert capsys.readouterr().err == f"error: {path}: {said} ({reason})\n"
+    # a file of 0 bytes (a save cut short): it said "not a zip: an old .xls or a renamed file"
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    assert main(["batch", *args, str(empty)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {empty}: the file is empty (0 bytes): it was not saved to the end, or is another file of that name; save the "
+        "workbook again from Excel or WPS\n"
+    )
 
 
 @pytest.mark.parametrize(("delimiter", "said"), [("\t", "tabs"), (";", "semicolons")])

@@ -9,6 +9,7 @@ Every file is written here and read back with openpyxl or the engine, as an offi
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import json
 from pathlib import Path
@@ -630,6 +631,46 @@ def test_dates_of_a_list_may_be_separated_by_enumeration_commas() -> None:
     spec = columns.applicant["applicant.fraud_finding_dates"]
     for cell in ("2010-01-01、2012-01-01", "2010-01-01，2012-01-01", "2010-01-01；2012-01-01"):
         assert columns.convert(spec, cell) == (["2010-01-01", "2012-01-01"], None)
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "zh"),
+    [
+        ("claim.funding_year", "２０２１", "'２０２１' 不是整数：请写作 2021"),  # a Chinese input method's full-width digits
+        ("claim.funding_year", "2021年", "'2021年' 不是整数：请写作 2021"),
+        (
+            "item.date",
+            44365,
+            "44365 是数字而不是日期：日期单元格失去日期格式后显示为 Excel 的日期序号（44365 即 2021-06-18）；请写作 2021-06-18，或把单元格设为日期格式",
+        ),
+        (
+            "item.id",
+            _dt.datetime(2021, 1, 2),
+            "2021-01-02 是日期：在未设为文本格式的列中，Excel 会把 1-2、3/4 这样的输入自动变成日期；请把该列设为文本格式（设置单元格格式 › 文本）后重新填写",
+        ),
+    ],
+)
+def test_cells_excel_or_an_input_method_changed_say_what_to_write(column: str, cell: Any, zh: str) -> None:
+    # each was read without a fix ("不是整数"), read as a number of days, or (an item id typed 1-2) read as the text
+    # "2021-01-02 00:00:00" without a word
+    columns = Columns(engine.load_policy(POLICY))
+    spec = columns.claim.get(column) or columns.item.get(column)
+    value, said = columns.convert(spec, cell)
+    assert value is None and tr(said, "zh") == zh
+
+
+@pytest.mark.parametrize(
+    ("cell", "digits"), [("８４００", "8400"), ("8 400", "8400"), ("8\u2009400.50", "8400.50"), ("８４００.００", "8400.00")]
+)
+def test_an_amount_in_full_width_digits_or_with_spaces_says_the_digits_to_write(cell: str, digits: str) -> None:
+    policy = engine.load_policy(POLICY)
+    claim = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    next(i for i in claim["items"] if "official_fees_paid" in i)["official_fees_paid"] = cell
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, claim)
+    (p,) = caught.value.problems
+    assert tr(p.message, "zh").endswith("不符合规定的格式：用了全角数字，或数字之间有空格")
+    assert tr(p.expected, "zh") == f'去掉分隔符，只写数字：请写作 "{digits}"'
 
 
 def test_a_yes_no_cell_that_is_neither_says_what_to_write() -> None:

@@ -130,6 +130,9 @@ def parse_percent(value: object) -> Decimal:
 _WAN = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,8})?)\s*(?:w|W|万|万元)\Z")
 _GROUPED = re.compile(r"^[¥￥]?\s*([0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]{1,2})?)\s*元?\Z")
 _UNIT = re.compile(r"^(?:[¥￥]\s*([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元?|([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元)\Z")
+#: spaces between digits (NFKC has made a no-break or thin space a plain one), and an amount in plain digits
+_SPACED = re.compile(r"(?<=[0-9]) (?=[0-9])")
+_PLAIN_MONEY = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?")
 #: an amount with more than two decimals (finer than fen)
 _FINER = re.compile(r"^(0|[1-9][0-9]{0,11})\.[0-9]{3,8}\Z")
 #: a date written 2021/3/5, 2021.3.5, 2021-3-5, 2021年3月5日, 20210305, or with a time of midnight (2021-03-05T00:00:00,
@@ -165,6 +168,10 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
         return msg("claim.slip.unit", value=shown), msg("claim.slip.unit_fix", digits=unit.group(1) or unit.group(2))
     if _FINER.match(value):
         return msg("claim.slip.decimals", value=shown), msg("claim.slip.decimals_fix")
+    # full-width digits (８４００, a Chinese input method's) or spaces between digits (8 400, 8\u2009400): the digits
+    digits = _SPACED.sub("", unicodedata.normalize("NFKC", value).strip())
+    if digits != value and _PLAIN_MONEY.fullmatch(digits):
+        return msg("claim.slip.written", value=shown), msg("claim.slip.grouped_fix", digits=digits)
     return None
 
 

@@ -645,25 +645,13 @@ class Columns:
                 (str(Decimal(repr(float(value)))), None) if math.isfinite(value) else (None, msg("input.not_number", value=_shown(value)))
             )
         if t in ("integer", "count"):
-            if isinstance(value, bool):
-                return None, msg("input.not_whole", value=_shown(value))
-            if isinstance(value, int):
-                return value, None
-            if isinstance(value, float) and value.is_integer():
-                return int(value), None
-            if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
-                return int(value), None
-            return None, msg("input.not_whole", value=_shown(value))
+            return _whole_cell(value)
         if t == "money":
             return _amount_cell(value)
         if t == "date":
-            if isinstance(value, _dt.datetime):
-                if value.time() != _dt.time():
-                    return None, msg("input.time_of_day", value=str(value))
-                return value.date().isoformat(), None
-            if isinstance(value, _dt.date):
-                return value.isoformat(), None
-            return str(value), None
+            return _date_cell(value)
+        if isinstance(value, _dt.date) and t in ("string", "identifier"):  # Excel made `1-2` typed in it a date
+            return None, msg("input.date_in_text", value=_shown(value))
         if t == "identifier" and isinstance(value, int | float) and not isinstance(value, bool):
             said = number_cell_problem(spec.format, value)
             if said is not None:
@@ -675,6 +663,41 @@ class Columns:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value), None
+
+
+def _whole_cell(value: Any) -> tuple[Any, Msg | None]:
+    """A whole-number cell (a year, a count) as a claim value, or what is wrong with it and, for one written with
+    full-width digits or a unit (２０２１, 2021年, 3个), how to write it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, None
+    if isinstance(value, float) and value.is_integer():
+        return int(value), None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+        return int(value), None
+    if isinstance(value, str):
+        digits = re.fullmatch(r"([0-9]+)\s*(?:年|个|件|项|次|家)?", unicodedata.normalize("NFKC", value).strip())
+        if digits:
+            return None, msg("input.not_whole_fix", value=_shown(value), fix=digits.group(1))
+    return None, msg("input.not_whole", value=_shown(value))
+
+
+#: dates Excel counts from 1899-12-30 (its serial numbers), within the years a claim's dates can be
+_EXCEL_DAY_ZERO, _SERIALS = _dt.date(1899, 12, 30), range(25569, 73051)  # 1970-01-01 .. 2099-12-31
+
+
+def _date_cell(value: Any) -> tuple[Any, Msg | None]:
+    """A date cell as a claim value (YYYY-MM-DD), or what is wrong with it; a date cell that lost its date format
+    shows Excel's serial number (44365), said with the date it stands for."""
+    if isinstance(value, _dt.datetime):
+        if value.time() != _dt.time():
+            return None, msg("input.time_of_day", value=str(value))
+        return value.date().isoformat(), None
+    if isinstance(value, _dt.date):
+        return value.isoformat(), None
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer() and int(value) in _SERIALS:
+        day = _EXCEL_DAY_ZERO + _dt.timedelta(days=int(value))
+        return None, msg("input.date_serial", value=_shown(value), date=day.isoformat())
+    return str(value), None
 
 
 def _amount_cell(value: Any) -> tuple[Any, Msg | None]:
@@ -1304,7 +1327,11 @@ def check_workbook_size(path: str | Path) -> None:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        if isinstance(exc, zipfile.BadZipFile) and os.path.getsize(path) == 0:  # (not "not a zip: an old .xls?")
+            raise InputError(msg("sheet.empty_file", file=str(path))) from None
         reason = _compound_file_reason(path) if isinstance(exc, zipfile.BadZipFile) else None
+        if reason is not None and reason.key == "sheet.reason.encrypted":  # its own fix, not "save it as .xlsx"
+            raise InputError(msg("sheet.not_readable", file=str(path), reason=reason)) from None
         raise InputError(msg("sheet.not_workbook", file=str(path), reason=reason or _zip_reason(exc))) from None
     if len(parts) > XLSX_MAX_PARTS:
         raise InputError(msg("sheet.too_many_parts", file=str(path), n=f"{len(parts):,}", limit=f"{XLSX_MAX_PARTS:,}"))
