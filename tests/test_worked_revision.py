@@ -152,7 +152,7 @@ def test_the_guides_commands() -> None:
         "  - pledge-loan-interest: cap pledge-annual-cap (per applicant.id, claim.funding_year) 30万 → 50万",
         "  - patent-insurance: rate 50% → 60%",
         "  - rule ip-management-certification retired (was: 5万, item type ip_management_certification)",
-        "    PG-2022-0001 l2 (pledge_loan_interest): reduced 50000.00 → granted 100000.00 (+50000.00)",
+        "    PG-2022-0001 l2 (interest subsidy on an IP-pledged loan): reduced 50000.00 → granted 100000.00 (+50000.00)",
         "    第六条: 500000.00 → 560000.00 (+60000.00)",
         "    第七条: 150000.00 → 100000.00 (−50000.00)",
         "  total: 1054200.00 → 1064200.00 (+10000.00)",

@@ -290,10 +290,10 @@ class _Differ:
                 if subject.startswith("policy.in_force.") and self.new.in_force_cites:  # the validity's own clause
                     clause = self.new.in_force_cites
                 if x is None:
-                    self.add(clause, f"{name}.added", subject, None, _shown(y), msg("diff.section.added", subject=subject, value=_shown(y)))
+                    self.add(clause, f"{name}.added", subject, None, _shown(y), msg("diff.section.added", subject=subject, value=_said(y)))
                 elif y is None:
                     self.add(
-                        clause, f"{name}.removed", subject, _shown(x), None, msg("diff.section.removed", subject=subject, value=_shown(x))
+                        clause, f"{name}.removed", subject, _shown(x), None, msg("diff.section.removed", subject=subject, value=_said(x))
                     )
                 else:
                     self.add(
@@ -302,7 +302,7 @@ class _Differ:
                         subject,
                         _shown(x),
                         _shown(y),
-                        msg("diff.section.changed", subject=subject, old=_shown(x), new=_shown(y)),
+                        msg("diff.section.changed", subject=subject, old=_said(x), new=_said(y)),
                     )
 
     def clauses(self) -> None:
@@ -711,6 +711,14 @@ def _shown(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _said(value: Any) -> Any:
+    """A value as a diff line says it: words in both languages (`{zh, en}`, a policy's words) in the reader's, quoted;
+    anything else as `_shown` (the JSON output keeps `_shown` for both)."""
+    if isinstance(value, dict) and set(value) == {"zh", "en"} and all(isinstance(v, str) for v in value.values()):
+        return model.Text(f"“{_shown(value['zh'])[1:-1]}”", f"“{_shown(value['en'])[1:-1]}”")
+    return _shown(value)
+
+
 def _set(values: Any) -> str:
     return msg("diff.w.all") if values is None else ("[" + ", ".join(sorted(values)) + "]")
 
@@ -736,6 +744,7 @@ class ItemImpact:
     old_amount: Decimal
     new_status: str
     new_amount: Decimal
+    type_label: model.Text | None = None  # the item type's words (said in the reader's language; its code in JSON)
 
     @property
     def delta(self) -> Decimal:
@@ -750,7 +759,7 @@ class ItemImpact:
             "diff.impact.item",
             claim=self.claim_id,
             item=self.item_id,
-            type=self.item_type,
+            type=self.type_label or self.item_type,
             old_status=_status_word(self.old_status),
             old=format_money(self.old_amount),
             new_status=_status_word(self.new_status),
@@ -876,7 +885,7 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
         }
     )
     wide_old, wide_new = _widen(old, years), _widen(new, years)
-    for label, pol in (("OLD", old), ("NEW", new)):
+    for label, pol in ((msg("diff.impact.old"), old), (msg("diff.impact.new"), new)):
         outside = [y for y in years if not pol.covers(y)]
         if outside:
             lo, hi = pol.funding_years
@@ -924,6 +933,7 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
                     do.amount,
                     status,
                     amount,
+                    old.item_type_labels.get(do.item.type),
                 )
             )
     return result
@@ -944,7 +954,8 @@ def where_text(where: Mapping[str, Any]) -> str:
 
 def error_lines(error: Mapping[str, Any]) -> list[str]:
     """An impact error record in words: the application, then each problem with its place and field."""
-    under = msg("diff.impact.under", version=error["under"]) if error.get("under") else ""
+    side = error.get("under")  # (OLD or NEW in the record, for programs; said in the reader's words)
+    under = msg("diff.impact.under", version=msg(f"diff.impact.{side.lower()}") if side in ("OLD", "NEW") else side) if side else ""
     cid = f" {error['claim_id']}" if error.get("claim_id") else ""
     said, problems = in_language(error, language())  # the record's words in the reader's language (`said`)
     lines = [tr(msg("diff.impact.not_compared", where=where_text(error["where"]), claim=cid, error=said, under=under))]
@@ -977,7 +988,7 @@ def format_impact(result: Impact) -> str:
     lines += [f"    {tr(i.text())}" for i in changed]
     lines.append("  " + tr(msg("diff.impact.by_article")))
     for art, (a, b) in result.by_article().items():
-        lines.append(f"    {art}: {format_money(a)} → {format_money(b)} ({_signed(b - a)})")
+        lines.append("    " + tr(msg("diff.impact.article", article=art, old=format_money(a), new=format_money(b), delta=_signed(b - a))))
     total = msg(
         "diff.impact.total",
         old=format_money(result.total_old),
