@@ -112,3 +112,28 @@ def test_a_case_that_expects_nothing_or_a_malformed_amount_is_an_invalid_case_fi
     assert messages["cases[0].expect.items.l2.amount"].startswith("expected amount '1.234万x'")
     lines = {format_path(p.path): p.line for p in caught.value.problems}
     assert lines["cases[0].expect.items.l2.amount"] == text[: text.index("1.234万x")].count("\n") + 1
+
+
+def test_an_expected_status_is_its_code_or_its_word_and_anything_else_is_said(tmp_path: Path) -> None:
+    # summary.xlsx says 支持; a case file written 支持 (or grantd) failed against every decision ("expected 支持 got
+    # granted"), as if the engine had decided otherwise
+    from engine.core.i18n import tr
+    from engine.officer.casefile import CaseFileError
+
+    text = WRONG.format(policy=POLICY_PATH)
+    assert "        l1: {status: refused, reason: pledge-loan-interest#when1}\n" in text
+    words = text.replace(
+        "        l1: {status: refused, reason: pledge-loan-interest#when1}\n",
+        "        l1: {status: 不予支持, reason: pledge-loan-interest#when1}\n",
+    )
+    f = tmp_path / "words.yaml"
+    f.write_text(words, encoding="utf-8")
+    second = run_case(load_case_file(f)[1])  # (the case WRONG gets wrong on purpose: its l1 is granted)
+    assert "item l1: status   expected refused" in format_result(second)  # 不予支持, read as refused
+    f.write_text(words.replace("status: 不予支持", "status: refsued"), encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    (p,) = caught.value.problems
+    assert format_path(p.path) == "cases[1].expect.items.l1.status"
+    assert tr(p.message, "zh") == "预期的状态 'refsued' 不是审核结论"
+    assert tr(p.expected, "zh").startswith("是否应为 refused？可写：granted（支持）、reduced（核减）、refused（不予支持）")

@@ -59,13 +59,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import EngineError, Problem
-from engine.core.i18n import msg, tr
+from engine.core.i18n import languages, lookup, msg, tr
 from engine.core.quantities import QuantityError, format_money, parse_amount
 from engine.deciding.claims import parse_claim
-from engine.deciding.decision import Decision
+from engine.deciding.decision import STATUSES, Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant, parse_grants
 from engine.deciding.ready import load_policy
+from engine.language.expressions import suggest
 from engine.language.model import BudgetRounding, CompiledPolicy
 from engine.language.source import Source, load_yaml_file
 from engine.records.batch import run_batch
@@ -203,19 +204,7 @@ def load_case_file(path: str | Path) -> list[Case]:
         if "round" in spec:
             cases.append(_round_case(path, i, spec, doc, source, problems, policy_path))
             continue
-        for item_id, exp in ((spec.get("expect") or {}).get("items") or {}).items():
-            bad = set(exp or {}) - set(ITEM_KEYS)
-            if bad:
-                problems.append(
-                    source.problem(
-                        p + ("expect", "items", item_id),
-                        msg("casetest.unknown_expectations", keys=sorted(bad)),
-                        expected=", ".join(ITEM_KEYS),
-                    )
-                )
-            for key in ("amount", "asked", "provisional"):
-                if isinstance(exp, Mapping) and key in exp:
-                    _check_amount(exp[key], p + ("expect", "items", item_id, key), source, problems)
+        _expected_items((spec.get("expect") or {}).get("items"), p + ("expect", "items"), source, problems)
         if "total" in spec["expect"]:
             _check_amount(spec["expect"]["total"], p + ("expect", "total"), source, problems)
         claim = _build_claim(spec["claim"], doc, problems, source, p + ("claim",))
@@ -242,6 +231,26 @@ def _expected_items(items: Any, path: tuple[str | int, ...], source: Source, pro
         for key in ("amount", "asked", "provisional"):
             if isinstance(exp, Mapping) and key in exp:
                 _check_amount(exp[key], path + (item_id, key), source, problems)
+        if isinstance(exp, dict) and "status" in exp:
+            exp["status"] = _status(exp["status"], path + (item_id, "status"), source, problems)
+
+
+def _status(written: Any, path: tuple[str | int, ...], source: Source, problems: list[Problem]) -> Any:
+    """An expected status as its code: written as the code or as its word in either language (支持, as summary.xlsx
+    says it); anything else a problem with the one meant (`grantd` was compared with every decision's, and failed)."""
+    words = {lookup(f"status_short.{s}", lang): s for s in STATUSES for lang in languages()}
+    code = written if written in STATUSES else words.get(written) if isinstance(written, str) else None
+    if code is not None:
+        return code
+    close = suggest(str(written), [*STATUSES, *words])
+    choices = [msg("casetest.status_choice", code=s, word=msg(f"status_short.{s}")) for s in STATUSES]
+    hint = (
+        msg("casetest.status_hint", guess=words.get(close, close), choices=choices)
+        if close
+        else msg("casetest.status_choices", choices=choices)
+    )
+    problems.append(source.problem(path, msg("casetest.unknown_status", status=repr(written)), expected=hint, code="case.status"))
+    return written
 
 
 def _round_case(
