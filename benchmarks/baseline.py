@@ -106,6 +106,14 @@ _BEIJING_AWARD = {"special": Decimal(200000), "first": Decimal(100000), "second"
 _NATIONAL_TITLE = {"demonstration": Decimal(200000), "advantage": Decimal(100000)}  # 第七条（一）
 
 
+def _number_kind(patent_id: str) -> str:
+    """The kind a Chinese patent number's kind digit says (ZC 0006-2003), "" for another office's (N7)."""
+    if not patent_id.startswith("ZL"):
+        return ""
+    digit = patent_id[6] if len(patent_id) == 16 else patent_id[4]  # (12 digits: the 5th; 8 digits: the 3rd)
+    return {"1": "invention", "8": "invention", "2": "utility_model", "9": "utility_model", "3": "design"}.get(digit, "")
+
+
 def decide(c: dict[str, Any]) -> list[Result]:
     """Statuses and amounts for every item of one prepared claim, in order (R20)."""
     caps: dict[tuple[str, tuple[Any, ...]], Decimal] = {}
@@ -177,7 +185,7 @@ def decide(c: dict[str, Any]) -> list[Result]:
         if t == "invention_patent_grant":  # 第五条（一）, R9; once per patent number, whoever claims (N5)
             if kind not in EVERYONE or _not_first_holder(it, a):
                 refused = True
-            if it["patent_kind"] != "invention":
+            if it["patent_kind"] != "invention" or _number_kind(it["patent_id"]) not in ("", "invention"):  # (N7)
                 refused = True
             asked = half_of(it["official_fees_paid"])
             limit_id, limit_scope = "invention-patent-once", (it["patent_id"],)
@@ -222,6 +230,8 @@ def decide(c: dict[str, Any]) -> list[Result]:
         elif t == "alliance_operation":  # 第六条（五）, R15, N3
             if kind not in ORGS or "ip_alliance" not in roles or it["costs_from"] < it["founding_date"]:
                 refused = True
+            if it["costs_from"].year != year:  # 第十一条, R6, N8: the cost period begins in the funding year
+                refused = True
             asked = half_of(it["actual_costs"])
             cap_id, cap_max, cap_scope = "alliance-total-cap", Decimal(200000), (it["alliance_id"],)
             docs = ()
@@ -229,7 +239,7 @@ def decide(c: dict[str, Any]) -> list[Result]:
             if kind != "enterprise":
                 refused = True
             asked = half_of(it["actual_costs"])
-            cap_id, cap_max, cap_scope = "project-cap", Decimal(50000), (it["project_id"],)
+            cap_id, cap_max, cap_scope = "project-cap", Decimal(50000), (aid, it["project_id"])  # (N8: the applicant's project)
             docs = ()
         elif t == "national_ip_title":  # 第七条（一）, R17: once per applicant and title
             if kind != "enterprise":

@@ -427,7 +427,7 @@ class _Round:
         for project in dict.fromkeys(ctx["projects"]):  # in order: a set would follow the hash seed
             if rng.random() < 0.2:
                 used = rng.randrange(10000, 50001)
-                grant("navigation-project", year - 1, f"{used}.00", {"cap": "project-cap", "scope": [project], "amount": f"{used}.00"})
+                grant("navigation-project", year - 1, f"{used}.00", {"cap": "project-cap", "scope": [aid, project], "amount": f"{used}.00"})
         for t, rule, limit, scope, amount in (
             ("national_ip_title", "national-ip-title", "national-title-once", None, "100000.00"),
             ("beijing_ip_demonstration_unit", "beijing-ip-demonstration-unit", "beijing-demonstration-once", [aid], "50000.00"),

@@ -98,7 +98,7 @@ def test_check_and_who_steps_are_constants_of_the_rule(policy: engine.CompiledPo
     assert (one.status, two.status) == ("granted", "granted")
     assert one.steps[0] == ("who", one.rule, True) and one.steps[0] is two.steps[0]
     checks = [(s, t) for s, t in zip(one.steps, two.steps, strict=True) if s[0] == "check"]
-    assert len(checks) == 4  # in the funding year, first right holder, no double benefit, an invention patent
+    assert len(checks) == 5  # in the funding year, first right holder, no double benefit, an invention patent, its number says so
     for s, t in checks:
         assert s == ("check", s[1], True, None) and type(s[2]) is bool
         assert s is t

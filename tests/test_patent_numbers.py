@@ -263,3 +263,36 @@ def test_a_typing_error_behind_another_slip_is_said_too(policy: engine.CompiledP
     assert tr(ids.cn_patent_problem(written), "zh") == tr(said, "zh")
     [problem] = _refusal(policy, claim(item("china_patent_award", "a1", patent_id=written, level="gold")))
     assert problem[1] == tr(said, "zh")  # in a claim, the same words at the item's patent_id
+
+
+@pytest.mark.parametrize(
+    ("number", "kind"),
+    [
+        ("ZL202110000001.6", "invention"),  # 2021 1 0000001: the 5th digit 1
+        ("ZL202020000011.0", "utility_model"),
+        ("ZL202030000011.X", ""),  # (its check character fails: no valid Chinese number says anything)
+        ("US11000001", ""),  # another office's: its kind is not written in it
+        ("", ""),
+    ],
+)
+def test_the_kind_a_chinese_number_says_by_its_kind_digit(number: str, kind: str) -> None:
+    # ZC 0006-2003: the 5th of 12 digits (the 3rd of 8) -- 1 invention, 2 utility model, 3 design, 8 and 9 international
+    # applications entering China for an invention and a utility model
+    from engine.core.identifiers import cn_patent_check_char, cn_patent_kind
+
+    assert cn_patent_kind(number) == kind
+    for digit, said in (("1", "invention"), ("2", "utility_model"), ("3", "design"), ("8", "invention"), ("9", "utility_model")):
+        digits = f"2021{digit}0000001"
+        assert cn_patent_kind(f"ZL{digits}.{cn_patent_check_char(digits)}") == said
+    old = "96" + "2" + "00001"  # an 8-digit number of 1996: its 3rd digit
+    assert cn_patent_kind(f"ZL{old}.{cn_patent_check_char(old)}") == "utility_model"
+
+
+def test_an_invention_claimed_on_a_utility_models_number_is_refused(policy: engine.CompiledPolicy) -> None:
+    # 第五条（一）, R9: invention patents only. ZL202020000011.0's kind digit is 2, a utility model: declared an
+    # invention, it was paid 1,725.00 (50% of 3,450.00)
+    d = engine.evaluate(
+        policy, claim(item("invention_patent_grant", "p1", patent_id="ZL202020000011.0", official_fees_paid="3450.00"))
+    ).to_dict()
+    (it,) = d["items"]
+    assert (it["status"], it["amount"], it["reasons"][0]["check"]) == ("refused", "0.00", "invention-patent-fees#when2")

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from operator import mul
+from typing import Any
 
 from engine.core.i18n import Msg, msg
 
@@ -252,6 +253,20 @@ def _patent_check_char(digits: str) -> str:
     # the first 8 weights); the digits are 8 or 12 ASCII digits
     total = sum(map(mul, digits.encode(), _PATENT_WEIGHTS)) - _PATENT_ZERO_SUM[len(digits)]
     return _PATENT_CHECK_CHARS[total % 11]
+
+
+#: what the kind digit of a Chinese application number says (Patent Law: 发明, 实用新型, 外观设计)
+_KIND_OF_DIGIT = {"1": "invention", "8": "invention", "2": "utility_model", "9": "utility_model", "3": "design"}
+
+
+def cn_patent_kind(code: Any) -> str:
+    """The kind of patent a valid Chinese patent number says by its kind digit (ZC 0006-2003): "invention" (1, and 8:
+    an international application for an invention entering China), "utility_model" (2, 9), "design" (3); "" for
+    anything else (another office's number, a text that is no valid Chinese number): its kind is not written in it."""
+    if not isinstance(code, str) or not _cn_patent_checks(code):
+        return ""
+    digits = code[2:-2]
+    return _KIND_OF_DIGIT.get(digits[4] if len(digits) == 12 else digits[2], "")
 
 
 def _cn_patent_checks(code: str) -> bool:

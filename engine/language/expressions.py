@@ -33,6 +33,7 @@ from simpleeval import EvalWithCompoundTypes
 
 from engine.core.errors import ClaimError, Problem
 from engine.core.i18n import Msg, msg
+from engine.core.identifiers import cn_patent_kind
 from engine.language import slips
 
 NAMESPACES = ("claim", "applicant", "item")
@@ -275,6 +276,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "months_between": _months_between,
     "latest_on_or_before": _latest_on_or_before,
     "first": _first,
+    "patent_kind": cn_patent_kind,
     "count": _count,
     "len": _count,
     "min": min,
@@ -439,6 +441,7 @@ RESULT_KINDS: dict[str, frozenset[str]] = {
     "add_months": frozenset({DATE}),
     "add_days": frozenset({DATE}),
     "latest_on_or_before": frozenset({DATE, NONE}),
+    "patent_kind": frozenset({TEXT}),
 }
 
 _DATE_ARG = (frozenset({DATE}), None, "date")
@@ -461,6 +464,7 @@ ARGUMENT_KINDS: dict[str, tuple[tuple[frozenset[str], frozenset[str] | None, str
     "count": ((frozenset({LIST, TEXT}), None, "list"),),
     "len": ((frozenset({LIST, TEXT}), None, "list"),),
     "first": ((frozenset({LIST, TEXT}), None, "list"),),
+    "patent_kind": ((frozenset({TEXT}), None, "text"),),
     "abs": ((frozenset({NUM}), None, "number"),),
 }
 
