@@ -1347,7 +1347,11 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         facts = conv.facts("item", policy.item_facts[raw_item["type"]], raw_item, ("items", i))
         item_id = raw_item["id"]
         if item_id in seen:
-            conv.bad(("items", i, "id"), msg("claim.item_id_used", id=repr(item_id), n=seen[item_id]), msg("claim.item_ids_unique"))
+            conv.bad(
+                ("items", i, "id"),
+                msg("claim.item_id_used", id=repr(item_id), n=seen[item_id], ordinal=seen[item_id] + 1),
+                msg("claim.item_ids_unique"),
+            )
         seen[item_id] = i
         items.append(Item(item_id, raw_item["type"], i, facts))
     history: tuple[Grant, ...] = ()
