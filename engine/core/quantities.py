@@ -169,7 +169,8 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
     if _FINER.match(value):
         return msg("claim.slip.decimals", value=shown), msg("claim.slip.decimals_fix")
     # full-width digits (８４００, a Chinese input method's) or spaces between digits (8 400, 8\u2009400): the digits
-    digits = _SPACED.sub("", unicodedata.normalize("NFKC", value).strip())
+    # (white space around the digits is said as such, by the claim's own message)
+    digits = _SPACED.sub("", unicodedata.normalize("NFKC", value))
     if digits != value and _PLAIN_MONEY.fullmatch(digits):
         return msg("claim.slip.written", value=shown), msg("claim.slip.grouped_fix", digits=digits)
     return None
