@@ -172,7 +172,13 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
         ("items", 0, "documents"),
         "non-unique",
     ),
-    ("vocabulary", "duplicate item id", lambda d: claim(item(P, "a"), item(P, "a", loan_id="L2")), ("items", 1, "id"), "is already the id of the claim's item 1 (items[0])"),
+    (
+        "vocabulary",
+        "duplicate item id",
+        lambda d: claim(item(P, "a"), item(P, "a", loan_id="L2")),
+        ("items", 1, "id"),
+        "is already the id of the claim's item 1 (items[0])",
+    ),
     # strings
     ("string", "empty claim_id", _set(("claim_id",), ""), ("claim_id",), "non-empty"),
     ("string", "empty loan id", _set(("items", 0, "loan_id"), ""), ("items", 0, "loan_id"), "non-empty"),

@@ -394,6 +394,40 @@ def test_round_budget_scales_every_grant(tmp_path, url):
     assert [items_by_key(tmp_path / "o2")[(f"B-{n}", "u1")]["amount"] for n in (1, 2, 3)] == ["33333.34", "33333.33", "33333.33"]
 
 
+def test_a_later_run_into_a_scaled_round_never_uses_the_room_scaling_left_under_a_cap(tmp_path, url):
+    # Budget 90万. Run 1: A's securitisation on 1,000,000 of costs, 50% = 500,000 (its whole 50万 cap, 第六条（三）, R13),
+    # and B's China Patent Award gold 500,000 (第五条（二）): 1,000,000 approved, so each is scaled by 0.9 (A 450,000).
+    # Run 2, into the same round: A's second securitisation. The cap is used at the 500,000 approved (the round's
+    # scaling is not final: it was granted 50,000 against the scaled 450,000), so it is refused; B's claim replaced
+    # by the same award from B not paying tax in the district (refused, 第四条第二款, R1) brings the round under
+    # budget, and A's grant goes back to 500,000: the cap holds at 500,000 (it ended at 550,000).
+    policy = policy_with_budget(tmp_path, "90万")
+    a, b = APPLICANTS["enterprise"], dict(APPLICANTS["enterprise"], id="91110117MA02XYHW3G")
+    first = tmp_path / "1.jsonl"
+    sec = item("ip_securitisation", "s1", financing_id="F-1", financing_costs="1000000.00")
+    award = item("china_patent_award", "w1", patent_id="ZL202110000001.6", level="gold")
+    first.write_text(
+        json.dumps(claim(sec, applicant=a, claim_id="A-1")) + "\n" + json.dumps(claim(award, applicant=b, claim_id="B-1")) + "\n"
+    )
+    run_batch(policy, first, tmp_path / "o1", ledger_url=url, commit=True, quiet=True)
+    assert items_by_key(tmp_path / "o1")[("A-1", "s1")]["amount"] == "450000.00"
+    second = tmp_path / "2.jsonl"
+    again = item("ip_securitisation", "s2", financing_id="F-2", financing_costs="100000.00")
+    untaxed = dict(b, pays_tax_in_district=False)
+    second.write_text(
+        json.dumps(claim(again, applicant=a, claim_id="A-2")) + "\n" + json.dumps(claim(award, applicant=untaxed, claim_id="B-1")) + "\n"
+    )
+    run_batch(policy, second, tmp_path / "o2", ledger_url=url, commit=True, replace=True, quiet=True)
+    assert (items_by_key(tmp_path / "o2")[("A-2", "s2")]["status"], items_by_key(tmp_path / "o2")[("A-2", "s2")]["amount"]) == (
+        "refused",
+        "0.00",
+    )
+    with Ledger(url) as ledger:
+        active = [(g["claim_id"], g["amount"]) for g in ledger.grants() if not g["superseded"]]
+        assert active == [("A-1", "500000.00")]  # back to its approved amount: within the 50万 cap
+        assert ledger.verify(policy) == []
+
+
 def test_round_budget_on_the_example_round_sums_to_the_budget(tmp_path):
     policy = policy_with_budget(tmp_path, "100万")
     s = run_batch(policy, EXAMPLE, tmp_path / "o", ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True)

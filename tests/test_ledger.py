@@ -13,6 +13,7 @@ import pytest
 from conftest import ALLIANCE_ID, APPLICANTS, ENTERPRISE_ID, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
+from engine.core.i18n import tr
 from engine.records.ledger import SCHEMA_VERSION, AlreadyCommitted, Ledger, LedgerError
 
 
@@ -204,6 +205,24 @@ def test_reversal_is_its_own_entry_and_frees_nothing(policy, url):
             ledger.reverse("C-2021", "nope", reason="x")
 
 
+def test_a_commit_with_funds_returned_cannot_be_replaced_to_free_its_cap(policy, url):
+    # 第六条（三）: at most 50万 per enterprise across years (R13). 50万 granted, reversed in full; the application
+    # replaced (--replace) superseded the reversed grant, which then counted no more: a new claim was paid 50万 again
+    whole = item("ip_securitisation", "s1", financing_id="F-1", financing_costs="1000000.00")
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(whole, claim_id="A-1"))
+        ledger.reverse("A-1", "s1", reason="funds reclaimed after a finding of fraud", decided_on="2022-06-01")
+        amended = claim(item("ip_securitisation", "s2", financing_id="F-2", financing_costs="100000.00"), claim_id="A-1")
+        with pytest.raises(LedgerError) as caught:
+            ledger.commit(policy, amended, replace=True)
+        assert "cannot be replaced: 1 of its grants have funds returned on record" in str(caught.value)
+        assert [(g["claim_id"], g["amount"], g["reversed"]) for g in ledger.grants()] == [("A-1", "500000.00", True)]
+        later = ledger.commit(
+            policy, claim(item("ip_securitisation", "s3", financing_id="F-3", financing_costs="100000.00"), claim_id="A-3")
+        )
+        assert (items_of(later)["s3"]["status"], items_of(later)["s3"]["amount"]) == ("refused", "0.00")  # the 50万 stays used
+
+
 def test_finding_is_recorded_for_the_applicant(policy, url):
     with Ledger(url) as ledger:
         ledger.record_finding(ENTERPRISE_ID, "fraud_finding_dates", "2021-06-30", reason="fraud found")
@@ -222,13 +241,28 @@ def test_cap_state_is_read_from_the_ledger_not_the_claim(policy, url):
         assert (cap["used_before"], cap["asked"], cap["granted"]) == ("250000.00", "100000.00", "50000.00")
 
 
+def test_verify_finds_funds_returned_beyond_a_grant_scaled_down_after_them(policy, tmp_path):
+    # a grant of a budgeted round reversed in full, then the round scaled anew (a later run into it) below what was
+    # returned: verify said nothing, and the next reversal read "300000.00 granted, 450000.00 returned already"
+    url = f"sqlite:///{tmp_path / 'v.sqlite'}"
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="V-1"))  # 第七条（三）: 5万
+        ledger.reverse("V-1", "c1", reason="funds reclaimed")
+        assert ledger.verify(policy) == []
+        ledger.db.execute("UPDATE grants SET amount = '30000.00'")  # as a rescaled round leaves it
+        assert [tr(p, "en") for p in ledger.verify(policy)] == [
+            "claim V-1 item c1: 50000.00 returned on record, more than its 30000.00 granted (its round was scaled anew after the reversal)"
+        ]
+
+
 def test_verify_finds_a_planted_violation(policy, tmp_path):
     url = f"sqlite:///{tmp_path / 'v.sqlite'}"
     with Ledger(url) as ledger:
         ledger.commit(policy, claim(item("navigation_project", "n1", actual_costs="100000.00"), claim_id="V-1"))
         assert ledger.verify(policy) == []
         ledger.db.execute("UPDATE grants SET amount = '60000.00'")  # tamper: more than the 5万 project cap
-        assert ledger.verify(policy) == ["cap project-cap ['NAV-1']: 60000.00 granted, ceiling 50000"]
+        # (the cap is the applicant's project's, N8)
+        assert ledger.verify(policy) == ["cap project-cap ['91110117MA01ABCD1F', 'NAV-1']: 60000.00 granted, ceiling 50000"]
 
 
 def test_unknown_url_is_refused():

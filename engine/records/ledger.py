@@ -842,16 +842,21 @@ class Ledger:
 
     # --- reading ------------------------------------------------------------------------
 
-    def history_for(self, policy: CompiledPolicy, claim: Claim, *, before: int | None = None) -> list[Grant]:
+    def history_for(self, policy: CompiledPolicy, claim: Claim, *, before: int | None = None, round: str | None = None) -> list[Grant]:
         """Every active grant that can matter for `claim`: the applicant's, and any sharing a scope key it could consume.
 
         Grants of the claim itself are left out (a claim does not compete with itself), superseded
         grants are left out, reversed grants stay in (a reversal frees nothing). `before`: only
-        grants committed before that commit sequence number.
+        grants committed before that commit sequence number. `round`: the round the claim goes into; its grants
+        consume their amounts as approved, before the round's scaling -- that scaling is not final while the round
+        takes commits (scaled anew after each run, it can rise again), so room it left under a cap is never granted.
         """
         keys = sorted(possible_keys(policy, claim))
-        sql = f"SELECT {_GRANT_COLS} FROM grants g WHERE g.superseded = 0 AND g.claim_id <> ? AND (g.applicant_id = ?"  # noqa: S608 - fixed columns
-        params: list[Any] = [claim.claim_id, claim.applicant_id]
+        # (a grant of `round` is read at its unscaled amount: the columns of `_grant_from_row`, its amount swapped)
+        amount = "CASE WHEN g.round = ? THEN coalesce(g.unscaled_amount, g.amount) ELSE g.amount END" if round is not None else "amount"
+        columns = _GRANT_COLS.replace("amount", amount, 1)
+        sql = f"SELECT {columns} FROM grants g WHERE g.superseded = 0 AND g.claim_id <> ? AND (g.applicant_id = ?"  # noqa: S608 - fixed columns
+        params: list[Any] = ([round] if round is not None else []) + [claim.claim_id, claim.applicant_id]
         if keys:
             sql += f" OR g.id IN (SELECT grant_id FROM grant_keys WHERE key IN ({', '.join('?' * len(keys))}))"  # noqa: S608 - placeholders only
             params.extend(keys)
@@ -1004,14 +1009,21 @@ class Ledger:
                     return CommitResult(parsed.claim_id, "already_committed", seq, n, ledger["round"], ledger, found=found)
                 if not replace:
                     raise AlreadyCommitted(msg("ledger.already_committed", claim=parsed.claim_id, seq=seq))
+                reversed_ = int(
+                    self.db.query("SELECT count(*) FROM reversals r JOIN grants g ON g.id = r.grant_id WHERE g.commit_seq = ?", (seq,))[0][
+                        0
+                    ]
+                )
+                if reversed_:  # its grants superseded, the reversed money would count no more: the cap it used freed
+                    raise LedgerError(msg("ledger.replace_reversed", claim=parsed.claim_id, n=reversed_))
             if existing is not None:  # one active commit per claim id (a unique index): step the old one aside first
                 self.db.execute("UPDATE commits SET superseded_by = -1 WHERE seq = ?", (existing[0],))
-            history = self.history_for(policy, parsed)
+            rnd = round or round_of(policy, parsed)
+            history = self.history_for(policy, parsed, round=rnd)
             if base is not None:
-                history = base.history_for(policy, parsed) + history
+                history = base.history_for(policy, parsed, round=rnd) + history
             decision = evaluate_claim(policy, parsed, history, trace=trace, selection=selection)
             now = _now()
-            rnd = round or round_of(policy, parsed)
             seq = self.db.insert(
                 "INSERT INTO commits (claim_id, applicant_id, funding_year, round, policy_id, policy_version, policy_hash,"
                 " content_hash, committed_at, total, replaces, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1484,6 +1496,16 @@ class Ledger:
         problems.extend(msg("ledger.verify.granted_twice", claim=c, item=i, n=n) for c, i, n in dup)
         active = self.db.query("SELECT claim_id, count(*) FROM commits WHERE superseded_by IS NULL GROUP BY claim_id HAVING count(*) > 1")
         problems.extend(msg("ledger.verify.active_commits", claim=c, n=n) for c, n in active)
+        # funds returned are at most what was granted: a round scaled anew after a reversal can lower the grant under it
+        returned: dict[int, Decimal] = {}
+        for gid, amount in self.db.query("SELECT grant_id, returned FROM reversals ORDER BY id"):
+            returned[int(gid)] = returned.get(int(gid), Decimal(0)) + Decimal(amount)
+        for gid in sorted(returned):
+            for c, i, granted in self.db.query("SELECT claim_id, item_id, amount FROM grants WHERE id = ?", (gid,)):
+                if returned[gid] > Decimal(granted):
+                    problems.append(
+                        msg("ledger.verify.returned_more", claim=c, item=i, returned=format_money(returned[gid]), granted=granted)
+                    )
         return problems
 
 
