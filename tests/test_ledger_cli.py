@@ -463,3 +463,29 @@ def test_read_only_refuses_an_empty_postgresql_schema_and_creates_no_tables(tmp_
             assert ledger.schema_version() == 3  # 3: the audit table
     finally:
         gen.close()
+
+
+def test_a_ledger_held_by_another_commit_says_it_is_busy_not_damaged(tmp_path, monkeypatch, capsys):
+    # another process holds the ledger's write lock past the busy timeout: "the file may be damaged; restore it from
+    # a backup" sent an officer to restore a sound ledger
+    import sqlite3
+
+    from engine.cli import main
+    from engine.records import ledger as ledger_module
+
+    path = tmp_path / "l.sqlite"
+    Ledger(f"sqlite:///{path}").close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # (as a long round on --workers holds it)
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.2)
+    try:
+        code = main(
+            ["--lang", "en", "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q"]
+            + ["--commit", "--ledger", f"sqlite:///{path}", "--out", str(tmp_path / "o")]
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert err.startswith("error: the ledger is busy: another commit or round held it for more than") and "damaged" not in err

@@ -37,7 +37,7 @@ from engine.deciding.claims import claim_schema, parse_claim
 from engine.deciding.evaluator import GeneratedSource, evaluate_claim, generated_sources
 from engine.deciding.ready import load_policy
 from engine.records.inputs import locate, read_one, split_selector
-from engine.records.ledger import sqlite_reason
+from engine.records.ledger import BUSY_SECONDS, sqlite_busy, sqlite_reason
 from engine.records.tabular import InputError, OutputError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -290,7 +290,10 @@ def _main(argv: list[str]) -> int:
     except OutputError as err:  # an --out (or OUT) path that cannot be created or written: a message, not a traceback
         say_error(err)
         return EXIT_USAGE
-    except sqlite3.DatabaseError as err:  # an SQLite ledger that fails after it opened (damaged, a disk error)
-        say_error(msg("ledger.database_failed", reason=sqlite_reason(err)))
+    except sqlite3.DatabaseError as err:  # an SQLite ledger that fails after it opened (damaged, a disk error; or busy)
+        if sqlite_busy(err):  # (not "damaged: restore it from a backup")
+            say_error(msg("ledger.busy", seconds=BUSY_SECONDS))
+        else:
+            say_error(msg("ledger.database_failed", reason=sqlite_reason(err)))
         return EXIT_INVALID
     return code

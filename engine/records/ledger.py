@@ -227,7 +227,7 @@ class _Tx:
 
 #: how long an SQLite connection waits for a lock another connection holds (its busy timeout), and tries to set
 #: WAL mode while the file is locked (`_set_wal`)
-_BUSY_SECONDS = 120
+BUSY_SECONDS = 120
 
 
 #: SQLite's primary result codes an officer meets, by the name of their words in the catalogue (`sqlite_reason`)
@@ -242,6 +242,12 @@ _SQLITE_REASONS = {
 }
 
 
+def sqlite_busy(err: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock (another commit or round holds the ledger)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def sqlite_reason(err: sqlite3.Error) -> Msg | str:
     """Why SQLite refused, in the reader's language (as `os_reason` says an OSError); SQLite's own words otherwise."""
     code = getattr(err, "sqlite_errorcode", None)
@@ -254,7 +260,7 @@ def _set_wal(conn: sqlite3.Connection) -> None:
     locked" at once, without its busy handler, when another connection is opening the same file at that moment (it
     does not wait where waiting could deadlock): two service workers opening a ledger that is not there yet. So it is
     tried again, every 10 ms, for as long as the busy timeout would have waited."""
-    deadline = time.monotonic() + _BUSY_SECONDS
+    deadline = time.monotonic() + BUSY_SECONDS
     while True:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -283,7 +289,7 @@ class _SQLite:
         conn = None
         try:
             # (`timeout` is the connection's busy timeout: sqlite3 sets it with sqlite3_busy_timeout)
-            conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_SECONDS, check_same_thread=False)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False)
             if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
                 _set_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process

@@ -34,7 +34,7 @@ from engine.core.i18n import msg, tr, use_language
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
 from engine.records.batch import run_batch
-from engine.records.ledger import Audit, Ledger, LedgerError, absolute_url, sqlite_reason
+from engine.records.ledger import BUSY_SECONDS, Audit, Ledger, LedgerError, absolute_url, sqlite_busy, sqlite_reason
 
 #: what the worker asks this process to run (`job_spec`)
 JOB_FILE = "job.json"
@@ -166,8 +166,10 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             why: str = tr(msg("service.round.stopped", signal=signal.Signals(err.args[0]).name))
         elif isinstance(err, EngineError | LedgerError):
             why = str(err)
-        elif isinstance(err, sqlite3.DatabaseError):  # the ledger's file failed (damaged, a disk error): as the CLI says it
-            why = tr(msg("ledger.database_failed", reason=sqlite_reason(err)))
+        elif isinstance(err, sqlite3.DatabaseError):  # the ledger's file failed (damaged, a disk error), or is busy: as the CLI says it
+            why = tr(
+                msg("ledger.busy", seconds=BUSY_SECONDS) if sqlite_busy(err) else msg("ledger.database_failed", reason=sqlite_reason(err))
+            )
         else:  # not the engine's own words: its type says what it was, the traceback is in job.log
             traceback.print_exc()
             why = f"{type(err).__name__}: {err}"
