@@ -509,6 +509,25 @@ def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> N
     assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
 
 
+def test_a_folder_says_what_it_holds_that_is_not_read(tmp_path: Path) -> None:
+    # an old .xls, a text file and a subfolder in the round's folder: their applications were missed without a word
+    # (the same .xls given alone is refused); the lock files of an open workbook and a dotfile are passed over unsaid
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.jsonl").write_text(ROUND_JSONL.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "sub" / "c.jsonl").write_text(ROUND_JSONL.read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("d.xls", "e.txt", ".DS_Store", "~$a.xlsx", "Thumbs.db"):
+        (folder / name).write_bytes(b"x")
+    with use_language("zh"):
+        summary = run_batch(engine.load_policy(POLICY), folder, tmp_path / "o", quiet=True, report=False)
+    assert summary.applications == 7  # a.jsonl's alone
+    said = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["warnings"]
+    assert said == [
+        f"{folder}: 3 file(s) or folder(s) in it were not read (a folder's applications are read from its .json, .jsonl, "
+        ".yaml, .csv and .xlsx files, not from its subfolders): d.xls, e.txt, sub/; save an old .xls workbook as .xlsx"
+    ]
+
+
 # --- every command reads what batch reads ---------------------------------------------------------------------
 
 

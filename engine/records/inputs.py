@@ -215,22 +215,30 @@ def _lock_or_metadata(name: str) -> bool:
     return name.startswith(("~$", "._", ".~lock."))
 
 
+#: files an operating system leaves in a folder, never an officer's: not said among what a folder read leaves out
+_SYSTEM_FILES = frozenset({"Thumbs.db", "desktop.ini", "Desktop.ini"})
+
+
 class _FolderReader(Reader):
     """Every input file of a folder (INPUT_SUFFIXES), in name order, numbered as one input; not the lock files of
     workbooks open in Excel or WPS while the round is run (`_lock_or_metadata`)."""
 
     def __init__(self, folder: Path, policy: CompiledPolicy, encoding: str | None) -> None:
         self.folder = folder
-        self.files = sorted(
-            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and not _lock_or_metadata(p.name)
-        )
+        entries = [p for p in folder.iterdir() if not _lock_or_metadata(p.name) and not p.name.startswith(".")]
+        self.files = sorted(p for p in entries if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
         if not self.files:
             raise InputError(msg("input.empty_folder", file=str(folder)))
         self.policy = policy
         self.encoding = encoding
         self.done = 0
         self.current: Reader | None = None
-        self.noticed: list[Msg] = []  # of the files read so far
+        self.noticed: list[Msg] = []  # of the files read so far; first, what the folder holds that is not read
+        # (an old .xls, a subfolder, a file of another kind: said, as their applications would be missed unseen)
+        skipped = sorted(p.name + ("/" if p.is_dir() else "") for p in entries if p not in self.files and p.name not in _SYSTEM_FILES)
+        if skipped:
+            shown = skipped[:5] + ([f"… (+{len(skipped) - 5})"] if len(skipped) > 5 else [])
+            self.noticed.append(msg("input.folder_skipped", folder=str(folder), n=len(skipped), names=shown))
 
     def fraction(self) -> float | None:
         return self.done / len(self.files)
