@@ -344,3 +344,47 @@ def test_a_worker_killed_while_listing_keys_gives_the_same_clean_note(
     two = run(policy, src, tmp_path / "w2", 2, ledger_url=absent)
     assert "--workers 2: deciding on one process: a worker process ended abruptly" in two[2]
     assert two[:2] == one[:2]
+
+
+def test_the_workers_end_with_a_run_that_is_killed(tmp_path: Path) -> None:
+    # kill -9 (or SIGTERM from `timeout` or a service manager) of a `--workers 2` run: its pool's processes, blocked on
+    # queues whose pipes they had inherited, stayed behind for good, holding the ledger and the outputs open
+    import os
+    import signal
+    import time
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import claims
+
+    path = tmp_path / "round.jsonl"
+    path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in claims(20000, seed=5)), encoding="utf-8")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "engine", "batch", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(path), "-q"]
+        + ["--workers", "2", "--commit", "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}", "--out", str(tmp_path / "o")],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    kids: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(kids) < 2 and run.poll() is None and time.monotonic() < deadline:  # (the pool's two processes)
+        found = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True, check=False).stdout.split()
+        kids = [int(k) for k in found]
+        time.sleep(0.05)
+    assert len(kids) >= 2 and run.poll() is None, "the run ended before its workers could be seen"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 20
+    alive = kids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [k for k in kids if _running(k)]
+    assert alive == []
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a process that has not ended (a zombie left to init has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

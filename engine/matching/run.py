@@ -35,6 +35,7 @@ from engine.records.batch import Progress, said, said_problem
 from engine.records.inputs import open_claims, other_record
 from engine.records.ledger import Ledger
 from engine.records.tabular import Record, output_dir
+from engine.records.workers import end_with_parent
 
 CHUNK = 64
 
@@ -104,7 +105,12 @@ def open_profiles(
 _STATE: dict[str, Any] = {}
 
 
-def _setup(sets: Sequence[PolicySet], ledger_url: str | None, notices: Path | None, claim_facts: Mapping[str, Any]) -> None:
+def _setup(
+    sets: Sequence[PolicySet], ledger_url: str | None, notices: Path | None, claim_facts: Mapping[str, Any], parent: int | None = None
+) -> None:
+    """The matching state of this process; `parent`: the run that forked it (a pool's process ends with it)."""
+    if parent is not None:
+        end_with_parent(parent)
     _STATE["matching"] = Matching(sets, Ledger(ledger_url, create=False) if ledger_url else None, claim_facts)
     _STATE["notices"] = notices
 
@@ -174,7 +180,9 @@ def _lines(
             yield from _chunk(chunk)
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup, initargs=(sets, ledger_url, notices, claim_facts)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_setup, initargs=(sets, ledger_url, notices, claim_facts, os.getpid())
+    ) as pool:
         pending: deque[Future[list[str]]] = deque()
         for chunk in _chunks(source):
             pending.append(pool.submit(_chunk, chunk))

@@ -50,6 +50,7 @@ import pickle
 import shutil
 import struct
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -103,6 +104,19 @@ class Job:
 
 
 _JOB: Job | None = None  # set in the parent before the pool forks; read by the workers
+
+
+def end_with_parent(parent: int) -> None:
+    """In a pool's process: end it when the run that forked it is gone (killed, or stopped by SIGTERM from `timeout`
+    or a service manager). The pool's queues are pipes whose ends each process inherited, so a process blocked on one
+    never sees it close, and stayed behind for good, holding the ledger and the outputs open."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def fork_available() -> bool:
@@ -405,7 +419,7 @@ def decide_round(
     try:
         _JOB = job
         try:
-            with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(job.workers, mp_context=ctx, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
                 parts = [f.result() for f in [pool.submit(_keys, k) for k in range(job.workers)]]
         except InputError as err:
             raise Fallback(
@@ -434,7 +448,7 @@ def decide_round(
         job.draw = job.outputs is not None and job.outputs[0] and total <= REPORT_LIMIT  # (a larger round has no report)
         lap("groups")
         try:
-            with ProcessPoolExecutor(job.workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(job.workers, mp_context=ctx, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
                 futures: list[Future[tuple[str, float]]] = [pool.submit(_decide, k) for k in range(job.workers)]
                 pending: set[Future[tuple[str, float]]] = set(futures)
                 while pending:
