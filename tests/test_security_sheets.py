@@ -1401,6 +1401,11 @@ def test_an_application_given_again_in_a_round_is_decided_once(tmp_path, capsys)
         f"claim id 'PG-2022-0001' again: it was first given at {folder / '乙 区.jsonl'}:1; an application is "
         "decided once in a round, so this one is not: remove the repeat (an amended application goes in a later run, with --replace)"
     )
+    # committing with --replace: the repeat replaced the application just committed, and the run counted both (its
+    # summary 2,984,400 against the ledger's 1,492,200); a repeat is the same error record
+    assert main(["batch", *args, str(folder), "--out", str(tmp_path / "r"), "--commit", "--replace"]) == 3
+    replaced = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
+    assert replaced["approved_total"] == alone["approved_total"] and replaced["ledger"]["replaced"] == 0
 
 
 def test_a_date_cell_where_a_number_goes_is_said_as_a_date_not_as_python_writes_it(tmp_path):

@@ -419,7 +419,7 @@ def run_batch(
     try:
         # tabular columns: the newest version's vocabulary; a claim id given again is an error record, but with
         # --replace (an amendment after the original, in one run)
-        reader = open_claims(input_path, newest, encoding, once=not replace)
+        reader = open_claims(input_path, newest, encoding)
     except InputError as err:
         _input_failed(out, input_path, err)
         raise
@@ -445,7 +445,7 @@ def run_batch(
     verdicts: dict[str, dict[str, Verdict]] | None = None  # None: no rule has a round selection
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
-            verdicts = rank_round_of_input(versions, input_path, real, round_label, encoding, once=not replace)
+            verdicts = rank_round_of_input(versions, input_path, real, round_label, encoding)
         except BaseException:
             reader.close()
             if real is not None:
@@ -651,13 +651,12 @@ def rank_round_of_input(
     real: Ledger | None,
     round_label: str | None,
     encoding: str | None = None,
-    once: bool = True,
 ) -> dict[str, dict[str, Verdict]]:
     """The verdicts of the rules' round selections for the applications of the input, in input order
     (`engine.records.ledger.rank_round`); applications that cannot be read or decided take no place."""
 
     def claims() -> Iterator[tuple[CompiledPolicy, Claim]]:
-        reader = open_claims(input_path, versions.newest, encoding, once=once)
+        reader = open_claims(input_path, versions.newest, encoding)
         try:
             for rec in reader:
                 if rec.data is None:
@@ -1901,7 +1900,7 @@ class _DryRun:
                 base.db.query("SELECT count(*) FROM commits")  # (SQLite takes a read's snapshot at its first read)
             conn.send(("ready", None))
             try:
-                reader = open_claims(self.input_path, self.versions.newest, self.encoding, once=not self.replace)
+                reader = open_claims(self.input_path, self.versions.newest, self.encoding)
                 said = time.monotonic()
                 try:
                     for n, rec in enumerate(reader, 1):

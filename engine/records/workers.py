@@ -141,7 +141,7 @@ def _keys(k: int) -> tuple[list[list[str]], bool, float, list[Msg]]:
     cpu = time.process_time()
     job = _JOB
     assert job is not None
-    reader = open_claims(job.input_path, job.versions.newest, job.encoding, once=not job.replace)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
     out: list[list[str]] = []
     committed = False
     try:
@@ -217,7 +217,7 @@ def _decide(k: int) -> tuple[str, float]:
     path = os.path.join(job.folder, f"worker-{k}.pickle")
     scratch = Ledger(f"sqlite:///{os.path.join(job.folder, f'worker-{k}.sqlite')}")
     scratch.store_decisions = False  # nothing reads them back: no claim id is decided twice in a parallel run
-    reader = open_claims(job.input_path, job.versions.newest, job.encoding, once=not job.replace)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
     summary = BatchSummary()
     outputs = _worker_outputs(job, k)
     # the worker's own grants in a round are part of the merge's running total of it: once they alone pass every
