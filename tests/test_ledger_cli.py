@@ -208,7 +208,7 @@ def test_another_programs_sqlite_database_is_never_made_a_ledger(tmp_path):
     r = commit_round(tmp_path, url)
     assert r.returncode == EXIT_INVALID
     assert one_line_error(r) == (
-        f"error: {url}: an SQLite database of another program (it holds tables a ledger does not have): a ledger is not "
+        f"error: {url}: an SQLite database of another program (it holds tables, and no ledger): a ledger is not "
         "added to it; check the URL, or name a new file"
     )
     with sqlite3.connect(other) as conn:
@@ -242,6 +242,22 @@ def test_another_programs_database_with_a_schema_version_table_of_its_own_is_nev
             "schema_version",
         ]
     conn.close()
+
+
+def test_a_ledger_holding_another_tools_table_is_still_a_ledger(tmp_path):
+    # Litestream's replication table, a DBA's backup copy beside the ledger's own: it was refused as "another
+    # program's database" (and the service's rounds and reads with it)
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with Ledger(url) as ledger:
+        assert ledger.schema_version() > 0
+    with sqlite3.connect(tmp_path / "l.sqlite") as conn:
+        conn.execute("CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)")
+        conn.execute("CREATE TABLE grants_backup AS SELECT * FROM grants")
+    conn.close()
+    with Ledger(url, create=False) as ledger:
+        assert ledger.counts()["grants"] == 0
 
 
 def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path):

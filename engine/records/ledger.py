@@ -753,16 +753,13 @@ class DecidedCommit:
 _GRANT_COLS = "claim_id, item_id, rule, applicant_id, funding_year, amount, consumes"
 #: where `unscaled_amount` is in a grant's row of `export_commit` (its position, `_GRANT_COLS`, then it)
 _UNSCALED_AT = 1 + len(_GRANT_COLS.split(","))
-#: every table a ledger of any schema version holds (what `MIGRATIONS` creates, and `schema_version`)
-_LEDGER_TABLES = frozenset(
-    re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", " ".join(s for steps in MIGRATIONS.values() for s in steps))
-) | {"schema_version"}
-#: tables no ledger holds, counted in one read: another program's database, even one with a `schema_version` table
-#: of its own, is never given a ledger's tables (asked in two reads, the tables another process was committing in
-#: between -- it creates a new ledger's tables in one transaction -- were read as another program's)
+#: tables, in one read, of a database that holds no ledger (no `commits` table): another program's database, even one
+#: with a `schema_version` table of its own, is never given a ledger's tables; a ledger holding a table of another
+#: tool besides its own (Litestream's, a DBA's backup copy) is still a ledger. (Asked in two reads, the tables another
+#: process was committing in between -- it creates a new ledger's tables in one transaction -- read as another's.)
 _FOREIGN_TABLES = (
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"  # noqa: S608 - fixed names
-    f" AND name NOT IN ({', '.join(repr(t) for t in sorted(_LEDGER_TABLES))})"
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+    " AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commits')"
 )
 _INHERITED: list[_Backend] = []  # connections inherited over fork(): kept referenced so the child never closes them
 
@@ -784,7 +781,7 @@ class Ledger:
         self._db = _connect(self.url, create=create)
         self._pid = os.getpid()
         try:
-            if isinstance(self._db, _SQLite) and self._db.query(_FOREIGN_TABLES)[0][0] and not self._newer():
+            if isinstance(self._db, _SQLite) and self._db.query(_FOREIGN_TABLES)[0][0]:
                 # another program's SQLite database, named by mistake: never given a ledger's tables
                 raise LedgerError(msg("ledger.foreign_sqlite", url=masked_url(self.url)))
             if not create and self.schema_version() == 0:
@@ -817,13 +814,6 @@ class Ledger:
             self._db.close()
 
     # --- schema ---------------------------------------------------------------------------
-
-    def _newer(self) -> bool:
-        """Whether this is a ledger of a newer engine (its tables unknown here, said as "newer" by `migrate`)."""
-        if not self.db.has_table("schema_version"):
-            return False
-        newest = self.db.query("SELECT max(version) FROM schema_version")[0][0]
-        return type(newest) is int and newest > SCHEMA_VERSION
 
     def schema_version(self) -> int:
         if not self.db.has_table("schema_version"):
