@@ -444,6 +444,35 @@ def test_rows_on_another_sheet_headed_as_items_refuse_the_workbook(tmp_path: Pat
         assert said in tr(caught.value.args[0], lang)
 
 
+def test_a_sheet_of_results_or_a_damaged_help_sheet_beside_the_round_is_left_alone(tmp_path: Path) -> None:
+    # (a review's cases) the engine's own Chinese summary.xlsx items sheet pasted into the officers' workbook was
+    # taken for a copy of `items` (申请编号 and 事项类型 among its 19 headings) and the round refused; a number cell
+    # holding text in the 说明 sheet, never read, raised a traceback
+    import zipfile
+
+    with use_language("zh"):
+        run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "s", quiet=True, report=False)
+    summary = openpyxl.load_workbook(tmp_path / "s" / "summary.xlsx")
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    results = wb.create_sheet("上次结果-items")
+    for row in summary["items"].iter_rows(values_only=True):
+        results.append(list(row))
+    wb.save(tmp_path / "r.xlsx")
+    plain = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "plain", quiet=True, report=False)
+    pasted = run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
+    assert (pasted.applications, pasted.approved_total) == (plain.applications, plain.approved_total)
+    with zipfile.ZipFile(ROUND_XLSX) as src, zipfile.ZipFile(tmp_path / "d.xlsx", "w", zipfile.ZIP_DEFLATED) as out:
+        names = [n for n in src.namelist() if n.startswith("xl/worksheets/sheet")]
+        help_sheet = sorted(names)[2]  # applicants, items, then 说明
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == help_sheet:
+                data = data.replace(b"<sheetData>", b'<sheetData><row r="1"><c r="A1" t="n"><v>abc</v></c></row>', 1)
+            out.writestr(info, data)
+    damaged = run_batch(engine.load_policy(POLICY), tmp_path / "d.xlsx", tmp_path / "d", quiet=True, report=False)
+    assert (damaged.applications, damaged.approved_total) == (plain.applications, plain.approved_total)
+
+
 def test_two_sheets_named_as_the_items_sheet_refuse_the_workbook(tmp_path: Path) -> None:
     # `items` and `事项` both: the first was read, the other's rows lost
     wb = openpyxl.load_workbook(ROUND_XLSX)
@@ -526,6 +555,39 @@ def test_a_folder_says_what_it_holds_that_is_not_read(tmp_path: Path) -> None:
         f"{folder}: 3 file(s) or folder(s) in it were not read (a folder's applications are read from its .json, .jsonl, "
         ".yaml, .csv and .xlsx files, not from its subfolders): d.xls, e.txt, sub/; save an old .xls workbook as .xlsx"
     ]
+
+
+def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_csv_id_written_another_way_is_said(
+    tmp_path: Path,
+) -> None:
+    # (a review's two cases) PG-2022-0005's applicants row deleted and its second item row's id blanked: the blank row
+    # follows 0005's rows, not 0004's, yet held PG-2022-0004 back. And in a CSV file, Ｌ－1 beside L-1 was decided as
+    # an application of its own (one item each, no word)
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    apps = wb["applicants"]
+    row5 = next(r for r in range(3, apps.max_row + 1) if apps.cell(r, 1).value == "PG-2022-0005")
+    apps.delete_rows(row5)
+    items = wb["items"]
+    rows5 = [r for r in range(3, items.max_row + 1) if items.cell(r, 1).value == "PG-2022-0005"]
+    assert len(rows5) >= 2
+    items.cell(rows5[1], 1).value = None
+    wb.save(tmp_path / "r.xlsx")
+    run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
+    decided = {json.loads(x)["claim_id"] for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert "PG-2022-0004" in decided
+    header, rows = _rows(False)
+    rows = [list(r) for r in rows]
+    rows[1][header.index("claim_id")] = "Ｌ－1"
+    with open(tmp_path / "r.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    with use_language("zh"):
+        run_batch(engine.load_policy(POLICY), tmp_path / "r.csv", tmp_path / "c", quiet=True, report=False)
+    assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
+    errors = [json.loads(x) for x in (tmp_path / "c" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [e.get("claim_id") for e in errors] == ["L-1", "Ｌ－1"]
+    said = [e["problems"][0]["said"]["zh"]["message"] for e in errors]
+    assert said[1] == "申请编号 'Ｌ－1' 是 L-1 的另一种写法（全角字符或空格）：请改写为 L-1"
+    assert said[0] == "工作表第 3 行的申请编号写作 'Ｌ－1'，是 L-1 的另一种写法（全角字符或空格）：请改写为 L-1；本申请暂不审核"
 
 
 # --- every command reads what batch reads ---------------------------------------------------------------------

@@ -572,11 +572,7 @@ class Columns:
             if not h:
                 named.append("")
                 continue
-            k = _fold(h)
-            code = aliases.get(k)
-            if code is None:
-                tail = re.search(r"\(([A-Za-z0-9_.]+)\)$", k)  # `any words (code)`: the code decides
-                code = next((c for c in allowed if tail and _fold(c) == tail.group(1)), None)
+            code = _column_code(h, aliases, allowed)
             if code is None:
                 unknown.append(h)
             named.append(code or h)
@@ -599,11 +595,12 @@ class Columns:
         return named
 
     def heads_rows(self, header: Sequence[str], allowed: Sequence[str]) -> bool:
-        """Whether `header` is a heading row of these columns: the application id's and another's (a sheet whose rows
-        would be read as items or applications, were it the sheet read)."""
+        """Whether `header` is a heading row of these columns, as `check` would read it: every heading one of them, the
+        application id's among them and another's (a copy of the sheet, whose rows would be read, were it the sheet
+        read; a sheet with other headings too -- a summary's, an officer's notes -- is not)."""
         aliases = self.aliases(allowed)
-        named = {aliases.get(_fold(h)) for h in header if h}
-        return "claim_id" in named and len(named - {None, "claim_id"}) > 0
+        named = [_column_code(h, aliases, allowed) for h in header if h]
+        return None not in named and "claim_id" in named and len(set(named)) > 1
 
     def convert(self, spec: FactSpec, value: Any) -> tuple[Any, str | None]:
         """A cell as a claim value (JSON-like), or an error message."""
@@ -920,6 +917,22 @@ def _percent_value(value: Any) -> tuple[Any, str | None]:
     return None, msg("input.not_percent", value=repr(value))
 
 
+def _column_code(heading: str, aliases: Mapping[str, str | None], allowed: Sequence[str]) -> str | None:
+    """The column a heading names (its code, a word of it, or `any words (code)`: the code decides), or None."""
+    k = _fold(heading)
+    code = aliases.get(k)
+    if code is None:
+        tail = re.search(r"\(([A-Za-z0-9_.]+)\)$", k)
+        code = next((c for c in allowed if tail and _fold(c) == tail.group(1)), None)
+    return code
+
+
+def written_as(claim_id: str, known: Collection[str]) -> str | None:
+    """The id of `known` that `claim_id` is written another way (full-width characters, spaces), or None."""
+    meant = unicodedata.normalize("NFKC", claim_id).strip()
+    return meant if meant != claim_id and meant in known else None
+
+
 class _Spool:
     """Rows on disk, grouped by claim id in order of first appearance."""
 
@@ -958,14 +971,16 @@ class _Spool:
         id on an application's first row only); a row whose id is a known one written another way (full-width
         characters, spaces), that one's. Each as (the id written, its row)."""
         out: dict[str, list[tuple[str, int]]] = {}
-        last = None
+        last = None  # the application of the last row with an id (None: an id of no application, not guessed at)
         for cid, rowno in self.db.execute("SELECT claim_id, rowno FROM rows WHERE kind = ? ORDER BY rowno, seq", (kind,)):
             if cid in known:
                 last = cid
                 continue
-            meant = last if not cid else unicodedata.normalize("NFKC", cid).strip()
-            if meant is not None and meant in known and meant != cid:
+            meant = last if not cid else written_as(cid, known)
+            if meant is not None:
                 out.setdefault(meant, []).append((cid, rowno))
+            if cid:
+                last = meant
         return out
 
     def close(self) -> None:
@@ -1274,7 +1289,9 @@ class CsvReader(_TabularReader):
         self.total = self.spool.count("row")
 
     def __iter__(self) -> Iterator[Record]:
-        strays = self.spool.strays("row", {cid for cid in self.spool.claims("row") if cid and not cid.startswith(_BAD_ROW)})
+        ids = {cid for cid in self.spool.claims("row") if cid and not cid.startswith(_BAD_ROW)}
+        known = {cid for cid in ids if written_as(cid, ids) is None}  # (Ｌ－1 beside L-1 is L-1 written another way)
+        strays = self.spool.strays("row", known)
         for n, cid in enumerate(self.spool.claims("row"), 1):
             self.done = n
             rows = self.spool.rows("row", cid)
@@ -1283,6 +1300,11 @@ class CsvReader(_TabularReader):
             if cid in strays:  # never decided without rows that may be its items (each also an error record)
                 held = _stray_rows(cid, strays[cid], {"file": self.path})
                 yield Record(n, where, None, [{**held, "row": first_row}], key=cid)
+                continue
+            meant = written_as(cid, known) if cid in ids else None
+            if meant is not None:  # its rows are the application `meant`'s, written another way: never one of their own
+                said = msg("sheet.id_written_another_way", written=repr(cid), claim_id=meant)
+                yield Record(n, where, None, [{"field": "claim_id", "message": said, **where}], key=cid)
                 continue
             if cid.startswith(_BAD_ROW):
                 column, said = first[_BAD_ROW]
@@ -1627,7 +1649,10 @@ class XlsxReader(_TabularReader):
             if name in found.values() or not hasattr(ws, "iter_rows"):  # (a chart sheet has no rows)
                 continue
             ws.reset_dimensions()
-            header = [_cell_text(h) for h in next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())][:XLSX_MAX_COLUMNS]
+            try:
+                header = [_cell_text(h) for h in next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())][:XLSX_MAX_COLUMNS]
+            except Exception:  # noqa: S112 - a damaged sheet that is not read: passed over, as before it was looked at
+                continue
             for sheet in (ITEMS_SHEET, APPLICANTS_SHEET):
                 if self.cols.heads_rows(header, allowed[sheet]):
                     raise InputError(msg("sheet.rows_elsewhere", file=str(self.path), other=name, sheet=found[sheet]))
