@@ -45,7 +45,7 @@ ALLOWED = {
     # the code generator asked for a tuple with the wrong fields: a bug in the generator, never a policy's or a claim's
     ("engine/deciding/codegen.py", 'raise TypeError(f"{cls.__name__}: unknown fields'),
     # a step kind the engine does not write, met while reading a recorded decision: caught, said as render.not_recorded
-    ("engine/explaining/recorded.py", 'raise KeyError(f"unknown step {kind!r}")'),
+    ("engine/explaining/recorded.py", 'raise ValueError(f"unknown step {kind!r}")'),
     # a bad row's spool key (`_BAD_ROW` + row number), not words
     ("engine/records/tabular.py", 'self.spool.add("row", f"{_BAD_ROW}{rowno}"'),
     # a value the workbook writer is never given (the summary's cells are text, numbers and dates): a bug

@@ -316,6 +316,7 @@ def test_a_set_of_codes_has_no_first_and_joins_in_code_order() -> None:
     (p,) = caught.value.problems
     assert "first(item.documents): item.documents is a set of codes, kept in no order, so it has no first one" in p.message
     assert expressions._join(frozenset({"b", "a"}), ["c"]) == ("a", "b", "c")  # (its codes in order: the same every run)
+    assert expressions._join(["a"], ["b"]) == ["a", "b"]  # two written lists: as Python joins them (a list, == a list)
 
 
 def test_add_years_saturates_instead_of_overflowing() -> None:

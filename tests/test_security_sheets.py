@@ -833,6 +833,20 @@ def test_a_decision_with_a_steps_field_taken_out_names_the_field(tmp_path, capsy
     assert "这条决定记录已被改动，无法按记录解释（其中引擎写出的字段 'result' 已被删去）" in err and "KeyError" not in err
 
 
+def test_a_decision_with_a_step_kind_edited_says_a_value_was_edited(tmp_path, capsys, recorded):
+    # "a field the engine writes, "unknown step 'zzz'", has been taken out": an edited value read as a field taken out
+    # (the command refuses it earlier, by the decision schema; the API renders what it is given)
+    from engine.core.i18n import tr
+    from engine.explaining.render import RecordedDecisionError, explain
+
+    d = json.loads(json.dumps(recorded))
+    d["items"][0]["steps"][0]["step"] = "zzz"
+    with pytest.raises(RecordedDecisionError) as caught:
+        explain(engine.load_policy(POLICY), d, "en", "text")
+    said = tr(caught.value.args[0], "en")
+    assert "a value in it has been edited to another kind or form than the engine writes" in said and "taken out" not in said
+
+
 def test_the_unedited_and_a_truncated_decision(tmp_path, capsys, recorded):
     path = tmp_path / "d.json"
     text = json.dumps(recorded, ensure_ascii=False)

@@ -286,6 +286,7 @@ def test_a_query_parameter_a_route_does_not_take_is_refused_naming_what_it_takes
     tagged = server.call("POST", "/explain?lang=zh-CN&format=text", c, headers={"Accept-Language": "en"})
     assert tagged.status == 200 and tagged.headers["content-language"] == "zh"
     assert server.call("POST", "/evaluate?lang=en-US", c).status == 200
+    assert server.call("POST", "/explain?lang=&format=text", c).status == 200  # (an empty one: as if not given, a form's)
 
 
 def test_json_refused_with_no_place_says_none_and_a_byte_order_mark_is_read_past(server: Server) -> None:

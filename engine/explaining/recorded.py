@@ -429,7 +429,7 @@ def _step(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     except TypeError:  # (not a kind: unhashable)
         build = None
     if build is None:
-        raise KeyError(f"unknown step {kind!r}")
+        raise ValueError(f"unknown step {kind!r}")  # (a value edited, not a field taken out: render._edited)
     return build(s, kept)
 
 

@@ -243,9 +243,10 @@ _COLLECTIONS = (list, tuple, frozenset, set)
 def _join(a: Any, b: Any) -> Any:
     """`+` where a side may be a list: two lists of any kind joined (a list fact is a tuple, a set of codes a
     frozenset -- its codes in order -- and a written list a list: `+` of two of them failed on every claim)."""
-    if isinstance(a, _COLLECTIONS) and isinstance(b, _COLLECTIONS):
+    both = isinstance(a, _COLLECTIONS) and isinstance(b, _COLLECTIONS)
+    if both and (type(a) is not type(b) or isinstance(a, frozenset | set)):  # a tuple and a list, or sets of codes
         return (*(sorted(a) if isinstance(a, frozenset | set) else a), *(sorted(b) if isinstance(b, frozenset | set) else b))
-    return a + b
+    return a + b  # (two written lists, or two list facts: as Python joins them, `["a"] + ["b"] == ["a", "b"]`)
 
 
 def _mul(a: Any, b: Any) -> Any:

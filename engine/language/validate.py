@@ -222,7 +222,7 @@ def _any_form(error: ValidationError) -> Msg | None:
 def _worded(
     error: ValidationError, say: Callable[[Any], str] = _written
 ) -> Msg | None:  # long because: one branch per JSON Schema keyword, each a line or two
-    """`say`: how a value is said (`_written`; `validate._shown`, Python's repr, for the sentence jsonschema makes)."""
+    """`say`: how the value given is said (`_written`; `_shown`, Python's repr, for the sentence jsonschema makes); the schema's own values (choices, limits) are said whole, as `_shown` says them."""
     v, value, instance = error.validator, error.validator_value, error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     shown = say(instance)
@@ -235,13 +235,13 @@ def _worded(
     if v == "additionalProperties" and isinstance(instance, dict):
         return _extra_fields(error, schema)
     if v == "enum":
-        return msg("schema.enum", value=shown, choices=say(value))
+        return msg("schema.enum", value=shown, choices=_shown(value))
     if v == "const":
-        return msg("schema.const", value=say(value))
+        return msg("schema.const", value=_shown(value))
     if v == "pattern":
         return msg("schema.pattern", value=shown, pattern=repr(value))
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return msg(f"schema.{v}", value=shown, limit=say(value))
+        return msg(f"schema.{v}", value=shown, limit=_shown(value))
     if v == "multipleOf":
         return msg("schema.multipleOf", value=shown, step=str(value))
     if v in _SIZED:
@@ -251,7 +251,7 @@ def _worded(
     if v == "format":
         return msg("schema.format", value=shown, format=repr(value))
     if v == "not":
-        return msg("schema.not", value=shown, schema=say(value))
+        return msg("schema.not", value=shown, schema=_shown(value))
     if v in ("oneOf", "anyOf"):
         return _any_form(error)
     if v == "dependentRequired":

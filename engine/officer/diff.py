@@ -715,8 +715,13 @@ def _said(value: Any) -> Any:
     """A value as a diff line says it: words in both languages (`{zh, en}`, a policy's words) in the reader's, quoted;
     anything else as `_shown` (the JSON output keeps `_shown` for both)."""
     if isinstance(value, dict) and set(value) == {"zh", "en"} and all(isinstance(v, str) for v in value.values()):
-        return model.Text(f"“{_shown(value['zh'])[1:-1]}”", f"“{_shown(value['en'])[1:-1]}”")
+        return model.Text(_quoted(value["zh"]), _quoted(value["en"]))
     return _shown(value)
+
+
+def _quoted(text: str, limit: int = 300) -> str:
+    """A policy's words in quotes, at most `limit` characters of them (as `_shown` bounds a value)."""
+    return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
 
 
 def _set(values: Any) -> str:

@@ -709,7 +709,7 @@ class Observe:
         if taken is None:  # (a route the API page does not describe: its own words)
             return None
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-            if name == "lang" and language_asked(value) is None:
+            if name == "lang" and value and language_asked(value) is None:  # (an empty one: as if not given)
                 return msg("service.detail.bad_param", name="lang", value=value, expected="zh | en")
             if name != "lang" and name not in taken:
                 close = suggest(name, taken)

@@ -83,7 +83,7 @@ def read_query(query: bytes) -> tuple[bool, str | None, str | None] | None:
             trace = TRACE[value]
         elif key == "policy":
             policy_id = value
-        elif key == "lang" and language_asked(value) is not None:  # (another: the full route refuses it)
+        elif key == "lang" and (not value or language_asked(value) is not None):  # (another: the full route refuses it)
             lang = value
         else:
             return None
