@@ -163,7 +163,7 @@ def tr(text: str | None, lang: str | None = None) -> str:
     return text.render(lang) if isinstance(text, Msg) else str(text)
 
 
-def _known(value: str | None) -> str | None:
+def known_language(value: str | None) -> str | None:
     """'zh_CN.UTF-8' -> 'zh'; 'en_US' -> 'en'; 'C', 'POSIX', '' or a language with no catalogue -> None."""
     if not value:
         return None
@@ -174,12 +174,12 @@ def _known(value: str | None) -> str | None:
 def language_from_environment(environ: Mapping[str, str] | None = None) -> str:
     """POLICY_ENGINE_LANG, else the locale (the first of LC_ALL, LC_MESSAGES, LANG that is set), else English."""
     env = os.environ if environ is None else environ
-    chosen = _known(env.get("POLICY_ENGINE_LANG"))
+    chosen = known_language(env.get("POLICY_ENGINE_LANG"))
     if chosen:
         return chosen
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         if env.get(var):
-            return _known(env[var]) or FALLBACK
+            return known_language(env[var]) or FALLBACK
     return FALLBACK
 
 

@@ -450,7 +450,7 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
         def others(i: int = i) -> tuple[tuple[Need, ...], int]:
             """The missing facts of the undecided items this one shares a cap, limit or subject with (of the first
             MAX_OTHER_ITEMS of them), and how many more there are."""
-            group = [j for j in in_order.get(roots[i], ()) if j != i]
+            group = [j for j in in_order.get(roots[i], ()) if j != i and needs_of[j]]  # (one lacking no fact says nothing)
             return tuple(n for j in group[:MAX_OTHER_ITEMS] for n in needs_of[j]), max(0, len(group) - MAX_OTHER_ITEMS)
 
         if d.status == "referred":

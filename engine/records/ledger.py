@@ -428,7 +428,7 @@ def absolute_url(url: str) -> str:
     if url.startswith("sqlite://"):
         path = url[len("sqlite://") :]
         path = path[1:] if path.startswith("/") else path
-        return f"sqlite:///{os.path.abspath(path)}" if path and not os.path.isabs(path) else url
+        return f"sqlite:///{os.path.abspath(path)}" if path and path != ":memory:" and not os.path.isabs(path) else url
     return os.path.abspath(url) if url and "://" not in url else url
 
 

@@ -31,7 +31,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.core.errors import EngineError, PolicyError, Problem, json_reason
-from engine.core.i18n import Msg, msg
+from engine.core.i18n import Msg, known_language, msg
 from engine.core.quantities import format_money, plain_amount
 from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim
 from engine.deciding.decision import DECISION_FORMAT
@@ -54,7 +54,7 @@ from engine.service.config import OFFICER, Config, Principal, Tokens
 from engine.service.fast import BODY_DEADLINE, FastEvaluate
 from engine.service.metrics import FLUSH_SECONDS, Metrics
 from engine.service.openapi import docs_page, openapi_document
-from engine.service.problems import MEDIA, language_asked, pick_lang, problem_body
+from engine.service.problems import MEDIA, pick_lang, problem_body, send_problem
 
 T = TypeVar("T")
 CPU_THREADS = 2
@@ -674,17 +674,6 @@ def usage_of(cat: Catalogue, grants: list[dict[str, Any]]) -> dict[str, Any]:
 _ANY_QUERY = frozenset({"/health", "/ready", "/metrics", "/openapi.json", "/docs"})
 
 
-async def send_problem(scope: Scope, send: Send, kind: str, detail: Msg, default_lang: str) -> None:
-    """A problem answered before the app sees the request, in the caller's language."""
-    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-    accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None)
-    lang = pick_lang(query, accept, default_lang)
-    status, body = problem_body(kind, lang, detail, instance=scope["path"])
-    headers = [(b"content-type", MEDIA.encode()), (b"content-length", b"%d" % len(body)), (b"content-language", lang.encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 class Observe:
     """ASGI middleware: metrics by route template and status; any refusal or crash becomes problem+json."""
 
@@ -709,7 +698,7 @@ class Observe:
         if taken is None:  # (a route the API page does not describe: its own words)
             return None
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-            if name == "lang" and value and language_asked(value) is None:  # (an empty one: as if not given)
+            if name == "lang" and value and known_language(value) is None:  # (an empty one: as if not given)
                 return msg("service.detail.bad_param", name="lang", value=value, expected="zh | en")
             if name != "lang" and name not in taken:
                 close = suggest(name, taken)

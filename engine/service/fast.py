@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from engine.core.errors import EngineError
-from engine.core.i18n import msg
+from engine.core.i18n import known_language, msg
 from engine.deciding.claims import parse_claim_json
 from engine.deciding.evaluator import evaluate_claim
 from engine.language.model import CompiledPolicy
-from engine.service.problems import MEDIA, language_asked, pick_lang, problem_body
+from engine.service.problems import send_problem
 
 try:  # the fast intake's decoder; without it, a claim's funding year is read by the full path
     import msgspec
@@ -83,7 +83,7 @@ def read_query(query: bytes) -> tuple[bool, str | None, str | None] | None:
             trace = TRACE[value]
         elif key == "policy":
             policy_id = value
-        elif key == "lang" and (not value or language_asked(value) is not None):  # (another: the full route refuses it)
+        elif key == "lang" and (not value or known_language(value) is not None):  # (another: the full route refuses it)
             lang = value
         else:
             return None
@@ -219,7 +219,7 @@ class FastEvaluate:
         deadline = asyncio.get_running_loop().time() + limits.body_seconds
         message = await within(limits.body_seconds, receive)
         if message is None:  # not one byte of the body came in time: the full route would only wait again
-            await self.refuse(send, scope, "slow-body", asked[2], started)
+            await self.refuse(send, scope, "slow-body", started)
             return
         body: bytes = message.get("body", b"")
         if message.get("more_body", False) or message["type"] != "http.request" or len(body) > limits.max_body_bytes:
@@ -290,12 +290,7 @@ class FastEvaluate:
         except Exception:  # whatever it is, the full route meets it again and answers it properly
             return None
 
-    async def refuse(self, send: Send, scope: Scope, kind: str, query_lang: str | None, started: float) -> None:
-        accept = next((value for name, value in scope["headers"] if name == b"accept-language"), None)
-        lang = pick_lang({"lang": query_lang} if query_lang else {}, accept.decode("latin-1") if accept else None, self.svc.config.lang)
-        seconds = self.svc.config.limits.body_seconds
-        status, body = problem_body(kind, lang, msg("service.detail.slow_body", limit=seconds), instance=scope["path"])
-        headers = [(b"content-type", MEDIA.encode()), (b"content-length", b"%d" % len(body)), (b"connection", b"close")]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def refuse(self, send: Send, scope: Scope, kind: str, started: float) -> None:
+        said = msg("service.detail.slow_body", limit=self.svc.config.limits.body_seconds)
+        status = await send_problem(scope, send, kind, said, self.svc.config.lang, close=True)
         self.svc.metrics.observe("POST", "/evaluate", status, time.perf_counter() - started)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from engine.core.errors import Problem
-from engine.core.i18n import Msg, lookup, tr, use_language
+from engine.core.i18n import Msg, known_language, lookup, tr, use_language
 
 LANGS = ("zh", "en")
 MEDIA = "application/problem+json"
@@ -43,18 +44,10 @@ KINDS: dict[str, int] = {
 }
 
 
-def language_asked(value: str | None) -> str | None:
-    """The language a `?lang=` value names by its primary tag (`zh`, `zh-CN`, `zh_Hans`, `EN-us`), None if none."""
-    if not value:
-        return None
-    primary = value.strip().lower().replace("_", "-").split("-", 1)[0]
-    return primary if primary in LANGS else None
-
-
 def pick_lang(query: Mapping[str, str], accept_language: str | None, default: str = "zh") -> str:
     """`?lang=` if it names zh or en; else Accept-Language's most preferred language that is zh or en (by its
     `q` weight, the first listed among equals); else `default`."""
-    asked = language_asked(query.get("lang"))
+    asked = known_language(query.get("lang"))
     if asked is not None:
         return asked
     best, best_q = default, 0.0
@@ -100,3 +93,18 @@ def problem_body(
 def detail(key: str, lang: str | None = None, **values: Any) -> Msg:
     """The service's own detail `service.detail.<key>` (a `Msg`: said in the request's language when answered)."""
     return Msg(f"service.detail.{key}", values)
+
+
+async def send_problem(scope: Any, send: Any, kind: str, detail: Msg, default_lang: str, *, close: bool = False) -> int:
+    """A problem answered before an app has the request (raw ASGI), in the caller's language (`?lang=`, else
+    Accept-Language, else `default_lang`); `close`: the connection closed after it (a body never finished). Its status."""
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None)
+    lang = pick_lang(query, accept, default_lang)
+    status, body = problem_body(kind, lang, detail, instance=scope["path"])
+    headers = [(b"content-type", MEDIA.encode()), (b"content-length", b"%d" % len(body)), (b"content-language", lang.encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return status
