@@ -239,7 +239,7 @@ def decide(c: dict[str, Any]) -> list[Result]:
             if kind != "enterprise":
                 refused = True
             asked = half_of(it["actual_costs"])
-            cap_id, cap_max, cap_scope = "project-cap", Decimal(50000), (aid, it["project_id"])  # (N8: the applicant's project)
+            cap_id, cap_max, cap_scope = "project-cap", Decimal(50000), (aid, it["project_id"])  # (N10: the applicant's project)
             docs = ()
         elif t == "national_ip_title":  # 第七条（一）, R17: once per applicant and title
             if kind != "enterprise":

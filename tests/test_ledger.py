@@ -261,7 +261,7 @@ def test_verify_finds_a_planted_violation(policy, tmp_path):
         ledger.commit(policy, claim(item("navigation_project", "n1", actual_costs="100000.00"), claim_id="V-1"))
         assert ledger.verify(policy) == []
         ledger.db.execute("UPDATE grants SET amount = '60000.00'")  # tamper: more than the 5万 project cap
-        # (the cap is the applicant's project's, N8)
+        # (the cap is the applicant's project's, N10)
         assert ledger.verify(policy) == ["cap project-cap ['91110117MA01ABCD1F', 'NAV-1']: 60000.00 granted, ceiling 50000"]
 
 

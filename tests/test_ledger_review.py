@@ -178,7 +178,7 @@ def test_hostile_text_is_bound_not_spliced(policy, url):
         assert r.status == "committed" and r.grants == 1
         assert ledger.commit(policy, hostile).status == "already_committed"
         [g] = list(ledger.grants())
-        assert g["claim_id"] == nasty and {"cap": "project-cap", "scope": [ENTERPRISE_ID, nasty]} in [  # (the applicant's project, N8)
+        assert g["claim_id"] == nasty and {"cap": "project-cap", "scope": [ENTERPRISE_ID, nasty]} in [  # (the applicant's project, N10)
             {k: v for k, v in c.items() if k in ("cap", "scope")} for c in g["consumes"] if "cap" in c
         ]
         ledger.reverse(nasty, "p1", reason=nasty)

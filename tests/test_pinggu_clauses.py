@@ -103,8 +103,10 @@ def test_a5_1_limit_once_per_patent_from_history(policy: Any) -> None:
 
 def test_a5_1_refused_for_a_utility_model(policy: Any) -> None:
     """R9: invention patents only, not utility models or designs."""
-    for kind in ("utility_model", "design"):
-        d = only(policy, item("invention_patent_grant", patent_kind=kind))
+    # each with a number of its kind (the 5th digit 2 and 3, ZC 0006-2003), so that only the kind refuses it: an
+    # invention's number declared a utility model also fails the number's kind (N7, test_patent_numbers.py)
+    for kind, number in (("utility_model", "ZL202020000011.0"), ("design", "ZL202030000011.6")):
+        d = only(policy, item("invention_patent_grant", patent_kind=kind, patent_id=number))
         assert_decision(d, "refused", "0.00", [A5_1])
         assert checks(d) == ["invention-patent-fees#when1"]
 

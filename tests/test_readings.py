@@ -316,8 +316,8 @@ def test_r09_invention_patents_in_china_or_abroad(policy: Any) -> None:
             "granted",
             "1000000.00",
         )
-    for kind in ("utility_model", "design"):
-        d = only(policy, item("invention_patent_grant", patent_kind=kind))
+    for kind, number in (("utility_model", "ZL202020000011.0"), ("design", "ZL202030000011.6")):  # (numbers of their kind)
+        d = only(policy, item("invention_patent_grant", patent_kind=kind, patent_id=number))
         assert status(d) == ("refused", "0.00")
         assert checks(d) == ["invention-patent-fees#when1"]
 
@@ -514,7 +514,7 @@ def test_r15_alliance_total_per_alliance(policy: Any) -> None:
 def test_r16_navigation_per_project_total(policy: Any) -> None:
     """R16: 50% of project cost; at most 50,000 per project in total (across years): NAV-1 got 45,000 in 2021;
     2022 costs 20,000 ask 10,000 → reduced 5,000.00."""
-    history = [grant("navigation-project", "45000.00", cap("project-cap", ["NAV-1"], "45000.00"))]
+    history = [grant("navigation-project", "45000.00", cap("project-cap", [ENTERPRISE_ID, "NAV-1"], "45000.00"))]  # (its own project, N10)
     d = only(policy, item("navigation_project", actual_costs="20000.00", date="2022-04-01"), funding_year=2022, history=history)
     assert (d["status"], d["asked"], d["amount"]) == ("reduced", "10000.00", "5000.00")
 

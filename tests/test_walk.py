@@ -31,10 +31,12 @@ PINGGU = {
     "applicant document check": (1, 1),  # proof-of-standing
     # occurred-in-funding-year and no-double-benefit apply to all 14 rules, first-right-holder to 3 item
     # types, patents-and-trademarks-only to 1, underlying-right-patents-and-trademarks-only to 2 (securitisation,
-    # platform transformation): 14 + 14 + 3 + 1 + 2 = 34 visits
-    "item check": (5, 34),
+    # platform transformation), alliance-costs-in-funding-year to 1: 14 + 14 + 3 + 1 + 2 + 1 = 35 visits
+    "item check": (6, 35),
     "item document check": (0, 0),
-    "condition": (4, 4),  # `when` entries of invention-patent-fees, pledge-loan-interest, platform-..., alliance-operation
+    # `when` entries: invention-patent-fees' two (an invention; its number's kind), pledge-loan-interest,
+    # platform-..., alliance-operation
+    "condition": (5, 5),
     "subject": (0, 0),
     "cap": (7, 7),  # 7 `- id:` under rules' `caps:`, no shared_caps
     "limit": (8, 8),  # 8 `- id:` under rules' `limits:`, no shared_limits
