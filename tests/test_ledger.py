@@ -6,6 +6,7 @@ when $POLICY_ENGINE_TEST_PG is unset). Amounts are worked out by hand from the m
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -206,16 +207,19 @@ def test_reversal_is_its_own_entry_and_frees_nothing(policy, url):
 
 
 def test_a_commit_with_funds_returned_cannot_be_replaced_to_free_its_cap(policy, url):
-    # 第六条（三）: at most 50万 per enterprise across years (R13). 50万 granted, reversed in full; the application
+    # 第六条（三）: at most 50万 per enterprise across years (R13). 50万 granted, 10万 of it returned; the application
     # replaced (--replace) superseded the reversed grant, which then counted no more: a new claim was paid 50万 again
     whole = item("ip_securitisation", "s1", financing_id="F-1", financing_costs="1000000.00")
     with Ledger(url) as ledger:
         ledger.commit(policy, claim(whole, claim_id="A-1"))
-        ledger.reverse("A-1", "s1", reason="funds reclaimed after a finding of fraud", decided_on="2022-06-01")
+        ledger.reverse("A-1", "s1", reason="funds reclaimed after a finding of fraud", returned=Decimal("100000.00"))
         amended = claim(item("ip_securitisation", "s2", financing_id="F-2", financing_costs="100000.00"), claim_id="A-1")
         with pytest.raises(LedgerError) as caught:
             ledger.commit(policy, amended, replace=True)
         assert "cannot be replaced: 1 of its grants have funds returned on record" in str(caught.value)
+        ledger.reverse("A-1", "s1", reason="a second part returned", returned=Decimal("1.00"))  # (two reversals of one grant: one)
+        with pytest.raises(LedgerError, match="cannot be replaced: 1 of its grants"):
+            ledger.commit(policy, amended, replace=True)
         assert [(g["claim_id"], g["amount"], g["reversed"]) for g in ledger.grants()] == [("A-1", "500000.00", True)]
         later = ledger.commit(
             policy, claim(item("ip_securitisation", "s3", financing_id="F-3", financing_costs="100000.00"), claim_id="A-3")
@@ -252,6 +256,22 @@ def test_verify_finds_funds_returned_beyond_a_grant_scaled_down_after_them(polic
         ledger.db.execute("UPDATE grants SET amount = '30000.00'")  # as a rescaled round leaves it
         assert [tr(p, "en") for p in ledger.verify(policy)] == [
             "claim V-1 item c1: 50000.00 returned on record, more than its 30000.00 granted (its round was scaled anew after the reversal)"
+        ]
+
+
+def test_verify_says_grants_keyed_as_a_cap_no_longer_is(policy, tmp_path):
+    # the navigation cap keyed anew by applicant and project (N10): a grant recorded under the earlier key (the project
+    # alone) counts no more against it, and an applicant's project was paid its ceiling twice with verify silent
+    url = f"sqlite:///{tmp_path / 'v.sqlite'}"
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("navigation_project", "n1", actual_costs="100000.00"), claim_id="V-1"))
+        [(consumes,)] = ledger.db.query("SELECT consumes FROM grants")
+        earlier = [dict(c, scope=c["scope"][1:]) if c.get("cap") == "project-cap" else c for c in json.loads(consumes)]
+        ledger.db.execute("UPDATE grants SET consumes = ?", (json.dumps(earlier),))  # (as the earlier policy recorded it)
+        assert [tr(p, "en") for p in ledger.verify(policy)] == [
+            "cap project-cap: 1 key(s) of grants on record are not of the 2 value(s) it is keyed by now: the policy changed "
+            "how it keys the cap, and those grants no longer count against it; decide them again under the new key (or keep "
+            "the earlier key) before committing more"
         ]
 
 

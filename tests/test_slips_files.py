@@ -509,11 +509,11 @@ def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> N
     for name, said in (
         (
             "blank",
-            "工作表第 4–8 行没有填写申请编号，紧接在本申请的行之后，可能是本申请的事项，因此本申请暂不审核：请在属于本申请的每一行填写申请编号（PG-2022-0001）",
+            "第 4–8 行没有填写申请编号，紧接在本申请的行之后，可能是本申请的事项，因此本申请暂不审核：请在属于本申请的每一行填写申请编号（PG-2022-0001）",
         ),
         (
             "wide",
-            "工作表第 8 行的申请编号写作 'PG－2022－0001'，是 PG-2022-0001 的另一种写法（全角字符或空格）：请改写为 PG-2022-0001；本申请暂不审核",
+            "第 8 行的申请编号写作 'PG－2022－0001'，是 PG-2022-0001 的另一种写法（全角字符或空格）：请改写为 PG-2022-0001；本申请暂不审核",
         ),
     ):
         with use_language("zh"):
@@ -534,7 +534,7 @@ def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> N
         run_batch(engine.load_policy(POLICY), tmp_path / "r.csv", tmp_path / "c", quiet=True, report=False)
     errors = [json.loads(x) for x in (tmp_path / "c" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [e.get("claim_id") for e in errors] == ["L-1", None]
-    assert errors[0]["problems"][0]["message"].startswith("row(s) 3 of the sheet have no application id")
+    assert errors[0]["problems"][0]["message"].startswith("row(s) 3 have no application id")
     assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
 
 
@@ -552,8 +552,8 @@ def test_a_folder_says_what_it_holds_that_is_not_read(tmp_path: Path) -> None:
     assert summary.applications == 7  # a.jsonl's alone
     said = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["warnings"]
     assert said == [
-        f"{folder}: 3 file(s) or folder(s) in it were not read (a folder's applications are read from its .json, .jsonl, "
-        ".yaml, .csv and .xlsx files, not from its subfolders): d.xls, e.txt, sub/; save an old .xls workbook as .xlsx"
+        f"{folder}: 3 file(s) or folder(s) in it were not read (a folder's applications are read from its .json, .jsonl, .ndjson, "
+        ".yaml, .yml, .csv and .xlsx files, not from its subfolders): d.xls, e.txt, sub/; save an old .xls workbook as .xlsx"
     ]
 
 
@@ -587,7 +587,7 @@ def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_
     assert [e.get("claim_id") for e in errors] == ["L-1", "Ｌ－1"]
     said = [e["problems"][0]["said"]["zh"]["message"] for e in errors]
     assert said[1] == "申请编号 'Ｌ－1' 是 L-1 的另一种写法（全角字符或空格）：请改写为 L-1"
-    assert said[0] == "工作表第 3 行的申请编号写作 'Ｌ－1'，是 L-1 的另一种写法（全角字符或空格）：请改写为 L-1；本申请暂不审核"
+    assert said[0] == "第 3 行的申请编号写作 'Ｌ－1'，是 L-1 的另一种写法（全角字符或空格）：请改写为 L-1；本申请暂不审核"
 
 
 # --- every command reads what batch reads ---------------------------------------------------------------------

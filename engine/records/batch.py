@@ -417,8 +417,8 @@ def run_batch(
     out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     try:
-        # tabular columns: the newest version's vocabulary; a claim id given again is an error record, but with
-        # --replace (an amendment after the original, in one run)
+        # tabular columns: the newest version's vocabulary; a claim id given again is an error record, with --replace
+        # too (an amendment is committed in a later run)
         reader = open_claims(input_path, newest, encoding)
     except InputError as err:
         _input_failed(out, input_path, err)

@@ -843,16 +843,17 @@ class Ledger:
 
         Grants of the claim itself are left out (a claim does not compete with itself), superseded
         grants are left out, reversed grants stay in (a reversal frees nothing). `before`: only
-        grants committed before that commit sequence number. `round`: the round the claim goes into; its grants
-        consume their amounts as approved, before the round's scaling -- that scaling is not final while the round
-        takes commits (scaled anew after each run, it can rise again), so room it left under a cap is never granted.
+        grants committed before that commit sequence number. `round`: the round the claim goes into (default: its
+        policy's round for its funding year, `round_of`); its grants consume their amounts as approved, before the
+        round's scaling -- that scaling is not final while the round takes commits (scaled anew after each run, it can
+        rise again), so room it left under a cap is never granted, and a dry run or a service's evaluation with the
+        ledger's history decides as a commit would.
         """
         keys = sorted(possible_keys(policy, claim))
-        # (a grant of `round` is read at its unscaled amount: the columns of `_grant_from_row`, its amount swapped)
-        amount = "CASE WHEN g.round = ? THEN coalesce(g.unscaled_amount, g.amount) ELSE g.amount END" if round is not None else "amount"
-        columns = _GRANT_COLS.replace("amount", amount, 1)
+        # (a grant of the round is read at its unscaled amount: the columns of `_grant_from_row`, its amount swapped)
+        columns = _GRANT_COLS.replace("amount", "CASE WHEN g.round = ? THEN coalesce(g.unscaled_amount, g.amount) ELSE g.amount END", 1)
         sql = f"SELECT {columns} FROM grants g WHERE g.superseded = 0 AND g.claim_id <> ? AND (g.applicant_id = ?"  # noqa: S608 - fixed columns
-        params: list[Any] = ([round] if round is not None else []) + [claim.claim_id, claim.applicant_id]
+        params: list[Any] = [round if round is not None else round_of(policy, claim), claim.claim_id, claim.applicant_id]
         if keys:
             sql += f" OR g.id IN (SELECT grant_id FROM grant_keys WHERE key IN ({', '.join('?' * len(keys))}))"  # noqa: S608 - placeholders only
             params.extend(keys)
@@ -1005,11 +1006,8 @@ class Ledger:
                     return CommitResult(parsed.claim_id, "already_committed", seq, n, ledger["round"], ledger, found=found)
                 if not replace:
                     raise AlreadyCommitted(msg("ledger.already_committed", claim=parsed.claim_id, seq=seq))
-                reversed_ = int(
-                    self.db.query("SELECT count(*) FROM reversals r JOIN grants g ON g.id = r.grant_id WHERE g.commit_seq = ?", (seq,))[0][
-                        0
-                    ]
-                )
+                held = "SELECT count(DISTINCT r.grant_id) FROM reversals r JOIN grants g ON g.id = r.grant_id WHERE g.commit_seq = ?"
+                reversed_ = int(self.db.query(held, (seq,))[0][0])  # (grants with funds returned, however many times)
                 if reversed_:  # its grants superseded, the reversed money would count no more: the cap it used freed
                     raise LedgerError(msg("ledger.replace_reversed", claim=parsed.claim_id, n=reversed_))
             if existing is not None:  # one active commit per claim id (a unique index): step the old one aside first
@@ -1478,6 +1476,14 @@ class Ledger:
             for c in grant.consumes:
                 last[(c.kind, c.id, c.scope)] = made_by.content_hash
         problems: list[str] = []  # each a `Msg`, said by the caller in the reader's language
+        # a cap whose key a revision changed (`per`): grants recorded under a key of another shape count no more
+        # against it (a navigation cap keyed anew by applicant and project gave its ceiling again); said, per cap
+        shapes = {c.id: len(c.per) for v in versions for r in v.rules for c in r.caps if c.per is not None}
+        stale: dict[str, int] = {}
+        for (cap_id, scope), _used in usage.caps.items():
+            if cap_id in shapes and len(scope) != shapes[cap_id]:
+                stale[cap_id] = stale.get(cap_id, 0) + 1
+        problems.extend(msg("ledger.verify.cap_key_changed", cap=c, n=n, size=shapes[c]) for c, n in sorted(stale.items()))
         for (cap_id, scope), used in sorted(usage.caps.items(), key=str):
             ceiling = ceilings[last.get(("cap", cap_id, scope), newest.content_hash)].get(cap_id)
             if ceiling is not None and used > ceiling:
