@@ -182,9 +182,9 @@ def _names_a_file(value: str) -> bool:
 
 #: Bounds on what a policy's expressions cost to compile, after aliases are expanded (a YAML alias writes a 2,000-
 #: character test again in a few bytes: 2,000 aliased checks took 46 s and 1.2 GB to load). The text of every
-#: expression in all (Pinggu's: 1,627 characters), and the text of the item-level checks counted once for each rule
-#: they apply to, as the rules' generated code carries them (Pinggu's: under 10,000). At the bounds a policy loads in
-#: about a second.
+#: expression in all (the largest shipped policy's: 1,627 characters), and the text of the item-level checks counted
+#: once for each rule they apply to, as the rules' generated code carries them (the shipped policies': under 10,000).
+#: At the bounds a policy loads in about a second.
 MAX_EXPRESSION_TEXT = 100_000
 MAX_CARRIED_CHECK_TEXT = 2_000_000
 
