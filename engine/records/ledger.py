@@ -1478,12 +1478,15 @@ class Ledger:
         problems: list[str] = []  # each a `Msg`, said by the caller in the reader's language
         # a cap whose key a revision changed (`per`): grants recorded under a key of another shape count no more
         # against it (a navigation cap keyed anew by applicant and project gave its ceiling again); said, per cap
-        shapes = {c.id: len(c.per) for v in versions for r in v.rules for c in r.caps if c.per is not None}
-        stale: dict[str, int] = {}
+        # (each key held to the version that made its latest grant, as its ceiling is: an earlier version given keeps its
+        # own keys)
+        shapes = {v.content_hash: {c.id: len(c.per) for r in v.rules for c in r.caps if c.per is not None} for v in versions}
+        stale: dict[str, tuple[int, int]] = {}  # cap id -> (keys of another shape, the shape it has now)
         for (cap_id, scope), _used in usage.caps.items():
-            if cap_id in shapes and len(scope) != shapes[cap_id]:
-                stale[cap_id] = stale.get(cap_id, 0) + 1
-        problems.extend(msg("ledger.verify.cap_key_changed", cap=c, n=n, size=shapes[c]) for c, n in sorted(stale.items()))
+            size = shapes[last.get(("cap", cap_id, scope), newest.content_hash)].get(cap_id)
+            if size is not None and len(scope) != size:
+                stale[cap_id] = (stale.get(cap_id, (0, size))[0] + 1, size)
+        problems.extend(msg("ledger.verify.cap_key_changed", cap=c, n=n, size=size) for c, (n, size) in sorted(stale.items()))
         for (cap_id, scope), used in sorted(usage.caps.items(), key=str):
             ceiling = ceilings[last.get(("cap", cap_id, scope), newest.content_hash)].get(cap_id)
             if ceiling is not None and used > ceiling:
