@@ -132,7 +132,9 @@ _GROUPED = re.compile(r"^[¥￥]?\s*([0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]{1,2
 _UNIT = re.compile(r"^(?:[¥￥]\s*([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元?|([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元)\Z")
 #: spaces between digits (NFKC has made a no-break or thin space a plain one), and an amount in plain digits
 _SPACED = re.compile(r"(?<=[0-9]) (?=[0-9])")
-_PLAIN_MONEY = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?")
+#: an amount as a claim writes it: yuan in plain digits, at most two decimals (the claim schema's pattern is this)
+MONEY_FORM = r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?"
+_PLAIN_MONEY = re.compile(MONEY_FORM)
 #: an amount with more than two decimals (finer than fen)
 _FINER = re.compile(r"^(0|[1-9][0-9]{0,11})\.[0-9]{3,8}\Z")
 #: a date written 2021/3/5, 2021.3.5, 2021-3-5, 2021年3月5日, 20210305, or with a time of midnight (2021-03-05T00:00:00,

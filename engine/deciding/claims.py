@@ -33,7 +33,7 @@ from engine.core.errors import ClaimError, PathPart, Problem, json_kind
 from engine.core.i18n import Clipped, Msg, clip_text, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
 from engine.core.jsonpos import first_duplicate
-from engine.core.quantities import amount_slip, date_slip, decimal_places
+from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places
 from engine.deciding.history import Consumption, Grant, parse_grants
 from engine.language.expressions import Facts
 from engine.language.model import CompiledPolicy, FactSpec, Text
@@ -46,7 +46,7 @@ MAX_MONEY = Decimal("999999999999.99")
 #: `(?!\n)$` ends the text in both regex dialects: Python's `$` alone (jsonschema uses Python's `re`)
 #: also matches before a final newline, so "840000.00\n" would pass; ECMA-262 reads it as plain `$`.
 _END = r"(?!\n)$"
-_MONEY_TEXT = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?" + _END
+_MONEY_TEXT = "^" + MONEY_FORM + _END
 _MONEY_RE = re.compile(_MONEY_TEXT)
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END
 #: A decimal fact as text ("0.6500"), a percent fact ("4.35%"): any number of decimals here, so that too many is

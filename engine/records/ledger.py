@@ -422,27 +422,33 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
+def _sqlite_path(url: str) -> str | None:
+    """The file of an SQLite URL as written (sqlite:///rel/path -> rel/path; sqlite:////abs/path -> /abs/path; a bare
+    path -> itself); None for another kind of URL."""
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite://") :]
+        return path[1:] if path.startswith("/") else path
+    return url if "://" not in url else None
+
+
 def absolute_url(url: str) -> str:
     """`url` with an SQLite file's relative path made absolute from the current folder (for a process that then
     changes its folder: a round's job); any other URL as it is."""
-    if url.startswith("sqlite://"):
-        path = url[len("sqlite://") :]
-        path = path[1:] if path.startswith("/") else path
-        return f"sqlite:///{os.path.abspath(path)}" if path and path != ":memory:" and not os.path.isabs(path) else url
-    return os.path.abspath(url) if url and "://" not in url else url
+    path = _sqlite_path(url)
+    if not path or path == ":memory:" or os.path.isabs(path):
+        return url
+    return f"sqlite:///{os.path.abspath(path)}" if url.startswith("sqlite://") else os.path.abspath(path)
 
 
 def _connect(url: str, *, create: bool = True) -> _Backend:
+    path = _sqlite_path(url)
     if url.startswith("sqlite://"):
-        path = url[len("sqlite://") :]
-        if path.startswith("/"):
-            path = path[1:]  # sqlite:///rel/path -> rel/path; sqlite:////abs/path -> /abs/path
         if not path:
             raise LedgerError(msg("ledger.no_file", url=url))
         return _SQLite(url, path, create=create)
     if url.startswith(("postgresql://", "postgres://")):
         return _Postgres(url)
-    if "://" not in url:  # a bare path
+    if path is not None:  # a bare path
         return _SQLite(f"sqlite:///{url}", url, create=create)
     raise LedgerUrlError(msg("ledger.unknown_url", url=masked_url(url)))
 

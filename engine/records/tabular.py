@@ -610,11 +610,8 @@ class Columns:
         if value is None or value == "":
             return None, None
         if t == "date_list" and isinstance(value, _dt.date):  # a spreadsheet date cell: a list of one date
-            if isinstance(value, _dt.datetime):
-                if value.time() != _dt.time():
-                    return None, msg("input.time_of_day", value=str(value))
-                value = value.date()
-            return [value.isoformat()], None
+            day, said = _date_cell(value)
+            return ([day] if said is None else None), said
         if t in ("enum_list", "document_list", "string_list", "date_list"):
             if isinstance(value, str):
                 # dates are also separated by 、 and ， (no date holds one); a text by neither: 甲公司、乙公司 read as one
