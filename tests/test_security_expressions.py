@@ -319,6 +319,33 @@ def test_a_set_of_codes_has_no_first_and_joins_in_code_order() -> None:
     assert expressions._join(["a"], ["b"]) == ["a", "b"]  # two written lists: as Python joins them (a list, == a list)
 
 
+@pytest.mark.parametrize(
+    ("expression", "tags", "status"),
+    [('item.tags == ["a"]', ["a"], "granted"), ('item.tags == ["a"]', ["a", "b"], "refused")]
+    + [('["a", "b"] == item.tags', ["a", "b"], "granted"), ('item.tags == ["b", "a"]', ["a", "b"], "refused")]
+    + [('item.tags != ["a"]', ["a"], "refused"), ("item.tags == []", [], "granted"), ('item.tags + ["x"] == ["a", "x"]', ["a"], "granted")]
+    + [("item.tags == item.tags", ["a"], "granted"), ("item.tags != []", [], "refused")],
+)
+def test_a_list_fact_equals_a_written_list_with_the_same_entries(expression: str, tags: list[str], status: str) -> None:
+    # a list fact is a tuple and a written list a list: `item.tags == ["a"]` was False on every claim (session 19's note)
+    d = engine.evaluate(load_tiny(expression), tiny_claim(tags=tags)).to_dict()
+    assert d["items"][0]["status"] == status
+
+
+def test_a_set_of_codes_equals_a_written_list_of_the_same_codes_in_any_order() -> None:
+    assert expressions._same(frozenset({"b", "a"}), ["a", "b"]) and expressions._same(["b", "a"], frozenset({"a", "b"}))
+    assert not expressions._same(frozenset({"a"}), ["a", "b"])
+    assert expressions._same(("a", "b"), ["a", "b"]) and not expressions._same(("a", "b"), ["b", "a"])
+    assert expressions._same(1, 1) and not expressions._same("a", ["a"])
+
+
+def test_lists_compared_in_a_chain_are_a_load_error_saying_to_write_them_apart() -> None:
+    with pytest.raises(engine.PolicyError) as caught:
+        load_tiny('item.tags == ["a"] == item.tags')
+    (p,) = caught.value.problems
+    assert p.line == TEST_LINE and "compared as lists, which is done one pair at a time" in p.message, str(p)
+
+
 def test_add_years_saturates_instead_of_overflowing() -> None:
     import datetime as dt
 

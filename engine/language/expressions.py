@@ -249,6 +249,17 @@ def _join(a: Any, b: Any) -> Any:
     return a + b  # (two written lists, or two list facts: as Python joins them, `["a"] + ["b"] == ["a", "b"]`)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """`==` where a side may be a list: two lists are equal when they hold the same entries in the same order,
+    whatever kind each is (a list fact is a tuple, a written list a list: as Python compares them, `["a"]` never
+    equals a fact `("a",)`); a set of codes (a frozenset) equals a list holding the same codes, in any order."""
+    if isinstance(a, _COLLECTIONS) and isinstance(b, _COLLECTIONS):
+        if isinstance(a, frozenset | set) or isinstance(b, frozenset | set):
+            return frozenset(a) == frozenset(b)
+        return tuple(a) == tuple(b)
+    return bool(a == b)
+
+
 def _mul(a: Any, b: Any) -> Any:
     """`*` on numbers only: repeating a string or list (`"x" * 10**15`) would make evaluation unbounded."""
     if not isinstance(a, int | Decimal) or not isinstance(b, int | Decimal):
@@ -1024,6 +1035,7 @@ class _Checker(ast.NodeTransformer):
         self.dates_from_text(node)
         sides = [node.left, *node.comparators]
         problem: tuple[Msg, Msg | None] | None = None
+        lists: tuple[str, str] | None = None  # the first pair compared with == or != where a side can be a list
         for op, a, b in zip(node.ops, sides, sides[1:], strict=False):
             # Remember fact-vs-literal comparisons so the semantic check can test enum values.
             for fact_side, lit_side in ((a, b), (b, a)):
@@ -1036,10 +1048,21 @@ class _Checker(ast.NodeTransformer):
             if said is not None and problem is None:
                 both = {"left": ast.unparse(a), "left_kinds": _words(left[0]), "right": ast.unparse(b), "right_kinds": _words(right[0])}
                 problem = (msg("loading.expr.sides", **both, problem=said[0]), said[1])
+            if isinstance(op, ast.Eq | ast.NotEq) and LIST in _coarse(left[0]) | _coarse(right[0]) and problem is None:
+                lists = lists or (ast.unparse(a), ast.unparse(b))
         out = self.generic_visit(node)
         if problem is not None:  # (after the sides are checked: a problem inside them is the one to report)
             raise self.fail(node, *problem)
-        return out
+        if lists is None:
+            return out
+        # a list compared by its entries (`_same`), not by its kind of list: one pair at a time
+        if len(node.ops) > 1:
+            raise self.fail(node, msg("loading.expr.list_chain", left=lists[0], right=lists[1]), msg("loading.expr.list_chain_hint"))
+        self.count += 1
+        same: ast.expr = ast.Call(func=ast.Name(id="_F_same", ctx=ast.Load()), args=[node.left, *node.comparators], keywords=[])
+        if isinstance(node.ops[0], ast.NotEq):
+            same = ast.UnaryOp(op=ast.Not(), operand=same)
+        return ast.copy_location(same, node)
 
     def dates_from_text(self, node: ast.Compare) -> None:
         """A quoted "YYYY-MM-DD" compared with a date is that date (read now; a text that is no date is an error)."""
@@ -1150,9 +1173,7 @@ def compile_expression(
         raise ExpressionError(msg("loading.expr.cannot_compile", detail=str(exc))) from None
     namespace: dict[str, Any] = {"__builtins__": {}}
     namespace.update({"_F_" + k: v for k, v in FUNCTIONS.items()})
-    namespace["_F_mul"] = _mul
-    namespace["_F_join"] = _join
-    namespace["_F_param"] = _param
+    namespace.update(_OPERATORS)
     namespace["_RUNTIME_ERRORS"] = _RUNTIME_ERRORS
     namespace["_fail"] = _runtime_failure(source.strip(), filename)
     namespace.update(checker.constants)
@@ -1255,12 +1276,9 @@ class _Direct(ast.NodeTransformer):
         return node
 
 
-_INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | {
-    "_F_mul": _mul,
-    "_F_join": _join,
-    "_B_len": len,
-    "_F_param": _param,
-}
+#: what the checker writes some operators and look-ups as (`*`, `+` of lists, `==` of lists, a parameter)
+_OPERATORS: dict[str, Any] = {"_F_mul": _mul, "_F_join": _join, "_F_same": _same, "_F_param": _param}
+_INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | _OPERATORS | {"_B_len": len}
 _CONSTANT_NUMBERS = itertools.count()
 
 #: What an inlined expression body may raise on unexpected data (see `inline_source`).
