@@ -40,7 +40,7 @@ def answers(policy: CompiledPolicy, data: dict[str, Any], history: tuple[Grant, 
 def test_invention_patent_with_fees_unknown_needs_the_fees_and_has_no_upper_limit(pinggu: CompiledPolicy) -> None:
     """R9: 50% of the official fees, no cap, once per patent. Fees unknown: the fees decide it, and since nothing caps
     the amount the range is 0 .. no upper limit (never a made-up number)."""
-    a = answers(pinggu, claim(item("invention_patent_grant", "p1", official_fees_paid=...)))["p1"]
+    a = answers(pinggu, claim(item("invention_patent_grant", "p1", official_fees_paid=..., right_holders=[])))["p1"]
     assert (a.answer, a.low, a.high) == (NEEDS, Decimal("0.00"), None)
     assert a.needs == (Need("p1", "invention_patent_grant", "item.official_fees_paid"),)
     # documents: proof of right, fee receipts, sealed copies (an enterprise), the business licence (第十二条)
@@ -48,8 +48,32 @@ def test_invention_patent_with_fees_unknown_needs_the_fees_and_has_no_upper_limi
 
 
 def test_fees_known_make_it_eligible_with_its_amount(pinggu: CompiledPolicy) -> None:
-    a = answers(pinggu, claim(item("invention_patent_grant", "p1", official_fees_paid="8400.00")))["p1"]
+    a = answers(pinggu, claim(item("invention_patent_grant", "p1", official_fees_paid="8400.00", right_holders=[])))["p1"]
     assert (a.answer, a.low, a.high) == (ELIGIBLE, Decimal("4200.00"), Decimal("4200.00"))  # 8,400 x 50% = 4,200.00
+
+
+def test_right_holders_left_out_of_a_profile_are_needed_not_taken_as_the_applicant_alone(pinggu: CompiledPolicy) -> None:
+    """In an application an invention with no holders listed has the applicant as sole holder (the fact's default);
+    a profile that does not give them does not know them: a university first on the certificate refuses it under
+    第四条第三款 (R4/R30), so it is "needs" the holders, 0 .. 4,200.00 (8,400 x 50%), never "eligible" (a red team's
+    profile was told 4,200.00 eligible, and the claim with a university first was refused)."""
+    a = answers(pinggu, claim(item("invention_patent_grant", "p1", official_fees_paid="8400.00")))["p1"]
+    assert (a.answer, a.low, a.high) == (NEEDS, Decimal("0.00"), Decimal("4200.00"))
+    assert a.needs == (Need("p1", "invention_patent_grant", "item.right_holders"),)
+
+
+def test_roles_left_out_of_a_profile_are_tried_not_taken_as_none(pinggu: CompiledPolicy) -> None:
+    """第六条（五）: an alliance's operating costs, 50% up to 50,000 a year (R6). A profile that does not say whether the
+    enterprise is an IP alliance was told "not eligible: only an alliance may claim"; the roles are unknown, so the
+    item "needs" them, and acting as an alliance its 100,000.00 of costs pay 50% = 50,000.00 (the year's most)."""
+    alliance = item("alliance_operation", "a1")
+    a = answers(pinggu, claim(alliance, roles=...))["a1"]
+    assert (a.answer, a.low, a.high) == (NEEDS, Decimal("50000.00"), Decimal("50000.00"))
+    assert a.needs == (Need(None, None, "applicant.roles"),)
+    known = answers(pinggu, claim(alliance, roles=[]))["a1"]  # roles given, none of them an alliance: refused
+    assert known.answer == NOT_ELIGIBLE and "知识产权联盟" in known.reasons[0].says.zh
+    other = answers(pinggu, claim(item("national_ip_title", "t1"), roles=...))["t1"]  # a rule naming no role: not asked
+    assert all(n.fact != "applicant.roles" for n in other.needs)
 
 
 def test_unknown_title_is_eligible_with_the_range_of_the_table(pinggu: CompiledPolicy) -> None:
@@ -60,7 +84,7 @@ def test_unknown_title_is_eligible_with_the_range_of_the_table(pinggu: CompiledP
 
 
 def test_unknown_award_level(pinggu: CompiledPolicy) -> None:
-    a = answers(pinggu, claim(item("china_patent_award", "c1", level=...)))["c1"]
+    a = answers(pinggu, claim(item("china_patent_award", "c1", level=..., right_holders=[])))["c1"]
     assert (a.answer, a.low, a.high) == (ELIGIBLE, Decimal("300000.00"), Decimal("500000.00"))  # R10: excellence 30万 .. gold 50万
 
 

@@ -50,6 +50,8 @@ ELIGIBLE, NOT_ELIGIBLE, NEEDS = "eligible", "not_eligible", "needs"
 _UNSTABLE_CATEGORIES = frozenset({"cap", "limit"})
 _UNSTABLE_SUFFIXES = ("#subject", "#selection")
 _UNDECIDED = frozenset({"incomplete", "pending_review"})
+ROLES = "roles"  # the applicant fact a rule's `roles` are read from (as the evaluator reads it)
+_WHO = "#who"  # the end of a who step's reason's check (`evaluator._who_reason`)
 
 
 class Need(NamedTuple):
@@ -217,8 +219,27 @@ def parse_profile(policy: CompiledPolicy, data: Mapping[str, Any], funding_year:
                     else claim.items[index or 0].facts
                 )
                 del facts[name]
-            return dataclasses.replace(claim, raw=projected)
-    return parse_claim(policy, projected, partial=True)
+            return _defaults_unknown(policy, projected, dataclasses.replace(claim, raw=projected))
+    return _defaults_unknown(policy, projected, parse_claim(policy, projected, partial=True))
+
+
+def _defaults_unknown(policy: CompiledPolicy, projected: Mapping[str, Any], claim: Claim) -> Claim:
+    """The claim with every fact the profile does not give unknown, a fact with a default too: in a claim a fact left
+    out means its default (no roles, no other right holders), but a profile is only what is known, and a default
+    taken as known said "not eligible" to an alliance whose roles were not given, and "eligible" to a patent whose
+    holders were not. A fact whose record is authoritative (`on_record: authoritative`) keeps its default: the ledger, when given, has
+    joined what is on record to the profile, and what is not on record is none."""
+    applicant = projected.get("applicant")
+    spaces: list[tuple[Mapping[str, FactSpec], Mapping[str, Any], dict[str, Any]]] = [
+        (policy.claim_facts, projected, claim.claim_facts),
+        (policy.applicant_facts, applicant if isinstance(applicant, Mapping) else {}, claim.applicant),
+    ]
+    spaces += [(policy.item_facts[item.type], raw, item.facts) for item, raw in zip(claim.items, projected.get("items", []), strict=False)]
+    for specs, given, facts in spaces:
+        for name, spec in specs.items():
+            if spec.has_default and spec.on_record != "authoritative" and name not in given and name not in STRUCTURAL:
+                facts.pop(name, None)
+    return claim
 
 
 _PLACEHOLDERS: dict[str, Any] = {
@@ -291,7 +312,12 @@ def _values(spec: FactSpec | None) -> tuple[Any, ...]:
 def _branch(policy: CompiledPolicy, claim: Claim, decision: Decision) -> tuple[_Key, tuple[Any, ...]] | None:
     """The next unknown fact to try value by value: a yes/no or enum fact the decision asked for, the applicant's
     and the claim's first (they decide every item), then the profile's own items' in order. A hypothetical item's
-    facts are never tried: the interval bound covers them."""
+    facts are never tried: the interval bound covers them. The applicant's roles, when the profile gives none and
+    an item is refused only for want of one (its kind may claim it), are tried as none and as every role: a rule's
+    who step reads the roles it is given, never asking for them as a missing fact."""
+    roles = _roles_to_try(policy, decision)
+    if roles is not None:
+        return roles
     for d in decision.items:
         for fact in d.missing_facts:
             namespace, _, name = fact.partition(".")
@@ -310,6 +336,19 @@ def _branch(policy: CompiledPolicy, claim: Claim, decision: Decision) -> tuple[_
                 values = _values(_spec(policy, claim, key))
                 if values:
                     return key, values
+    return None
+
+
+def _roles_to_try(policy: CompiledPolicy, decision: Decision) -> tuple[_Key, tuple[Any, ...]] | None:
+    applicant = decision.claim.applicant
+    spec = policy.applicant_facts.get(ROLES)
+    if ROLES in applicant or spec is None or not policy.applicant_roles:
+        return None
+    kind = applicant.get("kind")
+    for d in decision.items:
+        if d.status == "refused" and d.rule.roles and kind in d.rule.kinds and any(r.check.endswith(_WHO) for r in d.reasons):
+            every = frozenset(policy.applicant_roles)
+            return ("applicant", None, ROLES), (frozenset(), every if spec.type != "string_list" else tuple(sorted(every)))
     return None
 
 
@@ -505,8 +544,13 @@ def _combine(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item, outco
     highs = [o.high for o in favourable]
     high = None if any(h is None for h in highs) else max(h for h in highs if h is not None)
     needs: dict[Need, None] = {}  # (in order, each once: a list's `in` made this quadratic in the leaves' needs)
+    # (the roles, tried for another item's who step, are named where they matter: this rule names roles, or its
+    # leaves differ)
+    alike = all(o == outcomes[0] for o in outcomes[1:])
     for key in sorted(branched, key=lambda k: (k[1] is not None, k[1] or 0, k[2])):
         namespace, index, name = key
+        if (namespace, name) == ("applicant", ROLES) and not rule.roles and alike:
+            continue
         is_item = index is not None
         needs[Need(item.id if is_item else None, item.type if is_item else None, f"{namespace}.{name}")] = None
     for o in outcomes:
