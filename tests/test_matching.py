@@ -279,6 +279,15 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
     )  # 100,000 + 130,000 + 170,000
     head = rows[0]
     assert rows[1][head.index("第六条第（三）项 IP securitisation financing")] == "—"
+    # the pledge measure's cell is what its two loans come to, 130,000 + 170,000, as the notice says (it showed the
+    # larger alone, 170,000, and the row's cells did not add up to its total); the title's is its range
+    pledge = head.index("第六条第（一）项 interest subsidy on an IP-pledged loan")
+    assert (
+        rows[1][pledge] == 300000.0
+        and rows[1][head.index("第七条第（一）项 national IP demonstration or advantage enterprise title")] == "100000.00-200000.00"
+    )
+    counted = next(r for r in rows if r and r[0] == "Applicants eligible")
+    assert counted[pledge] == 1  # one applicant (it counted two: an answer per loan)
     missing = list(book[book.sheetnames[1]].iter_rows(values_only=True))
     assert ("pinggu-ip-promotion", "official fees paid to obtain the patent right", "granted invention patent", 1) in missing
 
@@ -306,8 +315,8 @@ def test_the_summary_workbook_holds_exact_amounts_and_no_formula(tmp_path: Path)
     with zipfile.ZipFile(out / "summary.xlsx") as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert 's="1"><v>300000.07</v>' in sheet  # the row's eligible total: 100,000.00 + 0.07 + 200,000.00
-    # the totals row: the pledge measure's eligible amounts, 0.07 + 200,000.00 (a row shows a measure's largest)
-    assert 's="1"><v>200000.07</v>' in sheet and 's="1"><v>200000.00</v>' in sheet
+    # the pledge measure's eligible amounts, 0.07 + 200,000.00: the applicant's cell and the totals row
+    assert sheet.count('s="1"><v>200000.07</v>') == 2
     assert "<f>" not in sheet and "'=HYPERLINK(" in sheet
     from openpyxl import load_workbook
 

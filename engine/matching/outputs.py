@@ -307,6 +307,9 @@ class Summary:
         self.profiles += 1
         self.errors += bool(record["errors"])
         seen: set[tuple[str, str, str]] = set()
+        # (the counts are of applicants: one whose two items a measure pays counts once, as the rows' titles say)
+        eligible: set[tuple[str, str]] = set()
+        needs: set[tuple[str, str]] = set()
         for m in record["matches"]:
             self.evaluations += m["evaluations"]
             for a in m["answers"]:
@@ -314,24 +317,30 @@ class Summary:
                 self.answers[a["answer"]] += 1
                 if a["answer"] == ELIGIBLE:
                     self.eligible_total[key] = self.eligible_total.get(key, Decimal(0)) + Decimal(a["amount"]["low"])
-                    self.eligible_count[key] += 1
+                    eligible.add(key)
                 elif a["answer"] == NEEDS:
-                    self.needs_count[key] += 1
+                    needs.add(key)
                     for n in a["needs"]:
                         seen.add((m["policy"], a["item_type"] if n["fact"].startswith("item.") else "", n["fact"]))
+        self.eligible_count.update(eligible)
+        self.needs_count.update(needs)
         self.missing.update(seen)
 
 
-def cell(a: dict[str, Any] | None, lang: str) -> Any:
-    """A measure's cell: an eligible amount as its exact decimal (a number cell of the money columns), else words."""
-    if a is None or a["answer"] == NOT_ELIGIBLE:
+def cell(answers: Sequence[dict[str, Any]], lang: str) -> Any:
+    """A measure's cell from its answers for one applicant (one per item of the measure's type): what its eligible
+    items come to, an exact decimal (a number cell of the money columns) or a range, as the row's total counts
+    them; with none eligible, the most one item that needs facts could get, in words; else not eligible."""
+    eligible = [a["amount"] for a in answers if a["answer"] == ELIGIBLE]
+    if eligible:
+        low, high = sum(Decimal(x["low"]) for x in eligible), sum(Decimal(x["high"]) for x in eligible)
+        return low if low == high else f"{format_money(low)}-{format_money(high)}"
+    needs = [a["amount"]["high"] for a in answers if a["answer"] == NEEDS]
+    if not needs:
         return msg("match.cell_not").render(lang)
-    low, high = a["amount"]["low"], a["amount"]["high"]
-    if a["answer"] == ELIGIBLE:
-        return Decimal(low) if low == high else f"{low}-{high}"
-    if high is None:
+    if any(h is None for h in needs):
         return msg("match.cell_needs_open").render(lang)
-    return msg("match.cell_needs", high=high).render(lang)
+    return msg("match.cell_needs", high=format_money(max(Decimal(h) for h in needs))).render(lang)
 
 
 def measures_of(policies: Iterable[CompiledPolicy]) -> list[tuple[CompiledPolicy, Rule]]:
@@ -365,12 +374,12 @@ class Workbook:
 
     def add(self, record: dict[str, Any]) -> None:
         for m in record["matches"]:
-            by_rule: dict[str, dict[str, Any]] = {}
-            for a in m["answers"]:  # ordered by amount: an item type claimed twice shows its largest
-                by_rule.setdefault(a["rule"], a)
+            by_rule: dict[str, list[dict[str, Any]]] = {}
+            for a in m["answers"]:
+                by_rule.setdefault(a["rule"], []).append(a)
             total = sum((Decimal(a["amount"]["low"]) for a in m["answers"] if a["answer"] == ELIGIBLE), Decimal(0))
             row: list[Any] = [record["applicant_id"], record.get("name", ""), f"{m['policy']} {m['version']}", m["funding_year"], total]
-            row += [cell(by_rule.get(r), self.lang) if p == m["policy"] else None for p, r in self.measures]
+            row += [cell(by_rule.get(r, ()), self.lang) if p == m["policy"] else None for p, r in self.measures]
             self.book.row(self.sheet, row)
 
     def discard(self) -> None:
