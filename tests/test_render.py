@@ -397,6 +397,21 @@ def test_html_escapes_text_from_the_claim(policy: engine.CompiledPolicy) -> None
     assert "<script>" not in md and r"\<script\>" in md
 
 
+def test_markdown_makes_a_policy_s_title_and_clause_text_inert(policy: engine.CompiledPolicy) -> None:
+    """A policy is untrusted data (another district's file, a draft by mail): its title and a clause's text reached the
+    Markdown as they were (a red team: `<script>` and `[x](javascript:…)` in the title and the quoted clause)."""
+    text = POLICY_PATH.read_text(encoding="utf-8").replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")
+    hostile = "<script>alert(1)</script> [x](javascript:alert(1))"
+    clause = "（一）获得授权的发明专利（包括通过 PCT 及其他途径在境外获得授权的发明专利），支持金额为获得专利权所缴纳的官方规定费用的 50%。"
+    assert text.count(clause) == 1 and text.count("    zh: 平谷区知识产权促进办法\n") == 1
+    text = text.replace(clause, clause + hostile).replace("    zh: 平谷区知识产权促进办法\n", f'    zh: "平谷{hostile}"\n')
+    evil = engine.load_policy_text(text, "evil.yaml")
+    md = explain(evil, engine.evaluate(evil, claim(item("invention_patent_grant", "p1"))), fmt="md")
+    assert "<script>" not in md and " [x](javascript:" not in md
+    assert md.splitlines()[0].endswith(r"平谷\<script\>alert(1)\</script\> \[x\](javascript:alert(1))")
+    assert r"官方规定费用的 50%。\<script\>alert(1)\</script\> \[x\](javascript:alert(1))" in md
+
+
 def test_html_is_one_self_contained_printable_responsive_file(policy: engine.CompiledPolicy, cap_bites: engine.Decision) -> None:
     html = explain(policy, cap_bites, fmt="html")
     assert html.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in html

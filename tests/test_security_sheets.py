@@ -662,39 +662,21 @@ def test_a_control_character_in_the_input_file_name_is_escaped_in_the_summaries(
     assert [w.split(":")[0] for w in s.warnings] == ["summary_applications.csv", "summary.xlsx"]
 
 
-def test_a_policy_label_with_control_characters_is_escaped_in_every_export(tmp_path, capsys):
-    import shutil
-
-    shutil.copytree(ROOT / "policies" / "texts", tmp_path / "texts")
+def test_a_policy_label_with_control_characters_is_refused_where_it_is_written(tmp_path):
+    # labels written with escapes ("\\0", "\\a") loaded, and every export (summary CSV and workbook, the batch
+    # template's headings and dropdowns) had to escape them; a text explanation printed them as they were. A policy
+    # can no longer hold them: each is a located problem (a claim's control characters are escaped in exports still:
+    # test_batch_template_from_raw_claims_with_control_characters)
     text = Path(POLICY).read_text(encoding="utf-8")
     item_label = "    zh: 发明专利授权\n"
     fact_label = "zh: 申报年度（支持所针对的上一年度）,"
     assert item_label in text and fact_label in text
     text = text.replace(item_label, '    zh: "发明专利\\0授权\\a"\n', 1).replace(fact_label, 'zh: "申报年度\\a",', 1)
-    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
-    policy = engine.load_policy(tmp_path / "p.yaml")
-    s = run_batch(policy, ROOT / "examples" / "round_2021.jsonl", tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
-    with open(tmp_path / "out" / "summary_items.csv", encoding="utf-8-sig", newline="") as f:
-        labels = {r["type_zh"] for r in csv.DictReader(f) if r["type"] == "invention_patent_grant"}
-    assert labels == {"发明专利\\x00授权\\x07"}
-    wb = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")
-    assert "发明专利\\x00授权\\x07" in [r[2] for r in wb["budget"].iter_rows(values_only=True)]
-    assert {w.split(":")[0] for w in s.warnings} == {"summary_items.csv", "summary.xlsx"}
-    # the batch template draws the facts' labels (row 1 of each sheet, the 说明 and columns sheets, the dropdowns' lists)
-    capsys.readouterr()
-    assert main(["batch-template", "--policy", str(tmp_path / "p.yaml"), str(tmp_path / "t.xlsx")]) == 0
-    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    header = next(wb["applicants"].iter_rows(min_row=1, max_row=1, values_only=True))
-    assert header[1] == "申报年度\\x07（claim.funding_year）"
-    assert ["applicants", "claim.funding_year", "integer", "yes", None, "申报年度\\x07"] == list(
-        next(r for r in wb["columns"].iter_rows(values_only=True) if r[1] == "claim.funding_year")[:6]
-    )
-    assert "发明专利\\x00授权\\x07" in [c for r in wb["选项"].iter_rows(values_only=True) for c in r]  # a dropdown's list
-    err = capsys.readouterr().err
-    assert err.startswith(
-        f"warning: {tmp_path / 't.xlsx'}: 12 cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
-        "written escaped as \\xNN: sheet applicants row 2 column claim.funding_year, sheet items row 3 column item.type, "
-    )
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(text, "p.yaml")
+    found = {(p.path[-1], p.message.split(" U+")[1][:4]) for p in caught.value.problems}
+    assert found == {("zh", "0000"), ("zh", "0007")} and len(caught.value.problems) == 2
+    assert all(p.code == "hidden_character" and p.line is not None for p in caught.value.problems)
 
 
 def test_batch_template_from_raw_claims_with_control_characters(tmp_path, capsys):
@@ -809,6 +791,22 @@ def test_an_amount_edited_alone_is_named_not_rendered(tmp_path, capsys, recorded
     assert lines[1].startswith(f"{path}:1:") and lines[1].endswith(f": total: {d['total']}" + edited.format(total - 4200 + 99999999))
     granted_line = f": totals_by_status.granted: {d['totals_by_status']['granted']}" + edited.format(granted - 4200 + 99999999)
     assert lines[2].endswith(granted_line), lines[2]
+
+
+@pytest.mark.parametrize("ch", ["\x1b", "\x07", "\x9b", "\u202e"])
+def test_a_decision_with_a_control_character_in_a_text_is_named_not_printed(tmp_path, capsys, recorded, ch):
+    # a red team's record: the applicant's name edited to "X\x1b[2J\x1b[31mFAKE", which the text explanation printed
+    # to the officer's terminal (it cleared the screen); no claim, policy or decision the engine makes holds one
+    d = json.loads(json.dumps(recorded))
+    d["applicant"]["name"] = f"X{ch}[2JFAKE"
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+    assert main(["explain", "--policy", POLICY, str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and ch not in captured.err
+    lines = captured.err.splitlines()
+    assert lines[0] == "not a decision as the engine records it (1 problem(s))"
+    assert f": applicant.name: a text of the decision holds the character U+{ord(ch):04X}" in lines[1], lines[1]
 
 
 def test_a_decision_edited_inside_a_step_is_a_message(tmp_path, capsys, recorded):

@@ -617,6 +617,23 @@ def test_a_hidden_line_break_cannot_smuggle_a_field_into_a_policy() -> None:
     assert tr(p.message, "zh").startswith("YAML 错误：有字符 U+2028 LINE SEPARATOR，YAML 把它读作换行")
 
 
+@pytest.mark.parametrize(
+    ("escape", "code"), [("\\e[31m", "U+001B"), ("\\x07", "U+0007"), ("\\u202e", "U+202E"), ("\\x85", "U+0085"), ("\\r", "U+000D")]
+)
+def test_a_double_quoted_escape_cannot_make_a_character_the_text_may_not_hold(escape: str, code: str) -> None:
+    # a red team's policy passed validate and lint with ESC in its title, labels and notes, written "\e[31m": the
+    # text explanation printed them to the terminal. As itself such a character is refused; written as an escape now too
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    assert text.count("    zh: 平谷区知识产权促进办法\n") == 1
+    bad = text.replace("    zh: 平谷区知识产权促进办法\n", f'    zh: "平谷{escape}区知识产权促进办法"\n')
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(bad, "p.yaml")
+    (p,) = caught.value.problems
+    assert (p.line, p.column, p.path) == (9, 9, ("policy", "title", "zh"))
+    assert tr(p.message, "zh").startswith(f"YAML 错误：文字中的转义写法产生了字符 {code}")
+    assert parse_yaml('a: "tab\\there\\nnew line"\n').data == {"a": "tab\there\nnew line"}  # (tab and line feed stay)
+
+
 def test_a_byte_order_mark_may_open_a_yaml_text() -> None:
     assert parse_yaml("\ufeffa: 1\n").data == {"a": 1}
 

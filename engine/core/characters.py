@@ -18,3 +18,6 @@ FORMAT_BMP = (
 FORMAT_ASTRAL = "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 #: Line breaks to YAML 1.1 (and to Python's `str.splitlines`) that display as none.
 HIDDEN_BREAKS = "\x85\u2028\u2029"
+#: Control characters but tab and line feed (C0, DEL, C1), as a regular expression class's body: a terminal acts on
+#: them (ESC starts a sequence that recolours, moves or clears what a reader sees; BEL rings).
+CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"

@@ -41,6 +41,7 @@ import secrets
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from jinja2 import Environment, FileSystemLoader, Template, TemplateError, pass_
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
+from engine.core.characters import CONTROLS, FORMAT_ASTRAL, FORMAT_BMP
 from engine.core.errors import ClaimError, Problem
 from engine.core.i18n import MESSAGE_DIR, Msg, msg, tr
 from engine.core.version import __version__
@@ -504,6 +506,29 @@ _CLOSED = (
 )
 
 
+#: what no text of a decision holds (a claim's texts refuse them, the policy's too): an explanation printed to a
+#: terminal would run a control sequence an edited record carries (ESC[2J clears the screen)
+_UNSEEN = re.compile(f"[{CONTROLS}\u2028\u2029{FORMAT_BMP}{FORMAT_ASTRAL}]")
+
+
+def _unseen_character(value: Any, path: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
+    """The first text of a recorded decision (a key or a value) holding a character `_UNSEEN` finds: its path and it."""
+    if isinstance(value, str):
+        found = _UNSEEN.search(value)
+        return (path, found.group()) if found is not None else None
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found = _unseen_character(key, (*path, key)) or _unseen_character(child, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            found = _unseen_character(child, (*path, i))
+            if found is not None:
+                return found
+    return None
+
+
 def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
     """A decision given to `explain` has the form of schemas/decision.schema.json and no key it does not know (ClaimError).
 
@@ -513,6 +538,16 @@ def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
     from engine.language.validate import load_schema, schema_expected, schema_message, validator_for
 
     problems = []
+    unseen = _unseen_character(data, ())
+    if unseen is not None:
+        path, ch = unseen
+        name = unicodedata.name(ch, "")
+        character = f"U+{ord(ch):04X}{' ' + name if name else ''}"
+        problems.append(
+            Problem(
+                msg("render.unseen", character=character), path=path, file=file, expected=msg("render.unseen_expected"), code="decision"
+            )
+        )
     for e in sorted(validator_for("decision.schema.json").iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         if e.validator == "enum" and list(e.absolute_path)[-1:] == ["step"] and e.instance in _BATCH_STEPS:
             continue

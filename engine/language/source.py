@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP, HIDDEN_BREAKS
+from engine.core.characters import BIDI, CONTROLS, FORMAT_ASTRAL, FORMAT_BMP, HIDDEN_BREAKS
 from engine.core.errors import InputLimitError, PathPart, PolicyError, Problem
 from engine.core.i18n import FALLBACK, Msg, catalogue, msg
 
@@ -255,6 +255,15 @@ class _Builder:
             return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         value = self.scalar(node)
+        if node.style == '"' and (bad := _ESCAPED.search(node.value)) is not None:
+            # a double-quoted text's escapes ("\e", "\x1b", "\u202e") make what the text may not hold as itself
+            ch = bad.group()
+            name = unicodedata.name(ch, "")
+            character = f"U+{ord(ch):04X}{' ' + name if name else ''}"
+            self._problem(
+                node, path, msg("loading.yaml.escaped", character=character), "hidden_character", msg("loading.yaml.escaped_expected")
+            )
+            return None
         if value is _BAD_NUMBER:
             digits = node.value.replace("_", "")
             self._problem(
@@ -684,6 +693,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
 #: format character (a bidi control reorders what a reviewer sees). A BOM is its first character only.
 _HIDDEN = re.compile(f"[{HIDDEN_BREAKS}{FORMAT_BMP}{FORMAT_ASTRAL}]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: what a double-quoted text's escapes may not make: a control character (a terminal acts on ESC, BEL...; tab and
+#: line break aside) or a character `_HIDDEN` refuses written as itself
+_ESCAPED = re.compile(f"[{CONTROLS}\ud800-\udfff{HIDDEN_BREAKS}{FORMAT_BMP}{FORMAT_ASTRAL}]")
 
 
 def hidden_character_problem(text: str, file: str) -> Problem | None:
