@@ -514,18 +514,13 @@ _UNSEEN = re.compile(f"[{CONTROLS}\u2028\u2029{FORMAT_BMP}{FORMAT_ASTRAL}]")
 def _unseen_character(value: Any, path: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
     """The first text of a recorded decision (a key or a value) holding a character `_UNSEEN` finds: its path and it."""
     if isinstance(value, str):
-        found = _UNSEEN.search(value)
-        return (path, found.group()) if found is not None else None
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found = _unseen_character(key, (*path, key)) or _unseen_character(child, (*path, key))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            found = _unseen_character(child, (*path, i))
-            if found is not None:
-                return found
+        bad = _UNSEEN.search(value)
+        return (path, bad.group()) if bad is not None else None
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        found = (_unseen_character(key, (*path, key)) if isinstance(key, str) else None) or _unseen_character(child, (*path, key))
+        if found is not None:
+            return found
     return None
 
 

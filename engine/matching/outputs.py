@@ -333,7 +333,8 @@ def cell(answers: Sequence[dict[str, Any]], lang: str) -> Any:
     them; with none eligible, the most one item that needs facts could get, in words; else not eligible."""
     eligible = [a["amount"] for a in answers if a["answer"] == ELIGIBLE]
     if eligible:
-        low, high = sum(Decimal(x["low"]) for x in eligible), sum(Decimal(x["high"]) for x in eligible)
+        low = sum((Decimal(x["low"]) for x in eligible), Decimal(0))
+        high = sum((Decimal(x["high"]) for x in eligible), Decimal(0))
         return low if low == high else f"{format_money(low)}-{format_money(high)}"
     needs = [a["amount"]["high"] for a in answers if a["answer"] == NEEDS]
     if not needs:
