@@ -1440,7 +1440,8 @@ class Fuzzer:
         (folder / "escape.j2").symlink_to(self.tmp / "outside.j2")
         (folder / "zero.j2").symlink_to("/dev/zero")  # a device: must be refused before reading (memory-limited here)
         self.policy_file = str(folder / "policy.yaml")
-        self.message_keys = [k for k, v in _flatten(yaml.safe_load((MESSAGE_DIR / "en.yaml").read_text("utf-8")))]
+        # (the keys a policy's `templates:` may override: the explanation catalogue's)
+        self.message_keys = [k for k, v in _flatten(yaml.safe_load((MESSAGE_DIR / "en" / "explanation.yaml").read_text("utf-8")))]
 
     def templates(self, rnd: random.Random, fragment: str) -> None:
         overrides: dict[str, dict[str, str]] = {}

@@ -51,6 +51,11 @@ def test_program_help_lists_what_triggers_each_code(capsys: pytest.CaptureFixtur
         "2  usage error",
     ):
         assert trigger in out, trigger
+    # every command whose footer has a code 3 is named under it in the program's list (match and batch-template were not)
+    three = out[out.index("  3  finished") : out.index("  130  ")]
+    for name, (_, partial) in EXIT_WHEN.items():
+        if partial is not None:
+            assert f"{name}:" in three or f"{name} --" in three, name
 
 
 CASE = """policy: {policy}

@@ -393,7 +393,7 @@ def test_reversal_amount_and_date_are_checked(policy, tmp_path):
     # an amount written any way but plain digits is refused as it is written, never read (Decimal() read 1e3 as 1000)
     for written in ("1e999999", "1e3", " 1.00", "1_000.00", "１００.００", "+5", "0100", "1,000"):
         r = run(tmp_path, *base, "--returned", written)
-        assert r.returncode == EXIT_USAGE, written
+        assert r.returncode == EXIT_INVALID, written  # (a refused value, as 1.234's: it was 2, a usage error)
         assert f"--returned {written!r} is not an amount in plain digits (write e.g. 50000 or 50000.00)" in r.stderr, r.stderr
     with Ledger(url) as ledger:
         assert ledger.reversals() == []

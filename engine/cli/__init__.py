@@ -148,7 +148,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
         if args.rule and (g.rule is None or g.rule.id != args.rule):
             continue
         chunks.append(f"{_compile_header(g)}\n{g.source}")
-    sys.stdout.write("\n".join(chunks))
+    # one write per function: a pipe whose reader left takes part of one large write and the rest is dropped
+    # without an error (CPython's buffered writer on a partial write), so `| head` exited 0; the next write fails
+    for i, chunk in enumerate(chunks):
+        sys.stdout.write(("\n" if i else "") + chunk)
+        sys.stdout.flush()
     return EXIT_OK
 
 

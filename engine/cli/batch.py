@@ -203,7 +203,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         returned = plain_amount(args.returned) if args.returned else None
         if args.returned and returned is None:
             say(msg("cli.ledger.returned_not_amount", value=repr(args.returned)), err=True)
-            return EXIT_USAGE
+            return EXIT_INVALID  # (a value refused, as 1.234 is: not a usage error)
         try:  # checked before the ledger is opened (or created)
             check_reversal(returned, args.date, quantum)
         except LedgerError as err:
@@ -242,10 +242,14 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
             print(json.dumps(g, ensure_ascii=False))
     elif args.action == "reverse":
         quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
-        print(ledger.reverse(args.claim, args.item, reason=args.reason, returned=returned, decided_on=args.date, quantum=quantum))
+        number = ledger.reverse(args.claim, args.item, reason=args.reason, returned=returned, decided_on=args.date, quantum=quantum)
+        print(number)  # (the number alone on stdout, for a script; the sentence for the officer on stderr)
+        say(msg("cli.ledger.reversed", id=number, claim=args.claim, item=args.item), err=True)
     elif args.action == "finding":
         assert versions is not None
-        print(ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions))
+        number = ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions)
+        print(number)
+        say(msg("cli.ledger.found", id=number, applicant=args.applicant, fact=args.fact, value=args.value), err=True)
     return EXIT_OK
 
 

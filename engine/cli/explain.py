@@ -128,7 +128,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     path = Path(args.input)
     if not split_selector(path)[0].exists():  # `round.jsonl:3` is one application of a file that exists
         say_error(msg("cli.report.no_such_input", path=path))
-        return EXIT_USAGE
+        return EXIT_INVALID  # (an input that cannot be read, as every other command says it: 1, not a usage error)
     try:
         entries = list(iter_claims(versions, path, args.encoding))
     except InputError as err:
