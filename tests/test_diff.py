@@ -210,3 +210,43 @@ def test_cli_claims_csv_names_the_row(tmp_path: Path) -> None:
     assert out.returncode == 3, out.stderr
     # PG-2022-0006's item (items row 15, the 13th item) is row 14 of the CSV file
     assert f"{tmp_path / 'round.csv'} row 14: field item.official_fees_paid: '12.345'" in out.stdout
+
+
+def test_impact_decides_the_round_as_batch_does_selections_and_an_applicant_s_claims_together(tmp_path: Path) -> None:
+    """An officer's revision raised a top-5 selection to 6 and diff said "no decision changes": each claim was decided
+    alone, so the sixth project was paid under both versions (and an applicant's two claims each had the whole cap).
+    The fictional Hexi measures (tests/fixtures/subjects_rounds.yaml): 第一条 pays 10万 to at most 3 certified
+    enterprises a year, earliest certificate first; 第四条 pays 10% of an R&D investment, at most 40万 per enterprise
+    a year. The revision: 4 a year, and 50万."""
+    path = ROOT / "tests" / "fixtures" / "subjects_rounds.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = engine.load_policy_text(text, "hexi.yaml")
+    assert text.count("      first: 3\n") == 1 and text.count("max: 40万") == 1
+    new = engine.load_policy_text(text.replace("      first: 3\n", "      first: 4\n").replace("max: 40万", "max: 50万"), "hexi_new.yaml")
+
+    ids = {"E1": "91110117MA0000001E", "E2": "91110117MA0000002H", "E3": "91110117MA0000003L", "E4": "91110117MA0000004P"}
+    ids["E9"] = "91110117MA00000097"
+
+    def application(n: int, applicant: str, *items: dict[str, object]) -> dict[str, object]:
+        person = {"id": ids[applicant], "name": f"河西{applicant}公司", "kind": "enterprise"}
+        return {"claim_id": f"HX-{n}", "funding_year": 2025, "applicant": person, "items": list(items)}
+
+    def certified(day: str) -> dict[str, object]:
+        return {"id": "c1", "type": "certification", "first_certificate_date": day, "accepted_date": day, "documents": ["proof"]}
+
+    centre = {"id": "r1", "type": "rd_centre", "investment": "2900000.00", "credit_grade": "A", "documents": ["proof", "credit_report"]}
+    claims = [application(n, f"E{n}", certified(f"2025-0{n}-01")) for n in range(1, 5)]
+    claims += [application(5, "E9", centre), application(6, "E9", {**centre, "investment": "2000000.00"})]
+    src = tmp_path / "round.jsonl"
+    src.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in claims), encoding="utf-8")
+    result = impact(old, new, read_claims(src))
+    assert result.errors == []
+    changed = {(i.claim_id, i.item_id): (i.old_status, i.old_amount, i.new_status, i.new_amount) for i in result.changed}
+    assert changed == {
+        # the fourth certificate of 2025: outside the first 3, inside the first 4
+        ("HX-4", "c1"): ("refused", Decimal("0.00"), "granted", Decimal("100000.00")),
+        # E9's second centre: 10% of 2,000,000 = 200,000 asked; its first took 290,000 of the year's cap, so 400,000 -
+        # 290,000 = 110,000 is left under the old text and 500,000 - 290,000 = 210,000 under the new: all 200,000
+        ("HX-6", "r1"): ("reduced", Decimal("110000.00"), "granted", Decimal("200000.00")),
+    }
+    assert result.total_new - result.total_old == Decimal("190000.00")  # 100,000 + 90,000

@@ -5,8 +5,9 @@
 
 Not a line diff: clauses are compared by their citation, rules, checks, caps
 and limits by their ids, amounts as exact numbers (rate 50% -> 60%, cap 30万
--> 50万), conditions by their expressions. The impact re-decides each claim
-under both versions; a claim outside a version's window is decided as if that
+-> 50万), conditions by their expressions. The impact decides the round
+under both versions, as `batch` decides a round (selections, a round budget, an applicant's claims sharing its
+caps); a claim outside a version's window is decided as if that
 version were in force (a what-if: what this round would get under the new text),
 and the report says so.
 """
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import io
 import json
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,11 +30,10 @@ from engine.core.i18n import Msg, language, lookup, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import parse_claim
 from engine.deciding.decision import STATUSES
-from engine.deciding.evaluator import evaluate_claim
 from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
-from engine.records.batch import claim_problems, error_record, in_language
+from engine.records.batch import claim_problems, error_record, in_language, run_batch
 from engine.records.inputs import open_claims, place_of
 from engine.records.tabular import InputError, Record
 
@@ -872,11 +874,45 @@ def _article(policy: model.CompiledPolicy, cites: str) -> str:
     return clause.article if clause is not None else cites
 
 
-def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterable[Record]) -> Impact:
-    """Re-decide each claim under both versions and compare, item by item.
+def _decide_round(policy: model.CompiledPolicy, claims: list[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The claims decided together as `batch` decides a round (`run_batch`, no ledger: no history): claims of an
+    applicant share its caps and limits, round selections are ranked and a round budget scales the round. Each
+    claim's decision (as decisions.jsonl holds it) by its place in `claims`; a place with none got an error record."""
+    with tempfile.TemporaryDirectory(prefix="policy-engine-diff-") as tmp:
+        src = Path(tmp) / "round.jsonl"
+        with open(src, "w", encoding="utf-8") as f:
+            for c in claims:
+                f.write(json.dumps(c, ensure_ascii=False, default=str) + "\n")
+        out = Path(tmp) / "out"
+        run_batch(
+            policy,
+            src,
+            out,
+            without_ledger=True,
+            report=False,
+            quiet=True,
+            stderr=io.StringIO(),
+            outputs_while_deciding=False,
+            output_processes=0,
+        )
+        decided: dict[int, dict[str, Any]] = {}
+        for line in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines():
+            d = json.loads(line)
+            decided[int(d["input"]["line"]) - 1] = d
+    return decided
 
-    A claim that cannot be read, or is invalid under either version, gets an error record as a batch
-    writes it (application number, claim id, where, and each problem with its line or row and field).
+
+# long because: both versions' rounds, then each claim's items compared in the input's order, retired types and
+# errors in their places
+def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterable[Record]) -> Impact:
+    """Decide the round under both versions and compare, item by item.
+
+    The round is decided as `batch` decides it, once per version: an applicant's claims share its caps and limits,
+    round selections (first N, top N) are ranked over the round and a round budget scales it (deciding each claim
+    alone missed all three: a revision that let a sixth project into a top-5 selection, and the budget's new scaling,
+    showed as "no decision changes"). No ledger's history counts. A claim that cannot be read, or is invalid under
+    either version, gets an error record as a batch writes it (application number, claim id, where, and each
+    problem with its line or row and field), and is left out of that version's round.
     """
     records = list(claims)
     result = Impact(claims=len(records))
@@ -898,6 +934,10 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
                 msg("diff.impact.what_if", label=label, version=pol.version, first=lo, last=hi, years=[str(y) for y in outside])
             )
     retired_types = set(old.item_facts) - set(new.item_facts)
+    # each record read under both versions first (its errors where it was read); the valid ones make each round
+    compared: list[tuple[Record, int, int | None]] = []  # (record, its place in the old round, in the new one)
+    old_round: list[Mapping[str, Any]] = []
+    new_round: list[Mapping[str, Any]] = []
     for rec in records:
         data = rec.data
         if data is None:
@@ -905,12 +945,12 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
             continue
         name = rec.where.get("file")
         try:
-            d_old = evaluate_claim(wide_old, parse_claim(wide_old, data, file=name))
+            parse_claim(wide_old, data, file=name)
         except EngineError as err:
             result.errors.append({**error_record(rec, claim_problems(rec, err), err.summary), "under": "OLD"})
             continue
         kept_at = [i for i, it in enumerate(data.get("items", [])) if not (isinstance(it, Mapping) and it.get("type") in retired_types)]
-        new_by_item: dict[str, tuple[str, Decimal, str | None]] = {}
+        at_new: int | None = None
         if kept_at:
             kept = dataclasses.replace(
                 rec,
@@ -918,27 +958,42 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
                 item_where=[rec.item_where[i] for i in kept_at if i < len(rec.item_where)],
             )
             try:
-                d_new = evaluate_claim(wide_new, parse_claim(wide_new, kept.data or {}, file=name))
+                parse_claim(wide_new, kept.data or {}, file=name)
             except EngineError as err:
                 result.errors.append({**error_record(kept, claim_problems(kept, err), err.summary), "under": "NEW"})
-                d_new = None
-            if d_new is not None:
-                for dn in d_new.items:
-                    new_by_item[dn.item.id] = (dn.status, dn.amount, _article(new, dn.rule.cites))
-        for do in d_old.items:
-            status, amount, article = new_by_item.get(do.item.id, ("retired" if do.item.type in retired_types else "error", ZERO, None))
+            else:
+                at_new = len(new_round)
+                new_round.append(kept.data or {})
+        compared.append((rec, len(old_round), at_new))
+        old_round.append(data)
+    decided_old = _decide_round(wide_old, old_round) if old_round else {}
+    decided_new = _decide_round(wide_new, new_round) if new_round else {}
+    cites_old = {r.id: r.cites for r in old.rules}
+    cites_new = {r.id: r.cites for r in new.rules}
+    for rec, at_old, at_new in compared:
+        d_old = decided_old.get(at_old)
+        if d_old is None:  # (refused as a round refuses it: a claim id given twice)
+            result.errors.append({**error_record(rec, [], msg("diff.impact.not_in_round")), "under": "OLD"})
+            continue
+        d_new = decided_new.get(at_new) if at_new is not None else None
+        new_by_item: dict[str, tuple[str, Decimal, str | None]] = {}
+        for dn in d_new["items"] if d_new is not None else ():
+            new_by_item[dn["item"]] = (dn["status"], Decimal(dn["amount"]), _article(new, cites_new.get(dn["rule"], "")))
+        for do in d_old["items"]:
+            retired = do["type"] in retired_types
+            status, amount, article = new_by_item.get(do["item"], ("retired" if retired else "error", ZERO, None))
             result.items.append(
                 ItemImpact(
-                    d_old.claim.claim_id,
-                    do.item.id,
-                    do.item.type,
-                    _article(old, do.rule.cites),
+                    d_old["claim_id"],
+                    do["item"],
+                    do["type"],
+                    _article(old, cites_old.get(do["rule"], "")),
                     article,
-                    do.status,
-                    do.amount,
+                    do["status"],
+                    Decimal(do["amount"]),
                     status,
                     amount,
-                    old.item_type_labels.get(do.item.type),
+                    old.item_type_labels.get(do["type"]),
                 )
             )
     return result
