@@ -122,6 +122,30 @@ def test_cap_exhausted_refusal_says_so(policy: engine.CompiledPolicy) -> None:
     assert "上限 3 次，此前已计 1 次\n" in text
 
 
+def test_a_refusal_on_several_grounds_does_not_promise_what_meeting_the_first_would_pay(policy: engine.CompiledPolicy) -> None:
+    """An invention item dated 2020 in a 2021 application that another district policy already supported: refused under
+    第十一条 (R6, the main ground by R26's order) and 第九条 (R19). The explanation said "had it been met, the item would
+    pay 4,200.00" (8,400 x 50%): meeting 第十一条 alone pays nothing (a red team's reviewer)."""
+    d = engine.evaluate(policy, claim(item("invention_patent_grant", "p1", date="2020-06-18", supported_by_other_district_policy=True)))
+    assert [r.cites for r in d.items[0].reasons] == ["第十一条", "第九条"]
+    zh, en = explain(policy, d, "zh"), explain(policy, d, "en")
+    assert "可得 4,200.00" not in zh and "would pay" not in en  # (the amount step's 8,400.00 × 50% = 4,200.00 stays)
+    assert "本项另有其他不予支持的理由，仅满足此条件仍不能支持" in zh and "meeting this alone would not be enough" in en
+    alone = engine.evaluate(policy, claim(item("invention_patent_grant", "p1", date="2020-06-18")))
+    assert "该条件满足时按规定可得 4,200.00 元" in explain(policy, alone, "zh")  # (the one ground: what it would pay is said)
+
+
+def test_a_refused_item_s_missing_documents_are_among_its_grounds(policy: engine.CompiledPolicy) -> None:
+    """R26: an item refused on several grounds cites all of them, documents last. An item dated outside the year and
+    lacking its sealed receipt copies listed 第十一条 alone, and told the applicant what fixing the date would pay."""
+    docs = ["proof_of_right", "fee_receipts"]
+    d = engine.evaluate(policy, claim(item("invention_patent_grant", "p1", date="2020-06-18", documents=docs)))
+    assert d.items[0].status == "refused" and d.items[0].missing_documents == ("sealed_receipt_copies",)
+    zh = explain(policy, d, "zh")
+    assert "1) 第十一条：" in zh and "2) 缺少材料：加盖公章的票据复印件（第十二条）" in zh
+    assert "可得 4,200.00" not in zh
+
+
 def test_incomplete_lists_missing_documents_and_provisional_amount(policy: engine.CompiledPolicy) -> None:
     d = engine.evaluate(policy, claim(item("navigation_project", "n1", actual_costs="50000.00", documents=["fee_receipts"])))
     text = explain(policy, d)

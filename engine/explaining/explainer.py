@@ -320,6 +320,7 @@ class Explainer:
         self.f_why_limit = f("why_limit", "says", "times", "cites")
         self.f_why_refused = f("why_refused", "says", "cites")
         self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
+        self.f_why_refused_more = f("why_refused_more", "says", "cites")
         self.f_why_facts = f("why_facts", "facts")
         self.f_why_also = f("why_also", "reasons")
         self.f_docs_line = f("docs_line", "docs", "cites")
@@ -1019,6 +1020,8 @@ class Explainer:
             out.append(self.heads["reasons"])
             for i, reason in enumerate(d.reasons, 1):
                 out.append(w.numbered(i, self.reason(reason)))
+            if d.missing_documents:  # (a ground too, the last in R26's order: the documents the item lacks)
+                out.append(w.numbered(len(d.reasons) + 1, self.missing_documents(d, cites)))
         elif status == "incomplete":
             out.append(self.heads["incomplete"])
             if d.missing_documents:
@@ -1293,11 +1296,14 @@ class Explainer:
                     if s[2] is not None and s[2].why in ("first", "budget") and s[1].id == check:
                         sel_step = s
             category = r.category
+            # what the item would have had is said only when its main ground is its only one (R26: every ground is
+            # cited): with another ground, or documents missing, meeting the main one alone pays nothing
+            alone = len(d.reasons) == 1 and not d.missing_documents
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
             elif category == "limit" and limit_step is not None:
                 out.append(self.f_why_limit(says=self.said(r)[1], times=limit_step[1].times, cites=r.cites))
-            elif category == "limit" and sel_step is not None:
+            elif category == "limit" and sel_step is not None and alone:
                 would = last_cap[5] if last_cap is not None else d.asked
                 verdict = sel_step[2]
                 says = label(sel_step[1].says)
@@ -1305,7 +1311,9 @@ class Explainer:
             else:
                 would = last_cap[5] if last_cap is not None else d.asked
                 says = self.said(r)[1]
-                if has_amount and would.quantize(CENT) != 0:
+                if not alone:
+                    out.append(self.f_why_refused_more(says=says, cites=r.cites))
+                elif has_amount and would.quantize(CENT) != 0:
                     out.append(self.f_why_refused_asked(says=says, cites=r.cites, asked=money(would)))
                 else:
                     out.append(self.f_why_refused(says=says, cites=r.cites))
