@@ -520,3 +520,23 @@ def test_hidden_rows_of_a_workbook_of_profiles_are_matched_and_said(tmp_path: Pa
     ) in (0, 3)
     assert sum(1 for _ in (tmp_path / "o" / "matches.jsonl").open(encoding="utf-8")) == 7  # every application's row
     assert f"注意：{tmp_path / 'p.xlsx'} 工作表 applicants：有 1 行是隐藏的（第 4 行；" in capsys.readouterr().err
+
+
+def test_a_profile_without_a_funding_year_says_the_year_it_was_matched_at(tmp_path: Path) -> None:
+    """The worked example without its funding year is matched at the version's last year, 2023, where its items of
+    2021 are not eligible (第十一条): the notice said so in no word, and an officer read "nothing is owed". It now says
+    the year was taken and how to give it; with the year given nothing is said."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    del profile["funding_year"]
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--lang", "zh", "-q"]) == 0
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(m["funding_year"], m["funding_year_given"]) for m in record["matches"]] == [(2023, False)]
+    notice = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
+    assert "（未提供申报年度，按本版本最后一个申报年度 2023 测算：其他年度发生的事项在此显示为不符合条件" in notice
+    assert "no funding year was given: matched as 2023" in (out / "notices" / "M-2021-001.en.html").read_text(encoding="utf-8")
+    given = tmp_path / "given"
+    assert main(["match", "--policy", str(PINGGU), str(EXAMPLE), "--out", str(given), "-q"]) == 0
+    assert "未提供申报年度" not in (given / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")

@@ -52,6 +52,7 @@ _UNSTABLE_SUFFIXES = ("#subject", "#selection")
 _UNDECIDED = frozenset({"incomplete", "pending_review"})
 ROLES = "roles"  # the applicant fact a rule's `roles` are read from (as the evaluator reads it)
 _WHO = "#who"  # the end of a who step's reason's check (`evaluator._who_reason`)
+_ROLES_KEY = ("applicant", None, ROLES)
 
 
 class Need(NamedTuple):
@@ -90,6 +91,8 @@ class PolicyMatch:
     answers: tuple[Answer, ...]
     evaluations: int  # real decisions run
     ignored: tuple[str, ...] = ()  # what the profile gives that this policy has no word for (see `ignored`)
+    #: False: the profile gave no funding year and was matched at the version's last (its answers are that year's)
+    year_given: bool = True
 
 
 class _Outcome(NamedTuple):
@@ -190,9 +193,21 @@ def match_claim(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant] =
     answers = []
     for i, item in enumerate(claim.items):
         rule = policy.rules_by_type[item.type]
-        keys = [k for k in branched if k[1] is None or k[1] == i]
+        keys = [k for k in branched if (k[1] is None or k[1] == i) and (k != _ROLES_KEY or _roles_matter(leaves, per_item[i]))]
         answers.append(_combine(policy, rule, claim, item, per_item[i], keys))
     return PolicyMatch(policy, claim.funding_year, tuple(answers), len(leaves))
+
+
+def _roles_matter(leaves: Sequence[tuple[dict[_Key, Any], Claim, Decision]], outcomes: Sequence[_Outcome]) -> bool:
+    """Whether an item's answer differs between two leaves that differ only in the roles tried (`_roles_to_try`):
+    the roles are then among the facts it needs, else they are not named for it."""
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for (assignment, _, _), o in zip(leaves, outcomes, strict=True):
+        rest = tuple(sorted(((k, repr(v)) for k, v in assignment.items() if k != _ROLES_KEY), key=repr))
+        result = (o.kind, o.low, o.high)
+        if seen.setdefault(rest, result) != result:
+            return True
+    return False
 
 
 def parse_profile(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int | None = None) -> Claim:
@@ -348,7 +363,7 @@ def _roles_to_try(policy: CompiledPolicy, decision: Decision) -> tuple[_Key, tup
     for d in decision.items:
         if d.status == "refused" and d.rule.roles and kind in d.rule.kinds and any(r.check.endswith(_WHO) for r in d.reasons):
             every = frozenset(policy.applicant_roles)
-            return ("applicant", None, ROLES), (frozenset(), every if spec.type != "string_list" else tuple(sorted(every)))
+            return _ROLES_KEY, (frozenset(), every if spec.type != "string_list" else tuple(sorted(every)))
     return None
 
 
@@ -544,13 +559,8 @@ def _combine(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item, outco
     highs = [o.high for o in favourable]
     high = None if any(h is None for h in highs) else max(h for h in highs if h is not None)
     needs: dict[Need, None] = {}  # (in order, each once: a list's `in` made this quadratic in the leaves' needs)
-    # (the roles, tried for another item's who step, are named where they matter: this rule names roles, or its
-    # leaves differ)
-    alike = all(o == outcomes[0] for o in outcomes[1:])
     for key in sorted(branched, key=lambda k: (k[1] is not None, k[1] or 0, k[2])):
         namespace, index, name = key
-        if (namespace, name) == ("applicant", ROLES) and not rule.roles and alike:
-            continue
         is_item = index is not None
         needs[Need(item.id if is_item else None, item.type if is_item else None, f"{namespace}.{name}")] = None
     for o in outcomes:

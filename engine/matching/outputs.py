@@ -121,6 +121,7 @@ def result_dict(result: ProfileResult) -> dict[str, Any]:
                 "policy": m.policy.id,
                 "version": m.policy.version,
                 "funding_year": m.funding_year,
+                "funding_year_given": m.year_given,
                 "evaluations": m.evaluations,
                 "ignored": list(m.ignored),
                 "answers": [answer_dict(m.policy, a) for a in order(m.answers)],
@@ -205,6 +206,8 @@ def notice_text(result: ProfileResult, lang: str) -> str:
     for m in result.matches:
         p = m.policy
         out += ["", "== " + msg("match.notice_policy", title=_say(p.title, lang), version=p.version, year=m.funding_year).render(lang)]
+        if not m.year_given:
+            out.append(msg("match.notice_year_assumed", year=m.funding_year).render(lang))
         for key, answers in _sections(m):
             out += ["", msg("match.section", title=msg(f"match.{key}")).render(lang)]
             if not answers:
@@ -247,6 +250,8 @@ def notice_html(result: ProfileResult, lang: str) -> str:
         body.append(
             f"<h2>{e(msg('match.notice_policy', title=_say(p.title, lang), version=p.version, year=m.funding_year).render(lang))}</h2>"
         )
+        if not m.year_given:
+            body.append(f'<p class="lead">{e(msg("match.notice_year_assumed", year=m.funding_year).render(lang))}</p>')
         for key, answers in _sections(m):
             body.append(f"<h3>{e(msg(f'match.{key}').render(lang))}</h3>")
             if not answers:

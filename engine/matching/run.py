@@ -81,7 +81,8 @@ class Matching:
                 claim = parse_profile(policy, dict(joined), year)
                 history = self.ledger.history_for(policy, claim) if self.ledger is not None else []
                 found = match_claim(policy, claim, history)
-                result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data)))
+                given = isinstance(data.get("funding_year"), int)
+                result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data), year_given=given))
             except EngineError as err:
                 located = locate(err) if locate is not None else err
                 problems = [said_problem({**p.to_dict(), "message": p.message, "expected": p.expected}) for p in located.problems]
