@@ -297,6 +297,9 @@ def test_a_wrong_sheet_name_says_which_sheets_there_are(tmp_path: Path, capsys: 
     wb["applicants"].title = "申请人"
     wb.save(path)
     assert _batch(tmp_path, path, "o2") == 3
+    # and a row's place names the sheet as the workbook does (it said "工作表 applicants" of the officer's 申请人)
+    [error] = [json.loads(x) for x in (tmp_path / "o2" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert error["where"]["sheet"] == "申请人" and {p["sheet"] for p in error["problems"]} <= {"申请人", "事项"}, error
 
 
 # --- CSV encodings -----------------------------------------------------------------------------------------------

@@ -1606,6 +1606,7 @@ class XlsxReader(_TabularReader):
     def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
         super().__init__(path, policy)
         self.noticed: list[Msg] = []
+        self.titles: dict[str, str] = {}
         try:
             from openpyxl import load_workbook
         except ModuleNotFoundError:  # pragma: no cover
@@ -1617,6 +1618,8 @@ class XlsxReader(_TabularReader):
             raise InputError(msg("sheet.not_workbook", file=str(path), reason=_workbook_reason(exc))) from None
         try:
             found = {sheet: _find_sheet(path, wb.sheetnames, sheet) for sheet in (APPLICANTS_SHEET, ITEMS_SHEET)}
+            #: each sheet by the name the workbook gives it (申请人, 事项): what a row's place says, as the officer sees it
+            self.titles = {sheet: str(found[sheet]) for sheet in found}
             apps, items = self.cols.header_sets()
             self._no_rows_elsewhere(wb, found, {APPLICANTS_SHEET: apps, ITEMS_SHEET: items})
             for sheet, allowed in ((APPLICANTS_SHEET, apps), (ITEMS_SHEET, items)):
@@ -1655,7 +1658,7 @@ class XlsxReader(_TabularReader):
                     raise InputError(msg("sheet.rows_elsewhere", file=str(self.path), other=name, sheet=found[sheet]))
 
     def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str]) -> None:
-        where = msg("sheet.place.sheet", file=str(self.path), sheet=sheet)
+        where = msg("sheet.place.sheet", file=str(self.path), sheet=self.titles.get(sheet, sheet))
         # the size a sheet declares (<dimension ref="A1:XFD1048576">) is not trusted: read_only openpyxl would pad
         # every row to its width and yield empty rows up to its height
         ws.reset_dimensions()
@@ -1718,14 +1721,15 @@ class XlsxReader(_TabularReader):
             self.done = n
             heads = self.spool.rows(APPLICANTS_SHEET, cid)
             first_row, head = heads[0]
-            where = {"file": self.path, "sheet": APPLICANTS_SHEET, "row": first_row}
+            where = {"file": self.path, "sheet": self.titles.get(APPLICANTS_SHEET, APPLICANTS_SHEET), "row": first_row}
             if not cid:
                 yield Record(n, where, None, [{"field": "claim_id", "message": msg("sheet.no_claim_id_applicants", n=len(heads)), **where}])
                 continue
-            items = [(cells, {"file": self.path, "sheet": ITEMS_SHEET, "row": r}) for r, cells in self.spool.rows(ITEMS_SHEET, cid)]
+            item_sheet = self.titles.get(ITEMS_SHEET, ITEMS_SHEET)
+            items = [(cells, {"file": self.path, "sheet": item_sheet, "row": r}) for r, cells in self.spool.rows(ITEMS_SHEET, cid)]
             rec = self._build(n, cid, (head, where), items)
             if cid in strays:  # never decided without rows that may be its items (each also an error record below)
-                rec.problems.append(_stray_rows(cid, strays[cid], {"file": self.path, "sheet": ITEMS_SHEET}))
+                rec.problems.append(_stray_rows(cid, strays[cid], {"file": self.path, "sheet": item_sheet}))
                 rec.data = None
             if len(heads) > 1:
                 rec.problems.append(
@@ -1745,7 +1749,7 @@ class XlsxReader(_TabularReader):
         for cid, row, count in orphans:
             n += 1
             self.done = n
-            where = {"file": self.path, "sheet": ITEMS_SHEET, "row": row}
+            where = {"file": self.path, "sheet": self.titles.get(ITEMS_SHEET, ITEMS_SHEET), "row": row}
             message = msg("sheet.orphan_items", n=count, claim_id=repr(cid)) if cid else msg("sheet.items_without_id", n=count)
             yield Record(n, where, None, [{"field": "claim_id", "message": message, **where}], key=cid or None)
 
