@@ -138,7 +138,8 @@ def test_one_patent_written_two_ways_is_not_paid_twice(policy: engine.CompiledPo
     assert _refusal(policy, typo) == [
         (
             ("items", 0, "patent_id"),
-            "'ZL202110000002.7' 的校验码不正确",
+            # 2021 1 0000002 weighs 33 ≡ 0 (mod 11): the other digits make the check character 0
+            "'ZL202110000002.7' 的校验码不正确（按其余各位计算应为 0，其他某一位写错也会如此）",
             "a Chinese patent number (ZC 0006-2003): ZL, the application number's 12 digits (8 before October 2003), a "
             "point and its check character, e.g. ZL202110000002.0",
         )
@@ -254,11 +255,13 @@ def test_a_typing_error_behind_another_slip_is_said_too(policy: engine.CompiledP
     said = ids.patent_number_problem(written)
     assert said is not None
     assert (
-        tr(said, "zh") == f"'{written}' 写法不规范（标准写法为 ZL202110000002.7），且 'ZL202110000002.7' 的校验码不正确。请照证书核对号码"
+        tr(said, "zh")
+        == f"'{written}' 写法不规范（标准写法为 ZL202110000002.7），且 'ZL202110000002.7' 的校验码不正确（按其余各位计算应为 0，其他某一位写错也会如此）。请照证书核对号码"
     )
     assert tr(said, "en") == (
         f"'{written}' is a patent number written another way (ZL202110000002.7 in the standard form), and "
-        "'ZL202110000002.7' fails its check character. Check the number against the certificate"
+        "'ZL202110000002.7' fails its check character (by its other characters it would be 0; a slip in another character "
+        "fails it too). Check the number against the certificate"
     )
     assert tr(ids.cn_patent_problem(written), "zh") == tr(said, "zh")
     [problem] = _refusal(policy, claim(item("china_patent_award", "a1", patent_id=written, level="gold")))

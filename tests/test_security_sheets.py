@@ -440,7 +440,12 @@ def test_the_all_zero_credit_code_has_a_valid_check_character_and_is_refused(pol
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("91350100M000100Y44", "'91350100M000100Y44' fails its check character"),  # checked first: a typo is likeliest
+        # checked first: a typo is likeliest. GB 32100: the first 17 weigh 1640 ≡ 28 (mod 31), 31 - 28 = 3
+        (
+            "91350100M000100Y44",
+            "'91350100M000100Y44' fails its check character (by its other characters it would be 3; a slip in another character "
+            "fails it too)",
+        ),
         (
             _uscc("B1110117MA01ABCD1"),
             "the credit code's registration authority code (1st character) 'B' is not one of 1, 2, 3, 4, 5, 6, 7, 8, 9, A, N, Y",

@@ -414,7 +414,8 @@ def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does
     assert errors["zh"]["PG-2022-0001"] == (
         f"{tmp_path / 'r.xlsx'} 工作表 items 第 3 行",
         "专利号（item.patent_id）",  # the column's heading in the template, which reads back as that column
-        "'ZL202010000001.2' 的校验码不正确",
+        # 2020 1 0000001 weighs 2·2 + 2·4 + 1·5 + 1·5 = 23 ≡ 1 (mod 11)
+        "'ZL202010000001.2' 的校验码不正确（按其余各位计算应为 1，其他某一位写错也会如此）",
     )
     assert errors["zh"]["PG-2022-0006"][:2] == (
         f"{tmp_path / 'r.xlsx'} 工作表 items 第 15 行",
@@ -423,7 +424,7 @@ def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does
     assert errors["en"]["PG-2022-0001"] == (
         f"{tmp_path / 'r.xlsx'} sheet items row 3",
         "patent number (item.patent_id)",
-        "'ZL202010000001.2' fails its check character",
+        "'ZL202010000001.2' fails its check character (by its other characters it would be 1; a slip in another character fails it too)",
     )
 
 

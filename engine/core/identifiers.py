@@ -94,6 +94,14 @@ def _weighted_sum(value: Callable[[str], int], text: str, weights: tuple[int, ..
     return sum(map(mul, map(value, text), weights))
 
 
+def _check_char_problem(code: str, expected: str | None) -> Msg:
+    """A number of the right form whose check character fails: what the other characters make it (`expected`), to
+    check against the certificate (a slip in another character fails it too, so it is said as what to check)."""
+    if expected is None:
+        return msg("claim.id.check_char", code=repr(code))
+    return msg("claim.id.check_char_is", code=repr(code), expected=expected)
+
+
 def uscc_check_char(first17: str) -> str:
     value = _USCC_VALUE.__getitem__ if not first17.strip(_USCC_CHARS) else _uscc_value  # (a stray character: its error)
     total = _weighted_sum(value, first17, _USCC_WEIGHTS)
@@ -136,7 +144,7 @@ def _uscc_checks(code: str) -> bool:
 def uscc_problem(code: str) -> Msg | None:
     """What is wrong with a credit code (form, check character, or an implausible part); None if nothing."""
     if not _uscc_checks(code):
-        return msg("claim.id.check_char", code=repr(code))
+        return _check_char_problem(code, uscc_check_char(code[:17]) if _uscc_form(code) else None)
     return _uscc_part_problem(code)
 
 
@@ -175,7 +183,7 @@ def _resident_id_checks(code: str) -> bool:
 def resident_id_problem(code: str, today: _dt.date | None = None) -> Msg | None:
     """What is wrong with a resident ID number (form, check digit, birth date, address code); None if nothing."""
     if not _resident_id_checks(code):
-        return msg("claim.id.check_char", code=repr(code))
+        return _check_char_problem(code, resident_id_check_char(code[:17]) if _resident_id_form(code) else None)
     return _resident_id_part_problem(code, today)
 
 
@@ -353,7 +361,7 @@ def cn_patent_problem(code: str) -> Msg | None:
     if _CN_PATENT_RE.fullmatch(code) is None:
         return slip_of("cn_patent", code) or msg("claim.id.patent_form", code=repr(code))
     if _patent_check_char(code[2:-2]) != code[-1]:
-        return msg("claim.id.check_char", code=repr(code))
+        return _check_char_problem(code, _patent_check_char(code[2:-2]))
     return _cn_patent_part_problem(code)
 
 
