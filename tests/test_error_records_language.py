@@ -101,3 +101,21 @@ def test_the_report_command_says_a_workbooks_row_in_the_reports_language(tmp_pat
         main(["--lang", lang, "report", "--policy", policy, str(root / "examples" / "round_2021.xlsx"), "--out", str(out)])
         page = out.read_text(encoding="utf-8")
         assert place in page and other not in page
+
+
+def test_the_budget_table_says_a_scaling_s_rounding_in_words(tmp_path: Path) -> None:
+    # an officer's Chinese run said "（floor，取整到 0.01，largest_remainder；版本 2024.1）": the policy's codes
+    from conftest import POLICY_PATH
+
+    text = POLICY_PATH.read_text(encoding="utf-8").replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")
+    assert text.count("  documents_cites: 第十二条\n") == 1
+    policy = engine.load_policy_text(
+        text.replace("  documents_cites: 第十二条\n", '  documents_cites: 第十二条\n  round_budget: {amount: "1000.00"}\n'), "p.yaml"
+    )
+    summary = run_batch(policy, _round(tmp_path), tmp_path / "out", quiet=True, report=False, without_ledger=True)
+    with use_language("zh"):
+        zh = budget_table(summary, policy)
+    with use_language("en"):
+        en = budget_table(summary, policy)
+    assert "（向下取整到 0.01，尾差按最大余数法逐项补足；版本 2020.1）" in zh and "floor" not in zh and "largest_remainder" not in zh
+    assert "(rounded down to 0.01, the remainder to the largest remainders; version 2020.1)" in en

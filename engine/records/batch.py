@@ -2220,6 +2220,15 @@ def _outputs_process(
             pass
 
 
+def _word(group: str, code: str) -> Msg | str:
+    """A code's words in the reader's language (a rounding mode, a remainder method), the code itself if it has none."""
+    return msg(f"{group}.{code}") if code in _ROUNDING_WORDS else code
+
+
+#: the rounding modes and remainder methods `batch.table.mode` and `batch.table.method` have words for
+_ROUNDING_WORDS = frozenset({"floor", "half_up", "half_even", "largest_remainder", "unallocated"})
+
+
 def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
     """The budget view: one row per article and item type, then the totals by status (the fund-use plan of a round)."""
     rows: list[list[Any]] = []
@@ -2302,9 +2311,9 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
             approved=rec["approved_total"],
             budget=rec["budget"],
             factor=rec["factor"],
-            mode=rec["mode"],
+            mode=_word("batch.table.mode", rec["mode"]),
             quantum=rec["quantum"],
-            method=rec["method"],
+            method=_word("batch.table.method", rec["method"]),
             unallocated=unallocated,
             version=rec["policy_version"],
         )
