@@ -207,6 +207,15 @@ def test_a_full_width_bracket_or_quote_in_an_expression_says_the_ascii_one(writt
     assert tr(p.expected, "zh") == '括号、引号和符号请在输入法的英文状态下输入：( ) " = > <'
 
 
+@pytest.mark.parametrize(("sign", "fix"), [("≥", ">="), ("≤", "<="), ("≠", "!="), ("×", "*")])
+def test_a_math_sign_as_the_measures_print_it_says_the_ascii_to_write(sign: str, fix: str) -> None:
+    # an officer copied "得分≥60" from the measures: Python said "invalid character '≥' (U+2265)", in English
+    written = f"len(item.patent_kind) {sign} 2"
+    p = _problem(mutate('item.patent_kind == "invention"', written))
+    assert tr(p.message, "zh") == f"表达式中用了符号「{sign}」：请写作 `{fix}`（表达式 {written!r}）"
+    assert tr(p.message, "en") == f"the sign `{sign}` in an expression: write `{fix}` in {written!r}"
+
+
 def test_python_s_syntax_words_are_said_in_chinese() -> None:
     p = _problem(mutate('item.patent_kind == "invention"', "len(item.patent_kind > 0"))
     assert tr(p.message, "en") == "syntax error: '(' was never closed in 'len(item.patent_kind > 0'"

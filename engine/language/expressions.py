@@ -1321,6 +1321,9 @@ def _syntax_slip(text: str, exc: SyntaxError) -> ExpressionError:
     if _SINGLE_EQUALS.search(bare):
         return ExpressionError(msg("loading.expr.single_equals"), msg("loading.expr.single_equals_hint"), column)
     wide = _FULL_WIDTH_CHARACTER.match(str(exc.msg))
+    if wide is not None and wide.group(1) in _MATH_SIGNS:  # ≥ ≤ ≠ × ÷ as the measures print them
+        char = wide.group(1)
+        return ExpressionError(msg("loading.expr.math_sign", char=char, fix=_MATH_SIGNS[char]), msg("loading.expr.syntax_hint"), column)
     if wide is not None and wide.group(1) in _FULL_WIDTH:  # （）“”＝ typed with a Chinese input method
         char = wide.group(1)
         return ExpressionError(
@@ -1349,6 +1352,8 @@ _FULL_WIDTH = {
     "．": ".",
 }
 _FULL_WIDTH |= {"，": ",", "＋": "+", "－": "-", "＊": "*", "／": "/", "［": "[", "］": "]", "：": ":", "；": ";", "、": ","}
+#: the signs a measure's text prints that an expression writes with two ASCII characters, or another one
+_MATH_SIGNS = {"≥": ">=", "≤": "<=", "≠": "!=", "×": "*", "÷": "/", "⩾": ">=", "⩽": "<="}
 #: Python's words for a syntax error, said in the reader's language (`loading.expr.python.<key>`).
 _PYTHON_SAYS = (
     (re.compile(r"^invalid syntax"), "invalid_syntax"),
