@@ -10,6 +10,7 @@ import pytest
 from conftest import POLICY_PATH, ROOT
 
 from engine.core.errors import format_path
+from engine.core.i18n import use_language
 from engine.officer.casefile import Case, format_result, load_case_file, load_cases, run_case
 
 SUITE = ROOT / "policies" / "tests"
@@ -66,8 +67,8 @@ def test_failure_shows_expected_got_and_the_cap_step(tmp_path: Path) -> None:
     first, second = (run_case(c) for c in load_case_file(f))
     assert not first.passed
     text = format_result(first)
-    assert "item l2: status   expected granted        got reduced" in text
-    assert "item l2: amount   expected 100000.00" in text and "got 50000.00" in text
+    assert "item l2: status expected granted, got reduced" in text
+    assert "item l2: amount (amount) expected 100000.00, got 50000.00" in text
     assert "total: expected 350000.00, got 300000.00" in text
     # The step where they part: the annual cap cut 100,000 to 50,000 (300,000 − 250,000 used).
     assert (
@@ -75,7 +76,10 @@ def test_failure_shows_expected_got_and_the_cap_step(tmp_path: Path) -> None:
         in text
     )
     text2 = format_result(second)
-    assert "status   expected refused" in text2 and "no step refused it" in text2
+    assert "status expected refused" in text2 and "no step refused it" in text2
+    with use_language("zh"):  # (an officer's run said the statuses and the expectation's key in English)
+        zh = format_result(first)
+    assert "项目 l2：状态应为 granted（支持），实为 reduced（核减）" in zh and "项目 l2：金额（amount）应为 100000.00，实为 50000.00" in zh
     assert "check pledge-loan-interest#when1" in text2
 
 
@@ -129,7 +133,7 @@ def test_an_expected_status_is_its_code_or_its_word_and_anything_else_is_said(tm
     f = tmp_path / "words.yaml"
     f.write_text(words, encoding="utf-8")
     second = run_case(load_case_file(f)[1])  # (the case WRONG gets wrong on purpose: its l1 is granted)
-    assert "item l1: status   expected refused" in format_result(second)  # 不予支持, read as refused
+    assert "item l1: status expected refused" in format_result(second)  # 不予支持, read as refused
     f.write_text(words.replace("status: 不予支持", "status: refsued"), encoding="utf-8")
     with pytest.raises(CaseFileError) as caught:
         load_case_file(f)

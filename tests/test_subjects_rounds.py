@@ -345,7 +345,7 @@ def test_a_round_case_that_expects_other_winners_fails(tmp_path: Path) -> None:
     text = text.replace("policy: subjects_rounds.yaml", f"policy: {POLICY}")
     (tmp_path / "c.yaml").write_text(text, encoding="utf-8")
     first = run_case(load_case_file(tmp_path / "c.yaml")[0])
-    assert first.mismatches == ["claim R1 item c1: status   expected granted        got refused"]
+    assert first.mismatches == ["claim R1 item c1: status expected granted, got refused"]
 
 
 def test_round_case_budget_scales_pro_rata(hexi: engine.CompiledPolicy) -> None:

@@ -492,15 +492,16 @@ def _show(value: Any) -> str:
 def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], result: CaseResult) -> None:
     before = len(result.mismatches)
     reasons = [r["check"] for r in got["reasons"]]
-    if "status" in exp and exp["status"] != got["status"]:
-        result.mismatches.append(msg("casetest.status", item=item_id, want=f"{exp['status']:<14}", got=got["status"]))
+    if "status" in exp and exp["status"] != got["status"]:  # (each said as the code and, in Chinese, its word: granted（支持）)
+        wanted, made = (msg("casetest.status_said", code=s, word=msg(f"status_short.{s}")) for s in (exp["status"], got["status"]))
+        result.mismatches.append(msg("casetest.status", item=item_id, want=wanted, got=made))
     for key, field_name in (("amount", "amount"), ("asked", "asked"), ("provisional", "provisional_amount")):
         if key in exp:
             want = _amount(exp[key])
             have = got.get(field_name)
             if want is None or have is None or Decimal(have) != want:
                 result.mismatches.append(
-                    msg("casetest.amount", item=item_id, what=f"{key:<8}", want=f"{_show(exp[key]):<14}", got=str(have))
+                    msg("casetest.amount", item=item_id, what=msg(f"casetest.what.{key}"), want=_show(exp[key]), got=str(have))
                 )
     if "reason" in exp and (not reasons or reasons[0] != exp["reason"]):
         result.mismatches.append(
@@ -515,7 +516,9 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
             want_list = list(exp[key] or [])
             ok = set(want_list) <= set(have_list) if key == "reasons" else sorted(want_list) == sorted(have_list)
             if not ok:
-                result.mismatches.append(msg("casetest.list", item=item_id, what=key, want=str(want_list), got=str(have_list)))
+                result.mismatches.append(
+                    msg("casetest.list", item=item_id, what=msg(f"casetest.what.{key}"), want=str(want_list), got=str(have_list))
+                )
     if "cites" in exp:
         missing = [c for c in exp["cites"] if c not in got["cites"]]
         if missing:
