@@ -230,3 +230,17 @@ def test_a_policy_file_that_does_not_exist_says_so_in_chinese(tmp_path: Path) ->
     (p,) = caught.value.problems
     assert tr(p.message, "en") == "cannot read file: No such file or directory"
     assert tr(p.message, "zh") == "无法读取文件：文件不存在（请检查文件名和路径）"
+
+
+def test_a_slip_in_a_cap_shared_by_four_rules_is_said_once() -> None:
+    # an officer's `per: [企业, 年度]` on a cap four rules share printed each of its two errors four times
+    text = (FIXTURES / "dated_parameters.yaml").read_text(encoding="utf-8")
+    assert (
+        text.count("{shared: tax-contribution-cap}") == 4
+        and text.count("    per: [applicant.id, claim.funding_year]\n    cites: 第四条") == 1
+    )
+    bad = text.replace(
+        "    per: [applicant.id, claim.funding_year]\n    cites: 第四条", "    per: [企业, claim.funding_year]\n    cites: 第四条"
+    )
+    p = _problem(bad)  # (one problem, not four)
+    assert p.path == ("shared_caps", 0, "per", 0) and "不认识的名称 '企业'" in tr(p.message, "zh")

@@ -30,7 +30,21 @@ def check_source(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
     problems = schema_problems(source)
     if problems:
         return None, problems
-    return compile_policy(source)
+    policy, problems = compile_policy(source)
+    return policy, _once(problems)
+
+
+def _once(problems: list[Problem]) -> list[Problem]:
+    """Each problem once: a cap, check or list written once and shared (an alias, `shared_caps`) is compiled with each
+    rule that uses it, and said its error once per rule (an officer's cap shared by 4 rules printed each error 4 times)."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for p in problems:
+        key = (p.file, p.line, p.column, p.path, str(p.message), str(p.expected))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
 
 
 def compile_policy_file(path: str | Path) -> CompiledPolicy:
