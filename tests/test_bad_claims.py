@@ -187,7 +187,13 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
     ("string", "enormous claim_id", _set(("claim_id",), "x" * 1_000), ("claim_id",), "is too long"),
     ("string", "enormous name", _set(("applicant", "name"), "名" * 501), ("applicant", "name"), "is too long"),
     ("string", "surrounding spaces", _set(("items", 0, "loan_id"), " L1 "), ("items", 0, "loan_id"), "spaces"),
-    ("string", "too many items", lambda d: claim(*[item(P, f"i{k}", loan_id=f"L{k}") for k in range(1001)]), ("items",), "too long"),
+    (
+        "string",
+        "too many items",
+        lambda d: claim(*[item(P, f"i{k}", loan_id=f"L{k}") for k in range(1001)]),
+        ("items",),
+        "1,001 entries, at most 1,000",
+    ),
     ("string", "nested 30 deep", _set(("items", 0, "loan_id"), json.loads("[" * 30 + "]" * 30)), ("items", 0, "loan_id"), "nested deeper"),
     # control characters
     ("control", "NUL in loan id", _set(("items", 0, "loan_id"), "L\x001"), ("items", 0, "loan_id"), "control characters"),

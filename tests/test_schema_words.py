@@ -61,7 +61,7 @@ CASES = [
     ({"multipleOf": 5}, 7, "schema.multipleOf", "7 is not a multiple of 5", "7 须为 5 的整数倍"),
     ({"minItems": 1}, [], "schema.non_empty.items", "[] should be non-empty", "[] 是空列表，请至少写一项"),
     ({"minItems": 2}, [1], "schema.too_short.items", "[1] is too short", "[1] 的项数太少"),
-    ({"maxItems": 1}, [1, 2], "schema.too_long.items", "[1, 2] is too long", "[1, 2] 的项数太多"),
+    ({"maxItems": 1}, [1, 2], "schema.too_many.items", "2 entries, at most 1", "有 2 项，至多 1 项"),  # (by its count)
     ({"minLength": 1}, "", "schema.non_empty.text", "'' should be non-empty", "'' 是空文字，请填写内容"),
     ({"maxLength": 2}, "abc", "schema.too_long.text", "'abc' is too long", "'abc' 太长"),
     ({"uniqueItems": True}, [1, 1], "schema.uniqueItems", "[1, 1] has non-unique elements", "[1, 1] 中有重复的项，请删去重复的"),
@@ -96,7 +96,7 @@ def test_each_validator_kind_is_said_in_both_languages(schema: dict[str, Any], i
 def test_the_english_is_jsonschemas_own_sentence() -> None:
     """Apart from the two the engine always reworded, the English is exactly jsonschema's message."""
     for schema, instance, key, english, _ in CASES:
-        if key.startswith(("schema.unknown_field", "schema.any_form")):
+        if key.startswith(("schema.unknown_field", "schema.any_form", "schema.too_many")):
             continue
         error = _error(schema, instance)
         assert english == error.message.replace("Decimal('1.5')", "1.5"), key

@@ -245,6 +245,9 @@ def _worded(
     if v == "multipleOf":
         return msg("schema.multipleOf", value=shown, step=str(value))
     if v in _SIZED:
+        if v in ("maxItems", "maxProperties") and isinstance(instance, list | dict) and value:
+            # (said by its count: a list of 1,013 items was said by its clipped repr, which named no number)
+            return msg(f"schema.too_many.{_SIZED[v]}", n=f"{len(instance):,}", most=f"{value:,}")
         return msg(_sized(v, value), value=shown)
     if v == "uniqueItems":
         return msg("schema.uniqueItems", value=shown)
@@ -270,17 +273,22 @@ def _english(error: ValidationError) -> str:
     return _DECIMAL_REPR.sub(r"\1", text)
 
 
+#: the keywords whose English the engine words itself instead of jsonschema's sentence (`schema_message`)
+_REWORDED = frozenset({"oneOf", "anyOf", "maxItems", "maxProperties"})
+
+
 def schema_message(error: ValidationError) -> Msg:
     """What is wrong, for one jsonschema error, in the reader's language.
 
     The English is jsonschema's own sentence (the engine's tests and users know it), with "unknown field(s)" for
-    "Additional properties are not allowed" and "does not fit any allowed form (closest: ...)" for oneOf/anyOf.
+    "Additional properties are not allowed", "does not fit any allowed form (closest: ...)" for oneOf/anyOf, and a
+    list or mapping over its size said by its count ("1,013 entries, at most 1,000": jsonschema wrote the whole list).
     A sentence this jsonschema words otherwise than expected is kept as it is, after a lead-in in the reader's
     language (`schema.other`): never a wrong translation.
     """
     # said as the document writes values (true, not True) when the words are those jsonschema's sentence has
     as_python = _worded(error, say=_shown)
-    if as_python is not None and (error.validator in ("oneOf", "anyOf") or str(as_python) == _english(error)):
+    if as_python is not None and (error.validator in _REWORDED or str(as_python) == _english(error)):
         return _worded(error) or as_python
     return msg("schema.other", text=_english(error))
 
