@@ -176,3 +176,18 @@ def test_cli_coverage_of_no_case_is_no_pass(tmp_path: Path) -> None:
     r = _run("--lang", "en", "coverage", "policies/pinggu_2020.yaml", "--tests", str(tmp_path / "cases"))
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr == f"no test case found in {tmp_path / 'cases'}: a case file is a .yaml file with `cases:` (exit 1)\n"
+
+
+def test_a_shared_cap_s_branches_name_every_rule_that_shares_it() -> None:
+    # an officer's report put "invention-grant: reduced by cap yearly-total-cap" under the clause of a cap four rules
+    # share, covered by a case in which the loan subsidy was the one reduced: the first rule's name stood for all
+    from engine.core.i18n import tr
+
+    policy = engine.load_policy(ROOT / "tests" / "fixtures" / "dated_parameters.yaml")
+    users = [r.id for r in policy.rules if any(c.id == "tax-contribution-cap" for c in r.caps)]
+    assert len(users) == 4
+    labels = {b.key: tr(b.label, "en") for b in branches_of(policy)}
+    assert labels["reduced:tax-contribution-cap"] == f"reduced by cap tax-contribution-cap (shared by {', '.join(users)})"
+    assert labels["exhausted:tax-contribution-cap"] == f"refused, cap tax-contribution-cap exhausted (shared by {', '.join(users)})"
+    pinggu = {b.key: tr(b.label, "en") for b in branches_of(engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml"))}
+    assert pinggu["reduced:pledge-annual-cap"] == "pledge-loan-interest: reduced by cap pledge-annual-cap"  # (one rule's)

@@ -180,6 +180,7 @@ class _Branches(PolicyVisitor):
         self.checks: list[Branch] = []
         self.rules: list[Branch] = []
         self.later: list[Branch] = []  # a rule's subject and caps come after its limits
+        self.cap_rules: dict[str, list[str]] = {}  # a cap's id -> the rules it applies to (a shared cap: several)
         self.applicant_unknowable = False  # an applicant-level check reads a fact a claim may leave out
         self.applicant_documents = False  # an applicant-level document check exists
         self.incomplete_possible = False  # for the rule being walked
@@ -293,6 +294,7 @@ class _Branches(PolicyVisitor):
         assert at.rule is not None
         self.note(cap, at)
         r = at.rule.id
+        self.cap_rules.setdefault(cap.id, []).append(r)
         self.later.append(Branch(f"reduced:{cap.id}", cap.cites, msg("coverage.branch.cap", rule=r, id=cap.id)))
         if cap.per is not None:
             self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, msg("coverage.branch.exhausted", rule=r, id=cap.id)))
@@ -308,7 +310,14 @@ class _Branches(PolicyVisitor):
     def result(self) -> list[Branch]:
         unique: dict[str, Branch] = {}
         for b in self.head + self.checks + self.rules:
-            unique.setdefault(b.key, b)  # a shared cap's branches belong to the first rule using it
+            unique.setdefault(b.key, b)  # a shared cap's branches are listed once, where its first rule is
+        for key, b in unique.items():  # ... and say every rule it applies to (the first alone named the wrong one)
+            kind, _, cap = key.partition(":")
+            rules = list(dict.fromkeys(self.cap_rules.get(cap, ()))) if kind in ("reduced", "exhausted") else []
+            if len(rules) > 1:
+                unique[key] = dataclasses.replace(
+                    b, label=msg(f"coverage.branch.{'cap' if kind == 'reduced' else 'exhausted'}_shared", rules=rules, id=cap)
+                )
         return list(unique.values())
 
 
