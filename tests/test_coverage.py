@@ -191,3 +191,30 @@ def test_a_shared_cap_s_branches_name_every_rule_that_shares_it() -> None:
     assert labels["exhausted:tax-contribution-cap"] == f"refused, cap tax-contribution-cap exhausted (shared by {', '.join(users)})"
     pinggu = {b.key: tr(b.label, "en") for b in branches_of(engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml"))}
     assert pinggu["reduced:pledge-annual-cap"] == "pledge-loan-interest: reduced by cap pledge-annual-cap"  # (one rule's)
+
+
+def test_a_round_budget_s_clause_is_encoded_and_covered_by_a_round_it_scales(tmp_path: Path) -> None:
+    """An officer's 第七条 (the year's funds, pro rata) showed "encoded by: (none)" and 0 cases beside a passing round case
+    its budget scaled: coverage could not reach 100 %. The fictional Hexi measures with a round budget of 24万 citing
+    第一条, and the fixture's round of 3 certificates selected at 10万 each (30万 > 24万: each × 0.8 = 8万)."""
+    from engine.core.i18n import tr
+
+    fixtures = ROOT / "tests" / "fixtures"
+    text = (fixtures / "subjects_rounds.yaml").read_text(encoding="utf-8")
+    assert text.count("  documents_cites: 第五条\n") == 1
+    (tmp_path / "hexi.yaml").write_text(
+        text.replace("  documents_cites: 第五条\n", "  documents_cites: 第五条\n  round_budget: {amount: 24万, cites: 第一条}\n"),
+        encoding="utf-8",
+    )
+    cases = (
+        (fixtures / "subjects_rounds.cases.yaml").read_text(encoding="utf-8").replace("policy: subjects_rounds.yaml", "policy: hexi.yaml")
+    )
+    (tmp_path / "hexi.cases.yaml").write_text(cases, encoding="utf-8")
+    policy = engine.load_policy(tmp_path / "hexi.yaml")
+    scaled = next(b for b in branches_of(policy) if b.key == "scaled:round_budget")
+    assert (scaled.clause, tr(scaled.label, "zh")) == ("第一条", "本轮资金预算不足，各项按比例核减")
+    results = run_cases([c for c in load_cases([tmp_path / "hexi.cases.yaml"]) if c.round])
+    report = coverage(policy, results)
+    [first] = [c for c in report.clauses if c.key == "第一条"]
+    assert "policy.round_budget" in first.encoded_by
+    assert any(b.key == "scaled:round_budget" and b.cases for b in report.branches)

@@ -191,6 +191,9 @@ class _Branches(PolicyVisitor):
         self.all_kinds = set(policy.applicant_kinds)
         if policy.in_force_cites:
             self.head.append(Branch("error:not_in_force", policy.in_force_cites, msg("coverage.branch.not_in_force")))
+        budget_cites = _budget_cites(policy)
+        if policy.round_budget is not None and budget_cites:  # (a round case whose round the budget scales covers it)
+            self.head.append(Branch(SCALED, budget_cites, msg("coverage.branch.scaled")))
 
     def unknowable(self, part: object, rule: model.Rule | None) -> bool:
         """Whether an expression of `part` reads a fact a claim may leave out (unknown, not false)."""
@@ -335,6 +338,7 @@ class _Encoded(PolicyVisitor):
     def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.enc(policy.in_force_cites, "policy.in_force")
         self.enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
+        self.enc(_budget_cites(policy), "policy.round_budget")
 
     def visit_check(self, test: model.Test, at: Site) -> None:
         self.enc(test.cites, msg("coverage.enc.check", id=test.id))
@@ -382,6 +386,16 @@ def _tables(form: model.AmountForm | None) -> list[model.TableAmount]:
     return []
 
 
+SCALED = "scaled:round_budget"  # the branch of a round its budget scaled
+
+
+def _budget_cites(policy: model.CompiledPolicy) -> str | None:
+    """The clause the policy's round budget cites (`policy.round_budget.cites`), if it has one."""
+    budget = ((policy.data or {}).get("policy") or {}).get("round_budget") if isinstance(policy.data, dict) else None
+    cites = budget.get("cites") if isinstance(budget, dict) else None
+    return cites if isinstance(cites, str) else None
+
+
 def branches_of(policy: model.CompiledPolicy) -> list[Branch]:
     """Every branch the policy can take, keyed the way `hits` names them."""
     branches = _Branches()
@@ -401,6 +415,8 @@ def hits(decision: dict[str, Any]) -> set[str]:
         for s in item["steps"]:
             out |= _step_hits(s, item["rule"])
         out.update(f"refused:{r['check']}" for r in item.get("reasons", ()) if r.get("check", "").endswith("#table"))
+    if "scaling" in decision:  # (a round's decision its budget scaled, as decisions.jsonl writes it)
+        out.add(SCALED)
     return out
 
 
@@ -427,6 +443,9 @@ def cited(decision: dict[str, Any]) -> set[str]:
     out = {r["cites"] for r in decision.get("standing", {}).get("reasons", [])}
     for item in decision["items"]:
         out.update(item["cites"])
+    scaling = decision.get("scaling")
+    if isinstance(scaling, dict) and isinstance(scaling.get("cites"), str):
+        out.add(scaling["cites"])
     return out
 
 
