@@ -244,3 +244,14 @@ def test_a_slip_in_a_cap_shared_by_four_rules_is_said_once() -> None:
     )
     p = _problem(bad)  # (one problem, not four)
     assert p.path == ("shared_caps", 0, "per", 0) and "不认识的名称 '企业'" in tr(p.message, "zh")
+
+
+def test_an_amount_of_one_form_with_a_wrong_value_names_that_value_not_another_form_s_fields() -> None:
+    # an officer's `{per_unit: 'param("award", item.grant_date)', count: 1}` was told "closest: unknown fields 'count',
+    # 'per_unit'" (another form's error, jsonschema's best match): the per-unit form fits, its per_unit does not
+    text = (FIXTURES / "dated_parameters.yaml").read_text(encoding="utf-8")
+    old = "amount: {per_unit: 2万, count: item.grant_countries}"
+    assert text.count(old) == 1
+    p = _problem(text.replace(old, "amount: {per_unit: 'item.countries * 2', count: 1}"))  # (two slips in the one form)
+    assert "unknown field" not in tr(p.message, "en") and "'item.countries * 2'" in tr(p.message, "en")
+    assert "最接近的一种：'item.countries * 2' 的写法不对" in tr(p.message, "zh")

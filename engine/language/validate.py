@@ -209,10 +209,21 @@ def _extra_fields(error: ValidationError, schema: dict[str, Any]) -> Msg:
     return msg("schema.unknown_field" if len(extra) == 1 else "schema.unknown_fields", names=_names(extra))
 
 
+def _fitting_errors(error: ValidationError) -> list[ValidationError]:
+    """A oneOf/anyOf error's errors of the one form the value has the shape of (its fields known, the required ones
+    there), else all of them: `{per_unit: <an expression>, count: 1}` is of the per-unit form and fails on its
+    per_unit; jsonschema's best match named another form's error, "unknown fields 'count', 'per_unit'"."""
+    branches: dict[Any, list[ValidationError]] = {}
+    for e in error.context or []:
+        branches.setdefault(e.relative_schema_path[0], []).append(e)
+    fitting = [errs for errs in branches.values() if not any(e.validator in _STRUCTURAL and not e.relative_path for e in errs)]
+    return fitting[0] if len(fitting) == 1 else list(error.context or [])
+
+
 def _any_form(error: ValidationError) -> Msg | None:
     if not str(error.message).endswith(" is not valid under any of the given schemas"):
         return None  # oneOf's "valid under each of": said as jsonschema says it
-    best = jsonschema.exceptions.best_match(error.context or []) if error.context else None
+    best = jsonschema.exceptions.best_match(_fitting_errors(error)) if error.context else None
     short = _written(error.instance)
     if best is None:
         return msg("schema.any_form", value=short)
