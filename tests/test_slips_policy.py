@@ -255,3 +255,14 @@ def test_an_amount_of_one_form_with_a_wrong_value_names_that_value_not_another_f
     p = _problem(text.replace(old, "amount: {per_unit: 'item.countries * 2', count: 1}"))  # (two slips in the one form)
     assert "unknown field" not in tr(p.message, "en") and "'item.countries * 2'" in tr(p.message, "en")
     assert "最接近的一种：'item.countries * 2' 的写法不对" in tr(p.message, "zh")
+
+
+@pytest.mark.parametrize("written", ["2%", "item.loan_amount * 2%", 'param("lpr_1y", item.loan_date)'])
+def test_a_computed_value_where_an_amount_goes_says_the_forms_that_compute_it(written: str) -> None:
+    # an officer's `max: 2%` was told only "expected an amount: 300000, 30万": not how a share of a fact is written
+    text = (FIXTURES / "dated_parameters.yaml").read_text(encoding="utf-8")
+    old = "amount: {per_unit: 2万, count: item.grant_countries}"
+    assert text.count(old) == 1
+    p = _problem(text.replace(old, f"amount: {{fixed: '{written}'}}"))
+    assert p.path[-2:] == ("amount", "fixed")
+    assert "{max: {rate: 2%, of: item.loan_amount}}" in tr(p.expected, "en") and "按日期取值的表" in tr(p.expected, "zh")

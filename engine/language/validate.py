@@ -8,6 +8,7 @@ sentence a policy officer can act on.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -161,6 +162,9 @@ def schema_expected(error: ValidationError) -> Msg | None:
             return msg("schema.expected.did_you_mean_field", guess=guess, fields=[str(p) for p in props])
         return msg("schema.expected.fields", fields=[str(p) for p in props])
     if v in ("oneOf", "anyOf"):
+        if _AMOUNT_WORDS.search(str(error.instance)) and isinstance(error.schema, dict) and error.schema == _amount_value():
+            # `max: 2%`, `fixed: param(...)`: an amount is a number of yuan; a share or a computed value has a form
+            return msg("schema.expected.amount_not_computed")
         titles = [str(s.get("title")) for s in value if isinstance(s, dict) and s.get("title")]
         if titles:
             return msg("schema.expected.forms", forms="; ".join(titles))
@@ -168,6 +172,17 @@ def schema_expected(error: ValidationError) -> Msg | None:
     if v in _SIZED and value not in (0, 1):
         return msg(f"schema.expected.{v}", n=value)
     return None
+
+
+#: what in a text where an amount of yuan goes says it is meant to be computed: a percent, a fact, a call
+_AMOUNT_WORDS = re.compile(r"%|\b(?:item|applicant|claim)\.|\(")
+
+
+@functools.lru_cache(maxsize=1)
+def _amount_value() -> dict[str, Any]:
+    """The policy schema's `amount_value` (a number of yuan), to tell its errors from others'."""
+    found: dict[str, Any] = load_schema("policy.schema.json")["$defs"]["amount_value"]
+    return found
 
 
 def expected_text(error: ValidationError) -> Msg | None:
