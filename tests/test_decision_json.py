@@ -1120,3 +1120,20 @@ def test_decisions_written_at_once_on_several_threads_are_each_their_own_text(
     finally:
         sys.setswitchinterval(interval)
     assert all(text == expected[i] for texts in written for i, text in texts)
+
+
+def test_two_policies_sharing_their_rules_total_each_by_its_own_articles(policy: engine.CompiledPolicy) -> None:
+    """A rule's article is kept with its fragments for the policy it was found for: a copy of a policy (diff's
+    widened window, a round case's budget) holds the same rule objects with its own clause table, and each decision
+    is totalled by its own policy's articles, whichever was written last."""
+    clauses = {k: dataclasses.replace(c, article="第五十条") if c.article == "第五条" else c for k, c in policy.clauses.items()}
+    other = dataclasses.replace(policy, clauses=clauses)
+    data = engine.loads_json(
+        (Path(__file__).resolve().parent.parent / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8")
+    )
+    ours, theirs = engine.evaluate(policy, data), engine.evaluate(other, data)
+    for _ in range(2):  # (alternately: each finds the other's article kept, and finds its own again)
+        for d in (ours, theirs, ours):
+            assert decision_json(d) == json.dumps(d.to_dict(), ensure_ascii=False)
+    assert "第五条" in json.loads(decision_json(ours))["totals_by_article"]
+    assert "第五十条" in json.loads(decision_json(theirs))["totals_by_article"]

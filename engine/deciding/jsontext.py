@@ -237,10 +237,12 @@ class _Facts:
 class _Fragments:
     """The JSON fragments of one policy object, made on first use."""
 
-    __slots__ = ("a", "b", "c", "d", "facts", "grants", "obj", "steps", "write")
+    __slots__ = ("a", "article", "b", "c", "d", "facts", "grants", "obj", "steps", "write")
 
     def __init__(self, obj: Any, a: str = "", b: str = "", c: str = "", facts: _Facts | None = None) -> None:
         self.obj, self.a, self.b, self.c, self.d, self.facts = obj, a, b, c, "", facts
+        #: a rule's (policy, article it is totalled under), as `decision_json` last found it for that policy
+        self.article: tuple[Any, Any] = (None, None)
         self.write: Callable[[tuple[Any, Any, Any], str], str] = _no_writer
         #: a rule's generated item writers by the number of steps, one per sequence seen (`_ItemWriter`)
         self.steps: dict[int, list[Callable[..., str | None]]] = {}
@@ -1383,9 +1385,21 @@ def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, An
     return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
 
 
+def _who_text(key: tuple[Any, ...]) -> str:
+    return _raw(key[0]) + ', "applicant_roles": ' + _strings(sorted(key[1:]))
+
+
+#: the who part by (kind, *roles): a few kinds and sets of roles write every applicant's (kept for texts only)
+_WHO_TEXTS = _TupleTexts(_who_text)
+
+
 def _who(A: Any) -> str:
     """The applicant's part of a who step (its kind and roles): the same for every who step of a decision."""
-    return _raw(A.get("kind")) + ', "applicant_roles": ' + _strings(sorted(A.get("roles", ())))
+    key = (A.get("kind"), *A.get("roles", ()))
+    try:
+        return _WHO_TEXTS[key]
+    except TypeError:  # (an unhashable kind or role: written without the table)
+        return _who_text(key)
 
 
 @dec.in_engine_context
@@ -1457,11 +1471,16 @@ def decision_json(
                 total += amount
             if provisional:
                 sums[status] += provisional
-        cites = rule.cites
-        article = articles.get(cites) if type(cites) is str else None
-        if article is None:
-            clause = clauses.get(cites)
-            article = clause.article if clause is not None else cites
+        known = f.article
+        if known[0] is p:
+            article = known[1]
+        else:
+            cites = rule.cites
+            article = articles.get(cites) if type(cites) is str else None
+            if article is None:
+                clause = clauses.get(cites)
+                article = clause.article if clause is not None else cites
+            f.article = (p, article)
         entry = acc.get(article)
         if entry is None:
             acc[article] = _article_entry(article, parts, amount, provisional)
