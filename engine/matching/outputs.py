@@ -8,6 +8,7 @@ facts exactly as an explanation does; the HTML takes the explanations' styleshee
 
 from __future__ import annotations
 
+import difflib
 import html
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import engine.explaining
-from engine.core.i18n import msg
+from engine.core.i18n import Msg, msg
 from engine.core.quantities import format_money
 from engine.explaining.catalogue import Catalogue
 from engine.explaining.labels import Labels
@@ -109,6 +110,21 @@ def answer_dict(policy: CompiledPolicy, a: Answer) -> dict[str, Any]:
             for code, certain in a.documents
         ],
     }
+
+
+def _ignored_said(m: PolicyMatch) -> list[Msg | str]:
+    """What a profile gave that the policy has no fact for, each with the fact it most likely misspells
+    (`actualy_operating`: actually_operating?), as a notice says them."""
+    p = m.policy
+    out: list[Msg | str] = []
+    for path in m.ignored:
+        space, _, name = path.rpartition(".")
+        known = list(p.applicant_facts) if space == "applicant" else list(p.claim_facts) if not space else []
+        if space.startswith("items["):
+            known = sorted({f for facts in p.item_facts.values() for f in facts})
+        guess = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        out.append(msg("match.ignored_guess", path=path, guess=guess[0]) if guess else path)
+    return out
 
 
 def result_dict(result: ProfileResult) -> dict[str, Any]:
@@ -218,7 +234,7 @@ def notice_text(result: ProfileResult, lang: str) -> str:
                 out += [f"      {d}" for d in details]
         out += ["", msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang)]
         if m.ignored:
-            out.append(msg("match.ignored", names=list(m.ignored)).render(lang))
+            out.append(msg("match.ignored", names=_ignored_said(m)).render(lang))
     if result.errors:
         out += ["", "== " + msg("match.notice_not_judged").render(lang), *(f"  - {line}" for line in _not_judged(result, lang))]
     return "\n".join(out) + "\n"
@@ -265,7 +281,7 @@ def notice_html(result: ProfileResult, lang: str) -> str:
                 body.append("</div>")
         body.append(f'<p class="total">{e(msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang))}</p>')
         if m.ignored:  # (what the profile gives that this policy has no word for: a misspelt name is not left unsaid)
-            body.append(f'<p class="ignored">{e(msg("match.ignored", names=list(m.ignored)).render(lang))}</p>')
+            body.append(f'<p class="ignored">{e(msg("match.ignored", names=_ignored_said(m)).render(lang))}</p>')
     if result.errors:
         body.append(f"<h2>{e(msg('match.notice_not_judged').render(lang))}</h2>")
         body.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in _not_judged(result, lang)) + "</ul>")
