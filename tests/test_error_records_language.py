@@ -117,5 +117,5 @@ def test_the_budget_table_says_a_scaling_s_rounding_in_words(tmp_path: Path) -> 
         zh = budget_table(summary, policy)
     with use_language("en"):
         en = budget_table(summary, policy)
-    assert "（向下取整到 0.01，尾差按最大余数法逐项补足；版本 2020.1）" in zh and "floor" not in zh and "largest_remainder" not in zh
-    assert "(rounded down to 0.01, the remainder to the largest remainders; version 2020.1)" in en
+    assert "（向下舍至 0.01，尾差按最大余数法逐项补足；版本 2020.1）" in zh and "floor" not in zh and "largest_remainder" not in zh
+    assert "(rounded down to 0.01, the remainder to the largest remainders; version 2020.1)" in en  # (the explanation's words)

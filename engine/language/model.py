@@ -416,3 +416,10 @@ class CompiledPolicy:
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]
+
+    @property
+    def round_budget_cites(self) -> str | None:
+        """The clause the round budget cites (`policy.round_budget.cites`), if it names one."""
+        budget = ((self.data or {}).get("policy") or {}).get("round_budget") if isinstance(self.data, dict) else None
+        cites = budget.get("cites") if isinstance(budget, dict) else None
+        return cites if isinstance(cites, str) else None

@@ -224,14 +224,20 @@ def _extra_fields(error: ValidationError, schema: dict[str, Any]) -> Msg:
     return msg("schema.unknown_field" if len(extra) == 1 else "schema.unknown_fields", names=_names(extra))
 
 
-def _fitting_errors(error: ValidationError) -> list[ValidationError]:
-    """A oneOf/anyOf error's errors of the one form the value has the shape of (its fields known, the required ones
-    there), else all of them: `{per_unit: <an expression>, count: 1}` is of the per-unit form and fails on its
-    per_unit; jsonschema's best match named another form's error, "unknown fields 'count', 'per_unit'"."""
+def _fitting(error: ValidationError) -> list[list[ValidationError]]:
+    """A oneOf/anyOf error's forms the value has the shape of (no structural error of the value itself: its fields
+    known, the required ones there), each as its errors."""
     branches: dict[Any, list[ValidationError]] = {}
     for e in error.context or []:
         branches.setdefault(e.relative_schema_path[0], []).append(e)
-    fitting = [errs for errs in branches.values() if not any(e.validator in _STRUCTURAL and not e.relative_path for e in errs)]
+    return [errs for errs in branches.values() if not any(e.validator in _STRUCTURAL and not e.relative_path for e in errs)]
+
+
+def _fitting_errors(error: ValidationError) -> list[ValidationError]:
+    """The errors of the one form the value has the shape of, else all of them: `{per_unit: <an expression>,
+    count: 1}` is of the per-unit form and fails on its per_unit; jsonschema's best match over every form named
+    another form's error, "unknown fields 'count', 'per_unit'"."""
+    fitting = _fitting(error)
     return fitting[0] if len(fitting) == 1 else list(error.context or [])
 
 
@@ -329,10 +335,7 @@ def _closest(error: ValidationError) -> tuple[ValidationError, ValidationError |
     `{rate: 1.5, of: ...}` fits only the `rate × base` form, and fails it only because 1.5 > 1:
     that is what to report, at `...amount.rate`, not "does not fit any allowed form".
     """
-    branches: dict[Any, list[ValidationError]] = {}
-    for e in error.context or []:
-        branches.setdefault(e.relative_schema_path[0], []).append(e)
-    fitting = [errs for errs in branches.values() if not any(e.validator in _STRUCTURAL and not e.relative_path for e in errs)]
+    fitting = _fitting(error)
     if len({tuple(e.message for e in errs) for errs in fitting}) == 1:  # e.g. -1 fails both `integer` and `number` the same way
         fitting = fitting[:1]
     if len(fitting) != 1 or len(fitting[0]) != 1:

@@ -40,6 +40,12 @@ from engine.records.workers import end_with_parent
 CHUNK = 64
 
 
+def _year_given(data: Mapping[str, Any]) -> bool:
+    """Whether a profile gives its funding year (a whole number: `true` is no year)."""
+    year = data.get("funding_year")
+    return isinstance(year, int) and not isinstance(year, bool)
+
+
 @dataclass
 class Matching:
     """The policies (one set of versions per policy id) and the ledger a match reads its history from."""
@@ -56,7 +62,7 @@ class Matching:
         pairs: list[tuple[CompiledPolicy, int]] = []
         errors: list[dict[str, Any]] = []
         for s in self.sets:
-            if isinstance(year, int) and not isinstance(year, bool):
+            if _year_given(data) and isinstance(year, int):
                 found = s.covering(year)
                 pairs += [(p, year) for p in found]
                 if not found:
@@ -81,8 +87,7 @@ class Matching:
                 claim = parse_profile(policy, dict(joined), year)
                 history = self.ledger.history_for(policy, claim) if self.ledger is not None else []
                 found = match_claim(policy, claim, history)
-                given = isinstance(data.get("funding_year"), int)
-                result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data), year_given=given))
+                result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data), year_given=_year_given(data)))
             except EngineError as err:
                 located = locate(err) if locate is not None else err
                 problems = [said_problem({**p.to_dict(), "message": p.message, "expected": p.expected}) for p in located.problems]

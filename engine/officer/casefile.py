@@ -49,9 +49,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import io
-import json
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -69,7 +66,7 @@ from engine.deciding.ready import load_policy
 from engine.language.expressions import suggest
 from engine.language.model import BudgetRounding, CompiledPolicy
 from engine.language.source import Source, load_yaml_file
-from engine.records.batch import run_batch
+from engine.records.batch import decide_in_memory
 
 ABSENT = "(absent)"
 ITEM_KEYS = ("status", "amount", "asked", "provisional", "reason", "reasons", "missing_documents", "missing_facts", "cites")
@@ -387,24 +384,7 @@ def decide_round(case: Case, policy: CompiledPolicy) -> tuple[list[dict[str, Any
     if case.budget is not None:  # the case's budget stands for the policy's round budget
         rounding = policy.round_budget_rounding or BudgetRounding(policy.quantum)
         policy = dataclasses.replace(policy, round_budget=case.budget, round_budget_rounding=rounding)
-    with tempfile.TemporaryDirectory(prefix="policy-engine-round-case-") as tmp:
-        claims = Path(tmp) / "round.jsonl"
-        with open(claims, "w", encoding="utf-8") as f:
-            for c in case.round:
-                f.write(json.dumps(c, ensure_ascii=False, default=str) + "\n")
-        out = Path(tmp) / "out"
-        run_batch(
-            policy,
-            claims,
-            out,
-            ledger_url=f"sqlite:///{Path(tmp) / 'no-ledger.sqlite'}",  # none there: no history, nothing created
-            report=False,
-            quiet=True,
-            stderr=io.StringIO(),
-        )
-        decisions = [json.loads(line) for line in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
-        errors = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
-    return decisions, errors
+    return decide_in_memory(policy, case.round)
 
 
 def _run_round(case: Case, policy: CompiledPolicy, result: CaseResult) -> CaseResult:
@@ -505,7 +485,7 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
                 )
     if "reason" in exp and (not reasons or reasons[0] != exp["reason"]):
         result.mismatches.append(
-            msg("casetest.reason", item=item_id, want=f"{exp['reason']:<14}", got=reasons[0] if reasons else msg("casetest.none"))
+            msg("casetest.reason", item=item_id, want=exp["reason"], got=reasons[0] if reasons else msg("casetest.none"))
         )
     for key, have_list in (
         ("reasons", reasons),

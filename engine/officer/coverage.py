@@ -191,7 +191,7 @@ class _Branches(PolicyVisitor):
         self.all_kinds = set(policy.applicant_kinds)
         if policy.in_force_cites:
             self.head.append(Branch("error:not_in_force", policy.in_force_cites, msg("coverage.branch.not_in_force")))
-        budget_cites = _budget_cites(policy)
+        budget_cites = policy.round_budget_cites
         if policy.round_budget is not None and budget_cites:  # (a round case whose round the budget scales covers it)
             self.head.append(Branch(SCALED, budget_cites, msg("coverage.branch.scaled")))
 
@@ -338,7 +338,7 @@ class _Encoded(PolicyVisitor):
     def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.enc(policy.in_force_cites, "policy.in_force")
         self.enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
-        self.enc(_budget_cites(policy), "policy.round_budget")
+        self.enc(policy.round_budget_cites, "policy.round_budget")
 
     def visit_check(self, test: model.Test, at: Site) -> None:
         self.enc(test.cites, msg("coverage.enc.check", id=test.id))
@@ -387,13 +387,6 @@ def _tables(form: model.AmountForm | None) -> list[model.TableAmount]:
 
 
 SCALED = "scaled:round_budget"  # the branch of a round its budget scaled
-
-
-def _budget_cites(policy: model.CompiledPolicy) -> str | None:
-    """The clause the policy's round budget cites (`policy.round_budget.cites`), if it has one."""
-    budget = ((policy.data or {}).get("policy") or {}).get("round_budget") if isinstance(policy.data, dict) else None
-    cites = budget.get("cites") if isinstance(budget, dict) else None
-    return cites if isinstance(cites, str) else None
 
 
 def branches_of(policy: model.CompiledPolicy) -> list[Branch]:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import io
 import json
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,7 +31,7 @@ from engine.deciding.decision import STATUSES
 from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
-from engine.records.batch import claim_problems, error_record, in_language, run_batch
+from engine.records.batch import claim_problems, decide_in_memory, error_record, in_language
 from engine.records.inputs import open_claims, place_of
 from engine.records.tabular import InputError, Record
 
@@ -874,32 +872,13 @@ def _article(policy: model.CompiledPolicy, cites: str) -> str:
     return clause.article if clause is not None else cites
 
 
-def _decide_round(policy: model.CompiledPolicy, claims: list[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
-    """The claims decided together as `batch` decides a round (`run_batch`, no ledger: no history): claims of an
-    applicant share its caps and limits, round selections are ranked and a round budget scales the round. Each
-    claim's decision (as decisions.jsonl holds it) by its place in `claims`; a place with none got an error record."""
-    with tempfile.TemporaryDirectory(prefix="policy-engine-diff-") as tmp:
-        src = Path(tmp) / "round.jsonl"
-        with open(src, "w", encoding="utf-8") as f:
-            for c in claims:
-                f.write(json.dumps(c, ensure_ascii=False, default=str) + "\n")
-        out = Path(tmp) / "out"
-        run_batch(
-            policy,
-            src,
-            out,
-            without_ledger=True,
-            report=False,
-            quiet=True,
-            stderr=io.StringIO(),
-            outputs_while_deciding=False,
-            output_processes=0,
-        )
-        decided: dict[int, dict[str, Any]] = {}
-        for line in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines():
-            d = json.loads(line)
-            decided[int(d["input"]["line"]) - 1] = d
-    return decided
+def _decide_round(
+    policy: model.CompiledPolicy, claims: list[Mapping[str, Any]]
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The claims decided as one round, as `batch` decides it (`decide_in_memory`): each claim's decision, and each
+    error record, by the claim's place in `claims`."""
+    decisions, errors = decide_in_memory(policy, claims)
+    return {int(d["input"]["line"]) - 1: d for d in decisions}, {int(e["where"]["line"]) - 1: e for e in errors}
 
 
 # long because: both versions' rounds, then each claim's items compared in the input's order, retired types and
@@ -966,14 +945,16 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
                 new_round.append(kept.data or {})
         compared.append((rec, len(old_round), at_new))
         old_round.append(data)
-    decided_old = _decide_round(wide_old, old_round) if old_round else {}
-    decided_new = _decide_round(wide_new, new_round) if new_round else {}
+    decided_old, refused_old = _decide_round(wide_old, old_round) if old_round else ({}, {})
+    decided_new, _ = _decide_round(wide_new, new_round) if new_round else ({}, {})
     cites_old = {r.id: r.cites for r in old.rules}
     cites_new = {r.id: r.cites for r in new.rules}
     for rec, at_old, at_new in compared:
         d_old = decided_old.get(at_old)
-        if d_old is None:  # (refused as a round refuses it: a claim id given twice)
-            result.errors.append({**error_record(rec, [], msg("diff.impact.not_in_round")), "under": "OLD"})
+        if d_old is None:  # (the round refused it: its own error record's words and problems, placed where it was read)
+            refused = refused_old.get(at_old, {})
+            problems = [{**p, **rec.where} for p in refused.get("problems", [])]  # (not the temporary round's file)
+            result.errors.append({**error_record(rec, problems, refused.get("error") or msg("diff.impact.unreadable")), "under": "OLD"})
             continue
         d_new = decided_new.get(at_new) if at_new is not None else None
         new_by_item: dict[str, tuple[str, Decimal, str | None]] = {}

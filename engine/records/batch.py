@@ -39,6 +39,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -56,7 +57,7 @@ from typing import IO, Any
 import msgspec
 
 from engine.core.errors import ClaimError, EngineError, Problem
-from engine.core.i18n import FALLBACK, Msg, language, languages, lookup, msg, tr
+from engine.core.i18n import FALLBACK, CatalogueError, Msg, language, languages, lookup, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import Claim, parse_claim, parse_claim_json
 from engine.deciding.decision import in_engine_context
@@ -602,6 +603,35 @@ def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
         f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
 
 
+def decide_in_memory(
+    policy: CompiledPolicy | PolicySet, claims: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`claims` decided together as a batch decides a round (round selections ranked, a round budget's scaling, an
+    applicant's claims sharing its caps and limits), with no ledger's history and no outputs kept: (the decisions as
+    decisions.jsonl holds them, the error records as errors.jsonl does), each with its claim's line (1-based) in
+    `input.line` / `where.line`. For the officers' round cases and diff's impact."""
+    with tempfile.TemporaryDirectory(prefix="policy-engine-round-") as tmp:
+        src = Path(tmp) / "round.jsonl"
+        with open(src, "w", encoding="utf-8") as f:
+            for c in claims:
+                f.write(json.dumps(c, ensure_ascii=False, default=str) + "\n")
+        out = Path(tmp) / "out"
+        run_batch(
+            policy,
+            src,
+            out,
+            without_ledger=True,
+            report=False,
+            quiet=True,
+            stderr=io.StringIO(),
+            outputs_while_deciding=False,
+            output_processes=0,
+        )
+        decisions = [json.loads(line) for line in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+        errors = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    return decisions, errors
+
+
 class ScalingAhead:
     """Whether a round is already certain to be scaled while its decisions are still being merged (`batch --workers`):
     once this run's own grants in it add up to more than any budget that could govern it. The ledger's total of the
@@ -636,7 +666,7 @@ def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> d
     record = target.scale_round_by_policy(rnd, policy)
     if record is None:
         return None
-    cites = ((policy.data or {}).get("policy", {}).get("round_budget") or {}).get("cites")
+    cites = policy.round_budget_cites
     if cites:
         record["cites"] = cites
     used = sorted({p.version for p in years.values()})
@@ -2221,12 +2251,13 @@ def _outputs_process(
 
 
 def _word(group: str, code: str) -> Msg | str:
-    """A code's words in the reader's language (a rounding mode, a remainder method), the code itself if it has none."""
-    return msg(f"{group}.{code}") if code in _ROUNDING_WORDS else code
-
-
-#: the rounding modes and remainder methods `batch.table.mode` and `batch.table.method` have words for
-_ROUNDING_WORDS = frozenset({"floor", "half_up", "half_even", "largest_remainder", "unallocated"})
+    """A code's words in the reader's language (a rounding mode: the explanation's `scaling_mode`; a remainder method:
+    `batch.table.method`), the code itself if the catalogue has none."""
+    try:
+        lookup(f"{group}.{code}")
+    except CatalogueError:
+        return code
+    return msg(f"{group}.{code}")
 
 
 def budget_rows(summary: BatchSummary, labels: dict[str, str]) -> list[list[Any]]:
@@ -2311,7 +2342,7 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
             approved=rec["approved_total"],
             budget=rec["budget"],
             factor=rec["factor"],
-            mode=_word("batch.table.mode", rec["mode"]),
+            mode=_word("scaling_mode", rec["mode"]),
             quantum=rec["quantum"],
             method=_word("batch.table.method", rec["method"]),
             unallocated=unallocated,

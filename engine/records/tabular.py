@@ -1628,7 +1628,9 @@ class XlsxReader(_TabularReader):
                 except InputError:
                     raise
                 except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
-                    raise InputError(msg("sheet.sheet_unreadable", file=str(path), sheet=sheet, reason=_workbook_reason(exc))) from None
+                    raise InputError(
+                        msg("sheet.sheet_unreadable", file=str(path), sheet=self.titles.get(sheet, sheet), reason=_workbook_reason(exc))
+                    ) from None
         finally:
             wb.close()
         self.spool.index()
