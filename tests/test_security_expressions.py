@@ -324,7 +324,9 @@ def test_a_set_of_codes_has_no_first_and_joins_in_code_order() -> None:
     [('item.tags == ["a"]', ["a"], "granted"), ('item.tags == ["a"]', ["a", "b"], "refused")]
     + [('["a", "b"] == item.tags', ["a", "b"], "granted"), ('item.tags == ["b", "a"]', ["a", "b"], "refused")]
     + [('item.tags != ["a"]', ["a"], "refused"), ("item.tags == []", [], "granted"), ('item.tags + ["x"] == ["a", "x"]', ["a"], "granted")]
-    + [("item.tags == item.tags", ["a"], "granted"), ("item.tags != []", [], "refused")],
+    + [("item.tags == item.tags", ["a"], "granted"), ("item.tags != []", [], "refused")]
+    + [('item.tags in (["a"], ["b"])', ["a"], "granted"), ('item.tags not in (["a"], ["b"])', ["a"], "refused")]
+    + [('item.tags in (["a"], ["b"])', ["a", "b"], "refused"), ('"a" in item.tags', ["a"], "granted")],
 )
 def test_a_list_fact_equals_a_written_list_with_the_same_entries(expression: str, tags: list[str], status: str) -> None:
     # a list fact is a tuple and a written list a list: `item.tags == ["a"]` was False on every claim (session 19's note)
@@ -337,6 +339,14 @@ def test_a_set_of_codes_equals_a_written_list_of_the_same_codes_in_any_order() -
     assert not expressions._same(frozenset({"a"}), ["a", "b"])
     assert expressions._same(("a", "b"), ["a", "b"]) and not expressions._same(("a", "b"), ["b", "a"])
     assert expressions._same(1, 1) and not expressions._same("a", ["a"])
+
+
+def test_the_reference_semantics_compares_lists_as_the_engine_does() -> None:
+    # the matcher evaluates a condition's parts in three values by simpleeval (the reference semantics): a list fact
+    # equal to a written list there was False while the compiled expression said True, a refusal no completion makes
+    for source, want in (('item.tags == ["a"]', True), ('item.tags in (["a"], ["b"])', True), ('item.tags != ["a"]', False)):
+        assert expressions.evaluate_with_simpleeval(source, {"tags": ("a",)}, {}, {}) is want, source
+    assert expressions.evaluate_with_simpleeval('item.codes == ["b", "a"]', {"codes": frozenset({"a", "b"})}, {}, {}) is True
 
 
 def test_lists_compared_in_a_chain_are_a_load_error_saying_to_write_them_apart() -> None:

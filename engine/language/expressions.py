@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from simpleeval import EvalWithCompoundTypes
+from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes
 
 from engine.core.errors import ClaimError, Problem
 from engine.core.i18n import Msg, msg
@@ -258,6 +258,14 @@ def _same(a: Any, b: Any) -> bool:
             return frozenset(a) == frozenset(b)
         return tuple(a) == tuple(b)
     return bool(a == b)
+
+
+def _among(a: Any, b: Any) -> bool:
+    """`in` where the left side may be a list: a list is among others when one of them has its entries (`_same`);
+    `item.tags in (["a"], ["b"])` was False on every claim, as `==` was."""
+    if isinstance(a, _COLLECTIONS) and isinstance(b, _COLLECTIONS):
+        return any(_same(a, x) for x in b)
+    return bool(a in b)
 
 
 def _mul(a: Any, b: Any) -> Any:
@@ -1050,6 +1058,8 @@ class _Checker(ast.NodeTransformer):
                 problem = (msg("loading.expr.sides", **both, problem=said[0]), said[1])
             if isinstance(op, ast.Eq | ast.NotEq) and LIST in _coarse(left[0]) | _coarse(right[0]) and problem is None:
                 lists = lists or (ast.unparse(a), ast.unparse(b))
+            elif isinstance(op, ast.In | ast.NotIn) and LIST in _coarse(left[0]) and problem is None:  # a list among lists
+                lists = lists or (ast.unparse(a), ast.unparse(b))
         out = self.generic_visit(node)
         if problem is not None:  # (after the sides are checked: a problem inside them is the one to report)
             raise self.fail(node, *problem)
@@ -1059,8 +1069,9 @@ class _Checker(ast.NodeTransformer):
         if len(node.ops) > 1:
             raise self.fail(node, msg("loading.expr.list_chain", left=lists[0], right=lists[1]), msg("loading.expr.list_chain_hint"))
         self.count += 1
-        same: ast.expr = ast.Call(func=ast.Name(id="_F_same", ctx=ast.Load()), args=[node.left, *node.comparators], keywords=[])
-        if isinstance(node.ops[0], ast.NotEq):
+        how = "_F_among" if isinstance(node.ops[0], ast.In | ast.NotIn) else "_F_same"
+        same: ast.expr = ast.Call(func=ast.Name(id=how, ctx=ast.Load()), args=[node.left, *node.comparators], keywords=[])
+        if isinstance(node.ops[0], ast.NotEq | ast.NotIn):
             same = ast.UnaryOp(op=ast.Not(), operand=same)
         return ast.copy_location(same, node)
 
@@ -1276,8 +1287,8 @@ class _Direct(ast.NodeTransformer):
         return node
 
 
-#: what the checker writes some operators and look-ups as (`*`, `+` of lists, `==` of lists, a parameter)
-_OPERATORS: dict[str, Any] = {"_F_mul": _mul, "_F_join": _join, "_F_same": _same, "_F_param": _param}
+#: what the checker writes some operators and look-ups as (`*`, `+` of lists, `==` and `in` of lists, a parameter)
+_OPERATORS: dict[str, Any] = {"_F_mul": _mul, "_F_join": _join, "_F_same": _same, "_F_among": _among, "_F_param": _param}
 _INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | _OPERATORS | {"_B_len": len}
 _CONSTANT_NUMBERS = itertools.count()
 
@@ -1425,9 +1436,21 @@ def _runtime_failure(source: str, filename: str) -> Callable[[BaseException], Cl
     return fail
 
 
+#: simpleeval's operators, with lists compared by their entries as the compiled expressions compare them
+#: (`_same`, `_among`): the reference semantics the matcher's three-valued parts are evaluated by must be the engine's
+_REFERENCE_OPERATORS = {
+    **DEFAULT_OPERATORS,
+    ast.Eq: _same,
+    ast.NotEq: lambda a, b: not _same(a, b),
+    ast.In: _among,
+    ast.NotIn: lambda a, b: not _among(a, b),
+}
+
+
 def evaluate_with_simpleeval(source: str, item: Mapping[str, Any], applicant: Mapping[str, Any], claim: Mapping[str, Any]) -> Any:
     """Evaluate with simpleeval itself: the reference semantics, for interactive use and tests."""
     evaluator = EvalWithCompoundTypes(
+        operators=_REFERENCE_OPERATORS,
         functions={**FUNCTIONS, "_pct_": _percent_literal},
         names={"item": dict(item), "applicant": dict(applicant), "claim": dict(claim)},
     )
