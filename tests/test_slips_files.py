@@ -529,17 +529,23 @@ def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> N
         assert [p["said"]["zh"]["message"] for p in held["problems"]] == [said]
         assert summary.failed == 3  # PG-2022-0001, PG-2022-0006 (12.345), and the stray rows' own record
     # the same habit in a CSV file (an item a row): the rows after the first of an application, blank
-    header, rows = _rows(False)  # L-1's two items, rows 2 and 3 of the file
-    rows = [list(r) for r in rows]
-    rows[1][header.index("claim_id")] = ""
-    with open(tmp_path / "r.csv", "w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([header, *rows])
-    with use_language("en"):
-        run_batch(engine.load_policy(POLICY), tmp_path / "r.csv", tmp_path / "c", quiet=True, report=False)
-    errors = [json.loads(x) for x in (tmp_path / "c" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    errors = _second_row_written(tmp_path, "", "en")  # L-1's two items, rows 2 and 3 of the file
     assert [e.get("claim_id") for e in errors] == ["L-1", None]
     assert errors[0]["problems"][0]["message"].startswith("row(s) 3 have no application id")
     assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
+
+
+def _second_row_written(tmp_path: Path, written: str, lang: str) -> list[dict[str, Any]]:
+    """The example CSV with its second row's application id written `written`, batched in `lang` into
+    tmp_path/c: the error records."""
+    header, rows = _rows(False)
+    rows = [list(r) for r in rows]
+    rows[1][header.index("claim_id")] = written
+    with open(tmp_path / "r.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    with use_language(lang):
+        run_batch(engine.load_policy(POLICY), tmp_path / "r.csv", tmp_path / "c", quiet=True, report=False)
+    return [json.loads(x) for x in (tmp_path / "c" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
 def test_a_folder_says_what_it_holds_that_is_not_read(tmp_path: Path) -> None:
@@ -579,15 +585,8 @@ def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_
     run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
     decided = {json.loads(x)["claim_id"] for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()}
     assert "PG-2022-0004" in decided
-    header, rows = _rows(False)
-    rows = [list(r) for r in rows]
-    rows[1][header.index("claim_id")] = "Ｌ－1"
-    with open(tmp_path / "r.csv", "w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([header, *rows])
-    with use_language("zh"):
-        run_batch(engine.load_policy(POLICY), tmp_path / "r.csv", tmp_path / "c", quiet=True, report=False)
+    errors = _second_row_written(tmp_path, "Ｌ－1", "zh")
     assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
-    errors = [json.loads(x) for x in (tmp_path / "c" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [e.get("claim_id") for e in errors] == ["L-1", "Ｌ－1"]
     said = [e["problems"][0]["said"]["zh"]["message"] for e in errors]
     assert said[1] == "申请编号 'Ｌ－1' 是 L-1 的另一种写法（全角字符或空格）：请改写为 L-1"
