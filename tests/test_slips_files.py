@@ -688,15 +688,22 @@ def test_a_yes_no_cell_is_read_in_the_words_and_marks_officers_write(cell: Any, 
     assert columns.convert(columns.item["item.lender_is_bank"], cell) == (read, None)
 
 
+def _refused_item_cell(fact: str, cell: object) -> Any:
+    """What the officers' sheet reader says of an item cell it refuses (no value read): the message."""
+    columns = Columns(engine.load_policy(POLICY))
+    value, said = columns.convert(columns.item[fact], cell)
+    assert value is None and said is not None
+    return said
+
+
 @pytest.mark.parametrize(
     "cell", ["北京平谷示例科技有限公司、某大学", "北京平谷示例科技有限公司，某大学", "北京平谷示例科技有限公司 、 某大学"]
 )
 def test_right_holders_separated_by_enumeration_commas_say_to_write_semicolons(cell: str) -> None:
     # 甲、乙 was read as one right holder named "甲、乙": not the applicant, so an eligible patent was refused as a
     # claim by a holder other than the first (第四条第三款), with no word of the cell
+    said = _refused_item_cell("item.right_holders", cell)
     columns = Columns(engine.load_policy(POLICY))
-    value, said = columns.convert(columns.item["item.right_holders"], cell)
-    assert value is None and said is not None
     assert (
         tr(said, "zh")
         == f"'{cell}' 中有“、”或“，”：一个单元格填多个值时请用“；”分隔：如果是几个值，请写作 北京平谷示例科技有限公司；某大学"
@@ -758,9 +765,7 @@ def test_an_amount_in_full_width_digits_or_with_spaces_says_the_digits_to_write(
 
 
 def test_a_yes_no_cell_that_is_neither_says_what_to_write() -> None:
-    columns = Columns(engine.load_policy(POLICY))
-    value, said = columns.convert(columns.item["item.lender_is_bank"], "有")
-    assert value is None and said is not None
+    said = _refused_item_cell("item.lender_is_bank", "有")
     assert tr(said, "zh") == "'有' 不是“是/否”：请填 是 或 否（也可填 对/错、√/×、✓/✗、true/false、yes/no、y/n、1/0）"
     assert tr(said, "en") == "'有' is not yes/no: write 是 or 否 (or 对/错, √/×, ✓/✗, true/false, yes/no, y/n, 1/0)"
 
@@ -769,9 +774,7 @@ def test_a_yes_no_cell_that_is_neither_says_what_to_write() -> None:
 def test_a_formulas_binary_rounding_error_in_an_amount_cell_says_to_round_it(cell: float, near: str) -> None:
     # =A1*3 of 8400.10 is stored as 25200.300000000003 though the cell shows 25200.30: "more than two decimals" alone
     # left the officer looking at 25200.30; nothing is rounded for them (the amount is theirs to state)
-    columns = Columns(engine.load_policy(POLICY))
-    value, said = columns.convert(columns.item["item.official_fees_paid"], cell)
-    assert value is None and said is not None
+    said = _refused_item_cell("item.official_fees_paid", cell)
     assert (
         tr(said, "zh")
         == f"单元格的值是 {cell!r}，是公式计算的二进制误差（单元格可能显示为 {near}）：请在公式外套 =ROUND(…, 2) 取到分，或直接填写金额"
@@ -857,9 +860,7 @@ def test_a_workbook_without_hidden_rows_says_nothing_of_them(tmp_path: Path) -> 
     ],
 )
 def test_a_patent_number_typed_as_a_number_says_to_format_the_column_as_text(cell: float, shown: str, example: str) -> None:
-    columns = Columns(engine.load_policy(POLICY))
-    value, said = columns.convert(columns.item["item.patent_id"], cell)
-    assert value is None and said is not None
+    said = _refused_item_cell("item.patent_id", cell)
     assert tr(said, "zh") == (
         f"{shown} 是数值单元格：数字存不下专利号的 ZL 和校验位（小数点后的 0 会被去掉，X 无法输入）。请将该列设置为文本格式"
         f"（设置单元格格式 › 文本），再照证书填写，如 {example}"
@@ -897,11 +898,10 @@ def test_the_errors_sheet_keeps_a_json_claims_paths(tmp_path: Path) -> None:
 def test_a_patent_number_exported_from_a_number_cell_in_scientific_form_says_so() -> None:
     # a CSV saved from a workbook whose patent column is a number: 202110000002 is written 2.02111E+11, its digits
     # lost; the message is the number cell's, with the form's example (no number can be told from what is left)
+    said = _refused_item_cell("item.patent_id", "2.02111E+11")
     columns = Columns(engine.load_policy(POLICY))
-    value, said = columns.convert(columns.item["item.patent_id"], "2.02111E+11")
-    assert value is None and said is not None
     assert tr(said, "zh").startswith("2.02111E+11 是数值单元格：数字存不下专利号的 ZL 和校验位")
     assert tr(said, "zh").endswith("再照证书填写，如 ZL202110000002.0")
     # a credit code's column keeps its own message (an 18-digit code has lost its last digits)
-    value, said = columns.convert(columns.applicant["applicant.id"], "9.11101E+17")
+    _, said = columns.convert(columns.applicant["applicant.id"], "9.11101E+17")
     assert said is not None and "15 位有效数字" in tr(said, "zh")
