@@ -141,3 +141,96 @@ def test_an_expected_status_is_its_code_or_its_word_and_anything_else_is_said(tm
     assert format_path(p.path) == "cases[1].expect.items.l1.status"
     assert tr(p.message, "zh") == "预期的状态 'refsued' 不是审核结论"
     assert tr(p.expected, "zh").startswith("是否应为 refused？可写：granted（支持）、reduced（核减）、refused（不予支持）")
+
+
+def _line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_an_item_expected_outside_items_or_nothing_expected_is_an_invalid_case_file(tmp_path: Path) -> None:
+    # `expect: {l1: {status: granted}}` (the item's expectation a level too high) passed on a refusal: the runner
+    # read only `items`, `total` and `error`; `items: {}` expected nothing and passed as well
+    from engine.officer.casefile import CaseFileError
+
+    text = WRONG.format(policy=POLICY_PATH).replace(
+        "    expect:\n      items:\n        l1: {status: refused, reason: pledge-loan-interest#when1}\n",
+        "    expect:\n      l1: {status: granted}\n",
+    )
+    f = tmp_path / "high.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    (p,) = caught.value.problems
+    assert format_path(p.path) == "cases[1].expect.l1" and p.line == _line_of(text, "      l1: {status: granted}")
+    assert p.message == "l1 is an item of the claim: its expectation goes under `items:` (expect: {items: {l1: {status: ...}}})"
+    f.write_text(text.replace("      l1: {status: granted}\n", "      totl: 35万\n"), encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    (p,) = caught.value.problems
+    assert p.message == "unknown expectation(s) totl" and p.expected == "items, total, error"
+    f.write_text(text.replace("      l1: {status: granted}\n", "      items: {}\n"), encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    (p,) = caught.value.problems
+    assert format_path(p.path) == "cases[1].expect" and p.message.startswith("the case expects nothing, so it would pass")
+
+
+def test_a_round_case_expecting_no_claim_and_no_total_is_an_invalid_case_file(tmp_path: Path) -> None:
+    from engine.officer.casefile import CaseFileError
+
+    head = WRONG.format(policy=POLICY_PATH).split("cases:")[0]
+    text = head + (
+        "cases:\n  - name: a round expecting nothing\n    round:\n      claims:\n"
+        "        - {claim_id: R-1, items: [{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true,"
+        ' pledged_right: patent, annual_interest_paid: "500000.00"}]}\n'
+        "    expect:\n      claims: {}\n"
+    )
+    f = tmp_path / "round.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    (p,) = caught.value.problems
+    assert format_path(p.path) == "cases[0].expect" and p.message.startswith("the case expects nothing")
+
+
+def test_where_they_part_says_values_in_the_readers_words_not_pythons(tmp_path: Path) -> None:
+    # an officer read `[item.lender_is_bank=False] → ...`, `类型 ['enterprise'] 身份 []` and `→ True`
+    text = WRONG.format(policy=POLICY_PATH).replace(
+        "        - {id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent,"
+        ' annual_interest_paid: "500000.00"}\n    expect:\n      items:\n        l1: {status: refused',
+        "        - {id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: false, pledged_right: patent,"
+        ' annual_interest_paid: "500000.00"}\n    expect:\n      items:\n        l1: {status: granted',
+    )
+    f = tmp_path / "part.yaml"
+    f.write_text(text, encoding="utf-8")
+    refused = run_case(load_case_file(f)[1])
+    with use_language("zh"):
+        zh = format_result(refused)
+    assert "项目 l1：状态应为 支持，实为 不予支持" in zh
+    assert "审查 pledge-loan-interest#when1（第六条第（一）项）：item.lender_is_bank [item.lender_is_bank=否] → 不成立" in zh
+    # the officer expecting a refusal of a granted item is shown the steps it passed, the who step's lists said
+    f.write_text(WRONG.format(policy=POLICY_PATH), encoding="utf-8")
+    granted = run_case(load_case_file(f)[1])
+    with use_language("zh"):
+        zh = format_result(granted)
+    assert "申请人范围（第六条第（一）项）：类型 企业 身份 无；申请人 enterprise 无 → 通过" in zh or (
+        "申请人范围（第六条第（一）项）：类型 enterprise 身份 无；申请人 enterprise 无 → 通过" in zh
+    )
+    assert "True" not in zh and "False" not in zh and "['" not in zh and "=否" not in zh.split("审查 pledge-loan-interest#when1")[1]
+
+
+def test_a_claim_error_in_a_case_names_the_line_that_gave_the_value(tmp_path: Path) -> None:
+    # the problems named the case file without a line: the claim is merged from the case, the applicant it names and
+    # the file's defaults, so the parser saw no positions
+    text = WRONG.format(policy=POLICY_PATH)
+    text = text.replace("actually_operating: true", "actually_operating: maybe", 1)  # in `applicants:`
+    text = text.replace('loan_id: B, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"', "loan_id: B")
+    text = text.replace('date: "2021-06-01"', 'date: "2021-13-01"', 1)  # in `defaults: item:`
+    f = tmp_path / "placed.yaml"
+    f.write_text(text, encoding="utf-8")
+    result = run_case(load_case_file(f)[0])
+    assert result.error is not None
+    lines = {format_path(p.path): (p.file, p.line) for p in result.error.problems}
+    assert lines["applicant.actually_operating"] == (str(f), _line_of(text, "actually_operating: maybe"))
+    assert lines["items[0].date"] == (str(f), _line_of(text, '"2021-13-01"'))  # the default the item took
+    assert lines["items[1].annual_interest_paid"] == (str(f), _line_of(text, "{id: l2, type: pledge_loan_interest"))  # missing: the item

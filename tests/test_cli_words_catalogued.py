@@ -51,6 +51,8 @@ ALLOWED = {
     "%(prog)s {__version__}",  # --version: the program's name and version number
     "round: {claims, budget}",  # the YAML shape a round case takes
     "claims, budget",  # the keys a round takes, as written in YAML
+    "items, total, error",  # the keys a claim case's expect takes, as written in YAML
+    "claims, total",  # the keys a round case's expect takes
     "EARLIER-",  # an identifier made for an earlier claim
 }
 #: Markup of the coverage page: tags, style rules and class names are not words.

@@ -47,15 +47,16 @@ Amounts may be written 120000, "120000.00" or 12万. Expected keys per item:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from engine.core.errors import EngineError, Problem
+from engine.core.errors import ClaimError, EngineError, Problem
 from engine.core.i18n import languages, lookup, msg, tr
 from engine.core.quantities import QuantityError, format_money, parse_amount
 from engine.deciding.claims import parse_claim
@@ -84,6 +85,7 @@ class Case:
     earlier: tuple[dict[str, Any], ...]
     round: tuple[dict[str, Any], ...] = ()  # the claims of a round case, in round order
     budget: Decimal | None = None  # a round case's budget
+    source: Source | None = field(default=None, compare=False, repr=False)  # the case file, to place a claim's problems
 
     @property
     def id(self) -> str:
@@ -201,6 +203,7 @@ def load_case_file(path: str | Path) -> list[Case]:
         if "round" in spec:
             cases.append(_round_case(path, i, spec, doc, source, problems, policy_path))
             continue
+        _expected_top(spec["expect"], spec["claim"], p + ("expect",), source, problems)
         _expected_items((spec.get("expect") or {}).get("items"), p + ("expect", "items"), source, problems)
         if "total" in spec["expect"]:
             _check_amount(spec["expect"]["total"], p + ("expect", "total"), source, problems)
@@ -212,10 +215,27 @@ def load_case_file(path: str | Path) -> list[Case]:
                 built["claim_id"] = f"EARLIER-{j + 1}"  # distinct from the case's claim, so limits count it
             earlier.append(built)
         line, _ = source.where(p)
-        cases.append(Case(str(path), i, str(spec.get("name", f"case {i + 1}")), line, spec, policy_path, claim, tuple(earlier)))
+        name = str(spec.get("name", f"case {i + 1}"))
+        cases.append(Case(str(path), i, name, line, spec, policy_path, claim, tuple(earlier), source=source))
     if problems:
         raise CaseFileError(problems, msg("casetest.invalid_file", path=str(path)))
     return cases
+
+
+def _expected_top(expect: Mapping[str, Any], claim: Any, path: tuple[str | int, ...], source: Source, problems: list[Problem]) -> None:
+    """A claim case expects `items`, `total` or `error`, and at least one of them something: `expect: {l1: {...}}`
+    (an item's expectation one level too high) or `expect: {items: {}}` expected nothing and passed on any decision."""
+    unknown = sorted(str(k) for k in set(expect) - {"items", "total", "error"})
+    raw_items = claim.get("items") if isinstance(claim, Mapping) else None
+    item_ids = {str(it.get("id")) for it in raw_items or () if isinstance(it, Mapping)} if isinstance(raw_items, list) else set()
+    if unknown and set(unknown) <= item_ids:
+        problems.append(source.problem(path + (unknown[0],), msg("casetest.expect_item_at_top", item=unknown[0]), code="case.shape"))
+    elif unknown:
+        problems.append(
+            source.problem(path + (unknown[0],), msg("casetest.unknown_expectations", keys=unknown), expected="items, total, error")
+        )
+    elif not expect.get("items") and "total" not in expect and "error" not in expect:
+        problems.append(source.problem(path, msg("casetest.expects_nothing"), expected="items, total, error", code="case.shape"))
 
 
 def _expected_items(items: Any, path: tuple[str | int, ...], source: Source, problems: list[Problem]) -> None:
@@ -291,11 +311,13 @@ def _round_case(
             _check_amount(exp["total"], p + ("expect", "claims", claim_id, "total"), source, problems)
     if set(expect) - {"claims", "total"}:
         problems.append(source.problem(p + ("expect",), msg("casetest.round_expect"), code="case.shape"))
+    elif not expect.get("claims") and "total" not in expect:
+        problems.append(source.problem(p + ("expect",), msg("casetest.expects_nothing"), expected="claims, total", code="case.shape"))
     if "total" in expect:
         _check_amount(expect["total"], p + ("expect", "total"), source, problems)
     line, _ = source.where(p)
     name = str(spec.get("name", f"case {i + 1}"))
-    return Case(str(path), i, name, line, spec, policy_path, {}, (), tuple(claims), budget)
+    return Case(str(path), i, name, line, spec, policy_path, {}, (), tuple(claims), budget, source=source)
 
 
 def case_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -342,10 +364,57 @@ def decide_case(case: Case, policy: CompiledPolicy) -> Decision:
                 [Problem(p.message, p.path, case.file, case.line, None, p.expected, p.code) for p in problems], msg("casetest.bad_history")
             )
         history.extend(grants)
-    for earlier in case.earlier:
-        d = evaluate_claim(policy, parse_claim(policy, earlier, file=f"{case.file} (earlier claim)"), list(history), trace=False)
-        history.extend(d.grants)
-    return evaluate_claim(policy, parse_claim(policy, case.claim, file=case.file), history)
+    for j, earlier in enumerate(case.earlier):
+        with _placed_in(case, ("earlier", j)):
+            parsed = parse_claim(policy, earlier, file=f"{case.file} (earlier claim)")
+        history.extend(evaluate_claim(policy, parsed, list(history), trace=False).grants)
+    with _placed_in(case, ("claim",)):
+        claim = parse_claim(policy, case.claim, file=case.file)
+    return evaluate_claim(policy, claim, history)
+
+
+@contextlib.contextmanager
+def _placed_in(case: Case, at: tuple[str | int, ...]) -> Iterator[None]:
+    """A claim's problems placed on the case file's line that gave the value: the case's own claim, the applicant it
+    names, or the file's defaults; a value none of them gives (a missing fact) at the nearest line of the case above
+    it (the item). The claim is merged from those, so the parser alone knows no line."""
+    try:
+        yield
+    except ClaimError as err:
+        if case.source is None:
+            raise
+        err.problems[:] = [_placed(p, case, ("cases", case.index) + at) for p in err.problems]
+        raise
+
+
+def _placed(problem: Problem, case: Case, at: tuple[str | int, ...]) -> Problem:
+    src = cast(Source, case.source)
+    path, doc = tuple(problem.path), src.data
+    raw = _lookup(doc, at)
+    given: list[tuple[str | int, ...]] = [at + path]
+    if path[:1] == ("items",) and len(path) > 2:
+        item = _lookup(raw, path[:2])
+        kind = str(item.get("type")) if isinstance(item, Mapping) else ""
+        given += [("defaults", "items", kind) + path[2:], ("defaults", "item") + path[2:]]
+    elif path[:1] == ("applicant",):
+        app = raw.get("applicant", _lookup(doc, ("defaults", "claim", "applicant"))) if isinstance(raw, Mapping) else None
+        named = app if isinstance(app, str) else app.get("like") if isinstance(app, Mapping) else None
+        given += [("defaults", "claim") + path] + ([("applicants", named) + path[1:]] if isinstance(named, str) else [])
+    elif path:
+        given += [("defaults", "claim") + path]
+    line, column = next((src.positions[g] for g in given if g in src.positions), src.where(at + path))
+    return dataclasses.replace(problem, file=case.file, line=line, column=column)
+
+
+def _lookup(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        if isinstance(data, Mapping):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _check_amount(value: Any, path: tuple[str | int, ...], source: Any, problems: list[Problem]) -> None:
@@ -507,6 +576,18 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
         result.diagnosis.extend(msg("casetest.diagnosis", item=item_id, line=line) for line in where_they_part(exp, got))
 
 
+def _said(value: Any) -> Any:
+    """A value of the trace in the reader's words: yes or no, not given, a list by its entries (none: 无), a text as
+    it is (not Python's `True`, `None`, `['enterprise']` or quoted `'2021-06-01'`)."""
+    if isinstance(value, bool):
+        return msg("meta.yes_word" if value else "meta.no_word")
+    if value is None:
+        return msg("fact_absent")
+    if isinstance(value, (list, tuple)):
+        return [_said(v) for v in value] if value else msg("casetest.step.none")
+    return str(value)
+
+
 def _describe(step: dict[str, Any]) -> str:
     """One trace step in words (identifiers and numbers as the trace has them)."""
     kind = step["step"]
@@ -544,7 +625,7 @@ def _describe(step: dict[str, Any]) -> str:
             result=result,
         )
     if kind == "check":
-        facts = ", ".join(f"{k}={v!r}" for k, v in step["facts"].items())
+        facts = [msg("casetest.step.fact", name=k, value=_said(v)) for k, v in step["facts"].items()]
         res = {True: msg("casetest.step.true"), False: msg("casetest.step.false")}.get(step["result"]) or msg(
             "casetest.step.unknown", fact=str(step.get("missing_fact"))
         )
@@ -553,15 +634,15 @@ def _describe(step: dict[str, Any]) -> str:
         return msg(
             "casetest.step.who",
             cites=cites,
-            kinds=str(step["kinds"]),
-            roles=str(step["roles"]),
-            kind=str(step["applicant_kind"]),
-            has=str(step["applicant_roles"]),
-            result=str(step["result"]),
+            kinds=_said(step["kinds"]),
+            roles=_said(step["roles"]),
+            kind=_said(step["applicant_kind"]),
+            has=_said(step["applicant_roles"]),
+            result=msg("casetest.step.ok" if step["result"] else "casetest.step.refused"),
         )
     if kind == "documents":
         return msg(
-            "casetest.step.documents", check=step["check"], cites=cites, required=str(step["required"]), missing=str(step["missing"])
+            "casetest.step.documents", check=step["check"], cites=cites, required=_said(step["required"]), missing=_said(step["missing"])
         )
     return f"{kind}: {step}"
 
@@ -576,15 +657,15 @@ def where_they_part(exp: Mapping[str, Any], got: dict[str, Any]) -> list[str]:
             for s in steps:
                 if s.get("result") is False or (s["step"] == "cap" and Decimal(s["granted"]) == 0 and Decimal(s["asked"]) > 0):
                     lines.append(msg("casetest.refused_at", step=_describe(s)))
-        elif want_status == "refused":
-            lines.append(msg("casetest.none_refused"))
-            lines.extend(msg("casetest.indent", line=_describe(s)) for s in steps if s["step"] in ("check", "limit", "cap", "who"))
-        elif got["status"] == "incomplete":
-            lines.append(
-                msg("casetest.incomplete", documents=str(got.get("missing_documents", [])), facts=str(got.get("missing_facts", [])))
-            )
-        elif want_status == "incomplete":
-            lines.extend(_describe(s) for s in steps if s["step"] == "documents")
+        else:
+            if got["status"] == "incomplete":  # (before what a refusal expected: the missing documents are why)
+                missing = (_said(got.get("missing_documents", [])), _said(got.get("missing_facts", [])))
+                lines.append(msg("casetest.incomplete", documents=missing[0], facts=missing[1]))
+            if want_status == "refused":
+                lines.append(msg("casetest.none_refused"))
+                lines.extend(msg("casetest.indent", line=_describe(s)) for s in steps if s["step"] in ("check", "limit", "cap", "who"))
+            elif want_status == "incomplete":
+                lines.extend(_describe(s) for s in steps if s["step"] == "documents")
     want = _amount(exp.get("amount")) if "amount" in exp else None
     if want is not None and Decimal(got["amount"]) != want and got["status"] in ("granted", "reduced"):
         running: Decimal | None = None
