@@ -122,6 +122,36 @@ def test_cap_exhausted_refusal_says_so(policy: engine.CompiledPolicy) -> None:
     assert "上限 3 次，此前已计 1 次\n" in text
 
 
+def test_a_limit_counting_years_says_years_and_its_record_keeps_the_unit(policy: engine.CompiledPolicy) -> None:
+    # R12: patent insurance is "supported in at most 2 distinct funding years ever"; the limit said 上限 2 次 (times)
+    # beside its own words 最多支持2年. Two earlier years (2019, 2020) supported: 2021's premium is refused.
+    from conftest import ENTERPRISE_ID, history_grant, limit_use
+
+    history = [
+        history_grant("patent-insurance", "10000.00", limit_use("insurance-two-years", [ENTERPRISE_ID], [y]), year=y, claim_id=f"H-{y}")
+        for y in (2019, 2020)
+    ]
+    d = engine.evaluate(policy, claim(item("patent_insurance", "i1"), history=history))
+    assert d.items[0].status == "refused" and d.items[0].amount == 0
+    zh, en = explain(policy, d), explain(policy, d, lang="en")
+    assert "✗ 最多支持2年：上限 2 年，此前已计 2 年，已达上限" in zh
+    assert "已达「最多支持2年」的次数上限（2 年，第六条第（二）项）。" in zh
+    assert "✗ supported in at most 2 years: at most 2 year(s); counted before 2: the limit is reached" in en
+    assert "is reached: at most 2 year(s) (第六条第（二）项)." in en
+    # one year before: 20,000 × 50% = 10,000 granted, the second of the two years
+    d1 = engine.evaluate(policy, claim(item("patent_insurance", "i1"), history=history[1:]))
+    assert d1.items[0].amount == Decimal("10000.00")
+    assert "✓ 最多支持2年：上限 2 年，此前已计 1 年，本项计入后 2 年" in explain(policy, d1)
+    # the record carries the unit, so the decision explained from its JSON alone says the same
+    (step,) = [s for s in d1.to_dict()["items"][0]["steps"] if s["step"] == "limit"]
+    assert step["unit"] == {"zh": "年", "en": "year(s)"}
+    assert json.loads(d1.to_json())["items"][0]["steps"] == d1.to_dict()["items"][0]["steps"]
+    assert explain(policy, engine.loads_json(d1.to_json())) == explain(policy, d1)
+    # a limit without a unit keeps 次 (第六条第（一）项's three times, per loan per year)
+    loan = engine.evaluate(policy, claim(item("pledge_loan_interest", "l1", loan_id="A", annual_interest_paid="10000.00")))
+    assert "上限 3 次，此前已计 0 次，本项计入后 1 次" in explain(policy, loan)
+
+
 def test_a_refusal_on_several_grounds_does_not_promise_what_meeting_the_first_would_pay(policy: engine.CompiledPolicy) -> None:
     """An invention item dated 2020 in a 2021 application that another district policy already supported: refused under
     第十一条 (R6, the main ground by R26's order) and 第九条 (R19). The explanation said "had it been met, the item would

@@ -282,6 +282,8 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
         _, limit, scope, used, counts, counted, ok = step
         assert isinstance(limit, model.Limit)
         out = _identified(kind, limit)
+        if limit.unit is not None:  # (the record explains itself: 上限 2 年)
+            out["unit"] = limit.unit.to_dict()
         out["scope"], out["times"], out["used_before"] = json_value(scope), limit.times, used
         out["counts"], out["already_counted"] = json_value(counts), counted
         out["used_after"], out["result"] = used if (counted or not ok) else used + 1, ok

@@ -317,7 +317,7 @@ class Explainer:
         self.f_why_selection = f("why_selection", "says", "cites", "rank", "of", "asked")
         self.f_reading_line = f("reading_line", "id", "words")
         self.f_cap_split = f("cap_split", "history", "earlier")
-        self.f_why_limit = f("why_limit", "says", "times", "cites")
+        self.f_why_limit = f("why_limit", "says", "times", "unit", "cites")
         self.f_why_refused = f("why_refused", "says", "cites")
         self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
         self.f_why_refused_more = f("why_refused_more", "says", "cites")
@@ -550,10 +550,14 @@ class Explainer:
         text = f"{self.marks[bool(verdict.selected)]} {words(says=says, cites=sel.cites, rank=verdict.rank, of=verdict.of)}"
         return w.line(text, bool(verdict.selected), "selection")
 
+    def limit_unit(self, lim: Any) -> str:
+        """What one counting of the limit is: the policy's word (年) or 次 / time(s)."""
+        return self.lab.label(lim.unit) if lim.unit is not None else str(self.cat.m["limit_unit"])
+
     def limit_fmt(self, lim: Any) -> tuple[Callable[..., str], ...]:
         fmts = self.limit_fmts.get(id(lim))
         if fmts is None:
-            fixed = {"says": self.lab.label(lim.says), "times": lim.times}
+            fixed = {"says": self.lab.label(lim.says), "times": lim.times, "unit": self.limit_unit(lim)}
             fmts = self.limit_fmts[id(lim)] = tuple(
                 self.cat.partial(k, ("used", "after"), fixed) for k in ("limit_check", "limit_same", "limit_full", "limit_line")
             )
@@ -1302,7 +1306,8 @@ class Explainer:
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
             elif category == "limit" and limit_step is not None:
-                out.append(self.f_why_limit(says=self.said(r)[1], times=limit_step[1].times, cites=r.cites))
+                lim = limit_step[1]
+                out.append(self.f_why_limit(says=self.said(r)[1], times=lim.times, unit=self.limit_unit(lim), cites=r.cites))
             elif category == "limit" and sel_step is not None and alone:
                 would = last_cap[5] if last_cap is not None else d.asked
                 verdict = sel_step[2]

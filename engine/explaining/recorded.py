@@ -325,15 +325,18 @@ def _who(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
 
 
 def _limit(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
-    ident, cites, says, times = s["limit"], s["cites"], s["says"], s["times"]
+    ident, cites, says, times, unit = s["limit"], s["cites"], s["says"], s["times"], s.get("unit")
     objects = kept.objects
-    fast = ("limit!", ident, cites, times) if type(ident) is str and type(cites) is str and type(times) is int else None
+    plain = type(ident) is str and type(cites) is str and type(times) is int and unit is None
+    fast = ("limit!", ident, cites, times) if plain else None
     lim = None if fast is None else _found_said(objects, fast, says)
     if lim is None:
-        key = ("limit", _key(ident), _key(cites), _key(says), _key(times))
+        if not _words(unit):
+            kept.exact = False
+        key = ("limit", _key(ident), _key(cites), _key(says), _key(times), _key(unit))
         lim = objects.get(key)
         if lim is None:
-            lim = objects[key] = Recorded(id=ident, cites=cites, says=says, times=times)
+            lim = objects[key] = Recorded(id=ident, cites=cites, says=says, times=times, unit=unit)
         if fast is not None:
             _keep_said(objects, fast, says, lim)
     used, counted, result = s["used_before"], s["already_counted"], s["result"]

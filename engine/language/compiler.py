@@ -1176,6 +1176,7 @@ class _Compiler:
             notes=notes,
             kinds=kinds,
             applies_when=applies_when,
+            unit=_text(c.get("unit")),
         )
         self.compiled_limits[limit.id] = limit
         return limit

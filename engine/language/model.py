@@ -146,6 +146,8 @@ class Limit(Scoped):
     kinds: frozenset[str] | None = None
     #: `when:` -- a yes/no expression; when false the limit is skipped (the item is not counted)
     applies_when: CompiledExpression | None = None
+    #: `unit:` -- what one counting is, in words (年 / year(s): "supported in at most 2 years"); None: 次 / time(s)
+    unit: Text | None = None
 
 
 def scope_key(value: Any) -> Any:
