@@ -350,6 +350,35 @@ def test_match_s_error_records_say_their_words_in_both_languages(tmp_path: Path)
     }
 
 
+def test_a_spreadsheet_profile_s_problem_names_its_sheet_row_and_field(tmp_path: Path) -> None:
+    """A profile read from a workbook whose item had a slip said `items[1].date` with no file, sheet or row; batch
+    says the items sheet's row and the field as the sheet heads it. Match now places it the same way."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["items"][1]["date"] = "2021-02-30"  # (t1: no 30 February)
+    src = tmp_path / "profile.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    book = tmp_path / "profiles.xlsx"
+    assert main(["batch-template", "--policy", str(PINGGU), "--from", str(src), str(book)]) == 0
+    out = tmp_path / "out"
+    assert main(["match", "--policy", str(PINGGU), str(book), "--out", str(out), "-q", "--no-notices"]) == 3
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    [problem] = record["errors"][0]["problems"]
+    # the items sheet: its heading row, then p1, then t1 (the template writes the items in order, from row 3)
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(book)["items"].iter_rows(values_only=True))
+    t1_row = next(n for n, r in enumerate(rows, start=1) if "t1" in r)
+    assert {k: problem[k] for k in ("file", "sheet", "row", "field", "path", "item_id")} == {
+        "file": str(book),
+        "sheet": "items",
+        "row": t1_row,
+        "field": "item.date",
+        "path": "items[1].date",
+        "item_id": "t1",
+    }
+    assert problem["said"]["zh"]["message"] == "'2021-02-30' 不是日历上存在的日期"
+
+
 def test_cli_many_profiles_on_two_workers_and_two_policies(tmp_path: Path) -> None:
     """Several profiles on 2 workers, against Pinggu and the fictional district together: one line per profile in
     input order; a Pinggu 2021 profile has no fictional version in force (an error entry, the Pinggu answers kept)."""

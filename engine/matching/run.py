@@ -31,7 +31,7 @@ from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.matching.matcher import ignored, match_claim, parse_profile
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
-from engine.records.batch import Progress, said, said_problem
+from engine.records.batch import Progress, claim_problems, said, said_problem
 from engine.records.inputs import open_claims, other_record
 from engine.records.ledger import Ledger
 from engine.records.tabular import Record, output_dir
@@ -72,8 +72,15 @@ class Matching:
                 pairs += [(p, p.funding_years[1]) for p in s.versions]
         return pairs, errors
 
-    def match(self, data: dict[str, Any], number: int, locate: Callable[[EngineError], EngineError] | None = None) -> ProfileResult:
-        """`locate`: places a profile's problems at their line and column in its text (a web request's body)."""
+    def match(
+        self,
+        data: dict[str, Any],
+        number: int,
+        locate: Callable[[EngineError], EngineError] | None = None,
+        place: Callable[[EngineError], list[dict[str, Any]]] | None = None,
+    ) -> ProfileResult:
+        """`locate`: places a profile's problems at their line and column in its text (a web request's body);
+        `place`: says them as an input's record places them (file and line, or sheet and row, and the field)."""
         if self.claim_facts:
             data = {**self.claim_facts, **data}
         applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
@@ -89,8 +96,11 @@ class Matching:
                 found = match_claim(policy, claim, history)
                 result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data), year_given=_year_given(data)))
             except EngineError as err:
-                located = locate(err) if locate is not None else err
-                problems = [said_problem({**p.to_dict(), "message": p.message, "expected": p.expected}) for p in located.problems]
+                if place is not None:
+                    problems = [said_problem(p) for p in place(err)]
+                else:
+                    located = locate(err) if locate is not None else err
+                    problems = [said_problem({**p.to_dict(), "message": p.message, "expected": p.expected}) for p in located.problems]
                 result.errors.append({"policy": policy.id, "version": policy.version, "problems": problems})
         return result
 
@@ -121,14 +131,28 @@ def _setup(
     _STATE["notices"] = notices
 
 
-def _one(number: int, data: Any, where: dict[str, Any], problems: list[Any]) -> dict[str, Any]:
+def _placing(rec: Record) -> Callable[[EngineError], list[dict[str, Any]]]:
+    """A profile's problems placed as batch places a claim's (`claim_problems`): a spreadsheet's sheet and row (an
+    item's on the items sheet) and the field as the input spells it, a JSON Lines line; path and item kept."""
+
+    def place(err: EngineError) -> list[dict[str, Any]]:
+        out = []
+        for p, placed in zip(err.problems, claim_problems(rec, err), strict=True):
+            kept = {k: v for k, v in p.to_dict().items() if k not in ("file", "line", "column", "message", "expected")}
+            out.append({**kept, **placed})
+        return out
+
+    return place
+
+
+def _one(number: int, data: Any, where: dict[str, Any], problems: list[Any], item_where: list[dict[str, Any]]) -> dict[str, Any]:
     other = other_record(data)  # (a decision line or an error record: not a profile)
     if other is not None:
         data, problems = None, [{"field": None, "message": other, **where}]
     if not isinstance(data, dict):
         errors = [{"input": where, "problems": [said_problem(p) for p in problems]}]
         return {"profile": str(number), "applicant_id": "", "name": "", "matches": [], "errors": errors}
-    result: ProfileResult = _STATE["matching"].match(data, number)
+    result: ProfileResult = _STATE["matching"].match(data, number, place=_placing(Record(number, where, data, problems, item_where)))
     notices: Path | None = _STATE["notices"]
     if notices is not None and result.matches:
         _write_notices(notices, result, number)
@@ -156,14 +180,17 @@ def _write_notices(folder: Path, result: ProfileResult, number: int) -> None:
             (folder / file.replace(stem, name, 1)).write_text(text, encoding="utf-8")
 
 
-def _chunk(items: list[tuple[int, Any, dict[str, Any], list[Any]]]) -> list[str]:
+_Read = tuple[int, Any, dict[str, Any], list[Any], list[dict[str, Any]]]  # a Record's fields, sent to a worker
+
+
+def _chunk(items: list[_Read]) -> list[str]:
     return [json.dumps(_one(*item), ensure_ascii=False) for item in items]
 
 
-def _chunks(source: Iterator[Record]) -> Iterator[list[tuple[int, Any, dict[str, Any], list[Any]]]]:
-    chunk: list[tuple[int, Any, dict[str, Any], list[Any]]] = []
+def _chunks(source: Iterator[Record]) -> Iterator[list[_Read]]:
+    chunk: list[_Read] = []
     for rec in source:
-        chunk.append((rec.number, rec.data, rec.where, rec.problems))
+        chunk.append((rec.number, rec.data, rec.where, rec.problems, rec.item_where))
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
