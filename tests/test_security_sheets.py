@@ -1456,3 +1456,44 @@ def test_a_title_row_above_the_headings_says_to_delete_it(tmp_path, capsys):
         f"error: {tmp_path / 'titled.xlsx'} sheet applicants: the first row holds only '{title}', which is no column's heading: "
         "the headings must be in the first row; delete the title row (and any row above the headings)\n"
     )
+
+
+def test_batch_template_never_replaces_an_existing_workbook_unless_forced(tmp_path, capsys):
+    # `batch-template OUT.xlsx` on a filled workbook replaced its applications with an empty template, exit 0
+    book = tmp_path / "filled.xlsx"
+    shutil.copy(ROOT / "examples" / "round_2021.xlsx", book)
+    before = book.read_bytes()
+    capsys.readouterr()
+    assert main(["batch-template", "--policy", POLICY, str(book), "--lang", "en"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {book} already exists: not written, so a filled workbook is not replaced; choose another name, or add --force to replace it\n"
+    )
+    assert book.read_bytes() == before
+    assert main(["batch-template", "--policy", POLICY, str(book), "--force"]) == 0
+    assert book.read_bytes() != before
+
+
+def test_batch_template_says_what_of_a_claim_it_cannot_write(tmp_path, capsys):
+    # a claim's `history` (earlier grants) was dropped without a word: the workbook read back paid an insurance
+    # premium of 50,000 at 50% = 25,000 where the claim, 90,000 of the 100,000 yearly cap used (R12), gets 10,000
+    line = (ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines()[1]
+    claim = json.loads(line)
+    aid = claim["applicant"]["id"]
+    claim["history"] = [
+        {
+            "claim_id": "EARLIER-1", "item_id": "h1", "rule": "patent-insurance", "applicant_id": aid, "funding_year": 2021,
+            "amount": "90000.00",
+            "consumes": [{"cap": "insurance-annual-cap", "scope": [aid, 2021], "amount": "90000.00"},
+                         {"limit": "insurance-two-years", "scope": [aid], "counts": [2021]}],
+        }
+    ]  # fmt: skip
+    claim["items"][0]["stamp_duty"] = "5.00"  # a fact the policy does not name: no column either
+    src = tmp_path / "claims.jsonl"
+    src.write_text(json.dumps(claim, ensure_ascii=False) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["batch-template", "--policy", POLICY, str(tmp_path / "t.xlsx"), "--from", str(src), "--lang", "en"]) == 3
+    err = capsys.readouterr().err
+    assert err == (
+        f"warning: {src}:1: history, item.stamp_duty not written: the workbook has no column for it, and read back it would be"
+        " decided without it (earlier grants: give batch the ledger, --ledger)\n"
+    )

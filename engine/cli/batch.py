@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
@@ -28,6 +29,7 @@ from engine.records.batch import budget_table, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
+from engine.records.template import unwritable
 from engine.records.workers import MAX_WORKERS
 
 
@@ -125,9 +127,13 @@ def cmd_template(args: argparse.Namespace) -> int:
             ),
             err=True,
         )
+    if not args.force and Path(args.out).exists():
+        say_error(msg("cli.template.exists", path=args.out))
+        return EXIT_USAGE
     out = output_file(args.out)  # before the input is read: its folder created, or an OutputError (exit 2)
     claims: list[Any] = []
     left_out = 0
+    unwritten = unwritable(policy)
     if args.source:
         try:
             reader = open_claims(args.source, policy, args.encoding)
@@ -139,6 +145,10 @@ def cmd_template(args: argparse.Namespace) -> int:
                 other = other_record(r.data)  # (a decision line or an error record: not an application's row)
                 if r.data is not None and other is None:
                     claims.append(r.data)
+                    names = unwritten(r.data)
+                    if names:  # (written without them, and said: the run ends in 3, as for an unread one)
+                        left_out += 1
+                        say(msg("cli.warning", warning=msg("cli.template.not_written", where=where_text(r.where), names=names)), err=True)
                     continue
                 left_out += 1  # (an application that cannot be read: said, never dropped without a word)
                 first = {"message": other} if other is not None else (r.problems or [{}])[0]
@@ -164,6 +174,7 @@ def _configure_template(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p, help=msg("cli.template.policy"))
     p.add_argument("out", metavar="OUT.xlsx", help=msg("cli.template.out"))
     p.add_argument("--from", dest="source", metavar="INPUT", help=msg("cli.template.source"))
+    p.add_argument("--force", action="store_true", help=msg("cli.template.force"))
     add_encoding_argument(p)
 
 

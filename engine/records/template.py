@@ -18,7 +18,7 @@ a label two codes share is written as the code).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -281,6 +281,29 @@ def _example_rows(book: _Workbook, app_cols: list[str], item_cols: list[str]) ->
 
 
 # long because: the five sheets are written in one pass, sharing the columns, the choice lists and the workbook.
+def unwritable(policy: CompiledPolicy) -> Callable[[Mapping[str, Any]], list[str]]:
+    """What of a claim a workbook has no column for, by name (`history`, `applicant.x`, `item.y`): a filled
+    workbook read back must decide as the claims did, so what it cannot hold is said, never dropped unsaid (a claim's
+    earlier grants, left out, paid an insurance premium again under a cap already used)."""
+    app_cols, item_cols = _Workbook(policy).cols.header_sets()
+    claim_keys = {"claim_id", "applicant", "items"} | {n.split(".", 1)[1] for n in app_cols if n.startswith("claim.")}
+    app_keys = {n.split(".", 1)[1] for n in app_cols if n.startswith("applicant.")}
+    item_keys = {n.split(".", 1)[1] for n in item_cols if n.startswith("item.")}
+
+    def left_out(claim: Mapping[str, Any]) -> list[str]:
+        out = [str(k) for k in claim if k not in claim_keys]
+        app = claim.get("applicant")
+        if isinstance(app, Mapping):
+            out += [f"applicant.{k}" for k in app if k not in app_keys]
+        items = claim.get("items")
+        for it in items if isinstance(items, list) else ():
+            if isinstance(it, Mapping):
+                out += [f"item.{k}" for k in it if k not in item_keys and f"item.{k}" not in out]
+        return out
+
+    return left_out
+
+
 def write_workbook(
     policy: CompiledPolicy, claims: Sequence[Mapping[str, Any]] | Iterator[Mapping[str, Any]], path: str | Path
 ) -> str | None:
