@@ -816,6 +816,33 @@ def test_evaluate_against_the_ledgers_history_commits_nothing(server: Server) ->
     assert server.call("POST", "/evaluate?history=yes", second).status == 400
 
 
+def test_a_claim_decided_against_the_ledger_brings_no_history_of_its_own(server: Server) -> None:
+    # a red team committed a new applicant's claim with a made-up `history` using the whole 300,000 pledge cap: the
+    # ledger recorded l1 refused ("cap exhausted") on grants it never made; ?history=ledger and /match merged it too
+    applicant = "91110117MA06HK0T78"
+    c = pledge_claim("OWN-H-1", "100000.00", loan="LOAN-OWN")
+    c["applicant"]["id"] = applicant
+    c["history"] = [
+        {
+            "claim_id": "OLD", "item_id": "x", "rule": "pledge-loan-interest", "applicant_id": applicant, "funding_year": 2021,
+            "amount": "300000.00", "consumes": [{"cap": "pledge-annual-cap", "scope": [applicant, 2021], "amount": "300000.00"}],
+        }
+    ]  # fmt: skip
+    for path in ("/ledger/commit", "/evaluate?history=ledger", "/match?history=ledger"):
+        r = server.call("POST", path + ("&" if "?" in path else "?") + "lang=en", c, token=OFFICER_TOKEN)
+        assert r.status == 422, (path, r.status)
+        [problem] = r.json()["problems"]
+        assert problem["path"] == "history" and problem["line"] is not None
+        assert problem["message"].startswith("a claim decided against the ledger carries no history of its own")
+    assert server.call("GET", f"/ledger/applicants/{applicant}").json()["grants"] == []  # nothing committed
+    # without the ledger a claim's own history still counts (a "what if" and the officers' replays): 100,000 × 50%
+    # = 50,000 asked, the 300,000 yearly cap used up by the stated grant
+    alone = server.call("POST", "/evaluate", c).json()
+    assert (alone["items"][0]["status"], alone["items"][0]["amount"]) == ("refused", "0.00")
+    del c["history"]
+    assert server.call("POST", "/ledger/commit", c, token=OFFICER_TOKEN).json()["decision"]["total"] == "50000.00"
+
+
 # --- session 4: the lean evaluate path, metrics of several workers, draining, round jobs, both languages ----------
 
 

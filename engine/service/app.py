@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engine.core.errors import EngineError, PolicyError, Problem, json_reason
+from engine.core.errors import ClaimError, EngineError, PolicyError, Problem, json_reason
 from engine.core.i18n import Msg, known_language, msg
 from engine.core.quantities import format_money, plain_amount
 from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim
@@ -308,6 +308,15 @@ def claim_refusal(err: EngineError, where: JsonText | None) -> Refusal:
     return Refusal("invalid-claim", err.summary, located_err.problems)
 
 
+def no_history_of_its_own(data: Any) -> None:
+    """A claim decided against the service's ledger (a commit, `?history=ledger`) carries no `history` of its own:
+    ClaimError. The ledger's grants are its history (SECURITY.md: never the applicant's form); a caller's own was
+    merged with them, and a commit recorded a refusal on a cap "used" by grants the ledger never made."""
+    if isinstance(data, dict) and "history" in data:
+        problem = Problem(msg("claim.history.with_ledger"), ("history",), expected=msg("claim.history.with_ledger_fix"), code="history")
+        raise ClaimError([problem], msg("claim.invalid"))
+
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -398,6 +407,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
                 policy = pset.pick(data)
                 if not with_history:
                     return evaluate_claim(policy, parse_claim(policy, data, file="request"), trace=trace).to_json(indent=None)
+                no_history_of_its_own(data)
                 with svc.ledger_lock:  # as a batch run decides without committing: facts on record joined, history counted
                     ledger = svc.ledger(lang_of(request))
                     claim = parse_claim(policy, ledger.with_facts_on_record(policy, data), file="request")
@@ -495,6 +505,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             with svc.ledger_lock:
                 ledger = svc.ledger(lang)
                 try:
+                    no_history_of_its_own(data)
                     policy = pset.pick(data)
                     result = ledger.commit(
                         policy, data, replace=replace, round=rnd, audit=Audit(who.name, who.roles, "commit", target, asked)

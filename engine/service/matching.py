@@ -30,7 +30,7 @@ FORMATS = {"json": "application/json", "text": "text/plain; charset=utf-8", "htm
 
 
 def routes(svc: Service) -> list[Route]:
-    from engine.service.app import Refusal, bounded, claim_refusal, lang_of, read_json
+    from engine.service.app import Refusal, bounded, claim_refusal, lang_of, no_history_of_its_own, read_json
 
     async def match(request: Request) -> Response:
         svc.may_read(request)
@@ -53,8 +53,10 @@ def routes(svc: Service) -> list[Route]:
         policy = request.query_params.get("policy")
         try:
             sets = [svc.catalogue.policy_set(policy)] if policy else list(svc.catalogue.sets.values())
+            if history == "ledger":
+                no_history_of_its_own(data)
         except EngineError as err:
-            raise claim_refusal(err, None) from None
+            raise claim_refusal(err, text if history == "ledger" else None) from None
 
         def work() -> str:
             def placed(err: EngineError) -> EngineError:  # (each problem at its line and column in the body)
