@@ -37,6 +37,9 @@ def test_year_no_version_covers_names_the_windows(versions: PolicySet) -> None:
     assert "funding year 2027" in text
     assert "funding years 2021-2023" in text and "funding years 2024-2026" in text
     assert exc.value.problems[0].code == "not_in_force"
+    # each version by its file's name: the words reach applicants and HTTP clients, never the server's folders (a red
+    # team read /tmp/rt/pol2/pinggu_2020.yaml in /evaluate's answer; SECURITY.md promises no server paths)
+    assert "(pinggu_2020.yaml)" in text and "(pinggu_2024_draft.yaml)" in text and str(ROOT) not in text
 
 
 def test_evaluate_by_funding_year(versions: PolicySet) -> None:

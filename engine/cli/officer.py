@@ -120,7 +120,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
         print_error(err)
         return EXIT_INVALID
     say(msg("cli.versions.count", id=versions.id, n=len(versions.versions)))
-    for w in versions.windows():
+    for w in versions.windows(where=True):
         say(f"  {tr(w)}")
     problems = versions.report()
     for p in problems:

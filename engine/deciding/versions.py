@@ -30,9 +30,12 @@ from engine.deciding.ready import load_policy
 from engine.language.model import CompiledPolicy
 
 
-def window(policy: CompiledPolicy) -> str:
+def window(policy: CompiledPolicy, *, where: bool = False) -> str:
+    """A version's funding years, naming its file; `where`: by its path (an officer's `versions` listing). A claim's
+    error names the file alone: it reaches applicants and HTTP clients, who are not told where the server keeps it."""
     lo, hi = policy.funding_years
-    return msg("claim.versions.window", version=policy.version, file=str(policy.file), first=lo, last=hi)
+    file = str(policy.file) if where else Path(str(policy.file)).name
+    return msg("claim.versions.window", version=policy.version, file=file, first=lo, last=hi)
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,8 @@ class PolicySet:
     def id(self) -> str:
         return self.versions[0].id
 
-    def windows(self) -> list[str]:
-        return [window(p) for p in self.versions]
+    def windows(self, *, where: bool = False) -> list[str]:
+        return [window(p, where=where) for p in self.versions]
 
     def covering(self, funding_year: int) -> list[CompiledPolicy]:
         return [p for p in self.versions if p.covers(funding_year)]
