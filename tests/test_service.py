@@ -467,8 +467,9 @@ def test_a_finding_is_checked_recorded_and_audited(server: Server) -> None:
     view = server.call("GET", f"/ledger/applicants/{ENTERPRISE_ID}").json()
     assert view["facts_on_record"][fact] == ["2021-05-01"]
     log = server.call("GET", "/ledger/audit?actor=" + urllib.parse.quote("王科员"), token=OFFICER_TOKEN).json()
-    assert [e["outcome"] for e in log if e["action"] == "finding"][-2:] == ["recorded", log[-1]["outcome"]]
-    assert log[-1]["outcome"].startswith("refused:")
+    recorded, not_a_date, unknown_field = [e["outcome"] for e in log if e["action"] == "finding"][-3:]
+    assert recorded == "recorded" and not_a_date.startswith("refused: ")  # (refused by the ledger's check of the value)
+    assert unknown_field.startswith("refused: invalid-request")  # (by the request's: audited too, docs/service.md)
 
 
 # --- reload -------------------------------------------------------------------------------------------------------
@@ -549,9 +550,10 @@ def test_a_round_runs_as_a_job_with_progress_and_files(server: Server) -> None:
     state = server.call("GET", f"/rounds/{job}").json()
     assert state["summary"]["ledger"]["committed"] == 1 and state["by"] == "王科员"
     log = server.call("GET", "/ledger/audit", token=OFFICER_TOKEN).json()
-    assert [(e["actor"], e["action"], e["target"], e["outcome"]) for e in log if e["action"] == "round"] == [
-        ("王科员", "round", job, "committed")
-    ]
+    rounds_audited = [(e["actor"], e["target"], e["outcome"]) for e in log if e["action"] == "round"]
+    # the two refused for their query (commit=on, the marked label) are audited too, by the address they were sent to
+    assert [(who, target) for who, target, _ in rounds_audited] == [("王科员", "/rounds"), ("王科员", "/rounds"), ("王科员", job)]
+    assert rounds_audited[0][2].startswith("refused: invalid-request") and rounds_audited[2][2] == "committed"
     # each application the round committed has its own entry, written with its commit: who, when, which claim
     [entry] = [e for e in log if e["action"] == "commit" and e["detail"].get("job") == job]
     assert (entry["actor"], entry["target"], entry["outcome"], entry["detail"]["round"]) == ("王科员", "RD-0", "committed", "R-2021")
@@ -841,6 +843,47 @@ def test_a_claim_decided_against_the_ledger_brings_no_history_of_its_own(server:
     assert (alone["items"][0]["status"], alone["items"][0]["amount"]) == ("refused", "0.00")
     del c["history"]
     assert server.call("POST", "/ledger/commit", c, token=OFFICER_TOKEN).json()["decision"]["total"] == "50000.00"
+
+
+def test_a_write_refused_by_its_own_request_is_audited_once_and_a_nul_is_a_400(server: Server) -> None:
+    # docs/service.md: "a write the ledger or the request's checks refuse is audited too"; a reversal refused for its
+    # body (an unknown field, a missing one), a commit's bad flag and an empty committed round left no entry
+    def audited() -> list[tuple[str, str, str]]:
+        log = server.call("GET", "/ledger/audit", token=OFFICER_TOKEN).json()
+        return [(e["action"], e["target"], e["outcome"]) for e in log]
+
+    before = len(audited())
+    asks = [
+        ("/ledger/reverse", {"claim_id": "A-1", "item_id": "l1", "reason": "x", "x": 1}, 400),
+        ("/ledger/findings", {"applicant_id": ENTERPRISE_ID, "fact": "fraud_finding_dates", "value": "2021-01-01"}, 400),
+        ("/ledger/commit?replace=maybe", pledge_claim("A-2", "1000.00"), 400),
+        ("/rounds?commit=true", b"  ", 400),
+    ]
+    for path, body, status in asks:
+        assert server.call("POST", path, body, token=OFFICER_TOKEN).status == status, path
+    # refused for the token: not audited (anyone can send those); refused by the ledger: audited once, by the route
+    assert (
+        server.call("POST", "/ledger/reverse", {"claim_id": "A-1", "item_id": "l1", "reason": "x", "x": 1}, token=READER_TOKEN).status
+        == 403
+    )
+    assert (
+        server.call("POST", "/ledger/reverse", {"claim_id": "NO-SUCH", "item_id": "l1", "reason": "x"}, token=OFFICER_TOKEN).status == 422
+    )
+    new = audited()[before:]
+    assert [(a, t) for a, t, _ in new] == [
+        ("reverse", "/ledger/reverse"),
+        ("finding", "/ledger/findings"),
+        ("commit", "/ledger/commit"),
+        ("round", "/rounds"),
+        ("reverse", "NO-SUCH/l1"),
+    ]
+    assert all(o.startswith("refused: ") for _, _, o in new) and new[0][2].startswith("refused: invalid-request")
+    # a NUL (which PostgreSQL cannot hold: a 500 there) in an id the ledger is asked about: 400 naming it
+    for path in ("/ledger/applicants/a%00b", "/ledger/claims/%00/explanation", "/ledger/audit?actor=a%00b"):
+        r = server.call("GET", path, token=OFFICER_TOKEN)
+        assert r.status == 400 and "U+0000" in r.json()["detail"], (path, r.status)
+    r = server.call("POST", "/ledger/reverse", {"claim_id": "a\u0000", "item_id": "l1", "reason": "x"}, token=OFFICER_TOKEN)
+    assert r.status == 400 and [p["path"] for p in r.json()["problems"]] == ["claim_id"]
 
 
 # --- session 4: the lean evaluate path, metrics of several workers, draining, round jobs, both languages ----------

@@ -30,10 +30,10 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engine.core.errors import ClaimError, EngineError, PolicyError, Problem, json_reason
+from engine.core.errors import ClaimError, EngineError, PolicyError, Problem, format_path, json_reason
 from engine.core.i18n import Msg, known_language, msg
 from engine.core.quantities import format_money, plain_amount
-from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim
+from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim, text_problem
 from engine.deciding.decision import DECISION_FORMAT
 from engine.deciding.evaluator import evaluate_claim
 from engine.explaining.render import (
@@ -64,9 +64,12 @@ TEXT_MEDIA = {"text": "text/plain", "md": "text/markdown", "html": "text/html", 
 class Refusal(Exception):
     """A request answered with a problem (RFC 9457)."""
 
-    def __init__(self, kind: str, detail_text: str | None = None, problems: list[Problem] | None = None, **extra: Any) -> None:
+    def __init__(
+        self, kind: str, detail_text: str | None = None, problems: list[Problem] | None = None, *, audited: bool = False, **extra: Any
+    ) -> None:
         super().__init__(kind)
         self.kind, self.detail, self.problems, self.extra = kind, detail_text, problems or [], extra
+        self.audited = audited  # a write's refusal its route already audited (`audit_refusals` adds no second entry)
 
 
 def said(err: BaseException) -> str:
@@ -308,6 +311,15 @@ def claim_refusal(err: EngineError, where: JsonText | None) -> Refusal:
     return Refusal("invalid-claim", err.summary, located_err.problems)
 
 
+def plain_words(value: str | None, name: str) -> str | None:
+    """A path or query value the ledger is asked about (an applicant's or a claim's id, an actor) with no character a
+    claim's text may not hold: 400 naming it. A NUL reached PostgreSQL, which cannot hold one, and came back a 500."""
+    wrong = None if value is None else text_problem(value)
+    if wrong is not None:
+        raise Refusal("invalid-request", wrong, [Problem(wrong, (name,), "request", code="service.request")])
+    return value
+
+
 def no_history_of_its_own(data: Any) -> None:
     """A claim decided against the service's ledger (a commit, `?history=ledger`) carries no `history` of its own:
     ClaimError. The ledger's grants are its history (SECURITY.md: never the applicant's form); a caller's own was
@@ -444,7 +456,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         err = await anyio.to_thread.run_sync(svc.reload)
         if err is not None:
             await anyio.to_thread.run_sync(svc.audit, who, "reload", svc.config.policies, "refused", {"problems": len(err.problems)})
-            raise Refusal("invalid-policies", err.summary, err.problems, generation=svc.catalogue.generation)
+            raise Refusal("invalid-policies", err.summary, err.problems, audited=True, generation=svc.catalogue.generation)
         cat = svc.catalogue
         await anyio.to_thread.run_sync(svc.audit, who, "reload", svc.config.policies, "reloaded", {"generation": cat.generation})
         if svc.config.workers > 1:  # every worker: uvicorn's supervisor replaces them one by one, each validating at start
@@ -465,13 +477,56 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         Route("/explain", explain_claim, methods=["POST"]),
         Route("/admin/reload", reload, methods=["POST"]),
     ]
-    return routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body, flag) + matching.routes(svc)
+    every = routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body, flag) + matching.routes(svc)
+    return [audit_refusals(svc, r, WRITES[r.path]) if r.path in WRITES else r for r in every]
+
+
+#: the writes (route -> the audit's action); `/rounds` is one only with `?commit=` (a round decided without committing
+#: is a read)
+WRITES = {
+    "/ledger/commit": "commit",
+    "/ledger/reverse": "reverse",
+    "/ledger/findings": "finding",
+    "/admin/reload": "reload",
+    "/rounds": "round",
+}
+
+
+def audit_refusals(svc: Service, route: Route, action: str) -> Route:
+    """The route, with a refusal of its write by the request's own checks (a body that is not JSON, a missing or
+    unknown field, a bad parameter) audited as the ledger's refusals are: docs/service.md says every refused write is,
+    and a reversal refused for its body left no trace. Not one refused for its token (401, 403: anyone can send those
+    and would fill the table), nor one its route audited already (`Refusal.audited`)."""
+    handler = route.endpoint
+
+    async def audited(request: Request) -> Response:
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        except Refusal as refusal:
+            if refusal.audited or refusal.kind in ("unauthorized", "forbidden") or svc.config.ledger_url is None:
+                raise
+            if route.path == "/rounds" and request.query_params.get("commit") in (None, "false", "0", "no"):
+                raise
+            try:
+                who = svc.principal(request, lang_of(request))
+            except Refusal:  # (an unknown token: the refusal it would get is not an officer's write)
+                raise refusal from None
+            if who is not None and OFFICER in who.roles:
+                what = {"query": dict(request.query_params), "problems": [str(p.path and format_path(p.path)) for p in refusal.problems]}
+                outcome = f"refused: {refusal.kind}: {refusal.detail or ''}".rstrip(": ")
+                try:
+                    await anyio.to_thread.run_sync(svc.audit, who, action, request.url.path, outcome, what)
+                except LedgerError:  # (the ledger unreachable: the refusal is still the answer)
+                    pass
+            raise
+
+    return Route(route.path, audited, methods=sorted(route.methods - {"HEAD"}) if route.methods else None)
 
 
 def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger endpoint is a small closure over the service
     async def applicant(request: Request) -> Response:
         svc.may_read(request)
-        lang, aid = lang_of(request), request.path_params["applicant_id"]
+        lang, aid = lang_of(request), str(plain_words(request.path_params["applicant_id"], "applicant_id"))
         cat = svc.catalogue
 
         def work() -> dict[str, Any]:
@@ -512,13 +567,15 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     )
                 except EngineError as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, "refused: invalid claim", asked)
-                    raise claim_refusal(err, where) from None
+                    refused = claim_refusal(err, where)
+                    refused.audited = True
+                    raise refused from None
                 except AlreadyCommitted as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, "refused: already committed", asked)
-                    raise Refusal("already-committed", said(err)) from None
+                    raise Refusal("already-committed", said(err), audited=True) from None
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, f"refused: {err}", asked)
-                    raise Refusal("ledger-refused", said(err)) from None
+                    raise Refusal("ledger-refused", said(err), audited=True) from None
                 return {
                     "claim_id": result.claim_id,
                     "status": result.status,
@@ -549,6 +606,11 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             Problem(msg("service.problem.field_text", field=k), (k,), "request", code="service.body")
             for k in optional
             if k in data and not isinstance(data[k], str)
+        ]
+        problems += [  # (ids and values as a claim's text; a reason's own words are the ledger's to check: it may run over lines)
+            Problem(wrong, (k,), "request", code="service.body")
+            for k, v in data.items()
+            if k != "reason" and k in required + optional and isinstance(v, str) and (wrong := text_problem(v)) is not None
         ]
         if problems:
             raise Refusal("invalid-request", problems[0].message, problems)
@@ -581,7 +643,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     )
                 except (LedgerError, InvalidOperation) as err:
                     ledger.record_audit(who.name, who.roles, "reverse", target, f"refused: {err}", asked)
-                    raise Refusal("ledger-refused", said(err) if str(err) else msg("service.detail.not_amount")) from None
+                    raise Refusal("ledger-refused", said(err) if str(err) else msg("service.detail.not_amount"), audited=True) from None
                 return {"reversal": rid, "claim_id": asked["claim_id"], "item_id": asked["item_id"]}
 
         return JSONResponse(await bounded(svc, request, work, ledger=True))
@@ -611,7 +673,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     )
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "finding", asked["applicant_id"], f"refused: {err}", asked)
-                    raise Refusal("ledger-refused", said(err)) from None
+                    raise Refusal("ledger-refused", said(err), audited=True) from None
                 return {"finding": fid, **asked}
 
         return JSONResponse(await bounded(svc, request, work, ledger=True))
@@ -620,7 +682,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         """A committed decision, as committed, explained (a page an officer can open in a browser)."""
         svc.may_read(request)
         lang, fmt = explain_options(request)
-        claim_id = request.path_params["claim_id"]
+        claim_id = str(plain_words(request.path_params["claim_id"], "claim_id"))
         cat = svc.catalogue
 
         def work() -> str:
@@ -641,7 +703,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
 
         def work() -> list[dict[str, Any]]:
             with svc.ledger_lock:
-                return svc.ledger(lang).audit_log(actor=request.query_params.get("actor"))
+                return svc.ledger(lang).audit_log(actor=plain_words(request.query_params.get("actor"), "actor"))
 
         return JSONResponse(await bounded(svc, request, work, ledger=True))
 
