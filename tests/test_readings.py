@@ -1014,6 +1014,27 @@ def test_r30_applicant_not_among_holders(policy: Any) -> None:
     assert d["cites"] == [A5_1, A4_3]
 
 
+def test_n11_the_first_holder_is_the_applicant_whatever_the_width_of_its_brackets(policy: Any) -> None:
+    """N11 (the readings are silent): the first holder's name on the certificate and the applicant's registered name
+    are one when they differ only in full-width or half-width forms, spaces or letter case. A red team's workbook with
+    北京平谷示例科技(北京)有限公司 on the certificate and （北京） in the register was refused under 第四条第三款."""
+    registered = "北京平谷示例科技（北京）有限公司"
+    for written in ("北京平谷示例科技(北京)有限公司", "北京平谷示例科技 (北京) 有限公司", "北京平谷示例科技（北京）有限公司"):
+        d = decide(policy, claim(item("invention_patent_grant", right_holders=[written, "某大学"]), name=registered))
+        assert status(d["items"][0]) == ("granted", "4200.00"), written  # R9: 50% of the 8,400 official fees
+    for other in ("北京平谷示例科技（南京）有限公司", "北京平谷示例科技有限公司"):  # another name: another holder (R4, R30)
+        d = decide(policy, claim(item("invention_patent_grant", right_holders=[other]), name=registered))
+        assert status(d["items"][0]) == ("refused", "0.00") and checks(d["items"][0]) == ["first-right-holder"], other
+
+
+def test_same_name_compares_names_written_alike() -> None:
+    from engine.language.expressions import FUNCTIONS
+
+    same_name = FUNCTIONS["same_name"]
+    assert same_name("（北京）ＡＢ 有限公司", "(北京)ab有限公司") and same_name("Acme  Ltd", "ACME LTD")
+    assert not same_name("甲公司", "乙公司") and not same_name(None, "甲公司") and same_name(None, None)
+
+
 def test_r30_no_holders_listed_means_applicant_is_sole_holder(policy: Any) -> None:
     """R30: an item that lists no holders has the applicant as its sole holder: fees 8,400 → 4,200.00."""
     assert status(only(policy, item("invention_patent_grant", right_holders=[]))) == ("granted", "4200.00")

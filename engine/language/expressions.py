@@ -24,6 +24,7 @@ import io
 import itertools
 import re
 import tokenize
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -233,6 +234,19 @@ def _first(values: list[Any] | tuple[Any, ...]) -> Any:
     return values[0] if values else None
 
 
+def _written_alike(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def _same_name(a: Any, b: Any) -> bool:
+    """Two names that are one once written alike: full-width and half-width forms as one (（北京） and (北京), ＡＢ and
+    AB), spaces and letter case set aside. A right holder copied from a certificate and the applicant's registered
+    name differ so without being two holders; anything but two texts compares as `==` does."""
+    if isinstance(a, str) and isinstance(b, str):
+        return _written_alike(a) == _written_alike(b)
+    return _same(a, b)
+
+
 def _count(values: list[Any] | tuple[Any, ...]) -> int:
     return len(values)
 
@@ -296,6 +310,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "months_between": _months_between,
     "latest_on_or_before": _latest_on_or_before,
     "first": _first,
+    "same_name": _same_name,
     "patent_kind": cn_patent_kind,
     "count": _count,
     "len": _count,
@@ -462,6 +477,7 @@ RESULT_KINDS: dict[str, frozenset[str]] = {
     "add_days": frozenset({DATE}),
     "latest_on_or_before": frozenset({DATE, NONE}),
     "patent_kind": frozenset({TEXT}),
+    "same_name": frozenset({BOOL}),
 }
 
 _DATE_ARG = (frozenset({DATE}), None, "date")
@@ -485,6 +501,7 @@ ARGUMENT_KINDS: dict[str, tuple[tuple[frozenset[str], frozenset[str] | None, str
     "len": ((frozenset({LIST, TEXT}), None, "list"),),
     "first": ((frozenset({LIST, TEXT}), None, "list"),),
     "patent_kind": ((frozenset({TEXT}), None, "text"),),
+    "same_name": ((frozenset({TEXT, NONE}), None, "text"), (frozenset({TEXT, NONE}), None, "text")),
     "abs": ((frozenset({NUM}), None, "number"),),
 }
 
