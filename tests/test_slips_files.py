@@ -517,7 +517,7 @@ def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> N
         ),
         (
             "wide",
-            "第 8 行的申请编号写作 'PG－2022－0001'，是 PG-2022-0001 的另一种写法（全角字符或空格）：请改写为 PG-2022-0001；本申请暂不审核",
+            "第 8 行的申请编号写作 'PG－2022－0001'，是 PG-2022-0001 的另一种写法（全角字符、空格或不可见字符、字母大小写、其他连字符）：请改写为 PG-2022-0001；本申请暂不审核",
         ),
     ):
         with use_language("zh"):
@@ -589,8 +589,25 @@ def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_
     assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
     assert [e.get("claim_id") for e in errors] == ["L-1", "Ｌ－1"]
     said = [e["problems"][0]["said"]["zh"]["message"] for e in errors]
-    assert said[1] == "申请编号 'Ｌ－1' 是 L-1 的另一种写法（全角字符或空格）：请改写为 L-1"
-    assert said[0] == "第 3 行的申请编号写作 'Ｌ－1'，是 L-1 的另一种写法（全角字符或空格）：请改写为 L-1；本申请暂不审核"
+    assert said[1] == "申请编号 'Ｌ－1' 是 L-1 的另一种写法（全角字符、空格或不可见字符、字母大小写、其他连字符）：请改写为 L-1"
+    assert (
+        said[0]
+        == "第 3 行的申请编号写作 'Ｌ－1'，是 L-1 的另一种写法（全角字符、空格或不可见字符、字母大小写、其他连字符）：请改写为 L-1；本申请暂不审核"
+    )
+    # a red team's other ways: lower case, an en dash, a space or a zero-width space inside. Each was an application of
+    # its own (a CSV file: both halves decided, no word) or left its item out of the application (a workbook)
+    for written in ("l-1", "L–1", "L- 1", "L-\u200b1"):
+        errors = _second_row_written(tmp_path, written, "en")
+        assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8"), written
+        assert [e.get("claim_id") for e in errors] == ["L-1", written]
+        assert errors[1]["problems"][0]["message"].startswith(f"application id {written!r} is L-1 written another way")
+    for written in ("pg-2022-0001", "PG–2022–0001"):
+        wb = openpyxl.load_workbook(ROUND_XLSX)
+        wb["items"].cell(8, 1).value = written  # (PG-2022-0001's last item row)
+        wb.save(tmp_path / "other.xlsx")
+        run_batch(engine.load_policy(POLICY), tmp_path / "other.xlsx", tmp_path / "x", quiet=True, report=False)
+        decided = [json.loads(x)["claim_id"] for x in (tmp_path / "x" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert "PG-2022-0001" not in decided and written not in decided, written
 
 
 # --- every command reads what batch reads ---------------------------------------------------------------------

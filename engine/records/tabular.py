@@ -29,7 +29,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -924,10 +924,31 @@ def _column_code(heading: str, aliases: Mapping[str, str | None], allowed: Seque
     return code
 
 
-def written_as(claim_id: str, known: Collection[str]) -> str | None:
-    """The id of `known` that `claim_id` is written another way (full-width characters, spaces), or None."""
-    meant = unicodedata.normalize("NFKC", claim_id).strip()
-    return meant if meant != claim_id and meant in known else None
+#: dashes a keyboard or a word processor puts for `-` (NFKC leaves these as they are; it makes － and ﹣ a `-`)
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
+
+
+def id_form(claim_id: str) -> str:
+    """A claim id as written alike: full-width as half-width, any dash as `-`, with no space or invisible character,
+    in one case. `pg-2022-0002`, `PG–2022–0002`, `PG-2022- 0002` and `ＰＧ－２０２２－０００２` are `PG-2022-0002` written
+    other ways: a sheet's rows so written were an application of their own, or left its items out of it."""
+    text = unicodedata.normalize("NFKC", claim_id).translate(_DASHES)
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf").casefold()
+
+
+def id_forms(ids: Iterable[str]) -> dict[str, str]:
+    """Each written-alike form (`id_form`) of `ids` -> the id it stands for: the first written in its own standard form
+    (NFKC, no space around it), else the first; `ids` in the order the input gives them."""
+    out: dict[str, str] = {}
+    for cid in sorted(ids, key=lambda c: unicodedata.normalize("NFKC", c).strip() != c):  # (stable: the input's order kept)
+        out.setdefault(id_form(cid), cid)
+    return out
+
+
+def written_as(claim_id: str, forms: Mapping[str, str]) -> str | None:
+    """The id (of `forms`, `id_forms`) that `claim_id` is written another way, or None."""
+    meant = forms.get(id_form(claim_id))
+    return meant if meant is not None and meant != claim_id else None
 
 
 class _Spool:
@@ -968,12 +989,13 @@ class _Spool:
         id on an application's first row only); a row whose id is a known one written another way (full-width
         characters, spaces), that one's. Each as (the id written, its row)."""
         out: dict[str, list[tuple[str, int]]] = {}
+        forms = id_forms(sorted(known))
         last = None  # the application of the last row with an id (None: an id of no application, not guessed at)
         for cid, rowno in self.db.execute("SELECT claim_id, rowno FROM rows WHERE kind = ? ORDER BY rowno, seq", (kind,)):
             if cid in known:
                 last = cid
                 continue
-            meant = last if not cid else written_as(cid, known)
+            meant = last if not cid else written_as(cid, forms)
             if meant is not None:
                 out.setdefault(meant, []).append((cid, rowno))
             if cid:
@@ -1286,8 +1308,9 @@ class CsvReader(_TabularReader):
         self.total = self.spool.count("row")
 
     def __iter__(self) -> Iterator[Record]:
-        ids = {cid for cid in self.spool.claims("row") if cid and not cid.startswith(_BAD_ROW)}
-        known = {cid for cid in ids if written_as(cid, ids) is None}  # (Ｌ－1 beside L-1 is L-1 written another way)
+        ordered = [cid for cid in self.spool.claims("row") if cid and not cid.startswith(_BAD_ROW)]
+        ids, forms = set(ordered), id_forms(ordered)
+        known = set(forms.values())  # (Ｌ－1 or l-1 beside L-1 is L-1 written another way)
         strays = self.spool.strays("row", known)
         for n, cid in enumerate(self.spool.claims("row"), 1):
             self.done = n
@@ -1298,7 +1321,7 @@ class CsvReader(_TabularReader):
                 held = _stray_rows(cid, strays[cid], {"file": self.path})
                 yield Record(n, where, None, [{**held, "row": first_row}], key=cid)
                 continue
-            meant = written_as(cid, known) if cid in ids else None
+            meant = written_as(cid, forms) if cid in ids else None
             if meant is not None:  # its rows are the application `meant`'s, written another way: never one of their own
                 said = msg("sheet.id_written_another_way", written=repr(cid), claim_id=meant)
                 yield Record(n, where, None, [{"field": "claim_id", "message": said, **where}], key=cid)
