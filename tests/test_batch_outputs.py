@@ -1420,3 +1420,30 @@ def test_a_scaled_rounds_lines_are_the_text_json_dumps_writes(tmp_path: Path) ->
     for line in lines:
         assert _decoded(line)[1]  # (no float: written by msgspec)
         assert line == json.dumps(json.loads(line), ensure_ascii=False) + "\n"
+
+
+def test_summary_xlsx_says_a_reduced_items_cap_and_missing_facts_by_their_headings(policy, tmp_path: Path) -> None:
+    # a red team's Chinese run: a reduced item's 主要理由 was empty (the 30万 cap that halved it unsaid) and 缺少的信息
+    # showed codes (applicant.household_registered_in_district) where 缺少的材料 showed the documents' names
+    from conftest import claim, item
+
+    from engine.core.i18n import use_language
+
+    pledges = claim(
+        item("pledge_loan_interest", "l1", loan_id="A", annual_interest_paid="500000.00"),
+        item("pledge_loan_interest", "l2", loan_id="B", annual_interest_paid="200000.00"),
+        claim_id="R-1",
+    )  # 250,000 + 100,000 asked; the 300,000 yearly cap leaves l2 50,000 (R11)
+    person = claim(item("invention_patent_grant", "p1"), applicant="natural_person", household_registered_in_district=..., claim_id="R-2")
+    src = tmp_path / "round.jsonl"
+    src.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in (pledges, person)), encoding="utf-8")
+    with use_language("zh"):
+        run_batch(policy, src, tmp_path / "out", quiet=True, report=False)
+    ws = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx").worksheets[1]
+    rows = list(ws.iter_rows(values_only=True))
+    head = rows[0]
+    by_item = {(r[0], r[head.index("事项编号")]): dict(zip(head, r, strict=True)) for r in rows[1:]}
+    l2 = by_item[("R-1", "l2")]
+    assert (l2["结论"], l2["核定金额"], l2["主要理由"]) == ("核减", 50000, "每家企业每年享受贴息补助最高不超过30万元")
+    p1 = by_item[("R-2", "p1")]
+    assert p1["结论"] == "材料不全" and p1["缺少的信息"] == "户籍是否在平谷区（自然人）"  # (the policy's label of the fact)

@@ -28,7 +28,7 @@ from test_cli_language import HAN, english_runs
 from engine import load_policy
 from engine.cli import main
 from engine.core.errors import PolicyError, json_reason, os_reason
-from engine.core.i18n import tr, use_language
+from engine.core.i18n import lookup, tr, use_language
 
 CLAIM = ROOT / "examples" / "claim_enterprise_2021.json"
 ROUND = ROOT / "examples" / "round_2021.jsonl"
@@ -212,9 +212,13 @@ def written(out: Path, lang: str) -> list[tuple[str, str]]:
             found += [(str(f), str(w)) for w in json.loads(f.read_text(encoding="utf-8"))["warnings"]]
         elif f.suffix == ".html":
             found.append((str(f), _html_text(f)))
-        elif f.name == "summary.xlsx":
+        elif f.name == "summary.xlsx":  # (but the column of the main reason in the other language: its own by design)
+            other = lookup(f"sheet.columns.main_reason_{'en' if lang == 'zh' else 'zh'}", lang)
             book = openpyxl.load_workbook(f)
-            found += [(str(f), v) for ws in book for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+            for ws in book:
+                rows = list(ws.iter_rows(values_only=True))
+                skip = {i for i, h in enumerate(rows[0] if rows else ()) if h == other}
+                found += [(str(f), v) for row in rows for i, v in enumerate(row) if isinstance(v, str) and i not in skip]
     return found
 
 

@@ -980,19 +980,31 @@ ERROR_COLUMNS = ["application", "claim_id", "where", "field", "message", "expect
 
 _STATUS_AT = ITEM_COLUMNS.index("status")
 _DOCUMENTS_AT = ITEM_COLUMNS.index("missing_documents")
+_FACTS_AT = ITEM_COLUMNS.index("missing_facts")
 _LEDGER_AT = APPLICATION_COLUMNS.index("ledger")
 #: what a decision's `ledger.status` can be (`Ledger.commit`, and a run that does not commit)
 LEDGER_STATUSES = ("committed", "already_committed", "replaced", "not_committed")
+
+
+def _reducing_cap(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A reduced item's main reason in the summaries: the words of the last cap that cut it (a reduced item has no
+    refusal ground, and its row said nothing of the 30万 cap that took half of it); none without the trace."""
+    for step in reversed(item.get("steps") or ()):
+        if step.get("step") == "cap" and Decimal(step["granted"]) < Decimal(step["asked"]):
+            says = step.get("says")
+            return says if isinstance(says, Mapping) else {}
+    return {}
 
 
 class SheetWords:
     """summary.xlsx in the run's language (`engine.core.i18n.language()`): its column headings, and in Chinese the
     statuses and the budget sheet's status table in words (English keeps the status codes, as the CSV files keep every code)."""
 
-    def __init__(self, documents: Mapping[str, str] | None = None) -> None:
+    def __init__(self, documents: Mapping[str, str] | None = None, facts: Mapping[str, str] | None = None) -> None:
         self.lang = language()
         self.said: dict[str, Any] = {}  # a status code's word (`status`), kept: a row's look-up is per item
         self.documents = dict(documents or {})  # a document code's name in the run's language
+        self.facts = dict(facts or {})  # a missing fact's column heading (`item.patent_id` -> 专利号), in a Chinese run
         self.ledger = {s: lookup(f"sheet.ledger_status.{s}", self.lang) for s in LEDGER_STATUSES}
 
     def titles(self, columns: Sequence[str]) -> list[str]:
@@ -1015,6 +1027,9 @@ class SheetWords:
         if row[_DOCUMENTS_AT]:  # codes joined by "; " (the CSV's cell): the documents' names
             names = self.documents
             row[_DOCUMENTS_AT] = "；".join([names.get(c, c) for c in row[_DOCUMENTS_AT].split("; ")])
+        if row[_FACTS_AT]:  # the same for the facts: the headings an officer fills them under (codes were said)
+            facts = self.facts
+            row[_FACTS_AT] = "；".join([facts.get(c, c) for c in row[_FACTS_AT].split("; ")])
         return row
 
     def application_row(self, row: list[Any]) -> list[Any]:
@@ -1155,7 +1170,7 @@ class _Outputs:
         self.items_csv = CsvOut(out / "summary_items.csv", ITEM_COLUMNS)
         self.apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
         self.xlsx = xlsx = XlsxOut(out / "summary.xlsx")
-        self.words = words = SheetWords(documents)
+        self.words = words = SheetWords(documents, {code: heading.zh for code, heading in self.headings.items()})
         xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(APPLICATION_COLUMNS))
         xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS))
         # unscaled, a line is already the decision's JSON text (json.dumps of json.loads of json.dumps' text is that
@@ -1340,7 +1355,7 @@ class _Outputs:
             if status in ("granted", "reduced"):
                 summary.approved_total += amount
             summary.add_item(articles.get(it["rule"], ""), it["type"], status, amount if status in ("granted", "reduced") else held)
-            main = it["reasons"][0]["says"] if it.get("reasons") else {}
+            main = it["reasons"][0]["says"] if it.get("reasons") else _reducing_cap(it) if status == "reduced" else {}
             rows.append(
                 [
                     d["claim_id"],
