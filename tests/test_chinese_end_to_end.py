@@ -209,7 +209,7 @@ def written(out: Path, lang: str) -> list[tuple[str, str]]:
                 found.append((str(f), rec["said"][lang]))
                 found += [(str(f), w) for p in rec["problems"] for w in p["said"][lang].values()]
         elif f.name == "summary.json":
-            found += [(str(f), str(w)) for w in json.loads(f.read_text(encoding="utf-8"))["warnings"]]
+            found += [(str(f), w[lang]) for w in json.loads(f.read_text(encoding="utf-8"))["warnings_said"]]
         elif f.suffix == ".html":
             found.append((str(f), _html_text(f)))
         elif f.name == "summary.xlsx":  # (but the column of the main reason in the other language: its own by design)

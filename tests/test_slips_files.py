@@ -560,11 +560,14 @@ def test_a_folder_says_what_it_holds_that_is_not_read(tmp_path: Path) -> None:
     with use_language("zh"):
         summary = run_batch(engine.load_policy(POLICY), folder, tmp_path / "o", quiet=True, report=False)
     assert summary.applications == 7  # a.jsonl's alone
-    said = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["warnings"]
-    assert said == [
+    written = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert written["warnings"] == [
         f"{folder}: 3 file(s) or folder(s) in it were not read (a folder's applications are read from its .json, .jsonl, .ndjson, "
         ".yaml, .yml, .csv and .xlsx files, not from its subfolders): d.xls, e.txt, sub/; save an old .xls workbook as .xlsx"
     ]
+    # a Chinese run's summary.json said its warnings in English only (a red team's finding): each is said in both too
+    [both] = written["warnings_said"]
+    assert both["en"] == written["warnings"][0] and both["zh"].startswith(f"{folder}：其中有 3 个文件或文件夹没有读取")
 
 
 def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_csv_id_written_another_way_is_said(

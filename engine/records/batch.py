@@ -278,7 +278,8 @@ class BatchSummary:
             "scaling": self.scaling,
             "outputs": self.outputs,
             "report": self.report,
-            "warnings": self.warnings,
+            "warnings": self.warnings,  # English, as errors.jsonl's words; in every language below (as its `said`)
+            "warnings_said": [said(w) for w in self.warnings],
             "seconds": round(self.seconds, 3),
         }
 
