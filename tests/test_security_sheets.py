@@ -989,7 +989,8 @@ def test_merges_uncomputed_formulas_and_hidden_rows_are_found_once_each_across_t
     from engine.records import tabular
 
     xml = (
-        b'<worksheet><sheetData><row r="1"><c r="A1"><f>1+1</f><v/></c></row><row r="2" spans="1:6" hidden="1">'
+        b'<worksheet><cols><col min="2" max="2" hidden="1"/><x:col min="4" max="9" width="3" hidden="true"/><col min="1" max="1" hidden="0"/></cols>'
+        b'<sheetData><row r="1"><c r="A1"><f>1+1</f><v/></c></row><row r="2" spans="1:6" hidden="1">'
         b'<c r="B2"><f>A2*2</f><v /></c><c r="C2" t="n"><f>A2*3</f><v>30</v></c><x:c r="D2"><x:f t="shared" si="0"/></x:c>'
         b'<c r="E2"><f>A2</f></c><c r="F2"><f>A2</f><v></v></c></row><x:row hidden="true" r="3"><c r="B3" s="1"><f>SUM(A1:A2)</f><v/></c></x:row>'
         b'<row r="9" hidden="0"/><rowBreaks count="1"><brk id="9" hidden="1"/></rowBreaks>'
@@ -1005,7 +1006,9 @@ def test_merges_uncomputed_formulas_and_hidden_rows_are_found_once_each_across_t
     monkeypatch.setattr(tabular, "_SCAN_CHUNK", chunk)
     # A1:C1 is the header row alone; AA2:AB3 is past the header's 5 columns: neither covers a data cell. C2's formula
     # has its value (30), A1 is the header row, F2 is past the header and D2's column has no heading
-    merged, uncomputed, hidden = tabular._scan_sheet_xml(Sheet(), ["a", "b", "c", "", "e"])
+    # of the hidden columns B and D-I, B and E are headed (D has no heading, F-I are past the header)
+    merged, uncomputed, hidden, hidden_columns = tabular._scan_sheet_xml(Sheet(), ["a", "b", "c", "", "e"])
+    assert hidden_columns == {2, 5}
     assert merged == ["D2:E2", "A3:A8", "B7:B9"]
     assert uncomputed == ["B2", "E2", "B3"]
     assert hidden == {2, 3}  # (row 9 is shown: hidden="0"; a page break's attributes are not a row's)

@@ -862,6 +862,22 @@ def test_a_workbook_without_hidden_rows_says_nothing_of_them(tmp_path: Path) -> 
     assert not any("hidden" in str(w) for w in summary.warnings)
 
 
+def test_hidden_columns_and_a_hidden_sheet_are_read_and_said(tmp_path: Path) -> None:
+    # a hidden column or a hidden applicants sheet was read without a word, while hidden rows were said
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    wb["items"].column_dimensions["D"].hidden = True  # the items' dates
+    wb["applicants"].sheet_state = "hidden"
+    wb.active = wb.sheetnames.index("items")
+    wb.save(tmp_path / "h.xlsx")
+    summary = run_batch(engine.load_policy(POLICY), tmp_path / "h.xlsx", tmp_path / "o", quiet=True, report=False)
+    plain = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "p", quiet=True, report=False)
+    assert (summary.decided, summary.approved_total) == (plain.decided, plain.approved_total)  # read as the others
+    said = [tr(w, "zh") for w in summary.warnings]
+    assert f"{tmp_path / 'h.xlsx'} 工作表 applicants：此工作表是隐藏的，其中的行与显示的工作表一样读取。请取消隐藏后核对" in said
+    [columns] = [w for w in said if "列是隐藏的" in w]
+    assert columns.startswith(f"{tmp_path / 'h.xlsx'} 工作表 items：有 1 列是隐藏的（事项发生日期") and "（item.date）" in columns
+
+
 @pytest.mark.parametrize(
     ("cell", "shown", "example"),
     [

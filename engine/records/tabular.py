@@ -1561,16 +1561,20 @@ _FORMULA_TAG_END = re.compile(rb"f[\s/>]")  # (the cheap test that a chunk may h
 #: a row a filter or Hide Rows has hidden (`<row r="5" hidden="1">`), and its number
 _HIDDEN_ROW = re.compile(rb"<" + _NS + rb'row\b[^>]{0,400}?\bhidden="(?:1|true)"[^>]{0,400}>')
 _ROW_ATTRIBUTE = re.compile(rb'\br="([0-9]{1,7})"')
+#: columns Hide Columns has hidden (`<col min="3" max="5" hidden="1"/>`), and their span
+_HIDDEN_COLUMNS = re.compile(rb"<" + _NS + rb'col\b[^>]{0,400}?\bhidden="(?:1|true)"[^>]{0,400}>')
+_COLUMN_SPAN = (re.compile(rb'\bmin="([0-9]{1,5})"'), re.compile(rb'\bmax="([0-9]{1,5})"'))
 
 
 _SCAN_CHUNK = 1 << 20
 _SCAN_OVERLAP = 1 << 16  # (a tag or cell cut by a chunk's end is read whole with the next: a formula is at most 8,192 characters)
 
 
-def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str], set[int]]:
+def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str], set[int], set[int]]:
     """The data cells (below the header row, in a headed column) of a read-only worksheet that would read as blank
     though the sheet gives them something: (the merged ranges covering one, the cells with a formula never computed),
-    and the rows hidden (by a filter or Hide Rows), which are read as the others.
+    and the rows hidden (by a filter or Hide Rows) and the headed columns hidden (Hide Columns), which are read as the
+    others.
     A merge keeps its value in its first cell only; a formula's value is what a spreadsheet saved with it. openpyxl's
     read-only sheets load neither merges, formulas nor hidden rows when read for values, so the sheet's XML is
     scanned, in chunks."""
@@ -1579,10 +1583,11 @@ def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str
     merged: dict[str, tuple[int, int]] = {}
     uncomputed: dict[str, tuple[int, int]] = {}
     hidden: set[int] = set()
+    hidden_columns: set[int] = set()
     tail = b""
     source = getattr(ws, "_get_source", None)  # (openpyxl's; were it gone, tests/test_security_sheets.py would say so)
     if source is None:
-        return [], [], hidden
+        return [], [], hidden, hidden_columns
     columns = len(header)
     with source() as xml:  # (a member of the workbook's zip, bounded by `check_workbook_size`)
         while True:
@@ -1602,9 +1607,14 @@ def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str
                 number = _ROW_ATTRIBUTE.search(m.group(0))
                 if number is not None:
                     hidden.add(int(number.group(1)))
+            for m in _HIDDEN_COLUMNS.finditer(data) if b'hidden="' in data else ():
+                low, high = (p.search(m.group(0)) for p in _COLUMN_SPAN)
+                if low is not None and high is not None:  # (a span past the headed columns: nothing is read there)
+                    first, last = int(low.group(1)), min(int(high.group(1)), columns)
+                    hidden_columns.update(c for c in range(first, last + 1) if header[c - 1])
             if not chunk:
                 merges = [r for r, _ in sorted(merged.items(), key=_AT)]
-                return merges, [r for r, _ in sorted(uncomputed.items(), key=_AT)], hidden
+                return merges, [r for r, _ in sorted(uncomputed.items(), key=_AT)], hidden, hidden_columns
             tail = data[-_SCAN_OVERLAP:]
 
 
@@ -1693,8 +1703,14 @@ class XlsxReader(_TabularReader):
             header.pop()
         if len(header) > XLSX_MAX_COLUMNS:
             raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
+        written = list(header)  # (the headings as the sheet writes them: a hidden column is said by its own)
         header = self.cols.check(header, allowed, where)
-        merged, uncomputed, hidden = _scan_sheet_xml(ws, header)
+        merged, uncomputed, hidden, hidden_columns = _scan_sheet_xml(ws, header)
+        if getattr(ws, "sheet_state", "visible") != "visible":  # (read as a shown sheet is: said, as hidden rows are)
+            self.noticed.append(msg("sheet.hidden_sheet", where=where))
+        if hidden_columns:
+            names = [str(written[c - 1]) for c in sorted(hidden_columns)]
+            self.noticed.append(msg("sheet.hidden_columns", where=where, n=len(names), columns="、".join(names)))
         if merged:
             raise InputError(_cells_said("sheet.merged_cells", where, merged))
         if uncomputed:
