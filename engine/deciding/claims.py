@@ -77,6 +77,23 @@ _ASTRAL_FORMAT = re.compile(f"[{FORMAT_ASTRAL}]")
 TEXT_EXPECTED = msg("claim.text.expected")
 
 
+def _digits(value: Decimal) -> str:
+    """A number given in plain digits, said in plain digits: 0.0000000001 is `Decimal('1E-10')`, whose str() was shown
+    as if the applicant had written an exponent (and refused as one); an absurd magnitude is said as Python writes it."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -40 < exponent and value.adjusted() < 40:
+        return format(value, "f")
+    return str(value)
+
+
+def _exponent_written(value: Decimal) -> bool:
+    """A Decimal only an exponent writes (1E+3: another JSON reader's `1e3`). Plain digits never give a positive
+    exponent; a negative one (0.0000000001 is 1E-10) may be either, and such a number has too many decimals anyway:
+    it is said so, in plain digits (`_digits`), not as an exponent the applicant never wrote."""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent > 0
+
+
 def text_problem(text: str) -> Msg | None:
     """What is wrong with the characters of a claim's text (None if nothing), naming the first bad one."""
     m = _SUSPECT.search(text)
@@ -1022,9 +1039,8 @@ class FactConverter:
                 self.bad(path, msg("claim.money.not_finite", value=str(raw)), msg("claim.money.yuan"))
                 return None
             value = raw
-            text = str(raw)
-            if "E" in text or "e" in text:
-                self.bad(path, msg("claim.number.exponent", value=text), msg("claim.money.plain_digits"))
+            if _exponent_written(raw):
+                self.bad(path, msg("claim.number.exponent", value=str(raw)), msg("claim.money.plain_digits"))
                 return None
         elif isinstance(raw, str) and _MONEY_RE.match(raw):
             try:
@@ -1036,11 +1052,12 @@ class FactConverter:
             self.bad(path, msg("claim.money.not_amount", value=repr(raw)), msg("claim.money.yuan_digits"))
             return None
         exponent = value.as_tuple().exponent
+        shown = _digits(raw) if isinstance(raw, Decimal) else str(raw)
         if isinstance(exponent, int) and exponent < -2:
-            self.bad(path, msg("claim.money.decimals", value=str(raw)), msg("claim.money.fen"))
+            self.bad(path, msg("claim.money.decimals", value=shown), msg("claim.money.fen"))
             return None
         if value < 0 or value > MAX_MONEY:
-            self.bad(path, msg("claim.money.out_of_range", value=str(raw)), msg("claim.money.between", most=MAX_MONEY))
+            self.bad(path, msg("claim.money.out_of_range", value=shown), msg("claim.money.between", most=MAX_MONEY))
             return None
         return value
 
@@ -1061,9 +1078,10 @@ class FactConverter:
             value = Decimal(raw)
         else:
             value = Decimal(raw)
-            if not value.is_finite() or "E" in str(value).upper():
+            if not value.is_finite() or _exponent_written(value):
                 self.bad(path, msg("claim.number.exponent", value=_clip(str(raw))), msg("claim.decimal.plain_digits"))
                 return None
+            raw = _digits(value)  # (said as given: plain digits; one written with an exponent was refused before)
         if value < 0 or value >= MAX_DECIMAL:
             self.bad(path, msg("claim.decimal.out_of_range", value=_clip(str(raw))), msg("claim.decimal.range", most=f"{MAX_DECIMAL:f}"))
             return None
@@ -1371,7 +1389,7 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
                     msg("claim.history.at_most", most=MAX_MONEY),
                 )
             elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
-                conv.bad(path, msg("claim.history.finer", value=amount, quantum=q), msg("claim.history.multiple", quantum=q))
+                conv.bad(path, msg("claim.history.finer", value=_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q))
 
         for i, g in enumerate(history):
             history_amount(g.amount, ("history", i, "amount"))
@@ -1419,7 +1437,7 @@ def _history_text_problems(history: Any) -> list[Problem]:
             bad(path, *slip)
         elif isinstance(value, str) and not _PLAIN_AMOUNT.match(value):
             bad(path, msg("claim.money.not_amount", value=_clip(repr(value))), msg("claim.history.plain_amount"))
-        elif isinstance(value, Decimal) and value.is_finite() and "E" in str(value):
+        elif isinstance(value, Decimal) and value.is_finite() and _exponent_written(value):
             bad(path, msg("claim.number.exponent", value=str(value)), msg("claim.money.plain_digits"))
 
     def keys(obj: Mapping[Any, Any], path: tuple[PathPart, ...]) -> None:
