@@ -110,3 +110,13 @@ def test_pick_and_for_decision(versions: PolicySet, policy: engine.CompiledPolic
     # A decision names the version that made it by hash; without one, its funding year decides.
     assert versions.for_decision({"policy": {"hash": old.content_hash}, "funding_year": 2025}) is old
     assert versions.for_decision({"funding_year": 2025}) is new
+
+
+def test_a_funding_year_that_is_no_whole_year_is_said_as_json_writes_it(versions: PolicySet) -> None:
+    # a red team read 现为 Decimal('2021.0') (and True, None): Python's writing of the values it had sent
+    for written, said in (("2021.0", "2021.0"), ("true", "true"), ("null", "null"), ('"2021"', '"2021"')):
+        with pytest.raises(engine.ClaimError) as exc:
+            versions.for_data(engine.loads_json('{"funding_year": ' + written + "}"))
+        assert exc.value.problems[0].message == (
+            f"funding_year is {said}: it must be a whole year such as 2021 to choose a policy version by"
+        )

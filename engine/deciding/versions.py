@@ -15,8 +15,10 @@ engine.cli.common); `PolicySet.pick` then gives each claim its version.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,15 @@ from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant
 from engine.deciding.ready import load_policy
 from engine.language.model import CompiledPolicy
+
+
+def _as_written(value: Any) -> str:
+    """A claim's value as JSON writes it (2021.0, true, null, "2021"), not as Python does (Decimal('2021.0'), True)."""
+    if isinstance(value, Decimal) and value.is_finite() and abs(value.adjusted()) < 40:
+        return format(value, "f")
+    if isinstance(value, bool | None) or isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)[:80]
+    return str(value)[:80]
 
 
 def window(policy: CompiledPolicy, *, where: bool = False) -> str:
@@ -131,7 +142,7 @@ class PolicySet:
         year = data.get("funding_year") if isinstance(data, Mapping) else None
         if isinstance(year, bool) or not isinstance(year, int):
             missing = not isinstance(data, Mapping) or "funding_year" not in data
-            said = msg("claim.versions.no_year") if missing else msg("claim.versions.year_not_whole", value=repr(year))
+            said = msg("claim.versions.no_year") if missing else msg("claim.versions.year_not_whole", value=_as_written(year))
             code = "claim.required" if missing else "claim.type"
             raise ClaimError([Problem(said, path=("funding_year",), code=code)], msg("claim.invalid"))
         return self.for_year(year)
