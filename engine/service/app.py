@@ -572,7 +572,10 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     raise refused from None
                 except AlreadyCommitted as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, "refused: already committed", asked)
-                    raise Refusal("already-committed", said(err), audited=True) from None
+                    # (in the words of the request, not the command line's --replace)
+                    words = err.args[0] if err.args and isinstance(err.args[0], Msg) else None
+                    said_here = msg("service.detail.already_committed", **words.params) if words is not None else said(err)
+                    raise Refusal("already-committed", said_here, audited=True) from None
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, f"refused: {err}", asked)
                     raise Refusal("ledger-refused", said(err), audited=True) from None
