@@ -1182,3 +1182,22 @@ def test_a_stopping_worker_answers_the_requests_already_sent_to_it(tmp_path: Pat
     assert all(b"connection: close" in a.lower() for a in answers[1:])
     assert srv.proc.wait(30) in (0, -signal.SIGTERM)  # uvicorn stops, re-raising the signal it caught
     srv.log.close()
+
+
+def test_a_token_no_header_can_carry_is_refused_when_the_token_file_is_loaded(tmp_path: Path) -> None:
+    # a red team's token of Chinese characters loaded without complaint, and no request could ever present it (an
+    # HTTP header is read as latin-1): a token its officer could never use
+    from engine.core.errors import PolicyError
+    from engine.service.config import Tokens
+
+    f = tmp_path / "tokens.yaml"
+    f.write_text(
+        'tokens:\n  "令牌令牌令牌令牌令牌令牌令牌令牌": {name: 中文, roles: [officer]}\n  "a b c d e f g h i j k": {name: s, roles: [reader]}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError) as caught:
+        Tokens.load(str(f))
+    assert [p.message for p in caught.value.problems] == [
+        "a token must be printable ASCII letters, digits and signs, without spaces: an Authorization header carries nothing else,"
+        " so no request could send it"
+    ] * 2

@@ -119,6 +119,8 @@ class Tokens:
             roles = spec.get("roles") if isinstance(spec, dict) else None
             if not isinstance(token, str) or len(token) < 16:
                 problems.append(Problem(msg("service.tokens.too_short"), where, path, code="service.tokens"))
+            elif not token.isascii() or not token.isprintable() or " " in token:  # (an HTTP header carries neither)
+                problems.append(Problem(msg("service.tokens.not_ascii"), where, path, code="service.tokens"))
             elif not isinstance(name, str) or not name:
                 problems.append(Problem(msg("service.tokens.no_name"), where, path, code="service.tokens"))
             elif not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
