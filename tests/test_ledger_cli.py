@@ -442,6 +442,20 @@ def test_an_officer_s_words_are_checked_before_the_ledger_keeps_them(policy, tmp
     assert r.returncode == EXIT_OK, r.stderr
 
 
+def test_a_reversal_decided_after_today_is_refused():
+    # a red team recorded a reversal "decided on" 9999-12-31: a reversal records a decision already made
+    import datetime as dt
+
+    today = dt.date(2026, 12, 5)
+    check_reversal(None, "2026-12-05", today=today)
+    check_reversal(None, "2026-12-06", today=today)  # (a day's slack for time zones)
+    with pytest.raises(LedgerError) as caught:
+        check_reversal(None, "9999-12-31", today=today)
+    assert str(caught.value) == (
+        "the decision date 9999-12-31 is after today (2026-12-05): a reversal records a decision already made; give the day it was made"
+    )
+
+
 def test_check_reversal_with_a_coarser_quantum():
     check_reversal(Decimal("100"), None, Decimal("1"))
     with pytest.raises(LedgerError, match="not a whole number of 1"):

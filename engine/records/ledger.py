@@ -478,8 +478,11 @@ def check_words(text: str, field: str) -> None:
         raise LedgerError(msg("ledger.words.spaces", label=repr(text)))
 
 
-def check_reversal(returned: Decimal | None, decided_on: str | None, quantum: Decimal = Decimal("0.01")) -> None:
-    """A reversal's own checks: a positive amount, a whole number of `quantum` (never rounded); a real YYYY-MM-DD date."""
+def check_reversal(
+    returned: Decimal | None, decided_on: str | None, quantum: Decimal = Decimal("0.01"), today: _dt.date | None = None
+) -> None:
+    """A reversal's own checks: a positive amount, a whole number of `quantum` (never rounded); a real YYYY-MM-DD date
+    that has come (`today`, default the machine's: 9999-12-31 was recorded as a decision already made)."""
     if returned is not None:
         if not returned.is_finite() or returned <= 0:
             raise LedgerError(msg("ledger.returned_positive", returned=returned))
@@ -495,9 +498,12 @@ def check_reversal(returned: Decimal | None, decided_on: str | None, quantum: De
         try:
             if not _DATE_RE.match(decided_on):
                 raise ValueError
-            _dt.date.fromisoformat(decided_on)
+            day = _dt.date.fromisoformat(decided_on)
         except ValueError:
             raise LedgerError(msg("ledger.decided_on", date=repr(decided_on))) from None
+        now = today or _dt.date.today()
+        if day > now + _dt.timedelta(days=1):  # (a day's slack: the machine's clock and the officer's may be a zone apart)
+            raise LedgerError(msg("ledger.decided_on_future", date=decided_on, today=now.isoformat()))
 
 
 MAX_RETURNED = Decimal("999999999999.99")
