@@ -94,6 +94,17 @@ def test_a_round_is_decided_in_a_process_of_its_own(tmp_path: Path, monkeypatch:
     ]
 
 
+def test_a_committed_round_that_committed_nothing_is_not_audited_as_committed(tmp_path: Path) -> None:
+    # a red team's round of one line that is not JSON, with commit=true: done, 0 committed, 1 failed, audited "committed"
+    svc = _service(tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    job = svc.jobs.start(svc, b"x\n", None, True, "R-0", Principal("王科员", ("officer",)))
+    state = _finished(svc, job)
+    assert state["state"] == "done" and state["summary"]["failed"] == 1 and state["summary"]["ledger"]["committed"] == 0
+    with svc.ledger_lock:
+        log = svc.ledger("zh").audit_log(actor="王科员")
+    assert [(e["action"], e["target"], e["outcome"]) for e in log] == [("round", job, "nothing committed")]
+
+
 def test_a_round_whose_policy_file_changed_since_the_service_loaded_it_fails_naming_the_file(tmp_path: Path) -> None:
     svc = _service(tmp_path)
     draft = Path(svc.catalogue.policy_set(None).versions[-1].file)

@@ -160,7 +160,9 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
         if audit is not None and spec["commit"] and ledger_url is not None:  # the round as a whole, before it is done
             with Ledger(ledger_url) as ledger:
                 said = {"round": spec["round"], "ledger": summary.to_dict().get("ledger")}
-                ledger.record_audit(audit.actor, audit.roles, "round", audit.target, "committed", said)
+                # (a round of which nothing was committed -- every application an error -- is not said "committed")
+                outcome = "committed" if summary.committed or summary.already_committed or summary.replaced else "nothing committed"
+                ledger.record_audit(audit.actor, audit.roles, "round", audit.target, outcome, said)
     except (Exception, _Stopped) as err:
         if isinstance(err, _Stopped):
             why: str = tr(msg("service.round.stopped", signal=signal.Signals(err.args[0]).name))
