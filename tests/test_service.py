@@ -179,6 +179,12 @@ def test_openapi_is_valid_3_1_and_embeds_each_versions_generated_claim_schema(se
         assert {"400", "401", "403", "408", "413"} <= set(ops[(path, "post")]["responses"]), path
     assert {"401", "403", "409"} <= set(ops[("/ledger/audit", "get")]["responses"])
     assert {"400", "401", "503"} <= set(ops[("/rounds", "post")]["responses"]) and "401" in ops[("/match", "post")]["responses"]
+    # and a second pass: 409 without a ledger (?history=ledger, a reversal, a finding, a committed round), a committed
+    # round's 403 and 422, and 400 on any route for a query parameter it does not take (/admin/reload?x=1)
+    assert all("400" in op["responses"] for op in ops.values())
+    for path in ("/evaluate", "/ledger/reverse", "/ledger/findings", "/rounds"):
+        assert "409" in ops[(path, "post")]["responses"], path
+    assert {"403", "422"} <= set(ops[("/rounds", "post")]["responses"]) and "422" in ops[("/ledger/findings", "post")]["responses"]
     body = doc["paths"]["/evaluate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {
         "anyOf": [

@@ -56,7 +56,7 @@ def _problems(*kinds: str) -> dict[str, Any]:
 #: the problems any call of its kind may get, besides those its route says (`_may_also`): every call (a server
 #: fault; a token asked for where reads need one, `--reads token`), a call with a body (not JSON, or not the fields
 #: asked; too large, too slow), a call with query parameters (one that is not one of its values), an officer's write
-_EVERY_CALL = ("internal", "unauthorized")
+_EVERY_CALL = ("internal", "unauthorized", "invalid-request")  # (a query parameter the route does not take: any route)
 _WITH_BODY = ("invalid-json", "invalid-request", "too-large", "slow-body")
 _WITH_PARAMETERS = ("invalid-request",)
 _OFFICER_WRITE = ("forbidden",)
@@ -191,7 +191,7 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 ),
                 "responses": {
                     "200": _json({"type": "object"}, "the reversal's id"),
-                    **_problems("ledger-refused", "unauthorized", "forbidden"),
+                    **_problems("ledger-refused", "unauthorized", "forbidden", "no-ledger"),
                 },
             }
         },
@@ -206,7 +206,7 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 ),
                 "responses": {
                     "200": _json({"type": "object"}, "the finding's id"),
-                    **_problems("ledger-refused", "unauthorized", "forbidden"),
+                    **_problems("ledger-refused", "invalid-claim", "unauthorized", "forbidden", "no-ledger"),
                 },
             }
         },
@@ -252,7 +252,10 @@ def _round_paths() -> dict[str, Any]:
                     {"name": "round", "in": "query", "schema": text},
                 ],
                 "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": text}}},
-                "responses": {"202": _json({"type": "object"}, "the job: id and where to follow it"), **_problems("too-large", "busy")},
+                "responses": {
+                    "202": _json({"type": "object"}, "the job: id and where to follow it"),
+                    **_problems("too-large", "busy", "forbidden", "no-ledger", "invalid-claim"),
+                },
             }
         },
         "/rounds/{job_id}": {
@@ -343,7 +346,7 @@ def openapi_document(catalogue: Catalogue) -> dict[str, Any]:  # long because: t
                 "requestBody": {"required": True, "content": {"application/json": {"schema": claim_any}}},
                 "responses": {
                     "200": _json(_ref("Decision"), "the decision"),
-                    **_problems("invalid-json", "invalid-claim", "too-large", "too-many-items", "timeout", "unauthorized"),
+                    **_problems("invalid-json", "invalid-claim", "too-large", "too-many-items", "timeout", "unauthorized", "no-ledger"),
                 },
             }
         },
