@@ -122,6 +122,34 @@ def test_chinese_date_says_the_date_to_write(policy: engine.CompiledPolicy) -> N
     assert said["zh"][1] == '按 YYYY-MM-DD 书写的日期：请写作 "2021-03-05"'
 
 
+@pytest.mark.parametrize(
+    ("written", "digits"),
+    [("8400.00元整", "8400.00"), ("RMB 8400", "8400"), ("人民币8400元", "8400"), ("CNY8400.50", "8400.50")],
+)
+def test_an_amount_with_rmb_or_yuan_zheng_says_the_digits(policy: engine.CompiledPolicy, written: str, digits: str) -> None:
+    # a red team's 8400.00元整 and RMB 8400 got the generic "not in the expected form"; ¥8400 and 8400元 said the fix
+    said = _said(_refused(policy, _with_amount(written), AMOUNT))
+    assert said["zh"] == (f"{written!r} 不符合规定的格式：带有货币符号或单位", f'只写元数，不带 ¥ 或“元”：请写作 "{digits}"')
+
+
+@pytest.mark.parametrize(("written", "digits"), [("8400.", "8400"), (".5", "0.5")])
+def test_a_point_without_digits_on_one_side_says_the_digits(policy: engine.CompiledPolicy, written: str, digits: str) -> None:
+    said = _said(_refused(policy, _with_amount(written), AMOUNT))
+    assert said["zh"] == (f"{written!r} 不符合规定的格式：小数点前后都应有数字", f'只写数字：请写作 "{digits}"')
+    assert said["en"] == (
+        f"{written!r} is not in the expected form: a decimal point needs digits on both sides of it",
+        f'the amount in digits: "{digits}"',
+    )
+
+
+@pytest.mark.parametrize("written", ["-", "—", "无", "/"])
+def test_a_dash_for_none_where_an_amount_goes_says_so(policy: engine.CompiledPolicy, written: str) -> None:
+    # "-" was said to have a minus sign: a form's way of writing "none"
+    said = _said(_refused(policy, _with_amount(written), AMOUNT))
+    assert said["zh"][0] == f"{written!r} 不是金额：这表示没有此项"
+    assert said["zh"][1].startswith("只写金额数字；没有此项费用的事项不要申报")
+
+
 def test_a_slip_date_that_does_not_exist_says_so(policy: engine.CompiledPolicy) -> None:
     said = _said(_refused(policy, _with_date("2021/2/30"), DATE))
     assert said["en"][1] == "a date YYYY-MM-DD that exists (2021-02-30 does not)"

@@ -941,3 +941,19 @@ def test_a_patent_number_exported_from_a_number_cell_in_scientific_form_says_so(
     # a credit code's column keeps its own message (an 18-digit code has lost its last digits)
     _, said = columns.convert(columns.applicant["applicant.id"], "9.11101E+17")
     assert said is not None and "15 位有效数字" in tr(said, "zh")
+
+
+def test_a_yes_no_or_date_cell_in_an_amount_column_says_which_it_is() -> None:
+    # a red team's TRUE read "True 不是金额", and a date cell "'2021-01-01 00:00:00' 不符合规定的格式"
+    import datetime as dt
+
+    said = _refused_item_cell("item.official_fees_paid", True)
+    assert tr(said, "zh") == "TRUE 是“是/否”单元格，不是金额：请填写金额数字，如 8400.00"
+    said = _refused_item_cell("item.official_fees_paid", dt.datetime(2021, 1, 1))
+    assert tr(said, "zh") == "2021-01-01 是日期单元格，不是金额：请将该列设置为数值或文本格式（设置单元格格式），再填写金额，如 8400.00"
+
+
+def test_a_year_written_2021_point_0_says_to_write_2021() -> None:
+    columns = Columns(engine.load_policy(POLICY))
+    value, said = columns.convert(columns.claim["claim.funding_year"], "2021.0")
+    assert value is None and tr(said, "zh") == "'2021.0' 不是整数：请写作 2021"

@@ -129,7 +129,14 @@ def parse_percent(value: object) -> Decimal:
 #: Slips in an amount: 万 (or w) for ten thousand yuan, a currency unit, thousands separators (ASCII or full-width comma)
 _WAN = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,8})?)\s*(?:w|W|万|万元)\Z")
 _GROUPED = re.compile(r"^[¥￥]?\s*([0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]{1,2})?)\s*元?\Z")
-_UNIT = re.compile(r"^(?:[¥￥]\s*([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元?|([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元)\Z")
+_UNIT = re.compile(
+    r"^(?:(?:[¥￥]|RMB|CNY|人民币)\s*([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*(?:元整?)?|([0-9]{1,12}(?:\.[0-9]{1,2})?)\s*元整?)\Z",
+    re.IGNORECASE,
+)
+#: a point with no digits on one side of it (8400., .5): the digits to write
+_BARE_POINT = re.compile(r"^(?:([0-9]{1,12})\.|\.([0-9]{1,2}))\Z")
+#: what a form writes for "none" where an amount goes (a dash, a slash, 无)
+_NONE_WORDS = frozenset({"-", "--", "—", "——", "－", "/", "／", "无", "N/A", "n/a"})
 #: spaces between digits (NFKC has made a no-break or thin space a plain one), and an amount in plain digits
 _SPACED = re.compile(r"(?<=[0-9]) (?=[0-9])")
 #: an amount as a claim writes it: yuan in plain digits, at most two decimals (the claim schema's pattern is this)
@@ -170,6 +177,12 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
         return msg("claim.slip.unit", value=shown), msg("claim.slip.unit_fix", digits=unit.group(1) or unit.group(2))
     if _FINER.match(value):
         return msg("claim.slip.decimals", value=shown), msg("claim.slip.decimals_fix")
+    point = _BARE_POINT.match(value.strip())
+    if point:  # (8400. is 8400; .5 is 0.5: the digits to write, said, never read for them)
+        digits = point.group(1) if point.group(1) is not None else f"0.{point.group(2)}"
+        return msg("claim.slip.bare_point", value=shown), msg("claim.slip.bare_point_fix", digits=digits)
+    if value.strip() in _NONE_WORDS:  # (a dash read as a minus sign was said "negative")
+        return msg("claim.slip.none", value=shown), msg("claim.slip.none_fix")
     # full-width digits (８４００, a Chinese input method's) or spaces between digits (8 400, 8\u2009400): the digits
     # (white space around the digits is said as such, by the claim's own message)
     digits = _SPACED.sub("", unicodedata.normalize("NFKC", value))

@@ -669,7 +669,7 @@ def _whole_cell(value: Any) -> tuple[Any, Msg | None]:
     if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
         return int(value), None
     if isinstance(value, str):
-        digits = re.fullmatch(r"([0-9]+)\s*(?:年|个|件|项|次|家)?", unicodedata.normalize("NFKC", value).strip())
+        digits = re.fullmatch(r"([0-9]+)(?:\.0+)?\s*(?:年|个|件|项|次|家)?", unicodedata.normalize("NFKC", value).strip())
         if digits:
             return None, msg("input.not_whole_fix", value=_shown(value), fix=digits.group(1))
     return None, msg("input.not_whole", value=_shown(value))
@@ -695,9 +695,11 @@ def _date_cell(value: Any) -> tuple[Any, Msg | None]:
 
 
 def _amount_cell(value: Any) -> tuple[Any, Msg | None]:
-    """An amount cell as a claim value, or what is wrong with it."""
+    """An amount cell as a claim value, or what is wrong with it (a yes/no or a date cell: which, and what to do)."""
     if isinstance(value, bool):
-        return None, msg("input.not_amount", value=_shown(value))
+        return None, msg("input.yes_no_not_amount", value=_shown(value))
+    if isinstance(value, _dt.date):  # (a date typed, or pasted, into the column)
+        return None, msg("input.date_not_amount", value=_shown(value))
     if isinstance(value, int):
         return str(value), None
     if isinstance(value, float):  # a numeric spreadsheet cell: its shortest decimal form, never binary arithmetic
@@ -721,6 +723,8 @@ def _shown(value: Any) -> str:
         return value.isoformat(sep=" ") if value.time() != _dt.time() else value.date().isoformat()
     if isinstance(value, _dt.date):
         return value.isoformat()
+    if isinstance(value, bool):  # (as the spreadsheet shows it, not Python's True)
+        return "TRUE" if value else "FALSE"
     return repr(value)
 
 
