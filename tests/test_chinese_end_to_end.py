@@ -451,7 +451,7 @@ def test_a_funding_year_that_is_not_a_year_is_said_as_such(tmp_path: Path) -> No
         check=False,
     )
     assert r.returncode == 1, r.stderr
-    assert "funding_year（申报年度）现为 'twenty'：应为整数年份，如 2021，才能据此选择政策版本" in r.stderr
+    assert 'funding_year（申报年度）现为 "twenty"：应为整数年份，如 2021，才能据此选择政策版本' in r.stderr
 
 
 def test_report_reads_one_application_of_a_file_and_says_when_there_is_none(inputs: Path, tmp_path: Path) -> None:

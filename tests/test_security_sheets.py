@@ -1032,7 +1032,7 @@ def test_a_long_formula_never_computed_is_found_however_many_bytes_its_character
         def _get_source(self):
             return io.BytesIO(xml)
 
-    assert tabular._scan_sheet_xml(Sheet(), ["a", "b"]) == ([], ["B2"], set())
+    assert tabular._scan_sheet_xml(Sheet(), ["a", "b"]) == ([], ["B2"], set(), set())
 
 
 @pytest.mark.parametrize("tag", [b"<row ", b"<mergeCell ", b'<c r="B2" ', b'<c r="B2"><f '])
@@ -1052,7 +1052,7 @@ def test_a_sheet_of_tags_that_never_close_is_scanned_in_linear_time(tag):
             return io.BytesIO(xml)
 
     started = time.monotonic()
-    assert tabular._scan_sheet_xml(Sheet(), ["a", "b"]) == ([], [], set())
+    assert tabular._scan_sheet_xml(Sheet(), ["a", "b"]) == ([], [], set(), set())
     assert time.monotonic() - started < 10
 
 

@@ -240,10 +240,12 @@ def test_an_unknown_chinese_label_names_the_accepted_ones(tmp_path: Path) -> Non
     kind, docs = error["problems"]
     assert (kind["field"], kind["row"]) == ("applicant.kind", 2)
     assert kind["message"] == (
-        "'公司' is not a value of applicant.kind; accepted: enterprise (enterprise), public_institution (public institution), "
+        "'公司' is not a value of kind of applicant; accepted: enterprise (enterprise), public_institution (public institution), "
         "other_organisation (other organisation), natural_person (natural person)"
     )
-    assert (docs["field"], docs["row"]) == ("item.documents", 3) and docs["message"].startswith("证书: not values of item.documents")
+    assert (docs["field"], docs["row"]) == ("item.documents", 3) and docs["message"].startswith(
+        "证书: not values of documents submitted for this item"
+    )
     import engine
     from engine.records.tabular import open_input
 
@@ -252,11 +254,12 @@ def test_an_unknown_chinese_label_names_the_accepted_ones(tmp_path: Path) -> Non
     reader.close()
     with use_language("zh"):
         said = [str(p["message"].render()) for p in record.problems]
+    # the column named by its heading, as the officer sees it (a red team read 不是“applicant.kind”的可选值)
     assert (
         said[0]
-        == "“公司”不是“applicant.kind”的可选值；可填：企业（enterprise）、事业单位（public_institution）、其他组织（other_organisation）、自然人（natural_person）"
+        == "“公司”不是“申请人类型”的可选值；可填：企业（enterprise）、事业单位（public_institution）、其他组织（other_organisation）、自然人（natural_person）"
     )
-    assert said[1].startswith("证书：不是“item.documents”的可选值；可填（多个用“；”分隔）：营业执照（business_licence）")
+    assert said[1].startswith("证书：不是“本事项提交的证明材料”的可选值；可填（多个用“；”分隔）：营业执照（business_licence）")
 
 
 # --- slips of a sheet: one message each, with the fix ----------------------------------------------------------

@@ -789,6 +789,7 @@ class Choices:
             if merged:
                 self.tables[(column, None)] = merged
         self.types = {name: spec.type for name, spec in {**cols.claim, **cols.applicant, **cols.item}.items()}
+        self.headings = cols.label  # a column's words: a refused choice names its column so (申请人类型), not by its code
         self._lookups: dict[tuple[str, str | None], dict[str, str | None]] = {}
 
     @staticmethod
@@ -877,11 +878,13 @@ class Choices:
         if kind in LIST_CHOICE_TYPES:
             codes, unknown = self.codes(column, item_type, text)
             if unknown:
-                return None, msg("input.unknown_choices", words=unknown, column=column, accepted=self.accepted(column, item_type))
+                said = Label(self.headings(column))
+                return None, msg("input.unknown_choices", words=unknown, column=said, accepted=self.accepted(column, item_type))
             return codes, None
         code = self.code(column, item_type, text)
         if code is None:
-            return None, msg("input.unknown_choice", word=text, column=column, accepted=self.accepted(column, item_type))
+            said = Label(self.headings(column))
+            return None, msg("input.unknown_choice", word=text, column=said, accepted=self.accepted(column, item_type))
         return code, None
 
 
