@@ -546,6 +546,9 @@ def test_a_round_runs_as_a_job_with_progress_and_files(server: Server) -> None:
     assert on.status == 400 and on.json()["type"] == "urn:policy-engine:problem:invalid-request"
     empty = server.call("POST", "/rounds?lang=en", b"\n \n")
     assert empty.status == 400 and empty.json()["detail"] == "the round holds no application: send one JSON object per line"
+    # a workbook sent as a round: one word for it (it was 202, then an error for each of its 79 "lines": not UTF-8)
+    book = server.call("POST", "/rounds", (ROOT / "examples" / "round_2021.xlsx").read_bytes())
+    assert book.status == 400 and book.json()["detail"].startswith("请求体是工作簿（.xlsx）")
     marked = server.call("POST", "/rounds?commit=true&round=R%E2%80%AE2021", b"{}\n", token=OFFICER_TOKEN)  # (U+202E)
     assert marked.status == 400 and "U+202E" in marked.json()["detail"]
     assert server.call("POST", "/rounds?commit=true", b"{}\n").status == 401

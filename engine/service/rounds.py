@@ -264,6 +264,8 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]
         body = await read_body(svc, request, svc.config.limits.max_round_bytes)
         if not body.strip():  # (it was started, and failed in its process naming the server's folder)
             raise refusal("invalid-request", msg("service.detail.empty_round"))
+        if body.startswith(b"PK\x03\x04"):  # a workbook (a zip): one word for it, not an error for each of its "lines"
+            raise refusal("invalid-request", msg("service.detail.round_workbook"))
         try:
             job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, rnd, who)
         except Busy:
