@@ -1092,6 +1092,12 @@ def test_batch_reports_a_duplicate_key_with_its_field_line_and_column(policy: en
     (p,) = error["problems"]
     assert (p["field"], p["line"], p["column"]) == ("claim_id", 2, 21)
     assert p["message"] == "duplicate key 'claim_id' (first at line 2, column 2); JSON would silently keep the last value"
+    assert error["claim_id"] is None  # (the key named twice is the id itself: which one is not told)
+    # another key named twice: the record names its application, and its fix is said in Chinese too (it was English)
+    src.write_text(good.replace('"funding_year": 2021', '"funding_year": 2021, "funding_year": 2021') + "\n", encoding="utf-8")
+    batch.run_batch(policy, src, tmp_path / "out2", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
+    (error,) = [json.loads(x) for x in (tmp_path / "out2" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert error["claim_id"] == "G-1" and error["problems"][0]["said"]["zh"]["expected"] == "同一对象中每个键只能出现一次"
 
 
 def test_batch_json_list_reports_a_duplicate_key_and_goes_on(policy: engine.CompiledPolicy, tmp_path: Path) -> None:

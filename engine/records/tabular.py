@@ -341,7 +341,7 @@ class JsonLinesReader(_BytesProgress):
                 text = raw.decode("utf-8")
                 data = loads_json(text)
             except DuplicateKeyError as exc:
-                yield Record(n, where, None, [_duplicate_problem(exc, where)])
+                yield Record(n, where, None, [_duplicate_problem(exc, where)], key=_claim_id_of(text))
                 continue
             except (UnicodeDecodeError, ValueError) as exc:
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(exc)), **where}])
@@ -368,7 +368,18 @@ def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_kno
     if column is not None:
         at["column"] = column
     message = exc.describe(exc.key, where["line"] + first_line - 1, col(first_line, first_column))
-    return {**at, "field": format_path(exc.path) if exc.path else None, "message": message, "expected": "each key once per object"}
+    return {**at, "field": format_path(exc.path) if exc.path else None, "message": message, "expected": msg("input.duplicate_key_fix")}
+
+
+def _claim_id_of(text: str) -> str | None:
+    """The claim id of a JSON text refused for a key it names twice, for its error record (an officer finds the
+    application by it): its `claim_id` when that is named once, as text; None when it is the key named twice."""
+    try:
+        pairs = json.loads(text, object_pairs_hook=lambda p: p)
+    except (ValueError, RecursionError):
+        return None
+    ids = [v for k, v in pairs if k == "claim_id"] if isinstance(pairs, list) else []
+    return ids[0] if len(ids) == 1 and isinstance(ids[0], str) else None
 
 
 #: only to find where a refused element of a JSON list ends
@@ -467,7 +478,7 @@ class JsonListReader(_BytesProgress):
             line += buf.count("\n", 0, end)
             text, buf = buf[:end], buf[end:]
             if isinstance(refused, DuplicateKeyError):
-                yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)])
+                yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)], key=_claim_id_of(text))
             elif refused is not None:
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(refused)), **where}])
             elif isinstance(data, dict):
