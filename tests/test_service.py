@@ -1210,3 +1210,14 @@ def test_a_token_no_header_can_carry_is_refused_when_the_token_file_is_loaded(tm
         "a token must be printable ASCII letters, digits and signs, without spaces: an Authorization header carries nothing else,"
         " so no request could send it"
     ] * 2
+
+
+def test_a_claim_id_with_a_slash_is_committed_and_its_page_found(server: Server) -> None:
+    # a red team committed PG/2022/0009 (200) and its explanation page was 404 "no such address"
+    c = pledge_claim("PG/2022/0009", "10000.00", loan="LOAN-SLASH")
+    assert server.call("POST", "/ledger/commit", c, token=OFFICER_TOKEN).status == 200
+    page = server.call("GET", "/ledger/claims/PG%2F2022%2F0009/explanation?lang=en")
+    assert page.status == 200 and "PG/2022/0009" in page.text
+    assert "5,000.00" in page.text  # R11: 50% of the 10,000 interest paid
+    metrics = server.call("GET", "/metrics").text
+    assert 'route="/ledger/claims/{claim_id}/explanation"' in metrics  # (counted under the API page's address)

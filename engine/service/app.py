@@ -12,6 +12,7 @@ import asyncio
 import gc
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -716,7 +717,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         Route("/ledger/reverse", reverse, methods=["POST"]),
         Route("/ledger/findings", finding, methods=["POST"]),
         Route("/ledger/audit", audit),
-        Route("/ledger/claims/{claim_id}/explanation", claim_explanation),
+        # (`:path`: a claim id may hold a slash, PG/2022/0009, and is committed so; its page was 404 "no such address")
+        Route("/ledger/claims/{claim_id:path}/explanation", claim_explanation),
     ]
 
 
@@ -750,6 +752,9 @@ def usage_of(cat: Catalogue, grants: list[dict[str, Any]]) -> dict[str, Any]:
 _ANY_QUERY = frozenset({"/health", "/ready", "/metrics", "/openapi.json", "/docs"})
 
 
+_CONVERTOR = re.compile(r":[a-z]+}")
+
+
 class Observe:
     """ASGI middleware: metrics by route template and status; any refusal or crash becomes problem+json."""
 
@@ -760,7 +765,7 @@ class Observe:
         for route in self.table:
             match, _ = route.matches(scope)
             if match is not Match.NONE:
-                return route.path
+                return _CONVERTOR.sub("}", route.path)  # (the address as the API page writes it: {claim_id})
         return "(unknown)"
 
     def unknown_query(self, scope: Scope, route: str) -> Msg | None:
