@@ -29,12 +29,12 @@ def items_of(result):
 
 def test_schema_version_and_migrations_are_idempotent(url):
     with Ledger(url) as ledger:
-        assert (
-            ledger.schema_version() == SCHEMA_VERSION == 3
-        )  # 2: rounding of scaled round budgets (tests/test_batch.py); 3: the audit table (tests/test_service.py)
-        assert ledger.migrate() == 3
+        # 2: rounding of scaled round budgets (tests/test_batch.py); 3: the audit table (tests/test_service.py);
+        # 4: a reversal's request key (below)
+        assert ledger.schema_version() == SCHEMA_VERSION == 4
+        assert ledger.migrate() == 4
     with Ledger(url) as again:  # reopening applies nothing twice
-        assert again.schema_version() == 3
+        assert again.schema_version() == 4
         assert again.counts()["commits"] == 0
 
 
@@ -204,6 +204,26 @@ def test_reversal_is_its_own_entry_and_frees_nothing(policy, url):
         assert items_of(later)["c1"]["reasons"][0]["check"] == "certification-once"
         with pytest.raises(LedgerError):
             ledger.reverse("C-2021", "nope", reason="x")
+
+
+def test_a_reversal_asked_again_under_its_request_key_is_recorded_once(policy, url):
+    # a red team sent a reversal of 10.00 twice (its answer lost): two were recorded, 20.00 counted returned
+    with Ledger(url) as ledger:
+        ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="K-1"))  # 50,000 (R17)
+        ask = {"reason": "partial return", "returned": Decimal("10.00"), "decided_on": "2022-05-01", "request_key": "req-1"}
+        first = ledger.reverse("K-1", "c1", **ask)
+        assert ledger.reverse("K-1", "c1", **ask) == first  # the same one: nothing recorded twice
+        assert [r["returned"] for r in ledger.reversals()] == ["10.00"]
+        with pytest.raises(LedgerError) as caught:  # another reversal under the key: refused, naming the first
+            ledger.reverse("K-1", "c1", **{**ask, "returned": Decimal("20.00")})
+        assert str(caught.value) == (
+            f"request key req-1 was used for another reversal (reversal {first}, claim K-1 item c1): give each reversal its own key"
+        )
+        second = ledger.reverse("K-1", "c1", **{**ask, "request_key": "req-2"})  # a second return of 10.00: its own key
+        assert second != first and [r["returned"] for r in ledger.reversals()] == ["10.00", "10.00"]
+        ledger.reverse("K-1", "c1", reason="x", returned=Decimal("5.00"))  # without a key: as before
+        ledger.reverse("K-1", "c1", reason="x", returned=Decimal("5.00"))
+        assert len(ledger.reversals()) == 4
 
 
 def test_a_commit_with_funds_returned_cannot_be_replaced_to_free_its_cap(policy, url):

@@ -1221,3 +1221,20 @@ def test_a_claim_id_with_a_slash_is_committed_and_its_page_found(server: Server)
     assert "5,000.00" in page.text  # R11: 50% of the 10,000 interest paid
     metrics = server.call("GET", "/metrics").text
     assert 'route="/ledger/claims/{claim_id}/explanation"' in metrics  # (counted under the API page's address)
+
+
+def test_a_reversal_sent_again_under_its_idempotency_key_is_recorded_once(server: Server) -> None:
+    # a red team's retried reversal (its answer lost) was recorded twice: 20.00 counted returned of one 10.00
+    c = pledge_claim("IDEM-1", "10000.00", loan="LOAN-IDEM")
+    assert server.call("POST", "/ledger/commit", c, token=OFFICER_TOKEN).status == 200  # 5,000 granted (R11: 50%)
+    ask = {"claim_id": "IDEM-1", "item_id": "l1", "reason": "partial return", "returned": "10.00", "decided_on": "2022-05-01"}
+    first = server.call("POST", "/ledger/reverse", ask, token=OFFICER_TOKEN, headers={"Idempotency-Key": "k-77"})
+    again = server.call("POST", "/ledger/reverse", ask, token=OFFICER_TOKEN, headers={"Idempotency-Key": "k-77"})
+    assert first.status == again.status == 200 and first.json()["reversal"] == again.json()["reversal"]
+    applicant = c["applicant"]["id"]
+    returned = [
+        r["returned"] for r in server.call("GET", f"/ledger/applicants/{applicant}").json()["reversals"] if r["claim_id"] == "IDEM-1"
+    ]
+    assert returned == ["10.00"]
+    other = server.call("POST", "/ledger/reverse", {**ask, "returned": "20.00"}, token=OFFICER_TOKEN, headers={"Idempotency-Key": "k-77"})
+    assert other.status == 422 and "请求键 k-77 已用于另一笔追回" in other.json()["detail"]

@@ -68,7 +68,7 @@ from engine.deciding.selection import RoundSelection, Verdict, claim_verdicts
 from engine.language.expressions import MissingFact
 from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
 LEDGER_ENV = "POLICY_ENGINE_LEDGER"
 _LOCK_KEY = 0x504F4C4943590001  # pg_advisory_xact_lock key of every ledger commit (fits a signed bigint)
@@ -191,6 +191,11 @@ MIGRATIONS: dict[int, list[str]] = {
             outcome TEXT NOT NULL,
             detail TEXT NOT NULL)""",
         "CREATE INDEX audit_actor ON audit (actor)",
+    ],
+    # 4: a reversal's request key, so that a request sent again (its answer lost) records nothing twice
+    4: [
+        "ALTER TABLE reversals ADD COLUMN request_key TEXT",
+        "CREATE UNIQUE INDEX reversals_request_key ON reversals (request_key)",
     ],
 }
 
@@ -462,20 +467,22 @@ _INVISIBLE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn"))
 
 
 def check_words(text: str, field: str) -> None:
-    """An officer's words the ledger keeps (`field`: "reason", or "round" for a round's label): some text, not too
-    long, with no invisible character; a label as it will be matched (no space or line end around it, none inside)."""
+    """An officer's words the ledger keeps (`field`: "reason", "round" for a round's label, "request_key" for a
+    request's key): some text, not too long, with no invisible character; a label or a key as it will be matched (no
+    space or line end around it, none inside)."""
     what = msg(f"ledger.words.{field}")
     if not isinstance(text, str) or not text.strip():
         raise LedgerError(msg("ledger.words.empty", field=what))
-    limit = MAX_ROUND_LABEL if field == "round" else MAX_REASON
+    label = field != "reason"  # (a round's label, a request's key: matched exactly)
+    limit = MAX_ROUND_LABEL if label else MAX_REASON
     if len(text) > limit:
         raise LedgerError(msg("ledger.words.long", field=what, n=len(text), limit=limit))
-    allowed = "" if field == "round" else "\n\t"  # (a reason may run over lines)
+    allowed = "" if label else "\n\t"  # (a reason may run over lines)
     bad = next((c for c in text if unicodedata.category(c) in _INVISIBLE and c not in allowed), None)
     if bad is not None:
         raise LedgerError(msg("ledger.words.invisible", field=what, char=f"U+{ord(bad):04X}"))
-    if field == "round" and text.strip() != text:
-        raise LedgerError(msg("ledger.words.spaces", label=repr(text)))
+    if label and text.strip() != text:
+        raise LedgerError(msg("ledger.words.spaces" if field == "round" else "ledger.words.key_spaces", label=repr(text)))
 
 
 def check_reversal(
@@ -1153,16 +1160,27 @@ class Ledger:
         decided_on: str | None = None,
         quantum: Decimal = Decimal("0.01"),
         audit: Audit | None = None,
+        request_key: str | None = None,
     ) -> int:
         """Record that a grant's funds were (to be) returned. Its own entry; the grant keeps counting against caps and limits.
 
         `returned` (default: the amount granted) must be positive, a whole number of `quantum` (the policy's
         money quantum; never rounded), and all the grant's reversals together at most its amount.
         `decided_on`: the date of the decision to reclaim, a real YYYY-MM-DD date.
+        `request_key`: the caller's key for this request (the service's `Idempotency-Key`): the same reversal asked
+        again under it records nothing and returns the first one's id; another reversal under it is refused. A
+        reversal of 10.00 retried after its answer was lost had counted 20.00 returned.
         """
         check_words(reason, "reason")
         check_reversal(returned, decided_on, quantum)
+        if request_key is not None:
+            check_words(request_key, "request_key")
         with self.db.locked():
+            if request_key is not None:
+                kept = self._reversal_of_request(request_key, claim_id, item_id, returned, reason, decided_on)
+                if kept is not None:
+                    self._audit(audit, "already_recorded", {"reversal": kept})
+                    return kept
             rows = self.db.query(
                 "SELECT id, applicant_id, amount FROM grants WHERE claim_id = ? AND item_id = ? AND superseded = 0", (claim_id, item_id)
             )
@@ -1176,22 +1194,27 @@ class Ledger:
                     msg("ledger.cannot_return", claim=claim_id, item=item_id, back=back, amount=amount, before=format_money(before))
                 )
             rid = self.db.insert(
-                "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    gid,
-                    claim_id,
-                    item_id,
-                    applicant,
-                    format_money(back),
-                    reason,
-                    decided_on,
-                    _now(),
-                ),
+                "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at, request_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (gid, claim_id, item_id, applicant, format_money(back), reason, decided_on, _now(), request_key),
                 "id",
             )
             self._audit(audit, "recorded", {"reversal": rid, "returned": format_money(back)})
             return rid
+
+    def _reversal_of_request(
+        self, key: str, claim_id: str, item_id: str, returned: Decimal | None, reason: str, decided_on: str | None
+    ) -> int | None:
+        """The id of the reversal recorded under `key` when it is this one (None when none is); LedgerError when the key
+        recorded another. `returned` None (the whole grant) matches what that reversal recorded."""
+        rows = self.db.query("SELECT id, claim_id, item_id, returned, reason, decided_on FROM reversals WHERE request_key = ?", (key,))
+        if not rows:
+            return None
+        rid, *kept = rows[0]
+        same = kept[:2] == [claim_id, item_id] and kept[3:] == [reason, decided_on]
+        if same and (returned is None or Decimal(kept[2]) == returned):
+            return int(rid)
+        raise LedgerError(msg("ledger.request_key_used", key=key, reversal=int(rid), claim=kept[0], item=kept[1]))
 
     def record_finding(
         self,

@@ -627,6 +627,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         asked = fields(data, ("claim_id", "item_id", "reason"), ("returned", "decided_on"), lang)
         quantum = min(p.quantum for p in svc.catalogue.all_versions())
         target = f"{asked['claim_id']}/{asked['item_id']}"
+        key = request.headers.get("idempotency-key")  # (sent again under it after a lost answer: recorded once)
+        detail = {**asked, "request_key": key} if key is not None else asked
 
         def work() -> dict[str, Any]:
             with svc.ledger_lock:
@@ -643,10 +645,11 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                         returned=returned,
                         decided_on=asked.get("decided_on"),
                         quantum=quantum,
-                        audit=Audit(who.name, who.roles, "reverse", target, asked),
+                        audit=Audit(who.name, who.roles, "reverse", target, detail),
+                        request_key=key,
                     )
                 except (LedgerError, InvalidOperation) as err:
-                    ledger.record_audit(who.name, who.roles, "reverse", target, f"refused: {err}", asked)
+                    ledger.record_audit(who.name, who.roles, "reverse", target, f"refused: {err}", detail)
                     raise Refusal("ledger-refused", said(err) if str(err) else msg("service.detail.not_amount"), audited=True) from None
                 return {"reversal": rid, "claim_id": asked["claim_id"], "item_id": asked["item_id"]}
 

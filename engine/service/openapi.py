@@ -179,6 +179,15 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 "summary": "Record funds returned for one granted item (officer)",
                 "operationId": "ledgerReverse",
                 "security": WRITE,
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "schema": {"type": "string", "maxLength": 100},
+                        "description": "the caller's key for this reversal: sent again under it (an answer lost), it is recorded once and "
+                        "its id answered; another reversal under it is refused",
+                    }
+                ],
                 "requestBody": _body(
                     ["claim_id", "item_id", "reason"],
                     {
