@@ -283,6 +283,12 @@ def test_a_query_parameter_a_route_does_not_take_is_refused_naming_what_it_takes
         and zh.json()["detail"] == "无法识别的查询参数 'fromat'（是否应为 format？）；此接口可用的参数：format、lang、policy"
     )
     assert server.call("POST", "/ledger/reverse?x=1", {}, token=OFFICER_TOKEN).status == 400
+    # a caller the route refuses for its token is refused so first (it was told the route's parameters in a 400)
+    bare = server.call("POST", "/ledger/reverse?x=1", {})
+    assert bare.status == 401 and bare.headers.get("www-authenticate") == 'Bearer realm="policy-engine"'
+    assert server.call("POST", "/ledger/reverse?x=1", {}, token=READER_TOKEN).status == 403
+    assert server.call("POST", "/rounds?commit=true&x=1", b"{}\n", token=READER_TOKEN).status == 403
+    assert server.call("POST", "/rounds?x=1", b"{}\n", token=READER_TOKEN).status == 400  # (a read: the typo said)
     assert server.call("GET", "/health?cachebust=1").status == 200  # (a monitor's own parameters are let be)
     # a language the service does not speak is refused on every route (it was on /explain, not on /evaluate); a
     # language tag (zh-CN, en-US) is read by its language

@@ -771,6 +771,16 @@ class Observe:
                 return _CONVERTOR.sub("}", route.path)  # (the address as the API page writes it: {claim_id})
         return "(unknown)"
 
+    def refused_caller(self, scope: Scope, route: str) -> Refusal | None:
+        """The refusal the route would give the caller for its token (401, 403), or None."""
+        request = Request(scope)
+        write = route in WRITES and (route != "/rounds" or request.query_params.get("commit") not in (None, "false", "0", "no"))
+        try:
+            self.svc.may_write(request) if write and scope["method"] == "POST" else self.svc.may_read(request)
+        except Refusal as refusal:
+            return refusal
+        return None
+
     def unknown_query(self, scope: Scope, route: str) -> Msg | None:
         """What is wrong with the query string, if anything: a parameter the route does not take (as the API page
         lists them; `lang` on every route) or a `lang` the service does not speak. Either was ignored unsaid: a
@@ -797,10 +807,16 @@ class Observe:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        wrong = self.unknown_query(scope, self.route_of(scope))
+        route = self.route_of(scope)
+        wrong = self.unknown_query(scope, route)
         if wrong is not None:
-            await send_problem(scope, send, "invalid-request", wrong, self.svc.config.lang)
-            self.svc.metrics.observe(scope["method"], self.route_of(scope), 400, time.perf_counter() - started)
+            # the caller's own refusal first (401, 403), as the route gives it before it reads a parameter: a caller
+            # with no token learnt the route's parameters from a 400, and was refused for a typo, not for the token
+            caller = self.refused_caller(scope, route)
+            kind = caller.kind if caller is not None else "invalid-request"
+            said = caller.detail if caller is not None and isinstance(caller.detail, Msg) else wrong
+            answered = await send_problem(scope, send, kind, said, self.svc.config.lang, authenticate=kind == "unauthorized")
+            self.svc.metrics.observe(scope["method"], route, answered, time.perf_counter() - started)
             return
         status = [500]
 

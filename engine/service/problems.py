@@ -95,9 +95,12 @@ def detail(key: str, lang: str | None = None, **values: Any) -> Msg:
     return Msg(f"service.detail.{key}", values)
 
 
-async def send_problem(scope: Any, send: Any, kind: str, detail: Msg, default_lang: str, *, close: bool = False) -> int:
+async def send_problem(
+    scope: Any, send: Any, kind: str, detail: Msg, default_lang: str, *, close: bool = False, authenticate: bool = False
+) -> int:
     """A problem answered before an app has the request (raw ASGI), in the caller's language (`?lang=`, else
-    Accept-Language, else `default_lang`); `close`: the connection closed after it (a body never finished). Its status."""
+    Accept-Language, else `default_lang`); `close`: the connection closed after it (a body never finished);
+    `authenticate`: a 401's `WWW-Authenticate` challenge. Its status."""
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None)
     lang = pick_lang(query, accept, default_lang)
@@ -105,6 +108,8 @@ async def send_problem(scope: Any, send: Any, kind: str, detail: Msg, default_la
     headers = [(b"content-type", MEDIA.encode()), (b"content-length", b"%d" % len(body)), (b"content-language", lang.encode())]
     if close:
         headers.append((b"connection", b"close"))
+    if authenticate:
+        headers.append((b"www-authenticate", b'Bearer realm="policy-engine"'))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
     return status
