@@ -265,6 +265,9 @@ def test_problem_titles_follow_the_callers_language(server: Server) -> None:
     assert zh.json()["title"] == "请求体不是有效的 JSON" == forced.json()["title"]
     assert en.json()["title"] == "The request body is not valid JSON"
     assert en.json()["problems"][0]["line"] == 1 and en.json()["problems"][0]["column"] == 14
+    # a body that is not UTF-8 says the byte as a person counts it: the 8th of {"a": "\xff"} (it said the 7th)
+    bad = server.call("POST", "/evaluate", b'{"a": "\xff"}', headers={"Accept-Language": "en"})
+    assert bad.status == 400 and bad.json()["detail"] == "the request body is not UTF-8 (at byte 8)"
 
 
 def test_a_query_parameter_a_route_does_not_take_is_refused_naming_what_it_takes(server: Server) -> None:

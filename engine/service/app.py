@@ -241,7 +241,8 @@ async def read_json(request: Request, svc: Service) -> tuple[Any, JsonText]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise Refusal("invalid-json", msg("service.detail.not_utf8", at=err.start)) from None
+        # (the byte counted from 1, as a person counts: `{"a": "\xff"}` said byte 7 of its 8th)
+        raise Refusal("invalid-json", msg("service.detail.not_utf8", at=err.start + 1)) from None
     if text.startswith("\ufeff"):  # a byte order mark (Notepad, PowerShell 5): the JSON after it, as the command line reads it
         text = text[1:]
     try:
