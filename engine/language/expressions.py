@@ -243,7 +243,7 @@ def _same_name(a: Any, b: Any) -> bool:
     AB), spaces and letter case set aside. A right holder copied from a certificate and the applicant's registered
     name differ so without being two holders; anything but two texts compares as `==` does."""
     if isinstance(a, str) and isinstance(b, str):
-        return _written_alike(a) == _written_alike(b)
+        return a == b or _written_alike(a) == _written_alike(b)  # (most are written the same: no folding then)
     return _same(a, b)
 
 
