@@ -590,6 +590,8 @@ def test_an_outputs_process_that_fails_leaves_the_outputs_to_the_run(policy, tmp
     early, after = _files(tmp_path / "early"), _files(tmp_path / "after")
     said, unsaid = json.loads(str(early.pop("summary.json"))), json.loads(str(after.pop("summary.json")))
     assert (said.pop("warnings"), unsaid.pop("warnings")) == ([warning], [])
+    said_too, unsaid_too = said.pop("warnings_said"), unsaid.pop("warnings_said")
+    assert unsaid_too == [] and [w["en"] for w in said_too] == [warning] and said_too[0]["zh"].startswith("审核时同步生成输出的进程已停止")
     assert said == unsaid and early == after  # the rest of summary.json, and every other file, the same
     assert not (tmp_path / "early" / "decisions.partial.jsonl").exists()
     # the steps are said, the first one again as the run writes every output itself, after a note saying why
