@@ -898,6 +898,12 @@ def test_a_write_refused_by_its_own_request_is_audited_once_and_a_nul_is_a_400(s
         ("reverse", "NO-SUCH/l1"),
     ]
     assert all(o.startswith("refused: ") for _, _, o in new) and new[0][2].startswith("refused: invalid-request")
+    # a read of a round (commit=FALSE) refused for its body is no write; a NUL in a write's query is audited escaped
+    # (PostgreSQL stores no NUL: the audit's failure answered 500)
+    assert server.call("POST", "/rounds?commit=FALSE", b"  ", token=OFFICER_TOKEN).status == 400
+    assert server.call("POST", "/ledger/commit?replace=%00", pledge_claim("A-3", "1000.00"), token=OFFICER_TOKEN).status == 400
+    last = audited()[before + len(new) :]
+    assert [(a, t) for a, t, _ in last] == [("commit", "/ledger/commit")] and "\x00" not in last[0][2] and "\\x00" in last[0][2]
     # a NUL (which PostgreSQL cannot hold: a 500 there) in an id the ledger is asked about: 400 naming it
     for path in ("/ledger/applicants/a%00b", "/ledger/claims/%00/explanation", "/ledger/audit?actor=a%00b"):
         r = server.call("GET", path, token=OFFICER_TOKEN)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import re
 import signal
@@ -212,6 +213,13 @@ def flag(request: Request, name: str, default: bool) -> bool:
     if value.lower() in ("false", "0", "no"):
         return False
     raise Refusal("invalid-request", msg("service.detail.bad_param", name=name, value=value, expected="true | false"))
+
+
+def asks_to_commit(request: Request) -> bool:
+    """Whether a round's request is a write: `?commit=` given and not a no (a value `flag` refuses counts: an
+    officer's attempt to commit, as `commit=on` was)."""
+    value = request.query_params.get("commit")
+    return value is not None and value.lower() not in ("false", "0", "no")
 
 
 async def read_body(svc: Service, request: Request, limit: int) -> bytes:
@@ -494,6 +502,12 @@ WRITES = {
 }
 
 
+#: refusals of a write not audited: for its token (anyone can send those, and would fill the table), and for the
+#: service's own state (too large, too slow, timed out, busy, not ready, a fault): the request may be in flight still
+#: (a timed-out commit's thread holds the ledger; waiting on it to audit had the 503 wait for the commit too)
+_NOT_AUDITED = frozenset({"unauthorized", "forbidden", "too-large", "slow-body", "timeout", "busy", "not-ready", "internal"})
+
+
 def audit_refusals(svc: Service, route: Route, action: str) -> Route:
     """The route, with a refusal of its write by the request's own checks (a body that is not JSON, a missing or
     unknown field, a bad parameter) audited as the ledger's refusals are: docs/service.md says every refused write is,
@@ -505,9 +519,9 @@ def audit_refusals(svc: Service, route: Route, action: str) -> Route:
         try:
             return await handler(request)  # type: ignore[no-any-return]
         except Refusal as refusal:
-            if refusal.audited or refusal.kind in ("unauthorized", "forbidden") or svc.config.ledger_url is None:
+            if refusal.audited or refusal.kind in _NOT_AUDITED or svc.config.ledger_url is None:
                 raise
-            if route.path == "/rounds" and request.query_params.get("commit") in (None, "false", "0", "no"):
+            if route.path == "/rounds" and not asks_to_commit(request):
                 raise
             try:
                 who = svc.principal(request, lang_of(request))
@@ -515,11 +529,12 @@ def audit_refusals(svc: Service, route: Route, action: str) -> Route:
                 raise refusal from None
             if who is not None and OFFICER in who.roles:
                 what = {"query": dict(request.query_params), "problems": [str(p.path and format_path(p.path)) for p in refusal.problems]}
-                outcome = f"refused: {refusal.kind}: {refusal.detail or ''}".rstrip(": ")
+                # (a NUL of the query, said in the refusal: PostgreSQL stores no NUL, and answered 500)
+                outcome = f"refused: {refusal.kind}: {refusal.detail or ''}".rstrip(": ").replace("\x00", "\\x00")
                 try:
                     await anyio.to_thread.run_sync(svc.audit, who, action, request.url.path, outcome, what)
-                except LedgerError:  # (the ledger unreachable: the refusal is still the answer)
-                    pass
+                except Exception:  # the ledger unreachable: the refusal is still the answer, and the log says why
+                    logging.getLogger("policy_engine.service").exception("a refused %s could not be audited", action)
             raise
 
     return Route(route.path, audited, methods=sorted(route.methods - {"HEAD"}) if route.methods else None)
@@ -775,7 +790,7 @@ class Observe:
     def refused_caller(self, scope: Scope, route: str) -> Refusal | None:
         """The refusal the route would give the caller for its token (401, 403), or None."""
         request = Request(scope)
-        write = route in WRITES and (route != "/rounds" or request.query_params.get("commit") not in (None, "false", "0", "no"))
+        write = route in WRITES and (route != "/rounds" or asks_to_commit(request))
         try:
             self.svc.may_write(request) if write and scope["method"] == "POST" else self.svc.may_read(request)
         except Refusal as refusal:
