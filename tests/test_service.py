@@ -856,6 +856,10 @@ def test_a_claim_decided_against_the_ledger_brings_no_history_of_its_own(server:
         [problem] = r.json()["problems"]
         assert problem["path"] == "history" and problem["line"] is not None
         assert problem["message"].startswith("a claim decided against the ledger carries no history of its own")
+    # a round decided (and committed) against the ledger: the same (a review found /rounds?commit=true committed it)
+    line = json.dumps(c, ensure_ascii=False).encode("utf-8")
+    r = server.call("POST", "/rounds?commit=true&lang=en", b"\n" + line + b"\n", token=OFFICER_TOKEN)
+    assert r.status == 422 and [(p["path"], p["line"]) for p in r.json()["problems"]] == [("history", 2)]
     assert server.call("GET", f"/ledger/applicants/{applicant}").json()["grants"] == []  # nothing committed
     # without the ledger a claim's own history still counts (a "what if" and the officers' replays): 100,000 × 50%
     # = 50,000 asked, the 300,000 yearly cap used up by the stated grant
