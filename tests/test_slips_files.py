@@ -520,7 +520,7 @@ def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> N
         ),
         (
             "wide",
-            "第 8 行的申请编号写作 'PG－2022－0001'，是 PG-2022-0001 的另一种写法（全角字符、空格或不可见字符、字母大小写、其他连字符）：请改写为 PG-2022-0001；本申请暂不审核",
+            "第 8 行的申请编号写作 'PG－2022－0001'，是 PG-2022-0001 的另一种写法（全角字符、空格或不可见字符、其他连字符）：请改写为 PG-2022-0001；本申请暂不审核",
         ),
     ):
         with use_language("zh"):
@@ -595,10 +595,10 @@ def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_
     assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
     assert [e.get("claim_id") for e in errors] == ["L-1", "Ｌ－1"]
     said = [e["problems"][0]["said"]["zh"]["message"] for e in errors]
-    assert said[1] == "申请编号 'Ｌ－1' 是 L-1 的另一种写法（全角字符、空格或不可见字符、字母大小写、其他连字符）：请改写为 L-1"
+    assert said[1] == "申请编号 'Ｌ－1' 是 L-1 的另一种写法（全角字符、空格或不可见字符、其他连字符）：请改写为 L-1"
     assert (
         said[0]
-        == "第 3 行的申请编号写作 'Ｌ－1'，是 L-1 的另一种写法（全角字符、空格或不可见字符、字母大小写、其他连字符）：请改写为 L-1；本申请暂不审核"
+        == "第 3 行的申请编号写作 'Ｌ－1'，是 L-1 的另一种写法（全角字符、空格或不可见字符、其他连字符）：请改写为 L-1；本申请暂不审核"
     )
     # a red team's other ways: lower case, an en dash, a space or a zero-width space inside. Each was an application of
     # its own (a CSV file: both halves decided, no word) or left its item out of the application (a workbook)
@@ -606,7 +606,25 @@ def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_
         errors = _second_row_written(tmp_path, written, "en")
         assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8"), written
         assert [e.get("claim_id") for e in errors] == ["L-1", written]
-        assert errors[1]["problems"][0]["message"].startswith(f"application id {written!r} is L-1 written another way")
+        if written == "l-1":  # (each in its standard writing: which is meant is not told, both held back; a review's finding)
+            said = f"application id {written!r} differs from L-1 in letter case only: neither is decided until they are one id"
+        else:
+            said = f"application id {written!r} is L-1 written another way"
+        assert errors[1]["problems"][0]["message"].startswith(said)
+    # the slip first in the file: the id in its standard writing is still the one meant (L–1 before L-1 told the
+    # officer to write L-1 as L–1)
+    header, rows = _rows(False)
+    rows = [list(r) for r in rows]
+    first = [i for i, r in enumerate(rows) if r[0] == "L-1"]
+    rows[first[0]][0] = "L–1"
+    with open(tmp_path / "slip_first.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    run_batch(engine.load_policy(POLICY), tmp_path / "slip_first.csv", tmp_path / "sf", quiet=True, report=False)
+    errors = [json.loads(x) for x in (tmp_path / "sf" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [p["message"] for e in errors for p in e["problems"] if e.get("claim_id") == "L–1"] == [
+        "application id 'L–1' is L-1 written another way (full-width characters, spaces or invisible characters, another dash):"
+        " write it as L-1"
+    ]
     for written in ("pg-2022-0001", "PG–2022–0001"):
         wb = openpyxl.load_workbook(ROUND_XLSX)
         wb["items"].cell(8, 1).value = written  # (PG-2022-0001's last item row)

@@ -946,21 +946,33 @@ def _column_code(heading: str, aliases: Mapping[str, str | None], allowed: Seque
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
 
 
-def id_form(claim_id: str) -> str:
-    """A claim id as written alike: full-width as half-width, any dash as `-`, with no space or invisible character,
-    in one case. `pg-2022-0002`, `PG–2022–0002`, `PG-2022- 0002` and `ＰＧ－２０２２－０００２` are `PG-2022-0002` written
-    other ways: a sheet's rows so written were an application of their own, or left its items out of it."""
+def _standard_id(claim_id: str) -> str:
+    """A claim id in its standard writing: half-width, ASCII dashes, no space or invisible character (its case kept)."""
     text = unicodedata.normalize("NFKC", claim_id).translate(_DASHES)
-    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf").casefold()
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf")
+
+
+def id_form(claim_id: str) -> str:
+    """A claim id as written alike: its standard writing (`_standard_id`) in one case. `pg-2022-0002`, `PG–2022–0002`,
+    `PG-2022- 0002` and `ＰＧ－２０２２－０００２` are `PG-2022-0002` written other ways: a sheet's rows so written were an
+    application of their own, or left its items out of it."""
+    return _standard_id(claim_id).casefold()
 
 
 def id_forms(ids: Iterable[str]) -> dict[str, str]:
-    """Each written-alike form (`id_form`) of `ids` -> the id it stands for: the first written in its own standard form
-    (NFKC, no space around it), else the first; `ids` in the order the input gives them."""
+    """Each written-alike form (`id_form`) of `ids` -> the id it stands for: the first written in its standard writing
+    (`_standard_id`: never `L–1` beside `L-1`), else the first; `ids` in the order the input gives them. Two in their
+    standard writing that differ in case only (`L-1`, `l-1`) are both that (`only_case`): which is meant is not told."""
     out: dict[str, str] = {}
-    for cid in sorted(ids, key=lambda c: unicodedata.normalize("NFKC", c).strip() != c):  # (stable: the input's order kept)
+    for cid in sorted(ids, key=lambda c: _standard_id(c) != c):  # (stable: the input's order kept among each)
         out.setdefault(id_form(cid), cid)
     return out
+
+
+def only_case(written: str, meant: str) -> bool:
+    """`written` differs from `meant` in letter case alone: two ids each in its standard writing (`L-1`, `l-1`), of
+    which neither can be told the right one (the message says so, and asks for one writing or two ids)."""
+    return _standard_id(written) == written and written != meant
 
 
 def written_as(claim_id: str, forms: Mapping[str, str]) -> str | None:
@@ -1341,7 +1353,8 @@ class CsvReader(_TabularReader):
                 continue
             meant = written_as(cid, forms) if cid in ids else None
             if meant is not None:  # its rows are the application `meant`'s, written another way: never one of their own
-                said = msg("sheet.id_written_another_way", written=repr(cid), claim_id=meant)
+                key = "sheet.id_differs_in_case" if only_case(cid, meant) else "sheet.id_written_another_way"
+                said = msg(key, written=repr(cid), claim_id=meant)
                 yield Record(n, where, None, [{"field": "claim_id", "message": said, **where}], key=cid)
                 continue
             if cid.startswith(_BAD_ROW):
@@ -1820,7 +1833,8 @@ def _stray_rows(cid: str, rows: Sequence[tuple[str, int]], where: dict[str, Any]
     if blank:
         said = msg("sheet.stray_rows_blank", rows=_row_runs(blank), claim_id=cid)
     else:
-        said = msg("sheet.stray_rows_written", rows=_row_runs([r for _, r in other]), written=repr(other[0][0]), claim_id=cid)
+        key = "sheet.stray_rows_case" if only_case(other[0][0], cid) else "sheet.stray_rows_written"
+        said = msg(key, rows=_row_runs([r for _, r in other]), written=repr(other[0][0]), claim_id=cid)
     return {"field": "claim_id", "message": said, **where, "row": rows[0][1]}
 
 
