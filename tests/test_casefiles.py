@@ -173,6 +173,17 @@ def test_an_item_expected_outside_items_or_nothing_expected_is_an_invalid_case_f
         load_case_file(f)
     (p,) = caught.value.problems
     assert format_path(p.path) == "cases[1].expect" and p.message.startswith("the case expects nothing, so it would pass")
+    # nor an item of which nothing is expected (it passed on any decision of it), nor `items:` as a list (a crash)
+    for written, where, says in (
+        ("      items: {l1: {}}\n", "cases[1].expect.items.l1", "nothing is expected of item l1"),
+        ("      items:\n        l1:\n", "cases[1].expect.items.l1", "nothing is expected of item l1"),
+        ("      items: [l1]\n", "cases[1].expect.items", "`items:` maps each item's id"),
+    ):
+        f.write_text(text.replace("      l1: {status: granted}\n", written), encoding="utf-8")
+        with pytest.raises(CaseFileError) as caught:
+            load_case_file(f)
+        (p,) = caught.value.problems
+        assert format_path(p.path) == where and p.message.startswith(says), written
 
 
 def test_a_round_case_expecting_no_claim_and_no_total_is_an_invalid_case_file(tmp_path: Path) -> None:
@@ -213,9 +224,8 @@ def test_where_they_part_says_values_in_the_readers_words_not_pythons(tmp_path: 
     granted = run_case(load_case_file(f)[1])
     with use_language("zh"):
         zh = format_result(granted)
-    assert "申请人范围（第六条第（一）项）：类型 企业 身份 无；申请人 enterprise 无 → 通过" in zh or (
-        "申请人范围（第六条第（一）项）：类型 enterprise 身份 无；申请人 enterprise 无 → 通过" in zh
-    )
+    # (kinds as the trace has them, by their codes, as the steps' other identifiers are)
+    assert "申请人范围（第六条第（一）项）：类型 enterprise 身份 无；申请人 enterprise 无 → 通过" in zh
     assert "True" not in zh and "False" not in zh and "['" not in zh and "=否" not in zh.split("审查 pledge-loan-interest#when1")[1]
 
 

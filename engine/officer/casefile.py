@@ -239,7 +239,15 @@ def _expected_top(expect: Mapping[str, Any], claim: Any, path: tuple[str | int, 
 
 
 def _expected_items(items: Any, path: tuple[str | int, ...], source: Source, problems: list[Problem]) -> None:
+    """Each item's expectations: a mapping of item ids to mappings of known keys, none empty (`items: {l1: {}}`
+    expected nothing of l1 but that it be decided, and passed on any decision; `items: [l1]` crashed the run)."""
+    if items is not None and not isinstance(items, Mapping):
+        problems.append(source.problem(path, msg("casetest.items_mapping"), expected="items: {l1: {status: granted}}", code="case.shape"))
+        return
     for item_id, exp in (items or {}).items():
+        if not isinstance(exp, Mapping) or not exp:
+            problems.append(source.problem(path + (item_id,), msg("casetest.item_expects_nothing", item=str(item_id)), code="case.shape"))
+            continue
         bad = set(exp or {}) - set(ITEM_KEYS)
         if bad:
             problems.append(
