@@ -244,3 +244,18 @@ def test_a_claim_error_in_a_case_names_the_line_that_gave_the_value(tmp_path: Pa
     assert lines["applicant.actually_operating"] == (str(f), _line_of(text, "actually_operating: maybe"))
     assert lines["items[0].date"] == (str(f), _line_of(text, '"2021-13-01"'))  # the default the item took
     assert lines["items[1].annual_interest_paid"] == (str(f), _line_of(text, "{id: l2, type: pledge_loan_interest"))  # missing: the item
+
+
+def test_where_they_part_says_a_limit_in_its_unit(tmp_path: Path) -> None:
+    # R12's insurance limit counts years: the case's trace said "2 次中此前已用 0 次" where the explanation says 年
+    text = WRONG.format(policy=POLICY_PATH).split("cases:")[0] + (
+        "cases:\n  - name: insurance expected refused\n    claim:\n      items:\n"
+        '        - {id: i1, type: patent_insurance, insurance_policy_id: P-1, premium_paid: "20000.00"}\n'
+        "    expect:\n      items:\n        i1: {status: refused}\n"
+    )
+    f = tmp_path / "unit.yaml"
+    f.write_text(text, encoding="utf-8")
+    result = run_case(load_case_file(f)[0])  # granted: 20,000 × 50% = 10,000 (R12), the first of 2 years
+    with use_language("zh"):
+        zh = format_result(result)
+    assert "次数限制 insurance-two-years（第六条第（二）项）：2 年中此前已用 0 年，本次计 2021 → 通过" in zh

@@ -250,3 +250,22 @@ def test_impact_decides_the_round_as_batch_does_selections_and_an_applicant_s_cl
         ("HX-6", "r1"): ("reduced", Decimal("110000.00"), "granted", Decimal("200000.00")),
     }
     assert result.total_new - result.total_old == Decimal("190000.00")  # 100,000 + 90,000
+
+
+def test_a_limit_s_times_are_said_in_its_unit_and_a_changed_unit_is_a_change(policy: engine.CompiledPolicy) -> None:
+    # R12's insurance limit counts years (unit 年): "2 次 → 3 次" said times of a limit of years, and a unit written
+    # in or taken out was no change at all
+    from engine.core.i18n import tr
+
+    more = variant(
+        (
+            "        times: 2\n        per: [applicant.id]\n        counting: [claim.funding_year]\n",
+            "        times: 3\n        per: [applicant.id]\n        counting: [claim.funding_year]\n",
+        )
+    )
+    [change] = diff_policies(policy, more)
+    assert tr(change.text, "zh") == "patent-insurance：次数限制 insurance-two-years 2 年 → 3 年"
+    bare = variant(("        unit: {zh: 年, en: year(s)}  # R12 counts distinct funding years: 上限 2 年, not 2 次\n", ""))
+    [change] = diff_policies(policy, bare)
+    assert (change.kind, change.subject, change.new) == ("limit.unit", "insurance-two-years", None)
+    assert tr(change.text, "zh") == "patent-insurance：次数限制 insurance-two-years 的计次单位 年 → 次"

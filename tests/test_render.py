@@ -135,7 +135,7 @@ def test_a_limit_counting_years_says_years_and_its_record_keeps_the_unit(policy:
     assert d.items[0].status == "refused" and d.items[0].amount == 0
     zh, en = explain(policy, d), explain(policy, d, lang="en")
     assert "✗ 最多支持2年：上限 2 年，此前已计 2 年，已达上限" in zh
-    assert "已达「最多支持2年」的次数上限（2 年，第六条第（二）项）。" in zh
+    assert "已达「最多支持2年」的上限（2 年，第六条第（二）项）。" in zh
     assert "✗ supported in at most 2 years: at most 2 year(s); counted before 2: the limit is reached" in en
     assert "is reached: at most 2 year(s) (第六条第（二）项)." in en
     # one year before: 20,000 × 50% = 10,000 granted, the second of the two years

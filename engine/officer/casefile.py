@@ -65,7 +65,7 @@ from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant, parse_grants
 from engine.deciding.ready import load_policy
 from engine.language.expressions import suggest
-from engine.language.model import BudgetRounding, CompiledPolicy
+from engine.language.model import BudgetRounding, CompiledPolicy, Text
 from engine.language.source import Source, load_yaml_file
 from engine.records.batch import decide_in_memory
 
@@ -623,12 +623,14 @@ def _describe(step: dict[str, Any]) -> str:
         )
     if kind == "limit":
         result = msg("casetest.step.ok" if step["result"] else "casetest.step.refused")
+        unit = step.get("unit")  # (a limit counting years says 年, as its explanation does)
         return msg(
             "casetest.step.limit",
             limit=step["limit"],
             cites=cites,
             used=step["used_before"],
             times=step["times"],
+            unit=Text(str(unit.get("zh")), str(unit.get("en"))) if isinstance(unit, Mapping) else msg("casetest.step.times"),
             counts=step["counts"],
             result=result,
         )

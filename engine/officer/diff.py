@@ -634,15 +634,22 @@ class _Differ:
         def times(x: model.Limit) -> str:
             return str(x.times)
 
+        def unit(x: model.Limit) -> Any:  # (what one counting is: 年, else 次)
+            return x.unit if x.unit is not None else msg("casetest.step.times")
+
         def removed(x: model.Limit) -> str:
-            return msg("diff.limit.removed", rule=rid, id=x.id, times=x.times)
+            return msg("diff.limit.removed", rule=rid, id=x.id, times=x.times, unit=unit(x))
 
         def added(x: model.Limit) -> str:
-            return msg("diff.limit.added", rule=rid, id=x.id, times=x.times, scope=_scope(x.per))
+            return msg("diff.limit.added", rule=rid, id=x.id, times=x.times, unit=unit(x), scope=_scope(x.per))
 
         for x, y in self.by_id(rid, "limit", a, b, times, removed, added):
             if x.times != y.times:
-                self.add(y.cites, "limit", x.id, times(x), times(y), msg("diff.limit.times", rule=rid, id=x.id, old=x.times, new=y.times))
+                said = msg("diff.limit.times", rule=rid, id=x.id, old=x.times, new=y.times, unit=unit(y))
+                self.add(y.cites, "limit", x.id, times(x), times(y), said)
+            if x.unit != y.unit:
+                old, new = (_shown(u.to_dict()) if u is not None else None for u in (x.unit, y.unit))
+                self.add(y.cites, "limit.unit", x.id, old, new, msg("diff.limit.unit", rule=rid, id=x.id, old=unit(x), new=unit(y)))
             if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
                 self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), msg("diff.limit.scope", rule=rid, id=x.id))
             if _applies(x) != _applies(y):
