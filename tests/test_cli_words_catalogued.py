@@ -50,6 +50,7 @@ SAYING_FUNCTIONS = {
 ALLOWED = {
     "%(prog)s {__version__}",  # --version: the program's name and version number
     "round: {claims, budget}",  # the YAML shape a round case takes
+    "items: {l1: {status: granted}}",  # the YAML shape a case's item expectations take
     "claims, budget",  # the keys a round takes, as written in YAML
     "items, total, error",  # the keys a claim case's expect takes, as written in YAML
     "claims, total",  # the keys a round case's expect takes
