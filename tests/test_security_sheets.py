@@ -1491,12 +1491,13 @@ def test_batch_template_says_what_of_a_claim_it_cannot_write(tmp_path, capsys):
         }
     ]  # fmt: skip
     claim["items"][0]["stamp_duty"] = "5.00"  # a fact the policy does not name: no column either
+    claim["items"][0]["nothing"] = None  # (a value that is nothing loses nothing: not said)
     src = tmp_path / "claims.jsonl"
     src.write_text(json.dumps(claim, ensure_ascii=False) + "\n", encoding="utf-8")
     capsys.readouterr()
     assert main(["batch-template", "--policy", POLICY, str(tmp_path / "t.xlsx"), "--from", str(src), "--lang", "en"]) == 3
     err = capsys.readouterr().err
     assert err == (
-        f"warning: {src}:1: history, item.stamp_duty not written: the workbook has no column for it, and read back it would be"
-        " decided without it (earlier grants: give batch the ledger, --ledger)\n"
+        f"warning: {src}:1: not written, the workbook having no column for them: history, item.stamp_duty. Read back, the"
+        " application would be decided without them (earlier grants: give batch the ledger, --ledger)\n"
     )

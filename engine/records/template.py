@@ -291,14 +291,15 @@ def unwritable(policy: CompiledPolicy) -> Callable[[Mapping[str, Any]], list[str
     item_keys = {n.split(".", 1)[1] for n in item_cols if n.startswith("item.")}
 
     def left_out(claim: Mapping[str, Any]) -> list[str]:
-        out = [str(k) for k in claim if k not in claim_keys]
+        # (a value that is nothing -- `history: []`, null -- loses nothing left out)
+        out = [str(k) for k, v in claim.items() if k not in claim_keys and v not in (None, [], {})]
         app = claim.get("applicant")
         if isinstance(app, Mapping):
-            out += [f"applicant.{k}" for k in app if k not in app_keys]
+            out += [f"applicant.{k}" for k, v in app.items() if k not in app_keys and v not in (None, [], {})]
         items = claim.get("items")
         for it in items if isinstance(items, list) else ():
             if isinstance(it, Mapping):
-                out += [f"item.{k}" for k in it if k not in item_keys and f"item.{k}" not in out]
+                out += [f"item.{k}" for k, v in it.items() if k not in item_keys and v not in (None, [], {}) and f"item.{k}" not in out]
         return out
 
     return left_out
