@@ -157,6 +157,15 @@ def _plain(number: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def said_in_digits(value: Decimal) -> str:
+    """A number said in plain digits, as a person writes it: 0.0000000001 (`Decimal('1E-10')`, whose str() reads as an
+    exponent nobody wrote), 2021.0; an absurd magnitude (1E+400) as Python writes it, not 400 digits."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -40 < exponent and value.adjusted() < 40:
+        return format(value, "f")
+    return str(value)
+
+
 def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
     """(what is wrong, how to write it) for an amount written with 万, a unit or thousands separators; None otherwise.
 

@@ -33,7 +33,7 @@ from engine.core.errors import ClaimError, PathPart, Problem, json_kind
 from engine.core.i18n import Clipped, Msg, clip_text, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
 from engine.core.jsonpos import first_duplicate
-from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places
+from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places, said_in_digits
 from engine.deciding.history import Consumption, Grant, parse_grants
 from engine.language.expressions import Facts
 from engine.language.model import CompiledPolicy, FactSpec, Text
@@ -75,15 +75,6 @@ def _identifier_text(spec: FactSpec) -> str:
 _SUSPECT = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{FORMAT_BMP}\U00010000-\U0010ffff]")
 _ASTRAL_FORMAT = re.compile(f"[{FORMAT_ASTRAL}]")
 TEXT_EXPECTED = msg("claim.text.expected")
-
-
-def _digits(value: Decimal) -> str:
-    """A number given in plain digits, said in plain digits: 0.0000000001 is `Decimal('1E-10')`, whose str() was shown
-    as if the applicant had written an exponent (and refused as one); an absurd magnitude is said as Python writes it."""
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and -40 < exponent and value.adjusted() < 40:
-        return format(value, "f")
-    return str(value)
 
 
 def _exponent_written(value: Decimal) -> bool:
@@ -1052,7 +1043,7 @@ class FactConverter:
             self.bad(path, msg("claim.money.not_amount", value=repr(raw)), msg("claim.money.yuan_digits"))
             return None
         exponent = value.as_tuple().exponent
-        shown = _digits(raw) if isinstance(raw, Decimal) else str(raw)
+        shown = said_in_digits(raw) if isinstance(raw, Decimal) else str(raw)
         if isinstance(exponent, int) and exponent < -2:
             self.bad(path, msg("claim.money.decimals", value=shown), msg("claim.money.fen"))
             return None
@@ -1081,7 +1072,7 @@ class FactConverter:
             if not value.is_finite() or _exponent_written(value):
                 self.bad(path, msg("claim.number.exponent", value=_clip(str(raw))), msg("claim.decimal.plain_digits"))
                 return None
-            raw = _digits(value)  # (said as given: plain digits; one written with an exponent was refused before)
+            raw = said_in_digits(value)  # (said as given: plain digits; one written with an exponent was refused before)
         if value < 0 or value >= MAX_DECIMAL:
             self.bad(path, msg("claim.decimal.out_of_range", value=_clip(str(raw))), msg("claim.decimal.range", most=f"{MAX_DECIMAL:f}"))
             return None
@@ -1389,7 +1380,9 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
                     msg("claim.history.at_most", most=MAX_MONEY),
                 )
             elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
-                conv.bad(path, msg("claim.history.finer", value=_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q))
+                conv.bad(
+                    path, msg("claim.history.finer", value=said_in_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q)
+                )
 
         for i, g in enumerate(history):
             history_amount(g.amount, ("history", i, "amount"))

@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.core.errors import ClaimError, PolicyError, Problem
 from engine.core.i18n import Msg, msg
+from engine.core.quantities import said_in_digits
 from engine.deciding.claims import Claim, parse_claim
 from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
@@ -34,8 +35,8 @@ from engine.language.model import CompiledPolicy
 
 def _as_written(value: Any) -> str:
     """A claim's value as JSON writes it (2021.0, true, null, "2021"), not as Python does (Decimal('2021.0'), True)."""
-    if isinstance(value, Decimal) and value.is_finite() and abs(value.adjusted()) < 40:
-        return format(value, "f")
+    if isinstance(value, Decimal):
+        return said_in_digits(value)
     if isinstance(value, bool | None) or isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)[:80]
     return str(value)[:80]
