@@ -99,9 +99,9 @@ def test_currency_unit_says_the_digits_to_write(policy: engine.CompiledPolicy) -
     said = _said(_refused(policy, _with_amount("8000元"), AMOUNT))
     assert said["en"] == (
         "'8000元' is not in the expected form: it has a currency sign or unit",
-        'the number of yuan alone, without ¥ or 元: "8000"',
+        'the number of yuan alone, without a sign or unit (¥, RMB, 元): "8000"',
     )
-    assert said["zh"][1] == '只写元数，不带 ¥ 或“元”：请写作 "8000"'
+    assert said["zh"][1] == '只写元数，不带 ¥、RMB 或“元”等符号和单位：请写作 "8000"'
 
 
 def test_slash_date_says_the_date_to_write(policy: engine.CompiledPolicy) -> None:
@@ -129,7 +129,10 @@ def test_chinese_date_says_the_date_to_write(policy: engine.CompiledPolicy) -> N
 def test_an_amount_with_rmb_or_yuan_zheng_says_the_digits(policy: engine.CompiledPolicy, written: str, digits: str) -> None:
     # a red team's 8400.00元整 and RMB 8400 got the generic "not in the expected form"; ¥8400 and 8400元 said the fix
     said = _said(_refused(policy, _with_amount(written), AMOUNT))
-    assert said["zh"] == (f"{written!r} 不符合规定的格式：带有货币符号或单位", f'只写元数，不带 ¥ 或“元”：请写作 "{digits}"')
+    assert said["zh"] == (
+        f"{written!r} 不符合规定的格式：带有货币符号或单位",
+        f'只写元数，不带 ¥、RMB 或“元”等符号和单位：请写作 "{digits}"',
+    )
 
 
 @pytest.mark.parametrize(("written", "digits"), [("8400.", "8400"), (".5", "0.5")])

@@ -240,11 +240,11 @@ def test_an_unknown_chinese_label_names_the_accepted_ones(tmp_path: Path) -> Non
     kind, docs = error["problems"]
     assert (kind["field"], kind["row"]) == ("applicant.kind", 2)
     assert kind["message"] == (
-        "'公司' is not a value of kind of applicant; accepted: enterprise (enterprise), public_institution (public institution), "
+        "'公司' is not a value of “kind of applicant”; accepted: enterprise (enterprise), public_institution (public institution), "
         "other_organisation (other organisation), natural_person (natural person)"
     )
     assert (docs["field"], docs["row"]) == ("item.documents", 3) and docs["message"].startswith(
-        "证书: not values of documents submitted for this item"
+        "证书: not values of “documents submitted for this item”"
     )
     import engine
     from engine.records.tabular import open_input

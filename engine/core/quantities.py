@@ -136,7 +136,7 @@ _UNIT = re.compile(
 #: a point with no digits on one side of it (8400., .5): the digits to write
 _BARE_POINT = re.compile(r"^(?:([0-9]{1,12})\.|\.([0-9]{1,2}))\Z")
 #: what a form writes for "none" where an amount goes (a dash, a slash, 无)
-_NONE_WORDS = frozenset({"-", "--", "—", "——", "－", "/", "／", "无", "N/A", "n/a"})
+_NONE_WORDS = frozenset({"-", "--", "—", "——", "－", "/", "／", "无", "N/A", "n/a", "NA"})
 #: spaces between digits (NFKC has made a no-break or thin space a plain one), and an amount in plain digits
 _SPACED = re.compile(r"(?<=[0-9]) (?=[0-9])")
 #: an amount as a claim writes it: yuan in plain digits, at most two decimals (the claim schema's pattern is this)

@@ -510,9 +510,10 @@ _NOT_AUDITED = frozenset({"unauthorized", "forbidden", "too-large", "slow-body",
 
 def audit_refusals(svc: Service, route: Route, action: str) -> Route:
     """The route, with a refusal of its write by the request's own checks (a body that is not JSON, a missing or
-    unknown field, a bad parameter) audited as the ledger's refusals are: docs/service.md says every refused write is,
-    and a reversal refused for its body left no trace. Not one refused for its token (401, 403: anyone can send those
-    and would fill the table), nor one its route audited already (`Refusal.audited`)."""
+    unknown field, a bad value of a parameter) audited as the ledger's refusals are: docs/service.md says every refused
+    write is, and a reversal refused for its body left no trace. Not one refused for its token or the service's state
+    (`_NOT_AUDITED`), nor one its route audited already (`Refusal.audited`); a parameter the route does not take is
+    refused before the route (`Observe`), unaudited, as a request for an address that is not there."""
     handler = route.endpoint
 
     async def audited(request: Request) -> Response:
