@@ -988,9 +988,10 @@ LEDGER_STATUSES = ("committed", "already_committed", "replaced", "not_committed"
 
 
 def _reducing_cap(item: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A reduced item's main reason in the summaries: the words of the last cap that cut it (a reduced item has no
-    refusal ground, and its row said nothing of the 30万 cap that took half of it); none without the trace."""
-    for step in reversed(item.get("steps") or ()):
+    """A reduced item's main reason in the summaries: the words of the first cap that cut it, the first of those its
+    explanation's "why not more" lists (a reduced item has no refusal ground, and its row said nothing of the 30万
+    cap that took half of it). A decision without its trace (`--no-trace`) records no cap's words: none then."""
+    for step in item.get("steps") or ():
         if step.get("step") == "cap" and Decimal(step["granted"]) < Decimal(step["asked"]):
             says = step.get("says")
             return says if isinstance(says, Mapping) else {}
