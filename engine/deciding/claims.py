@@ -1319,6 +1319,32 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     return problems
 
 
+def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverter) -> tuple[Grant, ...]:
+    """A claim's own history (earlier grants), its problems added to `conv`'s: what parse_grants would coerce (str() of
+    any id, Decimal(" 1e3 ")) refused first, and amounts above the maximum or finer than the policy's quantum."""
+    history, history_problems = parse_grants(data["history"], ("history",))
+    said = {p.path for p in history_problems}
+    conv.problems.extend(history_problems)
+    conv.problems.extend(p for p in _history_text_problems(data["history"]) if p.path not in said)
+    q = policy.quantum
+
+    def history_amount(amount: Decimal, path: tuple[PathPart, ...]) -> None:
+        if amount > MAX_MONEY:  # before `%`: Decimal('1E+999999') % q is DivisionImpossible
+            conv.bad(
+                path,
+                msg("claim.history.above_max", value=_clip(str(amount)), most=MAX_MONEY),
+                msg("claim.history.at_most", most=MAX_MONEY),
+            )
+        elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
+            conv.bad(path, msg("claim.history.finer", value=said_in_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q))
+
+    for i, g in enumerate(history):
+        history_amount(g.amount, ("history", i, "amount"))
+        for j, c in enumerate(g.consumes):
+            history_amount(c.amount, ("history", i, "consumes", j, "amount"))
+    return history
+
+
 def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, partial: bool = False) -> Claim:
     """Validate and convert one claim. Raises ClaimError listing every problem with its path.
 
@@ -1363,31 +1389,7 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
             )
         seen[item_id] = i
         items.append(Item(item_id, raw_item["type"], i, facts))
-    history: tuple[Grant, ...] = ()
-    if "history" in data:
-        history, history_problems = parse_grants(data["history"], ("history",))
-        # what parse_grants would coerce (str() of any id, Decimal(" 1e3 ")) is refused here first
-        said = {p.path for p in history_problems}
-        conv.problems.extend(history_problems)
-        conv.problems.extend(p for p in _history_text_problems(data["history"]) if p.path not in said)
-        q = policy.quantum
-
-        def history_amount(amount: Decimal, path: tuple[PathPart, ...]) -> None:
-            if amount > MAX_MONEY:  # before `%`: Decimal('1E+999999') % q is DivisionImpossible
-                conv.bad(
-                    path,
-                    msg("claim.history.above_max", value=_clip(str(amount)), most=MAX_MONEY),
-                    msg("claim.history.at_most", most=MAX_MONEY),
-                )
-            elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
-                conv.bad(
-                    path, msg("claim.history.finer", value=said_in_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q)
-                )
-
-        for i, g in enumerate(history):
-            history_amount(g.amount, ("history", i, "amount"))
-            for j, c in enumerate(g.consumes):
-                history_amount(c.amount, ("history", i, "consumes", j, "amount"))
+    history = _history(policy, data, conv) if "history" in data else ()
     if conv.problems:
         raise ClaimError(_placed(conv.problems, data, file), msg("claim.invalid"))
     funding_year = claim_facts.get("funding_year")
