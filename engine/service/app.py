@@ -9,6 +9,7 @@ answers health checks and one slow or bad request never holds up another.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import logging
@@ -20,6 +21,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -330,6 +332,17 @@ def plain_words(value: str | None, name: str) -> str | None:
     return value
 
 
+def in_folder(file: str | None, folder: str) -> str | None:
+    """A policy file as a client is told of it: its path within the policy folder (`revisions/x.yaml`), never where the
+    server keeps the folder; a file outside it by its name."""
+    if not file:
+        return file
+    try:
+        return Path(file).resolve().relative_to(Path(folder).resolve()).as_posix()
+    except (ValueError, OSError):
+        return Path(file).name
+
+
 def no_history_of_its_own(data: Any) -> None:
     """A claim decided against the service's ledger (a commit, `?history=ledger`) carries no `history` of its own:
     ClaimError. The ledger's grants are its history (SECURITY.md: never the applicant's form); a caller's own was
@@ -466,7 +479,11 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         err = await anyio.to_thread.run_sync(svc.reload)
         if err is not None:
             await anyio.to_thread.run_sync(svc.audit, who, "reload", svc.config.policies, "refused", {"problems": len(err.problems)})
-            raise Refusal("invalid-policies", err.summary, err.problems, audited=True, generation=svc.catalogue.generation)
+            problems = [dataclasses.replace(p, file=in_folder(p.file, svc.config.policies)) for p in err.problems]
+            summary = err.summary  # (the folder by its name: "the policies in /srv/... are not valid" said where it is)
+            if isinstance(summary, Msg) and "folder" in summary.params:
+                summary = msg(summary.key, **{**summary.params, "folder": Path(svc.config.policies).name})
+            raise Refusal("invalid-policies", summary, problems, audited=True, generation=svc.catalogue.generation)
         cat = svc.catalogue
         await anyio.to_thread.run_sync(svc.audit, who, "reload", svc.config.policies, "reloaded", {"generation": cat.generation})
         if svc.config.workers > 1:  # every worker: uvicorn's supervisor replaces them one by one, each validating at start
