@@ -1319,6 +1319,15 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     return problems
 
 
+def refuse_own_history(data: Any) -> None:
+    """A claim decided against a ledger that must take its history from the ledger alone (the web service's commits,
+    `?history=ledger`, its rounds) carries no `history` of its own: ClaimError. A caller's own was merged with the
+    ledger's, and a commit recorded a refusal on a cap "used" by grants the ledger never made (SECURITY.md)."""
+    if isinstance(data, Mapping) and "history" in data:
+        problem = Problem(msg("claim.history.with_ledger"), ("history",), expected=msg("claim.history.with_ledger_fix"), code="history")
+        raise ClaimError([problem], msg("claim.invalid"))
+
+
 def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverter) -> tuple[Grant, ...]:
     """A claim's own history (earlier grants), its problems added to `conv`'s: what parse_grants would coerce (str() of
     any id, Decimal(" 1e3 ")) refused first, and amounts above the maximum or finer than the policy's quantum."""

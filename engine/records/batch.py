@@ -59,7 +59,7 @@ import msgspec
 from engine.core.errors import ClaimError, EngineError, Problem
 from engine.core.i18n import FALLBACK, CatalogueError, Msg, language, languages, lookup, msg, tr
 from engine.core.quantities import format_money
-from engine.deciding.claims import Claim, parse_claim, parse_claim_json
+from engine.deciding.claims import Claim, parse_claim, parse_claim_json, refuse_own_history
 from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
@@ -368,6 +368,7 @@ def run_batch(
     output_processes: int | None = None,
     without_ledger: bool = False,
     on_step: Callable[[str, int, int | None], None] | None = None,
+    own_history: bool = True,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -404,6 +405,9 @@ def run_batch(
 
     `on_step`: told each step as it starts (after deciding; before it, a round budget's foresight), and how far a
     step that counts is (`Steps.told`), even when `quiet` or not on a terminal.
+
+    `own_history=False`: an application carrying a `history` of its own gets an error record (`refuse_own_history`):
+    the web service's rounds on a ledger, whose history comes from the ledger alone. Decided on one process.
     """
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
@@ -483,7 +487,7 @@ def run_batch(
                 early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes, steps)
                 progress.start = time.monotonic()  # (the bar's rate and ETA: deciding's, not the wait's)
             try:
-                parallel = workers > 1 and audit is None and _decide_on_workers(
+                parallel = workers > 1 and audit is None and own_history and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
                     dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
                     merged_outputs if outputs_while_deciding else None, (report, report_lang), steps, noticed,
@@ -491,8 +495,9 @@ def run_batch(
                 for rec in () if parallel else reader:
                     summary.applications += 1
                     error = decide_one(
-                        versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit
-                    )
+                        versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit,
+                        own_history,
+                    )  # fmt: skip
                     if error is not None:
                         summary.failed += 1
                         err_f.write(json.dumps(error, ensure_ascii=False, default=str) + "\n")
@@ -811,11 +816,14 @@ def decide_one(
     rounds: dict[str, dict[int, CompiledPolicy]],
     verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
     audit: Audit | None = None,
+    own_history: bool = True,
 ) -> dict[str, Any] | None:
     """One application decided and its line written (None), or its error record."""
     if rec.data is None:
         return error_record(rec, rec.problems, msg("batch.error.application"))
     try:
+        if not own_history:
+            refuse_own_history(rec.data)
         policy, claim, result = commit_record(
             versions, rec, target, base, replace, round_label, trace, verdicts, audit if target is real else None
         )

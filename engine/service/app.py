@@ -34,10 +34,10 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engine.core.errors import ClaimError, EngineError, PolicyError, Problem, format_path, json_reason
+from engine.core.errors import EngineError, PolicyError, Problem, format_path, json_reason
 from engine.core.i18n import Msg, known_language, msg
 from engine.core.quantities import format_money, plain_amount
-from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim, text_problem
+from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim, refuse_own_history, text_problem
 from engine.deciding.decision import DECISION_FORMAT
 from engine.deciding.evaluator import evaluate_claim
 from engine.explaining.render import (
@@ -206,13 +206,16 @@ def lang_of(request: Request) -> str:
     return pick_lang(request.query_params, request.headers.get("accept-language"), default)
 
 
+_YES, _NO = ("true", "1", "yes"), ("false", "0", "no")  # a flag's words (`?trace=true`)
+
+
 def flag(request: Request, name: str, default: bool) -> bool:
     value = request.query_params.get(name)
     if value is None:
         return default
-    if value.lower() in ("true", "1", "yes"):
+    if value.lower() in _YES:
         return True
-    if value.lower() in ("false", "0", "no"):
+    if value.lower() in _NO:
         return False
     raise Refusal("invalid-request", msg("service.detail.bad_param", name=name, value=value, expected="true | false"))
 
@@ -221,7 +224,7 @@ def asks_to_commit(request: Request) -> bool:
     """Whether a round's request is a write: `?commit=` given and not a no (a value `flag` refuses counts: an
     officer's attempt to commit, as `commit=on` was)."""
     value = request.query_params.get("commit")
-    return value is not None and value.lower() not in ("false", "0", "no")
+    return value is not None and value.lower() not in _NO
 
 
 async def read_body(svc: Service, request: Request, limit: int) -> bytes:
@@ -343,15 +346,6 @@ def in_folder(file: str | None, folder: str) -> str | None:
         return Path(file).name
 
 
-def no_history_of_its_own(data: Any) -> None:
-    """A claim decided against the service's ledger (a commit, `?history=ledger`) carries no `history` of its own:
-    ClaimError. The ledger's grants are its history (SECURITY.md: never the applicant's form); a caller's own was
-    merged with them, and a commit recorded a refusal on a cap "used" by grants the ledger never made."""
-    if isinstance(data, dict) and "history" in data:
-        problem = Problem(msg("claim.history.with_ledger"), ("history",), expected=msg("claim.history.with_ledger_fix"), code="history")
-        raise ClaimError([problem], msg("claim.invalid"))
-
-
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -442,7 +436,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
                 policy = pset.pick(data)
                 if not with_history:
                     return evaluate_claim(policy, parse_claim(policy, data, file="request"), trace=trace).to_json(indent=None)
-                no_history_of_its_own(data)
+                refuse_own_history(data)
                 with svc.ledger_lock:  # as a batch run decides without committing: facts on record joined, history counted
                     ledger = svc.ledger(lang_of(request))
                     claim = parse_claim(policy, ledger.with_facts_on_record(policy, data), file="request")
@@ -522,6 +516,8 @@ WRITES = {
 #: refusals of a write not audited: for its token (anyone can send those, and would fill the table), and for the
 #: service's own state (too large, too slow, timed out, busy, not ready, a fault): the request may be in flight still
 #: (a timed-out commit's thread holds the ledger; waiting on it to audit had the 503 wait for the commit too)
+#: what only an officer reads (the audit log): its token judged as a write's
+_OFFICER_READS = frozenset({"/ledger/audit"})
 _NOT_AUDITED = frozenset({"unauthorized", "forbidden", "too-large", "slow-body", "timeout", "busy", "not-ready", "internal"})
 
 
@@ -595,7 +591,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             with svc.ledger_lock:
                 ledger = svc.ledger(lang)
                 try:
-                    no_history_of_its_own(data)
+                    refuse_own_history(data)
                     policy = pset.pick(data)
                     result = ledger.commit(
                         policy, data, replace=replace, round=rnd, audit=Audit(who.name, who.roles, "commit", target, asked)
@@ -724,6 +720,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         svc.may_read(request)
         lang, fmt = explain_options(request)
         claim_id = str(plain_words(request.path_params["claim_id"], "claim_id"))
+        if not claim_id:  # (`{claim_id:path}` takes an empty one: /ledger/claims//explanation is no address)
+            raise Refusal("not-found", msg("service.detail.no_route", path=request.url.path))
         cat = svc.catalogue
 
         def work() -> str:
@@ -808,9 +806,11 @@ class Observe:
     def refused_caller(self, scope: Scope, route: str) -> Refusal | None:
         """The refusal the route would give the caller for its token (401, 403), or None."""
         request = Request(scope)
-        write = route in WRITES and (route != "/rounds" or asks_to_commit(request))
+        officer = (route in WRITES and scope["method"] == "POST" and (route != "/rounds" or asks_to_commit(request))) or (
+            route in _OFFICER_READS
+        )
         try:
-            self.svc.may_write(request) if write and scope["method"] == "POST" else self.svc.may_read(request)
+            self.svc.may_write(request) if officer else self.svc.may_read(request)
         except Refusal as refusal:
             return refusal
         return None

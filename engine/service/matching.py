@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from engine.core.errors import EngineError, json_kind
 from engine.core.i18n import msg
+from engine.deciding.claims import refuse_own_history
 from engine.matching.outputs import notice_html, notice_text, result_dict
 from engine.matching.run import Matching
 from engine.records.inputs import locate
@@ -30,7 +31,7 @@ FORMATS = {"json": "application/json", "text": "text/plain; charset=utf-8", "htm
 
 
 def routes(svc: Service) -> list[Route]:
-    from engine.service.app import Refusal, bounded, claim_refusal, lang_of, no_history_of_its_own, read_json
+    from engine.service.app import Refusal, bounded, claim_refusal, lang_of, read_json
 
     async def match(request: Request) -> Response:
         svc.may_read(request)
@@ -54,7 +55,7 @@ def routes(svc: Service) -> list[Route]:
         try:
             sets = [svc.catalogue.policy_set(policy)] if policy else list(svc.catalogue.sets.values())
             if history == "ledger":
-                no_history_of_its_own(data)
+                refuse_own_history(data)
         except EngineError as err:
             raise claim_refusal(err, text if history == "ledger" else None) from None
 

@@ -156,6 +156,7 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             on_step=step,
             audit=audit,
             without_ledger=not spec["ledger"],  # (never the command line's default ledger)
+            own_history=not spec["ledger"],  # (on a ledger, its history alone: as /ledger/commit)
         )
         if audit is not None and spec["commit"] and ledger_url is not None:  # the round as a whole, before it is done
             with Ledger(ledger_url) as ledger:

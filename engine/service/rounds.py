@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from engine.core.errors import EngineError, Problem
+from engine.core.errors import EngineError
 from engine.core.i18n import msg, tr
 from engine.records.ledger import Audit, LedgerError, check_words
 from engine.service.config import Config, Principal
@@ -246,22 +246,6 @@ def _job_env(ledger_url: str | None) -> dict[str, str]:
     return env
 
 
-def _line_with_history(body: bytes) -> int | None:
-    """The first line of a round's JSON Lines whose claim carries a `history` of its own (its number), or None. A line
-    that is not a claim is left to the round, which says so in its error record."""
-    if b'"history"' not in body:
-        return None
-    for number, line in enumerate(body.splitlines(), 1):
-        if b'"history"' in line:
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and "history" in data:
-                return number
-    return None
-
-
 def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]:
     async def start(request: Request) -> Response:
         commit = flag(request, "commit", False)  # (`commit=on` is refused: it was taken as no, and nothing committed)
@@ -282,12 +266,6 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]
             raise refusal("invalid-request", msg("service.detail.empty_round"))
         if body.startswith(b"PK\x03\x04"):  # a workbook (a zip): one word for it, not an error for each of its "lines"
             raise refusal("invalid-request", msg("service.detail.round_workbook"))
-        if svc.config.ledger_url is not None:  # decided against the ledger, as /ledger/commit: no history of a claim's own
-            own = _line_with_history(body)
-            if own is not None:
-                said = msg("claim.history.with_ledger")
-                problem = Problem(said, ("history",), "request", own, expected=msg("claim.history.with_ledger_fix"), code="history")
-                raise refusal("invalid-claim", said, [problem])
         try:
             job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, rnd, who)
         except Busy:
