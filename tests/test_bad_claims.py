@@ -1098,6 +1098,10 @@ def test_batch_reports_a_duplicate_key_with_its_field_line_and_column(policy: en
     batch.run_batch(policy, src, tmp_path / "out2", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}")
     (error,) = [json.loads(x) for x in (tmp_path / "out2" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert error["claim_id"] == "G-1" and error["problems"][0]["said"]["zh"]["expected"] == "同一对象中每个键只能出现一次"
+    # a line that is a list holding such an object: its error record, no claim id (it crashed the run: a review's finding)
+    src.write_text('[{"a": 1, "a": 2}]\n' + good + "\n", encoding="utf-8")
+    summary = batch.run_batch(policy, src, tmp_path / "out3", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l3.sqlite'}")
+    assert (summary.decided, summary.failed) == (1, 1)
 
 
 def test_batch_json_list_reports_a_duplicate_key_and_goes_on(policy: engine.CompiledPolicy, tmp_path: Path) -> None:

@@ -224,6 +224,15 @@ def test_a_reversal_asked_again_under_its_request_key_is_recorded_once(policy, u
         ledger.reverse("K-1", "c1", reason="x", returned=Decimal("5.00"))  # without a key: as before
         ledger.reverse("K-1", "c1", reason="x", returned=Decimal("5.00"))
         assert len(ledger.reversals()) == 4
+        # the whole grant under a key used for 10.00 is another reversal (the review found it answered the 10.00's id)
+        with pytest.raises(LedgerError):
+            ledger.reverse("K-1", "c1", **{**ask, "returned": None})
+        # a whole return retried: the same one, though nothing is left to return the second time
+        ledger.commit(policy, claim(item("beijing_ip_demonstration_unit", "d1"), claim_id="K-2"))
+        whole = {"reason": "fraud", "decided_on": "2022-05-01", "request_key": "req-3"}
+        first_whole = ledger.reverse("K-2", "d1", **whole)
+        assert ledger.reverse("K-2", "d1", **whole) == first_whole
+        assert [r["claim_id"] for r in ledger.reversals()].count("K-2") == 1
 
 
 def test_a_commit_with_funds_returned_cannot_be_replaced_to_free_its_cap(policy, url):

@@ -1176,11 +1176,6 @@ class Ledger:
         if request_key is not None:
             check_words(request_key, "request_key")
         with self.db.locked():
-            if request_key is not None:
-                kept = self._reversal_of_request(request_key, claim_id, item_id, returned, reason, decided_on)
-                if kept is not None:
-                    self._audit(audit, "already_recorded", {"reversal": kept})
-                    return kept
             rows = self.db.query(
                 "SELECT id, applicant_id, amount FROM grants WHERE claim_id = ? AND item_id = ? AND superseded = 0", (claim_id, item_id)
             )
@@ -1188,6 +1183,11 @@ class Ledger:
                 raise LedgerError(msg("ledger.no_grant", claim=claim_id, item=item_id))
             gid, applicant, amount = rows[0]
             back = returned if returned is not None else Decimal(amount)
+            if request_key is not None:  # (before the sum: a retry of a whole return finds nothing left to return)
+                kept = self._reversal_of_request(request_key, claim_id, item_id, back, reason, decided_on)
+                if kept is not None:
+                    self._audit(audit, "already_recorded", {"reversal": kept})
+                    return kept
             before = sum((Decimal(r) for (r,) in self.db.query("SELECT returned FROM reversals WHERE grant_id = ?", (gid,))), Decimal(0))
             if not back.is_finite() or back <= 0 or before + back > Decimal(amount):
                 raise LedgerError(
@@ -1203,16 +1203,16 @@ class Ledger:
             return rid
 
     def _reversal_of_request(
-        self, key: str, claim_id: str, item_id: str, returned: Decimal | None, reason: str, decided_on: str | None
+        self, key: str, claim_id: str, item_id: str, returned: Decimal, reason: str, decided_on: str | None
     ) -> int | None:
         """The id of the reversal recorded under `key` when it is this one (None when none is); LedgerError when the key
-        recorded another. `returned` None (the whole grant) matches what that reversal recorded."""
+        recorded another (`returned`: the amount this one returns, the whole grant's when none was given)."""
         rows = self.db.query("SELECT id, claim_id, item_id, returned, reason, decided_on FROM reversals WHERE request_key = ?", (key,))
         if not rows:
             return None
         rid, *kept = rows[0]
         same = kept[:2] == [claim_id, item_id] and kept[3:] == [reason, decided_on]
-        if same and (returned is None or Decimal(kept[2]) == returned):
+        if same and Decimal(kept[2]) == returned:
             return int(rid)
         raise LedgerError(msg("ledger.request_key_used", key=key, reversal=int(rid), claim=kept[0], item=kept[1]))
 

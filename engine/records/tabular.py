@@ -375,11 +375,15 @@ def _claim_id_of(text: str) -> str | None:
     """The claim id of a JSON text refused for a key it names twice, for its error record (an officer finds the
     application by it): its `claim_id` when that is named once, as text; None when it is the key named twice."""
     try:
-        pairs = json.loads(text, object_pairs_hook=lambda p: p)
+        top = json.loads(text, object_pairs_hook=_Pairs)
     except (ValueError, RecursionError):
         return None
-    ids = [v for k, v in pairs if k == "claim_id"] if isinstance(pairs, list) else []
+    ids = [v for k, v in top if k == "claim_id"] if isinstance(top, _Pairs) else []  # (a list, a number: no claim)
     return ids[0] if len(ids) == 1 and isinstance(ids[0], str) else None
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """A JSON object as its (key, value) pairs, every one kept (`_claim_id_of`): told apart from a JSON list."""
 
 
 #: only to find where a refused element of a JSON list ends
