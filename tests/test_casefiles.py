@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import POLICY_PATH, ROOT
 
-from engine.core.errors import format_path
+from engine.core.errors import Problem, format_path
 from engine.core.i18n import use_language
 from engine.officer.casefile import Case, format_result, load_case_file, load_cases, run_case
 
@@ -147,31 +147,31 @@ def _line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
+def _refused(f: Path, text: str) -> list[Problem]:
+    """The problems of a case file holding `text` (written to `f`), which must be refused as a whole."""
+    from engine.officer.casefile import CaseFileError
+
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    return caught.value.problems
+
+
 def test_an_item_expected_outside_items_or_nothing_expected_is_an_invalid_case_file(tmp_path: Path) -> None:
     # `expect: {l1: {status: granted}}` (the item's expectation a level too high) passed on a refusal: the runner
     # read only `items`, `total` and `error`; `items: {}` expected nothing and passed as well
-    from engine.officer.casefile import CaseFileError
 
     text = WRONG.format(policy=POLICY_PATH).replace(
         "    expect:\n      items:\n        l1: {status: refused, reason: pledge-loan-interest#when1}\n",
         "    expect:\n      l1: {status: granted}\n",
     )
     f = tmp_path / "high.yaml"
-    f.write_text(text, encoding="utf-8")
-    with pytest.raises(CaseFileError) as caught:
-        load_case_file(f)
-    (p,) = caught.value.problems
+    (p,) = _refused(f, text)
     assert format_path(p.path) == "cases[1].expect.l1" and p.line == _line_of(text, "      l1: {status: granted}")
     assert p.message == "l1 is an item of the claim: its expectation goes under `items:` (expect: {items: {l1: {status: ...}}})"
-    f.write_text(text.replace("      l1: {status: granted}\n", "      totl: 35万\n"), encoding="utf-8")
-    with pytest.raises(CaseFileError) as caught:
-        load_case_file(f)
-    (p,) = caught.value.problems
+    (p,) = _refused(f, text.replace("      l1: {status: granted}\n", "      totl: 35万\n"))
     assert p.message == "unknown expectation(s) totl" and p.expected == "items, total, error"
-    f.write_text(text.replace("      l1: {status: granted}\n", "      items: {}\n"), encoding="utf-8")
-    with pytest.raises(CaseFileError) as caught:
-        load_case_file(f)
-    (p,) = caught.value.problems
+    (p,) = _refused(f, text.replace("      l1: {status: granted}\n", "      items: {}\n"))
     assert format_path(p.path) == "cases[1].expect" and p.message.startswith("the case expects nothing, so it would pass")
     # nor an item of which nothing is expected (it passed on any decision of it), nor `items:` as a list (a crash)
     for written, where, says in (
@@ -179,15 +179,11 @@ def test_an_item_expected_outside_items_or_nothing_expected_is_an_invalid_case_f
         ("      items:\n        l1:\n", "cases[1].expect.items.l1", "nothing is expected of item l1"),
         ("      items: [l1]\n", "cases[1].expect.items", "`items:` maps each item's id"),
     ):
-        f.write_text(text.replace("      l1: {status: granted}\n", written), encoding="utf-8")
-        with pytest.raises(CaseFileError) as caught:
-            load_case_file(f)
-        (p,) = caught.value.problems
+        (p,) = _refused(f, text.replace("      l1: {status: granted}\n", written))
         assert format_path(p.path) == where and p.message.startswith(says), written
 
 
 def test_a_round_case_expecting_no_claim_and_no_total_is_an_invalid_case_file(tmp_path: Path) -> None:
-    from engine.officer.casefile import CaseFileError
 
     head = WRONG.format(policy=POLICY_PATH).split("cases:")[0]
     text = head + (
@@ -196,11 +192,7 @@ def test_a_round_case_expecting_no_claim_and_no_total_is_an_invalid_case_file(tm
         ' pledged_right: patent, annual_interest_paid: "500000.00"}]}\n'
         "    expect:\n      claims: {}\n"
     )
-    f = tmp_path / "round.yaml"
-    f.write_text(text, encoding="utf-8")
-    with pytest.raises(CaseFileError) as caught:
-        load_case_file(f)
-    (p,) = caught.value.problems
+    (p,) = _refused(tmp_path / "round.yaml", text)
     assert format_path(p.path) == "cases[0].expect" and p.message.startswith("the case expects nothing")
 
 
