@@ -521,6 +521,13 @@ _OFFICER_READS = frozenset({"/ledger/audit"})
 _NOT_AUDITED = frozenset({"unauthorized", "forbidden", "too-large", "slow-body", "timeout", "busy", "not-ready", "internal"})
 
 
+def officers_only(route: str, request: Request) -> bool:
+    """Whether the call is an officer's: a write (a round only when it commits) or the audit log."""
+    if route in _OFFICER_READS:
+        return True
+    return route in WRITES and request.method == "POST" and (route != "/rounds" or asks_to_commit(request))
+
+
 def audit_refusals(svc: Service, route: Route, action: str) -> Route:
     """The route, with a refusal of its write by the request's own checks (a body that is not JSON, a missing or
     unknown field, a bad value of a parameter) audited as the ledger's refusals are: docs/service.md says every refused
@@ -535,7 +542,7 @@ def audit_refusals(svc: Service, route: Route, action: str) -> Route:
         except Refusal as refusal:
             if refusal.audited or refusal.kind in _NOT_AUDITED or svc.config.ledger_url is None:
                 raise
-            if route.path == "/rounds" and not asks_to_commit(request):
+            if not officers_only(route.path, request):  # (a round decided without committing: a read)
                 raise
             try:
                 who = svc.principal(request, lang_of(request))
@@ -806,11 +813,8 @@ class Observe:
     def refused_caller(self, scope: Scope, route: str) -> Refusal | None:
         """The refusal the route would give the caller for its token (401, 403), or None."""
         request = Request(scope)
-        officer = (route in WRITES and scope["method"] == "POST" and (route != "/rounds" or asks_to_commit(request))) or (
-            route in _OFFICER_READS
-        )
         try:
-            self.svc.may_write(request) if officer else self.svc.may_read(request)
+            self.svc.may_write(request) if officers_only(route, request) else self.svc.may_read(request)
         except Refusal as refusal:
             return refusal
         return None
