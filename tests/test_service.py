@@ -1165,6 +1165,7 @@ def test_service_and_engine_messages_in_chinese_and_english(server: Server, tmp_
     assert (zh_policy["detail"], zh_policy["problems"][0]["message"]) == ("未知政策", "服务未提供政策“nope”")
     assert (en_policy["detail"], en_policy["problems"][0]["message"]) == ("unknown policy", "no policy 'nope' is served")
     assert zh_policy["problems"][0]["expected"] == en_policy["problems"][0]["expected"] == POLICY_ID
+    assert zh_policy["status"] == 400 and zh_policy["problems"][0]["path"] == "policy"  # a parameter's bad value, not the claim's
     # the service's own words: 401 and 404 details
     assert server.call("POST", "/admin/reload?lang=zh").json()["detail"] == "请在 Authorization 头中提供 Bearer 令牌"
     assert server.call("POST", "/admin/reload?lang=en").json()["detail"] == "send a bearer token in the Authorization header"
@@ -1277,3 +1278,32 @@ def test_a_reversal_sent_again_under_its_idempotency_key_is_recorded_once(server
     assert returned == ["10.00"]
     other = server.call("POST", "/ledger/reverse", {**ask, "returned": "20.00"}, token=OFFICER_TOKEN, headers={"Idempotency-Key": "k-77"})
     assert other.status == 422 and "请求键 k-77 已用于另一笔追回" in other.json()["detail"]
+
+
+def test_a_policy_the_service_does_not_serve_and_a_round_label_it_cannot_keep_are_bad_parameters(server: Server) -> None:
+    """`?policy=nope` was said as an invalid application (422) on every route that takes it, and a commit's `?round=`
+    with a space inside was the ledger's refusal (422) where /rounds said it as a bad parameter (400): each is now a
+    400 naming the parameter, on every route, before any work."""
+    bad = pledge_claim("PARAM-1", "1000.00")
+    profile = json.loads((ROOT / "examples" / "profile_match_2021.json").read_text(encoding="utf-8"))
+    finding = {"applicant_id": "91110117MA06HK0T78", "fact": "x", "value": "y", "reason": "核查"}
+    for method, path, body, token in (
+        ("POST", "/evaluate?policy=nope", bad, None),
+        ("POST", "/match?policy=nope", profile, None),
+        ("POST", "/ledger/commit?policy=nope", bad, OFFICER_TOKEN),
+        ("POST", "/ledger/findings?policy=nope", finding, OFFICER_TOKEN),
+        ("POST", "/rounds?policy=nope", (json.dumps(bad) + "\n").encode("utf-8"), None),
+    ):
+        answer = server.call(method, path + "&lang=en", body, token=token)
+        assert answer.status == 400, (path, answer.text)
+        said = answer.json()
+        assert said["type"] == "urn:policy-engine:problem:invalid-request", path
+        [problem] = said["problems"]
+        assert (problem["path"], problem["message"], problem["expected"]) == ("policy", "no policy 'nope' is served", POLICY_ID)
+    for path in ("/ledger/commit?round=%20R2021", "/rounds?commit=true&round=%20R2021"):  # (a space before it)
+        body = bad if path.startswith("/ledger") else (json.dumps(bad) + "\n").encode("utf-8")
+        answer = server.call("POST", path, body, token=OFFICER_TOKEN)
+        assert answer.status == 400, (path, answer.text)
+        [problem] = answer.json()["problems"]
+        assert problem["path"] == "round" and problem["file"] == "request", path
+    assert server.call("GET", "/ledger/claims/PARAM-1/explanation", token=OFFICER_TOKEN).status == 404  # nothing committed

@@ -40,6 +40,7 @@ from engine.core.quantities import format_money, plain_amount
 from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim, refuse_own_history, text_problem
 from engine.deciding.decision import DECISION_FORMAT
 from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.versions import PolicySet
 from engine.explaining.render import (
     FORMATS,
     PAGE_CSP,
@@ -51,7 +52,7 @@ from engine.explaining.render import (
 )
 from engine.language.expressions import suggest
 from engine.records.inputs import JsonText, locate
-from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, check_finding, check_reversal
+from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, check_finding, check_reversal, check_words
 from engine.service import matching, rounds
 from engine.service.catalogue import Catalogue, clauses, load_catalogue
 from engine.service.config import OFFICER, Config, Principal, Tokens
@@ -326,6 +327,28 @@ def claim_refusal(err: EngineError, where: JsonText | None) -> Refusal:
     return Refusal("invalid-claim", err.summary, located_err.problems)
 
 
+def asked_policies(svc: Service, request: Request) -> PolicySet:
+    """The policy `?policy=` names (the only one served when none is named). An id the service does not serve is a
+    bad value of the parameter, 400 as every other one is (it was said as an invalid claim, 422)."""
+    try:
+        return svc.catalogue.policy_set(request.query_params.get("policy"))
+    except EngineError as err:
+        raise Refusal("invalid-request", err.summary, locate(err, None, "request").problems) from None
+
+
+def round_label(request: Request) -> str | None:
+    """`?round=`, a label the ledger will keep: 400 naming the parameter when it could not keep it, before the body is
+    read, on /ledger/commit as on /rounds (the commit's was the ledger's refusal, 422)."""
+    label = request.query_params.get("round")
+    if label is not None:
+        try:
+            check_words(label, "round")
+        except LedgerError as err:
+            wrong = said(err)
+            raise Refusal("invalid-request", wrong, [Problem(wrong, ("round",), "request", code="service.request")]) from None
+    return label
+
+
 def plain_words(value: str | None, name: str) -> str | None:
     """A path or query value the ledger is asked about (an applicant's or a claim's id, an actor) with no character a
     claim's text may not hold: 400 naming it. A NUL reached PostgreSQL, which cannot hold one, and came back a 500."""
@@ -412,11 +435,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
     async def read_claim_request(request: Request) -> tuple[Any, Any, Any]:
         """The request's JSON body, where its values are (lines and columns), and the policy set it asks for."""
         data, where = await read_json(request, svc)
-        try:
-            pset = svc.catalogue.policy_set(request.query_params.get("policy"))
-        except EngineError as err:
-            raise claim_refusal(err, None) from None
-        return data, where, pset
+        return data, where, asked_policies(svc, request)
 
     async def evaluate(request: Request) -> Response:
         svc.may_read(request)
@@ -498,7 +517,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         Route("/explain", explain_claim, methods=["POST"]),
         Route("/admin/reload", reload, methods=["POST"]),
     ]
-    every = routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body, flag) + matching.routes(svc)
+    every = routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body, flag, round_label) + matching.routes(svc)
     return [audit_refusals(svc, r, WRITES[r.path]) if r.path in WRITES else r for r in every]
 
 
@@ -584,13 +603,10 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
     async def commit(request: Request) -> Response:
         who = svc.may_write(request)
         replace = flag(request, "replace", False)
-        rnd = request.query_params.get("round")
+        rnd = round_label(request)
         data, where = await read_json(request, svc)
         lang = lang_of(request)
-        try:
-            pset = svc.catalogue.policy_set(request.query_params.get("policy"))
-        except EngineError as err:
-            raise claim_refusal(err, None) from None
+        pset = asked_policies(svc, request)
         target = str(data.get("claim_id")) if isinstance(data, dict) else "?"
 
         def work() -> dict[str, Any]:
@@ -697,10 +713,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         lang = lang_of(request)
         data, _ = await read_json(request, svc)
         asked = fields(data, ("applicant_id", "fact", "value", "reason"), (), lang)
-        try:
-            versions = svc.catalogue.policy_set(request.query_params.get("policy")).versions
-        except EngineError as err:
-            raise claim_refusal(err, None) from None
+        versions = asked_policies(svc, request).versions
 
         def work() -> dict[str, Any]:
             with svc.ledger_lock:

@@ -31,7 +31,7 @@ FORMATS = {"json": "application/json", "text": "text/plain; charset=utf-8", "htm
 
 
 def routes(svc: Service) -> list[Route]:
-    from engine.service.app import Refusal, bounded, claim_refusal, lang_of, read_json
+    from engine.service.app import Refusal, asked_policies, bounded, claim_refusal, lang_of, read_json
 
     async def match(request: Request) -> Response:
         svc.may_read(request)
@@ -51,13 +51,12 @@ def routes(svc: Service) -> list[Route]:
                 "invalid-request",
                 detail("bad_param", lang_of(request), name="body", value=json_kind(data), expected=msg("match.profile_object")),
             )
-        policy = request.query_params.get("policy")
-        try:
-            sets = [svc.catalogue.policy_set(policy)] if policy else list(svc.catalogue.sets.values())
-            if history == "ledger":
+        sets = [asked_policies(svc, request)] if request.query_params.get("policy") else list(svc.catalogue.sets.values())
+        if history == "ledger":
+            try:
                 refuse_own_history(data)
-        except EngineError as err:
-            raise claim_refusal(err, text if history == "ledger" else None) from None
+            except EngineError as err:
+                raise claim_refusal(err, text) from None
 
         def work() -> str:
             def placed(err: EngineError) -> EngineError:  # (each problem at its line and column in the body)

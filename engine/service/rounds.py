@@ -41,7 +41,8 @@ from starlette.routing import Route
 
 from engine.core.errors import EngineError
 from engine.core.i18n import msg, tr
-from engine.records.ledger import Audit, LedgerError, check_words
+from engine.records.inputs import locate
+from engine.records.ledger import Audit
 from engine.service.config import Config, Principal
 from engine.service.roundjob import FILES, JOB_FILE, LEDGER_ENV, LOG_FILE, job_spec, now, write_state
 
@@ -246,7 +247,7 @@ def _job_env(ledger_url: str | None) -> dict[str, str]:
     return env
 
 
-def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]:
+def routes(svc: Service, refusal: Any, read_body: Any, flag: Any, round_label: Any) -> list[Route]:
     async def start(request: Request) -> Response:
         commit = flag(request, "commit", False)  # (`commit=on` is refused: it was taken as no, and nothing committed)
         who = svc.may_write(request) if commit else svc.may_read(request)
@@ -255,12 +256,7 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]
             raise busy
         if commit and svc.config.ledger_url is None:
             raise refusal("no-ledger", msg("service.detail.no_ledger"))
-        rnd = request.query_params.get("round")
-        if rnd is not None:
-            try:
-                check_words(rnd, "round")
-            except LedgerError as err:
-                raise refusal("invalid-request", err.args[0]) from None
+        rnd = round_label(request)
         body = await read_body(svc, request, svc.config.limits.max_round_bytes)
         if not body.strip():  # (it was started, and failed in its process naming the server's folder)
             raise refusal("invalid-request", msg("service.detail.empty_round"))
@@ -270,8 +266,8 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any) -> list[Route]
             job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, rnd, who)
         except Busy:
             raise busy from None
-        except EngineError as err:
-            raise refusal("invalid-claim", err.summary, err.problems) from None
+        except EngineError as err:  # (`?policy=` the service does not serve: a bad value of the parameter)
+            raise refusal("invalid-request", err.summary, locate(err, None, "request").problems) from None
         return JSONResponse({"id": job_id, "status": f"/rounds/{job_id}"}, status_code=202, headers={"location": f"/rounds/{job_id}"})
 
     async def status(request: Request) -> Response:
