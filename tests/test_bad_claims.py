@@ -1062,6 +1062,30 @@ def test_read_document_turns_what_loads_json_refuses_into_a_claim_error(tmp_path
     assert p.message.startswith("not valid JSON") and p.file and p.file.endswith("claim.json")
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "column", "path"),
+    [
+        ('{"claim_id": "C",\n "items": [{"amount": NaN}]}', 2, 23, ("items", 0, "amount")),
+        ('{"items": [\n  {"id": "a"},\n  {"amount":   -Infinity}]}', 3, 16, ("items", 1, "amount")),
+        ("\n[" + "[" * 100_000, 2, 22, ()),  # the first value past 20 levels (json gave up a thousand down)
+    ],
+    ids=["NaN", "-Infinity", "deep"],
+)
+def test_what_loads_json_refuses_is_placed_at_its_line_column_and_path(
+    tmp_path: Path, text: str, line: int, column: int, path: tuple[object, ...]
+) -> None:
+    """NaN, Infinity and nesting json could not read were said with no line or column (the service's problem had
+    `line: null` and no `expected`): each is placed at the value, with what to write instead."""
+    with pytest.raises(engine.ClaimError) as caught:
+        _read(tmp_path, text)
+    (p,) = caught.value.problems
+    assert (p.line, p.column, tuple(p.path)) == (line, column, path)
+    if path:
+        assert p.expected == "a number in digits, such as 8400.00 (JSON has no NaN or Infinity)"
+    else:
+        assert p.expected == "at most 20 levels of nesting (no application is deeper)"
+
+
 def test_cli_evaluate_and_explain_refuse_a_duplicated_amount_and_a_lone_surrogate(tmp_path: Path) -> None:
     dup = tmp_path / "dup.json"
     dup.write_text(_text(17, DUPLICATE_KEYS[0][2]), encoding="utf-8")

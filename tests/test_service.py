@@ -268,6 +268,12 @@ def test_problem_titles_follow_the_callers_language(server: Server) -> None:
     # a body that is not UTF-8 says the byte as a person counts it: the 8th of {"a": "\xff"} (it said the 7th)
     bad = server.call("POST", "/evaluate", b'{"a": "\xff"}', headers={"Accept-Language": "en"})
     assert bad.status == 400 and bad.json()["detail"] == "the request body is not UTF-8 (at byte 8)"
+    # NaN was said with no place ("line": null, "expected": null): placed at its value, with what to write instead
+    nan = server.call("POST", "/evaluate?lang=zh", b'{"claim_id": "N",\n "items": [{"amount": NaN}]}').json()
+    [problem] = nan["problems"]
+    assert (problem["line"], problem["column"], problem["path"]) == (2, 23, "items[0].amount")
+    assert problem["expected"] == "用数字书写的数，例如 8400.00（JSON 没有 NaN 和 Infinity）"
+    assert nan["detail"] == "第 2 行第 23 列：NaN 不是数字"
 
 
 def test_a_query_parameter_a_route_does_not_take_is_refused_naming_what_it_takes(server: Server) -> None:

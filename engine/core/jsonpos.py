@@ -25,12 +25,14 @@ _scanstring: Callable[[str, int], tuple[str, int]] = _decoder.scanstring  # type
 
 
 class _Walker:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_depth: int | None = None) -> None:
         self.text = text
+        self.max_depth = max_depth  # (a value deeper stops the walk, as NaN does)
         self.positions: Positions = {}
         #: (path of the key, offset of its first and of its repeated occurrence), in document order
         self.duplicates: list[tuple[tuple[PathPart, ...], int, int]] = []
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.reached: tuple[tuple[PathPart, ...], int] = ((), 0)  # the last value begun: where a refused walk stopped
 
     def where(self, offset: int) -> tuple[int, int]:
         lo, hi = 0, len(self.line_starts) - 1
@@ -49,6 +51,9 @@ class _Walker:
     def value(self, i: int, path: tuple[PathPart, ...]) -> int:
         """Record the value starting at `i` (after white space) and return the offset after it."""
         i = self.skip(i)
+        self.reached = (path, i)
+        if self.max_depth is not None and len(path) > self.max_depth:
+            raise ValueError(f"deeper than {self.max_depth} at offset {i}")
         self.positions[path] = self.where(i)
         ch = self.text[i : i + 1]
         if ch == "{":
@@ -117,6 +122,18 @@ def first_duplicate(text: str, start: int = 0) -> tuple[tuple[PathPart, ...], tu
         return None
     path, first, repeat = min(walker.duplicates, key=lambda d: d[2])
     return path, walker.where(first), repeat
+
+
+def where_refused(text: str, max_depth: int | None = None) -> tuple[tuple[PathPart, ...], tuple[int, int]] | None:
+    """The path, line and column of the value a walk of the JSON text stops at: NaN or Infinity (json's grammar has
+    no such number), or the first value nested deeper than `max_depth`; None when the text walks whole."""
+    walker = _Walker(text, max_depth)
+    try:
+        walker.value(0, ())
+    except (ValueError, IndexError, RecursionError):
+        path, offset = walker.reached
+        return path, walker.where(offset)
+    return None
 
 
 def locate_in(positions: Positions, path: tuple[PathPart, ...]) -> tuple[int | None, int | None]:

@@ -32,7 +32,7 @@ from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP
 from engine.core.errors import ClaimError, PathPart, Problem, json_kind
 from engine.core.i18n import Clipped, Msg, clip_text, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
-from engine.core.jsonpos import first_duplicate
+from engine.core.jsonpos import first_duplicate, where_refused
 from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places, said_in_digits
 from engine.deciding.history import Consumption, Grant, parse_grants
 from engine.language.expressions import Facts
@@ -748,12 +748,31 @@ class DuplicateKeyError(json.JSONDecodeError):
         return msg("claim.json.duplicate_key", name=repr(key), at=at)
 
 
+class RefusedJsonValue(ValueError):
+    """A JSON text json reads only to refuse: NaN or Infinity (no claim number), or nesting too deep to read.
+    `lineno`, `colno` and `path` place the value (None and () when the text cannot be walked to it); `expected`
+    says what to write instead, where there is something to say. Not a JSONDecodeError: the text is whole."""
+
+    def __init__(self, reason: Msg, text: str, expected: Msg | None = None, *, max_depth: int | None = None) -> None:
+        super().__init__(reason)
+        found = where_refused(text, max_depth)
+        # (too deep: placed at the first value past `max_depth`, by its line and column: a path would be a[0][0]…)
+        self.path: tuple[PathPart, ...] = found[0] if found and max_depth is None else ()
+        self.lineno: int | None = found[1][0] if found else None
+        self.colno: int | None = found[1][1] if found else None
+        self.expected = expected
+
+
+class _Refused(Exception):
+    """Raised inside the decoder for NaN and Infinity (placed afterwards, off the fast path)."""
+
+
 class _Repeated(Exception):
     """Raised inside the decoder: some object repeats a key (located afterwards, off the fast path)."""
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(msg("claim.json.not_a_number", name=name))
+    raise _Refused(name)
 
 
 def _json_float(text: str) -> Decimal:
@@ -812,7 +831,10 @@ def loads_json(text: str) -> Any:
     except _Repeated:
         raise _duplicate(text) from None
     except RecursionError:
-        raise ValueError(msg("claim.json.too_deep")) from None
+        depth = msg("claim.json.depth", n=MAX_CLAIM_DEPTH)
+        raise RefusedJsonValue(msg("claim.json.too_deep"), text, depth, max_depth=MAX_CLAIM_DEPTH) from None
+    except _Refused as exc:
+        raise RefusedJsonValue(msg("claim.json.not_a_number", name=exc.args[0]), text, msg("claim.json.digits")) from None
 
 
 def raw_decode_json(text: str, start: int = 0) -> tuple[Any, int]:
@@ -826,8 +848,12 @@ def raw_decode_json(text: str, start: int = 0) -> tuple[Any, int]:
         error = _duplicate(text, start)
     except RecursionError:
         raise ValueError(msg("claim.json.too_deep")) from None
+    except _Refused as exc:  # (a reader of many values places the value itself)
+        raise ValueError(msg("claim.json.not_a_number", name=exc.args[0])) from None
     try:
         error.end = _PLAIN_DECODER.raw_decode(text, start)[1]
+    except _Refused as exc:  # a NaN after the repeated key: said, as it would be without the repeat
+        raise ValueError(msg("claim.json.not_a_number", name=exc.args[0])) from None
     except RecursionError:  # pragma: no cover - the first decode went as deep
         raise ValueError(msg("claim.json.too_deep")) from None
     raise error

@@ -72,7 +72,9 @@ def read_document(path: str | Path) -> tuple[Any, Locator]:
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "colno", None)
-            problem = Problem(msg("input.not_json", reason=json_reason(exc)), file=name, line=line, column=col, code="syntax")
+            said = msg("input.not_json", reason=json_reason(exc))
+            instead = getattr(exc, "expected", None)  # (NaN, Infinity: `RefusedJsonValue` says what to write and where)
+            problem = Problem(said, getattr(exc, "path", ()), name, line, col, expected=instead, code="syntax")
             raise ClaimError([problem], msg("loading.summary.cannot_parse")) from None
     source = parse_yaml(text, name)
     return source.data, source

@@ -267,8 +267,16 @@ async def read_json(request: Request, svc: Service) -> tuple[Any, JsonText]:
         raise Refusal("invalid-claim", problem.message, [problem]) from None
     except ValueError as exc:
         line, col, text_of = getattr(exc, "lineno", None), getattr(exc, "colno", None), json_reason(exc)
-        problem = Problem(msg("service.problem.not_json", message=text_of), file="request", line=line, column=col, code="syntax")
-        # (a refusal with no place, NaN or nesting too deep, is said without one: it said "line None column None")
+        problem = Problem(
+            msg("service.problem.not_json", message=text_of),
+            getattr(exc, "path", ()),  # (NaN, Infinity and nesting too deep are placed too: `RefusedJsonValue`)
+            "request",
+            line,
+            col,
+            expected=getattr(exc, "expected", None),
+            code="syntax",
+        )
+        # (a refusal with no place, a number out of range, is said without one: it said "line None column None")
         said = (
             msg("service.detail.not_json", line=line, column=col, message=text_of)
             if line is not None
