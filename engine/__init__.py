@@ -27,8 +27,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
+from engine.core.i18n import msg
 from engine.core.version import __version__ as __version__
-from engine.deciding.claims import Claim, claim_schema, loads_json, parse_claim, parse_claim_json
+from engine.deciding.claims import Claim, checked_history, claim_schema, loads_json, parse_claim, parse_claim_json
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant
@@ -37,9 +38,12 @@ from engine.language.model import CompiledPolicy
 
 if TYPE_CHECKING:
     from engine.deciding.versions import PolicySet, load_versions
-    from engine.explaining.render import explain, explanation, render_report
+    from engine.explaining.render import RecordedDecisionError, RenderError, explain, explanation, render_report
+    from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError
+    from engine.records.tabular import InputError
 
 __all__ = [
+    "AlreadyCommitted",
     "Claim",
     "ClaimError",
     "CompiledPolicy",
@@ -47,12 +51,17 @@ __all__ = [
     "Decision",
     "EngineError",
     "Grant",
+    "InputError",
     "InputLimitError",
     "ItemDecision",
+    "Ledger",
+    "LedgerError",
     "PolicyError",
     "PolicySet",
     "Problem",
     "Reason",
+    "RecordedDecisionError",
+    "RenderError",
     "claim_schema",
     "evaluate",
     "evaluate_claim",
@@ -72,19 +81,27 @@ _LAZY = {
     "explain": "engine.explaining.render",
     "explanation": "engine.explaining.render",
     "render_report": "engine.explaining.render",
+    "RenderError": "engine.explaining.render",
+    "RecordedDecisionError": "engine.explaining.render",
+    "Ledger": "engine.records.ledger",
+    "LedgerError": "engine.records.ledger",
+    "AlreadyCommitted": "engine.records.ledger",
+    "InputError": "engine.records.tabular",
     "PolicySet": "engine.deciding.versions",
     "load_versions": "engine.deciding.versions",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+if not TYPE_CHECKING:  # (hidden from type checkers, which see the names above: `engine.evalute` was Any, unflagged)
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            import importlib
+
+            value = getattr(importlib.import_module(_LAZY[name]), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 
 def evaluate(
@@ -94,6 +111,15 @@ def evaluate(
     *,
     trace: bool = True,
 ) -> Decision:
-    """Decide a claim (plain data or a parsed `Claim`) under `policy`, after `history`."""
-    parsed = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
-    return evaluate_claim(policy, parsed, history, trace=trace)
+    """Decide a claim (plain data or a parsed `Claim`) under `policy`, after `history` (`Grant`s, or their dict
+    form, checked as a claim's own `history` is: ClaimError naming each problem)."""
+    if isinstance(claim, Claim):
+        parsed = claim
+        other = next((item for item in claim.items if item.type not in policy.item_facts), None)
+        if other is not None:  # (a claim parsed under another policy: it was a KeyError from deep in the rules)
+            said = msg("claim.other_policy", type=repr(other.type), policy=policy.id, version=policy.version)
+            raise ClaimError([Problem(said, ("items", other.index, "type"), code="claim")], msg("claim.invalid"))
+    else:
+        parsed = parse_claim(policy, claim if type(claim) is dict or not isinstance(claim, Mapping) else dict(claim))
+    grants = checked_history(policy, history) if history != () else ()
+    return evaluate_claim(policy, parsed, grants, trace=trace)

@@ -58,6 +58,8 @@ def json_kind(value: Any) -> Msg:
         kind = "text"
     elif isinstance(value, list | tuple):
         kind = "list"
+    elif isinstance(value, bytes | bytearray):  # (a program's undecoded body: it was said as "an object")
+        kind = "bytes"
     else:
         kind = "object"
     return msg(f"core.json_kind.{kind}")

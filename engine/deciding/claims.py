@@ -1380,6 +1380,37 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
     return history
 
 
+def checked_history(policy: CompiledPolicy, history: Any) -> tuple[Grant, ...]:
+    """History a program passes beside a claim (`engine.evaluate(policy, claim, history)`): `Grant`s, or their dict
+    form, held to the rules a claim's own `history` is held to, with the same problems (ClaimError naming
+    `history[i]…`). They were taken as given: 250000.001 left a cap short by 0.001 that the decision's JSON wrote
+    as 50000.00, a negative amount freed a cap, a dict was an AttributeError."""
+    if isinstance(history, str | bytes | Mapping | Grant) or not isinstance(history, Iterable):
+        said = [Problem(msg("claim.history.not_list"), path=("history",), code="history")]
+        raise ClaimError(said, msg("claim.invalid"))
+    given = [_grant_data(g) for g in history]
+    conv = FactConverter(policy)
+    grants = _history(policy, {"history": given}, conv)
+    if conv.problems:
+        raise ClaimError(conv.problems, msg("claim.invalid"))
+    return grants
+
+
+def _grant_data(grant: Any) -> Any:
+    """A Grant in its dict form with its values as they are (`Grant.to_dict` writes amounts rounded to cents, which
+    would hide the very fraction to refuse); anything else as given, for the history's checks to name."""
+    if not isinstance(grant, Grant):
+        return grant
+    uses: list[Any] = []
+    for use in grant.consumes if isinstance(grant.consumes, tuple | list) else [grant.consumes]:
+        if isinstance(use, Consumption):
+            said = {use.kind: use.id, "scope": list(use.scope) if isinstance(use.scope, tuple | list) else use.scope}
+            uses.append({**said, "counts": list(use.counts or ())} if use.kind == "limit" else {**said, "amount": use.amount})
+        else:
+            uses.append(use)
+    return {**grant._asdict(), "consumes": uses}
+
+
 def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, partial: bool = False) -> Claim:
     """Validate and convert one claim. Raises ClaimError listing every problem with its path.
 

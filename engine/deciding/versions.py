@@ -75,8 +75,11 @@ class PolicySet:
         object.__setattr__(self, "versions", ordered)
 
     @classmethod
-    def load(cls, paths: Iterable[str | Path]) -> PolicySet:
-        """Load files; a directory stands for every *.yaml directly inside it."""
+    def load(cls, paths: Iterable[str | Path] | str | Path) -> PolicySet:
+        """Load files; a directory stands for every *.yaml directly inside it. One path may be given alone (a text
+        was taken as its characters, each a path)."""
+        if isinstance(paths, str | Path):
+            paths = [paths]
         files: list[Path] = []
         seen: set[Path] = set()
         problems: list[Problem] = []

@@ -645,21 +645,33 @@ def recorded_decision(policy: CompiledPolicy, data: Any, file: str = "<decision>
     if not isinstance(data, Mapping) or data.get("format") != DECISION_FORMAT:
         return None
     check_recorded_form(data, file)
-    made: Mapping[str, Any] = data["policy"] if isinstance(data.get("policy"), Mapping) else {}
-    if made.get("id") != policy.id or made.get("hash") != policy.content_hash:
-        raise RenderError(
-            msg(
-                "render.other_policy",
-                made_id=repr(made.get("id")),
-                made_version=repr(made.get("version")),
-                made_hash=made.get("hash"),
-                id=policy.id,
-                version=policy.version,
-                hash=policy.content_hash,
-            )
-        )
+    refuse_other_policy(policy, data if isinstance(data.get("policy"), Mapping) else {**data, "policy": {}})
     check_recorded_rules(policy, data, file)
     return data
+
+
+def refuse_other_policy(policy: CompiledPolicy, decision: Decision | Mapping[str, Any]) -> None:
+    """RenderError unless `decision` was made under `policy` (same id and content hash): explained under another
+    version it would quote that version's clauses and caps beside amounts decided under its own (an embedding
+    program's `explain(draft, decision)` did, unsaid). A decision as data without its `policy` is left to the
+    explainer, which says what an edit broke."""
+    made_id: Any
+    made_version: Any
+    made_hash: Any
+    if isinstance(decision, Decision):
+        made = decision.policy
+        if made is policy or (made.id == policy.id and made.content_hash == policy.content_hash):
+            return
+        made_id, made_version, made_hash = made.id, made.version, made.content_hash
+    else:
+        stated = decision.get("policy")
+        if not isinstance(stated, Mapping):
+            return
+        if stated.get("id") == policy.id and stated.get("hash") == policy.content_hash:
+            return
+        made_id, made_version, made_hash = stated.get("id"), stated.get("version"), stated.get("hash")
+    said = {"made_id": repr(made_id), "made_version": repr(made_version), "made_hash": made_hash}
+    raise RenderError(msg("render.other_policy", **said, id=policy.id, version=policy.version, hash=policy.content_hash))
 
 
 def _edited(exc: BaseException) -> Msg:
@@ -675,6 +687,7 @@ def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang
     """One decision explained: `fmt` is text, md, html (one self-contained page) or json (the trace)."""
     if fmt not in FORMATS:
         raise RenderError(msg("render.unknown_format", fmt=repr(fmt), formats=list(FORMATS)))
+    refuse_other_policy(policy, decision)
     if fmt == "text" and isinstance(decision, Decision):
         fast = renderer(policy, lang).text_explainer()
         if fast is not None:
@@ -701,6 +714,7 @@ def explanation(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], 
     that templates, JSON front doors and tests read. Same words as every format (one builder, `Explainer`).
     A decision given as data (its JSON, as recorded) is explained as recorded (check it first with
     `recorded_decision`)."""
+    refuse_other_policy(policy, decision)
     if not isinstance(decision, Decision):
         try:
             return renderer(policy, lang).model(decision)

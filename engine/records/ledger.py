@@ -466,6 +466,20 @@ MAX_ROUND_LABEL = 100
 _INVISIBLE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn"))
 
 
+def as_parsed_now(policy: CompiledPolicy, claim: Claim) -> Claim:
+    """`claim` when its data (`raw`: the caller's own, not a copy) still parses under `policy` to the same claim, else
+    LedgerError. The ledger hashes that data and joins facts on record into it: data a program changed after parsing
+    it was committed as it read then (40,000,000.00 for a decision of 4,200.00), or hashed so the true application
+    was refused as different. A parse costs little beside the commit's transaction."""
+    try:
+        again = parse_claim(policy, claim.raw)
+    except EngineError:
+        again = None
+    if again != claim:
+        raise LedgerError(msg("ledger.claim_changed", claim=claim.claim_id))
+    return claim
+
+
 def check_words(text: str, field: str) -> None:
     """An officer's words the ledger keeps (`field`: "reason", "round" for a round's label, "request_key" for a
     request's key): some text, not too long, with no invisible character; a label or a key as it will be matched (no
@@ -491,6 +505,8 @@ def check_reversal(
     """A reversal's own checks: a positive amount, a whole number of `quantum` (never rounded); a real YYYY-MM-DD date
     that has come (`today`, default the machine's: 9999-12-31 was recorded as a decision already made)."""
     if returned is not None:
+        if not isinstance(returned, Decimal):  # (a program's float or text: it was an AttributeError)
+            raise LedgerError(msg("ledger.returned_decimal", returned=repr(returned)[:60]))
         if not returned.is_finite() or returned <= 0:
             raise LedgerError(msg("ledger.returned_positive", returned=returned))
         # in range first: a tiny 1E-999999999 is below the decimal context's least exponent, where `%` calls it 0
@@ -996,7 +1012,7 @@ class Ledger:
         """
         if round is not None:
             check_words(round, "round")
-        parsed = submitted = claim if isinstance(claim, Claim) else parse_claim(policy, claim)
+        parsed = submitted = as_parsed_now(policy, claim) if isinstance(claim, Claim) else parse_claim(policy, claim)
         # of the application as the ledger compares it (optional facts that only state their default left out); a commit
         # recorded before the ledger compared so holds the hash of the application as submitted: that is the same too,
         # as is the application with every default it leaves out stated (a workbook's form, recorded before)

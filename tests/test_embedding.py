@@ -1,0 +1,146 @@
+"""The Python API as an embedding program meets it (a red team of the facade, session 22).
+
+Values by hand from the measures: the example application (examples/claim_enterprise_2021.json) asks 8,400.00 of
+official fees for p1 (第五条第（一）项: 50% -> 4,200.00), and its two pledge loans use 250,000.00 + 50,000.00 of the
+applicant's 300,000.00 a year (第六条第（一）项).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from conftest import ROOT
+
+import engine
+
+EXAMPLE = ROOT / "examples" / "claim_enterprise_2021.json"
+APPLICANT = "91110117MA01ABCD1F"
+
+
+@pytest.fixture(scope="module")
+def policy() -> engine.CompiledPolicy:
+    return engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
+
+
+def example() -> dict[str, Any]:
+    data: dict[str, Any] = engine.loads_json(EXAMPLE.read_text(encoding="utf-8"))
+    return data
+
+
+# --- a parsed claim's data changed afterwards --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_finding", [True, False], ids=["a finding on record", "no finding"])
+def test_a_claim_whose_data_changed_after_parsing_is_not_committed(
+    policy: engine.CompiledPolicy, tmp_path: Path, with_finding: bool
+) -> None:
+    """The claim keeps the caller's dict (`raw`); the ledger read it again: with a finding on record it committed
+    p1 at 40,000,000.00 (half of the 80,000,000.00 written in after parsing) where the parsed claim asks 4,200.00,
+    and without one it hashed the changed data, so the true application was then refused as different."""
+    data = example()
+    claim = engine.parse_claim(policy, data)
+    assert engine.evaluate(policy, claim).items[0].amount == Decimal("4200.00")
+    data["items"][0]["official_fees_paid"] = "80000000.00"  # the program reuses its dict for the next application
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+        if with_finding:  # (a finding years before: it bars nothing in 2021, but facts on record are joined in)
+            ledger.record_finding(APPLICANT, "fraud_finding_dates", "2015-01-01", reason="核查", policy=policy)
+        with pytest.raises(engine.LedgerError) as refused:
+            ledger.commit(policy, claim)
+        assert "changed since it was parsed" in str(refused.value) or "解析之后" in str(refused.value)
+        assert ledger.commit(policy, example()).decision["total"] == "804200.00"  # the true application, as data
+        again = ledger.commit(policy, engine.parse_claim(policy, example()))  # and parsed afresh: the same application
+        assert again.status == "already_committed"
+
+
+def test_a_claim_parsed_under_another_policy_is_refused_by_evaluate_and_the_ledger(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    other = engine.load_policy(ROOT / "tests" / "fixtures" / "fictional_district.yaml")
+    claim = engine.parse_claim(policy, example())
+    with pytest.raises(engine.ClaimError) as caught:  # (it was a KeyError from deep in the rules)
+        engine.evaluate(other, claim)
+    [problem] = caught.value.problems
+    assert tuple(problem.path) == ("items", 0, "type") and "invention_patent" in problem.message
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger, pytest.raises(engine.LedgerError):
+        ledger.commit(other, claim)
+
+
+def test_a_claim_given_as_any_mapping_is_decided_as_the_same_dict(policy: engine.CompiledPolicy) -> None:
+    """`evaluate` is typed `Mapping`: a read-only view was refused as "not of type 'object'"."""
+    assert engine.evaluate(policy, MappingProxyType(example())).total == Decimal("804200.00")
+
+
+# --- history passed beside a claim --------------------------------------------------------------------------------
+
+
+def test_history_beside_a_claim_is_checked_as_a_claims_own_history(policy: engine.CompiledPolicy) -> None:
+    first = engine.evaluate(policy, example())
+    later = {**example(), "claim_id": "PG-2022-0099"}
+    # the first application's grants, as Grants or in their dict form: each item of the same application again is
+    # refused (once per patent, award and title; the pledge cap of 300,000.00 used by 250,000.00 + 50,000.00)
+    for history in (first.grants, [g.to_dict() for g in first.grants]):
+        decided = engine.evaluate(policy, later, history)
+        assert decided.total == Decimal("0.00")
+        assert [i.status for i in decided.items[:5]] == ["refused"] * 5
+        assert [r.check for r in decided.items[1].reasons] == ["pledge-annual-cap"]
+    pledge = first.grants[1]  # l1: 250,000.00 of the cap
+    cases: list[tuple[Any, tuple[Any, ...], str]] = [
+        ([pledge._replace(amount=Decimal("250000.001"))], ("history", 0, "amount"), "finer than the policy's rounding quantum"),
+        ([pledge._replace(amount=Decimal("-5"))], ("history", 0, "amount"), "is not an amount"),
+        (pledge, ("history",), "history must be a list of grants"),
+        ("PG-2022-0001", ("history",), "history must be a list of grants"),
+    ]
+    for history, path, words in cases:
+        with pytest.raises(engine.ClaimError) as caught:
+            engine.evaluate(policy, later, history)
+        assert (tuple(caught.value.problems[0].path), words in str(caught.value.problems[0])) == (path, True), history
+
+
+# --- explaining under the policy it was made under --------------------------------------------------------------
+
+
+def test_a_decision_is_explained_only_under_the_policy_it_was_made_under(policy: engine.CompiledPolicy) -> None:
+    """`explain(draft, decision)` quoted the draft's 50万 yearly cap beside amounts cut to the 2020 text's 30万."""
+    draft = engine.load_policy(ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml")
+    decision = engine.evaluate(policy, example())
+    for given in (decision, json.loads(decision.to_json())):
+        for call in (lambda: engine.explain(draft, given), lambda: engine.explanation(draft, given, lang="en")):
+            with pytest.raises(engine.RenderError) as caught:
+                call()
+            assert draft.version in str(caught.value) and policy.version in str(caught.value)
+    assert engine.explain(engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml"), decision)  # another load of the same text
+
+
+# --- small things an embedding program meets ----------------------------------------------------------------------
+
+
+def test_a_reversal_amount_that_is_no_decimal_is_refused_in_words(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+        ledger.commit(policy, example())
+        for returned in (1.5, "100"):
+            with pytest.raises(engine.LedgerError) as caught:  # (it was an AttributeError: no is_finite)
+                ledger.reverse("PG-2022-0001", "p1", returned=returned, reason="退回", decided_on="2022-01-05")  # type: ignore[arg-type]
+            assert "Decimal" in str(caught.value)
+
+
+def test_policy_set_load_takes_one_path_alone(policy: engine.CompiledPolicy) -> None:
+    """A text was taken as its characters, each a path (18 problems, `/` among them)."""
+    [version] = engine.PolicySet.load(str(ROOT / "policies" / "pinggu_2020.yaml")).versions
+    assert version.content_hash == policy.content_hash
+
+
+def test_bytes_for_a_claim_are_named_as_bytes(policy: engine.CompiledPolicy) -> None:
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, b"{}")  # type: ignore[arg-type]
+    assert "not bytes" in str(caught.value.problems[0])  # (it said "must be an object, not an object")
+
+
+def test_the_outer_layers_errors_are_the_facades_and_a_misspelt_name_is_no_attribute() -> None:
+    assert issubclass(engine.AlreadyCommitted, engine.LedgerError)
+    assert issubclass(engine.RecordedDecisionError, engine.RenderError)
+    assert {"Ledger", "LedgerError", "InputError", "RenderError"} <= set(engine.__all__)
+    with pytest.raises(AttributeError):
+        engine.evalute  # type: ignore[attr-defined]
