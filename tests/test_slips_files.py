@@ -538,6 +538,28 @@ def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> N
     assert not (tmp_path / "c" / "decisions.jsonl").read_text(encoding="utf-8")
 
 
+def test_rows_that_cannot_make_an_application_say_what_to_write(tmp_path: Path) -> None:
+    """An id on two applicants rows, item rows of an application the applicants sheet lacks, and an applicants row
+    with no item rows each named the rows but not what to write instead (应为), as every other slip does."""
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    applicants, items = wb["applicants"], wb["items"]
+    applicants.append([c.value for c in applicants[3]])  # PG-2022-0001 again, on row 10
+    for row in range(3, items.max_row + 1):
+        if items.cell(row, 1).value == "PG-2022-0002":
+            items.cell(row, 1).value = "PG-2022-0999"  # its items now belong to no applicants row
+    wb.save(tmp_path / "rows.xlsx")
+    with use_language("zh"):
+        run_batch(engine.load_policy(POLICY), tmp_path / "rows.xlsx", tmp_path / "out", quiet=True, report=False)
+    errors = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    said = {p["said"]["zh"]["message"]: p["said"]["zh"].get("expected") for e in errors for p in e["problems"]}
+    assert said["申请编号 'PG-2022-0001' 出现在申请人工作表的 2 行：第 3, 10 行"] == (
+        "每个申请编号在“applicants”工作表中只占一行：请合并这些行，或给每份申请各自的编号"
+    )
+    assert said["申请 PG-2022-0002 没有任何事项行"] == "至少一行申请编号为 PG-2022-0002 的事项行"
+    orphan = next(k for k in said if k.startswith("申请 'PG-2022-0999' 的"))
+    assert said[orphan] == "在“applicants”工作表中为申请 'PG-2022-0999' 加一行，或把这些事项行的申请编号改为那里已有申请的编号"
+
+
 def _second_row_written(tmp_path: Path, written: str, lang: str) -> list[dict[str, Any]]:
     """The example CSV with its second row's application id written `written`, batched in `lang` into
     tmp_path/c: the error records."""

@@ -1135,7 +1135,8 @@ class _TabularReader(Reader):
             item_where.append(iwhere)
         data["items"] = out_items
         if not items:
-            problems.append({"field": "items", "message": msg("input.no_items", claim_id=claim_id), **where})
+            fix = msg("input.no_items_fix", claim_id=claim_id)
+            problems.append({"field": "items", "message": msg("input.no_items", claim_id=claim_id), "expected": fix, **where})
         return Record(n, where, None if problems else data, problems, item_where, claim_id)
 
 
@@ -1799,7 +1800,8 @@ class XlsxReader(_TabularReader):
             first_row, head = heads[0]
             where = {"file": self.path, "sheet": self.titles.get(APPLICANTS_SHEET, APPLICANTS_SHEET), "row": first_row}
             if not cid:
-                yield Record(n, where, None, [{"field": "claim_id", "message": msg("sheet.no_claim_id_applicants", n=len(heads)), **where}])
+                said = {"message": msg("sheet.no_claim_id_applicants", n=len(heads)), "expected": msg("sheet.no_claim_id_applicants_fix")}
+                yield Record(n, where, None, [{"field": "claim_id", **said, **where}])
                 continue
             item_sheet = self.titles.get(ITEMS_SHEET, ITEMS_SHEET)
             items = [(cells, {"file": self.path, "sheet": item_sheet, "row": r}) for r, cells in self.spool.rows(ITEMS_SHEET, cid)]
@@ -1812,6 +1814,7 @@ class XlsxReader(_TabularReader):
                     {
                         "field": "claim_id",
                         "message": msg("sheet.claim_id_twice", claim_id=repr(cid), n=len(heads), rows=", ".join(str(r) for r, _ in heads)),
+                        "expected": msg("sheet.claim_id_twice_fix", sheet=where["sheet"]),
                         **where,
                     }
                 )
@@ -1826,8 +1829,13 @@ class XlsxReader(_TabularReader):
             n += 1
             self.done = n
             where = {"file": self.path, "sheet": self.titles.get(ITEMS_SHEET, ITEMS_SHEET), "row": row}
-            message = msg("sheet.orphan_items", n=count, claim_id=repr(cid)) if cid else msg("sheet.items_without_id", n=count)
-            yield Record(n, where, None, [{"field": "claim_id", "message": message, **where}], key=cid or None)
+            if cid:
+                applicants = self.titles.get(APPLICANTS_SHEET, APPLICANTS_SHEET)
+                said = {"message": msg("sheet.orphan_items", n=count, claim_id=repr(cid))}
+                said["expected"] = msg("sheet.orphan_items_fix", claim_id=repr(cid), sheet=applicants)
+            else:
+                said = {"message": msg("sheet.items_without_id", n=count), "expected": msg("sheet.items_without_id_fix")}
+            yield Record(n, where, None, [{"field": "claim_id", **said, **where}], key=cid or None)
 
 
 def _stray_rows(cid: str, rows: Sequence[tuple[str, int]], where: dict[str, Any]) -> dict[str, Any]:
