@@ -44,6 +44,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 import time
 import unicodedata
 import zlib
@@ -217,17 +218,30 @@ class _Backend(Protocol):
 
 
 class _Tx:
-    def __init__(self, begin: Callable[[], object], commit: Callable[[], object], rollback: Callable[[], object]) -> None:
-        self.begin, self.commit, self.rollback = begin, commit, rollback
+    """A transaction on one connection, held by one thread at a time (`lock`, the connection's): a Ledger shared by a
+    program's threads had their transactions begin inside each other's, a raw sqlite3 error for 22 commits of 24."""
+
+    def __init__(
+        self, begin: Callable[[], object], commit: Callable[[], object], rollback: Callable[[], object], lock: threading.RLock
+    ) -> None:
+        self.begin, self.commit, self.rollback, self.lock = begin, commit, rollback, lock
 
     def __enter__(self) -> None:
-        self.begin()
+        self.lock.acquire()
+        try:
+            self.begin()
+        except BaseException:
+            self.lock.release()
+            raise
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.rollback()
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.rollback()
+        finally:
+            self.lock.release()
 
 
 #: how long an SQLite connection waits for a lock another connection holds (its busy timeout), and tries to set
@@ -281,6 +295,7 @@ class _SQLite:
 
     def __init__(self, url: str, path: str, *, create: bool = True) -> None:
         self.url = url
+        self.tx_lock = threading.RLock()
         if path != ":memory:":
             if Path(path).is_dir():
                 raise LedgerError(msg("ledger.is_folder", url=url, path=path))
@@ -324,10 +339,10 @@ class _SQLite:
         return int(cur.lastrowid)
 
     def locked(self) -> _Tx:
-        return _Tx(lambda: self.conn.execute("BEGIN IMMEDIATE"), lambda: self.conn.execute("COMMIT"), self._rollback)
+        return _Tx(lambda: self.conn.execute("BEGIN IMMEDIATE"), lambda: self.conn.execute("COMMIT"), self._rollback, self.tx_lock)
 
     def read(self) -> _Tx:
-        return _Tx(lambda: self.conn.execute("BEGIN"), lambda: self.conn.execute("COMMIT"), self._rollback)
+        return _Tx(lambda: self.conn.execute("BEGIN"), lambda: self.conn.execute("COMMIT"), self._rollback, self.tx_lock)
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
@@ -352,6 +367,7 @@ class _Postgres:
         except ModuleNotFoundError:  # pragma: no cover - depends on the installation
             raise LedgerError(msg("ledger.no_psycopg")) from None
         self.url = url
+        self.tx_lock = threading.RLock()
         try:
             self.conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as err:
@@ -393,13 +409,14 @@ class _Postgres:
                 self.conn.execute("ROLLBACK")
                 raise
 
-        return _Tx(begin, lambda: self.conn.execute("COMMIT"), lambda: self.conn.execute("ROLLBACK"))
+        return _Tx(begin, lambda: self.conn.execute("COMMIT"), lambda: self.conn.execute("ROLLBACK"), self.tx_lock)
 
     def read(self) -> _Tx:
         return _Tx(
             lambda: self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ"),
             lambda: self.conn.execute("COMMIT"),
             lambda: self.conn.execute("ROLLBACK"),
+            self.tx_lock,
         )
 
     def blob(self, data: bytes) -> Any:
