@@ -22,7 +22,9 @@ _UNITS |= {"亿元": 10**8, "亿": 10**8}
 #: The units a policy's amount fields read themselves (`N万`, `N万元`, `N元`).
 POLICY_UNITS = frozenset({"", "万", "万元", "元"})
 _MAX_CHARS = 40
-_DATE = re.compile(r"^\s*(?P<y>[0-9]{4})\s*(?:[-/.]|年)\s*(?P<m>[0-9]{1,2})\s*(?:[-/.]|月)\s*(?P<d>[0-9]{1,2})\s*日?\s*$")
+_DATE = re.compile(
+    r"^\s*(?P<y>[0-9]{4})\s*(?:[-/.]|年)\s*(?P<m>[0-9]{1,2})\s*(?:[-/.]|月)\s*(?P<d>[0-9]{1,2})(?:\s*日)?\s*$"
+)  # (日 with its space: never two runs of spaces side by side)
 
 
 def yuan(text: str, accepted_units: frozenset[str] = frozenset()) -> str | None:

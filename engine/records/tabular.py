@@ -51,7 +51,9 @@ EXCEL_ERRORS = frozenset(
 )
 LIST_SPLIT = re.compile(r"[;；\n]")
 LIST_SPLIT_DATES = re.compile(r"[;；\n、，]")
-_ENUMERATION_COMMAS = re.compile(r"\s*[、，]\s*")  # (the Chinese list and clause commas: never in a name's text)
+# the Chinese list and clause commas: never in a name's text (the spaces around one are stripped from the parts: a
+# pattern `\s*[、，]\s*` tried every run of spaces to its end at every place, 4 s for a cell of 30,000 spaces)
+_ENUMERATION_COMMAS = re.compile(r"[、，]")
 _FEN = Decimal("0.01")
 #: how far from a whole number of fen a formula's binary result may fall (its error is ~1e-12 of the amount; a
 #: typed 12.345 is 0.005 away, and stays "more than two decimals")
@@ -633,7 +635,9 @@ class Columns:
                 # name was a right holder nobody is (refused as not the first), so the officer is told to write ；
                 parts = [p.strip() for p in (LIST_SPLIT_DATES if t == "date_list" else LIST_SPLIT).split(value)]
                 if t == "string_list" and any(_ENUMERATION_COMMAS.search(p) for p in parts):
-                    return None, msg("input.list_commas", value=_shown(value), fix="；".join(_ENUMERATION_COMMAS.split(value)))
+                    return None, msg(
+                        "input.list_commas", value=_shown(value), fix="；".join(p.strip() for p in _ENUMERATION_COMMAS.split(value))
+                    )
                 return [p for p in parts if p], None
             return [str(value)], None
         if t == "boolean":
