@@ -454,6 +454,27 @@ def test_a_policy_s_words_are_bounded_as_an_explanation_repeats_them_per_item(tm
     assert problem.line == line and "is too long" in str(problem.message), str(problem)
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("    en: granted invention patent\n", "    en: " + "x" * 6000 + "\n"),  # an item type's name
+        ('  version: "2020.1"\n', "  version: v" + "1" * 100 + "\n"),
+        ("    - id: N1\n      zh: ", "    - id: N1\n      zh: " + "注" * 6000),  # a note, cited by rules
+        ('en: "dates of findings that the applicant obtained funds by fraud (empty if none)"', "en: " + "x" * 6000),  # a fact
+        ("  第一条:\n    article: 第一条\n", "  第一条:\n    article: " + "条" * 300 + "\n"),
+    ],
+    ids=["item type name", "version", "note", "fact label", "article"],
+)
+def test_every_wording_an_explanation_repeats_is_bounded(tmp_path, old: str, new: str) -> None:
+    """SECURITY.md says a policy's wordings are at most 5,000 characters a language; an item type's and a fact's
+    names, a note's text, a version, an article had no bound: a 1.9 MB label made a 1,000-item explanation of 1.9 GB
+    (25 s, 5.6 GB of memory), a cited note of 1.9 MB 11.2 GB as HTML."""
+    path, _ = _pinggu_with(tmp_path, old, new)
+    with pytest.raises(engine.PolicyError) as err:
+        engine.load_policy(path)
+    assert any("is too long" in str(p.message) for p in err.value.problems), [str(p) for p in err.value.problems]
+
+
 def test_only_a_computed_amount_is_held_to_the_bound_when_it_is_decided(tmp_path) -> None:
     # the bound is tested in the generated code where an amount is computed, not for every item: the Pinggu rules pay
     # fixed sums, table sums, or 50% of one claimed sum of money (at most 999,999,999,999.99 as a claim gives it)
