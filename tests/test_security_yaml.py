@@ -382,7 +382,22 @@ def _hostile(shape: str) -> str:
         "long-quoted-scalar": lambda: "a: '" + "x" * (_HOSTILE_LIMIT - 10) + "'\n",
         "aliased-checks": _aliased_checks,
         "spaces-in-an-amount": _spaces_in_an_amount,
+        "aliased-readings": _aliased_readings,
     }[shape]()
+
+
+def _aliased_readings(n: int = 20) -> str:
+    """The real policy with `n` readings more, each an alias of one 5,000-character text in each language, and one
+    rule citing them all: every item of that rule carried 200,000 characters of words more (its explanation 2.5 MB an
+    item when five of its parts each cited a hundred; 7.4 GB of memory for 1,000 items)."""
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    text = text.replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")  # (written elsewhere: not beside it)
+    first = "  - {id: X0, zh: &z " + "解" * 5000 + ", en: &e " + "r" * 5000 + "}\n"
+    more = "".join(f"  - {{id: X{k}, zh: *z, en: *e}}\n" for k in range(1, n))
+    text = text.replace("readings:\n", "readings:\n" + first + more, 1)
+    cited = ", ".join(f"X{k}" for k in range(n))
+    assert text.count("    readings: [R2, R8, R9]\n") == 1
+    return text.replace("    readings: [R2, R8, R9]\n", f"    readings: [R2, R8, R9, {cited}]\n")
 
 
 def _spaces_in_an_amount() -> str:
@@ -461,6 +476,7 @@ def _measure(tmp_path: Path, text: str) -> dict[str, object]:
         ("long-quoted-scalar", "PolicyError", "schema.required"),
         ("aliased-checks", "PolicyError", "too_large"),
         ("spaces-in-an-amount", "PolicyError", "schema.oneOf"),
+        ("aliased-readings", "PolicyError", "too_large"),
     ],
 )
 def test_a_hostile_2mib_policy_fails_within_2s_and_200mb(tmp_path: Path, shape: str, error: str, code: str) -> None:

@@ -7,10 +7,11 @@ Every problem is collected with its position; nothing is compiled lazily.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,13 @@ def _names_a_file(value: str) -> bool:
 #: At the bounds a policy loads in about a second.
 MAX_EXPRESSION_TEXT = 100_000
 MAX_CARRIED_CHECK_TEXT = 2_000_000
+
+#: Bound on the words one item's decision and explanation may carry: every wording of its rule and of the checks,
+#: caps and limits it applies, with the clauses, readings and notes they cite, each counted at every use (a YAML
+#: alias cites a 5,000-character reading a hundred times in a few bytes: 2.5 MB of explanation an item, 7.4 GB of
+#: memory for 1,000 items). The shipped policy's largest rule carries 7,531 characters in both languages; twelve
+#: other districts' at most 6,206.
+MAX_CARRIED_WORDS = 100_000
 
 
 class _Compiler:
@@ -566,6 +574,7 @@ class _Compiler:
         applicant_checks, applicant_doc_checks, item_checks, item_doc_checks = self.checks(doc)
 
         rules, rules_by_type = self.rules(doc, shared_caps, shared_limits, item_checks, item_doc_checks)
+        self.words_bounded(rules, clauses, readings, notes)
 
         budget = head.get("round_budget")
         budget_amount = self.budget(budget) if budget else None
@@ -748,6 +757,22 @@ class _Compiler:
                 dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"], notes)
                 (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
         return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
+
+    def words_bounded(self, rules: list[Rule], clauses: dict[str, Clause], readings: tuple[Note, ...], notes: tuple[Note, ...]) -> None:
+        """Each rule's words within MAX_CARRIED_WORDS (`words_carried`), said at the rule that passes it."""
+        said = {n.id: len(n.text.zh) + len(n.text.en) for n in notes}
+        cited = {n.id: len(n.text.zh) + len(n.text.en) for n in readings}
+        quoted = {key: len(c.text) + len(c.en) for key, c in clauses.items()}
+        at = {r.get("id"): i for i, r in enumerate(self.doc["rules"]) if isinstance(r, dict)}
+        for rule in rules:
+            carried = words_carried(rule, quoted, cited, said)
+            if carried > MAX_CARRIED_WORDS:
+                self.error(
+                    ("rules", at.get(rule.id, 0)),
+                    msg("loading.compile.words_too_many", id=rule.id, n=f"{carried:,}", limit=f"{MAX_CARRIED_WORDS:,}"),
+                    msg("loading.compile.words_too_many_expected"),
+                    code="too_large",
+                )
 
     def rules(
         self,
@@ -1518,6 +1543,30 @@ class _Compiler:
                 self.error(path + ("when", j, "test"), msg("loading.compile.amount_used_but_this_2"), msg("loading.compile.rule_amount_3"))
         if any(n.when is not None and n.when.computed for n in docs):
             self.error(path + ("documents",), msg("loading.compile.amount_used_but_this"), msg("loading.compile.rule_amount_2"))
+
+
+def words_carried(obj: Any, clauses: Mapping[str, int], readings: Mapping[str, int], notes: Mapping[str, int]) -> int:
+    """Characters of the words a compiled rule (or any part of it) may put in one item's decision and explanation:
+    every `Text` in both languages, and the clause (`cites`), readings and notes each part cites, by their lengths
+    in `clauses`, `readings` and `notes`, counted at every use."""
+    if isinstance(obj, Text):
+        return len(obj.zh) + len(obj.en)
+    if isinstance(obj, tuple | list | frozenset):
+        return sum(words_carried(x, clauses, readings, notes) for x in obj)
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return 0
+    total = 0
+    for field in dataclasses.fields(obj):
+        value = getattr(obj, field.name)
+        if field.name == "cites" and isinstance(value, str):
+            total += clauses.get(value, 0)
+        elif field.name == "readings":
+            total += sum(readings.get(r, 0) for r in value)
+        elif field.name == "notes":
+            total += sum(notes.get(n, 0) for n in value)
+        else:
+            total += words_carried(value, clauses, readings, notes)
+    return total
 
 
 def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
