@@ -484,3 +484,20 @@ def test_only_a_computed_amount_is_held_to_the_bound_when_it_is_decided(tmp_path
     assert [r.id for r in policy.rules if may_exceed(r.amount)] == []
     computed = engine.load_policy(_pinggu_with(tmp_path / "c", FEES, "    amount: {rate: 50%, of: 'item.official_fees_paid * 2'}")[0])
     assert [r.id for r in computed.rules if may_exceed(r.amount)] == ["invention-patent-fees"]
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["'\\x1b[31mRED'", "'\\u202eevil'", "'\\x07'", "'\\u2028'"],
+    ids=["escape sequence", "bidi override", "bell", "line separator"],
+)
+def test_a_text_in_an_expression_that_no_reader_sees_is_refused_at_load(tmp_path, literal: str) -> None:
+    """An expression's own string escapes made what the YAML text may not hold as itself: `amount: {by: "'\\x1b[31mRED'
+    if … else 'plain'", …}` passed validate and lint --strict, and the text explanation printed the ESC sequence."""
+    old = "    test: applicant.registered_in_district and applicant.actually_operating and applicant.pays_tax_in_district\n"
+    new = f"    test: applicant.name != {literal} and applicant.registered_in_district\n"
+    path, line = _pinggu_with(tmp_path, old, new)
+    with pytest.raises(engine.PolicyError) as err:
+        engine.load_policy(path)
+    [problem] = err.value.problems
+    assert problem.line == line and "no reader sees as written" in str(problem.message), str(problem)

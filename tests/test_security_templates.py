@@ -646,3 +646,17 @@ def test_a_policy_s_script_does_not_run_in_a_browser(tmp_path: Path) -> None:
     ).stdout
     assert 'data-js="ready"' in dom  # the engine's own script ran (it marks the page when it has)
     assert "PWNED" not in dom.split("</title>")[0]  # the policy's handler did not
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["{{ '\\x1b[2J' }}", "{{ '%c' | format(27) }}]0;title", "{{ '\\u202e' }}evil", "{{ '\\x07' }}"],
+    ids=["escape sequence", "format %c", "bidi override", "bell"],
+)
+def test_a_template_making_a_character_no_reader_sees_is_refused(
+    policy: engine.CompiledPolicy, decision: engine.Decision, source: str
+) -> None:
+    """A template's string escapes and `format` made ESC (the terminal cleared, its title set) and U+202E in the
+    text explanation, while validate and lint passed and the engine's own decision record then failed to read back."""
+    said = _refused_at_render(policy, decision, source, "no reader sees as written")
+    assert "U+" in said

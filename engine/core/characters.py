@@ -8,6 +8,9 @@ reorder what a reviewer sees. U+0085, U+2028 and U+2029 are line breaks to YAML 
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 #: Bidirectional controls: marks (LRM, RLM, ALM), embeddings and overrides, isolates.
 BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 #: The format characters of the Basic Multilingual Plane, as a regular expression class's body.
@@ -21,3 +24,16 @@ HIDDEN_BREAKS = "\x85\u2028\u2029"
 #: Control characters but tab and line feed (C0, DEL, C1), as a regular expression class's body: a terminal acts on
 #: them (ESC starts a sequence that recolours, moves or clears what a reader sees; BEL rings).
 CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
+
+#: What no reader sees as written, anywhere in words the engine shows: a control (tab and line feed aside), a lone
+#: surrogate, a hidden line break or a format character (a bidi control reorders what a reviewer reads).
+UNSHOWN = re.compile(f"[{CONTROLS}\ud800-\udfff{HIDDEN_BREAKS}{FORMAT_BMP}{FORMAT_ASTRAL}]")
+
+
+def unshown_character(text: str) -> str | None:
+    """The first character of `text` no reader sees as written, as `U+001B ESCAPE`; None when there is none."""
+    found = UNSHOWN.search(text)
+    if found is None:
+        return None
+    name = unicodedata.name(found.group(), "")
+    return f"U+{ord(found.group()):04X}{' ' + name if name else ''}"

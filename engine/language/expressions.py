@@ -32,6 +32,7 @@ from typing import Any
 
 from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes
 
+from engine.core.characters import unshown_character
 from engine.core.errors import ClaimError, Problem
 from engine.core.i18n import Msg, msg
 from engine.core.identifiers import cn_patent_kind
@@ -752,6 +753,9 @@ class _Checker(ast.NodeTransformer):
         if isinstance(value, str):
             if len(value) > MAX_STRING_LITERAL:
                 raise self.fail(node, msg("loading.expr.string_too_long", limit=MAX_STRING_LITERAL))
+            unseen = unshown_character(value)  # ('\x1b[2J' written as an escape: the YAML text holds no ESC itself)
+            if unseen is not None:
+                raise self.fail(node, msg("loading.expr.unshown", character=unseen), msg("loading.expr.unshown_hint"))
             return node
         if isinstance(value, int):
             if abs(value) > MAX_INT_LITERAL:

@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from engine.core.characters import BIDI, CONTROLS, FORMAT_ASTRAL, FORMAT_BMP, HIDDEN_BREAKS
+from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP, HIDDEN_BREAKS, UNSHOWN
 from engine.core.errors import InputLimitError, PathPart, PolicyError, Problem
 from engine.core.i18n import FALLBACK, Msg, catalogue, msg
 
@@ -695,7 +695,7 @@ _HIDDEN = re.compile(f"[{HIDDEN_BREAKS}{FORMAT_BMP}{FORMAT_ASTRAL}]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 #: what a double-quoted text's escapes may not make: a control character (a terminal acts on ESC, BEL...; tab and
 #: line break aside) or a character `_HIDDEN` refuses written as itself
-_ESCAPED = re.compile(f"[{CONTROLS}\ud800-\udfff{HIDDEN_BREAKS}{FORMAT_BMP}{FORMAT_ASTRAL}]")
+_ESCAPED = UNSHOWN
 
 
 def hidden_character_problem(text: str, file: str) -> Problem | None:

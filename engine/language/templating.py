@@ -52,6 +52,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as DEFAULT_TESTS
 from markupsafe import Markup, soft_str
 
+from engine.core.characters import unshown_character
 from engine.core.i18n import Msg, msg
 
 #: Time one render of policy-supplied templates may take (a report: plus REPORT_SECONDS_PER_ROW per application).
@@ -402,7 +403,11 @@ class _BoundedTemplate(Template):
                 raise
             except Exception as exc:  # a policy template's failure, whatever it is, is reported, not raised through
                 raise RenderError(describe(exc, self.name)) from None
-            return "".join(out)
+            text = "".join(out)
+            unseen = unshown_character(text)  # ('{{ "\x1b[2J" }}', `"%c"|format(27)`: a terminal would act on it)
+            if unseen is not None:
+                raise RenderError(msg("loading.template.unshown", name=repr(self.name), character=unseen))
+            return text
 
     def make_module(
         self, vars: dict[str, Any] | None = None, shared: bool = False, locals: Mapping[str, Any] | None = None
