@@ -56,11 +56,27 @@ class Change:
 _Part = TypeVar("_Part", model.Cap, model.Limit)  # a rule's constructs matched by id between two versions
 
 
+#: characters of each changed middle compared character by character: SequenceMatcher's time grows with the square
+#: of the length (67 s for two notes of 20,000 characters); a longer change is shown whole, between what is the same
+FINE_DIFF_CHARS = 2_000
+
+
 def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
     """The changed parts of two texts, with a little context: ('…不超过 30 万元', '…不超过 50 万元')."""
-    sm = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    start, shorter = 0, min(len(old), len(new))
+    while start < shorter and old[start] == new[start]:
+        start += 1
+    end = 0  # (characters the same at the end, after the same start)
+    while end < shorter - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    a_end, b_end = len(old) - end, len(new) - end
+    if a_end - start <= FINE_DIFF_CHARS and b_end - start <= FINE_DIFF_CHARS:
+        sm = difflib.SequenceMatcher(a=old[start:a_end], b=new[start:b_end], autojunk=False)
+        ops = [(t, i1 + start, i2 + start, j1 + start, j2 + start) for t, i1, i2, j1, j2 in sm.get_opcodes()]
+    else:
+        ops = [("replace", start, a_end, start, b_end)]
     a_parts, b_parts = [], []
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+    for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
             continue
         lo_a, lo_b = max(0, i1 - context), max(0, j1 - context)
