@@ -92,8 +92,11 @@ _CN = "".join((*_CN_DIGITS, *_CN_UNITS, *_CN_SECTIONS))
 _ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
 _ARABIC_MULTIPLIERS = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
 #: A number, its multipliers (3千, 30万, 5百万) and its unit: % or ‰ make it a rate.
-_NUMBER = re.compile(rf"({_ARABIC})([百千万亿]*)([%‰]?)")
+# (a multiplier or numeral run of at most 24 characters: no clause states a longer number, and 一亿亿亿… of 20,000
+# characters built a 160,000-digit integer, seconds a clause, hours for a policy of aliased clauses)
+_NUMBER = re.compile(rf"({_ARABIC})([百千万亿]{{0,24}})(?![百千万亿])([%‰]?)")
 _CN_RUN = re.compile(f"[{_CN}]+")
+_CN_RUN_LONGEST = 24
 #: 百分之五十, 千分之3: rates written in words.
 _CN_RATE = re.compile(rf"([百千])分之({_ARABIC}|[{_CN}]+)")
 #: Not quantities: years and dates (a year followed by 年 in digits or in 〇一二…, a full date), and ordinals
@@ -139,7 +142,7 @@ def normalise(text: str) -> str:
 def chinese_number(text: str) -> int | None:
     """The value of a run of Chinese numerals (digits 一…九 or their capital forms with the units 十, 百, 千, 万, 亿;
     两 is 2), or None when it holds no digit (a unit alone)."""
-    total = section = digit = 0
+    total = wan = section = digit = 0  # (亿 groups, the 万 group within the 亿, the section below 万, the digit)
     seen = False
     for ch in text:
         if ch in _CN_DIGITS:
@@ -150,10 +153,13 @@ def chinese_number(text: str) -> int | None:
                 digit, seen = 1, True  # 十二: 12
             section += digit * unit
             digit = 0
-        else:
-            total = (total + section + digit) * _CN_SECTIONS[ch]
+        elif _CN_SECTIONS[ch] == 10**4:  # 万 multiplies what stands since the last 亿, not the 亿 before it
+            wan = (wan + section + digit) * 10**4
             section = digit = 0
-    return total + section + digit if seen else None
+        else:  # (九千九百九十九亿九千九百九十九万… read 9,999,000,099,999,999 when 万 multiplied the whole)
+            total = (total + wan + section + digit) * 10**8
+            wan = section = digit = 0
+    return total + wan + section + digit if seen else None
 
 
 def _decimal(text: str) -> Decimal:
@@ -176,6 +182,8 @@ def clause_numbers(text: str) -> ClauseNumbers:
 
     def words_rate(m: re.Match[str]) -> str:
         figure = m.group(2)
+        if len(figure) > _CN_RUN_LONGEST:
+            return "|"
         value = chinese_number(figure) if figure[0] in _CN else _decimal(figure)
         if value is not None:
             rates.add((Decimal(value) / (100 if m.group(1) == "百" else 1000)).normalize())
@@ -193,6 +201,8 @@ def clause_numbers(text: str) -> ClauseNumbers:
 
     flat = _NUMBER.sub(arabic, _CN_RATE.sub(words_rate, flat))
     for m in _CN_RUN.finditer(flat):
+        if len(m.group()) > _CN_RUN_LONGEST:
+            continue
         value = chinese_number(m.group())
         if value is not None:
             quantity(Decimal(value))
