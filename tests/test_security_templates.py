@@ -660,3 +660,14 @@ def test_a_template_making_a_character_no_reader_sees_is_refused(
     text explanation, while validate and lint passed and the engine's own decision record then failed to read back."""
     said = _refused_at_render(policy, decision, source, "no reader sees as written")
     assert "U+" in said
+
+
+def test_explain_says_a_template_refused_at_render_as_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A policy template that fails or passes a limit while rendering is the policy's fault: exit 1 (invalid input),
+    not 2 (a usage error: the command line was right)."""
+
+    path = _write(tmp_path, "  all:\n    explain.txt.j2: " + json.dumps("{{ '%c' | format(27) }}") + "\n")
+    claim_file = tmp_path / "c.json"
+    claim_file.write_text(json.dumps(claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1")))
+    assert main(["explain", "--policy", str(path), str(claim_file), "--lang", "en"]) == 1
+    assert "no reader sees as written" in capsys.readouterr().err

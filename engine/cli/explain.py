@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
+from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
 from engine.cli.common import (
     add_encoding_argument,
     add_policy_argument,
@@ -81,9 +81,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     except RecordedDecisionError as err:  # edited past what its schema says (a step's inner fields)
         say_error(msg("cli.explain.recorded", path=args.claim, error=describe(err)))
         return EXIT_INVALID
-    except RenderError as err:
+    except RenderError as err:  # the policy's own template failed or went past a limit: the policy is the bad input
         say_error(err)
-        return EXIT_USAGE
+        return EXIT_INVALID
     write_output(text, args.out)
     return EXIT_OK
 
@@ -140,9 +140,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         html = render_report(
             versions.newest, entries, lang=explanation_language(args), title=args.title, policy_for=versions.for_decision if many else None
         )
-    except RenderError as err:
+    except RenderError as err:  # (as explain: the policy's template, an input)
         say_error(err)
-        return EXIT_USAGE
+        return EXIT_INVALID
     write_text(args.out, html)
     if not args.quiet:
         say(msg("cli.report.summary", path=args.out, n=len(entries), errors=errors), err=True)
