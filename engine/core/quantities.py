@@ -13,7 +13,7 @@ import unicodedata
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
-from engine.core.i18n import Msg, msg, tr
+from engine.core.i18n import Msg, clip_text, msg, tr
 
 # (the space before a unit inside its optional group: `\s*(unit)?\s*$` tried every split of a run of spaces, 26 s
 # for a policy value of 100,000 spaces, the service's every request waiting on the reload)
@@ -144,6 +144,10 @@ _SPACED = re.compile(r"(?<=[0-9]) (?=[0-9])")
 #: an amount as a claim writes it: yuan in plain digits, at most two decimals (the claim schema's pattern is this)
 MONEY_FORM = r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?"
 _PLAIN_MONEY = re.compile(MONEY_FORM)
+#: the most a claim may state (`MONEY_FORM`'s twelve digits and two decimals)
+MOST_MONEY = "999999999999.99"
+#: an amount in plain digits with more than 12 before the point: more than any amount a claim may state
+_TOO_MANY_DIGITS = re.compile(r"[1-9][0-9]{12,}(?:\.[0-9]{1,2})?")
 #: an amount with more than two decimals (finer than fen)
 _FINER = re.compile(r"^(0|[1-9][0-9]{0,11})\.[0-9]{3,8}\Z")
 #: a date written 2021/3/5, 2021.3.5, 2021-3-5, 2021年3月5日, 20210305, or with a time of midnight (2021-03-05T00:00:00,
@@ -172,7 +176,13 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
     """(what is wrong, how to write it) for an amount written with 万, a unit or thousands separators; None otherwise.
 
     Nothing is converted: the claim is refused, and the message says the digits to write instead."""
-    if not isinstance(value, str) or len(value) > 40:
+    if not isinstance(value, str):
+        return None
+    if _TOO_MANY_DIGITS.fullmatch(value):  # (it was "not in the expected form", as if the digits were wrong)
+        # said as a number's maximum is (schema.maximum), the value quoted as a claim's messages quote one (240)
+        said = msg("schema.maximum", value=clip_text(repr(value), 240), limit=MOST_MONEY)
+        return said, msg("claim.slip.too_large_fix", most=MOST_MONEY)
+    if len(value) > 40:
         return None
     shown = repr(value)
     wan = _WAN.match(value)
