@@ -27,9 +27,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
-from engine.core.i18n import msg
 from engine.core.version import __version__ as __version__
-from engine.deciding.claims import Claim, checked_history, claim_schema, loads_json, parse_claim, parse_claim_json
+from engine.deciding.claims import Claim, checked_history, claim_for, claim_schema, loads_json, parse_claim, parse_claim_json
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant
@@ -113,13 +112,4 @@ def evaluate(
 ) -> Decision:
     """Decide a claim (plain data or a parsed `Claim`) under `policy`, after `history` (`Grant`s, or their dict
     form, checked as a claim's own `history` is: ClaimError naming each problem)."""
-    if isinstance(claim, Claim):
-        parsed = claim
-        other = next((item for item in claim.items if item.type not in policy.item_facts), None)
-        if other is not None:  # (a claim parsed under another policy: it was a KeyError from deep in the rules)
-            said = msg("claim.other_policy", type=repr(other.type), policy=policy.id, version=policy.version)
-            raise ClaimError([Problem(said, ("items", other.index, "type"), code="claim")], msg("claim.invalid"))
-    else:
-        parsed = parse_claim(policy, claim if type(claim) is dict or not isinstance(claim, Mapping) else dict(claim))
-    grants = checked_history(policy, history) if history != () else ()
-    return evaluate_claim(policy, parsed, grants, trace=trace)
+    return evaluate_claim(policy, claim_for(policy, claim), checked_history(policy, history), trace=trace)

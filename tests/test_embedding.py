@@ -71,6 +71,19 @@ def test_a_claim_parsed_under_another_policy_is_refused_by_evaluate_and_the_ledg
 def test_a_claim_given_as_any_mapping_is_decided_as_the_same_dict(policy: engine.CompiledPolicy) -> None:
     """`evaluate` is typed `Mapping`: a read-only view was refused as "not of type 'object'"."""
     assert engine.evaluate(policy, MappingProxyType(example())).total == Decimal("804200.00")
+    versions = engine.PolicySet.load(ROOT / "policies" / "pinggu_2020.yaml")
+    assert versions.evaluate(MappingProxyType(example())).total == Decimal("804200.00")  # (the same road)
+
+
+def test_policy_set_evaluate_checks_history_and_claims_as_evaluate_does(policy: engine.CompiledPolicy) -> None:
+    versions = engine.PolicySet.load(ROOT / "policies" / "pinggu_2020.yaml")
+    pledge = engine.evaluate(policy, example()).grants[1]
+    with pytest.raises(engine.ClaimError) as caught:
+        versions.evaluate({**example(), "claim_id": "PG-2022-0099"}, [pledge._replace(amount=Decimal("250000.001"))])
+    assert tuple(caught.value.problems[0].path) == ("history", 0, "amount")
+    other = engine.PolicySet.load(ROOT / "tests" / "fixtures" / "fictional_district.yaml")
+    with pytest.raises(engine.ClaimError):
+        other.evaluate(engine.parse_claim(policy, example()))
 
 
 # --- history passed beside a claim --------------------------------------------------------------------------------

@@ -1380,11 +1380,27 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
     return history
 
 
+def claim_for(policy: CompiledPolicy, claim: Mapping[str, Any] | Claim) -> Claim:
+    """A claim as a program hands it over to be decided under `policy` (`engine.evaluate`, `PolicySet.evaluate`): its
+    data parsed (any Mapping, read as a dict: a read-only view was refused as "not of type 'object'"), or a parsed
+    Claim checked to hold only this policy's item types (one parsed under another policy was a KeyError from deep in
+    the rules)."""
+    if not isinstance(claim, Claim):
+        return parse_claim(policy, claim if type(claim) is dict or not isinstance(claim, Mapping) else dict(claim))
+    other = next((item for item in claim.items if item.type not in policy.item_facts), None)
+    if other is not None:
+        said = msg("claim.other_policy", type=repr(other.type), policy=policy.id, version=policy.version)
+        raise ClaimError([Problem(said, ("items", other.index, "type"), code="claim")], msg("claim.invalid"))
+    return claim
+
+
 def checked_history(policy: CompiledPolicy, history: Any) -> tuple[Grant, ...]:
     """History a program passes beside a claim (`engine.evaluate(policy, claim, history)`): `Grant`s, or their dict
     form, held to the rules a claim's own `history` is held to, with the same problems (ClaimError naming
     `history[i]…`). They were taken as given: 250000.001 left a cap short by 0.001 that the decision's JSON wrote
     as 50000.00, a negative amount freed a cap, a dict was an AttributeError."""
+    if history == ():
+        return ()
     if isinstance(history, str | bytes | Mapping | Grant) or not isinstance(history, Iterable):
         said = [Problem(msg("claim.history.not_list"), path=("history",), code="history")]
         raise ClaimError(said, msg("claim.invalid"))

@@ -25,7 +25,7 @@ from typing import Any
 from engine.core.errors import ClaimError, PolicyError, Problem
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import said_in_digits
-from engine.deciding.claims import Claim, parse_claim
+from engine.deciding.claims import Claim, checked_history, claim_for
 from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant
@@ -152,13 +152,12 @@ class PolicySet:
         return self.for_year(year)
 
     def evaluate(self, claim: Mapping[str, Any] | Claim, history: Iterable[Grant] = (), *, trace: bool = True) -> Decision:
+        """As `engine.evaluate`, by the version in force for the claim's funding year."""
         if isinstance(claim, Claim):
             policy = self.versions[0] if len(self.versions) == 1 else self.for_year(claim.funding_year)
-            parsed = claim
         else:
             policy = self.pick(claim)
-            parsed = parse_claim(policy, claim)
-        return evaluate_claim(policy, parsed, history, trace=trace)
+        return evaluate_claim(policy, claim_for(policy, claim), checked_history(policy, history), trace=trace)
 
     def pick(self, data: Any) -> CompiledPolicy:
         """The version deciding a claim given as plain data.
