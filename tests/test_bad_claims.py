@@ -105,7 +105,7 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
     # plain digits whose Decimal prints with an exponent (1E-10): said as written, for its decimals (a red team read
     # "1E-10 is written with an exponent", expected "plain digits", of a number written in plain digits)
     ("amount", "JSON number 0.0000000001", _set(AMOUNT, Decimal("0.0000000001")), AMOUNT, "0.0000000001 has more than two decimals"),
-    ("amount", "binary float 1000.0", _set(AMOUNT, 1000.0), AMOUNT, "is not an amount"),
+    ("amount", "binary float 1000.0", _set(AMOUNT, 1000.0), AMOUNT, "is a binary floating-point number"),
     ("amount", "boolean", _set(AMOUNT, True), AMOUNT, "is not of type"),
     ("amount", "null", _set(AMOUNT, None), AMOUNT, "is not of type"),
     ("amount", "万 notation", _set(AMOUNT, "30万"), AMOUNT, "is not in the expected form"),

@@ -186,3 +186,23 @@ def test_a_ledger_shared_by_threads_commits_each_claim_and_keeps_the_cap(policy:
             Decimal(0),
         )
         assert pledged == Decimal("300000.00")
+
+
+def test_small_things_said_plainly(policy: engine.CompiledPolicy) -> None:
+    decision = engine.evaluate(policy, example())
+    assert len(repr(decision)) < 60_000  # (306 kB: the whole compiled policy, and every rule in full for each item)
+    assert repr(policy).startswith("<CompiledPolicy pinggu-ip-promotion 2020.1 sha256:")
+    not_an_object = example()
+    not_an_object["items"][0] = 5
+    with pytest.raises(engine.ClaimError) as caught:  # said once, not once for each of the policy's item types
+        engine.evaluate(policy, not_an_object)
+    assert [tuple(p.path) for p in caught.value.problems] == [("items", 0)]
+    floated = example()
+    floated["items"][0]["official_fees_paid"] = 8400.0
+    with pytest.raises(engine.ClaimError) as caught:  # ("8400.0 is not an amount", as if its digits were wrong)
+        engine.evaluate(policy, floated)
+    [problem] = caught.value.problems
+    assert "binary floating-point" in str(problem.message) and '"8400.00"' in str(problem.expected)
+    with pytest.raises(engine.PolicyError) as refused:  # (it said "not a regular file (a folder)": Path("") is ".")
+        engine.load_policy("")
+    assert "expected a file name" in str(refused.value.problems[0])

@@ -1049,6 +1049,9 @@ class FactConverter:
         if isinstance(raw, bool):
             self.bad(path, msg("claim.money.not_amount", value=repr(raw)), msg("claim.money.yuan"))
             return None
+        if isinstance(raw, float):  # (said as "8400.0 is not an amount", as if its digits were wrong; decimals say it so)
+            self.bad(path, msg("claim.number.float", value=repr(raw)), msg("claim.number.exact", example=f"{raw:.2f}"))
+            return None
         if isinstance(raw, int):
             value = Decimal(raw)
         elif isinstance(raw, Decimal):
@@ -1332,6 +1335,7 @@ def _schema_problem(
 
 def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     problems = []
+    said: set[tuple[Any, ...]] = set()
     errors = list(_schema_errors(policy, data))
     # a text whose form is wrong ("2021/3/5", "2021-03-05 ") is said once, with the form or the fix; "not a real
     # calendar date" beside it would say it again, and wrongly of a real date written another way
@@ -1340,7 +1344,10 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
         if error.validator == "format" and path in formed:
             continue
         at, message, expected = _schema_problem(path, error, _spec_at(policy, data, path) if error.validator == "pattern" else None)
-        problems.append(Problem(message, path=at, expected=expected, code=f"claim.{error.validator}"))
+        key = (at, str(message), str(expected), error.validator)
+        if key not in said:  # (an item that is no object was said once for each item type it could be: 11 times)
+            said.add(key)
+            problems.append(Problem(message, path=at, expected=expected, code=f"claim.{error.validator}"))
     problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
     return problems
 

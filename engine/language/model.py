@@ -319,6 +319,9 @@ class Rule:
     #: every dated-parameter look-up in the rule's expressions (its checks, amount, caps, documents), each once
     param_uses: tuple[ParamUse, ...] = ()
 
+    def __repr__(self) -> str:  # (its checks, caps and limits in full made each item decision's repr 16 kB)
+        return f"<Rule {self.id} ({self.item_type})>"
+
 
 @dataclass(frozen=True, slots=True)
 class ParameterValue:
@@ -415,6 +418,9 @@ class CompiledPolicy:
     parameters: dict[str, Parameter] = field(default_factory=dict)
     #: the dated-parameter look-ups of the applicant-level checks, each once (traced in the standing steps)
     applicant_param_uses: tuple[ParamUse, ...] = ()
+
+    def __repr__(self) -> str:  # (the whole compiled policy made a decision's repr 306 kB)
+        return f"<CompiledPolicy {self.id} {self.version} {self.content_hash[:19]}>"
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]

@@ -147,6 +147,8 @@ def _kind(mode: int) -> Msg:
 def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
     """Read a regular file as strict UTF-8, with a size bound and a clear error for either (devices and FIFOs refused)."""
     try:
+        if isinstance(path, str) and not path.strip():  # (Path("") is the current folder: it was "not a regular file (a folder)")
+            raise FileRefused(msg("loading.file.no_name"), "not_a_file")
         raw = _read_regular(Path(path), max_bytes)
     except FileRefused as exc:
         error = InputLimitError if exc.code == "too_large" else PolicyError
