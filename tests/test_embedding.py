@@ -8,6 +8,7 @@ applicant's 300,000.00 a year (第六条第（一）项).
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -66,6 +67,22 @@ def test_a_claim_parsed_under_another_policy_is_refused_by_evaluate_and_the_ledg
     assert tuple(problem.path) == ("items", 0, "type") and "invention_patent" in problem.message
     with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger, pytest.raises(engine.LedgerError):
         ledger.commit(other, claim)
+
+
+def test_a_claim_parsed_under_a_version_typing_a_fact_otherwise_is_refused(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """The same item types, but official_fees_paid text in the other version: a TypeError from inside the rules."""
+    text = (ROOT / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8")
+    text = text.replace("official_fees_paid: {type: money,", "official_fees_paid: {type: string,", 1)
+    text = text.replace("amount: {rate: 50%, of: item.official_fees_paid}", "amount: {fixed: 100}")
+    shutil.copytree(ROOT / "policies" / "texts", tmp_path / "texts")
+    (tmp_path / "b.yaml").write_text(text.replace('version: "2020.1"', 'version: "2020.2"'), encoding="utf-8")
+    other = engine.load_policy(tmp_path / "b.yaml")
+    data = example()
+    data["items"][0]["official_fees_paid"] = "a lot"
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, engine.parse_claim(other, data))
+    [problem] = caught.value.problems
+    assert tuple(problem.path) == ("items", 0, "official_fees_paid") and "money" in problem.message
 
 
 def test_a_claim_given_as_any_mapping_is_decided_as_the_same_dict(policy: engine.CompiledPolicy) -> None:

@@ -1398,7 +1398,36 @@ def claim_for(policy: CompiledPolicy, claim: Mapping[str, Any] | Claim) -> Claim
     if other is not None:
         said = msg("claim.other_policy", type=repr(other.type), policy=policy.id, version=policy.version)
         raise ClaimError([Problem(said, ("items", other.index, "type"), code="claim")], msg("claim.invalid"))
+    # a fact this policy types otherwise (a version where it was text): a TypeError from inside the rules, else
+    parts: list[tuple[tuple[PathPart, ...], Facts, dict[str, FactSpec]]] = [
+        ((), claim.claim_facts, policy.claim_facts),
+        (("applicant",), claim.applicant, policy.applicant_facts),
+    ]
+    parts += [(("items", item.index), item.facts, policy.item_facts[item.type]) for item in claim.items]
+    for where, facts, specs in parts:
+        for name, value in facts.items():
+            spec = specs.get(name)
+            if spec is not None and value is not None and not _of_fact_type(value, spec.type):
+                said = msg("claim.other_policy_fact", fact=name, type=spec.type, policy=policy.id, version=policy.version)
+                raise ClaimError([Problem(said, (*where, name), code="claim")], msg("claim.invalid"))
     return claim
+
+
+#: the Python values a parsed fact of each type holds (lists as tuples or frozensets)
+_FACT_VALUES: dict[str, type | tuple[type, ...]] = {
+    **dict.fromkeys(("money", "decimal", "percent"), Decimal),
+    **dict.fromkeys(("string", "identifier", "enum", "item_type"), str),
+    **dict.fromkeys(("enum_list", "string_list", "date_list", "document_list"), (tuple, frozenset, list)),
+    "date": _dt.date,
+    "boolean": bool,
+}
+
+
+def _of_fact_type(value: Any, fact_type: str) -> bool:
+    if fact_type in ("integer", "count"):
+        return isinstance(value, int) and not isinstance(value, bool)
+    wanted = _FACT_VALUES.get(fact_type)
+    return wanted is None or isinstance(value, wanted)
 
 
 def checked_history(policy: CompiledPolicy, history: Any) -> tuple[Grant, ...]:
