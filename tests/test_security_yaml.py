@@ -383,7 +383,23 @@ def _hostile(shape: str) -> str:
         "aliased-checks": _aliased_checks,
         "spaces-in-an-amount": _spaces_in_an_amount,
         "aliased-readings": _aliased_readings,
+        "aliased-documents": _aliased_documents,
     }[shape]()
+
+
+def _aliased_documents(n: int = 90) -> str:
+    """The real policy with `n` documents more in its catalogue, each labelled by an alias of one 5,000-character text
+    in each language, and one rule needing them all: an item missing them was explained in 3 MB (a document's label
+    was not counted among the words an item carries)."""
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    text = text.replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")  # (written elsewhere: not beside it)
+    first = "  zz0: {zh: &dz " + "证" * 5000 + ", en: &de " + "d" * 5000 + "}\n"
+    more = "".join(f"  zz{k}: {{zh: *dz, en: *de}}\n" for k in range(1, n))
+    text = text.replace("documents:\n  business_licence:", "documents:\n" + first + more + "  business_licence:", 1)
+    needs = "".join(f"      - zz{k}\n" for k in range(n))
+    old = '      - {doc: sealed_receipt_copies, when: applicant.kind != "natural_person"}\n    readings: [R2, R8, R9]\n'
+    assert text.count(old) == 1
+    return text.replace(old, old.replace("    readings:", needs + "    readings:"))
 
 
 def _aliased_readings(n: int = 20) -> str:
@@ -477,6 +493,7 @@ def _measure(tmp_path: Path, text: str) -> dict[str, object]:
         ("aliased-checks", "PolicyError", "too_large"),
         ("spaces-in-an-amount", "PolicyError", "schema.oneOf"),
         ("aliased-readings", "PolicyError", "too_large"),
+        ("aliased-documents", "PolicyError", "too_large"),
     ],
 )
 def test_a_hostile_2mib_policy_fails_within_2s_and_200mb(tmp_path: Path, shape: str, error: str, code: str) -> None:

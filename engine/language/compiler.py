@@ -190,10 +190,10 @@ MAX_EXPRESSION_TEXT = 100_000
 MAX_CARRIED_CHECK_TEXT = 2_000_000
 
 #: Bound on the words one item's decision and explanation may carry: every wording of its rule and of the checks,
-#: caps and limits it applies, with the clauses, readings and notes they cite, each counted at every use (a YAML
-#: alias cites a 5,000-character reading a hundred times in a few bytes: 2.5 MB of explanation an item, 7.4 GB of
-#: memory for 1,000 items). The shipped policy's largest rule carries 7,531 characters in both languages; twelve
-#: other districts' at most 6,206.
+#: caps and limits it applies, with the clauses, readings, notes and documents they name, and the labels of the facts
+#: an item of its type may show, each counted at every use (a YAML alias cites a 5,000-character reading a hundred
+#: times in a few bytes: 2.5 MB of explanation an item, 7.4 GB of memory for 1,000 items). The shipped policy's
+#: largest rule carries 9,045 characters in both languages; twelve other districts' at most 7,084.
 MAX_CARRIED_WORDS = 100_000
 
 
@@ -759,13 +759,20 @@ class _Compiler:
         return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
 
     def words_bounded(self, rules: list[Rule], clauses: dict[str, Clause], readings: tuple[Note, ...], notes: tuple[Note, ...]) -> None:
-        """Each rule's words within MAX_CARRIED_WORDS (`words_carried`), said at the rule that passes it."""
+        """Each rule's words within MAX_CARRIED_WORDS (`words_carried`, and the labels of every fact an item of its
+        type may show: its own, the claim's and the applicant's, with their values' and units' labels), said at the
+        rule that passes it. A document's label counts wherever a rule or check needs it."""
         said = {n.id: len(n.text.zh) + len(n.text.en) for n in notes}
         cited = {n.id: len(n.text.zh) + len(n.text.en) for n in readings}
         quoted = {key: len(c.text) + len(c.en) for key, c in clauses.items()}
+        documents = {code: _label_words(label) for code, label in (self.doc.get("documents") or {}).items()}
+        facts = self.doc.get("facts") or {}
+        shared = sum(_facts_words(t) for t in (facts.get("claim"), facts.get("applicant"), self.doc.get("item_facts")))
+        types = self.doc.get("item_types") or {}
         at = {r.get("id"): i for i, r in enumerate(self.doc["rules"]) if isinstance(r, dict)}
         for rule in rules:
-            carried = words_carried(rule, quoted, cited, said)
+            own = _facts_words((types.get(rule.item_type) or {}).get("facts"))
+            carried = words_carried(rule, quoted, cited, said, documents) + shared + own
             if carried > MAX_CARRIED_WORDS:
                 self.error(
                     ("rules", at.get(rule.id, 0)),
@@ -1545,14 +1552,16 @@ class _Compiler:
             self.error(path + ("documents",), msg("loading.compile.amount_used_but_this"), msg("loading.compile.rule_amount_2"))
 
 
-def words_carried(obj: Any, clauses: Mapping[str, int], readings: Mapping[str, int], notes: Mapping[str, int]) -> int:
+def words_carried(
+    obj: Any, clauses: Mapping[str, int], readings: Mapping[str, int], notes: Mapping[str, int], documents: Mapping[str, int]
+) -> int:
     """Characters of the words a compiled rule (or any part of it) may put in one item's decision and explanation:
-    every `Text` in both languages, and the clause (`cites`), readings and notes each part cites, by their lengths
-    in `clauses`, `readings` and `notes`, counted at every use."""
+    every `Text` in both languages, and the clause (`cites`), readings, notes and documents (`doc`) each part names,
+    by their lengths in `clauses`, `readings`, `notes` and `documents`, counted at every use."""
     if isinstance(obj, Text):
         return len(obj.zh) + len(obj.en)
     if isinstance(obj, tuple | list | frozenset):
-        return sum(words_carried(x, clauses, readings, notes) for x in obj)
+        return sum(words_carried(x, clauses, readings, notes, documents) for x in obj)
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         return 0
     total = 0
@@ -1560,12 +1569,34 @@ def words_carried(obj: Any, clauses: Mapping[str, int], readings: Mapping[str, i
         value = getattr(obj, field.name)
         if field.name == "cites" and isinstance(value, str):
             total += clauses.get(value, 0)
+        elif field.name == "doc" and isinstance(value, str):
+            total += documents.get(value, 0)
         elif field.name == "readings":
             total += sum(readings.get(r, 0) for r in value)
         elif field.name == "notes":
             total += sum(notes.get(n, 0) for n in value)
         else:
-            total += words_carried(value, clauses, readings, notes)
+            total += words_carried(value, clauses, readings, notes, documents)
+    return total
+
+
+def _label_words(label: Any) -> int:
+    """Characters of a label as the policy writes it ({zh, en}), both languages; 0 for anything else."""
+    if not isinstance(label, dict):
+        return 0
+    return sum(len(v) for k, v in label.items() if k in ("zh", "en") and isinstance(v, str))
+
+
+def _facts_words(table: Any) -> int:
+    """Characters of the labels of a fact table as written: each fact's, its values' and its unit's."""
+    if not isinstance(table, dict):
+        return 0
+    total = 0
+    for spec in table.values():
+        if isinstance(spec, dict):
+            values = spec.get("values")
+            total += _label_words(spec) + _label_words(spec.get("unit"))
+            total += sum(_label_words(v) for v in values.values()) if isinstance(values, dict) else 0
     return total
 
 
