@@ -662,6 +662,26 @@ def test_a_template_making_a_character_no_reader_sees_is_refused(
     assert "U+" in said
 
 
+@pytest.mark.parametrize(
+    ("name", "source", "match"),
+    [
+        ("explain.html.j2", "<p>&#x202E;00.0003&#x202C; yuan</p>", "no reader sees as written"),
+        ("explain.md.j2", "Total: &#8238;00.0003&#8236; yuan", "no reader sees as written"),
+        ("explain.html.j2", "<p>&rlm;3000</p>", "no reader sees as written"),
+        ("explain.html.j2", '<bdo dir="rtl">00.0003</bdo>', "reorders the text"),
+        ("explain.html.j2", '<p style="unicode-bidi:bidi-override;direction:rtl">00.0003</p>', "reorders the text"),
+    ],
+    ids=["hex reference", "decimal reference in Markdown", "named reference", "bdo", "style"],
+)
+def test_a_page_or_markdown_reordering_what_a_reader_sees_is_refused(
+    policy: engine.CompiledPolicy, decision: engine.Decision, name: str, source: str, match: str
+) -> None:
+    """A character reference is the character to a browser or a Markdown viewer (`&#x202E;00.0003` shows 3000.00),
+    and `<bdo>` or a style reorders the text with no character at all: each passed the check of the output's own
+    characters."""
+    _refused_at_render(policy, decision, source, match, name)
+
+
 def test_explain_says_a_template_refused_at_render_as_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A policy template that fails or passes a limit while rendering is the policy's fault: exit 1 (invalid input),
     not 2 (a usage error: the command line was right)."""

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import functools
+import html
 import inspect
 import re
 import time
@@ -388,6 +389,29 @@ def describe(exc: BaseException, name: str | None = None) -> Msg:
     return msg("loading.template.at_line", name=Path(file).name if "/" in file else repr(file), line=line, what=what)
 
 
+#: a character reference a browser or a Markdown viewer turns into its character (&#x202E;, &#8238;, &rlm;)
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});?")
+#: markup that reorders what a reader sees with no character at all
+_REORDERING = re.compile(r"<bdo\b|unicode-bidi|direction\s*:\s*rtl|\bdir\s*=\s*[\"']?\s*(?:rtl|auto)", re.IGNORECASE)
+
+
+def _refuse_unshown(text: str, name: str) -> None:
+    """RenderError when a template's output holds what no reader sees as written: the character itself
+    (`{{ "\\x1b[2J" }}`, `"%c"|format(27)`: a terminal acts on it), and in a page or Markdown its reference too
+    (`&#x202E;` shows 00.0003 as 3000.00) or markup that reorders the text (`<bdo dir="rtl">`, `unicode-bidi`)."""
+    unseen = unshown_character(text)
+    if unseen is None and not name.endswith(".txt.j2"):
+        for ref in set(_REFERENCE.findall(text)):  # (a page's references are few and the same: &lt; &amp; &#34;)
+            hidden = unshown_character(html.unescape(ref))
+            if hidden is not None:
+                unseen = f"{ref} ({hidden})"
+                break
+        if unseen is None and (reordering := _REORDERING.search(text)) is not None:
+            raise RenderError(msg("loading.template.reordering", name=repr(name), markup=reordering.group()))
+    if unseen is not None:
+        raise RenderError(msg("loading.template.unshown", name=repr(name), character=unseen))
+
+
 class _BoundedTemplate(Template):
     """A template of the sandbox: rendered piece by piece under a RenderBudget; errors become RenderError."""
 
@@ -404,9 +428,7 @@ class _BoundedTemplate(Template):
             except Exception as exc:  # a policy template's failure, whatever it is, is reported, not raised through
                 raise RenderError(describe(exc, self.name)) from None
             text = "".join(out)
-            unseen = unshown_character(text)  # ('{{ "\x1b[2J" }}', `"%c"|format(27)`: a terminal would act on it)
-            if unseen is not None:
-                raise RenderError(msg("loading.template.unshown", name=repr(self.name), character=unseen))
+            _refuse_unshown(text, self.name or "")
             return text
 
     def make_module(
