@@ -324,17 +324,23 @@ class _SQLite:
             raise LedgerError(msg("ledger.cannot_open", url=url, reason=sqlite_reason(err))) from None
         self.conn = conn
 
+    # every statement waits for another thread's transaction on the connection to end (`_Tx`): a read outside one
+    # saw a transaction's writes before they were committed, and kept them after it rolled back
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(sql, tuple(params))
+        with self.tx_lock:
+            return self.conn.execute(sql, tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
+        with self.tx_lock:
+            self.conn.executemany(sql, rows)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self.conn.execute(sql, tuple(params)).fetchall())
+        with self.tx_lock:
+            return list(self.conn.execute(sql, tuple(params)).fetchall())
 
     def insert(self, sql: str, params: Sequence[Any], key: str) -> int:
-        cur = self.conn.execute(sql, tuple(params))
+        with self.tx_lock:
+            cur = self.conn.execute(sql, tuple(params))
         assert cur.lastrowid is not None
         return int(cur.lastrowid)
 
@@ -378,20 +384,22 @@ class _Postgres:
     def _sql(sql: str) -> str:
         return sql.replace("?", "%s")
 
+    # (every statement waits for another thread's transaction on the connection to end, as on SQLite)
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(self._sql(sql), tuple(params))
+        with self.tx_lock:
+            return self.conn.execute(self._sql(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.conn.cursor() as cur:
+        with self.tx_lock, self.conn.cursor() as cur:
             cur.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.conn.cursor() as cur:
+        with self.tx_lock, self.conn.cursor() as cur:
             cur.execute(self._sql(sql), tuple(params))
             return list(cur.fetchall())
 
     def insert(self, sql: str, params: Sequence[Any], key: str) -> int:
-        with self.conn.cursor() as cur:
+        with self.tx_lock, self.conn.cursor() as cur:
             cur.execute(self._sql(sql) + f" RETURNING {key}", tuple(params))
             row = cur.fetchone()
             assert row is not None
