@@ -223,3 +223,38 @@ def test_small_things_said_plainly(policy: engine.CompiledPolicy) -> None:
     with pytest.raises(engine.PolicyError) as refused:  # (it said "not a regular file (a folder)": Path("") is ".")
         engine.load_policy("")
     assert "expected a file name" in str(refused.value.problems[0])
+
+
+def test_a_read_on_a_shared_ledger_never_sees_another_threads_uncommitted_grants(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit whose writing fails after its grants are written rolls back; a thread reading the same Ledger
+    meanwhile counted those 5 grants (then 0 after the rollback). Every statement now waits for the transaction."""
+    import threading
+    import time
+
+    from engine.records import ledger as ledger_module
+
+    written = threading.Event()
+    real = ledger_module.Ledger._write_grants
+
+    def slow_then_fail(self: Any, *args: Any, **kwargs: Any) -> Any:
+        real(self, *args, **kwargs)
+        written.set()
+        time.sleep(0.3)
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(ledger_module.Ledger, "_write_grants", slow_then_fail)
+    seen: list[int] = []
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+
+        def commit() -> None:
+            with pytest.raises(RuntimeError):
+                ledger.commit(policy, example())
+
+        writer = threading.Thread(target=commit)
+        writer.start()
+        assert written.wait(10)
+        seen.append(len(list(ledger.grants())))  # (waits for the writer's transaction to roll back)
+        writer.join()
+    assert seen == [0]
