@@ -258,3 +258,13 @@ def test_a_read_on_a_shared_ledger_never_sees_another_threads_uncommitted_grants
         seen.append(len(list(ledger.grants())))  # (waits for the writer's transaction to roll back)
         writer.join()
     assert seen == [0]
+
+
+def test_a_report_draws_no_decision_under_another_version(policy: engine.CompiledPolicy) -> None:
+    """`render_report(draft, [decision])` quoted the draft's 50万 yearly cap beside amounts cut to the 2020 text's 30万."""
+    draft = engine.load_policy(ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml")
+    decision = engine.evaluate(policy, example())
+    for given in (decision, json.loads(decision.to_json())):
+        with pytest.raises(engine.RenderError):
+            engine.render_report(draft, [given])
+    assert "PG-2022-0001" in engine.render_report(policy, [decision])

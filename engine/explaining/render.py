@@ -837,7 +837,9 @@ class ReportPage:
     def draw(self, entry: Decision | Mapping[str, Any], anchor: str) -> Markup:
         """An application's explanation as `add` puts it at `anchor` (a batch may draw it on another process with
         a copy of this page, and hand it to `add` as `body`)."""
-        drawn = renderer(self.policy_for(_as_dict(entry)), self.lang) if self.policy_for else self.r
+        made_under = self.policy_for(_as_dict(entry)) if self.policy_for else self.r.policy
+        refuse_other_policy(made_under, entry)  # (the report quoted the draft's 50万 cap beside amounts cut to 30万)
+        drawn = renderer(made_under, self.lang) if self.policy_for else self.r
         return drawn.body_html(entry, anchor)
 
     def _kept(self, body: Markup | bytes) -> Markup:
