@@ -236,7 +236,7 @@ def test_a_run_of_numerals_no_clause_would_write_is_no_quantity_and_costs_nothin
     import time
 
     started = time.perf_counter()
-    for text in ("一" + "亿" * 19_999, "1" + "亿" * 20_000, "百分之" + "一" * 30_000):
+    for text in ("一" + "亿" * 19_999, "1" + "亿" * 20_000, "百分之" + "一" * 30_000, "最高不超过30" + "万" * 25 + "元"):
         assert clause_numbers(text) == clause_numbers("")
     assert time.perf_counter() - started < 1.0
     # the longest numbers a clause writes are read: 九千九百九十九亿九千九百九十九万九千九百九十九 (23 characters) was

@@ -144,8 +144,6 @@ _SPACED = re.compile(r"(?<=[0-9]) (?=[0-9])")
 #: an amount as a claim writes it: yuan in plain digits, at most two decimals (the claim schema's pattern is this)
 MONEY_FORM = r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?"
 _PLAIN_MONEY = re.compile(MONEY_FORM)
-#: the most a claim may state (`MONEY_FORM`'s twelve digits and two decimals)
-MOST_MONEY = "999999999999.99"
 #: an amount in plain digits with more than 12 before the point: more than any amount a claim may state
 _TOO_MANY_DIGITS = re.compile(r"[1-9][0-9]{12,}(?:\.[0-9]{1,2})?")
 #: an amount with more than two decimals (finer than fen)
@@ -180,8 +178,8 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
         return None
     if _TOO_MANY_DIGITS.fullmatch(value):  # (it was "not in the expected form", as if the digits were wrong)
         # said as a number's maximum is (schema.maximum), the value quoted as a claim's messages quote one (240)
-        said = msg("schema.maximum", value=clip_text(repr(value), 240), limit=MOST_MONEY)
-        return said, msg("claim.slip.too_large_fix", most=MOST_MONEY)
+        said = msg("schema.maximum", value=clip_text(repr(value), 240), limit=str(MAX_AMOUNT))
+        return said, msg("claim.slip.too_large_fix", most=str(MAX_AMOUNT))
     if len(value) > 40:
         return None
     shown = repr(value)

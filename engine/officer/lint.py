@@ -94,7 +94,7 @@ _ARABIC_MULTIPLIERS = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
 #: A number, its multipliers (3千, 30万, 5百万) and its unit: % or ‰ make it a rate.
 # (a multiplier or numeral run of at most 24 characters: no clause states a longer number, and 一亿亿亿… of 20,000
 # characters built a 160,000-digit integer, seconds a clause, hours for a policy of aliased clauses)
-_NUMBER = re.compile(rf"({_ARABIC})([百千万亿]{{0,24}})(?![百千万亿])([%‰]?)")
+_NUMBER = re.compile(rf"((?>{_ARABIC}))([百千万亿]{{0,24}})(?![百千万亿])([%‰]?)")  # (atomic: 30万万… is no 3)
 _CN_RUN = re.compile(f"[{_CN}]+")
 _CN_RUN_LONGEST = 24
 #: 百分之五十, 千分之3: rates written in words.
