@@ -1313,3 +1313,7 @@ def test_a_policy_the_service_does_not_serve_and_a_round_label_it_cannot_keep_ar
         [problem] = answer.json()["problems"]
         assert problem["path"] == "round" and problem["file"] == "request", path
     assert server.call("GET", "/ledger/claims/PARAM-1/explanation", token=OFFICER_TOKEN).status == 404  # nothing committed
+    # the policy is judged before the body: a body that is no JSON, or no round, is not what is said
+    for path, body in (("/evaluate?policy=nope", b"{not json"), ("/rounds?policy=nope", b" \n"), ("/match?policy=nope", b"[")):
+        answer = server.call("POST", path + "&lang=en", body)
+        assert answer.status == 400 and answer.json()["problems"][0]["path"] == "policy", (path, answer.text)

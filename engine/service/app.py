@@ -442,8 +442,9 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
 
     async def read_claim_request(request: Request) -> tuple[Any, Any, Any]:
         """The request's JSON body, where its values are (lines and columns), and the policy set it asks for."""
+        pset = asked_policies(svc, request)  # (before the body: a policy not served is said whatever the body holds)
         data, where = await read_json(request, svc)
-        return data, where, asked_policies(svc, request)
+        return data, where, pset
 
     async def evaluate(request: Request) -> Response:
         svc.may_read(request)
@@ -525,7 +526,9 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         Route("/explain", explain_claim, methods=["POST"]),
         Route("/admin/reload", reload, methods=["POST"]),
     ]
-    every = routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body, flag, round_label) + matching.routes(svc)
+    every = (
+        routes_list + ledger_routes(svc) + rounds.routes(svc, Refusal, read_body, flag, round_label, asked_policies) + matching.routes(svc)
+    )
     return [audit_refusals(svc, r, WRITES[r.path]) if r.path in WRITES else r for r in every]
 
 
@@ -612,9 +615,9 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         who = svc.may_write(request)
         replace = flag(request, "replace", False)
         rnd = round_label(request)
+        pset = asked_policies(svc, request)
         data, where = await read_json(request, svc)
         lang = lang_of(request)
-        pset = asked_policies(svc, request)
         target = str(data.get("claim_id")) if isinstance(data, dict) else "?"
 
         def work() -> dict[str, Any]:
@@ -719,9 +722,9 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
     async def finding(request: Request) -> Response:
         who = svc.may_write(request)
         lang = lang_of(request)
+        versions = asked_policies(svc, request).versions
         data, _ = await read_json(request, svc)
         asked = fields(data, ("applicant_id", "fact", "value", "reason"), (), lang)
-        versions = asked_policies(svc, request).versions
 
         def work() -> dict[str, Any]:
             with svc.ledger_lock:

@@ -45,13 +45,13 @@ def routes(svc: Service) -> list[Route]:
                 )
         if history == "ledger" and svc.config.ledger_url is None:
             raise Refusal("no-ledger", detail("no_ledger", lang_of(request)))
+        sets = [asked_policies(svc, request)] if request.query_params.get("policy") else list(svc.catalogue.sets.values())
         data, text = await read_json(request, svc)
         if not isinstance(data, dict):
             raise Refusal(
                 "invalid-request",
                 detail("bad_param", lang_of(request), name="body", value=json_kind(data), expected=msg("match.profile_object")),
             )
-        sets = [asked_policies(svc, request)] if request.query_params.get("policy") else list(svc.catalogue.sets.values())
         if history == "ledger":
             try:
                 refuse_own_history(data)

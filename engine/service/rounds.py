@@ -247,7 +247,7 @@ def _job_env(ledger_url: str | None) -> dict[str, str]:
     return env
 
 
-def routes(svc: Service, refusal: Any, read_body: Any, flag: Any, round_label: Any) -> list[Route]:
+def routes(svc: Service, refusal: Any, read_body: Any, flag: Any, round_label: Any, asked_policies: Any) -> list[Route]:
     async def start(request: Request) -> Response:
         commit = flag(request, "commit", False)  # (`commit=on` is refused: it was taken as no, and nothing committed)
         who = svc.may_write(request) if commit else svc.may_read(request)
@@ -257,6 +257,7 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any, round_label: A
         if commit and svc.config.ledger_url is None:
             raise refusal("no-ledger", msg("service.detail.no_ledger"))
         rnd = round_label(request)
+        asked_policies(svc, request)  # (a policy not served is said before the round's body is read; again as it starts)
         body = await read_body(svc, request, svc.config.limits.max_round_bytes)
         if not body.strip():  # (it was started, and failed in its process naming the server's folder)
             raise refusal("invalid-request", msg("service.detail.empty_round"))
