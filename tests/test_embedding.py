@@ -268,3 +268,11 @@ def test_a_report_draws_no_decision_under_another_version(policy: engine.Compile
         with pytest.raises(engine.RenderError):
             engine.render_report(draft, [given])
     assert "PG-2022-0001" in engine.render_report(policy, [decision])
+
+
+def test_a_history_amount_past_the_maximum_is_said_once(policy: engine.CompiledPolicy) -> None:
+    grant = engine.evaluate(policy, example()).grants[1].to_dict()
+    grant["amount"] = "1234567890123.00"  # (said as written, and again as the grant's amount past the maximum)
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, {**example(), "claim_id": "PG-2022-0099", "history": [grant]})
+    assert [tuple(p.path) for p in caught.value.problems] == [("history", 0, "amount")]

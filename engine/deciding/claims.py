@@ -1367,10 +1367,14 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
     history, history_problems = parse_grants(data["history"], ("history",))
     said = {p.path for p in history_problems}
     conv.problems.extend(history_problems)
-    conv.problems.extend(p for p in _history_text_problems(data["history"]) if p.path not in said)
+    written = [p for p in _history_text_problems(data["history"]) if p.path not in said]
+    conv.problems.extend(written)
+    said |= {p.path for p in written}  # (an amount past the maximum said once, as written: not again as a grant's)
     q = policy.quantum
 
     def history_amount(amount: Decimal, path: tuple[PathPart, ...]) -> None:
+        if path in said:
+            return
         if amount > MAX_MONEY:  # before `%`: Decimal('1E+999999') % q is DivisionImpossible
             conv.bad(
                 path,
