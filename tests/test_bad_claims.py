@@ -1069,8 +1069,9 @@ def test_read_document_turns_what_loads_json_refuses_into_a_claim_error(tmp_path
         ('{"claim_id": "C",\n "items": [{"amount": NaN}]}', 2, 23, ("items", 0, "amount")),
         ('{"items": [\n  {"id": "a"},\n  {"amount":   -Infinity}]}', 3, 16, ("items", 1, "amount")),
         ("\n[" + "[" * 100_000, 2, 22, ()),  # the first value past 20 levels (json gave up a thousand down)
+        ('{"items": ' + "[" * 900 + "NaN" + "]" * 900 + "}", 1, 911, ()),  # (its path was 2,880 characters of [0])
     ],
-    ids=["NaN", "-Infinity", "deep"],
+    ids=["NaN", "-Infinity", "deep", "NaN deep down"],
 )
 def test_what_loads_json_refuses_is_placed_at_its_line_column_and_path(
     tmp_path: Path, text: str, line: int, column: int, path: tuple[object, ...]
@@ -1081,7 +1082,7 @@ def test_what_loads_json_refuses_is_placed_at_its_line_column_and_path(
         _read(tmp_path, text)
     (p,) = caught.value.problems
     assert (p.line, p.column, tuple(p.path)) == (line, column, path)
-    if path:
+    if "NaN" in text or "Infinity" in text:
         assert p.expected == "a number in digits, such as 8400.00 (JSON has no NaN or Infinity)"
     else:
         assert p.expected == "at most 20 levels of nesting (no application is deeper)"

@@ -756,8 +756,11 @@ class RefusedJsonValue(ValueError):
     def __init__(self, reason: Msg, text: str, expected: Msg | None = None, *, max_depth: int | None = None) -> None:
         super().__init__(reason)
         found = where_refused(text, max_depth)
-        # (too deep: placed at the first value past `max_depth`, by its line and column: a path would be a[0][0]…)
-        self.path: tuple[PathPart, ...] = found[0] if found and max_depth is None else ()
+        # (too deep: placed at the first value past `max_depth`, by its line and column: a path would be a[0][0]…;
+        # so is a NaN deeper than any claim goes, its path 2,880 characters of [0])
+        self.path: tuple[PathPart, ...] = ()
+        if found is not None and max_depth is None and len(found[0]) <= MAX_CLAIM_DEPTH:
+            self.path = found[0]
         self.lineno: int | None = found[1][0] if found else None
         self.colno: int | None = found[1][1] if found else None
         self.expected = expected
