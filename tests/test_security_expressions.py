@@ -527,3 +527,17 @@ def test_diff_of_two_long_texts_is_not_quadratic(tmp_path) -> None:
     [change] = [c for c in diff_policies(before, after) if c.clause == "第一条"]
     assert time.perf_counter() - started < 5.0
     assert first[:100] in str(change.old) and second[:100] in str(change.new)
+
+
+def test_a_large_enum_of_short_labels_is_within_the_words_an_item_carries(tmp_path) -> None:
+    """An item shows the one value an enum fact holds: counting every value's label refused an applicant fact of the
+    1,382 industries of GB/T 4754 (about 70 characters each); a list fact counts its 100 longest."""
+    from engine.deciding.claims import MAX_LIST
+    from engine.language.compiler import LIST_FACT_ELEMENTS
+
+    assert LIST_FACT_ELEMENTS == MAX_LIST
+    values = "".join(f"          c{i:04d}: {{zh: {'行' * 30}{i}, en: {'industry ' * 4}{i}}}\n" for i in range(1382))
+    fact = "    industry:\n      type: enum\n      required: false\n      record_only: true\n      zh: 行业\n      en: industry\n      values:\n"
+    path, _ = _pinggu_with(tmp_path, "  applicant:\n", "  applicant:\n" + fact + values.replace("          c", "        c"))
+    policy = engine.load_policy(path)
+    assert len(policy.applicant_facts["industry"].values or ()) == 1382

@@ -190,8 +190,8 @@ MAX_EXPRESSION_TEXT = 100_000
 MAX_CARRIED_CHECK_TEXT = 2_000_000
 
 #: Bound on the words one item's decision and explanation may carry: every wording of its rule and of the checks,
-#: caps and limits it applies, with the clauses, readings, notes and documents they name, and the labels of the facts
-#: an item of its type may show, each counted at every use (a YAML alias cites a 5,000-character reading a hundred
+#: caps and limits it applies, with the clauses, readings, notes and documents they name, the labels of the facts
+#: an item of its type may show and of the applicant kinds and roles its rule takes, each counted at every use (a YAML alias cites a 5,000-character reading a hundred
 #: times in a few bytes: 2.5 MB of explanation an item, 7.4 GB of memory for 1,000 items). The shipped policy's
 #: largest rule carries 9,045 characters in both languages; twelve other districts' at most 7,084.
 MAX_CARRIED_WORDS = 100_000
@@ -769,9 +769,12 @@ class _Compiler:
         facts = self.doc.get("facts") or {}
         shared = sum(_facts_words(t) for t in (facts.get("claim"), facts.get("applicant"), self.doc.get("item_facts")))
         types = self.doc.get("item_types") or {}
+        kinds = {code: _label_words(label) for code, label in (self.doc.get("applicant_kinds") or {}).items()}
+        roles = {code: _label_words(label) for code, label in (self.doc.get("applicant_roles") or {}).items()}
         at = {r.get("id"): i for i, r in enumerate(self.doc["rules"]) if isinstance(r, dict)}
         for rule in rules:
             own = _facts_words((types.get(rule.item_type) or {}).get("facts"))
+            own += sum(kinds.get(k, 0) for k in rule.kinds) + sum(roles.get(r, 0) for r in rule.roles)  # (its "who" line)
             carried = words_carried(rule, quoted, cited, said, documents) + shared + own
             if carried > MAX_CARRIED_WORDS:
                 self.error(
@@ -1587,8 +1590,14 @@ def _label_words(label: Any) -> int:
     return sum(len(v) for k, v in label.items() if k in ("zh", "en") and isinstance(v, str))
 
 
+#: the most elements a list fact holds (`engine.deciding.claims.MAX_LIST`, a layer above this one)
+LIST_FACT_ELEMENTS = 100
+
+
 def _facts_words(table: Any) -> int:
-    """Characters of the labels of a fact table as written: each fact's, its values' and its unit's."""
+    """Characters of the labels a fact table lets an item show: each fact's and its unit's, and of its values the
+    one an enum holds (its longest) or those a list may hold (its longest `LIST_FACT_ELEMENTS`): a list of the
+    1,382 industries of GB/T 4754 shows one of them, not all."""
     if not isinstance(table, dict):
         return 0
     total = 0
@@ -1596,7 +1605,9 @@ def _facts_words(table: Any) -> int:
         if isinstance(spec, dict):
             values = spec.get("values")
             total += _label_words(spec) + _label_words(spec.get("unit"))
-            total += sum(_label_words(v) for v in values.values()) if isinstance(values, dict) else 0
+            if isinstance(values, dict):
+                sizes = sorted((_label_words(v) for v in values.values()), reverse=True)
+                total += sum(sizes[: LIST_FACT_ELEMENTS if str(spec.get("type", "")).endswith("_list") else 1])
     return total
 
 
