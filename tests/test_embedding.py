@@ -85,6 +85,21 @@ def test_a_claim_parsed_under_a_version_typing_a_fact_otherwise_is_refused(polic
     assert tuple(problem.path) == ("items", 0, "official_fees_paid") and "money" in problem.message
 
 
+def test_a_claim_holding_a_value_this_version_does_not_know_is_refused(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """A kind of applicant only another version has was decided under this one (refused: scope) and explained as
+    "Applicant kind: foreign_body"; as data, this version refuses the claim."""
+    text = (ROOT / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8")
+    text = text.replace("applicant_kinds:\n", "applicant_kinds:\n  foreign_body: {zh: 境外主体, en: foreign body}\n", 1)
+    shutil.copytree(ROOT / "policies" / "texts", tmp_path / "texts")
+    (tmp_path / "b.yaml").write_text(text.replace('version: "2020.1"', 'version: "2020.2"'), encoding="utf-8")
+    other = engine.load_policy(tmp_path / "b.yaml")
+    data = example()
+    data["applicant"]["kind"] = "foreign_body"
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, engine.parse_claim(other, data))
+    assert tuple(caught.value.problems[0].path) == ("applicant", "kind")
+
+
 def test_a_claim_given_as_any_mapping_is_decided_as_the_same_dict(policy: engine.CompiledPolicy) -> None:
     """`evaluate` is typed `Mapping`: a read-only view was refused as "not of type 'object'"."""
     assert engine.evaluate(policy, MappingProxyType(example())).total == Decimal("804200.00")

@@ -1414,7 +1414,7 @@ def claim_for(policy: CompiledPolicy, claim: Mapping[str, Any] | Claim) -> Claim
     for where, facts, specs in parts:
         for name, value in facts.items():
             spec = specs.get(name)
-            if spec is not None and value is not None and not _of_fact_type(value, spec.type):
+            if spec is not None and value is not None and not _of_fact_type(value, spec):
                 said = msg("claim.other_policy_fact", fact=name, type=spec.type, policy=policy.id, version=policy.version)
                 raise ClaimError([Problem(said, (*where, name), code="claim")], msg("claim.invalid"))
     return claim
@@ -1430,11 +1430,24 @@ _FACT_VALUES: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def _of_fact_type(value: Any, fact_type: str) -> bool:
-    if fact_type in ("integer", "count"):
+def _of_fact_type(value: Any, spec: FactSpec) -> bool:
+    """Whether a parsed fact's value is one `spec` reads: its Python type, an enum's value among the policy's, a
+    list's elements of their kind (a kind of applicant another version has was decided and explained as this one's)."""
+    kind = spec.type
+    if kind in ("integer", "count"):
         return isinstance(value, int) and not isinstance(value, bool)
-    wanted = _FACT_VALUES.get(fact_type)
-    return wanted is None or isinstance(value, wanted)
+    wanted = _FACT_VALUES.get(kind)
+    if wanted is not None and not isinstance(value, wanted):
+        return False
+    if kind == "enum":
+        return spec.values is None or value in spec.values
+    if kind in ("enum_list", "document_list"):
+        return spec.values is None or all(v in spec.values for v in value)
+    if kind == "date_list":
+        return all(isinstance(v, _dt.date) for v in value)
+    if kind == "string_list":
+        return all(isinstance(v, str) for v in value)
+    return True
 
 
 def checked_history(policy: CompiledPolicy, history: Any) -> tuple[Grant, ...]:
