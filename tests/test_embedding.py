@@ -291,3 +291,33 @@ def test_a_history_amount_past_the_maximum_is_said_once(policy: engine.CompiledP
     with pytest.raises(engine.ClaimError) as caught:
         engine.evaluate(policy, {**example(), "claim_id": "PG-2022-0099", "history": [grant]})
     assert [tuple(p.path) for p in caught.value.problems] == [("history", 0, "amount")]
+
+
+def test_a_thread_waiting_for_a_shared_ledger_gives_up_as_another_connection_would(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second connection gives up on a lock held past BUSY_SECONDS ("the ledger is busy"); a second thread of the
+    same Ledger waited for ever (for a whole round's commits). Both now give up alike."""
+    import threading
+    import time
+
+    from engine.records import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.3)
+    holding = threading.Event()
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+
+        def hold() -> None:
+            with ledger.db.locked():
+                holding.set()
+                time.sleep(1.5)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert holding.wait(10)
+        with pytest.raises(engine.LedgerError, match="busy"):
+            ledger.commit(policy, example())
+        with pytest.raises(engine.LedgerError, match="busy"):
+            list(ledger.grants())
+        holder.join()
+        assert ledger.commit(policy, example()).status == "committed"  # (and once it is free, as ever)

@@ -217,6 +217,23 @@ class _Backend(Protocol):
     types: ClassVar[dict[str, str]]
 
 
+class _Held:
+    """`lock` held, waited for as long as a connection waits for another's lock (BUSY_SECONDS), else LedgerError.
+    (A class, not a generator: every statement of a commit takes it.)"""
+
+    __slots__ = ("lock",)
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        if not self.lock.acquire(timeout=BUSY_SECONDS):
+            raise LedgerError(msg("ledger.busy", seconds=BUSY_SECONDS))
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
 class _Tx:
     """A transaction on one connection, held by one thread at a time (`lock`, the connection's): a Ledger shared by a
     program's threads had their transactions begin inside each other's, a raw sqlite3 error for 22 commits of 24."""
@@ -227,7 +244,10 @@ class _Tx:
         self.begin, self.commit, self.rollback, self.lock = begin, commit, rollback, lock
 
     def __enter__(self) -> None:
-        self.lock.acquire()
+        # as long as a connection waits for another's lock (BUSY_SECONDS, `_Held`): a thread of the same Ledger waited
+        # for ever where another connection's commit gave up
+        if not self.lock.acquire(timeout=BUSY_SECONDS):
+            raise LedgerError(msg("ledger.busy", seconds=BUSY_SECONDS))
         try:
             self.begin()
         except BaseException:
@@ -327,19 +347,19 @@ class _SQLite:
     # every statement waits for another thread's transaction on the connection to end (`_Tx`): a read outside one
     # saw a transaction's writes before they were committed, and kept them after it rolled back
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with self.tx_lock:
+        with _Held(self.tx_lock):
             return self.conn.execute(sql, tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.tx_lock:
+        with _Held(self.tx_lock):
             self.conn.executemany(sql, rows)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.tx_lock:
+        with _Held(self.tx_lock):
             return list(self.conn.execute(sql, tuple(params)).fetchall())
 
     def insert(self, sql: str, params: Sequence[Any], key: str) -> int:
-        with self.tx_lock:
+        with _Held(self.tx_lock):
             cur = self.conn.execute(sql, tuple(params))
         assert cur.lastrowid is not None
         return int(cur.lastrowid)
@@ -386,20 +406,20 @@ class _Postgres:
 
     # (every statement waits for another thread's transaction on the connection to end, as on SQLite)
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with self.tx_lock:
+        with _Held(self.tx_lock):
             return self.conn.execute(self._sql(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.tx_lock, self.conn.cursor() as cur:
+        with _Held(self.tx_lock), self.conn.cursor() as cur:
             cur.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.tx_lock, self.conn.cursor() as cur:
+        with _Held(self.tx_lock), self.conn.cursor() as cur:
             cur.execute(self._sql(sql), tuple(params))
             return list(cur.fetchall())
 
     def insert(self, sql: str, params: Sequence[Any], key: str) -> int:
-        with self.tx_lock, self.conn.cursor() as cur:
+        with _Held(self.tx_lock), self.conn.cursor() as cur:
             cur.execute(self._sql(sql) + f" RETURNING {key}", tuple(params))
             row = cur.fetchone()
             assert row is not None
