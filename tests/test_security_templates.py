@@ -670,8 +670,15 @@ def test_a_template_making_a_character_no_reader_sees_is_refused(
         ("explain.html.j2", "<p>&rlm;3000</p>", "no reader sees as written"),
         ("explain.html.j2", '<bdo dir="rtl">00.0003</bdo>', "reorders the text"),
         ("explain.html.j2", '<p style="unicode-bidi:bidi-override;direction:rtl">00.0003</p>', "reorders the text"),
+        ("explain.html.j2", "<p>&#x000000202e;00.0003</p>", "no reader sees as written"),
+        ("explain.html.j2", '<style>.x::before{content:"\\202e"}</style><p class="x">00.0003</p>', "no reader sees as written"),
+        ("explain.html.j2", '<p style="unicode\\-bidi:bidi-override;dire\\63tion:rtl">00.0003</p>', "reorders the text"),
+        ("explain.html.j2", '<p style="unicode&#45;bidi:bidi-override;direction&#58;rtl">00.0003</p>', "reorders the text"),
+        ("explain.html.j2", '<p dir="&#114;tl">00.0003</p>', "reorders the text"),
+        ("explain.html.j2", '<img src="data:image/svg+xml,%3Csvg%3E%3Ctext%3E%E2%80%AE00.0003%3C/text%3E%3C/svg%3E">', "no reader sees"),
     ],
-    ids=["hex reference", "decimal reference in Markdown", "named reference", "bdo", "style"],
+    ids=["hex reference", "decimal reference in Markdown", "named reference", "bdo", "style", "zero-padded reference"]
+    + ["css content escape", "css escaped names", "references in an attribute", "dir by reference", "svg data address"],
 )
 def test_a_page_or_markdown_reordering_what_a_reader_sees_is_refused(
     policy: engine.CompiledPolicy, decision: engine.Decision, name: str, source: str, match: str
@@ -691,3 +698,13 @@ def test_explain_says_a_template_refused_at_render_as_bad_input(tmp_path: Path, 
     claim_file.write_text(json.dumps(claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1")))
     assert main(["explain", "--policy", str(path), str(claim_file), "--lang", "en"]) == 1
     assert "no reader sees as written" in capsys.readouterr().err
+
+
+def test_a_reference_written_in_a_claim_is_inert_in_markdown(policy: engine.CompiledPolicy) -> None:
+    """A name holding `&rlm;` reached the Markdown as a reference, a right-to-left mark to a viewer; with any template
+    override the engine's own Markdown was then refused, and the refusal blamed on the policy."""
+    data = claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1")
+    data["applicant"]["name"] = "Acme&rlm;&shy; Co"
+    made = engine.evaluate(policy, data)
+    assert "Acme\\&rlm;\\&shy; Co" in _render(policy, made, "md")
+    assert "Acme\\&rlm;" in _render(_unchecked(policy, "{{ 1 }}"), made, "md")  # (an override of the text only)

@@ -407,7 +407,8 @@ def _bounded_fill_filter(ctx: EvalContext, text: str, **values: Any) -> str:
     return _fill_filter(ctx, text, **values)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
+#: (`&` too: a claim's name holding `&rlm;` was a right-to-left mark to a Markdown viewer)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|&])")
 
 
 def _md_escape(value: Any) -> str:

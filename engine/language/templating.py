@@ -35,6 +35,7 @@ import html
 import inspect
 import re
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
@@ -389,25 +390,61 @@ def describe(exc: BaseException, name: str | None = None) -> Msg:
     return msg("loading.template.at_line", name=Path(file).name if "/" in file else repr(file), line=line, what=what)
 
 
-#: a character reference a browser or a Markdown viewer turns into its character (&#x202E;, &#8238;, &rlm;)
-_REFERENCE = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});?")
+#: a character reference a browser or a Markdown viewer turns into its character (&#x202E;, &#x000202e;, &rlm;); in
+#: Markdown one after a backslash is text (`\&rlm;`, as a claim's words are written there)
+_REFERENCE = re.compile(r"&(?:#0*[0-9]{1,8}|#[xX]0*[0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});?")
+_MD_REFERENCE = re.compile(r"(?<!\\)" + _REFERENCE.pattern)
 #: markup that reorders what a reader sees with no character at all
 _REORDERING = re.compile(r"<bdo\b|unicode-bidi|direction\s*:\s*rtl|\bdir\s*=\s*[\"']?\s*(?:rtl|auto)", re.IGNORECASE)
+#: where a page's words hide from a check of its text as written: its style sheets and style attributes (CSS escapes,
+#: `dire\63tion`, `content: "\202e"`) and `data:` addresses (an SVG image, percent-encoded)
+_STYLED = re.compile(r"<style\b[^>]*>(.*?)</style\s*>|\bstyle\s*=\s*(\"[^\"]*\"|'[^']*')", re.IGNORECASE | re.DOTALL)
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.DOTALL)
+_DATA_URL = re.compile(r"data:[^\"'\s)>]*", re.IGNORECASE)
+
+
+def _css_unescaped(css: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        if m.group(2) is not None:
+            return m.group(2)
+        code = int(m.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+
+    return _CSS_ESCAPE.sub(one, css)
+
+
+def _page_views(text: str) -> Iterator[str]:
+    """What a browser reads of a page besides its text as written: the text with its references decoded (a style
+    attribute's `unicode&#45;bidi`), each style decoded as CSS, each `data:` address decoded."""
+    decoded = html.unescape(text) if "&" in text else text
+    yield decoded
+    for m in _STYLED.finditer(decoded):
+        yield _css_unescaped(m.group(1) if m.group(1) is not None else m.group(2))
+    for m in _DATA_URL.finditer(decoded):
+        yield urllib.parse.unquote(m.group())
 
 
 def _refuse_unshown(text: str, name: str) -> None:
     """RenderError when a template's output holds what no reader sees as written: the character itself
-    (`{{ "\\x1b[2J" }}`, `"%c"|format(27)`: a terminal acts on it), and in a page or Markdown its reference too
-    (`&#x202E;` shows 00.0003 as 3000.00) or markup that reorders the text (`<bdo dir="rtl">`, `unicode-bidi`)."""
+    (`{{ "\\x1b[2J" }}`, `"%c"|format(27)`: a terminal acts on it); in Markdown its reference too; in a page whatever a
+    browser reads as one or as reordering (`&#x202E;` showed 00.0003 as 3000.00; `<bdo dir="rtl">`, `unicode-bidi`, in
+    the text, its styles or its `data:` images). Not a proof against a template that means to mislead: it writes the
+    words it likes (SECURITY.md, Known limits)."""
     unseen = unshown_character(text)
-    if unseen is None and not name.endswith(".txt.j2"):
-        for ref in set(_REFERENCE.findall(text)):  # (a page's references are few and the same: &lt; &amp; &#34;)
+    if unseen is None and name.endswith(".md.j2"):
+        for ref in set(_MD_REFERENCE.findall(text)):  # (few, and the same: &lt; &amp;)
             hidden = unshown_character(html.unescape(ref))
             if hidden is not None:
                 unseen = f"{ref} ({hidden})"
                 break
-        if unseen is None and (reordering := _REORDERING.search(text)) is not None:
-            raise RenderError(msg("loading.template.reordering", name=repr(name), markup=reordering.group()))
+    elif unseen is None and not name.endswith(".txt.j2"):
+        for view in _page_views(text):
+            unseen = unshown_character(view)
+            reordering = _REORDERING.search(view) if unseen is None else None
+            if reordering is not None:
+                raise RenderError(msg("loading.template.reordering", name=repr(name), markup=reordering.group()))
+            if unseen is not None:
+                break
     if unseen is not None:
         raise RenderError(msg("loading.template.unshown", name=repr(name), character=unseen))
 
