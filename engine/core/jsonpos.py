@@ -124,6 +124,19 @@ def first_duplicate(text: str, start: int = 0) -> tuple[tuple[PathPart, ...], tu
     return path, walker.where(first), repeat
 
 
+#: a string, or a constant JSON's grammar has and a claim may not hold, found by one scan in C
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(NaN|-?Infinity)')
+
+
+def where_constant(text: str) -> tuple[int, int] | None:
+    """Line and column of the first NaN or Infinity outside a string: one scan, for a text too long to walk."""
+    for m in _STRING_OR_CONSTANT.finditer(text):
+        if m.group(1) is not None:
+            at = m.start(1)
+            return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+    return None
+
+
 def where_refused(text: str, max_depth: int | None = None) -> tuple[tuple[PathPart, ...], tuple[int, int]] | None:
     """The path, line and column of the value a walk of the JSON text stops at: NaN or Infinity (json's grammar has
     no such number), or the first value nested deeper than `max_depth`; None when the text walks whole."""

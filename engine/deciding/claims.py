@@ -32,7 +32,7 @@ from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP
 from engine.core.errors import ClaimError, PathPart, Problem, json_kind
 from engine.core.i18n import Clipped, Msg, clip_text, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
-from engine.core.jsonpos import first_duplicate, where_refused
+from engine.core.jsonpos import first_duplicate, where_constant, where_refused
 from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places, said_in_digits
 from engine.deciding.history import Consumption, Grant, parse_grants
 from engine.language.expressions import Facts
@@ -748,6 +748,11 @@ class DuplicateKeyError(json.JSONDecodeError):
         return msg("claim.json.duplicate_key", name=repr(key), at=at)
 
 
+#: characters of a refused JSON text walked in Python to place its value (a service answers on its event loop: 2 MB
+#: took 1.4 s); a longer one's NaN is placed by a scan in C, its nesting by nothing
+WALKED_UP_TO = 256 * 1024
+
+
 class RefusedJsonValue(ValueError):
     """A JSON text json reads only to refuse: NaN or Infinity (no claim number), or nesting too deep to read.
     `lineno`, `colno` and `path` place the value (None and () when the text cannot be walked to it); `expected`
@@ -755,7 +760,10 @@ class RefusedJsonValue(ValueError):
 
     def __init__(self, reason: Msg, text: str, expected: Msg | None = None, *, max_depth: int | None = None) -> None:
         super().__init__(reason)
-        found = where_refused(text, max_depth)
+        found = where_refused(text, max_depth) if len(text) <= WALKED_UP_TO else None
+        if found is None and len(text) > WALKED_UP_TO and max_depth is None:  # (a long text: one scan in C, no path)
+            constant = where_constant(text)
+            found = ((), constant) if constant is not None else None
         # (too deep: placed at the first value past `max_depth`, by its line and column: a path would be a[0][0]…;
         # so is a NaN deeper than any claim goes, its path 2,880 characters of [0])
         self.path: tuple[PathPart, ...] = ()
