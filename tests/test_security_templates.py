@@ -676,9 +676,14 @@ def test_a_template_making_a_character_no_reader_sees_is_refused(
         ("explain.html.j2", '<p style="unicode&#45;bidi:bidi-override;direction&#58;rtl">00.0003</p>', "reorders the text"),
         ("explain.html.j2", '<p dir="&#114;tl">00.0003</p>', "reorders the text"),
         ("explain.html.j2", '<img src="data:image/svg+xml,%3Csvg%3E%3Ctext%3E%E2%80%AE00.0003%3C/text%3E%3C/svg%3E">', "no reader sees"),
+        ("explain.html.j2", '<img src="data:image/svg+xml;base64,PHN2Zz48dGV4dD7igK4wMC4wMDAzPC90ZXh0Pjwvc3ZnPg==">', "no reader sees"),
+        ("explain.html.j2", '<img src="data:image/svg+xml,%3Csvg%3E%3Ctext%3E%26%23x202e%3B00%3C/text%3E%3C/svg%3E">', "no reader sees"),
+        ("explain.html.j2", '<svg><text direction="rtl">00.0003</text></svg>', "reorders the text"),
+        ("explain.md.j2", "Total: \\\\&#8238;00.0003 yuan", "no reader sees as written"),
     ],
     ids=["hex reference", "decimal reference in Markdown", "named reference", "bdo", "style", "zero-padded reference"]
-    + ["css content escape", "css escaped names", "references in an attribute", "dir by reference", "svg data address"],
+    + ["css content escape", "css escaped names", "references in an attribute", "dir by reference", "svg data address"]
+    + ["base64 svg", "svg reference percent-encoded", "svg direction attribute", "reference after an escaped backslash"],
 )
 def test_a_page_or_markdown_reordering_what_a_reader_sees_is_refused(
     policy: engine.CompiledPolicy, decision: engine.Decision, name: str, source: str, match: str
@@ -708,3 +713,20 @@ def test_a_reference_written_in_a_claim_is_inert_in_markdown(policy: engine.Comp
     made = engine.evaluate(policy, data)
     assert "Acme\\&rlm;\\&shy; Co" in _render(policy, made, "md")
     assert "Acme\\&rlm;" in _render(_unchecked(policy, "{{ 1 }}"), made, "md")  # (an override of the text only)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['HTML dir="rtl" note', "see data:text/plain,a%E2%80%8Bb", "data:,x%0D%0Ay", '<style>a{content:"\\202e"}</style>', "<style>" * 70],
+    ids=["dir in words", "data words", "data words with a line end", "style in words", "many style words"],
+)
+def test_an_applicants_words_are_text_to_the_page_check_whatever_they_spell(policy: engine.CompiledPolicy, name: str) -> None:
+    """The page check decoded the whole page and searched it for markup: an applicant's name spelling `<style>` or
+    `dir="rtl"` refused the engine's own page (blamed on the policy), and `<style>` many times took 15 s for 100
+    items. A browser reads them as text, and so does the check now."""
+    data = claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1")
+    data["applicant"]["name"] = name
+    made = engine.evaluate(policy, data)
+    start = time.monotonic()
+    page = _render(_unchecked(policy, "{{ 1 }}"), made, "html")  # (an override of the text only: every page checked)
+    assert time.monotonic() - start < SLOW and "T-1" in page

@@ -125,7 +125,7 @@ def first_duplicate(text: str, start: int = 0) -> tuple[tuple[PathPart, ...], tu
 
 
 #: a string, or a constant JSON's grammar has and a claim may not hold, found by one scan in C
-_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(NaN|-?Infinity)')
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\Z)|(NaN|-?Infinity)')  # (an unclosed one ends the text)
 
 
 def where_constant(text: str) -> tuple[int, int] | None:

@@ -28,6 +28,8 @@ Anything that goes wrong while rendering -- a limit, a refused attribute, a temp
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextvars
 import dataclasses
 import functools
@@ -39,6 +41,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -390,17 +393,14 @@ def describe(exc: BaseException, name: str | None = None) -> Msg:
     return msg("loading.template.at_line", name=Path(file).name if "/" in file else repr(file), line=line, what=what)
 
 
-#: a character reference a browser or a Markdown viewer turns into its character (&#x202E;, &#x000202e;, &rlm;); in
-#: Markdown one after a backslash is text (`\&rlm;`, as a claim's words are written there)
+#: a character reference a browser or a Markdown viewer turns into its character (&#x202E;, &#x000202e;, &rlm;)
 _REFERENCE = re.compile(r"&(?:#0*[0-9]{1,8}|#[xX]0*[0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});?")
-_MD_REFERENCE = re.compile(r"(?<!\\)" + _REFERENCE.pattern)
-#: markup that reorders what a reader sees with no character at all
-_REORDERING = re.compile(r"<bdo\b|unicode-bidi|direction\s*:\s*rtl|\bdir\s*=\s*[\"']?\s*(?:rtl|auto)", re.IGNORECASE)
-#: where a page's words hide from a check of its text as written: its style sheets and style attributes (CSS escapes,
-#: `dire\63tion`, `content: "\202e"`) and `data:` addresses (an SVG image, percent-encoded)
-_STYLED = re.compile(r"<style\b[^>]*>(.*?)</style\s*>|\bstyle\s*=\s*(\"[^\"]*\"|'[^']*')", re.IGNORECASE | re.DOTALL)
+#: CSS that reorders what a reader sees with no character at all (read with its escapes decoded: `dire\63tion`)
+_CSS_REORDERING = re.compile(r"unicode-bidi|direction\s*:\s*rtl", re.IGNORECASE)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.DOTALL)
-_DATA_URL = re.compile(r"data:[^\"'\s)>]*", re.IGNORECASE)
+#: characters of a `data:` address a page check decodes and reads, and how many such addresses deep
+_DATA_READ = 1_000_000
+_DATA_DEPTH = 3
 
 
 def _css_unescaped(css: str) -> str:
@@ -413,38 +413,102 @@ def _css_unescaped(css: str) -> str:
     return _CSS_ESCAPE.sub(one, css)
 
 
-def _page_views(text: str) -> Iterator[str]:
-    """What a browser reads of a page besides its text as written: the text with its references decoded (a style
-    attribute's `unicode&#45;bidi`), each style decoded as CSS, each `data:` address decoded."""
-    decoded = html.unescape(text) if "&" in text else text
-    yield decoded
-    for m in _STYLED.finditer(decoded):
-        yield _css_unescaped(m.group(1) if m.group(1) is not None else m.group(2))
-    for m in _DATA_URL.finditer(decoded):
-        yield urllib.parse.unquote(m.group())
+class _PageReader(HTMLParser):
+    """A page as a browser reads it, for `_refuse_unshown`: its text and attribute values with their references
+    decoded, its styles as CSS, its `data:` images decoded and read the same way. `found`: the first thing that
+    hides or reorders words, as (its kind, what it is). A claim's words are text here, whatever they spell
+    (`&lt;style&gt;` is no style: a regex over the decoded page took it for one)."""
+
+    def __init__(self, depth: int = 0) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = depth
+        self.found: tuple[str, str] | None = None
+        self.styles = 0  # <style> elements open
+
+    def read(self, text: str, css: bool = False) -> None:
+        if self.found is not None:
+            return
+        unseen = unshown_character(text)
+        if unseen is not None:
+            self.found = ("unshown", unseen)
+        elif css and (reordering := _CSS_REORDERING.search(text)) is not None:
+            self.found = ("reordering", reordering.group())
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "bdo":
+            self.found = self.found or ("reordering", "<bdo>")
+        self.styles += tag == "style"
+        for name, value in attrs:
+            if value is None:
+                continue
+            self.read(value)
+            if name in ("style", "direction", "unicode-bidi"):  # (an SVG's presentation attributes are CSS too)
+                self.read(_css_unescaped(f"{name}: {value}" if name != "style" else value), css=True)
+            elif name == "dir" and value.strip().lower() in ("rtl", "auto"):
+                self.found = self.found or ("reordering", f'dir="{value.strip()}"')
+            elif value.lstrip()[:5].lower() == "data:":
+                self.data_address(value.strip())
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self.styles -= tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style" and self.styles:
+            self.styles -= 1
+
+    def handle_data(self, data: str) -> None:
+        self.read(_css_unescaped(data) if self.styles else data, css=bool(self.styles))
+
+    def data_address(self, address: str) -> None:
+        """A `data:` image (an SVG, percent- or base64-encoded): read as a page of its own (references, styles)."""
+        if self.depth >= _DATA_DEPTH or self.found is not None:
+            return
+        head, _, payload = address[: _DATA_READ + 200].partition(",")
+        if ";base64" in head.lower():
+            try:
+                body = base64.b64decode(re.sub(r"\s+", "", payload) + "==", validate=False).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                return
+        else:
+            body = urllib.parse.unquote(payload)
+        inner = _PageReader(self.depth + 1)
+        inner.feed(body)
+        inner.close()
+        self.found = inner.found
+
+
+def _md_references(text: str) -> Iterator[str]:
+    """The live character references of Markdown text: not one after an odd run of backslashes (`\\&rlm;` is text;
+    after `\\\\`, a backslash of its own, it is live again)."""
+    for m in _REFERENCE.finditer(text):
+        run = 0  # (the backslashes right before it, counted back one by one: no copy of the text before it)
+        while m.start() - run > 0 and text[m.start() - run - 1] == "\\":
+            run += 1
+        if run % 2 == 0:
+            yield m.group()
 
 
 def _refuse_unshown(text: str, name: str) -> None:
     """RenderError when a template's output holds what no reader sees as written: the character itself
-    (`{{ "\\x1b[2J" }}`, `"%c"|format(27)`: a terminal acts on it); in Markdown its reference too; in a page whatever a
-    browser reads as one or as reordering (`&#x202E;` showed 00.0003 as 3000.00; `<bdo dir="rtl">`, `unicode-bidi`, in
-    the text, its styles or its `data:` images). Not a proof against a template that means to mislead: it writes the
-    words it likes (SECURITY.md, Known limits)."""
+    (`{{ "\\x1b[2J" }}`, `"%c"|format(27)`: a terminal acts on it); in Markdown its live reference too; in a page
+    whatever a browser reads as one or as reordering (`&#x202E;` showed 00.0003 as 3000.00; `<bdo>`, `dir="rtl"`,
+    `unicode-bidi` in a style, an SVG image's), read as a browser reads the page (`_PageReader`). Not a proof against
+    a template that means to mislead: it writes the words it likes (SECURITY.md, Known limits)."""
     unseen = unshown_character(text)
     if unseen is None and name.endswith(".md.j2"):
-        for ref in set(_MD_REFERENCE.findall(text)):  # (few, and the same: &lt; &amp;)
+        for ref in set(_md_references(text)):  # (few, and the same: &lt; &amp;)
             hidden = unshown_character(html.unescape(ref))
             if hidden is not None:
                 unseen = f"{ref} ({hidden})"
                 break
     elif unseen is None and not name.endswith(".txt.j2"):
-        for view in _page_views(text):
-            unseen = unshown_character(view)
-            reordering = _REORDERING.search(view) if unseen is None else None
-            if reordering is not None:
-                raise RenderError(msg("loading.template.reordering", name=repr(name), markup=reordering.group()))
-            if unseen is not None:
-                break
+        reader = _PageReader()
+        reader.feed(text)
+        reader.close()
+        if reader.found is not None and reader.found[0] == "reordering":
+            raise RenderError(msg("loading.template.reordering", name=repr(name), markup=reader.found[1]))
+        unseen = reader.found[1] if reader.found is not None else None
     if unseen is not None:
         raise RenderError(msg("loading.template.unshown", name=repr(name), character=unseen))
 
