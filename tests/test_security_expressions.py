@@ -541,3 +541,22 @@ def test_a_large_enum_of_short_labels_is_within_the_words_an_item_carries(tmp_pa
     path, _ = _pinggu_with(tmp_path, "  applicant:\n", "  applicant:\n" + fact + values.replace("          c", "        c"))
     policy = engine.load_policy(path)
     assert len(policy.applicant_facts["industry"].values or ()) == 1382
+
+
+def test_a_fact_read_by_many_conditions_counts_for_each(tmp_path) -> None:
+    """A refusal shows each failing condition's facts with their values: an enum value labelled with 5,000
+    characters, read by 40 conditions, made one item's explanation 441,908 characters while its label counted once."""
+    conditions = "".join(
+        f'      - test: applicant.industry == "small" or {k} == {k + 1}\n        says: {{zh: 行业{k}, en: industry {k}}}\n'
+        for k in range(40)
+    )
+    path, _ = _pinggu_with(
+        tmp_path, "    when:\n      - test: item.lender_is_bank\n", "    when:\n" + conditions + "      - test: item.lender_is_bank\n"
+    )
+    text = path.read_text(encoding="utf-8")
+    fact = "    industry:\n      type: enum\n      required: false\n      zh: 行业\n      en: industry\n      values:\n"
+    fact += "        big: {zh: " + "行" * 5000 + ", en: " + "i" * 5000 + "}\n        small: {zh: 小, en: small}\n"
+    path.write_text(text.replace("  applicant:\n", "  applicant:\n" + fact, 1), encoding="utf-8")
+    with pytest.raises(engine.PolicyError) as err:
+        engine.load_policy(path)
+    assert any(p.code == "too_large" and "pledge" in str(p.message) for p in err.value.problems), [str(p) for p in err.value.problems]

@@ -193,8 +193,8 @@ MAX_CARRIED_CHECK_TEXT = 2_000_000
 #: caps and limits it applies, with the clauses, readings, notes and documents they name, the labels of the facts an
 #: item of its type may show and of the applicant kinds and roles its rule takes, each counted at every use (a YAML
 #: alias cites a 5,000-character reading a hundred times in a few bytes: 2.5 MB of explanation an item, 7.4 GB of
-#: memory for 1,000 items). The shipped policy's largest rule carries 9,026 characters in both languages; twelve
-#: other districts' at most 7,096.
+#: memory for 1,000 items). The shipped policy's largest rule carries 10,485 characters in both languages; twelve
+#: other districts' at most 7,746.
 MAX_CARRIED_WORDS = 100_000
 
 
@@ -760,23 +760,30 @@ class _Compiler:
         return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
 
     def words_bounded(self, rules: list[Rule], clauses: dict[str, Clause], readings: tuple[Note, ...], notes: tuple[Note, ...]) -> None:
-        """Each rule's words within MAX_CARRIED_WORDS (`words_carried`, and the labels of every fact an item of its
-        type may show: its own, the claim's and the applicant's, with their values' and units' labels), said at the
-        rule that passes it. A document's label counts wherever a rule or check needs it."""
+        """Each rule's words within MAX_CARRIED_WORDS, said at the rule that passes it: `words_carried` (each
+        condition's facts counted again, as a refusal shows them), and the labels of every fact an item of its type
+        may show (its own, the claim's and the applicant's) and of the kinds and roles it takes."""
+        doc = self.doc
         said = {n.id: len(n.text.zh) + len(n.text.en) for n in notes}
         cited = {n.id: len(n.text.zh) + len(n.text.en) for n in readings}
         quoted = {key: len(c.text) + len(c.en) for key, c in clauses.items()}
-        documents = {code: _label_words(label) for code, label in (self.doc.get("documents") or {}).items()}
-        facts = self.doc.get("facts") or {}
-        shared = sum(_facts_words(t) for t in (facts.get("claim"), facts.get("applicant"), self.doc.get("item_facts")))
-        types = self.doc.get("item_types") or {}
-        kinds = {code: _label_words(label) for code, label in (self.doc.get("applicant_kinds") or {}).items()}
-        roles = {code: _label_words(label) for code, label in (self.doc.get("applicant_roles") or {}).items()}
-        at = {r.get("id"): i for i, r in enumerate(self.doc["rules"]) if isinstance(r, dict)}
+        tables = {name: doc.get(name) or {} for name in ("applicant_kinds", "applicant_roles", "documents")}
+        documents = {code: _label_words(label) for code, label in tables["documents"].items()}
+        kinds = {code: _label_words(label) for code, label in tables["applicant_kinds"].items()}
+        roles = {code: _label_words(label) for code, label in tables["applicant_roles"].items()}
+        facts = doc.get("facts") or {}
+        shown = {
+            f"{space}.{name}": _fact_words(spec, tables)
+            for space, table in (("claim", facts.get("claim")), ("applicant", facts.get("applicant")), ("item", doc.get("item_facts")))
+            for name, spec in (table.items() if isinstance(table, dict) else ())
+        }
+        types = doc.get("item_types") or {}
+        at = {r.get("id"): i for i, r in enumerate(doc["rules"]) if isinstance(r, dict)}
         for rule in rules:
-            own = _facts_words((types.get(rule.item_type) or {}).get("facts"))
-            own += sum(kinds.get(k, 0) for k in rule.kinds) + sum(roles.get(r, 0) for r in rule.roles)  # (its "who" line)
-            carried = words_carried(rule, quoted, cited, said, documents) + shared + own
+            own = (types.get(rule.item_type) or {}).get("facts")
+            read = shown | {f"item.{name}": _fact_words(spec, tables) for name, spec in (own.items() if isinstance(own, dict) else ())}
+            carried = words_carried(rule, quoted, cited, said, documents, read) + sum(read.values())
+            carried += sum(kinds.get(k, 0) for k in rule.kinds) + sum(roles.get(r, 0) for r in rule.roles)  # (its "who" line)
             if carried > MAX_CARRIED_WORDS:
                 self.error(
                     ("rules", at.get(rule.id, 0)),
@@ -1557,17 +1564,25 @@ class _Compiler:
 
 
 def words_carried(
-    obj: Any, clauses: Mapping[str, int], readings: Mapping[str, int], notes: Mapping[str, int], documents: Mapping[str, int]
+    obj: Any,
+    clauses: Mapping[str, int],
+    readings: Mapping[str, int],
+    notes: Mapping[str, int],
+    documents: Mapping[str, int],
+    facts: Mapping[str, int] | None = None,
 ) -> int:
     """Characters of the words a compiled rule (or any part of it) may put in one item's decision and explanation:
-    every `Text` in both languages, and the clause (`cites`), readings, notes and documents (`doc`) each part names,
-    by their lengths in `clauses`, `readings`, `notes` and `documents`, counted at every use."""
+    every `Text` in both languages; the clause (`cites`), readings, notes and documents (`doc`) each part names, by
+    their lengths in `clauses`, `readings`, `notes` and `documents`; and the facts each expression reads, by their
+    labels' lengths in `facts` (a refusal shows each condition's facts with their values): counted at every use."""
     if isinstance(obj, Text):
         return len(obj.zh) + len(obj.en)
     if isinstance(obj, tuple | list | frozenset):
-        return sum(words_carried(x, clauses, readings, notes, documents) for x in obj)
+        return sum(words_carried(x, clauses, readings, notes, documents, facts) for x in obj)
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         return 0
+    if isinstance(obj, CompiledExpression):
+        return sum(facts.get(f, 0) for f in obj.facts) if facts else 0
     total = 0
     for field in dataclasses.fields(obj):
         value = getattr(obj, field.name)
@@ -1580,7 +1595,7 @@ def words_carried(
         elif field.name == "notes":
             total += sum(notes.get(n, 0) for n in value)
         else:
-            total += words_carried(value, clauses, readings, notes, documents)
+            total += words_carried(value, clauses, readings, notes, documents, facts)
     return total
 
 
@@ -1595,21 +1610,18 @@ def _label_words(label: Any) -> int:
 LIST_FACT_ELEMENTS = 100
 
 
-def _facts_words(table: Any) -> int:
-    """Characters of the labels a fact table lets an item show: each fact's and its unit's, and of its values the
-    one an enum holds (its longest) or those a list may hold (its longest `LIST_FACT_ELEMENTS`): a list of the
-    1,382 industries of GB/T 4754 shows one of them, not all."""
-    if not isinstance(table, dict):
+def _fact_words(spec: Any, tables: Mapping[str, Any]) -> int:
+    """Characters of the labels one fact lets an item show: its own and its unit's, and of its values (written, or
+    taken `values_from` a code table) the one an enum holds (its longest) or those a list may hold (its longest
+    `LIST_FACT_ELEMENTS`): a fact of the 1,382 industries of GB/T 4754 shows one of them, not all."""
+    if not isinstance(spec, dict):
         return 0
-    total = 0
-    for spec in table.values():
-        if isinstance(spec, dict):
-            values = spec.get("values")
-            total += _label_words(spec) + _label_words(spec.get("unit"))
-            if isinstance(values, dict):
-                sizes = sorted((_label_words(v) for v in values.values()), reverse=True)
-                total += sum(sizes[: LIST_FACT_ELEMENTS if str(spec.get("type", "")).endswith("_list") else 1])
-    return total
+    values = spec.get("values")
+    if not isinstance(values, dict):  # (a document list's codes are the documents catalogue's)
+        values = tables.get(str(spec.get("values_from") or ("documents" if spec.get("type") == "document_list" else "")), {})
+    sizes = sorted((_label_words(v) for v in values.values()), reverse=True) if isinstance(values, dict) else []
+    shown = sum(sizes[: LIST_FACT_ELEMENTS if str(spec.get("type", "")).endswith("_list") else 1])
+    return _label_words(spec) + _label_words(spec.get("unit")) + shown
 
 
 def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
