@@ -1405,8 +1405,8 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
 def claim_for(policy: CompiledPolicy, claim: Mapping[str, Any] | Claim) -> Claim:
     """A claim as a program hands it over to be decided under `policy` (`engine.evaluate`, `PolicySet.evaluate`): its
     data parsed (any Mapping, read as a dict: a read-only view was refused as "not of type 'object'"), or a parsed
-    Claim checked to hold only this policy's item types (one parsed under another policy was a KeyError from deep in
-    the rules)."""
+    Claim checked to hold only what this policy reads: its item types, its facts' types, its enum values and its lists'
+    elements (one parsed under another version was a KeyError or a TypeError from deep in the rules)."""
     if not isinstance(claim, Claim):
         return parse_claim(policy, claim if type(claim) is dict or not isinstance(claim, Mapping) else dict(claim))
     other = next((item for item in claim.items if item.type not in policy.item_facts), None)

@@ -217,9 +217,15 @@ class _Backend(Protocol):
     types: ClassVar[dict[str, str]]
 
 
+def _acquire(lock: threading.RLock) -> None:
+    """A connection's lock, waited for as long as a connection waits for another's (BUSY_SECONDS), else LedgerError:
+    a thread of a shared Ledger waited for ever where another connection's commit gave up."""
+    if not lock.acquire(timeout=BUSY_SECONDS):
+        raise LedgerError(msg("ledger.busy", seconds=BUSY_SECONDS))
+
+
 class _Held:
-    """`lock` held, waited for as long as a connection waits for another's lock (BUSY_SECONDS), else LedgerError.
-    (A class, not a generator: every statement of a commit takes it.)"""
+    """`lock` held (`_acquire`) for one statement. (A class, not a generator: every statement of a commit takes it.)"""
 
     __slots__ = ("lock",)
 
@@ -227,8 +233,7 @@ class _Held:
         self.lock = lock
 
     def __enter__(self) -> None:
-        if not self.lock.acquire(timeout=BUSY_SECONDS):
-            raise LedgerError(msg("ledger.busy", seconds=BUSY_SECONDS))
+        _acquire(self.lock)
 
     def __exit__(self, *exc: object) -> None:
         self.lock.release()
@@ -244,10 +249,7 @@ class _Tx:
         self.begin, self.commit, self.rollback, self.lock = begin, commit, rollback, lock
 
     def __enter__(self) -> None:
-        # as long as a connection waits for another's lock (BUSY_SECONDS, `_Held`): a thread of the same Ledger waited
-        # for ever where another connection's commit gave up
-        if not self.lock.acquire(timeout=BUSY_SECONDS):
-            raise LedgerError(msg("ledger.busy", seconds=BUSY_SECONDS))
+        _acquire(self.lock)
         try:
             self.begin()
         except BaseException:
