@@ -107,8 +107,9 @@ _SAME_LEVEL = _Level()
 class CodeWriter:
     """Python source a line at a time, with indentation, and the namespace of names it refers to."""
 
-    def __init__(self, ns: dict[str, Any], *, inline: bool = True) -> None:
+    def __init__(self, ns: dict[str, Any], *, trace: bool = False, inline: bool = True) -> None:
         self.ns = ns
+        self.trace = trace  # the traced variant, or the lean one (no steps)
         self.inline = inline  # expression bodies written in (the fast variant), or their functions called
         self.lines: list[str] = []
         self.pad = ""  # the current indentation
@@ -146,7 +147,9 @@ class CodeWriter:
         return f"{prefix}{next(self._numbering)}"
 
     def step(self, *values: str) -> None:
-        raise NotImplementedError  # each writer records its trace steps in its own shape
+        """A trace step (a tuple literal); nothing in the lean variant."""
+        if self.trace:
+            self.writeline(f"steps.append(({', '.join(values)}))")
 
     def parameter_steps(self, uses: Iterable[Any]) -> None:
         """A trace step per dated-parameter look-up: (use, the date asked, the value in force then or None)."""
@@ -158,6 +161,24 @@ class CodeWriter:
                 self.writeline("pass")
             with self.block("else:"):
                 self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
+
+    def visit_check(self, k: int, test: Any, function: Any, kinds: frozenset[str] | None, failed: Any) -> None:
+        """A check (an item's or the applicant's): false adds its reason, a missing fact is unknown."""
+        self.bind(f"T{k}", test), self.bind(f"R{k}", failed), self.bind(f"K{k}", kinds)
+        code = self.expr(test.expression)
+        with self.block_if(None if kinds is None else f"if kind in K{k}:"):
+            with self.block("try:"):
+                if self.trace:
+                    self.writeline(f"ok = {code}")
+                else:
+                    with self.block(f"if not {code}:"):
+                        self.writeline(f"reasons.append(R{k})")
+            with self.block("except MissingFact as exc:"):
+                self.step("'check'", f"T{k}", "None", "exc.fact")
+                with self.block("if exc.fact:"):
+                    self.writeline("unknown.append(exc.fact)")
+            if self.trace:
+                self.check_result(k, test)
 
     def check_result(self, k: int, test: Any) -> None:
         """`else:` of a traced check's `try`: its step, ('check', test, bool(ok), None) -- one of two constants, not a
@@ -275,8 +296,8 @@ class RuleWriter(CodeWriter):
     FALLBACK = "return SLOW(I, A, C, kind, roles, claim, item, usage, app_reasons, app_unknown, app_docs, lost, sel)"
 
     def __init__(self, rule: Rule, plan: Any, quantum: Any, mode: str, ns: dict[str, Any], *, trace: bool, inline: bool = True) -> None:
-        super().__init__(ns, inline=inline)
-        self.rule, self.plan, self.quantum, self.mode, self.trace = rule, plan, quantum, mode, trace
+        super().__init__(ns, trace=trace, inline=inline)
+        self.rule, self.plan, self.quantum, self.mode = rule, plan, quantum, mode
         self.steps = "tuple(steps)" if trace else "()"  # the decision's steps field
         # What a grant consumes: (flag, code of a Consumption) per subject, limit and cap, in order; and what Usage.add
         # would do, done here: (flag, statement). The flag says whether the part was used for this item; None for a
@@ -292,11 +313,6 @@ class RuleWriter(CodeWriter):
         with self.guarded(self.SIGNATURE, self.FALLBACK):
             self.visit_rule()
         return self.source()
-
-    def step(self, *values: str) -> None:
-        """A trace step (a tuple literal); nothing in the lean variant."""
-        if self.trace:
-            self.writeline(f"steps.append(({', '.join(values)}))")
 
     def decision(
         self,
@@ -407,24 +423,6 @@ class RuleWriter(CodeWriter):
         if self.trace:
             with self.block("else:"):
                 self.writeline(f"steps = [{self.bind('WHO_YES', ('who', self.rule, True))}]")
-
-    def visit_check(self, k: int, test: Any, function: Any, kinds: frozenset[str] | None, failed: Any) -> None:
-        """An item check: false adds its reason, a missing fact makes the item incomplete."""
-        self.bind(f"T{k}", test), self.bind(f"R{k}", failed), self.bind(f"K{k}", kinds)
-        code = self.expr(test.expression)
-        with self.block_if(None if kinds is None else f"if kind in K{k}:"):
-            with self.block("try:"):
-                if self.trace:
-                    self.writeline(f"ok = {code}")
-                else:
-                    with self.block(f"if not {code}:"):
-                        self.writeline(f"reasons.append(R{k})")
-            with self.block("except MissingFact as exc:"):
-                self.step("'check'", f"T{k}", "None", "exc.fact")
-                with self.block("if exc.fact:"):
-                    self.writeline("unknown.append(exc.fact)")
-            if self.trace:
-                self.check_result(k, test)
 
     def visit_referral(self) -> None:
         self.visit_refused_or_incomplete(asked="QZERO", missing_documents="()")
@@ -929,8 +927,8 @@ class StandingWriter(CodeWriter):
     -> (reasons, unknown facts, missing documents, steps)."""
 
     def __init__(self, policy: CompiledPolicy, checks: tuple[Any, ...], ns: dict[str, Any], *, trace: bool, inline: bool = True) -> None:
-        super().__init__(ns, inline=inline)
-        self.policy, self.checks, self.trace = policy, checks, trace
+        super().__init__(ns, trace=trace, inline=inline)
+        self.policy, self.checks = policy, checks
 
     def write(self) -> str:
         with self.guarded("def standing(A, C, kind, claim_docs):", "return SLOW(A, C, kind, claim_docs)"):
@@ -945,27 +943,6 @@ class StandingWriter(CodeWriter):
                 self.document_check(str(k), dc, "claim_docs", "unknown", "docs", trace=self.trace)
             self.writeline("return reasons, unknown, docs, steps")
         return self.source()
-
-    def step(self, *values: str) -> None:
-        if self.trace:
-            self.writeline(f"steps.append(({', '.join(values)}))")
-
-    def visit_check(self, k: int, test: Any, function: Any, kinds: frozenset[str] | None, failed: Any) -> None:
-        self.bind(f"T{k}", test), self.bind(f"R{k}", failed), self.bind(f"K{k}", kinds)
-        code = self.expr(test.expression)
-        with self.block_if(None if kinds is None else f"if kind in K{k}:"):
-            with self.block("try:"):
-                if self.trace:
-                    self.writeline(f"ok = {code}")
-                else:
-                    with self.block(f"if not {code}:"):
-                        self.writeline(f"reasons.append(R{k})")
-            with self.block("except MissingFact as exc:"):
-                self.step("'check'", f"T{k}", "None", "exc.fact")
-                with self.block("if exc.fact:"):
-                    self.writeline("unknown.append(exc.fact)")
-            if self.trace:
-                self.check_result(k, test)
 
 
 class ProbeWriter(RuleWriter):
