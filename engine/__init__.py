@@ -112,4 +112,5 @@ def evaluate(
 ) -> Decision:
     """Decide a claim (plain data or a parsed `Claim`) under `policy`, after `history` (`Grant`s, or their dict
     form, checked as a claim's own `history` is: ClaimError naming each problem)."""
-    return evaluate_claim(policy, claim_for(policy, claim), checked_history(policy, history), trace=trace)
+    parsed = claim_for(policy, claim)
+    return evaluate_claim(policy, parsed, checked_history(policy, history, parsed.claim_id), trace=trace)

@@ -144,6 +144,35 @@ def test_history_beside_a_claim_is_checked_as_a_claims_own_history(policy: engin
         assert (tuple(caught.value.problems[0].path), words in str(caught.value.problems[0])) == (path, True), history
 
 
+def test_a_claims_own_grants_are_refused_as_its_history(policy: engine.CompiledPolicy) -> None:
+    """The same application decided again with its own grants passed back: every item was refused on what it had
+    itself been granted (total 0.00, the pledge "cap used up" by its own 250,000.00 + 50,000.00), where the ledger
+    leaves a claim's own grants out. Now refused by name, on every road a claim's history takes."""
+    first = engine.evaluate(policy, example())
+    assert first.total == Decimal("804200.00") and len(first.grants) == 5
+    own = [g.to_dict() for g in first.grants]
+    roads: list[Any] = [
+        lambda: engine.evaluate(policy, example(), first.grants),
+        lambda: engine.evaluate(policy, example(), own),
+        lambda: engine.PolicySet.load(ROOT / "policies" / "pinggu_2020.yaml").evaluate(example(), own),
+        lambda: engine.evaluate(policy, {**example(), "history": own}),
+        lambda: engine.parse_claim_json(policy, json.dumps({**example(), "history": own}, default=str)),  # (fast intake)
+    ]
+    for road in roads:
+        with pytest.raises(engine.ClaimError) as caught:
+            road()
+        problems = caught.value.problems
+        assert [tuple(p.path) for p in problems] == [("history", i, "claim_id") for i in range(5)]
+        assert "a grant of this claim itself (PG-2022-0001)" in str(problems[0])
+    with engine.core.i18n.use_language("zh"):
+        with pytest.raises(engine.ClaimError) as caught:
+            engine.evaluate(policy, example(), own[:1])
+        assert "这是本申请自己的支持记录（PG-2022-0001）" in str(caught.value.problems[0])
+    # another claim's grants are its history as before: the pledge cap of 300,000.00 used up by them
+    later = engine.evaluate(policy, {**example(), "claim_id": "PG-2022-0099"}, own)
+    assert later.total == Decimal("0.00")
+
+
 # --- explaining under the policy it was made under --------------------------------------------------------------
 
 

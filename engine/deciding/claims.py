@@ -1395,7 +1395,13 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
         elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
             conv.bad(path, msg("claim.history.finer", value=said_in_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q))
 
+    own = data.get("claim_id")
     for i, g in enumerate(history):
+        if isinstance(own, str) and g.claim_id == own and ("history", i, "claim_id") not in said:
+            # (the ledger leaves a claim's own grants out of its history: given here, they used up its own caps)
+            conv.bad(
+                ("history", i, "claim_id"), msg("claim.history.own_grant", claim_id=own), msg("claim.history.own_grant_fix", claim_id=own)
+            )
         history_amount(g.amount, ("history", i, "amount"))
         for j, c in enumerate(g.consumes):
             history_amount(c.amount, ("history", i, "consumes", j, "amount"))
@@ -1458,11 +1464,12 @@ def _of_fact_type(value: Any, spec: FactSpec) -> bool:
     return True
 
 
-def checked_history(policy: CompiledPolicy, history: Any) -> tuple[Grant, ...]:
+def checked_history(policy: CompiledPolicy, history: Any, claim_id: str | None = None) -> tuple[Grant, ...]:
     """History a program passes beside a claim (`engine.evaluate(policy, claim, history)`): `Grant`s, or their dict
     form, held to the rules a claim's own `history` is held to, with the same problems (ClaimError naming
-    `history[i]…`). They were taken as given: 250000.001 left a cap short by 0.001 that the decision's JSON wrote
-    as 50000.00, a negative amount freed a cap, a dict was an AttributeError."""
+    `history[i]…`), a grant of the claim `claim_id` itself among them. They were taken as given: 250000.001 left a cap
+    short by 0.001 that the decision's JSON wrote as 50000.00, a negative amount freed a cap, a dict was an
+    AttributeError, and a claim's grants passed back with it used up its own caps."""
     if history == ():
         return ()
     if isinstance(history, str | bytes | Mapping | Grant) or not isinstance(history, Iterable):
@@ -1470,7 +1477,7 @@ def checked_history(policy: CompiledPolicy, history: Any) -> tuple[Grant, ...]:
         raise ClaimError(said, msg("claim.invalid"))
     given = [_grant_data(g) for g in history]
     conv = FactConverter(policy)
-    grants = _history(policy, {"history": given}, conv)
+    grants = _history(policy, {"history": given, "claim_id": claim_id}, conv)
     if conv.problems:
         raise ClaimError(conv.problems, msg("claim.invalid"))
     return grants
@@ -2068,6 +2075,8 @@ class _Intake:
             return None
         if history_keys is not None and keys != history_keys:
             return None
+        if history and any(g.claim_id == claim_id for g in history):
+            return None  # (a grant of this claim itself: refused by `_history`)
         year = claim_facts.get("funding_year")
         if not _TWINS:
             return Claim(claim_id, year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)

@@ -157,7 +157,8 @@ class PolicySet:
             policy = self.versions[0] if len(self.versions) == 1 else self.for_year(claim.funding_year)
         else:
             policy = self.pick(claim)
-        return evaluate_claim(policy, claim_for(policy, claim), checked_history(policy, history), trace=trace)
+        parsed = claim_for(policy, claim)
+        return evaluate_claim(policy, parsed, checked_history(policy, history, parsed.claim_id), trace=trace)
 
     def pick(self, data: Any) -> CompiledPolicy:
         """The version deciding a claim given as plain data.
