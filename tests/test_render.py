@@ -63,7 +63,7 @@ def test_chinese_text_cites_clause_shows_arithmetic_cap_and_why_not_more(policy:
     # the cap: ceiling in 万元 as the clause writes it, used before (by the earlier item), left, before -> after
     assert (
         "每家企业每年享受贴息补助最高不超过30万元：上限 30 万元，此前已用 250,000.00 元"
-        "（往年 0.00 元，本申请前序事项 250,000.00 元），剩余 50,000.00 元；本项 100,000.00 元 → 50,000.00 元"
+        "（此前申请 0.00 元，本申请前序事项 250,000.00 元），剩余 50,000.00 元；本项 100,000.00 元 → 50,000.00 元"
     ) in text
     # the limit of three times: second loan is the second time
     assert "上限 3 次，此前已计 1 次，本项计入后 2 次" in text
@@ -238,7 +238,7 @@ def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) 
     text = explain(policy, d)
     # 50 万 total: 400,000 from 2021, then s1 30,000 (60,000 × 50%), then s2 asks 100,000 with 70,000 left
     assert (
-        "此前已用 430,000.00 元（往年 400,000.00 元，本申请前序事项 30,000.00 元），剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元"
+        "此前已用 430,000.00 元（此前申请 400,000.00 元，本申请前序事项 30,000.00 元），剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元"
         in text
     )
 
