@@ -75,7 +75,7 @@ def test_the_model_of_a_cap_that_bites(policy: engine.CompiledPolicy) -> None:
     assert isinstance(row, CapRow)
     assert (row.cites, row.ceiling, row.per_item) == ("第六条第（一）项", "30 万元", False)
     assert (row.used, row.left, row.asked, row.granted) == ("250,000.00 元", "50,000.00 元", "100,000.00 元", "50,000.00 元")
-    assert row.split == "（往年 0.00 元，本申请前序事项 250,000.00 元）"
+    assert row.split == "（此前申请 0.00 元，本申请前序事项 250,000.00 元）"
     assert item.why is not None and "核减 50,000.00 元" in item.why
     # the readings that shaped the item, each with its words (tests/golden/01-pledge-cap-bites.zh.txt, reviewed): of the
     # rule (R2, R11), of the checks held (R3 第四条第一款, R6 the funding year, R19 第九条), of the cap (R21), of the
