@@ -173,6 +173,54 @@ def test_a_claims_own_grants_are_refused_as_its_history(policy: engine.CompiledP
     assert later.total == Decimal("0.00")
 
 
+def test_a_history_scope_no_running_total_holds_is_refused(policy: engine.CompiledPolicy) -> None:
+    """The yearly pledge cap (第六条第（一）项, 300,000.00 per applicant and funding year) keeps its totals per
+    (applicant.id, claim.funding_year): the year is a whole number. History giving it as "2021" matched no total, so
+    the 250,000.00 + 50,000.00 the first application used left the cap untouched and a second application of 2021
+    was paid in full (the money review's P29: 100,000.00 where 50,000.00 was left). Now refused where it stands."""
+    first = [g.to_dict() for g in engine.evaluate(policy, example()).grants]
+    assert first[1]["consumes"][1] == {"cap": "pledge-annual-cap", "scope": [APPLICANT, 2021], "amount": "250000.00"}
+    later = {**example(), "claim_id": "PG-2022-0099"}
+
+    def history(change: Any) -> list[dict[str, Any]]:
+        given = json.loads(json.dumps(first))
+        change(given)
+        return given
+
+    as_text = history(lambda h: [u.update(scope=[str(v) for v in u["scope"]]) for g in h for u in g["consumes"] if "cap" in u])
+    roads: list[Any] = [
+        lambda: engine.evaluate(policy, later, as_text),
+        lambda: engine.evaluate(policy, {**later, "history": as_text}),
+        lambda: engine.parse_claim_json(policy, json.dumps({**later, "history": as_text})),  # (the fast intake defers)
+    ]
+    for road in roads:
+        with pytest.raises(engine.ClaimError) as caught:
+            road()
+        problems = caught.value.problems
+        assert [tuple(p.path) for p in problems] == [("history", 1, "consumes", 1, "scope", 1), ("history", 2, "consumes", 1, "scope", 1)]
+        assert '"2021" does not match how pledge-annual-cap keeps its totals (per applicant.id, claim.funding_year)' in str(problems[0])
+        assert "expected written 2021" in str(problems[0])
+    short = history(lambda h: h[1]["consumes"][1].update(scope=[APPLICANT]))
+    counted = history(lambda h: h[1]["consumes"][0].update(counts=["BJ-LOAN-2020-118", "2021"]))
+    for given, path, words in (
+        (short, ("history", 1, "consumes", 1, "scope"), "this scope has 1 value(s), but pledge-annual-cap keeps its totals per 2"),
+        (counted, ("history", 1, "consumes", 0, "counts", 1), "pledge-three-times keeps its totals (per item.loan_id, claim.funding_year)"),
+    ):
+        with pytest.raises(engine.ClaimError) as caught:
+            engine.evaluate(policy, later, given)
+        assert (tuple(caught.value.problems[0].path), words in str(caught.value.problems[0])) == (path, True)
+    with engine.core.i18n.use_language("zh"):
+        with pytest.raises(engine.ClaimError) as caught:
+            engine.evaluate(policy, later, as_text)
+        assert "此处应为整数（不加引号）" in str(caught.value.problems[0]) and "写作 2021" in str(caught.value.problems[0])
+    # as the engine wrote them, the same grants use up the cap: l1 and l2 of the second application are refused
+    decided = engine.evaluate(policy, later, first)
+    assert [(i.item.id, i.status, i.amount) for i in decided.items[1:3]] == [
+        ("l1", "refused", Decimal("0.00")),
+        ("l2", "refused", Decimal("0.00")),
+    ]
+
+
 # --- explaining under the policy it was made under --------------------------------------------------------------
 
 

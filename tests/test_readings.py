@@ -427,7 +427,7 @@ def test_r12_insurance_two_distinct_years(policy: Any) -> None:
         ),
     )
     assert [status(it) for it in d["items"]] == [("granted", "30000.00"), ("granted", "20000.00")]
-    d23 = only(policy, item("patent_insurance", date="2023-02-01"), funding_year=2023, history=h2021 + d["grants"])
+    d23 = only(policy, item("patent_insurance", date="2023-02-01"), funding_year=2023, history=h2021 + d["grants"], claim_id="C-2023")
     assert status(d23) == ("refused", "0.00")
     assert checks(d23) == ["insurance-two-years"]
 
@@ -462,6 +462,7 @@ def test_r14_platform_total_across_years(policy: Any) -> None:
         applicant="platform",
         funding_year=2022,
         history=hand,
+        claim_id="C-2022",  # (another application: a claim's own grants are not its history)
     )
     assert (d22["status"], d22["asked"], d22["amount"]) == ("reduced", "500000.00", "400000.00")
 

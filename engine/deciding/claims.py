@@ -1395,6 +1395,9 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
         elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
             conv.bad(path, msg("claim.history.finer", value=said_in_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q))
 
+    if history:
+        for path, words, fix in key_problems(history_key_shapes(policy), history):
+            conv.bad(path, words, fix)
     own = data.get("claim_id")
     for i, g in enumerate(history):
         if isinstance(own, str) and g.claim_id == own and ("history", i, "claim_id") not in said:
@@ -1406,6 +1409,87 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
         for j, c in enumerate(g.consumes):
             history_amount(c.amount, ("history", i, "consumes", j, "amount"))
     return history
+
+
+#: the value a grant's scope or count holds, by the static type of the expression that made it (`scope_key`: whole
+#: numbers stay numbers, every other value is its text); a type not listed is not checked
+_KEY_TYPES: dict[str, type] = {
+    **dict.fromkeys(("integer", "count"), int),
+    **dict.fromkeys(("text", "date", "money", "decimal", "percent", "boolean"), str),
+}
+#: (kind, id, "scope" | "counts") -> (the type of each value, None where it cannot be told; the expressions, in words)
+KeyShapes = dict[tuple[str, str, str], tuple[tuple[type | None, ...], str]]
+
+
+def history_key_shapes(policy: CompiledPolicy) -> KeyShapes:
+    """What a grant's consumption of each cap, limit and subject of `policy` holds: its scope's values (and a limit's
+    counts), each of the type its expression gives. A value of another type (the year as "2021") or a scope of
+    another length matches no running total: such a grant used up nothing, and the claim was paid as if it were not
+    there. A cap, limit or subject kept per values of different types in different rules is checked where they agree."""
+    shapes: KeyShapes = {}
+    unchecked: set[tuple[str, str, str]] = set()
+
+    def add(kind: str, ident: str, part: str, types: tuple[type | None, ...], words: str) -> None:
+        key = (kind, ident, part)
+        before = shapes.get(key)
+        if before is None:
+            shapes[key] = (types, words)
+        elif len(before[0]) != len(types):
+            unchecked.add(key)
+        else:
+            shapes[key] = (tuple(a if a is b else None for a, b in zip(before[0], types, strict=True)), before[1])
+
+    def typed(expressions: tuple[Any, ...]) -> tuple[type | None, ...]:
+        return tuple(_KEY_TYPES.get(e.type or "") for e in expressions)
+
+    def words(expressions: tuple[Any, ...]) -> str:
+        return ", ".join(e.source for e in expressions)
+
+    for rule in policy.rules:
+        for cap in rule.caps:
+            per = cap.per or ()
+            add("cap", cap.id, "scope", typed(per), words(per))
+        for limit in rule.limits:
+            add("limit", limit.id, "scope", typed(limit.per), words(limit.per))
+            if limit.counting is None:  # each granted item once: (claim id, item id)
+                add("limit", limit.id, "counts", (str, str), "claim_id, item.id")
+            else:
+                add("limit", limit.id, "counts", typed(limit.counting), words(limit.counting))
+        if rule.subject is not None:
+            add("subject", rule.subject.group, "scope", typed(rule.subject.key), words(rule.subject.key))
+    for key in unchecked:
+        del shapes[key]
+    return shapes
+
+
+def key_problems(shapes: KeyShapes, history: Iterable[Grant]) -> list[tuple[tuple[PathPart, ...], Msg, Msg]]:
+    """Each scope or count of `history` that no running total of the policy can hold (`history_key_shapes`): (path,
+    what is wrong, what to write instead)."""
+    found: list[tuple[tuple[PathPart, ...], Msg, Msg]] = []
+    for i, grant in enumerate(history):
+        for j, use in enumerate(grant.consumes):
+            for part, values in (("scope", use.scope), ("counts", use.counts)):
+                shape = shapes.get((use.kind, use.id, part))
+                if shape is None or values is None:
+                    continue
+                types, per = shape
+                path: tuple[PathPart, ...] = ("history", i, "consumes", j, part)
+                if len(values) != len(types):
+                    said = msg("claim.history.key_length", n=len(values), id=use.id, per=per, m=len(types))
+                    found.append((path, said, msg("claim.history.key_length_fix", m=len(types), per=per)))
+                    continue
+                for k, (value, want) in enumerate(zip(values, types, strict=True)):
+                    if want is not None and type(value) is not want:
+                        kind = msg(f"claim.history.key_{want.__name__}")
+                        said = msg(
+                            "claim.history.key_type", value=_clip(json.dumps(value, ensure_ascii=False)), id=use.id, per=per, want=kind
+                        )
+                        if want is str:
+                            fixed: str | None = json.dumps(str(value), ensure_ascii=False)
+                        else:
+                            fixed = value if isinstance(value, str) and value.isascii() and value.isdigit() else None
+                        found.append(((*path, k), said, kind if fixed is None else msg("claim.history.key_type_fix", fixed=_clip(fixed))))
+    return found
 
 
 def claim_for(policy: CompiledPolicy, claim: Mapping[str, Any] | Claim) -> Claim:
@@ -2022,6 +2106,7 @@ class _Intake:
     applicant_facts: _Build
     item_facts: Mapping[str, _Build]
     quantum: Decimal
+    key_shapes: KeyShapes  # what a history grant's scopes and counts hold (`history_key_shapes`)
 
     def from_data(self, data: Any) -> Claim | None:
         """A claim from decoded data (a dict), or None to defer to today's path."""
@@ -2075,8 +2160,8 @@ class _Intake:
             return None
         if history_keys is not None and keys != history_keys:
             return None
-        if history and any(g.claim_id == claim_id for g in history):
-            return None  # (a grant of this claim itself: refused by `_history`)
+        if history and (any(g.claim_id == claim_id for g in history) or key_problems(self.key_shapes, history)):
+            return None  # (a grant of this claim itself, or a scope no total holds: refused by `_history`)
         year = claim_facts.get("funding_year")
         if not _TWINS:
             return Claim(claim_id, year if isinstance(year, int) else 0, applicant["id"], claim_facts, applicant, items, history, raw)
@@ -2257,7 +2342,7 @@ def _intake(policy: CompiledPolicy) -> _Intake | None:
     items = {kind: _builder("item", plan) for kind, plan in item_plans.items()}
     claim_facts, applicant_facts = _builder("claim", claim_plan), _builder("applicant", applicant_plan)
     decoder, zero_decoder = msgspec.json.Decoder(nonzero[0]), msgspec.json.Decoder(claim)
-    return _Intake(claim, decoder, zero_decoder, claim_facts, applicant_facts, items, policy.quantum)
+    return _Intake(claim, decoder, zero_decoder, claim_facts, applicant_facts, items, policy.quantum, history_key_shapes(policy))
 
 
 def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
