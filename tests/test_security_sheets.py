@@ -1357,6 +1357,32 @@ def test_a_claim_id_showing_an_excel_error_value_is_refused_not_skipped(tmp_path
     )
 
 
+def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(tmp_path, capsys):
+    # (the officer red team, session 23) an 18-digit claim id typed into a General column is a number: Excel keeps 15
+    # digits (202203150000000001 and ...0006 both read 202203150000000000) and exports it to CSV as 2.02203E+17, so two
+    # applications of one applicant were decided as one, exit 0; an id Excel took for a date read 2021-01-01 00:00:00
+    long_number = _edited_example(tmp_path / "long.xlsx", {"applicants!A3": 202203150000000001, "items!A3": 202203150000000001})
+    as_date = _edited_example(tmp_path / "date.xlsx", {"applicants!A3": dt.datetime(2021, 1, 1)})
+    for book in (long_number, as_date):
+        assert _batch_refuses(capsys, tmp_path, book) == (
+            f"error: {book} sheet applicants: cells A3 of the claim id column hold what a spreadsheet made of the ids (a "
+            "number of more than 15 digits has lost its last ones; 2.02203E+17 is a rounded number; or the id was taken "
+            "for a date), so their rows' applications cannot be told apart: format the column as text (Format Cells › "
+            "Text), type the claim ids again, and save the workbook\n"
+        )
+    path = _csv(tmp_path / "r.csv", [_row("2.02203E+17"), _row("2.02203E+17"), _row("C-3")])
+    assert _batch_refuses(capsys, tmp_path, path, "zh") == (
+        f"错误：{path}：第 2, 3 行的申请编号是被电子表格四舍五入的数字（如 2.02203E+17，末几位已丢失），不同申请的行可能被当作"
+        "同一份申请：请将申请编号列设置为文本格式（设置单元格格式 › 文本），重新输入编号后再导出文件\n"
+    )
+    # a short number is the id as typed (1001 reads "1001"), as before
+    fine = _csv(tmp_path / "fine.csv", [_row("1001")])
+    assert main(["batch", "--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), str(fine), "--out", str(tmp_path / "o-fine")]) == 0
+    assert [
+        json.loads(line)["claim_id"] for line in (tmp_path / "o-fine" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    ] == ["1001"]
+
+
 def test_a_csv_value_past_the_headings_is_refused_not_dropped(tmp_path, capsys):
     # an amount written 100,000.00 without quotes (an office system's export) is split by its comma: the second
     # part was past the last heading and dropped, and the amount read as 100.00; a workbook refuses the same

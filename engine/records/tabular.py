@@ -752,6 +752,17 @@ _EXACT_DIGITS = 1e15
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]+")  # how such a cell is exported as text (1.10117E+17)
 
 
+def _mangled_id(value: Any) -> bool:
+    """Whether a claim id cell holds what a spreadsheet made of an id rather than the id: a number past its 15 exact
+    digits, a rounded one as text (2.02203E+17), a date or time. Grouped by such ids, rows of two applications were
+    decided as one (202203150000000001 and ...0006 both read 202203150000000000)."""
+    if isinstance(value, _dt.date | _dt.time):
+        return True
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return abs(value) >= _EXACT_DIGITS or (isinstance(value, float) and not value.is_integer())
+    return isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()) is not None
+
+
 # --- closed choices: codes and the policy's labels ----------------------------------
 
 #: the types whose cells hold one of a closed list of codes (written in a cell as the code or its label)
@@ -1312,6 +1323,7 @@ class CsvReader(_TabularReader):
             key = header.index("claim_id")
             unheaded: list[str] = []  # row:column of values with no heading
             error_ids: list[str] = []  # rows whose claim id shows an error value
+            mangled: list[str] = []  # rows whose claim id a spreadsheet rounded (`_mangled_id`)
             rowno = 1
             while True:
                 rowno += 1
@@ -1334,6 +1346,9 @@ class CsvReader(_TabularReader):
                     if cid.upper() in EXCEL_ERRORS:
                         error_ids.append(str(rowno))
                     continue
+                if _SCIENTIFIC.fullmatch(cid):  # (a long id Excel kept as a number, exported rounded: ids run together)
+                    mangled.append(str(rowno))
+                    continue
                 if len(row) > len(header) or "" in header:  # (a value past the headings, or under a blank one, is never read)
                     unheaded += [f"{rowno}:{i + 1}" for i, c in enumerate(row) if (i >= len(header) or not header[i]) and c.strip()]
                 cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h and h != "claim_id"}
@@ -1343,6 +1358,8 @@ class CsvReader(_TabularReader):
             raise InputError(_cells_said("input.unheaded", where, unheaded))
         if error_ids:
             raise InputError(_cells_said("input.error_value_ids", where, error_ids))
+        if mangled:
+            raise InputError(_cells_said("input.mangled_ids", where, mangled))
         self.spool.index()
         self.total = self.spool.count("row")
 
@@ -1764,6 +1781,7 @@ class XlsxReader(_TabularReader):
         }
         unheaded: list[str] = []  # data cells with no column heading: never read, so the workbook is refused
         error_ids: list[str] = []  # claim ids showing an error value: the row's application cannot be told
+        mangled: list[str] = []  # claim ids a spreadsheet made into a rounded number or a date (`_mangled_id`)
         hidden_read: list[int] = []  # hidden rows read as the others: said, as the officer may have meant them left out
         width = len(header)
         for rowno, row in enumerate(ws.iter_rows(min_row=2, values_only=not percent), 2):
@@ -1773,10 +1791,14 @@ class XlsxReader(_TabularReader):
                 raise InputError(msg("sheet.too_many_rows", where=where, limit=f"{XLSX_MAX_ROWS:,}"))
             if row.count(None) == len(row) or not any(map(_has_value, row)):
                 continue
-            cid = _cell_text(row[key] if key < len(row) else None)
+            raw_id = row[key] if key < len(row) else None
+            cid = _cell_text(raw_id)
             if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
                 if cid.strip().upper() in EXCEL_ERRORS:
                     error_ids.append(f"{_column_letter(key + 1)}{rowno}")
+                continue
+            if _mangled_id(raw_id):
+                mangled.append(f"{_column_letter(key + 1)}{rowno}")
                 continue
             unheaded += [f"{_column_letter(i + 1)}{rowno}" for i, c in enumerate(row) if (i >= width or not header[i]) and _has_value(c)]
             cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
@@ -1789,6 +1811,8 @@ class XlsxReader(_TabularReader):
             raise InputError(_cells_said("sheet.unheaded", where, unheaded))
         if error_ids:
             raise InputError(_cells_said("sheet.error_value_ids", where, error_ids))
+        if mangled:
+            raise InputError(_cells_said("sheet.mangled_ids", where, mangled))
 
     def notices(self) -> list[Msg]:
         return list(self.noticed)
