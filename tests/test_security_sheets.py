@@ -1532,7 +1532,7 @@ def test_batch_template_says_what_of_a_claim_it_cannot_write(tmp_path, capsys):
 def test_a_cell_of_many_spaces_is_read_in_one_pass() -> None:
     """A right holders' cell of 30,000 spaces between two names took 4 s (a pattern `\\s*[、，]\\s*` ran each run of
     spaces to its end from every place in it); a sheet of such cells held a round for hours. Bound generous for a
-    loaded machine; the cell itself is read as one name, as before."""
+    loaded machine. Spaces between two Chinese names are a slip since session 23 (said with its fix), still in one pass."""
     import time
 
     from engine.records.tabular import Columns
@@ -1542,6 +1542,6 @@ def test_a_cell_of_many_spaces_is_read_in_one_pass() -> None:
     started = time.perf_counter()
     value, said = columns.convert(columns.item["item.right_holders"], cell)
     assert time.perf_counter() - started < 1.0
-    assert (value, said) == ([cell], None)
+    assert value is None and said is not None and "北京平谷示例科技有限公司；某大学" in str(said)
     refused, said = columns.convert(columns.item["item.right_holders"], "甲公司 " + " " * 30_000 + "、乙公司")
     assert refused is None and said is not None and "甲公司；乙公司" in str(said)

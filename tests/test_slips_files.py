@@ -778,6 +778,39 @@ def test_right_holders_separated_by_enumeration_commas_say_to_write_semicolons(c
     assert columns.convert(columns.item["item.right_holders"], "Acme, Inc.") == (["Acme, Inc."], None)  # (a comma of a name)
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "北京平谷示例科技有限公司,某大学",
+        "北京平谷示例科技有限公司, 某大学",
+        "北京平谷示例科技有限公司/某大学",
+        "北京平谷示例科技有限公司 某大学",
+    ],
+)
+def test_right_holders_separated_by_a_half_width_comma_slash_or_space_say_to_write_semicolons(cell: str) -> None:
+    # (the officer red team, session 23) an input method's half-width comma, a slash or a space between two Chinese
+    # names read as one right holder nobody is: the invention patent p1 (4,200.00 asked) was refused as claimed by a
+    # holder other than the first (第四条第三款), exit 0 and no word of the cell
+    said = _refused_item_cell("item.right_holders", cell)
+    assert tr(said, "zh") == (
+        f"'{cell}' 中的名称之间用了半角逗号、斜杠或空格：一个单元格填多个值时请用“；”分隔：如果是几个值，请写作 北京平谷示例科技有限公司；某大学"
+    )
+    columns = Columns(engine.load_policy(POLICY))
+    spec = columns.item["item.right_holders"]
+    # a name's own comma or space is not a separator: no Chinese character beside it, or a two-character name spaced
+    for name in ("Acme, Inc.", "张 三", "北京大学（医学部）", "甲公司 Ltd"):
+        assert columns.convert(spec, name) == ([name], None)
+
+
+@pytest.mark.parametrize("cell", ["无", "/", "—", "N/A"])
+def test_a_list_cell_that_says_none_is_refused_not_read_as_a_name(cell: str) -> None:
+    # 无 was read as a right holder named 无: not the applicant, so the patent was refused (第四条第三款); an empty cell
+    # is the default (no co-holders)
+    said = _refused_item_cell("item.right_holders", cell)
+    assert tr(said, "zh") == f"'{cell}' 表示“没有”：没有时请将单元格留空"
+    assert tr(said, "en") == f"'{cell}' says there is none: leave the cell empty where there is none"
+
+
 def test_dates_of_a_list_may_be_separated_by_enumeration_commas() -> None:
     # a date holds neither 、 nor ，: 2010-01-01、2012-01-01 is two dates (it was one, refused with an expectation
     # half in English)

@@ -137,8 +137,8 @@ _UNIT = re.compile(
 )
 #: a point with no digits on one side of it (8400., .5): the digits to write
 _BARE_POINT = re.compile(r"^(?:([0-9]{1,12})\.|\.([0-9]{1,2}))\Z")
-#: what a form writes for "none" where an amount goes (a dash, a slash, 无)
-_NONE_WORDS = frozenset({"-", "--", "—", "——", "－", "/", "／", "无", "N/A", "n/a", "NA"})
+#: what a form writes for "none" where a value goes (a dash, a slash, 无): an amount's, a list cell's
+NONE_WORDS = frozenset({"-", "--", "—", "——", "－", "/", "／", "无", "N/A", "n/a", "NA"})
 #: spaces between digits (NFKC has made a no-break or thin space a plain one), and an amount in plain digits
 _SPACED = re.compile(r"(?<=[0-9]) (?=[0-9])")
 #: an amount as a claim writes it: yuan in plain digits, at most two decimals (the claim schema's pattern is this)
@@ -200,7 +200,7 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
     if point:  # (8400. is 8400; .5 is 0.5: the digits to write, said, never read for them)
         digits = point.group(1) if point.group(1) is not None else f"0.{point.group(2)}"
         return msg("claim.slip.bare_point", value=shown), msg("claim.slip.bare_point_fix", digits=digits)
-    if value.strip() in _NONE_WORDS:  # (a dash read as a minus sign was said "negative")
+    if value.strip() in NONE_WORDS:  # (a dash read as a minus sign was said "negative")
         return msg("claim.slip.none", value=shown), msg("claim.slip.none_fix")
     # full-width digits (８４００, a Chinese input method's) or spaces between digits (8 400, 8\u2009400): the digits
     # (white space around the digits is said as such, by the claim's own message)

@@ -39,6 +39,7 @@ from typing import IO, Any
 from engine.core.errors import format_path, json_kind, json_reason, os_reason
 from engine.core.i18n import Msg, language, msg, tr
 from engine.core.identifiers import number_cell_problem
+from engine.core.quantities import NONE_WORDS
 from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
 
@@ -54,6 +55,12 @@ LIST_SPLIT_DATES = re.compile(r"[;；\n、，]")
 # the Chinese list and clause commas: never in a name's text (the spaces around one are stripped from the parts: a
 # pattern `\s*[、，]\s*` tried every run of spaces to its end at every place, 4 s for a cell of 30,000 spaces)
 _ENUMERATION_COMMAS = re.compile(r"[、，]")
+#: what else an input method puts between two names of a list where ； goes: a half-width comma or a slash between
+#: Chinese characters (`北京平谷示例科技有限公司,某大学`), or spaces between two runs of three or more of them (a
+#: name spaced as 张 三 is left alone). `Acme, Inc.` has no Chinese character beside its comma.
+_CHINESE_SEPARATORS = re.compile(
+    r"(?<=[\u4e00-\u9fff）)])[ \u3000]*[,/／][ \u3000]*(?=[\u4e00-\u9fff（(])|(?<=[\u4e00-\u9fff]{3})[ \u3000]+(?=[\u4e00-\u9fff]{3})"
+)
 _FEN = Decimal("0.01")
 #: how far from a whole number of fen a formula's binary result may fall (its error is ~1e-12 of the amount; a
 #: typed 12.345 is 0.005 away, and stays "more than two decimals")
@@ -638,6 +645,11 @@ class Columns:
                     return None, msg(
                         "input.list_commas", value=_shown(value), fix="；".join(p.strip() for p in _ENUMERATION_COMMAS.split(value))
                     )
+                if t == "string_list" and any(_CHINESE_SEPARATORS.search(p) for p in parts):
+                    fix = "；".join(q.strip() for q in _CHINESE_SEPARATORS.split(value))
+                    return None, msg("input.list_separators", value=_shown(value), fix=fix)
+                if t == "string_list" and any(p in NONE_WORDS for p in parts):
+                    return None, msg("input.list_none", value=_shown(value))  # (无 was a right holder named 无)
                 return [p for p in parts if p], None
             return [str(value)], None
         if t == "boolean":
