@@ -1449,3 +1449,45 @@ def test_summary_xlsx_says_a_reduced_items_cap_and_missing_facts_by_their_headin
     assert (l2["结论"], l2["核定金额"], l2["主要理由"]) == ("核减", 50000, "每家企业每年享受贴息补助最高不超过30万元")
     p1 = by_item[("R-2", "p1")]
     assert p1["结论"] == "材料不全" and p1["缺少的信息"] == "户籍是否在平谷区（自然人）"  # (the policy's label of the fact)
+
+
+def test_an_output_file_that_cannot_be_written_stops_the_run_before_it_decides_or_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """(The officer red team, session 23.) Last round's summary.xlsx still open in Excel: Windows refuses to open it for
+    writing, and `batch --commit` ended in a PermissionError traceback after committing the round's 6 grants, its
+    summary.xlsx and report.html missing. A folder where a file goes did the same. Now both are said first (exit 2),
+    with what to do, and nothing is decided or committed; `match` the same."""
+    from engine.cli import main
+    from engine.records import tabular
+
+    root = Path(__file__).resolve().parent.parent
+    policy, round_xlsx = str(root / "policies" / "pinggu_2020.yaml"), str(root / "examples" / "round_2021.xlsx")
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    out = tmp_path / "out"
+    (out / "summary.xlsx").mkdir(parents=True)
+    args = ["--lang", "zh", "batch", "--policy", policy, round_xlsx, "--out", str(out), "--ledger", url, "--commit", "-q"]
+    assert main(args) == 2
+    assert capsys.readouterr().err == f"错误：{out / 'summary.xlsx'}：这是一个文件夹；请给出文件名\n"
+    (out / "summary.xlsx").rmdir()
+    (out / "summary.xlsx").write_bytes(b"last round's workbook")
+    real_open = open
+
+    def held_by_excel(file, mode="r", *a, **k):  # (what Windows answers for a workbook Excel has open)
+        if Path(file).name == "summary.xlsx" and mode != "rb":
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, mode, *a, **k)
+
+    monkeypatch.setattr(tabular, "open", held_by_excel, raising=False)
+    assert main(args) == 2
+    assert capsys.readouterr().err == (
+        f"错误：{out / 'summary.xlsx'}：无法写入（没有权限（请换一个有读写权限的位置，或请管理员开通权限））；如果它正在 Excel 或 WPS "
+        "中打开，请先关闭，再重新运行\n"
+    )
+    assert (out / "summary.xlsx").read_bytes() == b"last round's workbook"
+    assert not (out / "decisions.jsonl").exists()
+    with Ledger(url) as ledger:
+        assert list(ledger.grants()) == []  # nothing committed
+    match = ["--lang", "en", "match", "--policy", policy, str(root / "examples" / "profile_match_2021.json"), "--out", str(out)]
+    assert main(match) == 2
+    assert "summary.xlsx: cannot be written (" in capsys.readouterr().err

@@ -243,7 +243,7 @@ def run_match(
     Returns the summary and the seconds taken."""
     stderr = stderr if stderr is not None else sys.stderr
     started = time.monotonic()
-    out = output_dir(out_dir)
+    out = output_dir(out_dir, ("matches.jsonl", "summary.xlsx"))
     newest = [s.newest for s in sets]
     # the input opened, and its first profile read, first: one that cannot be read, or holds no profile (InputError),
     # stops the run before an earlier run's outputs are touched or a workbook is begun

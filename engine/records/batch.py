@@ -420,7 +420,7 @@ def run_batch(
     if Path(input_path).is_dir() and Path(out_dir).resolve() == Path(input_path).resolve():
         # (the next run would read this run's decisions.jsonl, errors.jsonl and summary.xlsx as applications)
         raise OutputError(msg("sheet.out_is_input", path=str(out_dir)))
-    out = output_dir(out_dir)  # created with its parents; an OutputError names a path that cannot be
+    out = output_dir(out_dir, (*OUTPUT_FILES, "errors.jsonl", "report.html"))  # (an OutputError names a path that cannot be)
     (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
     try:
         # tabular columns: the newest version's vocabulary; a claim id given again is an error record, with --replace

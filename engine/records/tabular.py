@@ -124,8 +124,11 @@ class OutputError(_Said):
     """An output path that cannot be created or written (a file where a folder should be, no permission)."""
 
 
-def output_dir(path: str | Path) -> Path:
-    """The folder `path`, created with its parents if missing; OutputError (not an OSError traceback) if it cannot be."""
+def output_dir(path: str | Path, writes: Sequence[str] = ()) -> Path:
+    """The folder `path`, created with its parents if missing; OutputError (not an OSError traceback) if it cannot be,
+    or if a file of `writes` (the names a run writes there) is a folder or cannot be opened to write: an officer's
+    summary.xlsx still open in Excel, which Windows refuses to open for writing. Said before anything is decided or
+    committed: it was a traceback at the end of the run, with the round's grants already in the ledger."""
     out = Path(path)
     _make_folder(out, msg("sheet.out_not_folder", path=str(path)), msg("sheet.out_cannot_create", path=str(path)))
     try:  # a real write, not os.access: root may "access" /proc, where no file can be made
@@ -133,6 +136,16 @@ def output_dir(path: str | Path) -> Path:
             pass
     except OSError as exc:
         raise OutputError(msg("sheet.out_cannot_write", path=str(path), reason=os_reason(exc))) from None
+    for name in writes:
+        there = out / name
+        if there.is_dir():
+            raise OutputError(msg("sheet.is_folder", path=str(there)))
+        if there.exists():
+            try:
+                with open(there, "ab"):  # (opened to add nothing: the file is left as it is)
+                    pass
+            except OSError as exc:
+                raise OutputError(msg("sheet.out_file_in_use", path=str(there), reason=os_reason(exc))) from None
     return out
 
 
