@@ -329,3 +329,32 @@ def test_test_with_no_case_says_so_in_both_languages(tmp_path: Path) -> None:
     assert r_zh.returncode == r_en.returncode == 1
     assert f"在 {tmp_path} 中没有找到测试用例" in r_zh.stderr and "0 个用例：0 个通过，0 个未通过" in r_zh.stdout
     assert f"no test case found in {tmp_path}" in r_en.stderr and "0 case(s): 0 passed, 0 failed" in r_en.stdout
+
+
+def test_a_gbk_stream_gets_its_marks_not_a_traceback() -> None:
+    """(The officer red team, session 23.) Python 3.11 on Chinese Windows writes a redirected stream in cp936, which has no
+    ✓ or ✗: `explain > out.txt` and `coverage` ended in a UnicodeEncodeError traceback at the first mark. They write √
+    and × there (both in GBK), every other character as it was."""
+    gbk = {"PYTHONIOENCODING": "cp936"}
+    explained = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "--lang",
+            "zh",
+            "explain",
+            "--policy",
+            str(POLICY_PATH),
+            str(ROOT / "examples" / "claim_enterprise_2021.json"),
+        ],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **gbk},
+        check=False,
+    )
+    assert explained.returncode == 0, explained.stderr.decode("gbk", "replace")
+    text = explained.stdout.decode("gbk")  # (strict: every byte GBK)
+    assert "  √ 第四条第二款：单位须在平谷区依法登记注册，并实际经营、依法纳税" in text and "×" in text and "✓" not in text
+    covered = _run("--lang", "zh", "coverage", str(POLICY_PATH), "--tests", str(ROOT / "policies" / "tests"), env=gbk, encoding="gbk")
+    assert covered.returncode == 0 and "√ 第四条第一款" in covered.stdout

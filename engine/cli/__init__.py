@@ -12,6 +12,8 @@ command's own footer.
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import json
 import os
 import sqlite3
@@ -243,12 +245,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its words in the language of `--lang` (before or after the command), else
     POLICY_ENGINE_LANG, else the locale (engine.core.i18n)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    _marks_for_narrow_streams()
     with use_language(chosen_language(args_list)):
         try:
             return _main(args_list)
         except BrokenPipeError:  # `... | head`: the reader has gone; stop quietly, as a program stopped by SIGPIPE
             _silence_stdout()
             return EXIT_PIPE
+
+
+#: a mark an explanation writes, and the one a Chinese Windows console or file (GBK, cp936) holds in its place
+_NARROW_MARKS = {"✓": "√", "✔": "√", "✗": "×", "✘": "×"}
+
+
+def _narrow_marks(exc: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: ✓ and ✗ as √ and ×, any other character the stream cannot hold as its \\u escape."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start : exc.end]
+    return "".join(_NARROW_MARKS.get(c) or c.encode("ascii", "backslashreplace").decode("ascii") for c in text), exc.end
+
+
+codecs.register_error("policy-engine-marks", _narrow_marks)
+
+
+def _marks_for_narrow_streams() -> None:
+    """stdout and stderr in an encoding narrower than UTF-8 (Python 3.11 on Chinese Windows writes a redirected stream
+    in cp936) write what they cannot hold by `_narrow_marks`: `explain > out.txt` and `coverage` ended in a
+    UnicodeEncodeError traceback at the first ✓."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding and not encoding.startswith("utf") and getattr(stream, "errors", None) == "strict":
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                stream.reconfigure(errors="policy-engine-marks")  # type: ignore[union-attr]
 
 
 def _silence_stdout() -> None:
