@@ -812,3 +812,25 @@ def test_without_ledger_is_refused_with_a_commit_or_a_ledger_url(policy, tmp_pat
         with pytest.raises(ValueError, match="without_ledger"):
             run_batch(policy, EXAMPLE, tmp_path / "o", quiet=True, without_ledger=True, **asked)
     assert not (tmp_path / "l.sqlite").exists()
+
+
+def test_batch_lists_its_error_records_on_the_console_with_where_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(The officer red team, session 23.) The summary line said only "1 份有误（见 errors.jsonl）": which row, and why,
+    was in a JSON file. The example round's one bad row, PG-2022-0006's fee 12.345 on the items sheet's row 15 (more
+    than two decimals), is now listed under it, in the officer's heading words, with where all of them are."""
+    from engine.cli import EXIT_PARTIAL, main
+
+    out = tmp_path / "o"
+    monkeypatch.chdir(ROOT)  # (the input named as an officer names it, from the project's folder)
+    args = ["--lang", "zh", "batch", "--policy", str(POLICY_PATH), "examples/round_2021.xlsx"]
+    assert main([*args, "--out", str(out), "--no-report"]) == EXIT_PARTIAL
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == [
+        "  PG-2022-0006，examples/round_2021.xlsx 工作表 items 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
+        "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
+        f"全部错误及改正方法见 {out / 'summary.xlsx'} 的“errors”工作表（及 {out / 'errors.jsonl'}）",
+    ]
+    assert main([*args, "--out", str(tmp_path / "q"), "--no-report", "-q"]) == EXIT_PARTIAL
+    assert capsys.readouterr().out == ""  # (--quiet: nothing)

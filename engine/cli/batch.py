@@ -22,13 +22,13 @@ from typing import Any
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
 from engine.cli.common import add_encoding_argument, add_policy_argument, explanation_language, policy_versions, say, say_error
 from engine.core.errors import os_reason
-from engine.core.i18n import msg, tr
+from engine.core.i18n import language, msg, tr
 from engine.core.quantities import plain_amount
 from engine.deciding.versions import PolicySet
-from engine.records.batch import budget_table, run_batch
+from engine.records.batch import budget_table, in_language, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
-from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
+from engine.records.tabular import Columns, InputError, OutputError, heading_text, output_file, write_claims_workbook
 from engine.records.template import unwritable
 from engine.records.workers import MAX_WORKERS
 
@@ -91,7 +91,50 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 out=os.path.normpath(args.out),
             )
         )
+        if summary.failed:
+            _say_failures(Path(args.out), versions)
     return EXIT_PARTIAL if summary.failed else EXIT_OK
+
+
+#: error records a batch lists on the console after its summary (all of them are in summary.xlsx and errors.jsonl)
+FAILURES_SHOWN = 10
+
+
+def _say_failures(out: Path, versions: PolicySet) -> None:
+    """The first `FAILURES_SHOWN` error records of the run, each in a line: its claim id, place, field (as the
+    input's heading names it) and first problem, in the reader's language; then where all of them are. The summary
+    line said only "1 份有误（见 errors.jsonl）": an officer opened a JSON file to learn which row, and why."""
+    lang = language()
+    headings: dict[str, Any] = {}
+    for v in versions.versions:  # (oldest first: the newest wording wins)
+        headings.update(Columns(v).headings())
+    shown = more = 0
+    with open(out / "errors.jsonl", encoding="utf-8") as f:
+        for line in f:
+            if shown == FAILURES_SHOWN:
+                more += 1
+                continue
+            record = json.loads(line)
+            said, problems = in_language(record, lang)
+            first = problems[0] if problems else {}
+            field = first.get("field")
+            if isinstance(field, str) and field in headings:
+                field = heading_text(headings[field], field, lang)
+            where = where_text(first or record["where"], lang)
+            words = first.get("message") or said
+            claim = record.get("claim_id") or "—"
+            say(
+                msg("cli.batch.failure", claim=claim, where=where, field=field, message=words)
+                if field
+                else msg("cli.batch.failure_unplaced", claim=claim, where=where, message=words)
+            )
+            shown += 1
+    workbook, jsonl = out / "summary.xlsx", out / "errors.jsonl"
+    say(
+        msg("cli.batch.failures_more", n=more, workbook=workbook, jsonl=jsonl)
+        if more
+        else msg("cli.batch.failures_all", workbook=workbook, jsonl=jsonl)
+    )
 
 
 @command("batch", msg("cli.batch.help"), cmd_batch)
