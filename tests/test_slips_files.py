@@ -1033,3 +1033,24 @@ def test_a_year_written_2021_point_0_says_to_write_2021() -> None:
     columns = Columns(engine.load_policy(POLICY))
     value, said = columns.convert(columns.claim["claim.funding_year"], "2021.0")
     assert value is None and tr(said, "zh") == "'2021.0' 不是整数：请写作 2021"
+
+
+@pytest.mark.parametrize("cell", ["/", 0, "无"])
+def test_a_value_in_a_column_of_another_item_type_says_so(tmp_path: Path, cell: Any) -> None:
+    # (the officer red team, session 23) a '/' or 0 put in the loan contract column of an invention patent row (officers
+    # fill the cells that do not apply) was said as a JSON field: "有无法识别的字段（'loan_id'）；是否应为 'patent_id'？"
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    ws = wb["items"]
+    assert [ws.cell(3, c).value for c in (2, 3)] == ["p1", "发明专利授权"] and ws.cell(1, 13).value == "贷款合同编号（item.loan_id）"
+    ws.cell(3, 13).value = cell
+    wb.save(tmp_path / "r.xlsx")
+    with use_language("zh"):
+        summary = run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
+    assert summary.failed == 2  # (PG-2022-0001, and the example's own PG-2022-0006)
+    first = json.loads((tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    [problem] = first["problems"]
+    assert (first["claim_id"], problem["field"], problem["sheet"], problem["row"]) == ("PG-2022-0001", "item.loan_id", "items", 3)
+    shown = repr(cell)
+    assert problem["said"]["zh"]["message"] == f"此列不适用于“发明专利授权”事项，但该单元格填了 {shown}"
+    assert problem["said"]["zh"]["expected"] == "该单元格留空（这一列属于其他事项类型：不填，也不写 / 或 0）"
+    assert problem["said"]["en"]["message"] == f"this column is not a fact of a granted invention patent item, yet its cell holds {shown}"

@@ -1162,9 +1162,17 @@ class _TabularReader(Reader):
             item: dict[str, Any] = {}
             kind = icells.get("item.type")
             item_type = self.choices.code("item.type", None, kind) if isinstance(kind, str) else None
+            facts = self.cols.policy.item_facts.get(item_type) if isinstance(item_type, str) else None
             for name, value in icells.items():
                 spec = self.cols.item.get(name)
                 if spec is None:
+                    continue
+                if facts is not None and name[5:] not in facts and value is not None and str(value).strip():
+                    # (a '/' or 0 in a column of another item type: the claim said "unknown field 'loan_id'")
+                    assert item_type is not None  # (`facts` is its type's)
+                    label = self.cols.policy.item_type_labels.get(item_type) or item_type  # (its words in each language)
+                    said = msg("input.other_type_column", type=label, value=_shown(value))
+                    problems.append({"field": name, "message": said, "expected": msg("input.other_type_column_fix"), **iwhere})
                     continue
                 v, err = self._cell(name, spec, value, item_type)
                 if err:
