@@ -1054,3 +1054,26 @@ def test_a_value_in_a_column_of_another_item_type_says_so(tmp_path: Path, cell: 
     assert problem["said"]["zh"]["message"] == f"此列不适用于“发明专利授权”事项，但该单元格填了 {shown}"
     assert problem["said"]["zh"]["expected"] == "该单元格留空（这一列属于其他事项类型：不填，也不写 / 或 0）"
     assert problem["said"]["en"]["message"] == f"this column is not a fact of a granted invention patent item, yet its cell holds {shown}"
+
+
+def test_a_workbook_is_written_and_read_only_under_its_own_name(tmp_path: Path, capsys: Any) -> None:
+    # (the officer red team, session 23) `batch-template r.csv` wrote a workbook named .csv (exit 0), which batch then
+    # read as a CSV file "neither UTF-8 nor GBK"; an .xls or WPS .et workbook was an "unknown input format"
+    assert main(["--lang", "zh", "batch-template", "--policy", POLICY, str(tmp_path / "t.csv")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"错误：{tmp_path / 't.csv'}：模板是 .xlsx 工作簿：请给出以 .xlsx 结尾的文件名（如 {tmp_path / 't.xlsx'}）\n"
+    )
+    assert not (tmp_path / "t.csv").exists()
+    named_csv = tmp_path / "r.csv"
+    named_csv.write_bytes((ROOT / "examples" / "round_2021.xlsx").read_bytes())
+    assert main(["--lang", "zh", "batch", "--policy", POLICY, str(named_csv), "--out", str(tmp_path / "o"), "-q"]) == 1
+    assert capsys.readouterr().err == f"错误：{named_csv}：这是一个 .xlsx 工作簿，却以 CSV 文件命名：请把文件名改为以 .xlsx 结尾\n"
+    for suffix in (".xls", ".et"):
+        other = tmp_path / f"r{suffix}"
+        other.write_bytes(b"\xd0\xcf\x11\xe0")  # (an OLE file's first bytes: never read)
+        assert main(["--lang", "en", "batch", "--policy", POLICY, str(other), "--out", str(tmp_path / "o"), "-q"]) == 1
+        assert capsys.readouterr().err == (
+            f"error: {other}: a {suffix} workbook is not read: save it from Excel or WPS as an .xlsx workbook (File › Save "
+            "As › Excel Workbook (*.xlsx)) and give that\n"
+        )

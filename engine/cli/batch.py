@@ -170,6 +170,9 @@ def cmd_template(args: argparse.Namespace) -> int:
             ),
             err=True,
         )
+    if Path(args.out).suffix.lower() != ".xlsx":  # (a workbook named r.csv was then read as a CSV file "in no encoding")
+        say_error(msg("cli.template.not_xlsx", path=args.out, suggested=str(Path(args.out).with_suffix(".xlsx"))))
+        return EXIT_USAGE
     if not args.force and Path(args.out).exists():
         say_error(msg("cli.template.exists", path=args.out))
         return EXIT_USAGE

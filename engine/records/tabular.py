@@ -330,6 +330,8 @@ def open_input(path: str | Path, policy: CompiledPolicy, encoding: str | None = 
         return CsvReader(path, policy, encoding)
     if name.endswith(".xlsx"):
         return XlsxReader(path, policy)
+    if name.endswith((".xls", ".et", ".ett", ".xlsm", ".xlsb", ".ods", ".numbers")):  # (another spreadsheet's own format)
+        raise InputError(msg("input.other_spreadsheet", file=str(path), suffix=Path(path).suffix))
     raise InputError(msg("input.unknown_format", file=str(path)))
 
 
@@ -1299,6 +1301,8 @@ def csv_encoding(path: str | Path, chosen: str | None = None) -> str:
         return name
     with open(path, "rb") as f:
         head = f.read(4)
+    if head == b"PK\x03\x04":  # a zip: a workbook named .csv (`batch-template r.csv` wrote one), not a CSV file's text
+        raise InputError(msg("input.workbook_named_csv", file=str(path)))
     marked = [name for bom, name in _BOMS if head.startswith(bom)][:1]
     for name in marked or _CSV_ENCODINGS:
         problem = _undecodable(path, name)
