@@ -1077,3 +1077,16 @@ def test_a_workbook_is_written_and_read_only_under_its_own_name(tmp_path: Path, 
             f"error: {other}: a {suffix} workbook is not read: save it from Excel or WPS as an .xlsx workbook (File › Save "
             "As › Excel Workbook (*.xlsx)) and give that\n"
         )
+
+
+def test_a_value_copied_from_the_guide_with_its_code_is_read_as_that_code() -> None:
+    # (the officer red team, session 23) the workbook's guide and a refusal list a value as 自然人（natural_person）;
+    # copied from there into the cell, it was refused as not one of the values, the list naming that very text
+    from engine.records.tabular import Choices
+
+    policy = engine.load_policy(POLICY)
+    choices = Choices(policy, Columns(policy))
+    for cell in ("自然人（natural_person）", "自然人(natural_person)", "natural_person (natural person)", "自然人", "natural_person"):
+        assert choices.resolve("applicant.kind", None, cell) == ("natural_person", None), cell
+    code, said = choices.resolve("applicant.kind", None, "企业（natural_person）")  # (a label and another value's code)
+    assert code is None and said is not None

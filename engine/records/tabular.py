@@ -880,7 +880,9 @@ class Choices:
             codes = {_fold(c): c for c in table}
             found = dict(codes)
             for code, label in table.items():
-                for word in (label.zh, label.en):
+                # its labels, and the value as the workbook's guide and a refusal list it (自然人（natural_person）,
+                # natural_person (natural person)): copied from there, it was refused as not among the values it is
+                for word in (label.zh, label.en, f"{label.zh}（{code}）", f"{code} ({label.en})"):
                     k = _fold(word)
                     if k in codes:  # a code is always itself
                         continue
