@@ -123,7 +123,10 @@ def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -
     assert "policy-engine batch: error: the following arguments are required: --policy, INPUT" in err and not HAN.search(err)
     with pytest.raises(SystemExit):
         main(["--lang", "zh", "batch", "--workers", "many", "x.jsonl", "--policy", "p.yaml"])
-    assert "参数 --workers：值 'many' 无效（应为 int 类型）" in capsys.readouterr().err
+    assert "参数 --workers：值 'many' 无效（应为整数）" in capsys.readouterr().err  # (it said 应为 int 类型: the officer red team)
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "batch", "--workers", "many", "x.jsonl", "--policy", "p.yaml"])
+    assert "argument --workers: invalid whole number value: 'many'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--lang", "zh", "coverage", "p.yaml", "--tests", "t", "--min", "120"])
     assert "参数 --min：120 不是 0 到 100 之间的百分数" in capsys.readouterr().err

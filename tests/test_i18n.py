@@ -74,6 +74,9 @@ def test_every_message_the_code_names_is_in_the_catalogue() -> None:
         ({"POLICY_ENGINE_LANG": "zh", "LC_ALL": "en_US.UTF-8"}, "zh"),  # the engine's own variable wins
         ({"POLICY_ENGINE_LANG": "en", "LANG": "zh_CN.UTF-8"}, "en"),
         ({"POLICY_ENGINE_LANG": "fr", "LANG": "zh_CN.UTF-8"}, "zh"),  # no French catalogue: the locale decides
+        ({"POLICY_ENGINE_LANG": "cn"}, "zh"),  # (what people also write for Chinese: it fell back to English unsaid)
+        ({"POLICY_ENGINE_LANG": "中文", "LANG": "en_US.UTF-8"}, "zh"),
+        ({"POLICY_ENGINE_LANG": "English", "LANG": "zh_CN.UTF-8"}, "en"),
     ],
 )
 def test_the_language_comes_from_the_environment(environ: dict[str, str], expected: str) -> None:

@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
-from engine.cli.common import add_encoding_argument, add_policy_argument, explanation_language, policy_versions, say, say_error
+from engine.cli.common import (
+    WHOLE_NUMBER,
+    add_encoding_argument,
+    add_policy_argument,
+    explanation_language,
+    policy_versions,
+    say,
+    say_error,
+)
 from engine.core.errors import os_reason
 from engine.core.i18n import language, msg, tr
 from engine.core.quantities import plain_amount
@@ -149,8 +157,10 @@ def _configure_batch(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", default="batch-out", help=msg("cli.batch.out"))
     p.add_argument("--no-trace", action="store_true", help=msg("cli.batch.no_trace"))
     p.add_argument("--no-report", action="store_true", help=msg("cli.batch.no_report"))
-    p.add_argument("--workers", metavar="N", type=int, default=1, help=msg("cli.batch.workers", max=MAX_WORKERS))
-    p.add_argument("--output-processes", metavar="N", type=int, default=None, help=msg("cli.batch.output_processes", max=MAX_WORKERS))
+    p.add_argument("--workers", metavar="N", type=WHOLE_NUMBER, default=1, help=msg("cli.batch.workers", max=MAX_WORKERS))
+    p.add_argument(
+        "--output-processes", metavar="N", type=WHOLE_NUMBER, default=None, help=msg("cli.batch.output_processes", max=MAX_WORKERS)
+    )
     p.add_argument("-q", "--quiet", action="store_true", help=msg("cli.batch.quiet"))
 
 

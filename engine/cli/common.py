@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -59,6 +59,26 @@ ARGPARSE_WORDS: dict[str, str] = {
     "%(prog)s: error: %(message)s\n": "error",
     "subcommands": "subcommands",
 }
+
+
+class _Named:
+    """An option's value type, named in the reader's words where argparse says what it expected ("应为整数", not
+    "应为 int 类型": argparse names a type by its `__name__`)."""
+
+    def __init__(self, convert: Callable[[str], Any], word: str) -> None:
+        self.convert, self.word = convert, word
+
+    @property
+    def __name__(self) -> str:
+        return tr(msg(f"cli.argparse.type_{self.word}"))
+
+    def __call__(self, text: str) -> Any:
+        return self.convert(text)
+
+
+#: `type=` for a whole-number option and for a number of seconds
+WHOLE_NUMBER: Any = _Named(int, "whole")
+NUMBER: Any = _Named(float, "number")
 
 
 def _argparse_gettext(text: Any) -> Any:

@@ -13,7 +13,7 @@ import tempfile
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, EXIT_WHEN, command
-from engine.cli.common import say
+from engine.cli.common import NUMBER, WHOLE_NUMBER, say
 from engine.core.errors import EngineError
 from engine.core.i18n import language, msg
 
@@ -29,24 +29,24 @@ EXIT_WHEN["serve"] = (msg("cli.exit.when.serve"), None)
 def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policies", required=True, metavar="DIR", help=msg("cli.serve.policies"))
     p.add_argument("--host", default="127.0.0.1", help=msg("cli.serve.host"))
-    p.add_argument("--port", type=int, default=8000, help=msg("cli.serve.port"))
-    p.add_argument("--workers", type=int, default=1, metavar="N", help=msg("cli.serve.workers"))
+    p.add_argument("--port", type=WHOLE_NUMBER, default=8000, help=msg("cli.serve.port"))
+    p.add_argument("--workers", type=WHOLE_NUMBER, default=1, metavar="N", help=msg("cli.serve.workers"))
     p.add_argument("--ledger", metavar="URL", help=msg("cli.serve.ledger"))
     p.add_argument("--token-file", metavar="F", help=msg("cli.serve.token_file"))
     p.add_argument("--reads", choices=("open", "token"), default="open", help=msg("cli.serve.reads"))
-    p.add_argument("--max-body", type=int, default=2_000_000, metavar="BYTES", help=msg("cli.serve.max_body"))
-    p.add_argument("--max-items", type=int, default=200, metavar="N", help=msg("cli.serve.max_items"))
-    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help=msg("cli.serve.timeout"))
-    p.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS", help=msg("cli.serve.body_timeout"))
+    p.add_argument("--max-body", type=WHOLE_NUMBER, default=2_000_000, metavar="BYTES", help=msg("cli.serve.max_body"))
+    p.add_argument("--max-items", type=WHOLE_NUMBER, default=200, metavar="N", help=msg("cli.serve.max_items"))
+    p.add_argument("--timeout", type=NUMBER, default=10.0, metavar="SECONDS", help=msg("cli.serve.timeout"))
+    p.add_argument("--body-timeout", type=NUMBER, default=30.0, metavar="SECONDS", help=msg("cli.serve.body_timeout"))
     p.add_argument("--jobs-dir", metavar="DIR", help=msg("cli.serve.jobs_dir"))
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"), help=msg("cli.serve.log_level")
     )
-    p.add_argument("--jobs-ttl", type=float, default=86_400.0, metavar="SECONDS", help=msg("cli.serve.jobs_ttl"))
-    p.add_argument("--jobs-kept", type=int, default=100, metavar="N", help=msg("cli.serve.jobs_kept"))
-    p.add_argument("--jobs-bytes", type=int, default=1_000_000_000, metavar="BYTES", help=msg("cli.serve.jobs_bytes"))
-    p.add_argument("--inline-items", type=int, default=20, metavar="N", help=msg("cli.serve.inline_items"))
-    p.add_argument("--worker-start-timeout", type=int, default=60, metavar="SECONDS", help=msg("cli.serve.worker_start_timeout"))
+    p.add_argument("--jobs-ttl", type=NUMBER, default=86_400.0, metavar="SECONDS", help=msg("cli.serve.jobs_ttl"))
+    p.add_argument("--jobs-kept", type=WHOLE_NUMBER, default=100, metavar="N", help=msg("cli.serve.jobs_kept"))
+    p.add_argument("--jobs-bytes", type=WHOLE_NUMBER, default=1_000_000_000, metavar="BYTES", help=msg("cli.serve.jobs_bytes"))
+    p.add_argument("--inline-items", type=WHOLE_NUMBER, default=20, metavar="N", help=msg("cli.serve.inline_items"))
+    p.add_argument("--worker-start-timeout", type=WHOLE_NUMBER, default=60, metavar="SECONDS", help=msg("cli.serve.worker_start_timeout"))
     p.add_argument("--access-log", action="store_true", help=msg("cli.serve.access_log"))
 
 

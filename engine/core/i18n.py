@@ -168,7 +168,12 @@ def known_language(value: str | None) -> str | None:
     if not value:
         return None
     code = value.strip().split(".")[0].split("_")[0].split("-")[0].lower()
+    code = _ALIASES.get(code, code)
     return code if code in languages() else None
+
+
+#: what people also write for a language the engine speaks (POLICY_ENGINE_LANG=cn fell back to English unsaid)
+_ALIASES = {"cn": "zh", "chs": "zh", "chinese": "zh", "中文": "zh", "english": "en"}
 
 
 def language_from_environment(environ: Mapping[str, str] | None = None) -> str:
