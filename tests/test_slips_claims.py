@@ -297,3 +297,26 @@ def test_a_date_of_a_list_not_written_as_a_date_expects_a_date_in_the_readers_la
     p = _refused(policy, data, ("applicant", "fraud_finding_dates", 0))
     assert tr(p.expected, "zh") == "格式为 YYYY-MM-DD 的日期，例如 2021-03-05"
     assert "日期" not in tr(p.expected, "en")
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("91110117ma01abcd1f", "91110117MA01ABCD1F"),  # lower case
+        ("９１１１０１１７ＭＡ０１ＡＢＣＤ１Ｆ", "91110117MA01ABCD1F"),  # a Chinese input method's full width
+        ("91110117 MA01ABCD1F", "91110117MA01ABCD1F"),  # a space inside
+        ("11010519491231002x", "11010519491231002X"),  # GB 11643's own example, its X in lower case
+    ],
+)
+def test_a_code_written_another_way_says_how_to_write_it(policy: engine.CompiledPolicy, written: str, code: str) -> None:
+    # (the officer red team, session 23) a credit code in lower case or full width got only 不符合规定的格式, where a
+    # patent number written another way is told its standard writing (应写作 ZL…)
+    said = _said(_refused(policy, claim(item(P, "l1"), id=written), ("applicant", "id")))
+    assert said["zh"][0] == f"'{written}' 写法不规范（小写字母、全角字符或空格），应写作 {code}"
+    assert (
+        said["en"][0]
+        == f"'{written}' is the code written another way (lower-case letters, full-width characters or spaces): write it as {code}"
+    )
+    # a code whose check character is wrong however it is written is not told a writing
+    wrong = _said(_refused(policy, claim(item(P, "l1"), id="91110117ma01abcd1g"), ("applicant", "id")))
+    assert wrong["zh"][0] == "'91110117ma01abcd1g' 不符合规定的格式"

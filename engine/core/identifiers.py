@@ -461,7 +461,14 @@ def slip_of(format_name: str | None, text: str) -> Msg | None:
     """When `text` fails the form of `format_name` only for the way it is written, the message that shows the standard
     writing (a patent number with spaces, full-width digits, no ZL ...), or, when that writing then fails its check
     character, year or kind, both (`_written_and_wrong`); None otherwise."""
-    if format_name not in FORMS or not isinstance(text, str):
+    if not isinstance(text, str):
+        return None
+    if format_name in FORMATS and format_name not in FORMS:  # a credit code or ID number: lower case, full width, spaces
+        code = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).upper()
+        if code != text and len(code) == 18 and FORMATS[format_name][0](code):
+            return msg("claim.id.code_written", code=repr(text), tidy=code)
+        return None
+    if format_name not in FORMS:
         return None
     tidy = _tidied_patent(text)
     if tidy is None or (format_name == "cn_patent" and not _cn_patent_valid(tidy)):
