@@ -216,7 +216,7 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
     ),
     # identification numbers
     ("identifier", "USCC wrong check char", _set(("applicant", "id"), "91110117MA01ABCD1G"), ("applicant", "id"), "check character"),
-    ("identifier", "USCC lower case", _set(("applicant", "id"), "91110117ma01abcd1f"), ("applicant", "id"), "is not in the expected form"),
+    ("identifier", "USCC lower case", _set(("applicant", "id"), "91110117ma01abcd1f"), ("applicant", "id"), "write it as 91110117MA01ABCD1F"),
     (
         "identifier",
         "USCC 17 characters",
@@ -255,7 +255,7 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
         "resident ID lower-case x",
         lambda d: claim(item("invention_patent_grant"), applicant="natural_person", id="11010519491231002x"),
         ("applicant", "id"),
-        "is not in the expected form",
+        "write it as 11010519491231002X",
     ),
 ]
 

@@ -465,7 +465,8 @@ def slip_of(format_name: str | None, text: str) -> Msg | None:
         return None
     if format_name in FORMATS and format_name not in FORMS:  # a credit code or ID number: lower case, full width, spaces
         code = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).upper()
-        if code != text and len(code) == 18 and FORMATS[format_name][0](code):
+        # (spaces around it are said as such, by the claim's text check)
+        if code != text and text == text.strip() and len(code) == 18 and FORMATS[format_name][0](code):
             return msg("claim.id.code_written", code=repr(text), tidy=code)
         return None
     if format_name not in FORMS:
