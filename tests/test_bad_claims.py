@@ -216,7 +216,13 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
     ),
     # identification numbers
     ("identifier", "USCC wrong check char", _set(("applicant", "id"), "91110117MA01ABCD1G"), ("applicant", "id"), "check character"),
-    ("identifier", "USCC lower case", _set(("applicant", "id"), "91110117ma01abcd1f"), ("applicant", "id"), "write it as 91110117MA01ABCD1F"),
+    (
+        "identifier",
+        "USCC lower case",
+        _set(("applicant", "id"), "91110117ma01abcd1f"),
+        ("applicant", "id"),
+        "write it as 91110117MA01ABCD1F",
+    ),
     (
         "identifier",
         "USCC 17 characters",
