@@ -834,3 +834,28 @@ def test_batch_lists_its_error_records_on_the_console_with_where_and_why(
     ]
     assert main([*args, "--out", str(tmp_path / "q"), "--no-report", "-q"]) == EXIT_PARTIAL
     assert capsys.readouterr().out == ""  # (--quiet: nothing)
+
+
+def test_an_error_in_a_list_column_is_named_by_its_heading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the field of a list column's element (applicant.fraud_finding_dates.0) was shown as it is, not as its heading
+    from engine.cli import EXIT_PARTIAL, main
+
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    ws = wb["applicants"]
+    column = next(c for c in range(1, ws.max_column + 1) if str(ws.cell(1, c).value).endswith("（applicant.fraud_finding_dates）"))
+    assert ws.cell(3, 1).value == "PG-2022-0001"
+    ws.cell(3, column).value = "无"
+    wb.save(tmp_path / "r.xlsx")
+    out = tmp_path / "o"
+    assert (
+        main(["--lang", "zh", "batch", "--policy", str(POLICY_PATH), str(tmp_path / "r.xlsx"), "--out", str(out), "--no-report"])
+        == EXIT_PARTIAL
+    )
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  PG-2022-0001")]
+    assert said == [
+        f"  PG-2022-0001，{tmp_path / 'r.xlsx'} 工作表 applicants 第 3 行，被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）："
+        "'无' 不是日期：这表示没有"
+    ]
+    errors = openpyxl.load_workbook(out / "summary.xlsx")["errors"]
+    fields = [errors.cell(r, 4).value for r in range(2, errors.max_row + 1) if errors.cell(r, 2).value == "PG-2022-0001"]
+    assert fields == ["被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）"]

@@ -320,3 +320,11 @@ def test_a_code_written_another_way_says_how_to_write_it(policy: engine.Compiled
     # a code whose check character is wrong however it is written is not told a writing
     wrong = _said(_refused(policy, claim(item(P, "l1"), id="91110117ma01abcd1g"), ("applicant", "id")))
     assert wrong["zh"][0] == "'91110117ma01abcd1g' 不符合规定的格式"
+
+
+@pytest.mark.parametrize("written", ["无", "/", "—"])
+def test_a_date_that_says_none_is_told_to_be_left_out(policy: engine.CompiledPolicy, written: str) -> None:
+    # (the officer red team, session 23) 无 under 被认定弄虚作假套取资金的日期（无则留空） got only 不符合规定的格式
+    said = _said(_refused(policy, claim(item(P, "l1"), fraud_finding_dates=[written]), ("applicant", "fraud_finding_dates", 0)))
+    assert said["zh"] == (f"'{written}' 不是日期：这表示没有", "按 YYYY-MM-DD 书写的日期；没有时不填（不写该字段，单元格留空）")
+    assert said["en"][0] == f"'{written}' is not a date: it says there is none"

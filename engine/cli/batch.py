@@ -36,7 +36,7 @@ from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, in_language, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
-from engine.records.tabular import Columns, InputError, OutputError, heading_text, output_file, write_claims_workbook
+from engine.records.tabular import Columns, InputError, OutputError, field_heading, output_file, write_claims_workbook
 from engine.records.template import unwritable
 from engine.records.workers import MAX_WORKERS
 
@@ -126,8 +126,8 @@ def _say_failures(out: Path, versions: PolicySet) -> None:
             said, problems = in_language(record, lang)
             first = problems[0] if problems else {}
             field = first.get("field")
-            if isinstance(field, str) and field in headings:
-                field = heading_text(headings[field], field, lang)
+            if isinstance(field, str) and field:
+                field = field_heading(field, headings, lang)
             where = where_text(first or record["where"], lang)
             words = first.get("message") or said
             claim = record.get("claim_id") or "—"

@@ -214,6 +214,8 @@ def date_slip(value: Any) -> tuple[Msg, Msg] | None:
     """(what is wrong, how to write it) for a date written 2021/3/5 or 2021年3月5日; None otherwise."""
     if not isinstance(value, str) or len(value) > 40:
         return None
+    if value.strip() in NONE_WORDS:  # (无 where a date that may be left out goes: the cell was said "not in the form")
+        return msg("claim.slip.date_none", value=repr(value)), msg("claim.slip.date_none_fix")
     m = _SLIP_DATE.match(unicodedata.normalize("NFKC", value))
     if m is None:
         return None

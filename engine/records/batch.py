@@ -84,7 +84,7 @@ from engine.records.tabular import (
     OutputError,
     Record,
     XlsxOut,
-    heading_text,
+    field_heading,
     output_dir,
     storable,
 )
@@ -1529,8 +1529,8 @@ class _Outputs:
                 tabular = isinstance(where, dict) and ("sheet" in where or "row" in where)  # (a JSON claim's field: its path)
                 for p in problems or [{}]:
                     field = p.get("field")
-                    if tabular and isinstance(field, str) and field in self.headings:  # (else the field as it is)
-                        field = heading_text(self.headings[field], field, language())
+                    if tabular and isinstance(field, str) and field:  # (else the field as it is)
+                        field = field_heading(field, self.headings, language())
                     xlsx.row(
                         "errors",
                         [

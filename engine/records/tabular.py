@@ -552,6 +552,17 @@ class YamlListReader(Reader):
 # --- tabular (CSV, XLSX) -----------------------------------------------------------
 
 
+_LIST_INDEX = re.compile(r"(?:\.[0-9]+)+\Z")  # a list element's index in a field (`.0`)
+
+
+def field_heading(field: str, headings: Mapping[str, Text], lang: str) -> str:
+    """A problem's field as the sheet's column heading says it (`heading_text`), an element of a list column as its
+    column (`applicant.fraud_finding_dates.0`: the cell of 被认定弄虚作假…的日期); a field no column has as it is."""
+    column = _LIST_INDEX.sub("", field)
+    label = headings.get(column)
+    return field if label is None else heading_text(label, column, lang)
+
+
 def heading_text(label: Text, name: str, lang: str = "zh") -> str:
     """A column's heading as the template writes it, 申请人类型（applicant.kind）; in English, kind of applicant
     (applicant.kind). Both read back as that column."""
