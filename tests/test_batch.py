@@ -859,3 +859,23 @@ def test_an_error_in_a_list_column_is_named_by_its_heading(tmp_path: Path, capsy
     errors = openpyxl.load_workbook(out / "summary.xlsx")["errors"]
     fields = [errors.cell(r, 4).value for r in range(2, errors.max_row + 1) if errors.cell(r, 2).value == "PG-2022-0001"]
     assert fields == ["被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）"]
+
+
+def test_a_required_column_missing_from_the_sheet_is_said_as_the_column(tmp_path: Path) -> None:
+    # (the officer red team, session 23) a required column deleted from the sheet was said on every row as
+    # 缺少此项：这是必填项, never as the column missing; the field named by its heading, not as submission_date
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    ws = wb["applicants"]
+    ws.delete_cols(next(c for c in range(1, ws.max_column + 1) if str(ws.cell(1, c).value).endswith("（claim.submission_date）")))
+    wb.save(tmp_path / "r.xlsx")
+    with i18n.use_language("zh"):
+        summary = run_batch(engine.load_policy(POLICY_PATH), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
+    assert (summary.applications, summary.failed) == (7, 7)  # (every application gives a submission date)
+    errors = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["errors"]
+    rows = [[c.value for c in row] for row in errors.iter_rows(min_row=2)]
+    first = next(r for r in rows if r[1] == "PG-2022-0001")
+    assert first[3:] == [
+        "申报提交日期（claim.submission_date）",
+        "缺少此项：表中没有这一列，而每份申请都要填写",
+        "按模板加上这一列并填写（batch-template 可生成模板）",
+    ]

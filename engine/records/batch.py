@@ -339,6 +339,9 @@ def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
         d: dict[str, Any] = {**where, "field": fieldname or None, "message": p.message}
         if p.expected:
             d["expected"] = p.expected
+        absent = rec.absent and (fieldname in rec.absent or f"claim.{fieldname}" in rec.absent)  # (a claim fact: its bare name)
+        if absent and getattr(p.message, "key", None) == "claim.missing":  # (no such column in its sheet)
+            d["message"], d["expected"] = msg("input.no_column"), msg("input.no_column_fix")
         out.append(d)
     return out
 

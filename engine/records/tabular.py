@@ -195,6 +195,9 @@ class Record:
     #: the JSON text `data` was decoded from (JSON Lines and JSON list inputs): the claim is read from it by the fast
     #: intake (`engine.deciding.claims.parse_claim_json`), the same claim or the same problems as from `data`
     text: str | None = None
+    #: the columns its sheet has no heading for (a spreadsheet's record): a required fact missing from it is said as
+    #: the column missing (`missing_words`), not as 缺少此项 on every row
+    absent: frozenset[str] = frozenset()
 
     @property
     def claim_id(self) -> str | None:
@@ -559,6 +562,8 @@ def field_heading(field: str, headings: Mapping[str, Text], lang: str) -> str:
     """A problem's field as the sheet's column heading says it (`heading_text`), an element of a list column as its
     column (`applicant.fraud_finding_dates.0`: the cell of 被认定弄虚作假…的日期); a field no column has as it is."""
     column = _LIST_INDEX.sub("", field)
+    if column not in headings and f"claim.{column}" in headings:  # (a claim fact's path is its bare name)
+        column = f"claim.{column}"
     label = headings.get(column)
     return field if label is None else heading_text(label, column, lang)
 
@@ -1132,6 +1137,7 @@ class _TabularReader(Reader):
         self.choices = Choices(policy, self.cols)
         self.spool = _Spool()
         self.done = 0
+        self.absent: frozenset[str] = frozenset()  # the columns of its sheets that have no heading (`Record.absent`)
 
     def fraction(self) -> float | None:
         return self.done / max(self.total or 1, 1)
@@ -1200,7 +1206,7 @@ class _TabularReader(Reader):
         if not items:
             fix = msg("input.no_items_fix", claim_id=claim_id)
             problems.append({"field": "items", "message": msg("input.no_items", claim_id=claim_id), "expected": fix, **where})
-        return Record(n, where, None if problems else data, problems, item_where, claim_id)
+        return Record(n, where, None if problems else data, problems, item_where, claim_id, absent=self.absent)
 
 
 def _cell_text(value: Any) -> str:
@@ -1368,6 +1374,7 @@ class CsvReader(_TabularReader):
                 separator = msg("input.tabs" if "\t" in header[0] else "input.semicolons")
                 raise InputError(msg("input.csv_separator", file=str(path), separator=separator))
             header = self.cols.check([h.strip() for h in header], allowed, str(path))
+            self.absent = frozenset(allowed) - set(header)
             while header and not header[-1]:  # (a trailing empty column: Excel writes one for a stray cell's width)
                 header.pop()
             key = header.index("claim_id")
@@ -1812,6 +1819,7 @@ class XlsxReader(_TabularReader):
             raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
         written = list(header)  # (the headings as the sheet writes them: a hidden column is said by its own)
         header = self.cols.check(header, allowed, where)
+        self.absent |= frozenset(allowed) - set(header)
         merged, uncomputed, hidden, hidden_columns = _scan_sheet_xml(ws, header)
         if getattr(ws, "sheet_state", "visible") != "visible":  # (read as a shown sheet is: said, as hidden rows are)
             self.noticed.append(msg("sheet.hidden_sheet", where=where))
