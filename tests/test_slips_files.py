@@ -295,7 +295,8 @@ def test_a_wrong_sheet_name_says_which_sheets_there_are(tmp_path: Path, capsys: 
     monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
     assert _batch(tmp_path, path, "o") == 1
     assert (
-        f"{path}：找不到名为“items”的工作表（是否应为“itmes”？现有工作表：applicants、itmes、说明、columns、选项）"
+        f"{path}：找不到名为“items”的工作表（是否应为“itmes”？现有工作表：applicants、itmes、说明、columns、选项）；申报模板含 applicants 和 items "
+        "两个工作表（可用 python -m engine batch-template --policy 政策文件 round.xlsx 生成）"  # (it named a path in the project's repository)
         in capsys.readouterr().err
     )
     wb["itmes"].title = "事项"  # the sheets' Chinese names are read too
