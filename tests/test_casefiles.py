@@ -251,3 +251,41 @@ def test_where_they_part_says_a_limit_in_its_unit(tmp_path: Path) -> None:
     with use_language("zh"):
         zh = format_result(result)
     assert "次数限制 insurance-two-years（第六条第（二）项）：2 年中此前已用 0 年，本次计 2021 → 通过" in zh
+
+
+HISTORY_CASES = """
+policy: {policy}
+applicants:
+  enterprise: {{id: 91110117MA01ABCD1F, name: 北京平谷示例科技有限公司, kind: enterprise, registered_in_district: true, actually_operating: true, pays_tax_in_district: true}}
+defaults:
+  claim: {{claim_id: C-1, funding_year: 2021, submission_date: "2022-03-15", documents: [business_licence], applicant: enterprise}}
+  item: {{date: "2021-06-01", supported_by_other_district_policy: false}}
+  items:
+    pledge_loan_interest: {{lender_is_bank: true, pledged_right: patent, documents: [proof_of_right, fee_receipts, sealed_receipt_copies]}}
+cases:
+  - name: history with the year as text
+    history:
+      - {{claim_id: C-0, item_id: l0, rule: pledge-loan-interest, applicant_id: 91110117MA01ABCD1F, funding_year: 2021, amount: "250000.00",
+         consumes: [{{cap: pledge-annual-cap, scope: [91110117MA01ABCD1F, {year}], amount: "250000.00"}}]}}
+    claim:
+      items:
+        - {{id: l1, type: pledge_loan_interest, loan_id: BJ-LOAN-2021-007, annual_interest_paid: "200000.00"}}
+    expect:
+      items:
+        l1: {{status: reduced, amount: 5万}}
+"""
+
+
+def test_a_case_files_history_is_held_to_a_claims_own(tmp_path: Path) -> None:
+    """(The session's own review.) `engine test` read a case's history with parse_grants alone: a pledge grant of
+    250,000.00 whose year was "2021" used up nothing of the 300,000.00 yearly cap (第六条第（一）项), and the case's
+    200,000.00 of interest (asking 100,000.00) was granted 100,000.00 where 50,000.00 was left. Now refused, as
+    engine.evaluate refuses it; with the year as a number the case passes (reduced to 5万)."""
+    f = tmp_path / "history.yaml"
+    f.write_text(HISTORY_CASES.format(policy=POLICY_PATH, year='"2021"'), encoding="utf-8")
+    [result] = (run_case(c) for c in load_case_file(f))
+    assert not result.passed
+    assert '"2021" does not match how pledge-annual-cap keeps its totals (per applicant.id, claim.funding_year)' in format_result(result)
+    f.write_text(HISTORY_CASES.format(policy=POLICY_PATH, year="2021"), encoding="utf-8")
+    [result] = (run_case(c) for c in load_case_file(f))
+    assert result.passed, format_result(result)

@@ -361,3 +361,26 @@ def test_a_gbk_stream_gets_its_marks_not_a_traceback() -> None:
     assert "  √ 第四条第二款：单位须在平谷区依法登记注册，并实际经营、依法纳税" in text and "×" in text and "✓" not in text
     covered = _run("--lang", "zh", "coverage", str(POLICY_PATH), "--tests", str(ROOT / "policies" / "tests"), env=gbk, encoding="gbk")
     assert covered.returncode == 0 and "√ 第四条第一款" in covered.stdout
+
+
+def test_a_stream_without_the_wide_marks_gets_plain_ones() -> None:
+    """(The session's own review.) cp1252, an English Windows console's redirect, has neither ✓ nor √: the handler's
+    √ could not be written either, and `explain > out.txt` was the same traceback. There ✓ is v (and ✗ is ×, which
+    cp1252 has)."""
+    explained = _run(
+        "--lang",
+        "en",
+        "explain",
+        "--policy",
+        str(POLICY_PATH),
+        str(ROOT / "examples" / "claim_enterprise_2021.json"),
+        env={"PYTHONIOENCODING": "cp1252"},
+        encoding="cp1252",
+    )
+    assert explained.returncode == 0, explained.stderr
+    lines = explained.stdout.splitlines()
+    assert (
+        "  v \\u7b2c\\u56db\\u6761\\u7b2c\\u4e8c\\u6b3e: an organisation must be registered in Pinggu District, actually operate there and pay tax there"
+        in lines
+    )
+    assert any(", × originals and copies of the fee receipts (missing)" in line for line in lines)  # (cp1252 has ×, not √)

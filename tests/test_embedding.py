@@ -221,6 +221,19 @@ def test_a_history_scope_no_running_total_holds_is_refused(policy: engine.Compil
     ]
 
 
+def test_history_problems_are_not_said_at_another_grants_place(policy: engine.CompiledPolicy) -> None:
+    """(The session's own review.) A grant left out for its own problem shifted the places of the grants after it: a
+    claim's own grant at history[1] was said at history[0] (the malformed one). Until it is mended, nothing more is
+    said of the others."""
+    own = [g.to_dict() for g in engine.evaluate(policy, example()).grants]
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, example(), [{"claim_id": "X"}, own[0]])
+    assert [tuple(p.path) for p in caught.value.problems] == [("history", 0)]
+    with pytest.raises(engine.ClaimError) as caught:  # mended: the own grant said at its place
+        engine.evaluate(policy, {**example(), "claim_id": "PG-2022-0099"}, [own[0], {**own[1], "claim_id": "PG-2022-0099"}])
+    assert [tuple(p.path) for p in caught.value.problems] == [("history", 1, "claim_id")]
+
+
 # --- explaining under the policy it was made under --------------------------------------------------------------
 
 

@@ -571,3 +571,13 @@ def test_a_profile_without_a_funding_year_says_the_year_it_was_matched_at(tmp_pa
     given = tmp_path / "given"
     assert main(["match", "--policy", str(PINGGU), str(EXAMPLE), "--out", str(given), "-q"]) == 0
     assert "未提供申报年度" not in (given / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
+
+
+def test_match_says_a_file_where_its_notices_folder_goes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # (the session's own review) a file named notices in --out was a FileExistsError traceback
+    from engine.cli import main
+
+    (tmp_path / "notices").write_text("not a folder", encoding="utf-8")
+    profile = str(Path(__file__).resolve().parent.parent / "examples" / "profile_match_2021.json")
+    assert main(["--lang", "en", "match", "--policy", str(PINGGU), profile, "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: --out {tmp_path / 'notices'}: exists and is not a folder\n"

@@ -326,5 +326,5 @@ def test_a_code_written_another_way_says_how_to_write_it(policy: engine.Compiled
 def test_a_date_that_says_none_is_told_to_be_left_out(policy: engine.CompiledPolicy, written: str) -> None:
     # (the officer red team, session 23) 无 under 被认定弄虚作假套取资金的日期（无则留空） got only 不符合规定的格式
     said = _said(_refused(policy, claim(item(P, "l1"), fraud_finding_dates=[written]), ("applicant", "fraud_finding_dates", 0)))
-    assert said["zh"] == (f"'{written}' 不是日期：这表示没有", "按 YYYY-MM-DD 书写的日期；没有时不填（不写该字段，单元格留空）")
+    assert said["zh"] == (f"'{written}' 不是日期：这表示没有", "按 YYYY-MM-DD 书写的日期（可不填的日期没有时不填，单元格留空）")
     assert said["en"][0] == f"'{written}' is not a date: it says there is none"

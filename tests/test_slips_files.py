@@ -1056,7 +1056,10 @@ def test_a_value_in_a_column_of_another_item_type_says_so(tmp_path: Path, cell: 
     shown = repr(cell)
     assert problem["said"]["zh"]["message"] == f"此列不适用于“发明专利授权”事项，但该单元格填了 {shown}"
     assert problem["said"]["zh"]["expected"] == "该单元格留空（这一列属于其他事项类型：不填，也不写 / 或 0）"
-    assert problem["said"]["en"]["message"] == f"this column is not a fact of a granted invention patent item, yet its cell holds {shown}"
+    assert (
+        problem["said"]["en"]["message"]
+        == f"this column is not a fact of the item type “granted invention patent”, yet its cell holds {shown}"
+    )
 
 
 def test_a_workbook_is_written_and_read_only_under_its_own_name(tmp_path: Path, capsys: Any) -> None:
@@ -1093,3 +1096,15 @@ def test_a_value_copied_from_the_guide_with_its_code_is_read_as_that_code() -> N
         assert choices.resolve("applicant.kind", None, cell) == ("natural_person", None), cell
     code, said = choices.resolve("applicant.kind", None, "企业（natural_person）")  # (a label and another value's code)
     assert code is None and said is not None
+
+
+def test_batch_template_given_a_folder_or_a_name_ending_in_a_dot_says_so(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the session's own review) `batch-template .` was a ValueError traceback from the name check, and `out.` was told
+    # to write out..xlsx
+    monkeypatch.chdir(tmp_path)
+    assert main(["--lang", "en", "batch-template", "--policy", POLICY, "."]) == 2
+    assert capsys.readouterr().err.startswith("error: . already exists: not written")
+    assert main(["--lang", "en", "batch-template", "--policy", POLICY, "out."]) == 2
+    assert capsys.readouterr().err == "error: out.: the template is an .xlsx workbook: give a file name ending in .xlsx (out.xlsx)\n"

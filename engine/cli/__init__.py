@@ -255,15 +255,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 #: a mark an explanation writes, and the one a Chinese Windows console or file (GBK, cp936) holds in its place
-_NARROW_MARKS = {"✓": "√", "✔": "√", "✗": "×", "✘": "×"}
+_NARROW_MARKS = {"✓": ("√", "v"), "✔": ("√", "v"), "✗": ("×", "x"), "✘": ("×", "x")}
 
 
 def _narrow_marks(exc: UnicodeError) -> tuple[str, int]:
-    """A codec error handler: ✓ and ✗ as √ and ×, any other character the stream cannot hold as its \\u escape."""
+    """A codec error handler: ✓ and ✗ as √ and × where the stream's encoding holds them (GBK does), else as v and x
+    (cp1252, an English Windows console's, does not), any other character as its \\u escape."""
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
-    text = exc.object[exc.start : exc.end]
-    return "".join(_NARROW_MARKS.get(c) or c.encode("ascii", "backslashreplace").decode("ascii") for c in text), exc.end
+    out = []
+    for c in exc.object[exc.start : exc.end]:
+        wide, plain = _NARROW_MARKS.get(c, (None, None))
+        if wide is not None and _holds(exc.encoding, wide):
+            out.append(wide)
+        else:
+            out.append(plain or c.encode("ascii", "backslashreplace").decode("ascii"))
+    return "".join(out), exc.end
+
+
+def _holds(encoding: str, text: str) -> bool:
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 codecs.register_error("policy-engine-marks", _narrow_marks)

@@ -180,10 +180,12 @@ def cmd_template(args: argparse.Namespace) -> int:
             ),
             err=True,
         )
-    if Path(args.out).suffix.lower() != ".xlsx":  # (a workbook named r.csv was then read as a CSV file "in no encoding")
-        say_error(msg("cli.template.not_xlsx", path=args.out, suggested=str(Path(args.out).with_suffix(".xlsx"))))
+    given = Path(args.out)
+    if not given.is_dir() and given.suffix.lower() != ".xlsx":  # (a workbook named r.csv was read as a CSV file "in no encoding")
+        named = given.name.rstrip(".") and given.with_name(given.name.rstrip(".")).with_suffix(".xlsx")
+        say_error(msg("cli.template.not_xlsx", path=args.out, suggested=str(named or given / "round.xlsx")))
         return EXIT_USAGE
-    if not args.force and Path(args.out).exists():
+    if not args.force and given.exists():
         say_error(msg("cli.template.exists", path=args.out))
         return EXIT_USAGE
     out = output_file(args.out)  # before the input is read: its folder created, or an OutputError (exit 2)

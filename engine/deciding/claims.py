@@ -1380,6 +1380,10 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
     conv.problems.extend(history_problems)
     written = [p for p in _history_text_problems(data["history"]) if p.path not in said]
     conv.problems.extend(written)
+    if history_problems:
+        # a grant left out: the others' places in `history` are not theirs in the input (a grant's problem was said at
+        # another's place), so nothing more is said of them until these are mended
+        return history
     said |= {p.path for p in written}  # (an amount past the maximum said once, as written: not again as a grant's)
     q = policy.quantum
 
@@ -1395,8 +1399,9 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
         elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
             conv.bad(path, msg("claim.history.finer", value=said_in_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q))
 
-    if history:
-        for path, words, fix in key_problems(history_key_shapes(policy), history):
+    shapes = history_key_shapes(policy)
+    if not keys_fit(shapes, history):
+        for path, words, fix in key_problems(shapes, history):
             conv.bad(path, words, fix)
     own = data.get("claim_id")
     for i, g in enumerate(history):
@@ -1421,11 +1426,13 @@ _KEY_TYPES: dict[str, type] = {
 KeyShapes = dict[tuple[str, str, str], tuple[tuple[type | None, ...], str]]
 
 
+@lru_cache(maxsize=32)
 def history_key_shapes(policy: CompiledPolicy) -> KeyShapes:
     """What a grant's consumption of each cap, limit and subject of `policy` holds: its scope's values (and a limit's
     counts), each of the type its expression gives. A value of another type (the year as "2021") or a scope of
     another length matches no running total: such a grant used up nothing, and the claim was paid as if it were not
-    there. A cap, limit or subject kept per values of different types in different rules is checked where they agree."""
+    there. A cap, limit or subject kept per values of different types in different rules is checked where they agree.
+    Made once per policy (kept: never changed)."""
     shapes: KeyShapes = {}
     unchecked: set[tuple[str, str, str]] = set()
 
@@ -1460,6 +1467,25 @@ def history_key_shapes(policy: CompiledPolicy) -> KeyShapes:
     for key in unchecked:
         del shapes[key]
     return shapes
+
+
+def keys_fit(shapes: KeyShapes, history: Iterable[Grant]) -> bool:
+    """Whether every scope and count of `history` is one the policy's running totals hold (`key_problems` finds none),
+    told without making a message: the fast intake's test, ~0.3 µs a consumption."""
+    for grant in history:
+        for use in grant.consumes:
+            shape = shapes.get((use.kind, use.id, "scope"))
+            if shape is not None and not _fits(use.scope, shape[0]):
+                return False
+            if use.counts is not None:
+                shape = shapes.get((use.kind, use.id, "counts"))
+                if shape is not None and not _fits(use.counts, shape[0]):
+                    return False
+    return True
+
+
+def _fits(values: tuple[Any, ...], types: tuple[type | None, ...]) -> bool:
+    return len(values) == len(types) and all(want is None or type(v) is want for v, want in zip(values, types, strict=True))
 
 
 def key_problems(shapes: KeyShapes, history: Iterable[Grant]) -> list[tuple[tuple[PathPart, ...], Msg, Msg]]:
@@ -2160,7 +2186,7 @@ class _Intake:
             return None
         if history_keys is not None and keys != history_keys:
             return None
-        if history and (any(g.claim_id == claim_id for g in history) or key_problems(self.key_shapes, history)):
+        if history and (any(g.claim_id == claim_id for g in history) or not keys_fit(self.key_shapes, history)):
             return None  # (a grant of this claim itself, or a scope no total holds: refused by `_history`)
         year = claim_facts.get("funding_year")
         if not _TWINS:

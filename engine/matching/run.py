@@ -34,7 +34,7 @@ from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_o
 from engine.records.batch import Progress, claim_problems, said, said_problem
 from engine.records.inputs import open_claims, other_record
 from engine.records.ledger import Ledger
-from engine.records.tabular import Record, output_dir
+from engine.records.tabular import OutputError, Record, output_dir
 from engine.records.workers import end_with_parent
 
 CHUNK = 64
@@ -256,6 +256,9 @@ def run_match(
     if first is not None:
         source = itertools.chain((first,), source)
     notice_dir = out / "notices" if notices else None
+    if notice_dir is not None and notice_dir.exists() and not notice_dir.is_dir():  # (makedirs: a FileExistsError traceback)
+        close()
+        raise OutputError(msg("sheet.out_not_folder", path=str(notice_dir)))
     if notice_dir is not None:
         shutil.rmtree(notice_dir, ignore_errors=True)  # an earlier run's notices must not pass for this run's
         os.makedirs(notice_dir, exist_ok=True)

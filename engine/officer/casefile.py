@@ -59,10 +59,10 @@ from typing import Any, cast
 from engine.core.errors import ClaimError, EngineError, Problem
 from engine.core.i18n import languages, lookup, msg, tr
 from engine.core.quantities import QuantityError, format_money, parse_amount
-from engine.deciding.claims import parse_claim
+from engine.deciding.claims import checked_history, parse_claim
 from engine.deciding.decision import STATUSES, Decision
 from engine.deciding.evaluator import evaluate_claim
-from engine.deciding.history import Grant, parse_grants
+from engine.deciding.history import Grant
 from engine.deciding.ready import load_policy
 from engine.language.expressions import suggest
 from engine.language.model import BudgetRounding, CompiledPolicy, Text
@@ -365,19 +365,23 @@ def _policy_for(case: Case, policy: CompiledPolicy | None) -> CompiledPolicy:
 def decide_case(case: Case, policy: CompiledPolicy) -> Decision:
     """Decide the earlier claims in order, then the case's claim after all their grants."""
     history: list[Grant] = []
+    with _placed_in(case, ("claim",)):
+        claim = parse_claim(policy, case.claim, file=case.file)
     if "history" in case.spec:
-        grants, problems = parse_grants(case.spec["history"], ("history",))
-        if problems:
+        # held to what a claim's own history is held to (`checked_history`): a scope no running total holds, a grant
+        # of the case's claim itself (a grant of "2021" for 2021 used up nothing, and the case passed on it)
+        try:
+            grants = checked_history(policy, case.spec["history"], claim.claim_id)
+        except ClaimError as err:
+            problems = err.problems
             raise CaseFileError(
                 [Problem(p.message, p.path, case.file, case.line, None, p.expected, p.code) for p in problems], msg("casetest.bad_history")
-            )
+            ) from None
         history.extend(grants)
     for j, earlier in enumerate(case.earlier):
         with _placed_in(case, ("earlier", j)):
             parsed = parse_claim(policy, earlier, file=f"{case.file} (earlier claim)")
         history.extend(evaluate_claim(policy, parsed, list(history), trace=False).grants)
-    with _placed_in(case, ("claim",)):
-        claim = parse_claim(policy, case.claim, file=case.file)
     return evaluate_claim(policy, claim, history)
 
 
