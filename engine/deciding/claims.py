@@ -1399,9 +1399,8 @@ def _history(policy: CompiledPolicy, data: Mapping[str, Any], conv: FactConverte
         elif amount % q:  # money finer than the policy pays would leave caps with fractions of it
             conv.bad(path, msg("claim.history.finer", value=said_in_digits(amount), quantum=q), msg("claim.history.multiple", quantum=q))
 
-    shapes = history_key_shapes(policy)
-    if not keys_fit(shapes, history):
-        for path, words, fix in key_problems(shapes, history):
+    if not _keys_fit(_key_types_of(policy), history):
+        for path, words, fix in key_problems(history_key_shapes(policy), history):
             conv.bad(path, words, fix)
     own = data.get("claim_id")
     for i, g in enumerate(history):
@@ -1469,23 +1468,40 @@ def history_key_shapes(policy: CompiledPolicy) -> KeyShapes:
     return shapes
 
 
-def keys_fit(shapes: KeyShapes, history: Iterable[Grant]) -> bool:
+@lru_cache(maxsize=32)
+def _key_types_of(policy: CompiledPolicy) -> dict[tuple[str, str], tuple[Any, Any]]:
+    return key_types(history_key_shapes(policy))
+
+
+def key_types(shapes: KeyShapes) -> dict[tuple[str, str], tuple[Any, Any]]:
+    """`shapes` as (kind, id) -> (its scope's types, its counts' types; None where not checked): one look-up a
+    consumption."""
+    out: dict[tuple[str, str], tuple[Any, Any]] = {}
+    for (kind, ident, part), (types, _) in shapes.items():
+        scope, counts = out.get((kind, ident), (None, None))
+        out[(kind, ident)] = (types, counts) if part == "scope" else (scope, types)
+    return out
+
+
+def _keys_fit(types: dict[tuple[str, str], tuple[Any, Any]], history: Iterable[Grant]) -> bool:
     """Whether every scope and count of `history` is one the policy's running totals hold (`key_problems` finds none),
-    told without making a message: the fast intake's test, ~0.3 µs a consumption."""
+    told without making a message: the fast intake's test, and the slow one's before it says anything. (Written out:
+    ~0.4 µs a consumption, half what a helper called for scope and counts took.)"""
+    get = types.get
     for grant in history:
         for use in grant.consumes:
-            shape = shapes.get((use.kind, use.id, "scope"))
-            if shape is not None and not _fits(use.scope, shape[0]):
-                return False
-            if use.counts is not None:
-                shape = shapes.get((use.kind, use.id, "counts"))
-                if shape is not None and not _fits(use.counts, shape[0]):
+            want = get((use.kind, use.id))
+            if want is None:
+                continue
+            for values, wanted in (use.scope, want[0]), (use.counts, want[1]):
+                if wanted is None or values is None:
+                    continue
+                if len(values) != len(wanted):
                     return False
+                for value, t in zip(values, wanted):  # (of one length: told above)
+                    if t is not None and type(value) is not t:
+                        return False
     return True
-
-
-def _fits(values: tuple[Any, ...], types: tuple[type | None, ...]) -> bool:
-    return len(values) == len(types) and all(want is None or type(v) is want for v, want in zip(values, types, strict=True))
 
 
 def key_problems(shapes: KeyShapes, history: Iterable[Grant]) -> list[tuple[tuple[PathPart, ...], Msg, Msg]]:
@@ -2132,7 +2148,7 @@ class _Intake:
     applicant_facts: _Build
     item_facts: Mapping[str, _Build]
     quantum: Decimal
-    key_shapes: KeyShapes  # what a history grant's scopes and counts hold (`history_key_shapes`)
+    key_types: dict[tuple[str, str], tuple[Any, Any]]  # what a history grant's scopes and counts hold (`key_types`)
 
     def from_data(self, data: Any) -> Claim | None:
         """A claim from decoded data (a dict), or None to defer to today's path."""
@@ -2186,7 +2202,7 @@ class _Intake:
             return None
         if history_keys is not None and keys != history_keys:
             return None
-        if history and (any(g.claim_id == claim_id for g in history) or not keys_fit(self.key_shapes, history)):
+        if history and (any(g.claim_id == claim_id for g in history) or not _keys_fit(self.key_types, history)):
             return None  # (a grant of this claim itself, or a scope no total holds: refused by `_history`)
         year = claim_facts.get("funding_year")
         if not _TWINS:
@@ -2368,7 +2384,7 @@ def _intake(policy: CompiledPolicy) -> _Intake | None:
     items = {kind: _builder("item", plan) for kind, plan in item_plans.items()}
     claim_facts, applicant_facts = _builder("claim", claim_plan), _builder("applicant", applicant_plan)
     decoder, zero_decoder = msgspec.json.Decoder(nonzero[0]), msgspec.json.Decoder(claim)
-    return _Intake(claim, decoder, zero_decoder, claim_facts, applicant_facts, items, policy.quantum, history_key_shapes(policy))
+    return _Intake(claim, decoder, zero_decoder, claim_facts, applicant_facts, items, policy.quantum, _key_types_of(policy))
 
 
 def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
