@@ -1498,7 +1498,7 @@ def _keys_fit(types: dict[tuple[str, str], tuple[Any, Any]], history: Iterable[G
                     continue
                 if len(values) != len(wanted):
                     return False
-                for value, t in zip(values, wanted):  # (of one length: told above)
+                for value, t in zip(values, wanted, strict=False):  # (of one length: told above)
                     if t is not None and type(value) is not t:
                         return False
     return True
