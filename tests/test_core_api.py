@@ -427,7 +427,8 @@ def test_a_policy_no_longer_used_is_freed_with_its_compiled_rules_and_renderers(
     def alive() -> tuple[int, int]:
         from engine.deciding import claims
 
-        for bounded in (claims._validator, claims._split_validators, claims._fast_validator, claims._intake):  # claim parsing's own
+        caches = (claims._validator, claims._split_validators, claims._fast_validator, claims._intake, claims.history_key_shapes)
+        for bounded in (*caches, claims._key_types_of):  # claim parsing's own
             bounded.cache_clear()  # caches: lru_cache(maxsize=32), bounded -- not what this test is about
         gc.collect()
         objects = gc.get_objects()
