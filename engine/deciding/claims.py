@@ -1487,8 +1487,8 @@ def key_types(shapes: KeyShapes) -> dict[tuple[str, str], tuple[Any, Any, Any, A
 
 def _keys_fit(types: dict[tuple[str, str], tuple[Any, Any, Any, Any]], history: Iterable[Grant]) -> bool:
     """Whether every scope and count of `history` is one the policy's running totals hold (`key_problems` finds none),
-    told without making a message: the fast intake's test, and the slow one's before it says anything. (Written out:
-    ~0.4 µs a consumption, half what a helper called for scope and counts took.)"""
+    told without making a message: the slow path's test before it says anything (the fast intake tells the same in
+    the loop that reads each grant, `_Intake.history`)."""
     get = types.get
     for grant in history:
         for use in grant.consumes:
@@ -1507,8 +1507,8 @@ def _keys_fit(types: dict[tuple[str, str], tuple[Any, Any, Any, Any]], history: 
 
 
 def _shaped(values: tuple[Any, ...], wanted: tuple[Any, ...] | None) -> bool:
-    """`_keys_fit` of one scope or count, for the fast intake's loop: the common shape (every type known) by one
-    comparison of the values' types."""
+    """`_keys_fit` of one scope or count (the fast intake's loop, where the comparison of the values' types with every
+    type known did not hold: a shape with a type not told, or one that does not fit)."""
     if wanted is None:
         return True
     if None not in wanted:

@@ -196,7 +196,7 @@ class Record:
     #: intake (`engine.deciding.claims.parse_claim_json`), the same claim or the same problems as from `data`
     text: str | None = None
     #: the columns its sheet has no heading for (a spreadsheet's record): a required fact missing from it is said as
-    #: the column missing (`missing_words`), not as 缺少此项 on every row
+    #: the column missing (`engine.records.batch.claim_problems`), not as 缺少此项 on every row
     absent: frozenset[str] = frozenset()
 
     @property
