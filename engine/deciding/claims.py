@@ -1489,26 +1489,16 @@ def _keys_fit(types: dict[tuple[str, str], tuple[Any, Any, Any, Any]], history: 
     """Whether every scope and count of `history` is one the policy's running totals hold (`key_problems` finds none),
     told without making a message: the slow path's test before it says anything (the fast intake tells the same in
     the loop that reads each grant, `_Intake.history`)."""
-    get = types.get
     for grant in history:
         for use in grant.consumes:
-            want = get((use.kind, use.id))
-            if want is None:
-                continue
-            for values, wanted in (use.scope, want[2]), (use.counts, want[3]):
-                if wanted is None or values is None:
-                    continue
-                if len(values) != len(wanted):
-                    return False
-                for value, t in zip(values, wanted, strict=False):  # (of one length: told above)
-                    if t is not None and type(value) is not t:
-                        return False
+            want = types.get((use.kind, use.id))
+            if want is not None and not (_shaped(use.scope, want[2]) and (use.counts is None or _shaped(use.counts, want[3]))):
+                return False
     return True
 
 
 def _shaped(values: tuple[Any, ...], wanted: tuple[Any, ...] | None) -> bool:
-    """`_keys_fit` of one scope or count (the fast intake's loop, where the comparison of the values' types with every
-    type known did not hold: a shape with a type not told, or one that does not fit)."""
+    """Whether one scope or count has the shape `wanted` (its values' types, None for one not told; None: any shape)."""
     if wanted is None:
         return True
     if None not in wanted:

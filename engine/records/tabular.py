@@ -56,7 +56,7 @@ LIST_SPLIT_DATES = re.compile(r"[;；\n、，]")
 # pattern `\s*[、，]\s*` tried every run of spaces to its end at every place, 4 s for a cell of 30,000 spaces)
 _ENUMERATION_COMMAS = re.compile(r"[、，]")
 #: what else an input method puts between two names of a list where ； goes: a half-width comma or a slash between
-#: Chinese characters (`北京平谷示例科技有限公司,某大学`), or spaces between two runs of three or more of them (a
+#: Chinese characters (`甲科技有限公司,乙大学`), or spaces between two runs of three or more of them (a
 #: name spaced as 张 三 is left alone). `Acme, Inc.` has no Chinese character beside its comma.
 _CHINESE_SEPARATORS = re.compile(
     r"(?<=[\u4e00-\u9fff）)])[ \u3000]*[,/／][ \u3000]*(?=[\u4e00-\u9fff（(])|(?<=[\u4e00-\u9fff]{3})[ \u3000]+(?=[\u4e00-\u9fff]{3})"
@@ -560,7 +560,7 @@ _LIST_INDEX = re.compile(r"(?:\.[0-9]+)+\Z")  # a list element's index in a fiel
 
 def field_heading(field: str, headings: Mapping[str, Text], lang: str) -> str:
     """A problem's field as the sheet's column heading says it (`heading_text`), an element of a list column as its
-    column (`applicant.fraud_finding_dates.0`: the cell of 被认定弄虚作假…的日期); a field no column has as it is."""
+    column (`applicant.some_dates.0`: that list column's cell); a field no column has as it is."""
     column = _LIST_INDEX.sub("", field)
     if column not in headings and f"claim.{column}" in headings:  # (a claim fact's path is its bare name)
         column = f"claim.{column}"
@@ -798,7 +798,7 @@ _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]+")  # how such a cell i
 def _mangled_id(value: Any) -> bool:
     """Whether a claim id cell holds what a spreadsheet made of an id rather than the id: a number past its 15 exact
     digits, a rounded one as text (2.02203E+17), a date or time. Grouped by such ids, rows of two applications were
-    decided as one (202203150000000001 and ...0006 both read 202203150000000000)."""
+    decided as one (two 18-digit ids differing in their last digits both read as one rounded number)."""
     if isinstance(value, _dt.date | _dt.time):
         return True
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -1189,7 +1189,7 @@ class _TabularReader(Reader):
                 if spec is None:
                     continue
                 if facts is not None and name[5:] not in facts and value is not None and str(value).strip():
-                    # (a '/' or 0 in a column of another item type: the claim said "unknown field 'loan_id'")
+                    # (a '/' or 0 in a column of another item type: the claim said "unknown field", naming the fact)
                     assert item_type is not None  # (`facts` is its type's)
                     label = self.cols.policy.item_type_labels.get(item_type) or item_type  # (its words in each language)
                     said = msg("input.other_type_column", type=label, value=_shown(value))
