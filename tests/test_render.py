@@ -294,7 +294,8 @@ def test_every_amount_shown_is_in_the_trace(policy: engine.CompiledPolicy, lang:
         for q in quotes:  # the measures' own words are quoted, not amounts the engine shows
             text = text.replace(q, "")
             text = text.replace(q.replace("\n", "<br>"), "")
-        trace = _trace_amounts(d, set())
+        # (and the policy's rounding unit, said after a calculation it rounded: "（四舍五入至 0.01 元）")
+        trace = _trace_amounts(d, {policy.quantum})
         shown = _shown_amounts(text, lang)
         assert shown, path.name
         missing = sorted({a for a in shown if a not in trace})

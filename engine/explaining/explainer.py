@@ -25,7 +25,7 @@ from engine.core.quantities import format_money
 from engine.core.version import __version__
 from engine.deciding.decision import STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
 from engine.explaining.catalogue import Catalogue, fill
-from engine.explaining.labels import CENT, MONEY_CACHE, Labels
+from engine.explaining.labels import CENT, MONEY_CACHE, Labels, to_decimal
 from engine.explaining.model import NOMARK, Line, Quote, SignOff
 from engine.explaining.recorded import Recorded, RecordedDecision, RecordedItem
 from engine.language.model import Cap, DocumentCheck, Limit, Test
@@ -132,6 +132,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         "HEADING": ex.heading,
         "AMOUNTS": ex.amount_fmts,
         "MONEY": ex.money,
+        "ROUNDING": ex.rounding,
         "RESULT": ex.result,
         "CITES": ex.cites_cache,
         "CLAUSES": ex.clauses,
@@ -192,7 +193,8 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         elif kind == "amount" and obj.kind == "rate" and getattr(obj, "of_table", None) is None and obj.rate_table is None:
             # a simple rate (as `Explainer.amount` and `calc` write it), for items of the sample's type
             t, fmt = const(sample.item.type), const(ex.rate_fmt(obj, sample.item.type))
-            line = f"LINE({fmt}(base=MONEY({s}[2]), value=MONEY({s}[3])), NOMARK, {const('amount')})"
+            said = f"{fmt}(base=MONEY({s}[2]), value=MONEY({s}[3])) + ROUNDING({s}[2], {const(obj.rate)}, {s}[3])"
+            line = f"LINE({said}, NOMARK, {const('amount')})"
             body.append(f"{{({line} if t is {t} else AMOUNT({s}, d))}}")
         elif kind == "who":
             body.append(f"{{(WHO.get(({const(id(obj))}, {s}[2], kind)) or {other})}}")
@@ -262,6 +264,9 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
     return write
 
 
+_ONE = Decimal(1)  # a panel's amount is its own product: rounded when it has more places than the quantum
+
+
 class Explainer:
     """The explanation of one policy in one language, built from a `Decision`'s trace tuples for one writer."""
 
@@ -277,6 +282,11 @@ class Explainer:
         self.money = labels.money
         self.sep = str(meta["list_sep"])
         self.paren = catalogue.compile_text(meta["paren"], "t")
+        # said after a calculation whose amount is not the exact product: the policy's own rounding (its quantum, mode)
+        modes = m["rounding_mode"]
+        self.rounded_note = self.paren(
+            t=fill(m["calc_rounded"], {"mode": modes.get(policy.rounding, policy.rounding), "quantum": self.money(policy.quantum)})
+        )
         f = catalogue.compile
         self.f_provisional_of = f("provisional_of", "amount")
         self.f_reason = f("reason_line", "cites", "says")
@@ -511,7 +521,7 @@ class Explainer:
             rate=self.lab.percent(str(rate)),
             rate_by=rate_by,
             value=self.money(value),
-        )
+        ) + self.rounding(base, rate, value)
 
     def base_label(self, form: Any, t: str | None, source: str | None = None, computed: str = "base_computed") -> str:
         """What a form's base (or count) is: its `base:` words, the fact's words for a single fact, else "the base"
@@ -628,7 +638,7 @@ class Explainer:
                 base, rkey, rate = detail
                 by = form.rate_table.by.source
                 by_label = lab.label(form.rate_table.base) if form.rate_table.base is not None else lab.fact_label(by, t)
-                return self.f_calc_rate_by(
+                line = self.f_calc_rate_by(
                     base_label=self.base_label(form, t),
                     base=money(base),
                     rate=lab.percent(str(rate)),
@@ -636,7 +646,8 @@ class Explainer:
                     by_value=lab.value_label(by, t, json_value(rkey)),
                     value=money(value),
                 )
-            return self.rate_fmt(form, t)(base=money(detail), value=money(value))
+                return line + self.rounding(base, rate, value)
+            return self.rate_fmt(form, t)(base=money(detail), value=money(value)) + self.rounding(detail, form.rate, value)
         cites = rule.cites
         if kind == "fixed" or kind == "table":
             if kind == "fixed":
@@ -646,19 +657,21 @@ class Explainer:
             by_label = lab.label(form.base) if form.base is not None else lab.fact_label(src, t)
             return self.f_calc_table(by_label=by_label, by_value=by_value, value=money(value, cites))
         if kind == "external":
-            return self.f_calc_external(source_label=lab.fact_label(form.source.source, t), value=money(value))
+            line = self.f_calc_external(source_label=lab.fact_label(form.source.source, t), value=money(value))
+            return line + self.rounding(detail, _ONE, value)
         if kind == "bands":
             base, band = detail
             src = form.of.source
             if band is None:
                 return self.f_calc_bands_none(base_label=self.base_label(form, t), base=lab.base_value(src, t, base), value=money(value))
-            return self.f_calc_bands(
+            line = self.f_calc_bands(
                 base_label=self.base_label(form, t),
                 base=lab.base_value(src, t, base),
                 band=money(band.amount, cites) if band.amount is not None else lab.percent(str(band.rate)),
                 value=money(value),
                 **{"from": lab.base_value(src, t, band.start, cites)},
             )
+            return line + self.rounding(base, band.rate, value) if band.amount is None else line
         if kind == "per_unit":
             count, used = detail
             src = form.count.source
@@ -676,6 +689,16 @@ class Explainer:
         if kind == "least":
             return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
         return ""
+
+    def rounding(self, base: Any, rate: Any, value: Any) -> str:
+        """The policy's rounding, said when the amount is not exactly the base times the rate (a rate applied to a
+        cost is rounded before any cap): "" when it is, or when a recorded figure is not a number."""
+        if type(base) is Decimal and type(value) is Decimal and type(rate) is Decimal:  # a live trace's (the common case)
+            return "" if base * rate == value else self.rounded_note
+        b, r, v = to_decimal(base), to_decimal(rate), to_decimal(value)
+        if b is None or r is None or v is None or b * r == v:
+            return ""
+        return self.rounded_note
 
     def rate_fmt(self, form: Any, t: str) -> Callable[..., str]:
         """A simple rate's calculation line with its base's words and its rate put in (per form and item type)."""
@@ -1372,7 +1395,7 @@ class Explainer:
     def scaling_method(self, sc: Mapping[str, Any]) -> str:
         """The rounding mode and the remainder method of the record (floor and largest_remainder when not given)."""
         m = self.cat.m
-        methods, modes = m["scaling_method"], m["scaling_mode"]
+        methods, modes = m["scaling_method"], m["rounding_mode"]
         mode = sc.get("mode") or "floor"
         method = sc.get("method") or "largest_remainder"
         rounded = f"{method}_rounded"

@@ -2279,7 +2279,7 @@ def _outputs_process(
 
 
 def _word(group: str, code: str) -> Msg | str:
-    """A code's words in the reader's language (a rounding mode: the explanation's `scaling_mode`; a remainder method:
+    """A code's words in the reader's language (a rounding mode: the explanation's `rounding_mode`; a remainder method:
     `batch.table.method`), the code itself if the catalogue has none."""
     try:
         lookup(f"{group}.{code}")
@@ -2370,7 +2370,7 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
             approved=rec["approved_total"],
             budget=rec["budget"],
             factor=rec["factor"],
-            mode=_word("scaling_mode", rec["mode"]),
+            mode=_word("rounding_mode", rec["mode"]),
             quantum=rec["quantum"],
             method=_word("batch.table.method", rec["method"]),
             unallocated=unallocated,

@@ -1,0 +1,48 @@
+"""An amount rounded by the policy's rounding (R8: a rate applied to a cost is rounded half up to 0.01 before any
+cap) says so on its calculation line, in every format, live and from its record; an exact product says nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine.explaining.render import explain
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _claim(fees: str) -> dict:
+    """The example application's invention patent (第五条第（一）项: 50 % of the official fees, no cap) alone."""
+    data = json.loads((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))
+    data = copy.deepcopy(data)
+    data["items"] = [dict(data["items"][0], official_fees_paid=fees)]
+    return data
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["decision", "record"])
+def test_a_rounded_rate_line_says_how_it_was_rounded(policy: engine.CompiledPolicy, recorded: bool) -> None:
+    # by hand: 8,400.01 × 50 % = 4,200.005, rounded half up to 0.01 (R8) = 4,200.01
+    d = engine.evaluate(policy, _claim("8400.01"))
+    assert str(d.total) == "4200.01"
+    given = d.to_dict() if recorded else d
+    zh = explain(policy, given, "zh", "text")
+    assert "获得专利权所缴纳的官方规定费用 8,400.01 元 × 50% = 4,200.01 元（四舍五入至 0.01 元）\n" in zh
+    en = explain(policy, given, "en", "text")
+    assert "CNY 8,400.01 × 50% = CNY 4,200.01 (rounded half up to CNY 0.01)\n" in en
+    assert "4,200.01 元（四舍五入至 0.01 元）" in explain(policy, given, "zh", "md")
+    assert "4,200.01 元（四舍五入至 0.01 元）</li>" in explain(policy, given, "zh", "html")
+
+
+def test_an_exact_rate_line_says_no_rounding(policy: engine.CompiledPolicy) -> None:
+    # by hand: 8,400.02 × 50 % = 4,200.01 exactly: nothing was rounded
+    d = engine.evaluate(policy, _claim("8400.02"))
+    assert str(d.total) == "4200.01"
+    for given in (d, d.to_dict()):
+        zh = explain(policy, given, "zh", "text")
+        assert "8,400.02 元 × 50% = 4,200.01 元\n" in zh
+        assert "（四舍五入至" not in zh
+        assert "(rounded half up to" not in explain(policy, given, "en", "text")
