@@ -856,7 +856,7 @@ def test_an_error_in_a_list_column_is_named_by_its_heading(tmp_path: Path, capsy
         f"  PG-2022-0001，{tmp_path / 'r.xlsx'} 工作表 applicants 第 3 行，被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）："
         "'无' 不是日期：这表示没有"
     ]
-    errors = openpyxl.load_workbook(out / "summary.xlsx")["errors"]
+    errors = openpyxl.load_workbook(out / "summary.xlsx")["错误记录"]
     fields = [errors.cell(r, 4).value for r in range(2, errors.max_row + 1) if errors.cell(r, 2).value == "PG-2022-0001"]
     assert fields == ["被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）"]
 
@@ -871,7 +871,7 @@ def test_a_required_column_missing_from_the_sheet_is_said_as_the_column(tmp_path
     with i18n.use_language("zh"):
         summary = run_batch(engine.load_policy(POLICY_PATH), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
     assert (summary.applications, summary.failed) == (7, 7)  # (every application gives a submission date)
-    errors = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["errors"]
+    errors = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["错误记录"]
     rows = [[c.value for c in row] for row in errors.iter_rows(min_row=2)]
     first = next(r for r in rows if r[1] == "PG-2022-0001")
     assert first[3:] == [

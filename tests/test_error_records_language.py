@@ -61,7 +61,7 @@ def test_the_summary_workbook_says_errors_in_the_runs_language(tmp_path: Path, p
         with use_language(lang):
             run_batch(policy, _round(tmp_path), tmp_path / lang, quiet=True, report=False)
         wb = openpyxl.load_workbook(tmp_path / lang / "summary.xlsx", read_only=True)
-        rows = list(wb["errors"].iter_rows(values_only=True))
+        rows = list(wb["错误记录" if lang == "zh" else "errors"].iter_rows(values_only=True))
         assert len(rows) == 2, rows  # the header and the one problem
         assert words in str(rows[1][4]), rows[1]
 

@@ -360,18 +360,19 @@ def test_summary_workbook_in_chinese_with_frozen_headings_filters_and_money_form
     monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
     assert _batch(tmp_path, _write_csv(tmp_path / "zh.csv", zh=True), "o") == 0
     wb = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")
-    items = wb["items"]
+    assert wb.sheetnames == ["申请汇总", "事项明细", "预算", "错误记录"]  # the tabs in the run's language too
+    items = wb["事项明细"]
     head = [c.value for c in items[1]]
     assert head[:3] == ["申请编号", "申请人代码", "申请人名称"] and "核定金额" in head and "结论" in head
     rows = {r[4].value: r for r in items.iter_rows(min_row=2)}
     amount = rows["a1"][head.index("核定金额")]
     assert (amount.value, amount.number_format) == (400000, "#,##0.00")  # 40万, a number shown with two decimals
     assert rows["p1"][head.index("结论")].value == "支持"
-    for name in ("applications", "items", "budget", "errors"):
+    for name in wb.sheetnames:
         assert wb[name].freeze_panes == "A2", name
     assert items.auto_filter.ref == "A1:S3"  # 19 columns, the heading and two items
-    assert wb["applications"].auto_filter.ref == "A1:O2"  # 15 columns
-    total = next(r for r in wb["budget"].iter_rows(values_only=True) if r[0] == "合计")
+    assert wb["申请汇总"].auto_filter.ref == "A1:O2"  # 15 columns
+    total = next(r for r in wb["预算"].iter_rows(values_only=True) if r[0] == "合计")
     assert total[1:3] == (None, None) and total[5] == 404200  # 4,200.00 + 400,000.00
     # the CSV files keep the codes
     with open(tmp_path / "o" / "summary_items.csv", encoding="utf-8-sig") as f:
@@ -386,18 +387,18 @@ def test_the_summary_workbook_says_its_ledger_and_missing_documents_columns_in_c
             run_batch(engine.load_policy(POLICY), ROUND_JSONL, tmp_path / lang, quiet=True, report=False)
     zh = openpyxl.load_workbook(tmp_path / "zh" / "summary.xlsx")
     en = openpyxl.load_workbook(tmp_path / "en" / "summary.xlsx")
-    ledger = [c.value for c in zh["applications"][1]].index("台账")
-    assert {r[ledger] for r in zh["applications"].iter_rows(min_row=2, values_only=True)} == {"未记入台账"}
+    ledger = [c.value for c in zh["申请汇总"][1]].index("台账")
+    assert {r[ledger] for r in zh["申请汇总"].iter_rows(min_row=2, values_only=True)} == {"未记入台账"}
     assert {r[-2] for r in en["applications"].iter_rows(min_row=2, values_only=True)} == {"not_committed"}  # codes
-    head = [c.value for c in zh["items"][1]]
-    missing = {(r[0], r[4]): r[head.index("缺少的材料")] for r in zh["items"].iter_rows(min_row=2, values_only=True)}
+    head = [c.value for c in zh["事项明细"][1]]
+    missing = {(r[0], r[4]): r[head.index("缺少的材料")] for r in zh["事项明细"].iter_rows(min_row=2, values_only=True)}
     missing_en = {(r[0], r[4]): r[18] for r in en["items"].iter_rows(min_row=2, values_only=True)}
     # the example round's PG-2022-0001 i1 (patent insurance, a share of the premium) is filed with the proof of right
     # alone: it lacks the fee receipts and, from an enterprise, their sealed copies (第十二条)
     assert missing_en["PG-2022-0001", "i1"] == "fee_receipts; sealed_receipt_copies"
     assert missing["PG-2022-0001", "i1"] == "相关费用票据的原件及复印件；加盖公章的票据复印件"
     assert missing["PG-2022-0001", "p1"] is None
-    total_zh = next(r for r in zh["budget"].iter_rows(values_only=True) if r[0] == "合计")
+    total_zh = next(r for r in zh["预算"].iter_rows(values_only=True) if r[0] == "合计")
     total_en = next(r for r in en["budget"].iter_rows(values_only=True) if r[0] == "total")
     assert total_zh[:3] == ("合计", None, None) and total_zh[3:] == total_en[3:]
 
@@ -415,7 +416,9 @@ def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does
     for lang in ("zh", "en"):
         with use_language(lang):
             run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / lang, quiet=True, report=False)
-        rows = openpyxl.load_workbook(tmp_path / lang / "summary.xlsx")["errors"].iter_rows(min_row=2, values_only=True)
+        rows = openpyxl.load_workbook(tmp_path / lang / "summary.xlsx")["错误记录" if lang == "zh" else "errors"].iter_rows(
+            min_row=2, values_only=True
+        )
         errors[lang] = {r[1]: r[2:5] for r in rows}
     assert errors["zh"]["PG-2022-0001"] == (
         f"{tmp_path / 'r.xlsx'} 工作表 items 第 3 行",
@@ -465,7 +468,7 @@ def test_a_sheet_of_results_or_a_damaged_help_sheet_beside_the_round_is_left_alo
     summary = openpyxl.load_workbook(tmp_path / "s" / "summary.xlsx")
     wb = openpyxl.load_workbook(ROUND_XLSX)
     results = wb.create_sheet("上次结果-items")
-    for row in summary["items"].iter_rows(values_only=True):
+    for row in summary["事项明细"].iter_rows(values_only=True):
         results.append(list(row))
     wb.save(tmp_path / "r.xlsx")
     plain = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "plain", quiet=True, report=False)
@@ -1006,7 +1009,7 @@ def test_the_errors_sheet_keeps_a_json_claims_paths(tmp_path: Path) -> None:
     (tmp_path / "r.jsonl").write_text(json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
     with use_language("zh"):
         run_batch(engine.load_policy(POLICY), tmp_path / "r.jsonl", tmp_path / "o", quiet=True, report=False)
-    rows = list(openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["errors"].iter_rows(min_row=2, values_only=True))
+    rows = list(openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["错误记录"].iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[2], r[3]) for r in rows] == [("BAD-KIND", f"{tmp_path / 'r.jsonl'}:1", "applicant.kind")]
 
 

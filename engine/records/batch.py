@@ -1023,6 +1023,10 @@ class SheetWords:
     def titles(self, columns: Sequence[str]) -> list[str]:
         return [lookup(f"sheet.columns.{c}", self.lang) for c in columns]
 
+    def tab(self, sheet: str) -> str:
+        """A sheet's tab in the run's language (English keeps the sheet's code, as the CSV files keep every code)."""
+        return str(lookup(f"sheet.tabs.{sheet}", self.lang))
+
     def status(self, code: Any) -> Any:
         return lookup(f"status_short.{code}", self.lang) if self.lang != "en" and code in STATUS_TOTAL_IS else code
 
@@ -1184,8 +1188,14 @@ class _Outputs:
         self.apps_csv = CsvOut(out / "summary_applications.csv", APPLICATION_COLUMNS)
         self.xlsx = xlsx = XlsxOut(out / "summary.xlsx")
         self.words = words = SheetWords(documents, {code: heading.zh for code, heading in self.headings.items()})
-        xlsx.sheet("applications", APPLICATION_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(APPLICATION_COLUMNS))
-        xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS))
+        xlsx.sheet(
+            "applications",
+            APPLICATION_COLUMNS,
+            money=MONEY_COLUMNS,
+            titles=words.titles(APPLICATION_COLUMNS),
+            tab=words.tab("applications"),
+        )
+        xlsx.sheet("items", ITEM_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(ITEM_COLUMNS), tab=words.tab("items"))
         # unscaled, a line is already the decision's JSON text (json.dumps of json.loads of json.dumps' text is that
         # text): with no round scaled, decisions.jsonl is the decisions' file itself (`finish`), else written here
         self.dst = open(out / "decisions.jsonl", "w", encoding="utf-8", errors="backslashreplace") if scaled else None
@@ -1518,12 +1528,14 @@ class _Outputs:
         self.items_csv.close()
         self.apps_csv.close()
         steps.start(msg("batch.step.workbook"))
-        xlsx.sheet("budget", BUDGET_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(BUDGET_COLUMNS), autofilter=False)
+        xlsx.sheet(
+            "budget", BUDGET_COLUMNS, money=MONEY_COLUMNS, titles=words.titles(BUDGET_COLUMNS), autofilter=False, tab=words.tab("budget")
+        )
         for row in budget_rows(summary, self.labels):
             xlsx.row("budget", words.budget_row(row))
         for row in status_rows(summary):
             xlsx.row("budget", words.status_row(row))
-        xlsx.sheet("errors", ERROR_COLUMNS, titles=words.titles(ERROR_COLUMNS))
+        xlsx.sheet("errors", ERROR_COLUMNS, titles=words.titles(ERROR_COLUMNS), tab=words.tab("errors"))
         with open(out / "errors.jsonl", encoding="utf-8") as ef:
             for line in ef:
                 e = json.loads(line)

@@ -2034,14 +2034,23 @@ class XlsxOut:
         self.rows: dict[str, int] = {}
         self.letters: dict[str, list[str]] = {}
         self.filtered: dict[str, bool] = {}
+        self.tabs: dict[str, str] = {}  # each sheet's tab, as the reader sees it (its name, unless given in words)
         self.altered = Altered()
 
     def sheet(
-        self, name: str, header: Sequence[str], money: Sequence[str] = (), titles: Sequence[str] | None = None, autofilter: bool = True
+        self,
+        name: str,
+        header: Sequence[str],
+        money: Sequence[str] = (),
+        titles: Sequence[str] | None = None,
+        autofilter: bool = True,
+        tab: str | None = None,
     ) -> None:
         """A new sheet whose columns are `header` (codes; `money` names the amount columns), headed by `titles` (the
-        reader's words; default the codes). The heading row is frozen, and with `autofilter` has the filter buttons."""
+        reader's words; default the codes). The heading row is frozen, and with `autofilter` has the filter buttons.
+        Rows are written to it by `name`; its tab says `tab` (the reader's word for it; default `name`)."""
         self.sheets[name] = tempfile.TemporaryFile("w+b")
+        self.tabs[name] = tab or name
         self.money[name] = frozenset(i for i, h in enumerate(header) if h in money)
         self.headers[name] = list(header)
         self.rows[name] = 0
@@ -2053,7 +2062,7 @@ class XlsxOut:
         if _plain_row(values):  # the common row: nothing to escape or guard (one test for the row)
             self._write(sheet, values, self.money[sheet], safe=_same)
             return
-        self.altered.note(values, self.headers[sheet], msg("sheet.place.in_sheet_row", sheet=sheet, row=self.rows[sheet] + 1))
+        self.altered.note(values, self.headers[sheet], msg("sheet.place.in_sheet_row", sheet=self.tabs[sheet], row=self.rows[sheet] + 1))
         self._write(sheet, values, self.money[sheet])
 
     def parts(self, sheet: str, values: Sequence[Any]) -> list[bytes] | tuple[Any, ...]:
@@ -2097,7 +2106,7 @@ class XlsxOut:
             z.writestr("[Content_Types].xml", _xlsx_content_types(len(names)))
             z.writestr("_rels/.rels", _XLSX_RELS)
             filters = {k: self._filter_range(name) for k, name in enumerate(names) if self.filtered[name]}
-            z.writestr("xl/workbook.xml", _xlsx_workbook(names, filters))
+            z.writestr("xl/workbook.xml", _xlsx_workbook([self.tabs[name] for name in names], filters))
             z.writestr("xl/_rels/workbook.xml.rels", _xlsx_workbook_rels(len(names)))
             z.writestr("xl/styles.xml", _XLSX_STYLES)
             for k, name in enumerate(names, 1):
