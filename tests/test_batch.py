@@ -830,7 +830,7 @@ def test_batch_lists_its_error_records_on_the_console_with_where_and_why(
     assert lines[-2:] == [
         "  PG-2022-0006，examples/round_2021.xlsx 工作表 items 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
         "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
-        f"全部错误及改正方法见 {out / 'summary.xlsx'} 的“errors”工作表（及 {out / 'errors.jsonl'}）",
+        f"全部错误及改正方法见 {out / 'summary.xlsx'} 的“错误记录”工作表（及 {out / 'errors.jsonl'}）",
     ]
     assert main([*args, "--out", str(tmp_path / "q"), "--no-report", "-q"]) == EXIT_PARTIAL
     assert capsys.readouterr().out == ""  # (--quiet: nothing)

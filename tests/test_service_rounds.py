@@ -384,7 +384,7 @@ def test_a_rounds_state_says_each_step_after_deciding_and_how_far_it_is(tmp_path
         ),
         "zh": (
             "正在写入 decisions.jsonl、summary_items.csv、summary_applications.csv 和 summary.xlsx（2 份决定）",
-            "正在写入 summary.xlsx：预算表和错误表，保存工作簿",
+            "正在写入 summary.xlsx：“预算”和“错误记录”工作表，保存工作簿",
             "正在生成 report.html（2 份申请）",
         ),
     }[lang]
