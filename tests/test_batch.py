@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -783,6 +784,21 @@ def test_deciding_only_against_a_missing_ledger_warns_and_creates_nothing(tmp_pa
     assert out.returncode == 3 and "Traceback" not in out.stderr  # the example's deliberate bad row
     assert f"warning: no ledger at sqlite:///{missing}: deciding without any history" in out.stderr
     assert not missing.exists()
+
+
+def test_a_ledger_named_by_the_environment_that_is_not_there_is_said_too(tmp_path: Path) -> None:
+    # (the docs review, session 24) only --ledger was warned of: $POLICY_ENGINE_LEDGER with a typo decided the
+    # round without history -- no cap or limit saw an earlier grant -- and said nothing
+    missing = tmp_path / "typo.sqlite"
+    env = {**os.environ, "POLICY_ENGINE_LEDGER": f"sqlite:///{missing}"}
+    args = [sys.executable, "-m", "engine", "batch", "--policy", str(POLICY_PATH), str(EXAMPLE), "--out", str(tmp_path / "o"), "--quiet"]
+    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert out.returncode == 3 and "Traceback" not in out.stderr  # the example's deliberate bad row
+    assert f"warning: no ledger at sqlite:///{missing}: deciding without any history" in out.stderr
+    assert not missing.exists()
+    env.pop("POLICY_ENGINE_LEDGER")  # none named: the default ledger, absent, is no slip (a first run)
+    out = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 3 and "no ledger at" not in out.stderr, out.stderr
 
 
 def test_batch_and_ledger_money_ignore_the_callers_decimal_context(tmp_path):

@@ -66,6 +66,7 @@ from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy, Text
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import (
+    LEDGER_ENV,
     AlreadyCommitted,
     Audit,
     CommitResult,
@@ -440,8 +441,9 @@ def run_batch(
         except BaseException:
             reader.close()
             raise
-    elif ledger_url:
-        # deciding only against a ledger that is not there (a typo?): say so, decide without history, create nothing
+    elif ledger_url or os.environ.get(LEDGER_ENV):
+        # deciding only against a ledger named (--ledger, or $POLICY_ENGINE_LEDGER) that is not there (a typo?): say so,
+        # decide without history (no cap or limit sees an earlier grant), create nothing
         print(tr(msg("batch.no_ledger", url=masked_url(url))), file=stderr)
     scratch_dir = tempfile.mkdtemp(prefix="policy-engine-batch-")
     target = real if commit and real is not None else Ledger(f"sqlite:///{os.path.join(scratch_dir, 'scratch.sqlite')}")
