@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import pickle
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,39 @@ def test_every_message_the_code_names_is_in_the_catalogue() -> None:
 )
 def test_the_language_comes_from_the_environment(environ: dict[str, str], expected: str) -> None:
     assert i18n.language_from_environment(environ) == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "windows", "expected"),
+    [
+        ({}, 0x0804, "zh"),  # Chinese (PRC) Windows, which sets no LANG: the officer's own language
+        ({}, 0x0404, "zh"),  # Chinese (Taiwan)
+        ({}, 0x0409, "en"),  # English (US)
+        ({}, 0x0407, "en"),  # German: no catalogue, English as before
+        ({"LANG": "en_US.UTF-8"}, 0x0804, "en"),  # a locale variable set still decides
+        ({"POLICY_ENGINE_LANG": "en"}, 0x0804, "en"),
+    ],
+)
+def test_without_a_locale_variable_the_systems_display_language_decides(environ: dict[str, str], windows: int, expected: str) -> None:
+    # (the docs review, session 24) Windows sets no LANG, so an officer's Chinese Windows got every message in English
+    assert i18n.language_from_environment(environ, system=lambda: i18n.windows_language(windows)) == expected
+    assert i18n.language_from_environment({}, system=lambda: None) == "en"
+    if sys.platform != "win32":
+        assert i18n.system_language() is None
+
+
+def test_lang_is_read_as_people_write_it(capsys: pytest.CaptureFixture[str]) -> None:
+    # (the docs review, session 24) POLICY_ENGINE_LANG=cn meant Chinese, `--lang cn` was refused (exit 2)
+    from conftest import POLICY_PATH
+
+    from engine.cli import main
+
+    assert main(["--lang", "cn", "validate", str(POLICY_PATH)]) == 0
+    assert main(["validate", "--lang", "中文", str(POLICY_PATH)]) == 0
+    assert capsys.readouterr().out.count("：无误") == 2
+    with pytest.raises(SystemExit) as stop:
+        main(["--lang", "fr", "validate", str(POLICY_PATH)])
+    assert stop.value.code == 2 and "'fr'" in capsys.readouterr().err
 
 
 def test_a_message_is_english_text_and_says_itself_in_chinese() -> None:

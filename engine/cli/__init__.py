@@ -25,6 +25,7 @@ from engine.cli.common import (
     add_encoding_argument,
     add_policy_argument,
     chosen_language,
+    language_option,
     one_policy,
     policy_versions,
     print_error,
@@ -230,13 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
     _load_extensions()
     parser = Parser(prog="policy-engine", description=msg("cli.description"), epilog=exit_epilog())
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}", help=msg("cli.argparse.version"))
-    parser.add_argument("--lang", choices=languages(), default=None, help=msg("cli.lang_help"))
+    parser.add_argument("--lang", type=language_option, choices=languages(), default=None, help=msg("cli.lang_help"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, configure, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=exit_epilog(name))
         configure(p)
         if "--lang" not in p._option_string_actions:  # accepted after the command too, wherever a reader types it
-            p.add_argument("--lang", choices=languages(), default=argparse.SUPPRESS, help=msg("cli.lang_command"))
+            p.add_argument("--lang", type=language_option, choices=languages(), default=argparse.SUPPRESS, help=msg("cli.lang_command"))
         p.set_defaults(run=run)
     return parser
 

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine.core.errors import EngineError, Problem
-from engine.core.i18n import Msg, languages, lookup, msg, tr
+from engine.core.i18n import Msg, known_language, lookup, msg, tr
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet, load_versions
 from engine.language.model import CompiledPolicy
@@ -216,8 +216,14 @@ def chosen_language(argv: Sequence[str]) -> str | None:
             break
         value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else arg[7:] if arg.startswith("--lang=") else None
         if value is not None:
-            chosen = value if value in languages() else None
+            chosen = known_language(value)
     return chosen
+
+
+def language_option(value: str) -> str:
+    """`--lang`'s value: a language as people write it (`cn`, `zh_CN`, `中文` -> `zh`), else as given (for argparse's
+    choices to refuse, naming the languages there are)."""
+    return known_language(value) or value
 
 
 def explanation_language(args: argparse.Namespace) -> str:
@@ -226,8 +232,7 @@ def explanation_language(args: argparse.Namespace) -> str:
     chosen = getattr(args, "lang", None)
     if chosen:
         return str(chosen)
-    code = os.environ.get("POLICY_ENGINE_LANG", "").strip().split(".")[0].split("_")[0].split("-")[0].lower()
-    return code if code in languages() else "zh"
+    return known_language(os.environ.get("POLICY_ENGINE_LANG")) or "zh"
 
 
 def describe(exc: BaseException) -> str:

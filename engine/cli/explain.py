@@ -18,6 +18,7 @@ from engine.cli.common import (
     add_policy_argument,
     describe,
     explanation_language,
+    language_option,
     policy_versions,
     print_error,
     say,
@@ -154,7 +155,7 @@ def _configure_explain(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
     p.add_argument("claim", metavar="CLAIM", help=msg("cli.explain.claim"))
     add_encoding_argument(p)
-    p.add_argument("--lang", default=argparse.SUPPRESS, choices=languages(), help=msg("cli.explain.lang"))
+    p.add_argument("--lang", type=language_option, default=argparse.SUPPRESS, choices=languages(), help=msg("cli.explain.lang"))
     p.add_argument("--format", default="text", choices=list(FORMATS), help=msg("cli.explain.format"))
     p.add_argument("--out", metavar="FILE", help=msg("cli.explain.out"))
 
@@ -165,6 +166,6 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="INPUT", help=msg("cli.report.input"))
     add_encoding_argument(p)
     p.add_argument("--out", required=True, metavar="FILE.html", help=msg("cli.report.out"))
-    p.add_argument("--lang", default=argparse.SUPPRESS, choices=languages(), help=msg("cli.report.lang"))
+    p.add_argument("--lang", type=language_option, default=argparse.SUPPRESS, choices=languages(), help=msg("cli.report.lang"))
     p.add_argument("--title", help=msg("cli.report.title"))
     p.add_argument("-q", "--quiet", action="store_true", help=msg("cli.report.quiet"))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_WHEN, command
-from engine.cli.common import WHOLE_NUMBER, add_policy_argument, policy_versions, say, say_error
+from engine.cli.common import WHOLE_NUMBER, add_policy_argument, language_option, policy_versions, say, say_error
 from engine.core.i18n import language, msg, tr, use_language
 from engine.deciding.versions import PolicySet
 from engine.matching.run import run_match
@@ -103,7 +103,7 @@ def _configure_match(p: argparse.ArgumentParser) -> None:
     add_policy_argument(p)
     p.add_argument("profiles", metavar="PROFILES", help=msg("match.cli.profiles"))
     p.add_argument("--out", metavar="DIR", default="match-out", help=msg("match.cli.out"))
-    p.add_argument("--lang", choices=("zh", "en"), help=msg("match.cli.lang"))
+    p.add_argument("--lang", type=language_option, choices=("zh", "en"), help=msg("match.cli.lang"))
     p.add_argument("--ledger", metavar="URL", help=msg("match.cli.ledger"))
     p.add_argument("--workers", metavar="N", type=WHOLE_NUMBER, default=1, help=msg("match.cli.workers", max=MAX_WORKERS))
     p.add_argument("--no-notices", action="store_true", help=msg("match.cli.no_notices"))

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -176,8 +177,9 @@ def known_language(value: str | None) -> str | None:
 _ALIASES = {"cn": "zh", "chs": "zh", "chinese": "zh", "中文": "zh", "english": "en"}
 
 
-def language_from_environment(environ: Mapping[str, str] | None = None) -> str:
-    """POLICY_ENGINE_LANG, else the locale (the first of LC_ALL, LC_MESSAGES, LANG that is set), else English."""
+def language_from_environment(environ: Mapping[str, str] | None = None, system: Callable[[], str | None] | None = None) -> str:
+    """POLICY_ENGINE_LANG, else the locale (the first of LC_ALL, LC_MESSAGES, LANG that is set), else the system's
+    display language where it sets no locale variable (Windows: `system`, default `system_language`), else English."""
     env = os.environ if environ is None else environ
     chosen = known_language(env.get("POLICY_ENGINE_LANG"))
     if chosen:
@@ -185,7 +187,29 @@ def language_from_environment(environ: Mapping[str, str] | None = None) -> str:
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         if env.get(var):
             return known_language(env[var]) or FALLBACK
-    return FALLBACK
+    return (system or system_language)() or FALLBACK
+
+
+#: a Windows language id's primary language (its low ten bits) -> the catalogue that speaks it
+_WINDOWS_LANGUAGES = {0x04: "zh", 0x09: "en"}
+
+
+def system_language() -> str | None:
+    """The user's display language on Windows, which sets no LANG (an officer's Chinese Windows: Chinese), else None."""
+    if sys.platform != "win32":
+        return None
+    try:
+        import ctypes
+
+        langid = int(ctypes.windll.kernel32.GetUserDefaultUILanguage())
+    except (AttributeError, OSError, ValueError):
+        return None
+    return windows_language(langid)
+
+
+def windows_language(langid: int) -> str | None:
+    """A Windows language id (0x0804 zh-CN, 0x0404 zh-TW, 0x0409 en-US) -> 'zh', 'en'; None for one without a catalogue."""
+    return _WINDOWS_LANGUAGES.get(langid & 0x3FF)
 
 
 def language() -> str:
