@@ -291,6 +291,7 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
     counted = next(r for r in rows if r and r[0] == "Applicants eligible")
     assert counted[pledge] == 1  # one applicant (it counted two: an answer per loan)
     missing = list(book[book.sheetnames[1]].iter_rows(values_only=True))
+    assert missing[0] == ("Policy", "Fact", "Item type", "Profiles lacking it")  # (the item type's column was unheaded)
     assert ("pinggu-ip-promotion", "official fees paid to obtain the patent right", "granted invention patent", 1) in missing
 
 

@@ -419,7 +419,7 @@ class Workbook:
         book.row(sheet, [msg("match.row_eligible_count").render(lang), *blank, *(summary.eligible_count.get(k, 0) for k in self.measures)])
         book.row(sheet, [msg("match.row_needs_count").render(lang), *blank, *(summary.needs_count.get(k, 0) for k in self.measures)])
         missing = msg("match.sheet_missing").render(lang)
-        titles = [msg("match.col_policy").render(lang), msg("match.col_fact").render(lang), "", msg("match.col_count").render(lang)]
+        titles = [msg(f"match.{c}").render(lang) for c in ("col_policy", "col_fact", "col_item_type", "col_count")]
         book.sheet(missing, ["policy", "fact", "item_type", "count"], titles=titles, autofilter=False)
         for (pid, item_type, fact), count in summary.missing.most_common():
             policy = self.policies.get(pid)
