@@ -843,13 +843,43 @@ def test_batch_lists_its_error_records_on_the_console_with_where_and_why(
     args = ["--lang", "zh", "batch", "--policy", str(POLICY_PATH), "examples/round_2021.xlsx"]
     assert main([*args, "--out", str(out), "--no-report"]) == EXIT_PARTIAL
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2:] == [
+    assert lines[-3:] == [
         "  PG-2022-0006，examples/round_2021.xlsx 工作表 items 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
         "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
+        "      应为：以元为单位、最多两位小数的金额，与票据上的金额一致",  # (the fix under it: session 24)
         f"全部错误及改正方法见 {out / 'summary.xlsx'} 的“错误记录”工作表（及 {out / 'errors.jsonl'}）",
     ]
     assert main([*args, "--out", str(tmp_path / "q"), "--no-report", "-q"]) == EXIT_PARTIAL
     assert capsys.readouterr().out == ""  # (--quiet: nothing)
+
+
+def test_the_console_lists_each_problem_of_an_application_with_its_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the docs review, session 24) an application with three slips was listed by its first alone, without the fix
+    # (write "2021-03-05"), which was only in errors.jsonl and the errors sheet
+    from engine.cli import EXIT_PARTIAL, main
+
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    ws = wb["items"]
+    head = [str(c.value) for c in ws[1]]
+    fee = next(i for i, h in enumerate(head, 1) if h.endswith("（item.official_fees_paid）"))
+    date = next(i for i, h in enumerate(head, 1) if h.endswith("（item.date）"))
+    assert ws.cell(3, 1).value == "PG-2022-0001" and ws.cell(3, fee).value  # its invention patent, fees 8,400.00
+    ws.cell(3, fee).value, ws.cell(3, date).value = "50w", "2021/3/5"
+    wb.save(tmp_path / "r.xlsx")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--lang", "zh", "batch", "--policy", str(POLICY_PATH), "r.xlsx", "--out", "o", "--no-report"]) == EXIT_PARTIAL
+    lines = capsys.readouterr().out.splitlines()
+    first = lines.index(next(line for line in lines if line.startswith("  PG-2022-0001")))
+    assert lines[first : first + 4] == [
+        "  PG-2022-0001，r.xlsx 工作表 items 第 3 行，事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）："
+        "'2021/3/5' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间",
+        '      应为：按 YYYY-MM-DD 书写的日期：请写作 "2021-03-05"',
+        "  PG-2022-0001，r.xlsx 工作表 items 第 3 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
+        "'50w' 不符合规定的格式：金额用“万”（或 w）作单位；申请中的金额以元为单位",
+        '      应为：以元为单位、只写数字的金额：50w 请写作 "500000"',
+    ]
 
 
 def test_an_error_in_a_list_column_is_named_by_its_heading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

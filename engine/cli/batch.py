@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -104,14 +105,36 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if summary.failed else EXIT_OK
 
 
-#: error records a batch lists on the console after its summary (all of them are in summary.xlsx and errors.jsonl)
+#: error records a batch lists on the console after its summary (all of them are in summary.xlsx and errors.jsonl),
+#: and the problems of each it lists
 FAILURES_SHOWN = 10
+PROBLEMS_SHOWN = 5
+
+
+def _say_problem(
+    claim: str, problem: Mapping[str, Any], record: Mapping[str, Any], said: str, headings: Mapping[str, Any], lang: str
+) -> None:
+    """One problem of an error record on the console: where, the field by its heading, what is wrong; its fix under it."""
+    field = problem.get("field")
+    if isinstance(field, str) and field:
+        field = field_heading(field, headings, lang)
+    where = where_text(problem or record["where"], lang)
+    words = problem.get("message") or said
+    say(
+        msg("cli.batch.failure", claim=claim, where=where, field=field, message=words)
+        if field
+        else msg("cli.batch.failure_unplaced", claim=claim, where=where, message=words)
+    )
+    if problem.get("expected"):
+        say(msg("cli.batch.failure_fix", expected=problem["expected"]))
 
 
 def _say_failures(out: Path, versions: PolicySet) -> None:
-    """The first `FAILURES_SHOWN` error records of the run, each in a line: its claim id, place, field (as the
-    input's heading names it) and first problem, in the reader's language; then where all of them are. The summary
-    line said only "1 份有误（见 errors.jsonl）": an officer opened a JSON file to learn which row, and why."""
+    """The first `FAILURES_SHOWN` error records of the run: each problem (at most `PROBLEMS_SHOWN` a record) in a
+    line -- its claim id, place, field (as the input's heading names it) and what is wrong, in the reader's
+    language -- with the fix under it when there is one; then where all of them are. The summary line said only
+    "1 份有误（见 errors.jsonl）": an officer opened a JSON file to learn which row, and why; then only each
+    record's first problem was shown, without its fix."""
     lang = language()
     headings: dict[str, Any] = {}
     for v in versions.versions:  # (oldest first: the newest wording wins)
@@ -124,18 +147,11 @@ def _say_failures(out: Path, versions: PolicySet) -> None:
                 continue
             record = json.loads(line)
             said, problems = in_language(record, lang)
-            first = problems[0] if problems else {}
-            field = first.get("field")
-            if isinstance(field, str) and field:
-                field = field_heading(field, headings, lang)
-            where = where_text(first or record["where"], lang)
-            words = first.get("message") or said
             claim = record.get("claim_id") or "—"
-            say(
-                msg("cli.batch.failure", claim=claim, where=where, field=field, message=words)
-                if field
-                else msg("cli.batch.failure_unplaced", claim=claim, where=where, message=words)
-            )
+            for problem in (problems or [{}])[:PROBLEMS_SHOWN]:
+                _say_problem(claim, problem, record, said, headings, lang)
+            if len(problems) > PROBLEMS_SHOWN:
+                say(msg("cli.batch.failure_more_problems", n=len(problems) - PROBLEMS_SHOWN))
             shown += 1
     workbook, jsonl = out / "summary.xlsx", out / "errors.jsonl"
     say(
