@@ -104,6 +104,34 @@ def test_a_file_whose_name_starts_with_a_dash_gets_a_hint(
     assert main(["evaluate", "--policy", str(POLICY_PATH), "./-c.json"]) == 0
 
 
+def test_a_misspelt_option_command_or_action_gets_a_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    # (the docs review, session 24) `batch --polcy P` said only that --policy was missing, `--wrokers 2` only that it
+    # was not recognised, and `ledger verfy` named an argument "action" the help never shows
+    cases = [
+        (["batch", "--polcy", "p.yaml", "x.jsonl"], "缺少以下必需参数：--policy\n没有 --polcy 这个选项：是不是 --policy？\n"),
+        (
+            ["batch", "--policy", "p.yaml", "x.jsonl", "--wrokers=2"],
+            "无法识别的参数：--wrokers=2（请用 -h 查看可用的选项）\n没有 --wrokers 这个选项：是不是 --workers？\n",
+        ),
+        (
+            ["ledger", "verfy"],
+            "参数 ACTION：无效的取值：'verfy'（可选：'verify', 'grants', 'reverse', 'finding', 'info'）\n没有 verfy：是不是 verify？\n",
+        ),
+        (["valdate", "p.yaml"], "没有 valdate：是不是 validate？\n"),
+    ]
+    for args, said in cases:
+        with pytest.raises(SystemExit) as stop:
+            main(["--lang", "zh", *args])
+        assert stop.value.code == EXIT_USAGE
+        assert capsys.readouterr().err.endswith(said), args
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "batch", "--policy", "p.yaml", "x.jsonl", "--wrokers", "2"])
+    assert capsys.readouterr().err.endswith("unrecognized arguments: --wrokers 2\nthere is no option --wrokers: did you mean --workers?\n")
+    with pytest.raises(SystemExit):  # nothing like it: no hint
+        main(["--lang", "en", "lint", "p.yaml", "--bogus"])
+    assert "did you mean" not in capsys.readouterr().err
+
+
 def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--lang", "zh", "batch"])

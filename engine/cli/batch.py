@@ -340,7 +340,7 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
 
 @command("ledger", msg("cli.ledger.help"), cmd_ledger)
 def _configure_ledger(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["verify", "grants", "reverse", "finding", "info"], help=msg("cli.ledger.action"))
+    p.add_argument("action", metavar="ACTION", choices=["verify", "grants", "reverse", "finding", "info"], help=msg("cli.ledger.action"))
     add_policy_argument(p, required=False, help=msg("cli.ledger.policy"))
     p.add_argument("--ledger", metavar="URL", help=msg("cli.ledger.ledger", env=LEDGER_ENV, default=default_url()))
     p.add_argument("--applicant", metavar="ID", help=msg("cli.ledger.applicant"))

@@ -13,6 +13,7 @@ the same way: `add_policy_argument` (a repeatable `--policy`, files or folders) 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import re
@@ -203,8 +204,40 @@ class Parser(argparse.ArgumentParser):
         dashed = next((a for a in given if a.startswith("-") and a != "-" and os.path.exists(a)), None)
         if dashed is not None:  # a file whose name starts with '-' was read as an option
             message = f"{message}\n{tr(msg('cli.dashed_file', name=dashed))}"
+        known = self._known_options(given)
+        for option in dict.fromkeys(a.split("=", 1)[0] for a in given if a.startswith("--") and len(a) > 2):
+            if option not in known:  # a misspelt option: argparse says only what is missing, or "unrecognized"
+                close = difflib.get_close_matches(option, sorted(known), n=1, cutoff=0.7)
+                if close:
+                    message = f"{message}\n{tr(msg('cli.option_hint', given=option, hint=close[0]))}"
+        for word, choices in self._choices_refused(given, message):  # a misspelt command or action: "invalid choice"
+            close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+            if close:
+                message = f"{message}\n{tr(msg('cli.choice_hint', given=word, hint=close[0]))}"
         with argparse_words():
             super().error(message)
+
+    def _choices_refused(self, given: Sequence[str], message: str) -> list[tuple[str, list[str]]]:
+        """The words of `given` that `message` refuses as a choice (argparse quotes the word it refuses), each with
+        the choices of the argument it was given for."""
+        out = []
+        for action in self._actions:
+            if action.choices is None or action.option_strings:
+                continue
+            choices = [str(c) for c in action.choices]
+            out += [(w, choices) for w in given if not w.startswith("-") and w not in choices and f"'{w}'" in message]
+        return out
+
+    def _known_options(self, given: Sequence[str]) -> set[str]:
+        """The long options of this parser and of the command named in `given` (the top-level parser refuses a
+        command's misspelt option as "unrecognized": it knows only its own)."""
+        known = {o for o in self._option_string_actions if o.startswith("--")}
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                command = next((a for a in given if a in action.choices), None)
+                if command is not None:
+                    known |= {o for o in action.choices[command]._option_string_actions if o.startswith("--")}
+        return known
 
 
 def chosen_language(argv: Sequence[str]) -> str | None:
