@@ -32,7 +32,7 @@ from engine.cli.common import (
 )
 from engine.core.errors import os_reason
 from engine.core.i18n import language, msg, tr
-from engine.core.quantities import plain_amount
+from engine.core.quantities import format_money, plain_amount
 from engine.deciding.versions import PolicySet
 from engine.records.batch import budget_table, in_language, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
@@ -314,7 +314,10 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet | None, returned: Decimal | None) -> int:
     if args.action == "info":
-        print(json.dumps({"url": masked_url(ledger.url), "schema_version": ledger.schema_version(), **ledger.counts()}, indent=2))
+        counts = ledger.counts()
+        print(json.dumps({"url": masked_url(ledger.url), "schema_version": ledger.schema_version(), **counts}, indent=2))
+        # (the JSON on stdout, for a script; the same counts in the reader's words on stderr, for the officer)
+        say(msg("cli.ledger.info", url=masked_url(ledger.url), **counts), err=True)
     elif args.action == "verify":
         assert versions is not None
         problems = ledger.verify(versions.versions)
@@ -323,8 +326,17 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
         say(msg("cli.ledger.violations", n=len(problems)), err=True)
         return EXIT_INVALID if problems else EXIT_OK
     elif args.action == "grants":
+        n = active = returned_from = 0
+        total = Decimal(0)
         for g in ledger.grants(applicant_id=args.applicant, include_superseded=True):
             print(json.dumps(g, ensure_ascii=False))
+            n += 1
+            if not g.get("superseded"):  # (a reversal returns funds: the grant stays, as it counts against caps)
+                active += 1
+                total += Decimal(g["amount"])
+                returned_from += bool(g.get("reversed"))
+        said = "cli.ledger.grants_of" if args.applicant else "cli.ledger.grants_all"
+        say(msg(said, applicant=args.applicant, n=n, active=active, total=format_money(total), reversed=returned_from), err=True)
     elif args.action == "reverse":
         quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
         number = ledger.reverse(args.claim, args.item, reason=args.reason, returned=returned, decided_on=args.date, quantum=quantum)
