@@ -147,7 +147,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     write_text(args.out, html)
     if not args.quiet:
         say(msg("cli.report.summary", path=args.out, n=len(entries), errors=errors), err=True)
+        _say_report_errors([e for e in entries if isinstance(e, ReportError)], args.out)
     return EXIT_PARTIAL if errors else EXIT_OK
+
+
+#: error rows `report` lists on the console under its summary (every one is in the report), and problems of each
+ERRORS_SHOWN, PROBLEMS_SHOWN = 10, 5
+
+
+def _say_report_errors(errors: list[ReportError], out: str) -> None:
+    """The first error rows of a report, each with its problems, in the reader's language: the summary said only
+    how many there were, and which application, and why, was in the HTML alone."""
+    lang = language()
+    for error in errors[:ERRORS_SHOWN]:
+        e = error.in_language(lang)
+        say(msg("cli.report.failure", source=e.source, message=e.message), err=True)
+        for problem in e.problems[:PROBLEMS_SHOWN]:
+            first, *rest = problem.splitlines() or [""]  # (a problem's fix is on a line of its own, indented under it)
+            say(msg("cli.report.problem", problem=first), err=True)
+            for line in rest:
+                say(msg("cli.report.problem_more", line=line.strip()), err=True)
+        if len(e.problems) > PROBLEMS_SHOWN:
+            say(msg("cli.batch.failure_more_problems", n=len(e.problems) - PROBLEMS_SHOWN), err=True)
+    if len(errors) > ERRORS_SHOWN:
+        say(msg("cli.report.failures_more", n=len(errors) - ERRORS_SHOWN, path=out), err=True)
 
 
 @command("explain", msg("cli.explain.help"), cmd_explain)
