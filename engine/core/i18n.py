@@ -194,8 +194,10 @@ def language_from_environment(environ: Mapping[str, str] | None = None, system: 
 _WINDOWS_LANGUAGES = {0x04: "zh", 0x09: "en"}
 
 
+@cache
 def system_language() -> str | None:
-    """The user's display language on Windows, which sets no LANG (an officer's Chinese Windows: Chinese), else None."""
+    """The user's display language on Windows, which sets no LANG (an officer's Chinese Windows: Chinese), else None.
+    Asked once: `language()` runs for every message."""
     if sys.platform != "win32":
         return None
     try:
