@@ -331,6 +331,7 @@ class Explainer:
         self.f_why_refused = f("why_refused", "says", "cites")
         self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
         self.f_why_refused_more = f("why_refused_more", "says", "cites")
+        self.f_why_cut = f("why_cut", "asked", "amount", "cites")
         self.f_why_facts = f("why_facts", "facts")
         self.f_why_also = f("why_also", "reasons")
         self.f_docs_line = f("docs_line", "docs", "cites")
@@ -1293,6 +1294,8 @@ class Explainer:
                     out.append(
                         fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
                     )
+            if not out:  # no cap step to say it: a decision without its trace, or a cut by its subject (the highest only)
+                out.append(self.why_cut(d))
         elif d.reasons:
             r = d.reasons[0]
             check = r.check
@@ -1353,6 +1356,14 @@ class Explainer:
             if len(d.reasons) > 1:
                 out.append(self.f_why_also(reasons=self.sep.join(self.reason(x) for x in d.reasons[1:])))
         return self.sentence_sep.join(out)
+
+    def why_cut(self, d: AnyItem) -> str:
+        """A reduced item's cut said from the item alone: what was asked, what is paid (before a round's scaling), and
+        the clauses that cut it (those it cites besides its rule's, else its rule's: a cap of the rule's own clause)."""
+        scaling = d.record.get("scaling") if type(d) is RecordedItem else None
+        paid = scaling.get("before") if isinstance(scaling, Mapping) and "before" in scaling else d.amount
+        clauses = d.cites[1:] or d.cites[:1]
+        return self.f_why_cut(asked=self.money(d.asked), amount=self.money(paid), cites=self.sep.join(clauses))
 
     # --- what only a recorded decision has: the figures the batch wrote, a round's scaling ------------------
 

@@ -1,5 +1,6 @@
-"""An amount rounded by the policy's rounding (R8: a rate applied to a cost is rounded half up to 0.01 before any
-cap) says so on its calculation line, in every format, live and from its record; an exact product says nothing."""
+"""What an explanation says of an item's amount: a calculation the policy's rounding changed says so (R8: a rate
+applied to a cost is rounded half up to 0.01 before any cap), in every format, live and from its record, and an exact
+product says nothing; a reduced item says why not more without its trace too."""
 
 from __future__ import annotations
 
@@ -46,3 +47,19 @@ def test_an_exact_rate_line_says_no_rounding(policy: engine.CompiledPolicy) -> N
         assert "8,400.02 元 × 50% = 4,200.01 元\n" in zh
         assert "（四舍五入至" not in zh
         assert "(rounded half up to" not in explain(policy, given, "en", "text")
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["decision", "record"])
+def test_a_reduced_item_without_its_trace_still_says_why_not_more(policy: engine.CompiledPolicy, recorded: bool) -> None:
+    # (session 24) without the trace (the service's default) a reduced item's "why not more" was a heading over
+    # nothing. By hand, the example application: loan l1 pays 500,000 × 50 % = 250,000.00 of the yearly 30 万 cap
+    # (第六条第（一）项, R11); loan l2 asks 200,000 × 50 % = 100,000.00 and gets the 50,000.00 left
+    data = json.loads((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))
+    d = engine.evaluate(policy, data, trace=False)
+    given = json.loads(d.to_json()) if recorded else d
+    zh = explain(policy, given, "zh", "text")
+    assert "为何不是更多：申请 100,000.00 元，依第六条第（一）项核减为 50,000.00 元。\n" in zh
+    en = explain(policy, given, "en", "text")
+    assert "Why not more: Asked CNY 100,000.00; cut to CNY 50,000.00 under 第六条第（一）项.\n" in en
+    html = explain(policy, given, "zh", "html")
+    assert "申请 100,000.00 元，依第六条第（一）项核减为 50,000.00 元。" in html
