@@ -7,7 +7,8 @@ Sheets, in this order (the readers find `applicants` and `items` by name; the wo
   the English words. Both rows are frozen. Every column with a closed choice (a list of values, an item type,
   documents, yes/no) has a dropdown showing the policy's Chinese labels; a column taking several values
   (documents, roles) lets one type several, separated by `；`. The empty template has example rows, whose
-  application id begins with `#` too, so they are never read.
+  application id begins with `#` too, so they are never read: an application the policy grants once real values
+  stand where the placeholders do (the engine decides it as the rows are written, see `_example_rows`).
 * `说明`: each column, what to write in it, an example, whether it is required, and the values to choose from.
 * `columns`: the same in English, one row per column (type, required, values, zh, en).
 * `选项` (hidden): the lists the dropdowns show.
@@ -18,13 +19,18 @@ a label two codes share is written as the code).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from engine.core.errors import EngineError
 from engine.core.i18n import lookup, msg
 from engine.core.identifiers import EXAMPLES
+from engine.deciding.claims import Claim, FactConverter, Item
+from engine.deciding.decision import Decision
+from engine.deciding.evaluator import evaluate_claim
 from engine.language.model import CompiledPolicy, FactSpec
 from engine.records.tabular import (
     APPLICANTS_SHEET,
@@ -42,6 +48,7 @@ GUIDE_SHEET = "说明"
 CHOICES_SHEET = "选项"
 COLUMNS_SHEET = "columns"
 VALIDATED_ROWS = 5000  # the dropdowns cover rows 3 to this (a round is a few hundred rows)
+EXAMPLE_PASSES = 4  # the example application is mended and decided again (`_settled`) at most this many times
 GUIDE_LANG = "zh"  # the template is the Chinese officers' form; its `columns` sheet says the same in English
 
 
@@ -89,38 +96,47 @@ class _Workbook:
         return value
 
 
-def _example(book: _Workbook, name: str, item_type: str | None) -> Any:
-    """An example cell of `name` (for an item, of `item_type`'s item), or None to leave it empty."""
-    if name == "claim.funding_year":
-        return book.policy.funding_years[0]
-    spec = book.specs[name]
-    if name.startswith("item.") and item_type is not None and name.split(".", 1)[1] not in book.policy.item_facts[item_type]:
-        return None
-    if name == "item.type" and item_type is not None:
-        return book.policy.item_type_labels[item_type].zh
+def _spec_of(book: _Workbook, name: str, item_type: str | None) -> FactSpec | None:
+    """The fact a column holds (for an item, the fact of `item_type`'s items: two item types may give one name
+    different choices); None for a name that is no fact (a parameter's, as a decision names what it lacks)."""
+    if name.startswith("item.") and item_type is not None:
+        return book.policy.item_facts[item_type].get(name.split(".", 1)[1])
+    return book.specs.get(name)
+
+
+def _tries(book: _Workbook, spec: FactSpec) -> list[Any]:
+    """The values an example fact may take when a check it reads refuses the example, its own first: yes or no; a
+    day of the first funding year, of the year after it (when applications are made) or of the year before; each
+    choice. Other facts keep their example value."""
+    year = book.policy.funding_years[0]
+    if spec.type == "boolean":
+        return [True, False]
+    if spec.type == "date":
+        return [f"{y}-03-05" for y in (year, year + 1, year - 1)]
+    if spec.type == "enum":
+        return list(spec.values or ())
+    return []
+
+
+def _example_value(book: _Workbook, spec: FactSpec) -> Any:
+    """An example value of a fact as a claim holds it (codes, not labels), or None to leave it empty (lists of
+    choices are chosen by `_example_claim` and `_filled`)."""
     if spec.type == "identifier" and spec.format in EXAMPLES:
         return EXAMPLES[spec.format]
-    words = book.choice_words(name, item_type)
-    year = book.policy.funding_years[0]
+    tries = _tries(book, spec)
+    if tries:
+        return tries[0]
     by_type: dict[str, Any] = {
-        "enum": words[:1],
-        "enum_list": words[:1],
-        "document_list": words[:2],
-        "boolean": [BOOLEAN_LABELS["true"].zh],
-        "date": f"{year}-03-05",
         "money": "8400.00",
         "percent": "4.35%",
         "decimal": "0.5",
-        "integer": "1",
-        "count": "1",
+        "integer": 1,
+        "count": 1,
         "string": _zh("example_text"),
-        "string_list": _zh("example_text"),
+        "string_list": [_zh("example_text")],
         "identifier": _zh("example_identifier"),
     }
-    value = by_type.get(spec.type)
-    if isinstance(value, list):
-        return "；".join(value) or None
-    return value
+    return by_type.get(spec.type)
 
 
 def _kind_words(spec: FactSpec) -> str:
@@ -268,15 +284,158 @@ def _columns_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]]
             book.put(ws, [sheet, n, kind, "yes" if s.required else "no", values, s.label.zh, s.label.en + note], header)
 
 
+def _example_claim(book: _Workbook) -> dict[str, Any]:
+    """The example application as a claim (`claim`, `applicant`, `items`): an applicant of the first kind the first
+    item type's rule admits, an item of each of the first two item types whose rules admit that kind, a role each
+    rule that asks for one needs, every fact its example value, no documents yet (`_filled` adds those the decision
+    finds lacking). A fact that only checks for other kinds of applicant read (and no check for this kind) is left
+    empty."""
+    policy = book.policy
+    types = list(policy.item_facts)
+    kinds = list(policy.applicant_kinds)
+    first = policy.rules_by_type.get(types[0]) if types else None
+    kind = next((k for k in kinds if first is None or k in first.kinds), kinds[0] if kinds else None)
+    types = [t for t in types if t in policy.rules_by_type and kind in policy.rules_by_type[t].kinds][:2] or types[:2]
+    rules = [policy.rules_by_type[t] for t in types if t in policy.rules_by_type]
+    roles: list[str] = []
+    for r in rules:
+        if r.roles and not r.roles & set(roles):
+            roles.append(next(x for x in policy.applicant_roles if x in r.roles))
+    tests = [*policy.applicant_checks, *(t for r in rules for t in r.when + r.item_checks)]
+    others = {f for t in tests if t.kinds is not None and kind not in t.kinds for f in t.expression.facts}
+    others -= {f for t in tests if t.kinds is None or kind in t.kinds for f in t.expression.facts}
+
+    def facts(namespace: str, specs: Mapping[str, FactSpec]) -> dict[str, Any]:
+        out = {}
+        for short, spec in specs.items():
+            value = _example_value(book, spec)
+            if value is not None and (spec.required or f"{namespace}.{short}" not in others):
+                out[short] = value
+        return out
+
+    claim = {**facts("claim", policy.claim_facts), "funding_year": policy.funding_years[0]}
+    applicant = {**facts("applicant", policy.applicant_facts), "kind": kind}
+    if roles:
+        applicant["roles"] = roles
+    items = [{**facts("item", policy.item_facts[t]), "id": f"i{k}", "type": t} for k, t in enumerate(types, 1)]
+    return {"claim": claim, "applicant": applicant, "items": items}
+
+
+def _decided(policy: CompiledPolicy, data: Mapping[str, Any]) -> Decision:
+    """The engine's decision of the example claim. Its facts are converted as a claim's are, but not validated: a
+    placeholder (`（代码）`) stands where the officer writes a real code, and nothing the engine decides reads it."""
+    conv = FactConverter(policy)  # (its problems, the placeholders', are not the example's to say)
+    claim = conv.facts("claim", policy.claim_facts, data["claim"], ())
+    applicant = conv.facts("applicant", policy.applicant_facts, data["applicant"], ("applicant",))
+    items = tuple(
+        Item(it["id"], it["type"], i, conv.facts("item", policy.item_facts[it["type"]], it, ("items", i)))
+        for i, it in enumerate(data["items"])
+    )
+    parsed = Claim("example", policy.funding_years[0], str(applicant.get("id")), claim, applicant, items, (), data)
+    return evaluate_claim(policy, parsed, trace=False)
+
+
+def _filled(book: _Workbook, data: dict[str, Any], decision: Decision) -> bool:
+    """Each document an item of the example lacked added (to the application's documents when an application-level
+    check requires it there), each fact it lacked given its example value. Whether any was."""
+    policy = book.policy
+    standing = {n.doc for c in policy.applicant_document_checks for n in c.needs} if "documents" in policy.claim_facts else set()
+    order = list(policy.documents)
+    held = set(data["claim"].get("documents", ()))  # (before this pass: every item lacks the application's)
+    changed = False
+    for d, item in zip(decision.items, data["items"], strict=True):
+        for doc in d.missing_documents:
+            at = data["claim"] if doc in standing and doc not in held else item
+            if doc not in at.get("documents", ()):
+                at["documents"] = sorted([*at.get("documents", ()), doc], key=lambda x: order.index(x) if x in order else len(order))
+                changed = True
+        places = {"claim": data["claim"], "applicant": data["applicant"], "item": item}
+        for name in d.missing_facts:
+            where, short = name.split(".", 1)
+            spec = _spec_of(book, name, item["type"])
+            value = _example_value(book, spec) if spec is not None else None
+            if where in places and short not in places[where] and value is not None:
+                places[where][short] = value
+                changed = True
+    return changed
+
+
+def _moves(book: _Workbook, data: dict[str, Any], decision: Decision) -> list[tuple[str, int, str, Any]]:
+    """The changes to try when checks refuse items of the example: each fact a refusing check reads set to each
+    other value it takes (`_tries`), as (`claim`, `applicant` or `item`; the item's index; the fact; the value)."""
+    tests = {t.id: t for t in book.policy.applicant_checks}
+    for rule in book.policy.rules:
+        tests.update((t.id, t) for t in rule.when + rule.item_checks)
+    moves: dict[tuple[str, int, str, Any], None] = {}
+    for k, (d, item) in enumerate(zip(decision.items, data["items"], strict=True)):
+        for test in (tests[r.check] for r in d.reasons if r.check in tests):
+            for name in test.expression.facts:
+                where, short = name.split(".", 1)
+                at = item if where == "item" else data.get(where)
+                spec = _spec_of(book, name, item["type"])
+                if name == "applicant.kind" or spec is None or not isinstance(at, dict) or short not in at:
+                    continue
+                for value in _tries(book, spec):
+                    if value != at[short]:
+                        moves[(where, k if where == "item" else -1, short, value)] = None
+    return list(moves)
+
+
+def _moved(data: dict[str, Any], move: tuple[str, int, str, Any]) -> dict[str, Any]:
+    where, k, short, value = move
+    out = copy.deepcopy(data)
+    (out["items"][k] if where == "item" else out[where])[short] = value
+    return out
+
+
+def _score(decision: Decision) -> tuple[int, int]:
+    """How near the example is to granted: items neither refused nor incomplete count 2, incomplete ones 1; then
+    the fewer grounds of refusal the better."""
+    statuses = sum(2 if d.status not in ("refused", "incomplete") else int(d.status == "incomplete") for d in decision.items)
+    return statuses, -sum(len(d.reasons) for d in decision.items)
+
+
+def _settled(book: _Workbook, data: dict[str, Any]) -> dict[str, Any]:
+    """The example as the engine decides it best, within EXAMPLE_PASSES passes: each pass adds what items lacked
+    (`_filled`), or keeps each change of `_moves` that decides the example better. The example as it stands when
+    the policy cannot decide it."""
+    try:
+        decision = _decided(book.policy, data)
+        for _ in range(EXAMPLE_PASSES):
+            if _filled(book, data, decision):
+                decision = _decided(book.policy, data)
+                continue
+            better = False
+            for move in _moves(book, data, decision):
+                trial = _moved(data, move)
+                tried = _decided(book.policy, trial)
+                if _score(tried) > _score(decision):
+                    data, decision, better = trial, tried, True
+            if not better:
+                break
+    except EngineError:
+        pass
+    return data
+
+
+def _example_cell(book: _Workbook, name: str, item_type: str | None, facts: Mapping[str, Any]) -> Any:
+    """An example row's cell of column `name`, from the example's facts (None: empty)."""
+    if name == "item.type" and item_type is not None:
+        return book.policy.item_type_labels[item_type].zh
+    value = facts.get(name.split(".", 1)[1])
+    return None if value is None or value == [] else book.shown(name, item_type, value)
+
+
 def _example_rows(book: _Workbook, app_cols: list[str], item_cols: list[str]) -> tuple[list[list[Any]], list[list[Any]]]:
-    """One example application with an item of each of the policy's first two item types (comment rows)."""
+    """One example application with an item of each of two item types (comment rows, see `_example_claim`), as the
+    engine decides it: granted, once an officer writes real values where the placeholders stand (`_settled`)."""
     cid = lookup("sheet.example_id", GUIDE_LANG).replace("{n}", "1")
-    types = list(book.policy.item_facts)[:2]
-    app = [cid if n == "claim_id" else _example(book, n, None) for n in app_cols]
-    items = []
-    for k, t in enumerate(types, 1):
-        row = [cid if n == "claim_id" else (f"i{k}" if n == "item.id" else _example(book, n, t)) for n in item_cols]
-        items.append(row)
+    data = _settled(book, _example_claim(book))
+    app = [
+        cid if n == "claim_id" else _example_cell(book, n, None, data["claim"] if n.startswith("claim.") else data["applicant"])
+        for n in app_cols
+    ]
+    items = [[cid if n == "claim_id" else _example_cell(book, n, it["type"], it) for n in item_cols] for it in data["items"]]
     return [app], items
 
 
