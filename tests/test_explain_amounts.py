@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,54 @@ def test_a_reduced_item_without_its_trace_still_says_why_not_more(policy: engine
     assert "Why not more: Asked CNY 100,000.00; cut to CNY 50,000.00 under 第六条第（一）项.\n" in en
     html = explain(policy, given, "zh", "html")
     assert "申请 100,000.00 元，依第六条第（一）项核减为 50,000.00 元。" in html
+
+
+def _rounding_policy(tmp_path: Path, rounding: str) -> engine.CompiledPolicy:
+    """The Pinggu policy with its `rounding:` replaced (a district that pays whole yuan, or rounds down)."""
+    import shutil
+
+    source = ROOT / "policies" / "pinggu_2020.yaml"
+    text = source.read_text(encoding="utf-8")
+    old = '  rounding:\n    quantum: "0.01"\n    mode: half_up\n'
+    assert old in text
+    shutil.copytree(source.parent / "texts", tmp_path / "texts")
+    (tmp_path / source.name).write_text(text.replace(old, rounding, 1), encoding="utf-8")
+    return engine.load_policy(tmp_path / source.name)
+
+
+def test_the_note_says_the_policys_own_mode_and_quantum(tmp_path: Path) -> None:
+    # (the review of session 24) `mode: down` was said as its code, "（down 0.01 元）"; a quantum of 1 as "1.00 元".
+    # By hand: 8,400.03 × 50 % = 4,200.015, rounded down to 0.01 = 4,200.01; 8,401.00 × 50 % = 4,200.50, half up to 1 = 4,201
+    down = _rounding_policy(tmp_path / "down", '  rounding:\n    quantum: "0.01"\n    mode: down\n')
+    d = engine.evaluate(down, _claim("8400.03"))
+    assert str(d.total) == "4200.01"
+    assert "8,400.03 元 × 50% = 4,200.01 元（舍去尾数至 0.01 元）\n" in explain(down, d, "zh", "text")
+    assert "CNY 8,400.03 × 50% = CNY 4,200.01 (rounded down (toward zero) to CNY 0.01)\n" in explain(down, d, "en", "text")
+    whole = _rounding_policy(tmp_path / "whole", '  rounding:\n    quantum: "1"\n    mode: half_up\n')
+    d = engine.evaluate(whole, _claim("8401.00"))
+    assert d.total == Decimal("4201")
+    assert "8,401.00 元 × 50% = 4,201.00 元（四舍五入至 1 元）\n" in explain(whole, d.to_dict(), "zh", "text")
+
+
+def test_a_panels_amount_the_policy_rounds_says_both_and_the_rounding(tmp_path: Path) -> None:
+    # (the review of session 24) the panel's 80,000.50 paid as 80,001 under a policy paying whole yuan was said as
+    # "评审推荐支持金额（评审后填写） 80,000.50 元", with no word of the 80,001 paid (第八条, R18: the panel's amount)
+    from conftest import claim, item
+
+    whole = _rounding_policy(tmp_path, '  rounding:\n    quantum: "1"\n    mode: half_up\n')
+    d = engine.evaluate(whole, claim(item("service_agency_performance", panel_amount="80000.50"), applicant="agency"))
+    assert d.total == Decimal("80001")
+    for given in (d, d.to_dict()):
+        zh = explain(whole, given, "zh", "text")
+        assert "评审推荐支持金额（评审后填写） 80,000.50 元 → 80,001.00 元（四舍五入至 1 元）\n" in zh
+
+
+def test_a_recorded_figure_that_is_no_rounding_gets_no_note(policy: engine.CompiledPolicy) -> None:
+    # (the review of session 24) a record whose amount step was edited to 0.00 was said "8,400.01 元 × 50% = 0.00 元
+    # （四舍五入至 0.01 元）": the note says only what the policy's rounding does
+    record = engine.evaluate(policy, _claim("8400.01")).to_dict()
+    step = next(s for s in record["items"][0]["steps"] if s["step"] == "amount")
+    for value in ("0.00", "-5.00", "4200.02"):
+        step["value"] = value
+        zh = explain(policy, record, "zh", "text")
+        assert "8,400.01 元 × 50% = " in zh and "（四舍五入至" not in zh, value

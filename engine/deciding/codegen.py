@@ -554,8 +554,8 @@ class RuleWriter(CodeWriter):
             self.writeline("raise PendingAmount() from None")
         with self.block(f"if ext{s} is None:"):
             self.writeline("raise PendingAmount()")
-        self.step("'amount'", f"FORM{s}", f"ext{s}", f"ext{s}")
         self.writeline(f"{target} = DECIMAL(ext{s}).quantize(Q, MODE)")
+        self.step("'amount'", f"FORM{s}", f"ext{s}", target)  # (what the panel gave, and what the policy pays of it)
 
     def amount_bands(self, form: BandsAmount, target: str, s: str) -> None:
         """The last band (in the order written) whose start the base reaches: its amount, or the base times its rate."""

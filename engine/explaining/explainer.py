@@ -17,11 +17,11 @@ One method per construct: `render` (the document: header, summary, standing, ite
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from engine.core.quantities import format_money
+from engine.core.quantities import ROUNDING_MODES, format_money
 from engine.core.version import __version__
 from engine.deciding.decision import STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
 from engine.explaining.catalogue import Catalogue, fill
@@ -285,8 +285,9 @@ class Explainer:
         # said after a calculation whose amount is not the exact product: the policy's own rounding (its quantum, mode)
         modes = m["rounding_mode"]
         self.rounded_note = self.paren(
-            t=fill(m["calc_rounded"], {"mode": modes.get(policy.rounding, policy.rounding), "quantum": self.money(policy.quantum)})
+            t=fill(m["calc_rounded"], {"mode": modes.get(policy.rounding, policy.rounding), "quantum": str(policy.quantum)})
         )
+        self.quantum, self.rounding_mode = policy.quantum, ROUNDING_MODES.get(policy.rounding, ROUND_HALF_UP)
         f = catalogue.compile
         self.f_provisional_of = f("provisional_of", "amount")
         self.f_reason = f("reason_line", "cites", "says")
@@ -296,6 +297,7 @@ class Explainer:
         self.f_calc_fixed = f("calc_fixed", "value")
         self.f_calc_table = f("calc_table", "by_label", "by_value", "value")
         self.f_calc_external = f("calc_external", "source_label", "value")
+        self.f_calc_external_rounded = f("calc_external_rounded", "source_label", "given", "value")
         self.f_calc_bands = f("calc_bands", "base_label", "base", "from", "band", "value")
         self.f_calc_bands_none = f("calc_bands_none", "base_label", "base", "value")
         self.f_calc_per_unit = f("calc_per_unit", "per_unit", "counted", "value", "count_label", "count", "max")
@@ -658,8 +660,11 @@ class Explainer:
             by_label = lab.label(form.base) if form.base is not None else lab.fact_label(src, t)
             return self.f_calc_table(by_label=by_label, by_value=by_value, value=money(value, cites))
         if kind == "external":
-            line = self.f_calc_external(source_label=lab.fact_label(form.source.source, t), value=money(value))
-            return line + self.rounding(detail, _ONE, value)
+            label = lab.fact_label(form.source.source, t)
+            note = self.rounding(detail, _ONE, value)
+            if note:  # the panel's amount has more places than the policy pays: what it gave, and what is paid
+                return self.f_calc_external_rounded(source_label=label, given=money(detail), value=money(value)) + note
+            return self.f_calc_external(source_label=label, value=money(value))
         if kind == "bands":
             base, band = detail
             src = form.of.source
@@ -692,14 +697,22 @@ class Explainer:
         return ""
 
     def rounding(self, base: Any, rate: Any, value: Any) -> str:
-        """The policy's rounding, said when the amount is not exactly the base times the rate (a rate applied to a
-        cost is rounded before any cap): "" when it is, or when a recorded figure is not a number."""
+        """The policy's rounding, said when the amount is the base times the rate rounded by it and not that product
+        exactly (a rate applied to a cost is rounded before any cap): "" when it is exact, and when a recorded figure
+        is not a number or not that rounding (a record says what it says; the note says only what the policy did)."""
         if type(base) is Decimal and type(value) is Decimal and type(rate) is Decimal:  # a live trace's (the common case)
-            return "" if base * rate == value else self.rounded_note
-        b, r, v = to_decimal(base), to_decimal(rate), to_decimal(value)
-        if b is None or r is None or v is None or b * r == v:
+            exact = base * rate
+        else:
+            b, r, v = to_decimal(base), to_decimal(rate), to_decimal(value)
+            if b is None or r is None or v is None:
+                return ""
+            exact, value = b * r, v
+        if exact == value:
             return ""
-        return self.rounded_note
+        try:
+            return self.rounded_note if exact.quantize(self.quantum, self.rounding_mode) == value else ""
+        except InvalidOperation:  # (a recorded figure too large for the quantum's places)
+            return ""
 
     def rate_fmt(self, form: Any, t: str) -> Callable[..., str]:
         """A simple rate's calculation line with its base's words and its rate put in (per form and item type)."""
@@ -1361,8 +1374,10 @@ class Explainer:
         """A reduced item's cut said from the item alone: what was asked, what is paid (before a round's scaling), and
         the clauses that cut it (those it cites besides its rule's, else its rule's: a cap of the rule's own clause)."""
         scaling = d.record.get("scaling") if type(d) is RecordedItem else None
-        paid = scaling.get("before") if isinstance(scaling, Mapping) and "before" in scaling else d.amount
-        clauses = d.cites[1:] or d.cites[:1]
+        before = to_decimal(scaling.get("before")) if isinstance(scaling, Mapping) else None
+        paid = before if before is not None else d.amount
+        cites = [d.cites] if isinstance(d.cites, str) else list(d.cites)  # (a hand-edited record's one clause as a text)
+        clauses = cites[1:] or cites[:1]
         return self.f_why_cut(asked=self.money(d.asked), amount=self.money(paid), cites=self.sep.join(clauses))
 
     # --- what only a recorded decision has: the figures the batch wrote, a round's scaling ------------------
