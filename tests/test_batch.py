@@ -801,6 +801,15 @@ def test_a_ledger_named_by_the_environment_that_is_not_there_is_said_too(tmp_pat
     assert out.returncode == 3 and "no ledger at" not in out.stderr, out.stderr
 
 
+def test_a_run_without_a_ledger_says_nothing_of_the_environments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (the review of session 24) a run told to use no ledger (the service's rounds without one) warned of the
+    # ledger $POLICY_ENGINE_LEDGER names, though it never looks for it
+    monkeypatch.setenv("POLICY_ENGINE_LEDGER", f"sqlite:///{tmp_path / 'typo.sqlite'}")
+    err = io.StringIO()
+    run_batch(engine.load_policy(POLICY_PATH), EXAMPLE, tmp_path / "o", without_ledger=True, quiet=True, report=False, stderr=err)
+    assert "no ledger at" not in err.getvalue() and not (tmp_path / "typo.sqlite").exists()
+
+
 def test_batch_and_ledger_money_ignore_the_callers_decimal_context(tmp_path):
     # The example round approves 1,492,200.00 (see test_no_scaling_within_budget); under a budget of
     # 100万 it is scaled to exactly 1,000,000.00 -- also when the calling program set prec=4, ROUND_DOWN,

@@ -130,6 +130,9 @@ def test_a_misspelt_option_command_or_action_gets_a_did_you_mean(capsys: pytest.
     with pytest.raises(SystemExit):  # nothing like it: no hint
         main(["--lang", "en", "lint", "p.yaml", "--bogus"])
     assert "did you mean" not in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # an abbreviation argparse reads (`--pol` for --policy) is no slip
+        main(["--lang", "en", "batch", "--pol", "p.yaml"])
+    assert "--pol:" not in capsys.readouterr().err
 
 
 def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:

@@ -206,7 +206,9 @@ class Parser(argparse.ArgumentParser):
             message = f"{message}\n{tr(msg('cli.dashed_file', name=dashed))}"
         known = self._known_options(given)
         for option in dict.fromkeys(a.split("=", 1)[0] for a in given if a.startswith("--") and len(a) > 2):
-            if option not in known:  # a misspelt option: argparse says only what is missing, or "unrecognized"
+            # a misspelt option (argparse says only what is missing, or "unrecognized"); not one it read as the
+            # abbreviation of a known one (`--pol` for `--policy`)
+            if option not in known and not any(k.startswith(option) for k in known):
                 close = difflib.get_close_matches(option, sorted(known), n=1, cutoff=0.7)
                 if close:
                     message = f"{message}\n{tr(msg('cli.option_hint', given=option, hint=close[0]))}"

@@ -441,7 +441,7 @@ def run_batch(
         except BaseException:
             reader.close()
             raise
-    elif ledger_url or os.environ.get(LEDGER_ENV):
+    elif not without_ledger and (ledger_url or os.environ.get(LEDGER_ENV)):
         # deciding only against a ledger named (--ledger, or $POLICY_ENGINE_LEDGER) that is not there (a typo?): say so,
         # decide without history (no cap or limit sees an earlier grant), create nothing
         print(tr(msg("batch.no_ledger", url=masked_url(url))), file=stderr)
