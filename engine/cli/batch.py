@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -112,7 +112,7 @@ PROBLEMS_SHOWN = 5
 
 
 def _say_problem(
-    claim: str, problem: Mapping[str, Any], record: Mapping[str, Any], said: str, headings: Mapping[str, Any], lang: str
+    claim: str, problem: Mapping[str, Any], record: Mapping[str, Any], said: str, headings: Mapping[str, Any], lang: str, err: bool
 ) -> None:
     """One problem of an error record on the console: where, the field by its heading, what is wrong; its fix under it."""
     field = problem.get("field")
@@ -123,10 +123,34 @@ def _say_problem(
     say(
         msg("cli.batch.failure", claim=claim, where=where, field=field, message=words)
         if field
-        else msg("cli.batch.failure_unplaced", claim=claim, where=where, message=words)
+        else msg("cli.batch.failure_unplaced", claim=claim, where=where, message=words),
+        err=err,
     )
     if problem.get("expected"):
-        say(msg("cli.batch.failure_fix", expected=problem["expected"]))
+        say(msg("cli.batch.failure_fix", expected=problem["expected"]), err=err)
+
+
+def say_error_records(records: Iterable[Mapping[str, Any]], versions: PolicySet, err: bool = False) -> int:
+    """The first `FAILURES_SHOWN` error records (as batch writes them to errors.jsonl; report's error rows) on the
+    console, each problem a line with its fix under it (`_say_problem`), at most `PROBLEMS_SHOWN` a record; how many
+    records were left unsaid. `err`: on stderr (report's summary is there)."""
+    lang = language()
+    headings: dict[str, Any] = {}
+    for v in versions.versions:  # (oldest first: the newest wording wins)
+        headings.update(Columns(v).headings())
+    shown = more = 0
+    for record in records:
+        if shown == FAILURES_SHOWN:
+            more += 1
+            continue
+        said, problems = in_language(record, lang)
+        claim = record.get("claim_id") or "—"
+        for problem in (problems or [{}])[:PROBLEMS_SHOWN]:
+            _say_problem(claim, problem, record, said, headings, lang, err)
+        if len(problems) > PROBLEMS_SHOWN:
+            say(msg("cli.batch.failure_more_problems", n=len(problems) - PROBLEMS_SHOWN), err=err)
+        shown += 1
+    return more
 
 
 def _say_failures(out: Path, versions: PolicySet) -> None:
@@ -135,24 +159,8 @@ def _say_failures(out: Path, versions: PolicySet) -> None:
     language -- with the fix under it when there is one; then where all of them are. The summary line said only
     "1 份有误（见 errors.jsonl）": an officer opened a JSON file to learn which row, and why; then only each
     record's first problem was shown, without its fix."""
-    lang = language()
-    headings: dict[str, Any] = {}
-    for v in versions.versions:  # (oldest first: the newest wording wins)
-        headings.update(Columns(v).headings())
-    shown = more = 0
     with open(out / "errors.jsonl", encoding="utf-8") as f:
-        for line in f:
-            if shown == FAILURES_SHOWN:
-                more += 1
-                continue
-            record = json.loads(line)
-            said, problems = in_language(record, lang)
-            claim = record.get("claim_id") or "—"
-            for problem in (problems or [{}])[:PROBLEMS_SHOWN]:
-                _say_problem(claim, problem, record, said, headings, lang)
-            if len(problems) > PROBLEMS_SHOWN:
-                say(msg("cli.batch.failure_more_problems", n=len(problems) - PROBLEMS_SHOWN))
-            shown += 1
+        more = say_error_records((json.loads(line) for line in f), versions)
     workbook, jsonl = out / "summary.xlsx", out / "errors.jsonl"
     say(
         msg("cli.batch.failures_more", n=more, workbook=workbook, jsonl=jsonl)

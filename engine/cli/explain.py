@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
+from engine.cli.batch import say_error_records
 from engine.cli.common import (
     add_encoding_argument,
     add_policy_argument,
@@ -43,8 +43,9 @@ from engine.explaining.render import (
     render_report,
 )
 from engine.language.model import CompiledPolicy
+from engine.records.batch import claim_problems, error_record
 from engine.records.inputs import RecordLocator, locate, open_claims, read_one, record_label, record_problems, split_selector
-from engine.records.tabular import InputError, write_text
+from engine.records.tabular import InputError, Record, write_text
 
 CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -93,13 +94,13 @@ def _problem_lines(err: EngineError) -> list[str]:
     return [str(p) for p in err.problems]
 
 
-def _decide(versions: PolicySet, data: Any, label: str, source: Any = None) -> Decision | ReportError:
+def _decide(versions: PolicySet, rec: Record, label: str) -> Decision | ReportError:
     try:
-        policy = versions.pick(data)
-        return evaluate_claim(policy, parse_claim(policy, data, file=label))
+        policy = versions.pick(rec.data)
+        return evaluate_claim(policy, parse_claim(policy, rec.data, file=label))
     except EngineError as err:
-        located = locate(err, source, label) if source is not None else err
-        return ReportError(label, err.summary, _problem_lines(located))
+        located = locate(err, RecordLocator(rec), label)
+        return ReportError(label, err.summary, _problem_lines(located), record=error_record(rec, claim_problems(rec, err), err.summary))
 
 
 def iter_claims(policy: CompiledPolicy | PolicySet, path: Path, encoding: str | None = None) -> Iterator[Decision | ReportError]:
@@ -115,9 +116,10 @@ def iter_claims(policy: CompiledPolicy | PolicySet, path: Path, encoding: str | 
         for rec in reader:
             label = record_label(rec)
             if rec.data is None:
-                yield ReportError(label, msg("core.invalid_input"), [str(p) for p in record_problems(rec)])
+                record = error_record(rec, rec.problems, msg("batch.error.application"))
+                yield ReportError(label, msg("core.invalid_input"), [str(p) for p in record_problems(rec)], record=record)
                 continue
-            yield _decide(versions, rec.data, label, RecordLocator(rec))
+            yield _decide(versions, rec, label)
     finally:
         reader.close()
 
@@ -147,30 +149,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     write_text(args.out, html)
     if not args.quiet:
         say(msg("cli.report.summary", path=args.out, n=len(entries), errors=errors), err=True)
-        _say_report_errors([e for e in entries if isinstance(e, ReportError)], args.out)
+        # each error row as a batch says it (the summary said only how many; which application, and why, was in
+        # the HTML alone)
+        records = [e.record for e in entries if isinstance(e, ReportError) and e.record is not None]
+        more = say_error_records(records, versions, err=True)
+        if more:
+            say(msg("cli.report.failures_more", n=more, path=args.out), err=True)
     return EXIT_PARTIAL if errors else EXIT_OK
-
-
-#: error rows `report` lists on the console under its summary (every one is in the report), and problems of each
-ERRORS_SHOWN, PROBLEMS_SHOWN = 10, 5
-
-
-def _say_report_errors(errors: list[ReportError], out: str) -> None:
-    """The first error rows of a report, each with its problems, in the reader's language: the summary said only
-    how many there were, and which application, and why, was in the HTML alone."""
-    lang = language()
-    for error in errors[:ERRORS_SHOWN]:
-        e = error.in_language(lang)
-        say(msg("cli.report.failure", source=e.source, message=e.message), err=True)
-        for problem in e.problems[:PROBLEMS_SHOWN]:
-            first, *rest = problem.splitlines() or [""]  # (a problem's fix is on a line of its own, indented under it)
-            say(msg("cli.report.problem", problem=first), err=True)
-            for line in rest:
-                say(msg("cli.report.problem_more", line=line.strip()), err=True)
-        if len(e.problems) > PROBLEMS_SHOWN:
-            say(msg("cli.batch.failure_more_problems", n=len(e.problems) - PROBLEMS_SHOWN), err=True)
-    if len(errors) > ERRORS_SHOWN:
-        say(msg("cli.report.failures_more", n=len(errors) - ERRORS_SHOWN, path=out), err=True)
 
 
 @command("explain", msg("cli.explain.help"), cmd_explain)

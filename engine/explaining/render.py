@@ -140,6 +140,9 @@ class ReportError:
     message: str
     problems: list[str] = field(default_factory=list)
     said: Mapping[str, tuple[str, list[str]]] = field(default_factory=dict)  # language -> (message, problems)
+    #: the application's error record as a batch writes it (errors.jsonl: its claim id, each problem's place, field,
+    #: words and fix), for a console to say as a batch does; None when it has none
+    record: Mapping[str, Any] | None = None
 
     def in_language(self, lang: str) -> ReportError:
         """This error as the report in `lang` shows it (its message and problems in `lang` when it has them)."""
