@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from conftest import (
-    AGENCY_ID,
     ALLIANCE_ID,
     ENTERPRISE_2_ID,
     ENTERPRISE_ID,
@@ -588,43 +587,6 @@ def test_r18_pending_review_without_panel_amount(policy: Any) -> None:
     assert out["s1"]["ceilings"][0]["ceiling"] == "100000.00"
     assert out["s1"]["cites"] == [A8]
     assert status(out["s2"]) == ("granted", "100000.00")
-
-
-def test_n13_pending_review_with_the_agencys_year_used_up_is_refused(policy: Any) -> None:
-    """N13 (R18, R21, R25; the readings are silent): an item pending review whose agency has used up its 100,000 for
-    the year (N1) is refused -- whatever the panel recommends is cut to nothing; with room left it stays pending with
-    the 100,000 ceiling (R18). By hand: s1's panel recommends 60,000.00 (granted); s2 is pending (40,000 left);
-    s3's panel recommends 40,000.00 (granted: 100,000 used); s4 is pending with nothing left: refused (agency-cap).
-    An agency of another year, or another agency, is not touched."""
-    d = decide(
-        policy,
-        claim(
-            item("service_agency_performance", "s1", panel_amount="60000.00"),
-            item("service_agency_performance", "s2", panel_amount=...),
-            item("service_agency_performance", "s3", panel_amount="40000.00"),
-            item("service_agency_performance", "s4", panel_amount=...),
-            applicant="agency",
-        ),
-    )
-    out = by_item(d)
-    assert status(out["s1"]) == ("granted", "60000.00")
-    assert status(out["s2"]) == ("pending_review", "0.00") and out["s2"]["ceilings"][0]["ceiling"] == "100000.00"
-    assert status(out["s3"]) == ("granted", "40000.00")
-    assert status(out["s4"]) == ("refused", "0.00") and checks(out["s4"]) == ["agency-cap"]
-    assert "ceilings" not in out["s4"] and d["total"] == "100000.00"
-    # the year used up by an earlier application (history) refuses a pending item of the same year alone
-    history = [
-        history_grant(
-            "service-agency-performance", "100000.00", cap_use("agency-cap", [AGENCY_ID, 2021], "100000.00"), applicant_id=AGENCY_ID
-        )
-    ]
-    pending = item("service_agency_performance", "s5", panel_amount=...)
-    assert status(only(policy, pending, applicant="agency", history=history)) == ("refused", "0.00")
-    pending_2022 = item("service_agency_performance", "s5", panel_amount=..., date="2022-06-01")
-    assert status(only(policy, pending_2022, applicant="agency", history=history, funding_year=2022)) == (
-        "pending_review",
-        "0.00",
-    )
 
 
 def test_r19_double_benefit_refused(policy: Any) -> None:

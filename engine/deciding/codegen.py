@@ -752,29 +752,6 @@ class RuleWriter(CodeWriter):
                 self.writeline("reasons.append(bitten)")
             with self.block("elif asked == ZERO and not reasons and not unknown:"):
                 self.writeline("reasons.append(ZERO_REASON)")
-        self.pending_caps()
-
-    def pending_caps(self) -> None:
-        """An amount pending (a panel's, not known yet) under a cap its scope has already used up is refused: whatever
-        is decided is cut to nothing, as a cap refuses an item it leaves nothing (and an incomplete item whose caps
-        leave it nothing). Only the caps a pending item states as its ceilings (fixed, not restricted to some items)
-        are looked at, and nothing is consumed or traced: the ceilings stay as the decision states them."""
-        if not isinstance(self.rule.amount, ExternalAmount):
-            return
-        fixed = [
-            (j, cap) for j, (cap, _, _) in enumerate(self.plan.caps) if cap.per is not None and cap.computed is None and not cap.restricted
-        ]
-        if not fixed:
-            return
-        with self.block("else:"):
-            self.writeline("caps = usage.caps")
-            for j, cap in fixed:
-                with self.block("try:"):
-                    self.scope_key(f"qscope{j}", cap.per)
-                with self.block("except MissingFact:"):  # (its fact is asked for when the amount is known)
-                    self.writeline(f"qscope{j} = None")
-                with self.block(f"if qscope{j} is not None and caps.get((PID{j}, qscope{j}), ZERO) >= PC{j}:"):
-                    self.writeline(f"reasons.append(PR{j})")
 
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
         self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id)

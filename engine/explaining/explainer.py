@@ -334,7 +334,6 @@ class Explainer:
         self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
         self.f_why_refused_more = f("why_refused_more", "says", "cites")
         self.f_why_cut = f("why_cut", "asked", "amount", "cites")
-        self.f_why_cap_used_up = f("why_cap_used_up", "says", "cites")
         self.f_why_facts = f("why_facts", "facts")
         self.f_why_also = f("why_also", "reasons")
         self.f_docs_line = f("docs_line", "docs", "cites")
@@ -1345,8 +1344,6 @@ class Explainer:
             alone = len(d.reasons) == 1 and not d.missing_documents
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
-            elif category == "cap" and alone:  # no cap step: an amount still pending, or a decision without its trace
-                out.append(self.f_why_cap_used_up(says=self.said(r)[1], cites=r.cites))
             elif category == "limit" and limit_step is not None:
                 lim = limit_step[1]
                 out.append(self.f_why_limit(says=self.said(r)[1], times=lim.times, unit=self.limit_unit(lim), cites=r.cites))
