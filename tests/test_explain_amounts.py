@@ -115,3 +115,27 @@ def test_a_recorded_figure_that_is_no_rounding_gets_no_note(policy: engine.Compi
         step["value"] = value
         zh = explain(policy, record, "zh", "text")
         assert "8,400.01 元 × 50% = " in zh and "（四舍五入至" not in zh, value
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["decision", "record"])
+def test_an_item_a_cap_refused_without_its_trace_says_so(policy: engine.CompiledPolicy, recorded: bool) -> None:
+    # (session 24) without the trace a cap's refusal read "未满足「封顶额度已用尽：…」；该条件满足方可支持" -- as if a
+    # condition were unmet. By hand: the enterprise's 2021 pledge subsidies already total 300,000.00 (history), the
+    # yearly 30 万 cap of 第六条第（一）项 (R11); loan L1's 200,000 × 50 % = 100,000.00 finds no room: refused
+    from conftest import ENTERPRISE_ID, cap_use, claim, history_grant, item, limit_use
+
+    earlier = history_grant(
+        "pledge-loan-interest",
+        "300000.00",
+        cap_use("pledge-annual-cap", [ENTERPRISE_ID, 2021], "300000.00"),
+        limit_use("pledge-three-times", [ENTERPRISE_ID], ["L0", 2021]),
+    )
+    d = engine.evaluate(
+        policy, claim(item("pledge_loan_interest", "l1", loan_id="L1", annual_interest_paid="200000.00"), history=[earlier]), trace=False
+    )
+    assert [(i.status, str(i.amount)) for i in d.items] == [("refused", "0.00")]
+    given = d.to_dict() if recorded else d
+    assert "为何不是更多：依第六条第（一）项的封顶，额度已无剩余，本项无可支持。\n" in explain(policy, given, "zh", "text")
+    assert "Why not more: The cap of 第六条第（一）项 leaves no room, so the item is paid nothing.\n" in explain(
+        policy, given, "en", "text"
+    )

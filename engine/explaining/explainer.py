@@ -334,6 +334,7 @@ class Explainer:
         self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
         self.f_why_refused_more = f("why_refused_more", "says", "cites")
         self.f_why_cut = f("why_cut", "asked", "amount", "cites")
+        self.f_why_cap_none_left = f("why_cap_none_left", "cites")
         self.f_why_facts = f("why_facts", "facts")
         self.f_why_also = f("why_also", "reasons")
         self.f_docs_line = f("docs_line", "docs", "cites")
@@ -1344,6 +1345,8 @@ class Explainer:
             alone = len(d.reasons) == 1 and not d.missing_documents
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
+            elif category == "cap":  # a decision without its trace (its ground says which cap): that it left nothing
+                out.append(self.f_why_cap_none_left(cites=r.cites))
             elif category == "limit" and limit_step is not None:
                 lim = limit_step[1]
                 out.append(self.f_why_limit(says=self.said(r)[1], times=lim.times, unit=self.limit_unit(lim), cites=r.cites))
