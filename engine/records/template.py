@@ -7,8 +7,10 @@ Sheets, in this order (the readers find `applicants` and `items` by name; the wo
   the English words. Both rows are frozen. Every column with a closed choice (a list of values, an item type,
   documents, yes/no) has a dropdown showing the policy's Chinese labels; a column taking several values
   (documents, roles) lets one type several, separated by `；`. The empty template has example rows, whose
-  application id begins with `#` too, so they are never read: an application the policy grants once real values
-  stand where the placeholders do (the engine decides it as the rows are written, see `_example_rows`).
+  application id begins with `#` too, so they are never read: as near to an application the policy grants, once
+  real values stand where the placeholders do, as a few mends of its documents, yes/no answers, dates and choices
+  make it (the engine decides it as the rows are written, see `_example_rows`; a threshold on a number, or two
+  facts that must move together, are not searched).
 * `说明`: each column, what to write in it, an example, whether it is required, and the values to choose from.
 * `columns`: the same in English, one row per column (type, required, values, zh, en).
 * `选项` (hidden): the lists the dropdowns show.
@@ -428,7 +430,9 @@ def _example_cell(book: _Workbook, name: str, item_type: str | None, facts: Mapp
 
 def _example_rows(book: _Workbook, app_cols: list[str], item_cols: list[str]) -> tuple[list[list[Any]], list[list[Any]]]:
     """One example application with an item of each of two item types (comment rows, see `_example_claim`), as the
-    engine decides it: granted, once an officer writes real values where the placeholders stand (`_settled`)."""
+    engine decides it: granted, once an officer writes real values where the placeholders stand, where a few mends
+    make it so (`_settled`; not searched: numbers past a threshold, two facts moved together, a dated parameter's
+    first day)."""
     cid = lookup("sheet.example_id", GUIDE_LANG).replace("{n}", "1")
     data = _settled(book, _example_claim(book))
     app = [
