@@ -1299,17 +1299,7 @@ class Explainer:
         out: list[str] = []
         steps = d.steps
         if d.status == "reduced":
-            for s in steps if layout is None else [steps[i] for i in layout[0]]:
-                if s[0] == "cap" and s[5] < s[4]:
-                    cap, _, used, asked, after, ceiling, how = s[1:8]
-                    left = ceiling - used
-                    fmts = self.cap_fmt(cap, ceiling, how)[0]
-                    fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
-                    out.append(
-                        fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
-                    )
-            if not out:  # no cap step to say it: a decision without its trace, or a cut by its subject (the highest only)
-                out.append(self.why_cut(d))
+            out = self.why_reduced(d, layout)
         elif d.reasons:
             r = d.reasons[0]
             check = r.check
@@ -1372,6 +1362,23 @@ class Explainer:
             if len(d.reasons) > 1:
                 out.append(self.f_why_also(reasons=self.sep.join(self.reason(x) for x in d.reasons[1:])))
         return self.sentence_sep.join(out)
+
+    def why_reduced(self, d: AnyItem, layout: WhyLayout | None) -> list[str]:
+        """A reduced item's "why not more": each cap that cut it, with its ceiling, use and room; else (no cap step: a
+        decision without its trace, or a cut by its subject, the highest only) what was asked and paid (`why_cut`)."""
+        money = self.money
+        out: list[str] = []
+        steps = d.steps
+        for s in steps if layout is None else [steps[i] for i in layout[0]]:
+            if s[0] == "cap" and s[5] < s[4]:
+                cap, _, used, asked, after, ceiling, how = s[1:8]
+                left = ceiling - used
+                fmts = self.cap_fmt(cap, ceiling, how)[0]
+                fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
+                out.append(
+                    fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
+                )
+        return out or [self.why_cut(d)]
 
     def why_cut(self, d: AnyItem) -> str:
         """A reduced item's cut said from the item alone: what was asked, what is paid (before a round's scaling), and
