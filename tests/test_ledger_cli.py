@@ -88,6 +88,34 @@ def test_info_and_grants_say_their_counts_in_the_readers_words(tmp_path):
     assert r.stderr.startswith("10 grant record(s), 10 in force (not replaced), CNY 1492200.00 granted in all, 0 with funds returned")
 
 
+def test_the_same_reverse_command_run_twice_records_once(tmp_path):
+    # (carried since session 21) `ledger reverse` had no request key: a retry, or the same command run again by a
+    # slip of the up arrow, recorded the funds returned twice. By hand: PG-2022-0001's l1 was granted 250,000.00
+    # (500,000 × 50 %, 第六条第（一）项); 10,000 returned is recorded once however often the command runs, a second
+    # time with --again, and 10000 and 10000.00 are the same amount
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    assert commit_round(tmp_path, url).returncode == 3  # (the example's deliberate bad row)
+    args = ["--lang", "zh", "ledger", "reverse", "--ledger", url, "--claim", "PG-2022-0001", "--item", "l1"]
+    args += ["--reason", "退回部分贴息", "--date", "2022-06-01", "--returned"]
+    first = run(tmp_path, *args, "10000")
+    assert (first.returncode, first.stdout, first.stderr) == (
+        EXIT_OK,
+        "1\n",
+        "已记录追回，编号 1：申请 PG-2022-0001，事项 l1（编号另输出到标准输出）\n",
+    )
+    again = run(tmp_path, *args, "10000.00")
+    assert (again.returncode, again.stdout) == (EXIT_OK, "1\n")
+    assert again.stderr.startswith(
+        "同样的追回此前已记录，编号 1：申请 PG-2022-0001，事项 l1；本次未重复记录（确为另一笔追回的，请加 --again"
+    )
+    second = run(tmp_path, *args, "10000", "--again")
+    assert (second.returncode, second.stdout) == (EXIT_OK, "2\n")
+    keyed = [run(tmp_path, *args, "5000", "--request-key", "平财追〔2022〕7号").stdout for _ in range(2)]
+    assert keyed == ["3\n", "3\n"]
+    with Ledger(url) as ledger:
+        assert ledger.counts()["reversals"] == 3
+
+
 def test_an_empty_file_is_not_a_ledger_for_a_read_only_command(tmp_path):
     (tmp_path / "empty.sqlite").write_bytes(b"")
     with pytest.raises(LedgerMissing, match="holds no ledger tables"):

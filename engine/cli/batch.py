@@ -13,6 +13,7 @@ version in force for its funding year; a template is drawn for the newest versio
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -347,15 +348,40 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
         say(msg(said, applicant=args.applicant, n=n, active=active, total=format_money(total), reversed=returned_from), err=True)
     elif args.action == "reverse":
         quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
-        number = ledger.reverse(args.claim, args.item, reason=args.reason, returned=returned, decided_on=args.date, quantum=quantum)
+        before = ledger.counts()["reversals"]
+        number = ledger.reverse(
+            args.claim,
+            args.item,
+            reason=args.reason,
+            returned=returned,
+            decided_on=args.date,
+            quantum=quantum,
+            request_key=_reversal_key(args, returned),
+        )
         print(number)  # (the number alone on stdout, for a script; the sentence for the officer on stderr)
-        say(msg("cli.ledger.reversed", id=number, claim=args.claim, item=args.item), err=True)
+        if ledger.counts()["reversals"] == before:  # the same reversal, asked again: recorded once
+            say(msg("cli.ledger.already_reversed", id=number, claim=args.claim, item=args.item), err=True)
+        else:
+            say(msg("cli.ledger.reversed", id=number, claim=args.claim, item=args.item), err=True)
     elif args.action == "finding":
         assert versions is not None
         number = ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions)
         print(number)
         say(msg("cli.ledger.found", id=number, applicant=args.applicant, fact=args.fact, value=args.value), err=True)
     return EXIT_OK
+
+
+def _reversal_key(args: argparse.Namespace, returned: Decimal | None) -> str | None:
+    """`ledger reverse`'s request key (`Ledger.reverse`): `--request-key`; none with `--again`; else one made of what
+    the command says (claim, item, amount, reason, date), so that the same command run twice -- a retry, a slip of
+    the up arrow -- records the reversal once."""
+    if args.request_key:
+        return str(args.request_key)
+    if args.again:
+        return None
+    amount = format_money(returned) if returned is not None else None  # (10000 and 10000.00 are one amount)
+    said = json.dumps([args.claim, args.item, amount, args.reason, args.date], ensure_ascii=False)
+    return "cli:" + hashlib.sha256(said.encode("utf-8")).hexdigest()[:32]
 
 
 @command("ledger", msg("cli.ledger.help"), cmd_ledger)
@@ -371,3 +397,5 @@ def _configure_ledger(p: argparse.ArgumentParser) -> None:
     p.add_argument("--value", metavar="VALUE", help=msg("cli.ledger.value"))
     p.add_argument("--reason", metavar="TEXT", default="", help=msg("cli.ledger.reason"))
     p.add_argument("--date", metavar="YYYY-MM-DD", help=msg("cli.ledger.date"))
+    p.add_argument("--request-key", metavar="KEY", help=msg("cli.ledger.request_key"))
+    p.add_argument("--again", action="store_true", help=msg("cli.ledger.again"))
