@@ -139,3 +139,25 @@ def test_an_item_a_cap_refused_without_its_trace_says_so(policy: engine.Compiled
     assert "Why not more: The cap of 第六条第（一）项 leaves no room, so the item is paid nothing.\n" in explain(
         policy, given, "en", "text"
     )
+
+
+def test_a_condition_of_category_cap_is_said_as_a_condition(tmp_path: Path) -> None:
+    # (the last review of session 24) a `when:` test a policy gives `category: cap` was said as a cap with no room
+    # left ("依第六条第（一）项的封顶，额度已无剩余"), hiding the unmet condition, even with the trace
+    import shutil
+
+    from conftest import claim, item
+
+    source = ROOT / "policies" / "pinggu_2020.yaml"
+    text = source.read_text(encoding="utf-8")
+    old = "      - test: item.lender_is_bank\n        says: {zh: 贷款须为银行贷款, en: the loan must come from a bank}\n"
+    assert old in text
+    shutil.copytree(source.parent / "texts", tmp_path / "texts")
+    (tmp_path / source.name).write_text(text.replace(old, old + "        category: cap\n", 1), encoding="utf-8")
+    varied = engine.load_policy(tmp_path / source.name)
+    for trace in (True, False):
+        d = engine.evaluate(varied, claim(item("pledge_loan_interest", lender_is_bank=False)), trace=trace)
+        assert [i.status for i in d.items] == ["refused"]
+        for given in (d, d.to_dict()):
+            zh = explain(varied, given, "zh", "text")
+            assert "为何不是更多：未满足「贷款须为银行贷款」（第六条第（一）项）" in zh and "额度已无剩余" not in zh

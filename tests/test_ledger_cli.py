@@ -114,6 +114,15 @@ def test_the_same_reverse_command_run_twice_records_once(tmp_path):
     assert keyed == ["3\n", "3\n"]
     with Ledger(url) as ledger:
         assert ledger.counts()["reversals"] == 3
+    # (the last review of session 24) --again under a key, an empty key, and the whole grant written either way
+    both = run(tmp_path, *args, "5000", "--request-key", "K", "--again")
+    assert both.returncode == 2 and "--again（再记一笔）与 --request-key（同一请求键只记一笔）不能同时使用" in both.stderr
+    assert run(tmp_path, *args, "5000", "--request-key", "").returncode == 1  # (refused by the ledger, in one line)
+    whole = ["--lang", "zh", "ledger", "reverse", "--ledger", url, "--claim", "PG-2022-0001", "--item", "p1"]
+    whole += ["--reason", "退回", "--date", "2022-06-01"]  # p1: 8,400 of fees × 50 % = 4,200.00 granted
+    assert run(tmp_path, *whole).stdout == "4\n"
+    said = run(tmp_path, *whole, "--returned", "4200")
+    assert (said.returncode, said.stdout) == (EXIT_OK, "4\n") and said.stderr.startswith("同样的追回此前已记录，编号 4")
 
 
 def test_an_empty_file_is_not_a_ledger_for_a_read_only_command(tmp_path):

@@ -284,6 +284,9 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     if args.action == "reverse" and not (args.claim and args.item and args.reason):
         say(msg("cli.ledger.reverse_needs"), err=True)
         return EXIT_USAGE
+    if args.again and args.request_key is not None:  # (another reversal, yet under a key that records one)
+        say(msg("cli.ledger.again_or_key"), err=True)
+        return EXIT_USAGE
     if args.action == "finding" and not (args.applicant and args.fact and args.value and args.reason):
         say(msg("cli.ledger.finding_needs"), err=True)
         return EXIT_USAGE
@@ -348,21 +351,22 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
         say(msg(said, applicant=args.applicant, n=n, active=active, total=format_money(total), reversed=returned_from), err=True)
     elif args.action == "reverse":
         quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
-        before = ledger.counts()["reversals"]
-        number = ledger.reverse(
+        whole = ledger.claim_grant_amounts(args.claim).get(args.item, (None,))[0] if returned is None else None
+        number, recorded = ledger.reverse_once(
             args.claim,
             args.item,
             reason=args.reason,
             returned=returned,
             decided_on=args.date,
             quantum=quantum,
-            request_key=_reversal_key(args, returned),
+            request_key=_reversal_key(args, returned if returned is not None else whole),
         )
         print(number)  # (the number alone on stdout, for a script; the sentence for the officer on stderr)
-        if ledger.counts()["reversals"] == before:  # the same reversal, asked again: recorded once
-            say(msg("cli.ledger.already_reversed", id=number, claim=args.claim, item=args.item), err=True)
-        else:
+        if recorded:
             say(msg("cli.ledger.reversed", id=number, claim=args.claim, item=args.item), err=True)
+        else:  # the same reversal asked again (its key): recorded once
+            said = "cli.ledger.already_reversed" if args.request_key is None else "cli.ledger.already_reversed_key"
+            say(msg(said, id=number, claim=args.claim, item=args.item, key=args.request_key), err=True)
     elif args.action == "finding":
         assert versions is not None
         number = ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions)
@@ -373,9 +377,9 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
 
 def _reversal_key(args: argparse.Namespace, returned: Decimal | None) -> str | None:
     """`ledger reverse`'s request key (`Ledger.reverse`): `--request-key`; none with `--again`; else one made of what
-    the command says (claim, item, amount, reason, date), so that the same command run twice -- a retry, a slip of
-    the up arrow -- records the reversal once."""
-    if args.request_key:
+    the command says (claim, item, amount -- the whole grant's when none is given --, reason, date), so that the same
+    command run twice -- a retry, a slip of the up arrow -- records the reversal once."""
+    if args.request_key is not None:  # (an empty key is the ledger's to refuse)
         return str(args.request_key)
     if args.again:
         return None

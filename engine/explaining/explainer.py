@@ -288,6 +288,9 @@ class Explainer:
             t=fill(m["calc_rounded"], {"mode": modes.get(policy.rounding, policy.rounding), "quantum": str(policy.quantum)})
         )
         self.quantum, self.rounding_mode = policy.quantum, ROUNDING_MODES.get(policy.rounding, ROUND_HALF_UP)
+        #: each rule's caps, by id: a ground of category `cap` is a cap's only when its check is one of them (a
+        #: policy may give a condition that category too), also for a recorded decision, whose rule lists none
+        self.cap_ids = {r.id: frozenset(c.id for c in r.caps) for r in policy.rules}
         f = catalogue.compile
         self.f_provisional_of = f("provisional_of", "amount")
         self.f_reason = f("reason_line", "cites", "says")
@@ -1335,7 +1338,7 @@ class Explainer:
             alone = len(d.reasons) == 1 and not d.missing_documents
             if category == "cap" and cap_step is not None:
                 out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
-            elif category == "cap":  # a decision without its trace (its ground says which cap): that it left nothing
+            elif category == "cap" and check in self.cap_ids.get(d.rule.id, ()):  # a decision without its trace: no room left
                 out.append(self.f_why_cap_none_left(cites=r.cites))
             elif category == "limit" and limit_step is not None:
                 lim = limit_step[1]

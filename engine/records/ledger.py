@@ -1234,6 +1234,33 @@ class Ledger:
         again under it records nothing and returns the first one's id; another reversal under it is refused. A
         reversal of 10.00 retried after its answer was lost had counted 20.00 returned.
         """
+        return self.reverse_once(
+            claim_id,
+            item_id,
+            reason=reason,
+            returned=returned,
+            decided_on=decided_on,
+            quantum=quantum,
+            audit=audit,
+            request_key=request_key,
+        )[0]
+
+    @in_engine_context
+    def reverse_once(
+        self,
+        claim_id: str,
+        item_id: str,
+        *,
+        reason: str,
+        returned: Decimal | None = None,
+        decided_on: str | None = None,
+        quantum: Decimal = Decimal("0.01"),
+        audit: Audit | None = None,
+        request_key: str | None = None,
+    ) -> tuple[int, bool]:
+        """`reverse`, and whether this call recorded the reversal (False: its `request_key` had recorded it already),
+        told by the transaction that decided it (a count of reversals before and after would take another process's
+        for this one's)."""
         check_words(reason, "reason")
         check_reversal(returned, decided_on, quantum)
         if request_key is not None:
@@ -1250,7 +1277,7 @@ class Ledger:
                 kept = self._reversal_of_request(request_key, claim_id, item_id, back, reason, decided_on)
                 if kept is not None:
                     self._audit(audit, "already_recorded", {"reversal": kept})
-                    return kept
+                    return kept, False
             before = sum((Decimal(r) for (r,) in self.db.query("SELECT returned FROM reversals WHERE grant_id = ?", (gid,))), Decimal(0))
             if not back.is_finite() or back <= 0 or before + back > Decimal(amount):
                 raise LedgerError(
@@ -1263,7 +1290,7 @@ class Ledger:
                 "id",
             )
             self._audit(audit, "recorded", {"reversal": rid, "returned": format_money(back)})
-            return rid
+            return rid, True
 
     def _reversal_of_request(
         self, key: str, claim_id: str, item_id: str, returned: Decimal, reason: str, decided_on: str | None
