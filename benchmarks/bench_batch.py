@@ -63,6 +63,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.budgeted import with_round_budget  # noqa: E402
 from benchmarks.generate import claims  # noqa: E402
 from engine import load_policy  # noqa: E402
+from engine.core.i18n import msg  # noqa: E402
 from engine.records import batch  # noqa: E402
 from engine.records import workers as parallel  # noqa: E402
 from engine.records.batch import run_batch  # noqa: E402
@@ -260,6 +261,9 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
                 # merge writes the decisions and what the workers made of them after the bar, so it counts after.
                 # A step said before the first application is decided (a round budget foreseen) is before deciding.
                 before = [m for m in marks if begun and m[1] < begun[0]]
+                if w > 1:  # (the merge calls on_decided: the steps from its own on are after the bar)
+                    merge = str(msg("batch.step.merge", n=s.applications)).split(" (")[0]
+                    before = before[: next((i for i, m in enumerate(before) if m[0] == merge), len(before))]
                 ended = min([last, *([m[1], m[2]] for m in marks[len(before) : len(before) + 1])], key=lambda t: t[0])
                 after[(early, w)].append(end - ended[0])
                 after_cpu[(early, w)].append(end_cpu - ended[1])
