@@ -29,7 +29,8 @@ text fragment that is spliced in. Targets:
                    UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16, Big5 or Latin-1, and byte-level
                    damage; every record read is then parsed and decided like a batch does;
 * tabular_xlsx  -- the same on workbooks: examples/round_2021.xlsx and round_template.xlsx with
-                   the sheet XML mutated inside the zip (hostile strings, control characters,
+                   the XML of their sheets 申请人 (applicants, sheet1.xml) and 事项 (items,
+                   sheet2.xml) mutated inside the zip (hostile strings, control characters,
                    numbers, dates, booleans, error and formula cells, shared-string cells with no
                    or a bad index, bad style indexes, huge dimension and cell references, deleted
                    or duplicated rows, renamed sheets, missing parts, truncated zips);
@@ -1140,8 +1141,8 @@ class Fuzzer:
         from openpyxl import load_workbook
 
         wb = load_workbook(XLSX_BASES[0], read_only=True, data_only=True)
-        apps = list(wb["applicants"].iter_rows(values_only=True))
-        items = list(wb["items"].iter_rows(values_only=True))
+        apps = list(wb["申请人"].iter_rows(values_only=True))  # (the template's applicants sheet)
+        items = list(wb["事项"].iter_rows(values_only=True))  # (its items sheet)
         wb.close()
         app_head = [str(h) for h in apps[0]]
         item_head = [str(h) for h in items[0]]
@@ -1324,9 +1325,11 @@ class Fuzzer:
             op = rnd.random()
             if op < 0.4:
                 wb = parts["xl/workbook.xml"].decode()
-                old = rnd.choice(['name="applicants"', 'name="items"'])
+                # the template's tabs, 申请人 (applicants) and 事项 (items): renamed to their codes, to each other's
+                # names (two sheets of one kind), or to no or a too long name
+                old = rnd.choice(['name="申请人"', 'name="事项"'])
                 parts["xl/workbook.xml"] = wb.replace(
-                    old, f'name="{rnd.choice(["Applicants", "items", "applicants", "", "x" * 40])}"'
+                    old, f'name="{rnd.choice(["Applicants", "items", "applicants", "申请人", "事项", "", "x" * 40])}"'
                 ).encode()
             elif op < 0.7:
                 del parts[rnd.choice(list(parts))]

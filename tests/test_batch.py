@@ -98,24 +98,24 @@ def test_xlsx_gives_the_same_decisions_and_names_sheet_and_row(policy, tmp_path)
     assert {k: (v["status"], v["amount"]) for k, v in a.items()} == {k: (v["status"], v["amount"]) for k, v in b.items()}
     [err] = lines(tmp_path / "b" / "errors.jsonl")
     p = err["problems"][0]
-    assert (p["sheet"], p["row"], p["field"]) == ("items", 15, "item.official_fees_paid")
+    assert (p["sheet"], p["row"], p["field"]) == ("事项", 15, "item.official_fees_paid")  # (the sheet as the workbook names it)
 
 
 def test_template_workbook_documents_every_column(policy):
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_template.xlsx", read_only=True)
-    assert wb.sheetnames == ["applicants", "items", "说明", "columns", "选项"]
-    header = next(wb["applicants"].iter_rows(values_only=True))  # Chinese headings with their codes
+    assert wb.sheetnames == ["申请人", "事项", "说明", "说明（英文）", "选项"]
+    header = next(wb["申请人"].iter_rows(values_only=True))  # Chinese headings with their codes
     assert header[:2] == ("申请编号（claim_id）", "申报年度（支持所针对的上一年度）（claim.funding_year）")
     codes = [h.rsplit("（", 1)[1].rstrip("）") for h in header]
     assert codes[:4] == ["claim_id", "claim.funding_year", "claim.submission_date", "claim.documents"]
     assert "applicant.fraud_finding_dates" in codes
-    items_header = next(wb["items"].iter_rows(values_only=True))
+    items_header = next(wb["事项"].iter_rows(values_only=True))
     item_codes = [h.rsplit("（", 1)[1].rstrip("）") for h in items_header]
     assert item_codes[:3] == ["claim_id", "item.id", "item.type"] and "item.official_fees_paid" in item_codes
-    documented = {(r[0], r[1]) for r in wb["columns"].iter_rows(min_row=2, values_only=True)}
-    assert {("applicants", h) for h in codes} | {("items", h) for h in item_codes} == documented
+    documented = {(r[0], r[1]) for r in wb["说明（英文）"].iter_rows(min_row=2, values_only=True)}
+    assert {("申请人 (applicants)", h) for h in codes} | {("事项 (items)", h) for h in item_codes} == documented
     guide = {(r[0], r[2]) for r in wb["说明"].iter_rows(min_row=5, values_only=True)}
-    assert guide == documented
+    assert guide == {("申请人", h) for h in codes} | {("事项", h) for h in item_codes}
 
 
 def _csv(tmp_path: Path, rows: list[dict]) -> Path:
@@ -853,7 +853,7 @@ def test_batch_lists_its_error_records_on_the_console_with_where_and_why(
     assert main([*args, "--out", str(out), "--no-report"]) == EXIT_PARTIAL
     lines = capsys.readouterr().out.splitlines()
     assert lines[-3:] == [
-        "  PG-2022-0006，examples/round_2021.xlsx 工作表 items 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
+        "  PG-2022-0006，examples/round_2021.xlsx 工作表 事项 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
         "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
         "      应为：以元为单位、最多两位小数的金额，与票据上的金额一致",  # (the fix under it: session 24)
         f"全部错误及改正方法见 {out / 'summary.xlsx'} 的“错误记录”工作表（及 {out / 'errors.jsonl'}）",
@@ -870,7 +870,7 @@ def test_the_console_lists_each_problem_of_an_application_with_its_fix(
     from engine.cli import EXIT_PARTIAL, main
 
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    ws = wb["items"]
+    ws = wb["事项"]
     head = [str(c.value) for c in ws[1]]
     fee = next(i for i, h in enumerate(head, 1) if h.endswith("（item.official_fees_paid）"))
     date = next(i for i, h in enumerate(head, 1) if h.endswith("（item.date）"))
@@ -882,10 +882,10 @@ def test_the_console_lists_each_problem_of_an_application_with_its_fix(
     lines = capsys.readouterr().out.splitlines()
     first = lines.index(next(line for line in lines if line.startswith("  PG-2022-0001")))
     assert lines[first : first + 4] == [
-        "  PG-2022-0001，r.xlsx 工作表 items 第 3 行，事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）："
+        "  PG-2022-0001，r.xlsx 工作表 事项 第 3 行，事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）："
         "'2021/3/5' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间",
         '      应为：按 YYYY-MM-DD 书写的日期：请写作 "2021-03-05"',
-        "  PG-2022-0001，r.xlsx 工作表 items 第 3 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
+        "  PG-2022-0001，r.xlsx 工作表 事项 第 3 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
         "'50w' 不符合规定的格式：金额用“万”（或 w）作单位；申请中的金额以元为单位",
         '      应为：以元为单位、只写数字的金额：50w 请写作 "500000"',
     ]
@@ -896,7 +896,7 @@ def test_an_error_in_a_list_column_is_named_by_its_heading(tmp_path: Path, capsy
     from engine.cli import EXIT_PARTIAL, main
 
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    ws = wb["applicants"]
+    ws = wb["申请人"]
     column = next(c for c in range(1, ws.max_column + 1) if str(ws.cell(1, c).value).endswith("（applicant.fraud_finding_dates）"))
     assert ws.cell(3, 1).value == "PG-2022-0001"
     ws.cell(3, column).value = "无"
@@ -908,7 +908,7 @@ def test_an_error_in_a_list_column_is_named_by_its_heading(tmp_path: Path, capsy
     )
     said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  PG-2022-0001")]
     assert said == [
-        f"  PG-2022-0001，{tmp_path / 'r.xlsx'} 工作表 applicants 第 3 行，被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）："
+        f"  PG-2022-0001，{tmp_path / 'r.xlsx'} 工作表 申请人 第 3 行，被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）："
         "'无' 不是日期：这表示没有"
     ]
     errors = openpyxl.load_workbook(out / "summary.xlsx")["错误记录"]
@@ -920,7 +920,7 @@ def test_a_required_column_missing_from_the_sheet_is_said_as_the_column(tmp_path
     # (the officer red team, session 23) a required column deleted from the sheet was said on every row as
     # 缺少此项：这是必填项, never as the column missing; the field named by its heading, not as submission_date
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    ws = wb["applicants"]
+    ws = wb["申请人"]
     ws.delete_cols(next(c for c in range(1, ws.max_column + 1) if str(ws.cell(1, c).value).endswith("（claim.submission_date）")))
     wb.save(tmp_path / "r.xlsx")
     with i18n.use_language("zh"):

@@ -2,7 +2,8 @@
 inputs and on the slips people make (a broken policy, a bad claim, a bad ledger URL, a missing file, an unwritable
 --out, a GBK CSV, a misspelled column, unreadable JSON), said with `--lang zh` has no English sentence in what it
 prints or writes (stdout, stderr, errors.jsonl's `said`, summary.json's warnings, report.html, summary.xlsx); said
-with `--lang en` it has no Chinese outside the policy's own words (clause references, labels, quoted values, 万).
+with `--lang en` it has no Chinese outside the policy's own words (clause references, labels, quoted values, 万)
+and a workbook's sheets as it names them (the template's 申请人 and 事项).
 A few messages are checked word for word, worked out by hand from the catalogue."""
 
 from __future__ import annotations
@@ -131,11 +132,11 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "latin.csv").write_bytes("claim_id,applicant.name\nC-1,caf\xe9 \x81\x8d\n".encode("latin-1"))
     (d / "renamed.xlsx").write_bytes(b"an .xls saved under another name")
     book = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    book["items"].title = "Sheet9"  # a wrong sheet
+    book["事项"].title = "Sheet9"  # a wrong sheet (the items sheet, as the template names it)
     book.save(d / "sheet.xlsx")
     book = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    assert book["items"].cell(1, 3).value.endswith("（item.type）")
-    book["items"].cell(1, 3).value = "item.tpye"  # a misspelled column
+    assert book["事项"].cell(1, 3).value.endswith("（item.type）")
+    book["事项"].cell(1, 3).value = "item.tpye"  # a misspelled column
     book.save(d / "column.xlsx")
     return d
 
@@ -284,12 +285,17 @@ def test_every_command_said_in_chinese_has_no_english_sentence(chinese: tuple[di
 
 
 #: Chinese that is the policy's own, not the engine's words: clause references, quoted values and text, 万 amounts,
-#: a CSV's Chinese cell values and the policy's Chinese labels in the explanations written by `report`.
+#: a CSV's Chinese cell values and the policy's Chinese labels in the explanations written by `report`; and a
+#: workbook's sheet names, data quoted back like a cell's (the template names its tabs 申请人 and 事项, and the English
+#: words name them so too, with their codes, for the reader to find the tab): in the list of the sheets it has, in a
+#: place (`sheet 事项 row 3`), and the template's two tabs as `申请人 (applicants)` and `事项 (items)`.
 POLICY_CHINESE = re.compile(
     r"第[一二三四五六七八九十百]+条(第[一二三四五六七八九十]+[款项]|第?[（(][一二三四五六七八九十]+[)）]项?)*"
     r"|'[^']*'|\"[^\"]*\"|“[^”]*”|「[^」]*」|\d+(\.\d+)?万元?|万|北京平谷示例科技有限公司|\S*\.(yaml|txt)"
     r"|\S+::\d+:[^,←]*"  # a test case's own title, as its file names it (coverage's `art5_creation::1:发明专利…`)
-    r"|\(sheets: [^)]*\)"  # the sheets a workbook has, as named in it (the template's 说明 and 选项 among them)
+    r"|\((did you mean '[^']*'\? )?sheets: [^)]*\)"  # the sheets a workbook has, as named in it (说明, 选项...)
+    r"|\bsheet [^\s:]+(?= row \d|:)"  # a place: the sheet as the workbook names it (`r.xlsx sheet 事项 row 3`)
+    r"|(申请人|事项) \((applicants|items)\)"  # the template's tabs, named so the reader finds them, with their codes
 )
 
 
@@ -406,9 +412,11 @@ def test_workbook_slips_are_said_once_and_in_chinese(chinese: tuple[dict[str, tu
     said, _ = chinese
     code, text = said["batch column.xlsx"]
     assert code == 1 and text.count("无法识别的列") == 1  # one message, not one per row
-    assert "column.xlsx 工作表 items：无法识别的列 “item.tpye”（是否应为“item.type”？）；可用的列为：申请编号（claim_id）、" in text
+    assert "column.xlsx 工作表 事项：无法识别的列 “item.tpye”（是否应为“item.type”？）；可用的列为：申请编号（claim_id）、" in text
     code, text = said["batch sheet.xlsx"]
-    assert code == 1 and "sheet.xlsx：找不到名为“items”的工作表（现有工作表：applicants、Sheet9、说明、columns、选项）" in text
+    # (no hint: of the sheets there, 选项 is only "close" to 事项 by their shared 项, and it holds the dropdowns' lists)
+    missing = "sheet.xlsx：找不到名为“事项”（或“items”）的工作表（现有工作表：申请人、Sheet9、说明、说明（英文）、选项）；"
+    assert code == 1 and missing + "申报模板含“申请人”和“事项”两个工作表" in text
     code, text = said["report renamed.xlsx"]
     assert (
         "renamed.xlsx：不是可读取的 .xlsx 工作簿（文件不是 zip 格式：.xlsx 工作簿都是 zip 格式，旧的 .xls 文件或改了扩展名的文件不是）"

@@ -159,12 +159,13 @@ def test_cli_claims_jsonl_names_line_and_field_and_exits_3() -> None:
 
 
 def test_cli_claims_xlsx_reads_the_batch_workbook() -> None:
-    # the same round as a workbook: PG-2022-0006 is row 8 of sheet applicants, its patent row 15 of sheet items
+    # the same round as a workbook: PG-2022-0006 is row 8 of sheet 申请人 (applicants), its patent row 15 of sheet 事项
+    # (items); an English message names a sheet as the workbook names it
     out = run_diff("--claims", "examples/round_2021.xlsx")
     assert out.returncode == 3, out.stderr
     assert "not valid UTF-8" not in out.stdout + out.stderr
-    assert "examples/round_2021.xlsx sheet applicants row 8 PG-2022-0006: not compared" in out.stdout
-    assert "examples/round_2021.xlsx sheet items row 15: field item.official_fees_paid: '12.345'" in out.stdout
+    assert "examples/round_2021.xlsx sheet 申请人 row 8 PG-2022-0006: not compared" in out.stdout
+    assert "examples/round_2021.xlsx sheet 事项 row 15: field item.official_fees_paid: '12.345'" in out.stdout
     # the workbook and the JSON Lines file hold the same round: the same impact, line for line
     as_jsonl = run_diff("--claims", "examples/round_2021.jsonl")
     assert out.stdout.split("decision(s) change:")[1] == as_jsonl.stdout.split("decision(s) change:")[1]
@@ -199,8 +200,8 @@ def test_cli_claims_csv_names_the_row(tmp_path: Path) -> None:
     import openpyxl
 
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    applicants = list(wb["applicants"].iter_rows(values_only=True))
-    items = list(wb["items"].iter_rows(values_only=True))
+    applicants = list(wb["申请人"].iter_rows(values_only=True))
+    items = list(wb["事项"].iter_rows(values_only=True))
     by_id = {row[0]: row for row in applicants[2:] if row[0]}
     with open(tmp_path / "round.csv", "w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)

@@ -87,14 +87,15 @@ def test_the_budget_table_speaks_the_runs_language(tmp_path: Path, policy: engin
 
 
 def test_the_report_command_says_a_workbooks_row_in_the_reports_language(tmp_path: Path) -> None:
-    # `report` on the example workbook (its application on applicants row 8 has an amount 12.345): the page's heading
-    # of that error said "round_2021.xlsx sheet applicants row 8" on a Chinese page (batch's own report said it right)
+    # `report` on the example workbook (its application on row 8 of the applicants sheet, 申请人, has an amount
+    # 12.345): the page's heading of that error said "round_2021.xlsx sheet applicants row 8" on a Chinese page
+    # (batch's own report said it right; the sheet was called applicants then)
     from engine.cli import main
 
     root = Path(__file__).resolve().parent.parent
     for lang, place, other in (
-        ("zh", "无法处理：round_2021.xlsx 工作表 applicants 第 8 行", "sheet applicants row 8"),
-        ("en", "round_2021.xlsx sheet applicants row 8", "第 8 行"),
+        ("zh", "无法处理：round_2021.xlsx 工作表 申请人 第 8 行", "sheet 申请人 row 8"),
+        ("en", "round_2021.xlsx sheet 申请人 row 8", "第 8 行"),
     ):
         out = tmp_path / f"{lang}.html"
         policy = str(root / "policies" / "pinggu_2020.yaml")

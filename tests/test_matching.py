@@ -367,11 +367,11 @@ def test_a_spreadsheet_profile_s_problem_names_its_sheet_row_and_field(tmp_path:
     # the items sheet: its heading row, then p1, then t1 (the template writes the items in order, from row 3)
     import openpyxl
 
-    rows = list(openpyxl.load_workbook(book)["items"].iter_rows(values_only=True))
+    rows = list(openpyxl.load_workbook(book)["事项"].iter_rows(values_only=True))
     t1_row = next(n for n, r in enumerate(rows, start=1) if "t1" in r)
     assert {k: problem[k] for k in ("file", "sheet", "row", "field", "path", "item_id")} == {
         "file": str(book),
-        "sheet": "items",
+        "sheet": "事项",  # (the items sheet, as the template names it)
         "row": t1_row,
         "field": "item.date",
         "path": "items[1].date",
@@ -545,13 +545,13 @@ def test_hidden_rows_of_a_workbook_of_profiles_are_matched_and_said(tmp_path: Pa
     from openpyxl import load_workbook as open_book
 
     book = open_book(ROOT / "examples" / "round_2021.xlsx")
-    book["applicants"].row_dimensions[4].hidden = True
+    book["申请人"].row_dimensions[4].hidden = True
     book.save(tmp_path / "p.xlsx")
     assert main(
         ["match", "--policy", str(PINGGU), str(tmp_path / "p.xlsx"), "--out", str(tmp_path / "o"), "--no-notices", "-q", "--lang", "zh"]
     ) in (0, 3)
     assert sum(1 for _ in (tmp_path / "o" / "matches.jsonl").open(encoding="utf-8")) == 7  # every application's row
-    assert f"注意：{tmp_path / 'p.xlsx'} 工作表 applicants：有 1 行是隐藏的（第 4 行；" in capsys.readouterr().err
+    assert f"注意：{tmp_path / 'p.xlsx'} 工作表 申请人：有 1 行是隐藏的（第 4 行；" in capsys.readouterr().err
 
 
 def test_a_profile_without_a_funding_year_says_the_year_it_was_matched_at(tmp_path: Path) -> None:

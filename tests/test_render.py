@@ -542,14 +542,15 @@ def test_cli_report_folder_with_a_bad_claim(tmp_path: Path, capsys: pytest.Captu
 
 def test_cli_report_names_each_error_row_and_its_fix_on_the_console(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # (the docs review, session 24) exit 3 said only "7 份申请，1 条错误记录": which application, and why, was in the
-    # HTML alone. The example round's bad row: PG-2022-0006's fee 12.345 (more than two decimals), items row 15; said
-    # as batch says it (the review of the first version: report's own form had no claim id and the field's path)
+    # HTML alone. The example round's bad row: PG-2022-0006's fee 12.345 (more than two decimals), row 15 of the items
+    # sheet 事项; said as batch says it (the review of the first version: report's own form had no claim id and the
+    # field's path)
     out = tmp_path / "r.html"
     xlsx = ROOT / "examples" / "round_2021.xlsx"
     assert main(["--lang", "zh", "report", "--policy", str(POLICY_PATH), str(xlsx), "--out", str(out)]) == 3
     assert capsys.readouterr().err.splitlines() == [
         f"{out}：7 份申请，1 条错误记录",
-        f"  PG-2022-0006，{xlsx} 工作表 items 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
+        f"  PG-2022-0006，{xlsx} 工作表 事项 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
         "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
         "      应为：以元为单位、最多两位小数的金额，与票据上的金额一致",
     ]
@@ -557,7 +558,7 @@ def test_cli_report_names_each_error_row_and_its_fix_on_the_console(tmp_path: Pa
     assert main(["--lang", "zh", "batch", "--policy", str(POLICY_PATH), str(xlsx), "--out", str(batch_out), "--no-report"]) == 3
     said = capsys.readouterr().out.splitlines()
     assert said[-3:-1] == [  # the same two lines as batch's
-        f"  PG-2022-0006，{xlsx} 工作表 items 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
+        f"  PG-2022-0006，{xlsx} 工作表 事项 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
         "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
         "      应为：以元为单位、最多两位小数的金额，与票据上的金额一致",
     ]

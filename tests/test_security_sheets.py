@@ -1,7 +1,8 @@
 """Issue 11, points 6 and 7: spreadsheets are bounded, identifiers plausible, outputs never a traceback.
 
-Hostile workbooks are built here with zipfile from examples/round_2021.xlsx (two sheets, `applicants`
-as xl/worksheets/sheet1.xml and `items` as sheet2.xml), so no spreadsheet program is needed to make a bomb.
+Hostile workbooks are built here with zipfile from examples/round_2021.xlsx (two sheets, `申请人` (the
+applicants) as xl/worksheets/sheet1.xml and `事项` (the items) as sheet2.xml), so no spreadsheet program is needed
+to make a bomb.
 Every expected message is written out by hand from the limits in engine.records.tabular and the standards'
 tables in engine.core.identifiers.
 """
@@ -243,7 +244,7 @@ def test_rows_beyond_row_100000_are_refused(tmp_path, policy):
     with pytest.raises(InputError) as caught:
         engine.records.tabular.open_input(bomb, policy)
     assert str(caught.value) == (
-        f"{bomb} sheet items: rows beyond row 100,000 (the limit of rows read); split the round, "
+        f"{bomb} sheet 事项: rows beyond row 100,000 (the limit of rows read); split the round, "
         "or delete the empty or formatted rows below the data"
     )
 
@@ -255,7 +256,7 @@ def test_a_header_row_wider_than_256_columns_is_refused(tmp_path, policy):
     bomb = _rezip(tmp_path / "wide.xlsx", replace={APPLICANTS_XML: apps})
     with pytest.raises(InputError) as caught:
         engine.records.tabular.open_input(bomb, policy)
-    assert str(caught.value) == f"{bomb} sheet applicants: 300 columns in the header row, more than the limit of 256"
+    assert str(caught.value) == f"{bomb} sheet 申请人: 300 columns in the header row, more than the limit of 256"
 
 
 def test_a_damaged_sheet_is_an_input_error_not_a_traceback(tmp_path, policy):
@@ -263,7 +264,7 @@ def test_a_damaged_sheet_is_an_input_error_not_a_traceback(tmp_path, policy):
     cut = xml[: xml.index(b"<row r=") + 2000]  # its dimension is read when the workbook opens; the rows break off
     bomb = _rezip(tmp_path / "cut.xlsx", replace={ITEMS_XML: cut})
     with pytest.raises(
-        InputError, match=re.escape(f"{bomb} sheet items: not readable (its content is damaged (XML not well-formed at line 1")
+        InputError, match=re.escape(f"{bomb} sheet 事项: not readable (its content is damaged (XML not well-formed at line 1")
     ):
         engine.records.tabular.open_input(bomb, policy)
 
@@ -690,13 +691,13 @@ def test_batch_template_from_raw_claims_with_control_characters(tmp_path, capsys
     data["applicant"]["name"] = "北京\x07示例"
     src.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
     assert main(["batch-template", "--policy", POLICY, str(tmp_path / "t.xlsx"), "--from", str(src)]) == 0
-    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["applicants"]
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["申请人"]
     header = [h.rsplit("（", 1)[1].rstrip("）") for h in next(ws.iter_rows(max_row=1, values_only=True))]
     row = next(ws.iter_rows(min_row=3, max_row=3, values_only=True))
     assert row[header.index("applicant.name")] == "北京\\x07示例"
     assert capsys.readouterr().err == (
         f"warning: {tmp_path / 't.xlsx'}: 1 cell(s) held characters a spreadsheet cannot store (control characters, lone surrogates), "
-        "written escaped as \\xNN: sheet applicants row 3 column applicant.name\n"
+        "written escaped as \\xNN: sheet 申请人 row 3 column applicant.name\n"
     )
 
 
@@ -876,11 +877,11 @@ def test_a_folder_round_skips_the_lock_file_of_a_workbook_open_in_excel(tmp_path
     assert main(["batch", *args, str(folder), "--out", str(together)]) == 3
     decided = [json.loads(x)["claim_id"] for x in (alone / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert decided == [json.loads(x)["claim_id"] for x in (together / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
-    # the workbook's seven applications: six decided, PG-2022-0006 an error record (its row 8 on the applicants sheet)
+    # the workbook's seven applications: six decided, PG-2022-0006 an error record (its row 8 on the 申请人 sheet)
     assert decided == ["PG-2022-0001", "PG-2022-0002", "PG-2022-0003", "PG-2022-0004", "PG-2022-0005", "PG-2022-0007"]
     errors = [json.loads(x) for x in (together / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(e["claim_id"], e["where"]) for e in errors] == [
-        ("PG-2022-0006", {"file": str(folder / "round_2021.xlsx"), "sheet": "applicants", "row": 8})
+        ("PG-2022-0006", {"file": str(folder / "round_2021.xlsx"), "sheet": "申请人", "row": 8})
     ]
 
 
@@ -950,11 +951,11 @@ def test_a_workbook_with_merged_data_cells_is_refused_and_says_how_to_fix_it(tmp
 
     args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
     cases = [
-        (merged("app.xlsx", ("applicants", "I3:K3")), "applicants", "cells I3:K3 are merged"),
-        (merged("items.xlsx", ("items", "A3:A8")), "items", "cells A3:A8 are merged"),
+        (merged("app.xlsx", ("申请人", "I3:K3")), "申请人", "cells I3:K3 are merged"),
+        (merged("items.xlsx", ("事项", "A3:A8")), "事项", "cells A3:A8 are merged"),
         (
-            merged("many.xlsx", *[("items", f"B{r}:C{r}") for r in range(2, 7)]),
-            "items",
+            merged("many.xlsx", *[("事项", f"B{r}:C{r}") for r in range(2, 7)]),
+            "事项",
             "cells B2:C2, B3:C3, B4:C4 and 2 more ranges are merged",
         ),
     ]
@@ -966,7 +967,7 @@ def test_a_workbook_with_merged_data_cells_is_refused_and_says_how_to_fix_it(tmp
             f"error: {path} sheet {sheet}: {said}: a merge keeps its value in its first cell only, and the others read as "
             "blank. Unmerge them and fill in every cell (Excel or WPS: Merge & Center › Unmerge Cells, then fill the value down)\n"
         )
-    outside = merged("outside.xlsx", ("applicants", "Z2:AB4"), ("items", "AZ1:BA1"))
+    outside = merged("outside.xlsx", ("申请人", "Z2:AB4"), ("事项", "AZ1:BA1"))
     assert main(["batch", *args, str(outside), "--out", str(tmp_path / "out-outside")]) == 3
     assert main(["batch", *args, str(ROOT / "examples" / "round_2021.xlsx"), "--out", str(tmp_path / "out-plain")]) == 3
     for name in ("decisions.jsonl", "errors.jsonl"):
@@ -977,7 +978,7 @@ def test_a_workbook_with_merged_data_cells_is_refused_and_says_how_to_fix_it(tmp
         with pytest.raises(InputError) as caught:
             run_batch(engine.load_policy(POLICY), cases[1][0], tmp_path / "o-zh", ledger_url=_ledger(tmp_path), quiet=True)
         assert str(caught.value) == (
-            f"{cases[1][0]} 工作表 items：A3:A8 是合并单元格：合并后只有第一格有值，其余格读作空白。请取消合并，并在每一格填写该值"
+            f"{cases[1][0]} 工作表 事项：A3:A8 是合并单元格：合并后只有第一格有值，其余格读作空白。请取消合并，并在每一格填写该值"
             "（Excel 或 WPS：合并后居中 › 取消单元格合并，再向下填充）"
         )
 
@@ -1060,14 +1061,14 @@ def test_a_workbook_whose_formulas_were_never_computed_is_refused_and_says_how_t
     # a workbook a program wrote with formulas (openpyxl, a system's export) holds no value for them until a
     # spreadsheet saves it: read for values, the cells were blank, so an amount given by a formula was "missing"
     # and the officer, who sees the value in Excel, was told nothing of the formula
-    book = _edited_example(tmp_path / "formulas.xlsx", {"items!K3": "=8000+400", "items!K4": "=K3"})
+    book = _edited_example(tmp_path / "formulas.xlsx", {"事项!K3": "=8000+400", "事项!K4": "=K3"})
     assert _batch_refuses(capsys, tmp_path, book) == (
-        f"error: {book} sheet items: cells K3, K4 hold a formula whose value was never computed (a "
+        f"error: {book} sheet 事项: cells K3, K4 hold a formula whose value was never computed (a "
         "program wrote the workbook and no spreadsheet saved it), so they would read as blank: open the workbook in Excel "
         "or WPS and save it, or type the values in\n"
     )
     assert _batch_refuses(capsys, tmp_path, book, "zh") == (
-        f"错误：{tmp_path / 'formulas.xlsx'} 工作表 items：K3, K4 是公式，但文件中没有它的计算结果（工作簿由程序生成，"
+        f"错误：{tmp_path / 'formulas.xlsx'} 工作表 事项：K3, K4 是公式，但文件中没有它的计算结果（工作簿由程序生成，"
         "未经电子表格软件保存），会被读作空白：请用 Excel 或 WPS 打开该工作簿并保存，或直接填写数值\n"
     )
 
@@ -1115,7 +1116,7 @@ def test_batch_template_from_an_input_says_each_application_it_leaves_out(tmp_pa
     err = capsys.readouterr().err
     assert err.startswith(f"warning: {src}:2: left out of the workbook, it cannot be read: not valid JSON: ")
     assert len(err.strip().splitlines()) == 1
-    ws = openpyxl.load_workbook(out)["applicants"]
+    ws = openpyxl.load_workbook(out)["申请人"]
     filled = [r[0] for r in ws.iter_rows(min_row=2, values_only=True) if r[0] and not str(r[0]).startswith("#")]  # (a "#" row: the hints)
     assert filled == ["PG-2022-0001", "PG-2022-0002"]
 
@@ -1300,7 +1301,7 @@ def test_a_damaged_workbook_or_a_zip_that_is_none_says_why_in_the_officer_s_lang
     cases = [
         (plain, f"错误：{plain}：不是可读取的 .xlsx 工作簿（缺少每个工作簿都有的 [Content_Types].xml：{not_one}）；{zh}"),
         (docx, f"错误：{docx}：不是可读取的 .xlsx 工作簿（缺少每个工作簿都有的 xl/workbook.xml：{not_one}）；{zh}"),
-        (bad, f"错误：{bad} 工作表 items：无法读取（内容已损坏（第 1 行第 "),  # (where the "<<" is)
+        (bad, f"错误：{bad} 工作表 事项：无法读取（内容已损坏（第 1 行第 "),  # (where the "<<" is)
         (crc, f"错误：{crc}：不是可读取的 .xlsx 工作簿（文件已损坏（压缩数据校验不符）：请从原处重新获取，或重新保存一份）；{zh}"),
     ]
     for path, said in cases:
@@ -1321,13 +1322,13 @@ def test_a_workbook_value_in_a_column_with_no_heading_is_refused_not_dropped(tmp
         return tmp_path / name
 
     args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
-    last = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")["applicants"].max_column  # the headings' width
-    assert last == 13  # (applicants: A..M, as the template writes them)
-    one = with_cells("one.xlsx", ("applicants", "Z3", "是"))
-    many = with_cells("many.xlsx", *[("items", f"AH{r}", "8000.00") for r in range(3, 8)])  # (row 2: the "#" hints)
+    last = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")["申请人"].max_column  # the headings' width
+    assert last == 13  # (申请人: A..M, as the template writes them)
+    one = with_cells("one.xlsx", ("申请人", "Z3", "是"))
+    many = with_cells("many.xlsx", *[("事项", f"AH{r}", "8000.00") for r in range(3, 8)])  # (row 2: the "#" hints)
     for path, sheet, said in (
-        (one, "applicants", "cells Z3 hold"),
-        (many, "items", "cells AH3, AH4, AH5 and 2 more hold"),
+        (one, "申请人", "cells Z3 hold"),
+        (many, "事项", "cells AH3, AH4, AH5 and 2 more hold"),
     ):
         capsys.readouterr()
         assert main(["batch", *args, str(path), "--out", str(tmp_path / f"o-{path.stem}")]) == 1
@@ -1336,7 +1337,7 @@ def test_a_workbook_value_in_a_column_with_no_heading_is_refused_not_dropped(tmp
             "column a heading the sheet knows, or clear them"
         )
     # blank text is no value, and a "#" row (the template's hints) is not read at all
-    fine = with_cells("fine.xlsx", ("applicants", "Z3", "   "), ("items", "AH2", "a note beside the hints"))
+    fine = with_cells("fine.xlsx", ("申请人", "Z3", "   "), ("事项", "AH2", "a note beside the hints"))
     assert main(["batch", *args, str(fine), "--out", str(tmp_path / "o-fine")]) == 3
 
 
@@ -1344,9 +1345,9 @@ def test_a_claim_id_showing_an_excel_error_value_is_refused_not_skipped(tmp_path
     # a claim id cell whose formula failed (a VLOOKUP that found nothing) shows #N/A: it starts with '#', as the
     # template's hint rows do, so the row was skipped without a word: PG-2022-0001 was decided without its item l2,
     # and #REF! in both sheets made an application vanish
-    book = _edited_example(tmp_path / "na.xlsx", {"items!A5": "#N/A"})  # (openpyxl writes it as an error cell, t="e", as Excel does)
+    book = _edited_example(tmp_path / "na.xlsx", {"事项!A5": "#N/A"})  # (openpyxl writes it as an error cell, t="e", as Excel does)
     assert _batch_refuses(capsys, tmp_path, book) == (
-        f"error: {book} sheet items: cells A5 of the claim id column show a spreadsheet's error value (#N/A, "
+        f"error: {book} sheet 事项: cells A5 of the claim id column show a spreadsheet's error value (#N/A, "
         "#REF!...: a formula that failed), so their rows' applications cannot be told: correct the formula or type the claim "
         "ids, and save the workbook again\n"
     )
@@ -1361,11 +1362,11 @@ def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(t
     # (the officer red team, session 23) an 18-digit claim id typed into a General column is a number: Excel keeps 15
     # digits (202203150000000001 and ...0006 both read 202203150000000000) and exports it to CSV as 2.02203E+17, so two
     # applications of one applicant were decided as one, exit 0; an id Excel took for a date read 2021-01-01 00:00:00
-    long_number = _edited_example(tmp_path / "long.xlsx", {"applicants!A3": 202203150000000001, "items!A3": 202203150000000001})
-    as_date = _edited_example(tmp_path / "date.xlsx", {"applicants!A3": dt.datetime(2021, 1, 1)})
+    long_number = _edited_example(tmp_path / "long.xlsx", {"申请人!A3": 202203150000000001, "事项!A3": 202203150000000001})
+    as_date = _edited_example(tmp_path / "date.xlsx", {"申请人!A3": dt.datetime(2021, 1, 1)})
     for book in (long_number, as_date):
         assert _batch_refuses(capsys, tmp_path, book) == (
-            f"error: {book} sheet applicants: cells A3 of the claim id column hold what a spreadsheet made of the ids (a "
+            f"error: {book} sheet 申请人: cells A3 of the claim id column hold what a spreadsheet made of the ids (a "
             "number of more than 15 digits has lost its last ones; 2.02203E+17 is a rounded number; or the id was taken "
             "for a date), so their rows' applications cannot be told apart: format the column as text (Format Cells › "
             "Text), type the claim ids again, and save the workbook\n"
@@ -1408,7 +1409,7 @@ def test_an_id_number_typed_into_a_number_cell_is_refused_not_misread(tmp_path, 
     # Excel keeps 15 digits of a number: 110117198503122507 typed into a General cell is stored 1.10117198503123E+17,
     # read as 110117198503123008, and about one such number in eleven still passed its check character: the
     # application was decided, and its caps and history counted, under another person's ID
-    _edited_example(tmp_path / "id.xlsx", {"applicants!E3": 1.10117198503123e17})  # (PG-2022-0001's applicant.id)
+    _edited_example(tmp_path / "id.xlsx", {"申请人!E3": 1.10117198503123e17})  # (PG-2022-0001's applicant.id)
     out = tmp_path / "o"
     args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
     assert main(["batch", *args, str(tmp_path / "id.xlsx"), "--out", str(out)]) == 3
@@ -1456,7 +1457,7 @@ def test_an_application_given_again_in_a_round_is_decided_once(tmp_path, capsys)
 
 def test_a_date_cell_where_a_number_goes_is_said_as_a_date_not_as_python_writes_it(tmp_path):
     # a funding year typed as a date (Excel made it 2021-01-01): "datetime.datetime(2021, 1, 1, 0, 0) 不是整数"
-    _edited_example(tmp_path / "dt.xlsx", {"applicants!B3": dt.datetime(2021, 1, 1)})  # (PG-2022-0001's claim.funding_year)
+    _edited_example(tmp_path / "dt.xlsx", {"申请人!B3": dt.datetime(2021, 1, 1)})  # (PG-2022-0001's claim.funding_year)
     run_batch(engine.load_policy(POLICY), tmp_path / "dt.xlsx", tmp_path / "o", quiet=True, report=False, ledger_url=_ledger(tmp_path))
     [record] = [
         e
@@ -1478,11 +1479,11 @@ def test_a_title_row_above_the_headings_says_to_delete_it(tmp_path, capsys):
         f"错误：{path}：第一行只有 '{title}'，不是任何一列的标题：标题必须位于第一行；请删除标题行（以及标题之上的其他行）\n"
     )
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    wb["applicants"].insert_rows(1)
-    wb["applicants"]["A1"] = title
+    wb["申请人"].insert_rows(1)
+    wb["申请人"]["A1"] = title
     wb.save(tmp_path / "titled.xlsx")
     assert _batch_refuses(capsys, tmp_path, tmp_path / "titled.xlsx") == (
-        f"error: {tmp_path / 'titled.xlsx'} sheet applicants: the first row holds only '{title}', which is no column's heading: "
+        f"error: {tmp_path / 'titled.xlsx'} sheet 申请人: the first row holds only '{title}', which is no column's heading: "
         "the headings must be in the first row; delete the title row (and any row above the headings)\n"
     )
 

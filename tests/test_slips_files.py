@@ -176,7 +176,8 @@ def test_template_has_chinese_headings_dropdowns_a_guide_examples_and_frozen_hea
     assert main(["batch-template", "--policy", POLICY, str(out)]) == 0
     wb = openpyxl.load_workbook(out)
     assert wb.active.title == "说明"  # it opens on the guide
-    apps, items = wb["applicants"], wb["items"]
+    assert wb.sheetnames == ["申请人", "事项", "说明", "说明（英文）", "选项"]  # the tabs in the officers' language
+    apps, items = wb["申请人"], wb["事项"]
     assert [c.value for c in apps[1]][:2] == ["申请编号（claim_id）", "申报年度（支持所针对的上一年度）（claim.funding_year）"]
     assert apps.freeze_panes == "B3" and items.freeze_panes == "B3"  # both heading rows and the id column stay in view
     kind = _validation_of(apps, "applicant.kind")
@@ -196,10 +197,13 @@ def test_template_has_chinese_headings_dropdowns_a_guide_examples_and_frozen_hea
     assert [c.value for c in items[3]][:3] == ["#示例-1", "i1", "发明专利授权"]
     # the guide: each column, what to write, an example, required, the values to choose from
     guide = {r[2]: r for r in wb["说明"].iter_rows(min_row=5, values_only=True)}
-    assert guide["applicant.kind"][:2] == ("applicants", "申请人类型") and guide["applicant.kind"][4] == "企业"
+    assert guide["applicant.kind"][:2] == ("申请人", "申请人类型") and guide["applicant.kind"][4] == "企业"
     assert "企业（enterprise）" in guide["applicant.kind"][6]
     assert "YYYY-MM-DD" in guide["claim.submission_date"][3] and guide["claim.submission_date"][5] == "是"
     assert "8400.00" in guide["item.official_fees_paid"][3] and "万" in guide["item.official_fees_paid"][3]
+    # the English guide names each column's sheet by its tab and what that is in English
+    english = {r[1]: r for r in wb["说明（英文）"].iter_rows(min_row=2, values_only=True)}
+    assert english["applicant.kind"][0] == "申请人 (applicants)" and english["item.type"][0] == "事项 (items)"
 
 
 def test_the_empty_template_reads_as_an_empty_input_and_its_example_rows_are_never_decided(tmp_path: Path, capsys: Any) -> None:
@@ -211,7 +215,7 @@ def test_the_empty_template_reads_as_an_empty_input_and_its_example_rows_are_nev
 
 def test_a_filled_workbook_shows_chinese_words_and_decides_as_the_json_lines_file(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    first = [c.value for c in wb["applicants"][3]]
+    first = [c.value for c in wb["申请人"][3]]
     assert first[0] == "PG-2022-0001" and "企业" in first and "营业执照" in first
     assert _batch(tmp_path, ROUND_XLSX, "x") == 3 and _batch(tmp_path, ROUND_JSONL, "j") == 3  # PG-2022-0006 refused in both
     assert _decisions(tmp_path / "x") == _decisions(tmp_path / "j")
@@ -284,28 +288,62 @@ def test_a_misspelled_column_is_one_message_with_did_you_mean(tmp_path: Path, ca
 
 def test_a_wrong_sheet_name_says_which_sheets_there_are(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    wb["items"].title = "itmes"
+    wb["事项"].title = "事项表"
     path = tmp_path / "r.xlsx"
     wb.save(path)
     assert _batch(tmp_path, path, "o") == 1
     assert (
-        f"error: {path}: no sheet named 'items' (did you mean 'itmes'? sheets: applicants, itmes, 说明, columns, 选项)"
+        f"error: {path}: no sheet named '事项' or 'items' (did you mean '事项表'? sheets: 申请人, 事项表, 说明, 说明（英文）, 选项); "
+        "the round template has the sheets 申请人 (applicants) and 事项 (items) (python -m engine batch-template --policy POLICY round.xlsx writes one)"
         in capsys.readouterr().err
     )
     monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
     assert _batch(tmp_path, path, "o") == 1
     assert (
-        f"{path}：找不到名为“items”的工作表（是否应为“itmes”？现有工作表：applicants、itmes、说明、columns、选项）；申报模板含 applicants 和 items "
-        "两个工作表（可用 python -m engine batch-template --policy 政策文件 round.xlsx 生成）"  # (it named a path in the project's repository)
+        f"{path}：找不到名为“事项”（或“items”）的工作表（是否应为“事项表”？现有工作表：申请人、事项表、说明、说明（英文）、选项）；"
+        "申报模板含“申请人”和“事项”两个工作表（可用 python -m engine batch-template --policy 政策文件 round.xlsx 生成）"  # (it named a path in the project's repository)
         in capsys.readouterr().err
     )
-    wb["itmes"].title = "事项"  # the sheets' Chinese names are read too
-    wb["applicants"].title = "申请人"
+    wb["事项表"].title = "items"  # the sheets' codes are read too (as workbooks made before the template named them in Chinese)
+    wb["申请人"].title = "applicants"
     wb.save(path)
     assert _batch(tmp_path, path, "o2") == 3
     # and a row's place names the sheet as the workbook does (it said "工作表 applicants" of the officer's 申请人)
     [error] = [json.loads(x) for x in (tmp_path / "o2" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert error["where"]["sheet"] == "applicants" and {p["sheet"] for p in error["problems"]} <= {"applicants", "items"}, error
+    wb["items"].title = "事项"
+    wb["applicants"].title = "申请人"
+    wb.save(path)
+    assert _batch(tmp_path, path, "o3") == 3
+    [error] = [json.loads(x) for x in (tmp_path / "o3" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert error["where"]["sheet"] == "申请人" and {p["sheet"] for p in error["problems"]} <= {"申请人", "事项"}, error
+
+
+def test_a_one_character_slip_in_the_items_tab_is_offered_back_never_the_choices_sheet(tmp_path: Path) -> None:
+    # 选项 (the template's hidden lists) is as near to 事项 as a one-character slip is (difflib: 0.5 each), and sorts
+    # after it: the hint named the hidden sheet. The template's own other sheets are never a did-you-mean
+    from engine.records.tabular import _find_sheet
+
+    for slip in ("事目", "项事"):
+        with pytest.raises(InputError) as err:
+            _find_sheet("r.xlsx", ["申请人", slip, "说明", "说明（英文）", "选项"], "items")
+        said = tr(err.value.args[0], "zh")
+        assert f"是否应为“{slip}”？" in said and "是否应为“选项”" not in said, said
+    with pytest.raises(InputError) as err:  # (nothing near: no hint at all, rather than the guide)
+        _find_sheet("r.xlsx", ["申请人", "说明", "说明（英文）", "选项"], "items")
+    assert "是否应为" not in tr(err.value.args[0], "zh")
+
+
+def test_a_workbook_with_traditional_chinese_tab_names_is_read(tmp_path: Path) -> None:
+    # 申請人 and 事項 (a traditional-character input method, or a colleague's copy) are the same two sheets
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    wb["事项"].title = "事項"
+    wb["申请人"].title = "申請人"
+    path = tmp_path / "r.xlsx"
+    wb.save(path)
+    assert _batch(tmp_path, path, "o") == 3  # (the example's one bad row, as with the template's own names)
+    [error] = [json.loads(x) for x in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert error["where"]["sheet"] == "申請人" and error["claim_id"] == "PG-2022-0006"
 
 
 # --- CSV encodings -----------------------------------------------------------------------------------------------
@@ -404,11 +442,11 @@ def test_the_summary_workbook_says_its_ledger_and_missing_documents_columns_in_c
 
 
 def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does(tmp_path: Path) -> None:
-    # The example workbook's first item (PG-2022-0001, sheet items row 3) with a patent number whose check
+    # The example workbook's first item (PG-2022-0001, sheet 事项 row 3) with a patent number whose check
     # character is wrong: 2020 1000 0001 weighs 2·2+0·3+2·4+0·5+1·6+0+0+0+0+0+0+1·5 = 23 ≡ 1 (mod 11), so .1 is
     # its check character and .2 is refused. Row 15 (PG-2022-0006, 12.345 yuan) is the example's own slip.
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    ws = wb["items"]
+    ws = wb["事项"]
     head = [c.value for c in ws[1]]
     ws.cell(3, head.index("专利号（item.patent_id）") + 1).value = "ZL202010000001.2"
     wb.save(tmp_path / "r.xlsx")
@@ -421,36 +459,36 @@ def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does
         )
         errors[lang] = {r[1]: r[2:5] for r in rows}
     assert errors["zh"]["PG-2022-0001"] == (
-        f"{tmp_path / 'r.xlsx'} 工作表 items 第 3 行",
+        f"{tmp_path / 'r.xlsx'} 工作表 事项 第 3 行",
         "专利号（item.patent_id）",  # the column's heading in the template, which reads back as that column
         # 2020 1 0000001 weighs 2·2 + 2·4 + 1·5 + 1·5 = 23 ≡ 1 (mod 11)
         "'ZL202010000001.2' 的校验码不正确（按其余各位计算应为 1，其他某一位写错也会如此）",
     )
     assert errors["zh"]["PG-2022-0006"][:2] == (
-        f"{tmp_path / 'r.xlsx'} 工作表 items 第 15 行",
+        f"{tmp_path / 'r.xlsx'} 工作表 事项 第 15 行",
         "获得专利权所缴纳的官方规定费用（item.official_fees_paid）",
     )
     assert errors["en"]["PG-2022-0001"] == (
-        f"{tmp_path / 'r.xlsx'} sheet items row 3",
+        f"{tmp_path / 'r.xlsx'} sheet 事项 row 3",
         "patent number (item.patent_id)",
         "'ZL202010000001.2' fails its check character (by its other characters it would be 1; a slip in another character fails it too)",
     )
 
 
-@pytest.mark.parametrize("title", ["items (2)", "Sheet1", "第二页"])
+@pytest.mark.parametrize("title", ["事项 (2)", "Sheet1", "第二页"])
 def test_rows_on_another_sheet_headed_as_items_refuse_the_workbook(tmp_path: Path, title: str) -> None:
-    # an officer moves an item row to a copy of the items sheet: only `items` was read, and PG-2022-0001 was decided
+    # an officer moves an item row to a copy of the items sheet: only `事项` was read, and PG-2022-0001 was decided
     # without its l1 (200,000 less, no warning)
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    ws = wb["items"]
+    ws = wb["事项"]
     other = wb.create_sheet(title, 2)
     other.append([c.value for c in ws[1]])
     other.append([c.value for c in ws[4]])
     ws.delete_rows(4)
     wb.save(tmp_path / "r.xlsx")
     for lang, said in (
-        ("zh", f"r.xlsx：工作表“{title}”的列标题与“items”工作表相同，但只会读取“items”：其中的行会被漏掉"),
-        ("en", f"r.xlsx: sheet '{title}' is headed as the 'items' sheet, but only 'items' is read: its rows would be lost"),
+        ("zh", f"r.xlsx：工作表“{title}”的列标题与“事项”工作表相同，但只会读取“事项”：其中的行会被漏掉"),
+        ("en", f"r.xlsx: sheet '{title}' is headed as the '事项' sheet, but only '事项' is read: its rows would be lost"),
     ):
         with use_language(lang), pytest.raises(InputError) as caught:
             run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
@@ -476,7 +514,7 @@ def test_a_sheet_of_results_or_a_damaged_help_sheet_beside_the_round_is_left_alo
     assert (pasted.applications, pasted.approved_total) == (plain.applications, plain.approved_total)
     with zipfile.ZipFile(ROUND_XLSX) as src, zipfile.ZipFile(tmp_path / "d.xlsx", "w", zipfile.ZIP_DEFLATED) as out:
         names = [n for n in src.namelist() if n.startswith("xl/worksheets/sheet")]
-        help_sheet = sorted(names)[2]  # applicants, items, then 说明
+        help_sheet = sorted(names)[2]  # 申请人, 事项, then 说明
         for info in src.infolist():
             data = src.read(info)
             if info.filename == help_sheet:
@@ -487,13 +525,14 @@ def test_a_sheet_of_results_or_a_damaged_help_sheet_beside_the_round_is_left_alo
 
 
 def test_two_sheets_named_as_the_items_sheet_refuse_the_workbook(tmp_path: Path) -> None:
-    # `items` and `事项` both: the first was read, the other's rows lost
+    # `事项` and `items` both: the first was read, the other's rows lost
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    wb.copy_worksheet(wb["items"]).title = "事项"
+    wb.copy_worksheet(wb["事项"]).title = "items"
     wb.save(tmp_path / "r.xlsx")
     with use_language("zh"), pytest.raises(InputError) as caught:
         run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
-    assert "r.xlsx：有两个工作表都是 items 表（items、事项）：只会读取其中一个" in tr(caught.value.args[0], "zh")
+    assert "r.xlsx：有两个工作表都是 事项 表（事项、items）：只会读取其中一个" in tr(caught.value.args[0], "zh")
+    assert "r.xlsx: two sheets are the 事项 sheet (事项, items): only one would be read" in tr(caught.value.args[0], "en")
 
 
 def test_a_sheet_headed_otherwise_beside_the_round_is_left_alone(tmp_path: Path) -> None:
@@ -514,10 +553,10 @@ def test_item_rows_that_may_be_an_applications_hold_it_back(tmp_path: Path) -> N
     # And a row whose id is written with full-width dashes (PG－2022－0001) left its application short the same way.
     wb = openpyxl.load_workbook(ROUND_XLSX)
     for row in range(4, 9):
-        wb["items"].cell(row, 1).value = None
+        wb["事项"].cell(row, 1).value = None
     wb.save(tmp_path / "blank.xlsx")
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    wb["items"].cell(8, 1).value = "PG－2022－0001"
+    wb["事项"].cell(8, 1).value = "PG－2022－0001"
     wb.save(tmp_path / "wide.xlsx")
     for name, said in (
         (
@@ -548,7 +587,7 @@ def test_rows_that_cannot_make_an_application_say_what_to_write(tmp_path: Path) 
     """An id on two applicants rows, item rows of an application the applicants sheet lacks, and an applicants row
     with no item rows each named the rows but not what to write instead (应为), as every other slip does."""
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    applicants, items = wb["applicants"], wb["items"]
+    applicants, items = wb["申请人"], wb["事项"]
     applicants.append([c.value for c in applicants[3]])  # PG-2022-0001 again, on row 10
     for row in range(3, items.max_row + 1):
         if items.cell(row, 1).value == "PG-2022-0002":
@@ -559,11 +598,11 @@ def test_rows_that_cannot_make_an_application_say_what_to_write(tmp_path: Path) 
     errors = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     said = {p["said"]["zh"]["message"]: p["said"]["zh"].get("expected") for e in errors for p in e["problems"]}
     assert said["申请编号 'PG-2022-0001' 出现在申请人工作表的 2 行：第 3, 10 行"] == (
-        "每个申请编号在“applicants”工作表中只占一行：请合并这些行，或给每份申请各自的编号"
+        "每个申请编号在“申请人”工作表中只占一行：请合并这些行，或给每份申请各自的编号"
     )
     assert said["申请 PG-2022-0002 没有任何事项行"] == "至少一行申请编号为 PG-2022-0002 的事项行"
     orphan = next(k for k in said if k.startswith("申请 'PG-2022-0999' 的"))
-    assert said[orphan] == "在“applicants”工作表中为申请 'PG-2022-0999' 加一行，或把这些事项行的申请编号改为那里已有申请的编号"
+    assert said[orphan] == "在“申请人”工作表中为申请 'PG-2022-0999' 加一行，或把这些事项行的申请编号改为那里已有申请的编号"
 
 
 def _second_row_written(tmp_path: Path, written: str, lang: str) -> list[dict[str, Any]]:
@@ -608,10 +647,10 @@ def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_
     # follows 0005's rows, not 0004's, yet held PG-2022-0004 back. And in a CSV file, Ｌ－1 beside L-1 was decided as
     # an application of its own (one item each, no word)
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    apps = wb["applicants"]
+    apps = wb["申请人"]
     row5 = next(r for r in range(3, apps.max_row + 1) if apps.cell(r, 1).value == "PG-2022-0005")
     apps.delete_rows(row5)
-    items = wb["items"]
+    items = wb["事项"]
     rows5 = [r for r in range(3, items.max_row + 1) if items.cell(r, 1).value == "PG-2022-0005"]
     assert len(rows5) >= 2
     items.cell(rows5[1], 1).value = None
@@ -655,7 +694,7 @@ def test_rows_after_an_application_of_no_applicants_row_hold_nothing_else_and_a_
     ]
     for written in ("pg-2022-0001", "PG–2022–0001"):
         wb = openpyxl.load_workbook(ROUND_XLSX)
-        wb["items"].cell(8, 1).value = written  # (PG-2022-0001's last item row)
+        wb["事项"].cell(8, 1).value = written  # (PG-2022-0001's last item row)
         wb.save(tmp_path / "other.xlsx")
         run_batch(engine.load_policy(POLICY), tmp_path / "other.xlsx", tmp_path / "x", quiet=True, report=False)
         decided = [json.loads(x)["claim_id"] for x in (tmp_path / "x" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -669,7 +708,7 @@ def test_report_reads_the_officers_workbook(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     assert main(["report", "--policy", POLICY, str(ROUND_XLSX), "--out", str(out), "-q"]) == 3  # PG-2022-0006 gets an error row
     html = out.read_text(encoding="utf-8")
-    assert "PG-2022-0001" in html and "round_2021.xlsx sheet items row 15" in html
+    assert "PG-2022-0001" in html and "round_2021.xlsx sheet 事项 row 15" in html
 
 
 def test_report_reads_a_gbk_csv_and_a_folder(tmp_path: Path) -> None:
@@ -912,9 +951,9 @@ def test_an_amount_cell_is_read_as_its_shortest_decimal_form(cell: float, read: 
 def test_hidden_rows_are_decided_and_said(tmp_path: Path, workers: int, folder: bool) -> None:
     # An officer filters the items sheet (or hides rows) and saves: the hidden rows are still applications' items and
     # are decided as the others -- nothing is dropped unseen -- and the run says which rows were hidden, with the fix.
-    # The example workbook's items sheet: row 2 the template's hint (#...), rows 3-15 items, row 16 blank.
+    # The example workbook's items sheet (事项): row 2 the template's hint (#...), rows 3-15 items, row 16 blank.
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    ws = wb["items"]
+    ws = wb["事项"]
     for row in (2, 4, 5, 6, 15, 40):  # the hint row and a row past the data are hidden too: neither is an item
         ws.row_dimensions[row].hidden = True
     (tmp_path / "in").mkdir()
@@ -931,10 +970,10 @@ def test_hidden_rows_are_decided_and_said(tmp_path: Path, workers: int, folder: 
         assert "deciding on one process" not in said[lang] and "在一个进程中" not in said[lang], said[lang]  # on the workers
     where = tmp_path / "in" / "r.xlsx"
     assert (
-        f"注意：{where} 工作表 items：有 4 行是隐藏的（第 4–6、15 行；可能是筛选或“隐藏行”所致），这些行与其他行一样读取并处理"
+        f"注意：{where} 工作表 事项：有 4 行是隐藏的（第 4–6、15 行；可能是筛选或“隐藏行”所致），这些行与其他行一样读取并处理"
         "（作出决定或匹配）。不需要处理的，请删除其所在行，而不是隐藏" in said["zh"]
     )
-    assert f"warning: {where} sheet items: 4 hidden row(s) (rows 4–6, 15; hidden by a filter or Hide Rows)" in said["en"]
+    assert f"warning: {where} sheet 事项: 4 hidden row(s) (rows 4–6, 15; hidden by a filter or Hide Rows)" in said["en"]
     warnings = json.loads((tmp_path / "en" / "summary.json").read_text(encoding="utf-8"))["warnings"]
     assert len(warnings) == 1 and "4 hidden row(s)" in warnings[0]
 
@@ -947,17 +986,17 @@ def test_a_workbook_without_hidden_rows_says_nothing_of_them(tmp_path: Path) -> 
 def test_hidden_columns_and_a_hidden_sheet_are_read_and_said(tmp_path: Path) -> None:
     # a hidden column or a hidden applicants sheet was read without a word, while hidden rows were said
     wb = openpyxl.load_workbook(ROUND_XLSX)
-    wb["items"].column_dimensions["D"].hidden = True  # the items' dates
-    wb["applicants"].sheet_state = "hidden"
-    wb.active = wb.sheetnames.index("items")
+    wb["事项"].column_dimensions["D"].hidden = True  # the items' dates
+    wb["申请人"].sheet_state = "hidden"
+    wb.active = wb.sheetnames.index("事项")
     wb.save(tmp_path / "h.xlsx")
     summary = run_batch(engine.load_policy(POLICY), tmp_path / "h.xlsx", tmp_path / "o", quiet=True, report=False)
     plain = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "p", quiet=True, report=False)
     assert (summary.decided, summary.approved_total) == (plain.decided, plain.approved_total)  # read as the others
     said = [tr(w, "zh") for w in summary.warnings]
-    assert f"{tmp_path / 'h.xlsx'} 工作表 applicants：此工作表是隐藏的，其中的行与显示的工作表一样读取。请取消隐藏后核对" in said
+    assert f"{tmp_path / 'h.xlsx'} 工作表 申请人：此工作表是隐藏的，其中的行与显示的工作表一样读取。请取消隐藏后核对" in said
     [columns] = [w for w in said if "列是隐藏的" in w]
-    assert columns.startswith(f"{tmp_path / 'h.xlsx'} 工作表 items：有 1 列是隐藏的（事项发生日期") and "（item.date）" in columns
+    assert columns.startswith(f"{tmp_path / 'h.xlsx'} 工作表 事项：有 1 列是隐藏的（事项发生日期") and "（item.date）" in columns
 
 
 @pytest.mark.parametrize(
@@ -991,13 +1030,13 @@ def test_hidden_rows_are_said_when_one_application_is_picked_from_the_workbook(t
     # `round.xlsx:PG-2022-0001` decides one application; its own items may be among the hidden rows (3-6 are its)
     wb = openpyxl.load_workbook(ROUND_XLSX)
     for row in (4, 5):
-        wb["items"].row_dimensions[row].hidden = True
+        wb["事项"].row_dimensions[row].hidden = True
     wb.save(tmp_path / "r.xlsx")
     err = io.StringIO()
     with use_language("en"):
         summary = run_batch(engine.load_policy(POLICY), f"{tmp_path / 'r.xlsx'}:PG-2022-0001", tmp_path / "o", stderr=err, report=False)
     assert summary.applications == 1
-    assert f"{tmp_path / 'r.xlsx'} sheet items: 2 hidden row(s) (rows 4–5;" in err.getvalue()
+    assert f"{tmp_path / 'r.xlsx'} sheet 事项: 2 hidden row(s) (rows 4–5;" in err.getvalue()
 
 
 def test_the_errors_sheet_keeps_a_json_claims_paths(tmp_path: Path) -> None:
@@ -1046,7 +1085,7 @@ def test_a_value_in_a_column_of_another_item_type_says_so(tmp_path: Path, cell: 
     # (the officer red team, session 23) a '/' or 0 put in the loan contract column of an invention patent row (officers
     # fill the cells that do not apply) was said as a JSON field: "有无法识别的字段（'loan_id'）；是否应为 'patent_id'？"
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
-    ws = wb["items"]
+    ws = wb["事项"]
     assert [ws.cell(3, c).value for c in (2, 3)] == ["p1", "发明专利授权"] and ws.cell(1, 13).value == "贷款合同编号（item.loan_id）"
     ws.cell(3, 13).value = cell
     wb.save(tmp_path / "r.xlsx")
@@ -1055,7 +1094,7 @@ def test_a_value_in_a_column_of_another_item_type_says_so(tmp_path: Path, cell: 
     assert summary.failed == 2  # (PG-2022-0001, and the example's own PG-2022-0006)
     first = json.loads((tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()[0])
     [problem] = first["problems"]
-    assert (first["claim_id"], problem["field"], problem["sheet"], problem["row"]) == ("PG-2022-0001", "item.loan_id", "items", 3)
+    assert (first["claim_id"], problem["field"], problem["sheet"], problem["row"]) == ("PG-2022-0001", "item.loan_id", "事项", 3)
     shown = repr(cell)
     assert problem["said"]["zh"]["message"] == f"此列不适用于“发明专利授权”事项，但该单元格填了 {shown}"
     assert problem["said"]["zh"]["expected"] == "该单元格留空（这一列属于其他事项类型：不填，也不写 / 或 0）"

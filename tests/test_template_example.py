@@ -27,6 +27,7 @@ EXAMPLE_ID = "#示例-1"
 CLAIM_ID = "EX-0001"
 USCC = "91110117MA01ABCD1F"  # a valid credit code (Pinggu's division code 110117)
 NAME = "北京平谷示例科技有限公司"
+SHEETS = {"applicants": "申请人", "items": "事项"}  # the template's data sheets: code -> the tab's name
 
 
 def _template(policy_path: Path, tmp_path: Path) -> Path:
@@ -40,13 +41,13 @@ def _codes(ws) -> list[str]:
 
 
 def _example_rows(book: Path) -> dict[str, list[dict[str, object]]]:
-    """The example rows of each data sheet, by column code (empty cells left out)."""
+    """The example rows of each data sheet (by the sheet's code), by column code (empty cells left out)."""
     wb = openpyxl.load_workbook(book)
     out: dict[str, list[dict[str, object]]] = {}
-    for sheet in ("applicants", "items"):
+    for code, sheet in SHEETS.items():
         codes = _codes(wb[sheet])
         rows = [r for r in wb[sheet].iter_rows(min_row=3, values_only=True) if r[0] == EXAMPLE_ID]
-        out[sheet] = [{c: v for c, v in zip(codes, r, strict=True) if v is not None} for r in rows]
+        out[code] = [{c: v for c, v in zip(codes, r, strict=True) if v is not None} for r in rows]
     return out
 
 
@@ -54,7 +55,7 @@ def _filled(book: Path, tmp_path: Path, fill: dict[str, str]) -> Path:
     """The template with its example rows made real rows, as an officer copies them: a real application id, and
     each placeholder cell given the value `fill` has for its column (`*`: any other column)."""
     wb = openpyxl.load_workbook(book)
-    for sheet in ("applicants", "items"):
+    for sheet in SHEETS.values():
         ws = wb[sheet]
         codes = _codes(ws)
         for row in ws.iter_rows(min_row=3):

@@ -1471,6 +1471,11 @@ class CsvReader(_TabularReader):
 
 APPLICANTS_SHEET = "applicants"
 ITEMS_SHEET = "items"
+#: the names the template gives the two sheets, in the officers' language (the reader finds a sheet by its code too)
+SHEET_TITLES = {APPLICANTS_SHEET: "申请人", ITEMS_SHEET: "事项"}
+#: the template's other sheets (engine/records/template.py): the guide, the guide in English, the dropdowns' lists;
+#: never offered as the did-you-mean of a data sheet (选项 is one character from 事项)
+GUIDE_SHEET, COLUMNS_SHEET, CHOICES_SHEET = "说明", "说明（英文）", "选项"
 
 
 def check_workbook_size(path: str | Path) -> None:
@@ -1620,8 +1625,9 @@ def _workbook_reason(exc: BaseException) -> Msg | str:
     return f"{type(exc).__name__}: {exc}"
 
 
-#: what else a batch workbook's sheets may be called (the template's own names are the codes)
-SHEET_NAMES = {APPLICANTS_SHEET: ("申请人", "申请", "applicant"), ITEMS_SHEET: ("事项", "申报事项", "item")}
+#: what else a batch workbook's sheets may be called (the template's own names are `SHEET_TITLES`; workbooks written
+#: before it was, and programs, use the codes)
+SHEET_NAMES = {APPLICANTS_SHEET: ("申请人", "申請人", "申请", "applicant"), ITEMS_SHEET: ("事项", "事項", "申报事项", "item")}
 
 
 def _find_sheet(path: str | Path, names: Sequence[str], sheet: str) -> str:
@@ -1630,14 +1636,16 @@ def _find_sheet(path: str | Path, names: Sequence[str], sheet: str) -> str:
     of the one not read would be lost)."""
     wanted = {_fold(w) for w in (sheet, *SHEET_NAMES.get(sheet, ()))}
     found = [name for name in names if _fold(name) in wanted]
+    title = SHEET_TITLES.get(sheet, sheet)
     if len(found) > 1:
-        raise InputError(msg("sheet.two_sheets", file=str(path), sheet=sheet, sheets=found))
+        raise InputError(msg("sheet.two_sheets", file=str(path), sheet=title, sheets=found))
     if found:
         return found[0]
-    close = difflib.get_close_matches(sheet, list(names), n=1, cutoff=0.5)
+    others = [n for n in names if n not in (GUIDE_SHEET, COLUMNS_SHEET, CHOICES_SHEET)]
+    close = [m for w in (title, sheet) for m in difflib.get_close_matches(w, others, n=1, cutoff=0.5)]
     if close:
-        raise InputError(msg("sheet.no_sheet_hint", file=str(path), sheet=sheet, hint=close[0], sheets=list(names)))
-    raise InputError(msg("sheet.no_sheet", file=str(path), sheet=sheet, sheets=list(names)))
+        raise InputError(msg("sheet.no_sheet_hint", file=str(path), sheet=title, code=sheet, hint=close[0], sheets=list(names)))
+    raise InputError(msg("sheet.no_sheet", file=str(path), sheet=title, code=sheet, sheets=list(names)))
 
 
 def _has_value(cell: Any) -> bool:

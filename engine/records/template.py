@@ -1,8 +1,9 @@
 """The batch workbook officers fill in (`python -m engine batch-template`): empty, or filled from claims.
 
-Sheets, in this order (the readers find `applicants` and `items` by name; the workbook opens on `说明`):
+Sheets, in this order (the readers find `申请人` and `事项` by name, or by their codes `applicants` and `items`, as
+workbooks written before had them; the workbook opens on `说明`):
 
-* `applicants` (one row per application) and `items` (one row per item). Row 1 heads each column in Chinese
+* `申请人` (`applicants`, one row per application) and `事项` (`items`, one row per item). Row 1 heads each column in Chinese
   with its code, `申请人类型（applicant.kind）`; row 2, a comment row (its application id begins with `#`), gives
   the English words. Both rows are frozen. Every column with a closed choice (a list of values, an item type,
   documents, yes/no) has a dropdown showing the policy's Chinese labels; a column taking several values
@@ -12,7 +13,7 @@ Sheets, in this order (the readers find `applicants` and `items` by name; the wo
   make it (the engine decides it as the rows are written, see `_example_rows`; a threshold on a number, or two
   facts that must move together, are not searched).
 * `说明`: each column, what to write in it, an example, whether it is required, and the values to choose from.
-* `columns`: the same in English, one row per column (type, required, values, zh, en).
+* `说明（英文）`: the same in English, one row per column (its sheet, type, required, values, zh, en).
 * `选项` (hidden): the lists the dropdowns show.
 
 A filled workbook writes each closed choice as its Chinese label (a cell the reader reads back as the same code;
@@ -37,8 +38,12 @@ from engine.language.model import CompiledPolicy, FactSpec
 from engine.records.tabular import (
     APPLICANTS_SHEET,
     BOOLEAN_LABELS,
+    CHOICES_SHEET,
+    COLUMNS_SHEET,
+    GUIDE_SHEET,
     ITEMS_SHEET,
     LIST_CHOICE_TYPES,
+    SHEET_TITLES,
     Altered,
     Choices,
     Columns,
@@ -46,12 +51,9 @@ from engine.records.tabular import (
     safe_cell,
 )
 
-GUIDE_SHEET = "说明"
-CHOICES_SHEET = "选项"
-COLUMNS_SHEET = "columns"
 VALIDATED_ROWS = 5000  # the dropdowns cover rows 3 to this (a round is a few hundred rows)
 EXAMPLE_PASSES = 4  # the example application is mended and decided again (`_settled`) at most this many times
-GUIDE_LANG = "zh"  # the template is the Chinese officers' form; its `columns` sheet says the same in English
+GUIDE_LANG = "zh"  # the template is the Chinese officers' form; its `说明（英文）` sheet says the same in English
 
 
 def _zh(key: str) -> str:
@@ -251,7 +253,8 @@ def _guide_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]], 
                     what += "（" + "、".join(book.policy.item_type_labels[t].zh for t in types) + "）"
                 required = _zh("word_yes") if spec.required else _zh("word_no")
                 values = "；".join(f"{t.zh}（{c}）" for c, t in (book.choices.table(n) or {}).items())
-            book.put(ws, [sheet, book.cols.label(n).zh, n, what, examples.get(f"{sheet}:{n}"), required, values], header)
+            shown = [SHEET_TITLES[sheet], book.cols.label(n).zh, n, what, examples.get(f"{sheet}:{n}"), required, values]
+            book.put(ws, shown, header)
     for letter, width in zip("ABCDEFG", (12, 28, 34, 60, 24, 10, 60), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"
@@ -262,12 +265,13 @@ def _columns_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]]
     header = ["sheet", "column", "type", "required", "values", "zh", "en"]
     ws.append(header)
     for sheet, names in sheets:
+        named = f"{SHEET_TITLES[sheet]} ({sheet})"  # (the tab's name, and what it is in English)
         for n in names:
             if n == "claim_id":
                 book.put(
                     ws,
                     [
-                        sheet,
+                        named,
                         n,
                         "string",
                         "yes",
@@ -283,7 +287,7 @@ def _columns_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]]
             values = "; ".join(book.choices.table(n) or ()) if s.type != "boolean" else ""
             note = " (" + ", ".join(types) + ")" if types else ""
             kind = s.type + ("; list: a;b" if s.type.endswith("_list") else "")
-            book.put(ws, [sheet, n, kind, "yes" if s.required else "no", values, s.label.zh, s.label.en + note], header)
+            book.put(ws, [named, n, kind, "yes" if s.required else "no", values, s.label.zh, s.label.en + note], header)
 
 
 def _example_claim(book: _Workbook) -> dict[str, Any]:
@@ -480,8 +484,8 @@ def write_workbook(
     wb = Workbook()
     ws_a = wb.active
     assert ws_a is not None
-    ws_a.title = APPLICANTS_SHEET
-    ws_i = wb.create_sheet(ITEMS_SHEET)
+    ws_a.title = SHEET_TITLES[APPLICANTS_SHEET]
+    ws_i = wb.create_sheet(SHEET_TITLES[ITEMS_SHEET])
     ws_g = wb.create_sheet(GUIDE_SHEET)
     ws_c = wb.create_sheet(COLUMNS_SHEET)
     ws_l = wb.create_sheet(CHOICES_SHEET)

@@ -207,7 +207,7 @@ def test_hand_edited_decision(policy: engine.CompiledPolicy, edit: str) -> None:
 # --- tabular readers (fuzz tabular_csv, tabular_xlsx) --------------------------------------------
 
 ROUND_XLSX = Path(__file__).resolve().parent.parent.parent / "examples" / "round_2021.xlsx"
-B3 = '<c r="B3" t="n"><v>2021</v></c>'  # claim.funding_year of the first application, applicants sheet
+B3 = '<c r="B3" t="n"><v>2021</v></c>'  # claim.funding_year of the first application, applicants sheet (申请人)
 
 
 def _read(path: Path, policy: engine.CompiledPolicy) -> list[Record] | InputError:
@@ -235,7 +235,8 @@ def _refused_or_located(path: Path, policy: engine.CompiledPolicy) -> None:
 
 
 def _workbook(tmp_path: Path, sheet: int, *edits: tuple[str, str]) -> Path:
-    """examples/round_2021.xlsx with text replaced in the XML of sheet `sheet` (1 applicants, 2 items)."""
+    """examples/round_2021.xlsx with text replaced in the XML of sheet `sheet` (1 the applicants sheet 申请人, 2 the
+    items sheet 事项)."""
     with zipfile.ZipFile(ROUND_XLSX) as z:
         parts = [(i.filename, z.read(i)) for i in z.infolist()]
     out = tmp_path / "round.xlsx"
