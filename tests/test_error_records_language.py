@@ -51,7 +51,8 @@ def test_the_chinese_report_says_the_error_record_in_chinese(tmp_path: Path, pol
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "申请材料有误" in page
     assert "不符合规定的格式：金额用“万”（或 w）作单位" in page
-    assert "——应为 以元为单位、只写数字的金额：50w 请写作 &#34;500000&#34;" in page
+    # each problem as the console says it (where, the field, what is wrong), its fix after "——应为："
+    assert "——应为：以元为单位、只写数字的金额：50w 请写作 &#34;500000&#34;" in page
     assert "invalid claim" not in page
     assert "is not in the expected form" not in page
 

@@ -708,7 +708,12 @@ def test_report_reads_the_officers_workbook(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     assert main(["report", "--policy", POLICY, str(ROUND_XLSX), "--out", str(out), "-q"]) == 3  # PG-2022-0006 gets an error row
     html = out.read_text(encoding="utf-8")
-    assert "PG-2022-0001" in html and "round_2021.xlsx sheet 事项 row 15" in html
+    # the page is Chinese (report's default): its error row says the row and the column by its heading in Chinese,
+    # as batch's console does (it said "round_2021.xlsx sheet items row 15 item.official_fees_paid: …" in English)
+    assert (
+        "PG-2022-0001" in html
+        and "round_2021.xlsx 工作表 事项 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）：" in html
+    )
 
 
 def test_report_reads_a_gbk_csv_and_a_folder(tmp_path: Path) -> None:

@@ -35,10 +35,10 @@ from engine.core.errors import os_reason
 from engine.core.i18n import language, msg, tr
 from engine.core.quantities import format_money, plain_amount
 from engine.deciding.versions import PolicySet
-from engine.records.batch import budget_table, in_language, run_batch
+from engine.records.batch import budget_table, headings_of, in_language, problem_said, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
-from engine.records.tabular import Columns, InputError, OutputError, field_heading, output_file, write_claims_workbook
+from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
 from engine.records.template import unwritable
 from engine.records.workers import MAX_WORKERS
 
@@ -115,20 +115,11 @@ PROBLEMS_SHOWN = 5
 def _say_problem(
     claim: str, problem: Mapping[str, Any], record: Mapping[str, Any], said: str, headings: Mapping[str, Any], lang: str, err: bool
 ) -> None:
-    """One problem of an error record on the console: where, the field by its heading, what is wrong; its fix under it."""
-    field = problem.get("field")
-    if isinstance(field, str) and field:
-        field = field_heading(field, headings, lang)
-    where = where_text(problem or record["where"], lang)
-    words = problem.get("message") or said
-    say(
-        msg("cli.batch.failure", claim=claim, where=where, field=field, message=words)
-        if field
-        else msg("cli.batch.failure_unplaced", claim=claim, where=where, message=words),
-        err=err,
-    )
-    if problem.get("expected"):
-        say(msg("cli.batch.failure_fix", expected=problem["expected"]), err=err)
+    """One problem of an error record on the console, as the report says it (`problem_said`); its fix under it."""
+    line, fix = problem_said(problem, record, said, headings, lang)
+    say(msg("cli.batch.failure", claim=claim, problem=line), err=err)
+    if fix is not None:
+        say(msg("cli.batch.failure_fix", fix=fix), err=err)
 
 
 def say_error_records(records: Iterable[Mapping[str, Any]], versions: PolicySet, err: bool = False) -> int:
@@ -136,9 +127,7 @@ def say_error_records(records: Iterable[Mapping[str, Any]], versions: PolicySet,
     console, each problem a line with its fix under it (`_say_problem`), at most `PROBLEMS_SHOWN` a record; how many
     records were left unsaid. `err`: on stderr (report's summary is there)."""
     lang = language()
-    headings: dict[str, Any] = {}
-    for v in versions.versions:  # (oldest first: the newest wording wins)
-        headings.update(Columns(v).headings())
+    headings = headings_of(versions)
     shown = more = 0
     for record in records:
         if shown == FAILURES_SHOWN:

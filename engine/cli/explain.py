@@ -8,8 +8,9 @@ an error row naming the windows that exist.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
 from engine.cli.batch import say_error_records
@@ -43,8 +44,8 @@ from engine.explaining.render import (
     render_report,
 )
 from engine.language.model import CompiledPolicy
-from engine.records.batch import claim_problems, error_record
-from engine.records.inputs import RecordLocator, locate, open_claims, read_one, record_label, record_problems, split_selector
+from engine.records.batch import claim_problems, error_record, headings_of, report_error
+from engine.records.inputs import locate, open_claims, read_one, record_label, split_selector
 from engine.records.tabular import InputError, Record, write_text
 
 CLAIM_SUFFIXES = (".json", ".yaml", ".yml")
@@ -90,17 +91,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _problem_lines(err: EngineError) -> list[str]:
-    return [str(p) for p in err.problems]
-
-
-def _decide(versions: PolicySet, rec: Record, label: str) -> Decision | ReportError:
+def _decide(versions: PolicySet, rec: Record, label: str, headings: Mapping[str, Any]) -> Decision | ReportError:
     try:
         policy = versions.pick(rec.data)
         return evaluate_claim(policy, parse_claim(policy, rec.data, file=label))
-    except EngineError as err:
-        located = locate(err, RecordLocator(rec), label)
-        return ReportError(label, err.summary, _problem_lines(located), record=error_record(rec, claim_problems(rec, err), err.summary))
+    except EngineError as err:  # (its row says each problem as batch's report does: `report_error`)
+        return report_error(error_record(rec, claim_problems(rec, err), err.summary), label, headings)
 
 
 def iter_claims(policy: CompiledPolicy | PolicySet, path: Path, encoding: str | None = None) -> Iterator[Decision | ReportError]:
@@ -111,15 +107,15 @@ def iter_claims(policy: CompiledPolicy | PolicySet, path: Path, encoding: str | 
     `policy`: one policy, or several versions (each claim decided by the version in force for its funding year).
     """
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
+    headings = headings_of(versions)
     reader = open_claims(path, versions.newest, encoding)
     try:
         for rec in reader:
             label = record_label(rec)
             if rec.data is None:
-                record = error_record(rec, rec.problems, msg("batch.error.application"))
-                yield ReportError(label, msg("core.invalid_input"), [str(p) for p in record_problems(rec)], record=record)
+                yield report_error(error_record(rec, rec.problems, msg("batch.error.application")), label, headings)
                 continue
-            yield _decide(versions, rec, label)
+            yield _decide(versions, rec, label, headings)
     finally:
         reader.close()
 

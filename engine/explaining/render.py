@@ -149,7 +149,7 @@ class ReportError:
         if lang not in self.said:  # a message (`Msg`) is said in `lang` all the same, and a place (a workbook's row)
             return ReportError(tr(self.source, lang), tr(self.message, lang), [tr(p, lang) for p in self.problems])
         message, problems = self.said[lang]
-        return ReportError(self.source, message, list(problems))
+        return ReportError(tr(self.source, lang), message, list(problems))
 
 
 class Renderer:

@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
@@ -89,6 +89,9 @@ from engine.records.tabular import (
     output_dir,
     storable,
 )
+
+if TYPE_CHECKING:  # (the report is drawn by engine.explaining, imported when a report is drawn)
+    from engine.explaining.render import ReportError
 
 ZERO = Decimal(0)
 STATUSES = ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")
@@ -325,6 +328,53 @@ def in_language(record: Mapping[str, Any], lang: str) -> tuple[str, list[dict[st
         words = (p.get("said") or {}).get(lang, {})
         problems.append({**p, "message": words.get("message", p.get("message")), "expected": words.get("expected", p.get("expected"))})
     return error, problems
+
+
+def problem_said(
+    problem: Mapping[str, Any], record: Mapping[str, Any], said: str, headings: Mapping[str, Any], lang: str
+) -> tuple[str, str | None]:
+    """One problem of an error record (`in_language`'s, in `lang`; `said`: the record's summary there) in the reader's
+    words, as every place that shows it says it (batch's and report's console, report.html): where, the field as the
+    input's heading names it (`headings`: `Columns.headings`), what is wrong; and the fix, if it has one."""
+    field = problem.get("field")
+    if isinstance(field, str) and field:
+        field = field_heading(field, headings, lang)
+    where = where_text(problem or record["where"], lang)
+    words = problem.get("message") or said
+    line = (
+        msg("batch.problem", where=where, field=field, message=words)
+        if field
+        else msg("batch.problem_unplaced", where=where, message=words)
+    )
+    fix = tr(msg("batch.problem_fix", expected=problem["expected"]), lang) if problem.get("expected") else None
+    return tr(line, lang), fix
+
+
+def headings_of(versions: PolicySet) -> dict[str, Any]:
+    """Every version's columns' headings (`Columns.headings`), the newest wording winning: how a problem names its field."""
+    headings: dict[str, Any] = {}
+    for v in versions.versions:  # (oldest first)
+        headings.update(Columns(v).headings())
+    return headings
+
+
+def report_error(record: Mapping[str, Any], source: Msg | str, headings: Mapping[str, Any]) -> ReportError:
+    """The report's row (`render.ReportError`) of an application that got no decision, from its error record: its
+    summary and each problem with its fix (`problem_said`), in every language the report may be drawn in. Raw input
+    the record quotes (a lone surrogate no page can hold) is shown escaped."""
+    from engine.explaining import render
+
+    by_language = {}
+    for lang in languages():
+        summary, problems = in_language(record, lang)
+        lines = []
+        for p in problems:
+            line, fix = problem_said(p, record, summary, headings, lang)
+            lines.append(storable(line if fix is None else tr(msg("batch.problem_with_fix", problem=line, fix=fix), lang)))
+        by_language[lang] = (storable(summary), lines)
+    summary, lines = by_language[FALLBACK]
+    # (a place (`record_label`) is said in the report's own language)
+    return render.ReportError(source if isinstance(source, Msg) else storable(source), summary, lines, said=by_language, record=record)
 
 
 def _words(err: Exception) -> str:
@@ -1084,12 +1134,6 @@ def status_rows(summary: BatchSummary) -> list[list[Any]]:
     return rows
 
 
-def _problem_line(p: Mapping[str, Any], lang: str) -> str:
-    """One problem of an error record as the report shows it: where, the field, what is wrong and the fix."""
-    line = f"{where_text(p, lang)} {p.get('field') or ''}: {p.get('message')}"
-    return line + tr(msg("batch.expected", expected=p["expected"]), lang) if p.get("expected") else line
-
-
 REPORT_LIMIT = 10_000  # the HTML report holds every application on one page (and in memory): larger rounds skip it
 
 
@@ -1111,23 +1155,13 @@ def _slim(d: dict[str, Any]) -> None:
     d.update(kept)
 
 
-def _report_errors(out: Path) -> Iterator[Any]:
-    """The report's rows of the applications that got no decision (errors.jsonl), in order."""
-    from engine.explaining import render
-
+def _report_errors(out: Path, headings: Mapping[str, Any]) -> Iterator[Any]:
+    """The report's rows of the applications that got no decision (errors.jsonl), in order (`report_error`)."""
     with open(out / "errors.jsonl", encoding="utf-8") as f:
         for line in f:
             e = json.loads(line)
             source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + where_text(e["where"])
-            # raw input quoted in an error record (a lone surrogate cannot be written to the page) shown escaped;
-            # the report says the record in its own language (`said`)
-            by_language = {}
-            for lang in languages():
-                error, problems = in_language(e, lang)
-                lines = [storable(_problem_line(p, lang)) for p in problems]
-                by_language[lang] = (storable(str(error)), lines)
-            error, lines = by_language[FALLBACK]
-            yield render.ReportError(storable(source), error, lines, said=by_language)
+            yield report_error(e, source, headings)
 
 
 def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary, lang: str = "zh") -> str | None:
@@ -1148,7 +1182,7 @@ def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: Ba
             d = _decoded(line)[0]
             page.add(d)  # drawn (its explanation rendered to a string) before the next one is read
             _slim(d)
-    for e in _report_errors(out):
+    for e in _report_errors(out, headings_of(versions)):
         page.add(e)
     path = out / "report.html"
     page.write(path)
@@ -1579,7 +1613,7 @@ class _Outputs:
             return
         steps.start(msg("batch.step.report", n=summary.applications))
         if self.page is not None:
-            for entry in _report_errors(out):
+            for entry in _report_errors(out, self.headings):
                 self._draw(entry)
                 if self.page is None:
                     break
