@@ -105,6 +105,39 @@ def test_the_report_command_says_a_workbooks_row_in_the_reports_language(tmp_pat
         assert place in page and other not in page
 
 
+def test_batchs_chinese_report_says_a_workbooks_row_in_chinese_whatever_the_consoles_language(tmp_path: Path) -> None:
+    # an English console (LANG=en_US) and the report in Chinese (batch's default): the error row's heading said
+    # "PG-2022-0006 — …/round_2021.xlsx sheet 申请人 row 8" on the Chinese page (the place was said in the console's language)
+    root = Path(__file__).resolve().parent.parent
+    policy = engine.load_policy(root / "policies" / "pinggu_2020.yaml")
+    with use_language("en"):
+        run_batch(policy, root / "examples" / "round_2021.xlsx", tmp_path / "out", quiet=True, report_lang="zh")
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "PG-2022-0006 — " in page and "round_2021.xlsx 工作表 申请人 第 8 行" in page
+    assert "sheet 申请人 row 8" not in page and "sheet 事项 row 15" not in page
+
+
+def test_the_report_commands_error_row_of_a_file_whose_name_is_not_utf8_is_written_escaped(tmp_path: Path) -> None:
+    # a folder holding a workbook whose name is not UTF-8 (b"r\xff.xlsx": Python names it with a lone surrogate): its
+    # error row's heading named the file as it was, and writing the page failed with UnicodeEncodeError
+    import os
+    import shutil
+
+    from engine.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    folder = tmp_path / "in"
+    folder.mkdir()
+    odd = Path(os.fsdecode(bytes(folder) + b"/r\xff.xlsx"))
+    shutil.copy(root / "examples" / "round_2021.xlsx", odd)
+    out = tmp_path / "r.html"
+    assert (
+        main(["--lang", "zh", "report", "--policy", str(root / "policies" / "pinggu_2020.yaml"), str(folder), "--out", str(out), "-q"]) == 3
+    )
+    page = out.read_text(encoding="utf-8")
+    assert "无法处理：r\\udcff.xlsx 工作表 申请人 第 8 行" in page
+
+
 def test_the_budget_table_says_a_scaling_s_rounding_in_words(tmp_path: Path) -> None:
     # an officer's Chinese run said "（floor，取整到 0.01，largest_remainder；版本 2024.1）": the policy's codes
     from conftest import POLICY_PATH

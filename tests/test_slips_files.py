@@ -531,7 +531,7 @@ def test_two_sheets_named_as_the_items_sheet_refuse_the_workbook(tmp_path: Path)
     wb.save(tmp_path / "r.xlsx")
     with use_language("zh"), pytest.raises(InputError) as caught:
         run_batch(engine.load_policy(POLICY), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
-    assert "r.xlsx：有两个工作表都是 事项 表（事项、items）：只会读取其中一个" in tr(caught.value.args[0], "zh")
+    assert "r.xlsx：有两个工作表都是“事项”工作表（事项、items）：只会读取其中一个" in tr(caught.value.args[0], "zh")
     assert "r.xlsx: two sheets are the 事项 sheet (事项, items): only one would be read" in tr(caught.value.args[0], "en")
 
 

@@ -27,7 +27,7 @@ from engine.cli.common import (
     write_output,
 )
 from engine.core.errors import EngineError
-from engine.core.i18n import language, msg
+from engine.core.i18n import language, msg, tr
 from engine.deciding.claims import parse_claim
 from engine.deciding.decision import DECISION_FORMAT, Decision
 from engine.deciding.evaluator import evaluate_claim
@@ -96,7 +96,9 @@ def _decide(versions: PolicySet, rec: Record, label: str, headings: Mapping[str,
         policy = versions.pick(rec.data)
         return evaluate_claim(policy, parse_claim(policy, rec.data, file=label))
     except EngineError as err:  # (its row says each problem as batch's report does: `report_error`)
-        return report_error(error_record(rec, claim_problems(rec, err), err.summary), label, headings)
+        return report_error(
+            error_record(rec, claim_problems(rec, err), err.summary), {lang: tr(label, lang) for lang in languages()}, headings
+        )
 
 
 def iter_claims(policy: CompiledPolicy | PolicySet, path: Path, encoding: str | None = None) -> Iterator[Decision | ReportError]:
@@ -113,7 +115,8 @@ def iter_claims(policy: CompiledPolicy | PolicySet, path: Path, encoding: str | 
         for rec in reader:
             label = record_label(rec)
             if rec.data is None:
-                yield report_error(error_record(rec, rec.problems, msg("batch.error.application")), label, headings)
+                record = error_record(rec, rec.problems, msg("batch.error.application"))
+                yield report_error(record, {lang: tr(label, lang) for lang in languages()}, headings)
                 continue
             yield _decide(versions, rec, label, headings)
     finally:

@@ -143,13 +143,15 @@ class ReportError:
     #: the application's error record as a batch writes it (errors.jsonl: its claim id, each problem's place, field,
     #: words and fix), for a console to say as a batch does; None when it has none
     record: Mapping[str, Any] | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)  # language -> where it came from (a workbook's row)
 
     def in_language(self, lang: str) -> ReportError:
-        """This error as the report in `lang` shows it (its message and problems in `lang` when it has them)."""
+        """This error as the report in `lang` shows it (its place, message and problems in `lang` when it has them)."""
+        source = self.sources.get(lang, self.source)
         if lang not in self.said:  # a message (`Msg`) is said in `lang` all the same, and a place (a workbook's row)
-            return ReportError(tr(self.source, lang), tr(self.message, lang), [tr(p, lang) for p in self.problems])
+            return ReportError(tr(source, lang), tr(self.message, lang), [tr(p, lang) for p in self.problems])
         message, problems = self.said[lang]
-        return ReportError(tr(self.source, lang), message, list(problems))
+        return ReportError(tr(source, lang), message, list(problems))
 
 
 class Renderer:

@@ -358,13 +358,14 @@ def headings_of(versions: PolicySet) -> dict[str, Any]:
     return headings
 
 
-def report_error(record: Mapping[str, Any], source: Msg | str, headings: Mapping[str, Any]) -> ReportError:
-    """The report's row (`render.ReportError`) of an application that got no decision, from its error record: its
-    summary and each problem with its fix (`problem_said`), in every language the report may be drawn in. Raw input
-    the record quotes (a lone surrogate no page can hold) is shown escaped."""
+def report_error(record: Mapping[str, Any], source: Mapping[str, str], headings: Mapping[str, Any]) -> ReportError:
+    """The report's row (`render.ReportError`) of an application that got no decision, from its error record: where it
+    came from (`source`: language -> its words), its summary and each problem with its fix (`problem_said`), in
+    every language the report may be drawn in. Raw input the record quotes (a lone surrogate no page can hold, in a
+    value or a file's name) is shown escaped."""
     from engine.explaining import render
 
-    by_language = {}
+    by_language, sources = {}, {}
     for lang in languages():
         summary, problems = in_language(record, lang)
         lines = []
@@ -372,9 +373,9 @@ def report_error(record: Mapping[str, Any], source: Msg | str, headings: Mapping
             line, fix = problem_said(p, record, summary, headings, lang)
             lines.append(storable(line if fix is None else tr(msg("batch.problem_with_fix", problem=line, fix=fix), lang)))
         by_language[lang] = (storable(summary), lines)
+        sources[lang] = storable(source[lang])
     summary, lines = by_language[FALLBACK]
-    # (a place (`record_label`) is said in the report's own language)
-    return render.ReportError(source if isinstance(source, Msg) else storable(source), summary, lines, said=by_language, record=record)
+    return render.ReportError(sources[FALLBACK], summary, lines, said=by_language, record=record, sources=sources)
 
 
 def _words(err: Exception) -> str:
@@ -1160,8 +1161,8 @@ def _report_errors(out: Path, headings: Mapping[str, Any]) -> Iterator[Any]:
     with open(out / "errors.jsonl", encoding="utf-8") as f:
         for line in f:
             e = json.loads(line)
-            source = (f"{e['claim_id']} — " if e.get("claim_id") else "") + where_text(e["where"])
-            yield report_error(e, source, headings)
+            named = f"{e['claim_id']} — " if e.get("claim_id") else ""
+            yield report_error(e, {lang: named + where_text(e["where"], lang) for lang in languages()}, headings)
 
 
 def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary, lang: str = "zh") -> str | None:

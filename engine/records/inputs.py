@@ -301,7 +301,7 @@ class _Selected(Reader):
 
 def place_of(where: Mapping[str, Any], file: str | None = None) -> Msg | str:
     """Where a record or a problem is: `file:line`, or a workbook's sheet and row or a CSV file's row, said in the
-    reader's language (`round.xlsx 工作表 items 第 15 行`); `file` names the file another way (its base name)."""
+    reader's language (`round.xlsx 工作表 事项 第 15 行`); `file` names the file another way (its base name)."""
     file = str(where.get("file")) if file is None else file
     if "sheet" in where:
         return msg("sheet.place.sheet_row", file=file, sheet=str(where["sheet"]), row=str(where.get("row")))
@@ -366,7 +366,7 @@ class RecordLocator:
         return (line if isinstance(line, int) and "row" not in at else None), None
 
     def file_of(self, path: tuple[PathPart, ...]) -> str | None:
-        """The file, and for a row of a CSV file or a workbook its sheet and row: `round.xlsx sheet items row 15`."""
+        """The file, and for a row of a CSV file or a workbook its sheet and row: `round.xlsx sheet 事项 row 15`."""
         at, _ = self.record.locate(path)
         if "sheet" in at or "row" in at:
             return place_of(at, str(at.get("file", "")))
@@ -374,7 +374,7 @@ class RecordLocator:
 
 
 def record_label(rec: Record) -> Msg | str:
-    """Where a record came from, for a person: `round.jsonl:3`, `round.xlsx sheet items row 5`, `claim.json` (a row
+    """Where a record came from, for a person: `round.jsonl:3`, `round.xlsx sheet 事项 row 5`, `claim.json` (a row
     said in the reader's language: a `Msg`)."""
     where = rec.where
     name = Path(str(where.get("file", ""))).name

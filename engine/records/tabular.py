@@ -1627,7 +1627,7 @@ def _workbook_reason(exc: BaseException) -> Msg | str:
 
 #: what else a batch workbook's sheets may be called (the template's own names are `SHEET_TITLES`; workbooks written
 #: before it was, and programs, use the codes)
-SHEET_NAMES = {APPLICANTS_SHEET: ("申请人", "申請人", "申请", "applicant"), ITEMS_SHEET: ("事项", "事項", "申报事项", "item")}
+SHEET_NAMES = {APPLICANTS_SHEET: ("申请人", "申請人", "申请", "applicant"), ITEMS_SHEET: ("事项", "事項", "申报事项", "申報事項", "item")}
 
 
 def _find_sheet(path: str | Path, names: Sequence[str], sheet: str) -> str:
@@ -1756,7 +1756,8 @@ def _row_runs(rows: Sequence[int], shown: int = 5) -> list[str]:
 
 
 class XlsxReader(_TabularReader):
-    """A workbook with an `applicants` sheet (one row per application) and an `items` sheet (one row per item)."""
+    """A workbook with a `申请人` sheet (one row per application) and a `事项` sheet (one row per item), or sheets named by
+    their codes `applicants` and `items` (`SHEET_NAMES`)."""
 
     def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
         super().__init__(path, policy)
