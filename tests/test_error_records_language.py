@@ -53,6 +53,8 @@ def test_the_chinese_report_says_the_error_record_in_chinese(tmp_path: Path, pol
     assert "不符合规定的格式：金额用“万”（或 w）作单位" in page
     # each problem as the console says it (where, the field, what is wrong), its fix after "——应为："
     assert "——应为：以元为单位、只写数字的金额：50w 请写作 &#34;500000&#34;" in page
+    # the field as which item and its column's words (items[0].annual_interest_paid in the claim's JSON)
+    assert "round.jsonl:2，第 1 个事项的申报年度内实际支付的贷款利息（item.annual_interest_paid）：&#39;50w&#39;" in page
     assert "invalid claim" not in page
     assert "is not in the expected form" not in page
 

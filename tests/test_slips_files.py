@@ -1044,17 +1044,26 @@ def test_hidden_rows_are_said_when_one_application_is_picked_from_the_workbook(t
     assert f"{tmp_path / 'r.xlsx'} sheet 事项: 2 hidden row(s) (rows 4–5;" in err.getvalue()
 
 
-def test_the_errors_sheet_keeps_a_json_claims_paths(tmp_path: Path) -> None:
-    # the template's headings name a workbook's columns; a JSON claim has none, so its problem keeps its path, even
-    # where the path and a column's code are the same words (applicant.kind)
+def test_the_errors_sheet_names_a_json_claims_field_as_the_console_does(tmp_path: Path) -> None:
+    # a JSON claim's problem is named by the column's words with its code, as batch's console and the report say it
+    # (the sheet kept the bare path while the console said the words): an applicant's fact as its column, an item's
+    # fact as which item (its place in the claim's list, from 1) and its column; the path's own words are in brackets
     good = json.loads(ROUND_JSONL.read_text(encoding="utf-8").splitlines()[0])
     bad = json.loads(json.dumps(good))
     bad["claim_id"], bad["applicant"]["kind"] = "BAD-KIND", "公司"
-    (tmp_path / "r.jsonl").write_text(json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
+    worse = json.loads(json.dumps(good))
+    worse["claim_id"] = "BAD-DATE"
+    worse["items"][-1]["date"] = "2021/3/5"
+    lines = [json.dumps(c, ensure_ascii=False) for c in (bad, worse)]
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with use_language("zh"):
         run_batch(engine.load_policy(POLICY), tmp_path / "r.jsonl", tmp_path / "o", quiet=True, report=False)
     rows = list(openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["错误记录"].iter_rows(min_row=2, values_only=True))
-    assert [(r[1], r[2], r[3]) for r in rows] == [("BAD-KIND", f"{tmp_path / 'r.jsonl'}:1", "applicant.kind")]
+    n = len(good["items"])
+    assert [(r[1], r[3]) for r in rows] == [
+        ("BAD-KIND", "申请人类型（applicant.kind）"),
+        ("BAD-DATE", f"第 {n} 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"),
+    ], rows
 
 
 def test_a_patent_number_exported_from_a_number_cell_in_scientific_form_says_so() -> None:

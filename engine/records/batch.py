@@ -1577,11 +1577,9 @@ class _Outputs:
             for line in ef:
                 e = json.loads(line)
                 _, problems = in_language(e, language())  # the run's language
-                where = e["where"]
-                tabular = isinstance(where, dict) and ("sheet" in where or "row" in where)  # (a JSON claim's field: its path)
                 for p in problems or [{}]:
                     field = p.get("field")
-                    if tabular and isinstance(field, str) and field:  # (else the field as it is)
+                    if isinstance(field, str) and field:  # (as the console says it: `problem_said`)
                         field = field_heading(field, self.headings, language())
                     xlsx.row(
                         "errors",

@@ -555,12 +555,20 @@ class YamlListReader(Reader):
 # --- tabular (CSV, XLSX) -----------------------------------------------------------
 
 
-_LIST_INDEX = re.compile(r"(?:\.[0-9]+)+\Z")  # a list element's index in a field (`.0`)
+_LIST_INDEX = re.compile(r"(?:\.[0-9]+|\[[0-9]+\])+\Z")  # a list element's index in a field (`.0`; `[0]` in a JSON path)
+_ITEM_PATH = re.compile(r"items\[([0-9]+)\]\.(.+)")  # a JSON claim's item fact (`items[0].date`)
 
 
 def field_heading(field: str, headings: Mapping[str, Text], lang: str) -> str:
     """A problem's field as the sheet's column heading says it (`heading_text`), an element of a list column as its
-    column (`applicant.some_dates.0`: that list column's cell); a field no column has as it is."""
+    column (`applicant.some_dates.0`: that list column's cell), a JSON claim's item fact as which item and that
+    column (`items[0].date`: 第 1 个事项的事项发生日期（item.date）); a field no column has as it is."""
+    item = _ITEM_PATH.fullmatch(field)
+    if item is not None:
+        named = field_heading(f"item.{item.group(2)}", headings, lang)
+        if named != f"item.{item.group(2)}":
+            return tr(msg("sheet.item_field", n=int(item.group(1)) + 1, field=named), lang)
+        return field
     column = _LIST_INDEX.sub("", field)
     if column not in headings and f"claim.{column}" in headings:  # (a claim fact's path is its bare name)
         column = f"claim.{column}"
