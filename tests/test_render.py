@@ -6,6 +6,7 @@ annual interest, at most 30 万元 per enterprise per year) -- not copied from t
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -828,3 +829,33 @@ def test_scaling_names_the_rounding_mode_and_remainder_method(scaled_round: list
     assert {"floor": "rounded down to CNY 0.01", "half_up": "rounded half up to CNY 0.01", "half_even": "rounded half to even to CNY 0.01"}[
         mode
     ] in en
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_report_says_each_step_with_a_bar_once_it_is_long_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # report decided and drew a round in silence (3,000 applications: 7 s); now each step is said, its time after
+    # it, a bar under it once it runs past LONG_STEP (0 here), and nothing with --quiet or off a terminal
+    import sys
+
+    import engine.records.batch as batch_mod
+    from engine.cli import main
+
+    monkeypatch.setattr(batch_mod, "LONG_STEP", 0.0)
+    round_file = ROOT / "examples" / "round_2021.jsonl"
+    for quiet, terminal in ((False, True), (True, True), (False, False)):
+        err = _Terminal() if terminal else io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        out = tmp_path / "r.html"
+        args = ["--lang", "zh", "report", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(round_file), "--out", str(out)]
+        assert main(args + (["-q"] if quiet else [])) == 3  # (PG-2022-0006: its 12.345 yuan)
+        text = err.getvalue()
+        said = f"正在审核 {round_file} 中的申请 ..." in text and f"正在生成 {out}（7 份申请） ..." in text
+        assert said is (terminal and not quiet), text
+        if said:
+            assert re.search(r"中的申请 \.\.\.\n\r\d+ 份申请 每秒", text), text  # deciding's bar, counting them
+            assert re.search(r"正在生成 .*（7 份申请） \.\.\.\n.*\r.* \d+\.\d s\n", text, re.S), text
+        assert out.stat().st_size > 0

@@ -8,6 +8,7 @@ an error row naming the windows that exist.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from engine.explaining.render import (
     render_report,
 )
 from engine.language.model import CompiledPolicy
-from engine.records.batch import claim_problems, error_record, headings_of, report_error
+from engine.records.batch import Steps, claim_problems, error_record, headings_of, report_error
 from engine.records.inputs import locate, open_claims, read_one, record_label, split_selector
 from engine.records.tabular import InputError, Record, write_text
 
@@ -131,21 +132,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not split_selector(path)[0].exists():  # `round.jsonl:3` is one application of a file that exists
         say_error(msg("cli.report.no_such_input", path=path))
         return EXIT_INVALID  # (an input that cannot be read, as every other command says it: 1, not a usage error)
+    # each step said, with a bar once it is long, on a terminal unless --quiet (a round of 3,000 applications took
+    # 7 s in silence)
+    steps = Steps(sys.stderr, not args.quiet)
+    unit = "batch.progress.applications"
+    entries: list[Decision | ReportError] = []
     try:
-        entries = list(iter_claims(versions, path, args.encoding))
-    except InputError as err:
-        say_error(err)
-        return EXIT_INVALID
+        steps.start(msg("cli.report.deciding", input=path))
+        try:
+            for entry in iter_claims(versions, path, args.encoding):
+                entries.append(entry)
+                steps.progress(len(entries), 0, unit)
+        except InputError as err:
+            steps.done()
+            say_error(err)
+            return EXIT_INVALID
+        steps.start(msg("cli.report.drawing", path=args.out, n=len(entries)))
+        many = len(versions.versions) > 1
+        try:
+            html = render_report(
+                versions.newest,
+                entries,
+                lang=explanation_language(args),
+                title=args.title,
+                policy_for=versions.for_decision if many else None,
+                on_drawn=lambda n: steps.progress(n, len(entries), unit),
+            )
+        except RenderError as err:  # (as explain: the policy's template, an input)
+            steps.done()
+            say_error(err)
+            return EXIT_INVALID
+        write_text(args.out, html)
+    finally:
+        steps.done()  # (its time said, its line ended, before any message after it)
     errors = sum(1 for e in entries if isinstance(e, ReportError))
-    many = len(versions.versions) > 1
-    try:
-        html = render_report(
-            versions.newest, entries, lang=explanation_language(args), title=args.title, policy_for=versions.for_decision if many else None
-        )
-    except RenderError as err:  # (as explain: the policy's template, an input)
-        say_error(err)
-        return EXIT_INVALID
-    write_text(args.out, html)
     if not args.quiet:
         say(msg("cli.report.summary", path=args.out, n=len(entries), errors=errors), err=True)
         # each error row as a batch says it (the summary said only how many; which application, and why, was in

@@ -749,15 +749,19 @@ def render_report(
     *,
     title: str | None = None,
     policy_for: Callable[[Mapping[str, Any]], CompiledPolicy] | None = None,
+    on_drawn: Callable[[int], None] | None = None,
 ) -> str:
     """One self-contained HTML file: an index of applications (sortable, filterable) and each explanation.
 
     `policy_for`: the version that made each decision, when several versions of the policy decided the entries.
+    `on_drawn`: told how many entries are drawn after each one (a progress bar's).
     """
     with render_budget(MAX_RENDER_SECONDS, MAX_OUTPUT_CHARS) as budget:  # checked by policy templates only
         page = ReportPage(policy, lang, title=title, policy_for=policy_for, budget=budget)
-        for entry in entries:
+        for n, entry in enumerate(entries, 1):
             page.add(entry)
+            if on_drawn is not None:
+                on_drawn(n)
         return page.html()
 
 
