@@ -348,7 +348,11 @@ def test_diff_claims_says_the_bad_claims_and_the_statuses_in_chinese(chinese: tu
     code, text = said["diff claims"]
     assert code == 3
     # the claim with wrong types is line 2 of round.jsonl: `"yes"` where a boolean is expected
-    assert "round.jsonl:2：字段 applicant.registered_in_district：'yes' 的类型不对，应为 是/否，写 true 或 false（boolean）" in text
+    # (each problem as batch's console says it: the field by its column's words, the code in brackets)
+    assert (
+        "round.jsonl:2，是否在平谷区依法登记注册（applicant.registered_in_district）：'yes' 的类型不对，应为 是/否，写 true 或 false（boolean）"
+        in text
+    )
     assert "round.jsonl:7：不是有效的 JSON：此处应为用英文双引号括起的字段名" in text
     # PG-2022-0001's loan l2: 300,000 cap - 250,000 used by l1 = 50,000 (reduced) under 2020; the draft lifts it
     assert "PG-2022-0001 l2（知识产权质押贷款贴息）：核减 50000.00 → 支持 100000.00（+50000.00）" in text

@@ -31,8 +31,8 @@ from engine.deciding.decision import STATUSES
 from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import percent, wan
-from engine.records.batch import claim_problems, decide_in_memory, error_record, in_language
-from engine.records.inputs import open_claims, place_of
+from engine.records.batch import Steps, claim_problems, decide_in_memory, error_record, headings_of, in_language, problem_said
+from engine.records.inputs import open_claims, where_text
 from engine.records.tabular import InputError, Record
 
 POLICY = "(policy)"
@@ -802,6 +802,7 @@ class Impact:
     notes: list[str] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)  # error records, as a batch writes them
     claims: int = 0
+    headings: dict[str, Any] = field(default_factory=dict)  # both versions' columns' words (`headings_of`): a field's name
 
     @property
     def changed(self) -> list[ItemImpact]:
@@ -896,17 +897,21 @@ def _article(policy: model.CompiledPolicy, cites: str) -> str:
 
 
 def _decide_round(
-    policy: model.CompiledPolicy, claims: list[Mapping[str, Any]]
+    policy: model.CompiledPolicy, claims: list[Mapping[str, Any]], label: Msg, steps: Steps | None
 ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
     """The claims decided as one round, as `batch` decides it (`decide_in_memory`): each claim's decision, and each
-    error record, by the claim's place in `claims`."""
-    decisions, errors = decide_in_memory(policy, claims)
+    error record, by the claim's place in `claims`. Said as a step on `steps`, if given (the version as `label`)."""
+    said = None
+    if steps is not None:
+        steps.start(msg("diff.step.round", label=label, version=policy.version, n=len(claims)))
+        said = lambda n: steps.progress(n, len(claims), "batch.progress.applications")  # noqa: E731
+    decisions, errors = decide_in_memory(policy, claims, said)
     return {int(d["input"]["line"]) - 1: d for d in decisions}, {int(e["where"]["line"]) - 1: e for e in errors}
 
 
 # long because: both versions' rounds, then each claim's items compared in the input's order, retired types and
 # errors in their places
-def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterable[Record]) -> Impact:
+def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterable[Record], steps: Steps | None = None) -> Impact:
     """Decide the round under both versions and compare, item by item.
 
     The round is decided as `batch` decides it, once per version: an applicant's claims share its caps and limits,
@@ -914,10 +919,11 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
     alone missed all three: a revision that let a sixth project into a top-5 selection, and the budget's new scaling,
     showed as "no decision changes"). No ledger's history counts. A claim that cannot be read, or is invalid under
     either version, gets an error record as a batch writes it (application number, claim id, where, and each
-    problem with its line or row and field), and is left out of that version's round.
+    problem with its line or row and field), and is left out of that version's round. `steps`: each round said as a
+    step, with a bar once it is long (the CLI's, on a terminal).
     """
     records = list(claims)
-    result = Impact(claims=len(records))
+    result = Impact(claims=len(records), headings=headings_of((old, new)))
     years: list[int] = sorted(
         {
             y
@@ -968,8 +974,10 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
                 new_round.append(kept.data or {})
         compared.append((rec, len(old_round), at_new))
         old_round.append(data)
-    decided_old, refused_old = _decide_round(wide_old, old_round) if old_round else ({}, {})
-    decided_new, _ = _decide_round(wide_new, new_round) if new_round else ({}, {})
+    decided_old, refused_old = _decide_round(wide_old, old_round, msg("diff.impact.old"), steps) if old_round else ({}, {})
+    decided_new, _ = _decide_round(wide_new, new_round, msg("diff.impact.new"), steps) if new_round else ({}, {})
+    if steps is not None:
+        steps.done()
     cites_old = {r.id: r.cites for r in old.rules}
     cites_new = {r.id: r.cites for r in new.rules}
     for rec, at_old, at_new in compared:
@@ -1003,30 +1011,18 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
     return result
 
 
-def where_text(where: Mapping[str, Any]) -> str:
-    """`file:line`, `file[element]`, or a workbook's sheet and row or a CSV file's row (`inputs.place_of`): where an
-    application or a field was read."""
-    if "sheet" in where or "row" in where:
-        return tr(place_of(where))
-    out = str(where.get("file", ""))
-    if where.get("line") is not None:
-        return f"{out}:{where['line']}"
-    if where.get("element") is not None:
-        return f"{out}[{where['element']}]"
-    return out
-
-
-def error_lines(error: Mapping[str, Any]) -> list[str]:
-    """An impact error record in words: the application, then each problem with its place and field."""
+def error_lines(error: Mapping[str, Any], headings: Mapping[str, Any] | None = None) -> list[str]:
+    """An impact error record in words: the application, then each problem as batch's console says it
+    (`problem_said`: its place, the field by its column's words in `headings`, what is wrong, and the fix)."""
     side = error.get("under")  # (OLD or NEW in the record, for programs; said in the reader's words)
     under = msg("diff.impact.under", version=msg(f"diff.impact.{side.lower()}") if side in ("OLD", "NEW") else side) if side else ""
     cid = f" {error['claim_id']}" if error.get("claim_id") else ""
-    said, problems = in_language(error, language())  # the record's words in the reader's language (`said`)
+    lang = language()
+    said, problems = in_language(error, lang)  # the record's words in the reader's language (`said`)
     lines = [tr(msg("diff.impact.not_compared", where=where_text(error["where"]), claim=cid, error=said, under=under))]
     for p in problems:
-        field_ = msg("diff.impact.field", field=p["field"]) if p.get("field") else ""
-        expected = msg("diff.impact.expected", expected=tr(p["expected"])) if p.get("expected") else ""
-        lines.append("  " + tr(msg("diff.impact.problem", where=where_text(p), field=field_, message=tr(p["message"]), expected=expected)))
+        line, fix = problem_said(p, error, said, headings or {}, lang)
+        lines.append("  " + (line if fix is None else tr(msg("batch.problem_with_fix", problem=line, fix=fix), lang)))
     return lines
 
 
@@ -1046,7 +1042,7 @@ def format_impact(result: Impact) -> str:
     lines += ["  " + tr(msg("diff.impact.note", note=n)) for n in result.notes]
     if result.errors:
         lines.append("  " + tr(msg("diff.impact.errors", n=len(result.errors))))
-        lines += [f"    {line}" for e in result.errors for line in error_lines(e)]
+        lines += [f"    {line}" for e in result.errors for line in error_lines(e, result.headings)]
     changed = result.changed
     lines.append("  " + tr(msg("diff.impact.changed", n=len(changed)) if changed else msg("diff.impact.unchanged")))
     lines += [f"    {tr(i.text())}" for i in changed]

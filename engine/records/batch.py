@@ -350,10 +350,11 @@ def problem_said(
     return tr(line, lang), fix
 
 
-def headings_of(versions: PolicySet) -> dict[str, Any]:
-    """Every version's columns' headings (`Columns.headings`), the newest wording winning: how a problem names its field."""
+def headings_of(versions: PolicySet | Iterable[CompiledPolicy]) -> dict[str, Any]:
+    """Every version's columns' headings (`Columns.headings`), the last one's wording winning (a `PolicySet`: oldest
+    first): how a problem names its field."""
     headings: dict[str, Any] = {}
-    for v in versions.versions:  # (oldest first)
+    for v in versions.versions if isinstance(versions, PolicySet) else versions:
         headings.update(Columns(v).headings())
     return headings
 
@@ -666,12 +667,12 @@ def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
 
 
 def decide_in_memory(
-    policy: CompiledPolicy | PolicySet, claims: Sequence[Mapping[str, Any]]
+    policy: CompiledPolicy | PolicySet, claims: Sequence[Mapping[str, Any]], on_decided: Callable[[int], None] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """`claims` decided together as a batch decides a round (round selections ranked, a round budget's scaling, an
     applicant's claims sharing its caps and limits), with no ledger's history and no outputs kept: (the decisions as
     decisions.jsonl holds them, the error records as errors.jsonl does), each with its claim's line (1-based) in
-    `input.line` / `where.line`. For the officers' round cases and diff's impact."""
+    `input.line` / `where.line`. For the officers' round cases and diff's impact. `on_decided`: as `run_batch`'s."""
     with tempfile.TemporaryDirectory(prefix="policy-engine-round-") as tmp:
         src = Path(tmp) / "round.jsonl"
         with open(src, "w", encoding="utf-8") as f:
@@ -688,6 +689,7 @@ def decide_in_memory(
             stderr=io.StringIO(),
             outputs_while_deciding=False,
             output_processes=0,
+            on_decided=on_decided,
         )
         decisions = [json.loads(line) for line in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
         errors = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]

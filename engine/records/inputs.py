@@ -300,14 +300,19 @@ class _Selected(Reader):
 
 
 def place_of(where: Mapping[str, Any], file: str | None = None) -> Msg | str:
-    """Where a record or a problem is: `file:line`, or a workbook's sheet and row or a CSV file's row, said in the
-    reader's language (`round.xlsx 工作表 事项 第 15 行`); `file` names the file another way (its base name)."""
+    """Where a record or a problem is: `file:line`, `file[element]` (an element of a JSON or YAML list), the file
+    alone, or a workbook's sheet and row or a CSV file's row, said in the reader's language (`round.xlsx 工作表 事项
+    第 15 行`); `file` names the file another way (its base name)."""
     file = str(where.get("file")) if file is None else file
     if "sheet" in where:
         return msg("sheet.place.sheet_row", file=file, sheet=str(where["sheet"]), row=str(where.get("row")))
     if "row" in where:
         return msg("sheet.place.row", file=file, row=str(where["row"]))
-    return f"{file}:{where.get('line')}"
+    if where.get("line") is not None:
+        return f"{file}:{where['line']}"
+    if where.get("element") is not None:
+        return f"{file}[{where['element']}]"
+    return file
 
 
 def where_text(where: Mapping[str, Any], lang: str | None = None) -> str:
