@@ -306,3 +306,27 @@ def test_cli_claims_says_reading_and_each_versions_round_as_steps_on_a_terminal(
         # 7 applications, one invalid under the version in force: 6 in each round
         assert steps == [f"正在读取 {claims}", "正在按旧版本 2020.1 审核本轮（6 份申请）", "正在按新版本 2024.1-draft 审核本轮（6 份申请）"]
         assert re.search(r"审核本轮（6 份申请） \.\.\.\n\r\[[#-]+\].*\r.* \d+\.\d s\n", text), text  # a bar, then its time
+
+
+def test_a_problem_under_the_revision_names_its_item_by_its_place_in_the_whole_claim(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    # the draft retires ip_management_certification: the claim is checked under it without that item, and a problem
+    # of the next item was named by its place in the shortened list (items[0], "第 1 个事项": the retired item).
+    # Here the draft's insurance item needs one more fact, which the claim's second item lacks
+    from engine.core.i18n import use_language
+    from engine.officer.diff import error_lines
+
+    draft = ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"
+    premium = "      premium_paid: {type: money, zh: 申报年度内缴纳的专利保险费, en: patent insurance premium paid in the funding year}\n"
+    text = draft.read_text(encoding="utf-8")
+    assert text.count(premium) == 1
+    new = engine.load_policy_text(
+        text.replace(premium, premium + "      insured_months: {type: integer, zh: 承保月数, en: months insured}\n"), str(draft)
+    )
+    src = tmp_path / "r.jsonl"
+    src.write_text(json.dumps(claim(item("ip_management_certification", "m1"), item("patent_insurance", "i1"))) + "\n", encoding="utf-8")
+    result = impact(policy, new, read_claims(src))
+    [error] = result.errors
+    assert error["under"] == "NEW" and [p["field"] for p in error["problems"]] == ["items[1].insured_months"]
+    with use_language("zh"):
+        lines = error_lines(error, result.headings)
+    assert lines[1].startswith(f"  {src}:1，第 2 个事项的承保月数（item.insured_months）："), lines

@@ -1060,9 +1060,10 @@ def test_the_errors_sheet_names_a_json_claims_field_as_the_console_does(tmp_path
         run_batch(engine.load_policy(POLICY), tmp_path / "r.jsonl", tmp_path / "o", quiet=True, report=False)
     rows = list(openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["错误记录"].iter_rows(min_row=2, values_only=True))
     n = len(good["items"])
-    assert [(r[1], r[3]) for r in rows] == [
-        ("BAD-KIND", "申请人类型（applicant.kind）"),
-        ("BAD-DATE", f"第 {n} 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"),
+    where = tmp_path / "r.jsonl"
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        ("BAD-KIND", f"{where}:1", "申请人类型（applicant.kind）"),
+        ("BAD-DATE", f"{where}:2", f"第 {n} 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"),
     ], rows
 
 

@@ -94,21 +94,23 @@ def cmd_diff(args: argparse.Namespace) -> int:
     # round of 3,000 claims took ~20 s in silence
     steps = Steps(sys.stderr, True)
     try:
-        old, new = load_policy(args.old), load_policy(args.new)
-        if args.claims:
-            steps.start(msg("diff.step.reading", path=args.claims))
-        claims = read_claims(args.claims, old, new, encoding=args.encoding) if args.claims else None
-    except EngineError as err:
-        steps.done()
-        print_error(err)
-        return EXIT_INVALID
-    except InputError as err:
-        steps.done()
-        say_error(msg("cli.diff.unreadable", error=describe(err), formats=CLAIM_FORMATS))
-        return EXIT_INVALID
-    changes = diff_policies(old, new)
-    result = impact(old, new, claims, steps) if claims is not None else None
-    steps.done()
+        try:
+            old, new = load_policy(args.old), load_policy(args.new)
+            if args.claims:
+                steps.start(msg("diff.step.reading", path=args.claims))
+            claims = read_claims(args.claims, old, new, encoding=args.encoding) if args.claims else None
+        except EngineError as err:
+            steps.done()
+            print_error(err)
+            return EXIT_INVALID
+        except InputError as err:
+            steps.done()
+            say_error(msg("cli.diff.unreadable", error=describe(err), formats=CLAIM_FORMATS))
+            return EXIT_INVALID
+        changes = diff_policies(old, new)
+        result = impact(old, new, claims, steps) if claims is not None else None
+    finally:
+        steps.done()  # (its line ended before anything after it: an error, Ctrl-C's 已中断, the diff)
     if args.json:
         sys.stdout.write(to_json(changes, result))
     else:

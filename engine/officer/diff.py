@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, Problem
 from engine.core.i18n import Msg, language, lookup, msg, tr
 from engine.core.quantities import format_money
 from engine.deciding.claims import parse_claim
@@ -883,6 +883,15 @@ def read_claims(path: str | Path, *policies: model.CompiledPolicy, encoding: str
     raise first
 
 
+def _in_whole_claim(problem: Problem, kept_at: list[int]) -> Problem:
+    """A problem of a claim with its retired items left out, its path (`items[0].x`) as the whole claim has it
+    (`items[1].x`, the retired item first): "第 1 个事项" named the retired item."""
+    path = problem.path
+    if len(path) > 1 and path[0] == "items" and isinstance(path[1], int) and 0 <= path[1] < len(kept_at):
+        return dataclasses.replace(problem, path=("items", kept_at[path[1]], *path[2:]))
+    return problem
+
+
 def _widen(policy: model.CompiledPolicy, years: Iterable[int]) -> model.CompiledPolicy:
     ys = list(years)
     lo, hi = policy.funding_years
@@ -967,8 +976,9 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
             )
             try:
                 parse_claim(wide_new, kept.data or {}, file=name)
-            except EngineError as err:
-                result.errors.append({**error_record(kept, claim_problems(kept, err), err.summary), "under": "NEW"})
+            except EngineError as err:  # (each problem placed and named by its item's place in the whole claim)
+                whole = EngineError([_in_whole_claim(p, kept_at) for p in err.problems], err.summary)
+                result.errors.append({**error_record(rec, claim_problems(rec, whole), err.summary), "under": "NEW"})
             else:
                 at_new = len(new_round)
                 new_round.append(kept.data or {})
