@@ -8,8 +8,11 @@ measures and the readings, never copied from the engine's output.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +232,28 @@ def cap_use(cap_id: str, scope: list[Any], amount: str) -> dict[str, Any]:
 
 def limit_use(limit_id: str, scope: list[Any], counts: list[Any]) -> dict[str, Any]:
     return {"limit": limit_id, "scope": scope, "counts": counts}
+
+
+# A hang turned into a failure, never a measure of speed: a guard's bound on work is proved by what its test
+# checks (a refusal before the costly step, the size of what is built, a count of calls); this limit only keeps a
+# guard that regressed into a hang from holding the whole run, far above the work's time on any machine.
+HANG_LIMIT = 60  # seconds
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int = HANG_LIMIT) -> Iterator[None]:
+    """Fails the test (TimeoutError) if the block is still running after `seconds`: SIGALRM, main thread only."""
+
+    def hung(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s: hung")
+
+    before = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
 
 
 @pytest.fixture(scope="session")
