@@ -529,3 +529,14 @@ def test_a_token_file_slip_is_said_like_a_policy_s(tmp_path: Path) -> None:
     r = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=120)
     assert r.returncode != 0
     assert f"{tokens}:2:1: （整个文件）: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进" in r.stderr, r.stderr
+
+
+def test_a_record_without_a_line_is_named_by_its_element_never_line_none() -> None:
+    """An element of a JSON list whose positions were not read (no line) is `file[n]`, as `place_of` says it."""
+    from engine.records.inputs import record_label
+    from engine.records.tabular import Record
+
+    assert record_label(Record(3, {"file": "/in/round.json", "line": None, "element": 2}, {})) == "round.json[2]"
+    assert record_label(Record(3, {"file": "/in/round.json", "line": 9, "element": 2}, {})) == "round.json:9"
+    assert record_label(Record(1, {"file": "/in/round.jsonl", "line": 4}, {})) == "round.jsonl:4"
+    assert record_label(Record(1, {"file": "/in/claim.json", "line": 1}, {})) == "claim.json"

@@ -386,7 +386,7 @@ def record_label(rec: Record) -> Msg | str:
     if "sheet" in where or "row" in where:
         return place_of(where, name)
     if "element" in where or str(where.get("file", "")).lower().endswith((".jsonl", ".ndjson")):
-        return f"{name}:{where.get('line')}"
+        return place_of(where, name)  # its line, else its element (a list whose positions were not read), else the file
     return name
 
 
