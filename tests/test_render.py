@@ -858,4 +858,24 @@ def test_report_says_each_step_with_a_bar_once_it_is_long_on_a_terminal(tmp_path
         if said:
             assert re.search(r"中的申请 \.\.\.\n\r\d+ 份申请 每秒", text), text  # deciding's bar, counting them
             assert re.search(r"正在生成 .*（7 份申请） \.\.\.\n.*\r.* \d+\.\d s\n", text, re.S), text
+            # its bar drawn full once the last is drawn, while the page is joined and written (it stayed short of it)
+            assert "100.0%" in text.split(f"正在生成 {out}")[1], text
         assert out.stat().st_size > 0
+
+
+def test_a_progress_bar_is_drawn_full_when_it_gets_there_however_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bar draws at most every 0.1 s, but its 100 % whenever it comes, once: what follows the last entry (a
+    report's page written) ran under a bar short of it."""
+    import engine.records.batch as batch_mod
+
+    now = [100.0]
+    monkeypatch.setattr(batch_mod.time, "monotonic", lambda: now[0])
+    screen = _Terminal()
+    bar = batch_mod.Progress(screen, True)
+    bar.update(1, 0.5)  # (the first: drawn)
+    now[0] += 0.01
+    bar.update(2, 1.0)  # (0.01 s after: drawn, being full)
+    now[0] += 0.01
+    bar.update(2, 1.0)  # (full again: throttled as any)
+    drawn = screen.getvalue().split("\r")[1:]
+    assert len(drawn) == 2 and "50.0%" in drawn[0] and "100.0%" in drawn[1], drawn

@@ -110,11 +110,14 @@ class Progress:
         self.start = time.monotonic()
         self.last = 0.0
         self.ended = False  # `finish`ed: the steps after it are said on the same stream
+        self.full = False  # 100 % drawn: the bar's last state stays on screen while what follows it runs
 
     def update(self, done: int, fraction: float | None, force: bool = False) -> None:
         if not self.enabled or self.ended:
             return
         now = time.monotonic()
+        if fraction is not None and fraction >= 1.0 and not self.full:
+            force = self.full = True  # (drawn whenever it comes: a report's page is written after its last entry)
         if not force and now - self.last < 0.1:
             return
         self.last = now
