@@ -582,3 +582,45 @@ def test_match_says_a_file_where_its_notices_folder_goes(tmp_path: Path, capsys:
     profile = str(Path(__file__).resolve().parent.parent / "examples" / "profile_match_2021.json")
     assert main(["--lang", "en", "match", "--policy", str(PINGGU), profile, "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"error: --out {tmp_path / 'notices'}: exists and is not a folder\n"
+
+
+def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """match said only "其中 1 家有错误": the workbook had no errors sheet, so which profile, which field and why were in
+    matches.jsonl alone. Each problem is now listed on the console and in summary.xlsx's 错误记录 sheet, in the words
+    batch says an application's problems (the field by its column's heading, what to write instead)."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["applicant"]["kind"] = "enterprize"
+    profile["items"][0]["date"] = "2021-13-45"
+    later = {**profile, "claim_id": "M-2", "funding_year": 2035, "applicant": {**profile["applicant"], "kind": "enterprise"}}
+    later["items"] = [{**profile["items"][0], "date": "2021-06-18"}]
+    src = tmp_path / "p.jsonl"
+    src.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in (profile, later)) + "\n[1, 2]\n", encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out)]) == 3
+    said = capsys.readouterr().out
+    assert "已匹配 3 家（其中 3 家有错误）" in said
+    assert f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，申请人类型（applicant.kind）：'enterprize' 不是此字段可以取的值\n" in said
+    assert "      应为：以下之一：enterprise、public_institution、other_organisation、natural_person\n" in said
+    assert (
+        f"{src}:1，第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）：'2021-13-45' 不是日历上存在的日期"
+        in said
+    )
+    assert f"  M-2 pinggu-ip-promotion，{src}:2：“pinggu-ip-promotion”没有适用于申报年度 2035 的有效版本\n" in said
+    assert f"  3，{src}:3：每个申请应是一个 JSON 对象，而不是列表\n" in said
+    assert f"全部有误的企业信息及改正方法见 {out / 'summary.xlsx'} 的“错误记录”工作表（及 {out / 'matches.jsonl'}）" in said
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "summary.xlsx", read_only=True)
+    assert book.sheetnames == ["汇总", "最常缺少的信息", "错误记录"]
+    rows = list(book["错误记录"].iter_rows(values_only=True))
+    assert rows[0] == ("申请人代码", "名称", "政策", "位置", "字段", "问题", "应为")
+    assert rows[1] == (
+        "91110117MA01ABCD1F", "北京平谷示例科技有限公司", "pinggu-ip-promotion 2020.1", f"{src}:1", "申请人类型（applicant.kind）",
+        "'enterprize' 不是此字段可以取的值", "以下之一：enterprise、public_institution、other_organisation、natural_person",
+    )  # fmt: skip
+    assert rows[2][4] == "第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"
+    assert rows[3][2:4] == ("pinggu-ip-promotion", f"{src}:2") and "2035" in rows[3][5]
+    assert rows[4][3] == f"{src}:3" and len(rows) == 5
+    # quiet: nothing listed, the exit code says it
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "q"), "-q"]) == 3
+    assert capsys.readouterr().out == ""

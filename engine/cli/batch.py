@@ -35,6 +35,7 @@ from engine.core.errors import os_reason
 from engine.core.i18n import language, msg, tr
 from engine.core.quantities import format_money, plain_amount
 from engine.deciding.versions import PolicySet
+from engine.language.model import CompiledPolicy
 from engine.records.batch import budget_table, headings_of, in_language, problem_said, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
@@ -122,7 +123,7 @@ def _say_problem(
         say(msg("cli.batch.failure_fix", fix=fix), err=err)
 
 
-def say_error_records(records: Iterable[Mapping[str, Any]], versions: PolicySet, err: bool = False) -> int:
+def say_error_records(records: Iterable[Mapping[str, Any]], versions: PolicySet | Iterable[CompiledPolicy], err: bool = False) -> int:
     """The first `FAILURES_SHOWN` error records (as batch writes them to errors.jsonl; report's error rows) on the
     console, each problem a line with its fix under it (`_say_problem`), at most `PROBLEMS_SHOWN` a record; how many
     records were left unsaid. `err`: on stderr (report's summary is there)."""

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_WHEN, command
+from engine.cli.batch import say_error_records
 from engine.cli.common import WHOLE_NUMBER, add_policy_argument, language_option, policy_versions, say, say_error
 from engine.core.i18n import language, msg, tr, use_language
 from engine.deciding.versions import PolicySet
+from engine.matching.outputs import error_records
 from engine.matching.run import run_match
 from engine.records.ledger import Ledger, LedgerError
 from engine.records.tabular import InputError
@@ -79,11 +81,28 @@ def cmd_match(args: argparse.Namespace) -> int:
                     out=args.out,
                 )
             )
+            if summary.errors:
+                _say_failures(Path(args.out), sets)
             rate = summary.profiles / seconds if seconds > 0 else 0.0
             say(
                 msg("match.speed", profiles=summary.profiles, seconds=f"{seconds:.1f}", rate=f"{rate:,.0f}", workers=args.workers), err=True
             )
         return EXIT_PARTIAL if summary.errors else EXIT_OK
+
+
+def _say_failures(out: Path, sets: list[PolicySet]) -> None:
+    """The first profiles in error, each problem a line with its fix, as batch lists its applications in error
+    (`say_error_records`); then where all of them are. The summary line said only how many: the workbook had no
+    errors sheet, and which profile, and why, was in matches.jsonl alone."""
+    with open(out / "matches.jsonl", encoding="utf-8") as f:
+        records = (e for line in f for e in error_records(json.loads(line)))
+        more = say_error_records(records, [v for s in sets for v in s.versions])
+    workbook, jsonl = out / "summary.xlsx", out / "matches.jsonl"
+    say(
+        msg("match.failures_more", n=more, workbook=workbook, jsonl=jsonl)
+        if more
+        else msg("match.failures_all", workbook=workbook, jsonl=jsonl)
+    )
 
 
 def _claim_fact(text: str) -> tuple[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import html
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import engine.explaining
-from engine.core.i18n import Msg, msg
+from engine.core.i18n import Msg, lookup, msg
 from engine.core.quantities import format_money
 from engine.explaining.catalogue import Catalogue
 from engine.explaining.labels import Labels
 from engine.language.model import CompiledPolicy, Rule, Text
 from engine.matching.matcher import ELIGIBLE, HYPOTHETICAL, NEEDS, NOT_ELIGIBLE, Answer, Need, PolicyMatch, is_hypothetical
+from engine.records.batch import headings_of, in_language, problem_cells, said
 
 LANGS = ("zh", "en")
 _STYLE = (Path(engine.explaining.__file__).parent / "templates" / "_style.css.j2").read_text(encoding="utf-8")
@@ -374,6 +375,32 @@ def measures_of(policies: Iterable[CompiledPolicy]) -> list[tuple[CompiledPolicy
     return list(out.values())
 
 
+#: the errors sheet's columns after the profile's: batch's errors sheet's (`problem_cells`)
+_PROBLEM_CELLS = ("where", "field", "message", "expected")
+
+
+def error_records(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A profile's errors (its matches.jsonl line's `errors`) as batch's error records, which `in_language`,
+    `problem_said` and `problem_cells` read: one for each version it could not be matched under (`policy`: its id and
+    version), or for its input, which could not be read as a profile (`policy` empty). `claim_id` names the profile
+    and the version, as the console lists them."""
+    out = []
+    profile = str(record.get("profile") or "—")
+    for error in record.get("errors") or ():
+        head = " ".join(str(error[k]) for k in ("policy", "version") if error.get(k))
+        where = error.get("input") or record.get("input") or {}
+        problems = error.get("problems")
+        if problems is None:  # (no version in force for its year: the error's own words)
+            words = error.get("said") or {}
+            problems = [{**where, "message": error.get("message"), "said": {lang: {"message": t} for lang, t in words.items()}}]
+        summary = msg("match.error_under", policy=head) if head else msg("match.error_input")
+        out.append(
+            {"claim_id": f"{profile} {head}" if head else profile, "policy": head, "where": where, "error": str(summary),
+             "said": said(summary), "problems": problems}
+        )  # fmt: skip
+    return out
+
+
 class Workbook:
     """The summary workbook, written row by row by the batch's own writer (`XlsxOut`: rows go to disk, not memory).
     Its amounts are number cells holding the exact decimal text, shown with two decimals (openpyxl wrote a float's
@@ -393,6 +420,14 @@ class Workbook:
         head += [f"{r.cites} {_say(p.item_type_labels.get(r.item_type), lang)}" for p, r in measures]
         amounts = ["eligible_total", *(f"measure {i}" for i in range(len(measures)))]  # (the columns' codes)
         self.book.sheet(self.sheet, ["applicant", "name", "policy", "funding_year", *amounts], money=amounts, titles=head, autofilter=False)
+        self.missing = msg("match.sheet_missing").render(lang)  # (its rows written at the end: counts)
+        titles = [msg(f"match.{c}").render(lang) for c in ("col_policy", "col_fact", "col_item_type", "col_count")]
+        self.book.sheet(self.missing, ["policy", "fact", "item_type", "count"], titles=titles, autofilter=False)
+        # each profile's problems as batch's errors sheet says an application's (`problem_cells`), as they come
+        self.errors = str(lookup("sheet.tabs.errors", lang))
+        titles = [say["col_applicant"], say["col_name"], say["col_policy"], *(lookup(f"sheet.columns.{c}", lang) for c in _PROBLEM_CELLS)]
+        self.book.sheet(self.errors, ["applicant", "name", "policy", *_PROBLEM_CELLS], titles=titles)
+        self.headings = headings_of(self.policies.values())
 
     def add(self, record: dict[str, Any]) -> None:
         for m in record["matches"]:
@@ -403,6 +438,11 @@ class Workbook:
             row: list[Any] = [record["applicant_id"], record.get("name", ""), f"{m['policy']} {m['version']}", m["funding_year"], total]
             row += [cell(by_rule.get(r, ()), self.lang) if p == m["policy"] else None for p, r in self.measures]
             self.book.row(self.sheet, row)
+        for error in error_records(record):
+            _, problems = in_language(error, self.lang)
+            for p in problems or [{}]:
+                cells = problem_cells(p, error, self.headings, self.lang)
+                self.book.row(self.errors, [record.get("applicant_id"), record.get("name", ""), error["policy"], *cells])
 
     def discard(self) -> None:
         """The run failed: the sheets' temporary files closed, no workbook saved."""
@@ -418,9 +458,7 @@ class Workbook:
         # (a count in a money column is an int: a plain number cell, not an amount)
         book.row(sheet, [msg("match.row_eligible_count").render(lang), *blank, *(summary.eligible_count.get(k, 0) for k in self.measures)])
         book.row(sheet, [msg("match.row_needs_count").render(lang), *blank, *(summary.needs_count.get(k, 0) for k in self.measures)])
-        missing = msg("match.sheet_missing").render(lang)
-        titles = [msg(f"match.{c}").render(lang) for c in ("col_policy", "col_fact", "col_item_type", "col_count")]
-        book.sheet(missing, ["policy", "fact", "item_type", "count"], titles=titles, autofilter=False)
+        missing = self.missing
         for (pid, item_type, fact), count in summary.missing.most_common():
             policy = self.policies.get(pid)
             label = fact_label(policy, Need(None, item_type or None, fact), lang) if policy is not None else fact

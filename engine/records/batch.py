@@ -339,11 +339,8 @@ def problem_said(
     """One problem of an error record (`in_language`'s, in `lang`; `said`: the record's summary there) in the reader's
     words, as every place that shows it says it (batch's and report's console, report.html): where, the field as the
     input's heading names it (`headings`: `Columns.headings`), what is wrong; and the fix, if it has one."""
-    field = problem.get("field")
-    if isinstance(field, str) and field:
-        field = field_heading(field, headings, lang)
-    where = where_text(problem or record["where"], lang)
-    words = problem.get("message") or said
+    where, field, words, _ = problem_cells(problem, record, headings, lang)
+    words = words or said
     line = (
         msg("batch.problem", where=where, field=field, message=words)
         if field
@@ -351,6 +348,15 @@ def problem_said(
     )
     fix = tr(msg("batch.problem_fix", expected=problem["expected"]), lang) if problem.get("expected") else None
     return tr(line, lang), fix
+
+
+def problem_cells(problem: Mapping[str, Any], record: Mapping[str, Any], headings: Mapping[str, Any], lang: str) -> list[Any]:
+    """One problem of an error record (`in_language`'s, in `lang`) as an errors sheet's cells, as `problem_said` says
+    it: where, the field as the input's heading names it (`headings`), what is wrong, what to write instead."""
+    field = problem.get("field")
+    if isinstance(field, str) and field:
+        field = field_heading(field, headings, lang)
+    return [where_text(problem or record["where"], lang), field, problem.get("message"), problem.get("expected")]
 
 
 def headings_of(versions: PolicySet | Iterable[CompiledPolicy]) -> dict[str, Any]:
@@ -1582,21 +1588,8 @@ class _Outputs:
             for line in ef:
                 e = json.loads(line)
                 _, problems = in_language(e, language())  # the run's language
-                for p in problems or [{}]:
-                    field = p.get("field")
-                    if isinstance(field, str) and field:  # (as the console says it: `problem_said`)
-                        field = field_heading(field, self.headings, language())
-                    xlsx.row(
-                        "errors",
-                        [
-                            e["application"],
-                            e.get("claim_id"),
-                            where_text(p or e["where"], language()),
-                            field,
-                            p.get("message"),
-                            p.get("expected"),
-                        ],
-                    )
+                for p in problems or [{}]:  # (as the console says it: `problem_said`)
+                    xlsx.row("errors", [e["application"], e.get("claim_id"), *problem_cells(p, e, self.headings, language())])
         xlsx.close()
         for name, writer in (("summary_items.csv", self.items_csv), ("summary_applications.csv", self.apps_csv), ("summary.xlsx", xlsx)):
             said = writer.altered.says(name)
