@@ -9,7 +9,10 @@ policy itself is refused before it is read.
 Each probe is tried two ways where that makes sense: through `load_policy` / `validate` (refused with
 the policy file's line and column), and -- defence in depth -- rendered from a policy object whose
 templates were never validated (`_unchecked`), where it must end in a `RenderError`, never run, read
-or hang. "Bounded" is asserted with the issue's generous margin (< 10 s) on a loaded machine.
+or hang. "Bounded" is asserted by what stops the work, never by how long it took: a limit's refusal, with the
+render budget's clock standing still (`_Clock`) so that only the limit can refuse, and the budget checks made before
+it counted; the time budget itself with a clock that jumps past it; a file refused by what is opened at all.
+`no_hang` turns a guard that regressed into a hang into a failure; it measures nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ import json
 import os
 import re
 import shutil
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import POLICY_PATH, ROOT, claim, item
+from conftest import POLICY_PATH, ROOT, claim, item, no_hang
 
 import engine
 from engine.cli import main
@@ -33,7 +36,10 @@ from engine.explaining.render import RenderError, explain, render_report, render
 from engine.language import templating
 from engine.language.source import read_text
 
-SLOW = 10.0  # seconds: a probe that is not refused within this has hung
+#: Budget checks (`RenderBudget` reading its clock: at every loop iteration, call, attribute, filter, operator and
+#: output chunk) a probe refused by a limit of size or depth may make first: the most, `output`'s, are 10,002 (its
+#: 10,000 iterations run before their output is counted).
+STEPS = 20_000
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -82,17 +88,58 @@ def _render(policy: engine.CompiledPolicy, decision: engine.Decision, fmt: str =
     return explain(policy, decision, "zh", fmt)
 
 
+class _Clock:
+    """The clock a render budget reads, put in place of `templating.time` (`RenderBudget` reads `time.monotonic()`
+    once for its deadline, then at every check). Its n-th reading is `reading(n)` (by default 0.0: time stands
+    still); `reads` counts them. Read more than `most` times, it raises an AssertionError: the render went on past
+    where the test expects it stopped (the renderer reports the error in its RenderError, so the test's match on the
+    refusal it expects fails, instead of the render running on)."""
+
+    def __init__(self, reading: Callable[[int], float] = lambda n: 0.0, most: int = STEPS) -> None:
+        self.reading = reading
+        self.most = most
+        self.reads = 0
+
+    def monotonic(self) -> float:
+        self.reads += 1
+        if self.reads > self.most:
+            raise AssertionError(f"the render budget's clock read {self.reads} times: the render went on past its stop")
+        return self.reading(self.reads)
+
+
 def _refused_at_render(
-    policy: engine.CompiledPolicy, decision: engine.Decision, source: str, match: str, name: str = "explain.txt.j2"
+    policy: engine.CompiledPolicy,
+    decision: engine.Decision,
+    source: str,
+    match: str,
+    name: str = "explain.txt.j2",
+    clock: _Clock | None = None,
 ) -> str:
+    """The RenderError of `source` rendered unchecked, which must match `match`. The budget reads `clock`, by default
+    one standing still: the time budget never runs out, so a refusal is the limit's own (on any machine), and a render
+    no limit stops is stopped by `_Clock` at its STEPS + 1st budget check."""
     unchecked = _unchecked(policy, source, name)
     fmt = {"explain.txt.j2": "text", "explain.md.j2": "md", "explain.html.j2": "html"}[name]
-    start = time.monotonic()
-    with pytest.raises(RenderError, match=match) as err:
-        _render(unchecked, decision, fmt)
-    assert time.monotonic() - start < SLOW
+    with pytest.MonkeyPatch.context() as patch, no_hang():
+        patch.setattr(templating, "time", clock if clock is not None else _Clock())
+        with pytest.raises(RenderError, match=match) as err:
+            _render(unchecked, decision, fmt)
     assert str(err.value).startswith("policy template")
     return str(err.value)
+
+
+def _opens(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every path `os.open` is asked to open from now on (opened all the same): `_read_regular`
+    (engine.language.source) opens a file only after its `stat` says it is a regular file."""
+    opened: list[Path] = []
+    real = os.open
+
+    def spy(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(Path(os.fsdecode(path)))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    return opened
 
 
 # --- the issue's payload: never runs, refused by validate with its position -------------------------------
@@ -306,7 +353,11 @@ BOUNDS = {
 def test_every_cost_is_bounded_with_a_clean_error(
     policy: engine.CompiledPolicy, decision: engine.Decision, source: str, match: str
 ) -> None:
-    _refused_at_render(policy, decision, source, match)
+    """Each probe is refused by what bounds it (named in the error), with time standing still (the time budget cannot
+    be what stopped it) and at most STEPS budget checks made before the refusal."""
+    clock = _Clock()
+    _refused_at_render(policy, decision, source, match, clock=clock)
+    assert 0 < clock.reads <= STEPS
 
 
 @pytest.mark.parametrize(
@@ -319,9 +370,14 @@ def test_every_cost_is_bounded_with_a_clean_error(
     ids=["empty nested loops", "nested loops with output", "three nested loops"],
 )
 def test_nested_loops_stop_at_the_time_budget(policy: engine.CompiledPolicy, decision: engine.Decision, source: str) -> None:
-    start = time.monotonic()
-    _refused_at_render(policy, decision, source, r"longer than its budget of 2 s \(MAX_RENDER_SECONDS\)")
-    assert templating.MAX_RENDER_SECONDS <= time.monotonic() - start < SLOW
+    """Loops of some 10**10 iterations, which only the time budget bounds. The budget's clock reads 0 s when the
+    budget is made, then exactly MAX_RENDER_SECONDS (at the deadline, not past it: the loops go on) for 999 checks,
+    then 1 ms more: the render is refused at that check, the first past the deadline, and reads the clock no more.
+    Neither a shorter budget (refused before it) nor a longer or missing one (read again: `_Clock` fails it) passes."""
+    budget = templating.MAX_RENDER_SECONDS
+    clock = _Clock(lambda n: 0.0 if n == 1 else budget if n <= 1000 else budget + 0.001, most=1001)
+    _refused_at_render(policy, decision, source, r"longer than its budget of 2 s \(MAX_RENDER_SECONDS\)", clock=clock)
+    assert clock.reads == 1001
 
 
 def test_validate_refuses_what_it_can_see(tmp_path: Path) -> None:
@@ -425,14 +481,18 @@ def _fifo(path: Path) -> Path:
         ("missing.j2", None, "cannot read file: No such file or directory"),
     ],
 )
-def test_a_template_path_stays_in_the_policy_folder(tmp_path: Path, name: str, make: Any, match: str) -> None:
+def test_a_template_path_stays_in_the_policy_folder(
+    tmp_path: Path, name: str, make: Any, match: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     d = _folder(tmp_path)
     if make is not None:
         make(d)
     path = _write(tmp_path, f"  all:\n    explain.txt.j2: {name}\n")
-    start = time.monotonic()
-    [p] = _problems(path)
-    assert time.monotonic() - start < SLOW
+    opened = _opens(monkeypatch)
+    with no_hang():  # (read, a FIFO waits for a writer and /dev/zero never ends)
+        [p] = _problems(path)
+    # nothing opened but the policy's own regular files (the policy, its source text): not the file refused
+    assert [o for o in opened if not (o.is_file() and o.resolve().is_relative_to(d.resolve()))] == []
     assert (p.path, p.line, p.column) == (("templates", "all", "explain.txt.j2"), _line_of(path, "explain.txt.j2:"), 21)
     assert p.message.startswith("template 'explain.txt.j2': ")
     assert re.search(match, p.message), p.message
@@ -460,7 +520,7 @@ def test_a_template_file_in_the_policy_folder_is_read_at_load(tmp_path: Path) ->
         ("fifo.txt", lambda d: _fifo(d / "fifo.txt"), r"not a regular file \(a FIFO\)"),
     ],
 )
-def test_source_text_stays_in_the_policy_folder(tmp_path: Path, name: str, make: Any, match: str) -> None:
+def test_source_text_stays_in_the_policy_folder(tmp_path: Path, name: str, make: Any, match: str, monkeypatch: pytest.MonkeyPatch) -> None:
     d = _folder(tmp_path)
     if make is not None:
         make(d)
@@ -469,16 +529,17 @@ def test_source_text_stays_in_the_policy_folder(tmp_path: Path, name: str, make:
     assert original in text
     path = d / "p.yaml"
     path.write_text(text.replace(original, f"source_text: {name}"), encoding="utf-8")
-    start = time.monotonic()
-    [p] = _problems(path)
-    assert time.monotonic() - start < SLOW
+    opened = _opens(monkeypatch)
+    with no_hang():
+        [p] = _problems(path)
+    assert opened == [path]  # the policy alone: not the source text refused
     assert p.path == ("policy", "source_text") and p.line == _line_of(path, "source_text:")
     assert re.search(match, p.message), p.message
 
 
 @pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom", "fifo", "folder"])
 def test_a_device_or_fifo_as_the_policy_file_is_refused_before_reading(
-    tmp_path: Path, special: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, special: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if special == "fifo":
         target = str(_fifo(tmp_path / "policy.yaml"))
@@ -488,30 +549,36 @@ def test_a_device_or_fifo_as_the_policy_file_is_refused_before_reading(
         if not Path(special).exists():
             pytest.skip(f"no {special}")
         target = special
-    start = time.monotonic()
-    with pytest.raises(PolicyError, match="not a regular file"):
-        engine.load_policy(target)
-    with pytest.raises(PolicyError, match="not a regular file"):
-        read_text(target)  # claims are read the same way
-    assert main(["validate", target]) == 1
+    opened = _opens(monkeypatch)
+    with no_hang():
+        with pytest.raises(PolicyError, match="not a regular file"):
+            engine.load_policy(target)
+        with pytest.raises(PolicyError, match="not a regular file"):
+            read_text(target)  # claims are read the same way
+        assert main(["validate", target]) == 1
     assert "not a regular file" in capsys.readouterr().err
-    assert time.monotonic() - start < SLOW
+    assert Path(target) not in opened  # refused from its `stat`: never opened (opening some devices acts)
 
 
 # --- batch: a policy's report template is bounded, the decisions survive ------------------------------------------
 
 
-def test_a_runaway_report_template_fails_the_report_not_the_batch(tmp_path: Path) -> None:
+def test_a_runaway_report_template_fails_the_report_not_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = "{% for r in rows %}{% for a in 'x'|center(99999) %}{% for b in 'x'|center(99999) %}{% endfor %}{% endfor %}{% endfor %}"
     path = _write(tmp_path, "  all:\n    report.html.j2: " + json.dumps(source) + "\n")
     own = engine.load_policy(path)  # valid: only running it shows the cost
     from engine.records.batch import run_batch
 
-    start = time.monotonic()
-    summary = run_batch(
-        own, ROOT / "examples" / "round_2021.jsonl", tmp_path / "out", ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True
-    )
-    assert time.monotonic() - start < 60
+    # The budget's clock stands still for 100,000 checks (the round's explanations and a report page of one loop over
+    # its rows take 4,389), then jumps far past any report's budget (2 s + 0.1 s per application): the runaway loops
+    # are refused at their next check. (The report is drawn on a forked process, which takes the clock with it; a
+    # budget that did not stop them would read it 1,000 times more: `_Clock`'s AssertionError, in the report's error.)
+    still = 100_000
+    monkeypatch.setattr(templating, "time", _Clock(lambda n: 0.0 if n <= still else 1e6, most=still + 1000))
+    with no_hang():
+        summary = run_batch(
+            own, ROOT / "examples" / "round_2021.jsonl", tmp_path / "out", ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", quiet=True
+        )
     assert summary.report.startswith("failed: RenderError: policy template 'report.html.j2', line 1: rendering took longer than its budget")
     assert (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").count("\n") == summary.decided > 0
 
@@ -720,13 +787,36 @@ def test_a_reference_written_in_a_claim_is_inert_in_markdown(policy: engine.Comp
     ['HTML dir="rtl" note', "see data:text/plain,a%E2%80%8Bb", "data:,x%0D%0Ay", '<style>a{content:"\\202e"}</style>', "<style>" * 70],
     ids=["dir in words", "data words", "data words with a line end", "style in words", "many style words"],
 )
-def test_an_applicants_words_are_text_to_the_page_check_whatever_they_spell(policy: engine.CompiledPolicy, name: str) -> None:
+def test_an_applicants_words_are_text_to_the_page_check_whatever_they_spell(
+    policy: engine.CompiledPolicy, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The page check decoded the whole page and searched it for markup: an applicant's name spelling `<style>` or
     `dir="rtl"` refused the engine's own page (blamed on the policy), and `<style>` many times took 15 s for 100
-    items. A browser reads them as text, and so does the check now."""
-    data = claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1")
-    data["applicant"]["name"] = name
-    made = engine.evaluate(policy, data)
-    start = time.monotonic()
-    page = _render(_unchecked(policy, "{{ 1 }}"), made, "html")  # (an override of the text only: every page checked)
-    assert time.monotonic() - start < SLOW and "T-1" in page
+    items. A browser reads them as text, and so does the check now: it reads the page once, and the words open no
+    element (the reader sees the same tags as in the page of an applicant named plainly)."""
+    fed: list[str] = []
+    tags: list[str] = []
+
+    class Reader(templating._PageReader):
+        def feed(self, data: str) -> None:
+            fed.append(data)
+            super().feed(data)
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append(tag)
+            super().handle_starttag(tag, attrs)
+
+    monkeypatch.setattr(templating, "_PageReader", Reader)
+    own = _unchecked(policy, "{{ 1 }}")  # (an override of the text only: every page checked)
+    read: list[list[str]] = []
+    for named in ("Acme Co", name):
+        data = claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1")
+        data["applicant"]["name"] = named
+        fed.clear()
+        tags.clear()
+        with no_hang():
+            page = _render(own, engine.evaluate(policy, data), "html")
+        assert len(fed) == 1 and len(fed[0]) <= len(page)  # the page read once (no data: address in it read again)
+        read.append(list(tags))
+    assert "T-1" in page
+    assert read[1] == read[0]  # the same elements as the plain name's page: the words opened none
