@@ -343,6 +343,7 @@ def test_match_s_error_records_say_their_words_in_both_languages(tmp_path: Path)
     assert fees["said"]["zh"] == {
         "message": "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
         "expected": "以元为单位、最多两位小数的金额，与票据上的金额一致",
+        "field": "第 1 个事项的获得专利权所缴纳的官方规定费用（item.official_fees_paid）",
     }
     [problem] = second["errors"][0]["problems"]
     assert problem["said"] == {
@@ -584,7 +585,9 @@ def test_match_says_a_file_where_its_notices_folder_goes(tmp_path: Path, capsys:
     assert capsys.readouterr().err == f"error: --out {tmp_path / 'notices'}: exists and is not a folder\n"
 
 
-def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
+    pinggu: CompiledPolicy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """match said only "其中 1 家有错误": the workbook had no errors sheet, so which profile, which field and why were in
     matches.jsonl alone. Each problem is now listed on the console and in summary.xlsx's 错误记录 sheet, in the words
     batch says an application's problems (the field by its column's heading, what to write instead)."""
@@ -624,3 +627,43 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(tmp_pa
     # quiet: nothing listed, the exit code says it
     assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "q"), "-q"]) == 3
     assert capsys.readouterr().out == ""
+    # matches.jsonl says each field in words too, and a notice (read by the applicant) names it so: it said items[0].date
+    errors = json.loads((out / "matches.jsonl").read_text(encoding="utf-8").splitlines()[0])["errors"]
+    date = errors[0]["problems"][1]
+    assert (date["field"], date["said"]["en"]["field"]) == (
+        "items[0].date",
+        "item 1, date of the event: grant, award, title or certification date, or the date the cost was paid (item.date)",
+    )
+    good = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    result = ProfileResult("M-2021-001", ENTERPRISE_ID, "示例公司", [match_claim(pinggu, parse_profile(pinggu, good))], errors)
+    assert (
+        "  - pinggu-ip-promotion 2020.1: 第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）: '2021-13-45' 不是日历上存在的日期"
+        "（应为：格式为 YYYY-MM-DD 的日期，例如 2021-03-05）\n"
+    ) in notice_text(result, "zh")
+
+
+def test_a_policy_given_twice_is_one_version_and_overlapping_versions_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """match loaded each --policy on its own and joined them by id: the same file twice matched every profile twice
+    (two matches, the amounts counted twice in summary.xlsx), and two versions in force for the same years were both
+    matched, where every other command refuses them."""
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), "--policy", str(PINGGU), str(EXAMPLE), "--out", str(out), "-q"]) == 0
+    [record] = [json.loads(line) for line in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(record["matches"]) == 1
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(out / "summary.xlsx", read_only=True)["Summary"].iter_rows(values_only=True))
+    assert [r[4] for r in rows if r and r[0] == ENTERPRISE_ID] == [400000.0]  # one row: 100,000 + 130,000 + 170,000
+    import shutil
+
+    folder = tmp_path / "policies"
+    shutil.copytree(PINGGU.parent / "texts", folder / "texts")  # (its source_text: a path relative to the file)
+    first, later = folder / "pinggu_2020.yaml", folder / "later.yaml"
+    first.write_text(PINGGU.read_text(encoding="utf-8"), encoding="utf-8")
+    later.write_text(first.read_text(encoding="utf-8").replace('  version: "2020.1"', '  version: "2020.2"', 1), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["match", "--policy", str(first), "--policy", str(later), str(EXAMPLE), "--out", str(tmp_path / "p"), "-q"]) == 1
+    said = capsys.readouterr().err
+    assert "policy.in_force.funding_years" in said and "2020.1 (pinggu_2020.yaml)" in said and "2020.2 (later.yaml)" in said

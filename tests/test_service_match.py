@@ -49,7 +49,8 @@ def test_match_notice_formats_and_bad_parameters(server: Server) -> None:
 
 def test_a_profile_with_a_slip_says_so_in_its_notice_and_in_both_languages(server: Server) -> None:
     # a fee of 260000.001 (three decimals): the JSON's problem was in one language whatever ?lang= said, and the
-    # notice was its header alone, an applicant's notice of nothing to claim with no word of the slip
+    # notice was its header alone, an applicant's notice of nothing to claim with no word of the slip; the field is
+    # named by its column's heading (it said items[2].annual_interest_paid to the applicant)
     profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     next(i for i in profile["items"] if i["id"] == "l1")["annual_interest_paid"] = "260000.001"
     answer = server.call("POST", "/match?policy=pinggu-ip-promotion&lang=zh", profile)
@@ -65,7 +66,8 @@ def test_a_profile_with_a_slip_says_so_in_its_notice_and_in_both_languages(serve
     text = server.call("POST", "/match?policy=pinggu-ip-promotion&format=text&lang=zh", profile).text
     assert text.endswith(
         "== 以下内容未能测算（请核对所填信息后再试）\n"
-        "  - pinggu-ip-promotion 2020.1: items[2].annual_interest_paid: '260000.001' 不符合规定的格式：金额最多两位小数（元、角、分）"
+        "  - pinggu-ip-promotion 2020.1: 第 3 个事项的申报年度内实际支付的贷款利息（item.annual_interest_paid）: '260000.001' 不符合规定的格式："
+        "金额最多两位小数（元、角、分）"
         "（应为：以元为单位、最多两位小数的金额，与票据上的金额一致）\n"
     )
     page = server.call("POST", "/match?policy=pinggu-ip-promotion&format=html&lang=en", profile).text

@@ -18,9 +18,20 @@ from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_WHEN, command
 from engine.cli.batch import say_error_records
-from engine.cli.common import WHOLE_NUMBER, add_policy_argument, language_option, policy_versions, say, say_error
+from engine.cli.common import (
+    WHOLE_NUMBER,
+    add_policy_argument,
+    language_option,
+    policy_versions,
+    print_error,
+    print_warnings,
+    say,
+    say_error,
+)
+from engine.core.errors import EngineError
 from engine.core.i18n import language, msg, tr, use_language
-from engine.deciding.versions import PolicySet
+from engine.deciding.versions import PolicySet, checked_windows
+from engine.language.model import CompiledPolicy
 from engine.matching.outputs import error_records
 from engine.matching.run import run_match
 from engine.records.ledger import Ledger, LedgerError
@@ -31,16 +42,30 @@ EXIT_WHEN["match"] = (msg("match.cli.exit_invalid"), msg("match.cli.exit_partial
 
 
 def policy_sets(paths: list[str]) -> list[PolicySet] | None:
-    """The policies given, one set of versions per policy id (the versions of one id may be given apart)."""
-    by_id: dict[str, list[object]] = defaultdict(list)
+    """The policies given, one set of versions per policy id (the versions of one id may be given apart), held to
+    what every command holds versions to: a file given twice (or by its folder too) is one version, and two
+    versions whose windows overlap are an error. A file given twice had matched every profile twice, its amounts
+    counted twice in summary.xlsx."""
+    by_id: dict[str, list[CompiledPolicy]] = defaultdict(list)
+    seen: set[Path] = set()
     for path in paths:
         files = sorted(Path(path).glob("*.yaml")) if Path(path).is_dir() else [Path(path)]
         for file in files:
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
             loaded = policy_versions([str(file)])
             if loaded is None:
                 return None
             by_id[loaded.id].extend(loaded.versions)
-    return [PolicySet(tuple(v)) for v in by_id.values()]  # type: ignore[arg-type]
+    sets = [PolicySet(tuple(v)) for v in by_id.values()]
+    try:
+        for s in sets:
+            print_warnings(checked_windows(s) if len(s.versions) > 1 else [])
+    except EngineError as err:
+        print_error(err)
+        return None
+    return sets
 
 
 def cmd_match(args: argparse.Namespace) -> int:

@@ -246,8 +246,13 @@ def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, 
     """
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     versions = PolicySet.load(items)
+    return versions, checked_windows(versions)
+
+
+def checked_windows(versions: PolicySet) -> list[Problem]:
+    """`load_versions`' check of versions loaded some other way: a `PolicyError` for an overlap, the gaps returned."""
     problems = versions.report()
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise PolicyError(errors, msg("claim.versions.overlap_summary"))
-    return versions, [p for p in problems if p.severity != "error"]
+    return [p for p in problems if p.severity != "error"]

@@ -251,7 +251,7 @@ def _not_judged(result: ProfileResult, lang: str) -> list[str]:
             out.append(f"{head}: {error.get('said', {}).get(lang, error.get('message'))}")
         for p in error.get("problems", ()):
             words = p.get("said", {}).get(lang, {})
-            line = f"{head}: {p.get('path') or p.get('field') or ''}: {words.get('message', p.get('message'))}"
+            line = f"{head}: {words.get('field') or p.get('path') or p.get('field') or ''}: {words.get('message', p.get('message'))}"
             expected = words.get("expected", p.get("expected"))
             out.append(msg("match.notice_not_judged_expected", line=line, expected=expected).render(lang) if expected else line)
     return out

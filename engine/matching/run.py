@@ -31,10 +31,10 @@ from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.matching.matcher import ignored, match_claim, parse_profile
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
-from engine.records.batch import Progress, claim_problems, said, said_problem
+from engine.records.batch import Progress, claim_problems, column_headings, said, said_problem
 from engine.records.inputs import open_claims, other_record
 from engine.records.ledger import Ledger
-from engine.records.tabular import OutputError, Record, output_dir
+from engine.records.tabular import OutputError, Record, field_heading, output_dir
 from engine.records.workers import end_with_parent
 
 CHUNK = 64
@@ -101,8 +101,20 @@ class Matching:
                 else:
                     located = locate(err) if locate is not None else err
                     problems = [said_problem({**p.to_dict(), "message": p.message, "expected": p.expected}) for p in located.problems]
-                result.errors.append({"policy": policy.id, "version": policy.version, "problems": problems})
+                result.errors.append({"policy": policy.id, "version": policy.version, "problems": _with_fields(problems, policy)})
         return result
+
+
+def _with_fields(problems: list[dict[str, Any]], policy: CompiledPolicy) -> list[dict[str, Any]]:
+    """Each problem's field also said in words, in every language (`said`'s `field`: the column's heading, as batch
+    names it, `第 1 个事项的事项发生日期（item.date）`): a notice is read by the applicant, who knows no `items[0].date`."""
+    headings = column_headings(policy)
+    for p in problems:
+        field = p.get("field") or p.get("path")
+        if isinstance(field, str) and field:
+            for lang, words in p["said"].items():
+                words["field"] = field_heading(field, headings, lang)
+    return problems
 
 
 def open_profiles(

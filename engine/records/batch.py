@@ -51,6 +51,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -359,12 +360,18 @@ def problem_cells(problem: Mapping[str, Any], record: Mapping[str, Any], heading
     return [where_text(problem or record["where"], lang), field, problem.get("message"), problem.get("expected")]
 
 
+@lru_cache(maxsize=32)  # (per policy: a match names the fields of every profile in error by its version's)
+def column_headings(policy: CompiledPolicy) -> dict[str, Any]:
+    """One version's columns' headings (`Columns.headings`)."""
+    return Columns(policy).headings()
+
+
 def headings_of(versions: PolicySet | Iterable[CompiledPolicy]) -> dict[str, Any]:
     """Every version's columns' headings (`Columns.headings`), the last one's wording winning (a `PolicySet`: oldest
     first): how a problem names its field."""
     headings: dict[str, Any] = {}
     for v in versions.versions if isinstance(versions, PolicySet) else versions:
-        headings.update(Columns(v).headings())
+        headings.update(column_headings(v))
     return headings
 
 
