@@ -491,6 +491,10 @@ def test_a_finding_is_checked_recorded_and_audited(server: Server) -> None:
         token=OFFICER_TOKEN,
     )
     assert extra.status == 400 and extra.json()["problems"][0]["path"] == "x"
+    # placed in the body, as a claim's problems are (it said the field alone: line null, column null)
+    body = json.dumps({"applicant_id": ENTERPRISE_ID, "fact": fact, "value": "2021-05-01", "reason": "x", "x": "1"}, ensure_ascii=False)
+    problem = extra.json()["problems"][0]
+    assert (problem["line"], problem["column"]) == (1, body.index('"1"') + 1), (problem, body)
     view = server.call("GET", f"/ledger/applicants/{ENTERPRISE_ID}").json()
     assert view["facts_on_record"][fact] == ["2021-05-01"]
     log = server.call("GET", "/ledger/audit?actor=" + urllib.parse.quote("王科员"), token=OFFICER_TOKEN).json()

@@ -654,7 +654,9 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
 
         return JSONResponse(await bounded(svc, request, work, ledger=True))
 
-    def fields(data: Any, required: tuple[str, ...], optional: tuple[str, ...], lang: str) -> dict[str, str]:
+    def fields(data: Any, required: tuple[str, ...], optional: tuple[str, ...], lang: str, where: JsonText) -> dict[str, str]:
+        """The request's fields, or its problems each placed at its line and column in the body (`where`), as a
+        claim's are (they said the field alone)."""
         if not isinstance(data, dict):
             problem = Problem(msg("service.problem.not_object"), file="request", code="service.body")
             raise Refusal("invalid-request", problem.message, [problem])
@@ -681,14 +683,15 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             if k != "reason" and k in required + optional and isinstance(v, str) and (wrong := text_problem(v)) is not None
         ]
         if problems:
+            problems = [located(p, where) for p in problems]
             raise Refusal("invalid-request", problems[0].message, problems)
         return {k: data[k] for k in required + optional if k in data}
 
     async def reverse(request: Request) -> Response:
         who = svc.may_write(request)
         lang = lang_of(request)
-        data, _ = await read_json(request, svc)
-        asked = fields(data, ("claim_id", "item_id", "reason"), ("returned", "decided_on"), lang)
+        data, where = await read_json(request, svc)
+        asked = fields(data, ("claim_id", "item_id", "reason"), ("returned", "decided_on"), lang, where)
         quantum = min(p.quantum for p in svc.catalogue.all_versions())
         target = f"{asked['claim_id']}/{asked['item_id']}"
         key = request.headers.get("idempotency-key")  # (sent again under it after a lost answer: recorded once)
@@ -723,8 +726,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         who = svc.may_write(request)
         lang = lang_of(request)
         versions = asked_policies(svc, request).versions
-        data, _ = await read_json(request, svc)
-        asked = fields(data, ("applicant_id", "fact", "value", "reason"), (), lang)
+        data, where = await read_json(request, svc)
+        asked = fields(data, ("applicant_id", "fact", "value", "reason"), (), lang, where)
 
         def work() -> dict[str, Any]:
             with svc.ledger_lock:
