@@ -12,6 +12,7 @@ import contextlib
 import copy
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -240,20 +241,29 @@ def limit_use(limit_id: str, scope: list[Any], counts: list[Any]) -> dict[str, A
 HANG_LIMIT = 60  # seconds
 
 
+class Hung(BaseException):
+    """A test's block still running at its hang limit: a BaseException, so that no `except Exception` or `except
+    OSError` of the engine (a process taken for dead, a render error) catches it and carries on."""
+
+
 @contextlib.contextmanager
 def no_hang(seconds: int = HANG_LIMIT) -> Iterator[None]:
-    """Fails the test (TimeoutError) if the block is still running after `seconds`: SIGALRM, main thread only."""
+    """Fails the test (`Hung`) if the block is still running after `seconds`: SIGALRM, main thread only. An outer
+    alarm is armed again on the way out with what was left of it."""
 
     def hung(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still running after {seconds} s: hung")
+        raise Hung(f"still running after {seconds} s: hung")
 
     before = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
+    outer = signal.alarm(seconds)
+    began = time.monotonic()
     try:
         yield
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, before)
+        if outer:
+            signal.alarm(max(1, outer - int(time.monotonic() - began)))
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ class _Work:
     """What `parse_yaml` did before it stopped, counted by spies on its stages (see the `work` fixture)."""
 
     read: int = 0  # values the parser handed over: libyaml's event walk, or PyYAML's bounded composer without libyaml
+    compositions: int = 0  # node graphs begun (a composition that ends in a syntax error is begun, not returned)
     composed: list[int] = field(default_factory=list)  # the distinct nodes of each node graph composed
     built: int = 0  # values built into Python data (`_Builder.build`: an aliased value at each use)
 
@@ -69,6 +70,7 @@ def work(monkeypatch: pytest.MonkeyPatch) -> _Work:
 
     def composer(compose: Callable[..., Any]) -> Callable[..., Any]:
         def spy(*args: Any) -> Any:
+            done.compositions += 1  # (counted as it begins: one that fails part-way did the work too)
             node = compose(*args)
             done.composed.append(_distinct_nodes(node))
             return node
@@ -147,7 +149,7 @@ def test_deep_nesting_fails_fast(text: str, work: _Work) -> None:
     with no_hang(), pytest.raises(engine.InputLimitError) as caught:
         parse_yaml(text)
     assert work.read <= 2 * (MAX_DEPTH + 1)  # a key and a value a level, at most
-    assert work.composed == []
+    assert work.compositions == 0 and work.composed == []
     assert work.built == 0
     assert f"nesting deeper than {MAX_DEPTH} levels" in caught.value.problems[0].message
     assert caught.value.problems[0].line is not None
@@ -527,7 +529,7 @@ def _aliased_checks(n: int = 3000) -> str:
 # Each runs in a fresh interpreter, and its peak RSS is read from /proc/self/status (VmHWM, the high-water mark
 # of this process's own memory map). Not getrusage: Linux keeps ru_maxrss across fork and exec, so a child of a
 # large pytest process reports the parent's size (286 MB in a full CI run, whatever the input). Spies say whether
-# a node graph was composed (by libyaml, or by PyYAML's bounded composer without it) and how often PyYAML's
+# a node graph was begun (by libyaml, or by PyYAML's bounded composer without it) and how often PyYAML's
 # pure-Python reader was started (its parser reads through it).
 _MEASURE = """\
 import json, sys
@@ -537,9 +539,8 @@ from engine.language import source
 composed, python_reads = [], []
 def spied(compose):
     def spy(*args):
-        node = compose(*args)
-        composed.append(node is not None)
-        return node
+        composed.append(True)  # (as it begins: a composition that ends in a syntax error composed up to it)
+        return compose(*args)
     return spy
 source._compose_libyaml = spied(source._compose_libyaml)
 source._compose_python = spied(source._compose_python)
