@@ -610,7 +610,7 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
     )
     assert f"  M-2 pinggu-ip-promotion，{src}:2：“pinggu-ip-promotion”没有适用于申报年度 2035 的有效版本\n" in said
     assert f"  3，{src}:3：每个申请应是一个 JSON 对象，而不是列表\n" in said
-    assert f"全部有误的企业信息及改正方法见 {out / 'summary.xlsx'} 的“错误记录”工作表（及 {out / 'matches.jsonl'}）" in said
+    assert f"全部错误及改正方法见 {out / 'summary.xlsx'} 的“错误记录”工作表（及 {out / 'matches.jsonl'}）" in said
     from openpyxl import load_workbook
 
     book = load_workbook(out / "summary.xlsx", read_only=True)
@@ -667,3 +667,42 @@ def test_a_policy_given_twice_is_one_version_and_overlapping_versions_are_refuse
     assert main(["match", "--policy", str(first), "--policy", str(later), str(EXAMPLE), "--out", str(tmp_path / "p"), "-q"]) == 1
     said = capsys.readouterr().err
     assert "policy.in_force.funding_years" in said and "2020.1 (pinggu_2020.yaml)" in said and "2020.2 (later.yaml)" in said
+
+
+def test_a_problem_is_named_by_its_own_policys_columns_and_an_unread_row_by_its_claim_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With two measures, the console and the errors sheet named a field by the last --policy's heading (the
+    measure's own was in matches.jsonl); a sheet row that could not be read was named by its number, not its claim
+    id, and its field by its code."""
+    import shutil
+
+    folder = tmp_path / "policies"
+    shutil.copytree(PINGGU.parent / "texts", folder / "texts")
+    text = PINGGU.read_text(encoding="utf-8")
+    (folder / "a.yaml").write_text(text, encoding="utf-8")
+    other = text.replace("  id: pinggu-ip-promotion", "  id: other-measure", 1).replace(
+        "zh: 申报年度内实际支付的贷款利息,", "zh: 乙办法的利息字段,", 1
+    )
+    (folder / "b.yaml").write_text(other, encoding="utf-8")
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    next(i for i in profile["items"] if i["id"] == "l1")["annual_interest_paid"] = "abc"
+    src = tmp_path / "p.jsonl"
+    src.write_text(json.dumps(profile, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "o"
+    for first, second in (("a", "b"), ("b", "a")):  # (whichever comes last)
+        argv = ["--lang", "zh", "match", "--policy", str(folder / f"{first}.yaml"), "--policy", str(folder / f"{second}.yaml")]
+        assert main([*argv, str(src), "--out", str(out)]) == 3
+        said = capsys.readouterr().out
+        assert (
+            f"M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，第 3 个事项的申报年度内实际支付的贷款利息（item.annual_interest_paid）"
+            in said
+        )
+        assert f"M-2021-001 other-measure 2020.1，{src}:1，第 3 个事项的乙办法的利息字段（item.annual_interest_paid）" in said
+        shutil.rmtree(out)
+    # a CSV row that could not be read: its claim id, its field by its column's words
+    rows = "claim_id,claim.funding_year,applicant.id,applicant.name,applicant.kind\nC-77,2021,91110117MA01ABCD1F,甲公司,enterprize\n"
+    (tmp_path / "p.csv").write_text(rows, encoding="utf-8")
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(tmp_path / "p.csv"), "--out", str(out)]) == 3
+    said = capsys.readouterr().out
+    assert f"  C-77，{tmp_path / 'p.csv'} 第 2 行，申请人类型（applicant.kind）：" in said, said

@@ -32,11 +32,11 @@ from engine.cli.common import (
     say_error,
 )
 from engine.core.errors import os_reason
-from engine.core.i18n import language, msg, tr
+from engine.core.i18n import language, lookup, msg, tr
 from engine.core.quantities import format_money, plain_amount
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import budget_table, headings_of, in_language, problem_said, run_batch
+from engine.records.batch import FAILURES_SHOWN, budget_table, headings_of, in_language, problem_said, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
 from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
@@ -107,9 +107,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if summary.failed else EXIT_OK
 
 
-#: error records a batch lists on the console after its summary (all of them are in summary.xlsx and errors.jsonl),
-#: and the problems of each it lists
-FAILURES_SHOWN = 10
+#: the problems of each error record a console lists (`FAILURES_SHOWN` records)
 PROBLEMS_SHOWN = 5
 
 
@@ -152,11 +150,11 @@ def _say_failures(out: Path, versions: PolicySet) -> None:
     record's first problem was shown, without its fix."""
     with open(out / "errors.jsonl", encoding="utf-8") as f:
         more = say_error_records((json.loads(line) for line in f), versions)
-    workbook, jsonl = out / "summary.xlsx", out / "errors.jsonl"
+    workbook, jsonl, sheet = out / "summary.xlsx", out / "errors.jsonl", lookup("sheet.tabs.errors")
     say(
-        msg("cli.batch.failures_more", n=more, workbook=workbook, jsonl=jsonl)
+        msg("cli.batch.failures_more", n=more, workbook=workbook, jsonl=jsonl, sheet=sheet)
         if more
-        else msg("cli.batch.failures_all", workbook=workbook, jsonl=jsonl)
+        else msg("cli.batch.failures_all", workbook=workbook, jsonl=jsonl, sheet=sheet)
     )
 
 

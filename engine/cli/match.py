@@ -29,10 +29,10 @@ from engine.cli.common import (
     say_error,
 )
 from engine.core.errors import EngineError
-from engine.core.i18n import language, msg, tr, use_language
+from engine.core.i18n import language, lookup, msg, tr, use_language
 from engine.deciding.versions import PolicySet, checked_windows
 from engine.language.model import CompiledPolicy
-from engine.matching.outputs import error_records
+from engine.matching.outputs import Summary
 from engine.matching.run import run_match
 from engine.records.ledger import Ledger, LedgerError
 from engine.records.tabular import InputError
@@ -107,7 +107,7 @@ def cmd_match(args: argparse.Namespace) -> int:
                 )
             )
             if summary.errors:
-                _say_failures(Path(args.out), sets)
+                _say_failures(Path(args.out), sets, summary)
             rate = summary.profiles / seconds if seconds > 0 else 0.0
             say(
                 msg("match.speed", profiles=summary.profiles, seconds=f"{seconds:.1f}", rate=f"{rate:,.0f}", workers=args.workers), err=True
@@ -115,18 +115,17 @@ def cmd_match(args: argparse.Namespace) -> int:
         return EXIT_PARTIAL if summary.errors else EXIT_OK
 
 
-def _say_failures(out: Path, sets: list[PolicySet]) -> None:
-    """The first profiles in error, each problem a line with its fix, as batch lists its applications in error
-    (`say_error_records`); then where all of them are. The summary line said only how many: the workbook had no
-    errors sheet, and which profile, and why, was in matches.jsonl alone."""
-    with open(out / "matches.jsonl", encoding="utf-8") as f:
-        records = (e for line in f for e in error_records(json.loads(line)))
-        more = say_error_records(records, [v for s in sets for v in s.versions])
-    workbook, jsonl = out / "summary.xlsx", out / "matches.jsonl"
+def _say_failures(out: Path, sets: list[PolicySet], summary: Summary) -> None:
+    """The first profiles in error (`Summary.errors_listed`), each problem a line with its fix, as batch lists its
+    applications in error (`say_error_records`); then where all of them are. The summary line said only how many:
+    the workbook had no errors sheet, and which profile, and why, was in matches.jsonl alone."""
+    more = say_error_records(summary.errors_listed, [v for s in sets for v in s.versions])
+    more += summary.error_records - len(summary.errors_listed)
+    workbook, jsonl, sheet = out / "summary.xlsx", out / "matches.jsonl", lookup("sheet.tabs.errors")
     say(
-        msg("match.failures_more", n=more, workbook=workbook, jsonl=jsonl)
+        msg("cli.batch.failures_more", n=more, workbook=workbook, jsonl=jsonl, sheet=sheet)
         if more
-        else msg("match.failures_all", workbook=workbook, jsonl=jsonl)
+        else msg("cli.batch.failures_all", workbook=workbook, jsonl=jsonl, sheet=sheet)
     )
 
 

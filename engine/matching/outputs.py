@@ -25,7 +25,7 @@ from engine.explaining.catalogue import Catalogue
 from engine.explaining.labels import Labels
 from engine.language.model import CompiledPolicy, Rule, Text
 from engine.matching.matcher import ELIGIBLE, HYPOTHETICAL, NEEDS, NOT_ELIGIBLE, Answer, Need, PolicyMatch, is_hypothetical
-from engine.records.batch import headings_of, in_language, problem_cells, said
+from engine.records.batch import FAILURES_SHOWN, headings_of, in_language, problem_cells, said
 
 LANGS = ("zh", "en")
 _STYLE = (Path(engine.explaining.__file__).parent / "templates" / "_style.css.j2").read_text(encoding="utf-8")
@@ -324,10 +324,16 @@ class Summary:
     needs_count: Counter[tuple[str, str]] = field(default_factory=Counter)
     missing: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (policy id, item type or "", fact) -> profiles
     evaluations: int = 0
+    error_records: int = 0  # a profile's errors, one a version it could not be matched under (`error_records`)
+    errors_listed: list[dict[str, Any]] = field(default_factory=list)  # the first FAILURES_SHOWN: the console's
 
     def add(self, record: dict[str, Any]) -> None:
         self.profiles += 1
         self.errors += bool(record["errors"])
+        if record["errors"]:
+            found = error_records(record)
+            self.error_records += len(found)
+            self.errors_listed += found[: FAILURES_SHOWN - len(self.errors_listed)]
         seen: set[tuple[str, str, str]] = set()
         # (the counts are of applicants: one whose two items a measure pays counts once, as the rows' titles say)
         eligible: set[tuple[str, str]] = set()

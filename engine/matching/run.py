@@ -157,13 +157,18 @@ def _placing(rec: Record) -> Callable[[EngineError], list[dict[str, Any]]]:
     return place
 
 
-def _one(number: int, data: Any, where: dict[str, Any], problems: list[Any], item_where: list[dict[str, Any]]) -> dict[str, Any]:
+def _one(
+    number: int, data: Any, where: dict[str, Any], problems: list[Any], item_where: list[dict[str, Any]], key: str | None
+) -> dict[str, Any]:
     other = other_record(data)  # (a decision line or an error record: not a profile)
     if other is not None:
         data, problems = None, [{"field": None, "message": other, **where}]
     if not isinstance(data, dict):
-        errors = [{"input": where, "problems": [said_problem(p) for p in problems]}]
-        return {"profile": str(number), "applicant_id": "", "name": "", "matches": [], "errors": errors}
+        # a profile that could not be read: named by its claim id as read (a sheet's row), else its number; its
+        # fields by the newest version's columns, as a matched one's
+        newest = _STATE["matching"].sets[0].newest
+        errors = [{"input": where, "problems": _with_fields([said_problem(p) for p in problems], newest)}]
+        return {"profile": key or str(number), "applicant_id": "", "name": "", "matches": [], "errors": errors}
     result: ProfileResult = _STATE["matching"].match(data, number, place=_placing(Record(number, where, data, problems, item_where)))
     notices: Path | None = _STATE["notices"]
     if notices is not None and result.matches:
@@ -192,7 +197,7 @@ def _write_notices(folder: Path, result: ProfileResult, number: int) -> None:
             (folder / file.replace(stem, name, 1)).write_text(text, encoding="utf-8")
 
 
-_Read = tuple[int, Any, dict[str, Any], list[Any], list[dict[str, Any]]]  # a Record's fields, sent to a worker
+_Read = tuple[int, Any, dict[str, Any], list[Any], list[dict[str, Any]], str | None]  # a Record's fields, sent to a worker
 
 
 def _chunk(items: list[_Read]) -> list[str]:
@@ -202,7 +207,7 @@ def _chunk(items: list[_Read]) -> list[str]:
 def _chunks(source: Iterator[Record]) -> Iterator[list[_Read]]:
     chunk: list[_Read] = []
     for rec in source:
-        chunk.append((rec.number, rec.data, rec.where, rec.problems, rec.item_where))
+        chunk.append((rec.number, rec.data, rec.where, rec.problems, rec.item_where, rec.claim_id))
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []

@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
@@ -351,19 +352,28 @@ def problem_said(
     return tr(line, lang), fix
 
 
+#: error records a console lists after a run's summary (batch's, report's, match's; all of them are in the run's
+#: workbook and its JSON Lines)
+FAILURES_SHOWN = 10
+
+
 def problem_cells(problem: Mapping[str, Any], record: Mapping[str, Any], headings: Mapping[str, Any], lang: str) -> list[Any]:
     """One problem of an error record (`in_language`'s, in `lang`) as an errors sheet's cells, as `problem_said` says
-    it: where, the field as the input's heading names it (`headings`), what is wrong, what to write instead."""
+    it: where, the field as the input's heading names it (`headings`, unless the problem says it in words itself:
+    a match's, by its own version's columns), what is wrong, what to write instead."""
     field = problem.get("field")
-    if isinstance(field, str) and field:
+    named = ((problem.get("said") or {}).get(lang) or {}).get("field")
+    if isinstance(named, str) and named:
+        field = named
+    elif isinstance(field, str) and field:
         field = field_heading(field, headings, lang)
     return [where_text(problem or record["where"], lang), field, problem.get("message"), problem.get("expected")]
 
 
 @lru_cache(maxsize=32)  # (per policy: a match names the fields of every profile in error by its version's)
-def column_headings(policy: CompiledPolicy) -> dict[str, Any]:
-    """One version's columns' headings (`Columns.headings`)."""
-    return Columns(policy).headings()
+def column_headings(policy: CompiledPolicy) -> Mapping[str, Any]:
+    """One version's columns' headings (`Columns.headings`), read-only: every caller shares it."""
+    return MappingProxyType(Columns(policy).headings())
 
 
 def headings_of(versions: PolicySet | Iterable[CompiledPolicy]) -> dict[str, Any]:
