@@ -411,3 +411,21 @@ def test_a_thread_waiting_for_a_shared_ledger_gives_up_as_another_connection_wou
             list(ledger.grants())
         holder.join()
         assert ledger.commit(policy, example()).status == "committed"  # (and once it is free, as ever)
+
+
+def test_another_connection_holding_the_ledger_past_the_busy_timeout_is_a_ledger_error(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's connection holding the file past BUSY_SECONDS reached an embedding program as sqlite3's own
+    OperationalError ("database is locked"); only the command line said it in words. It is the ledger's busy error
+    now, as a thread of the same Ledger gets."""
+    from engine.records import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.3)  # (each connection's busy timeout, set as it opens)
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    with engine.Ledger(url) as holder, engine.Ledger(url) as other:
+        with holder.db.locked():
+            with pytest.raises(engine.LedgerError, match="busy") as caught:
+                other.commit(policy, example())
+            assert "0.3 s" in str(caught.value)
+        assert other.commit(policy, example()).status == "committed"  # (and once it is free, as ever)

@@ -252,8 +252,12 @@ class _Tx:
         _acquire(self.lock)
         try:
             self.begin()
-        except BaseException:
+        except BaseException as err:
             self.lock.release()
+            # another connection (another process) held the file's lock past the busy timeout: said as a thread of
+            # this one is (`_acquire`), not as sqlite3's "database is locked", which an embedding program got raw
+            if isinstance(err, sqlite3.OperationalError) and sqlite_busy(err):
+                raise LedgerError(msg("ledger.busy", seconds=BUSY_SECONDS)) from None
             raise
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
