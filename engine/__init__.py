@@ -38,7 +38,7 @@ from engine.language.model import CompiledPolicy
 if TYPE_CHECKING:
     from engine.deciding.versions import PolicySet, load_versions
     from engine.explaining.render import RecordedDecisionError, RenderError, explain, explanation, render_report
-    from engine.records.ledger import AlreadyCommitted, Ledger, LedgerError
+    from engine.records.ledger import AlreadyCommitted, Ledger, LedgerBusyError, LedgerError
     from engine.records.tabular import InputError
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "InputLimitError",
     "ItemDecision",
     "Ledger",
+    "LedgerBusyError",
     "LedgerError",
     "PolicyError",
     "PolicySet",
@@ -84,6 +85,7 @@ _LAZY = {
     "RecordedDecisionError": "engine.explaining.render",
     "Ledger": "engine.records.ledger",
     "LedgerError": "engine.records.ledger",
+    "LedgerBusyError": "engine.records.ledger",
     "AlreadyCommitted": "engine.records.ledger",
     "InputError": "engine.records.tabular",
     "PolicySet": "engine.deciding.versions",

@@ -425,7 +425,7 @@ def test_another_connection_holding_the_ledger_past_the_busy_timeout_is_a_ledger
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     with engine.Ledger(url) as holder, engine.Ledger(url) as other:
         with holder.db.locked():
-            with pytest.raises(engine.LedgerError, match="busy") as caught:
+            with pytest.raises(engine.LedgerBusyError, match="busy") as caught:
                 other.commit(policy, example())
-            assert "0.3 s" in str(caught.value)
+            assert "0.3 s" in str(caught.value) and isinstance(caught.value, engine.LedgerError)
         assert other.commit(policy, example()).status == "committed"  # (and once it is free, as ever)

@@ -73,6 +73,7 @@ from engine.records.ledger import (
     Audit,
     CommitResult,
     Ledger,
+    LedgerBusyError,
     LedgerError,
     check_words,
     default_url,
@@ -915,6 +916,8 @@ def decide_one(
         return error_record(rec, claim_problems(rec, err), err.summary)
     except AlreadyCommitted as err:
         return error_record(rec, [{**rec.where, "field": "claim_id", "message": _words(err)}], msg("batch.error.committed"))
+    except LedgerBusyError:  # (held by another past its busy timeout: so would every application after it be)
+        raise
     except LedgerError as err:
         return error_record(rec, [{**rec.where, "field": None, "message": _words(err)}], msg("batch.error.ledger"))
     except sqlite3.DatabaseError:  # the ledger's file failed (damaged, a disk error), not the application: every

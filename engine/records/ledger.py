@@ -87,6 +87,11 @@ class LedgerError(Exception):
         return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
 
 
+class LedgerBusyError(LedgerError):
+    """The ledger held by another connection or thread past the busy timeout (`BUSY_SECONDS`): not the application's
+    fault, and every one after it would wait as long and fail alike, so a round stops and says it once."""
+
+
 class LedgerUrlError(LedgerError):
     """A ledger URL of a kind the engine does not know (a usage error, not a broken ledger)."""
 
@@ -221,7 +226,7 @@ def _acquire(lock: threading.RLock) -> None:
     """A connection's lock, waited for as long as a connection waits for another's (BUSY_SECONDS), else LedgerError:
     a thread of a shared Ledger waited for ever where another connection's commit gave up."""
     if not lock.acquire(timeout=BUSY_SECONDS):
-        raise LedgerError(msg("ledger.busy", seconds=BUSY_SECONDS))
+        raise LedgerBusyError(msg("ledger.busy", seconds=BUSY_SECONDS))
 
 
 class _Held:
@@ -257,7 +262,7 @@ class _Tx:
             # another connection (another process) held the file's lock past the busy timeout: said as a thread of
             # this one is (`_acquire`), not as sqlite3's "database is locked", which an embedding program got raw
             if isinstance(err, sqlite3.OperationalError) and sqlite_busy(err):
-                raise LedgerError(msg("ledger.busy", seconds=BUSY_SECONDS)) from None
+                raise LedgerBusyError(msg("ledger.busy", seconds=BUSY_SECONDS)) from None
             raise
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
