@@ -15,7 +15,6 @@ can see a race, not just that none happened.
 from __future__ import annotations
 
 import multiprocessing as mp
-import threading
 import time
 from decimal import Decimal
 from typing import Any
@@ -120,7 +119,7 @@ def test_without_the_lock_the_same_race_is_caught(policy, url, tmp_path, monkeyp
     # commits read the same history before either writes. Up to 3 attempts, each on a fresh ledger:
     # races are timing, and a quiet machine may let one attempt through (measured: 60 of 60 caught).
     def unlocked(self: Any) -> Any:
-        return ledger_module._Tx(lambda: None, lambda: None, lambda: None, threading.RLock())
+        return ledger_module._Tx(lambda: None, lambda: None, lambda: None, ledger_module._ConnLock(ledger_module.BUSY_SECONDS))
 
     monkeypatch.setattr(ledger_module._SQLite, "locked", unlocked)
     monkeypatch.setattr(ledger_module._Postgres, "locked", unlocked)

@@ -429,3 +429,13 @@ def test_another_connection_holding_the_ledger_past_the_busy_timeout_is_a_ledger
                 other.commit(policy, example())
             assert "0.3 s" in str(caught.value) and isinstance(caught.value, engine.LedgerError)
         assert other.commit(policy, example()).status == "committed"  # (and once it is free, as ever)
+
+
+def test_a_ledger_waits_for_another_connection_as_long_as_it_is_told(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """`busy_seconds`: how long an SQLite ledger waits for another connection's lock (the service gives its request's
+    time limit), said in its busy error."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    with engine.Ledger(url) as holder, engine.Ledger(url, busy_seconds=0.2) as other:
+        with holder.db.locked():
+            with pytest.raises(engine.LedgerBusyError, match=r"more than 0\.2 s"):
+                other.commit(policy, example())

@@ -1322,3 +1322,37 @@ def test_a_policy_the_service_does_not_serve_and_a_round_label_it_cannot_keep_ar
     for path, body in (("/evaluate?policy=nope", b"{not json"), ("/rounds?policy=nope", b" \n"), ("/match?policy=nope", b"[")):
         answer = server.call("POST", path + "&lang=en", body)
         assert answer.status == 400 and answer.json()["problems"][0]["path"] == "policy", (path, answer.text)
+
+
+def test_a_write_held_up_by_another_process_gives_up_with_its_request(tmp_path: Path) -> None:
+    """Another process holding an SQLite ledger: the write was answered 503 at --timeout, but its thread waited on
+    for the ledger's 120 s busy timeout (holding the service's ledger lock and a thread) and committed the claim once
+    the other process let go, after its caller had been told it timed out. The ledger now waits no longer than the
+    request: a write answered 503 for a held ledger is not committed."""
+    import sqlite3
+
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(f"tokens:\n  {OFFICER_TOKEN}: {{name: 王科员, roles: [officer]}}\n", encoding="utf-8")
+    db = tmp_path / "held.sqlite"
+    srv = Server(tmp_path, "--ledger", f"sqlite:///{db}", "--token-file", str(tokens), "--timeout", "1")
+    try:
+        assert srv.call("POST", "/ledger/commit", pledge_claim("H-1", "1000.00"), token=OFFICER_TOKEN).status == 200
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # (as a batch --commit in another process holds it)
+        try:
+            held = srv.call("POST", "/ledger/commit", pledge_claim("H-2", "1000.00"), token=OFFICER_TOKEN)
+            assert held.status == 503 and held.json()["type"] == "urn:policy-engine:problem:timeout"
+            time.sleep(3)  # (held on past the request's time, and its thread's)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        # let go: a write is done (a poll, each its own claim); the one answered 503 was never committed
+        deadline, n, status = time.monotonic() + 30, 0, 0
+        while status != 200 and time.monotonic() < deadline:
+            n += 1
+            status = srv.call("POST", "/ledger/commit", pledge_claim(f"H-3-{n}", "1000.00"), token=OFFICER_TOKEN).status
+        assert status == 200, n
+        assert srv.call("GET", "/ledger/claims/H-2/explanation", token=OFFICER_TOKEN).status == 404
+        assert srv.call("GET", "/ledger/claims/H-1/explanation", token=OFFICER_TOKEN).status == 200
+    finally:
+        srv.stop()

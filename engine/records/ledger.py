@@ -222,11 +222,29 @@ class _Backend(Protocol):
     types: ClassVar[dict[str, str]]
 
 
-def _acquire(lock: threading.RLock) -> None:
-    """A connection's lock, waited for as long as a connection waits for another's (BUSY_SECONDS), else LedgerError:
-    a thread of a shared Ledger waited for ever where another connection's commit gave up."""
-    if not lock.acquire(timeout=BUSY_SECONDS):
-        raise LedgerBusyError(msg("ledger.busy", seconds=BUSY_SECONDS))
+class _ConnLock:
+    """A connection's lock (one thread's statement or transaction at a time), and how long a thread waits for it: as
+    long as the connection waits for another connection's (`busy`, its busy timeout in seconds)."""
+
+    __slots__ = ("busy", "lock")
+
+    def __init__(self, busy: float) -> None:
+        self.lock = threading.RLock()
+        self.busy = busy
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def _busy(seconds: float) -> LedgerBusyError:
+    return LedgerBusyError(msg("ledger.busy", seconds=f"{seconds:g}"))
+
+
+def _acquire(lock: _ConnLock) -> None:
+    """A connection's lock, waited for as long as a connection waits for another's, else LedgerError: a thread of a
+    shared Ledger waited for ever where another connection's commit gave up."""
+    if not lock.lock.acquire(timeout=lock.busy):
+        raise _busy(lock.busy)
 
 
 class _Held:
@@ -234,7 +252,7 @@ class _Held:
 
     __slots__ = ("lock",)
 
-    def __init__(self, lock: threading.RLock) -> None:
+    def __init__(self, lock: _ConnLock) -> None:
         self.lock = lock
 
     def __enter__(self) -> None:
@@ -248,9 +266,7 @@ class _Tx:
     """A transaction on one connection, held by one thread at a time (`lock`, the connection's): a Ledger shared by a
     program's threads had their transactions begin inside each other's, a raw sqlite3 error for 22 commits of 24."""
 
-    def __init__(
-        self, begin: Callable[[], object], commit: Callable[[], object], rollback: Callable[[], object], lock: threading.RLock
-    ) -> None:
+    def __init__(self, begin: Callable[[], object], commit: Callable[[], object], rollback: Callable[[], object], lock: _ConnLock) -> None:
         self.begin, self.commit, self.rollback, self.lock = begin, commit, rollback, lock
 
     def __enter__(self) -> None:
@@ -262,7 +278,7 @@ class _Tx:
             # another connection (another process) held the file's lock past the busy timeout: said as a thread of
             # this one is (`_acquire`), not as sqlite3's "database is locked", which an embedding program got raw
             if isinstance(err, sqlite3.OperationalError) and sqlite_busy(err):
-                raise LedgerBusyError(msg("ledger.busy", seconds=BUSY_SECONDS)) from None
+                raise _busy(self.lock.busy) from None
             raise
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -305,12 +321,12 @@ def sqlite_reason(err: sqlite3.Error) -> Msg | str:
     return msg(f"ledger.sqlite.{name}") if name else str(err)
 
 
-def _set_wal(conn: sqlite3.Connection) -> None:
+def _set_wal(conn: sqlite3.Connection, busy: float) -> None:
     """WAL mode set on a new connection. Switching a new file to WAL takes it whole, and SQLite answers "database is
     locked" at once, without its busy handler, when another connection is opening the same file at that moment (it
     does not wait where waiting could deadlock): two service workers opening a ledger that is not there yet. So it is
     tried again, every 10 ms, for as long as the busy timeout would have waited."""
-    deadline = time.monotonic() + BUSY_SECONDS
+    deadline = time.monotonic() + busy
     while True:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -324,9 +340,9 @@ def _set_wal(conn: sqlite3.Connection) -> None:
 class _SQLite:
     types: ClassVar[dict[str, str]] = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "blob": "BLOB"}
 
-    def __init__(self, url: str, path: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, path: str, *, create: bool = True, busy: float | None = None) -> None:
         self.url = url
-        self.tx_lock = threading.RLock()
+        self.tx_lock = _ConnLock(BUSY_SECONDS if busy is None else busy)
         if path != ":memory:":
             if Path(path).is_dir():
                 raise LedgerError(msg("ledger.is_folder", url=url, path=path))
@@ -340,9 +356,9 @@ class _SQLite:
         conn = None
         try:
             # (`timeout` is the connection's busy timeout: sqlite3 sets it with sqlite3_busy_timeout)
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=self.tx_lock.busy, check_same_thread=False)
             if create:  # a ledger's file keeps WAL mode once set; a read-only open writes nothing (an empty file stays empty)
-                _set_wal(conn)
+                _set_wal(conn, self.tx_lock.busy)
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
             conn.execute("PRAGMA foreign_keys = ON")
             # (reads the file's header: a file that is not SQLite's fails here, with a message, not at its first query)
@@ -404,7 +420,7 @@ class _Postgres:
         except ModuleNotFoundError:  # pragma: no cover - depends on the installation
             raise LedgerError(msg("ledger.no_psycopg")) from None
         self.url = url
-        self.tx_lock = threading.RLock()
+        self.tx_lock = _ConnLock(BUSY_SECONDS)
         try:
             self.conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as err:
@@ -501,16 +517,16 @@ def absolute_url(url: str) -> str:
     return f"sqlite:///{os.path.abspath(path)}" if url.startswith("sqlite://") else os.path.abspath(path)
 
 
-def _connect(url: str, *, create: bool = True) -> _Backend:
+def _connect(url: str, *, create: bool = True, busy: float | None = None) -> _Backend:
     path = _sqlite_path(url)
     if url.startswith("sqlite://"):
         if not path:
             raise LedgerError(msg("ledger.no_file", url=url))
-        return _SQLite(url, path, create=create)
+        return _SQLite(url, path, create=create, busy=busy)
     if url.startswith(("postgresql://", "postgres://")):
         return _Postgres(url)
     if path is not None:  # a bare path
-        return _SQLite(f"sqlite:///{url}", url, create=create)
+        return _SQLite(f"sqlite:///{url}", url, create=create, busy=busy)
     raise LedgerUrlError(msg("ledger.unknown_url", url=masked_url(url)))
 
 
@@ -867,9 +883,12 @@ class Ledger:
     #: whose decisions are never read back from it, does not: engine.records.workers)
     store_decisions = True
 
-    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True, busy_seconds: float | None = None) -> None:
         self.url = url or default_url()
-        self._db = _connect(self.url, create=create)
+        #: how long an SQLite ledger's statement waits for another connection's lock (default `BUSY_SECONDS`): a
+        #: service gives its request's time limit, so a write never waits on after its request has been answered
+        self.busy_seconds = busy_seconds
+        self._db = _connect(self.url, create=create, busy=busy_seconds)
         self._pid = os.getpid()
         try:
             if isinstance(self._db, _SQLite) and self._db.query(_FOREIGN_TABLES)[0][0]:
@@ -890,7 +909,7 @@ class Ledger:
         """The connection of this process: a ledger used in a forked child opens its own (a shared one breaks both)."""
         if self._pid != os.getpid():
             _INHERITED.append(self._db)  # never used nor closed here: it belongs to the parent
-            self._db = _connect(self.url)
+            self._db = _connect(self.url, busy=self.busy_seconds)
             self._pid = os.getpid()
         return self._db
 

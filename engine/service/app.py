@@ -52,7 +52,16 @@ from engine.explaining.render import (
 )
 from engine.language.expressions import suggest
 from engine.records.inputs import JsonText, locate
-from engine.records.ledger import AlreadyCommitted, Audit, Ledger, LedgerError, check_finding, check_reversal, check_words
+from engine.records.ledger import (
+    AlreadyCommitted,
+    Audit,
+    Ledger,
+    LedgerBusyError,
+    LedgerError,
+    check_finding,
+    check_reversal,
+    check_words,
+)
 from engine.service import matching, rounds
 from engine.service.catalogue import Catalogue, clauses, load_catalogue
 from engine.service.config import OFFICER, Config, Principal, Tokens
@@ -186,7 +195,9 @@ class Service:
         if self.config.ledger_url is None:
             raise Refusal("no-ledger", msg("service.detail.no_ledger"))
         if self._ledger is None:
-            self._ledger = Ledger(self.config.ledger_url)
+            # (a write waiting for another process's lock gives up with its request: it held `ledger_lock`, and every
+            # write behind it, for the ledger's 120 s after its request had been answered 503)
+            self._ledger = Ledger(self.config.ledger_url, busy_seconds=self.config.limits.timeout_seconds)
         return self._ledger
 
     def audit(self, who: Principal, action: str, target: str, outcome: str, what: dict[str, Any]) -> None:
@@ -641,6 +652,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     words = err.args[0] if err.args and isinstance(err.args[0], Msg) else None
                     said_here = msg("service.detail.already_committed", **words.params) if words is not None else said(err)
                     raise Refusal("already-committed", said_here, audited=True) from None
+                except LedgerBusyError as err:  # held by another process past this request's time: not audited (it could not be)
+                    raise Refusal("timeout", said(err)) from None
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, f"refused: {err}", asked)
                     raise Refusal("ledger-refused", said(err), audited=True) from None
@@ -715,6 +728,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                         audit=Audit(who.name, who.roles, "reverse", target, detail),
                         request_key=key,
                     )
+                except LedgerBusyError as err:  # held by another process past this request's time: not audited (it could not be)
+                    raise Refusal("timeout", said(err)) from None
                 except (LedgerError, InvalidOperation) as err:
                     ledger.record_audit(who.name, who.roles, "reverse", target, f"refused: {err}", detail)
                     raise Refusal("ledger-refused", said(err) if str(err) else msg("service.detail.not_amount"), audited=True) from None
@@ -742,6 +757,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                         policy=versions,
                         audit=Audit(who.name, who.roles, "finding", asked["applicant_id"], asked),
                     )
+                except LedgerBusyError as err:  # held by another process past this request's time: not audited (it could not be)
+                    raise Refusal("timeout", said(err)) from None
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "finding", asked["applicant_id"], f"refused: {err}", asked)
                     raise Refusal("ledger-refused", said(err), audited=True) from None
