@@ -1325,11 +1325,13 @@ def test_a_policy_the_service_does_not_serve_and_a_round_label_it_cannot_keep_ar
 
 
 def test_a_write_held_up_by_another_process_gives_up_with_its_request(tmp_path: Path) -> None:
-    """Another process holding an SQLite ledger: the write was answered 503 at --timeout, but its thread waited on
-    for the ledger's 120 s busy timeout (holding the service's ledger lock and a thread) and committed the claim once
-    the other process let go, after its caller had been told it timed out. The ledger now waits no longer than the
-    request: a write answered 503 for a held ledger is not committed."""
+    """Another process holding an SQLite ledger: a write was answered 503 at --timeout, but its thread waited on for
+    the ledger's 120 s busy timeout, and a write queued behind it for the service's ledger lock without limit; each
+    was committed once the lock was let go, after its caller had been told it timed out (the review found the queued
+    one). A write answered 503 is now never committed: its locks are waited for no longer than its request, and
+    nothing is committed past it."""
     import sqlite3
+    import threading
 
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text(f"tokens:\n  {OFFICER_TOKEN}: {{name: 王科员, roles: [officer]}}\n", encoding="utf-8")
@@ -1339,20 +1341,31 @@ def test_a_write_held_up_by_another_process_gives_up_with_its_request(tmp_path: 
         assert srv.call("POST", "/ledger/commit", pledge_claim("H-1", "1000.00"), token=OFFICER_TOKEN).status == 200
         holder = sqlite3.connect(db, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # (as a batch --commit in another process holds it)
+        answers: dict[str, Answer] = {}
+
+        def write(claim_id: str) -> None:
+            answers[claim_id] = srv.call("POST", "/ledger/commit", pledge_claim(claim_id, "1000.00"), token=OFFICER_TOKEN)
+
         try:
-            held = srv.call("POST", "/ledger/commit", pledge_claim("H-2", "1000.00"), token=OFFICER_TOKEN)
-            assert held.status == 503 and held.json()["type"] == "urn:policy-engine:problem:timeout"
-            time.sleep(3)  # (held on past the request's time, and its thread's)
+            writers = [threading.Thread(target=write, args=(c,)) for c in ("H-2", "H-3")]
+            for w in writers:
+                w.start()
+            for w in writers:
+                w.join(60)
+            assert {c: a.status for c, a in answers.items()} == {"H-2": 503, "H-3": 503}
+            assert all(a.json()["type"] == "urn:policy-engine:problem:timeout" for a in answers.values())
+            time.sleep(0.2)  # (let go after both answers, within twice the time limit)
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-        # let go: a write is done (a poll, each its own claim); the one answered 503 was never committed
+        # let go: a write is done (a poll, each its own claim); the ones answered 503 were never committed
         deadline, n, status = time.monotonic() + 30, 0, 0
         while status != 200 and time.monotonic() < deadline:
             n += 1
-            status = srv.call("POST", "/ledger/commit", pledge_claim(f"H-3-{n}", "1000.00"), token=OFFICER_TOKEN).status
+            status = srv.call("POST", "/ledger/commit", pledge_claim(f"H-4-{n}", "1000.00"), token=OFFICER_TOKEN).status
         assert status == 200, n
-        assert srv.call("GET", "/ledger/claims/H-2/explanation", token=OFFICER_TOKEN).status == 404
-        assert srv.call("GET", "/ledger/claims/H-1/explanation", token=OFFICER_TOKEN).status == 200
+        time.sleep(2)  # (longer than any wait a 503's thread could still be in)
+        for claim_id, status in (("H-1", 200), ("H-2", 404), ("H-3", 404)):
+            assert srv.call("GET", f"/ledger/claims/{claim_id}/explanation", token=OFFICER_TOKEN).status == status, claim_id
     finally:
         srv.stop()

@@ -37,6 +37,7 @@ serialised, so they can never jointly exceed a cap or a limit.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -214,6 +215,7 @@ class _Backend(Protocol):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
     def insert(self, sql: str, params: Sequence[Any], key: str) -> int: ...
     def locked(self) -> Any: ...
+    def until(self, deadline: float | None) -> None: ...
     def read(self) -> Any: ...
     def blob(self, data: bytes) -> Any: ...
     def has_table(self, name: str) -> bool: ...
@@ -224,13 +226,21 @@ class _Backend(Protocol):
 
 class _ConnLock:
     """A connection's lock (one thread's statement or transaction at a time), and how long a thread waits for it: as
-    long as the connection waits for another connection's (`busy`, its busy timeout in seconds)."""
+    long as the connection waits for another connection's (`busy`, its busy timeout in seconds), and never past the
+    `deadline` of the work it is doing (`Ledger.until`), when it has one."""
 
-    __slots__ = ("busy", "lock")
+    __slots__ = ("busy", "deadline", "lock")
 
     def __init__(self, busy: float) -> None:
         self.lock = threading.RLock()
         self.busy = busy
+        self.deadline: float | None = None  # (time.monotonic())
+
+    def wait(self) -> float:
+        """How long to wait for a lock now: the busy timeout, or what is left before the deadline."""
+        if self.deadline is None:
+            return self.busy
+        return max(0.0, min(self.busy, self.deadline - time.monotonic()))
 
     def release(self) -> None:
         self.lock.release()
@@ -240,11 +250,15 @@ def _busy(seconds: float) -> LedgerBusyError:
     return LedgerBusyError(msg("ledger.busy", seconds=f"{seconds:g}"))
 
 
+def _past() -> LedgerBusyError:
+    return LedgerBusyError(msg("ledger.past_deadline"))
+
+
 def _acquire(lock: _ConnLock) -> None:
     """A connection's lock, waited for as long as a connection waits for another's, else LedgerError: a thread of a
     shared Ledger waited for ever where another connection's commit gave up."""
-    if not lock.lock.acquire(timeout=lock.busy):
-        raise _busy(lock.busy)
+    if not lock.lock.acquire(timeout=lock.wait()):
+        raise _busy(lock.busy) if lock.deadline is None else _past()
 
 
 class _Held:
@@ -278,11 +292,16 @@ class _Tx:
             # another connection (another process) held the file's lock past the busy timeout: said as a thread of
             # this one is (`_acquire`), not as sqlite3's "database is locked", which an embedding program got raw
             if isinstance(err, sqlite3.OperationalError) and sqlite_busy(err):
-                raise _busy(self.lock.busy) from None
+                raise (_busy(self.lock.busy) if self.lock.deadline is None else _past()) from None
             raise
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        deadline = self.lock.deadline
         try:
+            if exc_type is None and deadline is not None and time.monotonic() > deadline:
+                # the work's time ran out (a request answered 503 meanwhile): nothing of it is written
+                self.rollback()
+                raise _past()
             if exc_type is None:
                 self.commit()
             else:
@@ -392,7 +411,18 @@ class _SQLite:
         return int(cur.lastrowid)
 
     def locked(self) -> _Tx:
-        return _Tx(lambda: self.conn.execute("BEGIN IMMEDIATE"), lambda: self.conn.execute("COMMIT"), self._rollback, self.tx_lock)
+        def begin() -> None:
+            if self.tx_lock.deadline is not None:  # (waited for no longer than the work's time: `Ledger.until`)
+                self.conn.execute(f"PRAGMA busy_timeout = {max(1, int(self.tx_lock.wait() * 1000))}")
+            self.conn.execute("BEGIN IMMEDIATE")
+
+        return _Tx(begin, lambda: self.conn.execute("COMMIT"), self._rollback, self.tx_lock)
+
+    def until(self, deadline: float | None) -> None:
+        self.tx_lock.deadline = deadline
+        if deadline is None:  # (the connection's own busy timeout again)
+            with _Held(self.tx_lock):
+                self.conn.execute(f"PRAGMA busy_timeout = {max(1, int(self.tx_lock.busy * 1000))}")
 
     def read(self) -> _Tx:
         return _Tx(lambda: self.conn.execute("BEGIN"), lambda: self.conn.execute("COMMIT"), self._rollback, self.tx_lock)
@@ -459,12 +489,19 @@ class _Postgres:
             # the lock would stay invisible (a race past every cap); under SERIALIZABLE commits would fail.
             self.conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             try:
+                if self.tx_lock.deadline is not None:  # (waited for no longer than the work's time: `Ledger.until`)
+                    self.conn.execute(f"SET LOCAL lock_timeout = {max(1, int(self.tx_lock.wait() * 1000))}")
                 self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            except BaseException:  # e.g. lock_timeout: leave no aborted transaction behind on the connection
+            except BaseException as err:  # e.g. lock_timeout: leave no aborted transaction behind on the connection
                 self.conn.execute("ROLLBACK")
+                if type(err).__name__ == "LockNotAvailable" and self.tx_lock.deadline is not None:
+                    raise _past() from None
                 raise
 
         return _Tx(begin, lambda: self.conn.execute("COMMIT"), lambda: self.conn.execute("ROLLBACK"), self.tx_lock)
+
+    def until(self, deadline: float | None) -> None:
+        self.tx_lock.deadline = deadline  # (its lock waits are PostgreSQL's; nothing is committed past it: `_Tx`)
 
     def read(self) -> _Tx:
         return _Tx(
@@ -912,6 +949,17 @@ class Ledger:
             self._db = _connect(self.url, busy=self.busy_seconds)
             self._pid = os.getpid()
         return self._db
+
+    @contextlib.contextmanager
+    def until(self, deadline: float) -> Iterator[Ledger]:
+        """The ledger for work that must be done by `deadline` (`time.monotonic()`): its locks waited for no longer,
+        and nothing committed past it (`LedgerBusyError`, the transaction rolled back). A service's write answered
+        503 at its time limit was committed later, once the lock it waited for was let go."""
+        self.db.until(deadline)
+        try:
+            yield self
+        finally:
+            self.db.until(None)
 
     def __enter__(self) -> Ledger:
         return self

@@ -9,6 +9,7 @@ answers health checks and one slow or bad request never holds up another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import json
@@ -18,7 +19,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -53,6 +54,7 @@ from engine.explaining.render import (
 from engine.language.expressions import suggest
 from engine.records.inputs import JsonText, locate
 from engine.records.ledger import (
+    BUSY_SECONDS,
     AlreadyCommitted,
     Audit,
     Ledger,
@@ -195,10 +197,23 @@ class Service:
         if self.config.ledger_url is None:
             raise Refusal("no-ledger", msg("service.detail.no_ledger"))
         if self._ledger is None:
-            # (a write waiting for another process's lock gives up with its request: it held `ledger_lock`, and every
-            # write behind it, for the ledger's 120 s after its request had been answered 503)
-            self._ledger = Ledger(self.config.ledger_url, busy_seconds=self.config.limits.timeout_seconds)
+            # (a statement waiting for another process's lock gives up with its request; a write, by its deadline)
+            self._ledger = Ledger(self.config.ledger_url, busy_seconds=min(self.config.limits.timeout_seconds, BUSY_SECONDS))
         return self._ledger
+
+    @contextlib.contextmanager
+    def ledger_until(self, lang: str, deadline: float) -> Iterator[Ledger]:
+        """The ledger for a write of a request answered by `deadline` (`time.monotonic()`, `bounded`'s limit):
+        `ledger_lock` waited for no longer, and nothing committed past it (`Ledger.until`). A write answered 503
+        `timeout` while another process held the ledger, or queued behind one that was, went on waiting and was
+        committed once the lock was let go, after its caller had been told it timed out."""
+        if not self.ledger_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise Refusal("timeout", msg("service.detail.timeout", limit=self.config.limits.timeout_seconds))
+        try:
+            with self.ledger(lang).until(deadline) as ledger:
+                yield ledger
+        finally:
+            self.ledger_lock.release()
 
     def audit(self, who: Principal, action: str, target: str, outcome: str, what: dict[str, Any]) -> None:
         if self.config.ledger_url is None:
@@ -631,10 +646,11 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         lang = lang_of(request)
         target = str(data.get("claim_id")) if isinstance(data, dict) else "?"
 
+        deadline = time.monotonic() + svc.config.limits.timeout_seconds  # (as `bounded` answers it)
+
         def work() -> dict[str, Any]:
             asked = {"replace": replace, "round": rnd, "claim_id": target}
-            with svc.ledger_lock:
-                ledger = svc.ledger(lang)
+            with svc.ledger_until(lang, deadline) as ledger:
                 try:
                     refuse_own_history(data)
                     policy = pset.pick(data)
@@ -652,8 +668,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     words = err.args[0] if err.args and isinstance(err.args[0], Msg) else None
                     said_here = msg("service.detail.already_committed", **words.params) if words is not None else said(err)
                     raise Refusal("already-committed", said_here, audited=True) from None
-                except LedgerBusyError as err:  # held by another process past this request's time: not audited (it could not be)
-                    raise Refusal("timeout", said(err)) from None
+                except LedgerBusyError:  # held by another past this request's time: nothing written, nothing audited
+                    raise Refusal("timeout", msg("service.detail.timeout", limit=svc.config.limits.timeout_seconds)) from None
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, f"refused: {err}", asked)
                     raise Refusal("ledger-refused", said(err), audited=True) from None
@@ -710,9 +726,10 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         key = request.headers.get("idempotency-key")  # (sent again under it after a lost answer: recorded once)
         detail = {**asked, "request_key": key} if key is not None else asked
 
+        deadline = time.monotonic() + svc.config.limits.timeout_seconds  # (as `bounded` answers it)
+
         def work() -> dict[str, Any]:
-            with svc.ledger_lock:
-                ledger = svc.ledger(lang)
+            with svc.ledger_until(lang, deadline) as ledger:
                 try:
                     returned = plain_amount(asked["returned"]) if "returned" in asked else None
                     if returned is None and "returned" in asked:  # (1e3, " 1.00", 1_000.00, full-width digits: never read)
@@ -728,8 +745,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                         audit=Audit(who.name, who.roles, "reverse", target, detail),
                         request_key=key,
                     )
-                except LedgerBusyError as err:  # held by another process past this request's time: not audited (it could not be)
-                    raise Refusal("timeout", said(err)) from None
+                except LedgerBusyError:  # held by another past this request's time: nothing written, nothing audited
+                    raise Refusal("timeout", msg("service.detail.timeout", limit=svc.config.limits.timeout_seconds)) from None
                 except (LedgerError, InvalidOperation) as err:
                     ledger.record_audit(who.name, who.roles, "reverse", target, f"refused: {err}", detail)
                     raise Refusal("ledger-refused", said(err) if str(err) else msg("service.detail.not_amount"), audited=True) from None
@@ -744,9 +761,10 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         data, where = await read_json(request, svc)
         asked = fields(data, ("applicant_id", "fact", "value", "reason"), (), lang, where)
 
+        deadline = time.monotonic() + svc.config.limits.timeout_seconds  # (as `bounded` answers it)
+
         def work() -> dict[str, Any]:
-            with svc.ledger_lock:
-                ledger = svc.ledger(lang)
+            with svc.ledger_until(lang, deadline) as ledger:
                 try:
                     check_finding(versions, asked["applicant_id"], asked["fact"], asked["value"])
                     fid = ledger.record_finding(
@@ -757,8 +775,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                         policy=versions,
                         audit=Audit(who.name, who.roles, "finding", asked["applicant_id"], asked),
                     )
-                except LedgerBusyError as err:  # held by another process past this request's time: not audited (it could not be)
-                    raise Refusal("timeout", said(err)) from None
+                except LedgerBusyError:  # held by another past this request's time: nothing written, nothing audited
+                    raise Refusal("timeout", msg("service.detail.timeout", limit=svc.config.limits.timeout_seconds)) from None
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "finding", asked["applicant_id"], f"refused: {err}", asked)
                     raise Refusal("ledger-refused", said(err), audited=True) from None
