@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
 
@@ -441,17 +442,25 @@ def test_a_ledger_waits_for_another_connection_as_long_as_it_is_told(policy: eng
                 other.commit(policy, example())
 
 
-def test_work_until_a_deadline_waits_no_longer_and_commits_nothing_past_it(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
-    """`Ledger.until(deadline)`: a lock is waited for no longer than the deadline, and a transaction still open past it
-    is rolled back (a service's write answered 503 at its time limit was committed later)."""
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_work_until_a_deadline_waits_no_longer_and_commits_nothing_past_it(
+    policy: engine.CompiledPolicy, tmp_path: Path, backend: str
+) -> None:
+    """`Ledger.until(deadline)`: a lock is waited for no longer than the deadline (SQLite's busy timeout, PostgreSQL's
+    lock_timeout), and a transaction still open past it is rolled back (a service's write answered 503 at its time
+    limit was committed later)."""
     import time
 
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    with engine.Ledger(url) as holder, engine.Ledger(url) as ledger:
-        with holder.db.locked():  # another connection holds the file past the deadline
-            with ledger.until(time.monotonic() + 0.3), pytest.raises(engine.LedgerBusyError, match="nothing of it was written"):
+    made = make_ledger_url(backend, tmp_path)  # (held: the PostgreSQL schema is dropped when it is closed)
+    url = next(made)
+    try:
+        with engine.Ledger(url) as holder, engine.Ledger(url) as ledger:
+            with holder.db.locked():  # another connection holds the ledger past the deadline
+                with ledger.until(time.monotonic() + 0.3), pytest.raises(engine.LedgerBusyError, match="nothing of it was written"):
+                    ledger.commit(policy, example())
+            with ledger.until(time.monotonic() - 1), pytest.raises(engine.LedgerBusyError):  # (past already: rolled back)
                 ledger.commit(policy, example())
-        with ledger.until(time.monotonic() - 1), pytest.raises(engine.LedgerBusyError):  # (past already: rolled back)
-            ledger.commit(policy, example())
-        assert list(ledger.grants()) == []  # nothing written either time
-        assert ledger.commit(policy, example()).status == "committed"  # (outside `until`, as ever)
+            assert list(ledger.grants()) == []  # nothing written either time
+            assert ledger.commit(policy, example()).status == "committed"  # (outside `until`, as ever)
+    finally:
+        made.close()
