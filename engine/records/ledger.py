@@ -922,8 +922,8 @@ class Ledger:
 
     def __init__(self, url: str | None = None, *, create: bool = True, busy_seconds: float | None = None) -> None:
         self.url = url or default_url()
-        #: how long an SQLite ledger's statement waits for another connection's lock (default `BUSY_SECONDS`): a
-        #: service gives its request's time limit, so a write never waits on after its request has been answered
+        #: how long an SQLite ledger's statement waits for another connection's lock (default `BUSY_SECONDS`; a
+        #: service's, at most its request's time limit); work with a deadline of its own waits no longer (`until`)
         self.busy_seconds = busy_seconds
         self._db = _connect(self.url, create=create, busy=busy_seconds)
         self._pid = os.getpid()
