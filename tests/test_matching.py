@@ -706,3 +706,12 @@ def test_a_problem_is_named_by_its_own_policys_columns_and_an_unread_row_by_its_
     assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(tmp_path / "p.csv"), "--out", str(out)]) == 3
     said = capsys.readouterr().out
     assert f"  C-77，{tmp_path / 'p.csv'} 第 2 行，申请人类型（applicant.kind）：" in said, said
+
+
+def test_an_empty_policy_folder_is_said_as_every_command_says_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """match listed --policy folders its own way, and an empty one was a traceback; it now lists them as every
+    command does (`policy_files`)."""
+    (tmp_path / "none").mkdir()
+    assert main(["--lang", "en", "match", "--policy", str(tmp_path / "none"), str(EXAMPLE), "--out", str(tmp_path / "o")]) == 1
+    said = capsys.readouterr().err
+    assert str(tmp_path / "none") in said and "Traceback" not in said

@@ -28,9 +28,9 @@ from engine.cli.common import (
     say,
     say_error,
 )
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, PolicyError
 from engine.core.i18n import language, lookup, msg, tr, use_language
-from engine.deciding.versions import PolicySet, checked_windows
+from engine.deciding.versions import PolicySet, checked_windows, policy_files
 from engine.language.model import CompiledPolicy
 from engine.matching.outputs import Summary
 from engine.matching.run import run_match
@@ -47,17 +47,15 @@ def policy_sets(paths: list[str]) -> list[PolicySet] | None:
     versions whose windows overlap are an error. A file given twice had matched every profile twice, its amounts
     counted twice in summary.xlsx."""
     by_id: dict[str, list[CompiledPolicy]] = defaultdict(list)
-    seen: set[Path] = set()
-    for path in paths:
-        files = sorted(Path(path).glob("*.yaml")) if Path(path).is_dir() else [Path(path)]
-        for file in files:
-            if file.resolve() in seen:
-                continue
-            seen.add(file.resolve())
-            loaded = policy_versions([str(file)])
-            if loaded is None:
-                return None
-            by_id[loaded.id].extend(loaded.versions)
+    files, problems = policy_files(paths)
+    if problems:  # (an empty folder: it was a traceback)
+        print_error(PolicyError(problems, msg("claim.versions.invalid")))
+        return None
+    for file in files:
+        loaded = policy_versions([str(file)])
+        if loaded is None:
+            return None
+        by_id[loaded.id].extend(loaded.versions)
     sets = [PolicySet(tuple(v)) for v in by_id.values()]
     try:
         for s in sets:

@@ -78,20 +78,7 @@ class PolicySet:
     def load(cls, paths: Iterable[str | Path] | str | Path) -> PolicySet:
         """Load files; a directory stands for every *.yaml directly inside it. One path may be given alone (a text
         was taken as its characters, each a path)."""
-        if isinstance(paths, str | Path):
-            paths = [paths]
-        files: list[Path] = []
-        seen: set[Path] = set()
-        problems: list[Problem] = []
-        for raw in paths:
-            path = Path(raw)
-            inside = sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else [path]
-            if not inside:  # (a folder given with no policy in it: named, not "no policy version given")
-                problems.append(Problem(msg("claim.versions.empty_folder"), file=str(path), code="versions.empty_folder"))
-            for f in inside:
-                if f.resolve() not in seen:  # a file given twice (or by its folder too) is one version
-                    seen.add(f.resolve())
-                    files.append(f)
+        files, problems = policy_files([paths] if isinstance(paths, str | Path) else paths)
         loaded = []
         for f in files:
             try:
@@ -235,6 +222,24 @@ def _window_problem(version: CompiledPolicy, message: str, code: str, severity: 
         severity=severity,
         expected=expected,
     )
+
+
+def policy_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """The policy files a command was given: a folder stands for every *.yaml directly inside it, and a file given
+    twice (or by its folder too) is one version; a folder with none in it is a problem."""
+    files: list[Path] = []
+    seen: set[Path] = set()
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        inside = sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else [path]
+        if not inside:  # (a folder given with no policy in it: named, not "no policy version given")
+            problems.append(Problem(msg("claim.versions.empty_folder"), file=str(path), code="versions.empty_folder"))
+        for f in inside:
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                files.append(f)
+    return files, problems
 
 
 def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, list[Problem]]:
