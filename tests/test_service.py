@@ -765,6 +765,8 @@ def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path:
                 answer += chunk
             answer = answer.decode("utf-8")
         assert answer.startswith("HTTP/1.1 408") and "urn:policy-engine:problem:slow-body" in answer
+        # RFC 9110 15.5.9: a 408 closes its connection, on the full route as on the lean one (it stayed open)
+        assert "connection: close" in answer.partition("\r\n\r\n")[0].lower()
         # no byte of the body at all: the lean path's own wait gives up after the same second, in the caller's language
         for asked, title in (("?trace=false&lang=en", "The request body came too slowly"), ("?trace=false", "请求体发送超时")):
             with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as silent:
@@ -780,6 +782,33 @@ def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path:
             head, _, problem = answer.decode("utf-8").partition("\r\n\r\n")
             assert head.startswith("HTTP/1.1 408") and "connection: close" in head.lower()
             assert json.loads(problem)["title"] == title and json.loads(problem)["type"] == "urn:policy-engine:problem:slow-body"
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("lang, title", [("zh", "无法识别的 HTTP 请求"), ("en", "Not an HTTP request")])
+def test_bytes_that_are_not_http_are_answered_as_a_problem_in_the_services_language(tmp_path: Path, lang: str, title: str) -> None:
+    # uvicorn's own answer was `Invalid HTTP request received.`, English plain text, whatever the service's language
+    srv = Server(tmp_path, lang=lang)
+    try:
+        for garbage in (
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+            b"GET / HTTP/1.1\r\nHost x\r\n\r\n",
+        ):  # a TLS hello; a header without its colon
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as conn:
+                conn.sendall(garbage)
+                answer = b""
+                while chunk := conn.recv(65536):  # the service closes the connection after its answer
+                    answer += chunk
+            head, _, body = answer.decode("utf-8").partition("\r\n\r\n")
+            lines = head.lower().split("\r\n")
+            assert lines[0] == "http/1.1 400 bad request"
+            assert "content-type: application/problem+json" in lines and "connection: close" in lines
+            assert f"content-language: {lang}" in lines and f"content-length: {len(body.encode())}" in lines
+            problem = json.loads(body)
+            assert (problem["type"], problem["title"], problem["status"]) == ("urn:policy-engine:problem:invalid-http", title, 400)
+            assert "https://" in problem["detail"]  # the likeliest slip named: a TLS client on the plain port
+        assert srv.call("GET", "/health").status == 200  # and the service goes on
     finally:
         srv.stop()
 

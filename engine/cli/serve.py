@@ -98,6 +98,7 @@ def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
     from engine.service.app import create_app
     from engine.service.config import CONFIG_ENV, Config
     from engine.service.drain import protocol
+    from engine.service.logs import log_config
 
     config = Config(
         policies=os.path.abspath(args.policies),
@@ -123,6 +124,7 @@ def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
         "http": protocol(),  # uvicorn's httptools protocol, draining connections when a worker stops (engine/service/drain.py)
         "lifespan": "on",
         "server_header": False,
+        "log_config": log_config(config.lang),  # uvicorn's lines in the officer's language (engine/service/logs.py)
     }
     if args.workers == 1:
         uvicorn.run(app, **common)

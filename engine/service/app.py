@@ -102,6 +102,8 @@ def problem_response(request: Request, refusal: Refusal, allow: str | None = Non
         headers["allow"] = allow
     if status == 401:
         headers["www-authenticate"] = 'Bearer realm="policy-engine"'
+    if refusal.kind == "slow-body":  # RFC 9110 15.5.9: a 408 closes the connection (the lean path's 408 did already)
+        headers["connection"] = "close"
     return Response(body, status, headers, media_type=MEDIA)
 
 
@@ -611,7 +613,9 @@ def audit_refusals(svc: Service, route: Route, action: str) -> Route:
                 try:
                     await anyio.to_thread.run_sync(svc.audit, who, action, request.url.path, outcome, what)
                 except Exception:  # the ledger unreachable: the refusal is still the answer, and the log says why
-                    logging.getLogger("policy_engine.service").exception("a refused %s could not be audited", action)
+                    logging.getLogger("policy_engine.service").exception(
+                        msg("service.log.not_audited", action=action).render(svc.config.lang)
+                    )
             raise
 
     return Route(route.path, audited, methods=sorted(route.methods - {"HEAD"}) if route.methods else None)

@@ -7,6 +7,9 @@ buffer, not yet read), counts as idle and is closed with its request unanswered;
 on which the client is just sending its next request. Here such a connection is given `GRACE_SECONDS`: a
 request that arrives in that time is answered (with `Connection: close`), then the connection closes; one that
 stays silent is closed at the end of it. Requests in progress finish as before (uvicorn waits for them).
+
+It also answers a request that is not HTTP at all (bytes uvicorn's parser cannot read) as every other refusal is
+answered, with a problem in the service's language, where uvicorn's own answer is English plain text.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from engine.core.i18n import language, msg
+from engine.service.problems import MEDIA, problem_body
 
 #: How long a stopping worker keeps an idle connection open for a request that may be on its way.
 GRACE_SECONDS = 2.0
@@ -42,6 +48,16 @@ class DrainingHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.draining and not self.transport.is_closing():
             self.transport.close()
+
+    def send_400_response(self, msg_text: str) -> None:
+        # uvicorn's parser refused the bytes: there is no request to read `?lang=` or Accept-Language from, so the
+        # service's own language (the one its answers default to; `serve` chose it from the same environment)
+        lang = language()
+        status, body = problem_body("invalid-http", lang, msg("service.detail.invalid_http"))
+        head = [b"HTTP/1.1 %d Bad Request" % status, b"content-type: " + MEDIA.encode(), b"content-length: %d" % len(body)]
+        head += [b"content-language: " + lang.encode(), b"connection: close"]
+        self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        self.transport.close()
 
 
 def protocol() -> Any:

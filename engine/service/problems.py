@@ -26,6 +26,7 @@ KINDS: dict[str, int] = {
     "invalid-claim": 422,
     "invalid-json": 400,
     "invalid-request": 400,
+    "invalid-http": 400,
     "slow-body": 408,
     "too-large": 413,
     "too-many-items": 422,
