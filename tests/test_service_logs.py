@@ -35,11 +35,19 @@ from engine.service.logs import SaidAccessFormatter, SaidFormatter, log_config, 
         ("Received SIGTERM, exiting.", "收到 SIGTERM，正在退出"),
         (
             "[Errno 98] error while attempting to bind on address ('127.0.0.1', 8000): address already in use",
-            "无法在 127.0.0.1:8000 上监听（错误 98：address already in use）：该端口可能已被占用，或无权使用；请换一个 --port，或先停止占用它的程序",
+            "无法在 127.0.0.1:8000 上监听（错误 98）：该端口已被其他程序占用；请换一个 --port，或先停止占用它的程序",
         ),
         (
             "[Errno 98] error while attempting to bind on address ('::1', 8000, 0, 0): address already in use",
-            "无法在 ::1:8000 上监听（错误 98：address already in use）：该端口可能已被占用，或无权使用；请换一个 --port，或先停止占用它的程序",
+            "无法在 ::1:8000 上监听（错误 98）：该端口已被其他程序占用；请换一个 --port，或先停止占用它的程序",
+        ),
+        (  # the socket's own words (uvicorn binds the port itself for several workers)
+            "[Errno 98] Address already in use",
+            "无法在所给地址与端口上监听（错误 98）：该端口已被其他程序占用；请换一个 --port，或先停止占用它的程序",
+        ),
+        (  # an errno the catalogue has no words for: the system's own
+            "[Errno 19] error while attempting to bind on address ('127.0.0.1', 8000): no such device",
+            "无法在 127.0.0.1:8000 上监听（错误 19）：no such device",
         ),
     ],
 )
@@ -103,14 +111,14 @@ def test_a_port_already_taken_is_said_with_its_fix_and_exit_code(tmp_path: Path)
         taken.listen()
         port = taken.getsockname()[1]
         env = {"PYTHONPATH": str(ROOT), "POLICY_ENGINE_LANG": "zh", "PATH": "/usr/bin:/bin"}
-        done = subprocess.run(
-            [sys.executable, "-m", "engine", "serve", "--policies", str(policy_folder(tmp_path)), "--port", str(port)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-    assert done.returncode != 0
-    assert f"错误：    无法在 127.0.0.1:{port} 上监听（错误 98：" in done.stderr, done.stderr
-    assert "请换一个 --port" in done.stderr and "error while attempting to bind" not in done.stderr
+        folder = policy_folder(tmp_path)
+        said = {}
+        for workers in ("1", "2"):  # one process binds by asyncio; several, by uvicorn's supervisor with the socket's words
+            cmd = [sys.executable, "-m", "engine", "serve", "--policies", str(folder), "--port", str(port), "--workers", workers]
+            said[workers] = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    fix = "该端口已被其他程序占用；请换一个 --port，或先停止占用它的程序"
+    assert f"错误：    无法在 127.0.0.1:{port} 上监听（错误 98）：{fix}" in said["1"].stderr.splitlines(), said["1"].stderr
+    assert f"错误：    无法在所给地址与端口上监听（错误 98）：{fix}" in said["2"].stderr.splitlines(), said["2"].stderr
+    for done in said.values():
+        assert done.returncode == 1  # serve's 1 (cannot start), not uvicorn's own 3
+        assert "error while attempting to bind" not in done.stderr and "Address already in use" not in done.stderr

@@ -126,16 +126,19 @@ def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
         "server_header": False,
         "log_config": log_config(config.lang),  # uvicorn's lines in the officer's language (engine/service/logs.py)
     }
-    if args.workers == 1:
-        uvicorn.run(app, **common)
-    else:
-        os.environ[CONFIG_ENV] = config.to_env()
-        # a replacement worker loads and validates the whole folder before it is ready: give it time (uvicorn: 5 s)
-        uvicorn.run(
-            "engine.service.app:app_from_env",
-            factory=True,
-            workers=args.workers,
-            timeout_worker_healthcheck=args.worker_start_timeout,
-            **common,
-        )
+    try:
+        if args.workers == 1:
+            uvicorn.run(app, **common)
+        else:
+            os.environ[CONFIG_ENV] = config.to_env()
+            # a replacement worker loads and validates the whole folder before it is ready: give it time (uvicorn: 5 s)
+            uvicorn.run(
+                "engine.service.app:app_from_env",
+                factory=True,
+                workers=args.workers,
+                timeout_worker_healthcheck=args.worker_start_timeout,
+                **common,
+            )
+    except SystemExit as stop:  # uvicorn's 3: it could not start (a port in use, said in its log): this command's 1
+        return EXIT_INVALID if stop.code else EXIT_OK
     return EXIT_OK

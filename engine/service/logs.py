@@ -11,6 +11,7 @@ workers started by uvicorn's supervisor).
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import unicodedata
@@ -52,6 +53,8 @@ _UVICORN_LINES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"\('?(?P<host>[^',]*)'?, (?P<port>\d+)(?:, \d+, \d+)?\): (?P<reason>.*)",
             "cannot_listen",
         ),
+        # the socket's own words, which uvicorn logs when it binds the port itself (several workers)
+        (rf"\[Errno (?P<errno>{errno.EADDRINUSE}|{errno.EACCES}|{errno.EADDRNOTAVAIL})\] (?P<reason>[^:]*)", "cannot_listen_there"),
     )
 )
 
@@ -64,12 +67,21 @@ _LEVELS = {
 }
 
 
+#: why a port cannot be listened on, by errno, in the catalogue's words (another errno: the system's own words)
+_LISTEN_REASONS = {"EADDRINUSE": "in_use", "EACCES": "not_allowed", "EADDRNOTAVAIL": "no_such_address"}
+
+
 def said_line(text: str, lang: str) -> str | None:
     """One of uvicorn's lines in `lang`, or None when it is not one the catalogue says."""
     for pattern, key in _UVICORN_LINES:
         found = pattern.fullmatch(text)
         if found is not None:
-            return msg(key, **found.groupdict()).render(lang)
+            values = found.groupdict()
+            if "errno" in values:
+                reason = _LISTEN_REASONS.get(errno.errorcode.get(int(values["errno"]), ""))
+                if reason is not None:
+                    values["reason"] = msg(f"service.log.listen_reason.{reason}")
+            return msg(key, **values).render(lang)
     return None
 
 
