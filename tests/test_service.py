@@ -749,6 +749,21 @@ def test_a_bad_token_file_stops_the_start_with_its_problems(tmp_path: Path) -> N
     assert "a token must be text of at least 16 characters" in done.stderr and "roles must be a list of officer, reader" in done.stderr
 
 
+@pytest.mark.parametrize(
+    "option, value", [("--timeout", "inf"), ("--body-timeout", "nan"), ("--timeout", "100000"), ("--jobs-ttl", "1e10")]
+)
+def test_a_wait_without_end_or_past_a_day_is_refused_before_the_service_starts(tmp_path: Path, option: str, value: str) -> None:
+    # `--timeout inf` was taken: a request, and the ledger waits bounded by it, could wait for ever
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICY_ENGINE_LANG": "zh"}
+    cmd = [sys.executable, "-m", "engine", "serve", "--policies", str(policy_folder(tmp_path)), "--port", str(free_port()), option, value]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 2
+    shown = format(float(value), "g")
+    assert done.stderr.strip() == (
+        f"{option} 给的是 {shown}：--timeout 与 --body-timeout 最长 86400 秒（一天），--jobs-ttl 最长 31622400 秒（一年）"
+    )
+
+
 def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path: Path) -> None:
     srv = Server(tmp_path, "--body-timeout", "1")
     try:

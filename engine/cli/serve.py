@@ -17,6 +17,9 @@ from engine.cli.common import NUMBER, WHOLE_NUMBER, say
 from engine.core.errors import EngineError
 from engine.core.i18n import language, msg
 
+#: the longest `--timeout` / `--body-timeout` taken (a day), and the longest `--jobs-ttl` (a year)
+LONGEST_WAIT, LONGEST_KEPT = 86_400.0, 366 * 86_400.0
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     return _serve(args)
@@ -74,6 +77,11 @@ def _serve(args: argparse.Namespace) -> int:
     if min(numbers) <= 0 or args.inline_items < 0:
         say(msg("cli.serve.positive"), err=True)
         return EXIT_USAGE
+    for option, seconds in (("--timeout", args.timeout), ("--body-timeout", args.body_timeout), ("--jobs-ttl", args.jobs_ttl)):
+        # longer is a slip (milliseconds for seconds); `inf` or `nan` would let a request or a job wait for ever
+        if not seconds <= (LONGEST_KEPT if option == "--jobs-ttl" else LONGEST_WAIT):
+            say(msg("cli.serve.too_long", option=option, value=format(seconds, "g")), err=True)
+            return EXIT_USAGE
     limits = Limits(
         max_body_bytes=args.max_body,
         max_items=args.max_items,
