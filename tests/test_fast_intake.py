@@ -526,6 +526,32 @@ def test_claims_and_items_made_directly_equal_the_constructed_ones(pinggu: engin
     assert pickle.loads(pickle.dumps(fast)) == fast and copy.deepcopy(fast) == fast
 
 
+def test_a_claims_facts_are_read_only_however_they_were_made(pinggu: engine.CompiledPolicy) -> None:
+    # they are part of the decision's record: a program that changed them after deciding changed what the decision's
+    # JSON and explanation say it was decided on (they were dicts)
+    fast, slow = parse_claim_json(pinggu, RICH), _slow(lambda: parse_claim_json(pinggu, RICH))
+    decision = engine.evaluate_claim(pinggu, fast)
+    before = decision.to_json()
+    for claim in (fast, slow, decision.claim, pickle.loads(pickle.dumps(fast)), copy.deepcopy(slow)):
+        for facts in (claim.claim_facts, claim.applicant, *(i.facts for i in claim.items)):
+            changes: list[Callable[[], Any]] = [
+                lambda: facts.__setitem__("x", 1),
+                lambda: facts.__delitem__(next(iter(facts))),
+                facts.clear,
+                lambda: facts.update(x=1),
+                lambda: facts.setdefault("x", 1),
+                lambda: facts.pop(next(iter(facts))),
+                facts.popitem,
+                lambda: facts.__ior__({"x": 1}),
+            ]
+            for change in changes:
+                with pytest.raises(TypeError, match="read-only"):
+                    change()
+            assert type(facts) is Facts and facts.namespace in ("claim", "applicant", "item")
+    assert decision.to_json() == before
+    assert Facts("item", {**fast.items[0].facts, "x": 1})["x"] == 1  # other facts are new ones
+
+
 def test_sets_of_distinct_entries_are_kept_by_their_list_and_a_repeat_still_takes_todays_path(pinggu: engine.CompiledPolicy) -> None:
     # the item builders keep each distinct list's set (bounded); a list with a repeated entry is never kept, so it
     # still gets today's answer after the same entries came once each

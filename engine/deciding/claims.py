@@ -1166,7 +1166,7 @@ class FactConverter:
             self.bad(path, msg("claim.bounds.outside", value=value, fact=spec.name), msg("claim.bounds.a_value", shown=shown))
 
     def facts(self, namespace: str, specs: Mapping[str, FactSpec], data: Mapping[str, Any], path: tuple[PathPart, ...]) -> Facts:
-        out = Facts(namespace)
+        out: dict[str, Any] = {}
         for name, spec in specs.items():
             if name in data:
                 out[name] = value = self.value(spec, data[name], path + (name,))
@@ -1180,7 +1180,7 @@ class FactConverter:
                     else (tuple(default) if isinstance(default, list) else default)
                 )
             # else: unknown -- absent from the namespace, so using it raises MissingFact
-        return out
+        return Facts(namespace, out)
 
 
 def quantity_text(spec: FactSpec, value: int | Decimal) -> str:
@@ -2076,10 +2076,9 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     ns.update(FACTS_TWIN=_FactsTwin, SETS_KEPT=_SETS_KEPT, ITEM=_item, CLEAN=_clean, JOIN="".join, STR=str, DECIMAL=Decimal, MAX=MAX_MONEY)
     item = namespace == "item"
     lines = ["def build(raw, index):" if item else "def build(raw):"]
-    if _TWINS:  # `Facts(NS, raw)` made through its twin (see `_twins_hold`)
-        lines += ["    out = FACTS_TWIN(raw)", "    out.namespace = NS", "    out.__class__ = FACTS"]
-    else:
-        lines.append("    out = FACTS(NS, raw)")
+    # the facts are filled in as a twin (or a dict), and become read-only `Facts` once they are all there
+    lines.append("    out = FACTS_TWIN(raw)" if _TWINS else "    out = DICT(raw)")
+    ns["DICT"] = dict
     if namespace == "claim":
         for r, key in enumerate(RESERVED):  # (one statement per reserved key: no loop per claim)
             ns[f"R{r}"] = key
@@ -2124,6 +2123,10 @@ def _builder(namespace: str, plan: _Plan) -> _Build:
     for j, (name, default) in enumerate(default_of.items()):  # the other facts with a default
         ns[f"D{j}"], ns[f"V{j}"] = name, default
         lines += [f"    if D{j} not in raw:", f"        out[D{j}] = V{j}"]
+    if _TWINS:  # `Facts(NS, raw)` made through its twin (see `_twins_hold`)
+        lines += ["    out.namespace = NS", "    out.__class__ = FACTS"]
+    else:
+        lines.append("    out = FACTS(NS, out)")
     if item and _TWINS:  # `_item(...)` written in: the Item made through its twin, no call
         ns.update(ITEM_CLASS=Item, ITEM_TWIN=_ItemTwin)
         lines += ["    it = ITEM_TWIN()", "    it.id = raw['id']", "    it.type = raw['type']", "    it.index = index"]

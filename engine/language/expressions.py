@@ -28,7 +28,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes
 
@@ -64,16 +64,29 @@ class MissingFact(LookupError):
 
 
 class Facts(dict[str, Any]):
-    """A namespace of facts. A missing key raises `MissingFact` naming `namespace.key`."""
+    """A namespace of facts, read-only once made. A missing key raises `MissingFact` naming `namespace.key`.
+
+    Read-only because a claim's facts are part of its decision's record: a program that changed them after
+    deciding changed what the decision's JSON and explanation say it was decided on. Other facts are new `Facts`
+    (`Facts(ns, {**facts, name: value})`). A dict still, so that reading one costs what reading a dict does.
+    """
 
     __slots__ = ("namespace",)
 
     def __init__(self, namespace: str, values: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
-        super().__init__(values)
+        super().__init__(values)  # (dict's own filling, in C: not the refusing methods below)
         self.namespace = namespace
 
     def __missing__(self, key: str) -> Any:
         raise MissingFact(f"{self.namespace}.{key}")
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(msg("loading.run.facts_read_only", namespace=self.namespace))
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:  # (copied and pickled whole: dict's way sets each key on the copy)
+        return (Facts, (self.namespace, dict(self)))
 
 
 def _year(value: _dt.date) -> int:

@@ -225,16 +225,11 @@ def parse_profile(policy: CompiledPolicy, data: Mapping[str, Any], funding_year:
         except EngineError:
             claim = None
         if claim is not None:
+            placeholders: dict[tuple[str, int | None], set[str]] = {}
             for namespace, index, name in filled[1]:
-                facts = (
-                    claim.applicant
-                    if namespace == "applicant"
-                    else claim.claim_facts
-                    if namespace == "claim"
-                    else claim.items[index or 0].facts
-                )
-                del facts[name]
-            return _defaults_unknown(policy, projected, dataclasses.replace(claim, raw=projected))
+                where = ("item", index or 0) if namespace == "item" else (namespace, None)
+                placeholders.setdefault(where, set()).add(name)
+            return _defaults_unknown(policy, projected, dataclasses.replace(_without_facts(claim, placeholders), raw=projected))
     return _defaults_unknown(policy, projected, parse_claim(policy, projected, partial=True))
 
 
@@ -245,16 +240,39 @@ def _defaults_unknown(policy: CompiledPolicy, projected: Mapping[str, Any], clai
     holders were not. A fact whose record is authoritative (`on_record: authoritative`) keeps its default: the ledger, when given, has
     joined what is on record to the profile, and what is not on record is none."""
     applicant = projected.get("applicant")
-    spaces: list[tuple[Mapping[str, FactSpec], Mapping[str, Any], dict[str, Any]]] = [
-        (policy.claim_facts, projected, claim.claim_facts),
-        (policy.applicant_facts, applicant if isinstance(applicant, Mapping) else {}, claim.applicant),
+    spaces: list[tuple[tuple[str, int | None], Mapping[str, FactSpec], Mapping[str, Any]]] = [
+        (("claim", None), policy.claim_facts, projected),
+        (("applicant", None), policy.applicant_facts, applicant if isinstance(applicant, Mapping) else {}),
     ]
-    spaces += [(policy.item_facts[item.type], raw, item.facts) for item, raw in zip(claim.items, projected.get("items", []), strict=False)]
-    for specs, given, facts in spaces:
+    spaces += [
+        (("item", i), policy.item_facts[item.type], raw)
+        for i, (item, raw) in enumerate(zip(claim.items, projected.get("items", []), strict=False))
+    ]
+    defaults: dict[tuple[str, int | None], set[str]] = {}
+    for where, specs, given in spaces:
         for name, spec in specs.items():
             if spec.has_default and spec.on_record != "authoritative" and name not in given and name not in STRUCTURAL:
-                facts.pop(name, None)
-    return claim
+                defaults.setdefault(where, set()).add(name)
+    return _without_facts(claim, defaults)
+
+
+def _without_facts(claim: Claim, names: Mapping[tuple[str, int | None], set[str]]) -> Claim:
+    """The claim with the facts named per namespace (and item, by its place) taken out, so that they are unknown: as
+    new facts, for a claim's own are read-only."""
+
+    def kept(namespace: str, facts: Facts, where: tuple[str, int | None]) -> Facts:
+        out = names.get(where)
+        return Facts(namespace, {k: v for k, v in facts.items() if k not in out}) if out else facts
+
+    items = tuple(
+        Item(i.id, i.type, i.index, kept("item", i.facts, ("item", n))) if ("item", n) in names else i for n, i in enumerate(claim.items)
+    )
+    return dataclasses.replace(
+        claim,
+        claim_facts=kept("claim", claim.claim_facts, ("claim", None)),
+        applicant=kept("applicant", claim.applicant, ("applicant", None)),
+        items=items,
+    )
 
 
 _PLACEHOLDERS: dict[str, Any] = {
@@ -371,8 +389,7 @@ def with_values(claim: Claim, assignment: Mapping[_Key, Any]) -> Claim:
     """The claim with the assigned facts filled in (no parsing: the values are of the facts' own types)."""
     if not assignment:
         return claim
-    applicant = Facts("applicant", claim.applicant)
-    claim_facts = Facts("claim", claim.claim_facts)
+    applicant, claim_facts = dict(claim.applicant), dict(claim.claim_facts)
     items = list(claim.items)
     for (namespace, index, name), value in assignment.items():
         if namespace == "applicant":
@@ -383,7 +400,7 @@ def with_values(claim: Claim, assignment: Mapping[_Key, Any]) -> Claim:
             assert index is not None
             old = items[index]
             items[index] = Item(old.id, old.type, old.index, Facts("item", {**old.facts, name: value}))
-    return dataclasses.replace(claim, applicant=applicant, claim_facts=claim_facts, items=tuple(items))
+    return dataclasses.replace(claim, applicant=Facts("applicant", applicant), claim_facts=Facts("claim", claim_facts), items=tuple(items))
 
 
 def _explore(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant]) -> list[tuple[dict[_Key, Any], Claim, Decision]]:
