@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -150,6 +151,17 @@ STANDING_DOC = {
     "other_organisation": "organisation_certificate",
     "natural_person": "id_card",
 }
+
+
+def policy_beside(folder: Path, policy: Path = POLICY_PATH) -> Path:
+    """A copy of `policy` (and the texts it quotes) in `folder`, for a case file written there to name: a case file
+    names only a policy kept with it (`engine/officer/casefile.py`, `_check_beside`)."""
+    kept = folder / policy.name
+    if not kept.exists():
+        shutil.copy(policy, kept)
+        if (policy.parent / "texts").is_dir():
+            shutil.copytree(policy.parent / "texts", folder / "texts", dirs_exist_ok=True)
+    return kept
 
 
 def patent_number(n: int, year: int = 2021) -> str:

@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import POLICY_PATH, ROOT
+from conftest import POLICY_PATH, ROOT, policy_beside
 
+import engine
 from engine.core.errors import Problem, format_path
-from engine.core.i18n import use_language
-from engine.officer.casefile import Case, format_result, load_case_file, load_cases, run_case
+from engine.core.i18n import tr, use_language
+from engine.officer.casefile import Case, CaseFileError, format_result, load_case_file, load_cases, run_case
 
 SUITE = ROOT / "policies" / "tests"
 CASES = load_cases([SUITE])
@@ -63,7 +64,7 @@ cases:
 
 def test_failure_shows_expected_got_and_the_cap_step(tmp_path: Path) -> None:
     f = tmp_path / "wrong.yaml"
-    f.write_text(WRONG.format(policy=POLICY_PATH), encoding="utf-8")
+    f.write_text(WRONG.format(policy=policy_beside(tmp_path)), encoding="utf-8")
     first, second = (run_case(c) for c in load_case_file(f))
     assert not first.passed
     text = format_result(first)
@@ -93,15 +94,58 @@ def test_cli(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0 and "passed, 0 failed" in ok.stdout
     f = tmp_path / "wrong.yaml"
-    f.write_text(WRONG.format(policy=POLICY_PATH), encoding="utf-8")
+    f.write_text(WRONG.format(policy=policy_beside(tmp_path)), encoding="utf-8")
     bad = subprocess.run([sys.executable, "-m", "engine", "test", str(f)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert bad.returncode == 1 and "FAIL" in bad.stdout and "2 case(s): 0 passed, 2 failed" in bad.stdout
+
+
+def test_a_case_file_names_only_a_policy_kept_with_it(tmp_path: Path) -> None:
+    # a case file may come from elsewhere (by mail, in a pull request a CI job tests): one naming any YAML file made
+    # `test` read it and print its top-level keys among the policy's problems
+    secret = tmp_path / "elsewhere" / "settings.yaml"
+    secret.parent.mkdir()
+    secret.write_text("database_password: hunter2\n", encoding="utf-8")
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "measures").mkdir()
+    beside = policy_beside(project / "measures")
+    case = project / "tests" / "cases.yaml"
+    for named, kept in (
+        ("../../elsewhere/settings.yaml", False),
+        (str(secret), False),
+        ("../measures/pinggu_2020.yaml", True),
+        (str(beside), True),
+    ):
+        case.write_text(WRONG.format(policy=named), encoding="utf-8")
+        result = run_case(load_case_file(case)[0])
+        if kept:  # within the folder above the case file's: read (the case then fails on its own expectations)
+            assert result.policy is not None and result.error is None, result.mismatches
+            continue
+        assert result.policy is None and isinstance(result.error, CaseFileError)
+        (problem,) = result.error.problems
+        assert (problem.file, problem.line, problem.code) == (str(case), 2, "case.policy")
+        assert tr(problem.message, "zh") == (
+            f"`policy:` 指向 {secret}：用例文件只能指向与它放在一起的政策文件（.yaml），即在用例文件所在文件夹的上一级文件夹之内；"
+            "放在别处的政策请在命令中用 --policy 给出"
+        )
+        assert "database_password" not in str(result.mismatches)
+    # a policy given by the program (the command's --policy) is what the case is decided by, wherever the file points
+    case.write_text(WRONG.format(policy=str(secret)), encoding="utf-8")
+    assert run_case(load_case_file(case)[0], engine.load_policy(POLICY_PATH)).error is None
+    told = subprocess.run(
+        [sys.executable, "-m", "engine", "--lang", "en", "test", str(case)], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert (
+        told.returncode == 1
+        and f"`policy:` names {secret}: a case file may only name a policy file (.yaml) kept with it" in told.stdout + told.stderr
+    )
+    assert "database_password" not in told.stdout + told.stderr
 
 
 def test_a_case_that_expects_nothing_or_a_malformed_amount_is_an_invalid_case_file(tmp_path: Path) -> None:
     from engine.officer.casefile import CaseFileError
 
-    text = WRONG.format(policy=POLICY_PATH)
+    text = WRONG.format(policy=policy_beside(tmp_path))
     text = text.replace("        l2: {status: granted, amount: 10万}\n", "        l2: {status: granted, amount: 1.234万x}\n")
     text = text.replace(
         "    expect:\n      items:\n        l1: {status: refused, reason: pledge-loan-interest#when1}\n",
@@ -124,7 +168,7 @@ def test_an_expected_status_is_its_code_or_its_word_and_anything_else_is_said(tm
     from engine.core.i18n import tr
     from engine.officer.casefile import CaseFileError
 
-    text = WRONG.format(policy=POLICY_PATH)
+    text = WRONG.format(policy=policy_beside(tmp_path))
     assert "        l1: {status: refused, reason: pledge-loan-interest#when1}\n" in text
     words = text.replace(
         "        l1: {status: refused, reason: pledge-loan-interest#when1}\n",
@@ -161,7 +205,7 @@ def test_an_item_expected_outside_items_or_nothing_expected_is_an_invalid_case_f
     # `expect: {l1: {status: granted}}` (the item's expectation a level too high) passed on a refusal: the runner
     # read only `items`, `total` and `error`; `items: {}` expected nothing and passed as well
 
-    text = WRONG.format(policy=POLICY_PATH).replace(
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
         "    expect:\n      items:\n        l1: {status: refused, reason: pledge-loan-interest#when1}\n",
         "    expect:\n      l1: {status: granted}\n",
     )
@@ -185,7 +229,7 @@ def test_an_item_expected_outside_items_or_nothing_expected_is_an_invalid_case_f
 
 def test_a_round_case_expecting_no_claim_and_no_total_is_an_invalid_case_file(tmp_path: Path) -> None:
 
-    head = WRONG.format(policy=POLICY_PATH).split("cases:")[0]
+    head = WRONG.format(policy=policy_beside(tmp_path)).split("cases:")[0]
     text = head + (
         "cases:\n  - name: a round expecting nothing\n    round:\n      claims:\n"
         "        - {claim_id: R-1, items: [{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true,"
@@ -198,7 +242,7 @@ def test_a_round_case_expecting_no_claim_and_no_total_is_an_invalid_case_file(tm
 
 def test_where_they_part_says_values_in_the_readers_words_not_pythons(tmp_path: Path) -> None:
     # an officer read `[item.lender_is_bank=False] → ...`, `类型 ['enterprise'] 身份 []` and `→ True`
-    text = WRONG.format(policy=POLICY_PATH).replace(
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
         "        - {id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent,"
         ' annual_interest_paid: "500000.00"}\n    expect:\n      items:\n        l1: {status: refused',
         "        - {id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: false, pledged_right: patent,"
@@ -212,7 +256,7 @@ def test_where_they_part_says_values_in_the_readers_words_not_pythons(tmp_path: 
     assert "项目 l1：状态应为 支持，实为 不予支持" in zh
     assert "审查 pledge-loan-interest#when1（第六条第（一）项）：item.lender_is_bank [item.lender_is_bank=否] → 不成立" in zh
     # the officer expecting a refusal of a granted item is shown the steps it passed, the who step's lists said
-    f.write_text(WRONG.format(policy=POLICY_PATH), encoding="utf-8")
+    f.write_text(WRONG.format(policy=policy_beside(tmp_path)), encoding="utf-8")
     granted = run_case(load_case_file(f)[1])
     with use_language("zh"):
         zh = format_result(granted)
@@ -224,7 +268,7 @@ def test_where_they_part_says_values_in_the_readers_words_not_pythons(tmp_path: 
 def test_a_claim_error_in_a_case_names_the_line_that_gave_the_value(tmp_path: Path) -> None:
     # the problems named the case file without a line: the claim is merged from the case, the applicant it names and
     # the file's defaults, so the parser saw no positions
-    text = WRONG.format(policy=POLICY_PATH)
+    text = WRONG.format(policy=policy_beside(tmp_path))
     text = text.replace("actually_operating: true", "actually_operating: maybe", 1)  # in `applicants:`
     text = text.replace('loan_id: B, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"', "loan_id: B")
     text = text.replace('date: "2021-06-01"', 'date: "2021-13-01"', 1)  # in `defaults: item:`
@@ -240,7 +284,7 @@ def test_a_claim_error_in_a_case_names_the_line_that_gave_the_value(tmp_path: Pa
 
 def test_where_they_part_says_a_limit_in_its_unit(tmp_path: Path) -> None:
     # R12's insurance limit counts years: the case's trace said "2 次中此前已用 0 次" where the explanation says 年
-    text = WRONG.format(policy=POLICY_PATH).split("cases:")[0] + (
+    text = WRONG.format(policy=policy_beside(tmp_path)).split("cases:")[0] + (
         "cases:\n  - name: insurance expected refused\n    claim:\n      items:\n"
         '        - {id: i1, type: patent_insurance, insurance_policy_id: P-1, premium_paid: "20000.00"}\n'
         "    expect:\n      items:\n        i1: {status: refused}\n"
@@ -282,10 +326,10 @@ def test_a_case_files_history_is_held_to_a_claims_own(tmp_path: Path) -> None:
     200,000.00 of interest (asking 100,000.00) was granted 100,000.00 where 50,000.00 was left. Now refused, as
     engine.evaluate refuses it; with the year as a number the case passes (reduced to 5万)."""
     f = tmp_path / "history.yaml"
-    f.write_text(HISTORY_CASES.format(policy=POLICY_PATH, year='"2021"'), encoding="utf-8")
+    f.write_text(HISTORY_CASES.format(policy=policy_beside(tmp_path), year='"2021"'), encoding="utf-8")
     [result] = (run_case(c) for c in load_case_file(f))
     assert not result.passed
     assert '"2021" does not match how pledge-annual-cap keeps its totals (per applicant.id, claim.funding_year)' in format_result(result)
-    f.write_text(HISTORY_CASES.format(policy=POLICY_PATH, year="2021"), encoding="utf-8")
+    f.write_text(HISTORY_CASES.format(policy=policy_beside(tmp_path), year="2021"), encoding="utf-8")
     [result] = (run_case(c) for c in load_case_file(f))
     assert result.passed, format_result(result)

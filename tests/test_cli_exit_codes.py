@@ -8,7 +8,7 @@ import inspect
 from pathlib import Path
 
 import pytest
-from conftest import POLICY_PATH
+from conftest import POLICY_PATH, policy_beside
 
 from engine.cli import COMMANDS, EXIT_CODES, EXIT_INVALID, EXIT_OK, EXIT_WHEN, build_parser, exit_epilog, main
 
@@ -79,7 +79,7 @@ cases:
 def test_test_exits_1_when_a_case_fails(tmp_path: Path, amount: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
     # 第五条第（一）项: 50% of the official fees, 8,400.00 × 50% = 4,200.00; expecting 4,300.00 fails
     case = tmp_path / "case.yaml"
-    case.write_text(CASE.format(policy=POLICY_PATH.as_posix(), amount=amount), encoding="utf-8")
+    case.write_text(CASE.format(policy=policy_beside(tmp_path).as_posix(), amount=amount), encoding="utf-8")
     assert main(["test", str(case)]) == code
     assert ("1 failed" if code else "0 failed") in capsys.readouterr().out
     assert "a case failed" in exit_epilog("test")

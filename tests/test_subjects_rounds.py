@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import policy_beside
 from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
@@ -342,7 +343,7 @@ def test_a_round_case_that_expects_other_winners_fails(tmp_path: Path) -> None:
     text = text.replace(
         'R1: {items: {c1: {status: refused, reason: "certification#selection"}}, total: 0}', "R1: {items: {c1: {status: granted}}}"
     )
-    text = text.replace("policy: subjects_rounds.yaml", f"policy: {POLICY}")
+    text = text.replace("policy: subjects_rounds.yaml", f"policy: {policy_beside(tmp_path, POLICY)}")
     (tmp_path / "c.yaml").write_text(text, encoding="utf-8")
     first = run_case(load_case_file(tmp_path / "c.yaml")[0])
     assert first.mismatches == ["claim R1 item c1: status expected granted, got refused"]

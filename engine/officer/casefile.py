@@ -356,10 +356,25 @@ def _policy_for(case: Case, policy: CompiledPolicy | None) -> CompiledPolicy:
         return policy
     if case.policy_path is None:
         raise CaseFileError([Problem(msg("casetest.no_policy"), file=case.file, code="case.policy")])
+    _check_beside(case)
     cached = _POLICIES.get(case.policy_path)
     if cached is None:
         cached = _POLICIES[case.policy_path] = load_policy(case.policy_path)
     return cached
+
+
+def _check_beside(case: Case) -> None:
+    """A case file's `policy:` names a policy file kept with it: under the folder above the case file's
+    (`policies/tests/x.yaml` -> `../pinggu_2020.yaml`, `../measures/x.yaml`), links followed. A case file may come
+    from elsewhere (a draft by mail, a pull request a CI job tests): one naming any file made `test` read it and
+    print what it found there. A policy kept elsewhere is given on the command line (`--policy`)."""
+    assert case.policy_path is not None
+    named, project = case.policy_path, Path(case.file).resolve().parent.parent
+    if named.suffix.lower() in (".yaml", ".yml") and named.is_relative_to(project) and project != Path(project.anchor):
+        return
+    said = msg("casetest.policy_elsewhere", path=str(named))
+    at = case.source.problem(("policy",), said, code="case.policy") if case.source is not None else None
+    raise CaseFileError([at or Problem(said, file=case.file, code="case.policy")])
 
 
 def decide_case(case: Case, policy: CompiledPolicy) -> Decision:
