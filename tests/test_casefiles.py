@@ -260,9 +260,26 @@ def test_where_they_part_says_values_in_the_readers_words_not_pythons(tmp_path: 
     granted = run_case(load_case_file(f)[1])
     with use_language("zh"):
         zh = format_result(granted)
-    # (kinds as the trace has them, by their codes, as the steps' other identifiers are)
-    assert "申请人范围（第六条第（一）项）：类型 enterprise 身份 无；申请人 enterprise 无 → 通过" in zh
+    # kinds by the policy's words (applicant_kinds: enterprise = 企业), with the code the case file writes; they were
+    # the codes alone
+    assert "申请人范围（第六条第（一）项）：类型 企业（enterprise） 身份 无；申请人 企业（enterprise） 无 → 通过" in zh
+    with use_language("en"):
+        en = format_result(granted)
+    assert "who (第六条第（一）项): kinds enterprise roles none; applicant enterprise none → ok" in en  # (its English word is its code)
     assert "True" not in zh and "False" not in zh and "['" not in zh and "=否" not in zh.split("审查 pledge-loan-interest#when1")[1]
+    # documents too: an officer expecting an incomplete item is shown what was required, by the policy's words
+    f.write_text(
+        WRONG.format(policy=policy_beside(tmp_path)).replace(
+            "l1: {status: refused, reason: pledge-loan-interest#when1}", "l1: {status: incomplete}"
+        ),
+        encoding="utf-8",
+    )
+    with use_language("zh"):
+        zh = format_result(run_case(load_case_file(f)[1]))
+    assert (
+        "项目 l1：材料 pledge-loan-interest（第十二条）：需要 获得相关授权专利或奖项、称号等项目的证明文件（proof_of_right）、"
+        "相关费用票据的原件及复印件（fee_receipts）、加盖公章的票据复印件（sealed_receipt_copies），缺少 无"
+    ) in zh
 
 
 def test_a_claim_error_in_a_case_names_the_line_that_gave_the_value(tmp_path: Path) -> None:

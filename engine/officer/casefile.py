@@ -600,7 +600,31 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
         if missing:
             result.mismatches.append(msg("casetest.cites", item=item_id, want=str(missing), got=str(got["cites"])))
     if len(result.mismatches) > before:
-        result.diagnosis.extend(msg("casetest.diagnosis", item=item_id, line=line) for line in where_they_part(exp, got))
+        said = where_they_part(exp, got, _code_words(result.policy))
+        result.diagnosis.extend(msg("casetest.diagnosis", item=item_id, line=line) for line in said)
+
+
+def _code_words(policy: CompiledPolicy | None) -> dict[str, Mapping[str, Any]]:
+    """The policy's words for the codes a trace step lists: applicant kinds, roles and documents."""
+    if policy is None:
+        return {}
+    return {"kinds": policy.applicant_kinds, "roles": policy.applicant_roles, "documents": policy.documents}
+
+
+def _coded(value: Any, words: Mapping[str, Any] | None) -> Any:
+    """Codes of a trace step by the policy's words with the code a case file writes (企业（enterprise）), else as `_said`."""
+    if not words:
+        return _said(value)
+    if isinstance(value, (list, tuple)):
+        return [_coded(v, words) for v in value] if value else msg("casetest.step.none")
+    word = words.get(value) if isinstance(value, str) else None
+    if word is None:
+        return _said(value)
+    said = {lang: str(getattr(word, lang, None) or value) for lang in ("zh", "en")}  # (a word that is its code: once)
+    zh, en = (
+        said[lang] if said[lang] == value else tr(msg("casetest.step.coded", word=said[lang], code=value), lang) for lang in ("zh", "en")
+    )
+    return Text(zh, en)
 
 
 def _said(value: Any) -> Any:
@@ -615,8 +639,10 @@ def _said(value: Any) -> Any:
     return str(value)
 
 
-def _describe(step: dict[str, Any]) -> str:
-    """One trace step in words (identifiers and numbers as the trace has them)."""
+def _describe_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """One trace step in words (identifiers and numbers as the trace has them; applicant kinds, roles and documents
+    also by the policy's `words` for them)."""
+    words = words or {}
     kind = step["step"]
     cites = step.get("cites", "")
     if kind == "amount":
@@ -663,38 +689,45 @@ def _describe(step: dict[str, Any]) -> str:
         return msg(
             "casetest.step.who",
             cites=cites,
-            kinds=_said(step["kinds"]),
-            roles=_said(step["roles"]),
-            kind=_said(step["applicant_kind"]),
-            has=_said(step["applicant_roles"]),
+            kinds=_coded(step["kinds"], words.get("kinds")),
+            roles=_coded(step["roles"], words.get("roles")),
+            kind=_coded(step["applicant_kind"], words.get("kinds")),
+            has=_coded(step["applicant_roles"], words.get("roles")),
             result=msg("casetest.step.ok" if step["result"] else "casetest.step.refused"),
         )
     if kind == "documents":
         return msg(
-            "casetest.step.documents", check=step["check"], cites=cites, required=_said(step["required"]), missing=_said(step["missing"])
+            "casetest.step.documents",
+            check=step["check"],
+            cites=cites,
+            required=_coded(step["required"], words.get("documents")),
+            missing=_coded(step["missing"], words.get("documents")),
         )
     return f"{kind}: {step}"
 
 
-def where_they_part(exp: Mapping[str, Any], got: dict[str, Any]) -> list[str]:
-    """The trace step(s) where the decision leaves the officer's expectation."""
+def where_they_part(exp: Mapping[str, Any], got: dict[str, Any], words: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """The trace step(s) where the decision leaves the officer's expectation (`words`: `_code_words`)."""
     steps = got.get("steps", [])
+
     lines: list[str] = []
     want_status = exp.get("status")
     if want_status is not None and want_status != got["status"]:
         if got["status"] == "refused":
             for s in steps:
                 if s.get("result") is False or (s["step"] == "cap" and Decimal(s["granted"]) == 0 and Decimal(s["asked"]) > 0):
-                    lines.append(msg("casetest.refused_at", step=_describe(s)))
+                    lines.append(msg("casetest.refused_at", step=_describe_step(s, words)))
         else:
             if got["status"] == "incomplete":  # (before what a refusal expected: the missing documents are why)
                 missing = (_said(got.get("missing_documents", [])), _said(got.get("missing_facts", [])))
                 lines.append(msg("casetest.incomplete", documents=missing[0], facts=missing[1]))
             if want_status == "refused":
                 lines.append(msg("casetest.none_refused"))
-                lines.extend(msg("casetest.indent", line=_describe(s)) for s in steps if s["step"] in ("check", "limit", "cap", "who"))
+                lines.extend(
+                    msg("casetest.indent", line=_describe_step(s, words)) for s in steps if s["step"] in ("check", "limit", "cap", "who")
+                )
             elif want_status == "incomplete":
-                lines.extend(_describe(s) for s in steps if s["step"] == "documents")
+                lines.extend(_describe_step(s, words) for s in steps if s["step"] == "documents")
     want = _amount(exp.get("amount")) if "amount" in exp else None
     if want is not None and Decimal(got["amount"]) != want and got["status"] in ("granted", "reduced"):
         running: Decimal | None = None
@@ -712,12 +745,12 @@ def where_they_part(exp: Mapping[str, Any], got: dict[str, Any]) -> list[str]:
                 break
             running = after
         if parted is not None:
-            lines.append(msg("casetest.part_stand", step=_describe(parted), want=format_money(want)))
+            lines.append(msg("casetest.part_stand", step=_describe_step(parted, words), want=format_money(want)))
         else:
             first = next((s for s in steps if s["step"] == "amount"), None)
             if first is not None:
-                lines.append(msg("casetest.part", step=_describe(first), want=format_money(want)))
-            lines.extend(msg("casetest.then", step=_describe(s)) for s in steps if s["step"] == "cap" and s["bites"])
+                lines.append(msg("casetest.part", step=_describe_step(first, words), want=format_money(want)))
+            lines.extend(msg("casetest.then", step=_describe_step(s, words)) for s in steps if s["step"] == "cap" and s["bites"])
     return lines
 
 
