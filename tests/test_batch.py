@@ -220,6 +220,31 @@ def test_csv_rows_grouped_by_claim_with_row_numbers(policy, tmp_path):
     assert (p["row"], p["field"]) == (6, "applicant.name") and "differs" in p["message"]
 
 
+def test_csv_cells_written_as_text_formulas_are_read_as_excel_shows_them(policy, tmp_path, capsys):
+    # systems export ids as ="…" so that Excel keeps them as written; the credit code and the patent number were
+    # refused as "not in the required form", quoting ='="91110117MA01ABCD1F"'
+    docs = "proof_of_right; fee_receipts; sealed_receipt_copies"
+    row = _row('="C-1"', **{"applicant.id": '="91110117MA01ABCD1F"', "item.id": "p1", "item.type": "invention_patent_grant"})
+    row.update({"item.patent_id": '="ZL202110000001.6"', "item.patent_kind": "invention", "item.route": "domestic"})
+    row.update({"item.official_fees_paid": "3000.00", "item.documents": docs, "applicant.name": '="北京平谷""示例""科技有限公司"'})
+    with i18n.use_language("zh"):
+        s = run_batch(policy, _csv(tmp_path, [row]), tmp_path / "out", without_ledger=True)
+    assert (s.applications, s.decided, s.approved_total) == (1, 1, Decimal("1500.00"))  # 第五条（一）: 3,000 × 50%
+    [line] = lines(tmp_path / "out" / "decisions.jsonl")
+    assert line["claim_id"] == "C-1" and line["applicant"]["id"] == "91110117MA01ABCD1F"
+    assert line["applicant"]["name"] == '北京平谷"示例"科技有限公司'  # ("" inside is one ")
+    assert "ZL202110000001.6" in json.dumps(line["grants"]) and '="' not in json.dumps(line, ensure_ascii=False)
+    # read as the text inside, and said: cells 2:… (the columns sorted as `_csv` writes them)
+    cols = sorted(row, key=lambda k: (k != "claim_id", k))
+    refs = ", ".join(f"2:{cols.index(c) + 1}" for c in ("claim_id", "applicant.id", "applicant.name"))
+    err = capsys.readouterr().err
+    assert f'第 {refs} 处（行:列）以及另外 1 处写作 ="…"（导出系统让 Excel 按原样保留编号的写法），已按其中的文字读取' in err, err
+    # a cell that only starts so, or any other formula, is not one
+    from engine.records.tabular import _text_of_formula
+
+    assert [_text_of_formula(c) for c in ('="a"b"', "=A1", '="a" & "b"', '="x"')] == [None, None, None, "x"]
+
+
 def test_unknown_column_is_named_with_a_suggestion(policy, tmp_path):
     from engine.records.tabular import InputError
 

@@ -1356,6 +1356,19 @@ def _undecodable(path: str | Path, name: str) -> tuple[int, str] | None:
     return None
 
 
+#: a CSV cell written as a formula whose value is its text (`="ZL202110000001.6"`): how systems export ids so that
+#: Excel keeps them as written (no rounding, no leading zeros lost). Excel shows the text inside; so is it read.
+_TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"')
+
+
+def _text_of_formula(cell: str) -> str | None:
+    """The text a `="…"` cell shows (`""` inside it is one `"`), or None for any other cell."""
+    if not cell.startswith('="'):
+        return None
+    found = _TEXT_FORMULA.fullmatch(cell.strip())
+    return found.group(1).replace('""', '"') if found is not None else None
+
+
 class CsvReader(_TabularReader):
     """One row per item; the claim and applicant columns repeat on each row of a claim (the first row's count)."""
 
@@ -1364,6 +1377,8 @@ class CsvReader(_TabularReader):
         apps, items = self.cols.header_sets()
         allowed = list(dict.fromkeys(apps + items))
         self.orphans: list[tuple[int, str]] = []
+        self.noticed: list[Msg] = []
+        formulas: list[str] = []  # row:column of the `="…"` cells read as their text
         try:
             codec = csv_encoding(path, encoding)
         except InputError:
@@ -1406,6 +1421,11 @@ class CsvReader(_TabularReader):
                     break
                 if not any(c.strip() for c in row):
                     continue
+                for i, c in enumerate(row):
+                    text = _text_of_formula(c) if c[:2] == '="' else None
+                    if text is not None:
+                        row[i] = text
+                        formulas.append(f"{rowno}:{i + 1}")
                 cid = row[key].strip() if key < len(row) else ""
                 if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
                     if cid.upper() in EXCEL_ERRORS:
@@ -1425,8 +1445,13 @@ class CsvReader(_TabularReader):
             raise InputError(_cells_said("input.error_value_ids", where, error_ids))
         if mangled:
             raise InputError(_cells_said("input.mangled_ids", where, mangled))
+        if formulas:  # (read as Excel shows them; said, as every reading the officer did not write is)
+            self.noticed.append(_cells_said("input.text_formulas", where, formulas))
         self.spool.index()
         self.total = self.spool.count("row")
+
+    def notices(self) -> list[Msg]:
+        return list(self.noticed)
 
     def __iter__(self) -> Iterator[Record]:
         ordered = [cid for cid in self.spool.claims("row") if cid and not cid.startswith(_BAD_ROW)]
