@@ -29,7 +29,10 @@ from engine.service.logs import SaidAccessFormatter, SaidFormatter, log_config, 
     "uvicorn_line, zh",
     [
         ("Started server process [4242]", "服务进程 [4242] 已启动"),
-        ("Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)", "服务地址：http://127.0.0.1:8000（按 Ctrl+C 停止）"),
+        (
+            "Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)",
+            "服务地址：http://127.0.0.1:8000（接口说明见 http://127.0.0.1:8000/docs；按 Ctrl+C 停止）",
+        ),
         ("Application startup complete.", "服务已就绪"),
         ("Child process [77] died", "工作进程 [77] 意外退出，将另起一个"),
         ("Received SIGTERM, exiting.", "收到 SIGTERM，正在退出"),
@@ -88,8 +91,12 @@ def test_the_configuration_names_only_importable_formatters() -> None:
 def test_a_started_service_says_where_it_listens_in_chinese_and_in_english(tmp_path: Path) -> None:
     folder = policy_folder(tmp_path)
     for lang, listening, ready in (
-        ("zh", "服务地址：http://127.0.0.1:{port}（按 Ctrl+C 停止）", "服务已就绪"),
-        ("en", "Serving on http://127.0.0.1:{port} (press Ctrl+C to stop)", "The service is ready"),
+        ("zh", "服务地址：http://127.0.0.1:{port}（接口说明见 http://127.0.0.1:{port}/docs；按 Ctrl+C 停止）", "服务已就绪"),
+        (
+            "en",
+            "Serving on http://127.0.0.1:{port} (the API is described at http://127.0.0.1:{port}/docs; press Ctrl+C to stop)",
+            "The service is ready",
+        ),
     ):
         (tmp_path / lang).mkdir()
         srv = Server(tmp_path / lang, folder=folder, lang=lang)
