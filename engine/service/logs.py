@@ -96,12 +96,16 @@ def level_prefix(levelno: int, levelname: str, lang: str) -> str:
     return word + " " * max(1, 9 - _width(word))
 
 
-class SaidFormatter(DefaultFormatter):
-    """uvicorn's default formatter, its lines and levels said in `lang`."""
+class _InLanguage(logging.Formatter):
+    """A formatter given the language it says things in (`lang=`, from the logging configuration)."""
 
     def __init__(self, *args: Any, lang: str = "zh", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lang = lang
+
+
+class SaidFormatter(_InLanguage, DefaultFormatter):
+    """uvicorn's default formatter, its lines and levels said in `lang`."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         said = copy(record)
@@ -113,12 +117,8 @@ class SaidFormatter(DefaultFormatter):
         return logging.Formatter.formatMessage(self, said)
 
 
-class SaidAccessFormatter(AccessFormatter):
+class SaidAccessFormatter(_InLanguage, AccessFormatter):
     """uvicorn's access-log formatter, its level said in `lang` (the request line and status are the protocol's)."""
-
-    def __init__(self, *args: Any, lang: str = "zh", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lang = lang
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         said = copy(record)
