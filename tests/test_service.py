@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ENTERPRISE_ID, ROOT, claim, item
+from conftest import ENTERPRISE_ID, ROOT, claim, item, no_hang
 from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
@@ -1074,11 +1074,13 @@ def test_metrics_of_several_workers_are_the_services_totals_and_survive_a_reload
     ready = 'policy_engine_requests_total{method="GET",route="/ready",status="200"}'
     try:
         answered: dict[int, int] = {}
-        # until both workers have answered some: /health is answered once one worker is up, and on a busy machine the
-        # other may still be loading the policies after 2,000 calls (a count bounded this wait, and failed so), so the
-        # wait is bounded by 30 s of waiting instead (a bound on a hang, not a speed)
-        given_up = time.monotonic() + 30
-        while len(answered) < 2 and time.monotonic() < given_up:
+        # /health is answered once one worker is up; on a busy machine the other was still loading the policies after
+        # 2,000 answers from the first. Each says in the log when it is ready (engine/service/logs.py): both are waited
+        # for (`no_hang` turns a hang into a failure), then both answer
+        with no_hang():
+            while srv.output().count("服务已就绪") < 2:
+                time.sleep(0.1)
+        while len(answered) < 2 and sum(answered.values()) < 2000:  # until both workers have answered some
             pid = srv.call("GET", "/ready").json()["worker"]
             answered[pid] = answered.get(pid, 0) + 1
         assert len(answered) == 2, srv.output()
