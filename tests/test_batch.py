@@ -239,6 +239,11 @@ def test_csv_cells_written_as_text_formulas_are_read_as_excel_shows_them(policy,
     refs = ", ".join(f"2:{cols.index(c) + 1}" for c in ("claim_id", "applicant.id", "applicant.name"))
     err = capsys.readouterr().err
     assert f'第 {refs} 处（行:列）以及另外 1 处写作 ="…"（导出系统让 Excel 按原样保留编号的写法），已按其中的文字读取' in err, err
+    # a row of ="" cells is a blank row, as Excel shows it (it was read as a row without a claim id, and held back the
+    # application above it)
+    blank = dict.fromkeys(row, '=""')
+    s = run_batch(policy, _csv(tmp_path, [row, blank]), tmp_path / "out2", quiet=True, without_ledger=True)
+    assert (s.applications, s.decided, s.failed) == (1, 1, 0)
     # a cell that only starts so, or any other formula, is not one
     from engine.records.tabular import _text_of_formula
 

@@ -129,6 +129,23 @@ def test_a_case_file_names_only_a_policy_kept_with_it(tmp_path: Path) -> None:
             "放在别处的政策请在命令中用 --policy 给出"
         )
         assert "database_password" not in str(result.mismatches)
+    # within the folder above, but in a hidden folder (a case saved to ~/Downloads naming ../.config/gh/hosts.yml), or
+    # not a policy: named, and nothing of it read out (it printed the credentials file's top-level keys)
+    hidden = project / ".config" / "gh" / "hosts.yaml"
+    hidden.parent.mkdir(parents=True)
+    hidden.write_text("github.com: {oauth_token: gho_secret}\n", encoding="utf-8")
+    stray = project / "notes.yaml"
+    stray.write_text("database_password: hunter2\n", encoding="utf-8")
+    for named, shown in (("../.config/gh/hosts.yaml", hidden), ("../notes.yaml", stray)):
+        case.write_text(WRONG.format(policy=named), encoding="utf-8")
+        result = run_case(load_case_file(case)[0])
+        assert result.policy is None and isinstance(result.error, CaseFileError)
+        (problem,) = result.error.problems
+        assert (problem.line, problem.code) == (2, "case.policy")
+        assert tr(problem.message, "zh").startswith(f"`policy:` 指向 {shown}，但它不是可读取的政策文件（没有顶层的 policy: 与 rules:")
+        assert not any(
+            word in str(result.mismatches) + tr(problem.message, "en") for word in ("github.com", "gho_secret", "database_password")
+        )
     # a policy given by the program (the command's --policy) is what the case is decided by, wherever the file points
     case.write_text(WRONG.format(policy=str(secret)), encoding="utf-8")
     assert run_case(load_case_file(case)[0], engine.load_policy(POLICY_PATH)).error is None

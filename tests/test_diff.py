@@ -216,6 +216,13 @@ def test_cli_claims_csv_names_the_row(tmp_path: Path) -> None:
     assert (
         f"{tmp_path / 'round.csv'} row 14, official fees paid to obtain the patent right (item.official_fees_paid): '12.345'" in out.stdout
     )
+    # a claim id written ="…" (as a system exports it for Excel) is read as its text, and said as batch says it (diff
+    # read it without a word)
+    text = (tmp_path / "round.csv").read_text(encoding="utf-8-sig").replace("\nPG-2022-0006,", '\n"=""PG-2022-0006""",', 1)
+    (tmp_path / "round.csv").write_text(text, encoding="utf-8-sig")
+    again = run_diff("--claims", str(tmp_path / "round.csv"))
+    assert again.returncode == 3 and again.stdout == out.stdout, again.stderr
+    assert 'cells 14:1 (row:column) are written ="…"' in again.stderr and "each was read as the text inside" in again.stderr
 
 
 def test_impact_decides_the_round_as_batch_does_selections_and_an_applicant_s_claims_together(tmp_path: Path) -> None:

@@ -750,7 +750,14 @@ def test_a_bad_token_file_stops_the_start_with_its_problems(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    "option, value", [("--timeout", "inf"), ("--body-timeout", "nan"), ("--timeout", "100000"), ("--jobs-ttl", "1e10")]
+    "option, value",
+    [
+        ("--timeout", "inf"),
+        ("--body-timeout", "nan"),
+        ("--timeout", "100000"),
+        ("--jobs-ttl", "1e10"),
+        ("--worker-start-timeout", "100000000000000000000"),
+    ],
 )
 def test_a_wait_without_end_or_past_a_day_is_refused_before_the_service_starts(tmp_path: Path, option: str, value: str) -> None:
     # `--timeout inf` was taken: a request, and the ledger waits bounded by it, could wait for ever
@@ -760,7 +767,7 @@ def test_a_wait_without_end_or_past_a_day_is_refused_before_the_service_starts(t
     assert done.returncode == 2
     shown = format(float(value), "g")
     assert done.stderr.strip() == (
-        f"{option} 给的是 {shown}：--timeout 与 --body-timeout 最长 86400 秒（一天），--jobs-ttl 最长 31622400 秒（一年）"
+        f"{option} 给的是 {shown}：--timeout、--body-timeout 与 --worker-start-timeout 最长 86400 秒（一天），--jobs-ttl 最长 31622400 秒（一年）"
     )
 
 
@@ -824,6 +831,25 @@ def test_bytes_that_are_not_http_are_answered_as_a_problem_in_the_services_langu
             assert (problem["type"], problem["title"], problem["status"]) == ("urn:policy-engine:problem:invalid-http", title, 400)
             assert "https://" in problem["detail"]  # the likeliest slip named: a TLS client on the plain port
         assert srv.call("GET", "/health").status == 200  # and the service goes on
+    finally:
+        srv.stop()
+
+
+def test_bytes_that_are_not_http_are_answered_in_the_language_serve_was_given_on_every_worker(tmp_path: Path) -> None:
+    # a worker process took its language from the environment, not from serve's --lang: zh where serve said en
+    srv = Server(tmp_path, "--lang", "en", "--workers", "2", lang="zh")
+    try:
+        with no_hang():
+            while srv.output().count("The service is ready") < 2:  # (both workers: either may take the connection)
+                time.sleep(0.1)
+        for _ in range(6):
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as conn:
+                conn.sendall(b"GET / HTTP/1.1\r\nHost x\r\n\r\n")
+                answer = b""
+                while chunk := conn.recv(65536):
+                    answer += chunk
+            head = answer.decode("utf-8").partition("\r\n\r\n")[0].lower().split("\r\n")
+            assert "content-language: en" in head and any(line.startswith("date: ") for line in head), head  # (uvicorn's own headers too)
     finally:
         srv.stop()
 

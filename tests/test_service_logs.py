@@ -42,7 +42,7 @@ from engine.service.logs import SaidAccessFormatter, SaidFormatter, log_config, 
         ),
         (
             "[Errno 98] error while attempting to bind on address ('::1', 8000, 0, 0): address already in use",
-            "无法在 ::1:8000 上监听（错误 98）：该端口已被其他程序占用；请换一个 --port，或先停止占用它的程序",
+            "无法在 [::1]:8000 上监听（错误 98）：该端口已被其他程序占用；请换一个 --port，或先停止占用它的程序",
         ),
         (  # the socket's own words (uvicorn binds the port itself for several workers)
             "[Errno 98] Address already in use",

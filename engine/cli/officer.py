@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
 from engine.cli.common import add_encoding_argument, describe, print_error, say, say_error, severity, write_output
 from engine.core.errors import EngineError
-from engine.core.i18n import msg, tr
+from engine.core.i18n import Msg, msg, tr
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
 from engine.officer.casefile import format_result as format_case
@@ -98,7 +98,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             old, new = load_policy(args.old), load_policy(args.new)
             if args.claims:
                 steps.start(msg("diff.step.reading", path=args.claims))
-            claims = read_claims(args.claims, old, new, encoding=args.encoding) if args.claims else None
+            noticed: list[Msg] = []
+            claims = read_claims(args.claims, old, new, encoding=args.encoding, noticed=noticed) if args.claims else None
         except EngineError as err:
             steps.done()
             print_error(err)
@@ -107,6 +108,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
             steps.done()
             say_error(msg("cli.diff.unreadable", error=describe(err), formats=CLAIM_FORMATS))
             return EXIT_INVALID
+        steps.done()
+        for notice in noticed:  # (as batch says them, before the comparison)
+            say(msg("batch.warning", warning=notice), err=True)
         changes = diff_policies(old, new)
         result = impact(old, new, claims, steps) if claims is not None else None
     finally:

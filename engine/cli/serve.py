@@ -77,7 +77,8 @@ def _serve(args: argparse.Namespace) -> int:
     if min(numbers) <= 0 or args.inline_items < 0:
         say(msg("cli.serve.positive"), err=True)
         return EXIT_USAGE
-    for option, seconds in (("--timeout", args.timeout), ("--body-timeout", args.body_timeout), ("--jobs-ttl", args.jobs_ttl)):
+    waits = (("--timeout", args.timeout), ("--body-timeout", args.body_timeout), ("--worker-start-timeout", args.worker_start_timeout))
+    for option, seconds in (*waits, ("--jobs-ttl", args.jobs_ttl)):
         # longer is a slip (milliseconds for seconds); `inf` or `nan` would let a request or a job wait for ever
         if not seconds <= (LONGEST_KEPT if option == "--jobs-ttl" else LONGEST_WAIT):
             say(msg("cli.serve.too_long", option=option, value=format(seconds, "g")), err=True)
@@ -119,6 +120,9 @@ def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
         metrics_dir=metrics_dir,
         limits=limits,
     )
+    # the service's language in its environment, which every worker process starts with: what a worker says before
+    # it has a request to take one from (a request that is not HTTP) is said in it, whatever --lang chose here
+    os.environ["POLICY_ENGINE_LANG"] = config.lang
     try:  # everything is checked once before any worker starts: a bad folder or token file is exit 1, not a crash loop
         app = create_app(config)
     except EngineError as err:

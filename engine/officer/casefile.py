@@ -371,10 +371,24 @@ def _check_beside(case: Case) -> None:
     assert case.policy_path is not None
     named, project = case.policy_path, Path(case.file).resolve().parent.parent
     if named.suffix.lower() in (".yaml", ".yml") and named.is_relative_to(project) and project != Path(project.anchor):
-        return
-    said = msg("casetest.policy_elsewhere", path=str(named))
+        # nor in a hidden folder (a case file saved to ~/Downloads names `../.config/...`), and the file a policy
+        if not any(part.startswith(".") for part in named.relative_to(project).parts) and _looks_like_a_policy(named):
+            return
+        said = msg("casetest.not_a_policy", path=str(named))
+    else:
+        said = msg("casetest.policy_elsewhere", path=str(named))
     at = case.source.problem(("policy",), said, code="case.policy") if case.source is not None else None
     raise CaseFileError([at or Problem(said, file=case.file, code="case.policy")])
+
+
+def _looks_like_a_policy(path: Path) -> bool:
+    """Whether the YAML file at `path` reads and has a policy's `policy:` and `rules:`; else nothing of it is said
+    (a file a case file names is not echoed: `validate` says what is wrong with a policy)."""
+    try:
+        doc = load_yaml_file(path).data
+    except EngineError:
+        return False
+    return isinstance(doc, Mapping) and isinstance(doc.get("policy"), Mapping) and isinstance(doc.get("rules"), list)
 
 
 def decide_case(case: Case, policy: CompiledPolicy) -> Decision:

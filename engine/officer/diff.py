@@ -855,7 +855,9 @@ class Impact:
 CLAIM_FORMATS = msg("diff.claim_formats")
 
 
-def read_claims(path: str | Path, *policies: model.CompiledPolicy, encoding: str | None = None) -> list[Record]:
+def read_claims(
+    path: str | Path, *policies: model.CompiledPolicy, encoding: str | None = None, noticed: list[Msg] | None = None
+) -> list[Record]:
     """Claims of a round, read as a batch reads them (`engine.records.inputs.open_claims`): one `Record` per
     application, with where it came from (line, or sheet and row) and any reading problems.
 
@@ -874,7 +876,10 @@ def read_claims(path: str | Path, *policies: model.CompiledPolicy, encoding: str
             first = first or exc
             continue
         try:
-            return list(reader)
+            records = list(reader)
+            if noticed is not None:  # what the reader noticed (cells read as Excel shows them, hidden rows)
+                noticed += reader.notices()
+            return records
         except InputError as exc:
             first = first or exc
         finally:

@@ -1419,13 +1419,13 @@ class CsvReader(_TabularReader):
                     continue
                 if row is None:
                     break
-                if not any(c.strip() for c in row):
-                    continue
                 for i, c in enumerate(row):
                     text = _text_of_formula(c) if c[:2] == '="' else None
                     if text is not None:
                         row[i] = text
                         formulas.append(f"{rowno}:{i + 1}")
+                if not any(c.strip() for c in row):  # (after: a row of ="" cells is a blank row, as Excel shows it)
+                    continue
                 cid = row[key].strip() if key < len(row) else ""
                 if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
                     if cid.upper() in EXCEL_ERRORS:

@@ -51,11 +51,12 @@ class DrainingHttpToolsProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg_text: str) -> None:
         # uvicorn's parser refused the bytes: there is no request to read `?lang=` or Accept-Language from, so the
-        # service's own language (the one its answers default to; `serve` chose it from the same environment)
+        # service's own language (the one its answers default to: `serve` puts it in each worker's environment)
         lang = language()
         status, body = problem_body("invalid-http", lang, msg("service.detail.invalid_http"))
-        head = [b"HTTP/1.1 %d Bad Request" % status, b"content-type: " + MEDIA.encode(), b"content-length: %d" % len(body)]
-        head += [b"content-language: " + lang.encode(), b"connection: close"]
+        head = [b"HTTP/1.1 %d Bad Request" % status, *(name + b": " + value for name, value in self.server_state.default_headers)]
+        head += [b"content-type: " + MEDIA.encode(), b"content-length: %d" % len(body), b"content-language: " + lang.encode()]
+        head.append(b"connection: close")
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         self.transport.close()
 

@@ -77,6 +77,8 @@ def said_line(text: str, lang: str) -> str | None:
         found = pattern.fullmatch(text)
         if found is not None:
             values = found.groupdict()
+            if ":" in (values.get("host") or ""):  # (an IPv6 address, bracketed as in a URL: [::1]:8000)
+                values["host"] = f"[{values['host']}]"
             if "errno" in values:
                 reason = _LISTEN_REASONS.get(errno.errorcode.get(int(values["errno"]), ""))
                 if reason is not None:
