@@ -365,7 +365,7 @@ def _policy_for(case: Case, policy: CompiledPolicy | None) -> CompiledPolicy:
 
 def _check_beside(case: Case) -> None:
     """A case file's `policy:` names a policy file kept with it: under the folder above the case file's
-    (`policies/tests/x.yaml` -> `../pinggu_2020.yaml`, `../measures/x.yaml`), links followed. A case file may come
+    (`policies/tests/x.yaml` -> `../measures.yaml`, `../measures/x.yaml`), links followed. A case file may come
     from elsewhere (a draft by mail, a pull request a CI job tests): one naming any file made `test` read it and
     print what it found there. A policy kept elsewhere is given on the command line (`--policy`)."""
     assert case.policy_path is not None
