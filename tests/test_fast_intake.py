@@ -543,6 +543,8 @@ def test_a_claims_facts_are_read_only_however_they_were_made(pinggu: engine.Comp
                 lambda: facts.pop(next(iter(facts))),
                 facts.popitem,
                 lambda: facts.__ior__({"x": 1}),
+                lambda: facts.__init__("item", {"x": 1}),  # (made again in place)
+                lambda: setattr(facts, "namespace", "claim"),
             ]
             for change in changes:
                 with pytest.raises(TypeError, match="read-only"):

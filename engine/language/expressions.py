@@ -72,10 +72,13 @@ class Facts(dict[str, Any]):
     """
 
     __slots__ = ("namespace",)
+    namespace: str
 
     def __init__(self, namespace: str, values: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        if hasattr(self, "namespace"):  # (made already: `facts.__init__(...)` again would fill it anew)
+            self._refuse()
         super().__init__(values)  # (dict's own filling, in C: not the refusing methods below)
-        self.namespace = namespace
+        object.__setattr__(self, "namespace", namespace)
 
     def __missing__(self, key: str) -> Any:
         raise MissingFact(f"{self.namespace}.{key}")
@@ -84,6 +87,11 @@ class Facts(dict[str, Any]):
         raise TypeError(msg("loading.run.facts_read_only", namespace=self.namespace))
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __setattr__(self, name: str, value: Any) -> None:  # (its namespace too, once it has one)
+        if hasattr(self, name):
+            self._refuse()
+        object.__setattr__(self, name, value)
 
     def __reduce__(self) -> tuple[Any, ...]:  # (copied and pickled whole: dict's way sets each key on the copy)
         return (Facts, (self.namespace, dict(self)))
