@@ -5,6 +5,7 @@ stdout pipe ends the command quietly (issue 15 point 4)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -303,8 +304,9 @@ def test_a_closed_pipe_ends_the_command_quietly(args: tuple[str, ...]) -> None:
 
 
 def test_a_pipe_closed_while_a_long_output_is_written_ends_with_its_code() -> None:
-    # `compile --show | head` exited 0: its 144 kB went in one write, of which a pipe its reader left takes part and
-    # CPython's buffered writer drops the rest without an error; written a function at a time, the next write fails
+    # `compile --show | head` exited 0: its 144 kB went in one write, of which a pipe its reader left takes part and an
+    # unbuffered stdout (PYTHONUNBUFFERED) dropped the rest without an error; now written a function at a time, and
+    # stdout is buffered whole whatever the environment (`_whole_writes_to_stdout`)
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine", "compile", "policies/pinggu_2020.yaml", "--show"],
         stdout=subprocess.PIPE,
@@ -317,6 +319,25 @@ def test_a_pipe_closed_while_a_long_output_is_written_ends_with_its_code() -> No
     proc.stdout.close()
     err = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(timeout=600) == EXIT_PIPE and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_large_output_in_one_write_to_a_pipe_its_reader_left_ends_with_its_code(tmp_path: Path, unbuffered: str) -> None:
+    # under PYTHONUNBUFFERED (`python -u`, many container images) stdout wrote a text in one write to the descriptor:
+    # a pipe its reader left took 64 KiB of a 900 kB decision and the rest was dropped without a word, exit 0
+    claim = json.loads((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))
+    claim["items"] = [{**it, "id": f"{it['id']}-{n}"} for n in range(40) for it in claim["items"]][:190]
+    (tmp_path / "big.json").write_text(json.dumps(claim, ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": unbuffered}
+    cmd = [sys.executable, "-m", "engine", "evaluate", "--policy", "policies/pinggu_2020.yaml", str(tmp_path / "big.json")]
+    whole = subprocess.run(cmd, capture_output=True, cwd=ROOT, env=env, check=False, timeout=600)
+    assert whole.returncode == 0 and len(whole.stdout) > 200_000 and json.loads(whole.stdout)["claim_id"] == claim["claim_id"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(1) == b"{"
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=600) == EXIT_PIPE and "Traceback" not in err and "Exception ignored" not in err, err
 
 
 def test_a_closed_pipe_after_a_batch_ends_it_quietly(tmp_path: Path) -> None:

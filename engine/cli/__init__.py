@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import io
 import json
 import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from engine.cli.common import (
     Parser,
@@ -246,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its words in the language of `--lang` (before or after the command), else
     POLICY_ENGINE_LANG, else the locale (engine.core.i18n)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    _whole_writes_to_stdout()
     _marks_for_narrow_streams()
     with use_language(chosen_language(args_list)):
         try:
@@ -294,6 +297,22 @@ def _marks_for_narrow_streams() -> None:
         if encoding and not encoding.startswith("utf") and getattr(stream, "errors", None) == "strict":
             with contextlib.suppress(AttributeError, ValueError, OSError):
                 stream.reconfigure(errors="policy-engine-marks")  # type: ignore[union-attr]
+
+
+def _whole_writes_to_stdout() -> None:
+    """stdout written through a buffer that writes all it is given. Unbuffered (PYTHONUNBUFFERED, `python -u`, as
+    many container images set it), a text write is one write to the file descriptor, and a pipe may take only part of
+    it (its reader gone, a signal): the rest was dropped without a word, a decision's JSON cut short and exit 0 where
+    `| head` now gives 141. Line-buffered, so that what is written still shows at once."""
+    out: Any = sys.stdout
+    raw = getattr(out, "buffer", None)
+    the_process_own = out is sys.__stdout__
+    if not the_process_own or not isinstance(raw, io.FileIO) or out.closed:
+        return  # (a stdout a program or a test put in its place is theirs; one with a buffer already writes whole)
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        out.flush()
+        own = io.FileIO(raw.fileno(), "wb", closefd=False)  # (dropped, it leaves the descriptor open)
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(own), encoding=out.encoding, errors=out.errors, newline=None, line_buffering=True)
 
 
 def _silence_stdout() -> None:
