@@ -363,6 +363,10 @@ def _policy_for(case: Case, policy: CompiledPolicy | None) -> CompiledPolicy:
     return cached
 
 
+#: (policy, the folder above its case file) found kept together by `_check_beside`
+_BESIDE: set[tuple[Path, Path]] = set()
+
+
 def _check_beside(case: Case) -> None:
     """A case file's `policy:` names a policy file kept with it: under the folder above the case file's
     (`policies/tests/x.yaml` -> `../measures.yaml`, `../measures/x.yaml`), links followed. A case file may come
@@ -370,9 +374,12 @@ def _check_beside(case: Case) -> None:
     print what it found there. A policy kept elsewhere is given on the command line (`--policy`)."""
     assert case.policy_path is not None
     named, project = case.policy_path, Path(case.file).resolve().parent.parent
+    if (named, project) in _BESIDE:  # (a file of cases names one policy: it is read once, not once a case)
+        return
     if named.suffix.lower() in (".yaml", ".yml") and named.is_relative_to(project) and project != Path(project.anchor):
         # nor in a hidden folder (a case file saved to ~/Downloads names `../.config/...`), and the file a policy
         if not any(part.startswith(".") for part in named.relative_to(project).parts) and _looks_like_a_policy(named):
+            _BESIDE.add((named, project))
             return
         said = msg("casetest.not_a_policy", path=str(named))
     else:
