@@ -168,8 +168,11 @@ def test_scaled_round_in_the_browser(pages: dict[str, object]) -> None:
     assert 'data-js="ready"' in dom
     rows = re.findall(r'<tr data-n="(\d+)" data-flags="([^"]*)"( hidden="")?', dom)
     assert [(n, hidden) for n, _, hidden in rows] == [("1", ""), ("2", "")]  # both scaled, neither hidden
-    assert "250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in dom
-    assert "50,000.00 元 × 0.857143 → 42,857.14 元（第十三条：" in dom
+    assert (
+        "250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，按余数补 0.01 元 → 214,285.72 元（第十三条："
+        in dom
+    )
+    assert "50,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 42,857.1428…，向下舍至 0.01 元：42,857.14 元（第十三条：" in dom
     assert "资金预算 300,000.00 元，核定支持总额 350,000.00 元" in dom
     assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in dom
     assert "核减前 300,000.00 元" in dom  # in the index, under the total

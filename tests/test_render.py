@@ -720,19 +720,39 @@ def test_every_amount_shown_in_a_scaled_explanation_is_in_the_trace(scaled_round
     assert "0.857143" in text and "第十三条" in text
 
 
+def test_a_scaling_recorded_without_its_rounded_share_is_said_by_its_factor(scaled_round: list[Any]) -> None:
+    # decisions.jsonl written before the step kept `rounded`: explained as they were, before × factor → after
+    policy, s1, _ = scaled_round
+    old = json.loads(json.dumps(s1))
+    for it in old["items"]:
+        for step in it["steps"]:
+            step.pop("rounded", None)
+    zh = explain(policy, old, "zh", "text")
+    assert "     250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in zh and "× 预算" not in zh
+    assert [s["rounded"] for i in s1["items"] for s in i["steps"] if s["step"] == "scaling"] == ["214285.71", "42857.14"]
+
+
 def test_scaled_explanation_says_before_factor_after_and_cites_the_budget_clause(scaled_round: list[Any]) -> None:
     policy, s1, _ = scaled_round
     zh = explain(policy, s1, "zh", "text")
     # per item: before × factor → after, with the clause; the clause's verbatim text in the item's clauses
-    assert "     250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in zh
-    assert "     50,000.00 元 × 0.857143 → 42,857.14 元（第十三条：" in zh
+    assert (
+        "     250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，按余数补 0.01 元 → 214,285.72 元（第十三条："
+        in zh
+    )
+    assert (
+        "     50,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 42,857.1428…，向下舍至 0.01 元：42,857.14 元（第十三条：" in zh
+    )
     assert zh.count("「区市场监督管理局（区知识产权局）根据上一年度支持或奖励资金申报情况") == 2
     # per decision: the round's budget, approved total, factor, and this application's total before and after
     assert "资金预算 300,000.00 元，核定支持总额 350,000.00 元，超出预算；各项支持乘以系数 0.857143" in zh
     assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in zh
     assert "  核定支持金额合计：257,142.86 元\n" in zh
     en = explain(policy, s1, "en", "md")
-    assert "CNY 250,000.00 × 0.857143 → CNY 214,285.72 (第十三条: " in en
+    assert (
+        "CNY 250,000.00 × budget CNY 300,000.00 ÷ approved total CNY 350,000.00 = 214,285.7142…, rounded down to CNY 0.01: CNY 214,285.71, plus CNY 0.01 by the largest remainders → CNY 214,285.72 (第十三条: "
+        in en
+    )
     assert "budget CNY 300,000.00, approved total CNY 350,000.00" in en
 
 
@@ -757,7 +777,10 @@ def test_scaling_renders_unknown_extra_keys_harmlessly(scaled_round: list[Any]) 
         for s in it["steps"]:
             s.pop("cites", None) if s["step"] == "scaling" else None
     zh = explain(policy, no_cite, "zh", "text")
-    assert "250,000.00 元 × 0.857143 → 214,285.72 元（本轮核定支持总额超出资金预算" in zh
+    assert (
+        "250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，按余数补 0.01 元 → 214,285.72 元（本轮核定支持总额超出资金预算"
+        in zh
+    )
 
 
 def test_a_scaling_after_the_documents_is_grouped_without_writing_the_items_lines_again(scaled_round: list[Any], monkeypatch) -> None:
@@ -770,7 +793,11 @@ def test_a_scaling_after_the_documents_is_grouped_without_writing_the_items_line
     assert [s["step"] for s in s1["items"][0]["steps"]][-2:] == ["documents", "scaling"]
     l1 = zh[zh.index("1. 事项 l1") : zh.index("2. 事项 n1")]
     assert (
-        l1.index("   封顶：") < l1.index("   按预算同比例核减：\n     250,000.00 元 × 0.857143 → 214,285.72 元") < l1.index("   证明材料：")
+        l1.index("   封顶：")
+        < l1.index(
+            "   按预算同比例核减：\n     250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，按余数补 0.01 元 → 214,285.72 元"
+        )
+        < l1.index("   证明材料：")
     )
     calls: list[str] = []
     real = ex_mod.Explainer.step_line
@@ -790,7 +817,10 @@ def test_report_shows_the_scaling(scaled_round: list[Any]) -> None:
     html = render_report(policy, [s1, s2], "zh")
     assert 'data-flags="reduced scaled"' in html and 'data-flags="scaled"' in html
     assert '<td class="num" data-v="257142.86">257,142.86 元<br><span class="note">核减前 300,000.00 元</span></td>' in html
-    assert "250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in html
+    assert (
+        "250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，按余数补 0.01 元 → 214,285.72 元（第十三条："
+        in html
+    )
     assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in html
     assert "共 2 份申请，其中 0 份无法读取；核定支持金额合计 300,000.00 元。" in html  # the round sums to its budget
 

@@ -122,7 +122,11 @@ def test_golden_scaled_round(tmp_path: Path, lang: str) -> None:
     assert (s1["total_before_scaling"], s1["total"]) == ("300000.00", "257142.86")
     assert s2["total"] == "42857.14"
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")  # the batch's own reviewer report shows it too
-    assert "250,000.00 元 × 0.857143 → 214,285.72 元（第十三条：" in report
+    # each item's line worked out as the comment above works it, so that a reviewer can redo it: the factor shown to
+    # six places did not (250,000.00 × 0.857143 is 214,285.75)
+    worked = "250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，"
+    assert worked + "按余数补 0.01 元 → 214,285.72 元（第十三条：" in report
+    assert "50,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 42,857.1428…，向下舍至 0.01 元：42,857.14 元（第十三条：" in report
     golden = GOLDEN / f"13-scaled-round.{lang}.txt"
     got = explain(policy, s1, lang=lang, fmt="text")  # type: ignore[arg-type]
     if UPDATE:

@@ -34,6 +34,17 @@ MAX_QUANTITY_CHARS = 40
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
 
 
+def round_units(numerator: int, denominator: int, mode: str) -> int:
+    """numerator / denominator (both positive) rounded to a whole number by `mode` (floor, half_up, half_even): a
+    round's scaling of each grant's exact share, which the ledger applies and an explanation shows."""
+    base, rem = divmod(numerator, denominator)
+    if mode == "half_up":
+        return base + (1 if 2 * rem >= denominator else 0)
+    if mode == "half_even":
+        return base + (1 if 2 * rem > denominator or (2 * rem == denominator and base % 2 == 1) else 0)
+    return base
+
+
 class QuantityError(ValueError):
     """A value that is not an amount or a rate; the message says what was expected.
 

@@ -17,7 +17,7 @@ One method per construct: `render` (the document: header, summary, standing, ite
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -310,6 +310,10 @@ class Explainer:
         # a scaled decision's sentences, by whether the round's record cites a clause
         scaled = ("before", "factor", "after", "cites", "says")
         self.f_scaling_line = {True: f("scaling_line", *scaled), False: f("scaling_line_nocite", *scaled)}
+        worked = ("before", "budget", "approved", "share", "rounding", "quantum", "rounded", "remainder", "cites", "says")
+        self.f_scaling_worked = {True: f("scaling_worked", *worked), False: f("scaling_worked_nocite", *worked)}
+        left = ("amount", "after")  # (the remainder's quantum given or taken, and the amount it makes)
+        self.f_scaling_remainder = {True: f("scaling_remainder_plus", *left), False: f("scaling_remainder_minus", *left)}
         why = ("cites", "factor", "before", "after")
         self.f_why_scaled = {True: f("why_scaled", *why), False: f("why_scaled_nocite", *why)}
         rounds = ("round", "budget", "approved", "factor", "cites")
@@ -1446,12 +1450,49 @@ class Explainer:
         return fill(m["scaling_method_other"], {"method": sc.get("method") or "", "quantum": quantum})
 
     def scaling_step(self, s: Mapping[str, Any]) -> str:
-        """An item's scaling: before × factor → after, citing the budget clause."""
+        """An item's scaling, citing the budget clause: worked out from its round's record when the step carries it
+        (before × budget ÷ approved total = the exact share, rounded as the round was, the remainder's quantum given or
+        taken), else before × factor → after. The factor is shown to six places: 250,000.00 × 0.857143 is 214,285.75,
+        where the ledger paid 214,285.72 (the share 214,285.714… rounded down, and one 0.01 of the remainder)."""
+        worked = self.scaling_worked(s)
+        if worked is not None:
+            return worked
         money = self.money
         return self.f_scaling_line[bool(s.get("cites"))](
             before=money(s.get("before")),
             factor=_given(s, "factor"),
             after=money(s.get("after")),
+            cites=s.get("cites") or "",
+            says=self.lab.label(s["says"]) if "says" in s else "",
+        )
+
+    def scaling_worked(self, s: Mapping[str, Any]) -> str | None:
+        """`scaling_step`'s worked line from the step's figures (`rounded`: the share rounded as the round was, which
+        the batch records) and its round's record; None for a step recorded without them."""
+        sc = s.get("round")
+        figures = [to_decimal(v) for v in (s.get("before"), s.get("rounded"), s.get("after"))]
+        if not isinstance(sc, Mapping) or any(v is None for v in figures):
+            return None
+        before, rounded, after = (v for v in figures if v is not None)
+        budget, approved = to_decimal(sc.get("budget")), to_decimal(sc.get("approved_total"))
+        if budget is None or approved is None or approved <= 0:
+            return None
+        # the exact share to four places, cut, marked … when it goes on (worked out from figures of the trace: the
+        # amounts it shows, before, rounded and after, are all recorded)
+        with localcontext(Context(prec=80)):
+            share = before * budget / approved
+            cut = share.quantize(Decimal("0.0001"), rounding=ROUND_DOWN)
+        left = after - rounded
+        money = self.money
+        return self.f_scaling_worked[bool(s.get("cites"))](
+            before=money(before),
+            budget=money(budget),
+            approved=money(approved),
+            share=f"{cut:,}" + ("…" if cut != share else ""),  # (a quotient, not an amount paid: without the unit)
+            rounding=self.cat.m["rounding_mode"].get(str(sc.get("mode") or "floor"), sc.get("mode")),
+            quantum=money(sc.get("quantum")),
+            rounded=money(rounded),
+            remainder=self.f_scaling_remainder[left > 0](amount=money(abs(left)), after=money(after)) if left else "",
             cites=s.get("cites") or "",
             says=self.lab.label(s["says"]) if "says" in s else "",
         )

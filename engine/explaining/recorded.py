@@ -497,7 +497,7 @@ def _rule(data: Mapping[str, Any], cites: tuple[Any, ...], kept: Kept) -> Any:
     return rule
 
 
-def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any], kept: Kept) -> RecordedItem:
+def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any], kept: Kept, scaling: Any = None) -> RecordedItem:
     I: dict[str, Any] = {}
     _facts(data.get("steps") or (), {"item": I, "applicant": A, "claim": C})
     cites = tuple(data["cites"])
@@ -517,7 +517,13 @@ def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any], kept: K
         reasons=_reasons(data, kept),
         missing_facts=tuple(data.get("missing_facts") or ()),
         missing_documents=tuple(data.get("missing_documents") or ()),
-        steps=tuple([_step(s, kept) for s in data.get("steps") or ()]),
+        # (a scaling step with its round's record: budget, approved total, rounding, which work out its amount)
+        steps=tuple(
+            [
+                ("scaling", {**s, "round": scaling}) if s["step"] == "scaling" and scaling else _step(s, kept)
+                for s in data.get("steps") or ()
+            ]
+        ),
         grant=None,
         cites=cites,
         quoted=tuple(quoted),
@@ -538,7 +544,8 @@ def from_record(data: Mapping[str, Any], kept: Kept | None = None) -> RecordedDe
     C: dict[str, Any] = {}
     standing = data["standing"]
     _facts(standing.get("steps") or (), {"applicant": A, "claim": C})
-    items = tuple([_item(i, A, C, K) for i in data.get("items") or ()])
+    scaling = data.get("scaling") if isinstance(data.get("scaling"), Mapping) else None
+    items = tuple([_item(i, A, C, K, scaling) for i in data.get("items") or ()])
     A.update(id=applicant["id"], name=applicant.get("name"), kind=applicant["kind"])
     claim = Recorded(claim_id=data["claim_id"], applicant=A, claim_facts=C, funding_year=data["funding_year"])
     standing_steps = tuple([_step(s, K) for s in standing.get("steps") or ()])

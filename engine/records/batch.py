@@ -60,7 +60,7 @@ import msgspec
 
 from engine.core.errors import ClaimError, EngineError, Problem
 from engine.core.i18n import FALLBACK, CatalogueError, Msg, language, languages, lookup, msg, tr
-from engine.core.quantities import format_money
+from engine.core.quantities import format_money, round_units
 from engine.deciding.claims import Claim, parse_claim, parse_claim_json, refuse_own_history
 from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
@@ -955,6 +955,22 @@ def scaling_says(policy: CompiledPolicy) -> dict[str, str]:
     return {lang: str(render.Renderer(policy, lang).m["scaling_says"]) for lang in render.languages()}
 
 
+def rounded_share(before: Decimal, record: Mapping[str, str]) -> str | None:
+    """An item's exact share of its round's budget, before × budget ÷ approved total, rounded as the round's scaling
+    rounded it before the remainder's quantum was given or taken (`Ledger.scale_round`, by the same `round_units`);
+    None for a record without those figures."""
+    try:
+        figures = [Decimal(v).scaleb(2) for v in (before, record["budget"], record["approved_total"], record["quantum"])]
+    except (KeyError, ArithmeticError, TypeError, ValueError):
+        return None
+    if any(not f.is_finite() or f != f.to_integral_value() for f in figures):
+        return None
+    cents, budget, total, quantum = (int(f) for f in figures)
+    if total <= 0 or quantum <= 0:
+        return None
+    return format_money(Decimal(round_units(cents * budget, total * quantum, record.get("mode") or "floor") * quantum).scaleb(-2))
+
+
 def apply_scaling(
     decision: dict[str, Any],
     record: dict[str, str],
@@ -975,13 +991,17 @@ def apply_scaling(
             after, before = amounts[item["item"]]
             entry = {"before": format_money(before), "after": format_money(after), "factor": record["factor"]}
             item["scaling"] = entry
+            # the step (the trace) also keeps the share as rounded before the remainder: the explanation works the
+            # amount out from the trace's own figures
+            rounded = rounded_share(before, record)
+            worked = {"rounded": rounded} if rounded is not None else {}
             item["amount"] = format_money(after)
             article = articles.get(item.get("rule", "")) if articles is not None else None
             if article in by_article:
                 row = by_article[article]
                 row["amount"] = format_money(Decimal(row["amount"]) - before + after)
             item.setdefault("steps", []).append(
-                {"step": "scaling", **({"cites": record["cites"]} if "cites" in record else {}), **entry, "says": said}
+                {"step": "scaling", **({"cites": record["cites"]} if "cites" in record else {}), **entry, **worked, "says": said}
             )
             total += after
         elif item["status"] in ("granted", "reduced"):

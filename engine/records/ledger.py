@@ -61,7 +61,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.core.errors import EngineError, os_reason
 from engine.core.i18n import Msg, msg, tr
-from engine.core.quantities import format_money
+from engine.core.quantities import format_money, round_units
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
@@ -1512,7 +1512,7 @@ class Ledger:
             rows: list[tuple[str, int, int]] = []
             for gid, unscaled in self._pages("unscaled_amount", where, (rnd,)):
                 numerator = _cents(Decimal(unscaled), msg("ledger.budget.a_grant")) * budget_cents
-                units = _round_units(numerator, denominator, mode)
+                units = round_units(numerator, denominator, mode)
                 rounded += units
                 rows.append((format_money(quantum * units), numerator - units * denominator, gid))  # scale_rem: exact - rounded, x D
                 if len(rows) >= 1000:
@@ -1748,16 +1748,6 @@ def _cents(value: Decimal, what: str) -> int:
     if not cents.is_finite() or cents != cents.to_integral_value():
         raise LedgerError(msg("ledger.budget.cents", what=what, value=value))
     return int(cents)
-
-
-def _round_units(numerator: int, denominator: int, mode: str) -> int:
-    """numerator / denominator (both positive) rounded to a whole number by `mode`."""
-    base, rem = divmod(numerator, denominator)
-    if mode == "half_up":
-        return base + (1 if 2 * rem >= denominator else 0)
-    if mode == "half_even":
-        return base + (1 if 2 * rem > denominator or (2 * rem == denominator and base % 2 == 1) else 0)
-    return base
 
 
 def _pack(text: str) -> bytes:
