@@ -340,6 +340,19 @@ def test_a_large_output_in_one_write_to_a_pipe_its_reader_left_ends_with_its_cod
     assert proc.wait(timeout=600) == EXIT_PIPE and "Traceback" not in err and "Exception ignored" not in err, err
 
 
+def test_a_program_calling_main_gets_its_own_stdout_back() -> None:
+    # under PYTHONUNBUFFERED main() swapped the process's stdout for a buffered one and kept it swapped: the calling
+    # program's later writes without a newline came out after those through its own reference
+    script = (
+        "import sys\nfrom engine.cli import main\nout = sys.stdout\n"
+        "code = main(['validate', 'policies/pinggu_2020.yaml'])\n"
+        "sys.stdout.write('partial ')\nout.write('line\\n')\nprint(code, sys.stdout is sys.__stdout__, sys.stdout is out)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env, check=False, timeout=600)
+    assert done.stdout.endswith("partial line\n0 True True\n"), done.stdout + done.stderr
+
+
 def test_a_closed_pipe_after_a_batch_ends_it_quietly(tmp_path: Path) -> None:
     code, err = _closed_pipe("batch", "--policy", "policies/pinggu_2020.yaml", "examples/round_2021.jsonl", "--out", str(tmp_path / "o"))
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err

@@ -248,14 +248,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its words in the language of `--lang` (before or after the command), else
     POLICY_ENGINE_LANG, else the locale (engine.core.i18n)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    callers = sys.stdout
     _whole_writes_to_stdout()
     _marks_for_narrow_streams()
-    with use_language(chosen_language(args_list)):
-        try:
-            return _main(args_list)
-        except BrokenPipeError:  # `... | head`: the reader has gone; stop quietly, as a program stopped by SIGPIPE
-            _silence_stdout()
-            return EXIT_PIPE
+    try:
+        with use_language(chosen_language(args_list)):
+            try:
+                return _main(args_list)
+            except BrokenPipeError:  # `... | head`: the reader has gone; stop quietly, as a program stopped by SIGPIPE
+                _silence_stdout()
+                return EXIT_PIPE
+    finally:
+        if sys.stdout is not callers:  # (ours: written out, and a program calling `main` given its own stdout back)
+            try:
+                sys.stdout.flush()
+            except OSError:  # (the reader gone after the command's last write: nothing more to say to it)
+                _silence_stdout()
+            sys.stdout = callers
 
 
 #: a mark an explanation writes, and the one a Chinese Windows console or file (GBK, cp936) holds in its place
