@@ -17,7 +17,7 @@ from engine.cli.common import NUMBER, WHOLE_NUMBER, say
 from engine.core.errors import EngineError
 from engine.core.i18n import language, msg
 
-#: the longest `--timeout` / `--body-timeout` taken (a day), and the longest `--jobs-ttl` (a year)
+#: the longest wait taken (`--timeout`, `--body-timeout`, `--worker-start-timeout`: a day), and `--jobs-ttl` (a year)
 LONGEST_WAIT, LONGEST_KEPT = 86_400.0, 366 * 86_400.0
 
 
@@ -77,10 +77,15 @@ def _serve(args: argparse.Namespace) -> int:
     if min(numbers) <= 0 or args.inline_items < 0:
         say(msg("cli.serve.positive"), err=True)
         return EXIT_USAGE
-    waits = (("--timeout", args.timeout), ("--body-timeout", args.body_timeout), ("--worker-start-timeout", args.worker_start_timeout))
-    for option, seconds in (*waits, ("--jobs-ttl", args.jobs_ttl)):
+    bounded = (
+        ("--timeout", args.timeout, LONGEST_WAIT),
+        ("--body-timeout", args.body_timeout, LONGEST_WAIT),
+        ("--worker-start-timeout", args.worker_start_timeout, LONGEST_WAIT),
+        ("--jobs-ttl", args.jobs_ttl, LONGEST_KEPT),
+    )
+    for option, seconds, longest in bounded:
         # longer is a slip (milliseconds for seconds); `inf` or `nan` would let a request or a job wait for ever
-        if not seconds <= (LONGEST_KEPT if option == "--jobs-ttl" else LONGEST_WAIT):
+        if not seconds <= longest:
             say(msg("cli.serve.too_long", option=option, value=format(seconds, "g")), err=True)
             return EXIT_USAGE
     limits = Limits(

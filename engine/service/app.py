@@ -203,6 +203,10 @@ class Service:
             self._ledger = Ledger(self.config.ledger_url, busy_seconds=min(self.config.limits.timeout_seconds, BUSY_SECONDS))
         return self._ledger
 
+    def timed_out(self) -> Refusal:
+        """The answer to a request past `--timeout` (503 `timeout`): its work, or the ledger it waited for."""
+        return Refusal("timeout", msg("service.detail.timeout", limit=self.config.limits.timeout_seconds))
+
     @contextlib.contextmanager
     def ledger_until(self, lang: str, deadline: float) -> Iterator[Ledger]:
         """The ledger for a write of a request answered by `deadline` (`time.monotonic()`, `bounded`'s limit):
@@ -210,7 +214,7 @@ class Service:
         `timeout` while another process held the ledger, or queued behind one that was, went on waiting and was
         committed once the lock was let go, after its caller had been told it timed out."""
         if not self.ledger_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise Refusal("timeout", msg("service.detail.timeout", limit=self.config.limits.timeout_seconds))
+            raise self.timed_out()
         try:
             with self.ledger(lang).until(deadline) as ledger:
                 yield ledger
@@ -673,7 +677,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     said_here = msg("service.detail.already_committed", **words.params) if words is not None else said(err)
                     raise Refusal("already-committed", said_here, audited=True) from None
                 except LedgerBusyError:  # held by another past this request's time: nothing written, nothing audited
-                    raise Refusal("timeout", msg("service.detail.timeout", limit=svc.config.limits.timeout_seconds)) from None
+                    raise svc.timed_out() from None
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, f"refused: {err}", asked)
                     raise Refusal("ledger-refused", said(err), audited=True) from None
@@ -750,7 +754,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                         request_key=key,
                     )
                 except LedgerBusyError:  # held by another past this request's time: nothing written, nothing audited
-                    raise Refusal("timeout", msg("service.detail.timeout", limit=svc.config.limits.timeout_seconds)) from None
+                    raise svc.timed_out() from None
                 except (LedgerError, InvalidOperation) as err:
                     ledger.record_audit(who.name, who.roles, "reverse", target, f"refused: {err}", detail)
                     raise Refusal("ledger-refused", said(err) if str(err) else msg("service.detail.not_amount"), audited=True) from None
@@ -780,7 +784,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                         audit=Audit(who.name, who.roles, "finding", asked["applicant_id"], asked),
                     )
                 except LedgerBusyError:  # held by another past this request's time: nothing written, nothing audited
-                    raise Refusal("timeout", msg("service.detail.timeout", limit=svc.config.limits.timeout_seconds)) from None
+                    raise svc.timed_out() from None
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "finding", asked["applicant_id"], f"refused: {err}", asked)
                     raise Refusal("ledger-refused", said(err), audited=True) from None
