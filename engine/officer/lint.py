@@ -33,7 +33,14 @@ source positions) and a code `lint.*`:
 * `lint.threshold_not_in_clause` (warning): a number inside an expression
   (a threshold compared with a fact, a number of months added to a date, an amount
   a document depends on; not 0 or 1), a band's start, a per-unit count's ceiling or a selection's budget that
-  neither the clause cited there nor the rule's clause states.
+  neither the clause cited there nor the rule's clause states;
+* `lint.says_other_figure` (warning): the words a reviewer reads for a cap, limit,
+  selection, check or condition (`says`, Chinese or English) state an amount or
+  count that is not the figure the engine applies (a ceiling of 50万 said as
+  "最高不超过30万元", a limit of 2 said as "限3次", a condition `>= 500000` said
+  as "不低于100万元"): the explanation would cite words that disagree with the
+  amounts it shows;
+* `lint.parameter_unused` (warning): a dated parameter no expression looks up.
 """
 
 from __future__ import annotations
@@ -639,7 +646,15 @@ class _Linter:
 
     def run(self) -> list[Problem]:
         # One walk; each pass keeps its own findings, joined in this order so that equal positions sort as before.
-        passes: list[_Pass] = [_TypeChecks(self), _Reachability(self), _Caps(self), _Clauses(self), _UnusedFacts(self), _KeyNumbers(self)]
+        passes: list[_Pass] = [
+            _TypeChecks(self),
+            _Reachability(self),
+            _Caps(self),
+            _Clauses(self),
+            _UnusedFacts(self),
+            _KeyNumbers(self),
+            _SaysFigures(self),
+        ]
         walk(self.policy, *passes)
         problems = [p for lint_pass in passes for p in lint_pass.problems]
         return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
@@ -902,14 +917,22 @@ class _UnusedFacts(_Pass):
         super().__init__(lint)
         self.used_global: set[str] = set(ENGINE_FACTS)
         self.used_by_type: dict[str, set[str]] = {}  # an item type's own facts count only when its rule reads them
+        self.parameters: dict[str, Path_] = {}  # each dated parameter, where it is declared
+        self.looked_up: set[str] = set()  # the parameters some expression looks up
 
     def use(self, at: Site, expressions: Iterable[CompiledExpression | None]) -> None:
         for e in expressions:
             if e is None:
                 continue
             self.used_global.update(e.facts)
+            for name, when in e.params:  # (`params` holds the outermost look-ups: one may stand in another's date)
+                self.looked_up.add(name)
+                self.looked_up.update(_PARAM_NAME.findall(when))
             if at.rule is not None:
                 self.used_by_type.setdefault(at.rule.item_type, set()).update(e.facts)
+
+    def visit_parameter(self, parameter: model.Parameter, at: Site) -> None:
+        self.parameters[parameter.name] = at.path
 
     def visit_check(self, test: model.Test, at: Site) -> None:
         self.use(at, [test.expression])
@@ -962,6 +985,11 @@ class _UnusedFacts(_Pass):
                         f"item.{name}" in used,
                         spec,
                     )
+                )
+        for name, path in self.parameters.items():
+            if name not in self.looked_up:
+                self.add(
+                    path, msg("lint.parameter_not_looked_up", name=name), "parameter_unused", "warning", msg("lint.parameter_use_or_remove")
                 )
         for path, shown, reader, is_used, spec in declared:
             record = spec.get("record_only", False)
@@ -1164,6 +1192,100 @@ class _KeyNumbers(_Pass):
                 "error",
                 msg("lint.count_clause_states_2"),
             )
+
+
+#: `param("name"`: a look-up written inside another's date argument
+_PARAM_NAME = re.compile(r"""\bparam\(\s*["']([^"']+)["']""")
+#: English words for a count, as a limit's words write it ("supported once", "at most twice")
+_ENGLISH_COUNTS = {"once": 1, "twice": 2, "thrice": 3}
+_ENGLISH_COUNT = re.compile(r"\b(once|twice|thrice)\b", re.IGNORECASE)
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+#: Not quantities in English words: a date or year (31 December 2019, Jan 1, in 2024) and a reference (item 4,
+#: Art. 5, para. 2)
+_ENGLISH_NOT_QUANTITIES = re.compile(
+    rf"\b[0-9]{{1,2}}\s+{_MONTH}|\b{_MONTH}\s+[0-9]{{1,2}}\b|(?<![\d,.])(?:19|20)[0-9]{{2}}(?![\d,.年/-])"
+    r"|\b(?:items?|articles?|arts?\.|paragraphs?|paras?\.|clauses?|points?|sections?|no\.)\s*\(?[0-9]+\)?",
+    re.IGNORECASE,
+)
+
+
+#: CNY 1.2 million, 300 thousand
+_ENGLISH_SCALE = re.compile(r"\b([0-9]{1,6}(?:\.[0-9]{1,6})?)\s*(thousand|million|billion)\b", re.IGNORECASE)
+_ENGLISH_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
+
+
+def said_numbers(text: str) -> ClauseNumbers:
+    """The quantities a `says` text states, read as a clause's (`clause_numbers`), and in English words as well:
+    "once" and "twice" are counts; a year and a reference to an item or article are not quantities."""
+    text = _ENGLISH_SCALE.sub(lambda m: f"{Decimal(m.group(1)) * _ENGLISH_SCALES[m.group(2).lower()]:f}", text)
+    n = clause_numbers(_ENGLISH_NOT_QUANTITIES.sub("|", text))
+    words = {_ENGLISH_COUNTS[w.lower()] for w in _ENGLISH_COUNT.findall(text)}
+    return ClauseNumbers(n.amounts, n.rates, n.counts | words, n.years) if words else n
+
+
+class _SaysFigures(_Pass):
+    """`lint.says_other_figure`: a `says` (the words an explanation cites for a construct) stating an amount or a
+    count other than the one the construct applies. Only figures a reader takes for the construct's own are
+    compared: amounts of 100 or more ("12 位申请号" states no amount) for ceilings, budgets and the numbers a test
+    compares, and counts for limits and a selection's first N."""
+
+    def words(self, path: Path_, says: model.Text) -> Iterator[tuple[Path_, str, ClauseNumbers]]:
+        for lang in ("zh", "en"):
+            text = getattr(says, lang)
+            if text:
+                yield (*path, "says", lang), text, said_numbers(text)
+
+    def amounts(self, path: Path_, who: Msg, says: model.Text, figures: Iterable[Decimal], shown: Msg, every: bool = False) -> None:
+        """Words stating amounts, none of them `figures` (`every`: any of them not among `figures`, for a test's
+        words, which say its comparisons; a ceiling's or budget's may state others beside it, "120万，按60%计72万")."""
+        allowed = {f.normalize() for f in figures}
+        for where, text, n in self.words(path, says):
+            stated = sorted(v for v in n.amounts if v >= 100)
+            other = [v for v in stated if v not in allowed]
+            if other if every else stated and len(other) == len(stated):
+                self.said(where, who, text, [wan(v) for v in other], shown)
+
+    def counts(self, path: Path_, who: Msg, says: model.Text, count: int, shown: Msg) -> None:
+        """Words stating counts, none of them `count` (a count of 10,000 or more is read as an amount: 120万)."""
+        for where, text, n in self.words(path, says):
+            stated = sorted(c for c in n.counts if c < 10000)
+            if stated and count not in stated:
+                self.said(where, who, text, [str(c) for c in stated], shown)
+
+    def said(self, where: Path_, who: Msg, text: str, stated: list[str], shown: Msg) -> None:
+        message = msg("lint.says_states", who=who, text=text, stated=msg("lint.listed", items=stated), shown=shown)
+        self.add(where, message, "says_other_figure", "warning", msg("lint.says_as_applied"))
+
+    def visit_cap(self, cap: model.Cap, at: Site) -> None:
+        if at.first and cap.computed is None and not cap.generated_says:
+            self.amounts(
+                at.path, msg("lint.cap", id=cap.id), cap.says, (cap.ceiling,), msg("lint.applies_ceiling", amount=wan(cap.ceiling))
+            )
+
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
+        if at.first:
+            self.counts(at.path, msg("lint.limit", id=limit.id), limit.says, limit.times, msg("lint.applies_times", times=limit.times))
+
+    def visit_selection(self, selection: model.Selection, at: Site) -> None:
+        who = msg("lint.selection", id=selection.id)
+        if selection.first is not None:
+            self.counts(at.path, who, selection.says, selection.first, msg("lint.applies_first", first=selection.first))
+        if selection.budget is not None:
+            self.amounts(at.path, who, selection.says, (selection.budget,), msg("lint.applies_budget", amount=wan(selection.budget)))
+
+    def visit_check(self, test: model.Test, at: Site) -> None:
+        if at.first:
+            self.test(test, at, msg("lint.check", id=test.id))
+
+    def visit_condition(self, test: model.Test, at: Site) -> None:
+        self.test(test, at, msg("lint.condition_of", id=test.id))
+
+    def test(self, test: model.Test, at: Site, who: Msg) -> None:
+        figures = [v for v, _ in expression_numbers(test.expression.source)]
+        shown = msg("lint.listed", items=[wan(v) for v in figures]) if figures else msg("lint.no_figure")
+        self.amounts(at.path, who, test.says, figures, msg("lint.applies_figures", figures=shown), every=True)
 
 
 def _show_amounts(n: ClauseNumbers) -> Msg:
