@@ -556,9 +556,11 @@ def test_hidden_rows_of_a_workbook_of_profiles_are_matched_and_said(tmp_path: Pa
 
 
 def test_a_profile_without_a_funding_year_says_the_year_it_was_matched_at(tmp_path: Path) -> None:
-    """The worked example without its funding year is matched at the version's last year, 2023, where its items of
-    2021 are not eligible (第十一条): the notice said so in no word, and an officer read "nothing is owed". It now says
-    the year was taken and how to give it; with the year given nothing is said."""
+    """The worked example without its funding year. Submitted 2022-03-15, it is for 2021 (R6: a year's application
+    is made in the next; the standing check applied-in-following-year), so it is matched at 2021, not at the
+    version's last year, 2023, where its items of 2021 were all "not eligible" (第十一条) and an officer read "nothing
+    is owed". Without a submission date no year can be told: 2023. The notice says the year was taken, and how to
+    give it; with the year given nothing is said."""
     profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     del profile["funding_year"]
     src = tmp_path / "p.json"
@@ -566,10 +568,20 @@ def test_a_profile_without_a_funding_year_says_the_year_it_was_matched_at(tmp_pa
     out = tmp_path / "out"
     assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--lang", "zh", "-q"]) == 0
     [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [(m["funding_year"], m["funding_year_given"]) for m in record["matches"]] == [(2023, False)]
+    assert [(m["funding_year"], m["funding_year_given"]) for m in record["matches"]] == [(2021, False)]
+    l1 = next(a for a in record["matches"][0]["answers"] if a["item_id"] == "l1")
+    assert (l1["answer"], l1["amount"]) == (
+        "eligible",
+        {"low": "130000.00", "high": "130000.00"},
+    )  # R11: 260,000 x 50%, as with the year given
     notice = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
-    assert "（未提供申报年度，按本版本最后一个申报年度 2023 测算：其他年度发生的事项在此显示为不符合条件" in notice
-    assert "no funding year was given: matched as 2023" in (out / "notices" / "M-2021-001.en.html").read_text(encoding="utf-8")
+    assert "（未提供申报年度，按 2021 年度测算，即本版本中与所填信息相符的最后一个申报年度（均不相符时为最后一个年度）" in notice
+    assert "no funding year was given: matched as 2021" in (out / "notices" / "M-2021-001.en.html").read_text(encoding="utf-8")
+    del profile["submission_date"]
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o2"), "--lang", "zh", "-q"]) == 0
+    [record] = [json.loads(x) for x in (tmp_path / "o2" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(m["funding_year"], m["funding_year_given"]) for m in record["matches"]] == [(2023, False)]
     given = tmp_path / "given"
     assert main(["match", "--policy", str(PINGGU), str(EXAMPLE), "--out", str(given), "-q"]) == 0
     assert "未提供申报年度" not in (given / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
@@ -602,8 +614,14 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
     assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out)]) == 3
     said = capsys.readouterr().out
     assert "已匹配 3 家（其中 3 家有错误）" in said
-    assert f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，申请人类型（applicant.kind）：'enterprize' 不是此字段可以取的值\n" in said
-    assert "      应为：以下之一：enterprise、public_institution、other_organisation、natural_person\n" in said
+    assert (
+        f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，申请人类型（applicant.kind）：'enterprize' 不是此字段可以取的值（是否应为 enterprise？）\n"
+        in said
+    )
+    assert (
+        "      应为：以下之一：企业（enterprise）、事业单位（public_institution）、其他组织（other_organisation）、自然人（natural_person）\n"
+        in said
+    )
     assert (
         f"{src}:1，第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）：'2021-13-45' 不是日历上存在的日期"
         in said
@@ -619,7 +637,8 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
     assert rows[0] == ("申请人代码", "名称", "政策", "位置", "字段", "问题", "应为")
     assert rows[1] == (
         "91110117MA01ABCD1F", "北京平谷示例科技有限公司", "pinggu-ip-promotion 2020.1", f"{src}:1", "申请人类型（applicant.kind）",
-        "'enterprize' 不是此字段可以取的值", "以下之一：enterprise、public_institution、other_organisation、natural_person",
+        "'enterprize' 不是此字段可以取的值（是否应为 enterprise？）",
+        "以下之一：企业（enterprise）、事业单位（public_institution）、其他组织（other_organisation）、自然人（natural_person）",
     )  # fmt: skip
     assert rows[2][4] == "第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"
     assert rows[3][2:4] == ("pinggu-ip-promotion", f"{src}:2") and "2035" in rows[3][5]
@@ -715,3 +734,87 @@ def test_an_empty_policy_folder_is_said_as_every_command_says_it(tmp_path: Path,
     assert main(["--lang", "en", "match", "--policy", str(tmp_path / "none"), str(EXAMPLE), "--out", str(tmp_path / "o")]) == 1
     said = capsys.readouterr().err
     assert str(tmp_path / "none") in said and "Traceback" not in said
+
+
+def test_an_item_written_wrong_is_an_error_said_where_it_stands_not_an_item_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An item whose type is close to one the policy has (invention_patent), or that has no type, was left out
+    unsaid: its place was answered by the hypothetical "如有此类事项" item, exit 0. It is now the profile's error,
+    at its field, with the closest type and every type in the policy's words. A type of another measures' item
+    (software_copyright, close to none) is still left out and listed (test_nothing_is_dropped_silently); so is an
+    item of the fictional district's types when both policies are matched (pct_patent: its policy has it)."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    src, out = tmp_path / "p.json", tmp_path / "o"
+    profile["items"][0]["type"] = "invention_patent"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
+    said = capsys.readouterr().out
+    assert (
+        f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，第 1 个事项的事项类型（item.type）："
+        "'invention_patent' 不是此字段可以取的值（是否应为 invention_patent_grant？）\n"
+    ) in said
+    assert "发明专利授权（invention_patent_grant）" in said and "知识产权质押贷款贴息（pledge_loan_interest）" in said
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["matches"] == [] and record["errors"][0]["problems"][0]["path"] == "items[0].type"
+
+    del profile["items"][0]["type"]
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
+    assert f"{src}:1，第 1 个事项的事项类型（item.type）：缺少此项：这是必填项\n" in capsys.readouterr().out
+
+    profile["items"][0] = {"id": "x1", "type": "pct_patent", "countries": 3}  # the fictional district's
+    profile["funding_year"] = 2024
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    both = ["match", "--policy", str(PINGGU), "--policy", str(FICTIONAL), str(src), "--out", str(out), "--no-notices", "-q"]
+    main(both)
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    fictional = [m for m in record["matches"] if m["policy"] != "pinggu-ip-promotion"]
+    assert fictional and all("items[0]" not in m["ignored"] for m in fictional)
+    assert not any("items" in str(e) for e in record["errors"])  # Pinggu (not in force for 2024) leaves it be
+
+
+def test_a_claim_fact_misspelt_or_misvalued_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--claim-fact fundng_year=2021 was accepted (exit 0), the name listed as ignored in every profile's record;
+    submission_date=2022/03/15 was blamed on each profile's file in turn (exit 3). Both are now usage errors naming
+    the option, before any profile is read (exit 2, no outputs)."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    del profile["submission_date"]
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+
+    def run(fact: str) -> tuple[int, str]:
+        code = main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "-q", "--claim-fact", fact])
+        return code, capsys.readouterr().err
+
+    code, err = run("fundng_year=2021")
+    assert code == 2 and "错误：--claim-fact fundng_year=2021：fundng_year 不是所给政策中申请层面的信息（是否应为 funding_year？）\n" in err
+    assert "    应为：以下之一：documents、funding_year、submission_date\n" in err
+    code, err = run("submission_date=2022/03/15")
+    assert code == 2 and "错误：--claim-fact submission_date=2022/03/15：'2022/03/15' 不符合规定的格式" in err
+    assert "YYYY-MM-DD" in err and '"2022-03-15"' in err
+    assert not (tmp_path / "o").exists()
+    code, err = run("submission_date=2022-03-15")
+    assert code == 0 and err == ""
+
+
+def test_a_name_likely_misspelt_is_listed_on_the_console_and_in_the_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`anual_interest_paid` for annual_interest_paid: l1's interest is then unknown, so l1 "needs" it instead of
+    being eligible at 260,000 x 50% = 130,000.00 (R11). The run said nothing of it (exit 0, one line at the end
+    of the notice); it now lists it on stderr after the summary line, and the record names the fact it misspells."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    l1 = next(i for i in profile["items"] if i["id"] == "l1")
+    l1["anual_interest_paid"] = l1.pop("annual_interest_paid")
+    profile["applicant"]["registry_grade"] = "A"  # a registry's field close to no fact: listed as ignored only
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices"]) == 0
+    n = profile["items"].index(l1)
+    err = capsys.readouterr().err
+    assert "注意：有 1 家的信息中有本办法没有、但与某项信息名相近的字段（可能拼写有误），未予使用" in err
+    assert f"  M-2021-001（pinggu-ip-promotion）：items[{n}].anual_interest_paid——是否想写 annual_interest_paid？\n" in err
+    assert "registry_grade" not in err
+    [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    assert m["ignored_guesses"] == {f"items[{n}].anual_interest_paid": "annual_interest_paid"}
+    assert sorted(m["ignored"]) == sorted(["applicant.registry_grade", f"items[{n}].anual_interest_paid"])
+    assert next(a for a in m["answers"] if a["item_id"] == "l1")["answer"] == "needs"

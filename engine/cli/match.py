@@ -33,7 +33,7 @@ from engine.core.i18n import language, lookup, msg, tr, use_language
 from engine.deciding.versions import PolicySet, checked_windows, policy_files
 from engine.language.model import CompiledPolicy
 from engine.matching.outputs import Summary
-from engine.matching.run import run_match
+from engine.matching.run import claim_fact_problems, run_match
 from engine.records.ledger import Ledger, LedgerError
 from engine.records.tabular import InputError
 from engine.records.workers import MAX_WORKERS
@@ -74,6 +74,16 @@ def cmd_match(args: argparse.Namespace) -> int:
         sets = policy_sets(args.policy)
         if sets is None:
             return EXIT_INVALID
+        claim_facts = dict(args.claim_fact or [])
+        wrong = claim_fact_problems(sets, claim_facts)
+        for problem in wrong:
+            name = problem.path[0]
+            said = msg("match.claim_fact.said", option=f"--claim-fact {name}={_shown(claim_facts[str(name)])}", problem=problem.message)
+            say(msg("cli.error", error=said), err=True)
+            if problem.expected:
+                say(msg("match.claim_fact.expected", expected=problem.expected), err=True)
+        if wrong:
+            return EXIT_USAGE
         try:
             if args.ledger:
                 Ledger(args.ledger, create=False).close()  # a ledger named must be there: never created by a match
@@ -86,7 +96,7 @@ def cmd_match(args: argparse.Namespace) -> int:
                 notices=not args.no_notices,
                 lang=args.lang or language(),
                 quiet=args.quiet,
-                claim_facts=dict(args.claim_fact or []),
+                claim_facts=claim_facts,
             )
         except (InputError, LedgerError) as err:
             say_error(err)
@@ -106,6 +116,8 @@ def cmd_match(args: argparse.Namespace) -> int:
             )
             if summary.errors:
                 _say_failures(Path(args.out), sets, summary)
+            if summary.guessed:
+                _say_guesses(summary)
             rate = summary.profiles / seconds if seconds > 0 else 0.0
             say(
                 msg("match.speed", profiles=summary.profiles, seconds=f"{seconds:.1f}", rate=f"{rate:,.0f}", workers=args.workers), err=True
@@ -125,6 +137,20 @@ def _say_failures(out: Path, sets: list[PolicySet], summary: Summary) -> None:
         if more
         else msg("cli.batch.failures_all", workbook=workbook, jsonl=jsonl, sheet=sheet)
     )
+
+
+def _say_guesses(summary: Summary) -> None:
+    """The names profiles gave that no policy has a fact for and that are likely misspelt facts: left out of the
+    match, so an item or a fact is answered as unknown. They were said only at the end of each notice and in the
+    records' `ignored`, and a run said nothing of them."""
+    say(msg("match.cli.guesses", n=summary.guessed), err=True)
+    for profile, policy, path, guess in summary.guesses_listed:
+        say(msg("match.cli.guess", profile=profile, policy=policy, path=path, guess=guess), err=True)
+
+
+def _shown(value: Any) -> str:
+    """A --claim-fact value as it was written (JSON's words for a boolean)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 def _claim_fact(text: str) -> tuple[str, Any]:

@@ -35,7 +35,7 @@ from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
 from engine.core.jsonpos import first_duplicate, where_constant, where_refused
 from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places, said_in_digits
 from engine.deciding.history import Consumption, Grant, parse_grants
-from engine.language.expressions import Facts
+from engine.language.expressions import Facts, suggest
 from engine.language.model import CompiledPolicy, FactSpec, Text
 from engine.language.validate import schema_message
 
@@ -1304,8 +1304,25 @@ def _form_expected(spec: FactSpec | None, pattern: Any) -> Msg | None:
     return msg("claim.form.expected", fact=label(spec.label), what=what)
 
 
+def _choice_words(policy: CompiledPolicy, path: tuple[PathPart, ...]) -> Mapping[str, Text]:
+    """The policy's words for the codes a closed field takes (an item's type, the applicant's kind), to say its
+    choices as a spreadsheet does (企业（enterprise）); none for other fields."""
+    if len(path) == 3 and path[0] == "items" and path[2] == "type":
+        return policy.item_type_labels
+    if path == ("applicant", "kind"):
+        return policy.applicant_kinds
+    return {}
+
+
+def _coded(words: Text, code: str) -> Text:
+    """A code with the policy's words for it, as a spreadsheet's choice says it: 企业（enterprise）; in English the
+    code alone when the words are the code's ("enterprise")."""
+    plain = words.en.strip().casefold().replace(" ", "_").replace("-", "_") == code.casefold()
+    return Text(f"{words.zh}（{code}）", code if plain else f"{words.en} ({code})")
+
+
 def _schema_problem(
-    path: tuple[PathPart, ...], error: Any, spec: FactSpec | None = None
+    path: tuple[PathPart, ...], error: Any, spec: FactSpec | None = None, words: Mapping[str, Text] | None = None
 ) -> tuple[tuple[PathPart, ...], Msg | str, Msg | str | None]:
     """(path, message, expected) of one schema error, said for an officer."""
     said = schema_message(error)  # jsonschema's sentence in the reader's language (engine.language.validate)
@@ -1339,8 +1356,13 @@ def _schema_problem(
         message = msg("claim.date.not_real", value=_clip(repr(error.instance)))
         expected = msg("claim.date.form")
     elif error.validator == "enum":
-        message = msg("claim.enum.not_one", value=_clip(repr(error.instance)))
-        expected = msg("claim.enum.one_of", values=[str(v) for v in error.validator_value])
+        codes = [str(v) for v in error.validator_value]
+        close = suggest(error.instance, codes) if isinstance(error.instance, str) else None
+        value = _clip(repr(error.instance))
+        message = msg("claim.enum.not_one_close", value=value, close=close) if close else msg("claim.enum.not_one", value=value)
+        words = words or {}
+        shown = [label(_coded(words[c], c)) if c in words else c for c in codes]
+        expected = msg("claim.enum.one_of", values=shown)
     return path, message, expected
 
 
@@ -1354,7 +1376,8 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     for path, error in errors:
         if error.validator == "format" and path in formed:
             continue
-        at, message, expected = _schema_problem(path, error, _spec_at(policy, data, path) if error.validator == "pattern" else None)
+        spec = _spec_at(policy, data, path) if error.validator == "pattern" else None
+        at, message, expected = _schema_problem(path, error, spec, _choice_words(policy, path) if error.validator == "enum" else None)
         key = (at, str(message), str(expected), error.validator)
         if key not in said:  # (an item that is no object was said once for each item type it could be: 11 times)
             said.add(key)

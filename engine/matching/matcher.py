@@ -27,7 +27,7 @@ upper bound the rules state).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -36,7 +36,7 @@ from engine.deciding.claims import STRUCTURAL, Claim, Item, parse_claim
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant, Usage
-from engine.language.expressions import Facts, MissingFact
+from engine.language.expressions import Facts, MissingFact, suggest
 from engine.language.model import CompiledPolicy, ExternalAmount, FactSpec, Rule
 from engine.matching.ranges import Facts3, truth, upper_bound, usage_of
 
@@ -108,10 +108,16 @@ class _Outcome(NamedTuple):
 _Key = tuple[str, int | None, str]  # (namespace, item index or None, fact name)
 
 
-def project(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int | None = None) -> dict[str, Any]:
+def project(
+    policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int | None = None, known_types: Collection[str] | None = None
+) -> dict[str, Any]:
     """The profile in the policy's vocabulary: its claim, applicant and item facts the policy knows (items of
     types it has rules for), every document list filled, one hypothetical item per rule the profile has no item
-    for, and the funding year when the profile gives none."""
+    for, and the funding year when the profile gives none. An item of another type is left out (`ignored` lists
+    it): a registry's record of something these measures do not support, or an item of another policy matched
+    with it (`known_types`: every policy's). But an item that is no object, has no type, or whose type no policy
+    has and is close to one that some policy has (invention_patent) is a slip: kept as written, for the parse to
+    refuse where it stands. Such items were left out unsaid, and their place answered as if there were none."""
     claim_id = data.get("claim_id")
     given = data.get("applicant")
     applicant: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
@@ -134,7 +140,9 @@ def project(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int |
     for raw in raw_items:
         if isinstance(raw, Mapping) and raw.get("type") in policy.rules_by_type:
             items.append(_item(policy, raw))
-    have = {i["type"] for i in items}
+        elif slipped_item(raw, policy.rules_by_type if known_types is None else known_types):
+            items.append(raw)
+    have = {i.get("type") for i in items if isinstance(i, Mapping)}
     for rule in policy.rules:
         if rule.item_type not in have:
             have.add(rule.item_type)
@@ -143,6 +151,14 @@ def project(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int |
     if "history" in data:
         out["history"] = data["history"]
     return out
+
+
+def slipped_item(raw: Any, known_types: Collection[str]) -> bool:
+    """Whether a profile's item is written wrong rather than of a type these measures do not support: not an
+    object, no type, or a type none of `known_types` is but one is close to (`project`)."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
+        return True
+    return raw["type"] not in known_types and suggest(raw["type"], known_types) is not None
 
 
 def ignored(policy: CompiledPolicy, data: Mapping[str, Any]) -> tuple[str, ...]:
@@ -210,14 +226,42 @@ def _roles_matter(leaves: Sequence[tuple[dict[_Key, Any], Claim, Decision]], out
     return False
 
 
-def parse_profile(policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int | None = None) -> Claim:
+#: at most this many funding years of a version's window are tried for a profile that gives none (`likely_year`)
+YEARS_TRIED = 10
+
+
+def likely_year(policy: CompiledPolicy, data: Mapping[str, Any], known_types: Collection[str] | None = None) -> int:
+    """The funding year to match a profile that gives none under `policy`: the latest year of the version's window
+    at which no standing check that reads the funding year is certain to fail on what the profile gives (a profile
+    submitted 2022-03-15 is for 2021 where the measures say a year's application is made in the next); the latest
+    year of the window when every year fails, or none can be told. A profile that cannot be read: the latest year
+    (its problems are said when it is matched)."""
+    lo, hi = policy.funding_years
+    checks = [t for t in policy.applicant_checks if "claim.funding_year" in t.expression.facts]
+    if not checks:
+        return hi
+    for year in range(hi, max(lo, hi - YEARS_TRIED + 1) - 1, -1):
+        try:
+            claim = parse_profile(policy, data, year, known_types)
+        except EngineError:
+            return hi
+        kind = claim.applicant.get("kind")
+        facts = Facts3(policy, "", {}, claim.applicant, claim.claim_facts)
+        if all(truth(t.expression, facts) is not False for t in checks if t.kinds is None or kind in t.kinds):
+            return year
+    return hi
+
+
+def parse_profile(
+    policy: CompiledPolicy, data: Mapping[str, Any], funding_year: int | None = None, known_types: Collection[str] | None = None
+) -> Claim:
     """The profile as a partial claim (`parse_claim(partial=True)`: a missing fact stays unknown).
 
     The fast way first: the facts a claim must give and the profile lacks are filled with placeholders of their
     type, the claim is parsed by the fast intake, and the placeholders are taken out again (so they are unknown,
     exactly as the slow path leaves them). Any doubt -- a placeholder cannot be made, the fast parse refuses --
     and the profile is parsed the slow way, which accepts or explains exactly as `parse_claim(partial=True)`."""
-    projected = project(policy, data, funding_year)
+    projected = project(policy, data, funding_year, known_types)
     filled = _with_placeholders(policy, projected)
     if filled is not None:
         try:
@@ -302,7 +346,10 @@ def _with_placeholders(policy: CompiledPolicy, projected: dict[str, Any]) -> tup
     targets: list[tuple[str, int | None, dict[str, Any], Mapping[str, FactSpec]]] = [("claim", None, out, policy.claim_facts)]
     applicant = out["applicant"] = dict(projected.get("applicant") or {})
     targets.append(("applicant", None, applicant, policy.applicant_facts))
-    items = out["items"] = [dict(i) for i in projected.get("items", [])]
+    listed = projected.get("items", [])
+    if not all(isinstance(i, Mapping) and i.get("type") in policy.item_facts for i in listed):
+        return None  # (an item the parse must refuse: `project`)
+    items = out["items"] = [dict(i) for i in listed]
     targets += [("item", n, it, policy.item_facts[it["type"]]) for n, it in enumerate(items)]
     for namespace, index, target, specs in targets:
         for name, spec in specs.items():

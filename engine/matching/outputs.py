@@ -113,18 +113,24 @@ def answer_dict(policy: CompiledPolicy, a: Answer) -> dict[str, Any]:
     }
 
 
+def ignored_guess(policy: CompiledPolicy, path: str) -> str | None:
+    """The fact a name the policy has no fact for most likely misspells (`actualy_operating`: actually_operating),
+    or None."""
+    space, _, name = path.rpartition(".")
+    known = list(policy.applicant_facts) if space == "applicant" else list(policy.claim_facts) if not space else []
+    if space.startswith("items["):
+        known = sorted({f for facts in policy.item_facts.values() for f in facts})
+    guess = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return guess[0] if guess else None
+
+
 def _ignored_said(m: PolicyMatch) -> list[Msg | str]:
-    """What a profile gave that the policy has no fact for, each with the fact it most likely misspells
-    (`actualy_operating`: actually_operating?), as a notice says them."""
-    p = m.policy
+    """What a profile gave that the policy has no fact for, each with the fact it most likely misspells, as a
+    notice says them."""
     out: list[Msg | str] = []
     for path in m.ignored:
-        space, _, name = path.rpartition(".")
-        known = list(p.applicant_facts) if space == "applicant" else list(p.claim_facts) if not space else []
-        if space.startswith("items["):
-            known = sorted({f for facts in p.item_facts.values() for f in facts})
-        guess = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-        out.append(msg("match.ignored_guess", path=path, guess=guess[0]) if guess else path)
+        guess = ignored_guess(m.policy, path)
+        out.append(msg("match.ignored_guess", path=path, guess=guess) if guess else path)
     return out
 
 
@@ -141,6 +147,8 @@ def result_dict(result: ProfileResult) -> dict[str, Any]:
                 "funding_year_given": m.year_given,
                 "evaluations": m.evaluations,
                 "ignored": list(m.ignored),
+                # each ignored name that is likely a slip, with the fact it likely misspells (the console lists them)
+                "ignored_guesses": {path: guess for path in m.ignored if (guess := ignored_guess(m.policy, path))},
                 "answers": [answer_dict(m.policy, a) for a in order(m.answers)],
             }
             for m in result.matches
@@ -326,6 +334,9 @@ class Summary:
     evaluations: int = 0
     error_records: int = 0  # a profile's errors, one a version it could not be matched under (`error_records`)
     errors_listed: list[dict[str, Any]] = field(default_factory=list)  # the first FAILURES_SHOWN: the console's
+    guessed: int = 0  # profiles giving a name the policy has no fact for that is likely a misspelt fact's
+    #: the first FAILURES_SHOWN such names: (profile, policy id, path given, the fact it likely misspells)
+    guesses_listed: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def add(self, record: dict[str, Any]) -> None:
         self.profiles += 1
@@ -338,6 +349,9 @@ class Summary:
         # (the counts are of applicants: one whose two items a measure pays counts once, as the rows' titles say)
         eligible: set[tuple[str, str]] = set()
         needs: set[tuple[str, str]] = set()
+        guesses = [(record["profile"], m["policy"], path, g) for m in record["matches"] for path, g in m.get("ignored_guesses", {}).items()]
+        self.guessed += bool(guesses)
+        self.guesses_listed += guesses[: FAILURES_SHOWN - len(self.guesses_listed)]
         for m in record["matches"]:
             self.evaluations += m["evaluations"]
             for a in m["answers"]:

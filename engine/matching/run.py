@@ -11,6 +11,7 @@ commits nothing, so no order between them matters but the output's).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 import multiprocessing
@@ -25,11 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, Problem
 from engine.core.i18n import Msg, msg, tr
+from engine.deciding.claims import parse_claim
 from engine.deciding.versions import PolicySet
+from engine.language.expressions import suggest
 from engine.language.model import CompiledPolicy
-from engine.matching.matcher import ignored, match_claim, parse_profile
+from engine.matching.matcher import ignored, likely_year, match_claim, parse_profile
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
 from engine.records.batch import Progress, claim_problems, column_headings, said, said_problem
 from engine.records.inputs import open_claims, other_record
@@ -46,6 +49,33 @@ def _year_given(data: Mapping[str, Any]) -> bool:
     return isinstance(year, int) and not isinstance(year, bool)
 
 
+def claim_fact_problems(sets: Sequence[PolicySet], given: Mapping[str, Any]) -> list[Problem]:
+    """What is wrong with claim-level facts given for every profile (`--claim-fact NAME=VALUE`), each at its name:
+    a name no policy matched has as a claim fact (with the closest one), or a value a version refuses (said as that
+    version's parse says it). A name misspelt was matched as nothing, each profile listing it as ignored; a wrong
+    value was blamed on each profile's file in turn."""
+    versions = [v for s in sets for v in s.versions]
+    names = sorted({n for v in versions for n in v.claim_facts})
+    problems: list[Problem] = []
+    for name, value in given.items():
+        if name not in names:
+            close = suggest(name, names)
+            said = msg("match.claim_fact.unknown_close", name=name, close=close) if close else msg("match.claim_fact.unknown", name=name)
+            problems.append(Problem(said, path=(name,), expected=msg("match.claim_fact.names", names=names), code="match.claim_fact"))
+            continue
+        for v in versions:
+            if name not in v.claim_facts:
+                continue
+            try:
+                parse_claim(v, {name: value, "applicant": {}, "items": []}, partial=True)
+            except EngineError as err:
+                own = [p for p in err.problems if tuple(p.path) == (name,)]
+                if own:
+                    problems.append(dataclasses.replace(own[0], code="match.claim_fact"))
+                    break
+    return problems
+
+
 @dataclass
 class Matching:
     """The policies (one set of versions per policy id) and the ledger a match reads its history from."""
@@ -55,9 +85,16 @@ class Matching:
     #: claim-level facts for every profile that does not give them (the round's: `--claim-fact submission_date=...`)
     claim_facts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
+    @functools.cached_property
+    def item_types(self) -> frozenset[str]:
+        """Every item type some policy matched has: an item of another policy's type is left out of a policy's
+        match, one of a type none has is a slip the match refuses (`project`)."""
+        return frozenset(t for s in self.sets for v in s.versions for t in v.rules_by_type)
+
     def versions_for(self, data: dict[str, Any]) -> tuple[list[tuple[CompiledPolicy, int]], list[dict[str, Any]]]:
         """(version, funding year) pairs to match: the version in force for the profile's funding year, or, when
-        it gives none, every version at its latest funding year; and an error for a policy with none in force."""
+        it gives none, every version at the latest funding year its facts allow (`likely_year`); and an error for
+        a policy with none in force."""
         year = data.get("funding_year")
         pairs: list[tuple[CompiledPolicy, int]] = []
         errors: list[dict[str, Any]] = []
@@ -69,7 +106,7 @@ class Matching:
                     why = msg("match.not_in_force", policy=s.id, year=year)
                     errors.append({"policy": s.id, "message": str(why), "said": said(why)})
             else:
-                pairs += [(p, p.funding_years[1]) for p in s.versions]
+                pairs += [(p, likely_year(p, data, self.item_types)) for p in s.versions]
         return pairs, errors
 
     def match(
@@ -91,7 +128,7 @@ class Matching:
         for policy, year in pairs:
             try:
                 joined = self.ledger.with_facts_on_record(policy, data) if self.ledger is not None else data
-                claim = parse_profile(policy, dict(joined), year)
+                claim = parse_profile(policy, dict(joined), year, self.item_types)
                 history = self.ledger.history_for(policy, claim) if self.ledger is not None else []
                 found = match_claim(policy, claim, history)
                 result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data), year_given=_year_given(data)))
