@@ -138,23 +138,40 @@ def test_an_unknown_loan_widens_the_other_loan_sharing_its_cap(pinggu: CompiledP
 
 
 def test_an_answer_names_the_facts_of_ten_items_sharing_its_limit_and_counts_the_rest(pinggu: CompiledPolicy) -> None:
-    """13 invention patents, each with its fees, number and date unknown: all share 第五条（一）'s once-per-patent limit (one group),
-    so each may be refused by any other -- each answer is "needs" and names the other items' facts. It names those
-    of the first 10 other items in the profile's order and counts the 2 beyond (named all, 200 such items made
-    199,835 needs, a 16 MB answer)."""
+    """13 invention patents, each with its fees, number and date unknown: all share 第五条（一）'s once-per-patent limit (one group).
+    Items are decided in the order given (R20), so each may be refused by any item before it (the same patent
+    given twice: the later is refused), never by one after it: each answer is "needs" and names the facts of the
+    items before it -- of the first 10 of them, counting the rest (named all, 200 such items made 199,835 needs, a
+    16 MB answer). p0 names only its own (it named every other item's, as if a later one could take its place)."""
     # (their yes/no and choice facts given: none is tried value by value, so every leaf has all 13 undecided)
     known = {"type": "invention_patent_grant", "patent_kind": "invention", "supported_by_other_district_policy": False}
     data = claim(*[{"id": f"p{k}", **known} for k in range(13)])
     got = answers(pinggu, data)
-    for k, named in ((0, range(1, 11)), (12, range(10)), (5, [*range(5), *range(6, 11)])):
+    for k, named, more in ((0, [], 0), (12, range(10), 2), (5, range(5), 0)):
         a = got[f"p{k}"]
-        assert a.answer == NEEDS and a.more_items == 2
+        assert a.answer == NEEDS and a.more_items == more
         others = {n.item_id for n in a.needs} - {f"p{k}", None}
         assert others == {f"p{j}" for j in named}, (k, others)
-        assert Need(f"p{named[0]}", "invention_patent_grant", "item.official_fees_paid") in a.needs
+        assert Need(f"p{k}", "invention_patent_grant", "item.official_fees_paid") in a.needs
+    assert Need("p0", "invention_patent_grant", "item.official_fees_paid") in got["p12"].needs
     result = ProfileResult("C-1", ENTERPRISE_ID, "示例公司", [match_claim(pinggu, parse_profile(pinggu, data))])
     assert "与其共用上限、限次或同一事项的另外 2 个事项的信息" in notice_text(result, "zh")
     assert "the facts of 2 more item(s) sharing its cap, limit or subject" in notice_text(result, "en")
+
+
+def test_an_item_is_answered_whatever_the_items_after_it_lack(pinggu: CompiledPolicy) -> None:
+    """R20 and R11: l1, 500,000 of interest, is decided before l2, whose interest is unknown; the yearly 300,000 cap
+    they share cannot take l1's 50% = 250,000.00 back. l1 was "needs 0 .. 250,000" asking for l2's interest; it is
+    eligible, 250,000.00. l2 still needs its own interest, and can get at most what l1 leaves."""
+    data = claim(
+        item("pledge_loan_interest", "l1", loan_id="L1", annual_interest_paid="500000.00"),
+        item("pledge_loan_interest", "l2", loan_id="L2", annual_interest_paid=...),
+    )
+    got = answers(pinggu, data)
+    assert (got["l1"].answer, got["l1"].low, got["l1"].high) == (ELIGIBLE, Decimal("250000.00"), Decimal("250000.00"))
+    assert got["l2"].answer == NEEDS and Need("l2", "pledge_loan_interest", "item.annual_interest_paid") in got["l2"].needs
+    # and l2 can get at most what l1 leaves of the cap: 300,000 - 250,000 = 50,000.00 (it said 300,000.00)
+    assert (got["l2"].low, got["l2"].high) == (Decimal("0.00"), Decimal("50000.00"))
 
 
 def test_history_in_the_ledger_narrows_the_range(pinggu: CompiledPolicy) -> None:

@@ -543,11 +543,17 @@ class _Bounds:
                 return Reason(test.category, test.id, test.cites, test.says)
         return None
 
-    def high(self, i: int, d: ItemDecision) -> Decimal | None:
-        key = (i, id(d.item.facts))
+    def high(self, i: int, d: ItemDecision, earlier: tuple[Grant, ...] = ()) -> Decimal | None:
+        """The most item i can be paid: with the history's usage, and `earlier`'s, the grants of items before it
+        that are certain (R20's order: they consume their caps and limits before it is decided)."""
+        key = (i, id(d.item.facts), tuple((g.item_id, g.amount) for g in earlier))
         if key not in self.cache:
+            usage = self.usage
+            if earlier:
+                usage = Usage(dict(usage.caps), {k: set(v) for k, v in usage.limits.items()}, dict(usage.subjects))
+                usage.add_all(earlier)
             facts = Facts3(self.policy, d.item.type, d.item.facts, self.base.applicant, self.base.claim_facts)
-            self.cache[key] = upper_bound(self.policy, d.rule, facts, self.usage)
+            self.cache[key] = upper_bound(self.policy, d.rule, facts, usage)
         return self.cache[key]
 
 
@@ -562,13 +568,34 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
     #: of its group: made for each item anew, a profile of n items of one type cost n^2 of them per leaf)
     needs_of = {j: _needs_of(claim, j, items[j]) for group in seeds.values() for j in group}
     in_order = {root: sorted(group) for root, group in seeds.items()}
+    # Items are decided in the order given, each consuming its caps and limits before the next: an undecided item
+    # can change only the items after it -- unless they share a subject, whose highest item is paid whichever
+    # comes first. (An item first in its group was "maybe" whenever a later one lacked a fact.)
+    subjects = {roots[i] for i, d in enumerate(items) if d.rule.subject is not None}
+
+    def bearing(i: int) -> list[int]:
+        """The undecided items of i's group that can change its decision."""
+        root = roots[i]
+        return [j for j in in_order.get(root, ()) if j != i and (j < i or root in subjects)]
+
+    shakes = [d.rule.selection is not None or bool(bearing(i)) for i, d in enumerate(items)]
+    grant_of = {g.item_id: g for g in decision.grants}
+
+    def earlier(i: int) -> tuple[Grant, ...]:
+        """The grants of the items before i in its group that are certain: a bound of i counts them used."""
+        return tuple(
+            grant_of[e.item.id]
+            for j, e in enumerate(items[:i])
+            if roots[j] == roots[i] and not shakes[j] and e.status in ("granted", "reduced") and e.item.id in grant_of
+        )
+
     for i, d in enumerate(items):
-        shaky = d.rule.selection is not None or (roots[i] in seeds and bool(seeds[roots[i]] - {i}))
+        shaky = shakes[i]
 
         def others(i: int = i) -> tuple[tuple[Need, ...], int]:
-            """The missing facts of the undecided items this one shares a cap, limit or subject with (of the first
+            """The missing facts of the undecided items that can change this one's decision (of the first
             MAX_OTHER_ITEMS of them), and how many more there are."""
-            group = [j for j in in_order.get(roots[i], ()) if j != i and needs_of[j]]  # (one lacking no fact says nothing)
+            group = [j for j in bearing(i) if needs_of[j]]  # (one lacking no fact says nothing)
             return tuple(n for j in group[:MAX_OTHER_ITEMS] for n in needs_of[j]), max(0, len(group) - MAX_OTHER_ITEMS)
 
         if d.status == "referred":
@@ -577,7 +604,7 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
             granted = _Outcome("granted", d.amount, d.amount, (), ())
             if shaky:
                 named, more = others()
-                out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), named, more_items=more))
+                out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d, earlier(i)), (), named, more_items=more))
             else:
                 out.append(granted)
         elif d.status == "refused":
@@ -585,14 +612,16 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
                 out.append(_Outcome("refused", Decimal(0), Decimal(0), d.reasons, ()))
             else:  # a cap, limit or subject refusal with facts still unknown here or in an item it shares them with
                 named, more = others()
-                out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), _needs_of(claim, i, d) + named, more_items=more))
+                out.append(
+                    _Outcome("maybe", Decimal(0), bounds.high(i, d, earlier(i)), (), _needs_of(claim, i, d) + named, more_items=more)
+                )
         elif not is_hypothetical(d.item.id) and (failed := bounds.failing(claim, d)) is not None:
             # undecided, but a condition fails on what is known (a hypothetical item, all unknown, is not looked at)
             out.append(_Outcome("refused", Decimal(0), Decimal(0), (failed,), ()))
         else:  # incomplete, pending review
             named, more = others()
             needs = _needs_of(claim, i, d) + named
-            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d), (), needs, d.status == "pending_review", more))
+            out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d, earlier(i)), (), needs, d.status == "pending_review", more))
     return out
 
 
