@@ -521,7 +521,7 @@ class _Bounds:
 
     def __init__(self, policy: CompiledPolicy, base: Claim, usage: Usage) -> None:
         self.policy, self.base, self.usage = policy, base, usage
-        self.cache: dict[tuple[int, int], Decimal | None] = {}
+        self.cache: dict[tuple[int, int, tuple[tuple[str, Decimal], ...]], Decimal | None] = {}
         self.truths: dict[tuple[str, int, int, int], bool | None] = {}
 
     def failing(self, leaf: Claim, d: ItemDecision) -> Reason | None:
