@@ -835,3 +835,22 @@ def test_a_name_likely_misspelt_is_listed_on_the_console_and_in_the_record(tmp_p
     assert m["ignored_guesses"] == {f"items[{n}].anual_interest_paid": "annual_interest_paid"}
     assert sorted(m["ignored"]) == sorted(["applicant.registry_grade", f"items[{n}].anual_interest_paid"])
     assert next(a for a in m["answers"] if a["item_id"] == "l1")["answer"] == "needs"
+
+
+def test_a_sheet_says_no_roles_with_wu(tmp_path: Path) -> None:
+    """An empty roles cell is roles not known: a match answers the platform (第六条（四）), alliance (（五）) and
+    service-agency (第八条) measures "needs" the roles. A sheet could not say "none": 无 was refused as no role's
+    label. It is now the empty list, and those measures are not eligible for an enterprise with no such role (R2:
+    they are for organisations holding it)."""
+    head = (
+        "claim_id,claim.funding_year,claim.submission_date,applicant.id,applicant.name,applicant.kind,applicant.roles,"
+        "applicant.registered_in_district,applicant.actually_operating,applicant.pays_tax_in_district,item.id,item.type,item.date\n"
+    )
+    row = "M-1,2021,2022-03-15,91110117MA01ABCD1F,北京平谷示例科技有限公司,企业,{roles},是,是,是,t1,national_ip_title,2021-11-02\n"
+    role_rules = {"platform-transformation-service", "alliance-operation", "service-agency-performance"}
+    for roles, expected in (("无", "not_eligible"), ("", "needs")):
+        src = tmp_path / "p.csv"
+        src.write_text(head + row.format(roles=roles), encoding="utf-8")
+        assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / roles), "--no-notices", "-q"]) == 0
+        [m] = json.loads((tmp_path / roles / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+        assert {a["answer"] for a in m["answers"] if a["rule"] in role_rules} == {expected}, roles

@@ -959,6 +959,8 @@ class Choices:
         if not text:
             return value, None
         if kind in LIST_CHOICE_TYPES:
+            if text in NONE_WORDS:  # none at all, said (无, -): an empty cell is a list not given (unknown to a match)
+                return [], None
             codes, unknown = self.codes(column, item_type, text)
             if unknown:
                 said = Label(self.headings(column))
