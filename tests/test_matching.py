@@ -289,22 +289,26 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
 
     book = load_workbook(out / "summary.xlsx", read_only=True)
     rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
-    assert rows[1][:5] == (
+    assert rows[1][:6] == (
         ENTERPRISE_ID,
         "北京平谷示例科技有限公司",
         "pinggu-ip-promotion 2020.1",
         2021,
-        400000.0,
-    )  # 100,000 + 130,000 + 170,000
+        400000.0,  # 100,000 + 130,000 + 170,000
+        500000.0,  # the title at its most, 200,000 + 130,000 + 170,000
+    )
     head = rows[0]
     assert rows[1][head.index("第六条第（三）项 IP securitisation financing")] == "—"
     # the pledge measure's cell is what its two loans come to, 130,000 + 170,000, as the notice says (it showed the
-    # larger alone, 170,000, and the row's cells did not add up to its total); the title's is its range
+    # larger alone, 170,000, and the row's cells did not add up to its total); the title's is its least, 100,000: a
+    # range written as text, "100000.00-200000.00", was summed as nothing in Excel (the review of session 28)
     pledge = head.index("第六条第（一）项 interest subsidy on an IP-pledged loan")
-    assert (
-        rows[1][pledge] == 300000.0
-        and rows[1][head.index("第七条第（一）项 national IP demonstration or advantage enterprise title")] == "100000.00-200000.00"
-    )
+    title = head.index("第七条第（一）项 national IP demonstration or advantage enterprise title")
+    assert rows[1][pledge] == 300000.0 and rows[1][title] == 100000.0
+    assert sum(x for x in rows[1][6:] if isinstance(x, float)) == rows[1][4]
+    assert head[5] == "Eligible total, at most"
+    totals = next(r for r in rows if r and r[0] == "Totals")
+    assert totals[4:6] == (400000.0, 500000.0)
     counted = next(r for r in rows if r and r[0] == "Applicants eligible")
     assert counted[pledge] == 1  # one applicant (it counted two: an answer per loan)
     missing = list(book[book.sheetnames[1]].iter_rows(values_only=True))

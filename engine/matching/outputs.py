@@ -328,6 +328,7 @@ class Summary:
     errors: int = 0
     answers: Counter[str] = field(default_factory=Counter)
     eligible_total: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (policy id, rule id) -> sum of low
+    eligible_up_to: Decimal = Decimal(0)  # the most every eligible answer comes to (an award of unknown level: its highest)
     eligible_count: Counter[tuple[str, str]] = field(default_factory=Counter)
     needs_count: Counter[tuple[str, str]] = field(default_factory=Counter)
     missing: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (policy id, item type or "", fact) -> profiles
@@ -359,6 +360,7 @@ class Summary:
                 self.answers[a["answer"]] += 1
                 if a["answer"] == ELIGIBLE:
                     self.eligible_total[key] = self.eligible_total.get(key, Decimal(0)) + Decimal(a["amount"]["low"])
+                    self.eligible_up_to += Decimal(a["amount"]["high"])
                     eligible.add(key)
                 elif a["answer"] == NEEDS:
                     needs.add(key)
@@ -370,14 +372,13 @@ class Summary:
 
 
 def cell(answers: Sequence[dict[str, Any]], lang: str) -> Any:
-    """A measure's cell from its answers for one applicant (one per item of the measure's type): what its eligible
-    items come to, an exact decimal (a number cell of the money columns) or a range, as the row's total counts
-    them; with none eligible, the most one item that needs facts could get, in words; else not eligible."""
+    """A measure's cell from its answers for one applicant (one per item of the measure's type): the least its
+    eligible items come to, an exact decimal (a number cell of the money columns) the row's total counts (the
+    most, where an amount is a range, is the row's `eligible_up_to`); with none eligible, the most one item that
+    needs facts could get, in words; else not eligible."""
     eligible = [a["amount"] for a in answers if a["answer"] == ELIGIBLE]
-    if eligible:
-        low = sum((Decimal(x["low"]) for x in eligible), Decimal(0))
-        high = sum((Decimal(x["high"]) for x in eligible), Decimal(0))
-        return low if low == high else f"{format_money(low)}-{format_money(high)}"
+    if eligible:  # (the least, a number the row's total counts: a range written as text was summed as nothing)
+        return sum((Decimal(x["low"]) for x in eligible), Decimal(0))
     needs = [a["amount"]["high"] for a in answers if a["answer"] == NEEDS]
     if not needs:
         return msg("match.cell_not").render(lang)
@@ -435,10 +436,11 @@ class Workbook:
         self.sheet = msg("match.sheet_summary").render(lang)
         self.measures = [(p.id, r.id) for p, r in measures]
         self.policies = {p.id: p for p, _ in measures}
-        say = {k: msg(f"match.{k}").render(lang) for k in ("col_applicant", "col_name", "col_policy", "col_year", "col_eligible_total")}
-        head = [say["col_applicant"], say["col_name"], say["col_policy"], say["col_year"], say["col_eligible_total"]]
+        columns = ("col_applicant", "col_name", "col_policy", "col_year", "col_eligible_total", "col_eligible_up_to")
+        say = {k: msg(f"match.{k}").render(lang) for k in columns}
+        head = [say[c] for c in columns]
         head += [f"{r.cites} {_say(p.item_type_labels.get(r.item_type), lang)}" for p, r in measures]
-        amounts = ["eligible_total", *(f"measure {i}" for i in range(len(measures)))]  # (the columns' codes)
+        amounts = ["eligible_total", "eligible_up_to", *(f"measure {i}" for i in range(len(measures)))]  # (the columns' codes)
         self.book.sheet(self.sheet, ["applicant", "name", "policy", "funding_year", *amounts], money=amounts, titles=head, autofilter=False)
         self.missing = msg("match.sheet_missing").render(lang)  # (its rows written at the end: counts)
         titles = [msg(f"match.{c}").render(lang) for c in ("col_policy", "col_fact", "col_item_type", "col_count")]
@@ -454,8 +456,17 @@ class Workbook:
             by_rule: dict[str, list[dict[str, Any]]] = {}
             for a in m["answers"]:
                 by_rule.setdefault(a["rule"], []).append(a)
-            total = sum((Decimal(a["amount"]["low"]) for a in m["answers"] if a["answer"] == ELIGIBLE), Decimal(0))
-            row: list[Any] = [record["applicant_id"], record.get("name", ""), f"{m['policy']} {m['version']}", m["funding_year"], total]
+            eligible = [a["amount"] for a in m["answers"] if a["answer"] == ELIGIBLE]
+            total = sum((Decimal(x["low"]) for x in eligible), Decimal(0))
+            up_to = sum((Decimal(x["high"]) for x in eligible), Decimal(0))
+            row: list[Any] = [
+                record["applicant_id"],
+                record.get("name", ""),
+                f"{m['policy']} {m['version']}",
+                m["funding_year"],
+                total,
+                up_to,
+            ]
             row += [cell(by_rule.get(r, ()), self.lang) if p == m["policy"] else None for p, r in self.measures]
             self.book.row(self.sheet, row)
         for error in error_records(record):
@@ -470,11 +481,11 @@ class Workbook:
 
     def close(self, summary: Summary) -> None:
         lang, book, sheet = self.lang, self.book, self.sheet
-        blank: list[Any] = [None, None, None, None]
+        blank: list[Any] = [None, None, None, None, None]
         book.row(sheet, [])
         grand = sum(summary.eligible_total.values(), Decimal(0))
         totals = (summary.eligible_total.get(k, Decimal(0)) for k in self.measures)
-        book.row(sheet, [msg("match.row_totals").render(lang), *blank[1:], grand, *totals])
+        book.row(sheet, [msg("match.row_totals").render(lang), *blank[1:4], grand, summary.eligible_up_to, *totals])
         # (a count in a money column is an int: a plain number cell, not an amount)
         book.row(sheet, [msg("match.row_eligible_count").render(lang), *blank, *(summary.eligible_count.get(k, 0) for k in self.measures)])
         book.row(sheet, [msg("match.row_needs_count").render(lang), *blank, *(summary.needs_count.get(k, 0) for k in self.measures)])
