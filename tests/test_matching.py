@@ -858,3 +858,37 @@ def test_a_sheet_says_no_roles_with_wu(tmp_path: Path) -> None:
         assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / roles), "--no-notices", "-q"]) == 0
         [m] = json.loads((tmp_path / roles / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
         assert {a["answer"] for a in m["answers"] if a["rule"] in role_rules} == {expected}, roles
+
+
+def test_a_notice_quotes_its_clauses_and_says_how_a_cap_cut_an_item(tmp_path: Path) -> None:
+    """The worked example: l1, 260,000 of interest, 50% = 130,000.00 (R11); l2, 400,000, 50% = 200,000.00, cut by
+    the yearly 300,000 cap to 300,000 - 130,000 = 170,000.00 (R20). A notice showed a bare 170,000.00 (R22 asks
+    which cap, its ceiling, what was used and the amount before and after) and cited clauses by number only, with
+    the policy's paraphrase: it now quotes every clause it cites, verbatim, Chinese first."""
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(EXAMPLE), "--out", str(out), "-q"]) == 0
+    zh = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
+    assert (
+        "      受「每家企业每年享受贴息补助最高不超过30万元」封顶限制（第六条第（一）项）：上限 30 万元，此前已用 130,000.00 元，"
+        "仅余 170,000.00 元；本项按规定可得 200,000.00 元，核减 30,000.00 元。\n"
+    ) in zh
+    assert "\n所引条款原文：\n" in zh
+    clause = "（一）支持知识产权质押融资。对企业以注册商标专用权、专利权质押获得的银行贷款，予以贴息补助，"
+    assert f"\n  第六条第（一）项：「{clause}" in zh and zh.count(f"「{clause}") == 1  # (cited by two loans: quoted once)
+    en = (out / "notices" / "M-2021-001.en.txt").read_text(encoding="utf-8")
+    assert "ceiling CNY 300,000.00, used before CNY 130,000.00, only CNY 170,000.00 left; this item would pay CNY 200,000.00" in en
+    assert "Clauses cited (translation; the Chinese original is authoritative):" in en and f"    Original: “{clause}" in en
+    assert f"「{clause}" in (out / "notices" / "M-2021-001.zh.html").read_text(encoding="utf-8")
+    [m] = json.loads((out / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    by_item = {a["item_id"]: a for a in m["answers"] if a["item_id"]}
+    assert by_item["l2"]["capped"] == [
+        {
+            "cap": "pledge-annual-cap",
+            "cites": "第六条第（一）项",
+            "ceiling": "300000.00",
+            "used": "130000.00",
+            "asked": "200000.00",
+            "granted": "170000.00",
+        }
+    ]
+    assert by_item["l1"]["capped"] == []

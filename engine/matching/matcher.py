@@ -76,6 +76,9 @@ class Answer:
     referral: bool = False
     pending: bool = False  # the amount is decided by a panel (an external amount not known yet)
     more_items: int = 0  # undecided items sharing a cap, limit or subject with this one, beyond those `needs` names
+    #: eligible, cut by a cap (R22): the item's decision, whose cap steps say which cap, its ceiling, what was used
+    #: before and the amount before and after (the same in every way the unknown facts could be)
+    reduced: ItemDecision | None = None
 
     @property
     def exact(self) -> bool:
@@ -103,6 +106,7 @@ class _Outcome(NamedTuple):
     missing: tuple[Need, ...]
     pending: bool = False
     more_items: int = 0  # undecided items of its group whose facts `missing` leaves out (MAX_OTHER_ITEMS)
+    reduced: ItemDecision | None = None  # a granted item a cap cut: its decision (the caps' steps say how)
 
 
 _Key = tuple[str, int | None, str]  # (namespace, item index or None, fact name)
@@ -211,6 +215,7 @@ def match_claim(policy: CompiledPolicy, claim: Claim, history: Sequence[Grant] =
         rule = policy.rules_by_type[item.type]
         keys = [k for k in branched if (k[1] is None or k[1] == i) and (k != _ROLES_KEY or _roles_matter(leaves, per_item[i]))]
         answers.append(_combine(policy, rule, claim, item, per_item[i], keys))
+    _with_cuts(policy, answers, leaves, history)
     return PolicyMatch(policy, claim.funding_year, tuple(answers), len(leaves))
 
 
@@ -601,7 +606,7 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
         if d.status == "referred":
             out.append(_Outcome("referred", Decimal(0), Decimal(0), (), ()))
         elif d.status in ("granted", "reduced"):
-            granted = _Outcome("granted", d.amount, d.amount, (), ())
+            granted = _Outcome("granted", d.amount, d.amount, (), (), reduced=d if d.status == "reduced" else None)
             if shaky:
                 named, more = others()
                 out.append(_Outcome("maybe", Decimal(0), bounds.high(i, d, earlier(i)), (), named, more_items=more))
@@ -635,7 +640,10 @@ def _combine(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item, outco
     q = policy.quantum
     outcomes = [o._replace(low=o.low.quantize(q), high=None if o.high is None else o.high.quantize(q)) for o in outcomes]
     if kinds == {"granted"}:
-        return Answer(rule, item_id, ELIGIBLE, min(o.low for o in outcomes), max(o.low for o in outcomes), documents=docs)
+        least, most = min(o.low for o in outcomes), max(o.low for o in outcomes)
+        cut = outcomes[0].reduced  # (its caps' words, from the traced leaves: `_with_cuts`)
+        same = cut is not None and least == most and all(o.reduced is not None for o in outcomes)
+        return Answer(rule, item_id, ELIGIBLE, least, most, documents=docs, reduced=cut if same else None)
     if kinds == {"referred"}:
         return Answer(rule, item_id, ELIGIBLE, Decimal(0), Decimal(0), referral=True)
     if kinds == {"refused"}:
@@ -670,6 +678,26 @@ def _combine(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item, outco
         pending=any(o.pending for o in outcomes),
         more_items=max(o.more_items for o in outcomes),
     )
+
+
+def _cut(d: ItemDecision) -> tuple[Any, ...]:
+    """What a reduced item's cap steps say (cap, used before, asked, after, ceiling)."""
+    return tuple((s[1].id, *s[3:7]) for s in d.steps if s[0] == "cap")
+
+
+def _with_cuts(
+    policy: CompiledPolicy, answers: list[Answer], leaves: Sequence[tuple[Any, Claim, Decision]], history: Sequence[Grant]
+) -> None:
+    """Each eligible answer a cap cut, given its item's traced decision (R22: which cap, its ceiling, what was used
+    before, the amount before and after), when every leaf says the same of it; else none (its amount alone). The
+    leaves are decided without their trace: traced again here, only for a profile with such an answer."""
+    if all(a.reduced is None for a in answers):
+        return
+    traced = [evaluate_claim(policy, leaf, history) for _, leaf, _ in leaves]
+    for i, a in enumerate(answers):
+        if a.reduced is not None:
+            cuts = {_cut(t.items[i]) for t in traced}
+            answers[i] = dataclasses.replace(a, reduced=traced[0].items[i] if len(cuts) == 1 and () not in cuts else None)
 
 
 def documents(policy: CompiledPolicy, rule: Rule, claim: Claim, item: Item) -> tuple[tuple[str, bool], ...]:

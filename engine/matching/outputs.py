@@ -23,6 +23,7 @@ from engine.core.i18n import Msg, lookup, msg
 from engine.core.quantities import format_money
 from engine.explaining.catalogue import Catalogue
 from engine.explaining.labels import Labels
+from engine.explaining.render import renderer
 from engine.language.model import CompiledPolicy, Rule, Text
 from engine.matching.matcher import ELIGIBLE, HYPOTHETICAL, NEEDS, NOT_ELIGIBLE, Answer, Need, PolicyMatch, is_hypothetical
 from engine.records.batch import FAILURES_SHOWN, headings_of, in_language, problem_cells, said
@@ -100,6 +101,13 @@ def answer_dict(policy: CompiledPolicy, a: Answer) -> dict[str, Any]:
         "referral": a.referral,
         "pending_review": a.pending,
         "reasons": [{"check": r.check, "cites": r.cites, "says": r.says.to_dict()} for r in a.reasons],
+        # eligible, cut by a cap (R22): each cap that cut it, as a decision's cap step says it
+        "capped": [
+            {"cap": c.id, "cites": c.cites, "ceiling": format_money(ceiling), "used": format_money(used), "asked": format_money(asked)}
+            | {"granted": format_money(after)}
+            for _, c, _, used, asked, after, ceiling, *_ in (s for s in (a.reduced.steps if a.reduced else ()) if s[0] == "cap")
+            if after < asked
+        ],
         "needs": [
             {"item_id": n.item_id if n.item_id is None or not is_hypothetical(n.item_id) else None, "fact": n.fact}
             | {"label": {lang: fact_label(policy, n, lang) for lang in LANGS}}
@@ -188,6 +196,8 @@ def _lines(policy: CompiledPolicy, a: Answer, lang: str) -> tuple[str, str, list
         for r in a.reasons:
             details.append(msg("match.because", says=_say(r.says, lang), cites=r.cites).render(lang))
         return heading, "", details
+    if a.reduced is not None:  # R22: which cap, its ceiling, what was used before, the amount before and after
+        details += renderer(policy, lang).model_explainer().why_reduced(a.reduced, None)
     if a.pending:
         details.append(msg("match.pending").render(lang))
     if a.needs:
@@ -222,6 +232,19 @@ def _total(m: PolicyMatch) -> Decimal:
     return sum((a.low for a in m.answers if a.answer == ELIGIBLE), Decimal(0))
 
 
+def clauses_cited(m: PolicyMatch, lang: str) -> list[tuple[str, str, str | None]]:
+    """Every clause a notice cites under one version (each measure's own, then each refusal's), once, in order:
+    (its citation, its text in the reader's language, the original beside a translation, else None) -- the
+    clause's own numbering and verbatim text, as an explanation quotes them (`Labels.clauses`)."""
+    quoted = labels(m.policy, lang).clauses
+    cites = dict.fromkeys(c for a in order(m.answers) for c in (a.rule.cites, *(r.cites for r in a.reasons)) if c in quoted)
+    return [(c, quoted[c]["text"], quoted[c]["original"]) for c in cites]
+
+
+def _quote(text: str, lang: str) -> str:
+    return msg("match.quote", text=text).render(lang)
+
+
 def notice_text(result: ProfileResult, lang: str) -> str:
     out = [
         msg("match.notice_title", name=result.name).render(lang),
@@ -244,6 +267,13 @@ def notice_text(result: ProfileResult, lang: str) -> str:
         out += ["", msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang)]
         if m.ignored:
             out.append(msg("match.ignored", names=_ignored_said(m)).render(lang))
+        quoted = clauses_cited(m, lang)
+        if quoted:
+            out += ["", msg("match.section", title=msg("match.section_clauses")).render(lang)]
+            for cite, text, original in quoted:
+                out.append(f"  {cite}" + msg("match.clause_colon").render(lang) + _quote(text, lang))
+                if original is not None:
+                    out.append("    " + msg("match.clause_original", text=_quote(original, lang)).render(lang))
     if result.errors:
         out += ["", "== " + msg("match.notice_not_judged").render(lang), *(f"  - {line}" for line in _not_judged(result, lang))]
     return "\n".join(out) + "\n"
@@ -291,6 +321,14 @@ def notice_html(result: ProfileResult, lang: str) -> str:
         body.append(f'<p class="total">{e(msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang))}</p>')
         if m.ignored:  # (what the profile gives that this policy has no word for: a misspelt name is not left unsaid)
             body.append(f'<p class="ignored">{e(msg("match.ignored", names=_ignored_said(m)).render(lang))}</p>')
+        quoted = clauses_cited(m, lang)
+        if quoted:
+            body.append(f"<h3>{e(msg('match.section_clauses').render(lang))}</h3>")
+            for cite, text, original in quoted:
+                body.append(f'<p class="clause"><b>{e(cite)}</b>{e(msg("match.clause_colon").render(lang))}{e(_quote(text, lang))}</p>')
+                if original is not None:
+                    words = msg("match.clause_original", text=_quote(original, lang)).render(lang)
+                    body.append(f'<p class="original" lang="zh">{e(words)}</p>')
     if result.errors:
         body.append(f"<h2>{e(msg('match.notice_not_judged').render(lang))}</h2>")
         body.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in _not_judged(result, lang)) + "</ul>")
