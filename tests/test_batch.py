@@ -964,3 +964,24 @@ def test_a_required_column_missing_from_the_sheet_is_said_as_the_column(tmp_path
         "缺少此项：表中没有这一列，而每份申请都要填写",
         "按模板加上这一列并填写（batch-template 可生成模板）",
     ]
+
+
+@pytest.mark.parametrize("form", ["json_list", "json_object", "yaml_list", "yaml_object"])
+def test_a_problem_of_a_pretty_printed_claim_is_placed_at_its_own_line(policy, tmp_path: Path, form: str) -> None:
+    """A claim written over many lines (a JSON or YAML list, or one claim in a file) had each problem placed at the
+    claim's first line: `round.json:1` for a date written on line 20. It is now placed at the field's own line, as a
+    sheet's problem is at its row. The lines below are counted by hand from the files as written."""
+    bad = claim(item("invention_patent_grant", "p1", date="2021/13/40"))
+    if form.startswith("json"):
+        text = json.dumps([bad] if form == "json_list" else bad, ensure_ascii=False, indent=2)
+        src = tmp_path / "r.json"
+    else:
+        text = yaml.safe_dump([bad] if form == "yaml_list" else bad, allow_unicode=True, sort_keys=False)
+        src = tmp_path / "r.yaml"
+    src.write_text(text, encoding="utf-8")
+    want = next(n for n, line in enumerate(text.splitlines(), 1) if "2021/13/40" in line)
+    assert want > 10  # (the claim's first line is 1 or 2: the test means something)
+    run_batch(policy, src, tmp_path / "out", quiet=True)
+    [err] = lines(tmp_path / "out" / "errors.jsonl")
+    [p] = [p for p in err["problems"] if p["field"] == "items[0].date"]
+    assert (p["file"], p["line"]) == (str(src), want)

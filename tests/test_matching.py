@@ -892,3 +892,21 @@ def test_a_notice_quotes_its_clauses_and_says_how_a_cap_cut_an_item(tmp_path: Pa
         }
     ]
     assert by_item["l1"]["capped"] == []
+
+
+def test_a_profile_problem_is_said_of_the_item_and_line_where_it_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pretty-printed profile whose first item is of another measures' type (left out of the match), its second
+    with a date written 2021/13/40: the problem was said of the first item (第 1 个事项: the match's own count) at
+    the file's line 1. It is now said of the second item, at the line the date is written on."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["items"][0]["date"] = "2021/13/40"
+    profile["items"].insert(0, {"id": "sc", "type": "software_copyright"})
+    src = tmp_path / "p.json"
+    text = json.dumps(profile, ensure_ascii=False, indent=2)
+    src.write_text(text, encoding="utf-8")
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if "2021/13/40" in x)
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices"]) == 3
+    said = capsys.readouterr().out
+    assert f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:{line}，第 2 个事项的事项发生日期" in said
+    [record] = [json.loads(x) for x in (tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["errors"][0]["problems"][0]["path"] == "items[1].date"

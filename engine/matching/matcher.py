@@ -141,11 +141,9 @@ def project(
     items: list[dict[str, Any]] = []
     listed = data.get("items")
     raw_items: list[Any] = listed if isinstance(listed, list) else []
-    for raw in raw_items:
-        if isinstance(raw, Mapping) and raw.get("type") in policy.rules_by_type:
-            items.append(_item(policy, raw))
-        elif slipped_item(raw, policy.rules_by_type if known_types is None else known_types):
-            items.append(raw)
+    for n in kept_items(policy, raw_items, known_types):
+        raw = raw_items[n]
+        items.append(_item(policy, raw) if isinstance(raw, Mapping) and raw.get("type") in policy.rules_by_type else raw)
     have = {i.get("type") for i in items if isinstance(i, Mapping)}
     for rule in policy.rules:
         if rule.item_type not in have:
@@ -155,6 +153,16 @@ def project(
     if "history" in data:
         out["history"] = data["history"]
     return out
+
+
+def kept_items(policy: CompiledPolicy, raw_items: Sequence[Any], known_types: Collection[str] | None) -> list[int]:
+    """The places of the profile's items `project` keeps, in order: those of the policy's types, and slips."""
+    known = policy.rules_by_type if known_types is None else known_types
+    return [
+        n
+        for n, raw in enumerate(raw_items)
+        if (isinstance(raw, Mapping) and raw.get("type") in policy.rules_by_type) or slipped_item(raw, known)
+    ]
 
 
 def slipped_item(raw: Any, known_types: Collection[str]) -> bool:
@@ -279,7 +287,26 @@ def parse_profile(
                 where = ("item", index or 0) if namespace == "item" else (namespace, None)
                 placeholders.setdefault(where, set()).add(name)
             return _defaults_unknown(policy, projected, dataclasses.replace(_without_facts(claim, placeholders), raw=projected))
-    return _defaults_unknown(policy, projected, parse_claim(policy, projected, partial=True))
+    try:
+        claim = parse_claim(policy, projected, partial=True)
+    except EngineError as err:
+        given = data.get("items")
+        raise _as_given(err, kept_items(policy, given, known_types) if isinstance(given, list) else []) from None
+    return _defaults_unknown(policy, projected, claim)
+
+
+def _as_given(err: EngineError, places: Sequence[int]) -> EngineError:
+    """The problems of a projected profile at the paths the profile gives (`places`: the profile's place of each
+    item `project` kept; the hypothetical ones come after): a problem of items[k] is said of the item, and the
+    line, where it is written. It was said of the k-th item the profile gives, another item when one of another
+    measures' types came before it."""
+    problems = []
+    for p in err.problems:
+        path = p.path
+        if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int) and path[1] < len(places):
+            path = ("items", places[path[1]], *path[2:])
+        problems.append(dataclasses.replace(p, path=path))
+    return type(err)(problems, err.summary)
 
 
 def _defaults_unknown(policy: CompiledPolicy, projected: Mapping[str, Any], claim: Claim) -> Claim:

@@ -195,7 +195,14 @@ def _placing(rec: Record) -> Callable[[EngineError], list[dict[str, Any]]]:
 
 
 def _one(
-    number: int, data: Any, where: dict[str, Any], problems: list[Any], item_where: list[dict[str, Any]], key: str | None
+    number: int,
+    data: Any,
+    where: dict[str, Any],
+    problems: list[Any],
+    item_where: list[dict[str, Any]],
+    key: str | None,
+    text: str | None = None,
+    lines: Mapping[tuple[Any, ...], int] | None = None,
 ) -> dict[str, Any]:
     other = other_record(data)  # (a decision line or an error record: not a profile)
     if other is not None:
@@ -206,7 +213,8 @@ def _one(
         newest = _STATE["matching"].sets[0].newest
         errors = [{"input": where, "problems": _with_fields([said_problem(p) for p in problems], newest)}]
         return {"profile": key or str(number), "applicant_id": "", "name": "", "matches": [], "errors": errors}
-    result: ProfileResult = _STATE["matching"].match(data, number, place=_placing(Record(number, where, data, problems, item_where)))
+    placed = Record(number, where, data, problems, item_where, text=text, lines=lines)
+    result: ProfileResult = _STATE["matching"].match(data, number, place=_placing(placed))
     notices: Path | None = _STATE["notices"]
     if notices is not None and result.matches:
         _write_notices(notices, result, number)
@@ -234,7 +242,8 @@ def _write_notices(folder: Path, result: ProfileResult, number: int) -> None:
             (folder / file.replace(stem, name, 1)).write_text(text, encoding="utf-8")
 
 
-_Read = tuple[int, Any, dict[str, Any], list[Any], list[dict[str, Any]], str | None]  # a Record's fields, sent to a worker
+#: a Record's fields, sent to a worker (its text and lines: where a problem of a pretty-printed profile stands)
+_Read = tuple[int, Any, dict[str, Any], list[Any], list[dict[str, Any]], str | None, str | None, Mapping[tuple[Any, ...], int] | None]
 
 
 def _chunk(items: list[_Read]) -> list[str]:
@@ -244,7 +253,7 @@ def _chunk(items: list[_Read]) -> list[str]:
 def _chunks(source: Iterator[Record]) -> Iterator[list[_Read]]:
     chunk: list[_Read] = []
     for rec in source:
-        chunk.append((rec.number, rec.data, rec.where, rec.problems, rec.item_where, rec.claim_id))
+        chunk.append((rec.number, rec.data, rec.where, rec.problems, rec.item_where, rec.claim_id, rec.text, rec.lines))
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []

@@ -15,8 +15,8 @@ from engine.core.jsonpos import Positions, json_positions, locate_in
 from engine.deciding.claims import DuplicateKeyError, loads_json
 from engine.deciding.decision import DECISION_FORMAT
 from engine.language.model import CompiledPolicy
-from engine.language.source import parse_yaml, read_text
-from engine.records.tabular import InputError, Reader, Record, open_input
+from engine.language.source import Source, parse_yaml, read_text
+from engine.records.tabular import InputError, Reader, Record, lines_of_elements, lines_within, open_input
 
 
 class Locator(Protocol):
@@ -155,12 +155,14 @@ class _OneClaim(Reader):
     def __iter__(self) -> Iterator[Record]:
         where: dict[str, Any] = {"file": self.path, "line": 1}
         try:
-            data, _ = read_document(self.path)
+            data, source = read_document(self.path)
         except EngineError as err:
             yield Record(1, where, None, [_problem_dict(p, where) for p in err.problems])
             return
+        text = source.text if isinstance(source, JsonText) else None
+        lines = lines_within(source.positions) if isinstance(source, Source) else None
         yield (
-            Record(1, where, data)
+            Record(1, where, data, text=text, lines=lines)
             if isinstance(data, dict)
             else Record(1, where, None, [{"field": None, "message": msg("input.not_object", kind=json_kind(data)), **where}])
         )
@@ -191,12 +193,14 @@ class _YamlReader(Reader):
 
     def __iter__(self) -> Iterator[Record]:
         entries = [self.data] if isinstance(self.data, dict) else list(self.data)
+        positions = self.source.positions
+        by_element = {0: lines_within(positions)} if isinstance(self.data, dict) else lines_of_elements(positions)
         for i, data in enumerate(entries):
             self.done = i + 1
             line, _ = self.source.where(() if isinstance(self.data, dict) else (i,))
             where = {"file": self.path, "line": line, **({} if isinstance(self.data, dict) else {"element": i})}
             if isinstance(data, dict):
-                yield Record(i + 1, where, data)
+                yield Record(i + 1, where, data, lines=by_element.get(i, {}))
             else:
                 yield Record(i + 1, where, None, [{"field": None, "message": msg("input.not_mapping"), **where}])
 

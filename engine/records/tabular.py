@@ -198,6 +198,10 @@ class Record:
     #: the columns its sheet has no heading for (a spreadsheet's record): a required fact missing from it is said as
     #: the column missing (`engine.records.batch.claim_problems`), not as 缺少此项 on every row
     absent: frozenset[str] = frozenset()
+    #: the line of each path of `data` in its file, where its reader can tell (a YAML file); a JSON record's own
+    #: `text` tells it too. A problem of a pretty-printed claim was placed at the claim's first line:
+    #: `baddate.json:1` for a date on line 23.
+    lines: Mapping[tuple[Any, ...], int] | None = None
 
     @property
     def claim_id(self) -> str | None:
@@ -216,7 +220,42 @@ class Record:
             if parts and parts[0] == "applicant":
                 return self.where, "applicant." + ".".join(map(str, parts[1:]))
             return self.where, ".".join(map(str, parts)) if parts else ""
-        return self.where, _dotted(parts)
+        line = self.line_of(tuple(parts)) if parts else None
+        return ({**self.where, "line": line} if line is not None else self.where), _dotted(parts)
+
+    def line_of(self, path: tuple[Any, ...]) -> int | None:
+        """The line of the file where `path` of the data stands (its nearest parent's), or None when its reader
+        cannot tell."""
+        if self.lines is not None:
+            for n in range(len(path), 0, -1):
+                if path[:n] in self.lines:
+                    return self.lines[path[:n]]
+            return None
+        start = self.where.get("line")
+        if self.text is None or not isinstance(start, int):
+            return None
+        from engine.core.jsonpos import json_positions, locate_in  # (only a record with a problem is walked again)
+
+        try:
+            line = locate_in(json_positions(self.text), path)[0]
+        except ValueError:  # (the text json read: never; a walk that stops is no place)
+            return None
+        return None if line is None else start + line - 1
+
+
+def lines_within(positions: Mapping[tuple[Any, ...], tuple[int, int]]) -> dict[tuple[Any, ...], int]:
+    """The line of each path of a YAML document's positions (a record of one claim: `Record.lines`)."""
+    return {path: at[0] for path, at in positions.items() if path}
+
+
+def lines_of_elements(positions: Mapping[tuple[Any, ...], tuple[int, int]]) -> dict[Any, dict[tuple[Any, ...], int]]:
+    """The line of each path within each element of a YAML list, by the element's index, the index taken off: one
+    pass over the document's positions (not one per element: a list of 10,000 claims)."""
+    out: dict[Any, dict[tuple[Any, ...], int]] = {}
+    for path, at in positions.items():
+        if len(path) > 1:
+            out.setdefault(path[0], {})[path[1:]] = at[0]
+    return out
 
 
 def _dotted(parts: Sequence[Any]) -> str:
@@ -537,12 +576,13 @@ class YamlListReader(Reader):
         return self.done / max(self.total or 1, 1)
 
     def __iter__(self) -> Iterator[Record]:
+        lines = lines_of_elements(self.source.positions)
         for i, data in enumerate(self.data):
             self.done = i + 1
             line, _ = self.source.where((i,))
             where = {"file": self.path, "line": line, "element": i}
             if isinstance(data, dict):
-                rec = Record(i + 1, where, data)
+                rec = Record(i + 1, where, data, lines=lines.get(i, {}))
                 rec.item_where = []
                 yield rec
             else:
