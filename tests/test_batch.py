@@ -985,3 +985,26 @@ def test_a_problem_of_a_pretty_printed_claim_is_placed_at_its_own_line(policy, t
     [err] = lines(tmp_path / "out" / "errors.jsonl")
     [p] = [p for p in err["problems"] if p["field"] == "items[0].date"]
     assert (p["file"], p["line"]) == (str(src), want)
+
+
+def test_a_sheet_headed_by_the_labels_words_before_their_brackets_is_read(policy, tmp_path: Path) -> None:
+    """An office heads its own sheet with the words it uses: 申报年度, 申请人名称, 事项编号, 事项发生日期 for the
+    policy's 申报年度（支持所针对的上一年度）, 申请人名称（与权利证书一致）, 事项编号（申请内唯一）, 事项发生日期（授权、获奖、
+    认定、认证日或费用支付日）. Each was "无法识别的列" (two with a wrong guess: 申请人名称 → applicant.kind). The
+    patent is decided as from the template's headings: 8,400 of fees × 50% = 4,200.00 (R9)."""
+    head = (
+        "申请编号,申报年度,申报提交日期,统一社会信用代码或居民身份证号码,申请人名称,申请人类型,是否在平谷区依法登记注册,"
+        "是否在平谷区实际经营,是否在平谷区依法纳税,申请书一并提交的主体资格证明材料,事项编号,事项类型,事项发生日期,"
+        "本事项提交的证明材料,是否已获区内其他扶持奖励政策支持,专利号,专利类型,授权途径,专利权人,获得专利权所缴纳的官方规定费用\n"
+    )
+    row = (
+        "C-1,2021,2022-03-15,91110117MA01ABCD1F,北京平谷示例科技有限公司,企业,是,是,是,营业执照,p1,发明专利授权,2021-06-18,"
+        "获得相关授权专利或奖项、称号等项目的证明文件；相关费用票据的原件及复印件；加盖公章的票据复印件,否,ZL202110000001.6,"
+        "发明专利,国内授权,北京平谷示例科技有限公司,8400\n"
+    )
+    src = tmp_path / "r.csv"
+    src.write_text(head + row, encoding="utf-8")
+    run_batch(policy, src, tmp_path / "out", quiet=True)
+    assert lines(tmp_path / "out" / "errors.jsonl") == []
+    [d] = lines(tmp_path / "out" / "decisions.jsonl")
+    assert [(i["item"], i["status"], i["amount"]) for i in d["items"]] == [("p1", "granted", "4200.00")]

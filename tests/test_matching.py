@@ -307,6 +307,9 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
     assert rows[1][pledge] == 300000.0 and rows[1][title] == 100000.0
     assert sum(x for x in rows[1][6:] if isinstance(x, float)) == rows[1][4]
     assert head[5] == "Eligible total, at most"
+    # 第六条第（四）项第二款 refers the applicant to another bureau's policies: it pays nothing here (it said "needs ≤ 0.00")
+    [referral] = [k for k, h in enumerate(head) if str(h).startswith("第六条第（四）项第二款 ")]
+    assert rows[1][referral] == "needs facts (no amount paid under these measures)"
     totals = next(r for r in rows if r and r[0] == "Totals")
     assert totals[4:6] == (400000.0, 500000.0)
     counted = next(r for r in rows if r and r[0] == "Applicants eligible")
@@ -655,15 +658,15 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
     book = load_workbook(out / "summary.xlsx", read_only=True)
     assert book.sheetnames == ["汇总", "最常缺少的信息", "错误记录"]
     rows = list(book["错误记录"].iter_rows(values_only=True))
-    assert rows[0] == ("申请人代码", "名称", "政策", "位置", "字段", "问题", "应为")
+    assert rows[0] == ("申请编号", "申请人代码", "名称", "政策", "位置", "字段", "问题", "应为")
     assert rows[1] == (
-        "91110117MA01ABCD1F", "北京平谷示例科技有限公司", "pinggu-ip-promotion 2020.1", f"{src}:1", "申请人类型（applicant.kind）",
+        "M-2021-001", "91110117MA01ABCD1F", "北京平谷示例科技有限公司", "pinggu-ip-promotion 2020.1", f"{src}:1", "申请人类型（applicant.kind）",
         "'enterprize' 不是此字段可以取的值（是否应为 enterprise？）",
         "以下之一：企业（enterprise）、事业单位（public_institution）、其他组织（other_organisation）、自然人（natural_person）",
     )  # fmt: skip
-    assert rows[2][4] == "第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"
-    assert rows[3][2:4] == ("pinggu-ip-promotion", f"{src}:2") and "2035" in rows[3][5]
-    assert rows[4][3] == f"{src}:3" and len(rows) == 5
+    assert rows[2][5] == "第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"
+    assert rows[3][3:5] == ("pinggu-ip-promotion", f"{src}:2") and "2035" in rows[3][6]
+    assert rows[4][4] == f"{src}:3" and len(rows) == 5
     # quiet: nothing listed, the exit code says it
     assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "q"), "-q"]) == 3
     assert capsys.readouterr().out == ""
@@ -910,3 +913,14 @@ def test_a_profile_problem_is_said_of_the_item_and_line_where_it_is_written(tmp_
     assert f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:{line}，第 2 个事项的事项发生日期" in said
     [record] = [json.loads(x) for x in (tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["errors"][0]["problems"][0]["path"] == "items[1].date"
+
+
+def test_matching_a_profile_that_is_no_object_is_a_claim_error(pinggu: CompiledPolicy) -> None:
+    """An embedding program handing a list (or a text) to `Matching.match` met a bare AttributeError."""
+    from engine.core.errors import ClaimError
+    from engine.deciding.versions import PolicySet
+    from engine.matching.run import Matching
+
+    with pytest.raises(ClaimError) as caught:
+        Matching([PolicySet((pinggu,))]).match([1, 2], 1)  # type: ignore[arg-type]
+    assert caught.value.problems[0].code == "claim.type"

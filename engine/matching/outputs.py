@@ -422,7 +422,10 @@ def cell(answers: Sequence[dict[str, Any]], lang: str) -> Any:
         return msg("match.cell_not").render(lang)
     if any(h is None for h in needs):
         return msg("match.cell_needs_open").render(lang)
-    return msg("match.cell_needs", high=format_money(max(Decimal(h) for h in needs))).render(lang)
+    high = max(Decimal(h) for h in needs)
+    if not high:  # (a measure that refers the applicant elsewhere: "最高0.00" read as a slip)
+        return msg("match.cell_needs_zero").render(lang)
+    return msg("match.cell_needs", high=format_money(high)).render(lang)
 
 
 def measures_of(policies: Iterable[CompiledPolicy]) -> list[tuple[CompiledPolicy, Rule]]:
@@ -485,8 +488,10 @@ class Workbook:
         self.book.sheet(self.missing, ["policy", "fact", "item_type", "count"], titles=titles, autofilter=False)
         # each profile's problems as batch's errors sheet says an application's (`problem_cells`), as they come
         self.errors = str(lookup("sheet.tabs.errors", lang))
-        titles = [say["col_applicant"], say["col_name"], say["col_policy"], *(lookup(f"sheet.columns.{c}", lang) for c in _PROBLEM_CELLS)]
-        self.book.sheet(self.errors, ["applicant", "name", "policy", *_PROBLEM_CELLS], titles=titles)
+        # (the profile's own id first: two profiles of one applicant, PG-2022-0001 and -0006, were told apart by nothing)
+        titles = [msg("match.col_profile").render(lang), say["col_applicant"], say["col_name"], say["col_policy"]]
+        titles += [lookup(f"sheet.columns.{c}", lang) for c in _PROBLEM_CELLS]
+        self.book.sheet(self.errors, ["profile", "applicant", "name", "policy", *_PROBLEM_CELLS], titles=titles)
         self.headings = headings_of(self.policies.values())
 
     def add(self, record: dict[str, Any]) -> None:
@@ -511,7 +516,8 @@ class Workbook:
             _, problems = in_language(error, self.lang)
             for p in problems or [{}]:
                 cells = problem_cells(p, error, self.headings, self.lang)
-                self.book.row(self.errors, [record.get("applicant_id"), record.get("name", ""), error["policy"], *cells])
+                row = [record.get("profile"), record.get("applicant_id"), record.get("name", ""), error["policy"], *cells]
+                self.book.row(self.errors, row)
 
     def discard(self) -> None:
         """The run failed: the sheets' temporary files closed, no workbook saved."""

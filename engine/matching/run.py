@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from engine.core.errors import EngineError, Problem
+from engine.core.errors import ClaimError, EngineError, Problem, json_kind
 from engine.core.i18n import Msg, msg, tr
 from engine.deciding.claims import parse_claim
 from engine.deciding.versions import PolicySet
@@ -118,6 +118,9 @@ class Matching:
     ) -> ProfileResult:
         """`locate`: places a profile's problems at their line and column in its text (a web request's body);
         `place`: says them as an input's record places them (file and line, or sheet and row, and the field)."""
+        if not isinstance(data, Mapping):  # (an embedding program's list or text: it was an AttributeError)
+            problem = Problem(msg("input.not_object", kind=json_kind(data)), code="claim.type")
+            raise ClaimError([problem], msg("claim.invalid"))
         if self.claim_facts:
             data = {**self.claim_facts, **data}
         applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}

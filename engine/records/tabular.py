@@ -664,6 +664,19 @@ class Columns:
                 if k in codes:
                     continue
                 out[k] = None if k in out and out[k] != code else code
+        # a label's words before its explanation in brackets (申报年度 for 申报年度（支持所针对的上一年度）): how an
+        # office heads its own sheet; a head two columns share, or that is a whole label too, names neither
+        heads: dict[str, str | None] = {}
+        for code in allowed:
+            label = self.label(code)
+            for word in (label.zh, label.en):
+                k = _fold(word)
+                head = k.split("(", 1)[0]
+                if head and head != k and head not in codes:
+                    heads[head] = None if head in heads and heads[head] != code else code
+        for head, named in heads.items():
+            if head not in out:
+                out[head] = named
         return out
 
     def check(self, header: Sequence[str], allowed: Sequence[str], where: str) -> list[str]:
