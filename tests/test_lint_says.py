@@ -11,27 +11,16 @@ from pathlib import Path
 
 import pytest
 from conftest import POLICY_PATH, ROOT
+from test_lint import line_of
+from test_lint import lint_variant as variant
 
 from engine.core.errors import Problem
 from engine.core.i18n import tr
-from engine.language.source import parse_yaml
-from engine.officer.lint import lint_file, lint_source, said_numbers
+from engine.officer.lint import lint_file, said_numbers
 
 PARAMETERS_PATH = ROOT / "tests" / "fixtures" / "dated_parameters.yaml"
 RT4_PATH = ROOT / "tests" / "fixtures" / "localities" / "RT4.yaml"
 LOCALITIES = sorted((ROOT / "tests" / "fixtures" / "localities").glob("*.yaml"))
-
-
-def variant(old: str, new: str, base: Path = POLICY_PATH) -> tuple[list[Problem], str]:
-    """The findings on `base` with one edit (read as if at its own path, so that its source text resolves)."""
-    original = base.read_text(encoding="utf-8")
-    assert original.count(old) == 1, old
-    text = original.replace(old, new)
-    return lint_source(parse_yaml(text, str(base))), text
-
-
-def line_of(text: str, needle: str) -> int:
-    return text[: text.index(needle)].count("\n") + 1
 
 
 def ours(problems: list[Problem]) -> list[Problem]:
