@@ -924,3 +924,22 @@ def test_matching_a_profile_that_is_no_object_is_a_claim_error(pinggu: CompiledP
     with pytest.raises(ClaimError) as caught:
         Matching([PolicySet((pinggu,))]).match([1, 2], 1)  # type: ignore[arg-type]
     assert caught.value.problems[0].code == "claim.type"
+
+
+def test_an_item_whose_cap_the_items_before_it_used_up_is_not_eligible(pinggu: CompiledPolicy) -> None:
+    """R11, R20, R21: l1's 700,000 of interest pays 50% = 350,000, capped at the yearly 300,000.00; l2, after it,
+    finds the cap used up, so whatever its interest it is cut to nothing and refused (R21). It was "needs" the
+    interest, 0.00 at most. With the history of the ledger likewise: insurance of 100,000 already granted for
+    2021 (R12's yearly 100,000) leaves a new insurance item nothing, its premium unknown."""
+    data = claim(
+        item("pledge_loan_interest", "l1", loan_id="L1", annual_interest_paid="700000.00"),
+        item("pledge_loan_interest", "l2", loan_id="L2", annual_interest_paid=...),
+    )
+    got = answers(pinggu, data)
+    assert (got["l1"].answer, got["l1"].low) == (ELIGIBLE, Decimal("300000.00"))
+    assert got["l2"].answer == NOT_ELIGIBLE and [r.check for r in got["l2"].reasons] == ["pledge-annual-cap"]
+    assert got["l2"].reasons[0].says.zh == "封顶额度已用尽：每家企业每年享受贴息补助最高不超过30万元"
+    used = Grant("H-1", "i0", "patent-insurance", ENTERPRISE_ID, 2021, Decimal("100000.00"),
+                 (Consumption("cap", "insurance-annual-cap", (ENTERPRISE_ID, 2021), Decimal("100000.00")),))  # fmt: skip
+    a = answers(pinggu, claim(item("patent_insurance", "i1", premium_paid=...)), (used,))["i1"]
+    assert a.answer == NOT_ELIGIBLE and [r.check for r in a.reasons] == ["insurance-annual-cap"]

@@ -32,6 +32,7 @@ from engine.language.expressions import RUNTIME_ERRORS, Facts, MissingFact
 from engine.language.model import (
     AmountForm,
     BandsAmount,
+    Cap,
     CompiledPolicy,
     FixedAmount,
     LeastAmount,
@@ -165,7 +166,7 @@ class _Plan:
         self.caps = tuple(
             (
                 cap,
-                Reason("cap", cap.id, cap.cites, Text("封顶额度已用尽：" + cap.says.zh, "cap exhausted: " + cap.says.en)),
+                exhausted(cap),
                 ctx.round(cap.ceiling) if cap.computed is None else _on_quantum(cap.computed, ctx),
             )
             for cap in rule.caps
@@ -203,6 +204,11 @@ def _subject_reasons(rule: Rule) -> tuple[Reason, Reason, Reason, Reason]:
             "nothing was paid for the same subject before: this item presupposes an earlier payment (the balance presupposes the advance)",
         ),
     )
+
+
+def exhausted(cap: Cap) -> Reason:
+    """The ground of an item a cap cut to nothing (refused: "cap exhausted"), as a decision and a match say it."""
+    return Reason("cap", cap.id, cap.cites, Text("封顶额度已用尽：" + cap.says.zh, "cap exhausted: " + cap.says.en))
 
 
 def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:

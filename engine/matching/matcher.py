@@ -34,11 +34,11 @@ from typing import Any, NamedTuple
 from engine.core.errors import EngineError
 from engine.deciding.claims import STRUCTURAL, Claim, Item, parse_claim
 from engine.deciding.decision import Decision, ItemDecision, Reason
-from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.evaluator import evaluate_claim, exhausted
 from engine.deciding.history import Grant, Usage
 from engine.language.expressions import Facts, MissingFact, suggest
-from engine.language.model import CompiledPolicy, ExternalAmount, FactSpec, Rule
-from engine.matching.ranges import Facts3, truth, upper_bound, usage_of
+from engine.language.model import Cap, CompiledPolicy, ExternalAmount, FactSpec, Rule
+from engine.matching.ranges import Facts3, truth, upper_bound, usage_of, used_up
 
 MAX_LEAVES = 32  # decisions tried per profile and policy version (each leaf is one real decision)
 #: other items whose missing facts an answer names (those it shares a cap, limit or subject with, in order): the
@@ -553,7 +553,7 @@ class _Bounds:
 
     def __init__(self, policy: CompiledPolicy, base: Claim, usage: Usage) -> None:
         self.policy, self.base, self.usage = policy, base, usage
-        self.cache: dict[tuple[int, int, tuple[tuple[str, Decimal], ...]], Decimal | None] = {}
+        self.cache: dict[tuple[int, int, tuple[tuple[str, Decimal], ...]], tuple[Decimal | None, Cap | None]] = {}
         self.truths: dict[tuple[str, int, int, int], bool | None] = {}
 
     def failing(self, leaf: Claim, d: ItemDecision) -> Reason | None:
@@ -578,6 +578,15 @@ class _Bounds:
     def high(self, i: int, d: ItemDecision, earlier: tuple[Grant, ...] = ()) -> Decimal | None:
         """The most item i can be paid: with the history's usage, and `earlier`'s, the grants of items before it
         that are certain (R20's order: they consume their caps and limits before it is decided)."""
+        return self._bound(i, d, earlier)[0]
+
+    def used_up(self, i: int, d: ItemDecision, earlier: tuple[Grant, ...] = ()) -> Reason | None:
+        """A cap the history and `earlier` have used up for item i, whatever its unknown facts (it is then cut to
+        nothing: refused, as a decision refuses it), as a decision's ground; else None."""
+        cap = self._bound(i, d, earlier)[1]
+        return None if cap is None else exhausted(cap)
+
+    def _bound(self, i: int, d: ItemDecision, earlier: tuple[Grant, ...]) -> tuple[Decimal | None, Cap | None]:
         key = (i, id(d.item.facts), tuple((g.item_id, g.amount) for g in earlier))
         if key not in self.cache:
             usage = self.usage
@@ -585,7 +594,7 @@ class _Bounds:
                 usage = Usage(dict(usage.caps), {k: set(v) for k, v in usage.limits.items()}, dict(usage.subjects))
                 usage.add_all(earlier)
             facts = Facts3(self.policy, d.item.type, d.item.facts, self.base.applicant, self.base.claim_facts)
-            self.cache[key] = upper_bound(self.policy, d.rule, facts, usage)
+            self.cache[key] = (upper_bound(self.policy, d.rule, facts, usage), used_up(self.policy, d.rule, facts, usage))
         return self.cache[key]
 
 
@@ -650,6 +659,10 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
         elif not is_hypothetical(d.item.id) and (failed := bounds.failing(claim, d)) is not None:
             # undecided, but a condition fails on what is known (a hypothetical item, all unknown, is not looked at)
             out.append(_Outcome("refused", Decimal(0), Decimal(0), (failed,), ()))
+        elif d.status == "incomplete" and (used := bounds.used_up(i, d, earlier(i))) is not None:
+            # undecided, but a cap it certainly falls under is used up, by history and the certain items before it:
+            # cut to nothing whatever it lacks, it is refused (it was "needs", 0.00 at most)
+            out.append(_Outcome("refused", Decimal(0), Decimal(0), (used,), ()))
         else:  # incomplete, pending review
             named, more = others()
             needs = _needs_of(claim, i, d) + named

@@ -295,6 +295,23 @@ def cap_room(cap: Cap, facts: Facts3, usage: Usage, quantum: Decimal, mode: str)
     return room if room > 0 else ZERO
 
 
+def used_up(policy: CompiledPolicy, rule: Rule, facts: Facts3, usage: Usage) -> Cap | None:
+    """A cap that certainly applies to the item and that history (with the items before it) has used up in the
+    item's scope, whatever its unknown facts: it would be cut to nothing, and so refused. None if there is none."""
+    quantum = policy.quantum
+    mode = ROUNDING_MODES[policy.rounding]
+    kind = facts.values["applicant"].get("kind")
+    for cap in rule.caps:
+        if cap.computed is None and cap.per is not None and _applies(cap, facts, kind) is True:
+            try:
+                cap.scope(facts.values["item"], facts.values["applicant"], facts.values["claim"])
+            except MissingFact:
+                continue  # (the scope unknown: some scope may have room)
+            if cap_room(cap, facts, usage, quantum, mode) <= 0:
+                return cap
+    return None
+
+
 def upper_bound(policy: CompiledPolicy, rule: Rule, facts: Facts3, usage: Usage) -> Decimal | None:
     """The most the item can be paid under this rule after caps and history (None: no upper bound)."""
     if rule.amount is None:
