@@ -943,3 +943,25 @@ def test_an_item_whose_cap_the_items_before_it_used_up_is_not_eligible(pinggu: C
                  (Consumption("cap", "insurance-annual-cap", (ENTERPRISE_ID, 2021), Decimal("100000.00")),))  # fmt: skip
     a = answers(pinggu, claim(item("patent_insurance", "i1", premium_paid=...)), (used,))["i1"]
     assert a.answer == NOT_ELIGIBLE and [r.check for r in a.reasons] == ["insurance-annual-cap"]
+
+
+def test_a_fact_given_as_null_is_a_fact_not_known(tmp_path: Path) -> None:
+    """A registry's export writes null for a field it has no value for. Each null was refused as a value of the
+    wrong type (the profile not matched at all); a profile is what is known, so a null fact is an unknown one:
+    l1's interest null makes l1 "needs" it; a null funding year is chosen as for a profile without one (2021,
+    from the submission date 2022-03-15: R6)."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["funding_year"] = None
+    profile["applicant"]["actually_operating"] = None
+    l1 = next(i for i in profile["items"] if i["id"] == "l1")
+    l1["annual_interest_paid"] = None
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices", "-q"]) == 0
+    [record] = [json.loads(x) for x in (tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["errors"] == []
+    [m] = record["matches"]
+    assert (m["funding_year"], m["funding_year_given"]) == (2021, False)
+    a = next(a for a in m["answers"] if a["item_id"] == "l1")
+    needs = {n["fact"] for n in a["needs"]}
+    assert a["answer"] == "needs" and {"item.annual_interest_paid", "applicant.actually_operating"} <= needs

@@ -126,16 +126,17 @@ def project(
     given = data.get("applicant")
     applicant: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     out: dict[str, Any] = {"claim_id": claim_id if isinstance(claim_id, str) else str(applicant.get("id", "profile"))}
+    # (a fact given as null -- a registry's export of a field it has no value for -- is a fact not known)
     for name, spec in policy.claim_facts.items():
-        if name in data:
+        if data.get(name) is not None:
             out[name] = data[name]
         elif spec.type == "document_list":
             out[name] = _all_documents(policy, spec)
-    if funding_year is not None and "funding_year" not in data:
+    if funding_year is not None and data.get("funding_year") is None:
         out["funding_year"] = funding_year
-    person = {k: v for k, v in applicant.items() if k in policy.applicant_facts or k == "kind"}
+    person = {k: v for k, v in applicant.items() if (k in policy.applicant_facts or k == "kind") and v is not None}
     for name, spec in policy.applicant_facts.items():
-        if spec.type == "document_list" and name not in applicant:
+        if spec.type == "document_list" and person.get(name) is None:
             person[name] = _all_documents(policy, spec)
     out["applicant"] = person
     items: list[dict[str, Any]] = []
@@ -192,7 +193,7 @@ def ignored(policy: CompiledPolicy, data: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _item(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:
     specs = policy.item_facts[raw["type"]]
-    item = {k: v for k, v in raw.items() if k in specs or k in ("id", "type")}
+    item = {k: v for k, v in raw.items() if (k in specs and v is not None) or k in ("id", "type")}
     for name, spec in specs.items():
         if spec.type == "document_list":
             item[name] = _all_documents(policy, spec)  # matched as if every document will be provided
