@@ -69,18 +69,18 @@ def test_failure_shows_expected_got_and_the_cap_step(tmp_path: Path) -> None:
     assert not first.passed
     text = format_result(first)
     assert "item l2: status expected granted, got reduced" in text
-    assert "item l2: amount (amount) expected 100000.00, got 50000.00" in text
-    assert "total: expected 350000.00, got 300000.00" in text
+    assert "item l2: amount (amount) expected CNY 100,000.00, got CNY 50,000.00" in text
+    assert "total: expected CNY 350,000.00, got CNY 300,000.00" in text
     # The step where they part: the annual cap cut 100,000 to 50,000 (300,000 − 250,000 used).
     assert (
-        "where they part: cap pledge-annual-cap (第六条第（一）项): ceiling 300000.00, used before 250000.00, asked 100000.00 → granted 50000.00"
+        "where they part: cap pledge-annual-cap (第六条第（一）项): ceiling CNY 300,000.00, used before CNY 250,000.00, asked CNY 100,000.00 → granted CNY 50,000.00"
         in text
     )
     text2 = format_result(second)
     assert "status expected refused" in text2 and "no step refused it" in text2
     with use_language("zh"):  # (an officer's run said the statuses and the expectation's key in English)
         zh = format_result(first)
-    assert "项目 l2：状态应为 支持，实为 核减" in zh and "项目 l2：金额（amount）应为 100000.00，实为 50000.00" in zh
+    assert "项目 l2：状态应为 支持，实为 核减" in zh and "项目 l2：金额（amount）应为 100,000.00 元，实为 50,000.00 元" in zh
     assert "check pledge-loan-interest#when1" in text2
 
 
@@ -367,3 +367,39 @@ def test_a_case_files_history_is_held_to_a_claims_own(tmp_path: Path) -> None:
     f.write_text(HISTORY_CASES.format(policy=policy_beside(tmp_path), year="2021"), encoding="utf-8")
     [result] = (run_case(c) for c in load_case_file(f))
     assert result.passed, format_result(result)
+
+
+EXPECTED_A_CUT = (
+    WRONG.split("cases:")[0]
+    + """cases:
+  - name: an officer who expects the annual cap to cut the second loan
+    claim:
+      items:
+        - {{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "560000.00"}}
+        - {{id: l2, type: pledge_loan_interest, loan_id: B, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "20000.00"}}
+    expect:
+      items:
+        l2: {{status: reduced, amount: 5000}}
+"""
+)
+
+
+def test_a_cut_expected_and_not_made_is_said_at_the_cap(tmp_path: Path) -> None:
+    """R11, R20: l1's 560,000 of interest pays 280,000.00, leaving 20,000 of the yearly 300,000; l2's 20,000 pays
+    10,000.00, within it: not cut. The officer expected a cut to 5,000. The amount step (10,000 = 50% of 20,000) is
+    right; the cap is where they part. It was blamed on the amount step ("金额 … → 10000.00（预期 5000.00）"). Amounts
+    are said as an officer reads them: 10,000.00 元, and the rate as 50%."""
+    f = tmp_path / "cut.yaml"
+    f.write_text(EXPECTED_A_CUT.format(policy=policy_beside(tmp_path)), encoding="utf-8")
+    [case] = load_case_file(f)
+    result = run_case(case)
+    assert not result.passed
+    with use_language("zh"):
+        text = format_result(result)
+    assert "项目 l2：状态应为 核减，实为 支持" in text
+    assert "项目 l2：金额（amount）应为 5,000.00 元，实为 10,000.00 元" in text
+    assert (
+        "项目 l2：分歧所在：封顶 pledge-annual-cap（第六条第（一）项）：上限 300,000.00 元，此前已用 280,000.00 元，"
+        "申请 10,000.00 元 → 核定 10,000.00 元（预期 5,000.00 元）"
+    ) in text
+    assert "分歧所在：金额" not in text

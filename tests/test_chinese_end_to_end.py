@@ -355,9 +355,9 @@ def test_diff_claims_says_the_bad_claims_and_the_statuses_in_chinese(chinese: tu
     )
     assert "round.jsonl:7：不是有效的 JSON：此处应为用英文双引号括起的字段名" in text
     # PG-2022-0001's loan l2: 300,000 cap - 250,000 used by l1 = 50,000 (reduced) under 2020; the draft lifts it
-    assert "PG-2022-0001 l2（知识产权质押贷款贴息）：核减 50000.00 → 支持 100000.00（+50000.00）" in text
+    assert "PG-2022-0001 l2（知识产权质押贷款贴息）：核减 50,000.00 元 → 支持 100,000.00 元（+50,000.00 元）" in text
     en = said_in_english_of("diff", "--claims")
-    assert "PG-2022-0001 l2 (interest subsidy on an IP-pledged loan): reduced 50000.00 → granted 100000.00 (+50000.00)" in en
+    assert "PG-2022-0001 l2 (interest subsidy on an IP-pledged loan): reduced CNY 50,000.00 → granted CNY 100,000.00 (+CNY 50,000.00)" in en
 
 
 def said_in_english_of(*argv: str) -> str:

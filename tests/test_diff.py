@@ -173,7 +173,10 @@ def test_cli_claims_xlsx_reads_the_batch_workbook() -> None:
     as_jsonl = run_diff("--claims", "examples/round_2021.jsonl")
     assert out.stdout.split("decision(s) change:")[1] == as_jsonl.stdout.split("decision(s) change:")[1]
     # the changes themselves: 第六条 pledge interest under the 50万 cap, insurance at 60%
-    assert "PG-2022-0001 l2 (interest subsidy on an IP-pledged loan): reduced 50000.00 → granted 100000.00 (+50000.00)" in out.stdout
+    assert (
+        "PG-2022-0001 l2 (interest subsidy on an IP-pledged loan): reduced CNY 50,000.00 → granted CNY 100,000.00 (+CNY 50,000.00)"
+        in out.stdout
+    )
 
 
 def test_cli_claims_unknown_format_says_what_it_reads() -> None:

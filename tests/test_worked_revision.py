@@ -78,6 +78,21 @@ def test_step4_diff_in_the_officers_terms(policy: engine.CompiledPolicy, draft: 
         ),
         ("第六条第（一）项", "cap", "pledge-annual-cap", "30万", "50万"),
         *reading("第六条第（一）项", "R11"),
+        # the cap's own words, which its explanation quotes, said with it (diff said nothing of them)
+        (
+            "第六条第（一）项",
+            "words.changed",
+            "rules[pledge-loan-interest].caps[pledge-annual-cap].says.zh",
+            "每家企业每年享受贴息补助最高不超过30万元",
+            "每家企业每年享受贴息补助最高不超过50万元",
+        ),
+        (
+            "第六条第（一）项",
+            "words.changed",
+            "rules[pledge-loan-interest].caps[pledge-annual-cap].says.en",
+            "at most CNY 300,000 of interest subsidy per enterprise per year",
+            "at most CNY 500,000 of interest subsidy per enterprise per year",
+        ),
         (
             "第六条第（二）项",
             "clause.text",
@@ -152,9 +167,9 @@ def test_the_guides_commands() -> None:
         "  - pledge-loan-interest: cap pledge-annual-cap (per applicant.id, claim.funding_year) 30万 → 50万",
         "  - patent-insurance: rate 50% → 60%",
         "  - rule ip-management-certification retired (was: 5万, item type ip_management_certification)",
-        "    PG-2022-0001 l2 (interest subsidy on an IP-pledged loan): reduced 50000.00 → granted 100000.00 (+50000.00)",
-        "    第六条: 500000.00 → 560000.00 (+60000.00)",
-        "    第七条: 150000.00 → 100000.00 (−50000.00)",
-        "  total: 1054200.00 → 1064200.00 (+10000.00)",
+        "    PG-2022-0001 l2 (interest subsidy on an IP-pledged loan): reduced CNY 50,000.00 → granted CNY 100,000.00 (+CNY 50,000.00)",
+        "    第六条: CNY 500,000.00 → CNY 560,000.00 (+CNY 60,000.00)",
+        "    第七条: CNY 150,000.00 → CNY 100,000.00 (−CNY 50,000.00)",
+        "  total: CNY 1,054,200.00 → CNY 1,064,200.00 (+CNY 10,000.00)",
     ):
         assert line in diff.stdout, diff.stdout

@@ -253,3 +253,12 @@ _CENT = Decimal("0.01")
 def format_money(value: Decimal) -> str:
     """`Decimal('40000')` -> `'40000.00'`: the canonical form in decisions."""
     return str(value.quantize(_CENT, context=_FORMAT_CONTEXT))
+
+
+def said_money(value: Decimal, signed: bool = False) -> Msg:
+    """An amount as an officer reads it in a tool's words: `50,000.00 元` (`CNY 50,000.00`); `signed`: its sign
+    always written (`+50,000.00 元`, `−50,000.00 元`), for a change. A decision's own text is `format_money`'s."""
+    n = f"{abs(value).quantize(_CENT, context=_FORMAT_CONTEXT):,}" if signed else f"{value.quantize(_CENT, context=_FORMAT_CONTEXT):,}"
+    if signed:
+        return msg("core.money_signed", sign="+" if value >= 0 else "−", n=n)
+    return msg("core.money", n=n)

@@ -57,8 +57,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from engine.core.errors import ClaimError, EngineError, Problem
-from engine.core.i18n import languages, lookup, msg, tr
-from engine.core.quantities import QuantityError, format_money, parse_amount
+from engine.core.i18n import Msg, languages, lookup, msg, tr
+from engine.core.quantities import QuantityError, parse_amount, said_money
 from engine.deciding.claims import checked_history, parse_claim
 from engine.deciding.decision import STATUSES, Decision
 from engine.deciding.evaluator import evaluate_claim
@@ -532,11 +532,13 @@ def _run_round(case: Case, policy: CompiledPolicy, result: CaseResult) -> CaseRe
             _compare_item(str(item_id), want or {}, got, result)
             result.mismatches[before:] = [msg("casetest.in_claim", claim=str(claim_id), mismatch=m) for m in result.mismatches[before:]]
         if "total" in exp and _amount(exp["total"]) != Decimal(d["total"]):
-            result.mismatches.append(msg("casetest.round_claim_total", claim=str(claim_id), want=_show(exp["total"]), got=d["total"]))
+            result.mismatches.append(
+                msg("casetest.round_claim_total", claim=str(claim_id), want=_show(exp["total"]), got=_money(d["total"]))
+            )
     if "total" in case.expect:
         total = sum((Decimal(d["total"]) for d in decisions), Decimal(0))
         if _amount(case.expect["total"]) != total:
-            result.mismatches.append(msg("casetest.round_total", want=_show(case.expect["total"]), got=format_money(total)))
+            result.mismatches.append(msg("casetest.round_total", want=_show(case.expect["total"]), got=said_money(total)))
     return result
 
 
@@ -564,7 +566,7 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         return result
     result.decision = decision
     if "error" in expect:
-        result.mismatches.append(msg("casetest.error_not_raised", want=str(expect["error"]), total=format_money(decision.total)))
+        result.mismatches.append(msg("casetest.error_not_raised", want=str(expect["error"]), total=said_money(decision.total)))
         return result
     out = decision.to_dict()
     items = {d["item"]: d for d in out["items"]}
@@ -577,13 +579,14 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
     if "total" in expect:
         want_total = _amount(expect["total"])
         if want_total is None or want_total != decision.total:
-            result.mismatches.append(msg("casetest.total", want=_show(expect["total"]), got=format_money(decision.total)))
+            result.mismatches.append(msg("casetest.total", want=_show(expect["total"]), got=said_money(decision.total)))
     return result
 
 
-def _show(value: Any) -> str:
+def _show(value: Any) -> Msg | str:
+    """An expected amount as an officer reads it (`50,000.00 元`); what is no amount, as written."""
     d = _amount(value)
-    return format_money(d) if d is not None else repr(value)
+    return said_money(d) if d is not None else repr(value)
 
 
 def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], result: CaseResult) -> None:
@@ -598,7 +601,7 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
             have = got.get(field_name)
             if want is None or have is None or Decimal(have) != want:
                 result.mismatches.append(
-                    msg("casetest.amount", item=item_id, what=msg(f"casetest.what.{key}"), want=_show(exp[key]), got=str(have))
+                    msg("casetest.amount", item=item_id, what=msg(f"casetest.what.{key}"), want=_show(exp[key]), got=_money(have))
                 )
     if "reason" in exp and (not reasons or reasons[0] != exp["reason"]):
         result.mismatches.append(
@@ -669,23 +672,33 @@ def _describe_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]] 
     if kind == "amount":
         if step.get("form") == "rate":
             base = step["base"]
+            rate = f"{(Decimal(str(step['rate'])) * 100).normalize():f}%"  # (0.5: 50%, as the clause writes it)
             return msg(
-                "casetest.step.amount_rate", cites=cites, rate=step["rate"], base=base["expression"], of=base["value"], value=step["value"]
+                "casetest.step.amount_rate",
+                cites=cites,
+                rate=rate,
+                base=base["expression"],
+                of=_money(base["value"]),
+                value=_money(step["value"]),
             )
         if step.get("form") == "table":
             return msg(
-                "casetest.step.amount_table", cites=cites, by=step["by"]["expression"], entry=repr(step["by"]["value"]), value=step["value"]
+                "casetest.step.amount_table",
+                cites=cites,
+                by=step["by"]["expression"],
+                entry=repr(step["by"]["value"]),
+                value=_money(step["value"]),
             )
-        return msg("casetest.step.amount", cites=cites, form=str(step.get("form")), value=step["value"])
+        return msg("casetest.step.amount", cites=cites, form=str(step.get("form")), value=_money(step["value"]))
     if kind == "cap":
         return msg(
             "casetest.step.cap",
             cap=step["cap"],
             cites=cites,
-            ceiling=step["ceiling"],
-            used=step["used_before"],
-            asked=step["asked"],
-            granted=step["granted"],
+            ceiling=_money(step["ceiling"]),
+            used=_money(step["used_before"]),
+            asked=_money(step["asked"]),
+            granted=_money(step["granted"]),
         )
     if kind == "limit":
         result = msg("casetest.step.ok" if step["result"] else "casetest.step.refused")
@@ -727,6 +740,14 @@ def _describe_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]] 
     return f"{kind}: {step}"
 
 
+def _money(value: Any) -> Any:
+    """An amount of a decision's trace as an officer reads it (`50,000.00 元`); anything else as it is."""
+    try:
+        return said_money(Decimal(str(value)))
+    except ArithmeticError:
+        return value
+
+
 def where_they_part(exp: Mapping[str, Any], got: dict[str, Any], words: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """The trace step(s) where the decision leaves the officer's expectation (`words`: `_code_words`)."""
     steps = got.get("steps", [])
@@ -766,12 +787,18 @@ def where_they_part(exp: Mapping[str, Any], got: dict[str, Any], words: Mapping[
                 break
             running = after
         if parted is not None:
-            lines.append(msg("casetest.part_stand", step=_describe_step(parted, words), want=format_money(want)))
+            lines.append(msg("casetest.part_stand", step=_describe_step(parted, words), want=said_money(want)))
         else:
             first = next((s for s in steps if s["step"] == "amount"), None)
-            if first is not None:
-                lines.append(msg("casetest.part", step=_describe_step(first, words), want=format_money(want)))
-            lines.extend(msg("casetest.then", step=_describe_step(s, words)) for s in steps if s["step"] == "cap" and s["bites"])
+            caps = [s for s in steps if s["step"] == "cap"]
+            if first is not None and caps and Decimal(first["value"]) >= want:
+                # caps only cut: an amount at or above what is expected is right, and the caps are where they part (a
+                # cap raised, so that the cut expected did not happen, was blamed on the amount)
+                lines.append(msg("casetest.part", step=_describe_step(caps[0], words), want=said_money(want)))
+                lines.extend(msg("casetest.then", step=_describe_step(s, words)) for s in caps[1:])
+            elif first is not None:
+                lines.append(msg("casetest.part", step=_describe_step(first, words), want=said_money(want)))
+                lines.extend(msg("casetest.then", step=_describe_step(s, words)) for s in caps if s["bites"])
     return lines
 
 

@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 from engine.core.errors import EngineError, Problem
 from engine.core.i18n import Msg, language, lookup, msg, tr
-from engine.core.quantities import format_money
+from engine.core.quantities import format_money, said_money
 from engine.deciding.claims import parse_claim
 from engine.deciding.decision import STATUSES
 from engine.language import model
@@ -249,7 +249,22 @@ class _Differ:
         self.texts("note", {x.id: x.text for x in o.notes}, {x.id: x.text for x in n.notes})
         self.shaped()
         self.sections()
+        self.words()
         return self.changes
+
+    def words(self) -> None:
+        """The words a decision quotes (a check's or condition's `says`, a cap's, a limit's, a fact's or an item
+        type's label, an amount's base, a pending text) where both versions have the part: its old and new words.
+        An explanation quotes them to applicants; a changed `says` was no change at all to diff (共 0 处变化)."""
+        old, new = dict(_words_of(self.old.data, _WORDS_IN)), dict(_words_of(self.new.data, _WORDS_IN))
+        for subject, (cites, text) in new.items():
+            if subject not in old or old[subject][1] == text:
+                continue
+            clause = cites if cites in self.new.clauses else POLICY
+            if clause == POLICY and subject.startswith("item_types."):  # (an item type's words: its rule's clause)
+                clause = self._clause_of_type(self.new, subject.split(".")[1])
+            s, t = _snip(old[subject][1], text)
+            self.add(clause, "words.changed", subject, old[subject][1], text, msg("diff.words.changed", subject=subject, old=s, new=t))
 
     def texts(self, kind: str, a: dict[str, model.Text], b: dict[str, model.Text]) -> None:
         """Readings or notes by id: removed, added, their words changed; under the clause of the first part citing
@@ -751,6 +766,32 @@ def _set(values: Any) -> str:
     return msg("diff.w.all") if values is None else ("[" + ", ".join(sorted(values)) + "]")
 
 
+#: the sections whose words `_Differ.words` compares (the clauses' texts, the readings and notes, the header and the
+#: other sections are compared on their own)
+_WORDS_IN = ("item_facts", "item_types", "checks", "rules", "shared_caps", "shared_limits", "parameters")
+#: the keys whose text is words a decision or an explanation shows
+_WORD_KEYS = frozenset({"zh", "en", "says", "pending"})
+
+
+def _words_of(data: Any, sections: Iterable[str]) -> Iterator[tuple[str, tuple[str | None, str]]]:
+    """(where, (the clause cited there, the words)) of every text under `_WORD_KEYS` in `sections` of a policy
+    document; a list's element named by its id where it has one: rules[pledge-loan-interest].caps[...].says.zh."""
+    stack: list[tuple[Any, str, str | None]] = [(data.get(name), name, None) for name in sections if isinstance(data, dict)]
+    while stack:
+        node, path, cites = stack.pop()
+        if isinstance(node, dict):
+            here = node.get("cites") if isinstance(node.get("cites"), str) else cites
+            for k, v in node.items():
+                if isinstance(v, str) and k in _WORD_KEYS:
+                    yield f"{path}.{k}", (here, v)
+                elif isinstance(v, dict | list):
+                    stack.append((v, f"{path}.{k}", here))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                key = v.get("id") if isinstance(v, dict) and isinstance(v.get("id"), str) else i
+                stack.append((v, f"{path}[{key}]", cites))
+
+
 def diff_policies(old: model.CompiledPolicy, new: model.CompiledPolicy) -> list[Change]:
     """Every change from `old` to `new`, in the officer's terms, grouped in clause order."""
     changes = _Differ(old, new).run()
@@ -789,10 +830,10 @@ class ItemImpact:
             item=self.item_id,
             type=self.type_label or self.item_type,
             old_status=_status_word(self.old_status),
-            old=format_money(self.old_amount),
+            old=said_money(self.old_amount),
             new_status=_status_word(self.new_status),
-            new=format_money(self.new_amount),
-            delta=_signed(self.delta),
+            new=said_money(self.new_amount),
+            delta=said_money(self.delta, signed=True),
         )
 
 
@@ -1063,12 +1104,14 @@ def format_impact(result: Impact) -> str:
     lines += [f"    {tr(i.text())}" for i in changed]
     lines.append("  " + tr(msg("diff.impact.by_article")))
     for art, (a, b) in result.by_article().items():
-        lines.append("    " + tr(msg("diff.impact.article", article=art, old=format_money(a), new=format_money(b), delta=_signed(b - a))))
+        lines.append(
+            "    " + tr(msg("diff.impact.article", article=art, old=said_money(a), new=said_money(b), delta=said_money(b - a, signed=True)))
+        )
     total = msg(
         "diff.impact.total",
-        old=format_money(result.total_old),
-        new=format_money(result.total_new),
-        delta=_signed(result.total_new - result.total_old),
+        old=said_money(result.total_old),
+        new=said_money(result.total_new),
+        delta=said_money(result.total_new - result.total_old, signed=True),
     )
     lines.append("  " + tr(total))
     return "\n".join(lines) + "\n"
@@ -1077,10 +1120,6 @@ def format_impact(result: Impact) -> str:
 def _status_word(status: str) -> Msg:
     """A decision's status in the reader's words (`granted` -> 支持); the impact's own `retired` and `error` too."""
     return msg(f"status_short.{status}") if status in STATUSES else msg(f"diff.impact.status.{status}")
-
-
-def _signed(d: Decimal) -> str:
-    return ("+" if d >= 0 else "−") + format_money(abs(d))
 
 
 def to_json(changes: list[Change], result: Impact | None) -> str:
