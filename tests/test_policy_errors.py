@@ -20,6 +20,7 @@ from conftest import ROOT
 
 import engine
 from engine.core.errors import format_path
+from engine.core.i18n import tr, use_language
 from engine.language.model import FixedAmount, RateAmount, TableAmount
 from engine.language.source import parse_yaml
 
@@ -315,6 +316,20 @@ def test_citation_points_at_no_clause(tmp_path: Path) -> None:
     p = only_problem(tmp_path, text)
     assert (p.code, p.line, format_path(p.path)) == ("unknown_citation", line_of(text, "第三条"), "rules[1].cites")
     assert p.message == "citation '第三条' points at no clause of the clause table"
+    # no guess: the nearest text is another clause (第二条), with other money; it says what to do instead
+    assert p.expected is not None and "第二条" not in p.expected and "`clauses:`" in p.expected
+    with use_language("zh"):
+        assert (
+            tr(p.expected)
+            == "在 `clauses:` 中加上该条款（原文也要加到办法原文文件中），或改为引用 `clauses:` 中已有的条款；条款已删除的，引用它的规则也一并删除"
+        )
+
+
+def test_citation_written_another_way_names_the_clause(tmp_path: Path) -> None:
+    """A clause cited with half-width brackets or a space (第二条 written 第二 条) is named as the table writes it."""
+    text = mutate("cites: 第二条", "cites: 第二 条")
+    p = only_problem(tmp_path, text)
+    assert p.code == "unknown_citation" and p.expected == "'第二条'"
 
 
 def test_unknown_item_type_in_a_rule(tmp_path: Path) -> None:

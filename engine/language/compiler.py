@@ -11,6 +11,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -232,11 +233,13 @@ class _Compiler:
         if cites is None:
             return ""
         if cites not in self.doc["clauses"]:
-            close = suggest(cites, self.doc["clauses"])
+            # the clause written another way (第六条第(一)项, a space): that one; else no guess -- the nearest text
+            # is another clause (第六条第（三）项 for a 第七条第（三）项 deleted), and says what to do instead
+            same = [k for k in self.doc["clauses"] if _written_alike(k) == _written_alike(cites)]
             self.error(
                 path,
                 msg("loading.compile.citation_points_clause_clause", cites=repr(cites)),
-                msg("loading.compile.close_clause", guess=repr(close)) if close else msg("loading.compile.key_clauses"),
+                msg("loading.compile.close_clause", guess=repr(same[0])) if same else msg("loading.compile.add_clause"),
                 code="unknown_citation",
             )
         return cites
@@ -1629,3 +1632,8 @@ def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]
     policy = compiler.compile()
     problems = sorted(compiler.problems, key=lambda p: (p.line or 0, p.column or 0))
     return policy, problems
+
+
+def _written_alike(citation: str) -> str:
+    """A citation as written alike: half-width brackets and digits, no spaces (第六条第(一)项 is 第六条第（一）项)."""
+    return "".join(unicodedata.normalize("NFKC", citation).split())
