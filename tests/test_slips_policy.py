@@ -266,3 +266,46 @@ def test_a_computed_value_where_an_amount_goes_says_the_forms_that_compute_it(wr
     p = _problem(text.replace(old, f"amount: {{fixed: '{written}'}}"))
     assert p.path[-2:] == ("amount", "fixed")
     assert "{max: {rate: 2%, of: item.loan_amount}}" in tr(p.expected, "en") and "按日期取值的表" in tr(p.expected, "zh")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "chars", "fixed"),
+    [
+        ("rate: 50%", "rate: 50％", "％", "50%"),  # a full-width percent sign
+        ("max: 30万", "max: ３０万", "３０", "30万"),  # full-width digits
+        ("max: 30万", "max: “30万”", "“”", "30万"),  # Chinese quotation marks, kept in the value by YAML
+    ],
+)
+def test_a_value_typed_full_width_names_the_characters_and_the_fix(old: str, new: str, chars: str, fixed: str) -> None:
+    """A Chinese input method's ％, full-width digits or “ ” in a value were "'50％' fits none of the allowed forms"."""
+    text = mutate(old, new)
+    p = _problem(text)
+    written = new.split(": ", 1)[1]
+    assert p.line == line_of(text, new)
+    assert _said(p, "zh") == (
+        f"'{written}' 中有全角字符或中文引号 {chars}：请改用半角，写成 '{fixed}'",
+        "半角字符（把输入法切换到半角或英文）：数字、%、逗号、冒号和引号都用半角",
+    )
+    assert tr(p.message, "en") == f"'{written}' holds {chars}, typed full-width or as Chinese quotation marks: write '{fixed}'"
+
+
+def test_a_full_width_colon_after_a_key_is_said_at_its_line() -> None:
+    """`max：30万` (a Chinese input method's colon) was "could not find expected ':'", at the line after it."""
+    text = mutate("max: 30万", "max：30万")
+    p = _problem(text)
+    assert (p.code, p.line, p.column) == (
+        "syntax",
+        line_of(text, "max：30万"),
+        text.splitlines()[line_of(text, "max：30万") - 1].index("：") + 1,
+    )
+    assert _said(p, "zh") == (
+        "max 后面的冒号是全角「：」，YAML 不把它当作冒号",
+        "键后用半角冒号加空格：`max: …`（把输入法切换到半角或英文）",
+    )
+
+
+def test_a_key_without_its_colon_is_said_at_its_own_line() -> None:
+    """`max 30万` was placed at the line after it, where the parser stopped; it is placed where the key is."""
+    text = mutate("max: 30万", "max 30万")
+    p = _problem(text)
+    assert (p.code, p.line) == ("syntax", line_of(text, "max 30万"))

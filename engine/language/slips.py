@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import unicodedata
 from decimal import Decimal
 
 #: A number with an optional thousands separator (`,` or the full-width `，`) and a unit a person may type.
@@ -64,3 +65,23 @@ def iso_date(text: str) -> str | None:
         return None
     fixed = day.isoformat()
     return None if fixed == text.strip() else fixed
+
+
+#: quotation marks a Chinese input method types for " and ': no quotes to YAML, which keeps them in the value
+_CHINESE_QUOTES = "\u201c\u201d\u2018\u2019"
+
+
+def full_width(text: str) -> tuple[list[str], str] | None:
+    """(the characters typed full-width or as Chinese quotes, the text written without them) when a value holds
+    any: `50％` -> (['％'], '50%'), `３０万` -> (['３', '０'], '30万'), `“30万”` -> (['“', '”'], '30万'),
+    `R2，R3` -> (['，'], 'R2,R3'); None when it holds none. (NFKC: the half-width form of each, as the engine reads
+    claims; Chinese words stay as they are.)"""
+    if len(text) > _MAX_CHARS * 4:
+        return None
+    found = [
+        c for c in text if c in _CHINESE_QUOTES or (c != unicodedata.normalize("NFKC", c) and unicodedata.normalize("NFKC", c).isascii())
+    ]
+    if not found:
+        return None
+    fixed = "".join("" if c in _CHINESE_QUOTES else unicodedata.normalize("NFKC", c) if c in found else c for c in text)
+    return list(dict.fromkeys(found)), fixed

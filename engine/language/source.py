@@ -28,6 +28,7 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -655,6 +656,22 @@ def _tab_under(text: str, mark: Any) -> bool:
     return bool(0 <= mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t")
 
 
+#: a key followed by a full-width colon (a Chinese input method's ：), which YAML does not read as `key:`
+_WIDE_COLON = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.\-]*)\s*：")
+
+
+def _wide_colon_at(text: str, marks: Iterable[Any]) -> Any:
+    """Where a key is followed by a full-width colon on the lines of `marks` (the parser stops at the next
+    line, or where the mapping it is in began), or None."""
+    lines = text.splitlines()
+    for mark in marks:
+        for line_no in (mark.line, mark.line - 1) if mark is not None else ():
+            found = _WIDE_COLON.match(lines[line_no]) if 0 <= line_no < len(lines) else None
+            if found is not None:
+                return SimpleNamespace(line=line_no, column=found.end() - 1, key=found.group(1))
+    return None
+
+
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     opened = exc.context_mark
@@ -680,6 +697,10 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
         mark = late
     elif tab is not None:  # `\tper: [...]`: YAML indents with spaces only
         message, expected, mark = msg("loading.yaml.tab"), msg("loading.yaml.tab_fix"), tab
+    elif (wide := _wide_colon_at(text, (mark, opened))) is not None:  # `max：30万`: said at its own line
+        message, expected, mark = msg("loading.yaml.wide_colon", key=wide.key), msg("loading.yaml.wide_colon_fix", key=wide.key), wide
+    elif "could not find expected ':'" in said and opened is not None:  # `max 30万`: where the key is, not the line after
+        mark = opened
     return Problem(
         message,
         file=file,

@@ -382,6 +382,17 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
     value = error.instance
     if not isinstance(value, str):
         return None
+    found = _number_slip(error, value)
+    wide = slips.full_width(value) if found is None else None
+    if wide is not None:  # (50％, ３０万, “30万”, R2，R3: typed by a Chinese input method; said as "no allowed form")
+        chars, fixed = wide
+        said = msg("loading.slip.full_width", value=repr(value), chars="".join(chars), fix=repr(fixed))
+        return said, msg("loading.slip.full_width_expected")
+    return found
+
+
+def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
+    """`_slip` of a date or an amount written another way (2021/3/5, 50w, 300,000)."""
     if error.validator == "format" and error.validator_value == "date":
         day = slips.iso_date(value)
         return (msg("loading.slip.date", value=repr(value), fix=day), msg("loading.slip.date_expected")) if day else None
