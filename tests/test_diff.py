@@ -13,6 +13,7 @@ import yaml
 from conftest import POLICY_PATH, ROOT, claim, item
 
 import engine
+from engine.core.i18n import tr, use_language
 from engine.officer.diff import diff_policies, impact, read_claims
 
 TEXT = POLICY_PATH.read_text(encoding="utf-8")
@@ -59,6 +60,9 @@ def test_rate_cap_limit_condition_and_kinds(policy: engine.CompiledPolicy) -> No
     texts = [c.text for c in diff_policies(policy, new)]
     assert "pledge-loan-interest: rate 50% → 60%" in texts
     assert "alliance-total-cap" in " ".join(texts) and "20万 → 25万" in " ".join(texts)
+    # a kind of applicant in the policy's words with its code (a reviewer read the code alone)
+    with use_language("zh"):
+        assert "navigation-project：现接受事业单位（public_institution）类申请人" in [tr(t) for t in texts]
     # grouped in clause order: 第五条 before 第六条第（一）项 before 第六条第（五）项
     clauses = [c[0] for c in got]
     assert clauses == sorted(clauses, key=list(policy.clauses).index)

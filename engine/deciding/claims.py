@@ -1314,7 +1314,7 @@ def _choice_words(policy: CompiledPolicy, path: tuple[PathPart, ...]) -> Mapping
     return {}
 
 
-def _coded(words: Text, code: str) -> Text:
+def coded(words: Text, code: str) -> Text:
     """A code with the policy's words for it, as a spreadsheet's choice says it: 企业（enterprise）; in English the
     code alone when the words are the code's ("enterprise")."""
     plain = words.en.strip().casefold().replace(" ", "_").replace("-", "_") == code.casefold()
@@ -1361,7 +1361,7 @@ def _schema_problem(
         value = _clip(repr(error.instance))
         message = msg("claim.enum.not_one_close", value=value, close=close) if close else msg("claim.enum.not_one", value=value)
         words = words or {}
-        shown = [label(_coded(words[c], c)) if c in words else c for c in codes]
+        shown = [label(coded(words[c], c)) if c in words else c for c in codes]
         expected = msg("claim.enum.one_of", values=shown)
     return path, message, expected
 

@@ -26,7 +26,8 @@ from typing import Any, TypeVar, cast
 from engine.core.errors import EngineError, Problem
 from engine.core.i18n import Msg, language, lookup, msg, tr
 from engine.core.quantities import format_money, said_money
-from engine.deciding.claims import parse_claim
+from engine.deciding.claims import coded, parse_claim
+from engine.deciding.claims import label as policy_words
 from engine.deciding.decision import STATUSES
 from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
@@ -226,6 +227,11 @@ class _Differ:
 
     def add(self, clause: str, kind: str, subject: str, old: str | None, new: str | None, text: str) -> None:
         self.changes.append(Change(clause, kind, subject, old, new, text))
+
+    def words_for(self, table: str) -> dict[str, model.Text]:
+        """The policy's words for the codes of one of its tables (`applicant_kinds`, `documents`, ...): the new
+        version's, else the old's (a code the new version dropped)."""
+        return {**getattr(self.old, table), **getattr(self.new, table)}
 
     def run(self) -> list[Change]:
         o, n = self.old, self.new
@@ -475,9 +481,13 @@ class _Differ:
             if oc != nc:
                 self.add(nc, "check.cites", cid, oc, nc, msg("diff.check.cites", id=cid, old=oc, new=nc))
             if ok != nk:
-                self.add(nc, "check.who", cid, _set(ok), _set(nk), msg("diff.check.who", id=cid, old=_set(ok), new=_set(nk)))
+                kinds = self.words_for("applicant_kinds")
+                said = msg("diff.check.who", id=cid, old=_set(ok, kinds), new=_set(nk, kinds))
+                self.add(nc, "check.who", cid, _set(ok), _set(nk), said)
             if oa != na:
-                self.add(nc, "check.applies_to", cid, _set(oa), _set(na), msg("diff.check.applies_to", id=cid, old=_set(oa), new=_set(na)))
+                types = self.words_for("item_type_labels")
+                said = msg("diff.check.applies_to", id=cid, old=_set(oa, types), new=_set(na, types))
+                self.add(nc, "check.applies_to", cid, _set(oa), _set(na), said)
 
     def rules(self) -> None:
         o, n = self.old_index.rules, self.new_index.rules
@@ -520,14 +530,14 @@ class _Differ:
             self.add(
                 c, "rule.item_type", rid, a.item_type, b.item_type, msg("diff.rule.item_type", rule=rid, old=a.item_type, new=b.item_type)
             )
+        kinds, roles = self.words_for("applicant_kinds"), self.words_for("applicant_roles")
         for k in sorted(b.kinds - a.kinds):
-            self.add(c, "who.added", rid, None, k, msg("diff.who.added", rule=rid, kind=k))
+            self.add(c, "who.added", rid, None, k, msg("diff.who.added", rule=rid, kind=_coded_word(kinds, k)))
         for k in sorted(a.kinds - b.kinds):
-            self.add(c, "who.removed", rid, k, None, msg("diff.who.removed", rule=rid, kind=k))
+            self.add(c, "who.removed", rid, k, None, msg("diff.who.removed", rule=rid, kind=_coded_word(kinds, k)))
         if a.roles != b.roles:
-            self.add(
-                c, "who.roles", rid, _set(a.roles), _set(b.roles), msg("diff.who.roles", rule=rid, old=_set(a.roles), new=_set(b.roles))
-            )
+            old, new = _set(a.roles, roles), _set(b.roles, roles)
+            self.add(c, "who.roles", rid, _set(a.roles), _set(b.roles), msg("diff.who.roles", rule=rid, old=old, new=new))
         self.conditions(rid, c, pa.conditions, pb.conditions)
         self.amount(rid, c, a.amount, b.amount)
         if (a.referral is None) != (b.referral is None):
@@ -543,10 +553,11 @@ class _Differ:
         self.limits(rid, pa.limits, pb.limits)
         self.subject_and_selection(rid, a, b)
         ad, bd = {d.doc for d in pa.documents}, {d.doc for d in pb.documents}
+        docs = self.words_for("documents")
         for d in sorted(bd - ad):
-            self.add(c, "documents.added", rid, None, d, msg("diff.documents.added", rule=rid, document=d))
+            self.add(c, "documents.added", rid, None, d, msg("diff.documents.added", rule=rid, document=_coded_word(docs, d)))
         for d in sorted(ad - bd):
-            self.add(c, "documents.removed", rid, d, None, msg("diff.documents.removed", rule=rid, document=d))
+            self.add(c, "documents.removed", rid, d, None, msg("diff.documents.removed", rule=rid, document=_coded_word(docs, d)))
         if a.documents_required != b.documents_required:
             self.add(
                 c,
@@ -762,8 +773,19 @@ def _quoted(text: str, limit: int = 300) -> str:
     return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
 
 
-def _set(values: Any) -> str:
-    return msg("diff.w.all") if values is None else ("[" + ", ".join(sorted(values)) + "]")
+def _set(values: Any, words: Mapping[str, model.Text] | None = None) -> Any:
+    """A set of codes, or every one (None): as codes (a change's old and new), or, given the policy's `words` for
+    them, each said 事业单位（public_institution） (a change's text: a reviewer reads no codes)."""
+    if values is None:
+        return msg("diff.w.all")
+    if words is None:
+        return "[" + ", ".join(sorted(values)) + "]"
+    return [_coded_word(words, v) for v in sorted(values)]
+
+
+def _coded_word(words: Mapping[str, model.Text], code: str) -> Any:
+    """A code said in the policy's words with the code: 事业单位（public_institution）; the code alone without words."""
+    return policy_words(coded(words[code], code)) if code in words else code
 
 
 #: the sections whose words `_Differ.words` compares (the clauses' texts, the readings and notes, the header and the
