@@ -309,3 +309,14 @@ def test_a_key_without_its_colon_is_said_at_its_own_line() -> None:
     text = mutate("max: 30万", "max 30万")
     p = _problem(text)
     assert (p.code, p.line) == ("syntax", line_of(text, "max 30万"))
+
+
+def test_an_amount_compared_with_a_percentage_is_refused() -> None:
+    """`item.official_fee > 50%` was taken: true of any fee above 0.50 yuan. An amount is never compared with a
+    percentage; the message says the sides as written (it showed the checker's `_pct_(50)`)."""
+    text = mutate('test: item.patent_kind == "invention"', "test: item.official_fee > 50%")
+    p = _problem(text)
+    assert p.line == line_of(text, "item.official_fee > 50%")
+    zh, fix = _said(p, "zh")
+    assert zh.startswith("`item.official_fee` 是金额，`50%` 是百分比：金额不能与百分比比较")
+    assert fix.startswith("比例写在金额计算中（`rate: 50%`）")

@@ -628,6 +628,14 @@ def arithmetic_kinds(op: ast.operator, left: frozenset[str], right: frozenset[st
     return frozenset({UNKNOWN}), problem, hint  # (the problem is reported where it is)
 
 
+_PERCENT_CALL = re.compile(r"_pct_\(([0-9.]+)\)")
+
+
+def _as_written(node: ast.AST) -> str:
+    """An expression's part as the policy writes it: a percent literal as `50%`, not the checker's `_pct_(50)`."""
+    return _PERCENT_CALL.sub(r"\1%", ast.unparse(node))
+
+
 def comparison_problem(op: ast.cmpop, left: _Kinds, right: _Kinds) -> tuple[Msg, Msg | None] | None:
     """Why `left op right` can never be compared (the problem and a hint), or None."""
     (lk, _), (rk, re_) = left, right
@@ -650,6 +658,9 @@ def comparison_problem(op: ast.cmpop, left: _Kinds, right: _Kinds) -> tuple[Msg,
             else _words(rk, True)
         )
         return msg("loading.expr.never_in", left=_words(lk, True), inside=inside), None
+    if {lk - {NONE}, rk - {NONE}} == {frozenset({MONEY}), frozenset({PERCENT})}:
+        # an amount against a percentage (`item.interest > 50%`: true of anything above 0.50 yuan): never meant
+        return msg("loading.expr.money_percent"), msg("loading.expr.money_percent_hint")
     if cl & cr:
         return None
     problem = msg("loading.expr.cannot_compare", left=_words(lk, True), right=_words(rk, True))
@@ -1096,7 +1107,7 @@ class _Checker(ast.NodeTransformer):
             left, right = self.kinds(a), self.kinds(b)
             said = comparison_problem(op, left, right)
             if said is not None and problem is None:
-                both = {"left": ast.unparse(a), "left_kinds": _words(left[0]), "right": ast.unparse(b), "right_kinds": _words(right[0])}
+                both = {"left": _as_written(a), "left_kinds": _words(left[0]), "right": _as_written(b), "right_kinds": _words(right[0])}
                 problem = (msg("loading.expr.sides", **both, problem=said[0]), said[1])
             if isinstance(op, ast.Eq | ast.NotEq) and LIST in _coarse(left[0]) | _coarse(right[0]) and problem is None:
                 lists = lists or (ast.unparse(a), ast.unparse(b))
