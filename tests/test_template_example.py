@@ -139,3 +139,19 @@ def test_other_policies_examples_are_not_refused_for_the_values_they_chose(name:
     filled = _filled(_template(path, tmp_path), tmp_path, {"applicant.id": USCC, "*": NAME})
     items = _decided(engine.load_policy(path), filled, tmp_path)
     assert items and {i["status"] for i in items.values()} <= {"granted", "reduced"}, items
+
+
+def test_the_template_says_what_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """batch-template printed nothing on success: an officer had no word that the workbook was written, nor where."""
+    out = tmp_path / "round.xlsx"
+    assert main(["--lang", "zh", "batch-template", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(out)]) == 0
+    assert capsys.readouterr().out == f"已写出 {out}：空白模板（注释行中有一份示例申请）；填好申请后审核：batch --policy 政策文件 {out}\n"
+    filled = tmp_path / "filled.xlsx"
+    source = ROOT / "examples" / "round_2021.jsonl"
+    assert (
+        main(
+            ["--lang", "zh", "batch-template", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(filled), "--from", str(source)]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.startswith(f"已写出 {filled}：填入了 7 份申请")

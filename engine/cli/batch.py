@@ -237,6 +237,8 @@ def cmd_template(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if altered:
         say(msg("cli.warning", warning=tr(altered)), err=True)
+    # (it wrote nothing on success: an officer had no word that the workbook was there, nor where)
+    say(msg("cli.template.written", path=str(out), n=len(claims)) if claims else msg("cli.template.written_empty", path=str(out)))
     return EXIT_PARTIAL if left_out else EXIT_OK
 
 
