@@ -320,3 +320,19 @@ def test_an_amount_compared_with_a_percentage_is_refused() -> None:
     zh, fix = _said(p, "zh")
     assert zh.startswith("`item.official_fee` 是金额，`50%` 是百分比：金额不能与百分比比较")
     assert fix.startswith("比例写在金额计算中（`rate: 50%`）")
+
+
+@pytest.mark.parametrize(("written", "meant"), [("amount", "money"), ("金额", "money"), ("int", "integer"), ("百分比", "percent")])
+def test_a_fact_type_written_in_other_words_says_the_type_meant(written: str, meant: str) -> None:
+    """`type: amount` was answered "did you mean count?" (the nearest spelling): money is meant."""
+    p = _problem(mutate("{type: money, zh: 官方费用", f"{{type: {written}, zh: 官方费用"))
+    assert tr(p.expected, "zh").startswith(f"是否想写 {meant}？可选值：")
+
+
+def test_a_version_written_unquoted_says_to_quote_it() -> None:
+    """`version: 2020.10` is read by YAML as a number: it was "2020.10 的类型不对，应为 文字（string）", with no word of
+    quotes."""
+    text = mutate('  version: "1"', "  version: 2020.10")
+    p = _problem(text)
+    assert p.line == line_of(text, "version: 2020.10")
+    assert _said(p, "zh") == ("此处应是文字，YAML 把未加引号的 2020.10 读成了数字", '加引号的文字："2020.10"')

@@ -100,7 +100,7 @@ def format_path(path: Sequence[PathPart]) -> str:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
-    return out or "(document)"
+    return out or lookup("core.document")  # "(document)", in the reader's language: the input as a whole
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,18 @@ def _described(schema: Any) -> Msg | None:
     return msg("schema.expected.described", description=_Description(str(description))) if description else None
 
 
+#: words a person writes for a fact's type, and the type meant (`type: amount` is money, not the nearest
+#: spelling, count): an officer's Chinese word too
+_MEANT = {
+    "amount": "money", "yuan": "money", "cny": "money", "currency": "money", "金额": "money", "钱": "money",
+    "int": "integer", "number": "integer", "整数": "integer", "数字": "integer",
+    "str": "string", "text": "string", "文字": "string", "文本": "string",
+    "bool": "boolean", "yes/no": "boolean", "是否": "boolean", "布尔": "boolean",
+    "percentage": "percent", "rate": "percent", "百分比": "percent", "比例": "percent",
+    "日期": "date", "datetime": "date",
+}  # fmt: skip
+
+
 def _close(written: Any, known: list[str]) -> str | None:
     """The known name `written` most likely misspells ("readingz" -> "readings"), or None."""
     if not isinstance(written, str) or not known:
@@ -146,7 +158,9 @@ def schema_expected(error: ValidationError) -> Msg | None:
             return msg("schema.expected.type_list", types=[_type_name(t, True) for t in value])
         return msg("schema.expected.type", type=_type_name(value, False))
     if v == "enum":
-        guess = _close(error.instance, [c for c in value if isinstance(c, str)])
+        choices = [c for c in value if isinstance(c, str)]
+        meant = _MEANT.get(error.instance.strip().casefold()) if isinstance(error.instance, str) else None
+        guess = meant if meant in choices else _close(error.instance, choices)
         if guess is not None:
             return msg("schema.expected.did_you_mean_value", guess=guess, choices=[str(c) for c in value])
         return msg("schema.expected.enum", choices=[str(c) for c in value])
@@ -380,6 +394,10 @@ def _with_context(error: ValidationError) -> list[ValidationError]:
 def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
     """A common slip where a policy wants an amount or a date, as (the message with its fix, what is expected)."""
     value = error.instance
+    number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    if error.validator == "type" and error.validator_value == "string" and number and error.parent is None:
+        # `version: 2020.10` unquoted: YAML reads a number where a text is wanted (not a form of a oneOf: -1 there)
+        return msg("loading.slip.number_for_text", value=str(value)), msg("loading.slip.number_for_text_expected", value=str(value))
     if not isinstance(value, str):
         return None
     found = _number_slip(error, value)
