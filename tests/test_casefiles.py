@@ -403,3 +403,38 @@ def test_a_cut_expected_and_not_made_is_said_at_the_cap(tmp_path: Path) -> None:
         "申请 10,000.00 元 → 核定 10,000.00 元（预期 5,000.00 元）"
     ) in text
     assert "分歧所在：金额" not in text
+
+
+def test_a_case_listing_a_clause_the_policy_has_not_fails_and_a_misspelt_expectation_says_the_key(tmp_path: Path) -> None:
+    """A case's `clauses:` were never looked at (第六条第(一)项, half-width brackets, passed as if it named a clause),
+    and `amout:` was "不认识的预期项" with no word of amount."""
+    head = WRONG.split("cases:")[0]
+    listed = (
+        head
+        + """cases:
+  - name: a clause written with half-width brackets
+    clauses: [第六条第(一)项]
+    claim:
+      items:
+        - {{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"}}
+    expect:
+      items:
+        l1: {{status: granted, amount: 10万}}
+"""
+    )
+    f = tmp_path / "clauses.yaml"
+    f.write_text(listed.format(policy=policy_beside(tmp_path)), encoding="utf-8")
+    [case] = load_case_file(f)
+    result = run_case(case)
+    assert not result.passed  # (200,000 x 50% = 100,000 as expected: only the clause fails it)
+    with use_language("zh"):
+        assert "用例列出的条款 第六条第(一)项 不在政策的条款中（是否想写 第六条第（一）项？）" in format_result(result)
+    misspelt = tmp_path / "amout.yaml"
+    misspelt.write_text(
+        listed.replace("clauses: [第六条第(一)项]\n    ", "").replace("amount: 10万", "amout: 10万").format(policy=policy_beside(tmp_path)),
+        encoding="utf-8",
+    )
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(misspelt)
+    [p] = caught.value.problems
+    assert tr(p.expected, "zh").startswith("是否想写 amount？可用：")

@@ -250,9 +250,9 @@ def _expected_items(items: Any, path: tuple[str | int, ...], source: Source, pro
             continue
         bad = set(exp or {}) - set(ITEM_KEYS)
         if bad:
-            problems.append(
-                source.problem(path + (item_id,), msg("casetest.unknown_expectations", keys=sorted(bad)), expected=", ".join(ITEM_KEYS))
-            )
+            close = suggest(str(min(bad)), list(ITEM_KEYS)) if len(bad) == 1 else None  # (amout: amount)
+            expected = msg("casetest.did_you_mean", guess=close, keys=", ".join(ITEM_KEYS)) if close else ", ".join(ITEM_KEYS)
+            problems.append(source.problem(path + (item_id,), msg("casetest.unknown_expectations", keys=sorted(bad)), expected=expected))
         for key in ("amount", "asked", "provisional"):
             if isinstance(exp, Mapping) and key in exp:
                 _check_amount(exp[key], path + (item_id, key), source, problems)
@@ -550,6 +550,12 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         result.error = err
         result.mismatches.append(msg("casetest.cannot_load", error=err))
         return result
+    unknown = [c for c in case.spec.get("clauses") or () if c not in pol.clauses]
+    for cite in unknown:  # (a case's clauses were never looked at: 第六条第(一)项 passed as if it named one)
+        close = suggest(str(cite), list(pol.clauses))
+        result.mismatches.append(
+            msg("casetest.unknown_clause_close", cite=str(cite), close=close) if close else msg("casetest.unknown_clause", cite=str(cite))
+        )
     if case.round:
         return _run_round(case, pol, result)
     expect = case.expect
