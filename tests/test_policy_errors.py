@@ -468,7 +468,11 @@ def test_clause_text_not_verbatim_in_source_text(tmp_path: Path) -> None:
     text = mutate("  rounding:", "  source_text: tiny.zh.txt\n  rounding:")
     p = only_problem(tmp_path, text)  # 第二条 says 按等级奖励 in the table but 按等级给予奖励 in the text
     assert (p.code, p.line, format_path(p.path)) == ("clause_text", line_of(text, "获奖专利按等级奖励"), "clauses.第二条.text")
-    assert p.message == "clause 第二条 text is not verbatim in tiny.zh.txt"
+    # where they part, as an officer compares them: 获奖专利按等级 (7 characters) stands on the text's line 5
+    assert p.message == (
+        "clause 第二条 text is not verbatim in tiny.zh.txt: its first 7 characters are the text's on line 5; "
+        "then the clause says “奖励。…” where the text says “给予奖励。…”"
+    )
 
 
 def test_a_source_text_saved_with_windows_line_ends_still_holds_every_clause(tmp_path: Path) -> None:

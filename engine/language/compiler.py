@@ -933,12 +933,12 @@ class _Compiler:
         text = text.replace("\r\n", "\n")  # (a text saved on Windows: YAML reads the clauses' line ends as \n)
         for key, clause in clauses.items():
             if clause.text not in text:
-                self.error(
-                    ("clauses", key, "text"),
-                    msg("loading.compile.clause_text_verbatim", key_=key, rel=rel),
-                    msg("loading.compile.exact_words_measures"),
-                    code="clause_text",
-                )
+                said = msg("loading.compile.clause_text_verbatim", key_=key, rel=rel)
+                parted = _where_texts_part(clause.text, text)
+                if parted is not None:  # (where the two part, as an officer compares them: 30 → 50 万元)
+                    same, line, ours, theirs = parted
+                    said = msg("loading.compile.clause_text_parts", said=said, n=same, line=line, ours=ours, theirs=theirs)
+                self.error(("clauses", key, "text"), said, msg("loading.compile.exact_words_measures"), code="clause_text")
 
     def templates(self) -> dict[str, dict[str, str]]:
         """The `templates:` overrides, each `.j2` one as its text: a file it names read (confined to the
@@ -1637,3 +1637,20 @@ def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]
 def _written_alike(citation: str) -> str:
     """A citation as written alike: half-width brackets and digits, no spaces (第六条第(一)项 is 第六条第（一）项)."""
     return "".join(unicodedata.normalize("NFKC", citation).split())
+
+
+def _where_texts_part(clause: str, text: str, shown: int = 12) -> tuple[int, int, str, str] | None:
+    """Where a clause's text parts from the measures' text: (how many of its first characters the text has, the line
+    of the text they stand on, the clause's next characters, the text's next ones); None when not even its first
+    character is there. The longest such start is found by halving (a start found means every shorter one is)."""
+    lo, hi = 0, len(clause)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if clause[:mid] in text:
+            lo = mid
+        else:
+            hi = mid - 1
+    if lo < 2:
+        return None
+    at = text.find(clause[:lo])
+    return lo, text.count("\n", 0, at) + 1, clause[lo : lo + shown], text[at + lo : at + lo + shown].split("\n", 1)[0]
