@@ -336,3 +336,22 @@ def test_a_version_written_unquoted_says_to_quote_it() -> None:
     p = _problem(text)
     assert p.line == line_of(text, "version: 2020.10")
     assert _said(p, "zh") == ("此处应是文字，YAML 把未加引号的 2020.10 读成了数字", '加引号的文字："2020.10"')
+
+
+def test_an_unquoted_colon_in_a_braced_value_says_to_quote_it() -> None:
+    """`{zh: …, en: note: invention patents only}` was "did not find expected ',' or '}'" with no word of quotes."""
+    text = mutate("says: {zh: 仅限发明专利, en: invention patents only}", "says: {zh: 仅限发明专利, en: note: invention patents only}")
+    p = _problem(text)
+    assert (p.code, p.line) == ("syntax", line_of(text, "en: note:"))
+    assert _said(p, "zh") == (
+        "en 的值含有冒号加空格（“note: invention patents only”）：在花括号 { } 中，YAML 会把它当作另一个键",
+        '给这个值加上引号：`en: "…"`',
+    )
+
+
+def test_a_key_left_empty_says_to_fill_or_delete_it() -> None:
+    """`when:` left with nothing under it (its only condition deleted) was "null 的类型不对，应为 列表（array）"."""
+    text = mutate('      - test: item.patent_kind == "invention"\n        says: {zh: 仅限发明专利, en: invention patents only}\n', "")
+    p = _problem(text)
+    assert p.line == line_of(text, "when:")
+    assert _said(p, "zh") == ("when: 下面什么也没有写（YAML 把它读成空值 null）", "在 when: 下面写上内容，或删去 `when:` 这一行")

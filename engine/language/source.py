@@ -672,6 +672,21 @@ def _wide_colon_at(text: str, marks: Iterable[Any]) -> Any:
     return None
 
 
+#: in a `{ ... }` mapping, a key whose unquoted value holds `: ` (`en: note: at most ...`): YAML stops at it
+_COLON_IN_VALUE = re.compile(r"(?:^|[{,])\s*([A-Za-z_][\w.\-]*):\s+([^\"'{},]*?:\s[^}]*)")
+
+
+def _colon_in_flow_value(text: str, opened: Any) -> tuple[str, str] | None:
+    """(the key, its value) of an unquoted value holding `: ` in the flow mapping opened at `opened`, or None."""
+    if opened is None:
+        return None
+    lines = text.splitlines()
+    if not 0 <= opened.line < len(lines) or lines[opened.line][opened.column : opened.column + 1] != "{":
+        return None
+    found = _COLON_IN_VALUE.search(lines[opened.line][opened.column :])
+    return (found.group(1), found.group(2).strip()) if found is not None else None
+
+
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     opened = exc.context_mark
@@ -701,6 +716,11 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
         message, expected, mark = msg("loading.yaml.wide_colon", key=wide.key), msg("loading.yaml.wide_colon_fix", key=wide.key), wide
     elif "could not find expected ':'" in said and opened is not None:  # `max 30万`: where the key is, not the line after
         mark = opened
+    elif (colon := _colon_in_flow_value(text, opened)) is not None:  # `{zh: …, en: note: …}`: quotes are wanted
+        message, expected = (
+            msg("loading.yaml.colon_in_value", key=colon[0], value=colon[1]),
+            msg("loading.yaml.colon_in_value_fix", key=colon[0]),
+        )
     return Problem(
         message,
         file=file,
