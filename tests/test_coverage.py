@@ -218,3 +218,23 @@ def test_a_round_budget_s_clause_is_encoded_and_covered_by_a_round_it_scales(tmp
     [first] = [c for c in report.clauses if c.key == "第一条"]
     assert "policy.round_budget" in first.encoded_by
     assert any(b.key == "scaled:round_budget" and b.cases for b in report.branches)
+
+
+def test_coverage_names_cases_where_they_are_and_the_failing_ones(tmp_path: Path) -> None:
+    """Cases were named art6_utilisation::13 (not where `test` finds them), failing ones only counted, and a
+    condition's branch by its expression (item.lender_is_bank) where decisions say its words."""
+    from conftest import policy_beside
+    from test_casefiles import WRONG
+
+    from engine.core.i18n import use_language
+    from engine.officer.casefile import load_case_file
+
+    f = tmp_path / "wrong.yaml"
+    f.write_text(WRONG.format(policy=policy_beside(tmp_path)), encoding="utf-8")
+    policy = engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
+    cases = load_cases([ROOT / "policies" / "tests"]) + load_case_file(f)
+    with use_language("zh"):
+        text = coverage(policy, run_cases(cases, policy)).to_text()
+    assert "未通过的用例（不计入；原因见 `test`）：\n  - wrong.yaml:9 an officer who forgot the annual cap\n" in text
+    assert "pledge-loan-interest：因条件「贷款须为银行贷款」不予支持" in text
+    assert "general_clauses.yaml:" in text and "::" not in text

@@ -18,9 +18,11 @@ import html
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from engine.core.i18n import language, lookup, msg, tr
+from engine.deciding.claims import label
 from engine.language import model
 from engine.language.expressions import CompiledExpression
 from engine.language.walk import PolicyVisitor, Site, walk
@@ -107,6 +109,8 @@ class CoverageReport:
                 first = f"  ← {b.cases[0]}" + (f" (+{len(b.cases) - 1})" if len(b.cases) > 1 else "") if b.cases else ""
                 lines.append(f"    {'✓' if b.hit else '✗'} {tr(b.label)}{first}")
         lines += ["", tr(self.summary())]
+        if self.cases_failed:  # (said only as a count: which cases, and where, was for `test` to find again)
+            lines += [tr(msg("coverage.failed_cases"))] + [f"  - {name}" for name in self.cases_failed]
         missing = self.missing()
         if missing:
             lines += [tr(msg("coverage.not_covered"))] + [f"  - {tr(m)}" for m in missing]
@@ -255,7 +259,8 @@ class _Branches(PolicyVisitor):
         assert at.rule is not None
         self.note(test, at)
         r = at.rule.id
-        self.rules.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.condition", rule=r, test=test.expression.source)))
+        said = label(test.says) if test.says.zh or test.says.en else test.expression.source  # (its words, as decisions say it)
+        self.rules.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.condition", rule=r, test=said)))
 
     def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         assert at.rule is not None
@@ -442,6 +447,11 @@ def cited(decision: dict[str, Any]) -> set[str]:
     return out
 
 
+def _where(case: Any) -> str:
+    """A case as `test` names it, so that it can be found: its file and line, then its name (art6.yaml:120 名称)."""
+    return f"{Path(case.file).name}:{case.line} {case.name}" if case.line else case.id
+
+
 def coverage(policy: model.CompiledPolicy, results: Iterable[CaseResult]) -> CoverageReport:
     walked, encoded_by = _Branches(), _Encoded()
     walk(policy, walked, encoded_by)
@@ -452,10 +462,10 @@ def coverage(policy: model.CompiledPolicy, results: Iterable[CaseResult]) -> Cov
     failed: list[str] = []
     for res in results:
         run += 1
+        name = _where(res.case)
         if not res.passed:
-            failed.append(res.case.id)
+            failed.append(name)
             continue
-        name = res.case.id
         keys: set[str] = set()
         clauses: set[str] = set()
         if res.decision is not None:
