@@ -290,9 +290,9 @@ def test_every_command_said_in_chinese_has_no_english_sentence(chinese: tuple[di
 #: words name them so too, with their codes, for the reader to find the tab): in the list of the sheets it has, in a
 #: place (`sheet 事项 row 3`), and the template's two tabs as `申请人 (applicants)` and `事项 (items)`.
 POLICY_CHINESE = re.compile(
+    r"\S+\.yaml:\d+ [^,←]*|"  # a test case's own title, after where it is (coverage's `art5_creation.yaml:12 发明专利…`)
     r"第[一二三四五六七八九十百]+条(第[一二三四五六七八九十]+[款项]|第?[（(][一二三四五六七八九十]+[)）]项?)*"
     r"|'[^']*'|\"[^\"]*\"|“[^”]*”|「[^」]*」|\d+(\.\d+)?万元?|万|北京平谷示例科技有限公司|\S*\.(yaml|txt)"
-    r"|\S+::\d+:[^,←]*"  # a test case's own title, as its file names it (coverage's `art5_creation::1:发明专利…`)
     r"|\((did you mean '[^']*'\? )?sheets: [^)]*\)"  # the sheets a workbook has, as named in it (说明, 选项...)
     r"|\bsheet [^\s:]+(?= row \d|:)"  # a place: the sheet as the workbook names it (`r.xlsx sheet 事项 row 3`)
     r"|(申请人|事项) \((applicants|items)\)"  # the template's tabs, named so the reader finds them, with their codes

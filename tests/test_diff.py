@@ -60,9 +60,10 @@ def test_rate_cap_limit_condition_and_kinds(policy: engine.CompiledPolicy) -> No
     texts = [c.text for c in diff_policies(policy, new)]
     assert "pledge-loan-interest: rate 50% → 60%" in texts
     assert "alliance-total-cap" in " ".join(texts) and "20万 → 25万" in " ".join(texts)
-    # a kind of applicant in the policy's words with its code (a reviewer read the code alone)
+    # a kind of applicant, and a table's entry, in the policy's words with the code (a reviewer read the code alone)
     with use_language("zh"):
         assert "navigation-project：现接受事业单位（public_institution）类申请人" in [tr(t) for t in texts]
+        assert "china-patent-award：金奖（gold）的金额 50万 → 60万" in [tr(t) for t in texts]
     # grouped in clause order: 第五条 before 第六条第（一）项 before 第六条第（五）项
     clauses = [c[0] for c in got]
     assert clauses == sorted(clauses, key=list(policy.clauses).index)

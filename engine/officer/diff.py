@@ -228,6 +228,16 @@ class _Differ:
     def add(self, clause: str, kind: str, subject: str, old: str | None, new: str | None, text: str) -> None:
         self.changes.append(Change(clause, kind, subject, old, new, text))
 
+    def entry_words(self, rid: str, by: str, key: Any) -> Any:
+        """A table's entry said as the policy words the value it is looked up by (金奖（gold）, as a claim's refused
+        choice is said), else as written."""
+        from engine.explaining.render import renderer  # (the explanations' words for a fact's values)
+
+        rule = next((r for r in self.new.rules if r.id == rid), None)
+        item_type = rule.item_type if rule is not None else None
+        zh, en = (renderer(self.new, lang).labels.value_label(by, item_type, key) for lang in ("zh", "en"))
+        return policy_words(coded(model.Text(zh, en), str(key))) if zh != str(key) else key
+
     def words_for(self, table: str) -> dict[str, model.Text]:
         """The policy's words for the codes of one of its tables (`applicant_kinds`, `documents`, ...): the new
         version's, else the old's (a code the new version dropped)."""
@@ -600,7 +610,8 @@ class _Differ:
                 if va != vb:
                     sa = wan(va) if va is not None else msg("diff.w.none")
                     sb = wan(vb) if vb is not None else msg("diff.w.none")
-                    self.add(clause, "amount", f"{rid}[{k}]", sa, sb, msg("diff.amount_for", rule=rid, entry=k, old=sa, new=sb))
+                    entry = self.entry_words(rid, b.by.source, k)
+                    self.add(clause, "amount", f"{rid}[{k}]", sa, sb, msg("diff.amount_for", rule=rid, entry=entry, old=sa, new=sb))
         elif describe_amount(a) != describe_amount(b):
             self.add(
                 clause,
