@@ -47,7 +47,7 @@ CASES: list[tuple[str, str, Any, tuple[Any, ...], str]] = [
     ("wrong type", "claim is a list", lambda d: [d], (), "must be an object"),
     ("wrong type", "claim is text", lambda d: "claim", (), "must be an object"),
     ("wrong type", "claim_id a number", _set(("claim_id",), 5), ("claim_id",), "is not of type 'string'"),
-    ("wrong type", "funding_year text", _set(("funding_year",), "2021"), ("funding_year",), "is not of type 'integer'"),
+    ("wrong type", "funding_year text", _set(("funding_year",), "2021"), ("funding_year",), "is a number written in quotes"),
     ("wrong type", "funding_year true", _set(("funding_year",), True), ("funding_year",), "is not of type 'integer'"),
     ("wrong type", "funding_year 2021.0", _set(("funding_year",), Decimal("2021.0")), ("funding_year",), "integer"),
     ("wrong type", "applicant a list", _set(("applicant",), [1]), ("applicant",), "is not of type 'object'"),

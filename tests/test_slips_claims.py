@@ -328,3 +328,12 @@ def test_a_date_that_says_none_is_told_to_be_left_out(policy: engine.CompiledPol
     said = _said(_refused(policy, claim(item(P, "l1"), fraud_finding_dates=[written]), ("applicant", "fraud_finding_dates", 0)))
     assert said["zh"] == (f"'{written}' 不是日期：这表示没有", "按 YYYY-MM-DD 书写的日期（可不填的日期没有时不填，单元格留空）")
     assert said["en"][0] == f"'{written}' is not a date: it says there is none"
+
+
+def test_a_whole_number_written_in_quotes_says_to_write_it_without(policy: engine.CompiledPolicy) -> None:
+    """`"funding_year": "2021"` (a form's or a spreadsheet's export) was "'2021' 的类型不对，应为 整数（integer）"."""
+    data = claim(item(P, "l1"))
+    data["funding_year"] = "2021"
+    said = _said(_refused(policy, data, ("funding_year",)))
+    assert said["zh"] == ("'2021' 是加了引号的文字，而此处应是数字", "去掉引号，写作 2021")
+    assert said["en"] == ("'2021' is a number written in quotes, as a text", "the number without quotes: 2021")

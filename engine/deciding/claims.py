@@ -1335,6 +1335,10 @@ def _schema_problem(
             return (*path, missing.group(1)), msg("claim.missing"), None
     if error.validator == "additionalProperties":
         return path, _unknown_fields(error), None
+    quoted = error.instance.strip() if error.validator == "type" and isinstance(error.instance, str) else None
+    if quoted is not None and error.validator_value == "integer" and re.fullmatch(r"-?[0-9]{1,18}", quoted):
+        # `"funding_year": "2021"`: a number in quotes (a form or a spreadsheet's export): the fix is the number
+        return path, msg("claim.slip.quoted_number", value=_clip(repr(error.instance))), msg("claim.slip.quoted_number_fix", fix=quoted)
     if error.validator == "pattern" and pattern != _PERCENT_TEXT:
         # the regular expression means nothing to an officer; the field's description says what is wanted
         slip = amount_slip(error.instance) if pattern == _MONEY_TEXT else date_slip(error.instance) if pattern == _DATE_TEXT else None
