@@ -355,3 +355,14 @@ def test_a_key_left_empty_says_to_fill_or_delete_it() -> None:
     p = _problem(text)
     assert p.line == line_of(text, "when:")
     assert _said(p, "zh") == ("when: 下面什么也没有写（YAML 把它读成空值 null）", "在 when: 下面写上内容，或删去 `when:` 这一行")
+
+
+def test_one_value_where_a_list_is_wanted_says_the_brackets() -> None:
+    """`per: applicant.id` was "… 应为 列表（array）" and "应为 范围。" (the field's description)."""
+    text = mutate("per: [applicant.id, claim.funding_year]", "per: applicant.id")
+    p = _problem(text)
+    assert p.line == line_of(text, "per: applicant.id")
+    assert _said(p, "zh") == (
+        "'applicant.id' 是单个值，此处应是列表：请写成 [applicant.id]",
+        "方括号中的列表，各项用逗号分隔：[applicant.id, claim.funding_year]",
+    )

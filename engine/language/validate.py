@@ -404,6 +404,9 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
         return msg("loading.slip.number_for_text", value=str(value)), msg("loading.slip.number_for_text_expected", value=str(value))
     if not isinstance(value, str):
         return None
+    if any(e.validator == "type" and e.validator_value == "array" and e.instance is value for e in _with_context(error)):
+        # `per: applicant.id` where a list is wanted: the brackets (it said "应为 范围。", the field's description)
+        return msg("loading.slip.list_brackets", value=repr(value), fix=f"[{value}]"), msg("loading.slip.list_brackets_expected")
     found = _number_slip(error, value)
     wide = slips.full_width(value) if found is None else None
     if wide is not None:  # (50％, ３０万, “30万”, R2，R3: typed by a Chinese input method; said as "no allowed form")
