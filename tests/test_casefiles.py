@@ -438,3 +438,30 @@ def test_a_case_listing_a_clause_the_policy_has_not_fails_and_a_misspelt_expecta
         load_case_file(misspelt)
     [p] = caught.value.problems
     assert tr(p.expected, "zh").startswith("是否想写 amount？可用：")
+
+
+def test_a_case_s_clauses_written_as_one_text_or_as_no_list(tmp_path: Path) -> None:
+    """`clauses: 第六条第（一）项` (no brackets) was read letter by letter, 8 mismatches; `clauses: [{x: 1}]` crashed."""
+    head = WRONG.split("cases:")[0]
+    case = (
+        head
+        + """cases:
+  - name: one clause without brackets
+    clauses: CLAUSES
+    claim:
+      items:
+        - {{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"}}
+    expect:
+      items:
+        l1: {{status: granted, amount: 10万}}
+"""
+    )
+    f = tmp_path / "one.yaml"
+    f.write_text(case.replace("CLAUSES", "第六条第（一）项").format(policy=policy_beside(tmp_path)), encoding="utf-8")
+    [loaded] = load_case_file(f)
+    assert run_case(loaded).passed  # (200,000 x 50% = 100,000, R11; the clause is one the policy has)
+    f.write_text(case.replace("CLAUSES", "[{{x: 1}}]").format(policy=policy_beside(tmp_path)), encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    [p] = caught.value.problems
+    assert p.path[-1] == "clauses" and p.code == "case.shape"

@@ -123,3 +123,15 @@ def test_a_parameter_no_expression_looks_up() -> None:
 def test_the_figures_words_state(words: str, amounts: list[int], counts: list[int]) -> None:
     n = said_numbers(words)
     assert sorted(n.amounts) == amounts and sorted(n.counts) == counts
+
+
+def test_a_condition_on_a_dated_parameter_may_state_its_values() -> None:
+    """min_loan is 10万 from 2021-01-01 and 50万 from 2022-07-01: words stating both are the parameter's own (they
+    were "a figure its expression does not compare")."""
+    old = "says: {zh: 贷款金额不得低于规定的最低金额, en: the loan may not be below the smallest amount}"
+    problems, _ = variant(
+        old,
+        "says: {zh: 贷款金额不得低于10万元（2022年7月1日起为50万元）, en: the loan may not be below the smallest amount}",
+        PARAMETERS_PATH,
+    )
+    assert ours(problems) == []

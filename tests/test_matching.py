@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import ENTERPRISE_ID, ROOT, claim, item
 
+import engine
 from engine.cli import main
 from engine.deciding.history import Consumption, Grant
 from engine.deciding.ready import load_policy
@@ -965,3 +966,17 @@ def test_a_fact_given_as_null_is_a_fact_not_known(tmp_path: Path) -> None:
     a = next(a for a in m["answers"] if a["item_id"] == "l1")
     needs = {n["fact"] for n in a["needs"]}
     assert a["answer"] == "needs" and {"item.annual_interest_paid", "applicant.actually_operating"} <= needs
+
+
+def test_an_item_whose_limit_history_used_up_is_not_eligible(pinggu: CompiledPolicy) -> None:
+    """R12: patent insurance is supported in at most 2 distinct funding years. Granted for 2021 and 2022, a 2023
+    item is refused whatever its premium (insurance-two-years): it was "needs the premium, 0 .. 100,000.00"."""
+    history: tuple[Grant, ...] = ()
+    for year in (2021, 2022):
+        c = claim(
+            item("patent_insurance", f"i{year}", date=f"{year}-06-01", premium_paid="1000.00"), funding_year=year, claim_id=f"H{year}"
+        )
+        history += engine.evaluate(pinggu, c, history).grants
+    profile = claim(item("patent_insurance", "i2023", date="2023-06-01", premium_paid=...), funding_year=2023, claim_id="N")
+    a = answers(pinggu, profile, history)["i2023"]
+    assert a.answer == NOT_ELIGIBLE and [r.check for r in a.reasons] == ["insurance-two-years"]

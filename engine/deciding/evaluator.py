@@ -36,6 +36,7 @@ from engine.language.model import (
     CompiledPolicy,
     FixedAmount,
     LeastAmount,
+    Limit,
     Parameter,
     ParameterValue,
     PerUnitAmount,
@@ -162,7 +163,7 @@ class _Plan:
             (t, t.expression.function, t.kinds, Reason(t.category, t.id, t.cites, t.says)) for t in rule.item_checks + rule.when
         )
         self.amount = None if rule.amount is None else _on_quantum(rule.amount, ctx)
-        self.limits = tuple((limit, Reason("limit", limit.id, limit.cites, limit.says)) for limit in rule.limits)
+        self.limits = tuple((limit, reached(limit)) for limit in rule.limits)
         self.caps = tuple(
             (
                 cap,
@@ -204,6 +205,11 @@ def _subject_reasons(rule: Rule) -> tuple[Reason, Reason, Reason, Reason]:
             "nothing was paid for the same subject before: this item presupposes an earlier payment (the balance presupposes the advance)",
         ),
     )
+
+
+def reached(limit: Limit) -> Reason:
+    """The ground of an item a limit refuses (its times already used in its scope), as a decision and a match say it."""
+    return Reason("limit", limit.id, limit.cites, limit.says)
 
 
 def exhausted(cap: Cap) -> Reason:

@@ -394,7 +394,13 @@ def _with_context(error: ValidationError) -> list[ValidationError]:
 def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
     """A common slip where a policy wants an amount or a date, as (the message with its fix, what is expected)."""
     value = error.instance
-    if value is None and error.validator == "type" and error.parent is None and error.absolute_path:
+    if (
+        value is None
+        and error.validator == "type"
+        and error.parent is None
+        and error.absolute_path
+        and isinstance(error.absolute_path[-1], str)
+    ):
         # `when:` with nothing under it (its only condition deleted): YAML reads null
         key = str(error.absolute_path[-1])
         return msg("loading.slip.empty_key", key=key), msg("loading.slip.empty_key_expected", key=key)

@@ -27,6 +27,7 @@ upper bound the rules state).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -34,10 +35,10 @@ from typing import Any, NamedTuple
 from engine.core.errors import EngineError
 from engine.deciding.claims import STRUCTURAL, Claim, Item, parse_claim
 from engine.deciding.decision import Decision, ItemDecision, Reason
-from engine.deciding.evaluator import evaluate_claim, exhausted
+from engine.deciding.evaluator import evaluate_claim, exhausted, reached
 from engine.deciding.history import Grant, Usage
-from engine.language.expressions import Facts, MissingFact, suggest
-from engine.language.model import Cap, CompiledPolicy, ExternalAmount, FactSpec, Rule
+from engine.language.expressions import Facts, MissingFact
+from engine.language.model import Cap, CompiledPolicy, ExternalAmount, FactSpec, Limit, Rule
 from engine.matching.ranges import Facts3, truth, upper_bound, usage_of, used_up
 
 MAX_LEAVES = 32  # decisions tried per profile and policy version (each leaf is one real decision)
@@ -156,6 +157,10 @@ def project(
     return out
 
 
+#: how alike (difflib's ratio) a type must be to one a policy has to be taken for a slip of it: a letter or two off
+SLIP_RATIO = 0.85
+
+
 def kept_items(policy: CompiledPolicy, raw_items: Sequence[Any], known_types: Collection[str] | None) -> list[int]:
     """The places of the profile's items `project` keeps, in order: those of the policy's types, and slips."""
     known = policy.rules_by_type if known_types is None else known_types
@@ -168,10 +173,20 @@ def kept_items(policy: CompiledPolicy, raw_items: Sequence[Any], known_types: Co
 
 def slipped_item(raw: Any, known_types: Collection[str]) -> bool:
     """Whether a profile's item is written wrong rather than of a type these measures do not support: not an
-    object, no type, or a type none of `known_types` is but one is close to (`project`)."""
+    object, no type, or a type none of `known_types` is but one is written as a slip of it -- another case or
+    separator (Invention-Patent-Grant), cut short (invention_patent), a letter or two off (invention_patent_grnat).
+    A type merely like one (design_patent_grant, trademark_insurance: a registry's record of what these measures
+    do not support, R9) is not: it is left out, and listed (`project`)."""
     if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
         return True
-    return raw["type"] not in known_types and suggest(raw["type"], known_types) is not None
+    written = raw["type"]
+    if written in known_types:
+        return False
+    folded = written.strip().casefold().replace("-", "_").replace(" ", "_")
+    return any(
+        k == folded or (len(folded) >= 5 and k.startswith(folded)) or difflib.SequenceMatcher(None, folded, k).ratio() >= SLIP_RATIO
+        for k in known_types
+    )
 
 
 def ignored(policy: CompiledPolicy, data: Mapping[str, Any]) -> tuple[str, ...]:
@@ -554,7 +569,7 @@ class _Bounds:
 
     def __init__(self, policy: CompiledPolicy, base: Claim, usage: Usage) -> None:
         self.policy, self.base, self.usage = policy, base, usage
-        self.cache: dict[tuple[int, int, tuple[tuple[str, Decimal], ...]], tuple[Decimal | None, Cap | None]] = {}
+        self.cache: dict[tuple[int, int, tuple[tuple[str, Decimal], ...]], tuple[Decimal | None, Cap | Limit | None]] = {}
         self.truths: dict[tuple[str, int, int, int], bool | None] = {}
 
     def failing(self, leaf: Claim, d: ItemDecision) -> Reason | None:
@@ -582,12 +597,12 @@ class _Bounds:
         return self._bound(i, d, earlier)[0]
 
     def used_up(self, i: int, d: ItemDecision, earlier: tuple[Grant, ...] = ()) -> Reason | None:
-        """A cap the history and `earlier` have used up for item i, whatever its unknown facts (it is then cut to
-        nothing: refused, as a decision refuses it), as a decision's ground; else None."""
-        cap = self._bound(i, d, earlier)[1]
-        return None if cap is None else exhausted(cap)
+        """A limit or cap the history and `earlier` have used up for item i, whatever its unknown facts (it is then
+        refused, as a decision refuses it), as a decision's ground; else None."""
+        part = self._bound(i, d, earlier)[1]
+        return None if part is None else exhausted(part) if isinstance(part, Cap) else reached(part)
 
-    def _bound(self, i: int, d: ItemDecision, earlier: tuple[Grant, ...]) -> tuple[Decimal | None, Cap | None]:
+    def _bound(self, i: int, d: ItemDecision, earlier: tuple[Grant, ...]) -> tuple[Decimal | None, Cap | Limit | None]:
         key = (i, id(d.item.facts), tuple((g.item_id, g.amount) for g in earlier))
         if key not in self.cache:
             usage = self.usage
@@ -652,6 +667,10 @@ def _outcomes(claim: Claim, decision: Decision, bounds: _Bounds, roots: list[int
         elif d.status == "refused":
             if _stable(d.reasons) or not (shaky or d.missing_facts):
                 out.append(_Outcome("refused", Decimal(0), Decimal(0), d.reasons, ()))
+            elif (used := bounds.used_up(i, d, earlier(i))) is not None:
+                # a limit or cap used up by history and the certain items before it: more items before it can only
+                # use more of it, and what the item lacks changes nothing (it was "needs", 0 to the cap)
+                out.append(_Outcome("refused", Decimal(0), Decimal(0), (used,), ()))
             else:  # a cap, limit or subject refusal with facts still unknown here or in an item it shares them with
                 named, more = others()
                 out.append(

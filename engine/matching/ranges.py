@@ -36,10 +36,12 @@ from engine.language.model import (
     ExternalAmount,
     FactSpec,
     FixedAmount,
+    Limit,
     PerUnitAmount,
     RateAmount,
     Rule,
     TableAmount,
+    scope_key,
     table_key,
 )
 
@@ -268,8 +270,8 @@ def usage_of(history: Iterable[Grant]) -> Usage:
     return usage
 
 
-def _applies(cap: Cap, facts: Facts3, kind: Any) -> bool | None:
-    """Whether a cap applies to the item: True, False, or None (unknown)."""
+def _applies(cap: Cap | Limit, facts: Facts3, kind: Any) -> bool | None:
+    """Whether a cap (or a limit) applies to the item: True, False, or None (unknown)."""
     if cap.kinds is not None and kind not in cap.kinds:
         return False
     if cap.applies_when is None:
@@ -295,12 +297,26 @@ def cap_room(cap: Cap, facts: Facts3, usage: Usage, quantum: Decimal, mode: str)
     return room if room > 0 else ZERO
 
 
-def used_up(policy: CompiledPolicy, rule: Rule, facts: Facts3, usage: Usage) -> Cap | None:
-    """A cap that certainly applies to the item and that history (with the items before it) has used up in the
-    item's scope, whatever its unknown facts: it would be cut to nothing, and so refused. None if there is none."""
+def used_up(policy: CompiledPolicy, rule: Rule, facts: Facts3, usage: Usage) -> Cap | Limit | None:
+    """A limit or a cap that certainly applies to the item and that history (with the items before it) has used up
+    in the item's scope, whatever its unknown facts: the item is then refused. A limit: its times already counted
+    in the scope, and the item's own count known and not among them (an unknown one may be a time already
+    counted). A cap: no room left, so the item would be cut to nothing. None if there is none."""
     quantum = policy.quantum
     mode = ROUNDING_MODES[policy.rounding]
     kind = facts.values["applicant"].get("kind")
+    item, applicant, claim = facts.values["item"], facts.values["applicant"], facts.values["claim"]
+    for limit in rule.limits:
+        if _applies(limit, facts, kind) is not True:
+            continue
+        try:
+            used = usage.limits.get((limit.id, limit.scope(item, applicant, claim)), ())
+            # (each granted item counts once where the limit names no counting: a profile's item is a new one)
+            counts = None if limit.counting is None else tuple(scope_key(e(item, applicant, claim)) for e in limit.counting)
+        except MissingFact:
+            continue
+        if counts not in used and len(used) >= limit.times:
+            return limit
     for cap in rule.caps:
         if cap.computed is None and cap.per is not None and _applies(cap, facts, kind) is True:
             try:

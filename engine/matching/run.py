@@ -121,8 +121,8 @@ class Matching:
         if not isinstance(data, Mapping):  # (an embedding program's list or text: it was an AttributeError)
             problem = Problem(msg("input.not_object", kind=json_kind(data)), code="claim.type")
             raise ClaimError([problem], msg("claim.invalid"))
-        if self.claim_facts:
-            data = {**self.claim_facts, **data}
+        if self.claim_facts:  # (a profile's own value wins; its null -- not known -- leaves the round's)
+            data = {**self.claim_facts, **{k: v for k, v in data.items() if v is not None or k not in self.claim_facts}}
         applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
         assert isinstance(applicant, dict)
         profile_id = data.get("claim_id") if isinstance(data.get("claim_id"), str) else str(applicant.get("id", number))

@@ -62,8 +62,15 @@ _Part = TypeVar("_Part", model.Cap, model.Limit)  # a rule's constructs matched 
 FINE_DIFF_CHARS = 2_000
 
 
+#: texts this short are shown whole by `_snip`: a `says`, a label
+SHORT_TEXT = 40
+
+
 def _snip(old: str, new: str, context: int = 8) -> tuple[str, str]:
-    """The changed parts of two texts, with a little context: ('…不超过 30 万元', '…不超过 50 万元')."""
+    """The changed parts of two texts, with a little context: ('…不超过 30 万元', '…不超过 50 万元'); two short
+    texts whole (the parts' contexts overlap in a short text, and showed words twice)."""
+    if len(old) <= SHORT_TEXT and len(new) <= SHORT_TEXT:
+        return old, new
     start, shorter = 0, min(len(old), len(new))
     while start < shorter and old[start] == new[start]:
         start += 1
@@ -821,7 +828,11 @@ def _words_of(data: Any, sections: Iterable[str]) -> Iterator[tuple[str, tuple[s
                     stack.append((v, f"{path}.{k}", here))
         elif isinstance(node, list):
             for i, v in enumerate(node):
+                # an element by its id, a condition by its test (a condition inserted shifted every later one's
+                # place, and each was said changed), else by its place
                 key = v.get("id") if isinstance(v, dict) and isinstance(v.get("id"), str) else i
+                if isinstance(v, dict) and isinstance(v.get("test"), str) and key == i:
+                    key = v["test"]
                 stack.append((v, f"{path}[{key}]", cites))
 
 

@@ -1284,6 +1284,18 @@ class _SaysFigures(_Pass):
 
     def test(self, test: model.Test, at: Site, who: Msg) -> None:
         figures = [v for v, _ in expression_numbers(test.expression.source)]
+        # a dated parameter it looks up: each of its values is a figure the words may state ("不得低于10万元（2022年
+        # 7月1日起为50万元）" for min_loan's 10万 and 50万)
+        named = {n for n, when in test.expression.params} | set(_PARAM_NAME.findall(test.expression.source))
+        parameters = self.lint.policy.parameters
+        dated = [{Decimal(v.value).normalize() for v in parameters[n].values} for n in sorted(named) if n in parameters]
+        figures += [v for values in dated for v in values]
+        for values in dated:  # some of a parameter's values stated, not all: the words are wrong on some dates
+            for where, text, n in self.words(at.path, test.says):
+                stated = {v for v in n.amounts if v >= 100}
+                if stated & values and not values <= stated:
+                    shown = msg("lint.applies_figures", figures=msg("lint.listed", items=[wan(v) for v in sorted(values)]))
+                    self.said(where, who, text, [wan(v) for v in sorted(stated)], shown)
         shown = msg("lint.listed", items=[wan(v) for v in figures]) if figures else msg("lint.no_figure")
         self.amounts(at.path, who, test.says, figures, msg("lint.applies_figures", figures=shown), every=True)
 
