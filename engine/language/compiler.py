@@ -233,8 +233,8 @@ class _Compiler:
         if cites is None:
             return ""
         if cites not in self.doc["clauses"]:
-            # the clause written another way (第六条第(一)项, a space): that one; else no guess -- the nearest text
-            # is another clause (第六条第（三）项 for a 第七条第（三）项 deleted), and says what to do instead
+            # the clause written another way (第N条第(一)项, a space): that one; else no guess -- the nearest text
+            # is another clause (第N条第（三）项 for a 第M条第（三）项 deleted), and says what to do instead
             same = [k for k in self.doc["clauses"] if _written_alike(k) == _written_alike(cites)]
             self.error(
                 path,
@@ -1635,7 +1635,7 @@ def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]
 
 
 def _written_alike(citation: str) -> str:
-    """A citation as written alike: half-width brackets and digits, no spaces (第六条第(一)项 is 第六条第（一）项)."""
+    """A citation as written alike: half-width brackets and digits, no spaces (第N条第(一)项 is 第N条第（一）项)."""
     return "".join(unicodedata.normalize("NFKC", citation).split())
 
 

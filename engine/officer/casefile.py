@@ -207,7 +207,9 @@ def load_case_file(path: str | Path) -> list[Case]:
             and not (isinstance(listed, list) and all(isinstance(c, str) for c in listed))
         ):
             problems.append(
-                source.problem(p + ("clauses",), msg("casetest.clauses_list"), expected="clauses: [第五条第（一）项]", code="case.shape")
+                source.problem(
+                    p + ("clauses",), msg("casetest.clauses_list"), expected="clauses: [<clause citation>, ...]", code="case.shape"
+                )
             )
         if "round" in spec:
             cases.append(_round_case(path, i, spec, doc, source, problems, policy_path))
@@ -553,7 +555,7 @@ def _run_round(case: Case, policy: CompiledPolicy, result: CaseResult) -> CaseRe
 
 def clauses_of(case: Case) -> list[str]:
     """The clauses a case lists (`clauses:`): one written without brackets is one clause (it was read letter by
-    letter, 8 mismatches for 第六条第（一）项)."""
+    letter, a mismatch for each character of 第N条第（一）项)."""
     listed = case.spec.get("clauses")
     return [listed] if isinstance(listed, str) else [str(c) for c in listed or ()]
 
@@ -567,7 +569,7 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         result.mismatches.append(msg("casetest.cannot_load", error=err))
         return result
     unknown = [c for c in clauses_of(case) if c not in pol.clauses]
-    for cite in unknown:  # (a case's clauses were never looked at: 第六条第(一)项 passed as if it named one)
+    for cite in unknown:  # (a case's clauses were never looked at: 第N条第(一)项 passed as if it named one)
         close = suggest(str(cite), list(pol.clauses))
         result.mismatches.append(
             msg("casetest.unknown_clause_close", cite=str(cite), close=close) if close else msg("casetest.unknown_clause", cite=str(cite))

@@ -37,7 +37,7 @@ source positions) and a code `lint.*`:
 * `lint.says_other_figure` (warning): the words a reviewer reads for a cap, limit,
   selection, check or condition (`says`, Chinese or English) state an amount or
   count that is not the figure the engine applies (a ceiling of 50万 said as
-  "最高不超过30万元", a limit of 2 said as "限3次", a condition `>= 500000` said
+  "最高不超过30万元", a limit of 2 said as "限3次", a condition `>= 800000` said
   as "不低于100万元"): the explanation would cite words that disagree with the
   amounts it shows;
 * `lint.parameter_unused` (warning): a dated parameter no expression looks up.
