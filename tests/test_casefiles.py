@@ -405,15 +405,12 @@ def test_a_cut_expected_and_not_made_is_said_at_the_cap(tmp_path: Path) -> None:
     assert "分歧所在：金额" not in text
 
 
-def test_a_case_listing_a_clause_the_policy_has_not_fails_and_a_misspelt_expectation_says_the_key(tmp_path: Path) -> None:
-    """A case's `clauses:` were never looked at (第六条第(一)项, half-width brackets, passed as if it named a clause),
-    and `amout:` was "不认识的预期项" with no word of amount."""
-    head = WRONG.split("cases:")[0]
-    listed = (
-        head
-        + """cases:
-  - name: a clause written with half-width brackets
-    clauses: [第六条第(一)项]
+#: one case of one pledge loan (200,000 of interest: 100,000 by R11), its `clauses:` put in for CLAUSES
+ONE_LOAN = (
+    WRONG.split("cases:")[0]
+    + """cases:
+  - name: one pledge loan
+    clauses: CLAUSES
     claim:
       items:
         - {{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"}}
@@ -421,7 +418,13 @@ def test_a_case_listing_a_clause_the_policy_has_not_fails_and_a_misspelt_expecta
       items:
         l1: {{status: granted, amount: 10万}}
 """
-    )
+)
+
+
+def test_a_case_listing_a_clause_the_policy_has_not_fails_and_a_misspelt_expectation_says_the_key(tmp_path: Path) -> None:
+    """A case's `clauses:` were never looked at (第六条第(一)项, half-width brackets, passed as if it named a clause),
+    and `amout:` was "不认识的预期项" with no word of amount."""
+    listed = ONE_LOAN.replace("CLAUSES", "[第六条第(一)项]")
     f = tmp_path / "clauses.yaml"
     f.write_text(listed.format(policy=policy_beside(tmp_path)), encoding="utf-8")
     [case] = load_case_file(f)
@@ -431,7 +434,7 @@ def test_a_case_listing_a_clause_the_policy_has_not_fails_and_a_misspelt_expecta
         assert "用例列出的条款 第六条第(一)项 不在政策的条款中（是否想写 第六条第（一）项？）" in format_result(result)
     misspelt = tmp_path / "amout.yaml"
     misspelt.write_text(
-        listed.replace("clauses: [第六条第(一)项]\n    ", "").replace("amount: 10万", "amout: 10万").format(policy=policy_beside(tmp_path)),
+        ONE_LOAN.replace("clauses: CLAUSES\n    ", "").replace("amount: 10万", "amout: 10万").format(policy=policy_beside(tmp_path)),
         encoding="utf-8",
     )
     with pytest.raises(CaseFileError) as caught:
@@ -442,20 +445,7 @@ def test_a_case_listing_a_clause_the_policy_has_not_fails_and_a_misspelt_expecta
 
 def test_a_case_s_clauses_written_as_one_text_or_as_no_list(tmp_path: Path) -> None:
     """`clauses: 第六条第（一）项` (no brackets) was read letter by letter, 8 mismatches; `clauses: [{x: 1}]` crashed."""
-    head = WRONG.split("cases:")[0]
-    case = (
-        head
-        + """cases:
-  - name: one clause without brackets
-    clauses: CLAUSES
-    claim:
-      items:
-        - {{id: l1, type: pledge_loan_interest, loan_id: A, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"}}
-    expect:
-      items:
-        l1: {{status: granted, amount: 10万}}
-"""
-    )
+    case = ONE_LOAN
     f = tmp_path / "one.yaml"
     f.write_text(case.replace("CLAUSES", "第六条第（一）项").format(policy=policy_beside(tmp_path)), encoding="utf-8")
     [loaded] = load_case_file(f)
