@@ -583,7 +583,10 @@ def test_diff_of_two_long_texts_is_not_quadratic(tmp_path, monkeypatch) -> None:
     with no_hang():
         [change] = [c for c in diff_policies(before, after) if c.clause == "第一条"]
     assert compared == []  # (shown whole: no character-by-character comparison at all)
-    assert _snip("不超过 30 万元", "不超过 50 万元") == ("不超过 30 万元", "不超过 50 万元") and compared == [(1, 1)]  # (a short one is)
+    # a change of a longer text is compared character by character (a text of 40 characters or fewer is shown whole)
+    clause = "对企业以专利权质押获得的银行贷款，予以贴息补助，每家企业每年享受贴息补助最高不超过 30 万元。"
+    assert _snip(clause, clause.replace("30", "50")) == ("…补助最高不超过 30 万元。", "…补助最高不超过 50 万元。")
+    assert compared == [(1, 1)]
     assert first[:100] in str(change.old) and second[:100] in str(change.new)
 
 

@@ -208,7 +208,7 @@ def load_case_file(path: str | Path) -> list[Case]:
         ):
             problems.append(
                 source.problem(
-                    p + ("clauses",), msg("casetest.clauses_list"), expected="clauses: [<clause citation>, ...]", code="case.shape"
+                    p + ("clauses",), msg("casetest.clauses_list"), expected=msg("casetest.clauses_list_expected"), code="case.shape"
                 )
             )
         if "round" in spec:
