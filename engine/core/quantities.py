@@ -258,7 +258,5 @@ def format_money(value: Decimal) -> str:
 def said_money(value: Decimal, signed: bool = False) -> Msg:
     """An amount as an officer reads it in a tool's words: `50,000.00 元` (`CNY 50,000.00`); `signed`: its sign
     always written (`+50,000.00 元`, `−50,000.00 元`), for a change. A decision's own text is `format_money`'s."""
-    n = f"{abs(value).quantize(_CENT, context=_FORMAT_CONTEXT):,}" if signed else f"{value.quantize(_CENT, context=_FORMAT_CONTEXT):,}"
-    if signed:
-        return msg("core.money_signed", sign="+" if value >= 0 else "−", n=n)
-    return msg("core.money", n=n)
+    n = f"{(abs(value) if signed else value).quantize(_CENT, context=_FORMAT_CONTEXT):,}"
+    return msg("core.money_signed", sign="+" if value >= 0 else "−", n=n) if signed else msg("core.money", n=n)

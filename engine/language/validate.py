@@ -392,7 +392,9 @@ def _with_context(error: ValidationError) -> list[ValidationError]:
 
 
 def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
-    """A common slip where a policy wants an amount or a date, as (the message with its fix, what is expected)."""
+    """A common slip in a policy's value, as (the message with its fix, what is expected): a key left empty, a number
+    where a text is wanted, one value where a list is, a date or an amount written another way (`_number_slip`),
+    characters typed full-width."""
     value = error.instance
     if (
         value is None

@@ -261,7 +261,7 @@ def _expected_items(items: Any, path: tuple[str | int, ...], source: Source, pro
             continue
         bad = set(exp or {}) - set(ITEM_KEYS)
         if bad:
-            close = suggest(str(min(bad)), list(ITEM_KEYS)) if len(bad) == 1 else None  # (amout: amount)
+            close = suggest(str(next(iter(bad))), list(ITEM_KEYS)) if len(bad) == 1 else None  # (amout: amount)
             expected = msg("casetest.did_you_mean", guess=close, keys=", ".join(ITEM_KEYS)) if close else ", ".join(ITEM_KEYS)
             problems.append(source.problem(path + (item_id,), msg("casetest.unknown_expectations", keys=sorted(bad)), expected=expected))
         for key in ("amount", "asked", "provisional"):

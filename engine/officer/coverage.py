@@ -26,7 +26,7 @@ from engine.deciding.claims import label
 from engine.language import model
 from engine.language.expressions import CompiledExpression
 from engine.language.walk import PolicyVisitor, Site, walk
-from engine.officer.casefile import CaseResult
+from engine.officer.casefile import Case, CaseResult
 
 
 @dataclass
@@ -447,7 +447,7 @@ def cited(decision: dict[str, Any]) -> set[str]:
     return out
 
 
-def _where(case: Any) -> str:
+def _where(case: Case) -> str:
     """A case as `test` names it, so that it can be found: its file and line, then its name (art6.yaml:120 名称)."""
     return f"{Path(case.file).name}:{case.line} {case.name}" if case.line else case.id
 
