@@ -916,6 +916,22 @@ def test_a_profile_problem_is_said_of_the_item_and_line_where_it_is_written(tmp_
     assert record["errors"][0]["problems"][0]["path"] == "items[1].date"
 
 
+def test_an_item_id_used_twice_names_the_profiles_own_earlier_item(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A profile whose first item is of another measures' type, then p1, then t1 renamed p1: the problem named the
+    earlier p1 as "item 1 (items[0])", the match's own count, where the profile has the software copyright. It is
+    the profile's item 2, items[1]."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["items"].insert(0, {"id": "sc", "type": "software_copyright"})
+    profile["items"][2]["id"] = "p1"
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False, indent=2), encoding="utf-8")
+    assert main(["--lang", "en", "match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices"]) == 3
+    said = capsys.readouterr().out
+    assert "item id 'p1' is already the id of the claim's item 2 (items[1])" in said
+    [record] = [json.loads(x) for x in (tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["errors"][0]["problems"][0]["path"] == "items[2].id"
+
+
 def test_matching_a_profile_that_is_no_object_is_a_claim_error(pinggu: CompiledPolicy) -> None:
     """An embedding program handing a list (or a text) to `Matching.match` met a bare AttributeError."""
     from engine.core.errors import ClaimError

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from engine.core.errors import EngineError
+from engine.core.i18n import Msg, msg
 from engine.deciding.claims import STRUCTURAL, Claim, Item, parse_claim
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim, exhausted, reached
@@ -318,10 +319,14 @@ def _as_given(err: EngineError, places: Sequence[int]) -> EngineError:
     measures' types came before it."""
     problems = []
     for p in err.problems:
-        path = p.path
+        path, message = p.path, p.message
         if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int) and path[1] < len(places):
             path = ("items", places[path[1]], *path[2:])
-        problems.append(dataclasses.replace(p, path=path))
+        if isinstance(message, Msg) and message.key == "claim.item_id_used" and message.params["n"] < len(places):
+            # the one message naming another item by its place: the item it names is the profile's too
+            n = places[message.params["n"]]
+            message = msg(message.key, **{**message.params, "n": n, "ordinal": n + 1})
+        problems.append(dataclasses.replace(p, path=path, message=message))
     return type(err)(problems, err.summary)
 
 
