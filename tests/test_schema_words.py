@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import POLICY_PATH, ROOT
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
@@ -178,3 +178,14 @@ def test_values_are_said_as_the_document_writes_them() -> None:
         assert any(tr(q.message, "zh").startswith(said) for q in caught.value.problems), [
             tr(q.message, "zh") for q in caught.value.problems
         ]
+
+
+def test_a_cap_without_its_scope_is_named_by_its_id_not_quoted_whole() -> None:
+    """A cap whose `per:` line was deleted: the message quoted the whole cap, its `says` texts cut off at 80
+    characters, before saying what is missing. It names the cap by its id, and the missing field."""
+    text = POLICY_PATH.read_text(encoding="utf-8").replace("        per: [applicant.id, claim.funding_year]\n", "", 1)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_text(text, str(POLICY_PATH))
+    (p,) = info.value.problems
+    assert tr(p.message, "zh") == "{id: 'pledge-annual-cap', …} 不符合任何一种允许的写法（最接近的一种：缺少必填字段 'per'，请补上）"
+    assert tr(p.message, "en") == "{id: 'pledge-annual-cap', …} does not fit any allowed form (closest: 'per' is a required property)"

@@ -260,6 +260,9 @@ def _any_form(error: ValidationError) -> Msg | None:
         return None  # oneOf's "valid under each of": said as jsonschema says it
     best = jsonschema.exceptions.best_match(_fitting_errors(error)) if error.context else None
     short = _written(error.instance)
+    if best is not None and best.validator == "required" and isinstance(error.instance, dict) and "id" in error.instance:
+        # a field left out: the mapping is named by its id, not quoted whole (its text is at the line)
+        short = "{id: " + _written(error.instance["id"]) + ", …}"
     if best is None:
         return msg("schema.any_form", value=short)
     return msg("schema.any_form_closest", value=short, closest=schema_message(best))
