@@ -292,6 +292,26 @@ def test_a_limit_s_times_are_said_in_its_unit_and_a_changed_unit_is_a_change(pol
     assert tr(change.text, "zh") == "patent-insurance：次数限制 insurance-two-years 的计次单位 年 → 次"
 
 
+def test_a_rounding_and_a_refusal_order_are_said_in_words(policy: engine.CompiledPolicy) -> None:
+    """R8's rounding and R26's order of refusal grounds: a change was shown as the entries' JSON
+    ({"mode": "half_up", ...}, ["standing", ...]), codes an officer does not read."""
+    new = variant(
+        ("    mode: half_up\n", "    mode: down\n"),
+        ("[standing, scope, time, double_benefit, condition,", "[standing, scope, time, condition, double_benefit,"),
+    )
+    rounding, order = sorted(diff_policies(policy, new), key=lambda c: c.subject)[::-1]
+    assert (rounding.subject, order.subject) == ("policy.rounding", "policy.refusal_order")
+    assert tr(rounding.text, "zh") == "policy.rounding：四舍五入至 0.01 元 → 舍去尾数至 0.01 元"
+    assert tr(rounding.text, "en") == "policy.rounding: rounded half up to 0.01 yuan → rounded down (toward zero) to 0.01 yuan"
+    assert tr(order.text, "zh") == (
+        "policy.refusal_order：申请人资格、支持范围、时间、重复享受、条件、次数限制、封顶、材料（依次） → "
+        "申请人资格、支持范围、时间、条件、重复享受、次数限制、封顶、材料（依次）"
+    )
+    # only what the words leave out changed (the rounding's readings): said as written, not as the same words twice
+    [readings] = diff_policies(policy, variant(("    mode: half_up\n    readings: [R8]\n", "    mode: half_up\n    readings: [R8, R26]\n")))
+    assert '"readings": ["R8", "R26"]' in tr(readings.text, "zh")
+
+
 def test_cli_claims_says_reading_and_each_versions_round_as_steps_on_a_terminal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # diff --claims decided both rounds in silence (3,000 claims: ~20 s); on a terminal it now says reading the
     # claims and each version's round (with how many applications), a bar under a long one, and each step's time;

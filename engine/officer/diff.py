@@ -350,13 +350,16 @@ class _Differ:
                         clause, f"{name}.removed", subject, _shown(x), None, msg("diff.section.removed", subject=subject, value=_said(x))
                     )
                 else:
+                    said = _HEADER_WORDS.get(subject, _said)
+                    if str(said(x)) == str(said(y)):  # (only what the words leave out changed: a rounding's readings)
+                        said = _said
                     self.add(
                         clause,
                         f"{name}.changed",
                         subject,
                         _shown(x),
                         _shown(y),
-                        msg("diff.section.changed", subject=subject, old=_said(x), new=_said(y)),
+                        msg("diff.section.changed", subject=subject, old=said(x), new=said(y)),
                     )
 
     def clauses(self) -> None:
@@ -784,6 +787,25 @@ def _said(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"zh", "en"} and all(isinstance(v, str) for v in value.values()):
         return model.Text(_quoted(value["zh"]), _quoted(value["en"]))
     return _shown(value)
+
+
+def _rounding_words(value: Any) -> Any:
+    """A policy's `rounding:` as an officer reads it (四舍五入至 0.01 元), not as JSON; its readings are said apart."""
+    if not isinstance(value, dict):
+        return _said(value)
+    mode, quantum = value.get("mode", "half_up"), value.get("quantum", "0.01")
+    return msg("diff.w.rounding", mode=msg(f"rounding_mode.{mode}"), quantum=quantum)
+
+
+def _order_words(value: Any) -> Any:
+    """A policy's `refusal_order:` as its categories' words, in order (申请人资格、支持范围、…（依次）)."""
+    if not isinstance(value, list):
+        return _said(value)
+    return msg("diff.w.order", items=[msg(f"diff.w.category.{c}") for c in value])
+
+
+#: how an entry of the policy's header is said where its own words are clearer than its JSON (else `_said`)
+_HEADER_WORDS: dict[str, Callable[[Any], Any]] = {"policy.rounding": _rounding_words, "policy.refusal_order": _order_words}
 
 
 def _quoted(text: str, limit: int = 300) -> str:
