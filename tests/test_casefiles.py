@@ -62,6 +62,20 @@ cases:
 """
 
 
+def test_a_policy_that_cannot_be_loaded_is_said_once_for_the_cases_of_its_file(tmp_path: Path) -> None:
+    """A case file whose `policy:` names a file kept elsewhere: each of its cases repeated the whole problem; the
+    first says it, the others "as said above"."""
+    from engine.officer.casefile import format_results, run_cases
+
+    (tmp_path / "tests").mkdir()
+    f = tmp_path / "tests" / "wrong.yaml"
+    f.write_text(WRONG.format(policy=POLICY_PATH), encoding="utf-8")
+    with use_language("zh"):
+        first, second = format_results(run_cases(load_case_file(f)))
+    assert first.count("用例文件只能指向与它放在一起的政策文件") == 1
+    assert second == f"未通过 {f}:19 an officer who expected a refusal\n  无法加载政策：原因同上"
+
+
 def test_failure_shows_expected_got_and_the_cap_step(tmp_path: Path) -> None:
     f = tmp_path / "wrong.yaml"
     f.write_text(WRONG.format(policy=policy_beside(tmp_path)), encoding="utf-8")

@@ -235,6 +235,6 @@ def test_coverage_names_cases_where_they_are_and_the_failing_ones(tmp_path: Path
     cases = load_cases([ROOT / "policies" / "tests"]) + load_case_file(f)
     with use_language("zh"):
         text = coverage(policy, run_cases(cases, policy)).to_text()
-    assert "未通过的用例（不计入；原因见 `test`）：\n  - wrong.yaml:9 an officer who forgot the annual cap\n" in text
+    assert f"未通过的用例（不计入；原因见 `test`）：\n  - {f}:9 an officer who forgot the annual cap\n" in text
     assert "pledge-loan-interest：因条件「贷款须为银行贷款」不予支持" in text
     assert "general_clauses.yaml:" in text and "::" not in text

@@ -20,7 +20,7 @@ from engine.core.errors import EngineError
 from engine.core.i18n import Msg, msg, tr
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
-from engine.officer.casefile import format_result as format_case
+from engine.officer.casefile import format_results as format_cases
 from engine.officer.casefile import load_cases, run_cases
 from engine.officer.coverage import coverage
 from engine.officer.diff import CLAIM_FORMATS, diff_policies, format_changes, format_impact, impact, read_claims, to_json
@@ -57,9 +57,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     results = run_cases(cases, policy)
     failed = [r for r in results if not r.passed]
-    for r in results:
-        if not r.passed or args.verbose:
-            say(format_case(r))
+    for text in format_cases(results, args.verbose):
+        say(text)
     say(msg("cli.test.summary", n=len(results), passed=len(results) - len(failed), failed=len(failed)))
     if not results:
         say(msg("cli.test.none_found", paths=list(args.paths)), err=True)

@@ -839,5 +839,21 @@ def format_result(result: CaseResult, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
+def format_results(results: Iterable[CaseResult], verbose: bool = False) -> Iterator[str]:
+    """Each failed result (every one, `verbose`) as `format_result` says it; a policy that cannot be loaded is
+    said in full once, its later cases "as said above": a case file whose `policy:` was wrong repeated the same
+    problem under each of its cases."""
+    said: set[str] = set()
+    for r in results:
+        if r.passed and not verbose:
+            continue
+        loading = r.error is not None and r.policy is None and len(r.mismatches) == 1
+        if loading and (text := tr(r.mismatches[0])) in said:
+            r = dataclasses.replace(r, mismatches=[msg("casetest.cannot_load_again")])
+        elif loading:
+            said.add(text)
+        yield format_result(r, verbose)
+
+
 def run_cases(cases: Iterable[Case], policy: CompiledPolicy | None = None) -> list[CaseResult]:
     return [run_case(c, policy) for c in cases]

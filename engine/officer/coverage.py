@@ -18,7 +18,6 @@ import html
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from engine.core.i18n import language, lookup, msg, tr
@@ -448,8 +447,9 @@ def cited(decision: dict[str, Any]) -> set[str]:
 
 
 def _where(case: Case) -> str:
-    """A case as `test` names it, so that it can be found: its file and line, then its name (art6.yaml:120 名称)."""
-    return f"{Path(case.file).name}:{case.line} {case.name}" if case.line else case.id
+    """A case as `test` names it, so that it can be found: its file as given and line, then its name
+    (policies/tests/art6.yaml:120 名称; the file's name alone was ambiguous between folders of cases)."""
+    return f"{case.file}:{case.line} {case.name}" if case.line else case.id
 
 
 def coverage(policy: model.CompiledPolicy, results: Iterable[CaseResult]) -> CoverageReport:
