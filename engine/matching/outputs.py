@@ -14,14 +14,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import engine.explaining
 from engine.core.i18n import Msg, lookup, msg
 from engine.core.quantities import format_money
-from engine.explaining.catalogue import Catalogue
 from engine.explaining.labels import Labels
 from engine.explaining.render import renderer
 from engine.language.model import CompiledPolicy, Rule, Text
@@ -48,9 +46,9 @@ class ProfileResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-@lru_cache(maxsize=32)  # (a service reloads policies: old ones are let go)
 def labels(policy: CompiledPolicy, lang: str) -> Labels:
-    return Labels(policy, Catalogue(policy, lang))
+    """The explanations' own words for `policy` in `lang` (the one renderer's, built once per policy and language)."""
+    return renderer(policy, lang).labels
 
 
 def _say(text: Text | None, lang: str) -> str:
