@@ -932,6 +932,20 @@ def test_an_item_id_used_twice_names_the_profiles_own_earlier_item(tmp_path: Pat
     assert record["errors"][0]["problems"][0]["path"] == "items[2].id"
 
 
+def test_a_profile_whose_hypothetical_items_pass_the_item_limit_is_told_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """995 invention patents: matching adds one hypothetical item for each of the 13 other item types the policy's
+    14 rules pay for, 1,008 in all. It was refused as "1,008 items, at most 1,000", a count
+    the profile does not give."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["items"] = [{**profile["items"][0], "id": f"p{n}"} for n in range(995)]
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", "en", "match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices"]) == 3
+    said = capsys.readouterr().out
+    assert "items: the profile gives 995 items; to answer the 13 other kinds of item of these measures" in said
+    assert "1,008" not in said
+
+
 def test_matching_a_profile_that_is_no_object_is_a_claim_error(pinggu: CompiledPolicy) -> None:
     """An embedding program handing a list (or a text) to `Matching.match` met a bare AttributeError."""
     from engine.core.errors import ClaimError

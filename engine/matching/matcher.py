@@ -32,9 +32,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine.core.errors import EngineError
+from engine.core.errors import ClaimError, EngineError, Problem
 from engine.core.i18n import Msg, msg
-from engine.deciding.claims import STRUCTURAL, Claim, Item, parse_claim
+from engine.deciding.claims import MAX_ITEMS, STRUCTURAL, Claim, Item, parse_claim
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim, exhausted, reached
 from engine.deciding.history import Grant, Usage
@@ -292,6 +292,7 @@ def parse_profile(
     exactly as the slow path leaves them). Any doubt -- a placeholder cannot be made, the fast parse refuses --
     and the profile is parsed the slow way, which accepts or explains exactly as `parse_claim(partial=True)`."""
     projected = project(policy, data, funding_year, known_types)
+    _check_room(projected)
     filled = _with_placeholders(policy, projected)
     if filled is not None:
         try:
@@ -310,6 +311,17 @@ def parse_profile(
         given = data.get("items")
         raise _as_given(err, kept_items(policy, given, known_types) if isinstance(given, list) else []) from None
     return _defaults_unknown(policy, projected, claim)
+
+
+def _check_room(projected: Mapping[str, Any]) -> None:
+    """A profile within a claim's item limit whose hypothetical items take it past: said as such. It was refused
+    as having more items than it gives (995 given: "1,008 items, at most 1,000")."""
+    items = projected["items"]
+    hypothetical = sum(1 for i in items if isinstance(i, Mapping) and is_hypothetical(str(i.get("id", ""))))
+    given = len(items) - hypothetical
+    if hypothetical and given <= MAX_ITEMS < len(items):
+        said = msg("match.no_room", given=f"{given:,}", hypothetical=hypothetical, most=f"{MAX_ITEMS:,}")
+        raise ClaimError([Problem(said, ("items",), code="match.no_room")], msg("claim.invalid"))
 
 
 def _as_given(err: EngineError, places: Sequence[int]) -> EngineError:
