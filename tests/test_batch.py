@@ -297,6 +297,26 @@ def test_unreadable_lines_and_internal_errors_become_error_records(policy, tmp_p
     assert by[("OK-1", "t1")]["status"] == "granted" and by[("OK-2", "t1")]["status"] == "refused"
 
 
+def test_a_nan_in_a_batch_is_placed_at_its_field_and_says_what_to_write(policy, tmp_path):
+    """A JSON Lines line, and an element of a JSON list, whose amount is NaN: the error record said "not valid JSON"
+    at the line alone, with no claim id, field, column or fix, where `evaluate` of the same claim says all four."""
+    text = json.dumps(claim(item("pledge_loan_interest", "l1", annual_interest_paid="1000.00"), claim_id="NAN-1"))
+    bad = text.replace('"1000.00"', "NaN")
+    (tmp_path / "r.jsonl").write_text(text.replace("NAN-1", "OK-1") + "\n" + bad + "\n", encoding="utf-8")
+    (tmp_path / "r.json").write_text("[\n" + text.replace("NAN-1", "OK-1") + ",\n" + bad + "\n]\n", encoding="utf-8")
+    for name, line in (("r.jsonl", 2), ("r.json", 3)):
+        run_batch(policy, tmp_path / name, tmp_path / name.replace(".", "_"), quiet=True)
+        [err] = lines(tmp_path / name.replace(".", "_") / "errors.jsonl")
+        [p] = err["problems"]
+        assert (err["claim_id"], p["line"], p["field"]) == ("NAN-1", line, "items[0].annual_interest_paid"), name
+        if name == "r.jsonl":  # (an element of a list may start mid-line: its columns are not the file's, and not said)
+            assert p["column"] == bad.index("NaN") + 1
+        assert p["said"]["zh"] == {
+            "message": "不是有效的 JSON：NaN 不是数字",
+            "expected": "用数字书写的数，例如 8400.00（JSON 没有 NaN 和 Infinity）",
+        }
+
+
 def test_formula_injection_is_neutralised(policy, tmp_path):
     evil = dict(APPLICANTS["enterprise"], name='=HYPERLINK("http://x","y")')
     c = claim(item("national_ip_title", "t1"), applicant=evil, claim_id="+SUM(A1)")

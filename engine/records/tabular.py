@@ -40,7 +40,7 @@ from engine.core.errors import format_path, json_kind, json_reason, os_reason
 from engine.core.i18n import Msg, language, msg, tr
 from engine.core.identifiers import number_cell_problem
 from engine.core.quantities import NONE_WORDS
-from engine.deciding.claims import DuplicateKeyError, loads_json, raw_decode_json
+from engine.deciding.claims import DuplicateKeyError, RefusedJsonValue, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -413,6 +413,9 @@ class JsonLinesReader(_BytesProgress):
             except DuplicateKeyError as exc:
                 yield Record(n, where, None, [_duplicate_problem(exc, where)], key=_claim_id_of(text))
                 continue
+            except RefusedJsonValue as exc:
+                yield Record(n, where, None, [_refused_problem(exc, where)], key=_claim_id_of(text))
+                continue
             except (UnicodeDecodeError, ValueError) as exc:
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(exc)), **where}])
                 continue
@@ -439,6 +442,27 @@ def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_kno
         at["column"] = column
     message = exc.describe(exc.key, where["line"] + first_line - 1, col(first_line, first_column))
     return {**at, "field": format_path(exc.path) if exc.path else None, "message": message, "expected": msg("input.duplicate_key_fix")}
+
+
+def _refused_problem(exc: RefusedJsonValue, where: dict[str, Any], column_known: bool = True) -> dict[str, Any]:
+    """A JSON text json reads only to refuse (NaN, Infinity, nesting too deep), as a reading problem: its field,
+    file line and column, and what to write instead, as a claim file's is said. A batch said only its line."""
+    at: dict[str, Any] = dict(where)
+    if exc.lineno is not None:
+        at["line"] = where["line"] + exc.lineno - 1
+        if exc.colno is not None and (column_known or exc.lineno > 1):
+            at["column"] = exc.colno
+    said = {"field": format_path(exc.path) if exc.path else None, "message": msg("input.not_json", reason=json_reason(exc))}
+    return {**at, **said, **({"expected": exc.expected} if exc.expected is not None else {})}
+
+
+def _placed_refusal(exc: ValueError, text: str) -> ValueError:
+    """A list element's NaN or Infinity as `loads_json` refuses it in a whole text: placed in `text`, the element,
+    with what to write instead (the decoder of many values leaves placing it to its reader)."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, Msg) and reason.key == "claim.json.not_a_number":
+        return RefusedJsonValue(reason, text, msg("claim.json.digits"))
+    return exc
 
 
 def _claim_id_of(text: str) -> str | None:
@@ -537,7 +561,7 @@ class JsonListReader(_BytesProgress):
                             end = _LENIENT.raw_decode(buf)[1]
                         except RecursionError:
                             raise InputError(msg("input.not_json_at", file=self.path, line=line, reason=json_reason(exc))) from None
-                        refused, data = exc, None
+                        refused, data = _placed_refusal(exc, buf[:end]), None
                     if end == len(buf) and not eof and fill():  # a number could continue in the next chunk
                         continue
                     break
@@ -553,6 +577,8 @@ class JsonListReader(_BytesProgress):
             text, buf = buf[:end], buf[end:]
             if isinstance(refused, DuplicateKeyError):
                 yield Record(n, where, None, [_duplicate_problem(refused, where, column_known=False)], key=_claim_id_of(text))
+            elif isinstance(refused, RefusedJsonValue):
+                yield Record(n, where, None, [_refused_problem(refused, where, column_known=False)], key=_claim_id_of(text))
             elif refused is not None:
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_json", reason=json_reason(refused)), **where}])
             elif isinstance(data, dict):
