@@ -463,3 +463,31 @@ def test_the_branches_of_a_condition_are_bounded_before_they_are_built(monkeypat
     assert len(branches) == 256 and all(b[-1] == lint._OPAQUE for b in branches)
     assert max(built) <= lint._MAX_BRANCHES
     assert len(lint._dnf(ast.parse(conj8, mode="eval").body)) == 256  # at the bound: every branch kept
+
+
+def test_measures_written_in_chinese_only_load_and_lint_says_so_once() -> None:
+    """A bureau writing its measures without English: each `en:` left out was a schema error (缺少必填字段 'en').
+    Now the Chinese stands for it (an English explanation quotes the Chinese) and lint warns once, at the first."""
+    import engine
+    from engine.core.i18n import tr
+
+    text = POLICY_PATH.read_text(encoding="utf-8")
+    for en in (
+        '    en: "(1) Intellectual property pledge financing is supported.',
+        ', en: "at most CNY 300,000 of interest subsidy per enterprise per year"}',
+    ):
+        start = text.index(en)
+        end = text.index("\n", start) if en.startswith("    en:") else start + len(en) - 1
+        text = text[:start] + text[end + (1 if en.startswith("    en:") else 0) :]
+    source = parse_yaml(text, str(POLICY_PATH))
+    policy, problems = check_source(source)
+    assert problems == [] and policy is not None
+    assert policy.clauses["第六条第（一）项"].en == policy.clauses["第六条第（一）项"].text
+    [cap] = [c for r in policy.rules for c in r.caps if c.id == "pledge-annual-cap"]
+    assert cap.says is not None and cap.says.en == "每家企业每年享受贴息补助最高不超过30万元"
+    [warning] = [p for p in lint_source(parse_yaml(text, str(POLICY_PATH))) if p.code == "lint.chinese_only"]
+    assert warning.severity == "warning" and warning.path == ("clauses", "第六条第（一）项")
+    assert tr(warning.message, "zh").startswith("有 2 处文字只写了中文，本处是第一处（其余：rules[3].caps[0].says）")
+    data = engine.loads_json((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))
+    english = engine.explain(policy, engine.evaluate(policy, data), lang="en", fmt="text")
+    assert "每家企业每年享受贴息补助最高不超过30万元" in english

@@ -89,6 +89,32 @@ DEFAULT_PLACES = 2
 DEFAULT_REFUSAL_ORDER = ("standing", "scope", "time", "double_benefit", "condition", "limit", "cap", "documents")
 
 
+#: keys under which a mapping's `zh` is a code's entry, not a text's Chinese (a rate table keyed by kind)
+_NOT_TEXTS = frozenset({"table", "templates"})
+
+
+def fill_english(doc: dict[str, Any]) -> tuple[Path_, ...]:
+    """Texts written in Chinese only: a bureau may write its measures without English. Each `en:` left out is the
+    Chinese (a clause's, its text), so English explanations and messages show the Chinese where no English was
+    written; the paths of each are returned, for lint to say. The document is filled in place, once (a mapping
+    shared by an alias is filled the first time)."""
+    filled: list[Path_] = []
+    stack: list[tuple[Path_, Any]] = [((), doc)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("zh"), str) and "en" not in node:
+                node["en"] = node["zh"]
+                filled.append(path)
+            elif len(path) == 2 and path[0] == "clauses" and isinstance(node.get("text"), str) and "en" not in node:
+                node["en"] = node["text"]
+                filled.append(path)
+            stack += [((*path, k), v) for k, v in node.items() if k not in _NOT_TEXTS and isinstance(v, dict | list)]
+        elif isinstance(node, list):
+            stack += [((*path, i), v) for i, v in enumerate(node) if isinstance(v, dict | list)]
+    return tuple(sorted(filled, key=lambda p: [str(x) for x in p]))
+
+
 def _text(d: dict[str, str] | None) -> Text | None:
     return Text(d["zh"], d["en"]) if d else None
 
@@ -546,6 +572,7 @@ class _Compiler:
     def compile(self) -> CompiledPolicy | None:
         doc = self.doc
         head = doc["policy"]
+        self.chinese_only = fill_english(doc)
         self.vocabulary(doc)
         self.parameters = self.parameter_table(doc.get("parameters") or {})
 
@@ -619,6 +646,7 @@ class _Compiler:
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
             readings=readings,
             parameters=self.parameters,
+            chinese_only=self.chinese_only,
             applicant_param_uses=tuple(
                 {(u.parameter.name, u.date.source): u for t in applicant_checks for u in self.check_uses.get(t.id, ())}.values()
             ),

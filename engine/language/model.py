@@ -418,6 +418,8 @@ class CompiledPolicy:
     parameters: dict[str, Parameter] = field(default_factory=dict)
     #: the dated-parameter look-ups of the applicant-level checks, each once (traced in the standing steps)
     applicant_param_uses: tuple[ParamUse, ...] = ()
+    #: where a text is written in Chinese only (`en:` left out; the Chinese stands for it), for lint to say
+    chinese_only: tuple[tuple[str | int, ...], ...] = ()
 
     def __repr__(self) -> str:  # (the whole compiled policy made a decision's repr 306 kB)
         return f"<CompiledPolicy {self.id} {self.version} {self.content_hash[:19]}>"

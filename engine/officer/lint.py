@@ -40,7 +40,8 @@ source positions) and a code `lint.*`:
   "最高不超过30万元", a limit of 2 said as "限3次", a condition `>= 800000` said
   as "不低于100万元"): the explanation would cite words that disagree with the
   amounts it shows;
-* `lint.parameter_unused` (warning): a dated parameter no expression looks up.
+* `lint.parameter_unused` (warning): a dated parameter no expression looks up;
+* `lint.chinese_only` (warning, once): texts written without `en:` (English explanations show their Chinese).
 """
 
 from __future__ import annotations
@@ -657,6 +658,14 @@ class _Linter:
         ]
         walk(self.policy, *passes)
         problems = [p for lint_pass in passes for p in lint_pass.problems]
+        if self.policy.chinese_only:  # once, at the first: a bureau writing in Chinese only is told, not flooded
+            first, *rest = sorted(self.policy.chinese_only, key=lambda x: self.source.where(x))
+            said = msg(
+                "lint.chinese_only",
+                n=len(self.policy.chinese_only),
+                others=[format_path(x) for x in rest[:5]] + (["…"] if len(rest) > 5 else []),
+            )
+            problems.append(self.problem(first, said, "chinese_only", "warning", msg("lint.chinese_only_fix")))
         return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
 
     def scope_bound(self, rule: model.Rule, cap: model.Cap) -> tuple[Decimal, Msg] | None:
