@@ -229,6 +229,7 @@ class _Compiler:
     def __init__(self, source: Source) -> None:
         self.src = source
         self.doc: dict[str, Any] = source.data
+        self.chinese_only = fill_english(self.doc)  # (a valid document: compiled only after the schema check)
         self.problems: list[Problem] = []
         self.ids: dict[str, Path_] = {}
         self.parameters: dict[str, Parameter] = {}
@@ -572,7 +573,6 @@ class _Compiler:
     def compile(self) -> CompiledPolicy | None:
         doc = self.doc
         head = doc["policy"]
-        self.chinese_only = fill_english(doc)
         self.vocabulary(doc)
         self.parameters = self.parameter_table(doc.get("parameters") or {})
 
