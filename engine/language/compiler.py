@@ -646,7 +646,6 @@ class _Compiler:
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
             readings=readings,
             parameters=self.parameters,
-            chinese_only=self.chinese_only,
             applicant_param_uses=tuple(
                 {(u.parameter.name, u.date.source): u for t in applicant_checks for u in self.check_uses.get(t.id, ())}.values()
             ),
@@ -1658,6 +1657,8 @@ def _fact_words(spec: Any, tables: Mapping[str, Any]) -> int:
 def compile_policy(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
     compiler = _Compiler(source)
     policy = compiler.compile()
+    if policy is not None and compiler.chinese_only:
+        policy = dataclasses.replace(policy, chinese_only=compiler.chinese_only)
     problems = sorted(compiler.problems, key=lambda p: (p.line or 0, p.column or 0))
     return policy, problems
 
