@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
+from engine.core.i18n import use_language
 from engine.core.version import __version__ as __version__
 from engine.deciding.claims import Claim, checked_history, claim_for, claim_schema, loads_json, parse_claim, parse_claim_json
 from engine.deciding.decision import Decision, ItemDecision, Reason
@@ -74,6 +75,7 @@ __all__ = [
     "parse_claim",
     "parse_claim_json",
     "render_report",
+    "use_language",
 ]
 
 #: Names the facade offers from outer layers, imported on first use: `import engine` stays light (no jinja2).
@@ -108,7 +110,7 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which see the names above: 
 def evaluate(
     policy: CompiledPolicy,
     claim: Mapping[str, Any] | Claim,
-    history: Iterable[Grant] = (),
+    history: Iterable[Grant | Mapping[str, Any]] = (),
     *,
     trace: bool = True,
 ) -> Decision:

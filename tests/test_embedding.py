@@ -464,3 +464,30 @@ def test_work_until_a_deadline_waits_no_longer_and_commits_nothing_past_it(
             assert ledger.commit(policy, example()).status == "committed"  # (outside `until`, as ever)
     finally:
         made.close()
+
+
+def test_a_path_for_a_claim_is_named_as_a_path(policy: engine.CompiledPolicy) -> None:
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, ROOT / "examples" / "claim_enterprise_2021.json")  # type: ignore[arg-type]
+    assert "not a file's path (read the file first" in str(caught.value.problems[0])  # (it said "not an object")
+
+
+def test_parse_claim_json_places_each_problem_in_its_text(policy: engine.CompiledPolicy) -> None:
+    """A program had the text and got problems with no line or column (the command line placed them itself), and
+    text that is not JSON raised a bare ValueError. Both are ClaimErrors placed in the text now; the second is a
+    ValueError still, for a program that caught it so."""
+    text = (ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8")
+    bad_date = text.replace('"2021-06-18"', '"2021/06/18"', 1)
+    line = next(n for n, x in enumerate(bad_date.splitlines(), 1) if "2021/06/18" in x)
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim_json(policy, bad_date, file="c.json")
+    [p] = caught.value.problems
+    assert (p.file, p.line, p.path) == ("c.json", line, ("items", 0, "date"))
+    assert p.column == bad_date.splitlines()[line - 1].index('"2021/06/18"') + 1
+    nan = text.replace('"annual_interest_paid": "500000.00"', '"annual_interest_paid": NaN')
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim_json(policy, nan, file="c.json")
+    assert isinstance(caught.value, ValueError)
+    [p] = caught.value.problems
+    line = next(n for n, x in enumerate(nan.splitlines(), 1) if "NaN" in x)
+    assert (p.code, p.line, p.path) == ("syntax", line, ("items", 1, "annual_interest_paid"))

@@ -8,12 +8,13 @@ Modelled on jsonschema's ValidationError: a path, a message, what was expected.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.core.i18n import Msg, lookup, msg, tr
+from engine.core.i18n import Msg, lookup, msg, tr, use_language
 
 PathPart = str | int
 
@@ -60,6 +61,8 @@ def json_kind(value: Any) -> Msg:
         kind = "list"
     elif isinstance(value, bytes | bytearray):  # (a program's undecoded body: it was said as "an object")
         kind = "bytes"
+    elif isinstance(value, os.PathLike):  # (a claim file's path handed for the claim: "an object, not an object")
+        kind = "path"
     else:
         kind = "object"
     return msg(f"core.json_kind.{kind}")
@@ -133,6 +136,12 @@ class Problem:
             text += f"\n    {lookup('core.expected')} {tr(self.expected)}"
         return text
 
+    def said(self, lang: str | None = None) -> str:
+        """The problem as `str()` says it, in `lang` ("zh", "en"; default: the reader's language). Its `message`
+        is a `Msg`, a text whose own value is the English: `tr(problem.message, "zh")` says it alone."""
+        with use_language(lang):
+            return str(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -156,6 +165,11 @@ class EngineError(Exception):
 
     def __post_init__(self) -> None:
         Exception.__init__(self, str(self))
+
+    def said(self, lang: str | None = None) -> str:
+        """The error and each problem, as `str()` says them, in `lang` ("zh", "en"; default: the reader's)."""
+        with use_language(lang):
+            return str(self)
 
     def __str__(self) -> str:
         lines = [tr(msg("core.summary", summary=self.summary, n=len(self.problems)))]

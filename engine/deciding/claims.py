@@ -29,10 +29,10 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP
-from engine.core.errors import ClaimError, PathPart, Problem, json_kind
+from engine.core.errors import ClaimError, PathPart, Problem, json_kind, json_reason
 from engine.core.i18n import Clipped, Msg, clip_text, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
-from engine.core.jsonpos import first_duplicate, where_constant, where_refused
+from engine.core.jsonpos import first_duplicate, json_positions, locate_in, where_constant, where_refused
 from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places, said_in_digits
 from engine.deciding.history import Consumption, Grant, parse_grants
 from engine.language.expressions import Facts, suggest
@@ -2431,14 +2431,42 @@ def _intake(policy: CompiledPolicy) -> _Intake | None:
     return _Intake(claim, decoder, zero_decoder, claim_facts, applicant_facts, items, policy.quantum, _key_types_of(policy))
 
 
-def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
-    """`parse_claim(policy, loads_json(text))`, the same claim or the same errors, decoded in one step when it can be.
+class ClaimJsonError(ClaimError, ValueError):
+    """A claim's text that is not claim JSON (a syntax error, a key named twice, NaN, nesting too deep), as a
+    ClaimError placing it (code `syntax` or `claim.duplicate_key`); a ValueError too, as `loads_json` raises."""
 
-    Raises what `loads_json` raises for text that is not claim JSON, and ClaimError as `parse_claim` does.
+
+def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
+    """`parse_claim(policy, loads_json(text))`, the same claim, decoded in one step when it can be.
+
+    Raises ClaimError with every problem placed at its line and column in `text` (`file` names it): a
+    ClaimJsonError (also a ValueError) for text that is not claim JSON. A program handed the bare path and
+    had to place them itself (the command line and the service did).
     """
     fast = _intake(policy)
     if fast is not None:
         claim = fast.from_text(text)
         if claim is not None:
             return claim
-    return parse_claim(policy, loads_json(text), file=file)
+    try:
+        data = loads_json(text)
+    except DuplicateKeyError as exc:
+        said = msg("service.problem.duplicate_key")
+        problem = Problem(exc.msg, exc.path, file, exc.lineno, exc.colno, expected=said, code="claim.duplicate_key")
+        raise ClaimJsonError([problem], msg("claim.invalid")) from None
+    except ValueError as exc:
+        line, column, path = getattr(exc, "lineno", None), getattr(exc, "colno", None), getattr(exc, "path", ())
+        said = msg("input.not_json", reason=json_reason(exc))
+        problem = Problem(said, path, file, line, column, expected=getattr(exc, "expected", None), code="syntax")
+        raise ClaimJsonError([problem], msg("loading.summary.cannot_parse")) from None
+    try:
+        return parse_claim(policy, data, file=file)
+    except ClaimError as err:
+        positions = json_positions(text)
+        placed = [
+            p
+            if p.line is not None
+            else dataclasses.replace(p, file=p.file or file, line=(w := locate_in(positions, p.path))[0], column=w[1])
+            for p in err.problems
+        ]
+        raise type(err)(placed, err.summary) from None

@@ -138,7 +138,9 @@ class PolicySet:
             raise ClaimError([Problem(said, path=("funding_year",), code=code)], msg("claim.invalid"))
         return self.for_year(year)
 
-    def evaluate(self, claim: Mapping[str, Any] | Claim, history: Iterable[Grant] = (), *, trace: bool = True) -> Decision:
+    def evaluate(
+        self, claim: Mapping[str, Any] | Claim, history: Iterable[Grant | Mapping[str, Any]] = (), *, trace: bool = True
+    ) -> Decision:
         """As `engine.evaluate`, by the version in force for the claim's funding year."""
         if isinstance(claim, Claim):
             policy = self.versions[0] if len(self.versions) == 1 else self.for_year(claim.funding_year)
