@@ -123,6 +123,29 @@ def test_a_wide_alias_fan_out_is_bounded_too(work: _Work) -> None:
     assert work.built == 0
 
 
+def test_aliases_of_a_long_text_count_its_characters_at_each_use(work: _Work) -> None:
+    """45,000 aliases of a 1.7 MB text were 45,001 values, within MAX_NODES: the build went through the text at each
+    use (a quoted one scanned for hidden characters each time: ~19 minutes), and a schema error's words wrote them
+    all out (a MemoryError past 3.6 GB). Their characters count now: refused before anything is built."""
+    long = "a" * 1_700_000
+    for written in (long, f'"{long}"'):
+        text = f"notes_x: &s {written}\nmore_x: [" + ", ".join(["*s"] * 45_000) + "]\n"
+        with no_hang(), pytest.raises(engine.InputLimitError) as caught:
+            parse_yaml(text, "p.yaml")
+        (p,) = caught.value.problems
+        assert (p.code, p.line) == ("too_many_nodes", 2)
+        assert (
+            tr(p.message, "en")
+            == f"document expands to more than {source.MAX_EXPANDED_CHARS:,} characters of text (aliases of long texts?)"
+        )
+    assert work.built == 0
+    # a 1 MiB text and 6 aliases of it (7 MiB, and the keys) are within the 8 MiB a document may expand to; a 7th is past it
+    text = "a: &s " + "b" * (MAX_BYTES // 2) + "\nb: [" + ", ".join(["*s"] * 6) + "]\n"
+    assert len(parse_yaml(text).data["b"]) == 6
+    with pytest.raises(engine.InputLimitError):
+        parse_yaml(text.replace("*s]", "*s, *s]"))
+
+
 def test_a_self_referencing_alias_is_refused() -> None:
     with pytest.raises(engine.InputLimitError) as caught:
         parse_yaml("a: &a [*a]\n")

@@ -44,6 +44,8 @@ from engine.core.i18n import FALLBACK, Msg, catalogue, msg
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
 MAX_NODES = 200_000
+#: characters of text a document may expand to (its aliases' texts counted at each use): 4x the largest file
+MAX_EXPANDED_CHARS = 4 * MAX_BYTES
 #: Values a policy file may write before alias expansion (`parse_yaml(..., max_nodes=MAX_POLICY_NODES)`). The largest
 #: policy shipped in policies/ writes about 2,300 (47 kB); 50,000 leaves twenty times that, and a 2 MiB document of
 #: tiny values is refused after counting 50,000 events instead of being composed.
@@ -421,11 +423,13 @@ def _walk_check(node: yaml.Node, depth: int, file: str) -> None:
 
 
 def _check_expansion(root: yaml.Node, file: str) -> None:
-    """Count the values the document expands to, before building any: an alias bomb fails in milliseconds.
+    """Count the values the document expands to, and the characters of its texts, before building any: an alias
+    bomb fails in milliseconds. An alias of a long text counts its characters each time: 45,000 aliases of a 1.7 MB
+    text were one value each, and the build, the checks and an error's words then went through 76 GB.
 
     Each distinct node is sized once (aliases share nodes), so this is linear in the text.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}
     active: set[int] = set()
 
     def fail(node: yaml.Node, message: Msg) -> InputLimitError:
@@ -434,29 +438,27 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
             msg("loading.summary.too_large"),
         )
 
-    def size(node: yaml.Node) -> int:
+    def size(node: yaml.Node) -> tuple[int, int]:
         key = id(node)
         if key in sizes:
             return sizes[key]
         if key in active:
             raise fail(node, msg("loading.yaml.alias_loop"))
         active.add(key)
-        total = 1
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                total += size(k) + size(v)
-                if total > MAX_NODES:
-                    break
-        elif isinstance(node, yaml.SequenceNode):
-            for child in node.value:
-                total += size(child)
-                if total > MAX_NODES:
-                    break
+        total, chars = 1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+        children = [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else node.value
+        for child in children if isinstance(node, yaml.MappingNode | yaml.SequenceNode) else ():
+            n, c = size(child)
+            total, chars = total + n, chars + c
+            if total > MAX_NODES or chars > MAX_EXPANDED_CHARS:
+                break
         active.discard(key)
         if total > MAX_NODES:
             raise fail(node, msg("loading.yaml.expands", limit=MAX_NODES))
-        sizes[key] = total
-        return total
+        if chars > MAX_EXPANDED_CHARS:
+            raise fail(node, msg("loading.yaml.expands_chars", limit=f"{MAX_EXPANDED_CHARS:,}"))
+        sizes[key] = (total, chars)
+        return total, chars
 
     size(root)  # recursion depth is bounded: composing stopped at MAX_DEPTH
 
