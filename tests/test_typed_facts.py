@@ -130,7 +130,17 @@ def grant(**facts: Any) -> dict[str, Any]:
 
 # --- dates and percentages in expressions ---------------------------------------------------------------
 
-TYPES = {"d": "date", "e": "date", "n": "integer", "fee": "money", "kind": "enum", "rate": "percent", "ds": "date_list", "flag": "boolean"}
+TYPES = {
+    "d": "date",
+    "e": "date",
+    "n": "integer",
+    "m": "count",
+    "fee": "money",
+    "kind": "enum",
+    "rate": "percent",
+    "ds": "date_list",
+    "flag": "boolean",
+}
 
 
 def run(source: str, **facts: Any) -> Any:
@@ -197,6 +207,27 @@ def test_a_quoted_date_compared_with_a_date_fact_is_that_date() -> None:
     assert run('"2019-12-31" < item.d', d=dt.date(2020, 1, 1)) is True
     assert run('item.d in ("2019-12-31", "2020-06-30")', d=dt.date(2020, 6, 30)) is True
     assert run('add_days("2020-02-28", 1) == item.d', d=dt.date(2020, 2, 29)) is True
+
+
+def test_division_of_whole_numbers_is_exact() -> None:
+    """`/` of two counts was Python's, a binary float: 3 / 10 >= 0.3 was false (the float 0.3 is a hair under the
+    Decimal 0.3), so an applicant exactly at a threshold was refused; a rate of such a base raised a TypeError."""
+    assert run("item.n / item.m", n=3, m=10) == Decimal("0.3") and isinstance(run("item.n / item.m", n=3, m=10), Decimal)
+    assert run("item.n / item.m >= 0.3", n=3, m=10) is True
+    assert run("item.n / item.m >= 30%", n=3, m=10) is True
+    assert run("item.fee / item.n", fee=Decimal("100.00"), n=3) == Decimal("100.00") / 3  # a Decimal divides as ever
+    assert evaluate_with_simpleeval("item.n / item.m >= 0.3", {"n": 3, "m": 10}, {}, {}) is True  # the reference too
+    # and through a rule's generated code: 30 of the 100 countries asked is the 30% the test names
+    text = TYPED_POLICY.replace(
+        "      - test: item.applied <= add_months(item.grant_date, 6)\n",
+        "      - test: item.countries / 100 >= 30%\n        says: {zh: 授权国家数不少于30%, en: at least 30% of countries}\n"
+        "      - test: item.applied <= add_months(item.grant_date, 6)\n",
+    )
+    decided = engine.evaluate(typed_policy(text), claim(grant(countries=30), grant(id="G2", countries=29)))
+    assert [(i.item.id, i.status, i.amount) for i in decided.items] == [
+        ("G1", "granted", Decimal("50000.00")),
+        ("G2", "refused", Decimal("0.00")),
+    ]
 
 
 def test_percent_fact_compares_with_a_percent_literal() -> None:

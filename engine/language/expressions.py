@@ -311,6 +311,17 @@ def _mul(a: Any, b: Any) -> Any:
     return a * b
 
 
+def _div(a: Any, b: Any) -> Any:
+    """`/` exactly: two whole numbers (counts, integers) divide as Decimals. Python's `/` gave a binary float, and
+    3 / 10 >= 0.3 was false (0.3 is the Decimal 0.3, the float a hair under it): an applicant at the threshold
+    refused, and a rate of such a base a TypeError (Decimal times float)."""
+    if isinstance(b, int | Decimal) and not isinstance(b, bool) and b == 0:
+        raise ZeroDivisionError("division by zero")  # (as Python says it: a Decimal said "[<class 'decimal.DivisionByZero'>]")
+    if type(a) is int and type(b) is int:
+        return Decimal(a) / Decimal(b)
+    return a / b
+
+
 #: Errors an expression may raise at run time on unexpected data (None < 5, a date out of range, x / 0).
 #: They become a clean error naming the expression; MissingFact passes through (it means "unknown").
 _RUNTIME_ERRORS = (ArithmeticError, TypeError, ValueError, AttributeError, IndexError, RecursionError, MemoryError)
@@ -888,9 +899,9 @@ class _Checker(ast.NodeTransformer):
             right_kinds=_words(right),
             problem=problem or "",
         )
-        if isinstance(node.op, ast.Mult) or (isinstance(node.op, ast.Add) and LIST in _coarse(left) | _coarse(right)):
+        if isinstance(node.op, ast.Mult | ast.Div) or (isinstance(node.op, ast.Add) and LIST in _coarse(left) | _coarse(right)):
             self.count += 1
-            join = "_F_mul" if isinstance(node.op, ast.Mult) else "_F_join"
+            join = "_F_mul" if isinstance(node.op, ast.Mult) else "_F_div" if isinstance(node.op, ast.Div) else "_F_join"
             call = ast.Call(func=ast.Name(id=join, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
             call.args = [self.visit(arg) for arg in call.args]
             out: ast.AST = ast.copy_location(call, node)
@@ -1298,7 +1309,7 @@ def inline_source(expression: CompiledExpression) -> tuple[str, dict[str, Any]] 
 
     The text is `ast.unparse` of the tree the allow-list checker accepted and rewrote (facts as
     `I["x"]` / `A["x"]` / `C["x"]` look-ups, calls only to the documented functions as `_F_<name>`
-    -- `year`, `count`, `len` and `first` of a fact written as what they do --, `*` as `_F_mul`,
+    -- `year`, `count`, `len` and `first` of a fact written as what they do --, `*` as `_F_mul`, `/` as `_F_div`,
     decimal literals as Decimal constants named uniquely in the process), parenthesised; nothing else
     can appear in it. Returns (source, the names it needs), or None for an expression without one.
 
@@ -1341,7 +1352,7 @@ class _Direct(ast.NodeTransformer):
 
 
 #: what the checker writes some operators and look-ups as (`*`, `+` of lists, `==` and `in` of lists, a parameter)
-_OPERATORS: dict[str, Any] = {"_F_mul": _mul, "_F_join": _join, "_F_same": _same, "_F_among": _among, "_F_param": _param}
+_OPERATORS: dict[str, Any] = {"_F_mul": _mul, "_F_div": _div, "_F_join": _join, "_F_same": _same, "_F_among": _among, "_F_param": _param}
 _INLINE_NAMES: dict[str, Any] = {"_F_" + k: v for k, v in FUNCTIONS.items()} | _OPERATORS | {"_B_len": len}
 _CONSTANT_NUMBERS = itertools.count()
 
@@ -1493,6 +1504,7 @@ def _runtime_failure(source: str, filename: str) -> Callable[[BaseException], Cl
 #: (`_same`, `_among`): the reference semantics the matcher's three-valued parts are evaluated by must be the engine's
 _REFERENCE_OPERATORS = {
     **DEFAULT_OPERATORS,
+    ast.Div: _div,
     ast.Eq: _same,
     ast.NotEq: lambda a, b: not _same(a, b),
     ast.In: _among,
