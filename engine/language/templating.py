@@ -413,6 +413,10 @@ def _css_unescaped(css: str) -> str:
     return _CSS_ESCAPE.sub(one, css)
 
 
+#: `<link rel>` values that make a browser look up or connect to a host by itself, before any click
+_REACHING = frozenset({"dns-prefetch", "preconnect", "prefetch", "prerender", "preload", "modulepreload", "next", "pingback"})
+
+
 class _PageReader(HTMLParser):
     """A page as a browser reads it, for `_refuse_unshown`: its text and attribute values with their references
     decoded, its styles as CSS, its `data:` images decoded and read the same way. `found`: the first thing that
@@ -437,6 +441,8 @@ class _PageReader(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "bdo":
             self.found = self.found or ("reordering", "<bdo>")
+        if tag in ("meta", "link"):
+            self.leaving(tag, {n: v or "" for n, v in attrs})
         self.styles += tag == "style"
         for name, value in attrs:
             if value is None:
@@ -448,6 +454,17 @@ class _PageReader(HTMLParser):
                 self.found = self.found or ("reordering", f'dir="{value.strip()}"')
             elif value.lstrip()[:5].lower() == "data:":
                 self.data_address(value.strip())
+
+    def leaving(self, tag: str, attrs: Mapping[str, str]) -> None:
+        """A tag that makes the page go or reach elsewhere by itself, which the page's content security policy does
+        not stop: `<meta http-equiv>` (refresh to another address, with the applicant's id in it) and `<link rel>`
+        hints that look up or connect to a host (dns-prefetch to `<applicant id>.example`). The page's own policy
+        is put in by the engine, after the template: a template has no `http-equiv` of its own to write."""
+        rel = set(attrs.get("rel", "").lower().split()) & _REACHING
+        if tag == "meta" and "http-equiv" in attrs:
+            self.found = self.found or ("leaving", f'<meta http-equiv="{attrs["http-equiv"]}">')
+        elif tag == "link" and rel:
+            self.found = self.found or ("leaving", f'<link rel="{" ".join(sorted(rel))}">')
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -508,6 +525,8 @@ def _refuse_unshown(text: str, name: str) -> None:
         reader.close()
         if reader.found is not None and reader.found[0] == "reordering":
             raise RenderError(msg("loading.template.reordering", name=repr(name), markup=reader.found[1]))
+        if reader.found is not None and reader.found[0] == "leaving":
+            raise RenderError(msg("loading.template.leaving", name=repr(name), markup=reader.found[1]))
         unseen = reader.found[1] if reader.found is not None else None
     if unseen is not None:
         raise RenderError(msg("loading.template.unshown", name=repr(name), character=unseen))
