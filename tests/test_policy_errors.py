@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import POLICY_PATH, ROOT
 
 import engine
 from engine.core.errors import format_path
@@ -843,3 +843,13 @@ def test_a_rate_written_as_an_expression_is_reported_at_the_rate(tmp_path: Path)
     assert (p.code, format_path(p.path), p.line) == ("schema.oneOf", "rules[0].amount.rate", line_of(text, 'rate: "param'))
     assert p.message == "\"param('r', item.date)\" does not fit any allowed form"
     assert p.expected is not None and p.expected.startswith("A rate: 50% or 0.5")
+
+
+def test_an_id_with_a_hidden_line_break_at_its_end_is_refused() -> None:
+    """`id: "pledge-annual-cap\n"` passed the schema (`$` of Python's regex matches before a last line break) and
+    lint: diff then listed the cap as removed and added, and the ledger counted its earlier use under another id."""
+    text = POLICY_PATH.read_text(encoding="utf-8").replace("      - id: pledge-annual-cap\n", '      - id: "pledge-annual-cap\\n"\n', 1)
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(text, str(POLICY_PATH))
+    [p] = caught.value.problems
+    assert (p.path, p.code) == (("rules", 3, "caps", 0, "id"), "schema.pattern")
