@@ -621,3 +621,19 @@ def test_a_fact_read_by_many_conditions_counts_for_each(tmp_path) -> None:
     with pytest.raises(engine.PolicyError) as err:
         engine.load_policy(path)
     assert any(p.code == "too_large" and "pledge" in str(p.message) for p in err.value.problems), [str(p) for p in err.value.problems]
+
+
+def test_is_compares_only_with_none_true_or_false() -> None:
+    """`item.patent_kind is "invention"` loaded and linted clean, then refused every invention patent (two equal texts
+    are not one object), and Python's SyntaxWarning named a line of generated code on stderr."""
+    from engine.language.expressions import ExpressionError, compile_expression
+
+    def compiled(source: str) -> object:
+        return compile_expression(source, lambda ns, f: None, fact_types=lambda ns, f: ("string",))
+
+    for source in ('item.patent_kind is "invention"', "item.patent_kind is not item.other", '"a" is item.x'):
+        with pytest.raises(ExpressionError) as caught:
+            compiled(source)
+        assert "not the same value" in caught.value.message
+    for source in ("item.x is None", "item.x is not None", "item.flag is True", "False is item.flag"):
+        compiled(source)

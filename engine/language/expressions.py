@@ -1109,6 +1109,13 @@ class _Checker(ast.NodeTransformer):
         problem: tuple[Msg, Msg | None] | None = None
         lists: tuple[str, str] | None = None  # the first pair compared with == or != where a side can be a list
         for op, a, b in zip(node.ops, sides, sides[1:], strict=False):
+            if isinstance(op, ast.Is | ast.IsNot) and not any(
+                isinstance(x, ast.Constant) and x.value in (None, True, False) for x in (a, b)
+            ):
+                # `item.kind is "invention"` compares objects, not values: false of every claim, and Python warns
+                raise self.fail(
+                    node, msg("loading.expr.is_literal", left=ast.unparse(a), right=ast.unparse(b)), msg("loading.expr.is_literal_hint")
+                )
             # Remember fact-vs-literal comparisons so the semantic check can test enum values.
             for fact_side, lit_side in ((a, b), (b, a)):
                 if isinstance(fact_side, ast.Attribute) and isinstance(fact_side.value, ast.Name) and fact_side.value.id in NAMESPACES:
