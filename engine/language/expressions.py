@@ -316,7 +316,7 @@ def _div(a: Any, b: Any) -> Any:
     3 / 10 >= 0.3 was false (0.3 is the Decimal 0.3, the float a hair under it): an applicant at the threshold
     refused, and a rate of such a base a TypeError (Decimal times float)."""
     if isinstance(b, int | Decimal) and not isinstance(b, bool) and b == 0:
-        raise ZeroDivisionError("division by zero")  # (as Python says it: a Decimal said "[<class 'decimal.DivisionByZero'>]")
+        raise ZeroDivisionError(msg("loading.run.divide_by_zero"))  # (a Decimal said "[<class 'decimal.DivisionByZero'>]")
     if type(a) is int and type(b) is int:
         return Decimal(a) / Decimal(b)
     return a / b
