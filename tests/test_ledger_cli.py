@@ -133,7 +133,7 @@ def test_an_empty_file_is_not_a_ledger_for_a_read_only_command(tmp_path):
 
 
 def test_writing_commands_still_create_the_ledger(policy, tmp_path):
-    url = f"sqlite:///{tmp_path}/new/dir/ledger.sqlite"
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
     r = run(
         tmp_path,
         "ledger",
@@ -154,6 +154,17 @@ def test_writing_commands_still_create_the_ledger(policy, tmp_path):
     assert r.returncode == EXIT_OK, r.stderr
     with Ledger(url, create=False) as ledger:
         assert ledger.facts_on_record(ENTERPRISE_ID) == {"fraud_finding_dates": ["2021-06-30"]}
+
+
+def test_a_ledger_is_not_made_in_a_folder_that_does_not_exist(policy, tmp_path):
+    """A mistyped folder made a new, empty ledger there (and its folders): caps and limits were then checked against
+    no history, and the commit went where no one would look. The folder must exist; the command says so."""
+    url = f"sqlite:///{tmp_path}/typo/dir/ledger.sqlite"
+    args = ["--applicant", ENTERPRISE_ID, "--fact", "fraud_finding_dates", "--value", "2021-06-30", "--reason", "fraud found"]
+    r = run(tmp_path, "--lang", "zh", "ledger", "finding", "--policy", POLICY, *args, "--ledger", url)
+    assert r.returncode != EXIT_OK
+    assert f"文件夹 {tmp_path}/typo/dir 不存在" in r.stderr
+    assert not (tmp_path / "typo").exists()
 
 
 # --- 2. unreachable server, unknown URL ------------------------------------------------
@@ -221,15 +232,18 @@ def test_a_ledger_path_that_cannot_be_made_is_one_line(tmp_path):
             one_line_error(r)
             == f"error: {url}: {tmp_path}/adir is a folder; the URL names the ledger's file (sqlite:///path/to/ledger.sqlite)"
         )
-    cases = [
-        (f"sqlite:///{tmp_path}/afile/l.sqlite", "File exists"),
-        ("sqlite:////proc/no-such-process/l.sqlite", "No such file or directory"),
-        ("sqlite:////dev/null", "disk I/O error"),
-    ]
-    for url, reason in cases:
-        r = commit_round(tmp_path, url)
+    for url, folder in (
+        (f"sqlite:///{tmp_path}/afile/l.sqlite", f"{tmp_path}/afile"),
+        ("sqlite:////proc/no-such-process/l.sqlite", "/proc/no-such-process"),
+    ):
+        r = commit_round(tmp_path, url)  # (a file where its folder should be; a folder nothing can make: no folder is made)
         assert r.returncode == EXIT_INVALID
-        assert one_line_error(r) == f"error: cannot open the ledger {url}: {reason}"
+        assert one_line_error(r) == f"error: ledger {url}: the folder {folder} does not exist" + (
+            " (a ledger is made in a folder that does: check the path, or make the folder first)"
+        )
+    r = commit_round(tmp_path, "sqlite:////dev/null")
+    assert r.returncode == EXIT_INVALID
+    assert one_line_error(r) == "error: cannot open the ledger sqlite:////dev/null: disk I/O error"
     # SQLite's own words, in the officer's language
     r = run(
         tmp_path,

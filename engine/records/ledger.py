@@ -59,7 +59,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from engine.core.errors import EngineError, os_reason
+from engine.core.errors import EngineError
 from engine.core.i18n import Msg, msg, tr
 from engine.core.quantities import format_money, round_units
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
@@ -367,11 +367,10 @@ class _SQLite:
                 raise LedgerError(msg("ledger.is_folder", url=url, path=path))
             if not create and not Path(path).is_file():
                 raise LedgerMissing(msg("ledger.missing_file", url=url, path=path))
-            if create:
-                try:
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:  # (a file where a folder of the path should be; a place nothing can be made)
-                    raise LedgerError(msg("ledger.cannot_open", url=url, reason=os_reason(exc))) from None
+            if create and not Path(path).parent.is_dir():
+                # (a folder is not made for it: a mistyped one made a new, empty ledger there, and caps and limits
+                # were then checked against no history at all)
+                raise LedgerError(msg("ledger.no_folder", url=url, folder=str(Path(path).parent)))
         conn = None
         try:
             # (`timeout` is the connection's busy timeout: sqlite3 sets it with sqlite3_busy_timeout)

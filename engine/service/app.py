@@ -94,6 +94,10 @@ def said(err: BaseException) -> str:
     return first if isinstance(first, Msg) else str(err)
 
 
+#: what a 503 (the ledger unreachable, a round too many, a request past its time) tells a client to wait
+RETRY_AFTER_SECONDS = 5
+
+
 def problem_response(request: Request, refusal: Refusal, allow: str | None = None) -> Response:
     lang = lang_of(request)
     status, body = problem_body(refusal.kind, lang, refusal.detail, refusal.problems, request.url.path, **refusal.extra)
@@ -104,6 +108,8 @@ def problem_response(request: Request, refusal: Refusal, allow: str | None = Non
         headers["www-authenticate"] = 'Bearer realm="policy-engine"'
     if refusal.kind == "slow-body":  # RFC 9110 15.5.9: a 408 closes the connection (the lean path's 408 did already)
         headers["connection"] = "close"
+    if status == 503:  # (worth asking again: RFC 9110 10.2.3; a client backs off this long)
+        headers["retry-after"] = str(RETRY_AFTER_SECONDS)
     return Response(body, status, headers, media_type=MEDIA)
 
 
@@ -200,7 +206,10 @@ class Service:
             raise Refusal("no-ledger", msg("service.detail.no_ledger"))
         if self._ledger is None:
             # (a statement waiting for another process's lock gives up with its request; a write, by its deadline)
-            self._ledger = Ledger(self.config.ledger_url, busy_seconds=min(self.config.limits.timeout_seconds, BUSY_SECONDS))
+            try:
+                self._ledger = Ledger(self.config.ledger_url, busy_seconds=min(self.config.limits.timeout_seconds, BUSY_SECONDS))
+            except LedgerError as err:  # (its server down or unreachable: a 503 to ask again later; it was a 500)
+                raise Refusal("ledger-unavailable", msg("service.detail.ledger_unreachable", error=said(err))) from None
         return self._ledger
 
     def timed_out(self) -> Refusal:

@@ -154,7 +154,10 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 "summary": "An applicant's grants, reversals, facts on record, and the caps and limits used",
                 "operationId": "ledgerApplicant",
                 "parameters": [{"name": "applicant_id", "in": "path", "required": True, "schema": text}],
-                "responses": {"200": _json({"type": "object"}, "the applicant in the ledger"), **_problems("unauthorized", "no-ledger")},
+                "responses": {
+                    "200": _json({"type": "object"}, "the applicant in the ledger"),
+                    **_problems("unauthorized", "no-ledger", "ledger-unavailable", "timeout"),
+                },
             }
         },
         "/ledger/commit": {
@@ -200,7 +203,7 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 ),
                 "responses": {
                     "200": _json({"type": "object"}, "the reversal's id"),
-                    **_problems("ledger-refused", "unauthorized", "forbidden", "no-ledger"),
+                    **_problems("ledger-refused", "unauthorized", "forbidden", "no-ledger", "ledger-unavailable", "timeout"),
                 },
             }
         },
@@ -215,7 +218,9 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 ),
                 "responses": {
                     "200": _json({"type": "object"}, "the finding's id"),
-                    **_problems("ledger-refused", "invalid-claim", "unauthorized", "forbidden", "no-ledger"),
+                    **_problems(
+                        "ledger-refused", "invalid-claim", "unauthorized", "forbidden", "no-ledger", "ledger-unavailable", "timeout"
+                    ),
                 },
             }
         },
@@ -228,7 +233,10 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["text", "md", "html", "json"]}},
                     LANG,
                 ],
-                "responses": {"200": _explanation(text, "text/plain", "text/html"), **_problems("not-found", "no-ledger")},
+                "responses": {
+                    "200": _explanation(text, "text/plain", "text/html"),
+                    **_problems("not-found", "no-ledger", "ledger-unavailable", "timeout"),
+                },
             }
         },
         "/ledger/audit": {
@@ -241,7 +249,7 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 ],
                 "responses": {
                     "200": _json({"type": "array", "items": {"type": "object"}}, "audit entries"),
-                    **_problems("forbidden", "no-ledger"),
+                    **_problems("forbidden", "no-ledger", "ledger-unavailable", "timeout"),
                 },
             }
         },
@@ -263,7 +271,7 @@ def _round_paths() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": text}}},
                 "responses": {
                     "202": _json({"type": "object"}, "the job: id and where to follow it"),
-                    **_problems("too-large", "busy", "forbidden", "no-ledger", "invalid-claim"),
+                    **_problems("too-large", "busy", "forbidden", "no-ledger", "invalid-claim", "ledger-unavailable", "timeout"),
                 },
             }
         },
@@ -355,7 +363,16 @@ def openapi_document(catalogue: Catalogue) -> dict[str, Any]:  # long because: t
                 "requestBody": {"required": True, "content": {"application/json": {"schema": claim_any}}},
                 "responses": {
                     "200": _json(_ref("Decision"), "the decision"),
-                    **_problems("invalid-json", "invalid-claim", "too-large", "too-many-items", "timeout", "unauthorized", "no-ledger"),
+                    **_problems(
+                        "invalid-json",
+                        "invalid-claim",
+                        "too-large",
+                        "too-many-items",
+                        "timeout",
+                        "unauthorized",
+                        "no-ledger",
+                        "ledger-unavailable",
+                    ),
                 },
             }
         },

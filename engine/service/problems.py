@@ -40,6 +40,7 @@ KINDS: dict[str, int] = {
     "ledger-refused": 422,
     "invalid-policies": 422,
     "not-ready": 503,
+    "ledger-unavailable": 503,
     "busy": 503,
     "internal": 500,
 }
