@@ -375,7 +375,23 @@ def test_a_request_over_the_time_bound_is_503_and_health_still_answers(tmp_path:
     try:
         slow = srv.call("POST", "/explain?format=html", pledge_claim("T-1", "200000.00"))
         assert slow.status == 503 and slow.json()["type"] == "urn:policy-engine:problem:timeout"
+        assert slow.headers["retry-after"] == "5"  # (worth asking again)
         assert srv.call("GET", "/health").status == 200
+    finally:
+        srv.stop()
+
+
+def test_a_ledger_that_cannot_be_reached_is_503_to_ask_again(tmp_path: Path) -> None:
+    """A ledger whose server or folder is not there answered 500 `internal` ("the log has the details") to an ordinary
+    call that reads it; a client could not tell it from a fault to report. It is 503 `ledger-unavailable` with
+    Retry-After, as a request past its time is."""
+    srv = Server(tmp_path, "--ledger", f"sqlite:///{tmp_path}/no-such-folder/ledger.sqlite")
+    try:
+        answer = srv.call("GET", "/ledger/applicants/91110117MA01ABCD1F?lang=en")
+        assert answer.status == 503 and answer.json()["type"] == "urn:policy-engine:problem:ledger-unavailable"
+        assert answer.headers["retry-after"] == "5"
+        answer = srv.call("POST", "/evaluate?history=ledger&lang=en", pledge_claim("T-1", "200000.00"))
+        assert answer.status == 503 and "no-such-folder does not exist" in answer.json()["detail"]
     finally:
         srv.stop()
 
