@@ -824,6 +824,38 @@ def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path:
         srv.stop()
 
 
+def test_a_head_sent_too_slowly_or_not_at_all_is_408_and_the_connection_closed(tmp_path: Path) -> None:
+    """A connection that sent half a request's head, or nothing, was held open for minutes (3,000 of them held 3,016
+    descriptors: a slowloris). Within --body-timeout the head must come, on a new connection and after an answer."""
+
+    def answer_of(sock: socket.socket) -> str:
+        answer = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return answer.decode("utf-8")
+            answer += chunk
+
+    srv = Server(tmp_path, "--body-timeout", "1", lang="en")
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", srv.port), timeout=30) as half,
+            socket.create_connection(("127.0.0.1", srv.port), timeout=30) as silent,
+        ):
+            half.sendall(b"POST /evaluate HTTP/1.1\r\nHost: x\r\n")
+            assert srv.call("GET", "/health").status == 200  # others are served meanwhile
+            for sock in (half, silent):
+                head, _, problem = answer_of(sock).partition("\r\n\r\n")
+                assert head.startswith("HTTP/1.1 408") and "connection: close" in head.lower()
+                assert json.loads(problem)["detail"] == "the request's head was not received within 1 seconds"
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as kept:  # after an answer, the next head too
+            kept.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\n")
+            said = answer_of(kept)
+            assert said.startswith("HTTP/1.1 200") and "HTTP/1.1 408" in said
+    finally:
+        srv.stop()
+
+
 @pytest.mark.parametrize("lang, title", [("zh", "无法识别的 HTTP 请求"), ("en", "Not an HTTP request")])
 def test_bytes_that_are_not_http_are_answered_as_a_problem_in_the_services_language(tmp_path: Path, lang: str, title: str) -> None:
     # uvicorn's own answer was `Invalid HTTP request received.`, English plain text, whatever the service's language

@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
 
     from engine.service.app import create_app
     from engine.service.config import CONFIG_ENV, Config
-    from engine.service.drain import protocol
+    from engine.service.drain import HEAD_SECONDS_ENV, protocol
     from engine.service.logs import log_config
 
     config = Config(
@@ -128,6 +128,7 @@ def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
     # the service's language in its environment, which every worker process starts with: what a worker says before
     # it has a request to take one from (a request that is not HTTP) is said in it, whatever --lang chose here
     os.environ["POLICY_ENGINE_LANG"] = config.lang
+    os.environ[HEAD_SECONDS_ENV] = str(limits.body_seconds)  # (a request's head has as long as its body: drain.py)
     try:  # everything is checked once before any worker starts: a bad folder or token file is exit 1, not a crash loop
         app = create_app(config)
     except EngineError as err:

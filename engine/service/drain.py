@@ -14,6 +14,8 @@ answered, with a problem in the service's language, where uvicorn's own answer i
 
 from __future__ import annotations
 
+import asyncio
+import os
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -23,10 +25,41 @@ from engine.service.problems import MEDIA, problem_body
 
 #: How long a stopping worker keeps an idle connection open for a request that may be on its way.
 GRACE_SECONDS = 2.0
+#: the environment variable `serve` puts `--body-timeout` in for its workers: also the time a request's head has
+HEAD_SECONDS_ENV = "POLICY_ENGINE_HEAD_SECONDS"
+DEFAULT_HEAD_SECONDS = 30.0
 
 
 class DrainingHttpToolsProtocol(HttpToolsProtocol):
     draining = False
+    #: armed while a request's head is awaited: from the connection's start, and again after each answer (uvicorn
+    #: has no such bound: a connection that sent half a head, or nothing, was held for minutes, 3,000 of them
+    #: holding 3,016 descriptors; its keep-alive timer is cancelled by the first byte of a next request)
+    head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def _await_head(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+        seconds = float(os.environ.get(HEAD_SECONDS_ENV) or DEFAULT_HEAD_SECONDS)
+        self.head_timer = self.loop.call_later(seconds, self._head_too_slow, seconds)
+
+    def _head_too_slow(self, seconds: float) -> None:
+        self.head_timer = None
+        if self.transport.is_closing() or (self.cycle is not None and not self.cycle.response_complete):
+            return  # (a request being answered: its head came)
+        lang = language()
+        status, body = problem_body("slow-body", lang, msg("service.detail.slow_head", limit=format(seconds, "g")))
+        self._close_with(status, b"Request Timeout", body, lang)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+        super().connection_lost(exc)
 
     def shutdown(self) -> None:
         if self.cycle is None or self.cycle.response_complete:
@@ -40,6 +73,9 @@ class DrainingHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def on_headers_complete(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
         super().on_headers_complete()
         if self.draining and self.cycle is not None:
             self.cycle.keep_alive = False  # the last request on this connection: answered with Connection: close
@@ -48,13 +84,19 @@ class DrainingHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.draining and not self.transport.is_closing():
             self.transport.close()
+        elif not self.transport.is_closing():
+            self._await_head()  # (the next request's head, within the same time)
 
     def send_400_response(self, msg_text: str) -> None:
         # uvicorn's parser refused the bytes: there is no request to read `?lang=` or Accept-Language from, so the
         # service's own language (the one its answers default to: `serve` puts it in each worker's environment)
         lang = language()
         status, body = problem_body("invalid-http", lang, msg("service.detail.invalid_http"))
-        head = [b"HTTP/1.1 %d Bad Request" % status, *(name + b": " + value for name, value in self.server_state.default_headers)]
+        self._close_with(status, b"Bad Request", body, lang)
+
+    def _close_with(self, status: int, reason: bytes, body: bytes, lang: str) -> None:
+        """A problem written on the connection itself (no request to answer it through), and the connection closed."""
+        head = [b"HTTP/1.1 %d %s" % (status, reason), *(name + b": " + value for name, value in self.server_state.default_headers)]
         head += [b"content-type: " + MEDIA.encode(), b"content-length: %d" % len(body), b"content-language: " + lang.encode()]
         head.append(b"connection: close")
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
