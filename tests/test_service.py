@@ -787,6 +787,18 @@ def test_a_wait_without_end_or_past_a_day_is_refused_before_the_service_starts(t
     )
 
 
+def test_a_jobs_folder_rounds_cannot_write_in_is_refused_before_the_service_starts(tmp_path: Path) -> None:
+    """`--jobs-dir` naming a file started the service, and every round was then answered 500 (FileExistsError)."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICY_ENGINE_LANG": "en"}
+    folder = policy_folder(tmp_path)
+    for named, reason in ((tmp_path / "afile", "File exists"), (tmp_path / "afile" / "sub", "Not a directory")):
+        cmd = [sys.executable, "-m", "engine", "serve", "--policies", str(folder), "--port", str(free_port())]
+        done = subprocess.run([*cmd, "--jobs-dir", str(named)], capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert done.returncode == 2
+        assert done.stderr.strip() == f"--jobs-dir {named}: rounds cannot write there ({reason}); name a folder this service may write in"
+
+
 def test_a_body_sent_too_slowly_is_408_and_others_are_served_meanwhile(tmp_path: Path) -> None:
     srv = Server(tmp_path, "--body-timeout", "1")
     try:

@@ -7,6 +7,7 @@ when the command runs); without them, `serve` says what to install (exit 2).
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import tempfile
@@ -14,7 +15,7 @@ from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, EXIT_WHEN, command
 from engine.cli.common import NUMBER, WHOLE_NUMBER, say
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, os_reason
 from engine.core.i18n import language, msg
 
 #: the longest wait taken (`--timeout`, `--body-timeout`, `--worker-start-timeout`: a day), and `--jobs-ttl` (a year)
@@ -98,12 +99,25 @@ def _serve(args: argparse.Namespace) -> int:
         jobs_kept=args.jobs_kept,
         jobs_bytes=args.jobs_bytes,
     )
+    if args.jobs_dir is not None and (unusable := _unusable_folder(args.jobs_dir)) is not None:
+        # (checked before any worker starts: a file named there answered every round 500, after starting well)
+        say(msg("cli.serve.jobs_dir_unusable", path=args.jobs_dir, reason=unusable), err=True)
+        return EXIT_USAGE
     metrics_dir = tempfile.mkdtemp(prefix="policy-engine-metrics-") if args.workers > 1 else None
     try:
         return _run(args, limits, metrics_dir)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _unusable_folder(path: str) -> str | None:
+    """Why rounds cannot write under `path` (made if missing), or None."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        return os_reason(exc)
+    return None if os.access(path, os.W_OK | os.X_OK) else os_reason(PermissionError(errno.EACCES, "Permission denied"))
 
 
 def _run(args: argparse.Namespace, limits: Any, metrics_dir: str | None) -> int:
