@@ -259,6 +259,24 @@ def test_wrong_types_are_refused_when_compiled(source: str, words: str) -> None:
     assert words in caught.value.message, caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("source", "written"),
+    [
+        ("item.d >= 2018-01-01", "2018-01-01"),  # Python's "leading zeros in decimal integer literals are not permitted"
+        ("item.d <= 2018-12-31", "2018-12-31"),  # no syntax error: 1975, then "a date cannot be compared with a number"
+        ("item.d >= 2018年1月1日", "2018年1月1日"),  # as the measures print it
+        ("item.d > 2018/1/1", "2018/1/1"),
+    ],
+)
+def test_a_date_written_without_quotes_says_how_to_write_it(source: str, written: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        run(source)
+    fixed = "2018-12-31" if "12-31" in written else "2018-01-01"
+    assert caught.value.message == f'the date {written} is not quoted: write "{fixed}" (unquoted, it reads as numbers)'
+    assert caught.value.column == source.index(written)
+    assert run(f'item.d >= "{fixed}"', d=dt.date(2019, 1, 1)) is True
+
+
 def test_date_minus_date_suggests_days_between() -> None:
     with pytest.raises(ExpressionError) as caught:
         run("item.d - item.e > 30")

@@ -1209,6 +1209,9 @@ def compile_expression(
     if not source.strip():
         raise ExpressionError(msg("loading.expr.empty"))
     text, percents = percent_literals(source.strip())
+    dated = _bare_date(text)
+    if dated is not None:
+        raise dated
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -1378,6 +1381,26 @@ _TYPED_AMOUNT = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)\s*(w|W|k|K)(?![\w])
 def _unquoted(text: str) -> str:
     """`text` with the inside of each quoted string blanked out (a `=` or `,` inside quotes is no slip)."""
     return re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: " " * len(m.group(0)), text)
+
+
+#: a date written outside quotes: 2018-01-01 (a subtraction, or Python's "leading zeros" error), 2018/1/1, 2018.1.1,
+#: 2018年1月1日 (as the measures print it)
+_BARE_DATE = re.compile(
+    r"(?<![\w.])(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|\.(\d{1,2})\.(\d{1,2})|年(\d{1,2})月(\d{1,2})日)(?![\w.])"
+)
+
+
+def _bare_date(text: str) -> ExpressionError | None:
+    """A date written in an expression without quotes, said with its fix ("2018-01-01"): it was Python's English about
+    leading zeros in integers, or no error at all (2018-12-31 is 1975) until a date was compared with the number."""
+    m = _BARE_DATE.search(_unquoted(text))
+    if m is None:
+        return None
+    year, month, day = m.group(1), *next((m.group(i), m.group(i + 1)) for i in (2, 4, 6, 8) if m.group(i) is not None)
+    fixed = f"{year}-{int(month):02d}-{int(day):02d}"
+    return ExpressionError(
+        msg("loading.expr.bare_date", written=m.group(0), fix=fixed), msg("loading.expr.bare_date_hint", fix=fixed), m.start()
+    )
 
 
 def _syntax_slip(text: str, exc: SyntaxError) -> ExpressionError:
