@@ -304,6 +304,18 @@ def test_a_full_width_colon_after_a_key_is_said_at_its_line() -> None:
     )
 
 
+def test_a_full_width_colon_inside_braces_is_said_as_such() -> None:
+    """`{rate： 50%, of: …}`: YAML reads "rate： 50%" as one key with no value, said as an unknown field 'rate： 50%'
+    with no word of the colon (the same slip at the start of a line was said well)."""
+    text = mutate("amount: {rate: 50%, of: item.official_fee}", "amount: {rate： 50%, of: item.official_fee}")
+    p = _problem(text)
+    assert p.line == line_of(text, "rate： 50%")
+    assert _said(p, "zh") == (
+        "rate 后面的冒号是全角「：」，YAML 不把它当作冒号",
+        "键后用半角冒号加空格：`rate: …`（把输入法切换到半角或英文）",
+    )
+
+
 def test_a_key_without_its_colon_is_said_at_its_own_line() -> None:
     """`max 30万` was placed at the line after it, where the parser stopped; it is placed where the key is."""
     text = mutate("max: 30万", "max 30万")
