@@ -491,3 +491,18 @@ def test_parse_claim_json_places_each_problem_in_its_text(policy: engine.Compile
     [p] = caught.value.problems
     line = next(n for n, x in enumerate(nan.splitlines(), 1) if "NaN" in x)
     assert (p.code, p.line, p.path) == ("syntax", line, ("items", 1, "annual_interest_paid"))
+
+
+def test_a_codes_name_written_in_a_claim_says_the_code(policy: engine.CompiledPolicy) -> None:
+    """`"kind": "企业"` was "not one of the values", then "one of: 企业（enterprise）, …": the word written is the
+    code's name, which the message now says, with the code to write."""
+    data = engine.loads_json((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))
+    data["applicant"]["kind"] = "企业"
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, data)
+    [p] = caught.value.problems
+    assert p.path == ("applicant", "kind")
+    assert (engine.core.i18n.tr(p.message, "zh"), engine.core.i18n.tr(p.message, "en")) == (
+        "'企业' 是 enterprise 的名称：此处请写代码 enterprise",
+        "'企业' is the name of enterprise: write the code, enterprise",
+    )

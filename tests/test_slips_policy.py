@@ -378,3 +378,11 @@ def test_one_value_where_a_list_is_wanted_says_the_brackets() -> None:
         "'applicant.id' 是单个值，此处应是列表：请写成 [applicant.id]",
         "方括号中的列表，各项用逗号分隔：[applicant.id, claim.funding_year]",
     )
+
+
+def test_a_codes_name_written_for_the_code_says_the_code() -> None:
+    """`who: {kinds: [企业]}` listed the codes only; the word written is a code's name, and the fix is that code."""
+    text = TEMPLATE.replace("who: {kinds: [enterprise]}", "who: {kinds: [企业]}", 1)
+    assert text != TEMPLATE
+    p = _problem(text)
+    assert _said(p, "zh") == ("没有申请人类型 '企业'", "代码 enterprise（'企业' 是它的名称）")

@@ -311,10 +311,14 @@ class _Compiler:
         for i, value in enumerate(values):
             if value not in allowed:
                 close = suggest(value, allowed)
+                # (`kinds: [企业]`: a code's words written for the code, said as such)
+                named = [c for c, v in allowed.items() if isinstance(v, dict) and value in (v.get("zh"), v.get("en"))]
                 self.error(
                     path + (i,),
                     msg("loading.compile.unknown", what=msg(f"loading.compile.code_kind.{what.replace(' ', '_')}"), value=repr(value)),
-                    _guess(close, msg("loading.compile.one", names=list(allowed))),
+                    msg("loading.compile.write_code", value=repr(value), code=named[0])
+                    if named
+                    else _guess(close, msg("loading.compile.one", names=list(allowed))),
                     code=f"unknown_{what.replace(' ', '_')}",
                 )
             else:
