@@ -386,3 +386,16 @@ def test_a_codes_name_written_for_the_code_says_the_code() -> None:
     assert text != TEMPLATE
     p = _problem(text)
     assert _said(p, "zh") == ("没有申请人类型 '企业'", "代码 enterprise（'企业' 是它的名称）")
+
+
+def test_words_written_where_a_text_in_two_languages_is_wanted_say_to_write_zh() -> None:
+    """`says: 仅限发明专利` was "的类型不对，应为 映射（…object）" twice, no word of `{zh: …}`."""
+    text = mutate("says: {zh: 仅限发明专利, en: invention patents only}", "says: 仅限发明专利")
+    p = _problem(text)
+    assert _said(p, "zh") == (
+        "此处要写成中英文两种文字，不能只写一段文字：请写作 {zh: 仅限发明专利}（en: 可以另加，也可以不写）",
+        "{zh: 仅限发明专利, en: ...}：中文，有英文时再加英文",
+    )
+    compile_policy_text(
+        mutate("says: {zh: 仅限发明专利, en: invention patents only}", "says: {zh: 仅限发明专利}"), "p.yaml"
+    )  # the fix loads

@@ -415,6 +415,10 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
         return msg("loading.slip.number_for_text", value=str(value)), msg("loading.slip.number_for_text_expected", value=str(value))
     if not isinstance(value, str):
         return None
+    if error.validator == "type" and error.validator_value == "object" and "zh" in (error.schema.get("properties") or {}):
+        # `says: 每家企业每年最高5万元`: the words of a text in two languages, written without their `zh:`
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        return msg("loading.slip.text_without_zh", fix=shown), msg("loading.slip.text_without_zh_expected", fix=shown)
     if any(e.validator == "type" and e.validator_value == "array" and e.instance is value for e in _with_context(error)):
         # `per: applicant.id` where a list is wanted: the brackets (it said "应为 范围。", the field's description)
         return msg("loading.slip.list_brackets", value=repr(value), fix=f"[{value}]"), msg("loading.slip.list_brackets_expected")
