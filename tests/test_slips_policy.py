@@ -330,7 +330,7 @@ def test_an_amount_compared_with_a_percentage_is_refused() -> None:
     p = _problem(text)
     assert p.line == line_of(text, "item.official_fee > 50%")
     zh, fix = _said(p, "zh")
-    assert zh.startswith("`item.official_fee` 是金额，`50%` 是百分比：金额不能与百分比比较")
+    assert zh.startswith("`item.official_fee` 为金额，`50%` 为百分比：金额不能与百分比比较")
     assert fix.startswith("比例写在金额计算中（`rate: 50%`）")
 
 
@@ -399,3 +399,30 @@ def test_words_written_where_a_text_in_two_languages_is_wanted_say_to_write_zh()
     compile_policy_text(
         mutate("says: {zh: 仅限发明专利, en: invention patents only}", "says: {zh: 仅限发明专利}"), "p.yaml"
     )  # the fix loads
+
+
+def test_a_rate_written_as_a_whole_number_says_write_it_with_its_percent_sign() -> None:
+    """`rate: 80` was "80 太大，不能大于 1" with no word of 80%."""
+    p = _problem(mutate("amount: {rate: 50%, of: item.official_fee}", "amount: {rate: 80, of: item.official_fee}"))
+    assert _said(p, "zh") == ("80 不是比例（比例是 1 的几分之几）：请写作 80%", "带百分号的比例，如 80%；或写成小数（50% 写作 0.5）")
+
+
+def test_a_number_written_with_its_word_says_the_number_alone() -> None:
+    """`from: 2021年` was "'2021年' 的类型不对，应为 整数（integer）", the same words twice."""
+    text = TEMPLATE.replace("from: 2024", "from: 2024年", 1)
+    assert text != TEMPLATE
+    p = _problem(text)
+    assert _said(p, "zh")[0] == "'2024年' 带了单位：此处只写数字 2024"
+
+
+def test_a_yes_no_fact_compared_with_text_reads_plainly() -> None:
+    """`x == "是"` said "`x` 是是/否，`'是'` 是文字": two 是 in a row. The kinds are said with 为."""
+    from conftest import POLICY_PATH
+
+    text = POLICY_PATH.read_text(encoding="utf-8").replace(
+        "    test: applicant.registered_in_district and", '    test: applicant.registered_in_district == "是" and', 1
+    )
+    with pytest.raises(PolicyError) as caught:
+        compile_policy_text(text, str(POLICY_PATH))
+    [p] = caught.value.problems
+    assert tr(p.message, "zh").startswith("`applicant.registered_in_district` 为是/否，`'是'` 为文字：是/否不能与文字比较")

@@ -413,6 +413,11 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
     if error.validator == "type" and error.validator_value == "string" and number and error.parent is None:
         # `version: 2020.10` unquoted: YAML reads a number where a text is wanted (not a form of a oneOf: -1 there)
         return msg("loading.slip.number_for_text", value=str(value)), msg("loading.slip.number_for_text_expected", value=str(value))
+    if error.validator == "maximum" and error.validator_value == 1 and isinstance(value, int | Decimal) and 1 < value <= 100:
+        # `rate: 80` for 80%: a rate is a share of 1 (said "80 is greater than the maximum of 1")
+        return msg("loading.slip.rate_percent", value=str(value), fix=f"{value}%"), msg(
+            "loading.slip.rate_percent_expected", fix=f"{value}%"
+        )
     if not isinstance(value, str):
         return None
     if error.validator == "type" and error.validator_value == "object" and "zh" in (error.schema.get("properties") or {}):
@@ -431,6 +436,10 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
     return found
 
 
+#: a whole number written with the word it counts (2021年, 3次, 10个国家), where the number alone is wanted
+_COUNTED = re.compile(r"\s*([0-9]+)\s*(?:年|次|件|个|家|项|名|个国家)\s*")
+
+
 def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
     """`_slip` of a date or an amount written another way (2021/3/5, 50w, 300,000)."""
     if error.validator == "format" and error.validator_value == "date":
@@ -441,6 +450,9 @@ def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
         return None
     amount = any(e.validator in ("oneOf", "anyOf") for e in wants)  # an amount's forms: a number, or text such as 30万
     yuan = slips.yuan(value, slips.POLICY_UNITS if amount else frozenset())
+    counted = _COUNTED.fullmatch(value)
+    if yuan is None and counted is not None and not amount:  # `from: 2021年`, `times: 3次`: the number alone
+        return msg("loading.slip.number_unit", value=repr(value), fix=counted.group(1)), msg("loading.slip.number_expected")
     if yuan is None:
         return None
     expected = msg("loading.slip.amount_expected") if amount else msg("loading.slip.number_expected")
