@@ -413,7 +413,7 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
     if error.validator == "type" and error.validator_value == "string" and number and error.parent is None:
         # `version: 2020.10` unquoted: YAML reads a number where a text is wanted (not a form of a oneOf: -1 there)
         return msg("loading.slip.number_for_text", value=str(value)), msg("loading.slip.number_for_text_expected", value=str(value))
-    if error.validator == "maximum" and error.validator_value == 1 and isinstance(value, int | Decimal) and 1 < value <= 100:
+    if error.validator == "maximum" and error.validator_value == 1 and type(value) is int and 1 < value <= 100:
         # `rate: 80` for 80%: a rate is a share of 1 (said "80 is greater than the maximum of 1")
         return msg("loading.slip.rate_percent", value=str(value), fix=f"{value}%"), msg(
             "loading.slip.rate_percent_expected", fix=f"{value}%"
