@@ -469,3 +469,20 @@ def test_a_case_s_clauses_written_as_one_text_or_as_no_list(tmp_path: Path) -> N
         load_case_file(f)
     [p] = caught.value.problems
     assert p.path[-1] == "clauses" and p.code == "case.shape"
+
+
+def test_a_misspelt_case_key_is_named_with_the_key_it_means(tmp_path: Path) -> None:
+    """`expext:` said only "a case needs claim: and a non-empty expect:", without naming the key written."""
+    from conftest import policy_beside
+
+    f = tmp_path / "wrong.yaml"
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace("    expect:\n", "    expext:\n", 1)
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    [p] = caught.value.problems
+    assert (p.path, p.line) == (("cases", 0, "expext"), text.splitlines().index("    expext:") + 1)
+    assert (tr(p.message, "zh"), tr(p.expected, "zh")) == (
+        "每个用例须有 `claim:`（或 `round:`）和非空的 `expect:`",
+        "`expect`（`expext` 是否写错了？）；用例的键：name、clauses、claim 或 round、earlier、history、expect",
+    )

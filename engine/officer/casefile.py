@@ -195,11 +195,19 @@ def load_case_file(path: str | Path) -> list[Case]:
             or not spec["expect"]
         ):
             # a case that expects nothing would always pass: it proves nothing
-            problems.append(source.problem(p, msg("casetest.case_shape"), code="case.shape"))
+            misspelt = _unknown_case_keys(spec)  # (`expext:` for `expect:`: said as the key it is)
+            problems.append(
+                source.problem(
+                    (*p, *misspelt[:1]),
+                    msg("casetest.case_shape"),
+                    expected=_case_keys_said(misspelt) if misspelt else None,
+                    code="case.shape",
+                )
+            )
             continue
-        unknown = set(spec) - {"name", "clauses", "claim", "round", "earlier", "history", "expect", "note"}
+        unknown = _unknown_case_keys(spec)
         if unknown:
-            problems.append(source.problem(p, msg("casetest.unknown_keys", keys=sorted(unknown)), expected=msg("casetest.case_keys")))
+            problems.append(source.problem(p, msg("casetest.unknown_keys", keys=unknown), expected=_case_keys_said(unknown)))
         listed = spec.get("clauses")  # (one clause written without brackets is one clause: `clauses_of`)
         if (
             listed is not None
@@ -231,6 +239,19 @@ def load_case_file(path: str | Path) -> list[Case]:
     if problems:
         raise CaseFileError(problems, msg("casetest.invalid_file", path=str(path)))
     return cases
+
+
+CASE_KEYS = ("name", "clauses", "claim", "round", "earlier", "history", "expect", "note")
+
+
+def _unknown_case_keys(spec: Any) -> list[str]:
+    return sorted(str(k) for k in spec if k not in CASE_KEYS) if isinstance(spec, Mapping) else []
+
+
+def _case_keys_said(unknown: list[str]) -> Msg:
+    """What a case's keys may be, with the one an unknown key likely means (`expext` -> `expect`)."""
+    close = suggest(unknown[0], list(CASE_KEYS)) if len(unknown) == 1 else None
+    return msg("casetest.case_keys_close", key=unknown[0], close=close) if close else msg("casetest.case_keys")
 
 
 def _expected_top(expect: Mapping[str, Any], claim: Any, path: tuple[str | int, ...], source: Source, problems: list[Problem]) -> None:
