@@ -33,7 +33,7 @@ from engine.cli.common import (
 )
 from engine.core.errors import os_reason
 from engine.core.i18n import language, lookup, msg, tr
-from engine.core.quantities import format_money, plain_amount
+from engine.core.quantities import format_money, plain_amount, said_money
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.batch import FAILURES_SHOWN, budget_table, headings_of, in_language, problem_said, run_batch
@@ -95,9 +95,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 "cli.batch.summary",
                 applications=summary.applications,
                 decided=summary.decided,
-                failed=summary.failed,
+                failed=msg("cli.batch.failed_some", n=summary.failed) if summary.failed else msg("cli.batch.failed_none"),
                 items=summary.items,
-                total=summary.approved_total,
+                total=said_money(summary.approved_total),  # (688,000.00 元: grouped, as the officers' sheets show it)
                 ledger=ledger_note,
                 out=os.path.normpath(args.out),
             )

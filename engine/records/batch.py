@@ -42,6 +42,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -2409,6 +2410,14 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
+def _grouped(cell: Any) -> str:
+    """A table's cell as a terminal shows it: an amount grouped as the sheets show it (1,492,200.00), a count as is."""
+    return f"{Decimal(cell):,}" if isinstance(cell, str) and _AMOUNT_CELL.fullmatch(cell) else str(cell)
+
+
+_AMOUNT_CELL = re.compile(r"-?[0-9]+\.[0-9]{2}")
+
+
 def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> str:
     """The budget view as a terminal table."""
     labels: dict[str, str] = {}
@@ -2433,7 +2442,7 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
     body = []
     for r in budget_rows(summary, labels):
         article = tr(msg("batch.table.total")) if r[0] == "total" and not r[1] else str(r[0])
-        body.append([article, str(r[2] or r[1]), *[str(x) for x in r[3:]]])
+        body.append([article, str(r[2] or r[1]), *[_grouped(x) for x in r[3:]]])
     widths = [max(_width(h), *(_width(b[i]) for b in body)) for i, h in enumerate(head)]
     lines = ["  ".join(_pad(h, widths[i], i >= 2) for i, h in enumerate(head))]
     lines.append("  ".join("-" * w for w in widths))
@@ -2443,7 +2452,7 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
         lines.append("  ".join(_pad(x, widths[i], i >= 2) for i, x in enumerate(b)))
     out = "\n".join(lines) + "\n"
     statuses = [
-        msg("batch.table.status", status=msg(f"status_short.{s}"), n=v.count, total=format_money(v.total))
+        msg("batch.table.status", status=msg(f"status_short.{s}"), n=v.count, total=f"{Decimal(format_money(v.total)):,}")
         for s, v in summary.by_status.items()
     ]
     out += tr(msg("batch.table.by_status", statuses=statuses)) + "\n"
