@@ -365,3 +365,14 @@ def test_a_problem_under_the_revision_names_its_item_by_its_place_in_the_whole_c
     with use_language("zh"):
         lines = error_lines(error, result.headings)
     assert lines[1].startswith(f"  {src}:1，第 2 个事项的承保月数（item.insured_months）："), lines
+
+
+def test_a_round_budget_and_a_money_parameter_are_said_as_amounts(policy: engine.CompiledPolicy) -> None:
+    """A round budget was said as its JSON ({"amount": "500万", "cites": ...})."""
+    budget = "  documents_cites: 第十二条\n  round_budget: {amount: 500万, cites: 第十三条}\n"
+    five = variant(("  documents_cites: 第十二条\n", budget))
+    six = variant(("  documents_cites: 第十二条\n", budget.replace("500万", "600万")))
+    [added] = diff_policies(policy, five)
+    assert tr(added.text, "zh") == "新增 policy.round_budget：每轮 500万（第十三条）"
+    [changed] = diff_policies(five, six)
+    assert tr(changed.text, "zh") == "policy.round_budget：每轮 500万（第十三条） → 每轮 600万（第十三条）"

@@ -23,6 +23,7 @@ from conftest import ROOT
 
 import engine
 from engine.core.errors import PolicyError
+from engine.core.i18n import tr, use_language
 from engine.explaining.render import explain, renderer
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "dated_parameters.yaml"
@@ -414,7 +415,12 @@ def test_diff_reports_parameter_changes() -> None:
     new = engine.load_policy_text(text, str(FIXTURE))
     changes = [c for c in diff_policies(old, new) if c.kind.startswith("parameter")]
     assert [(c.subject, c.old, c.new) for c in changes] == [("lpr_1y", "3.70%", "3.75%"), ("lpr_1y", None, "3.65%")]
-    assert changes[0].text == "parameter lpr_1y from 2022-01-20: 3.70% → 3.75%"
+    assert changes[0].text == "parameter lpr_1y (one-year loan prime rate (LPR)) from 2022-01-20: 3.70% → 3.75%"
+    # a money parameter's values as an officer reads an amount (they were the written 10万 / 50万, no 元)
+    dearer = engine.load_policy_text(FIXTURE_TEXT.replace("value: 50万, source", "value: 60万, source"), str(FIXTURE))
+    [change] = [c for c in diff_policies(old, dearer) if c.kind.startswith("parameter")]
+    with use_language("zh"):
+        assert str(tr(change.text)) == "参数 min_loan（贴息贷款最低金额）自 2022-07-01 起：500,000.00 元 → 600,000.00 元"
 
 
 def test_coverage_counts_a_table_refusal_only_where_one_can_happen(brookhill: engine.CompiledPolicy) -> None:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 from engine.core.errors import EngineError, Problem
 from engine.core.i18n import Msg, language, lookup, msg, tr
-from engine.core.quantities import format_money, said_money
+from engine.core.quantities import QuantityError, format_money, parse_amount, said_money
 from engine.deciding.claims import coded, parse_claim
 from engine.deciding.claims import label as policy_words
 from engine.deciding.decision import STATUSES
@@ -343,14 +343,14 @@ class _Differ:
                 clause = cites if isinstance(cites, str) and cites in self.new.clauses else POLICY
                 if subject.startswith("policy.in_force.") and self.new.in_force_cites:  # the validity's own clause
                     clause = self.new.in_force_cites
+                said = _HEADER_WORDS.get(subject, _said)
                 if x is None:
-                    self.add(clause, f"{name}.added", subject, None, _shown(y), msg("diff.section.added", subject=subject, value=_said(y)))
+                    self.add(clause, f"{name}.added", subject, None, _shown(y), msg("diff.section.added", subject=subject, value=said(y)))
                 elif y is None:
                     self.add(
-                        clause, f"{name}.removed", subject, _shown(x), None, msg("diff.section.removed", subject=subject, value=_said(x))
+                        clause, f"{name}.removed", subject, _shown(x), None, msg("diff.section.removed", subject=subject, value=said(x))
                     )
                 else:
-                    said = _HEADER_WORDS.get(subject, _said)
                     if str(said(x)) == str(said(y)):  # (only what the words leave out changed: a rounding's readings)
                         said = _said
                     self.add(
@@ -406,9 +406,12 @@ class _Differ:
                     n[name].type,
                     msg("diff.parameter.type", name=name, old=o[name].type, new=n[name].type),
                 )
+            label, money = n[name].label, n[name].type == "money"
             for day in sorted(a.keys() | b.keys()):
                 va, vb = a.get(day), b.get(day)
                 old, new = (None if va is None else va.shown), (None if vb is None else vb.shown)
+                # (said as an officer reads an amount, 8,000.00 元, and the parameter by its words too)
+                old_said, new_said = (None if v is None else said_money(Decimal(v.value)) if money else v.shown for v in (va, vb))
                 if va is None:
                     self.add(
                         POLICY,
@@ -416,7 +419,14 @@ class _Differ:
                         name,
                         None,
                         new,
-                        msg("diff.parameter.value_added", name=name, value=str(new), day=str(day), source=vb.source.zh if vb else ""),
+                        msg(
+                            "diff.parameter.value_added",
+                            name=name,
+                            label=label,
+                            value=new_said,
+                            day=str(day),
+                            source=vb.source if vb else "",
+                        ),
                     )
                 elif vb is None:
                     self.add(
@@ -425,7 +435,7 @@ class _Differ:
                         name,
                         old,
                         None,
-                        msg("diff.parameter.value_removed", name=name, value=str(old), day=str(day)),
+                        msg("diff.parameter.value_removed", name=name, label=label, value=old_said, day=str(day)),
                     )
                 elif va.value != vb.value or va.source != vb.source:
                     self.add(
@@ -434,7 +444,7 @@ class _Differ:
                         name,
                         old,
                         new,
-                        msg("diff.parameter.value", name=name, day=str(day), old=str(old), new=str(new)),
+                        msg("diff.parameter.value", name=name, label=label, day=str(day), old=old_said, new=new_said),
                     )
 
     def vocabulary(self) -> None:
@@ -804,8 +814,23 @@ def _order_words(value: Any) -> Any:
     return msg("diff.w.order", items=[msg(f"diff.w.category.{c}") for c in value])
 
 
+def _budget_words(value: Any) -> Any:
+    """A round budget as an officer reads it (500万（第十三条）); how its scaled grants are rounded, as written."""
+    try:
+        amount = parse_amount(value["amount"]) if isinstance(value, dict) else None
+    except QuantityError:
+        amount = None
+    if amount is None or set(value) - {"amount", "cites"}:
+        return _said(value)
+    return msg("diff.w.budget", amount=wan(amount), cites=value.get("cites") or msg("diff.w.none"))
+
+
 #: how an entry of the policy's header is said where its own words are clearer than its JSON (else `_said`)
-_HEADER_WORDS: dict[str, Callable[[Any], Any]] = {"policy.rounding": _rounding_words, "policy.refusal_order": _order_words}
+_HEADER_WORDS: dict[str, Callable[[Any], Any]] = {
+    "policy.rounding": _rounding_words,
+    "policy.refusal_order": _order_words,
+    "policy.round_budget": _budget_words,
+}
 
 
 def _quoted(text: str, limit: int = 300) -> str:
