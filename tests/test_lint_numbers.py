@@ -258,3 +258,27 @@ def test_a_run_of_numerals_no_clause_would_write_is_no_quantity_and_costs_nothin
     # 9,999,000,099,999,999 (万 multiplied the 亿 before it too)
     assert Decimal(999_999_999_999) in clause_numbers("九千九百九十九亿九千九百九十九万九千九百九十九元").amounts
     assert Decimal(3 * 10**15) in clause_numbers("三千万亿元").amounts
+
+
+def test_a_condition_s_date_the_clause_does_not_state_is_warned() -> None:
+    """FICT2's 第四条 says "2019 年 12 月 31 日以后获得授权": its condition's date 2019-12-31 is the clause's. Written
+    2019-01-01, nothing was said (an officer's commonest condition is a date)."""
+    from engine.officer.lint import clause_dates
+
+    assert clause_dates("对企业 2019 年 12 月 31 日以后获得授权，2024年1月1日起，2018-3-5 与 2020.6.30、2021/1/2") == {
+        "2019-12-31",
+        "2024-01-01",
+        "2018-03-05",
+        "2020-06-30",
+        "2021-01-02",
+    }
+    path = ROOT / "tests" / "fixtures" / "localities" / "FICT2.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert not [p for p in lint_source(parse_yaml(text, str(path))) if "date" in p.message]
+    wrong = text.replace('item.grant_date > date("2019-12-31")', 'item.grant_date > date("2019-01-01")', 1)
+    [p] = [p for p in lint_source(parse_yaml(wrong, str(path))) if p.code == "lint.threshold_not_in_clause"]
+    assert (p.severity, p.line) == ("warning", wrong.splitlines().index('      - test: item.grant_date > date("2019-01-01")') + 1)
+    assert (
+        p.message
+        == 'rule patent-grants compares with the date 2019-01-01 (item.grant_date > date("2019-01-01")), which 第四条 does not state'
+    )

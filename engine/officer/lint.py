@@ -34,6 +34,8 @@ source positions) and a code `lint.*`:
   (a threshold compared with a fact, a number of months added to a date, an amount
   a document depends on; not 0 or 1), a band's start, a per-unit count's ceiling or a selection's budget that
   neither the clause cited there nor the rule's clause states;
+* `lint.threshold_not_in_clause` (warning) also for a date an expression compares with that the clause it cites
+  does not state (`item.filing_date >= "2019-01-01"` where the clause says 2018年1月1日);
 * `lint.says_other_figure` (warning): the words a reviewer reads for a cap, limit,
   selection, check or condition (`says`, Chinese or English) state an amount or
   count that is not the figure the engine applies (a ceiling of 50万 said as
@@ -72,6 +74,23 @@ ENGINE_FACTS = frozenset(
 )
 
 TEN_THOUSAND = Decimal(10000)
+
+
+#: a date an expression writes, quoted as it must be
+_DATE_LITERAL = re.compile(r"[\"']([0-9]{4}-[0-9]{2}-[0-9]{2})[\"']")
+#: a date as a measure's text writes it: 2018年1月1日 (spaces between, as some texts set them), 2018-01-01, 2018.1.1, 2018/1/1
+_CLAUSE_DATE = re.compile(
+    r"(?<![0-9])([0-9]{4})\s*(?:年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日|[-./]([0-9]{1,2})[-./]([0-9]{1,2})(?![0-9]))"
+)
+
+
+def clause_dates(text: str) -> frozenset[str]:
+    """The dates a clause's text states, as YYYY-MM-DD."""
+    out = set()
+    for m in _CLAUSE_DATE.finditer(text):
+        month, day = (m.group(2), m.group(3)) if m.group(2) is not None else (m.group(4), m.group(5))
+        out.add(f"{m.group(1)}-{int(month):02d}-{int(day):02d}")
+    return frozenset(out)
 
 
 def wan(value: Decimal) -> str:
@@ -1142,6 +1161,23 @@ class _KeyNumbers(_Pass):
     def thresholds(self, path: Path_, who: Msg, expression: CompiledExpression, cites: tuple[str | None, ...]) -> None:
         for value, text in expression_numbers(expression.source):
             self.threshold(path, who, value, msg("lint.message", text=text, source=expression.source), cites)
+        for day in dict.fromkeys(_DATE_LITERAL.findall(expression.source)):
+            self.date_in_clause(path, who, day, expression.source, cites)
+
+    def date_in_clause(self, path: Path_, who: Msg, day: str, source: str, cites: tuple[str | None, ...]) -> None:
+        """A date an expression compares with (`item.filing_date >= "2019-01-01"`) must be one the clauses it cites
+        state, in any form a measure writes a date (2018年1月1日, 2018 年 1 月 1 日, 2018-01-01, 2018.1.1): a
+        condition's dates were not looked at, and are a measure's commonest condition."""
+        clauses = self.lint.policy.clauses
+        known = [c for c in dict.fromkeys(cites) if c and c in clauses]
+        if known and not any(day in clause_dates(clauses[c].text) for c in known):
+            self.add(
+                path,
+                msg("lint.date_not_in_clause", who=who, day=day, source=source, names=_either(known, "lint.or")),
+                "threshold_not_in_clause",
+                "warning",
+                msg("lint.date_as_clause_states"),
+            )
 
     def threshold(self, path: Path_, who: Msg, value: Decimal, shown: Msg, cites: tuple[str | None, ...]) -> None:
         """`value` must be a quantity one of the clauses `cites` states (those the policy does not have are not judged)."""
