@@ -483,7 +483,7 @@ def test_an_applicants_grants_caps_and_limits_used(server: Server) -> None:
     caps = [c for c in view["caps_used"] if c["scope"] == [applicant, 2021]]
     assert [(c["used"], c["ceiling"]) for c in caps] == [("250000.00", "300000.00")]
     limits = [lim for lim in view["limits_used"] if lim["times"] == 2]
-    assert limits and limits[0]["at_most"] == 3
+    assert limits and (limits[0]["at_most"], limits[0]["consecutive"]) == (3, False)
 
 
 def test_a_finding_is_checked_recorded_and_audited(server: Server) -> None:

@@ -730,8 +730,10 @@ class RuleWriter(CodeWriter):
             all_plain = " and ".join(f"(type({v}) is str or type({v}) is int)" for v in count_vars)
             self.writeline(f"pc{j} = counts{j} if {all_plain} else ({', '.join(plain(v, '_plain') for v in count_vars)},)")
             self.writeline(f"counted = pc{j} in used{j}")
-            self.writeline(f"ok = counted or len(used{j}) < LT{j}")
-            self.step("'limit'", f"L{j}", f"lscope{j}", f"len(used{j})", f"counts{j}", "counted", "ok")
+            # (a consecutive limit's use is the years in a row next to the item's: the limit's own reckoning, `used_before`)
+            self.writeline(f"n{j} = L{j}.used_before(used{j}, pc{j})" if limit.consecutive else f"n{j} = len(used{j})")
+            self.writeline(f"ok = counted or n{j} < LT{j}")
+            self.step("'limit'", f"L{j}", f"lscope{j}", f"n{j}", f"counts{j}", "counted", "ok")
             with self.block("if not ok:"):
                 self.writeline(f"reasons.append(LR{j})")
             if flag:

@@ -284,6 +284,8 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
         out = _identified(kind, limit)
         if limit.unit is not None:  # (the record explains itself: 上限 2 年)
             out["unit"] = limit.unit.to_dict()
+        if limit.consecutive:  # (and reads its use as years in a row: 此前已连续 3 年)
+            out["consecutive"] = True
         out["scope"], out["times"], out["used_before"] = json_value(scope), limit.times, used
         out["counts"], out["already_counted"] = json_value(counts), counted
         out["used_after"], out["result"] = used if (counted or not ok) else used + 1, ok

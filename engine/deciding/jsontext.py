@@ -326,6 +326,7 @@ def _identified_frag(kind: str) -> Callable[[Any], _Fragments]:
         head = '{"step": "' + kind + '", "' + kind + '": ' + _s(part.id) + ', "cites": ' + _s(part.cites)
         c = ', "times": ' + _raw(part.times) + ', "used_before": ' if kind == "limit" else ""
         unit = ', "unit": ' + _text(part.unit) if kind == "limit" and part.unit is not None else ""
+        unit += ', "consecutive": true' if kind == "limit" and part.consecutive else ""
         return _Fragments(part, head + ', "says": ' + _text(part.says) + unit, ', "scope": ', c)
 
     return make

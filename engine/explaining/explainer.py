@@ -337,6 +337,7 @@ class Explainer:
         self.f_reading_line = f("reading_line", "id", "words")
         self.f_cap_split = f("cap_split", "history", "earlier")
         self.f_why_limit = f("why_limit", "says", "times", "unit", "cites")
+        self.f_why_limit_consecutive = f("why_limit_consecutive", "says", "times", "unit", "cites")
         self.f_why_refused = f("why_refused", "says", "cites")
         self.f_why_refused_asked = f("why_refused_asked", "says", "cites", "asked")
         self.f_why_refused_more = f("why_refused_more", "says", "cites")
@@ -580,7 +581,9 @@ class Explainer:
         if fmts is None:
             fixed = {"says": self.lab.label(lim.says), "times": lim.times, "unit": self.limit_unit(lim)}
             fmts = self.limit_fmts[id(lim)] = tuple(
-                self.cat.partial(k, ("used", "after"), fixed) for k in ("limit_check", "limit_same", "limit_full", "limit_line")
+                # (a consecutive limit counts years in a row: said so, "此前已连续 3 年")
+                self.cat.partial(k + ("_consecutive" if lim.consecutive else ""), ("used", "after"), fixed)
+                for k in ("limit_check", "limit_same", "limit_full", "limit_line")
             )
         return fmts
 
@@ -1346,7 +1349,8 @@ class Explainer:
                 out.append(self.f_why_cap_none_left(cites=r.cites))
             elif category == "limit" and limit_step is not None:
                 lim = limit_step[1]
-                out.append(self.f_why_limit(says=self.said(r)[1], times=lim.times, unit=self.limit_unit(lim), cites=r.cites))
+                why = self.f_why_limit_consecutive if lim.consecutive else self.f_why_limit
+                out.append(why(says=self.said(r)[1], times=lim.times, unit=self.limit_unit(lim), cites=r.cites))
             elif category == "limit" and sel_step is not None and alone:
                 would = last_cap[5] if last_cap is not None else d.asked
                 verdict = sel_step[2]

@@ -326,17 +326,18 @@ def _who(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
 
 def _limit(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     ident, cites, says, times, unit = s["limit"], s["cites"], s["says"], s["times"], s.get("unit")
+    consecutive = s.get("consecutive") is True
     objects = kept.objects
-    plain = type(ident) is str and type(cites) is str and type(times) is int and unit is None
+    plain = type(ident) is str and type(cites) is str and type(times) is int and unit is None and not consecutive
     fast = ("limit!", ident, cites, times) if plain else None
     lim = None if fast is None else _found_said(objects, fast, says)
     if lim is None:
         if not _words(unit):
             kept.exact = False
-        key = ("limit", _key(ident), _key(cites), _key(says), _key(times), _key(unit))
+        key = ("limit", _key(ident), _key(cites), _key(says), _key(times), _key(unit), consecutive)
         lim = objects.get(key)
         if lim is None:
-            lim = objects[key] = Recorded(id=ident, cites=cites, says=says, times=times, unit=unit)
+            lim = objects[key] = Recorded(id=ident, cites=cites, says=says, times=times, unit=unit, consecutive=consecutive)
         if fast is not None:
             _keep_said(objects, fast, says, lim)
     used, counted, result = s["used_before"], s["already_counted"], s["result"]

@@ -1266,9 +1266,18 @@ class _Compiler:
             kinds=kinds,
             applies_when=applies_when,
             unit=_text(c.get("unit")),
+            consecutive=bool(c.get("consecutive", False)),
         )
+        if limit.consecutive and not self.counts_years(limit):
+            self.error(path + ("counting",), msg("loading.compile.consecutive_counting"), msg("loading.compile.consecutive_counting_fix"))
+            return None
         self.compiled_limits[limit.id] = limit
         return limit
+
+    @staticmethod
+    def counts_years(limit: Limit) -> bool:
+        """Whether a consecutive limit counts one whole number (the funding year) per item, as years in a row are."""
+        return limit.counting is not None and len(limit.counting) == 1 and limit.counting[0].type == "integer"
 
     def amount_form(self, a: dict[str, Any], path: Path_, item_type: str) -> AmountForm | None:
         t = [item_type]

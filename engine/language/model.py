@@ -7,6 +7,7 @@ only reads them. Nothing here knows any particular district's measures.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -148,6 +149,34 @@ class Limit(Scoped):
     applies_when: CompiledExpression | None = None
     #: `unit:` -- what one counting is, in words (年 / year(s): "supported in at most 2 years"); None: 次 / time(s)
     unit: Text | None = None
+    #: `consecutive:` -- `times` counts funding years in a row (连续支持不超过3年); its counting is the one year
+    consecutive: bool = False
+
+    def used_before(self, used: Collection[Any], counts: tuple[Any, ...] | None) -> int:
+        """What the item's scope has used of the limit before it: each counting recorded (`used`: the countings of
+        the grants before it); for a consecutive limit, the years next to the item's own, before and after it, that
+        are granted in a row (2021-2023 granted: 3 for 2024; 2021 and 2023: 1; 2022, 2023 and 2025: 3)."""
+        if not self.consecutive or counts is None or type(counts[0]) is not int:
+            return len(used)
+        run = 0
+        for step in (-1, 1):
+            year = counts[0] + step
+            while (year,) in used:
+                run, year = run + 1, year + step
+        return run
+
+    def allows(self, used: Collection[Any], counts: tuple[Any, ...] | None) -> bool:
+        """Whether an item with `counts` is within the limit, its scope having used `used`: counted already (another
+        item of the same counting), or its scope's use below `times`."""
+        return counts in used or self.used_before(used, counts) < self.times
+
+    def longest(self, used: Collection[Any]) -> int:
+        """The most the countings `used` use of the limit, as the ledger's check reads them: their number, or for a
+        consecutive limit the longest run of years in a row among them."""
+        if not self.consecutive:
+            return len(used)
+        years = {c[0] for c in used if isinstance(c, tuple) and len(c) == 1 and type(c[0]) is int}
+        return max((self.used_before(used, (y,)) + 1 for y in years if y - 1 not in years), default=len(used))
 
 
 def scope_key(value: Any) -> Any:

@@ -315,7 +315,7 @@ def used_up(policy: CompiledPolicy, rule: Rule, facts: Facts3, usage: Usage) -> 
             counts = None if limit.counting is None else tuple(scope_key(e(item, applicant, claim)) for e in limit.counting)
         except MissingFact:
             continue
-        if counts not in used and len(used) >= limit.times:
+        if not limit.allows(used, counts):
             return limit
     for cap in rule.caps:
         if cap.computed is None and cap.per is not None and _applies(cap, facts, kind) is True:

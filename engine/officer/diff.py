@@ -723,6 +723,15 @@ class _Differ:
             if x.unit != y.unit:
                 old, new = (_shown(u.to_dict()) if u is not None else None for u in (x.unit, y.unit))
                 self.add(y.cites, "limit.unit", x.id, old, new, msg("diff.limit.unit", rule=rid, id=x.id, old=unit(x), new=unit(y)))
+            if x.consecutive != y.consecutive:
+                said = msg(
+                    "diff.limit.consecutive" if y.consecutive else "diff.limit.not_consecutive",
+                    rule=rid,
+                    id=x.id,
+                    times=y.times,
+                    unit=unit(y),
+                )
+                self.add(y.cites, "limit.consecutive", x.id, str(x.consecutive).lower(), str(y.consecutive).lower(), said)
             if _scope(x.per) != _scope(y.per) or _scope(x.counting) != _scope(y.counting):
                 self.add(y.cites, "limit.scope", x.id, _scope(x.per), _scope(y.per), msg("diff.limit.scope", rule=rid, id=x.id))
             if _applies(x) != _applies(y):

@@ -1663,7 +1663,7 @@ class Ledger:
         ceilings = {
             v.content_hash: {c.id: c.ceiling for r in v.rules for c in r.caps if c.per is not None and c.computed is None} for v in versions
         }
-        times = {v.content_hash: {lim.id: lim.times for r in v.rules for lim in r.limits} for v in versions}
+        limits = {v.content_hash: {lim.id: lim for r in v.rules for lim in r.limits} for v in versions}
         newest = max(versions, key=lambda v: v.funding_years)
         usage = Usage()
         last: dict[tuple[str, str, Any], str] = {}  # (kind, id, scope) -> the hash of the version of its latest grant
@@ -1692,9 +1692,9 @@ class Ledger:
             if ceiling is not None and used > ceiling:
                 problems.append(msg("ledger.verify.cap", cap=cap_id, scope=str(list(scope)), used=used, ceiling=ceiling))
         for (limit_id, scope), counted in sorted(usage.limits.items(), key=str):
-            most = times[last.get(("limit", limit_id, scope), newest.content_hash)].get(limit_id)
-            if most is not None and len(counted) > most:
-                problems.append(msg("ledger.verify.limit", limit=limit_id, scope=str(list(scope)), n=len(counted), most=most))
+            limit = limits[last.get(("limit", limit_id, scope), newest.content_hash)].get(limit_id)
+            if limit is not None and (n := limit.longest(counted)) > limit.times:  # (in a row, for a consecutive limit)
+                problems.append(msg("ledger.verify.limit", limit=limit_id, scope=str(list(scope)), n=n, most=limit.times))
         dup = self.db.query(
             "SELECT claim_id, item_id, count(*) FROM grants WHERE superseded = 0 GROUP BY claim_id, item_id HAVING count(*) > 1"
         )

@@ -851,7 +851,7 @@ def usage_of(cat: Catalogue, grants: list[dict[str, Any]]) -> dict[str, Any]:
     for g in grants:
         made_by = versions.get(g.get("policy_hash", ""))
         ceilings = {c.id: c.ceiling for r in made_by.rules for c in r.caps} if made_by else {}
-        times = {lim.id: lim.times for r in made_by.rules for lim in r.limits} if made_by else {}
+        limits_of = {lim.id: lim for r in made_by.rules for lim in r.limits} if made_by else {}
         for c in g["consumes"]:
             scope = json.dumps(c["scope"], ensure_ascii=False)
             if "cap" in c:
@@ -863,7 +863,9 @@ def usage_of(cat: Catalogue, grants: list[dict[str, Any]]) -> dict[str, Any]:
                 entry = limits.setdefault((c["limit"], scope), {"limit": c["limit"], "scope": c["scope"], "counted": [], "at_most": None})
                 if c["counts"] not in entry["counted"]:
                     entry["counted"].append(c["counts"])
-                entry["at_most"] = times.get(c["limit"], entry["at_most"])
+                limit = limits_of.get(c["limit"])
+                if limit is not None:  # (a consecutive limit's at_most counts years in a row, not its years in all)
+                    entry["at_most"], entry["consecutive"] = limit.times, limit.consecutive
     cap_list = [{**v, "used": f"{v['used']:.2f}"} for v in caps.values()]
     limit_list = [{**v, "times": len(v["counted"])} for v in limits.values()]
     return {"caps_used": cap_list, "limits_used": limit_list}

@@ -1,0 +1,152 @@
+"""A limit of funding years in a row (`consecutive: true`): 同一企业连续支持不超过3年, as other districts' measures
+routinely say it. Every expectation is worked out by hand from the clause below: an enterprise granted in each of the
+three years before (or around) a year is refused that year; a year missed starts the count again."""
+
+from __future__ import annotations
+
+import textwrap
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import engine
+from engine.core.i18n import tr
+from engine.explaining.render import explain
+from engine.language.model import Limit
+
+POLICY = textwrap.dedent(
+    """\
+    policy:
+      id: in-a-row
+      version: "1"
+      title: {zh: 连续支持办法}
+      in_force:
+        funding_years: {from: 2018, to: 2030}
+      rounding: {quantum: "0.01", mode: half_up}
+    clauses:
+      第一条:
+        text: 对认定的高新技术企业每年奖励1万元，同一企业连续支持不超过3年。
+        computable: true
+    applicant_kinds:
+      enterprise: {zh: 企业}
+    facts:
+      claim:
+        funding_year: {type: integer, zh: 申报年度}
+      applicant:
+        id: {type: string, zh: 代码}
+        kind: {type: enum, values_from: applicant_kinds, zh: 类型}
+    item_facts:
+      id: {type: string, zh: 编号}
+      type: {type: item_type, zh: 类型}
+      date: {type: date, zh: 日期}
+    item_types:
+      high_tech:
+        zh: 高新技术企业认定
+        facts: {}
+    rules:
+      - id: high-tech-reward
+        cites: 第一条
+        item_type: high_tech
+        who: {kinds: [enterprise]}
+        amount: {fixed: 1万}
+        limits:
+          - id: three-years-in-a-row
+            times: 3
+            per: [applicant.id]
+            counting: [claim.funding_year]
+            consecutive: true
+            unit: {zh: 年, en: year(s)}
+            says: {zh: 同一企业连续支持不超过3年, en: at most 3 years in a row}
+        documents_required: false
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def policy() -> engine.CompiledPolicy:
+    return engine.load_policy_text(POLICY, "in_a_row.yaml")
+
+
+def claim(year: int, claim_id: str | None = None) -> dict[str, Any]:
+    return {
+        "claim_id": claim_id or f"HT-{year}",
+        "funding_year": year,
+        "applicant": {"id": "A1", "kind": "enterprise"},
+        "items": [{"id": "h1", "type": "high_tech", "date": f"{year}-06-01"}],
+    }
+
+
+def decided(policy: engine.CompiledPolicy, granted_years: list[int], year: int) -> engine.Decision:
+    """The claim of `year`, after claims granted in `granted_years` (their grants as its history)."""
+    history: list[engine.Grant] = []
+    for y in granted_years:
+        earlier = engine.evaluate(policy, claim(y), history)
+        assert earlier.items[0].status == "granted", y  # (each earlier year is itself within the limit)
+        history += earlier.grants
+    return engine.evaluate(policy, claim(year), history)
+
+
+@pytest.mark.parametrize(
+    ("granted", "year", "status", "in_a_row"),
+    [
+        ([2021, 2022, 2023], 2024, "refused", 3),  # three years in a row before: a fourth is refused
+        ([2021, 2023], 2024, "granted", 1),  # 2022 missed: only 2023 is next to 2024
+        ([2021, 2022, 2023], 2025, "granted", 0),  # 2024 missed: the count starts again
+        ([2022, 2023, 2025], 2024, "refused", 3),  # applied late: 2024 would join 2022-2025, four in a row
+        ([2023, 2025], 2024, "granted", 2),  # 2023, 2024, 2025: three in a row, within the limit
+        ([], 2024, "granted", 0),
+    ],
+)
+def test_years_in_a_row_are_counted_around_the_years_own(
+    policy: engine.CompiledPolicy, granted: list[int], year: int, status: str, in_a_row: int
+) -> None:
+    d = decided(policy, granted, year)
+    item = d.items[0]
+    assert (item.status, item.amount) == (status, Decimal("10000.00") if status == "granted" else Decimal("0.00"))
+    [step] = [s for s in d.to_dict()["items"][0]["steps"] if s["step"] == "limit"]
+    assert (step["consecutive"], step["times"], step["used_before"]) == (True, 3, in_a_row)
+
+
+def test_the_explanation_says_years_in_a_row(policy: engine.CompiledPolicy) -> None:
+    d = decided(policy, [2021, 2022, 2023], 2024)
+    zh = explain(policy, d, lang="zh", fmt="text")
+    assert "同一企业连续支持不超过3年：连续不超过 3 年，此前已连续 3 年，已达上限" in zh
+    assert "已达「同一企业连续支持不超过3年」的上限（连续 3 年，第一条）。" in zh
+    en = explain(policy, d, lang="en", fmt="text")
+    assert "at most 3 years in a row: at most 3 year(s) in a row; in a row before 3: the limit is reached" in en
+    # and explained again from its record, as a batch's report and `explain decisions.jsonl:N` do
+    again = explain(policy, engine.loads_json(d.to_json()), lang="zh", fmt="text")
+    assert again == zh
+
+
+def test_a_consecutive_limit_counts_the_funding_year_only() -> None:
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(POLICY.replace("counting: [claim.funding_year]", "counting: [applicant.id]"), "in_a_row.yaml")
+    [p] = caught.value.problems
+    assert p.path == ("rules", 0, "limits", 0, "counting")
+    assert tr(p.message, "zh") == "连续的次数限制按连续的申报年度计：counting 须为申报年度这一个整数事实"
+
+
+def test_the_ledgers_check_reads_the_longest_run() -> None:
+    """`ledger verify` holds a consecutive limit to its longest run of years, not to its number of years."""
+    limit: Any = Limit.__new__(Limit)
+    object.__setattr__(limit, "consecutive", True)
+    object.__setattr__(limit, "times", 3)
+    assert limit.longest({(2021,), (2022,), (2023,), (2024,)}) == 4  # a violation
+    assert limit.longest({(2019,), (2020,), (2022,), (2023,), (2024,)}) == 3  # five years, none four in a row
+    assert limit.allows({(2021,), (2022,), (2023,)}, (2023,))  # the same year again: counted already
+    assert not limit.allows({(2021,), (2022,), (2023,)}, (2024,))
+
+
+def test_diff_says_a_limit_made_consecutive(policy: engine.CompiledPolicy) -> None:
+    from engine.officer.diff import diff_policies
+
+    in_all = engine.load_policy_text(POLICY.replace("        consecutive: true\n", ""), "in_a_row.yaml")
+    [change] = diff_policies(in_all, policy)
+    assert tr(change.text, "zh") == (
+        "high-tech-reward：次数限制 three-years-in-a-row 改为按连续的年计：连续不超过 3 年（原为累计不超过 3 年）"
+    )
+    # counted in all, the same history refuses 2027 after three years with gaps
+    d = decided(in_all, [2021, 2023, 2025], 2027)
+    assert d.items[0].status == "refused"
