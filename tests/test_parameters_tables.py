@@ -545,3 +545,17 @@ def test_a_per_unit_amount_takes_its_unit_from_the_count_fact(brookhill: engine.
     assert "CNY 20,000.00 per unit × 3 = CNY 60,000.00" in en
     assert zh == renderer(brookhill, "zh").explain(decision.to_dict(), "text")
     assert en == renderer(brookhill, "en").explain(decision.to_dict(), "text")
+
+
+def test_a_parameter_starting_after_the_windows_first_day_is_warned() -> None:
+    """An officer's standard from 2022-01-01, the funding years from 2021: a patent granted 2021-12-20 found no value
+    and was held incomplete ("材料不全"), the policy's gap said as the applicant's. lint says so at the first value."""
+    from engine.language.source import parse_yaml
+    from engine.officer.lint import lint_source
+
+    text = FIXTURE_TEXT.replace("funding_years: {from: 2022, to: 2024}", "funding_years: {from: 2021, to: 2024}")
+    late = [p for p in lint_source(parse_yaml(text, str(FIXTURE))) if p.code == "lint.parameter_starts_late"]
+    # lpr_1y's first value is from 2021-12-20, min_loan's from 2021-01-01 (the window's first day: no gap)
+    assert [(p.severity, p.path) for p in late] == [("warning", ("parameters", "lpr_1y", "values", 0, "from"))]
+    assert tr(late[0].message, "zh").startswith("参数 lpr_1y 的第一个取值自 2021-12-20 起，而本办法的申报年度从 2021 年起")
+    assert not [p for p in lint_source(parse_yaml(FIXTURE_TEXT, str(FIXTURE))) if p.code == "lint.parameter_starts_late"]

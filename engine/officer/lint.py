@@ -43,6 +43,9 @@ source positions) and a code `lint.*`:
   as "不低于100万元"): the explanation would cite words that disagree with the
   amounts it shows;
 * `lint.parameter_unused` (warning): a dated parameter no expression looks up;
+* `lint.parameter_starts_late` (warning): a dated parameter whose first value starts after the first day of the
+  window's first funding year (an item of that year finds no value: incomplete, the policy's gap said as the
+  applicant's);
 * `lint.chinese_only` (warning, once): texts written without `en:` (English explanations show their Chinese).
 """
 
@@ -54,6 +57,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
@@ -961,6 +965,19 @@ class _UnusedFacts(_Pass):
 
     def visit_parameter(self, parameter: model.Parameter, at: Site) -> None:
         self.parameters[parameter.name] = at.path
+        first_year = self.lint.policy.funding_years[0]
+        if parameter.values and parameter.values[0].start > date(first_year, 1, 1):
+            # an item of the window's first year looks it up before its first value: a gap of the policy, which the
+            # applicant reads as facts missing ("材料不全") though nothing is missing on their side
+            start = parameter.values[0].start.isoformat()
+            said = msg("lint.parameter_starts_late", name=parameter.name, start=start, year=first_year)
+            self.add(
+                (*at.path, "values", 0, "from"),
+                said,
+                "parameter_starts_late",
+                "warning",
+                msg("lint.parameter_starts_late_fix", year=first_year),
+            )
 
     def visit_check(self, test: model.Test, at: Site) -> None:
         self.use(at, [test.expression])
