@@ -853,3 +853,19 @@ def test_an_id_with_a_hidden_line_break_at_its_end_is_refused() -> None:
         engine.load_policy_text(text, str(POLICY_PATH))
     [p] = caught.value.problems
     assert (p.path, p.code) == (("rules", 3, "caps", 0, "id"), "schema.pattern")
+
+
+def test_a_source_text_named_with_windows_separators_is_read(tmp_path: Path) -> None:
+    """`source_text: texts\\measures.txt`, as an officer on Windows writes a path, was "cannot read" on other systems;
+    going up (`..\\x`) is refused as `../x` is."""
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "pinggu_ip_measures.zh.txt").write_bytes((ROOT / "policies" / "texts" / "pinggu_ip_measures.zh.txt").read_bytes())
+    text = POLICY_PATH.read_text(encoding="utf-8").replace(
+        "source_text: texts/pinggu_ip_measures.zh.txt", "source_text: texts\\pinggu_ip_measures.zh.txt"
+    )
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    assert engine.load_policy(tmp_path / "p.yaml").clauses
+    (tmp_path / "up.yaml").write_text(text.replace("texts\\pinggu", "..\\pinggu"), encoding="utf-8")
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy(tmp_path / "up.yaml")
+    assert "../pinggu_ip_measures.zh.txt" in str(caught.value.problems[0].message)

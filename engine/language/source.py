@@ -169,6 +169,7 @@ def read_beside(base_dir: str | Path, name: str, *, max_bytes: int = MAX_BYTES) 
     """
     if not isinstance(name, str) or not name.strip() or "\x00" in name:
         raise FileRefused(msg("loading.file.no_name"), "path")
+    name = name.replace("\\", "/")  # (texts\measures.txt, as an officer on Windows writes it: one folder on every system)
     rel = Path(name)
     if rel.is_absolute() or name.startswith("~"):
         raise FileRefused(msg("loading.file.absolute", name=repr(name)), "path")
