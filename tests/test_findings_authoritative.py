@@ -287,6 +287,18 @@ def test_check_finding_takes_one_date_of_a_list_fact(policy: engine.CompiledPoli
         check_finding(policy, ENTERPRISE_ID, FACT, "2019-06-01; 2010-01-10")  # one finding at a time
     with pytest.raises(LedgerError, match="did you mean 'fraud_finding_dates'"):
         check_finding(policy, ENTERPRISE_ID, "fraud_finding_date", "2019-06-01")
+    # written another way: the date to write, and the kind in the reader's words (it said "不是有效的 date")
+    from engine.core.i18n import tr
+
+    with pytest.raises(LedgerError) as caught:
+        check_finding(policy, ENTERPRISE_ID, FACT, "2023/4/1")
+    assert 'expected the date written YYYY-MM-DD: "2023-04-01"' in str(caught.value)
+    with pytest.raises(LedgerError) as caught:
+        check_finding(policy, ENTERPRISE_ID, FACT, "2021-02-29")
+    assert (
+        tr(caught.value.args[0], "zh")
+        == "申请人 fraud_finding_dates '2021-02-29' 不是有效的日期（应为 格式为 YYYY-MM-DD 且真实存在的日期）"
+    )
 
 
 # --- the command line: ledger finding, batch (deciding only and committing), the explanation ----------------

@@ -61,7 +61,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.core.errors import EngineError
 from engine.core.i18n import Msg, msg, tr
-from engine.core.quantities import format_money, round_units
+from engine.core.quantities import amount_slip, date_slip, format_money, round_units
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
@@ -687,13 +687,21 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
 
 def _finding_problem(spec: FactSpec, name: str, given: str) -> Msg:
     kind = _ELEMENT_TYPE.get(spec.type, spec.type)
+    iso = kind == "date" and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", given) is not None  # (well written, no such day)
+    slip = date_slip(given) if kind == "date" and not iso else amount_slip(given) if kind == "money" else None
+    if slip is not None:  # `2023/4/1`, `5万`: the value to write, as a claim's slip is said
+        return msg("ledger.finding.value_expected", name=name, problem=slip[0], expected=slip[1])
     expected = {
         "date": msg("ledger.finding.a_date"),
         "money": msg("ledger.finding.an_amount"),
         "enum": msg("ledger.finding.one_of", values=list(spec.values or ())),
         "identifier": msg("ledger.finding.identifier", en=spec.label.en, zh=spec.label.zh),
     }.get(kind, msg("ledger.finding.text"))
-    return msg("ledger.finding.not_valid", name=name, given=repr(given), kind=kind, expected=expected)
+    kind_said = msg(f"ledger.finding.kind.{kind}") if kind in _KIND_WORDS else kind  # (日期, not "date" in Chinese)
+    return msg("ledger.finding.not_valid", name=name, given=repr(given), kind=kind_said, expected=expected)
+
+
+_KIND_WORDS = frozenset({"date", "money", "enum", "identifier", "string"})
 
 
 def _now() -> str:
