@@ -506,3 +506,14 @@ def test_a_codes_name_written_in_a_claim_says_the_code(policy: engine.CompiledPo
         "'企业' 是 enterprise 的名称：此处请写代码 enterprise",
         "'企业' is the name of enterprise: write the code, enterprise",
     )
+
+
+def test_a_decision_and_a_ledger_say_what_they_are_in_a_line(policy: engine.CompiledPolicy) -> None:
+    """repr(decision) was 34,842 characters (the policy, the claim's data, the trace); an item's 4,735; a ledger's
+    its object address. 6 items: 4 granted, l2 reduced (R11's cap), the insurance incomplete; 804,200.00 in all."""
+    data = engine.loads_json((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))
+    d = engine.evaluate(policy, data)
+    assert repr(d) == "<Decision PG-2022-0001 pinggu-ip-promotion 2020.1 total 804200.00: granted 4, reduced 1, incomplete 1>"
+    assert repr(d.items[0]) == "<ItemDecision p1 invention_patent_grant granted 4200.00 of 4200.00>"
+    with engine.Ledger("sqlite:///:memory:") as ledger:
+        assert repr(ledger) == "<Ledger sqlite:///:memory:>"

@@ -100,6 +100,9 @@ class ItemDecision(NamedTuple):
     #: without the trace, so that a decision without its trace cites the same clauses
     cut_by: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:  # (the whole rule and trace made a repr of 4.7 kB)
+        return f"<ItemDecision {self.item.id} {self.item.type} {self.status} {format_money(self.amount)} of {format_money(self.asked)}>"
+
     @property
     def cites(self) -> tuple[str, ...]:
         """The clauses that decided this item: the rule's own, then each ground's, each cutting subject's and
@@ -340,6 +343,10 @@ class Decision:
     grants: tuple[Grant, ...]
     standing_steps: tuple[Any, ...]
     standing_reasons: tuple[Reason, ...]
+
+    def __repr__(self) -> str:  # (the whole policy, the claim's data and the trace made a repr of 35 kB)
+        counts = ", ".join(f"{s} {n}" for s, n in self.counts_by_status().items() if n)
+        return f"<Decision {self.claim.claim_id} {self.policy.id} {self.policy.version} total {format_money(self.total)}: {counts}>"
 
     @property
     @in_engine_context

@@ -974,6 +974,9 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __repr__(self) -> str:
+        return f"<Ledger {masked_url(self.url)}>"
+
     def close(self) -> None:
         if self._pid == os.getpid():
             self._db.close()
