@@ -262,6 +262,22 @@ def test_a_reversal_amount_that_is_no_decimal_is_refused_in_words(policy: engine
             assert "Decimal" in str(caught.value)
 
 
+def test_a_reversal_dated_by_a_date_object_is_recorded(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """An embedding program holds dates as `datetime.date`: it was a TypeError from the date check's pattern."""
+    import datetime as dt
+
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+        ledger.commit(policy, example())
+        assert ledger.reverse("PG-2022-0001", "p1", returned=Decimal("100.00"), reason="退回", decided_on=dt.date(2022, 6, 1)) > 0
+
+
+def test_evaluate_claim_handed_data_says_it_takes_a_parsed_claim(policy: engine.CompiledPolicy) -> None:
+    """`engine.evaluate_claim(policy, dict)` met `claim.funding_year`: AttributeError: 'dict' object has no attribute."""
+    with pytest.raises(TypeError) as caught:
+        engine.evaluate_claim(policy, example())  # type: ignore[arg-type]
+    assert str(caught.value) == "evaluate_claim takes a parsed Claim (engine.parse_claim), not a dict: engine.evaluate takes a claim's data"
+
+
 def test_policy_set_load_takes_one_path_alone(policy: engine.CompiledPolicy) -> None:
     """A text was taken as its characters, each a path (18 problems, `/` among them)."""
     [version] = engine.PolicySet.load(str(ROOT / "policies" / "pinggu_2020.yaml")).versions

@@ -320,6 +320,8 @@ def evaluate_claim(
 
     The arithmetic is the engine's own (`ENGINE_CONTEXT`), whatever decimal context the caller set (the caller's
     is set back after). The decide is written in here, not called from a wrapper: one call fewer per claim."""
+    if type(claim) is not Claim:  # (a dict met `claim.funding_year`: AttributeError; `engine.evaluate` parses data)
+        raise TypeError(msg("claim.not_parsed", kind=type(claim).__name__))
     saved = _getcontext()
     if saved is not ENGINE_CONTEXT:
         _setcontext(ENGINE_CONTEXT)

@@ -1306,7 +1306,7 @@ class Ledger:
         *,
         reason: str,
         returned: Decimal | None = None,
-        decided_on: str | None = None,
+        decided_on: str | _dt.date | None = None,
         quantum: Decimal = Decimal("0.01"),
         audit: Audit | None = None,
         request_key: str | None = None,
@@ -1315,7 +1315,7 @@ class Ledger:
 
         `returned` (default: the amount granted) must be positive, a whole number of `quantum` (the policy's
         money quantum; never rounded), and all the grant's reversals together at most its amount.
-        `decided_on`: the date of the decision to reclaim, a real YYYY-MM-DD date.
+        `decided_on`: the date of the decision to reclaim, a real YYYY-MM-DD date (or a `datetime.date`).
         `request_key`: the caller's key for this request (the service's `Idempotency-Key`): the same reversal asked
         again under it records nothing and returns the first one's id; another reversal under it is refused. A
         reversal of 10.00 retried after its answer was lost had counted 20.00 returned.
@@ -1339,7 +1339,7 @@ class Ledger:
         *,
         reason: str,
         returned: Decimal | None = None,
-        decided_on: str | None = None,
+        decided_on: str | _dt.date | None = None,
         quantum: Decimal = Decimal("0.01"),
         audit: Audit | None = None,
         request_key: str | None = None,
@@ -1347,6 +1347,8 @@ class Ledger:
         """`reverse`, and whether this call recorded the reversal (False: its `request_key` had recorded it already),
         told by the transaction that decided it (a count of reversals before and after would take another process's
         for this one's)."""
+        if isinstance(decided_on, _dt.date):  # (a program's date: it was a TypeError from the date check's pattern)
+            decided_on = decided_on.isoformat()
         check_words(reason, "reason")
         check_reversal(returned, decided_on, quantum)
         if request_key is not None:
