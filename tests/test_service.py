@@ -391,7 +391,10 @@ def test_a_ledger_that_cannot_be_reached_is_503_to_ask_again(tmp_path: Path) -> 
         assert answer.status == 503 and answer.json()["type"] == "urn:policy-engine:problem:ledger-unavailable"
         assert answer.headers["retry-after"] == "5"
         answer = srv.call("POST", "/evaluate?history=ledger&lang=en", pledge_claim("T-1", "200000.00"))
-        assert answer.status == 503 and "no-such-folder does not exist" in answer.json()["detail"]
+        assert answer.status == 503 and answer.json()["detail"] == "the ledger cannot be reached (why is in the service's log)"
+        ready = srv.call("GET", "/ready?lang=en")  # (open to anyone: it named the ledger's user, host and port)
+        assert ready.status == 503 and ready.json()["detail"] == "the ledger cannot be reached (why is in the service's log)"
+        assert "no-such-folder 不存在" in srv.output()  # (why, in the log only, in the service's language: it names the place)
     finally:
         srv.stop()
 

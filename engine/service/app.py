@@ -209,8 +209,14 @@ class Service:
             try:
                 self._ledger = Ledger(self.config.ledger_url, busy_seconds=min(self.config.limits.timeout_seconds, BUSY_SECONDS))
             except LedgerError as err:  # (its server down or unreachable: a 503 to ask again later; it was a 500)
-                raise Refusal("ledger-unavailable", msg("service.detail.ledger_unreachable", error=said(err))) from None
+                raise self.unreachable(err, "ledger-unavailable") from None
         return self._ledger
+
+    def unreachable(self, err: LedgerError, kind: str) -> Refusal:
+        """The answer when the ledger cannot be reached: why is written to the service's log, not told to the caller
+        (it names the ledger's user, host and port, and `/ready` answers anyone)."""
+        logging.getLogger("policy_engine.service").warning(msg("service.log.ledger_unreachable", error=said(err)).render(self.config.lang))
+        return Refusal(kind, msg("service.detail.ledger_unreachable_logged"))
 
     def timed_out(self) -> Refusal:
         """The answer to a request past `--timeout` (503 `timeout`): its work, or the ledger it waited for."""
@@ -444,7 +450,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
             try:
                 info["ledger_schema"] = await bounded(svc, request, probe, ledger=True)
             except LedgerError as err:
-                raise Refusal("not-ready", msg("service.detail.ledger_unreachable", error=said(err))) from None
+                raise svc.unreachable(err, "not-ready") from None
         return JSONResponse(info)
 
     async def metrics(request: Request) -> Response:
