@@ -533,3 +533,16 @@ def test_a_decision_and_a_ledger_say_what_they_are_in_a_line(policy: engine.Comp
     assert repr(d.items[0]) == "<ItemDecision p1 invention_patent_grant granted 4200.00 of 4200.00>"
     with engine.Ledger("sqlite:///:memory:") as ledger:
         assert repr(ledger) == "<Ledger sqlite:///:memory:>"
+
+
+def test_a_yes_no_fact_written_as_text_says_what_to_write_in_both_languages(policy: engine.CompiledPolicy) -> None:
+    """`"lender_is_bank": "yes"` said only jsonschema's sentence in English, with nothing expected (the Chinese said more)."""
+    data = example()
+    data["items"][1]["lender_is_bank"] = "yes"
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, data)
+    [p] = caught.value.problems
+    assert p.said("en").endswith(
+        "'yes' is not of type 'boolean'\n    expected true or false, without quotes (a spreadsheet's cell: 是 or 否)"
+    )
+    assert p.said("zh").endswith("应为 true 或 false，不加引号（表格中填“是”或“否”）")

@@ -1339,6 +1339,9 @@ def _schema_problem(
     if quoted is not None and error.validator_value == "integer" and re.fullmatch(r"-?[0-9]{1,18}", quoted):
         # `"funding_year": "2021"`: a number in quotes (a form or a spreadsheet's export): the fix is the number
         return path, msg("claim.slip.quoted_number", value=_clip(repr(error.instance))), msg("claim.slip.quoted_number_fix", fix=quoted)
+    if error.validator == "type" and error.validator_value == "boolean" and not isinstance(error.instance, bool):
+        # `"yes"`, `"是"`, `1`: what to write, in both languages (the English was jsonschema's sentence alone)
+        return path, message, msg("claim.slip.boolean_fix")
     if error.validator == "pattern" and pattern != _PERCENT_TEXT:
         # the regular expression means nothing to an officer; the field's description says what is wanted
         slip = amount_slip(error.instance) if pattern == _MONEY_TEXT else date_slip(error.instance) if pattern == _DATE_TEXT else None
