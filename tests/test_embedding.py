@@ -543,6 +543,6 @@ def test_a_yes_no_fact_written_as_text_says_what_to_write_in_both_languages(poli
         engine.evaluate(policy, data)
     [p] = caught.value.problems
     assert p.said("en").endswith(
-        "'yes' is not of type 'boolean'\n    expected true or false, without quotes (a spreadsheet's cell: 是 or 否)"
+        "'yes' is not of type 'boolean'\n    expected true or false, without quotes (in a spreadsheet's cell, the yes or no its list offers)"
     )
     assert p.said("zh").endswith("应为 true 或 false，不加引号（表格中填“是”或“否”）")

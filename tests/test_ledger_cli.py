@@ -427,7 +427,7 @@ def test_check_finding_accepts_what_claims_accept(policy):
     check_finding(policy, ENTERPRISE_ID, "fraud_finding_dates", "2021-06-30")
     with pytest.raises(LedgerError, match="did you mean 'kind'"):
         check_finding(policy, ENTERPRISE_ID, "knd", "enterprise")
-    with pytest.raises(LedgerError, match="is not a valid enum"):
+    with pytest.raises(LedgerError, match="is not a valid choice"):
         check_finding(policy, ENTERPRISE_ID, "kind", "martian")
 
 
