@@ -2446,8 +2446,8 @@ def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = No
     """`parse_claim(policy, loads_json(text))`, the same claim, decoded in one step when it can be.
 
     Raises ClaimError with every problem placed at its line and column in `text` (`file` names it): a
-    ClaimJsonError (also a ValueError) for text that is not claim JSON. A program handed the bare path and
-    had to place them itself (the command line and the service did).
+    ClaimJsonError (also a ValueError) for text that is not claim JSON. It raised `loads_json`'s errors and
+    problems placed nowhere: a program had to place them itself, as the command line and the service did.
     """
     fast = _intake(policy)
     if fast is not None:
