@@ -484,22 +484,22 @@ def schema_problems(source: Source, schema_name: str = "policy.schema.json") -> 
         slip = next((s for e in _with_context(error) if tuple(e.absolute_path) == path and (s := _slip(e))), None)
         if slip is not None:  # `50w`, `300,000`, `2021/3/5` where the value is reported: the message says how to write it
             message, expected = slip
-        wide = _wide_colon_key(error, path)
+        wide = _wide_colon_key(error)
         if wide is not None:  # `{rate： 50%, …}`: the key and its value read as one unknown key, "rate： 50%"
-            path, message, expected = (*path[: len(error.absolute_path)], wide), *_wide_colon_said(wide)
+            path, (message, expected) = wide, _wide_colon_said(str(wide[-1]))
         problems.append(source.problem(path, message, expected=expected, code=code))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return _misspelt_not_missing(problems)
 
 
-def _wide_colon_key(error: ValidationError, path: tuple[Any, ...]) -> str | None:
-    """The unknown key of `error` (or of the form it fits best) that holds a full-width colon: a key and its value
-    typed with a Chinese input method's ：, which YAML reads as one key."""
+def _wide_colon_key(error: ValidationError) -> tuple[Any, ...] | None:
+    """The path of the unknown key of `error` (or of one of its forms) that holds a full-width colon: a key and its
+    value typed with a Chinese input method's ：, which YAML reads as one key."""
     for e in [error, *_with_context(error)]:
         if e.validator == "additionalProperties" and isinstance(e.instance, dict):
             wide = [k for k in e.instance if isinstance(k, str) and "：" in k and k not in e.schema.get("properties", {})]
             if wide:
-                return wide[0]
+                return (*e.absolute_path, wide[0])
     return None
 
 

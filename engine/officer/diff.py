@@ -824,7 +824,7 @@ def _order_words(value: Any) -> Any:
 
 
 def _budget_words(value: Any) -> Any:
-    """A round budget as an officer reads it (500万（第十三条）); how its scaled grants are rounded, as written."""
+    """A round budget as an officer reads it (500万（第N条）); how its scaled grants are rounded, as written."""
     try:
         amount = parse_amount(value["amount"]) if isinstance(value, dict) else None
     except QuantityError:
