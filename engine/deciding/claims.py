@@ -2442,6 +2442,19 @@ class ClaimJsonError(ClaimError, ValueError):
     ClaimError placing it (code `syntax` or `claim.duplicate_key`); a ValueError too, as `loads_json` raises."""
 
 
+def not_claim_json(exc: ValueError, file: str | None) -> ClaimJsonError:
+    """What `loads_json` refused in a claim's text, placed: a key named twice (with where it was first), or text
+    that is not JSON (NaN and nesting too deep with their field and what to write)."""
+    if isinstance(exc, DuplicateKeyError):
+        said = msg("service.problem.duplicate_key")
+        problem = Problem(exc.msg, exc.path, file, exc.lineno, exc.colno, expected=said, code="claim.duplicate_key")
+        return ClaimJsonError([problem], msg("claim.invalid"))
+    line, column, path = getattr(exc, "lineno", None), getattr(exc, "colno", None), getattr(exc, "path", ())
+    said = msg("input.not_json", reason=json_reason(exc))
+    problem = Problem(said, path, file, line, column, expected=getattr(exc, "expected", None), code="syntax")
+    return ClaimJsonError([problem], msg("loading.summary.cannot_parse"))
+
+
 def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
     """`parse_claim(policy, loads_json(text))`, the same claim, decoded in one step when it can be.
 
@@ -2456,15 +2469,8 @@ def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = No
             return claim
     try:
         data = loads_json(text)
-    except DuplicateKeyError as exc:
-        said = msg("service.problem.duplicate_key")
-        problem = Problem(exc.msg, exc.path, file, exc.lineno, exc.colno, expected=said, code="claim.duplicate_key")
-        raise ClaimJsonError([problem], msg("claim.invalid")) from None
     except ValueError as exc:
-        line, column, path = getattr(exc, "lineno", None), getattr(exc, "colno", None), getattr(exc, "path", ())
-        said = msg("input.not_json", reason=json_reason(exc))
-        problem = Problem(said, path, file, line, column, expected=getattr(exc, "expected", None), code="syntax")
-        raise ClaimJsonError([problem], msg("loading.summary.cannot_parse")) from None
+        raise not_claim_json(exc, file) from None
     try:
         return parse_claim(policy, data, file=file)
     except ClaimError as err:

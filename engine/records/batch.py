@@ -2452,7 +2452,7 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
         lines.append("  ".join(_pad(x, widths[i], i >= 2) for i, x in enumerate(b)))
     out = "\n".join(lines) + "\n"
     statuses = [
-        msg("batch.table.status", status=msg(f"status_short.{s}"), n=v.count, total=f"{Decimal(format_money(v.total)):,}")
+        msg("batch.table.status", status=msg(f"status_short.{s}"), n=v.count, total=_grouped(format_money(v.total)))
         for s, v in summary.by_status.items()
     ]
     out += tr(msg("batch.table.by_status", statuses=statuses)) + "\n"

@@ -9,10 +9,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path, json_kind, json_reason
+from engine.core.errors import ClaimError, EngineError, PathPart, Problem, format_path, json_kind
 from engine.core.i18n import Msg, msg, tr
 from engine.core.jsonpos import Positions, json_positions, locate_in
-from engine.deciding.claims import DuplicateKeyError, loads_json
+from engine.deciding.claims import loads_json, not_claim_json
 from engine.deciding.decision import DECISION_FORMAT
 from engine.language.model import CompiledPolicy
 from engine.language.source import Source, parse_yaml, read_text
@@ -65,17 +65,8 @@ def read_document(path: str | Path) -> tuple[Any, Locator]:
         text = text.removeprefix(_BOM)  # (Notepad and PowerShell 5 write UTF-8 with a BOM; YAML's reader skips it itself)
         try:
             return loads_json(text), JsonText(text)
-        except DuplicateKeyError as exc:
-            expected = msg("service.problem.duplicate_key")
-            problem = Problem(exc.msg, exc.path, name, exc.lineno, exc.colno, expected=expected, code="claim.duplicate_key")
-            raise ClaimError([problem], msg("claim.invalid")) from None
         except ValueError as exc:
-            line = getattr(exc, "lineno", None)
-            col = getattr(exc, "colno", None)
-            said = msg("input.not_json", reason=json_reason(exc))
-            instead = getattr(exc, "expected", None)  # (NaN, Infinity: `RefusedJsonValue` says what to write and where)
-            problem = Problem(said, getattr(exc, "path", ()), name, line, col, expected=instead, code="syntax")
-            raise ClaimError([problem], msg("loading.summary.cannot_parse")) from None
+            raise not_claim_json(exc, name) from None
     source = parse_yaml(text, name)
     return source.data, source
 

@@ -432,26 +432,28 @@ def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_kno
     counts from a line start (`column_known` is False for a text starting mid-line).
     """
 
-    def col(line: int, column: int) -> int | None:
-        return column if column_known or line > 1 else None
-
     first_line, first_column = exc.first
-    at = {**where, "line": where["line"] + exc.lineno - 1}
-    column = col(exc.lineno, exc.colno)
-    if column is not None:
-        at["column"] = column
-    message = exc.describe(exc.key, where["line"] + first_line - 1, col(first_line, first_column))
+    at = _at_line(where, exc.lineno, exc.colno, column_known)
+    message = exc.describe(exc.key, where["line"] + first_line - 1, first_column if column_known or first_line > 1 else None)
     return {**at, "field": format_path(exc.path) if exc.path else None, "message": message, "expected": msg("input.duplicate_key_fix")}
+
+
+def _at_line(where: dict[str, Any], line: int | None, column: int | None, column_known: bool) -> dict[str, Any]:
+    """`where` moved to `line` and `column` of the JSON text read from `where["line"]`; the column only where it counts
+    from a line's start (`column_known` is False for a text starting mid-line: its first line's columns are not the
+    file's)."""
+    if line is None:
+        return dict(where)
+    at = {**where, "line": where["line"] + line - 1}
+    if column is not None and (column_known or line > 1):
+        at["column"] = column
+    return at
 
 
 def _refused_problem(exc: RefusedJsonValue, where: dict[str, Any], column_known: bool = True) -> dict[str, Any]:
     """A JSON text json reads only to refuse (NaN, Infinity, nesting too deep), as a reading problem: its field,
     file line and column, and what to write instead, as a claim file's is said. A batch said only its line."""
-    at: dict[str, Any] = dict(where)
-    if exc.lineno is not None:
-        at["line"] = where["line"] + exc.lineno - 1
-        if exc.colno is not None and (column_known or exc.lineno > 1):
-            at["column"] = exc.colno
+    at = _at_line(where, exc.lineno, exc.colno, column_known)
     said = {"field": format_path(exc.path) if exc.path else None, "message": msg("input.not_json", reason=json_reason(exc))}
     return {**at, **said, **({"expected": exc.expected} if exc.expected is not None else {})}
 
