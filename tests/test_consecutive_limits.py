@@ -13,7 +13,6 @@ import pytest
 import engine
 from engine.core.i18n import tr
 from engine.explaining.render import explain
-from engine.language.model import Limit
 
 POLICY = textwrap.dedent(
     """\
@@ -128,11 +127,10 @@ def test_a_consecutive_limit_counts_the_funding_year_only() -> None:
     assert tr(p.message, "zh") == "连续的次数限制按连续的申报年度计：counting 须为申报年度这一个整数事实"
 
 
-def test_the_ledgers_check_reads_the_longest_run() -> None:
+def test_the_ledgers_check_reads_the_longest_run(policy: engine.CompiledPolicy) -> None:
     """`ledger verify` holds a consecutive limit to its longest run of years, not to its number of years."""
-    limit: Any = Limit.__new__(Limit)
-    object.__setattr__(limit, "consecutive", True)
-    object.__setattr__(limit, "times", 3)
+    [limit] = policy.rules[0].limits
+    assert (limit.consecutive, limit.times) == (True, 3)
     assert limit.longest({(2021,), (2022,), (2023,), (2024,)}) == 4  # a violation
     assert limit.longest({(2019,), (2020,), (2022,), (2023,), (2024,)}) == 3  # five years, none four in a row
     assert limit.allows({(2021,), (2022,), (2023,)}, (2023,))  # the same year again: counted already
