@@ -579,15 +579,27 @@ class RuleWriter(CodeWriter):
         self.step("'amount'", f"FORM{s}", f"(base{s}, chosen{s})", target)
 
     def amount_per_unit(self, form: PerUnitAmount, target: str, s: str) -> None:
-        """A sum per unit times the count, the count up to its ceiling."""
-        self.bind(f"PER{s}", form.per_unit)
+        """A sum per unit times the count, the count up to its ceiling. The sum is a constant, a table's entry (its
+        key in the detail) or computed (then the product is rounded to the quantum, as a rate's is)."""
+        if form.per_unit_table is not None:
+            self.lookup(form.per_unit_table, f"per{s}", f"pkey{s}", f"P{s}")
+        elif form.per_unit_of is not None:
+            self.writeline(f"per{s} = {self.expr(form.per_unit_of)}")
+        else:
+            self.writeline(f"per{s} = {self.bind(f'PER{s}', form.per_unit)}")
         self.writeline(f"count{s} = {self.expr(form.count)}")
         if form.max_count is not None:
             self.writeline(f"used{s} = min(count{s}, {self.bind(f'MAXC{s}', form.max_count)})")
         else:
             self.writeline(f"used{s} = count{s}")
-        self.writeline(f"{target} = PER{s} * DECIMAL(used{s})")
-        self.step("'amount'", f"FORM{s}", f"(count{s}, used{s})", target)
+        if form.per_unit_of is not None:
+            self.bind("Q", self.quantum), self.bind("MODE", self.mode)
+            self.writeline(f"{target} = (per{s} * DECIMAL(used{s})).quantize(Q, MODE)")
+            self.step("'amount'", f"FORM{s}", f"(count{s}, used{s}, per{s})", target)
+            return
+        self.writeline(f"{target} = per{s} * DECIMAL(used{s})")
+        detail = f"(count{s}, used{s}, per{s}, pkey{s})" if form.per_unit_table is not None else f"(count{s}, used{s})"
+        self.step("'amount'", f"FORM{s}", detail, target)
 
     def amount_least(self, form: LeastAmount, target: str, s: str) -> None:
         """The least of several amounts, each computed (and traced) in turn."""

@@ -216,13 +216,23 @@ def _amount_step(step: tuple[Any, ...], I: Any, A: Any, C: Any) -> dict[str, Any
             },
         )
     elif isinstance(form, model.PerUnitAmount):
-        count, used = detail
+        count, used = detail[0], detail[1]
+        per = form.per_unit if form.fixed_per_unit else detail[2]
         out.update(
-            per_unit=format_money(form.per_unit),
+            per_unit=format_money(per),
             count={"expression": form.count.source, "value": count},
             counted=used,
             max_count=form.max_count,
         )
+        if form.per_unit_table is not None:  # the entry's key, as a rate table's `rate_by`
+            t = form.per_unit_table
+            out["per_unit_by"] = {"expression": t.by.source, "value": json_value(detail[3])}
+            if t.base is not None:
+                out["per_unit_by"]["label"] = t.base.to_dict()
+        elif form.per_unit_of is not None:
+            out["per_unit_of"] = {"expression": form.per_unit_of.source}
+            if form.per_unit_base is not None:
+                out["per_unit_of"]["label"] = form.per_unit_base.to_dict()
         if form.base is not None:
             out["count"]["label"] = form.base.to_dict()
         if form.unit is not None:

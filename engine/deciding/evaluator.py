@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation, Overflow
 from decimal import getcontext as _getcontext
 from decimal import setcontext as _setcontext
 from types import CodeType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from engine.core.errors import ClaimError, PolicyError, Problem
 from engine.core.i18n import msg
@@ -226,7 +226,8 @@ def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:
         otherwise = None if form.otherwise is None else ctx.round(form.otherwise)
         return dataclasses.replace(form, table={k: ctx.round(v) for k, v in form.table.items()}, otherwise=otherwise)
     if isinstance(form, PerUnitAmount):
-        return dataclasses.replace(form, per_unit=ctx.round(form.per_unit))
+        table = None if form.per_unit_table is None else cast(TableAmount, _on_quantum(form.per_unit_table, ctx))
+        return dataclasses.replace(form, per_unit=ctx.round(form.per_unit), per_unit_table=table)
     if isinstance(form, BandsAmount):
         return dataclasses.replace(
             form, bands=tuple(b if b.amount is None else dataclasses.replace(b, amount=ctx.round(b.amount)) for b in form.bands)

@@ -690,22 +690,35 @@ class Explainer:
             )
             return line + self.rounding(base, band.rate, value) if band.amount is None else line
         if kind == "per_unit":
-            count, used = detail
+            count, used = detail[0], detail[1]
             src = form.count.source
             fields = {
-                "per_unit": money(form.per_unit, cites),
+                "per_unit": self.per_unit_words(form, detail, t, cites),
                 "counted": used,
                 "value": money(value),
                 "count_label": self.base_label(form, t, src, "count_computed"),
                 "count": lab.base_value(src, t, count),
                 "max": self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
             }
-            if form.unit is not None:
-                return self.f_calc_per_unit_in(unit=lab.label(form.unit), **fields)
-            return self.f_calc_per_unit(**fields)
+            if form.unit is None:
+                line = self.f_calc_per_unit(**fields)
+            else:
+                line = self.f_calc_per_unit_in(unit=lab.label(form.unit), **fields)
+            return line + self.rounding(detail[2], Decimal(used), value) if form.per_unit_of is not None else line
         if kind == "least":
             return self.f_calc_least(candidates=self.sep.join(money(v) for v in detail), value=money(value))
         return ""
+
+    def per_unit_words(self, form: Any, detail: Any, t: str, cites: str) -> str:
+        """The sum per unit of a per-unit amount: the constant (in the clause's own unit, 万元 where it writes so), a
+        table's entry with what chose it, or a computed sum with its words when the policy gives them."""
+        if form.per_unit_table is not None:
+            by_label, by_value = self.table_key_words(form.per_unit_table, t, detail[3])
+            return self.money(detail[2], cites) + self.f_calc_rate_of_by_rate(by_label=by_label, by_value=by_value)
+        if form.per_unit_of is not None:
+            words = self.money(detail[2])
+            return words if form.per_unit_base is None else words + self.paren(t=self.lab.label(form.per_unit_base))
+        return self.money(form.per_unit, cites)
 
     def rounding(self, base: Any, rate: Any, value: Any) -> str:
         """The policy's rounding, said when the amount is the base times the rate rounded by it and not that product

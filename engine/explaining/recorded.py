@@ -185,7 +185,15 @@ def _form(s: Mapping[str, Any]) -> tuple[Any, Any]:
     elif kind == "per_unit":
         form.per_unit, form.count, form.max_count = s["per_unit"], Recorded(source=s["count"]["expression"]), s.get("max_count")
         form.base, form.unit = s["count"].get("label"), s.get("unit")
+        by, of = s.get("per_unit_by"), s.get("per_unit_of")
+        form.per_unit_table = None if by is None else Recorded(by=Recorded(source=by["expression"]), base=by.get("label"))
+        form.per_unit_of = None if of is None else Recorded(source=of["expression"])
+        form.per_unit_base = None if of is None else of.get("label")
         detail = (s["count"]["value"], s["counted"])
+        if by is not None:  # as the trace holds it: (count, counted, sum per unit, key)
+            detail += (s["per_unit"], by["value"])
+        elif of is not None:
+            detail += (s["per_unit"],)
     elif kind == "least":
         detail = s["candidates"]
     return form, detail

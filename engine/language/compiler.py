@@ -34,6 +34,7 @@ from engine.language.expressions import (
     COMPUTED_NAMES,
     COUNT,
     INTEGER,
+    MONEY,
     NUM,
     NUMBERS,
     CompiledExpression,
@@ -1320,13 +1321,32 @@ class _Compiler:
                     code="amount",
                 )
             unit = _text(a.get("unit")) or self.count_unit(count, item_type)
+            per_unit = a["per_unit"]
+            if not isinstance(per_unit, dict):
+                return PerUnitAmount(self.amount(per_unit, path + ("per_unit",)), count, max_count, base=base, unit=unit) if count else None
+            if "table" in per_unit:  # chosen by a scalar: 每件2000元，2025年起1500元
+                table = self.keyed(per_unit, path + ("per_unit",), item_type, "amount")
+                return PerUnitAmount(Decimal(0), count, max_count, base=base, unit=unit, per_unit_table=table) if count and table else None
+            of = self.per_unit_of(per_unit["of"], path + ("per_unit", "of"), item_type)
+            label = _text(per_unit.get("base"))
             return (
-                PerUnitAmount(self.amount(a["per_unit"], path + ("per_unit",)), count, max_count, base=base, unit=unit) if count else None
+                PerUnitAmount(Decimal(0), count, max_count, base=base, unit=unit, per_unit_of=of, per_unit_base=label)
+                if count and of
+                else None
             )
         parts = [self.amount_form(p, path + ("least", k), item_type) for k, p in enumerate(a["least"])]
         if any(p is None for p in parts):
             return None
         return LeastAmount(tuple(p for p in parts if p is not None))
+
+    def per_unit_of(self, source: Any, path: Path_, item_type: str) -> CompiledExpression | None:
+        """A computed sum per unit (`per_unit: {of: EXPR}`): refused here when it can only be something else than
+        money (a percent, a count, a date): every item would be paid a rate or a number of pieces as yuan."""
+        compiled = self.expr(source, path, [item_type])
+        if compiled is not None and compiled.type is not None and compiled.type not in (MONEY, NUM):
+            said = msg("loading.compile.per_unit_not_money", source=repr(compiled.source), kind=kind_word(compiled.type))
+            self.error(path, said, msg("loading.compile.per_unit_expected"), code="amount")
+        return compiled
 
     def count_unit(self, count: CompiledExpression | None, item_type: str) -> Text | None:
         """The unit word of a per-unit amount's count when it is a single fact that declares one (a `count` fact

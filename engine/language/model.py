@@ -259,12 +259,24 @@ class BandsAmount:
 
 @dataclass(frozen=True, slots=True)
 class PerUnitAmount:
-    per_unit: Decimal
+    per_unit: Decimal  # the constant sum per unit; 0, never read, when a table or an expression gives it (below)
     count: CompiledExpression
     max_count: int | None
     kind: str = "per_unit"
     base: Text | None = None  # what `count` counts, in words
     unit: Text | None = None  # the unit word (件, 次); None: 项 / item
+    #: the sum per unit chosen by a scalar (`per_unit: {by:, table:}`: 每件2000元，2025年起1500元); the step's detail
+    #: is then (count, counted, sum per unit, key)
+    per_unit_table: TableAmount | None = None
+    #: the sum per unit computed (`per_unit: {of: EXPR}`, a dated money parameter mostly); the detail is then
+    #: (count, counted, sum per unit), and the product is rounded as a rate's is
+    per_unit_of: CompiledExpression | None = None
+    per_unit_base: Text | None = None  # what the computed sum per unit is, in words (`per_unit: {of:, base:}`)
+
+    @property
+    def fixed_per_unit(self) -> bool:
+        """The sum per unit is the constant `per_unit` (the detail is (count, counted))."""
+        return self.per_unit_table is None and self.per_unit_of is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,27 +238,80 @@ def _extra_fields(error: ValidationError, schema: dict[str, Any]) -> Msg:
     return msg("schema.unknown_field" if len(extra) == 1 else "schema.unknown_fields", names=_names(extra))
 
 
-def _fitting(error: ValidationError) -> list[list[ValidationError]]:
-    """A oneOf/anyOf error's forms the value has the shape of (no structural error of the value itself: its fields
-    known, the required ones there), each as its errors."""
+def _branches(error: ValidationError) -> list[list[ValidationError]]:
+    """A oneOf/anyOf error's forms, each as its errors."""
     branches: dict[Any, list[ValidationError]] = {}
     for e in error.context or []:
         branches.setdefault(e.relative_schema_path[0], []).append(e)
-    return [errs for errs in branches.values() if not any(e.validator in _STRUCTURAL and not e.relative_path for e in errs)]
+    return list(branches.values())
+
+
+def _fitting(error: ValidationError) -> list[list[ValidationError]]:
+    """A oneOf/anyOf error's forms the value has the shape of (no structural error of the value itself: its fields
+    known, the required ones there), each as its errors."""
+    return [
+        errs
+        for errs in _branches(error)
+        if not any((e.validator in _STRUCTURAL and not e.relative_path) or _of_another_type(e) for e in errs)
+    ]
+
+
+def _of_another_type(e: ValidationError) -> bool:
+    """The value is not even of the form's type (a mapping where a number or a text is written), in every way the form
+    allows."""
+    if e.relative_path:
+        return False
+    if e.validator == "type":
+        return True
+    return e.validator in ("oneOf", "anyOf") and all(any(_of_another_type(x) for x in b) for b in _branches(e))
 
 
 def _fitting_errors(error: ValidationError) -> list[ValidationError]:
     """The errors of the one form the value has the shape of, else all of them: `{per_unit: <an expression>,
     count: 1}` is of the per-unit form and fails on its per_unit; jsonschema's best match over every form named
-    another form's error, "unknown fields 'count', 'per_unit'"."""
+    another form's error, "unknown fields 'count', 'per_unit'". When no form fits, those of another type are left
+    out: `per_unit: {off: …}` (a misspelt `of`) was said to be "not a number"."""
     fitting = _fitting(error)
-    return fitting[0] if len(fitting) == 1 else list(error.context or [])
+    if len(fitting) == 1:
+        return fitting[0]
+    if not fitting:
+        of_its_type = [errs for errs in _branches(error) if not any(_of_another_type(e) for e in errs)]
+        if isinstance(error.instance, dict) and of_its_type:  # the forms that know most of the fields written
+            known = [len(_known_fields(errs) & error.instance.keys()) for errs in of_its_type]
+            of_its_type = [errs for errs, n in zip(of_its_type, known, strict=True) if n == max(known)]
+        if of_its_type:
+            return [e for errs in of_its_type for e in errs]
+    return list(error.context or [])
+
+
+def _known_fields(errs: list[ValidationError]) -> set[str]:
+    """The fields a form's mapping may have, read off its errors about the value itself: `{per_unit: 1, count: x,
+    maxcount: 2}` knows two of the per-unit form's fields and none of the others', so "unknown field 'maxcount'" is
+    what is said, not "unknown fields 'count', 'maxcount', 'per_unit'" from the fixed amount's form."""
+    out: set[str] = set()
+    for e in errs:
+        if not e.relative_path and isinstance(e.schema, dict):
+            out |= set(e.schema.get("properties", {}))
+    return out
+
+
+def _best_form_error(error: ValidationError) -> ValidationError | None:
+    """jsonschema's `best_match` of a oneOf/anyOf's errors, descending into a nested oneOf/anyOf through the forms the
+    value there has the shape of (`_fitting_errors`) too: `best_match` alone descends into every form, and said a
+    mapping written for `per_unit` "not a number" (the amount's form), whatever was wrong inside the mapping."""
+    relevance = jsonschema.exceptions.by_relevance()  # best_match's own order of errors
+    best = max(_fitting_errors(error), key=relevance, default=None)
+    while best is not None and best.validator in ("oneOf", "anyOf") and best.context:
+        if not str(best.message).endswith(" is not valid under any of the given schemas"):
+            break
+        best = min(_fitting_errors(best), key=relevance, default=None)
+    return best
 
 
 def _any_form(error: ValidationError) -> Msg | None:
     if not str(error.message).endswith(" is not valid under any of the given schemas"):
         return None  # oneOf's "valid under each of": said as jsonschema says it
-    best = jsonschema.exceptions.best_match(_fitting_errors(error)) if error.context else None
+    best = _best_form_error(error) if error.context else None
     short = _written(error.instance)
     if best is not None and best.validator == "required" and isinstance(error.instance, dict) and "id" in error.instance:
         # a field left out: the mapping is named by its id, not quoted whole (its text is at the line)
@@ -344,6 +397,9 @@ def schema_message(error: ValidationError) -> Msg:
 
 #: Errors that mean "the value is another form altogether" when they concern the value itself.
 _STRUCTURAL = frozenset({"additionalProperties", "required", "type", "const", "enum"})
+
+
+_RELEVANCE = jsonschema.exceptions.by_relevance()  # best_match's own order of errors
 
 
 def _closest(error: ValidationError) -> tuple[ValidationError, ValidationError | None]:

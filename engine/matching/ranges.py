@@ -234,6 +234,11 @@ def form_span(form: AmountForm, facts: Facts3, quantum: Decimal, mode: str) -> S
         count = span_of(form.count, facts)
         if form.max_count is not None:
             count = (min(count[0], Decimal(form.max_count)), min(count[1], Decimal(form.max_count)))
+        if form.per_unit_table is not None:
+            per = _table_span(form.per_unit_table, facts)
+            return (ZERO, ZERO) if per is None else _times(per, count)
+        if form.per_unit_of is not None:  # computed: rounded as the decide rounds the product
+            return _round(_times(span_of(form.per_unit_of, facts), count), quantum, mode)
         return _times((form.per_unit, form.per_unit), count)
     if isinstance(form, BandsAmount):
         return _bands_span(form, facts, quantum, mode)

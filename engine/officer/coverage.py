@@ -385,6 +385,8 @@ def _tables(form: model.AmountForm | None) -> list[model.TableAmount]:
         return [form]
     if isinstance(form, model.RateAmount):
         return [t for t in (form.of_table, form.rate_table) if t is not None]
+    if isinstance(form, model.PerUnitAmount):
+        return [form.per_unit_table] if form.per_unit_table is not None else []
     if isinstance(form, model.LeastAmount):
         return [t for p in form.parts for t in _tables(p)]
     return []

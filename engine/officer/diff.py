@@ -129,7 +129,12 @@ def describe_amount(form: model.AmountForm | None) -> str:
         return msg("diff.w.bands", of=form.of.source, bands=bands)
     if isinstance(form, model.PerUnitAmount):
         at_most = msg("diff.w.at_most", n=form.max_count) if form.max_count else ""
-        return msg("diff.w.per_unit", each=wan(form.per_unit), count=form.count.source, at_most=at_most)
+        each: Any = wan(form.per_unit)
+        if form.per_unit_table is not None:
+            each = describe_amount(form.per_unit_table)
+        elif form.per_unit_of is not None:
+            each = form.per_unit_of.source
+        return msg("diff.w.per_unit", each=each, count=form.count.source, at_most=at_most)
     assert isinstance(form, model.LeastAmount)
     return msg("diff.w.least", parts=_semi(describe_amount(p) for p in form.parts))
 

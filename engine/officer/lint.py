@@ -547,6 +547,10 @@ def amount_expressions(form: model.AmountForm | None) -> Iterator[CompiledExpres
         yield form.source
     elif isinstance(form, model.PerUnitAmount):
         yield form.count
+        if form.per_unit_table is not None:
+            yield form.per_unit_table.by
+        elif form.per_unit_of is not None:
+            yield form.per_unit_of
     elif isinstance(form, model.LeastAmount):
         for p in form.parts:
             yield from amount_expressions(p)
@@ -572,7 +576,13 @@ def max_payable(
         return None if top is None or rate is None else (rate * top).quantize(quantum, rounding=ROUND_CEILING)
     if isinstance(form, model.PerUnitAmount):
         counts = [c for c in (form.max_count, up(form.count)) if c is not None]
-        return form.per_unit * min(Decimal(c) for c in counts) if counts else None
+        if form.per_unit_table is not None:
+            per: Decimal | None = max_payable(form.per_unit_table)  # the table's largest entry
+        else:
+            per = up(form.per_unit_of) if form.per_unit_of is not None else form.per_unit
+        if per is None or not counts:
+            return None
+        return (per * min(Decimal(c) for c in counts)).quantize(quantum, rounding=ROUND_CEILING)
     if isinstance(form, model.BandsAmount):
         top = up(form.of)
         reachable = [b for b in form.bands if top is None or b.start <= top]
@@ -605,7 +615,12 @@ def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple
             yield msg("lint.what.base_amount_for", key_=k), v, (*at, "of", "table", k)
         if form.of_table.otherwise is not None:
             yield msg("lint.what.base_amount_otherwise"), form.of_table.otherwise, (*at, "of", "otherwise")
-    elif isinstance(form, model.PerUnitAmount):
+    elif isinstance(form, model.PerUnitAmount) and form.per_unit_table is not None:  # each sum per unit the table gives
+        for k, v in form.per_unit_table.table.items():
+            yield msg("lint.what.per_unit_for", key_=k), v, (*at, "per_unit", "table", k)
+        if form.per_unit_table.otherwise is not None:
+            yield msg("lint.what.per_unit_otherwise"), form.per_unit_table.otherwise, (*at, "per_unit", "otherwise")
+    elif isinstance(form, model.PerUnitAmount) and form.per_unit_of is None:  # (a computed one: a parameter's, not the clause's)
         yield "amount per unit", form.per_unit, (*at, "per_unit")
     elif isinstance(form, model.BandsAmount):
         for i, b in enumerate(form.bands):
