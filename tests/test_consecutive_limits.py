@@ -148,3 +148,26 @@ def test_diff_says_a_limit_made_consecutive(policy: engine.CompiledPolicy) -> No
     # counted in all, the same history refuses 2027 after three years with gaps
     d = decided(in_all, [2021, 2023, 2025], 2027)
     assert d.items[0].status == "refused"
+
+
+@pytest.mark.parametrize("consecutive", [True, False])
+def test_lint_warns_of_a_limit_of_years_the_window_cannot_pass(tmp_path: Any, consecutive: bool) -> None:
+    """In force for 2021-2023 only, 连续（或累计）支持不超过3年 can never refuse: three years are all there are. In force
+    2018-2030 it can (a fourth year in a row)."""
+    from engine.language.source import parse_yaml
+    from engine.officer.lint import lint_source
+
+    text = POLICY if consecutive else POLICY.replace("        consecutive: true\n", "")
+
+    def never(window: str) -> list[engine.Problem]:
+        edited = text.replace("funding_years: {from: 2018, to: 2030}", window)
+        return [p for p in lint_source(parse_yaml(edited, str(tmp_path / "p.yaml"))) if p.code == "lint.limit_never_refuses"]
+
+    assert never("funding_years: {from: 2018, to: 2030}") == []
+    assert never("funding_years: {from: 2020, to: 2023}") == []  # four years: a fourth can be refused
+    [p] = never("funding_years: {from: 2021, to: 2023}")
+    assert (p.severity, p.path) == ("warning", ("rules", 0, "limits", 0, "times"))
+    assert tr(p.message, "zh") == (
+        "次数限制 three-years-in-a-row（3 个申报年度）永远不会拒绝申请：本办法只适用于 3 个申报年度（2021—2023），"
+        "在本文件内任何申请人都不会超出该限制（若后续修订沿用该限制并计入这些年度，可保留）"
+    )

@@ -851,7 +851,23 @@ class _Reachability(_Pass):
 
 
 class _Caps(_Pass):
-    """`lint.cap_zero` and `lint.cap_never_bites` (judged only for a cap one rule uses)."""
+    """`lint.cap_zero` and `lint.cap_never_bites` (judged only for a cap one rule uses), and `lint.limit_never_refuses`."""
+
+    def visit_limit(self, limit: model.Limit, at: Site) -> None:
+        """A limit of funding years (连续支持不超过3年, 累计支持不超过3年) whose times reach the years the policy is in force
+        for: no application under this file can pass it (a revision that extends the window may count these years)."""
+        counting = limit.counting
+        if counting is None or len(counting) != 1 or counting[0].source != "claim.funding_year":
+            return
+        first, last = self.lint.policy.funding_years
+        if limit.times >= last - first + 1:
+            self.add(
+                (*at.path, "times"),
+                msg("lint.limit_can_never_refuse", id=limit.id, times=limit.times, years=last - first + 1, first=first, last=last),
+                "limit_never_refuses",
+                "warning",
+                msg("lint.limit_times_below", years=last - first + 1),
+            )
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
