@@ -355,6 +355,11 @@ def test_arithmetic_ignores_the_callers_decimal_context(policy: engine.CompiledP
         out = decision.to_dict()
         assert (by_item(out)["p1"]["amount"], out["total"]) == ("61.89", "4261.89")
         assert out["totals_by_status"]["granted"] == "4261.89"
+        # the API's own totals are exact Decimals (they were money text, as the JSON form writes them)
+        assert decision.totals_by_status()["granted"] == Decimal("4261.89")
+        [(article, totals)] = decision.totals_by_article().items()
+        assert (article, totals["items"], totals["amount"]) == ("第五条", 2, Decimal("4261.89"))
+        assert type(totals["amount"]) is Decimal
         assert decimal.getcontext() is hostile and (hostile.prec, hostile.rounding) == (prec, getattr(decimal, rounding))
         from engine.explaining import render
 

@@ -364,11 +364,13 @@ class Decision:
         return sum((d.amount for d in self.items), Decimal(0)).quantize(Decimal("0.01"))
 
     @in_engine_context
-    def totals_by_status(self) -> dict[str, str]:
+    def totals_by_status(self) -> dict[str, Decimal]:
+        """Per status, the amount granted (granted, reduced) or provisional (the others), exact; the JSON form writes
+        each as money text."""
         out = {s: Decimal(0) for s in STATUSES}
         for d in self.items:
             out[d.status] += d.amount if d.status in ("granted", "reduced") else (d.provisional or Decimal(0))
-        return {s: format_money(v) for s, v in out.items()}
+        return out
 
     def counts_by_status(self) -> dict[str, int]:
         out = dict.fromkeys(STATUSES, 0)
@@ -423,7 +425,8 @@ class Decision:
 
     @in_engine_context
     def totals_by_article(self) -> dict[str, dict[str, Any]]:
-        """Per article of the text (in the clause table's order): items, amount granted, provisional amount."""
+        """Per article of the text (in the clause table's order): items (an int), amount granted and provisional amount
+        (exact Decimals; the JSON form writes them as money text)."""
         clauses = self.policy.clauses
         order = {c.article: i for i, c in reversed(list(enumerate(clauses.values())))}
         acc: dict[str, list[Any]] = {}
@@ -434,7 +437,7 @@ class Decision:
             entry[1] += d.amount
             entry[2] += d.provisional or Decimal(0)
         return {
-            a: {"items": n, "amount": format_money(amount), "provisional": format_money(prov)}
+            a: {"items": n, "amount": amount, "provisional": prov}
             for a, (n, amount, prov) in sorted(acc.items(), key=lambda kv: order.get(kv[0], len(order)))
         }
 
@@ -461,9 +464,12 @@ class Decision:
             },
             "items": [self.item_dict(d, in_application) for d in self.items],
             "total": format_money(self.total),
-            "totals_by_status": self.totals_by_status(),
+            "totals_by_status": {s: format_money(v) for s, v in self.totals_by_status().items()},
             "counts_by_status": self.counts_by_status(),
-            "totals_by_article": self.totals_by_article(),
+            "totals_by_article": {
+                a: {"items": t["items"], "amount": format_money(t["amount"]), "provisional": format_money(t["provisional"])}
+                for a, t in self.totals_by_article().items()
+            },
             "grants": [g.to_dict() for g in self.grants],
         }
 
