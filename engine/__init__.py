@@ -38,7 +38,9 @@ from engine.language.model import CompiledPolicy
 
 if TYPE_CHECKING:
     from engine.deciding.versions import PolicySet, load_versions
-    from engine.explaining.render import RecordedDecisionError, RenderError, explain, explanation, render_report
+    from engine.explaining.render import RecordedDecisionError, RenderError, explain, explanation, render_report, write_report
+    from engine.matching.run import Matching
+    from engine.records.batch import run_batch
     from engine.records.ledger import AlreadyCommitted, Ledger, LedgerBusyError, LedgerError
     from engine.records.tabular import InputError
 
@@ -57,6 +59,7 @@ __all__ = [
     "Ledger",
     "LedgerBusyError",
     "LedgerError",
+    "Matching",
     "PolicyError",
     "PolicySet",
     "Problem",
@@ -75,7 +78,9 @@ __all__ = [
     "parse_claim",
     "parse_claim_json",
     "render_report",
+    "run_batch",
     "use_language",
+    "write_report",
 ]
 
 #: Names the facade offers from outer layers, imported on first use: `import engine` stays light (no jinja2).
@@ -83,6 +88,9 @@ _LAZY = {
     "explain": "engine.explaining.render",
     "explanation": "engine.explaining.render",
     "render_report": "engine.explaining.render",
+    "write_report": "engine.explaining.render",
+    "run_batch": "engine.records.batch",
+    "Matching": "engine.matching.run",
     "RenderError": "engine.explaining.render",
     "RecordedDecisionError": "engine.explaining.render",
     "Ledger": "engine.records.ledger",

@@ -294,6 +294,13 @@ def test_the_outer_layers_errors_are_the_facades_and_a_misspelt_name_is_no_attri
     assert issubclass(engine.AlreadyCommitted, engine.LedgerError)
     assert issubclass(engine.RecordedDecisionError, engine.RenderError)
     assert {"Ledger", "LedgerError", "InputError", "RenderError"} <= set(engine.__all__)
+    # a round, a report and matching from the facade (docs/embedding.md imported them from three modules deep)
+    from engine.explaining.render import write_report
+    from engine.matching.run import Matching
+    from engine.records.batch import run_batch
+
+    assert (engine.run_batch, engine.write_report, engine.Matching) == (run_batch, write_report, Matching)
+    assert {"run_batch", "write_report", "Matching"} <= set(engine.__all__)
     with pytest.raises(AttributeError):
         engine.evalute  # type: ignore[attr-defined]
 

@@ -45,6 +45,10 @@ class ProfileResult:
     matches: list[PolicyMatch] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form `match` writes (a line of matches.jsonl, the service's answer): `result_dict`'s."""
+        return result_dict(self)
+
 
 def labels(policy: CompiledPolicy, lang: str) -> Labels:
     """The explanations' own words for `policy` in `lang` (the one renderer's, built once per policy and language)."""
