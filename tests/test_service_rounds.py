@@ -79,7 +79,8 @@ def test_a_round_is_decided_in_a_process_of_its_own(tmp_path: Path, monkeypatch:
     served = svc.catalogue.policy_set(None).versions
     assert spec["policies"] == [{"file": os.path.abspath(p.file), "hash": p.content_hash} for p in served]
     # what a client reads (the state) and fetches (the files) never says where the server keeps them
-    assert state["summary"]["outputs"]["decisions"] == "out/decisions.jsonl"
+    # (each output by the address the service serves it at: `out/decisions.jsonl` named a folder no caller can open)
+    assert state["summary"]["outputs"]["decisions"] == f"/rounds/{job}/files/decisions.jsonl"
     assert str(tmp_path) not in json.dumps(state, ensure_ascii=False)
     for name in ("decisions.jsonl", "errors.jsonl", "summary_applications.csv", "summary.json", "report.html"):
         assert str(tmp_path) not in (folder / "out" / name).read_text(encoding="utf-8"), name

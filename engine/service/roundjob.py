@@ -178,14 +178,26 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             why = f"{type(err).__name__}: {err}"
         failed = {**state, "state": "failed", "error": why, "log": log.getvalue()[-4000:], "finished_at": now()}
         if summary is not None:  # (decided and committed: what failed came after)
-            failed["summary"] = summary.to_dict()
+            failed["summary"] = served(summary.to_dict(), folder.name)
         with contextlib.suppress(OSError):  # (the folder swept away meanwhile: no one to tell)
             write_state(folder, failed)
         return 1
     files = [f for f in FILES if (folder / "out" / f).is_file()]
-    done = {"state": "done", "decided": summary.applications, "summary": summary.to_dict(), "files": files, "finished_at": now()}
+    done = {"state": "done", "decided": summary.applications, "summary": served(summary.to_dict(), folder.name), "files": files}
+    done["finished_at"] = now()
     write_state(folder, {**state, **done})
     return 0
+
+
+def served(summary: dict[str, Any], job_id: str) -> dict[str, Any]:
+    """A round's summary as its caller reads it: each output file by the address the service serves it at
+    (`/rounds/{id}/files/decisions.jsonl`), not by where the batch wrote it in the job's folder (`out/decisions.jsonl`,
+    a place on the server no caller can open)."""
+    outputs = {
+        key: f"/rounds/{job_id}/files/{Path(name).name}" if key != "report_error" and Path(name).name in FILES else name
+        for key, name in summary.get("outputs", {}).items()
+    }
+    return {**summary, "outputs": outputs}
 
 
 #: the files a round job's `out/` may hold, served by GET /rounds/{id}/files/{name}

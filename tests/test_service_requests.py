@@ -1,0 +1,74 @@
+"""What the service's answers carry, tested as a client sees them (a real `python -m engine serve`, started as
+tests/test_service.py starts it): a round's outputs named by the addresses they are served at.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from typing import Any
+
+import pytest
+
+pytest.importorskip("uvicorn")
+
+from test_service import OFFICER_TOKEN, READER_TOKEN, Answer, Server, pledge_claim
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("service-requests")
+    tokens = tmp / "tokens.yaml"
+    tokens.write_text(
+        f"tokens:\n  {OFFICER_TOKEN}: {{name: 王科员, roles: [officer]}}\n  {READER_TOKEN}: {{name: finance-system, roles: [reader]}}\n",
+        encoding="utf-8",
+    )
+    srv = Server(
+        tmp, "--access-log", "--token-file", str(tokens), "--ledger", f"sqlite:///{tmp / 'ledger.sqlite'}", "--jobs-dir", str(tmp / "jobs")
+    )
+    srv.jobs = tmp / "jobs"  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+def send(srv: Server, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
+    """One request with exactly these headers (urllib would add its own Content-Type to a body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    try:
+        conn.request(method, path, body, headers or {})
+        resp = conn.getresponse()
+        return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+    finally:
+        conn.close()
+
+
+def claim_bytes(claim_id: str) -> bytes:
+    return json.dumps(pledge_claim(claim_id, "200000.00"), ensure_ascii=False).encode("utf-8")
+
+
+# --- 6. a round's outputs by their addresses ------------------------------------------------------------------------
+
+
+def test_a_rounds_outputs_are_named_by_their_addresses(server: Server) -> None:
+    line = claim_bytes("RO-1") + b"\n"
+    started = send(server, "POST", "/rounds", line, {"Content-Type": "application/x-ndjson"})
+    assert started.status == 202, started.text
+    job = started.json()["id"]
+    deadline = time.monotonic() + 120
+    while (state := send(server, "GET", f"/rounds/{job}").json())["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert state["state"] == "done", state
+    at = f"/rounds/{job}/files"
+    assert state["summary"]["outputs"] == {
+        "decisions": f"{at}/decisions.jsonl",
+        "errors": f"{at}/errors.jsonl",
+        "summary_items_csv": f"{at}/summary_items.csv",
+        "summary_applications_csv": f"{at}/summary_applications.csv",
+        "summary_xlsx": f"{at}/summary.xlsx",
+        "report": f"{at}/report.html",
+        "summary_json": f"{at}/summary.json",
+    }
+    assert [send(server, "GET", url).status for url in state["summary"]["outputs"].values()] == [200] * 7
+    said = json.dumps(state, ensure_ascii=False)
+    assert str(server.jobs) not in said and "out/" not in said  # type: ignore[attr-defined]
