@@ -1,5 +1,6 @@
 """What the service's answers carry, tested as a client sees them (a real `python -m engine serve`, started as
-tests/test_service.py starts it): a round's outputs named by the addresses they are served at.
+tests/test_service.py starts it): a round's outputs named by the addresses they are served at, and `/rounds/` not
+redirected. The expected words are the catalogue's (engine/core/messages/*/service.yaml), written out by hand.
 """
 
 from __future__ import annotations
@@ -72,3 +73,11 @@ def test_a_rounds_outputs_are_named_by_their_addresses(server: Server) -> None:
     assert [send(server, "GET", url).status for url in state["summary"]["outputs"].values()] == [200] * 7
     said = json.dumps(state, ensure_ascii=False)
     assert str(server.jobs) not in said and "out/" not in said  # type: ignore[attr-defined]
+
+
+def test_an_address_with_a_final_slash_is_not_found_rather_than_redirected(server: Server) -> None:
+    for method in ("GET", "POST"):
+        answer = send(server, method, "/rounds/?lang=en", b"{}\n" if method == "POST" else None)
+        assert answer.status == 404 and "location" not in answer.headers, (method, answer.headers)
+        assert answer.json()["detail"] == "no such address: /rounds/ (the address is written without its final slash: /rounds)"
+    assert send(server, "GET", "/nowhere/?lang=en").json()["detail"] == "no such address: /nowhere/"

@@ -967,7 +967,7 @@ def create_app(config: Config) -> ASGIApp:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 404:
-            return problem_response(request, Refusal("not-found", msg("service.detail.no_route", path=request.url.path)))
+            return problem_response(request, Refusal("not-found", no_route(request, table)))
         if exc.status_code == 405:
             allow = (exc.headers or {}).get("Allow")
             return problem_response(request, Refusal("method-not-allowed", msg("service.detail.method", method=request.method)), allow)
@@ -996,9 +996,21 @@ def create_app(config: Config) -> ASGIApp:
         exception_handlers={Refusal: refused, HTTPException: http_error, Exception: crashed},
         lifespan=lifespan,
     )
+    # `/rounds/` is not `/rounds`: a 404 naming the address meant, not Starlette's 307 to it, whose Location is built
+    # from the Host header and the scheme uvicorn saw (behind a TLS proxy, an http:// address the body was sent on to)
+    app.router.redirect_slashes = False
     app.state.service = svc
     app.add_middleware(Observe, svc=svc, table=table)
     return FastEvaluate(app, svc)  # POST /evaluate's common case answered before Starlette (engine/service/fast.py)
+
+
+def no_route(request: Request, table: list[Route]) -> Msg:
+    """What a 404 for an address no route takes says: the address without its final slash, when a route takes that."""
+    path = request.url.path
+    bare = path.rstrip("/")
+    if bare and bare != path and any(r.matches({**request.scope, "path": bare})[0] is not Match.NONE for r in table):
+        return msg("service.detail.no_route_slash", path=path, bare=bare)
+    return msg("service.detail.no_route", path=path)
 
 
 def settle_heap(thaw: bool = False) -> None:
