@@ -1,12 +1,14 @@
 """What the service's answers carry, tested as a client sees them (a real `python -m engine serve`, started as
-tests/test_service.py starts it): a round's outputs named by the addresses they are served at, and `/rounds/` not
-redirected. The expected words are the catalogue's (engine/core/messages/*/service.yaml), written out by hand.
+tests/test_service.py starts it): one shape for every refusal, a round's outputs named by the addresses they are
+served at, and `/rounds/` not redirected. The expected words are the catalogue's (engine/core/messages/*/service.yaml),
+written out by hand.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 from typing import Any
 
@@ -15,6 +17,11 @@ import pytest
 pytest.importorskip("uvicorn")
 
 from test_service import OFFICER_TOKEN, READER_TOKEN, Answer, Server, pledge_claim
+
+from engine.core.i18n import msg
+from engine.service.problems import KINDS, problem_body
+
+BAD_TOKEN = {"Authorization": "Bearer not-a-token-0123456789"}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +53,57 @@ def send(srv: Server, method: str, path: str, body: bytes | None = None, headers
 
 def claim_bytes(claim_id: str) -> bytes:
     return json.dumps(pledge_claim(claim_id, "200000.00"), ensure_ascii=False).encode("utf-8")
+
+
+# --- 4. every refusal has the same shape ----------------------------------------------------------------------------
+
+
+def test_every_kind_of_refusal_carries_its_problems() -> None:
+    for kind in KINDS:
+        _, body = problem_body(kind, "en", msg("service.detail.no_route", path="/x"), instance="/x")
+        # a refusal of the request as a whole: one problem saying the detail, its code the kind's
+        assert json.loads(body)["problems"] == [
+            {
+                "code": f"service.{kind}",
+                "severity": "error",
+                "file": None,
+                "line": None,
+                "column": None,
+                "path": "(document)",
+                "message": "no such address: /x",
+                "expected": None,
+            }
+        ], kind
+
+
+def test_every_refusal_answered_has_the_problem_shape(server: Server) -> None:
+    import jsonschema
+
+    schema = send(server, "GET", "/openapi.json").json()["components"]["schemas"]["Problem"]
+    refusals = {
+        "not-found": send(server, "GET", "/nowhere?lang=en"),
+        "method-not-allowed": send(server, "DELETE", "/policies?lang=en"),
+        "unauthorized": send(server, "GET", "/policies?lang=en", None, BAD_TOKEN),
+        "invalid-request": send(server, "GET", "/policies?nope=1&lang=en"),
+        "invalid-json": send(server, "POST", "/evaluate?lang=en", b"{"),
+        "invalid-claim": send(server, "POST", "/evaluate?lang=en", b"{}"),
+        "forbidden": send(server, "POST", "/admin/reload?lang=en", None, {"Authorization": f"Bearer {READER_TOKEN}"}),
+    }
+    for kind, answer in refusals.items():
+        body = answer.json()
+        jsonschema.validate(body, schema)
+        assert body["type"] == f"urn:policy-engine:problem:{kind}", (kind, body)
+        assert len(body["problems"]) >= 1 and all(p["message"] for p in body["problems"]), (kind, body)
+    assert refusals["not-found"].json()["problems"][0]["message"] == "no such address: /nowhere"
+    # bytes that are not HTTP (answered by the connection itself, with no request to take an id from)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    body = json.loads(raw.split(b"\r\n\r\n", 1)[1])
+    jsonschema.validate(body, schema)
+    assert body["status"] == 400 and body["problems"][0]["code"] == "service.invalid-http" and "request_id" not in body
 
 
 # --- 6. a round's outputs by their addresses ------------------------------------------------------------------------

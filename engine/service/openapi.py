@@ -116,8 +116,9 @@ POLICY = {
 }
 PROBLEM = {
     "type": "object",
-    "description": "RFC 9457 problem details; `problems` are the located problems the command line prints",
-    "required": ["type", "title", "status"],
+    "description": "RFC 9457 problem details; `problems` are the located problems the command line prints (at least one: "
+    "a refusal of the request as a whole has one saying its detail)",
+    "required": ["type", "title", "status", "problems"],
     "properties": {
         "type": {"type": "string"},
         "title": {"type": "string"},

@@ -3,7 +3,8 @@
 Every answer that is not a success is one of these: `type` names the kind (`urn:policy-engine:problem:<kind>`),
 `title` and `detail` are in the caller's language (`?lang=zh|en`, else Accept-Language, else the service's
 configured language), and `problems` carries the located problems the command line prints (file, line, column,
-path, message, expected), each said in that language too. The words are the message catalogue's
+path, message, expected), each said in that language too -- on every refusal: one about the request as a whole (no
+such address, no token, busy) carries one problem saying its detail, so a client reads every refusal alike. The words are the message catalogue's
 (`engine/core/messages/<lang>/service.yaml`, top key `service:`); the engine's own problems are `Msg`s that say
 themselves again in the request's language.
 """
@@ -77,17 +78,17 @@ def title(kind: str, lang: str) -> str:
 def problem_body(
     kind: str, lang: str, detail: str | None = None, problems: Iterable[Problem] = (), instance: str | None = None, **extra: Any
 ) -> tuple[int, bytes]:
-    """(status, body) of a problem of `kind`; `detail` and the problems' words said in `lang`."""
+    """(status, body) of a problem of `kind`; `detail` and the problems' words said in `lang`. With no located
+    problem, one saying the detail (code `service.<kind>`): every refusal's `problems` is a list of at least one."""
     status = KINDS[kind]
     body: dict[str, Any] = {"type": f"urn:policy-engine:problem:{kind}", "title": title(kind, lang), "status": status}
+    problems = list(problems) or [Problem(detail or title(kind, lang), code=f"service.{kind}")]
     with use_language(lang):
         if detail:
             body["detail"] = tr(detail)
         if instance:
             body["instance"] = instance
-        listed = [p.to_dict() for p in problems]
-    if listed:
-        body["problems"] = listed
+        body["problems"] = [p.to_dict() for p in problems]
     body.update(extra)
     return status, json.dumps(body, ensure_ascii=False).encode("utf-8")
 
