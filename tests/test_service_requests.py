@@ -1,7 +1,7 @@
-"""What the service's answers carry, tested as a client sees them (a real `python -m engine serve`, started as
-tests/test_service.py starts it): one shape for every refusal, a round's outputs named by the addresses they are
-served at, and `/rounds/` not redirected. The expected words are the catalogue's (engine/core/messages/*/service.yaml),
-written out by hand.
+"""What every answer of the service carries, tested as a client sees it (a real `python -m engine serve`, started as
+tests/test_service.py starts it): `Vary` on an answer said in the caller's language, one shape for every refusal, a
+round's outputs named by the addresses they are served at, and `/rounds/` not redirected. The expected words are the
+catalogue's (engine/core/messages/*/service.yaml), written out by hand.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
 pytest.importorskip("uvicorn")
 
@@ -53,6 +54,26 @@ def send(srv: Server, method: str, path: str, body: bytes | None = None, headers
 
 def claim_bytes(claim_id: str) -> bytes:
     return json.dumps(pledge_claim(claim_id, "200000.00"), ensure_ascii=False).encode("utf-8")
+
+
+# --- 2. Vary: Accept-Language ----------------------------------------------------------------------------------------
+
+
+def test_an_answer_said_in_the_callers_language_varies_by_it(server: Server) -> None:
+    profile = (ROOT / "examples" / "profile_match_2021.json").read_bytes()
+    said = {
+        "a problem of a route": send(server, "GET", "/ledger/claims/NO-SUCH/explanation"),
+        "a problem before a route": send(server, "GET", "/policies?nope=1"),
+        "a problem of a body": send(server, "POST", "/evaluate", b'{"claim_id": '),
+        "an explanation": send(server, "POST", "/explain?format=text", claim_bytes("VARY-1")),
+        "a notice": send(server, "POST", "/match?format=text", profile),
+    }
+    assert {name: (a.headers.get("vary"), a.headers.get("content-language")) for name, a in said.items()} == dict.fromkeys(
+        said, ("Accept-Language", "zh")
+    )
+    # a decision has no words in a language: the same bytes whichever is asked for, and no Vary
+    en, zh = (send(server, "POST", "/evaluate", claim_bytes("VARY-2"), {"Accept-Language": lang}) for lang in ("en", "zh"))
+    assert en.status == zh.status == 200 and en.body == zh.body and "vary" not in en.headers
 
 
 # --- 4. every refusal has the same shape ----------------------------------------------------------------------------

@@ -70,7 +70,7 @@ from engine.service.config import OFFICER, Config, Principal, Tokens
 from engine.service.fast import BODY_DEADLINE, FastEvaluate
 from engine.service.metrics import FLUSH_SECONDS, Metrics
 from engine.service.openapi import docs_page, openapi_document
-from engine.service.problems import MEDIA, pick_lang, problem_body, send_problem
+from engine.service.problems import MEDIA, VARY, pick_lang, problem_body, send_problem
 
 T = TypeVar("T")
 CPU_THREADS = 2
@@ -101,7 +101,7 @@ RETRY_AFTER_SECONDS = 5
 def problem_response(request: Request, refusal: Refusal, allow: str | None = None) -> Response:
     lang = lang_of(request)
     status, body = problem_body(refusal.kind, lang, refusal.detail, refusal.problems, request.url.path, **refusal.extra)
-    headers = {"content-language": lang}
+    headers = {"content-language": lang, "vary": VARY}
     if allow is not None:  # (a 405 names the methods the address takes: RFC 9110 section 15.5.6)
         headers["allow"] = allow
     if status == 401:
@@ -371,7 +371,7 @@ def explain_options(request: Request) -> tuple[str, str]:
 
 
 def explanation_response(text: str, fmt: str, lang: str) -> Response:
-    headers = {"content-language": lang}
+    headers = {"content-language": lang, "vary": VARY}
     if fmt == "html":
         headers["content-security-policy"] = PAGE_CSP  # (as the page states it)
     return Response(text, headers=headers, media_type=TEXT_MEDIA[fmt])

@@ -22,7 +22,7 @@ from engine.deciding.claims import refuse_own_history
 from engine.matching.outputs import notice_html, notice_text, result_dict
 from engine.matching.run import Matching
 from engine.records.inputs import locate
-from engine.service.problems import detail
+from engine.service.problems import VARY, detail
 
 if TYPE_CHECKING:
     from engine.service.app import Service
@@ -74,7 +74,7 @@ def routes(svc: Service) -> list[Route]:
             return json.dumps(result_dict(result), ensure_ascii=False)
 
         body = await bounded(svc, request, work, ledger=history == "ledger")
-        return Response(body, media_type=FORMATS[fmt], headers={"content-language": lang})
+        return Response(body, media_type=FORMATS[fmt], headers={"content-language": lang, "vary": VARY})
 
     return [Route("/match", match, methods=["POST"])]
 

@@ -21,6 +21,8 @@ from engine.core.i18n import Msg, known_language, lookup, tr, use_language
 
 LANGS = ("zh", "en")
 MEDIA = "application/problem+json"
+#: what every answer said in the caller's language says: a cache keeps one answer per language it was asked in
+VARY = "Accept-Language"
 
 #: kind -> HTTP status (the title is the catalogue's `service.title.<kind>`)
 KINDS: dict[str, int] = {
@@ -109,6 +111,7 @@ async def send_problem(
     lang = pick_lang(query, accept, default_lang)
     status, body = problem_body(kind, lang, detail, instance=scope["path"])
     headers = [(b"content-type", MEDIA.encode()), (b"content-length", b"%d" % len(body)), (b"content-language", lang.encode())]
+    headers.append((b"vary", VARY.encode()))
     if close:
         headers.append((b"connection", b"close"))
     if authenticate:
