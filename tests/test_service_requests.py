@@ -1,23 +1,24 @@
 """What every answer of the service carries, tested as a client sees it (a real `python -m engine serve`, started as
-tests/test_service.py starts it): `Vary` on an answer said in the caller's language, one shape for every refusal, a
-round's outputs named by the addresses they are served at, and `/rounds/` not redirected. The expected words are the
-catalogue's (engine/core/messages/*/service.yaml), written out by hand.
+tests/test_service.py starts it): `Vary` on an answer said in the caller's language, `lang` declared where it is
+read, one shape for every refusal, a round's outputs named by the addresses they are served at, and `/rounds/` not
+redirected. The expected words are the catalogue's (engine/core/messages/*/service.yaml), written out by hand.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import time
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ENTERPRISE_ID, ROOT
 
 pytest.importorskip("uvicorn")
 
-from test_service import OFFICER_TOKEN, READER_TOKEN, Answer, Server, pledge_claim
+from test_service import OFFICER_TOKEN, POLICY_ID, READER_TOKEN, Answer, Server, pledge_claim
 
 from engine.core.i18n import msg
 from engine.service.problems import KINDS, problem_body
@@ -74,6 +75,36 @@ def test_an_answer_said_in_the_callers_language_varies_by_it(server: Server) -> 
     # a decision has no words in a language: the same bytes whichever is asked for, and no Vary
     en, zh = (send(server, "POST", "/evaluate", claim_bytes("VARY-2"), {"Accept-Language": lang}) for lang in ("en", "zh"))
     assert en.status == zh.status == 200 and en.body == zh.body and "vary" not in en.headers
+
+
+# --- 3. `lang` declared on every route that reads it ----------------------------------------------------------------
+
+
+def test_every_route_that_reads_lang_declares_it(server: Server) -> None:
+    from engine.service.app import create_app
+    from engine.service.config import Config
+
+    doc = send(server, "GET", "/openapi.json").json()
+    documented = {(method, path): op for path, ops in doc["paths"].items() for method, op in ops.items()}
+    # the routes the service serves are the ones the document describes (besides the document and its page)
+    app: Any = create_app(Config(policies=str(server.folder))).app  # (the Starlette app behind the lean path)
+    served = {(m.lower(), re.sub(r":[a-z]+}", "}", r.path)) for r in app.routes for m in r.methods - {"HEAD"}}
+    assert served - {("get", "/openapi.json"), ("get", "/docs")} == set(documented)
+    declaring = {key for key, op in documented.items() if any(p["name"] == "lang" and p["in"] == "query" for p in op["parameters"])}
+    assert declaring == set(documented)
+    # and which read it: each route asked in English and in Chinese, with a token no one has, answers in each
+    reading = set()
+    for method, path in documented:
+        filled = path.format(policy_id=POLICY_ID, version="2020.1", applicant_id=ENTERPRISE_ID, claim_id="C-1", job_id="0" * 32, name="x")
+        titles = []
+        for lang in ("en", "zh"):
+            answer = send(server, method.upper(), f"{filled}?lang={lang}", b"{}" if method == "post" else None, BAD_TOKEN)
+            titles.append((answer.headers.get("content-language"), answer.json().get("title") if answer.status >= 400 else None))
+        if titles == [("en", "A bearer token is needed"), ("zh", "需要登录令牌")]:
+            reading.add((method, path))
+    # (the monitors read no query: a monitor's own parameters are let be; only a fault of theirs would be words)
+    assert reading == set(documented) - {("get", "/health"), ("get", "/ready"), ("get", "/metrics")}
+    assert reading <= declaring
 
 
 # --- 4. every refusal has the same shape ----------------------------------------------------------------------------

@@ -63,7 +63,11 @@ _OFFICER_WRITE = ("forbidden",)
 
 
 def _may_also(op: dict[str, Any]) -> None:
-    """`op`'s responses with every problem a call of its kind may get (each status once, its kinds' titles joined)."""
+    """`op`'s responses with every problem a call of its kind may get (each status once, its kinds' titles joined), and
+    `lang`, which every call takes (every answer's words, a refusal's at least, are said in it)."""
+    params = op.get("parameters", [])  # (a list of its own: two routes may have been given the same one)
+    if not any(p["name"] == "lang" and p["in"] == "query" for p in params):
+        op["parameters"] = [*params, LANG]
     kinds = list(_EVERY_CALL)
     if "requestBody" in op:
         kinds += _WITH_BODY
