@@ -387,7 +387,7 @@ def test_a_ledger_that_cannot_be_reached_is_503_to_ask_again(tmp_path: Path) -> 
     Retry-After, as a request past its time is."""
     srv = Server(tmp_path, "--ledger", f"sqlite:///{tmp_path}/no-such-folder/ledger.sqlite")
     try:
-        answer = srv.call("GET", "/ledger/applicants/91110117MA01ABCD1F?lang=en")
+        answer = srv.call("GET", "/ledger/applicants/91110117MA01ABCD1F?lang=en", headers={"X-Request-Id": "ledger-probe-1"})
         assert answer.status == 503 and answer.json()["type"] == "urn:policy-engine:problem:ledger-unavailable"
         assert answer.headers["retry-after"] == "5"
         answer = srv.call("POST", "/evaluate?history=ledger&lang=en", pledge_claim("T-1", "200000.00"))
@@ -395,6 +395,9 @@ def test_a_ledger_that_cannot_be_reached_is_503_to_ask_again(tmp_path: Path) -> 
         ready = srv.call("GET", "/ready?lang=en")  # (open to anyone: it named the ledger's user, host and port)
         assert ready.status == 503 and ready.json()["detail"] == "the ledger cannot be reached (why is in the service's log)"
         assert "no-such-folder 不存在" in srv.output()  # (why, in the log only, in the service's language: it names the place)
+        # the log's line says which request it is about (written in the thread that worked for it)
+        [why] = [line for line in srv.output().splitlines() if "[ledger-probe-1]" in line]
+        assert why.partition("Z ")[2].startswith("警告：    [ledger-probe-1] ") and "no-such-folder 不存在" in why
     finally:
         srv.stop()
 

@@ -7,6 +7,7 @@ catalogue's Chinese, by hand.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import logging.config
 import socket
@@ -23,6 +24,7 @@ pytest.importorskip("uvicorn")
 from test_service import Server, policy_folder
 
 from engine.service.logs import SaidAccessFormatter, SaidFormatter, log_config, said_line
+from engine.service.requestid import REQUEST_ID
 
 
 @pytest.mark.parametrize(
@@ -79,6 +81,29 @@ def test_the_level_and_a_formatted_line_are_said_and_the_access_log_keeps_the_re
     assert english.format(record) == "INFO:     Started server process [31]"  # uvicorn's own padding, in English
 
 
+def test_a_line_says_when_in_utc_and_the_request_it_is_about() -> None:
+    formatters = log_config("zh")["formatters"]
+    default = SaidFormatter(fmt=formatters["default"]["fmt"], use_colors=False, lang="zh")
+    access = SaidAccessFormatter(fmt=formatters["access"]["fmt"], use_colors=False, lang="zh")
+    started = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "Started server process [%d]", (31,), None)
+    hit = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "GET", "/health", "1.1", 200), None
+    )
+    unreachable = logging.LogRecord("policy_engine.service", logging.WARNING, __file__, 1, "无法连接台账：x", (), None)
+    for record in (started, hit, unreachable):
+        record.created = 1_800_000_000.25  # 2027-01-15 08:00:00.250 UTC
+    assert default.format(started) == "2027-01-15T08:00:00.250Z 信息：    服务进程 [31] 已启动"  # (about no request: no id)
+
+    def in_a_request() -> list[str]:
+        REQUEST_ID.set("4bf92f35-req")
+        return [access.format(hit), default.format(unreachable)]
+
+    assert contextvars.copy_context().run(in_a_request) == [
+        '2027-01-15T08:00:00.250Z 信息：    [4bf92f35-req] 127.0.0.1:5 - "GET /health HTTP/1.1" 200 OK',
+        "2027-01-15T08:00:00.250Z 警告：    [4bf92f35-req] 无法连接台账：x",
+    ]
+
+
 def test_the_configuration_names_only_importable_formatters() -> None:
     # uvicorn's supervisor hands the dict to each worker process, which imports the formatters by their path
     config = log_config("zh")
@@ -124,8 +149,9 @@ def test_a_port_already_taken_is_said_with_its_fix_and_exit_code(tmp_path: Path)
             cmd = [sys.executable, "-m", "engine", "serve", "--policies", str(folder), "--port", str(port), "--workers", workers]
             said[workers] = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
     fix = "该端口已被其他程序占用；请换一个 --port，或先停止占用它的程序"
-    assert f"错误：    无法在 127.0.0.1:{port} 上监听（错误 98）：{fix}" in said["1"].stderr.splitlines(), said["1"].stderr
-    assert f"错误：    无法在所给地址与端口上监听（错误 98）：{fix}" in said["2"].stderr.splitlines(), said["2"].stderr
+    lines = {workers: [line.partition("Z ")[2] for line in done.stderr.splitlines()] for workers, done in said.items()}  # (after when)
+    assert f"错误：    无法在 127.0.0.1:{port} 上监听（错误 98）：{fix}" in lines["1"], said["1"].stderr
+    assert f"错误：    无法在所给地址与端口上监听（错误 98）：{fix}" in lines["2"], said["2"].stderr
     for done in said.values():
         assert done.returncode == 1  # serve's 1 (cannot start), not uvicorn's own 3
         assert "error while attempting to bind" not in done.stderr and "Address already in use" not in done.stderr

@@ -1,16 +1,19 @@
 """What every answer of the service carries, tested as a client sees it (a real `python -m engine serve`, started as
-tests/test_service.py starts it): `Vary` on an answer said in the caller's language, `lang` declared where it is
-read, one shape for every refusal, a round's outputs named by the addresses they are served at, and `/rounds/` not
-redirected. The expected words are the catalogue's (engine/core/messages/*/service.yaml), written out by hand.
+tests/test_service.py starts it): the request's id (answered, in a problem, in the log with the time), `Vary` on an
+answer said in the caller's language, `lang` declared where it is read, one shape for every refusal, a round's
+outputs named by the addresses they are served at, and `/rounds/` not redirected. The expected words are the
+catalogue's (engine/core/messages/*/service.yaml), written out by hand.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import re
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +26,9 @@ from test_service import OFFICER_TOKEN, POLICY_ID, READER_TOKEN, Answer, Server,
 from engine.core.i18n import msg
 from engine.service.problems import KINDS, problem_body
 
+HEX32 = re.compile(r"[0-9a-f]{32}")
+#: a log line: when (ISO 8601, UTC, to the millisecond), then what uvicorn's line was
+LINE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (.*)")
 BAD_TOKEN = {"Authorization": "Bearer not-a-token-0123456789"}
 
 
@@ -55,6 +61,70 @@ def send(srv: Server, method: str, path: str, body: bytes | None = None, headers
 
 def claim_bytes(claim_id: str) -> bytes:
     return json.dumps(pledge_claim(claim_id, "200000.00"), ensure_ascii=False).encode("utf-8")
+
+
+def log_lines(srv: Server, containing: str) -> list[str]:
+    """The server's log lines holding `containing`, once there is one (the access line is written as the answer is)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = Path(srv.log.name).read_text(encoding="utf-8").splitlines()
+        found = [line for line in lines if containing in line]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+# --- 1. the request's id ---------------------------------------------------------------------------------------------
+
+
+def test_every_answer_says_the_callers_request_id_or_one_made_for_it(server: Server) -> None:
+    given = {"X-Request-Id": "portal-2026/0001;try=2"}
+    answers = {
+        "the lean path's decision": send(server, "POST", "/evaluate", claim_bytes("RID-1"), given),
+        "the full route's explanation": send(server, "POST", "/explain?lang=en", claim_bytes("RID-2"), given),
+        "a refusal of the route": send(server, "GET", "/ledger/claims/NO-SUCH/explanation", None, given),
+        "a refusal before the route": send(server, "GET", "/policies?nope=1", None, given),
+        "an address no route takes": send(server, "GET", "/nowhere", None, given),
+    }
+    assert {name: a.headers.get("x-request-id") for name, a in answers.items()} == dict.fromkeys(answers, "portal-2026/0001;try=2")
+    assert [a.status for a in answers.values()] == [200, 200, 404, 400, 404]
+    for name in ("a refusal of the route", "a refusal before the route", "an address no route takes"):
+        assert answers[name].json()["request_id"] == "portal-2026/0001;try=2", name
+    # 128 visible ASCII characters are taken; none given, or one a log line or a header could not carry as it is
+    # (a space, 129 characters, a byte beyond ASCII, nothing): one made, 32 hex digits, another each time
+    assert send(server, "GET", "/policies", None, {"X-Request-Id": "x" * 128}).headers["x-request-id"] == "x" * 128
+    made = [
+        send(server, "GET", "/policies", None, headers).headers["x-request-id"]
+        for headers in (
+            {},
+            {},
+            {"X-Request-Id": "two words"},
+            {"X-Request-Id": "x" * 129},
+            {"X-Request-Id": "caf\xe9"},
+            {"X-Request-Id": ""},
+        )
+    ]
+    assert all(HEX32.fullmatch(rid) for rid in made) and len(set(made)) == 6, made
+    refused = send(server, "GET", "/nowhere", None, {"X-Request-Id": "two words"})
+    assert refused.json()["request_id"] == refused.headers["x-request-id"] and HEX32.fullmatch(refused.headers["x-request-id"])
+
+
+def test_the_log_says_when_in_utc_and_which_request_each_line_is_about(server: Server) -> None:
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    send(server, "GET", "/policies", None, {"X-Request-Id": "log-probe-7"})
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    [line] = log_lines(server, "[log-probe-7]")
+    found = LINE.fullmatch(line)
+    assert found is not None, line
+    assert before <= dt.datetime.fromisoformat(found.group(1)) <= after
+    # uvicorn's access line as it was (the client, the request line, the status), the id after the level
+    assert re.fullmatch(r'信息：    \[log-probe-7\] 127\.0\.0\.1:\d+ - "GET /policies HTTP/1\.1" 200 OK', found.group(2)), line
+    # every line starts with when it was written, the server's start too; one made id is in its request's line
+    made = send(server, "GET", "/health").headers["x-request-id"]
+    assert len(log_lines(server, f"[{made}] 127.0.0.1:")) == 1
+    lines = Path(server.log.name).read_text(encoding="utf-8").splitlines()
+    assert lines and all(LINE.fullmatch(line) for line in lines), [line for line in lines if not LINE.fullmatch(line)]
+    assert any(line.endswith(" 信息：    服务已就绪") for line in lines)  # (about no request: no id)
 
 
 # --- 2. Vary: Accept-Language ----------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ from engine.records.ledger import (
     check_reversal,
     check_words,
 )
-from engine.service import matching, rounds
+from engine.service import matching, requestid, rounds
 from engine.service.catalogue import Catalogue, clauses, load_catalogue
 from engine.service.config import OFFICER, Config, Principal, Tokens
 from engine.service.fast import BODY_DEADLINE, FastEvaluate
@@ -100,7 +100,8 @@ RETRY_AFTER_SECONDS = 5
 
 def problem_response(request: Request, refusal: Refusal, allow: str | None = None) -> Response:
     lang = lang_of(request)
-    status, body = problem_body(refusal.kind, lang, refusal.detail, refusal.problems, request.url.path, **refusal.extra)
+    rid = request.scope.get(requestid.SCOPE_KEY)
+    status, body = problem_body(refusal.kind, lang, refusal.detail, refusal.problems, request.url.path, request_id=rid, **refusal.extra)
     headers = {"content-language": lang, "vary": VARY}
     if allow is not None:  # (a 405 names the methods the address takes: RFC 9110 section 15.5.6)
         headers["allow"] = allow

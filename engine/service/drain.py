@@ -22,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from engine.core.i18n import language, msg
 from engine.service.problems import MEDIA, problem_body
+from engine.service.requestid import REQUEST_ID
 
 #: How long a stopping worker keeps an idle connection open for a request that may be on its way.
 GRACE_SECONDS = 2.0
@@ -54,6 +55,12 @@ class DrainingHttpToolsProtocol(HttpToolsProtocol):
         lang = language()
         status, body = problem_body("slow-body", lang, msg("service.detail.slow_head", limit=format(seconds, "g")))
         self._close_with(status, b"Request Timeout", body, lang)
+
+    def data_received(self, data: bytes) -> None:
+        # no request's id here: a callback of this connection's can run in the context a previous request's task left
+        # (its reading resumed from that task), and what it logs, or the task it starts, would carry that id
+        REQUEST_ID.set(None)
+        super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.head_timer is not None:

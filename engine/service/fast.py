@@ -33,6 +33,7 @@ from engine.core.i18n import known_language, msg
 from engine.deciding.claims import parse_claim_json
 from engine.deciding.evaluator import evaluate_claim
 from engine.language.model import CompiledPolicy
+from engine.service import requestid
 from engine.service.problems import send_problem
 
 try:  # the fast intake's decoder; without it, a claim's funding year is read by the full path
@@ -200,13 +201,18 @@ class FastEvaluate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["policy_engine_service"] = self.svc
-        if scope["type"] != "http" or scope["path"] != "/evaluate" or scope["method"] != "POST":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        rid = scope[requestid.SCOPE_KEY] = requestid.take(scope["headers"])
+        requestid.REQUEST_ID.set(rid)  # (in this request's own task: the log lines written while it is answered)
+        if scope["path"] != "/evaluate" or scope["method"] != "POST":
+            await self.app(scope, receive, requestid.tagged(send, rid))
             return
         started = time.perf_counter()
         asked = self.asked(scope)
         if asked is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, requestid.tagged(send, rid))
             return
         trace, policy_id, _ = asked
         limits = self.svc.config.limits
@@ -214,17 +220,17 @@ class FastEvaluate:
             # a body declared too large goes to the full route, which refuses it (413) before reading: reading it here
             # would first have the server answer `Expect: 100-continue`, and the client send it all
             if name == b"content-length" and value.isdigit() and int(value) > limits.max_body_bytes:
-                await self.app(scope, receive, send)
+                await self.app(scope, receive, requestid.tagged(send, rid))
                 return
         deadline = asyncio.get_running_loop().time() + limits.body_seconds
         message = await within(limits.body_seconds, receive)
         if message is None:  # not one byte of the body came in time: the full route would only wait again
-            await self.refuse(send, scope, "slow-body", started)
+            await self.refuse(requestid.tagged(send, rid), scope, "slow-body", started)
             return
         body: bytes = message.get("body", b"")
         if message.get("more_body", False) or message["type"] != "http.request" or len(body) > limits.max_body_bytes:
             scope[BODY_DEADLINE] = deadline  # the rest of the body within what is left of the time (not the time again)
-            await self.app(scope, replaying([body], message.get("more_body", False), receive), send)
+            await self.app(scope, replaying([body], message.get("more_body", False), receive), requestid.tagged(send, rid))
             return
         turns = self.turns
         await turns.take()
@@ -233,9 +239,10 @@ class FastEvaluate:
         finally:  # given back before the answer is sent: a client slow to read it never holds up the others
             turns.give()
         if answer is None:  # a problem, or more than the lean path takes: the full route answers
-            await self.app(scope, replaying([body], False, receive), send)
+            await self.app(scope, replaying([body], False, receive), requestid.tagged(send, rid))
             return
-        await send({"type": "http.response.start", "status": 200, "headers": [JSON_TYPE, (b"content-length", b"%d" % len(answer))]})
+        head = [JSON_TYPE, (b"content-length", b"%d" % len(answer)), (requestid.HEADER, rid.encode("ascii"))]
+        await send({"type": "http.response.start", "status": 200, "headers": head})
         await send({"type": "http.response.body", "body": answer})
         self.svc.metrics.observe("POST", "/evaluate", 200, time.perf_counter() - started)
 

@@ -5,12 +5,19 @@ uvicorn writes its lines in English and gives no hook to word them, so the forma
 uvicorn wrote it and, when it is one they know (`_UVICORN_LINES`), say it again from the catalogue's
 `service.log.*`; a line they do not know (a newer uvicorn's, a traceback) is kept as written, never dropped. The
 access log keeps its request line and status as they are (they are the protocol's), with its level in words.
+
+Every line starts with when it was written, ISO 8601 in UTC to the millisecond (`2026-12-06T08:05:03.123Z`), and a
+line about a request -- its access line, a warning or error written while it was answered -- says the request's id
+in brackets after the level (`[4bf92f3577b34da6a3ce929d0e0e4736]`), as its `X-Request-Id` answer header and problem
+body do (engine/service/requestid.py); a line about no request (the server started, a worker replaced) has none. One
+line per event (a traceback follows the line that says a request failed, as uvicorn writes it).
 `serve` hands uvicorn `log_config(lang)`, which each worker process applies (a dict of import paths: it travels to
 workers started by uvicorn's supervisor).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import logging
 import re
@@ -21,6 +28,7 @@ from typing import Any
 from uvicorn.logging import AccessFormatter, DefaultFormatter
 
 from engine.core.i18n import lookup, msg
+from engine.service.requestid import REQUEST_ID
 
 #: uvicorn's lines (as `record.getMessage()` gives them) -> the catalogue key that says them; named groups fill it.
 _UVICORN_LINES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -99,11 +107,22 @@ def level_prefix(levelno: int, levelname: str, lang: str) -> str:
 
 
 class _InLanguage(logging.Formatter):
-    """A formatter given the language it says things in (`lang=`, from the logging configuration)."""
+    """A formatter given the language it says things in (`lang=`, from the logging configuration); `%(asctime)s` is
+    ISO 8601 in UTC, and `%(request)s` the id of the request the line is about, bracketed, or nothing."""
 
     def __init__(self, *args: Any, lang: str = "zh", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lang = lang
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        when = dt.datetime.fromtimestamp(record.created, dt.UTC)
+        return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    @staticmethod
+    def about(said: logging.LogRecord) -> None:
+        """`said` given the request it is about (written in that request's task, or a thread working for it)."""
+        rid = REQUEST_ID.get()
+        said.__dict__["request"] = f"[{rid}] " if rid else ""
 
 
 class SaidFormatter(_InLanguage, DefaultFormatter):
@@ -116,6 +135,7 @@ class SaidFormatter(_InLanguage, DefaultFormatter):
             said.msg, said.args, said.message = words, (), words
             said.__dict__.pop("color_message", None)  # (uvicorn's coloured copy of the English line)
         said.__dict__["levelprefix"] = level_prefix(record.levelno, record.levelname, self.lang)
+        self.about(said)
         return logging.Formatter.formatMessage(self, said)
 
 
@@ -131,7 +151,13 @@ class SaidAccessFormatter(_InLanguage, AccessFormatter):
             status_code=self.get_status_code(int(str(status))),
             levelprefix=level_prefix(record.levelno, record.levelname, self.lang),
         )
+        self.about(said)
         return logging.Formatter.formatMessage(self, said)
+
+
+#: the service's lines, and its access lines (uvicorn's fields, after when and before the request's id)
+DEFAULT_LINE = "%(asctime)s %(levelprefix)s %(request)s%(message)s"
+ACCESS_LINE = '%(asctime)s %(levelprefix)s %(request)s%(client_addr)s - "%(request_line)s" %(status_code)s'
 
 
 def log_config(lang: str) -> dict[str, Any]:
@@ -141,10 +167,10 @@ def log_config(lang: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "default": {"()": f"{__name__}.SaidFormatter", "fmt": "%(levelprefix)s %(message)s", "use_colors": False, "lang": lang},
+            "default": {"()": f"{__name__}.SaidFormatter", "fmt": DEFAULT_LINE, "use_colors": False, "lang": lang},
             "access": {
                 "()": f"{__name__}.SaidAccessFormatter",
-                "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
+                "fmt": ACCESS_LINE,
                 "use_colors": False,
                 "lang": lang,
             },

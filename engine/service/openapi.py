@@ -64,10 +64,11 @@ _OFFICER_WRITE = ("forbidden",)
 
 def _may_also(op: dict[str, Any]) -> None:
     """`op`'s responses with every problem a call of its kind may get (each status once, its kinds' titles joined), and
-    `lang`, which every call takes (every answer's words, a refusal's at least, are said in it)."""
+    the parameters every call takes: `lang` (every answer's words, a refusal's at least, are said in it) and the
+    `X-Request-Id` header."""
     params = op.get("parameters", [])  # (a list of its own: two routes may have been given the same one)
-    if not any(p["name"] == "lang" and p["in"] == "query" for p in params):
-        op["parameters"] = [*params, LANG]
+    lang = [] if any(p["name"] == "lang" and p["in"] == "query" for p in params) else [LANG]
+    op["parameters"] = [*params, *lang, REQUEST_ID]
     kinds = list(_EVERY_CALL)
     if "requestBody" in op:
         kinds += _WITH_BODY
@@ -111,6 +112,14 @@ LANG = {
     "schema": {"type": "string", "enum": ["zh", "en"]},
     "description": "language of words",
 }
+REQUEST_ID = {
+    "name": "X-Request-Id",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[!-~]{1,128}$"},
+    "description": "the caller's id for the request (1-128 visible ASCII characters, no space), else one the service makes: "
+    "answered in the X-Request-Id header and a problem's request_id, and written in the service's log lines about the request",
+}
 POLICY = {
     "name": "policy",
     "in": "query",
@@ -128,7 +137,8 @@ PROBLEM = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
-        "instance": {"type": "string"},
+        "instance": {"type": "string", "description": "the address asked"},
+        "request_id": {"type": "string", "description": "the request's id, as its X-Request-Id answer header says it"},
         "problems": {
             "type": "array",
             "items": {

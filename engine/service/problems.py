@@ -4,7 +4,8 @@ Every answer that is not a success is one of these: `type` names the kind (`urn:
 `title` and `detail` are in the caller's language (`?lang=zh|en`, else Accept-Language, else the service's
 configured language), and `problems` carries the located problems the command line prints (file, line, column,
 path, message, expected), each said in that language too -- on every refusal: one about the request as a whole (no
-such address, no token, busy) carries one problem saying its detail, so a client reads every refusal alike. The words are the message catalogue's
+such address, no token, busy) carries one problem saying its detail, so a client reads every refusal alike.
+`request_id` is the request's id (engine/service/requestid.py), as its `X-Request-Id` header says it. The words are the message catalogue's
 (`engine/core/messages/<lang>/service.yaml`, top key `service:`); the engine's own problems are `Msg`s that say
 themselves again in the request's language.
 """
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from engine.core.errors import Problem
 from engine.core.i18n import Msg, known_language, lookup, tr, use_language
+from engine.service.requestid import SCOPE_KEY
 
 LANGS = ("zh", "en")
 MEDIA = "application/problem+json"
@@ -78,7 +80,14 @@ def title(kind: str, lang: str) -> str:
 
 
 def problem_body(
-    kind: str, lang: str, detail: str | None = None, problems: Iterable[Problem] = (), instance: str | None = None, **extra: Any
+    kind: str,
+    lang: str,
+    detail: str | None = None,
+    problems: Iterable[Problem] = (),
+    instance: str | None = None,
+    *,
+    request_id: str | None = None,
+    **extra: Any,
 ) -> tuple[int, bytes]:
     """(status, body) of a problem of `kind`; `detail` and the problems' words said in `lang`. With no located
     problem, one saying the detail (code `service.<kind>`): every refusal's `problems` is a list of at least one."""
@@ -90,6 +99,8 @@ def problem_body(
             body["detail"] = tr(detail)
         if instance:
             body["instance"] = instance
+        if request_id:
+            body["request_id"] = request_id
         body["problems"] = [p.to_dict() for p in problems]
     body.update(extra)
     return status, json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -109,7 +120,7 @@ async def send_problem(
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None)
     lang = pick_lang(query, accept, default_lang)
-    status, body = problem_body(kind, lang, detail, instance=scope["path"])
+    status, body = problem_body(kind, lang, detail, instance=scope["path"], request_id=scope.get(SCOPE_KEY))
     headers = [(b"content-type", MEDIA.encode()), (b"content-length", b"%d" % len(body)), (b"content-language", lang.encode())]
     headers.append((b"vary", VARY.encode()))
     if close:
