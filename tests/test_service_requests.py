@@ -1,13 +1,14 @@
 """What every answer of the service carries, tested as a client sees it (a real `python -m engine serve`, started as
 tests/test_service.py starts it): the request's id (answered, in a problem, in the log with the time), `Vary` on an
-answer said in the caller's language, `lang` declared where it is read, one shape for every refusal, a round's
-outputs named by the addresses they are served at, and `/rounds/` not redirected. The expected words are the
-catalogue's (engine/core/messages/*/service.yaml), written out by hand.
+answer said in the caller's language, `lang` declared where it is read, one shape for every refusal, the body's
+declared type checked (415), a round's outputs named by the addresses they are served at, and `/rounds/` not
+redirected. The expected words are the catalogue's (engine/core/messages/*/service.yaml), written out by hand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import http.client
 import json
 import re
@@ -209,6 +210,7 @@ def test_every_refusal_answered_has_the_problem_shape(server: Server) -> None:
         "invalid-request": send(server, "GET", "/policies?nope=1&lang=en"),
         "invalid-json": send(server, "POST", "/evaluate?lang=en", b"{"),
         "invalid-claim": send(server, "POST", "/evaluate?lang=en", b"{}"),
+        "unsupported-media-type": send(server, "POST", "/evaluate?lang=en", b"{}", {"Content-Type": "text/csv"}),
         "forbidden": send(server, "POST", "/admin/reload?lang=en", None, {"Authorization": f"Bearer {READER_TOKEN}"}),
     }
     for kind, answer in refusals.items():
@@ -228,11 +230,89 @@ def test_every_refusal_answered_has_the_problem_shape(server: Server) -> None:
     assert body["status"] == 400 and body["problems"][0]["code"] == "service.invalid-http" and "request_id" not in body
 
 
-# --- 6. a round's outputs by their addresses ------------------------------------------------------------------------
+# --- 5. the body's declared type -------------------------------------------------------------------------------------
 
 
-def test_a_rounds_outputs_are_named_by_their_addresses(server: Server) -> None:
+def test_what_a_body_may_be_declared_as() -> None:
+    from engine.service.media import JSON_LINES, refused
+
+    read = (None, "", "Application/JSON", 'application/json; charset="UTF-8"', "application/json;charset=us-ascii", "text/plain")
+    assert [refused(declared, None) for declared in read] == [None] * 6
+    assert refused("application/problem+json", "identity") is None
+    # a type that is not one (no slash), another type, and JSON Lines where a round's body is not asked for
+    assert [refused(declared, None).key for declared in ("json", "text/csv", "application/x-ndjson")] == ["service.detail.media_type"] * 3  # type: ignore[union-attr]
+    assert refused("application/x-ndjson", None, JSON_LINES) is None
+    assert dict(refused("text/plain; charset=gb2312", None).params) == {"charset": "gb2312"}  # type: ignore[union-attr]
+    assert dict(refused("application/json", " gzip ").params) == {"coding": "gzip"}  # type: ignore[union-attr]
+
+
+def test_a_body_declared_as_json_or_as_tools_send_it_unnamed_is_read(server: Server) -> None:
+    body = claim_bytes("MT-1")
+    decided = send(server, "POST", "/evaluate", body, {"Content-Type": "application/json"})
+    assert decided.status == 200
+    for declared in (
+        None,  # (http.client, a raw socket)
+        "application/json; charset=UTF-8",
+        "application/x-www-form-urlencoded",  # curl -d / --data-binary without -H, Python's urllib
+        "text/plain;charset=UTF-8",  # a browser's fetch() of a string
+        "application/vnd.api+json",
+    ):
+        headers = {} if declared is None else {"Content-Type": declared}
+        for path in ("/evaluate", "/evaluate?history=none"):  # the lean path, and the full route (a parameter it leaves)
+            answer = send(server, "POST", path, body, headers)
+            assert (answer.status, answer.body) == (200, decided.body), (declared, path, answer.text)
+
+
+def test_a_body_declared_as_something_else_is_refused_naming_what_is_read(server: Server) -> None:
+    body = claim_bytes("MT-2")
+    read = "application/json, application/x-www-form-urlencoded, text/plain"
+    for declared, detail in (
+        (
+            "multipart/form-data; boundary=x",
+            f"the body is declared as multipart/form-data, which this address does not read: send it as application/json (read here: {read})",
+        ),
+        (
+            "application/XML",
+            f"the body is declared as application/xml, which this address does not read: send it as application/json (read here: {read})",
+        ),
+        (
+            "application/json; charset=GBK",
+            "the body is declared in the charset gbk: the body is read as UTF-8 only; send it in UTF-8 (charset=utf-8, or no charset)",
+        ),
+    ):
+        for path in ("/evaluate?lang=en", "/explain?lang=en", "/match?lang=en", "/ledger/findings?lang=en"):
+            answer = send(server, "POST", path, body, {"Content-Type": declared, "Authorization": f"Bearer {OFFICER_TOKEN}"})
+            assert answer.status == 415 and answer.json()["type"] == "urn:policy-engine:problem:unsupported-media-type", (path, answer.text)
+            assert answer.json()["detail"] == detail, path
+    zipped = send(
+        server, "POST", "/evaluate?lang=en", gzip.compress(body), {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    )
+    assert zipped.status == 415 and zipped.json()["detail"] == "the body is encoded (gzip): send it as it is, without a Content-Encoding"
+    zh = send(server, "POST", "/evaluate", body, {"Content-Type": "application/xml"})
+    assert zh.json()["title"] == "请求体的格式不是本地址可读取的"
+    assert (
+        zh.json()["detail"] == f"请求体声明的格式为 application/xml，本地址不读取该格式：请以 application/json 发送（本地址可读取：{read}）"
+    )
+    # an officer's write refused so is audited, as a body that is not JSON is
+    audit = send(server, "GET", "/ledger/audit", None, {"Authorization": f"Bearer {OFFICER_TOKEN}"}).json()
+    assert any(e["action"] == "finding" and e["outcome"].startswith("refused: unsupported-media-type") for e in audit)
+    # the document says it: 415 on every call with a body, and what a body may be declared as
+    doc = send(server, "GET", "/openapi.json").json()
+    with_body = [op for ops in doc["paths"].values() for op in ops.values() if "requestBody" in op]
+    # (evaluate, explain, match, a round, and the ledger's commit, reversal and finding)
+    assert len(with_body) == 7 and all("415" in op["responses"] and "415" in op["requestBody"]["description"] for op in with_body)
+
+
+# --- 6. a round: JSON Lines, and its outputs by their addresses -------------------------------------------------------
+
+
+def test_a_rounds_body_is_json_lines_and_its_outputs_are_named_by_their_addresses(server: Server) -> None:
     line = claim_bytes("RO-1") + b"\n"
+    csv = send(server, "POST", "/rounds?lang=en", line, {"Content-Type": "text/csv"})
+    assert csv.status == 415 and csv.json()["detail"] == (
+        "the body is declared as text/csv, which this address does not read: send it as application/x-ndjson (read here: "
+        "application/x-ndjson, application/jsonl, application/x-jsonlines, application/json, application/x-www-form-urlencoded, text/plain)"
+    )
     started = send(server, "POST", "/rounds", line, {"Content-Type": "application/x-ndjson"})
     assert started.status == 202, started.text
     job = started.json()["id"]

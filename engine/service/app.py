@@ -64,7 +64,7 @@ from engine.records.ledger import (
     check_reversal,
     check_words,
 )
-from engine.service import matching, requestid, rounds
+from engine.service import matching, media, requestid, rounds
 from engine.service.catalogue import Catalogue, clauses, load_catalogue
 from engine.service.config import OFFICER, Config, Principal, Tokens
 from engine.service.fast import BODY_DEADLINE, FastEvaluate
@@ -297,8 +297,16 @@ async def read_body(svc: Service, request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def check_media(request: Request, accepted: tuple[str, ...] = media.JSON) -> None:
+    """415 for a body declared as something this address does not read (engine/service/media.py), before it is read."""
+    wrong = media.refused(request.headers.get("content-type"), request.headers.get("content-encoding"), accepted)
+    if wrong is not None:
+        raise Refusal("unsupported-media-type", wrong)
+
+
 async def read_json(request: Request, svc: Service) -> tuple[Any, JsonText]:
     """The body as JSON with exact numbers, and what places its problems at a line and column."""
+    check_media(request)
     raw = await read_body(svc, request, svc.config.limits.max_body_bytes)
     try:
         text = raw.decode("utf-8")

@@ -51,6 +51,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON_TYPE = (b"content-type", b"application/json")
+#: the Content-Type values the lean path reads the body under as they are (another goes to the full route, which
+#: judges it: `engine.service.media`); none given is read too
+PLAIN_TYPES = frozenset({b"application/json", b"application/json; charset=utf-8", b"application/x-www-form-urlencoded"})
 TRACE = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 #: How many distinct query strings the lean path remembers what they ask (a client sends one or two).
 QUERIES_KEPT = 64
@@ -218,8 +221,11 @@ class FastEvaluate:
         limits = self.svc.config.limits
         for name, value in scope["headers"]:
             # a body declared too large goes to the full route, which refuses it (413) before reading: reading it here
-            # would first have the server answer `Expect: 100-continue`, and the client send it all
-            if name == b"content-length" and value.isdigit() and int(value) > limits.max_body_bytes:
+            # would first have the server answer `Expect: 100-continue`, and the client send it all; a body declared
+            # as something else than the common JSON types, or encoded, goes there too, which checks it (415)
+            if (name == b"content-length" and value.isdigit() and int(value) > limits.max_body_bytes) or (
+                (name == b"content-type" and value not in PLAIN_TYPES) or name == b"content-encoding"
+            ):
                 await self.app(scope, receive, requestid.tagged(send, rid))
                 return
         deadline = asyncio.get_running_loop().time() + limits.body_seconds

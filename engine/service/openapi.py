@@ -57,7 +57,7 @@ def _problems(*kinds: str) -> dict[str, Any]:
 #: fault; a token asked for where reads need one, `--reads token`), a call with a body (not JSON, or not the fields
 #: asked; too large, too slow), a call with query parameters (one that is not one of its values), an officer's write
 _EVERY_CALL = ("internal", "unauthorized", "invalid-request")  # (a query parameter the route does not take: any route)
-_WITH_BODY = ("invalid-json", "invalid-request", "too-large", "slow-body")
+_WITH_BODY = ("invalid-json", "invalid-request", "too-large", "slow-body", "unsupported-media-type")
 _WITH_PARAMETERS = ("invalid-request",)
 _OFFICER_WRITE = ("forbidden",)
 
@@ -72,6 +72,7 @@ def _may_also(op: dict[str, Any]) -> None:
     kinds = list(_EVERY_CALL)
     if "requestBody" in op:
         kinds += _WITH_BODY
+        op["requestBody"].setdefault("description", BODY_TYPES)
     if op.get("parameters"):
         kinds += _WITH_PARAMETERS
     if op.get("security"):
@@ -120,6 +121,12 @@ REQUEST_ID = {
     "description": "the caller's id for the request (1-128 visible ASCII characters, no space), else one the service makes: "
     "answered in the X-Request-Id header and a problem's request_id, and written in the service's log lines about the request",
 }
+#: what a body may be declared as besides JSON itself (engine/service/media.py)
+BODY_TYPES = (
+    "JSON in UTF-8. Content-Type: application/json (or any application/*+json); none, and application/x-www-form-urlencoded "
+    "(curl -d, urllib) and text/plain (fetch of a string), are read as JSON too. Another type, a charset other than UTF-8, "
+    "or a Content-Encoding is refused, 415"
+)
 POLICY = {
     "name": "policy",
     "in": "query",
@@ -283,7 +290,13 @@ def _round_paths() -> dict[str, Any]:
                     {"name": "commit", "in": "query", "schema": {"type": "boolean"}},
                     {"name": "round", "in": "query", "schema": text},
                 ],
-                "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": text}}},
+                "requestBody": {
+                    "required": True,
+                    "description": "JSON Lines in UTF-8, one claim a line. Content-Type: application/x-ndjson (application/jsonl, "
+                    "application/x-jsonlines and application/json are read too; none, application/x-www-form-urlencoded and "
+                    "text/plain as well). Another type, a charset other than UTF-8, or a Content-Encoding is refused, 415",
+                    "content": {"application/x-ndjson": {"schema": text}},
+                },
                 "responses": {
                     "202": _json({"type": "object"}, "the job: id and where to follow it"),
                     **_problems("too-large", "busy", "forbidden", "no-ledger", "invalid-claim", "ledger-unavailable", "timeout"),

@@ -43,6 +43,7 @@ from engine.core.errors import EngineError
 from engine.core.i18n import msg, tr
 from engine.records.inputs import locate
 from engine.records.ledger import Audit
+from engine.service import media
 from engine.service.config import Config, Principal
 from engine.service.roundjob import FILES, JOB_FILE, LEDGER_ENV, LOG_FILE, job_spec, now, write_state
 
@@ -258,6 +259,9 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any, round_label: A
             raise refusal("no-ledger", msg("service.detail.no_ledger"))
         rnd = round_label(request)
         asked_policies(svc, request)  # (a policy not served is said before the round's body is read; again as it starts)
+        wrong = media.refused(request.headers.get("content-type"), request.headers.get("content-encoding"), media.JSON_LINES)
+        if wrong is not None:
+            raise refusal("unsupported-media-type", wrong)
         body = await read_body(svc, request, svc.config.limits.max_round_bytes)
         if not body.strip():  # (it was started, and failed in its process naming the server's folder)
             raise refusal("invalid-request", msg("service.detail.empty_round"))
