@@ -6,8 +6,8 @@ body, a spreadsheet, GBK text, a gzipped body: "not UTF-8 at byte 2"). Taken: no
 (`application/json`, any `application/*+json`); and the two types tools send when their user named none, whose body
 is the JSON the user gave them -- `application/x-www-form-urlencoded` (curl's `-d`/`--data-binary`, Python's urllib)
 and `text/plain` (a browser's `fetch` of a string). Open Policy Agent reads any of these as JSON too (it refuses
-none); a stricter service (Fastify, whose 415 GoRules' API gives) would refuse curl's default, which every example
-of docs/service.md sends. A charset other than UTF-8, and any content coding, is refused: the body is not read so.
+none); Fastify's default (GoRules' cloud API answers in its words) refuses curl's, which every example of
+docs/service.md sends. A charset other than UTF-8, and any content coding, is refused: the body is not read so.
 """
 
 from __future__ import annotations
