@@ -9,6 +9,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import POLICY_PATH, ROOT, claim, item
 
@@ -376,3 +377,32 @@ def test_a_round_budget_and_a_money_parameter_are_said_as_amounts(policy: engine
     assert tr(added.text, "zh") == "新增 policy.round_budget：每轮 500万（第十三条）"
     [changed] = diff_policies(five, six)
     assert tr(changed.text, "zh") == "policy.round_budget：每轮 500万（第十三条） → 每轮 600万（第十三条）"
+
+
+@pytest.mark.parametrize(
+    ("path", "zh", "en"),
+    [
+        (
+            'rules[invention-patent-fees].when[item.patent_kind == "invention"].says.en',
+            '规则 invention-patent-fees › 条件 item.patent_kind == "invention" › 说明（英文）',
+            'rule invention-patent-fees › condition item.patent_kind == "invention" › says (English)',
+        ),
+        (
+            "item_types.pledge_loan.facts.loan_amount.zh",
+            "事项类型 pledge_loan › 事实 loan_amount › 名称（中文）",
+            "item type pledge_loan › fact loan_amount › name (Chinese)",
+        ),
+        (
+            'rules[r].when[item.x in ["a", "b"]].says.zh',
+            '规则 r › 条件 item.x in ["a", "b"] › 说明（中文）',
+            'rule r › condition item.x in ["a", "b"] › says (Chinese)',
+        ),
+        ("rules[r].amount.base.en", "规则 r › 金额 › 基数名称（英文）", "rule r › amount › base's words (English)"),
+    ],
+)
+def test_diff_names_a_changed_text_in_words(path: str, zh: str, en: str) -> None:
+    """diff named a changed text by its place in the YAML (`rules[…].when[…].says.en`); an officer reads it in words."""
+    from engine.officer.diff import subject_words
+
+    said = subject_words(path)
+    assert (tr(said, "zh"), tr(said, "en")) == (zh, en)

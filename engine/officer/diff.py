@@ -292,7 +292,8 @@ class _Differ:
             if clause == POLICY and subject.startswith("item_types."):  # (an item type's words: its rule's clause)
                 clause = self._clause_of_type(self.new, subject.split(".")[1])
             s, t = _snip(old[subject][1], text)
-            self.add(clause, "words.changed", subject, old[subject][1], text, msg("diff.words.changed", subject=subject, old=s, new=t))
+            said = msg("diff.words.changed", subject=subject_words(subject), old=s, new=t)
+            self.add(clause, "words.changed", subject, old[subject][1], text, said)
 
     def texts(self, kind: str, a: dict[str, model.Text], b: dict[str, model.Text]) -> None:
         """Readings or notes by id: removed, added, their words changed; under the clause of the first part citing
@@ -872,6 +873,74 @@ def _coded_word(words: Mapping[str, model.Text], code: str) -> Any:
 _WORDS_IN = ("item_facts", "item_types", "checks", "rules", "shared_caps", "shared_limits", "parameters")
 #: the keys whose text is words a decision or an explanation shows
 _WORD_KEYS = frozenset({"zh", "en", "says", "pending"})
+
+
+#: a part of a policy named by its id in brackets (`rules[pledge-loan-interest]`), as a subject's words say it
+_BRACKETED = {
+    "rules": "rule",
+    "when": "condition",
+    "checks": "check",
+    "caps": "cap",
+    "shared_caps": "cap",
+    "limits": "limit",
+    "shared_limits": "limit",
+    "documents": "document",
+}
+#: a part named by its key after a dot (`item_types.pledge_loan`)
+_KEYED = {"item_types": "item_type", "item_facts": "fact", "facts": "fact", "parameters": "parameter"}
+#: the words a part holds, by their key
+_HELD = frozenset({"amount", "subject", "selection", "referral", "to", "says", "base", "unit", "pending"})
+
+
+def _path_segments(path: str) -> list[tuple[str, str | None]]:
+    """`rules[a].when[item.x in ["b"]].says.en` -> [("rules", "a"), ("when", 'item.x in ["b"]'), ("says", None),
+    ("en", None)]: the bracket's text may hold brackets and dots of its own (a condition's test)."""
+    out: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(path):
+        j = i
+        while j < len(path) and path[j] not in ".[":
+            j += 1
+        name, key = path[i:j], None
+        if j < len(path) and path[j] == "[":
+            depth, k = 0, j
+            while k < len(path):
+                depth += {"[": 1, "]": -1}.get(path[k], 0)
+                if depth == 0:
+                    break
+                k += 1
+            key, j = path[j + 1 : k], k + 1
+        out.append((name, key))
+        i = j + 1 if j < len(path) and path[j] == "." else j
+    return out
+
+
+def subject_words(path: str) -> Msg | str:
+    """Where a changed text is, in an officer's words: `rules[invention-patent-fees].when[item.kind == "x"].says.en`
+    is "rule invention-patent-fees › condition item.kind == "x" › says (English)"; a part it does not know, as written."""
+    parts: list[Msg | str] = []
+    segments = _path_segments(path)
+    i = 0
+    while i < len(segments):
+        name, key = segments[i]
+        if key is not None:
+            parts.append(msg(f"diff.where.{_BRACKETED[name]}", id=key) if name in _BRACKETED else f"{name}[{key}]")
+        elif name in _KEYED and i + 1 < len(segments) and segments[i + 1][1] is None:
+            i += 1
+            parts.append(msg(f"diff.where.{_KEYED[name]}", id=segments[i][0]))
+        elif name in _HELD:
+            parts.append(msg(f"diff.where.{name}"))
+        elif name in ("zh", "en") and i == len(segments) - 1:
+            held = parts and isinstance(parts[-1], Msg) and parts[-1].key.rsplit(".", 1)[-1] in _HELD
+            what = parts.pop() if held else msg("diff.where.label")
+            parts.append(msg(f"diff.where.{name}", what=what))
+        else:
+            parts.append(name)
+        i += 1
+    said = parts[0] if parts else path
+    for part in parts[1:]:
+        said = msg("diff.where.in", outer=said, inner=part)
+    return said
 
 
 def _words_of(data: Any, sections: Iterable[str]) -> Iterator[tuple[str, tuple[str | None, str]]]:
