@@ -428,8 +428,11 @@ class RuleWriter(CodeWriter):
         self.visit_refused_or_incomplete(asked="QZERO", missing_documents="()")
         self.writeline("return " + self.decision(status="'referred'", asked="QZERO"))
 
-    def visit_refused_or_incomplete(self, asked: str, missing_documents: str) -> None:
-        """The first two outcomes: refused when there is a reason (the main one first), incomplete on a missing fact."""
+    def visit_refused_or_incomplete(self, asked: str, missing_documents: str, provisional: bool = False) -> None:
+        """The first two outcomes: refused when there is a reason (the main one first), incomplete on a missing fact.
+        `provisional`: an item whose only missing facts are the applicant's (a standing fact: 是否实际经营) has its
+        amount worked out, after the caps and limits as they stand, consuming nothing (R25-style), as an item missing
+        only documents has; one missing a fact of its own does not (its amount may turn on it)."""
         with self.block("if reasons:"):
             with self.block("if len(reasons) > 1:"):
                 self.writeline("reasons.sort(key=RANK)")
@@ -437,6 +440,12 @@ class RuleWriter(CodeWriter):
                 status="'refused'", asked=asked, reasons="tuple(reasons)", missing_facts=_UNKNOWN, missing_documents=missing_documents
             )
             self.writeline(f"return {refused}")
+        if provisional:
+            with self.block("if unknown and not pending and len(unknown) == (len(app_unknown) if app_unknown else 0):"):
+                standing_only = self.decision(
+                    status="'incomplete'", asked=asked, provisional="granted", missing_facts=_UNKNOWN, missing_documents=missing_documents
+                )
+                self.writeline(f"return {standing_only}")
         with self.block("if unknown:"):
             incomplete = self.decision(status="'incomplete'", asked=asked, missing_facts=_UNKNOWN, missing_documents=missing_documents)
             self.writeline(f"return {incomplete}")
@@ -908,7 +917,7 @@ class RuleWriter(CodeWriter):
 
     def visit_finish(self) -> None:
         """The outcomes in order: refused, incomplete (facts), pending review, incomplete (documents), granted."""
-        self.visit_refused_or_incomplete(asked="asked", missing_documents=_MISSING_DOCS)
+        self.visit_refused_or_incomplete(asked="asked", missing_documents=_MISSING_DOCS, provisional=True)
         with self.block("if pending:"):
             pending = self.decision(status="'pending_review'", asked="asked", missing_documents=_MISSING_DOCS)
             self.writeline(f"return {pending}")

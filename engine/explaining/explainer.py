@@ -438,6 +438,7 @@ class Explainer:
         self.standing_result = {
             True: w.standing_result(True, str(m["standing_ok"])),
             False: w.standing_result(False, str(m["standing_refused"])),
+            None: w.standing_result(True, str(m["standing_pending"])),  # not refused, but a fact or document owed
         }
         self.items_head = w.part("items", str(m["section_items"]))
         self.no_items = w.no_items(str(m["no_items"]))
@@ -854,7 +855,7 @@ class Explainer:
             self.summary(out, decision.items)
         out.append(self.standing_head)
         out.append(self.standing(decision, A, C))
-        out.append(self.standing_result[not decision.standing_reasons])
+        out.append(self.standing_result[self.standing_outcome(decision)])
         out.append(self.items_head)
         in_application: dict[tuple[str, Any], Decimal] = {}
         for n, d in enumerate(items, 1):
@@ -1268,6 +1269,17 @@ class Explainer:
             line = fmts[3](used=used, after=used + 1)
         return f"{self.marks.get(ok, self.marks[None])} {line}"
 
+    @staticmethod
+    def standing_outcome(decision: Decision | RecordedDecision) -> bool | None:
+        """False: refused; None: not refused, but a standing check's fact is missing or a standing document is (the
+        lines marked ? or ✗ above: "申请人资格符合" under them misled); True: established."""
+        if decision.standing_reasons:
+            return False
+        for step in decision.standing_steps:
+            if (step[0] == "check" and step[2] is None) or (step[0] == "documents" and step[3]):
+                return None
+        return True
+
     def standing(self, decision: Decision | RecordedDecision, A: Any, C: Any) -> Any:
         """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
         key = tuple([(s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps])
@@ -1428,6 +1440,9 @@ class Explainer:
             out.append(w.summary_line(self.scaling_method(sc), "scaling_method"))
             total = self.f_scaling_total(before=money(d.get("total_before_scaling")), after=money(d["total"]))
             out.append(w.summary_line(total, "scaling_total"))
+            counts = d.get("counts_by_status") or {}
+            if counts.get("incomplete") or counts.get("pending_review"):  # (their figures are not the scaled ones)
+                out.append(w.summary_line(str(self.cat.m["scaling_unsettled"]), "scaling_unsettled"))
         out.append(self.by_status_head)
         totals = d["totals_by_status"]
         for s, n in d["counts_by_status"].items():

@@ -736,8 +736,8 @@ def _flags(d: Mapping[str, Any]) -> list[str]:
     counts = d.get("counts_by_status") or {}
     out = ["standing"] if (d.get("standing") or {}).get("result") == "refused" else []
     out += [s for s in FLAG_ORDER[1:] if counts.get(s)]
-    if d.get("scaling"):
-        out.append("scaled")
+    if d.get("scaling") and to_decimal(d.get("total_before_scaling")) != to_decimal(d.get("total")):
+        out.append("scaled")  # (only where the scaling changed something: a round's decision paying nothing is not)
     return out
 
 

@@ -2457,12 +2457,12 @@ def budget_table(summary: BatchSummary, policy: CompiledPolicy | PolicySet) -> s
     ]
     out += tr(msg("batch.table.by_status", statuses=statuses)) + "\n"
     for rnd, rec in summary.scaling.items():
-        unallocated = msg("batch.table.unallocated", amount=rec["unallocated"]) if Decimal(rec["unallocated"]) else ""
+        unallocated = msg("batch.table.unallocated", amount=_grouped(rec["unallocated"])) if Decimal(rec["unallocated"]) else ""
         scaled = msg(
             "batch.table.scaled",
             round=rnd,
-            approved=rec["approved_total"],
-            budget=rec["budget"],
+            approved=_grouped(rec["approved_total"]),
+            budget=_grouped(rec["budget"]),
             factor=rec["factor"],
             mode=_word("rounding_mode", rec["mode"]),
             quantum=rec["quantum"],
