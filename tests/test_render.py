@@ -97,11 +97,9 @@ def test_refusal_in_applicant_words_not_expressions(policy: engine.CompiledPolic
     text = explain(policy, d)
     assert "结论：不予支持" in text
     assert "1) 第四条第一款：本办法所指知识产权仅包括专利、商标" in text
-    # why not more: the failed condition and the fact as claimed; 60,000 × 50% = 30,000 had it been met
-    assert (
-        "未满足「本办法所指知识产权仅包括专利、商标」（第四条第一款）；该条件满足时按规定可得 30,000.00 元。申报事实：质押的权利为著作权。"
-        in text
-    )
+    # why not more: the failed condition and the fact as claimed; no amount (a copyright cannot become a patent: who may
+    # claim and what is in scope are not conditions an applicant meets, so "it would pay 30,000" promised nothing)
+    assert "未满足「本办法所指知识产权仅包括专利、商标」（第四条第一款）；该条件满足方可支持。申报事实：质押的权利为著作权。" in text
     for source in ("item.pledged_right", 'in ("patent"', "applicant.", " == ", "item."):
         assert source not in text
     assert "本办法所指的知识产权包括：专利、商标。" in text  # 第四条第一款 verbatim
@@ -162,8 +160,13 @@ def test_a_refusal_on_several_grounds_does_not_promise_what_meeting_the_first_wo
     zh, en = explain(policy, d, "zh"), explain(policy, d, "en")
     assert "可得 4,200.00" not in zh and "would pay" not in en  # (the amount step's 8,400.00 × 50% = 4,200.00 stays)
     assert "本项另有其他不予支持的理由，仅满足此条件仍不能支持" in zh and "meeting this alone would not be enough" in en
-    alone = engine.evaluate(policy, claim(item("invention_patent_grant", "p1", date="2020-06-18")))
-    assert "该条件满足时按规定可得 4,200.00 元" in explain(policy, alone, "zh")  # (the one ground: what it would pay is said)
+    # the one ground, a condition of the item's own (a bank's loan: 第六条第（一）项): the amount the facts as claimed
+    # come to is said, 100,000 interest x 50% = 50,000.00; a ground of time (第十一条) alone says none
+    alone = engine.evaluate(policy, claim(item("pledge_loan_interest", "l1", lender_is_bank=False)))
+    assert "按所报事实计算的金额为 50,000.00 元，须该条件满足方可支持" in explain(policy, alone, "zh")
+    assert "worked out from the facts as claimed, the item comes to CNY 50,000.00" in explain(policy, alone, "en")
+    late = engine.evaluate(policy, claim(item("invention_patent_grant", "p1", date="2020-06-18")))
+    assert "4,200.00 元，须" not in explain(policy, late, "zh")
 
 
 def test_a_refused_item_s_missing_documents_are_among_its_grounds(policy: engine.CompiledPolicy) -> None:

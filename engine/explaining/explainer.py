@@ -1386,7 +1386,8 @@ class Explainer:
                 says = self.said(r)[1]
                 if not alone:
                     out.append(self.f_why_refused_more(says=says, cites=r.cites))
-                elif has_amount and would.quantize(CENT) != 0:
+                elif has_amount and would.quantize(CENT) != 0 and category == "condition":
+                    # (an amount only where the applicant can meet the ground: not who may claim, a bar, the year)
                     out.append(self.f_why_refused_asked(says=says, cites=r.cites, asked=money(would)))
                 else:
                     out.append(self.f_why_refused(says=says, cites=r.cites))
