@@ -238,7 +238,12 @@ def test_summaries_and_exit_messages_in_both_languages(tmp_path: Path) -> None:
             "no such file or folder",
         ),
         (("ledger", "verify"), 2, "verify 需要 --policy", "verify needs --policy"),
-        (("ledger", "reverse"), 2, "reverse 需要 --claim、--item 和 --reason", "reverse needs --claim, --item and --reason"),
+        (
+            ("ledger", "reverse"),
+            2,
+            "reverse 需要 --claim、--item、--reason 和 --date",
+            "reverse needs --claim, --item, --reason and --date",
+        ),
         (
             ("compile", str(POLICY_PATH), "--rule", "nope"),
             1,

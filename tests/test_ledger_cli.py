@@ -80,7 +80,7 @@ def test_info_and_grants_say_their_counts_in_the_readers_words(tmp_path):
     assert commit_round(tmp_path, url).returncode == 3  # (the example's deliberate bad row)
     r = run(tmp_path, "--lang", "zh", "ledger", "info", "--ledger", url)
     assert r.returncode == EXIT_OK and '"active_grants": 10' in r.stdout
-    assert r.stderr.startswith(f"台账 {url}：6 次记入（现行 6 次），10 笔资助（现行 10 笔），0 笔追回，0 项查处事实，")
+    assert r.stderr.startswith(f"台账 {url}：6 次记入（现行 6 次），10 笔资助（现行 10 笔），0 笔追回，0 项认定事实，")
     r = run(tmp_path, "--lang", "zh", "ledger", "grants", "--ledger", url, "--applicant", "91110117MA01ABCD1F")
     assert r.returncode == EXIT_OK and len(r.stdout.splitlines()) == 5
     assert r.stderr.startswith("申请人 91110117MA01ABCD1F：5 笔资助记录，其中现行（未被替换）5 笔，核定合计 804200.00 元，0 笔有追回记录")
@@ -101,7 +101,8 @@ def test_the_same_reverse_command_run_twice_records_once(tmp_path):
     assert (first.returncode, first.stdout, first.stderr) == (
         EXIT_OK,
         "1\n",
-        "已记录追回，编号 1：申请 PG-2022-0001，事项 l1（编号另输出到标准输出）\n",
+        "已记录追回，编号 1：申请 PG-2022-0001，事项 l1，退回 10,000.00 元，决定日期 2022-06-01（编号另输出到标准输出）。"
+        "追回不会取消申报资格：如经认定弄虚作假，请另用 ledger finding 记录认定日期\n",
     )
     again = run(tmp_path, *args, "10000.00")
     assert (again.returncode, again.stdout) == (EXIT_OK, "1\n")
@@ -445,15 +446,28 @@ def test_reversal_amount_and_date_are_checked(policy, tmp_path):
     url = f"sqlite:///{tmp_path}/l.sqlite"
     with Ledger(url) as ledger:
         ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="C-2021"))  # 第七条（三）: 5万
-    base = ("ledger", "reverse", "--claim", "C-2021", "--item", "c1", "--reason", "funds reclaimed", "--ledger", url)
+    base = (
+        "ledger",
+        "reverse",
+        "--claim",
+        "C-2021",
+        "--item",
+        "c1",
+        "--reason",
+        "funds reclaimed",
+        "--ledger",
+        url,
+        "--date",
+        "2022-09-01",
+    )
     for extra, message in [
         (("--returned", "1.234"), "the amount returned 1.234 is not a whole number of 0.01"),
         (("--returned", "1.234", "--policy", POLICY), "the amount returned 1.234 is not a whole number of 0.01"),
         (("--returned", "0"), "must be positive"),
         (("--returned", "-5"), "must be positive"),
         (("--date", "yesterday"), "the decision date 'yesterday' is not a real date YYYY-MM-DD"),
-        (("--date", "2022-13-45"), "the decision date '2022-13-45' is not a real date YYYY-MM-DD"),
-        (("--date", "2022-9-1"), "is not a real date"),
+        (("--date", "2022-13-45"), "expected a date YYYY-MM-DD that exists (2022-13-45 does not)"),
+        (("--date", "2022-9-1"), 'expected the date written YYYY-MM-DD: "2022-09-01"'),  # (the fix, as a finding says it)
     ]:
         r = run(tmp_path, *base, *extra)
         assert r.returncode == EXIT_INVALID, extra
@@ -478,8 +492,8 @@ def test_an_officer_s_words_are_checked_before_the_ledger_keeps_them(policy, tmp
     url = f"sqlite:///{tmp_path}/l.sqlite"
     with Ledger(url) as ledger:
         ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="C-2021"))  # 第七条（三）: 5万
-    base = ("ledger", "reverse", "--claim", "C-2021", "--item", "c1", "--ledger", url)
-    assert run(tmp_path, *base, "--reason", "").returncode == EXIT_USAGE  # ("reverse needs --claim, --item and --reason")
+    base = ("ledger", "reverse", "--claim", "C-2021", "--item", "c1", "--ledger", url, "--date", "2022-09-01")
+    assert run(tmp_path, *base, "--reason", "").returncode == EXIT_USAGE  # ("reverse needs --claim, --item, --reason and --date")
     for reason, said in [
         ("   ", "the reason is empty: say it in words"),
         ("funds\u202e reclaimed", "the reason holds the invisible character U+202E (a control or direction mark, which changes how the text reads): type it again without it"),
@@ -587,3 +601,94 @@ def test_a_ledger_held_by_another_commit_says_it_is_busy_not_damaged(tmp_path, m
     assert code == EXIT_INVALID
     err = capsys.readouterr().err
     assert err.startswith("error: the ledger is busy: another commit or round held it for more than") and "damaged" not in err
+
+
+def test_a_commit_into_a_ledger_that_was_not_there_says_it_made_a_new_one(tmp_path: Path) -> None:
+    """A clerk typed 台帐 for 台账: `batch --commit` made a new, empty ledger unsaid and committed the round against no
+    history (a title rewarded again). It is still made (the first round of a ledger makes it), but said, and named."""
+    import json
+
+    first = run(
+        tmp_path,
+        "--lang",
+        "zh",
+        "batch",
+        "--policy",
+        POLICY,
+        str(ROOT / "examples" / "round_2021.jsonl"),
+        "--commit",
+        "--ledger",
+        "台帐.sqlite",
+        "--out",
+        "o1",
+    )
+    assert "注意：台帐.sqlite 处原无台账，本次新建一个空台账" in first.stderr + first.stdout
+    assert "台账 台帐.sqlite（本次新建，此前无任何记录）：新记入 6 份" in first.stdout + first.stderr
+    again = run(
+        tmp_path,
+        "--lang",
+        "zh",
+        "batch",
+        "--policy",
+        POLICY,
+        str(ROOT / "examples" / "round_2021.jsonl"),
+        "--commit",
+        "--ledger",
+        "台帐.sqlite",
+        "--out",
+        "o2",
+    )
+    assert "原无台账" not in again.stderr + again.stdout
+    assert "台账 台帐.sqlite：新记入 0 份，替换 0 份，6 份此前已记入" in again.stdout + again.stderr
+    ledgers = [json.loads((tmp_path / o / "summary.json").read_text(encoding="utf-8"))["ledger"] for o in ("o1", "o2")]
+    assert [(x["url"], x["new"], x["committed"]) for x in ledgers] == [("台帐.sqlite", True, 6), ("台帐.sqlite", False, 0)]
+
+
+def test_a_round_decided_against_a_ledger_written_as_a_bare_path_reads_its_history(tmp_path: Path) -> None:
+    """`--ledger 台账.sqlite` (no sqlite:///) is a ledger as `Ledger` reads it; a run that only decides was told there was
+    no ledger there and decided without history. 第七条第（一）项 (R17): a national demonstration title is rewarded once:
+    committed in one round, the same title claimed again (another claim id) is refused when the history is read."""
+    import json
+
+    data = claim(item("national_ip_title", "t1"), claim_id="T-1")
+    (tmp_path / "one.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "two.json").write_text(json.dumps({**data, "claim_id": "T-2"}, ensure_ascii=False), encoding="utf-8")
+    assert (
+        run(tmp_path, "batch", "--policy", POLICY, "one.json", "-q", "--commit", "--ledger", "台账.sqlite", "--out", "o1").returncode == 0
+    )
+    r = run(tmp_path, "--lang", "zh", "batch", "--policy", POLICY, "two.json", "-q", "--ledger", "台账.sqlite", "--out", "o2")
+    assert "没有台账" not in r.stderr
+    [line] = (tmp_path / "o2" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    [it] = json.loads(line)["items"]
+    assert (it["status"], it["amount"]) == ("refused", "0.00")  # (200,000.00 without the history)
+
+
+def test_a_finding_dated_after_today_is_refused_as_a_reversal_is(tmp_path: Path) -> None:
+    """A clerk typed 2027 for 2023: the finding was kept, and would have barred the enterprise from 2027 to 2032 (第十四条,
+    R24). A finding records a determination made, as a reversal records a decision made."""
+    import datetime
+
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    later = (datetime.date.today() + datetime.timedelta(days=400)).isoformat()
+    base = ("--lang", "zh", "ledger", "finding", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID)
+    r = run(tmp_path, *base, "--fact", "fraud_finding_dates", "--value", later, "--reason", "弄虚作假")
+    assert r.returncode == EXIT_INVALID
+    assert f"fraud_finding_dates = {later} 晚于今天" in one_line_error(r)
+    ok = run(tmp_path, *base, "--fact", "fraud_finding_dates", "--value", "2023-04-01", "--reason", "弄虚作假")
+    assert ok.returncode == EXIT_OK, ok.stderr
+    assert "已记录认定事实" in ok.stderr
+
+
+def test_a_reversal_needs_its_date_and_finds_no_ledger_where_none_is(tmp_path: Path) -> None:
+    """A reversal without --date was kept with no decision date, unsaid, for good; one on a mistyped ledger path made an
+    empty ledger there (and then found no grant in it)."""
+    r = run(tmp_path, "--lang", "zh", "ledger", "reverse", "--ledger", "台帐.sqlite", "--claim", "C-1", "--item", "c1", "--reason", "追回")
+    assert (r.returncode, r.stderr.strip()) == (
+        EXIT_USAGE,
+        "reverse 需要 --claim、--item、--reason 和 --date（作出追回决定的日期，YYYY-MM-DD）",
+    )
+    r = run(
+        tmp_path, "ledger", "reverse", "--ledger", "台帐.sqlite", "--claim", "C-1", "--item", "c1", "--reason", "r", "--date", "2023-04-01"
+    )
+    assert r.returncode == EXIT_INVALID and "台帐.sqlite does not exist" in one_line_error(r)
+    assert not (tmp_path / "台帐.sqlite").exists()

@@ -86,7 +86,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not args.quiet:
         say(budget_table(summary, versions), end="")
         ledger_note = (
-            msg("cli.batch.committed", committed=summary.committed, replaced=summary.replaced, already=summary.already_committed)
+            msg(
+                "cli.batch.committed_new" if summary.ledger_new else "cli.batch.committed",
+                url=summary.ledger_url,
+                committed=summary.committed,
+                replaced=summary.replaced,
+                already=summary.already_committed,
+            )
             if args.commit
             else msg("cli.batch.not_committed")
         )
@@ -251,7 +257,8 @@ def _configure_template(p: argparse.ArgumentParser) -> None:
     add_encoding_argument(p)
 
 
-READ_ONLY = ("info", "verify", "grants")  # never create a ledger: a mistyped path is an error, not a new empty ledger
+#: never create a ledger: a mistyped path is an error, not a new empty ledger (a reversal has no grant to find in one)
+READ_ONLY = ("info", "verify", "grants", "reverse")
 
 
 def open_ledger(url: str | None, *, create: bool) -> Ledger | int:
@@ -271,7 +278,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     if args.action in ("verify", "finding") and not args.policy:
         say(msg("cli.ledger.needs_policy", action=args.action), err=True)
         return EXIT_USAGE
-    if args.action == "reverse" and not (args.claim and args.item and args.reason):
+    if args.action == "reverse" and not (args.claim and args.item and args.reason and args.date):
         say(msg("cli.ledger.reverse_needs"), err=True)
         return EXIT_USAGE
     if args.again and args.request_key is not None:  # (another reversal, yet under a key that records one)
@@ -317,7 +324,9 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet | None, returned: Decimal | None) -> int:
     if args.action == "info":
         counts = ledger.counts()
-        print(json.dumps({"url": masked_url(ledger.url), "schema_version": ledger.schema_version(), **counts}, indent=2))
+        print(
+            json.dumps({"url": masked_url(ledger.url), "schema_version": ledger.schema_version(), **counts}, indent=2, ensure_ascii=False)
+        )
         # (the JSON on stdout, for a script; the same counts in the reader's words on stderr, for the officer)
         say(msg("cli.ledger.info", url=masked_url(ledger.url), **counts), err=True)
     elif args.action == "verify":
@@ -352,8 +361,10 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
             request_key=_reversal_key(args, returned if returned is not None else whole),
         )
         print(number)  # (the number alone on stdout, for a script; the sentence for the officer on stderr)
-        if recorded:
-            say(msg("cli.ledger.reversed", id=number, claim=args.claim, item=args.item), err=True)
+        if recorded:  # what was recorded, and what a reversal does not do (a fraud's bar is a finding of its own)
+            back = returned if returned is not None else whole
+            amount = said_money(Decimal(back)) if back is not None else ""
+            say(msg("cli.ledger.reversed", id=number, claim=args.claim, item=args.item, amount=amount, date=args.date), err=True)
         else:  # the same reversal asked again (its key): recorded once
             said = "cli.ledger.already_reversed" if args.request_key is None else "cli.ledger.already_reversed_key"
             say(msg(said, id=number, claim=args.claim, item=args.item, key=args.request_key), err=True)

@@ -80,6 +80,7 @@ from engine.records.ledger import (
     default_url,
     masked_url,
     rank_round,
+    sqlite_path,
 )
 from engine.records.tabular import (
     Columns,
@@ -234,6 +235,10 @@ class BatchSummary:
     items: int = 0
     committed: int = 0
     already_committed: int = 0
+    #: the ledger read (and committed into), its password masked; None: none read
+    ledger_url: str | None = None
+    #: the run made it: it was not there before (a mistyped path is a new, empty ledger)
+    ledger_new: bool = False
     replaced: int = 0
     approved_total: Decimal = ZERO  # after any scaling
     by_status: dict[str, BudgetLine] = field(default_factory=lambda: {s: BudgetLine() for s in STATUSES})
@@ -278,7 +283,12 @@ class BatchSummary:
             "decided": self.decided,
             "failed": self.failed,
             "items": self.items,
-            "ledger": {"committed": self.committed, "already_committed": self.already_committed, "replaced": self.replaced},
+            "ledger": {
+                "committed": self.committed,
+                "already_committed": self.already_committed,
+                "replaced": self.replaced,
+                **({"url": self.ledger_url, "new": self.ledger_new} if self.ledger_url is not None else {}),
+            },
             "approved_total": format_money(self.approved_total),
             "by_status": {s: {"count": v.count, "total": format_money(v.total)} for s, v in self.by_status.items()},
             "by_item": [
@@ -515,12 +525,18 @@ def run_batch(
         raise
     url = ledger_url or default_url()
     real: Ledger | None = None
+    new_ledger = False
     if not without_ledger and (commit or _ledger_exists(url)):
+        # a mistyped --ledger (台帐 for 台账), or none given, made a new empty ledger unsaid, and the round was decided and
+        # committed against no history at all (a title rewarded again, a cap used up paid again)
+        new_ledger = commit and not _ledger_exists(url)
         try:
             real = Ledger(url)
         except BaseException:
             reader.close()
             raise
+        if new_ledger:
+            print(tr(msg("batch.new_ledger", url=masked_url(url))), file=stderr)
     elif not without_ledger and (ledger_url or os.environ.get(LEDGER_ENV)):
         # deciding only against a ledger named (--ledger, or $POLICY_ENGINE_LEDGER) that is not there (a typo?): say so,
         # decide without history (no cap or limit sees an earlier grant), create nothing
@@ -533,6 +549,8 @@ def run_batch(
         for r in v.rules:
             order.setdefault(r.item_type, len(order))
     summary = BatchSummary(order=order)
+    if real is not None:
+        summary.ledger_url, summary.ledger_new = masked_url(url), new_ledger
     verdicts: dict[str, dict[str, Verdict]] | None = None  # None: no rule has a round selection
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
@@ -845,10 +863,12 @@ def _decide_on_workers(
 
 
 def _ledger_exists(url: str) -> bool:
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///") :]
-        return Path(path).exists()
-    return "://" in url and not url.startswith("sqlite")
+    """Whether there is a ledger to read at `url`: an SQLite file (written as a URL or as a bare path, as `Ledger` takes
+    both), or any server's URL (PostgreSQL: its own errors say what is wrong)."""
+    path = sqlite_path(url)
+    if path is not None:
+        return path == ":memory:" or Path(path).exists()
+    return "://" in url
 
 
 def read_claim(policy: CompiledPolicy, rec: Record) -> Claim:

@@ -535,7 +535,7 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
-def _sqlite_path(url: str) -> str | None:
+def sqlite_path(url: str) -> str | None:
     """The file of an SQLite URL as written (sqlite:///rel/path -> rel/path; sqlite:////abs/path -> /abs/path; a bare
     path -> itself); None for another kind of URL."""
     if url.startswith("sqlite://"):
@@ -547,14 +547,14 @@ def _sqlite_path(url: str) -> str | None:
 def absolute_url(url: str) -> str:
     """`url` with an SQLite file's relative path made absolute from the current folder (for a process that then
     changes its folder: a round's job); any other URL as it is."""
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if not path or path == ":memory:" or os.path.isabs(path):
         return url
     return f"sqlite:///{os.path.abspath(path)}" if url.startswith("sqlite://") else os.path.abspath(path)
 
 
 def _connect(url: str, *, create: bool = True, busy: float | None = None) -> _Backend:
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if url.startswith("sqlite://"):
         if not path:
             raise LedgerError(msg("ledger.no_file", url=url))
@@ -631,6 +631,9 @@ def check_reversal(
                 raise ValueError
             day = _dt.date.fromisoformat(decided_on)
         except ValueError:
+            slip = date_slip(decided_on)  # `2023/4/1`: the date to write, as a finding's and a claim's slip is said
+            if slip is not None:
+                raise LedgerError(msg("ledger.decided_on_slip", problem=slip[0], expected=slip[1])) from None
             raise LedgerError(msg("ledger.decided_on", date=repr(decided_on))) from None
         now = today or _dt.date.today()
         if day > now + _dt.timedelta(days=1):  # (a day's slack: the machine's clock and the officer's may be a zone apart)
@@ -683,6 +686,10 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
         for more in problems[1:]:
             said = msg("ledger.finding.problems", first=said, then=more)
         raise LedgerError(said)
+    if _ELEMENT_TYPE.get(spec.type, spec.type) == "date":  # a finding is made, not foreseen: 2027 for 2023 barred until 2032
+        now = _dt.date.today()
+        if _dt.date.fromisoformat(value) > now + _dt.timedelta(days=1):  # (a day's slack, as a reversal's date has)
+            raise LedgerError(msg("ledger.finding.future", fact=fact, value=value, today=now.isoformat()))
 
 
 def _finding_problem(spec: FactSpec, name: str, given: str) -> Msg:
