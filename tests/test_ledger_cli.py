@@ -692,3 +692,28 @@ def test_a_reversal_needs_its_date_and_finds_no_ledger_where_none_is(tmp_path: P
     )
     assert r.returncode == EXIT_INVALID and "台帐.sqlite does not exist" in one_line_error(r)
     assert not (tmp_path / "台帐.sqlite").exists()
+
+
+def test_the_old_file_after_a_correction_is_told_apart_from_a_new_amendment(policy, tmp_path: Path) -> None:
+    """A clerk corrected PG-2022-0002 (--replace), then re-ran the original workbook: told "commit the amended
+    application as a replacement", she did, and the correction was undone. The three cases are now said apart."""
+    from engine.core.i18n import tr as said
+    from engine.records.ledger import AlreadyCommitted
+
+    first = claim(item("patent_insurance", "i1", premium_paid="50000.00"), claim_id="PG-2022-0002")
+    fixed = claim(item("patent_insurance", "i1", premium_paid="40000.00"), claim_id="PG-2022-0002")
+    other = claim(item("patent_insurance", "i1", premium_paid="30000.00"), claim_id="PG-2022-0002")
+    with Ledger(f"sqlite:///{tmp_path}/l.sqlite") as ledger:
+        assert ledger.commit(policy, first).status == "committed"  # commit 1
+        assert ledger.commit(policy, fixed, replace=True).status == "replaced"  # commit 2 corrects commit 1
+        with pytest.raises(AlreadyCommitted) as old:
+            ledger.commit(policy, first)
+        with pytest.raises(AlreadyCommitted) as new:
+            ledger.commit(policy, other)
+        assert ledger.stored_decision("PG-2022-0002")["items"][0]["amount"] == "20000.00"  # 40,000 × 50% (第六条第（二）项)
+    today = __import__("datetime").date.today().isoformat()
+    assert said(old.value.args[0], "zh") == (
+        f"申请 PG-2022-0002 在台账中已更正：记录 2 是 {today} 对记录 1 的更正，本次提交的内容与被替换的记录 1 相同，是更正前的内容，"
+        "未记入。无需再提交；只有确要撤销该更正时，才作为替换提交（--replace）"
+    )
+    assert said(new.value.args[0], "zh").startswith(f"申请 PG-2022-0002 已以不同的内容记入台账：记录 2 是 {today} 对记录 1 的更正")

@@ -1039,6 +1039,21 @@ class Ledger:
         sql += " ORDER BY g.id"
         return [_grant_from_row(*row) for row in self.db.query(sql, params)]
 
+    def _differs(self, claim_id: str, seq: int, same: set[str]) -> Msg:
+        """Why a claim committed with other content is not committed again, and what to do: a clerk re-running the
+        original workbook after a correction was told to submit it "as a replacement", and doing so undid the
+        correction. Said apart: the content is that of a commit the active one corrected (older: not committed, no
+        need to); the active commit is itself a correction (this may be another, or the old file); else as before."""
+        superseded = self.db.query("SELECT seq, content_hash FROM commits WHERE claim_id = ? AND superseded_by IS NOT NULL", (claim_id,))
+        older = sorted((int(n) for n, h in superseded if h in same), reverse=True)
+        replaces, at = self.db.query("SELECT replaces, committed_at FROM commits WHERE seq = ?", (seq,))[0]
+        day = str(at)[:10]
+        if older:
+            return msg("ledger.already_committed_older", claim=claim_id, seq=seq, date=day, old=older[0])
+        if replaces is not None:
+            return msg("ledger.already_committed_corrected", claim=claim_id, seq=seq, date=day, old=int(replaces))
+        return msg("ledger.already_committed", claim=claim_id, seq=seq)
+
     def active_commit(self, claim_id: str) -> tuple[int, str, bytes] | None:
         rows = self.db.query("SELECT seq, content_hash, decision FROM commits WHERE claim_id = ? AND superseded_by IS NULL", (claim_id,))
         return (int(rows[0][0]), str(rows[0][1]), bytes(rows[0][2])) if rows else None
@@ -1180,7 +1195,7 @@ class Ledger:
                     ledger = found["ledger"]
                     return CommitResult(parsed.claim_id, "already_committed", seq, n, ledger["round"], ledger, found=found)
                 if not replace:
-                    raise AlreadyCommitted(msg("ledger.already_committed", claim=parsed.claim_id, seq=seq))
+                    raise AlreadyCommitted(self._differs(parsed.claim_id, seq, same))
                 held = "SELECT count(DISTINCT r.grant_id) FROM reversals r JOIN grants g ON g.id = r.grant_id WHERE g.commit_seq = ?"
                 reversed_ = int(self.db.query(held, (seq,))[0][0])  # (grants with funds returned, however many times)
                 if reversed_:  # its grants superseded, the reversed money would count no more: the cap it used freed
