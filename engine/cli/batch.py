@@ -39,6 +39,7 @@ from engine.language.model import CompiledPolicy
 from engine.records.batch import FAILURES_SHOWN, budget_table, headings_of, in_language, problem_said, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
+from engine.records.statement import statement, statement_text, write_statement
 from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
 from engine.records.template import unwritable
 from engine.records.workers import MAX_WORKERS
@@ -258,7 +259,7 @@ def _configure_template(p: argparse.ArgumentParser) -> None:
 
 
 #: never create a ledger: a mistyped path is an error, not a new empty ledger (a reversal has no grant to find in one)
-READ_ONLY = ("info", "verify", "grants", "reverse")
+READ_ONLY = ("info", "verify", "grants", "statement", "reversals", "findings", "reverse")
 
 
 def open_ledger(url: str | None, *, create: bool) -> Ledger | int:
@@ -283,6 +284,9 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.again and args.request_key is not None:  # (another reversal, yet under a key that records one)
         say(msg("cli.ledger.again_or_key"), err=True)
+        return EXIT_USAGE
+    if args.action == "statement" and not args.applicant:
+        say(msg("cli.ledger.statement_needs"), err=True)
         return EXIT_USAGE
     if args.action == "finding" and not (args.applicant and args.fact and args.value and args.reason):
         say(msg("cli.ledger.finding_needs"), err=True)
@@ -348,6 +352,17 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
                 returned_from += bool(g.get("reversed"))
         said = "cli.ledger.grants_of" if args.applicant else "cli.ledger.grants_all"
         say(msg(said, applicant=args.applicant, n=n, active=active, total=format_money(total), reversed=returned_from), err=True)
+    elif args.action == "statement":
+        found = statement(ledger, versions.versions if versions else (), args.applicant, args.year)
+        print(statement_text(found, language()), end="")
+        if args.out:
+            write_statement(found, output_file(args.out), language())
+            say(msg("cli.ledger.statement_written", path=args.out), err=True)
+    elif args.action in ("reversals", "findings"):
+        rows = ledger.reversals(args.applicant) if args.action == "reversals" else ledger.findings(args.applicant)
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        say(msg(f"cli.ledger.{args.action}_listed", n=len(rows)), err=True)
     elif args.action == "reverse":
         quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
         whole = ledger.claim_grant_amounts(args.claim).get(args.item, (None,))[0] if returned is None else None
@@ -391,7 +406,8 @@ def _reversal_key(args: argparse.Namespace, returned: Decimal | None) -> str | N
 
 @command("ledger", msg("cli.ledger.help"), cmd_ledger)
 def _configure_ledger(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", metavar="ACTION", choices=["verify", "grants", "reverse", "finding", "info"], help=msg("cli.ledger.action"))
+    actions = ["verify", "grants", "statement", "reverse", "reversals", "finding", "findings", "info"]
+    p.add_argument("action", metavar="ACTION", choices=actions, help=msg("cli.ledger.action"))
     add_policy_argument(p, required=False, help=msg("cli.ledger.policy"))
     p.add_argument("--ledger", metavar="URL", help=msg("cli.ledger.ledger", env=LEDGER_ENV, default=default_url()))
     p.add_argument("--applicant", metavar="ID", help=msg("cli.ledger.applicant"))
@@ -402,5 +418,7 @@ def _configure_ledger(p: argparse.ArgumentParser) -> None:
     p.add_argument("--value", metavar="VALUE", help=msg("cli.ledger.value"))
     p.add_argument("--reason", metavar="TEXT", default="", help=msg("cli.ledger.reason"))
     p.add_argument("--date", metavar="YYYY-MM-DD", help=msg("cli.ledger.date"))
+    p.add_argument("--year", metavar="YEAR", type=int, help=msg("cli.ledger.year"))
+    p.add_argument("--out", metavar="FILE.xlsx", help=msg("cli.ledger.out"))
     p.add_argument("--request-key", metavar="KEY", help=msg("cli.ledger.request_key"))
     p.add_argument("--again", action="store_true", help=msg("cli.ledger.again"))

@@ -1446,6 +1446,16 @@ class Ledger:
             self._audit(audit, "recorded", {"finding": fid})
             return fid
 
+    def findings(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
+        """The findings on record (`record_finding`), oldest first: id, applicant, fact, value, reason, when recorded."""
+        sql = "SELECT id, applicant_id, fact, value, reason, recorded_at FROM findings"
+        params: tuple[Any, ...] = ()
+        if applicant_id is not None:
+            sql += " WHERE applicant_id = ?"
+            params = (applicant_id,)
+        cols = ("id", "applicant_id", "fact", "value", "reason", "recorded_at")
+        return [dict(zip(cols, r, strict=True)) for r in self.db.query(sql + " ORDER BY id", params)]
+
     def reversals(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT id, grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at FROM reversals"
         params: tuple[Any, ...] = ()

@@ -64,6 +64,7 @@ from engine.records.ledger import (
     check_reversal,
     check_words,
 )
+from engine.records.statement import rooms
 from engine.service import matching, media, requestid, rounds
 from engine.service.catalogue import Catalogue, clauses, load_catalogue
 from engine.service.config import OFFICER, Config, Principal, Tokens
@@ -859,31 +860,19 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
 
 
 def usage_of(cat: Catalogue, grants: list[dict[str, Any]]) -> dict[str, Any]:
-    """Caps and limits an applicant's active grants used, each with its ceiling under the version that granted it."""
-    versions = {p.content_hash: p for p in cat.all_versions()}
-    caps: dict[tuple[str, str], dict[str, Any]] = {}
-    limits: dict[tuple[str, str], dict[str, Any]] = {}
-    for g in grants:
-        made_by = versions.get(g.get("policy_hash", ""))
-        ceilings = {c.id: c.ceiling for r in made_by.rules for c in r.caps} if made_by else {}
-        limits_of = {lim.id: lim for r in made_by.rules for lim in r.limits} if made_by else {}
-        for c in g["consumes"]:
-            scope = json.dumps(c["scope"], ensure_ascii=False)
-            if "cap" in c:
-                entry = caps.setdefault((c["cap"], scope), {"cap": c["cap"], "scope": c["scope"], "used": Decimal(0), "ceiling": None})
-                entry["used"] += Decimal(c["amount"])
-                if ceilings.get(c["cap"]) is not None:
-                    entry["ceiling"] = format_money(ceilings[c["cap"]])
-            elif "limit" in c:
-                entry = limits.setdefault((c["limit"], scope), {"limit": c["limit"], "scope": c["scope"], "counted": [], "at_most": None})
-                if c["counts"] not in entry["counted"]:
-                    entry["counted"].append(c["counts"])
-                limit = limits_of.get(c["limit"])
-                if limit is not None:  # (a consecutive limit's at_most counts years in a row, not its years in all)
-                    entry["at_most"], entry["consecutive"] = limit.times, limit.consecutive
-    cap_list = [{**v, "used": f"{v['used']:.2f}"} for v in caps.values()]
-    limit_list = [{**v, "times": len(v["counted"])} for v in limits.values()]
-    return {"caps_used": cap_list, "limits_used": limit_list}
+    """Caps and limits an applicant's active grants used, each with its ceiling under the version that granted it
+    (`engine.records.statement.rooms`, which `ledger statement` says too): a computed ceiling is null."""
+    caps, limits = [], []
+    for r in rooms(grants, cat.all_versions()):
+        if r.kind == "cap":
+            ceiling = None if r.ceiling is None else format_money(Decimal(r.ceiling))
+            caps.append({"cap": r.id, "scope": list(r.scope), "used": format_money(Decimal(r.used)), "ceiling": ceiling})
+        else:
+            limit: dict[str, Any] = {"limit": r.id, "scope": list(r.scope), "counted": list(r.counted), "at_most": r.ceiling}
+            if r.ceiling is not None:  # (a consecutive limit's at_most counts years in a row, not its years in all)
+                limit["consecutive"] = r.consecutive
+            limits.append({**limit, "times": r.used})
+    return {"caps_used": caps, "limits_used": limits}
 
 
 #: routes whose query string is not read at all (a monitor may add its own parameters)

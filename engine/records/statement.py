@@ -1,0 +1,264 @@
+"""An applicant's statement from the ledger (`ledger statement`): each grant in force by funding year, claim and clause,
+with what was returned of it; each cap's room and each limit's count as they stand; the reversals and findings on
+record. What an auditor asks of one enterprise ("what did it receive under which clause, and what is left of its
+caps?"), answered from the ledger alone in the reader's words, on the console or as a workbook.
+
+The use of caps and limits is summed from the grants' own consumptions, each under the version that made it (its
+ceiling, its words): the same figures the service's `GET /ledger/applicants/{id}` answers (`engine.service.app`
+builds its JSON from `rooms`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.core.i18n import msg, tr
+from engine.core.quantities import format_money
+from engine.language.model import CompiledPolicy, Text
+from engine.records.ledger import Ledger
+from engine.records.tabular import XlsxOut
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class GrantLine:
+    """One grant in force: its funding year, claim, item, rule and clause, the item type's words (None: the version
+    that made it is not among those given), the amount granted and what was returned of it."""
+
+    funding_year: int
+    claim_id: str
+    item_id: str
+    rule: str
+    cites: str
+    item_type: Text | None
+    amount: Decimal
+    returned: Decimal
+    commit: int
+
+    @property
+    def net(self) -> Decimal:
+        return self.amount - self.returned
+
+
+@dataclass(frozen=True)
+class Room:
+    """A cap's or a limit's use in one scope: a cap's money used against its ceiling, a limit's distinct countings
+    against its times. `ceiling` None: a computed ceiling, or a version not given (its words unknown too). Returned
+    funds free nothing (a reversal keeps counting: docs/ledger-and-batch.md), so they are not taken off `used`."""
+
+    kind: str  # "cap" | "limit"
+    id: str
+    scope: tuple[Any, ...]
+    used: Decimal | int
+    ceiling: Decimal | int | None
+    says: Text | None
+    cites: str | None
+    consecutive: bool = False  # a limit of years in a row: `used` counts its years in all, `left` is not said
+    counted: tuple[Any, ...] = ()  # a limit's distinct countings, in the order first counted
+
+    @property
+    def left(self) -> Decimal | int | None:
+        if self.ceiling is None or self.consecutive:
+            return None
+        return max(self.ceiling - self.used, ZERO if self.kind == "cap" else 0)
+
+
+@dataclass(frozen=True)
+class Statement:
+    applicant_id: str
+    year: int | None  # the funding year the grant lines are of (None: every year); rooms are always as they stand
+    grants: tuple[GrantLine, ...]
+    rooms: tuple[Room, ...]
+    reversals: tuple[Mapping[str, Any], ...]
+    findings: tuple[Mapping[str, Any], ...]
+
+    @property
+    def granted(self) -> Decimal:
+        return sum((g.amount for g in self.grants), ZERO)
+
+    @property
+    def returned(self) -> Decimal:
+        return sum((g.returned for g in self.grants), ZERO)
+
+    @property
+    def net(self) -> Decimal:
+        return self.granted - self.returned
+
+
+def rooms(grants: Iterable[Mapping[str, Any]], versions: Iterable[CompiledPolicy]) -> list[Room]:
+    """The caps and limits the grants (in their JSON form, as `Ledger.grants` gives them) used, in the order first
+    used, each with its ceiling and words under the version that made the grant that last used it."""
+    by_hash = {p.content_hash: p for p in versions}
+    caps: dict[tuple[str, str], dict[str, Any]] = {}
+    limits: dict[tuple[str, str], dict[str, Any]] = {}
+    for g in grants:
+        made_by = by_hash.get(str(g.get("policy_hash", "")))
+        cap_of = {c.id: c for r in made_by.rules for c in r.caps} if made_by else {}
+        limit_of = {lim.id: lim for r in made_by.rules for lim in r.limits} if made_by else {}
+        for c in g["consumes"]:
+            scope = tuple(c["scope"])
+            key = json.dumps(c["scope"], ensure_ascii=False)
+            if "cap" in c:
+                entry = caps.setdefault((c["cap"], key), {"id": c["cap"], "scope": scope, "used": ZERO})
+                entry["used"] += Decimal(c["amount"])
+                cap = cap_of.get(c["cap"])
+                if cap is not None:
+                    entry.update(ceiling=cap.ceiling if cap.computed is None else None, says=cap.says, cites=cap.cites)
+            elif "limit" in c:
+                entry = limits.setdefault((c["limit"], key), {"id": c["limit"], "scope": scope, "counted": []})
+                if c["counts"] not in entry["counted"]:
+                    entry["counted"].append(c["counts"])
+                limit = limit_of.get(c["limit"])
+                if limit is not None:
+                    entry.update(ceiling=limit.times, says=limit.says, cites=limit.cites, consecutive=limit.consecutive)
+    out = [Room("cap", e["id"], e["scope"], e["used"], e.get("ceiling"), e.get("says"), e.get("cites")) for e in caps.values()]
+    out += [
+        Room(
+            "limit",
+            e["id"],
+            e["scope"],
+            len(e["counted"]),
+            e.get("ceiling"),
+            e.get("says"),
+            e.get("cites"),
+            e.get("consecutive", False),
+            tuple(e["counted"]),
+        )
+        for e in limits.values()
+    ]
+    return out
+
+
+def statement(ledger: Ledger, versions: Sequence[CompiledPolicy], applicant_id: str, year: int | None = None) -> Statement:
+    """`applicant_id`'s statement from `ledger`, its words from `versions` (each grant's own version, found by hash)."""
+    by_hash = {p.content_hash: p for p in versions}
+    reversals = ledger.reversals(applicant_id)
+    returned: dict[int, Decimal] = {}
+    for r in reversals:
+        returned[int(r["grant_id"])] = returned.get(int(r["grant_id"]), ZERO) + Decimal(str(r["returned"]))
+    grants = list(ledger.grants(applicant_id=applicant_id))
+    lines = []
+    for g in grants:
+        if year is not None and g["funding_year"] != year:
+            continue
+        made_by = by_hash.get(str(g.get("policy_hash", "")))
+        rule = next((r for r in made_by.rules if r.id == g["rule"]), None) if made_by else None
+        kind = made_by.item_type_labels.get(rule.item_type) if made_by is not None and rule is not None else None
+        lines.append(
+            GrantLine(
+                funding_year=int(g["funding_year"]),
+                claim_id=str(g["claim_id"]),
+                item_id=str(g["item_id"]),
+                rule=str(g["rule"]),
+                cites=rule.cites if rule is not None else "",
+                item_type=kind,
+                amount=Decimal(str(g["amount"])),
+                returned=returned.get(int(g["id"]), ZERO),
+                commit=int(g["commit"]),
+            )
+        )
+    lines.sort(key=lambda x: (x.funding_year, x.commit))  # (stable: a commit's grants in the ledger's order, its items')
+    return Statement(
+        applicant_id, year, tuple(lines), tuple(rooms(grants, versions)), tuple(reversals), tuple(ledger.findings(applicant_id))
+    )
+
+
+def _money(value: Decimal | int) -> str:
+    """1,492,200.00: grouped, to the cent (a ceiling is held as the policy wrote it, 300000)."""
+    return f"{Decimal(value).quantize(Decimal('0.01')):,}"
+
+
+def _words(text: Text | None, lang: str) -> str:
+    return "" if text is None else (text.en if lang == "en" and text.en else text.zh)
+
+
+def _scope(scope: Sequence[Any]) -> str:
+    return "、".join(str(s) for s in scope)
+
+
+def statement_text(s: Statement, lang: str) -> str:
+    """The statement as the console shows it: the grants, the totals, the rooms, the reversals and findings."""
+
+    def said_as(key: str, **kw: Any) -> str:
+        return tr(msg(f"statement.{key}", **kw), lang)
+
+    out = [said_as("head" if s.year is None else "head_year", applicant=s.applicant_id, year=s.year)]
+    if not s.grants:
+        out.append(said_as("no_grants"))
+    for g in s.grants:
+        out.append(
+            said_as(
+                "grant",
+                year=g.funding_year,
+                claim=g.claim_id,
+                item=g.item_id,
+                cites=g.cites or g.rule,
+                type=_words(g.item_type, lang) or g.rule,
+                amount=_money(g.amount),
+                returned=said_as("returned", amount=_money(g.returned)) if g.returned else "",
+            )
+        )
+    out.append(said_as("totals", granted=_money(s.granted), returned=_money(s.returned), net=_money(s.net)))
+    if s.rooms:
+        out.append(said_as("rooms"))
+    for r in s.rooms:
+        left = "" if r.left is None else said_as(f"{r.kind}_left", left=_money(r.left) if r.kind == "cap" else r.left)
+        words = _words(r.says, lang) or r.id
+        if r.kind == "cap":
+            ceiling = said_as("cap_ceiling", ceiling=_money(r.ceiling)) if r.ceiling is not None else said_as("computed")
+            out.append(
+                said_as("cap", words=words, cites=r.cites or "", scope=_scope(r.scope), used=_money(r.used), ceiling=ceiling, left=left)
+            )
+        else:
+            at_most = said_as("limit_at_most" if not r.consecutive else "limit_in_a_row", times=r.ceiling) if r.ceiling is not None else ""
+            out.append(said_as("limit", words=words, cites=r.cites or "", scope=_scope(r.scope), used=r.used, at_most=at_most, left=left))
+    for v in s.reversals:
+        out.append(
+            said_as(
+                "reversal",
+                id=v["id"],
+                claim=v["claim_id"],
+                item=v["item_id"],
+                amount=_money(Decimal(str(v["returned"]))),
+                date=v["decided_on"] or "—",
+                reason=v["reason"],
+            )
+        )
+    for f in s.findings:
+        out.append(said_as("finding", id=f["id"], fact=f["fact"], value=f["value"], reason=f["reason"], at=str(f["recorded_at"])[:10]))
+    return "\n".join(out) + "\n"
+
+
+def write_statement(s: Statement, path: str | Path, lang: str) -> None:
+    """The statement as a workbook: the grants (amounts as numbers, a totals row), the rooms, the reversals and
+    findings, each sheet headed in the reader's words."""
+
+    def said_as(key: str) -> str:
+        return tr(msg(f"statement.sheet.{key}"), lang)
+
+    book = XlsxOut(path)
+    grant_cols = ["funding_year", "claim_id", "item_id", "cites", "item_type", "amount", "returned", "net"]
+    book.sheet("grants", grant_cols, money=("amount", "returned", "net"), titles=[said_as(c) for c in grant_cols], tab=said_as("grants"))
+    for g in s.grants:
+        book.row(
+            "grants", [g.funding_year, g.claim_id, g.item_id, g.cites or g.rule, _words(g.item_type, lang), g.amount, g.returned, g.net]
+        )
+    book.row("grants", [said_as("total"), "", "", "", "", s.granted, s.returned, s.net])
+    room_cols = ["kind", "words", "cites", "scope", "used", "ceiling", "left"]
+    book.sheet("rooms", room_cols, money=("used", "ceiling", "left"), titles=[said_as(c) for c in room_cols], tab=said_as("rooms"))
+    for r in s.rooms:  # (a cap's figures are money, a limit's are counts)
+        shown = [("" if v is None else Decimal(v).quantize(Decimal("0.01")) if r.kind == "cap" else v) for v in (r.used, r.ceiling, r.left)]
+        book.row("rooms", [said_as(r.kind), _words(r.says, lang) or r.id, r.cites or "", _scope(r.scope), *shown])
+    record_cols = ["record", "claim_id", "item_id", "detail", "date", "reason"]
+    book.sheet("records", record_cols, titles=[said_as(c) for c in record_cols], tab=said_as("records"))
+    for v in s.reversals:
+        returned = format_money(Decimal(str(v["returned"])))
+        book.row("records", [said_as("reversal"), v["claim_id"], v["item_id"], returned, v["decided_on"] or "", v["reason"]])
+    for f in s.findings:
+        book.row("records", [said_as("finding"), "", "", f"{f['fact']} = {f['value']}", str(f["recorded_at"])[:10], f["reason"]])
+    book.close()

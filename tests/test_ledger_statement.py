@@ -1,0 +1,150 @@
+"""`ledger statement`: what an auditor asks of one enterprise, from the ledger alone. The figures are the example
+round's (examples/round_2021.jsonl), worked by hand from the measures (a ledger clerk's review, session 30: the tools
+listed grants as JSON Lines with English rule ids, no clause, no funds returned, no room left, and no spreadsheet)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import ENTERPRISE_ID
+
+import engine
+from engine.records.ledger import Ledger
+from engine.records.statement import statement
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = ROOT / "policies" / "pinggu_2020.yaml"
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+@pytest.fixture
+def ledger_url(tmp_path: Path) -> str:
+    """The example round committed, then t1 (国家知识产权优势企业, 10万: 第七条第（一）项) reversed in full on 2023-04-01."""
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    r = run(
+        tmp_path,
+        "batch",
+        "--policy",
+        str(POLICY),
+        str(ROOT / "examples" / "round_2021.jsonl"),
+        "-q",
+        "--commit",
+        "--ledger",
+        url,
+        "--out",
+        "o",
+    )
+    assert r.returncode == 3, r.stderr  # (the example's deliberate bad row)
+    r = run(
+        tmp_path,
+        "ledger",
+        "reverse",
+        "--ledger",
+        url,
+        "--claim",
+        "PG-2022-0001",
+        "--item",
+        "t1",
+        "--reason",
+        "以虚假材料取得",
+        "--date",
+        "2023-04-01",
+    )
+    assert r.returncode == 0, r.stderr
+    return url
+
+
+def test_an_enterprises_grants_returns_and_room(ledger_url: str) -> None:
+    """PG-2022-0001 (the example enterprise): p1 8,400 × 50% = 4,200 (第五条第（一）项); l1 500,000 × 50% = 250,000 and
+    l2 200,000 × 50% = 100,000 cut to 50,000 by the 30万 yearly cap (第六条第（一）项); a1 中国专利奖银奖 40万 (第五条第（二）项);
+    t1 10万, returned in full. Granted 804,200.00, returned 100,000.00, net 704,200.00 (i1 is incomplete: no grant). The
+    pledge cap is used up (300,000 of 300,000); the pledge limit has counted 2 loans of its 3 (R29); the returned title
+    still counts (a reversal frees nothing)."""
+    policy = engine.load_policy(POLICY)
+    with Ledger(ledger_url) as ledger:
+        s = statement(ledger, [policy], ENTERPRISE_ID)
+    assert [(g.item_id, g.cites, g.amount, g.returned) for g in s.grants] == [
+        ("p1", "第五条第（一）项", Decimal("4200.00"), Decimal(0)),
+        ("l1", "第六条第（一）项", Decimal("250000.00"), Decimal(0)),
+        ("l2", "第六条第（一）项", Decimal("50000.00"), Decimal(0)),
+        ("a1", "第五条第（二）项", Decimal("400000.00"), Decimal(0)),
+        ("t1", "第七条第（一）项", Decimal("100000.00"), Decimal("100000.00")),
+    ]
+    assert (s.granted, s.returned, s.net) == (Decimal("804200.00"), Decimal("100000.00"), Decimal("704200.00"))
+    [cap] = [r for r in s.rooms if r.kind == "cap"]
+    assert (cap.cites, cap.scope, cap.used, cap.ceiling, cap.left) == (
+        "第六条第（一）项",
+        (ENTERPRISE_ID, 2021),
+        Decimal("300000.00"),
+        Decimal("300000"),
+        Decimal(0),
+    )
+    pledges = next(r for r in s.rooms if r.kind == "limit" and r.cites == "第六条第（一）项")
+    assert (pledges.used, pledges.ceiling, pledges.left) == (2, 3, 1)
+    title = next(r for r in s.rooms if r.kind == "limit" and r.cites == "第七条第（一）项")
+    assert (title.used, title.left) == (1, 0)
+    assert [(v["item_id"], v["returned"], v["decided_on"]) for v in s.reversals] == [("t1", "100000.00", "2023-04-01")]
+
+
+def test_the_statement_in_chinese_and_as_a_workbook(ledger_url: str, tmp_path: Path) -> None:
+    import openpyxl
+
+    r = run(
+        tmp_path,
+        "--lang",
+        "zh",
+        "ledger",
+        "statement",
+        "--ledger",
+        ledger_url,
+        "--policy",
+        str(POLICY),
+        "--applicant",
+        ENTERPRISE_ID,
+        "--out",
+        "对账单.xlsx",
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        "  2021 年度  申请 PG-2022-0001  事项 t1  第七条第（一）项 国家知识产权示范/优势企业称号：核定 100,000.00 元，已追回 100,000.00 元"
+        in r.stdout
+    )
+    assert "  合计：核定 804,200.00 元，已追回 100,000.00 元，净额 704,200.00 元" in r.stdout
+    assert "：已用 300,000.00 元，上限 300,000.00 元，剩余 0.00 元" in r.stdout
+    assert "追回 1：申请 PG-2022-0001 事项 t1，退回 100,000.00 元，决定日期 2023-04-01（以虚假材料取得）" in r.stdout
+    book = openpyxl.load_workbook(tmp_path / "对账单.xlsx")
+    assert book.sheetnames == ["支持记录", "额度使用", "追回与认定"]
+    rows = list(book["支持记录"].iter_rows(values_only=True))
+    assert rows[0] == ("申报年度", "申请编号", "事项编号", "条款", "事项类型", "核定金额", "已追回", "净额")
+    assert rows[-1][0] == "合计" and rows[-1][5:] == (804200, 100000, 704200)  # numbers a spreadsheet sums
+    # a year without grants lists none, and still says the room as it stands
+    r = run(
+        tmp_path,
+        "--lang",
+        "zh",
+        "ledger",
+        "statement",
+        "--ledger",
+        ledger_url,
+        "--policy",
+        str(POLICY),
+        "--applicant",
+        ENTERPRISE_ID,
+        "--year",
+        "2022",
+    )
+    assert "没有现行的支持记录" in r.stdout and "剩余 0.00 元" in r.stdout
+    # reversals and findings are listed too (they were only counted)
+    r = run(tmp_path, "--lang", "zh", "ledger", "reversals", "--ledger", ledger_url)
+    assert (r.returncode, len(r.stdout.splitlines()), r.stderr.strip()) == (0, 1, "共 1 笔追回记录（每笔一行 JSON，输出到标准输出）")
+    r = run(tmp_path, "--lang", "zh", "ledger", "findings", "--ledger", ledger_url)
+    assert (r.returncode, r.stdout, r.stderr.strip()) == (0, "", "共 0 项认定事实（每项一行 JSON，输出到标准输出）")
+    r = run(tmp_path, "--lang", "zh", "ledger", "statement", "--ledger", ledger_url)
+    assert r.returncode == 2 and "statement 需要 --applicant" in r.stderr
