@@ -180,14 +180,167 @@ def test_a_worksheet_may_be_larger_than_the_parts_read_whole(tmp_path):
     engine.records.tabular.check_workbook_size(big)  # streamed by openpyxl: only the 50 MB total holds it
 
 
-def test_a_content_types_part_with_a_dtd_is_refused(tmp_path, policy):
-    with zipfile.ZipFile(EXAMPLE_XLSX) as z:
-        types = z.read("[Content_Types].xml")
-    dtd = b'<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY a "aaaaaaaaaa">]>'
-    bomb = _rezip(tmp_path / "dtd.xlsx", replace={"[Content_Types].xml": dtd + types[types.index(b"<Types") :]})
+#: a billion laughs: ten entities, each ten of the one before, the last 10^9 times "lol" (3 GB)
+LAUGHS = b'<!DOCTYPE x [<!ENTITY a0 "lol">' + b"".join(b'<!ENTITY a%d "%s">' % (i, (b"&a%d;" % (i - 1)) * 10) for i in range(1, 10)) + b"]>"
+
+
+def _with_dtd(xml: bytes, dtd: bytes, entity: bytes) -> bytes:
+    """`xml` with `dtd` after its XML declaration (if any) and `entity` referred to in the first text or attribute value."""
+    head = xml.index(b"?>") + 2 if xml.startswith(b"<?xml") else 0
+    xml = xml[:head] + dtd + xml[head:]
+    text = xml.find(b"<t>")
+    if text >= 0:
+        return xml[: text + 3] + entity + xml[text + 3 :]
+    value = xml.index(b'="', xml.index(b"<", head + len(dtd) + 1)) + 2  # the root's first attribute value
+    return xml[:value] + entity + xml[value:]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "[Content_Types].xml",
+        "_rels/.rels",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+        "docProps/core.xml",
+        APPLICANTS_XML,
+        ITEMS_XML,
+        "xl/sharedStrings.xml",
+    ],
+)
+def test_a_dtd_in_any_part_is_refused_before_the_workbook_is_opened(tmp_path, policy, monkeypatch, name):
+    """A billion laughs in any part openpyxl parses: refused from the part's prolog, nothing expanded. (openpyxl,
+    without defusedxml, parses with ElementTree: expat would stop this one at its 100:1 amplification limit, in the
+    sheets as "content damaged"; the next test is one it lets through.)"""
+    if name == "xl/sharedStrings.xml":
+        strings = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>x</t></si></sst>'
+        bomb = _rezip(
+            tmp_path / "laughs.xlsx",
+            replace={"[Content_Types].xml": _declare(name, SHARED_STRINGS_TYPE)},
+            add={name: _with_dtd(strings, LAUGHS, b"&a9;")},
+        )
+    else:
+        bomb = _rezip(tmp_path / "laughs.xlsx", replace={name: _with_dtd(_sheet(name), LAUGHS, b"&a9;")})
+    _no_workbook_opened(monkeypatch)
     with pytest.raises(InputError) as caught:
         engine.records.tabular.open_input(bomb, policy)
-    assert str(caught.value) == f"{bomb}: not a readable .xlsx workbook ([Content_Types].xml: a DTD is not allowed)"
+    assert str(caught.value) == (
+        f"{bomb}: part {name} declares a DTD (<!DOCTYPE …>), which no workbook Excel or WPS saves has, and through whose "
+        "entities its text could expand without bound; not read: ask for the workbook as Excel or WPS saves it "
+        "(opened there and saved again as .xlsx)"
+    )
+    with engine.use_language("zh"):
+        assert str(caught.value) == (
+            f"{bomb}：部件 {name} 含有文档类型声明（<!DOCTYPE …>）：Excel 或 WPS 保存的工作簿都没有它，而其中声明的实体"
+            "可使文本无限膨胀；未读取：请索取由 Excel 或 WPS 保存的工作簿（在其中打开后另存为 .xlsx）"
+        )
+
+
+def test_entities_below_expats_own_limit_are_refused_too(tmp_path, policy, monkeypatch):
+    """One entity of 5,000 characters referred to 33,288 times, each reference among 60 digits of text: the text
+    expands 80:1 (5,063 characters for 63 written), under expat's 100:1 amplification limit, so expat would build all
+    166,440,000 characters. (A 10 MB sheet of it, a 442 kB workbook, took 2.5 GB and ended in a MemoryError.) Every
+    zip limit passes it; the DTD refuses it."""
+    dtd = b'<!DOCTYPE worksheet [<!ENTITY e "' + b"x" * 5000 + b'">]>'
+    body = b"".join(b"&e;%060d" % k for k in range(33_288))
+    xml = _with_dtd(_sheet(ITEMS_XML), dtd, body)
+    bomb = _rezip(tmp_path / "quadratic.xlsx", replace={ITEMS_XML: xml})
+    with zipfile.ZipFile(bomb) as z:
+        info = z.getinfo(ITEMS_XML)
+    assert info.file_size < 100 * info.compress_size and info.file_size < 50 * MB  # (no zip limit is met)
+    assert (len(body) // 63, len(body) // 63 * 5000) == (33_288, 166_440_000)
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError, match=re.escape(f"{bomb}: part {ITEMS_XML} declares a DTD")):
+        engine.records.tabular.open_input(bomb, policy)
+
+
+def test_a_dtd_in_a_part_written_in_utf_16_is_found(tmp_path, policy, monkeypatch):
+    # (a search for the bytes "<!DOCTYPE" misses it: each character is two bytes)
+    xml = _sheet("xl/workbook.xml").decode("utf-8")
+    xml = xml[xml.index("?>") + 2 :] if xml.startswith("<?xml") else xml
+    text = ('<?xml version="1.0" encoding="UTF-16"?>' + LAUGHS.decode() + xml).encode("utf-16")
+    assert b"<!DOCTYPE" not in text
+    bomb = _rezip(tmp_path / "utf16.xlsx", replace={"xl/workbook.xml": text})
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError, match=re.escape(f"{bomb}: part xl/workbook.xml declares a DTD")):
+        engine.records.tabular.open_input(bomb, policy)
+
+
+def test_a_zip_directory_past_its_limits_is_refused_before_zipfile_reads_it(tmp_path, policy, monkeypatch):
+    """XLSX_MAX_PARTS and XLSX_MAX_DIRECTORY (SECURITY.md), read from the zip's end record: zipfile reads the whole
+    directory into an object per member first (2,000,000 members: 12.7 s and 1.1 GB)."""
+    many = _rezip(tmp_path / "many.xlsx", add={f"{i:x}": b"" for i in range(5000)}, stored=True)
+    # 900 members named by 1,200 characters: under the count, a directory of more than a megabyte
+    long = _rezip(tmp_path / "long.xlsx", add={f"{i:03d}" + "x" * 1197: b"" for i in range(900)}, stored=True)
+    with zipfile.ZipFile(long) as z:
+        directory = sum(46 + len(i.filename) + len(i.extra) + len(i.comment) for i in z.infolist())
+    assert directory > MB
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("zipfile.ZipFile was called: the directory was read")
+
+    monkeypatch.setattr(zipfile, "ZipFile", refuse)
+    with pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(many, policy)
+    assert str(caught.value) == f"{many}: 5,013 parts in the workbook, more than the limit of 1,000; not read"
+    with pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(long, policy)
+    assert str(caught.value) == (
+        f"{long}: the list of the workbook's parts (its zip directory) is {directory:,} bytes, more than the limit of "
+        "1,048,576; not read (a workbook Excel or WPS saves lists its parts in a few kB: ask for the workbook as Excel "
+        "or WPS saves it)"
+    )
+
+
+def test_a_zip_whose_parts_are_locked_with_a_zip_password_says_so(tmp_path, policy):
+    """A workbook put in a zip tool with a password (its members' "encrypted" flag set): zipfile raised RuntimeError
+    ("password required for extraction") out of the reader, a traceback."""
+    data = bytearray(EXAMPLE_XLSX.read_bytes())
+    for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # every local header and directory entry
+        at = data.find(signature)
+        while at >= 0:
+            data[at + flags] |= 1
+            at = data.find(signature, at + 4)
+    locked = tmp_path / "locked.xlsx"
+    locked.write_bytes(bytes(data))
+    with pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(locked, policy)
+    assert str(caught.value) == (
+        f"{locked}: not a readable .xlsx workbook (its part docProps/app.xml is encrypted with a zip password, which Excel "
+        "and WPS never set (a zip tool's lock, not a workbook's opening password): unpack it with that password, or ask "
+        "for the workbook as Excel or WPS saves it)"
+    )
+    with engine.use_language("zh"):
+        assert str(caught.value) == (
+            f"{locked}：不是可读取的 .xlsx 工作簿（其中的部件 docProps/app.xml 设有 zip 压缩密码（这是压缩软件加的密码，"
+            "不是工作簿的打开密码，Excel 和 WPS 从不设置）：请用该密码解压，或索取由 Excel 或 WPS 保存的工作簿）；"
+            "请用 Excel 或 WPS 另存为 .xlsx"
+        )
+
+
+def test_shared_strings_of_millions_of_strings_are_refused_before_they_are_read(tmp_path, policy, monkeypatch):
+    """openpyxl holds every shared string as a str: 2,000,000 of them (34 MB, 16:1 compressed, so no ratio limit is
+    met) pass the 50 MB limit and are refused by XLSX_MAX_HELD. (What that limit lets through: 610,634 one-letter
+    strings, the most 10 MB holds, were read in 6 s and 97 MB.)"""
+    import random
+
+    letters = random.Random(14).choices(b"abcdefghijklmnopqrstuvwxyz", k=2_000_000)
+    name = "xl/sharedStrings.xml"
+    xml = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    xml += b"".join(b"<si><t>%c</t></si>" % c for c in letters) + b"</sst>"
+    bomb = _rezip(tmp_path / "strings.xlsx", replace={"[Content_Types].xml": _declare(name, SHARED_STRINGS_TYPE)}, add={name: xml})
+    with zipfile.ZipFile(bomb) as z:
+        info = z.getinfo(name)
+        held = sum(i.file_size for i in z.infolist() if not i.filename.startswith("xl/worksheets/sheet"))
+    assert info.file_size == 71 + 2_000_000 * 17 + 6 and info.file_size < 100 * info.compress_size
+    _no_workbook_opened(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb}: the parts read whole (all but the worksheets: shared strings, styles, ...) expand to {held:,} bytes, "
+        "more than the limit of 10,485,760; not read"
+    )
 
 
 def test_a_content_types_part_over_1_mib_is_refused(tmp_path, policy, monkeypatch):
@@ -246,6 +399,48 @@ def test_rows_beyond_row_100000_are_refused(tmp_path, policy):
     assert str(caught.value) == (
         f"{bomb} sheet 事项: rows beyond row 100,000 (the limit of rows read); split the round, "
         "or delete the empty or formatted rows below the data"
+    )
+
+
+def test_a_cell_far_past_the_headings_is_not_padded_into_its_row(tmp_path, policy, monkeypatch):
+    """2,000 rows each with a value in column XFD (16,384): openpyxl's iter_rows made each a row of 16,384 values
+    (100,000 such rows, a 0.5 MB workbook, took 157 s). The rows are read from the cells they hold; the workbook is
+    refused, naming the cells, and no row openpyxl pads is ever made but the heading rows'."""
+    from openpyxl.worksheet import _read_only
+
+    rows = b"".join(b'<row r="%d"><c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>' % (r, r) for r in range(17, 2017))
+    bomb = _rezip(tmp_path / "far.xlsx", replace={ITEMS_XML: _sheet(ITEMS_XML).replace(b"</sheetData>", rows + b"</sheetData>")})
+    padded: list[int] = []
+    real_row = _read_only.ReadOnlyWorksheet._get_row
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        row = real_row(self, *args, **kwargs)
+        padded.append(len(row))
+        return row
+
+    monkeypatch.setattr(_read_only.ReadOnlyWorksheet, "_get_row", counted)
+    with no_hang(60), pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb} sheet 事项: cells XFD17, XFD18, XFD19 and 1997 more hold values in a column with no heading, so they "
+        "would not be read: give the column a heading the sheet knows, or clear them"
+    )
+    assert max(padded) <= 33 and len(padded) <= 5  # the heading rows only (the items sheet's 33 columns; 5 sheets)
+
+
+def test_rows_written_out_of_order_are_refused_not_passed_over(tmp_path, policy):
+    """A row numbered as or before one above it (`<row r="5">` again after row 16): openpyxl's iter_rows passed over
+    it unsaid, and its item was never decided. Excel and WPS write rows in order."""
+    xml = _sheet(ITEMS_XML)
+    again = re.search(rb'<row r="5">.*?</row>', xml).group(0)
+    early = again.replace(b'r="5"', b'r="0"').replace(b'5"', b'0"')
+    bomb = _rezip(tmp_path / "order.xlsx", replace={ITEMS_XML: xml.replace(b"</sheetData>", again + again + early + b"</sheetData>")})
+    with pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(bomb, policy)
+    assert str(caught.value) == (
+        f"{bomb} sheet 事项: rows 5, 5, 0 come after a row of the same or a higher number in the sheet's file (a program "
+        "wrote them out of order), so they would not be read: open the workbook in Excel or WPS, which puts its rows in "
+        "order, and save it again"
     )
 
 

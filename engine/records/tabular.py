@@ -74,6 +74,10 @@ FALSE_WORDS = {"false", "no", "n", "0", "否", "错", "×", "✗", "✘"}
 # For scale: a round of 20,000 items (about 2,000 applications) written by `batch-template` is a
 # 1.2 MB workbook whose parts expand to 12 MB at 9-10:1; examples/round_2021.xlsx expands 5:1.
 XLSX_MAX_PARTS = 1_000  # zip members (a workbook has about a dozen)
+# zipfile reads a zip's whole directory (the list of its members) into objects before a member can be counted: a
+# 174 MB zip of 2,000,000 empty members took 12.7 s and 1.1 GB to be refused. Its size and count are read from the
+# zip's end record first (examples/round_2021.xlsx: 13 members, a directory of 1 kB).
+XLSX_MAX_DIRECTORY = 1024 * 1024  # bytes of the zip's directory
 XLSX_MAX_EXPANDED = 50 * 1024 * 1024  # bytes: all members together, and any one, uncompressed
 # openpyxl streams worksheets but holds every other part whole (the shared strings as a list of str, the
 # styles as objects): all of those together are held to a fifth of it. 10 MB of the tiniest shared strings
@@ -1604,6 +1608,7 @@ def check_workbook_size(path: str | Path) -> None:
     zipfile never reads a member past the size its directory declares (a lie fails its CRC), so the
     declared sizes bound what openpyxl can expand.
     """
+    _check_zip_directory(path)
     try:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
@@ -1618,6 +1623,8 @@ def check_workbook_size(path: str | Path) -> None:
         raise InputError(msg("sheet.too_many_parts", file=str(path), n=f"{len(parts):,}", limit=f"{XLSX_MAX_PARTS:,}"))
     total = packed = 0
     for p in parts:
+        if p.flag_bits & 0x1:  # (zipfile raised RuntimeError reading it: a traceback)
+            raise InputError(msg("sheet.not_workbook", file=str(path), reason=msg("sheet.reason.zip_password", part=p.filename)))
         if p.file_size > XLSX_MAX_EXPANDED:
             raise InputError(
                 msg("sheet.part_too_big", file=str(path), part=p.filename, size=f"{p.file_size:,}", limit=f"{XLSX_MAX_EXPANDED:,}")
@@ -1649,10 +1656,78 @@ def check_workbook_size(path: str | Path) -> None:
                 limit=XLSX_MAX_RATIO,
             )
         )
+    _refuse_dtds(path, parts)
     sheets = _worksheet_parts(path, parts)
     held = sum(p.file_size for p in parts if p.filename not in sheets)
     if held > XLSX_MAX_HELD:
         raise InputError(msg("sheet.held_too_big", file=str(path), size=f"{held:,}", limit=f"{XLSX_MAX_HELD:,}"))
+
+
+def _check_zip_directory(path: str | Path) -> None:
+    """Refuse a zip whose end record declares more members than XLSX_MAX_PARTS or a directory larger than
+    XLSX_MAX_DIRECTORY, before zipfile reads the directory whole (it reads as many bytes as the end record says, and
+    makes an object of every member in them). A file with no end record is left to zipfile, which says what it is."""
+    try:
+        with open(path, "rb") as f:
+            end = zipfile._EndRecData(f)  # type: ignore[attr-defined]  # (zipfile's own reading of it, as ZipFile does)
+    except OSError:
+        return
+    if not end:
+        return
+    count, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
+    if count > XLSX_MAX_PARTS:
+        raise InputError(msg("sheet.too_many_parts", file=str(path), n=f"{count:,}", limit=f"{XLSX_MAX_PARTS:,}"))
+    if size > XLSX_MAX_DIRECTORY:
+        raise InputError(msg("sheet.directory_too_big", file=str(path), size=f"{size:,}", limit=f"{XLSX_MAX_DIRECTORY:,}"))
+
+
+class _Prolog(Exception):
+    """expat met a part's first element, or a DTD: what `_declares_dtd` needed to know."""
+
+
+_PROLOG_CHUNK = 1 << 14
+
+
+def _refuse_dtds(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> None:
+    """Refuse a workbook any part of which declares a DTD. openpyxl parses the parts with ElementTree, whose expat
+    expands the entities a DTD declares: it stops a billion laughs (amplification over 100:1), but a 442 kB workbook
+    whose sheet referred 166,440 times to one entity of 5,000 characters (80:1) took 2.5 GB and ended in a
+    MemoryError. No workbook Excel or WPS saves has a DTD, so none is read, whatever the part."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in parts:
+                if _declares_dtd(z, info):
+                    raise InputError(msg("sheet.part_dtd", file=str(path), part=info.filename))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError):
+        return  # (a damaged, encrypted or unreadable part: openpyxl meets the same bytes first, and says so)
+
+
+def _declares_dtd(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether a part declares a DTD (<!DOCTYPE ...>) before its first element: read by expat, the parser openpyxl's
+    ElementTree uses, so that no encoding (UTF-16, or one the XML declaration names) hides one from a byte search.
+    Only the prolog is read; a part expat cannot read there (a picture) has no DTD openpyxl's parser would expand."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    found: list[bool] = []
+
+    def doctype(*_: Any) -> None:
+        found.append(True)
+        raise _Prolog
+
+    def element(*_: Any) -> None:
+        raise _Prolog
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = element
+    with z.open(info) as part:
+        try:
+            while chunk := part.read(_PROLOG_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except (_Prolog, expat.ExpatError):
+            pass
+    return bool(found)
 
 
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -1678,9 +1753,7 @@ def _worksheet_parts(path: str | Path, parts: Sequence[zipfile.ZipInfo]) -> set[
     try:
         with zipfile.ZipFile(path) as z:
             text = z.read(info)
-        if b"<!DOCTYPE" in text:  # no DTD, so no entity to expand (a content types part never has one)
-            raise ValueError(msg("sheet.reason.dtd"))
-        root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD
+        root = ElementTree.fromstring(text)  # noqa: S314 - bounded above, and no DTD (`_refuse_dtds`)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ElementTree.ParseError, ValueError) as exc:
         reason = msg("sheet.reason.in_part", part="[Content_Types].xml", reason=_zip_reason(exc))
         raise InputError(msg("sheet.not_workbook", file=str(path), reason=reason)) from None
@@ -1875,6 +1948,41 @@ def _row_runs(rows: Sequence[int], shown: int = 5) -> list[str]:
     return said + (["…"] if len(runs) > shown else [])
 
 
+def _sheet_rows(ws: Any, width: int, percent: Collection[int]) -> Iterator[tuple[int, tuple[Any, ...], list[int]]]:
+    """Each row a read-only worksheet's XML holds, in the order written: (its number, the values of its first `width`
+    columns, the columns past them whose cell holds a value). A cell of a `percent` column is read with its number
+    format (`_percent_cell`), any other as its value.
+
+    Read from openpyxl's own worksheet parser, as `iter_rows` reads it, but never padded: `iter_rows` makes each row
+    as wide as its last cell, so a cell in column XFD made a row of 16,384 values, and 100,000 such rows (a 0.5 MB
+    workbook) took 157 s to read; here a row costs what its cells do. Unlike `iter_rows`, a row numbered as or before
+    one above it is yielded too (iter_rows passed over it unsaid), and no empty row is yielded for a gap."""
+    from openpyxl.cell.read_only import ReadOnlyCell
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    book = ws.parent
+    with ws._get_source() as source:  # (a member of the workbook's zip, bounded by `check_workbook_size`)
+        parser = WorkSheetParser(
+            source,
+            ws._shared_strings,
+            data_only=book.data_only,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            values: list[Any] = [None] * width
+            beyond = []
+            for cell in cells:
+                column = cell["column"]
+                if column > width:
+                    if _has_value(cell["value"]):
+                        beyond.append(column)
+                elif column >= 1:
+                    values[column - 1] = _percent_cell(ReadOnlyCell(ws, **cell)) if column - 1 in percent else cell["value"]
+            yield number, tuple(values), beyond
+
+
 class XlsxReader(_TabularReader):
     """A workbook with a `申请人` sheet (one row per application) and a `事项` sheet (one row per item), or sheets named by
     their codes `applicants` and `items` (`SHEET_NAMES`)."""
@@ -1970,13 +2078,19 @@ class XlsxReader(_TabularReader):
         error_ids: list[str] = []  # claim ids showing an error value: the row's application cannot be told
         mangled: list[str] = []  # claim ids a spreadsheet made into a rounded number or a date (`_mangled_id`)
         hidden_read: list[int] = []  # hidden rows read as the others: said, as the officer may have meant them left out
+        out_of_order: list[str] = []  # rows numbered as or before a row above them: openpyxl passed over them unsaid
         width = len(header)
-        for rowno, row in enumerate(ws.iter_rows(min_row=2, values_only=not percent), 2):
-            if percent:
-                row = tuple(_percent_cell(c) if i in percent else getattr(c, "value", None) for i, c in enumerate(row))
-            if rowno > XLSX_MAX_ROWS:
+        blank = [i for i, h in enumerate(header) if not h]  # columns within the headings whose heading is empty
+        last = read = 0
+        for rowno, row, beyond in _sheet_rows(ws, width, percent):
+            read += 1  # (rows numbered out of order never raise the number: they are counted too)
+            if rowno > XLSX_MAX_ROWS or read > XLSX_MAX_ROWS:
                 raise InputError(msg("sheet.too_many_rows", where=where, limit=f"{XLSX_MAX_ROWS:,}"))
-            if row.count(None) == len(row) or not any(map(_has_value, row)):
+            if rowno <= last:
+                out_of_order.append(str(rowno))
+                continue
+            last = rowno
+            if rowno == 1 or (not beyond and (row.count(None) == width or not any(map(_has_value, row)))):
                 continue
             raw_id = row[key] if key < len(row) else None
             cid = _cell_text(raw_id)
@@ -1987,13 +2101,17 @@ class XlsxReader(_TabularReader):
             if _mangled_id(raw_id):
                 mangled.append(f"{_column_letter(key + 1)}{rowno}")
                 continue
-            unheaded += [f"{_column_letter(i + 1)}{rowno}" for i, c in enumerate(row) if (i >= width or not header[i]) and _has_value(c)]
-            cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id" and i < len(row)}
+            if blank or beyond:
+                unheaded += [f"{_column_letter(i + 1)}{rowno}" for i in blank if _has_value(row[i])]
+                unheaded += [f"{_column_letter(c)}{rowno}" for c in sorted(beyond)]
+            cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id"}
             self.spool.add(sheet, cid, rowno, cells)
             if rowno in hidden:
                 hidden_read.append(rowno)
         if hidden_read:
             self.noticed.append(msg("sheet.hidden_rows", where=where, n=len(hidden_read), rows=_row_runs(hidden_read)))
+        if out_of_order:
+            raise InputError(_cells_said("sheet.rows_out_of_order", where, out_of_order))
         if unheaded:
             raise InputError(_cells_said("sheet.unheaded", where, unheaded))
         if error_ids:
