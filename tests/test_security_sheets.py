@@ -604,6 +604,58 @@ def test_a_csv_line_over_1_mib_is_that_rows_error_record(tmp_path, policy):
     ]
 
 
+#: cells of 100,000 characters made for each regular expression the reading of a cell applies to back off a long way
+#: (list separators beside Chinese names, `="…"` text formulas, grouped, spaced and 万 amounts, whole numbers)
+HOSTILE_CELLS = {
+    "spaces between Chinese names": "甲乙丙" + " " * 100_000 + "x",
+    "slashes between Chinese names": "甲" + " /" * 50_000 + "x",
+    "a text formula of quotes": '="' + '"' * 100_000,
+    "thousands groups": "1" + ",000" * 25_000 + "x",
+    "spaced digits": " 1" * 50_000 + "x",
+    "a 万 amount after spaces": "1" + " " * 100_000 + "万x",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_CELLS))
+def test_a_hostile_cell_of_100000_characters_in_any_column_is_read_in_bounded_time(tmp_path, policy, name):
+    """Each cell in every column (five columns to a row: a row, its quotes doubled, stays under CSV_MAX_LINE), read and each application
+    parsed as a batch does. Measured in session 30, 35 such cells in each of the 44 columns took at most 31 ms a cell
+    (none backtracks); the alarm turns a regression into a failure, not a ten-minute run."""
+    applicants, items = engine.records.tabular.Columns(policy).header_sets()
+    columns = [c for c in dict.fromkeys(applicants + items) if c != "claim_id"]
+    rows = [{"claim_id": f"C-{k}", **dict.fromkeys(columns[k : k + 5], HOSTILE_CELLS[name])} for k in range(0, len(columns), 5)]
+    path = tmp_path / "hostile.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, ["claim_id", *columns])
+        w.writeheader()
+        w.writerows(rows)
+    with no_hang(30):
+        records = list(engine.records.tabular.open_input(path, policy))
+        for rec in records:
+            if rec.data is not None:
+                with pytest.raises(engine.ClaimError):
+                    engine.parse_claim(policy, rec.data)
+    assert [r.claim_id for r in records] == [row["claim_id"] for row in rows]  # (each row its own application, none lost)
+
+
+def test_a_whole_number_cell_of_5000_digits_is_its_applications_error_not_a_traceback(tmp_path, policy):
+    """int() of more than 4,300 digits raises Python's own ValueError: a funding year of 5,000 ones stopped the whole
+    batch with a traceback (the other applications undecided)."""
+    path = _csv(tmp_path / "r.csv", [_row("C-1", **{"claim.funding_year": "1" * 5000}), _row("C-2")])
+    s = run_batch(policy, path, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert (s.applications, s.decided, s.failed) == (2, 1, 1)
+    [record] = _lines(tmp_path / "out" / "errors.jsonl")
+    shown = "1" * 19 + " … " + "1" * 78
+    assert record["problems"] == [
+        {
+            "file": str(path),
+            "row": 2,
+            "field": "claim.funding_year",
+            "message": f"'{shown}' has 5,000 digits: a whole number here is written with at most 18 (a year as 2021, a count as 3)",
+        }
+    ]
+
+
 def test_a_csv_header_over_the_field_limit_is_an_input_error(tmp_path, policy, capsys):
     path = tmp_path / "h.csv"
     path.write_text("claim_id," + "h" * 140_000 + "\r\nC-1,x\r\n", encoding="utf-8")

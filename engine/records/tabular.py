@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import format_path, json_kind, json_reason, os_reason
-from engine.core.i18n import Msg, language, msg, tr
+from engine.core.i18n import Msg, clip_text, language, msg, tr
 from engine.core.identifiers import number_cell_problem
 from engine.core.quantities import NONE_WORDS
 from engine.deciding.claims import DuplicateKeyError, RefusedJsonValue, loads_json, raw_decode_json
@@ -818,6 +818,11 @@ class Columns:
         return str(value), None
 
 
+#: the most digits a whole-number cell is read with (a year, a count): int() of 5,000 digits raised Python's own
+#: ValueError (its limit is 4,300), a traceback that stopped the whole batch
+_WHOLE_DIGITS = 18
+
+
 def _whole_cell(value: Any) -> tuple[Any, Msg | None]:
     """A whole-number cell (a year, a count) as a claim value, or what is wrong with it and, for one written with
     full-width digits or a unit (２０２１, 2021年, 3个), how to write it."""
@@ -826,6 +831,8 @@ def _whole_cell(value: Any) -> tuple[Any, Msg | None]:
     if isinstance(value, float) and value.is_integer():
         return int(value), None
     if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+        if len(value) > _WHOLE_DIGITS:
+            return None, msg("input.too_many_digits", value=repr(clip_text(value, 100)), n=f"{len(value):,}", limit=_WHOLE_DIGITS)
         return int(value), None
     if isinstance(value, str):
         digits = re.fullmatch(r"([0-9]+)(?:\.0+)?\s*(?:年|个|件|项|次|家)?", unicodedata.normalize("NFKC", value).strip())
