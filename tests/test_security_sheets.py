@@ -1351,6 +1351,115 @@ def test_a_sheet_of_tags_that_never_close_is_scanned_in_linear_time(monkeypatch,
     assert searched and max(searched.values()) <= len(xml) + len(reads) * tabular._SCAN_OVERLAP, searched
 
 
+def test_every_problem_of_a_workbook_as_a_whole_is_said_at_once(tmp_path, capsys):
+    """Merged cells, a formula never computed, a value under no heading, a claim id showing #N/A and one Excel
+    rounded, on both sheets: each was said alone, the next only once the officer had mended it and run again. Now
+    all five, numbered, each with its place and its fix, on the console and as five problems in errors.jsonl."""
+    wb = openpyxl.load_workbook(EXAMPLE_XLSX)
+    wb["申请人"].merge_cells("I3:K3")
+    wb["申请人"]["A4"] = 202203000000000001  # (Excel keeps 15 digits: what it made of an 18-digit id)
+    wb["事项"]["K3"] = "=8000+400"
+    wb["事项"]["AZ5"] = "note"
+    wb["事项"]["A6"] = "#N/A"
+    book = tmp_path / "five.xlsx"
+    wb.save(book)
+    said = _batch_refuses(capsys, tmp_path, book)
+    assert said == (
+        f"error: {book}: 5 problems, each to mend before it can be read (all that one reading found):\n"
+        f"  1. {book} sheet 申请人: cells I3:K3 are merged: a merge keeps its value in its first cell only, and the others "
+        "read as blank. Unmerge them and fill in every cell (Excel or WPS: Merge & Center › Unmerge Cells, then fill the "
+        "value down)\n"
+        f"  2. {book} sheet 申请人: cells A4 of the claim id column hold what a spreadsheet made of the ids (a number of more "
+        "than 15 digits has lost its last ones; 2.02203E+17 is a rounded number; or the id was taken for a date), so their "
+        "rows' applications cannot be told apart: format the column as text (Format Cells › Text), type the claim ids "
+        "again, and save the workbook\n"
+        f"  3. {book} sheet 事项: cells K3 hold a formula whose value was never computed (a program wrote the workbook and "
+        "no spreadsheet saved it), so they would read as blank: open the workbook in Excel or WPS and save it, or type "
+        "the values in\n"
+        f"  4. {book} sheet 事项: cells AZ5 hold values in a column with no heading, so they would not be read: give the "
+        "column a heading the sheet knows, or clear them\n"
+        f"  5. {book} sheet 事项: cells A6 of the claim id column show a spreadsheet's error value (#N/A, #REF!...: a "
+        "formula that failed), so their rows' applications cannot be told: correct the formula or type the claim ids, "
+        "and save the workbook again\n"
+    )
+    zh = _batch_refuses(capsys, tmp_path, book, "zh").splitlines()
+    assert zh[0] == f"错误：{book}：有 5 处问题，全部改正后才能读取（以下是一次读取中发现的全部问题）："
+    places = [f"  1. {book} 工作表 申请人：", f"  2. {book} 工作表 申请人：", *(f"  {n}. {book} 工作表 事项：" for n in (3, 4, 5))]
+    assert len(zh) == 6 and all(line.startswith(place) for line, place in zip(zh[1:], places, strict=True))
+    assert zh[1].endswith(
+        "I3:K3 是合并单元格：合并后只有第一格有值，其余格读作空白。请取消合并，并在每一格填写该值（Excel 或 WPS：合并后居中 › 取消单元格合并，再向下填充）"
+    )
+    record = json.loads((tmp_path / "refused-five" / "errors.jsonl").read_text(encoding="utf-8"))
+    assert [p["message"] for p in record["problems"]] == [line[5:] for line in said.splitlines()[1:]]
+    assert [p["said"]["zh"]["message"] for p in record["problems"]] == [line[5:] for line in zh[1:]]
+
+
+def test_a_missing_sheet_and_the_other_sheet_s_problems_are_said_together(tmp_path, policy):
+    wb = openpyxl.load_workbook(EXAMPLE_XLSX)
+    wb["申请人"].title = "申请"
+    wb["申请"].title = "名单"  # (no sheet of the applicants' names, none close enough to be meant)
+    wb["事项"]["AZ5"] = "note"
+    book = tmp_path / "two.xlsx"
+    wb.save(book)
+    with pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(book, policy)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == f"{book}: 2 problems, each to mend before it can be read (all that one reading found):"
+    assert lines[1].startswith(f"  1. {book}: no sheet named '申请人' or 'applicants' (")
+    assert lines[2] == (
+        f"  2. {book} sheet 事项: cells AZ5 hold values in a column with no heading, so they would not be read: give the "
+        "column a heading the sheet knows, or clear them"
+    )
+    assert [str(p) for p in caught.value.problems] == [line[5:] for line in lines[1:]]
+
+
+def test_every_problem_of_a_csv_file_as_a_whole_is_said_at_once(tmp_path, policy):
+    rows = [
+        ["claim_id", "claim.funding_year", "item.id", "item.type"],
+        ["C-1", "2021", "i1", "invention_patent_grant"],
+        ["C-1", "2021", "i2", "invention_patent_grant", "a value past the headings"],
+        ["#N/A", "2021", "i1", "invention_patent_grant"],
+        ["2.02203E+17", "2021", "i1", "invention_patent_grant"],
+    ]
+    path = tmp_path / "three.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    width = 4
+    with pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(path, policy)
+    assert str(caught.value) == (
+        f"{path}: 3 problems, each to mend before it can be read (all that one reading found):\n"
+        f"  1. {path}: rows 3:{width + 1} (row:column) hold more values than the heading row has headings, so they would not "
+        "be read (an amount written 100,000.00 without quotes is split by its comma): write amounts without thousands "
+        "separators, quote the value, or give the column a heading\n"
+        f"  2. {path}: rows 4: the claim id shows a spreadsheet's error value (#N/A, #REF!...: a formula that failed), so "
+        "the row's application cannot be told: correct the formula or type the claim id, and export the file again\n"
+        f"  3. {path}: rows 5: the claim id is a number a spreadsheet rounded (2.02203E+17: the id's last digits are gone), "
+        "so rows of different applications may read as one: format the claim id column as text (Format Cells › Text), "
+        "type the ids again, and export the file again"
+    )
+
+
+def test_a_refused_workbook_or_csv_file_leaves_no_temporary_file(tmp_path, policy, monkeypatch):
+    """The rows read before the refusal are spooled into a temporary SQLite file: a refused input left it behind (one
+    file per refusal, as large as the rows read)."""
+    import tempfile
+
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    wb = openpyxl.load_workbook(EXAMPLE_XLSX)
+    wb["事项"]["AZ5"] = "note"
+    wb.save(tmp_path / "r.xlsx")
+    (tmp_path / "r.csv").write_text("claim_id,nothing\nC-1,x\n", encoding="utf-8")
+    for name in ("r.xlsx", "r.csv"):
+        with pytest.raises(InputError):
+            engine.records.tabular.open_input(tmp_path / name, policy)
+    assert list(spool.iterdir()) == []
+    engine.records.tabular.open_input(EXAMPLE_XLSX, policy).close()  # (and one read closes its own)
+    assert list(spool.iterdir()) == []
+
+
 def test_a_workbook_whose_formulas_were_never_computed_is_refused_and_says_how_to_fix_it(tmp_path, capsys):
     # a workbook a program wrote with formulas (openpyxl, a system's export) holds no value for them until a
     # spreadsheet saves it: read for values, the cells were blank, so an amount given by a formula was "missing"
@@ -1658,13 +1767,17 @@ def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(t
     # applications of one applicant were decided as one, exit 0; an id Excel took for a date read 2021-01-01 00:00:00
     long_number = _edited_example(tmp_path / "long.xlsx", {"申请人!A3": 202203150000000001, "事项!A3": 202203150000000001})
     as_date = _edited_example(tmp_path / "date.xlsx", {"申请人!A3": dt.datetime(2021, 1, 1)})
-    for book in (long_number, as_date):
-        assert _batch_refuses(capsys, tmp_path, book) == (
-            f"error: {book} sheet 申请人: cells A3 of the claim id column hold what a spreadsheet made of the ids (a "
-            "number of more than 15 digits has lost its last ones; 2.02203E+17 is a rounded number; or the id was taken "
-            "for a date), so their rows' applications cannot be told apart: format the column as text (Format Cells › "
-            "Text), type the claim ids again, and save the workbook\n"
-        )
+    said = (
+        "cells A3 of the claim id column hold what a spreadsheet made of the ids (a number of more than 15 digits has "
+        "lost its last ones; 2.02203E+17 is a rounded number; or the id was taken for a date), so their rows' applications "
+        "cannot be told apart: format the column as text (Format Cells › Text), type the claim ids again, and save the workbook"
+    )
+    assert _batch_refuses(capsys, tmp_path, as_date) == f"error: {as_date} sheet 申请人: {said}\n"
+    # (both sheets' cells at once: the items sheet's was said only once the applicants sheet's was mended)
+    assert _batch_refuses(capsys, tmp_path, long_number) == (
+        f"error: {long_number}: 2 problems, each to mend before it can be read (all that one reading found):\n"
+        f"  1. {long_number} sheet 申请人: {said}\n  2. {long_number} sheet 事项: {said}\n"
+    )
     path = _csv(tmp_path / "r.csv", [_row("2.02203E+17"), _row("2.02203E+17"), _row("C-3")])
     assert _batch_refuses(capsys, tmp_path, path, "zh") == (
         f"错误：{path}：第 2, 3 行的申请编号是被电子表格四舍五入的数字（如 2.02203E+17，末几位已丢失），不同申请的行可能被当作"

@@ -700,7 +700,8 @@ def _input_error_record(input_path: str | Path, err: InputError) -> dict[str, An
         "where": where,
         "error": str(summary),
         "said": said(summary),
-        "problems": [said_problem({**where, "field": None, "message": _words(err)})],
+        # (a workbook refused for several problems at once: each its own, as the officer mends them one by one)
+        "problems": [said_problem({**where, "field": None, "message": m}) for m in err.problems or (_words(err),)],
     }
 
 

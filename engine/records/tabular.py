@@ -104,6 +104,22 @@ class _Said(Exception):
 class InputError(_Said):
     """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit, no application)."""
 
+    #: each problem of an input refused for several at once (`refused`), its place in its words; empty for one
+    problems: tuple[Msg, ...] = ()
+
+
+def refused(file: str, problems: Sequence[Msg]) -> InputError:
+    """The InputError of an input refused for `problems` (each naming its place): the one, or all of them, numbered
+    one to a line, so that an officer mends them in one go (`InputError.problems` keeps each)."""
+    if len(problems) == 1:
+        return InputError(problems[0])
+    lines = msg("sheet.problem_first", problem=problems[0])
+    for n, problem in enumerate(problems[1:], 2):
+        lines = msg("sheet.problem_next", before=lines, n=n, problem=problem)
+    err = InputError(msg("sheet.problems", file=file, n=len(problems), problems=lines))
+    err.problems = tuple(problems)
+    return err
+
 
 class Label(Msg):
     """A policy's label (`Text`) as a message value: its Chinese words to a Chinese reader, else its English."""
@@ -1472,16 +1488,23 @@ class CsvReader(_TabularReader):
 
     def __init__(self, path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> None:
         super().__init__(path, policy)
-        apps, items = self.cols.header_sets()
-        allowed = list(dict.fromkeys(apps + items))
         self.orphans: list[tuple[int, str]] = []
         self.noticed: list[Msg] = []
-        formulas: list[str] = []  # row:column of the `="…"` cells read as their text
         try:
-            codec = csv_encoding(path, encoding)
-        except InputError:
+            self._read(path, encoding)
+        except BaseException:  # (the rows spooled so far: a refused file left its temporary file behind)
             self.spool.close()
             raise
+        self.spool.index()
+        self.total = self.spool.count("row")
+
+    # long because: one pass over the file's rows with the csv module, the header checked first and each kind of
+    # cell the whole file is refused for gathered on the way (one row that cannot be read is that row's record)
+    def _read(self, path: str | Path, encoding: str | None) -> None:
+        apps, items = self.cols.header_sets()
+        allowed = list(dict.fromkeys(apps + items))
+        formulas: list[str] = []  # row:column of the `="…"` cells read as their text
+        codec = csv_encoding(path, encoding)
         with open(path, encoding=codec, newline="") as f:
             lines = _BoundedLines(f)
             reader = csv.reader(lines)
@@ -1537,16 +1560,13 @@ class CsvReader(_TabularReader):
                 cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h and h != "claim_id"}
                 self.spool.add("row", cid, rowno, cells)
         where: Any = str(path)
-        if unheaded:  # as a workbook's (`XlsxReader._read_sheet`): refused whole, naming the places
-            raise InputError(_cells_said("input.unheaded", where, unheaded))
-        if error_ids:
-            raise InputError(_cells_said("input.error_value_ids", where, error_ids))
-        if mangled:
-            raise InputError(_cells_said("input.mangled_ids", where, mangled))
+        # as a workbook's (`XlsxReader._read_sheet`): refused whole, naming the places, every problem at once
+        kinds = (("input.unheaded", unheaded), ("input.error_value_ids", error_ids), ("input.mangled_ids", mangled))
+        whole = [_cells_said(k, where, refs) for k, refs in kinds if refs]
+        if whole:
+            raise refused(str(path), whole)
         if formulas:  # (read as Excel shows them; said, as every reading the officer did not write is)
             self.noticed.append(_cells_said("input.text_formulas", where, formulas))
-        self.spool.index()
-        self.total = self.spool.count("row")
 
     def notices(self) -> list[Msg]:
         return list(self.noticed)
@@ -1999,31 +2019,10 @@ class XlsxReader(_TabularReader):
         self.noticed: list[Msg] = []
         self.titles: dict[str, str] = {}
         try:
-            from openpyxl import load_workbook
-        except ModuleNotFoundError:  # pragma: no cover
-            raise InputError(msg("sheet.needs_openpyxl")) from None
-        check_workbook_size(path)  # before anything is expanded
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:
-            raise InputError(msg("sheet.not_workbook", file=str(path), reason=_workbook_reason(exc))) from None
-        try:
-            found = {sheet: _find_sheet(path, wb.sheetnames, sheet) for sheet in (APPLICANTS_SHEET, ITEMS_SHEET)}
-            #: each sheet by the name the workbook gives it (申请人, 事项): what a row's place says, as the officer sees it
-            self.titles = {sheet: str(found[sheet]) for sheet in found}
-            apps, items = self.cols.header_sets()
-            self._no_rows_elsewhere(wb, found, {APPLICANTS_SHEET: apps, ITEMS_SHEET: items})
-            for sheet, allowed in ((APPLICANTS_SHEET, apps), (ITEMS_SHEET, items)):
-                try:
-                    self._read_sheet(wb[found[sheet]], sheet, allowed)
-                except InputError:
-                    raise
-                except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
-                    raise InputError(
-                        msg("sheet.sheet_unreadable", file=str(path), sheet=self.titles.get(sheet, sheet), reason=_workbook_reason(exc))
-                    ) from None
-        finally:
-            wb.close()
+            self._read(path)
+        except BaseException:  # (the rows spooled so far: a refused workbook left its temporary file behind)
+            self.spool.close()
+            raise
         self.spool.index()
         self.total = self.spool.count(APPLICANTS_SHEET)
         self.total += int(
@@ -2033,12 +2032,54 @@ class XlsxReader(_TabularReader):
             ).fetchone()[0]
         )
 
-    def _no_rows_elsewhere(self, wb: Any, found: dict[str, str], allowed: dict[str, Sequence[str]]) -> None:
-        """One InputError when another sheet is headed as the applicants or items sheet is (an officer's copy of
-        `items`, rows moved to `items (2)`): its rows would never be read, and their applications decided without
-        them."""
+    def _read(self, path: str | Path) -> None:
+        """Both sheets into the spool; one InputError saying every problem of the workbook as a whole that was found
+        (`refused`): each sheet is read on past a problem that leaves its rows readable, and the other sheet is read
+        whatever this one's. It stopped at the first: an officer mended merged cells, ran it again, and met a formula."""
+        try:
+            from openpyxl import load_workbook
+        except ModuleNotFoundError:  # pragma: no cover
+            raise InputError(msg("sheet.needs_openpyxl")) from None
+        check_workbook_size(path)  # before anything is expanded
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise InputError(msg("sheet.not_workbook", file=str(path), reason=_workbook_reason(exc))) from None
+        problems: list[Msg] = []
+        try:
+            found = {}
+            for sheet in (APPLICANTS_SHEET, ITEMS_SHEET):
+                try:
+                    found[sheet] = _find_sheet(path, wb.sheetnames, sheet)
+                except InputError as exc:
+                    problems.append(exc.args[0])
+            #: each sheet by the name the workbook gives it (申请人, 事项): what a row's place says, as the officer sees it
+            self.titles = {sheet: str(found[sheet]) for sheet in found}
+            apps, items = self.cols.header_sets()
+            problems += self._rows_elsewhere(wb, found, {APPLICANTS_SHEET: apps, ITEMS_SHEET: items})
+            for sheet, allowed in ((APPLICANTS_SHEET, apps), (ITEMS_SHEET, items)):
+                if sheet not in found:
+                    continue
+                try:
+                    self._read_sheet(wb[found[sheet]], sheet, allowed, problems)
+                except InputError as exc:  # what ends the sheet's reading (its headings, its length): after what it found
+                    problems.append(exc.args[0])
+                except Exception as exc:  # openpyxl parsing a damaged part lazily: the file, not a traceback
+                    problems.append(msg("sheet.sheet_unreadable", file=str(path), sheet=self.titles[sheet], reason=_workbook_reason(exc)))
+        finally:
+            wb.close()
+        if problems:
+            raise refused(str(path), problems)
+
+    def _rows_elsewhere(self, wb: Any, found: dict[str, str], allowed: dict[str, Sequence[str]]) -> list[Msg]:
+        """For the applicants and the items sheet, the first other sheet headed as it is (an officer's copy of `items`,
+        rows moved to `items (2)`): its rows would never be read, and their applications decided without them."""
+        said: list[Msg] = []
+        kinds = [sheet for sheet in (ITEMS_SHEET, APPLICANTS_SHEET) if sheet in found]
         for name in wb.sheetnames:
             ws = wb[name]
+            if not kinds:
+                break
             if name in found.values() or not hasattr(ws, "iter_rows"):  # (a chart sheet has no rows)
                 continue
             ws.reset_dimensions()
@@ -2046,12 +2087,16 @@ class XlsxReader(_TabularReader):
                 header = [_cell_text(h) for h in next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())][:XLSX_MAX_COLUMNS]
             except Exception:  # noqa: S112 - a damaged sheet that is not read: passed over, as before it was looked at
                 continue
-            for sheet in (ITEMS_SHEET, APPLICANTS_SHEET):
+            for sheet in list(kinds):
                 if self.cols.heads_rows(header, allowed[sheet]):
-                    raise InputError(msg("sheet.rows_elsewhere", file=str(self.path), other=name, sheet=found[sheet]))
+                    said.append(msg("sheet.rows_elsewhere", file=str(self.path), other=name, sheet=found[sheet]))
+                    kinds.remove(sheet)
+                    break
+        return said
 
-    def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str]) -> None:
-        where = msg("sheet.place.sheet", file=str(self.path), sheet=self.titles.get(sheet, sheet))
+    def _headings(self, ws: Any, allowed: Sequence[str], where: Msg) -> tuple[list[str], list[str]]:
+        """A sheet's heading row: (each column's code, the headings as the sheet writes them); InputError when it
+        cannot head the sheet (`Columns.check`) or is wider than XLSX_MAX_COLUMNS."""
         # the size a sheet declares (<dimension ref="A1:XFD1048576">) is not trusted: read_only openpyxl would pad
         # every row to its width and yield empty rows up to its height
         ws.reset_dimensions()
@@ -2061,8 +2106,13 @@ class XlsxReader(_TabularReader):
             header.pop()
         if len(header) > XLSX_MAX_COLUMNS:
             raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
-        written = list(header)  # (the headings as the sheet writes them: a hidden column is said by its own)
-        header = self.cols.check(header, allowed, where)
+        return self.cols.check(header, allowed, where), header
+
+    def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str], problems: list[Msg]) -> None:
+        """A sheet's rows into the spool, each problem of the sheet as a whole added to `problems`; InputError for one
+        that ends its reading (its headings, rows past XLSX_MAX_ROWS)."""
+        where = msg("sheet.place.sheet", file=str(self.path), sheet=self.titles.get(sheet, sheet))
+        header, written = self._headings(ws, allowed, where)  # (written: a hidden column is said by its own heading)
         self.absent |= frozenset(allowed) - set(header)
         merged, uncomputed, hidden, hidden_columns = _scan_sheet_xml(ws, header)
         if getattr(ws, "sheet_state", "visible") != "visible":  # (read as a shown sheet is: said, as hidden rows are)
@@ -2071,9 +2121,9 @@ class XlsxReader(_TabularReader):
             names = [str(written[c - 1]) for c in sorted(hidden_columns)]
             self.noticed.append(msg("sheet.hidden_columns", where=where, n=len(names), columns="、".join(names)))
         if merged:
-            raise InputError(_cells_said("sheet.merged_cells", where, merged))
+            problems.append(_cells_said("sheet.merged_cells", where, merged))
         if uncomputed:
-            raise InputError(_cells_said("sheet.uncomputed", where, uncomputed))
+            problems.append(_cells_said("sheet.uncomputed", where, uncomputed))
         key = header.index("claim_id")
         # a percent column's cells are read with their number format (a 4.35% cell holds 0.0435); other sheets as values
         percent = {
@@ -2091,8 +2141,9 @@ class XlsxReader(_TabularReader):
         last = read = 0
         for rowno, row, beyond in _sheet_rows(ws, width, percent):
             read += 1  # (rows numbered out of order never raise the number: they are counted too)
-            if rowno > XLSX_MAX_ROWS or read > XLSX_MAX_ROWS:
-                raise InputError(msg("sheet.too_many_rows", where=where, limit=f"{XLSX_MAX_ROWS:,}"))
+            if rowno > XLSX_MAX_ROWS or read > XLSX_MAX_ROWS:  # (said after what the rows before it showed)
+                problems.append(msg("sheet.too_many_rows", where=where, limit=f"{XLSX_MAX_ROWS:,}"))
+                break
             if rowno <= last:
                 out_of_order.append(str(rowno))
                 continue
@@ -2117,14 +2168,14 @@ class XlsxReader(_TabularReader):
                 hidden_read.append(rowno)
         if hidden_read:
             self.noticed.append(msg("sheet.hidden_rows", where=where, n=len(hidden_read), rows=_row_runs(hidden_read)))
-        if out_of_order:
-            raise InputError(_cells_said("sheet.rows_out_of_order", where, out_of_order))
-        if unheaded:
-            raise InputError(_cells_said("sheet.unheaded", where, unheaded))
-        if error_ids:
-            raise InputError(_cells_said("sheet.error_value_ids", where, error_ids))
-        if mangled:
-            raise InputError(_cells_said("sheet.mangled_ids", where, mangled))
+        for said, refs in (
+            ("sheet.rows_out_of_order", out_of_order),
+            ("sheet.unheaded", unheaded),
+            ("sheet.error_value_ids", error_ids),
+            ("sheet.mangled_ids", mangled),
+        ):
+            if refs:
+                problems.append(_cells_said(said, where, refs))
 
     def notices(self) -> list[Msg]:
         return list(self.noticed)
