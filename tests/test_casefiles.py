@@ -486,3 +486,98 @@ def test_a_misspelt_case_key_is_named_with_the_key_it_means(tmp_path: Path) -> N
         "每个用例须有 `claim:`（或 `round:`）和非空的 `expect:`",
         "`expect`（`expext` 是否写错了？）；用例的键：name、clauses、claim 或 round、earlier、history、expect",
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "how", "fix"),
+    [
+        ("1０００００", "full-width characters (a Chinese input method's ０-９, ．, ，)", "100000"),
+        ("３５万", "full-width characters (a Chinese input method's ０-９, ．, ，)", "35万"),
+        ("100000．00", "full-width characters (a Chinese input method's ０-９, ．, ，)", "100000.00"),
+        ("'100，000'", "full-width characters (a Chinese input method's ０-９, ．, ，), thousands separators", "100000"),
+        ("'100,000.50'", "thousands separators", "100000.50"),
+        ("5千", "千, in which no amount is read", "5000"),
+        ("１.５千元", "full-width characters (a Chinese input method's ０-９, ．, ，), 千元, in which no amount is read", "1500"),
+        ("10w", "w for 万", "10万"),
+    ],
+)
+def test_an_expected_amount_written_in_full_width_digits_or_with_a_thousand_says_the_digits_to_write(
+    tmp_path: Path, written: str, how: str, fix: str
+) -> None:
+    """`1０００００` (a Chinese input method's full-width digits, the same number to the eye) and `5千` were refused as
+    "is not an amount", expected "yuan (120000) or 万 notation (12万)": the officer saw an amount. Neither is read (no
+    amount the engine takes is read in full-width digits or in 千: quantities.parse_amount, a claim's amount_slip); the
+    case file is refused with what is written and the digits to write, at the value's line."""
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace("amount: 10万}", f"amount: {written}}}", 1)
+    f = tmp_path / "slip.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    [p] = caught.value.problems
+    assert (format_path(p.path), p.line) == ("cases[0].expect.items.l2.amount", text[: text.index(written)].count("\n") + 1)
+    shown = repr(written.strip("'"))
+    assert tr(p.message, "en") == (
+        f"expected amount {shown} is written with {how}: an amount is yuan in ASCII digits (120000) or 万 notation (12万)"
+    )
+    assert tr(p.expected, "en") == f'"{fix}" (the same amount, written as an amount is read)'
+    assert tr(p.expected, "zh") == f'"{fix}"（同一金额，按可读取的写法）'
+
+
+def test_an_expected_amount_in_a_thousand_is_said_in_chinese(tmp_path: Path) -> None:
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace("      total: 35万\n", "      total: ３５千\n", 1)
+    f = tmp_path / "slip.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    [p] = caught.value.problems
+    assert format_path(p.path) == "cases[0].expect.total"
+    assert (tr(p.message, "zh"), tr(p.expected, "zh")) == (
+        "预期金额 '３５千' 用了全角字符（中文输入法全角模式下的 ０-９、．、，）、“千”，金额不按“千”读取：金额须用半角数字、以元为单位书写（120000），"
+        "或以万为单位（12万）",
+        '"35000"（同一金额，按可读取的写法）',
+    )
+
+
+def test_what_is_no_amount_however_it_is_written_is_still_said_as_before(tmp_path: Path) -> None:
+    # (a full-width text that is no amount either, and a 千 after no number: the forms an amount takes, as before)
+    for written in ("'１２ａｂ'", "千", "'1,00,000'"):
+        text = WRONG.format(policy=policy_beside(tmp_path)).replace("amount: 10万}", f"amount: {written}}}", 1)
+        f = tmp_path / "slip.yaml"
+        f.write_text(text, encoding="utf-8")
+        with pytest.raises(CaseFileError) as caught:
+            load_case_file(f)
+        [p] = caught.value.problems
+        assert tr(p.message, "en").startswith(f"expected amount {written.strip(chr(39))!r}: ")
+        assert tr(p.expected, "en") == "yuan (120000) or 万 notation (12万)"
+
+
+def test_a_case_key_in_full_width_letters_is_named_with_the_key_it_is(tmp_path: Path) -> None:
+    """`ｅｘｐｅｃｔ:` (full-width letters, the input method left in full-width mode) said only "a case needs claim: and
+    a non-empty expect:", with no word of the key written; `ａｍｏｕｎｔ` in an item's expectations likewise."""
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace("    expect:\n", "    ｅｘｐｅｃｔ:\n", 1)
+    f = tmp_path / "wide.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    [p] = caught.value.problems
+    assert p.path == ("cases", 0, "ｅｘｐｅｃｔ")
+    assert tr(p.expected, "en") == (
+        "`expect` (`ｅｘｐｅｃｔ` is expect in full-width letters, as a Chinese input method in full-width mode writes them: "
+        "write it in ASCII); a case's keys: name, clauses, claim or round, earlier, history, expect"
+    )
+    assert tr(p.expected, "zh") == (
+        "`expect`（`ｅｘｐｅｃｔ` 是用全角字母写的 expect（中文输入法的全角模式）：请用半角字母书写）；用例的键：name、clauses、claim 或 round、"
+        "earlier、history、expect"
+    )
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
+        "{status: granted, amount: 10万}", "{status: granted, ａｍｏｕｎｔ: 10万}", 1
+    )
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    [p] = caught.value.problems
+    assert tr(p.message, "en") == "unknown expectation(s) ａｍｏｕｎｔ"
+    assert tr(p.expected, "en") == (
+        "amount, in ASCII letters (`ａｍｏｕｎｔ` is amount in full-width letters, as a Chinese input method in full-width mode "
+        "writes them); one of: status, amount, asked, provisional, reason, reasons, missing_documents, missing_facts, cites"
+    )

@@ -39,7 +39,8 @@ the round budget's pro-rata scaling) is a case with `round:` instead of `claim:`
           total: 20万                      # of the whole round
 
 A fact written `(absent)` is removed after merging the defaults (an unknown fact).
-Amounts may be written 120000, "120000.00" or 12万. Expected keys per item:
+Amounts may be written 120000, "120000.00" or 12万; one in full-width digits, with thousands separators, w or
+千 is refused with the digits to write (`_amount_written_otherwise`). Expected keys per item:
 `status`, `amount`, `asked`, `provisional`, `reason` (the main reason's check id),
 `reasons` (check ids that must all be among the grounds), `missing_documents`,
 `missing_facts`, `cites` (clauses that must all be cited).
@@ -50,6 +51,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -249,7 +252,11 @@ def _unknown_case_keys(spec: Any) -> list[str]:
 
 
 def _case_keys_said(unknown: list[str]) -> Msg:
-    """What a case's keys may be, with the one an unknown key likely means (`expext` -> `expect`)."""
+    """What a case's keys may be, with the one an unknown key likely means (`expext` -> `expect`; `ｅｘｐｅｃｔ`, in a
+    Chinese input method's full-width letters, -> `expect`, said as such: it was "a case needs claim: and expect:")."""
+    folded = unicodedata.normalize("NFKC", unknown[0]) if len(unknown) == 1 else None
+    if folded is not None and folded != unknown[0] and folded in CASE_KEYS:
+        return msg("casetest.case_keys_full_width", key=unknown[0], close=folded)
     close = suggest(unknown[0], list(CASE_KEYS)) if len(unknown) == 1 else None
     return msg("casetest.case_keys_close", key=unknown[0], close=close) if close else msg("casetest.case_keys")
 
@@ -282,8 +289,13 @@ def _expected_items(items: Any, path: tuple[str | int, ...], source: Source, pro
             continue
         bad = set(exp or {}) - set(ITEM_KEYS)
         if bad:
-            close = suggest(str(next(iter(bad))), list(ITEM_KEYS)) if len(bad) == 1 else None  # (amout: amount)
-            expected = msg("casetest.did_you_mean", guess=close, keys=", ".join(ITEM_KEYS)) if close else ", ".join(ITEM_KEYS)
+            one = str(next(iter(bad))) if len(bad) == 1 else None
+            expected: Msg | str
+            if one is not None and unicodedata.normalize("NFKC", one) in ITEM_KEYS:  # (ａｍｏｕｎｔ: full-width letters)
+                expected = msg("casetest.full_width_key", key=one, guess=unicodedata.normalize("NFKC", one), keys=", ".join(ITEM_KEYS))
+            else:
+                close = suggest(one, list(ITEM_KEYS)) if one is not None else None  # (amout: amount)
+                expected = msg("casetest.did_you_mean", guess=close, keys=", ".join(ITEM_KEYS)) if close else ", ".join(ITEM_KEYS)
             problems.append(source.problem(path + (item_id,), msg("casetest.unknown_expectations", keys=sorted(bad)), expected=expected))
         for key in ("amount", "asked", "provisional"):
             if isinstance(exp, Mapping) and key in exp:
@@ -502,6 +514,12 @@ def _check_amount(value: Any, path: tuple[str | int, ...], source: Any, problems
     try:
         amount = parse_amount(value)
     except QuantityError as exc:
+        written = _amount_written_otherwise(value)
+        if written is not None:  # (said "is not an amount", though 1０００ looks like one: the slip, and the digits)
+            how, fix = written
+            said = msg("casetest.amount_written", value=repr(value), how=how)
+            problems.append(source.problem(path, said, expected=msg("casetest.amount_write", fix=fix), code="case.amount"))
+            return
         problems.append(
             source.problem(
                 path,
@@ -515,6 +533,49 @@ def _check_amount(value: Any, path: tuple[str | int, ...], source: Any, problems
         problems.append(
             source.problem(path, msg("casetest.amount_cent", value=repr(value)), expected=msg("casetest.two_decimals"), code="case.amount")
         )
+
+
+#: an amount as it may be written by slip: digits (with thousands separators) and a unit. 千 (a thousand) is read in
+#: no amount the engine takes, in a policy, a claim or a case (quantities.parse_amount: yuan, 万, 万元), and w is 万
+#: typed without switching the input method
+_WRITTEN_AMOUNT = re.compile(r"([0-9][0-9,]*(?:\.[0-9]+)?)\s*(千万元|千万|千元|千|万元|万|元|w|W)?")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+_THOUSANDS = {"千": Decimal(1000), "千元": Decimal(1000), "千万": Decimal(10_000_000), "千万元": Decimal(10_000_000)}
+
+
+def _amount_written_otherwise(value: Any) -> tuple[list[Msg], str] | None:
+    """(how it is written, the same amount as parse_amount reads it) for an expected amount written with full-width
+    characters (１０００, ３５万, 100，000.00: NFKC makes them ASCII), thousands separators, w for 万, or 千; None for
+    anything else. Nothing is read from it: the case file is refused with the digits to write, as a claim's amount
+    written so is (`quantities.amount_slip`)."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    how: list[Msg] = []
+    text = unicodedata.normalize("NFKC", value).strip()
+    if text != value.strip():
+        how.append(msg("casetest.how.full_width"))
+    written = _WRITTEN_AMOUNT.fullmatch(text)
+    if written is None:
+        return None
+    number, unit = written.group(1), written.group(2) or ""
+    if "," in number:
+        if not _GROUPED.fullmatch(number):
+            return None
+        number = number.replace(",", "")
+        how.append(msg("casetest.how.grouped"))
+    if unit in ("w", "W"):
+        unit = "万"
+        how.append(msg("casetest.how.w"))
+    if unit in _THOUSANDS:
+        how.append(msg("casetest.how.thousand", unit=unit))
+        fix = f"{Decimal(number) * _THOUSANDS[unit]:f}"
+        number, unit = (fix.rstrip("0").rstrip(".") if "." in fix else fix), ""
+    fix = number + unit
+    try:
+        amount = parse_amount(fix)
+    except QuantityError:
+        return None
+    return (how, fix) if how and amount == amount.quantize(Decimal("0.01")) else None
 
 
 def _amount(value: Any) -> Decimal | None:
