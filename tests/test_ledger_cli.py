@@ -717,3 +717,70 @@ def test_the_old_file_after_a_correction_is_told_apart_from_a_new_amendment(poli
         "未记入。无需再提交；只有确要撤销该更正时，才作为替换提交（--replace）"
     )
     assert said(new.value.args[0], "zh").startswith(f"申请 PG-2022-0002 已以不同的内容记入台账：记录 2 是 {today} 对记录 1 的更正")
+
+
+def test_no_grant_to_reverse_is_told_apart(tmp_path: Path) -> None:
+    """One message ('没有有效的支持记录') said a claim id in lower case, one with a space pasted from a sheet, an item that
+    was not granted, an item the claim has not, and a claim the ledger has not. PG-2022-0001 of the example round:
+    p1, l1, l2, a1, t1 granted; i1 incomplete (its receipts missing)."""
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    assert commit_round(tmp_path, url).returncode == 3
+
+    def reverse(claim_id: str, item_id: str, *more: str) -> str:
+        r = run(
+            tmp_path,
+            "--lang",
+            "zh",
+            "ledger",
+            "reverse",
+            "--ledger",
+            url,
+            "--claim",
+            claim_id,
+            "--item",
+            item_id,
+            "--reason",
+            "追回",
+            "--date",
+            "2023-04-01",
+            *more,
+        )
+        return one_line_error(r)
+
+    assert (
+        reverse("pg-2022-0001", "t1")
+        == "错误：台账中没有申请 'pg-2022-0001'：是不是 PG-2022-0001？（申请编号须完全一致，包括大小写和空格）"
+    )
+    assert reverse("PG-2022-0001 ", "t1").startswith("错误：台账中没有申请 'PG-2022-0001 '：是不是 PG-2022-0001？")
+    assert reverse("PG-2022-0001", "i1") == "错误：申请 PG-2022-0001 的事项 i1 未获支持（材料不全）：没有可追回的资助"
+    assert reverse("PG-2022-0001", "zz") == "错误：申请 PG-2022-0001 中没有事项 'zz'；获得支持的事项有：p1、l1、l2、a1、t1"
+    assert reverse("NOPE", "t1").startswith("错误：台账中没有申请 'NOPE'")
+    # part returned, then "the rest" asked the whole grant again: what is left is said (t1: 10万, 30,000 back first)
+    assert (
+        run(
+            tmp_path,
+            "ledger",
+            "reverse",
+            "--ledger",
+            url,
+            "--claim",
+            "PG-2022-0001",
+            "--item",
+            "t1",
+            "--reason",
+            "r",
+            "--date",
+            "2023-04-01",
+            "--returned",
+            "30000",
+        ).returncode
+        == 0
+    )
+    assert reverse("PG-2022-0001", "t1").endswith("；尚可退回 70000.00（--returned 70000.00）")
+
+
+def test_two_arguments_joined_by_a_wide_comma_are_named(tmp_path: Path) -> None:
+    """`--claim PG-2022-0001，--item t1`: argparse blamed `t1` ('无法识别的参数：t1'); the joined argument is named."""
+    r = run(tmp_path, "--lang", "zh", "ledger", "reverse", "--claim", "PG-2022-0001，--item", "t1", "--reason", "r", "--date", "2023-04-01")
+    assert r.returncode == 2
+    assert "'PG-2022-0001，--item' 是用逗号或全角空格连在一起的两个参数：参数之间请用半角空格分隔，不用逗号" in r.stderr

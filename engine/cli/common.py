@@ -167,6 +167,11 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+#: an argument holding a wide comma, a list comma or an ideographic space followed by an option: two arguments typed
+#: as one (`PG-2022-0001，--item`)
+_GLUED = re.compile(r"[，、；\u3000]\s*-")
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose every word (its own and argparse's) comes from the catalogue."""
 
@@ -212,6 +217,9 @@ class Parser(argparse.ArgumentParser):
                 close = difflib.get_close_matches(option, sorted(known), n=1, cutoff=0.7)
                 if close:
                     message = f"{message}\n{tr(msg('cli.option_hint', given=option, hint=close[0]))}"
+        glued = next((a for a in given if _GLUED.search(a)), None)
+        if glued is not None:  # `--claim X，--item t1`: a wide comma joined two arguments, and argparse blamed `t1`
+            message = f"{message}\n{tr(msg('cli.glued', given=repr(glued)))}"
         for word, choices in self._choices_refused(given, message):  # a misspelt command or action: "invalid choice"
             close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
             if close:

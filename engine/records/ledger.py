@@ -1039,6 +1039,24 @@ class Ledger:
         sql += " ORDER BY g.id"
         return [_grant_from_row(*row) for row in self.db.query(sql, params)]
 
+    def _why_no_grant(self, claim_id: str, item_id: str) -> Msg:
+        """Why there is no grant in force to reverse, told apart: one message said all of a claim id typed otherwise
+        (lower case, a space pasted from a sheet), an item of the claim that was not granted, and an item it has not."""
+        stored = self.stored_decision(claim_id)
+        if stored is None:
+            wanted = claim_id.strip().casefold()
+            close = [str(r[0]) for r in self.db.query("SELECT DISTINCT claim_id FROM commits WHERE superseded_by IS NULL")]
+            near = next((c for c in close if c.casefold() == wanted), None)
+            if near is not None:
+                return msg("ledger.no_claim_near", claim=repr(claim_id), near=near)
+            return msg("ledger.no_claim", claim=repr(claim_id))
+        items = {str(i.get("item")): str(i.get("status")) for i in stored.get("items", ())}
+        status = items.get(item_id) or items.get(item_id.strip())
+        if status is not None:
+            return msg("ledger.item_not_granted", claim=claim_id, item=item_id.strip(), status=msg(f"status_short.{status}"))
+        granted = [i for i, s in items.items() if s in ("granted", "reduced")]
+        return msg("ledger.no_item", claim=claim_id, item=repr(item_id), granted=granted or "—")
+
     def _differs(self, claim_id: str, seq: int, same: set[str]) -> Msg:
         """Why a claim committed with other content is not committed again, and what to do: a clerk re-running the
         original workbook after a correction was told to submit it "as a replacement", and doing so undid the
@@ -1380,7 +1398,7 @@ class Ledger:
                 "SELECT id, applicant_id, amount FROM grants WHERE claim_id = ? AND item_id = ? AND superseded = 0", (claim_id, item_id)
             )
             if not rows:
-                raise LedgerError(msg("ledger.no_grant", claim=claim_id, item=item_id))
+                raise LedgerError(self._why_no_grant(claim_id, item_id))
             gid, applicant, amount = rows[0]
             back = returned if returned is not None else Decimal(amount)
             if request_key is not None:  # (before the sum: a retry of a whole return finds nothing left to return)
@@ -1390,9 +1408,11 @@ class Ledger:
                     return kept, False
             before = sum((Decimal(r) for (r,) in self.db.query("SELECT returned FROM reversals WHERE grant_id = ?", (gid,))), Decimal(0))
             if not back.is_finite() or back <= 0 or before + back > Decimal(amount):
-                raise LedgerError(
-                    msg("ledger.cannot_return", claim=claim_id, item=item_id, back=back, amount=amount, before=format_money(before))
-                )
+                left = Decimal(amount) - before
+                said = msg("ledger.cannot_return", claim=claim_id, item=item_id, back=back, amount=amount, before=format_money(before))
+                if left > 0:  # (after part was returned, "the rest" asked for the whole grant again: say what is left)
+                    said = msg("ledger.cannot_return_left", said=said, left=format_money(left))
+                raise LedgerError(said)
             rid = self.db.insert(
                 "INSERT INTO reversals (grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at, request_key)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
