@@ -1010,3 +1010,21 @@ def test_an_item_whose_limit_history_used_up_is_not_eligible(pinggu: CompiledPol
     profile = claim(item("patent_insurance", "i2023", date="2023-06-01", premium_paid=...), funding_year=2023, claim_id="N")
     a = answers(pinggu, profile, history)["i2023"]
     assert a.answer == NOT_ELIGIBLE and [r.check for r in a.reasons] == ["insurance-two-years"]
+
+
+def test_a_limit_used_up_whatever_an_unknown_counting_fact_turns_out_to_be_refuses(pinggu: CompiledPolicy) -> None:
+    """第六条第（一）项 (R11, R29): at most 3 subsidies, one per loan per funding year. Counted: loan A in 2021, loan B in
+    2021, loan A in 2022. A 2023 pledge item whose loan id is unknown is a new (loan, 2023) count whatever the loan: it is
+    refused. A clerk's notice said "最高300,000.00 元 … 尚需提供 贷款合同编号". With only two counted it needs the id."""
+
+    def pledge(loan: str, year: int) -> Grant:
+        return Grant(f"H-{loan}-{year}", "l", "pledge-loan-interest", ENTERPRISE_ID, year, Decimal("10000.00"),
+                     (Consumption("limit", "pledge-three-times", (ENTERPRISE_ID,), counts=(loan, year)),))  # fmt: skip
+
+    profile = claim(item("pledge_loan_interest", "l9", date="2023-06-01", loan_id=..., annual_interest_paid=...), funding_year=2023)
+    three = (pledge("A", 2021), pledge("B", 2021), pledge("A", 2022))
+    a = answers(pinggu, profile, three)["l9"]
+    assert (a.answer, a.high) == (NOT_ELIGIBLE, Decimal("0.00"))
+    assert a.reasons[0].check == "pledge-three-times"
+    two = answers(pinggu, profile, three[:2])["l9"]
+    assert two.answer == NEEDS and any(n.fact == "item.loan_id" for n in two.needs)

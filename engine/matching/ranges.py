@@ -302,6 +302,22 @@ def cap_room(cap: Cap, facts: Facts3, usage: Usage, quantum: Decimal, mode: str)
     return room if room > 0 else ZERO
 
 
+#: a counting's part whose fact is not known (it may be any value)
+_ANY = object()
+
+
+def _known_or_any(expression: Any, item: Any, applicant: Any, claim: Any) -> Any:
+    try:
+        return scope_key(expression(item, applicant, claim))
+    except MissingFact:
+        return _ANY
+
+
+def _may_be(counts: tuple[Any, ...], used: tuple[Any, ...]) -> bool:
+    """Whether a counting with unknown parts may turn out to be `used` (an earlier one): every known part equal."""
+    return len(counts) == len(used) and all(c is _ANY or c == u for c, u in zip(counts, used, strict=True))
+
+
 def used_up(policy: CompiledPolicy, rule: Rule, facts: Facts3, usage: Usage) -> Cap | Limit | None:
     """A limit or a cap that certainly applies to the item and that history (with the items before it) has used up
     in the item's scope, whatever its unknown facts: the item is then refused. A limit: its times already counted
@@ -316,9 +332,13 @@ def used_up(policy: CompiledPolicy, rule: Rule, facts: Facts3, usage: Usage) -> 
             continue
         try:
             used = usage.limits.get((limit.id, limit.scope(item, applicant, claim)), ())
-            # (each granted item counts once where the limit names no counting: a profile's item is a new one)
-            counts = None if limit.counting is None else tuple(scope_key(e(item, applicant, claim)) for e in limit.counting)
         except MissingFact:
+            continue
+        # (each granted item counts once where the limit names no counting: a profile's item is a new one)
+        counts = None if limit.counting is None else tuple(_known_or_any(e, item, applicant, claim) for e in limit.counting)
+        if counts is not None and _ANY in counts:
+            if not limit.consecutive and len(used) >= limit.times and not any(_may_be(counts, u) for u in used):
+                return limit  # (3 loans counted in 2021-2022, one of 2023 whatever its loan id: a new count, refused)
             continue
         if not limit.allows(used, counts):
             return limit
