@@ -784,3 +784,38 @@ def test_two_arguments_joined_by_a_wide_comma_are_named(tmp_path: Path) -> None:
     r = run(tmp_path, "--lang", "zh", "ledger", "reverse", "--claim", "PG-2022-0001，--item", "t1", "--reason", "r", "--date", "2023-04-01")
     assert r.returncode == 2
     assert "'PG-2022-0001，--item' 是用逗号或全角空格连在一起的两个参数：参数之间请用半角空格分隔，不用逗号" in r.stderr
+
+
+def test_a_round_run_again_says_its_applications_were_committed_before(tmp_path: Path) -> None:
+    """A re-run of a committed round committed nothing (its summary said so), yet each line's ledger said "committed"
+    and the workbook's 台账 column 已记入台账 of every row: a clerk could not tell the run apart from the first."""
+    import json
+
+    import openpyxl
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    assert commit_round(tmp_path, url).returncode == 3
+    first = [json.loads(x)["ledger"]["status"] for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    zh = run(
+        tmp_path,
+        "--lang",
+        "zh",
+        "batch",
+        "--policy",
+        POLICY,
+        str(ROOT / "examples" / "round_2021.jsonl"),
+        "-q",
+        "--commit",
+        "--out",
+        "o",
+        "--ledger",
+        url,
+    )
+    assert zh.returncode == 3
+    again = [json.loads(x)["ledger"] for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert first == ["committed"] * 6 and [x["status"] for x in again] == ["already_committed"] * 6
+    assert [x["commit"] for x in again] == [1, 2, 3, 4, 5, 6]  # (the commits they were recorded by)
+    sheet = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx").worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    column = rows[0].index("台账")
+    assert {r[column] for r in rows[1:]} == {"此前已记入"}

@@ -963,7 +963,12 @@ def decision_line(result: CommitResult, where: Mapping[str, Any], committed: boo
     """A line of decisions.jsonl: the decision as committed, its `ledger` (when not `committed`: only its round and
     "not_committed"), then `input`, where it was read; `json.dumps` of that dict, and a newline, joined from the
     decision's text as `CommitResult.text_with` joins its ledger."""
-    text = result.text if committed else result.text_with({"round": result.round, "status": "not_committed"})
+    if not committed:
+        text = result.text_with({"round": result.round, "status": "not_committed"})
+    elif result.status == "already_committed":  # (the stored decision's member said "committed": a re-run's sheet
+        text = result.text_with({**result.ledger, "status": "already_committed"})  # said 已记入台账 of every row)
+    else:
+        text = result.text
     return text[:-1] + ', "input": ' + json.dumps(where, ensure_ascii=False) + "}\n"
 
 
