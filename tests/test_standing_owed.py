@@ -109,3 +109,16 @@ def test_a_scaled_round_says_provisional_figures_are_before_its_scaling_and_flag
     assert "按预算调减前" not in explain(policy, d2, lang="zh", fmt="text")  # S-2 owes nothing
     assert (d3["items"][0]["status"], d3["total"], d3["total_before_scaling"]) == ("refused", "0.00", "0.00")
     assert ("scaled" in _flags(d1), "scaled" in _flags(d2), "scaled" in _flags(d3)) == (True, True, False)
+
+
+def test_the_summarys_lines_by_item_are_in_the_policys_order(tmp_path: object) -> None:
+    """summary.json's by_item came sorted by code point (第七条, 第五条, 第八条, 第六条: 七 < 五 < 八 < 六), where the console's
+    table and the workbook list the policy's order; a reviewer reconciling them met the lines shuffled."""
+    from pathlib import Path
+
+    from engine.records.batch import run_batch
+
+    policy = engine.load_policy("policies/pinggu_2020.yaml")
+    summary = run_batch(policy, "examples/round_2021.jsonl", Path(str(tmp_path)) / "o", quiet=True, report=False, without_ledger=True)
+    articles = [line["article"] for line in summary.to_dict()["by_item"]]
+    assert list(dict.fromkeys(articles)) == ["第五条", "第六条", "第七条", "第八条"]
