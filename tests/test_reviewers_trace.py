@@ -1,5 +1,6 @@
-"""An applicant whose standing is owed a fact or a document, not refused: its items' provisional amounts and the words
-of its standing. From a reviewer's trace of every yuan (session 30), worked by hand from the measures and readings."""
+"""What a reviewer tracing every yuan of a round met (session 30), worked by hand from the measures and readings: an
+applicant whose standing is owed a fact or a document (its items' provisional amounts, the words of its standing), a
+scaled round's unsettled figures and its report flag, and the order of a summary's lines."""
 
 from __future__ import annotations
 
