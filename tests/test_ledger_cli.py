@@ -9,6 +9,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ENTERPRISE_ID, claim, item
@@ -819,3 +820,29 @@ def test_a_round_run_again_says_its_applications_were_committed_before(tmp_path:
     rows = list(sheet.iter_rows(values_only=True))
     column = rows[0].index("台账")
     assert {r[column] for r in rows[1:]} == {"此前已记入"}
+
+
+def test_a_replacement_names_the_later_claims_decided_on_its_old_grants(tmp_path: Path) -> None:
+    """第六条第（四）项第一款 (R14): a platform's transformation services, 50% of the fee, at most 100万 in all. 2021: fee
+    900,000 -> 450,000. 2022: fee 1,200,000 -> 600,000, cut to 550,000 (100万 - 450,000). The 2021 claim is then
+    corrected to a fee of 300,000 -> 150,000: the 2022 decision, made on the old 450,000, should now have paid 600,000,
+    and the clerk was told nothing (verify finds no violation: 700,000 is under 100万)."""
+    import json
+
+    def platform(claim_id: str, year: int, fee: str) -> dict[str, Any]:
+        it = item("platform_transformation_service", "s1", date=f"{year}-06-01", technology_service_fee=fee)
+        return claim(it, applicant="platform", funding_year=year, claim_id=claim_id)
+
+    for name, data in (("a.json", platform("P-2021", 2021, "900000.00")), ("b.json", platform("P-2022", 2022, "1200000.00"))):
+        (tmp_path / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    for name in ("a.json", "b.json"):
+        assert run(tmp_path, "batch", "--policy", POLICY, name, "-q", "--commit", "--ledger", url, "--out", "o").returncode == 0
+    assert json.loads((tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8"))["items"][0]["amount"] == "550000.00"
+    (tmp_path / "a.json").write_text(json.dumps(platform("P-2021", 2021, "300000.00"), ensure_ascii=False), encoding="utf-8")
+    r = run(tmp_path, "--lang", "zh", "batch", "--policy", POLICY, "a.json", "-q", "--commit", "--replace", "--ledger", url, "--out", "o2")
+    assert r.returncode == 0, r.stderr
+    said = "有 1 份在被替换的申请之后记入的申请与之共用封顶、次数限制或同一对象，是按其原来的支持作出的决定：P-2022（2022 年度）。"
+    assert said in r.stderr
+    summary = json.loads((tmp_path / "o2" / "summary.json").read_text(encoding="utf-8"))
+    assert any("P-2022" in w for w in summary["warnings"])

@@ -239,6 +239,8 @@ class BatchSummary:
     ledger_url: str | None = None
     #: the run made it: it was not there before (a mistyped path is a new, empty ledger)
     ledger_new: bool = False
+    #: the claims this run replaced (`--replace`), in input order
+    replaced_ids: list[str] = field(default_factory=list)
     replaced: int = 0
     approved_total: Decimal = ZERO  # after any scaling
     by_status: dict[str, BudgetLine] = field(default_factory=lambda: {s: BudgetLine() for s in STATUSES})
@@ -626,6 +628,12 @@ def run_batch(
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
+        if real is not None and summary.replaced_ids:  # (decisions that read a replaced claim's grants as history)
+            later = real.later_sharing(summary.replaced_ids)
+            if later:
+                shown = [msg("batch.later_claim", claim=c, year=y) for c, y in later[:LATER_SHOWN]]
+                more = msg("batch.later_more", n=len(later) - LATER_SHOWN) if len(later) > LATER_SHOWN else ""
+                noticed.append(msg("batch.later_affected", n=len(later), claims=shown, more=more))
         # made from decisions that scaling has changed (unless that process foresaw the very same scaling): thrown
         # away, made again
         agreed = early is not None and early.agrees(scaled, target, raw_path)
@@ -681,6 +689,9 @@ def run_batch(
     summary.outputs["summary_json"] = str(out / "summary.json")
     return summary
 
+
+#: at most this many later claims a replacement may have changed are named (the rest counted)
+LATER_SHOWN = 20
 
 #: What a run writes into its output folder (report.html aside): an input that cannot be read leaves none of an earlier run's.
 OUTPUT_FILES = (
@@ -954,6 +965,7 @@ def decide_one(
             summary.committed += 1
         elif result.status == "replaced":
             summary.replaced += 1
+            summary.replaced_ids.append(claim.claim_id)
         else:
             summary.already_committed += 1
     rounds.setdefault(result.round, {})[claim.funding_year] = policy

@@ -1466,6 +1466,28 @@ class Ledger:
             self._audit(audit, "recorded", {"finding": fid})
             return fid
 
+    def later_sharing(self, claim_ids: Sequence[str]) -> list[tuple[str, int]]:
+        """The claims in force, other than `claim_ids`, committed after each of these was first committed, whose grants
+        share a cap, limit or subject scope with its grants (in force or replaced), as (claim id, funding year) in
+        commit order: their decisions read its grants as history, so replacing it may change what they should have
+        had. A clerk lowered a 2021 grant; the 2022 grant its cap had cut stayed cut (50,000 owed), unsaid."""
+        out: dict[str, int] = {}
+        for claim_id in claim_ids:
+            first = self.db.query("SELECT min(seq) FROM commits WHERE claim_id = ?", (claim_id,))[0][0]
+            if first is None:
+                continue
+            rows = self.db.query(
+                "SELECT DISTINCT g.claim_id, g.funding_year, g.commit_seq FROM grants g JOIN grant_keys k ON k.grant_id = g.id"
+                " WHERE g.superseded = 0 AND g.claim_id <> ? AND g.commit_seq > ? AND k.key IN"
+                " (SELECT k2.key FROM grant_keys k2 JOIN grants g2 ON g2.id = k2.grant_id WHERE g2.claim_id = ?)"
+                " ORDER BY g.commit_seq",
+                (claim_id, int(first), claim_id),
+            )
+            for other, year, _seq in rows:
+                if str(other) not in claim_ids:
+                    out.setdefault(str(other), int(year))
+        return list(out.items())
+
     def findings(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
         """The findings on record (`record_finding`), oldest first: id, applicant, fact, value, reason, when recorded."""
         sql = "SELECT id, applicant_id, fact, value, reason, recorded_at FROM findings"
