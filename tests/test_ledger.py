@@ -311,7 +311,10 @@ def test_verify_finds_a_planted_violation(policy, tmp_path):
         assert ledger.verify(policy) == []
         ledger.db.execute("UPDATE grants SET amount = '60000.00'")  # tamper: more than the 5万 project cap
         # (the cap is the applicant's project's, N10)
-        assert ledger.verify(policy) == ["cap project-cap ['91110117MA01ABCD1F', 'NAV-1']: 60000.00 granted, ceiling 50000"]
+        # said by the cap's words and clause, its scope as values (an English id and a Python list were a clerk's)
+        assert [tr(p, "zh") for p in ledger.verify(policy)] == [
+            "封顶「每个项目支持最高不超过5万元」（第六条第（六）项；project-cap）范围 91110117MA01ABCD1F、NAV-1：已支持 60,000.00 元，超过上限 50,000.00 元"
+        ]
 
 
 def test_unknown_url_is_refused():

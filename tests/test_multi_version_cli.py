@@ -26,6 +26,7 @@ import pytest
 from conftest import APPLICANTS, POLICY_PATH, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url, policy_with_budget
 
+from engine.core.i18n import tr
 from engine.deciding.versions import PolicySet, load_versions
 from engine.records.batch import run_batch
 from engine.records.ledger import Ledger
@@ -192,7 +193,15 @@ def test_batch_decides_each_year_by_its_version_and_records_it(files: Path, url:
         }
         assert ledger.verify(versions.versions) == []  # each grant held to its own version's caps
         # Held to 2020.1 alone, the 2024 applicant's two loans (350,000 in 2024) break the old 30万 cap.
-        assert ledger.verify(old) == [f"cap pledge-annual-cap ['{APPLICANT_OF[2024]}', 2024]: 350000.00 granted, ceiling 300000"]
+        [said] = ledger.verify(old)
+        assert tr(said, "en") == (
+            "cap “at most CNY 300,000 of interest subsidy per enterprise per year” (第六条第（一）项; pledge-annual-cap) in scope "
+            f"{APPLICANT_OF[2024]}、2024: CNY 350,000.00 granted, over its ceiling of CNY 300,000.00"
+        )
+        assert tr(said, "zh") == (
+            f"封顶「每家企业每年享受贴息补助最高不超过30万元」（第六条第（一）项；pledge-annual-cap）范围 {APPLICANT_OF[2024]}、2024："
+            "已支持 350,000.00 元，超过上限 300,000.00 元"
+        )
     out = run("ledger", "verify", *TWO, "--ledger", url)
     assert out.returncode == 0 and "0 violation(s)" in out.stderr
 

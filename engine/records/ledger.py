@@ -607,6 +607,11 @@ def check_words(text: str, field: str) -> None:
         raise LedgerError(msg("ledger.words.spaces" if field == "round" else "ledger.words.key_spaces", label=repr(text)))
 
 
+def _scope_said(scope: Sequence[Any]) -> str:
+    """A cap's or limit's scope as an officer reads it: its values, 91110117MA01ABCD1F、2021."""
+    return "、".join(str(v) for v in scope)
+
+
 def check_reversal(
     returned: Decimal | None, decided_on: str | None, quantum: Decimal = Decimal("0.01"), today: _dt.date | None = None
 ) -> None:
@@ -1748,7 +1753,7 @@ class Ledger:
         by_hash = {v.content_hash: v for v in versions}
         # (a computed ceiling depends on each item's facts: not checked here, each grant was held to its own)
         ceilings = {
-            v.content_hash: {c.id: c.ceiling for r in v.rules for c in r.caps if c.per is not None and c.computed is None} for v in versions
+            v.content_hash: {c.id: c for r in v.rules for c in r.caps if c.per is not None and c.computed is None} for v in versions
         }
         limits = {v.content_hash: {lim.id: lim for r in v.rules for lim in r.limits} for v in versions}
         newest = max(versions, key=lambda v: v.funding_years)
@@ -1774,14 +1779,17 @@ class Ledger:
             if size is not None and len(scope) != size:
                 stale[cap_id] = (stale.get(cap_id, (0, size))[0] + 1, size)
         problems.extend(msg("ledger.verify.cap_key_changed", cap=c, n=n, size=size) for c, (n, size) in sorted(stale.items()))
+        # (each said by its own words and clause, its scope as its values: an English id and a Python list were a clerk's)
         for (cap_id, scope), used in sorted(usage.caps.items(), key=str):
-            ceiling = ceilings[last.get(("cap", cap_id, scope), newest.content_hash)].get(cap_id)
-            if ceiling is not None and used > ceiling:
-                problems.append(msg("ledger.verify.cap", cap=cap_id, scope=str(list(scope)), used=used, ceiling=ceiling))
+            cap = ceilings[last.get(("cap", cap_id, scope), newest.content_hash)].get(cap_id)
+            if cap is not None and used > cap.ceiling:
+                said = {"cap": cap_id, "says": cap.says, "cites": cap.cites, "scope": _scope_said(scope)}
+                problems.append(msg("ledger.verify.cap", **said, used=f"{used:,.2f}", ceiling=f"{cap.ceiling:,.2f}"))
         for (limit_id, scope), counted in sorted(usage.limits.items(), key=str):
             limit = limits[last.get(("limit", limit_id, scope), newest.content_hash)].get(limit_id)
             if limit is not None and (n := limit.longest(counted)) > limit.times:  # (in a row, for a consecutive limit)
-                problems.append(msg("ledger.verify.limit", limit=limit_id, scope=str(list(scope)), n=n, most=limit.times))
+                said = {"limit": limit_id, "says": limit.says, "cites": limit.cites, "scope": _scope_said(scope)}
+                problems.append(msg("ledger.verify.limit", **said, n=n, most=limit.times))
         dup = self.db.query(
             "SELECT claim_id, item_id, count(*) FROM grants WHERE superseded = 0 GROUP BY claim_id, item_id HAVING count(*) > 1"
         )
