@@ -846,3 +846,17 @@ def test_a_replacement_names_the_later_claims_decided_on_its_old_grants(tmp_path
     assert said in r.stderr
     summary = json.loads((tmp_path / "o2" / "summary.json").read_text(encoding="utf-8"))
     assert any("P-2022" in w for w in summary["warnings"])
+
+
+def test_a_finding_names_its_fact_by_its_words_too(tmp_path: Path) -> None:
+    """The Chinese words of the fact (as the claims' form heads it, with or without its hint for the form) were refused:
+    '被认定弄虚作假套取资金的日期' 不是本政策的申请人事实. They name it; the confirmation says the code it is."""
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    for words in ("被认定弄虚作假套取资金的日期", "被认定弄虚作假套取资金的日期（无则留空）"):
+        r = run(tmp_path, "--lang", "zh", "ledger", "finding", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID,
+                "--fact", words, "--value", "2023-04-01", "--reason", "弄虚作假")  # fmt: skip
+        assert r.returncode == EXIT_OK, r.stderr
+        assert "fraud_finding_dates = 2023-04-01" in r.stderr
+    r = run(tmp_path, "--lang", "zh", "ledger", "finding", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID,
+            "--fact", "弄虚作假日期", "--value", "2023-04-01", "--reason", "x")  # fmt: skip
+    assert r.returncode == EXIT_INVALID and "不是本政策的申请人事实" in r.stderr

@@ -38,7 +38,17 @@ from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.batch import FAILURES_SHOWN, budget_table, headings_of, in_language, problem_said, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
-from engine.records.ledger import LEDGER_ENV, Ledger, LedgerError, LedgerUrlError, check_finding, check_reversal, default_url, masked_url
+from engine.records.ledger import (
+    LEDGER_ENV,
+    Ledger,
+    LedgerError,
+    LedgerUrlError,
+    check_finding,
+    check_reversal,
+    default_url,
+    finding_fact,
+    masked_url,
+)
 from engine.records.statement import statement, statement_text, write_statement
 from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
 from engine.records.template import unwritable
@@ -309,6 +319,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     if args.action == "finding":
         assert versions is not None
+        args.fact = finding_fact(versions.versions, args.fact)  # (named by its words too: said by its code after)
         try:
             check_finding(versions.versions, args.applicant, args.fact, args.value)
         except LedgerError as err:

@@ -650,6 +650,26 @@ _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _ELEMENT_TYPE = {"date_list": "date", "string_list": "string", "enum_list": "enum"}  # a finding adds one element to a list fact
 
 
+def finding_fact(policy: CompiledPolicy | Sequence[CompiledPolicy], written: str) -> str:
+    """The applicant fact an officer names for a finding: its code as written, or the code whose words (zh or en, as
+    the claims' form heads it) are written -- 被认定弄虚作假套取资金的日期 is fraud_finding_dates; else `written`, for
+    `check_finding` to refuse with a did-you-mean. (The code was the only way, and the Chinese was refused.)"""
+    versions = [policy] if isinstance(policy, CompiledPolicy) else list(policy)
+    wanted = written.strip()
+    for v in reversed(sorted(versions, key=lambda p: p.funding_years)):
+        if wanted in v.applicant_facts:
+            return wanted
+        for code, spec in v.applicant_facts.items():
+            words = {w for t in (spec.label.zh, spec.label.en) for w in (t, _FORM_HINT.sub("", t)) if t}
+            if code != "id" and wanted in words:
+                return code
+    return written
+
+
+#: a label's closing hint for the form (（无则留空）, (empty if none)): the words name the fact without it too
+_FORM_HINT = re.compile(r"\s*[（(][^（）()]*[）)]\s*$")
+
+
 def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_id: str, fact: str, value: str) -> None:
     """Refuse a finding the policy could not use: an applicant id not in the claims' form, a fact not in the
     applicant vocabulary (with a did-you-mean), a fact not stated as one text, or a value not of the fact's type.
