@@ -30,11 +30,11 @@ def items_of(result):
 def test_schema_version_and_migrations_are_idempotent(url):
     with Ledger(url) as ledger:
         # 2: rounding of scaled round budgets (tests/test_batch.py); 3: the audit table (tests/test_service.py);
-        # 4: a reversal's request key (below)
-        assert ledger.schema_version() == SCHEMA_VERSION == 4
-        assert ledger.migrate() == 4
+        # 4: a reversal's request key (below); 5: a reversal or finding withdrawn (tests/test_ledger_cli.py)
+        assert ledger.schema_version() == SCHEMA_VERSION == 5
+        assert ledger.migrate() == 5
     with Ledger(url) as again:  # reopening applies nothing twice
-        assert again.schema_version() == 4
+        assert again.schema_version() == 5
         assert again.counts()["commits"] == 0
 
 
@@ -364,6 +364,9 @@ def test_a_commits_decision_is_its_decision_json_with_its_ledger_last(policy, ur
     assert (first.round, again.status, again.body) == ("pinggu-ip-promotion/2021", "already_committed", None)
     where = {"file": "round.jsonl", "line": 3}
     line = json.dumps({**want, "input": where}, ensure_ascii=False) + "\n"
-    assert decision_line(first, where, committed=True) == line == decision_line(again, where, committed=True)
+    assert decision_line(first, where, committed=True) == line
+    # found already committed: the same decision, its ledger saying so (a re-run's lines said "committed")
+    found = json.dumps({**want, "ledger": {**ledger_part, "status": "already_committed"}, "input": where}, ensure_ascii=False) + "\n"
+    assert decision_line(again, where, committed=True) == found
     dry = {**want, "ledger": {"round": "pinggu-ip-promotion/2021", "status": "not_committed"}, "input": where}
     assert decision_line(first, where, committed=False) == json.dumps(dry, ensure_ascii=False) + "\n"

@@ -860,3 +860,58 @@ def test_a_finding_names_its_fact_by_its_words_too(tmp_path: Path) -> None:
     r = run(tmp_path, "--lang", "zh", "ledger", "finding", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID,
             "--fact", "弄虚作假日期", "--value", "2023-04-01", "--reason", "x")  # fmt: skip
     assert r.returncode == EXIT_INVALID and "不是本政策的申请人事实" in r.stderr
+
+
+def test_a_reversal_or_finding_recorded_by_mistake_is_withdrawn_not_deleted(policy, tmp_path: Path) -> None:
+    """A clerk's stray reversal of 4,200 (p1: 8,400 × 50%, 第五条第（一）项) and a finding dated 2022-03-01 that bars the
+    enterprise (第十四条, R24: five years) could never be taken back. Withdrawn, each is kept and marked, and counts no
+    more: the 4,200 can be returned again (it could not: returned in full), and a claim submitted 2023-03-15 is not barred."""
+    import json
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    assert commit_round(tmp_path, url).returncode == 3
+    base = ("--lang", "zh", "ledger")
+    assert (
+        run(
+            tmp_path, *base, "reverse", "--ledger", url, "--claim", "PG-2022-0001", "--item", "p1", "--reason", "c", "--date", "2023-01-01"
+        ).returncode
+        == 0
+    )
+    r = run(
+        tmp_path,
+        *base,
+        "finding",
+        "--ledger",
+        url,
+        "--policy",
+        POLICY,
+        "--applicant",
+        ENTERPRISE_ID,
+        "--fact",
+        "fraud_finding_dates",
+        "--value",
+        "2022-03-01",
+        "--reason",
+        "误录",
+    )
+    assert r.returncode == 0, r.stderr
+    with Ledger(url) as ledger:
+        assert ledger.facts_on_record(ENTERPRISE_ID) == {"fraud_finding_dates": ["2022-03-01"]}
+    r = run(tmp_path, *base, "withdraw", "--ledger", url, "--reversal", "1", "--reason", "误录：未退回")
+    assert (r.returncode, r.stderr.strip()) == (0, "已撤销追回记录 1（误录：未退回）：该记录保留并注明已撤销，其退回金额不再计入")
+    assert json.loads(r.stdout)["withdrawn"]["reason"] == "误录：未退回"
+    r = run(tmp_path, *base, "withdraw", "--ledger", url, "--finding", "1", "--reason", "日期写错")
+    assert r.returncode == 0, r.stderr
+    again = run(tmp_path, *base, "withdraw", "--ledger", url, "--finding", "1", "--reason", "x")
+    assert again.returncode == EXIT_INVALID and "认定事实 1 已于" in again.stderr
+    with Ledger(url) as ledger:
+        assert ledger.facts_on_record(ENTERPRISE_ID) == {}
+        [kept] = ledger.reversals()
+        assert (kept["returned"], kept["withdrawn"]["reason"]) == ("4200.00", "误录：未退回")
+        assert not next(g for g in ledger.grants() if g["item_id"] == "p1" and g["claim_id"] == "PG-2022-0001")["reversed"]
+        assert ledger.verify(policy) == []
+        # the same 4,200 returned again, for real: 4,200 of 4,200 (the withdrawn one no longer counts)
+        assert ledger.reverse("PG-2022-0001", "p1", reason="退回", decided_on="2023-02-01", returned=None) == 2
+    r = run(tmp_path, *base, "statement", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID)
+    assert "追回 1：申请 PG-2022-0001 事项 p1，退回 4,200.00 元，决定日期 2023-01-01（c）（已撤销：误录：未退回，" in r.stdout
+    assert "合计：核定 804,200.00 元，已追回 4,200.00 元，净额 800,000.00 元" in r.stdout

@@ -269,7 +269,7 @@ def _configure_template(p: argparse.ArgumentParser) -> None:
 
 
 #: never create a ledger: a mistyped path is an error, not a new empty ledger (a reversal has no grant to find in one)
-READ_ONLY = ("info", "verify", "grants", "statement", "reversals", "findings", "reverse")
+READ_ONLY = ("info", "verify", "grants", "statement", "reversals", "findings", "reverse", "withdraw")
 
 
 def open_ledger(url: str | None, *, create: bool) -> Ledger | int:
@@ -294,6 +294,9 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.again and args.request_key is not None:  # (another reversal, yet under a key that records one)
         say(msg("cli.ledger.again_or_key"), err=True)
+        return EXIT_USAGE
+    if args.action == "withdraw" and not ((args.reversal is None) != (args.finding is None) and args.reason):
+        say(msg("cli.ledger.withdraw_needs"), err=True)
         return EXIT_USAGE
     if args.action == "statement" and not args.applicant:
         say(msg("cli.ledger.statement_needs"), err=True)
@@ -369,6 +372,11 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
         if args.out:
             write_statement(found, output_file(args.out), language())
             say(msg("cli.ledger.statement_written", path=args.out), err=True)
+    elif args.action == "withdraw":
+        kind, number = ("reversal", args.reversal) if args.reversal is not None else ("finding", args.finding)
+        record = ledger.withdraw(kind, number, reason=args.reason)
+        print(json.dumps(record, ensure_ascii=False))
+        say(msg(f"cli.ledger.withdrawn_{kind}", n=number, reason=args.reason), err=True)
     elif args.action in ("reversals", "findings"):
         rows = ledger.reversals(args.applicant) if args.action == "reversals" else ledger.findings(args.applicant)
         for row in rows:
@@ -417,7 +425,7 @@ def _reversal_key(args: argparse.Namespace, returned: Decimal | None) -> str | N
 
 @command("ledger", msg("cli.ledger.help"), cmd_ledger)
 def _configure_ledger(p: argparse.ArgumentParser) -> None:
-    actions = ["verify", "grants", "statement", "reverse", "reversals", "finding", "findings", "info"]
+    actions = ["verify", "grants", "statement", "reverse", "reversals", "finding", "findings", "withdraw", "info"]
     p.add_argument("action", metavar="ACTION", choices=actions, help=msg("cli.ledger.action"))
     add_policy_argument(p, required=False, help=msg("cli.ledger.policy"))
     p.add_argument("--ledger", metavar="URL", help=msg("cli.ledger.ledger", env=LEDGER_ENV, default=default_url()))
@@ -430,6 +438,8 @@ def _configure_ledger(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", metavar="TEXT", default="", help=msg("cli.ledger.reason"))
     p.add_argument("--date", metavar="YYYY-MM-DD", help=msg("cli.ledger.date"))
     p.add_argument("--year", metavar="YEAR", type=int, help=msg("cli.ledger.year"))
+    p.add_argument("--reversal", metavar="N", type=int, help=msg("cli.ledger.reversal_number"))
+    p.add_argument("--finding", metavar="N", type=int, help=msg("cli.ledger.finding_number"))
     p.add_argument("--out", metavar="FILE.xlsx", help=msg("cli.ledger.out"))
     p.add_argument("--request-key", metavar="KEY", help=msg("cli.ledger.request_key"))
     p.add_argument("--again", action="store_true", help=msg("cli.ledger.again"))

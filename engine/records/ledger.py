@@ -70,7 +70,7 @@ from engine.deciding.selection import RoundSelection, Verdict, claim_verdicts
 from engine.language.expressions import MissingFact
 from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
 LEDGER_ENV = "POLICY_ENGINE_LEDGER"
 _LOCK_KEY = 0x504F4C4943590001  # pg_advisory_xact_lock key of every ledger commit (fits a signed bigint)
@@ -203,6 +203,12 @@ MIGRATIONS: dict[int, list[str]] = {
     4: [
         "ALTER TABLE reversals ADD COLUMN request_key TEXT",
         "CREATE UNIQUE INDEX reversals_request_key ON reversals (request_key)",
+    ],
+    # 5: a reversal or a finding recorded by mistake is withdrawn (its reason and when, as JSON): kept, never deleted,
+    # and no longer counted (the funds it said were returned, the fact it put on record)
+    5: [
+        "ALTER TABLE reversals ADD COLUMN withdrawn TEXT",
+        "ALTER TABLE findings ADD COLUMN withdrawn TEXT",
     ],
 }
 
@@ -605,6 +611,19 @@ def check_words(text: str, field: str) -> None:
         raise LedgerError(msg("ledger.words.invisible", field=what, char=f"U+{ord(bad):04X}"))
     if label and text.strip() != text:
         raise LedgerError(msg("ledger.words.spaces" if field == "round" else "ledger.words.key_spaces", label=repr(text)))
+
+
+#: what may be withdrawn, by its table; the statements by table (fixed texts: no name is put into SQL)
+_WITHDRAWABLE = {"reversal": "reversals", "finding": "findings"}
+_WITHDRAW_READ = {t: f"SELECT id, withdrawn FROM {t} WHERE id = ?" for t in _WITHDRAWABLE.values()}  # noqa: S608 - fixed names
+_WITHDRAW_WRITE = {t: f"UPDATE {t} SET withdrawn = ? WHERE id = ?" for t in _WITHDRAWABLE.values()}  # noqa: S608 - fixed names
+
+
+def _withdrawn_read(record: dict[str, Any]) -> dict[str, Any]:
+    """A reversal's or finding's row with its `withdrawn` as it was recorded ({reason, at}), or None."""
+    if record.get("withdrawn") is not None:
+        record["withdrawn"] = json.loads(record["withdrawn"])
+    return record
 
 
 def _scope_said(scope: Sequence[Any]) -> str:
@@ -1116,7 +1135,7 @@ class Ledger:
         if not include_superseded:
             where += " AND superseded = 0"
         cols = "commit_seq, claim_id, item_id, rule, applicant_id, funding_year, amount, unscaled_amount, consumes, round, policy_id, policy_hash, committed_at, superseded"
-        reversed_ids = {int(r[0]) for r in self.db.query("SELECT grant_id FROM reversals")}
+        reversed_ids = {int(r[0]) for r in self.db.query("SELECT grant_id FROM reversals WHERE withdrawn IS NULL")}
         for row in self._pages(cols, where, params):
             (gid, seq, claim_id, item_id, rule, app, year, amount, unscaled, consumes, rnd, pid, phash, at, sup) = row
             g = _grant_from_row(claim_id, item_id, rule, app, year, amount, consumes).to_dict()
@@ -1145,7 +1164,8 @@ class Ledger:
         """Applicant facts recorded in the ledger (e.g. the dates of findings that bar it): every value recorded
         for each fact, oldest first, each once. How they join an application is the policy's (`with_facts_on_record`)."""
         out: dict[str, list[str]] = {}
-        for fact, value in self.db.query("SELECT fact, value FROM findings WHERE applicant_id = ? ORDER BY id", (applicant_id,)):
+        rows = self.db.query("SELECT fact, value FROM findings WHERE applicant_id = ? AND withdrawn IS NULL ORDER BY id", (applicant_id,))
+        for fact, value in rows:
             values = out.setdefault(str(fact), [])
             if str(value) not in values:
                 values.append(str(value))
@@ -1239,7 +1259,10 @@ class Ledger:
                     return CommitResult(parsed.claim_id, "already_committed", seq, n, ledger["round"], ledger, found=found)
                 if not replace:
                     raise AlreadyCommitted(self._differs(parsed.claim_id, seq, same))
-                held = "SELECT count(DISTINCT r.grant_id) FROM reversals r JOIN grants g ON g.id = r.grant_id WHERE g.commit_seq = ?"
+                held = (
+                    "SELECT count(DISTINCT r.grant_id) FROM reversals r JOIN grants g ON g.id = r.grant_id"
+                    " WHERE g.commit_seq = ? AND r.withdrawn IS NULL"
+                )
                 reversed_ = int(self.db.query(held, (seq,))[0][0])  # (grants with funds returned, however many times)
                 if reversed_:  # its grants superseded, the reversed money would count no more: the cap it used freed
                     raise LedgerError(msg("ledger.replace_reversed", claim=parsed.claim_id, n=reversed_))
@@ -1431,7 +1454,8 @@ class Ledger:
                 if kept is not None:
                     self._audit(audit, "already_recorded", {"reversal": kept})
                     return kept, False
-            before = sum((Decimal(r) for (r,) in self.db.query("SELECT returned FROM reversals WHERE grant_id = ?", (gid,))), Decimal(0))
+            kept_back = self.db.query("SELECT returned FROM reversals WHERE grant_id = ? AND withdrawn IS NULL", (gid,))
+            before = sum((Decimal(r) for (r,) in kept_back), Decimal(0))
             if not back.is_finite() or back <= 0 or before + back > Decimal(amount):
                 left = Decimal(amount) - before
                 said = msg("ledger.cannot_return", claim=claim_id, item=item_id, back=back, amount=amount, before=format_money(before))
@@ -1515,22 +1539,42 @@ class Ledger:
 
     def findings(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
         """The findings on record (`record_finding`), oldest first: id, applicant, fact, value, reason, when recorded."""
-        sql = "SELECT id, applicant_id, fact, value, reason, recorded_at FROM findings"
+        sql = "SELECT id, applicant_id, fact, value, reason, recorded_at, withdrawn FROM findings"
         params: tuple[Any, ...] = ()
         if applicant_id is not None:
             sql += " WHERE applicant_id = ?"
             params = (applicant_id,)
-        cols = ("id", "applicant_id", "fact", "value", "reason", "recorded_at")
-        return [dict(zip(cols, r, strict=True)) for r in self.db.query(sql + " ORDER BY id", params)]
+        cols = ("id", "applicant_id", "fact", "value", "reason", "recorded_at", "withdrawn")
+        return [_withdrawn_read(dict(zip(cols, r, strict=True))) for r in self.db.query(sql + " ORDER BY id", params)]
 
     def reversals(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT id, grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at FROM reversals"
+        sql = "SELECT id, grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at, withdrawn FROM reversals"
         params: tuple[Any, ...] = ()
         if applicant_id is not None:
             sql += " WHERE applicant_id = ?"
             params = (applicant_id,)
-        cols = ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at")
-        return [dict(zip(cols, r, strict=True)) for r in self.db.query(sql + " ORDER BY id", params)]
+        cols = ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at", "withdrawn")
+        return [_withdrawn_read(dict(zip(cols, r, strict=True))) for r in self.db.query(sql + " ORDER BY id", params)]
+
+    def withdraw(self, kind: str, number: int, *, reason: str, audit: Audit | None = None) -> dict[str, Any]:
+        """Withdraw a reversal or a finding (`kind`) recorded by mistake: kept, marked with why and when, and no longer
+        counted (a reversal's funds returned, a finding's fact on record). Nothing is deleted; a withdrawal is not
+        undone (record the reversal or finding again). Returns the record as it now stands."""
+        check_words(reason, "reason")
+        table = _WITHDRAWABLE.get(kind)
+        if table is None:
+            raise LedgerError(msg("ledger.withdraw.kind", kind=repr(kind)))
+        with self.db.locked():
+            rows = self.db.query(_WITHDRAW_READ[table], (number,))
+            if not rows:
+                raise LedgerError(msg(f"ledger.withdraw.no_{kind}", n=number))
+            if rows[0][1] is not None:
+                raise LedgerError(msg(f"ledger.withdraw.already_{kind}", n=number, at=json.loads(rows[0][1]).get("at", "")[:10]))
+            mark = json.dumps({"reason": reason, "at": _now()}, ensure_ascii=False)
+            self.db.execute(_WITHDRAW_WRITE[table], (mark, number))
+            self._audit(audit, "withdrawn", {kind: number})
+        found = self.reversals() if kind == "reversal" else self.findings()
+        return next(r for r in found if int(r["id"]) == number)
 
     # --- rounds: selection and budget ------------------------------------------------------
 
@@ -1818,7 +1862,7 @@ class Ledger:
         problems.extend(msg("ledger.verify.active_commits", claim=c, n=n) for c, n in active)
         # funds returned are at most what was granted: a round scaled anew after a reversal can lower the grant under it
         returned: dict[int, Decimal] = {}
-        for gid, amount in self.db.query("SELECT grant_id, returned FROM reversals ORDER BY id"):
+        for gid, amount in self.db.query("SELECT grant_id, returned FROM reversals WHERE withdrawn IS NULL ORDER BY id"):
             returned[int(gid)] = returned.get(int(gid), Decimal(0)) + Decimal(amount)
         for gid in sorted(returned):
             for c, i, granted in self.db.query("SELECT claim_id, item_id, amount FROM grants WHERE id = ?", (gid,)):

@@ -140,7 +140,8 @@ def statement(ledger: Ledger, versions: Sequence[CompiledPolicy], applicant_id: 
     reversals = ledger.reversals(applicant_id)
     returned: dict[int, Decimal] = {}
     for r in reversals:
-        returned[int(r["grant_id"])] = returned.get(int(r["grant_id"]), ZERO) + Decimal(str(r["returned"]))
+        if r.get("withdrawn") is None:  # (one withdrawn was recorded by mistake: listed, not counted)
+            returned[int(r["grant_id"])] = returned.get(int(r["grant_id"]), ZERO) + Decimal(str(r["returned"]))
     grants = list(ledger.grants(applicant_id=applicant_id))
     lines = []
     for g in grants:
@@ -218,20 +219,28 @@ def statement_text(s: Statement, lang: str) -> str:
             at_most = said_as("limit_at_most" if not r.consecutive else "limit_in_a_row", times=r.ceiling) if r.ceiling is not None else ""
             out.append(said_as("limit", words=words, cites=r.cites or "", scope=_scope(r.scope), used=r.used, at_most=at_most, left=left))
     for v in s.reversals:
-        out.append(
-            said_as(
-                "reversal",
-                id=v["id"],
-                claim=v["claim_id"],
-                item=v["item_id"],
-                amount=_money(Decimal(str(v["returned"]))),
-                date=v["decided_on"] or "—",
-                reason=v["reason"],
-            )
+        said = said_as(
+            "reversal",
+            id=v["id"],
+            claim=v["claim_id"],
+            item=v["item_id"],
+            amount=_money(Decimal(str(v["returned"]))),
+            date=v["decided_on"] or "—",
+            reason=v["reason"],
         )
+        out.append(said + _withdrawn(v, lang))
     for f in s.findings:
-        out.append(said_as("finding", id=f["id"], fact=f["fact"], value=f["value"], reason=f["reason"], at=str(f["recorded_at"])[:10]))
+        said = said_as("finding", id=f["id"], fact=f["fact"], value=f["value"], reason=f["reason"], at=str(f["recorded_at"])[:10])
+        out.append(said + _withdrawn(f, lang))
     return "\n".join(out) + "\n"
+
+
+def _withdrawn(record: Mapping[str, Any], lang: str) -> str:
+    """ " (withdrawn: why, when)" after a reversal or finding withdrawn as recorded by mistake; else nothing."""
+    w = record.get("withdrawn")
+    if not w:
+        return ""
+    return tr(msg("statement.withdrawn", reason=w.get("reason", ""), at=str(w.get("at", ""))[:10]), lang)
 
 
 def write_statement(s: Statement, path: str | Path, lang: str) -> None:
@@ -258,7 +267,11 @@ def write_statement(s: Statement, path: str | Path, lang: str) -> None:
     book.sheet("records", record_cols, titles=[said_as(c) for c in record_cols], tab=said_as("records"))
     for v in s.reversals:
         returned = format_money(Decimal(str(v["returned"])))
-        book.row("records", [said_as("reversal"), v["claim_id"], v["item_id"], returned, v["decided_on"] or "", v["reason"]])
+        book.row(
+            "records",
+            [said_as("reversal"), v["claim_id"], v["item_id"], returned, v["decided_on"] or "", v["reason"] + _withdrawn(v, lang)],
+        )
     for f in s.findings:
-        book.row("records", [said_as("finding"), "", "", f"{f['fact']} = {f['value']}", str(f["recorded_at"])[:10], f["reason"]])
+        detail = f"{f['fact']} = {f['value']}"
+        book.row("records", [said_as("finding"), "", "", detail, str(f["recorded_at"])[:10], f["reason"] + _withdrawn(f, lang)])
     book.close()
