@@ -915,3 +915,17 @@ def test_a_reversal_or_finding_recorded_by_mistake_is_withdrawn_not_deleted(poli
     r = run(tmp_path, *base, "statement", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID)
     assert "追回 1：申请 PG-2022-0001 事项 p1，退回 4,200.00 元，决定日期 2023-01-01（c）（已撤销：误录：未退回，" in r.stdout
     assert "合计：核定 804,200.00 元，已追回 4,200.00 元，净额 800,000.00 元" in r.stdout
+
+
+def test_a_replacement_says_the_difference_to_recover(tmp_path: Path) -> None:
+    """第六条第（二）项: insurance, 50% of the premium. A premium of 50,000 corrected to 40,000: 25,000.00 granted before,
+    20,000.00 now, −5,000.00 for finance to recover; the clerk was told only '替换 1 份'."""
+    import json
+
+    for name, premium in (("a.json", "50000.00"), ("b.json", "40000.00")):
+        data = claim(item("patent_insurance", "i1", premium_paid=premium), claim_id="PG-2022-0002")
+        (tmp_path / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    assert run(tmp_path, "batch", "--policy", POLICY, "a.json", "-q", "--commit", "--ledger", url, "--out", "o1").returncode == 0
+    r = run(tmp_path, "--lang", "zh", "batch", "--policy", POLICY, "b.json", "-q", "--commit", "--replace", "--ledger", url, "--out", "o2")
+    assert "申请 PG-2022-0002 已替换：替换前核定 25,000.00 元，替换后 20,000.00 元，差额 −5,000.00 元（应追回或补发的金额）" in r.stderr

@@ -61,7 +61,7 @@ import msgspec
 
 from engine.core.errors import ClaimError, EngineError, Problem
 from engine.core.i18n import FALLBACK, CatalogueError, Msg, language, languages, lookup, msg, tr
-from engine.core.quantities import format_money, round_units
+from engine.core.quantities import format_money, round_units, said_money
 from engine.deciding.claims import Claim, parse_claim, parse_claim_json, refuse_own_history
 from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
@@ -241,6 +241,8 @@ class BatchSummary:
     ledger_new: bool = False
     #: the claims this run replaced (`--replace`), in input order
     replaced_ids: list[str] = field(default_factory=list)
+    #: each replaced claim's grants before and after (as committed: a later scaling of the round is not in them)
+    replaced_totals: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
     replaced: int = 0
     approved_total: Decimal = ZERO  # after any scaling
     by_status: dict[str, BudgetLine] = field(default_factory=lambda: {s: BudgetLine() for s in STATUSES})
@@ -628,6 +630,9 @@ def run_batch(
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
+        for claim_id, before, after in summary.replaced_totals[:LATER_SHOWN]:
+            diff = said_money(after - before, signed=True)
+            noticed.append(msg("batch.replaced_total", claim=claim_id, before=said_money(before), after=said_money(after), diff=diff))
         if real is not None and summary.replaced_ids:  # (decisions that read a replaced claim's grants as history)
             later = real.later_sharing(summary.replaced_ids)
             if later:
@@ -966,6 +971,9 @@ def decide_one(
         elif result.status == "replaced":
             summary.replaced += 1
             summary.replaced_ids.append(claim.claim_id)
+            if real is not None and "replaces" in result.ledger:  # what finance recovers or pays: the difference
+                before, after = real.granted_by_commit(int(result.ledger["replaces"])), real.granted_by_commit(result.seq)
+                summary.replaced_totals.append((claim.claim_id, before, after))
         else:
             summary.already_committed += 1
     rounds.setdefault(result.round, {})[claim.funding_year] = policy

@@ -1515,6 +1515,11 @@ class Ledger:
             self._audit(audit, "recorded", {"finding": fid})
             return fid
 
+    def granted_by_commit(self, seq: int) -> Decimal:
+        """What a commit's grants granted (as they stand: a scaled round's shares), whether in force or replaced."""
+        rows = self.db.query("SELECT amount FROM grants WHERE commit_seq = ?", (seq,))
+        return sum((Decimal(str(a)) for (a,) in rows), Decimal(0)).quantize(Decimal("0.01"))
+
     def later_sharing(self, claim_ids: Sequence[str]) -> list[tuple[str, int]]:
         """The claims in force, other than `claim_ids`, committed after each of these was first committed, whose grants
         share a cap, limit or subject scope with its grants (in force or replaced), as (claim id, funding year) in
