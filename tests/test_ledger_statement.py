@@ -148,3 +148,12 @@ def test_the_statement_in_chinese_and_as_a_workbook(ledger_url: str, tmp_path: P
     assert (r.returncode, r.stdout, r.stderr.strip()) == (0, "", "共 0 项认定事实（每项一行 JSON，输出到标准输出）")
     r = run(tmp_path, "--lang", "zh", "ledger", "statement", "--ledger", ledger_url)
     assert r.returncode == 2 and "statement 需要 --applicant" in r.stderr
+
+
+def test_an_applicant_id_typed_wrong_is_said_with_the_nearest(ledger_url: str, tmp_path: Path) -> None:
+    """91110117MA01ABCD1X for …1F (its check character): '0 笔资助记录' read as "received nothing"."""
+    for action in ("grants", "statement"):
+        r = run(tmp_path, "--lang", "zh", "ledger", action, "--ledger", ledger_url, "--applicant", "91110117MA01ABCD1X")
+        assert f"台账中没有这个申请人代码：是不是 {ENTERPRISE_ID}？" in r.stderr, action
+    r = run(tmp_path, "--lang", "zh", "ledger", "grants", "--ledger", ledger_url, "--applicant", "北京平谷示例科技有限公司")
+    assert "台账中没有这个申请人代码（按申请中填写的代码查找，请核对校验位）" in r.stderr

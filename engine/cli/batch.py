@@ -366,9 +366,13 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
                 returned_from += bool(g.get("reversed"))
         said = "cli.ledger.grants_of" if args.applicant else "cli.ledger.grants_all"
         say(msg(said, applicant=args.applicant, n=n, active=active, total=format_money(total), reversed=returned_from), err=True)
+        if args.applicant and not n:  # (a check character typed wrong, a name for the code: not "received nothing")
+            _say_no_applicant(ledger, args.applicant)
     elif args.action == "statement":
         found = statement(ledger, versions.versions if versions else (), args.applicant, args.year)
         print(statement_text(found, language()), end="")
+        if not (found.grants or found.rooms or found.reversals or found.findings):
+            _say_no_applicant(ledger, args.applicant)
         if args.out:
             write_statement(found, output_file(args.out), language())
             say(msg("cli.ledger.statement_written", path=args.out), err=True)
@@ -408,6 +412,12 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
         print(number)
         say(msg("cli.ledger.found", id=number, applicant=args.applicant, fact=args.fact, value=args.value), err=True)
     return EXIT_OK
+
+
+def _say_no_applicant(ledger: Ledger, applicant: str) -> None:
+    """An applicant the ledger has no record of: the nearest ids on record, as a slip is said (not 'received nothing')."""
+    near = ledger.applicants_like(applicant)
+    say(msg("cli.ledger.no_applicant_near", near=near) if near else msg("cli.ledger.no_applicant"), err=True)
 
 
 def _reversal_key(args: argparse.Namespace, returned: Decimal | None) -> str | None:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import difflib
 import hashlib
 import json
 import os
@@ -1514,6 +1515,16 @@ class Ledger:
             )
             self._audit(audit, "recorded", {"finding": fid})
             return fid
+
+    def applicants_like(self, written: str, most: int = 3) -> list[str]:
+        """The applicant ids on record nearest to `written` (a check character mistyped, a case or space slip), at
+        most `most`; none when nothing is near."""
+        ids = [str(r[0]) for r in self.db.query("SELECT DISTINCT applicant_id FROM commits")]
+        folded = {i.casefold(): i for i in ids}
+        exact = folded.get(written.strip().casefold())
+        if exact is not None:
+            return [exact]
+        return difflib.get_close_matches(written.strip(), ids, n=most, cutoff=0.8)
 
     def granted_by_commit(self, seq: int) -> Decimal:
         """What a commit's grants granted (as they stand: a scaled round's shares), whether in force or replaced."""
