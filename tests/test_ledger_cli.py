@@ -929,3 +929,33 @@ def test_a_replacement_says_the_difference_to_recover(tmp_path: Path) -> None:
     assert run(tmp_path, "batch", "--policy", POLICY, "a.json", "-q", "--commit", "--ledger", url, "--out", "o1").returncode == 0
     r = run(tmp_path, "--lang", "zh", "batch", "--policy", POLICY, "b.json", "-q", "--commit", "--replace", "--ledger", url, "--out", "o2")
     assert "申请 PG-2022-0002 已替换：替换前核定 25,000.00 元，替换后 20,000.00 元，差额 −5,000.00 元（应追回或补发的金额）" in r.stderr
+
+
+def test_a_write_waiting_for_another_programs_lock_says_so_before_it_waits(policy, tmp_path: Path) -> None:
+    """A clerk's reversal, while a database browser held the ledger, printed nothing for 120 s, then spoke of
+    "applications kept". The wait is said at once, once; giving up says nothing was recorded."""
+    import sqlite3
+
+    from engine.records.ledger import LedgerBusyError
+
+    path = tmp_path / "l.sqlite"
+    with Ledger(f"sqlite:///{path}") as ledger:
+        ledger.commit(policy, claim(item("ip_management_certification", "c1"), claim_id="C-1"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # (as a browser with an edit open holds it)
+    told: list[str] = []
+    try:
+        with Ledger(f"sqlite:///{path}", busy_seconds=0.3) as ledger:
+            ledger.wait_said(lambda: told.append("waiting"))
+            with pytest.raises(LedgerBusyError):
+                ledger.reverse("C-1", "c1", reason="r", decided_on="2023-01-01")
+            with pytest.raises(LedgerBusyError):
+                ledger.reverse("C-1", "c1", reason="r", decided_on="2023-01-01")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert told == ["waiting"]  # (said once, before the first wait)
+    with Ledger(f"sqlite:///{path}") as ledger:  # free again: recorded without a word of waiting
+        ledger.wait_said(lambda: told.append("again"))
+        assert ledger.reverse("C-1", "c1", reason="r", decided_on="2023-01-01") == 1
+    assert told == ["waiting"]

@@ -39,8 +39,10 @@ from engine.language.model import CompiledPolicy
 from engine.records.batch import FAILURES_SHOWN, budget_table, headings_of, in_language, problem_said, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import (
+    BUSY_SECONDS,
     LEDGER_ENV,
     Ledger,
+    LedgerBusyError,
     LedgerError,
     LedgerUrlError,
     check_finding,
@@ -331,9 +333,13 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     ledger = open_ledger(args.ledger, create=args.action not in READ_ONLY)
     if isinstance(ledger, int):
         return ledger
+    ledger.wait_said(lambda: say(msg("cli.ledger.waiting"), err=True))
     with ledger:
         try:
             return _ledger_action(args, ledger, versions, returned)
+        except LedgerBusyError:  # (the batch's words said "the applications committed are kept": not this action's)
+            say_error(msg("cli.ledger.busy", seconds=f"{ledger.busy_seconds or BUSY_SECONDS:g}"))
+            return EXIT_INVALID
         except LedgerError as err:
             say_error(err)
             return EXIT_INVALID

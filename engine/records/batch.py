@@ -543,6 +543,8 @@ def run_batch(
             raise
         if new_ledger:
             print(tr(msg("batch.new_ledger", url=masked_url(url))), file=stderr)
+        if not quiet:  # (a commit waiting for another's lock: said at once, not after minutes of silence)
+            real.wait_said(lambda: print(tr(msg("batch.waiting_ledger", url=masked_url(url))), file=stderr))
     elif not without_ledger and (ledger_url or os.environ.get(LEDGER_ENV)):
         # deciding only against a ledger named (--ledger, or $POLICY_ENGINE_LEDGER) that is not there (a typo?): say so,
         # decide without history (no cap or limit sees an earlier grant), create nothing

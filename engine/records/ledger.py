@@ -369,6 +369,8 @@ class _SQLite:
     def __init__(self, url: str, path: str, *, create: bool = True, busy: float | None = None) -> None:
         self.url = url
         self.tx_lock = _ConnLock(BUSY_SECONDS if busy is None else busy)
+        #: told once a write must wait for another connection's lock, before it waits (`Ledger.on_wait`)
+        self.on_wait: Callable[[], None] | None = None
         if path != ":memory:":
             if Path(path).is_dir():
                 raise LedgerError(msg("ledger.is_folder", url=url, path=path))
@@ -418,11 +420,29 @@ class _SQLite:
 
     def locked(self) -> _Tx:
         def begin() -> None:
+            if self.on_wait is not None and self._tried_at_once():
+                return
             if self.tx_lock.deadline is not None:  # (waited for no longer than the work's time: `Ledger.until`)
                 self.conn.execute(f"PRAGMA busy_timeout = {max(1, int(self.tx_lock.wait() * 1000))}")
             self.conn.execute("BEGIN IMMEDIATE")
 
         return _Tx(begin, lambda: self.conn.execute("COMMIT"), self._rollback, self.tx_lock)
+
+    def _tried_at_once(self) -> bool:
+        """A write transaction begun without waiting (True), or, the file being held by another connection, `on_wait`
+        told before the wait begins (False): a clerk waited two silent minutes behind a batch or a database browser."""
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError as err:
+            if not sqlite_busy(err):
+                raise
+            assert self.on_wait is not None
+            self.on_wait()
+            return False
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {max(1, int(self.tx_lock.busy * 1000))}")
 
     def until(self, deadline: float | None) -> None:
         self.tx_lock.deadline = deadline
@@ -999,6 +1019,19 @@ class Ledger:
         except sqlite3.Error as err:  # (a file SQLite cannot write, as /dev/null; a damaged one)
             self._db.close()
             raise LedgerError(msg("ledger.cannot_open", url=masked_url(self.url), reason=sqlite_reason(err))) from None
+
+    def wait_said(self, tell: Callable[[], None]) -> None:
+        """`tell` is called, once, when a write must wait for another connection's lock on an SQLite ledger, before it
+        waits (a program says "waiting for the ledger" rather than hanging silently up to its busy timeout)."""
+        told: list[bool] = []
+
+        def once() -> None:
+            if not told:
+                told.append(True)
+                tell()
+
+        if isinstance(self._db, _SQLite):
+            self._db.on_wait = once
 
     @property
     def db(self) -> _Backend:
