@@ -959,3 +959,36 @@ def test_a_write_waiting_for_another_programs_lock_says_so_before_it_waits(polic
         ledger.wait_said(lambda: told.append("again"))
         assert ledger.reverse("C-1", "c1", reason="r", decided_on="2023-01-01") == 1
     assert told == ["waiting"]
+
+
+def test_the_command_lines_writes_are_audited_with_their_operator(tmp_path: Path) -> None:
+    """Only the service's writes were audited; a clerk's reversals, findings and withdrawals left no operator."""
+    import getpass
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    assert commit_round(tmp_path, url).returncode == 3
+    assert (
+        run(
+            tmp_path,
+            "ledger",
+            "reverse",
+            "--ledger",
+            url,
+            "--claim",
+            "PG-2022-0001",
+            "--item",
+            "p1",
+            "--reason",
+            "r",
+            "--date",
+            "2023-01-01",
+        ).returncode
+        == 0
+    )
+    assert run(tmp_path, "ledger", "withdraw", "--ledger", url, "--reversal", "1", "--reason", "误录").returncode == 0
+    with Ledger(url) as ledger:
+        entries = ledger.audit_log()
+    assert [(e["actor"], e["action"], e["target"], e["outcome"]) for e in entries] == [
+        (f"{getpass.getuser()}@cli", "reverse", "PG-2022-0001/p1", "recorded"),
+        (f"{getpass.getuser()}@cli", "withdraw", "reversal 1", "withdrawn"),
+    ]

@@ -13,6 +13,7 @@ version in force for its funding year; a template is drawn for the newest versio
 from __future__ import annotations
 
 import argparse
+import getpass
 import hashlib
 import json
 import os
@@ -41,6 +42,7 @@ from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import (
     BUSY_SECONDS,
     LEDGER_ENV,
+    Audit,
     Ledger,
     LedgerBusyError,
     LedgerError,
@@ -384,7 +386,8 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
             say(msg("cli.ledger.statement_written", path=args.out), err=True)
     elif args.action == "withdraw":
         kind, number = ("reversal", args.reversal) if args.reversal is not None else ("finding", args.finding)
-        record = ledger.withdraw(kind, number, reason=args.reason)
+        audit = _cli_audit("withdraw", f"{kind} {number}", {"reason": args.reason})
+        record = ledger.withdraw(kind, number, reason=args.reason, audit=audit)
         print(json.dumps(record, ensure_ascii=False))
         say(msg(f"cli.ledger.withdrawn_{kind}", n=number, reason=args.reason), err=True)
     elif args.action in ("reversals", "findings"):
@@ -395,6 +398,7 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
     elif args.action == "reverse":
         quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
         whole = ledger.claim_grant_amounts(args.claim).get(args.item, (None,))[0] if returned is None else None
+        asked = {"claim": args.claim, "item": args.item, "returned": args.returned, "date": args.date, "reason": args.reason}
         number, recorded = ledger.reverse_once(
             args.claim,
             args.item,
@@ -403,6 +407,7 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
             decided_on=args.date,
             quantum=quantum,
             request_key=_reversal_key(args, returned if returned is not None else whole),
+            audit=_cli_audit("reverse", f"{args.claim}/{args.item}", asked),
         )
         print(number)  # (the number alone on stdout, for a script; the sentence for the officer on stderr)
         if recorded:  # what was recorded, and what a reversal does not do (a fraud's bar is a finding of its own)
@@ -414,10 +419,22 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
             say(msg(said, id=number, claim=args.claim, item=args.item, key=args.request_key), err=True)
     elif args.action == "finding":
         assert versions is not None
-        number = ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions)
+        asked = {"applicant": args.applicant, "fact": args.fact, "value": args.value, "reason": args.reason}
+        audit = _cli_audit("finding", args.applicant, asked)
+        number = ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions, audit=audit)
         print(number)
         say(msg("cli.ledger.found", id=number, applicant=args.applicant, fact=args.fact, value=args.value), err=True)
     return EXIT_OK
+
+
+def _cli_audit(action: str, target: str, asked: dict[str, Any]) -> Audit:
+    """The audit entry of a write made at the command line: who (the system user, as the service names its token's
+    holder), what and with what. Only the service's writes were audited; a clerk's reversals left no operator."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # (no user name in this environment, a container: still audited)
+        who = "?"
+    return Audit(f"{who}@cli", ("cli",), action, target, asked)
 
 
 def _say_no_applicant(ledger: Ledger, applicant: str) -> None:
