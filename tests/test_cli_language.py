@@ -116,7 +116,7 @@ def test_a_misspelt_option_command_or_action_gets_a_did_you_mean(capsys: pytest.
         ),
         (
             ["ledger", "verfy"],
-            "参数 ACTION：无效的取值：'verfy'（可选：'verify', 'grants', 'reverse', 'finding', 'info'）\n没有 verfy：是不是 verify？\n",
+            "参数 ACTION：无效的取值：'verfy'（可选：'verify', 'grants', 'statement', 'reverse', 'reversals', 'finding', 'findings', 'withdraw', 'info'）\n没有 verfy：是不是 verify？\n",
         ),
         (["valdate", "p.yaml"], "没有 valdate：是不是 validate？\n"),
     ]
