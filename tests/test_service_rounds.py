@@ -82,6 +82,7 @@ def test_a_round_is_decided_in_a_process_of_its_own(tmp_path: Path, monkeypatch:
     # (each output by the address the service serves it at: `out/decisions.jsonl` named a folder no caller can open)
     assert state["summary"]["outputs"]["decisions"] == f"/rounds/{job}/files/decisions.jsonl"
     assert str(tmp_path) not in json.dumps(state, ensure_ascii=False)
+    assert "ledger.sqlite" not in (folder / "out" / "summary.json").read_text(encoding="utf-8")  # (nor the file served)
     for name in ("decisions.jsonl", "errors.jsonl", "summary_applications.csv", "summary.json", "report.html"):
         assert str(tmp_path) not in (folder / "out" / name).read_text(encoding="utf-8"), name
     assert json.loads((folder / "out" / "errors.jsonl").read_text(encoding="utf-8"))["where"]["file"] == "input.jsonl"

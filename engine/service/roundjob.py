@@ -182,6 +182,11 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
         with contextlib.suppress(OSError):  # (the folder swept away meanwhile: no one to tell)
             write_state(folder, failed)
         return 1
+    written = folder / "out" / "summary.json"
+    with contextlib.suppress(OSError, ValueError):  # (the file callers fetch: without the ledger's URL, as the state)
+        kept = json.loads(written.read_text(encoding="utf-8"))
+        kept["ledger"] = {k: v for k, v in kept.get("ledger", {}).items() if k not in ("url", "new")}
+        written.write_text(json.dumps(kept, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     files = [f for f in FILES if (folder / "out" / f).is_file()]
     done = {"state": "done", "decided": summary.applications, "summary": served(summary.to_dict(), folder.name), "files": files}
     done["finished_at"] = now()
@@ -192,12 +197,14 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
 def served(summary: dict[str, Any], job_id: str) -> dict[str, Any]:
     """A round's summary as its caller reads it: each output file by the address the service serves it at
     (`/rounds/{id}/files/decisions.jsonl`), not by where the batch wrote it in the job's folder (`out/decisions.jsonl`,
-    a place on the server no caller can open)."""
+    a place on the server no caller can open). The ledger's counts without its URL and whether the run made it: where
+    the service keeps its ledger is not its callers' to know (a URL may hold a user and a host)."""
     outputs = {
         key: f"/rounds/{job_id}/files/{Path(name).name}" if key != "report_error" and Path(name).name in FILES else name
         for key, name in summary.get("outputs", {}).items()
     }
-    return {**summary, "outputs": outputs}
+    ledger = {k: v for k, v in summary.get("ledger", {}).items() if k not in ("url", "new")}
+    return {**summary, "outputs": outputs, "ledger": ledger}
 
 
 #: the files a round job's `out/` may hold, served by GET /rounds/{id}/files/{name}
