@@ -26,10 +26,21 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=cwd, check=False)
 
 
-def commit_round(cwd: Path, url: str) -> subprocess.CompletedProcess[str]:
-    """`batch --commit` of the example round into the ledger at `url`."""
+def commit_round(cwd: Path, url: str, *first: str) -> subprocess.CompletedProcess[str]:
+    """`batch --commit` of the example round into the ledger at `url` (`first`: options before the command, --lang zh)."""
     return run(
-        cwd, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit", "--out", "o", "--ledger", url
+        cwd,
+        *first,
+        "batch",
+        "--policy",
+        POLICY,
+        str(ROOT / "examples" / "round_2021.jsonl"),
+        "-q",
+        "--commit",
+        "--out",
+        "o",
+        "--ledger",
+        url,
     )
 
 
@@ -797,21 +808,7 @@ def test_a_round_run_again_says_its_applications_were_committed_before(tmp_path:
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
     assert commit_round(tmp_path, url).returncode == 3
     first = [json.loads(x)["ledger"]["status"] for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
-    zh = run(
-        tmp_path,
-        "--lang",
-        "zh",
-        "batch",
-        "--policy",
-        POLICY,
-        str(ROOT / "examples" / "round_2021.jsonl"),
-        "-q",
-        "--commit",
-        "--out",
-        "o",
-        "--ledger",
-        url,
-    )
+    zh = commit_round(tmp_path, url, "--lang", "zh")
     assert zh.returncode == 3
     again = [json.loads(x)["ledger"] for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert first == ["committed"] * 6 and [x["status"] for x in again] == ["already_committed"] * 6
