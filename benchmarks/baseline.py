@@ -292,8 +292,8 @@ def decide(c: dict[str, Any]) -> list[Result]:
         if refused:
             out.append(("refused", ZERO, None))
             continue
-        if standing_unknown:
-            out.append(("incomplete", ZERO, None))
+        if standing_unknown:  # (R23/R25: its amount stated, as the caps stand, consuming nothing; a panel's: none yet)
+            out.append(("incomplete", ZERO, None if pending else granted))
             continue
         if pending:
             out.append(("pending_review", ZERO, None))
