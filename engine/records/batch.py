@@ -297,8 +297,8 @@ class BatchSummary:
             "by_status": {s: {"count": v.count, "total": format_money(v.total)} for s, v in self.by_status.items()},
             "by_item": [
                 {"article": a, "item_type": t, **{s: {"count": v.count, "total": format_money(v.total)} for s, v in lines.items()}}
-                # (in the policy's order, as the console's table and the workbook list them: sorted by code point, 第七条
-                # came before 第五条)
+                # (in the policy's order, as the console's table and the workbook list them: sorted by code point, an
+                # article numbered 七 came before one numbered 五)
                 for (a, t), lines in sorted(self.by_item.items(), key=lambda kv: (self.order.get(kv[0][1], 1 << 30), kv[0]))
             ],
             "held_back": {"incomplete": format_money(self.held_incomplete), "pending_review_at_most": format_money(self.held_pending)},

@@ -170,7 +170,7 @@ def statement(ledger: Ledger, versions: Sequence[CompiledPolicy], applicant_id: 
 
 
 def _money(value: Decimal | int) -> str:
-    """1,492,200.00: grouped, to the cent (a ceiling is held as the policy wrote it, 300000)."""
+    """An amount grouped, to the cent (1,492,200.00): a ceiling is held as the policy wrote it, without its cents."""
     return f"{Decimal(value).quantize(Decimal('0.01')):,}"
 
 
