@@ -640,6 +640,18 @@ _WITHDRAW_READ = {t: f"SELECT id, withdrawn FROM {t} WHERE id = ?" for t in _WIT
 _WITHDRAW_WRITE = {t: f"UPDATE {t} SET withdrawn = ? WHERE id = ?" for t in _WITHDRAWABLE.values()}  # noqa: S608 - fixed names
 
 
+#: the columns of a reversal's and a finding's record, and the statements reading them (fixed texts) by what selects them
+_RECORD_COLUMNS = {
+    "reversals": ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at", "withdrawn"),
+    "findings": ("id", "applicant_id", "fact", "value", "reason", "recorded_at", "withdrawn"),
+}
+_RECORDS_READ = {
+    (table, by): f"SELECT {', '.join(cols)} FROM {table}" + (f" WHERE {by} = ?" if by else "") + " ORDER BY id"  # noqa: S608 - fixed names
+    for table, cols in _RECORD_COLUMNS.items()
+    for by in ("applicant_id", "id", None)
+}
+
+
 def _withdrawn_read(record: dict[str, Any]) -> dict[str, Any]:
     """A reversal's or finding's row with its `withdrawn` as it was recorded ({reason, at}), or None."""
     if record.get("withdrawn") is not None:
@@ -1587,23 +1599,19 @@ class Ledger:
         return list(out.items())
 
     def findings(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
-        """The findings on record (`record_finding`), oldest first: id, applicant, fact, value, reason, when recorded."""
-        sql = "SELECT id, applicant_id, fact, value, reason, recorded_at, withdrawn FROM findings"
-        params: tuple[Any, ...] = ()
-        if applicant_id is not None:
-            sql += " WHERE applicant_id = ?"
-            params = (applicant_id,)
-        cols = ("id", "applicant_id", "fact", "value", "reason", "recorded_at", "withdrawn")
-        return [_withdrawn_read(dict(zip(cols, r, strict=True))) for r in self.db.query(sql + " ORDER BY id", params)]
+        """The findings on record (`record_finding`), oldest first: id, applicant, fact, value, reason, when recorded,
+        and its withdrawal ({reason, at}) or None."""
+        return self._records("findings", "applicant_id", applicant_id)
 
     def reversals(self, applicant_id: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT id, grant_id, claim_id, item_id, applicant_id, returned, reason, decided_on, recorded_at, withdrawn FROM reversals"
-        params: tuple[Any, ...] = ()
-        if applicant_id is not None:
-            sql += " WHERE applicant_id = ?"
-            params = (applicant_id,)
-        cols = ("id", "grant_id", "claim_id", "item_id", "applicant_id", "returned", "reason", "decided_on", "recorded_at", "withdrawn")
-        return [_withdrawn_read(dict(zip(cols, r, strict=True))) for r in self.db.query(sql + " ORDER BY id", params)]
+        """The reversals on record, oldest first, and each one's withdrawal ({reason, at}) or None."""
+        return self._records("reversals", "applicant_id", applicant_id)
+
+    def _records(self, table: str, by: str, value: Any) -> list[dict[str, Any]]:
+        """The rows of `table` (reversals, findings) whose `by` (applicant_id, id) is `value` (None: every row)."""
+        cols = _RECORD_COLUMNS[table]
+        rows = self.db.query(_RECORDS_READ[(table, by if value is not None else None)], () if value is None else (value,))
+        return [_withdrawn_read(dict(zip(cols, r, strict=True))) for r in rows]
 
     def withdraw(self, kind: str, number: int, *, reason: str, audit: Audit | None = None) -> dict[str, Any]:
         """Withdraw a reversal or a finding (`kind`) recorded by mistake: kept, marked with why and when, and no longer
@@ -1622,8 +1630,7 @@ class Ledger:
             mark = json.dumps({"reason": reason, "at": _now()}, ensure_ascii=False)
             self.db.execute(_WITHDRAW_WRITE[table], (mark, number))
             self._audit(audit, "withdrawn", {kind: number})
-        found = self.reversals() if kind == "reversal" else self.findings()
-        return next(r for r in found if int(r["id"]) == number)
+        return self._records(table, "id", number)[0]
 
     # --- rounds: selection and budget ------------------------------------------------------
 
