@@ -620,36 +620,26 @@ def test_a_commit_into_a_ledger_that_was_not_there_says_it_made_a_new_one(tmp_pa
     history (a title rewarded again). It is still made (the first round of a ledger makes it), but said, and named."""
     import json
 
-    first = run(
-        tmp_path,
-        "--lang",
-        "zh",
-        "batch",
-        "--policy",
-        POLICY,
-        str(ROOT / "examples" / "round_2021.jsonl"),
-        "--commit",
-        "--ledger",
-        "台帐.sqlite",
-        "--out",
-        "o1",
-    )
+    def commit(out: str) -> subprocess.CompletedProcess[str]:
+        return run(
+            tmp_path,
+            "--lang",
+            "zh",
+            "batch",
+            "--policy",
+            POLICY,
+            str(ROOT / "examples" / "round_2021.jsonl"),
+            "--commit",
+            "--ledger",
+            "台帐.sqlite",
+            "--out",
+            out,
+        )
+
+    first = commit("o1")
     assert "注意：台帐.sqlite 处原无台账，本次新建一个空台账" in first.stderr + first.stdout
     assert "台账 台帐.sqlite（本次新建，此前无任何记录）：新记入 6 份" in first.stdout + first.stderr
-    again = run(
-        tmp_path,
-        "--lang",
-        "zh",
-        "batch",
-        "--policy",
-        POLICY,
-        str(ROOT / "examples" / "round_2021.jsonl"),
-        "--commit",
-        "--ledger",
-        "台帐.sqlite",
-        "--out",
-        "o2",
-    )
+    again = commit("o2")
     assert "原无台账" not in again.stderr + again.stdout
     assert "台账 台帐.sqlite：新记入 0 份，替换 0 份，6 份此前已记入" in again.stdout + again.stderr
     ledgers = [json.loads((tmp_path / o / "summary.json").read_text(encoding="utf-8"))["ledger"] for o in ("o1", "o2")]

@@ -96,21 +96,23 @@ def test_an_enterprises_grants_returns_and_room(ledger_url: str) -> None:
 def test_the_statement_in_chinese_and_as_a_workbook(ledger_url: str, tmp_path: Path) -> None:
     import openpyxl
 
-    r = run(
-        tmp_path,
-        "--lang",
-        "zh",
-        "ledger",
-        "statement",
-        "--ledger",
-        ledger_url,
-        "--policy",
-        str(POLICY),
-        "--applicant",
-        ENTERPRISE_ID,
-        "--out",
-        "对账单.xlsx",
-    )
+    def said(*more: str) -> subprocess.CompletedProcess[str]:
+        return run(
+            tmp_path,
+            "--lang",
+            "zh",
+            "ledger",
+            "statement",
+            "--ledger",
+            ledger_url,
+            "--policy",
+            str(POLICY),
+            "--applicant",
+            ENTERPRISE_ID,
+            *more,
+        )
+
+    r = said("--out", "对账单.xlsx")
     assert r.returncode == 0, r.stderr
     assert (
         "  2021 年度  申请 PG-2022-0001  事项 t1  第七条第（一）项 国家知识产权示范/优势企业称号：核定 100,000.00 元，已追回 100,000.00 元"
@@ -125,21 +127,7 @@ def test_the_statement_in_chinese_and_as_a_workbook(ledger_url: str, tmp_path: P
     assert rows[0] == ("申报年度", "申请编号", "事项编号", "条款", "事项类型", "核定金额", "已追回", "净额")
     assert rows[-1][0] == "合计" and rows[-1][5:] == (804200, 100000, 704200)  # numbers a spreadsheet sums
     # a year without grants lists none, and still says the room as it stands
-    r = run(
-        tmp_path,
-        "--lang",
-        "zh",
-        "ledger",
-        "statement",
-        "--ledger",
-        ledger_url,
-        "--policy",
-        str(POLICY),
-        "--applicant",
-        ENTERPRISE_ID,
-        "--year",
-        "2022",
-    )
+    r = said("--year", "2022")
     assert "没有现行的支持记录" in r.stdout and "剩余 0.00 元" in r.stdout
     # reversals and findings are listed too (they were only counted)
     r = run(tmp_path, "--lang", "zh", "ledger", "reversals", "--ledger", ledger_url)
