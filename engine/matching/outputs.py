@@ -247,37 +247,104 @@ def _quote(text: str, lang: str) -> str:
     return msg("match.quote", text=text).render(lang)
 
 
+@dataclass(frozen=True)
+class NoticeAnswer:
+    """One measure's answer as a notice words it: its heading, its amount (empty when none), its detail lines."""
+
+    kind: str
+    heading: str
+    amount: str
+    details: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NoticeVersion:
+    """What a notice says under one policy version: its sections of answers, the total, and the clauses cited as
+    (citation, quoted text, quoted original beside a translation or None)."""
+
+    heading: str
+    year_assumed: str | None
+    sections: tuple[tuple[str, tuple[NoticeAnswer, ...]], ...]
+    total: str
+    ignored: str | None
+    clauses: tuple[tuple[str, str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice's words in one language, built once (`notice`); `notice_text` and `notice_html` only lay them out,
+    so a sentence or its order is decided in one place."""
+
+    lang: str
+    title: str
+    addressed_to: str
+    lead: str
+    versions: tuple[NoticeVersion, ...]
+    not_judged: tuple[str, ...] | None
+
+
+def notice(result: ProfileResult, lang: str) -> Notice:
+    """The notice of one profile's matches in `lang`."""
+    return Notice(
+        lang=lang,
+        title=msg("match.notice_title", name=result.name).render(lang),
+        addressed_to=msg("match.notice_for", name=result.name, id=result.applicant_id).render(lang),
+        lead=msg("match.notice_lead").render(lang),
+        versions=tuple(_notice_version(m, lang) for m in result.matches),
+        not_judged=tuple(_not_judged(result, lang)) if result.errors else None,
+    )
+
+
+def _notice_version(m: PolicyMatch, lang: str) -> NoticeVersion:
+    p = m.policy
+    sections = []
+    for key, answers in _sections(m):
+        said = tuple(NoticeAnswer(a.answer, *_heading_amount_details(p, a, lang)) for a in answers)
+        sections.append((msg(f"match.{key}").render(lang), said))
+    return NoticeVersion(
+        heading=msg("match.notice_policy", title=_say(p.title, lang), version=p.version, year=m.funding_year).render(lang),
+        year_assumed=None if m.year_given else msg("match.notice_year_assumed", year=m.funding_year).render(lang),
+        sections=tuple(sections),
+        total=msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang),
+        ignored=msg("match.ignored", names=_ignored_said(m)).render(lang) if m.ignored else None,
+        clauses=tuple(
+            (cite, _quote(text, lang), None if original is None else _quote(original, lang))
+            for cite, text, original in clauses_cited(m, lang)
+        ),
+    )
+
+
+def _heading_amount_details(policy: CompiledPolicy, a: Answer, lang: str) -> tuple[str, str, tuple[str, ...]]:
+    heading, amount, details = _lines(policy, a, lang)
+    return heading, amount, tuple(details)
+
+
 def notice_text(result: ProfileResult, lang: str) -> str:
-    out = [
-        msg("match.notice_title", name=result.name).render(lang),
-        msg("match.notice_for", name=result.name, id=result.applicant_id).render(lang),
-    ]
-    out.append(msg("match.notice_lead").render(lang))
-    for m in result.matches:
-        p = m.policy
-        out += ["", "== " + msg("match.notice_policy", title=_say(p.title, lang), version=p.version, year=m.funding_year).render(lang)]
-        if not m.year_given:
-            out.append(msg("match.notice_year_assumed", year=m.funding_year).render(lang))
-        for key, answers in _sections(m):
-            out += ["", msg("match.section", title=msg(f"match.{key}")).render(lang)]
+    """The notice as plain text."""
+    n = notice(result, lang)
+    out = [n.title, n.addressed_to, n.lead]
+    for v in n.versions:
+        out += ["", "== " + v.heading]
+        if v.year_assumed:
+            out.append(v.year_assumed)
+        for title, answers in v.sections:
+            out += ["", msg("match.section", title=title).render(lang)]
             if not answers:
                 out.append("  " + msg("match.none").render(lang))
             for a in answers:
-                heading, amount, details = _lines(p, a, lang)
-                out.append("  - " + (msg("match.line", heading=heading, amount=amount).render(lang) if amount else heading))
-                out += [f"      {d}" for d in details]
-        out += ["", msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang)]
-        if m.ignored:
-            out.append(msg("match.ignored", names=_ignored_said(m)).render(lang))
-        quoted = clauses_cited(m, lang)
-        if quoted:
+                out.append("  - " + (msg("match.line", heading=a.heading, amount=a.amount).render(lang) if a.amount else a.heading))
+                out += [f"      {d}" for d in a.details]
+        out += ["", v.total]
+        if v.ignored:
+            out.append(v.ignored)
+        if v.clauses:
             out += ["", msg("match.section", title=msg("match.section_clauses")).render(lang)]
-            for cite, text, original in quoted:
-                out.append(f"  {cite}" + msg("match.clause_colon").render(lang) + _quote(text, lang))
+            for cite, text, original in v.clauses:
+                out.append(f"  {cite}" + msg("match.clause_colon").render(lang) + text)
                 if original is not None:
-                    out.append("    " + msg("match.clause_original", text=_quote(original, lang)).render(lang))
-    if result.errors:
-        out += ["", "== " + msg("match.notice_not_judged").render(lang), *(f"  - {line}" for line in _not_judged(result, lang))]
+                    out.append("    " + msg("match.clause_original", text=original).render(lang))
+    if n.not_judged is not None:
+        out += ["", "== " + msg("match.notice_not_judged").render(lang), *(f"  - {line}" for line in n.not_judged)]
     return "\n".join(out) + "\n"
 
 
@@ -298,45 +365,40 @@ def _not_judged(result: ProfileResult, lang: str) -> list[str]:
 
 
 def notice_html(result: ProfileResult, lang: str) -> str:
+    """The notice as a self-contained HTML page (the explanations' stylesheet)."""
     e = html.escape
-    title = msg("match.notice_title", name=result.name).render(lang)
-    body = [f"<h1>{e(title)}</h1>", f"<p>{e(msg('match.notice_for', name=result.name, id=result.applicant_id).render(lang))}</p>"]
-    body.append(f'<p class="lead">{e(msg("match.notice_lead").render(lang))}</p>')
-    for m in result.matches:
-        p = m.policy
-        body.append(
-            f"<h2>{e(msg('match.notice_policy', title=_say(p.title, lang), version=p.version, year=m.funding_year).render(lang))}</h2>"
-        )
-        if not m.year_given:
-            body.append(f'<p class="lead">{e(msg("match.notice_year_assumed", year=m.funding_year).render(lang))}</p>')
-        for key, answers in _sections(m):
-            body.append(f"<h3>{e(msg(f'match.{key}').render(lang))}</h3>")
+    n = notice(result, lang)
+    body = [f"<h1>{e(n.title)}</h1>", f"<p>{e(n.addressed_to)}</p>", f'<p class="lead">{e(n.lead)}</p>']
+    for v in n.versions:
+        body.append(f"<h2>{e(v.heading)}</h2>")
+        if v.year_assumed:
+            body.append(f'<p class="lead">{e(v.year_assumed)}</p>')
+        for title, answers in v.sections:
+            body.append(f"<h3>{e(title)}</h3>")
             if not answers:
                 body.append(f"<p>{e(msg('match.none').render(lang))}</p>")
             for a in answers:
-                heading, amount, details = _lines(p, a, lang)
-                body.append(f'<div class="answer {a.answer}"><h4>{e(heading)}</h4>')
-                if amount:
-                    body.append(f'<p class="amount">{e(amount)}</p>')
-                body += [f"<p>{e(d)}</p>" for d in details]
+                body.append(f'<div class="answer {a.kind}"><h4>{e(a.heading)}</h4>')
+                if a.amount:
+                    body.append(f'<p class="amount">{e(a.amount)}</p>')
+                body += [f"<p>{e(d)}</p>" for d in a.details]
                 body.append("</div>")
-        body.append(f'<p class="total">{e(msg("match.total", amount=labels(p, lang).money(_total(m))).render(lang))}</p>')
-        if m.ignored:  # (what the profile gives that this policy has no word for: a misspelt name is not left unsaid)
-            body.append(f'<p class="ignored">{e(msg("match.ignored", names=_ignored_said(m)).render(lang))}</p>')
-        quoted = clauses_cited(m, lang)
-        if quoted:
+        body.append(f'<p class="total">{e(v.total)}</p>')
+        if v.ignored:  # (what the profile gives that this policy has no word for: a misspelt name is not left unsaid)
+            body.append(f'<p class="ignored">{e(v.ignored)}</p>')
+        if v.clauses:
             body.append(f"<h3>{e(msg('match.section_clauses').render(lang))}</h3>")
-            for cite, text, original in quoted:
-                body.append(f'<p class="clause"><b>{e(cite)}</b>{e(msg("match.clause_colon").render(lang))}{e(_quote(text, lang))}</p>')
+            for cite, text, original in v.clauses:
+                body.append(f'<p class="clause"><b>{e(cite)}</b>{e(msg("match.clause_colon").render(lang))}{e(text)}</p>')
                 if original is not None:
-                    words = msg("match.clause_original", text=_quote(original, lang)).render(lang)
+                    words = msg("match.clause_original", text=original).render(lang)
                     body.append(f'<p class="original" lang="zh">{e(words)}</p>')
-    if result.errors:
+    if n.not_judged is not None:
         body.append(f"<h2>{e(msg('match.notice_not_judged').render(lang))}</h2>")
-        body.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in _not_judged(result, lang)) + "</ul>")
+        body.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in n.not_judged) + "</ul>")
     return (
         f'<!DOCTYPE html>\n<html lang="{e(msg("match.html_lang").render(lang))}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(n.title)}</title>'
         f"<style>{_STYLE}{_EXTRA_STYLE}</style></head><body><main>{''.join(body)}</main></body></html>\n"
     )
 
