@@ -849,6 +849,42 @@ def test_a_finding_names_its_fact_by_its_words_too(tmp_path: Path) -> None:
     assert r.returncode == EXIT_INVALID and "不是本政策的申请人事实" in r.stderr
 
 
+def test_the_same_finding_entered_twice_is_recorded_once(tmp_path: Path) -> None:
+    """The clerk's 2023-04-01 finding against enterprise A, entered twice, was stored twice (numbers 2 and 3) and
+    listed twice. The second says it is on record already -- its number, 1, and the day it was recorded -- records
+    nothing, prints the number as the first did, and exits 0 as a reversal run twice does. Another date is another
+    finding (2); once the first is withdrawn, the same date may be recorded again (3)."""
+    import datetime as dt
+
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    args = ("--lang", "zh", "ledger", "finding", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID,
+            "--fact", "fraud_finding_dates", "--reason")  # fmt: skip
+    first = run(tmp_path, *args, "弄虚作假", "--value", "2023-04-01")
+    assert (first.returncode, first.stdout) == (EXIT_OK, "1\n"), first.stderr
+    again = run(tmp_path, *args, "再录一次", "--value", "2023-04-01")
+    assert (again.returncode, again.stdout) == (EXIT_OK, "1\n"), again.stderr
+    today = dt.datetime.now(dt.UTC).date().isoformat()  # (recorded_at is UTC)
+    assert again.stderr.strip() == (
+        f"同样的认定事实此前已记录，编号 1（{today} 记录）：申请人 {ENTERPRISE_ID}，fraud_finding_dates = 2023-04-01；"
+        "本次未重复记录（编号另输出到标准输出）"
+    )
+    other = run(tmp_path, *args, "另一次认定", "--value", "2022-01-10")
+    assert (other.returncode, other.stdout) == (EXIT_OK, "2\n")
+    with Ledger(url) as ledger:
+        assert [(f["id"], f["value"], f["reason"]) for f in ledger.findings()] == [
+            (1, "2023-04-01", "弄虚作假"),
+            (2, "2022-01-10", "另一次认定"),
+        ]
+        # the API says the same: the number on record, and that nothing was recorded
+        record, recorded = ledger.record_finding_once(ENTERPRISE_ID, "fraud_finding_dates", "2023-04-01", reason="x")
+        assert (record["id"], recorded) == (1, False)
+        assert ledger.record_finding(ENTERPRISE_ID, "fraud_finding_dates", "2023-04-01", reason="x") == 1
+        ledger.withdraw("finding", 1, reason="误录")
+        assert ledger.record_finding_once(ENTERPRISE_ID, "fraud_finding_dates", "2023-04-01", reason="重新认定")[1] is True
+        assert [f["id"] for f in ledger.findings()] == [1, 2, 3]
+        assert [e["outcome"] for e in ledger.audit_log() if e["action"] == "finding"] == ["recorded", "already_recorded", "recorded"]
+
+
 def test_a_reversal_or_finding_recorded_by_mistake_is_withdrawn_not_deleted(policy, tmp_path: Path) -> None:
     """A clerk's stray reversal of 4,200 (p1: 8,400 × 50%, 第五条第（一）项) and a finding dated 2022-03-01 that bars the
     enterprise (第十四条, R24: five years) could never be taken back. Withdrawn, each is kept and marked, and counts no

@@ -175,14 +175,20 @@ def test_openapi_is_valid_3_1_and_embeds_each_versions_generated_claim_schema(se
     # every call (reads may need a token), 409 on the audit log without a ledger, 500 on every call
     ops = {(path, method): op for path, methods in doc["paths"].items() for method, op in methods.items()}
     assert all({"401", "500"} <= set(op["responses"]) for op in ops.values())
-    for path in ("/ledger/commit", "/ledger/reverse", "/ledger/findings"):
+    for path in (
+        "/ledger/commit",
+        "/ledger/reverse",
+        "/ledger/findings",
+        "/ledger/reversals/{number}/withdraw",
+        "/ledger/findings/{number}/withdraw",
+    ):
         assert {"400", "401", "403", "408", "413"} <= set(ops[(path, "post")]["responses"]), path
     assert {"401", "403", "409"} <= set(ops[("/ledger/audit", "get")]["responses"])
     assert {"400", "401", "503"} <= set(ops[("/rounds", "post")]["responses"]) and "401" in ops[("/match", "post")]["responses"]
     # and a second pass: 409 without a ledger (?history=ledger, a reversal, a finding, a committed round), a committed
     # round's 403 and 422, and 400 on any route for a query parameter it does not take (/admin/reload?x=1)
     assert all("400" in op["responses"] for op in ops.values())
-    for path in ("/evaluate", "/ledger/reverse", "/ledger/findings", "/rounds"):
+    for path in ("/evaluate", "/ledger/reverse", "/ledger/findings", "/ledger/findings/{number}/withdraw", "/rounds"):
         assert "409" in ops[(path, "post")]["responses"], path
     assert {"403", "422"} <= set(ops[("/rounds", "post")]["responses"]) and "422" in ops[("/ledger/findings", "post")]["responses"]
     body = doc["paths"]["/evaluate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -523,6 +529,61 @@ def test_a_finding_is_checked_recorded_and_audited(server: Server) -> None:
     recorded, not_a_date, unknown_field = [e["outcome"] for e in log if e["action"] == "finding"][-3:]
     assert recorded == "recorded" and not_a_date.startswith("refused: ")  # (refused by the ledger's check of the value)
     assert unknown_field.startswith("refused: invalid-request")  # (by the request's: audited too, docs/service.md)
+
+
+def test_a_reversal_and_a_finding_recorded_by_mistake_are_withdrawn_and_audited(server: Server) -> None:
+    """The clerk's slip (findings A4): a reversal and a finding recorded by mistake. `ledger withdraw` could take them
+    back at the command line; the service had no route. Kept, marked, no longer counted, audited with the officer."""
+    applicant = "91110117MA08WDRW1L"
+    c = pledge_claim("WD-1", "200000.00", loan="LOAN-WD1")
+    c["applicant"]["id"] = applicant
+    assert server.call("POST", "/ledger/commit", c, token=OFFICER_TOKEN).json()["decision"]["total"] == "100000.00"  # R11: 50%
+    rev = server.call(
+        "POST", "/ledger/reverse", {"claim_id": "WD-1", "item_id": "l1", "reason": "误录", "decided_on": "2023-01-01"}, token=OFFICER_TOKEN
+    )
+    number = rev.json()["reversal"]
+    ask = {"reason": "撤销误录：本笔未退回"}
+    assert server.call("POST", f"/ledger/reversals/{number}/withdraw", ask).status == 401
+    assert server.call("POST", f"/ledger/reversals/{number}/withdraw", ask, token=READER_TOKEN).status == 403
+    done = server.call("POST", f"/ledger/reversals/{number}/withdraw", ask, token=OFFICER_TOKEN)
+    assert done.status == 200, done.text
+    record = done.json()
+    assert (record["id"], record["claim_id"], record["item_id"], record["returned"]) == (number, "WD-1", "l1", "100000.00")
+    assert record["withdrawn"]["reason"] == "撤销误录：本笔未退回" and record["withdrawn"]["at"][10] == "T"  # (when: an ISO time)
+    # read back: kept, marked, and the grant no longer counted as returned (the whole 100,000 may be returned again)
+    view = server.call("GET", f"/ledger/applicants/{applicant}").json()
+    assert [r["withdrawn"]["reason"] for r in view["reversals"]] == ["撤销误录：本笔未退回"]
+    assert not any(g.get("reversed") for g in view["grants"])
+    again = server.call("POST", f"/ledger/reversals/{number}/withdraw", ask, token=OFFICER_TOKEN, headers={"Accept-Language": "en"})
+    assert again.status == 422 and again.json()["detail"].startswith(f"reversal {number} was withdrawn already (20"), again.text
+    missing = server.call("POST", "/ledger/reversals/999999/withdraw?lang=zh", ask, token=OFFICER_TOKEN)
+    assert missing.status == 404 and missing.json()["detail"].startswith("台账中没有编号为 999999 的追回记录"), missing.text
+    bad = server.call("POST", "/ledger/reversals/1e3/withdraw", ask, token=OFFICER_TOKEN)
+    assert bad.status == 400 and [p["path"] for p in bad.json()["problems"]] == ["number"]
+    assert server.call("POST", f"/ledger/reversals/{number}/withdraw", {"reason": "x", "x": "1"}, token=OFFICER_TOKEN).status == 400
+    # a finding: recorded, the same sent again records nothing (its number and date said), then withdrawn
+    finding = {"applicant_id": applicant, "fact": "fraud_finding_dates", "value": "2023-04-01", "reason": "弄虚作假"}
+    first = server.call("POST", "/ledger/findings", finding, token=OFFICER_TOKEN).json()
+    second = server.call("POST", "/ledger/findings", {**finding, "reason": "再次录入"}, token=OFFICER_TOKEN).json()
+    assert first["recorded"] is True and second["recorded"] is False
+    assert second["finding"] == first["finding"] and second["recorded_at"] == first["recorded_at"]
+    view = server.call("GET", f"/ledger/applicants/{applicant}").json()
+    assert [f["id"] for f in view["findings"]] == [first["finding"]] and view["facts_on_record"] == {"fraud_finding_dates": ["2023-04-01"]}
+    gone = server.call("POST", f"/ledger/findings/{first['finding']}/withdraw", {"reason": "日期录错"}, token=OFFICER_TOKEN)
+    assert gone.status == 200 and gone.json()["value"] == "2023-04-01" and gone.json()["withdrawn"]["reason"] == "日期录错"
+    assert server.call("GET", f"/ledger/applicants/{applicant}").json()["facts_on_record"] == {}
+    log = server.call("GET", "/ledger/audit", token=OFFICER_TOKEN).json()
+    mine = [(e["actor"], e["action"], e["target"], e["outcome"].split(":")[0]) for e in log if e["action"] in ("withdraw", "finding")]
+    assert mine[-8:] == [
+        ("王科员", "withdraw", f"reversal {number}", "withdrawn"),
+        ("王科员", "withdraw", f"reversal {number}", "refused"),  # withdrawn already
+        ("王科员", "withdraw", "reversal 999999", "refused"),  # no such reversal
+        ("王科员", "withdraw", "/ledger/reversals/1e3/withdraw", "refused"),  # no record's number: by its address
+        ("王科员", "withdraw", f"/ledger/reversals/{number}/withdraw", "refused"),  # an unknown field
+        ("王科员", "finding", applicant, "recorded"),
+        ("王科员", "finding", applicant, "already_recorded"),
+        ("王科员", "withdraw", f"finding {first['finding']}", "withdrawn"),
+    ], mine
 
 
 # --- reload -------------------------------------------------------------------------------------------------------

@@ -419,12 +419,22 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
             say(msg(said, id=number, claim=args.claim, item=args.item, key=args.request_key), err=True)
     elif args.action == "finding":
         assert versions is not None
-        asked = {"applicant": args.applicant, "fact": args.fact, "value": args.value, "reason": args.reason}
-        audit = _cli_audit("finding", args.applicant, asked)
-        number = ledger.record_finding(args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions, audit=audit)
-        print(number)
-        say(msg("cli.ledger.found", id=number, applicant=args.applicant, fact=args.fact, value=args.value), err=True)
+        _record_finding(args, ledger, versions)
     return EXIT_OK
+
+
+def _record_finding(args: argparse.Namespace, ledger: Ledger, versions: PolicySet) -> None:
+    """`ledger finding`: recorded, or (the same applicant, fact and value on record already) said so with that
+    finding's number and date, nothing recorded; its number on stdout either way."""
+    asked = {"applicant": args.applicant, "fact": args.fact, "value": args.value, "reason": args.reason}
+    audit = _cli_audit("finding", args.applicant, asked)
+    record, recorded = ledger.record_finding_once(
+        args.applicant, args.fact, args.value, reason=args.reason, policy=versions.versions, audit=audit
+    )
+    print(record["id"])
+    said = "cli.ledger.found" if recorded else "cli.ledger.already_found"  # (the same finding again: recorded once)
+    day = str(record["recorded_at"])[:10]
+    say(msg(said, id=record["id"], applicant=args.applicant, fact=args.fact, value=args.value, date=day), err=True)
 
 
 def _cli_audit(action: str, target: str, asked: dict[str, Any]) -> Audit:

@@ -1541,16 +1541,41 @@ class Ledger:
         policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None,
         audit: Audit | None = None,
     ) -> int:
-        """Record a fact about an applicant (e.g. the date of a finding that bars it for some years).
+        """Record a fact about an applicant (e.g. the date of a finding that bars it for some years); its number.
 
-        With `policy` (the CLI always gives it) the finding is checked first (`check_finding`).
+        With `policy` (the CLI always gives it) the finding is checked first (`check_finding`). The same applicant,
+        fact and value on record already (and not withdrawn) records nothing: that finding's number is returned
+        (`record_finding_once` says which happened).
         """
+        return int(self.record_finding_once(applicant_id, fact, value, reason=reason, policy=policy, audit=audit)[0]["id"])
+
+    def record_finding_once(
+        self,
+        applicant_id: str,
+        fact: str,
+        value: str,
+        *,
+        reason: str,
+        policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None,
+        audit: Audit | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """`record_finding`: the finding's record (as `findings` reads it) and whether this call recorded it. False:
+        the same applicant, fact and value is on record already, not withdrawn -- that finding's record, with its
+        number and when it was recorded; nothing is recorded (a finding entered twice was stored twice, numbers 2
+        and 3, and listed twice). Told by the transaction that decided it."""
         check_words(reason, "reason")
         if policy is not None:
             check_finding(policy, applicant_id, fact, value)
         with self.db.locked():
+            same = self.db.query(
+                "SELECT id FROM findings WHERE applicant_id = ? AND fact = ? AND value = ? AND withdrawn IS NULL ORDER BY id",
+                (applicant_id, fact, value),
+            )
+            if same:
+                self._audit(audit, "already_recorded", {"finding": int(same[0][0])})
+                return self._records("findings", "id", int(same[0][0]))[0], False
             held = self.facts_on_record(applicant_id).get(fact, [])
-            if len(held) >= MAX_LIST and value not in held:
+            if len(held) >= MAX_LIST:
                 # a list fact joins a claim whole; a claim's list holds at most MAX_LIST values
                 raise LedgerError(msg("ledger.finding.too_many", applicant=applicant_id, n=len(held), fact=fact, most=MAX_LIST))
             fid = self.db.insert(
@@ -1559,7 +1584,7 @@ class Ledger:
                 "id",
             )
             self._audit(audit, "recorded", {"finding": fid})
-            return fid
+            return self._records("findings", "id", fid)[0], True
 
     def applicants_like(self, written: str, most: int = 3) -> list[str]:
         """The applicant ids on record nearest to `written` (a check character mistyped, a case or space slip), at

@@ -595,6 +595,8 @@ WRITES = {
     "/ledger/commit": "commit",
     "/ledger/reverse": "reverse",
     "/ledger/findings": "finding",
+    "/ledger/reversals/{number}/withdraw": "withdraw",
+    "/ledger/findings/{number}/withdraw": "withdraw",
     "/admin/reload": "reload",
     "/rounds": "round",
 }
@@ -664,6 +666,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     "applicant_id": aid,
                     "grants": grants,
                     "reversals": ledger.reversals(aid),
+                    "findings": ledger.findings(aid),  # (each with its number: what a withdrawal names)
                     "facts_on_record": ledger.facts_on_record(aid),
                     **usage_of(cat, grants),
                 }
@@ -800,7 +803,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             with svc.ledger_until(lang, deadline) as ledger:
                 try:
                     check_finding(versions, asked["applicant_id"], asked["fact"], asked["value"])
-                    fid = ledger.record_finding(
+                    record, recorded = ledger.record_finding_once(
                         asked["applicant_id"],
                         asked["fact"],
                         asked["value"],
@@ -813,9 +816,46 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                 except LedgerError as err:
                     ledger.record_audit(who.name, who.roles, "finding", asked["applicant_id"], f"refused: {err}", asked)
                     raise Refusal("ledger-refused", said(err), audited=True) from None
-                return {"finding": fid, **asked}
+                # (the same finding sent again: `recorded` false, the number and date of the one on record; nothing stored)
+                return {"finding": record["id"], **asked, "recorded": recorded, "recorded_at": record["recorded_at"]}
 
         return JSONResponse(await bounded(svc, request, work, ledger=True))
+
+    def withdraw(kind: str) -> Callable[[Request], Awaitable[Response]]:
+        """`POST /ledger/{reversals|findings}/{number}/withdraw`: a reversal or finding recorded by mistake withdrawn
+        (`Ledger.withdraw`, as `ledger withdraw` does at the command line), audited with its officer; its record as it
+        now stands. The CLI and the Python API could withdraw one; the service could not."""
+
+        async def route(request: Request) -> Response:
+            who = svc.may_write(request)
+            lang = lang_of(request)
+            written = str(plain_words(request.path_params["number"], "number"))
+            if not (written.isascii() and written.isdigit() and len(written) <= 18):  # (١٢, 1e3, -1: no record's number)
+                wrong = msg("service.problem.not_number", value=repr(written[:40]))
+                raise Refusal("invalid-request", wrong, [Problem(wrong, ("number",), "request", code="service.request")])
+            data, where = await read_json(request, svc)
+            asked = fields(data, ("reason",), (), lang, where)
+            number, target = int(written), f"{kind} {int(written)}"
+            deadline = time.monotonic() + svc.config.limits.timeout_seconds  # (as `bounded` answers it)
+
+            def work() -> dict[str, Any]:
+                with svc.ledger_until(lang, deadline) as ledger:
+                    try:
+                        return ledger.withdraw(
+                            kind, number, reason=asked["reason"], audit=Audit(who.name, who.roles, "withdraw", target, asked)
+                        )
+                    except LedgerBusyError:  # held by another past this request's time: nothing written, nothing audited
+                        raise svc.timed_out() from None
+                    except LedgerError as err:
+                        ledger.record_audit(who.name, who.roles, "withdraw", target, f"refused: {err}", asked)
+                        words = err.args[0] if err.args else None
+                        if isinstance(words, Msg) and words.key == f"ledger.withdraw.no_{kind}":  # (in the service's words)
+                            raise Refusal("not-found", msg(f"service.detail.no_{kind}", n=number), audited=True) from None
+                        raise Refusal("ledger-refused", said(err), audited=True) from None
+
+            return JSONResponse(await bounded(svc, request, work, ledger=True))
+
+        return route
 
     async def claim_explanation(request: Request) -> Response:
         """A committed decision, as committed, explained (a page an officer can open in a browser)."""
@@ -853,6 +893,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         Route("/ledger/commit", commit, methods=["POST"]),
         Route("/ledger/reverse", reverse, methods=["POST"]),
         Route("/ledger/findings", finding, methods=["POST"]),
+        Route("/ledger/reversals/{number}/withdraw", withdraw("reversal"), methods=["POST"]),
+        Route("/ledger/findings/{number}/withdraw", withdraw("finding"), methods=["POST"]),
         Route("/ledger/audit", audit),
         # (`:path`: a claim id may hold a slash, PG/2022/0009, and is committed so; its page was 404 "no such address")
         Route("/ledger/claims/{claim_id:path}/explanation", claim_explanation),

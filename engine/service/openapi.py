@@ -239,12 +239,42 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                     ["applicant_id", "fact", "value", "reason"], {"applicant_id": text, "fact": text, "value": text, "reason": text}
                 ),
                 "responses": {
-                    "200": _json({"type": "object"}, "the finding's id"),
+                    "200": _json(
+                        {"type": "object"},
+                        "the finding's id (`finding`), `recorded` (false: the same applicant, fact and value was on record "
+                        "already -- its id -- and nothing was recorded) and `recorded_at`",
+                    ),
                     **_problems(
                         "ledger-refused", "invalid-claim", "unauthorized", "forbidden", "no-ledger", "ledger-unavailable", "timeout"
                     ),
                 },
             }
+        },
+        **{
+            f"/ledger/{table}/{{number}}/withdraw": {
+                "post": {
+                    "summary": f"Withdraw a {kind} recorded by mistake: kept, marked with why and when, no longer counted (officer)",
+                    "operationId": f"ledgerWithdraw{kind.title()}",
+                    "security": WRITE,
+                    "parameters": [
+                        {
+                            "name": "number",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                            "description": f"the {kind}'s number, as recorded (GET /ledger/applicants/{{applicant_id}} lists them)",
+                        }
+                    ],
+                    "requestBody": _body(["reason"], {"reason": text}),
+                    "responses": {
+                        "200": _json({"type": "object"}, f"the {kind} as it now stands, its `withdrawn` {{reason, at}}"),
+                        **_problems(
+                            "not-found", "ledger-refused", "unauthorized", "forbidden", "no-ledger", "ledger-unavailable", "timeout"
+                        ),
+                    },
+                }
+            }
+            for kind, table in (("reversal", "reversals"), ("finding", "findings"))
         },
         "/ledger/claims/{claim_id}/explanation": {
             "get": {
