@@ -17,7 +17,7 @@ import pytest
 from engine.core.i18n import msg
 from engine.records.batch import run_batch
 from engine.records.ledger import Ledger
-from engine.records.tabular import XlsxOut
+from engine.records.tabular import WIDTH_SAMPLE_ROWS, XlsxOut
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "round_2021.jsonl"
@@ -94,6 +94,54 @@ def test_the_workbook_written_directly_reads_back(tmp_path: Path) -> None:
 
     with zipfile.ZipFile(tmp_path / "w.xlsx") as z:
         assert "<v>99999999999.99</v>" in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_each_column_is_as_wide_as_its_heading_and_first_rows_show(tmp_path: Path) -> None:
+    """Every column was Excel's default (8.43 digits): 申请人名称 and amounts like 1,492,200.00 were cut off. Widths in
+    digit widths, worked out by hand: a CJK character counts 2, others 1; plus 2 of margin; a filtered sheet's
+    heading 2 more for its button; at least 6, at most 60; an amount as its money format shows it."""
+    import zipfile
+
+    x = XlsxOut(tmp_path / "w.xlsx")
+    x.sheet("s", ["id", "amount", "n", "note", "lines"], money=["amount"], titles=["申请编号", "核定金额", "n", "说明", "多行"])
+    x.row("s", ["PG-1", "1492200.00", 7, "x" * 80, "短\n一二三四五六七八九十"])
+    x.sheet("plain", ["id"], titles=["申请编号"], autofilter=False)
+    x.row("plain", ["A1"])
+    for n in range(WIDTH_SAMPLE_ROWS + 5):  # (a wide value past the rows sampled is not measured)
+        x.row("plain", ["Z" * 30 if n == WIDTH_SAMPLE_ROWS + 2 else "B"])
+    x.close()
+    book = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    widths = {c: book["s"].column_dimensions[c].width for c in "ABCDE"}
+    assert widths == {
+        "A": 4 * 2 + 2 + 2,  # 申请编号 (4 CJK = 8) + button 2 + margin 2 = 12 (PG-1 is 4)
+        "B": 12 + 2,  # "1,492,200.00" (12) + margin; the heading 核定金额 is 8 + 2
+        "C": 6,  # "n" (1 + 2 + 2 = 5): at least 6
+        "D": 60,  # 80 x: at most 60
+        "E": 20 + 2,  # its longest line, 一二三四五六七八九十 (10 CJK = 20), + margin
+    }
+    assert book["plain"].column_dimensions["A"].width == 4 * 2 + 2  # no filter button: 10
+    with zipfile.ZipFile(tmp_path / "w.xlsx") as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert '<cols><col min="1" max="1" width="12" customWidth="1"/>' in sheet
+    assert sheet.index("</sheetViews>") < sheet.index("<cols>") < sheet.index("<sheetData>")  # (SpreadsheetML's order)
+
+
+def test_summary_xlsx_columns_fit_the_example_rounds_headings_and_values(policy, tmp_path: Path) -> None:
+    """The clerk's summary.xlsx of the 2021 example round, in Chinese: 申请编号 fits PG-2022-0001 (12 + 2 = 14), the
+    application total fits the largest, 804,200.00 (PG-2022-0001: 4,200 + 250,000 + 50,000 + 400,000 + 100,000;
+    10 + 2 = 12, as wide as 合计金额 with its button), and every heading of 4 CJK characters gets at least 8."""
+    from engine.core.i18n import use_language
+
+    with use_language("zh"):
+        run_batch(policy, ROOT / "examples" / "round_2021.xlsx", tmp_path / "o", stderr=io.StringIO())
+    book = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")
+    apps = book["申请汇总"]
+    width = {c[0].value: apps.column_dimensions[c[0].column_letter].width for c in apps.iter_cols(max_row=1)}
+    assert (width["申请编号"], width["合计金额"]) == (14, 12)
+    for ws in book.worksheets:
+        for (head,) in ws.iter_cols(max_row=1):
+            if isinstance(head.value, str) and len(head.value) == 4 and all("\u4e00" <= ch <= "\u9fff" for ch in head.value):
+                assert ws.column_dimensions[head.column_letter].width >= 8, (ws.title, head.value)
 
 
 def test_a_cell_of_another_type_is_refused_not_converted(tmp_path: Path) -> None:
