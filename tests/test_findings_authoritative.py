@@ -264,6 +264,56 @@ def test_a_dry_run_on_a_scratch_ledger_counts_the_findings_under_it(policy: engi
         assert standing(result.decision) == ("refused", [BAR])
 
 
+def test_a_finding_from_the_ledger_is_explained_as_on_record_not_as_declared(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """The clerk's explanation of enterprise A's next application said the ledger's finding as if A had declared it:
+    ✗ 第十四条：…（申报事实：被认定弄虚作假套取资金的日期（无则留空）为2023-04-01、申报提交日期为2024-03-15）. The fact
+    came from the ledger's findings (on_record: authoritative); the decision now names it in its `ledger` member
+    (facts_on_record) and the explanation says it as on record (台账认定事实), the submission date still as declared.
+    Found 2019-06-01, submitted 2022-03-15: inside the five years (R24), refused."""
+    label = policy.applicant_facts[FACT].label.zh  # (the fact's words as the policy gives them)
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with Ledger(url) as ledger:
+        ledger.record_finding(ENTERPRISE_ID, FACT, "2019-06-01", reason="弄虚作假", policy=policy)
+        result = ledger.commit(policy, claim(patent(), claim_id="F-1"))
+        assert standing(result.decision) == ("refused", [BAR]) and result.ledger["facts_on_record"] == {FACT: ["2019-06-01"]}
+        stored = ledger.stored_decision("F-1")
+        free = ledger.commit(policy, claim(patent(patent_id="ZL202010000777.3"), claim_id="F-2", applicant="natural_person"))
+        assert "facts_on_record" not in free.ledger  # (nothing on record for that applicant: nothing named)
+    assert stored is not None and stored["ledger"]["facts_on_record"] == {FACT: ["2019-06-01"]}
+    zh = render.explain(policy, stored, lang="zh")
+    [line] = [x for x in zh.splitlines() if x.lstrip().startswith("✗ 第十四条")]
+    assert f"（台账认定事实：{label}为2019-06-01；申报事实：" in line and "为2022-03-15）" in line, line
+    assert f"申报事实：{label}" not in zh
+    en = render.explain(policy, stored, lang="en")
+    assert f"(on record in the ledger: {policy.applicant_facts[FACT].label.en}: 2019-06-01; as claimed: " in en, en
+    # the same date stated by the applicant, decided without a ledger: declared, as before
+    own = engine.evaluate(policy, claim(patent(), claim_id="F-3", **{FACT: ["2019-06-01"]}))
+    said = render.explain(policy, own, lang="zh")
+    assert f"（申报事实：{label}为2019-06-01、" in said and "台账认定事实" not in said
+    # a batch deciding only, against the ledger: its decisions.jsonl line names the fact too, and explains it so
+    (tmp_path / "c.json").write_text(json.dumps(claim(patent(), claim_id="F-4"), ensure_ascii=False), encoding="utf-8")
+    import io
+
+    from engine.records.batch import run_batch
+
+    run_batch(policy, tmp_path / "c.json", tmp_path / "o", ledger_url=url, stderr=io.StringIO())
+    line_of_batch = json.loads((tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8"))
+    assert line_of_batch["ledger"] == {
+        "round": line_of_batch["ledger"]["round"],
+        "status": "not_committed",
+        "facts_on_record": {FACT: ["2019-06-01"]},
+    }
+    assert f"（台账认定事实：{label}为2019-06-01；申报事实：" in render.explain(policy, line_of_batch, lang="zh")
+    # committed on two workers: each line, and the decision stored, name it as one process does
+    claims = [claim(patent(patent_id=p), claim_id=f"W-{n}") for n, p in enumerate(("ZL202010000001.1", "ZL202010000777.3"))]
+    (tmp_path / "w.jsonl").write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in claims), encoding="utf-8")
+    run_batch(policy, tmp_path / "w.jsonl", tmp_path / "w", ledger_url=url, commit=True, workers=2, stderr=io.StringIO())
+    lines = [json.loads(x) for x in (tmp_path / "w" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [d["ledger"].get("facts_on_record") for d in lines] == [{FACT: ["2019-06-01"]}] * 2
+    with Ledger(url) as ledger:
+        assert ledger.stored_decision("W-1")["ledger"]["facts_on_record"] == {FACT: ["2019-06-01"]}  # type: ignore[index]
+
+
 def test_recorded_values_of_one_fact_are_bounded(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
     """A list fact joins a claim whole, and a claim's list holds at most 100 values: the 101st distinct value of one
     fact for one applicant is refused (the same value again is harmless)."""
@@ -333,14 +383,19 @@ def test_ledger_finding_and_batch_on_the_command_line(policy: engine.CompiledPol
         assert decisions["B-2"]["items"][0]["amount"] == "4200.00"
     with Ledger(url) as ledger:
         assert [g["claim_id"] for g in ledger.grants()] == ["B-2"]
+    # the dates on record said as on record, the one the application stated (2012-01-10) as declared, with the
+    # submission date (the fact's words as the policy gives them)
+    label = policy.applicant_facts[FACT].label
     shown = {
-        ("en", "text"): "2010-01-10, 2012-01-10, 2019-06-01, date the application was submitted: 2022-03-15",
-        ("zh", "text"): "被认定弄虚作假套取资金的日期（无则留空）为2010-01-10、2012-01-10、2019-06-01、申报提交日期为2022-03-15",
-        ("en", "md"): "2010-01-10, 2012-01-10, 2019-06-01",
-        ("zh", "html"): "2010-01-10、2012-01-10、2019-06-01",
+        ("en", "text"): f"on record in the ledger: {label.en}: 2010-01-10, 2019-06-01; as claimed: {label.en}: 2012-01-10, "
+        "date the application was submitted: 2022-03-15",
+        ("zh", "text"): f"台账认定事实：{label.zh}为2010-01-10、2019-06-01；申报事实：{label.zh}为2012-01-10、申报提交日期为2022-03-15",
+        ("en", "md"): "2010-01-10, 2019-06-01; as claimed: ",
+        ("zh", "html"): "2010-01-10、2019-06-01；申报事实：",
     }
     for (lang, fmt), words in shown.items():
         assert words in render.explain(policy, decisions["B-1"], lang, fmt), (lang, fmt)
+    assert decisions["B-1"]["ledger"]["facts_on_record"] == {FACT: ["2019-06-01", "2010-01-10"]}  # (what the ledger added, as recorded)
 
 
 def test_a_spreadsheet_cell_lists_several_findings(policy: engine.CompiledPolicy, tmp_path: Path) -> None:

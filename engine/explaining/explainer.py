@@ -75,6 +75,19 @@ def _text_key(value: Any) -> Any:
 WhyLayout = tuple[tuple[int, ...], "int | None", bool, dict[str, tuple["int | None", "int | None", "int | None"]]]
 
 
+def on_record_of(decision: Decision | RecordedDecision) -> dict[str, Any]:
+    """The applicant facts a recorded decision names as given by the ledger's findings (its `ledger` member's
+    `facts_on_record`, `Ledger.commit`: each fact's value(s) on record), by the name its checks use
+    (`applicant.<fact>`); none for a decision made here."""
+    if type(decision) is not RecordedDecision:
+        return {}
+    ledger = decision.record.get("ledger")
+    given = ledger.get("facts_on_record") if isinstance(ledger, Mapping) else None
+    if not isinstance(given, Mapping):
+        return {}
+    return {f"applicant.{name}": value for name, value in given.items() if type(name) is str}
+
+
 def _why_layout(steps: tuple[Any, ...]) -> WhyLayout | None:
     """The `WhyLayout` of a step sequence; None when it has a selection step (its verdict decides, per item)."""
     if any(s[0] == "selection" for s in steps):
@@ -295,6 +308,8 @@ class Explainer:
         self.f_provisional_of = f("provisional_of", "amount")
         self.f_reason = f("reason_line", "cites", "says")
         self.f_facts_given = f("facts_given", "facts")
+        self.f_facts_on_record = f("facts_on_record", "facts")
+        self.f_facts_both = f("facts_both", "on_record", "given")
         self.f_fact_value = f("fact_value", "fact", "value")
         self.f_missing_fact = f("missing_fact", "fact")
         self.f_calc_fixed = f("calc_fixed", "value")
@@ -344,6 +359,7 @@ class Explainer:
         self.f_why_cut = f("why_cut", "asked", "amount", "cites")
         self.f_why_cap_none_left = f("why_cap_none_left", "cites")
         self.f_why_facts = f("why_facts", "facts")
+        self.f_why_facts_on_record = f("why_facts_on_record", "facts")
         self.f_why_also = f("why_also", "reasons")
         self.f_docs_line = f("docs_line", "docs", "cites")
         self.f_doc_ok = f("doc_ok", "doc")
@@ -388,7 +404,12 @@ class Explainer:
         self.facts_cache: dict[Any, str] = {}
         self.fact_names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
         self.calc_lines: dict[Any, Any] = {}
-        self.failed_facts: dict[int, str] = {}  # per item: a failed check step's facts in words (shown twice)
+        #: per item: a failed check step's facts in words (shown twice): in its line, and as the why's sentences
+        self.failed_facts: dict[int, tuple[str, tuple[str, ...]]] = {}
+        #: the facts of the decision being explained that the ledger's findings gave (`applicant.<fact>`, as a check
+        #: names them): said as on record (台账认定事实), not as declared (申报事实). A recorded decision's `ledger`
+        #: member names them (`facts_on_record`); a decision made here took none from a ledger.
+        self.on_record: dict[str, Any] = {}
         self.limit_lines: dict[tuple[Any, ...], Any] = {}
         self.cap_lines: dict[tuple[Any, ...], Any] = {}
         self.who_line: dict[tuple[Any, Any, Any], str] = {}
@@ -612,6 +633,29 @@ class Explainer:
                 self.facts_cache[key] = text
         return text
 
+    def given(self, facts: tuple[str, ...], t: str | None, I: Any, A: Any, C: Any) -> tuple[str, tuple[str, ...]]:
+        """A failed check's facts in words, as its line says them (申报事实：…) and as the why's sentences: the values
+        the ledger's findings gave (`on_record`) said as on record (台账认定事实：…) before those declared -- of a list
+        fact the applicant stated values of too, the values on record there, the applicant's here."""
+        on = tuple([f for f in facts if f in self.on_record]) if self.on_record else ()
+        if not on:
+            said = self.facts_of(facts, t, I, A, C)
+            return self.f_facts_given(facts=said), (self.f_why_facts(facts=said),)
+        recorded, declared = dict(A), dict(A)  # (the values each part says)
+        both = set()
+        for f in on:
+            name, held, kept = f.partition(".")[2], A.get(f.partition(".")[2]), self.on_record[f]
+            if isinstance(held, list) and isinstance(kept, list) and any(v not in kept for v in held):
+                recorded[name], declared[name] = [v for v in held if v in kept], [v for v in held if v not in kept]
+                both.add(f)
+        on_text = self.facts_of(on, t, I, recorded, C)
+        rest = tuple([f for f in facts if f not in self.on_record or f in both])
+        if not rest:
+            return self.f_facts_on_record(facts=on_text), (self.f_why_facts_on_record(facts=on_text),)
+        rest_text = self.facts_of(rest, t, I, declared, C)
+        line = self.f_facts_both(on_record=self.f_facts_on_record(facts=on_text), given=self.f_facts_given(facts=rest_text))
+        return line, (self.f_why_facts_on_record(facts=on_text), self.f_why_facts(facts=rest_text))
+
     # --- sentences -------------------------------------------------------------------------
 
     def check(self, step: tuple[Any, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
@@ -623,8 +667,8 @@ class Explainer:
                 f"{self.marks.get(ok, self.marks[None])} {self.f_reason(cites=test.cites, says=self.lab.label(test.says))}"
             )
         if ok is False and test.expression.facts:
-            facts = self.failed_facts[id(step)] = self.facts_of(test.expression.facts, t, I, A, C)
-            line += self.paren(t=self.f_facts_given(facts=facts))
+            given = self.failed_facts[id(step)] = self.given(test.expression.facts, t, I, A, C)
+            line += self.paren(t=given[0])
         if missing:
             line += self.paren(t=self.f_missing_fact(fact=self.lab.fact_label(missing, t)))
         return line
@@ -836,6 +880,7 @@ class Explainer:
         recorded = type(decision) is RecordedDecision
         if isinstance(decision, RecordedDecision):
             self.kept_for(decision)
+        self.on_record = on_record_of(decision)
         out: list[Any] = [
             w.who(str(claim.claim_id), str(A["id"]), A.get("name")),
             self.title_block,
@@ -1392,10 +1437,10 @@ class Explainer:
                 else:
                     out.append(self.f_why_refused(says=says, cites=r.cites))
             if check_step is not None and check_step[1].expression.facts:
-                facts = self.failed_facts.get(id(check_step))
-                if facts is None:
-                    facts = self.facts_of(check_step[1].expression.facts, d.item.type, I, A, C)
-                out.append(self.f_why_facts(facts=facts))
+                given = self.failed_facts.get(id(check_step))
+                if given is None:
+                    given = self.given(check_step[1].expression.facts, d.item.type, I, A, C)
+                out.extend(given[1])
             if len(d.reasons) > 1:
                 out.append(self.f_why_also(reasons=self.sep.join(self.reason(x) for x in d.reasons[1:])))
         return self.sentence_sep.join(out)

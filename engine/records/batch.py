@@ -987,8 +987,9 @@ def decision_line(result: CommitResult, where: Mapping[str, Any], committed: boo
     """A line of decisions.jsonl: the decision as committed, its `ledger` (when not `committed`: only its round and
     "not_committed"), then `input`, where it was read; `json.dumps` of that dict, and a newline, joined from the
     decision's text as `CommitResult.text_with` joins its ledger."""
-    if not committed:
-        text = result.text_with({"round": result.round, "status": "not_committed"})
+    if not committed:  # (with the facts on record it was decided on, as a committed decision names them)
+        on_record = result.ledger.get("facts_on_record")
+        text = result.text_with({"round": result.round, "status": "not_committed", **({"facts_on_record": on_record} if on_record else {})})
     elif result.status == "already_committed":  # (the stored decision's member said "committed": a re-run's sheet
         text = result.text_with({**result.ledger, "status": "already_committed"})  # said 已记入台账 of every row)
     else:

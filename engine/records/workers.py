@@ -311,6 +311,8 @@ def _as_committed(line: str) -> tuple[str, str]:
     head, key, tail = line.rpartition('"ledger": ')
     end = json.loads("{" + key + tail)  # {"ledger": {...}, "input": {...}}
     ledger = {"commit": json.loads(SEQ_MARK), "round": end["ledger"]["round"], "status": "committed"}
+    if end["ledger"].get("facts_on_record"):  # (the facts the run's ledger gave it, as a commit there names them)
+        ledger["facts_on_record"] = end["ledger"]["facts_on_record"]
     text = json.dumps(ledger, ensure_ascii=False)
     return head + key + text + ", " + json.dumps({"input": end["input"]}, ensure_ascii=False)[1:] + "\n", head + key + text + "}"
 
