@@ -1012,6 +1012,36 @@ def test_the_command_lines_writes_are_audited_with_their_operator(tmp_path: Path
     with Ledger(url) as ledger:
         entries = ledger.audit_log()
     assert [(e["actor"], e["action"], e["target"], e["outcome"]) for e in entries] == [
+        (f"{getpass.getuser()}@cli", "batch", str(tmp_path / "o"), "committed"),  # (the round committed: one entry)
         (f"{getpass.getuser()}@cli", "reverse", "PG-2022-0001/p1", "recorded"),
         (f"{getpass.getuser()}@cli", "withdraw", "reversal 1", "withdrawn"),
     ]
+
+
+def test_a_committed_batch_is_audited_once_per_run_with_its_counts_on_workers_too(tmp_path: Path) -> None:
+    """A batch's commits at the command line left no audit entry (the reversals, findings and withdrawals did): each
+    committing run is now one entry, its operator, output folder and counts. The example 2021 round: 7 applications, 1
+    an error record (its bad row), 6 committed for 1,492,200.00 (worked out by hand in the clerk's findings: 4,200 +
+    250,000 + 50,000 + 400,000 + 100,000 + 60,000 + 25,000 + 150,000 + 3,000 + 450,000). Run again on 2 workers:
+    nothing new, 6 found committed already. A run deciding only is no write: not audited."""
+    import getpass
+    import json
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    assert commit_round(tmp_path, url).returncode == 3
+    again = run(tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit",
+                "--out", "again", "--ledger", url, "--workers", "2")  # fmt: skip
+    assert again.returncode == 3, again.stderr
+    dry = run(tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--out", "dry", "--ledger", url)
+    assert dry.returncode == 3, dry.stderr
+    with Ledger(url) as ledger:
+        entries = [e for e in ledger.audit_log() if e["action"] == "batch"]
+    assert [(e["actor"], e["roles"], e["target"], e["outcome"]) for e in entries] == [
+        (f"{getpass.getuser()}@cli", ["cli"], str(tmp_path / "o"), "committed"),
+        (f"{getpass.getuser()}@cli", ["cli"], str(tmp_path / "again"), "committed"),
+    ]
+    first, second = (e["detail"] if isinstance(e["detail"], dict) else json.loads(e["detail"]) for e in entries)
+    assert (first["applications"], first["failed"], first["total"], first["workers"]) == (7, 1, "1492200.00", 1)
+    assert (first["ledger"]["committed"], first["ledger"]["already_committed"], first["ledger"]["replaced"]) == (6, 0, 0)
+    assert first["input"] == str(ROOT / "examples" / "round_2021.jsonl") and first["out"] == str(tmp_path / "o")
+    assert (second["ledger"]["committed"], second["ledger"]["already_committed"], second["workers"]) == (0, 6, 2)

@@ -37,7 +37,7 @@ from engine.core.i18n import language, lookup, msg, tr
 from engine.core.quantities import format_money, plain_amount, said_money
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import FAILURES_SHOWN, budget_table, headings_of, in_language, problem_said, run_batch
+from engine.records.batch import FAILURES_SHOWN, BatchSummary, budget_table, headings_of, in_language, problem_said, run_batch
 from engine.records.inputs import open_claims, other_record, where_text
 from engine.records.ledger import (
     BUSY_SECONDS,
@@ -98,6 +98,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except OutputError as err:
         say_error(err)
         return EXIT_USAGE
+    if args.commit:
+        _audit_run(args, summary)
     if not args.quiet:
         say(budget_table(summary, versions), end="")
         ledger_note = (
@@ -126,6 +128,37 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if summary.failed:
             _say_failures(Path(args.out), versions)
     return EXIT_PARTIAL if summary.failed else EXIT_OK
+
+
+def _audit_run(args: argparse.Namespace, summary: BatchSummary) -> None:
+    """A committing run's one audit entry (action `batch`, its operator user@cli, target its output folder): what it
+    committed, replaced and found committed already, of how many applications, its total, its input, round and
+    workers. The CLI's reversals, findings and withdrawals were audited and a batch's commits were not: an entry per
+    application (`run_batch(audit=)`, the service's) decides on one process; one per run keeps the workers. Written
+    after the run, in a transaction of its own (a run stopped part-way leaves its commits, each with its time, unaudited)."""
+    done = summary.to_dict()
+    asked = {
+        "input": os.path.abspath(args.input),
+        "out": os.path.abspath(args.out),
+        "round": args.round,
+        "replace": args.replace,
+        "workers": args.workers,
+    }
+    who = _cli_audit("batch", os.path.abspath(args.out), asked)
+    detail = {
+        **asked,
+        "applications": summary.applications,
+        "failed": summary.failed,
+        "ledger": done["ledger"],
+        "total": done["approved_total"],
+    }
+    # (a run all of whose applications were errors is not said "committed": as the service says a round)
+    outcome = "committed" if summary.committed or summary.already_committed or summary.replaced else "nothing committed"
+    try:
+        with Ledger(args.ledger or default_url(), create=False) as ledger:
+            ledger.record_audit(who.actor, who.roles, who.action, who.target, outcome, detail)
+    except LedgerError as err:  # (the commits stand; the officer is told they were not audited, and why)
+        say_error(msg("cli.batch.not_audited", reason=err))
 
 
 #: the problems of each error record a console lists (`FAILURES_SHOWN` records)
