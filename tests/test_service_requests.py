@@ -166,7 +166,9 @@ def test_every_route_that_reads_lang_declares_it(server: Server) -> None:
     # and which read it: each route asked in English and in Chinese, with a token no one has, answers in each
     reading = set()
     for method, path in documented:
-        filled = path.format(policy_id=POLICY_ID, version="2020.1", applicant_id=ENTERPRISE_ID, claim_id="C-1", job_id="0" * 32, name="x")
+        filled = path.format(
+            policy_id=POLICY_ID, version="2020.1", applicant_id=ENTERPRISE_ID, claim_id="C-1", job_id="0" * 32, name="x", number="1"
+        )
         titles = []
         for lang in ("en", "zh"):
             answer = send(server, method.upper(), f"{filled}?lang={lang}", b"{}" if method == "post" else None, BAD_TOKEN)
@@ -299,8 +301,8 @@ def test_a_body_declared_as_something_else_is_refused_naming_what_is_read(server
     # the document says it: 415 on every call with a body, and what a body may be declared as
     doc = send(server, "GET", "/openapi.json").json()
     with_body = [op for ops in doc["paths"].values() for op in ops.values() if "requestBody" in op]
-    # (evaluate, explain, match, a round, and the ledger's commit, reversal and finding)
-    assert len(with_body) == 7 and all("415" in op["responses"] and "415" in op["requestBody"]["description"] for op in with_body)
+    # (evaluate, explain, match, a round, and the ledger's commit, reversal, finding and the two withdrawals)
+    assert len(with_body) == 9 and all("415" in op["responses"] and "415" in op["requestBody"]["description"] for op in with_body)
 
 
 # --- 6. a round: JSON Lines, and its outputs by their addresses -------------------------------------------------------
