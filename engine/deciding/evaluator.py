@@ -22,7 +22,7 @@ from types import CodeType
 from typing import Any, NamedTuple, cast
 
 from engine.core.errors import ClaimError, PolicyError, Problem
-from engine.core.i18n import msg
+from engine.core.i18n import Msg, msg
 from engine.core.quantities import MAX_AMOUNT, ROUNDING_MODES
 from engine.deciding.claims import Claim
 from engine.deciding.codegen import AmountBeyond, ProbeWriter, RuleWriter, StandingWriter
@@ -421,11 +421,26 @@ def _beyond(policy: CompiledPolicy, claim: Claim, item: Any, exc: Exception) -> 
 
 
 def _outside_window(policy: CompiledPolicy, claim: Claim) -> None:
+    """The claim's funding year is not in the version's window: an error naming the window, and the clause and
+    readings the window rests on (`policy.in_force.cites` / `readings`) when the policy names them."""
     lo, hi = policy.funding_years
+    basis: Msg | str = ""
+    if policy.in_force_cites:
+        basis = msg("render.window_cites", before=basis, cites=policy.in_force_cites)
+    if policy.in_force_readings:
+        basis = msg("render.window_readings", before=basis, ids=list(policy.in_force_readings))
     raise ClaimError(
         [
             Problem(
-                msg("render.outside_window", year=claim.funding_year, policy=policy.id, version=policy.version, first=lo, last=hi),
+                msg(
+                    "render.outside_window",
+                    year=claim.funding_year,
+                    policy=policy.id,
+                    version=policy.version,
+                    first=lo,
+                    last=hi,
+                    basis=basis,
+                ),
                 path=("funding_year",),
                 expected=msg("render.year_from_to", first=lo, last=hi),
                 code="not_in_force",

@@ -630,6 +630,7 @@ class _Compiler:
             funding_years=(fy["from"], fy["to"]),
             in_force_cites=in_force_cites or None,
             in_force_assumption=_text(head["in_force"].get("assumption")),
+            in_force_readings=tuple(head["in_force"].get("readings", ())),
             quantum=quantum,
             rounding=head["rounding"]["mode"],
             refusal_order=tuple(head.get("refusal_order", DEFAULT_REFUSAL_ORDER)),

@@ -461,6 +461,9 @@ class CompiledPolicy:
     applicant_param_uses: tuple[ParamUse, ...] = ()
     #: where a text is written in Chinese only (`en:` left out; the Chinese stands for it), for lint to say
     chinese_only: tuple[tuple[str | int, ...], ...] = ()
+    #: the readings behind the validity window (`policy.in_force.readings`), named beside its clause when a claim
+    #: falls outside it
+    in_force_readings: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # (the whole compiled policy made a decision's repr 306 kB)
         return f"<CompiledPolicy {self.id} {self.version} {self.content_hash[:19]}>"
