@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
+from engine.core.errors import ClaimError
 from engine.core.quantities import format_money
 from engine.deciding.history import Grant
 from engine.language import model
+from engine.language.expressions import MissingFact
 
 if TYPE_CHECKING:
     from engine.deciding.claims import Claim, Item
@@ -141,6 +143,23 @@ def facts_used(facts: tuple[str, ...], item: Any, applicant: Any, claim: Any) ->
         ns, name = full.split(".", 1)
         space = spaces[ns]
         out[full] = json_value(dict.get(space, name)) if name in space else None
+    return out
+
+
+def shown_values(test: model.Test, I: Any, A: Any, C: Any) -> list[dict[str, Any]]:
+    """The values a check shows beside its facts (its `shows:`), as the decision JSON writes them: each one's words,
+    value, type and expression. A value that cannot be computed -- None, a fact not given, a computation on a value
+    that is not there -- is left out. Computed when the decision is written or explained, not when it is made."""
+    out = []
+    for shown in test.shows:
+        try:
+            value = shown.value.function(I, A, C)
+        except (MissingFact, ClaimError):
+            continue
+        if value is not None:
+            out.append(
+                {"label": shown.label.to_dict(), "value": json_value(value), "type": shown.value.type, "expression": shown.value.source}
+            )
     return out
 
 
@@ -271,6 +290,10 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
         out = {"step": kind, "check": test.id, "category": test.category, "cites": test.cites, "test": test.expression.source}
         out["facts"] = facts_used(test.expression.facts, I, A, C)
         out["result"], out["missing_fact"], out["says"] = ok, missing, test.says.to_dict()
+        if test.shows:
+            shown = shown_values(test, I, A, C)
+            if shown:
+                out["shows"] = shown
         return out
     if kind == "who":
         _, r, ok = step

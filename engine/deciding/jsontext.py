@@ -1301,10 +1301,12 @@ class _PolicyParts:
     """A policy's head fragment, its articles' order (what `Decision.totals_by_article` sorts by) and its
     generated standing writers."""
 
-    __slots__ = ("article_parts", "articles", "head", "obj", "order", "standing")
+    __slots__ = ("article_parts", "articles", "head", "obj", "order", "shows", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
+        #: the applicant checks that show values beside their facts (`shows:`), by identity (`_standing`)
+        self.shows = frozenset(id(t) for t in p.applicant_checks if t.shows)
         #: the generated writers of the standing steps by their number (`_standing`)
         self.standing: dict[int, list[Callable[..., str | None]]] = {}
         self.head = '{"format": ' + _s(dec.DECISION_FORMAT) + ', "policy": {"id": ' + _s(p.id) + ', "version": ' + _s(p.version)
@@ -1377,7 +1379,12 @@ def _article_entry(article: Any, parts: _PolicyParts, amount: Decimal, provision
 
 
 def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
-    """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are)."""
+    """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are); a
+    decision whose checks show values beside their facts (`shows:`), step by step, those checks by `step_to_dict`."""
+    if parts.shows:
+        shown = [s for s in steps if s[0] == "check" and id(s[1]) in parts.shows and dec.shown_values(s[1], *S)]
+        if shown:
+            return ", ".join([_dumps(dec.step_to_dict(s, None, *S)) if s in shown else _step(s, None, S, who, inapp) for s in steps])
     for write in parts.standing.get(len(steps), ()):
         text = write(steps, S[1], S[2], who, inapp)
         if text is not None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.quantities import ROUNDING_MODES, format_money
 from engine.core.version import __version__
-from engine.deciding.decision import STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value
+from engine.deciding.decision import STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value, shown_values
 from engine.explaining.catalogue import Catalogue, fill
 from engine.explaining.labels import CENT, MONEY_CACHE, Labels, to_decimal
 from engine.explaining.model import NOMARK, Line, Quote, SignOff
@@ -310,6 +310,10 @@ class Explainer:
         self.f_facts_given = f("facts_given", "facts")
         self.f_facts_on_record = f("facts_on_record", "facts")
         self.f_facts_both = f("facts_both", "on_record", "given")
+        self.f_facts_and_shown = f("facts_and_shown", "facts", "shown")
+        self.shown_sep = str(m["shown_sep"])
+        #: some applicant check shows values beside its facts (`shows:`): the standing lines look for them
+        self.showing = any(t.shows for t in policy.applicant_checks)
         self.f_fact_value = f("fact_value", "fact", "value")
         self.f_missing_fact = f("missing_fact", "fact")
         self.f_calc_fixed = f("calc_fixed", "value")
@@ -658,7 +662,9 @@ class Explainer:
 
     # --- sentences -------------------------------------------------------------------------
 
-    def check(self, step: tuple[Any, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
+    def check(self, step: tuple[Any, ...], t: str | None, I: Any, A: Any, C: Any, shown: list[Any] | None = None) -> str:
+        """A check's line: its clause and words; a failed check's facts; the values it shows (`shown`: a standing
+        check's, see `shown`), beside its facts whatever the result; a missing fact."""
         _, test, ok, missing = step
         key = (id(test), ok)
         line = self.check_line.get(key)
@@ -666,12 +672,36 @@ class Explainer:
             line = self.check_line[key] = (
                 f"{self.marks.get(ok, self.marks[None])} {self.f_reason(cites=test.cites, says=self.lab.label(test.says))}"
             )
-        if ok is False and test.expression.facts:
+        if shown:
+            values = self.shown_sep.join(self.shown_text(v) for v in shown)
+            if test.expression.facts:
+                given = self.given(test.expression.facts, t, I, A, C)
+                if ok is False:
+                    self.failed_facts[id(step)] = given
+                values = self.f_facts_and_shown(facts=given[0], shown=values)
+            line += self.paren(t=values)
+        elif ok is False and test.expression.facts:
             given = self.failed_facts[id(step)] = self.given(test.expression.facts, t, I, A, C)
             line += self.paren(t=given[0])
         if missing:
             line += self.paren(t=self.f_missing_fact(fact=self.lab.fact_label(missing, t)))
         return line
+
+    def shown(self, test: Any, A: Any, C: Any) -> list[Any]:
+        """The values a standing check shows beside its facts, as its decision's JSON records them (`shown_values`):
+        computed for a decision just made, read from the record for a recorded one (`Recorded.shown`)."""
+        if type(test) is Recorded:
+            return getattr(test, "shown", None) or []
+        return shown_values(test, {}, A, C) if test.shows else []
+
+    def shown_text(self, shown: Mapping[str, Any]) -> str:
+        """One shown value in words: its label and value (`限制期至 2022-03-15（含当日）`: a label with `{value}` has
+        the value there; any other is followed by it as a fact's value is)."""
+        label = self.lab.label(shown["label"])
+        value = self.lab.shown_value(shown.get("type"), shown["value"])
+        if "{value}" in label:
+            return label.replace("{value}", value)
+        return self.f_fact_value(fact=label, value=value)
 
     def who(self, rule: Any, ok: Any, kind: Any) -> str:
         key = (id(rule) if type(rule) is Recorded else rule.id, ok, kind)  # a recorded step states its own kinds and roles
@@ -1328,16 +1358,23 @@ class Explainer:
     def standing(self, decision: Decision | RecordedDecision, A: Any, C: Any) -> Any:
         """The applicant's standing checks, one line each; kept per outcome when no line quotes the claim's facts."""
         key = tuple([(s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps])
-        block = self.standing_blocks.get(key)
+        shown: dict[int, list[Any]] = {}
+        if self.showing:  # (a check showing values: its line quotes them, and the block is this claim's alone)
+            for step in decision.standing_steps:
+                if step[0] == "check":
+                    values = self.shown(step[1], A, C)
+                    if values:
+                        shown[id(step)] = values
+        block = None if shown else self.standing_blocks.get(key)
         if block is not None:
             return block
         lines = []
-        quotes_facts = False
+        quotes_facts = bool(shown)
         w = self.w
         for step in decision.standing_steps:
             if step[0] == "check":
                 quotes_facts = quotes_facts or (step[2] is False and bool(step[1].expression.facts))
-                lines.append(w.standing_line(self.check(step, None, {}, A, C), step[2], "check"))
+                lines.append(w.standing_line(self.check(step, None, {}, A, C, shown.get(id(step))), step[2], "check"))
             elif step[0] == "documents":
                 lines.append(w.standing_line(self.documents(step, True), not step[3], "documents"))
             elif step[0] == "parameter":

@@ -254,6 +254,17 @@ class Labels:
             return str(self.meta["list_sep"]).join(self.value_label(name, item_type, v) for v in value)
         return self.value_label(name, item_type, value)
 
+    def shown_value(self, vtype: str | None, value: Any) -> str:
+        """A value a check shows (`shows:`), as its decision's JSON records it, in words by its expression's type: a
+        date as written (2022-03-15), a number in its own form (`quantity`), yes/no, a list joined."""
+        if isinstance(value, bool):
+            return str(self.meta["yes_word"] if value else self.meta["no_word"])
+        if isinstance(value, list):
+            return str(self.meta["list_sep"]).join(self.shown_value(None, v) for v in value)
+        if vtype in QUANTITY_TYPES:
+            return self.quantity(vtype, value)
+        return "" if value is None else str(value)
+
     def policy_info(self) -> dict[str, Any]:
         p = self.policy
         return {

@@ -281,6 +281,13 @@ def _check(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     facts = tuple(given or ())
     result, missing = s["result"], s.get("missing_fact")
     objects = kept.objects
+    shows = s.get("shows")
+    if shows is not None:  # values shown beside the facts (`shows:`): the check's object kept with them too
+        key = ("check", _key(ident), _key(cites), _key(says), _key(list(facts)), _key(shows))
+        test = _kept(objects, key, ident, cites, says, facts, shows)
+        if not (result is True or result is False or result is None) or not _plain(missing):
+            kept.exact = False
+        return ("check", test, result, missing)
     if (
         type(ident) is str
         and type(cites) is str
@@ -300,11 +307,13 @@ def _check(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     return ("check", test, result, missing)
 
 
-def _kept(objects: dict[Any, Any], key: Any, ident: Any, cites: Any, says: Any, facts: tuple[Any, ...]) -> Any:
-    """A check's object kept under its whole content."""
+def _kept(objects: dict[Any, Any], key: Any, ident: Any, cites: Any, says: Any, facts: tuple[Any, ...], shown: Any = None) -> Any:
+    """A check's object kept under its whole content (with the values it shows, `shown`, when it shows any)."""
     test = objects.get(key)
     if test is None:
         test = objects[key] = Recorded(id=ident, cites=cites, says=says, expression=Recorded(facts=facts))
+        if shown is not None:
+            test.shown = shown
     return test
 
 

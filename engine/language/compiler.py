@@ -72,6 +72,7 @@ from engine.language.model import (
     Reading,
     Rule,
     Selection,
+    Shown,
     Subject,
     TableAmount,
     Test,
@@ -791,13 +792,30 @@ class _Compiler:
                 self.check_uses[check["id"]], self.param_sink = tuple(self.param_sink), None
                 if e is None:
                     continue
-                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes)
+                shows = self.shows(check.get("shows"), path + ("shows",), level == "applicant")
+                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes, shows)
                 (applicant_checks if level == "applicant" else item_checks).append(test)
             else:
                 needs = self.document_needs(check["documents"], path + ("documents",), types, level == "item")
                 dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"], notes)
                 (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
         return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
+
+    def shows(self, entries: Any, path: Path_, applicant: bool) -> tuple[Shown, ...]:
+        """A check's `shows:`: each value's expression compiled as its `test:` is (over claim and applicant facts), and
+        its words. Applicant-level checks only: an item's check steps are written by generated code that has no
+        place for them."""
+        if not entries:
+            return ()
+        if not applicant:
+            self.error(path, msg("loading.compile.shows_applicant_only"), msg("loading.compile.level_applicant"), code="shows")
+            return ()
+        out = []
+        for j, entry in enumerate(entries):
+            e = self.expr(entry["value"], path + (j, "value"), None, allow_item=False)
+            if e is not None:
+                out.append(Shown(e, Text(entry["zh"], entry.get("en") or entry["zh"])))
+        return tuple(out)
 
     def words_bounded(self, rules: list[Rule], clauses: dict[str, Clause], readings: tuple[Note, ...], notes: tuple[Note, ...]) -> None:
         """Each rule's words within MAX_CARRIED_WORDS, said at the rule that passes it: `words_carried` (each

@@ -63,6 +63,15 @@ class FactSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Shown:
+    """A value a check shows beside its facts (`shows:`): an expression over the same facts, and its words -- a
+    label, or a text with `{value}` where the value goes. A value that cannot be computed is not shown."""
+
+    value: CompiledExpression
+    label: Text
+
+
+@dataclass(frozen=True, slots=True)
 class Test:
     """A condition: passes when `expression` is true. `says` is what a failure means in words."""
 
@@ -75,6 +84,9 @@ class Test:
     kinds: frozenset[str] | None = None  # applicant kinds it applies to; None: all
     item_types: frozenset[str] | None = None  # for item-level checks; None: all
     notes: tuple[str, ...] = ()  # ids of policy notes behind it
+    #: values derived from its facts, shown beside them (`shows:`; applicant-level checks): computed when a decision
+    #: is written or explained, never while it is made
+    shows: tuple[Shown, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
