@@ -480,6 +480,7 @@ class Decision:
             "claim_id": self.claim.claim_id,
             "applicant": {"id": A["id"], "name": A.get("name"), "kind": A["kind"]},
             "funding_year": self.claim.funding_year,
+            **({"claim_facts": {n: json_value(dict.get(C, n)) for n in p.header_facts}} if p.header_facts else {}),
             "standing": {
                 "result": "ok" if not self.standing_reasons else "refused",
                 "reasons": [r.to_dict() for r in self.standing_reasons],

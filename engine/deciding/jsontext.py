@@ -1301,12 +1301,14 @@ class _PolicyParts:
     """A policy's head fragment, its articles' order (what `Decision.totals_by_article` sorts by) and its
     generated standing writers."""
 
-    __slots__ = ("article_parts", "articles", "head", "obj", "order", "shows", "standing")
+    __slots__ = ("article_parts", "articles", "head", "header", "obj", "order", "shows", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
         #: the applicant checks that show values beside their facts (`shows:`), by identity (`_standing`)
         self.shows = frozenset(id(t) for t in p.applicant_checks if t.shows)
+        #: the claim facts the header shows (`policy.header_facts`): each one's key fragment and name (`_claim_facts`)
+        self.header = tuple((_s(n) + ": ", n) for n in p.header_facts)
         #: the generated writers of the standing steps by their number (`_standing`)
         self.standing: dict[int, list[Callable[..., str | None]]] = {}
         self.head = '{"format": ' + _s(dec.DECISION_FORMAT) + ', "policy": {"id": ' + _s(p.id) + ', "version": ' + _s(p.version)
@@ -1394,6 +1396,13 @@ def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, An
     return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
 
 
+def _claim_facts(parts: _PolicyParts, C: Any) -> str:
+    """The decision's `claim_facts` (the facts its explanation's header shows), key and all; none: nothing."""
+    if not parts.header:
+        return ""
+    return ', "claim_facts": {' + ", ".join([k + _fact(C.get(n)) for k, n in parts.header]) + "}"
+
+
 def _who_text(key: tuple[Any, ...]) -> str:
     return _raw(key[0]) + ', "applicant_roles": ' + _strings(sorted(key[1:]))
 
@@ -1436,7 +1445,7 @@ def decision_json(
     claim_text = _raw(claim_id)
     head = (
         f'{parts.head}{claim_text}, "applicant": {{"id": {_raw(A["id"])}, "name": {_raw(A.get("name"))}, '
-        f'"kind": {_raw(A["kind"])}}}, "funding_year": {_raw(year)}, "standing": {{"result": '
+        f'"kind": {_raw(A["kind"])}}}, "funding_year": {_raw(year)}{_claim_facts(parts, C) if parts.header else ""}, "standing": {{"result": '
         f'{_REFUSED if reasons else _OK}, "reasons": [{", ".join([_reason(r) for r in reasons])}], "steps": ['
         f'{_standing(parts, standing, S, who, inapp) if standing else ""}]}}, "items": ['
     )

@@ -446,6 +446,9 @@ class Explainer:
         self.claim_field = str(m["claim_id"])
         self.applicant_field = str(m["applicant"])
         self.year_field = str(m["funding_year"])
+        #: the claim facts the header shows (`policy.header_facts`): each one's name and label, a header's (capitalised)
+        self.header_facts = tuple((n, (label := labels.fact_label(f"claim.{n}"))[:1].upper() + label[1:]) for n in policy.header_facts)
+        self.commit_field = str(m["ledger_commit"])
         policy_fields = [
             w.field("policy", str(m["policy"]), fill(m["policy_line"], {"title": info["title"], "id": p.id, "version": p.version})),
             w.field("validity", str(m["validity"]), validity),
@@ -921,8 +924,10 @@ class Explainer:
                 self.f_applicant(name=A.get("name") or "", kind=self.kinds.get(A["kind"], A["kind"]), id=A["id"]),
             ),
             w.field("funding_year", self.year_field, self.f_year(year=claim.funding_year)),
-            self.policy_block,
         ]
+        if self.header_facts or recorded:
+            self.header_fields(out, decision, C)
+        out.append(self.policy_block)
         items: tuple[AnyItem, ...] = decision.items
         if isinstance(decision, RecordedDecision):
             self.summary_recorded(out, decision.record)
@@ -940,6 +945,21 @@ class Explainer:
         out.append(self.footer)
         out.append(self.sign_off)
         return w.finish(out)
+
+    def header_fields(self, out: list[Any], decision: Decision | RecordedDecision, C: Any) -> None:
+        """The header's fields after the funding year: the claim facts the policy names (`header_facts`; one not
+        given is not shown), as a recorded decision records them (`claim_facts`); and a recorded decision's ledger
+        record number, when it has one."""
+        record = decision.record if isinstance(decision, RecordedDecision) else None
+        given = (record.get("claim_facts") or {}) if record is not None else None
+        for name, label in self.header_facts:
+            value = given.get(name) if given is not None else json_value(dict.get(C, name))
+            if value is not None:
+                out.append(self.w.field("claim_fact", label, self.lab.fact_value(f"claim.{name}", None, value)))
+        ledger = record.get("ledger") if record is not None else None
+        commit = ledger.get("commit") if isinstance(ledger, Mapping) else None
+        if commit is not None:
+            out.append(self.w.field("ledger_commit", self.commit_field, str(commit)))
 
     def summary(self, out: list[Any], items: tuple[ItemDecision, ...]) -> None:
         """The total, the count and amount per status, and per article of the text."""

@@ -619,6 +619,17 @@ class _Compiler:
 
         budget = head.get("round_budget")
         budget_amount = self.budget(budget) if budget else None
+        header_facts = tuple(head.get("header_facts", ()))
+        for j, name in enumerate(header_facts):
+            if name not in self.claim_facts:
+                close = suggest(name, list(self.claim_facts))
+                said = msg("loading.compile.header_fact_unknown", name=name)
+                self.error(
+                    ("policy", "header_facts", j),
+                    said,
+                    _guess(close, msg("loading.compile.claim_facts", names=list(self.claim_facts))),
+                    code="unknown_fact",
+                )
         if self.problems:
             return None
         quantum = Decimal(head["rounding"]["quantum"])
@@ -632,6 +643,7 @@ class _Compiler:
             in_force_cites=in_force_cites or None,
             in_force_assumption=_text(head["in_force"].get("assumption")),
             in_force_readings=tuple(head["in_force"].get("readings", ())),
+            header_facts=header_facts,
             quantum=quantum,
             rounding=head["rounding"]["mode"],
             refusal_order=tuple(head.get("refusal_order", DEFAULT_REFUSAL_ORDER)),

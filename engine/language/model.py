@@ -476,6 +476,8 @@ class CompiledPolicy:
     #: the readings behind the validity window (`policy.in_force.readings`), named beside its clause when a claim
     #: falls outside it
     in_force_readings: tuple[str, ...] = ()
+    #: the claim facts an explanation's header shows (`policy.header_facts`), recorded in each decision (`claim_facts`)
+    header_facts: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # (the whole compiled policy made a decision's repr 306 kB)
         return f"<CompiledPolicy {self.id} {self.version} {self.content_hash[:19]}>"
