@@ -619,17 +619,6 @@ class _Compiler:
 
         budget = head.get("round_budget")
         budget_amount = self.budget(budget) if budget else None
-        header_facts = tuple(head.get("header_facts", ()))
-        for j, name in enumerate(header_facts):
-            if name not in self.claim_facts:
-                close = suggest(name, list(self.claim_facts))
-                said = msg("loading.compile.header_fact_unknown", name=name)
-                self.error(
-                    ("policy", "header_facts", j),
-                    said,
-                    _guess(close, msg("loading.compile.claim_facts", names=list(self.claim_facts))),
-                    code="unknown_fact",
-                )
         if self.problems:
             return None
         quantum = Decimal(head["rounding"]["quantum"])
@@ -642,8 +631,6 @@ class _Compiler:
             funding_years=(fy["from"], fy["to"]),
             in_force_cites=in_force_cites or None,
             in_force_assumption=_text(head["in_force"].get("assumption")),
-            in_force_readings=tuple(head["in_force"].get("readings", ())),
-            header_facts=header_facts,
             quantum=quantum,
             rounding=head["rounding"]["mode"],
             refusal_order=tuple(head.get("refusal_order", DEFAULT_REFUSAL_ORDER)),
@@ -674,9 +661,19 @@ class _Compiler:
             ),
         )
 
+    def header_facts(self, names: list[str]) -> None:
+        """`policy.header_facts` (`CompiledPolicy.header_facts`): each a fact of `facts.claim`."""
+        for j, name in enumerate(names):
+            if name not in self.claim_facts:
+                close = suggest(name, list(self.claim_facts))
+                said = msg("loading.compile.header_fact_unknown", name=name)
+                known = msg("loading.compile.claim_facts", names=list(self.claim_facts))
+                self.error(("policy", "header_facts", j), said, _guess(close, known), code="unknown_fact")
+
     def vocabulary(self, doc: dict[str, Any]) -> None:
         """The fact tables: claim, applicant, every item's and each item type's own."""
         self.claim_facts = self.fact_table(doc["facts"]["claim"], ("facts", "claim"))
+        self.header_facts(doc["policy"].get("header_facts", ()))
         self.applicant_facts = self.fact_table(doc["facts"]["applicant"], ("facts", "applicant"))
         self.common_item_facts = self.fact_table(doc["item_facts"], ("item_facts",))
         self.item_facts: dict[str, dict[str, FactSpec]] = {}

@@ -473,17 +473,29 @@ class CompiledPolicy:
     applicant_param_uses: tuple[ParamUse, ...] = ()
     #: where a text is written in Chinese only (`en:` left out; the Chinese stands for it), for lint to say
     chinese_only: tuple[tuple[str | int, ...], ...] = ()
-    #: the readings behind the validity window (`policy.in_force.readings`), named beside its clause when a claim
-    #: falls outside it
-    in_force_readings: tuple[str, ...] = ()
-    #: the claim facts an explanation's header shows (`policy.header_facts`), recorded in each decision (`claim_facts`)
-    header_facts: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # (the whole compiled policy made a decision's repr 306 kB)
         return f"<CompiledPolicy {self.id} {self.version} {self.content_hash[:19]}>"
 
     def covers(self, funding_year: int) -> bool:
         return self.funding_years[0] <= funding_year <= self.funding_years[1]
+
+    @property
+    def in_force_readings(self) -> tuple[str, ...]:
+        """The readings behind the validity window (`policy.in_force.readings`), named beside its clause when a claim
+        falls outside it."""
+        head = (self.data or {}).get("policy") if isinstance(self.data, dict) else None
+        in_force = head.get("in_force") if isinstance(head, dict) else None
+        readings = in_force.get("readings") if isinstance(in_force, dict) else None
+        return tuple(r for r in readings if isinstance(r, str)) if isinstance(readings, list) else ()
+
+    @property
+    def header_facts(self) -> tuple[str, ...]:
+        """The claim facts an explanation's header shows (`policy.header_facts`, each a claim fact: checked when the
+        policy loads), recorded in each decision (`claim_facts`)."""
+        head = (self.data or {}).get("policy") if isinstance(self.data, dict) else None
+        names = head.get("header_facts") if isinstance(head, dict) else None
+        return tuple(names) if isinstance(names, list) else ()
 
     @property
     def round_budget_cites(self) -> str | None:
