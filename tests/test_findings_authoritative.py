@@ -477,13 +477,20 @@ SCALAR_TEST = (
     "      or claim.submission_date > add_years(applicant.fraud_finding_date, 5)\n",
 )
 
+#: the bar's shown end (`shows:`) reads the fact too
+SCALAR_SHOWS = (
+    "add_years(latest_on_or_before(applicant.fraud_finding_dates, claim.submission_date), 5)\n"
+    "          if latest_on_or_before(applicant.fraud_finding_dates, claim.submission_date) != None else None\n",
+    "add_years(applicant.fraud_finding_date, 5) if applicant.fraud_finding_date != None else None\n",
+)
+
 
 @pytest.mark.parametrize(("on_record", "outcome"), [("", ("ok", [])), ("on_record: authoritative,", ("refused", [BAR]))])
 def test_a_single_valued_fact_fills_or_is_authoritative_as_declared(tmp_path: Path, on_record: str, outcome: tuple[str, list[str]]) -> None:
     """The same mechanism on a single date: on record 2019-06-01, the claim states 2012-01-10 (expired 2017-01-10).
     Declared as before (fills what a claim leaves empty), the claim's date stands and the application of 2022-03-15
     is granted; declared authoritative, the value on record is decided on and it is refused."""
-    policy = engine.load_policy(variant(tmp_path, (SCALAR[0], SCALAR[1].replace("ON_RECORD", on_record)), SCALAR_TEST))
+    policy = engine.load_policy(variant(tmp_path, (SCALAR[0], SCALAR[1].replace("ON_RECORD", on_record)), SCALAR_TEST, SCALAR_SHOWS))
     with Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}") as ledger:
         ledger.record_finding(ENTERPRISE_ID, "fraud_finding_date", "2019-06-01", reason="fraud found", policy=policy)
         result = ledger.commit(policy, claim(patent(), claim_id="F-1", fraud_finding_date="2012-01-10"))
