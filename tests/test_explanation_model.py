@@ -60,7 +60,9 @@ def test_the_model_of_a_cap_that_bites(policy: engine.CompiledPolicy) -> None:
     (history 0.00). Total of the claim: 4,200 + 250,000 + 50,000 + 100,000 + 50,000 = 454,200.00."""
     x = explanation(policy, _decision(policy, "01-pledge-cap-bites"), "zh")
     assert x.lang == "zh" and x.total == "454,200.00 元"
-    assert [f.key for f in x.fields] == ["claim_id", "applicant", "funding_year", "policy", "validity", "assumption", "policy_hash"]
+    keys = ["claim_id", "applicant", "funding_year", "claim_fact", "policy", "validity", "assumption", "policy_hash"]
+    assert [f.key for f in x.fields] == keys
+    assert (x.fields[3].label, x.fields[3].value) == ("申报提交日期", "2022-03-15")  # policy.header_facts
     assert x.fields[0].value == "G-01"
     item = x.items[2]
     assert (item.n, item.id, item.status, item.result) == (3, "l2", "reduced", "核减后给予支持，50,000.00 元")
