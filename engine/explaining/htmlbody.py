@@ -121,6 +121,8 @@ class BodyWriter:
             w(f"<h1>{e(x.title)} · {e(x.policy_title)}</h1>\n")
         w('<dl class="meta">\n')
         for f in x.fields:
+            if in_report and f.key == "ledger_commit":  # (a round's report: made on workers before the numbers are known)
+                continue
             if f.key == "policy_hash":
                 w(f'<dt>{e(f.label)}</dt><dd class="hash">{e(f.value)}</dd>\n')
             else:
