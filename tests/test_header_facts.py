@@ -65,3 +65,16 @@ def test_a_header_fact_must_be_a_claim_fact(tmp_path: Path) -> None:
         engine.load_policy(path)
     assert [(p.code, p.path) for p in raised.value.problems] == [("unknown_fact", ("policy", "header_facts", 0))]
     assert "submission_date" in str(raised.value.problems[0].expected)
+
+
+def test_two_header_facts_are_written_as_the_dict_has_them(tmp_path: Path) -> None:
+    """The compact JSON writer (engine.deciding.jsontext) writes `claim_facts` as `to_dict` has it, with two facts."""
+    path = policy_beside(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("header_facts: [submission_date]", "header_facts: [submission_date, funding_year]"), encoding="utf-8")
+    policy = engine.load_policy(path)
+    decision = engine.evaluate(policy, claim(item("china_patent_award"), submission_date="2022-03-15"))
+    assert decision.to_dict()["claim_facts"] == {"submission_date": "2022-03-15", "funding_year": 2021}
+    assert decision.to_json(indent=None) == json.dumps(decision.to_dict(), ensure_ascii=False) + "\n"
+    header = _header(engine.explain(policy, decision, lang="zh"))
+    assert header[5:7] == ["申报提交日期：2022-03-15", "申报年度（支持所针对的上一年度）：2021"]

@@ -1309,6 +1309,8 @@ class _PolicyParts:
         self.shows = frozenset(id(t) for t in p.applicant_checks if t.shows)
         #: the claim facts the header shows (`policy.header_facts`): each one's key fragment and name (`_claim_facts`)
         self.header = tuple((_s(n) + ": ", n) for n in p.header_facts)
+        if self.header:  # the first key's fragment opens the object
+            self.header = ((', "claim_facts": {' + self.header[0][0], self.header[0][1]), *self.header[1:])
         #: the generated writers of the standing steps by their number (`_standing`)
         self.standing: dict[int, list[Callable[..., str | None]]] = {}
         self.head = '{"format": ' + _s(dec.DECISION_FORMAT) + ', "policy": {"id": ' + _s(p.id) + ', "version": ' + _s(p.version)
@@ -1398,9 +1400,14 @@ def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, An
 
 def _claim_facts(parts: _PolicyParts, C: Any) -> str:
     """The decision's `claim_facts` (the facts its explanation's header shows), key and all; none: nothing."""
-    if not parts.header:
+    header = parts.header
+    if len(header) == 1:  # (the usual one, a date: its text kept)
+        ((k, n),) = header
+        v = C.get(n)
+        return k + (_DATE_TEXT[v] if type(v) is date else _fact(v)) + "}"
+    if not header:
         return ""
-    return ', "claim_facts": {' + ", ".join([k + _fact(C.get(n)) for k, n in parts.header]) + "}"
+    return ", ".join([k + _fact(C.get(n)) for k, n in header]) + "}"  # (the first key's fragment opens the object)
 
 
 def _who_text(key: tuple[Any, ...]) -> str:
