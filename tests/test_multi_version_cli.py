@@ -161,7 +161,11 @@ def test_report_explains_each_claim_by_its_version(files: Path) -> None:
     # the page is Chinese (report's default): its error row says the version windows in Chinese too (it said them in
     # the console's English, from the problems' str, until session 25)
     assert "没有在申报年度 2027 有效的版本" in html
-    assert "2020.1（pinggu_2020.yaml）：申报年度 2021-2023；2024.1-draft（pinggu_2024_draft.yaml）：申报年度 2024-2026" in html
+    # (each window with the clause and reading of its `in_force`)
+    assert (
+        "2020.1（pinggu_2020.yaml）：申报年度 2021-2023（第十七条；口径 R7）；"
+        "2024.1-draft（pinggu_2024_draft.yaml）：申报年度 2024-2026（第十七条；口径 R7）"
+    ) in html
 
 
 @pytest.fixture(params=BACKENDS)

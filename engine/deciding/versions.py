@@ -108,7 +108,12 @@ class PolicySet:
             raise ClaimError(
                 [
                     Problem(
-                        msg("claim.versions.not_in_force", id=self.id, year=funding_year, windows=_joined(self.windows())),
+                        msg(
+                            "claim.versions.not_in_force",
+                            id=self.id,
+                            year=funding_year,
+                            windows=_joined([_based(p) for p in self.versions]),
+                        ),
                         path=("funding_year",),
                         expected=msg("claim.versions.inside"),
                         code="not_in_force",
@@ -201,7 +206,23 @@ class PolicySet:
         return out
 
 
-def _joined(windows: list[str]) -> Msg | str:
+def _based(policy: CompiledPolicy) -> Msg | str:
+    """A version's window (`window`) with the clause and readings it rests on (`policy.in_force.cites` / `readings`),
+    when it names them: `2020.1（pinggu_2020.yaml）：申报年度 2021-2023（第十七条；口径 R7）`."""
+    said = window(policy)
+    readings = list(policy.in_force_readings)
+    if policy.in_force_cites:
+        basis: Msg | str = policy.in_force_cites
+        if readings:
+            basis = msg("render.window_readings", before=basis, ids=readings)
+    elif readings:
+        basis = msg("claim.versions.readings_only", ids=readings)
+    else:
+        return said
+    return msg("claim.versions.window_basis", window=said, basis=basis)
+
+
+def _joined(windows: list[Msg | str]) -> Msg | str:
     """Windows one after the other, separated by semicolons (said in the reader's language)."""
     said: Msg | str = windows[0] if windows else ""
     for more in windows[1:]:
