@@ -208,7 +208,7 @@ class PolicySet:
 
 def _based(policy: CompiledPolicy) -> Msg | str:
     """A version's window (`window`) with the clause and readings it rests on (`policy.in_force.cites` / `readings`),
-    when it names them: `2020.1（pinggu_2020.yaml）：申报年度 2021-2023（第十七条；口径 R7）`."""
+    when it names them: the window, then (the clause; reading R7) in the reader's words."""
     said = window(policy)
     readings = list(policy.in_force_readings)
     if policy.in_force_cites:
