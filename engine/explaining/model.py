@@ -111,9 +111,9 @@ class Explanation(NamedTuple):
     applicant_name: str | None
     title: str  # the catalogue's title word
     policy_title: str
-    fields: tuple[
-        Field, ...
-    ]  # claim id, applicant, funding year, (header claim facts, ledger record), policy, validity, (assumption), hash
+    #: claim id, applicant, funding year, (the policy's header claim facts, a recorded decision's ledger record), policy,
+    #: validity, (assumption), hash
+    fields: tuple[Field, ...]
     total_label: str
     total: str
     summary: tuple[Section, ...]
