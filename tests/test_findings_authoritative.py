@@ -282,7 +282,8 @@ def test_a_finding_from_the_ledger_is_explained_as_on_record_not_as_declared(pol
     assert stored is not None and stored["ledger"]["facts_on_record"] == {FACT: ["2019-06-01"]}
     zh = render.explain(policy, stored, lang="zh")
     [line] = [x for x in zh.splitlines() if x.lstrip().startswith("✗ 第十四条")]
-    assert f"（台账认定事实：{label}为2019-06-01；申报事实：" in line and "为2022-03-15）" in line, line
+    assert f"（台账认定事实：{label}为2019-06-01；申报事实：" in line, line
+    assert line.endswith("为2022-03-15；限制期至 2024-06-01（含当日））"), line  # (the bar's end: 2019-06-01 + 5 years, R24)
     assert f"申报事实：{label}" not in zh
     en = render.explain(policy, stored, lang="en")
     assert f"(on record in the ledger: {policy.applicant_facts[FACT].label.en}: 2019-06-01; as claimed: " in en, en
