@@ -19,7 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
-from conftest import APPLICANTS, POLICY_PATH, ROOT, claim, item
+from conftest import APPLICANTS, ENTERPRISE_2_ID, POLICY_PATH, ROOT, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url, policy_with_budget
 
 import engine
@@ -89,6 +89,38 @@ def test_budget_view_by_article_and_item(policy, tmp_path):
     assert "第六条" in text and "1,492,200.00" in text and "知识产权质押贷款贴息" in text  # (grouped, as the sheets show it)
     first_articles = [ln.split()[0] for ln in text.splitlines()[2:5]]
     assert first_articles == ["第五条", "第五条", "第六条"]  # in the policy's order (第五条 before 第七条), not string order
+
+
+def test_pending_items_held_back_at_most_the_room_their_caps_have_left(policy, tmp_path):
+    """A pending item's "at most" is the room its cap has left, not its ceiling (第八条: 10万 per agency per funding year,
+    N1). Round 1 commits 80,000 to the agency for 2022. Round 2: the agency's new application has one pending item,
+    at most 100,000 - 80,000 = 20,000; another agency's application has s1 granted 60,000 and s2 pending, at most
+    100,000 - 60,000 = 40,000. Held back at most: 20,000 + 40,000 = 60,000 (not 2 x 100,000)."""
+
+    def agency_item(item_id, panel):
+        return item("service_agency_performance", item_id, date="2022-12-01", panel_amount=panel)
+
+    other = {**APPLICANTS["agency"], "id": ENTERPRISE_2_ID, "name": "另一家服务机构"}
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    first = claim(agency_item("s1", "80000.00"), applicant="agency", funding_year=2022, claim_id="A-1")
+    (tmp_path / "r1.jsonl").write_text(json.dumps(first, ensure_ascii=False) + "\n", encoding="utf-8")
+    run_batch(policy, tmp_path / "r1.jsonl", tmp_path / "1", ledger_url=url, commit=True, quiet=True)
+    second = [
+        claim(agency_item("s9", ...), applicant="agency", funding_year=2022, claim_id="A-2"),
+        claim(agency_item("s1", "60000.00"), agency_item("s2", ...), applicant=other, funding_year=2022, claim_id="B-1"),
+    ]
+    (tmp_path / "r2.jsonl").write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in second), encoding="utf-8")
+    s = run_batch(policy, tmp_path / "r2.jsonl", tmp_path / "2", ledger_url=url, quiet=True)
+    by = items_by_key(tmp_path / "2")
+    assert [c["remaining"] for c in by[("A-2", "s9")]["ceilings"]] == ["20000.00"]
+    assert [c["remaining"] for c in by[("B-1", "s2")]["ceilings"]] == ["40000.00"]
+    assert s.held_pending == Decimal("60000.00") == s.by_status["pending_review"].total
+    summary = json.loads((tmp_path / "2" / "summary.json").read_text())
+    assert summary["held_back"]["pending_review_at_most"] == "60000.00"
+    rows = list(openpyxl.load_workbook(tmp_path / "2" / "summary.xlsx", read_only=True)["budget"].iter_rows(values_only=True))
+    head = [CODE_OF_HEADING.get(h, h) for h in rows[0]]
+    table = {(r[0], r[1]): dict(zip(head, r)) for r in rows[1:] if r}
+    assert table[("第八条", "service_agency_performance")]["held_pending_at_most"] == 60000
 
 
 def test_xlsx_gives_the_same_decisions_and_names_sheet_and_row(policy, tmp_path):

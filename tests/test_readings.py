@@ -7,10 +7,12 @@ form `Grant.to_dict()` produces.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from conftest import (
+    AGENCY_ID,
     ALLIANCE_ID,
     ENTERPRISE_2_ID,
     ENTERPRISE_ID,
@@ -595,6 +597,96 @@ def test_r18_pending_review_without_panel_amount(policy: Any) -> None:
     assert out["s1"]["ceilings"][0]["ceiling"] == "100000.00"
     assert out["s1"]["cites"] == [A8]
     assert status(out["s2"]) == ("granted", "100000.00")
+
+
+def _agency_claim(*items: dict[str, Any], history: Any = None) -> dict[str, Any]:
+    return claim(*items, applicant="agency", funding_year=2022, history=history)
+
+
+def _agency_item(item_id: str, panel: Any) -> dict[str, Any]:
+    return item("service_agency_performance", item_id, date="2022-12-01", panel_amount=panel)
+
+
+def _ceiling_line(policy: Any, decision: Any, lang: str) -> str:
+    """The pending block's ceiling line of an explanation (live decision or its JSON record)."""
+    start = "评审推荐金额" if lang == "zh" else "The panel's amount"
+    [line] = [ln.strip() for ln in engine.explain(policy, decision, lang=lang).splitlines() if ln.strip().startswith(start)]
+    return line
+
+
+def test_r18_pending_ceiling_after_an_earlier_item_of_the_same_application(policy: Any) -> None:
+    """R18 with N1 (10万 per agency per funding year in total): s1's panel gives 60,000, granted in full; s2 has no panel
+    amount, so it is pending, and the panel may give it at most 100,000 - 60,000 = 40,000. The ceiling 100,000 is
+    still shown (R18), with the 60,000 used (all by s1, none by history) and the 40,000 left; the explanation of the
+    decision and of its JSON record say the same."""
+    c = _agency_claim(_agency_item("s1", "60000.00"), _agency_item("s2", ...))
+    live = engine.evaluate(policy, c)
+    out = by_item(live.to_dict())
+    assert status(out["s1"]) == ("granted", "60000.00")
+    assert status(out["s2"]) == ("pending_review", "0.00")
+    [ceiling] = out["s2"]["ceilings"]
+    assert {k: ceiling[k] for k in ("cap", "ceiling", "used_before", "used_in_application", "used_by_history", "remaining")} == {
+        "cap": "agency-cap",
+        "ceiling": "100000.00",
+        "used_before": "60000.00",
+        "used_in_application": "60000.00",
+        "used_by_history": "0.00",
+        "remaining": "40000.00",
+    }
+    assert json.loads(live.to_json())["items"][1]["ceilings"] == [ceiling]  # the JSON writer says the same
+    zh = "评审推荐金额不得超过 10 万元（第八条第二款：支持金额最高不超过10万元）；此前已用 60,000.00 元（此前申请 0.00 元，本申请前序事项 60,000.00 元），剩余 40,000.00 元"
+    en = (
+        "The panel's amount may not exceed CNY 100,000.00 (第八条第二款: at most CNY 100,000); used before CNY 60,000.00"
+        " (earlier applications CNY 0.00, earlier items of this application CNY 60,000.00), left CNY 40,000.00"
+    )
+    record = json.loads(live.to_json())
+    for decision in (live, record):
+        assert _ceiling_line(policy, decision, "zh") == zh
+        assert _ceiling_line(policy, decision, "en") == en
+
+
+def test_r18_pending_ceiling_after_history(policy: Any) -> None:
+    """R18 with N1: 80,000 was granted to the agency for 2022 by an earlier application; a pending item of a new 2022
+    application may get at most 100,000 - 80,000 = 20,000 (all of the use is history's). Another year's use does not
+    count: 80,000 granted for 2021 leaves 2022's whole 100,000."""
+    earlier = grant(
+        "service-agency-performance", "80000.00", cap("agency-cap", [AGENCY_ID, 2022], "80000.00"), year=2022, applicant_id=AGENCY_ID
+    )
+    d = decide(policy, _agency_claim(_agency_item("s9", ...), history=[earlier]))
+    [ceiling] = d["items"][0]["ceilings"]
+    assert (ceiling["used_before"], ceiling["used_by_history"], ceiling["used_in_application"], ceiling["remaining"]) == (
+        "80000.00",
+        "80000.00",
+        "0.00",
+        "20000.00",
+    )
+    assert _ceiling_line(policy, engine.evaluate(policy, _agency_claim(_agency_item("s9", ...), history=[earlier])), "zh") == (
+        "评审推荐金额不得超过 10 万元（第八条第二款：支持金额最高不超过10万元）；此前已用 80,000.00 元（此前申请 80,000.00 元，本申请前序事项 0.00 元），剩余 20,000.00 元"
+    )
+    other_year = grant(
+        "service-agency-performance", "80000.00", cap("agency-cap", [AGENCY_ID, 2021], "80000.00"), year=2021, applicant_id=AGENCY_ID
+    )
+    [ceiling] = decide(policy, _agency_claim(_agency_item("s9", ...), history=[other_year]))["items"][0]["ceilings"]
+    assert (ceiling["used_before"], ceiling["remaining"]) == ("0.00", "100000.00")
+
+
+def test_r21_pending_item_refused_when_its_cap_is_exhausted(policy: Any) -> None:
+    """R21 (an item a cap cuts to 0 is refused, "cap exhausted") and R25 (the refusal wins over a provisional
+    amount): s1's panel gives the whole 100,000 of the agency's year; s2 has no panel amount, but whatever the panel
+    gives would be cut to nothing, so it is refused as cap exhausted, not left pending with "at most 0.00". So too
+    after 100,000 of history (60,000 + 40,000 by two earlier applications)."""
+    out = by_item(decide(policy, _agency_claim(_agency_item("s1", "100000.00"), _agency_item("s2", ...))))
+    assert status(out["s1"]) == ("granted", "100000.00")
+    assert status(out["s2"]) == ("refused", "0.00")
+    assert checks(out["s2"]) == ["agency-cap"] and out["s2"]["reasons"][0]["category"] == "cap"
+    assert "ceilings" not in out["s2"]
+    history = [
+        grant("service-agency-performance", a, cap("agency-cap", [AGENCY_ID, 2022], a), year=2022, applicant_id=AGENCY_ID, claim_id=k)
+        for a, k in (("60000.00", "H-1"), ("40000.00", "H-2"))
+    ]
+    d = decide(policy, _agency_claim(_agency_item("s9", ...), history=history))
+    assert status(d["items"][0]) == ("refused", "0.00") and checks(d["items"][0]) == ["agency-cap"]
+    assert d["grants"] == []
 
 
 def test_r19_double_benefit_refused(policy: Any) -> None:

@@ -63,6 +63,13 @@ def may_exceed(form: AmountForm | None) -> bool:
     return True  # bands and per-unit amounts: computed
 
 
+def _can_pend(form: AmountForm | None) -> bool:
+    """Whether an amount of `form` can be pending: it is, or its least-of has a part that is, decided by a panel."""
+    if isinstance(form, ExternalAmount):
+        return True
+    return isinstance(form, LeastAmount) and any(_can_pend(p) for p in form.parts)
+
+
 def _one_sum(expression: Any) -> bool:
     """The expression is one fact of money and nothing else (`item.official_fees_paid`)."""
     return expression is not None and expression.type == "money" and len(expression.facts) == 1 and expression.source == expression.facts[0]
@@ -305,6 +312,7 @@ class RuleWriter(CodeWriter):
         self.consumes: list[tuple[str | None, str]] = []
         self.usage_updates: list[tuple[str | None, str]] = []
         self.cut_by = "()"  # the decision's cut_by field: `cut` once the amount can be cut (by a subject or a cap)
+        self.ceilings = "()"  # a pending item's ceilings field: `pceil` when its rule has ceilings to show (`pending_caps`)
         self._forms = itertools.count(1)  # suffixes of the parts of a "least of" amount
 
     def write(self) -> str:
@@ -324,6 +332,7 @@ class RuleWriter(CodeWriter):
         missing_facts: str = "()",
         missing_documents: str = "()",
         grant: str = "None",
+        ceilings: str = "()",
     ) -> str:
         """An ItemDecision of this rule's item; the arguments are Python source, an outcome names only what it sets."""
         return self.build(
@@ -341,6 +350,7 @@ class RuleWriter(CodeWriter):
             missing_facts=missing_facts,
             missing_documents=missing_documents,
             grant=grant,
+            ceilings=ceilings,
         )
 
     def visit_rule(self) -> None:
@@ -775,6 +785,38 @@ class RuleWriter(CodeWriter):
                 self.writeline("reasons.append(bitten)")
             with self.block("elif asked == ZERO and not reasons and not unknown:"):
                 self.writeline("reasons.append(ZERO_REASON)")
+        shown = [(j, cap, ceiling) for j, (cap, _, ceiling) in enumerate(self.plan.caps) if cap.computed is None and not cap.restricted]
+        if shown and _can_pend(self.plan.amount):
+            with self.block("else:"):
+                self.pending_caps(shown)
+
+    def pending_caps(self, shown: list[tuple[int, Any, Any]]) -> None:
+        """A pending item's ceilings (`pceil`): each constant ceiling that is not restricted (`who:` / `when:` may
+        not apply to it), with the room already used in its scope, consuming nothing. A ceiling with no room left
+        refuses the item whatever the panel decides: the panel's amount would be cut to nothing (a cap that cuts an
+        item to nothing refuses it, as `cap_room`; and as for an incomplete item's provisional amount, the refusal
+        wins). A missing fact of a scope makes the item incomplete, as for any item."""
+        self.writeline("caps = usage.caps")
+        self.writeline("pceil = []")
+        for j, cap, ceiling in shown:
+            ceil = self.bind(f"PC{j}", ceiling)
+            if cap.per is None:  # a ceiling on the single item: nothing used before
+                self.writeline(f"pceil.append((P{j}, (), ZERO))")
+                with self.block(f"if {ceil} <= ZERO:"):
+                    self.writeline(f"reasons.append(PR{j})")
+                    self.writeline(f"cut += {self.bind(f'PCUT{j}', (cap.cites,))}")
+                continue
+            with self.block("try:"):
+                self.scope_key(f"pscope{j}", cap.per)
+            with self.block("except MissingFact as exc:"):
+                self.writeline("unknown.append(exc.fact)")
+            with self.block("else:"):
+                self.writeline(f"used_before = caps.get((PID{j}, pscope{j}), ZERO)")
+                self.writeline(f"pceil.append((P{j}, pscope{j}, used_before))")
+                with self.block(f"if used_before >= {ceil}:"):
+                    self.writeline(f"reasons.append(PR{j})")
+                    self.writeline(f"cut += {self.bind(f'PCUT{j}', (cap.cites,))}")
+        self.ceilings = "tuple(pceil)"
 
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
         self.bind(f"P{j}", cap), self.bind(f"PR{j}", exhausted), self.bind(f"PID{j}", cap.id)
@@ -919,7 +961,7 @@ class RuleWriter(CodeWriter):
         """The outcomes in order: refused, incomplete (facts), pending review, incomplete (documents), granted."""
         self.visit_refused_or_incomplete(asked="asked", missing_documents=_MISSING_DOCS, provisional=True)
         with self.block("if pending:"):
-            pending = self.decision(status="'pending_review'", asked="asked", missing_documents=_MISSING_DOCS)
+            pending = self.decision(status="'pending_review'", asked="asked", missing_documents=_MISSING_DOCS, ceilings=self.ceilings)
             self.writeline(f"return {pending}")
         with self.block("if missing_docs:"):
             provisional = self.decision(status="'incomplete'", asked="asked", provisional="granted", missing_documents=_MISSING_DOCS)

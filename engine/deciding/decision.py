@@ -101,6 +101,9 @@ class ItemDecision(NamedTuple):
     #: the clauses of the subject rule and the caps that cut the amount, in the order they did: recorded with or
     #: without the trace, so that a decision without its trace cites the same clauses
     cut_by: tuple[str, ...] = ()
+    #: a pending item's ceilings, each (cap, scope, use before it): the caps the panel's amount will be held to, with
+    #: the room already used in their scope (history and earlier items); empty for every other item
+    ceilings: tuple[tuple[Any, Any, Decimal], ...] = ()
 
     def __repr__(self) -> str:  # (the whole rule and trace made a repr of 4.7 kB)
         return f"<ItemDecision {self.item.id} {self.item.type} {self.status} {format_money(self.amount)} of {format_money(self.asked)}>"
@@ -358,6 +361,19 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
     raise ValueError(f"unknown step {kind}")  # pragma: no cover
 
 
+def pending_ceiling(cap: Any, scope: Any, used: Decimal, in_application: dict[tuple[str, Any], Decimal] | None) -> dict[str, Any]:
+    """A pending item's ceiling as the decision JSON writes it: the cap, its ceiling, the room used before the item
+    (a shared cap's split into history and earlier items of the application, as a cap step's, when the
+    application's use is known) and the room left (what the panel's amount can be at most)."""
+    out: dict[str, Any] = {"cap": cap.id, "cites": cap.cites, "ceiling": format_money(cap.ceiling), "says": cap.says.to_dict()}
+    out["used_before"] = format_money(used)
+    if cap.per is not None and in_application is not None:
+        mine = in_application.get((cap.id, scope), _ZERO)
+        out["used_in_application"], out["used_by_history"] = format_money(mine), format_money(used - mine)
+    out["remaining"] = format_money(max(cap.ceiling - used, _ZERO))
+    return out
+
+
 def _cap_use(out: dict[str, Any], ceiling: Decimal, used: Decimal, asked: Decimal, after: Decimal) -> None:
     """What a cap step says of its ceiling, into `out`: the use before and after this item, the room before and after
     it, and the cut."""
@@ -424,13 +440,7 @@ class Decision:
         if d.status == "referred" and d.rule.referral is not None:
             out["referred_to"] = d.rule.referral.to_dict()
         if d.status == "pending_review":
-            out["ceilings"] = [
-                {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
-                for c in d.rule.caps
-                # a computed ceiling depends on facts the panel's amount does not change: shown in the cap step; a cap
-                # with `who:` / `when:` may not apply to the item: not stated as its ceiling
-                if c.computed is None and not c.restricted
-            ]
+            out["ceilings"] = [pending_ceiling(cap, scope, used, in_application) for cap, scope, used in d.ceilings]
             if isinstance(d.rule.amount, model.ExternalAmount) and d.rule.amount.pending is not None:
                 out["panel_decides"] = d.rule.amount.pending.to_dict()
         out["steps"] = [step_to_dict(s, d.rule, I, A, C) for s in d.steps]

@@ -687,7 +687,7 @@ class _ItemWriter:
             f"        mid = {cb}",
         ]
         out += "{mid}]"
-        return out + "{(TAIL(d) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
+        return out + "{(TAIL(d, inapp, G) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
 
     def const(self, value: Any) -> str:
         """`{K..}`: a constant of the writer, as an f-string piece."""
@@ -1044,7 +1044,7 @@ def _item(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, ina
         return out
     if G[9] < len(G[8]):
         _sync(G, inapp)
-    return _item_by_steps(d, f, S, who, inapp)
+    return _item_by_steps(d, f, S, who, inapp, G)
 
 
 def _sync(G: list[Any], inapp: dict[tuple[str, Any], Decimal]) -> None:
@@ -1060,7 +1060,9 @@ def _sync(G: list[Any], inapp: dict[tuple[str, Any], Decimal]) -> None:
     G[9] = len(grants)
 
 
-def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
+def _item_by_steps(
+    d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal], G: list[Any]
+) -> str:
     """An item's text with its steps written one by one (a step sequence without a generated writer)."""
     item, rule, status, amount, asked, provisional, reasons, missing_facts, missing_documents, steps = d[:10]
     iid, kind = item.id, item.type
@@ -1072,7 +1074,7 @@ def _item_by_steps(d: ItemDecision, f: _Fragments, S: tuple[Any, Any, Any], who:
         out += _reasons(reasons)
     out += "]"
     if provisional is not None or missing_facts or missing_documents or status in _TAILED:
-        out += _item_tail(d)
+        out += _item_tail(d, inapp, G)
     S = (item.facts, S[1], S[2])
     return out + ', "steps": [' + _loop(steps, rule, S, who, inapp) + "]}"
 
@@ -1085,9 +1087,10 @@ def _other_status(status: Any) -> str:
 _TAILED = frozenset({"referred", "pending_review"})
 
 
-def _item_tail(d: ItemDecision) -> str:
+def _item_tail(d: ItemDecision, inapp: dict[tuple[str, Any], Decimal], G: list[Any]) -> str:
     """The keys of an item after its reasons that only some items have (the lists of missing facts and documents
-    through the tuple cache, a rule's referral and pending texts kept per rule, `_STATUS_TAILS`)."""
+    through the tuple cache, a rule's referral and what its panel decides kept per rule, `_STATUS_TAILS`; a pending
+    item's ceilings, each with the room used before it: the application's use through `_sync`)."""
     rule, status, provisional, missing_facts, missing_documents = d[1], d[2], d[5], d[7], d[8]
     out = ""
     if provisional is not None:
@@ -1099,22 +1102,20 @@ def _item_tail(d: ItemDecision) -> str:
     if status == "referred":
         out += _STATUS_TAILS(rule).a
     elif status == "pending_review":
-        out += _STATUS_TAILS(rule).b
+        if G[9] < len(G[8]):
+            _sync(G, inapp)
+        ceilings = [dec.pending_ceiling(cap, scope, used, inapp) for cap, scope, used in d.ceilings]
+        out += ', "ceilings": ' + _dumps(ceilings) + _STATUS_TAILS(rule).b
     return out
 
 
 def _status_tails(rule: model.Rule) -> _Fragments:
-    """a: a referred item's `referred_to` (none when the rule has no referral); b: a pending item's ceilings and
-    what the panel decides. Both are the rule's alone: made once per rule."""
+    """a: a referred item's `referred_to` (none when the rule has no referral); b: what a pending item's panel
+    decides. Both are the rule's alone: made once per rule."""
     referred = ', "referred_to": ' + _text(rule.referral) if rule.referral is not None else ""
-    ceilings = [
-        {"cap": c.id, "cites": c.cites, "ceiling": format_money(c.ceiling), "says": c.says.to_dict()}
-        for c in rule.caps
-        if c.computed is None and not c.restricted
-    ]
-    pending = ', "ceilings": ' + _dumps(ceilings)
+    pending = ""
     if isinstance(rule.amount, model.ExternalAmount) and rule.amount.pending is not None:
-        pending += ', "panel_decides": ' + _text(rule.amount.pending)
+        pending = ', "panel_decides": ' + _text(rule.amount.pending)
     return _Fragments(rule, referred, pending)
 
 
@@ -1293,7 +1294,7 @@ assert Grant._fields == ("claim_id", "item_id", "rule", "applicant_id", "funding
 assert Consumption._fields == ("kind", "id", "scope", "amount", "counts")
 assert dec.ItemDecision._fields[:6] == ("item", "rule", "status", "amount", "asked", "provisional")  # `decision_json`
 assert dec.ItemDecision._fields[5:9] == ("provisional", "reasons", "missing_facts", "missing_documents")  # `_item_tail`
-assert dec.ItemDecision._fields[9:] == ("steps", "grant", "documents_cites", "cut_by")
+assert dec.ItemDecision._fields[9:] == ("steps", "grant", "documents_cites", "cut_by", "ceilings")
 assert dec.STATUSES == ("granted", "reduced", "refused", "incomplete", "referred", "pending_review")  # `_totals`
 
 
@@ -1474,7 +1475,7 @@ def decision_json(
     #: and for `_sync`: [8] the grants so far, [9] how many of them `inapp` holds
     G: list[Any] = [claim_id, applicant_id, year, grant_head, grant_tail, None, claim_text, applicant_text, grants, 0]
     for d in decision.items:
-        _, rule, status, amount, _, provisional, _, _, _, steps, grant, _, _ = d
+        _, rule, status, amount, _, provisional, _, _, _, steps, grant, _, _, _ = d
         f = rules.get(id(rule))
         if f is None or f.obj is not rule:
             f = _RULES(rule)

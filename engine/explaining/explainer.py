@@ -267,7 +267,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             f"    out.extend((ITEM(n, ident, t, head, status, result), clauses, {', '.join(b[1:-1] for b in body)}))",
             "    if grant is not None:",
             "        ADD_GRANT(grant, inapp)",
-            f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))})",
+            f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))}, inapp)",
             f"    shaped = SHAPED(SHAPERS(d, {const(base)})) if reasons or status == 'pending_review' else {const(ex.shaped_text(base))}",
             f"    out.extend((tail, shaped, {const(ex.item_end)}))",
             "    return True",
@@ -374,6 +374,7 @@ class Explainer:
         self.f_referred_line = f("referred_line", "to", "cites")
         self.f_pending_line = f("pending_line", "what")
         self.f_pending_ceiling = f("pending_ceiling", "ceiling", "cites", "says")
+        self.f_pending_ceiling_left = f("pending_ceiling_left", "ceiling", "cites", "says", "used", "left")
         self.f_who = f("who_ok", "kind", "kinds")
         self.f_who_roles = f("who_roles", "roles")
         self.f_status_line = f("status_line", "status", "n", "amount")
@@ -418,7 +419,7 @@ class Explainer:
         self.cap_lines: dict[tuple[Any, ...], Any] = {}
         self.who_line: dict[tuple[Any, Any, Any], str] = {}
         self.docs_cache: dict[tuple[Any, ...], str] = {}
-        self.rule_tail: dict[Any, tuple[Any, Any]] = {}
+        self.rule_tail: dict[Any, list[Any]] = {}  # per rule: the head of its pending block
         self.shaping_blocks: dict[tuple[str, ...], Any] = {}
         self.kept: object | None = None  # the generation of recorded objects the kept pieces are of (`kept_for`)
         # per rule (its id, the rule kept in the entry): its generated step writers by number of steps
@@ -850,25 +851,50 @@ class Explainer:
             block = self.cites_cache[cites] = self.w.clauses(tuple(quotes))
         return block
 
-    def tail(self, rule: Any) -> tuple[Any, Any]:
-        """Per rule: the pending-review block and the readings piece (None without readings)."""
+    def pending_block(self, d: AnyItem, in_application: dict[tuple[str, Any], Decimal] | None) -> Any:
+        """A pending item's review block: what the panel decides (its rule's), each ceiling the panel's amount is held
+        to with the room used before the item and the room left (the item's own), and what the panel must decide."""
+        rule = d.rule
         key = id(rule) if type(rule) is Recorded else rule.id  # a recorded item states its own pending block
-        out = self.rule_tail.get(key)
-        if out is None:
-            lab = self.lab
-            w = self.w
-            pending = [self.heads["pending"]]
+        head = self.rule_tail.get(key)
+        if head is None:
+            head = [self.heads["pending"]]
             what = getattr(rule.amount, "pending", None)  # an amount the panel decides says what it decides
             if what is not None:
-                pending.append(w.line(self.f_pending_line(what=lab.label(what)), NOMARK, "pending_line"))
-            for cap in (c for c in rule.caps if c.computed is None and not c.restricted):  # (as the decision's `ceilings`)
-                text = self.f_pending_ceiling(
-                    ceiling=lab.money(format_money(cap.ceiling), cap.cites), cites=cap.cites, says=lab.label(cap.says)
+                head.append(self.w.line(self.f_pending_line(what=self.lab.label(what)), NOMARK, "pending_line"))
+            self.rule_tail[key] = head
+        return self.w.block([*head, *self.pending_ceilings(d, in_application), self.pending_decide])
+
+    def pending_ceilings(self, d: AnyItem, in_application: dict[tuple[str, Any], Decimal] | None) -> list[Any]:
+        """A pending item's ceiling lines (as the decision's `ceilings`): the ceiling, the room used before the item
+        (a shared cap's split into earlier applications and earlier items of this one, as a cap line's) and the room
+        left. A record written before the room was recorded states the ceiling alone."""
+        lab, money = self.lab, self.money
+        rows: list[tuple[Any, Decimal | None, Decimal | None]]
+        if isinstance(d, RecordedItem):
+            said = d.record.get("ceilings") or ()
+            rows = [
+                (c, to_decimal(r.get("used_before")), to_decimal(r.get("used_in_application")))
+                for c, r in zip(d.rule.caps, said, strict=False)
+            ]
+        else:
+            rows = []
+            for cap, scope, before in d.ceilings:
+                mine = None if cap.per is None or in_application is None else in_application.get((cap.id, scope), _ZERO)
+                rows.append((cap, before, mine))
+        lines = []
+        for cap, used, mine in rows:
+            words = {"ceiling": lab.money(format_money(cap.ceiling), cap.cites), "cites": cap.cites, "says": lab.label(cap.says)}
+            if used is None:
+                text = self.f_pending_ceiling(**words)
+            else:
+                left = cap.ceiling - used
+                split = (
+                    "" if mine is None or used.quantize(CENT) == 0 else self.f_cap_split(history=money(used - mine), earlier=money(mine))
                 )
-                pending.append(w.line(text, NOMARK, "pending_ceiling"))
-            pending.append(self.pending_decide)
-            out = self.rule_tail[key] = (w.block(pending), self.shaping_block((rule.id,)))
-        return out
+                text = self.f_pending_ceiling_left(**words, used=money(used) + split, left=money(left if left > 0 else _ZERO))
+            lines.append(self.w.line(text, NOMARK, "pending_ceiling"))
+        return lines
 
     def shaping_block(self, ids: tuple[str, ...]) -> Any:
         """The readings and notes behind the decision-makers `ids`, each with its words (Labels.shaping); None
@@ -1136,7 +1162,7 @@ class Explainer:
             out[at_clauses] = block if block is not None else self.clauses(cites)
         if d.grant is not None:
             self.add_grant(d.grant, in_application)
-        self.item_tail(out, d, status, cites, I, A, C)
+        self.item_tail(out, d, status, cites, I, A, C, in_application=in_application)
         # (kept by the ids as gathered, repeats and all: the block depends only on which ids there are)
         shaped = self.shaped(self.shapers_of(d, tuple(shapers)) if shapers else tuple(self.item_shapers(d)))
         if shaped is not None:
@@ -1172,10 +1198,20 @@ class Explainer:
                 in_application[key] = in_application.get(key, _ZERO) + c.amount
 
     def item_tail(
-        self, out: list[Any], d: AnyItem, status: str, cites: tuple[str, ...], I: Any, A: Any, C: Any, layout: WhyLayout | None = None
+        self,
+        out: list[Any],
+        d: AnyItem,
+        status: str,
+        cites: tuple[str, ...],
+        I: Any,
+        A: Any,
+        C: Any,
+        layout: WhyLayout | None = None,
+        in_application: dict[tuple[str, Any], Decimal] | None = None,
     ) -> None:
         """An item's lines after its steps, by its outcome: the grounds of a refusal, what is missing, the referral,
-        the pending review, and "why not more"."""
+        the pending review (`in_application`: each cap's use by the earlier items, for its ceilings' split), and "why
+        not more"."""
         w = self.w
         if status == "refused":
             out.append(self.heads["reasons"])
@@ -1197,16 +1233,25 @@ class Explainer:
             to = self.lab.label(rule.referral) if rule.referral is not None else ""
             out.append(w.tail("referred", self.f_referred_line(to=to, cites=cites[0])))
         elif status == "pending_review":
-            out.append(self.tail(d.rule)[0])
+            out.append(self.pending_block(d, in_application))
         if type(d) is RecordedItem and "scaling" in d.record:
             out.append(w.tail("why", self.why_scaled(d, self.why(d, I, A, C))))
         elif status in ("reduced", "refused"):
             out.append(w.tail("why", self.why(d, I, A, C, layout)))
 
-    def tail_text(self, d: ItemDecision, status: str, cites: tuple[str, ...], A: Any, C: Any, layout: WhyLayout | None = None) -> str:
+    def tail_text(
+        self,
+        d: ItemDecision,
+        status: str,
+        cites: tuple[str, ...],
+        A: Any,
+        C: Any,
+        layout: WhyLayout | None,
+        in_application: dict[tuple[str, Any], Decimal],
+    ) -> str:
         """`item_tail`'s lines as one text (the generated item writers' path: the writer's pieces are text)."""
         out: list[str] = []
-        self.item_tail(out, d, status, cites, d.item.facts, A, C, layout)
+        self.item_tail(out, d, status, cites, d.item.facts, A, C, layout, in_application)
         return "".join(out)
 
     def written_item(

@@ -248,7 +248,7 @@ class BatchSummary:
     by_status: dict[str, BudgetLine] = field(default_factory=lambda: {s: BudgetLine() for s in STATUSES})
     by_item: dict[tuple[str, str], dict[str, BudgetLine]] = field(default_factory=dict)  # (article, item type) -> status -> line
     held_incomplete: Decimal = ZERO
-    held_pending: Decimal = ZERO  # at most: the ceilings of items awaiting review
+    held_pending: Decimal = ZERO  # at most: the room left under the ceilings of items awaiting review
     scaling: dict[str, dict[str, str]] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)  # item type -> its rule's place in the policy
     outputs: dict[str, str] = field(default_factory=dict)
@@ -1512,7 +1512,8 @@ class _Outputs:
                 held = Decimal(it.get("provisional_amount", "0"))
                 summary.held_incomplete += held
             elif status == "pending_review":
-                ceilings = [Decimal(c["ceiling"]) for c in it.get("ceilings", [])]
+                # the room each ceiling has left (a record written before the room was recorded: the ceiling)
+                ceilings = [Decimal(c.get("remaining", c["ceiling"])) for c in it.get("ceilings", [])]
                 held = min(ceilings) if ceilings else ZERO
                 summary.held_pending += held
             if status in ("granted", "reduced"):
