@@ -912,3 +912,24 @@ def test_a_progress_bar_is_drawn_full_when_it_gets_there_however_soon(monkeypatc
     bar.update(2, 1.0)  # (full again: throttled as any)
     drawn = screen.getvalue().split("\r")[1:]
     assert len(drawn) == 2 and "50.0%" in drawn[0] and "100.0%" in drawn[1], drawn
+
+
+def test_summary_by_article_says_how_many_items_were_approved(policy: engine.CompiledPolicy) -> None:
+    """Reviewer finding C8: "第六条：3 项，核定 …" read as three approved items. Art. 6: l1's interest 500,000 → 250,000
+    (50%), l2's 200,000 → 100,000 cut to the 50,000 left of the 300,000 year cap (reduced), l3 already supported
+    under another district policy (refused, Art. 9): 3 items, 2 approved, 250,000 + 50,000 = 300,000. Art. 5: its one
+    invention patent item is granted (50% of 8,400 = 4,200), so its line says no "of them". The decision and its JSON record say the same."""
+    c = claim(
+        item("invention_patent_grant", "p1"),
+        item("pledge_loan_interest", "l1", loan_id="L1", annual_interest_paid="500000.00"),
+        item("pledge_loan_interest", "l2", loan_id="L2", annual_interest_paid="200000.00"),
+        item("pledge_loan_interest", "l3", loan_id="L3", annual_interest_paid="100000.00", supported_by_other_district_policy=True),
+    )
+    d = engine.evaluate(policy, c)
+    assert [(i.item.id, i.status) for i in d.items] == [("p1", "granted"), ("l1", "granted"), ("l2", "reduced"), ("l3", "refused")]
+    for decision in (d, json.loads(d.to_json())):
+        zh = [ln.strip() for ln in explain(policy, decision, lang="zh").splitlines()]
+        assert "第六条：3 项（其中核定 2 项），核定 300,000.00 元" in zh
+        assert "第五条：1 项，核定 4,200.00 元" in zh  # 50% of the fees of 8,400
+        en = [ln.strip() for ln in explain(policy, decision, lang="en").splitlines()]
+        assert "第六条: 3 item(s) (2 of them granted), granted CNY 300,000.00" in en

@@ -381,6 +381,8 @@ class Explainer:
         self.f_status_line_count = f("status_line_count", "status", "n")
         self.f_count_items = f("count_items", "n")
         self.f_article_line = f("article_line", "article", "n", "amount")
+        self.f_article_line_some = f("article_line_some", "article", "n", "approved", "amount")
+        self.f_article_line_none = f("article_line_none", "article", "n")
         self.f_article_provisional = f("article_provisional", "amount")
         self.f_applicant = f("applicant_line", "name", "kind", "id")
         self.f_year = f("funding_year_value", "year")
@@ -1008,14 +1010,18 @@ class Explainer:
                 a = article_of.get(cites, cites)
                 entry = articles.get(a)
                 if entry is None:
-                    entry = articles[a] = [0, _ZERO, _ZERO]
+                    entry = articles[a] = [0, _ZERO, _ZERO, 0]
                 of_cites[cites] = entry
             entry[0] += 1
-            if amount:
+            if s == "granted" or s == "reduced":
+                entry[3] += 1
+                if amount:
+                    total += amount
+                    entry[1] += amount
+                    totals[s] += amount
+            elif amount:
                 total += amount
                 entry[1] += amount
-                if s == "granted" or s == "reduced":
-                    totals[s] += amount
             if provisional:
                 entry[2] += provisional
                 if s != "granted" and s != "reduced":
@@ -1029,11 +1035,20 @@ class Explainer:
             out.append(self.by_article_head)
             order = self.article_order
             ranked = sorted(articles.items(), key=lambda kv: order.get(kv[0], len(order))) if len(articles) > 1 else articles.items()
-            for a, (n, amount, prov) in ranked:
-                line = self.f_article_line(article=a, n=n, amount=money(amount))
+            for a, (n, amount, prov, approved) in ranked:
+                line = self.article_line(a, n, approved, money(amount))
                 if prov.quantize(CENT) != 0:
                     line += self.sep + self.f_article_provisional(amount=money(prov))
                 out.append(w.summary_line(line, "article"))
+
+    def article_line(self, article: str, n: Any, approved: Any, amount: str) -> str:
+        """The summary's line for one article: its items, how many of them were approved when not all were (the
+        others refused, referred, incomplete or pending), and the amount approved (none: that none was)."""
+        if approved == n:
+            return self.f_article_line(article=article, n=n, amount=amount)
+        if approved == 0:
+            return self.f_article_line_none(article=article, n=n)
+        return self.f_article_line_some(article=article, n=n, approved=approved, amount=amount)
 
     def status_line(self, status: str, n: int, total: Any, provisional: bool) -> str:
         """The summary's line for the items of one status: how many, and their amount (granted, reduced) or
@@ -1598,11 +1613,27 @@ class Explainer:
                 out.append(w.summary_line(self.status_line(s, n, totals[s], totals[s] != "0.00"), s))
         if d.get("totals_by_article"):
             out.append(self.by_article_head)
+            approved = self.approved_by_article(d)
             for a, v in d["totals_by_article"].items():
-                line = self.f_article_line(article=a, n=v["items"], amount=money(v["amount"]))
+                # (an article the items do not map to, as a record of another version's clauses: the line without counts)
+                ok = approved.get(a, 0 if v["amount"] == "0.00" else v["items"])
+                line = self.article_line(a, v["items"], ok, money(v["amount"]))
                 if v["provisional"] != "0.00":
                     line += self.sep + self.f_article_provisional(amount=money(v["provisional"]))
                 out.append(w.summary_line(line, "article"))
+
+    def approved_by_article(self, d: Mapping[str, Any]) -> dict[str, int]:
+        """A recorded decision's approved (granted or reduced) items per article, each by its rule's clause (the first
+        it cites), as `totals_by_article` groups them."""
+        out: dict[str, int] = {}
+        for it in d.get("items") or ():
+            if not isinstance(it, Mapping) or it.get("status") not in ("granted", "reduced"):
+                continue
+            cites = it.get("cites")
+            if isinstance(cites, list) and cites and type(cites[0]) is str:
+                a = self.article_of.get(cites[0], cites[0])
+                out[a] = out.get(a, 0) + 1
+        return out
 
     def scaling_round(self, sc: Mapping[str, Any]) -> str:
         """The round: its budget, the total approved, the factor, the clause on the budget."""
