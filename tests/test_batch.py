@@ -121,6 +121,14 @@ def test_pending_items_held_back_at_most_the_room_their_caps_have_left(policy, t
     head = [CODE_OF_HEADING.get(h, h) for h in rows[0]]
     table = {(r[0], r[1]): dict(zip(head, r)) for r in rows[1:] if r}
     assert table[("第八条", "service_agency_performance")]["held_pending_at_most"] == 60000
+    # C5: each pending row carries its at most, so the budget's held-back figure is traced to rows (CSV: codes)
+    with open(tmp_path / "2" / "summary_items.csv", encoding="utf-8-sig", newline="") as f:
+        at_most = {(r["claim_id"], r["item"]): r["pending_at_most"] for r in csv.DictReader(f)}
+    assert at_most == {("A-2", "s9"): "20000.00", ("B-1", "s1"): "", ("B-1", "s2"): "40000.00"}
+    items = list(openpyxl.load_workbook(tmp_path / "2" / "summary.xlsx", read_only=True)["items"].iter_rows(values_only=True))
+    assert "Amount by the rules, before caps" in items[0]  # what `asked` is: the amount before caps, not the claim's
+    column = items[0].index(i18n.catalogue("en")["sheet"]["columns"]["pending_at_most"])
+    assert sum(r[column] or 0 for r in items[1:] if len(r) > column) == 60000
 
 
 def test_xlsx_gives_the_same_decisions_and_names_sheet_and_row(policy, tmp_path):

@@ -1089,6 +1089,7 @@ ITEM_COLUMNS = [
     "amount",
     "before_scaling",
     "provisional_amount",
+    "pending_at_most",  # a pending item's at most: the least room its ceilings have left (the budget's held back)
     "main_reason_zh",
     "main_reason_en",
     "missing_facts",
@@ -1127,6 +1128,7 @@ MONEY_COLUMNS = (  # written as number cells in summary.xlsx
     "amount",
     "before_scaling",
     "provisional_amount",
+    "pending_at_most",
     "total",
     "total_before_scaling",
     "approved_total",
@@ -1537,6 +1539,7 @@ class _Outputs:
                     it["amount"],
                     it.get("scaling", {}).get("before"),
                     it.get("provisional_amount"),
+                    format_money(held) if status == "pending_review" else None,
                     main.get("zh"),
                     main.get("en"),
                     "; ".join(it.get("missing_facts", [])),
