@@ -288,6 +288,8 @@ def decide(c: dict[str, Any]) -> list[Result]:
                         granted = room
             if granted == 0 and not refused and not standing_unknown:
                 refused = True  # nothing to pay
+        elif cap_id is not None and cap_max - caps.get((cap_id, cap_scope), ZERO) <= 0:
+            refused = True  # whatever the panel gives, the cap cuts it to nothing (R21; R25: the refusal wins)
 
         if refused:
             out.append(("refused", ZERO, None))
