@@ -469,7 +469,9 @@ def test_round_budget_scales_every_grant(tmp_path, url):
     assert first["scaling"] == {"before": "50000.00", "after": "33333.34", "factor": "0.666667"}
     assert first["steps"][-1]["step"] == "scaling" and first["steps"][-1]["cites"] == "第十三条"
     # the step's sentence is catalogue wording (engine/core/messages/*/explanation.yaml, key scaling_says), not Python
-    assert first["steps"][-1]["says"]["zh"] == "本轮核定支持总额超出资金预算，各项支持按预算与核定总额之比同比例核减"
+    assert (
+        first["steps"][-1]["says"]["zh"] == "本轮核定支持总额超出资金预算，各项支持按预算与核定总额之比同比例调减"
+    )  # (调减: the budget; 核减: a cap)
     assert first["steps"][-1]["says"]["en"].startswith("the round's approved total exceeds its budget")
     d = lines(tmp_path / "o" / "decisions.jsonl")[0]
     assert d["scaling"]["budget"] == "100000.00" and d["scaling"]["approved_total"] == "150000.00"

@@ -4,6 +4,7 @@ No timings here: the seconds are in benchmarks/ and docs/performance.md."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -1497,6 +1498,78 @@ def test_summary_xlsx_says_a_reduced_items_cap_and_missing_facts_by_their_headin
     assert (l2["结论"], l2["核定金额"], l2["主要理由"]) == ("核减", 50000, "每家企业每年享受贴息补助最高不超过30万元")
     p1 = by_item[("R-2", "p1")]
     assert p1["结论"] == "材料不全" and p1["缺少的信息"] == "户籍是否在平谷区（自然人）"  # (the policy's label of the fact)
+
+
+def test_summary_xlsx_says_a_scaled_items_budget_reason_and_the_ledger_in_words_in_both_languages(tmp_path: Path) -> None:
+    """A round over its 40万 budget (reviewer finding C4): C-1's pledge loan, 700,000 of interest × 50% = 350,000,
+    cut by the 30万 yearly cap to 300,000 (核减); C-2's China Patent Award gold, 500,000 (R14). Approved 800,000, so
+    every grant × 400,000 / 800,000 = 1/2: 150,000 and 250,000, no remainder. The scaled-only item's 主要理由 was
+    empty: it is the scaling's sentence, with 调减 (the budget's word), not 核减 (a cap's); the reduced item keeps
+    its cap's words. The amounts before scaling are under 预算调减前…; the English ledger column is words."""
+    from conftest import claim, item
+    from test_ledger_support import policy_with_budget
+
+    from engine.core.i18n import use_language
+
+    budgeted = policy_with_budget(tmp_path, "40万", "第十三条")
+    src = tmp_path / "round.jsonl"
+    claims = (
+        claim(item("pledge_loan_interest", "l1", annual_interest_paid="700000.00"), claim_id="C-1"),
+        claim(item("china_patent_award", "a1"), claim_id="C-2"),
+    )
+    src.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in claims), encoding="utf-8")
+    scaled_zh = "本轮核定支持总额超出资金预算，各项支持按预算与核定总额之比同比例调减"
+    scaled_en = "the round's approved total exceeds its budget; every grant is scaled by budget / approved total"
+    cap = "每家企业每年享受贴息补助最高不超过30万元"
+    for lang, words in (
+        (
+            "zh",
+            (
+                "事项编号",
+                "结论",
+                "核定金额",
+                "预算调减前金额",
+                "主要理由",
+                "主要理由（英文）",
+                "预算调减前合计",
+                "台账",
+                "核减",
+                "支持",
+                "未记入台账",
+            ),
+        ),
+        (
+            "en",
+            (
+                "Item",
+                "Status",
+                "Amount",
+                "Before scaling",
+                "Main reason (Chinese)",
+                "Main reason (English)",
+                "Total before scaling",
+                "Ledger",
+                "reduced",
+                "granted",
+                "not committed",
+            ),
+        ),
+    ):
+        item_h, status_h, amount_h, before_h, zh_h, en_h, total_before_h, ledger_h, reduced, granted, not_committed = words
+        with use_language(lang):
+            run_batch(budgeted, src, tmp_path / lang, quiet=True, report=False, ledger_url=f"sqlite:///{tmp_path / 'none.sqlite'}")
+        book = openpyxl.load_workbook(tmp_path / lang / "summary.xlsx")
+        apps, items = (list(ws.iter_rows(values_only=True)) for ws in book.worksheets[:2])
+        rows = {r[items[0].index(item_h)]: dict(zip(items[0], r, strict=True)) for r in items[1:]}
+        got = {k: (r[status_h], r[amount_h], r[before_h], r[zh_h], r[en_h]) for k, r in rows.items()}
+        assert got == {
+            "l1": (reduced, 150000, 300000, cap, "at most CNY 300,000 of interest subsidy per enterprise per year"),
+            "a1": (granted, 250000, 500000, scaled_zh, scaled_en),
+        }, lang
+        app_rows = [dict(zip(apps[0], r, strict=True)) for r in apps[1:]]
+        assert [(r[total_before_h], r[ledger_h]) for r in app_rows] == [(300000, not_committed), (500000, not_committed)], lang
+    csv_rows = list(csv.DictReader((tmp_path / "en" / "summary_items.csv").open(encoding="utf-8-sig")))
+    assert [r["main_reason_zh"] for r in csv_rows] == [cap, scaled_zh]  # the CSV's rows are the workbook's
 
 
 def test_an_output_file_that_cannot_be_written_stops_the_run_before_it_decides_or_commits(

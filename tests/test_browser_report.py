@@ -174,6 +174,6 @@ def test_scaled_round_in_the_browser(pages: dict[str, object]) -> None:
     )
     assert "50,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 42,857.1428…，向下舍至 0.01 元：42,857.14 元（第十三条：" in dom
     assert "资金预算 300,000.00 元，核定支持总额 350,000.00 元" in dom
-    assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in dom
-    assert "核减前 300,000.00 元" in dom  # in the index, under the total
+    assert "本申请预算调减前合计 300,000.00 元，调减后合计 257,142.86 元" in dom
+    assert "预算调减前 300,000.00 元" in dom  # in the index, under the total
     assert "根据上一年度支持或奖励资金申报情况，提出资金使用计划" in dom  # 第十三条, verbatim

@@ -212,7 +212,7 @@ def test_a_round_budget_s_clause_is_encoded_and_covered_by_a_round_it_scales(tmp
     (tmp_path / "hexi.cases.yaml").write_text(cases, encoding="utf-8")
     policy = engine.load_policy(tmp_path / "hexi.yaml")
     scaled = next(b for b in branches_of(policy) if b.key == "scaled:round_budget")
-    assert (scaled.clause, tr(scaled.label, "zh")) == ("第一条", "本轮资金预算不足，各项按比例核减")
+    assert (scaled.clause, tr(scaled.label, "zh")) == ("第一条", "本轮资金预算不足，各项按预算同比例调减")
     results = run_cases([c for c in load_cases([tmp_path / "hexi.cases.yaml"]) if c.round])
     report = coverage(policy, results)
     [first] = [c for c in report.clauses if c.key == "第一条"]

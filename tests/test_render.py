@@ -749,7 +749,10 @@ def test_scaled_explanation_says_before_factor_after_and_cites_the_budget_clause
     assert zh.count("「区市场监督管理局（区知识产权局）根据上一年度支持或奖励资金申报情况") == 2
     # per decision: the round's budget, approved total, factor, and this application's total before and after
     assert "资金预算 300,000.00 元，核定支持总额 350,000.00 元，超出预算；各项支持乘以系数 0.857143" in zh
-    assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in zh
+    # the budget's cut has its own word (调减), apart from a cap's 核减: 250,000 + 50,000 = 300,000 before scaling,
+    # 214,285.72 + 42,857.14 = 257,142.86 after
+    assert "本申请预算调减前合计 300,000.00 元，调减后合计 257,142.86 元" in zh
+    assert "按预算同比例调减：" in zh and "同比例核减" not in zh
     assert "  核定支持金额合计：257,142.86 元\n" in zh
     en = explain(policy, s1, "en", "md")
     assert (
@@ -798,7 +801,7 @@ def test_a_scaling_after_the_documents_is_grouped_without_writing_the_items_line
     assert (
         l1.index("   封顶：")
         < l1.index(
-            "   按预算同比例核减：\n     250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，按余数补 0.01 元 → 214,285.72 元"
+            "   按预算同比例调减：\n     250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，按余数补 0.01 元 → 214,285.72 元"
         )
         < l1.index("   证明材料：")
     )
@@ -819,12 +822,12 @@ def test_report_shows_the_scaling(scaled_round: list[Any]) -> None:
     policy, s1, s2 = scaled_round
     html = render_report(policy, [s1, s2], "zh")
     assert 'data-flags="reduced scaled"' in html and 'data-flags="scaled"' in html
-    assert '<td class="num" data-v="257142.86">257,142.86 元<br><span class="note">核减前 300,000.00 元</span></td>' in html
+    assert '<td class="num" data-v="257142.86">257,142.86 元<br><span class="note">预算调减前 300,000.00 元</span></td>' in html
     assert (
         "250,000.00 元 × 预算 300,000.00 元 ÷ 核定总额 350,000.00 元 = 214,285.7142…，向下舍至 0.01 元：214,285.71 元，按余数补 0.01 元 → 214,285.72 元（第十三条："
         in html
     )
-    assert "本申请核减前合计 300,000.00 元，核减后合计 257,142.86 元" in html
+    assert "本申请预算调减前合计 300,000.00 元，调减后合计 257,142.86 元" in html
     assert "共 2 份申请，其中 0 份无法读取；核定支持金额合计 300,000.00 元。" in html  # the round sums to its budget
 
 

@@ -427,7 +427,8 @@ def test_the_summary_workbook_says_its_ledger_and_missing_documents_columns_in_c
     en = openpyxl.load_workbook(tmp_path / "en" / "summary.xlsx")
     ledger = [c.value for c in zh["申请汇总"][1]].index("台账")
     assert {r[ledger] for r in zh["申请汇总"].iter_rows(min_row=2, values_only=True)} == {"未记入台账"}
-    assert {r[-2] for r in en["applications"].iter_rows(min_row=2, values_only=True)} == {"not_committed"}  # codes
+    # English says it in words too (reviewer finding D, s30: the raw code not_committed showed); statuses stay codes
+    assert {r[-2] for r in en["applications"].iter_rows(min_row=2, values_only=True)} == {"not committed"}
     head = [c.value for c in zh["事项明细"][1]]
     missing = {(r[0], r[4]): r[head.index("缺少的材料")] for r in zh["事项明细"].iter_rows(min_row=2, values_only=True)}
     missing_en = {(r[0], r[4]): r[18] for r in en["items"].iter_rows(min_row=2, values_only=True)}

@@ -1167,6 +1167,18 @@ def _reducing_cap(item: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
+def _scaled(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A granted item's main reason in the summaries when the round's budget scaled it: the scaling step's sentence
+    (its amount is less than the rule gives, and its row said nothing of why). Nothing for an unscaled item."""
+    if "scaling" not in item:
+        return {}
+    for step in reversed(item.get("steps") or ()):
+        if step.get("step") == "scaling":
+            says = step.get("says")
+            return says if isinstance(says, Mapping) else {}
+    return {}
+
+
 class SheetWords:
     """summary.xlsx in the run's language (`engine.core.i18n.language()`): its column headings, and in Chinese the
     statuses and the budget sheet's status table in words (English keeps the status codes, as the CSV files keep every code)."""
@@ -1208,7 +1220,7 @@ class SheetWords:
         return row
 
     def application_row(self, row: list[Any]) -> list[Any]:
-        if self.lang == "en" or row[_LEDGER_AT] not in self.ledger:
+        if row[_LEDGER_AT] not in self.ledger:  # (in English too: the status in words, not its code)
             return row
         return [*row[:_LEDGER_AT], self.ledger[row[_LEDGER_AT]], *row[_LEDGER_AT + 1 :]]
 
@@ -1521,7 +1533,7 @@ class _Outputs:
             if status in ("granted", "reduced"):
                 summary.approved_total += amount
             summary.add_item(articles.get(it["rule"], ""), it["type"], status, amount if status in ("granted", "reduced") else held)
-            main = it["reasons"][0]["says"] if it.get("reasons") else _reducing_cap(it) if status == "reduced" else {}
+            main = it["reasons"][0]["says"] if it.get("reasons") else _reducing_cap(it) if status == "reduced" else _scaled(it)
             rows.append(
                 [
                     d["claim_id"],
