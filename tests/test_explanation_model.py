@@ -75,7 +75,7 @@ def test_the_model_of_a_cap_that_bites(policy: engine.CompiledPolicy) -> None:
     assert "200,000.00 元 × 50% = 100,000.00 元" in calc.text
     [row] = sections["caps"].lines
     assert isinstance(row, CapRow)
-    assert (row.cites, row.ceiling, row.per_item) == ("第六条第（一）项", "30 万元", False)
+    assert (row.cites, row.ceiling, row.per_item) == ("第六条第（一）项", "300,000.00 元", False)  # 30万, as its row's other amounts
     assert (row.used, row.left, row.asked, row.granted) == ("250,000.00 元", "50,000.00 元", "100,000.00 元", "50,000.00 元")
     assert row.split == "（此前申请 0.00 元，本申请前序事项 250,000.00 元）"
     assert item.why is not None and "核减 50,000.00 元" in item.why

@@ -270,7 +270,9 @@ def test_a_finding_from_the_ledger_is_explained_as_on_record_not_as_declared(pol
     came from the ledger's findings (on_record: authoritative); the decision now names it in its `ledger` member
     (facts_on_record) and the explanation says it as on record (台账认定事实), the submission date still as declared.
     Found 2019-06-01, submitted 2022-03-15: inside the five years (R24), refused."""
-    label = policy.applicant_facts[FACT].label.zh  # (the fact's words as the policy gives them)
+    words = policy.applicant_facts[FACT].short
+    assert words is not None  # (an explanation says the fact by its short name, without the form's hint)
+    label = words.zh
     url = f"sqlite:///{tmp_path / 'l.sqlite'}"
     with Ledger(url) as ledger:
         ledger.record_finding(ENTERPRISE_ID, FACT, "2019-06-01", reason="弄虚作假", policy=policy)
@@ -286,7 +288,7 @@ def test_a_finding_from_the_ledger_is_explained_as_on_record_not_as_declared(pol
     assert line.endswith("为2022-03-15；限制期至 2024-06-01（含当日））"), line  # (the bar's end: 2019-06-01 + 5 years, R24)
     assert f"申报事实：{label}" not in zh
     en = render.explain(policy, stored, lang="en")
-    assert f"(on record in the ledger: {policy.applicant_facts[FACT].label.en}: 2019-06-01; as claimed: " in en, en
+    assert f"(on record in the ledger: {words.en}: 2019-06-01; as claimed: " in en, en
     # the same date stated by the applicant, decided without a ledger: declared, as before
     own = engine.evaluate(policy, claim(patent(), claim_id="F-3", **{FACT: ["2019-06-01"]}))
     said = render.explain(policy, own, lang="zh")
@@ -385,12 +387,15 @@ def test_ledger_finding_and_batch_on_the_command_line(policy: engine.CompiledPol
     with Ledger(url) as ledger:
         assert [g["claim_id"] for g in ledger.grants()] == ["B-2"]
     # the dates on record said as on record, the one the application stated (2012-01-10) as declared, with the
-    # submission date (the fact's words as the policy gives them)
-    label = policy.applicant_facts[FACT].label
+    # submission date
     shown = {
-        ("en", "text"): f"on record in the ledger: {label.en}: 2010-01-10, 2019-06-01; as claimed: {label.en}: 2012-01-10, "
+        # (the facts apart by "；" / "; ", the dates of one fact by "、" / ", "; the fact by its short name, without
+        # the form's filling hint "（无则留空）")
+        ("en", "text"): "on record in the ledger: dates of findings that the applicant obtained funds by fraud: 2010-01-10, "
+        "2019-06-01; as claimed: dates of findings that the applicant obtained funds by fraud: 2012-01-10; "
         "date the application was submitted: 2022-03-15",
-        ("zh", "text"): f"台账认定事实：{label.zh}为2010-01-10、2019-06-01；申报事实：{label.zh}为2012-01-10、申报提交日期为2022-03-15",
+        ("zh", "text"): "台账认定事实：被认定弄虚作假套取资金的日期为2010-01-10、2019-06-01；"
+        "申报事实：被认定弄虚作假套取资金的日期为2012-01-10；申报提交日期为2022-03-15",
         ("en", "md"): "2010-01-10, 2019-06-01; as claimed: ",
         ("zh", "html"): "2010-01-10、2019-06-01；申报事实：",
     }

@@ -300,7 +300,7 @@ def test_g5_explanation_names_the_keys(g5: engine.CompiledPolicy) -> None:
     assert "300,000.00 元（标准级别：国家标准）× 50%（参与角色：参与制定） = 150,000.00" in zh
     assert "300,000.00 (level of the standard: national standard) × 50% (role: participant) = CNY 150,000.00" in en
     # the ceiling from a yes/no table names the key that chose it
-    assert "上限 100 万元（是否小型企业：否）" in zh
+    assert "上限 1,000,000.00 元（是否小型企业：否）" in zh
     assert "item.level" not in zh and "item.level" not in en
 
 

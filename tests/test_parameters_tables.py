@@ -306,11 +306,11 @@ def test_per_unit_amounts_name_their_unit_and_caps_without_says_get_a_label(broo
     decision = engine.evaluate(brookhill, claim({"id": "tm", "type": "overseas_trademark", "countries": 3}, loan()))
     zh = explain(brookhill, decision, "zh", "text")
     en = explain(brookhill, decision, "en", "text")
-    assert "每个国家 1 万元 × 3 = 30,000.00 元" in zh  # 1万 × 3 countries = 30,000.00 (the clause writes 万元)
+    assert "每个国家 10,000.00 元 × 3 = 30,000.00 元" in zh  # 1万 × 3 countries = 30,000.00 (yuan and fen, as the product)
     assert "每项" not in zh
     assert "CNY 10,000.00 per country × 3 = CNY 30,000.00" in en
     # the pledge-lifetime cap has no `says`: its label comes from its scope, never empty
-    assert "按统一社会信用代码累计封顶：上限 20 万元" in zh
+    assert "按统一社会信用代码累计封顶：上限 200,000.00 元" in zh
     assert "cap per unified social credit code: ceiling CNY 200,000.00" in en
     assert "\n     ：" not in zh and "\n     : " not in en
 
@@ -541,7 +541,7 @@ def test_a_per_unit_amount_takes_its_unit_from_the_count_fact(brookhill: engine.
     decision = engine.evaluate(brookhill, claim({"id": "p", "type": "overseas_patent", "grant_countries": 3}))
     assert str(decision.items[0].amount) == "60000.00"
     zh, en = explain(brookhill, decision, "zh", "text"), explain(brookhill, decision, "en", "text")
-    assert "每个国家 2 万元 × 3 = 60,000.00 元" in zh and "每项" not in zh
+    assert "每个国家 20,000.00 元 × 3 = 60,000.00 元" in zh and "每项" not in zh
     assert "CNY 20,000.00 per unit × 3 = CNY 60,000.00" in en
     assert zh == renderer(brookhill, "zh").explain(decision.to_dict(), "text")
     assert en == renderer(brookhill, "en").explain(decision.to_dict(), "text")

@@ -61,9 +61,10 @@ def test_chinese_text_cites_clause_shows_arithmetic_cap_and_why_not_more(policy:
     # arithmetic with the fact used: 500,000 × 50% = 250,000; 200,000 × 50% = 100,000
     assert "申报年度内实际支付的贷款利息 500,000.00 元 × 50% = 250,000.00 元" in text
     assert "申报年度内实际支付的贷款利息 200,000.00 元 × 50% = 100,000.00 元" in text
-    # the cap: ceiling in 万元 as the clause writes it, used before (by the earlier item), left, before -> after
+    # the cap: ceiling in yuan and fen as every amount of the line (the clause's 30万 is 300,000.00), used before (by
+    # the earlier item), left, before -> after
     assert (
-        "每家企业每年享受贴息补助最高不超过30万元：上限 30 万元，此前已用 250,000.00 元"
+        "每家企业每年享受贴息补助最高不超过30万元：上限 300,000.00 元，此前已用 250,000.00 元"
         "（此前申请 0.00 元，本申请前序事项 250,000.00 元），剩余 50,000.00 元；本项 100,000.00 元 → 50,000.00 元"
     ) in text
     # the limit of three times: second loan is the second time
@@ -116,7 +117,7 @@ def test_cap_exhausted_refusal_says_so(policy: engine.CompiledPolicy) -> None:
     text = explain(policy, d)
     # 700,000 × 50% = 350,000 -> 300,000; then nothing left for 100,000 × 50% = 50,000
     assert "本项按规定可得 350,000.00 元，核减 50,000.00 元。" in text
-    assert "的额度已用尽：上限 30 万元，此前已用 300,000.00 元；本项按规定可得 50,000.00 元，全部核减。" in text
+    assert "的额度已用尽：上限 300,000.00 元，此前已用 300,000.00 元；本项按规定可得 50,000.00 元，全部核减。" in text
     # a refused item counts no time (R21): the limit line says what was counted, nothing "after"
     assert "上限 3 次，此前已计 1 次\n" in text
 
@@ -209,12 +210,53 @@ def test_referral_says_where_to_go(policy: engine.CompiledPolicy) -> None:
     assert "apply under the policies of the District Science, Technology and Industry-Information Bureau (第六条第（四）项第二款)" in en
 
 
+def test_a_panels_amount_cut_by_its_cap_is_said_as_the_panels_not_the_rules(policy: engine.CompiledPolicy) -> None:
+    """第八条第二款 (R18, N1): the panel recommends 150,000 and 80,000 for one agency in one year; the 10万 cap pays
+    100,000 of the first (cut 50,000) and leaves nothing for the second (100,000 − 100,000 = 0). The figure cut is the
+    panel's recommendation, not an amount the measures set: 评审推荐金额 150,000.00 元, never 按规定可得."""
+    d = engine.evaluate(
+        policy,
+        claim(
+            item("service_agency_performance", "s1", panel_amount="150000.00"),
+            item("service_agency_performance", "s2", panel_amount="80000.00"),
+            applicant="agency",
+        ),
+    )
+    zh, en = explain(policy, d), explain(policy, d, lang="en")
+    assert "     评审推荐金额 150,000.00 元\n" in zh  # the amount step: the fact by its short name, no （评审后填写）
+    assert "上限 100,000.00 元；本项评审推荐金额 150,000.00 元，核减 50,000.00 元。" in zh
+    assert "上限 100,000.00 元，此前已用 100,000.00 元；本项评审推荐金额 80,000.00 元，全部核减。" in zh
+    assert "按规定可得" not in zh and "评审后填写" not in zh
+    assert "this item's amount recommended by the review panel is CNY 150,000.00, reduced by CNY 50,000.00." in en
+    assert "this item's amount recommended by the review panel is CNY 80,000.00, cut entirely." in en
+    assert "entered after review" not in en
+
+
+def test_facts_of_a_check_are_apart_from_a_facts_list_and_a_yes_no_fact_reads_as_an_answer(policy: engine.CompiledPolicy) -> None:
+    """第四条第三款: the certificate lists 北京某大学 first, so the applicant is not the first right holder; the two
+    facts the check read are apart by "；" (the holders among themselves by "、"). 第六条第（一）项: a non-bank lender;
+    the yes/no fact's label is a question, answered after a colon (not "贷款人是否为银行为否")."""
+    holders = ["北京某大学", ENTERPRISE_NAME]
+    d = engine.evaluate(
+        policy,
+        claim(
+            item("china_patent_award", "a1", right_holders=holders),
+            item("pledge_loan_interest", "l1", lender_is_bank=False),
+        ),
+    )
+    zh, en = explain(policy, d), explain(policy, d, lang="en")
+    assert f"（申报事实：专利权人（按证书顺序）为北京某大学、{ENTERPRISE_NAME}；申请人名称为{ENTERPRISE_NAME}）" in zh
+    assert "（申报事实：贷款人是否为银行：否）" in zh and "为否" not in zh
+    assert f"(as claimed: right holders in certificate order: 北京某大学, {ENTERPRISE_NAME}; applicant's name: {ENTERPRISE_NAME})" in en
+    assert "(as claimed: the lender is a bank: no)" in en
+
+
 def test_pending_review_shows_ceiling_and_what_the_panel_decides(policy: engine.CompiledPolicy) -> None:
     d = engine.evaluate(policy, claim(item("service_agency_performance", "s1", panel_amount=...), applicant="agency"))
     text = explain(policy, d)
     assert "结论：待评审" in text
     assert "本项金额由评审确定：由评审小组按工作业绩指标评审，择优确定支持金额" in text
-    assert "评审推荐金额不得超过 10 万元（第八条第二款：支持金额最高不超过10万元）" in text
+    assert "评审推荐金额不得超过 100,000.00 元（第八条第二款：支持金额最高不超过10万元）" in text
     assert "评审须决定：是否给予支持，以及在上限内的支持金额。" in text
 
 
@@ -247,11 +289,12 @@ def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) 
     )
 
 
-def test_wan_only_where_the_clause_speaks_in_wan(policy: engine.CompiledPolicy) -> None:
+def test_money_is_yuan_and_fen_even_where_the_clause_speaks_in_wan(policy: engine.CompiledPolicy) -> None:
+    """One form in a line: a cap's 30万 is 300,000.00 元 beside the 250,000.00 元 used (万 only in the clause quoted)."""
     r = renderer(policy, "zh")
-    assert r.money("300000.00", "第六条第（一）项") == "30 万元"
+    assert r.money("300000.00", "第六条第（一）项") == "300,000.00 元"
     assert r.money("300000.00") == "300,000.00 元"
-    assert r.money("305000.00", "第六条第（一）项") == "305,000.00 元"  # not a whole number of 万
+    assert r.money("305000.00", "第六条第（一）项") == "305,000.00 元"
     assert r.money("1234567.89") == "1,234,567.89 元"
     assert r.money("0.00", "第六条第（一）项") == "0.00 元"
     assert r.money("300000.00", "第十二条") == "300,000.00 元"  # clause without 万元
@@ -481,7 +524,8 @@ def test_html_is_one_self_contained_printable_responsive_file(policy: engine.Com
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html), "no external resources"
     assert "<link" not in html and "<script" not in html
     assert "每家企业每年享受贴息补助最高不超过 30 万元。" in html
-    assert '<td class="num">30 万元</td>' in html  # the cap's ceiling in the caps table
+    # the cap's ceiling in the caps table, in yuan and fen as its other columns (30万 = 300,000.00; 250,000 used)
+    assert '<td class="num">300,000.00 元</td>\n<td class="num">250,000.00 元' in html
 
 
 # --- the reviewer's report ---------------------------------------------------------------------------------------
@@ -748,7 +792,12 @@ def test_scaled_explanation_says_before_factor_after_and_cites_the_budget_clause
     )
     assert zh.count("「区市场监督管理局（区知识产权局）根据上一年度支持或奖励资金申报情况") == 2
     # per decision: the round's budget, approved total, factor, and this application's total before and after
-    assert "资金预算 300,000.00 元，核定支持总额 350,000.00 元，超出预算；各项支持乘以系数 0.857143" in zh
+    # 300,000 ÷ 350,000 = 0.857142857…: six places shown, and (once) that each item's share is cut to four
+    assert (
+        "资金预算 300,000.00 元，核定支持总额 350,000.00 元，超出预算；各项支持乘以系数 0.857143"
+        "（预算 ÷ 核定总额，显示至六位小数；逐项折算份额截至四位小数，除不尽的后标 …）（第十三条）"
+    ) in zh
+    assert zh.count("截至四位小数") == 1
     # the budget's cut has its own word (调减), apart from a cap's 核减: 250,000 + 50,000 = 300,000 before scaling,
     # 214,285.72 + 42,857.14 = 257,142.86 after
     assert "本申请预算调减前合计 300,000.00 元，调减后合计 257,142.86 元" in zh
@@ -760,6 +809,7 @@ def test_scaled_explanation_says_before_factor_after_and_cites_the_budget_clause
         in en
     )
     assert "budget CNY 300,000.00, approved total CNY 350,000.00" in en
+    assert en.count("each item's share cut to four places, marked … where it goes on") == 1
 
 
 def test_scaling_renders_unknown_extra_keys_harmlessly(scaled_round: list[Any]) -> None:

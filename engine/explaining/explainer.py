@@ -294,6 +294,7 @@ class Explainer:
         meta = catalogue.meta
         self.money = labels.money
         self.sep = str(meta["list_sep"])
+        self.fact_sep = str(meta["fact_sep"])  # between the facts of one check (a fact's own value may be a list)
         self.paren = catalogue.compile_text(meta["paren"], "t")
         # said after a calculation whose amount is not the exact product: the policy's own rounding (its quantum, mode)
         modes = m["rounding_mode"]
@@ -315,6 +316,7 @@ class Explainer:
         #: some applicant check shows values beside its facts (`shows:`): the standing lines look for them
         self.showing = any(t.shows for t in policy.applicant_checks)
         self.f_fact_value = f("fact_value", "fact", "value")
+        self.f_fact_yes_no = f("fact_value_yes_no", "fact", "value")  # a yes/no fact, whose label is mostly a question
         self.f_missing_fact = f("missing_fact", "fact")
         self.f_calc_fixed = f("calc_fixed", "value")
         self.f_calc_table = f("calc_table", "by_label", "by_value", "value")
@@ -331,6 +333,7 @@ class Explainer:
         self.f_scaling_line = {True: f("scaling_line", *scaled), False: f("scaling_line_nocite", *scaled)}
         worked = ("before", "budget", "approved", "share", "rounding", "quantum", "rounded", "remainder", "cites", "says")
         self.f_scaling_worked = {True: f("scaling_worked", *worked), False: f("scaling_worked_nocite", *worked)}
+        self.f_scaling_share_cut = f("scaling_share_cut", "share")  # an exact share that goes on past four places
         left = ("amount", "after")  # (the remainder's quantum given or taken, and the amount it makes)
         self.f_scaling_remainder = {True: f("scaling_remainder_plus", *left), False: f("scaling_remainder_minus", *left)}
         why = ("cites", "factor", "before", "after")
@@ -362,6 +365,8 @@ class Explainer:
         self.f_why_refused_more = f("why_refused_more", "says", "cites")
         self.f_why_cut = f("why_cut", "asked", "amount", "cites")
         self.f_why_cap_none_left = f("why_cap_none_left", "cites")
+        self.f_asked_rule = f("asked_rule", "amount")
+        self.f_asked_external = f("asked_external", "source", "amount")
         self.f_why_facts = f("why_facts", "facts")
         self.f_why_facts_on_record = f("why_facts_on_record", "facts")
         self.f_why_also = f("why_also", "reasons")
@@ -622,7 +627,8 @@ class Explainer:
     # --- values -------------------------------------------------------------------------
 
     def facts_of(self, facts: tuple[str, ...], t: str | None, I: Any, A: Any, C: Any) -> str:
-        """The facts a check used, in words (e.g. `贷款方为否`); kept per check and fact values."""
+        """The facts a check used, in words (e.g. `贷款人是否为银行：否；质押的权利为著作权`: a yes/no fact as question and
+        answer, the facts apart by `fact_sep`); kept per check and fact values."""
         names = self.fact_names.get(facts)
         if names is None:
             names = self.fact_names[facts] = tuple((n.split(".", 1)[0], n.split(".", 1)[1]) for n in facts)
@@ -636,7 +642,10 @@ class Explainer:
         if text is None:
             lab = self.lab
             used = facts_used(facts, I, A, C)
-            text = self.sep.join(self.f_fact_value(fact=lab.fact_label(n, t), value=lab.fact_value(n, t, v)) for n, v in used.items())
+            fv, yn = self.f_fact_value, self.f_fact_yes_no
+            text = self.fact_sep.join(
+                (yn if type(v) is bool else fv)(fact=lab.fact_label(n, t), value=lab.fact_value(n, t, v)) for n, v in used.items()
+            )
             if key is not None:
                 if len(self.facts_cache) >= MONEY_CACHE:
                     self.facts_cache.clear()
@@ -1531,7 +1540,8 @@ class Explainer:
             # cited): with another ground, or documents missing, meeting the main one alone pays nothing
             alone = len(d.reasons) == 1 and not d.missing_documents
             if category == "cap" and cap_step is not None:
-                out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=money(cap_step[4])))
+                asked = self.asked_words(d, money(cap_step[4]))
+                out.append(self.cap_fmt(cap_step[1], cap_step[6], cap_step[7])[0][5](used=money(cap_step[3]), asked=asked))
             elif category == "cap" and check in self.cap_ids.get(d.rule.id, ()):  # a decision without its trace: no room left
                 out.append(self.f_why_cap_none_left(cites=r.cites))
             elif category == "limit" and limit_step is not None:
@@ -1574,10 +1584,19 @@ class Explainer:
                 left = ceiling - used
                 fmts = self.cap_fmt(cap, ceiling, how)[0]
                 fmt = fmts[4] if used.quantize(CENT) == 0 else fmts[3]
-                out.append(
-                    fmt(used=money(used), left=money(left if left > 0 else Decimal(0)), asked=money(asked), cut=money(asked - after))
-                )
+                left_text = money(left if left > 0 else Decimal(0))
+                out.append(fmt(used=money(used), left=left_text, asked=self.asked_words(d, money(asked)), cut=money(asked - after)))
         return out or [self.why_cut(d)]
+
+    def asked_words(self, d: AnyItem, amount: str) -> str:
+        """What a cap cut, with whose figure it is: the rule's amount (`asked_rule`), or, for an amount given from
+        outside (`external:`, e.g. a review panel's), that fact's name and figure (`asked_external`): no rule set it."""
+        for s in d.steps:
+            if s[0] == "amount":
+                if s[1].kind == "external":
+                    return self.f_asked_external(source=self.lab.fact_label(s[1].source.source, d.item.type), amount=amount)
+                break
+        return self.f_asked_rule(amount=amount)
 
     def why_cut(self, d: AnyItem) -> str:
         """A reduced item's cut said from the item alone: what was asked, what is paid (before a round's scaling), and
@@ -1688,7 +1707,7 @@ class Explainer:
         budget, approved = to_decimal(sc.get("budget")), to_decimal(sc.get("approved_total"))
         if budget is None or approved is None or approved <= 0:
             return None
-        # the exact share to four places, cut, marked … when it goes on (worked out from figures of the trace: the
+        # the exact share to four places, cut, said so when it goes on (worked out from figures of the trace: the
         # amounts it shows, before, rounded and after, are all recorded)
         with localcontext(Context(prec=80)):
             share = before * budget / approved
@@ -1699,7 +1718,7 @@ class Explainer:
             before=money(before),
             budget=money(budget),
             approved=money(approved),
-            share=f"{cut:,}" + ("…" if cut != share else ""),  # (a quotient, not an amount paid: without the unit)
+            share=f"{cut:,}" if cut == share else self.f_scaling_share_cut(share=f"{cut:,}"),  # (a quotient: without the unit)
             rounding=self.cat.m["rounding_mode"].get(str(sc.get("mode") or "floor"), sc.get("mode")),
             quantum=money(sc.get("quantum")),
             rounded=money(rounded),

@@ -103,7 +103,8 @@ class Labels:
             ("item", t, specs) for t, specs in p.item_facts.items()
         ]:
             for name, spec in specs.items():
-                self.facts[(ns, t, name)] = self.label(spec.label)
+                # explained by its short name where it has one (the label may carry the form's filling instructions)
+                self.facts[(ns, t, name)] = self.label(spec.short or spec.label)
                 self.fact_types[(ns, t, name)] = spec.type
                 self.fact_specs[(ns, t, name)] = spec
         self.base_types = self._base_types()

@@ -378,6 +378,7 @@ class _Compiler:
                 on_record=on_record,
                 places=places,
                 unit=unit,
+                short=_text(spec.get("short")),
             )
         return out
 

@@ -60,6 +60,9 @@ class FactSpec:
     on_record: str = "fills"
     places: int | None = None  # decimal and percent facts: the most decimals a claim may give and an explanation shows
     unit: Text | None = None  # count facts: the unit word shown after the number (3 件, 3 items)
+    #: the name an explanation gives the fact when its label is a form's heading with filling instructions (a
+    #: trailing "（无则留空）", "(entered after review)"); None: the label
+    short: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
