@@ -292,7 +292,7 @@ def test_a_finding_from_the_ledger_is_explained_as_on_record_not_as_declared(pol
     # the same date stated by the applicant, decided without a ledger: declared, as before
     own = engine.evaluate(policy, claim(patent(), claim_id="F-3", **{FACT: ["2019-06-01"]}))
     said = render.explain(policy, own, lang="zh")
-    assert f"（申报事实：{label}为2019-06-01、" in said and "台账认定事实" not in said
+    assert f"（申报事实：{label}为2019-06-01；" in said and "台账认定事实" not in said
     # a batch deciding only, against the ledger: its decisions.jsonl line names the fact too, and explains it so
     (tmp_path / "c.json").write_text(json.dumps(claim(patent(), claim_id="F-4"), ensure_ascii=False), encoding="utf-8")
     import io

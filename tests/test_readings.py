@@ -609,7 +609,7 @@ def _agency_item(item_id: str, panel: Any) -> dict[str, Any]:
 
 def _ceiling_line(policy: Any, decision: Any, lang: str) -> str:
     """The pending block's ceiling line of an explanation (live decision or its JSON record)."""
-    start = "评审推荐金额" if lang == "zh" else "The panel's amount"
+    start = "评审推荐金额不得超过" if lang == "zh" else "The panel's amount may not exceed"
     [line] = [ln.strip() for ln in engine.explain(policy, decision, lang=lang).splitlines() if ln.strip().startswith(start)]
     return line
 
@@ -634,7 +634,7 @@ def test_r18_pending_ceiling_after_an_earlier_item_of_the_same_application(polic
         "remaining": "40000.00",
     }
     assert json.loads(live.to_json())["items"][1]["ceilings"] == [ceiling]  # the JSON writer says the same
-    zh = "评审推荐金额不得超过 10 万元（第八条第二款：支持金额最高不超过10万元）；此前已用 60,000.00 元（此前申请 0.00 元，本申请前序事项 60,000.00 元），剩余 40,000.00 元"
+    zh = "评审推荐金额不得超过 100,000.00 元（第八条第二款：支持金额最高不超过10万元）；此前已用 60,000.00 元（此前申请 0.00 元，本申请前序事项 60,000.00 元），剩余 40,000.00 元"
     en = (
         "The panel's amount may not exceed CNY 100,000.00 (第八条第二款: at most CNY 100,000); used before CNY 60,000.00"
         " (earlier applications CNY 0.00, earlier items of this application CNY 60,000.00), left CNY 40,000.00"
@@ -661,7 +661,7 @@ def test_r18_pending_ceiling_after_history(policy: Any) -> None:
         "20000.00",
     )
     assert _ceiling_line(policy, engine.evaluate(policy, _agency_claim(_agency_item("s9", ...), history=[earlier])), "zh") == (
-        "评审推荐金额不得超过 10 万元（第八条第二款：支持金额最高不超过10万元）；此前已用 80,000.00 元（此前申请 80,000.00 元，本申请前序事项 0.00 元），剩余 20,000.00 元"
+        "评审推荐金额不得超过 100,000.00 元（第八条第二款：支持金额最高不超过10万元）；此前已用 80,000.00 元（此前申请 80,000.00 元，本申请前序事项 0.00 元），剩余 20,000.00 元"
     )
     other_year = grant(
         "service-agency-performance", "80000.00", cap("agency-cap", [AGENCY_ID, 2021], "80000.00"), year=2021, applicant_id=AGENCY_ID

@@ -65,7 +65,7 @@ def test_the_bar_of_rv_21_10_ended_the_day_before_its_submission(policy: Any) ->
     data = claim(item("china_patent_award"), fraud_finding_dates=["2017-03-14"], submission_date="2022-03-15")
     decision = engine.evaluate(policy, engine.parse_claim(policy, data))
     assert _bar_line(policy, decision, "zh") == (
-        "✓ 第十四条：因弄虚作假套取资金被认定之日起五年内不得申报（申报事实：被认定弄虚作假套取资金的日期（无则留空）为2017-03-14、"
+        "✓ 第十四条：因弄虚作假套取资金被认定之日起五年内不得申报（申报事实：被认定弄虚作假套取资金的日期为2017-03-14；"
         "申报提交日期为2022-03-15；限制期至 2022-03-14（含当日））"
     )
 

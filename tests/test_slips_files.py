@@ -408,7 +408,7 @@ def test_summary_workbook_in_chinese_with_frozen_headings_filters_and_money_form
     assert rows["p1"][head.index("结论")].value == "支持"
     for name in wb.sheetnames:
         assert wb[name].freeze_panes == "A2", name
-    assert items.auto_filter.ref == "A1:S3"  # 19 columns, the heading and two items
+    assert items.auto_filter.ref == "A1:T3"  # 20 columns (待评审上限 among them), the heading and two items
     assert wb["申请汇总"].auto_filter.ref == "A1:O2"  # 15 columns
     total = next(r for r in wb["预算"].iter_rows(values_only=True) if r[0] == "合计")
     assert total[1:3] == (None, None) and total[5] == 404200  # 4,200.00 + 400,000.00
@@ -431,7 +431,10 @@ def test_the_summary_workbook_says_its_ledger_and_missing_documents_columns_in_c
     assert {r[-2] for r in en["applications"].iter_rows(min_row=2, values_only=True)} == {"not committed"}
     head = [c.value for c in zh["事项明细"][1]]
     missing = {(r[0], r[4]): r[head.index("缺少的材料")] for r in zh["事项明细"].iter_rows(min_row=2, values_only=True)}
-    missing_en = {(r[0], r[4]): r[18] for r in en["items"].iter_rows(min_row=2, values_only=True)}
+    from engine.records.batch import ITEM_COLUMNS
+
+    at = ITEM_COLUMNS.index("missing_documents")  # (the sheet's columns are the CSV's, in their order)
+    missing_en = {(r[0], r[4]): r[at] for r in en["items"].iter_rows(min_row=2, values_only=True)}
     # the example round's PG-2022-0001 i1 (patent insurance, a share of the premium) is filed with the proof of right
     # alone: it lacks the fee receipts and, from an enterprise, their sealed copies (第十二条)
     assert missing_en["PG-2022-0001", "i1"] == "fee_receipts; sealed_receipt_copies"
