@@ -153,6 +153,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         "TAIL": ex.tail_text,
         "SHAPED": ex.shaped_text,
         "SHAPERS": ex.shapers_of,
+        "EX": ex,
         "ITEM": w.item,
         "LINE": w.line,
         "NOMARK": NOMARK,
@@ -246,6 +247,17 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
     else:
         base = tuple(shapers)
         own = (rule.cites,)
+        # when the readings are gathered item by item (`Explainer.shapers_of`): a ground, a pending review's ceilings,
+        # and where the policy names readings for the engine's behaviours, any outcome but a plain grant, a rounding
+        # said, an earlier use of a cap or limit (a grant without them shows its steps' readings, kept)
+        shaped_when = ["reasons", "status == 'pending_review'"]
+        named = ex.behaviours_named
+        if named:
+            shaped_when[1] = "status != 'granted'"
+            if "@rounded" in named:
+                shaped_when.append("EX.rounded")
+            if "@earlier_use" in named:
+                shaped_when += [f"s{i}[3]" for i, step in enumerate(steps) if step[0] in ("cap", "limit")]
         code += [
             "    ident, t = item.id, item.type",
             "    head = HEADINGS.get((t, ident))",
@@ -268,7 +280,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             "    if grant is not None:",
             "        ADD_GRANT(grant, inapp)",
             f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))}, inapp)",
-            f"    shaped = SHAPED(SHAPERS(d, {const(base)})) if reasons or status == 'pending_review' else {const(ex.shaped_text(base))}",
+            f"    shaped = SHAPED(SHAPERS(d, {const(base)})) if {' or '.join(shaped_when)} else {const(ex.shaped_text(base))}",
             f"    out.extend((tail, shaped, {const(ex.item_end)}))",
             "    return True",
         ]
@@ -432,6 +444,9 @@ class Explainer:
         # per rule (its id, the rule kept in the entry): its generated step writers by number of steps
         self.step_writers: dict[int, tuple[Any, dict[int, list[ItemWriter]]]] = {}
         self.generated = bool(getattr(w, "pieces_are_text", False))
+        #: the engine's behaviours the policy names readings or notes for, as `behaviours` adds them ("@name")
+        self.behaviours_named = frozenset("@" + name for name in policy.behaviours)
+        self.rounded = False  # set by `rounding` when it says the policy's rounding; read (and reset) by `behaviours`
         self.heads = {
             k: w.head(k, str(m[k]))
             for k in ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents", "reasons", "incomplete", "pending")
@@ -461,8 +476,9 @@ class Explainer:
             w.field("policy", str(m["policy"]), fill(m["policy_line"], {"title": info["title"], "id": p.id, "version": p.version})),
             w.field("validity", str(m["validity"]), validity),
         ]
-        if info["assumption"]:
-            policy_fields.append(w.field("assumption", str(m["assumption"]), info["assumption"]))
+        if info["assumption"]:  # (headed by the readings behind the window: what was assumed rests on them)
+            head = str(m["assumption"]) + (self.paren(t=self.sep.join(p.in_force_readings)) if p.in_force_readings else "")
+            policy_fields.append(w.field("assumption", head, info["assumption"]))
         policy_fields.append(w.field("policy_hash", str(m["policy_hash"]), p.content_hash))
         policy_fields.append(w.part("summary", str(m["section_summary"])))
         self.policy_block = w.block(policy_fields)
@@ -824,9 +840,12 @@ class Explainer:
         if exact == value:
             return ""
         try:
-            return self.rounded_note if exact.quantize(self.quantum, self.rounding_mode) == value else ""
+            if exact.quantize(self.quantum, self.rounding_mode) != value:
+                return ""
         except InvalidOperation:  # (a recorded figure too large for the quantum's places)
             return ""
+        self.rounded = True  # (the item being written was rounded: `behaviours` names the rounding's readings)
+        return self.rounded_note
 
     def rate_fmt(self, form: Any, t: str) -> Callable[..., str]:
         """A simple rate's calculation line with its base's words and its rate put in (per form and item type)."""
@@ -951,6 +970,7 @@ class Explainer:
         if isinstance(decision, RecordedDecision):
             self.kept_for(decision)
         self.on_record = on_record_of(decision)
+        self.rounded = False
         out: list[Any] = [
             w.who(str(claim.claim_id), str(A["id"]), A.get("name")),
             self.title_block,
@@ -1204,14 +1224,70 @@ class Explainer:
         return "" if shaped is None else str(shaped)
 
     def shapers_of(self, d: AnyItem, base: tuple[str, ...]) -> tuple[str, ...]:
-        """The ids of an item's decision-makers: `base` (its rule and its steps', as gathered), each ground's, and
-        the caps whose ceilings a pending review shows."""
+        """The ids of an item's decision-makers: `base` (its rule and its steps', as gathered), each ground's, the
+        caps whose ceilings a pending review shows, and the engine's behaviours that happened to it (`behaviours`)."""
         ids = list(base)
         for r in d.reasons:
             ids.append(r.check)
         if d.status == "pending_review":  # its ceilings are shown
             ids += [c.id for c in d.rule.caps if c.computed is None and not c.restricted]
+        if self.behaviours_named or self.rounded:
+            self.behaviours(d, ids)
         return tuple(ids)
+
+    def item_behaviours(self, d: AnyItem) -> list[str]:
+        """`behaviours` for an item outside its explanation (a policy template's `shaping`): its calculation written
+        first, as its explanation writes it, for whether the policy's rounding is said. Its objects live for this
+        call alone: the pieces kept by them are forgotten after."""
+        self.rounded = False
+        try:
+            for s in d.steps:
+                if s[0] == "amount":
+                    self.amount(s, d)
+            ids: list[str] = []
+            self.behaviours(d, ids)
+            return ids
+        finally:
+            self.forget()
+            self.rounded = False
+
+    def behaviours(self, d: AnyItem, ids: list[str]) -> None:
+        """The behaviours of the engine that happened to item `d` (engine.language.model.BEHAVIOURS, and `rounded`),
+        added to `ids` as "@name" where the policy names readings or notes for them (Labels.shaping reads them): each
+        read from what the item's explanation shows, so a decision and its record name the same."""
+        found = []
+        if self.rounded:  # its calculation said the policy's rounding (`rounding`)
+            self.rounded = False
+            found.append("@rounded")
+        earlier = cut = False
+        for s in d.steps:  # a cap's or limit's use before this item (history, earlier items); a cap that cut it
+            k = s[0]
+            if k == "cap":
+                earlier = earlier or bool(s[3])
+                cut = cut or s[5] < s[4]
+            elif k == "limit":
+                earlier = earlier or bool(s[3])
+        if earlier:
+            found.append("@earlier_use")
+        status = d.status
+        if status == "reduced" and cut:
+            found.append("@reduced_by_cap")
+        elif status == "refused":
+            caps = self.cap_ids.get(d.rule.id, ())
+            if any(r.check in caps for r in d.reasons):
+                found.append("@cap_exhausted")
+            if len(d.reasons) + (1 if d.missing_documents else 0) > 1:  # (missing documents are a ground of their own)
+                found.append("@grounds_ordered")
+            if d.missing_documents or d.missing_facts:
+                found.append("@refusal_over_incomplete")
+        elif status == "incomplete" and d.provisional is not None:
+            found.append("@provisional")
+        if d.missing_documents:
+            found.append("@documents_missing")
+        if d.missing_facts:
+            found.append("@facts_missing")
+        named = self.behaviours_named
+        ids.extend(b for b in found if b in named)
 
     @staticmethod
     def add_grant(grant: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:

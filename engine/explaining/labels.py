@@ -124,7 +124,8 @@ class Labels:
 
     def _shapers(self) -> None:
         """What each decision-maker of the policy rests on: its id (a rule, check, condition `rule#whenN`, cap,
-        limit, subject `rule#subject`, who `rule#who`, selection) -> the ids of its readings and notes; and each
+        limit, subject `rule#subject`, who `rule#who`, selection, a behaviour of the engine `@name`) -> the ids of
+        its readings and notes; and each
         reading's and note's words in the reader's language, in the policy's order."""
         p = self.policy
         self.reading_words = {r.id: self.label(r.text) for r in p.readings}
@@ -140,6 +141,9 @@ class Labels:
             owners += [*rule.item_checks, *rule.item_document_checks, *rule.when, *rule.caps, *rule.limits]
         for o in owners:
             self.shapers[o.id] = (o.readings, o.notes)
+        # a behaviour of the engine by its name after "@" (never an id: ids have no "@"), as `Explainer.behaviours` adds it
+        for name, said in p.behaviours.items():
+            self.shapers["@" + name] = said
 
     def shaping(self, ids: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
         """The readings and notes behind the decision-makers `ids` (unknown ids add nothing): each once, in the

@@ -552,6 +552,12 @@ def _item(data: Mapping[str, Any], A: dict[str, Any], C: dict[str, Any], kept: K
     return recorded
 
 
+def item_from_record(data: Mapping[str, Any]) -> RecordedItem:
+    """One item of a recorded decision (its JSON form) in the shape the builder reads, its objects its own (the
+    facts its steps state, without the decision's applicant and claim)."""
+    return _item(data, {}, {}, Kept())
+
+
 def from_record(data: Mapping[str, Any], kept: Kept | None = None) -> RecordedDecision:
     """A recorded decision (checked by `recorded_decision`) in the shape the builder reads; its policy objects kept
     in `kept` (one per content, for as long as it keeps them: `Kept`), else made for this decision alone."""

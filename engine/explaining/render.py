@@ -65,7 +65,7 @@ from engine.explaining.explainer import Explainer
 from engine.explaining.htmlbody import BodyWriter
 from engine.explaining.labels import CENT, Labels, to_decimal
 from engine.explaining.model import Explanation, ModelWriter
-from engine.explaining.recorded import Kept, from_record
+from engine.explaining.recorded import Kept, from_record, item_from_record
 from engine.explaining.textwriter import TextWriter
 from engine.language.templating import (
     MAX_OUTPUT_CHARS,
@@ -227,6 +227,7 @@ class Renderer:
         self.own_templates = bool(overrides) or (TEMPLATE_DIR / lang).is_dir()
         self._text: Explainer | None = None
         self._model: Explainer | None = None
+        self._behaviours: Explainer | None = None  # of a policy template's `shaping` (`_item_behaviours`)
         self._record: dict[bool, Explainer] = {}  # of decisions given as data: text (False), model (True)
         self._kept: dict[bool, Kept] = {}  # their objects, kept from one record to the next (`recorded`)
         self._record_lock = threading.Lock()  # one record at a time per explainer: its kept pieces are of one `Kept`
@@ -251,8 +252,24 @@ class Renderer:
                         ids.append(key)
             ids += [r["check"] for r in _list(item.get("reasons")) if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
             ids += [x["cap"] for x in _list(item.get("ceilings")) if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
+            ids += self._item_behaviours(item)
         readings, notes = self.labels.shaping(tuple(dict.fromkeys(ids)))
         return {"readings": [{"id": k, "text": v} for k, v in readings], "notes": [{"id": k, "text": v} for k, v in notes]}
+
+    def _item_behaviours(self, item: Mapping[str, Any]) -> list[str]:
+        """The engine's behaviours that happened to a decision's item (its JSON form) whose readings the policy names,
+        as its explanation names them (`Explainer.item_behaviours` on the item as a record states it); none for an
+        item its record's form cannot be read from."""
+        if not self.policy.behaviours:
+            return []
+        try:
+            d = item_from_record(item)
+        except (TypeError, KeyError, ValueError, ArithmeticError, AttributeError):  # (a hand-made item: what it lacks)
+            return []
+        with self._record_lock:
+            if self._behaviours is None:  # (its own: it forgets its pieces after each item, whose objects die with it)
+                self._behaviours = Explainer(self.policy, self.catalogue, self.labels, ModelWriter(self.lang))
+            return self._behaviours.item_behaviours(d)
 
     def text_explainer(self) -> Explainer | None:
         """The plain-text explainer (`Explainer` + `TextWriter`, built on first use), or None when the policy or

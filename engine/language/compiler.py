@@ -581,6 +581,7 @@ class _Compiler:
 
     # --- the document --------------------------------------------------------
 
+    # long because: each section compiled in the order its references need, then the compiled policy's every field
     def compile(self) -> CompiledPolicy | None:
         doc = self.doc
         head = doc["policy"]
@@ -618,6 +619,7 @@ class _Compiler:
         rules, rules_by_type = self.rules(doc, shared_caps, shared_limits, item_checks, item_doc_checks)
         self.words_bounded(rules, clauses, readings, notes)
 
+        behaviours = self.behaviours(head)
         budget = head.get("round_budget")
         budget_amount = self.budget(budget) if budget else None
         if self.problems:
@@ -660,6 +662,8 @@ class _Compiler:
             applicant_param_uses=tuple(
                 {(u.parameter.name, u.date.source): u for t in applicant_checks for u in self.check_uses.get(t.id, ())}.values()
             ),
+            behaviours=behaviours,
+            in_force_readings=tuple(head["in_force"].get("readings", ())),
         )
 
     def header_facts(self, names: list[str]) -> None:
@@ -921,6 +925,19 @@ class _Compiler:
                 code="amount",
             )
         return budget_amount
+
+    def behaviours(self, head: dict[str, Any]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Each behaviour of the engine the policy names (`policy.behaviours`; the schema knows the names, `readings`
+        checks its reading ids) -> its readings and notes; a rounding's readings as `rounded`."""
+        out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        for name, said in (head.get("behaviours") or {}).items():
+            notes = self.note_refs(said, ("policy", "behaviours", name))
+            if said.get("readings") or notes:
+                out[name] = (tuple(said.get("readings", ())), notes)
+        rounding = tuple(head["rounding"].get("readings", ()))
+        if rounding:
+            out["rounded"] = (rounding, ())
+        return out
 
     def note_refs(self, node: dict[str, Any], path: Path_) -> tuple[str, ...]:
         """The note ids `node` lists (each must be among policy.notes)."""

@@ -425,6 +425,21 @@ class Note:
 Reading = Note
 
 
+#: What the engine does for every rule that a policy may say its readings and notes for (`policy.behaviours`): an
+#: explanation names them on the items where the behaviour happened (engine/explaining/explainer.py, `behaviours`).
+#: `rounded` is not among them: a rounding's readings are `policy.rounding.readings`, compiled as `rounded`.
+BEHAVIOURS = (
+    "earlier_use",  # a cap or limit of the item had been used before its turn (history, earlier items)
+    "reduced_by_cap",  # granted less because a cap cut it
+    "cap_exhausted",  # refused because a cap leaves it nothing
+    "grounds_ordered",  # refused on two or more grounds (missing documents counting as one)
+    "provisional",  # incomplete, its provisional amount stated
+    "refusal_over_incomplete",  # refused although documents or facts are missing too
+    "documents_missing",  # lacks documents
+    "facts_missing",  # lacks a fact it needs
+)
+
+
 @dataclass(frozen=True)
 class BudgetRounding:
     """How grants scaled to a round budget are rounded: to `quantum` by `mode` (floor, half_up, half_even);
@@ -476,6 +491,10 @@ class CompiledPolicy:
     applicant_param_uses: tuple[ParamUse, ...] = ()
     #: where a text is written in Chinese only (`en:` left out; the Chinese stands for it), for lint to say
     chinese_only: tuple[tuple[str | int, ...], ...] = ()
+    #: a behaviour of the engine (BEHAVIOURS, and `rounded`) -> the ids of the readings and notes the policy says it
+    #: rests on (`policy.behaviours`, `policy.rounding.readings`); a behaviour the policy does not name is absent
+    behaviours: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    in_force_readings: tuple[str, ...] = ()  # the readings behind the validity window (`policy.in_force.readings`)
 
     def __repr__(self) -> str:  # (the whole compiled policy made a decision's repr 306 kB)
         return f"<CompiledPolicy {self.id} {self.version} {self.content_hash[:19]}>"
