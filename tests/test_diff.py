@@ -313,6 +313,18 @@ def test_a_rounding_and_a_refusal_order_are_said_in_words(policy: engine.Compile
     assert '"readings": ["R8", "R26"]' in tr(readings.text, "zh")
 
 
+def test_the_readings_of_the_engines_behaviours_are_said_in_words(policy: engine.CompiledPolicy) -> None:
+    """`policy.behaviours` (review C1): a change is said by each behaviour's words and its readings and notes, not
+    as the entries' JSON. Here R25 is added to the cap used up."""
+    new = variant(("    cap_exhausted: {readings: [R21]}", "    cap_exhausted: {readings: [R21, R25]}"))
+    [change] = diff_policies(policy, new)
+    assert change.subject == "policy.behaviours"
+    zh, en = tr(change.text, "zh"), tr(change.text, "en")
+    assert zh.startswith("policy.behaviours：封顶或次数此前已占用：R20；封顶核减：R22；封顶额度用尽：R21；多项不予支持理由：R26；")
+    assert "→ 封顶或次数此前已占用：R20；封顶核减：R22；封顶额度用尽：R21、R25；" in zh and zh.endswith("缺少事实：N4")
+    assert "cap used up: R21, R25; several grounds of refusal: R26;" in en
+
+
 def test_cli_claims_says_reading_and_each_versions_round_as_steps_on_a_terminal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # diff --claims decided both rounds in silence (3,000 claims: ~20 s); on a terminal it now says reading the
     # claims and each version's round (with how many applications), a bar under a long one, and each step's time;

@@ -840,11 +840,29 @@ def _budget_words(value: Any) -> Any:
     return msg("diff.w.budget", amount=wan(amount), cites=value.get("cites") or msg("diff.w.none"))
 
 
+def _behaviour_words(value: Any) -> Any:
+    """A policy's `behaviours:` as an officer reads them: each behaviour's words and the readings and notes it rests
+    on (封顶额度用尽：R21；缺少事实：N4), not as JSON."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        return _said(value)
+    parts = [
+        msg(
+            "diff.w.behaviour",
+            name=msg(f"diff.w.behaviour_name.{k}"),
+            ids=[*v.get("readings", ()), *v.get("notes", ())] or msg("diff.w.none"),
+        )
+        for k, v in value.items()
+    ]
+    # (in both languages, as a policy's words are: said in the reader's when the line is)
+    return model.Text(*(lookup("diff.w.semicolon", lang).join(p.render(lang) for p in parts) for lang in ("zh", "en")))
+
+
 #: how an entry of the policy's header is said where its own words are clearer than its JSON (else `_said`)
 _HEADER_WORDS: dict[str, Callable[[Any], Any]] = {
     "policy.rounding": _rounding_words,
     "policy.refusal_order": _order_words,
     "policy.round_budget": _budget_words,
+    "policy.behaviours": _behaviour_words,
 }
 
 
