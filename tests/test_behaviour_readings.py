@@ -84,8 +84,9 @@ def test_a_refusal_on_two_grounds_names_r26_and_its_missing_documents_r23_r25(po
     assert got == {"n1": ["R2", "R6", "R16", "R19", "R23", "R25", "R26", "N10"], "n2": ["R2", "R6", "R16", "R19", "R23", "R25", "N10"]}
 
 
-def test_an_item_owed_a_standing_fact_names_n4_and_its_provisional_amount_r25(policy: engine.CompiledPolicy) -> None:
-    """The applicant does not say whether it actually operates in the district: unknown, not false (N4); its
+def test_an_item_owed_a_standing_fact_names_r1_n4_and_its_provisional_amount_r25(policy: engine.CompiledPolicy) -> None:
+    """The applicant does not say whether it actually operates in the district: unknown, not false (N4), a fact of
+    the standing check (第四条第二款) that R1 reads (registered, actually operating and paying tax); its
     GB/T 29490 certification (第七条第（三）项, 5万 once) is incomplete with 50,000.00 provisional (R25). No document
     is missing (no R23)."""
     data = claim(item("ip_management_certification", "c1"), actually_operating=...)
@@ -93,7 +94,9 @@ def test_an_item_owed_a_standing_fact_names_n4_and_its_provisional_amount_r25(po
     assert (d.items[0].status, d.items[0].provisional) == ("incomplete", 50000)
     got = _both(policy, data)
     # the rule's R2 and R17 (and its limit's N5: once per applicant and title), R6 and R19 of the checks held
-    assert got == {"c1": ["R2", "R6", "R17", "R19", "R25", "N4", "N5"]}
+    assert got == {"c1": ["R1", "R2", "R6", "R17", "R19", "R25", "N4", "N5"]}
+    said = renderer(policy, "zh")._item_shaping(engine.evaluate(policy, data).to_dict()["items"][0])  # (a policy template's)
+    assert [x["id"] for x in said["readings"] + said["notes"]] == got["c1"]
 
 
 def test_the_header_names_the_reading_behind_the_assumed_window(policy: engine.CompiledPolicy) -> None:

@@ -248,9 +248,10 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         base = tuple(shapers)
         own = (rule.cites,)
         # when the readings are gathered item by item (`Explainer.shapers_of`): a ground, a pending review's ceilings,
+        # an incompleteness (a fact owed rests on the standing checks that read it),
         # and where the policy names readings for the engine's behaviours, any outcome but a plain grant, a rounding
         # said, an earlier use of a cap or limit (a grant without them shows its steps' readings, kept)
-        shaped_when = ["reasons", "status == 'pending_review'"]
+        shaped_when = ["reasons", "status == 'pending_review' or status == 'incomplete'"]
         named = ex.behaviours_named
         if named:
             shaped_when[1] = "status != 'granted'"
@@ -447,6 +448,11 @@ class Explainer:
         #: the engine's behaviours the policy names readings or notes for, as `behaviours` adds them ("@name")
         self.behaviours_named = frozenset("@" + name for name in policy.behaviours)
         self.rounded = False  # set by `rounding` when it says the policy's rounding; read (and reset) by `behaviours`
+        #: an applicant's or claim's fact -> the standing checks that read it: an item owed one rests on them too
+        self.fact_checks: dict[str, tuple[str, ...]] = {}
+        for check in policy.applicant_checks:
+            for fact in check.expression.facts:
+                self.fact_checks[fact] = (*self.fact_checks.get(fact, ()), check.id)
         self.heads = {
             k: w.head(k, str(m[k]))
             for k in ("checks", "calculation", "limits", "caps", "selection", "scaling", "documents", "reasons", "incomplete", "pending")
@@ -1225,26 +1231,30 @@ class Explainer:
 
     def shapers_of(self, d: AnyItem, base: tuple[str, ...]) -> tuple[str, ...]:
         """The ids of an item's decision-makers: `base` (its rule and its steps', as gathered), each ground's, the
-        caps whose ceilings a pending review shows, and the engine's behaviours that happened to it (`behaviours`)."""
+        caps whose ceilings a pending review shows, the standing checks that read a fact it is owed, and the engine's
+        behaviours that happened to it (`behaviours`)."""
         ids = list(base)
         for r in d.reasons:
             ids.append(r.check)
         if d.status == "pending_review":  # its ceilings are shown
             ids += [c.id for c in d.rule.caps if c.computed is None and not c.restricted]
+        for fact in d.missing_facts:  # an applicant's fact it is owed: the standing checks that read it
+            ids += self.fact_checks.get(fact, ())
         if self.behaviours_named or self.rounded:
             self.behaviours(d, ids)
         return tuple(ids)
 
     def item_behaviours(self, d: AnyItem) -> list[str]:
-        """`behaviours` for an item outside its explanation (a policy template's `shaping`): its calculation written
-        first, as its explanation writes it, for whether the policy's rounding is said. Its objects live for this
-        call alone: the pieces kept by them are forgotten after."""
+        """For an item outside its explanation (a policy template's `shaping`), what `shapers_of` adds to the ids its
+        record names: the standing checks of a fact it is owed, and its behaviours (`behaviours`), its calculation
+        written first, as its explanation writes it, for whether the policy's rounding is said. Its objects live for
+        this call alone: the pieces kept by them are forgotten after."""
         self.rounded = False
         try:
             for s in d.steps:
                 if s[0] == "amount":
                     self.amount(s, d)
-            ids: list[str] = []
+            ids: list[str] = [c for fact in d.missing_facts for c in self.fact_checks.get(fact, ())]
             self.behaviours(d, ids)
             return ids
         finally:

@@ -258,10 +258,8 @@ class Renderer:
 
     def _item_behaviours(self, item: Mapping[str, Any]) -> list[str]:
         """The engine's behaviours that happened to a decision's item (its JSON form) whose readings the policy names,
-        as its explanation names them (`Explainer.item_behaviours` on the item as a record states it); none for an
-        item its record's form cannot be read from."""
-        if not self.policy.behaviours:
-            return []
+        and the standing checks of a fact it is owed, as its explanation names them (`Explainer.item_behaviours` on
+        the item as a record states it); none for an item its record's form cannot be read from."""
         try:
             d = item_from_record(item)
         except (TypeError, KeyError, ValueError, ArithmeticError, AttributeError):  # (a hand-made item: what it lacks)
