@@ -163,3 +163,24 @@ def test_a_behaviour_or_reading_the_policy_does_not_know_is_refused_with_its_lin
     if code is not None:
         assert p.code == code
     assert says in str(p)
+
+
+# --- review B3: 「」 (“ ” in English) only for the measures' own words ---------------------------------------------
+
+
+@pytest.mark.parametrize(("lang", "quoted"), [("zh", r"「(.*?)」"), ("en", r"“(.*?)”")])
+def test_quotation_marks_hold_only_the_text_of_a_clause(policy: engine.CompiledPolicy, lang: str, quoted: str) -> None:
+    """Every passage in quotation marks of the golden explanations (text and Markdown) is a clause's verbatim text,
+    or its translation: a rule's own words (`says`) are written without them. "Why not more" wrapped a cap's words
+    in 「」, e.g. 受「每户企业每年专利保险支持总额最高不超过10万元」封顶限制 -- words the clause writes otherwise
+    (每户企业每年专利保险金额支持总额最高不超过10万元); it reads 受第六条第（二）项的封顶限制（每户企业每年……）."""
+    flat = [re.sub(r"\s+", "", t) for c in policy.clauses.values() for t in (c.text, c.en)]
+    golden = Path(__file__).parent / "golden"
+    seen = 0
+    for f in sorted([*golden.glob(f"*.{lang}.txt"), *golden.glob(f"*.{lang}.md")]):
+        for q in re.findall(quoted, f.read_text(encoding="utf-8"), re.S):
+            seen += 1
+            assert any(re.sub(r"\s+", "", q) in t for t in flat), (f.name, q)
+    assert seen > 40
+    zh = explain(policy, engine.evaluate(policy, claim(item("patent_insurance", "i1", premium_paid="250000.00"))))
+    assert "为何不是更多：受第六条第（二）项的封顶限制（每户企业每年专利保险支持总额最高不超过10万元）：上限 10 万元；" in zh

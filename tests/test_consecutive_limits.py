@@ -111,7 +111,7 @@ def test_the_explanation_says_years_in_a_row(policy: engine.CompiledPolicy) -> N
     d = decided(policy, [2021, 2022, 2023], 2024)
     zh = explain(policy, d, lang="zh", fmt="text")
     assert "同一企业连续支持不超过3年：连续不超过 3 年，此前已连续 3 年，已达上限" in zh
-    assert "已达「同一企业连续支持不超过3年」的上限（连续 3 年，第一条）。" in zh
+    assert "已达第一条规定的上限（连续不超过 3 年）：同一企业连续支持不超过3年。" in zh
     en = explain(policy, d, lang="en", fmt="text")
     assert "at most 3 years in a row: at most 3 year(s) in a row; in a row before 3: the limit is reached" in en
     # and explained again from its record, as a batch's report and `explain decisions.jsonl:N` do

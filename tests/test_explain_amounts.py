@@ -162,4 +162,4 @@ def test_a_condition_of_category_cap_is_said_as_a_condition(tmp_path: Path) -> N
         assert [i.status for i in d.items] == ["refused"]
         for given in (d, d.to_dict()):
             zh = explain(varied, given, "zh", "text")
-            assert "为何不是更多：未满足「贷款须为银行贷款」（第六条第（一）项）" in zh and "额度已无剩余" not in zh
+            assert "为何不是更多：未满足第六条第（一）项规定的条件：贷款须为银行贷款；" in zh and "额度已无剩余" not in zh

@@ -313,7 +313,7 @@ def test_verify_finds_a_planted_violation(policy, tmp_path):
         # (the cap is the applicant's project's, N10)
         # said by the cap's words and clause, its scope as values (an English id and a Python list were a clerk's)
         assert [tr(p, "zh") for p in ledger.verify(policy)] == [
-            "封顶「每个项目支持最高不超过5万元」（第六条第（六）项；project-cap）范围 91110117MA01ABCD1F、NAV-1：已支持 60,000.00 元，超过上限 50,000.00 元"
+            "第六条第（六）项的封顶（每个项目支持最高不超过5万元；project-cap）范围 91110117MA01ABCD1F、NAV-1：已支持 60,000.00 元，超过上限 50,000.00 元"
         ]
 
 

@@ -873,7 +873,7 @@ def test_a_notice_quotes_its_clauses_and_says_how_a_cap_cut_an_item(tmp_path: Pa
     assert main(["match", "--policy", str(PINGGU), str(EXAMPLE), "--out", str(out), "-q"]) == 0
     zh = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
     assert (
-        "      受「每家企业每年享受贴息补助最高不超过30万元」封顶限制（第六条第（一）项）：上限 300,000.00 元，此前已用 130,000.00 元，"
+        "      受第六条第（一）项的封顶限制（每家企业每年享受贴息补助最高不超过30万元）：上限 300,000.00 元，此前已用 130,000.00 元，"
         "仅余 170,000.00 元；本项按规定可得 200,000.00 元，核减 30,000.00 元。\n"
     ) in zh
     assert "\n所引条款原文：\n" in zh

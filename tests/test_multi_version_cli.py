@@ -199,11 +199,11 @@ def test_batch_decides_each_year_by_its_version_and_records_it(files: Path, url:
         # Held to 2020.1 alone, the 2024 applicant's two loans (350,000 in 2024) break the old 30万 cap.
         [said] = ledger.verify(old)
         assert tr(said, "en") == (
-            "cap “at most CNY 300,000 of interest subsidy per enterprise per year” (第六条第（一）项; pledge-annual-cap) in scope "
+            "cap of 第六条第（一）项 (at most CNY 300,000 of interest subsidy per enterprise per year; pledge-annual-cap) in scope "
             f"{APPLICANT_OF[2024]}、2024: CNY 350,000.00 granted, over its ceiling of CNY 300,000.00"
         )
         assert tr(said, "zh") == (
-            f"封顶「每家企业每年享受贴息补助最高不超过30万元」（第六条第（一）项；pledge-annual-cap）范围 {APPLICANT_OF[2024]}、2024："
+            f"第六条第（一）项的封顶（每家企业每年享受贴息补助最高不超过30万元；pledge-annual-cap）范围 {APPLICANT_OF[2024]}、2024："
             "已支持 350,000.00 元，超过上限 300,000.00 元"
         )
     out = run("ledger", "verify", *TWO, "--ledger", url)

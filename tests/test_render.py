@@ -100,7 +100,7 @@ def test_refusal_in_applicant_words_not_expressions(policy: engine.CompiledPolic
     assert "1) 第四条第一款：本办法所指知识产权仅包括专利、商标" in text
     # why not more: the failed condition and the fact as claimed; no amount (a copyright cannot become a patent: who may
     # claim and what is in scope are not conditions an applicant meets, so "it would pay 30,000" promised nothing)
-    assert "未满足「本办法所指知识产权仅包括专利、商标」（第四条第一款）；该条件满足方可支持。申报事实：质押的权利为著作权。" in text
+    assert "未满足第四条第一款规定的条件：本办法所指知识产权仅包括专利、商标；该条件满足方可支持。申报事实：质押的权利为著作权。" in text
     for source in ("item.pledged_right", 'in ("patent"', "applicant.", " == ", "item."):
         assert source not in text
     assert "本办法所指的知识产权包括：专利、商标。" in text  # 第四条第一款 verbatim
@@ -117,7 +117,10 @@ def test_cap_exhausted_refusal_says_so(policy: engine.CompiledPolicy) -> None:
     text = explain(policy, d)
     # 700,000 × 50% = 350,000 -> 300,000; then nothing left for 100,000 × 50% = 50,000
     assert "本项按规定可得 350,000.00 元，核减 50,000.00 元。" in text
-    assert "的额度已用尽：上限 300,000.00 元，此前已用 300,000.00 元；本项按规定可得 50,000.00 元，全部核减。" in text
+    assert (
+        "第六条第（一）项的封顶额度已用尽（每家企业每年享受贴息补助最高不超过30万元）：上限 300,000.00 元，此前已用 300,000.00 元；本项按规定可得 50,000.00 元，全部核减。"
+        in text
+    )
     # a refused item counts no time (R21): the limit line says what was counted, nothing "after"
     assert "上限 3 次，此前已计 1 次\n" in text
 
@@ -135,9 +138,9 @@ def test_a_limit_counting_years_says_years_and_its_record_keeps_the_unit(policy:
     assert d.items[0].status == "refused" and d.items[0].amount == 0
     zh, en = explain(policy, d), explain(policy, d, lang="en")
     assert "✗ 最多支持2年：上限 2 年，此前已计 2 年，已达上限" in zh
-    assert "已达「最多支持2年」的上限（2 年，第六条第（二）项）。" in zh
+    assert "已达第六条第（二）项规定的上限 2 年：最多支持2年。" in zh
     assert "✗ supported in at most 2 years: at most 2 year(s); counted before 2: the limit is reached" in en
-    assert "is reached: at most 2 year(s) (第六条第（二）项)." in en
+    assert "The limit of 第六条第（二）项 is reached, at most 2 year(s): supported in at most 2 years." in en
     # one year before: 20,000 × 50% = 10,000 granted, the second of the two years
     d1 = engine.evaluate(policy, claim(item("patent_insurance", "i1"), history=history[1:]))
     assert d1.items[0].amount == Decimal("10000.00")

@@ -249,7 +249,7 @@ def test_an_unselected_item_is_refused_naming_the_selection_and_its_rank(hexi: e
     assert "本轮择优排序：" in text and "✗ 每年奖励不超过3家，按初次发证日期先后排序（第一条）：本轮排第 4 名（共 5 项），未入选" in text
     # why not more: 10万 had it been selected (第一条: 每家奖励10万元)
     assert (
-        "为何不是更多：本轮未入选「每年奖励不超过3家，按初次发证日期先后排序」（第一条）：本项排第 4 名（共 5 项）；入选时按规定可得 100,000.00 元。"
+        "为何不是更多：本轮未入选第一条的择优排序（每年奖励不超过3家，按初次发证日期先后排序）：本项排第 4 名（共 5 项）；入选时按规定可得 100,000.00 元。"
         in text
     )
     assert "名额按申报年度计算，初次发证日期以证书记载为准。" in text  # the selection's reading H1, in words
