@@ -248,17 +248,20 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         base = tuple(shapers)
         own = (rule.cites,)
         # when the readings are gathered item by item (`Explainer.shapers_of`): a ground, a pending review's ceilings,
-        # an incompleteness (a fact owed rests on the standing checks that read it),
-        # and where the policy names readings for the engine's behaviours, any outcome but a plain grant, a rounding
-        # said, an earlier use of a cap or limit (a grant without them shows its steps' readings, kept)
+        # an incompleteness (a fact owed rests on the standing checks that read it), and where the policy names
+        # readings for the engine's behaviours, a refusal, a reduction, a rounding said, an earlier use of a cap or
+        # limit (a grant or referral without them shows its steps' readings, kept)
         shaped_when = ["reasons", "status == 'pending_review' or status == 'incomplete'"]
+        at = tuple(i for i, step in enumerate(steps) if step[0] in ("cap", "limit"))
         named = ex.behaviours_named
         if named:
-            shaped_when[1] = "status != 'granted'"
+            shaped_when.append("status == 'refused'")  # (one with no ground of its own: documents or facts it lacks)
+            if "@reduced_by_cap" in named:
+                shaped_when.append("status == 'reduced'")
             if "@rounded" in named:
                 shaped_when.append("EX.rounded")
             if "@earlier_use" in named:
-                shaped_when += [f"s{i}[3]" for i, step in enumerate(steps) if step[0] in ("cap", "limit")]
+                shaped_when += [f"s{i}[3]" for i in at]
         code += [
             "    ident, t = item.id, item.type",
             "    head = HEADINGS.get((t, ident))",
@@ -281,7 +284,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             "    if grant is not None:",
             "        ADD_GRANT(grant, inapp)",
             f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))}, inapp)",
-            f"    shaped = SHAPED(SHAPERS(d, {const(base)})) if {' or '.join(shaped_when)} else {const(ex.shaped_text(base))}",
+            f"    shaped = SHAPED(SHAPERS(d, {const(base)}, {const(at)})) if {' or '.join(shaped_when)} else {const(ex.shaped_text(base))}",
             f"    out.extend((tail, shaped, {const(ex.item_end)}))",
             "    return True",
         ]
@@ -1229,10 +1232,10 @@ class Explainer:
         shaped = self.shaped(ids)
         return "" if shaped is None else str(shaped)
 
-    def shapers_of(self, d: AnyItem, base: tuple[str, ...]) -> tuple[str, ...]:
+    def shapers_of(self, d: AnyItem, base: tuple[str, ...], at: tuple[int, ...] | None = None) -> tuple[str, ...]:
         """The ids of an item's decision-makers: `base` (its rule and its steps', as gathered), each ground's, the
         caps whose ceilings a pending review shows, the standing checks that read a fact it is owed, and the engine's
-        behaviours that happened to it (`behaviours`)."""
+        behaviours that happened to it (`behaviours`; `at`: where its cap and limit steps are, when known)."""
         ids = list(base)
         for r in d.reasons:
             ids.append(r.check)
@@ -1241,7 +1244,7 @@ class Explainer:
         for fact in d.missing_facts:  # an applicant's fact it is owed: the standing checks that read it
             ids += self.fact_checks.get(fact, ())
         if self.behaviours_named or self.rounded:
-            self.behaviours(d, ids)
+            self.behaviours(d, ids, at)
         return tuple(ids)
 
     def item_behaviours(self, d: AnyItem) -> list[str]:
@@ -1261,27 +1264,31 @@ class Explainer:
             self.forget()
             self.rounded = False
 
-    def behaviours(self, d: AnyItem, ids: list[str]) -> None:
+    def behaviours(self, d: AnyItem, ids: list[str], at: tuple[int, ...] | None = None) -> None:
         """The behaviours of the engine that happened to item `d` (engine.language.model.BEHAVIOURS, and `rounded`),
         added to `ids` as "@name" where the policy names readings or notes for them (Labels.shaping reads them): each
-        read from what the item's explanation shows, so a decision and its record name the same."""
-        found = []
+        read from what the item's explanation shows, so a decision and its record name the same. `at`: where its cap
+        and limit steps are (a generated item writer's, the same for every item it writes), else all are looked at."""
+        named = self.behaviours_named
+        add = ids.append
         if self.rounded:  # its calculation said the policy's rounding (`rounding`)
             self.rounded = False
-            found.append("@rounded")
+            if "@rounded" in named:
+                add("@rounded")
         earlier = cut = False
-        for s in d.steps:  # a cap's or limit's use before this item (history, earlier items); a cap that cut it
+        steps = d.steps
+        for s in steps if at is None else [steps[i] for i in at]:  # a cap's or limit's use before it; a cap's cut
             k = s[0]
             if k == "cap":
                 earlier = earlier or bool(s[3])
                 cut = cut or s[5] < s[4]
             elif k == "limit":
                 earlier = earlier or bool(s[3])
-        if earlier:
-            found.append("@earlier_use")
+        found = ["@earlier_use"] if earlier else []
         status = d.status
-        if status == "reduced" and cut:
-            found.append("@reduced_by_cap")
+        if status == "reduced":
+            if cut:
+                found.append("@reduced_by_cap")
         elif status == "refused":
             caps = self.cap_ids.get(d.rule.id, ())
             if any(r.check in caps for r in d.reasons):
@@ -1296,8 +1303,9 @@ class Explainer:
             found.append("@documents_missing")
         if d.missing_facts:
             found.append("@facts_missing")
-        named = self.behaviours_named
-        ids.extend(b for b in found if b in named)
+        for b in found:
+            if b in named:
+                add(b)
 
     @staticmethod
     def add_grant(grant: Any, in_application: dict[tuple[str, Any], Decimal]) -> None:
