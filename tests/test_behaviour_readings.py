@@ -183,4 +183,4 @@ def test_quotation_marks_hold_only_the_text_of_a_clause(policy: engine.CompiledP
             assert any(re.sub(r"\s+", "", q) in t for t in flat), (f.name, q)
     assert seen > 40
     zh = explain(policy, engine.evaluate(policy, claim(item("patent_insurance", "i1", premium_paid="250000.00"))))
-    assert "为何不是更多：受第六条第（二）项的封顶限制（每户企业每年专利保险支持总额最高不超过10万元）：上限 10 万元；" in zh
+    assert "为何不是更多：受第六条第（二）项的封顶限制（每户企业每年专利保险支持总额最高不超过10万元）：上限 100,000.00 元；" in zh

@@ -663,7 +663,6 @@ class _Compiler:
                 {(u.parameter.name, u.date.source): u for t in applicant_checks for u in self.check_uses.get(t.id, ())}.values()
             ),
             behaviours=behaviours,
-            in_force_readings=tuple(head["in_force"].get("readings", ())),
         )
 
     def header_facts(self, names: list[str]) -> None:

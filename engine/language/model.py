@@ -494,7 +494,6 @@ class CompiledPolicy:
     #: a behaviour of the engine (BEHAVIOURS, and `rounded`) -> the ids of the readings and notes the policy says it
     #: rests on (`policy.behaviours`, `policy.rounding.readings`); a behaviour the policy does not name is absent
     behaviours: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
-    in_force_readings: tuple[str, ...] = ()  # the readings behind the validity window (`policy.in_force.readings`)
 
     def __repr__(self) -> str:  # (the whole compiled policy made a decision's repr 306 kB)
         return f"<CompiledPolicy {self.id} {self.version} {self.content_hash[:19]}>"
