@@ -69,6 +69,22 @@ def test_a_cap_that_rounds_cuts_and_then_refuses_names_r8_r22_r20_r21(policy: en
     }
 
 
+def test_the_text_keeps_an_items_readings_by_what_happened_to_it(policy: engine.CompiledPolicy) -> None:
+    """The zh text's item writers keep an item's readings block by what it depends on beyond the rule and its
+    steps: after the claim above (its n1 reduced and rounded, n2 refused after an earlier use), the same rule and
+    steps again, each item named only what happened to it. b1: 10,000 × 50% = 5,000.00, its cap unused: granted,
+    none of them. b2, the same project: 100,000 × 50% = 50,000.00 exact, 5,000.00 of the 5万 used before it (R20), so
+    cut to 45,000.00 (R22), no rounding (no R8). b3, another project: 100,000.01 × 50% = 50,000.005, half-up to
+    50,000.01 (R8), cut to 50,000.00 (R22), its cap unused before it (no R20): n1's case again."""
+    _both(policy, claim(_nav("n1", "100000.01"), _nav("n2", "10000.00"), _nav("n3", "10000.00", project="P-2")))
+    got = _both(policy, claim(_nav("b1", "10000.00"), _nav("b2", "100000.00"), _nav("b3", "100000.01", project="P-3")))
+    assert got == {
+        "b1": ["R2", "R6", "R16", "R19", "N10"],
+        "b2": ["R2", "R6", "R16", "R19", "R20", "R22", "N10"],
+        "b3": ["R2", "R6", "R8", "R16", "R19", "R22", "N10"],
+    }
+
+
 def test_a_refusal_on_two_grounds_names_r26_and_its_missing_documents_r23_r25(policy: engine.CompiledPolicy) -> None:
     """n1 is already supported under another district policy (第九条) and lacks its receipts: refused on two grounds,
     第九条 first (R26's order: double benefit before documents), the refusal winning over the missing documents (R25),

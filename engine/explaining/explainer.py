@@ -153,6 +153,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         "TAIL": ex.tail_text,
         "SHAPED": ex.shaped_text,
         "SHAPERS": ex.shapers_of,
+        "KEEP_SHAPED": _keep,
         "EX": ex,
         "ITEM": w.item,
         "LINE": w.line,
@@ -233,7 +234,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
     end_run()
     fields = ItemDecision._fields
     names = ["_"] * len(fields)
-    for name in ("item", "status", "amount", "reasons", "missing_documents", "steps", "grant", "cut_by"):
+    for name in ("item", "status", "amount", "provisional", "reasons", "missing_facts", "missing_documents", "steps", "grant", "cut_by"):
         names[fields.index(name)] = name
     code = [
         "def write(out, n, d, A, C, inapp, kind):",
@@ -251,17 +252,27 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         # an incompleteness (a fact owed rests on the standing checks that read it), and where the policy names
         # readings for the engine's behaviours, a refusal, a reduction, a rounding said, an earlier use of a cap or
         # limit (a grant or referral without them shows its steps' readings, kept)
-        shaped_when = ["reasons", "status == 'pending_review' or status == 'incomplete'"]
+        statuses = {"pending_review", "incomplete"}
         at = tuple(i for i, step in enumerate(steps) if step[0] in ("cap", "limit"))
         named = ex.behaviours_named
         if named:
-            shaped_when.append("status == 'refused'")  # (one with no ground of its own: documents or facts it lacks)
+            statuses.add("refused")  # (one with no ground of its own: documents or facts it lacks)
             if "@reduced_by_cap" in named:
-                shaped_when.append("status == 'reduced'")
+                statuses.add("reduced")
+        shaped_when = [f"status in {const(frozenset(statuses))}", "reasons"]
+        if named:
             if "@rounded" in named:
                 shaped_when.append("EX.rounded")
             if "@earlier_use" in named:
                 shaped_when += [f"s{i}[3]" for i in at]
+        # the readings block of an item gathered item by item, kept per writer by all `shapers_of` reads of the item
+        # beyond what the writer fixes (its rule and steps): its status, its grounds' checks, the facts and whether
+        # documents it lacks, whether a provisional amount, a rounding said, a cap's or limit's earlier use, a cap's cut
+        grounds = "() if not reasons else reasons[0].check if len(reasons) == 1 else tuple([r.check for r in reasons])"
+        earlier = f"not ({' or '.join(f's{i}[3]' for i in at)})" if at else "True"
+        cut = " or ".join(f"s{i}[5] < s{i}[4]" for i in at if steps[i][0] == "cap") or "False"
+        key = f"(status, {grounds}, not missing_documents, missing_facts, provisional is None, EX.rounded, {earlier}, {cut})"
+        kept: dict[Any, str] = {}
         code += [
             "    ident, t = item.id, item.type",
             "    head = HEADINGS.get((t, ident))",
@@ -284,13 +295,29 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             "    if grant is not None:",
             "        ADD_GRANT(grant, inapp)",
             f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))}, inapp)",
-            f"    shaped = SHAPED(SHAPERS(d, {const(base)}, {const(at)})) if {' or '.join(shaped_when)} else {const(ex.shaped_text(base))}",
+            f"    if {' or '.join(shaped_when)}:",
+            f"        key = {key}",
+            f"        shaped = {const(kept)}.get(key)",
+            "        if shaped is None:",
+            f"            shaped = KEEP_SHAPED({const(kept)}, key, SHAPED(SHAPERS(d, {const(base)}, {const(at)})))",
+            "        else:",
+            "            EX.rounded = False  # (as `shapers_of` would have: read for this item)",
+            "    else:",
+            f"        shaped = {const(ex.shaped_text(base))}",
             f"    out.extend((tail, shaped, {const(ex.item_end)}))",
             "    return True",
         ]
     exec(compile("\n".join(code) + "\n", "<explanation item>", "exec"), ns)  # noqa: S102 - only names and indices in it, see above
     write: ItemWriter = ns["write"]
     return write
+
+
+def _keep(kept: dict[Any, str], key: Any, text: str) -> str:
+    """`text` kept in `kept` by `key` (a generated item writer's readings blocks), as many as `MONEY_CACHE`."""
+    if len(kept) >= MONEY_CACHE:
+        kept.clear()
+    kept[key] = text
+    return text
 
 
 _ONE = Decimal(1)  # a panel's amount is its own product: rounded when it has more places than the quantum
