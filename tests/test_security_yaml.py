@@ -692,11 +692,13 @@ def test_an_unclosed_quote_is_reported_where_it_opens(text: str) -> None:
     ("line", "before", "after", "stops"),
     [
         (7, '  version: "2020.1"\n', '  version: "2020.1\n', 25),  # runs on to `quantum: "0.01"`; was reported at 25
-        (6, "  id: pinggu-ip-promotion\n", "  id: 'pinggu-ip-promotion\n", 33),  # runs on to `Art. 8's`
+        (6, "  id: pinggu-ip-promotion\n", "  id: 'pinggu-ip-promotion\n", None),  # runs on to the next ' (its line, found)
     ],
 )
-def test_a_quote_closed_too_late_is_reported_where_it_opens(line: int, before: str, after: str, stops: int) -> None:
+def test_a_quote_closed_too_late_is_reported_where_it_opens(line: int, before: str, after: str, stops: int | None) -> None:
     text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    if stops is None:  # (the next ' closes it, as `Art. 8's` once did: the policy's header grows, so found, not counted)
+        stops = next(n for n, x in enumerate(text.splitlines(), 1) if n > line and "'" in x)
     assert text.splitlines(keepends=True)[line - 1] == before
     with pytest.raises(engine.PolicyError) as caught:
         engine.load_policy_text(text.replace(before, after, 1), "p.yaml")

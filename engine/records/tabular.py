@@ -2432,7 +2432,7 @@ class XlsxOut:
 
 #: a column's width, in Excel's units (the width of a digit): from what its first rows show, within these bounds
 WIDTH_SAMPLE_ROWS, WIDTH_SAMPLE_BYTES = 200, 1 << 19
-MIN_WIDTH, MAX_WIDTH, WIDTH_PAD, FILTER_BUTTON = 6, 60, 2, 2
+NARROWEST, WIDEST, WIDTH_PAD, FILTER_BUTTON = 6, 60, 2, 2  # (a column's width in characters: layout, not a limit)
 #: a cell of the rows `_row_xml` wrote: its column, its style (1: money), and its inline text or its value
 _CELL_XML = re.compile(r'<c r="([A-Z]+)[0-9]+"( s="1")?[^>]*>(?:<is><t[^>]*>([^<]*)</t></is>|<v>([^<]*)</v>)</c>')
 
@@ -2447,7 +2447,7 @@ def column_widths(rows: IO[bytes], filtered: bool) -> dict[int, int]:
     """Each column's width (column number -> digit widths) from the sheet's rows as `_row_xml` wrote them: its heading
     and at most `WIDTH_SAMPLE_ROWS` rows (at most `WIDTH_SAMPLE_BYTES` read) -- the widest text, an amount as its
     money format shows it (1,492,200.00), plus a margin (and room for the heading's filter button), within
-    `MIN_WIDTH` and `MAX_WIDTH`. Every column was Excel's default, 8.43: 申请人名称 and every amount cut off."""
+    `NARROWEST` and `WIDEST`. Every column was Excel's default, 8.43: 申请人名称 and every amount cut off."""
     rows.seek(0)
     head = rows.read(WIDTH_SAMPLE_BYTES)
     ends = list(itertools.islice(re.finditer(rb"</row>", head), WIDTH_SAMPLE_ROWS + 1))  # (the heading and the rows)
@@ -2466,7 +2466,7 @@ def column_widths(rows: IO[bytes], filtered: bool) -> dict[int, int]:
             shown += FILTER_BUTTON
         column = _column_number(letters)
         widths[column] = max(widths.get(column, 0), shown)
-    return {c: min(max(w + WIDTH_PAD, MIN_WIDTH), MAX_WIDTH) for c, w in sorted(widths.items())}
+    return {c: min(max(w + WIDTH_PAD, NARROWEST), WIDEST) for c, w in sorted(widths.items())}
 
 
 def _column_number(letters: str) -> int:
