@@ -1387,9 +1387,9 @@ def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, An
     """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are); a
     decision whose checks show values beside their facts (`shows:`), step by step, those checks by `step_to_dict`."""
     if parts.shows:
-        shown = [s for s in steps if s[0] == "check" and id(s[1]) in parts.shows and dec.shown_values(s[1], *S)]
-        if shown:
-            return ", ".join([_dumps(dec.step_to_dict(s, None, *S)) if s in shown else _step(s, None, S, who, inapp) for s in steps])
+        values = {id(s): v for s in steps if s[0] == "check" and id(s[1]) in parts.shows and (v := dec.shown_values(s[1], *S))}
+        if values:  # (each step as `_step` writes it; a check that shows values, its `shows` as the last key)
+            return ", ".join([_shown(_step(s, None, S, who, inapp), values.get(id(s))) for s in steps])
     for write in parts.standing.get(len(steps), ()):
         text = write(steps, S[1], S[2], who, inapp)
         if text is not None:
@@ -1397,6 +1397,11 @@ def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, An
     write = _new_writer(parts.standing, len(steps), lambda: _ItemWriter(None, None, S, steps).write)
     text = write(steps, S[1], S[2], who, inapp) if write is not None else None
     return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
+
+
+def _shown(text: str, values: list[dict[str, Any]] | None) -> str:
+    """A standing step's text, with the values its check shows (`shows`) as its last key, as `step_to_dict` puts it."""
+    return text if values is None else text[:-1] + ', "shows": ' + _dumps(values) + "}"
 
 
 def _claim_facts(parts: _PolicyParts, C: Any) -> str:

@@ -17,6 +17,7 @@ One method per construct: `render` (the document: header, summary, standing, ite
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -312,6 +313,10 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
     return write
 
 
+#: the types of a header's claim fact whose line is kept by its value (`Explainer.header_fields`)
+_PLAIN_VALUES = frozenset({str, int, date})
+
+
 def _keep(kept: dict[Any, str], key: Any, text: str) -> str:
     """`text` kept in `kept` by `key` (a generated item writer's readings blocks), as many as `MONEY_CACHE`."""
     if len(kept) >= MONEY_CACHE:
@@ -508,6 +513,7 @@ class Explainer:
         #: the claim facts the header shows (`policy.header_facts`): each one's name and label, a header's (capitalised)
         self.header_facts = tuple((n, (label := labels.fact_label(f"claim.{n}"))[:1].upper() + label[1:]) for n in policy.header_facts)
         self.commit_field = str(m["ledger_commit"])
+        self.header_lines: dict[Any, Any] = {}  # (claim fact, value) -> its header line (`header_fields`)
         policy_fields = [
             w.field("policy", str(m["policy"]), fill(m["policy_line"], {"title": info["title"], "id": p.id, "version": p.version})),
             w.field("validity", str(m["validity"]), validity),
@@ -1045,10 +1051,21 @@ class Explainer:
         record number, when it has one."""
         record = decision.record if isinstance(decision, RecordedDecision) else None
         given = (record.get("claim_facts") or {}) if record is not None else None
+        kept = self.header_lines
         for name, label in self.header_facts:
-            value = given.get(name) if given is not None else json_value(dict.get(C, name))
-            if value is not None:
-                out.append(self.w.field("claim_fact", label, self.lab.fact_value(f"claim.{name}", None, value)))
+            value = given.get(name) if given is not None else dict.get(C, name)
+            if value is None:
+                continue
+            # (a round's applications share a few submission dates: each line made once per value of a plain type)
+            key = (name, value) if type(value) in _PLAIN_VALUES else None
+            line = kept.get(key) if key is not None else None
+            if line is None:
+                line = self.w.field("claim_fact", label, self.lab.fact_value(f"claim.{name}", None, json_value(value)))
+                if key is not None:
+                    if len(kept) >= MONEY_CACHE:
+                        kept.clear()
+                    kept[key] = line
+            out.append(line)
         ledger = record.get("ledger") if record is not None else None
         commit = ledger.get("commit") if isinstance(ledger, Mapping) else None
         if commit is not None:
