@@ -1306,8 +1306,8 @@ class _PolicyParts:
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
-        #: the applicant checks that show values beside their facts (`shows:`), by identity (`_standing`)
-        self.shows = frozenset(id(t) for t in p.applicant_checks if t.shows)
+        #: the applicant checks that show values beside their facts (`shows:`; `_standing`)
+        self.shows = tuple(t for t in p.applicant_checks if t.shows)
         #: the claim facts the header shows (`policy.header_facts`): each one's key fragment and name (`_claim_facts`)
         self.header = tuple((_s(n) + ": ", n) for n in p.header_facts)
         if self.header:  # the first key's fragment opens the object
@@ -1386,10 +1386,14 @@ def _article_entry(article: Any, parts: _PolicyParts, amount: Decimal, provision
 def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
     """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are); a
     decision whose checks show values beside their facts (`shows:`), step by step, those checks by `step_to_dict`."""
-    if parts.shows:
-        values = {id(s): v for s in steps if s[0] == "check" and id(s[1]) in parts.shows and (v := dec.shown_values(s[1], *S))}
+    if parts.shows:  # (the policy's few checks that show values, rather than every step of every claim looked at)
+        values = None
+        for test in parts.shows:
+            if shown := dec.shown_values(test, *S):
+                values = values or {}
+                values[id(test)] = shown
         if values:  # (each step as `_step` writes it; a check that shows values, its `shows` as the last key)
-            return ", ".join([_shown(_step(s, None, S, who, inapp), values.get(id(s))) for s in steps])
+            return ", ".join([_shown(_step(s, None, S, who, inapp), values.get(id(s[1])) if s[0] == "check" else None) for s in steps])
     for write in parts.standing.get(len(steps), ()):
         text = write(steps, S[1], S[2], who, inapp)
         if text is not None:

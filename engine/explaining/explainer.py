@@ -361,8 +361,8 @@ class Explainer:
         self.f_facts_both = f("facts_both", "on_record", "given")
         self.f_facts_and_shown = f("facts_and_shown", "facts", "shown")
         self.shown_sep = str(m["shown_sep"])
-        #: some applicant check shows values beside its facts (`shows:`): the standing lines look for them
-        self.showing = any(t.shows for t in policy.applicant_checks)
+        #: the applicant checks that show values beside their facts (`shows:`): the standing lines work them out
+        self.showing = tuple(t for t in policy.applicant_checks if t.shows)
         self.f_fact_value = f("fact_value", "fact", "value")
         self.f_fact_yes_no = f("fact_value_yes_no", "fact", "value")  # a yes/no fact, whose label is mostly a question
         self.f_missing_fact = f("missing_fact", "fact")
@@ -1587,11 +1587,16 @@ class Explainer:
         key = tuple([(s[0], id(s[1]), s[2], id(s[3]) if s[0] == "parameter" else s[3]) for s in decision.standing_steps])
         shown: dict[int, list[Any]] = {}
         if self.showing:  # (a check showing values: its line quotes them, and the block is this claim's alone)
-            for step in decision.standing_steps:
-                if step[0] == "check":
-                    values = self.shown(step[1], A, C)
-                    if values:
+            if type(decision) is RecordedDecision:  # (read from each check's record)
+                for step in decision.standing_steps:
+                    if step[0] == "check" and (values := self.shown(step[1], A, C)):
                         shown[id(step)] = values
+            else:  # (the policy's few checks that show values, rather than every check of every claim)
+                by_test = {id(test): values for test in self.showing if (values := shown_values(test, {}, A, C))}
+                if by_test:
+                    shown = {
+                        id(step): by_test[id(step[1])] for step in decision.standing_steps if step[0] == "check" and id(step[1]) in by_test
+                    }
         block = None if shown else self.standing_blocks.get(key)
         if block is not None:
             return block
