@@ -5,6 +5,7 @@ anything is recorded. Exit codes are the CLI's: 1 invalid, 2 usage (engine.cli.E
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from decimal import Decimal
@@ -1012,15 +1013,16 @@ def test_the_command_lines_writes_are_audited_with_their_operator(tmp_path: Path
     with Ledger(url) as ledger:
         entries = ledger.audit_log()
     assert [(e["actor"], e["action"], e["target"], e["outcome"]) for e in entries] == [
-        (f"{getpass.getuser()}@cli", "batch", str(tmp_path / "o"), "committed"),  # (the round committed: one entry)
+        (f"{getpass.getuser()}@cli", "batch", str(tmp_path / "o"), "started"),  # (the round: an entry as it starts,
+        (f"{getpass.getuser()}@cli", "batch", str(tmp_path / "o"), "committed"),  # and one as it ends)
         (f"{getpass.getuser()}@cli", "reverse", "PG-2022-0001/p1", "recorded"),
         (f"{getpass.getuser()}@cli", "withdraw", "reversal 1", "withdrawn"),
     ]
 
 
-def test_a_committed_batch_is_audited_once_per_run_with_its_counts_on_workers_too(tmp_path: Path) -> None:
+def test_a_committed_batch_is_audited_at_its_start_and_end_with_its_counts_on_workers_too(tmp_path: Path) -> None:
     """A batch's commits at the command line left no audit entry (the reversals, findings and withdrawals did): each
-    committing run is now one entry, its operator, output folder and counts. The example 2021 round: 7 applications, 1
+    committing run is now two, as it starts and as it ends: its operator, output folder and, at its end, its counts. The example 2021 round: 7 applications, 1
     an error record (its bad row), 6 committed for 1,492,200.00 (worked out by hand in the clerk's findings: 4,200 +
     250,000 + 50,000 + 400,000 + 100,000 + 60,000 + 25,000 + 150,000 + 3,000 + 450,000). Run again on 2 workers:
     nothing new, 6 found committed already. A run deciding only is no write: not audited."""
@@ -1037,11 +1039,153 @@ def test_a_committed_batch_is_audited_once_per_run_with_its_counts_on_workers_to
     with Ledger(url) as ledger:
         entries = [e for e in ledger.audit_log() if e["action"] == "batch"]
     assert [(e["actor"], e["roles"], e["target"], e["outcome"]) for e in entries] == [
+        (f"{getpass.getuser()}@cli", ["cli"], str(tmp_path / "o"), "started"),
         (f"{getpass.getuser()}@cli", ["cli"], str(tmp_path / "o"), "committed"),
+        (f"{getpass.getuser()}@cli", ["cli"], str(tmp_path / "again"), "started"),
         (f"{getpass.getuser()}@cli", ["cli"], str(tmp_path / "again"), "committed"),
     ]
-    first, second = (e["detail"] if isinstance(e["detail"], dict) else json.loads(e["detail"]) for e in entries)
+    # each ending entry names its start's; a start says the ledger's last commit then (none; the 6 of the first run)
+    assert [entries[1]["detail"]["started"], entries[3]["detail"]["started"]] == [entries[0]["id"], entries[2]["id"]]
+    assert [entries[0]["detail"]["after_seq"], entries[2]["detail"]["after_seq"]] == [0, 6]
+    first, second = (e["detail"] if isinstance(e["detail"], dict) else json.loads(e["detail"]) for e in entries[1::2])
     assert (first["applications"], first["failed"], first["total"], first["workers"]) == (7, 1, "1492200.00", 1)
     assert (first["ledger"]["committed"], first["ledger"]["already_committed"], first["ledger"]["replaced"]) == (6, 0, 0)
     assert first["input"] == str(ROOT / "examples" / "round_2021.jsonl") and first["out"] == str(tmp_path / "o")
     assert (second["ledger"]["committed"], second["ledger"]["already_committed"], second["workers"]) == (0, 6, 2)
+
+
+# --- a committing batch stopped part-way is audited ------------------------------------------------------------
+
+
+def stop_at(monkeypatch: pytest.MonkeyPatch, url: str, claim_id: str, error: BaseException) -> None:
+    """`Ledger.commit` into the ledger at `url` raises `error` when it is given `claim_id`, before committing it
+    (as Ctrl-C, or the ledger's disk, may stop a run between two applications)."""
+    committing = Ledger.commit
+
+    def commit(self: Ledger, policy: Any, claim: Any, **kw: Any) -> Any:
+        if self.url == url and claim.claim_id == claim_id:
+            raise error
+        return committing(self, policy, claim, **kw)
+
+    monkeypatch.setattr(Ledger, "commit", commit)
+
+
+def batch_main(tmp_path: Path, url: str, source: Path, out: str, *more: str) -> int:
+    from engine.cli import main
+
+    return main(
+        ["--lang", "zh", "batch", "--policy", POLICY, str(source), "-q", "--commit", "--ledger", url, "--out", str(tmp_path / out), *more]
+    )
+
+
+def batch_entries(url: str) -> list[tuple[str, dict[str, Any]]]:
+    with Ledger(url) as ledger:
+        return [(e["outcome"], e["detail"]) for e in ledger.audit_log() if e["action"] == "batch"]
+
+
+def test_a_committing_batch_stopped_by_ctrl_c_part_way_is_audited_with_what_it_had_committed(tmp_path, monkeypatch, capsys):
+    """A clerk pressed Ctrl-C part-way through `batch --commit`: the applications committed before it stood, and no
+    audit entry named who had committed them (the run's one entry was written after it ended). Now the run's start is
+    audited, and its stop too: the example round's applications are PG-2022-0001 .. 0007, the 6th an error record
+    (never committed); stopped as the 4th is committed, the ledger holds 0001, 0002, 0003: 3 new commits, numbered 1
+    to 3 (none before: after_seq 0). Exit 130, as any Ctrl-C."""
+    import getpass
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    stop_at(monkeypatch, url, "PG-2022-0004", KeyboardInterrupt())
+    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o") == 130
+    assert capsys.readouterr().err.strip().endswith("已中断")
+    with Ledger(url) as ledger:
+        assert sorted({g["claim_id"] for g in ledger.grants()}) == ["PG-2022-0001", "PG-2022-0002", "PG-2022-0003"]
+        entries = ledger.audit_log()
+    assert [(e["actor"], e["action"], e["target"], e["outcome"]) for e in entries] == [
+        (f"{getpass.getuser()}@cli", "batch", str(tmp_path / "o"), "started"),
+        (f"{getpass.getuser()}@cli", "batch", str(tmp_path / "o"), "stopped"),
+    ]
+    start, stop = (e["detail"] for e in entries)
+    asked = {
+        "input": str(ROOT / "examples" / "round_2021.jsonl"),
+        "out": str(tmp_path / "o"),
+        "round": None,
+        "replace": False,
+        "workers": 1,
+    }
+    assert start == {**asked, "after_seq": 0}
+    assert stop == {**asked, "started": entries[0]["id"], "error": "已中断", "ledger": {"committed": 3, "replaced": 0, "seq": [1, 3]}}
+
+
+def test_a_committing_batch_stopped_by_the_ledger_counts_only_the_commits_after_its_start(tmp_path, monkeypatch, capsys):
+    """The first two applications were committed by an earlier run (commits 1 and 2); the whole round run again stops
+    at its last application, PG-2022-0007, on a disk error: 0001 and 0002 were committed already (no new commit),
+    0003 .. 0005 are commits 3 to 5, 0006 an error record. The stop's entry counts 3, not the ledger's 5, and the
+    officer's words for the error as the console said them; exit 1 as before."""
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    first_two = tmp_path / "first_two.jsonl"
+    first_two.write_text(
+        "".join((ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines(True)[:2]), encoding="utf-8"
+    )
+    assert batch_main(tmp_path, url, first_two, "o1") == EXIT_OK
+    disk = sqlite3.OperationalError("disk I/O error")
+    disk.sqlite_errorcode = 10  # type: ignore[attr-defined]  # (SQLITE_IOERR)
+    stop_at(monkeypatch, url, "PG-2022-0007", disk)
+    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o2") == EXIT_INVALID
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said.startswith("错误：台账数据库出错")
+    entries = batch_entries(url)
+    assert [outcome for outcome, _ in entries] == ["started", "committed", "started", "stopped"]
+    assert entries[1][1]["ledger"]["committed"] == 2 and entries[2][1]["after_seq"] == 2
+    stop = entries[3][1]
+    assert stop["ledger"] == {"committed": 3, "replaced": 0, "seq": [3, 5]}
+    assert said == "错误：" + stop["error"]
+
+
+def test_a_stop_the_ledger_cannot_audit_is_said_and_a_start_it_cannot_audit_commits_nothing(tmp_path, monkeypatch, capsys):
+    """The ledger refuses the stop's entry: the officer is told the run was not audited at its stop, and why (its start
+    was). A ledger that refuses the start's entry: the run stops before it commits anything."""
+    from engine.core.i18n import msg
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    recording = Ledger.record_audit
+
+    def refuse(outcome: str) -> None:
+        def record_audit(self: Ledger, actor: str, roles: Any, action: str, target: str, said: str, detail: Any) -> int:
+            if said == outcome:
+                raise LedgerError(msg("ledger.busy", seconds=10))
+            return recording(self, actor, roles, action, target, said, detail)
+
+        monkeypatch.setattr(Ledger, "record_audit", record_audit)
+
+    refuse("stopped")
+    stop_at(monkeypatch, url, "PG-2022-0002", KeyboardInterrupt())
+    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o") == 130
+    err = capsys.readouterr().err
+    assert "错误：本次运行中途停止，停止前已记入的申请仍保留（运行开始时已写入审计记录），但未能写入运行停止的审计记录：台账正被占用" in err
+    assert [outcome for outcome, _ in batch_entries(url)] == ["started"]
+    monkeypatch.undo()
+    refuse("started")
+    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o") == EXIT_INVALID
+    assert capsys.readouterr().err.strip().startswith("错误：台账正被占用")
+    with Ledger(url) as ledger:
+        assert {g["claim_id"] for g in ledger.grants()} == {"PG-2022-0001"}  # (the first run's one commit: no more)
+    assert [outcome for outcome, _ in batch_entries(url)] == ["started"]
+
+
+def test_a_committing_batch_stopped_on_workers_says_it_committed_nothing(tmp_path, monkeypatch, capsys):
+    """On `--workers` the round is one transaction: stopped as it writes its 3rd commit (PG-2022-0003), the two before
+    it are rolled back with it -- the ledger holds no commit, and the stop's entry says 0 (the run had counted 2)."""
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    importing = Ledger.import_commit
+
+    def import_commit(self: Ledger, decided: Any, decision: Any = None) -> int:
+        if decided.commit[0] == "PG-2022-0003":
+            raise KeyboardInterrupt
+        return importing(self, decided, decision)
+
+    monkeypatch.setattr(Ledger, "import_commit", import_commit)
+    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o", "--workers", "2") == 130
+    with Ledger(url) as ledger:
+        assert ledger.counts()["commits"] == 0
+    assert [(outcome, detail.get("ledger")) for outcome, detail in batch_entries(url)] == [
+        ("started", None),
+        ("stopped", {"committed": 0, "replaced": 0, "seq": None}),
+    ]

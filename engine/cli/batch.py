@@ -17,6 +17,7 @@ import getpass
 import hashlib
 import json
 import os
+import sqlite3
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -27,13 +28,14 @@ from engine.cli.common import (
     WHOLE_NUMBER,
     add_encoding_argument,
     add_policy_argument,
+    describe,
     explanation_language,
     policy_versions,
     say,
     say_error,
 )
-from engine.core.errors import os_reason
-from engine.core.i18n import language, lookup, msg, tr
+from engine.core.errors import EngineError, os_reason
+from engine.core.i18n import Msg, language, lookup, msg, tr
 from engine.core.quantities import format_money, plain_amount, said_money
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
@@ -52,6 +54,8 @@ from engine.records.ledger import (
     default_url,
     finding_fact,
     masked_url,
+    sqlite_busy,
+    sqlite_reason,
 )
 from engine.records.statement import statement, statement_text, write_statement
 from engine.records.tabular import InputError, OutputError, output_file, write_claims_workbook
@@ -72,23 +76,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.output_processes is not None and not 0 <= args.output_processes <= MAX_WORKERS:
         say(msg("cli.batch.output_processes_range", max=MAX_WORKERS), err=True)
         return EXIT_USAGE
+    audit = _RunAudit(args) if args.commit else None
     try:
-        summary = run_batch(
-            versions,
-            args.input,
-            args.out,
-            ledger_url=args.ledger,
-            commit=args.commit,
-            replace=args.replace,
-            round_label=args.round,
-            trace=not args.no_trace,
-            quiet=args.quiet,
-            report=not args.no_report,
-            report_lang=explanation_language(args),
-            workers=args.workers,
-            encoding=args.encoding,
-            output_processes=args.output_processes,
-        )
+        summary = _run(args, versions, audit)
     except LedgerUrlError as err:
         say_error(err)
         return EXIT_USAGE
@@ -98,8 +88,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except OutputError as err:
         say_error(err)
         return EXIT_USAGE
-    if args.commit:
-        _audit_run(args, summary)
+    if audit is not None:
+        audit.ended(summary)
     if not args.quiet:
         say(budget_table(summary, versions), end="")
         ledger_note = (
@@ -130,35 +120,110 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if summary.failed else EXIT_OK
 
 
-def _audit_run(args: argparse.Namespace, summary: BatchSummary) -> None:
-    """A committing run's one audit entry (action `batch`, its operator user@cli, target its output folder): what it
-    committed, replaced and found committed already, of how many applications, its total, its input, round and
-    workers. The CLI's reversals, findings and withdrawals were audited and a batch's commits were not: an entry per
-    application (`run_batch(audit=)`, the service's) decides on one process; one per run keeps the workers. Written
-    after the run, in a transaction of its own (a run stopped part-way leaves its commits, each with its time, unaudited)."""
-    done = summary.to_dict()
-    asked = {
-        "input": os.path.abspath(args.input),
-        "out": os.path.abspath(args.out),
-        "round": args.round,
-        "replace": args.replace,
-        "workers": args.workers,
-    }
-    who = _cli_audit("batch", os.path.abspath(args.out), asked)
-    detail = {
-        **asked,
-        "applications": summary.applications,
-        "failed": summary.failed,
-        "ledger": done["ledger"],
-        "total": done["approved_total"],
-    }
-    # (a run all of whose applications were errors is not said "committed": as the service says a round)
-    outcome = "committed" if summary.committed or summary.already_committed or summary.replaced else "nothing committed"
+def _run(args: argparse.Namespace, versions: PolicySet, audit: _RunAudit | None) -> BatchSummary:
+    """`run_batch` as the command line asks it; a committing run audited at its start and, stopped part-way by any
+    exception (Ctrl-C too), at its stop, before the exception goes on to be said (`cmd_batch`, engine.cli's `_main`)."""
     try:
-        with Ledger(args.ledger or default_url(), create=False) as ledger:
-            ledger.record_audit(who.actor, who.roles, who.action, who.target, outcome, detail)
-    except LedgerError as err:  # (the commits stand; the officer is told they were not audited, and why)
-        say_error(msg("cli.batch.not_audited", reason=err))
+        return run_batch(
+            versions,
+            args.input,
+            args.out,
+            ledger_url=args.ledger,
+            commit=args.commit,
+            replace=args.replace,
+            round_label=args.round,
+            trace=not args.no_trace,
+            quiet=args.quiet,
+            report=not args.no_report,
+            report_lang=explanation_language(args),
+            workers=args.workers,
+            encoding=args.encoding,
+            output_processes=args.output_processes,
+            on_ledger=audit.started if audit is not None else None,
+        )
+    except (Exception, KeyboardInterrupt) as err:
+        if audit is not None:
+            audit.stopped(err)
+        raise
+
+
+class _RunAudit:
+    """A committing run's audit entries (action `batch`, its operator user@cli, target its output folder, detail what
+    was asked: input, output folder, round, `--replace`, workers): one when it starts, and one when it ends.
+
+    `started`, written once the ledger is open and before anything is decided (`run_batch(on_ledger=)`), with the
+    number of the ledger's last commit then (`after_seq`): a run killed outright (SIGKILL, the machine off, its
+    terminal closed) writes nothing when it stops, and its commits, each with its time, would name no operator; an
+    entry written before the first commit does. A start that cannot be written stops the run before it commits
+    anything: nothing unaudited. The end: `committed` or `nothing committed` (as the service says a round), with the
+    run's counts, or `stopped` (any exception, Ctrl-C too) with the error as the officer was told it and the commits
+    the ledger holds numbered after `after_seq` -- new, replacing, first and last number --, read from the ledger, not
+    from the run's tallies (on workers the round is one transaction: stopped, it committed nothing, whatever it had
+    counted). They are this run's unless another writer committed meanwhile: those writers' own entries tell them
+    apart (the service audits each commit with its number, another run its range). Each ending entry names its
+    `started` entry's id. An entry per application (`run_batch(audit=)`, the service's) would decide on one process;
+    one at each end keeps the workers. The ending entry is a transaction of its own: if it cannot be written, the
+    commits stand and the officer is told, and why."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.url = args.ledger or default_url()
+        asked = {
+            "input": os.path.abspath(args.input),
+            "out": os.path.abspath(args.out),
+            "round": args.round,
+            "replace": args.replace,
+            "workers": args.workers,
+        }
+        self.who = _cli_audit("batch", os.path.abspath(args.out), asked)
+        self.after_seq = 0
+        self.entry: int | None = None  # the `started` entry's id; None: the run never got as far
+
+    def started(self, ledger: Ledger) -> None:
+        self.after_seq = ledger.last_commit()
+        who = self.who
+        self.entry = ledger.record_audit(
+            who.actor, who.roles, who.action, who.target, "started", {**who.detail, "after_seq": self.after_seq}
+        )
+
+    def ended(self, summary: BatchSummary) -> None:
+        done = summary.to_dict()
+        said = {"applications": summary.applications, "failed": summary.failed, "ledger": done["ledger"], "total": done["approved_total"]}
+        # (a run all of whose applications were errors is not said "committed": as the service says a round)
+        outcome = "committed" if summary.committed or summary.already_committed or summary.replaced else "nothing committed"
+        self._write(outcome, said, "cli.batch.not_audited")
+
+    def stopped(self, err: BaseException) -> None:
+        if self.entry is None:  # (stopped before the ledger was open, or its start written: nothing committed)
+            return
+        self._write("stopped", {"error": _error_words(err)}, "cli.batch.stop_not_audited", stop=True)
+
+    def _write(self, outcome: str, said: dict[str, Any], not_audited: str, stop: bool = False) -> None:
+        who = self.who
+        try:  # (a stop waits no longer than STOP_WAIT for the lock: Ctrl-C pressed, the officer is not kept minutes)
+            with Ledger(self.url, create=False, busy_seconds=STOP_WAIT if stop else None) as ledger:
+                if stop:  # (the ledger's count, not the run's tallies: see above)
+                    said = {"ledger": ledger.commits_after(self.after_seq), **said}
+                ledger.record_audit(who.actor, who.roles, who.action, who.target, outcome, {**who.detail, "started": self.entry, **said})
+        except (LedgerError, sqlite3.Error) as err:  # (the commits stand; the officer is told they were not audited, and why)
+            say_error(msg(not_audited, reason=_error_words(err)))
+
+
+#: how long a stopped run's audit entry waits for another writer's lock on the ledger (seconds)
+STOP_WAIT = 10
+
+
+def _error_words(err: BaseException) -> str:
+    """An error as the officer is told it (engine.cli's `_main` says Ctrl-C and an SQLite failure so): what stopped a
+    run, or why its audit entry could not be written."""
+    if isinstance(err, KeyboardInterrupt):
+        return tr(msg("cli.interrupted"))
+    if isinstance(err, sqlite3.DatabaseError):
+        return tr(
+            msg("ledger.busy", seconds=BUSY_SECONDS) if sqlite_busy(err) else msg("ledger.database_failed", reason=sqlite_reason(err))
+        )
+    if isinstance(err, EngineError) or (err.args and isinstance(err.args[0], Msg)):
+        return describe(err)
+    return tr(msg("batch.error.internal_detail", kind=type(err).__name__, detail=str(err)))
 
 
 #: the problems of each error record a console lists (`FAILURES_SHOWN` records)

@@ -469,6 +469,7 @@ def run_batch(
     without_ledger: bool = False,
     on_step: Callable[[str, int, int | None], None] | None = None,
     own_history: bool = True,
+    on_ledger: Callable[[Ledger], None] | None = None,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -508,6 +509,10 @@ def run_batch(
 
     `own_history=False`: an application carrying a `history` of its own gets an error record (`refuse_own_history`):
     the web service's rounds on a ledger, whose history comes from the ledger alone. Decided on one process.
+
+    `on_ledger` (committing): called with the run's ledger once it is open (made, if it was not there), before
+    anything is decided or committed: the command line audits the run's start there (engine.cli.batch). What it
+    raises stops the run, nothing committed.
     """
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
@@ -545,6 +550,13 @@ def run_batch(
             print(tr(msg("batch.new_ledger", url=masked_url(url))), file=stderr)
         if not quiet:  # (a commit waiting for another's lock: said at once, not after minutes of silence)
             real.wait_said(lambda: print(tr(msg("batch.waiting_ledger", url=masked_url(url))), file=stderr))
+        if commit and on_ledger is not None:
+            try:
+                on_ledger(real)
+            except BaseException:
+                reader.close()
+                real.close()
+                raise
     elif not without_ledger and (ledger_url or os.environ.get(LEDGER_ENV)):
         # deciding only against a ledger named (--ledger, or $POLICY_ENGINE_LEDGER) that is not there (a typo?): say so,
         # decide without history (no cap or limit sees an earlier grant), create nothing

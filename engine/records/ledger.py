@@ -1224,6 +1224,24 @@ class Ledger:
         out["active_grants"] = int(self.db.query("SELECT count(*) FROM grants WHERE superseded = 0")[0][0])
         return out
 
+    def last_commit(self) -> int:
+        """The number of the ledger's latest commit (0: none yet). Commits are numbered in the order they are
+        written, and no commit is ever deleted: the commits written after this moment are those numbered above it."""
+        return int(self.db.query("SELECT coalesce(max(seq), 0) FROM commits")[0][0])
+
+    def commits_after(self, seq: int) -> dict[str, Any]:
+        """The commits numbered above `seq` (`last_commit` read earlier): how many are new (`committed`), how many
+        replace an earlier commit of their claim (`replaced`), and the first and last number (`seq`; None: none).
+        A commit rolled back (a run on workers stopped before its one transaction ended) is not there to count."""
+        n, replacing, first, last = self.db.query(
+            "SELECT count(*), count(replaces), min(seq), max(seq) FROM commits WHERE seq > ?", (seq,)
+        )[0]
+        return {
+            "committed": int(n) - int(replacing),
+            "replaced": int(replacing),
+            "seq": [int(first), int(last)] if n else None,
+        }
+
     def facts_on_record(self, applicant_id: str) -> dict[str, list[str]]:
         """Applicant facts recorded in the ledger (e.g. the dates of findings that bar it): every value recorded
         for each fact, oldest first, each once. How they join an application is the policy's (`with_facts_on_record`)."""
