@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import ENTERPRISE_ID, claim, item
+from test_ledger_support import EXAMPLE_ROUND, commit_round, reverse_at_cli
+from test_ledger_support import run_cli as run
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from engine.core.i18n import tr
@@ -21,28 +22,6 @@ from engine.records.ledger import Ledger, LedgerError, LedgerMissing, LedgerUrlE
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = str(ROOT / "policies" / "pinggu_2020.yaml")
-
-
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=cwd, check=False)
-
-
-def commit_round(cwd: Path, url: str, *first: str) -> subprocess.CompletedProcess[str]:
-    """`batch --commit` of the example round into the ledger at `url` (`first`: options before the command, --lang zh)."""
-    return run(
-        cwd,
-        *first,
-        "batch",
-        "--policy",
-        POLICY,
-        str(ROOT / "examples" / "round_2021.jsonl"),
-        "-q",
-        "--commit",
-        "--out",
-        "o",
-        "--ledger",
-        url,
-    )
 
 
 def one_line_error(r: subprocess.CompletedProcess[str]) -> str:
@@ -189,7 +168,7 @@ def test_unreachable_postgresql_is_one_line_with_the_password_masked(tmp_path):
     url = "postgresql://postgres:s3cret@127.0.0.1:1/nodb"  # port 1: nothing listens there
     for args in (
         ("ledger", "info", "--ledger", url),
-        ("batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--ledger", url),
+        ("batch", "--policy", POLICY, str(EXAMPLE_ROUND), "-q", "--ledger", url),
     ):
         r = run(tmp_path, *args, *(["--out", str(tmp_path / "o")] if args[0] == "batch" else []))
         assert r.returncode == EXIT_INVALID
@@ -199,7 +178,7 @@ def test_unreachable_postgresql_is_one_line_with_the_password_masked(tmp_path):
 
 
 def test_unknown_url_scheme_is_a_usage_error(tmp_path):
-    for args in (("ledger", "info"), ("batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--out", "o")):
+    for args in (("ledger", "info"), ("batch", "--policy", POLICY, str(EXAMPLE_ROUND), "-q", "--out", "o")):
         r = run(tmp_path, *args, "--ledger", "mysql://u:pw@db/x")
         assert r.returncode == EXIT_USAGE
         assert one_line_error(r) == "error: mysql://u:***@db/x: unknown ledger URL (use sqlite:///path or postgresql://...)"
@@ -216,7 +195,7 @@ def test_a_file_that_is_not_sqlite_is_one_line_and_left_as_it_was(tmp_path):
     wrong.write_bytes("台账说明：这不是台账，是存错了名字的文字。\n".encode() * 40)
     before = wrong.read_bytes()
     url = f"sqlite:///{wrong}"
-    for args in (("ledger", "info"), ("batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--out", "o")):
+    for args in (("ledger", "info"), ("batch", "--policy", POLICY, str(EXAMPLE_ROUND), "-q", "--out", "o")):
         r = run(tmp_path, *args, "--ledger", url)
         assert r.returncode == EXIT_INVALID
         assert one_line_error(r) == (
@@ -237,7 +216,7 @@ def test_a_ledger_path_that_cannot_be_made_is_one_line(tmp_path):
     (tmp_path / "adir").mkdir()
     for args in (
         ("ledger", "info"),
-        ("batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit", "--out", "o"),
+        ("batch", "--policy", POLICY, str(EXAMPLE_ROUND), "-q", "--commit", "--out", "o"),
     ):
         url = f"sqlite:///{tmp_path}/adir"  # a folder: the read-only commands said it did not exist; batch "unable to open"
         r = run(tmp_path, *args, "--ledger", url)
@@ -266,7 +245,7 @@ def test_a_ledger_path_that_cannot_be_made_is_one_line(tmp_path):
         "batch",
         "--policy",
         POLICY,
-        str(ROOT / "examples" / "round_2021.jsonl"),
+        str(EXAMPLE_ROUND),
         "-q",
         "--commit",
         "--out",
@@ -368,7 +347,7 @@ def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path):
     # exited 3 as if the applications were at fault; the ledger fails them all alike, so the run stops and says so
     for workers in ("1", "2"):
         args = ["-q", "--commit", "--workers", workers, "--out", f"o{workers}", "--ledger", f"sqlite:///{path}"]
-        r = run(tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), *args)
+        r = run(tmp_path, "batch", "--policy", POLICY, str(EXAMPLE_ROUND), *args)
         assert r.returncode == EXIT_INVALID
         assert one_line_error(r) == (
             "error: the ledger's database failed (database disk image is malformed): the file may be damaged; restore it "
@@ -525,7 +504,7 @@ def test_an_officer_s_words_are_checked_before_the_ledger_keeps_them(policy, tmp
         ("R" * 101, "the round label is 101 characters long; at most 100"),
         ("R\n2021", "the round label holds the invisible character U+000A (a control or direction mark, which changes how the text reads): type it again without it"),
     ]:  # fmt: skip
-        r = run(tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit", "--round", label,
+        r = run(tmp_path, "batch", "--policy", POLICY, str(EXAMPLE_ROUND), "-q", "--commit", "--round", label,
                 "--out", "o", "--ledger", url)  # fmt: skip
         assert (r.returncode, one_line_error(r)) == (EXIT_INVALID, f"error: {said}"), label
         with pytest.raises(LedgerError, match="round label"):
@@ -605,7 +584,7 @@ def test_a_ledger_held_by_another_commit_says_it_is_busy_not_damaged(tmp_path, m
     monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.2)
     try:
         code = main(
-            ["--lang", "en", "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q"]
+            ["--lang", "en", "batch", "--policy", POLICY, str(EXAMPLE_ROUND), "-q"]
             + ["--commit", "--ledger", f"sqlite:///{path}", "--out", str(tmp_path / "o")]
         )
     finally:
@@ -629,7 +608,7 @@ def test_a_commit_into_a_ledger_that_was_not_there_says_it_made_a_new_one(tmp_pa
             "batch",
             "--policy",
             POLICY,
-            str(ROOT / "examples" / "round_2021.jsonl"),
+            str(EXAMPLE_ROUND),
             "--commit",
             "--ledger",
             "台帐.sqlite",
@@ -730,25 +709,7 @@ def test_no_grant_to_reverse_is_told_apart(tmp_path: Path) -> None:
     assert commit_round(tmp_path, url).returncode == 3
 
     def reverse(claim_id: str, item_id: str, *more: str) -> str:
-        r = run(
-            tmp_path,
-            "--lang",
-            "zh",
-            "ledger",
-            "reverse",
-            "--ledger",
-            url,
-            "--claim",
-            claim_id,
-            "--item",
-            item_id,
-            "--reason",
-            "追回",
-            "--date",
-            "2023-04-01",
-            *more,
-        )
-        return one_line_error(r)
+        return one_line_error(reverse_at_cli(tmp_path, url, claim_id, item_id, *more, reason="追回", first=("--lang", "zh")))
 
     assert (
         reverse("pg-2022-0001", "t1")
@@ -759,26 +720,7 @@ def test_no_grant_to_reverse_is_told_apart(tmp_path: Path) -> None:
     assert reverse("PG-2022-0001", "zz") == "错误：申请 PG-2022-0001 中没有事项 'zz'；获得支持的事项有：p1、l1、l2、a1、t1"
     assert reverse("NOPE", "t1").startswith("错误：台账中没有申请 'NOPE'")
     # part returned, then "the rest" asked the whole grant again: what is left is said (t1: 10万, 30,000 back first)
-    assert (
-        run(
-            tmp_path,
-            "ledger",
-            "reverse",
-            "--ledger",
-            url,
-            "--claim",
-            "PG-2022-0001",
-            "--item",
-            "t1",
-            "--reason",
-            "r",
-            "--date",
-            "2023-04-01",
-            "--returned",
-            "30000",
-        ).returncode
-        == 0
-    )
+    assert reverse_at_cli(tmp_path, url, "PG-2022-0001", "t1", "--returned", "30000").returncode == 0
     assert reverse("PG-2022-0001", "t1").endswith("；尚可退回 70000.00（--returned 70000.00）")
 
 
@@ -991,24 +933,7 @@ def test_the_command_lines_writes_are_audited_with_their_operator(tmp_path: Path
 
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
     assert commit_round(tmp_path, url).returncode == 3
-    assert (
-        run(
-            tmp_path,
-            "ledger",
-            "reverse",
-            "--ledger",
-            url,
-            "--claim",
-            "PG-2022-0001",
-            "--item",
-            "p1",
-            "--reason",
-            "r",
-            "--date",
-            "2023-01-01",
-        ).returncode
-        == 0
-    )
+    assert reverse_at_cli(tmp_path, url, "PG-2022-0001", "p1", date="2023-01-01").returncode == 0
     assert run(tmp_path, "ledger", "withdraw", "--ledger", url, "--reversal", "1", "--reason", "误录").returncode == 0
     with Ledger(url) as ledger:
         entries = ledger.audit_log()
@@ -1031,10 +956,9 @@ def test_a_committed_batch_is_audited_at_its_start_and_end_with_its_counts_on_wo
 
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
     assert commit_round(tmp_path, url).returncode == 3
-    again = run(tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--commit",
-                "--out", "again", "--ledger", url, "--workers", "2")  # fmt: skip
+    again = commit_round(tmp_path, url, out="again", more=("--workers", "2"))
     assert again.returncode == 3, again.stderr
-    dry = run(tmp_path, "batch", "--policy", POLICY, str(ROOT / "examples" / "round_2021.jsonl"), "-q", "--out", "dry", "--ledger", url)
+    dry = run(tmp_path, "batch", "--policy", POLICY, str(EXAMPLE_ROUND), "-q", "--out", "dry", "--ledger", url)
     assert dry.returncode == 3, dry.stderr
     with Ledger(url) as ledger:
         entries = [e for e in ledger.audit_log() if e["action"] == "batch"]
@@ -1050,7 +974,7 @@ def test_a_committed_batch_is_audited_at_its_start_and_end_with_its_counts_on_wo
     first, second = (e["detail"] if isinstance(e["detail"], dict) else json.loads(e["detail"]) for e in entries[1::2])
     assert (first["applications"], first["failed"], first["total"], first["workers"]) == (7, 1, "1492200.00", 1)
     assert (first["ledger"]["committed"], first["ledger"]["already_committed"], first["ledger"]["replaced"]) == (6, 0, 0)
-    assert first["input"] == str(ROOT / "examples" / "round_2021.jsonl") and first["out"] == str(tmp_path / "o")
+    assert first["input"] == str(EXAMPLE_ROUND) and first["out"] == str(tmp_path / "o")
     assert (second["ledger"]["committed"], second["ledger"]["already_committed"], second["workers"]) == (0, 6, 2)
 
 
@@ -1093,7 +1017,7 @@ def test_a_committing_batch_stopped_by_ctrl_c_part_way_is_audited_with_what_it_h
 
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
     stop_at(monkeypatch, url, "PG-2022-0004", KeyboardInterrupt())
-    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o") == 130
+    assert batch_main(tmp_path, url, EXAMPLE_ROUND, "o") == 130
     assert capsys.readouterr().err.strip().endswith("已中断")
     with Ledger(url) as ledger:
         assert sorted({g["claim_id"] for g in ledger.grants()}) == ["PG-2022-0001", "PG-2022-0002", "PG-2022-0003"]
@@ -1104,7 +1028,7 @@ def test_a_committing_batch_stopped_by_ctrl_c_part_way_is_audited_with_what_it_h
     ]
     start, stop = (e["detail"] for e in entries)
     asked = {
-        "input": str(ROOT / "examples" / "round_2021.jsonl"),
+        "input": str(EXAMPLE_ROUND),
         "out": str(tmp_path / "o"),
         "round": None,
         "replace": False,
@@ -1121,14 +1045,12 @@ def test_a_committing_batch_stopped_by_the_ledger_counts_only_the_commits_after_
     officer's words for the error as the console said them; exit 1 as before."""
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
     first_two = tmp_path / "first_two.jsonl"
-    first_two.write_text(
-        "".join((ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines(True)[:2]), encoding="utf-8"
-    )
+    first_two.write_text("".join((EXAMPLE_ROUND).read_text(encoding="utf-8").splitlines(True)[:2]), encoding="utf-8")
     assert batch_main(tmp_path, url, first_two, "o1") == EXIT_OK
     disk = sqlite3.OperationalError("disk I/O error")
     disk.sqlite_errorcode = 10  # type: ignore[attr-defined]  # (SQLITE_IOERR)
     stop_at(monkeypatch, url, "PG-2022-0007", disk)
-    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o2") == EXIT_INVALID
+    assert batch_main(tmp_path, url, EXAMPLE_ROUND, "o2") == EXIT_INVALID
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert said.startswith("错误：台账数据库出错")
     entries = batch_entries(url)
@@ -1157,13 +1079,13 @@ def test_a_stop_the_ledger_cannot_audit_is_said_and_a_start_it_cannot_audit_comm
 
     refuse("stopped")
     stop_at(monkeypatch, url, "PG-2022-0002", KeyboardInterrupt())
-    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o") == 130
+    assert batch_main(tmp_path, url, EXAMPLE_ROUND, "o") == 130
     err = capsys.readouterr().err
     assert "错误：本次运行中途停止，停止前已记入的申请仍保留（运行开始时已写入审计记录），但未能写入运行停止的审计记录：台账正被占用" in err
     assert [outcome for outcome, _ in batch_entries(url)] == ["started"]
     monkeypatch.undo()
     refuse("started")
-    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o") == EXIT_INVALID
+    assert batch_main(tmp_path, url, EXAMPLE_ROUND, "o") == EXIT_INVALID
     assert capsys.readouterr().err.strip().startswith("错误：台账正被占用")
     with Ledger(url) as ledger:
         assert {g["claim_id"] for g in ledger.grants()} == {"PG-2022-0001"}  # (the first run's one commit: no more)
@@ -1182,7 +1104,7 @@ def test_a_committing_batch_stopped_on_workers_says_it_committed_nothing(tmp_pat
         return importing(self, decided, decision)
 
     monkeypatch.setattr(Ledger, "import_commit", import_commit)
-    assert batch_main(tmp_path, url, ROOT / "examples" / "round_2021.jsonl", "o", "--workers", "2") == 130
+    assert batch_main(tmp_path, url, EXAMPLE_ROUND, "o", "--workers", "2") == 130
     with Ledger(url) as ledger:
         assert ledger.counts()["commits"] == 0
     assert [(outcome, detail.get("ledger")) for outcome, detail in batch_entries(url)] == [

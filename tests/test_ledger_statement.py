@@ -5,12 +5,13 @@ listed grants as JSON Lines with English rule ids, no clause, no funds returned,
 from __future__ import annotations
 
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import ENTERPRISE_ID
+from test_ledger_support import commit_round, reverse_at_cli
+from test_ledger_support import run_cli as run
 
 import engine
 from engine.records.ledger import Ledger
@@ -20,43 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies" / "pinggu_2020.yaml"
 
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=cwd, check=False)
-
-
 @pytest.fixture
 def ledger_url(tmp_path: Path) -> str:
     """The example round committed, then t1 (国家知识产权优势企业, 10万: 第七条第（一）项) reversed in full on 2023-04-01."""
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
-    r = run(
-        tmp_path,
-        "batch",
-        "--policy",
-        str(POLICY),
-        str(ROOT / "examples" / "round_2021.jsonl"),
-        "-q",
-        "--commit",
-        "--ledger",
-        url,
-        "--out",
-        "o",
-    )
+    r = commit_round(tmp_path, url)
     assert r.returncode == 3, r.stderr  # (the example's deliberate bad row)
-    r = run(
-        tmp_path,
-        "ledger",
-        "reverse",
-        "--ledger",
-        url,
-        "--claim",
-        "PG-2022-0001",
-        "--item",
-        "t1",
-        "--reason",
-        "以虚假材料取得",
-        "--date",
-        "2023-04-01",
-    )
+    r = reverse_at_cli(tmp_path, url, "PG-2022-0001", "t1", reason="以虚假材料取得")
     assert r.returncode == 0, r.stderr
     return url
 

@@ -8,8 +8,10 @@ without it the PostgreSQL cases skip, saying so).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,30 @@ PG_ENV = "POLICY_ENGINE_TEST_PG"
 PG_SKIP = f"PostgreSQL tests need ${PG_ENV} (source .ci/start-postgres.sh to start a local server; .ci/run always does)"
 BACKENDS = ["sqlite", "postgresql"]
 ROOT = Path(__file__).resolve().parent.parent
+#: the example round (7 applications of 2021, the 6th a deliberate bad row) and the policy it is decided by
+EXAMPLE_ROUND = ROOT / "examples" / "round_2021.jsonl"
+EXAMPLE_POLICY = ROOT / "policies" / "pinggu_2020.yaml"
+
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m engine ARGS` in `cwd`, its output captured."""
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def commit_round(cwd: Path, url: str, *first: str, out: str = "o", more: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    """`batch --commit` of the example round into the ledger at `url`, quiet, into `out` (`first`: options before the
+    command, --lang zh; `more`: after it, --workers 2). Exit 3: its bad row."""
+    return run_cli(
+        cwd, *first, "batch", "--policy", str(EXAMPLE_POLICY), str(EXAMPLE_ROUND), "-q", "--commit", "--out", out, "--ledger", url, *more
+    )
+
+
+def reverse_at_cli(
+    cwd: Path, url: str, claim_id: str, item_id: str, *more: str, reason: str = "r", date: str = "2023-04-01", first: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`ledger reverse` of `claim_id`'s item `item_id` in the ledger at `url` (`more`: --returned 30000, ...)."""
+    said = ("--claim", claim_id, "--item", item_id, "--reason", reason, "--date", date)
+    return run_cli(cwd, *first, "ledger", "reverse", "--ledger", url, *said, *more)
 
 
 def pg_url() -> str | None:
