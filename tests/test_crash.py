@@ -85,6 +85,10 @@ def test_sigkill_half_way_then_rerun(policy, url, tmp_path, capsys):
             rows = ledger.db.query("SELECT item_id, amount FROM grants WHERE commit_seq = ?", (seq,))
             assert sorted((g["item_id"], g["amount"]) for g in stored["grants"]) == sorted(rows)
         assert ledger.db.query("SELECT count(*) FROM grants WHERE commit_seq NOT IN (SELECT seq FROM commits)")[0][0] == 0
+        # killed outright, the run wrote nothing as it stopped: its entry written as it started still names who ran it,
+        # and the ledger's last commit then (none), so its commits are those after it
+        entries = [(e["outcome"], e["detail"].get("after_seq")) for e in ledger.audit_log() if e["action"] == "batch"]
+        assert entries == [("started", 0)]
 
     rerun = subprocess.run(batch(url, src, tmp_path / "o2"), cwd=ROOT, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
@@ -113,3 +117,6 @@ def test_sigkill_half_way_then_rerun(policy, url, tmp_path, capsys):
     # and the decisions file of the rerun has every application exactly once
     decided = [json.loads(x)["claim_id"] for x in (tmp_path / "o2" / "decisions.jsonl").read_text().splitlines()]
     assert sorted(decided) == [f"R-{n:04d}" for n in range(CLAIMS)]
+    with Ledger(url) as ledger:
+        ended = [e for e in ledger.audit_log() if e["action"] == "batch"][2]
+    assert (ended["outcome"], ended["detail"]["ledger"]["committed"]) == ("committed", CLAIMS - done)
