@@ -679,7 +679,15 @@ def test_r21_pending_item_refused_when_its_cap_is_exhausted(policy: Any) -> None
     assert status(out["s1"]) == ("granted", "100000.00")
     assert status(out["s2"]) == ("refused", "0.00")
     assert checks(out["s2"]) == ["agency-cap"] and out["s2"]["reasons"][0]["category"] == "cap"
-    assert "ceilings" not in out["s2"]
+    assert "panel_decides" not in out["s2"]  # (refused: no panel decides it)
+    [ceiling] = out["s2"]["ceilings"]  # where the room went: 100,000 of 100,000 used, all by s1 in this application
+    assert (ceiling["ceiling"], ceiling["used_before"], ceiling["used_in_application"], ceiling["used_by_history"]) == (
+        "100000.00",
+        "100000.00",
+        "100000.00",
+        "0.00",
+    )
+    assert ceiling["remaining"] == "0.00"
     history = [
         grant("service-agency-performance", a, cap("agency-cap", [AGENCY_ID, 2022], a), year=2022, applicant_id=AGENCY_ID, claim_id=k)
         for a, k in (("60000.00", "H-1"), ("40000.00", "H-2"))

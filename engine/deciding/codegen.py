@@ -438,16 +438,22 @@ class RuleWriter(CodeWriter):
         self.visit_refused_or_incomplete(asked="QZERO", missing_documents="()")
         self.writeline("return " + self.decision(status="'referred'", asked="QZERO"))
 
-    def visit_refused_or_incomplete(self, asked: str, missing_documents: str, provisional: bool = False) -> None:
+    def visit_refused_or_incomplete(self, asked: str, missing_documents: str, provisional: bool = False, ceilings: str = "()") -> None:
         """The first two outcomes: refused when there is a reason (the main one first), incomplete on a missing fact.
         `provisional`: an item whose only missing facts are the applicant's (a standing fact: 是否实际经营) has its
         amount worked out, after the caps and limits as they stand, consuming nothing (R25-style), as an item missing
-        only documents has; one missing a fact of its own does not (its amount may turn on it)."""
+        only documents has; one missing a fact of its own does not (its amount may turn on it). `ceilings`: a refused
+        item's ceilings (code), those of a pending item a ceiling with no room left refused (`pending_caps`)."""
         with self.block("if reasons:"):
             with self.block("if len(reasons) > 1:"):
                 self.writeline("reasons.sort(key=RANK)")
             refused = self.decision(
-                status="'refused'", asked=asked, reasons="tuple(reasons)", missing_facts=_UNKNOWN, missing_documents=missing_documents
+                status="'refused'",
+                asked=asked,
+                reasons="tuple(reasons)",
+                missing_facts=_UNKNOWN,
+                missing_documents=missing_documents,
+                ceilings=ceilings,
             )
             self.writeline(f"return {refused}")
         if provisional:
@@ -795,9 +801,11 @@ class RuleWriter(CodeWriter):
         not apply to it), with the room already used in its scope, consuming nothing. A ceiling with no room left
         refuses the item whatever the panel decides: the panel's amount would be cut to nothing (a cap that cuts an
         item to nothing refuses it, as `cap_room`; and as for an incomplete item's provisional amount, the refusal
-        wins). A missing fact of a scope makes the item incomplete, as for any item."""
+        wins); its refusal keeps the ceilings (`no_room`), so that it shows where the room went, as a cap step does. A
+        missing fact of a scope makes the item incomplete, as for any item."""
         self.writeline("caps = usage.caps")
         self.writeline("pceil = []")
+        self.writeline("no_room = False")
         for j, cap, ceiling in shown:
             ceil = self.bind(f"PC{j}", ceiling)
             if cap.per is None:  # a ceiling on the single item: nothing used before
@@ -805,6 +813,7 @@ class RuleWriter(CodeWriter):
                 with self.block(f"if {ceil} <= ZERO:"):
                     self.writeline(f"reasons.append(PR{j})")
                     self.writeline(f"cut += {self.bind(f'PCUT{j}', (cap.cites,))}")
+                    self.writeline("no_room = True")
                 continue
             with self.block("try:"):
                 self.scope_key(f"pscope{j}", cap.per)
@@ -816,6 +825,7 @@ class RuleWriter(CodeWriter):
                 with self.block(f"if used_before >= {ceil}:"):
                     self.writeline(f"reasons.append(PR{j})")
                     self.writeline(f"cut += {self.bind(f'PCUT{j}', (cap.cites,))}")
+                    self.writeline("no_room = True")
         self.ceilings = "tuple(pceil)"
 
     def visit_cap(self, j: int, cap: Any, exhausted: Any, ceiling: Any) -> None:
@@ -959,7 +969,9 @@ class RuleWriter(CodeWriter):
 
     def visit_finish(self) -> None:
         """The outcomes in order: refused, incomplete (facts), pending review, incomplete (documents), granted."""
-        self.visit_refused_or_incomplete(asked="asked", missing_documents=_MISSING_DOCS, provisional=True)
+        # (a refused item's ceilings: read only on a refusal, and only by a rule whose pending items show some)
+        kept = "()" if self.ceilings == "()" else f"({self.ceilings} if pending and no_room else ())"
+        self.visit_refused_or_incomplete(asked="asked", missing_documents=_MISSING_DOCS, provisional=True, ceilings=kept)
         with self.block("if pending:"):
             pending = self.decision(status="'pending_review'", asked="asked", missing_documents=_MISSING_DOCS, ceilings=self.ceilings)
             self.writeline(f"return {pending}")

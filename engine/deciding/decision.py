@@ -102,7 +102,8 @@ class ItemDecision(NamedTuple):
     #: without the trace, so that a decision without its trace cites the same clauses
     cut_by: tuple[str, ...] = ()
     #: a pending item's ceilings, each (cap, scope, use before it): the caps the panel's amount will be held to, with
-    #: the room already used in their scope (history and earlier items); empty for every other item
+    #: the room already used in their scope (history and earlier items); and those of an item refused because one
+    #: of them had no room left for the panel's amount (where the room went); empty for every other item
     ceilings: tuple[tuple[Any, Any, Decimal], ...] = ()
 
     def __repr__(self) -> str:  # (the whole rule and trace made a repr of 4.7 kB)
@@ -364,7 +365,8 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
 def pending_ceiling(cap: Any, scope: Any, used: Decimal, in_application: dict[tuple[str, Any], Decimal] | None) -> dict[str, Any]:
     """A pending item's ceiling as the decision JSON writes it: the cap, its ceiling, the room used before the item
     (a shared cap's split into history and earlier items of the application, as a cap step's, when the
-    application's use is known) and the room left (what the panel's amount can be at most)."""
+    application's use is known) and the room left (what the panel's amount can be at most; none left: the item is
+    refused, and its decision keeps the ceilings to say where the room went)."""
     out: dict[str, Any] = {"cap": cap.id, "cites": cap.cites, "ceiling": format_money(cap.ceiling), "says": cap.says.to_dict()}
     out["used_before"] = format_money(used)
     if cap.per is not None and in_application is not None:
@@ -443,6 +445,8 @@ class Decision:
             out["ceilings"] = [pending_ceiling(cap, scope, used, in_application) for cap, scope, used in d.ceilings]
             if isinstance(d.rule.amount, model.ExternalAmount) and d.rule.amount.pending is not None:
                 out["panel_decides"] = d.rule.amount.pending.to_dict()
+        elif d.ceilings:  # (the evaluator's: refused, a ceiling had no room left for the panel's amount)
+            out["ceilings"] = [pending_ceiling(cap, scope, used, in_application) for cap, scope, used in d.ceilings]
         out["steps"] = [step_to_dict(s, d.rule, I, A, C) for s in d.steps]
         if in_application is not None:  # split each cap's earlier use: history vs earlier items of this application
             for raw, step in zip(d.steps, out["steps"], strict=True):

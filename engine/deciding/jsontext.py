@@ -579,6 +579,7 @@ class _ItemWriter:
                 "missing_documents",
                 "steps",
                 "cut_by",
+                "ceilings",
             ):
                 names[fields.index(name)] = name
             code = ["def write(d, A, C, who, inapp, G):", f"    {', '.join(names)} = d"]
@@ -687,7 +688,8 @@ class _ItemWriter:
             f"        mid = {cb}",
         ]
         out += "{mid}]"
-        return out + "{(TAIL(d, inapp, G) if provisional is not None or missing_facts or missing_documents or status in TAILED else '')}"
+        tailed = "provisional is not None or missing_facts or missing_documents or status in TAILED or ceilings"
+        return out + "{(TAIL(d, inapp, G) if " + tailed + " else '')}"
 
     def const(self, value: Any) -> str:
         """`{K..}`: a constant of the writer, as an f-string piece."""
@@ -1073,7 +1075,7 @@ def _item_by_steps(
     if reasons:
         out += _reasons(reasons)
     out += "]"
-    if provisional is not None or missing_facts or missing_documents or status in _TAILED:
+    if provisional is not None or missing_facts or missing_documents or status in _TAILED or d[13]:
         out += _item_tail(d, inapp, G)
     S = (item.facts, S[1], S[2])
     return out + ', "steps": [' + _loop(steps, rule, S, who, inapp) + "]}"
@@ -1090,7 +1092,8 @@ _TAILED = frozenset({"referred", "pending_review"})
 def _item_tail(d: ItemDecision, inapp: dict[tuple[str, Any], Decimal], G: list[Any]) -> str:
     """The keys of an item after its reasons that only some items have (the lists of missing facts and documents
     through the tuple cache, a rule's referral and what its panel decides kept per rule, `_STATUS_TAILS`; a pending
-    item's ceilings, each with the room used before it: the application's use through `_sync`)."""
+    item's ceilings, each with the room used before it: the application's use through `_sync`; and those of an item
+    refused because one of them had no room left, without what the panel decides: no panel decides it)."""
     rule, status, provisional, missing_facts, missing_documents = d[1], d[2], d[5], d[7], d[8]
     out = ""
     if provisional is not None:
@@ -1106,6 +1109,10 @@ def _item_tail(d: ItemDecision, inapp: dict[tuple[str, Any], Decimal], G: list[A
             _sync(G, inapp)
         ceilings = [dec.pending_ceiling(cap, scope, used, inapp) for cap, scope, used in d.ceilings]
         out += ', "ceilings": ' + _dumps(ceilings) + _STATUS_TAILS(rule).b
+    if d.ceilings and status != "pending_review":  # (the evaluator's: a refused item's, `ItemDecision.ceilings`)
+        if G[9] < len(G[8]):
+            _sync(G, inapp)
+        out += ', "ceilings": ' + _dumps([dec.pending_ceiling(cap, scope, used, inapp) for cap, scope, used in d.ceilings])
     return out
 
 
