@@ -680,21 +680,73 @@ def test_r21_pending_item_refused_when_its_cap_is_exhausted(policy: Any) -> None
     assert status(out["s2"]) == ("refused", "0.00")
     assert checks(out["s2"]) == ["agency-cap"] and out["s2"]["reasons"][0]["category"] == "cap"
     assert "panel_decides" not in out["s2"]  # (refused: no panel decides it)
-    [ceiling] = out["s2"]["ceilings"]  # where the room went: 100,000 of 100,000 used, all by s1 in this application
-    assert (ceiling["ceiling"], ceiling["used_before"], ceiling["used_in_application"], ceiling["used_by_history"]) == (
-        "100000.00",
-        "100000.00",
-        "100000.00",
-        "0.00",
-    )
-    assert ceiling["remaining"] == "0.00"
-    history = [
-        grant("service-agency-performance", a, cap("agency-cap", [AGENCY_ID, 2022], a), year=2022, applicant_id=AGENCY_ID, claim_id=k)
-        for a, k in (("60000.00", "H-1"), ("40000.00", "H-2"))
-    ]
-    d = decide(policy, _agency_claim(_agency_item("s9", ...), history=history))
+    d = decide(policy, _agency_claim(_agency_item("s9", ...), history=_AGENCY_HISTORY_FULL))
     assert status(d["items"][0]) == ("refused", "0.00") and checks(d["items"][0]) == ["agency-cap"]
     assert d["grants"] == []
+
+
+#: 100,000 of the agency's 2022 cap granted by two earlier applications: 60,000 + 40,000
+_AGENCY_HISTORY_FULL = [
+    grant("service-agency-performance", a, cap("agency-cap", [AGENCY_ID, 2022], a), year=2022, applicant_id=AGENCY_ID, claim_id=k)
+    for a, k in (("60000.00", "H-1"), ("40000.00", "H-2"))
+]
+
+
+def _cap_lines(policy: Any, decision: Any, lang: str) -> list[str]:
+    """The cap lines of an explanation (live decision or its JSON record): those that state a ceiling's room."""
+    start = "支持金额最高不超过10万元：上限" if lang == "zh" else "at most CNY 100,000: ceiling"
+    return [ln.strip() for ln in engine.explain(policy, decision, lang=lang).splitlines() if ln.strip().startswith(start)]
+
+
+@pytest.mark.parametrize(
+    ("items", "history", "used", "split_zh", "split_en"),
+    [
+        # s1's panel gives the whole 100,000 (granted in full); s2 then finds nothing left: all used by s1, in this application
+        (
+            (("s1", "100000.00"), ("s2", ...)),
+            None,
+            ("100000.00", "100000.00", "0.00"),
+            "此前申请 0.00 元，本申请前序事项 100,000.00 元",
+            "earlier applications CNY 0.00, earlier items of this application CNY 100,000.00",
+        ),
+        # two earlier applications were granted 60,000 + 40,000 = 100,000 for 2022: all used by history
+        (
+            (("s9", ...),),
+            _AGENCY_HISTORY_FULL,
+            ("100000.00", "0.00", "100000.00"),
+            "此前申请 100,000.00 元，本申请前序事项 0.00 元",
+            "earlier applications CNY 100,000.00, earlier items of this application CNY 0.00",
+        ),
+    ],
+)
+def test_r21_pending_item_refused_shows_where_its_cap_went(
+    policy: Any, items: Any, history: Any, used: tuple[str, str, str], split_zh: str, split_en: str
+) -> None:
+    """R21 / R18 with N1: a pending item refused because its cap has no room left says where the room went, as any
+    cap-exhausted refusal does: the decision keeps the cap's ceiling 100,000.00, the 100,000.00 used before the item
+    (split into this application's earlier items and earlier applications) and the 0.00 left; its explanation's cap
+    line (封顶) states them in a cap line's words -- without an amount of the item, the panel gave none -- and the
+    explanation of its JSON record says the same."""
+    live = engine.evaluate(policy, _agency_claim(*(_agency_item(i, a) for i, a in items), history=history))
+    record = json.loads(live.to_json())
+    refused = record["items"][-1]
+    assert status(refused) == ("refused", "0.00") and checks(refused) == ["agency-cap"]
+    [ceiling] = refused["ceilings"]
+    assert {k: ceiling[k] for k in ("cap", "ceiling", "used_before", "used_in_application", "used_by_history", "remaining")} == {
+        "cap": "agency-cap",
+        "ceiling": "100000.00",
+        "used_before": used[0],
+        "used_in_application": used[1],
+        "used_by_history": used[2],
+        "remaining": "0.00",
+    }
+    assert by_item(live.to_dict())[refused["item"]]["ceilings"] == [ceiling]  # the dict says what the JSON writer does
+    zh = f"支持金额最高不超过10万元：上限 100,000.00 元，此前已用 100,000.00 元（{split_zh}），剩余 0.00 元"
+    en = f"at most CNY 100,000: ceiling CNY 100,000.00, used before CNY 100,000.00 ({split_en}), left CNY 0.00"
+    for decision in (live, record):  # (s1's cap line first, when s1 is in the claim)
+        assert _cap_lines(policy, decision, "zh")[len(items) - 1 :] == [zh]
+        assert _cap_lines(policy, decision, "en")[len(items) - 1 :] == [en]
+        assert "为何不是更多：依第八条第二款的封顶，额度已无剩余，本项无可支持。" in engine.explain(policy, decision, lang="zh")
 
 
 def test_r19_double_benefit_refused(policy: Any) -> None:

@@ -52,6 +52,7 @@ GROUP_HEADS = ("checks", "calculation", "limits", "caps", "selection", "scaling"
 SHAPING_CACHE = 10000  # readings-and-notes blocks kept: one per distinct set of decision-makers (bounded)
 _ABSENT = object()  # a fact the claim does not give
 _ZERO = Decimal(0)
+_NO_FIGURE = "–"  # a cap table's cell with no figure (as the templates' for a cap on each item alone)
 AnyItem = ItemDecision | RecordedItem
 
 
@@ -577,7 +578,7 @@ class Explainer:
             line = ("used", "left", "asked", "granted", "cut")
             fmts = tuple(
                 self.cat.partial(k, line, fixed)
-                for k in ("cap_line", "cap_item", "cap_check", "why_cap", "why_cap_fresh", "why_cap_exhausted")
+                for k in ("cap_line", "cap_item", "cap_check", "why_cap", "why_cap_fresh", "why_cap_exhausted", "cap_no_amount")
             )
             if len(self.cap_fmts) >= MONEY_CACHE:
                 self.cap_fmts.clear()
@@ -942,30 +943,62 @@ class Explainer:
         (a shared cap's split into earlier applications and earlier items of this one, as a cap line's) and the room
         left. A record written before the room was recorded states the ceiling alone."""
         lab, money = self.lab, self.money
-        rows: list[tuple[Any, Decimal | None, Decimal | None]]
-        if isinstance(d, RecordedItem):
-            said = d.record.get("ceilings") or ()
-            rows = [
-                (c, to_decimal(r.get("used_before")), to_decimal(r.get("used_in_application")))
-                for c, r in zip(d.rule.caps, said, strict=False)
-            ]
-        else:
-            rows = []
-            for cap, scope, before in d.ceilings:
-                mine = None if cap.per is None or in_application is None else in_application.get((cap.id, scope), _ZERO)
-                rows.append((cap, before, mine))
         lines = []
-        for cap, used, mine in rows:
+        for cap, used, mine in self.ceiling_rows(d, in_application):
             words = {"ceiling": lab.money(format_money(cap.ceiling), cap.cites), "cites": cap.cites, "says": lab.label(cap.says)}
             if used is None:
                 text = self.f_pending_ceiling(**words)
             else:
                 left = cap.ceiling - used
-                split = (
-                    "" if mine is None or used.quantize(CENT) == 0 else self.f_cap_split(history=money(used - mine), earlier=money(mine))
+                text = self.f_pending_ceiling_left(
+                    **words, used=money(used) + self.split(used, mine), left=money(left if left > 0 else _ZERO)
                 )
-                text = self.f_pending_ceiling_left(**words, used=money(used) + split, left=money(left if left > 0 else _ZERO))
             lines.append(self.w.line(text, NOMARK, "pending_ceiling"))
+        return lines
+
+    def ceiling_rows(
+        self, d: AnyItem, in_application: dict[tuple[str, Any], Decimal] | None
+    ) -> list[tuple[Any, Decimal | None, Decimal | None]]:
+        """The decision's `ceilings` (a pending item's, or those of an item refused because one had no room left for
+        the panel's amount), each (cap, room used before the item or None when a record does not state it, the use
+        by the earlier items of this application or None when it is not split)."""
+        if isinstance(d, RecordedItem):
+            said = d.record.get("ceilings") or ()
+            return [
+                (c, to_decimal(r.get("used_before")), to_decimal(r.get("used_in_application")))
+                for c, r in zip(d.rule.caps, said, strict=False)
+            ]
+        rows: list[tuple[Any, Decimal | None, Decimal | None]] = []
+        for cap, scope, before in d.ceilings:
+            mine = None if cap.per is None or in_application is None else in_application.get((cap.id, scope), _ZERO)
+            rows.append((cap, before, mine))
+        return rows
+
+    def split(self, used: Decimal, mine: Decimal | None) -> str:
+        """A shared cap's use before the item split into earlier applications and earlier items of this one (a
+        cap line's, `cap_split`); nothing when it is not split or nothing was used."""
+        if mine is None or used.quantize(CENT) == 0:
+            return ""
+        return self.f_cap_split(history=self.money(used - mine), earlier=self.money(mine))
+
+    def refused_ceilings(self, d: AnyItem, in_application: dict[tuple[str, Any], Decimal] | None) -> list[Any]:
+        """The cap lines of an item refused because a ceiling had no room left for the panel's amount (its decision's
+        `ceilings`): each cap's ceiling, the room used before the item, split as a cap line's, and the room left, in a
+        cap line's words without the item's amount (the panel gave none: `cap_no_amount`); in a table, no amount of the
+        item and nothing it could count where nothing is left."""
+        money = self.money
+        lines = []
+        for cap, used, mine in self.ceiling_rows(d, in_application):
+            if used is None:  # (a hand-edited record without the room)
+                continue
+            fmts, (says, shown) = self.cap_fmt(cap, cap.ceiling, None)
+            left = cap.ceiling - used
+            left_text = money(left if left > 0 else _ZERO)
+            u, split_text = money(used), self.split(used, mine)
+            text = fmts[6](used=u + split_text, left=left_text)
+            per_item = mine is None and getattr(cap, "per", None) is None  # (a record states a shared cap's split)
+            row = (says, cap.cites, shown, per_item, u, split_text, left_text, _NO_FIGURE, left_text if left <= 0 else _NO_FIGURE)
+            lines.append(self.w.cap(Line(text, NOMARK, "cap"), row))
         return lines
 
     def shaping_block(self, ids: tuple[str, ...]) -> Any:
@@ -1376,6 +1409,10 @@ class Explainer:
         not more"."""
         w = self.w
         if status == "refused":
+            # (a ceiling with no room left for a panel's amount refused it: where the room went, as a cap line says)
+            if d.record.get("ceilings") if isinstance(d, RecordedItem) else d.ceilings:
+                out.append(self.heads["caps"])
+                out.extend(self.refused_ceilings(d, in_application))
             out.append(self.heads["reasons"])
             for i, reason in enumerate(d.reasons, 1):
                 out.append(w.numbered(i, self.reason(reason)))
