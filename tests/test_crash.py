@@ -120,3 +120,41 @@ def test_sigkill_half_way_then_rerun(policy, url, tmp_path, capsys):
     with Ledger(url) as ledger:
         ended = [e for e in ledger.audit_log() if e["action"] == "batch"][2]
     assert (ended["outcome"], ended["detail"]["ledger"]["committed"]) == ("committed", CLAIMS - done)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_batch_stopped_by_sigterm_or_sighup_audits_its_stop_and_leaves_no_scratch_folder(signum, policy, tmp_path):
+    """`kill` (SIGTERM, as `timeout` or a service manager sends it) or a closed terminal (SIGHUP) ended the process where
+    it stood: the commits made so far stood, but the run's stop was not audited and its scratch folder stayed in the
+    temporary folder. Now the run stops as on Ctrl-C: exit 128 + the signal (143, 129), the officer told
+    `已被终止（SIGTERM）`, a `stopped` audit entry whose count is the ledger's own (every commit of the run is whole:
+    `verify` finds nothing), and no `policy-engine-batch-*` folder left behind. SQLite only: the stop's path is the
+    command line's, whatever the ledger."""
+    src = tmp_path / "round.jsonl"
+    write_round(src)
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    with Ledger(url):
+        pass
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "POLICY_ENGINE_LANG": "zh"}
+    proc = subprocess.Popen(batch(url, src, tmp_path / "o1"), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 60
+    with Ledger(url) as watch:
+        while watch.counts()["commits"] < KILL_AFTER and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    os.kill(proc.pid, signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err.decode()
+    said = f"已被终止（{signal.Signals(signum).name}）"
+    assert err.decode().strip().endswith(said)
+    assert list(scratch.iterdir()) == []
+    with Ledger(url) as ledger:
+        done = ledger.counts()["commits"]
+        assert KILL_AFTER <= done < CLAIMS, "the batch must be stopped half-way"
+        assert ledger.verify(policy) == []
+        entries = [(e["outcome"], e["detail"]) for e in ledger.audit_log() if e["action"] == "batch"]
+    assert [outcome for outcome, _ in entries] == ["started", "stopped"]
+    stop = entries[1][1]
+    assert stop["error"] == said
+    assert stop["ledger"] == {"committed": done, "replaced": 0, "seq": [1, done]}

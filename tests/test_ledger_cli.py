@@ -1111,3 +1111,39 @@ def test_a_committing_batch_stopped_on_workers_says_it_committed_nothing(tmp_pat
         ("started", None),
         ("stopped", {"committed": 0, "replaced": 0, "seq": None}),
     ]
+
+
+def test_sigterm_stops_a_committing_batch_as_ctrl_c_does_and_the_handler_before_it_is_put_back(tmp_path, monkeypatch, capsys):
+    """SIGTERM as the 4th application (PG-2022-0004) is committed: the run stops as on Ctrl-C (3 commits stand,
+    numbered 1 to 3, the stop audited with them), says `已被终止（SIGTERM）` and exits 128 + 15 = 143. The process's
+    own SIGTERM handler (a program embedding the command line, here the test's) is the one in place after the run."""
+    import os
+    import signal
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    committing = Ledger.commit
+
+    def commit(self: Ledger, policy: Any, claim: Any, **kw: Any) -> Any:
+        if self.url == url and claim.claim_id == "PG-2022-0004":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return committing(self, policy, claim, **kw)
+
+    class TheTests(Exception):
+        pass
+
+    def theirs(signum: int, frame: Any) -> None:
+        raise TheTests(signum)
+
+    monkeypatch.setattr(Ledger, "commit", commit)
+    before = signal.signal(signal.SIGTERM, theirs)
+    try:
+        assert batch_main(tmp_path, url, EXAMPLE_ROUND, "o") == 143
+        assert signal.getsignal(signal.SIGTERM) is theirs
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert capsys.readouterr().err.strip().endswith("已被终止（SIGTERM）")
+    with Ledger(url) as ledger:
+        assert sorted({g["claim_id"] for g in ledger.grants()}) == ["PG-2022-0001", "PG-2022-0002", "PG-2022-0003"]
+    [(started, _), (stopped, detail)] = batch_entries(url)
+    assert (started, stopped) == ("started", "stopped")
+    assert (detail["error"], detail["ledger"]) == ("已被终止（SIGTERM）", {"committed": 3, "replaced": 0, "seq": [1, 3]})

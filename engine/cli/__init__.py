@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.cli.common import (
     Parser,
+    Terminated,
     add_encoding_argument,
     add_policy_argument,
     chosen_language,
@@ -361,6 +362,9 @@ def _main(argv: list[str]) -> int:
     try:
         _refuse_writing_over_an_input(args)
         code: int = args.run(args)
+    except Terminated as stop:  # (a batch's SIGTERM or SIGHUP: `terminated_as_interrupt`)
+        say(msg("cli.terminated", signal=stop.name), err=True)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         say(msg("cli.interrupted"), err=True)
         return 130

@@ -26,6 +26,7 @@ from typing import Any
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, command
 from engine.cli.common import (
     WHOLE_NUMBER,
+    Terminated,
     add_encoding_argument,
     add_policy_argument,
     describe,
@@ -33,6 +34,7 @@ from engine.cli.common import (
     policy_versions,
     say,
     say_error,
+    terminated_as_interrupt,
 )
 from engine.core.errors import EngineError, os_reason
 from engine.core.i18n import Msg, language, lookup, msg, tr
@@ -122,25 +124,27 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, versions: PolicySet, audit: _RunAudit | None) -> BatchSummary:
     """`run_batch` as the command line asks it; a committing run audited at its start and, stopped part-way by any
-    exception (Ctrl-C too), at its stop, before the exception goes on to be said (`cmd_batch`, engine.cli's `_main`)."""
+    exception (Ctrl-C too; SIGTERM and SIGHUP are raised as it is, `terminated_as_interrupt`), at its stop, before the
+    exception goes on to be said (`cmd_batch`, engine.cli's `_main`)."""
     try:
-        return run_batch(
-            versions,
-            args.input,
-            args.out,
-            ledger_url=args.ledger,
-            commit=args.commit,
-            replace=args.replace,
-            round_label=args.round,
-            trace=not args.no_trace,
-            quiet=args.quiet,
-            report=not args.no_report,
-            report_lang=explanation_language(args),
-            workers=args.workers,
-            encoding=args.encoding,
-            output_processes=args.output_processes,
-            on_ledger=audit.started if audit is not None else None,
-        )
+        with terminated_as_interrupt():
+            return run_batch(
+                versions,
+                args.input,
+                args.out,
+                ledger_url=args.ledger,
+                commit=args.commit,
+                replace=args.replace,
+                round_label=args.round,
+                trace=not args.no_trace,
+                quiet=args.quiet,
+                report=not args.no_report,
+                report_lang=explanation_language(args),
+                workers=args.workers,
+                encoding=args.encoding,
+                output_processes=args.output_processes,
+                on_ledger=audit.started if audit is not None else None,
+            )
     except (Exception, KeyboardInterrupt) as err:
         if audit is not None:
             audit.stopped(err)
@@ -152,8 +156,8 @@ class _RunAudit:
     was asked: input, output folder, round, `--replace`, workers): one when it starts, and one when it ends.
 
     `started`, written once the ledger is open and before anything is decided (`run_batch(on_ledger=)`), with the
-    number of the ledger's last commit then (`after_seq`): a run killed outright (SIGKILL, the machine off, its
-    terminal closed) writes nothing when it stops, and its commits, each with its time, would name no operator; an
+    number of the ledger's last commit then (`after_seq`): a run killed outright (SIGKILL, the machine off) writes
+    nothing when it stops (SIGTERM and SIGHUP stop it as Ctrl-C does: `_run`), and its commits, each with its time, would name no operator; an
     entry written before the first commit does. A start that cannot be written stops the run before it commits
     anything: nothing unaudited. The end: `committed` or `nothing committed` (as the service says a round), with the
     run's counts, or `stopped` (any exception, Ctrl-C too) with the error as the officer was told it and the commits
@@ -215,6 +219,8 @@ STOP_WAIT = 10
 def _error_words(err: BaseException) -> str:
     """An error as the officer is told it (engine.cli's `_main` says Ctrl-C and an SQLite failure so): what stopped a
     run, or why its audit entry could not be written."""
+    if isinstance(err, Terminated):
+        return tr(msg("cli.terminated", signal=err.name))
     if isinstance(err, KeyboardInterrupt):
         return tr(msg("cli.interrupted"))
     if isinstance(err, sqlite3.DatabaseError):

@@ -17,7 +17,9 @@ import difflib
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -248,6 +250,45 @@ class Parser(argparse.ArgumentParser):
                 if command is not None:
                     known |= {o for o in action.choices[command]._option_string_actions if o.startswith("--")}
         return known
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP received while a command ends as it would on Ctrl-C (`terminated_as_interrupt`): what it
+    was doing is stopped by the same paths (a committing batch's round rolled back on workers, its stop audited, its
+    scratch folder removed), and the command exits 128 + the signal's number, as a process killed by it would."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM (`kill`, `timeout`, a service manager) and SIGHUP (the terminal closed) raised as `Terminated` inside
+    the block, and the handlers before it put back after it. By default either signal ends the process where it
+    stands: a committing batch then left its stop unaudited and its scratch folder behind. Only in the main thread
+    (the only one Python delivers signals to); the processes a run forks inherit it, as they inherit Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = []
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:  # (no SIGHUP on Windows)
+            kept.append((number, signal.signal(number, _terminate)))
+    try:
+        yield
+    finally:
+        for number, handler in kept:
+            signal.signal(number, handler)
 
 
 def chosen_language(argv: Sequence[str]) -> str | None:
