@@ -157,8 +157,8 @@ class _RunAudit:
 
     `started`, written once the ledger is open and before anything is decided (`run_batch(on_ledger=)`), with the
     number of the ledger's last commit then (`after_seq`): a run killed outright (SIGKILL, the machine off) writes
-    nothing when it stops (SIGTERM and SIGHUP stop it as Ctrl-C does: `_run`), and its commits, each with its time, would name no operator; an
-    entry written before the first commit does. A start that cannot be written stops the run before it commits
+    nothing when it stops (SIGTERM and SIGHUP stop it as Ctrl-C does: `_run`), and its commits, each with its time,
+    would name no operator; an entry written before the first commit does. A start that cannot be written stops the run before it commits
     anything: nothing unaudited. The end: `committed` or `nothing committed` (as the service says a round), with the
     run's counts, or `stopped` (any exception, Ctrl-C too) with the error as the officer was told it and the commits
     the ledger holds numbered after `after_seq` -- new, replacing, first and last number --, read from the ledger, not
