@@ -441,12 +441,11 @@ class Decision:
             out["missing_documents"] = list(d.missing_documents)
         if d.status == "referred" and d.rule.referral is not None:
             out["referred_to"] = d.rule.referral.to_dict()
-        if d.status == "pending_review":
+        pending = d.status == "pending_review"
+        if pending or d.ceilings:  # (a refused item's too: a ceiling had no room left for the panel's amount)
             out["ceilings"] = [pending_ceiling(cap, scope, used, in_application) for cap, scope, used in d.ceilings]
-            if isinstance(d.rule.amount, model.ExternalAmount) and d.rule.amount.pending is not None:
-                out["panel_decides"] = d.rule.amount.pending.to_dict()
-        elif d.ceilings:  # (the evaluator's: refused, a ceiling had no room left for the panel's amount)
-            out["ceilings"] = [pending_ceiling(cap, scope, used, in_application) for cap, scope, used in d.ceilings]
+        if pending and isinstance(d.rule.amount, model.ExternalAmount) and d.rule.amount.pending is not None:
+            out["panel_decides"] = d.rule.amount.pending.to_dict()
         out["steps"] = [step_to_dict(s, d.rule, I, A, C) for s in d.steps]
         if in_application is not None:  # split each cap's earlier use: history vs earlier items of this application
             for raw, step in zip(d.steps, out["steps"], strict=True):

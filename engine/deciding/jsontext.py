@@ -1104,15 +1104,12 @@ def _item_tail(d: ItemDecision, inapp: dict[tuple[str, Any], Decimal], G: list[A
         out += ', "missing_documents": ' + _strings_of(missing_documents)
     if status == "referred":
         out += _STATUS_TAILS(rule).a
-    elif status == "pending_review":
-        if G[9] < len(G[8]):
-            _sync(G, inapp)
-        ceilings = [dec.pending_ceiling(cap, scope, used, inapp) for cap, scope, used in d.ceilings]
-        out += ', "ceilings": ' + _dumps(ceilings) + _STATUS_TAILS(rule).b
-    if d.ceilings and status != "pending_review":  # (the evaluator's: a refused item's, `ItemDecision.ceilings`)
+    if status == "pending_review" or d.ceilings:  # (a refused item's too: `ItemDecision.ceilings`)
         if G[9] < len(G[8]):
             _sync(G, inapp)
         out += ', "ceilings": ' + _dumps([dec.pending_ceiling(cap, scope, used, inapp) for cap, scope, used in d.ceilings])
+        if status == "pending_review":
+            out += _STATUS_TAILS(rule).b
     return out
 
 
