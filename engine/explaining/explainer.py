@@ -761,12 +761,11 @@ class Explainer:
             line += self.paren(t=self.f_missing_fact(fact=self.lab.fact_label(missing, t)))
         return line
 
-    def shown(self, test: Any, A: Any, C: Any) -> list[Any]:
-        """The values a standing check shows beside its facts, as its decision's JSON records them (`shown_values`):
-        computed for a decision just made, read from the record for a recorded one (`Recorded.shown`)."""
-        if type(test) is Recorded:
-            return getattr(test, "shown", None) or []
-        return shown_values(test, {}, A, C) if test.shows else []
+    @staticmethod
+    def recorded_shown(test: Any) -> list[Any]:
+        """The values a recorded standing check showed beside its facts, read from its record (`Recorded.shown`); a
+        decision just made has them worked out from the policy's checks that show values (`standing`)."""
+        return getattr(test, "shown", None) or []
 
     def shown_text(self, shown: Mapping[str, Any]) -> str:
         """One shown value in words: its label and value (`限制期至 2022-03-15（含当日）`: a label with `{value}` has
@@ -1626,7 +1625,7 @@ class Explainer:
         if self.showing:  # (a check showing values: its line quotes them, and the block is this claim's alone)
             if type(decision) is RecordedDecision:  # (read from each check's record)
                 for step in decision.standing_steps:
-                    if step[0] == "check" and (values := self.shown(step[1], A, C)):
+                    if step[0] == "check" and (values := self.recorded_shown(step[1])):
                         shown[id(step)] = values
             else:  # (the policy's few checks that show values, rather than every check of every claim)
                 by_test = {id(test): values for test in self.showing if (values := shown_values(test, {}, A, C))}
