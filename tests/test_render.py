@@ -292,6 +292,42 @@ def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) 
     )
 
 
+def test_an_exhausted_cap_line_splits_its_use_as_a_paid_one(policy: engine.CompiledPolicy) -> None:
+    """An item the cap leaves nothing for (R21: refused) says, as a paid item's cap line does, who used the room."""
+    hist = [
+        {
+            "claim_id": "OLD",
+            "item_id": "s0",
+            "rule": "ip-securitisation",
+            "applicant_id": "91110117MA01ABCD1F",
+            "funding_year": 2021,
+            "amount": "400000.00",
+            "consumes": [{"cap": "securitisation-total-cap", "scope": ["91110117MA01ABCD1F"], "amount": "400000.00"}],
+        }
+    ]
+    d = engine.evaluate(
+        policy,
+        claim(
+            item("ip_securitisation", "s1", financing_id="A", financing_costs="200000.00", date="2022-02-01"),
+            item("ip_securitisation", "s2", financing_id="B", financing_costs="60000.00", date="2022-05-01"),
+            funding_year=2022,
+            history=hist,
+        ),
+    )
+    assert [(i.status, i.amount) for i in d.items] == [("granted", Decimal("100000.00")), ("refused", Decimal("0"))]
+    # 第六条第（三）项: 50% of the costs, 50 万 in all: 400,000 in 2021, s1 100,000 (200,000 × 50%) fills it; s2 asks
+    # 30,000 (60,000 × 50%) with nothing left
+    zh, en = explain(policy, d), explain(policy, d, lang="en")
+    assert (
+        "此前已用 500,000.00 元（此前申请 400,000.00 元，本申请前序事项 100,000.00 元），剩余 0.00 元"
+        "（本项 30,000.00 元在封顶内可计 0.00 元，未占用额度）"
+    ) in zh
+    assert (
+        "used before CNY 500,000.00 (earlier applications CNY 400,000.00, earlier items of this application CNY 100,000.00), left CNY 0.00"
+        in en
+    )
+
+
 def test_money_is_yuan_and_fen_even_where_the_clause_speaks_in_wan(policy: engine.CompiledPolicy) -> None:
     """One form in a line: a cap's 30万 is 300,000.00 元 beside the 250,000.00 元 used (万 only in the clause quoted)."""
     r = renderer(policy, "zh")

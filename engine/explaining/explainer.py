@@ -1583,7 +1583,7 @@ class Explainer:
         split_text = "" if mine is None else self.f_cap_split(history=money(used - mine), earlier=money(mine))
         a, g = money(asked), money(after)  # (each once, for the line and its row)
         if not paid:
-            text = fmts[2](used=u, left=left_text, asked=a, granted=g)
+            text = fmts[2](used=u + split_text, left=left_text, asked=a, granted=g)  # (split as a paid line's)
         elif cap.per is None:
             text = fmts[1](asked=a, granted=g)
         else:
