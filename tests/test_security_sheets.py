@@ -1761,6 +1761,37 @@ def test_a_claim_id_showing_an_excel_error_value_is_refused_not_skipped(tmp_path
     )
 
 
+def test_a_cell_showing_an_excel_error_value_is_its_applications_error_not_its_text(tmp_path, policy):
+    # (the officer review, session 33) a cell whose formula failed shows #N/A (a VLOOKUP of the applicant's name that
+    # found nothing) or #REF!: it was read as that text, and the application decided on it -- an applicant named
+    # #N/A, a patent whose right holder was #REF! (nobody: its item refused). Such a cell is its application's error,
+    # said as an error value with the fix, in a workbook (an error cell, t="e") and in a CSV file (the text Excel
+    # exports for it).
+    book = _edited_example(tmp_path / "na.xlsx", {"申请人!F4": "#N/A", "事项!J3": "#REF!"})
+    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    decided = {d["claim_id"] for d in _lines(tmp_path / "out" / "decisions.jsonl")}
+    assert not decided & {"PG-2022-0001", "PG-2022-0002"}
+    said = {r["claim_id"]: r for r in _lines(tmp_path / "out" / "errors.jsonl")}
+    failed = "a spreadsheet's error value (a formula that failed, such as a VLOOKUP that found nothing), not what was written"
+    fix = "correct the formula or type the cell's value"
+    assert said["PG-2022-0001"]["problems"] == [
+        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": f"'#REF!' is {failed}: {fix}"}
+    ]
+    assert said["PG-2022-0002"]["problems"] == [
+        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": f"'#N/A' is {failed}: {fix}"}
+    ]
+    zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    [name] = [r["problems"][0]["said"]["zh"]["message"] for r in zh if r["claim_id"] == "PG-2022-0002"]
+    assert (
+        name == "'#N/A' 是电子表格的错误值（公式出错，如 VLOOKUP 没有找到要查找的值），不是填写的内容：请改正公式，或直接填写本单元格的内容"
+    )
+    path = _csv(tmp_path / "r.csv", [_row("C-1", **{"applicant.name": "#N/A"}), _row("C-2")])
+    s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert (s.applications, s.decided, s.failed) == (2, 1, 1)
+    [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
+    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#N/A' is {failed}: {fix}"}]
+
+
 def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(tmp_path, capsys):
     # (the officer red team, session 23) an 18-digit claim id typed into a General column is a number: Excel keeps 15
     # digits (202203150000000001 and ...0006 both read 202203150000000000) and exports it to CSV as 2.02203E+17, so two
