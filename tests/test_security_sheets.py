@@ -1792,6 +1792,31 @@ def test_a_cell_showing_an_excel_error_value_is_its_applications_error_not_its_t
     assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#N/A' is {failed}: {fix}"}]
 
 
+def test_an_item_id_used_twice_in_a_sheet_names_the_row_of_the_other_item(tmp_path, policy):
+    # (the officer review, session 33) the item of row 4 given row 3's id p1 was said "already the id of the claim's
+    # item 1 (items[0])": a place in a JSON claim the officer never sees. The other item is named by its row.
+    book = _edited_example(tmp_path / "twice.xlsx", {"事项!B4": "p1"})
+    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "PG-2022-0001"]
+    assert record["problems"] == [
+        {
+            "file": str(book),
+            "sheet": "事项",
+            "row": 4,
+            "field": "item.id",
+            "message": "item id 'p1' is already the id of the item in row 3",
+            "expected": "ids unique within the claim",
+        }
+    ]
+    zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    [said] = [r["problems"][0]["said"]["zh"]["message"] for r in zh if r["claim_id"] == "PG-2022-0001"]
+    assert said == "事项编号 'p1' 已被第 3 行的事项使用"
+    path = _csv(tmp_path / "r.csv", [_row("C-1"), _row("C-2"), _row("C-1")])  # (both of C-1's rows: item t1)
+    run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
+    assert [(p["row"], p["message"]) for p in record["problems"]] == [(4, "item id 't1' is already the id of the item in row 2")]
+
+
 def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(tmp_path, capsys):
     # (the officer red team, session 23) an 18-digit claim id typed into a General column is a number: Excel keeps 15
     # digits (202203150000000001 and ...0006 both read 202203150000000000) and exports it to CSV as 2.02203E+17, so two

@@ -433,7 +433,7 @@ def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
     out = []
     for p in err.problems:
         where, fieldname = rec.locate(p.path)
-        d: dict[str, Any] = {**where, "field": fieldname or None, "message": p.message}
+        d: dict[str, Any] = {**where, "field": fieldname or None, "message": rec.named(p.message)}
         if p.expected:
             d["expected"] = p.expected
         absent = rec.absent and (fieldname in rec.absent or f"claim.{fieldname}" in rec.absent)  # (a claim fact: its bare name)

@@ -247,6 +247,17 @@ class Record:
         line = self.line_of(tuple(parts)) if parts else None
         return ({**self.where, "line": line} if line is not None else self.where), _dotted(parts)
 
+    def named(self, message: Any) -> Any:
+        """A claim problem's message as the input shows it: the one message naming another item by its place in the
+        claim (`items[0]`: an item id used twice) names that item's row of a spreadsheet instead, the row the officer
+        sees; any other message as it is."""
+        if isinstance(message, Msg) and message.key == "claim.item_id_used":
+            n = message.params.get("n")
+            other = self.item_where[n] if isinstance(n, int) and 0 <= n < len(self.item_where) else {}
+            if "row" in other:
+                return msg("input.item_id_used_row", id=message.params["id"], row=other["row"])
+        return message
+
     def line_of(self, path: tuple[Any, ...]) -> int | None:
         """The line of the file where `path` of the data stands (its nearest parent's), or None when its reader
         cannot tell."""
