@@ -605,6 +605,10 @@ def test_rows_that_cannot_make_an_application_say_what_to_write(tmp_path: Path) 
         "每个申请编号在“申请人”工作表中只占一行：请合并这些行，或给每份申请各自的编号"
     )
     assert said["申请 PG-2022-0002 没有任何事项行"] == "至少一行申请编号为 PG-2022-0002 的事项行"
+    # said of the applicants row's claim id cell, its heading in Chinese: it was the field `items`, no column of the
+    # sheet, shown to the officer as that English code (申请人 第 4 行，items：申请 PG-2022-0002 没有任何事项行)
+    [bare] = [p for e in errors for p in e["problems"] if p["said"]["zh"]["message"] == "申请 PG-2022-0002 没有任何事项行"]
+    assert (bare["sheet"], bare["row"], bare["field"]) == ("申请人", 4, "claim_id")
     orphan = next(k for k in said if k.startswith("申请 'PG-2022-0999' 的"))
     assert said[orphan] == "在“申请人”工作表中为申请 'PG-2022-0999' 加一行，或把这些事项行的申请编号改为那里已有申请的编号"
 

@@ -1342,7 +1342,8 @@ class _TabularReader(Reader):
         data["items"] = out_items
         if not items:
             fix = msg("input.no_items_fix", claim_id=claim_id)
-            problems.append({"field": "items", "message": msg("input.no_items", claim_id=claim_id), "expected": fix, **where})
+            # (said of its claim id cell: `items`, no column of the sheet, reached the officer as that English code)
+            problems.append({"field": "claim_id", "message": msg("input.no_items", claim_id=claim_id), "expected": fix, **where})
         return Record(n, where, None if problems else data, problems, item_where, claim_id, absent=self.absent)
 
 
