@@ -1817,6 +1817,29 @@ def test_an_item_id_used_twice_in_a_sheet_names_the_row_of_the_other_item(tmp_pa
     assert [(p["row"], p["message"]) for p in record["problems"]] == [(4, "item id 't1' is already the id of the item in row 2")]
 
 
+def test_a_date_cell_with_a_time_of_day_says_the_date_to_write(tmp_path, policy):
+    # (the officer review, session 33) a date cell holding 14:30 as well (=NOW(), or a date and time pasted from a
+    # system) was said "has a time of day; a date is expected", without the date to write, as every other slip gives
+    book = _edited_example(tmp_path / "time.xlsx", {"事项!D3": dt.datetime(2021, 6, 18, 14, 30)})
+    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "PG-2022-0001"]
+    assert [(p["sheet"], p["row"], p["field"], p["message"]) for p in record["problems"]] == [
+        (
+            "事项",
+            3,
+            "item.date",
+            "2021-06-18 14:30:00 has a time of day (a cell may show the date alone, and a formula such as =NOW() gives the "
+            "time too): a date is expected here, without a time: write 2021-06-18",
+        )
+    ]
+    zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    [said] = [r["problems"][0]["said"]["zh"]["message"] for r in zh if r["claim_id"] == "PG-2022-0001"]
+    assert (
+        said
+        == "2021-06-18 14:30:00 带有时刻（单元格可能只显示日期；=NOW() 等公式的结果也带有时刻）：此处只填日期，不带时间：请写作 2021-06-18"
+    )
+
+
 def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(tmp_path, capsys):
     # (the officer red team, session 23) an 18-digit claim id typed into a General column is a number: Excel keeps 15
     # digits (202203150000000001 and ...0006 both read 202203150000000000) and exports it to CSV as 2.02203E+17, so two

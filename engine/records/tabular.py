@@ -879,7 +879,7 @@ def _date_cell(value: Any) -> tuple[Any, Msg | None]:
     shows Excel's serial number (44365), said with the date it stands for."""
     if isinstance(value, _dt.datetime):
         if value.time() != _dt.time():
-            return None, msg("input.time_of_day", value=str(value))
+            return None, msg("input.time_of_day", value=str(value), date=value.date().isoformat())
         return value.date().isoformat(), None
     if isinstance(value, _dt.date):
         return value.isoformat(), None
