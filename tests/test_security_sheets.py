@@ -1840,6 +1840,37 @@ def test_a_date_cell_with_a_time_of_day_says_the_date_to_write(tmp_path, policy)
     )
 
 
+def test_a_totals_row_at_the_foot_of_a_sheet_is_said_as_one(tmp_path, policy):
+    # (the officer review, session 33) an office sums its items at the foot of the sheet, 合计 in the first column:
+    # the row was the application 合计, told to add an applicants row for it (in a CSV file, each fact of 合计
+    # missing). It is still not decided (an error record, nothing dropped unsaid), and is said as a totals row.
+    message = "the claim id is {}: the row looks like a totals row, not an application"
+    fix = (
+        "the totals row deleted (the totals of each application and of the round are in the summary.xlsx batch writes); "
+        "if it is an application, another claim id"
+    )
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    wb["事项"]["A17"], wb["事项"]["K17"] = "合 计", 8412.35  # (after row 16, the sheet's last)
+    wb.save(tmp_path / "totals.xlsx")
+    run_batch(policy, tmp_path / "totals.xlsx", tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "合 计"]
+    where = {"file": str(tmp_path / "totals.xlsx"), "sheet": "事项", "row": 17}
+    assert record["problems"] == [{**where, "field": "claim_id", "message": message.format("'合 计'"), "expected": fix}]
+    zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    [said] = [r["problems"][0]["said"]["zh"] for r in zh if r["claim_id"] == "合 计"]
+    assert said == {
+        "message": "申请编号写作 '合 计'：这一行像是合计行，而不是一份申请",
+        "expected": "删除合计行（每份申请和全轮的合计金额见 batch 输出的 summary.xlsx）；确是一份申请的，请改用其他申请编号",
+    }
+    path = _csv(tmp_path / "r.csv", [_row("C-1"), dict.fromkeys(_row("C-1"), "") | {"claim_id": "总计："}])
+    s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert (s.applications, s.decided, s.failed) == (2, 1, 1)
+    [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
+    assert record["problems"] == [
+        {"file": str(path), "row": 3, "field": "claim_id", "message": message.format("'总计：'"), "expected": fix}
+    ]
+
+
 def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(tmp_path, capsys):
     # (the officer red team, session 23) an 18-digit claim id typed into a General column is a number: Excel keeps 15
     # digits (202203150000000001 and ...0006 both read 202203150000000000) and exports it to CSV as 2.02203E+17, so two

@@ -1615,6 +1615,10 @@ class CsvReader(_TabularReader):
             if not cid:
                 yield Record(n, where, None, [{"field": "claim_id", "message": msg("input.no_claim_id_rows", n=len(rows)), **where}])
                 continue
+            totals = _totals_row(n, cid, where)
+            if totals is not None:
+                yield totals
+                continue
             head = {k: v for k, v in first.items() if k in self.cols.claim or k in self.cols.applicant}
             conflicts = []
             for rowno, cells in rows[1:]:
@@ -2210,6 +2214,10 @@ class XlsxReader(_TabularReader):
                 said = {"message": msg("sheet.no_claim_id_applicants", n=len(heads)), "expected": msg("sheet.no_claim_id_applicants_fix")}
                 yield Record(n, where, None, [{"field": "claim_id", **said, **where}])
                 continue
+            totals = _totals_row(n, cid, where)
+            if totals is not None:
+                yield totals
+                continue
             item_sheet = self.titles.get(ITEMS_SHEET, ITEMS_SHEET)
             items = [(cells, {"file": self.path, "sheet": item_sheet, "row": r}) for r, cells in self.spool.rows(ITEMS_SHEET, cid)]
             rec = self._build(n, cid, (head, where), items)
@@ -2236,6 +2244,10 @@ class XlsxReader(_TabularReader):
             n += 1
             self.done = n
             where = {"file": self.path, "sheet": self.titles.get(ITEMS_SHEET, ITEMS_SHEET), "row": row}
+            totals = _totals_row(n, cid, where) if cid else None
+            if totals is not None:
+                yield totals
+                continue
             if cid:
                 applicants = self.titles.get(APPLICANTS_SHEET, APPLICANTS_SHEET)
                 said = {"message": msg("sheet.orphan_items", n=count, claim_id=repr(cid))}
@@ -2255,6 +2267,22 @@ def _stray_rows(cid: str, rows: Sequence[tuple[str, int]], where: dict[str, Any]
         key = "sheet.stray_rows_case" if only_case(other[0][0], cid) else "sheet.stray_rows_written"
         said = msg(key, rows=_row_runs([r for _, r in other]), written=repr(other[0][0]), claim_id=cid)
     return {"field": "claim_id", "message": said, **where, "row": rows[0][1]}
+
+
+#: what an office writes in the first column of a totals row at the foot of its sheet (compared in NFKC, lower case,
+#: without spaces and colons: `合 计`, `总计：`)
+_TOTALS_WORDS = frozenset(
+    ("合计", "总计", "小计", "共计", "累计", "总合计", "合计金额", "total", "totals", "subtotal", "grandtotal", "sum")
+)
+
+
+def _totals_row(n: int, cid: str, where: dict[str, Any]) -> Record | None:
+    """The error record of a row whose claim id is a totals row's word (合计), said as such: it was the application
+    合计, told to add an applicants row for it (or, in a CSV file, that each of its facts was missing)."""
+    if re.sub(r"[\s:：]+", "", unicodedata.normalize("NFKC", cid)).lower() not in _TOTALS_WORDS:
+        return None
+    said = {"message": msg("sheet.totals_row", written=repr(cid)), "expected": msg("sheet.totals_row_fix")}
+    return Record(n, where, None, [{"field": "claim_id", **said, **where}], key=cid)
 
 
 # --- writers -----------------------------------------------------------------------
