@@ -1413,6 +1413,29 @@ def test_a_missing_sheet_and_the_other_sheet_s_problems_are_said_together(tmp_pa
     assert [str(p) for p in caught.value.problems] == [line[5:] for line in lines[1:]]
 
 
+def test_merged_headings_are_said_before_the_cells_they_leave_with_no_heading(tmp_path, policy):
+    # (the officer review, session 33) a clerk merges two heading cells for looks (专利类型 over 授权途径, H1:I1): the
+    # merge keeps 专利类型 in H1 alone, so column I has no heading, and the workbook was refused for "values in a
+    # column with no heading" in cells I3, I12 and I15, under a heading the officer could see. The merge is said too.
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    wb["事项"].merge_cells("H1:I1")
+    book = tmp_path / "merged-headings.xlsx"
+    wb.save(book)
+    with pytest.raises(InputError) as caught:
+        engine.records.tabular.open_input(book, policy)
+    assert str(caught.value).splitlines() == [
+        f"{book}: 2 problems, each to mend before it can be read (all that one reading found):",
+        f"  1. {book} sheet 事项: cells H1:I1 of the heading row are merged: only the first column of a merge has a heading, "
+        "and what the others hold is not read. Unmerge them (Merge & Center › Unmerge Cells) and give each column its heading",
+        f"  2. {book} sheet 事项: cells I3, I12, I15 hold values in a column with no heading, so they would not be read: give "
+        "the column a heading the sheet knows, or clear them",
+    ]
+    assert engine.core.i18n.tr(caught.value.problems[0], "zh") == (
+        f"{book} 工作表 事项：标题行的 H1:I1 是合并单元格：合并后只有第一列有标题，其余各列没有标题，其中的内容不会被读取。"
+        "请取消合并（合并后居中 › 取消单元格合并），并为每一列填写其标题"
+    )
+
+
 def test_every_problem_of_a_csv_file_as_a_whole_is_said_at_once(tmp_path, policy):
     rows = [
         ["claim_id", "claim.funding_year", "item.id", "item.type"],

@@ -1983,6 +1983,32 @@ def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str
 _AT = itemgetter(1)  # (in the sheet's order, row by row)
 
 
+def _merged_headings(ws: Any, unheaded: Sequence[str]) -> list[str]:
+    """The merges of the heading row (A1:B1) over a column in which `unheaded` has a cell: a merge keeps its heading
+    in its first cell only, so the officer saw a heading over a column the sheet reads as having none. Read again
+    from the sheet's XML only when some cell is unheaded (`_scan_sheet_xml` keeps the merges below the headings)."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
+
+    columns = {column_index_from_string(coordinate_from_string(ref)[0]) for ref in unheaded}
+    found: dict[str, int] = {}
+    source = getattr(ws, "_get_source", None)
+    if source is None:
+        return []
+    tail = b""
+    with source() as xml:  # (a member of the workbook's zip, bounded by `check_workbook_size`)
+        while True:
+            chunk = xml.read(_SCAN_CHUNK)
+            data = tail + chunk
+            for m in _MERGE_CELL.finditer(data) if b"mergeCell" in data else ():
+                ref = m.group(1).decode("ascii")
+                min_col, min_row, max_col, _ = range_boundaries(ref)
+                if min_row == 1 and any(min_col < c <= max_col for c in columns):
+                    found[ref] = min_col
+            if not chunk:
+                return sorted(found, key=found.__getitem__)
+            tail = data[-_SCAN_OVERLAP:]
+
+
 def _row_runs(rows: Sequence[int], shown: int = 5) -> list[str]:
     """Row numbers in runs, the first `shown` of them (said as a list in the reader's language): `5–9, 12, …`."""
     runs: list[list[int]] = []
@@ -2188,6 +2214,9 @@ class XlsxReader(_TabularReader):
                 hidden_read.append(rowno)
         if hidden_read:
             self.noticed.append(msg("sheet.hidden_rows", where=where, n=len(hidden_read), rows=_row_runs(hidden_read)))
+        headings_merged = _merged_headings(ws, unheaded) if unheaded else []
+        if headings_merged:  # (said before the cells it leaves with no heading)
+            problems.append(_cells_said("sheet.merged_headings", where, headings_merged))
         for said, refs in (
             ("sheet.rows_out_of_order", out_of_order),
             ("sheet.unheaded", unheaded),
