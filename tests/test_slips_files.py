@@ -277,11 +277,13 @@ def test_a_misspelled_column_is_one_message_with_did_you_mean(tmp_path: Path, ca
         csv.writer(f).writerows([header, *rows, *rows])
     assert _batch(tmp_path, path, "o") == 1
     err = capsys.readouterr().err
-    assert err.count("申请人类别") == 1 and "(did you mean 'applicant.kind'?)" in err  # one message, not one per row
+    # one message, not one per row; a heading written in words is offered the column's words with its code (the
+    # officer review, session 33: it was offered the code alone, 是否应为“applicant.kind”)
+    assert err.count("申请人类别") == 1 and "(did you mean 'applicant.kind (kind of applicant)'?)" in err
     monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
     assert _batch(tmp_path, path, "o") == 1
     err = capsys.readouterr().err
-    assert "无法识别的列 “申请人类别”（是否应为“applicant.kind”？）；可用的列为：申请编号（claim_id）" in err
+    assert "无法识别的列 “申请人类别”（是否应为“申请人类型（applicant.kind）”？）；可用的列为：申请编号（claim_id）" in err
     # a column of the officer's own (备注) is told what to do with it (the officer red team, session 23)
     assert err.rstrip().endswith("。本表不能有其他列，整个文件因此未被读取：自行添加的列（备注、核对记录等）请删除，或放到另建的工作表中")
 

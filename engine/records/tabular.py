@@ -764,7 +764,10 @@ class Columns:
             hints = []
             for h in unknown:
                 close = difflib.get_close_matches(_fold(h), words, n=1)
-                hint = aliases[close[0]] if close else None
+                code = aliases[close[0]] if close else None
+                # a heading written in words is offered the column's words (申请人类型（applicant.kind）), one written
+                # as a code the code: 申请人类别 was asked "是否应为“applicant.kind”？", a code the officer never typed
+                hint = code if code is None or h.isascii() else msg("sheet.column_named", label=Label(self.label(code)), code=code)
                 hints.append(msg("sheet.unknown_column_hint", column=h, hint=hint) if hint else msg("sheet.unknown_column", column=h))
             shown = [msg("sheet.column_named", label=Label(self.label(c)), code=c) for c in allowed]
             raise InputError(msg("sheet.unknown_columns", where=where, columns=hints, allowed=shown))
