@@ -1894,6 +1894,25 @@ def test_a_totals_row_at_the_foot_of_a_sheet_is_said_as_one(tmp_path, policy):
     ]
 
 
+def test_a_line_break_inside_a_name_says_alt_enter_not_a_control_character(tmp_path, policy):
+    # (the officer review, session 33) a long name broken over two lines in its cell (Alt+Enter) was refused as
+    # "contains control characters (U+000A at character 9)": true, but no officer knows U+000A as a line break
+    book = _edited_example(tmp_path / "break.xlsx", {"申请人!F4": "北京平谷样例农业\n科技有限公司"})
+    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "PG-2022-0002"]
+    assert [(p["sheet"], p["row"], p["field"], p["message"]) for p in record["problems"]] == [
+        (
+            "申请人",
+            4,
+            "applicant.name",
+            "'北京平谷样例农业\\n科技有限公司' has a line break inside (Alt+Enter in the cell): delete it and write the text on one line",
+        )
+    ]
+    zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    [said] = [r["problems"][0]["said"]["zh"]["message"] for r in zh if r["claim_id"] == "PG-2022-0002"]
+    assert said == "'北京平谷样例农业\\n科技有限公司' 中间有换行（在单元格内按 Alt+Enter 换了行）：请删去换行，写在一行内"
+
+
 def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(tmp_path, capsys):
     # (the officer red team, session 23) an 18-digit claim id typed into a General column is a number: Excel keeps 15
     # digits (202203150000000001 and ...0006 both read 202203150000000000) and exports it to CSV as 2.02203E+17, so two

@@ -835,6 +835,9 @@ class Columns:
             return _amount_cell(value)
         if t == "date":
             return _date_cell(value)
+        if t in ("string", "identifier") and isinstance(value, str) and any(c in value.strip() for c in "\r\n"):
+            # a line break inside a name (Alt+Enter in the cell) was said as a control character, U+000A
+            return None, msg("input.line_break", value=_shown(value))
         if isinstance(value, _dt.date) and t in ("string", "identifier"):  # Excel made `1-2` typed in it a date
             return None, msg("input.date_in_text", value=_shown(value))
         if t == "identifier" and isinstance(value, int | float) and not isinstance(value, bool):
