@@ -1913,6 +1913,52 @@ def test_a_line_break_inside_a_name_says_alt_enter_not_a_control_character(tmp_p
     assert said == "'北京平谷样例农业\\n科技有限公司' 中间有换行（在单元格内按 Alt+Enter 换了行）：请删去换行，写在一行内"
 
 
+def test_rows_skipped_as_comments_that_are_not_the_templates_hints_are_said(tmp_path, policy):
+    # (the officer review, session 33) a row whose claim id begins with # is a comment (the template's hint rows:
+    # `# application id`, `#示例-1`), so an application numbered #PG-2022-0002 was neither decided nor an error
+    # record, and nothing said so. It is still not read (the template's convention), and the run says which rows.
+    book = _edited_example(tmp_path / "hash.xlsx", {"申请人!A4": "#PG-2022-0002", "事项!A9": "#PG-2022-0002", "事项!A10": "#PG-2022-0002"})
+    reader = engine.records.tabular.open_input(book, policy)
+    try:
+        ids = [r.claim_id for r in reader]
+        notices = reader.notices()
+    finally:
+        reader.close()
+    assert "#PG-2022-0002" not in ids and "PG-2022-0002" not in ids and len(ids) == 6  # (7 applications, one skipped)
+    assert [str(n) for n in notices] == [
+        f"{book} sheet 申请人: 1 row(s) whose claim id begins with # (rows 4, e.g. '#PG-2022-0002') were taken as comments and "
+        "not read. If any is an application or an item, remove the # before its claim id",
+        f"{book} sheet 事项: 2 row(s) whose claim id begins with # (rows 9–10, e.g. '#PG-2022-0002') were taken as comments and "
+        "not read. If any is an application or an item, remove the # before its claim id",
+    ]  # (row 2 of each sheet, the template's `# application id`, is not among them)
+    assert engine.core.i18n.tr(notices[0], "zh") == (
+        f"{book} 工作表 申请人：有 1 行的申请编号以 # 开头（第 4 行，如 '#PG-2022-0002'），按注释行处理，没有读取。"
+        "其中有申请或事项的，请去掉申请编号前的 #"
+    )
+    # the empty template's hint rows (its English row, its example application #示例-1) are said nothing of
+    template = tmp_path / "template.xlsx"
+    assert main(["batch-template", "--policy", POLICY, str(template)]) == 0
+    wb = openpyxl.load_workbook(template)
+    wb["申请人"].append([c.value for c in wb["申请人"][3]])
+    wb["申请人"]["A4"] = "C-1"
+    wb.save(template)
+    reader = engine.records.tabular.open_input(template, policy)
+    try:
+        assert [r.claim_id for r in reader] == ["C-1"] and reader.notices() == []
+    finally:
+        reader.close()
+    path = _csv(tmp_path / "r.csv", [_row("C-1"), _row("#C-2"), _row("# a note of the officer's")])
+    reader = engine.records.tabular.open_input(path, policy)
+    try:
+        assert [r.claim_id for r in reader] == ["C-1"]
+        assert [str(n) for n in reader.notices()] == [
+            f"{path}: 2 row(s) whose claim id begins with # (rows 3–4, e.g. '#C-2') were taken as comments and not read. If "
+            "any is an application or an item, remove the # before its claim id"
+        ]
+    finally:
+        reader.close()
+
+
 def test_a_claim_id_a_spreadsheet_rounded_or_made_a_date_is_refused_not_merged(tmp_path, capsys):
     # (the officer red team, session 23) an 18-digit claim id typed into a General column is a number: Excel keeps 15
     # digits (202203150000000001 and ...0006 both read 202203150000000000) and exports it to CSV as 2.02203E+17, so two

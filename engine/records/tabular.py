@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.core.errors import format_path, json_kind, json_reason, os_reason
-from engine.core.i18n import Msg, clip_text, language, msg, tr
+from engine.core.i18n import Msg, clip_text, language, languages, lookup, msg, tr
 from engine.core.identifiers import number_cell_problem
 from engine.core.quantities import NONE_WORDS
 from engine.deciding.claims import DuplicateKeyError, RefusedJsonValue, loads_json, raw_decode_json
@@ -953,6 +953,19 @@ LIST_CHOICE_TYPES = frozenset({"enum_list", "document_list"})
 BOOLEAN_LABELS = {"true": Text("是", "yes"), "false": Text("否", "no")}
 
 
+def _template_hint(cid: str) -> bool:
+    """Whether a claim id beginning with `#` is one the batch template writes on its hint rows: its English row's
+    (`# application id`) or an example application's (`#示例-1`). Another (`#2`) is a row an officer may have meant
+    read: skipped as a comment, it is said (`sheet.comment_rows`)."""
+    if cid == "# " + CLAIM_ID_LABEL.en:
+        return True
+    for lang in languages():
+        head, _, tail = lookup("sheet.example_id", lang).partition("{n}")
+        if cid.startswith(head) and cid.endswith(tail) and cid[len(head) : len(cid) - len(tail)].isdigit():
+            return True
+    return False
+
+
 def _label_of(value: Any, code: str) -> Text:
     if isinstance(value, Mapping) and isinstance(value.get("zh"), str):
         return Text(str(value["zh"]), str(value.get("en") or value["zh"]))
@@ -1547,6 +1560,7 @@ class CsvReader(_TabularReader):
             unheaded: list[str] = []  # row:column of values with no heading
             error_ids: list[str] = []  # rows whose claim id shows an error value
             mangled: list[str] = []  # rows whose claim id a spreadsheet rounded (`_mangled_id`)
+            commented: list[tuple[int, str]] = []  # rows skipped as comments that are not the template's hints
             rowno = 1
             while True:
                 rowno += 1
@@ -1573,6 +1587,8 @@ class CsvReader(_TabularReader):
                 if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
                     if cid.upper() in EXCEL_ERRORS:
                         error_ids.append(str(rowno))
+                    elif not _template_hint(cid):
+                        commented.append((rowno, cid))
                     continue
                 if _SCIENTIFIC.fullmatch(cid):  # (a long id Excel kept as a number, exported rounded: ids run together)
                     mangled.append(str(rowno))
@@ -1589,6 +1605,8 @@ class CsvReader(_TabularReader):
             raise refused(str(path), whole)
         if formulas:  # (read as Excel shows them; said, as every reading the officer did not write is)
             self.noticed.append(_cells_said("input.text_formulas", where, formulas))
+        if commented:
+            self.noticed.append(_comment_rows(where, commented))
 
     def notices(self) -> list[Msg]:
         return list(self.noticed)
@@ -2188,6 +2206,7 @@ class XlsxReader(_TabularReader):
         mangled: list[str] = []  # claim ids a spreadsheet made into a rounded number or a date (`_mangled_id`)
         hidden_read: list[int] = []  # hidden rows read as the others: said, as the officer may have meant them left out
         out_of_order: list[str] = []  # rows numbered as or before a row above them: openpyxl passed over them unsaid
+        commented: list[tuple[int, str]] = []  # rows skipped as comments that are not the template's hints
         width = len(header)
         blank = [i for i, h in enumerate(header) if not h]  # columns within the headings whose heading is empty
         last = read = 0
@@ -2207,6 +2226,8 @@ class XlsxReader(_TabularReader):
             if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
                 if cid.strip().upper() in EXCEL_ERRORS:
                     error_ids.append(f"{_column_letter(key + 1)}{rowno}")
+                elif not _template_hint(cid.strip()):
+                    commented.append((rowno, cid))
                 continue
             if _mangled_id(raw_id):
                 mangled.append(f"{_column_letter(key + 1)}{rowno}")
@@ -2220,6 +2241,8 @@ class XlsxReader(_TabularReader):
                 hidden_read.append(rowno)
         if hidden_read:
             self.noticed.append(msg("sheet.hidden_rows", where=where, n=len(hidden_read), rows=_row_runs(hidden_read)))
+        if commented:
+            self.noticed.append(_comment_rows(where, commented))
         headings_merged = _merged_headings(ws, unheaded) if unheaded else []
         if headings_merged:  # (said before the cells it leaves with no heading)
             problems.append(_cells_said("sheet.merged_headings", where, headings_merged))
@@ -2290,6 +2313,12 @@ class XlsxReader(_TabularReader):
             else:
                 said = {"message": msg("sheet.items_without_id", n=count), "expected": msg("sheet.items_without_id_fix")}
             yield Record(n, where, None, [{"field": "claim_id", **said, **where}], key=cid or None)
+
+
+def _comment_rows(where: Msg | str, rows: Sequence[tuple[int, str]]) -> Msg:
+    """The notice of rows whose claim id begins with `#` but is none of the template's hints: skipped as comments
+    (the template's convention), they were dropped unsaid, an application written `#2` never decided nor in error."""
+    return msg("sheet.comment_rows", where=where, n=len(rows), rows=_row_runs([r for r, _ in rows]), first=repr(rows[0][1]))
 
 
 def _stray_rows(cid: str, rows: Sequence[tuple[str, int]], where: dict[str, Any]) -> dict[str, Any]:
