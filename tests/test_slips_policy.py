@@ -426,3 +426,39 @@ def test_a_yes_no_fact_compared_with_text_reads_plainly() -> None:
         compile_policy_text(text, str(POLICY_PATH))
     [p] = caught.value.problems
     assert tr(p.message, "zh").startswith("`applicant.registered_in_district` 为是/否，`'是'` 为文字：是/否不能与文字比较")
+
+
+@pytest.mark.parametrize(
+    ("written", "word", "fix"),
+    [
+        ('item.patent_kind == "invention" 且 item.official_fee > 0', "且", "and"),
+        ('item.patent_kind == "invention" 并且 item.official_fee > 0', "并且", "and"),
+        ('item.patent_kind == "invention" 或 item.official_fee > 0', "或", "or"),
+        ('item.patent_kind == "invention" 或者 item.official_fee > 0', "或者", "or"),
+        ('item.patent_kind == "invention" && item.official_fee > 0', "&&", "and"),
+        ('item.patent_kind == "invention" || item.official_fee > 0', "||", "or"),
+    ],
+)
+def test_and_or_written_in_chinese_or_as_c_says_the_word_to_write(written: str, word: str, fix: str) -> None:
+    # was the catch-all "表达式写法有误：请检查运算符、括号和引号是否写全": it never said that 且 is `and`
+    text = mutate('item.patent_kind == "invention"', written)
+    p = _problem(text)
+    assert (p.code, p.line) == ("expression", line_of(text, written))
+    assert tr(p.message, "zh") == f"表达式中不能用「{word}」：请写作 `{fix}`（表达式 {written!r}）"
+    assert tr(p.message, "en") == f"`{word}` in an expression: write `{fix}` in {written!r}"
+    assert tr(p.expected, "zh") == "「且」「并且」写 and，「或」「或者」写 or，「非」写 not，前后各留一个空格：applicant.a and applicant.b"
+
+
+def test_a_quoted_chinese_or_is_no_slip() -> None:
+    # 或 inside quotes is text, not a slip: the value is compared as written (here: no such value of the enum)
+    text = mutate('item.patent_kind == "invention"', 'item.patent_kind == "发明或外观"')
+    p = _problem(text)
+    assert p.code == "unknown_value"
+
+
+@pytest.mark.parametrize(("written", "char", "fix"), [("item.official_fee ！= 0", "！", "!"), ("item.official_fee ＞= 0", "＞", ">")])
+def test_a_full_width_sign_before_equals_is_named_not_taken_for_a_single_equals(written: str, char: str, fix: str) -> None:
+    # `！=` typed with the Chinese input method was reported as "「=」不能用来比较：请写 `==`", a fix that makes it `！==`
+    p = _problem(mutate('item.patent_kind == "invention"', written))
+    assert tr(p.message, "zh") == f"表达式中用了全角字符「{char}」：请改为半角的 `{fix}`（表达式 {written!r}）"
+    assert tr(p.message, "en") == f"full-width character `{char}` in an expression: write `{fix}` in {written!r}"

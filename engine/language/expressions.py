@@ -1372,8 +1372,11 @@ RUNTIME_ERRORS = _RUNTIME_ERRORS
 
 #: `1,000` or `1，000` between digits in an expression: a thousands separator.
 _THOUSANDS = re.compile(r"(?<![0-9.])[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]+)?(?![0-9])")
-#: A single `=` (not part of ==, !=, <=, >=) outside quotes: meant as `==`.
-_SINGLE_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
+#: A single `=` (not part of ==, !=, <=, >=, nor of ！= ＞= typed full-width) outside quotes: meant as `==`.
+_SINGLE_EQUALS = re.compile(r"(?<![=!<>＝！＜＞])=(?!=)")
+#: The words for "and" and "or" a person types in place of the expression's own (且, 或者, &&, ||), and the word to write.
+_LOGIC_WORDS = {"&&": "and", "||": "or", "并且": "and", "而且": "and", "且": "and", "或者": "or", "或": "or"}
+_LOGIC_WORD = re.compile("|".join(re.escape(w) for w in _LOGIC_WORDS))
 #: An amount with a unit a person may type (50w, 5k): an expression has no units.
 _TYPED_AMOUNT = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)\s*(w|W|k|K)(?![\w])")
 
@@ -1423,6 +1426,12 @@ def _syntax_slip(text: str, exc: SyntaxError) -> ExpressionError:
     separated = _THOUSANDS.search(bare)
     if separated is not None and "，" in separated.group(0):
         return _thousands(separated.group(0), column)
+    logic = _LOGIC_WORD.search(bare)
+    if logic is not None:  # `a 且 b`, `a || b`: the expression says and, or
+        word = logic.group(0)
+        return ExpressionError(
+            msg("loading.expr.logic_word", word=word, fix=_LOGIC_WORDS[word]), msg("loading.expr.logic_word_hint"), logic.start()
+        )
     if _SINGLE_EQUALS.search(bare):
         return ExpressionError(msg("loading.expr.single_equals"), msg("loading.expr.single_equals_hint"), column)
     wide = _FULL_WIDTH_CHARACTER.match(str(exc.msg))
