@@ -462,3 +462,43 @@ def test_a_full_width_sign_before_equals_is_named_not_taken_for_a_single_equals(
     p = _problem(mutate('item.patent_kind == "invention"', written))
     assert tr(p.message, "zh") == f"表达式中用了全角字符「{char}」：请改为半角的 `{fix}`（表达式 {written!r}）"
     assert tr(p.message, "en") == f"full-width character `{char}` in an expression: write `{fix}` in {written!r}"
+
+
+def test_an_item_fact_a_check_without_applies_to_cannot_see_is_said_in_chinese_with_the_fix() -> None:
+    # was "没有事实 item.official_fee（事项类型 every item）": English in the Chinese message, and no word of applies_to
+    check = "checks:\n  - id: fee-paid\n    cites: 第一条\n    level: item\n    category: condition\n    test: item.official_fee > 0\n    says: {zh: 须已缴费, en: fees paid}\n"
+    text = mutate("rules:\n", check + "rules:\n")
+    p = _problem(text)
+    assert (p.code, p.line) == ("expression", line_of(text, "test: item.official_fee > 0"))
+    assert tr(p.message, "zh") == (
+        "没有事实 item.official_fee：不写 applies_to 的审查只能用各类事项共有的事实（item_facts）；"
+        "要用某类事项自己的事实，请给这条审查写上 applies_to: [事项类型]（表达式 'item.official_fee > 0'）"
+    )
+    assert tr(p.expected, "zh") == "item 的事实有：date、id、type"  # the minimal policy's item_facts
+    assert "every item" not in tr(p.message, "zh") + tr(p.expected, "zh")
+    assert tr(p.message, "en").startswith("unknown fact item.official_fee: a check without applies_to sees only the facts every item has")
+    compile_policy_text(text.replace("    level: item\n", "    level: item\n    applies_to: [patent]\n"), "p.yaml")  # the fix it says
+
+
+def test_a_note_id_not_among_the_notes_says_did_you_mean_and_lists_them_in_their_order() -> None:
+    # was "应为 N1, N10, N2" (sorted as text, comma-separated in Chinese too), never a "did you mean" (N20 is nearest N2)
+    notes = "  notes:\n" + "".join(f"    - {{id: N{i}, zh: 说明{i}, en: note {i}}}\n" for i in (1, 2, 10))
+    text = mutate("  rounding: {quantum", notes + "  rounding: {quantum")
+    text = mutate(
+        "        per: [applicant.id, claim.funding_year]\n", "        per: [applicant.id, claim.funding_year]\n        notes: [N20]\n", text
+    )
+    p = _problem(text)
+    assert (p.line, str(p.path)) == (line_of(text, "notes: [N20]"), "('rules', 0, 'caps', 0, 'notes', 0)")
+    assert tr(p.message, "zh") == "口径说明 'N20' 不在 policy.notes 中"
+    assert tr(p.expected, "zh") == "是否想写 'N2'？`policy.notes` 中的一个编号：N1、N2、N10"
+    assert tr(p.expected, "en") == "did you mean 'N2'? an id of `policy.notes`: N1, N2, N10"
+
+
+def test_a_note_cited_in_a_policy_without_notes_says_the_fix_in_chinese() -> None:
+    # was the English "a note id" under --lang zh
+    text = mutate(
+        "        per: [applicant.id, claim.funding_year]\n", "        per: [applicant.id, claim.funding_year]\n        notes: [N1]\n"
+    )
+    p = _problem(text)
+    assert tr(p.expected, "zh") == "在 `policy.notes` 下写上这条说明（id、zh、en），或删去这个引用"
+    assert tr(p.expected, "en") == "the note written under `policy.notes` (id, zh, en), or no reference to it"

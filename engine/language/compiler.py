@@ -479,11 +479,12 @@ class _Compiler:
             return None
         return value
 
-    def item_tables(self, item_types: Iterable[str] | None, allow_item: bool) -> list[tuple[str, dict[str, FactSpec]]]:
+    def item_tables(self, item_types: Iterable[str] | None, allow_item: bool) -> list[tuple[str | None, dict[str, FactSpec]]]:
+        """(item type, its facts) for each type an expression sees; (None, the common item facts) for a check without `applies_to`."""
         if not allow_item:
             return []
         if item_types is None:
-            return [("every item", self.common_item_facts)]
+            return [(None, self.common_item_facts)]
         return [(t, self.item_facts.get(t, {})) for t in item_types]
 
     def fact_types(self, item_types: Iterable[str] | None, allow_item: bool = True) -> Any:
@@ -507,6 +508,8 @@ class _Compiler:
                 if not allow_item:
                     return (msg("loading.expr.item_in_applicant_check", fact=fact), msg("loading.expr.item_in_applicant_check_hint"))
                 for type_name, table in item_tables:
+                    if fact not in table and type_name is None:  # a check without applies_to: what every item has
+                        return (msg("loading.expr.unknown_common_item_fact", fact=fact), _facts_hint("item", fact, table, None))
                     if fact not in table:
                         return (
                             msg("loading.expr.unknown_item_fact", fact=fact, type=type_name),
@@ -596,6 +599,7 @@ class _Compiler:
         in_force_cites = self.citation(head["in_force"].get("cites"), ("policy", "in_force", "cites"))
         notes = tuple(Note(n["id"], Text(n["zh"], n["en"])) for n in head.get("notes", []))
         self.note_ids = {n.id for n in notes}
+        self.note_order = [n.id for n in notes]  # as the policy lists them (N1, N2, ... N10), for a message
         readings = self.readings(doc)
 
         clauses = {key: Clause(key, c.get("article", key), c["text"], c["en"], c["computable"]) for key, c in doc["clauses"].items()}
@@ -943,10 +947,11 @@ class _Compiler:
         refs = node.get("notes", [])
         for j, ref in enumerate(refs):
             if ref not in self.note_ids:
+                known = msg("loading.compile.note_id", ids=self.note_order) if self.note_order else msg("loading.compile.notes_list")
                 self.error(
                     path + ("notes", j),
                     msg("loading.compile.note_among_policy_notes", ref=repr(ref)),
-                    ", ".join(sorted(self.note_ids)) or "a note id",
+                    _guess(suggest(ref, self.note_order) if isinstance(ref, str) else None, known),
                 )
         return tuple(refs)
 
