@@ -502,3 +502,45 @@ def test_a_note_cited_in_a_policy_without_notes_says_the_fix_in_chinese() -> Non
     p = _problem(text)
     assert tr(p.expected, "zh") == "在 `policy.notes` 下写上这条说明（id、zh、en），或删去这个引用"
     assert tr(p.expected, "en") == "the note written under `policy.notes` (id, zh, en), or no reference to it"
+
+
+def _parameter_from(day: str) -> str:
+    block = f'parameters:\n  lpr:\n    zh: 一年期LPR\n    type: percent\n    values:\n      - {{from: "{day}", value: 3.70%, source: {{zh: 公告}}}}\n'
+    return mutate("clauses:\n", block + "clauses:\n")
+
+
+@pytest.mark.parametrize(
+    ("day", "zh", "en"),
+    [
+        # February 2021 has 28 days, February 2024 (a leap year) 29, April 30
+        (
+            "2021-02-30",
+            "'2021-02-30' 这一天不存在：2021 年 2 月只有 28 天",
+            "'2021-02-30' is no day of the calendar: month 2 of 2021 has 28 days",
+        ),
+        (
+            "2024-02-30",
+            "'2024-02-30' 这一天不存在：2024 年 2 月只有 29 天",
+            "'2024-02-30' is no day of the calendar: month 2 of 2024 has 29 days",
+        ),
+        (
+            "2021/4/31",
+            "'2021/4/31' 这一天不存在：2021 年 4 月只有 30 天",
+            "'2021/4/31' is no day of the calendar: month 4 of 2021 has 30 days",
+        ),
+        ("2021-13-01", "'2021-13-01' 不是日期：月份只能是 1 到 12", "'2021-13-01' is no date: a month is 1 to 12"),
+        ("soon", "'soon' 不是日期", "'soon' is not a date"),
+    ],
+)
+def test_a_date_the_calendar_does_not_have_says_why_and_what_to_write(day: str, zh: str, en: str) -> None:
+    # was "'2021-02-30' 不是有效的 'date' 格式" with nothing expected: the officer was not told that February has 28 days
+    text = _parameter_from(day)
+    p = _problem(text)
+    assert (p.line, str(p.path)) == (line_of(text, f'from: "{day}"'), "('parameters', 'lpr', 'values', 0, 'from')")
+    assert _said(p, "zh") == (zh, "按「年-月-日」书写的日期，如 2021-03-05")
+    assert _said(p, "en") == (en, "a date written YYYY-MM-DD, e.g. 2021-03-05")
+
+
+def test_a_date_written_with_slashes_still_says_the_date_to_write() -> None:
+    p = _problem(_parameter_from("2021/3/1"))
+    assert _said(p, "zh")[0] == "'2021/3/1' 的日期写法不对：请按「年-月-日」写成 2021-03-01"

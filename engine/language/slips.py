@@ -8,6 +8,7 @@ what a value means: a fix is only ever shown to the person, never used in its pl
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import re
 import unicodedata
@@ -65,6 +66,24 @@ def iso_date(text: str) -> str | None:
         return None
     fixed = day.isoformat()
     return None if fixed == text.strip() else fixed
+
+
+def no_such_day(text: str) -> tuple[int, int, int | None] | None:
+    """(year, month, the days that month has) for a date written like one whose day does not exist: `2021-02-30`
+    -> (2021, 2, 28), `2021/4/31` -> (2021, 4, 30); (year, month, None) when the month is not 1 to 12. None for
+    anything else (a day that exists, or text that is no date)."""
+    if not isinstance(text, str) or len(text) > _MAX_CHARS:
+        return None
+    m = _DATE.match(text)
+    if m is None:
+        return None
+    year, month, day = int(m["y"]), int(m["m"]), int(m["d"])
+    if not 1 <= month <= 12:
+        return year, month, None
+    if year < 1:
+        return None
+    days = calendar.monthrange(year, month)[1]
+    return (year, month, days) if not 1 <= day <= days else None
 
 
 #: quotation marks a Chinese input method types for " and ': no quotes to YAML, which keeps them in the value

@@ -500,7 +500,15 @@ def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
     """`_slip` of a date or an amount written another way (2021/3/5, 50w, 300,000)."""
     if error.validator == "format" and error.validator_value == "date":
         day = slips.iso_date(value)
-        return (msg("loading.slip.date", value=repr(value), fix=day), msg("loading.slip.date_expected")) if day else None
+        if day:
+            return msg("loading.slip.date", value=repr(value), fix=day), msg("loading.slip.date_expected")
+        missing = slips.no_such_day(value)  # 2021-02-30: written right, a day the calendar does not have
+        if missing is not None and missing[2] is None:
+            return msg("loading.slip.no_such_month", value=repr(value)), msg("loading.slip.date_expected")
+        if missing is not None:
+            year, month, days = missing
+            return msg("loading.slip.no_such_day", value=repr(value), year=year, month=month, days=days), msg("loading.slip.date_expected")
+        return msg("loading.slip.not_a_date", value=repr(value)), msg("loading.slip.date_expected")
     wants = [e for e in _with_context(error) if e.instance is value and _takes_number(e)]
     if not wants:
         return None
