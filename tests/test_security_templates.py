@@ -398,10 +398,11 @@ def test_validate_refuses_what_it_can_see(tmp_path: Path) -> None:
         by_key.setdefault(p.path[-1], []).append(p.message)
     txt, md, html = by_key["explain.txt.j2"], by_key["explain.md.j2"], by_key["explain.html.j2"]
     assert txt == ["template 'explain.txt.j2': line 3 of the template: unknown filter 'pprint'"]
-    assert md == [
-        "template 'explain.md.j2': line 2 of the template: does not compile: Expected an expression, got 'end of statement block'"
+    assert md == ["template 'explain.md.j2': line 2 of the template: does not compile: an expression is missing here (found %})"]
+    assert html == [
+        "template 'explain.html.j2': line 1 of the template: does not compile: unknown tag do "
+        "(jinja2's tags are if, for, set, macro, include, import, ...; a block ends with endif, endfor)"
     ]
-    assert html == ["template 'explain.html.j2': line 1 of the template: does not compile: Encountered unknown tag 'do'."]
     path = _write(tmp_path, "  all:\n    explain.txt.j2: |\n      {{ d.claim_id }}\n      {% for i in range(3) %}{% endfor %}\n", "q.yaml")
     [p] = _problems(path)
     assert p.message.startswith(

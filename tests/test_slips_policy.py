@@ -544,3 +544,24 @@ def test_a_date_the_calendar_does_not_have_says_why_and_what_to_write(day: str, 
 def test_a_date_written_with_slashes_still_says_the_date_to_write() -> None:
     p = _problem(_parameter_from("2021/3/1"))
     assert _said(p, "zh")[0] == "'2021/3/1' 的日期写法不对：请按「年-月-日」写成 2021-03-01"
+
+
+@pytest.mark.parametrize(
+    ("template", "zh"),
+    [
+        ("{% if d.total %}x{% endfi %}", "不认识的标签 endfi：此处应先用 {% endif %} 结束 {% if %} 块"),
+        ("{% for i in d.items %}{{ i.id }}", "模板结束时 {% for %} 块还没有结束：请补上 {% endfor %}"),
+        ("{{ d.total }", "多了一个「}」，或者它前面少了什么"),
+        (
+            "{% do d.items.append(1) %}",
+            "不认识的标签 do（jinja2 的标签有 if、for、set、macro、include、import 等，结束标签写 endif、endfor）",
+        ),
+    ],
+)
+def test_a_template_that_does_not_compile_is_said_in_chinese(template: str, zh: str) -> None:
+    # was jinja2's English under --lang zh: "无法编译：Encountered unknown tag 'endfi'. Jinja was looking for ..."
+    text = TEMPLATE + f"templates:\n  zh:\n    explain.md.j2: {template!r}\n"
+    p = _problem(text)
+    assert (p.code, p.line) == ("template", line_of(text, "explain.md.j2:"))
+    assert tr(p.message, "zh") == f"模板 'explain.md.j2'：模板第 1 行：无法编译：{zh}"
+    assert "Jinja" not in tr(p.message, "zh") and "Encountered" not in tr(p.message, "zh")

@@ -955,6 +955,36 @@ def _refused_on_constant(env: PolicyEnvironment, node: nodes.Getattr) -> bool:
     return not env.is_safe_attribute(value, node.attr, attr)
 
 
+#: jinja2's words for a template's syntax errors, said in the reader's language (`loading.template.jinja.<key>`)
+_JINJA_SAYS = (
+    (re.compile(r"^Unexpected end of template\. .*The innermost block that needs to be closed is '(?P<block>\w+)'\.$"), "unclosed_block"),
+    (
+        re.compile(r"^Encountered unknown tag '(?P<tag>\w+)'\. .*The innermost block that needs to be closed is '(?P<block>\w+)'\.$"),
+        "tag_in_block",
+    ),
+    (re.compile(r"^Encountered unknown tag '(?P<tag>\w+)'\.$"), "unknown_tag"),
+    (re.compile(r"^unexpected char (?P<q>['\"])(?P<char>['\"])(?P=q) at \d+$"), "unclosed_quote"),
+    (re.compile(r"^unexpected char (?P<q>['\"])(?P<char>.)(?P=q) at \d+$"), "unexpected_char"),
+    (re.compile(r"^unexpected '(?P<char>[^']+)'$"), "unexpected"),
+    (re.compile(r"^unexpected end of template, expected '(?P<want>[^']+)'\.$"), "ends_early"),
+    (re.compile(r"^expected token '(?P<want>[^']+)', got '(?P<got>[^']+)'$"), "expected_token"),
+    (re.compile(r"^Expected an expression, got '(?P<got>[^']+)'$"), "no_expression"),
+)
+#: jinja2's names of the tokens it expected or got, written as the person types them
+_JINJA_TOKENS = {"end of print statement": "}}", "end of statement block": "%}", "end of template": "", "name": "name"}
+
+
+def jinja_words(message: str) -> Msg | str:
+    """A jinja2 syntax error's message in the reader's language (`{% endfi %}` -> 不认识的标签 endfi ...), or the
+    message as jinja2 wrote it when it is none of the common ones."""
+    for pattern, key in _JINJA_SAYS:
+        m = pattern.match(message)
+        if m is not None:
+            found = {k: _JINJA_TOKENS.get(v, v) for k, v in m.groupdict().items() if k != "q"}
+            return msg(f"loading.template.jinja.{key}", **found)
+    return message
+
+
 def check_template(source: str, name: str, templates: Iterable[str]) -> list[tuple[Msg, int | None]]:
     """Problems of a policy's template, each with its line in the template (None: the whole template).
 
@@ -967,7 +997,7 @@ def check_template(source: str, name: str, templates: Iterable[str]) -> list[tup
     try:
         ast = env.parse(source, name)
     except TemplateSyntaxError as exc:
-        return [(msg("loading.template.does_compile", message=exc.message), exc.lineno)]
+        return [(msg("loading.template.does_compile", message=jinja_words(exc.message or "")), exc.lineno)]
     except (RecursionError, MemoryError, ValueError, OverflowError) as exc:
         return [(msg("loading.template.does_compile_2", describe=describe(exc)), None)]
     problems: list[tuple[Msg, int | None]] = []
