@@ -429,24 +429,21 @@ def test_workbook_slips_are_said_once_and_in_chinese(chinese: tuple[dict[str, tu
 
 
 def test_a_misspelled_template_override_is_said_in_chinese(tmp_path: Path) -> None:
-    from engine.explaining.render import renderer
-    from engine.language.templating import RenderError
-
+    # said when the policy loads (validate), each at its line with the nearest key; it was said only when the
+    # first explanation was written, after validate had passed the policy
     text = POLICY_PATH.read_text(encoding="utf-8") + "\ntemplates:\n  zh:\n    status.granted_typo: 给予\n    status.refusd: 不\n"
     (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
     shutil.copytree(POLICY_PATH.parent / "texts", tmp_path / "texts")
-    policy = load_policy(tmp_path / "p.yaml")
-    with pytest.raises(RenderError) as caught:
-        renderer(policy, "zh")
-    said = caught.value.args[0]
-    assert tr(said, "zh") == (
-        "templates.zh.status.granted_typo：'zh' 语言的消息目录中没有这条消息（请检查键名拼写）；"
-        "templates.zh.status.refusd：'zh' 语言的消息目录中没有这条消息（请检查键名拼写）"
-    )
-    assert tr(said, "en") == (
-        "templates.zh.status.granted_typo: no such message in the 'zh' catalogue; "
-        "templates.zh.status.refusd: no such message in the 'zh' catalogue"
-    )
+    with pytest.raises(PolicyError) as caught:
+        load_policy(tmp_path / "p.yaml")
+    first, second = caught.value.problems
+    lines = text.splitlines()
+    assert (first.line, second.line) == (lines.index("    status.granted_typo: 给予") + 1, lines.index("    status.refusd: 不") + 1)
+    assert tr(first.message, "zh") == "用语 'status.granted_typo'：zh 语言的用语目录中没有这一条（说明不会用到它）"
+    assert tr(first.expected, "zh").startswith("是否想写 'status.granted'？用语目录中的条目名")
+    assert tr(second.message, "zh") == "用语 'status.refusd'：zh 语言的用语目录中没有这一条（说明不会用到它）"
+    assert tr(second.expected, "zh").startswith("是否想写 'status.refused'？")
+    assert tr(first.message, "en") == "message 'status.granted_typo': the zh catalogue has no such message (no explanation would use it)"
 
 
 def test_a_funding_year_that_is_not_a_year_is_said_as_such(tmp_path: Path) -> None:

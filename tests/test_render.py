@@ -6,6 +6,7 @@ annual interest, at most 30 万元 per enterprise per year) -- not copied from t
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -505,11 +506,16 @@ def test_policy_overrides_messages_and_templates(overriding_policy: engine.Compi
     assert "结论：不予支持" in explain(policy, engine.evaluate(policy, data))
 
 
-def test_a_bad_override_key_is_reported(tmp_path: Path) -> None:
+def test_a_bad_override_key_is_reported(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
     shutil.copytree(POLICY_PATH.parent / "texts", tmp_path / "texts")
     text = POLICY_PATH.read_text(encoding="utf-8") + "\ntemplates:\n  zh:\n    status.granted_typo: 给予\n"
     (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
-    p = engine.load_policy(tmp_path / "p.yaml")
+    with pytest.raises(engine.PolicyError) as caught:  # when the policy loads (validate), not when it first explains
+        engine.load_policy(tmp_path / "p.yaml")
+    (problem,) = caught.value.problems
+    assert problem.message == "message 'status.granted_typo': the zh catalogue has no such message (no explanation would use it)"
+    # a policy object that never passed the loader: the renderer still refuses the key
+    p = dataclasses.replace(policy, templates={"zh": {"status.granted_typo": "给予"}})
     with pytest.raises(RenderError, match=r"templates\.zh\.status\.granted_typo: no such message in the 'zh' catalogue"):
         renderer(p, "zh")
 

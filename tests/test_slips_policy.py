@@ -565,3 +565,21 @@ def test_a_template_that_does_not_compile_is_said_in_chinese(template: str, zh: 
     assert (p.code, p.line) == ("template", line_of(text, "explain.md.j2:"))
     assert tr(p.message, "zh") == f"模板 'explain.md.j2'：模板第 1 行：无法编译：{zh}"
     assert "Jinja" not in tr(p.message, "zh") and "Encountered" not in tr(p.message, "zh")
+
+
+def test_a_template_language_that_is_none_is_refused_not_silently_ignored() -> None:
+    # `cn:` (or `zh-CN:`) for `zh:`: every override under it was silently never used, validate said nothing
+    text = TEMPLATE + "templates:\n  cn:\n    status.refused: 不予资助\n"
+    p = _problem(text)
+    # at the mapping under `cn:` (its first entry: a position is a value's), its path naming `templates.cn`
+    assert (p.code, p.line, str(p.path)) == ("template", line_of(text, "status.refused:"), "('templates', 'cn')")
+    assert _said(p, "zh") == ("templates 下的 'cn' 不是说明的语言：这些用语和模板不会被用到", "以下之一：all、en、zh（all 表示各种语言）")
+
+
+def test_a_message_override_for_every_language_must_be_a_message_of_each() -> None:
+    text = TEMPLATE + "templates:\n  all:\n    status.refusd: 不予资助\n"
+    p = _problem(text)
+    assert (p.code, p.line) == ("template", line_of(text, "status.refusd:"))
+    assert _said(p, "zh")[0] == "用语 'status.refusd'：en 语言的用语目录中没有这一条（说明不会用到它）"
+    assert _said(p, "zh")[1].startswith("是否想写 'status.refused'？")
+    compile_policy_text(TEMPLATE + "templates:\n  all:\n    status.refused: 不予资助\n", "p.yaml")  # the key it suggests loads

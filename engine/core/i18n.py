@@ -65,6 +65,22 @@ def catalogue(lang: str) -> dict[str, Any]:
     return merged
 
 
+@cache
+def message_keys(lang: str) -> frozenset[str]:
+    """Every dotted key of `lang`'s catalogue that holds a message (text, not a section): what a policy's
+    `templates:` may override."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", catalogue(lang))]
+    while stack:
+        prefix, node = stack.pop()
+        for k, v in node.items():
+            if isinstance(v, dict):
+                stack.append((f"{prefix}{k}.", v))
+            elif isinstance(v, str):
+                found.append(f"{prefix}{k}")
+    return frozenset(found)
+
+
 def lookup(key: str, lang: str | None = None) -> str:
     """The text of dotted `key` in `lang` (default: the reader's), falling back to English, then to the key."""
     for language_ in (lang or language(), FALLBACK):

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from engine.core import i18n
 from engine.core.errors import Problem
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import (
@@ -1049,7 +1050,17 @@ class _Compiler:
         )
 
         out: dict[str, dict[str, str]] = {}
+        languages = i18n.languages()
         for scope, entries in overrides.items():
+            if scope != "all" and scope not in languages:  # `cn:`, `zh-CN:`: overrides no explanation would ever use
+                close = suggest(scope, ["all", *languages])
+                self.error(
+                    ("templates", scope),
+                    msg("loading.compile.template_scope", scope=repr(scope)),
+                    _guess(close, msg("loading.compile.template_scopes", scopes=["all", *languages])),
+                    code="template",
+                )
+                continue
             out[scope] = {}
             for key, value in entries.items():
                 path = ("templates", scope, key)
@@ -1060,6 +1071,8 @@ class _Compiler:
                         msg("loading.compile.catalogue_message_key_template"),
                         code="template",
                     )
+                    continue
+                if not key.endswith(".j2") and self.unknown_message(key, scope, path):
                     continue
                 if not key.endswith(".j2"):
                     for message in message_problems(value):
@@ -1103,6 +1116,22 @@ class _Compiler:
                             code="template",
                         )
         return out
+
+    def unknown_message(self, key: str, scope: str, path: Path_) -> bool:
+        """A message override whose key is no message of the catalogue it would change (each language for `all`):
+        said now, with the nearest key, rather than when an explanation is first written."""
+        langs = i18n.languages() if scope == "all" else (scope,)
+        missing = [lang for lang in langs if key not in i18n.message_keys(lang)]
+        if not missing:
+            return False
+        close = suggest(key, i18n.message_keys(missing[0]))
+        self.error(
+            path,
+            msg("loading.compile.no_such_message", key_=repr(key), lang=missing[0]),
+            _guess(close, msg("loading.compile.message_key_expected")),
+            code="template",
+        )
+        return True
 
     def document_needs(self, needs: list[Any], path: Path_, item_types: Iterable[str] | None, allow_item: bool) -> tuple[DocumentNeed, ...]:
         out = []
