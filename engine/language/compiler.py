@@ -1050,16 +1050,8 @@ class _Compiler:
         )
 
         out: dict[str, dict[str, str]] = {}
-        languages = i18n.languages()
         for scope, entries in overrides.items():
-            if scope != "all" and scope not in languages:  # `cn:`, `zh-CN:`: overrides no explanation would ever use
-                close = suggest(scope, ["all", *languages])
-                self.error(
-                    ("templates", scope),
-                    msg("loading.compile.template_scope", scope=repr(scope)),
-                    _guess(close, msg("loading.compile.template_scopes", scopes=["all", *languages])),
-                    code="template",
-                )
+            if self.unknown_language(scope):
                 continue
             out[scope] = {}
             for key, value in entries.items():
@@ -1116,6 +1108,19 @@ class _Compiler:
                             code="template",
                         )
         return out
+
+    def unknown_language(self, scope: str) -> bool:
+        """`templates: {cn: ...}` (or `zh-CN:`): a language no explanation is written in, whose overrides would never be used."""
+        scopes = ["all", *i18n.languages()]
+        if scope in scopes:
+            return False
+        self.error(
+            ("templates", scope),
+            msg("loading.compile.template_scope", scope=repr(scope)),
+            _guess(suggest(scope, scopes), msg("loading.compile.template_scopes", scopes=scopes)),
+            code="template",
+        )
+        return True
 
     def unknown_message(self, key: str, scope: str, path: Path_) -> bool:
         """A message override whose key is no message of the catalogue it would change (each language for `all`):
