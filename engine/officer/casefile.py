@@ -922,17 +922,19 @@ def format_result(result: CaseResult, verbose: bool = False) -> str:
 
 
 def format_results(results: Iterable[CaseResult], verbose: bool = False) -> Iterator[str]:
-    """Each failed result (every one, `verbose`) as `format_result` says it; a policy that cannot be loaded is
-    said in full once, its later cases "as said above": a case file whose `policy:` was wrong repeated the same
-    problem under each of its cases."""
+    """Each failed result (every one, `verbose`) as `format_result` says it; a policy that cannot be loaded, or a
+    claim that cannot be decided for the same problem at the same place (a slip in `defaults:` or `applicants:`),
+    is said in full once, its later cases "as said above": a case file whose `policy:` or whose default
+    submission date was wrong repeated the same problem under each of its cases."""
     said: set[str] = set()
     for r in results:
         if r.passed and not verbose:
             continue
-        loading = r.error is not None and r.policy is None and len(r.mismatches) == 1
-        if loading and (text := tr(r.mismatches[0])) in said:
-            r = dataclasses.replace(r, mismatches=[msg("casetest.cannot_load_again")])
-        elif loading:
+        once = r.error is not None and len(r.mismatches) == 1  # the one problem of the case: its policy's, or its claim's
+        if once and (text := tr(r.mismatches[0])) in said:
+            again = "casetest.cannot_load_again" if r.policy is None else "casetest.got_error_again"
+            r = dataclasses.replace(r, mismatches=[msg(again)])
+        elif once:
             said.add(text)
         yield format_result(r, verbose)
 
