@@ -141,6 +141,21 @@ def test_overlapping_versions_are_refused_at_load(tmp_path: Path) -> None:
         assert f"{overlap}:{line}" in out.stderr
 
 
+def test_the_versions_command_says_where_an_overlap_is_and_how_to_mend_it(tmp_path: Path) -> None:
+    # `versions` printed only "错误：版本的有效期在申报年度 2023 重叠：…": no file, no line, no fix (the other
+    # commands said all three); now as lint says a problem, at the later version's funding_years
+    overlap = draft_with_window(tmp_path, 2023, 2026)  # 2023 claimed by 2020.1 (2021-2023) and the draft
+    out = run("--lang", "zh", "versions", str(POLICY_PATH), str(overlap))
+    assert out.returncode == 1
+    line = overlap.read_text(encoding="utf-8").split("funding_years:")[0].count("\n") + 1
+    said = out.stdout.splitlines()
+    assert said[3] == (
+        f"{overlap}:{line}: 错误: policy.in_force.funding_years: 版本的有效期在申报年度 2023 重叠："
+        "2020.1（pinggu_2020.yaml）：申报年度 2021-2023 与 2024.1-draft（draft_2023_2026.yaml）：申报年度 2023-2026 [versions.overlap]"
+    )
+    assert said[4] == "    应为 把较早版本的有效期截止到较晚版本开始的前一年"
+
+
 def test_a_gap_is_warned_and_its_claims_named(files: Path) -> None:
     gap = draft_with_window(files, 2025, 2026)  # nothing covers 2024
     out = run("explain", "--policy", str(POLICY_PATH), "--policy", str(gap), str(files / "V-2021.json"))

@@ -15,7 +15,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
-from engine.cli.common import add_encoding_argument, describe, print_error, say, say_error, severity, write_output
+from engine.cli.common import add_encoding_argument, describe, print_error, say, say_error, write_output
 from engine.core.errors import EngineError
 from engine.core.i18n import Msg, msg, tr
 from engine.deciding.ready import load_policy
@@ -137,8 +137,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
     for w in versions.windows(where=True):
         say(f"  {tr(w)}")
     problems = versions.report()
-    for p in problems:
-        say(msg("cli.versions.problem", severity=severity(p.severity), message=p.message))
+    for p in problems:  # at the later version's `funding_years`, with the fix: as lint says a problem
+        say(format_problem(p))
     return EXIT_INVALID if any(p.severity == "error" for p in problems) else EXIT_OK
 
 
