@@ -583,3 +583,20 @@ def test_a_message_override_for_every_language_must_be_a_message_of_each() -> No
     assert _said(p, "zh")[0] == "用语 'status.refusd'：en 语言的用语目录中没有这一条（说明不会用到它）"
     assert _said(p, "zh")[1].startswith("是否想写 'status.refused'？")
     compile_policy_text(TEMPLATE + "templates:\n  all:\n    status.refused: 不予资助\n", "p.yaml")  # the key it suggests loads
+
+
+@pytest.mark.parametrize(("word", "fix"), [("false", "False"), ("true", "True"), ("null", "None"), ("TRUE", "True")])
+def test_yes_or_no_written_as_yaml_writes_it_says_the_capital_to_write(word: str, fix: str) -> None:
+    # `item.official_fee > 0 == false` as the YAML around it writes false: it was "不认识的名称 'false'" with the hint
+    # "文字要加引号", a fix that compares with the text "false"
+    written = f"item.official_fee > 0 == {word}"
+    p = _problem(mutate('item.patent_kind == "invention"', written))
+    assert p.code == "expression"
+    assert (
+        tr(p.message, "zh")
+        == f"表达式中的是、否、无写作 True、False、None（首字母大写，不加引号）：'{word}' 请写作 {fix}（表达式 {written!r}）"
+    )
+    assert tr(p.expected, "zh") == "如 item.lender_is_bank == True，或直接写 item.lender_is_bank（「否」写 not item.lender_is_bank）"
+    assert tr(p.message, "en").startswith(
+        f"yes, no and nothing are written True, False, None in an expression (a capital letter, no quotes): write '{word}' as {fix}"
+    )

@@ -854,6 +854,11 @@ class _Checker(ast.NodeTransformer):
             return ast.copy_location(ast.Name(id="_V_" + node.id, ctx=ast.Load()), node)
         if node.id in COMPUTED_NAMES:
             raise self.fail(node, msg("loading.expr.computed_not_here", name=node.id), msg(f"loading.expr.computed_where.{node.id}"))
+        constant = _CONSTANT_WORDS.get(node.id.casefold())
+        if constant is not None:  # `== false` as YAML writes it: quoting it (the hint below) would compare with text
+            raise self.fail(
+                node, msg("loading.expr.constant_word", name=repr(node.id), fix=constant), msg("loading.expr.constant_word_hint")
+            )
         raise self.fail(node, msg("loading.expr.unknown_name", name=repr(node.id)), msg("loading.expr.unknown_name_hint"))
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
@@ -1372,6 +1377,8 @@ RUNTIME_ERRORS = _RUNTIME_ERRORS
 
 #: `1,000` or `1，000` between digits in an expression: a thousands separator.
 _THOUSANDS = re.compile(r"(?<![0-9.])[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]+)?(?![0-9])")
+#: yes, no and nothing as a person writes them in YAML or JSON, and as an expression does (True, False, None)
+_CONSTANT_WORDS = {"true": "True", "false": "False", "none": "None", "null": "None", "yes": "True", "no": "False"}
 #: A single `=` (not part of ==, !=, <=, >=, nor of ！= ＞= typed full-width) outside quotes: meant as `==`.
 _SINGLE_EQUALS = re.compile(r"(?<![=!<>＝！＜＞])=(?!=)")
 #: The words for "and" and "or" a person types in place of the expression's own (且, 或者, &&, ||), and the word to write.
