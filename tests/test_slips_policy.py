@@ -600,3 +600,15 @@ def test_yes_or_no_written_as_yaml_writes_it_says_the_capital_to_write(word: str
     assert tr(p.message, "en").startswith(
         f"yes, no and nothing are written True, False, None in an expression (a capital letter, no quotes): write '{word}' as {fix}"
     )
+
+
+def test_the_forms_an_amount_may_take_are_said_in_chinese_first() -> None:
+    # was "以下写法之一：rate × base / 按比例; fixed / 定额; …": English first in a Chinese sentence, joined with "; "
+    text = mutate("amount: {rate: 50%, of: item.official_fee}", "amount: {rate: 50%, of: item.official_fee, fixed: 5万}")
+    p = _problem(text)
+    assert p.line == line_of(text, "fixed: 5万}")
+    assert tr(p.expected, "zh") == (
+        "以下写法之一：按比例（rate × base）、定额（fixed）、按等级（table by level）、外部确定金额（external amount）、"
+        "分档（bands）、按数量（per unit × count）、取较小者（lesser of）"
+    )
+    assert tr(p.expected, "en").startswith("one of the forms: rate × base / 按比例, fixed / 定额, table by level / 按等级,")

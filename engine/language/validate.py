@@ -121,6 +121,24 @@ class _Description(Msg):
         return (_Description, (str(self),))
 
 
+class _Title(Msg):
+    """A schema's title, written `English / 中文` (`rate × base / 按比例`): a Chinese reader gets the Chinese with the
+    English after it in brackets (按比例（rate × base）, the English naming the fields); an English reader, the whole."""
+
+    def __new__(cls, text: str) -> _Title:
+        self = str.__new__(cls, text)
+        self.key = "schema.expected.title"
+        self.params = {"title": text}
+        return self
+
+    def render(self, lang: str | None = None) -> str:
+        english, _, chinese = str(self).partition(" / ")
+        return f"{chinese}（{english}）" if chinese and (lang or language()) == "zh" else str(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Title, (str(self),))
+
+
 def _described(schema: Any) -> Msg | None:
     description = schema.get("description") if isinstance(schema, dict) else None
     return msg("schema.expected.described", description=_Description(str(description))) if description else None
@@ -179,9 +197,9 @@ def schema_expected(error: ValidationError) -> Msg | None:
         if _AMOUNT_WORDS.search(str(error.instance)) and isinstance(error.schema, dict) and error.schema == _amount_value():
             # `max: 2%`, `fixed: param(...)`: an amount is a number of yuan; a share or a computed value has a form
             return msg("schema.expected.amount_not_computed")
-        titles = [str(s.get("title")) for s in value if isinstance(s, dict) and s.get("title")]
+        titles = [_Title(str(s.get("title"))) for s in value if isinstance(s, dict) and s.get("title")]
         if titles:
-            return msg("schema.expected.forms", forms="; ".join(titles))
+            return msg("schema.expected.forms", forms=titles)
         return _described(error.schema)
     if v in _SIZED and value not in (0, 1):
         return msg(f"schema.expected.{v}", n=value)
