@@ -612,3 +612,19 @@ def test_the_forms_an_amount_may_take_are_said_in_chinese_first() -> None:
         "分档（bands）、按数量（per unit × count）、取较小者（lesser of）"
     )
     assert tr(p.expected, "en").startswith("one of the forms: rate × base / 按比例, fixed / 定额, table by level / 按等级,")
+
+
+@pytest.mark.parametrize(
+    ("written", "fix"),
+    [
+        ("!item.patent_kind", "not item.patent_kind"),
+        ("!item.patent_kind or item.official_fee > 0", "not item.patent_kind or item.official_fee > 0"),
+    ],
+)
+def test_not_written_as_a_bang_says_write_not_and_the_expression_to_write(written: str, fix: str) -> None:
+    # `test: !item.x`: YAML reads `!item.x` as a tag; it was "不允许使用 YAML 标签 '!item.x'：请直接写值", no word of `not`
+    text = mutate('test: item.patent_kind == "invention"', f"test: {written}")
+    p = _problem(text)
+    assert (p.code, p.line) == ("tag", line_of(text, f"test: {written}"))
+    assert _said(p, "zh") == ("YAML 把开头的 ! 读成了标签 '!item.patent_kind'：表达式中的「非」写作 not", fix)
+    assert _said(p, "en") == ("YAML reads the leading ! as a tag '!item.patent_kind': in an expression, write not", fix)

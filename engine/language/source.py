@@ -227,6 +227,11 @@ class _Builder:
             raise InputLimitError([too_deep], msg("loading.summary.too_deep"))
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.tag not in _PLAIN_TAGS:
+            negated = _NEGATED_FACT.match(node.tag) if isinstance(node, yaml.ScalarNode) else None
+            if negated is not None:  # `test: !item.x`: "not" as C writes it, which YAML reads as a tag
+                fix = " ".join(("not", negated.group(1), str(node.value))).strip()
+                self._problem(node, path, msg("loading.yaml.tag_not", tag=repr(node.tag)), "tag", msg("loading.yaml.tag_not_fix", fix=fix))
+                return None
             self._problem(node, path, msg("loading.yaml.tag", tag=repr(node.tag)), "tag")
             return None
         if isinstance(node, yaml.MappingNode):
@@ -373,6 +378,8 @@ class _Builder:
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: a value starting `!item.x` (or `!applicant.x`, `!claim.x`): an expression's "not" written as C writes it
+_NEGATED_FACT = re.compile(r"^!((?:item|applicant|claim)\.[A-Za-z_][A-Za-z0-9_]*)$")
 
 
 #: a number of one to three digits, alone or after an operator of an expression: "3", "amount >= 200" (not prose:
