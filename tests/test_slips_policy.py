@@ -628,3 +628,17 @@ def test_not_written_as_a_bang_says_write_not_and_the_expression_to_write(writte
     assert (p.code, p.line) == ("tag", line_of(text, f"test: {written}"))
     assert _said(p, "zh") == ("YAML 把开头的 ! 读成了标签 '!item.patent_kind'：表达式中的「非」写作 not", fix)
     assert _said(p, "en") == ("YAML reads the leading ! as a tag '!item.patent_kind': in an expression, write not", fix)
+
+
+@pytest.mark.parametrize("word", ["enterprise", "企业"])
+def test_a_scope_written_in_words_says_a_scope_is_facts(word: str) -> None:
+    # `per: [enterprise, claim.funding_year]` ("per enterprise per year"): the hint was "…；文字要加引号", and quoting it
+    # makes a constant, not a scope
+    text = mutate("per: [applicant.id, claim.funding_year]", f"per: [{word}, claim.funding_year]")
+    p = _problem(text)
+    assert (p.code, str(p.path)) == ("expression", "('rules', 0, 'caps', 0, 'per', 0)")
+    assert tr(p.message, "zh") == f"不认识的名称 '{word}'（表达式 '{word}'）"
+    assert tr(p.expected, "zh") == (
+        "per 中每一项是一个事实，按它的取值分别累计：如 applicant.id（每个申请人）、claim.funding_year（每个申报年度）、"
+        "item.patent_id（每件专利）；单项封顶写 per: item"
+    )

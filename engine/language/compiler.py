@@ -547,7 +547,10 @@ class _Compiler:
                 self.parameters,
             )
         except ExpressionError as exc:
-            self.error(path, msg("loading.expr.in_source", message=exc.message, source=repr(source)), exc.hint, code="expression")
+            hint = exc.hint
+            if len(path) > 1 and path[-2] in ("per", "counting") and getattr(exc.message, "key", None) == "loading.expr.unknown_name":
+                hint = msg("loading.compile.scope_fact_hint")  # `per: [enterprise, year]`: "quote text" would lead astray
+            self.error(path, msg("loading.expr.in_source", message=exc.message, source=repr(source)), hint, code="expression")
             return None
         for name, day in compiled.params:  # each look-up, for the trace: its date as an expression of its own
             when = self.expr(day, path, types, allow_item)
