@@ -413,6 +413,14 @@ def test_a_number_written_with_its_word_says_the_number_alone() -> None:
     assert text != TEMPLATE
     p = _problem(text)
     assert _said(p, "zh")[0] == "'2024年' 带了单位：此处只写数字 2024"
+    # the expected line was "不带千位分隔符的数字，如 1000": a thousands separator was never the slip
+    assert _said(p, "zh")[1] == "只写数字、不带单位，如 2024"
+
+
+def test_a_limit_s_times_written_with_its_word_expects_the_number_alone() -> None:
+    p = _problem(mutate("        times: 1\n", "        times: 1次\n"))
+    assert _said(p, "zh") == ("'1次' 带了单位：此处只写数字 1", "只写数字、不带单位，如 1")
+    assert _said(p, "en") == ("'1次' is a number with its word: write the number alone, 1", "the number alone, without its word: 1")
 
 
 def test_a_yes_no_fact_compared_with_text_reads_plainly() -> None:

@@ -534,7 +534,8 @@ def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
     yuan = slips.yuan(value, slips.POLICY_UNITS if amount else frozenset())
     counted = _COUNTED.fullmatch(value)
     if yuan is None and counted is not None and not amount:  # `from: 2021年`, `times: 3次`: the number alone
-        return msg("loading.slip.number_unit", value=repr(value), fix=counted.group(1)), msg("loading.slip.number_expected")
+        fix = counted.group(1)
+        return msg("loading.slip.number_unit", value=repr(value), fix=fix), msg("loading.slip.number_unit_expected", fix=fix)
     if yuan is None:
         return None
     expected = msg("loading.slip.amount_expected") if amount else msg("loading.slip.number_expected")
