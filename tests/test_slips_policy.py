@@ -650,3 +650,16 @@ def test_a_scope_written_in_words_says_a_scope_is_facts(word: str) -> None:
         "per 中每一项是一个事实，按它的取值分别累计：如 applicant.id（每个申请人）、claim.funding_year（每个申报年度）、"
         "item.patent_id（每件专利）；单项封顶写 per: item"
     )
+
+
+def test_a_misspelt_table_key_is_one_problem_not_also_a_missing_value() -> None:
+    # `silvr:` was two problems, the follow-on first: "表中没有 silver 的金额", then "item.level 不可能是 'silvr'"
+    text = mutate("table: {gold: 20万, silver: 10万}", "table: {gold: 20万, silvr: 10万}")
+    p = _problem(text)
+    assert (p.code, str(p.path)) == ("unknown_value", "('rules', 1, 'amount', 'table', 'silvr')")
+    assert _said(p, "zh") == ("item.level 不可能是 'silvr'", "是否想写 'silver'？可选值：gold、silver")
+
+
+def test_a_value_left_out_of_a_table_is_still_said() -> None:
+    p = _problem(mutate("table: {gold: 20万, silver: 10万}", "table: {gold: 20万}"))
+    assert _said(p, "zh") == ("表中没有 silver 的金额", "item.level 每个取值对应的金额")

@@ -1468,8 +1468,11 @@ class _Compiler:
             else:
                 outcomes = literal_outcomes(by.source)
         table: dict[str, Decimal] = {}
+        refused: list[str] = []  # keys said to be no value of `by` (`excelence`), each with its did-you-mean
         for k, v in a["table"].items():
             key = self.table_entry_key(k, ftype, spec, by, path + ("table", k), outcomes)
+            if key is None:
+                refused.append(str(k))
             if key is not None:
                 if key in table:
                     self.error(
@@ -1482,7 +1485,8 @@ class _Compiler:
         otherwise = parse(a["otherwise"], path + ("otherwise",)) if "otherwise" in a else None
         expected = ("true", "false") if ftype == "boolean" else (spec.values if spec is not None and spec.values is not None else outcomes)
         if by is not None and expected is not None and otherwise is None:
-            missing = [v for v in expected if v not in table]
+            meant = {suggest(k, expected) for k in refused}  # a value a misspelt key was meant for: said there, once
+            missing = [v for v in expected if v not in table and v not in meant]
             if missing:
                 self.error(
                     path + ("table",),
