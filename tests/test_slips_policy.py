@@ -663,3 +663,13 @@ def test_a_misspelt_table_key_is_one_problem_not_also_a_missing_value() -> None:
 def test_a_value_left_out_of_a_table_is_still_said() -> None:
     p = _problem(mutate("table: {gold: 20万, silver: 10万}", "table: {gold: 20万}"))
     assert _said(p, "zh") == ("表中没有 silver 的金额", "item.level 每个取值对应的金额")
+
+
+def test_a_misspelt_amount_key_is_one_problem_that_says_did_you_mean() -> None:
+    # `amout:` was two problems: "{id: 'patent-fees', …} 不符合任何一种允许的写法（最接近的一种：缺少必填字段 'amount'）"
+    # (a rule is an amount rule or a referral), then the unknown field with its did-you-mean
+    text = mutate("    amount: {rate: 50%, of: item.official_fee}", "    amout: {rate: 50%, of: item.official_fee}")
+    p = _problem(text)
+    assert (p.line, str(p.path)) == (line_of(text, "amout:"), "('rules', 0, 'amout')")
+    assert _said(p, "zh")[0] == "有不认识的字段 'amout'：请检查拼写，或删去该字段"
+    assert _said(p, "zh")[1].startswith("是否想写 `amount`？可用的字段：")

@@ -593,7 +593,8 @@ def _wide_colon_said(key: str) -> tuple[Msg, Msg]:
 
 def _misspelt_not_missing(problems: list[Problem]) -> list[Problem]:
     """`whom:` for `who:` is one slip: its "unknown field ... did you mean `who`?" says it, so the "'who' is a
-    required property" of the same mapping is left out."""
+    required property" of the same mapping is left out (`amout:` for `amount:` too, where the mapping has several
+    forms and the closest lacks `amount`)."""
     unknown: dict[tuple[Any, ...], list[str]] = {}
     for p in problems:
         if p.code == "schema.additionalProperties" and p.path and isinstance(p.path[-1], str):
@@ -601,6 +602,8 @@ def _misspelt_not_missing(problems: list[Problem]) -> list[Problem]:
 
     def explained(p: Problem) -> bool:
         found = re.match(r"^'(.*)' is a required property$", str(p.message)) if p.code == "schema.required" else None
+        if p.code in ("schema.oneOf", "schema.anyOf"):  # `amout:` in a rule (an amount rule or a referral): its closest form
+            found = re.search(r"\(closest: '([^']*)' is a required property\)$", str(p.message))
         return found is not None and any(_close(u, [found.group(1)]) for u in unknown.get(p.path, []))
 
     return [p for p in problems if not explained(p)]
