@@ -491,3 +491,21 @@ def test_measures_written_in_chinese_only_load_and_lint_says_so_once() -> None:
     data = engine.loads_json((ROOT / "examples" / "claim_enterprise_2021.json").read_text(encoding="utf-8"))
     english = engine.explain(policy, engine.evaluate(policy, data), lang="en", fmt="text")
     assert "每家企业每年享受贴息补助最高不超过30万元" in english
+
+
+def test_a_message_override_with_a_misspelt_placeholder_is_warned_with_the_placeholders_it_has() -> None:
+    # `{knd}` for `{kind}` passed validate and lint, and every explanation showed "（{knd}）" as written
+    from engine.core.i18n import tr
+
+    old = "\nrules:\n  - id: invention-patent-fees"
+    overrides = (
+        '\ntemplates:\n  zh:\n    applicant_line: "{name}（{knd}）"\n    status.refused: 不予资助{amount}\n    status.granted: 给予支持\n'
+    )
+    problems, text = lint_variant(old, overrides + old)
+    assert codes(problems) == [("lint.override_placeholder", "warning"), ("lint.override_placeholder", "warning")]
+    line, status = problems
+    assert (line.path, line.line) == (("templates", "zh", "applicant_line"), line_of(text, "applicant_line:"))
+    # applicant_line is "{name}（{kind}；{id}）" in the zh catalogue; status.refused has no placeholder
+    assert tr(line.message, "zh") == "用语 'applicant_line' 中的 {knd} 不是这条用语的占位符：说明中会原样显示"
+    assert tr(line.expected, "zh") == "这条用语的占位符：{id}、{kind}、{name}（拼写须一致）"
+    assert tr(status.expected, "zh") == "这条用语没有占位符：请删去花括号及其中的名称"

@@ -62,8 +62,10 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 
+from engine.core import i18n
 from engine.core.errors import EngineError, Problem, format_path
 from engine.core.i18n import Msg, lookup, msg, tr
+from engine.explaining.catalogue import PLACEHOLDER
 from engine.language import model
 from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
@@ -704,7 +706,29 @@ class _Linter:
                 others=[format_path(x) for x in rest[:5]] + (["…"] if len(rest) > 5 else []),
             )
             problems.append(self.problem(first, said, "chinese_only", "warning", msg("lint.chinese_only_fix")))
+        problems += self.override_placeholders()
         return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
+
+    def override_placeholders(self) -> list[Problem]:
+        """A message override with a placeholder its message has in no language of its scope (`{amout}` for
+        `{amount}`): an explanation shows it as written. A warning: a message may be given more values than it names."""
+        out = []
+        for scope, entries in self.policy.templates.items():
+            langs = i18n.languages() if scope == "all" else (scope,)
+            for key, text in entries.items():
+                if key.endswith(".j2") or not all(key in i18n.message_keys(lang) for lang in langs):
+                    continue  # (a template; a key no catalogue has is a load error)
+                known = sorted({n for lang in langs for n in PLACEHOLDER.findall(lookup(key, lang))})
+                unknown = [n for n in dict.fromkeys(PLACEHOLDER.findall(text)) if n not in known]
+                if unknown:
+                    said = msg("lint.override_placeholder", key=repr(key), names=[f"{{{n}}}" for n in unknown])
+                    fix = (
+                        msg("lint.override_placeholder_fix", known=[f"{{{n}}}" for n in known])
+                        if known
+                        else msg("lint.override_no_placeholder")
+                    )
+                    out.append(self.problem(("templates", scope, key), said, "override_placeholder", "warning", fix))
+        return out
 
     def scope_bound(self, rule: model.Rule, cap: model.Cap) -> tuple[Decimal, Msg] | None:
         """The most the rule could ever pay within one scope of `cap`, with the reasoning; None if unbounded."""
