@@ -475,6 +475,36 @@ def test_clause_text_not_verbatim_in_source_text(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("clause", "zh"),
+    [
+        # a line broken inside the quotes: YAML reads the break as one space, after 每年最高 (13 characters)
+        (
+            '"发明专利按官方费用的 50% 给予支持，每年最高\n      不超过 30 万元。"',
+            "删去条款中此处多出的空白（引号内的文字换了行时，YAML 把换行读作一个空格：请把这段文字写在一行上）",
+        ),
+        # pasted through a Chinese input method: the text's half-width % typed full-width
+        (
+            "发明专利按官方费用的 50％ 给予支持，每年最高不超过 30 万元。",
+            "条款此处写的是「％」，原文是「%」（全角与半角不同）：请照原文改为「%」",
+        ),
+        # the space before 50 left out
+        ("发明专利按官方费用的50% 给予支持，每年最高不超过 30 万元。", "原文此处有一个空格，条款中没有：请照原文补上"),
+    ],
+)
+def test_a_clause_text_parting_at_a_space_or_a_width_says_the_fix(tmp_path: Path, clause: str, zh: str) -> None:
+    # it was "应为 办法原文，逐字一致" for a slip the eye misses: a space, or ％ for %
+    from engine.core.i18n import tr
+
+    source = "小办法\n\n第一条 发明专利按官方费用的 50% 给予支持，每年最高不超过 30 万元。\n\n第二条 获奖专利按等级奖励。\n"
+    (tmp_path / "tiny.zh.txt").write_text(source, encoding="utf-8")
+    text = mutate("  rounding:", "  source_text: tiny.zh.txt\n  rounding:")
+    text = mutate("    text: 发明专利按官方费用的 50% 给予支持，每年最高不超过 30 万元。\n", f"    text: {clause}\n", text)
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("clause_text", "clauses.第一条.text")
+    assert tr(p.expected, "zh") == zh
+
+
 def test_clauses_not_in_the_text_are_each_searched_once_and_parted_for_the_first_few(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -207,6 +207,19 @@ def _facts_hint(namespace: str, fact: str, table: Iterable[str], type_name: str 
     return msg("loading.expr.did_you_mean_fact", guess=f"{namespace}.{close}", facts=facts)
 
 
+def _parting_fix(ours: str, theirs: str) -> Msg | None:
+    """The fix for a clause's text that parts from the measures' at a slip an eye misses: a space (a line broken inside
+    quotes, which YAML reads as a space), or one character typed in the other width (, for ，, % for ％)."""
+    a, b = ours[:1], theirs[:1]
+    if a.isspace() and not b.isspace():
+        return msg("loading.compile.clause_text_extra_space")
+    if b.isspace() and not a.isspace():
+        return msg("loading.compile.clause_text_missing_space")
+    if a and b and a != b and unicodedata.normalize("NFKC", a) == unicodedata.normalize("NFKC", b):
+        return msg("loading.compile.clause_text_width", ours=a, theirs=b)
+    return None
+
+
 def _names_a_file(value: str) -> bool:
     """A template override given as a file name (`bureau/explain.md.j2`) rather than as the template's text:
     one line, no template syntax, ending in `.j2` -- or looking like a path (`/...`, `~...`, `./`, `../`), which
@@ -1033,10 +1046,12 @@ class _Compiler:
                 said = msg("loading.compile.clause_text_verbatim", key_=key, rel=rel)
                 parted_said += 1
                 parted = _where_texts_part(clause.text, text) if parted_said <= CLAUSES_PARTED else None
+                fix = msg("loading.compile.exact_words_measures")
                 if parted is not None:  # (where the two part, as an officer compares them: 30 → 50 万元)
                     same, line, ours, theirs = parted
                     said = msg("loading.compile.clause_text_parts", said=said, n=same, line=line, ours=ours, theirs=theirs)
-                self.error(("clauses", key, "text"), said, msg("loading.compile.exact_words_measures"), code="clause_text")
+                    fix = _parting_fix(ours, theirs) or fix
+                self.error(("clauses", key, "text"), said, fix, code="clause_text")
 
     def templates(self) -> dict[str, dict[str, str]]:
         """The `templates:` overrides, each `.j2` one as its text: a file it names read (confined to the
