@@ -1175,3 +1175,97 @@ def test_batch_template_given_a_folder_or_a_name_ending_in_a_dot_says_so(
     assert capsys.readouterr().err.startswith("error: . already exists: not written")
     assert main(["--lang", "en", "batch-template", "--policy", POLICY, "out."]) == 2
     assert capsys.readouterr().err == "error: out.: the template is an .xlsx workbook: give a file name ending in .xlsx (out.xlsx)\n"
+
+
+# --- columns deleted from a sheet, and a CSV file Excel saved again ---------------------------------------------
+
+
+def _without_columns(tmp_path: Path, sheet: str, codes: list[str]) -> Path:
+    """The example round with the columns of `codes` deleted from `sheet`, as an officer deletes them in Excel."""
+    wb = openpyxl.load_workbook(ROUND_XLSX)
+    ws = wb[sheet]
+    for code in codes:
+        [column] = [c.column for c in ws[1] if isinstance(c.value, str) and c.value.endswith(f"（{code}）")]
+        ws.delete_cols(column)
+    wb.save(tmp_path / "r.xlsx")
+    return tmp_path / "r.xlsx"
+
+
+def test_columns_deleted_from_the_applicants_sheet_are_said_once_with_the_applications_they_left_incomplete(tmp_path: Path) -> None:
+    # The applicants sheet's columns I-K (the three standing facts of an organisation, Art. 4 (2)) deleted: every
+    # organisation's standing check then misses registered_in_district, the first fact of its test (`a and b and c`
+    # stops at the first it cannot tell), so each of its items is incomplete; the run said nothing of the columns.
+    # Hand count of examples/round_2021: 7 applications, PG-2022-0006 refused for its fee 12.345 (as with every
+    # column), PG-2022-0004 a natural person (its standing is its household registration, a column still there):
+    # 5 of the 6 decided are left incomplete, PG-2022-0001 the first.
+    three = ["applicant.registered_in_district", "applicant.actually_operating", "applicant.pays_tax_in_district"]
+    path = _without_columns(tmp_path, "申请人", three)
+    plain = run_batch(engine.load_policy(POLICY), ROUND_XLSX, tmp_path / "plain", quiet=True, report=False)
+    assert not any(getattr(w, "key", "").startswith("sheet.missing_columns") for w in plain.warnings)  # (every column)
+    err = io.StringIO()
+    with use_language("zh"):
+        summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", stderr=err, report=False)
+    assert (summary.applications, summary.decided, summary.failed) == (7, 6, 1)  # decided as they were
+    statuses = _decisions(tmp_path / "o")
+    assert [statuses[("PG-2022-0004", "p1")][0]] == ["granted"]
+    assert {s for (cid, _), (s, _) in statuses.items() if cid != "PG-2022-0004"} == {"incomplete"}
+    named = "是否在平谷区依法登记注册（applicant.registered_in_district）"
+    said = [tr(w, "zh") for w in summary.warnings]
+    assert said[0] == (
+        f"{path} 工作表 申请人：缺少模板中的 3 列：{named}、是否在平谷区实际经营（applicant.actually_operating）、"
+        "是否在平谷区依法纳税（applicant.pays_tax_in_district）。这些列的内容一律按每份申请都没有填写处理，审核结果可能因此不同"
+        "（例如需要这些内容的申请会被判为材料不全）。如果这些列是被删掉的，请把它们加回（可用 batch-template 生成新模板，"
+        "从中复制这些列）并填写，再重新运行；如果本轮确实没有申请涉及这些内容，可不理会本提示"
+    )
+    assert said[1] == (
+        f"已审核的 6 份申请中，有 5 份（如 PG-2022-0001）有事项因表中缺少以下列而被判为材料不全：{named}。"
+        "通知这些申请人补正材料之前，请先确认这些列不是被误删的"
+    )
+    assert len(said) == 2 and f"注意：{said[0]}" in err.getvalue() and f"注意：{said[1]}" in err.getvalue()
+    written = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert written["warnings_said"][0]["zh"] == said[0] and written["warnings"][0].startswith(
+        f"{path} sheet 申请人: 3 column(s) of the template are missing: applicant.registered_in_district (registered in"
+    )
+
+
+def test_a_deleted_documents_column_that_leaves_every_application_incomplete_says_so_in_a_stronger_word(tmp_path: Path) -> None:
+    # Without the applicants sheet's claim.documents column no application gives its proof of standing (Art. 12: a
+    # business licence, an organisation certificate, an ID card by kind), so every one of the 6 decided has an item
+    # incomplete: said as the columns most likely deleted, not as six applicants to be asked for their licences.
+    # The exit code is not changed (a warning): the decisions are what the sheet says.
+    path = _without_columns(tmp_path, "申请人", ["claim.documents"])
+    summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", quiet=True, report=False)
+    assert (summary.decided, summary.failed) == (6, 1)
+    said = [tr(w, "zh") for w in summary.warnings]
+    assert said[0].startswith(f"{path} 工作表 申请人：缺少模板中的 1 列：申请书一并提交的主体资格证明材料（claim.documents）。")
+    assert said[1] == (
+        "已审核的 6 份申请，每份都有事项因表中缺少以下列而被判为材料不全：申请书一并提交的主体资格证明材料（claim.documents）。"
+        "这多半是表中的列被删掉了，而不是申请人都没有提供这些内容：请把这些列加回并填写，再重新运行；在此之前，不要据此通知申请人补正材料"
+    )
+    assert tr(summary.warnings[1], "en").startswith(
+        "every one of the 6 applications decided has an item decided incomplete for want of what these missing columns hold: "
+        "claim.documents (application-level documents (proof of standing))."
+    )
+    assert (
+        main(["--lang", "zh", "batch", "--policy", POLICY, str(path), "--out", str(tmp_path / "c"), "-q"]) == 3
+    )  # (PG-2022-0006's fee, as with every column)
+
+
+def test_a_missing_required_column_and_the_columns_of_an_item_type_not_in_the_round_are_not_said_as_missing(tmp_path: Path) -> None:
+    # funding_year is required: its missing column is each application's error already (缺少此项：表中没有这一列);
+    # lender_is_bank is required of the loans; the example CSV of one patent grant and one award (CODES) has no loan's,
+    # insurance's ... column, and needs none. Of the columns of its two item types (policies/pinggu_2020.yaml: id,
+    # type, date, documents, supported_by_other_district_policy, patent_id, patent_kind, route, right_holders,
+    # official_fees_paid; level) it lacks right_holders alone; of the applicant's, roles, household_registered_in_district
+    # and fraud_finding_dates: four columns, in the template's order.
+    path = _without_columns(tmp_path, "申请人", ["claim.funding_year"])
+    summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", quiet=True, report=False)
+    assert summary.decided == 0 and not any("缺少模板中" in tr(w, "zh") for w in summary.warnings)
+    summary = run_batch(engine.load_policy(POLICY), _write_csv(tmp_path / "r.csv", zh=True), tmp_path / "c", quiet=True, report=False)
+    assert summary.decided == 1 and _decisions(tmp_path / "c") == EXPECTED  # (every one granted: nothing left incomplete)
+    [said] = [tr(w, "zh") for w in summary.warnings]
+    assert said.startswith(
+        f"{tmp_path / 'r.csv'}：缺少模板中的 4 列：申请人身份（平台、联盟、服务机构）（applicant.roles）、户籍是否在平谷区（自然人）"
+        "（applicant.household_registered_in_district）、被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）、"
+        "专利权人（按证书顺序）（item.right_holders）。"
+    )

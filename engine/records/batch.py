@@ -636,6 +636,9 @@ def run_batch(
         progress.finish()
         if not parallel:  # (a workbook's hidden rows, decided as the others: said first among the warnings)
             noticed += reader.notices()
+        left = columns_left_incomplete(versions, noticed, raw_path, summary.decided)
+        if left is not None:  # (after the notice naming the missing columns)
+            noticed.append(left)
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
             if round_policy(rounds[rnd]).round_budget is not None:
@@ -707,6 +710,44 @@ def run_batch(
     )
     summary.outputs["summary_json"] = str(out / "summary.json")
     return summary
+
+
+def columns_left_incomplete(versions: PolicySet, noticed: Sequence[Msg], decisions: Path, decided: int) -> Msg | None:
+    """How many of the applications decided (`decisions`: their lines) the columns the input's sheets lack
+    (`sheet.missing_columns` among what was `noticed`) left incomplete: those with an item decided incomplete for a
+    fact of such a column, or for documents when a documents column is missing; and the columns that did. When
+    every application decided is one of them, it is said as what it most likely is, columns deleted from the
+    sheet (`sheet.missing_columns_all`), not applicants who all failed to give the same facts; None when none is.
+    Read again from the decisions file only when a column is missing (a run with every column never reads it)."""
+    named = {c.params["code"]: c for m in noticed if getattr(m, "key", None) == "sheet.missing_columns" for c in m.params["columns"]}
+    if not named or not decided:
+        return None
+    documents = set()  # the missing columns of documents (an item missing any document is incomplete for them)
+    for policy in versions.versions:
+        cols = Columns(policy)
+        specs = {c: cols.claim.get(c) or cols.applicant.get(c) or cols.item.get(c) for c in named}
+        documents |= {c for c, spec in specs.items() if spec is not None and spec.type == "document_list"}
+    causes: dict[str, None] = {}  # the columns that left an application incomplete, in the notices' order
+    left: list[str] = []  # the claim ids of those applications
+    with open(decisions, encoding="utf-8") as f:
+        for line in f:
+            if '"incomplete"' not in line:
+                continue
+            d = json.loads(line)
+            why = set()
+            for item in d.get("items") or ():
+                if item.get("status") == "incomplete":
+                    why |= {c for c in item.get("missing_facts") or () if c in named}
+                    why |= documents if item.get("missing_documents") else set()
+            if why:
+                left.append(str(d.get("claim_id")))
+                causes.update(dict.fromkeys(c for c in named if c in why))
+    if not left:
+        return None
+    columns = [named[c] for c in causes]
+    if len(left) == decided:
+        return msg("sheet.missing_columns_all", n=decided, columns=columns)
+    return msg("sheet.missing_columns_decided", n=len(left), decided=decided, first=left[0], columns=columns)
 
 
 #: at most this many later claims a replacement may have changed are named (the rest counted)

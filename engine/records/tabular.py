@@ -1224,6 +1224,10 @@ class _Spool:
         for (cid,) in cur:
             yield cid
 
+    def has(self, kind: str) -> bool:
+        """Whether a row of `kind` was added."""
+        return bool(self.db.execute("SELECT EXISTS (SELECT 1 FROM rows WHERE kind = ?)", (kind,)).fetchone()[0])
+
     def count(self, kind: str) -> int:
         return int(self.db.execute("SELECT count(DISTINCT claim_id) FROM rows WHERE kind = ?", (kind,)).fetchone()[0])
 
@@ -1292,12 +1296,47 @@ class _TabularReader(Reader):
         self.spool = _Spool()
         self.done = 0
         self.absent: frozenset[str] = frozenset()  # the columns of its sheets that have no heading (`Record.absent`)
+        self.noticed: list[Msg] = []  # what `notices` says
 
     def fraction(self) -> float | None:
         return self.done / max(self.total or 1, 1)
 
     def close(self) -> None:
         self.spool.close()
+
+    def _item_type(self, cells: Mapping[str, Any], types: set[str]) -> None:
+        """The item type a row's `item.type` cell names (its code or label) added to `types`, if it names one."""
+        kind = cells.get("item.type")
+        code = self.choices.code("item.type", None, kind.strip()) if isinstance(kind, str) and kind.strip() else None
+        if code is not None:
+            types.add(code)
+
+    def _missing_columns(self, kind: str, where: Msg | str, allowed: Sequence[str], header: Sequence[str], types: Collection[str]) -> None:
+        """The notice of the columns `batch-template` writes for a sheet (`allowed`) that its heading row lacks, once a
+        row of it (of `kind` in the spool) was read (a sheet of headings alone lacks nothing): each such fact or
+        document is read as given by no application, so one that needs it is decided incomplete (材料不全) as if its
+        applicant had not given it -- an officer who deleted columns was never told. Only a fact the policy
+        reads and does not require counts (a required one's missing column is each application's error already,
+        `input.no_column`; a record-only one changes no decision); an item fact's only for an item type read
+        (`types`: a round of patents alone needs no loan's columns), or for any type when no item type was read.
+        Said once for the sheet; the applications are decided as they are (a round where no application has such a
+        fact is right to leave its column out)."""
+        if not self.spool.has(kind):
+            return
+        policy = self.cols.policy
+        read = [policy.item_facts[t] for t in types if t in policy.item_facts] or list(policy.item_facts.values())
+
+        def optional(column: str) -> bool:
+            if column.startswith("item."):
+                specs = [facts[column[5:]] for facts in read if column[5:] in facts]
+            else:
+                specs = [spec for spec in (self.cols.claim.get(column) or self.cols.applicant.get(column),) if spec is not None]
+            return any(not spec.required and not spec.record_only for spec in specs)
+
+        missing = [c for c in allowed if c != "claim_id" and c not in header and optional(c)]
+        if missing:
+            columns = [msg("sheet.column_named", label=Label(self.cols.label(c)), code=c) for c in missing]
+            self.noticed.append(msg("sheet.missing_columns", where=where, n=len(missing), columns=columns))
 
     def _cell(self, name: str, spec: FactSpec, value: Any, item_type: str | None) -> tuple[Any, str | None]:
         """A cell as a claim value: a closed choice's label read as its code, then the cell converted by its type."""
@@ -1524,7 +1563,6 @@ class CsvReader(_TabularReader):
     def __init__(self, path: str | Path, policy: CompiledPolicy, encoding: str | None = None) -> None:
         super().__init__(path, policy)
         self.orphans: list[tuple[int, str]] = []
-        self.noticed: list[Msg] = []
         try:
             self._read(path, encoding)
         except BaseException:  # (the rows spooled so far: a refused file left its temporary file behind)
@@ -1561,6 +1599,7 @@ class CsvReader(_TabularReader):
             error_ids: list[str] = []  # rows whose claim id shows an error value
             mangled: list[str] = []  # rows whose claim id a spreadsheet rounded (`_mangled_id`)
             commented: list[tuple[int, str]] = []  # rows skipped as comments that are not the template's hints
+            types: set[str] = set()  # the item types of the rows read (`_missing_columns`)
             rowno = 1
             while True:
                 rowno += 1
@@ -1597,12 +1636,14 @@ class CsvReader(_TabularReader):
                     unheaded += [f"{rowno}:{i + 1}" for i, c in enumerate(row) if (i >= len(header) or not header[i]) and c.strip()]
                 cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h and h != "claim_id"}
                 self.spool.add("row", cid, rowno, cells)
+                self._item_type(cells, types)
         where: Any = str(path)
         # as a workbook's (`XlsxReader._read_sheet`): refused whole, naming the places, every problem at once
         kinds = (("input.unheaded", unheaded), ("input.error_value_ids", error_ids), ("input.mangled_ids", mangled))
         whole = [_cells_said(k, where, refs) for k, refs in kinds if refs]
         if whole:
             raise refused(str(path), whole)
+        self._missing_columns("row", where, allowed, header, types)
         if formulas:  # (read as Excel shows them; said, as every reading the officer did not write is)
             self.noticed.append(_cells_said("input.text_formulas", where, formulas))
         if commented:
@@ -2086,7 +2127,6 @@ class XlsxReader(_TabularReader):
 
     def __init__(self, path: str | Path, policy: CompiledPolicy) -> None:
         super().__init__(path, policy)
-        self.noticed: list[Msg] = []
         self.titles: dict[str, str] = {}
         try:
             self._read(path)
@@ -2207,6 +2247,7 @@ class XlsxReader(_TabularReader):
         hidden_read: list[int] = []  # hidden rows read as the others: said, as the officer may have meant them left out
         out_of_order: list[str] = []  # rows numbered as or before a row above them: openpyxl passed over them unsaid
         commented: list[tuple[int, str]] = []  # rows skipped as comments that are not the template's hints
+        types: set[str] = set()  # the item types of the rows read (`_missing_columns`)
         width = len(header)
         blank = [i for i, h in enumerate(header) if not h]  # columns within the headings whose heading is empty
         last = read = 0
@@ -2237,8 +2278,10 @@ class XlsxReader(_TabularReader):
                 unheaded += [f"{_column_letter(c)}{rowno}" for c in sorted(beyond)]
             cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id"}
             self.spool.add(sheet, cid, rowno, cells)
+            self._item_type(cells, types)
             if rowno in hidden:
                 hidden_read.append(rowno)
+        self._missing_columns(sheet, where, allowed, header, types)
         if hidden_read:
             self.noticed.append(msg("sheet.hidden_rows", where=where, n=len(hidden_read), rows=_row_runs(hidden_read)))
         if commented:
