@@ -1269,3 +1269,63 @@ def test_a_missing_required_column_and_the_columns_of_an_item_type_not_in_the_ro
         "（applicant.household_registered_in_district）、被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）、"
         "专利权人（按证书顺序）（item.right_holders）。"
     )
+
+
+def _excel_saved_csv(path: Path, dates: dict[str, str], amounts: dict[str, str]) -> Path:
+    """The example CSV (CODES, in Chinese) as Excel on a Chinese Windows saves it again: GBK, CRLF, the cells of
+    `dates` and `amounts` rewritten as the cells showed them."""
+    header, rows = _rows(zh=True)
+    with open(path, "w", encoding="gbk", newline="") as f:
+        w = csv.writer(f, lineterminator="\r\n")
+        w.writerow(header)
+        w.writerows([[dates.get(c, amounts.get(c, c)) for c in row] for row in rows])
+    return path
+
+
+EXCEL_DATES = {"2022-03-15": "2022/3/15", "2021-06-18": "2021/6/18", "2021-07-28": "2021/7/28"}
+
+
+def test_a_csv_file_excel_saved_again_is_said_once_with_how_to_save_it(tmp_path: Path) -> None:
+    # Excel writes a date cell as it shows it (2022/3/15) and an amount formatted #,##0.00 as "8,400.00": each row's
+    # cells are refused as before, each with its own fix (neither form is read: a date is YYYY-MM-DD, an amount has
+    # no separators), and the file is said once with the cause. The first date of the file is row 2's submission
+    # date (claim columns come first), its first amount row 2's fee.
+    path = _excel_saved_csv(tmp_path / "r.csv", EXCEL_DATES, {"8400.00": "8,400.00"})
+    assert path.read_bytes().count(b"\r\n") == 3 and b',"8,400.00",' in path.read_bytes()  # (quoted: it holds commas)
+    summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", quiet=True, report=False)
+    assert (summary.decided, summary.failed) == (0, 1)
+    [record] = [json.loads(line) for line in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    problems = sorted((p["row"], p["field"], p["said"]["zh"]["expected"]) for p in record["problems"])
+    assert problems == [
+        (2, "item.date", '按 YYYY-MM-DD 书写的日期：请写作 "2021-06-18"'),
+        (2, "item.official_fees_paid", '去掉分隔符，只写数字：请写作 "8400.00"'),
+        (2, "submission_date", '按 YYYY-MM-DD 书写的日期：请写作 "2022-03-15"'),
+        (3, "item.date", '按 YYYY-MM-DD 书写的日期：请写作 "2021-07-28"'),
+    ]
+    resaved = [tr(w, "zh") for w in summary.warnings if getattr(w, "key", "").startswith("input.excel_resaved")]
+    assert resaved == [
+        f"{path}：文件中的日期都写成了 '2022/3/15' 这样的形式（第 2 行），金额带有千位分隔符（如第 2 行的 '8,400.00'），"
+        "多半是在 Excel 或 WPS 中打开本 CSV 文件后又保存为 CSV 所致：保存时软件按单元格显示的样子改写了日期和金额，"
+        "而批量审核只接受 2021-03-05 这样的日期和 8400.00 这样的金额，因此各行的这些单元格都被判为有误（见错误记录）。"
+        "请改为另存为 Excel 工作簿（.xlsx），批量审核可以直接读取；如仍需保存为 CSV，请先把日期列的单元格格式设为自定义格式 "
+        "yyyy-mm-dd，金额列设为不使用千位分隔符的数值（设置单元格格式 › 数字），再保存"
+    ]
+    # its dates alone (an amount below 1,000 shows no separator): the dates' sentence
+    path = _excel_saved_csv(tmp_path / "d.csv", EXCEL_DATES, {})
+    summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "d", quiet=True, report=False)
+    [said] = [w for w in summary.warnings if getattr(w, "key", "").startswith("input.excel_resaved")]
+    assert tr(said, "zh").startswith(f"{path}：文件中的日期都写成了 '2022/3/15' 这样的形式（第 2 行），多半是在 Excel 或 WPS 中")
+    assert tr(said, "en").startswith(f"{path}: every date of the file is written like '2022/3/15' (row 2): most likely")
+
+
+@pytest.mark.parametrize(
+    ("dates", "amounts"),
+    [
+        ({"2021-06-18": "2021/6/18"}, {}),  # one date typed so among dates written YYYY-MM-DD: that cell's slip alone
+        ({}, {"8400.00": "8,400.00"}),  # an amount typed with its separator, the dates as the batch writes them
+    ],
+)
+def test_a_slip_in_one_cell_is_not_said_as_excel_saving_the_file(tmp_path: Path, dates: dict[str, str], amounts: dict[str, str]) -> None:
+    path = _excel_saved_csv(tmp_path / "r.csv", dates, amounts)
+    summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", quiet=True, report=False)
+    assert summary.failed == 1 and not any(getattr(w, "key", "").startswith("input.excel_resaved") for w in summary.warnings)

@@ -1557,6 +1557,56 @@ def _text_of_formula(cell: str) -> str | None:
     return found.group(1).replace('""', '"') if found is not None else None
 
 
+#: how Excel and WPS write a date cell, and an amount cell formatted #,##0.00, into a CSV file they save on a Chinese
+#: Windows (its short date form 2021/3/5; 8,400.00), where the file had 2021-03-05 and 8400.00
+_EXCEL_DATE = re.compile(r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_GROUPED_AMOUNT = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+
+
+class _ExcelForms:
+    """What a CSV file's date and amount cells say of how it was saved: a file opened in Excel or WPS and saved again
+    as CSV has every date written 2021/3/5 (and an amount formatted #,##0.00 as 8,400.00). Each such cell is refused
+    where it stands, as before (the claim's check says the form to write); when every date of the file is in that
+    form, the file is also said once (`input.excel_resaved`), the cause and how to save it so that it reads: each
+    row's two refusals gave the officer the fix of each cell, never why every row had them."""
+
+    def __init__(self, cols: Columns, header: Sequence[str]) -> None:
+        kinds = [(cols.claim.get(h) or cols.applicant.get(h) or cols.item.get(h) or _NO_SPEC).type for h in header]
+        self.dates = [i for i, t in enumerate(kinds) if t == "date"]  # (a date list's cell holds several: not looked at)
+        self.amounts = [i for i, t in enumerate(kinds) if t == "money"]
+        self.excel_date: tuple[int, str] | None = None  # the first date written as Excel writes it: (row, cell)
+        self.iso_date = False  # whether a date is written 2021-03-05
+        self.grouped: tuple[int, str] | None = None  # the first amount with thousands separators: (row, cell)
+
+    def see(self, rowno: int, row: Sequence[str]) -> None:
+        """A row's date and amount cells taken note of."""
+        if self.iso_date:  # (a file with one date as the batch writes it was not saved by Excel: nothing to say)
+            return
+        for i in self.dates:
+            cell = row[i].strip() if i < len(row) else ""
+            if _ISO_DATE.fullmatch(cell):
+                self.iso_date = True
+                return
+            if self.excel_date is None and _EXCEL_DATE.fullmatch(cell):
+                self.excel_date = (rowno, cell)
+        for i in self.amounts:
+            cell = row[i].strip() if i < len(row) else ""
+            if self.grouped is None and _GROUPED_AMOUNT.fullmatch(cell):
+                self.grouped = (rowno, cell)
+
+    def notice(self, where: Msg | str) -> Msg | None:
+        """`input.excel_resaved` when every date of the file is written as Excel writes it, else None."""
+        if self.iso_date or self.excel_date is None:
+            return None
+        row, date = self.excel_date
+        if self.grouped is None:
+            return msg("input.excel_resaved", where=where, row=row, date=repr(date))
+        return msg(
+            "input.excel_resaved_amounts", where=where, row=row, date=repr(date), amount_row=self.grouped[0], amount=repr(self.grouped[1])
+        )
+
+
 class CsvReader(_TabularReader):
     """One row per item; the claim and applicant columns repeat on each row of a claim (the first row's count)."""
 
@@ -1600,6 +1650,7 @@ class CsvReader(_TabularReader):
             mangled: list[str] = []  # rows whose claim id a spreadsheet rounded (`_mangled_id`)
             commented: list[tuple[int, str]] = []  # rows skipped as comments that are not the template's hints
             types: set[str] = set()  # the item types of the rows read (`_missing_columns`)
+            forms = _ExcelForms(self.cols, header)  # how its dates and amounts are written
             rowno = 1
             while True:
                 rowno += 1
@@ -1637,6 +1688,7 @@ class CsvReader(_TabularReader):
                 cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h and h != "claim_id"}
                 self.spool.add("row", cid, rowno, cells)
                 self._item_type(cells, types)
+                forms.see(rowno, row)
         where: Any = str(path)
         # as a workbook's (`XlsxReader._read_sheet`): refused whole, naming the places, every problem at once
         kinds = (("input.unheaded", unheaded), ("input.error_value_ids", error_ids), ("input.mangled_ids", mangled))
@@ -1644,6 +1696,9 @@ class CsvReader(_TabularReader):
         if whole:
             raise refused(str(path), whole)
         self._missing_columns("row", where, allowed, header, types)
+        resaved = forms.notice(where)
+        if resaved is not None:
+            self.noticed.append(resaved)
         if formulas:  # (read as Excel shows them; said, as every reading the officer did not write is)
             self.noticed.append(_cells_said("input.text_formulas", where, formulas))
         if commented:
