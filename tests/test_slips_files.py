@@ -1191,7 +1191,10 @@ def _without_columns(tmp_path: Path, sheet: str, codes: list[str]) -> Path:
     return tmp_path / "r.xlsx"
 
 
-def test_columns_deleted_from_the_applicants_sheet_are_said_once_with_the_applications_they_left_incomplete(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_columns_deleted_from_the_applicants_sheet_are_said_once_with_the_applications_they_left_incomplete(
+    tmp_path: Path, workers: int
+) -> None:
     # The applicants sheet's columns I-K (the three standing facts of an organisation, Art. 4 (2)) deleted: every
     # organisation's standing check then misses registered_in_district, the first fact of its test (`a and b and c`
     # stops at the first it cannot tell), so each of its items is incomplete; the run said nothing of the columns.
@@ -1204,7 +1207,8 @@ def test_columns_deleted_from_the_applicants_sheet_are_said_once_with_the_applic
     assert not any(getattr(w, "key", "").startswith("sheet.missing_columns") for w in plain.warnings)  # (every column)
     err = io.StringIO()
     with use_language("zh"):
-        summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", stderr=err, report=False)
+        summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", stderr=err, report=False, workers=workers)
+    assert "在一个进程中" not in err.getvalue()  # (on the workers, their reading of the sheet says it)
     assert (summary.applications, summary.decided, summary.failed) == (7, 6, 1)  # decided as they were
     statuses = _decisions(tmp_path / "o")
     assert [statuses[("PG-2022-0004", "p1")][0]] == ["granted"]
