@@ -1238,8 +1238,19 @@ def test_a_deleted_documents_column_that_leaves_every_application_incomplete_say
     # incomplete: said as the columns most likely deleted, not as six applicants to be asked for their licences.
     # The exit code is not changed (a warning): the decisions are what the sheet says.
     path = _without_columns(tmp_path, "申请人", ["claim.documents"])
-    summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", quiet=True, report=False)
+    steps: list[str] = []
+    with use_language("en"):
+        summary = run_batch(
+            engine.load_policy(POLICY),
+            path,
+            tmp_path / "o",
+            quiet=True,
+            report=False,
+            on_step=lambda words, done, total: steps.append(words),
+        )
     assert (summary.decided, summary.failed) == (6, 1)
+    # the decisions read back after the bar are a step said as the others (issue 14, point 5)
+    assert "counting the applications the sheet's missing columns left incomplete (reading back 6 decisions)" in steps
     said = [tr(w, "zh") for w in summary.warnings]
     assert said[0].startswith(f"{path} 工作表 申请人：缺少模板中的 1 列：申请书一并提交的主体资格证明材料（claim.documents）。")
     assert said[1] == (

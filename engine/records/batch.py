@@ -636,7 +636,7 @@ def run_batch(
         progress.finish()
         if not parallel:  # (a workbook's hidden rows, decided as the others: said first among the warnings)
             noticed += reader.notices()
-        left = columns_left_incomplete(versions, noticed, raw_path, summary.decided)
+        left = columns_left_incomplete(versions, noticed, raw_path, summary.decided, steps)
         if left is not None:  # (after the notice naming the missing columns)
             noticed.append(left)
         scaled: dict[str, dict[str, str]] = {}
@@ -712,7 +712,9 @@ def run_batch(
     return summary
 
 
-def columns_left_incomplete(versions: PolicySet, noticed: Sequence[Msg], decisions: Path, decided: int) -> Msg | None:
+def columns_left_incomplete(
+    versions: PolicySet, noticed: Sequence[Msg], decisions: Path, decided: int, steps: Steps | None = None
+) -> Msg | None:
     """How many of the applications decided (`decisions`: their lines) the columns the input's sheets lack
     (`sheet.missing_columns` among what was `noticed`) left incomplete: those with an item decided incomplete for a
     fact of such a column, or for documents when a documents column is missing; and the columns that did. When
@@ -722,6 +724,8 @@ def columns_left_incomplete(versions: PolicySet, noticed: Sequence[Msg], decisio
     named = {c.params["code"]: c for m in noticed if getattr(m, "key", None) == "sheet.missing_columns" for c in m.params["columns"]}
     if not named or not decided:
         return None
+    if steps is not None:  # (after the bar, each step is said: the decisions are read back)
+        steps.start(msg("batch.step.missing_columns", n=decided))
     documents = set()  # the missing columns of documents (an item missing any document is incomplete for them)
     for policy in versions.versions:
         cols = Columns(policy)
