@@ -85,6 +85,40 @@ def test_a_fixed_amount_written_50w_says_write_500000() -> None:
     assert _said(p, "zh")[0] == "'50w' 不是规则文件能识别的金额写法：请写成 500000"
 
 
+@pytest.mark.parametrize(
+    ("written", "fix"),
+    [
+        ("三十万", "30万"),  # 三十 = 30, then 万: 30万 as the policy writes it
+        ("三十万元", "30万元"),
+        ("叁拾万元", "30万元"),  # the capital (大写) forms: 叁 = 3, 拾 = 10
+        ("五千元", "5000元"),  # 5 × 1,000
+        ("十二万五千", "125000"),  # 12 × 10,000 + 5 × 1,000: not a whole number of 万, so in yuan
+        ("一百零五", "105"),
+    ],
+)
+def test_an_amount_in_chinese_numerals_is_refused_and_says_the_written_form(written: str, fix: str) -> None:
+    text = mutate("max: 30万", f"max: {written}")
+    p = _problem(text)
+    assert (p.line, str(p.path)) == (line_of(text, f"max: {written}"), "('rules', 0, 'caps', 0, 'max')")
+    assert _said(p, "zh") == (
+        f"'{written}' 是用中文数字写的金额，规则文件只认阿拉伯数字：是否想写 {fix}？",
+        "以元为单位的金额，如 300000（此处也可写 30万 或 30万元）",
+    )
+    assert _said(p, "en")[0] == f"'{written}' is an amount written in Chinese numerals, which a policy does not read: did you mean {fix}?"
+
+
+def test_a_fixed_amount_in_chinese_numerals_says_the_written_form() -> None:
+    text = mutate("by: item.level\n      table: {gold: 20万, silver: 10万}", "fixed: 五千元")
+    assert _said(_problem(text), "zh")[0] == "'五千元' 是用中文数字写的金额，规则文件只认阿拉伯数字：是否想写 5000元？"
+
+
+@pytest.mark.parametrize("written", ["三万五", "一百五", "一二三", "三点五万"])
+def test_chinese_numerals_that_read_two_ways_are_refused_without_a_guess(written: str) -> None:
+    # 三万五 is 35000 as people say it and 30005 as the characters add up; 一百五 150 or 105; 一二三 is digits, no number
+    p = _problem(mutate("max: 30万", f"max: {written}"))
+    assert _said(p, "zh")[0] == f"'{written}' 不符合任何一种允许的写法"
+
+
 @pytest.mark.parametrize(("written", "yuan"), [("50万", "500000"), ("5万元", "50000"), ("50w", "500000")])
 def test_an_amount_with_a_unit_in_an_expression_says_the_number_of_yuan(written: str, yuan: str) -> None:
     # 50万 = 500,000; 5万元 = 50,000; 50w = 500,000: an expression has no units

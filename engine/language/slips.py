@@ -1,7 +1,8 @@
 """Common slips in what a person types where a policy wants an amount or a date, and the fix for each.
 
 `50w`, `5k`, `1,000`, `300，000` are amounts written in forms a policy does not read; `2021/3/5`, `2021.3.5`,
-`2021年3月5日` and `2021-3-5` are dates written otherwise than YYYY-MM-DD. Each function gives the value as it
+`2021年3月5日` and `2021-3-5` are dates written otherwise than YYYY-MM-DD; `三十万`, `五千元` are amounts written in
+Chinese numerals (`chinese_number` reads them, for these fixes and for lint's reading of a clause's text). Each function gives the value as it
 should be written (the fix a message shows), or None when the text is not such a slip. Nothing here decides
 what a value means: a fix is only ever shown to the person, never used in its place.
 """
@@ -104,3 +105,83 @@ def full_width(text: str) -> tuple[list[str], str] | None:
         return None
     fixed = "".join("" if c in _CHINESE_QUOTES else unicodedata.normalize("NFKC", c) if c in found else c for c in text)
     return list(dict.fromkeys(found)), fixed
+
+
+# --- Chinese numerals ------------------------------------------------------------
+
+#: Chinese numerals, common and financial (大写) forms: digits, the units within a section, the section units.
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "贰": 2, "三": 3, "叁": 3, "四": 4, "肆": 4, "五": 5, "伍": 5}
+_CN_DIGITS.update({"六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9})
+_CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_CN_SECTIONS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
+#: every character of a number written in Chinese numerals
+CHINESE_NUMERALS = "".join((*_CN_DIGITS, *_CN_UNITS, *_CN_SECTIONS))
+_ZEROS = "零〇"
+#: an amount in Chinese numerals, with the word for yuan if any (万 is a numeral here: 三十万 is one number)
+_CN_AMOUNT = re.compile(rf"^\s*(?P<num>[{CHINESE_NUMERALS}]+)\s*(?P<unit>元整|元|块钱|块)?\s*$")
+
+
+def chinese_number(text: str) -> int | None:
+    """The value of a run of Chinese numerals (digits 一…九 or their capital forms with the units 十, 百, 千, 万, 亿;
+    两 is 2), or None when it holds no digit (a unit alone)."""
+    total = wan = section = digit = 0  # (亿 groups, the 万 group within the 亿, the section below 万, the digit)
+    seen = False
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit, seen = _CN_DIGITS[ch], True
+        elif ch in _CN_UNITS:
+            unit = _CN_UNITS[ch]
+            if digit == 0 and unit == 10:
+                digit, seen = 1, True  # 十二: 12
+            section += digit * unit
+            digit = 0
+        elif _CN_SECTIONS[ch] == 10**4:  # 万 multiplies what stands since the last 亿, not the 亿 before it
+            wan = (wan + section + digit) * 10**4
+            section = digit = 0
+        else:  # (九千九百九十九亿九千九百九十九万… read 9,999,000,099,999,999 when 万 multiplied the whole)
+            total = (total + wan + section + digit) * 10**8
+            wan = section = digit = 0
+    return total + wan + section + digit if seen else None
+
+
+def _plain_numeral(run: str) -> bool:
+    """A run of Chinese numerals that reads one way only: each digit but the last stands before its unit, the units
+    fall within a section (千 百 十) and the sections fall (亿 then 万), 零 only after a unit. Not 三万五 (35000 as
+    people say it, 30005 as the characters add up), 一百五, 一二三, 三百五千, 零五."""
+    previous = ""  # what the character before was: "", "digit", "zero", "unit" or "section"
+    unit_above, section_above = 10**4, 10**9
+    for i, ch in enumerate(run):
+        if ch in _ZEROS:
+            ok, previous = previous in ("unit", "section"), "zero"
+        elif ch in _CN_DIGITS:
+            last_after_unit = i == len(run) - 1 and previous in ("unit", "section") and run[i - 1] not in "十拾"
+            ok, previous = previous != "digit" and not last_after_unit, "digit"
+        elif ch in _CN_UNITS:
+            unit = _CN_UNITS[ch]
+            ok, previous = unit < unit_above and (previous == "digit" or (unit == 10 and i == 0)), "unit"
+            unit_above = unit
+        else:
+            section = _CN_SECTIONS[ch]
+            ok, previous = section < section_above and previous in ("digit", "unit"), "section"
+            section_above, unit_above = section, 10**4
+        if not ok:
+            return False
+    return previous != "zero"
+
+
+def chinese_amount(text: str) -> str | None:
+    """An amount written in Chinese numerals, as a policy writes it: `三十万` -> "30万", `三十万元` -> "30万元",
+    `五千元` -> "5000元", `十二万五千` -> "125000"; None for anything else, and for numerals that do not read one way
+    only (`三万五`: 35000 or 30005?)."""
+    if not isinstance(text, str) or len(text) > _MAX_CHARS:
+        return None
+    m = _CN_AMOUNT.match(text)
+    if m is None or not _plain_numeral(m["num"]):
+        return None
+    value = chinese_number(m["num"])
+    if not value:
+        return None
+    unit = "元" if m["unit"] else ""
+    if m["num"][-1] in "万萬" and value % 10**4 == 0:
+        return f"{value // 10**4}万{unit}"
+    return f"{value}{unit}"

@@ -515,7 +515,7 @@ _COUNTED = re.compile(r"\s*([0-9]+)\s*(?:年|次|件|个|家|项|名|个国家)\
 
 
 def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
-    """`_slip` of a date or an amount written another way (2021/3/5, 50w, 300,000)."""
+    """`_slip` of a date or an amount written another way (2021/3/5, 50w, 300,000, 三十万)."""
     if error.validator == "format" and error.validator_value == "date":
         day = slips.iso_date(value)
         if day:
@@ -536,6 +536,9 @@ def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
     if yuan is None and counted is not None and not amount:  # `from: 2021年`, `times: 3次`: the number alone
         fix = counted.group(1)
         return msg("loading.slip.number_unit", value=repr(value), fix=fix), msg("loading.slip.number_unit_expected", fix=fix)
+    chinese = slips.chinese_amount(value) if yuan is None and amount else None
+    if chinese is not None:  # `max: 三十万`: Chinese numerals, which no amount is read from
+        return msg("loading.slip.chinese_numerals", value=repr(value), fix=chinese), msg("loading.slip.amount_expected")
     if yuan is None:
         return None
     expected = msg("loading.slip.amount_expected") if amount else msg("loading.slip.number_expected")

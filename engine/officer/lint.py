@@ -69,6 +69,7 @@ from engine.explaining.catalogue import PLACEHOLDER
 from engine.language import model
 from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
+from engine.language.slips import CHINESE_NUMERALS, chinese_number
 from engine.language.source import MAX_POLICY_NODES, Source, load_yaml_file
 from engine.language.walk import PolicyVisitor, Site, walk
 
@@ -115,12 +116,8 @@ def percent(rate: Decimal) -> str:
 
 # --- numbers in a clause's text ------------------------------------------------
 
-#: Chinese numerals, common and financial (大写) forms: digits, the units within a section, the section units.
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "贰": 2, "三": 3, "叁": 3, "四": 4, "肆": 4, "五": 5, "伍": 5}
-_CN_DIGITS.update({"六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9})
-_CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-_CN_SECTIONS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
-_CN = "".join((*_CN_DIGITS, *_CN_UNITS, *_CN_SECTIONS))
+#: Chinese numerals (read by `chinese_number`, engine/language/slips.py, where a policy's amount may be written so too)
+_CN = CHINESE_NUMERALS
 #: An Arabic number: with thousands separators (3,000 / 300,000.50) or without.
 _ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
 _ARABIC_MULTIPLIERS = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
@@ -170,29 +167,6 @@ def normalise(text: str) -> str:
     """NFKC (full-width digits and ％ become ASCII) and no whitespace at all. A full-width comma stays a comma of
     the sentence (、), so that only an ASCII comma between digit groups is a thousands separator (3,000)."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text.replace("，", "、")))
-
-
-def chinese_number(text: str) -> int | None:
-    """The value of a run of Chinese numerals (digits 一…九 or their capital forms with the units 十, 百, 千, 万, 亿;
-    两 is 2), or None when it holds no digit (a unit alone)."""
-    total = wan = section = digit = 0  # (亿 groups, the 万 group within the 亿, the section below 万, the digit)
-    seen = False
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit, seen = _CN_DIGITS[ch], True
-        elif ch in _CN_UNITS:
-            unit = _CN_UNITS[ch]
-            if digit == 0 and unit == 10:
-                digit, seen = 1, True  # 十二: 12
-            section += digit * unit
-            digit = 0
-        elif _CN_SECTIONS[ch] == 10**4:  # 万 multiplies what stands since the last 亿, not the 亿 before it
-            wan = (wan + section + digit) * 10**4
-            section = digit = 0
-        else:  # (九千九百九十九亿九千九百九十九万… read 9,999,000,099,999,999 when 万 multiplied the whole)
-            total = (total + wan + section + digit) * 10**8
-            wan = section = digit = 0
-    return total + wan + section + digit if seen else None
 
 
 def _decimal(text: str) -> Decimal:
