@@ -509,3 +509,44 @@ def test_a_message_override_with_a_misspelt_placeholder_is_warned_with_the_place
     assert tr(line.message, "zh") == "用语 'applicant_line' 中的 {knd} 不是这条用语的占位符：说明中会原样显示"
     assert tr(line.expected, "zh") == "这条用语的占位符：{id}、{kind}、{name}（拼写须一致）"
     assert tr(status.expected, "zh") == "这条用语没有占位符：请删去花括号及其中的名称"
+
+
+def test_a_template_field_the_explanation_model_has_not_is_an_error_with_the_field_meant() -> None:
+    # `x.claim_idd` and `it.statuss` passed validate and lint, and every explanation showed nothing there
+    from engine.core.i18n import tr
+
+    old = "\nrules:\n  - id: invention-patent-fees"
+    template = (
+        "\ntemplates:\n  zh:\n    explain.md.j2: |\n"
+        "      # {{ x.title }}\n"
+        "      {{ x.claim_idd }}\n"
+        "      {% for it in x.items %}{{ it.statuss }}{% for s in it.sections %}{{ s.head }}{% endfor %}{% endfor %}\n"
+        "      {{ x.sign_off.heda }}{{ d.whatever }}{% set y = x %}{{ y.nope }}{% if x.foo is defined %}{% endif %}\n"
+        "      {{ x.sign_off.zzz }}\n"
+    )
+    problems, text = lint_variant(old, template + old)
+    assert codes(problems) == [("lint.template_field", "error")] * 4
+    where = {(p.path, p.line) for p in problems}
+    assert where == {(("templates", "zh", "explain.md.j2"), line_of(text, "explain.md.j2:"))}
+    # line 2 of the template: x (Explanation) has claim_id; line 3: an item (ItemExplanation) has status; line 4:
+    # x.sign_off (SignOff) has head. Not said: s.head (a Section has it), d (the decision's JSON, keys optional),
+    # y (set by the template), `is defined` (asked on purpose). zzz is near no field: no guess.
+    assert [tr(p.message, "zh") for p in problems] == [
+        "模板 'explain.md.j2' 第 2 行：x 没有 claim_idd 这一项（是否想写 x.claim_id？），每份说明中都会显示为空",
+        "模板 'explain.md.j2' 第 3 行：it 没有 statuss 这一项（是否想写 it.status？），每份说明中都会显示为空",
+        "模板 'explain.md.j2' 第 4 行：x.sign_off 没有 heda 这一项（是否想写 x.sign_off.head？），每份说明中都会显示为空",
+        "模板 'explain.md.j2' 第 5 行：x.sign_off 没有 zzz 这一项，每份说明中都会显示为空",
+    ]
+    assert tr(problems[2].expected, "zh") == "x.sign_off 的某一项：head, opinion, reviewer, date, page"
+    assert tr(problems[0].message, "en") == (
+        "template 'explain.md.j2', line 2: x has no claim_idd (did you mean x.claim_id?); every explanation would show it as nothing"
+    )
+
+
+def test_the_engine_s_own_templates_read_no_field_the_model_has_not() -> None:
+    # the check's guard against false alarms: the engine's templates read the model's fields correctly
+    from engine.explaining.fields import unknown_fields
+    from engine.explaining.render import TEMPLATE_DIR
+
+    for path in sorted(TEMPLATE_DIR.rglob("*.j2")):
+        assert list(unknown_fields(path.read_text(encoding="utf-8"), path.name)) == [], path.name

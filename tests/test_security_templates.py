@@ -411,6 +411,35 @@ def test_validate_refuses_what_it_can_see(tmp_path: Path) -> None:
     assert p.line == _line_of(path, "explain.txt.j2:")
 
 
+def test_an_unknown_name_in_a_template_says_the_name_meant(tmp_path: Path) -> None:
+    # `{{ modle.claim_id }}` and `{{ lable(...) }}` were refused with the list of every name, no nearer word; the
+    # explanation model is named x (the author thinks of it as "model"), the decision's JSON d
+    from engine.core.i18n import tr
+
+    path = _write(
+        tmp_path,
+        "  zh:\n    explain.md.j2: |\n      # {{ x.title }}\n      {{ modle.claim_id }}\n      {{ decision.total }}{{ lable('a') }}\n",
+    )
+    first, second, third = _problems(path)
+    assert {(p.path, p.line) for p in (first, second, third)} == {(("templates", "zh", "explain.md.j2"), _line_of(path, "explain.md.j2:"))}
+    names = "anchor, base_value, clause, count, d, doc, engine_version, errors, fact, fact_value, grand_total, in_report, item_cites, "
+    names += "item_type, kind, kinds_in_order, label, lang, m, policy, role, roles_in_order, rows, shaping, steps, title, value, x"
+    assert tr(first.message, "zh") == (
+        "模板 'explain.md.j2'：模板第 2 行：不认识的名称 'modle'（会显示为空）：解释模型的名称是 x（如 {{ x.claim_id }}），"
+        f"决定的 JSON 是 d；模板可以使用 {names}"
+    )
+    assert tr(second.message, "zh").startswith(
+        "模板 'explain.md.j2'：模板第 3 行：不认识的名称 'decision'（会显示为空）：决定的 JSON 的名称是 d"
+    )
+    assert (
+        tr(third.message, "zh")
+        == f"模板 'explain.md.j2'：模板第 3 行：不认识的名称 'lable'（会显示为空）：是否想写 label？模板可以使用 {names}"
+    )
+    assert tr(third.message, "en") == (
+        f"template 'explain.md.j2': line 3 of the template: unknown name 'lable' (it would show as nothing): did you mean label? a template may use {names}"
+    )
+
+
 def test_templates_are_size_bounded_at_load(tmp_path: Path) -> None:
     big = "x" * (templating.MAX_TEMPLATE_CHARS + 1)
     [p] = _problems(_write(tmp_path, f"  all:\n    explain.txt.j2: {big}\n"))

@@ -32,6 +32,7 @@ import base64
 import binascii
 import contextvars
 import dataclasses
+import difflib
 import functools
 import html
 import inspect
@@ -985,6 +986,34 @@ def jinja_words(message: str) -> Msg | str:
     return message
 
 
+def parse_template(source: str, name: str) -> nodes.Template | None:
+    """A policy template's syntax tree, parsed as the sandbox parses it (never compiled, never rendered); None when
+    it does not parse (`check_template` says why), or is longer than a template may be."""
+    if len(source) > MAX_TEMPLATE_CHARS:
+        return None
+    try:
+        return _checker().parse(source, name)
+    except (TemplateSyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
+        return None
+
+
+#: what a template's author may call the names a template gets (the explanation model is `x`, the decision `d`)
+_NAMES_AS_SAID = {"model": "x", "explanation": "x", "expl": "x", "decision": "d"}
+
+
+def _unknown_name(name: str) -> Msg:
+    """A name no template gets (it would render as nothing), with the nearest name there is: `lable` -> label, and
+    `modle` / `model` -> x (the explanation model's name), `decision` -> d."""
+    allowed = ", ".join(sorted(GLOBAL_NAMES | RENDER_VARIABLES))
+    close = difflib.get_close_matches(name, sorted(GLOBAL_NAMES | RENDER_VARIABLES | set(_NAMES_AS_SAID)), n=1, cutoff=0.7)
+    if not close:
+        return msg("loading.template.unknown_name_template_may", n=repr(name), allowed=allowed)
+    guess = _NAMES_AS_SAID.get(close[0])
+    if guess is not None:
+        return msg(f"loading.template.unknown_name_is_{guess}", n=repr(name), allowed=allowed)
+    return msg("loading.template.unknown_name_did_you_mean", n=repr(name), guess=close[0], allowed=allowed)
+
+
 def check_template(source: str, name: str, templates: Iterable[str]) -> list[tuple[Msg, int | None]]:
     """Problems of a policy's template, each with its line in the template (None: the whole template).
 
@@ -1036,8 +1065,7 @@ def check_template(source: str, name: str, templates: Iterable[str]) -> list[tup
         for name_node in ast.find_all(nodes.Name):
             first_use.setdefault(name_node.name, name_node.lineno)
         for n in sorted(unknown, key=lambda n: (first_use.get(n, 0), n)):
-            allowed = ", ".join(sorted(GLOBAL_NAMES | RENDER_VARIABLES))
-            problems.append((msg("loading.template.unknown_name_template_may", n=repr(n), allowed=allowed), first_use.get(n)))
+            problems.append((_unknown_name(n), first_use.get(n)))
         if not problems:
             env.compile(source, name, name)
     except TemplateSyntaxError as exc:
@@ -1062,5 +1090,6 @@ __all__ = [
     "RenderError",
     "check_string_size",
     "check_template",
+    "parse_template",
     "render_budget",
 ]

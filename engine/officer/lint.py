@@ -66,6 +66,7 @@ from engine.core import i18n
 from engine.core.errors import EngineError, Problem, format_path
 from engine.core.i18n import Msg, lookup, msg, tr
 from engine.explaining.catalogue import PLACEHOLDER
+from engine.explaining.fields import unknown_fields
 from engine.language import model
 from engine.language.expressions import CompiledExpression, parse_expression
 from engine.language.load import check_source
@@ -681,6 +682,7 @@ class _Linter:
             )
             problems.append(self.problem(first, said, "chinese_only", "warning", msg("lint.chinese_only_fix")))
         problems += self.override_placeholders()
+        problems += self.template_fields()
         return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
 
     def override_placeholders(self) -> list[Problem]:
@@ -702,6 +704,26 @@ class _Linter:
                         else msg("lint.override_no_placeholder")
                     )
                     out.append(self.problem(("templates", scope, key), said, "override_placeholder", "warning", fix))
+        return out
+
+    def template_fields(self) -> list[Problem]:
+        """A template's field of the explanation model that the model has not (`x.claim_idd`, `item.statuss` in a loop
+        over `x.items`): the sandbox renders it as nothing, on every decision. An error: the model's fields are fixed.
+        Here and not in validate: the model is the explaining layer's, above the policy language's."""
+        out = []
+        for scope, entries in self.policy.templates.items():
+            for key, text in entries.items():
+                for f in unknown_fields(text, key) if key.endswith(".j2") else ():
+                    said = msg(
+                        f"lint.template_field{'_guess' if f.guess else ''}",
+                        key=repr(key),
+                        line=f.line,
+                        written=f.written,
+                        attr=f.attr,
+                        guess=f.guess,
+                    )
+                    fix = msg("lint.template_field_fix", written=f.written, fields=", ".join(f.fields))
+                    out.append(self.problem(("templates", scope, key), said, "template_field", "error", fix))
         return out
 
     def scope_bound(self, rule: model.Rule, cap: model.Cap) -> tuple[Decimal, Msg] | None:
