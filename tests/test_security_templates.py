@@ -406,7 +406,7 @@ def test_validate_refuses_what_it_can_see(tmp_path: Path) -> None:
     path = _write(tmp_path, "  all:\n    explain.txt.j2: |\n      {{ d.claim_id }}\n      {% for i in range(3) %}{% endfor %}\n", "q.yaml")
     [p] = _problems(path)
     assert p.message.startswith(
-        "template 'explain.txt.j2': line 2 of the template: unknown name 'range'; a template may use anchor, base_value, clause"
+        "template 'explain.txt.j2': line 2 of the template: unknown name 'range'; a template may use base_value, clause, d, doc"
     )
     assert p.line == _line_of(path, "explain.txt.j2:")
 
@@ -422,8 +422,9 @@ def test_an_unknown_name_in_a_template_says_the_name_meant(tmp_path: Path) -> No
     )
     first, second, third = _problems(path)
     assert {(p.path, p.line) for p in (first, second, third)} == {(("templates", "zh", "explain.md.j2"), _line_of(path, "explain.md.j2:"))}
-    names = "anchor, base_value, clause, count, d, doc, engine_version, errors, fact, fact_value, grand_total, in_report, item_cites, "
-    names += "item_type, kind, kinds_in_order, label, lang, m, policy, role, roles_in_order, rows, shaping, steps, title, value, x"
+    # explain.md.j2 is given d and x besides the engine's globals (not the report's rows, title, ...)
+    names = "base_value, clause, d, doc, engine_version, fact, fact_value, item_cites, "
+    names += "item_type, kind, kinds_in_order, label, lang, m, policy, role, roles_in_order, shaping, steps, value, x"
     assert tr(first.message, "zh") == (
         "模板 'explain.md.j2'：模板第 2 行：不认识的名称 'modle'（会显示为空）：解释模型的名称是 x（如 {{ x.claim_id }}），"
         f"决定的 JSON 是 d；模板可以使用 {names}"
@@ -437,6 +438,12 @@ def test_an_unknown_name_in_a_template_says_the_name_meant(tmp_path: Path) -> No
     )
     assert tr(third.message, "en") == (
         f"template 'explain.md.j2': line 3 of the template: unknown name 'lable' (it would show as nothing): did you mean label? a template may use {names}"
+    )
+    # `title` is the report's (report.html.j2), not an explanation's: it was let through, and rendered as nothing
+    path = _write(tmp_path, "  zh:\n    explain.md.j2: |\n      # {{ title }}\n", "q.yaml")
+    [p] = _problems(path)
+    assert tr(p.message, "zh") == (
+        f"模板 'explain.md.j2'：模板第 1 行：此模板拿不到名称 'title'（会显示为空）：只有 report.html.j2 有它；此模板可以使用 {names}"
     )
 
 

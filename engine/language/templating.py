@@ -118,6 +118,16 @@ GLOBAL_NAMES = frozenset(
     }
 )
 RENDER_VARIABLES = frozenset({"d", "x", "anchor", "in_report", "rows", "title", "count", "errors", "grand_total"})
+_EXPLAIN = frozenset({"d", "x"})
+#: the variables each template the engine renders itself is given (engine/explaining/render.py); a template it
+#: only includes or imports, or a policy's own macros, may be given any of RENDER_VARIABLES
+RENDERED_WITH = {
+    "explain.txt.j2": _EXPLAIN,
+    "explain.md.j2": _EXPLAIN,
+    "explain.html.j2": _EXPLAIN,
+    "_explain_body.html.j2": _EXPLAIN | {"anchor", "in_report"},  # (in the report; included by explain.html.j2: d, x)
+    "report.html.j2": frozenset({"rows", "title", "count", "errors", "grand_total"}),
+}
 ENGINE_FILTERS = frozenset({"money", "percent", "fill", "md"})
 HTML_ALIAS = "#html"
 
@@ -1001,11 +1011,15 @@ def parse_template(source: str, name: str) -> nodes.Template | None:
 _NAMES_AS_SAID = {"model": "x", "explanation": "x", "expl": "x", "decision": "d"}
 
 
-def _unknown_name(name: str) -> Msg:
-    """A name no template gets (it would render as nothing), with the nearest name there is: `lable` -> label, and
-    `modle` / `model` -> x (the explanation model's name), `decision` -> d."""
-    allowed = ", ".join(sorted(GLOBAL_NAMES | RENDER_VARIABLES))
-    close = difflib.get_close_matches(name, sorted(GLOBAL_NAMES | RENDER_VARIABLES | set(_NAMES_AS_SAID)), n=1, cutoff=0.7)
+def _unknown_name(name: str, variables: frozenset[str]) -> Msg:
+    """A name the template is not given (it would render as nothing), with the nearest name there is: `lable` ->
+    label, `modle` / `model` -> x (the explanation model's name), `decision` -> d; or the templates that are given
+    it (`title` in explain.md.j2: only the report's)."""
+    allowed = ", ".join(sorted(GLOBAL_NAMES | variables))
+    if name in RENDER_VARIABLES:
+        others = [t for t, given in RENDERED_WITH.items() if name in given]
+        return msg("loading.template.name_of_other_templates", n=repr(name), templates=others, allowed=allowed)
+    close = difflib.get_close_matches(name, sorted(GLOBAL_NAMES | variables | set(_NAMES_AS_SAID)), n=1, cutoff=0.7)
     if not close:
         return msg("loading.template.unknown_name_template_may", n=repr(name), allowed=allowed)
     guess = _NAMES_AS_SAID.get(close[0])
@@ -1060,12 +1074,13 @@ def check_template(source: str, name: str, templates: Iterable[str]) -> list[tup
                         problems.append((msg("loading.template.template_policy_template_may_2", value=repr(value)), line))
         if any(p.startswith("unknown filter") or p.startswith("unknown test") for p, _ in problems):
             return problems  # the name analysis below would fail on them again
-        unknown = find_undeclared_variables(ast) - GLOBAL_NAMES - RENDER_VARIABLES
+        variables = RENDERED_WITH.get(name.removesuffix(HTML_ALIAS), RENDER_VARIABLES)
+        unknown = find_undeclared_variables(ast) - GLOBAL_NAMES - variables
         first_use: dict[str, int] = {}
         for name_node in ast.find_all(nodes.Name):
             first_use.setdefault(name_node.name, name_node.lineno)
         for n in sorted(unknown, key=lambda n: (first_use.get(n, 0), n)):
-            problems.append((_unknown_name(n), first_use.get(n)))
+            problems.append((_unknown_name(n, variables), first_use.get(n)))
         if not problems:
             env.compile(source, name, name)
     except TemplateSyntaxError as exc:
