@@ -447,6 +447,17 @@ def test_an_unknown_name_in_a_template_says_the_name_meant(tmp_path: Path) -> No
     )
 
 
+def test_every_filter_the_renderer_gives_may_be_used_by_a_policy_template(tmp_path: Path) -> None:
+    # docs/explanations.md lists money, percent, fill, md and css; the loader's check knew four, and refused
+    # `css` (a printed page's margin text, as _style.css.j2 writes it) as no filter at all
+    assert set(renderer(engine.load_policy(POLICY_PATH), "zh").env.filters) >= templating.ENGINE_FILTERS
+    path = _write(tmp_path, "  zh:\n    explain.md.j2: \"{{ m.print_page | css(page='page', pages='pages') }}\"\n")
+    policy = engine.load_policy(path)
+    d = engine.evaluate(policy, claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1"))
+    # 第 {page} 页，共 {pages} 页: the texts as CSS strings, the placeholders as counters
+    assert explain(policy, d, "zh", "md").strip() == '"第 " counter(page) " 页，共 " counter(pages) " 页"'
+
+
 def test_templates_are_size_bounded_at_load(tmp_path: Path) -> None:
     big = "x" * (templating.MAX_TEMPLATE_CHARS + 1)
     [p] = _problems(_write(tmp_path, f"  all:\n    explain.txt.j2: {big}\n"))

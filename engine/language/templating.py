@@ -128,7 +128,8 @@ RENDERED_WITH = {
     "_explain_body.html.j2": _EXPLAIN | {"anchor", "in_report"},  # (in the report; included by explain.html.j2: d, x)
     "report.html.j2": frozenset({"rows", "title", "count", "errors", "grand_total"}),
 }
-ENGINE_FILTERS = frozenset({"money", "percent", "fill", "md"})
+#: the filters the explaining layer gives every template (`render.Renderer`): a template using one compiles
+ENGINE_FILTERS = frozenset({"money", "percent", "fill", "md", "css"})
 HTML_ALIAS = "#html"
 
 #: jinja2's filters a policy template may use; left out: `pprint` (object reprs), `random` (not reproducible),
