@@ -458,6 +458,16 @@ def test_every_filter_the_renderer_gives_may_be_used_by_a_policy_template(tmp_pa
     assert explain(policy, d, "zh", "md").strip() == '"第 " counter(page) " 页，共 " counter(pages) " 页"'
 
 
+def test_the_sign_off_block_may_be_overridden_with_the_words_it_is_included_with(tmp_path: Path) -> None:
+    # _sign_off.html.j2 is included `{% with words = x.sign_off %}` (an explanation) and `{% with words = m.sign_off
+    # %}` (the report's index); an override reading `words` was refused as an unknown name
+    path = _write(tmp_path, '  zh:\n    _sign_off.html.j2: "<p class=so>{{ words.head }}：{{ words.reviewer }}</p>"\n')
+    policy = engine.load_policy(path)
+    d = engine.evaluate(policy, claim(item("pledge_loan_interest", "c1", annual_interest_paid="500000.00"), claim_id="T-1"))
+    page = explain(policy, d, "zh", "html")
+    assert "<p class=so>审核签署：审核人</p>" in page
+
+
 def test_templates_are_size_bounded_at_load(tmp_path: Path) -> None:
     big = "x" * (templating.MAX_TEMPLATE_CHARS + 1)
     [p] = _problems(_write(tmp_path, f"  all:\n    explain.txt.j2: {big}\n"))

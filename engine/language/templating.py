@@ -117,7 +117,8 @@ GLOBAL_NAMES = frozenset(
         "shaping",
     }
 )
-RENDER_VARIABLES = frozenset({"d", "x", "anchor", "in_report", "rows", "title", "count", "errors", "grand_total"})
+#: (`words`: what the sign-off block `_sign_off.html.j2` is included with, `{% with words = ... %}`)
+RENDER_VARIABLES = frozenset({"d", "x", "anchor", "in_report", "rows", "title", "count", "errors", "grand_total", "words"})
 _EXPLAIN = frozenset({"d", "x"})
 #: the variables each template the engine renders itself is given (engine/explaining/render.py); a template it
 #: only includes or imports, or a policy's own macros, may be given any of RENDER_VARIABLES
