@@ -414,6 +414,24 @@ def test_one_value_where_a_list_is_wanted_says_the_brackets() -> None:
     )
 
 
+def test_a_scope_written_in_words_says_what_a_scope_is() -> None:
+    """`per: 每家企业每年` said "请写成 [每家企业每年]", which only led to "不认识的名称"; it says what a scope is."""
+    text = mutate("per: [applicant.id, claim.funding_year]", "per: 每家企业每年")
+    p = _problem(text)
+    assert p.line == line_of(text, "per: 每家企业每年")
+    assert _said(p, "zh") == (
+        "'每家企业每年' 是文字说明，不是范围：per 应列出按哪些事实分别累计（文字说明写在 says 中）",
+        "per 中每一项是一个事实，按它的取值分别累计：如 applicant.id（每个申请人）、claim.funding_year（每个申报年度）、"
+        "item.patent_id（每件专利）；单项封顶写 per: item",
+    )
+    assert _said(p, "en")[0] == (
+        "'每家企业每年' is words, not a scope: per lists the facts whose values are counted separately (the words belong in says)"
+    )
+    # facts written without their brackets still get the brackets
+    p = _problem(mutate("per: [applicant.id, claim.funding_year]", "per: applicant.id, claim.funding_year"))
+    assert _said(p, "zh")[0] == ("'applicant.id, claim.funding_year' 是单个值，此处应是列表：请写成 [applicant.id, claim.funding_year]")
+
+
 def test_a_codes_name_written_for_the_code_says_the_code() -> None:
     """`who: {kinds: [企业]}` listed the codes only; the word written is a code's name, and the fix is that code."""
     text = TEMPLATE.replace("who: {kinds: [enterprise]}", "who: {kinds: [企业]}", 1)

@@ -499,6 +499,10 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
         shown = value if len(value) <= 40 else value[:39] + "…"
         return msg("loading.slip.text_without_zh", fix=shown), msg("loading.slip.text_without_zh_expected", fix=shown)
     if any(e.validator == "type" and e.validator_value == "array" and e.instance is value for e in _with_context(error)):
+        field = error.absolute_path[-1] if error.absolute_path else None
+        if field in ("per", "counting") and not all(_FACT.fullmatch(part.strip()) for part in value.split(",")):
+            # `per: 每家企业每年`: a scope in words; brackets round it would only lead to "unknown name"
+            return msg("loading.slip.scope_in_words", value=repr(value), field=field), msg("loading.compile.scope_fact_hint")
         # `per: applicant.id` where a list is wanted: the brackets (it said "应为 范围。", the field's description)
         return msg("loading.slip.list_brackets", value=repr(value), fix=f"[{value}]"), msg("loading.slip.list_brackets_expected")
     found = _number_slip(error, value)
@@ -509,6 +513,9 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
         return said, msg("loading.slip.full_width_expected")
     return found
 
+
+#: a fact as a scope names it (applicant.id, item, claim.funding_year): anything else in `per:` is words
+_FACT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 #: a whole number written with the word it counts (2021年, 3次, 10个国家), where the number alone is wanted
 _COUNTED = re.compile(r"\s*([0-9]+)\s*(?:年|次|件|个|家|项|名|个国家)\s*")
