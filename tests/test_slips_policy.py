@@ -469,6 +469,18 @@ def test_a_number_written_with_its_word_says_the_number_alone() -> None:
     assert _said(p, "zh")[1] == "只写数字、不带单位，如 2024"
 
 
+def test_a_number_written_with_a_leading_zero_names_the_zero() -> None:
+    """`times: 03` was only "'03' 的类型不对，应为 整数（integer）": YAML reads 03 as text, and nothing said why."""
+    text = mutate("        times: 1\n", "        times: 03\n")
+    p = _problem(text)
+    assert p.line == line_of(text, "times: 03")
+    assert _said(p, "zh") == ("'03' 以 0 开头，YAML 把它读成了文字而不是数字：请写作 3", "不以 0 开头的整数，如 3")
+    assert _said(p, "en") == (
+        "'03' starts with 0, so YAML reads it as text, not a number: write 3",
+        "a whole number without a leading 0, e.g. 3",
+    )
+
+
 def test_a_limit_s_times_written_with_its_word_expects_the_number_alone() -> None:
     p = _problem(mutate("        times: 1\n", "        times: 1次\n"))
     assert _said(p, "zh") == ("'1次' 带了单位：此处只写数字 1", "只写数字、不带单位，如 1")

@@ -520,6 +520,9 @@ _FACT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 #: a whole number written with the word it counts (2021年, 3次, 10个国家), where the number alone is wanted
 _COUNTED = re.compile(r"\s*([0-9]+)\s*(?:年|次|件|个|家|项|名|个国家)\s*")
 
+#: a whole number written with a leading zero (03), which YAML reads as text
+_LEADING_ZERO = re.compile(r"0[0-9]+")
+
 
 def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
     """`_slip` of a date or an amount written another way (2021/3/5, 50w, 300,000, 三十万)."""
@@ -543,6 +546,9 @@ def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
     if yuan is None and counted is not None and not amount:  # `from: 2021年`, `times: 3次`: the number alone
         fix = counted.group(1)
         return msg("loading.slip.number_unit", value=repr(value), fix=fix), msg("loading.slip.number_unit_expected", fix=fix)
+    if yuan is None and _LEADING_ZERO.fullmatch(value) and not amount:  # `times: 03`: YAML reads it as text
+        fix = str(int(value))
+        return msg("loading.slip.leading_zero", value=repr(value), fix=fix), msg("loading.slip.leading_zero_expected", fix=fix)
     chinese = slips.chinese_amount(value) if yuan is None and amount else None
     if chinese is not None:  # `max: 三十万`: Chinese numerals, which no amount is read from
         return msg("loading.slip.chinese_numerals", value=repr(value), fix=chinese), msg("loading.slip.amount_expected")
