@@ -432,6 +432,18 @@ def test_a_scope_written_in_words_says_what_a_scope_is() -> None:
     assert _said(p, "zh")[0] == ("'applicant.id, claim.funding_year' 是单个值，此处应是列表：请写成 [applicant.id, claim.funding_year]")
 
 
+def test_a_backwards_funding_window_says_what_is_expected() -> None:
+    """`funding_years: {from: 2025, to: 2024}` said only that the window starts after it ends, with no 应为 line."""
+    text = mutate("funding_years: {from: 2024, to: 2025}", "funding_years: {from: 2025, to: 2024}")
+    p = _problem(text)
+    assert p.line == line_of(text, "funding_years:")
+    assert _said(p, "zh") == (
+        "有效期的起始年度（2025）晚于截止年度（2024）",
+        "from 不晚于 to（两个年度可能写反了：{from: 2024, to: 2025}）",
+    )
+    assert _said(p, "en")[1] == "from no later than to (the two years may be swapped: {from: 2024, to: 2025})"
+
+
 def test_a_codes_name_written_for_the_code_says_the_code() -> None:
     """`who: {kinds: [企业]}` listed the codes only; the word written is a code's name, and the fix is that code."""
     text = TEMPLATE.replace("who: {kinds: [enterprise]}", "who: {kinds: [企业]}", 1)

@@ -611,7 +611,9 @@ class _Compiler:
         fy = head["in_force"]["funding_years"]
         if fy["from"] > fy["to"]:
             self.error(
-                ("policy", "in_force", "funding_years"), msg("loading.compile.window_starts_after_ends", first=fy["from"], last=fy["to"])
+                ("policy", "in_force", "funding_years"),
+                msg("loading.compile.window_starts_after_ends", first=fy["from"], last=fy["to"]),
+                msg("loading.compile.window_starts_after_ends_expected", first=fy["from"], last=fy["to"]),
             )
         in_force_cites = self.citation(head["in_force"].get("cites"), ("policy", "in_force", "cites"))
         notes = tuple(Note(n["id"], Text(n["zh"], n["en"])) for n in head.get("notes", []))
