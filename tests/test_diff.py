@@ -89,6 +89,32 @@ def test_checks_and_fixed_amounts(policy: engine.CompiledPolicy) -> None:
     assert ("第七条第（二）项", "amount", "beijing-ip-demonstration-unit", "5万", "8万") in got
 
 
+def test_an_amount_change_is_said_in_one_form_on_both_sides(policy: engine.CompiledPolicy) -> None:
+    """`30万 → 300000.50元` mixed the clause's 万 with a yuan figure in one line; both sides now take one form: 万 when
+    both are whole 万, else yuan with fen as diff says every other amount (parameters, impact)."""
+    new = variant(
+        (
+            "        max: 30万\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业",
+            "        max: 300000.50\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业",
+        ),
+        (
+            "    who: {kinds: [enterprise, public_institution]}\n    amount: {fixed: 5万}",
+            "    who: {kinds: [enterprise, public_institution]}\n    amount: {fixed: 45000}",
+        ),
+        ("table: {gold: 50万, silver: 40万, excellence: 30万}", "table: {gold: 50万, silver: 40万, excellence: 300000.50}"),
+    )
+    with use_language("zh"):
+        texts = [tr(c.text) for c in diff_policies(policy, new)]
+    assert "pledge-loan-interest：封顶 pledge-annual-cap（按 applicant.id、claim.funding_year）300,000.00 元 → 300,000.50 元" in texts
+    assert any(t.endswith("的金额 300,000.00 元 → 300,000.50 元") for t in texts), texts
+    assert any(t.endswith("50,000.00 元 → 45,000.00 元") for t in texts), texts
+    # both whole 万: the clause's own form, as before
+    got = changes_of(
+        variant(("table: {gold: 50万, silver: 40万, excellence: 30万}", "table: {gold: 60万, silver: 40万, excellence: 30万}")), policy
+    )
+    assert ("第五条第（二）项", "amount", "china-patent-award[gold]", "50万", "60万") in got
+
+
 def test_impact_from_a_folder_of_claims(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
     new = variant(
         (

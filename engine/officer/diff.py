@@ -31,7 +31,7 @@ from engine.deciding.claims import label as policy_words
 from engine.deciding.decision import STATUSES
 from engine.language import model
 from engine.language.walk import PolicyVisitor, Site, walk
-from engine.officer.lint import percent, wan
+from engine.officer.lint import TEN_THOUSAND, percent, wan
 from engine.records.batch import Steps, claim_problems, decide_in_memory, error_record, headings_of, in_language, problem_said
 from engine.records.inputs import open_claims, where_text
 from engine.records.tabular import InputError, Record
@@ -137,6 +137,17 @@ def describe_amount(form: model.AmountForm | None) -> str:
         return msg("diff.w.per_unit", each=each, count=form.count.source, at_most=at_most)
     assert isinstance(form, model.LeastAmount)
     return msg("diff.w.least", parts=_semi(describe_amount(p) for p in form.parts))
+
+
+def _amounts(old: Decimal | None, new: Decimal | None) -> tuple[str, str]:
+    """Two amounts of one change in one form: as the clause writes them (30万 → 50万) when both are whole 万, else
+    both as diff says any other amount, yuan with fen (300,000.00 元 → 300,000.50 元), never one of each."""
+    whole = all(v and v % TEN_THOUSAND == 0 for v in (old, new) if v is not None)
+
+    def said(v: Decimal | None) -> str:
+        return msg("diff.w.none") if v is None else wan(v) if whole else said_money(v)
+
+    return said(old), said(new)
 
 
 def _semi(parts: Iterable[str]) -> str:
@@ -627,15 +638,13 @@ class _Differ:
                 self.add(clause, "rate.base", rid, _of(a), _of(b), msg("diff.rate_base", rule=rid, old=_of(a), new=_of(b)))
         elif isinstance(a, model.FixedAmount) and isinstance(b, model.FixedAmount):
             if a.value != b.value:
-                self.add(
-                    clause, "amount", rid, wan(a.value), wan(b.value), msg("diff.amount", rule=rid, old=wan(a.value), new=wan(b.value))
-                )
+                sa, sb = _amounts(a.value, b.value)
+                self.add(clause, "amount", rid, sa, sb, msg("diff.amount", rule=rid, old=sa, new=sb))
         elif isinstance(a, model.TableAmount) and isinstance(b, model.TableAmount):
             for k in a.table.keys() | b.table.keys():
                 va, vb = a.table.get(k), b.table.get(k)
                 if va != vb:
-                    sa = wan(va) if va is not None else msg("diff.w.none")
-                    sb = wan(vb) if vb is not None else msg("diff.w.none")
+                    sa, sb = _amounts(va, vb)
                     entry = self.entry_words(rid, b.by.source, k)
                     self.add(clause, "amount", f"{rid}[{k}]", sa, sb, msg("diff.amount_for", rule=rid, entry=entry, old=sa, new=sb))
         elif describe_amount(a) != describe_amount(b):
@@ -682,14 +691,8 @@ class _Differ:
 
         for x, y in self.by_id(rid, "cap", a, b, ceiling, removed, added):
             if ceiling(x) != ceiling(y):
-                self.add(
-                    y.cites,
-                    "cap",
-                    x.id,
-                    ceiling(x),
-                    ceiling(y),
-                    msg("diff.cap.ceiling", rule=rid, id=x.id, scope=_scope(y.per), old=ceiling(x), new=ceiling(y)),
-                )
+                sa, sb = _amounts(x.ceiling, y.ceiling) if x.computed is None and y.computed is None else (ceiling(x), ceiling(y))
+                self.add(y.cites, "cap", x.id, sa, sb, msg("diff.cap.ceiling", rule=rid, id=x.id, scope=_scope(y.per), old=sa, new=sb))
             if _scope(x.per) != _scope(y.per):
                 self.add(
                     y.cites,
