@@ -94,6 +94,15 @@ def test_an_unknown_reading_is_a_load_error_with_did_you_mean(tmp_path: Path) ->
     assert p.line == text.splitlines().index("    readings: [K-l]") + 1
 
 
+def test_a_numbered_reading_id_is_guessed_only_when_one_number_is_one_digit_away(tmp_path: Path) -> None:
+    """R31 was "did you mean 'R3'?" (difflib's nearest spelling), a wrong guess: 31 is one digit from 1, 3 and 30."""
+    section = "readings:\n" + "".join(f"  - {{id: R{i}, zh: 读法{i}。, en: Reading {i}.}}\n" for i in (1, 3, 30)) + "rules:\n"
+    for ref, expected in (("R31", "an id of the top-level `readings`"), ("R300", "did you mean 'R30'? an id of the top-level `readings`")):
+        text = mutate("    documents: [receipts]\n", f"    documents: [receipts]\n    readings: [{ref}]\n", mutate("rules:\n", section))
+        p = only_problem(tmp_path, text)
+        assert (p.code, p.message, p.expected) == ("unknown_reading", f"reading '{ref}' is not among the policy's readings", expected)
+
+
 def test_a_cited_reading_needs_a_readings_section(tmp_path: Path) -> None:
     # a nested place (a cap) is checked too: every `readings: [..]` anywhere in the file
     text = mutate(

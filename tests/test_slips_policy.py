@@ -7,6 +7,7 @@ Each test breaks the minimal policy of tests/test_policy_errors.py the way a per
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -564,18 +565,36 @@ def test_an_item_fact_a_check_without_applies_to_cannot_see_is_said_in_chinese_w
     compile_policy_text(text.replace("    level: item\n", "    level: item\n    applies_to: [patent]\n"), "p.yaml")  # the fix it says
 
 
-def test_a_note_id_not_among_the_notes_says_did_you_mean_and_lists_them_in_their_order() -> None:
-    # was "应为 N1, N10, N2" (sorted as text, comma-separated in Chinese too), never a "did you mean" (N20 is nearest N2)
-    notes = "  notes:\n" + "".join(f"    - {{id: N{i}, zh: 说明{i}, en: note {i}}}\n" for i in (1, 2, 10))
+def _note_cited(ref: str, ids: Iterable[int]) -> tuple[str, Problem]:
+    notes = "  notes:\n" + "".join(f"    - {{id: N{i}, zh: 说明{i}, en: note {i}}}\n" for i in ids)
     text = mutate("  rounding: {quantum", notes + "  rounding: {quantum")
     text = mutate(
-        "        per: [applicant.id, claim.funding_year]\n", "        per: [applicant.id, claim.funding_year]\n        notes: [N20]\n", text
+        "        per: [applicant.id, claim.funding_year]\n",
+        f"        per: [applicant.id, claim.funding_year]\n        notes: [{ref}]\n",
+        text,
     )
-    p = _problem(text)
-    assert (p.line, str(p.path)) == (line_of(text, "notes: [N20]"), "('rules', 0, 'caps', 0, 'notes', 0)")
-    assert tr(p.message, "zh") == "口径说明 'N20' 不在 policy.notes 中"
-    assert tr(p.expected, "zh") == "是否想写 'N2'？`policy.notes` 中的一个编号：N1、N2、N10"
-    assert tr(p.expected, "en") == "did you mean 'N2'? an id of `policy.notes`: N1, N2, N10"
+    return text, _problem(text)
+
+
+def test_a_note_id_not_among_the_notes_says_did_you_mean_and_lists_them_in_their_order() -> None:
+    # was "应为 N1, N10, N2" (sorted as text, comma-separated in Chinese too), never a "did you mean"
+    text, p = _note_cited("N100", (1, 2, 10))
+    assert (p.line, str(p.path)) == (line_of(text, "notes: [N100]"), "('rules', 0, 'caps', 0, 'notes', 0)")
+    assert tr(p.message, "zh") == "口径说明 'N100' 不在 policy.notes 中"
+    # 100 is one digit from 10 only (1 and 2 are two and three away)
+    assert tr(p.expected, "zh") == "是否想写 'N10'？`policy.notes` 中的一个编号：N1、N2、N10"
+    assert tr(p.expected, "en") == "did you mean 'N10'? an id of `policy.notes`: N1, N2, N10"
+
+
+def test_a_note_id_with_no_single_near_number_is_not_guessed() -> None:
+    """N13 among N1-N12 was "是否想写 'N3'？" (difflib's nearest spelling), a wrong guess: N13 is one digit from N1, N3,
+    N10, N11 and N12 alike, and may be a note not yet written. Only the ids are listed."""
+    _, p = _note_cited("N13", range(1, 13))
+    assert tr(p.expected, "zh") == "`policy.notes` 中的一个编号：N1、N2、N3、N4、N5、N6、N7、N8、N9、N10、N11、N12"
+    _, p = _note_cited("N20", (1, 2, 10))  # one digit from N2 and from N10: no guess either
+    assert tr(p.expected, "zh") == "`policy.notes` 中的一个编号：N1、N2、N10"
+    _, p = _note_cited("n3", range(1, 13))  # the same number, the letter in lower case
+    assert tr(p.expected, "zh").startswith("是否想写 'N3'？")
 
 
 def test_a_note_cited_in_a_policy_without_notes_says_the_fix_in_chinese() -> None:

@@ -193,6 +193,36 @@ def _guess(close: str | None, rest: Msg) -> Msg:
     return msg("loading.compile.did_you_mean", guess=repr(close), rest=rest) if close else rest
 
 
+#: an id of letters then a number (N3, R12): a note's or a reading's, as a bureau numbers them
+_NUMBERED_ID = re.compile(r"([A-Za-z]+)([0-9]+)")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """`a` and `b` are equal or one character apart (one changed, added or left out)."""
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long = sorted((a, b), key=len)
+    return len(long) - len(short) == 1 and any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def suggest_id(ref: str, known: Iterable[str]) -> str | None:
+    """The id meant by `ref`, for a did-you-mean. A numbered id (N13) is matched only by the one id of the same
+    letters whose number is one edit away, or by none: spelling-nearness guessed N3 for N13 among N1-N12, where
+    N13 may be a note not yet written, and N1, N3, N10, N11, N12 are all as near."""
+    ids = list(known)
+    numbered = _NUMBERED_ID.fullmatch(ref)
+    if numbered is None:
+        return suggest(ref, ids)
+    letters, number = numbered.group(1).upper(), numbered.group(2)
+    near = [
+        (m.group(2) == number, k)
+        for k in ids
+        if (m := _NUMBERED_ID.fullmatch(k)) is not None and m.group(1).upper() == letters and _one_edit(m.group(2), number)
+    ]
+    same = [k for exact, k in near if exact]  # n3 for N3: the same number, the letters in another case
+    return same[0] if len(same) == 1 else near[0][1] if len(near) == 1 else None
+
+
 def _facts_hint(namespace: str, fact: str, table: Iterable[str], type_name: str | None) -> Msg:
     """ "did you mean item.patent_kind? facts of patent: ..." (or, with no close name, the facts alone)."""
     known = sorted(table)
@@ -970,7 +1000,7 @@ class _Compiler:
                 self.error(
                     path + ("notes", j),
                     msg("loading.compile.note_among_policy_notes", ref=repr(ref)),
-                    _guess(suggest(ref, self.note_order) if isinstance(ref, str) else None, known),
+                    _guess(suggest_id(ref, self.note_order) if isinstance(ref, str) else None, known),
                 )
         return tuple(refs)
 
@@ -1007,7 +1037,7 @@ class _Compiler:
     def reading_refs(self, refs: list[Any], path: Path_, known: dict[str, Path_]) -> None:
         for j, ref in enumerate(refs):
             if isinstance(ref, str) and ref not in known:
-                close = suggest(ref, known)
+                close = suggest_id(ref, known)
                 self.error(
                     path + (j,),
                     msg("loading.compile.reading_among_policy_s", ref=repr(ref)),
