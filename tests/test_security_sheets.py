@@ -1894,6 +1894,50 @@ def test_a_totals_row_at_the_foot_of_a_sheet_is_said_as_one(tmp_path, policy):
     ]
 
 
+def test_a_totals_row_with_no_claim_id_is_said_as_one_and_holds_nothing_back(tmp_path, policy):
+    # (the officer review, session 33) a totals row at the foot of the items sheet with its claim id left blank,
+    # 合计 under another text column and a sum beside it, was read as rows of the application above it written
+    # without its id: PG-2022-0007 was held back and the officer told to write its id on the totals row. It is an
+    # error record of its own, said as a totals row under the column that says 合计; PG-2022-0007 is decided.
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    wb["事项"].append([None] * 9 + ["合计", 17400])  # row 17: J is item.right_holders, K item.official_fees_paid
+    wb.save(tmp_path / "totals.xlsx")
+    s = run_batch(policy, tmp_path / "totals.xlsx", tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    # the example's 7 applications (6 decided, PG-2022-0006's 12.345 an error) and the totals row's error record
+    assert (s.applications, s.decided, s.failed) == (8, 6, 2)
+    records = _lines(tmp_path / "out" / "errors.jsonl")
+    assert [r["claim_id"] for r in records] == ["PG-2022-0006", None]
+    where = {"file": str(tmp_path / "totals.xlsx"), "sheet": "事项", "row": 17}
+    assert records[1]["problems"] == [
+        {
+            **where,
+            "field": "item.right_holders",
+            "message": "the row has no claim id, and this column says '合计': the row looks like a totals row, not an application or an item",
+            "expected": "the totals row deleted (a totals row in the sheet is not read, and none is needed); if it is an application or an item, its claim id",
+        }
+    ]
+    zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert zh[1]["problems"][0]["said"]["zh"] == {
+        "message": "这一行没有填写申请编号，此栏写作 '合计'：像是合计行，而不是申请或事项",
+        "expected": "删除合计行（工作表中的合计行不会被读取，也无需填写）；确是申请或事项的，请填写其申请编号",
+    }
+    # PG-2022-0007 decided as without the row: the platform service item, 50% of a 900,000.00 fee (cap 1,000,000)
+    [decision] = [d for d in _lines(tmp_path / "out" / "decisions.jsonl") if d["claim_id"] == "PG-2022-0007"]
+    assert Decimal(decision["total"]) == Decimal("450000.00")
+    # a CSV file's the same: C-1 decided, the totals row (合计 under applicant.name) its own error record
+    path = _csv(tmp_path / "r.csv", [_row("C-1"), dict.fromkeys(_row("C-1"), "") | {"applicant.name": " 合 计 "}])
+    s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert (s.applications, s.decided, s.failed) == (2, 1, 1)
+    [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
+    assert [(p["row"], p["field"], p["message"]) for p in record["problems"]] == [
+        (
+            3,
+            "applicant.name",
+            "the row has no claim id, and this column says '合 计': the row looks like a totals row, not an application or an item",
+        )
+    ]
+
+
 def test_a_line_break_inside_a_name_says_alt_enter_not_a_control_character(tmp_path, policy):
     # (the officer review, session 33) a long name broken over two lines in its cell (Alt+Enter) was refused as
     # "contains control characters (U+000A at character 9)": true, but no officer knows U+000A as a line break

@@ -1686,7 +1686,7 @@ class CsvReader(_TabularReader):
                 if len(row) > len(header) or "" in header:  # (a value past the headings, or under a blank one, is never read)
                     unheaded += [f"{rowno}:{i + 1}" for i, c in enumerate(row) if (i >= len(header) or not header[i]) and c.strip()]
                 cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h and h != "claim_id"}
-                self.spool.add("row", cid, rowno, cells)
+                self.spool.add("row", _totals_key(cid, rowno, cells), rowno, cells)
                 self._item_type(cells, types)
                 forms.see(rowno, row)
         where: Any = str(path)
@@ -1708,7 +1708,7 @@ class CsvReader(_TabularReader):
         return list(self.noticed)
 
     def __iter__(self) -> Iterator[Record]:
-        ordered = [cid for cid in self.spool.claims("row") if cid and not cid.startswith(_BAD_ROW)]
+        ordered = [cid for cid in self.spool.claims("row") if cid and not cid.startswith((_BAD_ROW, _TOTALS_ROW))]
         ids, forms = set(ordered), id_forms(ordered)
         known = set(forms.values())  # (Ｌ－1 or l-1 beside L-1 is L-1 written another way)
         strays = self.spool.strays("row", known)
@@ -2332,7 +2332,7 @@ class XlsxReader(_TabularReader):
                 unheaded += [f"{_column_letter(i + 1)}{rowno}" for i in blank if _has_value(row[i])]
                 unheaded += [f"{_column_letter(c)}{rowno}" for c in sorted(beyond)]
             cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id"}
-            self.spool.add(sheet, cid, rowno, cells)
+            self.spool.add(sheet, _totals_key(cid, rowno, cells), rowno, cells)
             self._item_type(cells, types)
             if rowno in hidden:
                 hidden_read.append(rowno)
@@ -2358,7 +2358,7 @@ class XlsxReader(_TabularReader):
 
     def __iter__(self) -> Iterator[Record]:
         n = 0
-        known = {cid for cid in self.spool.claims(APPLICANTS_SHEET) if cid}
+        known = {cid for cid in self.spool.claims(APPLICANTS_SHEET) if cid and not cid.startswith(_TOTALS_ROW)}
         strays = self.spool.strays(ITEMS_SHEET, known)
         for cid in self.spool.claims(APPLICANTS_SHEET):
             n += 1
@@ -2438,10 +2438,36 @@ _TOTALS_WORDS = frozenset(
 )
 
 
+#: The spool key of a row with no claim id and a totals row's word in another cell (`_totals_key`): no claim id read
+#: from a cell starts with a newline (it is stripped)
+_TOTALS_ROW = "\n totals row "
+
+
+def _totals_word(text: str) -> bool:
+    return re.sub(r"[\s:：]+", "", unicodedata.normalize("NFKC", text)).lower() in _TOTALS_WORDS
+
+
+def _totals_key(cid: str, rowno: int, cells: Mapping[str, Any]) -> str:
+    """The spool key of a row: its claim id, or for a row with none whose other text cell holds a totals row's word
+    (合计 under the name column, a sum beside it) a key of its own, so that it is not read as the items of the
+    application above it (`_Spool.strays`) but said as a totals row (`_totals_row`)."""
+    if cid:
+        return cid
+    for column, value in cells.items():
+        if isinstance(value, str) and value.strip() and _totals_word(value):
+            return f"{_TOTALS_ROW}{rowno}\n{column}\n{value.strip()}"
+    return cid
+
+
 def _totals_row(n: int, cid: str, where: dict[str, Any]) -> Record | None:
     """The error record of a row whose claim id is a totals row's word (合计), said as such: it was the application
-    合计, told to add an applicants row for it (or, in a CSV file, that each of its facts was missing)."""
-    if re.sub(r"[\s:：]+", "", unicodedata.normalize("NFKC", cid)).lower() not in _TOTALS_WORDS:
+    合计, told to add an applicants row for it (or, in a CSV file, that each of its facts was missing). A row with no
+    claim id and such a word in another column (`_totals_key`) is said as a totals row too, under that column."""
+    if cid.startswith(_TOTALS_ROW):
+        _, column, written = cid.split("\n", 3)[1:]
+        said = {"message": msg("sheet.totals_row_no_id", written=repr(written)), "expected": msg("sheet.totals_row_no_id_fix")}
+        return Record(n, where, None, [{"field": column, **said, **where}])
+    if not _totals_word(cid):
         return None
     said = {"message": msg("sheet.totals_row", written=repr(cid)), "expected": msg("sheet.totals_row_fix")}
     return Record(n, where, None, [{"field": "claim_id", **said, **where}], key=cid)
