@@ -1866,12 +1866,11 @@ def test_a_date_cell_with_a_time_of_day_says_the_date_to_write(tmp_path, policy)
 def test_a_totals_row_at_the_foot_of_a_sheet_is_said_as_one(tmp_path, policy):
     # (the officer review, session 33) an office sums its items at the foot of the sheet, 合计 in the first column:
     # the row was the application 合计, told to add an applicants row for it (in a CSV file, each fact of 合计
-    # missing). It is still not decided (an error record, nothing dropped unsaid), and is said as a totals row.
+    # missing). It is still not decided (an error record, nothing dropped unsaid), and is said as a totals row. The
+    # fix's words fit every command that reads the sheet (match and report too, which write no summary.xlsx: it
+    # used to send the officer to batch's summary.xlsx for the totals).
     message = "the claim id is {}: the row looks like a totals row, not an application"
-    fix = (
-        "the totals row deleted (the totals of each application and of the round are in the summary.xlsx batch writes); "
-        "if it is an application, another claim id"
-    )
+    fix = "the totals row deleted (a totals row in the sheet is not read, and none is needed); if it is an application, another claim id"
     wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
     wb["事项"]["A17"], wb["事项"]["K17"] = "合 计", 8412.35  # (after row 16, the sheet's last)
     wb.save(tmp_path / "totals.xlsx")
@@ -1883,7 +1882,7 @@ def test_a_totals_row_at_the_foot_of_a_sheet_is_said_as_one(tmp_path, policy):
     [said] = [r["problems"][0]["said"]["zh"] for r in zh if r["claim_id"] == "合 计"]
     assert said == {
         "message": "申请编号写作 '合 计'：这一行像是合计行，而不是一份申请",
-        "expected": "删除合计行（每份申请和全轮的合计金额见 batch 输出的 summary.xlsx）；确是一份申请的，请改用其他申请编号",
+        "expected": "删除合计行（工作表中的合计行不会被读取，也无需填写）；确是一份申请的，请改用其他申请编号",
     }
     path = _csv(tmp_path / "r.csv", [_row("C-1"), dict.fromkeys(_row("C-1"), "") | {"claim_id": "总计："}])
     s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
