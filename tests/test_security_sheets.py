@@ -1815,6 +1815,32 @@ def test_a_cell_showing_an_excel_error_value_is_its_applications_error_not_its_t
     assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#N/A' is {failed}: {fix}"}]
 
 
+def test_an_error_value_typed_in_lower_case_is_caught_as_one(tmp_path, policy):
+    # (the officer review, session 33) a hand-typed #n/a is Excel's #N/A (it reads error values in any case), but only
+    # the upper-case form was caught: an applicant named '#n/a' was decided. A text that only contains such a string
+    # is a text (PG-2022-0003's name is read as written, and its application decided).
+    book = _edited_example(tmp_path / "na.xlsx", {"申请人!F4": "#n/a", "事项!J3": " #Ref! ", "申请人!F5": "平谷区知识产权联盟#n/a"})
+    s = run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    # the example's 7 applications, 6 decided: now PG-2022-0001 (#Ref!) and PG-2022-0002 (#n/a) fail too
+    assert (s.applications, s.decided, s.failed) == (7, 4, 3)
+    said = {r["claim_id"]: r for r in _lines(tmp_path / "out" / "errors.jsonl")}
+    failed = "a spreadsheet's error value (a formula that failed, such as a VLOOKUP that found nothing), not what was written"
+    fix = "correct the formula or type the cell's value"
+    assert said["PG-2022-0001"]["problems"] == [
+        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": f"'#Ref!' is {failed}: {fix}"}
+    ]
+    assert said["PG-2022-0002"]["problems"] == [
+        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": f"'#n/a' is {failed}: {fix}"}
+    ]
+    [decision] = [d for d in _lines(tmp_path / "out" / "decisions.jsonl") if d["claim_id"] == "PG-2022-0003"]
+    assert decision["applicant"]["name"] == "平谷区知识产权联盟#n/a"
+    path = _csv(tmp_path / "r.csv", [_row("C-1", **{"applicant.name": "#n/a"}), _row("C-2")])
+    s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert (s.applications, s.decided, s.failed) == (2, 1, 1)
+    [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
+    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#n/a' is {failed}: {fix}"}]
+
+
 def test_an_item_id_used_twice_in_a_sheet_names_the_row_of_the_other_item(tmp_path, policy):
     # (the officer review, session 33) the item of row 4 given row 3's id p1 was said "already the id of the claim's
     # item 1 (items[0])": a place in a JSON claim the officer never sees. The other item is named by its row.

@@ -1342,7 +1342,8 @@ class _TabularReader(Reader):
         """A cell as a claim value: a closed choice's label read as its code, then the cell converted by its type."""
         if value is None or value == "":  # the most common cell of a CSV file: a fact of another item type
             return None, None
-        if isinstance(value, str) and value.strip() in EXCEL_ERRORS:  # a failed formula's #N/A was read as a name
+        # a failed formula's #N/A was read as a name; one typed by hand may be lower case (#n/a), as Excel reads it
+        if isinstance(value, str) and "#" in value and value.strip().upper() in EXCEL_ERRORS:
             return None, msg("input.error_value", value=repr(value.strip()))
         if spec.type in CHOICE_TYPES and spec.type != "boolean" and isinstance(value, str):
             resolved, err = self.choices.resolve(name, item_type, value)
