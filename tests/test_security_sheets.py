@@ -1841,6 +1841,25 @@ def test_an_error_value_typed_in_lower_case_is_caught_as_one(tmp_path, policy):
     assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#n/a' is {failed}: {fix}"}]
 
 
+def test_a_date_typed_as_a_number_is_said_as_the_number_it_is(tmp_path, policy):
+    # (the officer review, session 33) 20210305 typed in a date column is a number cell, but was quoted '20210305'
+    # as if text, with the text's fix. It is said as a number, with 2021-03-05 to write when its digits read as a
+    # date (YYYYMMDD); 20211399 (month 13) is no date, so only the form is said.
+    book = _edited_example(tmp_path / "n.xlsx", {"事项!D3": 20210305, "事项!D4": 20211399})
+    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "PG-2022-0001"]
+    assert [(p["row"], p["field"], p["message"]) for p in record["problems"]] == [
+        (3, "item.date", "20210305 is a number, not a date: a date is written YYYY-MM-DD (year-month-day): write 2021-03-05"),
+        (4, "item.date", "20211399 is a number, not a date: a date is written YYYY-MM-DD (year-month-day)"),
+    ]
+    zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    [said] = [[p["said"]["zh"]["message"] for p in r["problems"]] for r in zh if r["claim_id"] == "PG-2022-0001"]
+    assert said == [
+        "20210305 是数字而不是日期：日期请按 YYYY-MM-DD（年-月-日）书写，请写作 2021-03-05",
+        "20211399 是数字而不是日期：日期请按 YYYY-MM-DD（年-月-日）书写",
+    ]
+
+
 def test_an_item_id_used_twice_in_a_sheet_names_the_row_of_the_other_item(tmp_path, policy):
     # (the officer review, session 33) the item of row 4 given row 3's id p1 was said "already the id of the claim's
     # item 1 (items[0])": a place in a JSON claim the officer never sees. The other item is named by its row.

@@ -892,6 +892,16 @@ def _date_cell(value: Any) -> tuple[Any, Msg | None]:
     if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer() and int(value) in _SERIALS:
         day = _EXCEL_DAY_ZERO + _dt.timedelta(days=int(value))
         return None, msg("input.date_serial", value=_shown(value), date=day.isoformat())
+    if isinstance(value, int | float) and not isinstance(value, bool):  # (20210305 typed in a number cell: no text)
+        shown = _shown(int(value) if math.isfinite(value) and float(value).is_integer() else value)
+        digits = re.fullmatch(r"([0-9]{4})([0-9]{2})([0-9]{2})", shown)
+        try:
+            read: _dt.date | None = _dt.date(*map(int, digits.groups())) if digits else None
+        except ValueError:  # (20211399: no such day)
+            read = None
+        if read is None:
+            return None, msg("input.date_number_form", value=shown)
+        return None, msg("input.date_number", value=shown, date=read.isoformat())
     return str(value), None
 
 
