@@ -264,7 +264,8 @@ def test_pending_review_shows_ceiling_and_what_the_panel_decides(policy: engine.
     assert "评审须决定：是否给予支持，以及在上限内的支持金额。" in text
 
 
-def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) -> None:
+def _securitisations_after_400000(policy: engine.CompiledPolicy, s1_costs: str, s2_costs: str) -> engine.Decision:
+    """Two securitisations in 2022 (第六条第（三）项: 50% of the costs, 50 万 in all) after 400,000 granted in 2021."""
     hist = [
         {
             "claim_id": "OLD",
@@ -276,16 +277,19 @@ def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) 
             "consumes": [{"cap": "securitisation-total-cap", "scope": ["91110117MA01ABCD1F"], "amount": "400000.00"}],
         }
     ]
-    d = engine.evaluate(
+    return engine.evaluate(
         policy,
         claim(
-            item("ip_securitisation", "s1", financing_id="A", financing_costs="60000.00", date="2022-02-01"),
-            item("ip_securitisation", "s2", financing_id="B", financing_costs="200000.00", date="2022-05-01"),
+            item("ip_securitisation", "s1", financing_id="A", financing_costs=s1_costs, date="2022-02-01"),
+            item("ip_securitisation", "s2", financing_id="B", financing_costs=s2_costs, date="2022-05-01"),
             funding_year=2022,
             history=hist,
         ),
     )
-    text = explain(policy, d)
+
+
+def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) -> None:
+    text = explain(policy, _securitisations_after_400000(policy, "60000.00", "200000.00"))
     # 50 万 total: 400,000 from 2021, then s1 30,000 (60,000 × 50%), then s2 asks 100,000 with 70,000 left
     assert (
         "此前已用 430,000.00 元（此前申请 400,000.00 元，本申请前序事项 30,000.00 元），剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元"
@@ -295,29 +299,9 @@ def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) 
 
 def test_an_exhausted_cap_line_splits_its_use_as_a_paid_one(policy: engine.CompiledPolicy) -> None:
     """An item the cap leaves nothing for (R21: refused) says, as a paid item's cap line does, who used the room."""
-    hist = [
-        {
-            "claim_id": "OLD",
-            "item_id": "s0",
-            "rule": "ip-securitisation",
-            "applicant_id": "91110117MA01ABCD1F",
-            "funding_year": 2021,
-            "amount": "400000.00",
-            "consumes": [{"cap": "securitisation-total-cap", "scope": ["91110117MA01ABCD1F"], "amount": "400000.00"}],
-        }
-    ]
-    d = engine.evaluate(
-        policy,
-        claim(
-            item("ip_securitisation", "s1", financing_id="A", financing_costs="200000.00", date="2022-02-01"),
-            item("ip_securitisation", "s2", financing_id="B", financing_costs="60000.00", date="2022-05-01"),
-            funding_year=2022,
-            history=hist,
-        ),
-    )
+    d = _securitisations_after_400000(policy, "200000.00", "60000.00")
     assert [(i.status, i.amount) for i in d.items] == [("granted", Decimal("100000.00")), ("refused", Decimal("0"))]
-    # 第六条第（三）项: 50% of the costs, 50 万 in all: 400,000 in 2021, s1 100,000 (200,000 × 50%) fills it; s2 asks
-    # 30,000 (60,000 × 50%) with nothing left
+    # 400,000 in 2021, s1 100,000 (200,000 × 50%) fills the 50 万; s2 asks 30,000 (60,000 × 50%) with nothing left
     zh, en = explain(policy, d), explain(policy, d, lang="en")
     assert (
         "此前已用 500,000.00 元（此前申请 400,000.00 元，本申请前序事项 100,000.00 元），剩余 0.00 元"
