@@ -117,6 +117,12 @@ def test_pending_items_held_back_at_most_the_room_their_caps_have_left(policy, t
     assert s.held_pending == Decimal("60000.00") == s.by_status["pending_review"].total
     summary = json.loads((tmp_path / "2" / "summary.json").read_text())
     assert summary["held_back"]["pending_review_at_most"] == "60000.00"
+    # the two names' meanings (schemas/decision.schema.json): a decision grants a pending item nothing yet, 0.00; the
+    # round holds its at most back, 20,000 + 40,000
+    decisions = {d["claim_id"]: d for d in lines(tmp_path / "2" / "decisions.jsonl")}
+    assert [decisions[c]["totals_by_status"]["pending_review"] for c in ("A-2", "B-1")] == ["0.00", "0.00"]
+    assert decisions["B-1"]["totals_by_status"]["granted"] == "60000.00"
+    assert summary["by_status"]["pending_review"] == {"count": 2, "total": "60000.00"}
     rows = list(openpyxl.load_workbook(tmp_path / "2" / "summary.xlsx", read_only=True)["budget"].iter_rows(values_only=True))
     head = [CODE_OF_HEADING.get(h, h) for h in rows[0]]
     table = {(r[0], r[1]): dict(zip(head, r)) for r in rows[1:] if r}
