@@ -1795,24 +1795,28 @@ def test_a_cell_showing_an_excel_error_value_is_its_applications_error_not_its_t
     decided = {d["claim_id"] for d in _lines(tmp_path / "out" / "decisions.jsonl")}
     assert not decided & {"PG-2022-0001", "PG-2022-0002"}
     said = {r["claim_id"]: r for r in _lines(tmp_path / "out" / "errors.jsonl")}
-    failed = "a spreadsheet's error value (a formula that failed, such as a VLOOKUP that found nothing), not what was written"
-    fix = "correct the formula or type the cell's value"
+    failed = "a spreadsheet's error value (what a cell shows when its formula fails, such as a VLOOKUP that found nothing)"
+    fix = (
+        'never a value of a column: if a formula gave it, correct the formula; if it was typed (to mean "not applicable", say), '
+        "type the cell's value instead, or leave the cell empty where there is none"
+    )
     assert said["PG-2022-0001"]["problems"] == [
-        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": f"'#REF!' is {failed}: {fix}"}
+        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": f"'#REF!' stands for {failed}, {fix}"}
     ]
     assert said["PG-2022-0002"]["problems"] == [
-        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": f"'#N/A' is {failed}: {fix}"}
+        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": f"'#N/A' stands for {failed}, {fix}"}
     ]
     zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     [name] = [r["problems"][0]["said"]["zh"]["message"] for r in zh if r["claim_id"] == "PG-2022-0002"]
     assert (
-        name == "'#N/A' 是电子表格的错误值（公式出错，如 VLOOKUP 没有找到要查找的值），不是填写的内容：请改正公式，或直接填写本单元格的内容"
+        name == "'#N/A' 在电子表格中表示错误值（公式出错时单元格显示的内容，如 VLOOKUP 没有找到要查找的值），不能作为本栏的内容："
+        "如是公式得出的，请改正公式；如是手工填写的（如想表示“不适用”），请改填实际内容，没有的请留空"
     )
     path = _csv(tmp_path / "r.csv", [_row("C-1", **{"applicant.name": "#N/A"}), _row("C-2")])
     s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
     assert (s.applications, s.decided, s.failed) == (2, 1, 1)
     [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
-    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#N/A' is {failed}: {fix}"}]
+    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#N/A' stands for {failed}, {fix}"}]
 
 
 def test_an_error_value_typed_in_lower_case_is_caught_as_one(tmp_path, policy):
@@ -1824,13 +1828,16 @@ def test_an_error_value_typed_in_lower_case_is_caught_as_one(tmp_path, policy):
     # the example's 7 applications, 6 decided: now PG-2022-0001 (#Ref!) and PG-2022-0002 (#n/a) fail too
     assert (s.applications, s.decided, s.failed) == (7, 4, 3)
     said = {r["claim_id"]: r for r in _lines(tmp_path / "out" / "errors.jsonl")}
-    failed = "a spreadsheet's error value (a formula that failed, such as a VLOOKUP that found nothing), not what was written"
-    fix = "correct the formula or type the cell's value"
+    failed = "a spreadsheet's error value (what a cell shows when its formula fails, such as a VLOOKUP that found nothing)"
+    fix = (
+        'never a value of a column: if a formula gave it, correct the formula; if it was typed (to mean "not applicable", say), '
+        "type the cell's value instead, or leave the cell empty where there is none"
+    )
     assert said["PG-2022-0001"]["problems"] == [
-        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": f"'#Ref!' is {failed}: {fix}"}
+        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": f"'#Ref!' stands for {failed}, {fix}"}
     ]
     assert said["PG-2022-0002"]["problems"] == [
-        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": f"'#n/a' is {failed}: {fix}"}
+        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": f"'#n/a' stands for {failed}, {fix}"}
     ]
     [decision] = [d for d in _lines(tmp_path / "out" / "decisions.jsonl") if d["claim_id"] == "PG-2022-0003"]
     assert decision["applicant"]["name"] == "平谷区知识产权联盟#n/a"
@@ -1838,7 +1845,24 @@ def test_an_error_value_typed_in_lower_case_is_caught_as_one(tmp_path, policy):
     s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
     assert (s.applications, s.decided, s.failed) == (2, 1, 1)
     [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
-    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#n/a' is {failed}: {fix}"}]
+    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#n/a' stands for {failed}, {fix}"}]
+
+
+def test_an_error_value_typed_by_hand_is_not_said_to_come_from_a_formula(tmp_path, policy):
+    # (the officer review, session 33) '#n/a' typed into a CSV file (which holds no formula: a clerk's "not
+    # applicable") was told 公式出错 and "not what was written", as a failed VLOOKUP is. The words now hold for both: an
+    # error value's text, from a formula or typed, with the fix of each. Row 2 is C-1's only row (the header is row 1).
+    path = _csv(tmp_path / "r.csv", [_row("C-1", **{"applicant.name": "#n/a"}), _row("C-2")])
+    s = run_batch(policy, path, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert (s.applications, s.decided, s.failed) == (2, 1, 1)
+    [record] = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    [problem] = record["problems"]
+    assert (problem["row"], problem["field"]) == (2, "applicant.name")
+    assert problem["said"]["zh"]["message"] == (
+        "'#n/a' 在电子表格中表示错误值（公式出错时单元格显示的内容，如 VLOOKUP 没有找到要查找的值），不能作为本栏的内容："
+        "如是公式得出的，请改正公式；如是手工填写的（如想表示“不适用”），请改填实际内容，没有的请留空"
+    )
+    assert "公式出错，" not in problem["said"]["zh"]["message"] and "不是填写的内容" not in problem["said"]["zh"]["message"]
 
 
 def test_a_date_typed_as_a_number_is_said_as_the_number_it_is(tmp_path, policy):
