@@ -1333,6 +1333,29 @@ def test_a_csv_file_excel_saved_again_is_said_once_with_how_to_save_it(tmp_path:
     assert tr(said, "en").startswith(f"{path}: every date of the file is written like '2022/3/15' (row 2): most likely")
 
 
+def test_a_csv_file_excel_saved_with_chinese_long_dates_is_said_naming_the_forms_it_holds(tmp_path: Path) -> None:
+    # (the officer review, session 33) a date column formatted as Excel's Chinese long date (yyyy"年"m"月"d"日") is
+    # saved as 2022年3月15日, and a Windows whose short date is set to yyyy-M-d writes 2022-3-15: each cell was refused
+    # with its fix, but the file was never said as saved again by Excel. Neither form is read now either. The example
+    # CSV's dates: row 2's submission date 2022-03-15 (claim columns come first) and item date 2021-06-18, row 3's
+    # item date 2021-07-28, so 3 cells refused, in 2 rows of the one application.
+    long_dates = {"2022-03-15": "2022年3月15日", "2021-06-18": "2021年6月18日", "2021-07-28": "2021年7月28日"}
+    for name, dates, shown in (
+        ("long", long_dates, "'2022年3月15日'"),
+        ("dashes", {"2022-03-15": "2022-3-15", "2021-06-18": "2021-6-18", "2021-07-28": "2021-7-28"}, "'2022-3-15'"),
+        # the submission date in the long form, the items' dates in the short one: each form named, first as found
+        ("both", {**EXCEL_DATES, "2022-03-15": "2022年3月15日"}, "'2022年3月15日'、'2021/6/18'"),
+    ):
+        path = _excel_saved_csv(tmp_path / f"{name}.csv", dates, {})
+        summary = run_batch(engine.load_policy(POLICY), path, tmp_path / name, quiet=True, report=False)
+        assert (summary.decided, summary.failed) == (0, 1)
+        [record] = [json.loads(line) for line in (tmp_path / name / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert sorted((p["row"], p["field"]) for p in record["problems"]) == [(2, "item.date"), (2, "submission_date"), (3, "item.date")]
+        [said] = [w for w in summary.warnings if getattr(w, "key", "") == "input.excel_resaved"]
+        assert tr(said, "zh").startswith(f"{path}：文件中的日期都写成了 {shown} 这样的形式（第 2 行），多半是在 Excel 或 WPS 中"), name
+    assert tr(said, "en").startswith(f"{path}: every date of the file is written like '2022年3月15日', '2021/6/18' (row 2): most likely")
+
+
 @pytest.mark.parametrize(
     ("dates", "amounts"),
     [

@@ -1569,15 +1569,22 @@ def _text_of_formula(cell: str) -> str | None:
 
 
 #: how Excel and WPS write a date cell, and an amount cell formatted #,##0.00, into a CSV file they save on a Chinese
-#: Windows (its short date form 2021/3/5; 8,400.00), where the file had 2021-03-05 and 8400.00
-_EXCEL_DATE = re.compile(r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}")
+#: Windows, where the file had 2021-03-05 and 8400.00: a date in the short date form (2021/3/5; 2021-3-5 where the
+#: short date is set so) or, formatted as a long date, in the Chinese one (2021年3月5日); 8,400.00. Each form its own
+#: pattern, so that the file is said with the first date of each form it holds.
+_EXCEL_DATES = (
+    re.compile(r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}"),
+    re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"),  # (2021-03-05 is the batch's own form: `_ISO_DATE` is tried first)
+    re.compile(r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日"),
+)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _GROUPED_AMOUNT = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
 class _ExcelForms:
     """What a CSV file's date and amount cells say of how it was saved: a file opened in Excel or WPS and saved again
-    as CSV has every date written 2021/3/5 (and an amount formatted #,##0.00 as 8,400.00). Each such cell is refused
+    as CSV has every date written as the cell showed it, 2021/3/5 or 2021年3月5日 (`_EXCEL_DATES`), and an amount
+    formatted #,##0.00 as 8,400.00. Each such cell is refused
     where it stands, as before (the claim's check says the form to write); when every date of the file is in that
     form, the file is also said once (`input.excel_resaved`), the cause and how to save it so that it reads: each
     row's two refusals gave the officer the fix of each cell, never why every row had them."""
@@ -1586,7 +1593,7 @@ class _ExcelForms:
         kinds = [(cols.claim.get(h) or cols.applicant.get(h) or cols.item.get(h) or _NO_SPEC).type for h in header]
         self.dates = [i for i, t in enumerate(kinds) if t == "date"]  # (a date list's cell holds several: not looked at)
         self.amounts = [i for i, t in enumerate(kinds) if t == "money"]
-        self.excel_date: tuple[int, str] | None = None  # the first date written as Excel writes it: (row, cell)
+        self.excel_dates: dict[int, tuple[int, str]] = {}  # the first date written in each of Excel's forms: (row, cell)
         self.iso_date = False  # whether a date is written 2021-03-05
         self.grouped: tuple[int, str] | None = None  # the first amount with thousands separators: (row, cell)
 
@@ -1599,22 +1606,25 @@ class _ExcelForms:
             if _ISO_DATE.fullmatch(cell):
                 self.iso_date = True
                 return
-            if self.excel_date is None and _EXCEL_DATE.fullmatch(cell):
-                self.excel_date = (rowno, cell)
+            form = next((k for k, p in enumerate(_EXCEL_DATES) if p.fullmatch(cell)), None) if cell[:4].isdigit() else None
+            if form is not None and form not in self.excel_dates:
+                self.excel_dates[form] = (rowno, cell)
         for i in self.amounts:
             cell = row[i].strip() if i < len(row) else ""
             if self.grouped is None and _GROUPED_AMOUNT.fullmatch(cell):
                 self.grouped = (rowno, cell)
 
     def notice(self, where: Msg | str) -> Msg | None:
-        """`input.excel_resaved` when every date of the file is written as Excel writes it, else None."""
-        if self.iso_date or self.excel_date is None:
+        """`input.excel_resaved` when every date of the file is written as Excel writes it, else None: the first date
+        of each form it holds (2022年3月15日 in one column, 2021/6/18 in another), the row of the first of them."""
+        if self.iso_date or not self.excel_dates:
             return None
-        row, date = self.excel_date
+        seen = list(self.excel_dates.values())  # (as found: row by row, a row's columns in order)
+        row, dates = seen[0][0], [repr(cell) for _, cell in seen]
         if self.grouped is None:
-            return msg("input.excel_resaved", where=where, row=row, date=repr(date))
+            return msg("input.excel_resaved", where=where, row=row, date=dates)
         return msg(
-            "input.excel_resaved_amounts", where=where, row=row, date=repr(date), amount_row=self.grouped[0], amount=repr(self.grouped[1])
+            "input.excel_resaved_amounts", where=where, row=row, date=dates, amount_row=self.grouped[0], amount=repr(self.grouped[1])
         )
 
 
