@@ -1436,6 +1436,64 @@ def test_merged_headings_are_said_before_the_cells_they_leave_with_no_heading(tm
     )
 
 
+def test_a_heading_merged_down_over_the_hint_row_is_told_not_to_be_filled_down(tmp_path, capsys):
+    # (the officer review, session 33) a clerk merges a heading with the template's hint row below it (row 2, its
+    # claim id `# application id`) for looks. It was said as merged data, "unmerge and fill the value down": done, the
+    # heading 申请编号（claim_id） was copied into A2 and row 2 read as an application of that id (an error record),
+    # and left blank, A2 made row 2 a row with no claim id (another). The fix said now leaves the hint row's cells
+    # blank and writes `# application id` back into its claim id; done so, the round reads as the example does.
+    def edited(name, merge=None, **cells):
+        wb = openpyxl.load_workbook(EXAMPLE_XLSX)
+        for ref, value in cells.items():
+            wb["事项"][ref] = value
+        if merge is not None:
+            wb["事项"].merge_cells(merge)
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    over_id = edited("id.xlsx", "A1:A2")
+    said = _batch_refuses(capsys, tmp_path, over_id)
+    assert said == (
+        f"error: {over_id} sheet 事项: cells A1:A2 are merged down from the heading row, over the claim id column: a merge "
+        "keeps its value in the heading cell only, and the cells below it read as blank. Unmerge them (Merge & Center › "
+        "Unmerge Cells) but do not fill the heading down (it would be read as a claim id): in the template's hint row "
+        "(row 2), type # application id back into its claim id cell (a row whose claim id begins with # is not read) and "
+        "leave the other cells blank, or delete the row; in a row of an application or an item, type back what the cells held\n"
+    )
+    assert _batch_refuses(capsys, tmp_path, over_id, "zh") == (
+        f"错误：{over_id} 工作表 事项：A1:A2 是从标题行向下合并的单元格，包括申请编号列：合并后只有标题格有值，下面各格读作空白。"
+        "请取消合并（合并后居中 › 取消单元格合并），但不要把标题向下填充（否则标题会被当作申请编号读取）：第 2 行如是模板的说明行，"
+        "请在其申请编号格写回 # application id（申请编号以 # 开头的行不会被读取），其余格留空即可，或删除这一行；"
+        "申请或事项所在的行，请填写这些格原有的内容\n"
+    )
+    beside = edited("beside.xlsx", "H1:H2")  # (专利类型 over its hint: row 2 is still passed over, by its # in A2)
+    assert _batch_refuses(capsys, tmp_path, beside, "zh") == (
+        f"错误：{beside} 工作表 事项：H1:H2 是从标题行向下合并的单元格：合并后只有标题格有值，下面各格读作空白。"
+        "请取消合并（合并后居中 › 取消单元格合并），但不要把标题向下填充：第 2 行如是模板的说明行（不会被读取），这些格留空即可；"
+        "申请或事项所在的行，请填写这些格原有的内容\n"
+    )
+    # the fixes followed: unmerged, the hint row's other cells blank and `# application id` in A2; H2 left blank
+    columns = openpyxl.load_workbook(EXAMPLE_XLSX)["事项"].max_column
+    blank_hints = {f"{openpyxl.utils.get_column_letter(c)}2": None for c in range(2, columns + 1)}
+    args = ["--policy", POLICY, "-q", "--ledger", _ledger(tmp_path), "--lang", "en"]
+    for name, path in (("plain", EXAMPLE_XLSX), ("id", edited("id-mended.xlsx", **blank_hints)), ("beside", edited("b.xlsx", H2=None))):
+        assert main(["batch", *args, str(path), "--out", str(tmp_path / f"out-{name}")]) == 3
+    for name in ("decisions.jsonl", "errors.jsonl"):
+        want = (tmp_path / "out-plain" / name).read_text(encoding="utf-8").replace(str(EXAMPLE_XLSX), "X")
+        for mended, path in (("id", tmp_path / "id-mended.xlsx"), ("beside", tmp_path / "b.xlsx")):
+            assert (tmp_path / f"out-{mended}" / name).read_text(encoding="utf-8").replace(str(path), "X") == want, (mended, name)
+    # a merge of data cells keeps its fix (the value filled down), said after the heading's
+    both = edited("both.xlsx", "H1:H2")
+    wb = openpyxl.load_workbook(both)
+    wb["事项"].merge_cells("A3:A4")
+    wb.save(both)
+    lines = _batch_refuses(capsys, tmp_path, both).splitlines()
+    assert [line[: line.index(": a merge")] for line in lines[1:]] == [
+        f"  1. {both} sheet 事项: cells H1:H2 are merged down from the heading row",
+        f"  2. {both} sheet 事项: cells A3:A4 are merged",
+    ]
+
+
 def test_every_problem_of_a_csv_file_as_a_whole_is_said_at_once(tmp_path, policy):
     rows = [
         ["claim_id", "claim.funding_year", "item.id", "item.type"],

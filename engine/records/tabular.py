@@ -2034,12 +2034,31 @@ def _has_value(cell: Any) -> bool:
     return cell is not None and not (isinstance(cell, str) and not cell.strip())
 
 
-def _cells_said(key: str, where: Msg | str, refs: Sequence[str]) -> Msg:
+def _cells_said(key: str, where: Msg | str, refs: Sequence[str], **params: Any) -> Msg:
     """The message `key` naming the first three cells or ranges of `refs`, or its `_more` form with how many more."""
     shown = ", ".join(refs[:3])
     if len(refs) > 3:
-        return msg(f"{key}_more", where=where, refs=shown, n=len(refs) - 3)
-    return msg(key, where=where, refs=shown)
+        return msg(f"{key}_more", where=where, refs=shown, n=len(refs) - 3, **params)
+    return msg(key, where=where, refs=shown, **params)
+
+
+def _merges_said(where: Msg, merged: Sequence[str], id_column: int) -> list[Msg]:
+    """A sheet's merged ranges (`_scan_sheet_xml`) said with their fix: unmerge, and fill the value down. A range
+    merged down from the heading row (A1:A2, a heading merged over the template's hint row for looks) is said apart:
+    filled down, its heading would be copied below it, and in the claim id column (`id_column`, 1-based) read as an
+    application's id; its fix leaves the hint row's cells blank and the claim id's hint (`# application id`) written
+    back, which the reader passes over (`_template_hint`)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    bounds = {ref: range_boundaries(ref) for ref in merged}  # (first column, first row, last column, last row)
+    down = [ref for ref in merged if bounds[ref][1] == 1]
+    said = []
+    if down:
+        over_id = any(bounds[ref][0] <= id_column <= bounds[ref][2] for ref in down)
+        key = "sheet.merged_heading_down_id" if over_id else "sheet.merged_heading_down"
+        said.append(_cells_said(key, where, down, hint="# " + CLAIM_ID_LABEL.en) if over_id else _cells_said(key, where, down))
+    rest = [ref for ref in merged if bounds[ref][1] != 1]
+    return said + ([_cells_said("sheet.merged_cells", where, rest)] if rest else [])
 
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # an element's namespace prefix, if any (`x:c`)
@@ -2306,8 +2325,7 @@ class XlsxReader(_TabularReader):
         if hidden_columns:
             names = [str(written[c - 1]) for c in sorted(hidden_columns)]
             self.noticed.append(msg("sheet.hidden_columns", where=where, n=len(names), columns="、".join(names)))
-        if merged:
-            problems.append(_cells_said("sheet.merged_cells", where, merged))
+        problems += _merges_said(where, merged, header.index("claim_id") + 1)
         if uncomputed:
             problems.append(_cells_said("sheet.uncomputed", where, uncomputed))
         key = header.index("claim_id")
