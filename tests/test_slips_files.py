@@ -12,6 +12,7 @@ import csv
 import datetime as _dt
 import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -1222,7 +1223,7 @@ def test_columns_deleted_from_the_applicants_sheet_are_said_once_with_the_applic
         "从中复制这些列）并填写，再重新运行；如果本轮确实没有申请涉及这些内容，可不理会本提示"
     )
     assert said[1] == (
-        f"已审核的 6 份申请中，有 5 份（如 PG-2022-0001）有事项因表中缺少以下列而被判为材料不全：{named}。"
+        f"{path} 工作表 申请人：本文件已审核的 6 份申请中，有 5 份（如 PG-2022-0001）有事项因表中缺少以下列而被判为材料不全：{named}。"
         "通知这些申请人补正材料之前，请先确认这些列不是被误删的"
     )
     assert len(said) == 2 and f"注意：{said[0]}" in err.getvalue() and f"注意：{said[1]}" in err.getvalue()
@@ -1254,11 +1255,12 @@ def test_a_deleted_documents_column_that_leaves_every_application_incomplete_say
     said = [tr(w, "zh") for w in summary.warnings]
     assert said[0].startswith(f"{path} 工作表 申请人：缺少模板中的 1 列：申请书一并提交的主体资格证明材料（claim.documents）。")
     assert said[1] == (
-        "已审核的 6 份申请，每份都有事项因表中缺少以下列而被判为材料不全：申请书一并提交的主体资格证明材料（claim.documents）。"
+        f"{path} 工作表 申请人：本文件已审核的 6 份申请，每份都有事项因表中缺少以下列而被判为材料不全：申请书一并提交的主体资格证明材料（claim.documents）。"
         "这多半是表中的列被删掉了，而不是申请人都没有提供这些内容：请把这些列加回并填写，再重新运行；在此之前，不要据此通知申请人补正材料"
     )
     assert tr(summary.warnings[1], "en").startswith(
-        "every one of the 6 applications decided has an item decided incomplete for want of what these missing columns hold: "
+        f"{path} sheet 申请人: every one of the 6 applications decided from this file has an item decided incomplete for want of "
+        "what these missing columns hold: "
         "claim.documents (application-level documents (proof of standing))."
     )
     assert (
@@ -1278,12 +1280,86 @@ def test_a_missing_required_column_and_the_columns_of_an_item_type_not_in_the_ro
     assert summary.decided == 0 and not any("缺少模板中" in tr(w, "zh") for w in summary.warnings)
     summary = run_batch(engine.load_policy(POLICY), _write_csv(tmp_path / "r.csv", zh=True), tmp_path / "c", quiet=True, report=False)
     assert summary.decided == 1 and _decisions(tmp_path / "c") == EXPECTED  # (every one granted: nothing left incomplete)
-    [said] = [tr(w, "zh") for w in summary.warnings]
-    assert said.startswith(
-        f"{tmp_path / 'r.csv'}：缺少模板中的 4 列：申请人身份（平台、联盟、服务机构）（applicant.roles）、户籍是否在平谷区（自然人）"
-        "（applicant.household_registered_in_district）、被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）、"
-        "专利权人（按证书顺序）（item.right_holders）。"
+    # (household_registered_in_district has no default: left out, a natural person's standing is unknown; the other
+    # three have `default: []`, their blank an answer, said apart: test_columns_whose_blank_is_an_answer_are_said_apart)
+    loud, quiet = [tr(w, "zh") for w in summary.warnings]
+    assert loud.startswith(
+        f"{tmp_path / 'r.csv'}：缺少模板中的 1 列：户籍是否在平谷区（自然人）（applicant.household_registered_in_district）。"
     )
+    assert quiet.startswith(
+        f"{tmp_path / 'r.csv'}：缺少模板中的 3 列：申请人身份（平台、联盟、服务机构）（applicant.roles）、"
+        "被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）、专利权人（按证书顺序）（item.right_holders）。这几列可以留空"
+    )
+
+
+def _hand_made_csv(path: Path, leave_out: tuple[str, ...] = (), add: tuple[str, ...] = ()) -> Path:
+    """The example CSV (CODES) as a clerk's own sheet: the columns of `leave_out` left out, those of `add` added blank."""
+    names = [n for n in CODES[0] if n not in leave_out] + list(add)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(names)
+        w.writerows([[{**CODES[0], **part}.get(n, "") for n in names] for part in CODES])
+    return path
+
+
+def test_columns_whose_blank_is_an_answer_are_said_apart_in_a_quieter_word(tmp_path: Path) -> None:
+    # (the officer review, session 33) a clerk's own CSV leaves out the columns none of its applications uses: the
+    # roles, the fraud findings and the right holders (policies/pinggu_2020.yaml: each `default: []`, a blank cell
+    # reads as none). It was warned that these "may leave applications incomplete" and to add them back. Read as
+    # their default, they are never unknown, so nothing is left incomplete for them (both items granted, EXPECTED):
+    # said apart, as columns that may be left blank. (household_registered_in_district, no default, is there, blank.)
+    path = _hand_made_csv(tmp_path / "r.csv", add=("applicant.household_registered_in_district",))
+    summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", quiet=True, report=False)
+    assert summary.decided == 1 and _decisions(tmp_path / "o") == EXPECTED
+    [said] = summary.warnings
+    assert said.key == "sheet.missing_columns_blank"
+    assert tr(said, "zh") == (
+        f"{path}：缺少模板中的 3 列：申请人身份（平台、联盟、服务机构）（applicant.roles）、被认定弄虚作假套取资金的日期（无则留空）"
+        "（applicant.fraud_finding_dates）、专利权人（按证书顺序）（item.right_holders）。这几列可以留空（留空即按默认值处理，如“没有”），"
+        "不会因缺少这些列而使申请被判为材料不全；本表各行均按留空处理。如有申请需要填写这些内容，请把这些列加回并填写，再重新运行"
+    )
+    assert tr(said, "en").startswith(f"{path}: 3 column(s) of the template that may be left blank are missing: applicant.roles (")
+    # a documents column's blank is documents not given (an item needing one is incomplete): said as before
+    path = _hand_made_csv(tmp_path / "d.csv", ("item.documents",), ("applicant.household_registered_in_district",))
+    summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "d", quiet=True, report=False)
+    assert [getattr(w, "key", "") for w in summary.warnings] == [
+        "sheet.missing_columns",
+        "sheet.missing_columns_all",  # (right after the notice of the columns it counts)
+        "sheet.missing_columns_blank",
+    ]
+    assert tr(summary.warnings[0], "zh").startswith(f"{path}：缺少模板中的 1 列：本事项提交的证明材料（item.documents）。")
+
+
+def test_each_file_of_a_folder_counts_its_own_applications_left_incomplete(tmp_path: Path) -> None:
+    # (the officer review, session 33) a round's folder of two files, each lacking columns: a.xlsx the example round
+    # without the applicants sheet's I-K (6 of its 7 applications decided, 5 left incomplete, PG-2022-0001 the first:
+    # test_columns_deleted_from_the_applicants_sheet_...), b.csv the example CSV's one application L-1 (an
+    # enterprise) without registered_in_district, the first fact of its standing test, so both its items are
+    # incomplete. The run said one count over both files, "5 + 1 of the 7 decided", naming the columns of both. Each
+    # file's count is now its own, after its notice.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    three = ["applicant.registered_in_district", "applicant.actually_operating", "applicant.pays_tax_in_district"]
+    shutil.move(_without_columns(tmp_path, "申请人", three), folder / "a.xlsx")
+    csv_path = _hand_made_csv(folder / "b.csv", ("applicant.registered_in_district",), ("applicant.household_registered_in_district",))
+    summary = run_batch(engine.load_policy(POLICY), folder, tmp_path / "o", quiet=True, report=False)
+    assert (summary.applications, summary.decided, summary.failed) == (8, 7, 1)
+    assert {s for (cid, _), (s, _) in _decisions(tmp_path / "o").items() if cid == "L-1"} == {"incomplete"}
+    said = [(getattr(w, "key", ""), tr(w, "zh")) for w in summary.warnings if getattr(w, "key", "").startswith("sheet.missing")]
+    named = "是否在平谷区依法登记注册（applicant.registered_in_district）"
+    assert [key for key, _ in said] == [
+        "sheet.missing_columns",
+        "sheet.missing_columns_decided",
+        "sheet.missing_columns",
+        "sheet.missing_columns_all",
+        "sheet.missing_columns_blank",
+    ]
+    assert said[1][1] == (
+        f"{folder / 'a.xlsx'} 工作表 申请人：本文件已审核的 6 份申请中，有 5 份（如 PG-2022-0001）有事项因表中缺少以下列而被判为材料不全："
+        f"{named}。通知这些申请人补正材料之前，请先确认这些列不是被误删的"
+    )
+    assert said[2][1].startswith(f"{csv_path}：缺少模板中的 1 列：{named}。")
+    assert said[3][1].startswith(f"{csv_path}：本文件已审核的 1 份申请，每份都有事项因表中缺少以下列而被判为材料不全：{named}。")
 
 
 def _excel_saved_csv(path: Path, dates: dict[str, str], amounts: dict[str, str]) -> Path:

@@ -637,8 +637,8 @@ def run_batch(
         if not parallel:  # (a workbook's hidden rows, decided as the others: said first among the warnings)
             noticed += reader.notices()
         left = columns_left_incomplete(versions, noticed, raw_path, summary.decided, steps)
-        if left is not None:  # (after the notice naming the missing columns)
-            noticed.append(left)
+        if left:  # (each right after the notice naming its sheet's missing columns)
+            noticed[:] = [m for i, n in enumerate(noticed) for m in ((n, left[i]) if i in left else (n,))]
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
             if round_policy(rounds[rnd]).round_budget is not None:
@@ -714,44 +714,72 @@ def run_batch(
 
 def columns_left_incomplete(
     versions: PolicySet, noticed: Sequence[Msg], decisions: Path, decided: int, steps: Steps | None = None
-) -> Msg | None:
-    """How many of the applications decided (`decisions`: their lines) the columns the input's sheets lack
-    (`sheet.missing_columns` among what was `noticed`) left incomplete: those with an item decided incomplete for a
-    fact of such a column, or for documents when a documents column is missing; and the columns that did. When
-    every application decided is one of them, it is said as what it most likely is, columns deleted from the
-    sheet (`sheet.missing_columns_all`), not applicants who all failed to give the same facts; None when none is.
-    Read again from the decisions file only when a column is missing (a run with every column never reads it)."""
-    named = {c.params["code"]: c for m in noticed if getattr(m, "key", None) == "sheet.missing_columns" for c in m.params["columns"]}
-    if not named or not decided:
-        return None
+) -> dict[int, Msg]:
+    """For each notice of the columns a sheet lacks (`sheet.missing_columns` among what was `noticed`, keyed by its
+    place there), how many of the applications decided from that sheet's file (`decisions`: their lines, each with
+    its `input.file`) the columns left incomplete: those with an item decided incomplete for a fact of such a column,
+    or for documents when a documents column is missing; and the columns that did. Each file's applications are
+    counted alone: a folder's files were all counted against each notice, and named another file's applications.
+    When every application decided from the file is one of them, it is said as what it most likely is, columns
+    deleted from the sheet (`sheet.missing_columns_all`), not applicants who all failed to give the same facts; no
+    entry when none is. Read again from the decisions file only when a column is missing."""
+    notices = {i: m for i, m in enumerate(noticed) if getattr(m, "key", None) == "sheet.missing_columns"}
+    if not notices or not decided:
+        return {}
     if steps is not None:  # (after the bar, each step is said: the decisions are read back)
         steps.start(msg("batch.step.missing_columns", n=decided))
     documents = set()  # the missing columns of documents (an item missing any document is incomplete for them)
     for policy in versions.versions:
         cols = Columns(policy)
-        specs = {c: cols.claim.get(c) or cols.applicant.get(c) or cols.item.get(c) for c in named}
-        documents |= {c for c, spec in specs.items() if spec is not None and spec.type == "document_list"}
-    causes: dict[str, None] = {}  # the columns that left an application incomplete, in the notices' order
-    left: list[str] = []  # the claim ids of those applications
+        for code in {c.params["code"] for m in notices.values() for c in m.params["columns"]}:
+            spec = cols.claim.get(code) or cols.applicant.get(code) or cols.item.get(code)
+            documents |= {code} if spec is not None and spec.type == "document_list" else set()
+    per_file, wanting = _incomplete_by_file(decisions)
+    said: dict[int, Msg] = {}
+    for i, notice in notices.items():
+        where = notice.params["where"]
+        file = where.params["file"] if isinstance(where, Msg) else str(where)
+        named = {c.params["code"]: c for c in notice.params["columns"]}
+        causes: dict[str, None] = {}  # the columns that left an application incomplete, in the notice's order
+        left = []  # the claim ids of those applications
+        for claim_id, facts in wanting.get(file, ()):
+            why = {c for c in named if c in facts or (c in documents and _DOCUMENTS in facts)}
+            if why:
+                left.append(claim_id)
+                causes.update(dict.fromkeys(c for c in named if c in why))
+        columns = [named[c] for c in causes]
+        if left and len(left) == per_file[file]:
+            said[i] = msg("sheet.missing_columns_all", where=where, n=len(left), columns=columns)
+        elif left:
+            said[i] = msg("sheet.missing_columns_decided", where=where, n=len(left), decided=per_file[file], first=left[0], columns=columns)
+    return said
+
+
+_DOCUMENTS = "<documents>"  # (among an application's missing facts: an item of it misses documents)
+
+
+def _incomplete_by_file(decisions: Path) -> tuple[collections.Counter[str], dict[str, list[tuple[str, set[str]]]]]:
+    """Of the decisions file: how many applications were decided from each input file, and per file each application
+    with an item decided incomplete (its claim id, the facts those items miss, `_DOCUMENTS` when documents)."""
+    per_file: collections.Counter[str] = collections.Counter()
+    wanting: dict[str, list[tuple[str, set[str]]]] = {}
+    decoder = json.JSONDecoder()
     with open(decisions, encoding="utf-8") as f:
         for line in f:
+            at = line.rfind(', "input": ')  # (written last, `decision_line`; a quote inside a string is escaped)
+            file = str(decoder.raw_decode(line, at + 11)[0].get("file")) if at >= 0 else ""
+            per_file[file] += 1
             if '"incomplete"' not in line:
                 continue
             d = json.loads(line)
-            why = set()
+            facts: set[str] = set()
             for item in d.get("items") or ():
                 if item.get("status") == "incomplete":
-                    why |= {c for c in item.get("missing_facts") or () if c in named}
-                    why |= documents if item.get("missing_documents") else set()
-            if why:
-                left.append(str(d.get("claim_id")))
-                causes.update(dict.fromkeys(c for c in named if c in why))
-    if not left:
-        return None
-    columns = [named[c] for c in causes]
-    if len(left) == decided:
-        return msg("sheet.missing_columns_all", n=decided, columns=columns)
-    return msg("sheet.missing_columns_decided", n=len(left), decided=decided, first=left[0], columns=columns)
+                    facts.update(item.get("missing_facts") or ())
+                    facts.update((_DOCUMENTS,) if item.get("missing_documents") else ())
+            if facts:
+                wanting.setdefault(file, []).append((str(d.get("claim_id")), facts))
+    return per_file, wanting
 
 
 #: at most this many later claims a replacement may have changed are named (the rest counted)

@@ -1330,23 +1330,29 @@ class _TabularReader(Reader):
         `input.no_column`; a record-only one changes no decision); an item fact's only for an item type read
         (`types`: a round of patents alone needs no loan's columns), or for any type when no item type was read.
         Said once for the sheet; the applications are decided as they are (a round where no application has such a
-        fact is right to leave its column out)."""
+        fact is right to leave its column out).
+        A column whose blank is an answer -- a fact with a default (`default: []`, none), not a documents list -- is
+        said apart, in a quieter word (`sheet.missing_columns_blank`): left out, it is read as its default, never as
+        unknown, so it leaves nothing incomplete (a hand-made sheet without the roles or the findings columns was told
+        that its applications may be decided incomplete for want of them)."""
         if not self.spool.has(kind):
             return
         policy = self.cols.policy
         read = [policy.item_facts[t] for t in types if t in policy.item_facts] or list(policy.item_facts.values())
 
-        def optional(column: str) -> bool:
+        def specs(column: str) -> list[FactSpec]:
             if column.startswith("item."):
-                specs = [facts[column[5:]] for facts in read if column[5:] in facts]
-            else:
-                specs = [spec for spec in (self.cols.claim.get(column) or self.cols.applicant.get(column),) if spec is not None]
-            return any(not spec.required and not spec.record_only for spec in specs)
+                return [facts[column[5:]] for facts in read if column[5:] in facts]
+            return [spec for spec in (self.cols.claim.get(column) or self.cols.applicant.get(column),) if spec is not None]
 
-        missing = [c for c in allowed if c != "claim_id" and c not in header and optional(c)]
-        if missing:
-            columns = [msg("sheet.column_named", label=Label(self.cols.label(c)), code=c) for c in missing]
-            self.noticed.append(msg("sheet.missing_columns", where=where, n=len(missing), columns=columns))
+        missing = [
+            c for c in allowed if c != "claim_id" and c not in header and any(not s.required and not s.record_only for s in specs(c))
+        ]
+        blank_ok = [c for c in missing if all(s.has_default and s.type != "document_list" for s in specs(c))]
+        for key, said in (("sheet.missing_columns", [c for c in missing if c not in blank_ok]), ("sheet.missing_columns_blank", blank_ok)):
+            if said:
+                columns = [msg("sheet.column_named", label=Label(self.cols.label(c)), code=c) for c in said]
+                self.noticed.append(msg(key, where=where, n=len(said), columns=columns))
 
     def _cell(self, name: str, spec: FactSpec, value: Any, item_type: str | None) -> tuple[Any, str | None]:
         """A cell as a claim value: a closed choice's label read as its code, then the cell converted by its type."""
