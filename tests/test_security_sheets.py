@@ -1378,9 +1378,9 @@ def test_every_problem_of_a_workbook_as_a_whole_is_said_at_once(tmp_path, capsys
         "the values in\n"
         f"  4. {book} sheet 事项: cells AZ5 hold values in a column with no heading, so they would not be read: give the "
         "column a heading the sheet knows, or clear them\n"
-        f"  5. {book} sheet 事项: cells A6 of the claim id column show a spreadsheet's error value (#N/A, #REF!...: a "
-        "formula that failed), so their rows' applications cannot be told: correct the formula or type the claim ids, "
-        "and save the workbook again\n"
+        f"  5. {book} sheet 事项: cells A6 of the claim id column show a spreadsheet's error value (#N/A, #REF!...: what "
+        "a cell shows when its formula fails), so their rows' applications cannot be told: correct the formula, or type "
+        "the claim ids, and save the workbook again\n"
     )
     zh = _batch_refuses(capsys, tmp_path, book, "zh").splitlines()
     assert zh[0] == f"错误：{book}：有 5 处问题，全部改正后才能读取（以下是一次读取中发现的全部问题）："
@@ -1513,8 +1513,9 @@ def test_every_problem_of_a_csv_file_as_a_whole_is_said_at_once(tmp_path, policy
         f"  1. {path}: rows 3:{width + 1} (row:column) hold more values than the heading row has headings, so they would not "
         "be read (an amount written 100,000.00 without quotes is split by its comma): write amounts without thousands "
         "separators, quote the value, or give the column a heading\n"
-        f"  2. {path}: rows 4: the claim id shows a spreadsheet's error value (#N/A, #REF!...: a formula that failed), so "
-        "the row's application cannot be told: correct the formula or type the claim id, and export the file again\n"
+        f"  2. {path}: rows 4: the claim id shows a spreadsheet's error value (#N/A, #REF!...: what a cell shows when its "
+        "formula fails), so the row's application cannot be told: correct the formula, or type the claim id, and export "
+        "the file again\n"
         f"  3. {path}: rows 5: the claim id is a number a spreadsheet rounded (2.02203E+17: the id's last digits are gone), "
         "so rows of different applications may read as one: format the claim id column as text (Format Cells › Text), "
         "type the ids again, and export the file again"
@@ -1832,13 +1833,13 @@ def test_a_claim_id_showing_an_excel_error_value_is_refused_not_skipped(tmp_path
     book = _edited_example(tmp_path / "na.xlsx", {"事项!A5": "#N/A"})  # (openpyxl writes it as an error cell, t="e", as Excel does)
     assert _batch_refuses(capsys, tmp_path, book) == (
         f"error: {book} sheet 事项: cells A5 of the claim id column show a spreadsheet's error value (#N/A, "
-        "#REF!...: a formula that failed), so their rows' applications cannot be told: correct the formula or type the claim "
-        "ids, and save the workbook again\n"
+        "#REF!...: what a cell shows when its formula fails), so their rows' applications cannot be told: correct the "
+        "formula, or type the claim ids, and save the workbook again\n"
     )
     path = _csv(tmp_path / "r.csv", [_row("C-1"), _row("#REF!"), _row("# a hint row, not read")])
     assert _batch_refuses(capsys, tmp_path, path, "zh") == (
-        f"错误：{path}：第 3 行的申请编号是电子表格的错误值（#N/A、#REF! 等：公式出错），无法判断该行属于哪份申请：请改正公式或直接"
-        "填写申请编号，再重新导出文件\n"
+        f"错误：{path}：第 3 行的申请编号是电子表格的错误值（#N/A、#REF! 等，公式出错时单元格显示的内容），无法判断该行属于哪份申请："
+        "如是公式得出的请改正公式，否则直接填写申请编号，再重新导出文件\n"
     )
 
 
