@@ -218,3 +218,52 @@ def test_every_engine_call_the_docs_name_resolves_after_import_engine() -> None:
         [sys.executable, "-c", probe.format(names=named)], cwd=ROOT, env=_env(ROOT), capture_output=True, text=True, check=False
     )
     assert r.returncode == 0, r.stderr
+
+
+def _excerpt_matches(excerpt: list[str], text: list[str]) -> str | None:
+    """Why `excerpt` is not `text` as the docs abridge it (None if it is): its lines are the text's from the first
+    on, in order and next to one another, except that a line `...` stands for any lines (none too) and a line
+    cut with `……` for any line that begins as it does."""
+    at, gap = 0, False
+    for shown in excerpt:
+        if shown.strip() == "...":
+            gap = True
+            continue
+        head, cut, _ = shown.partition("……")
+
+        def same(line: str, head: str = head, cut: str = cut, shown: str = shown) -> bool:
+            return line.startswith(head) if cut else line == shown
+
+        found = next((i for i in range(at, len(text) if gap else min(at + 1, len(text))) if same(text[i])), None)
+        if found is None:
+            return f"not {'found after' if gap else 'next after'} line {at} of the text: {shown!r}"
+        at, gap = found + 1, False
+    return None
+
+
+def test_the_notice_matching_md_shows_is_the_one_match_writes(workdir: Path, tmp_path: Path) -> None:
+    # docs/matching.md quotes the beginning of the example profile's Chinese notice; the command it shows writes it
+    doc = (ROOT / "docs" / "matching.md").read_text(encoding="utf-8").splitlines()
+    start = doc.index("北京平谷示例科技有限公司可申请的支持事项")
+    excerpt = doc[start : doc.index("```", start)]
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "match",
+            "--policy",
+            "policies/pinggu_2020.yaml",
+            "examples/profile_match_2021.json",
+            "--out",
+            str(tmp_path / "m"),
+        ],
+        cwd=workdir,
+        env=_env(workdir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    notice = (tmp_path / "m" / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8").splitlines()
+    assert _excerpt_matches(excerpt, notice) is None, _excerpt_matches(excerpt, notice)
