@@ -267,3 +267,17 @@ def test_the_notice_matching_md_shows_is_the_one_match_writes(workdir: Path, tmp
     assert r.returncode == 0, r.stderr
     notice = (tmp_path / "m" / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8").splitlines()
     assert _excerpt_matches(excerpt, notice) is None, _excerpt_matches(excerpt, notice)
+
+
+def test_the_editor_transcript_names_the_policy_lines_as_they_are() -> None:
+    # docs/editor-support.md quotes the language server's answers at lines of policies/pinggu_2020.yaml, which move
+    # as the policy grows (its hover on `max` named line 564 when `max: 30万` was at 760)
+    doc = (ROOT / "docs" / "editor-support.md").read_text(encoding="utf-8")
+    policy = (ROOT / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8").splitlines()
+    hovers = re.findall(r"^-- \w+\s+\(line (\d+): (.*)\)$", doc, re.M)
+    mistakes = re.findall(r"^line (\d+): .*\((.*)\)$", doc, re.M)
+    assert len(hovers) >= 4 and len(mistakes) == 2, (hovers, mistakes)
+    for line, shown in hovers:
+        assert policy[int(line) - 1].strip() == shown, (line, shown)
+    for line, typed in mistakes:  # the line as it was before the mistake was typed into it
+        assert policy[int(line) - 1].strip().startswith(typed.replace("capps", "caps").replace("half-up", "half_up")), (line, typed)
