@@ -284,3 +284,23 @@ def test_the_editor_transcript_names_the_policy_lines_as_they_are() -> None:
         assert policy[int(line) - 1].strip() == shown, (line, shown)
     for line, typed in mistakes:  # the line as it was before the mistake was typed into it
         assert policy[int(line) - 1].strip().startswith(typed.replace("capps", "caps").replace("half-up", "half_up")), (line, typed)
+
+
+def test_each_count_in_a_heading_of_bad_inputs_md_is_the_sum_of_its_rows() -> None:
+    # a heading's "(n/n)" is its table's inputs in all; rows were added without it (75 said where the rows held 77)
+    sections = re.split(r"^## ", (ROOT / "docs" / "bad-inputs.md").read_text(encoding="utf-8"), flags=re.M)
+    checked = 0
+    for section in sections:
+        heading, _, body = section.partition("\n")
+        said = re.search(r"\((\d+)/\1\b", heading)
+        if not said:
+            continue
+        rows = [
+            re.split(r"(?<!\\)\|", line.strip())[1:-1]
+            for line in body.splitlines()
+            if line.startswith("| ") and not re.fullmatch(r"[|\s:-]+", line)
+        ]
+        counts = [next((int(m.group(1)) for c in row if (m := re.fullmatch(r"\s*(\d+)/\1\s*", c))), 0) for row in rows]
+        assert sum(counts) == int(said.group(1)), (heading, counts)
+        checked += 1
+    assert checked >= 8
