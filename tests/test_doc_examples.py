@@ -304,3 +304,31 @@ def test_each_count_in_a_heading_of_bad_inputs_md_is_the_sum_of_its_rows() -> No
         assert sum(counts) == int(said.group(1)), (heading, counts)
         checked += 1
     assert checked >= 8
+
+
+def _diff_of_the_worked_revision(lang: str) -> list[str]:
+    r = subprocess.run(
+        [sys.executable, "-m", "engine", "--lang", lang, "diff", "policies/pinggu_2020.yaml", "policies/revisions/pinggu_2024_draft.yaml"]
+        + ["--claims", "policies/revisions/round_2021_sample.jsonl"],
+        cwd=ROOT,
+        env=_env(ROOT),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    return r.stdout.rstrip("\n").splitlines()
+
+
+def _block_after(doc: str, first: str) -> list[str]:
+    lines = (ROOT / "docs" / doc).read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    return lines[start : lines.index("```", start)]
+
+
+def test_the_worked_revisions_diff_is_shown_as_diff_prints_it() -> None:
+    # the English guide shows the whole output; the Chinese one an excerpt (节选), its lines in the output's order
+    # (the cap's new `says` lines were missing, and "17 change(s)" was 19)
+    assert _block_after("authoring.en.md", "pinggu-ip-promotion: 2020.1") == _diff_of_the_worked_revision("en")
+    excerpt, said = _block_after("authoring.zh.md", "第六条第（一）项"), iter(_diff_of_the_worked_revision("zh"))
+    assert len(excerpt) > 10 and all(any(line == shown for line in said) for shown in excerpt), excerpt
