@@ -332,3 +332,19 @@ def test_the_worked_revisions_diff_is_shown_as_diff_prints_it() -> None:
     assert _block_after("authoring.en.md", "pinggu-ip-promotion: 2020.1") == _diff_of_the_worked_revision("en")
     excerpt, said = _block_after("authoring.zh.md", "第六条第（一）项"), iter(_diff_of_the_worked_revision("zh"))
     assert len(excerpt) > 10 and all(any(line == shown for line in said) for shown in excerpt), excerpt
+
+
+def test_the_failing_case_the_guides_show_is_what_test_prints(tmp_path: Path) -> None:
+    # the case file of tests/test_casefiles.py, whose first case forgot the annual cap: its report, in each language
+    from test_casefiles import WRONG, policy_beside
+
+    from engine.core.i18n import use_language
+    from engine.officer.casefile import format_result, load_case_file, run_case
+
+    f = tmp_path / "wrong.yaml"
+    f.write_text(WRONG.format(policy=policy_beside(tmp_path)), encoding="utf-8")
+    first = run_case(load_case_file(f)[0])
+    for doc, lang, head in (("authoring.en.md", "en", "FAIL wrong.yaml:9"), ("authoring.zh.md", "zh", "未通过 wrong.yaml:9")):
+        with use_language(lang):
+            said = format_result(first).replace(f"{tmp_path}{os.sep}", "")
+        assert _block_after(doc, head) == said.splitlines(), doc
