@@ -116,3 +116,30 @@ def test_an_applicant_id_typed_wrong_is_said_with_the_nearest(ledger_url: str, t
         assert f"台账中没有这个申请人代码：是不是 {ENTERPRISE_ID}？" in r.stderr, action
     r = run(tmp_path, "--lang", "zh", "ledger", "grants", "--ledger", ledger_url, "--applicant", "北京平谷示例科技有限公司")
     assert "台账中没有这个申请人代码（按申请中填写的代码查找，请核对校验位）" in r.stderr
+
+
+def test_without_the_policy_a_ceiling_is_not_known_and_is_not_said_computed(ledger_url: str) -> None:
+    """Without the version that made the grants (`ledger statement` with no --policy) the pledge cap's ceiling cannot be
+    known: the statement said "ceiling computed from the claim's facts", which the 30万 yearly cap of 第六条第（一）项 is not.
+    What is known is still said: 250,000 + 50,000 = 300,000.00 used in the scope (the enterprise, 2021), under the cap's
+    id, not after an empty clause ("  的封顶（pledge-annual-cap；…", "  cap of  (pledge-annual-cap; …")."""
+    from engine.core.i18n import use_language
+    from engine.records.statement import statement_text
+
+    policy = engine.load_policy(POLICY)
+    with Ledger(ledger_url) as ledger:
+        bare, full = statement(ledger, [], ENTERPRISE_ID), statement(ledger, [policy], ENTERPRISE_ID)
+    with use_language("en"):
+        [cap] = [line for line in statement_text(bare, "en").splitlines() if line.startswith("  cap ")]
+        assert cap == (
+            f"  cap pledge-annual-cap (scope {ENTERPRISE_ID}、2021): CNY 300,000.00 used, "
+            "ceiling not known: the policy version that made these grants was not given (add --policy)"
+        ), cap
+        caps = [line for line in statement_text(full, "en").splitlines() if line.startswith("  cap of 第六条第（一）项")]
+        assert len(caps) == 1 and caps[0].endswith("CNY 300,000.00 used, ceiling CNY 300,000.00, CNY 0.00 left"), caps
+    with use_language("zh"):
+        [cap] = [line for line in statement_text(bare, "zh").splitlines() if line.startswith("  封顶 ")]
+        assert (
+            cap
+            == f"  封顶 pledge-annual-cap（范围 {ENTERPRISE_ID}、2021）：已用 300,000.00 元，上限不详：未指定作出这些资助的政策版本（请加 --policy）"
+        )

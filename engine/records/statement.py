@@ -210,14 +210,18 @@ def statement_text(s: Statement, lang: str) -> str:
     for r in s.rooms:
         left = "" if r.left is None else said_as(f"{r.kind}_left", left=_money(r.left) if r.kind == "cap" else r.left)
         words = _words(r.says, lang) or r.id
+        bare = "" if r.cites is not None else "_bare"  # (the version that made its grants not given: no clause, no words)
         if r.kind == "cap":
-            ceiling = said_as("cap_ceiling", ceiling=_money(r.ceiling)) if r.ceiling is not None else said_as("computed")
+            if r.ceiling is not None:
+                ceiling = said_as("cap_ceiling", ceiling=_money(r.ceiling))
+            else:  # (a computed ceiling; or, the version not given, one nothing is known of: it was said computed)
+                ceiling = said_as("computed" if not bare else "ceiling_unknown")
             out.append(
-                said_as("cap", words=words, cites=r.cites or "", scope=_scope(r.scope), used=_money(r.used), ceiling=ceiling, left=left)
+                said_as(f"cap{bare}", words=words, cites=r.cites, scope=_scope(r.scope), used=_money(r.used), ceiling=ceiling, left=left)
             )
         else:
             at_most = said_as("limit_at_most" if not r.consecutive else "limit_in_a_row", times=r.ceiling) if r.ceiling is not None else ""
-            out.append(said_as("limit", words=words, cites=r.cites or "", scope=_scope(r.scope), used=r.used, at_most=at_most, left=left))
+            out.append(said_as(f"limit{bare}", words=words, cites=r.cites, scope=_scope(r.scope), used=r.used, at_most=at_most, left=left))
     for v in s.reversals:
         said = said_as(
             "reversal",
