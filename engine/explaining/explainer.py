@@ -10,8 +10,8 @@ section heads, rule headings, document lists, a rule's pending block) are writte
 text's hot path an item is mostly dictionary look-ups and appends.
 
 One method per construct: `render` (the document: header, summary, standing, items, footer), `item`,
-`check`, `who`, `calc` (the amount forms), `subject`, `limit`, `cap`, `documents`, `reason`,
-`missing_documents`, `why`, `tail` (a rule's pending block and readings).
+`check`, `who`, `calc` (the amount forms), `step_line` (a trace step's line, a subject's among them), `limit`,
+`cap`, `documents`, `reason`, `missing_documents`, `why`, `item_tail` (a rule's pending block and readings).
 """
 
 from __future__ import annotations
