@@ -132,7 +132,7 @@ def test_without_the_policy_a_ceiling_is_not_known_and_is_not_said_computed(ledg
     with use_language("en"):
         [cap] = [line for line in statement_text(bare, "en").splitlines() if line.startswith("  cap ")]
         assert cap == (
-            f"  cap pledge-annual-cap (scope {ENTERPRISE_ID}、2021): CNY 300,000.00 used, "
+            f"  cap pledge-annual-cap (scope {ENTERPRISE_ID}, 2021): CNY 300,000.00 used, "
             "ceiling not known: the policy version that made these grants was not given (add --policy)"
         ), cap
         caps = [line for line in statement_text(full, "en").splitlines() if line.startswith("  cap of 第六条第（一）项")]
@@ -142,4 +142,14 @@ def test_without_the_policy_a_ceiling_is_not_known_and_is_not_said_computed(ledg
         assert (
             cap
             == f"  封顶 pledge-annual-cap（范围 {ENTERPRISE_ID}、2021）：已用 300,000.00 元，上限不详：未指定作出这些资助的政策版本（请加 --policy）"
+        )
+        # a grant's line names its rule once (it was "pledge-loan-interest pledge-loan-interest": the rule's id
+        # standing for the clause and for the item type, neither known without the version)
+        grants = [line for line in statement_text(bare, "zh").splitlines() if "pledge-loan-interest" in line]
+        assert grants == [
+            "  2021 年度  申请 PG-2022-0001  事项 l1  规则 pledge-loan-interest：核定 250,000.00 元",
+            "  2021 年度  申请 PG-2022-0001  事项 l2  规则 pledge-loan-interest：核定 50,000.00 元",
+        ], grants
+        assert "  2021 年度  申请 PG-2022-0001  事项 l1  第六条第（一）项 知识产权质押贷款贴息：核定 250,000.00 元" in statement_text(
+            full, "zh"
         )

@@ -178,8 +178,8 @@ def _words(text: Text | None, lang: str) -> str:
     return "" if text is None else (text.en if lang == "en" and text.en else text.zh)
 
 
-def _scope(scope: Sequence[Any]) -> str:
-    return "、".join(str(s) for s in scope)
+def _scope(scope: Sequence[Any], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(str(s) for s in scope)
 
 
 def statement_text(s: Statement, lang: str) -> str:
@@ -192,18 +192,12 @@ def statement_text(s: Statement, lang: str) -> str:
     if not s.grants:
         out.append(said_as("no_grants"))
     for g in s.grants:
-        out.append(
-            said_as(
-                "grant",
-                year=g.funding_year,
-                claim=g.claim_id,
-                item=g.item_id,
-                cites=g.cites or g.rule,
-                type=_words(g.item_type, lang) or g.rule,
-                amount=_money(g.amount),
-                returned=said_as("returned", amount=_money(g.returned)) if g.returned else "",
-            )
-        )
+        returned = said_as("returned", amount=_money(g.returned)) if g.returned else ""
+        line = dict(year=g.funding_year, claim=g.claim_id, item=g.item_id, amount=_money(g.amount), returned=returned)
+        if g.item_type is None:  # (its version not given: the rule's id alone, once)
+            out.append(said_as("grant_bare", rule=g.rule, **line))
+        else:
+            out.append(said_as("grant", cites=g.cites or g.rule, type=_words(g.item_type, lang), **line))
     out.append(said_as("totals", granted=_money(s.granted), returned=_money(s.returned), net=_money(s.net)))
     if s.rooms:
         out.append(said_as("rooms"))
@@ -217,11 +211,15 @@ def statement_text(s: Statement, lang: str) -> str:
             else:  # (a computed ceiling; or, the version not given, one nothing is known of: it was said computed)
                 ceiling = said_as("computed" if not bare else "ceiling_unknown")
             out.append(
-                said_as(f"cap{bare}", words=words, cites=r.cites, scope=_scope(r.scope), used=_money(r.used), ceiling=ceiling, left=left)
+                said_as(
+                    f"cap{bare}", words=words, cites=r.cites, scope=_scope(r.scope, lang), used=_money(r.used), ceiling=ceiling, left=left
+                )
             )
         else:
             at_most = said_as("limit_at_most" if not r.consecutive else "limit_in_a_row", times=r.ceiling) if r.ceiling is not None else ""
-            out.append(said_as(f"limit{bare}", words=words, cites=r.cites, scope=_scope(r.scope), used=r.used, at_most=at_most, left=left))
+            out.append(
+                said_as(f"limit{bare}", words=words, cites=r.cites, scope=_scope(r.scope, lang), used=r.used, at_most=at_most, left=left)
+            )
     for v in s.reversals:
         said = said_as(
             "reversal",
@@ -266,7 +264,7 @@ def write_statement(s: Statement, path: str | Path, lang: str) -> None:
     book.sheet("rooms", room_cols, money=("used", "ceiling", "left"), titles=[said_as(c) for c in room_cols], tab=said_as("rooms"))
     for r in s.rooms:  # (a cap's figures are money, a limit's are counts)
         shown = [("" if v is None else Decimal(v).quantize(Decimal("0.01")) if r.kind == "cap" else v) for v in (r.used, r.ceiling, r.left)]
-        book.row("rooms", [said_as(r.kind), _words(r.says, lang) or r.id, r.cites or "", _scope(r.scope), *shown])
+        book.row("rooms", [said_as(r.kind), _words(r.says, lang) or r.id, r.cites or "", _scope(r.scope, lang), *shown])
     record_cols = ["record", "claim_id", "item_id", "detail", "date", "reason"]
     book.sheet("records", record_cols, titles=[said_as(c) for c in record_cols], tab=said_as("records"))
     for v in s.reversals:
