@@ -493,9 +493,31 @@ def test_an_applicants_grants_caps_and_limits_used(server: Server) -> None:
     # 50% of 200,000 = 100,000; 50% of 300,000 = 150,000; together 250,000 of the 300,000 yearly cap; 2 of 3 times
     assert sorted(g["amount"] for g in view["grants"]) == ["100000.00", "150000.00"]
     caps = [c for c in view["caps_used"] if c["scope"] == [applicant, 2021]]
-    assert [(c["used"], c["ceiling"]) for c in caps] == [("250000.00", "300000.00")]
+    assert [(c["used"], c["ceiling"], c["ceiling_is"]) for c in caps] == [("250000.00", "300000.00", "fixed")]
     limits = [lim for lim in view["limits_used"] if lim["times"] == 2]
     assert limits and (limits[0]["at_most"], limits[0]["consecutive"]) == (3, False)
+
+
+def test_a_null_ceiling_says_whether_it_is_computed_or_its_version_not_served() -> None:
+    """`ceiling: null` meant either a ceiling computed from each claim's facts or a version the service does not serve
+    (its grants' hash unknown): `ceiling_is` tells them apart. The pledge cap's 30万 is fixed (第六条第（一）项); the same
+    grant's version not served leaves it unknown; a cap of 50% of the applicant's local tax is computed."""
+    from types import SimpleNamespace
+
+    from engine.service.app import usage_of
+
+    pinggu = engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
+    decision = engine.evaluate(pinggu, pledge_claim("N-1", "200000.00"))
+    grants = [{**g.to_dict(), "policy_hash": pinggu.content_hash} for g in decision.grants]
+    served = SimpleNamespace(all_versions=lambda: [pinggu])
+    [cap] = usage_of(served, grants)["caps_used"]
+    assert (cap["used"], cap["ceiling"], cap["ceiling_is"]) == ("100000.00", "300000.00", "fixed")
+    [cap] = usage_of(SimpleNamespace(all_versions=lambda: []), grants)["caps_used"]
+    assert (cap["used"], cap["ceiling"], cap["ceiling_is"]) == ("100000.00", None, "unknown")
+    local = engine.load_policy(ROOT / "tests" / "fixtures" / "dated_parameters.yaml")
+    spent = {"policy_hash": local.content_hash, "consumes": [{"cap": "tax-contribution-cap", "scope": ["X", 2024], "amount": "5000.00"}]}
+    [cap] = usage_of(SimpleNamespace(all_versions=lambda: [local]), [spent])["caps_used"]
+    assert (cap["used"], cap["ceiling"], cap["ceiling_is"]) == ("5000.00", None, "computed")
 
 
 def test_a_finding_is_checked_recorded_and_audited(server: Server) -> None:

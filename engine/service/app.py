@@ -903,12 +903,15 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
 
 def usage_of(cat: Catalogue, grants: list[dict[str, Any]]) -> dict[str, Any]:
     """Caps and limits an applicant's active grants used, each with its ceiling under the version that granted it
-    (`engine.records.statement.rooms`, which `ledger statement` says too): a computed ceiling is null."""
+    (`engine.records.statement.rooms`, which `ledger statement` says too). A cap's `ceiling_is` says why a ceiling
+    is null: `computed` (from each claim's facts) or `unknown` (the version that made the grants is not served)."""
     caps, limits = [], []
     for r in rooms(grants, cat.all_versions()):
         if r.kind == "cap":
             ceiling = None if r.ceiling is None else format_money(Decimal(r.ceiling))
-            caps.append({"cap": r.id, "scope": list(r.scope), "used": format_money(Decimal(r.used)), "ceiling": ceiling})
+            ceiling_is = "fixed" if ceiling is not None else "unknown" if r.cites is None else "computed"
+            used = format_money(Decimal(r.used))
+            caps.append({"cap": r.id, "scope": list(r.scope), "used": used, "ceiling": ceiling, "ceiling_is": ceiling_is})
         else:
             limit: dict[str, Any] = {"limit": r.id, "scope": list(r.scope), "counted": list(r.counted), "at_most": r.ceiling}
             if r.ceiling is not None:  # (a consecutive limit's at_most counts years in a row, not its years in all)
