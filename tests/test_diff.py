@@ -444,3 +444,21 @@ def test_diff_names_a_changed_text_in_words(path: str, zh: str, en: str) -> None
 
     said = subject_words(path)
     assert (tr(said, "zh"), tr(said, "en")) == (zh, en)
+
+
+def test_a_single_amount_is_said_in_the_form_a_changed_pair_is(policy: engine.CompiledPolicy) -> None:
+    """A cap added or removed, a round budget, said alone, were written the lint way (4200.50元, 4200元) while a changed
+    pair is written 300,000.00 元 → 300,000.50 元: one formatter now, 万 when whole 万, else yuan with fen."""
+    cap = "      - id: pledge-annual-cap\n        max: 30万\n"
+    extra = "      - id: pledge-extra-cap\n        max: 4200.50\n        per: item\n"
+    with_extra = variant((cap, extra + cap))
+    with use_language("zh"):
+        added = [tr(c.text) for c in diff_policies(policy, with_extra) if c.kind == "cap.added"]
+        removed = [tr(c.text) for c in diff_policies(with_extra, policy) if c.kind == "cap.removed"]
+    assert len(added) == len(removed) == 1, (added, removed)
+    # 4200.50 is no whole 万: yuan with fen, grouped by thousands, as the pair 300,000.00 元 → 300,000.50 元 is
+    assert added == ["pledge-loan-interest：新增封顶 pledge-extra-cap：4,200.50 元，每个项目"]
+    assert removed == ["pledge-loan-interest：删除了封顶 pledge-extra-cap（4,200.50 元，每个项目）"]
+    budget = "  documents_cites: 第十二条\n  round_budget: {amount: 4200, cites: 第十三条}\n"
+    [budgeted] = diff_policies(policy, variant(("  documents_cites: 第十二条\n", budget)))
+    assert tr(budgeted.text, "zh") == "新增 policy.round_budget：每轮 4,200.00 元（第十三条）"  # 4200 is no whole 万: yuan with fen

@@ -213,8 +213,9 @@ def test_diff_says_an_entry_changed(policy: engine.CompiledPolicy) -> None:
     revised = engine.load_policy_text(POLICY.replace("table: {true: 1500, false: 2000}", "table: {true: 1800, false: 2000}"), "p.yaml")
     [change] = diff_policies(policy, revised)
     assert tr(change.text, "zh") == (
-        'invention-grant：金额 按 item.grant_date >= date("2025-01-01")：true 1500元、false 2000元 × item.patents（至多 10）'
-        ' → 按 item.grant_date >= date("2025-01-01")：true 1800元、false 2000元 × item.patents（至多 10）'
+        # each entry said as diff says any amount not whole 万 (1500 → 1,500.00 元), no longer lint's 1500元
+        'invention-grant：金额 按 item.grant_date >= date("2025-01-01")：true 1,500.00 元、false 2,000.00 元 × item.patents（至多 10）'
+        ' → 按 item.grant_date >= date("2025-01-01")：true 1,800.00 元、false 2,000.00 元 × item.patents（至多 10）'
     )
 
 

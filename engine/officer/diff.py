@@ -98,8 +98,10 @@ def _of(form: model.RateAmount) -> str:
     t = form.of_table
     if t is None:
         return form.of.source
-    otherwise = [msg("diff.w.otherwise", value=wan(t.otherwise))] if t.otherwise is not None else []
-    return msg("diff.w.of_table", by=t.by.source, entries=[*(f"{k} {wan(v)}" for k, v in t.table.items()), *otherwise])
+    otherwise = [msg("diff.w.otherwise", value=_amount(t.otherwise))] if t.otherwise is not None else []
+    return msg(
+        "diff.w.of_table", by=t.by.source, entries=[*(msg("diff.w.entry", key=k, value=_amount(v)) for k, v in t.table.items()), *otherwise]
+    )
 
 
 def describe_amount(form: model.AmountForm | None) -> str:
@@ -115,21 +117,25 @@ def describe_amount(form: model.AmountForm | None) -> str:
     if isinstance(form, model.RateAmount):
         return msg("diff.w.rate", rate=percent(form.rate), of=_of(form))
     if isinstance(form, model.FixedAmount):
-        return wan(form.value)
+        return _amount(form.value)
     if isinstance(form, model.TableAmount):
-        otherwise = [msg("diff.w.otherwise", value=wan(form.otherwise))] if form.otherwise is not None else []
-        return msg("diff.w.table", by=form.by.source, entries=[*(f"{k} {wan(v)}" for k, v in form.table.items()), *otherwise])
+        otherwise = [msg("diff.w.otherwise", value=_amount(form.otherwise))] if form.otherwise is not None else []
+        return msg(
+            "diff.w.table",
+            by=form.by.source,
+            entries=[*(msg("diff.w.entry", key=k, value=_amount(v)) for k, v in form.table.items()), *otherwise],
+        )
     if isinstance(form, model.ExternalAmount):
         return msg("diff.w.external", source=form.source.source)
     if isinstance(form, model.BandsAmount):
         bands = [
-            msg("diff.w.band", start=wan(b.start), value=wan(b.amount) if b.amount is not None else percent(b.rate or ZERO))
+            msg("diff.w.band", start=_amount(b.start), value=_amount(b.amount) if b.amount is not None else percent(b.rate or ZERO))
             for b in form.bands
         ]
         return msg("diff.w.bands", of=form.of.source, bands=bands)
     if isinstance(form, model.PerUnitAmount):
         at_most = msg("diff.w.at_most", n=form.max_count) if form.max_count else ""
-        each: Any = wan(form.per_unit)
+        each: Any = _amount(form.per_unit)
         if form.per_unit_table is not None:
             each = describe_amount(form.per_unit_table)
         elif form.per_unit_of is not None:
@@ -148,6 +154,12 @@ def _amounts(old: Decimal | None, new: Decimal | None) -> tuple[str, str]:
         return msg("diff.w.none") if v is None else wan(v) if whole else said_money(v)
 
     return said(old), said(new)
+
+
+def _amount(value: Decimal) -> str:
+    """One amount said alone (a cap added, a budget, a table's entry) in the form of a changed pair's: 30万 when whole
+    万, else 4,200.50 元 (it was lint's 4200.50元 beside the pairs' 4,200.50 元)."""
+    return _amounts(value, None)[0]
 
 
 def _semi(parts: Iterable[str]) -> str:
@@ -550,7 +562,7 @@ class _Differ:
             )
         for rid in [r for r in n if r not in o]:
             r = n[rid].rule
-            caps = [msg("diff.w.cap", id=c.id, ceiling=wan(c.ceiling), scope=_scope(c.per)) for c in n[rid].caps]
+            caps = [msg("diff.w.cap", id=c.id, ceiling=_amount(c.ceiling), scope=_scope(c.per)) for c in n[rid].caps]
             self.add(
                 r.cites,
                 "rule.added",
@@ -681,7 +693,7 @@ class _Differ:
 
     def caps(self, rid: str, a: list[model.Cap], b: list[model.Cap]) -> None:
         def ceiling(c: model.Cap) -> str:
-            return wan(c.ceiling) if c.computed is None else msg("diff.w.computed", amount=describe_amount(c.computed))
+            return _amount(c.ceiling) if c.computed is None else msg("diff.w.computed", amount=describe_amount(c.computed))
 
         def removed(c: model.Cap) -> str:
             return msg("diff.cap.removed", rule=rid, id=c.id, ceiling=ceiling(c), scope=_scope(c.per))
@@ -794,7 +806,7 @@ def _selection_words(s: model.Selection | None) -> str:
         return msg("diff.w.none")
     parts: list[str] = [
         msg("diff.w.first", n=s.first) if s.first is not None else "",
-        msg("diff.w.within", budget=wan(s.budget)) if s.budget is not None else "",
+        msg("diff.w.within", budget=_amount(s.budget)) if s.budget is not None else "",
     ]
     keys = [msg("diff.w.descending", by=k.by.source) if k.descending else k.by.source for k in s.order]
     parts.append(msg("diff.w.by", keys=keys))
@@ -840,7 +852,7 @@ def _budget_words(value: Any) -> Any:
         amount = None
     if amount is None or set(value) - {"amount", "cites"}:
         return _said(value)
-    return msg("diff.w.budget", amount=wan(amount), cites=value.get("cites") or msg("diff.w.none"))
+    return msg("diff.w.budget", amount=_amount(amount), cites=value.get("cites") or msg("diff.w.none"))
 
 
 def _behaviour_words(value: Any) -> Any:
