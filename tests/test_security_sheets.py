@@ -1007,7 +1007,7 @@ EDITS = {
     "a bogus total": "total: '1e999999' does not match '^-?[0-9]+\\\\.[0-9]{2}$'",
     "an unknown rule": "items[0].rule: unknown rule 'no-such-rule': not a rule of policy 'pinggu-ip-promotion' '2020.1'",
     "an item type not its rule's": "items[0].type: item type 'patent_insurance' is not the one rule 'invention-patent-fees' decides ('invention_patent_grant')",
-    "an unknown status": "items[0].status: 'won' is not one of ['granted', 'reduced', 'refused', 'incomplete', 'referred', 'pending_review']",
+    "an unknown status": "items[0].status: 'won' is not one of granted, reduced, refused, incomplete, referred, pending_review",
     "an extra key": "remarks: unknown key 'remarks' in a recorded decision",
     "an extra item key": "items[0].bonus: unknown key 'bonus' in a recorded decision",
 }

@@ -175,6 +175,21 @@ def test_a_misspelled_fact_type_says_did_you_mean() -> None:
     assert tr(p.expected, "zh").startswith("是否想写 money？可选值：string、boolean、integer、money、")
 
 
+TYPES = "string boolean integer money decimal percent count date enum enum_list string_list date_list document_list identifier item_type"
+
+
+def test_a_fact_type_not_among_the_types_lists_them_as_an_officer_reads_them() -> None:
+    """`type: yes/no` was said "… 可选值为 ['string', 'boolean', …]", Python's list, in the message line; the types are
+    the fact type enum of schemas/policy.schema.json, in its order, listed as the expected line lists them."""
+    text = mutate("funding_year: {type: integer", "funding_year: {type: yes/no")
+    p = _problem(text)
+    assert (p.line, str(p.path)) == (line_of(text, "yes/no"), "('facts', 'claim', 'funding_year', 'type')")
+    zh, zh_fix = _said(p, "zh")
+    assert zh == "'yes/no' 不是可选的值，可选值为 " + "、".join(TYPES.split())
+    assert zh_fix == "是否想写 boolean？可选值：" + "、".join(TYPES.split())
+    assert _said(p, "en")[0] == "'yes/no' is not one of " + ", ".join(TYPES.split())
+
+
 @pytest.mark.parametrize(("written", "yuan"), [("300,000", "300000"), ("300，000", "300000"), ("1,000,000.50", "1000000.5")])
 def test_a_thousands_separator_in_an_amount_says_write_it_without(written: str, yuan: str) -> None:
     text = mutate("max: 30万", f"max: {written}")

@@ -354,8 +354,9 @@ def _worded(
         return msg("schema.required", name=missing.group(1)) if missing else None
     if v == "additionalProperties" and isinstance(instance, dict):
         return _extra_fields(error, schema)
-    if v == "enum":
-        return msg("schema.enum", value=shown, choices=_shown(value))
+    if v == "enum":  # (the choices listed as a person reads them, `a、b`; as Python's list only to match jsonschema's)
+        choices = _shown(value) if say is _shown else [c if isinstance(c, str) else _written(c) for c in value]
+        return msg("schema.enum", value=shown, choices=choices)
     if v == "const":
         return msg("schema.const", value=_shown(value))
     if v == "pattern":
@@ -401,7 +402,8 @@ def schema_message(error: ValidationError) -> Msg:
     """What is wrong, for one jsonschema error, in the reader's language.
 
     The English is jsonschema's own sentence (the engine's tests and users know it), with "unknown field(s)" for
-    "Additional properties are not allowed", "does not fit any allowed form (closest: ...)" for oneOf/anyOf, and a
+    "Additional properties are not allowed", an enum's choices listed as a person reads them (a, b; not ['a', 'b']),
+    "does not fit any allowed form (closest: ...)" for oneOf/anyOf, and a
     list or mapping over its size said by its count ("1,013 entries, at most 1,000": jsonschema wrote the whole list).
     A sentence this jsonschema words otherwise than expected is kept as it is, after a lead-in in the reader's
     language (`schema.other`): never a wrong translation.
