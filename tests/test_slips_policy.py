@@ -783,3 +783,60 @@ def test_a_misspelt_amount_key_is_one_problem_that_says_did_you_mean() -> None:
     assert (p.line, str(p.path)) == (line_of(text, "amout:"), "('rules', 0, 'amout')")
     assert _said(p, "zh")[0] == "有不认识的字段 'amout'：请检查拼写，或删去该字段"
     assert _said(p, "zh")[1].startswith("是否想写 `amount`？可用的字段：")
+
+
+LIMIT_SCOPE_ZH = (
+    "per 中每一项是一个事实，按它的取值分别计次：如 applicant.id（每个申请人）、claim.funding_year（每个申报年度）、"
+    "item.patent_id（每件专利）；次数限制的 per 须写成方括号中的事实列表，如每件专利一次写 per: [item.patent_id]"
+    "（per: item 只用于单项封顶）"
+)
+
+
+@pytest.mark.parametrize("written", ["per: [专利]", "per: 每件专利一次"])
+def test_a_limit_s_scope_in_words_gets_a_limit_s_hint_not_the_cap_s_per_item(written: str) -> None:
+    """A limit's per was told "单项封顶写 per: item", which a limit does not accept (schemas/policy.schema.json: a
+    limit's per is a list of expressions, `item` alone is a cap's)."""
+    text = mutate("per: [item.id]", written)
+    p = _problem(text)
+    assert (p.line, p.path[:4]) == (line_of(text, written), ("rules", 0, "limits", 0))
+    assert tr(p.expected, "zh") == LIMIT_SCOPE_ZH
+    assert tr(p.expected, "en") == (
+        "each entry of per is a fact, the times counted separately for each of its values: applicant.id (each applicant), "
+        "claim.funding_year (each funding year), item.patent_id (each patent); a limit's per is a list of facts in square "
+        "brackets, per: [item.patent_id] for once per patent (per: item is for a cap on one item only)"
+    )
+
+
+def test_a_limit_s_counting_in_words_says_what_counting_is() -> None:
+    """`counting: [年度]` was told "per 中每一项…；单项封顶写 per: item": neither per nor a cap's item is what counting is."""
+    text = mutate("per: [item.id]", "per: [item.id]\n        counting: [年度]")
+    p = _problem(text)
+    assert (p.line, str(p.path)) == (line_of(text, "counting: [年度]"), "('rules', 0, 'limits', 0, 'counting', 0)")
+    assert tr(p.expected, "zh") == (
+        "counting 中每一项是一个事实，取值相同的记为同一次：如 claim.funding_year（每个申报年度计一次）、"
+        "item.loan_id（每笔贷款计一次）；不写 counting 时，每个获得支持的事项计一次"
+    )
+    assert tr(p.expected, "en") == (
+        "each entry of counting is a fact, the same values counted as one time: claim.funding_year (once a funding "
+        "year), item.loan_id (once a loan); without counting, each granted item counts once"
+    )
+
+
+def test_a_cap_s_scope_in_words_still_says_per_item() -> None:
+    p = _problem(mutate("per: [applicant.id, claim.funding_year]", "per: [企业, claim.funding_year]"))
+    assert tr(p.expected, "zh").endswith("；单项封顶写 per: item")
+
+
+def test_a_selection_s_scope_in_words_says_what_ranking_per_is() -> None:
+    """A round selection's per ranks, once for each of its values: it was told the cap's "…分别累计…；单项封顶写 per: item"."""
+    text = (
+        (FIXTURES / "subjects_rounds.yaml")
+        .read_text(encoding="utf-8")
+        .replace("per: [claim.funding_year]\n      order:", "per: [年度]\n      order:", 1)
+    )
+    p = _problem(text)
+    assert (p.line, str(p.path)) == (line_of(text, "per: [年度]"), "('rules', 0, 'selection', 'per', 0)")
+    assert (
+        tr(p.expected, "zh")
+        == "per 中每一项是一个事实，按它的取值分别排序：如 claim.funding_year（每个申报年度单独排序）；不写 per 时，整轮一起排序"
+    )

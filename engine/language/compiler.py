@@ -81,6 +81,7 @@ from engine.language.model import (
     table_key,
 )
 from engine.language.source import FileRefused, Source, read_beside
+from engine.language.validate import scope_hint
 
 Path_ = tuple[str | int, ...]
 
@@ -592,7 +593,7 @@ class _Compiler:
         except ExpressionError as exc:
             hint = exc.hint
             if len(path) > 1 and path[-2] in ("per", "counting") and getattr(exc.message, "key", None) == "loading.expr.unknown_name":
-                hint = msg("loading.compile.scope_fact_hint")  # `per: [enterprise, year]`: "quote text" would lead astray
+                hint = scope_hint(path[:-1])  # `per: [enterprise, year]`: "quote text" would lead astray
             self.error(path, msg("loading.expr.in_source", message=exc.message, source=repr(source)), hint, code="expression")
             return None
         for name, day in compiled.params:  # each look-up, for the trace: its date as an expression of its own

@@ -164,6 +164,18 @@ def _close(written: Any, known: list[str]) -> str | None:
     return found[0] if found else None
 
 
+def scope_hint(field: tuple[Any, ...]) -> Msg:
+    """What the facts of a `per` or `counting` (at path `field`) are, said for the one it is: only a cap's per may be
+    `item` (schemas/policy.schema.json), a limit's counts times, its counting says what one time is, a selection's ranks."""
+    if field[-1:] == ("counting",):
+        return msg("loading.compile.counting_fact_hint")
+    if field[-3:-2] in (("limits",), ("shared_limits",)):
+        return msg("loading.compile.scope_fact_hint_limit")
+    if field[-2:-1] == ("selection",):
+        return msg("loading.compile.ranking_fact_hint")
+    return msg("loading.compile.scope_fact_hint")
+
+
 def schema_expected(error: ValidationError) -> Msg | None:
     """What the value should have been, for one jsonschema error, in the reader's language (None: nothing to add)."""
     v = error.validator
@@ -504,7 +516,7 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
         field = error.absolute_path[-1] if error.absolute_path else None
         if field in ("per", "counting") and not all(_FACT.fullmatch(part.strip()) for part in value.split(",")):
             # `per: 每家企业每年`: a scope in words; brackets round it would only lead to "unknown name"
-            return msg("loading.slip.scope_in_words", value=repr(value), field=field), msg("loading.compile.scope_fact_hint")
+            return msg("loading.slip.scope_in_words", value=repr(value), field=field), scope_hint(tuple(error.absolute_path))
         # `per: applicant.id` where a list is wanted: the brackets (it said "应为 范围。", the field's description)
         return msg("loading.slip.list_brackets", value=repr(value), fix=f"[{value}]"), msg("loading.slip.list_brackets_expected")
     found = _number_slip(error, value)
