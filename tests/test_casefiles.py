@@ -601,3 +601,22 @@ def test_a_case_key_in_full_width_letters_is_named_with_the_key_it_is(tmp_path: 
         "amount, in ASCII letters (`ａｍｏｕｎｔ` is amount in full-width letters, as a Chinese input method in full-width mode "
         "writes them); one of: status, amount, asked, provisional, reason, reasons, missing_documents, missing_facts, cites"
     )
+
+
+def test_a_fact_misspelt_in_a_case_s_claim_is_one_problem_with_the_fact_meant(tmp_path: Path) -> None:
+    """`anual_interest_paid` in a case's item was two problems: the unknown field with its did-you-mean, and beside it
+    the follow-on "items[0].annual_interest_paid: 缺少此项：这是必填项" of the fact it misspells."""
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
+        'loan_id: B, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"',
+        'loan_id: B, lender_is_bank: true, pledged_right: patent, anual_interest_paid: "200000.00"',
+    )
+    f = tmp_path / "typo.yaml"
+    f.write_text(text, encoding="utf-8")
+    result = run_case(load_case_file(f)[0])
+    assert result.error is not None
+    [p] = result.error.problems
+    assert (format_path(p.path), p.line) == ("items[1]", _line_of(text, "anual_interest_paid"))
+    assert tr(p.message, "zh") == "有无法识别的字段（'anual_interest_paid'）；是否应为 'annual_interest_paid'？"
+    assert tr(p.message, "en") == "unknown field(s) ('anual_interest_paid' was unexpected); did you mean 'annual_interest_paid'?"
+    with use_language("zh"):
+        assert "缺少此项" not in format_result(result)

@@ -502,7 +502,8 @@ def test_the_service_answers_a_chinese_caller_in_chinese(inputs: Path, tmp_path:
     trailing = answers["trailing_comma"].json()
     # `{"claim_id": "X",}`: column 18 is the `}` where json expects a name after the comma
     assert trailing["detail"] == "第 1 行第 18 列：此处应为用英文双引号括起的字段名（最后一项后面不能有逗号）"
-    [misspelled, _] = answers["misspelled"].json()["problems"]
+    # one problem: the field it misspells is not also said missing (it was a second, "缺少此项：这是必填项")
+    [misspelled] = answers["misspelled"].json()["problems"]
     assert misspelled["message"] == "有无法识别的字段（'oficial_fees_paid'）；是否应为 'official_fees_paid'？"
 
 

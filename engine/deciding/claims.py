@@ -1376,10 +1376,23 @@ def _schema_problem(
     return path, message, expected
 
 
+def _misspelt_for(errors: list[tuple[tuple[PathPart, ...], Any]]) -> set[tuple[PathPart, ...]]:
+    """The paths of the fields an unknown field beside them most likely misspells (`anual_interest_paid`: items[0].
+    annual_interest_paid): the unknown field is said with the field meant, and that field's "missing" is not said too."""
+    meant: set[tuple[PathPart, ...]] = set()
+    for path, error in errors:
+        if error.validator == "additionalProperties" and isinstance(error.instance, Mapping) and isinstance(error.schema, dict):
+            allowed = list(error.schema.get("properties", {}))
+            near = (closest(key, allowed) for key in error.instance if isinstance(key, str) and key not in allowed)
+            meant.update((*path, n) for n in near if n is not None)
+    return meant
+
+
 def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
     problems = []
     said: set[tuple[Any, ...]] = set()
     errors = list(_schema_errors(policy, data))
+    misspelt = _misspelt_for(errors)  # (a field misspelt is one problem, not also the field it meant "missing")
     # a text whose form is wrong ("2021/3/5", "2021-03-05 ") is said once, with the form or the fix; "not a real
     # calendar date" beside it would say it again, and wrongly of a real date written another way
     formed = {path for path, error in errors if error.validator == "pattern"}
@@ -1388,6 +1401,8 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
             continue
         spec = _spec_at(policy, data, path) if error.validator == "pattern" else None
         at, message, expected = _schema_problem(path, error, spec, _choice_words(policy, path) if error.validator == "enum" else None)
+        if error.validator == "required" and at in misspelt:
+            continue
         key = (at, str(message), str(expected), error.validator)
         if key not in said:  # (an item that is no object was said once for each item type it could be: 11 times)
             said.add(key)
