@@ -501,7 +501,10 @@ def test_a_misspelt_case_key_is_named_with_the_key_it_means(tmp_path: Path) -> N
     with pytest.raises(CaseFileError) as caught:
         load_case_file(f)
     [p] = caught.value.problems
-    assert (p.path, p.line) == (("cases", 0, "expext"), text.splitlines().index("    expext:") + 2)  # (its mapping, the line after)
+    assert (p.path, p.line) == (
+        ("cases", 0, "expext"),
+        text.splitlines().index("    expext:") + 1,
+    )  # (at the misspelt key: it was its mapping's first line, the line after)
     assert (tr(p.message, "zh"), tr(p.expected, "zh")) == (
         "每个用例须有 `claim:`（或 `round:`）和非空的 `expect:`",
         "`expect`（`expext` 是否写错了？）；用例的键：name、clauses、claim 或 round、earlier、history、expect",

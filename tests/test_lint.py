@@ -50,7 +50,8 @@ def test_record_only_fact_left_unmarked_is_reported_with_its_line() -> None:
     problems, text = lint_variant(old, "      route:\n        type: enum\n")
     (w,) = problems
     assert (w.code, w.severity, w.path) == ("lint.fact_unused", "warning", ("item_types", "invention_patent_grant", "facts", "route"))
-    assert w.file == str(POLICY_PATH) and w.line == line_of(text, "      route:\n        type: enum\n") + 1
+    # at `route:`, the fact's own key (it was the line below, `type: enum`, its mapping's first entry)
+    assert w.file == str(POLICY_PATH) and w.line == line_of(text, "      route:\n        type: enum\n")
     assert "record_only: true" in (w.expected or "")
 
 
@@ -192,7 +193,9 @@ def test_computable_clause_nobody_encodes() -> None:
     text = TEXT[:j] + "computable: true" + TEXT[j + len("computable: false") :]
     problems = lint_source(parse_yaml(text, str(POLICY_PATH)))
     (err,) = [p for p in problems if p.code == "lint.clause_unencoded"]
-    assert err.path == ("clauses", "第三条") and err.severity == "error" and err.line == line_of(text, "  第三条:") + 1
+    assert (
+        err.path == ("clauses", "第三条") and err.severity == "error" and err.line == line_of(text, "  第三条:")
+    )  # the clause's key, not its `text:`
     assert err.file == str(POLICY_PATH)
 
 
@@ -206,7 +209,7 @@ def test_clause_encoded_only_by_a_subject_rule() -> None:
     problems = lint_source(parse_yaml(text2, str(FIXTURE_PATH)))
     (err,) = problems
     assert (err.code, err.path, err.file) == ("lint.clause_unencoded", ("clauses", "第九条第二款"), str(FIXTURE_PATH))
-    assert err.line == line_of(text2, "  第九条第二款:") + 1
+    assert err.line == line_of(text2, "  第九条第二款:")  # the clause's key (it was the line below, its first entry)
 
 
 def test_subject_citing_no_clause_is_a_load_error() -> None:

@@ -100,7 +100,7 @@ def test_a_parameter_no_expression_looks_up() -> None:
     problems, text = variant(old, new, PARAMETERS_PATH)
     (w,) = ours(problems)
     assert (w.code, w.severity, w.path) == ("lint.parameter_unused", "warning", ("parameters", "min_loan"))
-    assert w.line == line_of(text, "  min_loan:") + 1  # (a mapping's place is its first key's)
+    assert w.line == line_of(text, "  min_loan:")  # (the parameter's own key: it was its mapping's first key, a line below)
     assert "参数 min_loan" in tr(w.message, "zh") and "删去" in tr(w.expected, "zh")
 
 

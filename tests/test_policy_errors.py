@@ -343,7 +343,8 @@ def test_unknown_item_type_in_a_rule(tmp_path: Path) -> None:
 def test_item_type_with_no_rule(tmp_path: Path) -> None:
     text = mutate("  award:\n    zh: 奖项", "  orphan:\n    zh: 孤儿\n    en: orphan\n    facts: {}\n  award:\n    zh: 奖项")
     p = only_problem(tmp_path, text)
-    assert (p.code, p.line, format_path(p.path)) == ("no_rule", line_of(text, "zh: 孤儿"), "item_types.orphan")
+    # at `  orphan:`, the item type's own key (it was the line below, `zh: 孤儿`, its first entry)
+    assert (p.code, p.line, format_path(p.path)) == ("no_rule", line_of(text, "  orphan:"), "item_types.orphan")
     assert p.message == "item type 'orphan' has no rule"
 
 
@@ -895,3 +896,32 @@ def test_a_source_text_named_with_windows_separators_is_read(tmp_path: Path) -> 
     with pytest.raises(engine.PolicyError) as caught:
         engine.load_policy(tmp_path / "up.yaml")
     assert "../pinggu_ip_measures.zh.txt" in str(caught.value.problems[0].message)
+
+
+# --- a problem about a whole mapping or list: at its key's line --------------------------------------------------
+
+
+def test_a_block_amount_that_fits_no_form_is_said_at_its_amount_key(tmp_path: Path) -> None:
+    """A problem about `amount:` as a whole was placed at its first entry's line (`rate: 50%`, one line down)."""
+    text = mutate("amount: {rate: 50%, of: item.official_fee}", "amount:\n      rate: 50%\n      off: item.official_fee")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("schema.oneOf", "rules[0].amount")
+    # `    amount:` stays the template's line 66, its key at column 5 (it was line 67, `      rate: 50%`, column 7)
+    assert (p.line, p.column) == (66, 5) == (line_of(text, "amount:\n      rate"), col_of(text, "amount:\n      rate"))
+
+
+def test_caps_written_as_a_mapping_are_said_at_the_caps_key(tmp_path: Path) -> None:
+    """`caps:` with its cap's `- ` left out is a mapping where a list is wanted: said at `caps:`, not at `id:` below."""
+    cap = "      - id: patent-annual-cap\n        max: 30万\n        per: [applicant.id, claim.funding_year]\n"
+    text = mutate(cap, "      id: patent-annual-cap\n      max: 30万\n      per: [applicant.id, claim.funding_year]\n")
+    p = only_problem(tmp_path, text)
+    assert (p.code, format_path(p.path)) == ("schema.type", "rules[0].caps")
+    assert (p.line, p.column) == (67, 5) == (line_of(text, "caps:"), col_of(text, "caps:"))  # `    caps:`, the template's line 67
+
+
+def test_a_block_table_missing_a_value_is_said_at_its_table_key(tmp_path: Path) -> None:
+    """The compiler's problem about a table as a whole (a value left out) was at its first entry's line."""
+    text = mutate("table: {gold: 20万, silver: 10万}", "table:\n        gold: 20万")
+    p = only_problem(tmp_path, text)
+    assert format_path(p.path) == "rules[1].amount.table"
+    assert (p.line, p.column) == (82, 7) == (line_of(text, "table:\n"), col_of(text, "table:\n"))  # `      table:`, line 82

@@ -689,8 +689,8 @@ def test_a_template_language_that_is_none_is_refused_not_silently_ignored() -> N
     # `cn:` (or `zh-CN:`) for `zh:`: every override under it was silently never used, validate said nothing
     text = TEMPLATE + "templates:\n  cn:\n    status.refused: 不予资助\n"
     p = _problem(text)
-    # at the mapping under `cn:` (its first entry: a position is a value's), its path naming `templates.cn`
-    assert (p.code, p.line, str(p.path)) == ("template", line_of(text, "status.refused:"), "('templates', 'cn')")
+    # at `cn:`, the key of the mapping it is about (it was the line below, the mapping's first entry), its path naming `templates.cn`
+    assert (p.code, p.line, str(p.path)) == ("template", line_of(text, "  cn:"), "('templates', 'cn')")
     assert _said(p, "zh") == ("templates 下的 'cn' 不是说明的语言：这些用语和模板不会被用到", "以下之一：all、en、zh（all 表示各种语言）")
 
 

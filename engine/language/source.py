@@ -260,6 +260,10 @@ class _Builder:
                     )
                     continue
                 out[skey] = self.build(value_node, path + (skey,), depth + 1)
+                if isinstance(value_node, yaml.CollectionNode) and not value_node.flow_style:
+                    # a block mapping or list starts at its first entry, a line below: a problem about it as a whole
+                    # (a form it does not fit, a value left out of it) is said at its key (`caps:`), not that entry
+                    self.positions[path + (skey,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             self.positions.pop(path + ("<key>",), None)
             return out
         if isinstance(node, yaml.SequenceNode):
