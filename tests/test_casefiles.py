@@ -623,3 +623,28 @@ def test_a_fact_misspelt_in_a_case_s_claim_is_one_problem_with_the_fact_meant(tm
     assert tr(p.message, "en") == "unknown field(s) ('anual_interest_paid' was unexpected); did you mean 'annual_interest_paid'?"
     with use_language("zh"):
         assert "缺少此项" not in format_result(result)
+
+
+def test_a_fact_misspelt_in_the_files_defaults_is_said_on_the_misspelt_key_s_line(tmp_path: Path) -> None:
+    """`funding_yeer` in `defaults: claim:` was placed at the case's own `claim:` (a line that has no such key), as
+    the claim it was merged into; it is said where it is written, on the misspelt key's line."""
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace("funding_year: 2021", "funding_yeer: 2021", 1)
+    f = tmp_path / "typo.yaml"
+    f.write_text(text, encoding="utf-8")
+    [p] = run_case(load_case_file(f)[0]).error.problems  # type: ignore[union-attr]
+    # line 6 of the file, `  claim: {claim_id: C-1, funding_yeer: 2021, …}`: the misspelt key's value, 2021, is at
+    # column 40 (its key at 26; a place is a value's, as for any problem of a fact)
+    assert (p.line, p.column) == (6, 40) == (_line_of(text, "funding_yeer"), text.splitlines()[5].index("2021") + 1)
+    assert tr(p.message, "zh") == "有无法识别的字段（'funding_yeer'）；是否应为 'funding_year'？"
+
+
+def test_a_fact_misspelt_in_an_items_defaults_is_said_on_the_misspelt_key_s_line(tmp_path: Path) -> None:
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
+        "supported_by_other_district_policy", "supported_by_other_distrct_policy", 1
+    )
+    f = tmp_path / "typo.yaml"
+    f.write_text(text, encoding="utf-8")
+    problems = run_case(load_case_file(f)[0]).error.problems  # type: ignore[union-attr]
+    # both items take the default: each said at line 7, `  item: {date: "2021-06-01", supported_by_other_distrct_policy: …`
+    assert [(format_path(p.path), p.line) for p in problems] == [("items[0]", 7), ("items[1]", 7)]
+    assert _line_of(text, "supported_by_other_distrct_policy") == 7

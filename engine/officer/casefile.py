@@ -481,10 +481,20 @@ def _placed_in(case: Case, at: tuple[str | int, ...]) -> Iterator[None]:
 
 def _placed(problem: Problem, case: Case, at: tuple[str | int, ...]) -> Problem:
     src = cast(Source, case.source)
-    path, doc = tuple(problem.path), src.data
+    path = tuple(problem.path)
+    given = _given(src.data, at, path)
+    line, column = next((src.positions[g] for g in _misspelt_keys(problem, src.data, given) if g in src.positions), (None, None))
+    if line is None:
+        line, column = next((src.positions[g] for g in given if g in src.positions), src.where(at + path))
+    return dataclasses.replace(problem, file=case.file, line=line, column=column)
+
+
+def _given(doc: Any, at: tuple[str | int, ...], path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    """Where in the case file the claim's value at `path` may be written: the case's claim, the applicant it names, the
+    file's defaults (for an item: its type's, then every item's), in the order the merge takes them."""
     raw = _lookup(doc, at)
     given: list[tuple[str | int, ...]] = [at + path]
-    if path[:1] == ("items",) and len(path) > 2:
+    if path[:1] == ("items",) and len(path) > 1:
         item = _lookup(raw, path[:2])
         kind = str(item.get("type")) if isinstance(item, Mapping) else ""
         given += [("defaults", "items", kind) + path[2:], ("defaults", "item") + path[2:]]
@@ -492,10 +502,20 @@ def _placed(problem: Problem, case: Case, at: tuple[str | int, ...]) -> Problem:
         app = raw.get("applicant", _lookup(doc, ("defaults", "claim", "applicant"))) if isinstance(raw, Mapping) else None
         named = app if isinstance(app, str) else app.get("like") if isinstance(app, Mapping) else None
         given += [("defaults", "claim") + path] + ([("applicants", named) + path[1:]] if isinstance(named, str) else [])
-    elif path:
+    else:
         given += [("defaults", "claim") + path]
-    line, column = next((src.positions[g] for g in given if g in src.positions), src.where(at + path))
-    return dataclasses.replace(problem, file=case.file, line=line, column=column)
+    return given
+
+
+def _misspelt_keys(problem: Problem, doc: Any, given: list[tuple[str | int, ...]]) -> Iterator[tuple[str | int, ...]]:
+    """An unknown field's own key where the case file writes it (a typo in the defaults: not the case's `claim:` it
+    was merged into), found among the fields the problem names."""
+    fields = problem.message.params.get("fields") if isinstance(problem.message, Msg) else None
+    if problem.code != "claim.additionalProperties" or not isinstance(fields, list):
+        return
+    for g in given:
+        written = _lookup(doc, g)
+        yield from (g + (k,) for k in (written if isinstance(written, Mapping) else ()) if repr(k) in fields)
 
 
 def _lookup(data: Any, path: tuple[Any, ...]) -> Any:
