@@ -648,3 +648,20 @@ def test_a_fact_misspelt_in_an_items_defaults_is_said_on_the_misspelt_key_s_line
     # both items take the default: each said at line 7, `  item: {date: "2021-06-01", supported_by_other_distrct_policy: …`
     assert [(format_path(p.path), p.line) for p in problems] == [("items[0]", 7), ("items[1]", 7)]
     assert _line_of(text, "supported_by_other_distrct_policy") == 7
+
+
+def test_a_slip_in_a_case_s_claim_as_a_whole_is_said_of_its_claim_not_of_the_whole_file(tmp_path: Path) -> None:
+    """A key of the claim itself misspelt (`fundng_year` beside `items:`) has the empty path of the claim's top level,
+    which read "（整个文件）" / "(document)": the case file as a whole, which it is not. It is said of `claim`, at the
+    line the key is written on."""
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
+        "    claim:\n      items:", "    claim:\n      fundng_year: 2021\n      items:", 1
+    )
+    f = tmp_path / "typo.yaml"
+    f.write_text(text, encoding="utf-8")
+    result = run_case(load_case_file(f)[0])
+    assert result.error is not None
+    [p] = result.error.problems
+    assert (format_path(p.path), p.line) == ("claim", _line_of(text, "fundng_year"))
+    assert tr(p.message, "zh") == "有无法识别的字段（'fundng_year'）；是否应为 'funding_year'？"
+    assert "(document)" not in format_result(result) and ": claim: unknown field(s) ('fundng_year' was unexpected)" in format_result(result)

@@ -486,7 +486,9 @@ def _placed(problem: Problem, case: Case, at: tuple[str | int, ...]) -> Problem:
     line, column = next((src.positions[g] for g in _misspelt_keys(problem, src.data, given) if g in src.positions), (None, None))
     if line is None:
         line, column = next((src.positions[g] for g in given if g in src.positions), src.where(at + path))
-    return dataclasses.replace(problem, file=case.file, line=line, column=column)
+    # a problem of the claim as a whole is said of the case's `claim:` (or `earlier:` claim), not "(the whole file)"
+    where = path or at[2:]
+    return dataclasses.replace(problem, path=where, file=case.file, line=line, column=column)
 
 
 def _given(doc: Any, at: tuple[str | int, ...], path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
