@@ -138,9 +138,14 @@ def test_a_limit_counting_years_says_years_and_its_record_keeps_the_unit(policy:
     d = engine.evaluate(policy, claim(item("patent_insurance", "i1"), history=history))
     assert d.items[0].status == "refused" and d.items[0].amount == 0
     zh, en = explain(policy, d), explain(policy, d, lang="en")
-    assert "✗ 最多支持2年：上限 2 年，此前已计 2 年，已达上限" in zh
+    # the refusing line names the earlier applications that counted, one year each (the applicant's own: not named)
+    assert "✗ 最多支持2年：上限 2 年，此前已计 2 年（其中：2019 年度申请 H-2019 计 1 年；2020 年度申请 H-2020 计 1 年），已达上限" in zh
     assert "已达第六条第（二）项规定的上限 2 年：最多支持2年。" in zh
-    assert "✗ supported in at most 2 years: at most 2 year(s); counted before 2: the limit is reached" in en
+    assert (
+        "✗ supported in at most 2 years: at most 2 year(s); counted before 2 (among them: application H-2019 for 2019, 1 year(s); "
+        "application H-2020 for 2020, 1 year(s)): the limit is reached"
+    ) in en
+    assert json.loads(d.to_json()) == d.to_dict() and explain(policy, engine.loads_json(d.to_json())) == zh
     assert "The limit of 第六条第（二）项 is reached, at most 2 year(s): supported in at most 2 years." in en
     # one year before: 20,000 × 50% = 10,000 granted, the second of the two years
     d1 = engine.evaluate(policy, claim(item("patent_insurance", "i1"), history=history[1:]))
@@ -1015,3 +1020,36 @@ def test_summary_by_article_says_how_many_items_were_approved(policy: engine.Com
         assert "第五条：1 项，核定 4,200.00 元" in zh  # 50% of the fees of 8,400
         en = [ln.strip() for ln in explain(policy, decision, lang="en").splitlines()]
         assert "第六条: 3 item(s) (2 of them granted), granted CNY 300,000.00" in en
+
+
+def test_a_limit_that_refuses_names_the_earlier_applications_that_filled_it(policy: engine.CompiledPolicy) -> None:
+    """Two applicants each claim the same invention patent, each as its sole holder (no holders listed, R30). 第五条第（一）项
+    supports each patent once (R9): the first, C-1, is granted 8,400 × 50% = 4,200.00; the second, C-2, is refused, and
+    its limit line said only 此前已计 1 次. It now names whose grant counted: C-1 of 2021, the other applicant's (a
+    reviewer sees two applicants claiming one patent). The record carries it (`used_by`), so the decision explained
+    from its JSON says the same. A refusal by this application's own earlier item names no earlier application."""
+    from conftest import APPLICANTS, ENTERPRISE_2_ID, ENTERPRISE_ID
+
+    patent = item("invention_patent_grant", "p1", official_fees_paid="8400.00")
+    first = engine.evaluate(policy, claim(patent, claim_id="C-1"))
+    assert (first.items[0].status, first.items[0].amount) == ("granted", Decimal("4200.00"))
+    other = {**APPLICANTS["enterprise"], "id": ENTERPRISE_2_ID, "name": "另一家企业"}
+    second = engine.evaluate(policy, claim(patent, applicant=other, claim_id="C-2"), first.grants)
+    assert (second.items[0].status, second.items[0].amount) == ("refused", Decimal("0.00"))
+    [step] = [s for s in second.to_dict()["items"][0]["steps"] if s["step"] == "limit"]
+    assert (step["used_before"], step["result"]) == (1, False)
+    assert step["used_by"] == [{"claim_id": "C-1", "funding_year": 2021, "applicant_id": ENTERPRISE_ID, "counted": 1}]
+    assert json.loads(second.to_json(indent=None)) == second.to_dict()
+    zh, en = explain(policy, second), explain(policy, second, lang="en")
+    assert f"✗ 每件发明专利支持一次：上限 1 次，此前已计 1 次（其中：2021 年度申请 C-1 计 1 次，申请人 {ENTERPRISE_ID}），已达上限" in zh
+    assert (
+        "✗ each invention patent is supported once: at most 1 time(s); counted before 1 (among them: application C-1 for "
+        f"2021, 1 time(s), applicant {ENTERPRISE_ID}): the limit is reached"
+    ) in en
+    assert explain(policy, engine.loads_json(second.to_json())) == zh
+    assert "used_by" not in first.to_json()  # (a limit that held names nobody)
+    # the same patent twice in one application: the second is refused by the first, this application's own item
+    twice = engine.evaluate(policy, claim(patent, item("invention_patent_grant", "p2", official_fees_paid="8400.00")))
+    assert [i.status for i in twice.items] == ["granted", "refused"]
+    assert "✗ 每件发明专利支持一次：上限 1 次，此前已计 1 次，已达上限" in explain(policy, twice)
+    assert "used_by" not in twice.to_json()

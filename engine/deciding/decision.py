@@ -319,7 +319,7 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
         out["paid_before"], out["asked"], out["after"] = format_money(paid), format_money(before), format_money(after)
         return out
     if kind == "limit":
-        _, limit, scope, used, counts, counted, ok = step
+        _, limit, scope, used, counts, counted, ok, earlier = step
         assert isinstance(limit, model.Limit)
         out = _identified(kind, limit)
         if limit.unit is not None:  # (the record explains itself: 上限 2 年)
@@ -329,6 +329,8 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
         out["scope"], out["times"], out["used_before"] = json_value(scope), limit.times, used
         out["counts"], out["already_counted"] = json_value(counts), counted
         out["used_after"], out["result"] = used if (counted or not ok) else used + 1, ok
+        if earlier:  # (a limit that refused the item: the earlier applications whose grants filled it)
+            out["used_by"] = [e.to_dict() for e in earlier]
         return out
     if kind == "cap":
         _, cap, scope, used, asked, after, ceiling, how = step

@@ -27,7 +27,7 @@ from engine.core.quantities import MAX_AMOUNT, ROUNDING_MODES
 from engine.deciding.claims import Claim
 from engine.deciding.codegen import AmountBeyond, ProbeWriter, RuleWriter, StandingWriter
 from engine.deciding.decision import ENGINE_CONTEXT, Decision, ItemDecision, Reason, in_engine_context, make_decision
-from engine.deciding.history import Consumption, Grant, Usage
+from engine.deciding.history import NO_EARLIER_USE, Consumption, Grant, Usage
 from engine.language.expressions import RUNTIME_ERRORS, Facts, MissingFact
 from engine.language.model import (
     AmountForm,
@@ -334,7 +334,12 @@ def evaluate_claim(
         if claim.history:
             usage.add_all(claim.history)
         if history:
+            if type(history) is not tuple and type(history) is not list:  # (a generator is read once: kept for `history`)
+                history = tuple(history)
             usage.add_all(history)
+            usage.history = (claim.history, history)
+        elif claim.history:
+            usage.history = (claim.history,)
         A, C = claim.applicant, claim.claim_facts
         kind = A["kind"]
         roles = A.get("roles", _NO_ROLES)
@@ -533,6 +538,7 @@ def _rule_namespace(rule: Rule, plan: _Plan, policy: CompiledPolicy, ctx: _Conte
             "CO": Consumption,
             "DECIMAL": Decimal,
             "NO_AMOUNT": Decimal(0),
+            "NO_EARLIER_USE": NO_EARLIER_USE,
             "_key": scope_key,  # the names the generated code calls (scope keys, limit counts): one function
             "_plain": scope_key,
             "RULE": rule,

@@ -58,6 +58,23 @@ class Grant(NamedTuple):  # immutable; a named tuple is several times cheaper to
         }
 
 
+class EarlierUse(NamedTuple):
+    """An earlier application whose grant counted towards a limit: a step whose limit refuses an item names them, so
+    a reviewer sees whose use filled it (another applicant's claim to the same patent among them)."""
+
+    claim_id: str
+    funding_year: int
+    applicant_id: str
+    counted: int  # the countings its grants hold
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim_id": self.claim_id, "funding_year": self.funding_year, "applicant_id": self.applicant_id, "counted": self.counted}
+
+
+#: a limit step's earlier uses when it names none (the limit held, or only this application's items counted)
+NO_EARLIER_USE: tuple[EarlierUse, ...] = ()
+
+
 @dataclass(slots=True)
 class Usage:
     """Running totals per scope: mutable, owned by one evaluation."""
@@ -65,6 +82,22 @@ class Usage:
     caps: dict[tuple[str, Key], Decimal] = field(default_factory=dict)
     limits: dict[tuple[str, Key], set[Key]] = field(default_factory=dict)
     subjects: dict[tuple[str, Key], Decimal] = field(default_factory=dict)
+    #: the grant sequences folded in as history (the claim's own, then any given beside it), read back only by
+    #: `counted_by`
+    history: tuple[Iterable[Grant], ...] = ()
+
+    def counted_by(self, key: tuple[str, Key], counted: Iterable[Key]) -> tuple[EarlierUse, ...]:
+        """The earlier applications whose grants hold the countings `counted` of the limit `key` (its id and scope),
+        each once, by funding year. A pass over the history, made only for a limit that refuses an item."""
+        ident, scope = key
+        found: dict[tuple[str, int, str], set[Key]] = {}
+        for grants in self.history:
+            for g in grants:
+                for c in g.consumes:
+                    if c.kind == "limit" and c.id == ident and c.scope == scope and (c.counts or ()) in counted:
+                        found.setdefault((g.claim_id, g.funding_year, g.applicant_id), set()).add(c.counts or ())
+        ordered = sorted(found.items(), key=lambda kv: kv[0][1])  # by funding year (stable: the history's order in one)
+        return tuple(EarlierUse(*application, len(counts)) for application, counts in ordered)
 
     def add(self, grant: Grant) -> None:
         self.add_all((grant,))

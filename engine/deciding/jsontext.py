@@ -426,15 +426,20 @@ def _step(step: tuple[Any, ...], rule: model.Rule | None, S: tuple[Any, Any, Any
         out = f.a + (_s(cites) if type(cites) is str else _raw(cites)) + ', "required": ' + _strings(required) + ', "missing": '
         return out + (_strings(missing) + ', "result": false' if missing else '[], "result": true') + f.b
     if kind == "limit":
-        _, limit, scope, used, counts, counted, ok = step
+        _, limit, scope, used, counts, counted, ok, earlier = step
         f = _LIMITS(limit)
         out = f.a + f.b + _list(scope) + f.c + _raw(used) + ', "counts": ' + _list(counts) + _counted(counted)
-        return out + _raw(used if (counted or not ok) else used + 1) + _result_end(ok)
+        return out + _raw(used if (counted or not ok) else used + 1) + (_result_end(ok) if not earlier else _used_by(ok, earlier))
     if kind == "amount":
         return _amount(step, rule, S)
     if kind == "cap":
         return _cap(step, S, inapp)
     return _dumps(dec.step_to_dict(step, rule, *S))
+
+
+def _used_by(ok: Any, earlier: Any) -> str:
+    """A refusing limit step's end: its result, then the earlier applications whose grants filled it."""
+    return ', "result": ' + _raw(ok) + ', "used_by": ' + _dumps([e.to_dict() for e in earlier]) + "}"
 
 
 #: a who or limit step's result and its end, and a limit's `already_counted`, for a bool (any other value: `_raw`,
@@ -483,6 +488,7 @@ _STEPS_NAMES: dict[str, Any] = {
     "COUNTED": _counted,
     "COUNTED_BOOL": _COUNTED,
     "RESEND": _result_end,
+    "USED_BY": _used_by,
     "CEND": _check_end,
     "STEP": None,  # `_step`, `_cap` and `_amount`: bound in `_StepsWriter` (defined above it)
     "CAP": None,
@@ -873,7 +879,7 @@ class _ItemWriter:
                 + self.scope(f"{s}[4]", step[4])
                 + counted
                 + after
-                + f"{{(RT if {ok} is True else RF if {ok} is False else RESEND({ok}))}}"
+                + f"{{(RT if {ok} is True else (RF if not {s}[7] else USED_BY({ok}, {s}[7])) if {ok} is False else RESEND({ok}))}}"
             )
         if kind == "amount" and self.rule is not None:
             return self.amount(obj, s, step)

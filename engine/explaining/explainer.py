@@ -220,7 +220,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             body.append(f"{{(DOCS.get(({const(id(obj))}, {s}[2], {s}[3], {s}[4])) or {other})}}")
         elif kind == "limit":
             shapers.append(obj.id)
-            body.append(f"{{(LIMITS.get(({const(id(obj))}, {s}[3], {s}[5], {s}[6], paid)) or {other})}}")
+            body.append(f"{{((LIMITS.get(({const(id(obj))}, {s}[3], {s}[5], {s}[6], paid)) if not {s}[7] else None) or {other})}}")
         elif kind == "amount":
             body.append(f"{{AMOUNT({s}, d)}}")
         elif kind == "cap":
@@ -678,10 +678,21 @@ class Explainer:
             fixed = {"says": self.lab.label(lim.says), "times": lim.times, "unit": self.limit_unit(lim)}
             fmts = self.limit_fmts[id(lim)] = tuple(
                 # (a consecutive limit counts years in a row: said so, "此前已连续 3 年")
-                self.cat.partial(k + ("_consecutive" if lim.consecutive else ""), ("used", "after"), fixed)
-                for k in ("limit_check", "limit_same", "limit_full", "limit_line")
+                self.cat.partial(k + ("_consecutive" if lim.consecutive else ""), ("used", "after", "by"), fixed)
+                for k in ("limit_check", "limit_same", "limit_full", "limit_line", "limit_full_by")
             )
         return fmts
+
+    def earlier_uses(self, earlier: tuple[Any, ...], unit: str, applicant_id: Any) -> str:
+        """The earlier applications a refusing limit step names with what each counted (2021 年度申请 PG-2021-0003 计
+        1 次), each with its applicant when it is another's than this application's."""
+        m = self.cat.m
+        return str(m["earlier_use_sep"]).join(
+            str(m["earlier_use" if e.applicant_id == applicant_id else "earlier_use_other"]).format(
+                year=e.funding_year, claim=e.claim_id, applicant=e.applicant_id, counted=e.counted, unit=unit
+            )
+            for e in earlier
+        )
 
     # --- values -------------------------------------------------------------------------
 
@@ -1265,7 +1276,7 @@ class Explainer:
                 line = docs_lines.get((id(s[1]), s[2], s[3], s[4]))
             elif k == "limit":
                 add(s[1].id)
-                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid))
+                line = limit_lines.get((id(s[1]), s[3], s[5], s[6], paid)) if not s[7] else None
             elif k == "cap":
                 add(s[1].id)
                 bit = bit or s[5] < s[4]
@@ -1481,6 +1492,8 @@ class Explainer:
         if k == "cap":
             return self.cap(s, paid, in_application)
         if k == "limit":
+            if s[7]:  # (the earlier applications it names: this application's own line, not kept)
+                return w.line(self.limit(s, paid, A.get("id")), s[6], "limit")
             key = (id(s[1]), s[3], s[5], s[6], paid)
             line = self.limit_lines.get(key)
             if line is None:
@@ -1594,15 +1607,15 @@ class Explainer:
         line = self.cap_lines[key] = self.w.cap(Line(text, NOMARK, "cap"), row)
         return line
 
-    def limit(self, s: tuple[Any, ...], paid: bool) -> str:
-        _, lim, _, used, _, counted, ok = s
+    def limit(self, s: tuple[Any, ...], paid: bool, applicant_id: Any = None) -> str:
+        _, lim, _, used, _, counted, ok, earlier = s
         fmts = self.limit_fmt(lim)
         if not paid and ok:
             line = fmts[0](used=used)
         elif counted:
             line = fmts[1](used=used)
         elif not ok:
-            line = fmts[2](used=used)
+            line = fmts[4](used=used, by=self.earlier_uses(earlier, self.limit_unit(lim), applicant_id)) if earlier else fmts[2](used=used)
         else:
             line = fmts[3](used=used, after=used + 1)
         return f"{self.marks.get(ok, self.marks[None])} {line}"

@@ -29,6 +29,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from engine.deciding.decision import Reason
+from engine.deciding.history import NO_EARLIER_USE, EarlierUse
 
 
 class Recorded(SimpleNamespace):
@@ -360,7 +361,15 @@ def _limit(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     used, counted, result = s["used_before"], s["already_counted"], s["result"]
     if type(used) is not int or not (counted is True or counted is False) or not (result is True or result is False):
         kept.exact = False
-    return ("limit", lim, s.get("scope"), used, s.get("counts"), counted, result)
+    return ("limit", lim, s.get("scope"), used, s.get("counts"), counted, result, _earlier_uses(s.get("used_by")))
+
+
+def _earlier_uses(recorded: Any) -> tuple[EarlierUse, ...]:
+    """A refusing limit step's earlier applications as recorded (`used_by`); none on a record made before steps named
+    them. (A record not of this shape fails as any other step's missing key does.)"""
+    if not recorded:
+        return NO_EARLIER_USE
+    return tuple(EarlierUse(u["claim_id"], u["funding_year"], u["applicant_id"], u["counted"]) for u in recorded)
 
 
 def _cap(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
