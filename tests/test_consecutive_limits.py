@@ -110,10 +110,16 @@ def test_years_in_a_row_are_counted_around_the_years_own(
 def test_the_explanation_says_years_in_a_row(policy: engine.CompiledPolicy) -> None:
     d = decided(policy, [2021, 2022, 2023], 2024)
     zh = explain(policy, d, lang="zh", fmt="text")
-    assert "同一企业连续支持不超过3年：连续不超过 3 年，此前已连续 3 年，已达上限" in zh
+    assert (
+        "同一企业连续支持不超过3年：连续不超过 3 年，此前已连续 3 年（其中：2021 年度申请 HT-2021 计 1 年；2022 年度申请 HT-2022 "
+        "计 1 年；2023 年度申请 HT-2023 计 1 年），已达上限"
+    ) in zh
     assert "已达第一条规定的上限（连续不超过 3 年）：同一企业连续支持不超过3年。" in zh
     en = explain(policy, d, lang="en", fmt="text")
-    assert "at most 3 years in a row: at most 3 year(s) in a row; in a row before 3: the limit is reached" in en
+    assert (
+        "at most 3 years in a row: at most 3 year(s) in a row; in a row before 3 (among them: application HT-2021 for 2021, "
+        "1 year(s); application HT-2022 for 2022, 1 year(s); application HT-2023 for 2023, 1 year(s)): the limit is reached"
+    ) in en
     # and explained again from its record, as a batch's report and `explain decisions.jsonl:N` do
     again = explain(policy, engine.loads_json(d.to_json()), lang="zh", fmt="text")
     assert again == zh
@@ -171,3 +177,18 @@ def test_lint_warns_of_a_limit_of_years_the_window_cannot_pass(tmp_path: Any, co
         "次数限制 three-years-in-a-row（3 个申报年度）永远不会拒绝申请：本办法只适用于 3 个申报年度（2021—2023），"
         "在本文件内任何申请人都不会超出该限制（若后续修订沿用该限制并计入这些年度，可保留）"
     )
+
+
+def test_a_refused_year_names_only_the_years_of_its_run(policy: engine.CompiledPolicy) -> None:
+    """Granted 2019, then 2021-2023 (2020 missed): 2024 would be a fourth year in a row and is refused. The years in a
+    row before it are 2021, 2022 and 2023; 2019, apart from them, counted nothing, so the refusal names the three
+    applications of the run and not HT-2019."""
+    d = decided(policy, [2019, 2021, 2022, 2023], 2024)
+    assert d.items[0].status == "refused"
+    [step] = [s for s in d.to_dict()["items"][0]["steps"] if s["step"] == "limit"]
+    assert step["used_before"] == 3
+    assert [(u["claim_id"], u["funding_year"], u["counted"]) for u in step["used_by"]] == [
+        ("HT-2021", 2021, 1),
+        ("HT-2022", 2022, 1),
+        ("HT-2023", 2023, 1),
+    ]

@@ -771,7 +771,8 @@ class RuleWriter(CodeWriter):
             self.writeline(f"n{j} = L{j}.used_before(used{j}, pc{j})" if limit.consecutive else f"n{j} = len(used{j})")
             self.writeline(f"ok = counted or n{j} < LT{j}")
             # (a limit that refuses names the earlier applications that filled it: a pass over the history, only then)
-            earlier = f"(NO_EARLIER_USE if ok else usage.counted_by(lkey{j}, used{j}))"
+            counted = f"L{j}.counted_before(used{j}, pc{j})" if limit.consecutive else "None"
+            earlier = f"(NO_EARLIER_USE if ok else usage.counted_by(lkey{j}, {counted}))"
             self.step("'limit'", f"L{j}", f"lscope{j}", f"n{j}", f"counts{j}", "counted", "ok", earlier)
             with self.block("if not ok:"):
                 self.writeline(f"reasons.append(LR{j})")

@@ -8,7 +8,7 @@ caller may pass them back with a claim as history -- one format all round.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -71,6 +71,13 @@ class EarlierUse(NamedTuple):
         return {"claim_id": self.claim_id, "funding_year": self.funding_year, "applicant_id": self.applicant_id, "counted": self.counted}
 
 
+_new = tuple.__new__  # (an EarlierUse built from its four fields at once, without the named tuple's own __new__)
+
+
+def _by_year(entry: tuple[tuple[str, int, str], Any]) -> int:
+    return entry[0][1]
+
+
 #: a limit step's earlier uses when it names none (the limit held, or only this application's items counted)
 NO_EARLIER_USE: tuple[EarlierUse, ...] = ()
 
@@ -86,18 +93,27 @@ class Usage:
     #: `counted_by`
     history: tuple[Iterable[Grant], ...] = ()
 
-    def counted_by(self, key: tuple[str, Key], counted: Iterable[Key]) -> tuple[EarlierUse, ...]:
-        """The earlier applications whose grants hold the countings `counted` of the limit `key` (its id and scope),
-        each once, by funding year. A pass over the history, made only for a limit that refuses an item."""
+    def counted_by(self, key: tuple[str, Key], counted: Collection[Key] | None = None) -> tuple[EarlierUse, ...]:
+        """The earlier applications whose grants hold countings of the limit `key` (its id and scope) -- of `counted`
+        alone when given (a consecutive limit's run of years) -- each once, by funding year. A pass over the history,
+        made only for a limit that refuses an item."""
         ident, scope = key
-        found: dict[tuple[str, int, str], set[Key]] = {}
+        found: dict[tuple[str, int, str], list[Key]] = {}
         for grants in self.history:
             for g in grants:
-                for c in g.consumes:
-                    if c.kind == "limit" and c.id == ident and c.scope == scope and (c.counts or ()) in counted:
-                        found.setdefault((g.claim_id, g.funding_year, g.applicant_id), set()).add(c.counts or ())
-        ordered = sorted(found.items(), key=lambda kv: kv[0][1])  # by funding year (stable: the history's order in one)
-        return tuple(EarlierUse(*application, len(counts)) for application, counts in ordered)
+                for kind, cid, cscope, _, counts in g.consumes:
+                    if cid == ident and cscope == scope and kind == "limit" and (counted is None or (counts or ()) in counted):
+                        application = (g[0], g[4], g[3])  # claim id, funding year, applicant id
+                        got = found.get(application)
+                        if got is None:
+                            found[application] = [counts or ()]
+                        else:
+                            got.append(counts or ())
+        if not found:
+            return NO_EARLIER_USE
+        # by funding year (stable: the history's order within one); a counting twice in one application counts once
+        ordered = sorted(found.items(), key=_by_year) if len(found) > 1 else found.items()
+        return tuple([_new(EarlierUse, (*application, len(n) if len(n) == 1 else len(set(n)))) for application, n in ordered])
 
     def add(self, grant: Grant) -> None:
         self.add_all((grant,))

@@ -439,7 +439,12 @@ def _step(step: tuple[Any, ...], rule: model.Rule | None, S: tuple[Any, Any, Any
 
 def _used_by(ok: Any, earlier: Any) -> str:
     """A refusing limit step's end: its result, then the earlier applications whose grants filled it."""
-    return ', "result": ' + _raw(ok) + ', "used_by": ' + _dumps([e.to_dict() for e in earlier]) + "}"
+    uses = [
+        f'{{"claim_id": {_s(c) if type(c) is str else _raw(c)}, "funding_year": {_raw(y)}, "applicant_id": '
+        f'{_s(a) if type(a) is str else _raw(a)}, "counted": {n}}}'
+        for c, y, a, n in earlier
+    ]
+    return ', "result": ' + _raw(ok) + ', "used_by": [' + ", ".join(uses) + "]}"
 
 
 #: a who or limit step's result and its end, and a limit's `already_counted`, for a bool (any other value: `_raw`,

@@ -344,6 +344,7 @@ class Explainer:
         self.money = labels.money
         self.sep = str(meta["list_sep"])
         self.fact_sep = str(meta["fact_sep"])  # between the facts of one check (a fact's own value may be a list)
+        self.earlier_sep = str(m["earlier_use_sep"])  # between the earlier applications a refusing limit names
         self.paren = catalogue.compile_text(meta["paren"], "t")
         # said after a calculation whose amount is not the exact product: the policy's own rounding (its quantum, mode)
         modes = m["rounding_mode"]
@@ -676,23 +677,27 @@ class Explainer:
         fmts = self.limit_fmts.get(id(lim))
         if fmts is None:
             fixed = {"says": self.lab.label(lim.says), "times": lim.times, "unit": self.limit_unit(lim)}
-            fmts = self.limit_fmts[id(lim)] = tuple(
-                # (a consecutive limit counts years in a row: said so, "此前已连续 3 年")
-                self.cat.partial(k + ("_consecutive" if lim.consecutive else ""), ("used", "after", "by"), fixed)
-                for k in ("limit_check", "limit_same", "limit_full", "limit_line", "limit_full_by")
+            fmts = self.limit_fmts[id(lim)] = (
+                *(
+                    # (a consecutive limit counts years in a row: said so, "此前已连续 3 年")
+                    self.cat.partial(k + ("_consecutive" if lim.consecutive else ""), ("used", "after", "by"), fixed)
+                    for k in ("limit_check", "limit_same", "limit_full", "limit_line", "limit_full_by")
+                ),
+                # an earlier application it names: the applicant's own, another's
+                self.cat.partial("earlier_use", ("year", "claim", "counted"), {"unit": fixed["unit"]}),
+                self.cat.partial("earlier_use_other", ("year", "claim", "counted", "applicant"), {"unit": fixed["unit"]}),
             )
         return fmts
 
-    def earlier_uses(self, earlier: tuple[Any, ...], unit: str, applicant_id: Any) -> str:
+    def earlier_uses(self, earlier: tuple[Any, ...], fmts: tuple[Callable[..., str], ...], applicant_id: Any) -> str:
         """The earlier applications a refusing limit step names with what each counted (2021 年度申请 PG-2021-0003 计
-        1 次), each with its applicant when it is another's than this application's."""
-        m = self.cat.m
-        return str(m["earlier_use_sep"]).join(
-            str(m["earlier_use" if e.applicant_id == applicant_id else "earlier_use_other"]).format(
-                year=e.funding_year, claim=e.claim_id, applicant=e.applicant_id, counted=e.counted, unit=unit
-            )
-            for e in earlier
-        )
+        1 次), each with its applicant when it is another's than this application's (`fmts`: the limit's)."""
+        own, other = fmts[5], fmts[6]
+        said = [
+            own(year=y, claim=c, counted=n) if a == applicant_id else other(year=y, claim=c, counted=n, applicant=a)
+            for c, y, a, n in earlier
+        ]
+        return said[0] if len(said) == 1 else self.earlier_sep.join(said)
 
     # --- values -------------------------------------------------------------------------
 
@@ -1615,7 +1620,7 @@ class Explainer:
         elif counted:
             line = fmts[1](used=used)
         elif not ok:
-            line = fmts[4](used=used, by=self.earlier_uses(earlier, self.limit_unit(lim), applicant_id)) if earlier else fmts[2](used=used)
+            line = fmts[4](used=used, by=self.earlier_uses(earlier, fmts, applicant_id)) if earlier else fmts[2](used=used)
         else:
             line = fmts[3](used=used, after=used + 1)
         return f"{self.marks.get(ok, self.marks[None])} {line}"

@@ -180,6 +180,19 @@ class Limit(Scoped):
                 run, year = run + 1, year + step
         return run
 
+    def counted_before(self, used: Collection[Any], counts: tuple[Any, ...] | None) -> Collection[Any]:
+        """The countings `used_before` counts: all of `used`; for a consecutive limit, only the years of the run next
+        to the item's (an earlier year apart from it counted nothing)."""
+        if not self.consecutive or counts is None or type(counts[0]) is not int:
+            return used
+        run = set()
+        for step in (-1, 1):
+            year = counts[0] + step
+            while (year,) in used:
+                run.add((year,))
+                year += step
+        return run
+
     def allows(self, used: Collection[Any], counts: tuple[Any, ...] | None) -> bool:
         """Whether an item with `counts` is within the limit, its scope having used `used`: counted already (another
         item of the same counting), or its scope's use below `times`."""
