@@ -1843,6 +1843,15 @@ def test_a_claim_id_showing_an_excel_error_value_is_refused_not_skipped(tmp_path
     )
 
 
+def _error_value_said(value: str) -> str:
+    """The English message of a data cell holding a spreadsheet's error value (`value` as quoted)."""
+    return (
+        f"{value} stands for a spreadsheet's error value (what a cell shows when its formula fails, such as a VLOOKUP that "
+        'found nothing), never a value of a column: if a formula gave it, correct the formula; if it was typed (to mean "not '
+        "applicable\", say), type the cell's value instead, or leave the cell empty where there is none"
+    )
+
+
 def test_a_cell_showing_an_excel_error_value_is_its_applications_error_not_its_text(tmp_path, policy):
     # (the officer review, session 33) a cell whose formula failed shows #N/A (a VLOOKUP of the applicant's name that
     # found nothing) or #REF!: it was read as that text, and the application decided on it -- an applicant named
@@ -1854,16 +1863,11 @@ def test_a_cell_showing_an_excel_error_value_is_its_applications_error_not_its_t
     decided = {d["claim_id"] for d in _lines(tmp_path / "out" / "decisions.jsonl")}
     assert not decided & {"PG-2022-0001", "PG-2022-0002"}
     said = {r["claim_id"]: r for r in _lines(tmp_path / "out" / "errors.jsonl")}
-    failed = "a spreadsheet's error value (what a cell shows when its formula fails, such as a VLOOKUP that found nothing)"
-    fix = (
-        'never a value of a column: if a formula gave it, correct the formula; if it was typed (to mean "not applicable", say), '
-        "type the cell's value instead, or leave the cell empty where there is none"
-    )
     assert said["PG-2022-0001"]["problems"] == [
-        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": f"'#REF!' stands for {failed}, {fix}"}
+        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": _error_value_said("'#REF!'")}
     ]
     assert said["PG-2022-0002"]["problems"] == [
-        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": f"'#N/A' stands for {failed}, {fix}"}
+        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": _error_value_said("'#N/A'")}
     ]
     zh = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     [name] = [r["problems"][0]["said"]["zh"]["message"] for r in zh if r["claim_id"] == "PG-2022-0002"]
@@ -1875,7 +1879,7 @@ def test_a_cell_showing_an_excel_error_value_is_its_applications_error_not_its_t
     s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
     assert (s.applications, s.decided, s.failed) == (2, 1, 1)
     [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
-    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#N/A' stands for {failed}, {fix}"}]
+    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": _error_value_said("'#N/A'")}]
 
 
 def test_an_error_value_typed_in_lower_case_is_caught_as_one(tmp_path, policy):
@@ -1887,16 +1891,11 @@ def test_an_error_value_typed_in_lower_case_is_caught_as_one(tmp_path, policy):
     # the example's 7 applications, 6 decided: now PG-2022-0001 (#Ref!) and PG-2022-0002 (#n/a) fail too
     assert (s.applications, s.decided, s.failed) == (7, 4, 3)
     said = {r["claim_id"]: r for r in _lines(tmp_path / "out" / "errors.jsonl")}
-    failed = "a spreadsheet's error value (what a cell shows when its formula fails, such as a VLOOKUP that found nothing)"
-    fix = (
-        'never a value of a column: if a formula gave it, correct the formula; if it was typed (to mean "not applicable", say), '
-        "type the cell's value instead, or leave the cell empty where there is none"
-    )
     assert said["PG-2022-0001"]["problems"] == [
-        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": f"'#Ref!' stands for {failed}, {fix}"}
+        {"file": str(book), "sheet": "事项", "row": 3, "field": "item.right_holders", "message": _error_value_said("'#Ref!'")}
     ]
     assert said["PG-2022-0002"]["problems"] == [
-        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": f"'#n/a' stands for {failed}, {fix}"}
+        {"file": str(book), "sheet": "申请人", "row": 4, "field": "applicant.name", "message": _error_value_said("'#n/a'")}
     ]
     [decision] = [d for d in _lines(tmp_path / "out" / "decisions.jsonl") if d["claim_id"] == "PG-2022-0003"]
     assert decision["applicant"]["name"] == "平谷区知识产权联盟#n/a"
@@ -1904,7 +1903,7 @@ def test_an_error_value_typed_in_lower_case_is_caught_as_one(tmp_path, policy):
     s = run_batch(policy, path, tmp_path / "out-csv", quiet=True, report=False, ledger_url=_ledger(tmp_path))
     assert (s.applications, s.decided, s.failed) == (2, 1, 1)
     [record] = _lines(tmp_path / "out-csv" / "errors.jsonl")
-    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": f"'#n/a' stands for {failed}, {fix}"}]
+    assert record["problems"] == [{"file": str(path), "row": 2, "field": "applicant.name", "message": _error_value_said("'#n/a'")}]
 
 
 def test_an_error_value_typed_by_hand_is_not_said_to_come_from_a_formula(tmp_path, policy):
