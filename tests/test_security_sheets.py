@@ -1843,6 +1843,13 @@ def test_a_claim_id_showing_an_excel_error_value_is_refused_not_skipped(tmp_path
     )
 
 
+def _error_record(policy: engine.CompiledPolicy, book: Path, tmp_path: Path, claim_id: str) -> dict[str, Any]:
+    """`book` run as a batch into tmp_path/out; the error record of `claim_id` there (exactly one)."""
+    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == claim_id]
+    return record
+
+
 def _error_value_said(value: str) -> str:
     """The English message of a data cell holding a spreadsheet's error value (`value` as quoted)."""
     return (
@@ -1928,8 +1935,7 @@ def test_a_date_typed_as_a_number_is_said_as_the_number_it_is(tmp_path, policy):
     # as if text, with the text's fix. It is said as a number, with 2021-03-05 to write when its digits read as a
     # date (YYYYMMDD); 20211399 (month 13) is no date, so only the form is said.
     book = _edited_example(tmp_path / "n.xlsx", {"事项!D3": 20210305, "事项!D4": 20211399})
-    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
-    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "PG-2022-0001"]
+    record = _error_record(policy, book, tmp_path, "PG-2022-0001")
     assert [(p["row"], p["field"], p["message"]) for p in record["problems"]] == [
         (3, "item.date", "20210305 is a number, not a date: a date is written YYYY-MM-DD (year-month-day): write 2021-03-05"),
         (4, "item.date", "20211399 is a number, not a date: a date is written YYYY-MM-DD (year-month-day)"),
@@ -1946,8 +1952,7 @@ def test_an_item_id_used_twice_in_a_sheet_names_the_row_of_the_other_item(tmp_pa
     # (the officer review, session 33) the item of row 4 given row 3's id p1 was said "already the id of the claim's
     # item 1 (items[0])": a place in a JSON claim the officer never sees. The other item is named by its row.
     book = _edited_example(tmp_path / "twice.xlsx", {"事项!B4": "p1"})
-    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
-    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "PG-2022-0001"]
+    record = _error_record(policy, book, tmp_path, "PG-2022-0001")
     assert record["problems"] == [
         {
             "file": str(book),
@@ -1971,8 +1976,7 @@ def test_a_date_cell_with_a_time_of_day_says_the_date_to_write(tmp_path, policy)
     # (the officer review, session 33) a date cell holding 14:30 as well (=NOW(), or a date and time pasted from a
     # system) was said "has a time of day; a date is expected", without the date to write, as every other slip gives
     book = _edited_example(tmp_path / "time.xlsx", {"事项!D3": dt.datetime(2021, 6, 18, 14, 30)})
-    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
-    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "PG-2022-0001"]
+    record = _error_record(policy, book, tmp_path, "PG-2022-0001")
     assert [(p["sheet"], p["row"], p["field"], p["message"]) for p in record["problems"]] == [
         (
             "事项",
@@ -2068,8 +2072,7 @@ def test_a_line_break_inside_a_name_says_alt_enter_not_a_control_character(tmp_p
     # (the officer review, session 33) a long name broken over two lines in its cell (Alt+Enter) was refused as
     # "contains control characters (U+000A at character 9)": true, but no officer knows U+000A as a line break
     book = _edited_example(tmp_path / "break.xlsx", {"申请人!F4": "北京平谷样例农业\n科技有限公司"})
-    run_batch(policy, book, tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
-    [record] = [r for r in _lines(tmp_path / "out" / "errors.jsonl") if r["claim_id"] == "PG-2022-0002"]
+    record = _error_record(policy, book, tmp_path, "PG-2022-0002")
     assert [(p["sheet"], p["row"], p["field"], p["message"]) for p in record["problems"]] == [
         (
             "申请人",
