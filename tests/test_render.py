@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jsonschema
 import pytest
 from conftest import ENTERPRISE_NAME, POLICY_PATH, ROOT, claim, item
 
@@ -295,11 +296,16 @@ def _securitisations_after_400000(policy: engine.CompiledPolicy, s1_costs: str, 
 
 def test_history_use_is_split_from_earlier_items(policy: engine.CompiledPolicy) -> None:
     text = explain(policy, _securitisations_after_400000(policy, "60000.00", "200000.00"))
-    # 50 万 total: 400,000 from 2021, then s1 30,000 (60,000 × 50%), then s2 asks 100,000 with 70,000 left
+    # 50 万 total: 400,000 from 2021, then s1 30,000 (60,000 × 50%), then s2 asks 100,000 with 70,000 left; s1's
+    # cap did not cut it (its line names nobody), s2's did (it names the 2021 application OLD that used 400,000)
     assert (
-        "此前已用 430,000.00 元（此前申请 400,000.00 元，本申请前序事项 30,000.00 元），剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元"
+        "此前已用 400,000.00 元（此前申请 400,000.00 元，本申请前序事项 0.00 元），剩余 100,000.00 元；本项 30,000.00 元 → 30,000.00 元"
         in text
     )
+    assert (
+        "此前已用 430,000.00 元（此前申请 400,000.00 元，其中 2021 年度申请 OLD 用 400,000.00 元；本申请前序事项 30,000.00 元），"
+        "剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元"
+    ) in text
 
 
 def test_an_exhausted_cap_line_splits_its_use_as_a_paid_one(policy: engine.CompiledPolicy) -> None:
@@ -309,13 +315,13 @@ def test_an_exhausted_cap_line_splits_its_use_as_a_paid_one(policy: engine.Compi
     # 400,000 in 2021, s1 100,000 (200,000 × 50%) fills the 50 万; s2 asks 30,000 (60,000 × 50%) with nothing left
     zh, en = explain(policy, d), explain(policy, d, lang="en")
     assert (
-        "此前已用 500,000.00 元（此前申请 400,000.00 元，本申请前序事项 100,000.00 元），剩余 0.00 元"
-        "（本项 30,000.00 元在封顶内可计 0.00 元，未占用额度）"
+        "此前已用 500,000.00 元（此前申请 400,000.00 元，其中 2021 年度申请 OLD 用 400,000.00 元；本申请前序事项 100,000.00 元），"
+        "剩余 0.00 元（本项 30,000.00 元在封顶内可计 0.00 元，未占用额度）"
     ) in zh
     assert (
-        "used before CNY 500,000.00 (earlier applications CNY 400,000.00, earlier items of this application CNY 100,000.00), left CNY 0.00"
-        in en
-    )
+        "used before CNY 500,000.00 (earlier applications CNY 400,000.00, of which CNY 400,000.00 by application OLD for 2021; "
+        "earlier items of this application CNY 100,000.00), left CNY 0.00"
+    ) in en
 
 
 def test_money_is_yuan_and_fen_even_where_the_clause_speaks_in_wan(policy: engine.CompiledPolicy) -> None:
@@ -1020,6 +1026,51 @@ def test_summary_by_article_says_how_many_items_were_approved(policy: engine.Com
         assert "第五条：1 项，核定 4,200.00 元" in zh  # 50% of the fees of 8,400
         en = [ln.strip() for ln in explain(policy, decision, lang="en").splitlines()]
         assert "第六条: 3 item(s) (2 of them granted), granted CNY 300,000.00" in en
+
+
+def test_a_cap_that_cuts_names_the_earlier_applications_that_used_its_room(policy: engine.CompiledPolicy) -> None:
+    """Review C2, its cap half. 第六条第（五）项 pays 50% of an alliance's costs, at most 20万 per alliance, whoever
+    operates it. C-1 (the alliance's operator) is granted 160,000 × 50% = 80,000.00; C-2 (another operator of the
+    same alliance) 100,000 × 50% = 50,000.00, the cap holding (130,000 of 200,000 used after it). C-3 asks
+    200,000 × 50% = 100,000.00 with 200,000 − 130,000 = 70,000.00 left: reduced to 70,000.00, and its cap line now
+    says whose grants used the 130,000: C-1's 80,000 and C-2's 50,000, the other applicant's named. The record carries
+    them (`used_by`, summing to `used_by_history`), so the decision explained from its JSON says the same."""
+    from conftest import ALLIANCE_ID, APPLICANTS
+
+    def alliance(costs: str) -> dict[str, Any]:
+        return item("alliance_operation", "a1", alliance_id="ALLY-1", actual_costs=costs)
+
+    other = {**APPLICANTS["alliance"], "id": "91110117MA02XYHW3G", "name": "另一联盟运营单位"}
+    first = engine.evaluate(policy, claim(alliance("160000.00"), applicant="alliance", claim_id="C-1"))
+    second = engine.evaluate(policy, claim(alliance("100000.00"), applicant=other, claim_id="C-2"), first.grants)
+    third = engine.evaluate(policy, claim(alliance("200000.00"), applicant="alliance", claim_id="C-3"), first.grants + second.grants)
+    assert [(d.items[0].status, d.items[0].amount) for d in (first, second, third)] == [
+        ("granted", Decimal("80000.00")),
+        ("granted", Decimal("50000.00")),
+        ("reduced", Decimal("70000.00")),
+    ]
+    [step] = [s for s in third.to_dict()["items"][0]["steps"] if s["step"] == "cap"]
+    assert (step["used_before"], step["used_by_history"], step["granted"]) == ("130000.00", "130000.00", "70000.00")
+    assert step["used_by"] == [
+        {"claim_id": "C-1", "funding_year": 2021, "applicant_id": ALLIANCE_ID, "amount": "80000.00"},
+        {"claim_id": "C-2", "funding_year": 2021, "applicant_id": "91110117MA02XYHW3G", "amount": "50000.00"},
+    ]
+    assert list(step)[-3:] == ["used_in_application", "used_by_history", "used_by"]
+    schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(third.to_dict())
+    assert json.loads(third.to_json(indent=None)) == third.to_dict()
+    zh, en = explain(policy, third), explain(policy, third, lang="en")
+    assert (
+        "每个知识产权联盟支持总额最高不超过20万元：上限 200,000.00 元，此前已用 130,000.00 元（此前申请 130,000.00 元，其中 "
+        "2021 年度申请 C-1 用 80,000.00 元、申请人 91110117MA02XYHW3G 的 2021 年度申请 C-2 用 50,000.00 元；本申请前序事项 0.00 元），"
+        "剩余 70,000.00 元；本项 100,000.00 元 → 70,000.00 元"
+    ) in zh
+    assert (
+        "used before CNY 130,000.00 (earlier applications CNY 130,000.00, of which CNY 80,000.00 by application C-1 for 2021, "
+        "CNY 50,000.00 by application C-2 for 2021 of applicant 91110117MA02XYHW3G; earlier items of this application CNY 0.00)"
+    ) in en
+    assert explain(policy, engine.loads_json(third.to_json())) == zh
+    assert '"used_by":' not in second.to_json()  # (a cap that did not cut names nobody)
 
 
 def test_a_limit_that_refuses_names_the_earlier_applications_that_filled_it(policy: engine.CompiledPolicy) -> None:

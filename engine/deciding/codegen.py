@@ -855,7 +855,7 @@ class RuleWriter(CodeWriter):
             self.writeline(f"pscope{j} = ()")
             self.writeline("used_before = ZERO")
             with self.block_if(None if known is None else f"if {known}:"):
-                self.cap_room(j, cap, ceil, how)
+                self.cap_room(j, cap, ceil, how, None)
             return
         with self.block("try:"):
             self.scope_key(f"pscope{j}", cap.per)
@@ -865,7 +865,7 @@ class RuleWriter(CodeWriter):
         with self.block(f"if pscope{j} is not None{'' if known is None else ' and ' + known}:"):
             self.writeline(f"pkey{j} = (PID{j}, pscope{j})")
             self.writeline(f"used_before = caps.get(pkey{j}, ZERO)")
-            self.cap_room(j, cap, ceil, how)
+            self.cap_room(j, cap, ceil, how, f"pkey{j}")
             if flag:
                 self.writeline(f"{flag} = True")
 
@@ -899,13 +899,16 @@ class RuleWriter(CodeWriter):
             self.writeline("reasons.append(exc.reason)")
             self.writeline(f"ceil{j} = how{j} = None")
 
-    def cap_room(self, j: int, cap: Any, ceil: str, how: str) -> None:
-        """The room left under the ceiling (`ceil`, code) and the cut; `how` (code): how a computed ceiling was obtained."""
+    def cap_room(self, j: int, cap: Any, ceil: str, how: str, key: str | None) -> None:
+        """The room left under the ceiling (`ceil`, code) and the cut; `how` (code): how a computed ceiling was obtained;
+        `key` (code): a shared cap's key in the usage (None: a ceiling on the single item, which nothing used before)."""
         self.writeline(f"room = {ceil} - used_before")
         with self.block("if room < ZERO:"):
             self.writeline("room = QZERO")
         self.writeline("after = granted if granted <= room else room")
-        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", ceil, how)
+        # (a shared cap that cuts names the earlier applications that used its room: a pass over the history, only then)
+        earlier = "NO_EARLIER_USE" if key is None else f"(NO_EARLIER_USE if after == granted or not used_before else usage.spent_by({key}))"
+        self.step("'cap'", f"P{j}", f"pscope{j}", "used_before", "granted", "after", ceil, how, earlier)
         with self.block("if after < granted:"):
             self.writeline(f"cut += {self.bind(f'PCUT{j}', (cap.cites,))}")  # (the clause that cut it, a constant)
             with self.block("if after == ZERO:"):

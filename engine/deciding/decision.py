@@ -333,13 +333,15 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
             out["used_by"] = [e.to_dict() for e in earlier]
         return out
     if kind == "cap":
-        _, cap, scope, used, asked, after, ceiling, how = step
+        _, cap, scope, used, asked, after, ceiling, how, earlier = step
         assert isinstance(cap, model.Cap)
         out = _identified(kind, cap)
         out["scope"] = json_value(scope) if cap.per is not None else "item"
         _cap_use(out, ceiling, used, asked, after)
         if cap.computed is not None:
             out["ceiling_from"] = _ceiling_detail(cap.computed, how, I, A, C)
+        if earlier:  # (a cap that cut the item: the earlier applications whose grants used its room)
+            out["used_by"] = [e.to_dict() for e in earlier]
         return out
     if kind == "parameter":
         _, use, day, entry = step
@@ -455,6 +457,8 @@ class Decision:
                     mine = in_application.get((raw[1].id, raw[2]), Decimal(0))
                     step["used_in_application"] = format_money(mine)
                     step["used_by_history"] = format_money(raw[3] - mine)
+                    if raw[8]:  # (after the split, as the JSON text writes it)
+                        step["used_by"] = step.pop("used_by")
             if d.grant is not None:
                 for c in d.grant.consumes:
                     if c.kind == "cap":

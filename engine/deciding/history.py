@@ -71,6 +71,24 @@ class EarlierUse(NamedTuple):
         return {"claim_id": self.claim_id, "funding_year": self.funding_year, "applicant_id": self.applicant_id, "counted": self.counted}
 
 
+class EarlierAmount(NamedTuple):
+    """An earlier application whose grants used a shared cap's room: a step whose cap cuts an item names them, so a
+    reviewer sees whose grants took the room (`amount`: what they used of it)."""
+
+    claim_id: str
+    funding_year: int
+    applicant_id: str
+    amount: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim_id": self.claim_id,
+            "funding_year": self.funding_year,
+            "applicant_id": self.applicant_id,
+            "amount": format_money(self.amount),
+        }
+
+
 _new = tuple.__new__  # (an EarlierUse built from its four fields at once, without the named tuple's own __new__)
 
 
@@ -78,8 +96,9 @@ def _by_year(entry: tuple[tuple[str, int, str], Any]) -> int:
     return entry[0][1]
 
 
-#: a limit step's earlier uses when it names none (the limit held, or only this application's items counted)
-NO_EARLIER_USE: tuple[EarlierUse, ...] = ()
+#: a limit's or cap's step's earlier uses when it names none (the limit held or the cap did not cut; or only this
+#: application's items had used it)
+NO_EARLIER_USE: tuple[Any, ...] = ()
 
 
 @dataclass(slots=True)
@@ -90,7 +109,7 @@ class Usage:
     limits: dict[tuple[str, Key], set[Key]] = field(default_factory=dict)
     subjects: dict[tuple[str, Key], Decimal] = field(default_factory=dict)
     #: the grant sequences folded in as history (the claim's own, then any given beside it), read back only by
-    #: `counted_by`
+    #: `counted_by` and `spent_by`
     history: tuple[Iterable[Grant], ...] = ()
 
     def counted_by(self, key: tuple[str, Key], counted: Collection[Key] | None = None) -> tuple[EarlierUse, ...]:
@@ -114,6 +133,22 @@ class Usage:
         # by funding year (stable: the history's order within one); a counting twice in one application counts once
         ordered = sorted(found.items(), key=_by_year) if len(found) > 1 else found.items()
         return tuple([_new(EarlierUse, (*application, len(n) if len(n) == 1 else len(set(n)))) for application, n in ordered])
+
+    def spent_by(self, key: tuple[str, Key]) -> tuple[EarlierAmount, ...]:
+        """The earlier applications whose grants used the room of the cap `key` (its id and scope), with what each
+        used, by funding year. A pass over the history, made only for a cap that cuts an item."""
+        ident, scope = key
+        found: dict[tuple[str, int, str], Decimal] = {}
+        for grants in self.history:
+            for g in grants:
+                for kind, cid, cscope, amount, _ in g.consumes:
+                    if cid == ident and cscope == scope and kind == "cap" and amount:
+                        application = (g[0], g[4], g[3])  # claim id, funding year, applicant id
+                        found[application] = found.get(application, _ZERO) + amount
+        if not found:
+            return NO_EARLIER_USE
+        ordered = sorted(found.items(), key=_by_year) if len(found) > 1 else found.items()
+        return tuple([_new(EarlierAmount, (*application, amount)) for application, amount in ordered])
 
     def add(self, grant: Grant) -> None:
         self.add_all((grant,))

@@ -388,7 +388,7 @@ _AMOUNT_HEADS: dict[str, str] = {}
 
 
 def _cap(step: tuple[Any, ...], S: tuple[Any, Any, Any], in_application: dict[tuple[str, Any], Decimal]) -> str:
-    _, cap, scope, used, asked, after, ceiling, how = step
+    _, cap, scope, used, asked, after, ceiling, how, earlier = step
     f = _CAPS(cap)
     m = _money
     out = f.a + (f.b + _jv(scope) if cap.per is not None else f.b + '"item"') + ', "ceiling": ' + m(ceiling)
@@ -400,7 +400,7 @@ def _cap(step: tuple[Any, ...], S: tuple[Any, Any, Any], in_application: dict[tu
     if cap.per is not None:
         mine = in_application.get((cap.id, scope), _ZERO)
         out += ', "used_in_application": ' + m(mine) + ', "used_by_history": ' + m(used - mine)
-    return out + "}"
+    return out + ("}" if not earlier else _spent_by(earlier))
 
 
 def _list(v: Any) -> str:
@@ -445,6 +445,16 @@ def _used_by(ok: Any, earlier: Any) -> str:
         for c, y, a, n in earlier
     ]
     return ', "result": ' + _raw(ok) + ', "used_by": [' + ", ".join(uses) + "]}"
+
+
+def _spent_by(earlier: Any) -> str:
+    """A cutting cap step's end: the earlier applications whose grants used its room."""
+    uses = [
+        f'{{"claim_id": {_s(c) if type(c) is str else _raw(c)}, "funding_year": {_raw(y)}, "applicant_id": '
+        f'{_s(a) if type(a) is str else _raw(a)}, "amount": {_money(n)}}}'
+        for c, y, a, n in earlier
+    ]
+    return ', "used_by": [' + ", ".join(uses) + "]}"
 
 
 #: a who or limit step's result and its end, and a limit's `already_counted`, for a bool (any other value: `_raw`,
@@ -494,6 +504,8 @@ _STEPS_NAMES: dict[str, Any] = {
     "COUNTED_BOOL": _COUNTED,
     "RESEND": _result_end,
     "USED_BY": _used_by,
+    "SPENT_BY": _spent_by,
+    "CLOSE": "}",
     "CEND": _check_end,
     "STEP": None,  # `_step`, `_cap` and `_amount`: bound in `_StepsWriter` (defined above it)
     "CAP": None,
@@ -939,7 +951,7 @@ class _ItemWriter:
         self.capped.add(i)
         sc, u, a, g, ce = (f"c{i}_{k}" for k in range(5))
         ut, at, gt, cet = (f"c{i}_{k}t" for k in ("u", "a", "g", "ce"))
-        self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _ = s{i}")
+        self.lines.append(f"    _, _, {sc}, {u}, {a}, {g}, {ce}, _, _ = s{i}")
         self.lines.append(f"    {ut} = {_money_code(u)}")
         item = self.sample is not None
         self.lines.append(f"    {at} = {f'asked_text if {a} is asked else ' if item else ''}{_money_code(a)}")
@@ -963,6 +975,7 @@ class _ItemWriter:
             self.lines.append(f"    m{i} = inapp.get(({self.const(cap.id)[1:-1]}, {sc}), ZERO)")
             out += self.const(', "used_in_application": "') + f"{{({zero[1:-1]} if m{i} is ZERO else {_money_code(f'm{i}')})}}"
             out += self.const('", "used_by_history": "') + f"{{({ut} if m{i} is ZERO else {_money_code(f'{u} - m{i}')})}}" + q
+            return out + f"{{(CLOSE if not s{i}[8] else SPENT_BY(s{i}[8]))}}"
         return out + "}}"
 
 

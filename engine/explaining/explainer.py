@@ -226,7 +226,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         elif kind == "cap":
             shapers.append(obj.id)
             bits.append(f"{s}[5] < {s}[4]")
-            body.append(f"{{CAP({s}, paid, inapp)}}")
+            body.append(f"{{CAP({s}, paid, inapp, A)}}")
         else:
             if kind == "selection":
                 shapers.append(obj.id)
@@ -345,6 +345,7 @@ class Explainer:
         self.sep = str(meta["list_sep"])
         self.fact_sep = str(meta["fact_sep"])  # between the facts of one check (a fact's own value may be a list)
         self.earlier_sep = str(m["earlier_use_sep"])  # between the earlier applications a refusing limit names
+        self.spent_sep = str(m["earlier_spent_sep"])  # between the earlier applications a cutting cap names
         self.paren = catalogue.compile_text(meta["paren"], "t")
         # said after a calculation whose amount is not the exact product: the policy's own rounding (its quantum, mode)
         modes = m["rounding_mode"]
@@ -408,6 +409,9 @@ class Explainer:
         self.f_why_selection = f("why_selection", "says", "cites", "rank", "of", "asked")
         self.f_reading_line = f("reading_line", "id", "words")
         self.f_cap_split = f("cap_split", "history", "earlier")
+        self.f_cap_split_by = f("cap_split_by", "history", "by", "earlier")
+        self.f_earlier_spent = f("earlier_spent", "year", "claim", "amount")
+        self.f_earlier_spent_other = f("earlier_spent_other", "year", "claim", "amount", "applicant")
         self.f_why_limit = f("why_limit", "says", "times", "unit", "cites")
         self.f_why_limit_consecutive = f("why_limit_consecutive", "says", "times", "unit", "cites")
         self.f_why_refused = f("why_refused", "says", "cites")
@@ -1285,7 +1289,7 @@ class Explainer:
             elif k == "cap":
                 add(s[1].id)
                 bit = bit or s[5] < s[4]
-                line = self.cap(s, paid, in_application)
+                line = self.cap(s, paid, in_application, A)
             else:
                 if k == "selection":
                     add(s[1].id)
@@ -1495,7 +1499,7 @@ class Explainer:
         k = s[0]
         w = self.w
         if k == "cap":
-            return self.cap(s, paid, in_application)
+            return self.cap(s, paid, in_application, A)
         if k == "limit":
             if s[7]:  # (the earlier applications it names: this application's own line, not kept)
                 return w.line(self.limit(s, paid, A.get("id")), s[6], "limit")
@@ -1570,14 +1574,16 @@ class Explainer:
                 group = g
             out.append(line)
 
-    def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal]) -> Any:
-        cap, scope, used, asked, after, ceiling, how = s[1:8]
+    def cap(self, s: tuple[Any, ...], paid: bool, in_application: dict[tuple[str, Any], Decimal], A: Any = None) -> Any:
+        cap, scope, used, asked, after, ceiling, how, earlier = s[1:9]
         # a shared cap already used: how much of it by history, how much by earlier items of this application
         split = cap.per is not None and used.quantize(CENT) != 0
-        if len(s) > 8:  # a recorded decision: its own split (when it has one)
-            mine = s[8] if split else None
+        if len(s) > 9:  # a recorded decision: its own split (when it has one)
+            mine = s[9] if split else None
         else:
             mine = in_application.get((cap.id, scope), Decimal(0)) if split else None
+        if earlier and mine is not None:  # (a cut it names the earlier applications of: this application's own line)
+            return self.cap_line(s, paid, mine, self.spent_by(earlier, A.get("id") if A is not None else None, used - mine, mine))
         # the amounts by their text (as `_text_key`, inline): a fresh Decimal's hash costs more than the line's look-up
         D = Decimal
         key = (
@@ -1593,12 +1599,20 @@ class Explainer:
         line = self.cap_lines.get(key)
         if line is not None:
             return line
+        split_text = "" if mine is None else self.f_cap_split(history=self.money(used - mine), earlier=self.money(mine))
+        if len(self.cap_lines) >= MONEY_CACHE:
+            self.cap_lines.clear()
+        line = self.cap_lines[key] = self.cap_line(s, paid, mine, split_text)
+        return line
+
+    def cap_line(self, s: tuple[Any, ...], paid: bool, mine: Decimal | None, split_text: str) -> Any:
+        """A cap step's line piece (and its table row), its use before split as `split_text` says."""
+        cap, _, used, asked, after, ceiling, how = s[1:8]
         money = self.money
         fmts, (says, shown) = self.cap_fmt(cap, ceiling, how)
         left = ceiling - used
         left_text = money(left if left > 0 else Decimal(0))
         u = money(used)
-        split_text = "" if mine is None else self.f_cap_split(history=money(used - mine), earlier=money(mine))
         a, g = money(asked), money(after)  # (each once, for the line and its row)
         if not paid:
             text = fmts[2](used=u + split_text, left=left_text, asked=a, granted=g)  # (split as a paid line's)
@@ -1606,11 +1620,19 @@ class Explainer:
             text = fmts[1](asked=a, granted=g)
         else:
             text = fmts[0](used=u + split_text, left=left_text, asked=a, granted=g)
-        if len(self.cap_lines) >= MONEY_CACHE:
-            self.cap_lines.clear()
         row = (says, cap.cites, shown, cap.per is None, u, split_text, left_text, a, g)
-        line = self.cap_lines[key] = self.w.cap(Line(text, NOMARK, "cap"), row)
-        return line
+        return self.w.cap(Line(text, NOMARK, "cap"), row)
+
+    def spent_by(self, earlier: tuple[Any, ...], applicant_id: Any, history: Decimal, mine: Decimal) -> str:
+        """A cutting cap's use before the item split as `cap_split` splits it, naming the earlier applications whose
+        grants used its room with what each used (2021 年度申请 PG-2021-0003 用 200,000.00 元), each with its applicant
+        when it is another's than this application's."""
+        money, own, other = self.money, self.f_earlier_spent, self.f_earlier_spent_other
+        said = [
+            own(year=y, claim=c, amount=money(n)) if a == applicant_id else other(year=y, claim=c, amount=money(n), applicant=a)
+            for c, y, a, n in earlier
+        ]
+        return self.f_cap_split_by(history=money(history), by=self.spent_sep.join(said), earlier=money(mine))
 
     def limit(self, s: tuple[Any, ...], paid: bool, applicant_id: Any = None) -> str:
         _, lim, _, used, _, counted, ok, earlier = s

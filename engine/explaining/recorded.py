@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from engine.deciding.decision import Reason
-from engine.deciding.history import NO_EARLIER_USE, EarlierUse
+from engine.deciding.history import NO_EARLIER_USE, EarlierAmount, EarlierUse
 
 
 class Recorded(SimpleNamespace):
@@ -387,7 +387,15 @@ def _cap(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     if not (all(map(_plain, how)) if type(how) is tuple else _plain(how)):
         kept.exact = False
     mine = _money(s["used_in_application"]) if "used_in_application" in s else None
-    return ("cap", cap, s["scope"], _money(s["used_before"]), _money(s["asked"]), _money(s["granted"]), ceiling, how, mine)
+    used_before, asked, granted = _money(s["used_before"]), _money(s["asked"]), _money(s["granted"])
+    return ("cap", cap, s["scope"], used_before, asked, granted, ceiling, how, _earlier_amounts(s.get("used_by")), mine)
+
+
+def _earlier_amounts(recorded: Any) -> tuple[EarlierAmount, ...]:
+    """A cutting cap step's earlier applications as recorded (`used_by`), as `_earlier_uses` reads a limit's."""
+    if not recorded:
+        return NO_EARLIER_USE
+    return tuple(EarlierAmount(u["claim_id"], u["funding_year"], u["applicant_id"], _money(u["amount"])) for u in recorded)
 
 
 def _documents(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
