@@ -546,6 +546,112 @@ def test_a_template_field_the_explanation_model_has_not_is_an_error_with_the_fie
     )
 
 
+# Each way a template reads a field, with the field the model has not and the one meant, worked from
+# engine/explaining/model.py: an item (ItemExplanation) has `status`, a sign-off (SignOff) `head`, a section's line
+# (Line | CapRow) `text`. The first five were said before; the others were not (each read as nothing, unsaid).
+@pytest.mark.parametrize(
+    ("template", "written", "attr", "guess"),
+    [
+        ("{{ x.claim_idd | upper }}", "x", "claim_idd", "claim_id"),  # a filter's value
+        ("{{ x.total | fill(a=x.claim_idd) }}", "x", "claim_idd", "claim_id"),  # a filter's argument
+        ("{% if x.lang %}{% elif x.claim_idd %}{% endif %}", "x", "claim_idd", "claim_id"),
+        ("{% for it in x.items if it.statuss %}{% endfor %}", "it", "statuss", "status"),
+        ("{{ x.sign_off.heda }}", "x.sign_off", "heda", "head"),
+        ("{{ x.items[0].statuss }}", "x.items[0]", "statuss", "status"),
+        ("{{ x.items[-1].statuss }}", "x.items[-1]", "statuss", "status"),
+        ("{{ x['sign_off']['heda'] }}", "x['sign_off']", "heda", "head"),
+        ("{{ x['sign_off'].heda }}", "x['sign_off']", "heda", "head"),
+        ("{{ x.items[0].sections[0].lines[0].txt }}", "x.items[0].sections[0].lines[0]", "txt", "text"),
+        ("{% for it in x.items | reverse %}{{ it.statuss }}{% endfor %}", "it", "statuss", "status"),
+        ("{% for it in x.items | selectattr('referred') %}{{ it.statuss }}{% endfor %}", "it", "statuss", "status"),
+        ("{% for it in x.items[1:] %}{{ it.statuss }}{% endfor %}", "it", "statuss", "status"),
+        ("{{ (x.items | first).statuss }}", "(x.items | first)", "statuss", "status"),
+    ],
+)
+def test_a_field_the_model_has_not_is_said_however_the_template_reads_it(template: str, written: str, attr: str, guess: str) -> None:
+    from engine.explaining.fields import unknown_fields
+
+    found = list(unknown_fields(template, "explain.md.j2"))
+    assert [(f.line, f.written, f.attr, f.guess, f.filter) for f in found] == [(1, written, attr, guess, None)]
+
+
+# A filter that reads a field of each element by its name: the name is checked against the elements' fields
+# (an item's `status`, `n`; a section's `head` by the dotted path `sections.0.head`; a note's (Line) `text`).
+@pytest.mark.parametrize(
+    ("template", "written", "attr", "guess", "filter_name"),
+    [
+        ("{{ x.items | map(attribute='statuss') | join }}", "x.items", "statuss", "status", "map"),
+        ("{{ x.items | selectattr('statuss') | list }}", "x.items", "statuss", "status", "selectattr"),
+        ("{{ x.items | rejectattr('statuss', 'none') | list }}", "x.items", "statuss", "status", "rejectattr"),
+        ("{{ x.items | sort(attribute='n,statuss') | list }}", "x.items", "statuss", "status", "sort"),
+        ("{{ x.items | groupby('statuss') | list }}", "x.items", "statuss", "status", "groupby"),
+        ("{{ x.items | sum('nn') }}", "x.items", "nn", "n", "sum"),
+        ("{{ x.items | map(attribute='sections.0.hed') | join }}", "x.items", "sections.0.hed", "sections.0.head", "map"),
+        ("{% for it in x.items %}{{ it.notes | join(', ', attribute='txt') }}{% endfor %}", "it.notes", "txt", "text", "join"),
+    ],
+)
+def test_a_field_a_filter_names_is_said_when_no_element_has_it(
+    template: str, written: str, attr: str, guess: str, filter_name: str
+) -> None:
+    from engine.explaining.fields import unknown_fields
+
+    found = list(unknown_fields(template, "explain.md.j2"))
+    assert [(f.written, f.attr, f.guess, f.filter) for f in found] == [(written, attr, guess, filter_name)]
+
+
+def test_a_field_a_filter_names_is_a_lint_error_in_both_languages() -> None:
+    from engine.core.i18n import tr
+
+    old = "\nrules:\n  - id: invention-patent-fees"
+    template = (
+        "\ntemplates:\n  zh:\n    explain.md.j2: |\n      # {{ x.title }}\n      {{ x.items | map(attribute='statuss') | join('、') }}\n"
+    )
+    problems, _ = lint_variant(old, template + old)
+    assert codes(problems) == [("lint.template_field", "error")]
+    (p,) = problems
+    assert tr(p.message, "zh") == (
+        "模板 'explain.md.j2' 第 2 行：过滤器 map 取的 'statuss'，x.items 的各条都没有这一项（是否想写 'status'？），每份说明都取不到它的值"
+    )
+    assert tr(p.message, "en") == (
+        "template 'explain.md.j2', line 2: no element of x.items has 'statuss', which filter map reads (did you mean 'status'?); "
+        "no explanation would get its value"
+    )
+    # ItemExplanation's fields, in their order
+    fields = "n, id, type, heading, status, result, clauses, no_trace, sections, referred, why, shaped, notes"
+    assert tr(p.expected, "zh") == f"x.items 各条的某一项：{fields}"
+    assert tr(p.expected, "en") == f"one of the fields of each element of x.items: {fields}"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        # read rightly, however written
+        "{{ x.items[0].sections[0].lines[0].text }}{{ (x.items | last).heading }}{{ x['sign_off']['head'] }}",
+        "{{ x.items | map(attribute='sections.0.head') | join }}{{ x.items | selectattr('referred') | list }}",
+        "{{ x.items | sort(attribute='n,status') | list }}{{ x.items | map('upper') | join }}",  # map('upper'): a filter's name
+        # not known without the decision: a computed index or field name, `d`, a probe, a recursive loop's variable
+        "{% set i = 0 %}{{ x.items[i].statuss }}{{ x[lang] }}{{ x.items | map(attribute=lang) | join }}",
+        "{{ d.items | map(attribute='statuss') | join }}{{ d['claim_idd'] }}",
+        "{% if x.items[0].statuss is defined %}{% endif %}",
+        "{% for it in x.items recursive %}{{ it.head }}{{ loop(it.sections) }}{% endfor %}",  # `it` is a Section inside
+    ],
+)
+def test_a_field_the_template_reads_rightly_or_that_cannot_be_known_is_not_said(template: str) -> None:
+    from engine.explaining.fields import unknown_fields
+
+    assert list(unknown_fields(template, "explain.md.j2")) == []
+
+
+def test_the_template_field_check_is_bounded_however_deep_the_template_nests() -> None:
+    # a chain of 20,000 fields (40,000 characters, under the 50,000 a template may have) made the check's recursion
+    # fail (RecursionError out of lint); a chain of 5,000 filters would have written the chain out again at each link
+    from engine.explaining.fields import unknown_fields
+
+    assert [(f.written, f.attr) for f in unknown_fields("{{ x" + ".a" * 20000 + " }}", "explain.md.j2")] == [("x", "a")]
+    (found,) = unknown_fields("{{ (x.items" + " | reverse" * 4000 + " | first).statuss }}", "explain.md.j2")
+    assert (found.attr, found.guess, len(found.written)) == ("statuss", "status", 80)
+
+
 def test_the_engine_s_own_templates_read_no_field_the_model_has_not() -> None:
     # the check's guard against false alarms: the engine's templates read the model's fields correctly
     from engine.explaining.fields import unknown_fields

@@ -4,9 +4,19 @@ A template gets the model as `x` (engine/explaining/model.py): named tuples whos
 `{{ x.claim_idd }}`, or `{{ item.statuss }}` inside `{% for item in x.items %}`, reads a field no explanation has,
 and the sandbox renders it as nothing, on every decision. Read statically from the template's syntax tree (never
 rendered): `x` and each loop variable over a field of the model that holds named tuples (`x.items`,
-`item.sections`, `section.lines`), and the fields read from them (`x.sign_off.head`). Not followed: `d` (the
-decision's JSON, whose optional keys some decisions lack), a name the template sets itself or takes as a macro's
-argument, an element taken by index (`x.items[0]`) or through a filter, and a test `is defined` (a deliberate probe).
+`item.sections`, `section.lines`), and the fields read from them, however the template reads them: by a dot or a
+constant index (`x.sign_off.head`, `x["sign_off"]["head"]`, `x.items[0].status`, `x.items[-1]`, `x.items[1:]`),
+in any expression (a filter's value or argument, a test's, an `{% if %}`, a loop's condition), through a filter
+that keeps the elements (`x.items | reverse`, `sort`, `unique`, `list`, `select`, `reject`, `selectattr`,
+`rejectattr`) or picks one (`first`, `last`, `min`, `max`), and a field a filter names as a constant
+(`map(attribute="status")`, `selectattr("status")`, `sort`, `groupby`, `sum`, `unique`, `min`, `max`, `join`, a
+dotted path `"sections.0.head"` too). Not followed (it cannot be known without the decision): `d` (the decision's
+JSON: optional keys some decisions lack, and keys a batch adds that its schema does not list), a name the template
+sets itself or takes as a macro's argument, a recursive loop's variable (`loop(...)` rebinds it to other values),
+an index or field name the template computes, and a test `is defined` (a deliberate probe).
+
+Bounded (a policy is untrusted data): one pass over the tree with a stack, each expression's type worked out once;
+no recursion however deep the template nests.
 """
 
 from __future__ import annotations
@@ -23,16 +33,41 @@ from jinja2 import nodes
 from engine.explaining.model import Explanation
 from engine.language.templating import parse_template
 
+#: filters whose value holds the same elements as theirs (a loop over `x.items | reverse` gets items)
+_SAME_ELEMENTS = frozenset({"reverse", "sort", "unique", "list", "select", "reject", "selectattr", "rejectattr"})
+#: filters whose value is one of their value's elements
+_ONE_ELEMENT = frozenset({"first", "last", "min", "max"})
+#: filters that read a field of each element by its name (jinja2's `attribute`): where the name is given, as
+#: (position among the filter's arguments or None, keyword or None)
+_ATTRIBUTE_ARGUMENT: dict[str, tuple[int | None, str | None]] = {
+    "map": (None, "attribute"),
+    "selectattr": (0, None),
+    "rejectattr": (0, None),
+    "sort": (2, "attribute"),
+    "groupby": (0, "attribute"),
+    "sum": (0, "attribute"),
+    "unique": (1, "attribute"),
+    "min": (1, "attribute"),
+    "max": (1, "attribute"),
+    "join": (1, "attribute"),
+}
+
+#: the longest an expression is written in a finding (`x.items[0].sections[0]`)
+_WRITTEN_CHARS = 80
+
 
 @dataclass(frozen=True)
 class UnknownField:
-    """`written.attr` at `line` of the template: `written` (x, item, x.sign_off) has none of that name."""
+    """`written.attr` at `line` of the template: `written` (x, item, x.sign_off) has none of that name. With `filter`:
+    the field `attr` (a dotted path as written) that filter reads of each element of `written`, and `fields` the
+    paths it could read instead."""
 
     line: int
     written: str
     attr: str
     fields: tuple[str, ...]  # the fields `written` has
     guess: str | None  # the nearest of them
+    filter: str | None = None
 
 
 def _classes(hint: Any) -> tuple[type, ...] | None:
@@ -60,15 +95,46 @@ def _has(cls: type, attr: str) -> bool:
     return attr in cls._fields or (not attr.startswith("_") and hasattr(cls, attr))  # type: ignore[attr-defined]
 
 
-def _rebound(tree: nodes.Template) -> set[str]:
+def _fields_of(classes: tuple[type, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f for c in classes for f in c._fields))  # type: ignore[attr-defined]
+
+
+def _constant(node: nodes.Node | None) -> Any:
+    """The value of a constant index or name (`0`, `-1`, `"head"`); None for anything the template computes."""
+    if isinstance(node, nodes.Neg) and isinstance(node.node, nodes.Const) and type(node.node.value) is int:
+        return -node.node.value
+    return node.value if isinstance(node, nodes.Const) and type(node.value) in (int, str) else None
+
+
+def _all_nodes(tree: nodes.Node) -> Iterator[nodes.Node]:
+    """Every node of the tree, with a stack (jinja2's own `find_all` recurses, once per level of nesting)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.iter_child_nodes())
+
+
+def _rebound(all_nodes: list[nodes.Node]) -> set[str]:
     """The names a template binds other than as a loop's one variable: `{% set %}`, `{% with %}`, a macro's or a
     call block's arguments, an import's names, a loop's unpacked variables (`for a, b in ...`)."""
-    loops = {id(f.target) for f in tree.find_all(nodes.For) if isinstance(f.target, nodes.Name)}
-    out = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param") and id(n) not in loops}
-    out.update(imp.target for imp in tree.find_all(nodes.Import))
-    for from_import in tree.find_all(nodes.FromImport):
-        out.update(n if isinstance(n, str) else n[1] for n in from_import.names)
+    loops = {id(n.target) for n in all_nodes if isinstance(n, nodes.For) and isinstance(n.target, nodes.Name)}
+    out = {n.name for n in all_nodes if isinstance(n, nodes.Name) and n.ctx in ("store", "param") and id(n) not in loops}
+    for n in all_nodes:
+        if isinstance(n, nodes.Import):
+            out.add(n.target)
+        elif isinstance(n, nodes.FromImport):
+            out.update(name if isinstance(name, str) else name[1] for name in n.names)
     return out
+
+
+def _attribute_argument(node: nodes.Filter) -> Any:
+    """The field a filter names for each element (`map(attribute="status")`: "status"), when a constant."""
+    position, keyword = _ATTRIBUTE_ARGUMENT.get(node.name, (None, None))
+    given = next((kw.value for kw in node.kwargs if kw.key == keyword), None) if keyword else None
+    if given is None and position is not None and position < len(node.args):
+        given = node.args[position]
+    return _constant(given)
 
 
 class _Reader:
@@ -77,47 +143,120 @@ class _Reader:
     def __init__(self, rebound: set[str]) -> None:
         self.rebound = rebound
         self.found: list[UnknownField] = []
+        #: each expression's type and how the template writes it (None: not the model's), worked out once
+        self.types: dict[int, tuple[Any, str] | None] = {}
 
     def type_of(self, node: nodes.Node, scope: dict[str, Any]) -> tuple[Any, str] | None:
-        """The type of an expression and how the template writes it (`x.sign_off`), when the model's."""
-        if isinstance(node, nodes.Name) and node.name in scope:
-            return scope[node.name], node.name
+        """The type of an expression and how the template writes it (`x.sign_off`), when the model's: down the chain
+        of fields, indexes and filters to its name, then back up, each link once."""
+        chain: list[nodes.Node] = []
+        below: nodes.Node | None = node
+        while below is not None and id(below) not in self.types:
+            chain.append(below)
+            below = below.node if isinstance(below, nodes.Getattr | nodes.Getitem | nodes.Filter) else None
+        typed = self.types[id(below)] if below is not None else None
+        for link in reversed(chain):
+            typed = self.step(link, typed, scope)
+            self.types[id(link)] = typed
+        return typed
+
+    @staticmethod
+    def step(node: nodes.Node, base: tuple[Any, str] | None, scope: dict[str, Any]) -> tuple[Any, str] | None:
+        """The type of `node` from the type of the expression it reads (`base`); how it is written clipped, so that a
+        chain of thousands of filters is not written out again at each link."""
+        typed = _Reader.link(node, base, scope)
+        if typed is None or typed[0] is None:
+            return None
+        return typed if len(typed[1]) <= _WRITTEN_CHARS else (typed[0], typed[1][: _WRITTEN_CHARS - 1] + "…")
+
+    @staticmethod
+    def link(node: nodes.Node, base: tuple[Any, str] | None, scope: dict[str, Any]) -> tuple[Any, str] | None:
+        if isinstance(node, nodes.Name):
+            return (scope[node.name], node.name) if node.name in scope else None
+        if base is None:
+            return None
+        hint, written = base
         if isinstance(node, nodes.Getattr):
-            base = self.type_of(node.node, scope)
-            hint = _field(base[0], node.attr) if base else None
-            return (hint, f"{base[1]}.{node.attr}") if base and hint is not None else None
+            return (_field(hint, node.attr), f"{written}.{node.attr}")
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Slice):
+            return (hint if _element(hint) is not None else None, f"{written}[…]")
+        if isinstance(node, nodes.Getitem):
+            key = _constant(node.arg)
+            found = _field(hint, key) if isinstance(key, str) else _element(hint) if isinstance(key, int) else None
+            return (found, f"{written}[{key!r}]")
+        if isinstance(node, nodes.Filter) and node.name in _SAME_ELEMENTS:
+            return (hint if _element(hint) is not None else None, f"({written} | {node.name})")
+        if isinstance(node, nodes.Filter) and node.name in _ONE_ELEMENT:
+            return (_element(hint), f"({written} | {node.name})")
         return None
 
     def check(self, node: nodes.Node, attr: Any, scope: dict[str, Any]) -> None:
+        """`attr` read of `node`: said when `node` is the model's and has no such field."""
         typed = self.type_of(node, scope)
         classes = _classes(typed[0]) if typed else None
         if typed is None or classes is None or not isinstance(attr, str) or any(_has(c, attr) for c in classes):
             return
-        fields = tuple(dict.fromkeys(f for c in classes for f in c._fields))  # type: ignore[attr-defined]
+        fields = _fields_of(classes)
         guess = next(iter(difflib.get_close_matches(attr, fields, n=1, cutoff=0.6)), None)
         self.found.append(UnknownField(node.lineno, typed[1], attr, fields, guess))
 
-    def walk(self, node: nodes.Node, scope: dict[str, Any]) -> None:
-        if isinstance(node, nodes.For):
-            self.walk(node.iter, scope)
-            typed = self.type_of(node.iter, scope)
-            inner = {k: v for k, v in scope.items() if k not in {n.name for n in node.target.find_all(nodes.Name)}}
-            element = _element(typed[0]) if typed else None
-            if isinstance(node.target, nodes.Name) and node.target.name not in self.rebound and element is not None:
-                inner[node.target.name] = element
-            for child in [*node.body, *([node.test] if node.test else [])]:
-                self.walk(child, inner)
-            for child in node.else_:
-                self.walk(child, scope)
+    def check_attribute(self, node: nodes.Filter, scope: dict[str, Any]) -> None:
+        """The field `map(attribute=...)`, `selectattr(...)`, `sort(attribute=...)`, ... read of each element of the
+        filter's value (a dotted path, `sort`'s comma-separated ones too), when the elements are the model's."""
+        attribute = _attribute_argument(node)
+        typed = self.type_of(node.node, scope) if node.node is not None and attribute is not None else None
+        if typed is None or _element(typed[0]) is None:
             return
-        if isinstance(node, nodes.Test) and node.name in ("defined", "undefined"):
-            return  # `x.sign_off is defined`: asked on purpose
-        if isinstance(node, nodes.Getattr):
-            self.check(node.node, node.attr, scope)
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            self.check(node.node, node.arg.value, scope)
-        for child in node.iter_child_nodes():
-            self.walk(child, scope)
+        paths = attribute.split(",") if node.name == "sort" and isinstance(attribute, str) else [attribute]
+        for path in paths:
+            self.check_path(node, typed[1], _element(typed[0]), path)
+
+    def check_path(self, node: nodes.Filter, written: str, element: Any, path: str | int) -> None:
+        parts = [int(p) if p.isdigit() else p for p in path.split(".")] if isinstance(path, str) else [path]
+        hint = element
+        for i, part in enumerate(parts):
+            if isinstance(part, int):
+                hint = _element(hint)
+                continue
+            classes = _classes(hint)
+            if classes is None or any(_has(c, part) for c in classes):
+                hint = _field(hint, part) if classes else None
+                continue
+            before = ".".join(str(p) for p in parts[:i])
+            fields = tuple(f"{before}.{f}" if before else f for f in _fields_of(classes))
+            near = next(iter(difflib.get_close_matches(part, _fields_of(classes), n=1, cutoff=0.6)), None)
+            guess = (f"{before}.{near}" if before else near) if near else None
+            self.found.append(UnknownField(node.lineno, written, str(path), fields, guess, node.name))
+            return
+
+    def walk(self, tree: nodes.Node, scope: dict[str, Any]) -> None:
+        """Every node in the template's order, each with the names known where it is (a loop's body: its variable)."""
+        stack: list[tuple[nodes.Node, dict[str, Any]]] = [(tree, scope)]
+        while stack:
+            node, scope = stack.pop()
+            if isinstance(node, nodes.For):
+                stack.extend(reversed(self.loop(node, scope)))
+                continue
+            if isinstance(node, nodes.Test) and node.name in ("defined", "undefined"):
+                continue  # `x.sign_off is defined`: asked on purpose
+            if isinstance(node, nodes.Getattr):
+                self.check(node.node, node.attr, scope)
+            elif isinstance(node, nodes.Getitem):
+                self.check(node.node, _constant(node.arg), scope)
+            elif isinstance(node, nodes.Filter) and node.name in _ATTRIBUTE_ARGUMENT:
+                self.check_attribute(node, scope)
+            stack.extend((child, scope) for child in reversed(list(node.iter_child_nodes())))
+
+    def loop(self, node: nodes.For, scope: dict[str, Any]) -> list[tuple[nodes.Node, dict[str, Any]]]:
+        """A loop's parts in order, each with its names: the loop's variable is an element of what it loops over
+        when that is the model's (not in a recursive loop: `loop(...)` gives it other values)."""
+        typed = self.type_of(node.iter, scope)
+        inner = {k: v for k, v in scope.items() if k not in {n.name for n in _all_nodes(node.target) if isinstance(n, nodes.Name)}}
+        element = _element(typed[0]) if typed else None
+        if isinstance(node.target, nodes.Name) and node.target.name not in self.rebound and element is not None and not node.recursive:
+            inner[node.target.name] = element
+        inside = [*([node.test] if node.test else []), *node.body]
+        return [(node.iter, scope), *((c, inner) for c in inside), *((c, scope) for c in node.else_)]
 
 
 def unknown_fields(source: str, name: str) -> Iterator[UnknownField]:
@@ -126,10 +265,7 @@ def unknown_fields(source: str, name: str) -> Iterator[UnknownField]:
     tree = parse_template(source, name)
     if tree is None:
         return
-    rebound = _rebound(tree)
+    rebound = _rebound(list(_all_nodes(tree)))
     reader = _Reader(rebound)
-    try:
-        reader.walk(tree, {} if "x" in rebound else {"x": Explanation})
-    except RecursionError:  # (a template nested deeper than Python walks: validate's compile refuses it)
-        return
+    reader.walk(tree, {} if "x" in rebound else {"x": Explanation})
     yield from reader.found

@@ -708,21 +708,24 @@ class _Linter:
 
     def template_fields(self) -> list[Problem]:
         """A template's field of the explanation model that the model has not (`x.claim_idd`, `item.statuss` in a loop
-        over `x.items`): the sandbox renders it as nothing, on every decision. An error: the model's fields are fixed.
+        over `x.items`, `x.items[0].statuss`, `x.items | map(attribute="statuss")`): the sandbox renders it as
+        nothing, on every decision. An error: the model's fields are fixed.
         Here and not in validate: the model is the explaining layer's, above the policy language's."""
         out = []
         for scope, entries in self.policy.templates.items():
             for key, text in entries.items():
                 for f in unknown_fields(text, key) if key.endswith(".j2") else ():
+                    kind = "template_field_each" if f.filter else "template_field"  # (a field a filter names: `map(attribute=...)`)
                     said = msg(
-                        f"lint.template_field{'_guess' if f.guess else ''}",
+                        f"lint.{kind}{'_guess' if f.guess else ''}",
                         key=repr(key),
                         line=f.line,
                         written=f.written,
-                        attr=f.attr,
-                        guess=f.guess,
+                        attr=repr(f.attr) if f.filter else f.attr,
+                        guess=repr(f.guess) if f.filter else f.guess,
+                        filter=f.filter,
                     )
-                    fix = msg("lint.template_field_fix", written=f.written, fields=", ".join(f.fields))
+                    fix = msg(f"lint.{kind}_fix", written=f.written, fields=", ".join(f.fields))
                     out.append(self.problem(("templates", scope, key), said, "template_field", "error", fix))
         return out
 
