@@ -566,6 +566,11 @@ def test_a_template_field_the_explanation_model_has_not_is_an_error_with_the_fie
         ("{% for it in x.items | selectattr('referred') %}{{ it.statuss }}{% endfor %}", "it", "statuss", "status"),
         ("{% for it in x.items[1:] %}{{ it.statuss }}{% endfor %}", "it", "statuss", "status"),
         ("{{ (x.items | first).statuss }}", "(x.items | first)", "statuss", "status"),
+        # `policy` (labels.policy_info: id, version, title, hash, from, to, cites, assumption) and `m`, the catalogue
+        # (explanation.yaml has claim_id, and meta: {colon: "：", ...}), whose keys are fixed too
+        ("{{ policy.titel }}", "policy", "titel", "title"),
+        ("{{ m.claim_idd }}", "m", "claim_idd", "claim_id"),
+        ("{{ m['meta'].colln }}", "m['meta']", "colln", "colon"),
     ],
 )
 def test_a_field_the_model_has_not_is_said_however_the_template_reads_it(template: str, written: str, attr: str, guess: str) -> None:
@@ -622,6 +627,21 @@ def test_a_field_a_filter_names_is_a_lint_error_in_both_languages() -> None:
     assert tr(p.expected, "en") == f"one of the fields of each element of x.items: {fields}"
 
 
+def test_a_misspelt_message_of_the_catalogue_lists_the_nearest_keys_not_all() -> None:
+    # `m` has some two hundred keys: the ones near `claim_idd` are listed (claim_id first), then "…"
+    from engine.core.i18n import tr
+
+    old = "\nrules:\n  - id: invention-patent-fees"
+    template = "\ntemplates:\n  zh:\n    explain.md.j2: |\n      {{ m.claim_idd }}{{ x.claim_id }}\n"
+    problems, _ = lint_variant(old, template + old)
+    assert codes(problems) == [("lint.template_field", "error")]
+    assert tr(problems[0].message, "zh") == (
+        "模板 'explain.md.j2' 第 1 行：m 没有 claim_idd 这一项（是否想写 m.claim_id？），每份说明中都会显示为空"
+    )
+    expected = tr(problems[0].expected, "zh")
+    assert expected.startswith("m 的某一项：claim_id, ") and expected.endswith(", …") and len(expected) < 200
+
+
 @pytest.mark.parametrize(
     "template",
     [
@@ -629,6 +649,9 @@ def test_a_field_a_filter_names_is_a_lint_error_in_both_languages() -> None:
         "{{ x.items[0].sections[0].lines[0].text }}{{ (x.items | last).heading }}{{ x['sign_off']['head'] }}",
         "{{ x.items | map(attribute='sections.0.head') | join }}{{ x.items | selectattr('referred') | list }}",
         "{{ x.items | sort(attribute='n,status') | list }}{{ x.items | map('upper') | join }}",  # map('upper'): a filter's name
+        "{{ m.meta.colon }}{{ policy.get('title') }}{{ policy['from'] }}{{ policy.items() | list }}",  # (get, items: dict's)
+        "{% set m = d %}{{ m.zz }}{% set policy = 1 %}{{ policy.zz }}",  # names the template sets
+        "{{ m.status[x.items[0].status] }}{% for k, v in m.meta.items() %}{{ v.zz }}{% endfor %}",  # computed key, values
         # not known without the decision: a computed index or field name, `d`, a probe, a recursive loop's variable
         "{% set i = 0 %}{{ x.items[i].statuss }}{{ x[lang] }}{{ x.items | map(attribute=lang) | join }}",
         "{{ d.items | map(attribute='statuss') | join }}{{ d['claim_idd'] }}",

@@ -1,9 +1,12 @@
-"""The fields of the explanation model a policy's template reads that the model never has.
+"""The fields of the explanation model (and of `policy`, `m`) a policy's template reads that they never have.
 
 A template gets the model as `x` (engine/explaining/model.py): named tuples whose fields are fixed, so
 `{{ x.claim_idd }}`, or `{{ item.statuss }}` inside `{% for item in x.items %}`, reads a field no explanation has,
-and the sandbox renders it as nothing, on every decision. Read statically from the template's syntax tree (never
-rendered): `x` and each loop variable over a field of the model that holds named tuples (`x.items`,
+and the sandbox renders it as nothing, on every decision. So do two mappings whose keys are fixed: `policy`
+(`PolicyInfo`: `{{ policy.titel }}`) and `m`, the catalogue of messages (`{{ m.claim_idd }}`, `m.meta.colln`; its
+keys are the same in every language, and a policy's overrides only replace messages). Read statically from the
+template's syntax tree (never rendered): those three and each loop variable over a field of the model that holds
+named tuples (`x.items`,
 `item.sections`, `section.lines`), and the fields read from them, however the template reads them: by a dot or a
 constant index (`x.sign_off.head`, `x["sign_off"]["head"]`, `x.items[0].status`, `x.items[-1]`, `x.items[1:]`),
 in any expression (a filter's value or argument, a test's, an `{% if %}`, a loop's condition), through a filter
@@ -22,6 +25,7 @@ no recursion however deep the template nests.
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Iterator
@@ -30,7 +34,8 @@ from typing import Any
 
 from jinja2 import nodes
 
-from engine.explaining.model import Explanation
+from engine.core import i18n
+from engine.explaining.model import Explanation, PolicyInfo
 from engine.language.templating import parse_template
 
 #: filters whose value holds the same elements as theirs (a loop over `x.items | reverse` gets items)
@@ -54,6 +59,11 @@ _ATTRIBUTE_ARGUMENT: dict[str, tuple[int | None, str | None]] = {
 
 #: the longest an expression is written in a finding (`x.items[0].sections[0]`)
 _WRITTEN_CHARS = 80
+#: the most names listed as the ones there are (more: the nearest), the longest name compared to them, and the
+#: findings of one template that get the nearest names (comparing with `m`'s hundreds of keys takes about 0.5 ms)
+_LISTED = 20
+_LONGEST_GUESSED = 100
+_GUESSED = 200
 
 
 @dataclass(frozen=True)
@@ -85,18 +95,67 @@ def _element(hint: Any) -> Any:
     return args[0] if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis else None
 
 
+class _Keys:
+    """A mapping whose keys are fixed (`m`, the catalogue of messages): each key's own `_Keys` when it is one too."""
+
+    def __init__(self, keys: dict[str, _Keys | None]) -> None:
+        self.keys = keys
+
+
+def _keys(data: Any) -> _Keys | None:
+    """The keys of a catalogue and of every mapping in it (the catalogue is the engine's, of bounded size)."""
+    return _Keys({str(k): _keys(v) for k, v in data.items()}) if isinstance(data, dict) else None
+
+
+@functools.cache
+def _messages() -> _Keys:
+    """`m` of a template: the keys of the engine's catalogues, in any language (each has the same keys; a policy's
+    overrides only replace messages)."""
+    merged: dict[str, Any] = {}
+    for lang in i18n.languages():
+        merged |= i18n.catalogue(lang)
+    return _Keys({str(k): _keys(v) for k, v in merged.items()})
+
+
+def _mapping(hint: Any) -> bool:
+    return isinstance(hint, _Keys) or typing.is_typeddict(hint)
+
+
+def _names(hint: Any) -> tuple[str, ...] | None:
+    """The fields (a named tuple's, all of a union's) or keys (`policy`, `m`) a value of type `hint` has; None when it
+    may be anything else (a text, a number), whose attributes are not the model's to say."""
+    if isinstance(hint, _Keys):
+        return tuple(hint.keys)
+    if typing.is_typeddict(hint):
+        return tuple(typing.get_type_hints(hint))
+    classes = _classes(hint)
+    return tuple(dict.fromkeys(f for c in classes for f in c._fields)) if classes else None  # type: ignore[attr-defined]
+
+
+def _has(hint: Any, attr: str) -> bool:
+    """A value of type `hint` gives something for `attr`: a field or key, or a method the sandbox lets it call."""
+    public = not attr.startswith("_")
+    if _mapping(hint):
+        return attr in (_names(hint) or ()) or (public and hasattr(dict, attr))
+    return any(attr in c._fields or (public and hasattr(c, attr)) for c in _classes(hint) or ())  # type: ignore[attr-defined]
+
+
 def _field(hint: Any, attr: str) -> Any:
-    """The type of field `attr` of a value of type `hint`, when it is one named tuple (a union is not followed)."""
+    """The type of field or key `attr` of a value of type `hint`, when it is one named tuple or a mapping of fixed
+    keys (a union is not followed)."""
+    if isinstance(hint, _Keys):
+        return hint.keys.get(attr)
+    if typing.is_typeddict(hint):
+        return typing.get_type_hints(hint).get(attr)
     classes = _classes(hint)
     return typing.get_type_hints(classes[0]).get(attr) if classes and len(classes) == 1 else None
 
 
-def _has(cls: type, attr: str) -> bool:
-    return attr in cls._fields or (not attr.startswith("_") and hasattr(cls, attr))  # type: ignore[attr-defined]
-
-
-def _fields_of(classes: tuple[type, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(f for c in classes for f in c._fields))  # type: ignore[attr-defined]
+def _listed(names: tuple[str, ...], attr: str, guessing: bool) -> tuple[tuple[str, ...], str | None]:
+    """The names to list for a misspelt `attr` (all of them, or the nearest when there are many: `m` has hundreds)
+    and the nearest one, if any is near (when `guessing`)."""
+    near = difflib.get_close_matches(attr, names, n=_LISTED // 2, cutoff=0.6) if guessing and len(attr) <= _LONGEST_GUESSED else []
+    return (names if len(names) <= _LISTED else (*near, "…")), (near[0] if near else None)
 
 
 def _constant(node: nodes.Node | None) -> Any:
@@ -193,12 +252,10 @@ class _Reader:
     def check(self, node: nodes.Node, attr: Any, scope: dict[str, Any]) -> None:
         """`attr` read of `node`: said when `node` is the model's and has no such field."""
         typed = self.type_of(node, scope)
-        classes = _classes(typed[0]) if typed else None
-        if typed is None or classes is None or not isinstance(attr, str) or any(_has(c, attr) for c in classes):
+        fields = _names(typed[0]) if typed else None
+        if typed is None or fields is None or not isinstance(attr, str) or _has(typed[0], attr):
             return
-        fields = _fields_of(classes)
-        guess = next(iter(difflib.get_close_matches(attr, fields, n=1, cutoff=0.6)), None)
-        self.found.append(UnknownField(node.lineno, typed[1], attr, fields, guess))
+        self.found.append(UnknownField(node.lineno, typed[1], attr, *_listed(fields, attr, len(self.found) < _GUESSED)))
 
     def check_attribute(self, node: nodes.Filter, scope: dict[str, Any]) -> None:
         """The field `map(attribute=...)`, `selectattr(...)`, `sort(attribute=...)`, ... read of each element of the
@@ -218,15 +275,14 @@ class _Reader:
             if isinstance(part, int):
                 hint = _element(hint)
                 continue
-            classes = _classes(hint)
-            if classes is None or any(_has(c, part) for c in classes):
-                hint = _field(hint, part) if classes else None
+            names = _names(hint)
+            if names is None or _has(hint, part):
+                hint = _field(hint, part) if names else None
                 continue
-            before = ".".join(str(p) for p in parts[:i])
-            fields = tuple(f"{before}.{f}" if before else f for f in _fields_of(classes))
-            near = next(iter(difflib.get_close_matches(part, _fields_of(classes), n=1, cutoff=0.6)), None)
-            guess = (f"{before}.{near}" if before else near) if near else None
-            self.found.append(UnknownField(node.lineno, written, str(path), fields, guess, node.name))
+            before = "".join(f"{p}." for p in parts[:i])
+            fields, near = _listed(names, part, len(self.found) < _GUESSED)
+            listed = tuple(f if f == "…" else before + f for f in fields)
+            self.found.append(UnknownField(node.lineno, written, str(path), listed, before + near if near else None, node.name))
             return
 
     def walk(self, tree: nodes.Node, scope: dict[str, Any]) -> None:
@@ -267,5 +323,6 @@ def unknown_fields(source: str, name: str) -> Iterator[UnknownField]:
         return
     rebound = _rebound(list(_all_nodes(tree)))
     reader = _Reader(rebound)
-    reader.walk(tree, {} if "x" in rebound else {"x": Explanation})
+    roots = {"x": Explanation, "policy": PolicyInfo, "m": _messages()}
+    reader.walk(tree, {k: v for k, v in roots.items() if k not in rebound})
     yield from reader.found

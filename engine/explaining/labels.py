@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.i18n import msg
 from engine.explaining.catalogue import Catalogue, fill, formatter
+from engine.explaining.model import PolicyInfo
 from engine.language.templating import RenderError
 
 if TYPE_CHECKING:
@@ -270,7 +271,7 @@ class Labels:
             return self.quantity(vtype, value)
         return "" if value is None else str(value)
 
-    def policy_info(self) -> dict[str, Any]:
+    def policy_info(self) -> PolicyInfo:
         p = self.policy
         return {
             "id": p.id,

@@ -18,7 +18,7 @@ Where a new kind of line goes (see docs/explanations.md, "Adding a line"):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 #: `Line.mark` of a line that states no result (a calculation, an amount): no ✓/✗ and no ok/fail class
 NOMARK = "none"
@@ -124,6 +124,23 @@ class Explanation(NamedTuple):
     no_items: str | None
     footer: str
     sign_off: SignOff  # for print: the sign-off block and the running footer's page number
+
+
+#: `policy` of a template (engine/explaining/labels.py `policy_info`): the policy's id, version, title (in the reader's
+#: language), content hash, first and last funding year, the clauses that set its validity and its assumption about it
+PolicyInfo = TypedDict(
+    "PolicyInfo",
+    {
+        "id": str,
+        "version": str,
+        "title": str,
+        "hash": str,
+        "from": int,
+        "to": int,
+        "cites": str | None,
+        "assumption": str | None,
+    },
+)
 
 
 # --- the stream the builder hands to ModelWriter, folded by `ModelWriter.finish` ---------------------------

@@ -708,8 +708,8 @@ class _Linter:
 
     def template_fields(self) -> list[Problem]:
         """A template's field of the explanation model that the model has not (`x.claim_idd`, `item.statuss` in a loop
-        over `x.items`, `x.items[0].statuss`, `x.items | map(attribute="statuss")`): the sandbox renders it as
-        nothing, on every decision. An error: the model's fields are fixed.
+        over `x.items`, `x.items[0].statuss`, `x.items | map(attribute="statuss")`), or a key `policy` or the catalogue
+        `m` has not: the sandbox renders it as nothing, on every decision. An error: the model's fields are fixed.
         Here and not in validate: the model is the explaining layer's, above the policy language's."""
         out = []
         for scope, entries in self.policy.templates.items():
