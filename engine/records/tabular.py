@@ -745,7 +745,10 @@ class Columns:
         return out
 
     def check(self, header: Sequence[str], allowed: Sequence[str], where: str) -> list[str]:
-        """The header row with each cell as its column's code; one InputError naming every unknown cell."""
+        """The header row with each cell as its column's code, an officer's own notes column (`notes_heading`: 备注,
+        说明, remarks) as `NOTES`, never read; one InputError naming every unknown cell. A heading is first a column's:
+        a policy whose column is labelled 说明 has it read. A row with no column's heading has no notes column either
+        (a lone 说明 is a title row, a sheet of other headings is unknown columns, as before)."""
         aliases = self.aliases(allowed)
         named: list[str] = []
         unknown = []
@@ -757,6 +760,10 @@ class Columns:
             if code is None:
                 unknown.append(h)
             named.append(code or h)
+        if any(notes_heading(h) for h in unknown) and not set(named).isdisjoint(allowed):
+            notes = {h for h in unknown if notes_heading(h)}  # (a set: a header may be thousands of cells wide)
+            named = [NOTES if c in notes else c for c in named]
+            unknown = [h for h in unknown if h not in notes]
         if unknown and len(unknown) == len([h for h in header if h]) == 1:  # one cell, no heading: a title row
             raise InputError(msg("sheet.title_row", where=where, title=repr(unknown[0])))
         if unknown:
@@ -773,7 +780,7 @@ class Columns:
             raise InputError(msg("sheet.unknown_columns", where=where, columns=hints, allowed=shown))
         if "claim_id" not in named:
             raise InputError(msg("sheet.no_claim_id", where=where))
-        twice = sorted({c for c in named if c and named.count(c) > 1})
+        twice = sorted({c for c in named if c and c != NOTES and named.count(c) > 1})  # (备注 twice: both notes)
         if twice:
             raise InputError(msg("sheet.column_twice", where=where, columns=twice))
         return named
@@ -784,6 +791,9 @@ class Columns:
         read; a sheet with other headings too -- a summary's, an officer's notes -- is not)."""
         aliases = self.aliases(allowed)
         named = [_column_code(h, aliases, allowed) for h in header if h]
+        # an officer's notes column (`notes_heading`) is read past, as `check` does: a copy of a sheet with a 备注 column,
+        # rows moved to it, would have its rows lost; a notes column alone is no other column (申请编号 and 备注)
+        named = [c for c, h in zip(named, [h for h in header if h], strict=True) if c is not None or not notes_heading(h)]
         return None not in named and "claim_id" in named and len(set(named)) > 1
 
     def convert(self, spec: FactSpec, value: Any) -> tuple[Any, str | None]:
@@ -987,6 +997,23 @@ def _label_of(value: Any, code: str) -> Text:
 def _fold(text: str) -> str:
     """A label as compared: no spaces, case folded, full-width brackets as ASCII ones."""
     return re.sub(r"\s+", "", text).casefold().replace("（", "(").replace("）", ")")
+
+
+#: what `Columns.check` puts for an officer's own notes column (`notes_heading`): no column's code, never read
+NOTES = "\n notes "
+#: the headings an office gives a column of its own remarks (language, not a policy's: read past whatever the
+#: policy), as `_fold` leaves them, width folded too: 备注, 附注, 说明, 备考, remark(s), note(s), comment(s); two of
+#: them together (备注说明, 备注/说明), 备注栏, 备注信息; then a number or a few words in brackets, each or both (备注1, 备注（经办人）,
+#: 说明2(复核)), and a colon. Nothing else after: 说明书 or 备注日期 may be a policy's fact misspelt, and is refused.
+_NOTES_HEADING = re.compile(
+    r"(?:备注|附注|说明|备考|remarks?|notes?|comments?)(?:[/、&]?(?:备注|附注|说明|备考|remarks?|notes?|comments?))?(?:栏|信息)?"
+    r"(?:[-_#.]?[0-9]{1,3})?(?:\([^()]{0,20}\))?(?:[-_#.]?[0-9]{1,3})?:?"
+)
+
+
+def notes_heading(heading: str) -> bool:
+    """Whether a heading is an officer's notes column's (`_NOTES_HEADING`): read past, never into a claim."""
+    return _NOTES_HEADING.fullmatch(_fold(unicodedata.normalize("NFKC", heading))) is not None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -1307,6 +1334,7 @@ class _TabularReader(Reader):
         self.done = 0
         self.absent: frozenset[str] = frozenset()  # the columns of its sheets that have no heading (`Record.absent`)
         self.noticed: list[Msg] = []  # what `notices` says
+        self.notes: list[str] = []  # the headings of its officer's notes columns (`notes_heading`), as written
 
     def fraction(self) -> float | None:
         return self.done / max(self.total or 1, 1)
@@ -1353,6 +1381,14 @@ class _TabularReader(Reader):
             if said:
                 columns = [msg("sheet.column_named", label=Label(self.cols.label(c)), code=c) for c in said]
                 self.noticed.append(msg(key, where=where, n=len(said), columns=columns))
+
+    def _notes_said(self) -> None:
+        """The file's notes columns (`self.notes`) said once, in a calm word: each heading once (备注 in both sheets,
+        or twice in one), as the officer wrote it. Their cells were never read: a formula's error value there
+        refuses nothing."""
+        if self.notes:
+            columns = [msg("sheet.notes_column", column=h) for h in dict.fromkeys(self.notes)]
+            self.noticed.append(msg("sheet.notes_columns", where=self.path, columns=columns))
 
     def _cell(self, name: str, spec: FactSpec, value: Any, item_type: str | None) -> tuple[Any, str | None]:
         """A cell as a claim value: a closed choice's label read as its code, then the cell converted by its type."""
@@ -1667,11 +1703,15 @@ class CsvReader(_TabularReader):
             if len(header) == 1 and ("\t" in header[0] or ";" in header[0]):  # (saved as "text" or in a European locale)
                 separator = msg("input.tabs" if "\t" in header[0] else "input.semicolons")
                 raise InputError(msg("input.csv_separator", file=str(path), separator=separator))
-            header = self.cols.check([h.strip() for h in header], allowed, str(path))
+            written = [h.strip() for h in header]
+            header = self.cols.check(written, allowed, str(path))
+            self.notes += [h for h, c in zip(written, header, strict=True) if c == NOTES]
             self.absent = frozenset(allowed) - set(header)
             while header and not header[-1]:  # (a trailing empty column: Excel writes one for a stray cell's width)
                 header.pop()
             key = header.index("claim_id")
+            read = [(i, h) for i, h in enumerate(header) if h and h != "claim_id" and h != NOTES]  # (a notes column is not)
+            noted = NOTES in header
             unheaded: list[str] = []  # row:column of values with no heading
             error_ids: list[str] = []  # rows whose claim id shows an error value
             mangled: list[str] = []  # rows whose claim id a spreadsheet rounded (`_mangled_id`)
@@ -1697,10 +1737,13 @@ class CsvReader(_TabularReader):
                     text = _text_of_formula(c) if c[:2] == '="' else None
                     if text is not None:
                         row[i] = text
-                        formulas.append(f"{rowno}:{i + 1}")
+                        if i >= len(header) or header[i] != NOTES:  # (a notes cell is not read: nothing to say of it)
+                            formulas.append(f"{rowno}:{i + 1}")
                 if not any(c.strip() for c in row):  # (after: a row of ="" cells is a blank row, as Excel shows it)
                     continue
                 cid = row[key].strip() if key < len(row) else ""
+                if not cid and noted and not any(c.strip() for i, c in enumerate(row) if i >= len(header) or header[i] != NOTES):
+                    continue  # (a row with a note alone, 以上已初审, is blank: nothing in it is read)
                 if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
                     if cid.upper() in EXCEL_ERRORS:
                         error_ids.append(str(rowno))
@@ -1712,7 +1755,7 @@ class CsvReader(_TabularReader):
                     continue
                 if len(row) > len(header) or "" in header:  # (a value past the headings, or under a blank one, is never read)
                     unheaded += [f"{rowno}:{i + 1}" for i, c in enumerate(row) if (i >= len(header) or not header[i]) and c.strip()]
-                cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h and h != "claim_id"}
+                cells = {h: (row[i] if i < len(row) else "") for i, h in read}
                 self.spool.add("row", _totals_key(cid, rowno, cells), rowno, cells)
                 self._item_type(cells, types)
                 forms.see(rowno, row)
@@ -1730,6 +1773,7 @@ class CsvReader(_TabularReader):
             self.noticed.append(_cells_said("input.text_formulas", where, formulas))
         if commented:
             self.noticed.append(_comment_rows(where, commented))
+        self._notes_said()
 
     def notices(self) -> list[Msg]:
         return list(self.noticed)
@@ -2102,7 +2146,8 @@ def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str
     """The data cells (below the header row, in a headed column) of a read-only worksheet that would read as blank
     though the sheet gives them something: (the merged ranges covering one, the cells with a formula never computed),
     and the rows hidden (by a filter or Hide Rows) and the headed columns hidden (Hide Columns), which are read as the
-    others.
+    others. An officer's notes column (`NOTES`) is never read: its merges (备注 merged over an application's rows),
+    formulas and hiding are its own.
     A merge keeps its value in its first cell only; a formula's value is what a spreadsheet saved with it. openpyxl's
     read-only sheets load neither merges, formulas nor hidden rows when read for values, so the sheet's XML is
     scanned, in chunks."""
@@ -2117,19 +2162,23 @@ def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str
     if source is None:
         return [], [], hidden, hidden_columns
     columns = len(header)
+    notes_to: dict[int, int] = {}  # a notes column's number -> the last of the notes columns side by side from it
+    for c in range(columns, 0, -1):
+        if header[c - 1] == NOTES:
+            notes_to[c] = notes_to.get(c + 1, c)
     with source() as xml:  # (a member of the workbook's zip, bounded by `check_workbook_size`)
         while True:
             chunk = xml.read(_SCAN_CHUNK)
             data = tail + chunk
             for m in _MERGE_CELL.finditer(data) if b"mergeCell" in data else ():  # (one found twice, in the overlap, is the same key)
                 ref = m.group(1).decode("ascii")
-                min_col, min_row, _, max_row = range_boundaries(ref)
-                if max_row >= 2 and min_col <= columns:
+                min_col, min_row, max_col, max_row = range_boundaries(ref)
+                if max_row >= 2 and min_col <= columns and notes_to.get(min_col, 0) < min(max_col, columns):
                     merged[ref] = (min_row, min_col)
             if _FORMULA_TAG_END.search(data):
                 for m in _UNCOMPUTED_CELL.finditer(data):
                     col, row = column_index_from_string(m.group(1).decode("ascii")), int(m.group(2))
-                    if row >= 2 and col <= columns and header[col - 1]:
+                    if row >= 2 and col <= columns and header[col - 1] and header[col - 1] != NOTES:
                         uncomputed[m.group(1).decode("ascii") + m.group(2).decode("ascii")] = (row, col)
             for m in _HIDDEN_ROW.finditer(data) if b'hidden="' in data else ():
                 number = _ROW_ATTRIBUTE.search(m.group(0))
@@ -2139,7 +2188,7 @@ def _scan_sheet_xml(ws: Any, header: Sequence[str]) -> tuple[list[str], list[str
                 low, high = (p.search(m.group(0)) for p in _COLUMN_SPAN)
                 if low is not None and high is not None:  # (a span past the headed columns: nothing is read there)
                     first, last = int(low.group(1)), min(int(high.group(1)), columns)
-                    hidden_columns.update(c for c in range(first, last + 1) if header[c - 1])
+                    hidden_columns.update(c for c in range(first, last + 1) if header[c - 1] and header[c - 1] != NOTES)
             if not chunk:
                 merges = [r for r, _ in sorted(merged.items(), key=_AT)]
                 return merges, [r for r, _ in sorted(uncomputed.items(), key=_AT)], hidden, hidden_columns
@@ -2281,6 +2330,7 @@ class XlsxReader(_TabularReader):
             wb.close()
         if problems:
             raise refused(str(path), problems)
+        self._notes_said()  # (once for the workbook: 备注 on both sheets is one word of the officer's)
 
     def _rows_elsewhere(self, wb: Any, found: dict[str, str], allowed: dict[str, Sequence[str]]) -> list[Msg]:
         """For the applicants and the items sheet, the first other sheet headed as it is (an officer's copy of `items`,
@@ -2324,6 +2374,7 @@ class XlsxReader(_TabularReader):
         that ends its reading (its headings, rows past XLSX_MAX_ROWS)."""
         where = msg("sheet.place.sheet", file=str(self.path), sheet=self.titles.get(sheet, sheet))
         header, written = self._headings(ws, allowed, where)  # (written: a hidden column is said by its own heading)
+        self.notes += [h for h, c in zip(written, header, strict=True) if c == NOTES]
         self.absent |= frozenset(allowed) - set(header)
         merged, uncomputed, hidden, hidden_columns = _scan_sheet_xml(ws, header)
         if getattr(ws, "sheet_state", "visible") != "visible":  # (read as a shown sheet is: said, as hidden rows are)
@@ -2350,6 +2401,8 @@ class XlsxReader(_TabularReader):
         types: set[str] = set()  # the item types of the rows read (`_missing_columns`)
         width = len(header)
         blank = [i for i, h in enumerate(header) if not h]  # columns within the headings whose heading is empty
+        columns = [(i, h) for i, h in enumerate(header) if h and h != "claim_id" and h != NOTES]  # (a notes column is not)
+        noted = NOTES in header
         last = read = 0
         for rowno, row, beyond in _sheet_rows(ws, width, percent):
             read += 1  # (rows numbered out of order never raise the number: they are counted too)
@@ -2364,6 +2417,8 @@ class XlsxReader(_TabularReader):
                 continue
             raw_id = row[key] if key < len(row) else None
             cid = _cell_text(raw_id)
+            if not cid and noted and not beyond and not any(_has_value(row[i]) for i in range(width) if header[i] != NOTES):
+                continue  # (a row with a note alone, 以上已初审, is blank: nothing in it is read)
             if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
                 if cid.strip().upper() in EXCEL_ERRORS:
                     error_ids.append(f"{_column_letter(key + 1)}{rowno}")
@@ -2376,7 +2431,7 @@ class XlsxReader(_TabularReader):
             if blank or beyond:
                 unheaded += [f"{_column_letter(i + 1)}{rowno}" for i in blank if _has_value(row[i])]
                 unheaded += [f"{_column_letter(c)}{rowno}" for c in sorted(beyond)]
-            cells = {h: row[i] for i, h in enumerate(header) if h and h != "claim_id"}
+            cells = {h: row[i] for i, h in columns}
             self.spool.add(sheet, _totals_key(cid, rowno, cells), rowno, cells)
             self._item_type(cells, types)
             if rowno in hidden:
