@@ -786,13 +786,13 @@ class Columns:
         return named
 
     def heads_rows(self, header: Sequence[str], allowed: Sequence[str]) -> bool:
-        """Whether `header` is a heading row of these columns, as `check` would read it: every heading one of them, the
-        application id's among them and another's (a copy of the sheet, whose rows would be read, were it the sheet
-        read; a sheet with other headings too -- a summary's, an officer's notes -- is not)."""
+        """Whether `header` is a heading row of these columns, as `check` would read it: every heading one of them or
+        an officer's notes (`notes_heading`), the application id's among them and another's (a copy of the sheet,
+        whose rows would be read, were it the sheet read; a sheet with other headings too -- a summary's -- is not,
+        nor an officer's sheet of application ids and notes alone)."""
         aliases = self.aliases(allowed)
         named = [_column_code(h, aliases, allowed) for h in header if h]
-        # an officer's notes column (`notes_heading`) is read past, as `check` does: a copy of a sheet with a 备注 column,
-        # rows moved to it, would have its rows lost; a notes column alone is no other column (申请编号 and 备注)
+        # (a copy of a sheet with a 备注 column, rows moved to it, would have its rows lost)
         named = [c for c, h in zip(named, [h for h in header if h], strict=True) if c is not None or not notes_heading(h)]
         return None not in named and "claim_id" in named and len(set(named)) > 1
 
@@ -2355,9 +2355,10 @@ class XlsxReader(_TabularReader):
                     break
         return said
 
-    def _headings(self, ws: Any, allowed: Sequence[str], where: Msg) -> tuple[list[str], list[str]]:
-        """A sheet's heading row: (each column's code, the headings as the sheet writes them); InputError when it
-        cannot head the sheet (`Columns.check`) or is wider than XLSX_MAX_COLUMNS."""
+    def _headings(self, ws: Any, allowed: Sequence[str], where: Msg) -> tuple[list[str], list[str], list[tuple[int, str]]]:
+        """A sheet's heading row: (each column's code, the headings as the sheet writes them, the columns read into a
+        row's cells: (place, code), the claim id's and an officer's notes columns aside); InputError when it cannot
+        head the sheet (`Columns.check`) or is wider than XLSX_MAX_COLUMNS. Its notes columns are kept in `notes`."""
         # the size a sheet declares (<dimension ref="A1:XFD1048576">) is not trusted: read_only openpyxl would pad
         # every row to its width and yield empty rows up to its height
         ws.reset_dimensions()
@@ -2367,14 +2368,15 @@ class XlsxReader(_TabularReader):
             header.pop()
         if len(header) > XLSX_MAX_COLUMNS:
             raise InputError(msg("sheet.too_many_columns", where=where, n=f"{len(header):,}", limit=f"{XLSX_MAX_COLUMNS:,}"))
-        return self.cols.check(header, allowed, where), header
+        named = self.cols.check(header, allowed, where)
+        self.notes += [h for h, c in zip(header, named, strict=True) if c == NOTES]
+        return named, header, [(i, c) for i, c in enumerate(named) if c and c != "claim_id" and c != NOTES]
 
     def _read_sheet(self, ws: Any, sheet: str, allowed: Sequence[str], problems: list[Msg]) -> None:
         """A sheet's rows into the spool, each problem of the sheet as a whole added to `problems`; InputError for one
         that ends its reading (its headings, rows past XLSX_MAX_ROWS)."""
         where = msg("sheet.place.sheet", file=str(self.path), sheet=self.titles.get(sheet, sheet))
-        header, written = self._headings(ws, allowed, where)  # (written: a hidden column is said by its own heading)
-        self.notes += [h for h, c in zip(written, header, strict=True) if c == NOTES]
+        header, written, columns = self._headings(ws, allowed, where)  # (written: a hidden column is said by its own heading)
         self.absent |= frozenset(allowed) - set(header)
         merged, uncomputed, hidden, hidden_columns = _scan_sheet_xml(ws, header)
         if getattr(ws, "sheet_state", "visible") != "visible":  # (read as a shown sheet is: said, as hidden rows are)
@@ -2401,8 +2403,6 @@ class XlsxReader(_TabularReader):
         types: set[str] = set()  # the item types of the rows read (`_missing_columns`)
         width = len(header)
         blank = [i for i, h in enumerate(header) if not h]  # columns within the headings whose heading is empty
-        columns = [(i, h) for i, h in enumerate(header) if h and h != "claim_id" and h != NOTES]  # (a notes column is not)
-        noted = NOTES in header
         last = read = 0
         for rowno, row, beyond in _sheet_rows(ws, width, percent):
             read += 1  # (rows numbered out of order never raise the number: they are counted too)
@@ -2417,7 +2417,7 @@ class XlsxReader(_TabularReader):
                 continue
             raw_id = row[key] if key < len(row) else None
             cid = _cell_text(raw_id)
-            if not cid and noted and not beyond and not any(_has_value(row[i]) for i in range(width) if header[i] != NOTES):
+            if not cid and self.notes and not beyond and not any(_has_value(row[i]) for i in range(width) if header[i] != NOTES):
                 continue  # (a row with a note alone, 以上已初审, is blank: nothing in it is read)
             if cid.startswith("#"):  # the template's hints are not read; an error value is not a hint
                 if cid.strip().upper() in EXCEL_ERRORS:
