@@ -473,7 +473,8 @@ def test_a_formula_computing_more_than_any_amount_is_the_policy_s_error_not_a_gr
     fees = item("invention_patent_grant", "p1", official_fees_paid="8400.00")
     cases = [
         ("1000000000000000 * 1000000000000000", "4200000000000000000000000000000000.00"),  # 8,400.00 x 50% x 10^30
-        ("1000000000000000 * 1000000000000000 * 1000000000000000 * 1000000000000000", "a number past the engine's 28 digits"),
+        # 8,400.00 x 50% x 10^60 has 64 digits, past the 60 of the engine's decimal context (it said 28, Python's default)
+        ("1000000000000000 * 1000000000000000 * 1000000000000000 * 1000000000000000", "a number past the engine's 60 digits"),
     ]
     for n, (factor, amount) in enumerate(cases):
         path, _ = _pinggu_with(tmp_path / str(n), FEES, f"    amount: {{rate: 50%, of: 'item.official_fees_paid * {factor}'}}")

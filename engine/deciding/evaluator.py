@@ -418,7 +418,7 @@ def _beyond(policy: CompiledPolicy, claim: Claim, item: Any, exc: Exception) -> 
         rule=rule.id if rule is not None else item.type,
         cites=rule.cites if rule is not None else "",
         item=item.id,
-        amount=amount if amount is not None else msg("render.amount_beyond_digits"),
+        amount=amount if amount is not None else msg("render.amount_beyond_digits", digits=ENGINE_CONTEXT.prec),
         most=MAX_AMOUNT,
     )
     index = next((i for i, it in enumerate(claim.items) if it is item), 0)
