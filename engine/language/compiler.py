@@ -261,7 +261,7 @@ def _names_a_file(value: str) -> bool:
 
 #: Bounds on what a policy's expressions cost to compile, after aliases are expanded (a YAML alias writes a 2,000-
 #: character test again in a few bytes: 2,000 aliased checks took 46 s and 1.2 GB to load). The text of every
-#: expression in all (the largest shipped policy's: 1,627 characters), and the text of the item-level checks counted
+#: expression in all (the largest shipped policy's: about 1,900 characters), and the text of the item-level checks counted
 #: once for each rule they apply to, as the rules' generated code carries them (the shipped policies': under 10,000).
 #: At the bounds a policy loads in about a second.
 MAX_EXPRESSION_TEXT = 100_000
@@ -271,8 +271,8 @@ MAX_CARRIED_CHECK_TEXT = 2_000_000
 #: caps and limits it applies, with the clauses, readings, notes and documents they name, the labels of the facts an
 #: item of its type may show and of the applicant kinds and roles its rule takes, each counted at every use (a YAML
 #: alias cites a 5,000-character reading a hundred times in a few bytes: 2.5 MB of explanation an item, 7.4 GB of
-#: memory for 1,000 items). The shipped policy's largest rule carries 10,485 characters in both languages; twelve
-#: other districts' at most 7,746.
+#: memory for 1,000 items). The shipped policy's largest rule carries about 10,700 characters in both languages; thirteen
+#: other policies' (tests/fixtures/localities/) at most 7,746.
 MAX_CARRIED_WORDS = 100_000
 
 
