@@ -348,3 +348,107 @@ def test_the_failing_case_the_guides_show_is_what_test_prints(tmp_path: Path) ->
         with use_language(lang):
             said = format_result(first).replace(f"{tmp_path}{os.sep}", "")
         assert _block_after(doc, head) == said.splitlines(), doc
+
+
+# --- SECURITY.md states the limits the code holds ------------------------------------------------------------------
+# tests/test_security_yaml.py::test_limits_are_documented_in_security_md holds each `MAX_*` constant a table names to
+# its value. These are the guards SECURITY.md states another way (a default, a schema bound, a list of names), which
+# drifted unnoticed: "the nine documented functions" when a policy could call 21, "28 digits" for a context of 60.
+
+SECURITY = ROOT / "SECURITY.md"
+
+
+def _security_row(first: str) -> str:
+    """The row of a SECURITY.md table whose first cell is `first`."""
+    rows = [line for line in SECURITY.read_text(encoding="utf-8").splitlines() if line.startswith(f"| {first} |")]
+    assert len(rows) == 1, (first, rows)
+    return rows[0]
+
+
+def _states(text: str, number: float, then: str) -> bool:
+    """`text` writes `number` (2,000,000; 10 for 10.0) and, later in the same phrase (before a `(` or a `|`), `then`."""
+    said = f"{int(number):,}" if float(number).is_integer() else str(number)
+    return re.search(rf"(?<![\d,.]){re.escape(said)}(?![\d,]|\.\d)[^|(]*?" + re.escape(then), text) is not None
+
+
+def test_security_md_states_the_services_bounds() -> None:
+    # each bound is the service's default (Limits) and `serve`'s (its option): written twice in the code, so both
+    from engine.cli import build_parser
+    from engine.service.config import Limits
+
+    limits, serve = Limits(), build_parser().parse_args(["serve", "--policies", "p"])
+    for row, field_name, option in (
+        ("body size", "max_body_bytes", "--max-body"),
+        ("body size", "max_round_bytes", None),
+        ("items per claim", "max_items", "--max-items"),
+        ("request time", "timeout_seconds", "--timeout"),
+        ("body time", "body_seconds", "--body-timeout"),
+        ("rounds at once", "max_jobs", None),
+        ("round jobs kept", "job_ttl_seconds", "--jobs-ttl"),
+        ("round jobs kept", "jobs_kept", "--jobs-kept"),
+        ("round jobs kept", "jobs_bytes", "--jobs-bytes"),
+        ("the lean evaluate path", "inline_items", "--inline-items"),
+    ):
+        value = getattr(limits, field_name)
+        if option is not None:
+            assert getattr(serve, option[2:].replace("-", "_")) == value, f"serve {option}'s default is not Limits.{field_name}"
+        named = f"(`{option}`)" if option else f"(`Limits.{field_name}`"
+        assert _states(_security_row(row), value, named), f"SECURITY.md's {row!r} row does not say {value} {named}"
+
+
+def test_security_md_states_the_bounds_of_what_runs_and_is_kept() -> None:
+    from engine.deciding import jsontext
+    from engine.deciding.decision import ENGINE_CONTEXT
+    from engine.explaining import catalogue, explainer
+    from engine.explaining.recorded import KEPT_OBJECTS
+    from engine.matching.matcher import MAX_OTHER_ITEMS
+    from engine.service import requestid
+
+    text = SECURITY.read_text(encoding="utf-8")
+    assert f"past the {ENGINE_CONTEXT.prec} digits of the engine's decimal context" in text
+    assert f"(`decision.ENGINE_CONTEXT`:\n{ENGINE_CONTEXT.prec} digits" in text
+    assert f"`KEPT_OBJECTS` ({KEPT_OBJECTS:,})" in _security_row("recorded objects kept")
+    assert f"at most {MAX_OTHER_ITEMS} other items" in _security_row("matching")
+    assert f"1-{requestid.MAX_LENGTH} visible ASCII characters" in _security_row("request ids")
+    # the code the engine generates: writers kept per rule, fillers made per number of fields (0 to FILLED_FIELDS)
+    assert jsontext._SHAPES_PER_RULE == explainer.STEP_WRITERS_PER_RULE
+    assert f"at most {explainer.STEP_WRITERS_PER_RULE} writers per rule" in text
+    assert f"(at most {catalogue.FILLED_FIELDS + 1} per process)" in " ".join(text.split())
+
+
+def test_security_md_names_every_function_and_filter_a_policy_may_use() -> None:
+    # what a policy can reach: the functions its expressions may call, the filters its templates may use
+    from jinja2.defaults import DEFAULT_FILTERS
+
+    from engine.language.expressions import FUNCTIONS, PARAM_FUNCTION
+    from engine.language.templating import ALLOWED_FILTERS, ENGINE_FILTERS
+
+    text = SECURITY.read_text(encoding="utf-8")
+    may_call = text[text.index("They may call the") : text.index("Nothing else:")]
+    assert set(re.findall(r"`(\w+)[`(]", may_call)) - {"FUNCTIONS"} == set(FUNCTIONS) | {PARAM_FUNCTION}
+    filters = " ".join(text[text.index("Filters: `money`") :].split("\n*")[0].split())
+    named, _, left_out = filters.partition("except")
+    assert set(re.findall(r"`(\w+)`", named)) == set(ENGINE_FILTERS), named
+    assert set(re.findall(r"`(\w+)`", left_out)) == set(DEFAULT_FILTERS) - ALLOWED_FILTERS, left_out
+
+
+def test_security_md_states_the_policy_schemas_bounds_on_words_and_lists() -> None:
+    # these bounds live in schemas/policy.schema.json, not in constants (SECURITY.md's "Policy-language v2" table)
+    import json
+
+    schema = json.loads((ROOT / "schemas" / "policy.schema.json").read_text(encoding="utf-8"))
+    defs, top = schema["$defs"], schema["properties"]
+    clause = top["clauses"]["additionalProperties"]["properties"]
+    words, parameters, readings = _security_row("a policy's words"), _security_row("dated parameters"), _security_row("readings")
+    assert f"at most {defs['bilingual']['properties']['zh']['maxLength']:,} characters per language" in words
+    assert f"at most {clause['text']['maxLength']:,}" in words and clause["en"]["maxLength"] == clause["text"]["maxLength"]
+    assert f"ids, citations and codes at most {defs['citation']['maxLength']} characters" in words
+    assert f"a clause's article {clause['article']['maxLength']}" in words
+    assert f"a version {top['policy']['properties']['version']['maxLength']}" in words
+    assert f"at most {defs['labelled_codes']['maxProperties']:,} codes" in words
+    assert f"at most {top['parameters']['maxProperties']} parameters" in parameters
+    assert f"{defs['parameter']['properties']['values']['maxItems']:,} values each" in parameters
+    assert f"at most {top['readings']['maxItems']} readings" in readings
+    assert f"ids of at most {defs['reading_id']['maxLength']} characters" in readings
+    order = defs["rule"]["properties"]["selection"]["properties"]["order"]
+    assert f"at most {order['maxItems']} ranking keys" in _security_row("round selection")
