@@ -91,7 +91,7 @@ XLSX_MAX_CONTENT_TYPES = 1024 * 1024  # [Content_Types].xml, parsed to tell work
 XLSX_MAX_RATIO = 100  # uncompressed : compressed, of a part and of the whole, over XLSX_RATIO_FROM (a zip bomb is ~1000:1)
 XLSX_RATIO_FROM = 1024 * 1024
 XLSX_MAX_ROWS = 100_000  # rows of a sheet (row numbers: a row 1,048,576 counts as that many)
-XLSX_MAX_COLUMNS = 256  # columns of a sheet's header row (the shipped policy's items sheet has 32)
+XLSX_MAX_COLUMNS = 256  # columns of a sheet's header row (the shipped policy's items sheet has 33)
 CSV_MAX_LINE = 1024 * 1024  # characters of one physical line of a CSV file
 CLAIM_ID_LABEL = Text("申请编号", "application id")
 
