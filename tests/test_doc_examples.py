@@ -374,6 +374,7 @@ def _states(text: str, number: float, then: str) -> bool:
 def test_security_md_states_the_services_bounds() -> None:
     # each bound is the service's default (Limits) and `serve`'s (its option): written twice in the code, so both
     from engine.cli import build_parser
+    from engine.service.catalogue import MAX_POLICY_FILES
     from engine.service.config import Limits
 
     limits, serve = Limits(), build_parser().parse_args(["serve", "--policies", "p"])
@@ -394,6 +395,7 @@ def test_security_md_states_the_services_bounds() -> None:
             assert getattr(serve, option[2:].replace("-", "_")) == value, f"serve {option}'s default is not Limits.{field_name}"
         named = f"(`{option}`)" if option else f"(`Limits.{field_name}`"
         assert _states(_security_row(row), value, named), f"SECURITY.md's {row!r} row does not say {value} {named}"
+    assert f"at most {MAX_POLICY_FILES} `.yaml` files" in _security_row("policy files")
 
 
 def test_security_md_states_the_bounds_of_what_runs_and_is_kept() -> None:

@@ -611,6 +611,23 @@ def test_a_reversal_and_a_finding_recorded_by_mistake_are_withdrawn_and_audited(
 # --- reload -------------------------------------------------------------------------------------------------------
 
 
+def test_a_policy_folder_of_more_files_than_the_limit_is_refused_before_any_is_compiled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each file of the folder is compiled at the start and at every reload: 201 files (the limit is 200) are one
+    # problem naming the count and the limit, and none of them is compiled
+    from engine.service import catalogue
+
+    for n in range(201):
+        (tmp_path / f"p{n:03}.yaml").write_text("policy: {}\n", encoding="utf-8")
+    compiled: list[Path] = []
+    monkeypatch.setattr(catalogue, "load_policy", compiled.append)
+    with pytest.raises(engine.PolicyError) as err:
+        catalogue.load_catalogue(tmp_path)
+    [problem] = err.value.problems
+    assert (problem.code, tr(problem.message, "en"), compiled) == ("service.policies", "201 policy files; at most 200", [])
+
+
 def test_reload_validates_first_and_a_bad_set_keeps_the_old_one(server: Server) -> None:
     before = server.call("GET", "/ready").json()["generation"]
     bad = server.folder / "zz_broken.yaml"
