@@ -1712,6 +1712,33 @@ def test_a_json_list_is_read_as_utf8_across_its_chunks_and_a_gbk_one_is_refused(
     )
 
 
+def test_a_long_element_of_a_json_list_is_decoded_again_only_as_its_text_doubles(tmp_path, monkeypatch):
+    # an element not yet whole was decoded again after each 64 KiB chunk: a 10 MB element took 7 s and a 30 MB one
+    # 53 s (the time grew with the square of its length). It is now decoded again only once the text held has doubled:
+    # an element of 2,000,000 characters is tried with 64 KiB, 128, 256, 512 KiB, 1 and 2 MiB held, and whole at
+    # 4 MiB (or the end of the file): 7 tries at most, where each of its 31 chunks made one.
+    from engine.records import tabular
+
+    record = json.loads((ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    record["applicant"]["name"] = "x" * 2_000_000
+    (tmp_path / "long.json").write_text(json.dumps([record, record]), encoding="utf-8")
+    tries: list[int] = []
+
+    def counted(text: str) -> Any:
+        tries.append(len(text))
+        return real(text)
+
+    real = tabular.raw_decode_json
+    monkeypatch.setattr(tabular, "raw_decode_json", counted)
+    reader = tabular.JsonListReader(tmp_path / "long.json")
+    try:
+        read = [r.data["applicant"]["name"] == "x" * 2_000_000 for r in reader]
+    finally:
+        reader.close()
+    assert read == [True, True]
+    assert len(tries) <= 2 * 7, tries
+
+
 def test_explain_given_an_error_record_says_what_it_is(tmp_path, capsys):
     # a line of errors.jsonl was read as an application with no items ("items: missing")
     out = tmp_path / "o"
