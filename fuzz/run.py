@@ -37,7 +37,8 @@ text fragment that is spliced in. Targets:
 * render        -- valid (and mutated) claims decided, then explained in every format (text, md,
                    html, json) in zh and en through engine.explaining.render.explain, from the Decision and
                    from its JSON dict, plus the reviewer's report (render_report) for some; also
-                   checks that the fast text path equals the template path, that the HTML forms
+                   checks that the text explained from the Decision equals the text explained
+                   from its JSON dict (the recorded route), that the HTML forms
                    escape a hostile marker, and that the json form parses;
 * render_decision -- a decision as a batch's decisions.jsonl holds it, hand-edited (values replaced,
                    deleted, wrapped), written as a .json file and given back as `explain` does:
@@ -1386,7 +1387,7 @@ class Fuzzer:
             for lang in LANGS:
                 fast = explain(self.policy, decision, lang, "text")
                 if fast != explain(self.policy, d, lang, "text"):
-                    raise PropertyFailed(f"the fast text path and the template differ ({lang})")
+                    raise PropertyFailed(f"the text from the Decision and from its JSON dict differ ({lang})")
                 for fmt in ("md", "html", "json"):
                     out = explain(self.policy, decision if rnd.random() < 0.5 else d, lang, fmt)
                     if fmt == "html" and HTML_MARKER in out:
