@@ -376,6 +376,21 @@ def test_a_body_declared_too_large_is_refused_before_the_client_sends_it(server:
     assert first == b"HTTP/1.1 413 Request Entity Too Large", first
 
 
+@pytest.mark.parametrize(
+    ("length", "first"), [(50_000_001, b"HTTP/1.1 413 Request Entity Too Large"), (3_000_000, b"HTTP/1.1 100 Continue")]
+)
+def test_a_rounds_body_has_its_own_bound(server: Server, length: int, first: bytes) -> None:
+    # a round's body (JSON lines) may hold 50,000,000 bytes, not --max-body's 2,000,000: one byte more is refused before
+    # the client sends it, and 3,000,000 bytes (past --max-body) are asked for
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        head = f"POST /rounds HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+        sock.sendall(head.encode("ascii"))
+        answer = sock.recv(4096).split(b"\r\n", 1)[0]
+    assert answer == first, answer
+
+
 def test_a_request_over_the_time_bound_is_503_and_health_still_answers(tmp_path: Path) -> None:
     srv = Server(tmp_path, "--timeout", "0.000001")
     try:
