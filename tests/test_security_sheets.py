@@ -1739,6 +1739,38 @@ def test_a_long_element_of_a_json_list_is_decoded_again_only_as_its_text_doubles
     assert len(tries) <= 2 * 7, tries
 
 
+def test_a_json_lines_line_longer_than_a_claim_file_is_passed_over_unread(tmp_path, policy, monkeypatch):
+    # a JSON Lines line was read and decoded whole, however long (a 30 MB line took 340 MB to be refused). A line is
+    # one application, bounded as a claim file is (2 MiB): a longer one gets its own error record, at its line, and is
+    # never decoded nor held whole; the lines around it are decided as without it.
+    from engine.records import tabular
+
+    first, second = (ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines()[:2]
+    long = json.dumps({"claim_id": "LONG", "applicant": {"name": "x" * (2 * 1024 * 1024)}})  # 2,097,152 + 47 bytes
+    (tmp_path / "round.jsonl").write_text(f"{first}\n{long}\n{second}\n{long}", encoding="utf-8")  # (the last: no newline)
+    decoded: list[int] = []
+
+    def counted(text: str) -> Any:
+        decoded.append(len(text))
+        return real(text)
+
+    real = tabular.loads_json
+    monkeypatch.setattr(tabular, "loads_json", counted)
+    run_batch(policy, tmp_path / "round.jsonl", tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert max(decoded) < 100_000  # (the two example lines alone)
+    decided = [json.loads(line)["claim_id"] for line in (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert decided == [json.loads(first)["claim_id"], json.loads(second)["claim_id"]]
+    errors = _lines(tmp_path / "out" / "errors.jsonl")
+    assert [(e["where"]["line"], e["claim_id"], e["problems"][0]["message"]) for e in errors] == [
+        (2, None, "this line has 2,097,199 bytes, more than one application may have (2,097,152): not read"),
+        (4, None, "this line has 2,097,199 bytes, more than one application may have (2,097,152): not read"),
+    ]
+    assert errors[0]["problems"][0]["expected"] == (
+        "one application per line in a JSON Lines file; a JSON list of the whole round ([ {...}, ... ]) goes in a .json file"
+    )
+    assert tabular.JSONL_MAX_LINE == 2 * 1024 * 1024 == engine.language.source.MAX_BYTES  # (a claim file's bound)
+
+
 def test_explain_given_an_error_record_says_what_it_is(tmp_path, capsys):
     # a line of errors.jsonl was read as an application with no items ("items: missing")
     out = tmp_path / "o"

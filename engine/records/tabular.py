@@ -93,6 +93,9 @@ XLSX_RATIO_FROM = 1024 * 1024
 XLSX_MAX_ROWS = 100_000  # rows of a sheet (row numbers: a row 1,048,576 counts as that many)
 XLSX_MAX_COLUMNS = 256  # columns of a sheet's header row (the shipped policy's items sheet has 33)
 CSV_MAX_LINE = 1024 * 1024  # characters of one physical line of a CSV file
+#: bytes of one line of a JSON Lines round: one application, bounded as a claim file is (`source.MAX_BYTES`); a longer
+#: line is passed over unread (a 30 MB line took 340 MB to decode), with its own error record
+JSONL_MAX_LINE = 2 * 1024 * 1024
 CLAIM_ID_LABEL = Text("申请编号", "application id")
 
 
@@ -433,13 +436,18 @@ class _BytesProgress(Reader):
 class JsonLinesReader(_BytesProgress):
     def __iter__(self) -> Iterator[Record]:
         n = 0
-        for lineno, raw in enumerate(self.f, 1):
+        for lineno, raw in enumerate(iter(self._line, b""), 1):
             if lineno == 1:  # (a UTF-8 byte order mark, as Notepad and PowerShell 5 write: not part of the first line)
                 raw = raw.removeprefix(codecs.BOM_UTF8)
             if not raw.strip():
                 continue
             n += 1
             where = {"file": self.path, "line": lineno}
+            if len(raw) > JSONL_MAX_LINE and not raw.endswith(b"\n"):  # (the rest of it passed over, never held)
+                size = len(raw) + self._pass_line()
+                said = msg("input.jsonl_line_too_long", size=f"{size:,}", limit=f"{JSONL_MAX_LINE:,}")
+                yield Record(n, where, None, [{"field": None, "message": said, "expected": msg("input.jsonl_line_too_long_fix"), **where}])
+                continue
             try:
                 text = raw.decode("utf-8")
                 data = loads_json(text)
@@ -456,6 +464,21 @@ class JsonLinesReader(_BytesProgress):
                 yield Record(n, where, None, [{"field": None, "message": msg("input.not_object", kind=json_kind(data)), **where}])
                 continue
             yield Record(n, where, data, text=text)
+
+    def _line(self) -> bytes:
+        """The next line, or its first `JSONL_MAX_LINE` + 1 bytes when it is longer (b"" at the file's end)."""
+        return self.f.readline(JSONL_MAX_LINE + 1)
+
+    def _pass_line(self) -> int:
+        """Read past the rest of a line too long to read, a chunk at a time; its bytes (without the line's end)."""
+        passed = 0
+        while True:
+            chunk = self.f.readline(1024 * 1024)
+            passed += len(chunk)
+            if not chunk:
+                return passed
+            if chunk.endswith(b"\n"):
+                return passed - (2 if chunk.endswith(b"\r\n") else 1)
 
 
 def _duplicate_problem(exc: DuplicateKeyError, where: dict[str, Any], column_known: bool = True) -> dict[str, Any]:
