@@ -17,6 +17,10 @@ from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, EXIT_WHEN, command
 from engine.cli.common import NUMBER, WHOLE_NUMBER, say
 from engine.core.errors import EngineError, os_reason
 from engine.core.i18n import language, msg
+from engine.service.config import Limits
+
+#: the service's own bounds on a request: the options' defaults (one place: docs/service.md and SECURITY.md say them)
+_LIMITS = Limits()
 
 #: the longest wait taken (`--timeout`, `--body-timeout`, `--worker-start-timeout`: a day), and `--jobs-ttl` (a year)
 LONGEST_WAIT, LONGEST_KEPT = 86_400.0, 366 * 86_400.0
@@ -38,18 +42,18 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ledger", metavar="URL", help=msg("cli.serve.ledger"))
     p.add_argument("--token-file", metavar="F", help=msg("cli.serve.token_file"))
     p.add_argument("--reads", choices=("open", "token"), default="open", help=msg("cli.serve.reads"))
-    p.add_argument("--max-body", type=WHOLE_NUMBER, default=2_000_000, metavar="BYTES", help=msg("cli.serve.max_body"))
-    p.add_argument("--max-items", type=WHOLE_NUMBER, default=200, metavar="N", help=msg("cli.serve.max_items"))
-    p.add_argument("--timeout", type=NUMBER, default=10.0, metavar="SECONDS", help=msg("cli.serve.timeout"))
-    p.add_argument("--body-timeout", type=NUMBER, default=30.0, metavar="SECONDS", help=msg("cli.serve.body_timeout"))
+    p.add_argument("--max-body", type=WHOLE_NUMBER, default=_LIMITS.max_body_bytes, metavar="BYTES", help=msg("cli.serve.max_body"))
+    p.add_argument("--max-items", type=WHOLE_NUMBER, default=_LIMITS.max_items, metavar="N", help=msg("cli.serve.max_items"))
+    p.add_argument("--timeout", type=NUMBER, default=_LIMITS.timeout_seconds, metavar="SECONDS", help=msg("cli.serve.timeout"))
+    p.add_argument("--body-timeout", type=NUMBER, default=_LIMITS.body_seconds, metavar="SECONDS", help=msg("cli.serve.body_timeout"))
     p.add_argument("--jobs-dir", metavar="DIR", help=msg("cli.serve.jobs_dir"))
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"), help=msg("cli.serve.log_level")
     )
-    p.add_argument("--jobs-ttl", type=NUMBER, default=86_400.0, metavar="SECONDS", help=msg("cli.serve.jobs_ttl"))
-    p.add_argument("--jobs-kept", type=WHOLE_NUMBER, default=100, metavar="N", help=msg("cli.serve.jobs_kept"))
-    p.add_argument("--jobs-bytes", type=WHOLE_NUMBER, default=1_000_000_000, metavar="BYTES", help=msg("cli.serve.jobs_bytes"))
-    p.add_argument("--inline-items", type=WHOLE_NUMBER, default=20, metavar="N", help=msg("cli.serve.inline_items"))
+    p.add_argument("--jobs-ttl", type=NUMBER, default=_LIMITS.job_ttl_seconds, metavar="SECONDS", help=msg("cli.serve.jobs_ttl"))
+    p.add_argument("--jobs-kept", type=WHOLE_NUMBER, default=_LIMITS.jobs_kept, metavar="N", help=msg("cli.serve.jobs_kept"))
+    p.add_argument("--jobs-bytes", type=WHOLE_NUMBER, default=_LIMITS.jobs_bytes, metavar="BYTES", help=msg("cli.serve.jobs_bytes"))
+    p.add_argument("--inline-items", type=WHOLE_NUMBER, default=_LIMITS.inline_items, metavar="N", help=msg("cli.serve.inline_items"))
     p.add_argument("--worker-start-timeout", type=WHOLE_NUMBER, default=60, metavar="SECONDS", help=msg("cli.serve.worker_start_timeout"))
     p.add_argument("--access-log", action="store_true", help=msg("cli.serve.access_log"))
 
