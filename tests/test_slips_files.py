@@ -921,7 +921,9 @@ def test_an_amount_in_full_width_digits_or_with_spaces_says_the_digits_to_write(
         engine.parse_claim(policy, claim)
     (p,) = caught.value.problems
     assert tr(p.message, "zh").endswith("不符合规定的格式：用了全角数字，或数字之间有空格")
-    assert tr(p.expected, "zh") == f'去掉分隔符，只写数字：请写作 "{digits}"'
+    # (walk of session 35) it said "去掉分隔符" (remove the separators) of full-width digits, which have none
+    assert tr(p.expected, "zh") == f'改用半角数字（把输入法切换到半角或英文），数字之间不留空格：请写作 "{digits}"'
+    assert tr(p.expected, "en") == f'ASCII digits (switch the input method to half-width or English), no spaces between them: "{digits}"'
 
 
 def test_a_yes_no_cell_that_is_neither_says_what_to_write() -> None:

@@ -38,7 +38,7 @@ from engine.cli.common import (
 )
 from engine.core.errors import EngineError, os_reason
 from engine.core.i18n import Msg, language, lookup, msg, tr
-from engine.core.quantities import format_money, plain_amount, said_money
+from engine.core.quantities import amount_slip, format_money, plain_amount, said_money
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
 from engine.records.batch import FAILURES_SHOWN, BatchSummary, budget_table, headings_of, in_language, problem_said, run_batch
@@ -421,7 +421,9 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         quantum = min((v.quantum for v in versions.versions), default=Decimal("0.01")) if versions else Decimal("0.01")
         returned = plain_amount(args.returned) if args.returned else None
         if args.returned and returned is None:
-            say(msg("cli.ledger.returned_not_amount", value=repr(args.returned)), err=True)
+            slip = amount_slip(args.returned)  # `5万`, `1,000`, `8000元`: the digits to write, as a claim's slip is said
+            said = msg("cli.ledger.returned_slip", problem=slip[0], expected=slip[1]) if slip else None
+            say(said or msg("cli.ledger.returned_not_amount", value=repr(args.returned)), err=True)
             return EXIT_INVALID  # (a value refused, as 1.234 is: not a usage error)
         try:  # checked before the ledger is opened (or created)
             check_reversal(returned, args.date, quantum)

@@ -217,7 +217,7 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
     # (white space around the digits is said as such, by the claim's own message)
     digits = _SPACED.sub("", unicodedata.normalize("NFKC", value))
     if digits != value and _PLAIN_MONEY.fullmatch(digits):
-        return msg("claim.slip.written", value=shown), msg("claim.slip.grouped_fix", digits=digits)
+        return msg("claim.slip.written", value=shown), msg("claim.slip.written_fix", digits=digits)
     return None
 
 
