@@ -100,7 +100,8 @@ def test_an_amount_returned_written_as_officers_write_it_says_the_digits_to_writ
 
 def test_info_and_grants_say_their_counts_in_the_readers_words(tmp_path):
     # (the docs review, session 24) a Chinese run printed JSON with English keys alone; the data stays on stdout for
-    # a script, and the officer reads the counts on stderr. By hand: the example round grants 10 items of 6
+    # a script, and the officer reads the counts on stderr (the total grouped as every other amount a tool says: it
+    # was 804200.00, walk of session 35). By hand: the example round grants 10 items of 6
     # applications, 1,492,200.00 in all; the example enterprise's five are 4,200 + 250,000 + 50,000 + 400,000 +
     # 100,000 = 804,200.00 (its insurance item is incomplete: no grant)
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
@@ -110,9 +111,9 @@ def test_info_and_grants_say_their_counts_in_the_readers_words(tmp_path):
     assert r.stderr.startswith(f"台账 {url}：6 次记入（现行 6 次），10 笔资助（现行 10 笔），0 笔追回，0 项认定事实，")
     r = run(tmp_path, "--lang", "zh", "ledger", "grants", "--ledger", url, "--applicant", "91110117MA01ABCD1F")
     assert r.returncode == EXIT_OK and len(r.stdout.splitlines()) == 5
-    assert r.stderr.startswith("申请人 91110117MA01ABCD1F：5 笔资助记录，其中现行（未被替换）5 笔，核定合计 804200.00 元，0 笔有追回记录")
+    assert r.stderr.startswith("申请人 91110117MA01ABCD1F：5 笔资助记录，其中现行（未被替换）5 笔，核定合计 804,200.00 元，0 笔有追回记录")
     r = run(tmp_path, "--lang", "en", "ledger", "grants", "--ledger", url)
-    assert r.stderr.startswith("10 grant record(s), 10 in force (not replaced), CNY 1492200.00 granted in all, 0 with funds returned")
+    assert r.stderr.startswith("10 grant record(s), 10 in force (not replaced), CNY 1,492,200.00 granted in all, 0 with funds returned")
 
 
 def test_the_same_reverse_command_run_twice_records_once(tmp_path):

@@ -479,7 +479,7 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
                 total += Decimal(g["amount"])
                 returned_from += bool(g.get("reversed"))
         said = "cli.ledger.grants_of" if args.applicant else "cli.ledger.grants_all"
-        say(msg(said, applicant=args.applicant, n=n, active=active, total=format_money(total), reversed=returned_from), err=True)
+        say(msg(said, applicant=args.applicant, n=n, active=active, total=said_money(total), reversed=returned_from), err=True)
         if args.applicant and not n:  # (a check character typed wrong, a name for the code: not "received nothing")
             _say_no_applicant(ledger, args.applicant)
     elif args.action == "statement":
