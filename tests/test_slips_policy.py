@@ -515,6 +515,26 @@ def test_a_limit_s_times_written_with_its_word_expects_the_number_alone() -> Non
     assert _said(p, "en") == ("'1次' is a number with its word: write the number alone, 1", "the number alone, without its word: 1")
 
 
+@pytest.mark.parametrize(("written", "fix"), [("两", "2"), ("三次", "3"), ("一百二十", "120"), ("十二", "12")])
+def test_a_limit_s_times_in_chinese_numerals_says_the_digits(written: str, fix: str) -> None:
+    """(walk of session 35) `times: 两` was "'两' 的类型不对，应为 整数（integer）" twice, with no word of 2.
+    By hand: 两 = 2; 三次 = 3 (its word dropped); 一百二十 = 1 × 100 + 2 × 10 = 120; 十二 = 10 + 2 = 12."""
+    text = mutate("        times: 1\n", f"        times: {written}\n")
+    p = _problem(text)
+    assert p.line == line_of(text, f"times: {written}")
+    assert _said(p, "zh") == (f"'{written}' 用的是中文数字，规则文件只认阿拉伯数字：请写作 {fix}", f"用阿拉伯数字写的整数，如 {fix}")
+    assert _said(p, "en") == (
+        f"'{written}' is a number written in Chinese numerals, which a policy does not read: write {fix}",
+        f"a whole number in digits: {fix}",
+    )
+
+
+def test_a_limit_s_times_in_chinese_numerals_that_read_two_ways_is_not_guessed() -> None:
+    """`一百五` is 150 as people say it and 105 as the characters add up: no digits are offered."""
+    p = _problem(mutate("        times: 1\n", "        times: 一百五\n"))
+    assert "请写作" not in _said(p, "zh")[0]
+
+
 def test_a_yes_no_fact_compared_with_text_reads_plainly() -> None:
     """`x == "是"` said "`x` 是是/否，`'是'` 是文字": two 是 in a row. The kinds are said with 为."""
     from conftest import POLICY_PATH

@@ -169,6 +169,22 @@ def _plain_numeral(run: str) -> bool:
     return previous != "zero"
 
 
+#: a whole number in Chinese numerals, with the word it counts if any (三, 两次, 一百二十家)
+_CN_COUNT = re.compile(rf"^\s*(?P<num>[{CHINESE_NUMERALS}]+)\s*(?:年|次|件|个|家|项|名|个国家)?\s*$")
+
+
+def chinese_count(text: str) -> str | None:
+    """A whole number written in Chinese numerals where a policy wants digits (`times: 两` -> "2", `first: 一百二十家`
+    -> "120"); None for anything else, and for numerals that do not read one way only (`一百五`: 150 or 105?)."""
+    if not isinstance(text, str) or len(text) > _MAX_CHARS:
+        return None
+    m = _CN_COUNT.match(text)
+    if m is None or not _plain_numeral(m["num"]):
+        return None
+    value = chinese_number(m["num"])
+    return str(value) if value is not None else None
+
+
 def chinese_amount(text: str) -> str | None:
     """An amount written in Chinese numerals, as a policy writes it: `三十万` -> "30万", `三十万元` -> "30万元",
     `五千元` -> "5000元", `十二万五千` -> "125000"; None for anything else, and for numerals that do not read one way

@@ -563,6 +563,9 @@ def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
     if yuan is None and _LEADING_ZERO.fullmatch(value) and not amount:  # `times: 03`: YAML reads it as text
         fix = str(int(value))
         return msg("loading.slip.leading_zero", value=repr(value), fix=fix), msg("loading.slip.leading_zero_expected", fix=fix)
+    count = slips.chinese_count(value) if yuan is None and not amount else None
+    if count is not None:  # `times: 两`: Chinese numerals, which no whole number is read from
+        return msg("loading.slip.chinese_count", value=repr(value), fix=count), msg("loading.slip.chinese_count_expected", fix=count)
     chinese = slips.chinese_amount(value) if yuan is None and amount else None
     if chinese is not None:  # `max: 三十万`: Chinese numerals, which no amount is read from
         return msg("loading.slip.chinese_numerals", value=repr(value), fix=chinese), msg("loading.slip.amount_expected")
