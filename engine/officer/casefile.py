@@ -688,7 +688,9 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         codes = [p.code for p in err.problems]
         want = expect.get("error")
         if want is None:
-            result.mismatches.append(msg("casetest.got_error", problems="\n      ".join(str(p) for p in err.problems)))
+            # (each problem's own lines, its 应为 line too, stand under it: the 应为 line stood left of its problem)
+            said = "\n      ".join(str(p).replace("\n", "\n      ") for p in err.problems)
+            result.mismatches.append(msg("casetest.got_error", problems=said))
         elif want not in codes:
             result.mismatches.append(msg("casetest.error_code", want=str(want), got=codes))
         return result
