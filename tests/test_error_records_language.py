@@ -97,8 +97,10 @@ def test_the_report_command_says_a_workbooks_row_in_the_reports_language(tmp_pat
 
     root = Path(__file__).resolve().parent.parent
     for lang, place, other in (
-        ("zh", "无法处理：round_2021.xlsx 工作表 申请人 第 8 行", "sheet 申请人 row 8"),
-        ("en", "round_2021.xlsx sheet 申请人 row 8", "第 8 行"),
+        # (walk of session 35) and it named no claim id, where batch's report names PG-2022-0006 (an officer finds an
+        # application by its id): row 8 of the example workbook's 申请人 sheet is PG-2022-0006
+        ("zh", "无法处理：PG-2022-0006 — round_2021.xlsx 工作表 申请人 第 8 行", "sheet 申请人 row 8"),
+        ("en", "PG-2022-0006 — round_2021.xlsx sheet 申请人 row 8", "第 8 行"),
     ):
         out = tmp_path / f"{lang}.html"
         policy = str(root / "policies" / "pinggu_2020.yaml")
@@ -137,7 +139,7 @@ def test_the_report_commands_error_row_of_a_file_whose_name_is_not_utf8_is_writt
         main(["--lang", "zh", "report", "--policy", str(root / "policies" / "pinggu_2020.yaml"), str(folder), "--out", str(out), "-q"]) == 3
     )
     page = out.read_text(encoding="utf-8")
-    assert "无法处理：r\\udcff.xlsx 工作表 申请人 第 8 行" in page
+    assert "无法处理：PG-2022-0006 — r\\udcff.xlsx 工作表 申请人 第 8 行" in page
 
 
 def test_the_budget_table_says_a_scaling_s_rounding_in_words(tmp_path: Path) -> None:

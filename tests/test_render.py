@@ -664,7 +664,7 @@ def test_cli_report_jsonl(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     assert main(["report", "--policy", str(POLICY_PATH), str(src), "--out", str(out), "--lang", "en", "-q"]) == 3
     html = out.read_text(encoding="utf-8")
-    assert "round.jsonl:2" in html and "Could not be processed: round.jsonl:2" in html
+    assert "Could not be processed: J-bad — round.jsonl:2" in html  # (line 2, J-bad: named by its id as batch's report names it)
     assert html.count("CNY 4,200.00") >= 3  # 8,400 × 50% for each good claim
     assert main(["report", "--policy", str(POLICY_PATH), str(GOLDEN / "01-pledge-cap-bites.claim.json"), "--out", str(out), "-q"]) == 0
 

@@ -404,13 +404,14 @@ def headings_of(versions: PolicySet | Iterable[CompiledPolicy]) -> dict[str, Any
 
 
 def report_error(record: Mapping[str, Any], source: Mapping[str, str], headings: Mapping[str, Any]) -> ReportError:
-    """The report's row (`render.ReportError`) of an application that got no decision, from its error record: where it
-    came from (`source`: language -> its words), its summary and each problem with its fix (`problem_said`), in
+    """The report's row (`render.ReportError`) of an application that got no decision, from its error record: its
+    claim id when it has one and where it came from (`source`: language -> its words), its summary and each problem with its fix (`problem_said`), in
     every language the report may be drawn in. Raw input the record quotes (a lone surrogate no page can hold, in a
     value or a file's name) is shown escaped."""
     from engine.explaining import render
 
     by_language, sources = {}, {}
+    named = f"{record['claim_id']} — " if record.get("claim_id") else ""  # (report's rows named no claim id; batch's did)
     for lang in languages():
         summary, problems = in_language(record, lang)
         lines = []
@@ -418,7 +419,7 @@ def report_error(record: Mapping[str, Any], source: Mapping[str, str], headings:
             line, fix = problem_said(p, record, summary, headings, lang)
             lines.append(storable(line if fix is None else tr(msg("batch.problem_with_fix", problem=line, fix=fix), lang)))
         by_language[lang] = (storable(summary), lines)
-        sources[lang] = storable(source[lang])
+        sources[lang] = storable(named + source[lang])
     summary, lines = by_language[FALLBACK]
     return render.ReportError(sources[FALLBACK], summary, lines, said=by_language, record=record, sources=sources)
 
@@ -1363,8 +1364,7 @@ def _report_errors(out: Path, headings: Mapping[str, Any]) -> Iterator[Any]:
     with open(out / "errors.jsonl", encoding="utf-8") as f:
         for line in f:
             e = json.loads(line)
-            named = f"{e['claim_id']} — " if e.get("claim_id") else ""
-            yield report_error(e, {lang: named + where_text(e["where"], lang) for lang in languages()}, headings)
+            yield report_error(e, {lang: where_text(e["where"], lang) for lang in languages()}, headings)
 
 
 def write_html_report(policy: CompiledPolicy | PolicySet, out: Path, summary: BatchSummary, lang: str = "zh") -> str | None:
