@@ -759,6 +759,20 @@ def test_explain_reads_a_line_of_a_json_lines_file(tmp_path: Path, capsys: Any) 
     assert f"{ROUND_JSONL}:6: items[0].official_fees_paid (item p1): '12.345'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["explain", "evaluate"])
+def test_one_application_of_a_workbook_names_its_column_not_its_path(command: str, capsys: Any) -> None:
+    """(walk of session 35) `explain round.xlsx:PG-2022-0006` said "round.xlsx 工作表 事项 第 15 行: items[0].
+    official_fees_paid（项目 p1）: …": a path no officer sees in the workbook, where batch names the column. The example
+    round's PG-2022-0006 has official fees 12.345 on row 15 of its 事项 sheet (README); it is said as batch says it."""
+    assert main(["--lang", "zh", command, "--policy", POLICY, f"{ROUND_XLSX}:PG-2022-0006"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "申请材料有误（共 1 处问题）",
+        f"  PG-2022-0006，{ROUND_XLSX} 工作表 事项 第 15 行，获得专利权所缴纳的官方规定费用（item.official_fees_paid）："
+        "'12.345' 不符合规定的格式：金额最多两位小数（元、角、分）",
+        "      应为：以元为单位、最多两位小数的金额，与票据上的金额一致",
+    ]
+
+
 @pytest.mark.parametrize(
     "kind", ["empty.jsonl", "blank.jsonl", "empty.csv", "header.csv", "empty.json", "list.json", "empty.yaml", "folder"]
 )

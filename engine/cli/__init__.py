@@ -120,7 +120,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         claim = parse_claim(policy, data, file=label)
         decision = evaluate_claim(policy, claim, trace=not args.no_trace)
     except EngineError as err:
-        print_error(locate(err, source, label), args.json_errors)
+        from engine.cli.batch import say_sheet_claim_error  # (the batch module imports this one)
+
+        if args.json_errors or not say_sheet_claim_error(err, source, versions):  # (a sheet's row: by its column)
+            print_error(locate(err, source, label), args.json_errors)
         return EXIT_INVALID
     except InputError as err:
         say_error(err)

@@ -36,13 +36,23 @@ from engine.cli.common import (
     say_error,
     terminated_as_interrupt,
 )
-from engine.core.errors import EngineError, os_reason
+from engine.core.errors import ClaimError, EngineError, os_reason
 from engine.core.i18n import Msg, language, lookup, msg, tr
 from engine.core.quantities import amount_slip, format_money, plain_amount, said_money
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import FAILURES_SHOWN, BatchSummary, budget_table, headings_of, in_language, problem_said, run_batch
-from engine.records.inputs import open_claims, other_record, where_text
+from engine.records.batch import (
+    FAILURES_SHOWN,
+    BatchSummary,
+    budget_table,
+    claim_problems,
+    error_record,
+    headings_of,
+    in_language,
+    problem_said,
+    run_batch,
+)
+from engine.records.inputs import RecordLocator, open_claims, other_record, where_text
 from engine.records.ledger import (
     BUSY_SECONDS,
     LEDGER_ENV,
@@ -246,7 +256,13 @@ def _say_problem(
         say(msg("cli.batch.failure_fix", fix=fix), err=err)
 
 
-def say_error_records(records: Iterable[Mapping[str, Any]], versions: PolicySet | Iterable[CompiledPolicy], err: bool = False) -> int:
+def say_error_records(
+    records: Iterable[Mapping[str, Any]],
+    versions: PolicySet | Iterable[CompiledPolicy],
+    err: bool = False,
+    *,
+    problems_shown: int = PROBLEMS_SHOWN,
+) -> int:
     """The first `FAILURES_SHOWN` error records (as batch writes them to errors.jsonl; report's error rows) on the
     console, each problem a line with its fix under it (`_say_problem`), at most `PROBLEMS_SHOWN` a record; how many
     records were left unsaid. `err`: on stderr (report's summary is there)."""
@@ -259,12 +275,26 @@ def say_error_records(records: Iterable[Mapping[str, Any]], versions: PolicySet 
             continue
         said, problems = in_language(record, lang)
         claim = record.get("claim_id") or "—"
-        for problem in (problems or [{}])[:PROBLEMS_SHOWN]:
+        for problem in (problems or [{}])[:problems_shown]:
             _say_problem(claim, problem, record, said, headings, lang, err)
-        if len(problems) > PROBLEMS_SHOWN:
-            say(msg("cli.batch.failure_more_problems", n=len(problems) - PROBLEMS_SHOWN), err=err)
+        if len(problems) > problems_shown:
+            say(msg("cli.batch.failure_more_problems", n=len(problems) - problems_shown), err=err)
         shown += 1
     return more
+
+
+def say_sheet_claim_error(err: EngineError, source: object, versions: PolicySet) -> bool:
+    """`explain` and `evaluate` of one application read from a workbook's or a CSV file's rows (`round.xlsx:R-02`):
+    its problems said as batch says them -- the sheet and row, the column's heading, the fix -- not by the claim's
+    path (`items[0].official_fees_paid`), which names no column an officer sees. False (nothing said) for any other
+    input: a JSON or YAML claim, a line of a .jsonl file (located by line and column)."""
+    rec = source.record if isinstance(source, RecordLocator) else None
+    if rec is None or not ("sheet" in rec.where or "row" in rec.where) or not isinstance(err, ClaimError):
+        return False
+    say(msg("core.summary", summary=err.summary, n=len(err.problems)), err=True)
+    problems = claim_problems(rec, err)  # (every one: this application is all the command was asked about)
+    say_error_records([error_record(rec, problems, err.summary)], versions, err=True, problems_shown=len(problems))
+    return True
 
 
 def _say_failures(out: Path, versions: PolicySet) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
-from engine.cli.batch import say_error_records
+from engine.cli.batch import say_error_records, say_sheet_claim_error
 from engine.cli.common import (
     add_encoding_argument,
     add_policy_argument,
@@ -72,7 +72,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         recorded = recorded_decision(policy, data, args.claim)  # shown as made (e.g. scaled to a round's budget); None for a claim
         decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file=label))
     except EngineError as err:
-        print_error(locate(err, source, label))
+        if not say_sheet_claim_error(err, source, versions):  # (a row of a sheet: named by its column, as batch does)
+            print_error(locate(err, source, label))
         return EXIT_INVALID
     except InputError as err:
         say_error(err)
