@@ -1039,6 +1039,29 @@ def test_an_error_in_a_list_column_is_named_by_its_heading(tmp_path: Path, capsy
     assert fields == ["被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）"]
 
 
+def test_a_required_cell_left_empty_says_to_fill_it_in(tmp_path: Path) -> None:
+    # (walk of session 35) an applicant's name left empty on its row said 缺少此项：这是必填项 and no fix (the 应为 cell
+    # of the 错误记录 sheet was empty). PG-2022-0002 is row 4 of the example workbook's 申请人 sheet.
+    wb = openpyxl.load_workbook(ROOT / "examples" / "round_2021.xlsx")
+    ws = wb["申请人"]
+    column = next(c for c in range(1, ws.max_column + 1) if str(ws.cell(1, c).value).endswith("（applicant.name）"))
+    assert ws.cell(4, 1).value == "PG-2022-0002"
+    ws.cell(4, column).value = None
+    wb.save(tmp_path / "r.xlsx")
+    with i18n.use_language("zh"):
+        run_batch(engine.load_policy(POLICY_PATH), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
+    errors = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["错误记录"]
+    rows = [[c.value for c in row] for row in errors.iter_rows(min_row=2)]
+    assert [r[2:] for r in rows if r[1] == "PG-2022-0002"] == [
+        [
+            f"{tmp_path / 'r.xlsx'} 工作表 申请人 第 4 行",
+            "申请人名称（与权利证书一致）（applicant.name）",
+            "缺少此项：这是必填项",
+            "在这一行的该列中填写（必填项不能留空）",
+        ]
+    ]
+
+
 def test_a_required_column_missing_from_the_sheet_is_said_as_the_column(tmp_path: Path) -> None:
     # (the officer red team, session 23) a required column deleted from the sheet was said on every row as
     # 缺少此项：这是必填项, never as the column missing; the field named by its heading, not as submission_date

@@ -440,6 +440,8 @@ def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
         absent = rec.absent and (fieldname in rec.absent or f"claim.{fieldname}" in rec.absent)  # (a claim fact: its bare name)
         if absent and getattr(p.message, "key", None) == "claim.missing":  # (no such column in its sheet)
             d["message"], d["expected"] = msg("input.no_column"), msg("input.no_column_fix")
+        elif "row" in where and getattr(p.message, "key", None) == "claim.missing" and not p.expected:
+            d["expected"] = msg("input.empty_cell_fix")  # (a required cell left empty: it said no fix)
         out.append(d)
     return out
 
