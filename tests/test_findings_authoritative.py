@@ -350,7 +350,7 @@ def test_check_finding_takes_one_date_of_a_list_fact(policy: engine.CompiledPoli
         check_finding(policy, ENTERPRISE_ID, FACT, "2021-02-29")
     assert (
         tr(caught.value.args[0], "zh")
-        == "申请人 fraud_finding_dates '2021-02-29' 不是有效的日期（应为 格式为 YYYY-MM-DD 且真实存在的日期）"
+        == "申请人 被认定弄虚作假套取资金的日期（fraud_finding_dates） '2021-02-29' 不是有效的日期（应为 格式为 YYYY-MM-DD 且真实存在的日期）"
     )
 
 

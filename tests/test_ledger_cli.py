@@ -691,7 +691,7 @@ def test_a_finding_dated_after_today_is_refused_as_a_reversal_is(tmp_path: Path)
     base = ("--lang", "zh", "ledger", "finding", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID)
     r = run(tmp_path, *base, "--fact", "fraud_finding_dates", "--value", later, "--reason", "弄虚作假")
     assert r.returncode == EXIT_INVALID
-    assert f"fraud_finding_dates = {later} 晚于今天" in one_line_error(r)
+    assert f"被认定弄虚作假套取资金的日期（fraud_finding_dates） = {later} 晚于今天" in one_line_error(r)
     ok = run(tmp_path, *base, "--fact", "fraud_finding_dates", "--value", "2023-04-01", "--reason", "弄虚作假")
     assert ok.returncode == EXIT_OK, ok.stderr
     assert "已记录认定事实" in ok.stderr
@@ -822,7 +822,9 @@ def test_a_finding_names_its_fact_by_its_words_too(tmp_path: Path) -> None:
         r = run(tmp_path, "--lang", "zh", "ledger", "finding", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID,
                 "--fact", words, "--value", "2023-04-01", "--reason", "弄虚作假")  # fmt: skip
         assert r.returncode == EXIT_OK, r.stderr
-        assert "fraud_finding_dates = 2023-04-01" in r.stderr
+        # (walk of session 35) the confirmation said the code alone, fraud_finding_dates = 2023-04-01, to the officer
+        # who had named the fact in Chinese: it says the words and the code
+        assert "申请人 91110117MA01ABCD1F，被认定弄虚作假套取资金的日期（fraud_finding_dates） = 2023-04-01" in r.stderr
     r = run(tmp_path, "--lang", "zh", "ledger", "finding", "--ledger", url, "--policy", POLICY, "--applicant", ENTERPRISE_ID,
             "--fact", "弄虚作假日期", "--value", "2023-04-01", "--reason", "x")  # fmt: skip
     assert r.returncode == EXIT_INVALID and "不是本政策的申请人事实" in r.stderr
@@ -844,7 +846,7 @@ def test_the_same_finding_entered_twice_is_recorded_once(tmp_path: Path) -> None
     assert (again.returncode, again.stdout) == (EXIT_OK, "1\n"), again.stderr
     today = dt.datetime.now(dt.UTC).date().isoformat()  # (recorded_at is UTC)
     assert again.stderr.strip() == (
-        f"同样的认定事实此前已记录，编号 1（{today} 记录）：申请人 {ENTERPRISE_ID}，fraud_finding_dates = 2023-04-01；"
+        f"同样的认定事实此前已记录，编号 1（{today} 记录）：申请人 {ENTERPRISE_ID}，被认定弄虚作假套取资金的日期（fraud_finding_dates） = 2023-04-01；"
         "本次未重复记录（编号另输出到标准输出）"
     )
     other = run(tmp_path, *args, "另一次认定", "--value", "2022-01-10")

@@ -65,6 +65,7 @@ from engine.records.ledger import (
     check_reversal,
     default_url,
     finding_fact,
+    finding_fact_named,
     masked_url,
     sqlite_busy,
     sqlite_reason,
@@ -570,7 +571,8 @@ def _record_finding(args: argparse.Namespace, ledger: Ledger, versions: PolicySe
     print(record["id"])
     said = "cli.ledger.found" if recorded else "cli.ledger.already_found"  # (the same finding again: recorded once)
     day = str(record["recorded_at"])[:10]
-    say(msg(said, id=record["id"], applicant=args.applicant, fact=args.fact, value=args.value, date=day), err=True)
+    fact = finding_fact_named(versions.versions, args.fact)  # (its words and code: the officer may have named it in Chinese)
+    say(msg(said, id=record["id"], applicant=args.applicant, fact=fact, value=args.value, date=day), err=True)
 
 
 def _cli_audit(action: str, target: str, asked: dict[str, Any]) -> Audit:

@@ -69,7 +69,7 @@ from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
 from engine.deciding.selection import RoundSelection, Verdict, claim_verdicts
 from engine.language.expressions import MissingFact
-from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, scope_key
+from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, Text, scope_key
 
 SCHEMA_VERSION = 5
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
@@ -722,6 +722,17 @@ def finding_fact(policy: CompiledPolicy | Sequence[CompiledPolicy], written: str
 _FORM_HINT = re.compile(r"\s*[（(][^（）()]*[）)]\s*$")
 
 
+def finding_fact_named(policy: CompiledPolicy | Sequence[CompiledPolicy], code: str) -> Text | str:
+    """A finding's fact as its messages name it: in Chinese its words (without the form's hint) and its code,
+    被认定弄虚作假套取资金的日期（fraud_finding_dates）, by the newest version that knows it; in English, and for a fact
+    no version knows, the code. (The officer who named it in Chinese was answered with the code alone.)"""
+    versions = [policy] if isinstance(policy, CompiledPolicy) else sorted(policy, key=lambda p: p.funding_years)
+    spec = next((v.applicant_facts[code] for v in reversed(versions) if code in v.applicant_facts), None)
+    if spec is None:
+        return code
+    return Text(f"{_FORM_HINT.sub('', spec.label.zh)}（{code}）", code) if spec.label.zh else code
+
+
 def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_id: str, fact: str, value: str) -> None:
     """Refuse a finding the policy could not use: an applicant id not in the claims' form, a fact not in the
     applicant vocabulary (with a did-you-mean), a fact not stated as one text, or a value not of the fact's type.
@@ -748,14 +759,14 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
         schema = claim_schema(chosen)["$defs"]["applicant"]["properties"][name]
         as_claimed: Any = [given] if id_spec.type in RECORDABLE_LIST_TYPES else given  # one element of a list fact
         if any(True for _ in Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(as_claimed)):
-            problems.append(_finding_problem(id_spec, name, given))
+            problems.append(_finding_problem(id_spec, finding_fact_named(chosen, name), given))
             continue
         conv = FactConverter(chosen)
         conv.value(id_spec, as_claimed, ("applicant", name))
         problems.extend(
-            msg("ledger.finding.value_expected", name=name, problem=p.message, expected=p.expected)
+            msg("ledger.finding.value_expected", name=finding_fact_named(chosen, name), problem=p.message, expected=p.expected)
             if p.expected
-            else msg("ledger.finding.value", name=name, problem=p.message)
+            else msg("ledger.finding.value", name=finding_fact_named(chosen, name), problem=p.message)
             for p in conv.problems
         )
     if problems:
@@ -766,10 +777,10 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
     if _ELEMENT_TYPE.get(spec.type, spec.type) == "date":  # a finding is made, not foreseen: 2027 for 2023 barred until 2032
         now = _dt.date.today()
         if _dt.date.fromisoformat(value) > now + _dt.timedelta(days=1):  # (a day's slack, as a reversal's date has)
-            raise LedgerError(msg("ledger.finding.future", fact=fact, value=value, today=now.isoformat()))
+            raise LedgerError(msg("ledger.finding.future", fact=finding_fact_named(chosen, fact), value=value, today=now.isoformat()))
 
 
-def _finding_problem(spec: FactSpec, name: str, given: str) -> Msg:
+def _finding_problem(spec: FactSpec, name: Text | str, given: str) -> Msg:
     kind = _ELEMENT_TYPE.get(spec.type, spec.type)
     iso = kind == "date" and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", given) is not None  # (well written, no such day)
     slip = date_slip(given) if kind == "date" and not iso else amount_slip(given) if kind == "money" else None
