@@ -1712,6 +1712,19 @@ def test_a_json_list_is_read_as_utf8_across_its_chunks_and_a_gbk_one_is_refused(
     )
 
 
+def _texts_decoded(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """The length of each text `module.name` (a JSON decoder the readers call) is given from now on, in order."""
+    lengths: list[int] = []
+    real = getattr(module, name)
+
+    def counted(text: str) -> Any:
+        lengths.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(module, name, counted)
+    return lengths
+
+
 def test_a_long_element_of_a_json_list_is_decoded_again_only_as_its_text_doubles(tmp_path, monkeypatch):
     # an element not yet whole was decoded again after each 64 KiB chunk: a 10 MB element took 7 s and a 30 MB one
     # 53 s (the time grew with the square of its length). It is now decoded again only once the text held has doubled:
@@ -1722,14 +1735,7 @@ def test_a_long_element_of_a_json_list_is_decoded_again_only_as_its_text_doubles
     record = json.loads((ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines()[0])
     record["applicant"]["name"] = "x" * 2_000_000
     (tmp_path / "long.json").write_text(json.dumps([record, record]), encoding="utf-8")
-    tries: list[int] = []
-
-    def counted(text: str) -> Any:
-        tries.append(len(text))
-        return real(text)
-
-    real = tabular.raw_decode_json
-    monkeypatch.setattr(tabular, "raw_decode_json", counted)
+    tries = _texts_decoded(monkeypatch, tabular, "raw_decode_json")
     reader = tabular.JsonListReader(tmp_path / "long.json")
     try:
         read = [r.data["applicant"]["name"] == "x" * 2_000_000 for r in reader]
@@ -1748,14 +1754,7 @@ def test_a_json_lines_line_longer_than_a_claim_file_is_passed_over_unread(tmp_pa
     first, second = (ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines()[:2]
     long = json.dumps({"claim_id": "LONG", "applicant": {"name": "x" * (2 * 1024 * 1024)}})  # 2,097,152 + 47 bytes
     (tmp_path / "round.jsonl").write_text(f"{first}\n{long}\n{second}\n{long}", encoding="utf-8")  # (the last: no newline)
-    decoded: list[int] = []
-
-    def counted(text: str) -> Any:
-        decoded.append(len(text))
-        return real(text)
-
-    real = tabular.loads_json
-    monkeypatch.setattr(tabular, "loads_json", counted)
+    decoded = _texts_decoded(monkeypatch, tabular, "loads_json")
     run_batch(policy, tmp_path / "round.jsonl", tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
     assert max(decoded) < 100_000  # (the two example lines alone)
     decided = [json.loads(line)["claim_id"] for line in (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
