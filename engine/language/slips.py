@@ -173,30 +173,33 @@ def _plain_numeral(run: str) -> bool:
 _CN_COUNT = re.compile(rf"^\s*(?P<num>[{CHINESE_NUMERALS}]+)\s*(?:年|次|件|个|家|项|名|个国家)?\s*$")
 
 
-def chinese_count(text: str) -> str | None:
-    """A whole number written in Chinese numerals where a policy wants digits (`times: 两` -> "2", `first: 一百二十家`
-    -> "120"); None for anything else, and for numerals that do not read one way only (`一百五`: 150 or 105?)."""
+def _numeral_read(pattern: re.Pattern[str], text: object) -> tuple[re.Match[str], int] | None:
+    """`text` matched by `pattern` (its numerals as `num`) and the whole number they read as; None when it does not
+    match, is too long, or its numerals do not read one way only."""
     if not isinstance(text, str) or len(text) > _MAX_CHARS:
         return None
-    m = _CN_COUNT.match(text)
+    m = pattern.match(text)
     if m is None or not _plain_numeral(m["num"]):
         return None
     value = chinese_number(m["num"])
-    return str(value) if value is not None else None
+    return None if value is None else (m, value)
+
+
+def chinese_count(text: str) -> str | None:
+    """A whole number written in Chinese numerals where a policy wants digits (`times: 两` -> "2", `first: 一百二十家`
+    -> "120"); None for anything else, and for numerals that do not read one way only (`一百五`: 150 or 105?)."""
+    read = _numeral_read(_CN_COUNT, text)
+    return None if read is None else str(read[1])
 
 
 def chinese_amount(text: str) -> str | None:
     """An amount written in Chinese numerals, as a policy writes it: `三十万` -> "30万", `三十万元` -> "30万元",
     `五千元` -> "5000元", `十二万五千` -> "125000"; None for anything else, and for numerals that do not read one way
     only (`三万五`: 35000 or 30005?)."""
-    if not isinstance(text, str) or len(text) > _MAX_CHARS:
+    read = _numeral_read(_CN_AMOUNT, text)
+    if read is None or not read[1]:
         return None
-    m = _CN_AMOUNT.match(text)
-    if m is None or not _plain_numeral(m["num"]):
-        return None
-    value = chinese_number(m["num"])
-    if not value:
-        return None
+    m, value = read
     unit = "元" if m["unit"] else ""
     if m["num"][-1] in "万萬" and value % 10**4 == 0:
         return f"{value // 10**4}万{unit}"
