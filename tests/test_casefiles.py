@@ -608,15 +608,25 @@ def test_a_case_key_in_full_width_letters_is_named_with_the_key_it_is(tmp_path: 
     )
 
 
+def _slipped(tmp_path: Path, written: str, slip: str) -> tuple[str, Path]:
+    """`WRONG` beside a copy of the policy with its first `written` changed to `slip`: its text, and the case file
+    holding it (tmp_path/typo.yaml)."""
+    text = WRONG.format(policy=policy_beside(tmp_path))
+    assert written in text
+    text = text.replace(written, slip, 1)
+    f = tmp_path / "typo.yaml"
+    f.write_text(text, encoding="utf-8")
+    return text, f
+
+
 def test_a_fact_misspelt_in_a_case_s_claim_is_one_problem_with_the_fact_meant(tmp_path: Path) -> None:
     """`anual_interest_paid` in a case's item was two problems: the unknown field with its did-you-mean, and beside it
     the follow-on "items[0].annual_interest_paid: 缺少此项：这是必填项" of the fact it misspells."""
-    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
+    text, f = _slipped(
+        tmp_path,
         'loan_id: B, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "200000.00"',
         'loan_id: B, lender_is_bank: true, pledged_right: patent, anual_interest_paid: "200000.00"',
     )
-    f = tmp_path / "typo.yaml"
-    f.write_text(text, encoding="utf-8")
     result = run_case(load_case_file(f)[0])
     assert result.error is not None
     [p] = result.error.problems
@@ -630,9 +640,7 @@ def test_a_fact_misspelt_in_a_case_s_claim_is_one_problem_with_the_fact_meant(tm
 def test_a_fact_misspelt_in_the_files_defaults_is_said_on_the_misspelt_key_s_line(tmp_path: Path) -> None:
     """`funding_yeer` in `defaults: claim:` was placed at the case's own `claim:` (a line that has no such key), as
     the claim it was merged into; it is said where it is written, on the misspelt key's line."""
-    text = WRONG.format(policy=policy_beside(tmp_path)).replace("funding_year: 2021", "funding_yeer: 2021", 1)
-    f = tmp_path / "typo.yaml"
-    f.write_text(text, encoding="utf-8")
+    text, f = _slipped(tmp_path, "funding_year: 2021", "funding_yeer: 2021")
     [p] = run_case(load_case_file(f)[0]).error.problems  # type: ignore[union-attr]
     # line 6 of the file, `  claim: {claim_id: C-1, funding_yeer: 2021, …}`: the misspelt key's value, 2021, is at
     # column 40 (its key at 26; a place is a value's, as for any problem of a fact)
@@ -641,11 +649,7 @@ def test_a_fact_misspelt_in_the_files_defaults_is_said_on_the_misspelt_key_s_lin
 
 
 def test_a_fact_misspelt_in_an_items_defaults_is_said_on_the_misspelt_key_s_line(tmp_path: Path) -> None:
-    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
-        "supported_by_other_district_policy", "supported_by_other_distrct_policy", 1
-    )
-    f = tmp_path / "typo.yaml"
-    f.write_text(text, encoding="utf-8")
+    text, f = _slipped(tmp_path, "supported_by_other_district_policy", "supported_by_other_distrct_policy")
     problems = run_case(load_case_file(f)[0]).error.problems  # type: ignore[union-attr]
     # both items take the default: each said at line 7, `  item: {date: "2021-06-01", supported_by_other_distrct_policy: …`
     assert [(format_path(p.path), p.line) for p in problems] == [("items[0]", 7), ("items[1]", 7)]
@@ -656,11 +660,7 @@ def test_a_slip_in_a_case_s_claim_as_a_whole_is_said_of_its_claim_not_of_the_who
     """A key of the claim itself misspelt (`fundng_year` beside `items:`) has the empty path of the claim's top level,
     which read "（整个文件）" / "(document)": the case file as a whole, which it is not. It is said of `claim`, at the
     line the key is written on."""
-    text = WRONG.format(policy=policy_beside(tmp_path)).replace(
-        "    claim:\n      items:", "    claim:\n      fundng_year: 2021\n      items:", 1
-    )
-    f = tmp_path / "typo.yaml"
-    f.write_text(text, encoding="utf-8")
+    text, f = _slipped(tmp_path, "    claim:\n      items:", "    claim:\n      fundng_year: 2021\n      items:")
     result = run_case(load_case_file(f)[0])
     assert result.error is not None
     [p] = result.error.problems

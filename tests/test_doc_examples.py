@@ -170,6 +170,13 @@ def _env(work: Path) -> dict[str, str]:
     return {**keep, "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT), "PATH": f"{work / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
+def _engine(args: list[str], cwd: Path) -> str:
+    """`python -m engine ARGS` run in `cwd` as the docs run it (`_env`); its output, once it has succeeded."""
+    r = subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd, env=_env(cwd), capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
 @pytest.mark.parametrize("block", [b for b in ALL if b.python], ids=lambda b: b.id)
 def test_python_example_runs(block: Block, workdir: Path) -> None:
     r = subprocess.run(
@@ -249,25 +256,7 @@ def test_the_notice_matching_md_shows_is_the_one_match_writes(workdir: Path, tmp
     doc = (ROOT / "docs" / "matching.md").read_text(encoding="utf-8").splitlines()
     start = doc.index("北京平谷示例科技有限公司可申请的支持事项")
     excerpt = doc[start : doc.index("```", start)]
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine",
-            "match",
-            "--policy",
-            "policies/pinggu_2020.yaml",
-            "examples/profile_match_2021.json",
-            "--out",
-            str(tmp_path / "m"),
-        ],
-        cwd=workdir,
-        env=_env(workdir),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr
+    _engine(["match", "--policy", "policies/pinggu_2020.yaml", "examples/profile_match_2021.json", "--out", str(tmp_path / "m")], workdir)
     notice = (tmp_path / "m" / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8").splitlines()
     assert _excerpt_matches(excerpt, notice) is None, _excerpt_matches(excerpt, notice)
 
@@ -307,17 +296,9 @@ def test_each_count_in_a_heading_of_bad_inputs_md_is_the_sum_of_its_rows() -> No
 
 
 def _diff_of_the_worked_revision(lang: str) -> list[str]:
-    r = subprocess.run(
-        [sys.executable, "-m", "engine", "--lang", lang, "diff", "policies/pinggu_2020.yaml", "policies/revisions/pinggu_2024_draft.yaml"]
-        + ["--claims", "policies/revisions/round_2021_sample.jsonl"],
-        cwd=ROOT,
-        env=_env(ROOT),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr
-    return r.stdout.rstrip("\n").splitlines()
+    revision = ["policies/pinggu_2020.yaml", "policies/revisions/pinggu_2024_draft.yaml"]
+    out = _engine(["--lang", lang, "diff", *revision, "--claims", "policies/revisions/round_2021_sample.jsonl"], ROOT)
+    return out.rstrip("\n").splitlines()
 
 
 def _block_after(doc: str, first: str) -> list[str]:
