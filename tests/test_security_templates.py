@@ -135,7 +135,8 @@ def _opens(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     real = os.open
 
     def spy(path: Any, *args: Any, **kwargs: Any) -> int:
-        opened.append(Path(os.fsdecode(path)))
+        at = kwargs.get("dir_fd")  # (a file of the policy's folder is opened from it, one name at a time)
+        opened.append(Path(os.readlink(f"/proc/self/fd/{at}"), os.fsdecode(path)) if at is not None else Path(os.fsdecode(path)))
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", spy)
@@ -549,8 +550,9 @@ def test_a_template_path_stays_in_the_policy_folder(
     opened = _opens(monkeypatch)
     with no_hang():  # (read, a FIFO waits for a writer and /dev/zero never ends)
         [p] = _problems(path)
-    # nothing opened but the policy's own regular files (the policy, its source text): not the file refused
-    assert [o for o in opened if not (o.is_file() and o.resolve().is_relative_to(d.resolve()))] == []
+    # nothing opened but the policy's own regular files (the policy, its source text) and folders (walked, never
+    # read): not the file refused
+    assert [o for o in opened if not ((o.is_file() or o.is_dir()) and o.resolve().is_relative_to(d.resolve()))] == []
     assert (p.path, p.line, p.column) == (("templates", "all", "explain.txt.j2"), _line_of(path, "explain.txt.j2:"), 21)
     assert p.message.startswith("template 'explain.txt.j2': ")
     assert re.search(match, p.message), p.message
@@ -566,6 +568,45 @@ def test_a_template_file_in_the_policy_folder_is_read_at_load(tmp_path: Path) ->
     (d / "bureau" / "explain.txt.j2").write_text("{{ lipsum }}", encoding="utf-8")  # changed after loading: not read again
     d1 = engine.evaluate(own, claim(item("pledge_loan_interest", "c1", annual_interest_paid="100000.00"), claim_id="T-4"))
     assert _render(own, d1) == "Case T-4: 50,000.00 元\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the race is staged through /proc's view of open files (Linux)")
+@pytest.mark.parametrize("swapped", ["the file", "its folder"])
+def test_a_name_swapped_for_a_link_after_the_check_is_not_followed_out_of_the_folder(
+    tmp_path: Path, swapped: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone who can write in the policy's folder swaps a template (or the folder holding it) for a link to a
+    file outside, between `read_beside`'s check of the resolved path and its opening: the secret is not read."""
+    d = _folder(tmp_path)
+    (d / "bureau").mkdir()
+    template = d / "bureau" / "explain.txt.j2"
+    template.write_text("Case {{ d.claim_id }}\n", encoding="utf-8")
+    secret = tmp_path / "outside" / "bureau" / "explain.txt.j2"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("SECRET {{ d.claim_id }}\n", encoding="utf-8")
+    path = _write(tmp_path, "  all:\n    explain.txt.j2: bureau/explain.txt.j2\n")
+    real_resolve = Path.resolve
+
+    def resolve_then_swap(self: Path, *args: Any, **kwargs: Any) -> Path:
+        resolved = real_resolve(self, *args, **kwargs)
+        if resolved == real_resolve(template):  # checked inside the folder: now swapped
+            if swapped == "the file":
+                template.unlink()
+                template.symlink_to(secret)
+            else:
+                template.unlink()
+                (d / "bureau").rmdir()
+                (d / "bureau").symlink_to(secret.parent)
+        return resolved
+
+    monkeypatch.setattr(Path, "resolve", resolve_then_swap)
+    [p] = _problems(path)
+    monkeypatch.undo()
+    assert p.path == ("templates", "all", "explain.txt.j2")
+    # the swapped file is a link (not followed: stat'ed as one), the swapped folder a link that does not open
+    expected = "not a regular file (a symbolic link" if swapped == "the file" else "cannot read file: "
+    assert expected in p.message and "SECRET" not in p.message
+    assert template.resolve() == secret  # (the swap happened: by name, the file is the secret now)
 
 
 @pytest.mark.parametrize(
@@ -590,7 +631,7 @@ def test_source_text_stays_in_the_policy_folder(tmp_path: Path, name: str, make:
     opened = _opens(monkeypatch)
     with no_hang():
         [p] = _problems(path)
-    assert opened == [path]  # the policy alone: not the source text refused
+    assert [o for o in opened if not o.is_dir()] == [path]  # the policy alone (and its folder): not the source text refused
     assert p.path == ("policy", "source_text") and p.line == _line_of(path, "source_text:")
     assert re.search(match, p.message), p.message
 

@@ -100,19 +100,17 @@ class FileRefused(Exception):
         self.code = code
 
 
-def _read_regular(path: Path, max_bytes: int) -> bytes:
+def _read_regular(path: Path, max_bytes: int, *, inside: Path | None = None) -> bytes:
     """The bytes of a regular file of at most `max_bytes`.
 
     A device (`/dev/zero`, `/dev/random`), a FIFO, a socket or a folder is refused from its `stat`
     before it is opened (opening some devices acts, reading a FIFO waits for a writer), and again
     from the opened file (non-blocking) in case it was swapped in between; a file is never read
-    past `max_bytes`.
+    past `max_bytes`. With `inside` (a resolved folder holding the resolved `path`), the file is
+    opened from that folder one name at a time, following no symbolic link (`_open_inside`).
     """
     try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(msg("loading.file.not_regular", kind=_kind(st.st_mode)), "not_a_file")
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        fd = _open_inside(inside, path) if inside is not None and _WALKS else _open_regular(path)
     except OSError as exc:
         raise FileRefused(msg("loading.file.cannot_read", reason=_os_reason(exc))) from None
     with os.fdopen(fd, "rb") as f:
@@ -125,6 +123,43 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
     if len(raw) > max_bytes:  # grew since its stat
         raise FileRefused(msg("loading.file.grew", limit=max_bytes), "too_large")
     return raw
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+#: Whether this system opens a file relative to an open folder without following links (every POSIX one).
+_WALKS = os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
+
+
+def _refuse_special(st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise FileRefused(msg("loading.file.not_regular", kind=_kind(st.st_mode)), "not_a_file")
+
+
+def _open_regular(path: Path) -> int:
+    _refuse_special(os.stat(path))
+    return os.open(path, _OPEN_FLAGS)
+
+
+def _open_inside(folder: Path, path: Path) -> int:
+    """Open `path` from `folder`, one name at a time and following no symbolic link.
+
+    `read_beside` checked that `path`, with every link resolved, lies in `folder`; a name swapped for a link
+    after that check (someone who can write in the policy's folder, racing the load) would lead out of it if
+    the resolved path were opened by name. Opened this way, such a link fails to open instead.
+    """
+    names = path.relative_to(folder).parts
+    if not names:  # the folder itself
+        return _open_regular(path)
+    at = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in names[:-1]:
+            inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=at)
+            os.close(at)
+            at = inner
+        _refuse_special(os.stat(names[-1], dir_fd=at, follow_symlinks=False))
+        return os.open(names[-1], _OPEN_FLAGS | os.O_NOFOLLOW, dir_fd=at)
+    finally:
+        os.close(at)
 
 
 #: The reasons a file cannot be opened that a person can act on, in the reader's language (`loading.file.os.<name>`).
@@ -144,6 +179,8 @@ def _kind(mode: int) -> Msg:
     for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device"), (stat.S_ISFIFO, "fifo")):
         if test(mode):
             return msg(f"loading.file.kind.{name}")
+    if stat.S_ISLNK(mode):  # (only `_open_inside` stats a name without following it)
+        return msg("loading.file.kind.link")
     return msg("loading.file.kind.socket") if stat.S_ISSOCK(mode) else msg("loading.file.kind.special")
 
 
@@ -182,7 +219,7 @@ def read_beside(base_dir: str | Path, name: str, *, max_bytes: int = MAX_BYTES) 
         raise FileRefused(msg("loading.file.unresolved", name=repr(name), reason=str(exc)), "path") from None
     if not target.is_relative_to(base):
         raise FileRefused(msg("loading.file.outside", name=repr(name), target=str(target)), "path")
-    raw = _read_regular(target, max_bytes)
+    raw = _read_regular(target, max_bytes, inside=base)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
