@@ -528,16 +528,18 @@ def test_a_template_field_the_explanation_model_has_not_is_an_error_with_the_fie
         "      {{ x.sign_off.zzz }}\n"
     )
     problems, text = lint_variant(old, template + old)
-    assert codes(problems) == [("lint.template_field", "error")] * 4
+    assert codes(problems) == [("lint.template_field", "error")] * 5
     where = {(p.path, p.line) for p in problems}
     assert where == {(("templates", "zh", "explain.md.j2"), line_of(text, "explain.md.j2:"))}
     # line 2 of the template: x (Explanation) has claim_id; line 3: an item (ItemExplanation) has status; line 4:
-    # x.sign_off (SignOff) has head. Not said: s.head (a Section has it), d (the decision's JSON, keys optional),
-    # y (set by the template), `is defined` (asked on purpose). zzz is near no field: no guess.
+    # x.sign_off (SignOff) has head, and y (set once to x, so an Explanation) has no `nope`. Not said: s.head (a
+    # Section has it), d (the decision's JSON, keys optional), `is defined` (asked on purpose). nope and zzz are
+    # near no field: no guess.
     assert [tr(p.message, "zh") for p in problems] == [
         "模板 'explain.md.j2' 第 2 行：x 没有 claim_idd 这一项（是否想写 x.claim_id？），每份说明中都会显示为空",
         "模板 'explain.md.j2' 第 3 行：it 没有 statuss 这一项（是否想写 it.status？），每份说明中都会显示为空",
         "模板 'explain.md.j2' 第 4 行：x.sign_off 没有 heda 这一项（是否想写 x.sign_off.head？），每份说明中都会显示为空",
+        "模板 'explain.md.j2' 第 4 行：y 没有 nope 这一项，每份说明中都会显示为空",
         "模板 'explain.md.j2' 第 5 行：x.sign_off 没有 zzz 这一项，每份说明中都会显示为空",
     ]
     assert tr(problems[2].expected, "zh") == "x.sign_off 的某一项：head, opinion, reviewer, date, page"
@@ -571,6 +573,13 @@ def test_a_template_field_the_explanation_model_has_not_is_an_error_with_the_fie
         ("{{ policy.titel }}", "policy", "titel", "title"),
         ("{{ m.claim_idd }}", "m", "claim_idd", "claim_id"),
         ("{{ m['meta'].colln }}", "m['meta']", "colln", "colon"),
+        # a name bound once (`set`, `with`) is what it is bound to, from there on: an item, a sign-off, a section's
+        # lines (Line | CapRow, both with `text`)
+        ("{% set it = x.items[0] %}{{ it.statuss }}", "it", "statuss", "status"),
+        ("{% for a in x.items %}{% set it = a %}{{ it.statuss }}{% endfor %}", "it", "statuss", "status"),
+        ("{% if x.lang %}{% set so = x.sign_off %}{% endif %}{{ so.heda }}", "so", "heda", "head"),  # (an if leaks it)
+        ("{% set all = x.items %}{% for it in all | reverse %}{{ it.statuss }}{% endfor %}", "it", "statuss", "status"),
+        ("{% with ls = x.items[0].sections[0].lines %}{{ ls[0].txt }}{% endwith %}", "ls[0]", "txt", "text"),
     ],
 )
 def test_a_field_the_model_has_not_is_said_however_the_template_reads_it(template: str, written: str, attr: str, guess: str) -> None:
@@ -650,7 +659,12 @@ def test_a_misspelt_message_of_the_catalogue_lists_the_nearest_keys_not_all() ->
         "{{ x.items | map(attribute='sections.0.head') | join }}{{ x.items | selectattr('referred') | list }}",
         "{{ x.items | sort(attribute='n,status') | list }}{{ x.items | map('upper') | join }}",  # map('upper'): a filter's name
         "{{ m.meta.colon }}{{ policy.get('title') }}{{ policy['from'] }}{{ policy.items() | list }}",  # (get, items: dict's)
-        "{% set m = d %}{{ m.zz }}{% set policy = 1 %}{{ policy.zz }}",  # names the template sets
+        "{% set m = d %}{{ m.zz }}{% set policy = 1 %}{{ policy.zz }}",  # names the template sets to what is not the model
+        # a name bound twice, read before it is bound, bound in a loop and read after it, in a macro or a `with` and
+        # read outside (jinja2 scopes them so: undefined there), a loop's unpacked variables
+        "{% set y = x %}{% set y = d %}{{ y.nope }}{{ it.statuss }}{% set it = x.items[0] %}",
+        "{% for a in x.items %}{% set it = a.sections %}{% endfor %}{{ it.zz }}",
+        "{% macro f() %}{% set q = x %}{% endmacro %}{{ q.nope }}{% with w = x %}{% endwith %}{{ w.nope }}",
         "{{ m.status[x.items[0].status] }}{% for k, v in m.meta.items() %}{{ v.zz }}{% endfor %}",  # computed key, values
         # not known without the decision: a computed index or field name, `d`, a probe, a recursive loop's variable
         "{% set i = 0 %}{{ x.items[i].statuss }}{{ x[lang] }}{{ x.items | map(attribute=lang) | join }}",

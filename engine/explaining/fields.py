@@ -13,10 +13,12 @@ in any expression (a filter's value or argument, a test's, an `{% if %}`, a loop
 that keeps the elements (`x.items | reverse`, `sort`, `unique`, `list`, `select`, `reject`, `selectattr`,
 `rejectattr`) or picks one (`first`, `last`, `min`, `max`), and a field a filter names as a constant
 (`map(attribute="status")`, `selectattr("status")`, `sort`, `groupby`, `sum`, `unique`, `min`, `max`, `join`, a
-dotted path `"sections.0.head"` too). Not followed (it cannot be known without the decision): `d` (the decision's
-JSON: optional keys some decisions lack, and keys a batch adds that its schema does not list), a name the template
-sets itself or takes as a macro's argument, a recursive loop's variable (`loop(...)` rebinds it to other values),
-an index or field name the template computes, and a test `is defined` (a deliberate probe).
+dotted path `"sections.0.head"` too), and a name the template binds once to one of those (`{% set it = x.items[0]
+%}`, `{% with s = it.sections %}`), from where it is bound. Not followed (it cannot be known without the decision):
+`d` (the decision's JSON: optional keys some decisions lack, and keys a batch adds that its schema does not list), a
+name the template binds more than once or takes as a macro's argument, a recursive loop's variable (`loop(...)`
+rebinds it to other values), an index or field name the template computes, and a test `is defined` (a deliberate
+probe).
 
 Bounded (a policy is untrusted data): one pass over the tree with a stack, each expression's type worked out once;
 no recursion however deep the template nests.
@@ -187,6 +189,19 @@ def _rebound(all_nodes: list[nodes.Node]) -> set[str]:
     return out
 
 
+def _bound_once(all_nodes: list[nodes.Node]) -> frozenset[str]:
+    """The names a template binds exactly once, by `{% set name = ... %}` or `{% with name = ... %}`: each has the one
+    value it is given there wherever it is read after (a name bound twice, or also a loop's variable or a macro's
+    argument, may hold another)."""
+    bindings: dict[str, int] = {}
+    for n in all_nodes:
+        if isinstance(n, nodes.Name) and n.ctx in ("store", "param"):
+            bindings[n.name] = bindings.get(n.name, 0) + 1
+    given = {n.target.name for n in all_nodes if isinstance(n, nodes.Assign) and isinstance(n.target, nodes.Name)}
+    given |= {t.name for n in all_nodes if isinstance(n, nodes.With) for t in n.targets if isinstance(t, nodes.Name)}
+    return frozenset(name for name in given if bindings.get(name) == 1)
+
+
 def _attribute_argument(node: nodes.Filter) -> Any:
     """The field a filter names for each element (`map(attribute="status")`: "status"), when a constant."""
     position, keyword = _ATTRIBUTE_ARGUMENT.get(node.name, (None, None))
@@ -199,8 +214,9 @@ def _attribute_argument(node: nodes.Filter) -> Any:
 class _Reader:
     """One walk of a template's tree, with the type of each name known at each point (`x`, the loop variables)."""
 
-    def __init__(self, rebound: set[str]) -> None:
+    def __init__(self, rebound: set[str], once: frozenset[str] = frozenset()) -> None:
         self.rebound = rebound
+        self.once = once
         self.found: list[UnknownField] = []
         #: each expression's type and how the template writes it (None: not the model's), worked out once
         self.types: dict[int, tuple[Any, str] | None] = {}
@@ -293,6 +309,13 @@ class _Reader:
             if isinstance(node, nodes.For):
                 stack.extend(reversed(self.loop(node, scope)))
                 continue
+            if isinstance(node, nodes.With):
+                stack.extend(reversed(self.with_block(node, scope)))
+                continue
+            if isinstance(node, nodes.Macro | nodes.CallBlock):
+                scope = dict(scope)  # (what its body sets stays in it)
+            elif isinstance(node, nodes.Assign) and isinstance(node.target, nodes.Name):
+                self.bind(node.target.name, node.node, scope, scope)  # (siblings after it share `scope`, as jinja2's do)
             if isinstance(node, nodes.Test) and node.name in ("defined", "undefined"):
                 continue  # `x.sign_off is defined`: asked on purpose
             if isinstance(node, nodes.Getattr):
@@ -302,6 +325,20 @@ class _Reader:
             elif isinstance(node, nodes.Filter) and node.name in _ATTRIBUTE_ARGUMENT:
                 self.check_attribute(node, scope)
             stack.extend((child, scope) for child in reversed(list(node.iter_child_nodes())))
+
+    def bind(self, name: str, value: nodes.Node, scope: dict[str, Any], into: dict[str, Any]) -> None:
+        """`name`, bound once to `value` (read in `scope`), has its type in `into` from here on, when the model's."""
+        typed = self.type_of(value, scope) if name in self.once else None
+        if typed is not None:
+            into[name] = typed[0]
+
+    def with_block(self, node: nodes.With, scope: dict[str, Any]) -> list[tuple[nodes.Node, dict[str, Any]]]:
+        """A `{% with %}` block's values, read where it stands, then its body with the names it binds."""
+        inner = dict(scope)
+        for target, value in zip(node.targets, node.values, strict=False):
+            if isinstance(target, nodes.Name):
+                self.bind(target.name, value, scope, inner)
+        return [*((v, scope) for v in node.values), *((c, inner) for c in node.body)]
 
     def loop(self, node: nodes.For, scope: dict[str, Any]) -> list[tuple[nodes.Node, dict[str, Any]]]:
         """A loop's parts in order, each with its names: the loop's variable is an element of what it loops over
@@ -321,8 +358,9 @@ def unknown_fields(source: str, name: str) -> Iterator[UnknownField]:
     tree = parse_template(source, name)
     if tree is None:
         return
-    rebound = _rebound(list(_all_nodes(tree)))
-    reader = _Reader(rebound)
+    every = list(_all_nodes(tree))
+    rebound = _rebound(every)
+    reader = _Reader(rebound, _bound_once(every))
     roots = {"x": Explanation, "policy": PolicyInfo, "m": _messages()}
     reader.walk(tree, {k: v for k, v in roots.items() if k not in rebound})
     yield from reader.found
