@@ -35,6 +35,7 @@ from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
 from engine.core.jsonpos import first_duplicate, json_positions, locate_in, where_constant, where_refused
 from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places, said_in_digits
 from engine.deciding.history import Consumption, Grant, parse_grants
+from engine.language import kinds as file_kinds
 from engine.language.expressions import Facts, suggest
 from engine.language.model import CompiledPolicy, FactSpec, Text
 from engine.language.validate import schema_message
@@ -1686,6 +1687,13 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         claim = fast.from_data(data) if fast is not None else None
         if claim is not None:
             return claim
+    # a policy file, a case file or a decision given as the claim (only a claim the fast intake did not take is
+    # asked; a list keeps its own word, `claim.not_object`)
+    kind = file_kinds.kind_of(data) if isinstance(data, dict) else None
+    if kind is not None and kind != "claim":
+        said = msg("claim.not_this_claim", kind=file_kinds.named(kind), fix=file_kinds.read_by(kind))
+        problem = Problem(said, file=file, code="claim", expected=msg("claim.not_this_claim_expected"))
+        raise ClaimError([problem], msg("claim.invalid"))
     if not isinstance(data, Mapping):
         raise ClaimError([Problem(msg("claim.not_object", kind=json_kind(data)), file=file, code="claim")], msg("claim.invalid"))
     # raw bounds first (they protect the validators), then "fast accept, slow explain": a claim the

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from engine.core.errors import PolicyError, Problem
 from engine.core.i18n import msg
+from engine.language import kinds
 from engine.language.compiler import compile_policy
 from engine.language.model import CompiledPolicy
 from engine.language.source import MAX_POLICY_NODES, Source, load_yaml_file, parse_yaml
@@ -18,6 +19,15 @@ from engine.language.validate import schema_problems
 
 def check_source(source: Source) -> tuple[CompiledPolicy | None, list[Problem]]:
     """All problems of a parsed policy document, and the compiled policy if there are none."""
+    kind = kinds.kind_of(source.data)
+    if kind is not None and kind != "policy":  # a case file, a claim, ... given as the policy: say which, not its keys
+        problem = source.problem(
+            (),
+            msg("loading.not_this_policy", kind=kinds.named(kind), fix=kinds.read_by(kind)),
+            expected=msg("loading.not_this_policy_expected"),
+            code="not_a_policy",
+        )
+        return None, [problem]
     if not isinstance(source.data, dict):
         return None, [
             source.problem(

@@ -40,6 +40,7 @@ import yaml
 from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP, HIDDEN_BREAKS, UNSHOWN
 from engine.core.errors import InputLimitError, PathPart, PolicyError, Problem
 from engine.core.i18n import FALLBACK, Msg, catalogue, msg
+from engine.language import kinds
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
@@ -232,6 +233,14 @@ def _decode(raw: bytes, path: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if kinds.is_workbook(raw):  # ("save it as UTF-8" is no help for a workbook: say what it is and what reads it)
+            problem = Problem(
+                msg("loading.not_text", kind=kinds.named("workbook"), fix=kinds.read_by("workbook")),
+                file=path,
+                code="not_text",
+                expected=msg("loading.not_text_expected"),
+            )
+            raise PolicyError([problem], msg("loading.summary.cannot_read")) from None
         line = raw[: exc.start].count(b"\n") + 1
         raise PolicyError(
             [
