@@ -325,10 +325,10 @@ def test_every_command_said_in_english_has_no_chinese_of_the_engine(english: tup
 def test_unreadable_json_says_what_is_wrong_in_chinese(chinese: tuple[dict[str, tuple[int, str]], Path]) -> None:
     said, out = chinese
     code, text = said["evaluate trailing_comma"]
-    # `{"claim_id": "X",}`: after the comma (column 18) json expects a name; the whole document is the place
+    # `{"claim_id": "X",}`: after the comma (column 18) json expects a name; line and column are the place, no field
     assert code == 1
     assert "无法解析文件（共 1 处问题）" in text
-    assert "trailing_comma.json:1:18: （整个文件）: 不是有效的 JSON：此处应为用英文双引号括起的字段名（最后一项后面不能有逗号）" in text
+    assert "trailing_comma.json:1:18: 不是有效的 JSON：此处应为用英文双引号括起的字段名（最后一项后面不能有逗号）" in text
     records = [json.loads(line) for line in (out / "batch" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     last = records[-1]  # the round's 7th line is the same text
     assert last["where"]["line"] == 7
@@ -514,9 +514,7 @@ def test_a_tab_at_the_start_of_a_line_says_to_use_spaces(chinese: tuple[dict[str
     line = text[: text.index("\tamount:")].count("\n") + 1
     code, out = said["validate tab"]
     assert code == 1
-    assert (
-        f"tab.yaml:{line}:1: （整个文件）: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进\n    应为 把 Tab 换成空格（与上下行对齐）" in out
-    )
+    assert f"tab.yaml:{line}:1: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进\n    应为 把 Tab 换成空格（与上下行对齐）" in out
 
 
 def test_a_token_file_slip_is_said_like_a_policy_s(tmp_path: Path) -> None:
@@ -526,7 +524,7 @@ def test_a_token_file_slip_is_said_like_a_policy_s(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "engine", "serve", "--policies", str(ROOT / "policies"), "--port", "0", "--token-file", str(tokens)]
     r = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=120)
     assert r.returncode != 0
-    assert f"{tokens}:2:1: （整个文件）: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进" in r.stderr, r.stderr
+    assert f"{tokens}:2:1: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进" in r.stderr, r.stderr
 
 
 def test_a_record_without_a_line_is_named_by_its_element_never_line_none() -> None:

@@ -188,6 +188,44 @@ def test_duplicate_key_is_an_error_at_the_duplicate(tmp_path: Path) -> None:
     assert p.message == f"duplicate key 'rate' (first at line {first}); YAML would silently keep the last one"
 
 
+def test_a_located_error_never_says_whole_file_and_one_without_a_place_does(tmp_path: Path) -> None:
+    """A syntax error has a line and a column but no field: it read `policy.yaml:4:12: （整个文件）: YAML 格式错误…`,
+    "the whole file", of one quote left open on line 4. Its line and column are its place; an error at a field says
+    the field after them; only an error with no place in the file (it cannot be read) is said of the whole file."""
+    from engine.officer.lint import format_problem, lint_file
+
+    def said(text: str, name: str) -> list[str]:
+        path = write(tmp_path, text, f"{name}.yaml")
+        with pytest.raises(engine.EngineError) as info:
+            engine.load_policy(path)
+        return [p.said("zh").split("\n")[0].replace(f"{path}:", "") for p in info.value.problems]
+
+    # `  version: "1` on line 4: the quote opens at column 12 (after 11 characters) and runs on to `"0.01"`, line 8
+    opened = said(mutate('version: "1"', 'version: "1'), "quote")
+    assert opened == [
+        "4:12: YAML 格式错误：此处开始的引号一直延续到第 8 行，解析在那里停止（找不到应有的键（可能是缩进不对齐，或上一行的冒号、引号有误））：是否漏写了结束引号？"
+    ]
+    assert said(mutate("  id: tiny", "\tid: tiny"), "tab") == ["3:1: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进"]
+    assert said("", "empty") == ["1:1: 规则文件须为「键: 值」的映射，含 policy:、clauses:、rules: 等"]
+    # a field's error says its field: `    funding_years: {from: "x", …` on line 7, the value at column 4 + 22 + 1 = 27
+    wrong = said(mutate("funding_years: {from: 2024, to: 2025}", 'funding_years: {from: "x", to: 2025}'), "nested")
+    assert wrong == ["7:27: policy.in_force.funding_years.from: 'x' 的类型不对，应为 整数（integer）"]
+    text = mutate('test: item.patent_kind == "invention"', 'test: item.patent_kind == = "invention"')
+    assert said(text, "expr")[0].startswith(f"{line_of(text, 'test: item')}:15: rules[0].when[0].test: 「=」不能用来比较")
+    # lint says a located error the same way: its severity, then the message
+    path = write(tmp_path, mutate("  id: tiny", "\tid: tiny"), "lint.yaml")
+    with use_language("zh"):
+        [lint] = [format_problem(p).split("\n")[0] for p in lint_file(path)]
+    assert lint == f"{path}:3:1: 错误: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进 [syntax]"
+    # no place in the file: the file as a whole
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(engine.EngineError) as info:
+        engine.load_policy(missing)
+    [p] = info.value.problems
+    assert p.said("zh") == f"{missing}: （整个文件）: 无法读取文件：文件不存在（请检查文件名和路径）"
+    assert p.said("en").startswith(f"{missing}: (document): cannot read file: ")
+
+
 def test_non_utf8_file(tmp_path: Path) -> None:
     path = tmp_path / "gbk.yaml"
     path.write_bytes(TEMPLATE.encode("gb18030"))

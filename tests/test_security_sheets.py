@@ -999,8 +999,8 @@ def _edit(d: dict[str, Any], how: str) -> dict[str, Any]:
 
 
 EDITS = {
-    "no items": "(document): 'items' is a required property",
-    "no applicant": "(document): 'applicant' is a required property",
+    "no items": "'items' is a required property",  # at 1:1, the object's start: no field to name
+    "no applicant": "'applicant' is a required property",
     "a step that is a number": "items[0].steps[0]: 5 is not of type 'object'",
     "steps a string": "items[0].steps: 'abc' is not of type 'array'",
     "a bogus amount": "items[0].amount: '12abc' does not match '^-?[0-9]+\\\\.[0-9]{2}$'",

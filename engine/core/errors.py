@@ -128,10 +128,21 @@ class Problem:
                 where += f":{self.column}"
         return where
 
+    def place(self) -> str:
+        """The field the problem is at (`rules[0].when[0].test`), said after its location.
+
+        No field and no line: the input as a whole, "（整个文件）" / "(document)". No field but a line (a YAML or
+        JSON syntax error, a file that is no mapping): nothing, for the line and column are the place, and the
+        problem is not about the whole file."""
+        if self.path:
+            return format_path(self.path)
+        return "" if self.line is not None else lookup("core.document")
+
     def __str__(self) -> str:
         item = tr(msg("core.item", id=self.item_id)) if self.item_id is not None else ""
-        where = format_path(self.path) if self.path else lookup("core.document")  # "(document)": the input as a whole
-        text = f"{self.location()}: {where}{item}: {tr(self.message)}"
+        place = self.place()
+        where = f"{place}{item}: " if place or item else ""
+        text = f"{self.location()}: {where}{tr(self.message)}"
         if self.expected:
             text += f"\n    {lookup('core.expected')} {tr(self.expected)}"
         return text

@@ -1456,7 +1456,8 @@ def lint_file(path: str | Path) -> list[Problem]:
 def format_problem(p: Problem) -> str:
     """`file:line:col: warning: path: message` (compiler style, one line plus the hint), in the reader's language."""
     severity = lookup(f"lint.severity.{p.severity}") if p.severity in ("error", "warning") else p.severity
-    text = f"{p.location()}: {severity}: {format_path(p.path)}: {tr(p.message)} [{p.code}]"
+    place = p.place()
+    text = f"{p.location()}: {severity}: {place + ': ' if place else ''}{tr(p.message)} [{p.code}]"
     if p.expected:
         text += f"\n    {lookup('core.expected')} {tr(p.expected)}"
     return text
