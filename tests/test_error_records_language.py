@@ -80,7 +80,7 @@ def test_the_budget_table_speaks_the_runs_language(tmp_path: Path, policy: engin
         table = budget_table(summary, policy)
     assert (
         table.splitlines()[0].split()
-        == "条款 事项类型 事项数 批准 批准总额 材料不全 暂缓（材料不全） 待评审 暂缓（待评审，至多） 不予支持 转介".split()
+        == "条款 事项类型 事项数 获支持 支持金额 材料不全 暂缓（材料不全） 待评审 暂缓（待评审，至多） 不予支持 转介".split()
     )
     assert "按状态：支持 " in table
     with use_language("en"):
