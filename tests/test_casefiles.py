@@ -307,7 +307,11 @@ def test_where_they_part_says_values_in_the_readers_words_not_pythons(tmp_path: 
     with use_language("zh"):
         zh = format_result(refused)
     assert "项目 l1：状态应为 支持，实为 不予支持" in zh
-    assert "审查 pledge-loan-interest#when1（第六条第（一）项）：item.lender_is_bank [item.lender_is_bank=否] → 不成立" in zh
+    # the fact by the policy's words for it (贷款人是否为银行) and its code, as the expression writes it
+    assert (
+        "审查 pledge-loan-interest#when1（第六条第（一）项）：item.lender_is_bank [贷款人是否为银行（item.lender_is_bank）=否] → 不成立"
+        in zh
+    )
     # the officer expecting a refusal of a granted item is shown the steps it passed, the who step's lists said
     f.write_text(WRONG.format(policy=policy_beside(tmp_path)), encoding="utf-8")
     granted = run_case(load_case_file(f)[1])
@@ -333,6 +337,43 @@ def test_where_they_part_says_values_in_the_readers_words_not_pythons(tmp_path: 
         "项目 l1：材料 pledge-loan-interest（第十二条）：需要 获得相关授权专利或奖项、称号等项目的证明文件（proof_of_right）、"
         "相关费用票据的原件及复印件（fee_receipts）、加盖公章的票据复印件（sealed_receipt_copies），缺少 无"
     ) in zh
+
+
+def test_where_they_part_names_a_fact_by_the_policy_s_words_and_its_code(tmp_path: Path) -> None:
+    """A divergence line named a fact by its code alone: `材料不全：缺少材料 sealed_receipt_copies，缺少事实
+    applicant.actually_operating` and `50% × item.annual_interest_paid`, where every other message an officer reads
+    (a problem's field, the workbook's column) says the policy's words and the code. The words below are the
+    policy's own (facts.applicant.actually_operating, item_types.pledge_loan_interest.facts, documents)."""
+    base = WRONG.format(policy=policy_beside(tmp_path))
+    # the applicant does not say whether it operates in the district (N4: unknown), and the item lacks its sealed
+    # copies: incomplete, where the officer expected a grant
+    text = base.replace("registered_in_district: true, actually_operating: true,", "registered_in_district: true,").replace(
+        "documents: [proof_of_right, fee_receipts, sealed_receipt_copies]}", "documents: [proof_of_right, fee_receipts]}"
+    )
+    f = tmp_path / "incomplete.yaml"
+    f.write_text(text, encoding="utf-8")
+    result = run_case(load_case_file(f)[0])
+    with use_language("zh"):
+        zh = format_result(result)
+    with use_language("en"):
+        en = format_result(result)
+    assert (
+        "项目 l1：材料不全：缺少材料 加盖公章的票据复印件（sealed_receipt_copies），缺少事实 是否在平谷区实际经营（applicant.actually_operating）"
+        in zh
+    )
+    assert (
+        "item l1: incomplete: missing documents receipt copies bearing the organisation's official seal (sealed_receipt_copies), "
+        "missing facts actually operating in Pinggu District (applicant.actually_operating)"
+    ) in en
+    # an amount expected wrong: 500,000.00 interest at 50% is 250,000.00 (第六条第（一）项), not 200,000.00
+    f.write_text(base.replace("l1: {status: granted, amount: 25万}", "l1: {status: granted, amount: 20万}"), encoding="utf-8")
+    with use_language("zh"):
+        zh = format_result(run_case(load_case_file(f)[0]))
+    assert (
+        "项目 l1：分歧所在：金额（第六条第（一）项）：50% × 申报年度内实际支付的贷款利息（item.annual_interest_paid） = 500,000.00 元"
+        " → 250,000.00 元（预期 200,000.00 元）"
+    ) in zh
+    assert "× item." not in zh and "缺少事实 applicant." not in zh
 
 
 def test_a_claim_error_in_a_case_names_the_line_that_gave_the_value(tmp_path: Path) -> None:

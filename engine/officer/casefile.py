@@ -70,7 +70,8 @@ from engine.deciding.ready import load_policy
 from engine.language.expressions import suggest
 from engine.language.model import BudgetRounding, CompiledPolicy, Text
 from engine.language.source import Source, load_yaml_file
-from engine.records.batch import decide_in_memory
+from engine.records.batch import column_headings, decide_in_memory
+from engine.records.tabular import field_heading
 
 ABSENT = "(absent)"
 ITEM_KEYS = ("status", "amount", "asked", "provisional", "reason", "reasons", "missing_documents", "missing_facts", "cites")
@@ -759,10 +760,23 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
 
 
 def _code_words(policy: CompiledPolicy | None) -> dict[str, Mapping[str, Any]]:
-    """The policy's words for the codes a trace step lists: applicant kinds, roles and documents."""
+    """The policy's words for the codes a trace step lists: applicant kinds, roles and documents; and its facts, as
+    the workbook's columns head them (`column_headings`)."""
     if policy is None:
         return {}
-    return {"kinds": policy.applicant_kinds, "roles": policy.applicant_roles, "documents": policy.documents}
+    words = {"kinds": policy.applicant_kinds, "roles": policy.applicant_roles, "documents": policy.documents}
+    return {**words, "facts": column_headings(policy)}
+
+
+def _fact(name: Any, words: Mapping[str, Mapping[str, Any]] | None) -> Any:
+    """A fact of a trace step (`item.official_fees_paid`) by the policy's words and its code, as every other message
+    an officer reads names it (a problem's field, the workbook's column, `field_heading`):
+    获得专利权所缴纳的官方规定费用（item.official_fees_paid）. What is not one fact (an expression) stays as written."""
+    facts = (words or {}).get("facts")
+    if not facts or not isinstance(name, str):
+        return name
+    zh, en = (field_heading(name, facts, lang) for lang in ("zh", "en"))
+    return name if zh == name else Text(zh, en)
 
 
 def _coded(value: Any, words: Mapping[str, Any] | None) -> Any:
@@ -807,7 +821,7 @@ def _describe_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]] 
                 "casetest.step.amount_rate",
                 cites=cites,
                 rate=rate,
-                base=base["expression"],
+                base=_fact(base["expression"], words),
                 of=_money(base["value"]),
                 value=_money(step["value"]),
             )
@@ -815,7 +829,7 @@ def _describe_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]] 
             return msg(
                 "casetest.step.amount_table",
                 cites=cites,
-                by=step["by"]["expression"],
+                by=_fact(step["by"]["expression"], words),
                 entry=repr(step["by"]["value"]),
                 value=_money(step["value"]),
             )
@@ -844,9 +858,9 @@ def _describe_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]] 
             result=result,
         )
     if kind == "check":
-        facts = [msg("casetest.step.fact", name=k, value=_said(v)) for k, v in step["facts"].items()]
+        facts = [msg("casetest.step.fact", name=_fact(k, words), value=_said(v)) for k, v in step["facts"].items()]
         res = {True: msg("casetest.step.true"), False: msg("casetest.step.false")}.get(step["result"]) or msg(
-            "casetest.step.unknown", fact=str(step.get("missing_fact"))
+            "casetest.step.unknown", fact=_fact(str(step.get("missing_fact")), words)
         )
         return msg("casetest.step.check", check=step["check"], cites=cites, test=step["test"], facts=facts, result=res)
     if kind == "who":
@@ -891,8 +905,9 @@ def where_they_part(exp: Mapping[str, Any], got: dict[str, Any], words: Mapping[
                     lines.append(msg("casetest.refused_at", step=_describe_step(s, words)))
         else:
             if got["status"] == "incomplete":  # (before what a refusal expected: the missing documents are why)
-                missing = (_said(got.get("missing_documents", [])), _said(got.get("missing_facts", [])))
-                lines.append(msg("casetest.incomplete", documents=missing[0], facts=missing[1]))
+                facts = [_fact(f, words) for f in got.get("missing_facts", [])] or msg("casetest.step.none")
+                documents = _coded(got.get("missing_documents", []), (words or {}).get("documents"))
+                lines.append(msg("casetest.incomplete", documents=documents, facts=facts))
             if want_status == "refused":
                 lines.append(msg("casetest.none_refused"))
                 lines.extend(
