@@ -67,7 +67,8 @@ def test_a_decision_given_as_the_policy_or_the_claim_says_so(tmp_path: Path, cap
     err = capsys.readouterr().err
     assert said.format("申请材料") in err and f"应为 {CLAIM_EXPECTED}" in err and "Traceback" not in err
     # and what it says works: the decision is explained from its file
-    assert main(["--lang", "zh", "explain", "--policy", str(POLICY_PATH), f"{path}:1"]) == 0
+    assert "python -m engine explain --policy 规则文件 判定文件.json（" in err
+    assert main(["--lang", "zh", "explain", "--policy", str(POLICY_PATH), str(path)]) == 0
     assert "申请编号：W-1" in capsys.readouterr().out
 
 
