@@ -200,6 +200,34 @@ def test_openapi_is_valid_3_1_and_embeds_each_versions_generated_claim_schema(se
     }
 
 
+def test_openapi_lists_the_refusals_of_a_commit_and_a_match(tmp_path: Path) -> None:
+    # docs/service.md: "the OpenAPI document lists, for each operation, the problems its route gives". A commit runs
+    # under --timeout on the ledger (503 timeout; 503 ledger-unavailable, its server down; 409 no-ledger without
+    # --ledger) and counts its items (422 too-many-items), and the ledger may refuse it (422 ledger-refused: data
+    # changed since parsed); the document listed 409 and 422 for other reasons only and no 503. /match runs under
+    # --timeout too (503), and its 422 said "several policies are served and ?policy names none of them", which no
+    # code answers (an unknown ?policy= is 400; a profile with no ?policy= is matched against every policy served).
+    from engine.service.catalogue import load_catalogue
+    from engine.service.openapi import openapi_document
+
+    ops = openapi_document(load_catalogue(policy_folder(tmp_path)))["paths"]
+    commit, match = ops["/ledger/commit"]["post"]["responses"], ops["/match"]["post"]["responses"]
+    for responses, said in (
+        (
+            commit,
+            {
+                "409": ["has no ledger", "committed with other content"],
+                "422": ["too many items", "ledger refused"],
+                "503": ["took too long", "cannot be reached"],
+            },
+        ),
+        (match, {"409": ["has no ledger"], "422": ["too many items"], "503": ["took too long", "cannot be reached"]}),
+    ):
+        for status, words in said.items():
+            assert all(w in responses[status]["description"].lower() for w in words), (status, responses[status]["description"])
+    assert "several policies" not in match["422"]["description"]
+
+
 def test_the_api_page_needs_no_network(server: Server) -> None:
     answer = server.call("GET", "/docs")
     assert answer.status == 200 and answer.headers["content-type"].startswith("text/html")

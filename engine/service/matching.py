@@ -10,6 +10,7 @@ Registered by `engine.service.app.routes`; its OpenAPI entry is `paths()`, merge
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -79,8 +80,9 @@ def routes(svc: Service) -> list[Route]:
     return [Route("/match", match, methods=["POST"])]
 
 
-def paths() -> dict[str, Any]:
-    """The OpenAPI 3.1 entry of POST /match."""
+def paths(problems: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI 3.1 entry of POST /match; `problems` (engine.service.openapi's) writes the responses of the
+    problem kinds its route gives."""
     text = {"type": "string"}
     query = [
         {"name": "policy", "in": "query", "required": False, "schema": text, "description": "a policy id; default: every policy served"},
@@ -88,7 +90,6 @@ def paths() -> dict[str, Any]:
         {"name": "format", "in": "query", "required": False, "schema": {"enum": list(FORMATS)}},
         {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["zh", "en"]}},
     ]
-    problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     return {
         "/match": {
             "post": {
@@ -110,9 +111,9 @@ def paths() -> dict[str, Any]:
                             "text/html": {"schema": text},
                         },
                     },
-                    "400": {"description": "a bad parameter or profile", **problem},
-                    "409": {"description": "history=ledger on a service with no ledger", **problem},
-                    "422": {"description": "several policies are served and ?policy names none of them", **problem},
+                    # (a bad ?policy= is 400, as every bad parameter; with history=ledger a profile carrying a history
+                    # of its own is an invalid claim; the ledger and the deciding run under --timeout)
+                    **problems("invalid-json", "invalid-claim", "too-many-items", "no-ledger", "ledger-unavailable", "timeout"),
                 },
             }
         }

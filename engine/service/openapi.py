@@ -195,7 +195,18 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": claim_any}}},
                 "responses": {
                     "200": _json({"type": "object"}, "the commit: status, sequence, decision as committed"),
-                    **_problems("invalid-claim", "unauthorized", "forbidden", "already-committed", "too-large"),
+                    **_problems(
+                        "invalid-claim",
+                        "too-many-items",
+                        "ledger-refused",
+                        "unauthorized",
+                        "forbidden",
+                        "already-committed",
+                        "no-ledger",
+                        "too-large",
+                        "ledger-unavailable",
+                        "timeout",
+                    ),
                 },
             }
         },
@@ -480,7 +491,7 @@ def openapi_document(catalogue: Catalogue) -> dict[str, Any]:  # long because: t
         },
         **_ledger_paths(claim_any),
         **_round_paths(),
-        **match_paths(),
+        **match_paths(_problems),
     }
     for ops in paths.values():
         for op in ops.values():
