@@ -226,6 +226,15 @@ def test_openapi_lists_the_refusals_of_a_commit_and_a_match(tmp_path: Path) -> N
         for status, words in said.items():
             assert all(w in responses[status]["description"].lower() for w in words), (status, responses[status]["description"])
     assert "several policies" not in match["422"]["description"]
+    # and each kind's title once per status (every operation's 400 said "The request is not valid" two to four times)
+    said_twice = {
+        (path, method, status): answer["description"]
+        for path, methods in ops.items()
+        for method, op in methods.items()
+        for status, answer in op["responses"].items()
+        if len(answer["description"].split("; ")) != len(set(answer["description"].split("; ")))
+    }
+    assert not said_twice, said_twice
 
 
 def test_the_api_page_needs_no_network(server: Server) -> None:

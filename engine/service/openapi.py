@@ -46,7 +46,7 @@ def _ref(name: str) -> dict[str, str]:
 
 def _problems(*kinds: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for kind in kinds:
+    for kind in dict.fromkeys(kinds):  # (each once: a call with a body and parameters may be refused 400 for either)
         status = KINDS[kind]
         entry = out.setdefault(str(status), {"description": "", "content": {"application/problem+json": {"schema": _ref("Problem")}}})
         entry["description"] = (entry["description"] + "; " if entry["description"] else "") + title(kind, "en")
