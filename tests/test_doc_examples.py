@@ -8,6 +8,7 @@
   `ledger verify` reads). A line's exit code is the one its comment documents (`# ... exit 3 ...`), else 0;
   a `$ command; echo "exit $?"` line of a console transcript must print the `exit N` shown under it, and on stderr
   the other lines shown under it, as they are.
+* docs/service.md's curl examples are sent to a real `serve` (`test_the_curl_examples_of_service_md_are_answered`).
 * The placeholders the docs use stand for files made here: CLAIM.json / claim.json (the example claim), claims/
   (a folder holding it), round.jsonl / claims.jsonl (the example round), round.xlsx (its workbook), NEW.yaml /
   新版.yaml (the 2024 draft revision), URL (an SQLite ledger), policy_with_budget.yaml (the policy),
@@ -329,6 +330,31 @@ def test_the_failing_case_the_guides_show_is_what_test_prints(tmp_path: Path) ->
         with use_language(lang):
             said = format_result(first).replace(f"{tmp_path}{os.sep}", "")
         assert _block_after(doc, head) == said.splitlines(), doc
+
+
+def test_the_curl_examples_of_service_md_are_answered(tmp_path: Path) -> None:
+    # docs/service.md's "From curl" block, each line sent to a real `serve` (the shell examples above skip `serve`):
+    # every one answered 200 (curl -f fails on any status of 400 or more), $TOKEN an officer's, claim.json the example
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    pytest.importorskip("uvicorn")
+    from test_service import OFFICER_TOKEN, Server
+
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(f"tokens:\n  {OFFICER_TOKEN}: {{name: 王科员, roles: [officer]}}\n", encoding="utf-8")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    shutil.copy(ROOT / "examples" / "claim_enterprise_2021.json", tmp_path / "claim.json")
+    lines = _block_after("service.md", "curl -s localhost:8000/policies")
+    assert len(lines) >= 6 and all(line.startswith("curl -s ") for line in lines), lines
+    srv = Server(tmp_path, "--ledger", f"sqlite:///{tmp_path / 'ledger.sqlite'}", "--token-file", str(tokens))
+    try:
+        for line in lines:
+            command = line.replace("curl -s ", "curl -sf ", 1).replace("localhost:8000", f"127.0.0.1:{srv.port}")
+            env = {**os.environ, "TOKEN": OFFICER_TOKEN}
+            r = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=120)
+            assert r.returncode == 0 and r.stdout, f"{line}\nexit {r.returncode}\n{r.stderr}\n{srv.output()}"
+    finally:
+        srv.stop()
 
 
 # --- SECURITY.md states the limits the code holds ------------------------------------------------------------------
