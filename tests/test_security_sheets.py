@@ -1770,6 +1770,49 @@ def test_a_json_lines_line_longer_than_a_claim_file_is_passed_over_unread(tmp_pa
     assert tabular.JSONL_MAX_LINE == 2 * 1024 * 1024 == engine.language.source.MAX_BYTES  # (a claim file's bound)
 
 
+def test_a_json_list_element_longer_than_a_claim_file_is_passed_over_undecoded(tmp_path, policy, monkeypatch):
+    # an element of a JSON list round was read and decoded whole, however long (a 30 MB element was held and decoded
+    # before it was refused): its end was found only by decoding it. It is now bounded as a JSON Lines line is (2 MiB,
+    # in characters here): past the bound it is passed over to its end by its brackets and quotes, a chunk at a time,
+    # and gets its own error record; the elements around it are decided as without it. Its text holds what a naive
+    # scan would stop at: quotes, brackets and backslashes inside strings, escapes cut by a chunk's end.
+    from engine.records import tabular
+
+    first, second = (json.loads(x) for x in (ROOT / "examples" / "round_2021.jsonl").read_text(encoding="utf-8").splitlines()[:2])
+    tricky = '] } \\" [ {' * 10
+    long = {"claim_id": "LONG", "applicant": {"name": "x\\" * 1_100_000, "notes": [tricky, {"a": [1, 2.5, None, True]}]}}
+    text = json.dumps(long, ensure_ascii=False)  # an x and a backslash, written in 3 characters: 3,300,000 and the frame
+    assert len(text) > 2 * 1024 * 1024
+    (tmp_path / "round.json").write_text(f"[{json.dumps(first)},\n{text} ,\n {json.dumps(second)}, {text}]", encoding="utf-8")
+    decoded = _texts_decoded(monkeypatch, tabular, "raw_decode_json")
+    run_batch(policy, tmp_path / "round.json", tmp_path / "out", quiet=True, report=False, ledger_url=_ledger(tmp_path))
+    assert max(decoded) <= 2 * 1024 * 1024 + tabular.JsonListReader.CHUNK  # never held past the bound and a chunk
+    decided = [json.loads(line)["claim_id"] for line in (tmp_path / "out" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert decided == [first["claim_id"], second["claim_id"]]
+    errors = _lines(tmp_path / "out" / "errors.jsonl")
+    said = f"this application of the list has {len(text):,} characters, more than one application may have (2,097,152): not read"
+    assert [(e["where"]["element"], e["where"]["line"], e["problems"][0]["message"]) for e in errors] == [(1, 2, said), (3, 3, said)]
+
+
+def test_the_end_of_a_json_value_is_found_without_decoding_it_however_its_text_is_cut() -> None:
+    # element_end against json's own decoder, on values with what a scan could be fooled by, the text cut anywhere
+    from engine.records.tabular import element_end
+
+    values = ['{"a": "x\\"}", "b": [1, {"c": "]"}]}', '"str\\\\"', "123", "[1,[2,[3]]]", "true", '{"a":"\\u00e9\\\\\\""}', "[]", '""']
+    for value in values:
+        text = value + " , 5]"
+        for cut in (1, 2, 3, 5, len(text)):
+            state, passed, carry, end = [0, 0, 0], 0, "", None
+            for i in range(0, len(text), cut):
+                held = carry + text[i : i + cut]
+                end, moved = element_end(held, state)
+                if end is not None:
+                    end += passed
+                    break
+                passed, carry = passed + moved, held[moved:]
+            assert end == json.JSONDecoder().raw_decode(text)[1] == len(value), (value, cut)
+
+
 def test_explain_given_an_error_record_says_what_it_is(tmp_path, capsys):
     # a line of errors.jsonl was read as an application with no items ("items: missing")
     out = tmp_path / "o"

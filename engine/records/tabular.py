@@ -542,8 +542,51 @@ class _Pairs(list):  # type: ignore[type-arg]
 _LENIENT = json.JSONDecoder()
 
 
+#: in a JSON text outside strings: a whole string, or what opens or closes a value (a string's quote alone: the
+#: string goes on past the text); inside a string, the run up to its end
+_STRUCTURE = re.compile(r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[\[\]{}"]')
+_IN_STRING = re.compile(r'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_SCALAR_END = re.compile(r"[,\]\s]")
+
+
+def element_end(text: str, state: list[int]) -> tuple[int | None, int]:
+    """Where the JSON value begun before `text` ends in it, found without decoding it: (the offset after the value,
+    or None when it goes on past `text`; how much of `text` was passed over). `state` ([depth of lists and objects,
+    inside a string, inside a scalar]) carries what the texts before said; an escape a text's end cuts is left
+    unread, to come first in the next text. Linear in the text; nothing of the value is held."""
+    depth, in_string, scalar = state
+    i, n = 0, len(text)
+    while i < n:
+        if in_string:
+            i = _IN_STRING.match(text, i).end()  # type: ignore[union-attr]  # (it matches, if only an empty run)
+            if i >= n or text[i] == "\\":  # (a backslash ends the text: its escape is in the next one)
+                break
+            i, in_string = i + 1, 0
+        elif scalar or (depth == 0 and text[i] not in '[{"'):  # a number, true, false or null as the element
+            found = _SCALAR_END.search(text, i)
+            if found is None:
+                state[:] = [0, 0, 1]
+                return None, n
+            return found.start(), found.start()
+        else:
+            found = _STRUCTURE.search(text, i)
+            if found is None:
+                i = n
+                break
+            i, mark = found.end(), found.group()
+            if mark == '"':
+                in_string = 1
+                continue
+            depth += 1 if mark in "[{" else -1 if mark in "]}" else 0
+        if depth == 0:
+            return i, i
+    state[:] = [depth, in_string, scalar]
+    return None, i
+
+
 class JsonListReader(_BytesProgress):
-    """A JSON array of claims, decoded one element at a time (the array is never held whole)."""
+    """A JSON array of claims, decoded one element at a time (the array is never held whole). An element longer
+    than a claim file may be (`JSONL_MAX_LINE` characters) is passed over unread, a chunk at a time, to its end."""
 
     CHUNK = 1 << 16
 
@@ -570,9 +613,10 @@ class JsonListReader(_BytesProgress):
         def fill(doubled: bool = False) -> bool:
             """Read a chunk (`doubled`: chunks until the text held has doubled) into `buf`; False at the file's end.
             An element not yet whole is decoded again only as its text doubles, not after each chunk (a 30 MB
-            element took 53 s, its time growing with the square of its length)."""
+            element took 53 s, its time growing with the square of its length); never past a claim's bound by more
+            than a chunk (an element longer is passed over, not decoded)."""
             nonlocal buf, eof, read
-            parts, want, got = [buf], max(len(buf), 1) if doubled else 1, 0
+            parts, want, got = [buf], max(min(len(buf), JSONL_MAX_LINE + 1 - len(buf)), 1) if doubled else 1, 0
             while not eof and got < want:
                 chunk = self.f.read(self.CHUNK)
                 parts.append(self._text(decoder, chunk, read))
@@ -590,6 +634,20 @@ class JsonListReader(_BytesProgress):
                 i += 1
             line += buf.count("\n", 0, i)
             buf = buf[i:]
+
+        def pass_over() -> int:
+            """The element at the start of `buf` passed over to its end, a chunk at a time: its length in characters."""
+            nonlocal buf, line
+            state, size = [0, 0, 0], 0
+            while True:
+                end, passed = element_end(buf, state)
+                size += passed
+                line += buf.count("\n", 0, passed)
+                buf = buf[passed:]
+                if end is not None:
+                    return size
+                if not fill():
+                    raise InputError(msg("input.not_json_at", file=self.path, line=line, reason=msg("input.json_ends_in_element")))
 
         while True:
             skip_space()
@@ -609,6 +667,7 @@ class JsonListReader(_BytesProgress):
             if buf[0] == "]":
                 break
             refused: ValueError | None = None  # an element read whole but refused: reported, and the list goes on
+            too_long = False
             while True:
                 try:
                     try:
@@ -625,8 +684,12 @@ class JsonListReader(_BytesProgress):
                         refused, data = _placed_refusal(exc, buf[:end]), None
                     if end == len(buf) and not eof and fill():  # a number could continue in the next chunk
                         continue
+                    too_long = end > JSONL_MAX_LINE  # (whole within the chunk past the bound: refused all the same)
                     break
                 except json.JSONDecodeError as exc:
+                    if len(buf) > JSONL_MAX_LINE:  # not whole within a claim's bound: passed over, never decoded
+                        too_long = True
+                        break
                     if fill(doubled=True):
                         continue
                     raise InputError(
@@ -634,6 +697,12 @@ class JsonListReader(_BytesProgress):
                     ) from None
             n += 1
             where = {"file": self.path, "line": line, "element": n - 1}
+            if too_long:
+                said = msg("input.json_element_too_long", size=f"{pass_over():,}", limit=f"{JSONL_MAX_LINE:,}")
+                yield Record(
+                    n, where, None, [{"field": None, "message": said, "expected": msg("input.json_element_too_long_fix"), **where}]
+                )
+                continue
             line += buf.count("\n", 0, end)
             text, buf = buf[:end], buf[end:]
             if isinstance(refused, DuplicateKeyError):
