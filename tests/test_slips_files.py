@@ -1349,6 +1349,70 @@ def test_columns_whose_blank_is_an_answer_are_said_apart_in_a_quieter_word(tmp_p
     assert tr(summary.warnings[0], "zh").startswith(f"{path}：缺少模板中的 1 列：本事项提交的证明材料（item.documents）。")
 
 
+def _one_sheet_csv(path: Path, sheet: str) -> Path:
+    """The example CSV (CODES, codes as headings) cut to one sheet of the template: the application id and the
+    columns of the items sheet (`item.`) or of the applicants sheet (`claim.`, `applicant.`), as an officer saves one
+    sheet of the workbook as CSV."""
+    names = [n for n in CODES[0] if n == "claim_id" or n.startswith(("item.",) if sheet == "items" else ("claim.", "applicant."))]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(names)
+        w.writerows([[{**CODES[0], **part}.get(n, "") for n in names] for part in CODES])
+    return path
+
+
+def test_one_sheet_of_the_template_saved_as_csv_is_said_once_at_file_level_first(tmp_path: Path) -> None:
+    # (the officer walk-through, session 35) one sheet of the batch workbook saved as CSV: the items sheet alone gave
+    # each application five "缺少此项" (its id, kind, name, funding year and submission date: the required facts of the
+    # applicants sheet) and a notice of five more missing columns "if they were deleted"; the applicants sheet alone,
+    # each application's missing item id and type. Nothing said what the file was. It is now said once, first, with
+    # the fix; each application is still its error record (L-1, the one application of CODES: 1 read, 0 decided).
+    items = _one_sheet_csv(tmp_path / "事项.csv", "items")
+    summary = run_batch(engine.load_policy(POLICY), items, tmp_path / "i", quiet=True, report=False)
+    assert (summary.applications, summary.decided, summary.failed) == (1, 0, 1)
+    # first; then only the items sheet's own column CODES lacks (the right holders), not the applicants sheet's ten
+    assert [getattr(w, "key", "") for w in summary.warnings] == ["sheet.only_items_sheet", "sheet.missing_columns_blank"]
+    assert "applicant." not in tr(summary.warnings[1], "en") and "item.right_holders" in tr(summary.warnings[1], "en")
+    assert tr(summary.warnings[0], "zh") == (
+        f"{items}：本文件只有批量申请模板中“事项”工作表的列（申请编号和各事项的列），没有“申请人”工作表的列，多半是只把工作簿中的"
+        "“事项”工作表另存为了 CSV 文件：因此每份申请都缺少申请人和申报的信息，无法审核（各申请缺少的项见错误记录）。请直接提供工作簿本身"
+        "（.xlsx 文件，两张工作表按申请编号对应读取）；如一定要用 CSV，请只用一个文件，每个事项一行，并在每一行填写其所属申请的"
+        "“申请人”工作表各列（两张工作表分别另存的两个 CSV 文件不会合并读取）"
+    )
+    assert tr(summary.warnings[0], "en").startswith(f"{items}: the file has only the columns of the batch template's 事项 (items) sheet")
+    [record] = [json.loads(line) for line in (tmp_path / "i" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["claim_id"] == "L-1"
+    assert sorted(p["field"] for p in record["problems"]) == [
+        "applicant.id",
+        "applicant.kind",
+        "applicant.name",
+        "funding_year",  # (a claim fact's field is its bare name, as in the claim)
+        "submission_date",
+    ]
+    apps = _one_sheet_csv(tmp_path / "申请人.csv", "applicants")
+    summary = run_batch(engine.load_policy(POLICY), apps, tmp_path / "a", quiet=True, report=False)
+    assert (summary.applications, summary.decided, summary.failed) == (1, 0, 1)
+    # (then the applicants sheet's own columns CODES lacks: the household registration; the roles and the findings)
+    keys = [getattr(w, "key", "") for w in summary.warnings]
+    assert keys == ["sheet.only_applicants_sheet", "sheet.missing_columns", "sheet.missing_columns_blank"]
+    assert not any("item." in tr(w, "en") for w in summary.warnings[1:])
+    assert tr(summary.warnings[0], "zh").startswith(
+        f"{apps}：本文件只有批量申请模板中“申请人”工作表的列，没有“事项”工作表的列（事项编号、事项类型等），多半是只把工作簿中的"
+        "“申请人”工作表另存为了 CSV 文件：因此每份申请都没有可审核的事项（各申请缺少的项见错误记录）。请直接提供工作簿本身"
+    )
+    [record] = [json.loads(line) for line in (tmp_path / "a" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    # (L-1's two rows are two items, each without its id and type)
+    assert sorted((p["row"], p["field"]) for p in record["problems"]) == [
+        (2, "item.id"),
+        (2, "item.type"),
+        (3, "item.id"),
+        (3, "item.type"),
+    ]
+    # the whole CSV (both sheets' columns on each row) is not said so: decided as before
+    summary = run_batch(engine.load_policy(POLICY), _write_csv(tmp_path / "r.csv", zh=False), tmp_path / "w", quiet=True, report=False)
+    assert summary.decided == 1 and not any(getattr(w, "key", "").startswith("sheet.only_") for w in summary.warnings)
+
+
 def test_each_file_of_a_folder_counts_its_own_applications_left_incomplete(tmp_path: Path) -> None:
     # (the officer review, session 33) a round's folder of two files, each lacking columns: a.xlsx the example round
     # without the applicants sheet's I-K (6 of its 7 applications decided, 5 left incomplete, PG-2022-0001 the first:

@@ -1765,6 +1765,19 @@ class _ExcelForms:
         )
 
 
+def _one_sheet(header: Sequence[str], apps: Sequence[str], items: Sequence[str]) -> tuple[str, Sequence[str]] | None:
+    """A CSV file headed as one sheet of the template alone -- the application id and the items sheet's columns, none
+    of the applicants sheet's, or the other way round: the notice saying so (`sheet.only_items_sheet`, ...) and that
+    sheet's columns, else None. An officer who saved one sheet of the workbook as CSV was told each application's
+    five missing facts (or its missing item id and type), never what the file was; the two sheets' CSV files are not
+    joined (a CSV file is one row per item, its application's columns repeated), so the fix is the workbook."""
+    own = {h for h in header if h and h != "claim_id"}
+    has_items, has_apps = not own.isdisjoint(items), not own.isdisjoint(apps)
+    if has_items == has_apps:
+        return None
+    return ("sheet.only_items_sheet", items) if has_items else ("sheet.only_applicants_sheet", apps)
+
+
 class CsvReader(_TabularReader):
     """One row per item; the claim and applicant columns repeat on each row of a claim (the first row's count)."""
 
@@ -1860,7 +1873,10 @@ class CsvReader(_TabularReader):
         whole = [_cells_said(k, where, refs) for k, refs in kinds if refs]
         if whole:
             raise refused(str(path), whole)
-        self._missing_columns("row", where, allowed, header, types)
+        one = _one_sheet(header, apps, items) if self.spool.has("row") else None
+        if one is not None:  # (said first: every application's error record follows from it)
+            self.noticed.append(msg(one[0], where=where))
+        self._missing_columns("row", where, one[1] if one else allowed, header, types)
         resaved = forms.notice(where)
         if resaved is not None:
             self.noticed.append(resaved)
