@@ -604,6 +604,79 @@ def test_an_expected_amount_in_a_thousand_is_said_in_chinese(tmp_path: Path) -> 
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "fix"),
+    [
+        ("1万5千", "15000"),  # 1 × 10,000 + 5 × 1,000
+        ("3千5百", "3500"),  # 3 × 1,000 + 5 × 100
+        ("12万5千元", "125000"),  # 12 × 10,000 + 5 × 1,000
+        ("1百2十5", "125"),  # 100 + 20 + 5: the 5 after 十 stands in the ones whichever way it is read
+        ("１万５千", "15000"),  # full-width digits: said too
+    ],
+)
+def test_an_expected_amount_of_digits_and_chinese_units_says_the_digits_to_write(tmp_path: Path, written: str, fix: str) -> None:
+    """(the officer walk-through, session 35) `amount: 1万5千`, as an officer says fifteen thousand, was refused as "is
+    not an amount" with the forms an amount takes, no digits: as `5千` and `10w` are, it is refused with the digits."""
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace("amount: 10万}", f"amount: {written}}}", 1)
+    f = tmp_path / "slip.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    [p] = caught.value.problems
+    assert (format_path(p.path), p.line) == ("cases[0].expect.items.l2.amount", _line_of(text, written))
+    how = "全角字符（中文输入法全角模式下的 ０-９、．、，）、" if written[0] == "１" else ""
+    assert (tr(p.message, "zh"), tr(p.expected, "zh")) == (
+        f"预期金额 '{written}' 用了{how}数字与“万”“千”“百”等单位混写的写法：金额须用半角数字、以元为单位书写（120000），或以万为单位（12万）",
+        f'"{fix}"（同一金额，按可读取的写法）',
+    )
+    assert tr(p.expected, "en") == f'"{fix}" (the same amount, written as an amount is read)'
+
+
+@pytest.mark.parametrize(
+    ("written", "said", "added"), [("1万2", "12000", "10002"), ("3千5", "3500", "3005"), ("1万5千5", "15500", "15005")]
+)
+def test_an_expected_amount_of_digits_and_chinese_units_that_reads_two_ways_offers_no_digits(
+    tmp_path: Path, written: str, said: str, added: str
+) -> None:
+    """`1万2` is 12000 as people say 一万二, 10002 as its figures add up (as 三万五 in a policy, never guessed): both
+    readings are said, and no digits offered; nothing is read from it."""
+    text = WRONG.format(policy=policy_beside(tmp_path)).replace("      total: 35万\n", f"      total: {written}\n", 1)
+    f = tmp_path / "slip.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(f)
+    [p] = caught.value.problems
+    assert format_path(p.path) == "cases[0].expect.total"
+    assert (tr(p.message, "zh"), tr(p.expected, "zh")) == (
+        f"预期金额 '{written}' 把数字与“万”“千”“百”等单位混写，可以有两种读法：按口语读是 {said}，按字面相加是 {added}；请直接写出以元为单位的数字",
+        "以元为单位的数字（120000）或以万为单位（12万）",
+    )
+    assert tr(p.message, "en").startswith(f"the expected amount '{written}' writes digits with Chinese units")
+
+
+def test_a_claims_amount_of_digits_and_chinese_units_in_a_case_says_the_digits_to_write(tmp_path: Path) -> None:
+    """The claim's own amount written so (`annual_interest_paid: 1万5千`) is the case's error, with the digits: 15000
+    (1 × 10,000 + 5 × 1,000); `1万2` says its two readings and offers none."""
+    for written, fix in (("1万5千", '以元为单位、只写数字的金额：1万5千 请写作 "15000"'), ("1万2", None)):
+        text = WRONG.format(policy=policy_beside(tmp_path)).replace(
+            'annual_interest_paid: "200000.00"', f"annual_interest_paid: {written}", 1
+        )
+        f = tmp_path / "slip.yaml"
+        f.write_text(text, encoding="utf-8")
+        result = run_case(load_case_file(f)[0])
+        assert result.error is not None
+        [p] = result.error.problems
+        assert format_path(p.path) == "items[1].annual_interest_paid"
+        if fix is not None:
+            assert tr(p.message, "zh") == f"'{written}' 不符合规定的格式：数字与“万”“千”“百”等单位混写；申请中的金额以元为单位，只写数字"
+            assert tr(p.expected, "zh") == fix
+        else:
+            assert tr(p.message, "zh") == (
+                "'1万2' 不符合规定的格式：数字与“万”“千”“百”等单位混写，而且可以有两种读法：按口语读是 12000，按字面相加是 10002"
+            )
+            assert "12000" not in tr(p.expected, "zh") and "10002" not in tr(p.expected, "zh")
+
+
 def test_what_is_no_amount_however_it_is_written_is_still_said_as_before(tmp_path: Path) -> None:
     # (a full-width text that is no amount either, and a 千 after no number: the forms an amount takes, as before)
     for written in ("'１２ａｂ'", "千", "'1,00,000'"):

@@ -80,6 +80,37 @@ def test_wan_without_yuan_says_the_yuan_to_write(policy: engine.CompiledPolicy) 
     assert said["en"][1].endswith('"25000" for 2.5万')
 
 
+@pytest.mark.parametrize(
+    ("written", "yuan"),
+    [
+        ("1万5千", "15000"),
+        ("3千5百", "3500"),
+        ("2万3千4百元", "23400"),
+        ("１万５千", "15000"),
+    ],  # 10,000 + 5,000; 3,000 + 500; 20,000 + 3,000 + 400
+)
+def test_digits_with_chinese_units_between_them_say_the_yuan_to_write(policy: engine.CompiledPolicy, written: str, yuan: str) -> None:
+    # (the officer walk-through, session 35: 1万5千 was "not in the expected form", with no digits)
+    said = _said(_refused(policy, _with_amount(written), AMOUNT))
+    assert said["zh"] == (
+        f"'{written}' 不符合规定的格式：数字与“万”“千”“百”等单位混写；申请中的金额以元为单位，只写数字",
+        f'以元为单位、只写数字的金额：{written} 请写作 "{yuan}"',
+    )
+    assert said["en"][1] == f'the amount in yuan, in plain digits: "{yuan}" for {written}'
+
+
+@pytest.mark.parametrize(("written", "said_as", "added"), [("1万2", "12000", "10002"), ("3千5", "3500", "3005"), ("5千5", "5500", "5005")])
+def test_digits_with_chinese_units_that_read_two_ways_offer_no_digits(
+    policy: engine.CompiledPolicy, written: str, said_as: str, added: str
+) -> None:
+    # 一万二 is 12000 as people say it; 1万 + 2 = 10002 as the figures add up: neither is offered as the one meant
+    said = _said(_refused(policy, _with_amount(written), AMOUNT))
+    assert said["zh"] == (
+        f"'{written}' 不符合规定的格式：数字与“万”“千”“百”等单位混写，而且可以有两种读法：按口语读是 {said_as}，按字面相加是 {added}",
+        "以元为单位、只写数字的金额，与票据上的金额一致（读法不止一种，请按票据核对后填写）",
+    )
+
+
 def test_thousands_separator_says_the_digits_to_write(policy: engine.CompiledPolicy) -> None:
     said = _said(_refused(policy, _with_amount("1,000"), AMOUNT))
     assert said["en"] == ("'1,000' is not in the expected form: it has thousands separators", 'the digits without separators: "1000"')

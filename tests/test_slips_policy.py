@@ -120,6 +120,20 @@ def test_chinese_numerals_that_read_two_ways_are_refused_without_a_guess(written
     assert _said(p, "zh")[0] == f"'{written}' 不符合任何一种允许的写法"
 
 
+@pytest.mark.parametrize(("written", "fix"), [("1万5千", "15000"), ("3千5百元", "3500")])  # 10,000 + 5,000; 3,000 + 500
+def test_an_amount_of_digits_and_chinese_units_says_the_digits(written: str, fix: str) -> None:
+    p = _problem(mutate("max: 30万", f"max: {written}"))
+    assert _said(p, "zh")[0] == f"'{written}' 不是规则文件能识别的金额写法：请写成 {fix}"
+
+
+def test_an_amount_of_digits_and_chinese_units_that_reads_two_ways_is_not_guessed() -> None:
+    # 1万2: 12000 as people say 一万二, 10002 as the figures add up
+    p = _problem(mutate("max: 30万", "max: 1万2"))
+    assert _said(p, "zh")[0] == (
+        "'1万2' 把数字与“万”“千”“百”等单位混写，可以有两种读法：按口语读是 12000，按字面相加是 10002；请直接写出数字（以元为单位，或如 30万 以万为单位）"
+    )
+
+
 @pytest.mark.parametrize(("written", "yuan"), [("50万", "500000"), ("5万元", "50000"), ("50w", "500000")])
 def test_an_amount_with_a_unit_in_an_expression_says_the_number_of_yuan(written: str, yuan: str) -> None:
     # 50万 = 500,000; 5万元 = 50,000; 50w = 500,000: an expression has no units

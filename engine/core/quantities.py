@@ -166,6 +166,45 @@ _SLIP_DATE = re.compile(
 )
 
 
+#: an amount in digits with Chinese numeral units between them, as it is said (1万5千, 3千5百元, 1万2): each number
+#: with its unit, then maybe a number with none, then maybe the word for yuan
+_MIXED = re.compile(r"((?:[0-9]{1,4}[亿万千百十])+)([0-9]{0,4})(?:元整?|块钱?)?")
+_MIXED_PAIR = re.compile(r"([0-9]+)([亿万千百十])")
+_MIXED_UNITS = {"亿": 10**8, "万": 10**4, "千": 1000, "百": 100, "十": 10}
+
+
+def mixed_readings(value: Any) -> tuple[int, int] | None:
+    """The two ways an amount written in digits with Chinese numeral units between them reads (`1万5千`, `3千5百`,
+    `12万5千元`, `1万2`), for a slip's message: (the units added up, the last number taken as the unit below the
+    last, as people say 一万二 for 12000). They are one number when the text reads one way only: `1万5千` (15000,
+    15000), `1百2十5` (125, 125); `1万2` reads (10002, 12000): no digits are offered for it. None for anything
+    else: a number with a unit alone (`30万`, `5千`: slips of their own), units not falling (`5千1万`), a digit
+    before 千, 百 or 十 other than 1-9, a number after the last unit too long to stand below it (`1百234`).
+    Full-width digits are read as digits. Nothing is read for a value: a reading is only ever said to the person."""
+    if not isinstance(value, str) or len(value) > MAX_QUANTITY_CHARS:
+        return None
+    m = _MIXED.fullmatch(unicodedata.normalize("NFKC", value).strip())
+    if m is None:
+        return None
+    pairs = [(int(n), _MIXED_UNITS[u], n) for n, u in _MIXED_PAIR.findall(m[1])]
+    tail = m[2]
+    if len(pairs) + bool(tail) < 2:
+        return None
+    units = [u for _, u, _ in pairs]
+    if units != sorted(set(units), reverse=True):
+        return None
+    for n, unit, written in pairs:
+        if written[0] == "0" or (unit < 10**4 and n > 9):
+            return None
+    last = units[-1]
+    if tail and ((tail[0] == "0" and len(tail) > 1) or 10 ** len(tail) > last):
+        return None
+    added = sum(n * u for n, u, _ in pairs)
+    below = last // 10 ** len(tail) if tail else 0  # (the place the number after the last unit stands in, as said)
+    read = (added + int(tail or 0), added + int(tail or 0) * below)
+    return read if all(_PLAIN_MONEY.fullmatch(str(r)) for r in read) else None
+
+
 def _plain(number: Decimal) -> str:
     """A Decimal in plain digits: no exponent, and no trailing zeros after the point."""
     text = f"{number:f}"
@@ -198,6 +237,11 @@ def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
     if wan:
         yuan = _plain(Decimal(wan.group(1)) * 10000)
         return msg("claim.slip.wan", value=shown), msg("claim.slip.wan_fix", yuan=yuan, value=value.strip())
+    mixed = mixed_readings(value)
+    if mixed is not None and mixed[0] == mixed[1]:  # 1万5千, 3千5百: the digits, as 5万's
+        return msg("claim.slip.mixed", value=shown), msg("claim.slip.wan_fix", yuan=str(mixed[0]), value=value.strip())
+    if mixed is not None:  # 1万2: 12000 as said, 10002 as the figures add up; neither offered
+        return msg("claim.slip.mixed_unclear", value=shown, said=str(mixed[1]), added=str(mixed[0])), msg("claim.slip.mixed_unclear_fix")
     grouped = _GROUPED.match(value)
     if grouped:
         digits = re.sub("[,，]", "", grouped.group(1))

@@ -24,6 +24,7 @@ from jsonschema.exceptions import ValidationError
 
 from engine.core.errors import Problem
 from engine.core.i18n import Msg, language, msg
+from engine.core.quantities import mixed_readings
 from engine.language import slips
 from engine.language.source import Source
 
@@ -569,6 +570,12 @@ def _number_slip(error: ValidationError, value: str) -> tuple[Msg, Msg] | None:
     chinese = slips.chinese_amount(value) if yuan is None and amount else None
     if chinese is not None:  # `max: 三十万`: Chinese numerals, which no amount is read from
         return msg("loading.slip.chinese_numerals", value=repr(value), fix=chinese), msg("loading.slip.amount_expected")
+    mixed = mixed_readings(value) if yuan is None and amount else None
+    if mixed is not None and mixed[0] == mixed[1]:  # `max: 1万5千`: the digits
+        return msg("loading.slip.amount", value=repr(value), fix=str(mixed[0])), msg("loading.slip.amount_expected")
+    if mixed is not None:  # `max: 1万2`: 12000 as said, 10002 as added up; neither offered
+        said = msg("loading.slip.mixed_unclear", value=repr(value), said=str(mixed[1]), added=str(mixed[0]))
+        return said, msg("loading.slip.amount_expected")
     if yuan is None:
         return None
     expected = msg("loading.slip.amount_expected") if amount else msg("loading.slip.number_expected")

@@ -40,7 +40,8 @@ the round budget's pro-rata scaling) is a case with `round:` instead of `claim:`
 
 A fact written `(absent)` is removed after merging the defaults (an unknown fact).
 Amounts may be written 120000, "120000.00" or 12万; one in full-width digits, with thousands separators, w or
-千 is refused with the digits to write (`_amount_written_otherwise`). Expected keys per item:
+千, or as digits with Chinese units between them (1万5千) is refused with the digits to write
+(`_amount_written_otherwise`); 1万2 (12000 or 10002) with its two readings. Expected keys per item:
 `status`, `amount`, `asked`, `provisional`, `reason` (the main reason's check id),
 `reasons` (check ids that must all be among the grounds), `missing_documents`,
 `missing_facts`, `cites` (clauses that must all be cited).
@@ -61,7 +62,7 @@ from typing import Any, cast
 
 from engine.core.errors import ClaimError, EngineError, Problem
 from engine.core.i18n import Msg, languages, lookup, msg, tr
-from engine.core.quantities import QuantityError, parse_amount, said_money
+from engine.core.quantities import QuantityError, mixed_readings, parse_amount, said_money
 from engine.deciding.claims import checked_history, parse_claim
 from engine.deciding.decision import STATUSES, Decision
 from engine.deciding.evaluator import evaluate_claim
@@ -543,6 +544,11 @@ def _check_amount(value: Any, path: tuple[str | int, ...], source: Any, problems
             said = msg("casetest.amount_written", value=repr(value), how=how)
             problems.append(source.problem(path, said, expected=msg("casetest.amount_write", fix=fix), code="case.amount"))
             return
+        mixed = mixed_readings(value)
+        if mixed is not None:  # (1万2: two readings, neither offered as the one meant)
+            said = msg("casetest.amount_mixed_unclear", value=repr(value), said=str(mixed[1]), added=str(mixed[0]))
+            problems.append(source.problem(path, said, expected=msg("casetest.amount_forms"), code="case.amount"))
+            return
         problems.append(
             source.problem(
                 path,
@@ -577,6 +583,9 @@ def _amount_written_otherwise(value: Any) -> tuple[list[Msg], str] | None:
     text = unicodedata.normalize("NFKC", value).strip()
     if text != value.strip():
         how.append(msg("casetest.how.full_width"))
+    mixed = mixed_readings(text)
+    if mixed is not None:  # 1万5千: the digits; 1万2 (12000 as said, 10002 as added up) none (`_check_amount`)
+        return ([*how, msg("casetest.how.mixed")], str(mixed[0])) if mixed[0] == mixed[1] else None
     written = _WRITTEN_AMOUNT.fullmatch(text)
     if written is None:
         return None
