@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -168,6 +169,40 @@ def test_cli_json(tmp_path: Path) -> None:
     data = json.loads(out.stdout)
     assert data["changes"] == [] and data["impact"]["changed"] == []
     assert data["impact"]["total"] == {"old": "804200.00", "new": "804200.00", "delta": "0.00"}
+
+
+def test_two_versions_under_one_version_label_are_said_to_need_a_new_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """(the officer walk-through, session 35) a revision whose `version:` was never bumped: diff listed its changes
+    under "2020.1 → 2020.1" and said nothing. Decided under it, its decisions and ledger rows would name the version
+    the old file's do. Said now on stderr, before the changes, with the fix; the changes and the exit code unchanged.
+    The revision here: 第六条第（一）项's rate 50% → 60%, one change."""
+    from engine.cli import main
+
+    shutil.copytree(ROOT / "policies" / "texts", tmp_path / "texts")
+    old = tmp_path / "old.yaml"
+    old.write_text(TEXT, encoding="utf-8")
+    new = tmp_path / "new.yaml"
+    rate = "amount: {rate: 50%, of: item.annual_interest_paid}"
+    new.write_text(TEXT.replace(rate, rate.replace("50%", "60%")), encoding="utf-8")
+    assert main(["--lang", "zh", "diff", str(old), str(new)]) == 0
+    out, err = capsys.readouterr()
+    assert err == (
+        "注意：两个文件的版本号相同（都是 2020.1），内容却有 1 处变化，多半是修订时忘了改版本号。审核结果和台账都按版本号记下所依据的"
+        "政策版本；两个版本共用一个版本号，日后就分不清一份申请是按哪个版本审核的。"
+        f"请在修订后的文件 {new} 中把 policy.version 改为新的版本号，再重新比较\n"
+    )
+    assert out.startswith(f"pinggu-ip-promotion：2020.1（{old}）→ 2020.1（{new}）—— 共 1 处变化\n")
+    assert main(["--lang", "en", "diff", str(old), str(new), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("warning: the two files carry the same version (2020.1), yet differ in 1 place(s): ")
+    assert [c["kind"] for c in json.loads(out)["changes"]] == ["rate"]  # (the JSON on stdout as before)
+    # a new label (2020.2: the version change and the rate, two changes), or the same file twice: nothing said
+    new.write_text(new.read_text(encoding="utf-8").replace('version: "2020.1"', 'version: "2020.2"'), encoding="utf-8")
+    assert main(["--lang", "zh", "diff", str(old), str(new)]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "—— 共 2 处变化" in out
+    assert main(["--lang", "zh", "diff", str(old), str(old)]) == 0
+    assert capsys.readouterr().err == ""
 
 
 # --- --claims reads what a batch reads; an invalid claim is named by line/row and field, exit 3 ---------------

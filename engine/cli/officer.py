@@ -23,7 +23,7 @@ from engine.deciding.versions import PolicySet
 from engine.officer.casefile import format_results as format_cases
 from engine.officer.casefile import load_cases, run_cases
 from engine.officer.coverage import coverage
-from engine.officer.diff import CLAIM_FORMATS, diff_policies, format_changes, format_impact, impact, read_claims, to_json
+from engine.officer.diff import CLAIM_FORMATS, diff_policies, format_changes, format_impact, impact, read_claims, same_version, to_json
 from engine.officer.lint import format_problem, lint_file
 from engine.records.batch import Steps
 from engine.records.tabular import InputError
@@ -111,6 +111,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         for notice in noticed:  # (as batch says them, before the comparison)
             say(msg("batch.warning", warning=notice), err=True)
         changes = diff_policies(old, new)
+        bumped = same_version(old, new, changes)
+        if bumped is not None:  # (a slip the officer is to mend, said before the changes, as the reader's notices are)
+            say(msg("batch.warning", warning=bumped), err=True)
         result = impact(old, new, claims, steps) if claims is not None else None
     finally:
         steps.done()  # (its line ended before anything after it: an error, Ctrl-C's 已中断, the diff)

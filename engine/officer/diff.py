@@ -1006,6 +1006,16 @@ def diff_policies(old: model.CompiledPolicy, new: model.CompiledPolicy) -> list[
     return sorted(changes, key=lambda ch: -1 if ch.clause == POLICY else order.get(ch.clause, len(order)))
 
 
+def same_version(old: model.CompiledPolicy, new: model.CompiledPolicy, changes: list[Change]) -> Msg | None:
+    """`diff.same_version` when the two files are versions of one policy under one version label and differ: most
+    likely the revision's label was never bumped, and its decisions and ledger rows would name the version the old
+    file's do. None otherwise (two files the same but for their layout are rightly one version; two policies'
+    ids differ, said as a change)."""
+    if old.id != new.id or old.version != new.version or not changes:
+        return None
+    return msg("diff.same_version", version=old.version, new_file=new.file, n=len(changes))
+
+
 # --- impact on a round -----------------------------------------------------------------
 
 
