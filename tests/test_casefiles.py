@@ -90,7 +90,7 @@ def test_a_slip_in_the_defaults_is_said_once_not_under_every_case(tmp_path: Path
     # line 6 of the file, `  claim: {claim_id: C-1, funding_year: 2021, submission_date: "2022/3/15"`: its quote is column 63
     assert first.splitlines()[1:] == [
         "  应得出审核决定，实际出错：",
-        f"      {f}:6:63: submission_date: '2022/3/15' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间",
+        f"      {f}:6:63: submission_date：'2022/3/15' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间",
         # (walk of session 35) the 应为 line stood at 4 spaces, left of the problem it belongs to (at 6), as if it
         # were a line of the case's own; it stands under its problem now
         '          应为 按 YYYY-MM-DD 书写的日期：请写作 "2022-03-15"',

@@ -137,9 +137,11 @@ def test_an_error_is_said_in_the_readers_language() -> None:
     with i18n.use_language("zh"):
         text = str(err)
     assert text.splitlines()[0] == "输入有误（共 1 处问题）"
-    assert text.splitlines()[1] == "c.json:3: items[0]（项目 p1）: 输入有误"
+    # (the place as a compiler writes it; after the field, a Chinese colon: （项目 p1）: was an ASCII one after Chinese)
+    assert text.splitlines()[1] == "c.json:3: items[0]（项目 p1）：输入有误"
     with i18n.use_language("en"):
         assert str(err).splitlines()[0] == "invalid input (1 problem(s))"
+        assert str(err).splitlines()[1] == "c.json:3: items[0] (item p1): invalid input"
 
 
 def test_an_unknown_language_is_refused() -> None:

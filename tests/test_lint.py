@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -245,6 +246,32 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     bad.write_text(TEXT, encoding="utf-8")
     out = _run("lint", str(bad))
     assert out.returncode == 1 and ": error: " in out.stdout
+
+
+def test_a_chinese_lint_line_puts_full_width_colons_after_its_chinese_words(tmp_path: Path) -> None:
+    # (the officer walk-through, session 35) `…:13: 警告: item_types…fair: 事实…`: an ASCII colon after 警告 (错误) and
+    # after the field in Chinese output. The place stays as a compiler writes it (file:line:column, then ": ", which
+    # an editor reads); English keeps its colons; --json is as it was (its keys and values carry no colon).
+    (tmp_path / "fictional_district.zh.txt").write_text(
+        (FIXTURE_PATH.parent / "fictional_district.zh.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    copy = tmp_path / "fictional_district.yaml"
+    copy.write_text(FIXTURE.replace("fair: {type: string, record_only: true,", "fair: {type: string,"), encoding="utf-8")
+    line = line_of(FIXTURE, "      fair: {type: string")
+    zh = _run("--lang", "zh", "lint", str(copy))
+    assert zh.returncode == 0
+    first = zh.stdout.splitlines()[0]
+    assert first.startswith(f"{copy}:{line}:13: 警告：item_types.overseas_exhibition.facts.fair：")
+    assert first.endswith(" [lint.fact_unused]") and "警告:" not in zh.stdout and "fair:" not in zh.stdout
+    en = _run("--lang", "en", "lint", str(copy))
+    assert en.stdout.splitlines()[0].startswith(f"{copy}:{line}:13: warning: item_types.overseas_exhibition.facts.fair: ")
+    [said] = json.loads(_run("--lang", "zh", "lint", "--json", str(copy)).stdout)
+    assert (said["severity"], said["line"], said["column"], said["path"]) == (
+        "warning",
+        line,
+        13,
+        "item_types.overseas_exhibition.facts.fair",
+    )
 
 
 # --- declared fact bounds (minimum / maximum) in small inline policies ------------------------------

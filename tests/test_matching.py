@@ -681,9 +681,14 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
     good = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     result = ProfileResult("M-2021-001", ENTERPRISE_ID, "示例公司", [match_claim(pinggu, parse_profile(pinggu, good))], errors)
     assert (
-        "  - pinggu-ip-promotion 2020.1: 第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）: '2021-13-45' 不是日历上存在的日期"
+        # (full-width colons after the Chinese words: （item.date）: was an ASCII colon after Chinese)
+        "  - pinggu-ip-promotion 2020.1：第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）：'2021-13-45' 不是日历上存在的日期"
         "（应为：格式为 YYYY-MM-DD 的日期，例如 2021-03-05）\n"
     ) in notice_text(result, "zh")
+    assert (
+        "  - pinggu-ip-promotion 2020.1: item 1, date of the event: grant, award, title or certification date, or the date the cost was paid (item.date): '2021-13-45' "
+        in notice_text(result, "en")
+    )
 
 
 def test_a_policy_given_twice_is_one_version_and_overlapping_versions_are_refused(

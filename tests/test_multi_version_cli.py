@@ -150,7 +150,7 @@ def test_the_versions_command_says_where_an_overlap_is_and_how_to_mend_it(tmp_pa
     line = overlap.read_text(encoding="utf-8").split("funding_years:")[0].count("\n") + 1
     said = out.stdout.splitlines()
     assert said[3] == (
-        f"{overlap}:{line}: 错误: policy.in_force.funding_years: 版本的有效期在申报年度 2023 重叠："
+        f"{overlap}:{line}: 错误：policy.in_force.funding_years：版本的有效期在申报年度 2023 重叠："
         "2020.1（pinggu_2020.yaml）：申报年度 2021-2023 与 2024.1-draft（draft_2023_2026.yaml）：申报年度 2023-2026 [versions.overlap]"
     )
     assert said[4] == "    应为 把较早版本的有效期截止到较晚版本开始的前一年"

@@ -141,8 +141,10 @@ class Problem:
     def __str__(self) -> str:
         item = tr(msg("core.item", id=self.item_id)) if self.item_id is not None else ""
         place = self.place()
-        where = f"{place}{item}: " if place or item else ""
-        text = f"{self.location()}: {where}{tr(self.message)}"
+        # (the place as a compiler writes it, `file:line:column: `; after the field, the colon of the reader's
+        # language: （项目 p1）: was an ASCII colon after Chinese words)
+        line = "core.problem_line" if place or item else "core.problem_line_bare"
+        text = tr(msg(line, location=self.location(), where=place, item=item, message=self.message))
         if self.expected:
             text += f"\n    {lookup('core.expected')} {tr(self.expected)}"
         return text

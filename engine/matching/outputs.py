@@ -355,10 +355,12 @@ def _not_judged(result: ProfileResult, lang: str) -> list[str]:
     for error in result.errors:
         head = " ".join(str(error[k]) for k in ("policy", "version") if error.get(k))
         if "problems" not in error:
-            out.append(f"{head}: {error.get('said', {}).get(lang, error.get('message'))}")
+            out.append(msg("match.not_judged_line", head=head, message=error.get("said", {}).get(lang, error.get("message"))).render(lang))
         for p in error.get("problems", ()):
             words = p.get("said", {}).get(lang, {})
-            line = f"{head}: {words.get('field') or p.get('path') or p.get('field') or ''}: {words.get('message', p.get('message'))}"
+            field = words.get("field") or p.get("path") or p.get("field") or ""
+            # (the colons of the notice's language: ：after the field's Chinese words, as the clauses' `clause_colon`)
+            line = msg("match.not_judged_problem", head=head, field=field, message=words.get("message", p.get("message"))).render(lang)
             expected = words.get("expected", p.get("expected"))
             out.append(msg("match.notice_not_judged_expected", line=line, expected=expected).render(lang) if expected else line)
     return out

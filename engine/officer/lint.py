@@ -1457,7 +1457,9 @@ def format_problem(p: Problem) -> str:
     """`file:line:col: warning: path: message` (compiler style, one line plus the hint), in the reader's language."""
     severity = lookup(f"lint.severity.{p.severity}") if p.severity in ("error", "warning") else p.severity
     place = p.place()
-    text = f"{p.location()}: {severity}: {place + ': ' if place else ''}{tr(p.message)} [{p.code}]"
+    # (`file:line:column: ` as a compiler writes it; after the severity and the field, the reader's colon: 错误：)
+    line = "lint.problem_line" if place else "lint.problem_line_bare"
+    text = tr(msg(line, location=p.location(), severity=severity, where=place, message=p.message, code=p.code))
     if p.expected:
         text += f"\n    {lookup('core.expected')} {tr(p.expected)}"
     return text
