@@ -209,20 +209,20 @@ def test_a_located_error_never_says_whole_file_and_one_without_a_place_does(tmp_
     assert said("", "empty") == ["1:1: 规则文件须为「键: 值」的映射，含 policy:、clauses:、rules: 等"]
     # a field's error says its field: `    funding_years: {from: "x", …` on line 7, the value at column 4 + 22 + 1 = 27
     wrong = said(mutate("funding_years: {from: 2024, to: 2025}", 'funding_years: {from: "x", to: 2025}'), "nested")
-    assert wrong == ["7:27: policy.in_force.funding_years.from: 'x' 的类型不对，应为 整数（integer）"]
+    assert wrong == ["7:27: policy.in_force.funding_years.from：'x' 的类型不对，应为 整数（integer）"]
     text = mutate('test: item.patent_kind == "invention"', 'test: item.patent_kind == = "invention"')
-    assert said(text, "expr")[0].startswith(f"{line_of(text, 'test: item')}:15: rules[0].when[0].test: 「=」不能用来比较")
+    assert said(text, "expr")[0].startswith(f"{line_of(text, 'test: item')}:15: rules[0].when[0].test：「=」不能用来比较")
     # lint says a located error the same way: its severity, then the message
     path = write(tmp_path, mutate("  id: tiny", "\tid: tiny"), "lint.yaml")
     with use_language("zh"):
         [lint] = [format_problem(p).split("\n")[0] for p in lint_file(path)]
-    assert lint == f"{path}:3:1: 错误: 此处用了制表符（Tab）缩进：YAML 只能用空格缩进 [syntax]"
+    assert lint == f"{path}:3:1: 错误：此处用了制表符（Tab）缩进：YAML 只能用空格缩进 [syntax]"
     # no place in the file: the file as a whole
     missing = tmp_path / "missing.yaml"
     with pytest.raises(engine.EngineError) as info:
         engine.load_policy(missing)
     [p] = info.value.problems
-    assert p.said("zh") == f"{missing}: （整个文件）: 无法读取文件：文件不存在（请检查文件名和路径）"
+    assert p.said("zh") == f"{missing}: （整个文件）：无法读取文件：文件不存在（请检查文件名和路径）"
     assert p.said("en").startswith(f"{missing}: (document): cannot read file: ")
 
 
