@@ -165,6 +165,26 @@ def test_a_gap_is_warned_and_its_claims_named(files: Path) -> None:
     assert out.returncode == 1 and "funding years 2021-2023" in out.stderr and "funding years 2025-2026" in out.stderr
 
 
+def test_two_versions_that_differ_under_one_label_are_warned(files: Path) -> None:
+    # the draft relabelled 2020.1, the label of the version before it: decisions and the ledger name a version by its
+    # label, so two that differ under one were listed by `versions` without a word (exit 0 either way: a warning)
+    text = DRAFT.read_text(encoding="utf-8")
+    assert 'version: "2024.1-draft"' in text
+    same = draft_with_window(files, 2024, 2026)
+    same.write_text(same.read_text(encoding="utf-8").replace('version: "2024.1-draft"', 'version: "2020.1"'), encoding="utf-8")
+    line = same.read_text(encoding="utf-8").split('version: "2020.1"')[0].count("\n") + 1
+    out = run("--lang", "zh", "versions", str(POLICY_PATH), str(same))
+    assert out.returncode == 0, out.stderr
+    assert (
+        f"{same}:{line}: 警告：policy.version：两个内容不同的版本用了同一个版本号 2020.1（{POLICY_PATH} 与 {same}）；"
+        "审核结果和台账按版本号记下所依据的版本，两个版本同号，日后就分不清一份申请是按哪个版本审核的 [versions.same_label]"
+    ) in out.stdout + out.stderr
+    assert "应为 给较晚的版本改用新的版本号（policy.version，如 2020.1 之后的下一个号）" in out.stdout + out.stderr
+    # the draft under its own label: nothing said
+    out = run("versions", str(POLICY_PATH), str(DRAFT))
+    assert out.returncode == 0 and "same_label" not in out.stdout + out.stderr
+
+
 def test_report_explains_each_claim_by_its_version(files: Path) -> None:
     out = run("report", *TWO, str(files / "round.jsonl"), "--out", str(files / "r.html"))
     assert out.returncode == 3, out.stderr  # one error record

@@ -185,11 +185,24 @@ class PolicySet:
         return covering[0] if len(covering) == 1 else self.newest
 
     def report(self) -> list[Problem]:
-        """Gaps (warnings) and overlaps (errors) between consecutive windows."""
+        """Gaps (warnings) and overlaps (errors) between consecutive windows; two versions under one label (warnings)."""
         out: list[Problem] = []
         vs = self.versions
         for i, a in enumerate(vs):
             for b in vs[i + 1 :]:
+                if a.version == b.version and a.content_hash != b.content_hash:  # (decisions name a version by its label)
+                    what = msg("claim.versions.same_label", version=a.version, first=a.file, second=b.file)
+                    out.append(
+                        Problem(
+                            what,
+                            file=b.file,
+                            line=b.version_line,
+                            path=("policy", "version"),
+                            code="versions.same_label",
+                            severity="warning",
+                            expected=msg("claim.versions.same_label_fix", version=a.version),
+                        )
+                    )
                 lo = max(a.funding_years[0], b.funding_years[0])
                 hi = min(a.funding_years[1], b.funding_years[1])
                 if lo <= hi:

@@ -711,6 +711,7 @@ class _Compiler:
             data=doc,
             base_dir=str(Path(self.src.file).resolve().parent),
             funding_years_line=self.src.where(("policy", "in_force", "funding_years"))[0],
+            version_line=self.src.where(("policy", "version"))[0],
             readings=readings,
             parameters=self.parameters,
             applicant_param_uses=tuple(

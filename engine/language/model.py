@@ -498,6 +498,7 @@ class CompiledPolicy:
     data: Any = None  # the validated document, for tools (lint, diff, coverage)
     base_dir: str = "."
     funding_years_line: int | None = None  # where the window is written, for errors about versions
+    version_line: int | None = None  # where `policy.version` is written (two versions under one label)
     readings: tuple[Reading, ...] = ()  # the policy's readings (口径), in file order
     parameters: dict[str, Parameter] = field(default_factory=dict)
     #: the dated-parameter look-ups of the applicant-level checks, each once (traced in the standing steps)
