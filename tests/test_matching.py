@@ -804,6 +804,32 @@ def test_an_item_written_wrong_is_an_error_said_where_it_stands_not_an_item_left
     assert not any("items" in str(e) for e in record["errors"])  # Pinggu (not in force for 2024) leaves it be
 
 
+def test_an_item_type_written_as_its_name_is_an_error_not_an_item_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A profile's item whose type is the policy's name for a type (发明专利授权, as the template's list and every
+    notice say it) was left out unsaid -- listed in `ignored` only, exit 0 -- and its place answered by the
+    hypothetical "如有此类事项" item: the applicant's own patent dropped. It is now the profile's error at its field,
+    said as the name of invention_patent_grant with the code to write, as an application's is."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    src, out = tmp_path / "p.json", tmp_path / "o"
+    profile["items"][0]["type"] = "发明专利授权"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
+    said = capsys.readouterr().out
+    assert (
+        f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，第 1 个事项的事项类型（item.type）："
+        "'发明专利授权' 是 invention_patent_grant 的名称：此处请写代码 invention_patent_grant\n"
+    ) in said
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["matches"] == [] and record["errors"][0]["problems"][0]["path"] == "items[0].type"
+    profile["items"][0]["type"] = "Granted Invention Patent"  # (its English name, in another case)
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", "en", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
+    assert (
+        "'Granted Invention Patent' is the name of invention_patent_grant: write the code, invention_patent_grant"
+        in capsys.readouterr().out
+    )
+
+
 def test_a_claim_fact_misspelt_or_misvalued_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--claim-fact fundng_year=2021 was accepted (exit 0), the name listed as ignored in every profile's record;
     submission_date=2022/03/15 was blamed on each profile's file in turn (exit 3). Both are now usage errors naming

@@ -1369,7 +1369,8 @@ def _schema_problem(
         value = _clip(repr(error.instance))
         message = msg("claim.enum.not_one_close", value=value, close=close) if close else msg("claim.enum.not_one", value=value)
         words = words or {}
-        named = [c for c in codes if c in words and error.instance in (words[c].zh, words[c].en)]
+        as_given = error.instance.strip().casefold() if isinstance(error.instance, str) else None
+        named = [c for c in codes if c in words and as_given in (words[c].zh.casefold(), words[c].en.casefold())]
         if named:  # `规模以上企业` where `above_scale` is written: said as the name it is ("not one of: 规模以上企业（above_scale）")
             message = msg("claim.enum.label_for_code", value=value, code=named[0])
         shown = [label(coded(words[c], c)) if c in words else c for c in codes]

@@ -163,13 +163,22 @@ SLIP_RATIO = 0.85
 
 
 def kept_items(policy: CompiledPolicy, raw_items: Sequence[Any], known_types: Collection[str] | None) -> list[int]:
-    """The places of the profile's items `project` keeps, in order: those of the policy's types, and slips."""
+    """The places of the profile's items `project` keeps, in order: those of the policy's types, and slips -- also
+    a type written as the policy's name for one of its types (发明专利授权: the template's and the notices' words),
+    which the parse says is a name, with its code."""
     known = policy.rules_by_type if known_types is None else known_types
+    names = {_folded(t) for words in policy.item_type_labels.values() for t in (words.zh, words.en)}
     return [
         n
         for n, raw in enumerate(raw_items)
-        if (isinstance(raw, Mapping) and raw.get("type") in policy.rules_by_type) or slipped_item(raw, known)
+        if (isinstance(raw, Mapping) and (raw.get("type") in policy.rules_by_type or _folded(raw.get("type")) in names))
+        or slipped_item(raw, known)
     ]
+
+
+def _folded(text: Any) -> str | None:
+    """A type or a type's name as compared: no spaces around, case folded."""
+    return text.strip().casefold() if isinstance(text, str) else None
 
 
 def slipped_item(raw: Any, known_types: Collection[str]) -> bool:
