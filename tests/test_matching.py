@@ -850,6 +850,10 @@ def test_a_claim_fact_misspelt_or_misvalued_is_a_usage_error(tmp_path: Path, cap
     assert code == 2 and "错误：--claim-fact submission_date=2022/03/15：'2022/03/15' 不符合规定的格式" in err
     assert "YYYY-MM-DD" in err and '"2022-03-15"' in err
     assert not (tmp_path / "o").exists()
+    for written in ("2021年", "２０２１"):  # (was "'2021年' 的类型不对，应为 整数（integer）": no fix)
+        code, err = run(f"funding_year={written}")
+        assert code == 2 and f"错误：--claim-fact funding_year={written}：'{written}' 不是整数：请写作 2021\n" in err
+        assert "应为" not in err
     code, err = run("submission_date=2022-03-15")
     assert code == 0 and err == ""
 

@@ -369,3 +369,17 @@ def test_a_whole_number_written_in_quotes_says_to_write_it_without(policy: engin
     said = _said(_refused(policy, data, ("funding_year",)))
     assert said["zh"] == ("'2021' 是加了引号的文字，而此处应是数字", "去掉引号，写作 2021")
     assert said["en"] == ("'2021' is a number written in quotes, as a text", "the number without quotes: 2021")
+
+
+@pytest.mark.parametrize(("written", "digits"), [("2021年", "2021"), ("２０２１", "2021"), ("2021.0", "2021"), ("３件", "3")])
+def test_a_whole_number_written_with_a_unit_or_in_full_width_says_the_digits(
+    policy: engine.CompiledPolicy, written: str, digits: str
+) -> None:
+    """`"funding_year": "2021年"` or "２０２１" (a Chinese input method's full width) got "'2021年' 的类型不对，应为 整数
+    （integer）": no fix, and a space inside Chinese. It is now said as a spreadsheet's cell is (不是整数) with the
+    number to write, as "2021" in quotes is."""
+    data = claim(item(P, "l1"))
+    data["funding_year"] = written
+    said = _said(_refused(policy, data, ("funding_year",)))
+    assert said["zh"] == (f"{written!r} 不是整数", f"去掉引号，写作 {digits}")
+    assert said["en"] == (f"{written!r} is not a whole number", f"the number without quotes: {digits}")

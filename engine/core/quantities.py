@@ -220,6 +220,17 @@ def said_in_digits(value: Decimal) -> str:
     return str(value)
 
 
+#: a whole number written with full-width digits, a trailing .0 or a unit word (２０２１, 2021.0, 2021年, 3个)
+_WHOLE_WRITTEN = re.compile(r"([0-9]+)(?:\.0+)?\s*(?:年|个|件|项|次|家)?")
+
+
+def whole_written(text: str) -> str | None:
+    """The digits of a whole number written another way (２０２１, 2021.0, 2021年, 3个), to say how to write it; None
+    for a text that is no whole number so written. A form's cell, a claim's field and an option say the same fix."""
+    m = _WHOLE_WRITTEN.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    return m.group(1) if m else None
+
+
 def amount_slip(value: Any) -> tuple[Msg, Msg] | None:
     """(what is wrong, how to write it) for an amount written with 万, a unit or thousands separators; None otherwise.
 

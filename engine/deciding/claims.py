@@ -33,7 +33,7 @@ from engine.core.errors import ClaimError, PathPart, Problem, json_kind, json_re
 from engine.core.i18n import Clipped, Msg, clip_text, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
 from engine.core.jsonpos import first_duplicate, json_positions, locate_in, where_constant, where_refused
-from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places, said_in_digits
+from engine.core.quantities import MONEY_FORM, amount_slip, date_slip, decimal_places, said_in_digits, whole_written
 from engine.deciding.history import Consumption, Grant, parse_grants
 from engine.language import kinds as file_kinds
 from engine.language.expressions import Facts, suggest
@@ -1340,6 +1340,9 @@ def _schema_problem(
     if quoted is not None and error.validator_value == "integer" and re.fullmatch(r"-?[0-9]{1,18}", quoted):
         # `"funding_year": "2021"`: a number in quotes (a form or a spreadsheet's export): the fix is the number
         return path, msg("claim.slip.quoted_number", value=_clip(repr(error.instance))), msg("claim.slip.quoted_number_fix", fix=quoted)
+    whole = whole_written(quoted) if quoted is not None and error.validator_value == "integer" else None
+    if whole is not None:  # `"2021年"`, `"２０２１"` (a Chinese input method's full width): the number to write
+        return path, msg("input.not_whole", value=_clip(repr(error.instance))), msg("claim.slip.quoted_number_fix", fix=whole)
     if error.validator == "type" and error.validator_value == "boolean" and not isinstance(error.instance, bool):
         # `"yes"`, `"是"`, `1`: what to write, in both languages (the English was jsonschema's sentence alone)
         return path, message, msg("claim.slip.boolean_fix")

@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from engine.core.errors import ClaimError, EngineError, Problem, json_kind
 from engine.core.i18n import Msg, msg, tr
+from engine.core.quantities import whole_written
 from engine.deciding.claims import parse_claim
 from engine.deciding.versions import PolicySet
 from engine.language.expressions import suggest
@@ -70,6 +71,12 @@ def claim_fact_problems(sets: Sequence[PolicySet], given: Mapping[str, Any]) -> 
                 parse_claim(v, {name: value, "applicant": {}, "items": []}, partial=True)
             except EngineError as err:
                 own = [p for p in err.problems if tuple(p.path) == (name,)]
+                whole = whole_written(value) if isinstance(value, str) and v.claim_facts[name].type == "integer" else None
+                if whole is not None:  # 2021年, ２０２１: the number to write (an option's value has no quotes to take off)
+                    problems.append(
+                        Problem(msg("input.not_whole_fix", value=repr(value), fix=whole), path=(name,), code="match.claim_fact")
+                    )
+                    break
                 if own:
                     problems.append(dataclasses.replace(own[0], code="match.claim_fact"))
                     break

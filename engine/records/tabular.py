@@ -41,7 +41,7 @@ from typing import IO, Any
 from engine.core.errors import format_path, json_kind, json_reason, os_reason
 from engine.core.i18n import Msg, clip_text, language, languages, lookup, msg, tr
 from engine.core.identifiers import number_cell_problem
-from engine.core.quantities import NONE_WORDS
+from engine.core.quantities import NONE_WORDS, whole_written
 from engine.deciding.claims import DuplicateKeyError, RefusedJsonValue, loads_json, raw_decode_json
 from engine.language.model import CompiledPolicy, FactSpec, Text
 
@@ -975,9 +975,9 @@ def _whole_cell(value: Any) -> tuple[Any, Msg | None]:
             return None, msg("input.too_many_digits", value=repr(clip_text(value, 100)), n=f"{len(value):,}", limit=_WHOLE_DIGITS)
         return int(value), None
     if isinstance(value, str):
-        digits = re.fullmatch(r"([0-9]+)(?:\.0+)?\s*(?:年|个|件|项|次|家)?", unicodedata.normalize("NFKC", value).strip())
+        digits = whole_written(value)
         if digits:
-            return None, msg("input.not_whole_fix", value=_shown(value), fix=digits.group(1))
+            return None, msg("input.not_whole_fix", value=_shown(value), fix=digits)
     return None, msg("input.not_whole", value=_shown(value))
 
 
