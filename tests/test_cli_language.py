@@ -170,6 +170,25 @@ def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -
         assert capsys.readouterr().err.endswith("policy-engine：错误：无法识别的参数：--bogus（请用 -h 查看可用的选项）\n")
 
 
+def test_a_year_or_number_option_written_with_a_unit_says_the_number(capsys: pytest.CaptureFixture[str]) -> None:
+    """ledger --year 2021年 said "值 '2021年' 无效（应为int）": argparse's word for the type, in English, and no fix.
+    Every whole-number option now says it in the reader's words with the number to write (as a sheet's cell does);
+    full-width digits (２０２１) are read as the number they are."""
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "ledger", "statement", "--applicant", "X", "--year", "2021年"])
+    err = capsys.readouterr().err
+    assert "policy-engine ledger：错误：参数 --year：'2021年' 不是整数：请写作 2021\n" in err and "应为int" not in err
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "ledger", "withdraw", "--reversal", "3个"])
+    assert "argument --reversal: '3个' is not a whole number: write 3\n" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "ledger", "withdraw", "--finding", "two"])
+    assert "参数 --finding：值 'two' 无效（应为整数）" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "match", "--policy", "p.yaml", "x.json", "--workers", "２个"])
+    assert "参数 --workers：'２个' 不是整数：请写作 2\n" in capsys.readouterr().err
+
+
 def test_a_bad_language_is_refused_in_the_environment_s_language(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--lang", "fr", "--help"])

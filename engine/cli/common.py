@@ -27,6 +27,7 @@ from typing import Any
 
 from engine.core.errors import EngineError, Problem
 from engine.core.i18n import Msg, known_language, lookup, msg, tr
+from engine.core.quantities import whole_written
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet, load_versions
 from engine.language.model import CompiledPolicy
@@ -79,8 +80,20 @@ class _Named:
         return self.convert(text)
 
 
+def _whole(text: str) -> int:
+    """A whole-number option's value; one written with a unit or a trailing .0 (2021年, 3个) is refused with the
+    number to write, as a sheet's cell is (full-width digits are read: int() reads them)."""
+    try:
+        return int(text)
+    except ValueError:
+        digits = whole_written(text)
+        if digits is not None:
+            raise argparse.ArgumentTypeError(tr(msg("input.not_whole_fix", value=repr(text), fix=digits))) from None
+        raise
+
+
 #: `type=` for a whole-number option and for a number of seconds
-WHOLE_NUMBER: Any = _Named(int, "whole")
+WHOLE_NUMBER: Any = _Named(_whole, "whole")
 NUMBER: Any = _Named(float, "number")
 
 
