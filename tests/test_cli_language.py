@@ -136,6 +136,32 @@ def test_a_misspelt_option_command_or_action_gets_a_did_you_mean(capsys: pytest.
     assert "--pol:" not in capsys.readouterr().err
 
 
+def test_an_option_given_for_what_a_command_takes_as_it_is_says_the_command_without_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """`versions --policy p.yaml` (batch, match and report take --policy; versions, validate, lint and coverage take
+    the file as it is) and `batch-template --out t.xlsx` (batch and match take --out) said only "无法识别的参数：
+    --policy（请用 -h 查看可用的选项）". They now say the command line to write."""
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "versions", "--policy", "policies/p.yaml"])
+    err = capsys.readouterr().err
+    assert "错误：无法识别的参数：--policy（请用 -h 查看可用的选项）\n" in err
+    assert "versions 命令的 POLICY 直接写在命令后面，前面不加 --policy：policy-engine --lang zh versions policies/p.yaml\n" in err
+    with pytest.raises(SystemExit):  # (a missing --tests is said by the command's own parser: the whole line still)
+        main(["--lang", "zh", "coverage", "--policy=p.yaml"])
+    assert (
+        "coverage 命令的 POLICY 直接写在命令后面，前面不加 --policy：policy-engine --lang zh coverage p.yaml\n" in capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "batch-template", "--policy", "p.yaml", "--out", "my round.xlsx"])
+    err = capsys.readouterr().err
+    assert (
+        'batch-template takes OUT.xlsx as it is, without --out before it: policy-engine --lang en batch-template --policy p.yaml "my round.xlsx"\n'
+        in err
+    )
+    with pytest.raises(SystemExit):  # (batch takes --policy: no such hint)
+        main(["--lang", "zh", "batch", "--policy", "p.yaml"])
+    assert "直接写在命令后面" not in capsys.readouterr().err
+
+
 def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--lang", "zh", "batch"])

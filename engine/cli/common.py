@@ -202,6 +202,10 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> tuple[Any, list[str]]:  # type: ignore[override]
         self._given = list(sys.argv[1:] if args is None else args)  # (for `error`'s hint)
+        for action in self._actions:  # (a command's parser sees its own arguments only: the whole line, for a hint)
+            if isinstance(action, argparse._SubParsersAction):
+                for parser in action.choices.values():
+                    parser._line = self._given
         with argparse_words():
             return super().parse_known_args(args, namespace)
 
@@ -232,6 +236,9 @@ class Parser(argparse.ArgumentParser):
                 close = difflib.get_close_matches(option, sorted(known), n=1, cutoff=0.7)
                 if close:
                     message = f"{message}\n{tr(msg('cli.option_hint', given=option, hint=close[0]))}"
+        hint = self._positional_hint(given)
+        if hint is not None:  # `versions --policy p.yaml`, `batch-template --out t.xlsx`: what other commands take so
+            message = f"{message}\n{hint}"
         glued = next((a for a in given if _GLUED.search(a)), None)
         if glued is not None:  # `--claim X，--item t1`: a wide comma joined two arguments, and argparse blamed `t1`
             message = f"{message}\n{tr(msg('cli.glued', given=repr(glued)))}"
@@ -253,6 +260,38 @@ class Parser(argparse.ArgumentParser):
             out += [(w, choices) for w in given if not w.startswith("-") and w not in choices and f"'{w}'" in message]
         return out
 
+    def _positional_hint(self, given: Sequence[str]) -> str | None:
+        """For an option the command has not but takes as a positional argument (`--policy` where it takes POLICY,
+        `--out` where it takes OUT.xlsx: as other commands take them), the command line without it."""
+        named = self._command(given)
+        if named is None:
+            return None
+        name, parser = named
+        words = {str(a.metavar).split(".")[0].lower(): str(a.metavar) for a in parser._actions if not a.option_strings and a.metavar}
+        given = getattr(parser, "_line", given)
+        for n, arg in enumerate(given):
+            option, eq, value = arg.partition("=")
+            if option.startswith("--") and option not in parser._option_string_actions and option[2:] in words:
+                fixed = [*given[:n], *([value] if eq else []), *given[n + 1 :]]
+                return tr(
+                    msg(
+                        "cli.positional_hint",
+                        command=name,
+                        metavar=words[option[2:]],
+                        option=option,
+                        fixed=" ".join(["policy-engine", *map(_quoted, fixed)]),
+                    )
+                )
+        return None
+
+    def _command(self, given: Sequence[str]) -> tuple[str, argparse.ArgumentParser] | None:
+        """The command named in `given` and its parser (this parser itself when it is a command's)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                name = next((a for a in given if a in action.choices), None)
+                return None if name is None else (name, action.choices[name])
+        return self.prog.split()[-1], self
+
     def _known_options(self, given: Sequence[str]) -> set[str]:
         """The long options of this parser and of the command named in `given` (the top-level parser refuses a
         command's misspelt option as "unrecognized": it knows only its own)."""
@@ -263,6 +302,11 @@ class Parser(argparse.ArgumentParser):
                 if command is not None:
                     known |= {o for o in action.choices[command]._option_string_actions if o.startswith("--")}
         return known
+
+
+def _quoted(arg: str) -> str:
+    """An argument as it is typed on a command line: in double quotes when it has spaces."""
+    return f'"{arg}"' if not arg or any(c.isspace() for c in arg) else arg
 
 
 class Terminated(KeyboardInterrupt):
