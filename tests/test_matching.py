@@ -830,6 +830,35 @@ def test_an_item_type_written_as_its_name_is_an_error_not_an_item_left_out(tmp_p
     )
 
 
+def test_a_sheet_s_missing_columns_are_said_as_facts_not_known(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A profile sheet without the 实际经营 and 申请人身份 columns was told batch's words: the first "按每份申请都没有
+    填写处理……会被判为材料不全", the second "留空即按默认值处理，如“没有”". Neither holds of a match: a fact left
+    out is not known (p1 needs applicant.actually_operating; the alliance's item needs applicant.roles, tried with
+    every role) and documents are taken as to be provided. One notice now says so."""
+    headings = (
+        "claim_id,claim.funding_year,claim.submission_date,claim.documents,applicant.id,applicant.name,applicant.kind,"
+        "applicant.registered_in_district,applicant.pays_tax_in_district,applicant.household_registered_in_district,"
+        "applicant.fraud_finding_dates,item.id,item.type,item.date,item.documents,item.supported_by_other_district_policy,"
+        "item.patent_id,item.patent_kind,item.route,item.right_holders,item.official_fees_paid"
+    )
+    row = "M-1,2021,2022-03-15,营业执照,91110117MA01ABCD1F,甲公司,企业,是,是,,,p1,发明专利授权,2021-06-18,,否,ZL202110000001.6,发明专利,国内授权,甲公司,8400.00"
+    src, out = tmp_path / "p.csv", tmp_path / "o"
+    src.write_text(f"{headings}\n{row}\n", encoding="utf-8")
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"注意：{src}：缺少模板中的 2 列：是否在平谷区实际经营（applicant.actually_operating）、申请人身份（平台、联盟、服务机构）"
+        "（applicant.roles）。匹配时这些列的信息一律按尚未掌握处理：需要这些信息的事项显示为“需补充信息”，不会因此判为不符合条件"
+        "（证明材料按将会提供处理）。"
+    ) in err
+    assert err.count("缺少模板中的") == 1 and "材料不全" not in err and "默认值" not in err
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    answers = {a["rule"]: a for a in record["matches"][0]["answers"]}
+    assert answers["invention-patent-fees"]["answer"] == "needs"
+    assert [n["fact"] for n in answers["invention-patent-fees"]["needs"]] == ["applicant.actually_operating"]
+    assert "applicant.roles" in [n["fact"] for n in answers["alliance-operation"]["needs"]]
+
+
 def test_a_claim_fact_misspelt_or_misvalued_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--claim-fact fundng_year=2021 was accepted (exit 0), the name listed as ignored in every profile's record;
     submission_date=2022/03/15 was blamed on each profile's file in turn (exit 3). Both are now usage errors naming

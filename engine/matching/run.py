@@ -172,7 +172,31 @@ def open_profiles(
     when unknown), how to close it, and what the reader noticed (a workbook's hidden rows, matched as the others).
     InputError when it cannot be read, or held no profile."""
     reader = open_claims(path, policy, once=False)  # (profiles of one applicant may share an id: each is matched)
-    return iter(reader), reader.fraction, reader.close, reader.notices
+    return iter(reader), reader.fraction, reader.close, lambda: _as_profiles(reader.notices())
+
+
+#: the reader's notices that say what a sheet's missing columns do to a decision (材料不全; read as the default)
+_MISSING_COLUMNS = ("sheet.missing_columns", "sheet.missing_columns_blank")
+
+
+def _as_profiles(notices: list[Msg]) -> list[Msg]:
+    """A reader's notices as they hold for a match: a column a sheet lacks is a fact not known, never the default,
+    and documents are taken as to be provided -- one notice for a sheet's missing columns (batch's two said of
+    profiles what holds of applications: 判为材料不全, 按默认值处理)."""
+    out: list[Msg | None] = []
+    missing: dict[str, tuple[int, Any, list[Any]]] = {}  # where -> (its place in out, where, its columns)
+    for notice in notices:
+        if getattr(notice, "key", None) not in _MISSING_COLUMNS:
+            out.append(notice)
+            continue
+        where = notice.params["where"]
+        if str(where) not in missing:
+            missing[str(where)] = (len(out), where, [])
+            out.append(None)
+        missing[str(where)][2].extend(notice.params["columns"])
+    for at, where, columns in missing.values():
+        out[at] = msg("match.missing_columns", where=where, n=len(columns), columns=columns)
+    return [m for m in out if m is not None]
 
 
 # --- one process's work --------------------------------------------------------------------------------
