@@ -114,7 +114,11 @@ def test_an_applicant_id_typed_wrong_is_said_with_the_nearest(ledger_url: str, t
     for action in ("grants", "statement"):
         r = run(tmp_path, "--lang", "zh", "ledger", action, "--ledger", ledger_url, "--applicant", "91110117MA01ABCD1X")
         assert f"台账中没有这个申请人代码：是不是 {ENTERPRISE_ID}？" in r.stderr, action
+    # the company's name for its code: it was told to check the check character
     r = run(tmp_path, "--lang", "zh", "ledger", "grants", "--ledger", ledger_url, "--applicant", "北京平谷示例科技有限公司")
+    said = "'北京平谷示例科技有限公司' 是名称，不是申请人代码：--applicant 请填写统一社会信用代码或居民身份证号码（与申请中填写的一致）"
+    assert said in r.stderr and "校验位" not in r.stderr
+    r = run(tmp_path, "--lang", "zh", "ledger", "grants", "--ledger", ledger_url, "--applicant", "91110117MA09ZZZZ9Z")
     assert "台账中没有这个申请人代码（按申请中填写的代码查找，请核对校验位）" in r.stderr
 
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -586,9 +587,15 @@ def _cli_audit(action: str, target: str, asked: dict[str, Any]) -> Audit:
 
 
 def _say_no_applicant(ledger: Ledger, applicant: str) -> None:
-    """An applicant the ledger has no record of: the nearest ids on record, as a slip is said (not 'received nothing')."""
+    """An applicant the ledger has no record of: the nearest ids on record, as a slip is said (not 'received nothing');
+    a name written for the code (Chinese characters: no code has them) said as such, not "check its check character"."""
     near = ledger.applicants_like(applicant)
-    say(msg("cli.ledger.no_applicant_near", near=near) if near else msg("cli.ledger.no_applicant"), err=True)
+    if near:
+        say(msg("cli.ledger.no_applicant_near", near=near), err=True)
+    elif any(unicodedata.east_asian_width(c) == "W" and c.isalpha() for c in applicant):
+        say(msg("cli.ledger.no_applicant_name", written=repr(applicant)), err=True)
+    else:
+        say(msg("cli.ledger.no_applicant"), err=True)
 
 
 def _reversal_key(args: argparse.Namespace, returned: Decimal | None) -> str | None:
