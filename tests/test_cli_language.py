@@ -188,6 +188,12 @@ def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         main(["--lang", "zh", "coverage", "p.yaml", "--tests", "t", "--min", "120"])
     assert "参数 --min：120 不是 0 到 100 之间的百分数" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # (was "'100%' 不是数字": PERCENT, written as one writes a percent)
+        main(["--lang", "zh", "coverage", "p.yaml", "--tests", "t", "--min", "100%"])
+    assert "参数 --min：'100%' 不是数字：请只写数字，不带百分号，写作 100\n" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "coverage", "p.yaml", "--tests", "t", "--min", "95.5％"])
+    assert "argument --min: '95.5％' is not a number: write the number alone, without a percent sign: 95.5\n" in capsys.readouterr().err
     # an option no command has: argparse words it in parse_args itself, after parse_known_args (it stayed English)
     for command in (["batch", "--policy", "p.yaml", "x.jsonl"], ["lint", "p.yaml"]):
         with pytest.raises(SystemExit) as stop:

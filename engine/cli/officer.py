@@ -160,14 +160,27 @@ def _configure_test(p: argparse.ArgumentParser) -> None:
 
 
 def _percent(text: str) -> Decimal:
-    """A --min threshold: a number from 0 to 100."""
+    """A --min threshold: a number from 0 to 100; one written with a percent sign (100%, 100％) is said with the
+    number to write."""
     try:
         value = Decimal(text)
     except InvalidOperation:
+        bare = text.strip().rstrip("%％").strip()
+        if bare != text.strip() and _number_or_none(bare) is not None:
+            raise argparse.ArgumentTypeError(tr(msg("cli.coverage.not_number_fix", value=repr(text), fix=bare))) from None
         raise argparse.ArgumentTypeError(tr(msg("cli.coverage.not_number", value=repr(text)))) from None
     if not value.is_finite() or not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(tr(msg("cli.coverage.not_percent", value=text)))
     return value
+
+
+def _number_or_none(text: str) -> Decimal | None:
+    """`text` as a finite number, or None."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
 
 
 @command("coverage", msg("cli.coverage.help"), cmd_coverage)
