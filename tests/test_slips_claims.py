@@ -371,6 +371,26 @@ def test_a_whole_number_written_in_quotes_says_to_write_it_without(policy: engin
     assert said["en"] == ("'2021' is a number written in quotes, as a text", "the number without quotes: 2021")
 
 
+def test_a_fact_s_value_written_as_its_words_says_the_code_and_every_choice_in_words(policy: engine.CompiledPolicy) -> None:
+    """`"patent_kind": "发明专利"` (the words a form, the template's list and every notice use for invention) got
+    "'发明专利' 不是此字段可以取的值 / 应为 以下之一：invention、utility_model、design": codes alone, no word of
+    what they mean, and no "this is its name" as the applicant's kind and an item's type get. Every fact whose
+    values the policy words is now said so; an element of a list fact too (a role)."""
+    data = claim(item("invention_patent_grant", "p1", patent_kind="发明专利"))
+    said = _said(_refused(policy, data, ("items", 0, "patent_kind")))
+    assert said["zh"] == (
+        "'发明专利' 是 invention 的名称：此处请写代码 invention",
+        "以下之一：发明专利（invention）、实用新型专利（utility_model）、外观设计专利（design）",
+    )
+    assert said["en"] == (
+        "'发明专利' is the name of invention: write the code, invention",
+        "one of: invention patent (invention), utility_model, design patent (design)",  # (words that are the code: the code)
+    )
+    data = claim(item(P, "l1"), roles=["知识产权联盟"])
+    said = _said(_refused(policy, data, ("applicant", "roles", 0)))
+    assert said["zh"][0] == "'知识产权联盟' 是 ip_alliance 的名称：此处请写代码 ip_alliance"
+
+
 @pytest.mark.parametrize(("written", "digits"), [("2021年", "2021"), ("２０２１", "2021"), ("2021.0", "2021"), ("３件", "3")])
 def test_a_whole_number_written_with_a_unit_or_in_full_width_says_the_digits(
     policy: engine.CompiledPolicy, written: str, digits: str

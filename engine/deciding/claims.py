@@ -1305,14 +1305,15 @@ def _form_expected(spec: FactSpec | None, pattern: Any) -> Msg | None:
     return msg("claim.form.expected", fact=label(spec.label), what=what)
 
 
-def _choice_words(policy: CompiledPolicy, path: tuple[PathPart, ...]) -> Mapping[str, Text]:
-    """The policy's words for the codes a closed field takes (an item's type, the applicant's kind), to say its
-    choices as a spreadsheet does (企业（enterprise）); none for other fields."""
+def _choice_words(policy: CompiledPolicy, data: Any, path: tuple[PathPart, ...]) -> Mapping[str, Text]:
+    """The policy's words for the codes a closed field takes (an item's type, the applicant's kind, a fact's values:
+    an element's of a list fact), to say its choices as a spreadsheet does (企业（enterprise）, 发明专利（invention）)."""
     if len(path) == 3 and path[0] == "items" and path[2] == "type":
         return policy.item_type_labels
     if path == ("applicant", "kind"):
         return policy.applicant_kinds
-    return {}
+    spec = _spec_at(policy, data, path[:-1] if path and isinstance(path[-1], int) else path)
+    return dict(spec.value_words) if spec is not None else {}
 
 
 def coded(words: Text, code: str) -> Text:
@@ -1405,7 +1406,7 @@ def schema_problems(policy: CompiledPolicy, data: Any) -> list[Problem]:
         if error.validator == "format" and path in formed:
             continue
         spec = _spec_at(policy, data, path) if error.validator == "pattern" else None
-        at, message, expected = _schema_problem(path, error, spec, _choice_words(policy, path) if error.validator == "enum" else None)
+        at, message, expected = _schema_problem(path, error, spec, _choice_words(policy, data, path) if error.validator == "enum" else None)
         if error.validator == "required" and at in misspelt:
             continue
         key = (at, str(message), str(expected), error.validator)

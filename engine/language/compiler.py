@@ -424,6 +424,15 @@ class _Compiler:
                 places=places,
                 unit=unit,
                 short=_text(spec.get("short")),
+                value_words=_value_words(
+                    spec["values"]
+                    if "values" in spec
+                    else self.doc.get(spec["values_from"])
+                    if "values_from" in spec
+                    else self.doc.get("documents")
+                    if ftype == "document_list"
+                    else None
+                ),
             )
         return out
 
@@ -1868,3 +1877,10 @@ def _where_texts_part(clause: str, text: str, shown: int = 12) -> tuple[int, int
         return None
     at = text.find(clause[:lo])
     return lo, text.count("\n", 0, at) + 1, clause[lo : lo + shown], text[at + lo : at + lo + shown].split("\n", 1)[0]
+
+
+def _value_words(values: Any) -> tuple[tuple[str, Text], ...]:
+    """(code, the policy's words for it) of a fact's values, where each is given words ({zh: …, en: …})."""
+    if not isinstance(values, dict):
+        return ()
+    return tuple((str(k), Text(str(v["zh"]), str(v["en"]))) for k, v in values.items() if isinstance(v, dict) and "zh" in v and "en" in v)
