@@ -1307,7 +1307,7 @@ def _form_expected(spec: FactSpec | None, pattern: Any) -> Msg | None:
 
 def _choice_words(policy: CompiledPolicy, data: Any, path: tuple[PathPart, ...]) -> Mapping[str, Text]:
     """The policy's words for the codes a closed field takes (an item's type, the applicant's kind, a fact's values:
-    an element's of a list fact), to say its choices as a spreadsheet does (企业（enterprise）, 发明专利（invention）)."""
+    an element's of a list fact), to say its choices as a spreadsheet does (its words, then its code in brackets)."""
     if len(path) == 3 and path[0] == "items" and path[2] == "type":
         return policy.item_type_labels
     if path == ("applicant", "kind"):

@@ -63,8 +63,8 @@ class FactSpec:
     #: the name an explanation gives the fact when its label is a form's heading with filling instructions (a
     #: trailing "（无则留空）", "(entered after review)"); None: the label
     short: Text | None = None
-    #: the policy's words for each code an enum, enum list or document list fact takes (发明专利 for invention), to
-    #: say a code written as its words
+    #: the policy's words for each code an enum, enum list or document list fact takes (as a form and a sheet's
+    #: list say them), to say a code written as its words
     value_words: tuple[tuple[str, Text], ...] = ()
 
 

@@ -164,7 +164,7 @@ SLIP_RATIO = 0.85
 
 def kept_items(policy: CompiledPolicy, raw_items: Sequence[Any], known_types: Collection[str] | None) -> list[int]:
     """The places of the profile's items `project` keeps, in order: those of the policy's types, and slips -- also
-    a type written as the policy's name for one of its types (发明专利授权: the template's and the notices' words),
+    a type written as the policy's name for one of its types (the template's and the notices' words for it),
     which the parse says is a name, with its code."""
     known = policy.rules_by_type if known_types is None else known_types
     names = {_folded(t) for words in policy.item_type_labels.values() for t in (words.zh, words.en)}
