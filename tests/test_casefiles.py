@@ -617,12 +617,8 @@ def test_an_expected_amount_in_a_thousand_is_said_in_chinese(tmp_path: Path) -> 
 def test_an_expected_amount_of_digits_and_chinese_units_says_the_digits_to_write(tmp_path: Path, written: str, fix: str) -> None:
     """(the officer walk-through, session 35) `amount: 1万5千`, as an officer says fifteen thousand, was refused as "is
     not an amount" with the forms an amount takes, no digits: as `5千` and `10w` are, it is refused with the digits."""
-    text = WRONG.format(policy=policy_beside(tmp_path)).replace("amount: 10万}", f"amount: {written}}}", 1)
-    f = tmp_path / "slip.yaml"
-    f.write_text(text, encoding="utf-8")
-    with pytest.raises(CaseFileError) as caught:
-        load_case_file(f)
-    [p] = caught.value.problems
+    text, f = _slipped(tmp_path, "amount: 10万}", f"amount: {written}}}")
+    [p] = _refused(f, text)
     assert (format_path(p.path), p.line) == ("cases[0].expect.items.l2.amount", _line_of(text, written))
     how = "全角字符（中文输入法全角模式下的 ０-９、．、，）、" if written[0] == "１" else ""
     assert (tr(p.message, "zh"), tr(p.expected, "zh")) == (
@@ -640,12 +636,8 @@ def test_an_expected_amount_of_digits_and_chinese_units_that_reads_two_ways_offe
 ) -> None:
     """`1万2` is 12000 as people say 一万二, 10002 as its figures add up (as 三万五 in a policy, never guessed): both
     readings are said, and no digits offered; nothing is read from it."""
-    text = WRONG.format(policy=policy_beside(tmp_path)).replace("      total: 35万\n", f"      total: {written}\n", 1)
-    f = tmp_path / "slip.yaml"
-    f.write_text(text, encoding="utf-8")
-    with pytest.raises(CaseFileError) as caught:
-        load_case_file(f)
-    [p] = caught.value.problems
+    text, f = _slipped(tmp_path, "      total: 35万\n", f"      total: {written}\n")
+    [p] = _refused(f, text)
     assert format_path(p.path) == "cases[0].expect.total"
     assert (tr(p.message, "zh"), tr(p.expected, "zh")) == (
         f"预期金额 '{written}' 把数字与“万”“千”“百”等单位混写，可以有两种读法：按口语读是 {said}，按字面相加是 {added}；请直接写出以元为单位的数字",
@@ -658,11 +650,7 @@ def test_a_claims_amount_of_digits_and_chinese_units_in_a_case_says_the_digits_t
     """The claim's own amount written so (`annual_interest_paid: 1万5千`) is the case's error, with the digits: 15000
     (1 × 10,000 + 5 × 1,000); `1万2` says its two readings and offers none."""
     for written, fix in (("1万5千", '以元为单位、只写数字的金额：1万5千 请写作 "15000"'), ("1万2", None)):
-        text = WRONG.format(policy=policy_beside(tmp_path)).replace(
-            'annual_interest_paid: "200000.00"', f"annual_interest_paid: {written}", 1
-        )
-        f = tmp_path / "slip.yaml"
-        f.write_text(text, encoding="utf-8")
+        _text, f = _slipped(tmp_path, 'annual_interest_paid: "200000.00"', f"annual_interest_paid: {written}")
         result = run_case(load_case_file(f)[0])
         assert result.error is not None
         [p] = result.error.problems
