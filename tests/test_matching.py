@@ -766,6 +766,23 @@ def test_an_empty_policy_folder_is_said_as_every_command_says_it(tmp_path: Path,
     assert str(tmp_path / "none") in said and "Traceback" not in said
 
 
+def _matched_with_item_type(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str | None, lang: str = "zh"
+) -> tuple[Path, str, dict]:
+    """The example profile with its first item's type written so (None: no type), matched against Pinggu: must exit 3
+    (the profile's error); the profile's path, what was said, and its one record."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    src, out = tmp_path / "p.json", tmp_path / "o"
+    if written is None:
+        del profile["items"][0]["type"]
+    else:
+        profile["items"][0]["type"] = written
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", lang, "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    return src, capsys.readouterr().out, record
+
+
 def test_an_item_written_wrong_is_an_error_said_where_it_stands_not_an_item_left_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -774,25 +791,19 @@ def test_an_item_written_wrong_is_an_error_said_where_it_stands_not_an_item_left
     at its field, with the closest type and every type in the policy's words. A type of another measures' item
     (software_copyright, close to none) is still left out and listed (test_nothing_is_dropped_silently); so is an
     item of the fictional district's types when both policies are matched (pct_patent: its policy has it)."""
-    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    src, out = tmp_path / "p.json", tmp_path / "o"
-    profile["items"][0]["type"] = "invention_patent"
-    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
-    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
-    said = capsys.readouterr().out
+    src, said, record = _matched_with_item_type(tmp_path, capsys, "invention_patent")
     assert (
         f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，第 1 个事项的事项类型（item.type）："
         "'invention_patent' 不是此字段可以取的值（是否应为 invention_patent_grant？）\n"
     ) in said
     assert "发明专利授权（invention_patent_grant）" in said and "知识产权质押贷款贴息（pledge_loan_interest）" in said
-    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["matches"] == [] and record["errors"][0]["problems"][0]["path"] == "items[0].type"
 
-    del profile["items"][0]["type"]
-    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
-    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
-    assert f"{src}:1，第 1 个事项的事项类型（item.type）：缺少此项：这是必填项\n" in capsys.readouterr().out
+    src, said, _record = _matched_with_item_type(tmp_path, capsys, None)
+    assert f"{src}:1，第 1 个事项的事项类型（item.type）：缺少此项：这是必填项\n" in said
 
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    out = tmp_path / "o"
     profile["items"][0] = {"id": "x1", "type": "pct_patent", "countries": 3}  # the fictional district's
     profile["funding_year"] = 2024
     src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
@@ -809,25 +820,14 @@ def test_an_item_type_written_as_its_name_is_an_error_not_an_item_left_out(tmp_p
     notice say it) was left out unsaid -- listed in `ignored` only, exit 0 -- and its place answered by the
     hypothetical "如有此类事项" item: the applicant's own patent dropped. It is now the profile's error at its field,
     said as the name of invention_patent_grant with the code to write, as an application's is."""
-    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    src, out = tmp_path / "p.json", tmp_path / "o"
-    profile["items"][0]["type"] = "发明专利授权"
-    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
-    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
-    said = capsys.readouterr().out
+    src, said, record = _matched_with_item_type(tmp_path, capsys, "发明专利授权")
     assert (
         f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，第 1 个事项的事项类型（item.type）："
         "'发明专利授权' 是 invention_patent_grant 的名称：此处请写代码 invention_patent_grant\n"
     ) in said
-    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["matches"] == [] and record["errors"][0]["problems"][0]["path"] == "items[0].type"
-    profile["items"][0]["type"] = "Granted Invention Patent"  # (its English name, in another case)
-    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
-    assert main(["--lang", "en", "match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices"]) == 3
-    assert (
-        "'Granted Invention Patent' is the name of invention_patent_grant: write the code, invention_patent_grant"
-        in capsys.readouterr().out
-    )
+    _src, said, _record = _matched_with_item_type(tmp_path, capsys, "Granted Invention Patent", "en")  # (its English name, in another case)
+    assert "'Granted Invention Patent' is the name of invention_patent_grant: write the code, invention_patent_grant" in said
 
 
 def test_a_sheet_s_missing_columns_are_said_as_facts_not_known(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
