@@ -3,7 +3,7 @@
     policy = engine.load_policy("policies/<measures>.yaml")
     decision = engine.evaluate(policy, claim_dict)
     print(decision.to_json())
-    print(engine.explain(policy, decision, lang="zh", fmt="text"))
+    print(engine.explain(policy, decision, lang="zh", format="text"))
     model = engine.explanation(policy, decision, lang="en")  # the same explanation, in no format
 
 This module is the one facade. The engine is a pipeline of layers, each a subpackage that imports only

@@ -553,3 +553,23 @@ def test_a_yes_no_fact_written_as_text_says_what_to_write_in_both_languages(poli
         "'yes' is not of type 'boolean'\n    expected true or false, without quotes (in a spreadsheet's cell, the yes or no its list offers)"
     )
     assert p.said("zh").endswith("应为 true 或 false，不加引号（表格中填“是”或“否”）")
+
+
+def test_explain_takes_the_format_by_the_name_the_command_line_and_the_service_give_it(policy: engine.CompiledPolicy) -> None:
+    """`engine.explain(..., fmt=...)` named the format otherwise than `--format` and the service's `format`: `format=`
+    is the documented name now, `fmt=` is still taken (the same text), and both given is a TypeError naming both."""
+    d = engine.evaluate(policy, example())
+    md = engine.explain(policy, d, lang="en", format="md")
+    assert md == engine.explain(policy, d, lang="en", fmt="md") == engine.explain(policy, d, "en", "md")
+    assert md.startswith("#")  # Markdown, not the default text
+    as_json = json.loads(engine.explain(policy, d, format="json"))
+    assert as_json["total"] == "804200.00"
+    assert engine.explain(policy, d) == engine.explain(policy, d, format="text") == engine.explain(policy, d, fmt="text")
+    with pytest.raises(TypeError, match=r"format= or as fmt=.*not both: format='md', fmt='html'"):
+        engine.explain(policy, d, format="md", fmt="html")
+    with pytest.raises(TypeError, match="not both"):
+        engine.explain(policy, d, format="md", fmt="md")
+    renderer = engine.explaining.render.renderer(policy, "en")
+    assert renderer.explain(d, format="md") == renderer.explain(d, fmt="md") == renderer.explain(d, "md") == md
+    with pytest.raises(TypeError, match="missing its format"):
+        renderer.explain(d)

@@ -50,6 +50,10 @@ ALLOWED = {
     ("engine/records/tabular.py", 'self.spool.add("row", f"{_BAD_ROW}{rowno}"'),
     # a value the workbook writer is never given (the summary's cells are text, numbers and dates): a bug
     ("engine/records/tabular.py", 'raise TypeError(f"a workbook cell cannot hold a'),
+    # `engine.explain` given its format twice (format= and its older name fmt=) or a renderer given none: a
+    # programmer's slip, said as Python's own TypeError for an argument given twice or missing is (in English)
+    ("engine/explaining/render.py", 'raise TypeError(f"explain() takes the format as format= or as fmt='),
+    ("engine/explaining/render.py", 'raise TypeError("explain() missing its format'),
     # the YAML shape a token file takes, shown as it is written (code, not words)
     ("engine/service/config.py", 'Problem(msg("service.tokens.no_mapping"), file=path, expected="tokens: {TOKEN:'),
 }

@@ -82,7 +82,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         say_error(err)
         return EXIT_INVALID
     try:
-        text = explain(policy, decision, lang=explanation_language(args), fmt=args.format)
+        text = explain(policy, decision, lang=explanation_language(args), format=args.format)
     except RecordedDecisionError as err:  # edited past what its schema says (a step's inner fields)
         say_error(msg("cli.explain.recorded", path=args.claim, error=describe(err)))
         return EXIT_INVALID

@@ -335,9 +335,11 @@ class Renderer:
         return decision.to_dict() if self.own_templates else None
 
     @in_engine_context
-    def explain(self, decision: Decision | Mapping[str, Any], fmt: str) -> str:
-        """`fmt` of one decision: text from the one builder (or the policy's own text template); md and html
-        from their templates over the model `x` (a policy's own templates also get `d`, the decision's JSON)."""
+    def explain(self, decision: Decision | Mapping[str, Any], format: str | None = None, *, fmt: str | None = None) -> str:
+        """`format` of one decision (`fmt=`, its older name, still taken): text from the one builder (or the
+        policy's own text template); md and html from their templates over the model `x` (a policy's own templates
+        also get `d`, the decision's JSON)."""
+        fmt = format_named(format, fmt, None)
         name = FORMATS.get(fmt)
         if name is None:
             if fmt == "json":
@@ -703,9 +705,30 @@ def _edited(exc: BaseException) -> Msg:
     return msg("render.edited.value")
 
 
+def format_named(format: str | None, fmt: str | None, default: str | None) -> str:
+    """The format `explain` is asked for, by its name `format` or its older name `fmt` (one of them, or neither
+    for `default`): both given is a programmer's slip, a TypeError as Python's own for an argument given twice."""
+    if format is not None and fmt is not None:
+        raise TypeError(f"explain() takes the format as format= or as fmt= (its older name), not both: format={format!r}, fmt={fmt!r}")
+    chosen = format if format is not None else fmt if fmt is not None else default
+    if chosen is None:
+        raise TypeError("explain() missing its format: give format= (text, md, html or json)")
+    return chosen
+
+
 @in_engine_context
-def explain(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], lang: str = "zh", fmt: str = "text") -> str:
-    """One decision explained: `fmt` is text, md, html (one self-contained page) or json (the trace)."""
+def explain(
+    policy: CompiledPolicy,
+    decision: Decision | Mapping[str, Any],
+    lang: str = "zh",
+    format: str | None = None,
+    *,
+    fmt: str | None = None,
+) -> str:
+    """One decision explained: `format` is text (the default), md, html (one self-contained page) or json (the
+    trace), as the command line's `--format` and the service's `format` name it. `fmt=`, its older name, is still
+    taken; giving both is a TypeError."""
+    fmt = format_named(format, fmt, "text")
     if fmt not in FORMATS:
         raise RenderError(msg("render.unknown_format", fmt=repr(fmt), formats=list(FORMATS)))
     refuse_other_policy(policy, decision)

@@ -545,7 +545,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
                 policy = pset.for_decision(data) if is_decision else pset.pick(data)
                 recorded = recorded_decision(policy, data, "request")
                 decision = recorded if recorded is not None else evaluate_claim(policy, parse_claim(policy, data, file="request"))
-                return explain(policy, decision, lang=lang, fmt=fmt)
+                return explain(policy, decision, lang=lang, format=fmt)
             except EngineError as err:
                 raise claim_refusal(err, where) from None
             except (RecordedDecisionError, RenderError) as err:
@@ -874,7 +874,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             policy = cat.policy_set(stored.get("policy", {}).get("id")).by_hash(stored.get("policy", {}).get("hash"))
             if policy is None:
                 raise Refusal("not-found", msg("service.detail.version_gone", claim_id=claim_id))
-            return explain(policy, stored, lang=lang, fmt=fmt)
+            return explain(policy, stored, lang=lang, format=fmt)
 
         return explanation_response(await bounded(svc, request, work, ledger=True), fmt, lang)
 
