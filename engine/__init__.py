@@ -38,7 +38,15 @@ from engine.language.model import CompiledPolicy
 
 if TYPE_CHECKING:
     from engine.deciding.versions import PolicySet, load_versions
-    from engine.explaining.render import RecordedDecisionError, RenderError, explain, explanation, render_report, write_report
+    from engine.explaining.render import (
+        RecordedDecisionError,
+        RenderError,
+        ReportError,
+        explain,
+        explanation,
+        render_report,
+        write_report,
+    )
     from engine.matching.run import Matching
     from engine.records.batch import run_batch
     from engine.records.ledger import AlreadyCommitted, Ledger, LedgerBusyError, LedgerError
@@ -66,6 +74,7 @@ __all__ = [
     "Reason",
     "RecordedDecisionError",
     "RenderError",
+    "ReportError",
     "claim_schema",
     "evaluate",
     "evaluate_claim",
@@ -93,6 +102,7 @@ _LAZY = {
     "Matching": "engine.matching.run",
     "RenderError": "engine.explaining.render",
     "RecordedDecisionError": "engine.explaining.render",
+    "ReportError": "engine.explaining.render",
     "Ledger": "engine.records.ledger",
     "LedgerError": "engine.records.ledger",
     "LedgerBusyError": "engine.records.ledger",

@@ -573,3 +573,15 @@ def test_explain_takes_the_format_by_the_name_the_command_line_and_the_service_g
     assert renderer.explain(d, format="md") == renderer.explain(d, fmt="md") == renderer.explain(d, "md") == md
     with pytest.raises(TypeError, match="missing its format"):
         renderer.explain(d)
+
+
+def test_the_reports_error_row_is_the_facades_and_draws_its_words(policy: engine.CompiledPolicy) -> None:
+    """`render_report` and `write_report` take an error row (`ReportError`: an application that got no decision) beside
+    decisions, but the facade did not export it: a program imported it from engine.explaining.render."""
+    from engine.explaining.render import ReportError
+
+    assert engine.ReportError is ReportError and "ReportError" in engine.__all__
+    assert not issubclass(engine.ReportError, BaseException)  # a row of the report, never raised
+    row = engine.ReportError("row 7", "not valid JSON", ["row 7:1:3: expected a value"])
+    page = engine.render_report(policy, [engine.evaluate(policy, example()), row], "en")
+    assert "not valid JSON" in page and "row 7:1:3: expected a value" in page
