@@ -770,6 +770,40 @@ def test_a_round_runs_as_a_job_with_progress_and_files(server: Server) -> None:
     assert entry["roles"] == ["officer"] and entry["at"]
 
 
+def test_a_rounds_files_are_served_each_as_its_media_type_and_as_an_attachment(server: Server) -> None:
+    """A round's files were served by what the host's mimetypes table guessed from their names: decisions.jsonl as
+    text/plain (no JSON Lines type there; application/octet-stream where a table names none), the workbook only if
+    the host knew .xlsx. Each is served as its own type now, whatever the host, and saved under its name."""
+    line = json.dumps(pledge_claim("MT-1", "200000.00", loan="LOAN-MT") | {"applicant": {**claim()["applicant"], "id": ENTERPRISE_ID}})
+    job = server.call("POST", "/rounds", (line + "\n{not json\n").encode("utf-8")).json()["id"]
+    deadline = time.monotonic() + 120
+    state = server.call("GET", f"/rounds/{job}").json()
+    while state["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        state = server.call("GET", f"/rounds/{job}").json()
+    assert state["state"] == "done", state
+    expected = {
+        "decisions.jsonl": "application/x-ndjson",
+        "errors.jsonl": "application/x-ndjson",
+        "summary_items.csv": "text/csv; charset=utf-8",
+        "summary_applications.csv": "text/csv; charset=utf-8",
+        "summary.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "summary.json": "application/json",
+        "report.html": "text/html; charset=utf-8",
+    }
+    assert set(state["files"]) == set(expected)
+    for name, media in expected.items():
+        got = server.call("GET", f"/rounds/{job}/files/{name}")
+        assert (got.status, got.headers["content-type"]) == (200, media), name
+        assert got.headers["content-disposition"] == f'attachment; filename="{name}"'
+    assert server.call("GET", f"/rounds/{job}/files/summary.xlsx").body.startswith(b"PK\x03\x04")  # the workbook itself
+    # the OpenAPI document says the same of the route: each type the file may be served as, and the header
+    op = server.call("GET", "/openapi.json").json()["paths"]["/rounds/{job_id}/files/{name}"]["get"]
+    ok = op["responses"]["200"]
+    assert set(ok["content"]) == set(expected.values())
+    assert "attachment" in ok["headers"]["Content-Disposition"]["description"]
+
+
 # --- 6. an explanation served by the service, in headless Chromium -----------------------------------------------
 
 

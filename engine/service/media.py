@@ -23,6 +23,15 @@ JSON_LINES = ("application/x-ndjson", "application/jsonl", "application/x-jsonli
 #: what tools send when their user named no type (curl -d, urllib; fetch of a string): read as the body it holds
 UNNAMED = ("application/x-www-form-urlencoded", "text/plain")
 _UTF8 = ("utf-8", "utf8", "us-ascii")  # (ASCII is UTF-8)
+#: what a round's file is served as (GET /rounds/{id}/files/{name}), by the end of its name: fixed here, not guessed
+#: from the host's mimetypes table (which names no JSON Lines type, so decisions.jsonl went as application/octet-stream)
+OUTPUT_MEDIA = {
+    ".jsonl": JSON_LINES[0],
+    ".csv": "text/csv; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".json": JSON[0],
+    ".html": "text/html; charset=utf-8",
+}
 
 
 def refused(content_type: str | None, content_encoding: str | None, accepted: Sequence[str] = JSON) -> Msg | None:

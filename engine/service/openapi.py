@@ -16,6 +16,7 @@ from engine.core.version import __version__
 from engine.language.validate import load_schema
 from engine.service.catalogue import Catalogue
 from engine.service.matching import paths as match_paths
+from engine.service.media import OUTPUT_MEDIA
 from engine.service.problems import KINDS, title
 
 
@@ -319,6 +320,20 @@ def _ledger_paths(claim_any: dict[str, Any]) -> dict[str, Any]:  # long because:
     }
 
 
+def _round_file() -> dict[str, Any]:
+    """The answer of GET /rounds/{id}/files/{name}: the file as its own media type (by its name's end), to be saved."""
+    disposition = {
+        "description": 'attachment; filename="NAME" (the file\'s name: decisions.jsonl, ...), to be saved under it',
+        "schema": {"type": "string"},
+    }
+    by_end = ", ".join(f"{end}: {media}" for end, media in OUTPUT_MEDIA.items())
+    return {
+        "description": f"the file, as its media type by the end of its name ({by_end})",
+        "headers": {"Content-Disposition": disposition},
+        "content": {media: {"schema": {"type": "string"}} for media in dict.fromkeys(OUTPUT_MEDIA.values())},
+    }
+
+
 def _round_paths() -> dict[str, Any]:
     text = {"type": "string"}
     return {
@@ -366,7 +381,7 @@ def _round_paths() -> dict[str, Any]:
                     {"name": "job_id", "in": "path", "required": True, "schema": text},
                     {"name": "name", "in": "path", "required": True, "schema": text},
                 ],
-                "responses": {"200": {"description": "the file"}, **_problems("not-found")},
+                "responses": {"200": _round_file(), **_problems("not-found")},
             }
         },
     }

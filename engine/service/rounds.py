@@ -288,7 +288,9 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any, round_label: A
         name = request.path_params["name"]
         if folder is None or name not in FILES or not (folder / "out" / name).is_file():
             raise refusal("not-found", msg("service.detail.no_file", name=name))
-        return FileResponse(folder / "out" / name, filename=name)
+        # its own type, and saved under its name (`attachment; filename="decisions.jsonl"`; a name not ASCII would be
+        # written `filename*=utf-8''...` by RFC 5987, which Starlette does: every name of FILES is ASCII)
+        return FileResponse(folder / "out" / name, media_type=media.OUTPUT_MEDIA[Path(name).suffix], filename=name)
 
     return [
         Route("/rounds", start, methods=["POST"]),
