@@ -196,6 +196,19 @@ def test_two_versions_under_one_version_label_are_said_to_need_a_new_label(tmp_p
     out, err = capsys.readouterr()
     assert err.startswith("warning: the two files carry the same version (2020.1), yet differ in 1 place(s): ")
     assert [c["kind"] for c in json.loads(out)["changes"]] == ["rate"]  # (the JSON on stdout as before)
+    # and in the JSON itself (a program reading stdout had no word of it): its key and the words stderr gives
+    assert json.loads(out)["warnings"] == [
+        {
+            "code": "diff.same_version",
+            "message": "the two files carry the same version (2020.1), yet differ in 1 place(s): most likely the version was not "
+            "changed when the policy was revised. Decisions and the ledger record the version of the policy they were decided "
+            "under; under one label, which version decided an application could not be told later. Change policy.version in "
+            f"the revised file {new} to a new version, and compare again",
+        }
+    ]
+    assert main(["--lang", "zh", "diff", str(old), str(new), "--json"]) == 0
+    [said] = json.loads(capsys.readouterr().out)["warnings"]
+    assert said["message"].startswith("两个文件的版本号相同（都是 2020.1），内容却有 1 处变化")
     # a new label (2020.2: the version change and the rate, two changes), or the same file twice: nothing said
     new.write_text(new.read_text(encoding="utf-8").replace('version: "2020.1"', 'version: "2020.2"'), encoding="utf-8")
     assert main(["--lang", "zh", "diff", str(old), str(new)]) == 0
@@ -203,6 +216,8 @@ def test_two_versions_under_one_version_label_are_said_to_need_a_new_label(tmp_p
     assert err == "" and "—— 共 2 处变化" in out
     assert main(["--lang", "zh", "diff", str(old), str(old)]) == 0
     assert capsys.readouterr().err == ""
+    assert main(["--lang", "zh", "diff", str(old), str(new), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == []  # (a new label: nothing to say, an empty list)
 
 
 # --- --claims reads what a batch reads; an invalid claim is named by line/row and field, exit 3 ---------------

@@ -118,7 +118,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     finally:
         steps.done()  # (its line ended before anything after it: an error, Ctrl-C's 已中断, the diff)
     if args.json:
-        sys.stdout.write(to_json(changes, result))
+        sys.stdout.write(to_json(changes, result, [*noticed, *([bumped] if bumped is not None else [])]))
     else:
         say(format_changes(old, new, changes), end="")
         if result is not None:

@@ -1339,8 +1339,10 @@ def _status_word(status: str) -> Msg:
     return msg(f"status_short.{status}") if status in STATUSES else msg(f"diff.impact.status.{status}")
 
 
-def to_json(changes: list[Change], result: Impact | None) -> str:
-    out: dict[str, Any] = {"changes": [c.to_dict() for c in changes]}
+def to_json(changes: list[Change], result: Impact | None, warnings: Iterable[Msg] = ()) -> str:
+    """`diff --json`: the changes, the warnings the text diff says on stderr (each its catalogue key as `code` and its
+    words in the reader's language: the version label not changed, what the claims' reader noticed), the impact."""
+    out: dict[str, Any] = {"changes": [c.to_dict() for c in changes], "warnings": [{"code": w.key, "message": tr(w)} for w in warnings]}
     if result is not None:
         out["impact"] = result.to_dict()
     return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
