@@ -1092,3 +1092,16 @@ def test_a_limit_used_up_whatever_an_unknown_counting_fact_turns_out_to_be_refus
     assert a.reasons[0].check == "pledge-three-times"
     two = answers(pinggu, profile, three[:2])["l9"]
     assert two.answer == NEEDS and any(n.fact == "item.loan_id" for n in two.needs)
+
+
+def test_a_notices_problem_of_the_profile_as_a_whole_names_it_in_the_notices_language() -> None:
+    """A problem's JSON `path` of the input as a whole is "" (no longer the text's "(document)" in the process's
+    language); the notice still names the profile as a whole, in its own language."""
+    from types import SimpleNamespace
+
+    from engine.matching.outputs import _not_judged
+
+    problem = {"path": "", "message": "not an object", "said": {"zh": {"message": "不是对象"}, "en": {"message": "not an object"}}}
+    result = SimpleNamespace(errors=[{"policy": "P", "version": "1", "problems": [problem]}])
+    assert _not_judged(result, "zh") == ["P 1：（整个文件）：不是对象"]  # type: ignore[arg-type]
+    assert _not_judged(result, "en") == ["P 1: (document): not an object"]  # type: ignore[arg-type]

@@ -807,6 +807,27 @@ def test_cli_validate_ok_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[
     )
 
 
+def test_cli_validate_json_gives_no_field_as_an_empty_path_in_every_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`validate --json` wrote a problem of the file as a whole with `"path": "（整个文件）"` under --lang zh and
+    `"(document)"` under en: the text's placeholder, in the reader's language, in machine output. It is "" now (a
+    string, as the service's Problem schema types it); the text keeps its words (test above)."""
+    import json
+
+    from engine.cli import main
+
+    missing, not_mapping = tmp_path / "missing.yaml", write(tmp_path, "- a\n", "list.yaml")
+    for lang in ("zh", "en"):
+        assert main(["--lang", lang, "validate", "--json", str(missing)]) == 1
+        [p] = json.loads(capsys.readouterr().err)["problems"]
+        assert (p["code"], p["file"], p["line"], p["path"]) == ("io", str(missing), None, "")
+        assert main(["--lang", lang, "validate", "--json", str(not_mapping)]) == 1
+        [p] = json.loads(capsys.readouterr().err)["problems"]
+        assert (p["code"], p["line"], p["column"], p["path"]) == ("schema.type", 1, 1, "")
+    bad = write(tmp_path, mutate("cites: 第二条", "cites: 第三条"), "bad.yaml")
+    assert main(["--lang", "zh", "validate", "--json", str(bad)]) == 1
+    assert [p["path"] for p in json.loads(capsys.readouterr().err)["problems"]] == ["rules[1].cites"]  # a field: as ever
+
+
 # --- money finer than the policy's quantum, and the round budget ------------------------------------
 
 BUDGET_AT = '  rounding: {quantum: "0.01", mode: half_up}\n'

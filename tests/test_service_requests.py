@@ -194,7 +194,7 @@ def test_every_kind_of_refusal_carries_its_problems() -> None:
                 "file": None,
                 "line": None,
                 "column": None,
-                "path": "(document)",
+                "path": "",  # (the request as a whole: "(document)", the text's words, before)
                 "message": "no such address: /x",
                 "expected": None,
             }

@@ -156,13 +156,16 @@ class Problem:
             return str(self)
 
     def to_dict(self) -> dict[str, Any]:
+        """The problem as JSON holds it (the command line's --json, the service's problems, match's errors). `path`
+        is "" for a problem of the input as a whole: a machine value, where the text's "(document)" / "（整个文件）"
+        was written in the reader's language; a string as ever (the service's Problem schema types it so)."""
         return {
             "code": self.code,
             "severity": self.severity,
             "file": self.file,
             "line": self.line,
             "column": self.column,
-            "path": format_path(self.path),
+            "path": format_path(self.path) if self.path else "",
             "message": tr(self.message),
             "expected": tr(self.expected) if self.expected is not None else None,
             **({"item_id": self.item_id} if self.item_id is not None else {}),

@@ -358,7 +358,8 @@ def _not_judged(result: ProfileResult, lang: str) -> list[str]:
             out.append(msg("match.not_judged_line", head=head, message=error.get("said", {}).get(lang, error.get("message"))).render(lang))
         for p in error.get("problems", ()):
             words = p.get("said", {}).get(lang, {})
-            field = words.get("field") or p.get("path") or p.get("field") or ""
+            # (no field: the profile as a whole, said in the notice's language, as a problem's text says it)
+            field = words.get("field") or p.get("path") or p.get("field") or msg("core.document").render(lang)
             # (the colons of the notice's language: ：after the field's Chinese words, as the clauses' `clause_colon`)
             line = msg("match.not_judged_problem", head=head, field=field, message=words.get("message", p.get("message"))).render(lang)
             expected = words.get("expected", p.get("expected"))
